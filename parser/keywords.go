@@ -1,0 +1,377 @@
+package parser
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+)
+
+// pctx is what a keyword handler sees.
+type pctx struct {
+	cp   *cfgParser
+	pos  Pos
+	mod  string // "", "no" or "default"
+	args []string
+}
+
+func (c *pctx) alert(format string, a ...any) { c.cp.add(alertf(c.pos, format, a...)) }
+func (c *pctx) warn(format string, a ...any)  { c.cp.add(warnf(c.pos, format, a...)) }
+func (c *pctx) arg(i int) string {
+	if i < len(c.args) {
+		return c.args[i]
+	}
+	return ""
+}
+
+// tooMany reports HAProxy's alertif_too_many_args: more than n arguments
+// after the keyword.
+func (c *pctx) tooMany(n int) bool {
+	if len(c.args) > n+1 && c.args[n+1] != "" {
+		c.alert("'%s' cannot handle unexpected argument '%s'.", c.args[0], c.args[n+1])
+		return true
+	}
+	return false
+}
+
+// keyword describes one configuration keyword.
+type keyword struct {
+	// caps lists the proxy capabilities that make the keyword meaningful
+	// (0 = any); a proxy without them gets HAProxy's "ignored" warning.
+	caps Cap
+	// noDefaults: the keyword is an error in a defaults section.
+	noDefaults bool
+	support    Support
+	handle     func(c *pctx)
+}
+
+// legacyKeyword is 1.x syntax that HAProxy 2.6 rejects.
+type legacyKeyword struct {
+	// compat is HAProxy 2.6's message; style is its prefix form.
+	compat string
+	style  Style
+	// modern is the replacement, named in gohap's warning.
+	modern string
+	// apply gives the line its 1.x meaning (nil: accepted, not run).
+	apply func(c *pctx)
+}
+
+const legacyHTTPReq = "The '%s' directive is not supported anymore since HAProxy 2.1. "
+
+var legacyProxyKeywords = map[string]legacyKeyword{
+	"clitimeout":  {compat: "the 'clitimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout client'.", modern: "'timeout client'", apply: legacyTimeout("client")},
+	"srvtimeout":  {compat: "the 'srvtimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout server'.", modern: "'timeout server'", apply: legacyTimeout("server")},
+	"contimeout":  {compat: "the 'contimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout connect'.", modern: "'timeout connect'", apply: legacyTimeout("connect")},
+	"redispatch":  {compat: "keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.", modern: "'option redispatch'", apply: func(c *pctx) { c.cp.proxy.Options["redispatch"] = true }},
+	"redisp":      {compat: "keyword 'redisp' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.", modern: "'option redispatch'", apply: func(c *pctx) { c.cp.proxy.Options["redispatch"] = true }},
+	"block":       {compat: "The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax.", modern: "'http-request deny' placed before the other http-request rules", apply: legacyRule},
+	"reqrep":      {compat: legacyHTTPReq + "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.", modern: "'http-request replace-path', 'replace-uri' or 'replace-header'", apply: legacyRule},
+	"cliexp":      {compat: legacyHTTPReq + "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.", modern: "'http-request replace-path', 'replace-uri' or 'replace-header'", apply: legacyRule},
+	"reqdel":      {compat: legacyHTTPReq + "Use 'http-request del-header' instead.", modern: "'http-request del-header'", apply: legacyRule},
+	"reqdeny":     {compat: "The '%s' not supported anymore since HAProxy 2.1. Use 'http-request deny' instead.", modern: "'http-request deny'", apply: legacyRule},
+	"reqpass":     {compat: "The '%s' not supported anymore since HAProxy 2.1.", modern: "nothing (remove the line)", apply: legacyRule},
+	"reqallow":    {compat: legacyHTTPReq + "Use 'http-request allow' instead.", modern: "'http-request allow'", apply: legacyRule},
+	"reqtarpit":   {compat: legacyHTTPReq + "Use 'http-request tarpit' instead.", modern: "'http-request tarpit'", apply: legacyRule},
+	"reqirep":     {compat: legacyHTTPReq + "Use 'http-request replace-header' instead.", modern: "'http-request replace-header'", apply: legacyRule},
+	"reqidel":     {compat: legacyHTTPReq + "Use 'http-request del-header' instead.", modern: "'http-request del-header'", apply: legacyRule},
+	"reqideny":    {compat: legacyHTTPReq + "Use 'http-request deny' instead.", modern: "'http-request deny'", apply: legacyRule},
+	"reqipass":    {compat: "The '%s' directive is not supported anymore since HAProxy 2.1.", modern: "nothing (remove the line)", apply: legacyRule},
+	"reqiallow":   {compat: legacyHTTPReq + "Use 'http-request allow' instead.", modern: "'http-request allow'", apply: legacyRule},
+	"reqitarpit":  {compat: legacyHTTPReq + "Use 'http-request tarpit' instead.", modern: "'http-request tarpit'", apply: legacyRule},
+	"reqadd":      {compat: legacyHTTPReq + "Use 'http-request add-header' instead.", modern: "'http-request add-header'", apply: legacyRule},
+	"rsprep":      {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.", modern: "'http-response replace-header'", apply: legacyRule},
+	"srvexp":      {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.", modern: "'http-response replace-header'", apply: legacyRule},
+	"rspdel":      {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' .", modern: "'http-response del-header'", apply: legacyRule},
+	"rspdeny":     {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response deny' instead.", modern: "'http-response deny'", apply: legacyRule},
+	"rspirep":     {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response replace-header' instead.", modern: "'http-response replace-header'", apply: legacyRule},
+	"rspidel":     {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' instead.", modern: "'http-response del-header'", apply: legacyRule},
+	"rspideny":    {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response deny' instead.", modern: "'http-response deny'", apply: legacyRule},
+	"rspadd":      {compat: "The '%s' directive is not supported anymore since HAProxy 2.1. Use 'http-response add-header' instead.", modern: "'http-response add-header'", apply: legacyRule},
+	"appsession":  {compat: "'%s' is not supported anymore since HAProxy 1.6.", modern: "'cookie <NAME> prefix nocache' or a stick table"},
+	"monitor-net": {compat: "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %s }' instead.", modern: "'http-request return status 200 if { src <net> }'"},
+	"grace":       {compat: "the '%s' keyword is not supported any more since HAProxy version 2.5.", style: StyleParsingTight, modern: "nothing (remove the line)"},
+	// Removed before 2.6's messages existed: HAProxy reports an unknown keyword.
+	"reqsetbe":  {modern: "'use_backend <backend> if <condition>'", apply: legacyRule},
+	"reqisetbe": {modern: "'use_backend <backend> if <condition>'", apply: legacyRule},
+}
+
+var legacyOptions = map[string]legacyKeyword{
+	"forceclose":          {compat: "option '%s' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.", style: StyleParsingTight, modern: "'option httpclose'", apply: func(c *pctx) { c.cp.proxy.Options["httpclose"] = c.mod != "no" }},
+	"http-tunnel":         {compat: "option '%s' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed.", style: StyleParsingTight, modern: "nothing (remove the line; upgrades switch to tunnel mode by themselves)"},
+	"http_proxy":          {compat: "option '%s' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.", style: StyleParsingTight, modern: "'http-request set-dst' with 'http-request set-uri'"},
+	"http-use-htx":        {modern: "nothing (remove the line)"},
+	"independant-streams": {modern: "'option independent-streams'", apply: func(c *pctx) { c.cp.proxy.Options["independent-streams"] = c.mod != "no" }},
+	"tcpsplice":           {modern: "'option splice-auto'"},
+}
+
+func legacyTimeout(name string) func(c *pctx) {
+	return func(c *pctx) {
+		if d, ok := parseTimeValue(c.arg(1)); ok {
+			c.cp.proxy.Timeouts[name] = d
+		}
+	}
+}
+
+func legacyRule(c *pctx) {
+	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
+}
+
+// globalKeywords lists the global section's keywords. Names absent from
+// the map are unknown.
+var globalKeywords = map[string]keyword{}
+
+// harmlessGlobal are process settings with no effect on traffic.
+var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-path h1-accept-payload-with-any-method
+hard-stop-after httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
+issuers-chain-path maxsslconn mworker-max-reloads nbthread no-memory-trimming pp2-never-send-local profiling.tasks
+ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
+ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
+ssl-load-extra-del-ext ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
+ssl-skip-self-issued-ca thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
+tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.idle-pool.shared
+tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout
+tune.lua.task-timeout tune.peers.max-updates-at-once tune.pool-high-fd-ratio tune.pool-low-fd-ratio
+tune.sched.low-latency tune.ssl.cachesize tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size
+tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord tune.ssl.keylog tune.ssl.lifetime
+tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
+tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
+expose-experimental-directives daemon master-worker noepoll nokqueue noevports nopoll busy-polling set-dumpable
+strict-limits insecure-fork-wanted insecure-setuid-wanted numa-cpu-mapping nosplice nogetaddrinfo noreuseport
+tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
+tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
+tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
+tune.pattern.cache-size cluster-secret ssl-server-verify maxconnrate maxsessrate maxsslrate maxcomprate maxpipes
+maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n chroot description node pidfile unix-bind log-send-hostname
+server-state-base server-state-file log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
+resetenv localpeer anonkey h2-workaround-bogus-websocket-clients uid gid external-check stats
+h1-case-adjust h1-case-adjust-file set-var set-var-fmt lua-prepend-path`)
+
+func init() {
+	for _, k := range harmlessGlobal {
+		globalKeywords[k] = keyword{support: Harmless}
+	}
+	globalKeywords["maxconn"] = keyword{support: Supported, handle: globalMaxconn}
+	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
+	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
+	globalKeywords["daemon"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
+	globalKeywords["user"] = keyword{support: Harmless, handle: globalUser}
+	globalKeywords["group"] = keyword{support: Harmless, handle: globalGroup}
+	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
+	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
+	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
+	globalKeywords["stats"] = keyword{support: Harmless, handle: globalStats}
+	globalKeywords["crt-base"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.CrtBase = c.arg(1) }}
+	globalKeywords["nbthread"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Nbthread, _ = strconv.Atoi(c.arg(1)) }}
+}
+
+var legacyGlobal = map[string]legacyKeyword{
+	"nbproc":       {compat: "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.", modern: "nothing (remove the line; threads are used automatically)"},
+	"tune.chksize": {compat: "option '%s' is not supported any more (tune.bufsize is used instead).", style: StyleParsingTight, modern: "nothing ('tune.bufsize' covers it)"},
+	"debug":        {modern: "the '-d' command-line flag"},
+	"nosepoll":     {modern: "'noepoll', or nothing"},
+}
+
+func (cp *cfgParser) globalLine(args []string, mod string, pos Pos) {
+	c := &pctx{cp: cp, pos: pos, mod: mod, args: args}
+	kw := args[0]
+	if lk, ok := legacyGlobal[kw]; ok {
+		cp.legacy(c, lk, nil)
+		return
+	}
+	k, ok := globalKeywords[kw]
+	if !ok {
+		cp.unknown(c, "global", globalCandidates())
+		return
+	}
+	cp.directive(pos, kw, args[1:], k.support, false)
+	if k.handle != nil {
+		k.handle(c)
+	}
+}
+
+// legacy handles a 1.x keyword: HAProxy's alert in compat mode, else its
+// 1.x meaning and a warning naming the modern form.
+func (cp *cfgParser) legacy(c *pctx, lk legacyKeyword, candidates []string) {
+	kw := c.args[0]
+	if cp.opts.Compat {
+		if lk.compat == "" {
+			cp.unknown(c, cp.section, candidates)
+			return
+		}
+		msg := lk.compat
+		if strings.Contains(msg, "%s") {
+			arg := kw
+			if kw == "monitor-net" {
+				arg = c.arg(1)
+			}
+			msg = fmt.Sprintf(msg, arg)
+		}
+		cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: lk.style, Msg: msg})
+		return
+	}
+	what := "'" + kw + "'"
+	if c.args[0] == "option" {
+		what = "'option " + c.arg(1) + "'"
+	}
+	cp.add(legacyWarn(c.pos, what, lk.modern))
+	s := Supported
+	if lk.apply == nil {
+		s = Harmless
+	} else if strings.HasPrefix(kw, "req") || strings.HasPrefix(kw, "rsp") || kw == "block" || kw == "cliexp" || kw == "srvexp" {
+		s = Unsupported
+	}
+	cp.directive(c.pos, kw, c.args[1:], s, true)
+	if lk.apply != nil && cp.proxy != nil {
+		lk.apply(c)
+	}
+}
+
+func globalMaxconn(c *pctx) {
+	g := &c.cp.cfg.Global
+	if g.Maxconn != 0 {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: fmt.Sprintf("'%s' already specified. Continuing.", c.args[0])})
+		return
+	}
+	if c.tooMany(1) {
+		return
+	}
+	n, err := strconv.Atoi(c.arg(1))
+	if c.arg(1) == "" || err != nil {
+		if c.arg(1) == "" {
+			c.alert("'%s' expects an integer argument.", c.args[0])
+			return
+		}
+		n = atoiPrefix(c.arg(1))
+	}
+	g.Maxconn = n
+}
+
+// atoiPrefix mimics C's atol: the leading decimal digits, 0 if none.
+func atoiPrefix(s string) int {
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	n := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int(s[i]-'0')
+		if n > 1<<31 {
+			break
+		}
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+func globalUser(c *pctx) {
+	g := &c.cp.cfg.Global
+	if c.tooMany(1) {
+		return
+	}
+	if g.User != "" {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "user/uid already specified. Continuing."})
+		return
+	}
+	if _, err := user.Lookup(c.arg(1)); err != nil {
+		c.alert("cannot find user id for '%s' (0:Success)", c.arg(1))
+		return
+	}
+	g.User = c.arg(1)
+}
+
+func globalGroup(c *pctx) {
+	g := &c.cp.cfg.Global
+	if c.tooMany(1) {
+		return
+	}
+	if g.Group != "" {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "gid/group was already specified. Continuing."})
+		return
+	}
+	if _, err := user.LookupGroup(c.arg(1)); err != nil {
+		c.alert("cannot find group id for '%s' (0:Success)", c.arg(1))
+		return
+	}
+	g.Group = c.arg(1)
+}
+
+func globalLog(c *pctx) {
+	if c.mod == "no" || c.arg(1) == "global" {
+		return
+	}
+	if len(c.args) < 3 {
+		c.alert("expects <address> and <facility> %s as arguments.", "[max level [min level]]")
+		return
+	}
+	addr := c.arg(1)
+	if err := checkLogAddress(c.cp, addr); err != "" {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Msg: "log : " + err, Detail: []string{""}})
+		c.cp.abort = true
+		return
+	}
+	c.cp.cfg.Global.Logs = append(c.cp.cfg.Global.Logs, Log{Pos: c.pos, Address: addr, Facility: c.arg(2)})
+}
+
+func checkLogAddress(cp *cfgParser, addr string) string {
+	switch {
+	case strings.HasPrefix(addr, "/"), strings.HasPrefix(addr, "unix@"), strings.HasPrefix(addr, "ring@"),
+		addr == "stdout", addr == "stderr", strings.HasPrefix(addr, "fd@"):
+		return ""
+	}
+	a := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(addr, "udp@"), "ipv4@"), "ipv6@")
+	host := a
+	if i := strings.LastIndexByte(a, ':'); i >= 0 && !strings.HasSuffix(a, "]") && strings.Count(a, ":") == 1 {
+		host = a[:i]
+	}
+	if host == "" || host == "*" || isIP(host) {
+		return ""
+	}
+	if !resolvable(host) {
+		return fmt.Sprintf("invalid address: '%s' in '%s'", host, addr)
+	}
+	return ""
+}
+
+func luaLoad(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects a file name as parameter.", c.args[0])
+		return
+	}
+	if _, err := os.Stat(c.arg(1)); err != nil {
+		c.alert("error in Lua file '%s': cannot open %s: %s", c.arg(1), c.arg(1), errnoText(err))
+	}
+}
+
+func globalStats(c *pctx) {
+	if c.arg(1) != "socket" {
+		return
+	}
+	addr := c.arg(2)
+	if addr == "" || strings.HasPrefix(addr, "/") || strings.Contains(addr, "@") {
+		return
+	}
+	if !strings.Contains(addr, ":") {
+		c.alert("parsing [%s:%d] : 'stats socket' : missing port specification in '%s'", c.pos.File, c.pos.Line, addr)
+		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+	}
+}
+
+// unknown reports an unknown keyword with HAProxy's closest-match hint.
+func (cp *cfgParser) unknown(c *pctx, section string, candidates []string) {
+	kw := c.args[0]
+	best := bestMatch(kw, candidates)
+	msg := fmt.Sprintf("unknown keyword '%s' in '%s' section", kw, section)
+	if best != "" {
+		msg += fmt.Sprintf("; did you mean '%s' maybe ?", best)
+	}
+	d := alertf(c.pos, "%s", msg)
+	if best != "" {
+		d.Hint = best
+	}
+	cp.add(d)
+}

@@ -1,0 +1,202 @@
+package parser
+
+import "time"
+
+// Support says what the gohap runtime does with a keyword.
+type Support int
+
+// Support levels.
+const (
+	// Unsupported keywords change traffic but the runtime does not implement
+	// them yet: check reports them and run refuses to start.
+	Unsupported Support = iota
+	// Harmless keywords are process settings that do not change traffic
+	// (daemon, chroot, tune.*); they are accepted with a notice at most.
+	Harmless
+	// Supported keywords are implemented by the runtime.
+	Supported
+)
+
+// Cap is a proxy capability set (HAProxy's PR_CAP_FE / PR_CAP_BE).
+type Cap int
+
+// Capabilities.
+const (
+	CapFE  Cap = 1
+	CapBE  Cap = 2
+	CapDef Cap = 4 // a defaults section
+)
+
+// Config is the typed model of one or more configuration files.
+type Config struct {
+	Files    []*File
+	Global   Global
+	Defaults []*Proxy
+	// Proxies holds frontend, backend and listen sections in source order.
+	Proxies []*Proxy
+	// Sections holds the other sections (userlist, peers, resolvers, ...).
+	Sections []*Section
+	// Directives lists every keyword line with its support level, in
+	// source order, so that the runtime can refuse what it does not do.
+	Directives []*Directive
+	// Aborted is set when an error stopped the parse before the end, as
+	// HAProxy does for an invalid global log address.
+	Aborted bool
+	// AbortAfterFile is set by errors that stop HAProxy once the current
+	// file is read (a Lua file that cannot be loaded).
+	AbortAfterFile bool
+}
+
+// Directive is one keyword line inside a section.
+type Directive struct {
+	Pos     Pos
+	Section string // section keyword: global, frontend, ...
+	Name    string // section name, empty for global
+	Keyword string // the keyword, with "no "/"default " removed
+	Args    []string
+	Support Support
+	// Legacy is set when the line uses 1.x syntax that HAProxy 2.6 rejects.
+	Legacy bool
+}
+
+// Global holds process settings from the global sections.
+type Global struct {
+	Pos      Pos
+	Maxconn  int
+	Nbthread int
+	Daemon   bool
+	Quiet    bool
+	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
+	ZeroWarning bool
+	User, Group string
+	// CrtBase prefixes relative certificate paths (crt-base).
+	CrtBase string
+	Logs    []Log
+}
+
+// Log is a log target.
+type Log struct {
+	Pos      Pos
+	Address  string
+	Facility string
+}
+
+// Proxy is a frontend, backend, listen or defaults section.
+type Proxy struct {
+	Pos  Pos
+	Kind string // "frontend", "backend", "listen" or "defaults"
+	Name string
+	Cap  Cap
+	From string // named defaults it inherits from
+	Mode string // "tcp" (HAProxy's default) or "http"
+	// Binds are the listening addresses, including legacy ones given on the
+	// section line.
+	Binds    []Bind
+	Timeouts map[string]time.Duration
+	Maxconn  int
+	// Options maps an option name to true (set) or false ("no option").
+	Options        map[string]bool
+	OptionPos      map[string]Pos
+	ACLs           []*ACL
+	Rules          []*Rule
+	DefaultBackend *Ref
+	UseBackends    []*SwitchRule
+	Balance        []string
+	Servers        []*Server
+	DefaultServer  []string
+	Retries        int
+}
+
+// Bind is one listening address.
+type Bind struct {
+	Pos     Pos
+	Address string
+	Options []string
+}
+
+// ACL is one "acl" line. Lines with the same name OR together.
+type ACL struct {
+	Pos   Pos
+	Name  string
+	Fetch string
+	Args  []string
+}
+
+// Rule is an action rule such as http-request, tcp-request or a legacy
+// req*/rsp* line, kept in source order.
+type Rule struct {
+	Pos     Pos
+	Keyword string
+	Args    []string
+}
+
+// Ref is a reference to another section by name.
+type Ref struct {
+	Pos  Pos
+	Name string
+}
+
+// SwitchRule is a use_backend line.
+type SwitchRule struct {
+	Pos     Pos
+	Backend string
+	Cond    []string // "if"/"unless" and the condition words
+}
+
+// Server is a server line.
+type Server struct {
+	Pos     Pos
+	Name    string
+	Address string
+	Options []string
+}
+
+// Section is a non-proxy section.
+type Section struct {
+	Pos  Pos
+	Kind string
+	Name string
+}
+
+func newProxy(kind, name string, pos Pos) *Proxy {
+	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{}, Retries: 3}
+	switch kind {
+	case "frontend":
+		p.Cap = CapFE
+	case "backend":
+		p.Cap = CapBE
+	case "listen":
+		p.Cap = CapFE | CapBE
+	default:
+		p.Cap = CapFE | CapBE | CapDef
+	}
+	return p
+}
+
+// inherit copies the settings a defaults section passes to later proxies.
+func (p *Proxy) inherit(d *Proxy) {
+	if d == nil {
+		return
+	}
+	p.Mode = d.Mode
+	for k, v := range d.Timeouts {
+		p.Timeouts[k] = v
+	}
+	for k, v := range d.Options {
+		p.Options[k] = v
+	}
+	for k, v := range d.OptionPos {
+		p.OptionPos[k] = v
+	}
+	if p.Cap&CapFE != 0 {
+		p.Maxconn = d.Maxconn
+	}
+	if p.Cap&CapBE != 0 {
+		p.Balance = d.Balance
+		p.DefaultServer = d.DefaultServer
+		p.Retries = d.Retries
+	}
+	if p.Cap&CapFE != 0 && d.DefaultBackend != nil {
+		p.DefaultBackend = d.DefaultBackend
+	}
+}

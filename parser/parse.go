@@ -1,0 +1,356 @@
+package parser
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Options control a parse.
+type Options struct {
+	// Compat rejects legacy 1.x syntax with HAProxy 2.6's own messages
+	// instead of accepting it with a warning.
+	Compat bool
+	// LookupEnv replaces os.LookupEnv for variable expansion.
+	LookupEnv func(string) (string, bool)
+}
+
+// Input is one configuration file's name and contents.
+type Input struct {
+	Name string
+	Data []byte
+}
+
+// maxFatal is the number of fatal errors after which HAProxy stops parsing.
+const maxFatal = 50
+
+// ReadInputs loads the files named on the command line as HAProxy does: a
+// directory contributes its non-hidden "*.cfg" files in byte order.
+func ReadInputs(paths []string) ([]Input, error) {
+	var out []Input
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("could not open configuration file %s : %w", p, unwrapPathErr(err))
+		}
+		if !st.IsDir() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("could not open configuration file %s : %w", p, unwrapPathErr(err))
+			}
+			out = append(out, Input{Name: p, Data: b})
+			continue
+		}
+		ents, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open directory %s : %w", p, unwrapPathErr(err))
+		}
+		var names []string
+		for _, e := range ents {
+			n := e.Name()
+			if strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".cfg") || e.IsDir() {
+				continue
+			}
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fp := filepath.Join(p, n)
+			if !strings.HasSuffix(p, "/") {
+				fp = p + "/" + n
+			} else {
+				fp = p + n
+			}
+			b, err := os.ReadFile(fp)
+			if err != nil {
+				return nil, fmt.Errorf("could not open configuration file %s : %w", fp, unwrapPathErr(err))
+			}
+			out = append(out, Input{Name: fp, Data: b})
+		}
+	}
+	return out, nil
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse reads the inputs in order and returns the typed configuration and
+// every phase-1 diagnostic (tokenizing and per-line keyword checks), sorted
+// as HAProxy prints them.
+func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
+	cp := &cfgParser{opts: opts, cfg: &Config{}}
+	e := newEnv(opts.LookupEnv)
+	for _, in := range inputs {
+		st := &lexState{env: e}
+		e.file = in.Name
+		lx := st.lexFile(in.Name, in.Data)
+		pl, err := lexer.Upgrade(lx)
+		var f *File
+		if err == nil {
+			f, err = grammar.ParseFromLexer(pl)
+		}
+		if err != nil {
+			// The grammar accepts every token sequence the lexer makes, so
+			// this is an internal error; report it rather than panic.
+			cp.diags = append(cp.diags, alertf(Pos{File: in.Name}, "internal parser error: %v", err))
+			continue
+		}
+		cp.cfg.Files = append(cp.cfg.Files, f)
+		fileDiags := st.diags
+		cp.file = in.Name
+		cp.section = ""
+		cp.proxy = nil
+		cp.lineDiags = nil
+		for _, l := range f.Lines {
+			if len(l.Words) == 0 {
+				continue
+			}
+			cp.line(l)
+			if cp.fatal >= maxFatal || cp.abort {
+				break
+			}
+		}
+		all := append(fileDiags, cp.lineDiags...)
+		sort.SliceStable(all, func(i, j int) bool {
+			if all[i].Pos.Line != all[j].Pos.Line {
+				return all[i].Pos.Line < all[j].Pos.Line
+			}
+			return all[i].order < all[j].order
+		})
+		cp.diags = append(cp.diags, all...)
+		if cp.fatal >= maxFatal || cp.abort {
+			cp.cfg.Aborted = cp.abort && !cp.cfg.AbortAfterFile
+			break
+		}
+	}
+	return cp.cfg, cp.diags
+}
+
+// cfgParser walks AST lines and dispatches them to section parsers.
+type cfgParser struct {
+	opts      Options
+	cfg       *Config
+	diags     Diagnostics
+	lineDiags Diagnostics
+	file      string
+	section   string
+	// proxy is the proxy being filled, nil after a failed section header.
+	proxy *Proxy
+	// defaults is the last anonymous defaults section; named ones are found
+	// by name.
+	defaults *Proxy
+	fatal    int
+	// abort stops parsing at once, as HAProxy does for a few errors.
+	abort bool
+}
+
+func (cp *cfgParser) add(d Diagnostic) {
+	if d.Fatal {
+		cp.fatal++
+	}
+	cp.lineDiags = append(cp.lineDiags, d)
+}
+
+// sectionKeywords are the keywords that open a section.
+var sectionKeywords = map[string]bool{
+	"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true,
+	"userlist": true, "peers": true, "resolvers": true, "mailers": true, "http-errors": true,
+	"ring": true, "log-forward": true, "program": true, "cache": true, "fcgi-app": true,
+}
+
+func isSectionKeyword(w string) bool { return sectionKeywords[w] }
+
+func (cp *cfgParser) line(l *Line) {
+	args := l.Args()
+	pos := Pos{File: cp.file, Line: l.Pos.Line, Col: l.Words[0].Pos.Column}
+	if isSectionKeyword(args[0]) {
+		cp.openSection(args, pos)
+		return
+	}
+	mod := ""
+	if args[0] == "no" || args[0] == "default" {
+		mod = args[0]
+		args = args[1:]
+		if len(args) == 0 {
+			args = []string{""}
+		}
+		switch args[0] {
+		case "option", "log", "busy-polling", "set-dumpable", "strict-limits", "insecure-fork-wanted", "numa-cpu-mapping":
+		default:
+			cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight,
+				Msg: "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping."})
+			return
+		}
+	}
+	switch cp.section {
+	case "":
+		cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("unknown keyword '%s' out of section.", args[0])})
+	case "global":
+		cp.globalLine(args, mod, pos)
+	case "defaults", "frontend", "backend", "listen":
+		cp.proxyLine(args, mod, pos)
+	default:
+		cp.otherLine(args, pos)
+	}
+}
+
+func (cp *cfgParser) directive(pos Pos, kw string, args []string, s Support, legacy bool) *Directive {
+	name := ""
+	if cp.proxy != nil {
+		name = cp.proxy.Name
+	}
+	d := &Directive{Pos: pos, Section: cp.section, Name: name, Keyword: kw, Args: args, Support: s, Legacy: legacy}
+	cp.cfg.Directives = append(cp.cfg.Directives, d)
+	return d
+}
+
+func (cp *cfgParser) openSection(args []string, pos Pos) {
+	kw := args[0]
+	cp.section = kw
+	cp.proxy = nil
+	switch kw {
+	case "global":
+		if cp.cfg.Global.Pos.Line == 0 {
+			cp.cfg.Global.Pos = pos
+		}
+		if len(args) > 1 {
+			cp.add(alertf(pos, "'%s' cannot handle unexpected argument '%s'.", kw, args[1]))
+		}
+	case "defaults", "frontend", "backend", "listen":
+		cp.openProxy(args, pos)
+	default:
+		s := &Section{Pos: pos, Kind: kw}
+		if len(args) > 1 {
+			s.Name = args[1]
+		}
+		cp.cfg.Sections = append(cp.cfg.Sections, s)
+		cp.directive(pos, kw, args[1:], sectionSupport(kw), false)
+	}
+}
+
+func sectionSupport(kw string) Support {
+	switch kw {
+	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "resolvers", "cache", "http-errors", "fcgi-app":
+		return Unsupported
+	}
+	return Supported
+}
+
+// invalidChar returns the first byte outside [A-Za-z0-9_:.-], as HAProxy's
+// invalid_char, or -1.
+func invalidChar(s string) int {
+	if s == "" {
+		return 0
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '.' && c != ':' && c != '_' && c != '-' {
+			return i
+		}
+	}
+	return -1
+}
+
+func (cp *cfgParser) openProxy(args []string, pos Pos) {
+	kw := args[0]
+	name := ""
+	if len(args) > 1 {
+		name = args[1]
+	}
+	if kw != "defaults" && name == "" {
+		cp.add(alertf(pos, "'%s' expects an <id> argument", kw))
+		return
+	}
+	if kw == "defaults" && name == "from" {
+		name = ""
+		args = append([]string{kw, ""}, args[1:]...)
+	}
+	if name != "" {
+		if i := invalidChar(name); i >= 0 {
+			cp.add(alertf(pos, "character '%c' is not permitted in '%s' name '%s'.", name[i], kw, name))
+			return
+		}
+	}
+	p := newProxy(kw, name, pos)
+	var extra []string
+	if len(args) > 2 {
+		extra = args[2:]
+	}
+	from := ""
+	if len(extra) >= 2 && extra[0] == "from" {
+		from = extra[1]
+		extra = extra[2:]
+	}
+	if len(extra) > 0 {
+		if kw == "defaults" || cp.opts.Compat {
+			if p.Cap&CapFE != 0 && kw != "defaults" {
+				cp.add(alertf(pos, "please use the 'bind' keyword for listening addresses."))
+			}
+			cp.section = kw
+			cp.proxy = nil
+			return
+		}
+		if kw == "backend" {
+			// HAProxy 1.x gave backends a dispatch address on this line.
+			cp.add(legacyWarn(pos, "an address on the 'backend' line", "use 'server' lines in the backend"))
+			cp.directive(pos, "dispatch", extra, Unsupported, true)
+		} else {
+			addr := strings.Join(extra, " ")
+			cp.add(legacyWarn(pos, fmt.Sprintf("the address on the '%s' line", kw), fmt.Sprintf("'bind %s' inside the section", addr)))
+			for _, a := range strings.Split(addr, ",") {
+				p.Binds = append(p.Binds, Bind{Pos: pos, Address: strings.TrimSpace(a)})
+			}
+			cp.directive(pos, "bind", extra, Supported, true)
+		}
+	}
+	for _, q := range cp.cfg.Proxies {
+		if kw == "defaults" {
+			break
+		}
+		if q.Name == name && (q.Cap&p.Cap&(CapFE|CapBE)) != 0 {
+			cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleNone,
+				Msg: fmt.Sprintf("Parsing [%s:%d]: %s '%s' has the same name as %s '%s' declared at %s:%d.", pos.File, pos.Line, kw, name, q.Kind, q.Name, q.Pos.File, q.Pos.Line)})
+			break
+		}
+	}
+	var def *Proxy
+	if from != "" {
+		for i := len(cp.cfg.Defaults) - 1; i >= 0; i-- {
+			if cp.cfg.Defaults[i].Name == from {
+				def = cp.cfg.Defaults[i]
+				break
+			}
+		}
+		if def == nil {
+			cp.add(alertf(pos, "defaults section '%s' not found for %s '%s'.", from, kw, name))
+		}
+		p.From = from
+	} else {
+		def = cp.defaults
+	}
+	p.inherit(def)
+	cp.proxy = p
+	if kw == "defaults" {
+		cp.cfg.Defaults = append(cp.cfg.Defaults, p)
+		cp.defaults = p
+	} else {
+		cp.cfg.Proxies = append(cp.cfg.Proxies, p)
+	}
+}
+
+// legacyWarn is the default-mode diagnostic for 1.x syntax that gohap runs
+// with its 1.x meaning.
+func legacyWarn(pos Pos, what, modern string) Diagnostic {
+	return Diagnostic{Severity: Warning, Pos: pos,
+		Msg:  fmt.Sprintf("%s is legacy 1.x syntax that HAProxy 2.6 rejects; gohap accepts it with its 1.x meaning. Modern form: %s.", what, modern),
+		Hint: modern}
+}

@@ -1,0 +1,687 @@
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// proxyKeywords lists the keywords of defaults/frontend/backend/listen
+// sections (HAProxy's cfg_parse_listen and registered CFG_LISTEN keywords).
+var proxyKeywords = map[string]keyword{
+	"bind":                        {caps: CapFE, noDefaults: true, support: Supported, handle: kwBind},
+	"server":                      {caps: CapBE, noDefaults: true, support: Supported, handle: kwServer},
+	"default-server":              {caps: CapBE, support: Supported, handle: func(c *pctx) { c.cp.proxy.DefaultServer = c.args[1:] }},
+	"server-template":             {caps: CapBE, noDefaults: true, support: Unsupported},
+	"mode":                        {support: Supported, handle: kwMode},
+	"id":                          {noDefaults: true, support: Harmless},
+	"description":                 {support: Harmless},
+	"disabled":                    {support: Unsupported},
+	"enabled":                     {support: Harmless},
+	"acl":                         {noDefaults: true, support: Supported, handle: kwACL},
+	"cookie":                      {caps: CapBE, support: Unsupported},
+	"email-alert":                 {support: Harmless},
+	"persist":                     {caps: CapBE, support: Unsupported},
+	"load-server-state-from-file": {caps: CapBE, support: Harmless},
+	"server-state-file-name":      {caps: CapBE, support: Harmless},
+	"max-session-srv-conns":       {caps: CapFE, support: Unsupported},
+	"capture":                     {caps: CapFE, noDefaults: true, support: Harmless},
+	"retries":                     {caps: CapBE, support: Supported, handle: kwRetries},
+	"http-request":                {support: Unsupported, handle: kwRule},
+	"http-response":               {support: Unsupported, handle: kwRule},
+	"http-after-response":         {support: Unsupported, handle: kwRule},
+	"http-send-name-header":       {caps: CapBE, support: Unsupported},
+	"timeout":                     {support: Supported, handle: kwTimeout},
+	"redirect":                    {support: Unsupported, handle: kwRule},
+	"use_backend":                 {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
+	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported},
+	"force-persist":               {support: Unsupported},
+	"ignore-persist":              {support: Unsupported},
+	"stick-table":                 {support: Unsupported},
+	"stick":                       {caps: CapBE, noDefaults: true, support: Unsupported},
+	"stats":                       {support: Unsupported},
+	"option":                      {support: Supported, handle: kwOption},
+	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
+	"http-reuse":                  {caps: CapBE, support: Unsupported},
+	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
+	"monitor-uri":                 {caps: CapFE, support: Unsupported},
+	"log":                         {support: Harmless},
+	"source":                      {caps: CapBE, support: Unsupported},
+	"errorloc":                    {support: Unsupported},
+	"errorloc302":                 {support: Unsupported},
+	"errorloc303":                 {support: Unsupported},
+	"errorfile":                   {support: Unsupported},
+	"errorfiles":                  {support: Unsupported},
+	"http-error":                  {support: Unsupported, handle: kwHTTPError},
+	"http-check":                  {caps: CapBE, support: Unsupported},
+	"tcp-check":                   {caps: CapBE, support: Unsupported},
+	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
+	"tcp-response":                {caps: CapBE, support: Unsupported},
+	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
+	"backlog":                     {caps: CapFE, support: Harmless},
+	"fullconn":                    {caps: CapBE, support: Unsupported},
+	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
+	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
+	"hash-type":                   {caps: CapBE, support: Unsupported},
+	"hash-balance-factor":         {caps: CapBE, support: Unsupported},
+	"unique-id-format":            {caps: CapFE, support: Unsupported},
+	"unique-id-header":            {caps: CapFE, support: Unsupported},
+	"log-format":                  {support: Harmless},
+	"log-format-sd":               {support: Harmless},
+	"error-log-format":            {support: Harmless},
+	"log-tag":                     {support: Harmless},
+	"declare":                     {support: Unsupported},
+	"compression":                 {support: Unsupported},
+	"filter":                      {support: Unsupported},
+	"rate-limit":                  {caps: CapFE, support: Unsupported},
+	"external-check":              {caps: CapBE, support: Unsupported},
+	"clitcpka-cnt":                {caps: CapFE, support: Harmless},
+	"clitcpka-idle":               {caps: CapFE, support: Harmless},
+	"clitcpka-intvl":              {caps: CapFE, support: Harmless},
+	"srvtcpka-cnt":                {caps: CapBE, support: Harmless},
+	"srvtcpka-idle":               {caps: CapBE, support: Harmless},
+	"srvtcpka-intvl":              {caps: CapBE, support: Harmless},
+	"retry-on":                    {caps: CapBE, support: Unsupported},
+	"use-fcgi-app":                {caps: CapBE, support: Unsupported},
+	"max-keep-alive-queue":        {caps: CapBE, support: Unsupported},
+}
+
+// proxyCandidates are the names offered as "did you mean" hints.
+func proxyCandidates() []string {
+	out := make([]string, 0, len(proxyKeywords))
+	for k := range proxyKeywords {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func globalCandidates() []string {
+	out := make([]string, 0, len(globalKeywords))
+	for k := range globalKeywords {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
+	c := &pctx{cp: cp, pos: pos, mod: mod, args: args}
+	if cp.proxy == nil {
+		cp.add(alertf(pos, "'listen' or 'defaults' expected."))
+		return
+	}
+	kw := args[0]
+	if lk, ok := legacyProxyKeywords[kw]; ok {
+		cp.legacy(c, lk, proxyCandidates())
+		return
+	}
+	k, ok := proxyKeywords[kw]
+	if !ok {
+		cp.unknown(c, cp.section, proxyCandidates())
+		return
+	}
+	p := cp.proxy
+	if k.noDefaults && p.Cap&CapDef != 0 {
+		cp.add(alertf(pos, "'%s' not allowed in 'defaults' section.", kw))
+		return
+	}
+	if k.caps != 0 && p.Cap&k.caps == 0 {
+		need := "frontend"
+		if k.caps == CapBE {
+			need = "backend"
+		}
+		cp.add(warnf(pos, "'%s' ignored because %s '%s' has no %s capability.", kw, p.Kind, p.Name, need))
+		return
+	}
+	cp.directive(pos, kw, args[1:], k.support, false)
+	if k.handle != nil {
+		k.handle(c)
+	}
+}
+
+func (cp *cfgParser) otherLine(args []string, pos Pos) {
+	c := &pctx{cp: cp, pos: pos, args: args}
+	switch cp.section {
+	case "resolvers":
+		if args[0] == "nameserver" && (len(args) < 3) {
+			c.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", args[0])
+			return
+		}
+	}
+	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
+}
+
+func kwMode(c *pctx) {
+	switch c.arg(1) {
+	case "http", "tcp":
+		c.cp.proxy.Mode = c.arg(1)
+	case "health":
+		c.alert("'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.")
+	default:
+		c.alert("unknown proxy mode '%s'.", c.arg(1))
+	}
+}
+
+func kwBind(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.", c.args[0])
+		return
+	}
+	p := c.cp.proxy
+	addr := c.arg(1)
+	for _, a := range strings.Split(addr, ",") {
+		if msg := checkBindAddress(a); msg != "" {
+			c.alert("'%s' : %s", c.args[0], msg)
+			return
+		}
+	}
+	opts := c.args[2:]
+	for i := 0; i < len(opts); i++ {
+		if opts[i] == "crt" && i+1 < len(opts) {
+			f := opts[i+1]
+			if base := c.cp.cfg.Global.CrtBase; base != "" && !strings.HasPrefix(f, "/") {
+				f = base + "/" + f
+			}
+			if _, err := os.Stat(f); err != nil {
+				c.alert("'bind %s' in section '%s' : unable to stat SSL certificate from file '%s' : %s.", addr, c.cp.section, f, errnoText(err))
+				return
+			}
+		}
+	}
+	p.Binds = append(p.Binds, Bind{Pos: c.pos, Address: addr, Options: opts})
+}
+
+// checkBindAddress validates one listening address; hosts are resolved.
+func checkBindAddress(a string) string {
+	switch {
+	case strings.HasPrefix(a, "/"), strings.HasPrefix(a, "unix@"), strings.HasPrefix(a, "abns@"), strings.HasPrefix(a, "fd@"), strings.HasPrefix(a, "sockpair@"):
+		return ""
+	case strings.HasPrefix(a, "quic4@"), strings.HasPrefix(a, "quic6@"):
+		fam := "2"
+		if strings.HasPrefix(a, "quic6@") {
+			fam = "10"
+		}
+		return fmt.Sprintf("unsupported stream protocol for datagram family %s address '%s'; QUIC is not compiled in if this is what you were looking for.", fam, a)
+	}
+	s := a
+	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
+		s = strings.TrimPrefix(s, pfx)
+	}
+	host, port, ok := splitHostPort(s)
+	if !ok || port == "" {
+		return fmt.Sprintf("missing port specification in '%s'", a)
+	}
+	if host == "" || host == "*" || isIP(host) {
+		return ""
+	}
+	if !resolvable(host) {
+		return fmt.Sprintf("invalid address: '%s' in '%s'", host, a)
+	}
+	return ""
+}
+
+// splitHostPort splits HAProxy address syntax: "[v6]:port", "v6:port" (the
+// last colon separates the port), "host:port" and ":port".
+func splitHostPort(s string) (host, port string, ok bool) {
+	if strings.HasPrefix(s, "[") {
+		i := strings.Index(s, "]")
+		if i < 0 {
+			return "", "", false
+		}
+		rest := s[i+1:]
+		if !strings.HasPrefix(rest, ":") {
+			return s[1:i], "", true
+		}
+		return s[1:i], rest[1:], true
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, "", true
+	}
+	return s[:i], s[i+1:], true
+}
+
+func isIP(h string) bool { return net.ParseIP(h) != nil }
+
+// resolvable reports whether a host name resolves, as HAProxy's parse-time
+// getaddrinfo does.
+func resolvable(h string) bool {
+	addrs, err := net.LookupHost(h)
+	return err == nil && len(addrs) > 0
+}
+
+// errnoText renders an os error as strerror() does.
+func errnoText(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		s := en.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return err.Error()
+}
+
+func kwServer(c *pctx) {
+	if c.arg(1) == "" || c.arg(2) == "" {
+		c.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", c.args[0])
+		return
+	}
+	if i := invalidChar(c.arg(1)); i >= 0 {
+		c.alert("character '%c' is not permitted in server name '%s'.", c.arg(1)[i], c.arg(1))
+		return
+	}
+	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.args[3:]})
+}
+
+func kwACL(c *pctx) {
+	name := c.arg(1)
+	if i := invalidChar(name); i >= 0 {
+		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
+		return
+	}
+	if conv, file, ok := missingPatternFile(c.arg(2)); ok {
+		fetch := c.arg(2)
+		if i := strings.IndexAny(fetch, "(,"); i > 0 {
+			fetch = fetch[:i]
+		}
+		c.alert("error detected while parsing ACL '%s' : ACL keyword '%s' : invalid args in converter '%s' : failed to open pattern file <%s>..", name, fetch, conv, file)
+		return
+	}
+	c.cp.proxy.ACLs = append(c.cp.proxy.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.args[3:]})
+}
+
+func kwRule(c *pctx) {
+	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
+	if !c.cp.checkCondACLs(c, c.args[1:], fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))) && c.args[0] != "redirect" {
+		// HAProxy stops reading the file after a bad http-request or
+		// http-response rule (ERR_ABORT).
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+	}
+}
+
+func kwUseBackend(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects a backend name.", c.args[0])
+		return
+	}
+	r := &SwitchRule{Pos: c.pos, Backend: c.arg(1), Cond: c.args[2:]}
+	if len(r.Cond) > 0 && r.Cond[0] != "if" && r.Cond[0] != "unless" {
+		c.alert("unexpected keyword '%s' after switching rule, only 'if' and 'unless' are allowed.", r.Cond[0])
+		return
+	}
+	if !c.cp.checkCondACLs(c, c.args[2:], "switching rule") {
+		return
+	}
+	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
+}
+
+// checkCondACLs resolves the named ACLs of an "if/unless" condition as
+// HAProxy does at parse time: an ACL declared later is an error.
+func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
+	start := -1
+	for i, w := range words {
+		if w == "if" || w == "unless" {
+			start = i + 1
+			break
+		}
+	}
+	if start < 0 {
+		return true
+	}
+	depth := 0
+	for _, w := range words[start:] {
+		switch w {
+		case "{":
+			depth++
+			continue
+		case "}":
+			depth--
+			continue
+		case "||", "or", "OR", "!":
+			continue
+		case "!{":
+			depth++
+			continue
+		}
+		if depth > 0 {
+			continue
+		}
+		name := strings.TrimPrefix(w, "!")
+		if name == "" || predefinedACLs[name] {
+			continue
+		}
+		found := false
+		for _, a := range cp.proxy.ACLs {
+			if a.Name == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			if what == "switching rule" {
+				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
+			} else {
+				c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+var predefinedACLs = map[string]bool{
+	"FALSE": true, "HTTP": true, "HTTP_1.0": true, "HTTP_1.1": true, "HTTP_2.0": true, "HTTP_CONTENT": true,
+	"HTTP_URL_ABS": true, "HTTP_URL_SLASH": true, "HTTP_URL_STAR": true, "LOCALHOST": true, "METH_CONNECT": true,
+	"METH_DELETE": true, "METH_GET": true, "METH_HEAD": true, "METH_OPTIONS": true, "METH_POST": true,
+	"METH_PUT": true, "METH_TRACE": true, "RDP_COOKIE": true, "REQ_CONTENT": true, "TRUE": true, "WAIT_END": true,
+}
+
+func kwDefaultBackend(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects a backend name.", c.args[0])
+		return
+	}
+	if c.tooMany(1) {
+		return
+	}
+	c.cp.proxy.DefaultBackend = &Ref{Pos: c.pos, Name: c.arg(1)}
+}
+
+func kwRetries(c *pctx) {
+	n, err := strconv.Atoi(c.arg(1))
+	if err != nil {
+		c.alert("'%s' expects an integer argument (dispatch counts for one).", c.args[0])
+		return
+	}
+	c.cp.proxy.Retries = n
+}
+
+func kwMaxconn(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	c.cp.proxy.Maxconn = atoiPrefix(c.arg(1))
+}
+
+var balanceAlgos = map[string]bool{"roundrobin": true, "static-rr": true, "leastconn": true, "first": true, "source": true,
+	"uri": true, "url_param": true, "random": true, "rdp-cookie": true, "hdr": true}
+
+func kwBalance(c *pctx) {
+	algo := c.arg(1)
+	if i := strings.IndexByte(algo, '('); i > 0 {
+		algo = algo[:i]
+	}
+	if !balanceAlgos[algo] {
+		c.alert("'balance' : unknown balancing algorithm '%s'.", c.arg(1))
+		return
+	}
+	c.cp.proxy.Balance = c.args[1:]
+}
+
+var timeoutNames = map[string]string{
+	"client": "client", "server": "server", "connect": "connect", "check": "check", "queue": "queue",
+	"http-keep-alive": "http-keep-alive", "http-request": "http-request", "tunnel": "tunnel", "tarpit": "tarpit",
+	"client-fin": "client-fin", "server-fin": "server-fin",
+}
+
+var legacyTimeouts = map[string]string{"clitimeout": "client", "srvtimeout": "server", "contimeout": "connect"}
+
+func kwTimeout(c *pctx) {
+	name := c.arg(1)
+	p := c.cp.proxy
+	if modern, ok := legacyTimeouts[name]; ok {
+		if c.cp.opts.Compat {
+			c.alert("the '%s' directive is not supported anymore since HAProxy 2.1. Use 'timeout %s'.", name, modern)
+			return
+		}
+		c.cp.add(legacyWarn(c.pos, "'timeout "+name+"'", "'timeout "+modern+"'"))
+		name = modern
+	}
+	if _, ok := timeoutNames[name]; !ok {
+		c.alert("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '%s')", name)
+		return
+	}
+	v := c.arg(2)
+	if v == "" {
+		c.alert("'timeout %s' expects an integer value (in milliseconds)", name)
+		return
+	}
+	d, res := parseTime(v)
+	switch res {
+	case timeBadChar:
+		c.alert("unexpected character '%c' in 'timeout %s'", badTimeChar(v), name)
+		return
+	case timeOverflow:
+		c.alert("timer overflow in argument '%s' to 'timeout %s' (maximum value is 2147483647 ms or ~24.8 days)", v, name)
+		return
+	case timeUnderflow:
+		c.alert("timer underflow in argument '%s' to 'timeout %s' (minimum non-null value is 1 ms)", v, name)
+		return
+	}
+	if c.arg(3) != "" {
+		c.alert("'timeout %s' : unexpected extra argument '%s' after value '%s'.", name, c.arg(3), v)
+		return
+	}
+	needFE := name == "client" || name == "client-fin" || name == "http-request" || name == "http-keep-alive"
+	needBE := name == "server" || name == "connect" || name == "check" || name == "queue" || name == "tunnel" || name == "server-fin"
+	if name == "http-request" || name == "http-keep-alive" || name == "tarpit" {
+		needFE, needBE = false, false
+	}
+	if needFE && p.Cap&CapFE == 0 {
+		c.warn("'timeout %s' will be ignored because %s '%s' has no frontend capability", name, p.Kind, p.Name)
+		return
+	}
+	if needBE && p.Cap&CapBE == 0 {
+		c.warn("'timeout %s' will be ignored because %s '%s' has no backend capability", name, p.Kind, p.Name)
+		return
+	}
+	p.Timeouts[name] = d
+}
+
+func kwOption(c *pctx) {
+	name := c.arg(1)
+	if name == "" {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: fmt.Sprintf("'%s' expects an option name.", c.args[0])})
+		return
+	}
+	if lk, ok := legacyOptions[name]; ok {
+		if c.cp.opts.Compat && lk.compat == "" {
+			c.cp.unknownOption(c)
+			return
+		}
+		c.args = c.args[0:]
+		if c.cp.opts.Compat {
+			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: lk.style, Msg: fmt.Sprintf(lk.compat, name)})
+			return
+		}
+		c.cp.add(legacyWarn(c.pos, "'option "+name+"'", lk.modern))
+		if lk.apply != nil {
+			lk.apply(c)
+		}
+		return
+	}
+	if !knownOptions[name] {
+		c.cp.unknownOption(c)
+		return
+	}
+	if name == "httpchk" && len(c.args) >= 5 && strings.ContainsAny(c.args[4], "\r\n ") {
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+			Msg: "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead."})
+	}
+	c.cp.proxy.Options[name] = c.mod != "no"
+	c.cp.proxy.OptionPos[name] = c.pos
+	// The log format options replace each other.
+	for _, o := range []string{"httplog", "tcplog", "httpslog"} {
+		if o != name && (name == "httplog" || name == "tcplog" || name == "httpslog") {
+			delete(c.cp.proxy.Options, o)
+		}
+	}
+}
+
+// missingPatternFile finds a map converter in a sample expression whose
+// pattern file does not exist.
+func missingPatternFile(expr string) (conv, file string, missing bool) {
+	for _, part := range strings.Split(expr, ",")[1:] {
+		i := strings.IndexByte(part, '(')
+		if i < 0 || !strings.HasPrefix(part, "map") {
+			continue
+		}
+		f := strings.TrimSuffix(part[i+1:], ")")
+		if _, err := os.Stat(f); err != nil {
+			return part[:i], f, true
+		}
+	}
+	return "", "", false
+}
+
+func (cp *cfgParser) unknownOption(c *pctx) {
+	name := c.arg(1)
+	cands := make([]string, 0, len(knownOptions))
+	for k := range knownOptions {
+		cands = append(cands, k)
+	}
+	sort.Strings(cands)
+	if best := bestMatch(name, cands); best != "" {
+		d := alertf(c.pos, "unknown option '%s'; did you mean '%s' maybe ?", name, best)
+		d.Hint = best
+		cp.add(d)
+		return
+	}
+	cp.add(alertf(c.pos, "unknown option '%s'.", name))
+}
+
+var knownOptions = map[string]bool{}
+
+func init() {
+	for _, o := range strings.Fields(`abortonclose accept-invalid-http-request accept-invalid-http-response allbackups
+checkcache clitcpka contstats disable-h2-upgrade dontlog-normal dontlognull h1-case-adjust-bogus-client
+h1-case-adjust-bogus-server http-buffer-request http-ignore-probes http-no-delay http-pretend-keepalive
+http-use-proxy-header idle-close-on-response independent-streams log-health-checks log-separate-errors logasap
+nolinger persist prefer-last-server socket-stats splice-auto splice-request splice-response srvtcpka
+tcp-smart-accept tcp-smart-connect transparent httpclose http-server-close http-keep-alive redispatch httpchk
+httplog httpslog tcplog tcpka forwardfor originalto ssl-hello-chk smtpchk pgsql-check redis-check mysql-check
+ldap-check spop-check tcp-check external-check http-restrict-req-hdr-names`) {
+		knownOptions[o] = true
+	}
+}
+
+func kwHTTPError(c *pctx) {
+	for i := 1; i+1 < len(c.args); i++ {
+		switch c.args[i] {
+		case "file", "lf-file", "errorfile":
+			if _, err := os.Stat(c.args[i+1]); err != nil {
+				c.alert("http-error : error opening file '%s'", c.args[i+1])
+				return
+			}
+		}
+	}
+}
+
+var tcpRequestContentActions = strings.Fields(`accept reject capture expect-proxy expect-netscaler-cip track-sc0 track-sc1 track-sc2
+ot-group set-log-level set-nice switch-mode use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0
+send-spoe-group do-resolve set-var-fmt set-var unset-var set-src set-src-port set-dst set-dst-port set-mark set-tos
+silent-drop set-priority-class set-priority-offset`)
+
+func kwTCPRequest(c *pctx) {
+	if c.arg(1) != "content" || c.arg(2) == "" {
+		return
+	}
+	act := c.arg(2)
+	if i := strings.IndexByte(act, '('); i > 0 {
+		act = act[:i]
+	}
+	for _, a := range tcpRequestContentActions {
+		if a == act {
+			return
+		}
+	}
+	if strings.HasPrefix(act, "lua.") {
+		// Lua actions exist only once their script is loaded.
+		p := c.cp.proxy
+		c.alert("'tcp-request content' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset' in %s '%s' (got '%s').", p.Kind, p.Name, c.arg(2))
+		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+	}
+}
+
+// Time parsing, as HAProxy's parse_time_err.
+type timeResult int
+
+const (
+	timeOK timeResult = iota
+	timeBadChar
+	timeOverflow
+	timeUnderflow
+)
+
+func parseTime(s string) (time.Duration, timeResult) {
+	i := 0
+	var v uint64
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		v = v*10 + uint64(s[i]-'0')
+		if v > 1<<40 {
+			return 0, timeOverflow
+		}
+		i++
+	}
+	if i == 0 {
+		return 0, timeBadChar
+	}
+	unit := s[i:]
+	var ms float64
+	switch unit {
+	case "", "ms":
+		ms = float64(v)
+	case "us":
+		ms = float64(v) / 1000
+		if v > 0 && v < 1000 {
+			return 0, timeUnderflow
+		}
+	case "s":
+		ms = float64(v) * 1000
+	case "m":
+		ms = float64(v) * 60000
+	case "h":
+		ms = float64(v) * 3600000
+	case "d":
+		ms = float64(v) * 86400000
+	default:
+		return 0, timeBadChar
+	}
+	if ms > 2147483647 {
+		return 0, timeOverflow
+	}
+	return time.Duration(ms * float64(time.Millisecond)), timeOK
+}
+
+func parseTimeValue(s string) (time.Duration, bool) {
+	d, r := parseTime(s)
+	return d, r == timeOK
+}
+
+// badTimeChar returns the first character parse_time_err rejects.
+func badTimeChar(s string) byte {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i >= len(s) {
+		return 0
+	}
+	rest := s[i:]
+	for _, u := range []string{"ms", "us", "s", "m", "h", "d"} {
+		if strings.HasPrefix(rest, u) {
+			if len(rest) > len(u) {
+				return rest[len(u)]
+			}
+		}
+	}
+	return rest[0]
+}

@@ -1,0 +1,171 @@
+package runtime
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/gohap/gohap/parser"
+)
+
+// CheckOptions control the cross-reference checks.
+type CheckOptions struct {
+	// Compat reports exactly what HAProxy 2.6 reports, without gohap's own
+	// notices about keywords the runtime does not implement.
+	Compat bool
+	// NoResolve makes unresolvable server addresses a warning, as -dr does.
+	NoResolve bool
+	// Resolve looks a host name up; nil uses the system resolver.
+	Resolve func(host string) bool
+}
+
+// Result is the outcome of Check.
+type Result struct {
+	Diags parser.Diagnostics
+	// NoListener is set when the configuration is valid but has no bind.
+	NoListener bool
+	// AddrFailed is set when server addresses could not be resolved, which
+	// HAProxy reports without its "Fatal errors" trailer.
+	AddrFailed bool
+}
+
+// Check runs the checks that need the whole configuration. It must be
+// called only when parsing found no fatal error, as HAProxy does.
+func Check(cfg *parser.Config, opts CheckOptions) Result {
+	var r Result
+	if opts.Resolve == nil {
+		opts.Resolve = func(h string) bool {
+			a, err := net.LookupHost(h)
+			return err == nil && len(a) > 0
+		}
+	}
+	alert := func(format string, a ...any) {
+		r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
+	}
+	byName := map[string]*parser.Proxy{}
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapBE != 0 {
+			byName[p.Name] = p
+		}
+	}
+	listeners := 0
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapFE == 0 {
+			continue
+		}
+		listeners += len(p.Binds)
+		if ref := p.DefaultBackend; ref != nil {
+			if _, ok := byName[ref.Name]; !ok {
+				alert("Proxy '%s': unable to find required default_backend: '%s'.", p.Name, ref.Name)
+			}
+		}
+		for _, u := range p.UseBackends {
+			if strings.Contains(u.Backend, "%[") {
+				continue
+			}
+			if _, ok := byName[u.Backend]; !ok {
+				alert("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, u.Backend)
+			}
+		}
+	}
+	for _, p := range cfg.Proxies {
+		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
+			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning, Pos: p.OptionPos["httplog"], Style: parser.StyleParsing,
+				Msg: fmt.Sprintf("'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", p.Kind, p.Name)})
+		}
+	}
+	for _, p := range cfg.Proxies {
+		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
+		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
+		if fe || be {
+			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning,
+				Msg: fmt.Sprintf("missing timeouts for %s '%s'.", p.Kind, p.Name),
+				Detail: []string{
+					"   | While not properly invalid, you will certainly encounter various problems",
+					"   | with such a configuration. To fix this, please ensure that all following",
+					"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}})
+		}
+	}
+	if r.Diags.HasErrors() {
+		return r
+	}
+	for _, p := range cfg.Proxies {
+		for _, s := range p.Servers {
+			host := serverHost(s.Address)
+			if host == "" || net.ParseIP(host) != nil || opts.Resolve(host) {
+				continue
+			}
+			none := opts.NoResolve || initAddrNone(p.DefaultServer) || initAddrNone(s.Options)
+			d := parser.Diagnostic{Pos: s.Pos, Style: parser.StyleBracket}
+			if !opts.Compat && !none {
+				// Host-dependent: the name may resolve where gohap runs.
+				d.Severity = parser.Notice
+				d.Msg = fmt.Sprintf("'server %s/%s' : address '%s' does not resolve on this machine; it is resolved again at start.", p.Name, s.Name, host)
+				d.Hint = "host-dependent"
+			} else if none {
+				d.Severity = parser.Warning
+				d.Msg = fmt.Sprintf("'server %s/%s' : could not resolve address '%s', disabling server.", p.Name, s.Name, host)
+			} else {
+				d.Severity, d.Fatal = parser.Alert, true
+				d.Msg = fmt.Sprintf("'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, host)
+				r.AddrFailed = true
+			}
+			r.Diags = append(r.Diags, d)
+		}
+	}
+	if r.AddrFailed {
+		alert("Failed to initialize server(s) addr.")
+		return r
+	}
+	if !opts.Compat {
+		for _, d := range cfg.Directives {
+			if d.Support == parser.Unsupported {
+				r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Notice, Pos: d.Pos,
+					Msg:  fmt.Sprintf("'%s' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.", d.Keyword),
+					Hint: "unsupported"})
+			}
+		}
+	}
+	r.NoListener = listeners == 0
+	return r
+}
+
+// serverHost extracts the host of a server address, "" for addresses that
+// need no resolution.
+func serverHost(addr string) string {
+	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
+		addr = strings.TrimPrefix(addr, pfx)
+	}
+	if strings.HasPrefix(addr, "/") || strings.Contains(addr, "@") {
+		return ""
+	}
+	if strings.HasPrefix(addr, "[") {
+		if i := strings.IndexByte(addr, ']'); i > 0 {
+			return addr[1:i]
+		}
+		return ""
+	}
+	if strings.Count(addr, ":") > 1 {
+		return addr[:strings.LastIndexByte(addr, ':')]
+	}
+	if i := strings.IndexByte(addr, ':'); i >= 0 {
+		addr = addr[:i]
+	}
+	if addr == "*" {
+		return ""
+	}
+	return addr
+}
+
+func initAddrNone(opts []string) bool {
+	for i := 0; i+1 < len(opts); i++ {
+		if opts[i] == "init-addr" {
+			for _, m := range strings.Split(opts[i+1], ",") {
+				if m == "none" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
