@@ -23,11 +23,16 @@ func (st *lexState) directive(words []string, pos Pos) bool {
 	tight := func(format string, a ...any) {
 		st.diags = append(st.diags, Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight, Msg: fmt.Sprintf(format, a...)})
 	}
+	// Block structure errors stop HAProxy from reading the file further.
+	abort := func(format string, a ...any) {
+		tight(format, a...)
+		st.abort = true
+	}
 	switch words[0] {
 	case ".if":
 		parent := st.active()
 		if len(st.conds) >= maxNestedConds {
-			tight("too many nested '.if', max is %d.", maxNestedConds)
+			abort("too many nested '.if', max is %d.", maxNestedConds)
 			return true
 		}
 		v := false
@@ -42,12 +47,12 @@ func (st *lexState) directive(words []string, pos Pos) bool {
 	case ".elif":
 		n := len(st.conds)
 		if n == 0 {
-			tight("lone '.elif' with no matching '.if'.")
+			abort("lone '.elif' with no matching '.if'.")
 			return true
 		}
 		c := &st.conds[n-1]
 		if c.inElse {
-			tight("'.elif' after '.else' is not permitted.")
+			abort("'.elif' after '.else' is not permitted.")
 			return true
 		}
 		if c.done || !c.parent {
@@ -62,12 +67,12 @@ func (st *lexState) directive(words []string, pos Pos) bool {
 	case ".else":
 		n := len(st.conds)
 		if n == 0 {
-			tight("lone '.else' with no matching '.if'.")
+			abort("lone '.else' with no matching '.if'.")
 			return true
 		}
 		c := &st.conds[n-1]
 		if c.inElse {
-			tight("'.else' after '.else' is not permitted.")
+			abort("'.else' after '.else' is not permitted.")
 			return true
 		}
 		if len(words) > 1 {
@@ -79,7 +84,7 @@ func (st *lexState) directive(words []string, pos Pos) bool {
 	case ".endif":
 		n := len(st.conds)
 		if n == 0 {
-			tight("lone '.endif' with no matching '.if'.")
+			abort("lone '.endif' with no matching '.if'.")
 			return true
 		}
 		if len(words) > 1 {

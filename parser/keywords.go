@@ -176,7 +176,7 @@ func (cp *cfgParser) globalLine(args []string, mod string, pos Pos) {
 	c := &pctx{cp: cp, pos: pos, mod: mod, args: args}
 	kw := args[0]
 	if lk, ok := legacyGlobal[kw]; ok {
-		cp.legacy(c, lk, nil)
+		cp.legacy(c, lk, globalCandidates())
 		return
 	}
 	k, ok := globalKeywords[kw]

@@ -70,6 +70,8 @@ type lexState struct {
 	diags   Diagnostics
 	section string // current section keyword, for setenv handling
 	conds   []condFrame
+	// abort is set by errors after which HAProxy stops reading the file.
+	abort bool
 }
 
 type condFrame struct {
@@ -115,6 +117,10 @@ func (st *lexState) lexFile(filename string, b []byte) *sliceLexer {
 		}
 		st.lexLine(out, content, pos, lpos)
 		out.toks = append(out.toks, lexer.Token{Type: tokEOL, Value: raw, Pos: lpos})
+		if st.abort {
+			st.conds = nil
+			return out
+		}
 		if rawEnd == end { // no LF on the last line
 			st.diags = append(st.diags, Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight, order: 1,
 				Msg: fmt.Sprintf("Missing LF on last line, file might have been truncated at position %d.", len(content)+1)})

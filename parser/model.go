@@ -105,6 +105,8 @@ type Proxy struct {
 	Servers        []*Server
 	DefaultServer  []string
 	Retries        int
+	// HasLog is set when the proxy has a log line (or inherits one).
+	HasLog bool
 }
 
 // Bind is one listening address.
@@ -179,6 +181,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		return
 	}
 	p.Mode = d.Mode
+	p.HasLog = d.HasLog
 	for k, v := range d.Timeouts {
 		p.Timeouts[k] = v
 	}

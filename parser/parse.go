@@ -104,6 +104,10 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 			continue
 		}
 		cp.cfg.Files = append(cp.cfg.Files, f)
+		if st.abort {
+			cp.cfg.AbortAfterFile = true
+			cp.abort = true
+		}
 		fileDiags := st.diags
 		cp.file = in.Name
 		cp.section = ""

@@ -51,7 +51,7 @@ var proxyKeywords = map[string]keyword{
 	"http-reuse":                  {caps: CapBE, support: Unsupported},
 	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
 	"monitor-uri":                 {caps: CapFE, support: Unsupported},
-	"log":                         {support: Harmless},
+	"log":                         {support: Harmless, handle: func(c *pctx) { c.cp.proxy.HasLog = c.mod != "no" }},
 	"source":                      {caps: CapBE, support: Unsupported},
 	"errorloc":                    {support: Unsupported},
 	"errorloc302":                 {support: Unsupported},
@@ -136,6 +136,11 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 		need := "frontend"
 		if k.caps == CapBE {
 			need = "backend"
+		}
+		if kw == "server" || kw == "default-server" || kw == "server-template" {
+			cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleBracket,
+				Msg: fmt.Sprintf("parsing [%s:%d] : '%s' not allowed because %s '%s' has no %s capability.", pos.File, pos.Line, kw, p.Kind, p.Name, need)})
+			return
 		}
 		cp.add(warnf(pos, "'%s' ignored because %s '%s' has no %s capability.", kw, p.Kind, p.Name, need))
 		return
@@ -268,12 +273,17 @@ func errnoText(err error) string {
 }
 
 func kwServer(c *pctx) {
+	bracket := func(format string, a ...any) {
+		d := alertf(c.pos, format, a...)
+		d.Style = StyleBracket
+		c.cp.add(d)
+	}
 	if c.arg(1) == "" || c.arg(2) == "" {
-		c.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", c.args[0])
+		bracket("'%s' expects <name> and <addr>[:<port>] as arguments.", c.args[0])
 		return
 	}
 	if i := invalidChar(c.arg(1)); i >= 0 {
-		c.alert("character '%c' is not permitted in server name '%s'.", c.arg(1)[i], c.arg(1))
+		bracket("character '%c' is not permitted in server name '%s'.", c.arg(1)[i], c.arg(1))
 		return
 	}
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.args[3:]})
@@ -544,12 +554,7 @@ func missingPatternFile(expr string) (conv, file string, missing bool) {
 
 func (cp *cfgParser) unknownOption(c *pctx) {
 	name := c.arg(1)
-	cands := make([]string, 0, len(knownOptions))
-	for k := range knownOptions {
-		cands = append(cands, k)
-	}
-	sort.Strings(cands)
-	if best := bestMatch(name, cands); best != "" {
+	if best := bestMatch(name, optionCandidates); best != "" {
 		d := alertf(c.pos, "unknown option '%s'; did you mean '%s' maybe ?", name, best)
 		d.Hint = best
 		cp.add(d)
@@ -559,6 +564,16 @@ func (cp *cfgParser) unknownOption(c *pctx) {
 }
 
 var knownOptions = map[string]bool{}
+
+// optionCandidates are the option names HAProxy offers as hints: its
+// registered options, then its list of common options.
+var optionCandidates = strings.Fields(`abortonclose accept-invalid-http-request accept-invalid-http-response
+allbackups checkcache clitcpka contstats disable-h2-upgrade dontlog-normal dontlognull h1-case-adjust-bogus-client
+h1-case-adjust-bogus-server http-buffer-request http-ignore-probes http-no-delay http-pretend-keepalive
+http-use-proxy-header idle-close-on-response independent-streams log-health-checks log-separate-errors logasap
+nolinger persist prefer-last-server socket-stats splice-auto splice-request splice-response srvtcpka
+tcp-smart-accept tcp-smart-connect transparent forceclose httpclose http-server-close http-tunnel redispatch
+http_proxy httpchk ssl-hello-chk smtpchk`)
 
 func init() {
 	for _, o := range strings.Fields(`abortonclose accept-invalid-http-request accept-invalid-http-response allbackups

@@ -75,6 +75,12 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 	}
 	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
+			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning,
+				Msg: fmt.Sprintf("log format ignored for %s '%s' since it has no log address.", p.Kind, p.Name)})
+		}
+	}
+	for _, p := range cfg.Proxies {
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
 		if fe || be {
