@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// haproxyBin returns the HAProxy binary used as the oracle, or "".
+func haproxyBin() string {
+	if b := os.Getenv("HAPROXY_BIN"); b != "" {
+		return b
+	}
+	b, _ := exec.LookPath("haproxy")
+	return b
+}
+
+var pidRe = regexp.MustCompile(`^(\[[A-Z]+\] +)\(\d+\)`)
+
+// alertLines keeps the ALERT and WARNING lines with the pid normalised.
+func alertLines(out string) []string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "[ALERT]") || strings.HasPrefix(l, "[WARNING]") {
+			keep = append(keep, pidRe.ReplaceAllString(l, "${1}(PID)"))
+		}
+	}
+	return keep
+}
+
+type verdict struct {
+	code  int
+	lines []string
+}
+
+func runHAProxy(t *testing.T, bin, dir, file string) verdict {
+	t.Helper()
+	cmd := exec.Command(bin, "-c", "-f", file)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start haproxy: %v", err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("haproxy -c %s did not finish", file)
+	}
+	return verdict{cmd.ProcessState.ExitCode(), alertLines(out.String())}
+}
+
+func runGohap(dir, file string) verdict {
+	var out bytes.Buffer
+	wd, _ := os.Getwd()
+	_ = os.Chdir(dir)
+	code := run([]string{"-c", "--haproxy-compat", "-f", file}, &out, &out)
+	_ = os.Chdir(wd)
+	return verdict{code, alertLines(out.String())}
+}
+
+// TestDifferentialCheck runs haproxy -c and gohap check --haproxy-compat on
+// the shared corpus and on our own cases, comparing exit codes and every
+// ALERT/WARNING line.
+func TestDifferentialCheck(t *testing.T) {
+	bin := haproxyBin()
+	if bin == "" {
+		t.Skip("no haproxy binary: set HAPROXY_BIN or install haproxy")
+	}
+	t.Setenv("FOO", "a b") // used by testdata/diff/directives.cfg
+	sets := []struct {
+		name string
+		glob string
+		min  float64
+	}{
+		{"testdata", "testdata/diff/*.cfg", 1.0},
+		{"corpus", "../../../shared/corpus/configs/*.cfg", 0.95},
+	}
+	for _, set := range sets {
+		files, _ := filepath.Glob(set.glob)
+		sort.Strings(files)
+		if len(files) == 0 {
+			t.Logf("%s: no files at %s", set.name, set.glob)
+			continue
+		}
+		agree := 0
+		for _, f := range files {
+			abs, _ := filepath.Abs(f)
+			dir := t.TempDir()
+			h := runHAProxy(t, bin, dir, abs)
+			g := runGohap(dir, abs)
+			if h.code == g.code && strings.Join(h.lines, "\n") == strings.Join(g.lines, "\n") {
+				agree++
+				continue
+			}
+			t.Logf("%s: disagreement on %s: exit %d (haproxy) vs %d (gohap)\nhaproxy:\n%s\ngohap:\n%s",
+				set.name, filepath.Base(f), h.code, g.code, strings.Join(h.lines, "\n"), strings.Join(g.lines, "\n"))
+		}
+		rate := float64(agree) / float64(len(files))
+		fmt.Printf("differential check %s: %d/%d agree (%.1f%%)\n", set.name, agree, len(files), 100*rate)
+		if rate < set.min {
+			t.Errorf("%s: agreement %.1f%% below threshold %.1f%%", set.name, 100*rate, 100*set.min)
+		}
+	}
+}
