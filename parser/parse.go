@@ -338,7 +338,8 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 			cp.add(alertf(pos, "defaults section '%s' not found for %s '%s'.", from, kw, name))
 		}
 		p.From = from
-	} else {
+	} else if kw != "defaults" {
+		// A defaults section without "from" starts from built-in values.
 		def = cp.defaults
 	}
 	p.inherit(def)
