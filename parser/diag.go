@@ -68,6 +68,9 @@ type Diagnostic struct {
 	// Hint is a gohap suggestion (modern form, closest keyword); it is not
 	// part of HAProxy's text.
 	Hint string
+	// Truncated mirrors HAProxy printing a message cut at a NUL byte: no
+	// line terminator follows it.
+	Truncated bool
 	// order breaks ties between diagnostics on the same line.
 	order int
 }

@@ -375,3 +375,11 @@ func (cp *cfgParser) unknown(c *pctx, section string, candidates []string) {
 	}
 	cp.add(d)
 }
+
+// rest returns the arguments from index n on, or nil.
+func (c *pctx) rest(n int) []string {
+	if n < len(c.args) {
+		return c.args[n:]
+	}
+	return nil
+}

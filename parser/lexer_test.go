@@ -110,9 +110,9 @@ func TestConditions(t *testing.T) {
 
 func TestTimeValues(t *testing.T) {
 	cases := []struct {
-		in   string
-		ms   int64
-		res  timeResult
+		in  string
+		ms  int64
+		res timeResult
 	}{
 		{"86400000", 86400000, timeOK}, {"5s", 5000, timeOK}, {"2m", 120000, timeOK}, {"1h", 3600000, timeOK},
 		{"1d", 86400000, timeOK}, {"1500us", 1, timeOK}, {"10ms", 10, timeOK},

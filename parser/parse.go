@@ -249,6 +249,15 @@ func sectionSupport(kw string) Support {
 	return Supported
 }
 
+// nulTruncated is HAProxy's message for a name made of nothing: it prints
+// the empty name's NUL terminator as the offending character, which ends
+// the line there.
+func nulTruncated(pos Pos) Diagnostic {
+	d := alertf(pos, "character '")
+	d.Truncated = true
+	return d
+}
+
 // invalidChar returns the first byte outside [A-Za-z0-9_:.-], as HAProxy's
 // invalid_char, or -1.
 func invalidChar(s string) int {
@@ -272,6 +281,7 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 	}
 	if kw != "defaults" && name == "" {
 		cp.add(alertf(pos, "'%s' expects an <id> argument", kw))
+		cp.cfg.AbortAfterFile = true
 		return
 	}
 	if kw == "defaults" && name == "from" {

@@ -187,7 +187,7 @@ func kwBind(c *pctx) {
 			return
 		}
 	}
-	opts := c.args[2:]
+	opts := c.rest(2)
 	for i := 0; i < len(opts); i++ {
 		if opts[i] == "crt" && i+1 < len(opts) {
 			f := opts[i+1]
@@ -278,21 +278,44 @@ func kwServer(c *pctx) {
 		d.Style = StyleBracket
 		c.cp.add(d)
 	}
-	if c.arg(1) == "" || c.arg(2) == "" {
+	if c.arg(2) == "" {
 		bracket("'%s' expects <name> and <addr>[:<port>] as arguments.", c.args[0])
+		return
+	}
+	if c.arg(1) == "" {
+		d := nulTruncated(c.pos)
+		d.Style = StyleBracket
+		c.cp.add(d)
 		return
 	}
 	if i := invalidChar(c.arg(1)); i >= 0 {
 		bracket("character '%c' is not permitted in server name '%s'.", c.arg(1)[i], c.arg(1))
 		return
 	}
-	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.args[3:]})
+	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.rest(3)})
 }
 
 func kwACL(c *pctx) {
 	name := c.arg(1)
+	if name == "" {
+		c.cp.add(nulTruncated(c.pos))
+		return
+	}
 	if i := invalidChar(name); i >= 0 {
 		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
+		return
+	}
+	if c.arg(2) == "" {
+		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
+		return
+	}
+	expr := c.arg(2)
+	fetch := expr
+	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
+		fetch = fetch[:i]
+	}
+	if !fetchNames[fetch] {
+		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
 		return
 	}
 	if conv, file, ok := missingPatternFile(c.arg(2)); ok {
@@ -303,7 +326,17 @@ func kwACL(c *pctx) {
 		c.alert("error detected while parsing ACL '%s' : ACL keyword '%s' : invalid args in converter '%s' : failed to open pattern file <%s>..", name, fetch, conv, file)
 		return
 	}
-	c.cp.proxy.ACLs = append(c.cp.proxy.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.args[3:]})
+	if !hasPattern(c.rest(3)) && !boolFetches[fetch] && !strings.Contains(expr, ",") {
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone,
+			Msg: fmt.Sprintf("parsing acl keyword '%s' :", fetch),
+			Detail: []string{
+				"  no pattern to match against were provided, so this ACL will never match.",
+				"  If this is what you intended, please add '--' to get rid of this warning.",
+				"  If you intended to match only for existence, please use '-m found'.",
+				"  If you wanted to force an int to match as a bool, please use '-m bool'.",
+				""}})
+	}
+	c.cp.proxy.ACLs = append(c.cp.proxy.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
 }
 
 func kwRule(c *pctx) {
@@ -321,12 +354,12 @@ func kwUseBackend(c *pctx) {
 		c.alert("'%s' expects a backend name.", c.args[0])
 		return
 	}
-	r := &SwitchRule{Pos: c.pos, Backend: c.arg(1), Cond: c.args[2:]}
+	r := &SwitchRule{Pos: c.pos, Backend: c.arg(1), Cond: c.rest(2)}
 	if len(r.Cond) > 0 && r.Cond[0] != "if" && r.Cond[0] != "unless" {
 		c.alert("unexpected keyword '%s' after switching rule, only 'if' and 'unless' are allowed.", r.Cond[0])
 		return
 	}
-	if !c.cp.checkCondACLs(c, c.args[2:], "switching rule") {
+	if !c.cp.checkCondACLs(c, c.rest(2), "switching rule") {
 		return
 	}
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
@@ -507,7 +540,6 @@ func kwOption(c *pctx) {
 			c.cp.unknownOption(c)
 			return
 		}
-		c.args = c.args[0:]
 		if c.cp.opts.Compat {
 			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: lk.style, Msg: fmt.Sprintf(lk.compat, name)})
 			return
@@ -534,6 +566,30 @@ func kwOption(c *pctx) {
 			delete(c.cp.proxy.Options, o)
 		}
 	}
+}
+
+// hasPattern reports whether ACL arguments (after the fetch) give patterns
+// or a match method that needs none.
+func hasPattern(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "-i", "-n":
+			continue
+		case "-m":
+			if i+1 < len(args) && (args[i+1] == "found" || args[i+1] == "bool") {
+				return true
+			}
+			i++
+			continue
+		case "-f", "-M", "--":
+			return true
+		case "-u":
+			i++
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // missingPatternFile finds a map converter in a sample expression whose

@@ -266,7 +266,10 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		if d.Severity == parser.Warning {
 			warned = true
 		}
-		fmt.Fprintf(stderr, "%s (%s) : config : %s\n", label(d.Severity), p, d.Text())
+		fmt.Fprintf(stderr, "%s (%s) : config : %s", label(d.Severity), p, d.Text())
+		if !d.Truncated {
+			fmt.Fprintln(stderr)
+		}
 		for _, l := range d.Detail {
 			fmt.Fprintln(stderr, l)
 		}

@@ -22,7 +22,7 @@ func haproxyBin() string {
 	return b
 }
 
-var pidRe = regexp.MustCompile(`^(\[[A-Z]+\] +)\(\d+\)`)
+var pidRe = regexp.MustCompile(`(\[[A-Z]+\] +)\(\d+\)`)
 
 // alertLines keeps the ALERT and WARNING lines with the pid normalised.
 func alertLines(out string) []string {

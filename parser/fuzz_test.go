@@ -1,0 +1,42 @@
+package parser
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParse feeds arbitrary bytes through the lexer, the grammar and the
+// keyword checks: no input may panic or hang, and every diagnostic must
+// point inside the file.
+func FuzzParse(f *testing.F) {
+	for _, glob := range []string{"../examples/*/*.cfg", "../cmd/gohap/testdata/diff/*.cfg"} {
+		files, _ := filepath.Glob(glob)
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := strings.Count(string(data), "\n") + 1
+		done := make(chan Diagnostics, 1)
+		go func() {
+			_, ds := Parse([]Input{{Name: "fuzz.cfg", Data: data}}, Options{LookupEnv: testEnv().base})
+			done <- ds
+		}()
+		var ds Diagnostics
+		select {
+		case ds = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("parse did not finish")
+		}
+		for _, d := range ds {
+			if d.Pos.Line < 0 || d.Pos.Line > lines || (d.Pos.Line > 0 && d.Pos.File != "fuzz.cfg") {
+				t.Fatalf("diagnostic outside the file: %+v", d)
+			}
+		}
+	})
+}
