@@ -14,18 +14,48 @@ type File struct {
 // Line is one physical line. Words holds the line's arguments after quote,
 // escape and environment processing; it is empty for blank and comment lines
 // and for lines the preprocessor consumed (Skip). Raw is the line as read,
-// terminator included.
+// terminator included. Its grammar is Word* Skip? EOL.
 type Line struct {
 	Pos   lexer.Position
-	Words []*Word `parser:"@@*"`
-	Skip  bool    `parser:"@Skip?"`
-	Raw   string  `parser:"@EOL"`
+	Words []Word
+	Skip  bool
+	Raw   string
 }
 
 // Word is one argument of a line; Pos gives the column where it starts.
 type Word struct {
 	Pos   lexer.Position
-	Value string `parser:"@Word"`
+	Value string
+}
+
+// Parse implements participle.Parseable: a line is the hot production of
+// the grammar (one per physical line), so it is matched directly on the
+// token stream instead of through reflection.
+func (l *Line) Parse(lex *lexer.PeekingLexer) error {
+	t := lex.Peek()
+	if t.EOF() {
+		return participle.NextMatch
+	}
+	l.Pos = t.Pos
+	var buf [16]Word
+	words := buf[:0]
+	for {
+		t = lex.Next()
+		switch t.Type {
+		case tokWord:
+			words = append(words, Word{Pos: t.Pos, Value: t.Value})
+		case tokSkip:
+			l.Skip = true
+		case tokEOL:
+			l.Raw = t.Value
+			if len(words) > 0 {
+				l.Words = append([]Word(nil), words...)
+			}
+			return nil
+		default:
+			return &participle.ParseError{Msg: "unexpected end of line", Pos: t.Pos}
+		}
+	}
 }
 
 // Args returns the line's words as strings.

@@ -107,6 +107,8 @@ type Proxy struct {
 	Retries        int
 	// HasLog is set when the proxy has a log line (or inherits one).
 	HasLog bool
+
+	aclNames map[string]bool
 }
 
 // Bind is one listening address.

@@ -152,6 +152,8 @@ type cfgParser struct {
 	// by name.
 	defaults *Proxy
 	fatal    int
+	// byName indexes proxies by name for the duplicate check.
+	byName map[string][]*Proxy
 	// abort stops parsing at once, as HAProxy does for a few errors.
 	abort bool
 }
@@ -326,15 +328,18 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 			cp.directive(pos, "bind", extra, Supported, true)
 		}
 	}
-	for _, q := range cp.cfg.Proxies {
-		if kw == "defaults" {
-			break
+	if kw != "defaults" {
+		if cp.byName == nil {
+			cp.byName = map[string][]*Proxy{}
 		}
-		if q.Name == name && (q.Cap&p.Cap&(CapFE|CapBE)) != 0 {
-			cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleNone,
-				Msg: fmt.Sprintf("Parsing [%s:%d]: %s '%s' has the same name as %s '%s' declared at %s:%d.", pos.File, pos.Line, kw, name, q.Kind, q.Name, q.Pos.File, q.Pos.Line)})
-			break
+		for _, q := range cp.byName[name] {
+			if q.Cap&p.Cap&(CapFE|CapBE) != 0 {
+				cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleNone,
+					Msg: fmt.Sprintf("Parsing [%s:%d]: %s '%s' has the same name as %s '%s' declared at %s:%d.", pos.File, pos.Line, kw, name, q.Kind, q.Name, q.Pos.File, q.Pos.Line)})
+				break
+			}
 		}
+		cp.byName[name] = append(cp.byName[name], p)
 	}
 	var def *Proxy
 	if from != "" {

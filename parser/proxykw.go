@@ -336,7 +336,12 @@ func kwACL(c *pctx) {
 				"  If you wanted to force an int to match as a bool, please use '-m bool'.",
 				""}})
 	}
-	c.cp.proxy.ACLs = append(c.cp.proxy.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
+	p := c.cp.proxy
+	p.ACLs = append(p.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
+	if p.aclNames == nil {
+		p.aclNames = map[string]bool{}
+	}
+	p.aclNames[name] = true
 }
 
 func kwRule(c *pctx) {
@@ -400,14 +405,7 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 		if name == "" || predefinedACLs[name] {
 			continue
 		}
-		found := false
-		for _, a := range cp.proxy.ACLs {
-			if a.Name == name {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !cp.proxy.aclNames[name] {
 			if what == "switching rule" {
 				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
 			} else {
