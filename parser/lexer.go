@@ -72,6 +72,8 @@ type lexState struct {
 	conds   []condFrame
 	// abort is set by errors after which HAProxy stops reading the file.
 	abort bool
+	// compat makes a missing final LF fatal, as in HAProxy 2.6.
+	compat bool
 }
 
 type condFrame struct {
@@ -122,8 +124,15 @@ func (st *lexState) lexFile(filename string, b []byte) *sliceLexer {
 			return out
 		}
 		if rawEnd == end { // no LF on the last line
-			st.diags = append(st.diags, Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight, order: 1,
-				Msg: fmt.Sprintf("Missing LF on last line, file might have been truncated at position %d.", len(content)+1)})
+			d := Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight, order: 1,
+				Msg: fmt.Sprintf("Missing LF on last line, file might have been truncated at position %d.", len(content)+1)}
+			if !st.compat {
+				// HAProxy 2.6 refuses such a file; gohap reads the line
+				// as complete and says so.
+				d.Severity, d.Fatal = Warning, false
+				d.Hint = "add a newline at the end of the file (HAProxy 2.6 rejects it)"
+			}
+			st.diags = append(st.diags, d)
 		}
 		off = rawEnd
 	}

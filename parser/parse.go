@@ -89,7 +89,7 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 	cp := &cfgParser{opts: opts, cfg: &Config{}}
 	e := newEnv(opts.LookupEnv)
 	for _, in := range inputs {
-		st := &lexState{env: e}
+		st := &lexState{env: e, compat: opts.Compat}
 		e.file = in.Name
 		lx := st.lexFile(in.Name, in.Data)
 		pl, err := lexer.Upgrade(lx)

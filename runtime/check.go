@@ -54,17 +54,28 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			continue
 		}
 		listeners += len(p.Binds)
+		// An HTTP frontend cannot hand its streams to a TCP backend.
+		modeMismatch := func(be *parser.Proxy, how string) {
+			if p.Mode == "http" && be.Mode == "tcp" {
+				alert("http %s '%s' (%s:%d) tries to use incompatible tcp %s '%s' (%s:%d) %s (see 'mode').",
+					p.Kind, p.Name, p.Pos.File, p.Pos.Line, be.Kind, be.Name, be.Pos.File, be.Pos.Line, how)
+			}
+		}
 		if ref := p.DefaultBackend; ref != nil {
-			if _, ok := byName[ref.Name]; !ok {
+			if be, ok := byName[ref.Name]; !ok {
 				alert("Proxy '%s': unable to find required default_backend: '%s'.", p.Name, ref.Name)
+			} else {
+				modeMismatch(be, "as its default backend")
 			}
 		}
 		for _, u := range p.UseBackends {
 			if strings.Contains(u.Backend, "%[") {
 				continue
 			}
-			if _, ok := byName[u.Backend]; !ok {
+			if be, ok := byName[u.Backend]; !ok {
 				alert("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, u.Backend)
+			} else {
+				modeMismatch(be, "in a 'use_backend' rule")
 			}
 		}
 	}

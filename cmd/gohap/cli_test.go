@@ -156,3 +156,16 @@ func TestRunRefusesWithoutEngine(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
 }
+
+func TestMissingFinalLF(t *testing.T) {
+	dir := t.TempDir()
+	f := writeCfg(t, dir, "nolf.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nfrontend fe\n bind 127.0.0.1:18080\n default_backend be\nbackend be\n server s 127.0.0.1:1")
+	code, _, errOut := runCLI("check", "-f", f)
+	if code != 0 || !strings.Contains(errOut, "[WARNING]  (") || !strings.Contains(errOut, "nolf.cfg:10]: Missing LF on last line, file might have been truncated at position 22.") {
+		t.Errorf("default mode: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = runCLI("check", "--haproxy-compat", "-f", f)
+	if code != 1 || !strings.Contains(errOut, "[ALERT]    (") || !strings.Contains(errOut, "Missing LF on last line") {
+		t.Errorf("compat mode: exit %d\n%s", code, errOut)
+	}
+}
