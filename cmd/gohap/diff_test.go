@@ -113,3 +113,43 @@ func TestDifferentialCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialTokenizer feeds words through ".notice", which echoes its
+// argument once HAProxy has tokenized it, and compares every message line.
+func TestDifferentialTokenizer(t *testing.T) {
+	bin := haproxyBin()
+	if bin == "" {
+		t.Skip("no haproxy binary: set HAPROXY_BIN or install haproxy")
+	}
+	t.Setenv("GOHAP_TV", "x y")
+	frags := []string{
+		`abc`, `abc#def`, `"a b"`, `'a b'`, `a\ b`, `\#x`, `\x41\x42`, `\xZ1`, `"\x41"`, `'\x41'`,
+		`"${GOHAP_TV}"`, `"$GOHAP_TV"`, `$GOHAP_TV`, `'${GOHAP_TV}'`, `"${GOHAP_NOPE-dflt}"`, `"${GOHAP_NOPE}"`,
+		`"${GOHAP_TV[*]}"`, `"${GOHAP_TV"`, `"$1"`, `"${.LINE}"`, `"a"b'c'd`, `"q\"q"`, `'it'\''s'`,
+		`a\tb`, `"\$x"`, `\\`, `"unterminated`, `'unterminated`, `a b`, `"#not a comment"`, `\q`, `"${GOHAP_TV[x]}"`,
+	}
+	dir := t.TempDir()
+	for i, fr := range frags {
+		f := filepath.Join(dir, fmt.Sprintf("tok%02d.cfg", i))
+		if err := os.WriteFile(f, []byte("global\n.notice "+fr+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lines := func(out string) string {
+			var keep []string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, " : config : ") || strings.HasPrefix(l, "  ") {
+					keep = append(keep, pidRe.ReplaceAllString(l, "${1}(PID)"))
+				}
+			}
+			return strings.Join(keep, "\n")
+		}
+		cmd := exec.Command(bin, "-c", "-f", f)
+		cmd.Dir = dir
+		hout, _ := cmd.CombinedOutput()
+		var gout bytes.Buffer
+		run([]string{"-c", "--haproxy-compat", "-f", f}, &gout, &gout)
+		if h, g := lines(string(hout)), lines(gout.String()); h != g {
+			t.Errorf(".notice %s\nhaproxy:\n%s\ngohap:\n%s", fr, h, g)
+		}
+	}
+}
