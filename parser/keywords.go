@@ -269,35 +269,28 @@ func atoiPrefix(s string) int {
 }
 
 func globalUser(c *pctx) {
-	g := &c.cp.cfg.Global
-	if c.tooMany(1) {
-		return
-	}
-	if g.User != "" {
-		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "user/uid already specified. Continuing."})
-		return
-	}
-	if _, err := user.Lookup(c.arg(1)); err != nil {
-		c.alert("cannot find user id for '%s' (0:Success)", c.arg(1))
-		return
-	}
-	g.User = c.arg(1)
+	lookupID(c, &c.cp.cfg.Global.User, "user/uid already specified. Continuing.", "user", func(n string) error { _, err := user.Lookup(n); return err })
 }
 
 func globalGroup(c *pctx) {
-	g := &c.cp.cfg.Global
+	lookupID(c, &c.cp.cfg.Global.Group, "gid/group was already specified. Continuing.", "group", func(n string) error { _, err := user.LookupGroup(n); return err })
+}
+
+// lookupID sets a user or group name once it exists on this system, with
+// HAProxy's messages for a repeated or unknown one.
+func lookupID(c *pctx, dst *string, again, what string, lookup func(string) error) {
 	if c.tooMany(1) {
 		return
 	}
-	if g.Group != "" {
-		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "gid/group was already specified. Continuing."})
+	if *dst != "" {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: again})
 		return
 	}
-	if _, err := user.LookupGroup(c.arg(1)); err != nil {
-		c.alert("cannot find group id for '%s' (0:Success)", c.arg(1))
+	if err := lookup(c.arg(1)); err != nil {
+		c.alert("cannot find %s id for '%s' (0:Success)", what, c.arg(1))
 		return
 	}
-	g.Group = c.arg(1)
+	*dst = c.arg(1)
 }
 
 func globalLog(c *pctx) {

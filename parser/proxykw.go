@@ -93,18 +93,13 @@ var proxyKeywords = map[string]keyword{
 }
 
 // proxyCandidates are the names offered as "did you mean" hints.
-func proxyCandidates() []string {
-	out := make([]string, 0, len(proxyKeywords))
-	for k := range proxyKeywords {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func proxyCandidates() []string { return sortedKeys(proxyKeywords) }
 
-func globalCandidates() []string {
-	out := make([]string, 0, len(globalKeywords))
-	for k := range globalKeywords {
+func globalCandidates() []string { return sortedKeys(globalKeywords) }
+
+func sortedKeys(m map[string]keyword) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
 		out = append(out, k)
 	}
 	sort.Strings(out)
