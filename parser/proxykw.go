@@ -45,7 +45,7 @@ var proxyKeywords = map[string]keyword{
 	"ignore-persist":              {support: Unsupported},
 	"stick-table":                 {support: Unsupported},
 	"stick":                       {caps: CapBE, noDefaults: true, support: Unsupported},
-	"stats":                       {support: Unsupported},
+	"stats":                       {support: Unsupported, handle: kwStats},
 	"option":                      {support: Supported, handle: kwOption},
 	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
 	"http-reuse":                  {caps: CapBE, support: Unsupported},
@@ -748,4 +748,15 @@ func badTimeChar(s string) byte {
 		}
 	}
 	return rest[0]
+}
+
+var statsParams = map[string]bool{"enable": true, "disable": true, "uri": true, "realm": true, "auth": true, "scope": true,
+	"admin": true, "refresh": true, "hide-version": true, "show-legends": true, "show-modules": true, "show-node": true,
+	"show-desc": true, "http-request": true, "bind-process": true}
+
+func kwStats(c *pctx) {
+	if p := c.arg(1); !statsParams[p] {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("unknown stats parameter '%s', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.", p)})
+	}
 }

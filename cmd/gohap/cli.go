@@ -90,7 +90,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newCheck(stdout, stderr), newRun(stdout, stderr), newVersion(stdout))
+	root.AddCommand(newCheck(stdout, stderr), newRun(stdout, stderr), newMigrate(stdout, stderr), newVersion(stdout))
 	return root
 }
 
