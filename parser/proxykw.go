@@ -218,7 +218,10 @@ func checkBindAddress(a string) string {
 	if !ok || port == "" {
 		return fmt.Sprintf("missing port specification in '%s'", a)
 	}
-	if host == "" || host == "*" || isIP(host) {
+	if msg := checkPortRange(port, a); msg != "" {
+		return msg
+	}
+	if host == "" || host == "*" || isIP(host) || isInetAton(host) {
 		return ""
 	}
 	if !resolvable(host) {
@@ -249,6 +252,53 @@ func splitHostPort(s string) (host, port string, ok bool) {
 }
 
 func isIP(h string) bool { return net.ParseIP(h) != nil }
+
+// isInetAton accepts the short dotted forms inet_aton() takes ("1.2.3",
+// "10.1", "127"), which HAProxy's resolver accepts as addresses.
+func isInetAton(h string) bool {
+	parts := strings.Split(h, ".")
+	if len(parts) > 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkPortRange validates "port" or "low-high" as HAProxy's str2sa_range.
+func checkPortRange(port, addr string) string {
+	lo, hi, isRange := strings.Cut(port, "-")
+	for _, p := range []string{lo, hi} {
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return fmt.Sprintf("invalid character '%c' in port number '%s' in '%s'", p[i], port, addr)
+			}
+		}
+	}
+	l, _ := strconv.Atoi(lo)
+	if !isRange {
+		if l < 1 || l > 65535 {
+			return fmt.Sprintf("invalid port '%s'", port)
+		}
+		return ""
+	}
+	if hi == "" {
+		return "invalid port ''"
+	}
+	h, _ := strconv.Atoi(hi)
+	if l < 1 || h > 65535 || h < l {
+		return fmt.Sprintf("invalid port range '%s'", port)
+	}
+	return ""
+}
 
 // resolvable reports whether a host name resolves, as HAProxy's parse-time
 // getaddrinfo does.
