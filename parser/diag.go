@@ -136,7 +136,3 @@ func alertf(p Pos, format string, a ...any) Diagnostic {
 func warnf(p Pos, format string, a ...any) Diagnostic {
 	return Diagnostic{Severity: Warning, Pos: p, Msg: fmt.Sprintf(format, a...)}
 }
-
-func noticef(p Pos, format string, a ...any) Diagnostic {
-	return Diagnostic{Severity: Notice, Pos: p, Msg: fmt.Sprintf(format, a...)}
-}

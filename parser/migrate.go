@@ -61,9 +61,6 @@ type migrator struct {
 	lines   []*Line
 	out     strings.Builder
 	changes []Change
-	section string
-	name    string
-	mode    string
 	// firstHTTPReq is the output offset of the current section's first
 	// http-request line, where a converted 'block' rule must go.
 	firstHTTPReq int
@@ -342,9 +339,6 @@ func (m *migrator) line(idx int, l *Line) {
 	case kw == "mode" && arg(a, 1) == "health":
 		m.emit(ind, "mode http", eol)
 		rewrite("mode health", []string{"http-request", "return", "status", "200"}, "")
-	case kw == "mode":
-		m.mode = arg(a, 1)
-		m.out.WriteString(raw)
 	case kw == "appsession":
 		m.manual(l, kw, "use 'cookie "+arg(a, 1)+" prefix nocache' or a stick table on req.cook("+arg(a, 1)+")")
 	case kw == "hash-type" && arg(a, 1) == "avalanche":
@@ -384,7 +378,7 @@ func (m *migrator) line(idx int, l *Line) {
 }
 
 func (m *migrator) openSection(idx int, l *Line, a []string) {
-	m.section, m.name, m.firstHTTPReq = a[0], arg(a, 1), -1
+	m.firstHTTPReq = -1
 	m.servers = map[string]bool{}
 	raw := l.Raw
 	eol := eolOf(raw)
