@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -339,6 +340,15 @@ func (m *migrator) line(idx int, l *Line) {
 	case kw == "mode" && arg(a, 1) == "health":
 		m.emit(ind, "mode http", eol)
 		rewrite("mode health", []string{"http-request", "return", "status", "200"}, "")
+	case kw == "errorfile" && len(a) == 3:
+		// A 1.x errorfile could hold only a body; 2.x parses it as a
+		// response, so serve such a file with http-error instead.
+		data, err := os.ReadFile(a[2])
+		if err != nil || IsHTTPResponse(data) {
+			m.out.WriteString(raw)
+			return
+		}
+		rewrite(kw, []string{"http-error", "status", a[1], "content-type", "text/html", "file", a[2]}, "the file holds only a body")
 	case kw == "appsession":
 		m.manual(l, kw, "use 'cookie "+arg(a, 1)+" prefix nocache' or a stick table on req.cook("+arg(a, 1)+")")
 	case kw == "hash-type" && arg(a, 1) == "avalanche":

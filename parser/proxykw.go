@@ -56,7 +56,7 @@ var proxyKeywords = map[string]keyword{
 	"errorloc":                    {support: Unsupported},
 	"errorloc302":                 {support: Unsupported},
 	"errorloc303":                 {support: Unsupported},
-	"errorfile":                   {support: Unsupported},
+	"errorfile":                   {support: Unsupported, handle: kwErrorfile},
 	"errorfiles":                  {support: Unsupported},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
 	"http-check":                  {caps: CapBE, support: Unsupported},
@@ -809,4 +809,46 @@ func kwStats(c *pctx) {
 		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
 			Msg: fmt.Sprintf("unknown stats parameter '%s', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.", p)})
 	}
+}
+
+// httpErrCodes are the status codes HAProxy can answer with an errorfile.
+var httpErrCodes = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: true, 405: true, 407: true, 408: true,
+	410: true, 413: true, 425: true, 429: true, 500: true, 501: true, 502: true, 503: true, 504: true}
+
+func kwErrorfile(c *pctx) {
+	if c.arg(2) == "" {
+		c.alert("errorfile : expects <status_code> and <file> as arguments.")
+		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+		return
+	}
+	if code := atoiPrefix(c.arg(1)); !httpErrCodes[code] {
+		c.alert("errorfile : status code '%d' not handled.", code)
+		return
+	}
+	data, err := os.ReadFile(c.arg(2))
+	if err != nil {
+		c.alert("errorfile : error opening file '%s'.", c.arg(2))
+		return
+	}
+	if !IsHTTPResponse(data) {
+		c.alert("errorfile : '%s': unable to parse headers (error offset: 0)", c.arg(2))
+	}
+}
+
+// IsHTTPResponse reports whether an errorfile starts with an HTTP status
+// line, as HAProxy 2.x requires (1.x sent the bytes as they were).
+func IsHTTPResponse(b []byte) bool {
+	s := string(b)
+	if !strings.HasPrefix(s, "HTTP/1.0 ") && !strings.HasPrefix(s, "HTTP/1.1 ") {
+		return false
+	}
+	if len(s) < 12 {
+		return false
+	}
+	for i := 9; i < 12; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -188,3 +188,28 @@ func TestMigrateJSON(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
+
+// TestMigrateBodyOnlyErrorfile: a 1.x errorfile holding only a body is
+// served with http-error, which HAProxy 2.6 accepts.
+func TestMigrateBodyOnlyErrorfile(t *testing.T) {
+	dir := t.TempDir()
+	body := writeCfg(t, dir, "503.html", "<html><body>busy</body></html>\n")
+	full := writeCfg(t, dir, "504.http", "HTTP/1.0 504 Gateway Time-out\r\nContent-Type: text/html\r\n\r\nslow\n")
+	cfg := writeCfg(t, dir, "old.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n errorfile 503 "+body+"\n errorfile 504 "+full+"\nfrontend fe\n bind 127.0.0.1:18080\n")
+	if code, _, errOut := runCLI("check", "--haproxy-compat", "-f", cfg); code != 1 || !strings.Contains(errOut, "unable to parse headers (error offset: 0)") {
+		t.Fatalf("body-only errorfile must be rejected in compat mode: %d\n%s", code, errOut)
+	}
+	out := filepath.Join(dir, "new.cfg")
+	if code, _, errOut := runCLI("migrate", "-f", cfg, "-o", out); code != 0 {
+		t.Fatalf("migrate: %d\n%s", code, errOut)
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), "http-error status 503 content-type text/html file "+body+"\n") || !strings.Contains(string(b), "errorfile 504 "+full+"\n") {
+		t.Errorf("migrated:\n%s", b)
+	}
+	if bin := haproxyBin(); bin != "" {
+		if res, err := exec.Command(bin, "-c", "-f", out).CombinedOutput(); err != nil {
+			t.Errorf("haproxy -c rejects the result: %v\n%s", err, res)
+		}
+	}
+}
