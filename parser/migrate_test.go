@@ -61,3 +61,46 @@ func TestMigrateIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateRules holds one golden file per rewrite rule in
+// testdata/migrate/rules: the input, then the migrated text, then the
+// changes and notes. -update rewrites the expected parts.
+func TestMigrateRules(t *testing.T) {
+	files, _ := filepath.Glob("testdata/migrate/rules/*.txt")
+	if len(files) < 20 {
+		t.Fatalf("only %d rule files", len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _, ok := strings.Cut(string(b), migrateSep)
+		if !ok {
+			t.Fatalf("%s: no %q separator", f, migrateSep)
+		}
+		out, changes := Migrate(Input{Name: filepath.Base(f), Data: []byte(in)}, MigrateOptions{Resolve: func(string) bool { return true }})
+		var got strings.Builder
+		got.WriteString(in + migrateSep)
+		got.Write(out)
+		got.WriteString(changesSep)
+		for _, c := range changes {
+			fmt.Fprintf(&got, "%d %s: %q -> %q %s\n", c.Pos.Line, c.Rule, c.Before, c.After, c.Note)
+		}
+		if *update {
+			if err := os.WriteFile(f, []byte(got.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got.String() != string(b) {
+			t.Errorf("%s differs\n--- got\n%s", f, got.String())
+		}
+		if _, ds := Parse([]Input{{Name: "out.cfg", Data: out}}, Options{Compat: true}); ds.HasErrors() {
+			t.Errorf("%s: migrated output rejected in compat mode:\n%v", f, ds)
+		}
+		if strings.HasSuffix(f, "modern.txt") && (string(out) != in || len(changes) != 0) {
+			t.Errorf("modern configuration changed:\n%s", out)
+		}
+	}
+}
