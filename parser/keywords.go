@@ -161,7 +161,23 @@ func init() {
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["stats"] = keyword{support: Harmless, handle: globalStats}
-	globalKeywords["crt-base"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.CrtBase = c.arg(1) }}
+	globalKeywords["crt-base"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
+			return
+		}
+		c.cp.cfg.Global.CrtBase = c.arg(1)
+	}}
+	globalKeywords["ca-base"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
+		}
+	}}
+	globalKeywords["chroot"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.alert("'%s' expects a directory as an argument.", c.args[0])
+		}
+	}}
 	globalKeywords["nbthread"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Nbthread, _ = strconv.Atoi(c.arg(1)) }}
 }
 
@@ -298,7 +314,7 @@ func globalLog(c *pctx) {
 		return
 	}
 	if len(c.args) < 3 {
-		c.alert("expects <address> and <facility> %s as arguments.", "[max level [min level]]")
+		c.alert("log : expects <address> and <facility>  as arguments")
 		return
 	}
 	addr := c.arg(1)

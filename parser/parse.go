@@ -284,6 +284,7 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 	if kw != "defaults" && name == "" {
 		cp.add(alertf(pos, "'%s' expects an <id> argument", kw))
 		cp.cfg.AbortAfterFile = true
+		cp.abort = true
 		return
 	}
 	if kw == "defaults" && name == "from" {

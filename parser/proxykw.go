@@ -17,7 +17,7 @@ import (
 var proxyKeywords = map[string]keyword{
 	"bind":                        {caps: CapFE, noDefaults: true, support: Supported, handle: kwBind},
 	"server":                      {caps: CapBE, noDefaults: true, support: Supported, handle: kwServer},
-	"default-server":              {caps: CapBE, support: Supported, handle: func(c *pctx) { c.cp.proxy.DefaultServer = c.args[1:] }},
+	"default-server":              {caps: CapBE, support: Supported, handle: kwDefaultServer},
 	"server-template":             {caps: CapBE, noDefaults: true, support: Unsupported},
 	"mode":                        {support: Supported, handle: kwMode},
 	"id":                          {noDefaults: true, support: Harmless},
@@ -317,6 +317,16 @@ func errnoText(err error) string {
 	return err.Error()
 }
 
+func kwDefaultServer(c *pctx) {
+	if msg := checkServerOptions("", c.rest(1), true); msg != "" {
+		d := alertf(c.pos, "%s", msg)
+		d.Style = StyleBracket
+		c.cp.add(d)
+		return
+	}
+	c.cp.proxy.DefaultServer = c.args[1:]
+}
+
 func kwServer(c *pctx) {
 	bracket := func(format string, a ...any) {
 		d := alertf(c.pos, format, a...)
@@ -335,6 +345,10 @@ func kwServer(c *pctx) {
 	}
 	if i := invalidChar(c.arg(1)); i >= 0 {
 		bracket("character '%c' is not permitted in server name '%s'.", c.arg(1)[i], c.arg(1))
+		return
+	}
+	if msg := checkServerOptions(c.arg(1), c.rest(3), false); msg != "" {
+		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
 		return
 	}
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.rest(3)})
@@ -371,7 +385,7 @@ func kwACL(c *pctx) {
 		c.alert("error detected while parsing ACL '%s' : ACL keyword '%s' : invalid args in converter '%s' : failed to open pattern file <%s>..", name, fetch, conv, file)
 		return
 	}
-	if !hasPattern(c.rest(3)) && !boolFetches[fetch] && !strings.Contains(expr, ",") {
+	if len(c.rest(3)) == 0 && !boolFetches[fetch] && !strings.Contains(expr, ",") {
 		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone,
 			Msg: fmt.Sprintf("parsing acl keyword '%s' :", fetch),
 			Detail: []string{

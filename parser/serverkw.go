@@ -1,0 +1,79 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+)
+
+// serverKeywords maps each server/default-server option to the number of
+// arguments it takes (HAProxy 2.6's srv_kws).
+var serverKeywords = map[string]int{}
+
+var serverKeywordNames []string
+
+func init() {
+	for _, kv := range strings.Fields(`addr:1 agent-addr:1 agent-check:0 agent-inter:1 agent-port:1 agent-send:1 allow-0rtt:0
+alpn:1 backup:0 ca-file:1 check:0 check-alpn:1 check-proto:1 check-send-proxy:0 check-sni:1 check-ssl:0 check-via-socks4:0
+ciphers:1 ciphersuites:1 cookie:1 crl-file:1 crt:1 disabled:0 downinter:1 enabled:0 error-limit:1 fall:1 fastinter:1
+force-sslv3:0 force-tlsv10:0 force-tlsv11:0 force-tlsv12:0 force-tlsv13:0 id:1 init-addr:1 inter:1 log-proto:1
+max-reuse:1 maxconn:1 maxqueue:1 minconn:1 namespace:1 no-agent-check:0 no-backup:0 no-check:0 no-check-send-proxy:0
+no-check-ssl:0 no-send-proxy:0 no-send-proxy-v2:0 no-send-proxy-v2-ssl:0 no-send-proxy-v2-ssl-cn:0 no-ssl:0
+no-ssl-reuse:0 no-sslv3:0 no-tfo:0 no-tls-tickets:0 no-tlsv10:0 no-tlsv11:0 no-tlsv12:0 no-tlsv13:0 non-stick:0 npn:1
+observe:1 on-error:1 on-marked-down:1 on-marked-up:1 pool-low-conn:1 pool-max-conn:1 pool-purge-delay:1 port:1 proto:1
+proxy-v2-options:1 redir:1 resolve-net:1 resolve-opts:1 resolve-prefer:1 resolvers:1 rise:1 send-proxy:0 send-proxy-v2:0
+send-proxy-v2-ssl:0 send-proxy-v2-ssl-cn:0 slowstart:1 sni:1 socks4:1 source:1 ssl:0 ssl-max-ver:1 ssl-min-ver:1
+ssl-reuse:0 stick:0 tcp-ut:1 tfo:0 tls-tickets:0 track:1 usesrc:1 verify:1 verifyhost:1 weight:1 ws:1 interface:1`) {
+		name, n, _ := strings.Cut(kv, ":")
+		serverKeywords[name] = int(n[0] - '0')
+		serverKeywordNames = append(serverKeywordNames, name)
+	}
+}
+
+// checkServerOptions validates the options of a server or default-server
+// line. It returns HAProxy's message for the first bad option, "" if none.
+func checkServerOptions(serverName string, opts []string, isDefault bool) string {
+	for i := 0; i < len(opts); i++ {
+		kw := opts[i]
+		n, ok := serverKeywords[kw]
+		if !ok {
+			msg := fmt.Sprintf("unknown keyword '%s'.", kw)
+			if best := bestMatch(kw, serverKeywordNames); best != "" {
+				msg = fmt.Sprintf("unknown keyword '%s'; did you mean '%s' maybe ?", kw, best)
+			}
+			if isDefault {
+				msg += " Hint: no address was expected for this server."
+			}
+			return msg
+		}
+		val := ""
+		if i+1 < len(opts) {
+			val = opts[i+1]
+		}
+		var bad string
+		switch kw {
+		case "rise", "fall":
+			if val == "" {
+				bad = fmt.Sprintf("'%s' expects an integer argument.", kw)
+			} else if atoiPrefix(val) <= 0 {
+				bad = fmt.Sprintf("'%s' has to be > 0.", kw)
+			}
+		case "inter", "fastinter", "downinter":
+			if val == "" {
+				bad = fmt.Sprintf("'%s' expects a delay as argument.", kw)
+			}
+		case "port":
+			if val == "" {
+				bad = "'port' expects a port number as argument."
+			}
+		case "weight":
+			if w := atoiPrefix(val); w < 0 || w > 256 {
+				bad = fmt.Sprintf("weight of server %s is not within 0 and 256 (%d).", serverName, w)
+			}
+		}
+		if bad != "" {
+			return bad + "."
+		}
+		i += n
+	}
+	return ""
+}
