@@ -178,7 +178,31 @@ func init() {
 			c.alert("'%s' expects a directory as an argument.", c.args[0])
 		}
 	}}
-	globalKeywords["nbthread"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Nbthread, _ = strconv.Atoi(c.arg(1)) }}
+	// Process settings whose missing argument HAProxy reports.
+	for _, k := range strings.Fields(`tune.ssl.default-dh-param tune.bufsize tune.maxrewrite tune.http.maxhdr ulimit-n
+maxconnrate maxsessrate maxsslrate maxcomprate maxpipes tune.maxaccept tune.maxpollevents tune.recv_enough
+tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune.pipesize tune.http.cookielen
+tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
+		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
+	}
+	globalKeywords["pidfile"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.alert("'%s' expects a file name as an argument.", c.args[0])
+		}
+	}}
+	globalKeywords["spread-checks"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: "'spread-checks' expects an integer argument (0..50)."})
+		}
+	}}
+	globalKeywords["nbthread"] = keyword{support: Harmless, handle: func(c *pctx) {
+		n, err := strconv.Atoi(c.arg(1))
+		if err != nil {
+			c.alert("'%s' passed a missing or unparsable integer value in '%s'", c.args[0], c.arg(1))
+			return
+		}
+		c.cp.cfg.Global.Nbthread = n
+	}}
 }
 
 var legacyGlobal = map[string]legacyKeyword{
@@ -240,6 +264,12 @@ func (cp *cfgParser) legacy(c *pctx, lk legacyKeyword, candidates []string) {
 	cp.directive(c.pos, kw, c.args[1:], s, true)
 	if lk.apply != nil && cp.proxy != nil {
 		lk.apply(c)
+	}
+}
+
+func needInt(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
 	}
 }
 

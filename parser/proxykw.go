@@ -51,7 +51,7 @@ var proxyKeywords = map[string]keyword{
 	"http-reuse":                  {caps: CapBE, support: Unsupported},
 	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
 	"monitor-uri":                 {caps: CapFE, support: Unsupported},
-	"log":                         {support: Harmless, handle: func(c *pctx) { c.cp.proxy.HasLog = c.mod != "no" }},
+	"log":                         {support: Harmless, handle: kwLog},
 	"source":                      {caps: CapBE, support: Unsupported},
 	"errorloc":                    {support: Unsupported},
 	"errorloc302":                 {support: Unsupported},
@@ -156,6 +156,14 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 		}
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
+}
+
+func kwLog(c *pctx) {
+	if c.mod != "no" && c.arg(1) != "global" && c.arg(2) == "" {
+		c.alert("log : expects <address> and <facility> or global as arguments")
+		return
+	}
+	c.cp.proxy.HasLog = c.mod != "no"
 }
 
 func kwMode(c *pctx) {
@@ -405,7 +413,11 @@ func kwACL(c *pctx) {
 
 func kwRule(c *pctx) {
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
-	if !c.cp.checkCondACLs(c, c.args[1:], fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))) && c.args[0] != "redirect" {
+	what := fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))
+	if c.args[0] == "redirect" {
+		what = "redirect"
+	}
+	if !c.cp.checkCondACLs(c, c.args[1:], what) && c.args[0] != "redirect" {
 		// HAProxy stops reading the file after a bad http-request or
 		// http-response rule (ERR_ABORT).
 		c.cp.cfg.AbortAfterFile = true
@@ -465,7 +477,9 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 			continue
 		}
 		if !cp.proxy.aclNames[name] {
-			if what == "switching rule" {
+			if what == "redirect" {
+				c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+			} else if what == "switching rule" {
 				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
 			} else {
 				c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
@@ -818,7 +832,19 @@ var statsParams = map[string]bool{"enable": true, "disable": true, "uri": true, 
 	"admin": true, "refresh": true, "hide-version": true, "show-legends": true, "show-modules": true, "show-node": true,
 	"show-desc": true, "http-request": true, "bind-process": true}
 
+var statsNeeds = map[string]string{"uri": "'uri' needs an URI prefix.", "realm": "'realm' needs an realm name.",
+	"auth": "'auth' needs a user:password account.", "scope": "'scope' needs a proxy name."}
+
 func kwStats(c *pctx) {
+	if c.arg(1) == "" {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+			Msg: "missing keyword in 'stats', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."})
+		return
+	}
+	if msg, ok := statsNeeds[c.arg(1)]; ok && c.arg(2) == "" {
+		c.alert("%s", msg)
+		return
+	}
 	if p := c.arg(1); !statsParams[p] {
 		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
 			Msg: fmt.Sprintf("unknown stats parameter '%s', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.", p)})
