@@ -185,6 +185,8 @@ tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune
 tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
+	globalKeywords["uid"] = keyword{support: Harmless, handle: needInt}
+	globalKeywords["gid"] = keyword{support: Harmless, handle: needInt}
 	globalKeywords["pidfile"] = keyword{support: Harmless, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("'%s' expects a file name as an argument.", c.args[0])
@@ -387,7 +389,12 @@ func luaLoad(c *pctx) {
 }
 
 func globalStats(c *pctx) {
-	if c.arg(1) != "socket" {
+	switch c.arg(1) {
+	case "socket":
+	case "maxconn", "bind-process", "timeout":
+		return
+	default:
+		c.alert("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '%s')", c.arg(1))
 		return
 	}
 	addr := c.arg(2)

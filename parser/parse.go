@@ -104,23 +104,37 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 			continue
 		}
 		cp.cfg.Files = append(cp.cfg.Files, f)
-		if st.abort {
-			cp.cfg.AbortAfterFile = true
-			cp.abort = true
-		}
 		fileDiags := st.diags
 		cp.file = in.Name
 		cp.section = ""
 		cp.proxy = nil
 		cp.lineDiags = nil
+		stopped := 0
 		for _, l := range f.Lines {
 			if len(l.Words) == 0 {
 				continue
 			}
 			cp.line(l)
 			if cp.fatal >= maxFatal || cp.abort {
+				stopped = l.Pos.Line
 				break
 			}
+		}
+		if stopped > 0 {
+			// HAProxy never read the lines after the one that stopped it.
+			kept := fileDiags[:0]
+			for _, d := range fileDiags {
+				if d.Pos.Line <= stopped {
+					kept = append(kept, d)
+				}
+			}
+			fileDiags = kept
+		}
+		if st.abort {
+			// The lexer stopped at a broken .if block: the lines before it
+			// were processed, then reading ends.
+			cp.cfg.AbortAfterFile = true
+			cp.abort = true
 		}
 		all := append(fileDiags, cp.lineDiags...)
 		sort.SliceStable(all, func(i, j int) bool {
