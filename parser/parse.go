@@ -248,6 +248,16 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 	case "defaults", "frontend", "backend", "listen":
 		cp.openProxy(args, pos)
 	default:
+		switch kw {
+		case "resolvers", "peers", "mailers":
+			if len(args) < 2 {
+				// HAProxy stops reading the file here.
+				cp.add(alertf(pos, "missing name for %s section.", kw))
+				cp.cfg.AbortAfterFile = true
+				cp.abort = true
+				return
+			}
+		}
 		s := &Section{Pos: pos, Kind: kw}
 		if len(args) > 1 {
 			s.Name = args[1]

@@ -99,7 +99,7 @@ func TestKeywordLines(t *testing.T) {
 		{"frontend fe", "clitimeout 5000", "'clitimeout' is legacy 1.x syntax"},
 		{"frontend fe", "balance roundrobin", "'balance' ignored because frontend 'fe' has no backend capability."},
 		{"backend be", "balance roundrobin", ""},
-		{"backend be", "balance bogus", "unknown balancing algorithm 'bogus'"},
+		{"backend be", "balance bogus", "balance only supports 'roundrobin', 'static-rr'"},
 		{"backend be", "server s1 127.0.0.1:80 check", ""},
 		{"backend be", "server s1", "'server' expects <name> and <addr>[:<port>] as arguments."},
 		{"frontend fe", "server s1 1.2.3.4:80", "'server' not allowed because frontend 'fe' has no backend capability."},

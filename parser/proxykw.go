@@ -60,7 +60,7 @@ var proxyKeywords = map[string]keyword{
 	"errorfiles":                  {support: Unsupported},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
 	"http-check":                  {caps: CapBE, support: Unsupported},
-	"tcp-check":                   {caps: CapBE, support: Unsupported},
+	"tcp-check":                   {caps: CapBE, support: Unsupported, handle: kwTCPCheck},
 	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
 	"tcp-response":                {caps: CapBE, support: Unsupported},
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
@@ -412,6 +412,17 @@ func kwACL(c *pctx) {
 }
 
 func kwRule(c *pctx) {
+	if list, ok := ruleActions[c.args[0]]; ok && !knownAction(c.arg(1), list) {
+		got := fmt.Sprintf("but got '%s'.", c.arg(1))
+		if c.arg(1) == "" {
+			got = "but got '' (missing argument)."
+		}
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("'%s' expects %s, %s", c.args[0], list, got)})
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+		return
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	what := fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))
 	if c.args[0] == "redirect" {
@@ -530,11 +541,21 @@ var balanceAlgos = map[string]bool{"roundrobin": true, "static-rr": true, "least
 
 func kwBalance(c *pctx) {
 	algo := c.arg(1)
+	if algo == "" {
+		// HAProxy accepts a bare 'balance' and keeps the current algorithm.
+		return
+	}
 	if i := strings.IndexByte(algo, '('); i > 0 {
 		algo = algo[:i]
+	} else if algo == "hdr" {
+		algo = "" // hdr needs its header name
 	}
 	if !balanceAlgos[algo] {
-		c.alert("'balance' : unknown balancing algorithm '%s'.", c.arg(1))
+		c.alert("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.")
+		return
+	}
+	if algo == "url_param" && c.arg(2) == "" {
+		c.alert("balance url_param requires an URL parameter name.")
 		return
 	}
 	c.cp.proxy.Balance = c.args[1:]
@@ -891,4 +912,36 @@ func IsHTTPResponse(b []byte) bool {
 		}
 	}
 	return true
+}
+
+var ruleActions = map[string]string{
+	"http-request":  `'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'`,
+	"http-response": `'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'`,
+}
+
+// knownAction reports whether act is one of the quoted names of list; a
+// name ending in "(*)" takes an argument suffix.
+func knownAction(act, list string) bool {
+	for _, q := range strings.Split(list, ", ") {
+		name := strings.Trim(q, "'")
+		if base, ok := strings.CutSuffix(name, "(*)"); ok {
+			if strings.HasPrefix(act, base) && len(act) > len(base) {
+				return true
+			}
+			continue
+		}
+		if act == name {
+			return true
+		}
+	}
+	return false
+}
+
+func kwTCPCheck(c *pctx) {
+	switch act := c.arg(1); {
+	case act == "comment", act == "connect", act == "send", act == "send-binary", act == "expect", act == "send-lf", act == "send-binary-lf",
+		strings.HasPrefix(act, "set-var"), strings.HasPrefix(act, "unset-var"):
+	default:
+		c.alert("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '%s'", act)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,5 +152,62 @@ func TestDifferentialTokenizer(t *testing.T) {
 		if h, g := lines(string(hout)), lines(gout.String()); h != g {
 			t.Errorf(".notice %s\nhaproxy:\n%s\ngohap:\n%s", fr, h, g)
 		}
+	}
+}
+
+// TestDifferentialMutants compares haproxy -c and gohap on damaged copies
+// of the corpus files: one line per copy loses its last argument, or keeps
+// only its keyword, which exercises the argument checks of many keywords.
+func TestDifferentialMutants(t *testing.T) {
+	bin := haproxyBin()
+	if bin == "" {
+		t.Skip("no haproxy binary: set HAPROXY_BIN or install haproxy")
+	}
+	files, _ := filepath.Glob("../../../shared/corpus/configs/*.cfg")
+	if len(files) == 0 {
+		t.Skip("no shared corpus")
+	}
+	sort.Strings(files)
+	rng := rand.New(rand.NewSource(7))
+	dir := t.TempDir()
+	total, agree := 0, 0
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		lines := strings.Split(string(data), "\n")
+		var idx []int
+		for i, l := range lines {
+			if tl := strings.TrimSpace(l); tl != "" && !strings.HasPrefix(tl, "#") && len(strings.Fields(l)) >= 2 {
+				idx = append(idx, i)
+			}
+		}
+		for k := 0; k < 4 && len(idx) > 0; k++ {
+			i := idx[rng.Intn(len(idx))]
+			mut := append([]string(nil), lines...)
+			w := strings.Fields(mut[i])
+			if k%2 == 0 {
+				w = w[:len(w)-1]
+			} else {
+				w = w[:1]
+			}
+			mut[i] = mut[i][:len(mut[i])-len(strings.TrimLeft(mut[i], " \t"))] + strings.Join(w, " ")
+			p := filepath.Join(dir, fmt.Sprintf("m%03d.cfg", total))
+			if err := os.WriteFile(p, []byte(strings.Join(mut, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			total++
+			h := runHAProxy(t, bin, dir, p)
+			g := runGohap(dir, p)
+			if h.code == g.code && strings.Join(h.lines, "\n") == strings.Join(g.lines, "\n") {
+				agree++
+				continue
+			}
+			t.Logf("mutant of %s line %d %q: exit %d vs %d\nhaproxy:\n%s\ngohap:\n%s", filepath.Base(f), i+1, mut[i],
+				h.code, g.code, strings.Join(h.lines, "\n"), strings.Join(g.lines, "\n"))
+		}
+	}
+	rate := float64(agree) / float64(total)
+	fmt.Printf("differential check mutants: %d/%d agree (%.1f%%)\n", agree, total, 100*rate)
+	if rate < 0.90 {
+		t.Errorf("mutant agreement %.1f%% below 90%%", 100*rate)
 	}
 }
