@@ -423,6 +423,13 @@ func kwRule(c *pctx) {
 		c.cp.abort = true
 		return
 	}
+	if msg := checkRuleArity(c.args); msg != "" && (c.args[0] == "http-request" || c.args[0] == "http-response" || c.args[0] == "http-after-response") {
+		p := c.cp.proxy
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+		return
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	what := fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))
 	if c.args[0] == "redirect" {
@@ -944,4 +951,55 @@ func kwTCPCheck(c *pctx) {
 	default:
 		c.alert("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '%s'", act)
 	}
+}
+
+// ruleArity gives the number of arguments (before if/unless) of header and
+// path actions, with HAProxy's message when the count is wrong.
+var ruleArity = map[string]struct {
+	min, max int
+	msg      string
+}{
+	"set-header":     {2, 2, "expects exactly 2 arguments."},
+	"add-header":     {2, 2, "expects exactly 2 arguments."},
+	"replace-header": {3, 3, "expects exactly 3 arguments."},
+	"replace-value":  {3, 3, "expects exactly 3 arguments."},
+	"del-header":     {1, 3, "expects at least 1 argument."},
+	"set-path":       {1, 1, "expects exactly 1 argument <format>."},
+	"set-pathq":      {1, 1, "expects exactly 1 argument <format>."},
+	"set-query":      {1, 1, "expects exactly 1 argument <format>."},
+	"set-uri":        {1, 1, "expects exactly 1 argument <format>."},
+	"set-method":     {1, 1, "expects exactly 1 argument <format>."},
+}
+
+// checkRuleArity returns HAProxy's message when an http-request or
+// http-response action has the wrong number of arguments.
+func checkRuleArity(args []string) string {
+	if len(args) < 2 {
+		return ""
+	}
+	a, ok := ruleArity[args[1]]
+	if !ok {
+		return ""
+	}
+	n := 0
+	for _, w := range args[2:] {
+		if w == "if" || w == "unless" {
+			break
+		}
+		n++
+	}
+	if n < a.min || n > a.max {
+		return a.msg
+	}
+	return ""
+}
+
+// ProxyTypeStr is how HAProxy names a proxy's kind in messages: a listen
+// or defaults section is a "proxy".
+func ProxyTypeStr(p *Proxy) string {
+	switch p.Kind {
+	case "frontend", "backend":
+		return p.Kind
+	}
+	return "proxy"
 }

@@ -49,58 +49,41 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 	}
 	listeners := 0
-	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapFE == 0 {
-			continue
-		}
-		listeners += len(p.Binds)
-		// An HTTP frontend cannot hand its streams to a TCP backend.
-		modeMismatch := func(be *parser.Proxy, how string) {
-			if p.Mode == "http" && be.Mode == "tcp" {
-				alert("http %s '%s' (%s:%d) tries to use incompatible tcp %s '%s' (%s:%d) %s (see 'mode').",
-					p.Kind, p.Name, p.Pos.File, p.Pos.Line, be.Kind, be.Name, be.Pos.File, be.Pos.Line, how)
-			}
-		}
-		if ref := p.DefaultBackend; ref != nil {
-			if be, ok := byName[ref.Name]; !ok {
-				alert("Proxy '%s': unable to find required default_backend: '%s'.", p.Name, ref.Name)
-			} else {
-				modeMismatch(be, "as its default backend")
-			}
-		}
-		for _, u := range p.UseBackends {
-			if strings.Contains(u.Backend, "%[") {
-				continue
-			}
-			if be, ok := byName[u.Backend]; !ok {
-				alert("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, u.Backend)
-			} else {
-				modeMismatch(be, "in a 'use_backend' rule")
-			}
-		}
+	warn := func(pos parser.Pos, format string, a ...any) {
+		d := parser.Diagnostic{Severity: parser.Warning, Pos: pos, Msg: fmt.Sprintf(format, a...)}
+		r.Diags = append(r.Diags, d)
 	}
+	// HAProxy checks one proxy after the other, in this order.
 	for _, p := range cfg.Proxies {
+		kind := parser.ProxyTypeStr(p)
 		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
-			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning, Pos: p.OptionPos["httplog"], Style: parser.StyleParsing,
-				Msg: fmt.Sprintf("'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", p.Kind, p.Name)})
+			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
 		}
-	}
-	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
-			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning,
-				Msg: fmt.Sprintf("log format ignored for %s '%s' since it has no log address.", p.Kind, p.Name)})
+		if p.Cap&parser.CapFE != 0 {
+			listeners += len(p.Binds)
+			checkBackendRefs(p, byName, alert)
 		}
-	}
-	for _, p := range cfg.Proxies {
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
 		if fe || be {
-			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning,
-				Msg: fmt.Sprintf("missing timeouts for %s '%s'.", p.Kind, p.Name),
-				Detail: []string{
-					"   | While not properly invalid, you will certainly encounter various problems",
-					"   | with such a configuration. To fix this, please ensure that all following",
-					"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}})
+			warn(parser.Pos{}, "missing timeouts for %s '%s'.", kind, p.Name)
+			r.Diags[len(r.Diags)-1].Detail = []string{
+				"   | While not properly invalid, you will certainly encounter various problems",
+				"   | with such a configuration. To fix this, please ensure that all following",
+				"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}
+		}
+		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
+			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
+		}
+		if p.Mode != "http" {
+			for _, kw := range []string{"http-request", "http-response", "http-after-response"} {
+				for _, rule := range p.Rules {
+					if rule.Keyword == kw {
+						warn(parser.Pos{}, "'%s' rules ignored for %s '%s' as they require HTTP mode.", kw, kind, p.Name)
+						break
+					}
+				}
+			}
 		}
 	}
 	if r.Diags.HasErrors() {
@@ -185,4 +168,34 @@ func initAddrNone(opts []string) bool {
 		}
 	}
 	return false
+}
+
+// checkBackendRefs resolves a frontend's default_backend and static
+// use_backend names.
+func checkBackendRefs(p *parser.Proxy, byName map[string]*parser.Proxy, alert func(string, ...any)) {
+	kind := parser.ProxyTypeStr(p)
+	// An HTTP frontend cannot hand its streams to a TCP backend.
+	modeMismatch := func(be *parser.Proxy, how string) {
+		if p.Mode == "http" && be.Mode == "tcp" {
+			alert("http %s '%s' (%s:%d) tries to use incompatible tcp %s '%s' (%s:%d) %s (see 'mode').",
+				kind, p.Name, p.Pos.File, p.Pos.Line, parser.ProxyTypeStr(be), be.Name, be.Pos.File, be.Pos.Line, how)
+		}
+	}
+	if ref := p.DefaultBackend; ref != nil {
+		if be, ok := byName[ref.Name]; !ok {
+			alert("Proxy '%s': unable to find required default_backend: '%s'.", p.Name, ref.Name)
+		} else {
+			modeMismatch(be, "as its default backend")
+		}
+	}
+	for _, u := range p.UseBackends {
+		if strings.Contains(u.Backend, "%[") {
+			continue
+		}
+		if be, ok := byName[u.Backend]; !ok {
+			alert("Proxy '%s': unable to find required use_backend: '%s'.", p.Name, u.Backend)
+		} else {
+			modeMismatch(be, "in a 'use_backend' rule")
+		}
+	}
 }
