@@ -40,3 +40,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMigrate: migrating arbitrary input never panics, and a file without
+// changes comes out byte for byte.
+func FuzzMigrate(f *testing.F) {
+	files, _ := filepath.Glob("testdata/migrate/*.cfg")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("frontend a 1.2.3.4:80\n reqrep ^([^\\ ]*)\\ /a(.*) \\1\\ /b\\2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, changes := Migrate(Input{Name: "fuzz.cfg", Data: data}, MigrateOptions{Resolve: func(string) bool { return true }})
+		if len(changes) == 0 && string(out) != string(data) {
+			t.Fatalf("unchanged input rewritten:\n%q\n%q", data, out)
+		}
+	})
+}

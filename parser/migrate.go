@@ -195,7 +195,7 @@ func (m *migrator) scanWebSockets() {
 		case a[0] == "acl" && len(a) > 1 && (strings.Contains(low, "upgrade") || strings.Contains(low, "websocket")):
 			wsACL[a[1]] = true
 		case a[0] == "use_backend" && len(a) > 2:
-			for _, w := range a[2:] {
+			for _, w := range restOf(a, 2) {
 				if wsACL[strings.TrimPrefix(w, "!")] || strings.Contains(strings.ToLower(w), "websocket") {
 					m.wsBackends[a[1]] = true
 				}
@@ -271,15 +271,15 @@ func (m *migrator) line(idx int, l *Line) {
 	case kw == "nosepoll":
 		rewrite(kw, []string{"noepoll"}, "")
 	case kw == "clitimeout" || kw == "srvtimeout" || kw == "contimeout":
-		rewrite(kw, append([]string{"timeout", legacyTimeouts[kw]}, a[1:]...), "")
+		rewrite(kw, append([]string{"timeout", legacyTimeouts[kw]}, restOf(a, 1)...), "")
 	case kw == "timeout" && legacyTimeouts[arg(a, 1)] != "":
-		rewrite("timeout "+a[1], append([]string{"timeout", legacyTimeouts[a[1]]}, a[2:]...), "")
+		rewrite("timeout "+a[1], append([]string{"timeout", legacyTimeouts[a[1]]}, restOf(a, 2)...), "")
 	case kw == "timeout" && arg(a, 1) == "appsession":
 		remove("timeout appsession", "appsession no longer exists")
 	case kw == "redispatch" || kw == "redisp":
 		rewrite(kw, []string{"option", "redispatch"}, "")
 	case kw == "block":
-		text := joinWords(append([]string{"http-request", "deny"}, a[1:]...))
+		text := joinWords(append([]string{"http-request", "deny"}, restOf(a, 1)...))
 		if m.firstHTTPReq >= 0 {
 			// 'block' ran before every http-request rule: put it first.
 			s := m.out.String()
@@ -288,7 +288,7 @@ func (m *migrator) line(idx int, l *Line) {
 			m.change(l, kw, text, "moved before the other http-request rules, where 'block' ran")
 			return
 		}
-		rewrite(kw, append([]string{"http-request", "deny"}, a[1:]...), "")
+		rewrite(kw, append([]string{"http-request", "deny"}, restOf(a, 1)...), "")
 	case kw == "http-request":
 		if m.firstHTTPReq < 0 {
 			m.firstHTTPReq = m.out.Len()
@@ -305,14 +305,14 @@ func (m *migrator) line(idx int, l *Line) {
 			return
 		}
 		val = strings.ReplaceAll(strings.TrimLeft(val, " "), "%", "%%")
-		rewrite(kw, append([]string{side, "add-header", name, val}, a[2:]...), "")
+		rewrite(kw, append([]string{side, "add-header", name, val}, restOf(a, 2)...), "")
 	case kw == "reqdel" || kw == "reqidel" || kw == "rspdel" || kw == "rspidel":
 		side := "http-request"
 		if strings.HasPrefix(kw, "rsp") {
 			side = "http-response"
 		}
 		if name, rest, ok := headerRegex(arg(a, 1)); ok && (rest == "" || rest == ".*") {
-			rewrite(kw, append([]string{side, "del-header", name}, a[2:]...), "")
+			rewrite(kw, append([]string{side, "del-header", name}, restOf(a, 2)...), "")
 			return
 		}
 		m.manual(l, kw, "the regex does not name a single header; use '"+side+" del-header <name>'")
@@ -364,7 +364,7 @@ func (m *migrator) line(idx int, l *Line) {
 			for m.servers[fmt.Sprintf("%s_%d", a[1], n)] {
 				n++
 			}
-			words = append([]string{kw, fmt.Sprintf("%s_%d", a[1], n)}, a[2:]...)
+			words = append([]string{kw, fmt.Sprintf("%s_%d", a[1], n)}, restOf(a, 2)...)
 			rule, note = "server-name", "server names must be unique in a backend since HAProxy 1.6"
 		}
 		m.servers[words[1]] = true
@@ -398,10 +398,10 @@ func (m *migrator) openSection(idx int, l *Line, a []string) {
 		m.emit(ind, head, eol)
 		body := m.bodyIndent(idx)
 		if a[0] == "backend" {
-			m.emit(body, "# gohap migrate: manual action needed: the dispatch address "+strings.Join(a[2:], " ")+" became a 'server' line", eol)
+			m.emit(body, "# gohap migrate: manual action needed: the dispatch address "+strings.Join(restOf(a, 2), " ")+" became a 'server' line", eol)
 			m.change(l, "section-address", head, "manual action needed: backend dispatch address")
 		} else {
-			bind := "bind " + strings.Join(a[2:], "")
+			bind := "bind " + strings.Join(restOf(a, 2), "")
 			m.emit(body, bind, eol)
 			m.change(l, "section-address", head+" + "+bind, "")
 		}
@@ -439,7 +439,7 @@ func (m *migrator) option(l *Line, a []string, ind, eol, raw string) {
 	words := a
 	prefix := []string{}
 	if a[0] == "no" {
-		prefix, words = []string{"no"}, a[1:]
+		prefix, words = []string{"no"}, restOf(a, 1)
 	}
 	name := arg(words, 1)
 	rewrite := func(rule string, w []string, note string) {
@@ -520,10 +520,7 @@ func (m *migrator) replaceRule(l *Line, a []string, ind, eol string) {
 	if strings.HasPrefix(kw, "rsp") || kw == "srvexp" {
 		side = "http-response"
 	}
-	cond := a[3:]
-	if len(a) < 3 {
-		cond = nil
-	}
+	cond := restOf(a, 3)
 	if name, rest, ok := headerRegex(re); ok {
 		if rname, rrest, ok2 := headerRegex(repl); ok2 && strings.EqualFold(rname, name) {
 			// The 1.x regex was anchored at the line start, before the name.
@@ -626,4 +623,12 @@ func serverHostOf(addr string) string {
 		return ""
 	}
 	return h
+}
+
+// restOf returns a[n:], or nil when a is shorter.
+func restOf(a []string, n int) []string {
+	if n < len(a) {
+		return a[n:]
+	}
+	return nil
 }
