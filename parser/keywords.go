@@ -185,6 +185,13 @@ tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune
 tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
+	for _, k := range []string{"ssl-default-bind-ciphers", "ssl-default-server-ciphers", "ssl-default-bind-ciphersuites", "ssl-default-server-ciphersuites"} {
+		globalKeywords[k] = keyword{support: Harmless, handle: func(c *pctx) {
+			if c.arg(1) == "" {
+				c.alert("global statement '%s' expects a cipher suite as an argument.", c.args[0])
+			}
+		}}
+	}
 	globalKeywords["uid"] = keyword{support: Harmless, handle: needInt}
 	globalKeywords["gid"] = keyword{support: Harmless, handle: needInt}
 	globalKeywords["pidfile"] = keyword{support: Harmless, handle: func(c *pctx) {
@@ -398,6 +405,12 @@ func globalStats(c *pctx) {
 		return
 	}
 	addr := c.arg(2)
+	for i := 3; i < len(c.args); i++ {
+		if c.args[i] == "level" && i+1 >= len(c.args) {
+			c.alert("'stats socket' : ''level' : missing level'")
+			return
+		}
+	}
 	if addr == "" || strings.HasPrefix(addr, "/") || strings.Contains(addr, "@") {
 		return
 	}

@@ -657,6 +657,15 @@ func kwOption(c *pctx) {
 		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
 			Msg: "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead."})
 	}
+	if need, ok := optionCaps[name]; ok && c.cp.proxy.Cap&need == 0 {
+		side := "frontend"
+		if need == CapBE {
+			side = "backend"
+		}
+		p := c.cp.proxy
+		c.warn("'%s' ignored because %s '%s' has no %s capability.", name, p.Kind, p.Name, side)
+		return
+	}
 	c.cp.proxy.Options[name] = c.mod != "no"
 	c.cp.proxy.OptionPos[name] = c.pos
 	// The log format options replace each other.
@@ -1002,4 +1011,19 @@ func ProxyTypeStr(p *Proxy) string {
 		return p.Kind
 	}
 	return "proxy"
+}
+
+// optionCaps lists the options that make sense on one side only.
+var optionCaps = map[string]Cap{}
+
+func init() {
+	for _, o := range strings.Fields(`abortonclose accept-invalid-http-response allbackups checkcache h1-case-adjust-bogus-server
+http-pretend-keepalive log-health-checks persist prefer-last-server srvtcpka tcp-smart-connect transparent`) {
+		optionCaps[o] = CapBE
+	}
+	for _, o := range strings.Fields(`accept-invalid-http-request clitcpka contstats disable-h2-upgrade dontlog-normal dontlognull
+h1-case-adjust-bogus-client http-ignore-probes http-use-proxy-header idle-close-on-response log-separate-errors logasap
+socket-stats tcp-smart-accept`) {
+		optionCaps[o] = CapFE
+	}
 }

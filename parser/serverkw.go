@@ -61,6 +61,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects a delay as argument.", kw)
 			}
+		case "cookie":
+			if val == "" {
+				bad = "'cookie' expects <value> as argument."
+			}
 		case "port":
 			if val == "" {
 				bad = "'port' expects a port number as argument."

@@ -56,6 +56,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// HAProxy checks one proxy after the other, in this order.
 	for _, p := range cfg.Proxies {
 		kind := parser.ProxyTypeStr(p)
+		if p.Kind == "frontend" && len(p.Binds) == 0 {
+			warn(parser.Pos{}, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", kind, p.Name)
+		}
 		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
 		}
