@@ -55,6 +55,9 @@ type legacyKeyword struct {
 	modern string
 	// apply gives the line its 1.x meaning (nil: accepted, not run).
 	apply func(c *pctx)
+	// unsupported marks a legacy construct that changes traffic and that
+	// gohap does not run, so check reports it and run refuses it.
+	unsupported bool
 }
 
 const legacyHTTPReq = "The '%s' directive is not supported anymore since HAProxy 2.1. "
@@ -99,7 +102,7 @@ var legacyProxyKeywords = map[string]legacyKeyword{
 var legacyOptions = map[string]legacyKeyword{
 	"forceclose":          {compat: "option '%s' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.", style: StyleParsingTight, modern: "'option httpclose'", apply: func(c *pctx) { c.cp.proxy.Options["httpclose"] = c.mod != "no" }},
 	"http-tunnel":         {compat: "option '%s' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed.", style: StyleParsingTight, modern: "nothing (remove the line; upgrades switch to tunnel mode by themselves)"},
-	"http_proxy":          {compat: "option '%s' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.", style: StyleParsingTight, modern: "'http-request set-dst' with 'http-request set-uri'"},
+	"http_proxy":          {compat: "option '%s' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.", style: StyleParsingTight, modern: "'http-request set-dst' with 'http-request set-uri'", unsupported: true},
 	"http-use-htx":        {modern: "nothing (remove the line)"},
 	"independant-streams": {modern: "'option independent-streams'", apply: func(c *pctx) { c.cp.proxy.Options["independent-streams"] = c.mod != "no" }},
 	"tcpsplice":           {modern: "'option splice-auto'"},
@@ -357,7 +360,7 @@ func globalLog(c *pctx) {
 		return
 	}
 	addr := c.arg(1)
-	if err := checkLogAddress(c.cp, addr); err != "" {
+	if err := checkLogAddress(addr); err != "" {
 		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Msg: "log : " + err, Detail: []string{""}})
 		c.cp.abort = true
 		return
@@ -365,7 +368,7 @@ func globalLog(c *pctx) {
 	c.cp.cfg.Global.Logs = append(c.cp.cfg.Global.Logs, Log{Pos: c.pos, Address: addr, Facility: c.arg(2)})
 }
 
-func checkLogAddress(cp *cfgParser, addr string) string {
+func checkLogAddress(addr string) string {
 	switch {
 	case strings.HasPrefix(addr, "/"), strings.HasPrefix(addr, "unix@"), strings.HasPrefix(addr, "ring@"),
 		addr == "stdout", addr == "stderr", strings.HasPrefix(addr, "fd@"):

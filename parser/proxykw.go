@@ -644,6 +644,18 @@ func kwOption(c *pctx) {
 			return
 		}
 		c.cp.add(legacyWarn(c.pos, "'option "+name+"'", lk.modern))
+		// proxyLine recorded the line as a plain option: say what the
+		// runtime does with this legacy one.
+		if ds := c.cp.cfg.Directives; len(ds) > 0 {
+			d := ds[len(ds)-1]
+			d.Legacy = true
+			switch {
+			case lk.unsupported:
+				d.Support = Unsupported
+			case lk.apply == nil:
+				d.Support = Harmless
+			}
+		}
 		if lk.apply != nil {
 			lk.apply(c)
 		}
@@ -674,30 +686,6 @@ func kwOption(c *pctx) {
 			delete(c.cp.proxy.Options, o)
 		}
 	}
-}
-
-// hasPattern reports whether ACL arguments (after the fetch) give patterns
-// or a match method that needs none.
-func hasPattern(args []string) bool {
-	for i := 0; i < len(args); i++ {
-		switch args[i] {
-		case "-i", "-n":
-			continue
-		case "-m":
-			if i+1 < len(args) && (args[i+1] == "found" || args[i+1] == "bool") {
-				return true
-			}
-			i++
-			continue
-		case "-f", "-M", "--":
-			return true
-		case "-u":
-			i++
-			continue
-		}
-		return true
-	}
-	return false
 }
 
 // missingPatternFile finds a map converter in a sample expression whose

@@ -123,8 +123,12 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	if !opts.Compat {
 		for _, d := range cfg.Directives {
 			if d.Support == parser.Unsupported {
+				name := d.Keyword
+				if name == "option" && len(d.Args) > 0 {
+					name += " " + d.Args[0]
+				}
 				r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Notice, Pos: d.Pos,
-					Msg:  fmt.Sprintf("'%s' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.", d.Keyword),
+					Msg:  fmt.Sprintf("'%s' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.", name),
 					Hint: "unsupported"})
 			}
 		}

@@ -74,3 +74,14 @@ func TestUnsupportedKeywordsAreReported(t *testing.T) {
 		t.Errorf("compat mode must print only what HAProxy prints:\n%s", out)
 	}
 }
+
+func TestLegacyOptionWithoutRuntimeMeaningIsReported(t *testing.T) {
+	cfg := base + "frontend fe\n bind 127.0.0.1:18080\n option http_proxy\n option forceclose\n default_backend be\nbackend be\n server s 127.0.0.1:1\n"
+	_, out := check(t, cfg, CheckOptions{})
+	if !strings.Contains(out, "notice: parsing [c.cfg:8] : 'option http_proxy' is not supported by the gohap runtime yet") {
+		t.Errorf("option http_proxy must be reported as unsupported:\n%s", out)
+	}
+	if strings.Contains(out, "c.cfg:9] : 'option forceclose' is not supported") {
+		t.Errorf("option forceclose runs as httpclose and must not be reported:\n%s", out)
+	}
+}
