@@ -1,0 +1,367 @@
+package acl
+
+import (
+	"bytes"
+	"net/netip"
+	"strconv"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// Txn is what a condition is evaluated against: a parsed request head in
+// its buffer and the connection's addresses.
+type Txn struct {
+	Buf      []byte
+	Req      *h1.Msg
+	Src, Dst netip.AddrPort
+	// scratch and low are reused work areas (base, lower-casing) so that
+	// evaluation does not allocate once they have grown.
+	scratch, low []byte
+}
+
+type fetchKind uint8
+
+const (
+	fTrue fetchKind = iota
+	fFalse
+	fHdr      // comma-split header values
+	fFhdr     // full header lines
+	fHdrCnt   // number of hdr values
+	fFhdrCnt  // number of header lines
+	fPath     // path without query
+	fURL      // whole URI
+	fBase     // host + path
+	fQuery    // after '?'
+	fURLParam // one query parameter
+	fMethod
+	fVer
+	fSrc
+	fDst
+	fSrcPort
+	fDstPort
+	fProtoHTTP
+)
+
+type sampleType uint8
+
+const (
+	tStr sampleType = iota
+	tInt
+	tIP
+	tBool
+)
+
+// fetch is a compiled sample fetch: kind plus arguments.
+type fetch struct {
+	kind fetchKind
+	name string // header or parameter name, lower-cased for headers
+	occ  int    // header occurrence: 0 all, >0 from first, <0 from last
+	typ  sampleType
+}
+
+// sample is one value produced by a fetch.
+type sample struct {
+	b  []byte
+	i  int64
+	ip netip.Addr
+}
+
+// each calls f for every value the fetch yields; f returns true to stop.
+// It reports false when the fetch yields nothing.
+func (fe *fetch) each(t *Txn, f func(s *sample) bool) (found bool) {
+	var s sample
+	switch fe.kind {
+	case fTrue:
+		s.i = 1
+		return f(&s) || true
+	case fFalse:
+		return false
+	case fHdr, fFhdr:
+		return fe.eachHeader(t, f)
+	case fHdrCnt, fFhdrCnt:
+		n := int64(0)
+		fe.countHeaders(t, &n)
+		s.i = n
+		f(&s)
+		return true
+	case fPath:
+		s.b = path(t)
+	case fURL:
+		s.b = t.Req.URI.Of(t.Buf)
+	case fBase:
+		t.scratch = append(append(t.scratch[:0], t.Req.Host.Of(t.Buf)...), path(t)...)
+		s.b = t.scratch
+	case fQuery:
+		u := t.Req.URI.Of(t.Buf)
+		i := bytes.IndexByte(u, '?')
+		if i < 0 {
+			return false
+		}
+		s.b = u[i+1:]
+	case fURLParam:
+		v, ok := urlParam(t.Req.URI.Of(t.Buf), fe.name)
+		if !ok {
+			return false
+		}
+		s.b = v
+	case fMethod:
+		s.b = t.Req.Method.Of(t.Buf)
+	case fVer:
+		if t.Req.Minor == 0 {
+			s.b = ver10
+		} else {
+			s.b = ver11
+		}
+	case fSrc:
+		s.ip = t.Src.Addr().Unmap()
+	case fDst:
+		s.ip = t.Dst.Addr().Unmap()
+	case fSrcPort:
+		s.i = int64(t.Src.Port())
+	case fDstPort:
+		s.i = int64(t.Dst.Port())
+	case fProtoHTTP:
+		s.i = 1
+	}
+	f(&s)
+	return true
+}
+
+var (
+	ver10 = []byte("1.0")
+	ver11 = []byte("1.1")
+)
+
+func path(t *Txn) []byte {
+	u := t.Req.URI.Of(t.Buf)
+	// An absolute URI's path starts after the authority.
+	if len(u) > 0 && u[0] != '/' {
+		if i := bytes.Index(u, []byte("://")); i > 0 {
+			rest := u[i+3:]
+			j := bytes.IndexByte(rest, '/')
+			if j < 0 {
+				return nil
+			}
+			u = rest[j:]
+		}
+	}
+	if i := bytes.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}
+
+func urlParam(u []byte, name string) ([]byte, bool) {
+	i := bytes.IndexByte(u, '?')
+	if i < 0 {
+		return nil, false
+	}
+	q := u[i+1:]
+	for len(q) > 0 {
+		j := bytes.IndexByte(q, '&')
+		part := q
+		if j >= 0 {
+			part, q = q[:j], q[j+1:]
+		} else {
+			q = nil
+		}
+		if len(part) >= len(name) && string(part[:len(name)]) == name {
+			if len(part) == len(name) {
+				return part[len(name):], true
+			}
+			if part[len(name)] == '=' {
+				return part[len(name)+1:], true
+			}
+		}
+	}
+	return nil, false
+}
+
+func (fe *fetch) matchName(t *Txn, h h1.Header) bool {
+	return fe.name == "" || h1.EqualFold(h.Name.Of(t.Buf), fe.name)
+}
+
+func (fe *fetch) countHeaders(t *Txn, n *int64) {
+	for _, h := range t.Req.Headers {
+		if !fe.matchName(t, h) {
+			continue
+		}
+		if fe.kind == fFhdrCnt {
+			*n++
+			continue
+		}
+		forItems(h.Value.Of(t.Buf), func([]byte) { *n++ })
+	}
+}
+
+func forItems(v []byte, f func([]byte)) {
+	for {
+		i := bytes.IndexByte(v, ',')
+		item := v
+		if i >= 0 {
+			item = v[:i]
+		}
+		f(bytes.TrimLeft(bytes.TrimRight(item, " \t"), " \t"))
+		if i < 0 {
+			return
+		}
+		v = v[i+1:]
+	}
+}
+
+func (fe *fetch) eachHeader(t *Txn, f func(s *sample) bool) bool {
+	var s sample
+	if fe.occ < 0 {
+		// Count from the last occurrence.
+		var n int64
+		fe.countHeaders(t, &n)
+		target := n + int64(fe.occ) + 1
+		if target < 1 {
+			return false
+		}
+		return fe.nth(t, target, f)
+	}
+	if fe.occ > 0 {
+		return fe.nth(t, int64(fe.occ), f)
+	}
+	found, stop := false, false
+	for _, h := range t.Req.Headers {
+		if stop {
+			break
+		}
+		if !fe.matchName(t, h) {
+			continue
+		}
+		v := h.Value.Of(t.Buf)
+		if fe.kind == fFhdr {
+			found = true
+			s.b = v
+			stop = f(&s)
+			continue
+		}
+		forItems(v, func(item []byte) {
+			if stop {
+				return
+			}
+			found = true
+			s.b = item
+			stop = f(&s)
+		})
+	}
+	return found
+}
+
+func (fe *fetch) nth(t *Txn, target int64, f func(s *sample) bool) bool {
+	var s sample
+	n := int64(0)
+	found := false
+	for _, h := range t.Req.Headers {
+		if found || !fe.matchName(t, h) {
+			continue
+		}
+		v := h.Value.Of(t.Buf)
+		if fe.kind == fFhdr {
+			n++
+			if n == target {
+				found = true
+				s.b = v
+			}
+			continue
+		}
+		forItems(v, func(item []byte) {
+			n++
+			if n == target && !found {
+				found = true
+				s.b = item
+			}
+		})
+	}
+	if found {
+		f(&s)
+	}
+	return found
+}
+
+// parseFetch compiles "name(args)" for the fetches the runtime implements.
+func parseFetch(name, args string) (*fetch, error) {
+	fe := &fetch{typ: tStr}
+	argList := splitArgs(args)
+	switch name {
+	case "always_true":
+		fe.kind, fe.typ = fTrue, tBool
+	case "always_false":
+		fe.kind, fe.typ = fFalse, tBool
+	case "hdr", "req.hdr":
+		fe.kind = fHdr
+	case "req.fhdr":
+		fe.kind = fFhdr
+	case "hdr_cnt", "req.hdr_cnt":
+		fe.kind, fe.typ = fHdrCnt, tInt
+	case "req.fhdr_cnt":
+		fe.kind, fe.typ = fFhdrCnt, tInt
+	case "path":
+		fe.kind = fPath
+	case "url":
+		fe.kind = fURL
+	case "base":
+		fe.kind = fBase
+	case "query":
+		fe.kind = fQuery
+	case "url_param", "urlp":
+		fe.kind = fURLParam
+		if len(argList) == 0 || argList[0] == "" {
+			return nil, errorf("fetch method '%s' : missing parameter name", name)
+		}
+		fe.name = argList[0]
+		return fe, nil
+	case "method":
+		fe.kind = fMethod
+	case "req.ver", "req_ver":
+		fe.kind = fVer
+	case "src":
+		fe.kind, fe.typ = fSrc, tIP
+	case "dst":
+		fe.kind, fe.typ = fDst, tIP
+	case "src_port":
+		fe.kind, fe.typ = fSrcPort, tInt
+	case "dst_port":
+		fe.kind, fe.typ = fDstPort, tInt
+	case "req.proto_http", "req_proto_http":
+		fe.kind, fe.typ = fProtoHTTP, tBool
+	default:
+		return nil, errNotImpl
+	}
+	switch fe.kind {
+	case fHdr, fFhdr, fHdrCnt, fFhdrCnt:
+		if len(argList) > 0 {
+			fe.name = string(bytes.ToLower([]byte(argList[0])))
+		}
+		if len(argList) > 1 && fe.kind != fHdrCnt && fe.kind != fFhdrCnt {
+			n, err := strconv.Atoi(argList[1])
+			if err != nil {
+				return nil, errorf("fetch method '%s' : invalid occurrence '%s'", name, argList[1])
+			}
+			fe.occ = n
+		}
+	default:
+		if len(argList) > 0 && argList[0] != "" {
+			return nil, errorf("fetch method '%s' : no argument supported, but got '%s'", name, args)
+		}
+	}
+	return fe, nil
+}
+
+func splitArgs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for {
+		i := bytes.IndexByte([]byte(s), ',')
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
+}

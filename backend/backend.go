@@ -1,0 +1,252 @@
+// Package backend holds the servers of a backend, the load-balancing
+// algorithms, per-server connection limits with their queue, and health
+// checks.
+package backend
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State of a server as seen by the balancer.
+type State int32
+
+// Server states.
+const (
+	Up State = iota
+	Down
+	Maint
+)
+
+func (s State) String() string {
+	switch s {
+	case Up:
+		return "UP"
+	case Down:
+		return "DOWN"
+	}
+	return "MAINT"
+}
+
+// Server is one server line.
+type Server struct {
+	Name    string
+	Addr    string // host:port, resolved at start
+	Weight  int
+	Maxconn int
+	Backend *Backend
+
+	Check Check
+
+	state atomic.Int32
+	cur   int // sessions in use; guarded by Backend.mu
+	total atomic.Int64
+	// swrr state, guarded by Backend.mu.
+	current int
+	idx     int
+}
+
+// State returns the server's current state.
+func (s *Server) State() State { return State(s.state.Load()) }
+
+// Sessions is the number of sessions currently using the server.
+func (s *Server) Sessions() int {
+	s.Backend.mu.Lock()
+	defer s.Backend.mu.Unlock()
+	return s.cur
+}
+
+// Total is the number of sessions ever given to the server.
+func (s *Server) Total() int64 { return s.total.Load() }
+
+// Backend is a set of servers with a balancing algorithm and a queue.
+type Backend struct {
+	Name    string
+	Servers []*Server
+	// OnState is called (outside locks) when a check changes a server's
+	// state; up is the number of usable servers left.
+	OnState func(s *Server, from, to State, reason string, up int)
+
+	mu    sync.Mutex
+	queue []*waiter
+}
+
+type waiter struct {
+	ch  chan *Server
+	off bool // set when the waiter gave up
+}
+
+// ErrNoServer means no server is usable; the caller answers 503.
+var ErrNoServer = errors.New("no server available")
+
+// ErrQueueTimeout means a request waited in the queue for too long.
+var ErrQueueTimeout = errors.New("queue timeout")
+
+// New builds a backend around its servers.
+func New(name string, servers []*Server) *Backend {
+	b := &Backend{Name: name, Servers: servers}
+	for i, s := range servers {
+		s.Backend = b
+		s.idx = i
+	}
+	return b
+}
+
+// usable reports whether s can take traffic (up with a non-zero weight).
+func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 }
+
+// pickLocked runs smooth weighted round robin over usable servers with a
+// free slot; it returns nil when none is free. full reports whether some
+// usable server exists (so the request should queue).
+func (b *Backend) pickLocked() (best *Server, anyUsable bool) {
+	total := 0
+	for _, s := range b.Servers {
+		if !s.usable() {
+			continue
+		}
+		anyUsable = true
+		if s.Maxconn > 0 && s.cur >= s.Maxconn {
+			continue
+		}
+		s.current += s.Weight
+		total += s.Weight
+		if best == nil || s.current > best.current {
+			best = s
+		}
+	}
+	if best != nil {
+		best.current -= total
+	}
+	return best, anyUsable
+}
+
+// Acquire picks a server for a new session and takes one of its
+// connection slots, waiting in the backend queue up to queueTimeout when
+// every usable server is full. Release must be called when done.
+func (b *Backend) Acquire(ctx context.Context, queueTimeout time.Duration) (*Server, error) {
+	b.mu.Lock()
+	s, anyUsable := b.pickLocked()
+	if s != nil {
+		s.cur++
+		b.mu.Unlock()
+		s.total.Add(1)
+		return s, nil
+	}
+	if !anyUsable {
+		b.mu.Unlock()
+		return nil, ErrNoServer
+	}
+	w := &waiter{ch: make(chan *Server, 1)}
+	b.queue = append(b.queue, w)
+	b.mu.Unlock()
+	var timer <-chan time.Time
+	if queueTimeout > 0 {
+		t := time.NewTimer(queueTimeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case s := <-w.ch:
+		s.total.Add(1)
+		return s, nil
+	case <-timer:
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	w.off = true
+	b.mu.Unlock()
+	// A slot may have been handed over just before giving up.
+	select {
+	case s := <-w.ch:
+		b.Release(s)
+	default:
+	}
+	return nil, ErrQueueTimeout
+}
+
+// Release returns a connection slot; the first queued request, if any,
+// inherits it.
+func (b *Backend) Release(s *Server) {
+	b.mu.Lock()
+	for len(b.queue) > 0 {
+		w := b.queue[0]
+		b.queue[0] = nil
+		b.queue = b.queue[1:]
+		if w.off {
+			continue
+		}
+		if s.usable() {
+			w.ch <- s
+			b.mu.Unlock()
+			return
+		}
+		// The server went away: give the waiter another one if possible.
+		if n, _ := b.pickLocked(); n != nil {
+			s.cur--
+			n.cur++
+			w.ch <- n
+			b.mu.Unlock()
+			return
+		}
+		b.queue = append([]*waiter{w}, b.queue...)
+		break
+	}
+	s.cur--
+	b.mu.Unlock()
+}
+
+// QueueLen is the number of requests waiting for a server.
+func (b *Backend) QueueLen() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, w := range b.queue {
+		if !w.off {
+			n++
+		}
+	}
+	return n
+}
+
+// UpCount is the number of servers able to take traffic.
+func (b *Backend) UpCount() int {
+	n := 0
+	for _, s := range b.Servers {
+		if s.State() == Up {
+			n++
+		}
+	}
+	return n
+}
+
+// setState changes a server's state and reports it.
+func (s *Server) setState(to State, reason string) {
+	from := State(s.state.Swap(int32(to)))
+	if from == to {
+		return
+	}
+	b := s.Backend
+	if to == Up {
+		// Queued requests may now be served by this server.
+		b.mu.Lock()
+		for len(b.queue) > 0 && (s.Maxconn == 0 || s.cur < s.Maxconn) {
+			w := b.queue[0]
+			b.queue = b.queue[1:]
+			if w.off {
+				continue
+			}
+			s.cur++
+			w.ch <- s
+		}
+		b.mu.Unlock()
+	}
+	if b.OnState != nil {
+		b.OnState(s, from, to, reason, b.UpCount())
+	}
+}
+
+// SetState forces a server state (used when DNS fails at start).
+func (s *Server) SetState(to State) { s.state.Store(int32(to)) }
