@@ -334,18 +334,21 @@ func parsePrefix(p string) (netip.Prefix, error) {
 
 // Match evaluates the expression: true when any value matches a pattern.
 func (e *Expr) Match(t *Txn) bool {
-	matched := false
-	found := e.fe.each(t, func(s *sample) bool {
-		if e.matchSample(t, s) {
-			matched = true
-			return true
-		}
-		return false
-	})
+	t.matched = false
+	found := e.fe.each(t, e)
 	if e.m == mFound {
 		return found
 	}
-	return matched
+	return t.matched
+}
+
+// visit records a matching sample and stops the fetch there.
+func (e *Expr) visit(t *Txn, s *sample) bool {
+	if e.matchSample(t, s) {
+		t.matched = true
+		return true
+	}
+	return false
 }
 
 func (e *Expr) matchSample(t *Txn, s *sample) bool {

@@ -17,6 +17,8 @@ type Txn struct {
 	// scratch and low are reused work areas (base, lower-casing) so that
 	// evaluation does not allocate once they have grown.
 	scratch, low []byte
+	s            sample
+	matched      bool
 }
 
 type fetchKind uint8
@@ -66,23 +68,26 @@ type sample struct {
 	ip netip.Addr
 }
 
-// each calls f for every value the fetch yields; f returns true to stop.
-// It reports false when the fetch yields nothing.
-func (fe *fetch) each(t *Txn, f func(s *sample) bool) (found bool) {
-	var s sample
+// each offers every value the fetch yields to e.visit, which returns true
+// to stop. It reports false when the fetch yields nothing. The expression
+// is passed instead of a callback so that nothing escapes to the heap.
+func (fe *fetch) each(t *Txn, e *Expr) (found bool) {
+	s := &t.s
+	*s = sample{}
 	switch fe.kind {
 	case fTrue:
 		s.i = 1
-		return f(&s) || true
+		e.visit(t, s)
+		return true
 	case fFalse:
 		return false
 	case fHdr, fFhdr:
-		return fe.eachHeader(t, f)
+		return fe.eachHeader(t, e)
 	case fHdrCnt, fFhdrCnt:
 		n := int64(0)
 		fe.countHeaders(t, &n)
 		s.i = n
-		f(&s)
+		e.visit(t, s)
 		return true
 	case fPath:
 		s.b = path(t)
@@ -123,7 +128,7 @@ func (fe *fetch) each(t *Txn, f func(s *sample) bool) (found bool) {
 	case fProtoHTTP:
 		s.i = 1
 	}
-	f(&s)
+	e.visit(t, s)
 	return true
 }
 
@@ -190,27 +195,31 @@ func (fe *fetch) countHeaders(t *Txn, n *int64) {
 			*n++
 			continue
 		}
-		forItems(h.Value.Of(t.Buf), func([]byte) { *n++ })
+		v := h.Value.Of(t.Buf)
+		for more := true; more; {
+			_, v, more = nextItem(v)
+			*n++
+		}
 	}
 }
 
-func forItems(v []byte, f func([]byte)) {
-	for {
-		i := bytes.IndexByte(v, ',')
-		item := v
-		if i >= 0 {
-			item = v[:i]
-		}
-		f(bytes.TrimLeft(bytes.TrimRight(item, " \t"), " \t"))
-		if i < 0 {
-			return
-		}
-		v = v[i+1:]
+// nextItem splits the first comma-separated item off v, trimmed.
+func nextItem(v []byte) (item, rest []byte, more bool) {
+	i := bytes.IndexByte(v, ',')
+	item = v
+	if i >= 0 {
+		item, rest, more = v[:i], v[i+1:], true
 	}
+	for len(item) > 0 && (item[0] == ' ' || item[0] == '\t') {
+		item = item[1:]
+	}
+	for len(item) > 0 && (item[len(item)-1] == ' ' || item[len(item)-1] == '\t') {
+		item = item[:len(item)-1]
+	}
+	return item, rest, more
 }
 
-func (fe *fetch) eachHeader(t *Txn, f func(s *sample) bool) bool {
-	var s sample
+func (fe *fetch) eachHeader(t *Txn, e *Expr) bool {
 	if fe.occ < 0 {
 		// Count from the last occurrence.
 		var n int64
@@ -219,16 +228,15 @@ func (fe *fetch) eachHeader(t *Txn, f func(s *sample) bool) bool {
 		if target < 1 {
 			return false
 		}
-		return fe.nth(t, target, f)
+		return fe.nth(t, target, e)
 	}
 	if fe.occ > 0 {
-		return fe.nth(t, int64(fe.occ), f)
+		return fe.nth(t, int64(fe.occ), e)
 	}
-	found, stop := false, false
+	s := &t.s
+	*s = sample{}
+	found := false
 	for _, h := range t.Req.Headers {
-		if stop {
-			break
-		}
 		if !fe.matchName(t, h) {
 			continue
 		}
@@ -236,50 +244,52 @@ func (fe *fetch) eachHeader(t *Txn, f func(s *sample) bool) bool {
 		if fe.kind == fFhdr {
 			found = true
 			s.b = v
-			stop = f(&s)
+			if e.visit(t, s) {
+				return true
+			}
 			continue
 		}
-		forItems(v, func(item []byte) {
-			if stop {
-				return
-			}
+		for more := true; more; {
+			s.b, v, more = nextItem(v)
 			found = true
-			s.b = item
-			stop = f(&s)
-		})
+			if e.visit(t, s) {
+				return true
+			}
+		}
 	}
 	return found
 }
 
-func (fe *fetch) nth(t *Txn, target int64, f func(s *sample) bool) bool {
-	var s sample
+func (fe *fetch) nth(t *Txn, target int64, e *Expr) bool {
+	s := &t.s
+	*s = sample{}
 	n := int64(0)
-	found := false
 	for _, h := range t.Req.Headers {
-		if found || !fe.matchName(t, h) {
+		if !fe.matchName(t, h) {
 			continue
 		}
 		v := h.Value.Of(t.Buf)
 		if fe.kind == fFhdr {
 			n++
 			if n == target {
-				found = true
 				s.b = v
+				e.visit(t, s)
+				return true
 			}
 			continue
 		}
-		forItems(v, func(item []byte) {
+		for more := true; more; {
+			var item []byte
+			item, v, more = nextItem(v)
 			n++
-			if n == target && !found {
-				found = true
+			if n == target {
 				s.b = item
+				e.visit(t, s)
+				return true
 			}
-		})
+		}
 	}
-	if found {
-		f(&s)
-	}
-	return found
+	return false
 }
 
 // parseFetch compiles "name(args)" for the fetches the runtime implements.

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// serve checks, compiles and runs a configuration until a signal stops it.
+// It returns the process exit code.
+func serve(f *checkFlags, maps []string, stderr io.Writer) int {
+	if code := check(f, io.Discard, stderr); code == 1 {
+		return 1
+	}
+	p := pid()
+	inputs, err := parser.ReadInputs(f.files)
+	if err != nil {
+		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v.\n", p, err)
+		return 1
+	}
+	cfg, _ := parser.Parse(inputs, parser.Options{Compat: f.compat})
+	opts := runtime.Options{Map: map[string]string{}}
+	for _, m := range maps {
+		from, to, ok := strings.Cut(m, "=")
+		if !ok || from == "" || to == "" {
+			fmt.Fprintf(stderr, "[ALERT]    (%s) : --map expects FROM=TO, got '%s'.\n", p, m)
+			return 1
+		}
+		opts.Map[from] = to
+	}
+	g, errs := runtime.Compile(cfg, opts)
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "[ALERT]    (%s) : config : %v\n", p, e)
+		}
+		fmt.Fprintf(stderr, "[ALERT]    (%s) : config : Fatal errors found in configuration.\n", p)
+		return 1
+	}
+	nb := 0
+	for _, fe := range g.Frontends {
+		nb += len(fe.Binds)
+	}
+	if nb == 0 {
+		fmt.Fprintf(stderr, "[ALERT]    (%s) : [gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.\n", p)
+		return 1
+	}
+	log := newLogger(stderr)
+	defer log.Sync()
+	eng := runtime.NewEngine(g, log)
+	if err := eng.Start(); err != nil {
+		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v\n", p, err)
+		return 1
+	}
+	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	go func() { eng.Wait(); close(done) }()
+	for {
+		select {
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR1:
+				log.Info("soft stop: no more connections accepted, finishing the current ones")
+				eng.SoftStop()
+			default:
+				log.Info("stopping", zap.String("signal", sig.String()))
+				eng.Stop()
+				<-done
+				return 0
+			}
+		case <-done:
+			log.Info("all sessions ended, exiting")
+			return 0
+		}
+	}
+}
+
+func newLogger(w io.Writer) *zap.Logger {
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), zap.InfoLevel)
+	return zap.New(core)
+}

@@ -1,0 +1,313 @@
+package runtime
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+const bufSize = 16384
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufPool.Put(b) }
+
+// side is one connection with its read buffer: unconsumed data is
+// buf[r:w].
+type side struct {
+	c       *net.TCPConn
+	buf     []byte
+	r, w    int
+	timeout time.Duration // inactivity timeout for reads, 0 for none
+	wto     time.Duration // inactivity timeout for writes
+	// read counts the bytes read since the last reset, to tell an
+	// empty connection from a started message.
+	read int64
+}
+
+var (
+	errBufFull  = errors.New("buffer full")
+	errSrcRead  = errors.New("read error")
+	errDstWrite = errors.New("write error")
+)
+
+// compact moves unconsumed data to the start of the buffer.
+func (s *side) compact() {
+	if s.r == 0 {
+		return
+	}
+	n := copy(s.buf, s.buf[s.r:s.w])
+	s.r, s.w = 0, n
+}
+
+// fill reads more data, compacting first when the buffer's end is reached.
+func (s *side) fill() error {
+	if s.w == len(s.buf) {
+		s.compact()
+		if s.w == len(s.buf) {
+			return errBufFull
+		}
+	}
+	if s.timeout > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	n, err := s.c.Read(s.buf[s.w:])
+	s.w += n
+	s.read += int64(n)
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+func writeTo(c *net.TCPConn, wto time.Duration, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if wto > 0 {
+		c.SetWriteDeadline(time.Now().Add(wto))
+	}
+	_, err := c.Write(b)
+	return err
+}
+
+// bodyErr says which side failed while a body was forwarded.
+type bodyErr struct {
+	src     bool // the source failed (read error, timeout, bad framing)
+	timeout bool
+	framing bool
+	err     error
+}
+
+func (e *bodyErr) Error() string { return e.err.Error() }
+
+func srcErr(err error) error {
+	return &bodyErr{src: true, timeout: isTimeout(err), err: err}
+}
+
+// copyLength forwards n bytes from src to dst.
+func copyLength(src *side, dst *net.TCPConn, wto time.Duration, n int64) error {
+	for {
+		avail := int64(src.w - src.r)
+		if avail > n {
+			avail = n
+		}
+		if avail > 0 {
+			if err := writeTo(dst, wto, src.buf[src.r:src.r+int(avail)]); err != nil {
+				return &bodyErr{err: err}
+			}
+			src.r += int(avail)
+			n -= avail
+		}
+		if n == 0 {
+			return nil
+		}
+		src.r, src.w = 0, 0
+		if err := src.fill(); err != nil {
+			return srcErr(err)
+		}
+	}
+}
+
+// copyUntilClose forwards everything until the source closes.
+func copyUntilClose(src *side, dst *net.TCPConn, wto time.Duration) error {
+	for {
+		if src.w > src.r {
+			if err := writeTo(dst, wto, src.buf[src.r:src.w]); err != nil {
+				return &bodyErr{err: err}
+			}
+		}
+		src.r, src.w = 0, 0
+		if err := src.fill(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return srcErr(err)
+		}
+	}
+}
+
+// Chunked-body scanner states.
+const (
+	chSize = iota
+	chSizeWS
+	chExt
+	chSizeLF
+	chData
+	chDataCR
+	chDataLF
+	chTrailer
+	chTrailerLine
+	chEndLF
+)
+
+var errBadChunk = errors.New("invalid chunked body")
+
+// chunkScanner validates a chunked body as it streams so that it can be
+// forwarded byte for byte: a message's end is found exactly where the
+// next hop will find it, which is what defeats request smuggling.
+type chunkScanner struct {
+	st     uint8
+	digits uint8
+	size   uint64
+}
+
+// scan consumes bytes of b; done is set at the end of the body, n is the
+// number of bytes that belong to the body.
+func (cs *chunkScanner) scan(b []byte) (n int, done bool, err error) {
+	i := 0
+	for i < len(b) {
+		c := b[i]
+		switch cs.st {
+		case chSize:
+			v, ok := hexVal(c)
+			switch {
+			case ok:
+				if cs.digits == 15 {
+					return i, false, errBadChunk
+				}
+				cs.size = cs.size<<4 | uint64(v)
+				cs.digits++
+			case cs.digits == 0:
+				return i, false, errBadChunk
+			case c == ' ' || c == '\t':
+				cs.st = chSizeWS
+			case c == ';':
+				cs.st = chExt
+			case c == '\r':
+				cs.st = chSizeLF
+			case c == '\n':
+				cs.endSizeLine()
+			default:
+				return i, false, errBadChunk
+			}
+		case chSizeWS:
+			switch c {
+			case ' ', '\t':
+			case ';':
+				cs.st = chExt
+			case '\r':
+				cs.st = chSizeLF
+			case '\n':
+				cs.endSizeLine()
+			default:
+				return i, false, errBadChunk
+			}
+		case chExt:
+			if c == '\r' {
+				cs.st = chSizeLF
+			} else if c == '\n' {
+				cs.endSizeLine()
+			} else if c < ' ' && c != '\t' {
+				return i, false, errBadChunk
+			}
+		case chSizeLF:
+			if c != '\n' {
+				return i, false, errBadChunk
+			}
+			cs.endSizeLine()
+		case chData:
+			k := uint64(len(b) - i)
+			if k > cs.size {
+				k = cs.size
+			}
+			i += int(k)
+			cs.size -= k
+			if cs.size == 0 {
+				cs.st = chDataCR
+			}
+			continue
+		case chDataCR:
+			if c == '\r' {
+				cs.st = chDataLF
+			} else if c == '\n' {
+				cs.st = chSize
+			} else {
+				return i, false, errBadChunk
+			}
+		case chDataLF:
+			if c != '\n' {
+				return i, false, errBadChunk
+			}
+			cs.st = chSize
+		case chTrailer:
+			switch c {
+			case '\r':
+				cs.st = chEndLF
+			case '\n':
+				*cs = chunkScanner{}
+				return i + 1, true, nil
+			default:
+				cs.st = chTrailerLine
+			}
+		case chTrailerLine:
+			if c == '\n' {
+				cs.st = chTrailer
+			}
+		case chEndLF:
+			if c != '\n' {
+				return i, false, errBadChunk
+			}
+			*cs = chunkScanner{}
+			return i + 1, true, nil
+		}
+		i++
+	}
+	return i, false, nil
+}
+
+func (cs *chunkScanner) endSizeLine() {
+	cs.digits = 0
+	if cs.size == 0 {
+		cs.st = chTrailer
+	} else {
+		cs.st = chData
+	}
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// copyChunked forwards a chunked body, validated, byte for byte.
+func copyChunked(src *side, dst *net.TCPConn, wto time.Duration) error {
+	var cs chunkScanner
+	for {
+		n, done, err := cs.scan(src.buf[src.r:src.w])
+		if n > 0 {
+			if werr := writeTo(dst, wto, src.buf[src.r:src.r+n]); werr != nil {
+				return &bodyErr{err: werr}
+			}
+			src.r += n
+		}
+		if err != nil {
+			return &bodyErr{src: true, framing: true, err: err}
+		}
+		if done {
+			return nil
+		}
+		src.r, src.w = 0, 0
+		if err := src.fill(); err != nil {
+			return srcErr(err)
+		}
+	}
+}

@@ -1,0 +1,546 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+)
+
+// Graph is the compiled, immutable form of a configuration: listeners,
+// frontends with their routing rules, backends with their servers.
+type Graph struct {
+	Maxconn   int
+	Frontends []*Frontend
+	Backends  []*Backend
+	byName    map[string]*Backend
+}
+
+// Connection modes, from the most to the least persistent.
+const (
+	modeKeepAlive = iota
+	modeServerClose
+	modeClose
+)
+
+// Frontend is a compiled frontend (or the frontend half of a listen).
+type Frontend struct {
+	Name    string
+	Pos     parser.Pos
+	HTTP    bool
+	Binds   []Listen
+	Maxconn int
+	// Client-side timeouts; zero means none.
+	Client, ClientFin, HTTPRequest, HTTPKeepAlive time.Duration
+	ConnMode                                      int
+	FF                                            *forwardFor
+	OT                                            *forwardFor
+	routes                                        []route
+	Default                                       *Backend
+}
+
+// Listen is one address to listen on.
+type Listen struct {
+	Pos  parser.Pos
+	Addr string
+}
+
+type route struct {
+	cond *acl.Cond
+	be   *Backend
+	// name is a dynamic backend name: literal parts and samples.
+	name []namePart
+}
+
+type namePart struct {
+	lit    string
+	sample *acl.Sample
+}
+
+// Backend is a compiled backend.
+type Backend struct {
+	Name string
+	HTTP bool
+	LB   *backend.Backend
+	// Server-side timeouts; zero means none.
+	Connect, Server, Queue, Tunnel, ServerFin time.Duration
+	Retries                                   int
+	Redispatch                                bool
+	ConnMode                                  int
+	FF                                        *forwardFor
+	OT                                        *forwardFor
+}
+
+// forwardFor is an "option forwardfor" or "option originalto" setting.
+type forwardFor struct {
+	header string // lower-cased
+	except netip.Prefix
+	ifNone bool
+}
+
+// Options control compilation.
+type Options struct {
+	// Map rewrites addresses before use: "host:port" or "host" keys of
+	// bind and server addresses, to run a configuration on other
+	// addresses than it names (tests, staging).
+	Map map[string]string
+	// Resolve looks a server host name up; nil uses the system resolver.
+	Resolve func(host string) (netip.Addr, error)
+}
+
+// CompileError is a configuration element the runtime cannot run.
+type CompileError struct {
+	Pos parser.Pos
+	Msg string
+}
+
+func (e *CompileError) Error() string {
+	if e.Pos.File == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("parsing [%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
+}
+
+// Options the runtime implements; any other option set to true is refused.
+var runtimeOptions = map[string]bool{
+	"forwardfor": true, "originalto": true, "http-keep-alive": true,
+	"http-server-close": true, "httpclose": true, "redispatch": true,
+	// Logging and socket tuning do not change what is proxied.
+	"httplog": true, "tcplog": true, "httpslog": true, "dontlognull": true,
+	"dontlog-normal": true, "log-health-checks": true, "log-separate-errors": true,
+	"tcpka": true, "clitcpka": true, "srvtcpka": true, "splice-auto": true,
+	"splice-request": true, "splice-response": true, "contstats": true,
+	"socket-stats": true, "http-no-delay": true,
+}
+
+// Server options the runtime implements (those taking a value list it).
+var serverOptions = map[string]bool{
+	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
+	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
+	"check": false, "no-check": false, "enabled": false, "disabled": false,
+	"resolvers": true, "id": true,
+}
+
+// Bind options that do not change traffic.
+var bindOptions = map[string]bool{"name": true, "id": true, "process": true, "backlog": true, "tfo": false, "v4v6": false, "v6only": false}
+
+// Compile turns a checked configuration into a runtime graph. It refuses,
+// with the position of the line, everything that would change traffic and
+// that the runtime does not implement.
+func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
+	var errs []error
+	fail := func(pos parser.Pos, format string, a ...any) {
+		errs = append(errs, &CompileError{Pos: pos, Msg: fmt.Sprintf(format, a...)})
+	}
+	for _, d := range cfg.Directives {
+		if d.Support != parser.Unsupported {
+			continue
+		}
+		name := d.Keyword
+		if name == "option" && len(d.Args) > 0 {
+			name += " " + d.Args[0]
+		}
+		fail(d.Pos, "'%s' is not supported by the gohap runtime yet.", name)
+	}
+	if opts.Resolve == nil {
+		opts.Resolve = func(host string) (netip.Addr, error) {
+			addrs, err := net.LookupHost(host)
+			if err != nil {
+				return netip.Addr{}, err
+			}
+			for _, a := range addrs {
+				if ip, err := netip.ParseAddr(a); err == nil {
+					return ip, nil
+				}
+			}
+			return netip.Addr{}, errors.New("no address")
+		}
+	}
+	g := &Graph{Maxconn: cfg.Global.Maxconn}
+	bes := map[string]*Backend{}
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapBE == 0 {
+			continue
+		}
+		be := compileBackend(p, cfg, opts, fail)
+		bes[p.Name] = be
+		g.byName = bes
+		g.Backends = append(g.Backends, be)
+	}
+	for _, p := range cfg.Proxies {
+		checkOptions(p, fail)
+		if p.Cap&parser.CapFE == 0 {
+			continue
+		}
+		fe := &Frontend{Name: p.Name, Pos: p.Pos, HTTP: p.Mode == "http", Maxconn: p.Maxconn,
+			Client: p.Timeouts["client"], ClientFin: p.Timeouts["client-fin"],
+			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
+			ConnMode: connMode(p)}
+		if fe.Maxconn == 0 {
+			// HAProxy's frontend default is the global maxconn.
+			fe.Maxconn = cfg.Global.Maxconn
+		}
+		fe.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
+		fe.OT = optionFF(cfg, p, "originalto", "x-original-to")
+		for _, b := range p.Binds {
+			for _, opt := range b.Options {
+				if v, ok := bindOptions[opt]; !ok {
+					fail(b.Pos, "bind option '%s' is not supported by the gohap runtime yet.", opt)
+					break
+				} else if v {
+					break
+				}
+			}
+			for _, a := range strings.Split(b.Address, ",") {
+				addr, err := listenAddr(a, opts.Map)
+				if err != nil {
+					fail(b.Pos, "bind '%s': %v", a, err)
+					continue
+				}
+				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr})
+			}
+		}
+		set := acl.NewSet()
+		for _, a := range p.ACLs {
+			if err := set.Add(a.Name, a.Fetch, a.Args); err != nil {
+				fail(a.Pos, "acl '%s': %v", a.Name, err)
+			}
+		}
+		for _, u := range p.UseBackends {
+			cond, err := set.ParseCond(u.Cond)
+			if err != nil {
+				fail(u.Pos, "use_backend condition: %v", err)
+				continue
+			}
+			r := route{cond: cond}
+			if strings.Contains(u.Backend, "%[") {
+				parts, err := parseNameFormat(u.Backend)
+				if err != nil {
+					fail(u.Pos, "use_backend '%s': %v", u.Backend, err)
+					continue
+				}
+				r.name = parts
+			} else if r.be = bes[u.Backend]; r.be == nil {
+				fail(u.Pos, "use_backend: no such backend '%s'.", u.Backend)
+				continue
+			}
+			fe.routes = append(fe.routes, r)
+		}
+		if p.DefaultBackend != nil {
+			fe.Default = bes[p.DefaultBackend.Name]
+		} else if p.Cap&parser.CapBE != 0 {
+			fe.Default = bes[p.Name]
+		}
+		g.Frontends = append(g.Frontends, fe)
+	}
+	return g, errs
+}
+
+func checkOptions(p *parser.Proxy, fail func(parser.Pos, string, ...any)) {
+	names := make([]string, 0, len(p.Options))
+	for name, on := range p.Options {
+		if on && !runtimeOptions[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		pos := p.OptionPos[name]
+		if pos.Line == 0 {
+			// Inherited from a defaults section: reported there.
+			pos = p.Pos
+		}
+		fail(pos, "'option %s' is not supported by the gohap runtime yet.", name)
+	}
+}
+
+func connMode(p *parser.Proxy) int {
+	switch {
+	case p.Options["httpclose"]:
+		return modeClose
+	case p.Options["http-server-close"]:
+		return modeServerClose
+	}
+	return modeKeepAlive
+}
+
+// optionFF reads the arguments of "option forwardfor/originalto" back from
+// the directive list, where the parser keeps them.
+func optionFF(cfg *parser.Config, p *parser.Proxy, name, header string) *forwardFor {
+	if !p.Options[name] {
+		return nil
+	}
+	pos := p.OptionPos[name]
+	ff := &forwardFor{header: header}
+	for _, d := range cfg.Directives {
+		if d.Pos != pos || d.Keyword != "option" || len(d.Args) == 0 || d.Args[0] != name {
+			continue
+		}
+		args := d.Args[1:]
+		for i := 0; i < len(args); i++ {
+			switch args[i] {
+			case "except":
+				if i+1 < len(args) {
+					if pf, err := parsePrefix(args[i+1]); err == nil {
+						ff.except = pf
+					}
+					i++
+				}
+			case "header":
+				if i+1 < len(args) {
+					ff.header = strings.ToLower(args[i+1])
+					i++
+				}
+			case "if-none":
+				ff.ifNone = true
+			}
+		}
+	}
+	return ff
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		if pf, err := netip.ParsePrefix(s); err == nil {
+			return pf.Masked(), nil
+		}
+		// Dotted masks: 10.0.0.0/255.0.0.0.
+		i := strings.IndexByte(s, '/')
+		a, err1 := netip.ParseAddr(s[:i])
+		m, err2 := netip.ParseAddr(s[i+1:])
+		if err1 != nil || err2 != nil || !m.Is4() {
+			return netip.Prefix{}, fmt.Errorf("invalid network '%s'", s)
+		}
+		mb := m.As4()
+		bits := 0
+		for _, b := range mb {
+			for k := 7; k >= 0; k-- {
+				if b&(1<<k) != 0 {
+					bits++
+				}
+			}
+		}
+		return netip.PrefixFrom(a, bits).Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func parseNameFormat(s string) ([]namePart, error) {
+	var parts []namePart
+	for s != "" {
+		i := strings.Index(s, "%[")
+		if i < 0 {
+			parts = append(parts, namePart{lit: s})
+			break
+		}
+		if i > 0 {
+			parts = append(parts, namePart{lit: s[:i]})
+		}
+		j := strings.IndexByte(s[i:], ']')
+		if j < 0 {
+			return nil, errors.New("missing ']'")
+		}
+		smp, err := acl.CompileSample(s[i+2 : i+j])
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, namePart{sample: smp})
+		s = s[i+j+1:]
+	}
+	return parts, nil
+}
+
+func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func(parser.Pos, string, ...any)) *Backend {
+	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
+		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
+		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
+		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p)}
+	if be.Queue == 0 {
+		// HAProxy waits in the queue for the connect timeout when no
+		// queue timeout is set.
+		be.Queue = be.Connect
+	}
+	be.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
+	be.OT = optionFF(cfg, p, "originalto", "x-original-to")
+	if len(p.Balance) > 0 && p.Balance[0] != "roundrobin" {
+		fail(p.Pos, "'balance %s' in %s '%s' is not supported by the gohap runtime yet.", p.Balance[0], p.Kind, p.Name)
+	}
+	var servers []*backend.Server
+	for _, s := range p.Servers {
+		srv := &backend.Server{Name: s.Name, Weight: 1,
+			Check: backend.Check{Inter: 2 * time.Second, Rise: 2, Fall: 3}}
+		all := append(append([]string{}, p.DefaultServer...), s.Options...)
+		disabled := false
+		initNone := false
+		port := ""
+		for i := 0; i < len(all); i++ {
+			o := all[i]
+			takesArg, ok := serverOptions[o]
+			if !ok {
+				fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", o)
+				break
+			}
+			v := ""
+			if takesArg {
+				if i+1 >= len(all) {
+					break
+				}
+				i++
+				v = all[i]
+			}
+			var err error
+			switch o {
+			case "weight":
+				srv.Weight, err = strconv.Atoi(v)
+			case "maxconn":
+				srv.Maxconn, err = strconv.Atoi(v)
+			case "check":
+				srv.Check.Enabled = true
+			case "no-check":
+				srv.Check.Enabled = false
+			case "disabled":
+				disabled = true
+			case "enabled":
+				disabled = false
+			case "inter":
+				srv.Check.Inter, err = parseTime(v)
+			case "rise":
+				srv.Check.Rise, err = strconv.Atoi(v)
+			case "fall":
+				srv.Check.Fall, err = strconv.Atoi(v)
+			case "port":
+				port = v
+			case "init-addr":
+				initNone = strings.Contains(v, "none")
+			case "resolvers":
+				fail(s.Pos, "server option 'resolvers' is not supported by the gohap runtime yet.")
+			}
+			if err != nil {
+				fail(s.Pos, "server '%s': invalid value '%s' for '%s'.", s.Name, v, o)
+			}
+		}
+		addr, err := serverAddr(s.Address, opts)
+		if err == errNoPort {
+			fail(s.Pos, "'server %s/%s' : a server without a port (the client's destination port) is not supported by the gohap runtime yet.", p.Name, s.Name)
+			continue
+		}
+		if err != nil {
+			if !initNone {
+				fail(s.Pos, "'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, s.Address)
+				continue
+			}
+			disabled = true
+		}
+		srv.Addr = addr
+		if port != "" && addr != "" {
+			h, _, _ := net.SplitHostPort(addr)
+			srv.Check.Addr = net.JoinHostPort(h, port)
+		}
+		if disabled {
+			srv.SetState(backend.Maint)
+		}
+		servers = append(servers, srv)
+	}
+	be.LB = backend.New(p.Name, servers)
+	return be
+}
+
+func parseTime(v string) (time.Duration, error) {
+	n := 0
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		n = n*10 + int(v[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return 0, errors.New("bad time")
+	}
+	unit := map[string]time.Duration{"": time.Millisecond, "us": time.Microsecond, "ms": time.Millisecond,
+		"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
+	u, ok := unit[v[i:]]
+	if !ok {
+		return 0, errors.New("bad unit")
+	}
+	return time.Duration(n) * u, nil
+}
+
+func stripFamily(a string) string {
+	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
+		a = strings.TrimPrefix(a, pfx)
+	}
+	return a
+}
+
+func mapAddr(a string, m map[string]string) string {
+	if v, ok := m[a]; ok {
+		return v
+	}
+	return a
+}
+
+// listenAddr turns a bind address into a Go listen address.
+func listenAddr(a string, m map[string]string) (string, error) {
+	a = mapAddr(stripFamily(strings.TrimSpace(a)), m)
+	if strings.HasPrefix(a, "/") || strings.Contains(a, "@") {
+		return "", errors.New("only TCP addresses are supported by the gohap runtime yet")
+	}
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 {
+		return "", errors.New("missing port")
+	}
+	host, port := a[:i], a[i+1:]
+	if strings.Contains(port, "-") {
+		return "", errors.New("port ranges are not supported by the gohap runtime yet")
+	}
+	if host == "*" {
+		host = ""
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return net.JoinHostPort(host, port), nil
+}
+
+var errNoPort = errors.New("server without port")
+
+// serverAddr resolves a server address to ip:port.
+func serverAddr(a string, opts Options) (string, error) {
+	a = mapAddr(stripFamily(a), opts.Map)
+	host, port := a, ""
+	if strings.HasPrefix(a, "[") {
+		i := strings.IndexByte(a, ']')
+		if i < 0 {
+			return "", errors.New("bad address")
+		}
+		host, port = a[1:i], strings.TrimPrefix(a[i+1:], ":")
+	} else if strings.Count(a, ":") == 1 {
+		i := strings.IndexByte(a, ':')
+		host, port = a[:i], a[i+1:]
+	}
+	if mapped, ok := opts.Map[host]; ok {
+		host = mapped
+	}
+	if port == "" {
+		// HAProxy's default: the port the client connected to; the
+		// runtime needs an explicit one.
+		return "", errNoPort
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		ip, err = opts.Resolve(host)
+		if err != nil {
+			return "", err
+		}
+	}
+	return net.JoinHostPort(ip.String(), port), nil
+}

@@ -1,0 +1,230 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gohap/gohap/backend"
+)
+
+// Engine runs a compiled graph: one accept loop per listener, one
+// goroutine per client connection.
+type Engine struct {
+	g      *Graph
+	log    *zap.Logger
+	global chan struct{} // global maxconn slots, nil when unlimited
+
+	mu        sync.Mutex
+	listeners []*listener
+	sessions  map[*session]struct{}
+	stopping  atomic.Bool
+	done      chan struct{}
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+}
+
+type listener struct {
+	fe    *Frontend
+	ln    *net.TCPListener
+	slots chan struct{} // frontend maxconn slots, nil when unlimited
+}
+
+// NewEngine prepares an engine; Start opens the listeners.
+func NewEngine(g *Graph, log *zap.Logger) *Engine {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, done: make(chan struct{})}
+	if g.Maxconn > 0 {
+		e.global = make(chan struct{}, g.Maxconn)
+	}
+	return e
+}
+
+// Start binds every listener, starts health checks and accept loops. It
+// fails as HAProxy does when an address cannot be bound.
+func (e *Engine) Start() error {
+	var lns []*listener
+	for _, fe := range e.g.Frontends {
+		for _, b := range fe.Binds {
+			ln, err := net.Listen("tcp", b.Addr)
+			if err != nil {
+				for _, l := range lns {
+					l.ln.Close()
+				}
+				reason := "cannot bind socket"
+				var se *net.OpError
+				if errors.As(err, &se) {
+					if errors.Is(err, syscall.EADDRINUSE) {
+						reason += " (Address already in use)"
+					} else if errors.Is(err, syscall.EACCES) {
+						reason += " (Permission denied)"
+					}
+				}
+				return fmt.Errorf("Starting frontend %s: %s [%s]", fe.Name, reason, b.Addr)
+			}
+			l := &listener{fe: fe, ln: ln.(*net.TCPListener)}
+			if fe.Maxconn > 0 {
+				l.slots = make(chan struct{}, fe.Maxconn)
+			}
+			lns = append(lns, l)
+		}
+	}
+	e.listeners = lns
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	for _, be := range e.g.Backends {
+		be.LB.OnState = e.serverState
+		be.LB.RunChecks(ctx)
+	}
+	for _, l := range lns {
+		e.log.Info("listening", zap.String("frontend", l.fe.Name), zap.String("address", l.ln.Addr().String()))
+		e.wg.Add(1)
+		go e.acceptLoop(l)
+	}
+	return nil
+}
+
+// Addrs returns the bound addresses of a frontend, in bind order.
+func (e *Engine) Addrs(frontend string) []string {
+	var out []string
+	for _, l := range e.listeners {
+		if l.fe.Name == frontend {
+			out = append(out, l.ln.Addr().String())
+		}
+	}
+	return out
+}
+
+func (e *Engine) serverState(s *backend.Server, from, to backend.State, reason string, up int) {
+	b := s.Backend
+	if to == backend.Down {
+		msg := fmt.Sprintf("Server %s/%s is DOWN, reason: %s %d active and 0 backup servers left. %d sessions active, 0 requeued, %d remaining in queue.",
+			b.Name, s.Name, reason, up, s.Sessions(), b.QueueLen())
+		e.log.Warn(msg)
+		if up == 0 {
+			e.log.Error(fmt.Sprintf("backend '%s' has no server available!", b.Name))
+		}
+		return
+	}
+	e.log.Warn(fmt.Sprintf("Server %s/%s is UP, reason: %s %d active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+		b.Name, s.Name, reason, up))
+}
+
+func (e *Engine) acceptLoop(l *listener) {
+	defer e.wg.Done()
+	for {
+		// Stop accepting while the frontend or the process is full.
+		if l.slots != nil {
+			select {
+			case l.slots <- struct{}{}:
+			case <-e.done:
+				return
+			}
+		}
+		if e.global != nil {
+			select {
+			case e.global <- struct{}{}:
+			case <-e.done:
+				if l.slots != nil {
+					<-l.slots
+				}
+				return
+			}
+		}
+		c, err := l.ln.AcceptTCP()
+		if err != nil {
+			e.release(l)
+			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait and retry.
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s := newSession(e, l.fe, c)
+		e.mu.Lock()
+		if e.stopping.Load() {
+			e.mu.Unlock()
+			c.Close()
+			e.release(l)
+			continue
+		}
+		e.sessions[s] = struct{}{}
+		e.wg.Add(1)
+		e.mu.Unlock()
+		go func() {
+			defer e.wg.Done()
+			s.run()
+			e.mu.Lock()
+			delete(e.sessions, s)
+			e.mu.Unlock()
+			e.release(l)
+		}()
+	}
+}
+
+func (e *Engine) release(l *listener) {
+	if l.slots != nil {
+		<-l.slots
+	}
+	if e.global != nil {
+		<-e.global
+	}
+}
+
+// SoftStop stops accepting and lets in-flight requests and tunnels end;
+// idle keep-alive connections are closed at once. Wait returns when all
+// sessions are over.
+func (e *Engine) SoftStop() {
+	if e.stopping.Swap(true) {
+		return
+	}
+	close(e.done)
+	for _, l := range e.listeners {
+		l.ln.Close()
+	}
+	e.mu.Lock()
+	for s := range e.sessions {
+		s.wakeIfIdle()
+	}
+	e.mu.Unlock()
+	if e.cancel != nil {
+		e.cancel()
+	}
+}
+
+// Stop closes listeners and every connection at once.
+func (e *Engine) Stop() {
+	e.SoftStop()
+	e.killAll()
+}
+
+func (e *Engine) killAll() {
+	e.mu.Lock()
+	for s := range e.sessions {
+		s.kill()
+	}
+	e.mu.Unlock()
+}
+
+// Wait blocks until every accept loop and session has ended.
+func (e *Engine) Wait() { e.wg.Wait() }
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(strings.TrimSpace(a.String()))
+	return ap
+}

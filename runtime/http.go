@@ -1,0 +1,637 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// HAProxy's tune.http.maxhdr default.
+const maxHdr = 101
+
+// session is one client connection and the server connection it drives.
+type session struct {
+	e  *Engine
+	fe *Frontend
+	cl side
+	sv side
+	// svSrv is the server the kept server connection goes to.
+	svSrv  *backend.Server
+	svConn atomic.Pointer[net.TCPConn]
+	svBuf  *[]byte
+	req    h1.Msg
+	rsp    h1.Msg
+	out    []byte
+	txn    acl.Txn
+	name   []byte
+	reqs   int
+	idle   atomic.Bool
+}
+
+func newSession(e *Engine, fe *Frontend, c *net.TCPConn) *session {
+	return &session{e: e, fe: fe, cl: side{c: c}}
+}
+
+func (s *session) wakeIfIdle() {
+	if s.idle.Load() {
+		s.cl.c.SetReadDeadline(time.Now())
+	}
+}
+
+func (s *session) kill() {
+	s.cl.c.SetLinger(0)
+	s.cl.c.Close()
+	if c := s.svConn.Load(); c != nil {
+		c.Close()
+	}
+}
+
+func (s *session) run() {
+	bp := getBuf()
+	s.cl.buf = *bp
+	s.cl.wto = s.fe.Client
+	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
+	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+	defer func() {
+		s.closeServer()
+		s.cl.c.Close()
+		putBuf(bp)
+		if s.svBuf != nil {
+			putBuf(s.svBuf)
+		}
+	}()
+	if !s.fe.HTTP {
+		s.runTCP()
+		return
+	}
+	ob := getBuf()
+	s.out = (*ob)[:0]
+	defer putBuf(ob)
+	for s.transaction() {
+		if s.e.stopping.Load() {
+			return
+		}
+	}
+}
+
+func (s *session) closeServer() {
+	if c := s.svConn.Swap(nil); c != nil {
+		c.Close()
+	}
+	s.sv.c = nil
+	s.svSrv = nil
+}
+
+// connect dials a server with the backend's connect timeout, retrying as
+// HAProxy does: "retries" more attempts, one second apart when the
+// connection was refused at once.
+func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPConn, error) {
+	d := net.Dialer{Timeout: be.Connect}
+	for try := 0; ; try++ {
+		c, err := d.Dial("tcp", srv.Addr)
+		if err == nil {
+			return c.(*net.TCPConn), nil
+		}
+		if try >= be.Retries || stopping.Load() {
+			return nil, err
+		}
+		var ne net.Error
+		if !(errors.As(err, &ne) && ne.Timeout()) {
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend) {
+	s.sv.c = c
+	s.svConn.Store(c)
+	s.svSrv = srv
+	if s.svBuf == nil {
+		s.svBuf = getBuf()
+		s.sv.buf = *s.svBuf
+	}
+	s.sv.r, s.sv.w = 0, 0
+	s.sv.timeout = be.Server
+	s.sv.wto = be.Server
+}
+
+// readHead waits for a complete request head at the start of the client
+// buffer; it returns its length, or 0 when the session must end.
+func (s *session) readHead() int {
+	cl := &s.cl
+	cl.compact()
+	fe := s.fe
+	hto := fe.HTTPRequest
+	if hto == 0 {
+		hto = fe.Client
+	}
+	kto := fe.HTTPKeepAlive
+	if kto == 0 {
+		kto = hto
+	}
+	var deadline time.Time
+	started := cl.w > 0 || s.reqs == 0
+	if hto > 0 && started {
+		deadline = time.Now().Add(hto)
+	}
+	for {
+		if cl.w > 0 {
+			if hl := h1.HeadEnd(cl.buf[:cl.w], 0); hl > 0 {
+				return hl
+			}
+		}
+		if cl.w == len(cl.buf) {
+			writeTo(cl.c, fe.Client, rawErrors[400])
+			return 0
+		}
+		waiting := !started && cl.w == 0
+		if waiting {
+			var t time.Time
+			if kto > 0 {
+				t = time.Now().Add(kto)
+			}
+			cl.c.SetReadDeadline(t)
+			s.idle.Store(true)
+			if s.e.stopping.Load() {
+				s.idle.Store(false)
+				return 0
+			}
+		} else {
+			cl.c.SetReadDeadline(deadline)
+		}
+		n, err := cl.c.Read(cl.buf[cl.w:])
+		s.idle.Store(false)
+		cl.w += n
+		if n > 0 && waiting {
+			started = true
+			if hto > 0 {
+				deadline = time.Now().Add(hto)
+			}
+		}
+		if n > 0 {
+			continue
+		}
+		if err != nil {
+			if isTimeout(err) && cl.w > 0 && !s.e.stopping.Load() {
+				writeTo(cl.c, fe.Client, rawErrors[408])
+			} else if isTimeout(err) && s.reqs == 0 && !s.e.stopping.Load() {
+				writeTo(cl.c, fe.Client, rawErrors[408])
+			}
+			return 0
+		}
+	}
+}
+
+// errorReply sends a stream error; it reports whether the connection may
+// carry another request.
+func (s *session) errorReply(code int, keep bool) bool {
+	if keep && s.req.KeepAlive() && s.req.Body == h1.BodyNone && !s.e.stopping.Load() {
+		writeTo(s.cl.c, s.fe.Client, streamErrors[code])
+		return true
+	}
+	writeTo(s.cl.c, s.fe.Client, closeErrors[code])
+	return false
+}
+
+func (s *session) route() *Backend {
+	for i := range s.fe.routes {
+		r := &s.fe.routes[i]
+		if !r.cond.Eval(&s.txn) {
+			continue
+		}
+		if r.be != nil {
+			return r.be
+		}
+		s.name = s.name[:0]
+		for _, p := range r.name {
+			if p.sample == nil {
+				s.name = append(s.name, p.lit...)
+			} else {
+				s.name, _ = p.sample.Append(s.name, &s.txn)
+			}
+		}
+		if be := s.e.g.byName[string(s.name)]; be != nil {
+			return be
+		}
+	}
+	return s.fe.Default
+}
+
+var wsGUID = []byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+
+func wsAcceptOK(key, accept []byte) bool {
+	h := sha1.New()
+	h.Write(key)
+	h.Write(wsGUID)
+	var sum [sha1.Size]byte
+	var enc [28]byte
+	base64.StdEncoding.Encode(enc[:], h.Sum(sum[:0]))
+	return string(enc[:]) == string(accept)
+}
+
+func appendLower(dst, b []byte) []byte {
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func (s *session) appendForwarded(out []byte, head []byte, be *Backend) []byte {
+	ff := be.FF
+	if ff == nil {
+		ff = s.fe.FF
+	}
+	if ff != nil {
+		src := s.txn.Src.Addr().Unmap()
+		skip := ff.except.IsValid() && ff.except.Contains(src)
+		if !skip && ff.ifNone {
+			for _, h := range s.req.Headers {
+				if h1.EqualFold(h.Name.Of(head), ff.header) {
+					skip = true
+					break
+				}
+			}
+		}
+		if !skip {
+			out = append(out, ff.header...)
+			out = append(out, ": "...)
+			out = src.AppendTo(out)
+			out = append(out, "\r\n"...)
+		}
+	}
+	ot := be.OT
+	if ot == nil {
+		ot = s.fe.OT
+	}
+	if ot != nil {
+		dst := s.txn.Dst.Addr().Unmap()
+		if !(ot.except.IsValid() && ot.except.Contains(dst)) && dst.Is4() {
+			out = append(out, ot.header...)
+			out = append(out, ": "...)
+			out = dst.AppendTo(out)
+			out = append(out, "\r\n"...)
+		}
+	}
+	return out
+}
+
+// buildRequest writes the request head as HAProxy forwards it: request
+// line normalised, header names lower-cased, Connection handled here.
+func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
+	req := &s.req
+	out := s.out[:0]
+	out = append(out, req.Method.Of(head)...)
+	out = append(out, ' ')
+	out = append(out, req.URI.Of(head)...)
+	if req.Minor == 0 {
+		out = append(out, " HTTP/1.0\r\n"...)
+	} else {
+		out = append(out, " HTTP/1.1\r\n"...)
+	}
+	clSeen := false
+	for _, h := range req.Headers {
+		name := h.Name.Of(head)
+		switch len(name) {
+		case 10:
+			if h1.EqualFold(name, "connection") {
+				continue
+			}
+		case 14:
+			if h1.EqualFold(name, "content-length") {
+				if req.HasTE || clSeen {
+					continue
+				}
+				clSeen = true
+				out = append(out, "content-length: "...)
+				out = strconv.AppendInt(out, req.Length, 10)
+				out = append(out, "\r\n"...)
+				continue
+			}
+		}
+		out = appendLower(out, name)
+		out = append(out, ": "...)
+		out = append(out, h.Value.Of(head)...)
+		out = append(out, "\r\n"...)
+	}
+	out = s.appendForwarded(out, head, be)
+	switch {
+	case req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0:
+		out = append(out, "connection: upgrade\r\n"...)
+	case mode != modeKeepAlive:
+		out = append(out, "connection: close\r\n"...)
+	case req.Minor == 0:
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []byte {
+	rsp := &s.rsp
+	out := s.out[:0]
+	out = append(out, "HTTP/1.1 "...)
+	out = strconv.AppendInt(out, int64(rsp.Status), 10)
+	out = append(out, ' ')
+	out = append(out, rsp.Reason.Of(rhead)...)
+	out = append(out, "\r\n"...)
+	for _, h := range rsp.Headers {
+		name := h.Name.Of(rhead)
+		if len(name) == 10 && h1.EqualFold(name, "connection") {
+			continue
+		}
+		out = appendLower(out, name)
+		out = append(out, ": "...)
+		out = append(out, h.Value.Of(rhead)...)
+		out = append(out, "\r\n"...)
+	}
+	switch {
+	case upgrade:
+		out = append(out, "connection: upgrade\r\n"...)
+	case rsp.Status < 200:
+	case closeClient && s.req.Minor == 1:
+		out = append(out, "connection: close\r\n"...)
+	case !closeClient && s.req.Minor == 0:
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+// readResponse reads a response head at the start of the server buffer.
+// It returns the head length or the status to answer instead (502, 504),
+// with retry set when nothing at all came back on a reused connection.
+func (s *session) readResponse() (hl, status int, empty bool) {
+	sv := &s.sv
+	sv.compact()
+	sv.read = int64(sv.w)
+	for {
+		if sv.w > 0 {
+			if hl := h1.HeadEnd(sv.buf[:sv.w], 0); hl > 0 {
+				if err := h1.ParseResponse(sv.buf[:hl], &s.rsp, maxHdr); err != nil {
+					return 0, 502, false
+				}
+				return hl, 0, false
+			}
+		}
+		if err := sv.fill(); err != nil {
+			if isTimeout(err) {
+				return 0, 504, false
+			}
+			return 0, 502, sv.read == 0
+		}
+	}
+}
+
+// transaction serves one request; it reports whether the client
+// connection may carry another one.
+func (s *session) transaction() bool {
+	cl := &s.cl
+	hl := s.readHead()
+	if hl == 0 {
+		return false
+	}
+	head := cl.buf[:hl]
+	req := &s.req
+	if err := h1.ParseRequest(head, req, maxHdr); err != nil {
+		code := 400
+		var he *h1.Error
+		if errors.As(err, &he) {
+			code = he.Status
+		}
+		writeTo(cl.c, s.fe.Client, rawErrors[code])
+		return false
+	}
+	cl.r = hl
+	s.reqs++
+	ws := req.IsWebSocket(head)
+	if ws && req.WSKey.Len() == 0 {
+		writeTo(cl.c, s.fe.Client, rawErrors[400])
+		return false
+	}
+	s.txn.Buf, s.txn.Req = head, req
+	be := s.route()
+	if be == nil {
+		return s.errorReply(503, true)
+	}
+	mode := s.fe.ConnMode
+	if be.ConnMode > mode {
+		mode = be.ConnMode
+	}
+	srv, err := be.LB.Acquire(context.Background(), be.Queue)
+	if err != nil {
+		return s.errorReply(503, true)
+	}
+	defer be.LB.Release(srv)
+	reused := s.sv.c != nil && s.svSrv == srv
+	if !reused {
+		s.closeServer()
+		c, err := connect(be, srv, &s.e.stopping)
+		if err != nil {
+			return s.errorReply(503, true)
+		}
+		s.attachServer(c, srv, be)
+	}
+	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
+	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL || ws
+	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
+	out := s.buildRequest(head, be, mode)
+	// A body that is already here goes out with the head, in one write.
+	bodyDone := req.Body == h1.BodyNone
+	if req.Body == h1.BodyLength && int64(cl.w-cl.r) >= req.Length && len(out)+int(req.Length) <= cap(out) {
+		out = append(out, cl.buf[cl.r:cl.r+int(req.Length)]...)
+		cl.r += int(req.Length)
+		bodyDone = true
+	}
+	s.out = out
+	var wsKey [64]byte
+	keyLen := copy(wsKey[:], req.WSKey.Of(head))
+	expect := req.Expect100 && !bodyDone
+	sv := &s.sv
+	for attempt := 0; ; attempt++ {
+		if err := writeTo(sv.c, be.Server, out); err != nil {
+			if reused && attempt == 0 && bodyDone {
+				if s.redial(be, srv) {
+					continue
+				}
+			}
+			s.closeServer()
+			return s.errorReply(502, false)
+		}
+		break
+	}
+	if !bodyDone && !expect {
+		if err := s.sendBody(be); err != nil {
+			return false
+		}
+		bodyDone = true
+	}
+	var rhl int
+	for attempt := 0; ; attempt++ {
+		var status int
+		var empty bool
+		rhl, status, empty = s.readResponse()
+		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect {
+			// The kept connection was closed by the server: once again
+			// on a new one.
+			if s.redial(be, srv) {
+				if writeTo(sv.c, be.Server, out) == nil {
+					continue
+				}
+			}
+		}
+		if status != 0 {
+			s.closeServer()
+			return s.errorReply(status, false)
+		}
+		st := s.rsp.Status
+		if st >= 200 || st == 101 {
+			break
+		}
+		// Interim responses are relayed as they come.
+		if err := writeTo(cl.c, s.fe.Client, s.buildResponse(sv.buf[:rhl], false, false)); err != nil {
+			return false
+		}
+		sv.r = rhl
+		if st == 100 && expect {
+			expect = false
+			if err := s.sendBody(be); err != nil {
+				return false
+			}
+			bodyDone = true
+		}
+	}
+	rhead := sv.buf[:rhl]
+	rsp := &s.rsp
+	if rsp.Status == 101 {
+		if !upgrade {
+			s.closeServer()
+			return s.errorReply(502, false)
+		}
+		if ws && !wsAcceptOK(wsKey[:keyLen], rsp.WSAccept.Of(rhead)) {
+			s.closeServer()
+			return s.errorReply(502, false)
+		}
+		if writeTo(cl.c, s.fe.Client, s.buildResponse(rhead, false, true)) != nil {
+			return false
+		}
+		// The tunnel owns both connections from here; svConn stays set so
+		// that a hard stop can still close it.
+		c := sv.c
+		s.sv.c, s.svSrv = nil, nil
+		cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
+			clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
+		runTunnel(cl.c, c, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w], cfg)
+		s.svConn.Store(nil)
+		return false
+	}
+	if !bodyDone {
+		// The server answered without waiting for the body: the rest of
+		// the request cannot be found, close both sides after this.
+		closeClient = true
+	}
+	body := rsp.Body
+	if isHead {
+		body = h1.BodyNone
+	}
+	if body == h1.BodyUntilClose || s.e.stopping.Load() {
+		closeClient = true
+	}
+	out = s.buildResponse(rhead, closeClient, false)
+	sv.r = rhl
+	if body == h1.BodyLength && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
+		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)
+		sv.r += int(rsp.Length)
+		body = h1.BodyNone
+	}
+	s.out = out
+	if err := writeTo(cl.c, s.fe.Client, out); err != nil {
+		s.closeServer()
+		return false
+	}
+	var berr error
+	switch body {
+	case h1.BodyLength:
+		berr = copyLength(sv, cl.c, s.fe.Client, rsp.Length)
+	case h1.BodyChunked:
+		berr = copyChunked(sv, cl.c, s.fe.Client)
+	case h1.BodyUntilClose:
+		berr = copyUntilClose(sv, cl.c, s.fe.Client)
+	}
+	if berr != nil {
+		s.closeServer()
+		s.cl.c.SetLinger(0)
+		return false
+	}
+	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || !bodyDone || sv.r != sv.w || closeClient {
+		s.closeServer()
+	}
+	return !closeClient
+}
+
+// sendBody streams the request body to the server. On a client-side
+// failure it answers as HAProxy does; either way the session ends.
+func (s *session) sendBody(be *Backend) error {
+	var err error
+	switch s.req.Body {
+	case h1.BodyLength:
+		err = copyLength(&s.cl, s.sv.c, be.Server, s.req.Length)
+	case h1.BodyChunked:
+		err = copyChunked(&s.cl, s.sv.c, be.Server)
+	}
+	if err == nil {
+		return nil
+	}
+	var b *bodyErr
+	if errors.As(err, &b) && b.src {
+		switch {
+		case b.framing:
+			writeTo(s.cl.c, s.fe.Client, rawErrors[400])
+		case b.timeout:
+			writeTo(s.cl.c, s.fe.Client, rawErrors[408])
+		}
+	}
+	s.closeServer()
+	return err
+}
+
+func (s *session) redial(be *Backend, srv *backend.Server) bool {
+	s.closeServer()
+	c, err := connect(be, srv, &s.e.stopping)
+	if err != nil {
+		return false
+	}
+	s.attachServer(c, srv, be)
+	return true
+}
+
+// runTCP serves a "mode tcp" connection: pick a server, connect, relay.
+func (s *session) runTCP() {
+	be := s.fe.Default
+	if be == nil {
+		return
+	}
+	srv, err := be.LB.Acquire(context.Background(), be.Queue)
+	if err != nil {
+		return
+	}
+	defer be.LB.Release(srv)
+	c, err := connect(be, srv, &s.e.stopping)
+	if err != nil {
+		return
+	}
+	s.svConn.Store(c)
+	defer s.svConn.Store(nil)
+	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
+		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
+	runTunnel(s.cl.c, c, nil, nil, cfg)
+}
