@@ -2,8 +2,6 @@ package runtime
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"net"
 	"strconv"
@@ -226,16 +224,46 @@ func (s *session) route() *Backend {
 	return s.fe.Default
 }
 
-var wsGUID = []byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+// appendConnection writes a Connection header without its close and
+// keep-alive tokens, which belong to each hop; nothing when none is left.
+func appendConnection(out, v []byte) []byte {
+	start := len(out)
+	n := 0
+	for more := true; more; {
+		var item []byte
+		item, v, more = nextToken(v)
+		if len(item) == 0 || h1.EqualFold(item, "close") || h1.EqualFold(item, "keep-alive") {
+			continue
+		}
+		if n == 0 {
+			out = append(out, "connection: "...)
+		} else {
+			out = append(out, ", "...)
+		}
+		out = append(out, item...)
+		n++
+	}
+	if n == 0 {
+		return out[:start]
+	}
+	return append(out, "\r\n"...)
+}
 
-func wsAcceptOK(key, accept []byte) bool {
-	h := sha1.New()
-	h.Write(key)
-	h.Write(wsGUID)
-	var sum [sha1.Size]byte
-	var enc [28]byte
-	base64.StdEncoding.Encode(enc[:], h.Sum(sum[:0]))
-	return string(enc[:]) == string(accept)
+func nextToken(v []byte) (item, rest []byte, more bool) {
+	item = v
+	for i, c := range v {
+		if c == ',' {
+			item, rest, more = v[:i], v[i+1:], true
+			break
+		}
+	}
+	for len(item) > 0 && (item[0] == ' ' || item[0] == '\t') {
+		item = item[1:]
+	}
+	for len(item) > 0 && (item[len(item)-1] == ' ' || item[len(item)-1] == '\t') {
+		item = item[:len(item)-1]
+	}
+	return item, rest, more
 }
 
 func appendLower(dst, b []byte) []byte {
@@ -300,12 +328,14 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	} else {
 		out = append(out, " HTTP/1.1\r\n"...)
 	}
+	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	clSeen := false
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
 		switch len(name) {
 		case 10:
 			if h1.EqualFold(name, "connection") {
+				out = appendConnection(out, h.Value.Of(head))
 				continue
 			}
 		case 14:
@@ -327,8 +357,7 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	}
 	out = s.appendForwarded(out, head, be)
 	switch {
-	case req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0:
-		out = append(out, "connection: upgrade\r\n"...)
+	case upgrade:
 	case mode != modeKeepAlive:
 		out = append(out, "connection: close\r\n"...)
 	case req.Minor == 0:
@@ -348,6 +377,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	for _, h := range rsp.Headers {
 		name := h.Name.Of(rhead)
 		if len(name) == 10 && h1.EqualFold(name, "connection") {
+			out = appendConnection(out, h.Value.Of(rhead))
 			continue
 		}
 		out = appendLower(out, name)
@@ -356,10 +386,8 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		out = append(out, "\r\n"...)
 	}
 	switch {
-	case upgrade:
-		out = append(out, "connection: upgrade\r\n"...)
-	case rsp.Status < 200:
-	case closeClient && s.req.Minor == 1:
+	case upgrade || rsp.Status < 200:
+	case closeClient:
 		out = append(out, "connection: close\r\n"...)
 	case !closeClient && s.req.Minor == 0:
 		out = append(out, "connection: keep-alive\r\n"...)
@@ -418,6 +446,15 @@ func (s *session) transaction() bool {
 		writeTo(cl.c, s.fe.Client, rawErrors[400])
 		return false
 	}
+	// A malformed chunked body that is already here is refused before a
+	// server is chosen, as HAProxy's parser sees it first.
+	if req.Body == h1.BodyChunked && cl.w > cl.r {
+		var cs chunkScanner
+		if _, _, err := cs.scan(cl.buf[cl.r:cl.w]); err != nil {
+			writeTo(cl.c, s.fe.Client, rawErrors[400])
+			return false
+		}
+	}
 	s.txn.Buf, s.txn.Req = head, req
 	be := s.route()
 	if be == nil {
@@ -453,8 +490,6 @@ func (s *session) transaction() bool {
 		bodyDone = true
 	}
 	s.out = out
-	var wsKey [64]byte
-	keyLen := copy(wsKey[:], req.WSKey.Of(head))
 	expect := req.Expect100 && !bodyDone
 	sv := &s.sv
 	for attempt := 0; ; attempt++ {
@@ -491,7 +526,7 @@ func (s *session) transaction() bool {
 		}
 		if status != 0 {
 			s.closeServer()
-			return s.errorReply(status, false)
+			return s.errorReply(status, bodyDone)
 		}
 		st := s.rsp.Status
 		if st >= 200 || st == 101 {
@@ -514,10 +549,6 @@ func (s *session) transaction() bool {
 	rsp := &s.rsp
 	if rsp.Status == 101 {
 		if !upgrade {
-			s.closeServer()
-			return s.errorReply(502, false)
-		}
-		if ws && !wsAcceptOK(wsKey[:keyLen], rsp.WSAccept.Of(rhead)) {
 			s.closeServer()
 			return s.errorReply(502, false)
 		}

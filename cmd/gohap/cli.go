@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 
@@ -29,7 +30,9 @@ type checkFlags struct {
 	verbose   bool
 	format    string
 	noResolve bool
-	zeroWarn  bool
+	// mapped lists host names that --map points elsewhere.
+	mapped   map[string]bool
+	zeroWarn bool
 }
 
 // rewriteArgs turns haproxy-style argv (-f repeated, -c, -q, -V, -dW, -dr,
@@ -133,6 +136,14 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Run the proxy in the foreground",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.files = append(f.files, args...)
+			f.mapped = map[string]bool{}
+			for _, m := range maps {
+				from, _, _ := strings.Cut(m, "=")
+				if h, _, err := net.SplitHostPort(from); err == nil {
+					from = h
+				}
+				f.mapped[from] = true
+			}
 			if code := serve(f, maps, stderr); code != 0 {
 				return exitError{code}
 			}
@@ -222,7 +233,17 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 		code = 1
 	default:
-		res = runtime.Check(cfg, runtime.CheckOptions{Compat: f.compat, NoResolve: f.noResolve})
+		copts := runtime.CheckOptions{Compat: f.compat, NoResolve: f.noResolve}
+		if len(f.mapped) > 0 {
+			copts.Resolve = func(h string) bool {
+				if f.mapped[h] {
+					return true
+				}
+				a, err := net.LookupHost(h)
+				return err == nil && len(a) > 0
+			}
+		}
+		res = runtime.Check(cfg, copts)
 		for _, d := range res.Diags {
 			out = append(out, block{d: d})
 		}

@@ -150,13 +150,6 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestRunRefusesWithoutEngine(t *testing.T) {
-	code, _, errOut := runCLI("-f", "../../examples/seed/haproxy.cfg")
-	if code != 1 || !strings.Contains(errOut, "proxy engine is not available") {
-		t.Errorf("exit %d\n%s", code, errOut)
-	}
-}
-
 func TestMissingFinalLF(t *testing.T) {
 	dir := t.TempDir()
 	f := writeCfg(t, dir, "nolf.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nfrontend fe\n bind 127.0.0.1:18080\n default_backend be\nbackend be\n server s 127.0.0.1:1")

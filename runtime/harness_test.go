@@ -1,0 +1,188 @@
+package runtime_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gohap/gohap/examples/echo"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// startEcho starts an echo upstream on a loopback port.
+func startEcho(t testing.TB, name string) *echo.Server {
+	t.Helper()
+	s, err := echo.Start(name, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func writeCfg(t testing.TB, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startGohap compiles and runs a configuration in-process; it returns
+// the engine, stopped at the end of the test.
+func startGohap(t testing.TB, text string, maps map[string]string) *runtime.Engine {
+	t.Helper()
+	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := parser.Parse(inputs, parser.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("config errors: %v", diags)
+	}
+	g, errs := runtime.Compile(cfg, runtime.Options{Map: maps})
+	if len(errs) > 0 {
+		t.Fatalf("compile: %v", errs)
+	}
+	e := runtime.NewEngine(g, nil)
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Stop()
+		e.Wait()
+	})
+	return e
+}
+
+func haproxyBin() string {
+	if b := os.Getenv("HAPROXY_BIN"); b != "" {
+		return b
+	}
+	if b, err := exec.LookPath("haproxy"); err == nil {
+		return b
+	}
+	return ""
+}
+
+// startHAProxy runs the reference HAProxy on a configuration and waits
+// until addr accepts connections.
+func startHAProxy(t testing.TB, text, addr string) {
+	t.Helper()
+	bin := haproxyBin()
+	if bin == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	cmd := exec.Command(bin, "-db", "-f", writeCfg(t, text))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("haproxy did not start: %s", stderr.String())
+}
+
+// exchange sends raw bytes on a new connection and reads n responses
+// (or until the connection closes). It returns the raw bytes received
+// and whether the connection was closed after them.
+func exchange(t testing.TB, addr string, raw string, methods []string, wait time.Duration) (string, bool) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	c.SetReadDeadline(time.Now().Add(wait))
+	br := bufio.NewReader(io.TeeReader(c, &got))
+	closed := false
+	for _, m := range methods {
+		resp, err := http.ReadResponse(br, &http.Request{Method: m})
+		if err != nil {
+			closed = err == io.EOF || err == io.ErrUnexpectedEOF || isReset(err)
+			return got.String(), closed
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+			resp, err = http.ReadResponse(br, &http.Request{Method: m})
+			if err != nil {
+				return got.String(), true
+			}
+			io.Copy(io.Discard, resp.Body)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+	_, err = br.ReadByte()
+	closed = err != nil && !isTimeoutErr(err)
+	return got.String(), closed
+}
+
+func isReset(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "closed"))
+}
+
+func isTimeoutErr(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// get sends one request and returns the status, the x-server header and
+// the body.
+func get(t testing.TB, addr, raw string) (int, string, string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, raw)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("x-server"), string(b)
+}
+
+func fmtCfg(format string, a ...any) string { return fmt.Sprintf(format, a...) }
