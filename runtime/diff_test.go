@@ -38,6 +38,12 @@ frontend fe
 frontend fe2
     bind %s
     use_backend be2 if { path_beg /b2 }
+    use_backend be_w if { path_beg /w }
+frontend fe3
+    bind %s
+    timeout http-request 300ms
+    timeout http-keep-alive 200ms
+    default_backend be2
 backend be1
     balance roundrobin
     server s1 %s
@@ -49,11 +55,15 @@ backend be_ws
     server s3 %s
 backend be_down
     server d1 %s
+backend be_w
+    server w1 %s weight 3
+    server w2 %s weight 2
+    server w3 %s weight 1
 `
 
 type diffCase struct {
 	name    string
-	fe2     bool
+	fe2     int // 0: fe, 1: fe2, 2: fe3
 	raw     string
 	methods []string
 }
@@ -61,87 +71,87 @@ type diffCase struct {
 func req(lines ...string) string { return strings.Join(lines, "\r\n") + "\r\n\r\n" }
 
 var diffCases = []diffCase{
-	{"get", false, req("GET / HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"get-rr-second", false, req("GET /x HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"http10", false, req("GET / HTTP/1.0"), []string{"GET"}},
-	{"http10-keepalive", false, req("GET / HTTP/1.0", "Connection: keep-alive"), []string{"GET"}},
-	{"close", false, req("GET / HTTP/1.1", "Host: a", "Connection: close"), []string{"GET"}},
-	{"pipelined", false, req("GET /1 HTTP/1.1", "Host: a") + req("GET /2 HTTP/1.1", "Host: a") + req("GET /3 HTTP/1.1", "Host: a", "Connection: close"), []string{"GET", "GET", "GET"}},
-	{"post-length", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world", []string{"POST"}},
-	{"post-chunked", false, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", []string{"POST"}},
-	{"te-and-cl", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", []string{"POST"}},
-	{"dup-cl-equal", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", []string{"POST"}},
-	{"dup-cl-differ", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", []string{"POST"}},
-	{"cl-list", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello", []string{"POST"}},
-	{"cl-bad", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", []string{"POST"}},
-	{"cl-negative", false, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", []string{"POST"}},
-	{"te-gzip-chunked", false, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", []string{"POST"}},
-	{"te-chunked-gzip", false, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", []string{"POST"}},
-	{"te-gzip", false, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", []string{"POST"}},
-	{"te-chunked-twice", false, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", []string{"POST"}},
-	{"bad-chunk-size", false, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", []string{"POST"}},
-	{"no-colon", false, req("GET / HTTP/1.1", "Host: a", "Broken header"), []string{"GET"}},
-	{"space-before-colon", false, req("GET / HTTP/1.1", "Host : a"), []string{"GET"}},
-	{"header-case", false, req("GET / HTTP/1.1", "HOST: a", "X-Mixed-Case:  v  ", "accept: */*"), []string{"GET"}},
-	{"head", false, req("HEAD / HTTP/1.1", "Host: a"), []string{"HEAD"}},
-	{"head-size", false, req("HEAD /size/1000 HTTP/1.1", "Host: a"), []string{"HEAD"}},
-	{"route-b2", false, req("GET /b2/x HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"dynamic-be2", false, req("GET / HTTP/1.1", "Host: a", "X-Be: 2"), []string{"GET"}},
-	{"dynamic-missing", false, req("GET / HTTP/1.1", "Host: a", "X-Be: nope"), []string{"GET"}},
-	{"server-down", false, req("GET /down HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"server-slow", false, req("GET /sleep/1500 HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"server-close-mid-head", false, req("GET /close HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"server-drop", false, req("GET /drop HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"status-404", false, req("GET /status/404 HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"size", false, req("GET /size/100000 HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"chunked-response", false, req("GET /chunked/10000 HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"until-close", false, req("GET /untilclose HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"until-close-http10", false, req("GET /untilclose HTTP/1.0"), []string{"GET"}},
-	{"expect-100", false, "POST /p HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", []string{"POST"}},
-	{"ws-no-key", false, req("GET /chat HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"), []string{"GET"}},
-	{"ws-bad-accept", false, req("GET /badaccept HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"), []string{"GET"}},
-	{"ws-ok", false, req("GET /chat HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"), []string{"GET"}},
-	{"ws-keepalive-upgrade", false, req("GET /chat HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: keep-alive, Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"), []string{"GET"}},
-	{"upgrade-other", false, req("GET /x HTTP/1.1", "Host: a", "Upgrade: h2c", "Connection: Upgrade, HTTP2-Settings", "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA"), []string{"GET"}},
-	{"connection-tokens", false, req("GET / HTTP/1.1", "Host: a", "Connection: keep-alive, X-Foo", "X-Foo: 1"), []string{"GET"}},
-	{"ws-host-route", false, req("GET /chat HTTP/1.1", "Host: ws.example.com"), []string{"GET"}},
-	{"absolute-uri", false, req("GET http://a/b?c=d HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"no-host", false, req("GET / HTTP/1.1"), []string{"GET"}},
-	{"spaces-in-request-line", false, req("GET  /  HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"obs-fold", false, req("GET / HTTP/1.1", "Host: a", "X-Fold: one", " two"), []string{"GET"}},
-	{"existing-xff", false, req("GET / HTTP/1.1", "Host: a", "X-Forwarded-For: 10.0.0.1"), []string{"GET"}},
-	{"too-many-headers", false, req(append([]string{"GET / HTTP/1.1", "Host: a"}, strings.Split(strings.Repeat("X-H: v\n", 101), "\n")[:101]...)...), []string{"GET"}},
-	{"too-large", false, req("GET / HTTP/1.1", "Host: a", "X-Big: "+strings.Repeat("a", 17000)), []string{"GET"}},
-	{"bad-method", false, req("G(ET / HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"bad-version", false, req("GET / HTTQ/1.1", "Host: a"), []string{"GET"}},
-	{"lf-only", false, "GET / HTTP/1.1\nHost: a\n\n", []string{"GET"}},
-	{"leading-crlf", false, "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", []string{"GET"}},
-	{"no-backend", true, req("GET / HTTP/1.1", "Host: a"), []string{"GET"}},
-	{"no-backend-then-ok", true, req("GET / HTTP/1.1", "Host: a") + req("GET /b2 HTTP/1.1", "Host: a"), []string{"GET", "GET"}},
-	{"originalto", true, req("GET /b2 HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"get", 0, req("GET / HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"get-rr-second", 0, req("GET /x HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"http10", 0, req("GET / HTTP/1.0"), []string{"GET"}},
+	{"http10-keepalive", 0, req("GET / HTTP/1.0", "Connection: keep-alive"), []string{"GET"}},
+	{"close", 0, req("GET / HTTP/1.1", "Host: a", "Connection: close"), []string{"GET"}},
+	{"pipelined", 0, req("GET /1 HTTP/1.1", "Host: a") + req("GET /2 HTTP/1.1", "Host: a") + req("GET /3 HTTP/1.1", "Host: a", "Connection: close"), []string{"GET", "GET", "GET"}},
+	{"post-length", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world", []string{"POST"}},
+	{"post-chunked", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", []string{"POST"}},
+	{"te-and-cl", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", []string{"POST"}},
+	{"dup-cl-equal", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", []string{"POST"}},
+	{"dup-cl-differ", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", []string{"POST"}},
+	{"cl-list", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello", []string{"POST"}},
+	{"cl-bad", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", []string{"POST"}},
+	{"cl-negative", 0, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", []string{"POST"}},
+	{"te-gzip-chunked", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", []string{"POST"}},
+	{"te-chunked-gzip", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", []string{"POST"}},
+	{"te-gzip", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", []string{"POST"}},
+	{"te-chunked-twice", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", []string{"POST"}},
+	{"bad-chunk-size", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", []string{"POST"}},
+	{"no-colon", 0, req("GET / HTTP/1.1", "Host: a", "Broken header"), []string{"GET"}},
+	{"space-before-colon", 0, req("GET / HTTP/1.1", "Host : a"), []string{"GET"}},
+	{"header-case", 0, req("GET / HTTP/1.1", "HOST: a", "X-Mixed-Case:  v  ", "accept: */*"), []string{"GET"}},
+	{"head", 0, req("HEAD / HTTP/1.1", "Host: a"), []string{"HEAD"}},
+	{"head-size", 0, req("HEAD /size/1000 HTTP/1.1", "Host: a"), []string{"HEAD"}},
+	{"route-b2", 0, req("GET /b2/x HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"dynamic-be2", 0, req("GET / HTTP/1.1", "Host: a", "X-Be: 2"), []string{"GET"}},
+	{"dynamic-missing", 0, req("GET / HTTP/1.1", "Host: a", "X-Be: nope"), []string{"GET"}},
+	{"server-down", 0, req("GET /down HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"server-slow", 0, req("GET /sleep/1500 HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"server-close-mid-head", 0, req("GET /close HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"server-drop", 0, req("GET /drop HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"status-404", 0, req("GET /status/404 HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"size", 0, req("GET /size/100000 HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"chunked-response", 0, req("GET /chunked/10000 HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"until-close", 0, req("GET /untilclose HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"until-close-http10", 0, req("GET /untilclose HTTP/1.0"), []string{"GET"}},
+	{"expect-100", 0, "POST /p HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", []string{"POST"}},
+	{"ws-no-key", 0, req("GET /chat HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"), []string{"GET"}},
+	{"ws-bad-accept", 0, req("GET /badaccept HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"), []string{"GET"}},
+	{"ws-ok", 0, req("GET /chat HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"), []string{"GET"}},
+	{"ws-keepalive-upgrade", 0, req("GET /chat HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: keep-alive, Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"), []string{"GET"}},
+	{"upgrade-other", 0, req("GET /x HTTP/1.1", "Host: a", "Upgrade: h2c", "Connection: Upgrade, HTTP2-Settings", "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA"), []string{"GET"}},
+	{"connection-tokens", 0, req("GET / HTTP/1.1", "Host: a", "Connection: keep-alive, X-Foo", "X-Foo: 1"), []string{"GET"}},
+	{"ws-host-route", 0, req("GET /chat HTTP/1.1", "Host: ws.example.com"), []string{"GET"}},
+	{"absolute-uri", 0, req("GET http://a/b?c=d HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"no-host", 0, req("GET / HTTP/1.1"), []string{"GET"}},
+	{"spaces-in-request-line", 0, req("GET  /  HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"obs-fold", 0, req("GET / HTTP/1.1", "Host: a", "X-Fold: one", " two"), []string{"GET"}},
+	{"existing-xff", 0, req("GET / HTTP/1.1", "Host: a", "X-Forwarded-For: 10.0.0.1"), []string{"GET"}},
+	{"too-many-headers", 0, req(append([]string{"GET / HTTP/1.1", "Host: a"}, strings.Split(strings.Repeat("X-H: v\n", 101), "\n")[:101]...)...), []string{"GET"}},
+	{"too-large", 0, req("GET / HTTP/1.1", "Host: a", "X-Big: "+strings.Repeat("a", 17000)), []string{"GET"}},
+	{"bad-method", 0, req("G(ET / HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"bad-version", 0, req("GET / HTTQ/1.1", "Host: a"), []string{"GET"}},
+	{"lf-only", 0, "GET / HTTP/1.1\nHost: a\n\n", []string{"GET"}},
+	{"leading-crlf", 0, "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", []string{"GET"}},
+	{"no-backend", 1, req("GET / HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"no-backend-then-ok", 1, req("GET / HTTP/1.1", "Host: a") + req("GET /b2 HTTP/1.1", "Host: a"), []string{"GET", "GET"}},
+	{"http-request-timeout-idle", 2, "", []string{"GET"}},
+	{"http-request-timeout-partial", 2, "GET / HTTP/1.1\r\nHost: a\r\n", []string{"GET"}},
+	{"keep-alive-timeout", 2, req("GET / HTTP/1.1", "Host: a"), []string{"GET", "GET"}},
+	{"originalto", 1, req("GET /b2 HTTP/1.1", "Host: a"), []string{"GET"}},
 }
 
 func TestDifferentialHTTP(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
-	type env struct{ fe, fe2 string }
-	setup := func(start func(cfg string, fe, fe2 string)) env {
+	setup := func(start func(cfg string, fe string)) [3]string {
 		s1, s2, s3 := startEcho(t, "s1"), startEcho(t, "s2"), startEcho(t, "s3")
+		w1, w2, w3 := startEcho(t, "w1"), startEcho(t, "w2"), startEcho(t, "w3")
 		down := freePort(t)
-		fe, fe2 := freePort(t), freePort(t)
-		start(fmtCfg(diffCfg, fe, fe2, s1.Addr(), s2.Addr(), s3.Addr(), s3.Addr(), down), fe, fe2)
-		return env{fe, fe2}
+		fe := [3]string{freePort(t), freePort(t), freePort(t)}
+		start(fmtCfg(diffCfg, fe[0], fe[1], fe[2], s1.Addr(), s2.Addr(), s3.Addr(), s3.Addr(), down, w1.Addr(), w2.Addr(), w3.Addr()), fe[0])
+		return fe
 	}
-	ha := setup(func(cfg, fe, _ string) { startHAProxy(t, cfg, fe) })
-	gh := setup(func(cfg, _, _ string) { startGohap(t, cfg, nil) })
+	ha := setup(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	gh := setup(func(cfg, _ string) { startGohap(t, cfg, nil) })
 	// Ports differ between the two runs; the echoed heads name none.
 	agree := 0
 	for _, c := range diffCases {
-		haAddr, ghAddr := ha.fe, gh.fe
-		if c.fe2 {
-			haAddr, ghAddr = ha.fe2, gh.fe2
-		}
+		haAddr, ghAddr := ha[c.fe2], gh[c.fe2]
 		want, wantClosed := exchange(t, haAddr, c.raw, c.methods, 4*time.Second)
 		got, gotClosed := exchange(t, ghAddr, c.raw, c.methods, 4*time.Second)
 		want, got = dechunk(want), dechunk(got)

@@ -186,3 +186,5 @@ func get(t testing.TB, addr, raw string) (int, string, string) {
 }
 
 func fmtCfg(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+func startEchoAt(name, addr string) (*echo.Server, error) { return echo.Start(name, addr) }

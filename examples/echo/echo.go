@@ -139,6 +139,7 @@ func readHead(r *bufio.Reader) (*request, error) {
 func (s *Server) serve(c net.Conn) {
 	r := bufio.NewReaderSize(c, 32<<10)
 	w := bufio.NewWriterSize(c, 32<<10)
+	buf := make([]byte, 32<<10)
 	for {
 		req, err := readHead(r)
 		if err != nil {
@@ -155,7 +156,7 @@ func (s *Server) serve(c net.Conn) {
 			w.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			w.Flush()
 		}
-		n, sum, err := readBody(r, req)
+		n, sum, err := readBody(r, req, buf)
 		if err != nil {
 			return
 		}
@@ -228,7 +229,7 @@ func writeN(w *bufio.Writer, n int64) {
 	}
 }
 
-func readBody(r *bufio.Reader, req *request) (int64, uint32, error) {
+func readBody(r *bufio.Reader, req *request, buf []byte) (int64, uint32, error) {
 	h := crc32.NewIEEE()
 	if strings.Contains(strings.ToLower(req.headers["transfer-encoding"]), "chunked") {
 		var n int64
@@ -256,7 +257,7 @@ func readBody(r *bufio.Reader, req *request) (int64, uint32, error) {
 					}
 				}
 			}
-			if _, err := io.CopyN(h, r, size); err != nil {
+			if _, err := io.CopyBuffer(h, io.LimitReader(r, size), buf); err != nil {
 				return 0, 0, err
 			}
 			n += size
@@ -267,7 +268,7 @@ func readBody(r *bufio.Reader, req *request) (int64, uint32, error) {
 	}
 	cl, _ := strconv.ParseInt(req.headers["content-length"], 10, 64)
 	if cl > 0 {
-		if _, err := io.CopyN(h, r, cl); err != nil {
+		if _, err := io.CopyBuffer(h, io.LimitReader(r, cl), buf); err != nil {
 			return 0, 0, err
 		}
 	}
