@@ -163,13 +163,17 @@ func (e *Engine) acceptLoop(l *listener) {
 		e.sessions[s] = struct{}{}
 		e.wg.Add(1)
 		e.mu.Unlock()
-		go func() {
-			defer e.wg.Done()
-			s.run()
+		s.done = func() {
 			e.mu.Lock()
 			delete(e.sessions, s)
 			e.mu.Unlock()
 			e.release(l)
+			e.wg.Done()
+		}
+		go func() {
+			if !s.run() {
+				s.done()
+			}
 		}()
 	}
 }

@@ -33,6 +33,10 @@ type session struct {
 	name   []byte
 	reqs   int
 	idle   atomic.Bool
+	// done ends the session's bookkeeping; a tunnel calls it when the
+	// session goroutine has handed the connections over.
+	done      func()
+	handedOff bool
 }
 
 func newSession(e *Engine, fe *Frontend, c *net.TCPConn) *session {
@@ -53,31 +57,49 @@ func (s *session) kill() {
 	}
 }
 
-func (s *session) run() {
+// run serves the connection. It reports whether the connections were
+// handed to a tunnel, which then calls s.done when it ends.
+func (s *session) run() bool {
 	bp := getBuf()
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
 	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	defer func() {
-		s.closeServer()
-		s.cl.c.Close()
+		if !s.handedOff {
+			s.closeServer()
+			s.cl.c.Close()
+		}
 		putBuf(bp)
 		if s.svBuf != nil {
 			putBuf(s.svBuf)
 		}
+		// Nothing of the HTTP state is needed by a tunnel.
+		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
 	if !s.fe.HTTP {
 		s.runTCP()
-		return
+		return s.handedOff
 	}
 	ob := getBuf()
 	s.out = (*ob)[:0]
 	defer putBuf(ob)
 	for s.transaction() {
 		if s.e.stopping.Load() {
-			return
+			break
 		}
+	}
+	return s.handedOff
+}
+
+// tunnelDone is the end of a handed-over session.
+func (s *session) tunnelDone(be *Backend, srv *backend.Server) func() {
+	return func() {
+		if srv != nil {
+			be.LB.Release(srv)
+		}
+		s.svConn.Store(nil)
+		s.done()
 	}
 }
 
@@ -468,7 +490,12 @@ func (s *session) transaction() bool {
 	if err != nil {
 		return s.errorReply(503, true)
 	}
-	defer be.LB.Release(srv)
+	// A tunnel keeps the server slot until it ends.
+	defer func() {
+		if !s.handedOff {
+			be.LB.Release(srv)
+		}
+	}()
 	reused := s.sv.c != nil && s.svSrv == srv
 	if !reused {
 		s.closeServer()
@@ -561,8 +588,8 @@ func (s *session) transaction() bool {
 		s.sv.c, s.svSrv = nil, nil
 		cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 			clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
-		runTunnel(cl.c, c, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w], cfg)
-		s.svConn.Store(nil)
+		s.handedOff = true
+		startTunnel(cl.c, c, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w], cfg, s.tunnelDone(be, srv))
 		return false
 	}
 	if !bodyDone {
@@ -655,14 +682,14 @@ func (s *session) runTCP() {
 	if err != nil {
 		return
 	}
-	defer be.LB.Release(srv)
 	c, err := connect(be, srv, &s.e.stopping)
 	if err != nil {
+		be.LB.Release(srv)
 		return
 	}
 	s.svConn.Store(c)
-	defer s.svConn.Store(nil)
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
-	runTunnel(s.cl.c, c, nil, nil, cfg)
+	s.handedOff = true
+	startTunnel(s.cl.c, c, nil, nil, cfg, s.tunnelDone(be, srv))
 }

@@ -28,35 +28,51 @@ type tunnel struct {
 	// fin holds, per direction, the timeout that applies once the other
 	// direction has ended (client-fin/server-fin).
 	cDone, sDone atomic.Bool
+	running      atomic.Int32
+	done         func()
 }
 
-// runTunnel relays bytes both ways until both directions end or a timeout
-// expires. toServer and toClient are bytes already read and not yet
-// forwarded. No buffer is held while the tunnel is idle.
-func runTunnel(c, s *net.TCPConn, toServer, toClient []byte, cfg tunnelCfg) {
-	t := &tunnel{cfg: cfg, c: c, s: s}
+// startTunnel relays bytes both ways until both directions end or a
+// timeout expires, then closes both connections and calls done. toServer
+// and toClient are bytes already read and not yet forwarded; they are
+// written before startTunnel returns, so the caller may reuse their
+// buffers. The relaying runs in two new goroutines with small stacks and
+// holds no buffer while the tunnel is idle.
+func startTunnel(c, s *net.TCPConn, toServer, toClient []byte, cfg tunnelCfg, done func()) {
+	t := &tunnel{cfg: cfg, c: c, s: s, done: done}
 	t.last.Store(time.Now().UnixNano())
 	if len(toServer) > 0 {
 		if _, err := s.Write(toServer); err != nil {
 			t.abort()
+			t.end()
 			return
 		}
 	}
 	if len(toClient) > 0 {
 		if _, err := c.Write(toClient); err != nil {
 			t.abort()
+			t.end()
 			return
 		}
 	}
-	done := make(chan struct{})
-	go func() {
-		t.pump(s, c, false)
-		close(done)
-	}()
-	t.pump(c, s, true)
-	<-done
-	c.Close()
-	s.Close()
+	t.running.Store(2)
+	go t.run(s, c, false)
+	go t.run(c, s, true)
+}
+
+func (t *tunnel) run(src, dst *net.TCPConn, fromClient bool) {
+	t.pump(src, dst, fromClient)
+	if t.running.Add(-1) == 0 {
+		t.end()
+	}
+}
+
+func (t *tunnel) end() {
+	t.c.Close()
+	t.s.Close()
+	if t.done != nil {
+		t.done()
+	}
 }
 
 func (t *tunnel) abort() {

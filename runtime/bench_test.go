@@ -1,0 +1,135 @@
+package runtime_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+)
+
+// fixedUpstream answers every request with the same small response and
+// allocates nothing per request, so that allocation figures of the
+// benchmarks are the proxy's own.
+func fixedUpstream(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 8192)
+				n := 0
+				for {
+					k, err := c.Read(buf[n:])
+					if err != nil {
+						return
+					}
+					n += k
+					for {
+						i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
+						if i < 0 {
+							break
+						}
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+						n = copy(buf, buf[i+4:n])
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func benchProxy(b *testing.B, extra string) string {
+	up := fixedUpstream(b)
+	fe := freePort(b)
+	startGohap(b, fmtCfg(baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", fe, extra, up), nil)
+	return fe
+}
+
+// roundTrip sends req and reads a response of the length learnt on the
+// first exchange.
+func roundTrips(b *testing.B, addr string, req []byte, n int) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 4096)
+	c.Write(req)
+	size := 0
+	for {
+		k, err := c.Read(buf[size:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += k
+		if bytes.HasSuffix(buf[:size], []byte("\r\n\r\nok")) {
+			break
+		}
+	}
+	for i := 0; i < n; i++ {
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf[:size]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkProxyKeepAlive is the request path: a keep-alive client, the
+// proxy parsing, routing, rewriting and forwarding, a kept server
+// connection.
+func BenchmarkProxyKeepAlive(b *testing.B) {
+	fe := benchProxy(b, " option forwardfor\n acl api path_beg /api\n use_backend be if api\n")
+	req := []byte("GET /api/items?id=42 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	b.ReportAllocs()
+	b.ResetTimer()
+	roundTrips(b, fe, req, b.N)
+}
+
+func BenchmarkProxyKeepAliveParallel(b *testing.B) {
+	fe := benchProxy(b, "")
+	req := []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", fe)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		size := 0
+		for pb.Next() {
+			c.Write(req)
+			if size == 0 {
+				for !bytes.HasSuffix(buf[:size], []byte("\r\n\r\nok")) {
+					k, err := c.Read(buf[size:])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					size += k
+				}
+				continue
+			}
+			if _, err := io.ReadFull(c, buf[:size]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
