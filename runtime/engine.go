@@ -27,6 +27,7 @@ type Engine struct {
 	mu        sync.Mutex
 	listeners []*listener
 	sessions  map[*session]struct{}
+	tunnels   map[*tunnel]struct{}
 	stopping  atomic.Bool
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -44,7 +45,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, done: make(chan struct{})}
+	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]struct{}{}, done: make(chan struct{})}
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
@@ -152,7 +153,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		s := newSession(e, l.fe, c)
+		s := newSession(e, l, c)
 		e.mu.Lock()
 		if e.stopping.Load() {
 			e.mu.Unlock()
@@ -215,11 +216,51 @@ func (e *Engine) Stop() {
 }
 
 func (e *Engine) killAll() {
+	// Killing a tunnel ends its session, which takes e.mu.
 	e.mu.Lock()
+	list := make([]*session, 0, len(e.sessions))
 	for s := range e.sessions {
-		s.kill()
+		list = append(list, s)
+	}
+	tuns := make([]*tunnel, 0, len(e.tunnels))
+	for t := range e.tunnels {
+		tuns = append(tuns, t)
 	}
 	e.mu.Unlock()
+	for _, s := range list {
+		s.kill()
+	}
+	for _, t := range tuns {
+		t.abort()
+	}
+}
+
+func (e *Engine) handOff(s *session, t *tunnel) {
+	e.mu.Lock()
+	delete(e.sessions, s)
+	e.tunnels[t] = struct{}{}
+	e.mu.Unlock()
+}
+
+// tunnelEnd is what remains of a session once it became a tunnel.
+type tunnelEnd struct {
+	e   *Engine
+	l   *listener
+	t   *tunnel
+	be  *Backend
+	srv *backend.Server
+}
+
+func (te *tunnelEnd) run() {
+	if te.srv != nil {
+		te.be.LB.Release(te.srv)
+	}
+	e := te.e
+	e.mu.Lock()
+	delete(e.tunnels, te.t)
+	e.mu.Unlock()
+	e.release(te.l)
+	e.wg.Done()
 }
 
 // Wait blocks until every accept loop and session has ended.

@@ -19,6 +19,7 @@ const maxHdr = 101
 // session is one client connection and the server connection it drives.
 type session struct {
 	e  *Engine
+	l  *listener
 	fe *Frontend
 	cl side
 	sv side
@@ -39,8 +40,8 @@ type session struct {
 	handedOff bool
 }
 
-func newSession(e *Engine, fe *Frontend, c *net.TCPConn) *session {
-	return &session{e: e, fe: fe, cl: side{c: c}}
+func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
+	return &session{e: e, l: l, fe: l.fe, cl: side{c: c}}
 }
 
 func (s *session) wakeIfIdle() {
@@ -58,7 +59,7 @@ func (s *session) kill() {
 }
 
 // run serves the connection. It reports whether the connections were
-// handed to a tunnel, which then calls s.done when it ends.
+// handed to a tunnel, which then ends the session's bookkeeping.
 func (s *session) run() bool {
 	bp := getBuf()
 	s.cl.buf = *bp
@@ -92,15 +93,16 @@ func (s *session) run() bool {
 	return s.handedOff
 }
 
-// tunnelDone is the end of a handed-over session.
-func (s *session) tunnelDone(be *Backend, srv *backend.Server) func() {
-	return func() {
-		if srv != nil {
-			be.LB.Release(srv)
-		}
-		s.svConn.Store(nil)
-		s.done()
-	}
+// handOff gives both connections to a tunnel; the session ends here and
+// the tunnel takes its place in the engine until it is over.
+func (s *session) handOff(c *net.TCPConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
+	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
+	t := newTunnel(s.cl.c, c, cfg, te.run)
+	te.t = t
+	s.e.handOff(s, t)
+	s.handedOff = true
+	s.svConn.Store(nil)
+	t.start(toServer, toClient)
 }
 
 func (s *session) closeServer() {
@@ -589,7 +591,7 @@ func (s *session) transaction() bool {
 		cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 			clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
 		s.handedOff = true
-		startTunnel(cl.c, c, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w], cfg, s.tunnelDone(be, srv))
+		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false
 	}
 	if !bodyDone {
@@ -687,9 +689,7 @@ func (s *session) runTCP() {
 		be.LB.Release(srv)
 		return
 	}
-	s.svConn.Store(c)
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
-	s.handedOff = true
-	startTunnel(s.cl.c, c, nil, nil, cfg, s.tunnelDone(be, srv))
+	s.handOff(c, cfg, be, srv, nil, nil)
 }

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // tunnelCfg holds a tunnel's timeouts. With shared set, idle is the
@@ -19,74 +21,270 @@ type tunnelCfg struct {
 	clientFin, srvFin time.Duration
 }
 
+// An idle tunnel must cost next to nothing: no goroutine, no buffer. Its
+// sockets wait in one process-wide epoll set; a readable socket gets a
+// short-lived goroutine and a pooled buffer for as long as data flows.
+
+type poller struct {
+	epfd int
+	mu   sync.Mutex
+	m    map[uint64]*pipe
+	next uint64
+}
+
+var getPoller = sync.OnceValues(func() (*poller, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	p := &poller{epfd: fd, m: map[uint64]*pipe{}}
+	go p.loop()
+	return p, nil
+})
+
+func (p *poller) loop() {
+	evs := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(p.epfd, evs, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return
+		}
+		p.mu.Lock()
+		for i := 0; i < n; i++ {
+			id := uint64(uint32(evs[i].Fd)) | uint64(uint32(evs[i].Pad))<<32
+			if pp := p.m[id]; pp != nil {
+				go pp.ready()
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+func (p *poller) newID() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.next++
+	return p.next
+}
+
+func (p *poller) add(pp *pipe) {
+	p.mu.Lock()
+	p.m[pp.id] = pp
+	p.mu.Unlock()
+}
+
+func (p *poller) remove(pp *pipe) {
+	p.mu.Lock()
+	delete(p.m, pp.id)
+	p.mu.Unlock()
+}
+
+// pipe is one direction of a tunnel.
+type pipe struct {
+	t          *tunnel
+	src, dst   *net.TCPConn
+	rc         syscall.RawConn
+	id         uint64
+	fromClient bool
+	registered bool
+	// mu orders one wake-up's work before the next one's: the epoll
+	// one-shot guarantees it, but only the kernel knows that.
+	mu sync.Mutex
+	// Work areas of the syscall callbacks, set up once so that re-arming
+	// and reading allocate nothing.
+	ev     unix.EpollEvent
+	ctlErr error
+	armFn  func(fd uintptr)
+	buf    []byte
+	n      int
+	rdErr  error
+	readFn func(fd uintptr) bool
+}
+
 type tunnel struct {
-	cfg    tunnelCfg
-	c, s   *net.TCPConn
-	last   atomic.Int64 // unix nanos of the last transfer, either direction
-	closed atomic.Bool
-	once   sync.Once
-	// fin holds, per direction, the timeout that applies once the other
-	// direction has ended (client-fin/server-fin).
+	cfg          tunnelCfg
+	c, s         *net.TCPConn
+	p            *poller
+	pipes        [2]*pipe
+	lastC, lastS atomic.Int64 // unix nanos of the last read on each side
 	cDone, sDone atomic.Bool
-	running      atomic.Int32
+	closed       atomic.Bool
+	finished     atomic.Int32
+	endOnce      sync.Once
+	timerMu      sync.Mutex
+	timer        *time.Timer
 	done         func()
 }
 
-// startTunnel relays bytes both ways until both directions end or a
+// A tunnel relays bytes both ways until both directions end or a
 // timeout expires, then closes both connections and calls done. toServer
 // and toClient are bytes already read and not yet forwarded; they are
-// written before startTunnel returns, so the caller may reuse their
-// buffers. The relaying runs in two new goroutines with small stacks and
-// holds no buffer while the tunnel is idle.
-func startTunnel(c, s *net.TCPConn, toServer, toClient []byte, cfg tunnelCfg, done func()) {
-	t := &tunnel{cfg: cfg, c: c, s: s, done: done}
-	t.last.Store(time.Now().UnixNano())
+// written before start returns, so the caller may reuse their
+// buffers.
+func newTunnel(c, s *net.TCPConn, cfg tunnelCfg, done func()) *tunnel {
+	return &tunnel{cfg: cfg, c: c, s: s, done: done}
+}
+
+func (t *tunnel) start(toServer, toClient []byte) {
+	c, s := t.c, t.s
+	now := time.Now().UnixNano()
+	t.lastC.Store(now)
+	t.lastS.Store(now)
+	p, err := getPoller()
+	if err != nil {
+		t.abort()
+		return
+	}
+	t.p = p
 	if len(toServer) > 0 {
 		if _, err := s.Write(toServer); err != nil {
 			t.abort()
-			t.end()
 			return
 		}
 	}
 	if len(toClient) > 0 {
 		if _, err := c.Write(toClient); err != nil {
 			t.abort()
-			t.end()
 			return
 		}
 	}
-	t.running.Store(2)
-	go t.run(s, c, false)
-	go t.run(c, s, true)
-}
-
-func (t *tunnel) run(src, dst *net.TCPConn, fromClient bool) {
-	t.pump(src, dst, fromClient)
-	if t.running.Add(-1) == 0 {
-		t.end()
+	// Deadlines left by the HTTP exchange would fail the raw reads; the
+	// tunnel's own timer replaces them.
+	c.SetDeadline(time.Time{})
+	s.SetDeadline(time.Time{})
+	t.pipes[0] = t.newPipe(c, s, true)
+	t.pipes[1] = t.newPipe(s, c, false)
+	for _, pp := range t.pipes {
+		if pp == nil {
+			t.abort()
+			return
+		}
 	}
-}
-
-func (t *tunnel) end() {
-	t.c.Close()
-	t.s.Close()
-	if t.done != nil {
-		t.done()
+	t.schedule()
+	for _, pp := range t.pipes {
+		if !pp.arm() {
+			t.abort()
+			return
+		}
 	}
+	return
 }
 
-func (t *tunnel) abort() {
-	t.once.Do(func() {
-		t.closed.Store(true)
-		// A reset, as HAProxy does on a tunnel timeout.
-		t.c.SetLinger(0)
-		t.c.Close()
-		t.s.Close()
-	})
+func (t *tunnel) newPipe(src, dst *net.TCPConn, fromClient bool) *pipe {
+	rc, err := src.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	pp := &pipe{t: t, src: src, dst: dst, rc: rc, fromClient: fromClient}
+	pp.id = t.p.newID()
+	pp.ev = unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT,
+		Fd: int32(uint32(pp.id)), Pad: int32(uint32(pp.id >> 32))}
+	pp.armFn = func(fd uintptr) {
+		op := unix.EPOLL_CTL_MOD
+		if !pp.registered {
+			op = unix.EPOLL_CTL_ADD
+		}
+		pp.ctlErr = unix.EpollCtl(t.p.epfd, op, int(fd), &pp.ev)
+		if pp.ctlErr == nil {
+			pp.registered = true
+		}
+	}
+	pp.readFn = func(fd uintptr) bool {
+		pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
+		if pp.n < 0 {
+			pp.n = 0
+		}
+		return true
+	}
+	t.p.add(pp)
+	return pp
 }
 
-// timeoutFor is the read inactivity timeout for one direction.
-func (t *tunnel) timeoutFor(fromClient bool) time.Duration {
+// arm waits for the next readable event of the pipe's source.
+func (pp *pipe) arm() bool {
+	if pp.t.closed.Load() {
+		return false
+	}
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if err := pp.rc.Control(pp.armFn); err != nil {
+		return false
+	}
+	return pp.ctlErr == nil
+}
+
+// ready moves what the source has to the destination, then waits again.
+func (pp *pipe) ready() {
+	t := pp.t
+	pp.mu.Lock()
+	pp.mu.Unlock()
+	bp := getBuf()
+	pp.buf = *bp
+	for {
+		pp.n = 0
+		if err := pp.rc.Read(pp.readFn); err != nil {
+			pp.rdErr = err
+		}
+		n, err := pp.n, pp.rdErr
+		if n > 0 {
+			now := time.Now().UnixNano()
+			if pp.fromClient {
+				t.lastC.Store(now)
+			} else {
+				t.lastS.Store(now)
+			}
+			if wto := t.writeTimeout(pp.fromClient); wto > 0 {
+				pp.dst.SetWriteDeadline(time.Now().Add(wto))
+			}
+			if _, werr := pp.dst.Write(pp.buf[:n]); werr != nil {
+				break
+			}
+			continue
+		}
+		pp.buf = nil
+		putBuf(bp)
+		switch {
+		case err == syscall.EAGAIN:
+			if !pp.arm() {
+				t.abort()
+			}
+		case err == nil:
+			// End of the stream on this side: pass the FIN on.
+			if pp.fromClient {
+				t.cDone.Store(true)
+			} else {
+				t.sDone.Store(true)
+			}
+			pp.dst.CloseWrite()
+			t.schedule()
+			if t.finished.Add(1) == 2 {
+				t.end()
+			}
+		default:
+			t.abort()
+		}
+		return
+	}
+	pp.buf = nil
+	putBuf(bp)
+	t.abort()
+}
+
+func (t *tunnel) writeTimeout(fromClient bool) time.Duration {
+	if t.cfg.shared {
+		return t.cfg.idle
+	}
+	if fromClient {
+		return t.cfg.server
+	}
+	return t.cfg.client
+}
+
+// readTimeout is the inactivity timeout of one direction, or 0.
+func (t *tunnel) readTimeout(fromClient bool) time.Duration {
 	d := t.cfg.server
 	if fromClient {
 		d = t.cfg.client
@@ -94,7 +292,7 @@ func (t *tunnel) timeoutFor(fromClient bool) time.Duration {
 	if t.cfg.shared {
 		d = t.cfg.idle
 	}
-	// Once the peer's direction is over, the fin timeouts apply.
+	// Once the other side has closed, its fin timeout applies.
 	if fromClient && t.sDone.Load() && t.cfg.srvFin > 0 {
 		d = t.cfg.srvFin
 	}
@@ -104,76 +302,86 @@ func (t *tunnel) timeoutFor(fromClient bool) time.Duration {
 	return d
 }
 
-// waitReadable blocks until src has data, EOF or an error, without a
-// buffer: the peek reads nothing.
-func waitReadable(rc syscall.RawConn) error {
-	return rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return e != syscall.EAGAIN
-	})
+// expiry returns how long until the tunnel times out; expired is set
+// when it already has.
+func (t *tunnel) expiry() (wait time.Duration, any, expired bool) {
+	now := time.Now().UnixNano()
+	for i, fromClient := range []bool{true, false} {
+		if fromClient && t.cDone.Load() || !fromClient && t.sDone.Load() {
+			continue
+		}
+		d := t.readTimeout(fromClient)
+		if d <= 0 {
+			continue
+		}
+		last := t.lastC.Load()
+		if i == 1 {
+			last = t.lastS.Load()
+		}
+		if t.cfg.shared {
+			last = max(t.lastC.Load(), t.lastS.Load())
+		}
+		left := time.Duration(last+int64(d)-now) + time.Millisecond
+		if left <= time.Millisecond {
+			return 0, true, true
+		}
+		if !any || left < wait {
+			wait = left
+		}
+		any = true
+	}
+	return wait, any, false
 }
 
-func (t *tunnel) pump(src, dst *net.TCPConn, fromClient bool) {
-	rc, err := src.SyscallConn()
-	if err != nil {
+// schedule (re)arms the inactivity timer.
+func (t *tunnel) schedule() {
+	wait, any, expired := t.expiry()
+	if expired {
 		t.abort()
 		return
 	}
-	finish := func() {
-		if fromClient {
-			t.cDone.Store(true)
-		} else {
-			t.sDone.Store(true)
-		}
-		dst.CloseWrite()
-		// The other direction now runs under its fin timeout.
-		other := dst
-		if d := t.timeoutFor(!fromClient); d > 0 {
-			other.SetReadDeadline(time.Now().Add(d))
-		}
+	if !any {
+		return
 	}
-	for {
-		d := t.timeoutFor(fromClient)
-		if d > 0 {
-			src.SetReadDeadline(time.Now().Add(d))
-		}
-		err := waitReadable(rc)
-		if err != nil {
-			if isTimeout(err) && !t.closed.Load() {
-				// Shared timeout: the other direction may have been active.
-				if t.cfg.shared && d > 0 && time.Since(time.Unix(0, t.last.Load())) < d {
-					continue
-				}
-			}
-			t.abort()
-			return
-		}
-		bp := getBuf()
-		n, rerr := src.Read(*bp)
-		if n > 0 {
-			t.last.Store(time.Now().UnixNano())
-			wd := t.timeoutFor(!fromClient)
-			if wd > 0 {
-				dst.SetWriteDeadline(time.Now().Add(wd))
-			}
-			if _, werr := dst.Write((*bp)[:n]); werr != nil {
-				putBuf(bp)
-				t.abort()
-				return
-			}
-		}
-		putBuf(bp)
-		if rerr != nil {
-			if n == 0 && !isTimeout(rerr) && !t.closed.Load() && isEOF(rerr) {
-				finish()
-				return
-			}
-			if isTimeout(rerr) {
-				continue
-			}
-			t.abort()
-			return
-		}
+	t.timerMu.Lock()
+	defer t.timerMu.Unlock()
+	if t.closed.Load() {
+		return
 	}
+	if t.timer == nil {
+		t.timer = time.AfterFunc(wait, t.schedule)
+	} else {
+		t.timer.Reset(wait)
+	}
+}
+
+// abort closes both connections, with a reset towards the client as
+// HAProxy does on a tunnel timeout.
+func (t *tunnel) abort() {
+	if t.closed.Swap(true) {
+		return
+	}
+	t.c.SetLinger(0)
+	t.end()
+}
+
+func (t *tunnel) end() {
+	t.endOnce.Do(func() {
+		t.closed.Store(true)
+		t.timerMu.Lock()
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+		t.timerMu.Unlock()
+		t.c.Close()
+		t.s.Close()
+		for _, pp := range t.pipes {
+			if pp != nil && t.p != nil {
+				t.p.remove(pp)
+			}
+		}
+		if t.done != nil {
+			t.done()
+		}
+	})
 }
