@@ -160,7 +160,7 @@ func init() {
 	globalKeywords["daemon"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
 	globalKeywords["user"] = keyword{support: Harmless, handle: globalUser}
 	globalKeywords["group"] = keyword{support: Harmless, handle: globalGroup}
-	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
+	globalKeywords["log"] = keyword{support: Harmless, handle: globalLog}
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["stats"] = keyword{support: Harmless, handle: globalStats}

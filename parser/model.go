@@ -107,6 +107,8 @@ type Proxy struct {
 	Retries        int
 	// HasLog is set when the proxy has a log line (or inherits one).
 	HasLog bool
+	// ErrorFiles maps a status to the response an errorfile holds.
+	ErrorFiles map[int][]byte
 
 	aclNames map[string]bool
 }
@@ -192,6 +194,12 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	for k, v := range d.OptionPos {
 		p.OptionPos[k] = v
+	}
+	if len(d.ErrorFiles) > 0 {
+		p.ErrorFiles = map[int][]byte{}
+		for k, v := range d.ErrorFiles {
+			p.ErrorFiles[k] = v
+		}
 	}
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn

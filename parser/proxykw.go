@@ -56,7 +56,7 @@ var proxyKeywords = map[string]keyword{
 	"errorloc":                    {support: Unsupported},
 	"errorloc302":                 {support: Unsupported},
 	"errorloc303":                 {support: Unsupported},
-	"errorfile":                   {support: Unsupported, handle: kwErrorfile},
+	"errorfile":                   {support: Supported, handle: kwErrorfile},
 	"errorfiles":                  {support: Unsupported},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
 	"http-check":                  {caps: CapBE, support: Unsupported},
@@ -897,6 +897,13 @@ func kwErrorfile(c *pctx) {
 	}
 	if !IsHTTPResponse(data) {
 		c.alert("errorfile : '%s': unable to parse headers (error offset: 0)", c.arg(2))
+		return
+	}
+	if p := c.cp.proxy; p != nil {
+		if p.ErrorFiles == nil {
+			p.ErrorFiles = map[int][]byte{}
+		}
+		p.ErrorFiles[atoiPrefix(c.arg(1))] = data
 	}
 }
 

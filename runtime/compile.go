@@ -45,6 +45,7 @@ type Frontend struct {
 	OT                                            *forwardFor
 	routes                                        []route
 	Default                                       *Backend
+	Errors                                        *errorSet
 }
 
 // Listen is one address to listen on.
@@ -77,6 +78,7 @@ type Backend struct {
 	ConnMode                                  int
 	FF                                        *forwardFor
 	OT                                        *forwardFor
+	Errors                                    *errorSet
 }
 
 // forwardFor is an "option forwardfor" or "option originalto" setting.
@@ -183,7 +185,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe := &Frontend{Name: p.Name, Pos: p.Pos, HTTP: p.Mode == "http", Maxconn: p.Maxconn,
 			Client: p.Timeouts["client"], ClientFin: p.Timeouts["client-fin"],
 			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
-			ConnMode: connMode(p)}
+			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles)}
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
 			fe.Maxconn = cfg.Global.Maxconn
@@ -366,7 +368,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
-		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p)}
+		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
+		Errors: newErrorSet(p.ErrorFiles)}
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

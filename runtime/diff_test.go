@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,59 @@ func dechunk(s string) string {
 			s = s[n+2:]
 		}
 		out.WriteString(">")
+	}
+}
+
+func TestDifferentialErrorfiles(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	e400 := write("400.http", "HTTP/1.0 400 Bad request\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/plain\r\nX-Page: custom-400\r\n\r\nbad request, said the errorfile\n")
+	e503 := write("503.http", "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nContent-Length: 12\r\nX-Page: custom-503\r\n\r\nmaintenance\n")
+	e502 := write("502.http", "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\nConnection: close\r\nX-Page: be-502\r\n\r\noops")
+	cfg := `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 3s
+    timeout server 1s
+    retries 0
+frontend fe
+    bind %s
+    errorfile 400 ` + e400 + `
+    errorfile 503 ` + e503 + `
+    use_backend be if { path_beg /be }
+backend be
+    errorfile 502 ` + e502 + `
+    server s1 %s
+`
+	cases := []diffCase{
+		{"errorfile-400", 0, req("GET / HTTP/1.1", "Host: a", "Bad header"), []string{"GET"}},
+		{"errorfile-503", 0, req("GET / HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"errorfile-backend-502", 0, req("GET /be/drop HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"errorfile-frontend-503-close", 0, req("GET / HTTP/1.1", "Host: a", "Connection: close"), []string{"GET"}},
+	}
+	run := func(start func(cfg, fe string)) string {
+		s1 := startEcho(t, "s1")
+		fe := freePort(t)
+		start(fmtCfg(cfg, fe, s1.Addr()), fe)
+		return fe
+	}
+	ha := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	gh := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	for _, c := range cases {
+		want, wc := exchange(t, ha, c.raw, c.methods, 3*time.Second)
+		got, gc := exchange(t, gh, c.raw, c.methods, 3*time.Second)
+		if want != got || wc != gc {
+			t.Errorf("%s:\nhaproxy (closed=%v): %q\ngohap   (closed=%v): %q", c.name, wc, want, gc, got)
+		}
 	}
 }

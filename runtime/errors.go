@@ -1,6 +1,10 @@
 package runtime
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
 
 // HAProxy 2.6's built-in error pages. Errors found while parsing a request
 // are sent by the H1 multiplexer with the header names as written in the
@@ -44,4 +48,68 @@ func init() {
 		streamErrors[code] = []byte(status + "content-length: " + n + "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n" + body)
 		closeErrors[code] = []byte(status + "content-length: " + n + "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n" + body)
 	}
+}
+
+// errorSet holds a proxy's errorfile pages; a nil set or a missing status
+// falls back to HAProxy's built-in pages.
+type errorSet struct {
+	streams, closes map[int][]byte
+}
+
+// raw is the page for errors of the connection-level parser, which
+// HAProxy 2.6 always answers with its built-in pages.
+func (e *errorSet) raw(code int) []byte {
+	return rawErrors[code]
+}
+
+func (e *errorSet) stream(code int, close bool) []byte {
+	if e != nil {
+		m := e.streams
+		if close {
+			m = e.closes
+		}
+		if b, ok := m[code]; ok {
+			return b
+		}
+	}
+	if close {
+		return closeErrors[code]
+	}
+	return streamErrors[code]
+}
+
+// newErrorSet prepares errorfile pages, normalised like any forwarded
+// response: lower-cased names, no Connection header.
+func newErrorSet(files map[int][]byte) *errorSet {
+	if len(files) == 0 {
+		return nil
+	}
+	e := &errorSet{streams: map[int][]byte{}, closes: map[int][]byte{}}
+	for code, data := range files {
+		var m h1.Msg
+		hl := h1.HeadEnd(data, 0)
+		if hl == 0 || h1.ParseResponse(data[:hl], &m, 101) != nil {
+			e.streams[code], e.closes[code] = data, data
+			continue
+		}
+		out := []byte("HTTP/1.1 ")
+		out = strconv.AppendInt(out, int64(m.Status), 10)
+		out = append(out, ' ')
+		out = append(out, m.Reason.Of(data)...)
+		out = append(out, "\r\n"...)
+		for _, h := range m.Headers {
+			name := h.Name.Of(data)
+			if h1.EqualFold(name, "connection") {
+				continue
+			}
+			out = appendLower(out, name)
+			out = append(out, ": "...)
+			out = append(out, h.Value.Of(data)...)
+			out = append(out, "\r\n"...)
+		}
+		body := data[hl:]
+		e.streams[code] = append(append(append([]byte{}, out...), "\r\n"...), body...)
+		e.closes[code] = append(append(out, "connection: close\r\n\r\n"...), body...)
+	}
+	return e
 }

@@ -27,6 +27,7 @@ type session struct {
 	svSrv  *backend.Server
 	svConn atomic.Pointer[net.TCPConn]
 	svBuf  *[]byte
+	be     *Backend // the current request's backend
 	req    h1.Msg
 	rsp    h1.Msg
 	out    []byte
@@ -172,7 +173,7 @@ func (s *session) readHead() int {
 			}
 		}
 		if cl.w == len(cl.buf) {
-			writeTo(cl.c, fe.Client, rawErrors[400])
+			writeTo(cl.c, fe.Client, s.fe.Errors.raw(400))
 			return 0
 		}
 		waiting := !started && cl.w == 0
@@ -204,23 +205,32 @@ func (s *session) readHead() int {
 		}
 		if err != nil {
 			if isTimeout(err) && cl.w > 0 && !s.e.stopping.Load() {
-				writeTo(cl.c, fe.Client, rawErrors[408])
+				writeTo(cl.c, fe.Client, s.fe.Errors.raw(408))
 			} else if isTimeout(err) && s.reqs == 0 && !s.e.stopping.Load() {
-				writeTo(cl.c, fe.Client, rawErrors[408])
+				writeTo(cl.c, fe.Client, s.fe.Errors.raw(408))
 			}
 			return 0
 		}
 	}
 }
 
+// errors are the error pages of the current stream: the backend's
+// errorfiles first, then the frontend's, as HAProxy looks them up.
+func (s *session) errors() *errorSet {
+	if s.be != nil && s.be.Errors != nil {
+		return s.be.Errors
+	}
+	return s.fe.Errors
+}
+
 // errorReply sends a stream error; it reports whether the connection may
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
 	if keep && s.req.KeepAlive() && s.req.Body == h1.BodyNone && !s.e.stopping.Load() {
-		writeTo(s.cl.c, s.fe.Client, streamErrors[code])
+		writeTo(s.cl.c, s.fe.Client, s.errors().stream(code, false))
 		return true
 	}
-	writeTo(s.cl.c, s.fe.Client, closeErrors[code])
+	writeTo(s.cl.c, s.fe.Client, s.errors().stream(code, true))
 	return false
 }
 
@@ -460,14 +470,14 @@ func (s *session) transaction() bool {
 		if errors.As(err, &he) {
 			code = he.Status
 		}
-		writeTo(cl.c, s.fe.Client, rawErrors[code])
+		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(code))
 		return false
 	}
 	cl.r = hl
 	s.reqs++
 	ws := req.IsWebSocket(head)
 	if ws && req.WSKey.Len() == 0 {
-		writeTo(cl.c, s.fe.Client, rawErrors[400])
+		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
 		return false
 	}
 	// A malformed chunked body that is already here is refused before a
@@ -475,12 +485,14 @@ func (s *session) transaction() bool {
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
 		var cs chunkScanner
 		if _, _, err := cs.scan(cl.buf[cl.r:cl.w]); err != nil {
-			writeTo(cl.c, s.fe.Client, rawErrors[400])
+			writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
 			return false
 		}
 	}
 	s.txn.Buf, s.txn.Req = head, req
+	s.be = nil
 	be := s.route()
+	s.be = be
 	if be == nil {
 		return s.errorReply(503, true)
 	}
@@ -655,9 +667,9 @@ func (s *session) sendBody(be *Backend) error {
 	if errors.As(err, &b) && b.src {
 		switch {
 		case b.framing:
-			writeTo(s.cl.c, s.fe.Client, rawErrors[400])
+			writeTo(s.cl.c, s.fe.Client, s.fe.Errors.raw(400))
 		case b.timeout:
-			writeTo(s.cl.c, s.fe.Client, rawErrors[408])
+			writeTo(s.cl.c, s.fe.Client, s.fe.Errors.raw(408))
 		}
 	}
 	s.closeServer()

@@ -60,6 +60,9 @@ func serve(f *checkFlags, maps []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v\n", p, err)
 		return 1
 	}
+	for _, l := range cfg.Global.Logs {
+		log.Info("log target not used: events are written to stderr", zap.String("target", l.Address), zap.String("at", l.Pos.String()))
+	}
 	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
