@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gohap/gohap/acl"
@@ -22,6 +23,15 @@ type Graph struct {
 	Frontends []*Frontend
 	Backends  []*Backend
 	byName    map[string]*Backend
+	// proxies lists frontends and backends in configuration order, a
+	// listen section being both.
+	proxies []proxyRef
+}
+
+type proxyRef struct {
+	name string
+	fe   *Frontend
+	be   *Backend
 }
 
 // Connection modes, from the most to the least persistent.
@@ -46,6 +56,8 @@ type Frontend struct {
 	routes                                        []route
 	Default                                       *Backend
 	Errors                                        *errorSet
+	// accepted counts connections, for the stop report.
+	accepted atomic.Int64
 }
 
 // Listen is one address to listen on.
@@ -79,6 +91,8 @@ type Backend struct {
 	FF                                        *forwardFor
 	OT                                        *forwardFor
 	Errors                                    *errorSet
+	// streams counts the requests and connections given to a server.
+	streams atomic.Int64
 }
 
 // forwardFor is an "option forwardfor" or "option originalto" setting.
@@ -242,6 +256,13 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.Default = bes[p.Name]
 		}
 		g.Frontends = append(g.Frontends, fe)
+	}
+	fes := map[string]*Frontend{}
+	for _, fe := range g.Frontends {
+		fes[fe.Name] = fe
+	}
+	for _, p := range cfg.Proxies {
+		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: fes[p.Name], be: bes[p.Name]})
 	}
 	return g, errs
 }

@@ -153,6 +153,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		l.fe.accepted.Add(1)
 		s := newSession(e, l, c)
 		e.mu.Lock()
 		if e.stopping.Load() {
@@ -198,6 +199,16 @@ func (e *Engine) SoftStop() {
 	close(e.done)
 	for _, l := range e.listeners {
 		l.ln.Close()
+	}
+	for _, p := range e.g.proxies {
+		var fe, be int64
+		if p.fe != nil {
+			fe = p.fe.accepted.Load()
+		}
+		if p.be != nil {
+			be = p.be.streams.Load()
+		}
+		e.log.Warn(fmt.Sprintf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", p.name, fe, be))
 	}
 	e.mu.Lock()
 	for s := range e.sessions {

@@ -13,8 +13,9 @@ import (
 	"github.com/gohap/gohap/runtime/h1"
 )
 
-// HAProxy's tune.http.maxhdr default.
-const maxHdr = 101
+// HAProxy's tune.http.maxhdr default is 101, and the end of the headers
+// takes one of those entries.
+const maxHdr = 100
 
 // session is one client connection and the server connection it drives.
 type session struct {
@@ -212,6 +213,26 @@ func (s *session) readHead() int {
 			return 0
 		}
 	}
+}
+
+// htxLimit is how much of a request head HAProxy 2.6 accepts with its
+// default tune.bufsize (16384) and tune.maxrewrite (1024), counted as its
+// HTX layout stores the head: each header and the start line in a block
+// with 8 bytes of index, the start line with 20 bytes of flags and
+// lengths, and an end-of-headers block.
+const htxLimit = 15311
+
+func htxCost(m *h1.Msg, request bool) int {
+	n := 8 + 20 + 8 + 8 // start-line block, its header, version, EOH
+	if request {
+		n += m.Method.Len() + m.URI.Len()
+	} else {
+		n += 3 + m.Reason.Len()
+	}
+	for _, h := range m.Headers {
+		n += 8 + h.Name.Len() + h.Value.Len()
+	}
+	return n
 }
 
 // errors are the error pages of the current stream: the backend's
@@ -439,7 +460,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 	for {
 		if sv.w > 0 {
 			if hl := h1.HeadEnd(sv.buf[:sv.w], 0); hl > 0 {
-				if err := h1.ParseResponse(sv.buf[:hl], &s.rsp, maxHdr); err != nil {
+				if err := h1.ParseResponse(sv.buf[:hl], &s.rsp, maxHdr); err != nil || htxCost(&s.rsp, false) > htxLimit {
 					return 0, 502, false
 				}
 				return hl, 0, false
@@ -473,6 +494,10 @@ func (s *session) transaction() bool {
 		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(code))
 		return false
 	}
+	if htxCost(req, true) > htxLimit {
+		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
+		return false
+	}
 	cl.r = hl
 	s.reqs++
 	ws := req.IsWebSocket(head)
@@ -504,6 +529,7 @@ func (s *session) transaction() bool {
 	if err != nil {
 		return s.errorReply(503, true)
 	}
+	be.streams.Add(1)
 	// A tunnel keeps the server slot until it ends.
 	defer func() {
 		if !s.handedOff {
@@ -696,6 +722,7 @@ func (s *session) runTCP() {
 	if err != nil {
 		return
 	}
+	be.streams.Add(1)
 	c, err := connect(be, srv, &s.e.stopping)
 	if err != nil {
 		be.LB.Release(srv)

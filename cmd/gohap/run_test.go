@@ -234,7 +234,8 @@ func TestSeedConfig(t *testing.T) {
 		t.Errorf("exit %d after soft stop", code)
 	}
 	logs := p.stderr.String()
-	for _, want := range []string{"listening", `"frontend": "all"`, "soft stop"} {
+	for _, want := range []string{"listening", `"frontend": "all"`, "soft stop",
+		"Proxy all stopped (cumulated conns: FE: ", "Proxy www_backend stopped (cumulated conns: FE: 0, BE: 1).", "Proxy socket_backend stopped (cumulated conns: FE: 0, BE: 3)."} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
@@ -255,5 +256,15 @@ func TestSIGINTStopsAtOnce(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := c.ReadMessage(); err == nil {
 		t.Error("tunnel still open after SIGINT")
+	}
+}
+
+func TestSIGTERMKillsLikeHAProxy(t *testing.T) {
+	p, _, _, _ := startSeed(t)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t, 5*time.Second)
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("status %v, want terminated by SIGTERM as haproxy", p.cmd.ProcessState)
 	}
 }

@@ -76,6 +76,15 @@ func serve(f *checkFlags, maps []string, stderr io.Writer) int {
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
 				eng.SoftStop()
+			case syscall.SIGTERM:
+				// HAProxy dies by the signal: the parent sees it, not a code.
+				log.Info("stopping", zap.String("signal", sig.String()))
+				eng.Stop()
+				<-done
+				log.Sync()
+				signal.Reset(syscall.SIGTERM)
+				syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				select {}
 			default:
 				log.Info("stopping", zap.String("signal", sig.String()))
 				eng.Stop()
