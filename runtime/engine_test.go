@@ -520,3 +520,37 @@ func TestClientHalfClose(t *testing.T) {
 		t.Errorf("after half-close: %q", b)
 	}
 }
+
+// timeout http-request bounds the head only; a slow body is under
+// timeout client.
+func TestSlowBodyAfterHTTPRequestTimeout(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	fe := freePort(t)
+	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n timeout http-request 200ms\n default_backend be\nbackend be\n server s1 %s\n", fe, s1.Addr()), nil)
+	c := dial(t, fe)
+	c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n")
+	for _, part := range []string{"ab", "cd", "ef"} {
+		time.Sleep(150 * time.Millisecond)
+		c.send(part)
+	}
+	resp, _ := c.read("POST")
+	if resp.StatusCode != 200 || resp.Header.Get("X-Body-Len") != "6" {
+		t.Errorf("slow body: %d, server got %s bytes", resp.StatusCode, resp.Header.Get("X-Body-Len"))
+	}
+}
+
+// With roundrobin, a keep-alive client alternates servers and each
+// server connection is kept for its next turn.
+func TestIdleServerConnectionsPerServer(t *testing.T) {
+	s1, s2 := startEcho(t, "s1"), startEcho(t, "s2")
+	fe := freePort(t)
+	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n server s2 %s\n", fe, s1.Addr(), s2.Addr()), nil)
+	c := dial(t, fe)
+	for i := 0; i < 20; i++ {
+		c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		c.read("GET")
+	}
+	if a, b := s1.Conns.Load(), s2.Conns.Load(); a != 1 || b != 1 {
+		t.Errorf("server connections: s1 %d s2 %d, want 1 each", a, b)
+	}
+}

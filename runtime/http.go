@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,15 +28,19 @@ type session struct {
 	// svSrv is the server the kept server connection goes to.
 	svSrv  *backend.Server
 	svConn atomic.Pointer[net.TCPConn]
-	svBuf  *[]byte
-	be     *Backend // the current request's backend
-	req    h1.Msg
-	rsp    h1.Msg
-	out    []byte
-	txn    acl.Txn
-	name   []byte
-	reqs   int
-	idle   atomic.Bool
+	// mu guards idleConns, which a hard stop closes from another goroutine.
+	mu        sync.Mutex
+	idleConns []idleConn
+	idleArr   [4]idleConn
+	svBuf     *[]byte
+	be        *Backend // the current request's backend
+	req       h1.Msg
+	rsp       h1.Msg
+	out       []byte
+	txn       acl.Txn
+	name      []byte
+	reqs      int
+	idle      atomic.Bool
 	// done ends the session's bookkeeping; a tunnel calls it when the
 	// session goroutine has handed the connections over.
 	done      func()
@@ -43,7 +48,9 @@ type session struct {
 }
 
 func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
-	return &session{e: e, l: l, fe: l.fe, cl: side{c: c}}
+	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}}
+	s.idleConns = s.idleArr[:0]
+	return s
 }
 
 func (s *session) wakeIfIdle() {
@@ -58,6 +65,7 @@ func (s *session) kill() {
 	if c := s.svConn.Load(); c != nil {
 		c.Close()
 	}
+	s.closeIdle()
 }
 
 // run serves the connection. It reports whether the connections were
@@ -66,6 +74,7 @@ func (s *session) run() bool {
 	bp := getBuf()
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
+	s.cl.timeout = s.fe.Client
 	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	defer func() {
@@ -73,6 +82,7 @@ func (s *session) run() bool {
 			s.closeServer()
 			s.cl.c.Close()
 		}
+		s.closeIdle()
 		putBuf(bp)
 		if s.svBuf != nil {
 			putBuf(s.svBuf)
@@ -113,6 +123,55 @@ func (s *session) closeServer() {
 	}
 	s.sv.c = nil
 	s.svSrv = nil
+}
+
+// idleConn is a kept server connection waiting for the session's next
+// request to its server: with roundrobin, consecutive requests of one
+// client go to different servers, and each keeps its connection.
+type idleConn struct {
+	srv *backend.Server
+	c   *net.TCPConn
+}
+
+// park moves the current server connection to the idle set, closing the
+// oldest one when the set is full.
+func (s *session) park() {
+	if s.sv.c == nil {
+		return
+	}
+	s.mu.Lock()
+	if len(s.idleConns) == cap(s.idleConns) {
+		s.idleConns[0].c.Close()
+		copy(s.idleConns, s.idleConns[1:])
+		s.idleConns = s.idleConns[:len(s.idleConns)-1]
+	}
+	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.sv.c})
+	s.mu.Unlock()
+	s.svConn.Store(nil)
+	s.sv.c, s.svSrv = nil, nil
+}
+
+// unpark takes an idle connection to srv, if the session has one.
+func (s *session) unpark(srv *backend.Server) *net.TCPConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ic := range s.idleConns {
+		if ic.srv == srv {
+			copy(s.idleConns[i:], s.idleConns[i+1:])
+			s.idleConns = s.idleConns[:len(s.idleConns)-1]
+			return ic.c
+		}
+	}
+	return nil
+}
+
+func (s *session) closeIdle() {
+	s.mu.Lock()
+	for _, ic := range s.idleConns {
+		ic.c.Close()
+	}
+	s.idleConns = s.idleConns[:0]
+	s.mu.Unlock()
 }
 
 // connect dials a server with the backend's connect timeout, retrying as
@@ -500,6 +559,10 @@ func (s *session) transaction() bool {
 	}
 	cl.r = hl
 	s.reqs++
+	if s.fe.Client == 0 && s.fe.HTTPRequest > 0 {
+		// The head's deadline must not bound the body.
+		cl.c.SetReadDeadline(time.Time{})
+	}
 	ws := req.IsWebSocket(head)
 	if ws && req.WSKey.Len() == 0 {
 		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
@@ -538,12 +601,17 @@ func (s *session) transaction() bool {
 	}()
 	reused := s.sv.c != nil && s.svSrv == srv
 	if !reused {
-		s.closeServer()
-		c, err := connect(be, srv, &s.e.stopping)
-		if err != nil {
-			return s.errorReply(503, true)
+		s.park()
+		if c := s.unpark(srv); c != nil {
+			s.attachServer(c, srv, be)
+			reused = true
+		} else {
+			c, err := connect(be, srv, &s.e.stopping)
+			if err != nil {
+				return s.errorReply(503, true)
+			}
+			s.attachServer(c, srv, be)
 		}
-		s.attachServer(c, srv, be)
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL || ws
