@@ -48,7 +48,7 @@ var proxyKeywords = map[string]keyword{
 	"stats":                       {support: Unsupported, handle: kwStats},
 	"option":                      {support: Supported, handle: kwOption},
 	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
-	"http-reuse":                  {caps: CapBE, support: Unsupported},
+	"http-reuse":                  {caps: CapBE, support: Supported},
 	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
 	"monitor-uri":                 {caps: CapFE, support: Unsupported},
 	"log":                         {support: Harmless, handle: kwLog},

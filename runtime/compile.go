@@ -206,6 +206,17 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		fe.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(cfg, p, "originalto", "x-original-to")
+		if !fe.HTTP {
+			for _, u := range p.UseBackends {
+				fail(u.Pos, "'use_backend' in a 'mode tcp' %s is not supported by the gohap runtime yet.", p.Kind)
+			}
+			if be := bes[p.Name]; p.DefaultBackend != nil {
+				be = bes[p.DefaultBackend.Name]
+				if be != nil && be.HTTP {
+					fail(p.DefaultBackend.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
+				}
+			}
+		}
 		for _, b := range p.Binds {
 			for _, opt := range b.Options {
 				if v, ok := bindOptions[opt]; !ok {
@@ -404,7 +415,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	var servers []*backend.Server
 	for _, s := range p.Servers {
 		srv := &backend.Server{Name: s.Name, Weight: 1,
-			Check: backend.Check{Inter: 2 * time.Second, Rise: 2, Fall: 3}}
+			Check: backend.Check{Inter: 2 * time.Second, Rise: 2, Fall: 3, Timeout: p.Timeouts["check"]}}
 		all := append(append([]string{}, p.DefaultServer...), s.Options...)
 		disabled := false
 		initNone := false

@@ -40,6 +40,7 @@ frontend fe2
     bind %s
     use_backend be2 if { path_beg /b2 }
     use_backend be_w if { path_beg /w }
+    use_backend be_redisp if { path_beg /redisp }
 frontend fe3
     bind %s
     timeout http-request 300ms
@@ -56,10 +57,14 @@ backend be_ws
     server s3 %s
 backend be_down
     server d1 %s
+backend be_redisp
+    option redispatch
+    server d1 %[8]s
+    server s1 %[4]s
 backend be_w
-    server w1 %s weight 3
-    server w2 %s weight 2
-    server w3 %s weight 1
+    server w1 %[9]s weight 3
+    server w2 %[10]s weight 2
+    server w3 %[11]s weight 1
 `
 
 type diffCase struct {
@@ -139,6 +144,9 @@ var diffCases = []diffCase{
 	{"http-request-timeout-idle", 2, "", []string{"GET"}},
 	{"http-request-timeout-partial", 2, "GET / HTTP/1.1\r\nHost: a\r\n", []string{"GET"}},
 	{"keep-alive-timeout", 2, req("GET / HTTP/1.1", "Host: a"), []string{"GET", "GET"}},
+	{"redispatch-1", 1, req("GET /redisp HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"redispatch-2", 1, req("GET /redisp HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"redispatch-3", 1, req("GET /redisp HTTP/1.1", "Host: a"), []string{"GET"}},
 	{"originalto", 1, req("GET /b2 HTTP/1.1", "Host: a"), []string{"GET"}},
 }
 

@@ -194,6 +194,32 @@ func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPC
 	}
 }
 
+// connectRedispatch connects to srv; with "option redispatch" the last
+// attempt goes to another server, as HAProxy does. It returns the server
+// whose slot the caller now holds.
+func (s *session) connectRedispatch(be *Backend, srv *backend.Server) (*net.TCPConn, *backend.Server, error) {
+	if !be.Redispatch || be.Retries == 0 {
+		c, err := connect(be, srv, &s.e.stopping)
+		return c, srv, err
+	}
+	c, err := connect(&Backend{Connect: be.Connect, Retries: be.Retries - 1}, srv, &s.e.stopping)
+	if err == nil {
+		return c, srv, nil
+	}
+	be.LB.Release(srv)
+	other, aerr := be.LB.Acquire(context.Background(), be.Queue)
+	if aerr != nil {
+		// No slot is held any more: the caller must not release one.
+		return nil, nil, err
+	}
+	c, err = connect(&Backend{Connect: be.Connect}, other, &s.e.stopping)
+	if err != nil {
+		be.LB.Release(other)
+		return nil, nil, err
+	}
+	return c, other, nil
+}
+
 func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend) {
 	s.sv.c = c
 	s.svConn.Store(c)
@@ -595,7 +621,7 @@ func (s *session) transaction() bool {
 	be.streams.Add(1)
 	// A tunnel keeps the server slot until it ends.
 	defer func() {
-		if !s.handedOff {
+		if !s.handedOff && srv != nil {
 			be.LB.Release(srv)
 		}
 	}()
@@ -606,10 +632,14 @@ func (s *session) transaction() bool {
 			s.attachServer(c, srv, be)
 			reused = true
 		} else {
-			c, err := connect(be, srv, &s.e.stopping)
+			c, got, err := s.connectRedispatch(be, srv)
 			if err != nil {
+				if got == nil {
+					srv = nil
+				}
 				return s.errorReply(503, true)
 			}
+			srv = got
 			s.attachServer(c, srv, be)
 		}
 	}

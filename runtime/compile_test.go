@@ -1,0 +1,49 @@
+package runtime_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// Everything that would change traffic and is not implemented must stop
+// the runtime with the line that asks for it.
+func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
+	head := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
+	// want "-" means the configuration must compile.
+	cases := []struct{ cfg, want string }{
+		{"frontend fe\n bind 127.0.0.1:8001\n http-request deny\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option http-buffer-request' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001 accept-proxy\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'accept-proxy' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance leastconn\n server s 127.0.0.1:1\n", "'balance leastconn' in backend 'be' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 backup\n", ":10] : server option 'backup' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n acl x req.cook(a) -m found\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch 'req.cook': not implemented"},
+		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n use_backend be if { src 10.0.0.0/8 }\n default_backend be\nbackend be\n mode tcp\n server s 127.0.0.1:1\n", ":9] : 'use_backend' in a 'mode tcp' frontend is not supported"},
+		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":9] : a 'mode tcp' frontend handing its connections to 'mode http' backend 'be' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
+	}
+	for i, c := range cases {
+		inputs, err := parser.ReadInputs([]string{writeCfg(t, head+c.cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, diags := parser.Parse(inputs, parser.Options{})
+		if diags.HasErrors() {
+			t.Fatalf("case %d: %v", i, diags)
+		}
+		_, errs := runtime.Compile(cfg, runtime.Options{})
+		got := fmt.Sprint(errs)
+		if c.want == "-" {
+			if len(errs) != 0 {
+				t.Errorf("case %d: refused a supported config: %s", i, got)
+			}
+			continue
+		}
+		if !strings.Contains(got, c.want) {
+			t.Errorf("case %d: want %q in %s", i, c.want, got)
+		}
+	}
+}
