@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 const baseDefaults = `
@@ -326,7 +328,8 @@ func TestHealthCheckMarksServerDownAndUp(t *testing.T) {
 	// s2's port is taken over by a listener only later.
 	s2addr := freePort(t)
 	fe := freePort(t)
-	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s check inter 100ms\n server s2 %s check inter 100ms rise 1 fall 1\n", fe, s1.Addr(), s2addr), nil)
+	core, logs := observer.New(zap.InfoLevel)
+	startGohapLog(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s check inter 100ms\n server s2 %s check inter 100ms rise 1 fall 1\n", fe, s1.Addr(), s2addr), nil, zap.New(core))
 	// Once s2 is seen DOWN, every request goes to s1.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -363,6 +366,21 @@ func TestHealthCheckMarksServerDownAndUp(t *testing.T) {
 			t.Fatal("s2 never marked UP again")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	var msgs []string
+	for _, e := range logs.All() {
+		msgs = append(msgs, e.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		`Server be/s2 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: `,
+		"ms. 1 active and 0 backup servers left. ", " sessions active, 0 requeued, 0 remaining in queue.",
+		"Server be/s2 is UP, reason: Layer4 check passed, check duration: ",
+		"ms. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("log lacks %q:\n%s", want, all)
+		}
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/gohap/gohap/examples/echo"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
@@ -54,6 +56,11 @@ func writeCfg(t testing.TB, text string) string {
 // the engine, stopped at the end of the test.
 func startGohap(t testing.TB, text string, maps map[string]string) *runtime.Engine {
 	t.Helper()
+	return startGohapLog(t, text, maps, nil)
+}
+
+func startGohapLog(t testing.TB, text string, maps map[string]string, log *zap.Logger) *runtime.Engine {
+	t.Helper()
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +73,7 @@ func startGohap(t testing.TB, text string, maps map[string]string) *runtime.Engi
 	if len(errs) > 0 {
 		t.Fatalf("compile: %v", errs)
 	}
-	e := runtime.NewEngine(g, nil)
+	e := runtime.NewEngine(g, log)
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
