@@ -56,6 +56,7 @@ type Frontend struct {
 	routes                                        []route
 	Default                                       *Backend
 	Errors                                        *errorSet
+	legacy                                        *legacyRules
 	// accepted counts connections, for the stop report.
 	accepted atomic.Int64
 }
@@ -91,6 +92,7 @@ type Backend struct {
 	FF                                        *forwardFor
 	OT                                        *forwardFor
 	Errors                                    *errorSet
+	legacy                                    *legacyRules
 	// streams counts the requests and connections given to a server.
 	streams atomic.Int64
 }
@@ -235,11 +237,12 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr})
 			}
 		}
-		set := acl.NewSet()
-		for _, a := range p.ACLs {
-			if err := set.Add(a.Name, a.Fetch, a.Args); err != nil {
-				fail(a.Pos, "acl '%s': %v", a.Name, err)
-			}
+		set := proxyACLs(p, fail)
+		if be := bes[p.Name]; be != nil {
+			// A listen section is one proxy: its filters run once.
+			fe.legacy = be.legacy
+		} else {
+			fe.legacy = compileLegacy(p, set, fail)
 		}
 		for _, u := range p.UseBackends {
 			cond, err := set.ParseCond(u.Cond)
@@ -276,6 +279,16 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: fes[p.Name], be: bes[p.Name]})
 	}
 	return g, errs
+}
+
+func proxyACLs(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *acl.Set {
+	set := acl.NewSet()
+	for _, a := range p.ACLs {
+		if err := set.Add(a.Name, a.Fetch, a.Args); err != nil {
+			fail(a.Pos, "acl '%s': %v", a.Name, err)
+		}
+	}
+	return set
 }
 
 func checkOptions(p *parser.Proxy, fail func(parser.Pos, string, ...any)) {
@@ -409,6 +422,13 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	}
 	be.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
 	be.OT = optionFF(cfg, p, "originalto", "x-original-to")
+	// ACL errors are reported once, by the frontend half of a listen.
+	quiet := func(parser.Pos, string, ...any) {}
+	if p.Cap&parser.CapFE != 0 {
+		be.legacy = compileLegacy(p, proxyACLs(p, quiet), fail)
+	} else {
+		be.legacy = compileLegacy(p, proxyACLs(p, fail), fail)
+	}
 	if len(p.Balance) > 0 && p.Balance[0] != "roundrobin" {
 		fail(p.Pos, "'balance %s' in %s '%s' is not supported by the gohap runtime yet.", p.Balance[0], p.Kind, p.Name)
 	}

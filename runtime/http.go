@@ -34,13 +34,17 @@ type session struct {
 	idleArr   [4]idleConn
 	svBuf     *[]byte
 	be        *Backend // the current request's backend
-	req       h1.Msg
-	rsp       h1.Msg
-	out       []byte
-	txn       acl.Txn
-	name      []byte
-	reqs      int
-	idle      atomic.Bool
+	// rw and rwr hold heads rewritten by legacy filters.
+	rw, rwr    []byte
+	rwBufs     []*[]byte
+	denyStatus int
+	req        h1.Msg
+	rsp        h1.Msg
+	out        []byte
+	txn        acl.Txn
+	name       []byte
+	reqs       int
+	idle       atomic.Bool
 	// done ends the session's bookkeeping; a tunnel calls it when the
 	// session goroutine has handed the connections over.
 	done      func()
@@ -87,6 +91,10 @@ func (s *session) run() bool {
 		if s.svBuf != nil {
 			putBuf(s.svBuf)
 		}
+		for _, b := range s.rwBufs {
+			putBuf(b)
+		}
+		s.rw, s.rwr, s.rwBufs = nil, nil, nil
 		// Nothing of the HTTP state is needed by a tunnel.
 		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
@@ -318,6 +326,33 @@ func htxCost(m *h1.Msg, request bool) int {
 		n += 8 + h.Name.Len() + h.Value.Len()
 	}
 	return n
+}
+
+// rwBuf returns a rewrite buffer, taking one from the pool the first time.
+func (s *session) rwBuf(b *[]byte) []byte {
+	if *b == nil {
+		bp := getBuf()
+		s.rwBufs = append(s.rwBufs, bp)
+		*b = (*bp)[:0]
+	}
+	return *b
+}
+
+// rewriteRequest runs legacy filters on the request head; it returns the
+// new head, or nil with s.denyStatus set when the request is refused.
+func (s *session) rewriteRequest(rules []legacyRule, head []byte) []byte {
+	nh, err := rewriteHead(rules, &s.txn, &s.req, head, true, s.rwBuf(&s.rw))
+	switch {
+	case err == errDenied:
+		s.denyStatus = 403
+		return nil
+	case err != nil:
+		s.denyStatus = 400
+		return nil
+	}
+	s.rw = nh
+	s.txn.Buf = nh
+	return nh
 }
 
 // errors are the error pages of the current stream: the backend's
@@ -605,10 +640,20 @@ func (s *session) transaction() bool {
 	}
 	s.txn.Buf, s.txn.Req = head, req
 	s.be = nil
+	if lr := s.fe.legacy; lr != nil && len(lr.req) > 0 {
+		if head = s.rewriteRequest(lr.req, head); head == nil {
+			return s.errorReply(s.denyStatus, true)
+		}
+	}
 	be := s.route()
 	s.be = be
 	if be == nil {
 		return s.errorReply(503, true)
+	}
+	if lr := be.legacy; lr != nil && lr != s.fe.legacy && len(lr.req) > 0 {
+		if head = s.rewriteRequest(lr.req, head); head == nil {
+			return s.errorReply(s.denyStatus, true)
+		}
 	}
 	mode := s.fe.ConnMode
 	if be.ConnMode > mode {
@@ -712,6 +757,21 @@ func (s *session) transaction() bool {
 	}
 	rhead := sv.buf[:rhl]
 	rsp := &s.rsp
+	for _, lr := range [2]*legacyRules{be.legacy, s.fe.legacy} {
+		if lr == nil || len(lr.rsp) == 0 {
+			continue
+		}
+		nh, err := rewriteHead(lr.rsp, &s.txn, rsp, rhead, false, s.rwBuf(&s.rwr))
+		if err != nil {
+			s.closeServer()
+			return s.errorReply(502, bodyDone)
+		}
+		s.rwr, rhead = nh, nh
+		if lr == s.fe.legacy {
+			// A listen section's filters run once.
+			break
+		}
+	}
 	if rsp.Status == 101 {
 		if !upgrade {
 			s.closeServer()

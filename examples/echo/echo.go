@@ -7,6 +7,7 @@
 //	/chunked/N   N bytes in 4 KiB chunks
 //	/sleep/MS    answer after MS milliseconds
 //	/status/N    answer with status N
+//	/redirect    a 302 to http://example.com/target
 //	/untilclose  a body delimited by closing the connection
 //	/close       half a response head, then close
 //	/drop        close without answering
@@ -178,6 +179,9 @@ func (s *Server) serve(c net.Conn) {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		case strings.HasPrefix(req.path, "/status/"):
 			status = req.path[8:] + " Test"
+		case req.path == "/redirect":
+			status = "302 Found"
+			hdr += "Location: http://example.com/target\r\n"
 		case strings.HasPrefix(req.path, "/size/"):
 			size, _ := strconv.ParseInt(req.path[6:], 10, 64)
 			fmt.Fprintf(w, "HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n", hdr, size)
