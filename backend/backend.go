@@ -41,12 +41,17 @@ type Server struct {
 
 	Check Check
 
+	// Backup servers take traffic only when no active server can.
+	Backup bool
+
 	state atomic.Int32
 	cur   int // sessions in use; guarded by Backend.mu
 	total atomic.Int64
-	// swrr state, guarded by Backend.mu.
-	current int
-	idx     int
+	// Balancing state, guarded by Backend.mu.
+	eweight, npos, lpos, rweight, wscore int
+	key                                  uint32
+	seq, lcSeq                           uint64
+	tree                                 *fwrrTree
 }
 
 // State returns the server's current state.
@@ -70,8 +75,19 @@ type Backend struct {
 	// state; up is the number of usable servers left.
 	OnState func(s *Server, from, to State, reason string, up int)
 
+	// Algo is the balance algorithm; AllBackups uses every backup server
+	// at once instead of the first one (option allbackups).
+	Algo       Algo
+	AllBackups bool
+
 	mu    sync.Mutex
 	queue []*waiter
+	// Balancing state, guarded by mu.
+	act, groupKey []*Server
+	fwrr          fwrrGroup
+	smap          serverMap
+	dirty         bool
+	lcCounter     uint64
 }
 
 type waiter struct {
@@ -87,10 +103,9 @@ var ErrQueueTimeout = errors.New("queue timeout")
 
 // New builds a backend around its servers.
 func New(name string, servers []*Server) *Backend {
-	b := &Backend{Name: name, Servers: servers}
-	for i, s := range servers {
+	b := &Backend{Name: name, Servers: servers, dirty: true}
+	for _, s := range servers {
 		s.Backend = b
-		s.idx = i
 	}
 	return b
 }
@@ -98,39 +113,22 @@ func New(name string, servers []*Server) *Backend {
 // usable reports whether s can take traffic (up with a non-zero weight).
 func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 }
 
-// pickLocked runs smooth weighted round robin over usable servers with a
-// free slot; it returns nil when none is free. full reports whether some
-// usable server exists (so the request should queue).
-func (b *Backend) pickLocked() (best *Server, anyUsable bool) {
-	total := 0
-	for _, s := range b.Servers {
-		if !s.usable() {
-			continue
-		}
-		anyUsable = true
-		if s.Maxconn > 0 && s.cur >= s.Maxconn {
-			continue
-		}
-		s.current += s.Weight
-		total += s.Weight
-		if best == nil || s.current > best.current {
-			best = s
-		}
-	}
-	if best != nil {
-		best.current -= total
-	}
-	return best, anyUsable
-}
-
 // Acquire picks a server for a new session and takes one of its
 // connection slots, waiting in the backend queue up to queueTimeout when
 // every usable server is full. Release must be called when done.
 func (b *Backend) Acquire(ctx context.Context, queueTimeout time.Duration) (*Server, error) {
+	return b.AcquireKey(ctx, queueTimeout, Key{})
+}
+
+// AcquireKey is Acquire for the hash algorithms: k carries the request's
+// hash.
+func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k Key) (*Server, error) {
 	b.mu.Lock()
-	s, anyUsable := b.pickLocked()
+	s, anyUsable := b.pickLocked(k)
 	if s != nil {
 		s.cur++
+		b.lcCounter++
+		s.lcSeq = b.lcCounter
 		b.mu.Unlock()
 		s.total.Add(1)
 		return s, nil
@@ -184,7 +182,7 @@ func (b *Backend) Release(s *Server) {
 			return
 		}
 		// The server went away: give the waiter another one if possible.
-		if n, _ := b.pickLocked(); n != nil {
+		if n, _ := b.pickLocked(Key{}); n != nil {
 			s.cur--
 			n.cur++
 			w.ch <- n
@@ -195,6 +193,8 @@ func (b *Backend) Release(s *Server) {
 		break
 	}
 	s.cur--
+	b.lcCounter++
+	s.lcSeq = b.lcCounter
 	b.mu.Unlock()
 }
 

@@ -68,7 +68,7 @@ var proxyKeywords = map[string]keyword{
 	"fullconn":                    {caps: CapBE, support: Unsupported},
 	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
-	"hash-type":                   {caps: CapBE, support: Unsupported},
+	"hash-type":                   {caps: CapBE, support: Supported},
 	"hash-balance-factor":         {caps: CapBE, support: Unsupported},
 	"unique-id-format":            {caps: CapFE, support: Unsupported},
 	"unique-id-header":            {caps: CapFE, support: Unsupported},

@@ -92,7 +92,11 @@ type Backend struct {
 	FF                                        *forwardFor
 	OT                                        *forwardFor
 	Errors                                    *errorSet
-	legacy                                    *legacyRules
+	// Hash balancing parameters.
+	uriWhole, uriPathOnly bool
+	uriLen, uriDepth      int
+	hashName              string
+	legacy                *legacyRules
 	// streams counts the requests and connections given to a server.
 	streams atomic.Int64
 }
@@ -129,7 +133,7 @@ func (e *CompileError) Error() string {
 
 // Options the runtime implements; any other option set to true is refused.
 var runtimeOptions = map[string]bool{
-	"forwardfor": true, "originalto": true, "http-keep-alive": true,
+	"forwardfor": true, "originalto": true, "allbackups": true, "http-keep-alive": true,
 	"http-server-close": true, "httpclose": true, "redispatch": true,
 	// Logging and socket tuning do not change what is proxied.
 	"httplog": true, "tcplog": true, "httpslog": true, "dontlognull": true,
@@ -143,7 +147,7 @@ var runtimeOptions = map[string]bool{
 var serverOptions = map[string]bool{
 	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
 	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
-	"check": false, "no-check": false, "enabled": false, "disabled": false,
+	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false,
 	"resolvers": true, "id": true,
 }
 
@@ -429,8 +433,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	} else {
 		be.legacy = compileLegacy(p, proxyACLs(p, fail), fail)
 	}
-	if len(p.Balance) > 0 && p.Balance[0] != "roundrobin" {
-		fail(p.Pos, "'balance %s' in %s '%s' is not supported by the gohap runtime yet.", p.Balance[0], p.Kind, p.Name)
+	algo, err := parseBalance(be, p.Balance)
+	if err != nil {
+		fail(p.Pos, "%v", err)
+	}
+	for _, d := range cfg.Directives {
+		if d.Keyword != "hash-type" || !(d.Name == p.Name || d.Section == "defaults") {
+			continue
+		}
+		if len(d.Args) == 0 || d.Args[0] != "map-based" || len(d.Args) > 1 && (d.Args[1] != "sdbm" || len(d.Args) > 2) {
+			fail(d.Pos, "'hash-type %s' is not supported by the gohap runtime yet (only 'map-based' with the default sdbm function).", strings.Join(d.Args, " "))
+		}
 	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
@@ -467,6 +480,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 				srv.Check.Enabled = false
 			case "disabled":
 				disabled = true
+			case "backup":
+				srv.Backup = true
 			case "enabled":
 				disabled = false
 			case "inter":
@@ -509,6 +524,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		servers = append(servers, srv)
 	}
 	be.LB = backend.New(p.Name, servers)
+	be.LB.Algo = algo
+	be.LB.AllBackups = p.Options["allbackups"]
 	return be
 }
 
@@ -598,4 +615,62 @@ func serverAddr(a string, opts Options) (string, error) {
 		}
 	}
 	return net.JoinHostPort(ip.String(), port), nil
+}
+
+// parseBalance reads a "balance" line into the backend's algorithm and
+// hash parameters.
+func parseBalance(be *Backend, args []string) (backend.Algo, error) {
+	if len(args) == 0 {
+		return backend.RoundRobin, nil
+	}
+	unsupported := func() (backend.Algo, error) {
+		return 0, fmt.Errorf("'balance %s' in backend '%s' is not supported by the gohap runtime yet.", strings.Join(args, " "), be.Name)
+	}
+	switch {
+	case args[0] == "roundrobin" && len(args) == 1:
+		return backend.RoundRobin, nil
+	case args[0] == "static-rr" && len(args) == 1:
+		return backend.StaticRR, nil
+	case args[0] == "first" && len(args) == 1:
+		return backend.First, nil
+	case args[0] == "leastconn" && len(args) == 1:
+		return backend.LeastConn, nil
+	case args[0] == "source" && len(args) == 1:
+		return backend.Source, nil
+	case args[0] == "random" && (len(args) == 1 || len(args) == 2 && args[1] == "2"):
+		return backend.Random, nil
+	case args[0] == "uri":
+		for i := 1; i < len(args); i++ {
+			switch args[i] {
+			case "whole":
+				be.uriWhole = true
+			case "path-only":
+				be.uriPathOnly = true
+			case "len", "depth":
+				if i+1 >= len(args) {
+					return unsupported()
+				}
+				n, err := strconv.Atoi(args[i+1])
+				if err != nil || n < 0 {
+					return unsupported()
+				}
+				if args[i] == "len" {
+					be.uriLen = n
+				} else {
+					be.uriDepth = n
+				}
+				i++
+			default:
+				return unsupported()
+			}
+		}
+		return backend.URI, nil
+	case args[0] == "url_param" && len(args) == 2:
+		be.hashName = args[1]
+		return backend.URLParam, nil
+	case strings.HasPrefix(args[0], "hdr(") && strings.HasSuffix(args[0], ")") && len(args) == 1:
+		be.hashName = strings.ToLower(args[0][4 : len(args[0])-1])
+		return backend.Hdr, nil
+	}
+	return unsupported()
 }

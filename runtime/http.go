@@ -113,6 +113,86 @@ func (s *session) run() bool {
 	return s.handedOff
 }
 
+// lbKey computes what a hash algorithm balances on, as HAProxy's
+// get_server_sh/uh/hh/ph do; head is nil in mode tcp.
+func (s *session) lbKey(be *Backend, head []byte) backend.Key {
+	switch be.LB.Algo {
+	case backend.Source:
+		return backend.Key{Hash: backend.SourceHash(s.txn.Src.Addr()), Valid: true}
+	case backend.URI:
+		if head == nil {
+			return backend.Key{}
+		}
+		uri := s.req.URI.Of(head)
+		if be.uriPathOnly && len(uri) > 0 && uri[0] != '/' {
+			if i := indexOf(uri, "://"); i >= 0 {
+				rest := uri[i+3:]
+				j := 0
+				for j < len(rest) && rest[j] != '/' {
+					j++
+				}
+				uri = rest[j:]
+			}
+		}
+		if be.uriLen > 0 && len(uri) > be.uriLen {
+			uri = uri[:be.uriLen]
+		}
+		end, slashes := 0, 0
+		for ; end < len(uri); end++ {
+			c := uri[end]
+			if c == '/' {
+				slashes++
+				if slashes == be.uriDepth+1 && be.uriDepth > 0 {
+					break
+				}
+			} else if c == '?' && !be.uriWhole {
+				break
+			}
+		}
+		return backend.Key{Hash: backend.SDBM(uri[:end]), Valid: true}
+	case backend.Hdr:
+		if head == nil {
+			return backend.Key{}
+		}
+		for _, h := range s.req.Headers {
+			if h1.EqualFold(h.Name.Of(head), be.hashName) {
+				v, _, _ := nextToken(h.Value.Of(head))
+				return backend.Key{Hash: backend.SDBM(v), Valid: true}
+			}
+		}
+	case backend.URLParam:
+		if head == nil {
+			return backend.Key{}
+		}
+		uri := s.req.URI.Of(head)
+		q := indexOf(uri, "?")
+		if q < 0 {
+			return backend.Key{}
+		}
+		for rest := uri[q+1:]; len(rest) > 0; {
+			part := rest
+			if i := indexOf(rest, "&"); i >= 0 {
+				part, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			if len(part) > len(be.hashName) && string(part[:len(be.hashName)]) == be.hashName && part[len(be.hashName)] == '=' {
+				return backend.Key{Hash: backend.SDBM(part[len(be.hashName)+1:]), Valid: true}
+			}
+		}
+	}
+	return backend.Key{}
+}
+
+func indexOf(b []byte, sub string) int {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if string(b[i:i+len(sub)]) == sub {
+			return i
+		}
+	}
+	return -1
+}
+
 // handOff gives both connections to a tunnel; the session ends here and
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c *net.TCPConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
@@ -659,7 +739,7 @@ func (s *session) transaction() bool {
 	if be.ConnMode > mode {
 		mode = be.ConnMode
 	}
-	srv, err := be.LB.Acquire(context.Background(), be.Queue)
+	srv, err := be.LB.AcquireKey(context.Background(), be.Queue, s.lbKey(be, head))
 	if err != nil {
 		return s.errorReply(503, true)
 	}
@@ -876,7 +956,7 @@ func (s *session) runTCP() {
 	if be == nil {
 		return
 	}
-	srv, err := be.LB.Acquire(context.Background(), be.Queue)
+	srv, err := be.LB.AcquireKey(context.Background(), be.Queue, s.lbKey(be, nil))
 	if err != nil {
 		return
 	}

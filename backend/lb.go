@@ -1,0 +1,436 @@
+package backend
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+)
+
+// Algo is a balance algorithm.
+type Algo uint8
+
+// Balance algorithms.
+const (
+	RoundRobin Algo = iota
+	StaticRR
+	First
+	LeastConn
+	Source
+	URI
+	Hdr
+	URLParam
+	Random
+)
+
+// HAProxy's weight scales (backend.h): user weights go up to 256 and are
+// multiplied by 16 for the dynamic algorithms.
+const (
+	weightScale = 16
+	uwghtRange  = 256
+	ewghtMax    = uwghtRange * weightScale
+)
+
+// fwrrTree stands for one of HAProxy's eb32 trees: servers ordered by key,
+// equal keys in insertion order.
+type fwrrTree struct{ nodes []*Server }
+
+func (t *fwrrTree) insert(s *Server, key uint32, seq *uint64) {
+	*seq++
+	s.key, s.seq, s.tree = key, *seq, t
+	i := sort.Search(len(t.nodes), func(i int) bool {
+		n := t.nodes[i]
+		return n.key > key || n.key == key && n.seq > s.seq
+	})
+	t.nodes = append(t.nodes, nil)
+	copy(t.nodes[i+1:], t.nodes[i:])
+	t.nodes[i] = s
+}
+
+func (t *fwrrTree) remove(s *Server) {
+	for i, n := range t.nodes {
+		if n == s {
+			t.nodes = append(t.nodes[:i], t.nodes[i+1:]...)
+			return
+		}
+	}
+}
+
+func (t *fwrrTree) first() *Server {
+	if len(t.nodes) == 0 {
+		return nil
+	}
+	return t.nodes[0]
+}
+
+// fwrrGroup is HAProxy's fast weighted round robin state for the active
+// or the backup servers (lb_fwrr.c), so that the order of servers is the
+// same as HAProxy's for the same weights.
+type fwrrGroup struct {
+	t0, t1, curr                    fwrrTree
+	init, next                      *fwrrTree
+	currPos, currWeight, nextWeight int
+	seq                             uint64
+}
+
+func (g *fwrrGroup) reset(servers []*Server) {
+	*g = fwrrGroup{}
+	g.init, g.next = &g.t0, &g.t1
+	tot := 0
+	for _, s := range servers {
+		s.tree, s.npos, s.lpos, s.rweight = nil, 0, 0, 0
+		tot += s.eweight
+	}
+	g.currPos, g.currWeight, g.nextWeight = tot, tot, tot
+	for _, s := range servers {
+		g.queueByWeight(g.init, s)
+	}
+}
+
+func (g *fwrrGroup) queueByWeight(t *fwrrTree, s *Server) {
+	t.insert(s, uint32(ewghtMax-s.eweight), &g.seq)
+}
+
+func (g *fwrrGroup) dequeue(s *Server) {
+	if s.tree != nil {
+		s.tree.remove(s)
+		s.tree = nil
+	}
+}
+
+func (g *fwrrGroup) queue(s *Server) {
+	if s.eweight <= 0 || s.npos >= 2*g.currWeight || s.npos >= g.currWeight+g.nextWeight {
+		s.npos -= g.currWeight
+		g.queueByWeight(g.next, s)
+		return
+	}
+	key := uwghtRange*s.npos + (ewghtMax+s.rweight-s.eweight)/weightScale
+	g.curr.insert(s, uint32(key), &g.seq)
+}
+
+func (g *fwrrGroup) fromGroup() *Server {
+	s := g.curr.first()
+	if s == nil || s.npos > g.currPos {
+		if s2 := g.init.first(); s2 != nil {
+			s2.npos, s2.rweight = 0, 0
+			return s2
+		}
+	}
+	// With nothing in init, a server waiting for a later position is
+	// still taken, as eb32_first returns it in HAProxy.
+	return s
+}
+
+func (g *fwrrGroup) updatePosition(s *Server) {
+	if s.npos == 0 {
+		s.lpos = g.currPos
+		s.npos = g.currPos + g.nextWeight/s.eweight
+	} else {
+		s.lpos = s.npos
+		s.npos += g.nextWeight / s.eweight
+	}
+	s.rweight += g.nextWeight % s.eweight
+	if s.rweight >= s.eweight {
+		s.rweight -= s.eweight
+		s.npos++
+	}
+}
+
+func (g *fwrrGroup) switchTrees() {
+	g.init, g.next = g.next, g.init
+	g.currWeight = g.nextWeight
+	g.currPos = g.currWeight
+}
+
+// pick is fwrr_get_next_server: the next server with a free slot.
+func (g *fwrrGroup) pick() *Server {
+	switched := false
+	var full []*Server
+	var srv *Server
+	for {
+		if g.currWeight == 0 {
+			g.currPos, g.currWeight = g.nextWeight, g.nextWeight
+		}
+		for {
+			srv = g.fromGroup()
+			if srv != nil || switched {
+				break
+			}
+			switched = true
+			g.switchTrees()
+		}
+		if srv == nil {
+			break
+		}
+		g.updatePosition(srv)
+		g.dequeue(srv)
+		g.currPos++
+		if srv.hasSlot() {
+			break
+		}
+		full = append(full, srv)
+		srv = nil
+	}
+	if srv != nil {
+		g.queue(srv)
+	}
+	for _, f := range full {
+		if switched {
+			g.queueByWeight(g.init, f)
+		} else {
+			g.queue(f)
+		}
+	}
+	return srv
+}
+
+// serverMap is HAProxy's map for static-rr and map-based hashing
+// (lb_map.c): each server appears weight/gcd times, spread by declaration
+// order.
+type serverMap struct {
+	srv   []*Server
+	rrIdx int
+}
+
+func (m *serverMap) build(servers []*Server) {
+	m.srv = m.srv[:0]
+	g := 0
+	for _, s := range servers {
+		g = gcd(g, s.Weight)
+	}
+	if g == 0 {
+		return
+	}
+	tot := 0
+	for _, s := range servers {
+		s.wscore = 0
+		tot += s.Weight / g
+	}
+	for o := 0; o < tot; o++ {
+		var best *Server
+		max := 0
+		for _, s := range servers {
+			if tot == 1 {
+				best = s
+				break
+			}
+			s.wscore += s.Weight / g
+			v := (s.wscore + tot) / tot
+			if best == nil || v > max {
+				max, best = v, s
+			}
+		}
+		m.srv = append(m.srv, best)
+		best.wscore -= tot
+	}
+	if m.rrIdx >= len(m.srv) {
+		m.rrIdx = 0
+	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// rr is map_get_server_rr.
+func (m *serverMap) rr() *Server {
+	n := len(m.srv)
+	if n == 0 {
+		return nil
+	}
+	if m.rrIdx < 0 || m.rrIdx >= n {
+		m.rrIdx = 0
+	}
+	idx := m.rrIdx
+	for {
+		s := m.srv[idx]
+		idx++
+		if s.hasSlot() {
+			m.rrIdx = idx % n
+			if idx == n {
+				m.rrIdx = 0
+			}
+			return s
+		}
+		if idx == n {
+			idx = 0
+		}
+		if idx == m.rrIdx {
+			return nil
+		}
+	}
+}
+
+func (m *serverMap) hash(h uint32) *Server {
+	if len(m.srv) == 0 {
+		return nil
+	}
+	return m.srv[h%uint32(len(m.srv))]
+}
+
+// SDBM is HAProxy's default hash function for map-based hashing
+// (hash_sdbm, on signed chars).
+func SDBM(b []byte) uint32 {
+	var h uint32
+	for _, c := range b {
+		h = uint32(int32(int8(c))) + (h << 6) + (h << 16) - h
+	}
+	return h
+}
+
+// SourceHash is the hash of a client address for "balance source".
+func SourceHash(a netip.Addr) uint32 {
+	a = a.Unmap()
+	b := a.AsSlice()
+	var h uint32
+	for i := 0; i+4 <= len(b); i += 4 {
+		h ^= uint32(b[i])<<24 | uint32(b[i+1])<<16 | uint32(b[i+2])<<8 | uint32(b[i+3])
+	}
+	return h
+}
+
+// Key carries what a hash algorithm needs from a request.
+type Key struct {
+	Hash uint32
+	// Valid is false when the request lacks what the algorithm hashes
+	// (no such header or parameter): HAProxy then falls back to round
+	// robin over the map.
+	Valid bool
+}
+
+func (s *Server) hasSlot() bool { return s.Maxconn == 0 || s.cur < s.Maxconn }
+
+// group returns the servers that take traffic now: the usable active
+// ones, else the first usable backup (all of them with allbackups).
+func (b *Backend) groupLocked() []*Server {
+	b.act = b.act[:0]
+	for _, s := range b.Servers {
+		if s.usable() && !s.Backup {
+			b.act = append(b.act, s)
+		}
+	}
+	if len(b.act) > 0 {
+		return b.act
+	}
+	for _, s := range b.Servers {
+		if s.usable() && s.Backup {
+			b.act = append(b.act, s)
+			if !b.AllBackups {
+				break
+			}
+		}
+	}
+	return b.act
+}
+
+// rebuildLocked recomputes the balancing state after a change of the
+// usable servers.
+func (b *Backend) rebuildLocked() {
+	grp := b.groupLocked()
+	b.groupKey = b.groupKey[:0]
+	b.groupKey = append(b.groupKey, grp...)
+	for _, s := range grp {
+		s.eweight = s.Weight * weightScale
+	}
+	b.fwrr.reset(grp)
+	b.smap.build(grp)
+	b.dirty = false
+}
+
+func (b *Backend) sameGroupLocked() bool {
+	grp := b.groupLocked()
+	if len(grp) != len(b.groupKey) {
+		return false
+	}
+	for i, s := range grp {
+		if b.groupKey[i] != s {
+			return false
+		}
+	}
+	return true
+}
+
+// pickLocked chooses a server with a free slot for the algorithm; it
+// returns nil when every usable server is full. anyUsable says whether
+// some server could take traffic at all.
+func (b *Backend) pickLocked(k Key) (*Server, bool) {
+	if b.dirty || !b.sameGroupLocked() {
+		b.rebuildLocked()
+	}
+	grp := b.groupKey
+	if len(grp) == 0 {
+		return nil, false
+	}
+	switch b.Algo {
+	case RoundRobin:
+		return b.fwrr.pick(), true
+	case StaticRR:
+		return b.smap.rr(), true
+	case First:
+		for _, s := range grp {
+			if s.hasSlot() {
+				return s, true
+			}
+		}
+		return nil, true
+	case LeastConn:
+		var best *Server
+		for _, s := range grp {
+			if !s.hasSlot() {
+				continue
+			}
+			if best == nil || s.cur*best.Weight < best.cur*s.Weight ||
+				s.cur*best.Weight == best.cur*s.Weight && s.lcSeq < best.lcSeq {
+				best = s
+			}
+		}
+		return best, true
+	case Random:
+		// Two random draws, the less loaded one wins (HAProxy's default
+		// of 2 draws).
+		var best *Server
+		for i := 0; i < 2; i++ {
+			s := weightedRandom(grp)
+			if s != nil && s.hasSlot() && (best == nil || s.cur < best.cur) {
+				best = s
+			}
+		}
+		return best, true
+	default:
+		if !k.Valid || len(grp) == 1 {
+			if len(grp) == 1 {
+				s := grp[0]
+				if s.hasSlot() {
+					return s, true
+				}
+				return nil, true
+			}
+			return b.smap.rr(), true
+		}
+		s := b.smap.hash(k.Hash)
+		if s != nil && !s.hasSlot() {
+			return nil, true
+		}
+		return s, true
+	}
+}
+
+func weightedRandom(grp []*Server) *Server {
+	tot := 0
+	for _, s := range grp {
+		tot += s.Weight
+	}
+	if tot == 0 {
+		return nil
+	}
+	n := rand.IntN(tot)
+	for _, s := range grp {
+		if n < s.Weight {
+			return s
+		}
+		n -= s.Weight
+	}
+	return nil
+}

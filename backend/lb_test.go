@@ -1,0 +1,111 @@
+package backend
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func sequence(t *testing.T, b *Backend, n int, k func(i int) Key) string {
+	t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		key := Key{}
+		if k != nil {
+			key = k(i)
+		}
+		s, err := b.AcquireKey(context.Background(), 0, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s.Name)
+		b.Release(s)
+	}
+	return strings.Join(out, "")
+}
+
+// The orders below are HAProxy 2.6's, observed on the same weights.
+func TestRoundRobinOrderMatchesHAProxy(t *testing.T) {
+	b := New("be", servers(3, 2, 1))
+	if got := sequence(t, b, 12, nil); got != "abacababacab" {
+		t.Errorf("weights 3,2,1: %s", got)
+	}
+	b = New("be", servers(1, 1))
+	if got := sequence(t, b, 6, nil); got != "ababab" {
+		t.Errorf("weights 1,1: %s", got)
+	}
+}
+
+func TestStaticRRAndFirst(t *testing.T) {
+	b := New("be", servers(3, 2, 1))
+	b.Algo = StaticRR
+	// lb_map.c's map for 3,2,1 is a a b a b c.
+	if got := sequence(t, b, 12, nil); got != "aababcaababc" {
+		t.Errorf("static-rr 3,2,1: %s", got)
+	}
+	srv := servers(1, 1, 1)
+	srv[0].Maxconn, srv[1].Maxconn = 1, 1
+	b = New("be", srv)
+	b.Algo = First
+	s1, _ := b.Acquire(context.Background(), 0)
+	s2, _ := b.Acquire(context.Background(), 0)
+	s3, _ := b.Acquire(context.Background(), 0)
+	if s1.Name+s2.Name+s3.Name != "abc" {
+		t.Errorf("first: %s%s%s", s1.Name, s2.Name, s3.Name)
+	}
+}
+
+func TestHashAlgorithmsAreSticky(t *testing.T) {
+	b := New("be", servers(1, 1, 1))
+	b.Algo = URI
+	for _, uri := range []string{"/a", "/b/c", "/img/logo.png"} {
+		k := Key{Hash: SDBM([]byte(uri)), Valid: true}
+		first := sequence(t, b, 1, func(int) Key { return k })
+		if again := sequence(t, b, 5, func(int) Key { return k }); again != strings.Repeat(first, 5) {
+			t.Errorf("%s moved: %s then %s", uri, first, again)
+		}
+	}
+	// Without a key, hashing falls back to round robin over the map.
+	if got := sequence(t, b, 3, nil); got != "abc" && got != "bca" && got != "cab" {
+		t.Errorf("fallback: %s", got)
+	}
+	if h := SourceHash(netip.MustParseAddr("127.0.0.1")); h != 0x7f000001 {
+		t.Errorf("source hash %x", h)
+	}
+	if h := SDBM([]byte("/")); h != '/' {
+		t.Errorf("sdbm %d", h)
+	}
+}
+
+func TestBackupServers(t *testing.T) {
+	srv := servers(1, 1, 1)
+	srv[1].Backup, srv[2].Backup = true, true
+	b := New("be", srv)
+	if got := sequence(t, b, 3, nil); got != "aaa" {
+		t.Errorf("active: %s", got)
+	}
+	srv[0].SetState(Down)
+	if got := sequence(t, b, 3, nil); got != "bbb" {
+		t.Errorf("first backup only: %s", got)
+	}
+	b.AllBackups = true
+	b.dirty = true
+	if got := sequence(t, b, 4, nil); got != "bcbc" {
+		t.Errorf("allbackups: %s", got)
+	}
+}
+
+func TestLeastConn(t *testing.T) {
+	b := New("be", servers(1, 1))
+	b.Algo = LeastConn
+	s1, _ := b.Acquire(context.Background(), 0)
+	s2, _ := b.Acquire(context.Background(), 0)
+	if s1 == s2 {
+		t.Fatalf("leastconn gave %s twice", s1.Name)
+	}
+	b.Release(s1)
+	if s3, _ := b.Acquire(context.Background(), 0); s3 != s1 {
+		t.Errorf("leastconn chose %s, want the idle %s", s3.Name, s1.Name)
+	}
+}

@@ -1,0 +1,202 @@
+package runtime_test
+
+import (
+	"bufio"
+
+	"fmt"
+	"github.com/gorilla/websocket"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+const balanceCfg = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind %[1]s
+    use_backend be_%%[req.hdr(x-algo)]
+backend be_rr
+    balance roundrobin
+    server a %[2]s weight 3
+    server b %[3]s weight 2
+    server c %[4]s weight 1
+backend be_static
+    balance static-rr
+    server a %[2]s weight 3
+    server b %[3]s weight 2
+    server c %[4]s weight 1
+backend be_first
+    balance first
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_source
+    balance source
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_uri
+    balance uri
+    server a %[2]s
+    server b %[3]s weight 2
+    server c %[4]s
+backend be_uriwhole
+    balance uri whole depth 2
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_hdr
+    balance hdr(X-User)
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_param
+    balance url_param uid
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_backup
+    server a %[5]s check inter 100ms
+    server b %[3]s backup
+    server c %[4]s backup
+`
+
+type lbReq struct {
+	algo, path, hdr string
+	src             int // last byte of the 127.0.0.x source address, 0 for default
+}
+
+func lbRequests() []lbReq {
+	var out []lbReq
+	for i := 0; i < 12; i++ {
+		out = append(out, lbReq{algo: "rr", path: "/"}, lbReq{algo: "static", path: "/"})
+	}
+	for i := 0; i < 4; i++ {
+		out = append(out, lbReq{algo: "first", path: "/"}, lbReq{algo: "backup", path: "/"})
+	}
+	for i := 1; i <= 12; i++ {
+		out = append(out, lbReq{algo: "source", path: "/", src: i})
+	}
+	for _, p := range []string{"/", "/a", "/b", "/img/logo.png", "/api/v1/users?id=3", "/api/v1/users?id=4", "/static/app.js", "/x/y/z", "/%C3%A9t%C3%A9", "/\xc3\xa9"} {
+		out = append(out, lbReq{algo: "uri", path: p}, lbReq{algo: "uriwhole", path: p})
+	}
+	for _, u := range []string{"alice", "bob", "carol", "dave", "eve", "mallory, trent", ""} {
+		out = append(out, lbReq{algo: "hdr", path: "/", hdr: u})
+	}
+	for _, q := range []string{"/?uid=1", "/?uid=2", "/?x=1&uid=42", "/?uid=abc&y=2", "/?nouid=1", "/p?uid="} {
+		out = append(out, lbReq{algo: "param", path: q})
+	}
+	return out
+}
+
+func lbSend(t *testing.T, addr string, r lbReq) string {
+	t.Helper()
+	d := net.Dialer{Timeout: time.Second}
+	if r.src > 0 {
+		d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(r.src))}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	h := ""
+	if r.hdr != "" {
+		h = "X-User: " + r.hdr + "\r\n"
+	}
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: a\r\nX-Algo: %s\r\n%s\r\n", r.path, r.algo, h)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("%v: %v", r, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	return resp.Header.Get("X-Server")
+}
+
+// TestDifferentialServerChoice sends the same sequence of requests to
+// HAProxy 2.6 and to gohap and compares which server answered each.
+func TestDifferentialServerChoice(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(start func(cfg, fe string)) []string {
+		a, b, c := startEcho(t, "a"), startEcho(t, "b"), startEcho(t, "c")
+		fe := freePort(t)
+		start(fmtCfg(balanceCfg, fe, a.Addr(), b.Addr(), c.Addr(), freePort(t)), fe)
+		// Let the first health check mark the backup backend's active
+		// server down.
+		time.Sleep(600 * time.Millisecond)
+		var got []string
+		for _, r := range lbRequests() {
+			got = append(got, lbSend(t, fe, r))
+		}
+		return got
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	reqs := lbRequests()
+	perAlgo := map[string][2]int{}
+	for i, r := range reqs {
+		n := perAlgo[r.algo]
+		n[1]++
+		if want[i] == got[i] {
+			n[0]++
+		} else {
+			t.Errorf("%s %q (src %d, hdr %q): haproxy chose %s, gohap %s", r.algo, r.path, r.src, r.hdr, want[i], got[i])
+		}
+		perAlgo[r.algo] = n
+	}
+	var sum []string
+	for _, a := range []string{"rr", "static", "first", "backup", "source", "uri", "uriwhole", "hdr", "param"} {
+		n := perAlgo[a]
+		sum = append(sum, fmt.Sprintf("%s %d/%d", a, n[0], n[1]))
+	}
+	t.Logf("server choice identical to HAProxy: %s", strings.Join(sum, ", "))
+}
+
+// Long WebSocket sessions hold their server slot: leastconn spreads them
+// evenly and sends new ones where tunnels have ended.
+func TestLeastConnWithWebSockets(t *testing.T) {
+	a, b := startEcho(t, "a"), startEcho(t, "b")
+	fe := freePort(t)
+	startGohap(t, fmtCfg(baseDefaults+" timeout tunnel 30s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n balance leastconn\n server a %s\n server b %s\n", fe, a.Addr(), b.Addr()), nil)
+	open := func() (*websocket.Conn, string) {
+		d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+		c, resp, err := d.Dial("ws://"+fe+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, resp.Header.Get("X-Server")
+	}
+	var onA []*websocket.Conn
+	count := map[string]int{}
+	for i := 0; i < 10; i++ {
+		c, srv := open()
+		count[srv]++
+		if srv == "a" {
+			onA = append(onA, c)
+		}
+	}
+	if count["a"] != 5 || count["b"] != 5 {
+		t.Fatalf("10 tunnels: %v", count)
+	}
+	for _, c := range onA[:3] {
+		c.Close()
+	}
+	// The tunnels end when the proxy sees the close.
+	time.Sleep(200 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		if _, srv := open(); srv != "a" {
+			t.Errorf("new tunnel %d went to %s while a had fewer", i, srv)
+		}
+	}
+}
