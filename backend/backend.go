@@ -250,3 +250,37 @@ func (s *Server) setState(to State, reason string) {
 
 // SetState forces a server state (used when DNS fails at start).
 func (s *Server) SetState(to State) { s.state.Store(int32(to)) }
+
+// ServerStatus is a read-only view of one server for operators.
+type ServerStatus struct {
+	Name string
+	// State is UP, DOWN, MAINT or DRAIN (up with weight 0).
+	State    string
+	Backup   bool
+	Weight   int
+	Sessions int
+	Total    int64
+}
+
+// Status is a read-only view of a backend.
+type Status struct {
+	Name    string
+	Queue   int
+	Servers []ServerStatus
+}
+
+// Snapshot returns the current state of the backend and its servers.
+func (b *Backend) Snapshot() Status {
+	st := Status{Name: b.Name, Queue: b.QueueLen()}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.Servers {
+		state := s.State().String()
+		if state == "UP" && s.Weight == 0 {
+			state = "DRAIN"
+		}
+		st.Servers = append(st.Servers, ServerStatus{Name: s.Name, State: state, Backup: s.Backup,
+			Weight: s.Weight, Sessions: s.cur, Total: s.total.Load()})
+	}
+	return st
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -13,11 +15,27 @@ import (
 type Check struct {
 	Enabled bool
 	Inter   time.Duration
-	Rise    int
-	Fall    int
+	// FastInter is used while the server is changing state, DownInter
+	// while it is down; zero means Inter.
+	FastInter, DownInter time.Duration
+	Rise                 int
+	Fall                 int
 	// Timeout bounds one check; zero uses Inter.
 	Timeout time.Duration
 	Addr    string
+	// HTTP, when set, makes this an HTTP check (option httpchk).
+	HTTP *HTTPCheck
+}
+
+// HTTPCheck is an "option httpchk" request with its "http-check expect"
+// rule.
+type HTTPCheck struct {
+	// Request is the raw request sent on the connection.
+	Request []byte
+	// Expect decides whether a response passes; nil accepts 2xx and 3xx.
+	Expect func(status int, body []byte) bool
+	// NeedsBody is set when Expect looks at the body.
+	NeedsBody bool
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -54,7 +72,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 			if health < c.Rise+c.Fall-1 {
 				health++
 				if health == c.Rise && s.State() == Down {
-					s.setState(Up, "Layer4 check passed, check duration: "+ms(dur)+".")
+					s.setState(Up, reason+", check duration: "+ms(dur)+".")
 				}
 			}
 		} else if health > c.Rise {
@@ -65,8 +83,20 @@ func (s *Server) checkLoop(ctx context.Context) {
 				s.setState(Down, reason+", check duration: "+ms(dur)+".")
 			}
 		}
-		t.Reset(c.Inter)
+		t.Reset(c.interval(health, s.State()))
 	}
+}
+
+// interval is the delay before the next check, as HAProxy chooses it.
+func (c *Check) interval(health int, st State) time.Duration {
+	switch {
+	case st == Down && health == 0 && c.DownInter > 0:
+		return c.DownInter
+	case health > 0 && health < c.Rise+c.Fall-1 && c.FastInter > 0:
+		// Between fully up and down, a transition is in progress.
+		return c.FastInter
+	}
+	return c.Inter
 }
 
 func ms(d time.Duration) string {
@@ -110,6 +140,88 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 			return `Layer4 connection problem, info: "General socket error"`, false
 		}
 	}
-	conn.Close()
-	return "", true
+	defer conn.Close()
+	if s.Check.HTTP == nil {
+		return "Layer4 check passed", true
+	}
+	return s.Check.HTTP.run(conn, time.Now().Add(timeout))
+}
+
+// run sends the check request and judges the response.
+func (h *HTTPCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
+	conn.SetDeadline(deadline)
+	if _, err := conn.Write(h.Request); err != nil {
+		return `Layer7 connection problem, info: "Connection reset by peer"`, false
+	}
+	buf := make([]byte, 16384)
+	n, headEnd, want := 0, -1, -1
+	for n < len(buf) {
+		k, err := conn.Read(buf[n:])
+		n += k
+		if headEnd < 0 {
+			if i := strings.Index(string(buf[:n]), "\r\n\r\n"); i >= 0 {
+				headEnd = i + 4
+				head := strings.ToLower(string(buf[:headEnd]))
+				if j := strings.Index(head, "\r\ncontent-length:"); j >= 0 {
+					v := strings.TrimSpace(head[j+17 : j+17+strings.Index(head[j+17:], "\r\n")])
+					if cl, err := strconv.Atoi(v); err == nil {
+						want = headEnd + cl
+					}
+				}
+				if h.Expect == nil || !h.NeedsBody {
+					break
+				}
+			}
+		}
+		if want >= 0 && n >= want || err != nil {
+			break
+		}
+	}
+	b := buf[:n]
+	if n == 0 {
+		return "Layer7 timeout", false
+	}
+	if len(b) < 12 || string(b[:5]) != "HTTP/" {
+		return `Layer7 invalid response, info: "non-HTTP response"`, false
+	}
+	status := 0
+	for _, c := range b[9:12] {
+		if c < '0' || c > '9' {
+			return `Layer7 invalid response, info: "non-HTTP response"`, false
+		}
+		status = status*10 + int(c-'0')
+	}
+	var body []byte
+	if headEnd >= 0 {
+		body = b[headEnd:]
+	}
+	line := string(b)
+	if i := indexCRLF(line); i >= 0 {
+		line = line[9:i]
+	}
+	ok := status >= 200 && status < 400
+	if h.Expect != nil {
+		ok = h.Expect(status, body)
+	}
+	info := `code: ` + itoa(status) + `, info: "` + reasonOf(line) + `"`
+	if !ok {
+		return "Layer7 wrong status, " + info, false
+	}
+	return "Layer7 check passed, " + info, true
+}
+
+func indexCRLF(s string) int {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\r' && s[i+1] == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+func reasonOf(statusLine string) string {
+	if len(statusLine) > 4 {
+		return statusLine[4:]
+	}
+	return ""
 }

@@ -109,3 +109,20 @@ func TestLeastConn(t *testing.T) {
 		t.Errorf("leastconn chose %s, want the idle %s", s3.Name, s1.Name)
 	}
 }
+
+func TestSnapshot(t *testing.T) {
+	srv := servers(1, 0, 1)
+	srv[2].Backup = true
+	b := New("be", srv)
+	s, _ := b.Acquire(context.Background(), 0)
+	srv[2].SetState(Down)
+	st := b.Snapshot()
+	got := ""
+	for _, x := range st.Servers {
+		got += x.Name + "=" + x.State + "/" + string(rune('0'+x.Sessions)) + " "
+	}
+	if got != "a=UP/1 b=DRAIN/0 c=DOWN/0 " || st.Name != "be" || st.Queue != 0 {
+		t.Errorf("snapshot %q %+v", got, st)
+	}
+	b.Release(s)
+}

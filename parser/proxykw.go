@@ -59,7 +59,7 @@ var proxyKeywords = map[string]keyword{
 	"errorfile":                   {support: Supported, handle: kwErrorfile},
 	"errorfiles":                  {support: Unsupported},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
-	"http-check":                  {caps: CapBE, support: Unsupported},
+	"http-check":                  {caps: CapBE, support: Supported},
 	"tcp-check":                   {caps: CapBE, support: Unsupported, handle: kwTCPCheck},
 	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
 	"tcp-response":                {caps: CapBE, support: Unsupported},

@@ -9,8 +9,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 const balanceCfg = `
@@ -197,6 +201,73 @@ func TestLeastConnWithWebSockets(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		if _, srv := open(); srv != "a" {
 			t.Errorf("new tunnel %d went to %s while a had fewer", i, srv)
+		}
+	}
+}
+
+// option httpchk with http-check expect: a server whose check answers 503
+// is taken out, and comes back once its check passes again.
+func TestHTTPCheck(t *testing.T) {
+	a, b := startEcho(t, "a"), startEcho(t, "b")
+	var healthy atomic.Bool
+	checkAddr := serveRaw(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		c.Read(buf)
+		if healthy.Load() {
+			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+		} else {
+			io.WriteString(c, "HTTP/1.0 503 Service Unavailable\r\nContent-Length: 4\r\n\r\ndown")
+		}
+	})
+	_, checkPort, _ := net.SplitHostPort(checkAddr)
+	fe := freePort(t)
+	core, logs := observer.New(zap.InfoLevel)
+	startGohapLog(t, fmtCfg(baseDefaults+`frontend fe
+ bind %s
+ default_backend be
+backend be
+ option httpchk GET /health
+ http-check expect status 200
+ server a %s check inter 50ms
+ server b %s check inter 50ms fastinter 20ms downinter 100ms rise 2 fall 1 port %s
+`, fe, a.Addr(), b.Addr(), checkPort), nil, zap.New(core))
+	waitFor := func(what string, cond func() bool) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	allOn := func(name string) func() bool {
+		return func() bool {
+			for i := 0; i < 4; i++ {
+				if _, srv, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); srv != name {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	waitFor("b to be marked down", allOn("a"))
+	healthy.Store(true)
+	waitFor("b to come back", func() bool {
+		_, s1, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		_, s2, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		return s1 == "b" || s2 == "b"
+	})
+	var all []string
+	for _, e := range logs.All() {
+		all = append(all, e.Message)
+	}
+	text := strings.Join(all, "\n")
+	for _, want := range []string{
+		`Server be/b is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: `,
+		`Server be/b is UP, reason: Layer7 check passed, code: 200, info: "OK", check duration: `,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("log lacks %q:\n%s", want, text)
 		}
 	}
 }

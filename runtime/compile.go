@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,7 +134,7 @@ func (e *CompileError) Error() string {
 
 // Options the runtime implements; any other option set to true is refused.
 var runtimeOptions = map[string]bool{
-	"forwardfor": true, "originalto": true, "allbackups": true, "http-keep-alive": true,
+	"forwardfor": true, "originalto": true, "allbackups": true, "httpchk": true, "http-keep-alive": true,
 	"http-server-close": true, "httpclose": true, "redispatch": true,
 	// Logging and socket tuning do not change what is proxied.
 	"httplog": true, "tcplog": true, "httpslog": true, "dontlognull": true,
@@ -445,6 +446,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 			fail(d.Pos, "'hash-type %s' is not supported by the gohap runtime yet (only 'map-based' with the default sdbm function).", strings.Join(d.Args, " "))
 		}
 	}
+	httpChk := compileHTTPCheck(cfg, p, fail)
 	var servers []*backend.Server
 	for _, s := range p.Servers {
 		srv := &backend.Server{Name: s.Name, Weight: 1,
@@ -452,7 +454,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		all := append(append([]string{}, p.DefaultServer...), s.Options...)
 		disabled := false
 		initNone := false
-		port := ""
+		port, checkHost := "", ""
 		for i := 0; i < len(all); i++ {
 			o := all[i]
 			takesArg, ok := serverOptions[o]
@@ -486,6 +488,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 				disabled = false
 			case "inter":
 				srv.Check.Inter, err = parseTime(v)
+			case "fastinter":
+				srv.Check.FastInter, err = parseTime(v)
+			case "downinter":
+				srv.Check.DownInter, err = parseTime(v)
+			case "addr":
+				checkHost = v
 			case "rise":
 				srv.Check.Rise, err = strconv.Atoi(v)
 			case "fall":
@@ -514,10 +522,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 			disabled = true
 		}
 		srv.Addr = addr
-		if port != "" && addr != "" {
-			h, _, _ := net.SplitHostPort(addr)
-			srv.Check.Addr = net.JoinHostPort(h, port)
+		if (port != "" || checkHost != "") && addr != "" {
+			h, p, _ := net.SplitHostPort(addr)
+			if port != "" {
+				p = port
+			}
+			if checkHost != "" {
+				h = checkHost
+			}
+			srv.Check.Addr = net.JoinHostPort(h, p)
 		}
+		srv.Check.HTTP = httpChk
 		if disabled {
 			srv.SetState(backend.Maint)
 		}
@@ -673,4 +688,93 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 		return backend.Hdr, nil
 	}
 	return unsupported()
+}
+
+// compileHTTPCheck builds the request of "option httpchk" and the rule of
+// "http-check expect"; nil when the backend does TCP checks.
+func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
+	if !p.Options["httpchk"] {
+		return nil
+	}
+	pos := p.OptionPos["httpchk"]
+	method, uri, version := "OPTIONS", "/", "HTTP/1.0"
+	for _, d := range cfg.Directives {
+		if d.Pos != pos || d.Keyword != "option" || len(d.Args) == 0 || d.Args[0] != "httpchk" {
+			continue
+		}
+		switch a := d.Args[1:]; len(a) {
+		case 0:
+		case 1:
+			uri = a[0]
+		case 2:
+			method, uri = a[0], a[1]
+		default:
+			method, uri, version = a[0], a[1], a[2]
+		}
+	}
+	req := method + " " + uri + " " + version + "\r\n"
+	if !strings.Contains(version, "\n") && strings.HasPrefix(version, "HTTP/1.1") {
+		req += "Connection: close\r\n"
+	}
+	hc := &backend.HTTPCheck{Request: []byte(req + "\r\n")}
+	for _, d := range cfg.Directives {
+		if d.Keyword != "http-check" || !(d.Name == p.Name || d.Section == "defaults") {
+			continue
+		}
+		if len(d.Args) == 0 || d.Args[0] != "expect" {
+			fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(d.Args, " "))
+			continue
+		}
+		a := d.Args[1:]
+		neg := len(a) > 0 && a[0] == "!"
+		if neg {
+			a = a[1:]
+		}
+		if len(a) != 2 {
+			fail(d.Pos, "'http-check expect %s' is not supported by the gohap runtime yet.", strings.Join(d.Args[1:], " "))
+			continue
+		}
+		var match func(status int, body []byte) bool
+		switch a[0] {
+		case "status":
+			codes := map[int]bool{}
+			for _, c := range strings.Split(a[1], ",") {
+				n, err := strconv.Atoi(c)
+				if err != nil {
+					fail(d.Pos, "'http-check expect status %s': only lists of codes are supported by the gohap runtime yet.", a[1])
+					break
+				}
+				codes[n] = true
+			}
+			match = func(status int, _ []byte) bool { return codes[status] }
+		case "rstatus":
+			re, err := regexp.Compile(a[1])
+			if err != nil {
+				fail(d.Pos, "'http-check expect rstatus': %v", err)
+				continue
+			}
+			match = func(status int, _ []byte) bool { return re.MatchString(strconv.Itoa(status)) }
+		case "string":
+			str := a[1]
+			match = func(_ int, body []byte) bool { return strings.Contains(string(body), str) }
+			hc.NeedsBody = true
+		case "rstring":
+			re, err := regexp.Compile(a[1])
+			if err != nil {
+				fail(d.Pos, "'http-check expect rstring': %v", err)
+				continue
+			}
+			match = func(_ int, body []byte) bool { return re.Match(body) }
+			hc.NeedsBody = true
+		default:
+			fail(d.Pos, "'http-check expect %s' is not supported by the gohap runtime yet.", a[0])
+			continue
+		}
+		if neg {
+			m := match
+			match = func(status int, body []byte) bool { return !m(status, body) }
+		}
+		hc.Expect = match
+	}
+	return hc
 }

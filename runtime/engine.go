@@ -284,3 +284,13 @@ func addrPort(a net.Addr) netip.AddrPort {
 	ap, _ := netip.ParseAddrPort(strings.TrimSpace(a.String()))
 	return ap
 }
+
+// Snapshot returns the state of every backend and server, in
+// configuration order.
+func (e *Engine) Snapshot() []backend.Status {
+	out := make([]backend.Status, 0, len(e.g.Backends))
+	for _, be := range e.g.Backends {
+		out = append(out, be.LB.Snapshot())
+	}
+	return out
+}

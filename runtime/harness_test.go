@@ -195,3 +195,27 @@ func get(t testing.TB, addr, raw string) (int, string, string) {
 func fmtCfg(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 func startEchoAt(name, addr string) (*echo.Server, error) { return echo.Start(name, addr) }
+
+// serveRaw runs handle on every connection accepted on a loopback port
+// until the test ends; it returns the address.
+func serveRaw(t testing.TB, handle func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
