@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of gohap and HAProxy 2.6 on the same machine, in
+# the same run: they alternate repetition by repetition, and the report
+# gives medians and the median of the per-repetition ratios gohap/HAProxy.
+#
+# The proxy under test is pinned alone to one core (PROXY_CPU); the load
+# generator and the upstream share the other (LOAD_CPU), so that neither
+# steals cycles from the proxy and its CPU time is its own.
+#
+# Environment: REPS (5), DUR seconds per load run (3), TUNNELS (9000),
+# PROXY_CPU (0), LOAD_CPU (1), HAPROXY_BIN, SKIP_CHECK=1 to skip the
+# configuration-check timing. Needs wrk; strace for syscall counts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-5}
+DUR=${DUR:-3}
+TUNNELS=${TUNNELS:-9000}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
+[ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/gohap" ./cmd/gohap
+go build -o "$tmp/upstream" ./bench/upstream
+go build -o "$tmp/wshold" ./bench/wshold
+
+export BENCH_BIND=127.0.0.1:18900 BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902
+taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" &
+pids+=($!)
+
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on $1" >&2
+  return 1
+}
+wait_port "$BENCH_HTTP"
+
+start_proxy() { # name -> sets PID
+  case $1 in
+    haproxy) taskset -c "$PROXY_CPU" "$HAP" -db -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
+    gohap) taskset -c "$PROXY_CPU" "$tmp/gohap" run -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
+  esac
+  PID=$!
+  pids+=("$PID")
+  wait_port "$BENCH_BIND"
+}
+stop_proxy() {
+  kill "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/18900") 2>/dev/null || return 0; sleep 0.05; done
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hz=$(getconf CLK_TCK)
+
+# wrk_run CONNS [extra wrk args] -> "reqs req/s p50_us p99_us"
+wrk_run() {
+  local c=$1; shift
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$c" -d"${DUR}s" --latency "$@" "http://$BENCH_BIND/api/items?id=42" >"$tmp/wrk.out" 2>&1
+  awk '
+    function us(v) { if (v ~ /us$/) return v+0; if (v ~ /ms$/) return (v+0)*1000; if (v ~ /s$/) return (v+0)*1000000; return v }
+    /requests in/ { reqs = $1 }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = us($2) }
+    $1 == "99%" { p99 = us($2) }
+    END { printf "%d %.0f %.0f %.0f\n", reqs, rps, p50, p99 }' "$tmp/wrk.out"
+}
+
+declare -A M # M[metric,proxy,rep]
+metrics=(ka64_rps ka256_rps close_rps p50_us p99_us cpu_ms_100k syscalls_req rss_kib_tunnel)
+
+for ((r = 1; r <= REPS; r++)); do
+  for p in haproxy gohap; do
+    start_proxy "$p"
+    wrk_run 64 >/dev/null # warm-up
+    t0=$(cpu_ticks "$PID")
+    read -r reqs rps p50 p99 < <(wrk_run 64)
+    t1=$(cpu_ticks "$PID")
+    M[ka64_rps,$p,$r]=$rps; M[p50_us,$p,$r]=$p50; M[p99_us,$p,$r]=$p99
+    M[cpu_ms_100k,$p,$r]=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1000 / n * 100000 }')
+    read -r _ rps _ _ < <(wrk_run 256)
+    M[ka256_rps,$p,$r]=$rps
+    read -r _ rps _ _ < <(wrk_run 64 -H "Connection: close")
+    M[close_rps,$p,$r]=$rps
+    if command -v strace >/dev/null; then
+      targs=()
+      for t in /proc/"$PID"/task/*; do targs+=(-p "${t##*/}"); done
+      strace -f -c -o "$tmp/strace.out" "${targs[@]}" 2>/dev/null &
+      spid=$!
+      sleep 0.5
+      read -r reqs _ _ _ < <(wrk_run 64)
+      kill -INT "$spid" 2>/dev/null || true
+      wait "$spid" 2>/dev/null || true
+      calls=$(awk '$NF == "total" { print $4 }' "$tmp/strace.out")
+      M[syscalls_req,$p,$r]=$(awk -v c="${calls:-0}" -v n="$reqs" 'BEGIN { printf "%.2f", (n > 0 ? c / n : 0) }')
+    fi
+    # Idle WebSocket tunnels: RSS growth per tunnel once all are open.
+    sleep 0.5
+    before=$(rss_kib "$PID")
+    taskset -c "$LOAD_CPU" "$tmp/wshold" -addr "$BENCH_BIND" -n "$TUNNELS" >"$tmp/wshold.out" 2>&1 &
+    hold=$!
+    pids+=("$hold")
+    for _ in $(seq 1 1200); do grep -q ready "$tmp/wshold.out" 2>/dev/null && break; sleep 0.1; done
+    sleep 1
+    after=$(rss_kib "$PID")
+    opened=$(awk '/ready/ {print $2}' "$tmp/wshold.out")
+    M[rss_kib_tunnel,$p,$r]=$(awk -v a="$after" -v b="$before" -v n="${opened:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n : 0) }')
+    kill "$hold" 2>/dev/null || true
+    wait "$hold" 2>/dev/null || true
+    stop_proxy
+  done
+  echo "repetition $r/$REPS done" >&2
+done
+
+median() { sort -g | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print 0 }'; }
+printf '%-16s %12s %12s %10s   %s\n' metric haproxy gohap ratio "per-repetition ratios"
+for m in "${metrics[@]}"; do
+  h=(); g=(); q=()
+  for ((r = 1; r <= REPS; r++)); do
+    hv=${M[$m,haproxy,$r]:-0}; gv=${M[$m,gohap,$r]:-0}
+    h+=("$hv"); g+=("$gv")
+    q+=("$(awk -v g="$gv" -v h="$hv" 'BEGIN { printf "%.2f", (h > 0 ? g / h : 0) }')")
+  done
+  printf '%-16s %12s %12s %10s   %s\n' "$m" "$(printf '%s\n' "${h[@]}" | median)" "$(printf '%s\n' "${g[@]}" | median)" \
+    "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
+done
+if [ "${SKIP_CHECK:-0}" != 1 ]; then
+  HAPROXY_BIN="$HAP" REPS="$REPS" bash cmd/gohap/testdata/bench-check.sh | tail -3
+fi

@@ -1,0 +1,34 @@
+// Command upstream is the benchmark's server side: a fixed-response HTTP
+// server that allocates nothing per request, and an HTTP/WebSocket echo.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gohap/gohap/examples/echo"
+)
+
+func main() {
+	httpAddr := flag.String("http", "127.0.0.1:18901", "fixed-response HTTP address")
+	wsAddr := flag.String("ws", "127.0.0.1:18902", "WebSocket echo address")
+	flag.Parse()
+	ln, err := echo.StartFixed(*httpAddr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "upstream:", err)
+		os.Exit(1)
+	}
+	defer ln.Close()
+	ws, err := echo.Start("ws", *wsAddr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "upstream:", err)
+		os.Exit(1)
+	}
+	defer ws.Close()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+}
