@@ -194,6 +194,9 @@ func (t *tunnel) newPipe(src, dst *net.TCPConn, fromClient bool) *pipe {
 	}
 	pp.readFn = func(fd uintptr) bool {
 		pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
+		for pp.rdErr == syscall.EINTR {
+			pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
+		}
 		if pp.n < 0 {
 			pp.n = 0
 		}
