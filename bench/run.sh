@@ -35,6 +35,12 @@ go build -o "$tmp/upstream" ./bench/upstream
 go build -o "$tmp/wshold" ./bench/wshold
 
 export BENCH_BIND=127.0.0.1:18900 BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902
+for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS"; do
+  if (exec 3<>"/dev/tcp/${a%:*}/${a#*:}") 2>/dev/null; then
+    echo "$a is already in use: stop what listens there first" >&2
+    exit 1
+  fi
+done
 taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" &
 pids+=($!)
 
@@ -56,6 +62,7 @@ start_proxy() { # name -> sets PID
   PID=$!
   pids+=("$PID")
   wait_port "$BENCH_BIND"
+  kill -0 "$PID" 2>/dev/null || { cat "$tmp/$1.log" >&2; exit 1; }
 }
 stop_proxy() {
   kill "$PID" 2>/dev/null || true
