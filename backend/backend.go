@@ -120,18 +120,34 @@ func (b *Backend) Acquire(ctx context.Context, queueTimeout time.Duration) (*Ser
 	return b.AcquireKey(ctx, queueTimeout, Key{})
 }
 
+// AcquireServer takes a slot on s, the server a persistence cookie points
+// at, when it is up and has one; otherwise it balances as Acquire does.
+func (b *Backend) AcquireServer(ctx context.Context, queueTimeout time.Duration, s *Server, k Key) (*Server, error) {
+	b.mu.Lock()
+	if s.usable() && s.hasSlot() {
+		return b.takeUnlock(s), nil
+	}
+	b.mu.Unlock()
+	return b.AcquireKey(ctx, queueTimeout, k)
+}
+
+// takeUnlock gives a slot of s to the caller and releases b.mu.
+func (b *Backend) takeUnlock(s *Server) *Server {
+	s.cur++
+	b.lcCounter++
+	s.lcSeq = b.lcCounter
+	b.mu.Unlock()
+	s.total.Add(1)
+	return s
+}
+
 // AcquireKey is Acquire for the hash algorithms: k carries the request's
 // hash.
 func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k Key) (*Server, error) {
 	b.mu.Lock()
 	s, anyUsable := b.pickLocked(k)
 	if s != nil {
-		s.cur++
-		b.lcCounter++
-		s.lcSeq = b.lcCounter
-		b.mu.Unlock()
-		s.total.Add(1)
-		return s, nil
+		return b.takeUnlock(s), nil
 	}
 	if !anyUsable {
 		b.mu.Unlock()

@@ -25,7 +25,7 @@ var proxyKeywords = map[string]keyword{
 	"disabled":                    {support: Unsupported},
 	"enabled":                     {support: Harmless},
 	"acl":                         {noDefaults: true, support: Supported, handle: kwACL},
-	"cookie":                      {caps: CapBE, support: Unsupported},
+	"cookie":                      {caps: CapBE, support: Supported},
 	"email-alert":                 {support: Harmless},
 	"persist":                     {caps: CapBE, support: Unsupported},
 	"load-server-state-from-file": {caps: CapBE, support: Harmless},

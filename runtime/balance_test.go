@@ -271,3 +271,75 @@ backend be
 		}
 	}
 }
+
+const cookieCfgText = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind %[1]s
+    use_backend be_ins if { path_beg /ins }
+    use_backend be_ind if { path_beg /ind }
+    use_backend be_pre if { path_beg /pre }
+    use_backend be_rew if { path_beg /rew }
+backend be_ins
+    cookie SRV insert nocache httponly domain .example.com
+    server a %[2]s cookie c1
+    server b %[3]s cookie c2
+backend be_ind
+    cookie SRV insert indirect secure
+    server a %[2]s cookie c1
+    server b %[3]s cookie c2
+backend be_pre
+    cookie JSESSIONID prefix
+    server a %[2]s cookie c1
+    server b %[3]s cookie c2
+backend be_rew
+    cookie SRV rewrite
+    server a %[2]s cookie c1
+    server b %[3]s cookie c2
+`
+
+// TestDifferentialCookiePersistence compares cookie insertion, rewriting,
+// prefixing and the persistence they give with HAProxy 2.6.
+func TestDifferentialCookiePersistence(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	cases := []diffCase{
+		{"insert-new", 0, req("GET /ins HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"insert-known-b", 0, req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c2; other=1"), []string{"GET"}},
+		{"insert-known-b-again", 0, req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c2"), []string{"GET"}},
+		{"insert-bogus", 0, req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=bogus"), []string{"GET"}},
+		{"insert-server-sets", 0, req("GET /ins/setck HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"indirect-known", 0, req("GET /ind HTTP/1.1", "Host: a", "Cookie: a=1; SRV=c2; b=2"), []string{"GET"}},
+		{"indirect-only", 0, req("GET /ind HTTP/1.1", "Host: a", "Cookie: SRV=c1"), []string{"GET"}},
+		{"indirect-new", 0, req("GET /ind HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"prefix", 0, req("GET /pre/setck HTTP/1.1", "Host: a", "Cookie: JSESSIONID=c2~xyz"), []string{"GET"}},
+		{"prefix-new", 0, req("GET /pre/setck HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"rewrite", 0, req("GET /rew/setck HTTP/1.1", "Host: a", "Cookie: SRV=c2"), []string{"GET"}},
+		{"rewrite-new", 0, req("GET /rew/setck HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"keep-alive-persist", 0, req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c1") + req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c1"), []string{"GET", "GET"}},
+	}
+	run := func(start func(cfg, fe string)) string {
+		a, b := startEcho(t, "a"), startEcho(t, "b")
+		fe := freePort(t)
+		start(fmtCfg(cookieCfgText, fe, a.Addr(), b.Addr()), fe)
+		return fe
+	}
+	ha := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	gh := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	agree := 0
+	for _, c := range cases {
+		want, wc := exchange(t, ha, c.raw, c.methods, 3*time.Second)
+		got, gc := exchange(t, gh, c.raw, c.methods, 3*time.Second)
+		if want != got || wc != gc {
+			t.Errorf("%s:\nhaproxy (closed=%v): %q\ngohap   (closed=%v): %q", c.name, wc, want, gc, got)
+			continue
+		}
+		agree++
+	}
+	t.Logf("cookie persistence: %d/%d exchanges identical to HAProxy", agree, len(cases))
+}

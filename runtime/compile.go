@@ -98,6 +98,7 @@ type Backend struct {
 	uriLen, uriDepth      int
 	hashName              string
 	legacy                *legacyRules
+	cookie                *cookieCfg
 	// streams counts the requests and connections given to a server.
 	streams atomic.Int64
 }
@@ -148,7 +149,7 @@ var runtimeOptions = map[string]bool{
 var serverOptions = map[string]bool{
 	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
 	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
-	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false,
+	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true,
 	"resolvers": true, "id": true,
 }
 
@@ -539,6 +540,11 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		servers = append(servers, srv)
 	}
 	be.LB = backend.New(p.Name, servers)
+	byName := map[string]*backend.Server{}
+	for _, srv := range servers {
+		byName[srv.Name] = srv
+	}
+	be.cookie = compileCookie(cfg, p, byName, fail)
 	be.LB.Algo = algo
 	be.LB.AllBackups = p.Options["allbackups"]
 	return be

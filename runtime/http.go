@@ -34,6 +34,11 @@ type session struct {
 	idleArr   [4]idleConn
 	svBuf     *[]byte
 	be        *Backend // the current request's backend
+	// Cookie persistence of the current request: the backend's settings,
+	// the chosen server's value, whether to insert it in the response.
+	ck       *cookieCfg
+	ckVal    string
+	ckInsert bool
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -605,6 +610,17 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 				continue
 			}
 		}
+		if c := be.cookie; c != nil && (c.mode == ckPrefix || c.mode == ckInsert && c.indirect) && len(name) == 6 && h1.EqualFold(name, "cookie") {
+			mark := len(out)
+			out = append(out, "cookie: "...)
+			var any bool
+			if out, any = c.rewriteRequestCookie(out, h.Value.Of(head)); !any {
+				out = out[:mark]
+				continue
+			}
+			out = append(out, "\r\n"...)
+			continue
+		}
 		out = appendLower(out, name)
 		out = append(out, ": "...)
 		out = append(out, h.Value.Of(head)...)
@@ -635,9 +651,28 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			out = appendConnection(out, h.Value.Of(rhead))
 			continue
 		}
+		if c := s.ck; c != nil && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
+			mark := len(out)
+			out = append(out, "set-cookie: "...)
+			var keep bool
+			if out, keep = c.rewriteSetCookie(out, h.Value.Of(rhead), s.ckVal); !keep {
+				out = out[:mark]
+				continue
+			}
+			out = append(out, "\r\n"...)
+			continue
+		}
 		out = appendLower(out, name)
 		out = append(out, ": "...)
 		out = append(out, h.Value.Of(rhead)...)
+		out = append(out, "\r\n"...)
+	}
+	if s.ckInsert && rsp.Status >= 200 {
+		out = append(out, "set-cookie: "...)
+		out = append(out, s.ck.name...)
+		out = append(out, '=')
+		out = append(out, s.ckVal...)
+		out = append(out, s.ck.attrs...)
 		out = append(out, "\r\n"...)
 	}
 	switch {
@@ -720,6 +755,7 @@ func (s *session) transaction() bool {
 	}
 	s.txn.Buf, s.txn.Req = head, req
 	s.be = nil
+	s.ck = nil
 	if lr := s.fe.legacy; lr != nil && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
@@ -739,9 +775,24 @@ func (s *session) transaction() bool {
 	if be.ConnMode > mode {
 		mode = be.ConnMode
 	}
-	srv, err := be.LB.AcquireKey(context.Background(), be.Queue, s.lbKey(be, head))
+	s.ck, s.ckVal, s.ckInsert = be.cookie, "", false
+	var persisted *backend.Server
+	if be.cookie != nil {
+		persisted = be.cookie.persistTarget(req, head)
+	}
+	var srv *backend.Server
+	var err error
+	if persisted != nil {
+		srv, err = be.LB.AcquireServer(context.Background(), be.Queue, persisted, s.lbKey(be, head))
+	} else {
+		srv, err = be.LB.AcquireKey(context.Background(), be.Queue, s.lbKey(be, head))
+	}
 	if err != nil {
 		return s.errorReply(503, true)
+	}
+	if c := be.cookie; c != nil {
+		s.ckVal = c.bySrv[srv]
+		s.ckInsert = c.mode == ckInsert && s.ckVal != "" && srv != persisted
 	}
 	be.streams.Add(1)
 	// A tunnel keeps the server slot until it ends.

@@ -8,6 +8,7 @@
 //	/sleep/MS    answer after MS milliseconds
 //	/status/N    answer with status N
 //	/redirect    a 302 to http://example.com/target
+//	.../setck    the response sets cookies JSESSIONID and SRV
 //	/untilclose  a body delimited by closing the connection
 //	/close       half a response head, then close
 //	/drop        close without answering
@@ -164,6 +165,9 @@ func (s *Server) serve(c net.Conn) {
 		hdr := fmt.Sprintf("x-server: %s\r\nx-body-len: %d\r\nx-body-crc: %08x\r\n", s.Name, n, sum)
 		if !keep {
 			hdr += "Connection: close\r\n"
+		}
+		if strings.Contains(req.path, "/setck") {
+			hdr += "Set-Cookie: JSESSIONID=abc; Path=/\r\nSet-Cookie: SRV=server-set; Path=/\r\n"
 		}
 		status := "200 OK"
 		body := req.head
