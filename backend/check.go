@@ -25,6 +25,8 @@ type Check struct {
 	Addr    string
 	// HTTP, when set, makes this an HTTP check (option httpchk).
 	HTTP *HTTPCheck
+	// TCP, when set, holds tcp-check steps played after the connect.
+	TCP []TCPStep
 }
 
 // HTTPCheck is an "option httpchk" request with its "http-check expect"
@@ -141,6 +143,9 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 		}
 	}
 	defer conn.Close()
+	if s.Check.TCP != nil {
+		return runTCP(conn, s.Check.TCP, time.Now().Add(timeout))
+	}
 	if s.Check.HTTP == nil {
 		return "Layer4 check passed", true
 	}

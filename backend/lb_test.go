@@ -2,9 +2,13 @@ package backend
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func sequence(t *testing.T, b *Backend, n int, k func(i int) Key) string {
@@ -125,4 +129,66 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("snapshot %q %+v", got, st)
 	}
 	b.Release(s)
+}
+
+// A fake Redis answers PING with +PONG, or with an error when unhealthy.
+func TestRedisStyleTCPCheck(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var healthy atomic.Bool
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64)
+				n, _ := c.Read(buf)
+				if string(buf[:n]) != "PING\r\n" {
+					return
+				}
+				if healthy.Load() {
+					c.Write([]byte("+PONG\r\n"))
+				} else {
+					c.Write([]byte("-LOADING Redis is loading the dataset in memory\r\n"))
+				}
+			}()
+		}
+	}()
+	steps := []TCPStep{{Send: []byte("PING\r\n")}, {Expect: []byte("+PONG")}}
+	srv := &Server{Name: "r", Addr: ln.Addr().String(), Weight: 1,
+		Check: Check{Enabled: true, Inter: 20 * time.Millisecond, Rise: 2, Fall: 1, TCP: steps}}
+	b := New("be", []*Server{srv})
+	var mu sync.Mutex
+	var events []string
+	b.OnState = func(s *Server, from, to State, reason string, up int) {
+		mu.Lock()
+		events = append(events, to.String()+": "+reason)
+		mu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.RunChecks(ctx)
+	wait := func(st State) {
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.State() != st {
+			if time.Now().After(deadline) {
+				t.Fatalf("server never %s; events %v", st, events)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	wait(Down)
+	healthy.Store(true)
+	wait(Up)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) < 2 || !strings.HasPrefix(events[0], "DOWN: TCPCHK did not match content at step 3") || !strings.HasPrefix(events[1], "UP: Layer7 check passed") {
+		t.Errorf("events %q", events)
+	}
 }

@@ -60,7 +60,7 @@ var proxyKeywords = map[string]keyword{
 	"errorfiles":                  {support: Unsupported},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
 	"http-check":                  {caps: CapBE, support: Supported},
-	"tcp-check":                   {caps: CapBE, support: Unsupported, handle: kwTCPCheck},
+	"tcp-check":                   {caps: CapBE, support: Supported, handle: kwTCPCheck},
 	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
 	"tcp-response":                {caps: CapBE, support: Unsupported},
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},

@@ -135,7 +135,8 @@ func (e *CompileError) Error() string {
 
 // Options the runtime implements; any other option set to true is refused.
 var runtimeOptions = map[string]bool{
-	"forwardfor": true, "originalto": true, "allbackups": true, "httpchk": true, "http-keep-alive": true,
+	"forwardfor": true, "originalto": true, "allbackups": true, "httpchk": true,
+	"tcp-check": true, "redis-check": true, "smtpchk": true, "http-keep-alive": true,
 	"http-server-close": true, "httpclose": true, "redispatch": true,
 	// Logging and socket tuning do not change what is proxied.
 	"httplog": true, "tcplog": true, "httpslog": true, "dontlognull": true,
@@ -448,6 +449,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		}
 	}
 	httpChk := compileHTTPCheck(cfg, p, fail)
+	tcpChk := compileTCPCheck(cfg, p, fail)
 	var servers []*backend.Server
 	for _, s := range p.Servers {
 		srv := &backend.Server{Name: s.Name, Weight: 1,
@@ -534,6 +536,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 			srv.Check.Addr = net.JoinHostPort(h, p)
 		}
 		srv.Check.HTTP = httpChk
+		srv.Check.TCP = tcpChk
 		if disabled {
 			srv.SetState(backend.Maint)
 		}
@@ -783,4 +786,96 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 		hc.Expect = match
 	}
 	return hc
+}
+
+// compileTCPCheck builds the steps of "option tcp-check" with its
+// "tcp-check" rules, and of the protocol checks built on them
+// (redis-check, smtpchk).
+func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
+	switch {
+	case p.Options["redis-check"]:
+		return []backend.TCPStep{{Send: []byte("PING\r\n")}, {Expect: []byte("+PONG")}}
+	case p.Options["smtpchk"]:
+		return []backend.TCPStep{{ExpectR: regexp.MustCompile(`^2[0-9][0-9]`)}, {Send: []byte("HELO localhost\r\n")},
+			{ExpectR: regexp.MustCompile(`(^|\n)2[0-9][0-9]`)}}
+	case !p.Options["tcp-check"]:
+		return nil
+	}
+	steps := []backend.TCPStep{}
+	for _, d := range cfg.Directives {
+		if d.Keyword != "tcp-check" || !(d.Name == p.Name || d.Section == "defaults") || len(d.Args) == 0 {
+			continue
+		}
+		a := d.Args
+		switch a[0] {
+		case "comment":
+		case "connect":
+			if len(a) > 1 {
+				fail(d.Pos, "'tcp-check connect' options are not supported by the gohap runtime yet.")
+			}
+		case "send", "send-lf":
+			if len(a) != 2 || a[0] == "send-lf" {
+				fail(d.Pos, "'tcp-check %s' is only supported with one literal string by the gohap runtime yet.", a[0])
+				continue
+			}
+			steps = append(steps, backend.TCPStep{Send: []byte(a[1])})
+		case "send-binary":
+			b, err := hexBytes(a[1:])
+			if err != nil {
+				fail(d.Pos, "'tcp-check send-binary': %v", err)
+				continue
+			}
+			steps = append(steps, backend.TCPStep{Send: b})
+		case "expect":
+			e := a[1:]
+			st := backend.TCPStep{}
+			if len(e) > 0 && e[0] == "!" {
+				st.Neg, e = true, e[1:]
+			}
+			if len(e) != 2 {
+				fail(d.Pos, "'tcp-check expect %s' is not supported by the gohap runtime yet.", strings.Join(a[1:], " "))
+				continue
+			}
+			switch e[0] {
+			case "string":
+				st.Expect = []byte(e[1])
+			case "rstring":
+				re, err := regexp.Compile(e[1])
+				if err != nil {
+					fail(d.Pos, "'tcp-check expect rstring': %v", err)
+					continue
+				}
+				st.ExpectR = re
+			case "binary":
+				b, err := hexBytes(e[1:])
+				if err != nil {
+					fail(d.Pos, "'tcp-check expect binary': %v", err)
+					continue
+				}
+				st.Expect = b
+			default:
+				fail(d.Pos, "'tcp-check expect %s' is not supported by the gohap runtime yet.", e[0])
+				continue
+			}
+			steps = append(steps, st)
+		default:
+			fail(d.Pos, "'tcp-check %s' is not supported by the gohap runtime yet.", a[0])
+		}
+	}
+	return steps
+}
+
+func hexBytes(args []string) ([]byte, error) {
+	if len(args) != 1 || len(args[0])%2 != 0 {
+		return nil, errors.New("expects one even-length hexadecimal string")
+	}
+	out := make([]byte, len(args[0])/2)
+	for i := range out {
+		v, err := strconv.ParseUint(args[0][2*i:2*i+2], 16, 8)
+		if err != nil {
+			return nil, errors.New("invalid hexadecimal string")
+		}
+		out[i] = byte(v)
+	}
+	return out, nil
 }

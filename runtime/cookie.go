@@ -69,6 +69,9 @@ func compileCookie(cfg *parser.Config, p *parser.Proxy, servers map[string]*back
 			}
 		default:
 			fail(d.Pos, "'cookie' option '%s' is not supported by the gohap runtime yet.", a)
+			if a == "maxidle" || a == "maxlife" || a == "attr" {
+				i++ // its value
+			}
 		}
 	}
 	c.attrs = "; path=/"
