@@ -111,6 +111,8 @@ var diffCases = []diffCase{
 	{"status-404", 0, req("GET /status/404 HTTP/1.1", "Host: a"), []string{"GET"}},
 	{"size", 0, req("GET /size/100000 HTTP/1.1", "Host: a"), []string{"GET"}},
 	{"chunked-response", 0, req("GET /chunked/10000 HTTP/1.1", "Host: a"), []string{"GET"}},
+	{"http10-chunked-response", 0, req("GET /chunked/100 HTTP/1.0"), []string{"GET"}},
+	{"http10-keepalive-chunked-response", 0, req("GET /chunked/100 HTTP/1.0", "Connection: keep-alive"), []string{"GET"}},
 	{"until-close", 0, req("GET /untilclose HTTP/1.1", "Host: a"), []string{"GET"}},
 	{"until-close-http10", 0, req("GET /untilclose HTTP/1.0"), []string{"GET"}},
 	{"expect-100", 0, "POST /p HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", []string{"POST"}},
