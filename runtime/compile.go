@@ -58,6 +58,8 @@ type Frontend struct {
 	Default                                       *Backend
 	Errors                                        *errorSet
 	legacy                                        *legacyRules
+	// noLinger resets connections on close (option nolinger).
+	noLinger bool
 	// accepted counts connections, for the stop report.
 	accepted atomic.Int64
 }
@@ -99,6 +101,8 @@ type Backend struct {
 	hashName              string
 	legacy                *legacyRules
 	cookie                *cookieCfg
+	// noLinger resets server connections on close (option nolinger).
+	noLinger bool
 	// streams counts the requests and connections given to a server.
 	streams atomic.Int64
 }
@@ -143,7 +147,8 @@ var runtimeOptions = map[string]bool{
 	"dontlog-normal": true, "log-health-checks": true, "log-separate-errors": true,
 	"tcpka": true, "clitcpka": true, "srvtcpka": true, "splice-auto": true,
 	"splice-request": true, "splice-response": true, "contstats": true,
-	"socket-stats": true, "http-no-delay": true,
+	"socket-stats": true, "http-no-delay": true, "tcp-smart-accept": true, "tcp-smart-connect": true,
+	"nolinger": true,
 }
 
 // Server options the runtime implements (those taking a value list it).
@@ -208,7 +213,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe := &Frontend{Name: p.Name, Pos: p.Pos, HTTP: p.Mode == "http", Maxconn: p.Maxconn,
 			Client: p.Timeouts["client"], ClientFin: p.Timeouts["client-fin"],
 			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
-			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles)}
+			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"]}
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
 			fe.Maxconn = cfg.Global.Maxconn
@@ -421,7 +426,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
-		Errors: newErrorSet(p.ErrorFiles)}
+		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"]}
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

@@ -572,3 +572,22 @@ func TestIdleServerConnectionsPerServer(t *testing.T) {
 		t.Errorf("server connections: s1 %d s2 %d, want 1 each", a, b)
 	}
 }
+
+// option nolinger closes with a reset instead of a FIN, as HAProxy does.
+func TestNoLingerResets(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	for _, opt := range []string{"", " option nolinger\n"} {
+		fe := freePort(t)
+		startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", fe, opt, s1.Addr()), nil)
+		c := dial(t, fe)
+		c.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		if resp, _ := c.read("GET"); resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		_, err := io.ReadAll(c.br)
+		reset := err != nil && strings.Contains(err.Error(), "reset")
+		if reset != (opt != "") {
+			t.Errorf("option %q: close after the response gave %v", opt, err)
+		}
+	}
+}

@@ -84,6 +84,9 @@ func (s *session) run() bool {
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
 	s.cl.timeout = s.fe.Client
+	if s.fe.noLinger {
+		s.cl.c.SetLinger(0)
+	}
 	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	defer func() {
@@ -314,6 +317,9 @@ func (s *session) connectRedispatch(be *Backend, srv *backend.Server) (*net.TCPC
 }
 
 func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend) {
+	if be.noLinger {
+		c.SetLinger(0)
+	}
 	s.sv.c = c
 	s.svConn.Store(c)
 	s.svSrv = srv
