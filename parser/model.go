@@ -155,6 +155,9 @@ type Server struct {
 	Name    string
 	Address string
 	Options []string
+	// Template is set for servers made by server-template, whose
+	// addresses HAProxy leaves to its resolvers rather than to start-up.
+	Template bool
 }
 
 // Section is a non-proxy section.

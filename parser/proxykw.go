@@ -18,7 +18,7 @@ var proxyKeywords = map[string]keyword{
 	"bind":                        {caps: CapFE, noDefaults: true, support: Supported, handle: kwBind},
 	"server":                      {caps: CapBE, noDefaults: true, support: Supported, handle: kwServer},
 	"default-server":              {caps: CapBE, support: Supported, handle: kwDefaultServer},
-	"server-template":             {caps: CapBE, noDefaults: true, support: Unsupported},
+	"server-template":             {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerTemplate},
 	"mode":                        {support: Supported, handle: kwMode},
 	"id":                          {noDefaults: true, support: Harmless},
 	"description":                 {support: Harmless},
@@ -360,6 +360,38 @@ func kwServer(c *pctx) {
 		return
 	}
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.rest(3)})
+}
+
+// kwServerTemplate expands "server-template PREFIX N|LOW-HIGH ADDR
+// [options]" into the servers PREFIXLOW..PREFIXHIGH. Its arguments are
+// not diagnosed here (HAProxy's own checks are not reproduced yet); a
+// malformed line adds no server.
+func kwServerTemplate(c *pctx) {
+	prefix, rng, addr := c.arg(1), c.arg(2), c.arg(3)
+	if prefix == "" || rng == "" || addr == "" {
+		return
+	}
+	lo, hi := 1, 0
+	if a, b, ok := strings.Cut(rng, "-"); ok {
+		x, err1 := strconv.Atoi(a)
+		y, err2 := strconv.Atoi(b)
+		if err1 != nil || err2 != nil || x < 0 || y < x {
+			return
+		}
+		lo, hi = x, y
+	} else {
+		n, err := strconv.Atoi(rng)
+		if err != nil || n <= 0 {
+			return
+		}
+		hi = n
+	}
+	if hi-lo > 10000 {
+		return
+	}
+	for i := lo; i <= hi; i++ {
+		c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: prefix + strconv.Itoa(i), Address: addr, Options: c.rest(4), Template: true})
+	}
 }
 
 func kwACL(c *pctx) {

@@ -94,6 +94,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	}
 	for _, p := range cfg.Proxies {
 		for _, s := range p.Servers {
+			if s.Template {
+				continue
+			}
 			host := serverHost(s.Address)
 			if host == "" || net.ParseIP(host) != nil || opts.Resolve(host) {
 				continue

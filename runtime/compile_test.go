@@ -52,3 +52,22 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		}
 	}
 }
+
+func TestServerTemplate(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	fe := freePort(t)
+	e := startGohap(t, fmtCfg("defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server-template web 2-4 %s weight 2\n", fe, s1.Addr()), nil)
+	for i := 0; i < 6; i++ {
+		if st, srv, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); st != 200 || srv != "s1" {
+			t.Fatalf("request %d: %d %s", i, st, srv)
+		}
+	}
+	snap := e.Snapshot()
+	var got []string
+	for _, s := range snap[0].Servers {
+		got = append(got, fmt.Sprintf("%s:%d:%d", s.Name, s.Weight, s.Total))
+	}
+	if strings.Join(got, " ") != "web2:2:2 web3:2:2 web4:2:2" {
+		t.Errorf("servers %v", got)
+	}
+}
