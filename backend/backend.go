@@ -37,6 +37,9 @@ type Server struct {
 	Addr    string // host:port, resolved at start
 	Weight  int
 	Maxconn int
+	// Minconn, with the backend's Fullconn, lowers the connection limit
+	// while the backend is lightly loaded.
+	Minconn int
 	Backend *Backend
 
 	Check Check
@@ -79,6 +82,8 @@ type Backend struct {
 	// at once instead of the first one (option allbackups).
 	Algo       Algo
 	AllBackups bool
+	// Fullconn is the backend load at which servers reach their maxconn.
+	Fullconn int
 
 	mu    sync.Mutex
 	queue []*waiter
@@ -248,7 +253,7 @@ func (s *Server) setState(to State, reason string) {
 	if to == Up {
 		// Queued requests may now be served by this server.
 		b.mu.Lock()
-		for len(b.queue) > 0 && (s.Maxconn == 0 || s.cur < s.Maxconn) {
+		for len(b.queue) > 0 && s.hasSlot() {
 			w := b.queue[0]
 			b.queue = b.queue[1:]
 			if w.off {

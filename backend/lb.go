@@ -300,7 +300,31 @@ type Key struct {
 	Valid bool
 }
 
-func (s *Server) hasSlot() bool { return s.Maxconn == 0 || s.cur < s.Maxconn }
+func (s *Server) hasSlot() bool { return s.Maxconn == 0 || s.cur < s.dynMaxconn() }
+
+// dynMaxconn is HAProxy's srv_dynamic_maxconn: between minconn and
+// maxconn in proportion to the backend's load against fullconn.
+func (s *Server) dynMaxconn() int {
+	b := s.Backend
+	if b == nil || b.Fullconn == 0 || s.Minconn == 0 || s.Minconn >= s.Maxconn {
+		return s.Maxconn
+	}
+	// HAProxy counts every stream assigned to the backend, queued ones
+	// and the one being placed included.
+	load := 1
+	for _, x := range b.Servers {
+		load += x.cur
+	}
+	for _, w := range b.queue {
+		if !w.off {
+			load++
+		}
+	}
+	if load >= b.Fullconn {
+		return s.Maxconn
+	}
+	return max(s.Minconn, load*s.Maxconn/b.Fullconn)
+}
 
 // group returns the servers that take traffic now: the usable active
 // ones, else the first usable backup (all of them with allbackups).

@@ -192,3 +192,32 @@ func TestRedisStyleTCPCheck(t *testing.T) {
 		t.Errorf("events %q", events)
 	}
 }
+
+// With minconn and fullconn, a server's limit grows with the backend's
+// load (every stream placed or queued): minconn when lightly loaded,
+// maxconn once fullconn streams are there.
+func TestDynamicMaxconn(t *testing.T) {
+	for _, c := range []struct{ fullconn, want int }{
+		{100, 2}, // 3 streams against 100: max(2, 3*10/100) = 2 slots
+		{10, 10}, // each stream raises the limit, up to maxconn
+	} {
+		srv := servers(1)
+		srv[0].Minconn, srv[0].Maxconn = 2, 10
+		b := New("be", srv)
+		b.Fullconn = c.fullconn
+		var held []*Server
+		for i := 0; i < 12; i++ {
+			s, err := b.Acquire(context.Background(), 20*time.Millisecond)
+			if err != nil {
+				break
+			}
+			held = append(held, s)
+		}
+		if len(held) != c.want {
+			t.Errorf("fullconn %d: %d sessions admitted, want %d", c.fullconn, len(held), c.want)
+		}
+		for _, s := range held {
+			b.Release(s)
+		}
+	}
+}

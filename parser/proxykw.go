@@ -65,7 +65,7 @@ var proxyKeywords = map[string]keyword{
 	"tcp-response":                {caps: CapBE, support: Unsupported},
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
 	"backlog":                     {caps: CapFE, support: Harmless},
-	"fullconn":                    {caps: CapBE, support: Unsupported},
+	"fullconn":                    {caps: CapBE, support: Supported},
 	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
 	"hash-type":                   {caps: CapBE, support: Supported},

@@ -155,7 +155,7 @@ var runtimeOptions = map[string]bool{
 var serverOptions = map[string]bool{
 	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
 	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
-	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true,
+	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true,
 	"resolvers": true, "id": true,
 }
 
@@ -287,6 +287,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	for _, fe := range g.Frontends {
 		fes[fe.Name] = fe
 	}
+	defaultFullconn(g)
 	for _, p := range cfg.Proxies {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: fes[p.Name], be: bes[p.Name]})
 	}
@@ -484,6 +485,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 				srv.Weight, err = strconv.Atoi(v)
 			case "maxconn":
 				srv.Maxconn, err = strconv.Atoi(v)
+			case "minconn":
+				srv.Minconn, err = strconv.Atoi(v)
 			case "check":
 				srv.Check.Enabled = true
 			case "no-check":
@@ -554,6 +557,15 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	}
 	be.cookie = compileCookie(cfg, p, byName, fail)
 	be.LB.Algo = algo
+	for _, d := range cfg.Directives {
+		if d.Keyword == "fullconn" && (d.Name == p.Name || d.Section == "defaults") && len(d.Args) == 1 {
+			n, err := strconv.Atoi(d.Args[0])
+			if err != nil || n < 0 {
+				fail(d.Pos, "'fullconn' expects a number.")
+			}
+			be.LB.Fullconn = n
+		}
+	}
 	be.LB.AllBackups = p.Options["allbackups"]
 	return be
 }
@@ -883,4 +895,28 @@ func hexBytes(args []string) ([]byte, error) {
 		out[i] = byte(v)
 	}
 	return out, nil
+}
+
+// defaultFullconn gives backends without "fullconn" HAProxy's default:
+// a tenth of the maxconn of the frontends that can send them traffic.
+func defaultFullconn(g *Graph) {
+	sum := map[*Backend]int{}
+	for _, fe := range g.Frontends {
+		seen := map[*Backend]bool{}
+		add := func(be *Backend) {
+			if be != nil && !seen[be] {
+				seen[be] = true
+				sum[be] += fe.Maxconn
+			}
+		}
+		add(fe.Default)
+		for _, r := range fe.routes {
+			add(r.be)
+		}
+	}
+	for _, be := range g.Backends {
+		if be.LB.Fullconn == 0 {
+			be.LB.Fullconn = max(sum[be]/10, 1)
+		}
+	}
 }
