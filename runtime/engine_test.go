@@ -10,6 +10,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -424,6 +425,12 @@ func wsDial(t testing.TB, addr, path string) *websocket.Conn {
 }
 
 func TestThousandConcurrentWebSockets(t *testing.T) {
+	// Four descriptors per tunnel live in this process: client, proxy
+	// client side, proxy server side, upstream.
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Max < 4500 {
+		t.Skipf("needs 4,500 file descriptors, the limit is %d", rl.Max)
+	}
 	s1 := startEcho(t, "s1")
 	fe := freePort(t)
 	startGohap(t, fmtCfg(baseDefaults+" timeout tunnel 30s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, s1.Addr()), nil)

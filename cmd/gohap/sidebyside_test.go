@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ import (
 
 const sideCfg = `
 global
-    maxconn 9000
+    maxconn %d
 defaults
     mode http
     timeout connect 5s
@@ -45,6 +46,16 @@ backend be
     server s1 %s
 `
 
+// sideMaxconn fits the proxies' maxconn to the descriptor limit: HAProxy
+// refuses to start when 2*maxconn descriptors are out of reach.
+func sideMaxconn() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 400
+	}
+	return int(max(100, min(9000, (int64(rl.Max)-200)/2)))
+}
+
 type proxyProc struct {
 	name string
 	cmd  *exec.Cmd
@@ -57,7 +68,7 @@ func startProxy(b *testing.B, name, upstream string) *proxyProc {
 	addr := ln.Addr().String()
 	ln.Close()
 	cfg := filepath.Join(b.TempDir(), name+".cfg")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(sideCfg, addr, upstream)), 0o644)
+	os.WriteFile(cfg, []byte(fmt.Sprintf(sideCfg, sideMaxconn(), addr, upstream)), 0o644)
 	var cmd *exec.Cmd
 	if name == "haproxy" {
 		bin := os.Getenv("HAPROXY_BIN")
@@ -212,7 +223,9 @@ func BenchmarkSideBySideKeepAliveCPU(b *testing.B) {
 }
 
 func BenchmarkSideBySideIdleWebSocketRSS(b *testing.B) {
-	n := 2000
+	// The test process holds two descriptors per tunnel (client and
+	// upstream side), the proxies two as well.
+	n := min(2000, sideMaxconn()/2)
 	if v, err := strconv.Atoi(os.Getenv("GOHAP_BENCH_TUNNELS")); err == nil && v > 0 {
 		n = v
 	}
