@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	goruntime "runtime"
 	"sync"
 	"time"
 )
@@ -54,6 +55,12 @@ func (s *side) fill() error {
 	}
 	if s.timeout > 0 {
 		s.c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	if s.w == s.r {
+		// Nothing buffered: the peer is probably still working on it.
+		// Letting the other sessions run first often saves the read
+		// that would fail with EAGAIN before parking.
+		goruntime.Gosched()
 	}
 	n, err := s.c.Read(s.buf[s.w:])
 	s.w += n
