@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	goruntime "runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -376,9 +375,6 @@ func (s *session) readHead() int {
 			}
 		} else {
 			cl.c.SetReadDeadline(deadline)
-		}
-		if cl.w == 0 {
-			goruntime.Gosched()
 		}
 		n, err := cl.c.Read(cl.buf[cl.w:])
 		s.idle.Store(false)
