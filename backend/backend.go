@@ -40,7 +40,10 @@ type Server struct {
 	// Minconn, with the backend's Fullconn, lowers the connection limit
 	// while the backend is lightly loaded.
 	Minconn int
-	Backend *Backend
+	// Slowstart ramps the weight up after the server comes back up.
+	Slowstart time.Duration
+	upSince   atomic.Int64
+	Backend   *Backend
 
 	Check Check
 
@@ -51,10 +54,10 @@ type Server struct {
 	cur   int // sessions in use; guarded by Backend.mu
 	total atomic.Int64
 	// Balancing state, guarded by Backend.mu.
-	eweight, npos, lpos, rweight, wscore int
-	key                                  uint32
-	seq, lcSeq                           uint64
-	tree                                 *fwrrTree
+	eweight, npos, lpos, rweight, wscore, uw int
+	key                                      uint32
+	seq, lcSeq                               uint64
+	tree                                     *fwrrTree
 }
 
 // State returns the server's current state.
@@ -92,6 +95,7 @@ type Backend struct {
 	fwrr          fwrrGroup
 	smap          serverMap
 	dirty         bool
+	ramping       bool
 	lcCounter     uint64
 }
 
@@ -250,6 +254,9 @@ func (s *Server) setState(to State, reason string) {
 		return
 	}
 	b := s.Backend
+	if to == Up && s.Slowstart > 0 {
+		s.upSince.Store(time.Now().UnixNano())
+	}
 	if to == Up {
 		// Queued requests may now be served by this server.
 		b.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sort"
+	"time"
 )
 
 // Algo is a balance algorithm.
@@ -195,7 +196,7 @@ func (m *serverMap) build(servers []*Server) {
 	m.srv = m.srv[:0]
 	g := 0
 	for _, s := range servers {
-		g = gcd(g, s.Weight)
+		g = gcd(g, s.uw)
 	}
 	if g == 0 {
 		return
@@ -203,7 +204,7 @@ func (m *serverMap) build(servers []*Server) {
 	tot := 0
 	for _, s := range servers {
 		s.wscore = 0
-		tot += s.Weight / g
+		tot += s.uw / g
 	}
 	for o := 0; o < tot; o++ {
 		var best *Server
@@ -213,7 +214,7 @@ func (m *serverMap) build(servers []*Server) {
 				best = s
 				break
 			}
-			s.wscore += s.Weight / g
+			s.wscore += s.uw / g
 			v := (s.wscore + tot) / tot
 			if best == nil || v > max {
 				max, best = v, s
@@ -268,6 +269,20 @@ func (m *serverMap) hash(h uint32) *Server {
 		return nil
 	}
 	return m.srv[h%uint32(len(m.srv))]
+}
+
+// rampWeight is the weight a server has now: during "slowstart" after it
+// came back up, its weight grows linearly from 1 to Weight.
+func (s *Server) rampWeight(now int64) (int, bool) {
+	since := s.upSince.Load()
+	if s.Slowstart <= 0 || since == 0 {
+		return s.Weight, false
+	}
+	elapsed := time.Duration(now - since)
+	if elapsed >= s.Slowstart {
+		return s.Weight, false
+	}
+	return max(1, int(int64(s.Weight)*int64(elapsed)/int64(s.Slowstart))), true
 }
 
 // SDBM is HAProxy's default hash function for map-based hashing
@@ -355,8 +370,13 @@ func (b *Backend) rebuildLocked() {
 	grp := b.groupLocked()
 	b.groupKey = b.groupKey[:0]
 	b.groupKey = append(b.groupKey, grp...)
+	now := time.Now().UnixNano()
+	b.ramping = false
 	for _, s := range grp {
-		s.eweight = s.Weight * weightScale
+		var ramp bool
+		s.uw, ramp = s.rampWeight(now)
+		b.ramping = b.ramping || ramp
+		s.eweight = s.uw * weightScale
 	}
 	b.fwrr.reset(grp)
 	b.smap.build(grp)
@@ -380,7 +400,7 @@ func (b *Backend) sameGroupLocked() bool {
 // returns nil when every usable server is full. anyUsable says whether
 // some server could take traffic at all.
 func (b *Backend) pickLocked(k Key) (*Server, bool) {
-	if b.dirty || !b.sameGroupLocked() {
+	if b.dirty || b.ramping || !b.sameGroupLocked() {
 		b.rebuildLocked()
 	}
 	grp := b.groupKey

@@ -221,3 +221,18 @@ func TestDynamicMaxconn(t *testing.T) {
 		}
 	}
 }
+
+// A server back from DOWN with slowstart takes a growing share.
+func TestSlowstart(t *testing.T) {
+	srv := servers(10, 10)
+	srv[1].Slowstart = 400 * time.Millisecond
+	b := New("be", srv)
+	srv[1].setState(Down, "test")
+	srv[1].setState(Up, "test")
+	early := strings.Count(sequence(t, b, 40, nil), "b")
+	time.Sleep(450 * time.Millisecond)
+	late := strings.Count(sequence(t, b, 40, nil), "b")
+	if early >= 10 || late != 20 {
+		t.Errorf("b's share: %d/40 just after coming up, %d/40 after slowstart", early, late)
+	}
+}

@@ -155,7 +155,7 @@ var runtimeOptions = map[string]bool{
 var serverOptions = map[string]bool{
 	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
 	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
-	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true,
+	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true, "slowstart": true,
 	"resolvers": true, "id": true,
 }
 
@@ -487,6 +487,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 				srv.Maxconn, err = strconv.Atoi(v)
 			case "minconn":
 				srv.Minconn, err = strconv.Atoi(v)
+			case "slowstart":
+				srv.Slowstart, err = parseTime(v)
 			case "check":
 				srv.Check.Enabled = true
 			case "no-check":
