@@ -87,6 +87,9 @@ type Backend struct {
 	AllBackups bool
 	// Fullconn is the backend load at which servers reach their maxconn.
 	Fullconn int
+	// MaxQueue bounds the queue (the servers' maxqueue added up; 0 for
+	// no bound): beyond it a request is refused at once.
+	MaxQueue int
 
 	mu    sync.Mutex
 	queue []*waiter
@@ -106,6 +109,9 @@ type waiter struct {
 
 // ErrNoServer means no server is usable; the caller answers 503.
 var ErrNoServer = errors.New("no server available")
+
+// ErrQueueFull means the queue holds maxqueue requests already.
+var ErrQueueFull = errors.New("queue full")
 
 // ErrQueueTimeout means a request waited in the queue for too long.
 var ErrQueueTimeout = errors.New("queue timeout")
@@ -161,6 +167,10 @@ func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k 
 	if !anyUsable {
 		b.mu.Unlock()
 		return nil, ErrNoServer
+	}
+	if b.MaxQueue > 0 && b.queueLenLocked() >= b.MaxQueue {
+		b.mu.Unlock()
+		return nil, ErrQueueFull
 	}
 	w := &waiter{ch: make(chan *Server, 1)}
 	b.queue = append(b.queue, w)
@@ -227,6 +237,10 @@ func (b *Backend) Release(s *Server) {
 func (b *Backend) QueueLen() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.queueLenLocked()
+}
+
+func (b *Backend) queueLenLocked() int {
 	n := 0
 	for _, w := range b.queue {
 		if !w.off {

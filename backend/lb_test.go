@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -234,5 +235,35 @@ func TestSlowstart(t *testing.T) {
 	late := strings.Count(sequence(t, b, 40, nil), "b")
 	if early >= 10 || late != 20 {
 		t.Errorf("b's share: %d/40 just after coming up, %d/40 after slowstart", early, late)
+	}
+}
+
+func TestMaxQueue(t *testing.T) {
+	srv := servers(1)
+	srv[0].Maxconn = 1
+	b := New("be", srv)
+	b.MaxQueue = 1
+	s, _ := b.Acquire(context.Background(), 0)
+	queued := make(chan error, 1)
+	go func() {
+		s2, err := b.Acquire(context.Background(), 5*time.Second)
+		if err == nil {
+			b.Release(s2)
+		}
+		queued <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.QueueLen() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second request never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := b.Acquire(context.Background(), 5*time.Second); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("third request: %v, want the queue full", err)
+	}
+	b.Release(s)
+	if err := <-queued; err != nil {
+		t.Errorf("queued request: %v", err)
 	}
 }

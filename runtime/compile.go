@@ -155,7 +155,7 @@ var runtimeOptions = map[string]bool{
 var serverOptions = map[string]bool{
 	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
 	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
-	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true, "slowstart": true,
+	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true, "slowstart": true, "maxqueue": true,
 	"resolvers": true, "id": true,
 }
 
@@ -457,6 +457,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	httpChk := compileHTTPCheck(cfg, p, fail)
 	tcpChk := compileTCPCheck(cfg, p, fail)
 	var servers []*backend.Server
+	maxQueue := map[*backend.Server]int{}
 	for _, s := range p.Servers {
 		srv := &backend.Server{Name: s.Name, Weight: 1,
 			Check: backend.Check{Inter: 2 * time.Second, Rise: 2, Fall: 3, Timeout: p.Timeouts["check"]}}
@@ -489,6 +490,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 				srv.Minconn, err = strconv.Atoi(v)
 			case "slowstart":
 				srv.Slowstart, err = parseTime(v)
+			case "maxqueue":
+				maxQueue[srv], err = strconv.Atoi(v)
 			case "check":
 				srv.Check.Enabled = true
 			case "no-check":
@@ -558,6 +561,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		byName[srv.Name] = srv
 	}
 	be.cookie = compileCookie(cfg, p, byName, fail)
+	// One queue serves the backend: it is bounded only when every server
+	// bounds its own, by their sum.
+	if len(servers) > 0 && len(maxQueue) == len(servers) {
+		for _, n := range maxQueue {
+			if n == 0 {
+				be.LB.MaxQueue = 0
+				break
+			}
+			be.LB.MaxQueue += n
+		}
+	}
 	be.LB.Algo = algo
 	for _, d := range cfg.Directives {
 		if d.Keyword == "fullconn" && (d.Name == p.Name || d.Section == "defaults") && len(d.Args) == 1 {
