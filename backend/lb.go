@@ -295,6 +295,18 @@ func SDBM(b []byte) uint32 {
 	return h
 }
 
+// FullHash is HAProxy's "avalanche" hash modifier (full_hash).
+func FullHash(a uint32) uint32 {
+	a = (a + 0x7ed55d16) + (a << 12)
+	a = (a ^ 0xc761c23c) ^ (a >> 19)
+	a = (a + 0x165667b1) + (a << 5)
+	a = (a + 0xd3a2646c) ^ (a << 9)
+	a = (a + 0xfd7046c5) + (a << 3)
+	a = (a ^ 0xb55a4f09) ^ (a >> 16)
+	// Spread over the whole 32-bit space with a large prime.
+	return a * 3221225473
+}
+
 // SourceHash is the hash of a client address for "balance source".
 func SourceHash(a netip.Addr) uint32 {
 	a = a.Unmap()

@@ -56,6 +56,12 @@ backend be_uriwhole
     server a %[2]s
     server b %[3]s
     server c %[4]s
+backend be_uriaval
+    balance uri
+    hash-type map-based sdbm avalanche
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
 backend be_hdr
     balance hdr(X-User)
     server a %[2]s
@@ -89,7 +95,7 @@ func lbRequests() []lbReq {
 		out = append(out, lbReq{algo: "source", path: "/", src: i})
 	}
 	for _, p := range []string{"/", "/a", "/b", "/img/logo.png", "/api/v1/users?id=3", "/api/v1/users?id=4", "/static/app.js", "/x/y/z", "/%C3%A9t%C3%A9", "/\xc3\xa9"} {
-		out = append(out, lbReq{algo: "uri", path: p}, lbReq{algo: "uriwhole", path: p})
+		out = append(out, lbReq{algo: "uri", path: p}, lbReq{algo: "uriwhole", path: p}, lbReq{algo: "uriaval", path: p})
 	}
 	for _, u := range []string{"alice", "bob", "carol", "dave", "eve", "mallory, trent", ""} {
 		out = append(out, lbReq{algo: "hdr", path: "/", hdr: u})
@@ -159,7 +165,7 @@ func TestDifferentialServerChoice(t *testing.T) {
 		perAlgo[r.algo] = n
 	}
 	var sum []string
-	for _, a := range []string{"rr", "static", "first", "backup", "source", "uri", "uriwhole", "hdr", "param"} {
+	for _, a := range []string{"rr", "static", "first", "backup", "source", "uri", "uriwhole", "uriaval", "hdr", "param"} {
 		n := perAlgo[a]
 		sum = append(sum, fmt.Sprintf("%s %d/%d", a, n[0], n[1]))
 	}

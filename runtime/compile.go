@@ -99,6 +99,7 @@ type Backend struct {
 	uriWhole, uriPathOnly bool
 	uriLen, uriDepth      int
 	hashName              string
+	avalanche             bool
 	legacy                *legacyRules
 	cookie                *cookieCfg
 	// noLinger resets server connections on close (option nolinger).
@@ -450,8 +451,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		if d.Keyword != "hash-type" || !(d.Name == p.Name || d.Section == "defaults") {
 			continue
 		}
-		if len(d.Args) == 0 || d.Args[0] != "map-based" || len(d.Args) > 1 && (d.Args[1] != "sdbm" || len(d.Args) > 2) {
-			fail(d.Pos, "'hash-type %s' is not supported by the gohap runtime yet (only 'map-based' with the default sdbm function).", strings.Join(d.Args, " "))
+		a := d.Args
+		ok := len(a) >= 1 && a[0] == "map-based" && len(a) <= 3
+		if ok && len(a) >= 2 && a[1] != "sdbm" {
+			ok = false
+		}
+		if ok && len(a) == 3 {
+			ok = a[2] == "avalanche"
+			be.avalanche = ok
+		}
+		if !ok {
+			fail(d.Pos, "'hash-type %s' is not supported by the gohap runtime yet (only 'map-based' with the sdbm function, optionally 'avalanche').", strings.Join(d.Args, " "))
 		}
 	}
 	httpChk := compileHTTPCheck(cfg, p, fail)

@@ -124,6 +124,14 @@ func (s *session) run() bool {
 // lbKey computes what a hash algorithm balances on, as HAProxy's
 // get_server_sh/uh/hh/ph do; head is nil in mode tcp.
 func (s *session) lbKey(be *Backend, head []byte) backend.Key {
+	k := s.lbKeyRaw(be, head)
+	if k.Valid && be.avalanche {
+		k.Hash = backend.FullHash(k.Hash)
+	}
+	return k
+}
+
+func (s *session) lbKeyRaw(be *Backend, head []byte) backend.Key {
 	switch be.LB.Algo {
 	case backend.Source:
 		return backend.Key{Hash: backend.SourceHash(s.txn.Src.Addr()), Valid: true}
