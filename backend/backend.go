@@ -87,6 +87,8 @@ type Backend struct {
 	AllBackups bool
 	// Fullconn is the backend load at which servers reach their maxconn.
 	Fullconn int
+	// Draws is the number of servers "balance random" compares.
+	Draws int
 	// MaxQueue bounds the queue (the servers' maxqueue added up; 0 for
 	// no bound): beyond it a request is refused at once.
 	MaxQueue int

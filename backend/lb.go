@@ -444,10 +444,10 @@ func (b *Backend) pickLocked(k Key) (*Server, bool) {
 		}
 		return best, true
 	case Random:
-		// Two random draws, the less loaded one wins (HAProxy's default
-		// of 2 draws).
+		// Draws random servers by weight, the least loaded one wins
+		// (HAProxy draws 2 unless told otherwise).
 		var best *Server
-		for i := 0; i < 2; i++ {
+		for i := 0; i < max(b.Draws, 1); i++ {
 			s := weightedRandom(grp)
 			if s != nil && s.hasSlot() && (best == nil || s.cur < best.cur) {
 				best = s

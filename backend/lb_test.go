@@ -267,3 +267,18 @@ func TestMaxQueue(t *testing.T) {
 		t.Errorf("queued request: %v", err)
 	}
 }
+
+func TestRandomDrawsPreferIdle(t *testing.T) {
+	b := New("be", servers(1, 1, 1))
+	b.Algo, b.Draws = Random, 20
+	busy, _ := b.Acquire(context.Background(), 0)
+	// With 20 draws over 3 servers, the busy one is all but never chosen.
+	for i := 0; i < 20; i++ {
+		s, _ := b.Acquire(context.Background(), 0)
+		if s == busy {
+			t.Fatalf("draw %d chose the busy server", i)
+		}
+		b.Release(s)
+	}
+	b.Release(busy)
+}

@@ -100,6 +100,7 @@ type Backend struct {
 	uriLen, uriDepth      int
 	hashName              string
 	avalanche             bool
+	draws                 int
 	legacy                *legacyRules
 	cookie                *cookieCfg
 	// noLinger resets server connections on close (option nolinger).
@@ -583,6 +584,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		}
 	}
 	be.LB.Algo = algo
+	be.LB.Draws = be.draws
 	for _, d := range cfg.Directives {
 		if d.Keyword == "fullconn" && (d.Name == p.Name || d.Section == "defaults") && len(d.Args) == 1 {
 			n, err := strconv.Atoi(d.Args[0])
@@ -704,7 +706,15 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 		return backend.LeastConn, nil
 	case args[0] == "source" && len(args) == 1:
 		return backend.Source, nil
-	case args[0] == "random" && (len(args) == 1 || len(args) == 2 && args[1] == "2"):
+	case args[0] == "random" && len(args) <= 2:
+		be.draws = 2
+		if len(args) == 2 {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(args[1], "("), ")"))
+			if err != nil || n < 1 {
+				return unsupported()
+			}
+			be.draws = n
+		}
 		return backend.Random, nil
 	case args[0] == "uri":
 		for i := 1; i < len(args); i++ {
