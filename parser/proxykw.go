@@ -860,6 +860,10 @@ func parseTime(s string) (time.Duration, timeResult) {
 	return time.Duration(ms * float64(time.Millisecond)), timeOK
 }
 
+// ParseTime reads an HAProxy time value ("100", "2s", "1m"...), in
+// milliseconds when no unit is given.
+func ParseTime(s string) (time.Duration, bool) { return parseTimeValue(s) }
+
 func parseTimeValue(s string) (time.Duration, bool) {
 	d, r := parseTime(s)
 	return d, r == timeOK

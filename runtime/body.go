@@ -31,9 +31,7 @@ type side struct {
 }
 
 var (
-	errBufFull  = errors.New("buffer full")
-	errSrcRead  = errors.New("read error")
-	errDstWrite = errors.New("write error")
+	errBufFull = errors.New("buffer full")
 )
 
 // compact moves unconsumed data to the start of the buffer.

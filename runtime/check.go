@@ -143,9 +143,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 // serverHost extracts the host of a server address, "" for addresses that
 // need no resolution.
 func serverHost(addr string) string {
-	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
-		addr = strings.TrimPrefix(addr, pfx)
-	}
+	addr = stripFamily(addr)
 	if strings.HasPrefix(addr, "/") || strings.Contains(addr, "@") {
 		return ""
 	}

@@ -598,23 +598,13 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	return be
 }
 
+// parseTime reads a time value with the parser's rules.
 func parseTime(v string) (time.Duration, error) {
-	n := 0
-	i := 0
-	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-		n = n*10 + int(v[i]-'0')
-		i++
-	}
-	if i == 0 {
+	d, ok := parser.ParseTime(v)
+	if !ok {
 		return 0, errors.New("bad time")
 	}
-	unit := map[string]time.Duration{"": time.Millisecond, "us": time.Microsecond, "ms": time.Millisecond,
-		"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
-	u, ok := unit[v[i:]]
-	if !ok {
-		return 0, errors.New("bad unit")
-	}
-	return time.Duration(n) * u, nil
+	return d, nil
 }
 
 func stripFamily(a string) string {

@@ -540,6 +540,15 @@ func nextToken(v []byte) (item, rest []byte, more bool) {
 	return item, rest, more
 }
 
+// endHeader ends a header line written from mark on, or takes it back
+// when a rewrite left nothing to send.
+func endHeader(out []byte, mark int, keep bool) []byte {
+	if !keep {
+		return out[:mark]
+	}
+	return append(out, "\r\n"...)
+}
+
 func appendLower(dst, b []byte) []byte {
 	for _, c := range b {
 		if c >= 'A' && c <= 'Z' {
@@ -626,13 +635,9 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 		}
 		if c := be.cookie; c != nil && (c.mode == ckPrefix || c.mode == ckInsert && c.indirect) && len(name) == 6 && h1.EqualFold(name, "cookie") {
 			mark := len(out)
-			out = append(out, "cookie: "...)
-			var any bool
-			if out, any = c.rewriteRequestCookie(out, h.Value.Of(head)); !any {
-				out = out[:mark]
-				continue
-			}
-			out = append(out, "\r\n"...)
+			var keep bool
+			out, keep = c.rewriteRequestCookie(append(out, "cookie: "...), h.Value.Of(head))
+			out = endHeader(out, mark, keep)
 			continue
 		}
 		out = appendLower(out, name)
@@ -667,13 +672,9 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		}
 		if c := s.ck; c != nil && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
 			mark := len(out)
-			out = append(out, "set-cookie: "...)
 			var keep bool
-			if out, keep = c.rewriteSetCookie(out, h.Value.Of(rhead), s.ckVal); !keep {
-				out = out[:mark]
-				continue
-			}
-			out = append(out, "\r\n"...)
+			out, keep = c.rewriteSetCookie(append(out, "set-cookie: "...), h.Value.Of(rhead), s.ckVal)
+			out = endHeader(out, mark, keep)
 			continue
 		}
 		out = appendLower(out, name)

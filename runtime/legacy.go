@@ -57,12 +57,6 @@ var legacyKinds = map[string]struct {
 	"block": {lgBlock, false, false},
 }
 
-// IsLegacyRule reports whether the runtime runs a legacy rule keyword.
-func IsLegacyRule(kw string) bool {
-	_, ok := legacyKinds[kw]
-	return ok
-}
-
 // convertRepl turns a 1.x replacement (\1 back-references, \c escapes)
 // into Go's template syntax.
 func convertRepl(s string) string {
