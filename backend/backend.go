@@ -49,6 +49,11 @@ type Server struct {
 
 	// Backup servers take traffic only when no active server can.
 	Backup bool
+	// ID is the server's id, which keys its consistent hashing nodes.
+	ID int
+	// MaxQueue bounds the server's own queue (0 for no bound).
+	MaxQueue int
+	queue    []*waiter // guarded by Backend.mu
 
 	state atomic.Int32
 	cur   int // sessions in use; guarded by Backend.mu
@@ -89,9 +94,14 @@ type Backend struct {
 	Fullconn int
 	// Draws is the number of servers "balance random" compares.
 	Draws int
-	// MaxQueue bounds the queue (the servers' maxqueue added up; 0 for
-	// no bound): beyond it a request is refused at once.
-	MaxQueue int
+	// Redispatch lets requests leave a server that is down or whose
+	// queue is full (option redispatch).
+	Redispatch bool
+	// Consistent selects HAProxy's consistent hashing tree instead of the
+	// map for the hash algorithms; BalanceFactor bounds the load of a
+	// server in it (hash-balance-factor, in percent; 0 for none).
+	Consistent    bool
+	BalanceFactor int
 
 	mu    sync.Mutex
 	queue []*waiter
@@ -99,30 +109,51 @@ type Backend struct {
 	act, groupKey []*Server
 	fwrr          fwrrGroup
 	smap          serverMap
+	chash         chashTree
+	seq           uint64
 	dirty         bool
 	ramping       bool
 	lcCounter     uint64
 }
 
 type waiter struct {
-	ch  chan *Server
-	off bool // set when the waiter gave up
+	// ch receives the server whose slot the waiter inherits, or nil when
+	// the server it waited for went down and it must be dispatched again.
+	ch chan *Server
+	// on is the server whose queue holds the waiter, nil for the
+	// backend's queue.
+	on  *Server
+	seq uint64
 }
 
 // ErrNoServer means no server is usable; the caller answers 503.
 var ErrNoServer = errors.New("no server available")
 
-// ErrQueueFull means the queue holds maxqueue requests already.
+// ErrQueueFull means the server's queue holds maxqueue requests already.
 var ErrQueueFull = errors.New("queue full")
 
 // ErrQueueTimeout means a request waited in the queue for too long.
 var ErrQueueTimeout = errors.New("queue timeout")
 
-// New builds a backend around its servers.
+// New builds a backend around its servers. Servers without an ID get
+// the first free one from their rank on, as HAProxy numbers them.
 func New(name string, servers []*Server) *Backend {
 	b := &Backend{Name: name, Servers: servers, dirty: true}
+	used := map[int]bool{}
 	for _, s := range servers {
 		s.Backend = b
+		used[s.ID] = true
+	}
+	next := 1
+	for _, s := range servers {
+		if s.ID == 0 {
+			for used[next] {
+				next++
+			}
+			s.ID = next
+			used[next] = true
+		}
+		next++
 	}
 	return b
 }
@@ -131,21 +162,93 @@ func New(name string, servers []*Server) *Backend {
 func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 }
 
 // Acquire picks a server for a new session and takes one of its
-// connection slots, waiting in the backend queue up to queueTimeout when
-// every usable server is full. Release must be called when done.
+// connection slots, waiting in a queue up to queueTimeout when every
+// usable server is full. Release must be called when done.
 func (b *Backend) Acquire(ctx context.Context, queueTimeout time.Duration) (*Server, error) {
-	return b.AcquireKey(ctx, queueTimeout, Key{})
+	return b.acquire(ctx, queueTimeout, nil, Key{})
 }
 
 // AcquireServer takes a slot on s, the server a persistence cookie points
-// at, when it is up and has one; otherwise it balances as Acquire does.
+// at, when it is up, waiting in its queue when it is full; otherwise it
+// balances as AcquireKey does.
 func (b *Backend) AcquireServer(ctx context.Context, queueTimeout time.Duration, s *Server, k Key) (*Server, error) {
-	b.mu.Lock()
-	if s.usable() && s.hasSlot() {
-		return b.takeUnlock(s), nil
+	return b.acquire(ctx, queueTimeout, s, k)
+}
+
+// AcquireKey is Acquire for the hash algorithms: k carries the request's
+// hash.
+func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k Key) (*Server, error) {
+	return b.acquire(ctx, queueTimeout, nil, k)
+}
+
+// acquire is HAProxy's assign_server_and_queue: a server chosen by a
+// hash or a cookie is waited for in its own queue, bounded by its
+// maxqueue; when the balancer finds every server full, the request waits
+// in the backend's queue for whichever frees a slot first.
+func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direct *Server, k Key) (*Server, error) {
+	var timer <-chan time.Time
+	if queueTimeout > 0 {
+		t := time.NewTimer(queueTimeout)
+		defer t.Stop()
+		timer = t.C
 	}
-	b.mu.Unlock()
-	return b.AcquireKey(ctx, queueTimeout, k)
+	for {
+		b.mu.Lock()
+		s, assigned, anyUsable := direct, true, true
+		if s == nil || !s.usable() {
+			s, assigned, anyUsable = b.pickLocked(k)
+		}
+		var q *Server
+		switch {
+		case s == nil && !anyUsable:
+			b.mu.Unlock()
+			return nil, ErrNoServer
+		case s == nil:
+		case !assigned || s.Maxconn == 0 || len(s.queue) == 0 && s.cur < s.dynMaxconn():
+			return b.takeUnlock(s), nil
+		case s.MaxQueue > 0 && len(s.queue) >= s.MaxQueue:
+			b.mu.Unlock()
+			if direct != nil && b.Redispatch {
+				// A full persistent server lets the request go elsewhere.
+				direct = nil
+				continue
+			}
+			return nil, ErrQueueFull
+		default:
+			q = s
+		}
+		b.seq++
+		w := &waiter{ch: make(chan *Server, 1), on: q, seq: b.seq}
+		if q != nil {
+			q.queue = append(q.queue, w)
+		} else {
+			b.queue = append(b.queue, w)
+		}
+		b.mu.Unlock()
+		select {
+		case s := <-w.ch:
+			if s != nil {
+				s.total.Add(1)
+				return s, nil
+			}
+			direct = nil
+			continue
+		case <-timer:
+		case <-ctx.Done():
+		}
+		b.mu.Lock()
+		b.unqueueLocked(w)
+		b.mu.Unlock()
+		// A slot may have been handed over just before giving up.
+		select {
+		case s := <-w.ch:
+			if s != nil {
+				b.Release(s)
+			}
+		default:
+		}
+		return nil, ErrQueueTimeout
+	}
 }
 
 // takeUnlock gives a slot of s to the caller and releases b.mu.
@@ -158,84 +261,71 @@ func (b *Backend) takeUnlock(s *Server) *Server {
 	return s
 }
 
-// AcquireKey is Acquire for the hash algorithms: k carries the request's
-// hash.
-func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k Key) (*Server, error) {
-	b.mu.Lock()
-	s, anyUsable := b.pickLocked(k)
-	if s != nil {
-		return b.takeUnlock(s), nil
+func removeWaiter(q []*waiter, w *waiter) []*waiter {
+	for i, x := range q {
+		if x == w {
+			copy(q[i:], q[i+1:])
+			q[len(q)-1] = nil
+			return q[:len(q)-1]
+		}
 	}
-	if !anyUsable {
-		b.mu.Unlock()
-		return nil, ErrNoServer
-	}
-	if b.MaxQueue > 0 && b.queueLenLocked() >= b.MaxQueue {
-		b.mu.Unlock()
-		return nil, ErrQueueFull
-	}
-	w := &waiter{ch: make(chan *Server, 1)}
-	b.queue = append(b.queue, w)
-	b.mu.Unlock()
-	var timer <-chan time.Time
-	if queueTimeout > 0 {
-		t := time.NewTimer(queueTimeout)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case s := <-w.ch:
-		s.total.Add(1)
-		return s, nil
-	case <-timer:
-	case <-ctx.Done():
-	}
-	b.mu.Lock()
-	w.off = true
-	b.mu.Unlock()
-	// A slot may have been handed over just before giving up.
-	select {
-	case s := <-w.ch:
-		b.Release(s)
-	default:
-	}
-	return nil, ErrQueueTimeout
+	return q
 }
 
-// Release returns a connection slot; the first queued request, if any,
-// inherits it.
+func (b *Backend) unqueueLocked(w *waiter) {
+	if w.on != nil {
+		w.on.queue = removeWaiter(w.on.queue, w)
+	} else {
+		b.queue = removeWaiter(b.queue, w)
+	}
+}
+
+// Release returns a connection slot; queued requests inherit it.
 func (b *Backend) Release(s *Server) {
 	b.mu.Lock()
-	for len(b.queue) > 0 {
-		w := b.queue[0]
-		b.queue[0] = nil
-		b.queue = b.queue[1:]
-		if w.off {
-			continue
-		}
-		if s.usable() {
-			w.ch <- s
-			b.mu.Unlock()
-			return
-		}
-		// The server went away: give the waiter another one if possible.
-		if n, _ := b.pickLocked(Key{}); n != nil {
-			s.cur--
-			n.cur++
-			w.ch <- n
-			b.mu.Unlock()
-			return
-		}
-		b.queue = append([]*waiter{w}, b.queue...)
-		break
-	}
 	s.cur--
 	b.lcCounter++
 	s.lcSeq = b.lcCounter
+	b.serveQueuesLocked(s)
 	b.mu.Unlock()
 }
 
-// QueueLen is the number of requests waiting for a server.
+// serveQueuesLocked is process_srv_queue: while s has free slots, the
+// oldest request of its own queue and of the backend's queue gets one.
+// The backend's queue is served only by servers taking traffic now.
+func (b *Backend) serveQueuesLocked(s *Server) {
+	pxOK := -1
+	for s.Maxconn == 0 || s.cur < s.dynMaxconn() {
+		var w *waiter
+		if len(b.queue) > 0 && pxOK < 0 {
+			pxOK = 0
+			for _, x := range b.groupLocked() {
+				if x == s {
+					pxOK = 1
+				}
+			}
+		}
+		fromPx := pxOK == 1 && len(b.queue) > 0 && (len(s.queue) == 0 || b.queue[0].seq < s.queue[0].seq)
+		switch {
+		case fromPx:
+			w = b.queue[0]
+			b.queue = removeWaiter(b.queue, w)
+		case len(s.queue) > 0:
+			w = s.queue[0]
+			s.queue = removeWaiter(s.queue, w)
+		default:
+			return
+		}
+		s.cur++
+		b.lcCounter++
+		s.lcSeq = b.lcCounter
+		w.on = nil
+		w.ch <- s
+	}
+}
+
+// QueueLen is the number of requests waiting for a server, in the
+// backend's queue and the servers' queues.
 func (b *Backend) QueueLen() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -243,11 +333,9 @@ func (b *Backend) QueueLen() int {
 }
 
 func (b *Backend) queueLenLocked() int {
-	n := 0
-	for _, w := range b.queue {
-		if !w.off {
-			n++
-		}
+	n := len(b.queue)
+	for _, s := range b.Servers {
+		n += len(s.queue)
 	}
 	return n
 }
@@ -273,20 +361,21 @@ func (s *Server) setState(to State, reason string) {
 	if to == Up && s.Slowstart > 0 {
 		s.upSince.Store(time.Now().UnixNano())
 	}
-	if to == Up {
-		// Queued requests may now be served by this server.
-		b.mu.Lock()
-		for len(b.queue) > 0 && s.hasSlot() {
-			w := b.queue[0]
-			b.queue = b.queue[1:]
-			if w.off {
-				continue
-			}
-			s.cur++
-			w.ch <- s
+	b.mu.Lock()
+	switch {
+	case to == Up:
+		// Requests queued on the backend may now be served here.
+		b.serveQueuesLocked(s)
+	case b.Redispatch:
+		// pendconn_redistribute: with redispatch, the requests waiting
+		// for this server are dispatched again.
+		for _, w := range s.queue {
+			w.on = nil
+			w.ch <- nil
 		}
-		b.mu.Unlock()
+		s.queue = s.queue[:0]
 	}
+	b.mu.Unlock()
 	if b.OnState != nil {
 		b.OnState(s, from, to, reason, b.UpCount())
 	}

@@ -285,28 +285,6 @@ func (s *Server) rampWeight(now int64) (int, bool) {
 	return max(1, int(int64(s.Weight)*int64(elapsed)/int64(s.Slowstart))), true
 }
 
-// SDBM is HAProxy's default hash function for map-based hashing
-// (hash_sdbm, on signed chars).
-func SDBM(b []byte) uint32 {
-	var h uint32
-	for _, c := range b {
-		h = uint32(int32(int8(c))) + (h << 6) + (h << 16) - h
-	}
-	return h
-}
-
-// FullHash is HAProxy's "avalanche" hash modifier (full_hash).
-func FullHash(a uint32) uint32 {
-	a = (a + 0x7ed55d16) + (a << 12)
-	a = (a ^ 0xc761c23c) ^ (a >> 19)
-	a = (a + 0x165667b1) + (a << 5)
-	a = (a + 0xd3a2646c) ^ (a << 9)
-	a = (a + 0xfd7046c5) + (a << 3)
-	a = (a ^ 0xb55a4f09) ^ (a >> 16)
-	// Spread over the whole 32-bit space with a large prime.
-	return a * 3221225473
-}
-
 // SourceHash is the hash of a client address for "balance source".
 func SourceHash(a netip.Addr) uint32 {
 	a = a.Unmap()
@@ -327,7 +305,11 @@ type Key struct {
 	Valid bool
 }
 
-func (s *Server) hasSlot() bool { return s.Maxconn == 0 || s.cur < s.dynMaxconn() }
+// hasSlot is the balancers' test of a server they may give a request
+// to: no limit, or a free slot and nobody queued for it.
+func (s *Server) hasSlot() bool {
+	return s.Maxconn == 0 || len(s.queue) == 0 && s.cur < s.dynMaxconn()
+}
 
 // dynMaxconn is HAProxy's srv_dynamic_maxconn: between minconn and
 // maxconn in proportion to the backend's load against fullconn.
@@ -342,10 +324,9 @@ func (s *Server) dynMaxconn() int {
 	for _, x := range b.Servers {
 		load += x.cur
 	}
-	for _, w := range b.queue {
-		if !w.off {
-			load++
-		}
+	load += len(b.queue)
+	for _, x := range b.Servers {
+		load += len(x.queue)
 	}
 	if load >= b.Fullconn {
 		return s.Maxconn
@@ -392,6 +373,9 @@ func (b *Backend) rebuildLocked() {
 	}
 	b.fwrr.reset(grp)
 	b.smap.build(grp)
+	if b.Consistent {
+		b.chash.build(grp)
+	}
 	b.dirty = false
 }
 
@@ -408,29 +392,30 @@ func (b *Backend) sameGroupLocked() bool {
 	return true
 }
 
-// pickLocked chooses a server with a free slot for the algorithm; it
-// returns nil when every usable server is full. anyUsable says whether
-// some server could take traffic at all.
-func (b *Backend) pickLocked(k Key) (*Server, bool) {
+// pickLocked chooses a server for the algorithm. A balancer skips full
+// servers and returns nil when all are; a hash returns its server even
+// when full (assigned), for the request to wait in that server's queue.
+// anyUsable says whether some server could take traffic at all.
+func (b *Backend) pickLocked(k Key) (s *Server, assigned, anyUsable bool) {
 	if b.dirty || b.ramping || !b.sameGroupLocked() {
 		b.rebuildLocked()
 	}
 	grp := b.groupKey
 	if len(grp) == 0 {
-		return nil, false
+		return nil, false, false
 	}
 	switch b.Algo {
 	case RoundRobin:
-		return b.fwrr.pick(), true
+		return b.fwrr.pick(), false, true
 	case StaticRR:
-		return b.smap.rr(), true
+		return b.smap.rr(), false, true
 	case First:
 		for _, s := range grp {
 			if s.hasSlot() {
-				return s, true
+				return s, false, true
 			}
 		}
-		return nil, true
+		return nil, false, true
 	case LeastConn:
 		var best *Server
 		for _, s := range grp {
@@ -442,35 +427,34 @@ func (b *Backend) pickLocked(k Key) (*Server, bool) {
 				best = s
 			}
 		}
-		return best, true
+		return best, false, true
 	case Random:
 		// Draws random servers by weight, the least loaded one wins
 		// (HAProxy draws 2 unless told otherwise).
 		var best *Server
 		for i := 0; i < max(b.Draws, 1); i++ {
 			s := weightedRandom(grp)
-			if s != nil && s.hasSlot() && (best == nil || s.cur < best.cur) {
+			if s != nil && (best == nil || s.cur*best.Weight < best.cur*s.Weight) {
 				best = s
 			}
 		}
-		return best, true
-	default:
-		if !k.Valid || len(grp) == 1 {
-			if len(grp) == 1 {
-				s := grp[0]
-				if s.hasSlot() {
-					return s, true
-				}
-				return nil, true
-			}
-			return b.smap.rr(), true
-		}
-		s := b.smap.hash(k.Hash)
-		if s != nil && !s.hasSlot() {
-			return nil, true
-		}
-		return s, true
+		return best, true, true
 	}
+	if b.Consistent {
+		if !k.Valid {
+			return b.chash.next(), false, true
+		}
+		var ok func(*Server) bool
+		if b.BalanceFactor > 0 {
+			ok = b.eligible
+		}
+		return b.chash.lookup(k.Hash, ok), true, true
+	}
+	if !k.Valid && len(grp) > 1 {
+		return b.smap.rr(), false, true
+	}
+	// A single server is used without hashing, as HAProxy does.
+	return b.smap.hash(k.Hash), true, true
 }
 
 func weightedRandom(grp []*Server) *Server {

@@ -238,33 +238,55 @@ func TestSlowstart(t *testing.T) {
 	}
 }
 
+// TestMaxQueue checks HAProxy's two queues: a request hashed to a full
+// server waits in that server's queue, bounded by its maxqueue, while a
+// balancer that finds every server full queues on the backend, unbounded.
 func TestMaxQueue(t *testing.T) {
-	srv := servers(1)
-	srv[0].Maxconn = 1
-	b := New("be", srv)
-	b.MaxQueue = 1
-	s, _ := b.Acquire(context.Background(), 0)
-	queued := make(chan error, 1)
-	go func() {
-		s2, err := b.Acquire(context.Background(), 5*time.Second)
-		if err == nil {
-			b.Release(s2)
+	for _, algo := range []Algo{URI, RoundRobin} {
+		srv := servers(1)
+		srv[0].Maxconn, srv[0].MaxQueue = 1, 1
+		b := New("be", srv)
+		b.Algo = algo
+		k := Key{Hash: 7, Valid: true}
+		s, _ := b.AcquireKey(context.Background(), 0, k)
+		queued := make(chan error, 2)
+		wait := func() {
+			s2, err := b.AcquireKey(context.Background(), 5*time.Second, k)
+			if err == nil {
+				b.Release(s2)
+			}
+			queued <- err
 		}
-		queued <- err
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for b.QueueLen() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the second request never queued")
+		waitLen := func(n int) {
+			deadline := time.Now().Add(5 * time.Second)
+			for b.QueueLen() != n {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d: the queue never reached %d", algo, n)
+				}
+				time.Sleep(time.Millisecond)
+			}
 		}
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := b.Acquire(context.Background(), 5*time.Second); !errors.Is(err, ErrQueueFull) {
-		t.Errorf("third request: %v, want the queue full", err)
-	}
-	b.Release(s)
-	if err := <-queued; err != nil {
-		t.Errorf("queued request: %v", err)
+		go wait()
+		waitLen(1)
+		want := 1
+		if algo == URI {
+			if _, err := b.AcquireKey(context.Background(), 5*time.Second, k); !errors.Is(err, ErrQueueFull) {
+				t.Errorf("third request on a hash: %v, want the queue full", err)
+			}
+			if len(srv[0].queue) != 1 {
+				t.Errorf("server queue %d, want 1", len(srv[0].queue))
+			}
+		} else {
+			go wait()
+			waitLen(2)
+			want = 2
+		}
+		b.Release(s)
+		for i := 0; i < want; i++ {
+			if err := <-queued; err != nil {
+				t.Errorf("%d: queued request: %v", algo, err)
+			}
+		}
 	}
 }
 
@@ -281,4 +303,91 @@ func TestRandomDrawsPreferIdle(t *testing.T) {
 		b.Release(s)
 	}
 	b.Release(busy)
+}
+
+func TestHashFunctions(t *testing.T) {
+	check := []struct {
+		name string
+		got  uint32
+		want uint32
+	}{
+		{"crc32", CRC32([]byte("123456789")), 0xcbf43926},
+		{"djb2 empty", DJB2(nil), 5381},
+		{"djb2", DJB2([]byte("a")), 5381*33 + 'a'},
+		{"wt6 empty", WT6(nil), 0xa53c965a ^ 0x5ca6953a},
+	}
+	for _, c := range check {
+		if c.got != c.want {
+			t.Errorf("%s: %#x, want %#x", c.name, c.got, c.want)
+		}
+	}
+	if f, ok := ParseHashFunc("wt6"); !ok || f.Sum([]byte("x")) != WT6([]byte("x")) {
+		t.Error("ParseHashFunc(wt6)")
+	}
+}
+
+// With consistent hashing, a server going down moves only its own keys.
+func TestConsistentHashMovesOnlyTheDownServersKeys(t *testing.T) {
+	srv := servers(1, 2, 1, 1)
+	b := New("be", srv)
+	b.Algo, b.Consistent = URI, true
+	key := func(i int) Key { return Key{Hash: FullHash(uint32(i)), Valid: true} }
+	const n = 2000
+	before := sequence(t, b, n, key)
+	srv[1].setState(Down, "test")
+	after := sequence(t, b, n, key)
+	moved := 0
+	for i := 0; i < n; i++ {
+		switch {
+		case before[i] == 'b' && after[i] == 'b':
+			t.Fatalf("key %d still on the down server", i)
+		case before[i] != 'b' && after[i] != before[i]:
+			moved++
+		}
+	}
+	if moved != 0 {
+		t.Errorf("%d keys of servers still up moved", moved)
+	}
+	if c := strings.Count(before, "b"); c < n/5 || c > n*3/5 {
+		t.Errorf("b (weight 2 of 5) got %d of %d keys", c, n)
+	}
+	srv[1].setState(Up, "test")
+	if again := sequence(t, b, n, key); again != before {
+		t.Error("keys did not come back to b when it came back up")
+	}
+}
+
+// hash-balance-factor bounds a server's share of the sessions in use:
+// the same key spreads once its server holds more than its share.
+func TestHashBalanceFactor(t *testing.T) {
+	b := New("be", servers(1, 1, 1, 1))
+	b.Algo, b.Consistent, b.BalanceFactor = URI, true, 125
+	k := Key{Hash: 12345, Valid: true}
+	per := map[string]int{}
+	var held []*Server
+	for i := 0; i < 40; i++ {
+		s, err := b.AcquireKey(context.Background(), 0, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, s)
+		per[s.Name]++
+	}
+	// 125% of an even share of 40 over 4 servers is at most 13.
+	for name, c := range per {
+		if c > 13 {
+			t.Errorf("server %s holds %d of 40 sessions: %v", name, c, per)
+		}
+	}
+	if len(per) != 4 {
+		t.Errorf("sessions spread over %d servers: %v", len(per), per)
+	}
+	for _, s := range held {
+		b.Release(s)
+	}
+	b.BalanceFactor = 0
+	first := sequence(t, b, 10, func(int) Key { return k })
+	if first != strings.Repeat(first[:1], 10) {
+		t.Errorf("without a factor the key moved: %s", first)
+	}
 }

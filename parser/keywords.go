@@ -310,13 +310,13 @@ func globalMaxconn(c *pctx) {
 			c.alert("'%s' expects an integer argument.", c.args[0])
 			return
 		}
-		n = atoiPrefix(c.arg(1))
+		n = Atol(c.arg(1))
 	}
 	g.Maxconn = n
 }
 
-// atoiPrefix mimics C's atol: the leading decimal digits, 0 if none.
-func atoiPrefix(s string) int {
+// Atol mimics C's atol: the leading decimal digits, 0 if none.
+func Atol(s string) int {
 	i := 0
 	neg := false
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {

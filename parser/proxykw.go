@@ -68,8 +68,8 @@ var proxyKeywords = map[string]keyword{
 	"fullconn":                    {caps: CapBE, support: Supported},
 	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
-	"hash-type":                   {caps: CapBE, support: Supported},
-	"hash-balance-factor":         {caps: CapBE, support: Unsupported},
+	"hash-type":                   {caps: CapBE, support: Supported, handle: kwHashType},
+	"hash-balance-factor":         {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
 	"unique-id-format":            {caps: CapFE, support: Unsupported},
 	"unique-id-header":            {caps: CapFE, support: Unsupported},
 	"log-format":                  {support: Harmless},
@@ -572,7 +572,7 @@ func kwMaxconn(c *pctx) {
 		c.alert("'%s' expects an integer argument.", c.args[0])
 		return
 	}
-	c.cp.proxy.Maxconn = atoiPrefix(c.arg(1))
+	c.cp.proxy.Maxconn = Atol(c.arg(1))
 }
 
 var balanceAlgos = map[string]bool{"roundrobin": true, "static-rr": true, "leastconn": true, "first": true, "source": true,
@@ -598,6 +598,48 @@ func kwBalance(c *pctx) {
 		return
 	}
 	c.cp.proxy.Balance = c.args[1:]
+}
+
+// kwHashType checks "hash-type <method> [<function> [avalanche]]" with
+// HAProxy's messages; the 1.x "hash-type avalanche" is accepted outside
+// compat mode.
+func kwHashType(c *pctx) {
+	switch c.arg(1) {
+	case "consistent", "map-based":
+	case "avalanche":
+		if c.cp.opts.Compat {
+			c.alert("experimental feature 'hash-type avalanche' is not supported anymore, please use 'hash-type map-based sdbm avalanche' instead.")
+			return
+		}
+		c.cp.add(legacyWarn(c.pos, "'hash-type avalanche'", "'hash-type map-based sdbm avalanche'"))
+		return
+	default:
+		c.alert("'hash-type' only supports 'consistent' and 'map-based'.")
+		return
+	}
+	if c.arg(2) == "" {
+		return
+	}
+	switch c.arg(2) {
+	case "sdbm", "djb2", "wt6", "crc32":
+	default:
+		c.alert("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")
+		return
+	}
+	if m := c.arg(3); m != "" && m != "avalanche" {
+		c.alert("'hash-type' only supports 'avalanche' as a modifier for hash functions.")
+	}
+}
+
+// kwHashBalanceFactor reads the factor as atol does.
+func kwHashBalanceFactor(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'hash-balance-factor' expects an integer argument.")
+		return
+	}
+	if n := Atol(c.arg(1)); n != 0 && n <= 100 {
+		c.alert("'hash-balance-factor' must be 0 or greater than 100.")
+	}
 }
 
 var timeoutNames = map[string]string{
@@ -922,7 +964,7 @@ func kwErrorfile(c *pctx) {
 		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
 		return
 	}
-	if code := atoiPrefix(c.arg(1)); !httpErrCodes[code] {
+	if code := Atol(c.arg(1)); !httpErrCodes[code] {
 		c.alert("errorfile : status code '%d' not handled.", code)
 		return
 	}
@@ -939,7 +981,7 @@ func kwErrorfile(c *pctx) {
 		if p.ErrorFiles == nil {
 			p.ErrorFiles = map[int][]byte{}
 		}
-		p.ErrorFiles[atoiPrefix(c.arg(1))] = data
+		p.ErrorFiles[Atol(c.arg(1))] = data
 	}
 }
 

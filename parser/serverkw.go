@@ -54,7 +54,7 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 		case "rise", "fall":
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects an integer argument.", kw)
-			} else if atoiPrefix(val) <= 0 {
+			} else if Atol(val) <= 0 {
 				bad = fmt.Sprintf("'%s' has to be > 0.", kw)
 			}
 		case "inter", "fastinter", "downinter":
@@ -70,7 +70,7 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 				bad = "'port' expects a port number as argument."
 			}
 		case "weight":
-			if w := atoiPrefix(val); w < 0 || w > 256 {
+			if w := Atol(val); w < 0 || w > 256 {
 				bad = fmt.Sprintf("weight of server %s is not within 0 and 256 (%d).", serverName, w)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,6 +73,53 @@ backend be_param
     server a %[2]s
     server b %[3]s
     server c %[4]s
+backend be_churi
+    balance uri
+    hash-type consistent
+    server a %[2]s
+    server b %[3]s weight 2
+    server c %[4]s
+backend be_chsrc
+    balance source
+    hash-type consistent
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_chhdr
+    balance hdr(X-User)
+    hash-type consistent djb2
+    server a %[2]s id 10
+    server b %[3]s id 3
+    server c %[4]s
+backend be_chparam
+    balance url_param uid
+    hash-type consistent wt6 avalanche
+    server a %[2]s weight 5
+    server b %[3]s
+    server c %[4]s
+backend be_crc
+    balance uri
+    hash-type map-based crc32
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_djb2
+    balance uri
+    hash-type map-based djb2
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_wt6
+    balance uri
+    hash-type map-based wt6
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
+backend be_dom
+    balance hdr(X-User) use_domain_only
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
 backend be_backup
     server a %[5]s check inter 100ms
     server b %[3]s backup
@@ -95,7 +143,20 @@ func lbRequests() []lbReq {
 		out = append(out, lbReq{algo: "source", path: "/", src: i})
 	}
 	for _, p := range []string{"/", "/a", "/b", "/img/logo.png", "/api/v1/users?id=3", "/api/v1/users?id=4", "/static/app.js", "/x/y/z", "/%C3%A9t%C3%A9", "/\xc3\xa9"} {
-		out = append(out, lbReq{algo: "uri", path: p}, lbReq{algo: "uriwhole", path: p}, lbReq{algo: "uriaval", path: p})
+		out = append(out, lbReq{algo: "uri", path: p}, lbReq{algo: "uriwhole", path: p}, lbReq{algo: "uriaval", path: p},
+			lbReq{algo: "churi", path: p}, lbReq{algo: "crc", path: p}, lbReq{algo: "djb2", path: p}, lbReq{algo: "wt6", path: p})
+	}
+	for i := 1; i <= 12; i++ {
+		out = append(out, lbReq{algo: "chsrc", path: "/", src: i})
+	}
+	for _, u := range []string{"alice", "bob", "", "carol", "", "dave", "", "eve", "\xe9t\xe9", ""} {
+		out = append(out, lbReq{algo: "chhdr", path: "/", hdr: u})
+	}
+	for _, q := range []string{"/?uid=1", "/?uid=2", "/?x=1&uid=42", "/?uid=abc&y=2", "/?nouid=1", "/?uid=7", "/?uid=8", "/?nouid=2", "/?nouid=3"} {
+		out = append(out, lbReq{algo: "chparam", path: q})
+	}
+	for _, d := range []string{"www.example.com", "example.com", "api.example.com", "localhost", "a.b.c.example.org", "example.org:8080", "www.other.net", ".com", "x."} {
+		out = append(out, lbReq{algo: "dom", path: "/", hdr: d})
 	}
 	for _, u := range []string{"alice", "bob", "carol", "dave", "eve", "mallory, trent", ""} {
 		out = append(out, lbReq{algo: "hdr", path: "/", hdr: u})
@@ -165,7 +226,8 @@ func TestDifferentialServerChoice(t *testing.T) {
 		perAlgo[r.algo] = n
 	}
 	var sum []string
-	for _, a := range []string{"rr", "static", "first", "backup", "source", "uri", "uriwhole", "uriaval", "hdr", "param"} {
+	for _, a := range []string{"rr", "static", "first", "backup", "source", "uri", "uriwhole", "uriaval", "hdr", "param",
+		"churi", "chsrc", "chhdr", "chparam", "crc", "djb2", "wt6", "dom"} {
 		n := perAlgo[a]
 		sum = append(sum, fmt.Sprintf("%s %d/%d", a, n[0], n[1]))
 	}
@@ -348,4 +410,69 @@ func TestDifferentialCookiePersistence(t *testing.T) {
 		agree++
 	}
 	t.Logf("cookie persistence: %d/%d exchanges identical to HAProxy", agree, len(cases))
+}
+
+const queueCfg = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout queue 5s
+frontend fe
+    bind %[1]s
+    use_backend be_%%[req.hdr(x-algo)]
+backend be_rr
+    server a %[2]s maxconn 1 maxqueue 1
+backend be_uri
+    balance uri
+    server a %[2]s maxconn 1 maxqueue 1
+backend be_redisp
+    balance uri
+    option redispatch
+    server a %[2]s maxconn 1 maxqueue 1
+    server b %[2]s maxconn 1 maxqueue 1
+`
+
+// TestServerAndBackendQueues compares with HAProxy how maxqueue applies:
+// a request hashed to a full server waits in that server's queue, bounded
+// by maxqueue (503 beyond it, even with redispatch); round robin finding
+// every server full waits in the backend's queue, which has no bound.
+func TestServerAndBackendQueues(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(start func(cfg, fe string)) []string {
+		a := startEcho(t, "a")
+		fe := freePort(t)
+		start(fmtCfg(queueCfg, fe, a.Addr()), fe)
+		var out []string
+		for _, algo := range []string{"rr", "uri", "redisp"} {
+			got := make([]string, 4)
+			var wg sync.WaitGroup
+			for i := range got {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					st, _, _ := get(t, fe, "GET /sleep/300 HTTP/1.1\r\nHost: a\r\nX-Algo: "+algo+"\r\n\r\n")
+					got[i] = fmt.Sprintf("%s#%d:%d", algo, i, st)
+				}(i)
+				time.Sleep(60 * time.Millisecond)
+			}
+			wg.Wait()
+			out = append(out, got...)
+		}
+		return out
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("statuses differ\nhaproxy: %v\ngohap:   %v", want, got)
+	}
+	// The expected shape, whatever both answered.
+	exp := "rr#0:200 rr#1:200 rr#2:200 rr#3:200 uri#0:200 uri#1:200 uri#2:503 uri#3:503"
+	if s := strings.Join(got[:8], " "); s != exp {
+		t.Errorf("gohap: %s, want %s", s, exp)
+	}
+	t.Logf("queue statuses identical to HAProxy: %v", want)
 }

@@ -99,7 +99,9 @@ type Backend struct {
 	uriWhole, uriPathOnly bool
 	uriLen, uriDepth      int
 	hashName              string
+	hashFn                backend.HashFunc
 	avalanche             bool
+	domainOnly            bool
 	draws                 int
 	legacy                *legacyRules
 	cookie                *cookieCfg
@@ -448,27 +450,34 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	if err != nil {
 		fail(p.Pos, "%v", err)
 	}
+	consistent, balanceFactor := false, 0
 	for _, d := range cfg.Directives {
-		if d.Keyword != "hash-type" || !(d.Name == p.Name || d.Section == "defaults") {
+		if !(d.Name == p.Name || d.Section == "defaults") {
 			continue
 		}
-		a := d.Args
-		ok := len(a) >= 1 && a[0] == "map-based" && len(a) <= 3
-		if ok && len(a) >= 2 && a[1] != "sdbm" {
-			ok = false
-		}
-		if ok && len(a) == 3 {
-			ok = a[2] == "avalanche"
-			be.avalanche = ok
-		}
-		if !ok {
-			fail(d.Pos, "'hash-type %s' is not supported by the gohap runtime yet (only 'map-based' with the sdbm function, optionally 'avalanche').", strings.Join(d.Args, " "))
+		switch d.Keyword {
+		case "hash-type":
+			// hash-type <method> [<function> [<modifier>]]; haproxy -c has
+			// checked the words.
+			a := d.Args
+			if len(a) > 0 && a[0] == "avalanche" {
+				// The 1.x form.
+				a = []string{"map-based", "sdbm", "avalanche"}
+			}
+			consistent = len(a) > 0 && a[0] == "consistent"
+			be.hashFn = backend.SDBMHash
+			if len(a) > 1 {
+				be.hashFn, _ = backend.ParseHashFunc(a[1])
+			}
+			// A bare "consistent" implies avalanche in HAProxy.
+			be.avalanche = len(a) > 2 && a[2] == "avalanche" || len(a) == 1 && consistent
+		case "hash-balance-factor":
+			balanceFactor = (parser.Atol(strings.Join(d.Args, "")))
 		}
 	}
 	httpChk := compileHTTPCheck(cfg, p, fail)
 	tcpChk := compileTCPCheck(cfg, p, fail)
 	var servers []*backend.Server
-	maxQueue := map[*backend.Server]int{}
 	for _, s := range p.Servers {
 		srv := &backend.Server{Name: s.Name, Weight: 1,
 			Check: backend.Check{Inter: 2 * time.Second, Rise: 2, Fall: 3, Timeout: p.Timeouts["check"]}}
@@ -502,7 +511,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 			case "slowstart":
 				srv.Slowstart, err = parseTime(v)
 			case "maxqueue":
-				maxQueue[srv], err = strconv.Atoi(v)
+				srv.MaxQueue, err = strconv.Atoi(v)
+			case "id":
+				srv.ID, err = strconv.Atoi(v)
 			case "check":
 				srv.Check.Enabled = true
 			case "no-check":
@@ -572,17 +583,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		byName[srv.Name] = srv
 	}
 	be.cookie = compileCookie(cfg, p, byName, fail)
-	// One queue serves the backend: it is bounded only when every server
-	// bounds its own, by their sum.
-	if len(servers) > 0 && len(maxQueue) == len(servers) {
-		for _, n := range maxQueue {
-			if n == 0 {
-				be.LB.MaxQueue = 0
-				break
-			}
-			be.LB.MaxQueue += n
-		}
-	}
+	be.LB.Redispatch = be.Redispatch
+	be.LB.Consistent = consistent
+	be.LB.BalanceFactor = balanceFactor
 	be.LB.Algo = algo
 	be.LB.Draws = be.draws
 	for _, d := range cfg.Directives {
@@ -735,8 +738,9 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 	case args[0] == "url_param" && len(args) == 2:
 		be.hashName = args[1]
 		return backend.URLParam, nil
-	case strings.HasPrefix(args[0], "hdr(") && strings.HasSuffix(args[0], ")") && len(args) == 1:
+	case strings.HasPrefix(args[0], "hdr(") && strings.HasSuffix(args[0], ")") && (len(args) == 1 || len(args) == 2 && args[1] == "use_domain_only"):
 		be.hashName = strings.ToLower(args[0][4 : len(args[0])-1])
+		be.domainOnly = len(args) == 2
 		return backend.Hdr, nil
 	}
 	return unsupported()

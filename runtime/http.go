@@ -165,7 +165,7 @@ func (s *session) lbKeyRaw(be *Backend, head []byte) backend.Key {
 				break
 			}
 		}
-		return backend.Key{Hash: backend.SDBM(uri[:end]), Valid: true}
+		return backend.Key{Hash: be.hashFn.Sum(uri[:end]), Valid: true}
 	case backend.Hdr:
 		if head == nil {
 			return backend.Key{}
@@ -173,7 +173,13 @@ func (s *session) lbKeyRaw(be *Backend, head []byte) backend.Key {
 		for _, h := range s.req.Headers {
 			if h1.EqualFold(h.Name.Of(head), be.hashName) {
 				v, _, _ := nextToken(h.Value.Of(head))
-				return backend.Key{Hash: backend.SDBM(v), Valid: true}
+				if len(v) == 0 {
+					return backend.Key{}
+				}
+				if be.domainOnly {
+					v = mainDomain(v)
+				}
+				return backend.Key{Hash: be.hashFn.Sum(v), Valid: true}
 			}
 		}
 	case backend.URLParam:
@@ -193,11 +199,28 @@ func (s *session) lbKeyRaw(be *Backend, head []byte) backend.Key {
 				rest = nil
 			}
 			if len(part) > len(be.hashName) && string(part[:len(be.hashName)]) == be.hashName && part[len(be.hashName)] == '=' {
-				return backend.Key{Hash: backend.SDBM(part[len(be.hashName)+1:]), Valid: true}
+				return backend.Key{Hash: be.hashFn.Sum(part[len(be.hashName)+1:]), Valid: true}
 			}
 		}
 	}
 	return backend.Key{}
+}
+
+// mainDomain is what "hdr(name) use_domain_only" hashes: the label
+// before the last dot ("example" of "www.example.com"), or the whole
+// value without a dot, scanned from the end as HAProxy does.
+func mainDomain(v []byte) []byte {
+	end, i, inDomain := len(v), len(v), false
+	for ; i > 0; i-- {
+		if inDomain {
+			if v[i-1] == '.' {
+				break
+			}
+		} else if i < len(v) && v[i] == '.' {
+			end, inDomain = i, true
+		}
+	}
+	return v[i:end]
 }
 
 func indexOf(b []byte, sub string) int {
