@@ -27,6 +27,8 @@ type Check struct {
 	HTTP *HTTPCheck
 	// TCP, when set, holds tcp-check steps played after the connect.
 	TCP []TCPStep
+	// Proto, when set, is a protocol check (mysql, pgsql, ldap, ssl).
+	Proto *ProtoCheck
 }
 
 // HTTPCheck is an "option httpchk" request with its "http-check expect"
@@ -143,6 +145,9 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 		}
 	}
 	defer conn.Close()
+	if s.Check.Proto != nil {
+		return s.Check.Proto.run(conn, time.Now().Add(timeout))
+	}
 	if s.Check.TCP != nil {
 		return runTCP(conn, s.Check.TCP, time.Now().Add(timeout))
 	}

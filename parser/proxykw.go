@@ -739,6 +739,9 @@ func kwOption(c *pctx) {
 		c.cp.unknownOption(c)
 		return
 	}
+	if !checkOptionArgs(c, name) {
+		return
+	}
 	if name == "httpchk" && len(c.args) >= 5 && strings.ContainsAny(c.args[4], "\r\n ") {
 		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
 			Msg: "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead."})
@@ -812,6 +815,39 @@ httplog httpslog tcplog tcpka forwardfor originalto ssl-hello-chk smtpchk pgsql-
 ldap-check spop-check tcp-check external-check http-restrict-req-hdr-names`) {
 		knownOptions[o] = true
 	}
+}
+
+// checkOptionArgs checks the arguments of the protocol check options as
+// HAProxy does.
+func checkOptionArgs(c *pctx, name string) bool {
+	switch name {
+	case "mysql-check":
+		if c.arg(2) == "" {
+			return true
+		}
+		if c.arg(2) != "user" {
+			c.alert("'%s %s' only supports optional values: 'user' (got '%s').", c.args[0], name, c.arg(2))
+			return false
+		}
+		if c.arg(3) == "" {
+			c.alert("'%s %s %s' expects <username> as argument.", c.args[0], name, c.arg(2))
+			return false
+		}
+		if v := c.arg(4); v != "" && v != "post-41" && v != "pre-41" {
+			c.alert("keyword '%s' only supports 'post-41' and 'pre-41' (got '%s').", c.arg(2), v)
+			return false
+		}
+	case "pgsql-check":
+		if c.arg(2) == "" || c.arg(3) == "" {
+			c.alert("'%s %s' expects 'user <username>' as argument.", c.args[0], name)
+			return false
+		}
+		if c.arg(2) != "user" {
+			c.alert("'%s %s' only supports optional values: 'user'.", c.args[0], name)
+			return false
+		}
+	}
+	return true
 }
 
 func kwHTTPError(c *pctx) {

@@ -144,7 +144,8 @@ func (e *CompileError) Error() string {
 // Options the runtime implements; any other option set to true is refused.
 var runtimeOptions = map[string]bool{
 	"forwardfor": true, "originalto": true, "allbackups": true, "httpchk": true,
-	"tcp-check": true, "redis-check": true, "smtpchk": true, "http-keep-alive": true,
+	"tcp-check": true, "redis-check": true, "smtpchk": true, "mysql-check": true,
+	"pgsql-check": true, "ldap-check": true, "ssl-hello-chk": true, "http-keep-alive": true,
 	"http-server-close": true, "httpclose": true, "redispatch": true,
 	// Logging and socket tuning do not change what is proxied.
 	"httplog": true, "tcplog": true, "httpslog": true, "dontlognull": true,
@@ -475,8 +476,30 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 			balanceFactor = (parser.Atol(strings.Join(d.Args, "")))
 		}
 	}
-	httpChk := compileHTTPCheck(cfg, p, fail)
-	tcpChk := compileTCPCheck(cfg, p, fail)
+	var httpChk *backend.HTTPCheck
+	var tcpChk []backend.TCPStep
+	var protoChk *backend.ProtoCheck
+	// The last check option declared decides the kind of check.
+	switch kind, args := checkKind(cfg, p); kind {
+	case "httpchk":
+		httpChk = compileHTTPCheck(cfg, p, fail)
+	case "tcp-check", "redis-check", "smtpchk":
+		tcpChk = compileTCPCheck(cfg, p, kind, fail)
+	case "mysql-check":
+		user, pre41 := "", false
+		if len(args) >= 2 {
+			user, pre41 = args[1], len(args) >= 3 && args[2] == "pre-41"
+		}
+		protoChk = backend.MySQLCheck(user, pre41)
+	case "pgsql-check":
+		if len(args) >= 2 {
+			protoChk = backend.PgSQLCheck(args[1])
+		}
+	case "ldap-check":
+		protoChk = backend.LDAPCheck()
+	case "ssl-hello-chk":
+		protoChk = backend.SSLHelloCheck()
+	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
 		srv := &backend.Server{Name: s.Name, Weight: 1,
@@ -572,6 +595,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		}
 		srv.Check.HTTP = httpChk
 		srv.Check.TCP = tcpChk
+		srv.Check.Proto = protoChk
 		if disabled {
 			srv.SetState(backend.Maint)
 		}
@@ -746,6 +770,30 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 	return unsupported()
 }
 
+// checkKind is the check option in force for p, the one declared last,
+// with the arguments following its name.
+func checkKind(cfg *parser.Config, p *parser.Proxy) (string, []string) {
+	kind := ""
+	var at parser.Pos
+	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk"} {
+		pos := p.OptionPos[o]
+		if !p.Options[o] || kind != "" && !posAfter(pos, at) {
+			continue
+		}
+		kind, at = o, pos
+	}
+	for _, d := range cfg.Directives {
+		if d.Pos == at && d.Keyword == "option" && len(d.Args) > 0 && d.Args[0] == kind {
+			return kind, d.Args[1:]
+		}
+	}
+	return kind, nil
+}
+
+// posAfter orders positions of the same file by line; across files the
+// later-read file comes later, which Pos cannot tell, so it stays false.
+func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line }
+
 // compileHTTPCheck builds the request of "option httpchk" and the rule of
 // "http-check expect"; nil when the backend does TCP checks.
 func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
@@ -838,15 +886,13 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 // compileTCPCheck builds the steps of "option tcp-check" with its
 // "tcp-check" rules, and of the protocol checks built on them
 // (redis-check, smtpchk).
-func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
-	switch {
-	case p.Options["redis-check"]:
+func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
+	switch kind {
+	case "redis-check":
 		return []backend.TCPStep{{Send: []byte("PING\r\n")}, {Expect: []byte("+PONG")}}
-	case p.Options["smtpchk"]:
+	case "smtpchk":
 		return []backend.TCPStep{{ExpectR: regexp.MustCompile(`^2[0-9][0-9]`)}, {Send: []byte("HELO localhost\r\n")},
 			{ExpectR: regexp.MustCompile(`(^|\n)2[0-9][0-9]`)}}
-	case !p.Options["tcp-check"]:
-		return nil
 	}
 	steps := []backend.TCPStep{}
 	for _, d := range cfg.Directives {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,14 +99,38 @@ func haproxyBin() string {
 // until addr accepts connections.
 func startHAProxy(t testing.TB, text, addr string) {
 	t.Helper()
+	startHAProxyOut(t, text, addr)
+}
+
+// lockedBuffer collects a process's output while tests read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startHAProxyOut starts haproxy -db and returns what it prints.
+func startHAProxyOut(t testing.TB, text, addr string) *lockedBuffer {
+	t.Helper()
 	bin := haproxyBin()
 	if bin == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
 	cmd := exec.Command(bin, "-db", "-f", writeCfg(t, text))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdout = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	cmd.Stdout = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +143,12 @@ func startHAProxy(t testing.TB, text, addr string) {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return stderr
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("haproxy did not start: %s", stderr.String())
+	return nil
 }
 
 // exchange sends raw bytes on a new connection and reads n responses

@@ -1,0 +1,215 @@
+package backend
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"strconv"
+	"time"
+)
+
+// ProtoCheck is one of HAProxy's protocol checks (option mysql-check,
+// pgsql-check, ldap-check, ssl-hello-chk): a request sent after the
+// connect, then the reply judged as HAProxy's built-in rules do.
+type ProtoCheck struct {
+	Request []byte
+	// Judge looks at what was received so far; last is set once no more
+	// data can come. wait asks for more data.
+	Judge func(got []byte, last bool) (reason string, ok, wait bool)
+	// Timeout is the report when the server does not answer in time.
+	Timeout string
+}
+
+// descLen is HAProxy's HCHK_DESC_LEN: a check's info is cut to it, and at
+// the first NUL byte as a C string is.
+const descLen = 128
+
+func info(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) > descLen-1 {
+		b = b[:descLen-1]
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	return `, info: "` + string(b) + `"`
+}
+
+func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
+	conn.SetDeadline(deadline)
+	if len(p.Request) > 0 {
+		if _, err := conn.Write(p.Request); err != nil {
+			return `Layer7 connection problem, info: "Connection reset by peer"`, false
+		}
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		last := err != nil || len(got) >= 16384
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return p.Timeout, false
+			}
+		}
+		if reason, ok, wait := p.Judge(got, last); !wait || last {
+			return reason, ok
+		}
+	}
+}
+
+// MySQLCheck is "option mysql-check [user NAME [post-41|pre-41]]": without
+// a user only the server's greeting is read; with one, a login and a QUIT
+// are sent and the server's OK is awaited.
+func MySQLCheck(user string, pre41 bool) *ProtoCheck {
+	p := &ProtoCheck{Timeout: "Layer7 timeout"}
+	if user != "" {
+		var body []byte
+		if pre41 {
+			body = append([]byte{0x00, 0x80, 0x00, 0x00, 0x01}, user...)
+		} else {
+			body = []byte{0x00, 0x82, 0x00, 0x00, 0x00, 0x80, 0x00, 0x01, 0x21}
+			body = append(body, make([]byte, 23)...)
+			body = append(body, user...)
+		}
+		body = append(body, 0x00, 0x00)
+		n := len(body)
+		p.Request = append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
+		p.Request = append(p.Request, 0x01, 0x00, 0x00, 0x00, 0x01) // COM_QUIT
+	}
+	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+		off := 0
+		if user != "" {
+			if r, ok, wait := mysqlPacket(got, 0, last, false); wait || !ok {
+				return r, ok, wait
+			}
+			off = 4 + (int(got[0]) | int(got[1])<<8 | int(got[2])<<16)
+		}
+		return mysqlPacket(got, off, last, true)
+	}
+	return p
+}
+
+// mysqlPacket is tcpcheck_mysql_expect_packet for the packet at off.
+func mysqlPacket(got []byte, off int, last, final bool) (string, bool, bool) {
+	if len(got) < off+4 {
+		return "Layer7 invalid response", false, !last
+	}
+	n := int(got[off]) | int(got[off+1])<<8 | int(got[off+2])<<16
+	if len(got) < off+n+4 {
+		return "Layer7 invalid response", false, !last
+	}
+	if n > 0 && got[off+4] == 0xff {
+		code := 0
+		if len(got) >= off+7 {
+			code = int(got[off+5]) | int(got[off+6])<<8
+		}
+		var desc []byte
+		if len(got) > off+7 {
+			desc = got[off+7:]
+		}
+		return "Layer7 wrong status, code: " + strconv.Itoa(code) + info(desc), false, false
+	}
+	if !final {
+		return "", true, false
+	}
+	// HAProxy keeps the server version as the check's description, but
+	// its UP report does not show it.
+	return "Layer7 check passed, code: 0", true, false
+}
+
+// PgSQLCheck is "option pgsql-check user NAME": a startup message, then
+// an authentication request is expected, an error message being reported.
+func PgSQLCheck(user string) *ProtoCheck {
+	body := append([]byte{0, 3, 0, 0}, "user\x00"...)
+	body = append(append(body, user...), 0, 0)
+	req := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
+	p := &ProtoCheck{Request: append(req, body...), Timeout: "Layer7 timeout"}
+	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+		if len(got) < 5 && !last {
+			return "", false, true
+		}
+		if len(got) > 0 && got[0] == 'E' {
+			var desc []byte
+			if len(got) > 6 {
+				desc = got[6:]
+			}
+			return "Layer7 invalid response" + info(desc), false, false
+		}
+		if len(got) < 9 && !last {
+			return "", false, true
+		}
+		if len(got) >= 9 && got[0] == 'R' && bytes.Equal(got[1:4], []byte{0, 0, 0}) &&
+			(got[4] == 8 || got[4] == 0x0a || got[4] == 0x0c) && bytes.Equal(got[5:8], []byte{0, 0, 0}) &&
+			got[8] <= 6 && got[8] != 1 {
+			return `Layer7 check passed, code: 0, info: "PostgreSQL server is ok"`, true, false
+		}
+		return `Layer7 wrong status, code: 0, info: "PostgreSQL unknown error"`, false, false
+	}
+	return p
+}
+
+// LDAPCheck is "option ldap-check": an anonymous LDAPv3 bind whose
+// response code must be 0.
+func LDAPCheck() *ProtoCheck {
+	p := &ProtoCheck{Request: []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00},
+		Timeout: "Layer7 timeout"}
+	const notLDAP = `Layer7 invalid response, info: "Not LDAPv3 protocol"`
+	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+		if len(got) < 14 && !last {
+			return "", false, true
+		}
+		if len(got) < 14 || got[0] != 0x30 {
+			return notLDAP, false, false
+		}
+		// BER lengths: a long form adds its length bytes to the offsets.
+		n := 0
+		if got[1]&0x80 != 0 {
+			n = int(got[1] & 0x7f)
+		}
+		if n > 2 || !bytes.Equal(got[2+n:6+n], []byte{0x02, 0x01, 0x01, 0x61}) {
+			return notLDAP, false, false
+		}
+		if got[n+6]&0x80 != 0 {
+			n += int(got[n+6] & 0x7f)
+		}
+		if n > 4 || len(got) < n+10 || !bytes.Equal(got[7+n:9+n], []byte{0x0a, 0x01}) {
+			return notLDAP, false, false
+		}
+		if code := got[n+9]; code != 0 {
+			return "Layer7 wrong status, code: " + strconv.Itoa(int(code)) +
+				`, info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"`, false, false
+		}
+		return "Layer7 check passed, code: 0", true, false
+	}
+	return p
+}
+
+// SSLHelloCheck is "option ssl-hello-chk": an SSLv3 client hello, to
+// which any TLS server answers with a handshake or an alert record.
+func SSLHelloCheck() *ProtoCheck {
+	hello := []byte{0x03, 0x00}
+	hello = binary.BigEndian.AppendUint32(hello, uint32(time.Now().Unix()))
+	hello = append(hello, "HAPROXYSSLCHK\nHAPROXYSSLCHK\n"...)
+	hello = append(hello, 0x00, 0x00, 0x34)
+	for c := 1; c <= 26; c++ {
+		hello = append(hello, 0x00, byte(c))
+	}
+	hello = append(hello, 0x01, 0x00)
+	hs := append([]byte{0x01, 0x00, byte(len(hello) >> 8), byte(len(hello))}, hello...)
+	rec := append([]byte{0x16, 0x03, 0x00, byte(len(hs) >> 8), byte(len(hs))}, hs...)
+	p := &ProtoCheck{Request: rec, Timeout: "Layer6 timeout"}
+	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+		if len(got) < 5 && !last {
+			return "", false, true
+		}
+		if len(got) > 0 && (got[0] == 0x15 || got[0] == 0x16) {
+			return "Layer6 check passed", true, false
+		}
+		return "Layer6 invalid response", false, false
+	}
+	return p
+}

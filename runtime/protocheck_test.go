@@ -1,0 +1,148 @@
+package runtime_test
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// protoServer answers its first connection with bad and every later one
+// with good, after reading what the check sends (if it sends).
+func protoServer(t *testing.T, reads bool, bad, good []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				if reads {
+					buf := make([]byte, 1024)
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+				if n.Add(1) == 1 {
+					c.Write(bad)
+				} else {
+					c.Write(good)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func mysqlPacket(seq byte, body string) []byte {
+	n := len(body)
+	return append([]byte{byte(n), byte(n >> 8), byte(n >> 16), seq}, body...)
+}
+
+var (
+	mysqlGreeting = mysqlPacket(0, "\x0a5.7.99-test\x00\x01\x00\x00\x00abcdefgh\x00\xff\xf7\x21\x02\x00")
+	mysqlOK       = mysqlPacket(2, "\x00\x00\x00\x02\x00\x00\x00")
+	mysqlDenied   = mysqlPacket(2, "\xff\x15\x04#28000Access denied for user 'foo'")
+	mysqlRefused  = mysqlPacket(0, "\xff\x6a\x04Host '127.0.0.1' is not allowed to connect")
+	pgOK          = []byte("R\x00\x00\x00\x08\x00\x00\x00\x00")
+	pgErr         = []byte("E\x00\x00\x00\x2aSFATAL\x00C28000\x00Mrole \"x\" does not exist\x00\x00")
+	ldapOK        = []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
+	ldapBadCreds  = []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x31, 0x04, 0x00, 0x04, 0x00}
+	tlsAlert      = []byte{0x15, 0x03, 0x00, 0x00, 0x02, 0x02, 0x28}
+	notAProtocol  = []byte("HTTP/1.0 400 Bad Request\r\n\r\nnot what you expected")
+)
+
+var reportRe = regexp.MustCompile(`Server (\S+) is (DOWN|UP), reason: (.*?), check duration`)
+
+// TestProtocolChecksMatchHAProxy runs mysql-check, pgsql-check,
+// ldap-check and ssl-hello-chk against fake servers that fail their first
+// check and pass the next ones, and compares the DOWN and UP reports with
+// HAProxy's.
+func TestProtocolChecksMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	type tc struct {
+		name, option string
+		reads        bool
+		bad, good    []byte
+	}
+	cases := []tc{
+		{"mysql_user", "mysql-check user foo", true, append(append([]byte{}, mysqlGreeting...), mysqlDenied...), append(append([]byte{}, mysqlGreeting...), mysqlOK...)},
+		{"mysql_pre41", "mysql-check user foo pre-41", true, notAProtocol[:3], append(append([]byte{}, mysqlGreeting...), mysqlOK...)},
+		{"mysql_greet", "mysql-check", false, mysqlRefused, mysqlGreeting},
+		{"pgsql", "pgsql-check user x", true, pgErr, pgOK},
+		{"pgsql_unknown", "pgsql-check user x", true, notAProtocol, pgOK},
+		{"ldap", "ldap-check", true, ldapBadCreds, ldapOK},
+		{"ldap_garbage", "ldap-check", true, notAProtocol, ldapOK},
+		{"ssl", "ssl-hello-chk", true, notAProtocol, tlsAlert},
+	}
+	run := func(start func(cfg, fe string) func() string) map[string]string {
+		fe := freePort(t)
+		var b strings.Builder
+		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 1s\n")
+		fmt.Fprintf(&b, "frontend fe\n bind %s\n default_backend be_%s\n", fe, cases[0].name)
+		for _, c := range cases {
+			addr := protoServer(t, c.reads, c.bad, c.good)
+			fmt.Fprintf(&b, "backend be_%s\n option %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.option, addr)
+		}
+		out := start(b.String(), fe)
+		got := map[string]string{}
+		deadline := time.Now().Add(6 * time.Second)
+		for len(got) < 2*len(cases) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
+				got[m[1]+" "+m[2]] = m[3]
+			}
+		}
+		return got
+	}
+	want := run(func(cfg, fe string) func() string {
+		return startHAProxyOut(t, cfg, fe).String
+	})
+	got := run(func(cfg, _ string) func() string {
+		core, logs := observer.New(zap.InfoLevel)
+		startGohapLog(t, cfg, nil, zap.New(core))
+		return func() string {
+			var all []string
+			for _, e := range logs.All() {
+				all = append(all, e.Message)
+			}
+			return strings.Join(all, "\n")
+		}
+	})
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	same := 0
+	for _, k := range keys {
+		if got[k] == want[k] {
+			same++
+		} else {
+			t.Errorf("%s:\n haproxy: %s\n gohap:   %s", k, want[k], got[k])
+		}
+	}
+	if len(want) != 2*len(cases) {
+		t.Errorf("haproxy reported %d transitions, want %d: %v", len(want), 2*len(cases), want)
+	}
+	t.Logf("check reports identical to HAProxy: %d/%d", same, len(want))
+}
