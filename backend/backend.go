@@ -83,8 +83,12 @@ type Backend struct {
 	Name    string
 	Servers []*Server
 	// OnState is called (outside locks) when a check changes a server's
-	// state; up is the number of usable servers left.
-	OnState func(s *Server, from, to State, reason string, up int)
+	// state.
+	OnState func(StateChange)
+	// OnCheck, with LogHealthChecks (option log-health-checks), receives
+	// HAProxy's report of every check that changes a server's health.
+	OnCheck         func(s *Server, report string)
+	LogHealthChecks bool
 
 	// Algo is the balance algorithm; AllBackups uses every backup server
 	// at once instead of the first one (option allbackups).
@@ -351,6 +355,20 @@ func (b *Backend) UpCount() int {
 	return n
 }
 
+// StateChange is a server's change of state with what HAProxy reports
+// with it.
+type StateChange struct {
+	Server   *Server
+	From, To State
+	// Reason is the check's report, empty when it is not to be shown.
+	Reason string
+	// Active and Backup count the usable servers after the change.
+	Active, Backup int
+	// Requeued counts the queued requests moved by the change; Queue is
+	// what is left in the server's queue; Sessions its sessions.
+	Requeued, Queue, Sessions int
+}
+
 // setState changes a server's state and reports it.
 func (s *Server) setState(to State, reason string) {
 	from := State(s.state.Swap(int32(to)))
@@ -362,10 +380,13 @@ func (s *Server) setState(to State, reason string) {
 		s.upSince.Store(time.Now().UnixNano())
 	}
 	b.mu.Lock()
+	moved := 0
 	switch {
 	case to == Up:
 		// Requests queued on the backend may now be served here.
+		before := len(b.queue)
 		b.serveQueuesLocked(s)
+		moved = before - len(b.queue)
 	case b.Redispatch:
 		// pendconn_redistribute: with redispatch, the requests waiting
 		// for this server are dispatched again.
@@ -373,11 +394,25 @@ func (s *Server) setState(to State, reason string) {
 			w.on = nil
 			w.ch <- nil
 		}
+		moved = len(s.queue)
 		s.queue = s.queue[:0]
 	}
+	ch := StateChange{Server: s, From: from, To: to, Reason: reason, Requeued: moved, Queue: len(s.queue), Sessions: s.cur}
+	for _, x := range b.Servers {
+		if x.usable() {
+			if x.Backup {
+				ch.Backup++
+			} else {
+				ch.Active++
+			}
+		}
+	}
 	b.mu.Unlock()
+	if b.LogHealthChecks {
+		ch.Reason = ""
+	}
 	if b.OnState != nil {
-		b.OnState(s, from, to, reason, b.UpCount())
+		b.OnState(ch)
 	}
 }
 

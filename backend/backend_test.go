@@ -126,7 +126,7 @@ func TestHealthCheck(t *testing.T) {
 		reason string
 	}
 	changes := make(chan change, 4)
-	b.OnState = func(s *Server, from, to State, reason string, up int) { changes <- change{to, reason} }
+	b.OnState = func(ch StateChange) { changes <- change{ch.To, ch.Reason} }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.RunChecks(ctx)

@@ -55,7 +55,8 @@ func (b *Backend) RunChecks(ctx context.Context) {
 
 func (s *Server) checkLoop(ctx context.Context) {
 	c := s.Check
-	health := c.Rise // HAProxy starts a checked server UP with full health
+	// HAProxy starts a checked server UP with a health of rise.
+	health, prev := c.Rise, ""
 	t := time.NewTimer(c.Inter)
 	defer t.Stop()
 	for {
@@ -70,25 +71,63 @@ func (s *Server) checkLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		// HAProxy's health counter: UP while health >= rise, from rise
-		// to rise+fall-1 failures only consume margin.
+		reason += ", check duration: " + ms(dur)
+		// set_server_check_status: a failure costs one point and drops
+		// to 0 below rise; a success gains one and, on reaching rise,
+		// restores the full rise+fall-1.
+		report := false
 		if ok {
 			if health < c.Rise+c.Fall-1 {
-				health++
-				if health == c.Rise && s.State() == Down {
-					s.setState(Up, reason+", check duration: "+ms(dur)+".")
+				report = true
+				if health++; health >= c.Rise {
+					health = c.Rise + c.Fall - 1
 				}
 			}
-		} else if health > c.Rise {
-			health--
-		} else {
-			health = 0
-			if s.State() == Up {
-				s.setState(Down, reason+", check duration: "+ms(dur)+".")
+		} else if health > 0 {
+			report = true
+			if health--; health < c.Rise {
+				health = 0
 			}
+		}
+		kind, _, _ := strings.Cut(reason, ",")
+		if b := s.Backend; b.LogHealthChecks && b.OnCheck != nil && (report || kind != prev) {
+			b.OnCheck(s, s.checkReport(ok, reason, health))
+		}
+		prev = kind
+		switch {
+		case health >= c.Rise && s.State() == Down:
+			s.setState(Up, reason+".")
+		case health < c.Rise && s.State() == Up:
+			s.setState(Down, reason+".")
 		}
 		t.Reset(c.interval(health, s.State()))
 	}
+}
+
+// checkReport is HAProxy's log-health-checks line.
+func (s *Server) checkReport(ok bool, reason string, health int) string {
+	c := s.Check
+	var b strings.Builder
+	b.WriteString("Health check for ")
+	if s.Backup {
+		b.WriteString("backup ")
+	}
+	b.WriteString("server " + s.Backend.Name + "/" + s.Name)
+	if ok {
+		b.WriteString(" succeeded")
+	} else {
+		b.WriteString(" failed")
+	}
+	b.WriteString(", reason: " + reason + ", status: ")
+	switch {
+	case health < c.Rise:
+		b.WriteString(itoa(health) + "/" + itoa(c.Rise) + " DOWN")
+	case s.Weight == 0:
+		b.WriteString(itoa(health-c.Rise+1) + "/" + itoa(c.Fall) + " DRAIN")
+	default:
+		b.WriteString(itoa(health-c.Rise+1) + "/" + itoa(c.Fall) + " UP")
+	}
+	return b.String()
 }
 
 // interval is the delay before the next check, as HAProxy chooses it.

@@ -167,9 +167,9 @@ func TestRedisStyleTCPCheck(t *testing.T) {
 	b := New("be", []*Server{srv})
 	var mu sync.Mutex
 	var events []string
-	b.OnState = func(s *Server, from, to State, reason string, up int) {
+	b.OnState = func(ch StateChange) {
 		mu.Lock()
-		events = append(events, to.String()+": "+reason)
+		events = append(events, ch.To.String()+": "+ch.Reason)
 		mu.Unlock()
 	}
 	ctx, cancel := context.WithCancel(context.Background())

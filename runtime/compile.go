@@ -622,6 +622,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		}
 	}
 	be.LB.AllBackups = p.Options["allbackups"]
+	be.LB.LogHealthChecks = p.Options["log-health-checks"]
 	return be
 }
 

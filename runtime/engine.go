@@ -86,6 +86,7 @@ func (e *Engine) Start() error {
 	e.cancel = cancel
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
+		be.LB.OnCheck = func(_ *backend.Server, report string) { e.log.Warn(report + ".") }
 		be.LB.RunChecks(ctx)
 	}
 	for _, l := range lns {
@@ -107,19 +108,32 @@ func (e *Engine) Addrs(frontend string) []string {
 	return out
 }
 
-func (e *Engine) serverState(s *backend.Server, from, to backend.State, reason string, up int) {
-	b := s.Backend
-	if to == backend.Down {
-		msg := fmt.Sprintf("Server %s/%s is DOWN, reason: %s %d active and 0 backup servers left. %d sessions active, 0 requeued, %d remaining in queue.",
-			b.Name, s.Name, reason, up, s.Sessions(), b.QueueLen())
-		e.log.Warn(msg)
-		if up == 0 {
-			e.log.Error(fmt.Sprintf("backend '%s' has no server available!", b.Name))
-		}
-		return
+// serverState logs a server's change of state in HAProxy's words.
+func (e *Engine) serverState(ch backend.StateChange) {
+	s, b := ch.Server, ch.Server.Backend
+	var m strings.Builder
+	if s.Backup {
+		m.WriteString("Backup ")
 	}
-	e.log.Warn(fmt.Sprintf("Server %s/%s is UP, reason: %s %d active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
-		b.Name, s.Name, reason, up))
+	m.WriteString("Server " + b.Name + "/" + s.Name + " is " + ch.To.String())
+	if ch.Reason != "" {
+		m.WriteString(", reason: " + strings.TrimSuffix(ch.Reason, "."))
+	}
+	onBackup := ""
+	if ch.Backup > 0 && ch.Active == 0 {
+		onBackup = " Running on backup."
+	}
+	if ch.To == backend.Up {
+		fmt.Fprintf(&m, ". %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.",
+			ch.Active, ch.Backup, onBackup, ch.Requeued, ch.Queue)
+	} else {
+		fmt.Fprintf(&m, ". %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.",
+			ch.Active, ch.Backup, onBackup, ch.Sessions, ch.Requeued, ch.Queue)
+	}
+	e.log.Warn(m.String())
+	if ch.To != backend.Up && ch.Active+ch.Backup == 0 {
+		e.log.Error(fmt.Sprintf("backend '%s' has no server available!", b.Name))
+	}
 }
 
 func (e *Engine) acceptLoop(l *listener) {

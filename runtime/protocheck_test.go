@@ -146,3 +146,90 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 	}
 	t.Logf("check reports identical to HAProxy: %d/%d", same, len(want))
 }
+
+var stateLineRe = regexp.MustCompile(`(Health check for .*|(Backup )?Server \S+ is (UP|DOWN).*|backend '\S+' has no server available!)`)
+var durationRe = regexp.MustCompile(`check duration: \d+ms`)
+
+// TestCheckLogsMatchHAProxy compares, line for line, what HAProxy and
+// gohap log while servers go down and come back: the log-health-checks
+// reports with their health counters, and the state changes of active
+// and backup servers with their counts.
+func TestCheckLogsMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(start func(cfg, fe string) func() string) map[string][]string {
+		fe, port := freePort(t), freePort(t)
+		cfg := fmtCfg(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %[1]s
+ default_backend b1
+backend b1
+ option log-health-checks
+ server s %[2]s check inter 100ms rise 2 fall 3
+backend b2
+ option log-health-checks
+ server t %[2]s check inter 100ms rise 1 fall 1 backup
+backend b3
+ server u %[2]s check inter 100ms rise 2 fall 2
+ server v %[2]s backup
+`, fe, port)
+		out := start(cfg, fe)
+		time.Sleep(450 * time.Millisecond)
+		ln, err := net.Listen("tcp", port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		time.Sleep(700 * time.Millisecond)
+		per := map[string][]string{}
+		for _, l := range stateLineRe.FindAllString(out(), -1) {
+			l = durationRe.ReplaceAllString(strings.TrimSuffix(l, "."), "check duration: Nms")
+			for _, b := range []string{"b1", "b2", "b3"} {
+				if strings.Contains(l, " "+b+"/") || strings.Contains(l, "'"+b+"'") {
+					per[b] = append(per[b], l)
+				}
+			}
+		}
+		return per
+	}
+	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
+	got := run(func(cfg, _ string) func() string {
+		core, logs := observer.New(zap.InfoLevel)
+		startGohapLog(t, cfg, nil, zap.New(core))
+		return func() string {
+			var all []string
+			for _, e := range logs.All() {
+				all = append(all, e.Message)
+			}
+			return strings.Join(all, "\n")
+		}
+	})
+	same, total := 0, 0
+	for _, b := range []string{"b1", "b2", "b3"} {
+		w, g := strings.Join(want[b], "\n"), strings.Join(got[b], "\n")
+		total += len(want[b])
+		if w != g {
+			t.Errorf("%s:\nhaproxy:\n%s\ngohap:\n%s", b, w, g)
+			continue
+		}
+		same += len(want[b])
+	}
+	if total < 8 {
+		t.Errorf("haproxy logged only %d lines: %v", total, want)
+	}
+	t.Logf("check log lines identical to HAProxy: %d/%d", same, total)
+}
