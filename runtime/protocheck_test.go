@@ -117,17 +117,7 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 	want := run(func(cfg, fe string) func() string {
 		return startHAProxyOut(t, cfg, fe).String
 	})
-	got := run(func(cfg, _ string) func() string {
-		core, logs := observer.New(zap.InfoLevel)
-		startGohapLog(t, cfg, nil, zap.New(core))
-		return func() string {
-			var all []string
-			for _, e := range logs.All() {
-				all = append(all, e.Message)
-			}
-			return strings.Join(all, "\n")
-		}
-	})
+	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
 	var keys []string
 	for k := range want {
 		keys = append(keys, k)
@@ -207,17 +197,7 @@ backend b3
 		return per
 	}
 	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
-	got := run(func(cfg, _ string) func() string {
-		core, logs := observer.New(zap.InfoLevel)
-		startGohapLog(t, cfg, nil, zap.New(core))
-		return func() string {
-			var all []string
-			for _, e := range logs.All() {
-				all = append(all, e.Message)
-			}
-			return strings.Join(all, "\n")
-		}
-	})
+	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
 	same, total := 0, 0
 	for _, b := range []string{"b1", "b2", "b3"} {
 		w, g := strings.Join(want[b], "\n"), strings.Join(got[b], "\n")
@@ -232,4 +212,17 @@ backend b3
 		t.Errorf("haproxy logged only %d lines: %v", total, want)
 	}
 	t.Logf("check log lines identical to HAProxy: %d/%d", same, total)
+}
+
+// startGohapOut starts gohap and returns what it logs, a line a message.
+func startGohapOut(t *testing.T, cfg string) func() string {
+	core, logs := observer.New(zap.InfoLevel)
+	startGohapLog(t, cfg, nil, zap.New(core))
+	return func() string {
+		var all []string
+		for _, e := range logs.All() {
+			all = append(all, e.Message)
+		}
+		return strings.Join(all, "\n")
+	}
 }
