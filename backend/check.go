@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -29,17 +28,6 @@ type Check struct {
 	TCP []TCPStep
 	// Proto, when set, is a protocol check (mysql, pgsql, ldap, ssl).
 	Proto *ProtoCheck
-}
-
-// HTTPCheck is an "option httpchk" request with its "http-check expect"
-// rule.
-type HTTPCheck struct {
-	// Request is the raw request sent on the connection.
-	Request []byte
-	// Expect decides whether a response passes; nil accepts 2xx and 3xx.
-	Expect func(status int, body []byte) bool
-	// NeedsBody is set when Expect looks at the body.
-	NeedsBody bool
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -171,8 +159,12 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 	if addr == "" {
 		addr = s.Addr
 	}
+	dial := addr
+	if s.Check.HTTP != nil {
+		dial = s.Check.HTTP.firstAddr(addr)
+	}
 	var d net.Dialer
-	conn, err := d.DialContext(cctx, "tcp", addr)
+	conn, err := d.DialContext(cctx, "tcp", dial)
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
@@ -193,70 +185,7 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 	if s.Check.HTTP == nil {
 		return "Layer4 check passed", true
 	}
-	return s.Check.HTTP.run(conn, time.Now().Add(timeout))
-}
-
-// run sends the check request and judges the response.
-func (h *HTTPCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
-	conn.SetDeadline(deadline)
-	if _, err := conn.Write(h.Request); err != nil {
-		return `Layer7 connection problem, info: "Connection reset by peer"`, false
-	}
-	buf := make([]byte, 16384)
-	n, headEnd, want := 0, -1, -1
-	for n < len(buf) {
-		k, err := conn.Read(buf[n:])
-		n += k
-		if headEnd < 0 {
-			if i := strings.Index(string(buf[:n]), "\r\n\r\n"); i >= 0 {
-				headEnd = i + 4
-				head := strings.ToLower(string(buf[:headEnd]))
-				if j := strings.Index(head, "\r\ncontent-length:"); j >= 0 {
-					v := strings.TrimSpace(head[j+17 : j+17+strings.Index(head[j+17:], "\r\n")])
-					if cl, err := strconv.Atoi(v); err == nil {
-						want = headEnd + cl
-					}
-				}
-				if h.Expect == nil || !h.NeedsBody {
-					break
-				}
-			}
-		}
-		if want >= 0 && n >= want || err != nil {
-			break
-		}
-	}
-	b := buf[:n]
-	if n == 0 {
-		return "Layer7 timeout", false
-	}
-	if len(b) < 12 || string(b[:5]) != "HTTP/" {
-		return `Layer7 invalid response, info: "non-HTTP response"`, false
-	}
-	status := 0
-	for _, c := range b[9:12] {
-		if c < '0' || c > '9' {
-			return `Layer7 invalid response, info: "non-HTTP response"`, false
-		}
-		status = status*10 + int(c-'0')
-	}
-	var body []byte
-	if headEnd >= 0 {
-		body = b[headEnd:]
-	}
-	line := string(b)
-	if i := indexCRLF(line); i >= 0 {
-		line = line[9:i]
-	}
-	ok := status >= 200 && status < 400
-	if h.Expect != nil {
-		ok = h.Expect(status, body)
-	}
-	info := `code: ` + itoa(status) + `, info: "` + reasonOf(line) + `"`
-	if !ok {
-		return "Layer7 wrong status, " + info, false
-	}
-	return "Layer7 check passed, " + info, true
+	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout))
 }
 
 func indexCRLF(s string) int {

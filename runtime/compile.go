@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -482,7 +483,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	// The last check option declared decides the kind of check.
 	switch kind, args := checkKind(cfg, p); kind {
 	case "httpchk":
-		httpChk = compileHTTPCheck(cfg, p, fail)
+		if p.Options["httpchk"] {
+			httpChk = compileHTTPCheck(cfg, p, fail)
+		}
 	case "tcp-check", "redis-check", "smtpchk":
 		tcpChk = compileTCPCheck(cfg, p, kind, fail)
 	case "mysql-check":
@@ -795,14 +798,11 @@ func checkKind(cfg *parser.Config, p *parser.Proxy) (string, []string) {
 // later-read file comes later, which Pos cannot tell, so it stays false.
 func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line }
 
-// compileHTTPCheck builds the request of "option httpchk" and the rule of
-// "http-check expect"; nil when the backend does TCP checks.
+// compileHTTPCheck builds the steps of "option httpchk" and its
+// "http-check" rules (the backend's own, else those of defaults).
 func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
-	if !p.Options["httpchk"] {
-		return nil
-	}
 	pos := p.OptionPos["httpchk"]
-	method, uri, version := "OPTIONS", "/", "HTTP/1.0"
+	first := httpSend{meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}
 	for _, d := range cfg.Directives {
 		if d.Pos != pos || d.Keyword != "option" || len(d.Args) == 0 || d.Args[0] != "httpchk" {
 			continue
@@ -810,78 +810,263 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 		switch a := d.Args[1:]; len(a) {
 		case 0:
 		case 1:
-			uri = a[0]
+			first.uri = a[0]
 		case 2:
-			method, uri = a[0], a[1]
+			first.meth, first.uri = a[0], a[1]
 		default:
-			method, uri, version = a[0], a[1], a[2]
+			first.meth, first.uri, first.ver = a[0], a[1], a[2]
 		}
 	}
-	req := method + " " + uri + " " + version + "\r\n"
-	if !strings.Contains(version, "\n") && strings.HasPrefix(version, "HTTP/1.1") {
-		req += "Connection: close\r\n"
+	// The 1.x trick: headers after the version, separated by CRLF.
+	if ver, rest, ok := strings.Cut(first.ver, "\r\n"); ok {
+		first.ver = ver
+		for _, l := range strings.Split(rest, "\r\n") {
+			if name, value, ok := strings.Cut(l, ":"); ok {
+				first.hdrs = append(first.hdrs, [2]string{name, strings.TrimLeft(value, " \t")})
+			}
+		}
 	}
-	hc := &backend.HTTPCheck{Request: []byte(req + "\r\n")}
+	var own, dflt []*parser.Directive
 	for _, d := range cfg.Directives {
-		if d.Keyword != "http-check" || !(d.Name == p.Name || d.Section == "defaults") {
-			continue
+		switch {
+		case d.Keyword != "http-check" || len(d.Args) == 0:
+		case d.Name == p.Name:
+			own = append(own, d)
+		case d.Section == "defaults":
+			dflt = append(dflt, d)
 		}
-		if len(d.Args) == 0 || d.Args[0] != "expect" {
-			fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(d.Args, " "))
-			continue
-		}
-		a := d.Args[1:]
-		neg := len(a) > 0 && a[0] == "!"
-		if neg {
-			a = a[1:]
-		}
-		if len(a) != 2 {
-			fail(d.Pos, "'http-check expect %s' is not supported by the gohap runtime yet.", strings.Join(d.Args[1:], " "))
-			continue
-		}
-		var match func(status int, body []byte) bool
+	}
+	if len(own) == 0 {
+		own = dflt
+	}
+	hc := &backend.HTTPCheck{}
+	cur := &httpStepSpec{send: first}
+	steps := []*httpStepSpec{cur}
+	comment := ""
+	for _, d := range own {
+		a := d.Args
 		switch a[0] {
-		case "status":
-			codes := map[int]bool{}
-			for _, c := range strings.Split(a[1], ",") {
-				n, err := strconv.Atoi(c)
-				if err != nil {
-					fail(d.Pos, "'http-check expect status %s': only lists of codes are supported by the gohap runtime yet.", a[1])
-					break
+		case "comment":
+			if len(a) > 1 {
+				comment = a[1]
+			}
+		case "connect":
+			if cur.sent || cur.connected || len(cur.expects) > 0 {
+				cur = &httpStepSpec{send: httpSend{meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}}
+				steps = append(steps, cur)
+			}
+			cur.connected = true
+			for i := 1; i < len(a); i++ {
+				switch a[i] {
+				case "default", "linger":
+				case "port", "comment":
+					if i+1 < len(a) {
+						if a[i] == "port" {
+							cur.port = a[i+1]
+						}
+						i++
+					}
+				default:
+					fail(d.Pos, "'http-check connect %s' is not supported by the gohap runtime yet.", a[i])
 				}
-				codes[n] = true
 			}
-			match = func(status int, _ []byte) bool { return codes[status] }
-		case "rstatus":
-			re, err := regexp.Compile(a[1])
-			if err != nil {
-				fail(d.Pos, "'http-check expect rstatus': %v", err)
+		case "send":
+			if cur.sent {
+				fail(d.Pos, "'http-check send' needs an 'http-check connect' before it.")
 				continue
 			}
-			match = func(status int, _ []byte) bool { return re.MatchString(strconv.Itoa(status)) }
-		case "string":
-			str := a[1]
-			match = func(_ int, body []byte) bool { return strings.Contains(string(body), str) }
-			hc.NeedsBody = true
-		case "rstring":
-			re, err := regexp.Compile(a[1])
-			if err != nil {
-				fail(d.Pos, "'http-check expect rstring': %v", err)
+			cur.sent = true
+			if !compileHTTPSend(&cur.send, a[1:]) {
+				fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(a, " "))
+			}
+		case "expect":
+			e, ok := compileHTTPExpect(a[1:])
+			if !ok {
+				fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(a, " "))
 				continue
 			}
-			match = func(_ int, body []byte) bool { return re.Match(body) }
-			hc.NeedsBody = true
+			if e.Comment == "" {
+				e.Comment = comment
+			}
+			comment = ""
+			cur.expects = append(cur.expects, e)
 		default:
-			fail(d.Pos, "'http-check expect %s' is not supported by the gohap runtime yet.", a[0])
-			continue
+			fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", a[0])
 		}
-		if neg {
-			m := match
-			match = func(status int, body []byte) bool { return !m(status, body) }
+	}
+	for _, st := range steps {
+		if len(st.expects) == 0 {
+			// HAProxy's implicit rule: a 2xx or 3xx status.
+			m, _ := backend.StatusIn("200-399")
+			st.expects = append(st.expects, backend.HTTPExpect{Kind: backend.ExpectStatus, Match: m})
 		}
-		hc.Expect = match
+		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Request: st.send.request(), Expects: st.expects})
 	}
 	return hc
+}
+
+type httpSend struct {
+	meth, uri, ver, body string
+	hdrs                 [][2]string
+}
+
+type httpStepSpec struct {
+	send            httpSend
+	sent, connected bool
+	port            string
+	expects         []backend.HTTPExpect
+}
+
+// request is the request HAProxy sends: header names in lower case, a
+// content-length with a body, and "connection: close" in HTTP/1.1.
+func (s *httpSend) request() []byte {
+	var b strings.Builder
+	b.WriteString(s.meth + " " + s.uri + " " + s.ver + "\r\n")
+	for _, h := range s.hdrs {
+		b.WriteString(strings.ToLower(h[0]) + ": " + h[1] + "\r\n")
+	}
+	if s.body != "" {
+		b.WriteString("content-length: " + strconv.Itoa(len(s.body)) + "\r\n")
+	}
+	if s.ver == "HTTP/1.1" {
+		b.WriteString("connection: close\r\n")
+	}
+	b.WriteString("\r\n" + s.body)
+	return []byte(b.String())
+}
+
+// compileHTTPSend reads "http-check send" arguments; log-format values
+// are refused.
+func compileHTTPSend(s *httpSend, a []string) bool {
+	for i := 0; i < len(a); i++ {
+		if i+1 >= len(a) {
+			return false
+		}
+		v := a[i+1]
+		if strings.Contains(v, "%") {
+			return false
+		}
+		switch a[i] {
+		case "meth":
+			s.meth = v
+		case "uri":
+			s.uri = v
+		case "ver":
+			s.ver = v
+		case "body":
+			s.body = v
+		case "hdr":
+			if i+2 >= len(a) || strings.Contains(a[i+2], "%") {
+				return false
+			}
+			s.hdrs = append(s.hdrs, [2]string{v, a[i+2]})
+			i++
+		default:
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// compileHTTPExpect reads "http-check expect [!] <match> <pattern>" with
+// "comment" anywhere, as HAProxy does.
+func compileHTTPExpect(a []string) (backend.HTTPExpect, bool) {
+	var e backend.HTTPExpect
+	var match []string
+	for i := 0; i < len(a); i++ {
+		switch a[i] {
+		case "comment":
+			if i+1 >= len(a) {
+				return e, false
+			}
+			e.Comment = a[i+1]
+			i++
+		case "!":
+			e.Neg = true
+		case "status", "rstatus", "string", "rstring":
+			if i+1 >= len(a) || match != nil {
+				return e, false
+			}
+			match = a[i : i+2]
+			i++
+		case "hdr", "fhdr":
+			// hdr name [-m meth] <name> [value [-m meth] <value>] [full]
+			j := i + 1
+			for j < len(a) && a[j] != "comment" && a[j] != "!" {
+				j++
+			}
+			if match != nil {
+				return e, false
+			}
+			match = a[i:j]
+			i = j - 1
+		default:
+			return e, false
+		}
+	}
+	if len(match) < 2 {
+		return e, false
+	}
+	switch match[0] {
+	case "status":
+		m, ok := backend.StatusIn(match[1])
+		e.Kind, e.Match = backend.ExpectStatus, m
+		return e, ok
+	case "rstatus":
+		re, err := regexp.Compile(match[1])
+		e.Kind, e.Match = backend.ExpectStatus, func(r *backend.HTTPResponse) bool { return re.MatchString(strconv.Itoa(r.Status)) }
+		return e, err == nil
+	case "string":
+		s := match[1]
+		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return bytes.Contains(r.Body, []byte(s)) }
+		return e, true
+	case "rstring":
+		re, err := regexp.Compile(match[1])
+		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return re.Match(r.Body) }
+		return e, err == nil
+	}
+	full := match[0] == "fhdr"
+	a = match[1:]
+	readPat := func(kw string) (string, string, bool) {
+		if len(a) < 2 || a[0] != kw {
+			return "", "", false
+		}
+		a = a[1:]
+		meth := ""
+		if len(a) >= 2 && a[0] == "-m" {
+			meth, a = a[1], a[2:]
+		}
+		if len(a) == 0 || strings.Contains(a[0], "%") {
+			return "", "", false
+		}
+		pat := a[0]
+		a = a[1:]
+		return meth, pat, true
+	}
+	nm, np, ok := readPat("name")
+	if !ok {
+		return e, false
+	}
+	name, err := backend.StrMatch(nm, np, true)
+	if err != nil {
+		return e, false
+	}
+	var value func(string) bool
+	if len(a) > 0 && a[0] == "value" {
+		vm, vp, ok := readPat("value")
+		if !ok {
+			return e, false
+		}
+		if value, err = backend.StrMatch(vm, vp, false); err != nil {
+			return e, false
+		}
+	}
+	if len(a) > 0 && a[0] == "full" {
+		full, a = true, a[1:]
+	}
+	e.Kind, e.Match = backend.ExpectHeader, backend.HeaderMatch(name, value, full)
+	return e, len(a) == 0
 }
 
 // compileTCPCheck builds the steps of "option tcp-check" with its

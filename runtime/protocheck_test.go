@@ -18,37 +18,22 @@ import (
 // with good, after reading what the check sends (if it sends).
 func protoServer(t *testing.T, reads bool, bad, good []byte) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var n atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		if reads {
+			buf := make([]byte, 1024)
+			if _, err := c.Read(buf); err != nil {
 				return
 			}
-			go func(c net.Conn) {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(2 * time.Second))
-				if reads {
-					buf := make([]byte, 1024)
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-				}
-				if n.Add(1) == 1 {
-					c.Write(bad)
-				} else {
-					c.Write(good)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}(c)
 		}
-	}()
-	return ln.Addr().String()
+		if n.Add(1) == 1 {
+			c.Write(bad)
+		} else {
+			c.Write(good)
+		}
+		time.Sleep(50 * time.Millisecond)
+	})
 }
 
 func mysqlPacket(seq byte, body string) []byte {

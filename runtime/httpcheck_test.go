@@ -1,0 +1,180 @@
+package runtime_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// checkServer answers HTTP check requests with bad for its first nBad
+// connections and good afterwards; each answer is chosen by the path. It
+// records the requests it received.
+type checkServer struct {
+	addr string
+	mu   sync.Mutex
+	reqs map[string]bool
+}
+
+func startCheckServer(t *testing.T, nBad int32, answer func(path string, good bool) string) *checkServer {
+	t.Helper()
+	cs := &checkServer{reqs: map[string]bool{}}
+	var n atomic.Int32
+	cs.addr = serveRaw(t, func(c net.Conn) {
+		good := n.Add(1) > nBad
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		br := bufio.NewReader(c)
+		var req strings.Builder
+		cl := 0
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			req.WriteString(l)
+			if strings.HasPrefix(strings.ToLower(l), "content-length:") {
+				fmt.Sscan(strings.TrimSpace(l[15:]), &cl)
+			}
+			if l == "\r\n" {
+				break
+			}
+		}
+		body := make([]byte, cl)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return
+		}
+		req.Write(body)
+		path := ""
+		if line := strings.SplitN(req.String(), " ", 3); len(line) > 1 {
+			path = line[1]
+		}
+		cs.mu.Lock()
+		cs.reqs[req.String()] = true
+		cs.mu.Unlock()
+		c.Write([]byte(answer(path, good)))
+	})
+	return cs
+}
+
+func (cs *checkServer) requests() string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var out []string
+	for r := range cs.reqs {
+		out = append(out, fmt.Sprintf("%q", r))
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+func httpAnswer(status, headers, body string) string {
+	return fmt.Sprintf("HTTP/1.1 %s\r\n%sContent-Length: %d\r\n\r\n%s", status, headers, len(body), body)
+}
+
+// TestHTTPChecksMatchHAProxy compares with HAProxy the requests that
+// option httpchk and http-check send write, and the DOWN and UP reports
+// of the http-check expect rules, against servers failing their first
+// check and passing the next ones.
+func TestHTTPChecksMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	simple := func(bad, good string) func(string, bool) string {
+		return func(_ string, g bool) string {
+			if g {
+				return good
+			}
+			return bad
+		}
+	}
+	ok200 := httpAnswer("200 OK", "X-Ok: yes\r\n", "ok")
+	cases := []struct {
+		name, rules string
+		nBad        int32
+		answer      func(string, bool) string
+		viaPort     bool // the server line points at a closed port
+	}{
+		{"string", "option httpchk\n http-check expect string nope", 1, simple(ok200, httpAnswer("200 OK", "", "nope here")), false},
+		{"hdrvalue", "option httpchk\n http-check expect hdr name x-ok value no", 1, simple(ok200, httpAnswer("200 OK", "X-Ok: maybe, no\r\n", "ok")), false},
+		{"hdrmissing", "option httpchk\n http-check expect status 200\n http-check expect hdr name x-missing", 1, simple(ok200, httpAnswer("200 OK", "X-Missing: 1\r\n", "")), false},
+		{"notstatus", "option httpchk\n http-check expect ! status 200", 1, simple(ok200, httpAnswer("500 Internal Server Error", "", "")), false},
+		{"rstring", "option httpchk\n http-check expect rstring ^n", 1, simple(ok200, httpAnswer("200 OK", "", "nope")), false},
+		{"range", "option httpchk\n http-check expect status 300-399", 1, simple(ok200, httpAnswer("302 Found", "", "")), false},
+		{"twosteps", "option httpchk\n http-check connect\n http-check send meth GET uri /a\n http-check expect status 200\n http-check connect\n http-check send meth GET uri /b\n http-check expect status 201", 2,
+			func(path string, good bool) string {
+				if path == "/b" && good {
+					return httpAnswer("201 Created", "", "")
+				}
+				return ok200
+			}, false},
+		{"port", "option httpchk\n http-check connect port %[2]s\n http-check send meth GET uri /a ver HTTP/1.1 hdr Host example.com\n http-check expect hdr name -m beg x-o value -m sub e\n http-check expect string nope comment \"body check\"", 1,
+			simple(ok200, httpAnswer("200 OK", "X-Ok: yes\r\n", "nope")), true},
+		{"notstring", "option httpchk\n http-check expect ! string ok", 1, simple(ok200, httpAnswer("200 OK", "", "fine")), false},
+		{"rstatus", "option httpchk\n http-check expect rstatus ^3", 1, simple(ok200, httpAnswer("301 Moved Permanently", "", "")), false},
+		{"legacy", "option httpchk HEAD /y HTTP/1.1\\r\\nHost:\\ www.example.com", 1, simple(httpAnswer("503 Service Unavailable", "", ""), ok200), false},
+		{"sendbody", "option httpchk GET /x HTTP/1.1\n http-check send hdr Host h2 body hello", 1, simple(httpAnswer("404 Not Found", "", ""), ok200), false},
+	}
+	type result struct{ reports, requests map[string]string }
+	run := func(start func(cfg, fe string) func() string) result {
+		fe := freePort(t)
+		var b strings.Builder
+		fmt.Fprintf(&b, "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 1s\n")
+		fmt.Fprintf(&b, "frontend fe\n bind %s\n default_backend be_%s\n", fe, cases[0].name)
+		servers := map[string]*checkServer{}
+		for _, c := range cases {
+			cs := startCheckServer(t, c.nBad, c.answer)
+			servers[c.name] = cs
+			addr := cs.addr
+			_, port, _ := net.SplitHostPort(addr)
+			if c.viaPort {
+				addr = "127.0.0.1:1"
+			}
+			rules := strings.ReplaceAll(c.rules, "%[2]s", port)
+			fmt.Fprintf(&b, "backend be_%s\n %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, rules, addr)
+		}
+		out := start(b.String(), fe)
+		res := result{map[string]string{}, map[string]string{}}
+		deadline := time.Now().Add(6 * time.Second)
+		for len(res.reports) < 2*len(cases) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
+				res.reports[m[1]+" "+m[2]] = m[3]
+			}
+		}
+		for name, cs := range servers {
+			res.requests[name] = cs.requests()
+		}
+		return res
+	}
+	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
+	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
+	same, total := 0, 0
+	for _, c := range cases {
+		total++
+		if got.requests[c.name] == want.requests[c.name] {
+			same++
+		} else {
+			t.Errorf("%s requests:\n haproxy: %s\n gohap:   %s", c.name, want.requests[c.name], got.requests[c.name])
+		}
+		for _, st := range []string{"DOWN", "UP"} {
+			k := "be_" + c.name + "/s " + st
+			total++
+			if want.reports[k] == "" {
+				t.Errorf("%s: haproxy reported nothing", k)
+				continue
+			}
+			if got.reports[k] == want.reports[k] {
+				same++
+			} else {
+				t.Errorf("%s:\n haproxy: %s\n gohap:   %s", k, want.reports[k], got.reports[k])
+			}
+		}
+	}
+	t.Logf("HTTP check requests and reports identical to HAProxy: %d/%d", same, total)
+}
