@@ -49,6 +49,15 @@ type Server struct {
 
 	// Backup servers take traffic only when no active server can.
 	Backup bool
+	// ShutdownOnDown kills the server's sessions when it goes down
+	// (on-marked-down shutdown-sessions); ShutdownBackupsOnUp kills the
+	// backup servers' sessions when it comes up (on-marked-up
+	// shutdown-backup-sessions).
+	ShutdownOnDown, ShutdownBackupsOnUp bool
+	// Tracked is the server whose state this one follows ("track");
+	// trackers are the servers following this one.
+	Tracked  *Server
+	trackers []*Server
 	// ID is the server's id, which keys its consistent hashing nodes.
 	ID int
 	// MaxQueue bounds the server's own queue (0 for no bound).
@@ -360,8 +369,9 @@ func (b *Backend) UpCount() int {
 type StateChange struct {
 	Server   *Server
 	From, To State
-	// Reason is the check's report, empty when it is not to be shown.
-	Reason string
+	// Reason is the check's report, empty when it is not to be shown;
+	// Via names the tracked server a tracking one follows.
+	Reason, Via string
 	// Active and Backup count the usable servers after the change.
 	Active, Backup int
 	// Requeued counts the queued requests moved by the change; Queue is
@@ -411,9 +421,23 @@ func (s *Server) setState(to State, reason string) {
 	if b.LogHealthChecks {
 		ch.Reason = ""
 	}
+	if s.Tracked != nil {
+		ch.Reason = ""
+		ch.Via = s.Tracked.Backend.Name + "/" + s.Tracked.Name
+	}
 	if b.OnState != nil {
 		b.OnState(ch)
 	}
+	for _, t := range s.trackers {
+		t.setState(to, "")
+	}
+}
+
+// TrackServer makes s follow t's state instead of running checks.
+func (s *Server) TrackServer(t *Server) {
+	s.Tracked = t
+	s.Check.Enabled = false
+	t.trackers = append(t.trackers, s)
 }
 
 // SetState forces a server state (used when DNS fails at start).

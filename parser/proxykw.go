@@ -359,7 +359,30 @@ func kwServer(c *pctx) {
 		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
 		return
 	}
+	if checked, tracks := serverCheckAndTrack(append(append([]string{}, c.cp.proxy.DefaultServer...), c.rest(3)...)); checked && tracks {
+		bracket("'server %s/%s' : unable to enable checks and tracking at the same time!", c.cp.proxy.Name, c.arg(1))
+		return
+	}
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.rest(3)})
+}
+
+// serverCheckAndTrack reports whether server options enable checks and
+// whether they track another server.
+func serverCheckAndTrack(opts []string) (checked, tracks bool) {
+	for i := 0; i < len(opts); i++ {
+		switch opts[i] {
+		case "check":
+			checked = true
+		case "no-check":
+			checked = false
+		case "track":
+			tracks = true
+		}
+		if n := serverKeywords[opts[i]]; n > 0 {
+			i += n
+		}
+	}
+	return checked, tracks
 }
 
 // kwServerTemplate expands "server-template PREFIX N|LOW-HIGH ADDR

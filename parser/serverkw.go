@@ -69,6 +69,14 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val == "" {
 				bad = "'port' expects a port number as argument."
 			}
+		case "on-marked-down":
+			if val != "shutdown-sessions" {
+				return fmt.Sprintf("'on-marked-down' expects 'shutdown-sessions' but got '%s'.", val)
+			}
+		case "on-marked-up":
+			if val != "shutdown-backup-sessions" {
+				return fmt.Sprintf("'on-marked-up' expects 'shutdown-backup-sessions' but got '%s'.", val)
+			}
 		case "weight":
 			if w := Atol(val); w < 0 || w > 256 {
 				bad = fmt.Sprintf("weight of server %s is not within 0 and 256 (%d).", serverName, w)

@@ -49,6 +49,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 	}
 	listeners := 0
+	tracked := map[*parser.Server]*parser.Server{}
 	warn := func(pos parser.Pos, format string, a ...any) {
 		d := parser.Diagnostic{Severity: parser.Warning, Pos: pos, Msg: fmt.Sprintf(format, a...)}
 		r.Diags = append(r.Diags, d)
@@ -65,6 +66,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapFE != 0 {
 			listeners += len(p.Binds)
 			checkBackendRefs(p, byName, alert)
+		}
+		for _, msg := range checkTracks(p, byName, tracked) {
+			r.Diags = append(r.Diags, msg)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
@@ -138,6 +142,85 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	}
 	r.NoListener = listeners == 0
 	return r
+}
+
+// serverOpt is the value of a server option (default-server's, then the
+// server's own, the last one winning), "" when absent.
+func serverOpt(p *parser.Proxy, s *parser.Server, name string) (string, bool) {
+	v, found := "", false
+	for _, opts := range [][]string{p.DefaultServer, s.Options} {
+		for i := 0; i < len(opts); i++ {
+			if opts[i] == name && i+1 < len(opts) {
+				v, found = opts[i+1], true
+			}
+		}
+	}
+	return v, found
+}
+
+// trackTarget resolves "track [<backend>/]<server>" of a server of p.
+func trackTarget(p *parser.Proxy, ref string, byName map[string]*parser.Proxy) (*parser.Proxy, *parser.Server, string) {
+	px, name := p, ref
+	if b, n, ok := strings.Cut(ref, "/"); ok {
+		if px = byName[b]; px == nil {
+			return nil, nil, fmt.Sprintf("unable to find required proxy '%s' for tracking.", b)
+		}
+		name = n
+	}
+	for _, s := range px.Servers {
+		if s.Name == name {
+			return px, s, ""
+		}
+	}
+	return px, nil, fmt.Sprintf("unable to find required server '%s' for tracking.", name)
+}
+
+// checkTracks reports the servers of p whose "track" cannot work, as
+// HAProxy's srv_apply_track does.
+func checkTracks(p *parser.Proxy, byName map[string]*parser.Proxy, applied map[*parser.Server]*parser.Server) []parser.Diagnostic {
+	var out []parser.Diagnostic
+	for _, s := range p.Servers {
+		ref, ok := serverOpt(p, s, "track")
+		if !ok {
+			continue
+		}
+		px, t, msg := trackTarget(p, ref, byName)
+		if t != nil {
+			if _, tracks := serverOpt(px, t, "track"); !tracks && !serverChecked(px, t) {
+				msg = fmt.Sprintf("unable to use %s/%s for tracking as it does not have any check nor agent enabled.", px.Name, t.Name)
+			}
+			// Tracks apply in order: a chain through those already applied
+			// must not come back to the server.
+			for x := t; x != nil && msg == ""; x = applied[x] {
+				if x == s {
+					msg = fmt.Sprintf("unable to track %s/%s as it belongs to a tracking chain looping back to %s/%s.", px.Name, t.Name, p.Name, s.Name)
+				}
+			}
+			if msg == "" {
+				applied[s] = t
+			}
+		}
+		if msg != "" {
+			out = append(out, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: s.Pos, Style: parser.StyleBracket,
+				Msg: fmt.Sprintf("'server %s/%s' : %s", p.Name, s.Name, msg)})
+		}
+	}
+	return out
+}
+
+func serverChecked(p *parser.Proxy, s *parser.Server) bool {
+	checked := false
+	for _, opts := range [][]string{p.DefaultServer, s.Options} {
+		for _, o := range opts {
+			switch o {
+			case "check":
+				checked = true
+			case "no-check":
+				checked = false
+			}
+		}
+	}
+	return checked
 }
 
 // serverHost extracts the host of a server address, "" for addresses that

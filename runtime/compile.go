@@ -103,9 +103,12 @@ type Backend struct {
 	hashFn                backend.HashFunc
 	avalanche             bool
 	domainOnly            bool
-	draws                 int
-	legacy                *legacyRules
-	cookie                *cookieCfg
+	// tracks holds the "track" reference of the servers that have one.
+	tracks    map[*backend.Server]string
+	serverPos map[*backend.Server]parser.Pos
+	draws     int
+	legacy    *legacyRules
+	cookie    *cookieCfg
 	// noLinger resets server connections on close (option nolinger).
 	noLinger bool
 	// streams counts the requests and connections given to a server.
@@ -162,7 +165,7 @@ var serverOptions = map[string]bool{
 	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
 	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
 	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true, "slowstart": true, "maxqueue": true,
-	"resolvers": true, "id": true,
+	"resolvers": true, "id": true, "track": true, "on-marked-down": true, "on-marked-up": true,
 }
 
 // Bind options that do not change traffic.
@@ -210,6 +213,33 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		bes[p.Name] = be
 		g.byName = bes
 		g.Backends = append(g.Backends, be)
+	}
+	// Tracks are resolved once every backend exists; 'gohap check' has
+	// reported the broken ones.
+	for _, be := range g.Backends {
+		for _, srv := range be.LB.Servers {
+			ref := be.tracks[srv]
+			if ref == "" {
+				continue
+			}
+			tb, name := be, ref
+			if b, n, ok := strings.Cut(ref, "/"); ok {
+				tb, name = bes[b], n
+			}
+			var target *backend.Server
+			if tb != nil {
+				for _, x := range tb.LB.Servers {
+					if x.Name == name {
+						target = x
+					}
+				}
+			}
+			if target == nil {
+				fail(be.serverPos[srv], "'server %s/%s' : unable to find the tracked server '%s'.", be.Name, srv.Name, ref)
+				continue
+			}
+			srv.TrackServer(target)
+		}
 	}
 	for _, p := range cfg.Proxies {
 		checkOptions(p, fail)
@@ -433,7 +463,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
-		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"]}
+		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"],
+		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}}
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.
@@ -540,6 +571,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 				srv.MaxQueue, err = strconv.Atoi(v)
 			case "id":
 				srv.ID, err = strconv.Atoi(v)
+			case "track":
+				be.tracks[srv] = v
+			case "on-marked-down":
+				srv.ShutdownOnDown = v == "shutdown-sessions"
+			case "on-marked-up":
+				srv.ShutdownBackupsOnUp = v == "shutdown-backup-sessions"
 			case "check":
 				srv.Check.Enabled = true
 			case "no-check":
@@ -602,6 +639,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		if disabled {
 			srv.SetState(backend.Maint)
 		}
+		be.serverPos[srv] = s.Pos
 		servers = append(servers, srv)
 	}
 	be.LB = backend.New(p.Name, servers)

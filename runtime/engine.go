@@ -118,6 +118,8 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	m.WriteString("Server " + b.Name + "/" + s.Name + " is " + ch.To.String())
 	if ch.Reason != "" {
 		m.WriteString(", reason: " + strings.TrimSuffix(ch.Reason, "."))
+	} else if ch.Via != "" {
+		m.WriteString(" via " + ch.Via)
 	}
 	onBackup := ""
 	if ch.Backup > 0 && ch.Active == 0 {
@@ -133,6 +135,41 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	e.log.Warn(m.String())
 	if ch.To != backend.Up && ch.Active+ch.Backup == 0 {
 		e.log.Error(fmt.Sprintf("backend '%s' has no server available!", b.Name))
+	}
+	switch {
+	case ch.To != backend.Up && s.ShutdownOnDown:
+		e.shutdownSessions(s)
+	case ch.To == backend.Up && s.ShutdownBackupsOnUp && !s.Backup:
+		for _, x := range b.Servers {
+			if x.Backup {
+				e.shutdownSessions(x)
+			}
+		}
+	}
+}
+
+// shutdownSessions kills the sessions and tunnels using srv, as
+// on-marked-down shutdown-sessions does.
+func (e *Engine) shutdownSessions(srv *backend.Server) {
+	e.mu.Lock()
+	var list []*session
+	for s := range e.sessions {
+		if s.onServer.Load() == srv {
+			list = append(list, s)
+		}
+	}
+	var tuns []*tunnel
+	for t := range e.tunnels {
+		if t.srv == srv {
+			tuns = append(tuns, t)
+		}
+	}
+	e.mu.Unlock()
+	for _, s := range list {
+		s.kill()
+	}
+	for _, t := range tuns {
+		t.abort()
 	}
 }
 

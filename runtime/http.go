@@ -28,6 +28,9 @@ type session struct {
 	// svSrv is the server the kept server connection goes to.
 	svSrv  *backend.Server
 	svConn atomic.Pointer[net.TCPConn]
+	// onServer is the server of the request in progress, for
+	// on-marked-down to find.
+	onServer atomic.Pointer[backend.Server]
 	// mu guards idleConns, which a hard stop closes from another goroutine.
 	mu        sync.Mutex
 	idleConns []idleConn
@@ -237,6 +240,7 @@ func indexOf(b []byte, sub string) int {
 func (s *session) handOff(c *net.TCPConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
 	t := newTunnel(s.cl.c, c, cfg, te.run)
+	t.srv = srv
 	te.t = t
 	s.e.handOff(s, t)
 	s.handedOff = true
@@ -248,6 +252,7 @@ func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
 		c.Close()
 	}
+	s.onServer.Store(nil)
 	s.sv.c = nil
 	s.svSrv = nil
 }
@@ -275,6 +280,7 @@ func (s *session) park() {
 	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.sv.c})
 	s.mu.Unlock()
 	s.svConn.Store(nil)
+	s.onServer.Store(nil)
 	s.sv.c, s.svSrv = nil, nil
 }
 
@@ -354,6 +360,7 @@ func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend)
 	s.sv.c = c
 	s.svConn.Store(c)
 	s.svSrv = srv
+	s.onServer.Store(srv)
 	if s.svBuf == nil {
 		s.svBuf = getBuf()
 		s.sv.buf = *s.svBuf

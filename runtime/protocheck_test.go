@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -128,7 +129,7 @@ var durationRe = regexp.MustCompile(`check duration: \d+ms`)
 // TestCheckLogsMatchHAProxy compares, line for line, what HAProxy and
 // gohap log while servers go down and come back: the log-health-checks
 // reports with their health counters, and the state changes of active
-// and backup servers with their counts.
+// and backup servers with their counts, and of servers tracking others.
 func TestCheckLogsMatchHAProxy(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
@@ -152,6 +153,9 @@ backend b2
 backend b3
  server u %[2]s check inter 100ms rise 2 fall 2
  server v %[2]s backup
+backend b4
+ server x %[2]s track b1/s
+ server y %[2]s track b4/x backup
 `, fe, port)
 		out := start(cfg, fe)
 		time.Sleep(450 * time.Millisecond)
@@ -173,7 +177,7 @@ backend b3
 		per := map[string][]string{}
 		for _, l := range stateLineRe.FindAllString(out(), -1) {
 			l = durationRe.ReplaceAllString(strings.TrimSuffix(l, "."), "check duration: Nms")
-			for _, b := range []string{"b1", "b2", "b3"} {
+			for _, b := range []string{"b1", "b2", "b3", "b4"} {
 				if strings.Contains(l, " "+b+"/") || strings.Contains(l, "'"+b+"'") {
 					per[b] = append(per[b], l)
 				}
@@ -184,7 +188,7 @@ backend b3
 	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
 	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
 	same, total := 0, 0
-	for _, b := range []string{"b1", "b2", "b3"} {
+	for _, b := range []string{"b1", "b2", "b3", "b4"} {
 		w, g := strings.Join(want[b], "\n"), strings.Join(got[b], "\n")
 		total += len(want[b])
 		if w != g {
@@ -209,5 +213,68 @@ func startGohapOut(t *testing.T, cfg string) func() string {
 			all = append(all, e.Message)
 		}
 		return strings.Join(all, "\n")
+	}
+}
+
+// TestOnMarkedDownShutsSessions holds a WebSocket tunnel through each of
+// two backends whose server goes down: with on-marked-down
+// shutdown-sessions the tunnel is closed, without it the tunnel keeps
+// working, under HAProxy and under gohap alike.
+func TestOnMarkedDownShutsSessions(t *testing.T) {
+	run := func(start func(cfg, fe string)) (string, string) {
+		echo := startEcho(t, "a")
+		chk, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				c, err := chk.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		_, port, _ := net.SplitHostPort(chk.Addr().String())
+		fe := freePort(t)
+		start(fmtCfg(baseDefaults+` timeout tunnel 30s
+frontend fe
+ bind %[1]s
+ use_backend kill if { path_beg /kill }
+ default_backend keep
+backend kill
+ server a %[2]s check port %[3]s inter 100ms fall 1 rise 1 on-marked-down shutdown-sessions
+backend keep
+ server a %[2]s check port %[3]s inter 100ms fall 1 rise 1
+`, fe, echo.Addr(), port), fe)
+		wsKill, wsKeep := wsDial(t, fe, "/kill"), wsDial(t, fe, "/keep")
+		defer wsKill.Close()
+		defer wsKeep.Close()
+		chk.Close()
+		// Both servers go down within a few check intervals.
+		time.Sleep(600 * time.Millisecond)
+		state := func(c *websocket.Conn) string {
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			if err := c.WriteMessage(websocket.TextMessage, []byte("ping")); err != nil {
+				return "closed"
+			}
+			if _, m, err := c.ReadMessage(); err != nil || string(m) != "ping" {
+				return "closed"
+			}
+			return "open"
+		}
+		return state(wsKill), state(wsKeep)
+	}
+	if haproxyBin() != "" {
+		k, o := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		if k != "closed" || o != "open" {
+			t.Errorf("haproxy: shutdown-sessions tunnel %s, plain tunnel %s", k, o)
+		}
+	}
+	k, o := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if k != "closed" || o != "open" {
+		t.Errorf("gohap: shutdown-sessions tunnel %s, plain tunnel %s; want closed and open", k, o)
 	}
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/gohap/gohap/backend"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,8 @@ type pipe struct {
 }
 
 type tunnel struct {
+	// srv is the server the tunnel goes to (nil in tests).
+	srv          *backend.Server
 	cfg          tunnelCfg
 	c, s         *net.TCPConn
 	p            *poller
