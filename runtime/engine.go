@@ -150,28 +150,7 @@ func (e *Engine) serverState(ch backend.StateChange) {
 
 // shutdownSessions kills the sessions and tunnels using srv, as
 // on-marked-down shutdown-sessions does.
-func (e *Engine) shutdownSessions(srv *backend.Server) {
-	e.mu.Lock()
-	var list []*session
-	for s := range e.sessions {
-		if s.onServer.Load() == srv {
-			list = append(list, s)
-		}
-	}
-	var tuns []*tunnel
-	for t := range e.tunnels {
-		if t.srv == srv {
-			tuns = append(tuns, t)
-		}
-	}
-	e.mu.Unlock()
-	for _, s := range list {
-		s.kill()
-	}
-	for _, t := range tuns {
-		t.abort()
-	}
-}
+func (e *Engine) shutdownSessions(srv *backend.Server) { e.killWhere(srv) }
 
 func (e *Engine) acceptLoop(l *listener) {
 	defer e.wg.Done()
@@ -277,16 +256,24 @@ func (e *Engine) Stop() {
 	e.killAll()
 }
 
-func (e *Engine) killAll() {
+func (e *Engine) killAll() { e.killWhere(nil) }
+
+// killWhere kills the sessions and tunnels using srv, all of them when
+// srv is nil.
+func (e *Engine) killWhere(srv *backend.Server) {
 	// Killing a tunnel ends its session, which takes e.mu.
 	e.mu.Lock()
 	list := make([]*session, 0, len(e.sessions))
 	for s := range e.sessions {
-		list = append(list, s)
+		if srv == nil || s.onServer.Load() == srv {
+			list = append(list, s)
+		}
 	}
 	tuns := make([]*tunnel, 0, len(e.tunnels))
 	for t := range e.tunnels {
-		tuns = append(tuns, t)
+		if srv == nil || t.srv == srv {
+			tuns = append(tuns, t)
+		}
 	}
 	e.mu.Unlock()
 	for _, s := range list {
