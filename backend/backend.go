@@ -178,27 +178,34 @@ func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 }
 // connection slots, waiting in a queue up to queueTimeout when every
 // usable server is full. Release must be called when done.
 func (b *Backend) Acquire(ctx context.Context, queueTimeout time.Duration) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, nil, Key{})
+	return b.acquire(ctx, queueTimeout, nil, Key{}, nil)
 }
 
 // AcquireServer takes a slot on s, the server a persistence cookie points
 // at, when it is up, waiting in its queue when it is full; otherwise it
 // balances as AcquireKey does.
 func (b *Backend) AcquireServer(ctx context.Context, queueTimeout time.Duration, s *Server, k Key) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, s, k)
+	return b.acquire(ctx, queueTimeout, s, k, nil)
 }
 
 // AcquireKey is Acquire for the hash algorithms: k carries the request's
 // hash.
 func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k Key) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, nil, k)
+	return b.acquire(ctx, queueTimeout, nil, k, nil)
+}
+
+// AcquireAvoid is AcquireKey for a request whose connection to avoid
+// failed: the balancers pass over avoid when they can, as HAProxy's do
+// (a map-based hash cannot and picks the same server again).
+func (b *Backend) AcquireAvoid(ctx context.Context, queueTimeout time.Duration, k Key, avoid *Server) (*Server, error) {
+	return b.acquire(ctx, queueTimeout, nil, k, avoid)
 }
 
 // acquire is HAProxy's assign_server_and_queue: a server chosen by a
 // hash or a cookie is waited for in its own queue, bounded by its
 // maxqueue; when the balancer finds every server full, the request waits
 // in the backend's queue for whichever frees a slot first.
-func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direct *Server, k Key) (*Server, error) {
+func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direct *Server, k Key, avoid *Server) (*Server, error) {
 	var timer <-chan time.Time
 	if queueTimeout > 0 {
 		t := time.NewTimer(queueTimeout)
@@ -209,7 +216,7 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 		b.mu.Lock()
 		s, assigned, anyUsable := direct, true, true
 		if s == nil || !s.usable() {
-			s, assigned, anyUsable = b.pickLocked(k)
+			s, assigned, anyUsable = b.pickLocked(k, avoid)
 		}
 		var q *Server
 		switch {
@@ -349,6 +356,17 @@ func (b *Backend) queueLenLocked() int {
 	n := len(b.queue)
 	for _, s := range b.Servers {
 		n += len(s.queue)
+	}
+	return n
+}
+
+// ActiveCount is the number of usable active (non-backup) servers.
+func (b *Backend) ActiveCount() int {
+	n := 0
+	for _, s := range b.Servers {
+		if s.usable() && !s.Backup {
+			n++
+		}
 	}
 	return n
 }

@@ -79,13 +79,15 @@ func (t *chashTree) lookup(h uint32, eligible func(*Server) bool) *Server {
 }
 
 // next is chash_get_next_server, the round robin used when a request
-// lacks the hashed key: the nodes in key order, skipping full servers.
-func (t *chashTree) next() *Server {
+// lacks the hashed key: the nodes in key order, skipping full servers
+// and avoid unless it is the only one left.
+func (t *chashTree) next(avoid *Server) *Server {
 	n := len(t.nodes)
 	if n == 0 {
 		return nil
 	}
 	stop, node := t.last, t.last
+	avoidedNode := -1
 	for {
 		if node >= 0 {
 			node++
@@ -102,10 +104,18 @@ func (t *chashTree) next() *Server {
 			stop = node
 		}
 		if s := t.nodes[node].s; s.Maxconn == 0 || len(s.queue) == 0 && s.cur < s.dynMaxconn() {
-			return s
+			if s != avoid {
+				return s
+			}
+			avoidedNode = node
 		}
 		if node == stop {
-			return nil
+			if avoidedNode < 0 {
+				return nil
+			}
+			t.last = avoidedNode
+			t.lastKey, t.lastSrv = t.nodes[avoidedNode].key, avoid
+			return avoid
 		}
 	}
 }

@@ -142,11 +142,12 @@ func (g *fwrrGroup) switchTrees() {
 	g.currPos = g.currWeight
 }
 
-// pick is fwrr_get_next_server: the next server with a free slot.
-func (g *fwrrGroup) pick() *Server {
+// pick is fwrr_get_next_server: the next server with a free slot,
+// passing over avoid once when another one can be taken.
+func (g *fwrrGroup) pick(avoid *Server) *Server {
 	switched := false
 	var full []*Server
-	var srv *Server
+	var srv, avoided *Server
 	for {
 		if g.currWeight == 0 {
 			g.currPos, g.currWeight = g.nextWeight, g.nextWeight
@@ -166,7 +167,10 @@ func (g *fwrrGroup) pick() *Server {
 		g.dequeue(srv)
 		g.currPos++
 		if srv.hasSlot() {
-			break
+			if srv != avoid || avoided != nil {
+				break
+			}
+			avoided = srv
 		}
 		full = append(full, srv)
 		srv = nil
@@ -175,11 +179,17 @@ func (g *fwrrGroup) pick() *Server {
 		g.queue(srv)
 	}
 	for _, f := range full {
+		if f == srv {
+			continue
+		}
 		if switched {
 			g.queueByWeight(g.init, f)
 		} else {
 			g.queue(f)
 		}
+	}
+	if srv == nil {
+		srv = avoided
 	}
 	return srv
 }
@@ -235,8 +245,9 @@ func gcd(a, b int) int {
 	return a
 }
 
-// rr is map_get_server_rr.
-func (m *serverMap) rr() *Server {
+// rr is map_get_server_rr, passing over avoid when another server can
+// be taken.
+func (m *serverMap) rr(avoid *Server) *Server {
 	n := len(m.srv)
 	if n == 0 {
 		return nil
@@ -245,21 +256,26 @@ func (m *serverMap) rr() *Server {
 		m.rrIdx = 0
 	}
 	idx := m.rrIdx
+	var avoided *Server
+	avoidedIdx := 0
 	for {
 		s := m.srv[idx]
 		idx++
 		if s.hasSlot() {
-			m.rrIdx = idx % n
-			if idx == n {
-				m.rrIdx = 0
+			if s != avoid {
+				m.rrIdx = idx % n
+				return s
 			}
-			return s
+			avoided, avoidedIdx = s, idx%n
 		}
 		if idx == n {
 			idx = 0
 		}
 		if idx == m.rrIdx {
-			return nil
+			if avoided != nil {
+				m.rrIdx = avoidedIdx
+			}
+			return avoided
 		}
 	}
 }
@@ -396,7 +412,7 @@ func (b *Backend) sameGroupLocked() bool {
 // servers and returns nil when all are; a hash returns its server even
 // when full (assigned), for the request to wait in that server's queue.
 // anyUsable says whether some server could take traffic at all.
-func (b *Backend) pickLocked(k Key) (s *Server, assigned, anyUsable bool) {
+func (b *Backend) pickLocked(k Key, avoid *Server) (s *Server, assigned, anyUsable bool) {
 	if b.dirty || b.ramping || !b.sameGroupLocked() {
 		b.rebuildLocked()
 	}
@@ -406,20 +422,23 @@ func (b *Backend) pickLocked(k Key) (s *Server, assigned, anyUsable bool) {
 	}
 	switch b.Algo {
 	case RoundRobin:
-		return b.fwrr.pick(), false, true
+		return b.fwrr.pick(avoid), false, true
 	case StaticRR:
-		return b.smap.rr(), false, true
+		return b.smap.rr(avoid), false, true
 	case First:
 		for _, s := range grp {
-			if s.hasSlot() {
+			if s.hasSlot() && s != avoid {
 				return s, false, true
 			}
+		}
+		if avoid != nil && avoid.usable() && avoid.hasSlot() {
+			return avoid, false, true
 		}
 		return nil, false, true
 	case LeastConn:
 		var best *Server
 		for _, s := range grp {
-			if !s.hasSlot() {
+			if !s.hasSlot() || s == avoid && len(grp) > 1 {
 				continue
 			}
 			if best == nil || s.cur*best.Weight < best.cur*s.Weight ||
@@ -434,6 +453,10 @@ func (b *Backend) pickLocked(k Key) (s *Server, assigned, anyUsable bool) {
 		var best *Server
 		for i := 0; i < max(b.Draws, 1); i++ {
 			s := weightedRandom(grp)
+			if s == avoid && len(grp) > 1 {
+				i--
+				continue
+			}
 			if s != nil && (best == nil || s.cur*best.Weight < best.cur*s.Weight) {
 				best = s
 			}
@@ -442,16 +465,19 @@ func (b *Backend) pickLocked(k Key) (s *Server, assigned, anyUsable bool) {
 	}
 	if b.Consistent {
 		if !k.Valid {
-			return b.chash.next(), false, true
+			return b.chash.next(avoid), false, true
 		}
 		var ok func(*Server) bool
-		if b.BalanceFactor > 0 {
-			ok = b.eligible
+		switch {
+		case b.BalanceFactor > 0:
+			ok = func(s *Server) bool { return s != avoid && b.eligible(s) }
+		case avoid != nil:
+			ok = func(s *Server) bool { return s != avoid }
 		}
 		return b.chash.lookup(k.Hash, ok), true, true
 	}
 	if !k.Valid && len(grp) > 1 {
-		return b.smap.rr(), false, true
+		return b.smap.rr(avoid), false, true
 	}
 	// A single server is used without hashing, as HAProxy does.
 	return b.smap.hash(k.Hash), true, true

@@ -92,10 +92,13 @@ type Backend struct {
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
 	Redispatch                                bool
-	ConnMode                                  int
-	FF                                        *forwardFor
-	OT                                        *forwardFor
-	Errors                                    *errorSet
+	// RedispatchAfter is "option redispatch <interval>": every Nth retry
+	// when positive, the last -N retries when negative (-1 by default).
+	RedispatchAfter int
+	ConnMode        int
+	FF              *forwardFor
+	OT              *forwardFor
+	Errors          *errorSet
 	// Hash balancing parameters.
 	uriWhole, uriPathOnly bool
 	uriLen, uriDepth      int
@@ -648,6 +651,14 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		byName[srv.Name] = srv
 	}
 	be.cookie = compileCookie(cfg, p, byName, fail)
+	be.RedispatchAfter = -1
+	for _, d := range cfg.Directives {
+		if be.Redispatch && d.Pos == p.OptionPos["redispatch"] && d.Keyword == "option" && len(d.Args) > 1 && d.Args[0] == "redispatch" {
+			// HAProxy reads the interval with atol; 0 disables.
+			be.RedispatchAfter = int(parser.Atol(d.Args[1]))
+			be.Redispatch = be.RedispatchAfter != 0
+		}
+	}
 	be.LB.Redispatch = be.Redispatch
 	be.LB.Consistent = consistent
 	be.LB.BalanceFactor = balanceFactor

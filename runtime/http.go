@@ -307,9 +307,18 @@ func (s *session) closeIdle() {
 	s.mu.Unlock()
 }
 
-// connect dials a server with the backend's connect timeout, retrying as
-// HAProxy does: "retries" more attempts, one second apart when the
-// connection was refused at once.
+// retryDelay is HAProxy's wait before retrying a refused connection:
+// one second, or the connect timeout when shorter.
+func retryDelay(be *Backend) time.Duration {
+	if be.Connect > 0 && be.Connect < time.Second {
+		return be.Connect
+	}
+	return time.Second
+}
+
+// connect dials a server with the backend's connect timeout, retrying
+// "retries" more times on the same server, after retryDelay when the
+// connection was refused.
 func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPConn, error) {
 	d := net.Dialer{Timeout: be.Connect}
 	for try := 0; ; try++ {
@@ -322,35 +331,63 @@ func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPC
 		}
 		var ne net.Error
 		if !(errors.As(err, &ne) && ne.Timeout()) {
-			time.Sleep(time.Second)
+			time.Sleep(retryDelay(be))
 		}
 	}
 }
 
-// connectRedispatch connects to srv; with "option redispatch" the last
-// attempt goes to another server, as HAProxy does. It returns the server
-// whose slot the caller now holds.
-func (s *session) connectRedispatch(be *Backend, srv *backend.Server) (*net.TCPConn, *backend.Server, error) {
-	if !be.Redispatch || be.Retries == 0 {
-		c, err := connect(be, srv, &s.e.stopping)
-		return c, srv, err
+// connectServer connects to srv as HAProxy's back_handle_st_cer does:
+// each failure costs a retry; with "option redispatch" a retry goes to
+// another server on the failures its interval selects, at once when the
+// server is down, or when the request is not persistent, the algorithm
+// is not a hash and more than one active server is up. A retry on the
+// same server (or with a single active one) waits after a refusal. It
+// returns the server whose slot the caller holds, nil if none.
+func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool) (*net.TCPConn, *backend.Server, error) {
+	d := net.Dialer{Timeout: be.Connect}
+	for failures := 0; ; {
+		c, err := d.Dial("tcp", srv.Addr)
+		if err == nil {
+			return c.(*net.TCPConn), srv, nil
+		}
+		if failures++; failures > be.Retries || s.e.stopping.Load() {
+			return nil, srv, err
+		}
+		var ne net.Error
+		wait := !(errors.As(err, &ne) && ne.Timeout())
+		if be.redispatchNow(srv, failures, direct) {
+			be.LB.Release(srv)
+			other, aerr := be.LB.AcquireAvoid(context.Background(), be.Queue, k, srv)
+			if aerr != nil {
+				return nil, nil, err
+			}
+			srv, direct = other, false
+			wait = wait && be.LB.ActiveCount() <= 1
+		}
+		if wait {
+			time.Sleep(retryDelay(be))
+		}
 	}
-	c, err := connect(&Backend{Connect: be.Connect, Retries: be.Retries - 1}, srv, &s.e.stopping)
-	if err == nil {
-		return c, srv, nil
+}
+
+// redispatchNow is stream_choose_redispatch's condition.
+func (be *Backend) redispatchNow(srv *backend.Server, failures int, direct bool) bool {
+	if !be.Redispatch {
+		return false
 	}
-	be.LB.Release(srv)
-	other, aerr := be.LB.Acquire(context.Background(), be.Queue)
-	if aerr != nil {
-		// No slot is held any more: the caller must not release one.
-		return nil, nil, err
+	if srv.State() != backend.Up {
+		return true
 	}
-	c, err = connect(&Backend{Connect: be.Connect}, other, &s.e.stopping)
-	if err != nil {
-		be.LB.Release(other)
-		return nil, nil, err
+	if n := be.RedispatchAfter; n > 0 && failures%n == 0 {
+		return true
+	} else if m := be.Retries + 1 + n; n < 0 && m > 0 && failures%m == 0 {
+		return true
 	}
-	return c, other, nil
+	switch be.LB.Algo {
+	case backend.Source, backend.URI, backend.Hdr, backend.URLParam:
+		return false
+	}
+	return !direct && be.LB.ActiveCount() > 1
 }
 
 func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend) {
@@ -853,14 +890,15 @@ func (s *session) transaction() bool {
 			s.attachServer(c, srv, be)
 			reused = true
 		} else {
-			c, got, err := s.connectRedispatch(be, srv)
+			c, got, err := s.connectServer(be, srv, s.lbKey(be, head), srv == persisted)
+			srv = got
 			if err != nil {
-				if got == nil {
-					srv = nil
-				}
 				return s.errorReply(503, true)
 			}
-			srv = got
+			if c := be.cookie; c != nil && srv != persisted {
+				s.ckVal = c.bySrv[srv]
+				s.ckInsert = c.mode == ckInsert && s.ckVal != ""
+			}
 			s.attachServer(c, srv, be)
 		}
 	}
@@ -1057,9 +1095,11 @@ func (s *session) runTCP() {
 		return
 	}
 	be.streams.Add(1)
-	c, err := connect(be, srv, &s.e.stopping)
+	c, srv, err := s.connectServer(be, srv, s.lbKey(be, nil), false)
 	if err != nil {
-		be.LB.Release(srv)
+		if srv != nil {
+			be.LB.Release(srv)
+		}
 		return
 	}
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
