@@ -585,3 +585,140 @@ func TestRedispatchMatchesHAProxy(t *testing.T) {
 	}
 	t.Logf("redispatch outcomes and delays identical to HAProxy: %d/%d (%d redispatched after retries): %v", same, len(want), redispatched, want)
 }
+
+// TestAbortOnClose compares with HAProxy, with and without option
+// abortonclose, what happens to a request whose client half-closes or
+// resets while it waits in the queue or for its response: HAProxy 2.6's
+// H1 connections do not watch the client then, so the request reaches
+// the server in every case, and gohap must do the same.
+func TestAbortOnClose(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(start func(cfg, fe string)) []string {
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		srv := serveRaw(t, func(c net.Conn) {
+			br := bufio.NewReader(c)
+			for {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				seen[req.URL.Path] = true
+				mu.Unlock()
+				if req.URL.Path == "/busy" {
+					time.Sleep(500 * time.Millisecond)
+				}
+				if strings.HasPrefix(req.URL.Path, "/slow") {
+					// Wait for the response to be due, noticing whether
+					// the proxy closes the connection meanwhile.
+					c.SetReadDeadline(time.Now().Add(400 * time.Millisecond))
+					_, err := br.ReadByte()
+					c.SetReadDeadline(time.Time{})
+					mu.Lock()
+					seen[req.URL.Path+" closed early"] = err == io.EOF || isReset(err)
+					mu.Unlock()
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+		})
+		fe := freePort(t)
+		start(fmtCfg(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+ timeout queue 5s
+frontend fe
+ bind %[1]s
+ use_backend abort if { hdr(x-be) abort }
+ default_backend keep
+backend abort
+ option abortonclose
+ server s %[2]s maxconn 1
+backend keep
+ server s %[2]s maxconn 1
+`, fe, srv), fe)
+		cases := []string{"abort/fin", "keep/fin", "abort/rst", "keep/rst"}
+		out := make([]string, 2*len(cases))
+		// The two backends have a slot each: their cases run side by side.
+		var wg sync.WaitGroup
+		queued := func(i int, cse string) {
+			defer wg.Done()
+			be, mode, _ := strings.Cut(cse, "/")
+			busy := make(chan int, 1)
+			go func() {
+				st, _, _ := get(t, fe, "GET /busy HTTP/1.1\r\nHost: a\r\nX-Be: "+be+"\r\n\r\n")
+				busy <- st
+			}()
+			time.Sleep(100 * time.Millisecond)
+			c, err := net.Dial("tcp", fe)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			fmt.Fprintf(c, "GET /queued-%s HTTP/1.1\r\nHost: a\r\nX-Be: %s\r\n\r\n", cse, be)
+			var got []byte
+			if mode == "rst" {
+				time.Sleep(50 * time.Millisecond)
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+				time.Sleep(600 * time.Millisecond)
+			} else {
+				c.(*net.TCPConn).CloseWrite()
+				c.SetReadDeadline(time.Now().Add(3 * time.Second))
+				got, _ = io.ReadAll(c)
+				c.Close()
+			}
+			answer := "nothing"
+			if len(got) > 12 {
+				answer = string(got[9:12])
+			}
+			b := <-busy
+			mu.Lock()
+			out[i] = fmt.Sprintf("%s: busy %d, queued answered %s, reached server %v", cse, b, answer, seen["/queued-"+cse])
+			mu.Unlock()
+		}
+		for i := 0; i < len(cases); i += 2 {
+			wg.Add(2)
+			go queued(i, cases[i])
+			go queued(i+1, cases[i+1])
+			wg.Wait()
+		}
+		for i, cse := range cases {
+			wg.Add(1)
+			go func(i int, cse string) {
+				defer wg.Done()
+				be, mode, _ := strings.Cut(cse, "/")
+				c, err := net.Dial("tcp", fe)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				fmt.Fprintf(c, "GET /slow-%s-%s HTTP/1.1\r\nHost: a\r\nX-Be: %s\r\n\r\n", be, mode, be)
+				time.Sleep(100 * time.Millisecond)
+				if mode == "rst" {
+					c.(*net.TCPConn).SetLinger(0)
+					c.Close()
+				} else {
+					c.(*net.TCPConn).CloseWrite()
+				}
+				time.Sleep(600 * time.Millisecond)
+				c.Close()
+				mu.Lock()
+				out[len(cases)+i] = fmt.Sprintf("slow %s: server saw close %v", cse, seen["/slow-"+be+"-"+mode+" closed early"])
+				mu.Unlock()
+			}(i, cse)
+		}
+		wg.Wait()
+		return out
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	t.Logf("abortonclose, HAProxy: %v", want)
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("haproxy: %v\ngohap:   %v", want, got)
+	}
+}
