@@ -126,6 +126,7 @@ type Backend struct {
 	seq           uint64
 	dirty         bool
 	ramping       bool
+	rampSec       int64
 	lcCounter     uint64
 }
 
@@ -405,7 +406,7 @@ func (s *Server) setState(to State, reason string) {
 	}
 	b := s.Backend
 	if to == Up && s.Slowstart > 0 {
-		s.upSince.Store(time.Now().UnixNano())
+		s.upSince.Store(time.Now().Unix())
 	}
 	b.mu.Lock()
 	moved := 0

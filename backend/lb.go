@@ -287,18 +287,28 @@ func (m *serverMap) hash(h uint32) *Server {
 	return m.srv[h%uint32(len(m.srv))]
 }
 
-// rampWeight is the weight a server has now: during "slowstart" after it
-// came back up, its weight grows linearly from 1 to Weight.
-func (s *Server) rampWeight(now int64) (int, bool) {
+// starting reports whether s is in its slowstart, with the whole
+// seconds elapsed since it came up and the slowstart in seconds: HAProxy
+// counts both in seconds.
+func (s *Server) starting(nowSec int64) (elapsed, ss int64, ok bool) {
 	since := s.upSince.Load()
-	if s.Slowstart <= 0 || since == 0 {
-		return s.Weight, false
+	ss = int64((s.Slowstart + time.Second - 1) / time.Second)
+	if ss <= 0 || since == 0 {
+		return 0, ss, false
 	}
-	elapsed := time.Duration(now - since)
-	if elapsed >= s.Slowstart {
-		return s.Weight, false
+	elapsed = nowSec - since
+	return elapsed, ss, elapsed >= 0 && elapsed < ss
+}
+
+// rampEWeight is server_recalc_eweight: during slowstart, the dynamic
+// algorithms see the effective weight grow from 1/16 of the weight, a
+// step a second.
+func (s *Server) rampEWeight(nowSec int64, dynamic bool) (int, bool) {
+	el, ss, ok := s.starting(nowSec)
+	if !ok || !dynamic {
+		return s.Weight * weightScale, false
 	}
-	return max(1, int(int64(s.Weight)*int64(elapsed)/int64(s.Slowstart))), true
+	return s.Weight * int((weightScale*el+ss)/ss), true
 }
 
 // SourceHash is the hash of a client address for "balance source".
@@ -327,9 +337,9 @@ func (s *Server) hasSlot() bool {
 	return s.Maxconn == 0 || len(s.queue) == 0 && s.cur < s.dynMaxconn()
 }
 
-// dynMaxconn is HAProxy's srv_dynamic_maxconn: between minconn and
-// maxconn in proportion to the backend's load against fullconn.
-func (s *Server) dynMaxconn() int {
+// loadMaxconn is the limit between minconn and maxconn in proportion to
+// the backend's load against fullconn.
+func (s *Server) loadMaxconn() int {
 	b := s.Backend
 	if b == nil || b.Fullconn == 0 || s.Minconn == 0 || s.Minconn >= s.Maxconn {
 		return s.Maxconn
@@ -348,6 +358,19 @@ func (s *Server) dynMaxconn() int {
 		return s.Maxconn
 	}
 	return max(s.Minconn, load*s.Maxconn/b.Fullconn)
+}
+
+// dynMaxconn is HAProxy's srv_dynamic_maxconn: the limit between minconn
+// and maxconn by the backend's load, lowered in proportion during
+// slowstart.
+func (s *Server) dynMaxconn() int {
+	m := s.loadMaxconn()
+	if s.Slowstart > 0 {
+		if el, ss, ok := s.starting(time.Now().Unix()); ok {
+			m = max(1, m*int(100*el/ss)/100)
+		}
+	}
+	return m
 }
 
 // group returns the servers that take traffic now: the usable active
@@ -379,13 +402,15 @@ func (b *Backend) rebuildLocked() {
 	grp := b.groupLocked()
 	b.groupKey = b.groupKey[:0]
 	b.groupKey = append(b.groupKey, grp...)
-	now := time.Now().UnixNano()
+	b.rampSec = time.Now().Unix()
 	b.ramping = false
+	// Static round robin and map-based hashing keep full weights.
+	dynamic := b.Algo != StaticRR && (b.Consistent || b.Algo < Source || b.Algo == Random)
 	for _, s := range grp {
 		var ramp bool
-		s.uw, ramp = s.rampWeight(now)
+		s.uw = s.Weight
+		s.eweight, ramp = s.rampEWeight(b.rampSec, dynamic)
 		b.ramping = b.ramping || ramp
-		s.eweight = s.uw * weightScale
 	}
 	b.fwrr.reset(grp)
 	b.smap.build(grp)
@@ -413,7 +438,7 @@ func (b *Backend) sameGroupLocked() bool {
 // when full (assigned), for the request to wait in that server's queue.
 // anyUsable says whether some server could take traffic at all.
 func (b *Backend) pickLocked(k Key, avoid *Server) (s *Server, assigned, anyUsable bool) {
-	if b.dirty || b.ramping || !b.sameGroupLocked() {
+	if b.dirty || b.ramping && time.Now().Unix() != b.rampSec || !b.sameGroupLocked() {
 		b.rebuildLocked()
 	}
 	grp := b.groupKey
@@ -441,8 +466,8 @@ func (b *Backend) pickLocked(k Key, avoid *Server) (s *Server, assigned, anyUsab
 			if !s.hasSlot() || s == avoid && len(grp) > 1 {
 				continue
 			}
-			if best == nil || s.cur*best.Weight < best.cur*s.Weight ||
-				s.cur*best.Weight == best.cur*s.Weight && s.lcSeq < best.lcSeq {
+			if best == nil || s.cur*best.eweight < best.cur*s.eweight ||
+				s.cur*best.eweight == best.cur*s.eweight && s.lcSeq < best.lcSeq {
 				best = s
 			}
 		}

@@ -224,17 +224,27 @@ func TestDynamicMaxconn(t *testing.T) {
 }
 
 // A server back from DOWN with slowstart takes a growing share.
+// Slowstart ramps the effective weight from 1/16 of the weight, a step a
+// second, and the connection limit from 1, as HAProxy does.
 func TestSlowstart(t *testing.T) {
 	srv := servers(10, 10)
-	srv[1].Slowstart = 400 * time.Millisecond
+	srv[1].Slowstart = 2 * time.Second
+	srv[1].Maxconn = 10
 	b := New("be", srv)
 	srv[1].setState(Down, "test")
 	srv[1].setState(Up, "test")
+	if m := srv[1].dynMaxconn(); m > 5 {
+		t.Errorf("maxconn just after coming up: %d, want at most 5 of 10", m)
+	}
+	// In the first second b weighs 1/16 of a; in the second, 9/16.
 	early := strings.Count(sequence(t, b, 40, nil), "b")
-	time.Sleep(450 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	late := strings.Count(sequence(t, b, 40, nil), "b")
-	if early >= 10 || late != 20 {
+	if early > 15 || late != 20 {
 		t.Errorf("b's share: %d/40 just after coming up, %d/40 after slowstart", early, late)
+	}
+	if m := srv[1].dynMaxconn(); m != 10 {
+		t.Errorf("maxconn after slowstart: %d", m)
 	}
 }
 
