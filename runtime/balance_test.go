@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+	"golang.org/x/sys/unix"
 )
 
 const balanceCfg = `
@@ -352,6 +354,24 @@ frontend fe
     use_backend be_ind if { path_beg /ind }
     use_backend be_pre if { path_beg /pre }
     use_backend be_rew if { path_beg /rew }
+    use_backend be_date if { path_beg /date }
+    use_backend be_post if { path_beg /post }
+    use_backend be_nock if { path_beg /nock }
+    use_backend be_psv if { path_beg /psv }
+backend be_date
+    cookie SRV insert indirect maxidle 1h maxlife 2h attr "SameSite=Lax" attr Partitioned
+    server a %[2]s cookie c1
+    server b %[3]s cookie c2
+backend be_post
+    cookie SRV insert postonly maxidle 30m
+    server a %[2]s cookie c1
+    server b %[3]s cookie c2
+backend be_nock
+    cookie SRV insert
+    server a %[2]s
+backend be_psv
+    cookie SRV insert preserve
+    server a %[2]s cookie c1
 backend be_ins
     cookie SRV insert nocache httponly domain .example.com
     server a %[2]s cookie c1
@@ -370,12 +390,36 @@ backend be_rew
     server b %[3]s cookie c2
 `
 
+const ckB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// ckDate encodes a date as HAProxy dates its cookies: 30 bits of
+// 4-second units in 5 base64 characters.
+func ckDate(unix int64) string {
+	v, out := unix>>2, ""
+	for i := 0; i < 5; i++ {
+		out += string(ckB64[(v>>24)&0x3f])
+		v <<= 6
+	}
+	return out
+}
+
+func ckUndate(s string) int64 {
+	var v int64
+	for i := 0; i < 5 && i < len(s); i++ {
+		v = v<<6 + int64(strings.IndexByte(ckB64, s[i]))
+	}
+	return v << 2
+}
+
 // TestDifferentialCookiePersistence compares cookie insertion, rewriting,
-// prefixing and the persistence they give with HAProxy 2.6.
+// prefixing and the persistence they give with HAProxy 2.6, with dated
+// cookies (maxidle, maxlife), postonly, attr, preserve and servers
+// without a cookie.
 func TestDifferentialCookiePersistence(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
+	now := time.Now().Unix()
 	cases := []diffCase{
 		{"insert-new", 0, req("GET /ins HTTP/1.1", "Host: a"), []string{"GET"}},
 		{"insert-known-b", 0, req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c2; other=1"), []string{"GET"}},
@@ -390,6 +434,18 @@ func TestDifferentialCookiePersistence(t *testing.T) {
 		{"rewrite", 0, req("GET /rew/setck HTTP/1.1", "Host: a", "Cookie: SRV=c2"), []string{"GET"}},
 		{"rewrite-new", 0, req("GET /rew/setck HTTP/1.1", "Host: a"), []string{"GET"}},
 		{"keep-alive-persist", 0, req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c1") + req("GET /ins HTTP/1.1", "Host: a", "Cookie: SRV=c1"), []string{"GET", "GET"}},
+		{"dated-new", 0, req("GET /date HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"dated-fresh", 0, req("GET /date HTTP/1.1", "Host: a", "Cookie: SRV=c2|"+ckDate(now-600)+"|"+ckDate(now-1200)), []string{"GET"}},
+		{"dated-idle", 0, req("GET /date HTTP/1.1", "Host: a", "Cookie: SRV=c2|"+ckDate(now-4000)+"|"+ckDate(now-4000)), []string{"GET"}},
+		{"dated-old", 0, req("GET /date HTTP/1.1", "Host: a", "Cookie: SRV=c2|"+ckDate(now-600)+"|"+ckDate(now-8000)), []string{"GET"}},
+		{"dated-future", 0, req("GET /date HTTP/1.1", "Host: a", "Cookie: SRV=c2|"+ckDate(now+90000)), []string{"GET"}},
+		{"dated-undated", 0, req("GET /date HTTP/1.1", "Host: a", "Cookie: SRV=c2"), []string{"GET"}},
+		{"dated-garbage", 0, req("GET /date HTTP/1.1", "Host: a", "Cookie: SRV=c2|!!!!!"), []string{"GET"}},
+		{"postonly-get", 0, req("GET /post HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"postonly-post", 0, req("POST /post HTTP/1.1", "Host: a", "Content-Length: 0"), []string{"POST"}},
+		{"no-server-cookie", 0, req("GET /nock HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"preserve-server-sets", 0, req("GET /psv/setck HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"preserve-server-silent", 0, req("GET /psv HTTP/1.1", "Host: a"), []string{"GET"}},
 	}
 	run := func(start func(cfg, fe string)) string {
 		a, b := startEcho(t, "a"), startEcho(t, "b")
@@ -399,17 +455,30 @@ func TestDifferentialCookiePersistence(t *testing.T) {
 	}
 	ha := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	gh := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	agree := 0
+	agree, datedSeen := 0, 0
+	// Inserted dates change every 4 seconds: they are compared apart.
+	dates := regexp.MustCompile(`\|[A-Za-z0-9+/]{5}`)
+	lastSeen := regexp.MustCompile(`(?i)set-cookie: SRV=\w+\|([A-Za-z0-9+/]{5})`)
 	for _, c := range cases {
 		want, wc := exchange(t, ha, c.raw, c.methods, 3*time.Second)
 		got, gc := exchange(t, gh, c.raw, c.methods, 3*time.Second)
+		for _, m := range lastSeen.FindAllStringSubmatch(got, -1) {
+			datedSeen++
+			if d := ckUndate(m[1]); d < time.Now().Unix()-10 || d > time.Now().Unix()+10 {
+				t.Errorf("%s: gohap dated its cookie %d, now is %d", c.name, d, time.Now().Unix())
+			}
+		}
+		want, got = dates.ReplaceAllString(want, "|DATE"), dates.ReplaceAllString(got, "|DATE")
 		if want != got || wc != gc {
 			t.Errorf("%s:\nhaproxy (closed=%v): %q\ngohap   (closed=%v): %q", c.name, wc, want, gc, got)
 			continue
 		}
 		agree++
 	}
-	t.Logf("cookie persistence: %d/%d exchanges identical to HAProxy", agree, len(cases))
+	if datedSeen < 3 {
+		t.Errorf("gohap inserted %d dated cookies, want at least 3", datedSeen)
+	}
+	t.Logf("cookie persistence: %d/%d exchanges identical to HAProxy, %d dated cookies checked", agree, len(cases), datedSeen)
 }
 
 const queueCfg = `
@@ -588,9 +657,11 @@ func TestRedispatchMatchesHAProxy(t *testing.T) {
 
 // TestAbortOnClose compares with HAProxy, with and without option
 // abortonclose, what happens to a request whose client half-closes or
-// resets while it waits in the queue or for its response: HAProxy 2.6's
-// H1 connections do not watch the client then, so the request reaches
-// the server in every case, and gohap must do the same.
+// resets while it waits in the queue or for its response. HAProxy knows
+// of the close when it came with the request ("together": the FIN rides
+// on the request's segment), and then abortonclose drops the queued
+// request; but not always (3 times out of 4 measured), so that case is
+// checked on gohap alone. A close arriving later is not watched for.
 func TestAbortOnClose(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
@@ -641,8 +712,8 @@ backend abort
 backend keep
  server s %[2]s maxconn 1
 `, fe, srv), fe)
-		cases := []string{"abort/fin", "keep/fin", "abort/rst", "keep/rst"}
-		out := make([]string, 2*len(cases))
+		cases := []string{"abort/together", "keep/together", "abort/fin", "keep/fin", "abort/rst", "keep/rst"}
+		out := make([]string, 2*len(cases)-2)
 		// The two backends have a slot each: their cases run side by side.
 		var wg sync.WaitGroup
 		queued := func(i int, cse string) {
@@ -659,7 +730,15 @@ backend keep
 				t.Error(err)
 				return
 			}
+			if mode == "together" {
+				// Corked, the request and the FIN leave in one segment.
+				rc, _ := c.(*net.TCPConn).SyscallConn()
+				rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) })
+			}
 			fmt.Fprintf(c, "GET /queued-%s HTTP/1.1\r\nHost: a\r\nX-Be: %s\r\n\r\n", cse, be)
+			if mode == "fin" {
+				time.Sleep(50 * time.Millisecond)
+			}
 			var got []byte
 			if mode == "rst" {
 				time.Sleep(50 * time.Millisecond)
@@ -687,7 +766,7 @@ backend keep
 			go queued(i+1, cases[i+1])
 			wg.Wait()
 		}
-		for i, cse := range cases {
+		for i, cse := range cases[2:] {
 			wg.Add(1)
 			go func(i int, cse string) {
 				defer wg.Done()
@@ -716,9 +795,11 @@ backend keep
 		return out
 	}
 	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-	t.Logf("abortonclose, HAProxy: %v", want)
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if strings.Join(got, "; ") != strings.Join(want, "; ") {
-		t.Errorf("haproxy: %v\ngohap:   %v", want, got)
+	if g := got[0]; g != "abort/together: busy 200, queued answered nothing, reached server false" {
+		t.Errorf("gohap did not drop the queued request closed with it: %s", g)
+	}
+	if strings.Join(got[1:], "; ") != strings.Join(want[1:], "; ") {
+		t.Errorf("haproxy: %v\ngohap:   %v", want[1:], got[1:])
 	}
 }

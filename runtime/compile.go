@@ -114,6 +114,9 @@ type Backend struct {
 	cookie    *cookieCfg
 	// noLinger resets server connections on close (option nolinger).
 	noLinger bool
+	// abortOnClose drops a request whose client has closed before it
+	// leaves the queue or a connection retry (option abortonclose).
+	abortOnClose bool
 	// streams counts the requests and connections given to a server.
 	streams atomic.Int64
 }
@@ -160,10 +163,7 @@ var runtimeOptions = map[string]bool{
 	"tcpka": true, "clitcpka": true, "srvtcpka": true, "splice-auto": true,
 	"splice-request": true, "splice-response": true, "contstats": true,
 	"socket-stats": true, "http-no-delay": true, "tcp-smart-accept": true, "tcp-smart-connect": true,
-	"nolinger": true,
-	// HAProxy 2.6's H1 connections do not watch the client while a
-	// request waits in a queue or for its response, so abortonclose
-	// changes nothing there; TestAbortOnClose shows it.
+	"nolinger":     true,
 	"abortonclose": true,
 }
 
@@ -470,7 +470,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
-		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"],
+		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}}
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no

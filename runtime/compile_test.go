@@ -32,7 +32,8 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option mysql-check user haproxy\n server s 127.0.0.1:1 check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option spop-check\n server s 127.0.0.1:1 check\n", "'option spop-check' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance uri\n hash-type consistent djb2\n hash-balance-factor 150\n server s 127.0.0.1:1 id 4 maxqueue 3 maxconn 2\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n cookie SRV insert maxidle 30m\n server s 127.0.0.1:1 cookie a\n", "'cookie' option 'maxidle' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n cookie SRV insert maxidle 30m\n server s 127.0.0.1:1 cookie a\n", "-"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1\n", "'cookie' option 'dynamic' is not supported"},
 	}
 	for i, c := range cases {
 		inputs, err := parser.ReadInputs([]string{writeCfg(t, head+c.cfg)})

@@ -1,6 +1,10 @@
 package runtime
 
 import (
+	"bytes"
+	"strings"
+	"time"
+
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h1"
@@ -25,10 +29,19 @@ type cookieCfg struct {
 	name               string
 	mode               cookieMode
 	indirect, preserve bool
-	attrs              string // "; path=/; domain=...; HttpOnly; Secure"
-	bySrv              map[*backend.Server]string
-	byVal              map[string]*backend.Server
+	// postOnly inserts the cookie in responses to POST requests only.
+	postOnly bool
+	// maxIdle and maxLife, in seconds, date the inserted cookie and
+	// ignore it once idle or old for longer.
+	maxIdle, maxLife int64
+	attrs            string // "; path=/; domain=...; HttpOnly; Secure; attr"
+	bySrv            map[*backend.Server]string
+	byVal            map[string]*backend.Server
 }
+
+// cookieDates are the last-seen and first-seen dates a persistence
+// cookie carries (unix seconds, 0 for none).
+type cookieDates struct{ last, first int64 }
 
 func compileCookie(cfg *parser.Config, p *parser.Proxy, servers map[string]*backend.Server, fail func(parser.Pos, string, ...any)) *cookieCfg {
 	var d *parser.Directive
@@ -41,7 +54,7 @@ func compileCookie(cfg *parser.Config, p *parser.Proxy, servers map[string]*back
 		return nil
 	}
 	c := &cookieCfg{name: d.Args[0], mode: ckRewrite, bySrv: map[*backend.Server]string{}, byVal: map[string]*backend.Server{}}
-	var domains []string
+	var domains, attrs []string
 	httpOnly, secure := false, false
 	for i := 1; i < len(d.Args); i++ {
 		switch a := d.Args[i]; a {
@@ -62,16 +75,32 @@ func compileCookie(cfg *parser.Config, p *parser.Proxy, servers map[string]*back
 			httpOnly = true
 		case "secure":
 			secure = true
-		case "domain":
-			if i+1 < len(d.Args) {
-				domains = append(domains, d.Args[i+1])
-				i++
+		case "postonly":
+			c.postOnly = true
+		case "domain", "attr", "maxidle", "maxlife":
+			if i+1 >= len(d.Args) {
+				break
+			}
+			i++
+			v := d.Args[i]
+			switch a {
+			case "domain":
+				domains = append(domains, v)
+			case "attr":
+				attrs = append(attrs, v)
+			default:
+				t, err := parseTime(v)
+				if err != nil {
+					fail(d.Pos, "'cookie' option '%s' expects a time, got '%s'.", a, v)
+				}
+				if a == "maxidle" {
+					c.maxIdle = int64(t / time.Second)
+				} else {
+					c.maxLife = int64(t / time.Second)
+				}
 			}
 		default:
 			fail(d.Pos, "'cookie' option '%s' is not supported by the gohap runtime yet.", a)
-			if a == "maxidle" || a == "maxlife" || a == "attr" {
-				i++ // its value
-			}
 		}
 	}
 	c.attrs = "; path=/"
@@ -83,6 +112,9 @@ func compileCookie(cfg *parser.Config, p *parser.Proxy, servers map[string]*back
 	}
 	if secure {
 		c.attrs += "; Secure"
+	}
+	for _, a := range attrs {
+		c.attrs += "; " + a
 	}
 	for _, s := range p.Servers {
 		opts := append(append([]string{}, p.DefaultServer...), s.Options...)
@@ -129,8 +161,11 @@ func trimSP(b []byte) []byte {
 	return b
 }
 
-// persistTarget returns the server a request's cookie points at.
-func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte) *backend.Server {
+// persistTarget returns the server a request's cookie points at, with
+// the dates the cookie carries. A cookie idle or old for longer than
+// maxidle or maxlife (or dated more than a day ahead) is ignored, as
+// HAProxy does.
+func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte, now int64) (*backend.Server, cookieDates) {
 	for _, h := range req.Headers {
 		if !h1.EqualFold(h.Name.Of(head), "cookie") {
 			continue
@@ -139,21 +174,101 @@ func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte) *backend.Server {
 		if !ok {
 			continue
 		}
-		if c.mode == ckPrefix {
-			i := 0
-			for i < len(v) && v[i] != '~' {
-				i++
+		var d cookieDates
+		if c.maxIdle > 0 || c.maxLife > 0 {
+			if i := bytes.IndexByte(v, '|'); i >= 0 {
+				rest := v[i+1:]
+				v = v[:i]
+				if n := b64tos30(rest); n > 0 {
+					d.last = n << 2
+				}
+				if j := bytes.IndexByte(rest, '|'); j >= 0 && len(rest)-j > 5 {
+					if n := b64tos30(rest[j+1:]); n > 0 {
+						d.first = n << 2
+					}
+				}
 			}
-			if i == len(v) {
+			if d.first != 0 && c.maxLife > 0 && (now-d.first > c.maxLife || d.first-now > 86400) ||
+				d.last != 0 && c.maxIdle > 0 && (now-d.last > c.maxIdle || d.last-now > 86400) {
+				return nil, cookieDates{}
+			}
+		}
+		if c.mode == ckPrefix {
+			i := bytes.IndexByte(v, '~')
+			if i < 0 {
 				continue
 			}
 			v = v[:i]
 		}
 		if s := c.byVal[string(v)]; s != nil {
-			return s
+			return s, d
 		}
 	}
-	return nil
+	return nil, cookieDates{}
+}
+
+// wantInsert is HAProxy's decision to add its Set-Cookie: the request
+// did not go where its cookie pointed, or the cookie's dates need an
+// update; with postonly, on POST requests only.
+func (c *cookieCfg) wantInsert(direct bool, d cookieDates, post bool, now int64) bool {
+	if c.mode != ckInsert || c.postOnly && !post {
+		return false
+	}
+	return !direct || (c.maxIdle > 0 || d.last != 0) && (d.last == 0 || d.last-now < 0) ||
+		c.maxLife > 0 && d.first == 0 || c.maxLife == 0 && d.first != 0
+}
+
+// appendSetCookie writes the value of the inserted Set-Cookie: the
+// server's value with its dates, or an expired cookie for a server
+// without one.
+func (c *cookieCfg) appendSetCookie(out []byte, val string, d cookieDates, now int64) []byte {
+	out = append(out, c.name...)
+	out = append(out, '=')
+	if val == "" {
+		out = append(out, "; Expires=Thu, 01-Jan-1970 00:00:01 GMT"...)
+		return append(out, c.attrs...)
+	}
+	out = append(out, val...)
+	if c.maxIdle > 0 || c.maxLife > 0 {
+		out = append(out, '|')
+		out = s30tob64((now+3)>>2, out)
+		if c.maxLife > 0 {
+			out = append(out, '|')
+			if d.first != 0 {
+				out = s30tob64(d.first>>2, out)
+			} else {
+				out = s30tob64((now+3)>>2, out)
+			}
+		}
+	}
+	return append(out, c.attrs...)
+}
+
+const b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// s30tob64 appends the lower 30 bits of v as 5 base64 characters.
+func s30tob64(v int64, out []byte) []byte {
+	for i := 0; i < 5; i++ {
+		out = append(out, b64chars[(v>>24)&0x3f])
+		v <<= 6
+	}
+	return out
+}
+
+// b64tos30 reads 5 base64 characters; -1 when they are not.
+func b64tos30(in []byte) int64 {
+	if len(in) < 5 {
+		return -1
+	}
+	var v int64
+	for _, ch := range in[:5] {
+		i := strings.IndexByte(b64chars, ch)
+		if i < 0 {
+			return -1
+		}
+		v = v<<6 + int64(i)
+	}
+	return v
 }
 
 // rewriteRequestCookie writes a Cookie header value as the server must

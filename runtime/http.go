@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"golang.org/x/sys/unix"
 	"net"
 	"strconv"
 	"sync"
@@ -42,6 +43,9 @@ type session struct {
 	ck       *cookieCfg
 	ckVal    string
 	ckInsert bool
+	ckDates  cookieDates
+	// ckSrvSet is set when the server's response sets the cookie itself.
+	ckSrvSet bool
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -365,9 +369,36 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 			wait = wait && be.LB.ActiveCount() <= 1
 		}
 		if wait {
+			if be.abortOnClose && s.clientClosed() {
+				return nil, srv, errClientAborted
+			}
 			time.Sleep(retryDelay(be))
 		}
 	}
+}
+
+// errClientAborted ends a request dropped by abortonclose.
+var errClientAborted = errors.New("client aborted")
+
+// clientClosed peeks at the client socket without blocking: true when
+// the client has closed its side and nothing more is to be read, what
+// HAProxy knows once it has read to the end of what was received.
+func (s *session) clientClosed() bool {
+	if s.cl.r < s.cl.w {
+		return false
+	}
+	rc, err := s.cl.c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	closed := false
+	var b [1]byte
+	rc.Read(func(fd uintptr) bool {
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		closed = n == 0 && err == nil
+		return true
+	})
+	return closed
 }
 
 // redispatchNow is stream_choose_redispatch's condition.
@@ -740,7 +771,11 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		if c := s.ck; c != nil && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
 			mark := len(out)
 			var keep bool
-			out, keep = c.rewriteSetCookie(append(out, "set-cookie: "...), h.Value.Of(rhead), s.ckVal)
+			v := h.Value.Of(rhead)
+			if len(v) > len(c.name) && string(v[:len(c.name)]) == c.name && v[len(c.name)] == '=' {
+				s.ckSrvSet = true
+			}
+			out, keep = c.rewriteSetCookie(append(out, "set-cookie: "...), v, s.ckVal)
 			out = endHeader(out, mark, keep)
 			continue
 		}
@@ -749,12 +784,9 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		out = append(out, h.Value.Of(rhead)...)
 		out = append(out, "\r\n"...)
 	}
-	if s.ckInsert && rsp.Status >= 200 {
+	if s.ckInsert && rsp.Status >= 200 && !(s.ckSrvSet && s.ck.preserve) {
 		out = append(out, "set-cookie: "...)
-		out = append(out, s.ck.name...)
-		out = append(out, '=')
-		out = append(out, s.ckVal...)
-		out = append(out, s.ck.attrs...)
+		out = s.ck.appendSetCookie(out, s.ckVal, s.ckDates, time.Now().Unix())
 		out = append(out, "\r\n"...)
 	}
 	switch {
@@ -857,24 +889,37 @@ func (s *session) transaction() bool {
 	if be.ConnMode > mode {
 		mode = be.ConnMode
 	}
-	s.ck, s.ckVal, s.ckInsert = be.cookie, "", false
+	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet = be.cookie, "", false, false
 	var persisted *backend.Server
 	if be.cookie != nil {
-		persisted = be.cookie.persistTarget(req, head)
+		persisted, s.ckDates = be.cookie.persistTarget(req, head, time.Now().Unix())
 	}
 	var srv *backend.Server
 	var err error
+	// With abortonclose, a client known to have closed is not queued:
+	// its cancelled context makes the backend refuse to wait.
+	ctx := context.Background()
+	aborted := be.abortOnClose && s.clientClosed()
+	if aborted {
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		ctx = c
+	}
 	if persisted != nil {
-		srv, err = be.LB.AcquireServer(context.Background(), be.Queue, persisted, s.lbKey(be, head))
+		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, s.lbKey(be, head))
 	} else {
-		srv, err = be.LB.AcquireKey(context.Background(), be.Queue, s.lbKey(be, head))
+		srv, err = be.LB.AcquireKey(ctx, be.Queue, s.lbKey(be, head))
 	}
 	if err != nil {
+		if aborted && err == backend.ErrQueueTimeout {
+			return false
+		}
 		return s.errorReply(503, true)
 	}
 	if c := be.cookie; c != nil {
 		s.ckVal = c.bySrv[srv]
-		s.ckInsert = c.mode == ckInsert && s.ckVal != "" && srv != persisted
+		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
+		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 	}
 	be.streams.Add(1)
 	// A tunnel keeps the server slot until it ends.
@@ -892,12 +937,16 @@ func (s *session) transaction() bool {
 		} else {
 			c, got, err := s.connectServer(be, srv, s.lbKey(be, head), srv == persisted)
 			srv = got
+			if err == errClientAborted {
+				return false
+			}
 			if err != nil {
 				return s.errorReply(503, true)
 			}
 			if c := be.cookie; c != nil && srv != persisted {
 				s.ckVal = c.bySrv[srv]
-				s.ckInsert = c.mode == ckInsert && s.ckVal != ""
+				isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
+				s.ckInsert = c.wantInsert(false, s.ckDates, isPost, time.Now().Unix())
 			}
 			s.attachServer(c, srv, be)
 		}
