@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"sort"
 	"strings"
 
 	"github.com/gohap/gohap/parser"
@@ -128,8 +131,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		return r
 	}
 	if !opts.Compat {
+		reported := map[parser.Pos]bool{}
 		for _, d := range cfg.Directives {
 			if d.Support == parser.Unsupported {
+				reported[d.Pos] = true
 				name := d.Keyword
 				if name == "option" && len(d.Args) > 0 {
 					name += " " + d.Args[0]
@@ -138,6 +143,24 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 					Msg:  fmt.Sprintf("'%s' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.", name),
 					Hint: "unsupported"})
 			}
+		}
+		// What the runtime refuses beyond whole keywords (an algorithm, a
+		// server option, a rule's form) is reported the same way. Names
+		// are not resolved for this.
+		_, errs := Compile(cfg, Options{Resolve: func(string) (netip.Addr, error) { return netip.MustParseAddr("127.0.0.1"), nil }})
+		sort.SliceStable(errs, func(i, j int) bool {
+			a, b := errs[i].(*CompileError), errs[j].(*CompileError)
+			return a.Pos.File == b.Pos.File && a.Pos.Line < b.Pos.Line
+		})
+		for _, err := range errs {
+			var ce *CompileError
+			if !errors.As(err, &ce) || reported[ce.Pos] {
+				continue
+			}
+			reported[ce.Pos] = true
+			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Notice, Pos: ce.Pos,
+				Msg:  strings.TrimSuffix(ce.Msg, ".") + "; 'gohap run' will refuse this configuration.",
+				Hint: "unsupported"})
 		}
 	}
 	r.NoListener = listeners == 0

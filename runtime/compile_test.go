@@ -76,3 +76,37 @@ func TestServerTemplate(t *testing.T) {
 		t.Errorf("servers %v", got)
 	}
 }
+
+// 'gohap check' reports what 'gohap run' would refuse, keywords and
+// forms alike, each once.
+func TestCheckReportsRuntimeRefusals(t *testing.T) {
+	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
+		"frontend fe\n bind 127.0.0.1:8001\n http-request deny\n default_backend be\n" +
+		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 observe layer4\n"
+	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := parser.Parse(inputs, parser.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res := runtime.Check(cfg, runtime.CheckOptions{})
+	var got []string
+	for _, d := range res.Diags {
+		if d.Hint == "unsupported" {
+			got = append(got, fmt.Sprintf("%d %s", d.Pos.Line, d.Msg))
+		}
+	}
+	want := []string{
+		"8 'http-request' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
+		"11 'cookie' option 'dynamic' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
+		"12 server option 'observe' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.Diags.HasErrors() {
+		t.Errorf("notices must not be errors: %v", res.Diags)
+	}
+}
