@@ -21,6 +21,7 @@ const (
 	Hdr
 	URLParam
 	Random
+	RDPCookie
 )
 
 // HAProxy's weight scales (backend.h): user weights go up to 256 and are

@@ -27,7 +27,7 @@ var proxyKeywords = map[string]keyword{
 	"acl":                         {noDefaults: true, support: Supported, handle: kwACL},
 	"cookie":                      {caps: CapBE, support: Supported},
 	"email-alert":                 {support: Harmless},
-	"persist":                     {caps: CapBE, support: Unsupported},
+	"persist":                     {caps: CapBE, support: Unsupported, handle: kwPersist},
 	"load-server-state-from-file": {caps: CapBE, support: Harmless},
 	"server-state-file-name":      {caps: CapBE, support: Harmless},
 	"max-session-srv-conns":       {caps: CapFE, support: Unsupported},
@@ -890,7 +890,32 @@ ot-group set-log-level set-nice switch-mode use-service sc-inc-gpc sc-inc-gpc0 s
 send-spoe-group do-resolve set-var-fmt set-var unset-var set-src set-src-port set-dst set-dst-port set-mark set-tos
 silent-drop set-priority-class set-priority-offset`)
 
+// runtimeForm marks the directive being parsed as one the runtime
+// implements, when only some forms of its keyword are.
+func (c *pctx) runtimeForm() {
+	if ds := c.cp.cfg.Directives; len(ds) > 0 {
+		ds[len(ds)-1].Support = Supported
+	}
+}
+
+// kwPersist: "persist rdp-cookie[(name)]" is implemented.
+func kwPersist(c *pctx) {
+	if a := c.arg(1); len(c.args) == 2 && (a == "rdp-cookie" || strings.HasPrefix(a, "rdp-cookie(") && strings.HasSuffix(a, ")")) {
+		c.runtimeForm()
+	}
+}
+
 func kwTCPRequest(c *pctx) {
+	// The runtime implements the inspection delay and the accept rule
+	// RDP load balancing needs.
+	switch {
+	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
+		if _, r := parseTime(c.arg(2)); r == timeOK {
+			c.runtimeForm()
+		}
+	case len(c.args) == 5 && c.arg(1) == "content" && c.arg(2) == "accept" && c.arg(3) == "if" && c.arg(4) == "RDP_COOKIE":
+		c.runtimeForm()
+	}
 	if c.arg(1) != "content" || c.arg(2) == "" {
 		return
 	}

@@ -61,6 +61,10 @@ type Frontend struct {
 	legacy                                        *legacyRules
 	// noLinger resets connections on close (option nolinger).
 	noLinger bool
+	// inspectDelay and rdpAccept are "tcp-request inspect-delay" and
+	// "tcp-request content accept if RDP_COOKIE".
+	inspectDelay time.Duration
+	rdpAccept    bool
 	// accepted counts connections, for the stop report.
 	accepted atomic.Int64
 }
@@ -114,6 +118,8 @@ type Backend struct {
 	cookie    *cookieCfg
 	// noLinger resets server connections on close (option nolinger).
 	noLinger bool
+	// rdpPersist is the cookie name of "persist rdp-cookie", "" without.
+	rdpPersist string
 	// abortOnClose drops a request whose client has closed before it
 	// leaves the queue or a connection retry (option abortonclose).
 	abortOnClose bool
@@ -248,6 +254,11 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			srv.TrackServer(target)
 		}
 	}
+	for _, d := range cfg.Directives {
+		if d.Keyword == "tcp-request" && d.Support != parser.Unsupported && d.Section == "backend" {
+			fail(d.Pos, "'tcp-request %s' in a backend is not supported by the gohap runtime yet.", strings.Join(d.Args, " "))
+		}
+	}
 	for _, p := range cfg.Proxies {
 		checkOptions(p, fail)
 		if p.Cap&parser.CapFE == 0 {
@@ -263,6 +274,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		fe.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(cfg, p, "originalto", "x-original-to")
+		compileInspect(cfg, p, fe, fail)
 		if !fe.HTTP {
 			for _, u := range p.UseBackends {
 				fail(u.Pos, "'use_backend' in a 'mode tcp' %s is not supported by the gohap runtime yet.", p.Kind)
@@ -678,8 +690,38 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		}
 	}
 	be.LB.AllBackups = p.Options["allbackups"]
+	for _, d := range cfg.Directives {
+		if d.Keyword == "persist" && d.Support != parser.Unsupported && (d.Name == p.Name || d.Section == "defaults") {
+			be.rdpPersist = "msts"
+			if n := strings.TrimSuffix(strings.TrimPrefix(d.Args[0], "rdp-cookie("), ")"); n != d.Args[0] && n != "" {
+				be.rdpPersist = n
+			}
+			if be.HTTP {
+				fail(d.Pos, "'persist rdp-cookie' in a 'mode http' backend is not supported by the gohap runtime yet.")
+			}
+		}
+	}
 	be.LB.LogHealthChecks = p.Options["log-health-checks"]
 	return be
+}
+
+// compileInspect reads the tcp-request forms the runtime implements, on
+// the proxy (a frontend or listen in mode tcp) that declares them.
+func compileInspect(cfg *parser.Config, p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
+	for _, d := range cfg.Directives {
+		if d.Keyword != "tcp-request" || d.Support == parser.Unsupported || !(d.Name == p.Name || d.Section == "defaults") {
+			continue
+		}
+		if fe.HTTP {
+			fail(d.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", strings.Join(d.Args, " "), p.Kind)
+			continue
+		}
+		if d.Args[0] == "inspect-delay" {
+			fe.inspectDelay, _ = parseTime(d.Args[1])
+		} else {
+			fe.rdpAccept = true
+		}
+	}
 }
 
 // parseTime reads a time value with the parser's rules.
@@ -819,6 +861,12 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 	case args[0] == "url_param" && len(args) == 2:
 		be.hashName = args[1]
 		return backend.URLParam, nil
+	case len(args) == 1 && (args[0] == "rdp-cookie" || strings.HasPrefix(args[0], "rdp-cookie(") && strings.HasSuffix(args[0], ")")):
+		be.hashName = "mstshash"
+		if n := strings.TrimSuffix(strings.TrimPrefix(args[0], "rdp-cookie("), ")"); n != args[0] && n != "" {
+			be.hashName = n
+		}
+		return backend.RDPCookie, nil
 	case strings.HasPrefix(args[0], "hdr(") && strings.HasSuffix(args[0], ")") && (len(args) == 1 || len(args) == 2 && args[1] == "use_domain_only"):
 		be.hashName = strings.ToLower(args[0][4 : len(args[0])-1])
 		be.domainOnly = len(args) == 2

@@ -189,6 +189,10 @@ func (s *session) lbKeyRaw(be *Backend, head []byte) backend.Key {
 				return backend.Key{Hash: be.hashFn.Sum(v), Valid: true}
 			}
 		}
+	case backend.RDPCookie:
+		if v, ok := rdpCookie(s.cl.buf[s.cl.r:s.cl.w], be.hashName); ok == rdpFound && len(v) > 0 {
+			return backend.Key{Hash: be.hashFn.Sum(v), Valid: true}
+		}
 	case backend.URLParam:
 		if head == nil {
 			return backend.Key{}
@@ -415,7 +419,7 @@ func (be *Backend) redispatchNow(srv *backend.Server, failures int, direct bool)
 		return true
 	}
 	switch be.LB.Algo {
-	case backend.Source, backend.URI, backend.Hdr, backend.URLParam:
+	case backend.Source, backend.URI, backend.Hdr, backend.URLParam, backend.RDPCookie:
 		return false
 	}
 	return !direct && be.LB.ActiveCount() > 1
@@ -1133,18 +1137,34 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	return true
 }
 
-// runTCP serves a "mode tcp" connection: pick a server, connect, relay.
+// runTCP serves a "mode tcp" connection: inspect, pick a server,
+// connect, relay.
 func (s *session) runTCP() {
 	be := s.fe.Default
 	if be == nil {
 		return
 	}
-	srv, err := be.LB.AcquireKey(context.Background(), be.Queue, s.lbKey(be, nil))
+	if s.fe.inspectDelay > 0 && s.fe.rdpAccept {
+		s.inspectRDP(s.fe.inspectDelay)
+	}
+	k := s.lbKey(be, nil)
+	var srv *backend.Server
+	var err error
+	direct := false
+	if p := be.rdpPersist; p != "" {
+		if t := rdpPersistTarget(s.cl.buf[s.cl.r:s.cl.w], p, be.LB.Servers); t != nil {
+			srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
+			direct = srv == t
+		}
+	}
+	if srv == nil && err == nil {
+		srv, err = be.LB.AcquireKey(context.Background(), be.Queue, k)
+	}
 	if err != nil {
 		return
 	}
 	be.streams.Add(1)
-	c, srv, err := s.connectServer(be, srv, s.lbKey(be, nil), false)
+	c, srv, err := s.connectServer(be, srv, k, direct)
 	if err != nil {
 		if srv != nil {
 			be.LB.Release(srv)
@@ -1153,5 +1173,6 @@ func (s *session) runTCP() {
 	}
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
-	s.handOff(c, cfg, be, srv, nil, nil)
+	// What the inspection read goes first.
+	s.handOff(c, cfg, be, srv, s.cl.buf[s.cl.r:s.cl.w], nil)
 }
