@@ -470,12 +470,15 @@ type ServerStatus struct {
 	Backup   bool
 	Weight   int
 	Sessions int
-	Total    int64
+	// Queue is the number of requests waiting for this server.
+	Queue int
+	Total int64
 }
 
 // Status is a read-only view of a backend.
 type Status struct {
-	Name    string
+	Name string
+	// Queue counts every waiting request, the backend's and the servers'.
 	Queue   int
 	Servers []ServerStatus
 }
@@ -491,7 +494,7 @@ func (b *Backend) Snapshot() Status {
 			state = "DRAIN"
 		}
 		st.Servers = append(st.Servers, ServerStatus{Name: s.Name, State: state, Backup: s.Backup,
-			Weight: s.Weight, Sessions: s.cur, Total: s.total.Load()})
+			Weight: s.Weight, Sessions: s.cur, Queue: len(s.queue), Total: s.total.Load()})
 	}
 	return st
 }

@@ -283,8 +283,8 @@ func TestMaxQueue(t *testing.T) {
 			if _, err := b.AcquireKey(context.Background(), 5*time.Second, k); !errors.Is(err, ErrQueueFull) {
 				t.Errorf("third request on a hash: %v, want the queue full", err)
 			}
-			if len(srv[0].queue) != 1 {
-				t.Errorf("server queue %d, want 1", len(srv[0].queue))
+			if st := b.Snapshot(); st.Servers[0].Queue != 1 || st.Queue != 1 {
+				t.Errorf("snapshot: server queue %d, backend %d, want 1 and 1", st.Servers[0].Queue, st.Queue)
 			}
 		} else {
 			go wait()
