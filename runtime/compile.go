@@ -61,6 +61,9 @@ type Frontend struct {
 	legacy                                        *legacyRules
 	// noLinger resets connections on close (option nolinger).
 	noLinger bool
+	// tcpKA enables TCP keep-alive on client connections (option tcpka,
+	// clitcpka).
+	tcpKA bool
 	// inspectDelay and rdpAccept are "tcp-request inspect-delay" and
 	// "tcp-request content accept if RDP_COOKIE".
 	inspectDelay time.Duration
@@ -118,6 +121,9 @@ type Backend struct {
 	cookie    *cookieCfg
 	// noLinger resets server connections on close (option nolinger).
 	noLinger bool
+	// tcpKA enables TCP keep-alive on server connections (option tcpka,
+	// srvtcpka).
+	tcpKA bool
 	// rdpPersist is the cookie name of "persist rdp-cookie", "" without.
 	rdpPersist string
 	// abortOnClose drops a request whose client has closed before it
@@ -267,7 +273,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe := &Frontend{Name: p.Name, Pos: p.Pos, HTTP: p.Mode == "http", Maxconn: p.Maxconn,
 			Client: p.Timeouts["client"], ClientFin: p.Timeouts["client-fin"],
 			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
-			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"]}
+			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"],
+			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
 			fe.Maxconn = cfg.Global.Maxconn
@@ -483,6 +490,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
+		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}}
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no

@@ -58,7 +58,11 @@ func (e *Engine) Start() error {
 	var lns []*listener
 	for _, fe := range e.g.Frontends {
 		for _, b := range fe.Binds {
-			ln, err := net.Listen("tcp", b.Addr)
+			lc := net.ListenConfig{KeepAliveConfig: keepAlive(fe.tcpKA)}
+			if !fe.tcpKA {
+				lc.KeepAlive = -1
+			}
+			ln, err := lc.Listen(context.Background(), "tcp", b.Addr)
 			if err != nil {
 				for _, l := range lns {
 					l.ln.Close()

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -595,6 +597,61 @@ func TestNoLingerResets(t *testing.T) {
 		reset := err != nil && strings.Contains(err.Error(), "reset")
 		if reset != (opt != "") {
 			t.Errorf("option %q: close after the response gave %v", opt, err)
+		}
+	}
+}
+
+// procTimer returns the kernel timer of the TCP socket with the given
+// local and remote addresses ("02" is the keep-alive timer), from
+// /proc/net/tcp.
+func procTimer(t *testing.T, local, remote string) string {
+	hexAddr := func(a string) string {
+		ap := netip.MustParseAddrPort(a)
+		ip := ap.Addr().As4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port())
+	}
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skip("no /proc/net/tcp")
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 5 && f[1] == hexAddr(local) && f[2] == hexAddr(remote) {
+			tr, _, _ := strings.Cut(f[5], ":")
+			return tr
+		}
+	}
+	return "none"
+}
+
+// TCP keep-alive is off unless option clitcpka/srvtcpka/tcpka asks for
+// it, as with HAProxy: an idle client connection shows the kernel's
+// keep-alive timer only on the frontend with clitcpka.
+func TestTCPKeepAliveOptions(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	run := func(start func(cfg string, fes []string)) []string {
+		fe, fe2 := freePort(t), freePort(t)
+		start(fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nfrontend fe2\n bind %s\n option clitcpka\n default_backend be\nbackend be\n server s1 %s\n", fe, fe2, s1.Addr()), []string{fe, fe2})
+		var out []string
+		for _, a := range []string{fe, fe2} {
+			c, err := net.Dial("tcp", a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			out = append(out, procTimer(t, a, c.LocalAddr().String()))
+			c.Close()
+		}
+		return out
+	}
+	got := run(func(cfg string, _ []string) { startGohap(t, cfg, nil) })
+	if got[0] != "00" || got[1] != "02" {
+		t.Errorf("gohap keep-alive timers: plain %s, clitcpka %s; want 00 and 02", got[0], got[1])
+	}
+	if haproxyBin() != "" {
+		want := run(func(cfg string, fes []string) { startHAProxy(t, cfg, fes[0]) })
+		if strings.Join(want, " ") != strings.Join(got, " ") {
+			t.Errorf("haproxy %v, gohap %v", want, got)
 		}
 	}
 }

@@ -315,6 +315,22 @@ func (s *session) closeIdle() {
 	s.mu.Unlock()
 }
 
+// keepAlive is the TCP keep-alive of a socket: HAProxy sets SO_KEEPALIVE
+// only with option tcpka, clitcpka or srvtcpka, leaving the probe timings
+// to the system; Go would otherwise enable 15-second probes.
+func keepAlive(on bool) net.KeepAliveConfig {
+	return net.KeepAliveConfig{Enable: on, Idle: -1, Interval: -1, Count: -1}
+}
+
+// dialer connects to the backend's servers.
+func (be *Backend) dialer() net.Dialer {
+	d := net.Dialer{Timeout: be.Connect, KeepAliveConfig: keepAlive(be.tcpKA)}
+	if !be.tcpKA {
+		d.KeepAlive = -1
+	}
+	return d
+}
+
 // retryDelay is HAProxy's wait before retrying a refused connection:
 // one second, or the connect timeout when shorter.
 func retryDelay(be *Backend) time.Duration {
@@ -328,7 +344,7 @@ func retryDelay(be *Backend) time.Duration {
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
 func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPConn, error) {
-	d := net.Dialer{Timeout: be.Connect}
+	d := be.dialer()
 	for try := 0; ; try++ {
 		c, err := d.Dial("tcp", srv.Addr)
 		if err == nil {
@@ -352,7 +368,7 @@ func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPC
 // same server (or with a single active one) waits after a refusal. It
 // returns the server whose slot the caller holds, nil if none.
 func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool) (*net.TCPConn, *backend.Server, error) {
-	d := net.Dialer{Timeout: be.Connect}
+	d := be.dialer()
 	for failures := 0; ; {
 		c, err := d.Dial("tcp", srv.Addr)
 		if err == nil {
