@@ -207,12 +207,9 @@ func (b *Backend) AcquireAvoid(ctx context.Context, queueTimeout time.Duration, 
 // maxqueue; when the balancer finds every server full, the request waits
 // in the backend's queue for whichever frees a slot first.
 func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direct *Server, k Key, avoid *Server) (*Server, error) {
+	// The queue timer is made only for a request that waits: the path
+	// of a request served at once allocates nothing.
 	var timer <-chan time.Time
-	if queueTimeout > 0 {
-		t := time.NewTimer(queueTimeout)
-		defer t.Stop()
-		timer = t.C
-	}
 	for {
 		b.mu.Lock()
 		s, assigned, anyUsable := direct, true, true
@@ -246,6 +243,11 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 			b.queue = append(b.queue, w)
 		}
 		b.mu.Unlock()
+		if timer == nil && queueTimeout > 0 {
+			t := time.NewTimer(queueTimeout)
+			defer t.Stop()
+			timer = t.C
+		}
 		select {
 		case s := <-w.ch:
 			if s != nil {

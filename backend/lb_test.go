@@ -401,3 +401,23 @@ func TestHashBalanceFactor(t *testing.T) {
 		t.Errorf("without a factor the key moved: %s", first)
 	}
 }
+
+// A request served at once allocates nothing, whatever its queue
+// timeout: the queue's timer is made only for requests that wait.
+func TestAcquireWithoutWaitingAllocatesNothing(t *testing.T) {
+	b := New("be", servers(1, 1))
+	k := Key{Hash: 3, Valid: true}
+	for _, algo := range []Algo{RoundRobin, URI} {
+		b.Algo = algo
+		n := testing.AllocsPerRun(1000, func() {
+			s, err := b.AcquireKey(context.Background(), 5*time.Second, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Release(s)
+		})
+		if n != 0 {
+			t.Errorf("algo %d: %.1f allocations per request", algo, n)
+		}
+	}
+}
