@@ -163,6 +163,9 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 	if s.Check.HTTP != nil {
 		dial = s.Check.HTTP.firstAddr(addr)
 	}
+	if t := s.Check.TCP; len(t) > 0 && t[0].Connect && t[0].Port != "" {
+		dial = withPort(addr, t[0].Port)
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(cctx, "tcp", dial)
 	if err != nil {
@@ -180,7 +183,7 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 		return s.Check.Proto.run(conn, time.Now().Add(timeout))
 	}
 	if s.Check.TCP != nil {
-		return runTCP(conn, s.Check.TCP, time.Now().Add(timeout))
+		return runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout))
 	}
 	if s.Check.HTTP == nil {
 		return "Layer4 check passed", true
@@ -202,4 +205,10 @@ func reasonOf(statusLine string) string {
 		return statusLine[4:]
 	}
 	return ""
+}
+
+// withPort is addr on another port.
+func withPort(addr, port string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	return net.JoinHostPort(host, port)
 }

@@ -189,7 +189,7 @@ func TestRedisStyleTCPCheck(t *testing.T) {
 	wait(Up)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(events) < 2 || !strings.HasPrefix(events[0], "DOWN: TCPCHK did not match content at step 3") || !strings.HasPrefix(events[1], "UP: Layer7 check passed") {
+	if len(events) < 2 || !strings.HasPrefix(events[0], `DOWN: Layer7 invalid response, info: "TCPCHK did not match content '+PONG' at step 2"`) || !strings.HasPrefix(events[1], "UP: Layer7 check passed") {
 		t.Errorf("events %q", events)
 	}
 }

@@ -4,20 +4,27 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net"
+	"regexp"
 	"strconv"
 	"time"
 )
 
 // ProtoCheck is one of HAProxy's protocol checks (option mysql-check,
-// pgsql-check, ldap-check, ssl-hello-chk): a request sent after the
-// connect, then the reply judged as HAProxy's built-in rules do.
+// pgsql-check, ldap-check, ssl-hello-chk, redis-check, smtpchk): steps,
+// each a message sent after the connect (or none) and the reply judged
+// as HAProxy's built-in rules do.
 type ProtoCheck struct {
-	Request []byte
-	// Judge looks at what was received so far; last is set once no more
-	// data can come. wait asks for more data.
-	Judge func(got []byte, last bool) (reason string, ok, wait bool)
+	Steps []ProtoStep
 	// Timeout is the report when the server does not answer in time.
 	Timeout string
+}
+
+// ProtoStep is a message and the judge of its reply: the judge sees
+// what was received so far, last once no more can come, and asks for
+// more data with wait. The last step's reason is the success report.
+type ProtoStep struct {
+	Send  []byte
+	Judge func(got []byte, last bool) (reason string, ok, wait bool)
 }
 
 // descLen is HAProxy's HCHK_DESC_LEN: a check's info is cut to it, and at
@@ -39,8 +46,20 @@ func info(b []byte) string {
 
 func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
 	conn.SetDeadline(deadline)
-	if len(p.Request) > 0 {
-		if _, err := conn.Write(p.Request); err != nil {
+	reason := ""
+	for _, st := range p.Steps {
+		var ok bool
+		if reason, ok = p.exchange(conn, st.Send, st.Judge); !ok {
+			return reason, false
+		}
+	}
+	return reason, true
+}
+
+// exchange sends req (if any) and reads until judge decides.
+func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool) (string, bool, bool)) (string, bool) {
+	if len(req) > 0 {
+		if _, err := conn.Write(req); err != nil {
 			return `Layer7 connection problem, info: "Connection reset by peer"`, false
 		}
 	}
@@ -55,17 +74,22 @@ func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
 				return p.Timeout, false
 			}
 		}
-		if reason, ok, wait := p.Judge(got, last); !wait || last {
+		if reason, ok, wait := judge(got, last); !wait || last {
 			return reason, ok
 		}
 	}
+}
+
+// one is a check of a single exchange.
+func one(req []byte, judge func([]byte, bool) (string, bool, bool), timeout string) *ProtoCheck {
+	return &ProtoCheck{Steps: []ProtoStep{{Send: req, Judge: judge}}, Timeout: timeout}
 }
 
 // MySQLCheck is "option mysql-check [user NAME [post-41|pre-41]]": without
 // a user only the server's greeting is read; with one, a login and a QUIT
 // are sent and the server's OK is awaited.
 func MySQLCheck(user string, pre41 bool) *ProtoCheck {
-	p := &ProtoCheck{Timeout: "Layer7 timeout"}
+	var req []byte
 	if user != "" {
 		var body []byte
 		if pre41 {
@@ -77,10 +101,10 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		}
 		body = append(body, 0x00, 0x00)
 		n := len(body)
-		p.Request = append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
-		p.Request = append(p.Request, 0x01, 0x00, 0x00, 0x00, 0x01) // COM_QUIT
+		req = append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
+		req = append(req, 0x01, 0x00, 0x00, 0x00, 0x01) // COM_QUIT
 	}
-	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+	return one(req, func(got []byte, last bool) (string, bool, bool) {
 		off := 0
 		if user != "" {
 			if r, ok, wait := mysqlPacket(got, 0, last, false); wait || !ok {
@@ -89,8 +113,7 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 			off = 4 + (int(got[0]) | int(got[1])<<8 | int(got[2])<<16)
 		}
 		return mysqlPacket(got, off, last, true)
-	}
-	return p
+	}, "Layer7 timeout")
 }
 
 // mysqlPacket is tcpcheck_mysql_expect_packet for the packet at off.
@@ -127,8 +150,7 @@ func PgSQLCheck(user string) *ProtoCheck {
 	body := append([]byte{0, 3, 0, 0}, "user\x00"...)
 	body = append(append(body, user...), 0, 0)
 	req := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
-	p := &ProtoCheck{Request: append(req, body...), Timeout: "Layer7 timeout"}
-	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+	return one(append(req, body...), func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -148,17 +170,15 @@ func PgSQLCheck(user string) *ProtoCheck {
 			return `Layer7 check passed, code: 0, info: "PostgreSQL server is ok"`, true, false
 		}
 		return `Layer7 wrong status, code: 0, info: "PostgreSQL unknown error"`, false, false
-	}
-	return p
+	}, "Layer7 timeout")
 }
 
 // LDAPCheck is "option ldap-check": an anonymous LDAPv3 bind whose
 // response code must be 0.
 func LDAPCheck() *ProtoCheck {
-	p := &ProtoCheck{Request: []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00},
-		Timeout: "Layer7 timeout"}
 	const notLDAP = `Layer7 invalid response, info: "Not LDAPv3 protocol"`
-	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+	bind := []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00}
+	return one(bind, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 14 && !last {
 			return "", false, true
 		}
@@ -184,8 +204,7 @@ func LDAPCheck() *ProtoCheck {
 				`, info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"`, false, false
 		}
 		return "Layer7 check passed, code: 0", true, false
-	}
-	return p
+	}, "Layer7 timeout")
 }
 
 // SSLHelloCheck is "option ssl-hello-chk": an SSLv3 client hello, to
@@ -201,8 +220,7 @@ func SSLHelloCheck() *ProtoCheck {
 	hello = append(hello, 0x01, 0x00)
 	hs := append([]byte{0x01, 0x00, byte(len(hello) >> 8), byte(len(hello))}, hello...)
 	rec := append([]byte{0x16, 0x03, 0x00, byte(len(hs) >> 8), byte(len(hs))}, hs...)
-	p := &ProtoCheck{Request: rec, Timeout: "Layer6 timeout"}
-	p.Judge = func(got []byte, last bool) (string, bool, bool) {
+	return one(rec, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -210,6 +228,81 @@ func SSLHelloCheck() *ProtoCheck {
 			return "Layer6 check passed", true, false
 		}
 		return "Layer6 invalid response", false, false
+	}, "Layer6 timeout")
+}
+
+// cutCRLF is HAProxy's cut_crlf converter: up to the first CR or LF.
+func cutCRLF(b []byte) []byte {
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		return b[:i]
 	}
-	return p
+	return b
+}
+
+// RedisCheck is "option redis-check": a PING whose answer must hold
+// +PONG; the server's error line is reported otherwise.
+func RedisCheck() *ProtoCheck {
+	return one([]byte("*1\r\n$4\r\nPING\r\n"), func(got []byte, last bool) (string, bool, bool) {
+		if bytes.Contains(got, []byte("+PONG\r\n")) {
+			return `Layer7 check passed, code: 0, info: "Redis server is ok"`, true, false
+		}
+		return "Layer7 wrong status, code: 0" + info(cutCRLF(got)), false, !last && len(got) < 16384
+	}, "Layer7 timeout")
+}
+
+var (
+	smtpAny   = regexp.MustCompile(`^[0-9]{3}[ \r]`)
+	smtpOK    = regexp.MustCompile(`^2[0-9]{2}[ \r]`)
+	smtpHello = regexp.MustCompile(`^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]`)
+	smtpQuit  = regexp.MustCompile(`^221[ \r]`)
+)
+
+// smtpText is what HAProxy reports of an SMTP reply: the text after the
+// code, without leading spaces, up to the end of the line.
+func smtpText(got []byte) []byte {
+	if len(got) <= 4 {
+		return nil
+	}
+	return cutCRLF(bytes.TrimLeft(got[4:], " "))
+}
+
+func smtpCode(got []byte) string {
+	n := 0
+	for _, c := range got[:min(3, len(got))] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return strconv.Itoa(n)
+}
+
+// SMTPCheck is "option smtpchk [HELO|EHLO domain]": a 2xx greeting, the
+// hello command answered 2xx, then QUIT answered 221.
+func SMTPCheck(hello string) *ProtoCheck {
+	reply := func(re *regexp.Regexp) func([]byte, bool) (string, bool, bool) {
+		return func(got []byte, last bool) (string, bool, bool) {
+			if len(got) < 4 && !last {
+				return "", false, true
+			}
+			if !re.Match(got) {
+				return "Layer7 wrong status, code: " + smtpCode(got) + info(smtpText(got)), false, false
+			}
+			return "Layer7 check passed, code: " + smtpCode(got) + info(smtpText(got)), true, false
+		}
+	}
+	greeting := func(got []byte, last bool) (string, bool, bool) {
+		if len(got) < 4 && !last {
+			return "", false, true
+		}
+		if !smtpAny.Match(got) {
+			return "Layer7 invalid response" + info(cutCRLF(got)), false, false
+		}
+		return reply(smtpOK)(got, last)
+	}
+	return &ProtoCheck{Timeout: "Layer7 timeout", Steps: []ProtoStep{
+		{Judge: greeting},
+		{Send: []byte(hello + "\r\n"), Judge: reply(smtpHello)},
+		{Send: []byte("QUIT\r\n"), Judge: reply(smtpQuit)},
+	}}
 }

@@ -2,14 +2,19 @@ package backend
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"regexp"
 	"strconv"
 	"time"
 )
 
-// TCPStep is one "tcp-check" rule after the initial connect.
+// TCPStep is one "tcp-check" rule.
 type TCPStep struct {
+	// Connect opens a new connection (to Port, when set, on the
+	// server's check address); a leading one replaces the implicit one.
+	Connect bool
+	Port    string
 	// Send is written as it is when not nil.
 	Send []byte
 	// An expect step waits until the received data matches (or Neg and
@@ -17,19 +22,46 @@ type TCPStep struct {
 	Expect  []byte
 	ExpectR *regexp.Regexp
 	Neg     bool
+	// Binary marks an expect binary rule; Comment is the rule's comment.
+	Binary  bool
+	Comment string
 }
 
-// runTCP plays tcp-check send/expect steps on an open connection; the
-// messages follow HAProxy's check reports.
-func runTCP(conn net.Conn, steps []TCPStep, deadline time.Time) (string, bool) {
+// runTCP plays tcp-check rules on conn, a connection to addr (or to the
+// port of a leading connect rule); the messages are HAProxy's.
+func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, deadline time.Time) (string, bool) {
 	conn.SetDeadline(deadline)
 	var got []byte
 	buf := make([]byte, 4096)
 	for i, st := range steps {
-		step := strconv.Itoa(i + 2) // the connect is step 1
-		if st.Send != nil {
+		step := strconv.Itoa(i + 1)
+		switch {
+		case st.Connect && i == 0:
+			continue
+		case st.Connect:
+			a := addr
+			if st.Port != "" {
+				a = withPort(addr, st.Port)
+			}
+			d := net.Dialer{Deadline: deadline, KeepAlive: -1}
+			c, err := d.DialContext(ctx, "tcp", a)
+			if err != nil {
+				what := "connect"
+				if st.Port != "" {
+					what += " port " + st.Port
+				}
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					return `Layer4 timeout, info: " at step ` + step + ` of tcp-check (` + what + `)"`, false
+				}
+				return `Layer4 connection problem, info: "Connection refused at step ` + step + ` of tcp-check (` + what + `)"`, false
+			}
+			defer c.Close()
+			conn, got = c, got[:0]
+			conn.SetDeadline(deadline)
+			continue
+		case st.Send != nil:
 			if _, err := conn.Write(st.Send); err != nil {
-				return `Layer4 connection problem, info: "Connection reset by peer", at step ` + step + ` of tcp-check (send)`, false
+				return `Layer4 connection problem, info: "Connection reset by peer at step ` + step + ` of tcp-check (send)"`, false
 			}
 			got = got[:0]
 			continue
@@ -38,14 +70,14 @@ func runTCP(conn net.Conn, steps []TCPStep, deadline time.Time) (string, bool) {
 			if len(got) > 0 {
 				m := st.matches(got)
 				if st.Neg && m {
-					return "TCPCHK matched unwanted content at step " + step, false
+					return `Layer7 invalid response, info: "TCPCHK matched unwanted content` + st.describe() + ` at step ` + step + st.comment() + `"`, false
 				}
 				if st.Neg || m {
 					break
 				}
 			}
 			if len(got) >= 16384 {
-				return "TCPCHK did not match content at step " + step, false
+				return `Layer7 invalid response, info: "TCPCHK did not match content` + st.describe() + ` at step ` + step + st.comment() + `"`, false
 			}
 			n, err := conn.Read(buf)
 			got = append(got, buf[:n]...)
@@ -54,13 +86,31 @@ func runTCP(conn net.Conn, steps []TCPStep, deadline time.Time) (string, bool) {
 					break
 				}
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					return "Layer7 timeout, at step " + step + " of tcp-check (expect)", false
+					return `Layer7 timeout, info: " at step ` + step + ` of tcp-check (expect` + st.describe() + `)"`, false
 				}
-				return "TCPCHK did not match content at step " + step, false
+				return `Layer7 invalid response, info: "TCPCHK did not match content` + st.describe() + ` at step ` + step + st.comment() + `"`, false
 			}
 		}
 	}
-	return "Layer7 check passed", true
+	return `Layer7 check passed, code: 0, info: "(tcp-check)"`, true
+}
+
+// describe is how HAProxy names an expect rule's pattern in reports.
+func (st *TCPStep) describe() string {
+	switch {
+	case st.ExpectR != nil:
+		return " (regex)"
+	case st.Binary:
+		return " (binary)"
+	}
+	return " '" + string(st.Expect) + "'"
+}
+
+func (st *TCPStep) comment() string {
+	if st.Comment == "" {
+		return ""
+	}
+	return " comment: " + st.Comment
 }
 
 func (st *TCPStep) matches(got []byte) bool {

@@ -544,8 +544,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		if p.Options["httpchk"] {
 			httpChk = compileHTTPCheck(cfg, p, fail)
 		}
-	case "tcp-check", "redis-check", "smtpchk":
+	case "tcp-check":
 		tcpChk = compileTCPCheck(cfg, p, kind, fail)
+	case "redis-check":
+		protoChk = backend.RedisCheck()
+	case "smtpchk":
+		// option smtpchk [HELO|EHLO <domain>], HELO localhost otherwise.
+		hello := "HELO localhost"
+		if len(args) >= 2 && (args[0] == "HELO" || args[0] == "EHLO") {
+			hello = args[0] + " " + args[1]
+		}
+		protoChk = backend.SMTPCheck(hello)
 	case "mysql-check":
 		user, pre41 := "", false
 		if len(args) >= 2 {
@@ -1182,13 +1191,6 @@ func compileHTTPExpect(a []string) (backend.HTTPExpect, bool) {
 // "tcp-check" rules, and of the protocol checks built on them
 // (redis-check, smtpchk).
 func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
-	switch kind {
-	case "redis-check":
-		return []backend.TCPStep{{Send: []byte("PING\r\n")}, {Expect: []byte("+PONG")}}
-	case "smtpchk":
-		return []backend.TCPStep{{ExpectR: regexp.MustCompile(`^2[0-9][0-9]`)}, {Send: []byte("HELO localhost\r\n")},
-			{ExpectR: regexp.MustCompile(`(^|\n)2[0-9][0-9]`)}}
-	}
 	steps := []backend.TCPStep{}
 	for _, d := range cfg.Directives {
 		if d.Keyword != "tcp-check" || !(d.Name == p.Name || d.Section == "defaults") || len(d.Args) == 0 {
@@ -1198,9 +1200,22 @@ func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func
 		switch a[0] {
 		case "comment":
 		case "connect":
-			if len(a) > 1 {
-				fail(d.Pos, "'tcp-check connect' options are not supported by the gohap runtime yet.")
+			st := backend.TCPStep{Connect: true}
+			for i := 1; i < len(a); i++ {
+				switch a[i] {
+				case "default", "linger":
+				case "port", "comment":
+					if i+1 < len(a) {
+						if a[i] == "port" {
+							st.Port = a[i+1]
+						}
+						i++
+					}
+				default:
+					fail(d.Pos, "'tcp-check connect %s' is not supported by the gohap runtime yet.", a[i])
+				}
 			}
+			steps = append(steps, st)
 		case "send", "send-lf":
 			if len(a) != 2 || a[0] == "send-lf" {
 				fail(d.Pos, "'tcp-check %s' is only supported with one literal string by the gohap runtime yet.", a[0])
@@ -1240,7 +1255,7 @@ func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func
 					fail(d.Pos, "'tcp-check expect binary': %v", err)
 					continue
 				}
-				st.Expect = b
+				st.Expect, st.Binary = b, true
 			default:
 				fail(d.Pos, "'tcp-check expect %s' is not supported by the gohap runtime yet.", e[0])
 				continue

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"regexp"
@@ -28,10 +29,19 @@ func protoServer(t *testing.T, reads bool, bad, good []byte) string {
 				return
 			}
 		}
+		out := good
 		if n.Add(1) == 1 {
-			c.Write(bad)
-		} else {
-			c.Write(good)
+			out = bad
+		}
+		// "|READ|" in an answer waits for the check's next message.
+		for i, part := range bytes.Split(out, []byte("|READ|")) {
+			if i > 0 {
+				buf := make([]byte, 1024)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+			}
+			c.Write(part)
 		}
 		time.Sleep(50 * time.Millisecond)
 	})
@@ -277,4 +287,76 @@ backend keep
 	if k != "closed" || o != "open" {
 		t.Errorf("gohap: shutdown-sessions tunnel %s, plain tunnel %s; want closed and open", k, o)
 	}
+}
+
+// TestTCPChecksMatchHAProxy compares the DOWN and UP reports of
+// tcp-check rule sets, redis-check and smtpchk with HAProxy's, against
+// fake servers failing their first check and passing the next ones.
+func TestTCPChecksMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	type tc struct {
+		name, rules string
+		reads       bool
+		bad, good   string
+		viaPort     bool
+	}
+	cases := []tc{
+		{"string", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"rstring", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect rstring ^\\+PONG", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"binary", "option tcp-check\n tcp-check send-binary 50494e470d0a\n tcp-check expect binary 2b504f4e47", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"negated", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect ! string -ERR", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"explicit", "option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"port", "option tcp-check\n tcp-check connect port %[2]s\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "-ERR x\r\n", "+PONG\r\n", true},
+		{"banner", "option tcp-check\n tcp-check expect string ready", false, "busy\r\n", "ready\r\n", false},
+		{"redis", "option redis-check", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"smtp", "option smtpchk", false, "554 go away\r\n", "220 hello\r\n|READ|250 pleased\r\n|READ|221 bye\r\n", false},
+		{"smtp-ehlo", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|550-no\r\n550 really no\r\n", "220 hi\r\n|READ|250-a\r\n250 ok go\r\n|READ|221 bye now\r\n", false},
+		{"smtp-garbage", "option smtpchk", false, "HTTP/1.0 400\r\n", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"redis-garbage", "option redis-check", true, "hello", "+PONG\r\n", false},
+	}
+	run := func(start func(cfg, fe string) func() string) map[string]string {
+		fe := freePort(t)
+		var b strings.Builder
+		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 500ms\n")
+		fmt.Fprintf(&b, "frontend fe\n bind %s\n default_backend be_%s\n", fe, cases[0].name)
+		for _, c := range cases {
+			addr := protoServer(t, c.reads, []byte(c.bad), []byte(c.good))
+			_, port, _ := net.SplitHostPort(addr)
+			if c.viaPort {
+				addr = "127.0.0.1:1"
+			}
+			fmt.Fprintf(&b, "backend be_%s\n %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, strings.ReplaceAll(c.rules, "%[2]s", port), addr)
+		}
+		out := start(b.String(), fe)
+		got := map[string]string{}
+		deadline := time.Now().Add(6 * time.Second)
+		for len(got) < 2*len(cases) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
+				got[m[1]+" "+m[2]] = m[3]
+			}
+		}
+		return got
+	}
+	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
+	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
+	same, total := 0, 0
+	for _, c := range cases {
+		for _, st := range []string{"DOWN", "UP"} {
+			k := "be_" + c.name + "/s " + st
+			total++
+			if want[k] == "" {
+				t.Errorf("%s: haproxy reported nothing", k)
+				continue
+			}
+			if got[k] == want[k] {
+				same++
+			} else {
+				t.Errorf("%s:\n haproxy: %s\n gohap:   %s", k, want[k], got[k])
+			}
+		}
+	}
+	t.Logf("tcp-check reports identical to HAProxy: %d/%d", same, total)
 }
