@@ -892,6 +892,29 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 	return unsupported()
 }
 
+// checkConnectPort reads an "http-check connect" or "tcp-check connect"
+// rule: its port, if any; the options that change the connection beyond
+// it are refused.
+func checkConnectPort(d *parser.Directive, fail func(parser.Pos, string, ...any)) string {
+	port := ""
+	a := d.Args
+	for i := 1; i < len(a); i++ {
+		switch a[i] {
+		case "default", "linger":
+		case "port", "comment":
+			if i+1 < len(a) {
+				if a[i] == "port" {
+					port = a[i+1]
+				}
+				i++
+			}
+		default:
+			fail(d.Pos, "'%s connect %s' is not supported by the gohap runtime yet.", d.Keyword, a[i])
+		}
+	}
+	return port
+}
+
 // checkKind is the check option in force for p, the one declared last,
 // with the arguments following its name.
 func checkKind(cfg *parser.Config, p *parser.Proxy) (string, []string) {
@@ -974,20 +997,7 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 				steps = append(steps, cur)
 			}
 			cur.connected = true
-			for i := 1; i < len(a); i++ {
-				switch a[i] {
-				case "default", "linger":
-				case "port", "comment":
-					if i+1 < len(a) {
-						if a[i] == "port" {
-							cur.port = a[i+1]
-						}
-						i++
-					}
-				default:
-					fail(d.Pos, "'http-check connect %s' is not supported by the gohap runtime yet.", a[i])
-				}
-			}
+			cur.port = checkConnectPort(d, fail)
 		case "send":
 			if cur.sent {
 				fail(d.Pos, "'http-check send' needs an 'http-check connect' before it.")
@@ -1200,22 +1210,7 @@ func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func
 		switch a[0] {
 		case "comment":
 		case "connect":
-			st := backend.TCPStep{Connect: true}
-			for i := 1; i < len(a); i++ {
-				switch a[i] {
-				case "default", "linger":
-				case "port", "comment":
-					if i+1 < len(a) {
-						if a[i] == "port" {
-							st.Port = a[i+1]
-						}
-						i++
-					}
-				default:
-					fail(d.Pos, "'tcp-check connect %s' is not supported by the gohap runtime yet.", a[i])
-				}
-			}
-			steps = append(steps, st)
+			steps = append(steps, backend.TCPStep{Connect: true, Port: checkConnectPort(d, fail)})
 		case "send", "send-lf":
 			if len(a) != 2 || a[0] == "send-lf" {
 				fail(d.Pos, "'tcp-check %s' is only supported with one literal string by the gohap runtime yet.", a[0])

@@ -90,19 +90,30 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		{"ldap_garbage", "ldap-check", true, notAProtocol, ldapOK},
 		{"ssl", "ssl-hello-chk", true, notAProtocol, tlsAlert},
 	}
+	same, total := compareCheckReports(t, "1s", 2*len(cases), func(b *strings.Builder) {
+		for _, c := range cases {
+			addr := protoServer(t, c.reads, c.bad, c.good)
+			fmt.Fprintf(b, "backend be_%s\n option %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.option, addr)
+		}
+	})
+	t.Logf("check reports identical to HAProxy: %d/%d", same, total)
+}
+
+// compareCheckReports runs the backends written by add under HAProxy and
+// under gohap (add is called once for each, to start fresh servers),
+// waits for n DOWN or UP reports and compares them one by one.
+func compareCheckReports(t *testing.T, checkTimeout string, n int, add func(b *strings.Builder)) (same, total int) {
+	t.Helper()
 	run := func(start func(cfg, fe string) func() string) map[string]string {
 		fe := freePort(t)
 		var b strings.Builder
-		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 1s\n")
-		fmt.Fprintf(&b, "frontend fe\n bind %s\n default_backend be_%s\n", fe, cases[0].name)
-		for _, c := range cases {
-			addr := protoServer(t, c.reads, c.bad, c.good)
-			fmt.Fprintf(&b, "backend be_%s\n option %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.option, addr)
-		}
+		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check %s\n", checkTimeout)
+		fmt.Fprintf(&b, "frontend fe\n bind %s\n", fe)
+		add(&b)
 		out := start(b.String(), fe)
 		got := map[string]string{}
 		deadline := time.Now().Add(6 * time.Second)
-		for len(got) < 2*len(cases) && time.Now().Before(deadline) {
+		for len(got) < n && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
 				got[m[1]+" "+m[2]] = m[3]
@@ -110,16 +121,13 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		}
 		return got
 	}
-	want := run(func(cfg, fe string) func() string {
-		return startHAProxyOut(t, cfg, fe).String
-	})
+	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
 	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
 	var keys []string
 	for k := range want {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	same := 0
 	for _, k := range keys {
 		if got[k] == want[k] {
 			same++
@@ -127,10 +135,10 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 			t.Errorf("%s:\n haproxy: %s\n gohap:   %s", k, want[k], got[k])
 		}
 	}
-	if len(want) != 2*len(cases) {
-		t.Errorf("haproxy reported %d transitions, want %d: %v", len(want), 2*len(cases), want)
+	if len(want) != n {
+		t.Errorf("haproxy reported %d transitions, want %d: %v", len(want), n, want)
 	}
-	t.Logf("check reports identical to HAProxy: %d/%d", same, len(want))
+	return same, len(want)
 }
 
 var stateLineRe = regexp.MustCompile(`(Health check for .*|(Backup )?Server \S+ is (UP|DOWN).*|backend '\S+' has no server available!)`)
@@ -316,47 +324,15 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		{"smtp-garbage", "option smtpchk", false, "HTTP/1.0 400\r\n", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
 		{"redis-garbage", "option redis-check", true, "hello", "+PONG\r\n", false},
 	}
-	run := func(start func(cfg, fe string) func() string) map[string]string {
-		fe := freePort(t)
-		var b strings.Builder
-		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 500ms\n")
-		fmt.Fprintf(&b, "frontend fe\n bind %s\n default_backend be_%s\n", fe, cases[0].name)
+	same, total := compareCheckReports(t, "500ms", 2*len(cases), func(b *strings.Builder) {
 		for _, c := range cases {
 			addr := protoServer(t, c.reads, []byte(c.bad), []byte(c.good))
 			_, port, _ := net.SplitHostPort(addr)
 			if c.viaPort {
 				addr = "127.0.0.1:1"
 			}
-			fmt.Fprintf(&b, "backend be_%s\n %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, strings.ReplaceAll(c.rules, "%[2]s", port), addr)
+			fmt.Fprintf(b, "backend be_%s\n %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, strings.ReplaceAll(c.rules, "%[2]s", port), addr)
 		}
-		out := start(b.String(), fe)
-		got := map[string]string{}
-		deadline := time.Now().Add(6 * time.Second)
-		for len(got) < 2*len(cases) && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
-				got[m[1]+" "+m[2]] = m[3]
-			}
-		}
-		return got
-	}
-	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
-	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
-	same, total := 0, 0
-	for _, c := range cases {
-		for _, st := range []string{"DOWN", "UP"} {
-			k := "be_" + c.name + "/s " + st
-			total++
-			if want[k] == "" {
-				t.Errorf("%s: haproxy reported nothing", k)
-				continue
-			}
-			if got[k] == want[k] {
-				same++
-			} else {
-				t.Errorf("%s:\n haproxy: %s\n gohap:   %s", k, want[k], got[k])
-			}
-		}
-	}
+	})
 	t.Logf("tcp-check reports identical to HAProxy: %d/%d", same, total)
 }
