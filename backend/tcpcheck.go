@@ -25,6 +25,9 @@ type TCPStep struct {
 	// Binary marks an expect binary rule; Comment is the rule's comment.
 	Binary  bool
 	Comment string
+	// Step is the rule's number in reports (its position among the
+	// rules); 0 numbers the steps in order.
+	Step int
 }
 
 // runTCP plays tcp-check rules on conn, a connection to addr (or to the
@@ -35,6 +38,9 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 	buf := make([]byte, 4096)
 	for i, st := range steps {
 		step := strconv.Itoa(i + 1)
+		if st.Step > 0 {
+			step = strconv.Itoa(st.Step)
+		}
 		switch {
 		case st.Connect && i == 0:
 			continue

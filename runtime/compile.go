@@ -1202,31 +1202,54 @@ func compileHTTPExpect(a []string) (backend.HTTPExpect, bool) {
 // (redis-check, smtpchk).
 func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
 	steps := []backend.TCPStep{}
+	// A "tcp-check comment" names the rule after it in failure reports.
+	comment, rule := "", 0
+	add := func(st backend.TCPStep) {
+		if st.Comment == "" {
+			st.Comment = comment
+		}
+		// HAProxy numbers steps over every rule, comments included.
+		st.Step = rule
+		comment = ""
+		steps = append(steps, st)
+	}
 	for _, d := range cfg.Directives {
 		if d.Keyword != "tcp-check" || !(d.Name == p.Name || d.Section == "defaults") || len(d.Args) == 0 {
 			continue
 		}
 		a := d.Args
+		rule++
 		switch a[0] {
 		case "comment":
+			if len(a) > 1 {
+				comment = a[1]
+			}
 		case "connect":
-			steps = append(steps, backend.TCPStep{Connect: true, Port: checkConnectPort(d, fail)})
+			add(backend.TCPStep{Connect: true, Port: checkConnectPort(d, fail)})
 		case "send", "send-lf":
 			if len(a) != 2 || a[0] == "send-lf" {
 				fail(d.Pos, "'tcp-check %s' is only supported with one literal string by the gohap runtime yet.", a[0])
 				continue
 			}
-			steps = append(steps, backend.TCPStep{Send: []byte(a[1])})
+			add(backend.TCPStep{Send: []byte(a[1])})
 		case "send-binary":
 			b, err := hexBytes(a[1:])
 			if err != nil {
 				fail(d.Pos, "'tcp-check send-binary': %v", err)
 				continue
 			}
-			steps = append(steps, backend.TCPStep{Send: b})
+			add(backend.TCPStep{Send: b})
 		case "expect":
-			e := a[1:]
 			st := backend.TCPStep{}
+			var e []string
+			for i := 1; i < len(a); i++ {
+				if a[i] == "comment" && i+1 < len(a) {
+					st.Comment = a[i+1]
+					i++
+					continue
+				}
+				e = append(e, a[i])
+			}
 			if len(e) > 0 && e[0] == "!" {
 				st.Neg, e = true, e[1:]
 			}
@@ -1255,7 +1278,7 @@ func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func
 				fail(d.Pos, "'tcp-check expect %s' is not supported by the gohap runtime yet.", e[0])
 				continue
 			}
-			steps = append(steps, st)
+			add(st)
 		default:
 			fail(d.Pos, "'tcp-check %s' is not supported by the gohap runtime yet.", a[0])
 		}

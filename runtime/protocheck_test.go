@@ -318,6 +318,8 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		{"explicit", "option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "-ERR x\r\n", "+PONG\r\n", false},
 		{"port", "option tcp-check\n tcp-check connect port %[2]s\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "-ERR x\r\n", "+PONG\r\n", true},
 		{"banner", "option tcp-check\n tcp-check expect string ready", false, "busy\r\n", "ready\r\n", false},
+		{"comments", "option tcp-check\n tcp-check connect\n tcp-check comment PINGING\\ Redis\n tcp-check send PING\\r\\n\n tcp-check comment Expecting\\ PONG\n tcp-check expect string +PONG", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"inline-comment", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect rstring ^\\+PONG comment pong\\ please", true, "-ERR x\r\n", "+PONG\r\n", false},
 		{"redis", "option redis-check", true, "-ERR x\r\n", "+PONG\r\n", false},
 		{"smtp", "option smtpchk", false, "554 go away\r\n", "220 hello\r\n|READ|250 pleased\r\n|READ|221 bye\r\n", false},
 		{"smtp-ehlo", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|550-no\r\n550 really no\r\n", "220 hi\r\n|READ|250-a\r\n250 ok go\r\n|READ|221 bye now\r\n", false},
