@@ -19,6 +19,9 @@ const (
 	Up State = iota
 	Down
 	Maint
+	// Stopping is HAProxy's NOLB: up, but given only the requests that
+	// persist to it (http-check disable-on-404 and a 404 answer).
+	Stopping
 )
 
 func (s State) String() string {
@@ -27,6 +30,8 @@ func (s State) String() string {
 		return "UP"
 	case Down:
 		return "DOWN"
+	case Stopping:
+		return "NOLB"
 	}
 	return "MAINT"
 }
@@ -120,7 +125,10 @@ type Backend struct {
 	queue []*waiter
 	// Balancing state, guarded by mu.
 	act, groupKey []*Server
-	fwrr          fwrrGroup
+	fwrrAct       fwrrGroup
+	fwrrBck       fwrrGroup
+	fwrrInit      bool
+	wasRamping    bool
 	smap          serverMap
 	chash         chashTree
 	seq           uint64
@@ -213,7 +221,7 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 	for {
 		b.mu.Lock()
 		s, assigned, anyUsable := direct, true, true
-		if s == nil || !s.usable() {
+		if s == nil || !s.usable() && !(s.State() == Stopping && s.Weight > 0) {
 			s, assigned, anyUsable = b.pickLocked(k, avoid)
 		}
 		var q *Server
@@ -411,6 +419,7 @@ func (s *Server) setState(to State, reason string) {
 		s.upSince.Store(time.Now().Unix())
 	}
 	b.mu.Lock()
+	b.fwrrChangeLocked(s, from == Up && s.Weight > 0, s.usable())
 	moved := 0
 	switch {
 	case to == Up:
@@ -451,6 +460,19 @@ func (s *Server) setState(to State, reason string) {
 	}
 	for _, t := range s.trackers {
 		t.setState(to, "")
+	}
+}
+
+// setQuiet changes a server's state without a report; trackers follow.
+func (s *Server) setQuiet(to State) {
+	b := s.Backend
+	b.mu.Lock()
+	was := s.usable()
+	s.state.Store(int32(to))
+	b.fwrrChangeLocked(s, was, s.usable())
+	b.mu.Unlock()
+	for _, t := range s.trackers {
+		t.setQuiet(to)
 	}
 }
 

@@ -77,15 +77,19 @@ func (s *Server) checkLoop(ctx context.Context) {
 				health = 0
 			}
 		}
+		cond := ok && strings.HasPrefix(reason, CondPassed)
 		kind, _, _ := strings.Cut(reason, ",")
 		if b := s.Backend; b.LogHealthChecks && b.OnCheck != nil && (report || kind != prev) {
-			b.OnCheck(s, s.checkReport(ok, reason, health))
+			b.OnCheck(s, s.checkReport(ok, cond, reason, health))
 		}
 		prev = kind
-		switch {
-		case health >= c.Rise && s.State() == Down:
+		switch st := s.State(); {
+		case health >= c.Rise && cond && st == Up:
+			// check_notify_stopping: HAProxy says nothing of it.
+			s.setQuiet(Stopping)
+		case health >= c.Rise && !cond && (st == Down || st == Stopping):
 			s.setState(Up, reason+".")
-		case health < c.Rise && s.State() == Up:
+		case health < c.Rise && (st == Up || st == Stopping):
 			s.setState(Down, reason+".")
 		}
 		t.Reset(c.interval(health, s.State()))
@@ -93,7 +97,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 }
 
 // checkReport is HAProxy's log-health-checks line.
-func (s *Server) checkReport(ok bool, reason string, health int) string {
+func (s *Server) checkReport(ok, cond bool, reason string, health int) string {
 	c := s.Check
 	var b strings.Builder
 	b.WriteString("Health check for ")
@@ -101,7 +105,9 @@ func (s *Server) checkReport(ok bool, reason string, health int) string {
 		b.WriteString("backup ")
 	}
 	b.WriteString("server " + s.Backend.Name + "/" + s.Name)
-	if ok {
+	if cond {
+		b.WriteString(" conditionally succeeded")
+	} else if ok {
 		b.WriteString(" succeeded")
 	} else {
 		b.WriteString(" failed")

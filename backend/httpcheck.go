@@ -16,7 +16,14 @@ import (
 // pass.
 type HTTPCheck struct {
 	Steps []HTTPStep
+	// DisableOn404 turns a 404 answer into a conditional pass, which
+	// stops a running server from taking new requests (http-check
+	// disable-on-404).
+	DisableOn404 bool
 }
+
+// CondPassed begins the report of a conditional pass.
+const CondPassed = "Layer7 check conditionally passed"
 
 // HTTPStep is a "http-check send" with the expect rules following it.
 // The first step uses the check's connection; a later one opens its own
@@ -83,14 +90,14 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 			conn = c
 		}
 		var ok bool
-		if report, ok = st.run(conn, deadline); !ok {
-			return report, false
+		if report, ok = st.run(conn, deadline, h.DisableOn404); !ok || strings.HasPrefix(report, CondPassed) {
+			return report, ok
 		}
 	}
 	return report, true
 }
 
-func (st *HTTPStep) run(conn net.Conn, deadline time.Time) (string, bool) {
+func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (string, bool) {
 	conn.SetDeadline(deadline)
 	if _, err := conn.Write(st.Request); err != nil {
 		return `Layer7 connection problem, info: "Connection reset by peer"`, false
@@ -128,6 +135,9 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time) (string, bool) {
 		return `Layer7 invalid response, info: "non-HTTP response"`, false
 	}
 	info := `code: ` + itoa(r.Status) + `, info: "` + r.Reason
+	if disable404 && r.Status == 404 {
+		return CondPassed + ", " + info + `"`, true
+	}
 	for _, e := range st.Expects {
 		if e.Match(r) != e.Neg {
 			continue

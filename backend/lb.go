@@ -397,6 +397,34 @@ func (b *Backend) groupLocked() []*Server {
 	return b.act
 }
 
+// fwrrChangeLocked applies a server's change of usability to its round
+// robin group as HAProxy's fwrr_set_server_status_down/up do, so that the
+// order of servers stays HAProxy's after the change.
+func (b *Backend) fwrrChangeLocked(s *Server, was, now bool) {
+	if !b.fwrrInit || was == now {
+		return
+	}
+	g := &b.fwrrAct
+	if s.Backup {
+		g = &b.fwrrBck
+	}
+	if !now {
+		g.nextWeight -= s.eweight
+		g.dequeue(s)
+		return
+	}
+	s.eweight = s.Weight * weightScale
+	if s.eweight == 0 {
+		return
+	}
+	g.nextWeight += s.eweight
+	if s.tree == nil {
+		s.npos = g.currPos
+	}
+	s.npos = g.currPos + (g.nextWeight+g.currWeight-g.currPos)/s.eweight
+	g.queue(s)
+}
+
 // rebuildLocked recomputes the balancing state after a change of the
 // usable servers.
 func (b *Backend) rebuildLocked() {
@@ -413,7 +441,30 @@ func (b *Backend) rebuildLocked() {
 		s.eweight, ramp = s.rampEWeight(b.rampSec, dynamic)
 		b.ramping = b.ramping || ramp
 	}
-	b.fwrr.reset(grp)
+	// Round robin keeps HAProxy's incremental state across servers going
+	// down and up (fwrrDown, fwrrUp); it starts over only at first use
+	// and while a slowstart changes weights.
+	if !b.fwrrInit || b.ramping || b.wasRamping {
+		var act, bck []*Server
+		for _, s := range b.Servers {
+			if !s.usable() {
+				continue
+			}
+			if _, ramp := s.rampEWeight(b.rampSec, dynamic); ramp {
+				b.ramping = true
+			}
+			s.eweight, _ = s.rampEWeight(b.rampSec, dynamic)
+			if s.Backup {
+				bck = append(bck, s)
+			} else {
+				act = append(act, s)
+			}
+		}
+		b.fwrrAct.reset(act)
+		b.fwrrBck.reset(bck)
+		b.fwrrInit = true
+	}
+	b.wasRamping = b.ramping
 	b.smap.build(grp)
 	if b.Consistent {
 		b.chash.build(grp)
@@ -448,7 +499,17 @@ func (b *Backend) pickLocked(k Key, avoid *Server) (s *Server, assigned, anyUsab
 	}
 	switch b.Algo {
 	case RoundRobin:
-		return b.fwrr.pick(avoid), false, true
+		switch {
+		case !grp[0].Backup:
+			return b.fwrrAct.pick(avoid), false, true
+		case b.AllBackups:
+			return b.fwrrBck.pick(avoid), false, true
+		}
+		// The first backup alone serves, as HAProxy's fbck.
+		if grp[0].hasSlot() {
+			return grp[0], false, true
+		}
+		return nil, false, true
 	case StaticRR:
 		return b.smap.rr(avoid), false, true
 	case First:

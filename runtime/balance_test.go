@@ -803,3 +803,123 @@ backend keep
 		t.Errorf("haproxy: %v\ngohap:   %v", want[1:], got[1:])
 	}
 }
+
+// switchable is a check port that accepts connections while on.
+type switchable struct {
+	t    *testing.T
+	addr string
+	ln   net.Listener
+}
+
+func newSwitchable(t *testing.T) *switchable {
+	sw := &switchable{t: t, addr: freePort(t)}
+	sw.set(true)
+	t.Cleanup(func() { sw.set(false) })
+	return sw
+}
+
+func (sw *switchable) set(on bool) {
+	if !on {
+		if sw.ln != nil {
+			sw.ln.Close()
+			sw.ln = nil
+		}
+		return
+	}
+	if sw.ln != nil {
+		return
+	}
+	ln, err := net.Listen("tcp", sw.addr)
+	if err != nil {
+		sw.t.Fatal(err)
+	}
+	sw.ln = ln
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// TestRoundRobinAfterStateChanges takes servers of weighted round robin
+// backends down and up (actives, then all of them so that backups
+// serve) and compares with HAProxy the order in which servers answer
+// after each change.
+func TestRoundRobinAfterStateChanges(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(start func(cfg, fe string)) []string {
+		a, b, c, d, e := startEcho(t, "a"), startEcho(t, "b"), startEcho(t, "c"), startEcho(t, "d"), startEcho(t, "e")
+		ca, cb, cc := newSwitchable(t), newSwitchable(t), newSwitchable(t)
+		port := func(sw *switchable) string { _, p, _ := net.SplitHostPort(sw.addr); return p }
+		fe := freePort(t)
+		start(fmtCfg(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %[1]s
+ use_backend all if { hdr(x-be) all }
+ default_backend rr
+backend rr
+ server a %[2]s weight 3 check port %[7]s inter 100ms rise 1 fall 1
+ server b %[3]s weight 2 check port %[8]s inter 100ms rise 1 fall 1
+ server c %[4]s weight 1 check port %[9]s inter 100ms rise 1 fall 1
+ server d %[5]s backup
+backend all
+ option allbackups
+ server a %[2]s weight 2 check port %[7]s inter 100ms rise 1 fall 1
+ server d %[5]s backup weight 2
+ server e %[6]s backup
+`, fe, a.Addr(), b.Addr(), c.Addr(), d.Addr(), e.Addr(), port(ca), port(cb), port(cc)), fe)
+		var out []string
+		seq := func(label, be string, n int) {
+			var s []string
+			for i := 0; i < n; i++ {
+				_, srv, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\nX-Be: "+be+"\r\n\r\n")
+				s = append(s, srv)
+			}
+			out = append(out, label+": "+strings.Join(s, ""))
+		}
+		settle := func() { time.Sleep(400 * time.Millisecond) }
+		settle()
+		seq("all up", "rr", 13)
+		seq("all up (backups backend)", "all", 5)
+		cc.set(false)
+		settle()
+		seq("c down", "rr", 11)
+		cc.set(true)
+		settle()
+		seq("c back", "rr", 13)
+		ca.set(false)
+		settle()
+		seq("a down", "rr", 7)
+		seq("a down (backups backend)", "all", 9)
+		cb.set(false)
+		cc.set(false)
+		settle()
+		seq("actives down", "rr", 3)
+		ca.set(true)
+		settle()
+		seq("a back", "rr", 5)
+		seq("a back (backups backend)", "all", 5)
+		return out
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	same := 0
+	for i := range want {
+		if got[i] == want[i] {
+			same++
+		} else {
+			t.Errorf("haproxy %s\n  gohap %s", want[i], got[i])
+		}
+	}
+	t.Logf("round robin sequences identical to HAProxy: %d/%d\n%s", same, len(want), strings.Join(want, "\n"))
+}

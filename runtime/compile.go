@@ -1007,6 +1007,8 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 			if !compileHTTPSend(&cur.send, a[1:]) {
 				fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(a, " "))
 			}
+		case "disable-on-404":
+			hc.DisableOn404 = true
 		case "expect":
 			e, ok := compileHTTPExpect(a[1:])
 			if !ok {

@@ -178,3 +178,66 @@ func TestHTTPChecksMatchHAProxy(t *testing.T) {
 	}
 	t.Logf("HTTP check requests and reports identical to HAProxy: %d/%d", same, total)
 }
+
+// TestDisableOn404MatchesHAProxy walks servers through 200, 404 and 503
+// check answers with http-check disable-on-404 and compares with HAProxy
+// the logged state changes and where requests go.
+func TestDisableOn404MatchesHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	// Each server answers its checks by phase: phases advance together.
+	phases := []string{"200", "404", "200", "503", "404", "200"}
+	run := func(start func(cfg, fe string) func() string) []string {
+		var phase atomic.Int32
+		answer := func(_ string, _ bool) string {
+			switch phases[phase.Load()] {
+			case "404":
+				return httpAnswer("404 Not Found", "", "")
+			case "503":
+				return httpAnswer("503 Service Unavailable", "", "")
+			}
+			return httpAnswer("200 OK", "", "")
+		}
+		chk := startCheckServer(t, 0, answer)
+		a, b := startEcho(t, "a"), startEcho(t, "b")
+		_, port, _ := net.SplitHostPort(chk.addr)
+		fe := freePort(t)
+		out := start(fmtCfg(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %[1]s
+ default_backend be
+backend be
+ option httpchk GET /health
+ http-check disable-on-404
+ cookie SRV insert indirect
+ server a %[2]s check port %[4]s inter 100ms rise 1 fall 1 cookie ca
+ server b %[3]s cookie cb
+`, fe, a.Addr(), b.Addr(), port), fe)
+		var res []string
+		for i := range phases {
+			phase.Store(int32(i))
+			time.Sleep(450 * time.Millisecond)
+			// Where new requests go, and where a request persisted to a
+			// goes.
+			_, s1, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			_, s2, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			_, sp, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\nCookie: SRV=ca\r\n\r\n")
+			res = append(res, fmt.Sprintf("%s: new %s%s, persisted %s", phases[i], s1, s2, sp))
+		}
+		for _, l := range stateLineRe.FindAllString(out(), -1) {
+			res = append(res, durationRe.ReplaceAllString(strings.TrimSuffix(l, "."), "check duration: Nms"))
+		}
+		return res
+	}
+	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
+	t.Logf("haproxy:\n%s", strings.Join(want, "\n"))
+	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("gohap:\n%s", strings.Join(got, "\n"))
+	}
+}
