@@ -858,12 +858,7 @@ func TestRoundRobinAfterStateChanges(t *testing.T) {
 		ca, cb, cc := newSwitchable(t), newSwitchable(t), newSwitchable(t)
 		port := func(sw *switchable) string { _, p, _ := net.SplitHostPort(sw.addr); return p }
 		fe := freePort(t)
-		start(fmtCfg(`defaults
- mode http
- timeout connect 1s
- timeout client 5s
- timeout server 5s
-frontend fe
+		start(fmtCfg(baseDefaults+`frontend fe
  bind %[1]s
  use_backend all if { hdr(x-be) all }
  default_backend rr

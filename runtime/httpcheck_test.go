@@ -203,12 +203,7 @@ func TestDisableOn404MatchesHAProxy(t *testing.T) {
 		a, b := startEcho(t, "a"), startEcho(t, "b")
 		_, port, _ := net.SplitHostPort(chk.addr)
 		fe := freePort(t)
-		out := start(fmtCfg(`defaults
- mode http
- timeout connect 1s
- timeout client 5s
- timeout server 5s
-frontend fe
+		out := start(fmtCfg(baseDefaults+`frontend fe
  bind %[1]s
  default_backend be
 backend be

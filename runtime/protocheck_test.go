@@ -154,12 +154,7 @@ func TestCheckLogsMatchHAProxy(t *testing.T) {
 	}
 	run := func(start func(cfg, fe string) func() string) map[string][]string {
 		fe, port := freePort(t), freePort(t)
-		cfg := fmtCfg(`defaults
- mode http
- timeout connect 1s
- timeout client 5s
- timeout server 5s
-frontend fe
+		cfg := fmtCfg(baseDefaults+`frontend fe
  bind %[1]s
  default_backend b1
 backend b1
