@@ -83,6 +83,11 @@ type Log struct {
 
 // Proxy is a frontend, backend, listen or defaults section.
 type Proxy struct {
+	// hc is the proxy's http-check rule sequence, kept to check it as
+	// HAProxy builds it; hcOn is set once option httpchk made it an HTTP
+	// check, from which point HAProxy checks the order of the rules.
+	hc   []hcRule
+	hcOn bool
 	Pos  Pos
 	Kind string // "frontend", "backend", "listen" or "defaults"
 	Name string

@@ -59,7 +59,7 @@ var proxyKeywords = map[string]keyword{
 	"errorfile":                   {support: Supported, handle: kwErrorfile},
 	"errorfiles":                  {support: Unsupported},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
-	"http-check":                  {caps: CapBE, support: Supported},
+	"http-check":                  {caps: CapBE, support: Supported, handle: kwHTTPCheck},
 	"tcp-check":                   {caps: CapBE, support: Supported, handle: kwTCPCheck},
 	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
 	"tcp-response":                {caps: CapBE, support: Unsupported},
@@ -780,6 +780,9 @@ func kwOption(c *pctx) {
 	}
 	c.cp.proxy.Options[name] = c.mod != "no"
 	c.cp.proxy.OptionPos[name] = c.pos
+	if name == "httpchk" && c.mod != "no" && c.cp.proxy.Kind != "defaults" {
+		c.cp.proxy.hcImplicitSend()
+	}
 	// The log format options replace each other.
 	for _, o := range []string{"httplog", "tcplog", "httpslog"} {
 		if o != name && (name == "httplog" || name == "tcplog" || name == "httpslog") {
@@ -838,6 +841,93 @@ httplog httpslog tcplog tcpka forwardfor originalto ssl-hello-chk smtpchk pgsql-
 ldap-check spop-check tcp-check external-check http-restrict-req-hdr-names`) {
 		knownOptions[o] = true
 	}
+}
+
+// hcRule is one rule of an http-check sequence: its action, its index
+// (HAProxy numbers every rule, comments included) and whether it is the
+// request "option httpchk" implies.
+type hcRule struct {
+	action  string
+	index   int
+	fromOpt bool
+}
+
+// hcImplicitSend adds the request of "option httpchk" as HAProxy's
+// tcpcheck_add_http_rule does: in front, replacing a previous implicit
+// one, or merged into an explicit send already there.
+func (p *Proxy) hcImplicitSend() {
+	p.hcOn = true
+	i := 0
+	for i < len(p.hc) && (p.hc[i].action == "comment" || p.hc[i].action == "set-var" || p.hc[i].action == "unset-var") {
+		i++
+	}
+	if i < len(p.hc) && p.hc[i].action == "connect" {
+		for i++; i < len(p.hc) && (p.hc[i].action == "comment" || p.hc[i].action == "set-var" || p.hc[i].action == "unset-var"); i++ {
+		}
+	}
+	switch {
+	case i >= len(p.hc) || p.hc[i].action != "send":
+		p.hc = append([]hcRule{{action: "send", fromOpt: true}}, p.hc...)
+	case p.hc[i].fromOpt:
+		p.hc = append([]hcRule{{action: "send", fromOpt: true}}, append(p.hc[:i:i], p.hc[i+1:]...)...)
+	}
+}
+
+// kwHTTPCheck checks the order of http-check rules as HAProxy does once
+// option httpchk is set: a send needs a connect before it (unless it
+// completes the request of option httpchk), an expect a send. HAProxy's
+// rule for connects is not reproduced: measured, it does not follow its
+// code as read, and a false alarm would reject a valid configuration.
+func kwHTTPCheck(c *pctx) {
+	p := c.cp.proxy
+	act := c.arg(1)
+	switch act {
+	case "connect", "send", "expect", "comment", "set-var", "unset-var":
+	default:
+		return
+	}
+	if p.Kind == "defaults" {
+		return
+	}
+	idx := 0
+	if len(p.hc) > 0 {
+		idx = p.hc[len(p.hc)-1].index + 1
+	}
+	var last *hcRule
+	for i := len(p.hc) - 1; i >= 0; i-- {
+		if a := p.hc[i].action; a != "comment" && a != "set-var" && a != "unset-var" {
+			last = &p.hc[i]
+			break
+		}
+	}
+	bad := ""
+	switch {
+	case !p.hcOn || last == nil || last.action == "send" && last.fromOpt:
+	case last.action != "connect" && act == "send":
+		bad = "missing connect rule"
+	case last.action != "send" && last.action != "expect" && act == "expect":
+		bad = "missing send rule"
+	}
+	if bad != "" {
+		c.alert("'http-check %s' : unable to add http-check %s rule at step %d (%s)..", act, act, idx+1, bad)
+		return
+	}
+	if act == "send" && p.hcOn {
+		// An explicit send completes the implicit one, which moves last
+		// with its index.
+		for i, r := range p.hc {
+			if r.action == "comment" || r.action == "set-var" || r.action == "unset-var" {
+				continue
+			}
+			if r.action == "send" && r.fromOpt {
+				p.hc = append(p.hc[:i:i], p.hc[i+1:]...)
+				p.hc = append(p.hc, hcRule{action: "send", index: r.index, fromOpt: true})
+				return
+			}
+			break
+		}
+	}
+	p.hc = append(p.hc, hcRule{action: act, index: idx})
 }
 
 // checkOptionArgs checks the arguments of the protocol check options as
