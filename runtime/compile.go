@@ -545,7 +545,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 			httpChk = compileHTTPCheck(cfg, p, fail)
 		}
 	case "tcp-check":
-		tcpChk = compileTCPCheck(cfg, p, kind, fail)
+		tcpChk = compileTCPCheck(cfg, p, fail)
 	case "redis-check":
 		protoChk = backend.RedisCheck()
 	case "smtpchk":
@@ -1199,10 +1199,9 @@ func compileHTTPExpect(a []string) (backend.HTTPExpect, bool) {
 	return e, len(a) == 0
 }
 
-// compileTCPCheck builds the steps of "option tcp-check" with its
-// "tcp-check" rules, and of the protocol checks built on them
-// (redis-check, smtpchk).
-func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, kind string, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
+// compileTCPCheck builds the steps of "option tcp-check" from its
+// "tcp-check" rules.
+func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
 	steps := []backend.TCPStep{}
 	// A "tcp-check comment" names the rule after it in failure reports.
 	comment, rule := "", 0
