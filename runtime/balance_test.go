@@ -122,6 +122,16 @@ backend be_dom
     server a %[2]s
     server b %[3]s
     server c %[4]s
+backend be_lc
+    balance leastconn
+    server a %[2]s weight 3
+    server b %[3]s weight 2
+    server c %[4]s
+backend be_lceq
+    balance leastconn
+    server a %[2]s
+    server b %[3]s
+    server c %[4]s
 backend be_backup
     server a %[5]s check inter 100ms
     server b %[3]s backup
@@ -140,6 +150,9 @@ func lbRequests() []lbReq {
 	}
 	for i := 0; i < 4; i++ {
 		out = append(out, lbReq{algo: "first", path: "/"}, lbReq{algo: "backup", path: "/"})
+	}
+	for i := 0; i < 9; i++ {
+		out = append(out, lbReq{algo: "lc", path: "/"}, lbReq{algo: "lceq", path: "/"})
 	}
 	for i := 1; i <= 12; i++ {
 		out = append(out, lbReq{algo: "source", path: "/", src: i})
@@ -229,7 +242,7 @@ func TestDifferentialServerChoice(t *testing.T) {
 	}
 	var sum []string
 	for _, a := range []string{"rr", "static", "first", "backup", "source", "uri", "uriwhole", "uriaval", "hdr", "param",
-		"churi", "chsrc", "chhdr", "chparam", "crc", "djb2", "wt6", "dom"} {
+		"churi", "chsrc", "chhdr", "chparam", "crc", "djb2", "wt6", "dom", "lc", "lceq"} {
 		n := perAlgo[a]
 		sum = append(sum, fmt.Sprintf("%s %d/%d", a, n[0], n[1]))
 	}
