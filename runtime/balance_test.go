@@ -861,7 +861,7 @@ func (sw *switchable) set(on bool) {
 // TestRoundRobinAfterStateChanges takes servers of weighted round robin
 // backends down and up (actives, then all of them so that backups
 // serve) and compares with HAProxy the order in which servers answer
-// after each change.
+// after each change, and where consistent hashing sends URIs.
 func TestRoundRobinAfterStateChanges(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
@@ -874,8 +874,16 @@ func TestRoundRobinAfterStateChanges(t *testing.T) {
 		start(fmtCfg(baseDefaults+`frontend fe
  bind %[1]s
  use_backend all if { hdr(x-be) all }
+ use_backend ch if { hdr(x-be) ch }
  default_backend rr
 backend rr
+ server a %[2]s weight 3 check port %[7]s inter 100ms rise 1 fall 1
+ server b %[3]s weight 2 check port %[8]s inter 100ms rise 1 fall 1
+ server c %[4]s weight 1 check port %[9]s inter 100ms rise 1 fall 1
+ server d %[5]s backup
+backend ch
+ balance uri
+ hash-type consistent
  server a %[2]s weight 3 check port %[7]s inter 100ms rise 1 fall 1
  server b %[3]s weight 2 check port %[8]s inter 100ms rise 1 fall 1
  server c %[4]s weight 1 check port %[9]s inter 100ms rise 1 fall 1
@@ -894,6 +902,13 @@ backend all
 				s = append(s, srv)
 			}
 			out = append(out, label+": "+strings.Join(s, ""))
+			// Where consistent hashing sends twelve URIs at this point.
+			s = s[:0]
+			for i := 0; i < 12; i++ {
+				_, srv, _ := get(t, fe, fmt.Sprintf("GET /u%d HTTP/1.1\r\nHost: x\r\nX-Be: ch\r\n\r\n", i))
+				s = append(s, srv)
+			}
+			out = append(out, label+" (consistent): "+strings.Join(s, ""))
 		}
 		settle := func() { time.Sleep(400 * time.Millisecond) }
 		settle()
