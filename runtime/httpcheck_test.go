@@ -216,7 +216,7 @@ backend be
 		var res []string
 		for i := range phases {
 			phase.Store(int32(i))
-			time.Sleep(450 * time.Millisecond)
+			time.Sleep(700 * time.Millisecond)
 			// Where new requests go, and where a request persisted to a
 			// goes.
 			_, s1, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
