@@ -925,21 +925,17 @@ func (s *session) transaction() bool {
 		cancel()
 		ctx = c
 	}
+	k := s.lbKey(be, head)
 	if persisted != nil {
-		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, s.lbKey(be, head))
+		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, k)
 	} else {
-		srv, err = be.LB.AcquireKey(ctx, be.Queue, s.lbKey(be, head))
+		srv, err = be.LB.AcquireKey(ctx, be.Queue, k)
 	}
 	if err != nil {
 		if aborted && err == backend.ErrQueueTimeout {
 			return false
 		}
 		return s.errorReply(503, true)
-	}
-	if c := be.cookie; c != nil {
-		s.ckVal = c.bySrv[srv]
-		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
-		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 	}
 	be.streams.Add(1)
 	// A tunnel keeps the server slot until it ends.
@@ -955,7 +951,7 @@ func (s *session) transaction() bool {
 			s.attachServer(c, srv, be)
 			reused = true
 		} else {
-			c, got, err := s.connectServer(be, srv, s.lbKey(be, head), srv == persisted)
+			c, got, err := s.connectServer(be, srv, k, srv == persisted)
 			srv = got
 			if err == errClientAborted {
 				return false
@@ -963,13 +959,14 @@ func (s *session) transaction() bool {
 			if err != nil {
 				return s.errorReply(503, true)
 			}
-			if c := be.cookie; c != nil && srv != persisted {
-				s.ckVal = c.bySrv[srv]
-				isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
-				s.ckInsert = c.wantInsert(false, s.ckDates, isPost, time.Now().Unix())
-			}
 			s.attachServer(c, srv, be)
 		}
+	}
+	// The cookie follows the server finally used, a redispatch included.
+	if c := be.cookie; c != nil {
+		s.ckVal = c.bySrv[srv]
+		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
+		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL || ws
