@@ -54,7 +54,8 @@ func (s *Server) checkLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		start := time.Now()
-		reason, ok := s.probe(ctx)
+		reason, res := s.probe(ctx)
+		ok, cond := res != checkFailed, res == checkCondPassed
 		dur := time.Since(start)
 		if ctx.Err() != nil {
 			return
@@ -77,7 +78,6 @@ func (s *Server) checkLoop(ctx context.Context) {
 				health = 0
 			}
 		}
-		cond := ok && strings.HasPrefix(reason, CondPassed)
 		kind, _, _ := strings.Cut(reason, ",")
 		if b := s.Backend; b.LogHealthChecks && b.OnCheck != nil && (report || kind != prev) {
 			b.OnCheck(s, s.checkReport(ok, cond, reason, health))
@@ -154,7 +154,24 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-func (s *Server) probe(ctx context.Context) (string, bool) {
+// checkResult is a check's outcome; a conditional pass is a 404 under
+// http-check disable-on-404.
+type checkResult uint8
+
+const (
+	checkFailed checkResult = iota
+	checkPassed
+	checkCondPassed
+)
+
+func passedIf(ok bool) checkResult {
+	if ok {
+		return checkPassed
+	}
+	return checkFailed
+}
+
+func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	timeout := s.Check.Timeout
 	if timeout == 0 {
 		timeout = s.Check.Inter
@@ -177,22 +194,24 @@ func (s *Server) probe(ctx context.Context) (string, bool) {
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
-			return `Layer4 connection problem, info: "Connection refused"`, false
+			return `Layer4 connection problem, info: "Connection refused"`, checkFailed
 		case errors.Is(err, context.DeadlineExceeded) || cctx.Err() != nil:
-			return "Layer4 timeout", false
+			return "Layer4 timeout", checkFailed
 		default:
-			return `Layer4 connection problem, info: "General socket error"`, false
+			return `Layer4 connection problem, info: "General socket error"`, checkFailed
 		}
 	}
 	defer conn.Close()
 	if s.Check.Proto != nil {
-		return s.Check.Proto.run(conn, time.Now().Add(timeout))
+		r, ok := s.Check.Proto.run(conn, time.Now().Add(timeout))
+		return r, passedIf(ok)
 	}
 	if s.Check.TCP != nil {
-		return runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout))
+		r, ok := runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout))
+		return r, passedIf(ok)
 	}
 	if s.Check.HTTP == nil {
-		return "Layer4 check passed", true
+		return "Layer4 check passed", checkPassed
 	}
 	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout))
 }

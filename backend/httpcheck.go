@@ -22,9 +22,6 @@ type HTTPCheck struct {
 	DisableOn404 bool
 }
 
-// CondPassed begins the report of a conditional pass.
-const CondPassed = "Layer7 check conditionally passed"
-
 // HTTPStep is a "http-check send" with the expect rules following it.
 // The first step uses the check's connection; a later one opens its own
 // ("http-check connect").
@@ -69,7 +66,7 @@ func (h *HTTPCheck) firstAddr(addr string) string {
 }
 
 // run plays the steps; conn is the check's first connection, to addr.
-func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadline time.Time) (string, bool) {
+func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadline time.Time) (string, checkResult) {
 	report := ""
 	for i, st := range h.Steps {
 		if i > 0 {
@@ -82,25 +79,25 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 			c, err := d.DialContext(ctx, "tcp", a)
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					return "Layer4 timeout", false
+					return "Layer4 timeout", checkFailed
 				}
-				return `Layer4 connection problem, info: "Connection refused"`, false
+				return `Layer4 connection problem, info: "Connection refused"`, checkFailed
 			}
 			defer c.Close()
 			conn = c
 		}
-		var ok bool
-		if report, ok = st.run(conn, deadline, h.DisableOn404); !ok || strings.HasPrefix(report, CondPassed) {
-			return report, ok
+		var res checkResult
+		if report, res = st.run(conn, deadline, h.DisableOn404); res != checkPassed {
+			return report, res
 		}
 	}
-	return report, true
+	return report, checkPassed
 }
 
-func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (string, bool) {
+func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (string, checkResult) {
 	conn.SetDeadline(deadline)
 	if _, err := conn.Write(st.Request); err != nil {
-		return `Layer7 connection problem, info: "Connection reset by peer"`, false
+		return `Layer7 connection problem, info: "Connection reset by peer"`, checkFailed
 	}
 	needBody := false
 	for _, e := range st.Expects {
@@ -128,15 +125,15 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (str
 	}
 	b := buf[:n]
 	if n == 0 {
-		return "Layer7 timeout", false
+		return "Layer7 timeout", checkFailed
 	}
 	r, ok := parseCheckResponse(b, headEnd)
 	if !ok {
-		return `Layer7 invalid response, info: "non-HTTP response"`, false
+		return `Layer7 invalid response, info: "non-HTTP response"`, checkFailed
 	}
-	info := `code: ` + itoa(r.Status) + `, info: "` + r.Reason
+	detail := `code: ` + itoa(r.Status) + `, info: "` + r.Reason
 	if disable404 && r.Status == 404 {
-		return CondPassed + ", " + info + `"`, true
+		return "Layer7 check conditionally passed, " + detail + `"`, checkCondPassed
 	}
 	for _, e := range st.Expects {
 		if e.Match(r) != e.Neg {
@@ -151,12 +148,12 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (str
 			if e.Neg {
 				what = "HTTP check matched unwanted content"
 			}
-			return `Layer7 invalid response, info: "` + what + comment + `"`, false
+			return `Layer7 invalid response, info: "` + what + comment + `"`, checkFailed
 		}
-		return "Layer7 wrong status, " + info + comment + `"`, false
+		return "Layer7 wrong status, " + detail + comment + `"`, checkFailed
 	}
 	// HAProxy's UP report gives the status code only.
-	return "Layer7 check passed, code: " + itoa(r.Status), true
+	return "Layer7 check passed, code: " + itoa(r.Status), checkPassed
 }
 
 func contentLength(head []byte) (int, bool) {
