@@ -435,28 +435,27 @@ func (b *Backend) rebuildLocked() {
 	b.ramping = false
 	// Static round robin and map-based hashing keep full weights.
 	dynamic := b.Algo != StaticRR && (b.Consistent || b.Algo < Source || b.Algo == Random)
-	for _, s := range grp {
-		var ramp bool
-		s.uw = s.Weight
-		s.eweight, ramp = s.rampEWeight(b.rampSec, dynamic)
-		b.ramping = b.ramping || ramp
+	// Every usable server's weight, not only the group's: round robin
+	// keeps both the active and the backup groups.
+	for _, s := range b.Servers {
+		if s.usable() {
+			var ramp bool
+			s.uw = s.Weight
+			s.eweight, ramp = s.rampEWeight(b.rampSec, dynamic)
+			b.ramping = b.ramping || ramp
+		}
 	}
 	// Round robin keeps HAProxy's incremental state across servers going
-	// down and up (fwrrDown, fwrrUp); it starts over only at first use
+	// down and up (fwrrChangeLocked); it starts over only at first use
 	// and while a slowstart changes weights.
 	if !b.fwrrInit || b.ramping || b.wasRamping {
 		var act, bck []*Server
 		for _, s := range b.Servers {
-			if !s.usable() {
-				continue
-			}
-			if _, ramp := s.rampEWeight(b.rampSec, dynamic); ramp {
-				b.ramping = true
-			}
-			s.eweight, _ = s.rampEWeight(b.rampSec, dynamic)
-			if s.Backup {
+			switch {
+			case !s.usable():
+			case s.Backup:
 				bck = append(bck, s)
-			} else {
+			default:
 				act = append(act, s)
 			}
 		}
