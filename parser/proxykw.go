@@ -852,17 +852,23 @@ type hcRule struct {
 	fromOpt bool
 }
 
+// aside reports a rule HAProxy passes over when it looks for the first or
+// last rule of a sequence (comments and variable actions).
+func (r hcRule) aside() bool {
+	return r.action == "comment" || r.action == "set-var" || r.action == "unset-var"
+}
+
 // hcImplicitSend adds the request of "option httpchk" as HAProxy's
 // tcpcheck_add_http_rule does: in front, replacing a previous implicit
 // one, or merged into an explicit send already there.
 func (p *Proxy) hcImplicitSend() {
 	p.hcOn = true
 	i := 0
-	for i < len(p.hc) && (p.hc[i].action == "comment" || p.hc[i].action == "set-var" || p.hc[i].action == "unset-var") {
+	for i < len(p.hc) && p.hc[i].aside() {
 		i++
 	}
 	if i < len(p.hc) && p.hc[i].action == "connect" {
-		for i++; i < len(p.hc) && (p.hc[i].action == "comment" || p.hc[i].action == "set-var" || p.hc[i].action == "unset-var"); i++ {
+		for i++; i < len(p.hc) && p.hc[i].aside(); i++ {
 		}
 	}
 	switch {
@@ -895,7 +901,7 @@ func kwHTTPCheck(c *pctx) {
 	}
 	var last *hcRule
 	for i := len(p.hc) - 1; i >= 0; i-- {
-		if a := p.hc[i].action; a != "comment" && a != "set-var" && a != "unset-var" {
+		if !p.hc[i].aside() {
 			last = &p.hc[i]
 			break
 		}
@@ -916,7 +922,7 @@ func kwHTTPCheck(c *pctx) {
 		// An explicit send completes the implicit one, which moves last
 		// with its index.
 		for i, r := range p.hc {
-			if r.action == "comment" || r.action == "set-var" || r.action == "unset-var" {
+			if r.aside() {
 				continue
 			}
 			if r.action == "send" && r.fromOpt {
