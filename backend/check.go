@@ -154,6 +154,19 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
+// lingers reports whether the check's first connection closes cleanly.
+func (c *Check) lingers() bool {
+	switch {
+	case c.Proto != nil:
+		return c.Proto.Linger
+	case c.HTTP != nil:
+		return len(c.HTTP.Steps) > 0 && c.HTTP.Steps[0].Linger
+	case len(c.TCP) > 0:
+		return c.TCP[0].Connect && c.TCP[0].Linger
+	}
+	return false
+}
+
 // checkResult is a check's outcome; a conditional pass is a 404 under
 // http-check disable-on-404.
 type checkResult uint8
@@ -202,6 +215,11 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		}
 	}
 	defer conn.Close()
+	// HAProxy ends a check's connection with a reset, unless its connect
+	// rule says linger.
+	if !s.Check.lingers() {
+		conn.(*net.TCPConn).SetLinger(0)
+	}
 	if s.Check.Proto != nil {
 		r, ok := s.Check.Proto.run(conn, time.Now().Add(timeout))
 		return r, passedIf(ok)

@@ -27,7 +27,9 @@ type HTTPCheck struct {
 // ("http-check connect").
 type HTTPStep struct {
 	// Port, when set, is the port a "http-check connect port" dials.
-	Port    string
+	Port string
+	// Linger closes the step's connection cleanly, not with a reset.
+	Linger  bool
 	Request []byte
 	Expects []HTTPExpect
 }
@@ -85,6 +87,9 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 			}
 			defer c.Close()
 			conn = c
+			if !st.Linger {
+				c.(*net.TCPConn).SetLinger(0)
+			}
 		}
 		var res checkResult
 		if report, res = st.run(conn, deadline, h.DisableOn404); res != checkPassed {

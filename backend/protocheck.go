@@ -17,6 +17,9 @@ type ProtoCheck struct {
 	Steps []ProtoStep
 	// Timeout is the report when the server does not answer in time.
 	Timeout string
+	// Linger closes the connection cleanly; HAProxy does for mysql,
+	// pgsql and smtp checks, and resets the others.
+	Linger bool
 }
 
 // ProtoStep is a message and the judge of its reply: the judge sees
@@ -104,7 +107,7 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		req = append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
 		req = append(req, 0x01, 0x00, 0x00, 0x00, 0x01) // COM_QUIT
 	}
-	return one(req, func(got []byte, last bool) (string, bool, bool) {
+	c := one(req, func(got []byte, last bool) (string, bool, bool) {
 		off := 0
 		if user != "" {
 			if r, ok, wait := mysqlPacket(got, 0, last, false); wait || !ok {
@@ -114,6 +117,8 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		}
 		return mysqlPacket(got, off, last, true)
 	}, "Layer7 timeout")
+	c.Linger = true
+	return c
 }
 
 // mysqlPacket is tcpcheck_mysql_expect_packet for the packet at off.
@@ -150,7 +155,7 @@ func PgSQLCheck(user string) *ProtoCheck {
 	body := append([]byte{0, 3, 0, 0}, "user\x00"...)
 	body = append(append(body, user...), 0, 0)
 	req := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
-	return one(append(req, body...), func(got []byte, last bool) (string, bool, bool) {
+	c := one(append(req, body...), func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -171,6 +176,8 @@ func PgSQLCheck(user string) *ProtoCheck {
 		}
 		return `Layer7 wrong status, code: 0, info: "PostgreSQL unknown error"`, false, false
 	}, "Layer7 timeout")
+	c.Linger = true
+	return c
 }
 
 // LDAPCheck is "option ldap-check": an anonymous LDAPv3 bind whose
@@ -300,7 +307,7 @@ func SMTPCheck(hello string) *ProtoCheck {
 		}
 		return reply(smtpOK)(got, last)
 	}
-	return &ProtoCheck{Timeout: "Layer7 timeout", Steps: []ProtoStep{
+	return &ProtoCheck{Timeout: "Layer7 timeout", Linger: true, Steps: []ProtoStep{
 		{Judge: greeting},
 		{Send: []byte(hello + "\r\n"), Judge: reply(smtpHello)},
 		{Send: []byte("QUIT\r\n"), Judge: reply(smtpQuit)},

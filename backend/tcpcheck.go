@@ -15,6 +15,8 @@ type TCPStep struct {
 	// server's check address); a leading one replaces the implicit one.
 	Connect bool
 	Port    string
+	// Linger closes the connection cleanly, not with a reset.
+	Linger bool
 	// Send is written as it is when not nil.
 	Send []byte
 	// An expect step waits until the received data matches (or Neg and
@@ -63,6 +65,9 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 			}
 			defer c.Close()
 			conn, got = c, got[:0]
+			if !st.Linger {
+				c.(*net.TCPConn).SetLinger(0)
+			}
 			conn.SetDeadline(deadline)
 			continue
 		case st.Send != nil:

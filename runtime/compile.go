@@ -892,15 +892,16 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 	return unsupported()
 }
 
-// checkConnectPort reads an "http-check connect" or "tcp-check connect"
-// rule: its port, if any; the options that change the connection beyond
-// it are refused.
-func checkConnectPort(d *parser.Directive, fail func(parser.Pos, string, ...any)) string {
-	port := ""
+// checkConnect reads an "http-check connect" or "tcp-check connect"
+// rule: its port, if any, and linger (close with a reset); the options
+// that change the connection beyond them are refused.
+func checkConnect(d *parser.Directive, fail func(parser.Pos, string, ...any)) (port string, linger bool) {
 	a := d.Args
 	for i := 1; i < len(a); i++ {
 		switch a[i] {
-		case "default", "linger":
+		case "default":
+		case "linger":
+			linger = true
 		case "port", "comment":
 			if i+1 < len(a) {
 				if a[i] == "port" {
@@ -912,7 +913,7 @@ func checkConnectPort(d *parser.Directive, fail func(parser.Pos, string, ...any)
 			fail(d.Pos, "'%s connect %s' is not supported by the gohap runtime yet.", d.Keyword, a[i])
 		}
 	}
-	return port
+	return port, linger
 }
 
 // checkKind is the check option in force for p, the one declared last,
@@ -997,7 +998,7 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 				steps = append(steps, cur)
 			}
 			cur.connected = true
-			cur.port = checkConnectPort(d, fail)
+			cur.port, cur.linger = checkConnect(d, fail)
 		case "send":
 			if cur.sent {
 				fail(d.Pos, "'http-check send' needs an 'http-check connect' before it.")
@@ -1030,7 +1031,7 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 			m, _ := backend.StatusIn("200-399")
 			st.expects = append(st.expects, backend.HTTPExpect{Kind: backend.ExpectStatus, Match: m})
 		}
-		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Request: st.send.request(), Expects: st.expects})
+		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Linger: st.linger, Request: st.send.request(), Expects: st.expects})
 	}
 	return hc
 }
@@ -1044,6 +1045,7 @@ type httpStepSpec struct {
 	send            httpSend
 	sent, connected bool
 	port            string
+	linger          bool
 	expects         []backend.HTTPExpect
 }
 
@@ -1226,7 +1228,8 @@ func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, 
 				comment = a[1]
 			}
 		case "connect":
-			add(backend.TCPStep{Connect: true, Port: checkConnectPort(d, fail)})
+			port, linger := checkConnect(d, fail)
+			add(backend.TCPStep{Connect: true, Port: port, Linger: linger})
 		case "send", "send-lf":
 			if len(a) != 2 || a[0] == "send-lf" {
 				fail(d.Pos, "'tcp-check %s' is only supported with one literal string by the gohap runtime yet.", a[0])

@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"sort"
+	"sync"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -332,4 +333,81 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		}
 	})
 	t.Logf("tcp-check reports identical to HAProxy: %d/%d", same, total)
+}
+
+// TestCheckLingerMatchesHAProxy: HAProxy closes a check's connection
+// with a reset, or with a FIN under "connect linger"; the servers record
+// which they see.
+func TestCheckLingerMatchesHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(start func(cfg, fe string)) string {
+		var mu sync.Mutex
+		seen := map[string]string{}
+		server := func(name string) string {
+			return serveRaw(t, func(c net.Conn) {
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				switch name {
+				case "mysql":
+					c.Write(mysqlGreeting)
+				case "smtp":
+					c.Write([]byte("220 hi\r\n"))
+				}
+				buf := make([]byte, 1024)
+				_, err := c.Read(buf)
+				if err == nil {
+					c.Write([]byte("+PONG\r\nHTTP/1.0 200 OK\r\n\r\n"))
+					if name == "smtp" {
+						c.Write([]byte("250 ok\r\n"))
+						if _, err = c.Read(buf); err == nil {
+							c.Write([]byte("221 bye\r\n"))
+						}
+					}
+					if err == nil {
+						_, err = c.Read(buf)
+					}
+				}
+				kind := "fin"
+				if isReset(err) {
+					kind = "reset"
+				}
+				mu.Lock()
+				seen[name] = kind
+				mu.Unlock()
+			})
+		}
+		fe := freePort(t)
+		var b strings.Builder
+		fmt.Fprintf(&b, baseDefaults+"frontend fe\n bind %s\n default_backend tcp\n", fe)
+		for _, c := range []struct{ name, rules string }{
+			{"tcp", "option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG"},
+			{"tcplinger", "option tcp-check\n tcp-check connect linger\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG"},
+			{"http", "option httpchk\n http-check connect\n http-check send meth GET uri /"},
+			{"httplinger", "option httpchk\n http-check connect linger\n http-check send meth GET uri /"},
+			{"plainhttp", "option httpchk GET /"},
+			{"redis", "option redis-check"},
+			{"ldap", "option ldap-check"},
+			{"pgsql", "option pgsql-check user x"},
+			{"mysql", "option mysql-check"},
+			{"smtp", "option smtpchk"},
+		} {
+			fmt.Fprintf(&b, "backend %s\n %s\n server s %s check inter 200ms\n", c.name, c.rules, server(c.name))
+		}
+		start(b.String(), fe)
+		time.Sleep(800 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, n := range []string{"tcp", "tcplinger", "http", "httplinger", "plainhttp", "redis", "ldap", "pgsql", "mysql", "smtp"} {
+			out = append(out, n+" "+seen[n])
+		}
+		return strings.Join(out, ", ")
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if got != want {
+		t.Errorf("haproxy: %s\ngohap:   %s", want, got)
+	}
+	t.Logf("check connection closes: %s", want)
 }
