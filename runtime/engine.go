@@ -32,6 +32,7 @@ type Engine struct {
 	done      chan struct{}
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
+	order     *readyOrder // nil when off
 }
 
 type listener struct {
@@ -49,6 +50,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
+	e.order = newReadyOrder()
 	return e
 }
 
@@ -92,6 +94,9 @@ func (e *Engine) Start() error {
 		be.LB.OnState = e.serverState
 		be.LB.OnCheck = func(_ *backend.Server, report string) { e.log.Warn(report + ".") }
 		be.LB.RunChecks(ctx)
+	}
+	if e.order != nil {
+		go e.order.run(e.done)
 	}
 	for _, l := range lns {
 		e.log.Info("listening", zap.String("frontend", l.fe.Name), zap.String("address", l.ln.Addr().String()))

@@ -3,12 +3,13 @@ package runtime
 import (
 	"context"
 	"errors"
-	"golang.org/x/sys/unix"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend"
@@ -57,6 +58,20 @@ type session struct {
 	name       []byte
 	reqs       int
 	idle       atomic.Bool
+	// rawFD is the client descriptor while the session runs inside the
+	// client's readiness wait (see serveHTTP), -1 otherwise; inRaw says
+	// the same to other goroutines.
+	rawFD int
+	inRaw atomic.Bool
+	// The head being read: whether it started, and its deadline.
+	hdActive, hdStarted bool
+	hdDeadline          time.Time
+	// next is a parsed head to serve outside the readiness wait.
+	next int
+	// waited says the readiness wait returned on an event; turn is
+	// where the session waits for its turn after one (see readyOrder).
+	waited bool
+	turn   chan struct{}
 	// done ends the session's bookkeeping; a tunnel calls it when the
 	// session goroutine has handed the connections over.
 	done      func()
@@ -64,8 +79,11 @@ type session struct {
 }
 
 func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
-	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}}
+	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}, rawFD: -1}
 	s.idleConns = s.idleArr[:0]
+	if e.order != nil {
+		s.turn = make(chan struct{}, 1)
+	}
 	return s
 }
 
@@ -77,11 +95,17 @@ func (s *session) wakeIfIdle() {
 
 func (s *session) kill() {
 	s.cl.c.SetLinger(0)
-	s.cl.c.Close()
 	if c := s.svConn.Load(); c != nil {
 		c.Close()
 	}
 	s.closeIdle()
+	if s.inRaw.Load() {
+		// Close waits for the session to leave the client's readiness
+		// wait, which may still be waiting in a queue: not here.
+		go s.cl.c.Close()
+		return
+	}
+	s.cl.c.Close()
 }
 
 // run serves the connection. It reports whether the connections were
@@ -120,11 +144,7 @@ func (s *session) run() bool {
 	ob := getBuf()
 	s.out = (*ob)[:0]
 	defer putBuf(ob)
-	for s.transaction() {
-		if s.e.stopping.Load() {
-			break
-		}
-	}
+	s.serveHTTP()
 	return s.handedOff
 }
 
@@ -407,17 +427,23 @@ func (s *session) clientClosed() bool {
 	if s.cl.r < s.cl.w {
 		return false
 	}
+	closed := false
+	var b [1]byte
+	peek := func(fd uintptr) bool {
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		closed = n == 0 && err == nil
+		return true
+	}
+	if s.rawFD >= 0 {
+		// Inside the readiness wait, which holds the read side.
+		peek(uintptr(s.rawFD))
+		return closed
+	}
 	rc, err := s.cl.c.SyscallConn()
 	if err != nil {
 		return false
 	}
-	closed := false
-	var b [1]byte
-	rc.Read(func(fd uintptr) bool {
-		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		closed = n == 0 && err == nil
-		return true
-	})
+	rc.Read(peek)
 	return closed
 }
 
@@ -458,70 +484,191 @@ func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend)
 	s.sv.wto = be.Server
 }
 
-// readHead waits for a complete request head at the start of the client
-// buffer; it returns its length, or 0 when the session must end.
-func (s *session) readHead() int {
+// serveHTTP serves the client's requests. Heads are read inside the
+// client connection's readiness wait (RawConn.Read), which stays open
+// across requests: a read that drained the socket is not followed by
+// another one that would fail with EAGAIN, the session waits for the
+// next readiness event instead, as HAProxy's poller does. The readiness
+// state is only reset when the wait starts, so no event is lost in
+// between. Requests that must read more of the client (bodies, tunnels,
+// 100-continue) are served outside it.
+func (s *session) serveHTTP() {
+	rc, err := s.cl.c.SyscallConn()
+	if err != nil {
+		return
+	}
+	keep := true
+	step := func(fd uintptr) bool { return s.step(int(fd), &keep) }
+	for {
+		s.next = 0
+		s.inRaw.Store(true)
+		err := rc.Read(step)
+		s.rawFD = -1
+		s.inRaw.Store(false)
+		s.idle.Store(false)
+		if err != nil {
+			s.headFailed(err)
+			return
+		}
+		if !keep {
+			return
+		}
+		if s.next > 0 {
+			if !s.transaction(s.next) || s.e.stopping.Load() {
+				return
+			}
+		}
+	}
+}
+
+// step runs inside the readiness wait, first when it starts and then on
+// each readiness event; both allow one read. It returns false to wait
+// for the next event, true to leave.
+func (s *session) step(fd int, keep *bool) bool {
+	s.rawFD = fd
+	s.idle.Store(false)
+	if s.waited {
+		s.waited = false
+		if o := s.e.order; o != nil {
+			o.wait(s)
+		}
+	}
+	canRead := true
+	for {
+		hl, ok := s.rawHead(fd, &canRead)
+		if hl == 0 {
+			if !ok {
+				*keep = false
+				return true
+			}
+			s.waited = true
+			return false
+		}
+		if !s.parse(hl) {
+			*keep = false
+			return true
+		}
+		if !s.simple() {
+			s.next = hl
+			return true
+		}
+		if !s.transaction(hl) || s.e.stopping.Load() {
+			*keep = false
+			return true
+		}
+	}
+}
+
+// simple tells a request served without reading more of the client.
+func (s *session) simple() bool {
+	req := &s.req
+	switch {
+	case req.Expect100 || req.Conn&h1.ConnUpgrade != 0 || req.Upgrade.Len() > 0:
+		return false
+	case req.Body == h1.BodyNone:
+		return true
+	case req.Body == h1.BodyLength:
+		return int64(s.cl.w-s.cl.r) >= req.Length
+	}
+	return false
+}
+
+// rawHead looks for a complete request head at the start of the client
+// buffer, reading from fd while canRead holds. It returns the head's
+// length, or 0 with ok to wait for readiness (the read deadline set), or
+// 0 without ok when the session must end.
+func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 	cl := &s.cl
-	cl.compact()
 	fe := s.fe
 	hto := fe.HTTPRequest
 	if hto == 0 {
 		hto = fe.Client
 	}
-	kto := fe.HTTPKeepAlive
-	if kto == 0 {
-		kto = hto
-	}
-	var deadline time.Time
-	started := cl.w > 0 || s.reqs == 0
-	if hto > 0 && started {
-		deadline = time.Now().Add(hto)
+	if !s.hdActive {
+		cl.compact()
+		s.hdActive = true
+		s.hdStarted = cl.w > 0 || s.reqs == 0
+		s.hdDeadline = time.Time{}
+		if hto > 0 && s.hdStarted {
+			s.hdDeadline = time.Now().Add(hto)
+		}
 	}
 	for {
 		if cl.w > 0 {
 			if hl := h1.HeadEnd(cl.buf[:cl.w], 0); hl > 0 {
-				return hl
+				s.hdActive = false
+				return hl, true
 			}
 		}
 		if cl.w == len(cl.buf) {
-			writeTo(cl.c, fe.Client, s.fe.Errors.raw(400))
-			return 0
+			writeTo(cl.c, fe.Client, fe.Errors.raw(400))
+			return 0, false
 		}
-		waiting := !started && cl.w == 0
-		if waiting {
-			var t time.Time
-			if kto > 0 {
-				t = time.Now().Add(kto)
+		if !*canRead {
+			if !s.hdStarted && cl.w == 0 {
+				kto := fe.HTTPKeepAlive
+				if kto == 0 {
+					kto = hto
+				}
+				var t time.Time
+				if kto > 0 {
+					t = time.Now().Add(kto)
+				}
+				cl.c.SetReadDeadline(t)
+				s.idle.Store(true)
+				if s.e.stopping.Load() {
+					return 0, false
+				}
+			} else {
+				cl.c.SetReadDeadline(s.hdDeadline)
 			}
-			cl.c.SetReadDeadline(t)
-			s.idle.Store(true)
-			if s.e.stopping.Load() {
-				s.idle.Store(false)
-				return 0
-			}
-		} else {
-			cl.c.SetReadDeadline(deadline)
+			return 0, true
 		}
-		n, err := cl.c.Read(cl.buf[cl.w:])
-		s.idle.Store(false)
-		cl.w += n
-		if n > 0 && waiting {
-			started = true
-			if hto > 0 {
-				deadline = time.Now().Add(hto)
-			}
-		}
-		if n > 0 {
+		space := len(cl.buf) - cl.w
+		n, err := rawRead(fd, cl.buf[cl.w:])
+		if err == unix.EAGAIN {
+			*canRead = false
 			continue
 		}
-		if err != nil {
-			if isTimeout(err) && cl.w > 0 && !s.e.stopping.Load() {
-				writeTo(cl.c, fe.Client, s.fe.Errors.raw(408))
-			} else if isTimeout(err) && s.reqs == 0 && !s.e.stopping.Load() {
-				writeTo(cl.c, fe.Client, s.fe.Errors.raw(408))
-			}
-			return 0
+		if err != nil || n == 0 {
+			return 0, false
 		}
+		// A short read emptied the socket: more data will come with
+		// a readiness event.
+		if n < space {
+			*canRead = false
+		}
+		cl.w += n
+		if !s.hdStarted {
+			s.hdStarted = true
+			if hto > 0 {
+				s.hdDeadline = time.Now().Add(hto)
+			}
+		}
+	}
+}
+
+func rawRead(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// headFailed ends a readiness wait that failed: a timeout answers 408
+// to a started head or a first request, as HAProxy does.
+func (s *session) headFailed(err error) {
+	if !isTimeout(err) || s.e.stopping.Load() {
+		return
+	}
+	if s.cl.w > 0 || s.reqs == 0 {
+		writeTo(s.cl.c, s.fe.Client, s.fe.Errors.raw(408))
 	}
 }
 
@@ -844,14 +991,10 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 	}
 }
 
-// transaction serves one request; it reports whether the client
-// connection may carry another one.
-func (s *session) transaction() bool {
+// parse reads the request head cl.buf[:hl] and refuses what cannot be
+// served; it reports whether the request goes on.
+func (s *session) parse(hl int) bool {
 	cl := &s.cl
-	hl := s.readHead()
-	if hl == 0 {
-		return false
-	}
 	head := cl.buf[:hl]
 	req := &s.req
 	if err := h1.ParseRequest(head, req, maxHdr); err != nil {
@@ -887,6 +1030,16 @@ func (s *session) transaction() bool {
 			return false
 		}
 	}
+	return true
+}
+
+// transaction serves the parsed request whose head is cl.buf[:hl]; it
+// reports whether the client connection may carry another one.
+func (s *session) transaction(hl int) bool {
+	cl := &s.cl
+	head := cl.buf[:hl]
+	req := &s.req
+	ws := req.IsWebSocket(head)
 	s.txn.Buf, s.txn.Req = head, req
 	s.be = nil
 	s.ck = nil

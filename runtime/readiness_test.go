@@ -1,0 +1,114 @@
+package runtime_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The next request of a keep-alive client is read when the client's
+// socket reports it: these are the cases where it arrives while the
+// session is busy elsewhere, which must not leave it unseen. Timeouts
+// are long so that a missed request shows as the client's deadline.
+func TestNextRequestArrivingWhileBusy(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	fe := freePort(t)
+	cfg := fmtCfg(`
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
+frontend fe
+    bind %s
+    default_backend be
+backend be
+    server s1 %s
+`, fe, s1.Addr())
+	startGohap(t, cfg, nil)
+	get := func(path string) string { return "GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n" }
+	cases := []struct {
+		name  string
+		steps []string // sent in turn, 150 ms apart
+		want  []string // request lines echoed, in order
+	}{
+		{"during-server-wait", []string{get("/sleep/300"), get("/b")}, []string{"GET /sleep/300", "GET /b"}},
+		{"split-during-server-wait", []string{get("/sleep/500"), "GET /b HT", "TP/1.1\r\nHost: a\r\n\r\n"}, []string{"GET /sleep/500", "GET /b"}},
+		{"pipelined", []string{get("/a") + get("/b") + get("/c")}, []string{"GET /a", "GET /b", "GET /c"}},
+		{"body-then-get", []string{"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe", "llo" + get("/sleep/200"), get("/c")}, []string{"POST /p", "GET /sleep/200", "GET /c"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, fe)
+			c.c.SetDeadline(time.Now().Add(10 * time.Second))
+			go func() {
+				for i, s := range tc.steps {
+					if i > 0 {
+						time.Sleep(150 * time.Millisecond)
+					}
+					if _, err := c.c.Write([]byte(s)); err != nil {
+						return
+					}
+				}
+			}()
+			for i, w := range tc.want {
+				method := strings.Fields(w)[0]
+				resp, body := c.read(method)
+				if resp.StatusCode != 200 || !strings.HasPrefix(body, w+" HTTP/1.1\r\n") {
+					t.Fatalf("response %d: %d %q, want the echo of %q", i, resp.StatusCode, body, w)
+				}
+			}
+		})
+	}
+}
+
+// Many keep-alive clients at once, each with requests arriving as soon
+// as the previous answer does: every request is answered.
+func TestKeepAliveClientsUnderLoad(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	fe := freePort(t)
+	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, s1.Addr()), nil)
+	const clients, reqs = 32, 200
+	errs := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		go func() {
+			c := dial(t, fe)
+			c.c.SetDeadline(time.Now().Add(30 * time.Second))
+			for j := 0; j < reqs; j++ {
+				p := fmt.Sprintf("/%d/%d", i, j)
+				if _, err := c.c.Write([]byte("GET " + p + " HTTP/1.1\r\nHost: a\r\n\r\n")); err != nil {
+					errs <- err
+					return
+				}
+				resp, err := readResp(c)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !strings.HasPrefix(resp, "GET "+p+" ") {
+					errs <- fmt.Errorf("client %d request %d: got %q", i, j, resp)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < clients; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readResp reads one response's body, for use outside the test goroutine.
+func readResp(c *client) (string, error) {
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
