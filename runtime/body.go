@@ -7,7 +7,10 @@ import (
 	"os"
 	goruntime "runtime"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const bufSize = 16384
@@ -20,7 +23,16 @@ func putBuf(b *[]byte) { bufPool.Put(b) }
 // side is one connection with its read buffer: unconsumed data is
 // buf[r:w].
 type side struct {
-	c       *net.TCPConn
+	c *net.TCPConn
+	// rc is c's raw connection, read through fill's readFn, which
+	// tells a read that had to wait for readiness.
+	rc        syscall.RawConn
+	readFn    func(fd uintptr) bool
+	rn, calls int
+	rerr      error
+	// order and sess put a session that waited back in ready order.
+	order   *readyOrder
+	sess    *session
 	buf     []byte
 	r, w    int
 	timeout time.Duration // inactivity timeout for reads, 0 for none
@@ -60,16 +72,50 @@ func (s *side) fill() error {
 		// that would fail with EAGAIN before parking.
 		goruntime.Gosched()
 	}
-	n, err := s.c.Read(s.buf[s.w:])
+	if s.rc == nil {
+		rc, err := s.c.SyscallConn()
+		if err != nil {
+			return err
+		}
+		s.rc = rc
+	}
+	if s.readFn == nil {
+		s.readFn = s.rawRead
+	}
+	s.calls, s.rn, s.rerr = 0, 0, nil
+	if err := s.rc.Read(s.readFn); err != nil {
+		return err
+	}
+	n := s.rn
 	s.w += n
 	s.read += int64(n)
 	if n > 0 {
 		return nil
 	}
-	if err == nil {
-		err = io.ErrUnexpectedEOF
+	if s.rerr != nil {
+		return s.rerr
 	}
-	return err
+	return io.EOF
+}
+
+// rawRead is fill's read; a call after the first follows a wait for
+// readiness, after which the session takes its turn (see readyOrder).
+func (s *side) rawRead(fd uintptr) bool {
+	s.calls++
+	if s.calls == 2 && s.order != nil {
+		s.order.wait(s.sess)
+	}
+	n, err := rawRead(int(fd), s.buf[s.w:])
+	if err == unix.EAGAIN {
+		return false
+	}
+	s.rn, s.rerr = n, err
+	return true
+}
+
+// setConn gives the side a connection, with its raw connection if known.
+func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
+	s.c, s.rc = c, rc
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -83,6 +84,8 @@ func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
 	s.idleConns = s.idleArr[:0]
 	if e.order != nil {
 		s.turn = make(chan struct{}, 1)
+		s.cl.order, s.cl.sess = e.order, s
+		s.sv.order, s.sv.sess = e.order, s
 	}
 	return s
 }
@@ -281,7 +284,7 @@ func (s *session) closeServer() {
 		c.Close()
 	}
 	s.onServer.Store(nil)
-	s.sv.c = nil
+	s.sv.setConn(nil, nil)
 	s.svSrv = nil
 }
 
@@ -291,6 +294,7 @@ func (s *session) closeServer() {
 type idleConn struct {
 	srv *backend.Server
 	c   *net.TCPConn
+	rc  syscall.RawConn
 }
 
 // park moves the current server connection to the idle set, closing the
@@ -305,25 +309,26 @@ func (s *session) park() {
 		copy(s.idleConns, s.idleConns[1:])
 		s.idleConns = s.idleConns[:len(s.idleConns)-1]
 	}
-	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.sv.c})
+	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.sv.c, s.sv.rc})
 	s.mu.Unlock()
 	s.svConn.Store(nil)
 	s.onServer.Store(nil)
-	s.sv.c, s.svSrv = nil, nil
+	s.sv.setConn(nil, nil)
+	s.svSrv = nil
 }
 
 // unpark takes an idle connection to srv, if the session has one.
-func (s *session) unpark(srv *backend.Server) *net.TCPConn {
+func (s *session) unpark(srv *backend.Server) (*net.TCPConn, syscall.RawConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, ic := range s.idleConns {
 		if ic.srv == srv {
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
-			return ic.c
+			return ic.c, ic.rc
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (s *session) closeIdle() {
@@ -471,7 +476,7 @@ func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend)
 	if be.noLinger {
 		c.SetLinger(0)
 	}
-	s.sv.c = c
+	s.sv.setConn(c, nil)
 	s.svConn.Store(c)
 	s.svSrv = srv
 	s.onServer.Store(srv)
@@ -1100,8 +1105,9 @@ func (s *session) transaction(hl int) bool {
 	reused := s.sv.c != nil && s.svSrv == srv
 	if !reused {
 		s.park()
-		if c := s.unpark(srv); c != nil {
+		if c, rc := s.unpark(srv); c != nil {
 			s.attachServer(c, srv, be)
+			s.sv.rc = rc
 			reused = true
 		} else {
 			c, got, err := s.connectServer(be, srv, k, srv == persisted)
@@ -1216,7 +1222,8 @@ func (s *session) transaction(hl int) bool {
 		// The tunnel owns both connections from here; svConn stays set so
 		// that a hard stop can still close it.
 		c := sv.c
-		s.sv.c, s.svSrv = nil, nil
+		s.sv.setConn(nil, nil)
+		s.svSrv = nil
 		cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 			clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
 		s.handedOff = true
