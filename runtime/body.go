@@ -30,6 +30,13 @@ type side struct {
 	readFn    func(fd uintptr) bool
 	rn, calls int
 	rerr      error
+	// sendFn, out, owto, werr: sendAwait's write; pending is the read
+	// error it met, for the next fill.
+	sendFn  func(fd uintptr) bool
+	out     []byte
+	owto    time.Duration
+	werr    error
+	pending error
 	// order and sess put a session that waited back in ready order.
 	order   *readyOrder
 	sess    *session
@@ -57,6 +64,10 @@ func (s *side) compact() {
 
 // fill reads more data, compacting first when the buffer's end is reached.
 func (s *side) fill() error {
+	if err := s.pending; err != nil {
+		s.pending = nil
+		return err
+	}
 	if s.w == len(s.buf) {
 		s.compact()
 		if s.w == len(s.buf) {
@@ -115,7 +126,69 @@ func (s *side) rawRead(fd uintptr) bool {
 
 // setConn gives the side a connection, with its raw connection if known.
 func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
-	s.c, s.rc = c, rc
+	s.c, s.rc, s.pending = c, rc, nil
+}
+
+// sendAwait writes a whole request to the server and reads the first
+// of the answer once the server's socket reports it, without the read
+// that would fail with EAGAIN first: the write happens inside the
+// readiness wait, so the answer's readiness event cannot be missed. It
+// returns the write's error; a read error is left for fill.
+func (s *side) sendAwait(out []byte, wto time.Duration) error {
+	if s.rc == nil {
+		rc, err := s.c.SyscallConn()
+		if err != nil {
+			return err
+		}
+		s.rc = rc
+	}
+	if s.sendFn == nil {
+		s.sendFn = s.sendRead
+	}
+	s.compact()
+	if s.timeout > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	s.calls, s.rn, s.rerr, s.werr, s.pending = 0, 0, nil, nil, nil
+	s.out, s.owto = out, wto
+	err := s.rc.Read(s.sendFn)
+	s.out = nil
+	if s.werr != nil {
+		return s.werr
+	}
+	if err != nil {
+		s.pending = err
+		return nil
+	}
+	s.w += s.rn
+	s.read += int64(s.rn)
+	if s.rn == 0 {
+		s.pending = s.rerr
+		if s.pending == nil {
+			s.pending = io.EOF
+		}
+	}
+	return nil
+}
+
+func (s *side) sendRead(fd uintptr) bool {
+	s.calls++
+	if s.calls == 1 {
+		if err := writeTo(s.c, s.owto, s.out); err != nil {
+			s.werr = err
+			return true
+		}
+		return false
+	}
+	if s.calls == 2 && s.order != nil {
+		s.order.wait(s.sess)
+	}
+	n, err := rawRead(int(fd), s.buf[s.w:])
+	if err == unix.EAGAIN {
+		return false
+	}
+	s.rn, s.rerr = n, err
+	return true
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -1141,8 +1141,16 @@ func (s *session) transaction(hl int) bool {
 	s.out = out
 	expect := req.Expect100 && !bodyDone
 	sv := &s.sv
+	// A request that goes out whole waits for the answer's readiness.
+	whole := bodyDone && !expect
 	for attempt := 0; ; attempt++ {
-		if err := writeTo(sv.c, be.Server, out); err != nil {
+		var err error
+		if whole {
+			err = sv.sendAwait(out, be.Server)
+		} else {
+			err = writeTo(sv.c, be.Server, out)
+		}
+		if err != nil {
 			if reused && attempt == 0 && bodyDone {
 				if s.redial(be, srv) {
 					continue
