@@ -30,9 +30,8 @@ type side struct {
 	readFn    func(fd uintptr) bool
 	rn, calls int
 	rerr      error
-	// sendFn, out, owto, werr: sendAwait's write; pending is the read
-	// error it met, for the next fill.
-	sendFn  func(fd uintptr) bool
+	// out, owto, werr: sendAwait's write; pending is the read error
+	// it met, for the next fill.
 	out     []byte
 	owto    time.Duration
 	werr    error
@@ -83,6 +82,19 @@ func (s *side) fill() error {
 		// that would fail with EAGAIN before parking.
 		goruntime.Gosched()
 	}
+	if err := s.readWait(nil, 0); err != nil {
+		return err
+	}
+	if s.rn > 0 {
+		return nil
+	}
+	return s.readErr()
+}
+
+// readWait reads once through the connection's readiness wait, first
+// writing out when given. A read after a wait takes the session's turn
+// in ready order (see readyOrder). It returns the wait's own error.
+func (s *side) readWait(out []byte, wto time.Duration) error {
 	if s.rc == nil {
 		rc, err := s.c.SyscallConn()
 		if err != nil {
@@ -93,87 +105,18 @@ func (s *side) fill() error {
 	if s.readFn == nil {
 		s.readFn = s.rawRead
 	}
-	s.calls, s.rn, s.rerr = 0, 0, nil
-	if err := s.rc.Read(s.readFn); err != nil {
-		return err
-	}
-	n := s.rn
-	s.w += n
-	s.read += int64(n)
-	if n > 0 {
-		return nil
-	}
-	if s.rerr != nil {
-		return s.rerr
-	}
-	return io.EOF
-}
-
-// rawRead is fill's read; a call after the first follows a wait for
-// readiness, after which the session takes its turn (see readyOrder).
-func (s *side) rawRead(fd uintptr) bool {
-	s.calls++
-	if s.calls == 2 && s.order != nil {
-		s.order.wait(s.sess)
-	}
-	n, err := rawRead(int(fd), s.buf[s.w:])
-	if err == unix.EAGAIN {
-		return false
-	}
-	s.rn, s.rerr = n, err
-	return true
-}
-
-// setConn gives the side a connection, with its raw connection if known.
-func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
-	s.c, s.rc, s.pending = c, rc, nil
-}
-
-// sendAwait writes a whole request to the server and reads the first
-// of the answer once the server's socket reports it, without the read
-// that would fail with EAGAIN first: the write happens inside the
-// readiness wait, so the answer's readiness event cannot be missed. It
-// returns the write's error; a read error is left for fill.
-func (s *side) sendAwait(out []byte, wto time.Duration) error {
-	if s.rc == nil {
-		rc, err := s.c.SyscallConn()
-		if err != nil {
-			return err
-		}
-		s.rc = rc
-	}
-	if s.sendFn == nil {
-		s.sendFn = s.sendRead
-	}
-	s.compact()
-	if s.timeout > 0 {
-		s.c.SetReadDeadline(time.Now().Add(s.timeout))
-	}
-	s.calls, s.rn, s.rerr, s.werr, s.pending = 0, 0, nil, nil, nil
+	s.calls, s.rn, s.rerr, s.werr = 0, 0, nil, nil
 	s.out, s.owto = out, wto
-	err := s.rc.Read(s.sendFn)
+	err := s.rc.Read(s.readFn)
 	s.out = nil
-	if s.werr != nil {
-		return s.werr
-	}
-	if err != nil {
-		s.pending = err
-		return nil
-	}
 	s.w += s.rn
 	s.read += int64(s.rn)
-	if s.rn == 0 {
-		s.pending = s.rerr
-		if s.pending == nil {
-			s.pending = io.EOF
-		}
-	}
-	return nil
+	return err
 }
 
-func (s *side) sendRead(fd uintptr) bool {
+func (s *side) rawRead(fd uintptr) bool {
 	s.calls++
-	if s.calls == 1 {
+	if s.calls == 1 && s.out != nil {
 		if err := writeTo(s.c, s.owto, s.out); err != nil {
 			s.werr = err
 			return true
@@ -189,6 +132,42 @@ func (s *side) sendRead(fd uintptr) bool {
 	}
 	s.rn, s.rerr = n, err
 	return true
+}
+
+// readErr is the error of a read that returned nothing.
+func (s *side) readErr() error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return io.EOF
+}
+
+// setConn gives the side a connection, with its raw connection if known.
+func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
+	s.c, s.rc, s.pending = c, rc, nil
+}
+
+// sendAwait writes a whole request to the server and reads the first
+// of the answer once the server's socket reports it, without the read
+// that would fail with EAGAIN first: the write happens inside the
+// readiness wait, so the answer's readiness event cannot be missed. It
+// returns the write's error; a read error is left for fill.
+func (s *side) sendAwait(out []byte, wto time.Duration) error {
+	s.compact()
+	if s.timeout > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	s.pending = nil
+	err := s.readWait(out, wto)
+	switch {
+	case s.werr != nil:
+		return s.werr
+	case err != nil:
+		s.pending = err
+	case s.rn == 0:
+		s.pending = s.readErr()
+	}
+	return nil
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
