@@ -30,6 +30,11 @@ type side struct {
 	readFn    func(fd uintptr) bool
 	rn, calls int
 	rerr      error
+	// wb, writeFn, wArmed, wErr: send's state.
+	wb      []byte
+	writeFn func(fd uintptr) bool
+	wArmed  bool
+	wErr    error
 	// out, owto, werr: sendAwait's write; pending is the read error
 	// it met, for the next fill.
 	out     []byte
@@ -95,12 +100,8 @@ func (s *side) fill() error {
 // writing out when given. A read after a wait takes the session's turn
 // in ready order (see readyOrder). It returns the wait's own error.
 func (s *side) readWait(out []byte, wto time.Duration) error {
-	if s.rc == nil {
-		rc, err := s.c.SyscallConn()
-		if err != nil {
-			return err
-		}
-		s.rc = rc
+	if err := s.raw(); err != nil {
+		return err
 	}
 	if s.readFn == nil {
 		s.readFn = s.rawRead
@@ -117,7 +118,7 @@ func (s *side) readWait(out []byte, wto time.Duration) error {
 func (s *side) rawRead(fd uintptr) bool {
 	s.calls++
 	if s.calls == 1 && s.out != nil {
-		if err := writeTo(s.c, s.owto, s.out); err != nil {
+		if err := s.send(s.out, s.owto); err != nil {
 			s.werr = err
 			return true
 		}
@@ -132,6 +133,70 @@ func (s *side) rawRead(fd uintptr) bool {
 	}
 	s.rn, s.rerr = n, err
 	return true
+}
+
+// send writes b whole. Unlike writeTo it arms the write timeout only
+// when the socket is full, as HAProxy does, which spares setting a
+// deadline for the writes that complete at once.
+func (s *side) send(b []byte, wto time.Duration) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := s.raw(); err != nil {
+		return err
+	}
+	if s.writeFn == nil {
+		s.writeFn = s.rawWrite
+	}
+	s.wb, s.wArmed, s.wErr = b, false, nil
+	s.owto = wto
+	err := s.rc.Write(s.writeFn)
+	if err != nil && !s.wArmed && isTimeout(err) {
+		// An expired deadline that writeTo left: not this write's.
+		s.c.SetWriteDeadline(time.Time{})
+		err = s.rc.Write(s.writeFn)
+	}
+	s.wb = nil
+	if s.wArmed {
+		s.c.SetWriteDeadline(time.Time{})
+	}
+	if err != nil {
+		return err
+	}
+	return s.wErr
+}
+
+func (s *side) rawWrite(fd uintptr) bool {
+	for len(s.wb) > 0 {
+		n, err := unix.Write(int(fd), s.wb)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			// Full: the timeout runs from here, and from each
+			// progress after.
+			if s.owto > 0 {
+				s.c.SetWriteDeadline(time.Now().Add(s.owto))
+				s.wArmed = true
+			}
+			return false
+		case err != nil:
+			s.wErr = err
+			return true
+		}
+		s.wb = s.wb[n:]
+	}
+	return true
+}
+
+// raw gets the connection's RawConn once.
+func (s *side) raw() error {
+	if s.rc != nil {
+		return nil
+	}
+	rc, err := s.c.SyscallConn()
+	s.rc = rc
+	return err
 }
 
 // readErr is the error of a read that returned nothing.

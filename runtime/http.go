@@ -1258,7 +1258,7 @@ func (s *session) transaction(hl int) bool {
 		body = h1.BodyNone
 	}
 	s.out = out
-	if err := writeTo(cl.c, s.fe.Client, out); err != nil {
+	if err := cl.send(out, s.fe.Client); err != nil {
 		s.closeServer()
 		return false
 	}

@@ -112,3 +112,59 @@ func readResp(c *client) (string, error) {
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
 }
+
+// A write deadline left by a streamed body must not fail the answer to
+// a request that comes after a longer keep-alive pause.
+func TestAnswerAfterPauseLongerThanClientTimeout(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	fe := freePort(t)
+	startGohap(t, timeoutsCfg(fe, s1.Addr(), "client 500ms", "http-keep-alive 5s"), nil)
+	c := dial(t, fe)
+	c.send("GET /size/100000 HTTP/1.1\r\nHost: a\r\n\r\n")
+	if resp, body := c.read("GET"); resp.StatusCode != 200 || len(body) != 100000 {
+		t.Fatalf("first: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	time.Sleep(1200 * time.Millisecond)
+	c.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+	if resp, body := c.read("GET"); resp.StatusCode != 200 || !strings.HasPrefix(body, "GET /b ") {
+		t.Fatalf("after the pause: %d %q", resp.StatusCode, body)
+	}
+}
+
+// A client that sends requests without reading the answers fills the
+// socket; the write then times out after "timeout client" and the
+// connection ends with what the kernel had taken.
+func TestBlockedAnswerTimesOut(t *testing.T) {
+	s1 := startEcho(t, "s1")
+	fe := freePort(t)
+	startGohap(t, timeoutsCfg(fe, s1.Addr(), "client 1s"), nil)
+	c := dial(t, fe)
+	const n, size = 2000, 15000
+	var reqs strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&reqs, "GET /size/%d HTTP/1.1\r\nHost: a\r\n\r\n", size)
+	}
+	go c.c.Write([]byte(reqs.String()))
+	// Read nothing until the proxy has had time to give up.
+	time.Sleep(3 * time.Second)
+	c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.Copy(io.Discard, c.c)
+	if err != nil && !isReset(err) {
+		t.Fatalf("%d bytes, then %v; want the connection ended", got, err)
+	}
+	if got >= n*size {
+		t.Fatalf("all %d bytes came: the write never blocked", got)
+	}
+}
+
+// timeoutsCfg is one frontend and one server with the timeouts given
+// ("client 1s"), a connect timeout of 1s and a server timeout of 5s.
+func timeoutsCfg(fe, srv string, timeouts ...string) string {
+	var b strings.Builder
+	b.WriteString("defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\n")
+	for _, t := range timeouts {
+		b.WriteString("    timeout " + t + "\n")
+	}
+	fmt.Fprintf(&b, "frontend fe\n    bind %s\n    default_backend be\nbackend be\n    server s1 %s\n", fe, srv)
+	return b.String()
+}
