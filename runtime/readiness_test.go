@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -66,8 +67,20 @@ backend be
 }
 
 // Many keep-alive clients at once, each with requests arriving as soon
-// as the previous answer does: every request is answered.
+// as the previous answer does: every request is answered, with one P
+// (where sessions take their turn in ready order) and with several.
 func TestKeepAliveClientsUnderLoad(t *testing.T) {
+	t.Run("one-P", func(t *testing.T) {
+		defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+		keepAliveLoad(t)
+	})
+	t.Run("two-Ps", func(t *testing.T) {
+		defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
+		keepAliveLoad(t)
+	})
+}
+
+func keepAliveLoad(t *testing.T) {
 	s1 := startEcho(t, "s1")
 	fe := freePort(t)
 	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, s1.Addr()), nil)
