@@ -82,6 +82,37 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
+// chunkTokens is about how many tokens parseTokens gives the grammar at
+// once.
+const chunkTokens = 4096
+
+// parseTokens runs the grammar over a file's tokens in chunks of whole
+// lines, which gives the same lines as one run: the peeking lexer
+// copies its tokens one append at a time, and on a large file that
+// growth cost more than the parse itself.
+func parseTokens(toks []lexer.Token) (*File, error) {
+	f := &File{}
+	for {
+		n := min(len(toks), chunkTokens)
+		for n < len(toks) && toks[n-1].Type != tokEOL {
+			n++
+		}
+		pl, err := lexer.Upgrade(&sliceLexer{toks: toks[:n]})
+		if err != nil {
+			return nil, err
+		}
+		part, err := grammar.ParseFromLexer(pl)
+		if err != nil {
+			return nil, err
+		}
+		f.Lines = append(f.Lines, part.Lines...)
+		toks = toks[n:]
+		if len(toks) == 0 {
+			return f, nil
+		}
+	}
+}
+
 // Parse reads the inputs in order and returns the typed configuration and
 // every phase-1 diagnostic (tokenizing and per-line keyword checks), sorted
 // as HAProxy prints them.
@@ -91,12 +122,7 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 	for _, in := range inputs {
 		st := &lexState{env: e, compat: opts.Compat}
 		e.file = in.Name
-		lx := st.lexFile(in.Name, in.Data)
-		pl, err := lexer.Upgrade(lx)
-		var f *File
-		if err == nil {
-			f, err = grammar.ParseFromLexer(pl)
-		}
+		f, err := parseTokens(st.lexFile(in.Name, in.Data).toks)
 		if err != nil {
 			// The grammar accepts every token sequence the lexer makes, so
 			// this is an internal error; report it rather than panic.

@@ -174,3 +174,44 @@ func TestDefaultsInheritance(t *testing.T) {
 		t.Errorf("AST does not keep the lines: %d", len(c.Files[0].Lines))
 	}
 }
+
+// A file of many more tokens than one grammar run takes gives every line,
+// in order, with its words and positions, across the chunk boundaries.
+func TestParseTokensAcrossChunks(t *testing.T) {
+	var b strings.Builder
+	const n = 5000
+	for i := 1; i <= n; i++ {
+		switch i % 4 {
+		case 0:
+			b.WriteString("\n")
+		case 1:
+			fmt.Fprintf(&b, "    # comment %d\n", i)
+		default:
+			fmt.Fprintf(&b, "  w%d %s x\n", i, strings.Repeat("a ", i%7))
+		}
+	}
+	toks := (&lexState{env: newEnv(nil)}).lexFile("big.cfg", []byte(b.String())).toks
+	if len(toks) < 3*chunkTokens {
+		t.Fatalf("only %d tokens: the file must span several chunks", len(toks))
+	}
+	f, err := parseTokens(toks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Lines) != n {
+		t.Fatalf("%d lines, want %d", len(f.Lines), n)
+	}
+	for i, l := range f.Lines {
+		if l.Pos.Line != i+1 {
+			t.Fatalf("line %d has position %d", i+1, l.Pos.Line)
+		}
+		if (i+1)%4 >= 2 {
+			want := append([]string{fmt.Sprintf("w%d", i+1)}, append(strings.Fields(strings.Repeat("a ", (i+1)%7)), "x")...)
+			if got := l.Args(); strings.Join(got, " ") != strings.Join(want, " ") || l.Words[0].Pos.Column != 3 {
+				t.Fatalf("line %d: words %q at column %d, want %q at 3", i+1, got, l.Words[0].Pos.Column, want)
+			}
+		} else if len(l.Words) != 0 {
+			t.Fatalf("line %d: words %q, want none", i+1, l.Args())
+		}
+	}
+}
