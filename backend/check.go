@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Check holds a server's health-check settings (HAProxy defaults: inter
@@ -214,10 +216,11 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 			return `Layer4 connection problem, info: "General socket error"`, checkFailed
 		}
 	}
-	defer conn.Close()
 	// HAProxy ends a check's connection with a reset, unless its connect
 	// rule says linger.
-	if !s.Check.lingers() {
+	lingers := s.Check.lingers()
+	defer closeCheckConn(conn, lingers)
+	if !lingers {
 		conn.(*net.TCPConn).SetLinger(0)
 	}
 	if s.Check.Proto != nil {
@@ -232,6 +235,27 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		return "Layer4 check passed", checkPassed
 	}
 	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout))
+}
+
+// closeCheckConn closes a check's connection. A clean close first reads
+// away what the server sent and the check did not read, as HAProxy's
+// conn_sock_drain does: unread data would turn the FIN into a reset.
+func closeCheckConn(c net.Conn, clean bool) {
+	if tc, ok := c.(*net.TCPConn); ok && clean {
+		if rc, err := tc.SyscallConn(); err == nil {
+			var b [4096]byte
+			rc.Read(func(fd uintptr) bool {
+				for i := 0; i < 16; i++ {
+					n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_DONTWAIT)
+					if n <= 0 || err != nil {
+						break
+					}
+				}
+				return true
+			})
+		}
+	}
+	c.Close()
 }
 
 func indexCRLF(s string) int {

@@ -85,7 +85,7 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 				}
 				return `Layer4 connection problem, info: "Connection refused"`, checkFailed
 			}
-			defer c.Close()
+			defer closeCheckConn(c, st.Linger)
 			conn = c
 			if !st.Linger {
 				c.(*net.TCPConn).SetLinger(0)

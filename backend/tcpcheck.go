@@ -63,7 +63,7 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				}
 				return `Layer4 connection problem, info: "Connection refused at step ` + step + ` of tcp-check (` + what + `)"`, false
 			}
-			defer c.Close()
+			defer closeCheckConn(c, st.Linger)
 			conn, got = c, got[:0]
 			if !st.Linger {
 				c.(*net.TCPConn).SetLinger(0)

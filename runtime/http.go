@@ -98,17 +98,25 @@ func (s *session) wakeIfIdle() {
 
 func (s *session) kill() {
 	s.cl.c.SetLinger(0)
+	raw := s.inRaw.Load()
+	if raw {
+		// Close waits for the session to leave the client's readiness
+		// wait, which may still be waiting in a queue: the socket is
+		// shut at once, so nothing more goes to the client, and closed
+		// once the session lets go.
+		if rc, err := s.cl.c.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { unix.Shutdown(int(fd), unix.SHUT_RDWR) })
+		}
+	} else {
+		s.cl.c.Close()
+	}
 	if c := s.svConn.Load(); c != nil {
 		c.Close()
 	}
 	s.closeIdle()
-	if s.inRaw.Load() {
-		// Close waits for the session to leave the client's readiness
-		// wait, which may still be waiting in a queue: not here.
+	if raw {
 		go s.cl.c.Close()
-		return
 	}
-	s.cl.c.Close()
 }
 
 // run serves the connection. It reports whether the connections were

@@ -181,3 +181,59 @@ func timeoutsCfg(fe, srv string, timeouts ...string) string {
 	fmt.Fprintf(&b, "frontend fe\n    bind %s\n    default_backend be\nbackend be\n    server s1 %s\n", fe, srv)
 	return b.String()
 }
+
+// A hard stop ends at once the sessions waiting for a slow server, queued
+// for a full one, or idle between requests, with one P and with two.
+func TestStopEndsBusyQueuedAndIdleSessions(t *testing.T) {
+	for _, procs := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d-P", procs), func(t *testing.T) {
+			defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(procs))
+			s1 := startEcho(t, "s1")
+			fe := freePort(t)
+			e := startGohap(t, fmtCfg(`
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+    timeout queue 30s
+frontend fe
+    bind %s
+    default_backend be
+backend be
+    server s1 %s maxconn 1
+`, fe, s1.Addr()), nil)
+			busy, queued, idle := dial(t, fe), dial(t, fe), dial(t, fe)
+			idle.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+			idle.read("GET")
+			busy.send("GET /sleep/3000 HTTP/1.1\r\nHost: a\r\n\r\n")
+			time.Sleep(200 * time.Millisecond)
+			queued.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+			time.Sleep(200 * time.Millisecond)
+			start := time.Now()
+			stopped := make(chan struct{})
+			go func() {
+				e.Stop()
+				close(stopped)
+			}()
+			select {
+			case <-stopped:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Stop still running after 5s")
+			}
+			for name, c := range map[string]*client{"busy": busy, "queued": queued, "idle": idle} {
+				c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				n, err := io.Copy(io.Discard, c.br)
+				if err != nil && !isReset(err) {
+					t.Errorf("%s client: %v, want the connection closed", name, err)
+				}
+				if n > 0 {
+					t.Errorf("%s client got %d bytes, want none", name, n)
+				}
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("connections closed after %v", d)
+			}
+		})
+	}
+}
