@@ -30,16 +30,15 @@ type side struct {
 	readFn    func(fd uintptr) bool
 	rn, calls int
 	rerr      error
-	// wb, writeFn, wArmed, wErr: send's state.
+	// wb, writeFn, wArmed, sendErr: send's state.
 	wb      []byte
 	writeFn func(fd uintptr) bool
 	wArmed  bool
-	wErr    error
-	// out, owto, werr: sendAwait's write; pending is the read error
-	// it met, for the next fill.
+	sendErr error
+	// out, outErr: sendAwait's write and its error; pending is the read
+	// error it met, for the next fill.
 	out     []byte
-	owto    time.Duration
-	werr    error
+	outErr  error
 	pending error
 	// order and sess put a session that waited back in ready order.
 	order   *readyOrder
@@ -87,7 +86,7 @@ func (s *side) fill() error {
 		// that would fail with EAGAIN before parking.
 		goruntime.Gosched()
 	}
-	if err := s.readWait(nil, 0); err != nil {
+	if err := s.readWait(nil); err != nil {
 		return err
 	}
 	if s.rn > 0 {
@@ -99,15 +98,15 @@ func (s *side) fill() error {
 // readWait reads once through the connection's readiness wait, first
 // writing out when given. A read after a wait takes the session's turn
 // in ready order (see readyOrder). It returns the wait's own error.
-func (s *side) readWait(out []byte, wto time.Duration) error {
+func (s *side) readWait(out []byte) error {
 	if err := s.raw(); err != nil {
 		return err
 	}
 	if s.readFn == nil {
 		s.readFn = s.rawRead
 	}
-	s.calls, s.rn, s.rerr, s.werr = 0, 0, nil, nil
-	s.out, s.owto = out, wto
+	s.calls, s.rn, s.rerr, s.outErr = 0, 0, nil, nil
+	s.out = out
 	err := s.rc.Read(s.readFn)
 	s.out = nil
 	s.w += s.rn
@@ -118,11 +117,8 @@ func (s *side) readWait(out []byte, wto time.Duration) error {
 func (s *side) rawRead(fd uintptr) bool {
 	s.calls++
 	if s.calls == 1 && s.out != nil {
-		if err := s.send(s.out, s.owto); err != nil {
-			s.werr = err
-			return true
-		}
-		return false
+		s.outErr = s.send(s.out)
+		return s.outErr != nil
 	}
 	if s.calls == 2 && s.order != nil {
 		s.order.wait(s.sess)
@@ -135,10 +131,11 @@ func (s *side) rawRead(fd uintptr) bool {
 	return true
 }
 
-// send writes b whole. Unlike writeTo it arms the write timeout only
-// when the socket is full, as HAProxy does, which spares setting a
-// deadline for the writes that complete at once.
-func (s *side) send(b []byte, wto time.Duration) error {
+// send writes b whole, with the side's write timeout armed only when
+// the socket is full, as HAProxy does: the writes that complete at once,
+// nearly all of them, set no deadline. A deadline it armed is cleared
+// after, so none is left for the next write.
+func (s *side) send(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
@@ -148,14 +145,8 @@ func (s *side) send(b []byte, wto time.Duration) error {
 	if s.writeFn == nil {
 		s.writeFn = s.rawWrite
 	}
-	s.wb, s.wArmed, s.wErr = b, false, nil
-	s.owto = wto
+	s.wb, s.wArmed, s.sendErr = b, false, nil
 	err := s.rc.Write(s.writeFn)
-	if err != nil && !s.wArmed && isTimeout(err) {
-		// An expired deadline that writeTo left: not this write's.
-		s.c.SetWriteDeadline(time.Time{})
-		err = s.rc.Write(s.writeFn)
-	}
 	s.wb = nil
 	if s.wArmed {
 		s.c.SetWriteDeadline(time.Time{})
@@ -163,7 +154,7 @@ func (s *side) send(b []byte, wto time.Duration) error {
 	if err != nil {
 		return err
 	}
-	return s.wErr
+	return s.sendErr
 }
 
 func (s *side) rawWrite(fd uintptr) bool {
@@ -175,13 +166,13 @@ func (s *side) rawWrite(fd uintptr) bool {
 		case err == unix.EAGAIN:
 			// Full: the timeout runs from here, and from each
 			// progress after.
-			if s.owto > 0 {
-				s.c.SetWriteDeadline(time.Now().Add(s.owto))
+			if s.wto > 0 {
+				s.c.SetWriteDeadline(time.Now().Add(s.wto))
 				s.wArmed = true
 			}
 			return false
 		case err != nil:
-			s.wErr = err
+			s.sendErr = err
 			return true
 		}
 		s.wb = s.wb[n:]
@@ -217,16 +208,16 @@ func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
 // that would fail with EAGAIN first: the write happens inside the
 // readiness wait, so the answer's readiness event cannot be missed. It
 // returns the write's error; a read error is left for fill.
-func (s *side) sendAwait(out []byte, wto time.Duration) error {
+func (s *side) sendAwait(out []byte) error {
 	s.compact()
 	if s.timeout > 0 {
 		s.c.SetReadDeadline(time.Now().Add(s.timeout))
 	}
 	s.pending = nil
-	err := s.readWait(out, wto)
+	err := s.readWait(out)
 	switch {
-	case s.werr != nil:
-		return s.werr
+	case s.outErr != nil:
+		return s.outErr
 	case err != nil:
 		s.pending = err
 	case s.rn == 0:
@@ -238,17 +229,6 @@ func (s *side) sendAwait(out []byte, wto time.Duration) error {
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
-
-func writeTo(c *net.TCPConn, wto time.Duration, b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	if wto > 0 {
-		c.SetWriteDeadline(time.Now().Add(wto))
-	}
-	_, err := c.Write(b)
-	return err
-}
 
 // bodyErr says which side failed while a body was forwarded.
 type bodyErr struct {
@@ -265,14 +245,14 @@ func srcErr(err error) error {
 }
 
 // copyLength forwards n bytes from src to dst.
-func copyLength(src *side, dst *net.TCPConn, wto time.Duration, n int64) error {
+func copyLength(src, dst *side, n int64) error {
 	for {
 		avail := int64(src.w - src.r)
 		if avail > n {
 			avail = n
 		}
 		if avail > 0 {
-			if err := writeTo(dst, wto, src.buf[src.r:src.r+int(avail)]); err != nil {
+			if err := dst.send(src.buf[src.r : src.r+int(avail)]); err != nil {
 				return &bodyErr{err: err}
 			}
 			src.r += int(avail)
@@ -289,10 +269,10 @@ func copyLength(src *side, dst *net.TCPConn, wto time.Duration, n int64) error {
 }
 
 // copyUntilClose forwards everything until the source closes.
-func copyUntilClose(src *side, dst *net.TCPConn, wto time.Duration) error {
+func copyUntilClose(src, dst *side) error {
 	for {
 		if src.w > src.r {
-			if err := writeTo(dst, wto, src.buf[src.r:src.w]); err != nil {
+			if err := dst.send(src.buf[src.r:src.w]); err != nil {
 				return &bodyErr{err: err}
 			}
 		}
@@ -457,12 +437,12 @@ func hexVal(c byte) (byte, bool) {
 }
 
 // copyChunked forwards a chunked body, validated, byte for byte.
-func copyChunked(src *side, dst *net.TCPConn, wto time.Duration) error {
+func copyChunked(src, dst *side) error {
 	var cs chunkScanner
 	for {
 		n, done, err := cs.scan(src.buf[src.r:src.w])
 		if n > 0 {
-			if werr := writeTo(dst, wto, src.buf[src.r:src.r+n]); werr != nil {
+			if werr := dst.send(src.buf[src.r : src.r+n]); werr != nil {
 				return &bodyErr{err: werr}
 			}
 			src.r += n

@@ -614,7 +614,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			}
 		}
 		if cl.w == len(cl.buf) {
-			writeTo(cl.c, fe.Client, fe.Errors.raw(400))
+			cl.send(fe.Errors.raw(400))
 			return 0, false
 		}
 		if !*canRead {
@@ -681,7 +681,7 @@ func (s *session) headFailed(err error) {
 		return
 	}
 	if s.cl.w > 0 || s.reqs == 0 {
-		writeTo(s.cl.c, s.fe.Client, s.fe.Errors.raw(408))
+		s.cl.send(s.fe.Errors.raw(408))
 	}
 }
 
@@ -745,10 +745,10 @@ func (s *session) errors() *errorSet {
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
 	if keep && s.req.KeepAlive() && s.req.Body == h1.BodyNone && !s.e.stopping.Load() {
-		writeTo(s.cl.c, s.fe.Client, s.errors().stream(code, false))
+		s.cl.send(s.errors().stream(code, false))
 		return true
 	}
-	writeTo(s.cl.c, s.fe.Client, s.errors().stream(code, true))
+	s.cl.send(s.errors().stream(code, true))
 	return false
 }
 
@@ -1016,11 +1016,11 @@ func (s *session) parse(hl int) bool {
 		if errors.As(err, &he) {
 			code = he.Status
 		}
-		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(code))
+		cl.send(s.fe.Errors.raw(code))
 		return false
 	}
 	if htxCost(req, true) > htxLimit {
-		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
+		cl.send(s.fe.Errors.raw(400))
 		return false
 	}
 	cl.r = hl
@@ -1031,7 +1031,7 @@ func (s *session) parse(hl int) bool {
 	}
 	ws := req.IsWebSocket(head)
 	if ws && req.WSKey.Len() == 0 {
-		writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
+		cl.send(s.fe.Errors.raw(400))
 		return false
 	}
 	// A malformed chunked body that is already here is refused before a
@@ -1039,7 +1039,7 @@ func (s *session) parse(hl int) bool {
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
 		var cs chunkScanner
 		if _, _, err := cs.scan(cl.buf[cl.r:cl.w]); err != nil {
-			writeTo(cl.c, s.fe.Client, s.fe.Errors.raw(400))
+			cl.send(s.fe.Errors.raw(400))
 			return false
 		}
 	}
@@ -1154,9 +1154,9 @@ func (s *session) transaction(hl int) bool {
 	for attempt := 0; ; attempt++ {
 		var err error
 		if whole {
-			err = sv.sendAwait(out, be.Server)
+			err = sv.sendAwait(out)
 		} else {
-			err = writeTo(sv.c, be.Server, out)
+			err = sv.send(out)
 		}
 		if err != nil {
 			if reused && attempt == 0 && bodyDone {
@@ -1184,7 +1184,7 @@ func (s *session) transaction(hl int) bool {
 			// The kept connection was closed by the server: once again
 			// on a new one.
 			if s.redial(be, srv) {
-				if writeTo(sv.c, be.Server, out) == nil {
+				if sv.send(out) == nil {
 					continue
 				}
 			}
@@ -1198,7 +1198,7 @@ func (s *session) transaction(hl int) bool {
 			break
 		}
 		// Interim responses are relayed as they come.
-		if err := writeTo(cl.c, s.fe.Client, s.buildResponse(sv.buf[:rhl], false, false)); err != nil {
+		if err := cl.send(s.buildResponse(sv.buf[:rhl], false, false)); err != nil {
 			return false
 		}
 		sv.r = rhl
@@ -1232,7 +1232,7 @@ func (s *session) transaction(hl int) bool {
 			s.closeServer()
 			return s.errorReply(502, false)
 		}
-		if writeTo(cl.c, s.fe.Client, s.buildResponse(rhead, false, true)) != nil {
+		if cl.send(s.buildResponse(rhead, false, true)) != nil {
 			return false
 		}
 		// The tunnel owns both connections from here; svConn stays set so
@@ -1266,18 +1266,18 @@ func (s *session) transaction(hl int) bool {
 		body = h1.BodyNone
 	}
 	s.out = out
-	if err := cl.send(out, s.fe.Client); err != nil {
+	if err := cl.send(out); err != nil {
 		s.closeServer()
 		return false
 	}
 	var berr error
 	switch body {
 	case h1.BodyLength:
-		berr = copyLength(sv, cl.c, s.fe.Client, rsp.Length)
+		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
-		berr = copyChunked(sv, cl.c, s.fe.Client)
+		berr = copyChunked(sv, cl)
 	case h1.BodyUntilClose:
-		berr = copyUntilClose(sv, cl.c, s.fe.Client)
+		berr = copyUntilClose(sv, cl)
 	}
 	if berr != nil {
 		s.closeServer()
@@ -1296,9 +1296,9 @@ func (s *session) sendBody(be *Backend) error {
 	var err error
 	switch s.req.Body {
 	case h1.BodyLength:
-		err = copyLength(&s.cl, s.sv.c, be.Server, s.req.Length)
+		err = copyLength(&s.cl, &s.sv, s.req.Length)
 	case h1.BodyChunked:
-		err = copyChunked(&s.cl, s.sv.c, be.Server)
+		err = copyChunked(&s.cl, &s.sv)
 	}
 	if err == nil {
 		return nil
@@ -1307,9 +1307,9 @@ func (s *session) sendBody(be *Backend) error {
 	if errors.As(err, &b) && b.src {
 		switch {
 		case b.framing:
-			writeTo(s.cl.c, s.fe.Client, s.fe.Errors.raw(400))
+			s.cl.send(s.fe.Errors.raw(400))
 		case b.timeout:
-			writeTo(s.cl.c, s.fe.Client, s.fe.Errors.raw(408))
+			s.cl.send(s.fe.Errors.raw(408))
 		}
 	}
 	s.closeServer()
