@@ -834,15 +834,7 @@ func (sw *switchable) set(on bool) {
 		sw.t.Fatal(err)
 	}
 	sw.ln = ln
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	go acceptClose(ln)
 }
 
 // TestRoundRobinAfterStateChanges takes servers of weighted round robin

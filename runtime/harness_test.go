@@ -245,3 +245,15 @@ func serveRaw(t testing.TB, handle func(c net.Conn)) string {
 	}()
 	return ln.Addr().String()
 }
+
+// acceptClose accepts and closes connections on ln until it is closed:
+// a server that is up at layer 4 and answers nothing.
+func acceptClose(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+}

@@ -178,15 +178,7 @@ backend b4
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		go acceptClose(ln)
 		time.Sleep(700 * time.Millisecond)
 		per := map[string][]string{}
 		for _, l := range stateLineRe.FindAllString(out(), -1) {
@@ -241,15 +233,7 @@ func TestOnMarkedDownShutsSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				c, err := chk.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		go acceptClose(chk)
 		_, port, _ := net.SplitHostPort(chk.Addr().String())
 		fe := freePort(t)
 		start(fmtCfg(baseDefaults+` timeout tunnel 30s
