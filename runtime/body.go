@@ -226,8 +226,6 @@ func (s *side) sendAwait(out []byte) error {
 	return nil
 }
 
-func isEOF(err error) bool { return errors.Is(err, io.EOF) }
-
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 // bodyErr says which side failed while a body was forwarded.
