@@ -52,6 +52,7 @@ func Migrate(in Input, opts MigrateOptions) ([]byte, []Change) {
 		}
 		m.lines = append(m.lines, l)
 	}
+	m.findLegacyQuotes(st.diags)
 	m.run()
 	return []byte(m.out.String()), m.changes
 }
@@ -68,6 +69,17 @@ type migrator struct {
 	servers      map[string]bool // server names of the current section
 	hasTunnel    map[string]bool
 	wsBackends   map[string]bool
+	// requoted holds the lines read with the 1.5 tokenizer, with their
+	// comment (migrate_quotes.go).
+	requoted map[*Line]string
+	// defaultsACLs are the acl lines of anonymous defaults sections, by
+	// line index, and aclCopies those each proxy needs, by the index of
+	// its header (migrate_acl.go).
+	defaultsACLs map[int]*defaultsACL
+	aclCopies    map[int][]*defaultsACL
+	// sendGroups maps each line of a run of http-check send rules to its
+	// run (migrate_httpcheck.go).
+	sendGroups map[int]*sendGroup
 }
 
 func indentOf(raw string) string {
@@ -92,14 +104,36 @@ func quoteWord(w string) string {
 	if w == "" {
 		return `""`
 	}
-	if !strings.ContainsAny(w, " \t#'\"\\$") {
+	ctl := strings.IndexFunc(w, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+	if !ctl && !strings.ContainsAny(w, " \t#'\"\\$") {
 		return w
 	}
-	if !strings.ContainsAny(w, "'") {
+	if !ctl && !strings.ContainsAny(w, "'") {
 		return "'" + w + "'"
 	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`)
-	return `"` + r.Replace(w) + `"`
+	// Double quotes, where a backslash escapes '\\', '"', '$' and writes
+	// control characters.
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; {
+		case c == '\\' || c == '"' || c == '$':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func joinWords(ws []string) string {
@@ -112,6 +146,8 @@ func joinWords(ws []string) string {
 
 func (m *migrator) run() {
 	m.scanWebSockets()
+	m.scanDefaultsACLs()
+	m.scanHTTPCheckSends()
 	legacy := false
 	for _, l := range m.lines {
 		if m.isLegacy(l) {
@@ -147,6 +183,9 @@ func (m *migrator) header() {
 }
 
 func (m *migrator) isLegacy(l *Line) bool {
+	if _, ok := m.requoted[l]; ok {
+		return true
+	}
 	if len(l.Words) == 0 {
 		return !strings.HasSuffix(l.Raw, "\n")
 	}
@@ -244,6 +283,10 @@ func (m *migrator) line(idx int, l *Line) {
 		m.out.WriteString(raw)
 		return
 	}
+	if _, ok := m.requoted[l]; ok {
+		raw = m.requote(l, raw)
+		l.Raw = raw
+	}
 	a := l.Args()
 	ind := indentOf(raw)
 	kw := a[0]
@@ -260,6 +303,10 @@ func (m *migrator) line(idx int, l *Line) {
 		m.change(l, rule, "", note)
 	}
 	switch {
+	case m.defaultsACLs[idx] != nil:
+		m.defaultsACL(l, m.defaultsACLs[idx])
+	case m.sendGroups[idx] != nil && kw == "http-check":
+		m.httpCheckSend(idx, l, ind, eol)
 	case kw == "nbproc":
 		if n, _ := strconv.Atoi(arg(a, 1)); n > 1 {
 			rewrite(kw, []string{"nbthread", a[1]}, "processes become threads")
@@ -354,7 +401,7 @@ func (m *migrator) line(idx int, l *Line) {
 	case kw == "hash-type" && arg(a, 1) == "avalanche":
 		rewrite("hash-type avalanche", []string{"hash-type", "map-based", "sdbm", "avalanche"}, "")
 	case kw == "option" || (kw == "no" && arg(a, 1) == "option"):
-		m.option(l, a, ind, eol, raw)
+		m.option(idx, l, a, ind, eol, raw)
 	case kw == "server" && len(a) > 2:
 		words, rule, note := a, "", ""
 		// 1.x let servers of one backend share a name; 2.x requires
@@ -408,6 +455,7 @@ func (m *migrator) openSection(idx int, l *Line, a []string) {
 	} else {
 		m.out.WriteString(raw)
 	}
+	m.copyDefaultsACLs(idx, l, eol)
 	if a[0] == "backend" || a[0] == "listen" {
 		if m.wsBackends[arg(a, 1)] && !m.hasTunnel[arg(a, 1)] && !m.hasTunnel[""] && !m.noted(idx) {
 			m.changes = append(m.changes, Change{Pos: Pos{File: m.file, Line: l.Pos.Line}, Rule: "timeout-tunnel",
@@ -435,7 +483,7 @@ func (m *migrator) bodyIndent(idx int) string {
 	return "    "
 }
 
-func (m *migrator) option(l *Line, a []string, ind, eol, raw string) {
+func (m *migrator) option(idx int, l *Line, a []string, ind, eol, raw string) {
 	words := a
 	prefix := []string{}
 	if a[0] == "no" {
@@ -460,19 +508,9 @@ func (m *migrator) option(l *Line, a []string, ind, eol, raw string) {
 		m.manual(l, "option http_proxy", "use 'http-request set-dst' and 'http-request set-uri' (with 'do-resolve' for DNS)")
 	case "httpchk":
 		// 1.x smuggled headers after the version: "HTTP/1.1\r\nHost:\ x".
-		if len(words) >= 5 && strings.Contains(words[4], "\r\n") {
-			parts := strings.Split(words[4], "\r\n")
-			rewrite("option httpchk", []string{"option", "httpchk", words[2], words[3], parts[0]}, "")
-			for _, h := range parts[1:] {
-				n, v, ok := strings.Cut(h, ":")
-				if !ok {
-					continue
-				}
-				m.emit(ind, joinWords([]string{"http-check", "send", "hdr", n, strings.TrimLeft(v, " ")}), eol)
-			}
-			return
+		if len(prefix) > 0 || !m.httpchk(idx, l, words, ind, eol) {
+			m.out.WriteString(raw)
 		}
-		m.out.WriteString(raw)
 	default:
 		m.out.WriteString(raw)
 	}
