@@ -205,6 +205,38 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			}
 		}}
 	}
+	// Buffer and header limits, applied to every HTTP message.
+	globalKeywords["tune.bufsize"] = keyword{support: Supported, handle: func(c *pctx) {
+		if needInt(c); c.arg(1) != "" {
+			// Rounded up to 16 bytes, as HAProxy aligns it.
+			n := (Atol(c.arg(1)) + 15) &^ 15
+			if n <= 0 {
+				c.alert("'%s' expects a positive integer argument.", c.args[0])
+				return
+			}
+			c.cp.cfg.Global.BufSize = n
+		}
+	}}
+	globalKeywords["tune.maxrewrite"] = keyword{support: Supported, handle: func(c *pctx) {
+		if needInt(c); c.arg(1) != "" {
+			n := Atol(c.arg(1))
+			if n < 0 {
+				c.alert("'%s' expects a positive integer argument.", c.args[0])
+				return
+			}
+			c.cp.cfg.Global.MaxRewrite, c.cp.cfg.Global.MaxRewriteSet = n, true
+		}
+	}}
+	globalKeywords["tune.http.maxhdr"] = keyword{support: Supported, handle: func(c *pctx) {
+		if needInt(c); c.arg(1) != "" {
+			n := Atol(c.arg(1))
+			if n < 1 || n > 32767 {
+				c.alert("'%s' expects a numeric value between 1 and 32767", c.args[0])
+				return
+			}
+			c.cp.cfg.Global.MaxHdr = n
+		}
+	}}
 	globalKeywords["uid"] = keyword{support: Harmless, handle: needInt}
 	globalKeywords["gid"] = keyword{support: Harmless, handle: needInt}
 	globalKeywords["pidfile"] = keyword{support: Harmless, handle: func(c *pctx) {

@@ -69,6 +69,11 @@ type Global struct {
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
+	// BufSize, MaxRewrite and MaxHdr are tune.bufsize, tune.maxrewrite
+	// and tune.http.maxhdr; zero when not set (MaxRewriteSet tells an
+	// explicit 0).
+	BufSize, MaxRewrite, MaxHdr int
+	MaxRewriteSet               bool
 	// CrtBase prefixes relative certificate paths (crt-base).
 	CrtBase string
 	Logs    []Log

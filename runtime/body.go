@@ -9,16 +9,47 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/runtime/h1"
 )
 
 const bufSize = 16384
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+// bufPool hands out buffers of one size.
+type bufPool struct {
+	size int
+	p    sync.Pool
+}
 
-func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
-func putBuf(b *[]byte) { bufPool.Put(b) }
+func (bp *bufPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
+func (bp *bufPool) put(b *[]byte) { bp.p.Put(b) }
+
+var (
+	poolsMu sync.Mutex
+	pools   = map[int]*bufPool{}
+	// defPool holds buffers of HAProxy's default tune.bufsize.
+	defPool = poolFor(bufSize)
+)
+
+// poolFor returns the pool of buffers of size n, made once; graphs get
+// theirs at compile time.
+func poolFor(n int) *bufPool {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	if p := pools[n]; p != nil {
+		return p
+	}
+	p := &bufPool{size: n}
+	p.p.New = func() any { b := make([]byte, n); return &b }
+	pools[n] = p
+	return p
+}
+
+func getBuf() *[]byte  { return defPool.get() }
+func putBuf(b *[]byte) { defPool.put(b) }
 
 // side is one connection with its read buffer: unconsumed data is
 // buf[r:w].
@@ -30,11 +61,14 @@ type side struct {
 	readFn    func(fd uintptr) bool
 	rn, calls int
 	rerr      error
-	// wb, writeFn, wArmed, sendErr: send's state.
-	wb      []byte
-	writeFn func(fd uintptr) bool
+	// wArmed, sendErr: send's state.
 	wArmed  bool
 	sendErr error
+	// wv, writevFn, iovs, one: sendv's state.
+	one      [1][]byte
+	wv       [][]byte
+	writevFn func(fd uintptr) bool
+	iovs     [maxSegs + 4]unix.Iovec
 	// out, outErr: sendAwait's write and its error; pending is the read
 	// error it met, for the next fill.
 	out     []byte
@@ -139,15 +173,22 @@ func (s *side) send(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
+	s.one[0] = b
+	return s.sendv(s.one[:])
+}
+
+// sendv writes the slices of b whole, gathered in one writev while the
+// socket takes them. It may change b.
+func (s *side) sendv(b [][]byte) error {
 	if err := s.raw(); err != nil {
 		return err
 	}
-	if s.writeFn == nil {
-		s.writeFn = s.rawWrite
+	if s.writevFn == nil {
+		s.writevFn = s.rawWritev
 	}
-	s.wb, s.wArmed, s.sendErr = b, false, nil
-	err := s.rc.Write(s.writeFn)
-	s.wb = nil
+	s.wv, s.wArmed, s.sendErr = b, false, nil
+	err := s.rc.Write(s.writevFn)
+	s.wv = nil
 	if s.wArmed {
 		s.c.SetWriteDeadline(time.Time{})
 	}
@@ -157,27 +198,49 @@ func (s *side) send(b []byte) error {
 	return s.sendErr
 }
 
-func (s *side) rawWrite(fd uintptr) bool {
-	for len(s.wb) > 0 {
-		n, err := unix.Write(int(fd), s.wb)
+func (s *side) rawWritev(fd uintptr) bool {
+	for {
+		for len(s.wv) > 0 && len(s.wv[0]) == 0 {
+			s.wv = s.wv[1:]
+		}
+		if len(s.wv) == 0 {
+			return true
+		}
+		n := 0
+		for _, b := range s.wv {
+			if n == len(s.iovs) {
+				break
+			}
+			if len(b) > 0 {
+				s.iovs[n].Base = &b[0]
+				s.iovs[n].SetLen(len(b))
+				n++
+			}
+		}
+		r, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&s.iovs[0])), uintptr(n))
 		switch {
-		case err == unix.EINTR:
+		case e == unix.EINTR:
 			continue
-		case err == unix.EAGAIN:
-			// Full: the timeout runs from here, and from each
-			// progress after.
+		case e == unix.EAGAIN:
 			if s.wto > 0 {
 				s.c.SetWriteDeadline(time.Now().Add(s.wto))
 				s.wArmed = true
 			}
 			return false
-		case err != nil:
-			s.sendErr = err
+		case e != 0:
+			s.sendErr = e
 			return true
 		}
-		s.wb = s.wb[n:]
+		for w := int(r); w > 0; {
+			if w >= len(s.wv[0]) {
+				w -= len(s.wv[0])
+				s.wv = s.wv[1:]
+			} else {
+				s.wv[0] = s.wv[0][w:]
+				w = 0
+			}
+		}
 	}
-	return true
 }
 
 // raw gets the connection's RawConn once.
@@ -294,24 +357,25 @@ const (
 	chDataCR
 	chDataLF
 	chTrailer
-	chTrailerLine
-	chEndLF
 )
 
 var errBadChunk = errors.New("invalid chunked body")
 
-// chunkScanner validates a chunked body as it streams so that it can be
-// forwarded byte for byte: a message's end is found exactly where the
-// next hop will find it, which is what defeats request smuggling.
+// chunkScanner follows a chunked body's framing as HAProxy 2.6's H1
+// parser does: hex sizes below 2^52 (leading zeros allowed), blanks,
+// extensions up to the line end, CRLF or LF after sizes and data. The
+// framing is consumed here and never forwarded: copyChunked writes its
+// own, so the next hop reads exactly the chunks gohap read.
 type chunkScanner struct {
 	st     uint8
-	digits uint8
+	digits bool
 	size   uint64
 }
 
-// scan consumes bytes of b; done is set at the end of the body, n is the
-// number of bytes that belong to the body.
-func (cs *chunkScanner) scan(b []byte) (n int, done bool, err error) {
+// next consumes b up to and including the first run of data bytes,
+// which are b[n-dlen:n], or up to the end of the last-chunk line (the
+// trailers follow, st is chTrailer), or to the end of b.
+func (cs *chunkScanner) next(b []byte) (n, dlen int, err error) {
 	i := 0
 	for i < len(b) {
 		c := b[i]
@@ -320,13 +384,13 @@ func (cs *chunkScanner) scan(b []byte) (n int, done bool, err error) {
 			v, ok := hexVal(c)
 			switch {
 			case ok:
-				if cs.digits == 15 {
-					return i, false, errBadChunk
-				}
 				cs.size = cs.size<<4 | uint64(v)
-				cs.digits++
-			case cs.digits == 0:
-				return i, false, errBadChunk
+				cs.digits = true
+				if cs.size&0xF0000000000000 != 0 {
+					return i, 0, errBadChunk
+				}
+			case !cs.digits:
+				return i, 0, errBadChunk
 			case c == ' ' || c == '\t':
 				cs.st = chSizeWS
 			case c == ';':
@@ -334,9 +398,11 @@ func (cs *chunkScanner) scan(b []byte) (n int, done bool, err error) {
 			case c == '\r':
 				cs.st = chSizeLF
 			case c == '\n':
-				cs.endSizeLine()
+				if cs.endSizeLine() {
+					return i + 1, 0, nil
+				}
 			default:
-				return i, false, errBadChunk
+				return i, 0, errBadChunk
 			}
 		case chSizeWS:
 			switch c {
@@ -346,80 +412,68 @@ func (cs *chunkScanner) scan(b []byte) (n int, done bool, err error) {
 			case '\r':
 				cs.st = chSizeLF
 			case '\n':
-				cs.endSizeLine()
+				if cs.endSizeLine() {
+					return i + 1, 0, nil
+				}
 			default:
-				return i, false, errBadChunk
+				return i, 0, errBadChunk
 			}
 		case chExt:
+			// An extension is anything up to a CR or an LF.
 			if c == '\r' {
 				cs.st = chSizeLF
 			} else if c == '\n' {
-				cs.endSizeLine()
-			} else if c < ' ' && c != '\t' {
-				return i, false, errBadChunk
+				if cs.endSizeLine() {
+					return i + 1, 0, nil
+				}
 			}
 		case chSizeLF:
 			if c != '\n' {
-				return i, false, errBadChunk
+				return i, 0, errBadChunk
 			}
-			cs.endSizeLine()
+			if cs.endSizeLine() {
+				return i + 1, 0, nil
+			}
 		case chData:
 			k := uint64(len(b) - i)
 			if k > cs.size {
 				k = cs.size
 			}
-			i += int(k)
 			cs.size -= k
 			if cs.size == 0 {
 				cs.st = chDataCR
 			}
-			continue
+			return i + int(k), int(k), nil
 		case chDataCR:
 			if c == '\r' {
 				cs.st = chDataLF
 			} else if c == '\n' {
 				cs.st = chSize
 			} else {
-				return i, false, errBadChunk
+				return i, 0, errBadChunk
 			}
 		case chDataLF:
 			if c != '\n' {
-				return i, false, errBadChunk
+				return i, 0, errBadChunk
 			}
 			cs.st = chSize
 		case chTrailer:
-			switch c {
-			case '\r':
-				cs.st = chEndLF
-			case '\n':
-				*cs = chunkScanner{}
-				return i + 1, true, nil
-			default:
-				cs.st = chTrailerLine
-			}
-		case chTrailerLine:
-			if c == '\n' {
-				cs.st = chTrailer
-			}
-		case chEndLF:
-			if c != '\n' {
-				return i, false, errBadChunk
-			}
-			*cs = chunkScanner{}
-			return i + 1, true, nil
+			return i, 0, nil
 		}
 		i++
 	}
-	return i, false, nil
+	return i, 0, nil
 }
 
-func (cs *chunkScanner) endSizeLine() {
-	cs.digits = 0
+// endSizeLine ends a size line; it reports the last chunk.
+func (cs *chunkScanner) endSizeLine() bool {
+	cs.digits = false
 	if cs.size == 0 {
 		cs.st = chTrailer
-	} else {
-		cs.st = chData
+		return true
 	}
+	cs.st = chData
+	return false
 }
 
 func hexVal(c byte) (byte, bool) {
@@ -434,26 +488,166 @@ func hexVal(c byte) (byte, bool) {
 	return 0, false
 }
 
-// copyChunked forwards a chunked body, validated, byte for byte.
-func copyChunked(src, dst *side) error {
+// checkChunked checks the part of a chunked body that is already
+// buffered, trailers included when they are there whole: HAProxy's
+// parser sees it before anything is forwarded, so a bad one is refused
+// at once (400 for a request, 502 for a response).
+func checkChunked(b []byte, tm *h1.Msg, maxHdr int) error {
 	var cs chunkScanner
+	for len(b) > 0 {
+		n, _, err := cs.next(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		if cs.st == chTrailer {
+			if err := h1.ParseTrailers(b, tm, maxHdr); err != nil && err != h1.ErrIncomplete {
+				return errBadChunk
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// maxSegs bounds the data runs gathered into one write.
+const maxSegs = 16
+
+var (
+	crlf      = []byte("\r\n")
+	lastChunk = []byte("0\r\n")
+)
+
+// chunkOut is copyChunked's per-direction state, kept in the session so
+// that re-framing allocates nothing.
+type chunkOut struct {
+	cs   chunkScanner
+	hdr  [20]byte
+	iov  [maxSegs + 4][]byte
+	tm   h1.Msg
+	tbuf []byte
+}
+
+// copyChunked forwards a chunked body re-framed as HAProxy 2.6 frames
+// it: the data buffered at once goes out as one chunk with an upper-case
+// hex size and no extension, the last chunk as "0", the trailers with
+// lower-case names, folded lines joined and blanks trimmed. The data
+// itself is written from the source buffer, never copied.
+func copyChunked(src, dst *side, co *chunkOut, maxHdr int) error {
+	co.cs = chunkScanner{}
 	for {
-		n, done, err := cs.scan(src.buf[src.r:src.w])
-		if n > 0 {
-			if werr := dst.send(src.buf[src.r : src.r+n]); werr != nil {
-				return &bodyErr{err: werr}
+		iov := co.iov[:1]
+		total := 0
+		for src.r < src.w && co.cs.st != chTrailer && len(iov) < maxSegs+1 {
+			n, dlen, err := co.cs.next(src.buf[src.r:src.w])
+			if err != nil {
+				if total > 0 {
+					// What was read before the error still goes.
+					dst.sendv(co.frame(iov, total))
+				}
+				return &bodyErr{src: true, framing: true, err: err}
+			}
+			if dlen > 0 {
+				iov = append(iov, src.buf[src.r+n-dlen:src.r+n])
+				total += dlen
 			}
 			src.r += n
 		}
-		if err != nil {
-			return &bodyErr{src: true, framing: true, err: err}
-		}
-		if done {
+		if co.cs.st == chTrailer {
+			if total > 0 && h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr) == h1.ErrIncomplete {
+				// The data goes before waiting for the rest of the
+				// trailers, which may move the buffer.
+				if err := dst.sendv(co.frame(iov, total)); err != nil {
+					return &bodyErr{err: err}
+				}
+				iov, total = co.iov[:1], 0
+			}
+			tl, err := co.trailers(src, maxHdr)
+			if err != nil {
+				if total > 0 {
+					dst.sendv(co.frame(iov, total))
+				}
+				return err
+			}
+			var out [][]byte
+			if total > 0 {
+				out = co.frame(iov, total)
+			} else {
+				out = co.iov[:0]
+			}
+			out = append(out, lastChunk)
+			if tl != nil {
+				out = append(out, tl)
+			}
+			out = append(out, crlf)
+			if err := dst.sendv(out); err != nil {
+				return &bodyErr{err: err}
+			}
 			return nil
+		}
+		if total > 0 {
+			if err := dst.sendv(co.frame(iov, total)); err != nil {
+				return &bodyErr{err: err}
+			}
+		}
+		if src.r < src.w {
+			continue
 		}
 		src.r, src.w = 0, 0
 		if err := src.fill(); err != nil {
 			return srcErr(err)
 		}
 	}
+}
+
+// frame puts the size line in front of the data runs of iov[1:] and a
+// CRLF after them.
+func (co *chunkOut) frame(iov [][]byte, total int) [][]byte {
+	i := len(co.hdr) - 2
+	co.hdr[i], co.hdr[i+1] = '\r', '\n'
+	for {
+		i--
+		co.hdr[i] = "0123456789ABCDEF"[total&0xF]
+		total >>= 4
+		if total == 0 {
+			break
+		}
+	}
+	iov[0] = co.hdr[i:]
+	return append(iov, crlf)
+}
+
+// trailers reads the trailer section that starts at src.r, whole, and
+// returns it normalised (nil when empty), consumed from src.
+func (co *chunkOut) trailers(src *side, maxHdr int) ([]byte, error) {
+	for {
+		err := h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr)
+		if err == nil {
+			break
+		}
+		if err != h1.ErrIncomplete {
+			return nil, &bodyErr{src: true, framing: true, err: err}
+		}
+		src.compact()
+		if err := src.fill(); err != nil {
+			if err == errBufFull {
+				return nil, &bodyErr{src: true, framing: true, err: err}
+			}
+			return nil, srcErr(err)
+		}
+	}
+	t := src.buf[src.r:src.w]
+	src.r += co.tm.HeadLen
+	if len(co.tm.Headers) == 0 {
+		return nil, nil
+	}
+	out := co.tbuf[:0]
+	for _, h := range co.tm.Headers {
+		out = appendLower(out, h.Name.Of(t))
+		out = append(out, ": "...)
+		out = append(out, h.Value.Of(t)...)
+		out = append(out, "\r\n"...)
+	}
+	co.tbuf = out
+	return out, nil
 }

@@ -68,6 +68,12 @@ type Frontend struct {
 	// "tcp-request content accept if RDP_COOKIE".
 	inspectDelay time.Duration
 	rdpAccept    bool
+	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
+	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
+	// (tune.http.maxhdr less the entry that ends the list).
+	bufSize, htxLimit, maxHdr int
+	// pool gives the session buffers, at least bufSize long.
+	pool *bufPool
 	// accepted counts connections, for the stop report.
 	accepted atomic.Int64
 }
@@ -275,6 +281,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
 			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"],
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
+		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
+		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
 			fe.Maxconn = cfg.Global.Maxconn
@@ -1327,4 +1335,26 @@ func defaultFullconn(g *Graph) {
 			be.LB.Fullconn = max(sum[be]/10, 1)
 		}
 	}
+}
+
+// msgLimits derives the message limits from tune.bufsize,
+// tune.maxrewrite and tune.http.maxhdr with HAProxy's defaults (16384,
+// 1024, 101) and its rule that the rewrite reserve is at most half a
+// buffer. A head's stored size must leave the reserve free; 49 bytes
+// go to the buffer's own header and the end of the head.
+func msgLimits(g parser.Global) (bufSize, htxLimit, maxHdr int) {
+	bufSize, rewrite, maxHdr := 16384, 1024, 101
+	if g.BufSize > 0 {
+		bufSize = g.BufSize
+	}
+	if g.MaxRewriteSet {
+		rewrite = g.MaxRewrite
+	}
+	if rewrite >= bufSize/2 {
+		rewrite = bufSize / 2
+	}
+	if g.MaxHdr > 0 {
+		maxHdr = g.MaxHdr
+	}
+	return bufSize, bufSize - rewrite - 49, maxHdr - 1
 }

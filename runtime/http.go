@@ -54,11 +54,15 @@ type session struct {
 	denyStatus int
 	req        h1.Msg
 	rsp        h1.Msg
-	out        []byte
-	txn        acl.Txn
-	name       []byte
-	reqs       int
-	idle       atomic.Bool
+	// perr is the request head's parse error, found while reading it.
+	perr error
+	// co is the chunked re-framing state of the body in progress.
+	co   chunkOut
+	out  []byte
+	txn  acl.Txn
+	name []byte
+	reqs int
+	idle atomic.Bool
 	// rawFD is the client descriptor while the session runs inside the
 	// client's readiness wait (see serveHTTP), -1 otherwise; inRaw says
 	// the same to other goroutines.
@@ -122,7 +126,7 @@ func (s *session) kill() {
 // run serves the connection. It reports whether the connections were
 // handed to a tunnel, which then ends the session's bookkeeping.
 func (s *session) run() bool {
-	bp := getBuf()
+	bp := s.fe.pool.get()
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
 	s.cl.timeout = s.fe.Client
@@ -137,12 +141,12 @@ func (s *session) run() bool {
 			s.cl.c.Close()
 		}
 		s.closeIdle()
-		putBuf(bp)
+		s.fe.pool.put(bp)
 		if s.svBuf != nil {
-			putBuf(s.svBuf)
+			s.fe.pool.put(s.svBuf)
 		}
 		for _, b := range s.rwBufs {
-			putBuf(b)
+			s.fe.pool.put(b)
 		}
 		s.rw, s.rwr, s.rwBufs = nil, nil, nil
 		// Nothing of the HTTP state is needed by a tunnel.
@@ -152,9 +156,9 @@ func (s *session) run() bool {
 		s.runTCP()
 		return s.handedOff
 	}
-	ob := getBuf()
+	ob := s.fe.pool.get()
 	s.out = (*ob)[:0]
-	defer putBuf(ob)
+	defer s.fe.pool.put(ob)
 	s.serveHTTP()
 	return s.handedOff
 }
@@ -489,7 +493,7 @@ func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend)
 	s.svSrv = srv
 	s.onServer.Store(srv)
 	if s.svBuf == nil {
-		s.svBuf = getBuf()
+		s.svBuf = s.fe.pool.get()
 		s.sv.buf = *s.svBuf
 	}
 	s.sv.r, s.sv.w = 0, 0
@@ -608,12 +612,15 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 	}
 	for {
 		if cl.w > 0 {
-			if hl := h1.HeadEnd(cl.buf[:cl.w], 0); hl > 0 {
+			err := h1.ParseRequest(cl.buf[:cl.w], &s.req, fe.maxHdr)
+			if err != h1.ErrIncomplete {
+				// A bad head is answered at once, whole or not.
 				s.hdActive = false
-				return hl, true
+				s.perr = err
+				return max(s.req.HeadLen, 1), true
 			}
 		}
-		if cl.w == len(cl.buf) {
+		if cl.w >= fe.bufSize {
 			cl.send(fe.Errors.raw(400))
 			return 0, false
 		}
@@ -637,8 +644,8 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			}
 			return 0, true
 		}
-		space := len(cl.buf) - cl.w
-		n, err := rawRead(fd, cl.buf[cl.w:])
+		space := fe.bufSize - cl.w
+		n, err := rawRead(fd, cl.buf[cl.w:fe.bufSize])
 		if err == unix.EAGAIN {
 			*canRead = false
 			continue
@@ -708,7 +715,7 @@ func htxCost(m *h1.Msg, request bool) int {
 // rwBuf returns a rewrite buffer, taking one from the pool the first time.
 func (s *session) rwBuf(b *[]byte) []byte {
 	if *b == nil {
-		bp := getBuf()
+		bp := s.fe.pool.get()
 		s.rwBufs = append(s.rwBufs, bp)
 		*b = (*bp)[:0]
 	}
@@ -885,7 +892,10 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	out = append(out, ' ')
 	out = append(out, req.URI.Of(head)...)
 	if req.Minor == 0 {
-		out = append(out, " HTTP/1.0\r\n"...)
+		// Below 1.1 the version goes as written (HTTP/1.0, HTTP/0.9).
+		out = append(out, ' ')
+		out = append(out, req.Version.Of(head)...)
+		out = append(out, "\r\n"...)
 	} else {
 		out = append(out, " HTTP/1.1\r\n"...)
 	}
@@ -938,7 +948,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	rsp := &s.rsp
 	out := s.out[:0]
 	out = append(out, "HTTP/1.1 "...)
-	out = strconv.AppendInt(out, int64(rsp.Status), 10)
+	out = append(out, rsp.Code.Of(rhead)...)
 	out = append(out, ' ')
 	out = append(out, rsp.Reason.Of(rhead)...)
 	out = append(out, "\r\n"...)
@@ -946,6 +956,10 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		name := h.Name.Of(rhead)
 		if len(name) == 10 && h1.EqualFold(name, "connection") {
 			out = appendConnection(out, h.Value.Of(rhead))
+			continue
+		}
+		if rsp.HasTE && len(name) == 14 && h1.EqualFold(name, "content-length") {
+			// Transfer-Encoding wins over Content-Length, which goes.
 			continue
 		}
 		if c := s.ck; c != nil && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
@@ -988,12 +1002,25 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 	sv.read = int64(sv.w)
 	for {
 		if sv.w > 0 {
-			if hl := h1.HeadEnd(sv.buf[:sv.w], 0); hl > 0 {
-				if err := h1.ParseResponse(sv.buf[:hl], &s.rsp, maxHdr); err != nil || htxCost(&s.rsp, false) > htxLimit {
+			err := h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
+			if err == nil {
+				hl := s.rsp.HeadLen
+				if htxCost(&s.rsp, false) > s.fe.htxLimit {
+					return 0, 502, false
+				}
+				// A bad chunked body that is already here is refused
+				// before the head goes out, as HAProxy parses it first.
+				if s.rsp.Body == h1.BodyChunked && sv.w > hl && checkChunked(sv.buf[hl:sv.w], &s.co.tm, s.fe.maxHdr) != nil {
 					return 0, 502, false
 				}
 				return hl, 0, false
 			}
+			if err != h1.ErrIncomplete {
+				return 0, 502, false
+			}
+		}
+		if sv.w >= s.fe.bufSize {
+			return 0, 502, false
 		}
 		if err := sv.fill(); err != nil {
 			if isTimeout(err) {
@@ -1010,7 +1037,8 @@ func (s *session) parse(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
 	req := &s.req
-	if err := h1.ParseRequest(head, req, maxHdr); err != nil {
+	if err := s.perr; err != nil {
+		s.perr = nil
 		code := 400
 		var he *h1.Error
 		if errors.As(err, &he) {
@@ -1019,7 +1047,7 @@ func (s *session) parse(hl int) bool {
 		cl.send(s.fe.Errors.raw(code))
 		return false
 	}
-	if htxCost(req, true) > htxLimit {
+	if htxCost(req, true) > s.fe.htxLimit {
 		cl.send(s.fe.Errors.raw(400))
 		return false
 	}
@@ -1037,8 +1065,7 @@ func (s *session) parse(hl int) bool {
 	// A malformed chunked body that is already here is refused before a
 	// server is chosen, as HAProxy's parser sees it first.
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		var cs chunkScanner
-		if _, _, err := cs.scan(cl.buf[cl.r:cl.w]); err != nil {
+		if err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr); err != nil {
 			cl.send(s.fe.Errors.raw(400))
 			return false
 		}
@@ -1275,7 +1302,7 @@ func (s *session) transaction(hl int) bool {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
-		berr = copyChunked(sv, cl)
+		berr = copyChunked(sv, cl, &s.co, s.fe.maxHdr)
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
@@ -1298,7 +1325,7 @@ func (s *session) sendBody(be *Backend) error {
 	case h1.BodyLength:
 		err = copyLength(&s.cl, &s.sv, s.req.Length)
 	case h1.BodyChunked:
-		err = copyChunked(&s.cl, &s.sv)
+		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr)
 	}
 	if err == nil {
 		return nil

@@ -38,10 +38,13 @@ const (
 
 // Msg is a parsed request or response head.
 type Msg struct {
-	// Request line: Method, URI; status line: Status, Reason.
-	Method, URI Span
-	Status      int
-	Reason      Span
+	// Request line: Method, URI, Version; status line: Status (Code as
+	// written, which may have more than three digits), Reason.
+	Method, URI, Version Span
+	Status               int
+	Code, Reason         Span
+	// Connect is set for the CONNECT method, which has no body.
+	Connect bool
 	// Minor is the HTTP/1.x minor version (0 or 1); HTTP/2+ request lines
 	// are treated as 1.1, as HAProxy does.
 	Minor   uint8
@@ -86,6 +89,7 @@ var (
 	errTENotLast  = &Error{422, "unsupported transfer-encoding"}
 	errBadCL      = &Error{400, "invalid content-length"}
 	errBadResp    = &Error{502, "invalid response"}
+	errPreface    = &Error{400, "HTTP/2 preface on an HTTP/1 connection"}
 )
 
 var tchar [256]bool
@@ -155,102 +159,163 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// ParseRequest parses a complete request head at the start of buf (HeadEnd
-// must have found its end). maxHdr limits the header count.
+// ParseRequest parses the request head at the start of buf, which may
+// hold more (a body, the next request): m.HeadLen tells where the head
+// ends. It returns ErrIncomplete when the head has not arrived whole and
+// nothing so far is invalid, so that a bad byte is answered at once, as
+// HAProxy's parser does, not after the head's timeout. maxHdr limits the
+// header count.
 func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
 	m.reset()
 	p := 0
-	for p+1 < len(buf) && (buf[p] == '\r' && buf[p+1] == '\n' || buf[p] == '\n') {
+	for {
+		if p >= len(buf) {
+			return ErrIncomplete
+		}
 		if buf[p] == '\n' {
 			p++
-		} else {
-			p += 2
+			continue
 		}
+		if buf[p] != '\r' {
+			break
+		}
+		if p+1 >= len(buf) {
+			return ErrIncomplete
+		}
+		if buf[p+1] != '\n' {
+			return errBad
+		}
+		p += 2
 	}
 	start := p
 	for p < len(buf) && tchar[buf[p]] {
 		p++
 	}
-	if p == start || p >= len(buf) || !isSP(buf[p]) {
-		return errBad
+	if p >= len(buf) {
+		return ErrIncomplete
+	}
+	if p == start || !isSP(buf[p]) {
+		// A line end here is an HTTP/0.9 request, refused as HAProxy
+		// refuses it without "accept-invalid-http-request".
+		return crlfOr(buf, p, errBad)
 	}
 	m.Method = Span{int32(start), int32(p)}
-	for p < len(buf) && isSP(buf[p]) {
+	if p, start = skipSP(buf, p); p >= len(buf) {
+		return ErrIncomplete
+	}
+	for p < len(buf) && buf[p] > ' ' && buf[p] < 0x7f && buf[p] != '#' {
 		p++
 	}
-	start = p
-	for p < len(buf) && buf[p] > ' ' && buf[p] < 0x7f {
-		p++
+	if p >= len(buf) {
+		return ErrIncomplete
 	}
-	if p == start || p >= len(buf) || !isSP(buf[p]) {
-		return errBad
+	if p == start || !isSP(buf[p]) {
+		return crlfOr(buf, p, errBad)
 	}
 	m.URI = Span{int32(start), int32(p)}
-	for p < len(buf) && isSP(buf[p]) {
+	if p, start = skipSP(buf, p); p >= len(buf) {
+		return ErrIncomplete
+	}
+	for p < len(buf) && verChar(buf[p]) {
 		p++
 	}
-	// HTTP/x.y in upper case, then the end of the line.
-	if len(buf)-p < 8 || string(buf[p:p+5]) != "HTTP/" || !isDigit(buf[p+5]) || buf[p+6] != '.' || !isDigit(buf[p+7]) {
+	if p >= len(buf) {
+		return ErrIncomplete
+	}
+	if buf[p] != '\r' && buf[p] != '\n' || p == start {
+		return crlfOr(buf, p, errBad)
+	}
+	m.Version = Span{int32(start), int32(p)}
+	v := buf[start:p]
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7]) {
 		return errBad
 	}
-	major, minor := buf[p+5]-'0', buf[p+7]-'0'
-	if major == 0 {
-		return errBad
+	// HTTP/1.1 and above are HTTP/1.1, anything below is HTTP/1.0.
+	if v[5] > '1' || v[5] == '1' && v[7] >= '1' {
+		m.Minor = 1
 	}
-	m.Minor = 1
-	if major == 1 && minor == 0 {
-		m.Minor = 0
+	p, err := lineEnd(buf, p)
+	if err != nil {
+		return err
 	}
-	p += 8
-	p, ok := lineEnd(buf, p)
-	if !ok {
-		return errBad
+	meth := m.Method.Of(buf)
+	m.Connect = string(meth) == "CONNECT"
+	if string(meth) == "PRI" && string(v) == "HTTP/2.0" {
+		// An HTTP/2 preface: never forwarded as an HTTP/1 request.
+		return errPreface
 	}
-	if err := m.parseHeaders(buf, p, maxHdr); err != nil {
+	if err := m.parseHeaders(buf, p, maxHdr, true); err != nil {
+		return err
+	}
+	if err := m.checkAuthority(buf); err != nil {
 		return err
 	}
 	return m.requestFraming(buf)
 }
 
-// ParseResponse parses a complete response head.
+// ParseResponse parses the response head at the start of buf, like
+// ParseRequest.
 func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
 	m.reset()
 	p := 0
-	if len(buf) < 12 || string(buf[:5]) != "HTTP/" || !isDigit(buf[5]) || buf[6] != '.' || !isDigit(buf[7]) || !isSP(buf[8]) {
-		return errBadResp
-	}
-	m.Minor = 1
-	if buf[5] == '1' && buf[7] == '0' {
-		m.Minor = 0
-	}
-	p = 9
-	for p < len(buf) && isSP(buf[p]) {
+	for p < len(buf) && verChar(buf[p]) {
 		p++
 	}
-	if len(buf)-p < 3 || !isDigit(buf[p]) || !isDigit(buf[p+1]) || !isDigit(buf[p+2]) {
+	if p >= len(buf) {
+		return ErrIncomplete
+	}
+	v := buf[:p]
+	if !isSP(buf[p]) || len(v) != 8 || string(v[:5]) != "HTTP/" || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7]) {
 		return errBadResp
 	}
-	m.Status = int(buf[p]-'0')*100 + int(buf[p+1]-'0')*10 + int(buf[p+2]-'0')
-	p += 3
-	if m.Status < 100 || p < len(buf) && !isSP(buf[p]) && buf[p] != '\r' && buf[p] != '\n' {
+	if v[5] > '1' || v[5] == '1' && v[7] >= '1' {
+		m.Minor = 1
+	}
+	p, start := skipSP(buf, p)
+	for p < len(buf) && isDigit(buf[p]) {
+		if p-start < 9 {
+			m.Status = m.Status*10 + int(buf[p]-'0')
+		}
+		p++
+	}
+	if p >= len(buf) {
+		return ErrIncomplete
+	}
+	if p == start || !isSP(buf[p]) && buf[p] != '\r' && buf[p] != '\n' {
 		return errBadResp
 	}
-	start := p
+	m.Code = Span{int32(start), int32(p)}
+	if p-start > 9 || m.Status < 100 {
+		return errBadResp
+	}
+	p, start = skipSP(buf, p)
 	for p < len(buf) && buf[p] != '\r' && buf[p] != '\n' {
 		p++
 	}
 	m.Reason = Span{int32(start), int32(p)}
-	for m.Reason.Off < m.Reason.End && isSP(buf[m.Reason.Off]) {
-		m.Reason.Off++
+	p, err := lineEnd(buf, p)
+	if err != nil {
+		if err == errBad {
+			err = errBadResp
+		}
+		return err
 	}
-	p, ok := lineEnd(buf, p)
-	if !ok {
-		return errBadResp
-	}
-	if err := m.parseHeaders(buf, p, maxHdr); err != nil {
-		return errBadResp
+	if err := m.parseHeaders(buf, p, maxHdr, false); err != nil {
+		if err == errBad || err == errTooMany {
+			err = errBadResp
+		}
+		return err
 	}
 	return m.responseFraming(buf)
+}
+
+// ParseTrailers parses the trailer section of a chunked body at the
+// start of buf (after the last chunk's size line): header lines up to
+// an empty line. m.Headers holds them and m.HeadLen the section's
+// length.
+func ParseTrailers(buf []byte, m *Msg, maxHdr int) error {
+	m.reset()
+	return m.parseHeaders(buf, 0, maxHdr, false)
 }
 
 func (m *Msg) reset() {
@@ -261,56 +326,98 @@ func (m *Msg) reset() {
 func isSP(c byte) bool    { return c == ' ' || c == '\t' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// lineEnd expects CRLF or LF at p and returns the offset after it.
-func lineEnd(buf []byte, p int) (int, bool) {
-	if p < len(buf) && buf[p] == '\n' {
-		return p + 1, true
-	}
-	if p+1 < len(buf) && buf[p] == '\r' && buf[p+1] == '\n' {
-		return p + 2, true
-	}
-	return p, false
+// verChar is HAProxy's HTTP_IS_VER_TOKEN: letters, digits, '.', '/'.
+func verChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '.' || c == '/'
 }
 
-func (m *Msg) parseHeaders(buf []byte, p, maxHdr int) error {
+// skipSP skips blanks from p; it returns the new offset twice.
+func skipSP(buf []byte, p int) (int, int) {
+	for p < len(buf) && isSP(buf[p]) {
+		p++
+	}
+	return p, p
+}
+
+// crlfOr returns err, or ErrIncomplete for a CR that is the last byte:
+// what follows it decides nothing here, but HAProxy waits for it.
+func crlfOr(buf []byte, p int, err error) error {
+	if buf[p] == '\r' && p+1 == len(buf) {
+		return ErrIncomplete
+	}
+	return err
+}
+
+// lineEnd expects CRLF or LF at p and returns the offset after it; a CR
+// alone is an error.
+func lineEnd(buf []byte, p int) (int, error) {
+	if p >= len(buf) {
+		return p, ErrIncomplete
+	}
+	if buf[p] == '\n' {
+		return p + 1, nil
+	}
+	if buf[p] != '\r' {
+		return p, errBad
+	}
+	if p+1 >= len(buf) {
+		return p, ErrIncomplete
+	}
+	if buf[p+1] != '\n' {
+		return p, errBad
+	}
+	return p + 2, nil
+}
+
+// parseHeaders reads header lines from p up to the empty line, as
+// HAProxy's parser does: token names, values up to the line end with
+// their blanks trimmed, obs-folds turned into spaces in place, and a
+// second Host header dropped when it repeats the first (400 when it
+// differs).
+func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request bool) error {
+	hostIdx := -1
 	for {
-		if q, ok := lineEnd(buf, p); ok {
+		if p >= len(buf) {
+			return ErrIncomplete
+		}
+		if buf[p] == '\r' || buf[p] == '\n' {
+			q, err := lineEnd(buf, p)
+			if err != nil {
+				return err
+			}
 			m.HeadLen = q
 			return nil
-		}
-		if p >= len(buf) {
-			return errBad
 		}
 		start := p
 		for p < len(buf) && tchar[buf[p]] {
 			p++
 		}
-		if p == start || p >= len(buf) || buf[p] != ':' {
+		if p >= len(buf) {
+			return ErrIncomplete
+		}
+		if p == start || buf[p] != ':' {
 			return errBad
 		}
 		name := Span{int32(start), int32(p)}
 		p++
-		for p < len(buf) && isSP(buf[p]) {
-			p++
-		}
 		vs := p
 		ve := p
 		for {
 			for p < len(buf) && buf[p] != '\r' && buf[p] != '\n' {
-				if buf[p] == 0 {
-					return errBad
-				}
-				if !isSP(buf[p]) {
-					ve = p + 1
-				}
 				p++
 			}
-			q, ok := lineEnd(buf, p)
-			if !ok {
-				return errBad
+			q, err := lineEnd(buf, p)
+			if err != nil {
+				return err
 			}
-			// obs-fold: the line break becomes spaces, as HAProxy does.
-			if q < len(buf) && isSP(buf[q]) {
+			if q >= len(buf) {
+				// Whether the next line folds into this one is not
+				// known yet.
+				return ErrIncomplete
+			}
+			if isSP(buf[q]) {
+				// obs-fold: the line break becomes spaces, as HAProxy
+				// does.
 				for i := p; i < q; i++ {
 					buf[i] = ' '
 				}
@@ -318,17 +425,51 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int) error {
 				p = q
 				continue
 			}
-			if vs > ve {
-				ve = vs
-			}
-			if len(m.Headers) >= maxHdr {
-				return errTooMany
-			}
-			m.Headers = append(m.Headers, Header{name, Span{int32(vs), int32(ve)}})
+			ve = p
 			p = q
 			break
 		}
+		for vs < ve && isSP(buf[vs]) {
+			vs++
+		}
+		for ve > vs && isSP(buf[ve-1]) {
+			ve--
+		}
+		val := Span{int32(vs), int32(ve)}
+		if request && name.Len() == 4 && EqualFold(name.Of(buf), "host") {
+			if hostIdx >= 0 {
+				if !equalFoldBytes(val.Of(buf), m.Headers[hostIdx].Value.Of(buf)) {
+					return errBad
+				}
+				continue
+			}
+			hostIdx = len(m.Headers)
+		}
+		if len(m.Headers) >= maxHdr {
+			return errTooMany
+		}
+		m.Headers = append(m.Headers, Header{name, val})
 	}
+}
+
+// equalFoldBytes compares two byte strings, ignoring ASCII case.
+func equalFoldBytes(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 32
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 32
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // EqualFold compares b with a lower-case ASCII string, ignoring case.
@@ -486,11 +627,16 @@ func (m *Msg) requestFraming(buf []byte) error {
 		if m.teOther {
 			return errTENotLast
 		}
-		if m.HasCL {
+		if m.HasCL || m.Minor == 0 {
+			// TE with CL, or TE in HTTP/1.0: the connection closes
+			// after this request.
 			m.Conn |= ConnClose
 		}
 	} else if m.Body != BodyLength {
 		m.Body = BodyNone
+	}
+	if m.Connect {
+		m.Body, m.Length = BodyNone, 0
 	}
 	return nil
 }
@@ -523,4 +669,133 @@ func (m *Msg) KeepAlive() bool {
 // IsWebSocket reports whether a request asks for a WebSocket upgrade.
 func (m *Msg) IsWebSocket(buf []byte) bool {
 	return m.Conn&ConnUpgrade != 0 && EqualFold(m.Upgrade.Of(buf), "websocket")
+}
+
+// checkAuthority checks the request target against the Host header as
+// HAProxy 2.6 does: an authority in the target (absolute or authority
+// form) must name the same host as Host, default ports aside, and a
+// CONNECT target must be host:port. A CONNECT Host header that repeats
+// a default port loses it, as in HAProxy.
+func (m *Msg) checkAuthority(buf []byte) error {
+	uri := m.URI.Of(buf)
+	var scheme, auth []byte
+	hasAuth := false
+	if len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
+		rest := uri
+		if isAlpha(uri[0]) {
+			i := 1
+			for i < len(uri) && (isAlpha(uri[i]) || isDigit(uri[i]) || uri[i] == '+' || uri[i] == '-' || uri[i] == '.') {
+				i++
+			}
+			if len(uri)-i >= 3 && string(uri[i:i+3]) == "://" {
+				scheme, rest = uri[:i+3], uri[i+3:]
+			}
+		}
+		s, j := 0, 0
+		for j < len(rest) && rest[j] != '/' {
+			if rest[j] == '@' {
+				s = j + 1
+			}
+			j++
+		}
+		auth, hasAuth = rest[s:j], true
+	}
+	hi := -1
+	for i, h := range m.Headers {
+		if h.Name.Len() == 4 && EqualFold(h.Name.Of(buf), "host") {
+			hi = i
+			break
+		}
+	}
+	if m.Connect {
+		if !hasAuth {
+			return errBad
+		}
+		uport, ok := hostPort(auth)
+		if !ok || len(uport) == 0 {
+			return errBad
+		}
+		uhost := auth[:len(auth)-len(uport)-1]
+		if hi < 0 {
+			return nil
+		}
+		hv := &m.Headers[hi].Value
+		host := hv.Of(buf)
+		hport, hok := hostPort(host)
+		if hok {
+			host = host[:len(host)-len(hport)-1]
+		}
+		if len(hport) > 0 {
+			if !equalFoldBytes(host, uhost) || string(hport) != string(uport) {
+				return errBad
+			}
+			if defaultPort(nil, uport) {
+				hv.End = hv.Off + int32(len(host))
+			}
+			return nil
+		}
+		if !defaultPort(nil, uport) || !equalFoldBytes(host, uhost) {
+			return errBad
+		}
+		return nil
+	}
+	if hi < 0 || len(auth) == 0 {
+		return nil
+	}
+	host := m.Headers[hi].Value.Of(buf)
+	if equalFoldBytes(auth, host) {
+		return nil
+	}
+	if scheme == nil {
+		return errBad
+	}
+	uport, uok := hostPort(auth)
+	uhost := auth
+	if uok {
+		uhost = auth[:len(auth)-len(uport)-1]
+	}
+	hport, hok := hostPort(host)
+	if hok {
+		host = host[:len(host)-len(hport)-1]
+	}
+	switch {
+	case !uok && !hok:
+		return errBad
+	case uok && !defaultPort(scheme, uport):
+		return errBad
+	case hok && !defaultPort(scheme, hport):
+		return errBad
+	case !equalFoldBytes(uhost, host):
+		return errBad
+	}
+	return nil
+}
+
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// hostPort returns the digits after the last ':' of h, with ok set when
+// that ':' is there ("h:" has an empty port), as HAProxy's
+// http_get_host_port.
+func hostPort(h []byte) (port []byte, ok bool) {
+	i := len(h)
+	for i > 0 && isDigit(h[i-1]) {
+		i--
+	}
+	if i == 0 || h[i-1] != ':' {
+		return nil, false
+	}
+	return h[i:], true
+}
+
+// defaultPort tells an empty port, or the scheme's default one (80 or
+// 443 when there is no scheme).
+func defaultPort(scheme, port []byte) bool {
+	switch {
+	case len(port) == 0:
+		return true
+	case scheme == nil:
+		return string(port) == "80" || string(port) == "443"
+	}
+	return string(port) == "443" && equalFoldBytes(scheme, []byte("https://")) ||
+		string(port) == "80" && equalFoldBytes(scheme, []byte("http://"))
 }

@@ -7,13 +7,8 @@ import (
 
 func parse(t *testing.T, s string) (*Msg, error) {
 	t.Helper()
-	buf := []byte(s)
-	n := HeadEnd(buf, 0)
-	if n == 0 {
-		return nil, ErrIncomplete
-	}
 	m := &Msg{Headers: make([]Header, 0, 101)}
-	return m, ParseRequest(buf[:n], m, 101)
+	return m, ParseRequest([]byte(s), m, 101)
 }
 
 func TestParseRequestVerdicts(t *testing.T) {
@@ -43,6 +38,24 @@ func TestParseRequestVerdicts(t *testing.T) {
 		{"8bit value", "GET / HTTP/1.1\r\nX: caf\xc3\xa9\r\n\r\n", 0},
 		{"absolute uri", "GET http://a/b HTTP/1.1\r\n\r\n", 0},
 		{"too many headers", "GET / HTTP/1.1\r\n" + strings.Repeat("X: y\r\n", 102) + "\r\n", 400},
+		// Verdicts of HAProxy 2.6.12 (Debian) for the target and Host.
+		{"fragment", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"two hosts same", "GET / HTTP/1.1\r\nHost: a\r\nHost: A\r\n\r\n", 0},
+		{"two hosts differ", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+		{"authority differs", "GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"authority default port", "GET http://a:80/x HTTP/1.1\r\nHost: a\r\n\r\n", 0},
+		{"authority other port", "GET http://a:81/x HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"authority userinfo", "GET http://u@a/x HTTP/1.1\r\nHost: a\r\n\r\n", 0},
+		{"relative target", "GET foo HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"relative target no host", "GET foo HTTP/1.1\r\n\r\n", 0},
+		{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 0},
+		{"connect host differs", "CONNECT a:443 HTTP/1.1\r\nHost: b:443\r\n\r\n", 400},
+		{"connect path", "CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"h2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400},
+		{"version 2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 0},
+		{"version other", "GET / ABCD/1.1\r\nHost: a\r\n\r\n", 400},
+		{"version blank after", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400},
+		{"nul in value", "GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n", 0},
 	}
 	for _, c := range cases {
 		_, err := parse(t, c.req)
@@ -96,7 +109,10 @@ func TestParseResponse(t *testing.T) {
 		{"HTTP/1.1 204 No Content\r\n\r\n", BodyNone, 204, 0},
 		{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", BodyNone, 101, 0},
 		{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 0, 0, 502},
-		{"HTTP/1.1 2000 OK\r\n\r\n", 0, 0, 502},
+		// HAProxy 2.6 forwards a four-digit status as it came.
+		{"HTTP/1.1 2000 OK\r\n\r\n", BodyUntilClose, 2000, 0},
+		{"HTTP/1.1 0200000000 OK\r\n\r\n", 0, 0, 502},
+		{"HTTP/1.1 200 OK\rX: y\r\n\r\n", 0, 0, 502},
 		{"garbage\r\n\r\n", 0, 0, 502},
 	}
 	for _, c := range cases {
@@ -129,24 +145,52 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
 	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"))
 	f.Add([]byte("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"))
+	f.Add([]byte("GET http://a:80/ HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		n := HeadEnd(data, 0)
-		if n == 0 {
-			return
-		}
 		m := &Msg{Headers: make([]Header, 0, 101)}
-		if err := ParseRequest(data[:n], m, 101); err != nil {
-			if _, ok := err.(*Error); !ok {
-				t.Fatalf("untyped error %v", err)
-			}
+		err := ParseRequest(append([]byte(nil), data...), m, 101)
+		if err == ErrIncomplete {
 			return
 		}
-		for _, h := range m.Headers {
-			if h.Name.End > int32(n) || h.Value.End > int32(n) || h.Name.Off > h.Name.End || h.Value.Off > h.Value.End {
-				t.Fatalf("span outside head")
+		if _, ok := err.(*Error); err != nil && !ok {
+			t.Fatalf("untyped error %v", err)
+		}
+		n := len(data)
+		if err == nil {
+			n = m.HeadLen
+			for _, h := range m.Headers {
+				if int(h.Name.End) > n || int(h.Value.End) > n || h.Name.Off > h.Name.End || h.Value.Off > h.Value.End {
+					t.Fatalf("span outside head")
+				}
+			}
+		}
+		// Read byte by byte, the head is incomplete until its end, and
+		// a verdict never changes with more bytes: what a reader
+		// decides early is what it would decide on the whole head.
+		for k := 0; k < n; k++ {
+			perr := ParseRequest(append([]byte(nil), data[:k]...), m, 101)
+			if perr != ErrIncomplete && (err == nil || perr.Error() != err.Error()) {
+				t.Fatalf("prefix %d of %q: %v, whole: %v", k, data, perr, err)
 			}
 		}
 	})
+}
+
+func TestEarlyVerdicts(t *testing.T) {
+	// Each is refused before the head's end arrives, as HAProxy does,
+	// rather than after the http-request timeout.
+	for _, s := range []string{"GET /\r\n", "GET / HTTP/1.1\rHost: a\r\n", "G\x01T / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost a\r\n", "GET /\x7f HTTP/1.1\r\n"} {
+		m := &Msg{}
+		if err := ParseRequest([]byte(s), m, 101); err == nil || err == ErrIncomplete {
+			t.Errorf("%q: %v, want an early 400", s, err)
+		}
+	}
+	for _, s := range []string{"GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r"} {
+		m := &Msg{}
+		if err := ParseRequest([]byte(s), m, 101); err != ErrIncomplete {
+			t.Errorf("%q: %v, want incomplete", s, err)
+		}
+	}
 }
 
 func BenchmarkParseRequest(b *testing.B) {
