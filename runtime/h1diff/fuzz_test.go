@@ -1,0 +1,87 @@
+package h1diff
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// firstStatus is the first line the client received when it is a status
+// line, "none" when nothing came before the client stopped waiting.
+func firstStatus(o *outcome) string {
+	s := string(o.Received)
+	if s == "" {
+		return "none"
+	}
+	line, _, _ := strings.Cut(s, "\r\n")
+	if !strings.HasPrefix(line, "HTTP/") {
+		return "not a status line: " + strconv.Quote(clip(line, 40))
+	}
+	return line
+}
+
+// FuzzH1Diff sends each input, alone on a new connection, through gohap
+// and through HAProxy to the same kind of strict upstream. The two must
+// agree on the requests the upstream parsed (method, target and body, as
+// a set) and on the first status line the client received. The client
+// stops reading after a quiet period far shorter than the timeouts, so a
+// proxy still waiting for more bytes reads as "none" on both sides.
+//
+// Both proxies start once per process. Seeds are the table cases on which
+// gohap agrees with HAProxy (written by TestH1Diff -write-seeds); without
+// -fuzz they run in parallel as a regular test. With H1DIFF_FINDINGS set
+// to a file name, differences are appended there and fuzzing goes on.
+func FuzzH1Diff(f *testing.F) {
+	bin := haproxyBin(f)
+	fuzzing := false
+	if fl := flag.Lookup("test.fuzz"); fl != nil && fl.Value.String() != "" {
+		fuzzing = true
+	}
+	slots := 4
+	if fuzzing {
+		slots = 1
+	}
+	// H1DIFF_FINDINGS names a file that collects differences instead of
+	// failing on the first one, for long exploratory runs.
+	logFile := os.Getenv("H1DIFF_FINDINGS")
+	p := startPair(f, bin, "", suiteTimeouts, slots)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) > 32<<10 {
+			t.Skip("input larger than the proxies' buffers")
+		}
+		if !fuzzing {
+			t.Parallel()
+		}
+		c := &h1case{name: "fuzz", parts: []string{string(raw)}, noSecond: true}
+		ha, gh, err := p.runBoth(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, gs := firstStatus(&ha), firstStatus(&gh)
+		hk, gk := sortedKeys(ha.Events), sortedKeys(gh.Events)
+		if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") {
+			return
+		}
+		msg := fmt.Sprintf("gohap differs from HAProxy on input %s\nhaproxy: %s, upstream %q\ngohap:   %s, upstream %q\n%s",
+			strconv.Quote(string(raw)), hs, hk, gs, gk, detail(&ha, &gh))
+		if logFile != "" {
+			appendFinding(t, logFile, msg)
+			return
+		}
+		t.Error(msg)
+	})
+}
+
+func appendFinding(t *testing.T, path, msg string) {
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, err := fmt.Fprintf(fh, "%s\n----\n", msg); err != nil {
+		t.Fatal(err)
+	}
+}
