@@ -1308,7 +1308,12 @@ func (s *session) transaction(hl int) bool {
 	}
 	if berr != nil {
 		s.closeServer()
-		s.cl.c.SetLinger(0)
+		// A body the server cut short ends the client connection with
+		// a FIN, as HAProxy ends it; a failed client write resets it.
+		var b *bodyErr
+		if !errors.As(berr, &b) || !b.src {
+			s.cl.c.SetLinger(0)
+		}
 		return false
 	}
 	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || !bodyDone || sv.r != sv.w || closeClient {
