@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -33,45 +34,102 @@ type checkFlags struct {
 	// mapped lists host names that --map points elsewhere.
 	mapped   map[string]bool
 	zeroWarn bool
+	// diag prints .diag messages (-dD); dumpLibs and dumpKwd are -dL and -dK.
+	diag     bool
+	dumpLibs bool
+	dumpKwd  string
+	// lookup reads the environment, with HAProxy's own variables.
+	lookup func(string) (string, bool)
 }
 
-// rewriteArgs turns haproxy-style argv (-f repeated, -c, -q, -V, -dW, -dr,
-// -v, -vv, -- files) into gohap subcommands, because cobra takes only
-// one-letter flags after a single dash.
-func rewriteArgs(args []string) []string {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args
+// checkFlags starts a check or run from the HAProxy flags.
+func (a *haArgs) checkFlags() *checkFlags {
+	return &checkFlags{diag: a.diag, dumpLibs: a.dumpLibs, dumpKwd: a.dumpKwd, lookup: a.lookupEnv}
+}
+
+// lookupEnv reads the environment as a configuration sees it: HAProxy sets
+// HAPROXY_LOCALPEER to -L's name, or to the host name.
+func (o *procOpts) lookupEnv(name string) (string, bool) {
+	if name == "HAPROXY_LOCALPEER" {
+		if o.localPeer != "" {
+			return o.localPeer, true
+		}
+		h, err := os.Hostname()
+		return h, err == nil
 	}
-	cmd := "run"
-	var out []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch a {
-		case "-c":
-			cmd = "check"
-		case "-v":
-			return []string{"version"}
-		case "-vv":
-			return []string{"version", "--build"}
-		case "-dW":
-			out = append(out, "--zero-warning")
-		case "-dr":
-			out = append(out, "--no-resolve")
-		case "--":
-			for _, f := range args[i+1:] {
-				out = append(out, "-f", f)
-			}
-			i = len(args)
-		default:
-			out = append(out, a)
+	return os.LookupEnv(name)
+}
+
+// run dispatches gohap's subcommands (check, run, migrate, version) and
+// HAProxy's own command line.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return execute(args, nil, stdout, stderr)
+	}
+	a, code, done := parseArgs(args, stdout, stderr)
+	if done {
+		return code
+	}
+	return a.run(stdout, stderr)
+}
+
+// run carries out a parsed HAProxy command line.
+func (a *haArgs) run(stdout, stderr io.Writer) int {
+	a.startDir, _ = os.Getwd()
+	if a.chdir != "" {
+		if err := os.Chdir(a.chdir); err != nil {
+			(&msgs{w: stderr}).alert("Could not change to directory %s : %s", a.chdir, strerror(err))
+			return 1
 		}
 	}
-	return append([]string{cmd}, out...)
+	if a.checkCond {
+		if a.cond == nil {
+			return usage(stdout, stderr)
+		}
+		return evalCondition(*a.cond, a.lookupEnv, stderr)
+	}
+	if len(a.files) == 0 {
+		return usage(stdout, stderr)
+	}
+	argv := []string{"run"}
+	if a.check {
+		argv[0] = "check"
+	}
+	for _, f := range a.files {
+		argv = append(argv, "--file="+f)
+	}
+	for _, o := range []struct {
+		on   bool
+		flag string
+	}{{a.quiet, "-q"}, {a.verbose, "-V"}, {a.zeroWarn, "--zero-warning"}, {a.noResolve, "--no-resolve"}} {
+		if o.on {
+			argv = append(argv, o.flag)
+		}
+	}
+	return execute(append(argv, a.long...), a, stdout, stderr)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
-	root.SetArgs(rewriteArgs(args))
+// strerror gives a system error as C's strerror() words it.
+func strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		err = errno
+	}
+	s := err.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// execute runs a subcommand; p holds HAProxy's command line, nil for
+// gohap's own subcommands.
+func execute(args []string, p *haArgs, stdout, stderr io.Writer) int {
+	if p == nil {
+		p = &haArgs{}
+	}
+	root := newRoot(stdout, stderr, p)
+	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.Execute()
@@ -86,14 +144,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+func newRoot(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "gohap",
 		Short:         "A drop-in replacement for HAProxy",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newCheck(stdout, stderr), newRun(stdout, stderr), newMigrate(stdout, stderr), newVersion(stdout))
+	root.AddCommand(newCheck(stdout, stderr, p), newRun(stdout, stderr, p), newMigrate(stdout, stderr), newVersion(stdout))
 	return root
 }
 
@@ -106,8 +164,8 @@ func addCheckFlags(c *cobra.Command, f *checkFlags) {
 	c.Flags().BoolVar(&f.zeroWarn, "zero-warning", false, "make warnings fatal (haproxy -dW)")
 }
 
-func newCheck(stdout, stderr io.Writer) *cobra.Command {
-	f := &checkFlags{}
+func newCheck(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
+	f := p.checkFlags()
 	c := &cobra.Command{
 		Use:   "check -f FILE...",
 		Short: "Check configuration files as 'haproxy -c' does",
@@ -128,8 +186,8 @@ func newCheck(stdout, stderr io.Writer) *cobra.Command {
 	return c
 }
 
-func newRun(stdout, stderr io.Writer) *cobra.Command {
-	f := &checkFlags{}
+func newRun(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
+	f := p.checkFlags()
 	var maps []string
 	c := &cobra.Command{
 		Use:   "run -f FILE...",
@@ -144,7 +202,7 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 				}
 				f.mapped[from] = true
 			}
-			if code := serve(f, maps, stderr); code != 0 {
+			if code := serve(f, maps, &p.procOpts, stdout, stderr); code != 0 {
 				return exitError{code}
 			}
 			return nil
@@ -161,10 +219,7 @@ func newVersion(stdout io.Writer) *cobra.Command {
 		Use:   "version",
 		Short: "Print the version",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(stdout, "gohap version %s (HAProxy %s compatible) - https://github.com/gohap/gohap\n", Version, parser.HAProxyVersion)
-			if build {
-				fmt.Fprintf(stdout, "Build options :\n  Go implementation; no OpenSSL, no Lua, no QUIC.\n\nFeature list : +PCRE2 +THREAD -OPENSSL -LUA -QUIC -ZLIB\n")
-			}
+			printVersion(stdout, build)
 			return nil
 		},
 	}
@@ -172,7 +227,18 @@ func newVersion(stdout io.Writer) *cobra.Command {
 	return c
 }
 
+// printVersion prints what -v prints, and -vv's build options when build.
+func printVersion(w io.Writer, build bool) {
+	fmt.Fprintf(w, "gohap version %s (HAProxy %s compatible) - https://github.com/gohap/gohap\n", Version, parser.HAProxyVersion)
+	if build {
+		fmt.Fprintf(w, "Build options :\n  Go implementation; no OpenSSL, no Lua, no QUIC.\n\nFeature list : %s\n", featureList())
+	}
+}
+
 func pid() string { return fmt.Sprint(os.Getpid()) }
+
+// isDiag tells a .diag message, which HAProxy prints only under -dD.
+func isDiag(d parser.Diagnostic) bool { return d.Severity == parser.Notice && d.Hint == "diag" }
 
 // label pads a severity label to HAProxy's 10 columns.
 func label(s parser.Severity) string {
@@ -207,14 +273,17 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v.\n", pid(), err)
 		return 1
 	}
-	cfg, diags := parser.Parse(inputs, parser.Options{Compat: f.compat})
+	cfg, diags := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
 	type block struct {
 		d     parser.Diagnostic
 		plain bool // no "config :" label
 	}
 	var out []block
 	for _, d := range diags {
-		out = append(out, block{d: d})
+		// .diag lines print only in diagnostic mode (-dD)
+		if !isDiag(d) || f.diag {
+			out = append(out, block{d: d})
+		}
 	}
 	code := 0
 	trailer := func(msg string) { out = append(out, block{d: parser.Diagnostic{Severity: parser.Alert, Msg: msg}}) }
@@ -276,17 +345,19 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 	}
 	p := pid()
 	warned := false
-	if len(out) > 0 {
-		exe, _ := os.Executable()
-		fmt.Fprintf(stderr, "[NOTICE]   (%s) : haproxy version is %s (gohap %s)\n", p, parser.HAProxyVersion, Version)
-		fmt.Fprintf(stderr, "[NOTICE]   (%s) : path to executable is %s\n", p, exe)
-	}
+	m := &msgs{w: stderr}
 	for _, b := range out {
 		d := b.d
 		if d.Severity == parser.Warning {
 			warned = true
 		}
-		fmt.Fprintf(stderr, "%s (%s) : config : %s", label(d.Severity), p, d.Text())
+		lbl := "[DIAG]    "
+		if !isDiag(d) {
+			lbl = label(d.Severity)
+			// HAProxy's version notices come before its first non-diag line
+			m.header()
+		}
+		fmt.Fprintf(stderr, "%s (%s) : config : %s", lbl, p, d.Text())
 		if !d.Truncated {
 			fmt.Fprintln(stderr)
 		}
@@ -295,6 +366,12 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 	}
 	if code == 0 || code == 2 {
+		if f.dumpLibs {
+			dumpLibs(stdout)
+		}
+		if strings.Contains(","+f.dumpKwd+",", ",help,") {
+			fmt.Fprint(stdout, kwdHelp)
+		}
 		if warned {
 			fmt.Fprintln(stdout, "Warnings were found.")
 		}

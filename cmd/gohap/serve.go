@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -17,9 +18,28 @@ import (
 
 // serve checks, compiles and runs a configuration until a signal stops it.
 // It returns the process exit code.
-func serve(f *checkFlags, maps []string, stderr io.Writer) int {
+func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) int {
+	m := &msgs{w: stderr}
+	if what := o.unsupported(); what != "" {
+		m.alert("%s is not supported by the gohap runtime yet.", what)
+		return 1
+	}
+	child := os.Getenv(daemonEnv) != ""
+	if o.daemon && !child {
+		return o.daemonize(stderr)
+	}
+	if len(o.masterCLI) > 0 {
+		m.warning("a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
+	}
+	if o.debug && o.quiet {
+		m.warning("<debug> mode incompatible with <quiet> and <daemon>. Keeping <debug> only.")
+		o.quiet = false
+	}
 	if code := check(f, io.Discard, stderr); code == 1 {
 		return 1
+	}
+	if f.dumpLibs {
+		dumpLibs(stdout)
 	}
 	p := pid()
 	inputs, err := parser.ReadInputs(f.files)
@@ -27,7 +47,8 @@ func serve(f *checkFlags, maps []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v.\n", p, err)
 		return 1
 	}
-	cfg, _ := parser.Parse(inputs, parser.Options{Compat: f.compat})
+	cfg, _ := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
+	o.applyLimits(cfg)
 	opts := runtime.Options{Map: map[string]string{}}
 	for _, m := range maps {
 		from, to, ok := strings.Cut(m, "=")
@@ -53,20 +74,31 @@ func serve(f *checkFlags, maps []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : [gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.\n", p)
 		return 1
 	}
-	log := newLogger(stderr)
+	if !o.limitMemory(m) {
+		return 1
+	}
+	logOut := &switchWriter{w: stderr}
+	log := newLogger(logOut)
 	defer log.Sync()
 	eng := runtime.NewEngine(g, log)
-	if err := eng.Start(); err != nil {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGTTOU, syscall.SIGTTIN)
+	defer signal.Stop(sigs)
+	if err := o.start(eng); err != nil {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v\n", p, err)
+		fmt.Fprintf(stderr, "[ALERT]    (%s) : [gohap.main()] Some protocols failed to start their listeners! Exiting.\n", p)
 		return 1
 	}
 	for _, l := range cfg.Global.Logs {
 		log.Info("log target not used: events are written to stderr", zap.String("target", l.Address), zap.String("at", l.Pos.String()))
 	}
 	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
+	if child {
+		daemonReady()
+	} else if o.quiet && !o.verbose {
+		logOut.set(io.Discard)
+	}
+	o.tellOld(o.oldSig)
 	done := make(chan struct{})
 	go func() { eng.Wait(); close(done) }()
 	for {
@@ -76,11 +108,14 @@ func serve(f *checkFlags, maps []string, stderr io.Writer) int {
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
 				eng.SoftStop()
+			case syscall.SIGTTOU, syscall.SIGTTIN:
+				// Caught so that the process is not stopped by them.
+				log.Warn("pausing and resuming listeners is not supported by the gohap runtime yet: signal ignored", zap.String("signal", sig.String()))
 			case syscall.SIGTERM:
 				// HAProxy dies by the signal: the parent sees it, not a code.
 				log.Info("stopping", zap.String("signal", sig.String()))
 				eng.Stop()
-				<-done
+				waitBounded(done)
 				log.Sync()
 				signal.Reset(syscall.SIGTERM)
 				syscall.Kill(os.Getpid(), syscall.SIGTERM)
@@ -88,13 +123,24 @@ func serve(f *checkFlags, maps []string, stderr io.Writer) int {
 			default:
 				log.Info("stopping", zap.String("signal", sig.String()))
 				eng.Stop()
-				<-done
+				waitBounded(done)
 				return 0
 			}
 		case <-done:
 			log.Info("all sessions ended, exiting")
 			return 0
 		}
+	}
+}
+
+// hardStopWait bounds how long a hard stop waits for sessions to close:
+// the process must be gone well within the 2 s test harnesses allow.
+const hardStopWait = 500 * time.Millisecond
+
+func waitBounded(done <-chan struct{}) {
+	select {
+	case <-done:
+	case <-time.After(hardStopWait):
 	}
 }
 
