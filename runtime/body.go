@@ -533,7 +533,7 @@ type chunkOut struct {
 // hex size and no extension, the last chunk as "0", the trailers with
 // lower-case names, folded lines joined and blanks trimmed. The data
 // itself is written from the source buffer, never copied.
-func copyChunked(src, dst *side, co *chunkOut, maxHdr int) error {
+func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int) error {
 	co.cs = chunkScanner{}
 	for {
 		iov := co.iov[:1]
@@ -562,7 +562,7 @@ func copyChunked(src, dst *side, co *chunkOut, maxHdr int) error {
 				}
 				iov, total = co.iov[:1], 0
 			}
-			tl, err := co.trailers(src, maxHdr)
+			tl, err := co.trailers(src, maxHdr, bufLimit)
 			if err != nil {
 				if total > 0 {
 					dst.sendv(co.frame(iov, total))
@@ -618,14 +618,15 @@ func (co *chunkOut) frame(iov [][]byte, total int) [][]byte {
 }
 
 // trailers reads the trailer section that starts at src.r, whole, and
-// returns it normalised (nil when empty), consumed from src.
-func (co *chunkOut) trailers(src *side, maxHdr int) ([]byte, error) {
+// returns it normalised (nil when empty), consumed from src. Like a
+// head, it must fit in maxTrailers bytes (tune.bufsize).
+func (co *chunkOut) trailers(src *side, maxHdr, maxTrailers int) ([]byte, error) {
 	for {
 		err := h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr)
 		if err == nil {
 			break
 		}
-		if err != h1.ErrIncomplete {
+		if err != h1.ErrIncomplete || src.w-src.r >= maxTrailers {
 			return nil, &bodyErr{src: true, framing: true, err: err}
 		}
 		src.compact()
@@ -635,6 +636,9 @@ func (co *chunkOut) trailers(src *side, maxHdr int) ([]byte, error) {
 			}
 			return nil, srcErr(err)
 		}
+	}
+	if co.tm.HeadLen >= maxTrailers {
+		return nil, &bodyErr{src: true, framing: true, err: errBadChunk}
 	}
 	t := src.buf[src.r:src.w]
 	src.r += co.tm.HeadLen

@@ -123,7 +123,7 @@ func reframe(t *testing.T, body string, step int) (string, error) {
 	src := &side{c: cr, buf: make([]byte, 64), timeout: 2 * time.Second}
 	dst := &side{c: sw, wto: 2 * time.Second}
 	var co chunkOut
-	cerr := copyChunked(src, dst, &co, 100)
+	cerr := copyChunked(src, dst, &co, 100, 16384)
 	sw.Close()
 	sr.SetReadDeadline(time.Now().Add(2 * time.Second))
 	got, _ := io.ReadAll(sr)

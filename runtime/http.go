@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -57,12 +56,14 @@ type session struct {
 	// perr is the request head's parse error, found while reading it.
 	perr error
 	// co is the chunked re-framing state of the body in progress.
-	co   chunkOut
-	out  []byte
-	txn  acl.Txn
-	name []byte
-	reqs int
-	idle atomic.Bool
+	co chunkOut
+	// bodyDone says the request body was read whole.
+	bodyDone bool
+	out      []byte
+	txn      acl.Txn
+	name     []byte
+	reqs     int
+	idle     atomic.Bool
 	// rawFD is the client descriptor while the session runs inside the
 	// client's readiness wait (see serveHTTP), -1 otherwise; inRaw says
 	// the same to other goroutines.
@@ -751,7 +752,7 @@ func (s *session) errors() *errorSet {
 // errorReply sends a stream error; it reports whether the connection may
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
-	if keep && s.req.KeepAlive() && s.req.Body == h1.BodyNone && !s.e.stopping.Load() {
+	if keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load() {
 		s.cl.send(s.errors().stream(code, false))
 		return true
 	}
@@ -915,8 +916,9 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 					continue
 				}
 				clSeen = true
+				// The first value goes as written, as HAProxy sends it.
 				out = append(out, "content-length: "...)
-				out = strconv.AppendInt(out, req.Length, 10)
+				out = append(out, req.CLValue.Of(head)...)
 				out = append(out, "\r\n"...)
 				continue
 			}
@@ -936,6 +938,8 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	out = s.appendForwarded(out, head, be)
 	switch {
 	case upgrade:
+	case req.Minor == 0 && req.HasTE:
+		// Closing anyway: HTTP/1.0 says so without a header.
 	case mode != modeKeepAlive:
 		out = append(out, "connection: close\r\n"...)
 	case req.Minor == 0:
@@ -947,7 +951,15 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []byte {
 	rsp := &s.rsp
 	out := s.out[:0]
-	out = append(out, "HTTP/1.1 "...)
+	bodiless := rsp.Status < 200 || rsp.Status == 204
+	clSeen := false
+	if rsp.Minor == 0 {
+		// Below 1.1 the version goes as the server wrote it.
+		out = append(out, rsp.Version.Of(rhead)...)
+		out = append(out, ' ')
+	} else {
+		out = append(out, "HTTP/1.1 "...)
+	}
 	out = append(out, rsp.Code.Of(rhead)...)
 	out = append(out, ' ')
 	out = append(out, rsp.Reason.Of(rhead)...)
@@ -958,8 +970,20 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			out = appendConnection(out, h.Value.Of(rhead))
 			continue
 		}
-		if rsp.HasTE && len(name) == 14 && h1.EqualFold(name, "content-length") {
-			// Transfer-Encoding wins over Content-Length, which goes.
+		if len(name) == 14 && h1.EqualFold(name, "content-length") {
+			// Transfer-Encoding wins over Content-Length, and a
+			// bodiless status has neither; the first value goes as
+			// written.
+			if rsp.HasTE || bodiless || clSeen {
+				continue
+			}
+			clSeen = true
+			out = append(out, "content-length: "...)
+			out = append(out, rsp.CLValue.Of(rhead)...)
+			out = append(out, "\r\n"...)
+			continue
+		}
+		if bodiless && len(name) == 17 && h1.EqualFold(name, "transfer-encoding") {
 			continue
 		}
 		if c := s.ck; c != nil && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
@@ -987,7 +1011,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	case upgrade || rsp.Status < 200:
 	case closeClient:
 		out = append(out, "connection: close\r\n"...)
-	case !closeClient && s.req.Minor == 0:
+	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
 	return append(out, "\r\n"...)
@@ -1079,10 +1103,10 @@ func (s *session) transaction(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
 	req := &s.req
-	ws := req.IsWebSocket(head)
 	s.txn.Buf, s.txn.Req = head, req
 	s.be = nil
 	s.ck = nil
+	s.bodyDone = false
 	if lr := s.fe.legacy; lr != nil && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
@@ -1163,7 +1187,7 @@ func (s *session) transaction(hl int) bool {
 		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
-	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL || ws
+	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	out := s.buildRequest(head, be, mode)
 	// A body that is already here goes out with the head, in one write.
@@ -1172,6 +1196,7 @@ func (s *session) transaction(hl int) bool {
 		out = append(out, cl.buf[cl.r:cl.r+int(req.Length)]...)
 		cl.r += int(req.Length)
 		bodyDone = true
+		s.bodyDone = true
 	}
 	s.out = out
 	expect := req.Expect100 && !bodyDone
@@ -1257,7 +1282,7 @@ func (s *session) transaction(hl int) bool {
 	if rsp.Status == 101 {
 		if !upgrade {
 			s.closeServer()
-			return s.errorReply(502, false)
+			return s.errorReply(502, bodyDone)
 		}
 		if cl.send(s.buildResponse(rhead, false, true)) != nil {
 			return false
@@ -1302,7 +1327,7 @@ func (s *session) transaction(hl int) bool {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
-		berr = copyChunked(sv, cl, &s.co, s.fe.maxHdr)
+		berr = copyChunked(sv, cl, &s.co, s.fe.maxHdr, s.fe.bufSize)
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
@@ -1316,7 +1341,7 @@ func (s *session) transaction(hl int) bool {
 		}
 		return false
 	}
-	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || !bodyDone || sv.r != sv.w || closeClient {
+	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w || closeClient {
 		s.closeServer()
 	}
 	return !closeClient
@@ -1330,18 +1355,20 @@ func (s *session) sendBody(be *Backend) error {
 	case h1.BodyLength:
 		err = copyLength(&s.cl, &s.sv, s.req.Length)
 	case h1.BodyChunked:
-		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr)
+		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize)
 	}
 	if err == nil {
+		s.bodyDone = true
 		return nil
 	}
 	var b *bodyErr
 	if errors.As(err, &b) && b.src {
+		// The request was under way: the stream's error pages.
 		switch {
 		case b.framing:
-			s.cl.send(s.fe.Errors.raw(400))
+			s.cl.send(s.errors().stream(400, true))
 		case b.timeout:
-			s.cl.send(s.fe.Errors.raw(408))
+			s.cl.send(s.errors().stream(408, true))
 		}
 	}
 	s.closeServer()

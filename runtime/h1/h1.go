@@ -52,8 +52,10 @@ type Msg struct {
 	// HeadLen is the length of the head including the final empty line.
 	HeadLen int
 	Body    BodyKind
-	// Length is the Content-Length when Body is BodyLength.
-	Length int64
+	// Length is the Content-Length when Body is BodyLength, CLValue its
+	// first value as written.
+	Length  int64
+	CLValue Span
 	// Conn holds ConnClose/ConnKeepAlive/ConnUpgrade from Connection.
 	Conn uint8
 	// HasCL/HasTE say whether the headers were present; a request with
@@ -203,7 +205,7 @@ func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
 	if p, start = skipSP(buf, p); p >= len(buf) {
 		return ErrIncomplete
 	}
-	for p < len(buf) && buf[p] > ' ' && buf[p] < 0x7f && buf[p] != '#' {
+	for p < len(buf) && buf[p] > ' ' && buf[p] <= 0x7f && buf[p] != '#' {
 		p++
 	}
 	if p >= len(buf) {
@@ -240,11 +242,12 @@ func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
 	}
 	meth := m.Method.Of(buf)
 	m.Connect = string(meth) == "CONNECT"
-	if string(meth) == "PRI" && string(v) == "HTTP/2.0" {
-		// An HTTP/2 preface: never forwarded as an HTTP/1 request.
+	if string(meth) == "PRI" {
+		// An HTTP/2 preface, or the method reserved for it: never
+		// forwarded as an HTTP/1 request.
 		return errPreface
 	}
-	if err := m.parseHeaders(buf, p, maxHdr, true); err != nil {
+	if err := m.parseHeaders(buf, p, maxHdr, true, false); err != nil {
 		return err
 	}
 	if err := m.checkAuthority(buf); err != nil {
@@ -265,6 +268,7 @@ func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
 		return ErrIncomplete
 	}
 	v := buf[:p]
+	m.Version = Span{0, int32(p)}
 	if !isSP(buf[p]) || len(v) != 8 || string(v[:5]) != "HTTP/" || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7]) {
 		return errBadResp
 	}
@@ -300,7 +304,7 @@ func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
 		}
 		return err
 	}
-	if err := m.parseHeaders(buf, p, maxHdr, false); err != nil {
+	if err := m.parseHeaders(buf, p, maxHdr, false, false); err != nil {
 		if err == errBad || err == errTooMany {
 			err = errBadResp
 		}
@@ -315,7 +319,7 @@ func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
 // length.
 func ParseTrailers(buf []byte, m *Msg, maxHdr int) error {
 	m.reset()
-	return m.parseHeaders(buf, 0, maxHdr, false)
+	return m.parseHeaders(buf, 0, maxHdr, false, true)
 }
 
 func (m *Msg) reset() {
@@ -374,7 +378,9 @@ func lineEnd(buf []byte, p int) (int, error) {
 // their blanks trimmed, obs-folds turned into spaces in place, and a
 // second Host header dropped when it repeats the first (400 when it
 // differs).
-func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request bool) error {
+// In trailers (lax) HAProxy's parser lets any byte but a colon or a
+// line end through in a name.
+func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 	hostIdx := -1
 	for {
 		if p >= len(buf) {
@@ -389,13 +395,14 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request bool) error {
 			return nil
 		}
 		start := p
-		for p < len(buf) && tchar[buf[p]] {
+		for p < len(buf) && (tchar[buf[p]] || lax && buf[p] != ':' && buf[p] != '\r' && buf[p] != '\n') {
 			p++
 		}
 		if p >= len(buf) {
 			return ErrIncomplete
 		}
-		if p == start || buf[p] != ':' {
+		if p == start || buf[p] != ':' || p-start > 255 && !lax {
+			// HAProxy stores a name's length in a byte.
 			return errBad
 		}
 		name := Span{int32(start), int32(p)}
@@ -546,19 +553,14 @@ func (m *Msg) scanHeaders(buf []byte) error {
 		case 14:
 			if EqualFold(name, "content-length") {
 				m.HasCL = true
-				bad := false
-				commaItems(h.Value.Of(buf), func(t []byte) bool {
-					n, ok := parseLength(t)
-					if !ok || (cl >= 0 && n != cl) {
-						bad = true
-						return false
-					}
-					cl = n
-					return true
-				})
-				if bad || cl < 0 {
+				first, n, ok := parseCL(buf, h.Value)
+				if !ok || cl >= 0 && n != cl {
 					return errBadCL
 				}
+				if cl < 0 {
+					m.CLValue = first
+				}
+				cl = n
 			}
 		case 17:
 			if EqualFold(name, "transfer-encoding") {
@@ -598,6 +600,45 @@ func (m *Msg) scanHeaders(buf []byte) error {
 		m.Length = cl
 	}
 	return nil
+}
+
+// parseCL reads a Content-Length value as HAProxy does: comma-separated
+// equal numbers with blanks around them, an empty element refused, a
+// final comma too. first is the first number as written, which is what
+// goes on.
+func parseCL(buf []byte, v Span) (first Span, n int64, ok bool) {
+	b := v.Of(buf)
+	seen, comma := false, false
+	for i := 0; i < len(b); {
+		if isSP(b[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		if j == i {
+			return first, 0, false
+		}
+		x, ok := parseLength(b[i:j])
+		if !ok || seen && x != n {
+			return first, 0, false
+		}
+		if !seen {
+			first = Span{v.Off + int32(i), v.Off + int32(j)}
+		}
+		seen, n = true, x
+		for j < len(b) && isSP(b[j]) {
+			j++
+		}
+		if j < len(b) && b[j] != ',' {
+			return first, 0, false
+		}
+		comma = j < len(b)
+		i = j + 1
+	}
+	return first, n, seen && !comma
 }
 
 func parseLength(t []byte) (int64, bool) {
@@ -645,8 +686,9 @@ func (m *Msg) responseFraming(buf []byte) error {
 	if err := m.scanHeaders(buf); err != nil {
 		return errBadResp
 	}
-	if m.HasTE && m.Body != BodyChunked {
-		m.Body = BodyUntilClose
+	if m.HasTE && (m.Body != BodyChunked || m.teOther) {
+		// HAProxy 2.6.12 refuses a response coding other than chunked.
+		return errBadResp
 	}
 	if !m.HasTE && !m.HasCL {
 		m.Body = BodyUntilClose
