@@ -147,6 +147,10 @@ func parseArgs(args []string, stdout, stderr io.Writer) (a *haArgs, code int, do
 	a.oldSig = syscall.SIGUSR1
 	a.argv = args
 	m := &msgs{w: stderr}
+	if !copyableArgs(args) {
+		m.alert("failed to copy argv.")
+		return nil, 1, true
+	}
 	pool := newPoolDebug()
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -288,6 +292,39 @@ func parseArgs(args []string, stdout, stderr io.Writer) (a *haArgs, code int, do
 		}
 	}
 	return a, 0, false
+}
+
+// copyableArgs is HAProxy's copy_argv() check, made before the real
+// parse: a flag that takes a value may not be the last word.
+func copyableArgs(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if a == "--" {
+			return true
+		}
+		flag := a[1:] + "\x00\x00"
+		switch flag[0] {
+		case 's':
+			i++
+			if flag[1] == 'f' || flag[1] == 't' {
+				for i < len(args) && !strings.HasPrefix(args[i], "-") {
+					i++
+				}
+			}
+			i--
+		case 'x':
+			i++
+		case 'C', 'n', 'm', 'N', 'L', 'f', 'p', 'S':
+			if i+1 >= len(args) {
+				return false
+			}
+			i++
+		}
+	}
+	return true
 }
 
 // parsePid reads a pid as strtol does for -sf/-st, with HAProxy's errors.

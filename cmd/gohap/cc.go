@@ -19,7 +19,7 @@ func evalCondition(expr string, lookup func(string) (string, bool), stderr io.Wr
 	if i := strings.IndexAny(expr, "\r\n"); i >= 0 {
 		expr = expr[:i]
 	}
-	if strings.TrimSpace(expr) == "" {
+	if expr == "" {
 		return 1
 	}
 	line := ".if " + literalSharps(expr) + "\n"

@@ -60,10 +60,14 @@ func (o *procOpts) lookupEnv(name string) (string, bool) {
 	return os.LookupEnv(name)
 }
 
+// subcommands are gohap's own commands; any other first word is read as
+// HAProxy reads it.
+var subcommands = map[string]bool{"check": true, "run": true, "migrate": true, "version": true, "help": true, "completion": true}
+
 // run dispatches gohap's subcommands (check, run, migrate, version) and
 // HAProxy's own command line.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && subcommands[args[0]] {
 		return execute(args, nil, stdout, stderr)
 	}
 	a, code, done := parseArgs(args, stdout, stderr)

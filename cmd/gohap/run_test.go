@@ -107,18 +107,8 @@ func startSeed(t *testing.T) (p *proc, addr string, www, ws *echo.Server) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr = ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "-f", "../../examples/seed/haproxy.cfg",
+	p = startBin(t, bin, "-f", "../../examples/seed/haproxy.cfg",
 		"--map", "0.0.0.0:80="+addr, "--map", "127.0.0.1:8080="+www.Addr(), "--map", "targetserver:7777="+ws.Addr())
-	p = &proc{cmd: cmd, stderr: &syncBuf{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)

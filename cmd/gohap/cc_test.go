@@ -1,0 +1,104 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// condExprs are -cc expressions run through both binaries.
+var condExprs = []string{
+	"1", "0", "-1", "2", "!1", "! ! 1", "1 && 0", "1 || 0", "0 || 0",
+	"1 && 1 || 0 && streq(x,y)", "(0) || (1)", "((1))", "!(1 && 0)",
+	"version_atleast(2.5-dev0)", "version_atleast(2.6)", "version_atleast(2.6.12)",
+	"version_atleast(2.6.13)", "version_atleast(3.0)", "version_before(2.6)",
+	"version_before(2.7)", "version_before(2.6.13)", "version_atleast()", "version_atleast(abc)",
+	"defined(HOME)", "defined(GOHAP_SURELY_UNSET)", "defined(HAPROXY_LOCALPEER)",
+	"streq(a,a)", "streq(a,b)", "strneq(a,b)", "strneq(a,a)", `streq("a b","a b")`,
+	`streq('a',"a")`, "streq($HOME,$HOME)", `streq("${HOME}",x)`, "", "   ",
+	"foo(", "foo()", "(1", "1 )", ")", "1 &&", "&& 1", "1 1", "streq(a,b",
+	`"a`, "'a", `\xZZ`, "x#y", `streq(a\,b,a\,b)`, "foo", `\x41`, "streq()",
+	"1\n0", "0\n1", "feature(THREAD)", "feature(NOTHING)",
+}
+
+// knownCondDiffs are the expressions whose exit code the parser's .if
+// evaluator (parser/cond.go) gets wrong today.
+var knownCondDiffs = map[string]string{
+	"foo":               "a bare word is true instead of unparsable",
+	`\x41`:              "a bare word is true instead of unparsable",
+	`streq(a\,b,a\,b)`:  "arguments are split on escaped commas too",
+	"streq()":           "missing predicate arguments are not an error",
+	"feature()":         "an empty feature name is false (HAProxy finds it in its list)",
+	"feature(OPENSSL)":  "by design: gohap has no OpenSSL",
+	"feature(LUA)":      "by design: gohap has no Lua",
+	"feature(EPOLL)":    "by design: Go's poller, not HAProxy's",
+	"!feature(OPENSSL)": "by design: gohap has no OpenSSL",
+}
+
+// TestCondAsHAProxy compares -cc's exit codes, and the kind of error,
+// with the reference binary's.
+func TestCondAsHAProxy(t *testing.T) {
+	bin := refHAProxy(t)
+	exprs := append([]string{}, condExprs...)
+	for e := range knownCondDiffs {
+		exprs = append(exprs, e)
+	}
+	for _, e := range exprs {
+		hcode, _, herr := haproxyOut(t, bin, "-cc", e)
+		code, _, errOut := runCLI("-cc", e)
+		why, known := knownCondDiffs[e]
+		switch {
+		case known && why != "":
+			if code == hcode {
+				t.Errorf("-cc %q: exit %d as haproxy now: drop it from knownCondDiffs", e, code)
+			}
+			continue
+		case code != hcode:
+			t.Errorf("-cc %q: exit %d, haproxy %d\n%s\nhaproxy:\n%s", e, code, hcode, errOut, herr)
+			continue
+		}
+		g, h := noPid(errOut), noPid(herr)
+		if g == h {
+			continue
+		}
+		// The error kind is ours to match; the evaluator's own words are
+		// the parser's.
+		kind := func(s string) string {
+			_, k, _ := strings.Cut(s, "config : ")
+			k, _, _ = strings.Cut(k, ": ")
+			return k
+		}
+		if kind(g) != kind(h) || !strings.HasPrefix(g, "[ALERT]    : config : ") {
+			t.Errorf("-cc %q:\n%s\nhaproxy:\n%s", e, g, h)
+		} else {
+			t.Logf("-cc %q: parser wording differs:\n  %s\n  %s", e, strings.TrimSpace(g), strings.TrimSpace(h))
+		}
+	}
+}
+
+// TestCondAnswers checks -cc's own answers: gohap presents itself as
+// HAProxy 2.6 and reports only features it has.
+func TestCondAnswers(t *testing.T) {
+	t.Setenv("GOHAP_CC_VAR", "x y")
+	for expr, want := range map[string]int{
+		"version_atleast(2.5-dev0)": 0, "version_atleast(2.6)": 0, "version_before(2.7)": 0,
+		"version_atleast(2.7)": 1, "feature(OPENSSL)": 1, "feature(LUA)": 1, "feature(LINUX_SPLICE)": 1,
+		"feature(QUIC)": 1, "feature(THREAD)": 0, `streq("$GOHAP_CC_VAR","x y")`: 0,
+		`defined(GOHAP_CC_VAR) && !defined(GOHAP_CC_NONE)`: 0, "streq(a#b,a#b)": 0,
+		"": 1, "1\n0": 0, `"a`: 2, "(1": 2,
+	} {
+		if code, _, errOut := runCLI("-cc", expr); code != want {
+			t.Errorf("-cc %q: exit %d, want %d\n%s", expr, code, want, errOut)
+		}
+	}
+	code, _, errOut := runCLI("-cc", `streq("a`)
+	if code != 2 || !strings.HasSuffix(errOut, "[ALERT]    ("+pid()+") : config : Syntax Error in condition: Unmatched quote.\n") {
+		t.Errorf("unmatched quote: exit %d\n%s", code, errOut)
+	}
+	// -vv lists the same features as feature() answers.
+	_, out, _ := runCLI("-vv")
+	for _, f := range []string{"-OPENSSL", "-LUA", "+THREAD", "-LINUX_SPLICE"} {
+		if !strings.Contains(out, " "+f+" ") {
+			t.Errorf("-vv feature list lacks %s:\n%s", f, out)
+		}
+	}
+}

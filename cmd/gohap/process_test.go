@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gohap/gohap/examples/echo"
+)
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proxyCfg writes a configuration that sends everything on addr to an
+// echo server named name.
+func proxyCfg(t *testing.T, dir, addr, name string) string {
+	t.Helper()
+	up, err := echo.Start(name, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(up.Close)
+	return writeCfg(t, dir, name+".cfg", fmt.Sprintf("defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
+		"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", addr, up.Addr()))
+}
+
+// startBin runs a binary with args; the process is killed at cleanup.
+func startBin(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	p := &proc{cmd: cmd, stderr: &syncBuf{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+func startGohap(t *testing.T, args ...string) *proc {
+	t.Helper()
+	bin, err := gohapBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startBin(t, bin, args...)
+}
+
+// get sends one request and returns the status and the answering server.
+func get(addr string) (int, string, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return 0, "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("X-Server"), nil
+}
+
+// waitServing waits until addr answers through the echo server name.
+func waitServing(t *testing.T, addr, name string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, srv, err := get(addr)
+		if err == nil && code == 200 && srv == name {
+			return
+		}
+		if time.Now().After(deadline) {
+			out := ""
+			if p != nil {
+				out = p.stderr.String()
+			}
+			t.Fatalf("%s is not served by %s: %d %q %v\n%s", addr, name, code, srv, err, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// gone waits until pid no longer runs (or is a zombie nobody reaps).
+func gone(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// TestForegroundRunAndSIGINT runs `-d -f cfg -p pidfile` as the reg-test
+// harness does: it serves, writes no pidfile (HAProxy writes one only in
+// daemon and master-worker modes) and exits 0 at once on SIGINT, even
+// with a client connection open in the middle of a request.
+func TestForegroundRunAndSIGINT(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	pidfile := filepath.Join(dir, "gohap.pid")
+	p := startGohap(t, "-d", "-f", proxyCfg(t, dir, addr, "fg"), "-p", pidfile)
+	waitServing(t, addr, "fg", p)
+	if _, err := os.Stat(pidfile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("foreground run wrote a pidfile: %v", err)
+	}
+	if bin := os.Getenv("HAPROXY_BIN"); bin != "" {
+		hdir := t.TempDir()
+		haddr := freeAddr(t)
+		hpid := filepath.Join(hdir, "h.pid")
+		h := startBin(t, bin, "-d", "-f", proxyCfg(t, hdir, haddr, "ref"), "-p", hpid)
+		waitServing(t, haddr, "ref", h)
+		if _, err := os.Stat(hpid); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("haproxy -d wrote its pidfile, gohap did not: %v", err)
+		}
+	}
+	half, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer half.Close()
+	io.WriteString(half, "GET / HTTP/1.1\r\nHost: x\r\n")
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 2*time.Second); code != 0 {
+		t.Errorf("SIGINT: exit %d, want 0\n%s", code, p.stderr)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("SIGINT took %v", d)
+	}
+}
+
+// TestDaemon runs -D: the command returns 0 once the daemon serves, the
+// pidfile holds the daemon's pid, which leads its own session with stdio
+// on /dev/null.
+func TestDaemon(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	pidfile := filepath.Join(dir, "gohap.pid")
+	os.WriteFile(pidfile, []byte("stale\n"), 0o644)
+	p := startGohap(t, "-D", "-f", proxyCfg(t, dir, addr, "daemon"), "-p", pidfile)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("-D: exit %d\n%s", code, p.stderr)
+	}
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(b), "\n") {
+		t.Errorf("pidfile %q lacks its final LF", b)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid == p.cmd.Process.Pid {
+		t.Fatalf("pidfile %q, parent pid %d", b, p.cmd.Process.Pid)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	// served at once: the parent returned only when listeners were up
+	if code, srv, err := get(addr); err != nil || code != 200 || srv != "daemon" {
+		t.Errorf("daemon does not serve: %d %q %v", code, srv, err)
+	}
+	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	if len(f) < 4 || f[3] != strconv.Itoa(pid) {
+		t.Errorf("daemon is not a session leader: %s", stat)
+	}
+	for fd := 0; fd <= 2; fd++ {
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd)); l != os.DevNull {
+			t.Errorf("daemon fd %d is %q", fd, l)
+		}
+	}
+	syscall.Kill(pid, syscall.SIGINT)
+	if !gone(pid, 2*time.Second) {
+		t.Errorf("daemon still runs 2s after SIGINT")
+	}
+}
+
+// TestDaemonStartFailure: when the daemon cannot bind, -D exits 1 with
+// the daemon's alerts and leaves no pidfile.
+func TestDaemonStartFailure(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	pidfile := filepath.Join(dir, "gohap.pid")
+	p := startGohap(t, "-D", "-f", proxyCfg(t, dir, busy.Addr().String(), "busy"), "-p", pidfile)
+	if code := p.wait(t, 10*time.Second); code != 1 || !strings.Contains(p.stderr.String(), "Address already in use") {
+		t.Errorf("exit %d\n%s", code, p.stderr)
+	}
+	if _, err := os.Stat(pidfile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pidfile left behind: %v", err)
+	}
+}
+
+// TestOldPids starts a second instance with -sf on the first one, which
+// soft-stops (SIGUSR1) once the second one listens; then -st on the
+// second one, which is terminated (SIGTERM).
+func TestOldPids(t *testing.T) {
+	dir := t.TempDir()
+	addrA, addrB, addrC := freeAddr(t), freeAddr(t), freeAddr(t)
+	a := startGohap(t, "-db", "-f", proxyCfg(t, dir, addrA, "a"))
+	waitServing(t, addrA, "a", a)
+	b := startGohap(t, "-db", "-f", proxyCfg(t, dir, addrB, "b"), "-sf", strconv.Itoa(a.cmd.Process.Pid))
+	if code := a.wait(t, 5*time.Second); code != 0 || !strings.Contains(a.stderr.String(), "soft stop") {
+		t.Errorf("old instance after -sf: exit %d\n%s", code, a.stderr)
+	}
+	waitServing(t, addrB, "b", b)
+	c := startGohap(t, "-db", "-f", proxyCfg(t, dir, addrC, "c"), "-st", strconv.Itoa(b.cmd.Process.Pid))
+	b.wait(t, 5*time.Second)
+	if ws, ok := b.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("old instance after -st: %v\n%s", b.cmd.ProcessState, b.stderr)
+	}
+	waitServing(t, addrC, "c", c)
+}
+
+// TestOldPidSameAddress: a new instance on an address the old one holds
+// asks it to pause (SIGTTOU) for 2 s as HAProxy does. gohap cannot pause
+// listeners yet, so the new one gives up and the old one, told to resume
+// (SIGTTIN), is still serving rather than stopped by those signals.
+func TestOldPidSameAddress(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := proxyCfg(t, dir, addr, "old")
+	old := startGohap(t, "-db", "-f", cfg)
+	waitServing(t, addr, "old", old)
+	start := time.Now()
+	nu := startGohap(t, "-db", "-f", cfg, "-sf", strconv.Itoa(old.cmd.Process.Pid))
+	if code := nu.wait(t, 10*time.Second); code != 1 || !strings.Contains(nu.stderr.String(), "Some protocols failed to start their listeners! Exiting.") {
+		t.Errorf("new instance: exit %d\n%s", code, nu.stderr)
+	}
+	if d := time.Since(start); d < 2*time.Second {
+		t.Errorf("gave up after %v, HAProxy retries for 2 s", d)
+	}
+	waitServing(t, addr, "old", old)
+	if !strings.Contains(old.stderr.String(), "signal ignored") {
+		t.Errorf("old instance did not see SIGTTOU:\n%s", old.stderr)
+	}
+}
+
+// TestMemoryLimit runs -m: the address space limit is set as HAProxy
+// sets it, and the proxy still serves under it.
+func TestMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	p := startGohap(t, "-db", "-m", "1024", "-f", proxyCfg(t, dir, addr, "mem"))
+	waitServing(t, addr, "mem", p)
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(limits), "Max address space         1073741824           1073741824") {
+		t.Errorf("limits:\n%s", limits)
+	}
+}
+
+// TestQuietRun: -q prints the start-up log, nothing once listening.
+func TestQuietRun(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	p := startGohap(t, "-db", "-q", "-f", proxyCfg(t, dir, addr, "quiet"))
+	waitServing(t, addr, "quiet", p)
+	before := p.stderr.String()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 2*time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if after := p.stderr.String(); after != before || strings.Contains(after, "stopping") {
+		t.Errorf("-q logged after start:\n%s", after)
+	}
+}
