@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -259,5 +260,19 @@ func TestLimits(t *testing.T) {
 	}
 	if g.Maxconn != 40 || g.Frontends[0].Maxconn != 30 || g.Frontends[1].Maxconn != 7 {
 		t.Errorf("global %d, a %d, b %d; want 40, 30, 7", g.Maxconn, g.Frontends[0].Maxconn, g.Frontends[1].Maxconn)
+	}
+}
+
+// TestMemoryLimit applies -m as the Go runtime's memory limit.
+func TestMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(prev)
+	(&procOpts{memMax: 300}).limitMemory()
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Errorf("memory limit %d, want %d", got, 300<<20)
+	}
+	(&procOpts{}).limitMemory()
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Errorf("no -m changed the limit to %d", got)
 	}
 }

@@ -55,19 +55,14 @@ func (o *procOpts) applyLimits(cfg *parser.Config) {
 	}
 }
 
-// limitMemory applies -m as HAProxy does, with RLIMIT_AS; the Go
-// collector is told the same limit so that it works to stay below it.
-func (o *procOpts) limitMemory(m *msgs) bool {
-	if o.memMax <= 0 {
-		return true
+// limitMemory applies -m. HAProxy sets RLIMIT_AS, which a Go process
+// cannot live under (its runtime reserves more address space than it
+// uses), so the limit is the Go runtime's memory limit: the collector
+// works to keep the process under it, but going over it fails nothing.
+func (o *procOpts) limitMemory() {
+	if o.memMax > 0 {
+		debug.SetMemoryLimit(int64(o.memMax) << 20)
 	}
-	n := uint64(o.memMax) << 20
-	if err := unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: n, Max: n}); err != nil {
-		m.alert("[gohap.main()] Cannot fix MEM limit to %d megs.", o.memMax)
-		return false
-	}
-	debug.SetMemoryLimit(int64(n) / 10 * 9)
-	return true
 }
 
 // tellOld sends sig to the -sf/-st pids and returns how many got it.

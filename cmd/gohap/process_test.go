@@ -273,22 +273,6 @@ func TestOldPidSameAddress(t *testing.T) {
 	}
 }
 
-// TestMemoryLimit runs -m: the address space limit is set as HAProxy
-// sets it, and the proxy still serves under it.
-func TestMemoryLimit(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	p := startGohap(t, "-db", "-m", "1024", "-f", proxyCfg(t, dir, addr, "mem"))
-	waitServing(t, addr, "mem", p)
-	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", p.cmd.Process.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(limits), "Max address space         1073741824           1073741824") {
-		t.Errorf("limits:\n%s", limits)
-	}
-}
-
 // TestQuietRun: -q prints the start-up log, nothing once listening.
 func TestQuietRun(t *testing.T) {
 	dir := t.TempDir()

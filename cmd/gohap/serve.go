@@ -74,9 +74,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : [gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.\n", p)
 		return 1
 	}
-	if !o.limitMemory(m) {
-		return 1
-	}
+	o.limitMemory()
 	logOut := &switchWriter{w: stderr}
 	log := newLogger(logOut)
 	defer log.Sync()
