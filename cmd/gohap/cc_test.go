@@ -17,7 +17,8 @@ var condExprs = []string{
 	`streq('a',"a")`, "streq($HOME,$HOME)", `streq("${HOME}",x)`, "", "   ",
 	"foo(", "foo()", "(1", "1 )", ")", "1 &&", "&& 1", "1 1", "streq(a,b",
 	`"a`, "'a", `\xZZ`, "x#y", `streq(a\,b,a\,b)`, "foo", `\x41`, "streq()",
-	"1\n0", "0\n1", "feature(THREAD)", "feature(NOTHING)",
+	"1\n0", "0\n1", "feature(THREAD)", "feature(NOTHING)", "200rrr", "!(0))", "-1000 && 200",
+	"1&&!0&&!((streq(a,b)||!streq(a,a)&&1)||strneq(a,a))", "feature(OPENSSL) || !feature(OPENSSL)",
 }
 
 // knownCondDiffs are the expressions whose exit code the parser's .if
@@ -71,6 +72,27 @@ func TestCondAsHAProxy(t *testing.T) {
 			t.Errorf("-cc %q:\n%s\nhaproxy:\n%s", e, g, h)
 		} else {
 			t.Logf("-cc %q: parser wording differs:\n  %s\n  %s", e, strings.TrimSpace(g), strings.TrimSpace(h))
+		}
+	}
+}
+
+// TestCondRegTest runs HAProxy's reg-tests/startup/check_condition.vtc.
+func TestCondRegTest(t *testing.T) {
+	t.Setenv("TESTVAR", "1")
+	for _, e := range []string{"version_atleast(2.4)", "streq(foo,'foo')", `streq("foo bar",'foo bar')`,
+		`defined(TESTVAR) && streq("$TESTVAR","1")`, "feature(OPENSSL) || !feature(OPENSSL)",
+		"1&&!0&&!((streq(a,b)||!streq(a,a)&&1)||strneq(a,a))",
+		"1   &&!   0&&    !((streq(a,b)||!streq(a,a)&&1)||strneq(a,a))",
+		"1 && !0 && !((streq(a,b) || !streq(a,a) && 1) || strneq(a,a))", "-1000 && 200"} {
+		if code, _, errOut := runCLI("-cc", e); code != 0 {
+			t.Errorf("-cc %q: exit %d, want 0\n%s", e, code, errOut)
+		}
+	}
+	for _, e := range []string{"version_atleast(1024)", "streq(foo,bar)",
+		"1 && !0 && !((streq(a,b) || !streq(a,a) && 1) || strneq(a,b))",
+		"1 && !0 && !((streq(a,a) || !streq(a,a) && 1) || strneq(a,a))", "", "200rrr", "!(0))", `streq(a,"a)`} {
+		if code, _, _ := runCLI("-cc", e); code == 0 {
+			t.Errorf("-cc %q: exit 0, want non-zero", e)
 		}
 	}
 }
