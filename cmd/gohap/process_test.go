@@ -288,3 +288,22 @@ func TestQuietRun(t *testing.T) {
 		t.Errorf("-q logged after start:\n%s", after)
 	}
 }
+
+// TestSIGHUPDumpsStates: SIGHUP logs each server's state in HAProxy's
+// words and the proxy goes on serving.
+func TestSIGHUPDumpsStates(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	p := startGohap(t, "-db", "-f", proxyCfg(t, dir, addr, "hup"))
+	waitServing(t, addr, "hup", p)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	want := "SIGHUP: Server be/s1 is UP. Conn: 0 act, 0 pend, 1 tot."
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.stderr.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in:\n%s", want, p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitServing(t, addr, "hup", p)
+}

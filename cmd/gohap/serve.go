@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
@@ -80,7 +81,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	defer log.Sync()
 	eng := runtime.NewEngine(g, log)
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGTTOU, syscall.SIGTTIN)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
 	if err := o.start(eng); err != nil {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v\n", p, err)
@@ -106,6 +107,8 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
 				eng.SoftStop()
+			case syscall.SIGHUP:
+				dumpStates(eng.Snapshot(), log)
 			case syscall.SIGTTOU, syscall.SIGTTIN:
 				// Caught so that the process is not stopped by them.
 				log.Warn("pausing and resuming listeners is not supported by the gohap runtime yet: signal ignored", zap.String("signal", sig.String()))
@@ -127,6 +130,21 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		case <-done:
 			log.Info("all sessions ended, exiting")
 			return 0
+		}
+	}
+}
+
+// dumpStates logs every server's state on SIGHUP, in HAProxy's words
+// (src/haproxy.c sig_dump_state), without its per-proxy totals.
+func dumpStates(backends []backend.Status, log *zap.Logger) {
+	log.Warn("SIGHUP received, dumping servers states.")
+	for _, be := range backends {
+		for _, s := range be.Servers {
+			state := "DOWN"
+			if s.State == "UP" || s.State == "DRAIN" {
+				state = "UP"
+			}
+			log.Warn(fmt.Sprintf("SIGHUP: Server %s/%s is %s. Conn: %d act, %d pend, %d tot.", be.Name, s.Name, state, s.Sessions, s.Queue, s.Total))
 		}
 	}
 }
