@@ -241,6 +241,17 @@ func printVersion(w io.Writer, build bool) {
 
 func pid() string { return fmt.Sprint(os.Getpid()) }
 
+// dumps prints what -dL and -dKhelp ask for once the configuration is
+// checked.
+func dumps(f *checkFlags, stdout io.Writer) {
+	if f.dumpLibs {
+		dumpLibs(stdout)
+	}
+	if strings.Contains(","+f.dumpKwd+",", ",help,") {
+		fmt.Fprint(stdout, kwdHelp)
+	}
+}
+
 // isDiag tells a .diag message, which HAProxy prints only under -dD.
 func isDiag(d parser.Diagnostic) bool { return d.Severity == parser.Notice && d.Hint == "diag" }
 
@@ -370,12 +381,7 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 	}
 	if code == 0 || code == 2 {
-		if f.dumpLibs {
-			dumpLibs(stdout)
-		}
-		if strings.Contains(","+f.dumpKwd+",", ",help,") {
-			fmt.Fprint(stdout, kwdHelp)
-		}
+		dumps(f, stdout)
 		if warned {
 			fmt.Fprintln(stdout, "Warnings were found.")
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -160,7 +161,7 @@ func TestForegroundRunAndSIGINT(t *testing.T) {
 	if code := p.wait(t, 2*time.Second); code != 0 {
 		t.Errorf("SIGINT: exit %d, want 0\n%s", code, p.stderr)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("SIGINT took %v", d)
 	}
 }
@@ -297,9 +298,10 @@ func TestSIGHUPDumpsStates(t *testing.T) {
 	p := startGohap(t, "-db", "-f", proxyCfg(t, dir, addr, "hup"))
 	waitServing(t, addr, "hup", p)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	want := "SIGHUP: Server be/s1 is UP. Conn: 0 act, 0 pend, 1 tot."
+	// The session of the one request may not be released yet: 0 or 1 act.
+	want := regexp.MustCompile(`warn\tSIGHUP: Server be/s1 is UP\. Conn: [01] act, 0 pend, 1 tot\.\n`)
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(p.stderr.String(), want) {
+	for !want.MatchString(p.stderr.String()) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q in:\n%s", want, p.stderr)
 		}

@@ -25,7 +25,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		m.alert("%s is not supported by the gohap runtime yet.", what)
 		return 1
 	}
-	child := os.Getenv(daemonEnv) != ""
+	child := o.daemon && os.Getenv(daemonEnv) != ""
 	if o.daemon && !child {
 		return o.daemonize(stderr)
 	}
@@ -39,9 +39,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if code := check(f, io.Discard, stderr); code == 1 {
 		return 1
 	}
-	if f.dumpLibs {
-		dumpLibs(stdout)
-	}
+	dumps(f, stdout)
 	p := pid()
 	inputs, err := parser.ReadInputs(f.files)
 	if err != nil {
