@@ -66,8 +66,8 @@ var legacyProxyKeywords = map[string]legacyKeyword{
 	"clitimeout":  {compat: "the 'clitimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout client'.", modern: "'timeout client'", apply: legacyTimeout("client")},
 	"srvtimeout":  {compat: "the 'srvtimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout server'.", modern: "'timeout server'", apply: legacyTimeout("server")},
 	"contimeout":  {compat: "the 'contimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout connect'.", modern: "'timeout connect'", apply: legacyTimeout("connect")},
-	"redispatch":  {compat: "keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.", modern: "'option redispatch'", apply: func(c *pctx) { c.cp.proxy.Options["redispatch"] = true }},
-	"redisp":      {compat: "keyword 'redisp' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.", modern: "'option redispatch'", apply: func(c *pctx) { c.cp.proxy.Options["redispatch"] = true }},
+	"redispatch":  {compat: "keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.", modern: "'option redispatch'", apply: legacyRedispatch},
+	"redisp":      {compat: "keyword 'redisp' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.", modern: "'option redispatch'", apply: legacyRedispatch},
 	"block":       {compat: "The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax.", modern: "'http-request deny' placed before the other http-request rules", apply: legacyRule},
 	"reqrep":      {compat: legacyHTTPReq + "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.", modern: "'http-request replace-path', 'replace-uri' or 'replace-header'", apply: legacyRule},
 	"cliexp":      {compat: legacyHTTPReq + "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.", modern: "'http-request replace-path', 'replace-uri' or 'replace-header'", apply: legacyRule},
@@ -100,12 +100,31 @@ var legacyProxyKeywords = map[string]legacyKeyword{
 }
 
 var legacyOptions = map[string]legacyKeyword{
-	"forceclose":          {compat: "option '%s' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.", style: StyleParsingTight, modern: "'option httpclose'", apply: func(c *pctx) { c.cp.proxy.Options["httpclose"] = c.mod != "no" }},
+	"forceclose":          {compat: "option '%s' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.", style: StyleParsingTight, modern: "'option httpclose'", apply: legacyForceClose},
 	"http-tunnel":         {compat: "option '%s' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed.", style: StyleParsingTight, modern: "nothing (remove the line; upgrades switch to tunnel mode by themselves)"},
 	"http_proxy":          {compat: "option '%s' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.", style: StyleParsingTight, modern: "'http-request set-dst' with 'http-request set-uri'", unsupported: true},
 	"http-use-htx":        {modern: "nothing (remove the line)"},
 	"independant-streams": {modern: "'option independent-streams'", apply: func(c *pctx) { c.cp.proxy.Options["independent-streams"] = c.mod != "no" }},
 	"tcpsplice":           {modern: "'option splice-auto'"},
+}
+
+func legacyRedispatch(c *pctx) {
+	c.cp.proxy.Options["redispatch"] = true
+	c.cp.proxy.RedispatchAfter = -1
+}
+
+// legacyForceClose gives "option forceclose" the meaning of httpclose.
+func legacyForceClose(c *pctx) {
+	p := c.cp.proxy
+	switch c.mod {
+	case "":
+		p.Options["httpclose"], p.HTTPMode = true, "httpclose"
+	case "no":
+		p.Options["httpclose"] = false
+		if p.HTTPMode == "httpclose" {
+			p.HTTPMode = ""
+		}
+	}
 }
 
 func legacyTimeout(name string) func(c *pctx) {

@@ -1,6 +1,9 @@
 package parser
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Support says what the gohap runtime does with a keyword.
 type Support int
@@ -119,8 +122,77 @@ type Proxy struct {
 	HasLog bool
 	// ErrorFiles maps a status to the response an errorfile holds.
 	ErrorFiles map[int][]byte
+	// HTTPMode is the connection mode option in force ("httpclose",
+	// "http-server-close", "http-keep-alive"); "" is keep-alive.
+	HTTPMode string
+	// OptionArgs holds the words after the name of the options set with
+	// some (option httpchk, smtpchk, mysql-check, pgsql-check).
+	OptionArgs map[string][]string
+	// ForwardFor and OriginalTo are option forwardfor / originalto; nil
+	// when not set.
+	ForwardFor, OriginalTo *ForwardOpt
+	// RedispatchAfter is "option redispatch <interval>": -1 without an
+	// interval, 0 disables.
+	RedispatchAfter int
+	// HashType is the hash-type line; nil keeps map-based sdbm.
+	HashType *HashType
+	// HashBalanceFactor is hash-balance-factor, 0 when not set.
+	HashBalanceFactor int
+	// Fullconn is fullconn, 0 when not set; FullconnBad is the position
+	// of a value the runtime cannot read.
+	Fullconn    int
+	FullconnBad Pos
+	// Cookie is the cookie line; nil without persistence cookie.
+	Cookie *Cookie
+	// RDPPersist is the cookie name of "persist rdp-cookie[(name)]".
+	RDPPersist *Ref
+	// TCPRequests are the tcp-request forms the runtime runs
+	// (inspect-delay and "content accept if RDP_COOKIE"), inherited
+	// ones first.
+	TCPRequests []*Rule
+	// HTTPChecks and TCPChecks are the http-check and tcp-check rules:
+	// the proxy's own, else those of its defaults section.
+	HTTPChecks, TCPChecks []*Rule
+	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
+	// its own check rules, which replace the inherited ones.
+	ownHTTPChecks, ownTCPChecks bool
 
 	aclNames map[string]bool
+}
+
+// ForwardOpt is "option forwardfor [except NET] [header NAME] [if-none]"
+// or the same form of "option originalto".
+type ForwardOpt struct {
+	// Header is the header name in lower case; "" uses the option's own.
+	Header string
+	// Except is the source network that gets no header; invalid when
+	// not set.
+	Except netip.Prefix
+	IfNone bool
+}
+
+// HashType is "hash-type <method> [<function> [<modifier>]]".
+type HashType struct {
+	Consistent bool
+	// Func is sdbm, djb2, wt6 or crc32.
+	Func      string
+	Avalanche bool
+}
+
+// Cookie is "cookie <name> [rewrite|insert|prefix] [options]"
+// (configuration.txt 4.2, "cookie").
+type Cookie struct {
+	Pos  Pos
+	Name string
+	// Mode is "rewrite" (HAProxy's default), "insert" or "prefix".
+	Mode                                           string
+	Indirect, Preserve, HTTPOnly, Secure, PostOnly bool
+	Domains, Attrs                                 []string
+	MaxIdle, MaxLife                               time.Duration
+	// Unsupported lists the options the runtime does not run;
+	// BadTimes the "option value" pairs whose time cannot be read.
+	Unsupported []string
+	BadTimes    [][2]string
 }
 
 // Bind is one listening address.
@@ -141,7 +213,9 @@ type ACL struct {
 // Rule is an action rule such as http-request, tcp-request or a legacy
 // req*/rsp* line, kept in source order.
 type Rule struct {
-	Pos     Pos
+	Pos Pos
+	// Section is the keyword of the section that declares the rule.
+	Section string
 	Keyword string
 	Args    []string
 }
@@ -178,7 +252,8 @@ type Section struct {
 }
 
 func newProxy(kind, name string, pos Pos) *Proxy {
-	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{}, Retries: 3}
+	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{},
+		OptionArgs: map[string][]string{}, Retries: 3, RedispatchAfter: -1}
 	switch kind {
 	case "frontend":
 		p.Cap = CapFE
@@ -208,6 +283,12 @@ func (p *Proxy) inherit(d *Proxy) {
 	for k, v := range d.OptionPos {
 		p.OptionPos[k] = v
 	}
+	for k, v := range d.OptionArgs {
+		p.OptionArgs[k] = v
+	}
+	p.HTTPMode = d.HTTPMode
+	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo
+	p.TCPRequests = d.TCPRequests
 	if len(d.ErrorFiles) > 0 {
 		p.ErrorFiles = map[int][]byte{}
 		for k, v := range d.ErrorFiles {
@@ -221,6 +302,13 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.Balance = d.Balance
 		p.DefaultServer = d.DefaultServer
 		p.Retries = d.Retries
+		p.RedispatchAfter = d.RedispatchAfter
+		p.HashType = d.HashType
+		p.HashBalanceFactor = d.HashBalanceFactor
+		p.Fullconn, p.FullconnBad = d.Fullconn, d.FullconnBad
+		p.Cookie = d.Cookie
+		p.RDPPersist = d.RDPPersist
+		p.HTTPChecks, p.TCPChecks = d.HTTPChecks, d.TCPChecks
 	}
 	if p.Cap&CapFE != 0 && d.DefaultBackend != nil {
 		p.DefaultBackend = d.DefaultBackend

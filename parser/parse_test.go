@@ -111,7 +111,7 @@ func TestKeywordLines(t *testing.T) {
 		{"frontend fe", "use_backend", "'use_backend' expects a backend name."},
 		{"frontend fe", "default_backend", "'default_backend' expects a backend name."},
 		{"frontend fe", "option forwardfor", ""},
-		{"frontend fe", "no option forwardfor", ""},
+		{"frontend fe", "no option forwardfor", "negation/default is not supported for option 'forwardfor'."},
 		{"frontend fe", "option httpclosee", "unknown option 'httpclosee'; did you mean 'httpclose' maybe ?"},
 		{"frontend fe", "option forceclose", "'option forceclose' is legacy 1.x syntax"},
 		{"frontend fe", "option", "'option' expects an option name."},

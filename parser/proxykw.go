@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sort"
 	"strconv"
@@ -25,7 +26,7 @@ var proxyKeywords = map[string]keyword{
 	"disabled":                    {support: Unsupported},
 	"enabled":                     {support: Harmless},
 	"acl":                         {noDefaults: true, support: Supported, handle: kwACL},
-	"cookie":                      {caps: CapBE, support: Supported},
+	"cookie":                      {caps: CapBE, support: Supported, handle: kwCookie},
 	"email-alert":                 {support: Harmless},
 	"persist":                     {caps: CapBE, support: Unsupported, handle: kwPersist},
 	"load-server-state-from-file": {caps: CapBE, support: Harmless},
@@ -65,7 +66,7 @@ var proxyKeywords = map[string]keyword{
 	"tcp-response":                {caps: CapBE, support: Unsupported},
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
 	"backlog":                     {caps: CapFE, support: Harmless},
-	"fullconn":                    {caps: CapBE, support: Supported},
+	"fullconn":                    {caps: CapBE, support: Supported, handle: kwFullconn},
 	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
 	"hash-type":                   {caps: CapBE, support: Supported, handle: kwHashType},
@@ -635,23 +636,28 @@ func kwHashType(c *pctx) {
 			return
 		}
 		c.cp.add(legacyWarn(c.pos, "'hash-type avalanche'", "'hash-type map-based sdbm avalanche'"))
+		c.cp.proxy.HashType = &HashType{Func: "sdbm", Avalanche: true}
 		return
 	default:
 		c.alert("'hash-type' only supports 'consistent' and 'map-based'.")
 		return
 	}
-	if c.arg(2) == "" {
-		return
+	// A bare "consistent" implies avalanche in HAProxy.
+	ht := &HashType{Consistent: c.arg(1) == "consistent", Func: "sdbm", Avalanche: c.arg(1) == "consistent" && c.arg(2) == ""}
+	if c.arg(2) != "" {
+		switch c.arg(2) {
+		case "sdbm", "djb2", "wt6", "crc32":
+		default:
+			c.alert("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")
+			return
+		}
+		if m := c.arg(3); m != "" && m != "avalanche" {
+			c.alert("'hash-type' only supports 'avalanche' as a modifier for hash functions.")
+			return
+		}
+		ht.Func, ht.Avalanche = c.arg(2), c.arg(3) == "avalanche"
 	}
-	switch c.arg(2) {
-	case "sdbm", "djb2", "wt6", "crc32":
-	default:
-		c.alert("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")
-		return
-	}
-	if m := c.arg(3); m != "" && m != "avalanche" {
-		c.alert("'hash-type' only supports 'avalanche' as a modifier for hash functions.")
-	}
+	c.cp.proxy.HashType = ht
 }
 
 // kwHashBalanceFactor reads the factor as atol does.
@@ -662,7 +668,77 @@ func kwHashBalanceFactor(c *pctx) {
 	}
 	if n := Atol(c.arg(1)); n != 0 && n <= 100 {
 		c.alert("'hash-balance-factor' must be 0 or greater than 100.")
+		return
 	}
+	c.cp.proxy.HashBalanceFactor = Atol(strings.Join(c.args[1:], ""))
+}
+
+// kwFullconn reads "fullconn <n>"; a value the runtime cannot read is
+// kept as a position for it to refuse.
+func kwFullconn(c *pctx) {
+	if len(c.args) != 2 {
+		return
+	}
+	n, err := strconv.Atoi(c.arg(1))
+	if err != nil || n < 0 {
+		c.cp.proxy.FullconnBad = c.pos
+	} else {
+		c.cp.proxy.FullconnBad = Pos{}
+	}
+	c.cp.proxy.Fullconn = max(n, 0)
+}
+
+// kwCookie reads "cookie <name> [rewrite|insert|prefix] [options]"
+// (configuration.txt 4.2).
+func kwCookie(c *pctx) {
+	if c.arg(1) == "" {
+		return
+	}
+	ck := &Cookie{Pos: c.pos, Name: c.arg(1), Mode: "rewrite"}
+	a := c.args
+	for i := 2; i < len(a); i++ {
+		switch o := a[i]; o {
+		case "insert", "rewrite", "prefix":
+			ck.Mode = o
+		case "indirect":
+			ck.Indirect = true
+		case "preserve":
+			ck.Preserve = true
+		case "nocache":
+			// Only marks responses as not cacheable by HAProxy's own
+			// cache, which gohap does not have.
+		case "httponly":
+			ck.HTTPOnly = true
+		case "secure":
+			ck.Secure = true
+		case "postonly":
+			ck.PostOnly = true
+		case "domain", "attr", "maxidle", "maxlife":
+			if i+1 >= len(a) {
+				break
+			}
+			i++
+			v := a[i]
+			switch o {
+			case "domain":
+				ck.Domains = append(ck.Domains, v)
+			case "attr":
+				ck.Attrs = append(ck.Attrs, v)
+			default:
+				t, ok := parseTimeValue(v)
+				if !ok {
+					ck.BadTimes = append(ck.BadTimes, [2]string{o, v})
+				} else if o == "maxidle" {
+					ck.MaxIdle = t
+				} else {
+					ck.MaxLife = t
+				}
+			}
+		default:
+			ck.Unsupported = append(ck.Unsupported, o)
+		}
+	}
+	c.cp.proxy.Cookie = ck
 }
 
 var timeoutNames = map[string]string{
@@ -778,8 +854,9 @@ func kwOption(c *pctx) {
 		c.warn("'%s' ignored because %s '%s' has no %s capability.", name, p.Kind, p.Name, side)
 		return
 	}
-	c.cp.proxy.Options[name] = c.mod != "no"
-	c.cp.proxy.OptionPos[name] = c.pos
+	if !c.setOption(name) {
+		return
+	}
 	if name == "httpchk" && c.mod != "no" && c.cp.proxy.Kind != "defaults" {
 		c.cp.proxy.hcImplicitSend()
 	}
@@ -789,6 +866,127 @@ func kwOption(c *pctx) {
 			delete(c.cp.proxy.Options, o)
 		}
 	}
+}
+
+// flagOptions are HAProxy's cfg_opts and cfg_opts2: plain flags that
+// "no option" forces off and "default option" resets to the built-in
+// state.
+var flagOptions = map[string]bool{}
+
+func init() {
+	for _, o := range strings.Fields(`abortonclose allbackups checkcache clitcpka contstats dontlognull
+http-buffer-request http-ignore-probes idle-close-on-response prefer-last-server logasap nolinger persist
+srvtcpka transparent splice-request splice-response splice-auto accept-invalid-http-request
+accept-invalid-http-response dontlog-normal log-separate-errors log-health-checks socket-stats
+tcp-smart-accept tcp-smart-connect independent-streams http-use-proxy-header http-pretend-keepalive
+http-no-delay h1-case-adjust-bogus-client h1-case-adjust-bogus-server disable-h2-upgrade`) {
+		flagOptions[o] = true
+	}
+}
+
+// httpModes are the connection mode options, which replace each other.
+var httpModes = map[string]bool{"httpclose": true, "http-server-close": true, "http-keep-alive": true}
+
+// setOption applies an option line with its "no"/"default" prefix as
+// HAProxy's cfg_parse_listen does; false when the prefix is refused.
+func (c *pctx) setOption(name string) bool {
+	p := c.cp.proxy
+	switch {
+	case c.mod == "":
+	case flagOptions[name], name == "redispatch":
+	case httpModes[name] && c.mod == "no":
+	case httpModes[name]:
+		// HAProxy counts the option name as an extra argument here.
+		c.alert("'option %s' cannot handle unexpected argument '%s'.", name, name)
+		return false
+	default:
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("negation/default is not supported for option '%s'.", name)})
+		return false
+	}
+	if c.mod == "default" {
+		delete(p.Options, name)
+		delete(p.OptionPos, name)
+		return true
+	}
+	on := c.mod != "no"
+	p.Options[name] = on
+	p.OptionPos[name] = c.pos
+	if a := c.rest(2); on && len(a) > 0 {
+		p.OptionArgs[name] = a
+	} else {
+		delete(p.OptionArgs, name)
+	}
+	switch {
+	case httpModes[name] && on:
+		p.HTTPMode = name
+	case httpModes[name] && p.HTTPMode == name:
+		p.HTTPMode = ""
+	case name == "redispatch" && on:
+		p.RedispatchAfter = -1
+		if a := c.arg(2); a != "" {
+			p.RedispatchAfter = Atol(a)
+		}
+	case name == "redispatch":
+		p.RedispatchAfter = 0
+	case name == "forwardfor":
+		p.ForwardFor = forwardOpt(c.rest(2))
+	case name == "originalto":
+		p.OriginalTo = forwardOpt(c.rest(2))
+	}
+	return true
+}
+
+// forwardOpt reads the arguments of option forwardfor / originalto.
+func forwardOpt(args []string) *ForwardOpt {
+	f := &ForwardOpt{}
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "except":
+			if i+1 < len(args) {
+				f.Except, _ = ParsePrefix(args[i+1])
+				i++
+			}
+		case "header":
+			if i+1 < len(args) {
+				f.Header = strings.ToLower(args[i+1])
+				i++
+			}
+		case "if-none":
+			f.IfNone = true
+		}
+	}
+	return f
+}
+
+// ParsePrefix reads a network as HAProxy's str2net: an address, a CIDR
+// or a dotted mask (10.0.0.0/255.0.0.0).
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		if pf, err := netip.ParsePrefix(s); err == nil {
+			return pf.Masked(), nil
+		}
+		i := strings.IndexByte(s, '/')
+		a, err1 := netip.ParseAddr(s[:i])
+		m, err2 := netip.ParseAddr(s[i+1:])
+		if err1 != nil || err2 != nil || !m.Is4() {
+			return netip.Prefix{}, fmt.Errorf("invalid network '%s'", s)
+		}
+		bits := 0
+		for _, b := range m.As4() {
+			for k := 7; k >= 0; k-- {
+				if b&(1<<k) != 0 {
+					bits++
+				}
+			}
+		}
+		return netip.PrefixFrom(a, bits).Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // missingPatternFile finds a map converter in a sample expression whose
@@ -887,6 +1085,12 @@ func (p *Proxy) hcImplicitSend() {
 func kwHTTPCheck(c *pctx) {
 	p := c.cp.proxy
 	act := c.arg(1)
+	if len(c.args) > 1 {
+		if !p.ownHTTPChecks {
+			p.HTTPChecks, p.ownHTTPChecks = nil, true
+		}
+		c.addRule(&p.HTTPChecks)
+	}
 	switch act {
 	case "connect", "send", "expect", "comment", "set-var", "unset-var":
 	default:
@@ -998,6 +1202,11 @@ func (c *pctx) runtimeForm() {
 func kwPersist(c *pctx) {
 	if a := c.arg(1); len(c.args) == 2 && (a == "rdp-cookie" || strings.HasPrefix(a, "rdp-cookie(") && strings.HasSuffix(a, ")")) {
 		c.runtimeForm()
+		name := "msts"
+		if n := strings.TrimSuffix(strings.TrimPrefix(a, "rdp-cookie("), ")"); n != a && n != "" {
+			name = n
+		}
+		c.cp.proxy.RDPPersist = &Ref{Pos: c.pos, Name: name}
 	}
 }
 
@@ -1008,9 +1217,11 @@ func kwTCPRequest(c *pctx) {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if _, r := parseTime(c.arg(2)); r == timeOK {
 			c.runtimeForm()
+			c.addRule(&c.cp.proxy.TCPRequests)
 		}
 	case len(c.args) == 5 && c.arg(1) == "content" && c.arg(2) == "accept" && c.arg(3) == "if" && c.arg(4) == "RDP_COOKIE":
 		c.runtimeForm()
+		c.addRule(&c.cp.proxy.TCPRequests)
 	}
 	if c.arg(1) != "content" || c.arg(2) == "" {
 		return
@@ -1206,7 +1417,22 @@ func knownAction(act, list string) bool {
 	return false
 }
 
+// addRule appends the line to a rule list of the proxy, never to the
+// array it may share with its defaults section.
+func (c *pctx) addRule(list *[]*Rule) {
+	r := &Rule{Pos: c.pos, Section: c.cp.section, Keyword: c.args[0], Args: c.args[1:]}
+	*list = append((*list)[:len(*list):len(*list)], r)
+}
+
 func kwTCPCheck(c *pctx) {
+	if p := c.cp.proxy; len(c.args) > 1 {
+		// Own rules replace the inherited ones, as HAProxy's tcpcheck
+		// ruleset of a defaults section is only shared until then.
+		if !p.ownTCPChecks {
+			p.TCPChecks, p.ownTCPChecks = nil, true
+		}
+		c.addRule(&p.TCPChecks)
+	}
 	switch act := c.arg(1); {
 	case act == "comment", act == "connect", act == "send", act == "send-binary", act == "expect", act == "send-lf", act == "send-binary-lf",
 		strings.HasPrefix(act, "set-var"), strings.HasPrefix(act, "unset-var"):

@@ -230,12 +230,17 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	}
 	g := &Graph{Maxconn: cfg.Global.Maxconn}
 	bes := map[string]*Backend{}
+	// A frontend and a backend may share a name: a proxy's own halves
+	// are found by proxy, names only resolve references to backends.
+	ownBackend := map[*parser.Proxy]*Backend{}
+	ownFrontend := map[*parser.Proxy]*Frontend{}
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapBE == 0 {
 			continue
 		}
 		be := compileBackend(p, cfg, opts, fail)
 		bes[p.Name] = be
+		ownBackend[p] = be
 		g.byName = bes
 		g.Backends = append(g.Backends, be)
 	}
@@ -266,9 +271,13 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			srv.TrackServer(target)
 		}
 	}
-	for _, d := range cfg.Directives {
-		if d.Keyword == "tcp-request" && d.Support != parser.Unsupported && d.Section == "backend" {
-			fail(d.Pos, "'tcp-request %s' in a backend is not supported by the gohap runtime yet.", strings.Join(d.Args, " "))
+	for _, p := range cfg.Proxies {
+		if p.Kind == "backend" {
+			for _, r := range p.TCPRequests {
+				if r.Section == "backend" {
+					fail(r.Pos, "'tcp-request %s' in a backend is not supported by the gohap runtime yet.", strings.Join(r.Args, " "))
+				}
+			}
 		}
 	}
 	for _, p := range cfg.Proxies {
@@ -287,15 +296,16 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			// HAProxy's frontend default is the global maxconn.
 			fe.Maxconn = cfg.Global.Maxconn
 		}
-		fe.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
-		fe.OT = optionFF(cfg, p, "originalto", "x-original-to")
-		compileInspect(cfg, p, fe, fail)
+		fe.FF = optionFF(p, "forwardfor", "x-forwarded-for")
+		fe.OT = optionFF(p, "originalto", "x-original-to")
+		compileInspect(p, fe, fail)
+		own := ownBackend[p]
 		if !fe.HTTP {
 			for _, u := range p.UseBackends {
 				fail(u.Pos, "'use_backend' in a 'mode tcp' %s is not supported by the gohap runtime yet.", p.Kind)
 			}
-			if be := bes[p.Name]; p.DefaultBackend != nil {
-				be = bes[p.DefaultBackend.Name]
+			if p.DefaultBackend != nil {
+				be := bes[p.DefaultBackend.Name]
 				if be != nil && be.HTTP {
 					fail(p.DefaultBackend.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
 				}
@@ -320,9 +330,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		set := proxyACLs(p, fail)
-		if be := bes[p.Name]; be != nil {
+		if own != nil {
 			// A listen section is one proxy: its filters run once.
-			fe.legacy = be.legacy
+			fe.legacy = own.legacy
 		} else {
 			fe.legacy = compileLegacy(p, set, fail)
 		}
@@ -348,18 +358,15 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		if p.DefaultBackend != nil {
 			fe.Default = bes[p.DefaultBackend.Name]
-		} else if p.Cap&parser.CapBE != 0 {
-			fe.Default = bes[p.Name]
+		} else if own != nil {
+			fe.Default = own
 		}
 		g.Frontends = append(g.Frontends, fe)
-	}
-	fes := map[string]*Frontend{}
-	for _, fe := range g.Frontends {
-		fes[fe.Name] = fe
+		ownFrontend[p] = fe
 	}
 	defaultFullconn(g)
 	for _, p := range cfg.Proxies {
-		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: fes[p.Name], be: bes[p.Name]})
+		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
 	return g, errs
 }
@@ -393,78 +400,29 @@ func checkOptions(p *parser.Proxy, fail func(parser.Pos, string, ...any)) {
 }
 
 func connMode(p *parser.Proxy) int {
-	switch {
-	case p.Options["httpclose"]:
+	switch p.HTTPMode {
+	case "httpclose":
 		return modeClose
-	case p.Options["http-server-close"]:
+	case "http-server-close":
 		return modeServerClose
 	}
 	return modeKeepAlive
 }
 
-// optionFF reads the arguments of "option forwardfor/originalto" back from
-// the directive list, where the parser keeps them.
-func optionFF(cfg *parser.Config, p *parser.Proxy, name, header string) *forwardFor {
-	if !p.Options[name] {
+// optionFF is "option forwardfor/originalto" as the parser read it.
+func optionFF(p *parser.Proxy, name, header string) *forwardFor {
+	o := p.ForwardFor
+	if name == "originalto" {
+		o = p.OriginalTo
+	}
+	if !p.Options[name] || o == nil {
 		return nil
 	}
-	pos := p.OptionPos[name]
-	ff := &forwardFor{header: header}
-	for _, d := range cfg.Directives {
-		if d.Pos != pos || d.Keyword != "option" || len(d.Args) == 0 || d.Args[0] != name {
-			continue
-		}
-		args := d.Args[1:]
-		for i := 0; i < len(args); i++ {
-			switch args[i] {
-			case "except":
-				if i+1 < len(args) {
-					if pf, err := parsePrefix(args[i+1]); err == nil {
-						ff.except = pf
-					}
-					i++
-				}
-			case "header":
-				if i+1 < len(args) {
-					ff.header = strings.ToLower(args[i+1])
-					i++
-				}
-			case "if-none":
-				ff.ifNone = true
-			}
-		}
+	ff := &forwardFor{header: header, except: o.Except, ifNone: o.IfNone}
+	if o.Header != "" {
+		ff.header = o.Header
 	}
 	return ff
-}
-
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		if pf, err := netip.ParsePrefix(s); err == nil {
-			return pf.Masked(), nil
-		}
-		// Dotted masks: 10.0.0.0/255.0.0.0.
-		i := strings.IndexByte(s, '/')
-		a, err1 := netip.ParseAddr(s[:i])
-		m, err2 := netip.ParseAddr(s[i+1:])
-		if err1 != nil || err2 != nil || !m.Is4() {
-			return netip.Prefix{}, fmt.Errorf("invalid network '%s'", s)
-		}
-		mb := m.As4()
-		bits := 0
-		for _, b := range mb {
-			for k := 7; k >= 0; k-- {
-				if b&(1<<k) != 0 {
-					bits++
-				}
-			}
-		}
-		return netip.PrefixFrom(a, bits).Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func parseNameFormat(s string) ([]namePart, error) {
@@ -505,8 +463,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 		// queue timeout is set.
 		be.Queue = be.Connect
 	}
-	be.FF = optionFF(cfg, p, "forwardfor", "x-forwarded-for")
-	be.OT = optionFF(cfg, p, "originalto", "x-original-to")
+	be.FF = optionFF(p, "forwardfor", "x-forwarded-for")
+	be.OT = optionFF(p, "originalto", "x-original-to")
 	// ACL errors are reported once, by the frontend half of a listen.
 	quiet := func(parser.Pos, string, ...any) {}
 	if p.Cap&parser.CapFE != 0 {
@@ -518,42 +476,23 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	if err != nil {
 		fail(p.Pos, "%v", err)
 	}
-	consistent, balanceFactor := false, 0
-	for _, d := range cfg.Directives {
-		if !(d.Name == p.Name || d.Section == "defaults") {
-			continue
-		}
-		switch d.Keyword {
-		case "hash-type":
-			// hash-type <method> [<function> [<modifier>]]; haproxy -c has
-			// checked the words.
-			a := d.Args
-			if len(a) > 0 && a[0] == "avalanche" {
-				// The 1.x form.
-				a = []string{"map-based", "sdbm", "avalanche"}
-			}
-			consistent = len(a) > 0 && a[0] == "consistent"
-			be.hashFn = backend.SDBMHash
-			if len(a) > 1 {
-				be.hashFn, _ = backend.ParseHashFunc(a[1])
-			}
-			// A bare "consistent" implies avalanche in HAProxy.
-			be.avalanche = len(a) > 2 && a[2] == "avalanche" || len(a) == 1 && consistent
-		case "hash-balance-factor":
-			balanceFactor = (parser.Atol(strings.Join(d.Args, "")))
-		}
+	consistent := false
+	if ht := p.HashType; ht != nil {
+		consistent = ht.Consistent
+		be.hashFn, _ = backend.ParseHashFunc(ht.Func)
+		be.avalanche = ht.Avalanche
 	}
 	var httpChk *backend.HTTPCheck
 	var tcpChk []backend.TCPStep
 	var protoChk *backend.ProtoCheck
 	// The last check option declared decides the kind of check.
-	switch kind, args := checkKind(cfg, p); kind {
+	switch kind, args := checkKind(p); kind {
 	case "httpchk":
 		if p.Options["httpchk"] {
-			httpChk = compileHTTPCheck(cfg, p, fail)
+			httpChk = compileHTTPCheck(p, fail)
 		}
 	case "tcp-check":
-		tcpChk = compileTCPCheck(cfg, p, fail)
+		tcpChk = compileTCPCheck(p, fail)
 	case "redis-check":
 		protoChk = backend.RedisCheck()
 	case "smtpchk":
@@ -691,39 +630,27 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	for _, srv := range servers {
 		byName[srv.Name] = srv
 	}
-	be.cookie = compileCookie(cfg, p, byName, fail)
+	be.cookie = compileCookie(p, byName, fail)
 	be.RedispatchAfter = -1
-	for _, d := range cfg.Directives {
-		if be.Redispatch && d.Pos == p.OptionPos["redispatch"] && d.Keyword == "option" && len(d.Args) > 1 && d.Args[0] == "redispatch" {
-			// HAProxy reads the interval with atol; 0 disables.
-			be.RedispatchAfter = int(parser.Atol(d.Args[1]))
-			be.Redispatch = be.RedispatchAfter != 0
-		}
+	if be.Redispatch {
+		// HAProxy reads the interval with atol; 0 disables.
+		be.RedispatchAfter = p.RedispatchAfter
+		be.Redispatch = be.RedispatchAfter != 0
 	}
 	be.LB.Redispatch = be.Redispatch
 	be.LB.Consistent = consistent
-	be.LB.BalanceFactor = balanceFactor
+	be.LB.BalanceFactor = p.HashBalanceFactor
 	be.LB.Algo = algo
 	be.LB.Draws = be.draws
-	for _, d := range cfg.Directives {
-		if d.Keyword == "fullconn" && (d.Name == p.Name || d.Section == "defaults") && len(d.Args) == 1 {
-			n, err := strconv.Atoi(d.Args[0])
-			if err != nil || n < 0 {
-				fail(d.Pos, "'fullconn' expects a number.")
-			}
-			be.LB.Fullconn = n
-		}
+	be.LB.Fullconn = p.Fullconn
+	if p.FullconnBad.Line != 0 {
+		fail(p.FullconnBad, "'fullconn' expects a number.")
 	}
 	be.LB.AllBackups = p.Options["allbackups"]
-	for _, d := range cfg.Directives {
-		if d.Keyword == "persist" && d.Support != parser.Unsupported && (d.Name == p.Name || d.Section == "defaults") {
-			be.rdpPersist = "msts"
-			if n := strings.TrimSuffix(strings.TrimPrefix(d.Args[0], "rdp-cookie("), ")"); n != d.Args[0] && n != "" {
-				be.rdpPersist = n
-			}
-			if be.HTTP {
-				fail(d.Pos, "'persist rdp-cookie' in a 'mode http' backend is not supported by the gohap runtime yet.")
-			}
+	if r := p.RDPPersist; r != nil {
+		be.rdpPersist = r.Name
+		if be.HTTP {
+			fail(r.Pos, "'persist rdp-cookie' in a 'mode http' backend is not supported by the gohap runtime yet.")
 		}
 	}
 	be.LB.LogHealthChecks = p.Options["log-health-checks"]
@@ -732,11 +659,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 
 // compileInspect reads the tcp-request forms the runtime implements, on
 // the proxy (a frontend or listen in mode tcp) that declares them.
-func compileInspect(cfg *parser.Config, p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
-	for _, d := range cfg.Directives {
-		if d.Keyword != "tcp-request" || d.Support == parser.Unsupported || !(d.Name == p.Name || d.Section == "defaults") {
-			continue
-		}
+func compileInspect(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
+	for _, d := range p.TCPRequests {
 		if fe.HTTP {
 			fail(d.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", strings.Join(d.Args, " "), p.Kind)
 			continue
@@ -775,6 +699,13 @@ func mapAddr(a string, m map[string]string) string {
 // listenAddr turns a bind address into a Go listen address.
 func listenAddr(a string, m map[string]string) (string, error) {
 	a = mapAddr(stripFamily(strings.TrimSpace(a)), m)
+	if n, ok := strings.CutPrefix(a, "fd@"); ok {
+		// A listening socket inherited from the parent process.
+		if _, err := strconv.ParseUint(n, 10, 31); err != nil {
+			return "", errors.New("invalid file descriptor")
+		}
+		return a, nil
+	}
 	if strings.HasPrefix(a, "/") || strings.Contains(a, "@") {
 		return "", errors.New("only TCP addresses are supported by the gohap runtime yet")
 	}
@@ -903,7 +834,7 @@ func parseBalance(be *Backend, args []string) (backend.Algo, error) {
 // checkConnect reads an "http-check connect" or "tcp-check connect"
 // rule: its port, if any, and linger (close with a reset); the options
 // that change the connection beyond them are refused.
-func checkConnect(d *parser.Directive, fail func(parser.Pos, string, ...any)) (port string, linger bool) {
+func checkConnect(d *parser.Rule, fail func(parser.Pos, string, ...any)) (port string, linger bool) {
 	a := d.Args
 	for i := 1; i < len(a); i++ {
 		switch a[i] {
@@ -926,7 +857,7 @@ func checkConnect(d *parser.Directive, fail func(parser.Pos, string, ...any)) (p
 
 // checkKind is the check option in force for p, the one declared last,
 // with the arguments following its name.
-func checkKind(cfg *parser.Config, p *parser.Proxy) (string, []string) {
+func checkKind(p *parser.Proxy) (string, []string) {
 	kind := ""
 	var at parser.Pos
 	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk"} {
@@ -936,12 +867,7 @@ func checkKind(cfg *parser.Config, p *parser.Proxy) (string, []string) {
 		}
 		kind, at = o, pos
 	}
-	for _, d := range cfg.Directives {
-		if d.Pos == at && d.Keyword == "option" && len(d.Args) > 0 && d.Args[0] == kind {
-			return kind, d.Args[1:]
-		}
-	}
-	return kind, nil
+	return kind, p.OptionArgs[kind]
 }
 
 // posAfter orders positions of the same file by line; across files the
@@ -950,22 +876,16 @@ func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line
 
 // compileHTTPCheck builds the steps of "option httpchk" and its
 // "http-check" rules (the backend's own, else those of defaults).
-func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
-	pos := p.OptionPos["httpchk"]
+func compileHTTPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
 	first := httpSend{meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}
-	for _, d := range cfg.Directives {
-		if d.Pos != pos || d.Keyword != "option" || len(d.Args) == 0 || d.Args[0] != "httpchk" {
-			continue
-		}
-		switch a := d.Args[1:]; len(a) {
-		case 0:
-		case 1:
-			first.uri = a[0]
-		case 2:
-			first.meth, first.uri = a[0], a[1]
-		default:
-			first.meth, first.uri, first.ver = a[0], a[1], a[2]
-		}
+	switch a := p.OptionArgs["httpchk"]; len(a) {
+	case 0:
+	case 1:
+		first.uri = a[0]
+	case 2:
+		first.meth, first.uri = a[0], a[1]
+	default:
+		first.meth, first.uri, first.ver = a[0], a[1], a[2]
 	}
 	// The 1.x trick: headers after the version, separated by CRLF.
 	if ver, rest, ok := strings.Cut(first.ver, "\r\n"); ok {
@@ -976,24 +896,11 @@ func compileHTTPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos,
 			}
 		}
 	}
-	var own, dflt []*parser.Directive
-	for _, d := range cfg.Directives {
-		switch {
-		case d.Keyword != "http-check" || len(d.Args) == 0:
-		case d.Name == p.Name:
-			own = append(own, d)
-		case d.Section == "defaults":
-			dflt = append(dflt, d)
-		}
-	}
-	if len(own) == 0 {
-		own = dflt
-	}
 	hc := &backend.HTTPCheck{}
 	cur := &httpStepSpec{send: first}
 	steps := []*httpStepSpec{cur}
 	comment := ""
-	for _, d := range own {
+	for _, d := range p.HTTPChecks {
 		a := d.Args
 		switch a[0] {
 		case "comment":
@@ -1211,7 +1118,7 @@ func compileHTTPExpect(a []string) (backend.HTTPExpect, bool) {
 
 // compileTCPCheck builds the steps of "option tcp-check" from its
 // "tcp-check" rules.
-func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
+func compileTCPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
 	steps := []backend.TCPStep{}
 	// A "tcp-check comment" names the rule after it in failure reports.
 	comment, rule := "", 0
@@ -1224,10 +1131,7 @@ func compileTCPCheck(cfg *parser.Config, p *parser.Proxy, fail func(parser.Pos, 
 		comment = ""
 		steps = append(steps, st)
 	}
-	for _, d := range cfg.Directives {
-		if d.Keyword != "tcp-check" || !(d.Name == p.Name || d.Section == "defaults") || len(d.Args) == 0 {
-			continue
-		}
+	for _, d := range p.TCPChecks {
 		a := d.Args
 		rule++
 		switch a[0] {

@@ -43,66 +43,29 @@ type cookieCfg struct {
 // cookie carries (unix seconds, 0 for none).
 type cookieDates struct{ last, first int64 }
 
-func compileCookie(cfg *parser.Config, p *parser.Proxy, servers map[string]*backend.Server, fail func(parser.Pos, string, ...any)) *cookieCfg {
-	var d *parser.Directive
-	for _, x := range cfg.Directives {
-		if x.Keyword == "cookie" && (x.Name == p.Name || x.Section == "defaults") && (x.Section == "defaults" || x.Section == p.Kind) {
-			d = x
-		}
-	}
-	if d == nil || len(d.Args) == 0 {
+func compileCookie(p *parser.Proxy, servers map[string]*backend.Server, fail func(parser.Pos, string, ...any)) *cookieCfg {
+	d := p.Cookie
+	if d == nil {
 		return nil
 	}
-	c := &cookieCfg{name: d.Args[0], mode: ckRewrite, bySrv: map[*backend.Server]string{}, byVal: map[string]*backend.Server{}}
-	var domains, attrs []string
-	httpOnly, secure := false, false
-	for i := 1; i < len(d.Args); i++ {
-		switch a := d.Args[i]; a {
-		case "insert":
-			c.mode = ckInsert
-		case "rewrite":
-			c.mode = ckRewrite
-		case "prefix":
-			c.mode = ckPrefix
-		case "indirect":
-			c.indirect = true
-		case "preserve":
-			c.preserve = true
-		case "nocache":
-			// HAProxy only marks such responses as not cacheable by its
-			// own cache, which the runtime does not have.
-		case "httponly":
-			httpOnly = true
-		case "secure":
-			secure = true
-		case "postonly":
-			c.postOnly = true
-		case "domain", "attr", "maxidle", "maxlife":
-			if i+1 >= len(d.Args) {
-				break
-			}
-			i++
-			v := d.Args[i]
-			switch a {
-			case "domain":
-				domains = append(domains, v)
-			case "attr":
-				attrs = append(attrs, v)
-			default:
-				t, err := parseTime(v)
-				if err != nil {
-					fail(d.Pos, "'cookie' option '%s' expects a time, got '%s'.", a, v)
-				}
-				if a == "maxidle" {
-					c.maxIdle = int64(t / time.Second)
-				} else {
-					c.maxLife = int64(t / time.Second)
-				}
-			}
-		default:
-			fail(d.Pos, "'cookie' option '%s' is not supported by the gohap runtime yet.", a)
-		}
+	c := &cookieCfg{name: d.Name, indirect: d.Indirect, preserve: d.Preserve, postOnly: d.PostOnly,
+		maxIdle: int64(d.MaxIdle / time.Second), maxLife: int64(d.MaxLife / time.Second),
+		bySrv: map[*backend.Server]string{}, byVal: map[string]*backend.Server{}}
+	switch d.Mode {
+	case "insert":
+		c.mode = ckInsert
+	case "prefix":
+		c.mode = ckPrefix
+	default:
+		c.mode = ckRewrite
 	}
+	for _, bt := range d.BadTimes {
+		fail(d.Pos, "'cookie' option '%s' expects a time, got '%s'.", bt[0], bt[1])
+	}
+	for _, o := range d.Unsupported {
+		fail(d.Pos, "'cookie' option '%s' is not supported by the gohap runtime yet.", o)
+	}
+	domains, attrs, httpOnly, secure := d.Domains, d.Attrs, d.HTTPOnly, d.Secure
 	c.attrs = "; path=/"
 	for _, dm := range domains {
 		c.attrs += "; domain=" + dm

@@ -1,0 +1,115 @@
+package parser
+
+import "testing"
+
+// Each proxy takes its settings from the last defaults section before it,
+// or from the one "from" names, never from the others; a frontend and a
+// backend may share a name and keep their own settings.
+func TestInheritanceModel(t *testing.T) {
+	cfg := `defaults a
+ mode http
+ cookie A insert indirect
+ hash-type consistent djb2
+ fullconn 40
+ option httpclose
+ option redispatch 2
+ option forwardfor header X-A except 10.0.0.0/8
+ option httpchk GET /a
+ http-check expect status 204
+ tcp-check connect
+ persist rdp-cookie(x)
+frontend web
+ bind :80
+ default_backend web
+defaults b
+ mode http
+ option http-server-close
+ option allbackups
+backend web
+ no option http-server-close
+ default option allbackups
+ server s 127.0.0.1:1
+backend api from a
+ no option httpclose
+ no option redispatch
+ http-check expect status 200
+ server s 127.0.0.1:1
+listen both from a
+ bind :81
+ option http-keep-alive
+`
+	c, ds := Parse([]Input{{Name: "m.cfg", Data: []byte(cfg)}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	fe, be, api, both := c.Proxies[0], c.Proxies[1], c.Proxies[2], c.Proxies[3]
+	if fe.Name != be.Name || fe.Cap != CapFE || be.Cap != CapBE {
+		t.Fatalf("want frontend and backend 'web': %s/%d %s/%d", fe.Name, fe.Cap, be.Name, be.Cap)
+	}
+	// The frontend inherits from a: its options, not the backend-only
+	// settings.
+	if fe.HTTPMode != "httpclose" || fe.ForwardFor == nil || fe.ForwardFor.Header != "x-a" || fe.ForwardFor.Except.String() != "10.0.0.0/8" {
+		t.Errorf("frontend web: mode %q ff %+v", fe.HTTPMode, fe.ForwardFor)
+	}
+	if fe.Cookie != nil || fe.HashType != nil || fe.Fullconn != 0 || len(fe.HTTPChecks) != 0 {
+		t.Errorf("frontend web took backend settings: %+v", fe)
+	}
+	// The backend inherits from b only.
+	if be.Cookie != nil || be.HashType != nil || be.Fullconn != 0 || be.ForwardFor != nil || be.RDPPersist != nil ||
+		len(be.HTTPChecks) != 0 || len(be.TCPChecks) != 0 || be.Options["httpchk"] {
+		t.Errorf("backend web inherited from the wrong defaults: %+v", be)
+	}
+	// "no option X" ends the mode X only; "default option" resets.
+	if be.HTTPMode != "" || be.Options["http-server-close"] {
+		t.Errorf("backend web: mode %q", be.HTTPMode)
+	}
+	if _, set := be.Options["allbackups"]; set {
+		t.Errorf("default option allbackups left %v", be.Options["allbackups"])
+	}
+	// "from a" skips b.
+	if api.Cookie == nil || api.Cookie.Name != "A" || api.Cookie.Mode != "insert" || !api.Cookie.Indirect {
+		t.Errorf("api cookie: %+v", api.Cookie)
+	}
+	if api.HashType == nil || !api.HashType.Consistent || api.HashType.Func != "djb2" || api.Fullconn != 40 {
+		t.Errorf("api hash/fullconn: %+v %d", api.HashType, api.Fullconn)
+	}
+	if api.HTTPMode != "" || api.Options["redispatch"] || api.RedispatchAfter != 0 {
+		t.Errorf("api: mode %q redispatch %v/%d", api.HTTPMode, api.Options["redispatch"], api.RedispatchAfter)
+	}
+	// Own check rules replace the inherited ones; other kinds stay.
+	if len(api.HTTPChecks) != 1 || api.HTTPChecks[0].Args[2] != "200" || len(api.TCPChecks) != 1 {
+		t.Errorf("api checks: %v %v", api.HTTPChecks, api.TCPChecks)
+	}
+	if a := api.OptionArgs["httpchk"]; len(a) != 2 || a[1] != "/a" || api.RDPPersist == nil || api.RDPPersist.Name != "x" {
+		t.Errorf("api httpchk args %v persist %+v", a, api.RDPPersist)
+	}
+	// Appending own rules never writes into the defaults' list.
+	if d := c.Defaults[0]; len(d.HTTPChecks) != 1 || d.HTTPChecks[0].Args[2] != "204" {
+		t.Errorf("defaults a changed: %v", d.HTTPChecks)
+	}
+	if both.HTTPMode != "http-keep-alive" || both.RedispatchAfter != 2 || both.Cookie == nil {
+		t.Errorf("listen both: mode %q redispatch %d cookie %v", both.HTTPMode, both.RedispatchAfter, both.Cookie)
+	}
+}
+
+// Options that are not flags take no "no" or "default" prefix, as in
+// HAProxy 2.6.
+func TestOptionPrefixes(t *testing.T) {
+	for _, c := range []struct{ line, want string }{
+		{"no option httplog", "negation/default is not supported for option 'httplog'."},
+		{"default option forwardfor", "negation/default is not supported for option 'forwardfor'."},
+		{"default option httpclose", "'option httpclose' cannot handle unexpected argument 'httpclose'."},
+		{"no option httpclose", ""},
+		{"default option redispatch", ""},
+		{"no option nolinger", ""},
+	} {
+		_, ds := Parse([]Input{{Name: "o.cfg", Data: []byte("backend b\n " + c.line + "\n")}}, Options{})
+		got := ""
+		if len(ds) > 0 {
+			got = ds[0].Msg
+		}
+		if got != c.want {
+			t.Errorf("%q: got %q, want %q", c.line, got, c.want)
+		}
+	}
+}
