@@ -40,6 +40,9 @@ type checkFlags struct {
 	dumpKwd  string
 	// lookup reads the environment, with HAProxy's own variables.
 	lookup func(string) (string, bool)
+	// msgs, when set, is the process's message writer, so that the
+	// version notices come once.
+	msgs *msgs
 }
 
 // checkFlags starts a check or run from the HAProxy flags.
@@ -360,7 +363,10 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 	}
 	p := pid()
 	warned := false
-	m := &msgs{w: stderr}
+	m := f.msgs
+	if m == nil {
+		m = &msgs{w: stderr}
+	}
 	for _, b := range out {
 		d := b.d
 		if d.Severity == parser.Warning {

@@ -309,3 +309,17 @@ func TestSIGHUPDumpsStates(t *testing.T) {
 	}
 	waitServing(t, addr, "hup", p)
 }
+
+// TestMasterCLIWithoutMasterWorker: -S without -W is HAProxy's warning,
+// under the one pair of version notices, and the proxy runs.
+func TestMasterCLIWithoutMasterWorker(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	p := startGohap(t, "-db", "-S", filepath.Join(dir, "master.sock"), "-f", proxyCfg(t, dir, addr, "mcli"))
+	waitServing(t, addr, "mcli", p)
+	out := p.stderr.String()
+	if !strings.Contains(out, ") : config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.\n") ||
+		strings.Count(out, "haproxy version is") != 1 {
+		t.Errorf("stderr:\n%s", out)
+	}
+}

@@ -30,12 +30,13 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		return o.daemonize(stderr)
 	}
 	if len(o.masterCLI) > 0 {
-		m.warning("a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
+		m.warning("config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
 	}
 	if o.debug && o.quiet {
 		m.warning("<debug> mode incompatible with <quiet> and <daemon>. Keeping <debug> only.")
 		o.quiet = false
 	}
+	f.msgs = m
 	if code := check(f, io.Discard, stderr); code == 1 {
 		return 1
 	}
