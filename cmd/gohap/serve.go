@@ -41,19 +41,18 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		return 1
 	}
 	dumps(f, stdout)
-	p := pid()
 	inputs, err := parser.ReadInputs(f.files)
 	if err != nil {
-		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v.\n", p, err)
+		m.alert("%v.", err)
 		return 1
 	}
 	cfg, _ := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
 	o.applyLimits(cfg)
 	opts := runtime.Options{Map: map[string]string{}}
-	for _, m := range maps {
-		from, to, ok := strings.Cut(m, "=")
+	for _, mp := range maps {
+		from, to, ok := strings.Cut(mp, "=")
 		if !ok || from == "" || to == "" {
-			fmt.Fprintf(stderr, "[ALERT]    (%s) : --map expects FROM=TO, got '%s'.\n", p, m)
+			m.alert("--map expects FROM=TO, got '%s'.", mp)
 			return 1
 		}
 		opts.Map[from] = to
@@ -61,9 +60,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	g, errs := runtime.Compile(cfg, opts)
 	if len(errs) > 0 {
 		for _, e := range errs {
-			fmt.Fprintf(stderr, "[ALERT]    (%s) : config : %v\n", p, e)
+			m.alert("config : %v", e)
 		}
-		fmt.Fprintf(stderr, "[ALERT]    (%s) : config : Fatal errors found in configuration.\n", p)
+		m.alert("config : Fatal errors found in configuration.")
 		return 1
 	}
 	nb := 0
@@ -71,7 +70,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		nb += len(fe.Binds)
 	}
 	if nb == 0 {
-		fmt.Fprintf(stderr, "[ALERT]    (%s) : [gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.\n", p)
+		m.alert("[gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.")
 		return 1
 	}
 	o.limitMemory()
@@ -83,8 +82,8 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
 	if err := o.start(eng); err != nil {
-		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v\n", p, err)
-		fmt.Fprintf(stderr, "[ALERT]    (%s) : [gohap.main()] Some protocols failed to start their listeners! Exiting.\n", p)
+		m.alert("%v", err)
+		m.alert("[gohap.main()] Some protocols failed to start their listeners! Exiting.")
 		return 1
 	}
 	for _, l := range cfg.Global.Logs {
