@@ -4,10 +4,24 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 )
+
+// sortedKeys is the set of requests the upstream parsed, as the fuzzer
+// compares it.
+func sortedKeys(evs []upEvent) []string {
+	var out []string
+	for _, e := range evs {
+		if e.Req != nil {
+			out = append(out, e.fuzzKey())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // firstStatus is the first line the client received when it is a status
 // line, "none" when nothing came before the client stopped waiting.
@@ -40,7 +54,7 @@ func FuzzH1Diff(f *testing.F) {
 	if fl := flag.Lookup("test.fuzz"); fl != nil && fl.Value.String() != "" {
 		fuzzing = true
 	}
-	slots := 4
+	slots := 10
 	if fuzzing {
 		slots = 1
 	}

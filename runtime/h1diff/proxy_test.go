@@ -66,21 +66,22 @@ type instance struct {
 	stop  func()
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // prepare starts one upstream per slot, picks the bind addresses and
 // writes the configuration; it returns the instance (stop closes the
-// upstreams) and the configuration's path.
-func prepare(dir, tune string, to timeouts, slots int) (*instance, string, error) {
-	in := &instance{}
+// upstreams) and the configuration's path. The bind addresses stay
+// reserved by listeners until release is called, right before the proxy
+// binds them, so that no upstream of this process takes one meanwhile.
+func prepare(dir, tune string, to timeouts, slots int) (in *instance, path string, release func(), err error) {
+	in = &instance{}
+	var held []net.Listener
+	release = func() {
+		for _, l := range held {
+			l.Close()
+		}
+		held = nil
+	}
 	in.stop = func() {
+		release()
 		for _, u := range in.ups {
 			u.close()
 		}
@@ -89,32 +90,34 @@ func prepare(dir, tune string, to timeouts, slots int) (*instance, string, error
 		u, err := startUpstream()
 		if err != nil {
 			in.stop()
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		in.ups = append(in.ups, u)
-		a, err := freeAddr()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			in.stop()
-			return nil, "", err
+			return nil, "", nil, err
 		}
-		in.addrs = append(in.addrs, a)
+		held = append(held, l)
+		in.addrs = append(in.addrs, l.Addr().String())
 	}
-	p, err := writeCfg(dir, proxyConfig(tune, to, in.addrs, in.ups))
+	path, err = writeCfg(dir, proxyConfig(tune, to, in.addrs, in.ups))
 	if err != nil {
 		in.stop()
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return in, p, nil
+	return in, path, release, nil
 }
 
 // startHAProxy runs bin -db on a slot configuration and waits until
 // every frontend accepts connections.
 func startHAProxy(bin, dir, tune string, to timeouts, slots int) (*instance, error) {
-	in, p, err := prepare(dir, tune, to, slots)
+	in, p, release, err := prepare(dir, tune, to, slots)
 	if err != nil {
 		return nil, err
 	}
 	closeUps := in.stop
+	release()
 	cmd := exec.Command(bin, "-db", "-f", p)
 	// HAProxy dies with the test process, even one the fuzzer kills.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -149,10 +152,11 @@ func startHAProxy(bin, dir, tune string, to timeouts, slots int) (*instance, err
 
 // startGohap compiles and runs the same slot configuration in-process.
 func startGohap(dir, tune string, to timeouts, slots int) (*instance, error) {
-	in, p, err := prepare(dir, tune, to, slots)
+	in, p, release, err := prepare(dir, tune, to, slots)
 	if err != nil {
 		return nil, err
 	}
+	release()
 	e, err := compileAndStart(p)
 	if err != nil {
 		in.stop()
