@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,9 +38,11 @@ type Engine struct {
 }
 
 type listener struct {
-	fe    *Frontend
-	ln    *net.TCPListener
-	slots chan struct{} // frontend maxconn slots, nil when unlimited
+	fe *Frontend
+	// adopted is set for an inherited socket (fd@N).
+	adopted bool
+	ln      *net.TCPListener
+	slots   chan struct{} // frontend maxconn slots, nil when unlimited
 }
 
 // NewEngine prepares an engine; Start opens the listeners.
@@ -64,7 +68,13 @@ func (e *Engine) Start() error {
 			if !fe.tcpKA {
 				lc.KeepAlive = -1
 			}
-			ln, err := lc.Listen(context.Background(), "tcp", b.Addr)
+			var ln net.Listener
+			var err error
+			if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
+				ln, err = adoptListener(n)
+			} else {
+				ln, err = lc.Listen(context.Background(), "tcp", b.Addr)
+			}
 			if err != nil {
 				for _, l := range lns {
 					l.ln.Close()
@@ -80,7 +90,12 @@ func (e *Engine) Start() error {
 				}
 				return fmt.Errorf("Starting frontend %s: %s [%s]", fe.Name, reason, b.Addr)
 			}
-			l := &listener{fe: fe, ln: ln.(*net.TCPListener)}
+			tl, ok := ln.(*net.TCPListener)
+			if !ok {
+				ln.Close()
+				return fmt.Errorf("Starting frontend %s: %s is not a TCP socket", fe.Name, b.Addr)
+			}
+			l := &listener{fe: fe, ln: tl, adopted: strings.HasPrefix(b.Addr, "fd@")}
 			if fe.Maxconn > 0 {
 				l.slots = make(chan struct{}, fe.Maxconn)
 			}
@@ -193,6 +208,15 @@ func (e *Engine) acceptLoop(l *listener) {
 			continue
 		}
 		l.fe.accepted.Add(1)
+		if l.adopted {
+			// Go's default keep-alive is not HAProxy's: as on the
+			// sockets gohap binds, only tcpka turns it on.
+			if l.fe.tcpKA {
+				c.SetKeepAliveConfig(keepAlive(true))
+			} else {
+				c.SetKeepAlive(false)
+			}
+		}
 		s := newSession(e, l, c)
 		e.mu.Lock()
 		if e.stopping.Load() {
@@ -340,4 +364,20 @@ func (e *Engine) Snapshot() []backend.Status {
 		out = append(out, be.LB.Snapshot())
 	}
 	return out
+}
+
+// adoptListener takes over an already listening socket inherited as
+// descriptor n, as HAProxy's "fd@n" addresses do.
+func adoptListener(n string) (net.Listener, error) {
+	fd, err := strconv.Atoi(n)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "fd@"+n)
+	if f == nil {
+		return nil, errors.New("bad file descriptor")
+	}
+	// FileListener works on a duplicate; the inherited one goes.
+	defer f.Close()
+	return net.FileListener(f)
 }

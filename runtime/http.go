@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -905,6 +906,17 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
 		switch len(name) {
+		case 2:
+			if h1.EqualFold(name, "te") {
+				// TE is hop-by-hop: only "trailers" goes on, as HAProxy
+				// sends it.
+				v := h.Value.Of(head)
+				i := bytes.Index(v, []byte("trailers"))
+				if i >= 0 && (len(v) == i+8 || v[i+8] == ',') {
+					out = append(out, "te: trailers\r\n"...)
+				}
+				continue
+			}
 		case 10:
 			if h1.EqualFold(name, "connection") {
 				out = appendConnection(out, h.Value.Of(head))
@@ -1307,7 +1319,9 @@ func (s *session) transaction(hl int) bool {
 	if isHead {
 		body = h1.BodyNone
 	}
-	if body == h1.BodyUntilClose || s.e.stopping.Load() {
+	if body == h1.BodyUntilClose || s.e.stopping.Load() || rsp.HasTE && rsp.Minor == 0 {
+		// Transfer-Encoding in an HTTP/1.0 answer forces a close, as in
+		// HAProxy.
 		closeClient = true
 	}
 	out = s.buildResponse(rhead, closeClient, false)
