@@ -115,8 +115,13 @@ type Proxy struct {
 	DefaultBackend *Ref
 	UseBackends    []*SwitchRule
 	Balance        []string
-	Servers        []*Server
+	// LB is what the balance line asks for.
+	LB      Balance
+	Servers []*Server
+	// DefaultServer holds the words of the default-server lines and
+	// ServerDefaults what they set.
 	DefaultServer  []string
+	ServerDefaults ServerSettings
 	Retries        int
 	// HasLog is set when the proxy has a log line (or inherits one).
 	HasLog bool
@@ -239,6 +244,8 @@ type Server struct {
 	Name    string
 	Address string
 	Options []string
+	// Settings are the server's options with the default-server ones.
+	Settings ServerSettings
 	// Template is set for servers made by server-template, whose
 	// addresses HAProxy leaves to its resolvers rather than to start-up.
 	Template bool
@@ -253,7 +260,7 @@ type Section struct {
 
 func newProxy(kind, name string, pos Pos) *Proxy {
 	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{},
-		OptionArgs: map[string][]string{}, Retries: 3, RedispatchAfter: -1}
+		OptionArgs: map[string][]string{}, Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
 	switch kind {
 	case "frontend":
 		p.Cap = CapFE
@@ -299,8 +306,9 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.Maxconn = d.Maxconn
 	}
 	if p.Cap&CapBE != 0 {
-		p.Balance = d.Balance
+		p.Balance, p.LB = d.Balance, d.LB
 		p.DefaultServer = d.DefaultServer
+		p.ServerDefaults = d.ServerDefaults
 		p.Retries = d.Retries
 		p.RedispatchAfter = d.RedispatchAfter
 		p.HashType = d.HashType

@@ -326,6 +326,14 @@ func errnoText(err error) string {
 	return err.Error()
 }
 
+// newServer is a server line with its settings read over the
+// default-server ones.
+func (p *Proxy) newServer(pos Pos, name, addr string, opts []string, template bool) *Server {
+	s := &Server{Pos: pos, Name: name, Address: addr, Options: opts, Template: template, Settings: p.ServerDefaults}
+	s.Settings.apply(opts)
+	return s
+}
+
 func kwDefaultServer(c *pctx) {
 	if msg := checkServerOptions("", c.rest(1), true); msg != "" {
 		d := alertf(c.pos, "%s", msg)
@@ -333,7 +341,10 @@ func kwDefaultServer(c *pctx) {
 		c.cp.add(d)
 		return
 	}
-	c.cp.proxy.DefaultServer = c.args[1:]
+	// Each default-server line adds to the ones before it.
+	p := c.cp.proxy
+	p.DefaultServer = append(p.DefaultServer[:len(p.DefaultServer):len(p.DefaultServer)], c.args[1:]...)
+	p.ServerDefaults.apply(c.args[1:])
 }
 
 func kwServer(c *pctx) {
@@ -364,7 +375,7 @@ func kwServer(c *pctx) {
 		bracket("'server %s/%s' : unable to enable checks and tracking at the same time!", c.cp.proxy.Name, c.arg(1))
 		return
 	}
-	c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: c.arg(1), Address: c.arg(2), Options: c.rest(3)})
+	c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, c.arg(1), c.arg(2), c.rest(3), false))
 }
 
 // serverCheckAndTrack reports whether server options enable checks and
@@ -414,7 +425,7 @@ func kwServerTemplate(c *pctx) {
 		return
 	}
 	for i := lo; i <= hi; i++ {
-		c.cp.proxy.Servers = append(c.cp.proxy.Servers, &Server{Pos: c.pos, Name: prefix + strconv.Itoa(i), Address: addr, Options: c.rest(4), Template: true})
+		c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, prefix+strconv.Itoa(i), addr, c.rest(4), true))
 	}
 }
 
@@ -622,6 +633,89 @@ func kwBalance(c *pctx) {
 		return
 	}
 	c.cp.proxy.Balance = c.args[1:]
+	c.cp.proxy.LB = readBalance(c.args[1:])
+}
+
+// Balance is a "balance" line as the runtime runs it (configuration.txt
+// 4.2, "balance").
+type Balance struct {
+	// Algo is the algorithm's name, "roundrobin" by default.
+	Algo string
+	// Draws is the number of draws of "random".
+	Draws int
+	// URIWhole, URIPathOnly, URILen and URIDepth are the "uri" options.
+	URIWhole, URIPathOnly bool
+	URILen, URIDepth      int
+	// Name is the parameter of url_param, the header of hdr (in lower
+	// case) or the cookie of rdp-cookie.
+	Name string
+	// DomainOnly is hdr's use_domain_only.
+	DomainOnly bool
+	// Unsupported marks a form the runtime does not run.
+	Unsupported bool
+}
+
+// readBalance reads the forms of "balance" the runtime runs; anything
+// else is marked Unsupported.
+func readBalance(args []string) Balance {
+	rr := Balance{Algo: "roundrobin"}
+	if len(args) == 0 {
+		return rr
+	}
+	bad := Balance{Unsupported: true}
+	a0 := args[0]
+	switch {
+	case len(args) == 1 && (a0 == "roundrobin" || a0 == "static-rr" || a0 == "first" || a0 == "leastconn" || a0 == "source"):
+		return Balance{Algo: a0}
+	case a0 == "random" && len(args) <= 2:
+		b := Balance{Algo: a0, Draws: 2}
+		if len(args) == 2 {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(args[1], "("), ")"))
+			if err != nil || n < 1 {
+				return bad
+			}
+			b.Draws = n
+		}
+		return b
+	case a0 == "uri":
+		b := Balance{Algo: a0}
+		for i := 1; i < len(args); i++ {
+			switch args[i] {
+			case "whole":
+				b.URIWhole = true
+			case "path-only":
+				b.URIPathOnly = true
+			case "len", "depth":
+				if i+1 >= len(args) {
+					return bad
+				}
+				n, err := strconv.Atoi(args[i+1])
+				if err != nil || n < 0 {
+					return bad
+				}
+				if args[i] == "len" {
+					b.URILen = n
+				} else {
+					b.URIDepth = n
+				}
+				i++
+			default:
+				return bad
+			}
+		}
+		return b
+	case a0 == "url_param" && len(args) == 2:
+		return Balance{Algo: a0, Name: args[1]}
+	case len(args) == 1 && (a0 == "rdp-cookie" || strings.HasPrefix(a0, "rdp-cookie(") && strings.HasSuffix(a0, ")")):
+		b := Balance{Algo: "rdp-cookie", Name: "mstshash"}
+		if n := strings.TrimSuffix(strings.TrimPrefix(a0, "rdp-cookie("), ")"); n != a0 && n != "" {
+			b.Name = n
+		}
+		return b
+	case strings.HasPrefix(a0, "hdr(") && strings.HasSuffix(a0, ")") && (len(args) == 1 || len(args) == 2 && args[1] == "use_domain_only"):
+		return Balance{Algo: "hdr", Name: strings.ToLower(a0[4 : len(a0)-1]), DomainOnly: len(args) == 2}
+	}
+	return bad
 }
 
 // kwHashType checks "hash-type <method> [<function> [avalanche]]" with

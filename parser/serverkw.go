@@ -2,7 +2,9 @@ package parser
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // serverKeywords maps each server/default-server option to the number of
@@ -88,4 +90,126 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 		i += n
 	}
 	return ""
+}
+
+// ServerSettings are the options of a server line on top of those of the
+// default-server lines before it (configuration.txt 5.2). The zero value
+// is not HAProxy's default: use defaultServerSettings.
+type ServerSettings struct {
+	Weight, Maxconn, Minconn, MaxQueue, ID int
+	Slowstart, Inter, FastInter, DownInter time.Duration
+	Rise, Fall                             int
+	// Port and Addr are the check port and address ("" for the server's).
+	Port, Addr                          string
+	Check, Disabled, Backup             bool
+	InitAddrNone                        bool
+	Track, Cookie                       string
+	ShutdownOnDown, ShutdownBackupsOnUp bool
+	// Unsupported is the first option the runtime does not run.
+	Unsupported string
+	// Bad holds the option and value pairs that could not be read.
+	Bad [][2]string
+}
+
+func defaultServerSettings() ServerSettings {
+	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3}
+}
+
+// runtimeServerOptions are the server options the runtime implements,
+// with whether each takes a value.
+var runtimeServerOptions = map[string]bool{
+	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
+	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
+	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false,
+	"cookie": true, "minconn": true, "slowstart": true, "maxqueue": true,
+	"id": true, "track": true, "on-marked-down": true, "on-marked-up": true,
+}
+
+// apply reads server options over s.
+func (s *ServerSettings) apply(opts []string) {
+	bad := func(o, v string) { s.Bad = append(s.Bad[:len(s.Bad):len(s.Bad)], [2]string{o, v}) }
+	num := func(o, v string) int {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			bad(o, v)
+		}
+		return n
+	}
+	dur := func(o, v string) time.Duration {
+		d, ok := parseTimeValue(v)
+		if !ok {
+			bad(o, v)
+		}
+		return d
+	}
+	for i := 0; i < len(opts); i++ {
+		o := opts[i]
+		takesArg, ok := runtimeServerOptions[o]
+		if !ok {
+			if s.Unsupported == "" {
+				s.Unsupported = o
+			}
+			i += serverKeywords[o]
+			continue
+		}
+		v := ""
+		if takesArg {
+			if i+1 >= len(opts) {
+				return
+			}
+			i++
+			v = opts[i]
+		}
+		switch o {
+		case "weight":
+			s.Weight = num(o, v)
+		case "maxconn":
+			s.Maxconn = num(o, v)
+		case "minconn":
+			s.Minconn = num(o, v)
+		case "maxqueue":
+			s.MaxQueue = num(o, v)
+		case "id":
+			s.ID = num(o, v)
+		case "rise":
+			s.Rise = num(o, v)
+		case "fall":
+			s.Fall = num(o, v)
+		case "slowstart":
+			s.Slowstart = dur(o, v)
+		case "inter":
+			s.Inter = dur(o, v)
+		case "fastinter":
+			s.FastInter = dur(o, v)
+		case "downinter":
+			s.DownInter = dur(o, v)
+		case "track":
+			s.Track = v
+		case "cookie":
+			s.Cookie = v
+		case "on-marked-down":
+			s.ShutdownOnDown = v == "shutdown-sessions"
+		case "on-marked-up":
+			s.ShutdownBackupsOnUp = v == "shutdown-backup-sessions"
+		case "check":
+			s.Check = true
+		case "no-check":
+			s.Check = false
+		case "disabled":
+			s.Disabled = true
+		case "enabled":
+			s.Disabled = false
+		case "backup":
+			s.Backup = true
+		case "addr":
+			s.Addr = v
+		case "port":
+			s.Port = v
+		case "init-addr":
+			s.InitAddrNone = false
+			for _, m := range strings.Split(v, ",") {
+				s.InitAddrNone = s.InitAddrNone || m == "none"
+			}
+		}
+	}
 }

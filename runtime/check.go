@@ -108,7 +108,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			if host == "" || net.ParseIP(host) != nil || opts.Resolve(host) {
 				continue
 			}
-			none := opts.NoResolve || initAddrNone(p.DefaultServer) || initAddrNone(s.Options)
+			none := opts.NoResolve || s.Settings.InitAddrNone
 			d := parser.Diagnostic{Pos: s.Pos, Style: parser.StyleBracket}
 			if !opts.Compat && !none {
 				// Host-dependent: the name may resolve where gohap runs.
@@ -167,20 +167,6 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	return r
 }
 
-// serverOpt is the value of a server option (default-server's, then the
-// server's own, the last one winning), "" when absent.
-func serverOpt(p *parser.Proxy, s *parser.Server, name string) (string, bool) {
-	v, found := "", false
-	for _, opts := range [][]string{p.DefaultServer, s.Options} {
-		for i := 0; i < len(opts); i++ {
-			if opts[i] == name && i+1 < len(opts) {
-				v, found = opts[i+1], true
-			}
-		}
-	}
-	return v, found
-}
-
 // trackTarget resolves "track [<backend>/]<server>" of a server of p.
 func trackTarget(p *parser.Proxy, ref string, byName map[string]*parser.Proxy) (*parser.Proxy, *parser.Server, string) {
 	px, name := p, ref
@@ -203,13 +189,13 @@ func trackTarget(p *parser.Proxy, ref string, byName map[string]*parser.Proxy) (
 func checkTracks(p *parser.Proxy, byName map[string]*parser.Proxy, applied map[*parser.Server]*parser.Server) []parser.Diagnostic {
 	var out []parser.Diagnostic
 	for _, s := range p.Servers {
-		ref, ok := serverOpt(p, s, "track")
-		if !ok {
+		ref := s.Settings.Track
+		if ref == "" {
 			continue
 		}
 		px, t, msg := trackTarget(p, ref, byName)
 		if t != nil {
-			if _, tracks := serverOpt(px, t, "track"); !tracks && !serverChecked(px, t) {
+			if t.Settings.Track == "" && !t.Settings.Check {
 				msg = fmt.Sprintf("unable to use %s/%s for tracking as it does not have any check nor agent enabled.", px.Name, t.Name)
 			}
 			// Tracks apply in order: a chain through those already applied
@@ -229,21 +215,6 @@ func checkTracks(p *parser.Proxy, byName map[string]*parser.Proxy, applied map[*
 		}
 	}
 	return out
-}
-
-func serverChecked(p *parser.Proxy, s *parser.Server) bool {
-	checked := false
-	for _, opts := range [][]string{p.DefaultServer, s.Options} {
-		for _, o := range opts {
-			switch o {
-			case "check":
-				checked = true
-			case "no-check":
-				checked = false
-			}
-		}
-	}
-	return checked
 }
 
 // serverHost extracts the host of a server address, "" for addresses that
@@ -269,19 +240,6 @@ func serverHost(addr string) string {
 		return ""
 	}
 	return addr
-}
-
-func initAddrNone(opts []string) bool {
-	for i := 0; i+1 < len(opts); i++ {
-		if opts[i] == "init-addr" {
-			for _, m := range strings.Split(opts[i+1], ",") {
-				if m == "none" {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // checkBackendRefs resolves a frontend's default_backend and static

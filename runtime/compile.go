@@ -185,14 +185,6 @@ var runtimeOptions = map[string]bool{
 	"abortonclose": true,
 }
 
-// Server options the runtime implements (those taking a value list it).
-var serverOptions = map[string]bool{
-	"weight": true, "maxconn": true, "inter": true, "fastinter": true, "downinter": true,
-	"rise": true, "fall": true, "port": true, "addr": true, "init-addr": true,
-	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false, "cookie": true, "minconn": true, "slowstart": true, "maxqueue": true,
-	"resolvers": true, "id": true, "track": true, "on-marked-down": true, "on-marked-up": true,
-}
-
 // Bind options that do not change traffic.
 var bindOptions = map[string]bool{"name": true, "id": true, "process": true, "backlog": true, "tfo": false, "v4v6": false, "v6only": false}
 
@@ -472,7 +464,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	} else {
 		be.legacy = compileLegacy(p, proxyACLs(p, fail), fail)
 	}
-	algo, err := parseBalance(be, p.Balance)
+	algo, err := compileBalance(be, p)
 	if err != nil {
 		fail(p.Pos, "%v", err)
 	}
@@ -519,80 +511,22 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
-		srv := &backend.Server{Name: s.Name, Weight: 1,
-			Check: backend.Check{Inter: 2 * time.Second, Rise: 2, Fall: 3, Timeout: p.Timeouts["check"]}}
-		all := append(append([]string{}, p.DefaultServer...), s.Options...)
-		disabled := false
-		initNone := false
-		port, checkHost := "", ""
-		for i := 0; i < len(all); i++ {
-			o := all[i]
-			takesArg, ok := serverOptions[o]
-			if !ok {
-				fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", o)
-				break
-			}
-			v := ""
-			if takesArg {
-				if i+1 >= len(all) {
-					break
-				}
-				i++
-				v = all[i]
-			}
-			var err error
-			switch o {
-			case "weight":
-				srv.Weight, err = strconv.Atoi(v)
-			case "maxconn":
-				srv.Maxconn, err = strconv.Atoi(v)
-			case "minconn":
-				srv.Minconn, err = strconv.Atoi(v)
-			case "slowstart":
-				srv.Slowstart, err = parseTime(v)
-			case "maxqueue":
-				srv.MaxQueue, err = strconv.Atoi(v)
-			case "id":
-				srv.ID, err = strconv.Atoi(v)
-			case "track":
-				be.tracks[srv] = v
-			case "on-marked-down":
-				srv.ShutdownOnDown = v == "shutdown-sessions"
-			case "on-marked-up":
-				srv.ShutdownBackupsOnUp = v == "shutdown-backup-sessions"
-			case "check":
-				srv.Check.Enabled = true
-			case "no-check":
-				srv.Check.Enabled = false
-			case "disabled":
-				disabled = true
-			case "backup":
-				srv.Backup = true
-			case "enabled":
-				disabled = false
-			case "inter":
-				srv.Check.Inter, err = parseTime(v)
-			case "fastinter":
-				srv.Check.FastInter, err = parseTime(v)
-			case "downinter":
-				srv.Check.DownInter, err = parseTime(v)
-			case "addr":
-				checkHost = v
-			case "rise":
-				srv.Check.Rise, err = strconv.Atoi(v)
-			case "fall":
-				srv.Check.Fall, err = strconv.Atoi(v)
-			case "port":
-				port = v
-			case "init-addr":
-				initNone = strings.Contains(v, "none")
-			case "resolvers":
-				fail(s.Pos, "server option 'resolvers' is not supported by the gohap runtime yet.")
-			}
-			if err != nil {
-				fail(s.Pos, "server '%s': invalid value '%s' for '%s'.", s.Name, v, o)
-			}
+		st := &s.Settings
+		srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,
+			Slowstart: st.Slowstart, MaxQueue: st.MaxQueue, ID: st.ID, Backup: st.Backup,
+			ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
+			Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
+				Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"]}}
+		if st.Unsupported != "" {
+			fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", st.Unsupported)
 		}
+		for _, b := range st.Bad {
+			fail(s.Pos, "server '%s': invalid value '%s' for '%s'.", s.Name, b[1], b[0])
+		}
+		if st.Track != "" {
+			be.tracks[srv] = st.Track
+		}
+		disabled, initNone, port, checkHost := st.Disabled, st.InitAddrNone, st.Port, st.Addr
 		addr, err := serverAddr(s.Address, opts)
 		if err == errNoPort {
 			fail(s.Pos, "'server %s/%s' : a server without a port (the client's destination port) is not supported by the gohap runtime yet.", p.Name, s.Name)
@@ -758,77 +692,23 @@ func serverAddr(a string, opts Options) (string, error) {
 	return net.JoinHostPort(ip.String(), port), nil
 }
 
-// parseBalance reads a "balance" line into the backend's algorithm and
-// hash parameters.
-func parseBalance(be *Backend, args []string) (backend.Algo, error) {
-	if len(args) == 0 {
-		return backend.RoundRobin, nil
+// balanceAlgos maps the algorithms of "balance" to the balancer's.
+var balanceAlgos = map[string]backend.Algo{
+	"roundrobin": backend.RoundRobin, "static-rr": backend.StaticRR, "first": backend.First,
+	"leastconn": backend.LeastConn, "source": backend.Source, "random": backend.Random, "uri": backend.URI,
+	"url_param": backend.URLParam, "rdp-cookie": backend.RDPCookie, "hdr": backend.Hdr,
+}
+
+// compileBalance gives the backend the algorithm and hash parameters the
+// parser read from its "balance" line.
+func compileBalance(be *Backend, p *parser.Proxy) (backend.Algo, error) {
+	b := p.LB
+	if b.Unsupported {
+		return 0, fmt.Errorf("'balance %s' in backend '%s' is not supported by the gohap runtime yet.", strings.Join(p.Balance, " "), be.Name)
 	}
-	unsupported := func() (backend.Algo, error) {
-		return 0, fmt.Errorf("'balance %s' in backend '%s' is not supported by the gohap runtime yet.", strings.Join(args, " "), be.Name)
-	}
-	switch {
-	case args[0] == "roundrobin" && len(args) == 1:
-		return backend.RoundRobin, nil
-	case args[0] == "static-rr" && len(args) == 1:
-		return backend.StaticRR, nil
-	case args[0] == "first" && len(args) == 1:
-		return backend.First, nil
-	case args[0] == "leastconn" && len(args) == 1:
-		return backend.LeastConn, nil
-	case args[0] == "source" && len(args) == 1:
-		return backend.Source, nil
-	case args[0] == "random" && len(args) <= 2:
-		be.draws = 2
-		if len(args) == 2 {
-			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(args[1], "("), ")"))
-			if err != nil || n < 1 {
-				return unsupported()
-			}
-			be.draws = n
-		}
-		return backend.Random, nil
-	case args[0] == "uri":
-		for i := 1; i < len(args); i++ {
-			switch args[i] {
-			case "whole":
-				be.uriWhole = true
-			case "path-only":
-				be.uriPathOnly = true
-			case "len", "depth":
-				if i+1 >= len(args) {
-					return unsupported()
-				}
-				n, err := strconv.Atoi(args[i+1])
-				if err != nil || n < 0 {
-					return unsupported()
-				}
-				if args[i] == "len" {
-					be.uriLen = n
-				} else {
-					be.uriDepth = n
-				}
-				i++
-			default:
-				return unsupported()
-			}
-		}
-		return backend.URI, nil
-	case args[0] == "url_param" && len(args) == 2:
-		be.hashName = args[1]
-		return backend.URLParam, nil
-	case len(args) == 1 && (args[0] == "rdp-cookie" || strings.HasPrefix(args[0], "rdp-cookie(") && strings.HasSuffix(args[0], ")")):
-		be.hashName = "mstshash"
-		if n := strings.TrimSuffix(strings.TrimPrefix(args[0], "rdp-cookie("), ")"); n != args[0] && n != "" {
-			be.hashName = n
-		}
-		return backend.RDPCookie, nil
-	case strings.HasPrefix(args[0], "hdr(") && strings.HasSuffix(args[0], ")") && (len(args) == 1 || len(args) == 2 && args[1] == "use_domain_only"):
-		be.hashName = strings.ToLower(args[0][4 : len(args[0])-1])
-		be.domainOnly = len(args) == 2
-		return backend.Hdr, nil
-	}
-	return unsupported()
+	be.draws, be.hashName, be.domainOnly = b.Draws, b.Name, b.DomainOnly
+	be.uriWhole, be.uriPathOnly, be.uriLen, be.uriDepth = b.URIWhole, b.URIPathOnly, b.URILen, b.URIDepth
+	return balanceAlgos[b.Algo], nil
 }
 
 // checkConnect reads an "http-check connect" or "tcp-check connect"

@@ -80,15 +80,10 @@ func compileCookie(p *parser.Proxy, servers map[string]*backend.Server, fail fun
 		c.attrs += "; " + a
 	}
 	for _, s := range p.Servers {
-		opts := append(append([]string{}, p.DefaultServer...), s.Options...)
-		for i := 0; i+1 < len(opts); i++ {
-			if opts[i] == "cookie" {
-				srv := servers[s.Name]
-				if srv != nil {
-					c.bySrv[srv] = opts[i+1]
-					c.byVal[opts[i+1]] = srv
-				}
-				i++
+		if v := s.Settings.Cookie; v != "" {
+			if srv := servers[s.Name]; srv != nil {
+				c.bySrv[srv] = v
+				c.byVal[v] = srv
 			}
 		}
 	}
