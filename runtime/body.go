@@ -492,7 +492,7 @@ func hexVal(c byte) (byte, bool) {
 // buffered, trailers included when they are there whole: HAProxy's
 // parser sees it before anything is forwarded, so a bad one is refused
 // at once (400 for a request, 502 for a response).
-func checkChunked(b []byte, tm *h1.Msg, maxHdr int) error {
+func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) error {
 	var cs chunkScanner
 	for len(b) > 0 {
 		n, _, err := cs.next(b)
@@ -501,7 +501,8 @@ func checkChunked(b []byte, tm *h1.Msg, maxHdr int) error {
 		}
 		b = b[n:]
 		if cs.st == chTrailer {
-			if err := h1.ParseTrailers(b, tm, maxHdr); err != nil && err != h1.ErrIncomplete {
+			err := h1.ParseTrailers(b, tm, maxHdr)
+			if err != nil && err != h1.ErrIncomplete || err == nil && tm.HeadLen >= maxTrailers || len(b) >= maxTrailers && err != nil {
 				return errBadChunk
 			}
 			return nil

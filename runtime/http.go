@@ -60,11 +60,13 @@ type session struct {
 	co chunkOut
 	// bodyDone says the request body was read whole.
 	bodyDone bool
-	out      []byte
-	txn      acl.Txn
-	name     []byte
-	reqs     int
-	idle     atomic.Bool
+	// linger asks for a lingering close (see refuse).
+	linger bool
+	out    []byte
+	txn    acl.Txn
+	name   []byte
+	reqs   int
+	idle   atomic.Bool
 	// rawFD is the client descriptor while the session runs inside the
 	// client's readiness wait (see serveHTTP), -1 otherwise; inRaw says
 	// the same to other goroutines.
@@ -140,6 +142,9 @@ func (s *session) run() bool {
 	defer func() {
 		if !s.handedOff {
 			s.closeServer()
+			if s.linger && !s.e.stopping.Load() {
+				s.lingerClose()
+			}
 			s.cl.c.Close()
 		}
 		s.closeIdle()
@@ -623,7 +628,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			}
 		}
 		if cl.w >= fe.bufSize {
-			cl.send(fe.Errors.raw(400))
+			s.refuse(fe.Errors.raw(400))
 			return 0, false
 		}
 		if !*canRead {
@@ -680,6 +685,33 @@ func rawRead(fd int, b []byte) (int, error) {
 			n = 0
 		}
 		return n, err
+	}
+}
+
+// refuse answers a request that cannot be served and ends the session
+// with a lingering close: the rest of what the client sent is read and
+// dropped while it reads the answer, so that it sees a FIN, not the
+// reset that closing on unread data sends, as with HAProxy.
+func (s *session) refuse(page []byte) {
+	s.cl.send(page)
+	s.linger = true
+}
+
+// lingerClose shuts the client side for writing and drains it until the
+// client closes, for at most a second.
+func (s *session) lingerClose() {
+	c := s.cl.c
+	if c.CloseWrite() != nil {
+		return
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	var b [4096]byte
+	for total := 0; total < 1<<20; {
+		n, err := c.Read(b[:])
+		if err != nil {
+			return
+		}
+		total += n
 	}
 }
 
@@ -892,7 +924,13 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	out := s.out[:0]
 	out = append(out, req.Method.Of(head)...)
 	out = append(out, ' ')
-	out = append(out, req.URI.Of(head)...)
+	if c := req.PortCut; c.End > 0 {
+		// The scheme's default port goes, as HAProxy normalises it.
+		out = append(out, head[req.URI.Off:c.Off]...)
+		out = append(out, head[c.End:req.URI.End]...)
+	} else {
+		out = append(out, req.URI.Of(head)...)
+	}
 	if req.Minor == 0 {
 		// Below 1.1 the version goes as written (HTTP/1.0, HTTP/0.9).
 		out = append(out, ' ')
@@ -906,6 +944,13 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
 		switch len(name) {
+		case 4:
+			if req.PortCut.End > 0 && h1.EqualFold(name, "host") {
+				out = append(out, "host: "...)
+				out = append(out, req.NormHost.Of(head)...)
+				out = append(out, "\r\n"...)
+				continue
+			}
 		case 2:
 			if h1.EqualFold(name, "te") {
 				// TE is hop-by-hop: only "trailers" goes on, as HAProxy
@@ -1046,7 +1091,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				}
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
-				if s.rsp.Body == h1.BodyChunked && sv.w > hl && checkChunked(sv.buf[hl:sv.w], &s.co.tm, s.fe.maxHdr) != nil {
+				if s.rsp.Body == h1.BodyChunked && sv.w > hl && checkChunked(sv.buf[hl:sv.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize) != nil {
 					return 0, 502, false
 				}
 				return hl, 0, false
@@ -1079,12 +1124,16 @@ func (s *session) parse(hl int) bool {
 		var he *h1.Error
 		if errors.As(err, &he) {
 			code = he.Status
+			if he.Late {
+				s.refuse(s.fe.Errors.stream(code, true))
+				return false
+			}
 		}
-		cl.send(s.fe.Errors.raw(code))
+		s.refuse(s.fe.Errors.raw(code))
 		return false
 	}
 	if htxCost(req, true) > s.fe.htxLimit {
-		cl.send(s.fe.Errors.raw(400))
+		s.refuse(s.fe.Errors.raw(400))
 		return false
 	}
 	cl.r = hl
@@ -1095,14 +1144,14 @@ func (s *session) parse(hl int) bool {
 	}
 	ws := req.IsWebSocket(head)
 	if ws && req.WSKey.Len() == 0 {
-		cl.send(s.fe.Errors.raw(400))
+		s.refuse(s.fe.Errors.raw(400))
 		return false
 	}
 	// A malformed chunked body that is already here is refused before a
 	// server is chosen, as HAProxy's parser sees it first.
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		if err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr); err != nil {
-			cl.send(s.fe.Errors.raw(400))
+		if err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+			s.refuse(s.fe.Errors.raw(400))
 			return false
 		}
 	}
@@ -1291,8 +1340,10 @@ func (s *session) transaction(hl int) bool {
 			break
 		}
 	}
-	if rsp.Status == 101 {
-		if !upgrade {
+	if rsp.Status == 101 || req.Connect && rsp.Status >= 200 && rsp.Status < 300 {
+		// A protocol switch, or a CONNECT that succeeded: both
+		// connections become a tunnel.
+		if !upgrade && !req.Connect {
 			s.closeServer()
 			return s.errorReply(502, bodyDone)
 		}

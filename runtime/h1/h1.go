@@ -45,6 +45,11 @@ type Msg struct {
 	Code, Reason         Span
 	// Connect is set for the CONNECT method, which has no body.
 	Connect bool
+	// PortCut is the ":port" of an absolute target whose port is the
+	// scheme's default (or empty), NormHost the target's host: HAProxy
+	// forwards the target without that port and every Host as NormHost
+	// (RFC 3986 6.3.2 scheme-based normalization). Empty when not so.
+	PortCut, NormHost Span
 	// Minor is the HTTP/1.x minor version (0 or 1); HTTP/2+ request lines
 	// are treated as 1.1, as HAProxy does.
 	Minor   uint8
@@ -78,6 +83,9 @@ type Msg struct {
 type Error struct {
 	Status int
 	Msg    string
+	// Late is set for errors HAProxy finds after the head is parsed,
+	// which it answers with the stream's error page.
+	Late bool
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -85,13 +93,14 @@ func (e *Error) Error() string { return e.Msg }
 var (
 	// ErrIncomplete means more bytes are needed.
 	ErrIncomplete = errors.New("incomplete message head")
-	errBad        = &Error{400, "invalid message"}
-	errTooMany    = &Error{400, "too many headers"}
-	errBadTE      = &Error{400, "invalid transfer-encoding"}
-	errTENotLast  = &Error{422, "unsupported transfer-encoding"}
-	errBadCL      = &Error{400, "invalid content-length"}
-	errBadResp    = &Error{502, "invalid response"}
-	errPreface    = &Error{400, "HTTP/2 preface on an HTTP/1 connection"}
+	errBad        = &Error{Status: 400, Msg: "invalid message"}
+	errTooMany    = &Error{Status: 400, Msg: "too many headers"}
+	errBadTE      = &Error{Status: 400, Msg: "invalid transfer-encoding"}
+	errTENotLast  = &Error{Status: 422, Msg: "unsupported transfer-encoding"}
+	errBadCL      = &Error{Status: 400, Msg: "invalid content-length"}
+	errBadResp    = &Error{Status: 502, Msg: "invalid response"}
+	errPreface    = &Error{Status: 400, Msg: "HTTP/2 preface on an HTTP/1 connection"}
+	errPRI        = &Error{Status: 400, Msg: "PRI method in HTTP/1", Late: true}
 )
 
 var tchar [256]bool
@@ -245,7 +254,10 @@ func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
 	if string(meth) == "PRI" {
 		// An HTTP/2 preface, or the method reserved for it: never
 		// forwarded as an HTTP/1 request.
-		return errPreface
+		if string(v) == "HTTP/2.0" {
+			return errPreface
+		}
+		return errPRI
 	}
 	if err := m.parseHeaders(buf, p, maxHdr, true, false); err != nil {
 		return err
@@ -722,6 +734,7 @@ func (m *Msg) checkAuthority(buf []byte) error {
 	uri := m.URI.Of(buf)
 	var scheme, auth []byte
 	hasAuth := false
+	var authOff int32
 	if len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
 		rest := uri
 		if isAlpha(uri[0]) {
@@ -741,12 +754,20 @@ func (m *Msg) checkAuthority(buf []byte) error {
 			j++
 		}
 		auth, hasAuth = rest[s:j], true
+		authOff = int32(len(uri)-len(rest)) + int32(s)
 	}
 	hi := -1
 	for i, h := range m.Headers {
 		if h.Name.Len() == 4 && EqualFold(h.Name.Of(buf), "host") {
 			hi = i
 			break
+		}
+	}
+	if scheme != nil {
+		if port, ok := hostPort(auth); ok && defaultPort(scheme, port) {
+			end := m.URI.Off + authOff + int32(len(auth))
+			m.PortCut = Span{end - int32(len(port)) - 1, end}
+			m.NormHost = Span{m.URI.Off + authOff, m.PortCut.Off}
 		}
 	}
 	if m.Connect {
