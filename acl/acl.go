@@ -92,6 +92,8 @@ type Expr struct {
 	nets   []netip.Prefix
 	regs   []*regexp.Regexp
 	source string
+	// route maps patterns to rules in a Table's expression.
+	route map[string]int32
 }
 
 // Compile builds an expression from an ACL's fetch word ("hdr_beg(host)")
@@ -344,6 +346,9 @@ func (e *Expr) Match(t *Txn) bool {
 
 // visit records a matching sample and stops the fetch there.
 func (e *Expr) visit(t *Txn, s *sample) bool {
+	if e.route != nil {
+		return e.routeSample(t, s)
+	}
 	if e.matchSample(t, s) {
 		t.matched = true
 		return true

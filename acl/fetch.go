@@ -19,6 +19,8 @@ type Txn struct {
 	scratch, low []byte
 	s            sample
 	matched      bool
+	// hit is the rule a Table found.
+	hit int32
 }
 
 type fetchKind uint8

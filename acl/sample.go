@@ -11,7 +11,13 @@ import (
 type Sample struct {
 	fe    *fetch
 	lower bool
+	// names, for a Table's sample, are its rules' values.
+	names []string
 }
+
+// Names is a sample whose value is names[i] for the rule i a Table
+// condition has just found.
+func Names(names []string) *Sample { return &Sample{names: names} }
 
 // CompileSample compiles "fetch(args)" optionally followed by the
 // converters the runtime implements (",lower").
@@ -53,6 +59,12 @@ func CompileSample(expr string) (*Sample, error) {
 // Append appends the sample's first value to dst as text; ok is false
 // when the fetch yields nothing.
 func (s *Sample) Append(dst []byte, t *Txn) ([]byte, bool) {
+	if s.names != nil {
+		if int(t.hit) >= len(s.names) || t.hit < 0 {
+			return dst, false
+		}
+		return append(dst, s.names[t.hit]...), true
+	}
 	e := Expr{fe: s.fe, m: mFound}
 	t.matched = false
 	if !s.fe.each(t, &e) {

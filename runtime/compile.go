@@ -89,6 +89,9 @@ type route struct {
 	be   *Backend
 	// name is a dynamic backend name: literal parts and samples.
 	name []namePart
+	// group lists the backends of a run of exact-match rules compiled
+	// into one table lookup (whose name part gives the one chosen).
+	group []*Backend
 }
 
 type namePart struct {
@@ -348,6 +351,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 			fe.routes = append(fe.routes, r)
 		}
+		fe.routes = tableRoutes(fe.routes)
 		if p.DefaultBackend != nil {
 			fe.Default = bes[p.DefaultBackend.Name]
 		} else if own != nil {
@@ -361,6 +365,46 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
 	return g, errs
+}
+
+// minTable is the shortest run of exact-match rules worth a table.
+var minTable = 2
+
+// tableRoutes compiles each run of consecutive rules that send to a
+// static backend when one string fetch equals a pattern ("use_backend X
+// if { hdr(host) -i x.example }") into one hash lookup, which picks the
+// rule the walk in order would have picked (acl.Table).
+func tableRoutes(routes []route) []route {
+	out := routes[:0:0]
+	for i := 0; i < len(routes); {
+		key, ok := "", false
+		if routes[i].be != nil {
+			key, ok = routes[i].cond.ExactKey()
+		}
+		j := i + 1
+		for ok && j < len(routes) && routes[j].be != nil {
+			if k, ok2 := routes[j].cond.ExactKey(); !ok2 || k != key {
+				break
+			}
+			j++
+		}
+		if !ok || j-i < minTable {
+			out = append(out, routes[i])
+			i++
+			continue
+		}
+		t := acl.NewTable(routes[i].cond)
+		names := make([]string, 0, j-i)
+		group := make([]*Backend, 0, j-i)
+		for n, r := range routes[i:j] {
+			t.Add(r.cond, n)
+			names = append(names, r.be.Name)
+			group = append(group, r.be)
+		}
+		out = append(out, route{cond: t.Cond, name: []namePart{{sample: acl.Names(names)}}, group: group})
+		i = j
+	}
+	return out
 }
 
 func proxyACLs(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *acl.Set {
@@ -1112,6 +1156,9 @@ func defaultFullconn(g *Graph) {
 		add(fe.Default)
 		for _, r := range fe.routes {
 			add(r.be)
+			for _, be := range r.group {
+				add(be)
+			}
 		}
 	}
 	for _, be := range g.Backends {
