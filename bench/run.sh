@@ -9,7 +9,8 @@
 #
 # Environment: REPS (5), DUR seconds per load run (3), TUNNELS (9000),
 # PROXY_CPU (0), LOAD_CPU (1), HAPROXY_BIN, SKIP_CHECK=1 to skip the
-# configuration-check timing. Needs wrk; strace for syscall counts.
+# configuration-check timing, QUICK=1 to run only the 64-connection
+# keep-alive and the chunked scenarios. Needs wrk; strace for syscall counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-5}
@@ -35,13 +36,14 @@ go build -o "$tmp/upstream" ./bench/upstream
 go build -o "$tmp/wshold" ./bench/wshold
 
 export BENCH_BIND=127.0.0.1:18900 BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902
-for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS"; do
+export BENCH_BODY_BIND=127.0.0.1:18903 BENCH_BODY=127.0.0.1:18904
+for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS" "$BENCH_BODY_BIND" "$BENCH_BODY"; do
   if (exec 3<>"/dev/tcp/${a%:*}/${a#*:}") 2>/dev/null; then
     echo "$a is already in use: stop what listens there first" >&2
     exit 1
   fi
 done
-taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" &
+taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" -body "$BENCH_BODY" &
 pids+=($!)
 
 wait_port() {
@@ -53,6 +55,7 @@ wait_port() {
   return 1
 }
 wait_port "$BENCH_HTTP"
+wait_port "$BENCH_BODY"
 
 start_proxy() { # name -> sets PID
   case $1 in
@@ -62,6 +65,7 @@ start_proxy() { # name -> sets PID
   PID=$!
   pids+=("$PID")
   wait_port "$BENCH_BIND"
+  wait_port "$BENCH_BODY_BIND"
   kill -0 "$PID" 2>/dev/null || { cat "$tmp/$1.log" >&2; exit 1; }
 }
 stop_proxy() {
@@ -73,10 +77,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
-# wrk_run CONNS [extra wrk args] -> "reqs req/s p50_us p99_us"
+# wrk_run CONNS [extra wrk args] -> "reqs req/s p50_us p99_us"; URL
+# overrides the target.
 wrk_run() {
   local c=$1; shift
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$c" -d"${DUR}s" --latency "$@" "http://$BENCH_BIND/api/items?id=42" >"$tmp/wrk.out" 2>&1
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$c" -d"${DUR}s" --latency "$@" "${URL:-http://$BENCH_BIND/api/items?id=42}" >"$tmp/wrk.out" 2>&1
   awk '
     function us(v) { if (v ~ /us$/) return v+0; if (v ~ /ms$/) return (v+0)*1000; if (v ~ /s$/) return (v+0)*1000000; return v }
     /requests in/ { reqs = $1 }
@@ -88,6 +93,29 @@ wrk_run() {
 
 declare -A M # M[metric,proxy,rep]
 metrics=(ka64_rps ka256_rps close_rps p50_us p99_us cpu_ms_100k syscalls_req rss_kib_tunnel)
+ck_modes=(up down mix)
+for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k"); done
+
+# cpu_per_100k TICKS REQS -> proxy CPU milliseconds per 100,000 requests
+cpu_per_100k() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1000 / n * 100000 : 0) }'; }
+
+# Chunked bodies through fe_body, 64 keep-alive connections each
+# (bench/chunked.lua): up = chunked uploads, down = chunked responses,
+# mix = plain GET, up and down in turn. Any non-2xx answer (the upstream
+# checks every body's length and framing) or socket error is reported.
+chunked_runs() { # proxy rep
+  local m t0 t1 reqs rps
+  for m in "${ck_modes[@]}"; do
+    t0=$(cpu_ticks "$PID")
+    read -r reqs rps _ _ < <(CHUNKED=$m URL="http://$BENCH_BODY_BIND/" wrk_run 64 -s bench/chunked.lua)
+    t1=$(cpu_ticks "$PID")
+    M[ck_${m}_rps,$1,$2]=$rps
+    M[ck_${m}_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+    if grep -E 'Non-2xx|Socket errors' "$tmp/wrk.out" >"$tmp/wrk.err"; then
+      echo "warning: $1 ck_$m: $(tr '\n' ' ' <"$tmp/wrk.err")" >&2
+    fi
+  done
+}
 
 for ((r = 1; r <= REPS; r++)); do
   for p in haproxy gohap; do
@@ -97,11 +125,17 @@ for ((r = 1; r <= REPS; r++)); do
     read -r reqs rps p50 p99 < <(wrk_run 64)
     t1=$(cpu_ticks "$PID")
     M[ka64_rps,$p,$r]=$rps; M[p50_us,$p,$r]=$p50; M[p99_us,$p,$r]=$p99
-    M[cpu_ms_100k,$p,$r]=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1000 / n * 100000 }')
+    M[cpu_ms_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+    if [ "${QUICK:-0}" = 1 ]; then
+      chunked_runs "$p" "$r"
+      stop_proxy
+      continue
+    fi
     read -r _ rps _ _ < <(wrk_run 256)
     M[ka256_rps,$p,$r]=$rps
     read -r _ rps _ _ < <(wrk_run 64 -H "Connection: close")
     M[close_rps,$p,$r]=$rps
+    chunked_runs "$p" "$r"
     if command -v strace >/dev/null; then
       targs=()
       for t in /proc/"$PID"/task/*; do targs+=(-p "${t##*/}"); done
@@ -135,6 +169,7 @@ done
 median() { sort -g | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print 0 }'; }
 printf '%-16s %12s %12s %10s   %s\n' metric haproxy gohap ratio "per-repetition ratios"
 for m in "${metrics[@]}"; do
+  [ -n "${M[$m,haproxy,1]:-}" ] || continue # not measured (QUICK, no strace)
   h=(); g=(); q=()
   for ((r = 1; r <= REPS; r++)); do
     hv=${M[$m,haproxy,$r]:-0}; gv=${M[$m,gohap,$r]:-0}
@@ -144,6 +179,6 @@ for m in "${metrics[@]}"; do
   printf '%-16s %12s %12s %10s   %s\n' "$m" "$(printf '%s\n' "${h[@]}" | median)" "$(printf '%s\n' "${g[@]}" | median)" \
     "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
 done
-if [ "${SKIP_CHECK:-0}" != 1 ]; then
+if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" bash cmd/gohap/testdata/bench-check.sh | tail -3
 fi
