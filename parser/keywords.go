@@ -155,8 +155,8 @@ var globalKeywords = map[string]keyword{}
 
 // harmlessGlobal are process settings with no effect on traffic.
 var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-path h1-accept-payload-with-any-method
-hard-stop-after httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
-issuers-chain-path maxsslconn mworker-max-reloads nbthread no-memory-trimming pp2-never-send-local profiling.tasks
+ httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
+issuers-chain-path maxsslconn mworker-max-reloads  no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
 ssl-load-extra-del-ext ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
@@ -168,15 +168,15 @@ tune.sched.low-latency tune.ssl.cachesize tune.ssl.capture-buffer-size tune.ssl.
 tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord tune.ssl.keylog tune.ssl.lifetime
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
-expose-experimental-directives daemon master-worker noepoll nokqueue noevports nopoll busy-polling set-dumpable
+expose-experimental-directives   noepoll nokqueue noevports nopoll busy-polling set-dumpable
 strict-limits insecure-fork-wanted insecure-setuid-wanted numa-cpu-mapping nosplice nogetaddrinfo noreuseport
 tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
-tune.pattern.cache-size cluster-secret ssl-server-verify maxconnrate maxsessrate maxsslrate maxcomprate maxpipes
-maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n chroot description node pidfile unix-bind log-send-hostname
+tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
+maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  unix-bind log-send-hostname
 server-state-base server-state-file log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
-resetenv localpeer anonkey h2-workaround-bogus-websocket-clients uid gid external-check stats
+resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   external-check stats
 h1-case-adjust h1-case-adjust-file set-var set-var-fmt lua-prepend-path`)
 
 func init() {
@@ -186,10 +186,14 @@ func init() {
 	globalKeywords["maxconn"] = keyword{support: Supported, handle: globalMaxconn}
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
 	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
-	globalKeywords["daemon"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
-	globalKeywords["user"] = keyword{support: Harmless, handle: globalUser}
-	globalKeywords["group"] = keyword{support: Harmless, handle: globalGroup}
-	globalKeywords["log"] = keyword{support: Harmless, handle: globalLog}
+	// Process settings gohap does not apply yet: run refuses them.
+	for _, k := range []string{"hard-stop-after", "master-worker"} {
+		globalKeywords[k] = keyword{support: Unsupported}
+	}
+	globalKeywords["daemon"] = keyword{support: Unsupported, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
+	globalKeywords["user"] = keyword{support: Unsupported, handle: globalUser}
+	globalKeywords["group"] = keyword{support: Unsupported, handle: globalGroup}
+	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["stats"] = keyword{support: Harmless, handle: globalStats}
@@ -205,7 +209,7 @@ func init() {
 			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
 		}
 	}}
-	globalKeywords["chroot"] = keyword{support: Harmless, handle: func(c *pctx) {
+	globalKeywords["chroot"] = keyword{support: Unsupported, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("'%s' expects a directory as an argument.", c.args[0])
 		}
@@ -217,6 +221,8 @@ tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune
 tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
+	globalKeywords["maxconnrate"] = keyword{support: Unsupported, handle: needInt}
+	globalKeywords["maxsessrate"] = keyword{support: Unsupported, handle: needInt}
 	for _, k := range []string{"ssl-default-bind-ciphers", "ssl-default-server-ciphers", "ssl-default-bind-ciphersuites", "ssl-default-server-ciphersuites"} {
 		globalKeywords[k] = keyword{support: Harmless, handle: func(c *pctx) {
 			if c.arg(1) == "" {
@@ -256,9 +262,9 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.cfg.Global.MaxHdr = n
 		}
 	}}
-	globalKeywords["uid"] = keyword{support: Harmless, handle: needInt}
-	globalKeywords["gid"] = keyword{support: Harmless, handle: needInt}
-	globalKeywords["pidfile"] = keyword{support: Harmless, handle: func(c *pctx) {
+	globalKeywords["uid"] = keyword{support: Unsupported, handle: needInt}
+	globalKeywords["gid"] = keyword{support: Unsupported, handle: needInt}
+	globalKeywords["pidfile"] = keyword{support: Unsupported, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("'%s' expects a file name as an argument.", c.args[0])
 		}
@@ -268,7 +274,9 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: "'spread-checks' expects an integer argument (0..50)."})
 		}
 	}}
-	globalKeywords["nbthread"] = keyword{support: Harmless, handle: func(c *pctx) {
+	// The runtime compiles it into Graph.Threads; the process does not
+	// apply it yet.
+	globalKeywords["nbthread"] = keyword{support: Unsupported, handle: func(c *pctx) {
 		n, err := strconv.Atoi(c.arg(1))
 		if err != nil {
 			c.alert("'%s' passed a missing or unparsable integer value in '%s'", c.args[0], c.arg(1))
@@ -414,6 +422,7 @@ func lookupID(c *pctx, dst *string, again, what string, lookup func(string) erro
 
 func globalLog(c *pctx) {
 	if c.mod == "no" || c.arg(1) == "global" {
+		c.setSupport(Harmless)
 		return
 	}
 	if len(c.args) < 3 {
@@ -459,9 +468,12 @@ func luaLoad(c *pctx) {
 	}
 }
 
+// globalStats: "stats socket" is refused until the runtime serves the
+// CLI; the other forms only tune that socket.
 func globalStats(c *pctx) {
 	switch c.arg(1) {
 	case "socket":
+		c.setSupport(Unsupported)
 	case "maxconn", "bind-process", "timeout":
 		return
 	default:

@@ -32,7 +32,7 @@ var proxyKeywords = map[string]keyword{
 	"load-server-state-from-file": {caps: CapBE, support: Harmless},
 	"server-state-file-name":      {caps: CapBE, support: Harmless},
 	"max-session-srv-conns":       {caps: CapFE, support: Unsupported},
-	"capture":                     {caps: CapFE, noDefaults: true, support: Harmless},
+	"capture":                     {caps: CapFE, noDefaults: true, support: Unsupported},
 	"retries":                     {caps: CapBE, support: Supported, handle: kwRetries},
 	"http-request":                {support: Unsupported, handle: kwRule},
 	"http-response":               {support: Unsupported, handle: kwRule},
@@ -49,10 +49,10 @@ var proxyKeywords = map[string]keyword{
 	"stats":                       {support: Unsupported, handle: kwStats},
 	"option":                      {support: Supported, handle: kwOption},
 	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
-	"http-reuse":                  {caps: CapBE, support: Supported},
+	"http-reuse":                  {caps: CapBE, support: Unsupported, handle: kwHTTPReuse},
 	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
 	"monitor-uri":                 {caps: CapFE, support: Unsupported},
-	"log":                         {support: Harmless, handle: kwLog},
+	"log":                         {support: Unsupported, handle: kwLog},
 	"source":                      {caps: CapBE, support: Unsupported},
 	"errorloc":                    {support: Unsupported},
 	"errorloc302":                 {support: Unsupported},
@@ -73,9 +73,9 @@ var proxyKeywords = map[string]keyword{
 	"hash-balance-factor":         {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
 	"unique-id-format":            {caps: CapFE, support: Unsupported},
 	"unique-id-header":            {caps: CapFE, support: Unsupported},
-	"log-format":                  {support: Harmless},
-	"log-format-sd":               {support: Harmless},
-	"error-log-format":            {support: Harmless},
+	"log-format":                  {support: Unsupported},
+	"log-format-sd":               {support: Unsupported},
+	"error-log-format":            {support: Unsupported},
 	"log-tag":                     {support: Harmless},
 	"declare":                     {support: Unsupported},
 	"compression":                 {support: Unsupported},
@@ -159,12 +159,28 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }
 
+// kwLog: log targets are refused until the runtime sends logs; "log
+// global" only refers to the global ones (refused there) and "no log"
+// sends none.
 func kwLog(c *pctx) {
+	if c.mod == "no" || c.arg(1) == "global" {
+		c.setSupport(Harmless)
+	}
 	if c.mod != "no" && c.arg(1) != "global" && c.arg(2) == "" {
 		c.alert("log : expects <address> and <facility> or global as arguments")
 		return
 	}
 	c.cp.proxy.HasLog = c.mod != "no"
+}
+
+// kwHTTPReuse: gohap keeps one server connection per client connection
+// and never shares it, which is "never", and what "safe" allows when no
+// other client is waiting; sharing more is not implemented.
+func kwHTTPReuse(c *pctx) {
+	switch c.arg(1) {
+	case "never", "safe":
+		c.setSupport(Supported)
+	}
 }
 
 func kwMode(c *pctx) {
@@ -1286,9 +1302,13 @@ silent-drop set-priority-class set-priority-offset`)
 
 // runtimeForm marks the directive being parsed as one the runtime
 // implements, when only some forms of its keyword are.
-func (c *pctx) runtimeForm() {
+func (c *pctx) runtimeForm() { c.setSupport(Supported) }
+
+// setSupport gives the directive being parsed the support level of its
+// form, when it differs from its keyword's.
+func (c *pctx) setSupport(s Support) {
 	if ds := c.cp.cfg.Directives; len(ds) > 0 {
-		ds[len(ds)-1].Support = Supported
+		ds[len(ds)-1].Support = s
 	}
 }
 

@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gohap/gohap/acl"
@@ -21,7 +23,12 @@ import (
 // Graph is the compiled, immutable form of a configuration: listeners,
 // frontends with their routing rules, backends with their servers.
 type Graph struct {
-	Maxconn   int
+	// Maxconn is the global maxconn, derived from the file descriptor
+	// limit as HAProxy does when the configuration sets none.
+	Maxconn int
+	// Threads is nbthread, the number of threads to run on (GOMAXPROCS);
+	// 0 when not set.
+	Threads   int
 	Frontends []*Frontend
 	Backends  []*Backend
 	byName    map[string]*Backend
@@ -172,22 +179,6 @@ func (e *CompileError) Error() string {
 	return fmt.Sprintf("parsing [%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 }
 
-// Options the runtime implements; any other option set to true is refused.
-var runtimeOptions = map[string]bool{
-	"forwardfor": true, "originalto": true, "allbackups": true, "httpchk": true,
-	"tcp-check": true, "redis-check": true, "smtpchk": true, "mysql-check": true,
-	"pgsql-check": true, "ldap-check": true, "ssl-hello-chk": true, "http-keep-alive": true,
-	"http-server-close": true, "httpclose": true, "redispatch": true,
-	// Logging and socket tuning do not change what is proxied.
-	"httplog": true, "tcplog": true, "httpslog": true, "dontlognull": true,
-	"dontlog-normal": true, "log-health-checks": true, "log-separate-errors": true,
-	"tcpka": true, "clitcpka": true, "srvtcpka": true, "splice-auto": true,
-	"splice-request": true, "splice-response": true, "contstats": true,
-	"socket-stats": true, "http-no-delay": true, "tcp-smart-accept": true, "tcp-smart-connect": true,
-	"nolinger":     true,
-	"abortonclose": true,
-}
-
 // Bind options that do not change traffic.
 var bindOptions = map[string]bool{"name": true, "id": true, "process": true, "backlog": true, "tfo": false, "v4v6": false, "v6only": false}
 
@@ -223,7 +214,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			return netip.Addr{}, errors.New("no address")
 		}
 	}
-	g := &Graph{Maxconn: cfg.Global.Maxconn}
+	g := &Graph{Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread}
+	if g.Maxconn == 0 {
+		g.Maxconn = idealMaxconn(cfg, g.Threads)
+	}
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.
@@ -289,7 +283,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
-			fe.Maxconn = cfg.Global.Maxconn
+			fe.Maxconn = g.Maxconn
 		}
 		fe.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(p, "originalto", "x-original-to")
@@ -420,7 +414,7 @@ func proxyACLs(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *acl.Set 
 func checkOptions(p *parser.Proxy, fail func(parser.Pos, string, ...any)) {
 	names := make([]string, 0, len(p.Options))
 	for name, on := range p.Options {
-		if on && !runtimeOptions[name] {
+		if on && parser.OptionSupport(name) == parser.Unsupported {
 			names = append(names, name)
 		}
 	}
@@ -1139,6 +1133,33 @@ func hexBytes(args []string) ([]byte, error) {
 		out[i] = byte(v)
 	}
 	return out, nil
+}
+
+// idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
+// SSL engines: half the file descriptors left once 10 reserved ones, one
+// per listener and three per thread are taken, at least 100.
+func idealMaxconn(cfg *parser.Config, threads int) int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 100
+	}
+	if threads <= 0 {
+		threads = goruntime.GOMAXPROCS(0)
+	}
+	remain := int64(max(lim.Cur, lim.Max))
+	if remain < 0 || remain > 1<<31-1 {
+		// An unlimited or larger value is negative in HAProxy's int.
+		return 100
+	}
+	remain -= 10 + 3*int64(threads)
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapFE != 0 {
+			for _, b := range p.Binds {
+				remain -= int64(strings.Count(b.Address, ",") + 1)
+			}
+		}
+	}
+	return int(max(remain/2, 100))
 }
 
 // defaultFullconn gives backends without "fullconn" HAProxy's default:

@@ -1,0 +1,59 @@
+package parser
+
+import "sort"
+
+// optionSupport says what the runtime does with each "option"
+// (configuration.txt 4.2); an option absent here is Unsupported when set.
+var optionSupport = map[string]Support{
+	"forwardfor": Supported, "originalto": Supported, "allbackups": Supported, "httpchk": Supported,
+	"tcp-check": Supported, "redis-check": Supported, "smtpchk": Supported, "mysql-check": Supported,
+	"pgsql-check": Supported, "ldap-check": Supported, "ssl-hello-chk": Supported,
+	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
+	"redispatch": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
+	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported,
+	// They choose which log lines are sent; log targets are refused.
+	"dontlognull": Harmless, "dontlog-normal": Harmless, "log-separate-errors": Harmless,
+	// Socket and statistics tuning with no effect on what is proxied.
+	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,
+	"contstats": Harmless, "socket-stats": Harmless, "http-no-delay": Harmless,
+	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,
+}
+
+// OptionSupport says what the runtime does with "option NAME".
+func OptionSupport(name string) Support { return optionSupport[name] }
+
+// Keyword names a keyword of a section with its support level.
+type Keyword struct {
+	// Section is "global", "proxy" (defaults, frontend, backend,
+	// listen), "option" or "server" (server and default-server options).
+	Section, Name string
+	Support       Support
+}
+
+// Keywords lists the keyword tables, sorted by section and name.
+func Keywords() []Keyword {
+	var out []Keyword
+	for n, k := range globalKeywords {
+		out = append(out, Keyword{"global", n, k.support})
+	}
+	for n, k := range proxyKeywords {
+		out = append(out, Keyword{"proxy", n, k.support})
+	}
+	for n := range knownOptions {
+		out = append(out, Keyword{"option", n, optionSupport[n]})
+	}
+	for n := range serverKeywords {
+		s := Unsupported
+		if _, ok := runtimeServerOptions[n]; ok {
+			s = Supported
+		}
+		out = append(out, Keyword{"server", n, s})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Section != out[j].Section {
+			return out[i].Section < out[j].Section
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
