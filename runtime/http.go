@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -1283,10 +1284,11 @@ func (s *session) transaction(hl int) bool {
 		break
 	}
 	if !bodyDone && !expect {
-		if err := s.sendBody(be); err != nil {
+		if err := s.sendBody(be); err == nil {
+			bodyDone = true
+		} else if err != errServerEarly {
 			return false
 		}
-		bodyDone = true
 	}
 	var rhl int
 	for attempt := 0; ; attempt++ {
@@ -1317,10 +1319,11 @@ func (s *session) transaction(hl int) bool {
 		sv.r = rhl
 		if st == 100 && expect {
 			expect = false
-			if err := s.sendBody(be); err != nil {
+			if err := s.sendBody(be); err == nil {
+				bodyDone = true
+			} else if err != errServerEarly {
 				return false
 			}
-			bodyDone = true
 		}
 	}
 	rhead := sv.buf[:rhl]
@@ -1415,12 +1418,25 @@ func (s *session) transaction(hl int) bool {
 // sendBody streams the request body to the server. On a client-side
 // failure it answers as HAProxy does; either way the session ends.
 func (s *session) sendBody(be *Backend) error {
+	var w *serverWatch
+	if !(s.req.Body == h1.BodyLength && int64(s.cl.w-s.cl.r) >= s.req.Length) {
+		// The body has to wait for the client: meanwhile the server
+		// may answer or close, and HAProxy relays that at once.
+		w = s.watchServer()
+	}
 	var err error
 	switch s.req.Body {
 	case h1.BodyLength:
 		err = copyLength(&s.cl, &s.sv, s.req.Length)
 	case h1.BodyChunked:
 		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize)
+	}
+	if w != nil && w.stop(&s.sv) {
+		if err != nil {
+			return errServerEarly
+		}
+		// The body was whole anyway: the client's reads go on.
+		s.cl.c.SetReadDeadline(time.Time{})
 	}
 	if err == nil {
 		s.bodyDone = true
@@ -1438,6 +1454,49 @@ func (s *session) sendBody(be *Backend) error {
 	}
 	s.closeServer()
 	return err
+}
+
+// errServerEarly says the server answered or closed before the request
+// body was sent whole.
+var errServerEarly = errors.New("server answered before the end of the request body")
+
+// serverWatch waits for the server connection to become readable while
+// the request body is streamed.
+type serverWatch struct {
+	fired atomic.Bool
+	done  chan struct{}
+}
+
+// watchServer starts waiting for the server to answer or close; when it
+// does, the client read in progress is interrupted.
+func (s *session) watchServer() *serverWatch {
+	w := &serverWatch{done: make(chan struct{})}
+	if s.sv.raw() != nil {
+		close(w.done)
+		return w
+	}
+	rc, cl := s.sv.rc, s.cl.c
+	go func() {
+		defer close(w.done)
+		err := rc.Read(func(fd uintptr) bool {
+			var b [1]byte
+			_, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+			return e != unix.EAGAIN
+		})
+		if err == nil {
+			w.fired.Store(true)
+			cl.SetReadDeadline(time.Now())
+		}
+	}()
+	return w
+}
+
+// stop ends the wait and reports whether the server became readable.
+func (w *serverWatch) stop(sv *side) bool {
+	sv.c.SetReadDeadline(time.Now())
+	<-w.done
+	sv.c.SetReadDeadline(time.Time{})
+	return w.fired.Load()
 }
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
