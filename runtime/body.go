@@ -7,6 +7,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -81,6 +82,8 @@ type side struct {
 	r, w    int
 	timeout time.Duration // inactivity timeout for reads, 0 for none
 	wto     time.Duration // inactivity timeout for writes
+	// stop, when set and true, ends fill at once.
+	stop *atomic.Bool
 	// read counts the bytes read since the last reset, to tell an
 	// empty connection from a started message.
 	read int64
@@ -113,6 +116,11 @@ func (s *side) fill() error {
 	}
 	if s.timeout > 0 {
 		s.c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	if s.stop != nil && s.stop.Load() {
+		// Stopped from elsewhere (see watchServer): the deadline set
+		// just above may have replaced the one that stopped it.
+		return os.ErrDeadlineExceeded
 	}
 	if s.w == s.r {
 		// Nothing buffered: the peer is probably still working on it.

@@ -1423,6 +1423,7 @@ func (s *session) sendBody(be *Backend) error {
 		// The body has to wait for the client: meanwhile the server
 		// may answer or close, and HAProxy relays that at once.
 		w = s.watchServer()
+		s.cl.stop = &w.fired
 	}
 	var err error
 	switch s.req.Body {
@@ -1430,6 +1431,9 @@ func (s *session) sendBody(be *Backend) error {
 		err = copyLength(&s.cl, &s.sv, s.req.Length)
 	case h1.BodyChunked:
 		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize)
+	}
+	if w != nil {
+		s.cl.stop = nil
 	}
 	if w != nil && w.stop(&s.sv) {
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -82,5 +83,41 @@ func TestTruncatedBodyEndsWithFIN(t *testing.T) {
 		if wantEnd != gotEnd || want != got {
 			t.Errorf("%q:\nhaproxy %s %q\ngohap   %s %q", resp, wantEnd, want, gotEnd, got)
 		}
+	}
+}
+
+// TestEarlyAnswerDuringUpload: a server that refuses an upload before
+// its body is sent (413 here) is answered to the client at once, while
+// the client still holds the rest of the body, as HAProxy does; the
+// connection then closes.
+func TestEarlyAnswerDuringUpload(t *testing.T) {
+	bin := haproxyBin()
+	if bin == "" {
+		t.Skip("HAPROXY_BIN not set and no haproxy on PATH: the differential test needs HAProxy 2.6")
+	}
+	srv := rawServer(t, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+	cfg := "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 " + srv + "\n"
+	ha, gh := freePort(t), freePort(t)
+	startHAProxy(t, fmt.Sprintf(cfg, ha), ha)
+	startGohap(t, fmt.Sprintf(cfg, gh), nil)
+	upload := func(addr string) (string, time.Duration) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		c.Write([]byte("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n0123456789"))
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		b, err := io.ReadAll(c)
+		return fmt.Sprintf("%q %v", b, err), time.Since(start)
+	}
+	// HAProxy then drains the rest of the body and keeps the
+	// connection; gohap closes it after the answer (README).
+	want, wt := upload(ha)
+	got, took := upload(gh)
+	status := func(s string) string { return strings.SplitN(s, `\r\n`, 2)[0] }
+	if status(got) != status(want) || took > 2*time.Second {
+		t.Errorf("haproxy %s after %v\ngohap   %s after %v", want, wt, got, took)
 	}
 }
