@@ -94,10 +94,25 @@ wrk_run() {
 declare -A M # M[metric,proxy,rep]
 metrics=(ka64_rps ka256_rps close_rps p50_us p99_us cpu_ms_100k syscalls_req rss_kib_tunnel)
 ck_modes=(up down mix)
-for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k"); done
+for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k" "ck_${m}_sysc_req"); done
 
 # cpu_per_100k TICKS REQS -> proxy CPU milliseconds per 100,000 requests
 cpu_per_100k() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1000 / n * 100000 : 0) }'; }
+
+# syscalls_per_req [wrk_run args] -> system calls of the proxy per request,
+# counted by strace attached to every thread of the proxy during the run.
+syscalls_per_req() {
+  local targs=() t spid reqs calls
+  for t in /proc/"$PID"/task/*; do targs+=(-p "${t##*/}"); done
+  strace -f -c -o "$tmp/strace.out" "${targs[@]}" 2>/dev/null &
+  spid=$!
+  sleep 0.5
+  read -r reqs _ _ _ < <(wrk_run "$@")
+  kill -INT "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  calls=$(awk '$NF == "total" { print $4 }' "$tmp/strace.out")
+  awk -v c="${calls:-0}" -v n="$reqs" 'BEGIN { printf "%.2f", (n > 0 ? c / n : 0) }'
+}
 
 # Chunked bodies through fe_body, 64 keep-alive connections each
 # (bench/chunked.lua): up = chunked uploads, down = chunked responses,
@@ -137,16 +152,10 @@ for ((r = 1; r <= REPS; r++)); do
     M[close_rps,$p,$r]=$rps
     chunked_runs "$p" "$r"
     if command -v strace >/dev/null; then
-      targs=()
-      for t in /proc/"$PID"/task/*; do targs+=(-p "${t##*/}"); done
-      strace -f -c -o "$tmp/strace.out" "${targs[@]}" 2>/dev/null &
-      spid=$!
-      sleep 0.5
-      read -r reqs _ _ _ < <(wrk_run 64)
-      kill -INT "$spid" 2>/dev/null || true
-      wait "$spid" 2>/dev/null || true
-      calls=$(awk '$NF == "total" { print $4 }' "$tmp/strace.out")
-      M[syscalls_req,$p,$r]=$(awk -v c="${calls:-0}" -v n="$reqs" 'BEGIN { printf "%.2f", (n > 0 ? c / n : 0) }')
+      M[syscalls_req,$p,$r]=$(syscalls_per_req 64)
+      for m in "${ck_modes[@]}"; do
+        M[ck_${m}_sysc_req,$p,$r]=$(CHUNKED=$m URL="http://$BENCH_BODY_BIND/" syscalls_per_req 64 -s bench/chunked.lua)
+      done
     fi
     # Idle WebSocket tunnels: RSS growth per tunnel once all are open.
     sleep 0.5
