@@ -42,7 +42,8 @@ func firstStatus(o *outcome) string {
 // agree on the requests the upstream parsed (method, target and body, as
 // a set) and on the first status line the client received. The client
 // stops reading after a quiet period far shorter than the timeouts, so a
-// proxy still waiting for more bytes reads as "none" on both sides.
+// proxy still waiting for more bytes reads as "none" on both sides. A
+// difference must repeat on a second run to count.
 //
 // Both proxies start once per process. Seeds are the table cases on which
 // gohap agrees with HAProxy (written by TestH1Diff -write-seeds); without
@@ -54,7 +55,7 @@ func FuzzH1Diff(f *testing.F) {
 	if fl := flag.Lookup("test.fuzz"); fl != nil && fl.Value.String() != "" {
 		fuzzing = true
 	}
-	slots := 10
+	slots := 6
 	if fuzzing {
 		slots = 1
 	}
@@ -70,22 +71,36 @@ func FuzzH1Diff(f *testing.F) {
 			t.Parallel()
 		}
 		c := &h1case{name: "fuzz", parts: []string{string(raw)}, noSecond: true}
-		ha, gh, err := p.runBoth(c)
-		if err != nil {
-			t.Fatal(err)
+		// A difference is confirmed by a second run: one that does not
+		// repeat depends on timing (how a proxy's reads split the input)
+		// and is logged as unstable rather than failed.
+		var first string
+		for attempt := 0; attempt < 2; attempt++ {
+			ha, gh, err := p.runBoth(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs, gs := firstStatus(&ha), firstStatus(&gh)
+			hk, gk := sortedKeys(ha.Events), sortedKeys(gh.Events)
+			if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") {
+				if first != "" {
+					t.Logf("unstable: %s", first)
+					if logFile != "" {
+						appendFinding(t, logFile, "unstable: "+first)
+					}
+				}
+				return
+			}
+			if first == "" {
+				first = fmt.Sprintf("gohap differs from HAProxy on input %s\nhaproxy: %s, upstream %q\ngohap:   %s, upstream %q\n%s",
+					strconv.Quote(string(raw)), hs, hk, gs, gk, detail(&ha, &gh))
+			}
 		}
-		hs, gs := firstStatus(&ha), firstStatus(&gh)
-		hk, gk := sortedKeys(ha.Events), sortedKeys(gh.Events)
-		if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") {
-			return
-		}
-		msg := fmt.Sprintf("gohap differs from HAProxy on input %s\nhaproxy: %s, upstream %q\ngohap:   %s, upstream %q\n%s",
-			strconv.Quote(string(raw)), hs, hk, gs, gk, detail(&ha, &gh))
 		if logFile != "" {
-			appendFinding(t, logFile, msg)
+			appendFinding(t, logFile, first)
 			return
 		}
-		t.Error(msg)
+		t.Error(first)
 	})
 }
 

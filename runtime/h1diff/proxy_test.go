@@ -284,6 +284,9 @@ func run(addr string, up *upstream, c *h1case) (outcome, error) {
 func (o *outcome) client() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "after raw: %s, second sent: %v, end: %s\n", o.After1, o.Sent2, o.Final)
+	if o.Lingered {
+		b.WriteString("a server connection was still open 2s after the client closed\n")
+	}
 	b.WriteString(normResponses(o.Received))
 	return b.String()
 }

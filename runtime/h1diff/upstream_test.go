@@ -27,8 +27,9 @@ type upRequest struct {
 	Trailers                []string
 }
 
-// upEvent is a request parsed or a parse error, on connection Conn
-// (numbered from 1 within a case, in accept order).
+// upEvent is a request parsed or a parse error, on connection Conn:
+// connections are numbered from 1 within a case in the order of their
+// first event, so one that carries nothing does not count.
 type upEvent struct {
 	Conn int
 	Req  *upRequest
@@ -85,7 +86,9 @@ type upstream struct {
 	mu      sync.Mutex
 	events  []upEvent
 	open    int
-	conns   int // connections accepted in this epoch
+	accepts int         // connections accepted, ever
+	first   int         // accept number of the first connection of this epoch
+	ordinal map[int]int // accept number -> connection number in this epoch
 	resp    *upResponse
 	live    map[net.Conn]bool
 	closed  bool
@@ -97,7 +100,7 @@ func startUpstream() (*upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &upstream{ln: ln, live: map[net.Conn]bool{}, changed: make(chan struct{})}
+	u := &upstream{ln: ln, live: map[net.Conn]bool{}, ordinal: map[int]int{}, changed: make(chan struct{})}
 	go u.serve()
 	return u, nil
 }
@@ -115,11 +118,12 @@ func (u *upstream) close() {
 }
 
 // reset starts a new epoch: the log is emptied, connection numbers start
-// again at 1 and the first request parsed gets resp (nil: okResponse).
+// again at 1, and the first request parsed gets resp (nil: okResponse).
 func (u *upstream) reset(resp *upResponse) {
 	u.mu.Lock()
 	u.events = nil
-	u.conns = 0
+	u.first = u.accepts + 1
+	u.ordinal = map[int]int{}
 	u.resp = resp
 	u.mu.Unlock()
 }
@@ -169,8 +173,8 @@ func (u *upstream) serve() {
 			return
 		}
 		u.open++
-		u.conns++
-		n := u.conns
+		u.accepts++
+		n := u.accepts
 		u.live[c] = true
 		u.notify()
 		u.mu.Unlock()
@@ -178,10 +182,22 @@ func (u *upstream) serve() {
 	}
 }
 
-func (u *upstream) log(e upEvent) {
+// log records an event of the connection accepted n-th. Events of a
+// connection accepted before the epoch began belong to an earlier case
+// and are dropped (that case saw the connection linger).
+func (u *upstream) log(n int, e upEvent) {
 	u.mu.Lock()
+	defer u.mu.Unlock()
+	if n < u.first {
+		return
+	}
+	o, ok := u.ordinal[n]
+	if !ok {
+		o = len(u.ordinal) + 1
+		u.ordinal[n] = o
+	}
+	e.Conn = o
 	u.events = append(u.events, e)
-	u.mu.Unlock()
 }
 
 // firstResponse returns the case's raw response once per epoch.
@@ -208,11 +224,11 @@ func (u *upstream) handle(c net.Conn, n int) {
 		req, err := readStrict(br, c)
 		if err != nil {
 			if !errors.Is(err, errCleanEOF) {
-				u.log(upEvent{Conn: n, Err: err.Error()})
+				u.log(n, upEvent{Err: err.Error()})
 			}
 			return
 		}
-		u.log(upEvent{Conn: n, Req: req})
+		u.log(n, upEvent{Req: req})
 		resp := okResponse
 		closeAfter := false
 		if r := u.firstResponse(); r != nil {
