@@ -9,16 +9,17 @@ import (
 	"github.com/gohap/gohap/runtime/h1"
 )
 
-// routeCfg is a frontend whose rules mix runs that a table can hold with
+// RouteCfg is a frontend whose rules mix runs that a table can hold with
 // rules that break them: other fetches, case-sensitive patterns, named
-// ACLs, "unless", negations, a pattern repeated by a later rule.
-const routeCfg = `defaults
+// ACLs, "unless", negations, a pattern repeated by a later rule. Its
+// arguments are the bind address and the servers of b1 to b6.
+const RouteCfg = `defaults
  mode http
  timeout connect 1s
  timeout client 1s
  timeout server 1s
 frontend fe
- bind 127.0.0.1:1
+ bind %[1]s
  acl named hdr(host) -i d.example
  acl named req.hdr(host) -i e.example E2.example
  acl path_x path_beg /x
@@ -37,17 +38,17 @@ frontend fe
  use_backend b1 if ! { hdr(host) -i w.example }
  default_backend b6
 backend b1
- server s 127.0.0.1:1
+ server s %[2]s
 backend b2
- server s 127.0.0.1:1
+ server s %[3]s
 backend b3
- server s 127.0.0.1:1
+ server s %[4]s
 backend b4
- server s 127.0.0.1:1
+ server s %[5]s
 backend b5
- server s 127.0.0.1:1
+ server s %[6]s
 backend b6
- server s 127.0.0.1:1
+ server s %[7]s
 `
 
 func compileText(t testing.TB, text string) *Graph {
@@ -80,37 +81,45 @@ func routeOf(t testing.TB, g *Graph, s *session, req string) string {
 // The tables pick, for every request, the backend the rules walked one
 // by one pick.
 func TestTableRoutesMatchWalk(t *testing.T) {
-	tables := compileText(t, routeCfg)
+	cfg := fmt.Sprintf(RouteCfg, "127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1")
+	tables := compileText(t, cfg)
 	defer func(n int) { minTable = n }(minTable)
 	minTable = 1 << 30
-	walk := compileText(t, routeCfg)
+	walk := compileText(t, cfg)
 	if n, m := len(tables.Frontends[0].routes), len(walk.Frontends[0].routes); n != 7 || m != 13 {
 		t.Fatalf("tables made %d routes of %d", n, m)
 	}
 	st := &session{e: &Engine{g: tables}, fe: tables.Frontends[0]}
 	sw := &session{e: &Engine{g: walk}, fe: walk.Frontends[0]}
-	hosts := []string{"a.example", "A.EXAMPLE", "b.example", "b2.example", "B2.EXAMPLE", "c.example", "d.example",
-		"e.example", "e2.example", "x.example", "X.example", "y.example", "z.example", "w.example", "a.example:80",
-		"unknown", "", " a.example ", "a.example, b.example", "b.example,a.example"}
 	checked := 0
-	for _, h := range hosts {
-		for _, path := range []string{"/", "/x"} {
-			reqs := []string{fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, h)}
-			if h == "" {
-				reqs = append(reqs, "GET "+path+" HTTP/1.0\r\n\r\n")
-			}
-			for _, req := range reqs {
-				got, want := routeOf(t, tables, st, req), routeOf(t, walk, sw, req)
-				if got != want {
-					t.Errorf("%q: table %s, walk %s", strings.TrimSpace(req), got, want)
-				}
-				checked++
-			}
+	for _, req := range RouteRequests() {
+		got, want := routeOf(t, tables, st, req), routeOf(t, walk, sw, req)
+		if got != want {
+			t.Errorf("%q: table %s, walk %s", strings.TrimSpace(req), got, want)
 		}
+		checked++
 	}
 	if checked < 40 {
 		t.Fatalf("only %d requests", checked)
 	}
+}
+
+// RouteRequests are requests for RouteCfg: hosts of every rule, in other
+// cases, with a port, lists, none.
+func RouteRequests() []string {
+	var out []string
+	hosts := []string{"a.example", "A.EXAMPLE", "b.example", "b2.example", "B2.EXAMPLE", "c.example", "d.example",
+		"e.example", "e2.example", "x.example", "X.example", "y.example", "z.example", "w.example", "a.example:80",
+		"unknown", "", " a.example ", "a.example, b.example", "b.example,a.example"}
+	for _, h := range hosts {
+		for _, path := range []string{"/", "/x"} {
+			out = append(out, fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, h))
+			if h == "" {
+				out = append(out, "GET "+path+" HTTP/1.0\r\n\r\n")
+			}
+		}
+	}
+	return out
 }
 
 // hostRules is n backends with one host rule each.
