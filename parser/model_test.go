@@ -113,3 +113,36 @@ func TestOptionPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// default-server lines add to each other and to those of the defaults
+// section, and servers start from them.
+func TestServerSettings(t *testing.T) {
+	cfg := `defaults
+ default-server inter 3s
+backend b
+ default-server check fall 5
+ default-server weight 7 disabled
+ server a 127.0.0.1:1 enabled weight 9 observe layer4 cookie x
+ server c 127.0.0.1:2 no-check init-addr last,none track a
+ server-template t 1-2 127.0.0.1:3 maxconn 4 slowstart 2s
+`
+	c, ds := Parse([]Input{{Name: "s.cfg", Data: []byte(cfg)}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	s := c.Proxies[0].Servers
+	a, b, t1 := s[0].Settings, s[1].Settings, s[2].Settings
+	if !a.Check || a.Fall != 5 || a.Inter.Seconds() != 3 || a.Weight != 9 || a.Disabled || a.Cookie != "x" || a.Unsupported != "observe" {
+		t.Errorf("a: %+v", a)
+	}
+	if b.Check || !b.InitAddrNone || b.Track != "a" || b.Weight != 7 || !b.Disabled {
+		t.Errorf("c: %+v", b)
+	}
+	if len(s) != 4 || t1.Maxconn != 4 || t1.Slowstart.Seconds() != 2 || !t1.Check || !s[2].Template {
+		t.Errorf("template: %d servers, %+v", len(s), t1)
+	}
+	_, ds = Parse([]Input{{Name: "s.cfg", Data: []byte("backend b\n default-server check\n default-server inter 3s\n server x 127.0.0.1:80\n server a 127.0.0.1:81 track x\n")}}, Options{})
+	if len(ds) != 1 || ds[0].Msg != "'server b/a' : unable to enable checks and tracking at the same time!" {
+		t.Errorf("check and track from two default-server lines: %v", ds)
+	}
+}
