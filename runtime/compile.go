@@ -222,12 +222,13 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.
 	ownBackend := map[*parser.Proxy]*Backend{}
+	checks := checkCache{http: map[checkKey]*backend.HTTPCheck{}, tcp: map[checkKey][]backend.TCPStep{}}
 	ownFrontend := map[*parser.Proxy]*Frontend{}
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapBE == 0 {
 			continue
 		}
-		be := compileBackend(p, cfg, opts, fail)
+		be := compileBackend(p, cfg, opts, checks, fail)
 		bes[p.Name] = be
 		ownBackend[p] = be
 		g.byName = bes
@@ -480,7 +481,33 @@ func parseNameFormat(s string) ([]namePart, error) {
 	return parts, nil
 }
 
-func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func(parser.Pos, string, ...any)) *Backend {
+// checkCache holds the health checks compiled from rule lists that
+// backends share with their defaults section, compiled once.
+type checkCache struct {
+	http map[checkKey]*backend.HTTPCheck
+	tcp  map[checkKey][]backend.TCPStep
+}
+
+// checkKey identifies a rule list and the arguments of its check option
+// by their arrays, which inheriting proxies share.
+type checkKey struct {
+	rules *parser.Rule
+	args  *string
+	n, m  int
+}
+
+func keyOf(rules []*parser.Rule, args []string) checkKey {
+	k := checkKey{n: len(rules), m: len(args)}
+	if len(rules) > 0 {
+		k.rules = rules[0]
+	}
+	if len(args) > 0 {
+		k.args = &args[0]
+	}
+	return k
+}
+
+func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks checkCache, fail func(parser.Pos, string, ...any)) *Backend {
 	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
@@ -519,10 +546,19 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, fail func
 	switch kind, args := checkKind(p); kind {
 	case "httpchk":
 		if p.Options["httpchk"] {
-			httpChk = compileHTTPCheck(p, fail)
+			k := keyOf(p.HTTPChecks, p.OptionArgs["httpchk"])
+			if httpChk = checks.http[k]; httpChk == nil {
+				httpChk = compileHTTPCheck(p, fail)
+				checks.http[k] = httpChk
+			}
 		}
 	case "tcp-check":
-		tcpChk = compileTCPCheck(p, fail)
+		k := keyOf(p.TCPChecks, nil)
+		var ok bool
+		if tcpChk, ok = checks.tcp[k]; !ok {
+			tcpChk = compileTCPCheck(p, fail)
+			checks.tcp[k] = tcpChk
+		}
 	case "redis-check":
 		protoChk = backend.RedisCheck()
 	case "smtpchk":
