@@ -274,9 +274,9 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: "'spread-checks' expects an integer argument (0..50)."})
 		}
 	}}
-	// The runtime compiles it into Graph.Threads; the process does not
-	// apply it yet.
-	globalKeywords["nbthread"] = keyword{support: Unsupported, handle: func(c *pctx) {
+	// The runtime compiles it into Graph.Threads, which the process
+	// applies as GOMAXPROCS.
+	globalKeywords["nbthread"] = keyword{support: Supported, handle: func(c *pctx) {
 		n, err := strconv.Atoi(c.arg(1))
 		if err != nil {
 			c.alert("'%s' passed a missing or unparsable integer value in '%s'", c.args[0], c.arg(1))

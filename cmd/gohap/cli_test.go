@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -160,5 +165,25 @@ func TestMissingFinalLF(t *testing.T) {
 	code, _, errOut = runCLI("check", "--haproxy-compat", "-f", f)
 	if code != 1 || !strings.Contains(errOut, "[ALERT]    (") || !strings.Contains(errOut, "Missing LF on last line") {
 		t.Errorf("compat mode: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestNbthreadSetsGOMAXPROCS: "nbthread N" runs the process on N
+// threads.
+func TestNbthreadSetsGOMAXPROCS(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(0))
+	for _, n := range []int{1, 3} {
+		cfg, diags := parser.Parse([]parser.Input{{Name: "t.cfg", Data: []byte(fmt.Sprintf("global\n    nbthread %d\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:18081\n", n))}}, parser.Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		g, errs := runtime.Compile(cfg, runtime.Options{})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		applyThreads(g)
+		if got := goruntime.GOMAXPROCS(0); got != n {
+			t.Errorf("nbthread %d: GOMAXPROCS %d", n, got)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	goruntime "runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -74,6 +75,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		return 1
 	}
 	o.limitMemory()
+	applyThreads(g)
 	logOut := &switchWriter{w: stderr}
 	log := newLogger(logOut)
 	defer log.Sync()
@@ -163,4 +165,13 @@ func newLogger(w io.Writer) *zap.Logger {
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), zap.InfoLevel)
 	return zap.New(core)
+}
+
+// applyThreads runs the process on nbthread threads, as HAProxy does:
+// Go's scheduler uses GOMAXPROCS of them for Go code. It must run before
+// the engine is made, which picks its dispatch mode from it.
+func applyThreads(g *runtime.Graph) {
+	if g.Threads > 0 {
+		goruntime.GOMAXPROCS(g.Threads)
+	}
 }
