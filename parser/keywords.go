@@ -221,8 +221,9 @@ tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune
 tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
-	globalKeywords["maxconnrate"] = keyword{support: Unsupported, handle: needInt}
-	globalKeywords["maxsessrate"] = keyword{support: Unsupported, handle: needInt}
+	// Accept rate limits, applied by the listeners.
+	globalKeywords["maxconnrate"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxConnRate) }}
+	globalKeywords["maxsessrate"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxSessRate) }}
 	for _, k := range []string{"ssl-default-bind-ciphers", "ssl-default-server-ciphers", "ssl-default-bind-ciphersuites", "ssl-default-server-ciphersuites"} {
 		globalKeywords[k] = keyword{support: Harmless, handle: func(c *pctx) {
 			if c.arg(1) == "" {
@@ -354,6 +355,22 @@ func needInt(c *pctx) {
 	}
 }
 
+// globalRate reads maxconnrate and maxsessrate as HAProxy does.
+func globalRate(c *pctx, v *int) {
+	if c.tooMany(1) {
+		return
+	}
+	if *v != 0 {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: fmt.Sprintf("'%s' already specified. Continuing.", c.args[0])})
+		return
+	}
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	*v = Atol(c.arg(1))
+}
+
 func globalMaxconn(c *pctx) {
 	g := &c.cp.cfg.Global
 	if g.Maxconn != 0 {
@@ -468,13 +485,27 @@ func luaLoad(c *pctx) {
 	}
 }
 
-// globalStats: "stats socket" is refused until the runtime serves the
-// CLI; the other forms only tune that socket.
+// globalStats reads the "stats" lines: the runtime CLI serves a "stats
+// socket" on a unix path, an inherited "fd@N" or a TCP address with its
+// "level" and unix "mode"; any other socket form or option is refused by
+// run. "stats timeout" and "stats maxconn" set the CLI's idle timeout and
+// connection limit; "bind-process" means nothing to a single process.
 func globalStats(c *pctx) {
+	st := &c.cp.cfg.Global.Stats
 	switch c.arg(1) {
 	case "socket":
-		c.setSupport(Unsupported)
 	case "maxconn", "bind-process", "timeout":
+		c.statsDeclared()
+		if c.arg(1) == "timeout" {
+			if d, ok := parseTimeValue(c.arg(2)); ok && d > 0 {
+				st.Timeout = d
+			}
+		}
+		if c.arg(1) == "maxconn" {
+			if n, err := strconv.Atoi(c.arg(2)); err == nil && n > 0 {
+				st.Maxconn = n
+			}
+		}
 		return
 	default:
 		c.alert("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '%s')", c.arg(1))
@@ -488,11 +519,60 @@ func globalStats(c *pctx) {
 		}
 	}
 	if addr == "" || strings.HasPrefix(addr, "/") || strings.Contains(addr, "@") {
+		c.statsSocket(addr)
 		return
 	}
 	if !strings.Contains(addr, ":") {
 		c.alert("parsing [%s:%d] : 'stats socket' : missing port specification in '%s'", c.pos.File, c.pos.Line, addr)
 		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+		return
+	}
+	c.statsSocket(addr)
+}
+
+// statsDeclared notes where HAProxy makes its GLOBAL proxy.
+func (c *pctx) statsDeclared() {
+	st := &c.cp.cfg.Global.Stats
+	if !st.Declared {
+		st.Declared = true
+		st.ProxiesBefore = len(c.cp.cfg.Proxies)
+	}
+}
+
+// statsSocket records a "stats socket" line, Supported when the runtime
+// serves its address form and every option.
+func (c *pctx) statsSocket(addr string) {
+	c.statsDeclared()
+	c.setSupport(Unsupported)
+	if addr == "" {
+		return
+	}
+	s := StatsSocket{Pos: c.pos, Address: addr, Level: "operator"}
+	ok := true
+	if pfx, _, found := strings.Cut(addr, "@"); found && pfx != "fd" && pfx != "unix" && pfx != "ipv4" && pfx != "ipv6" {
+		ok = false
+	}
+	for i := 3; i < len(c.args); i += 2 {
+		v := c.arg(i + 1)
+		switch c.args[i] {
+		case "level":
+			if v != "user" && v != "operator" && v != "admin" {
+				ok = false
+			}
+			s.Level = v
+		case "mode":
+			m, err := strconv.ParseUint(v, 8, 32)
+			if err != nil {
+				ok = false
+			}
+			s.Mode, s.HasMode = uint32(m), true
+		default:
+			ok = false
+		}
+	}
+	c.cp.cfg.Global.Stats.Sockets = append(c.cp.cfg.Global.Stats.Sockets, s)
+	if ok {
+		c.setSupport(Supported)
 	}
 }
 

@@ -72,6 +72,9 @@ type Global struct {
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
+	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
+	// connections accepted per second by the whole process; 0 is no limit.
+	MaxConnRate, MaxSessRate int
 	// BufSize, MaxRewrite and MaxHdr are tune.bufsize, tune.maxrewrite
 	// and tune.http.maxhdr; zero when not set (MaxRewriteSet tells an
 	// explicit 0).
@@ -80,6 +83,37 @@ type Global struct {
 	// CrtBase prefixes relative certificate paths (crt-base).
 	CrtBase string
 	Logs    []Log
+	// Stats holds the "stats" lines: the runtime CLI's sockets and
+	// settings (configuration.txt 3.1, "stats socket").
+	Stats Stats
+}
+
+// Stats is what the global "stats" lines set for the runtime CLI.
+type Stats struct {
+	// Sockets lists the "stats socket" lines in source order.
+	Sockets []StatsSocket
+	// Timeout is "stats timeout" (10s when zero) and Maxconn "stats
+	// maxconn" (10 when zero).
+	Timeout time.Duration
+	Maxconn int
+	// Declared is set by any "stats" line. HAProxy then makes its
+	// internal GLOBAL proxy where the first one is, after ProxiesBefore
+	// proxies, and it shifts the automatic ids of the proxies after it.
+	Declared      bool
+	ProxiesBefore int
+}
+
+// StatsSocket is one "stats socket" line.
+type StatsSocket struct {
+	Pos Pos
+	// Address is a unix socket path, "fd@N", or a TCP "ip:port", with an
+	// optional "unix@", "ipv4@" or "ipv6@" prefix.
+	Address string
+	// Level is "user", "operator" (the default) or "admin".
+	Level string
+	// Mode is the unix socket's permissions, when HasMode is set.
+	Mode    uint32
+	HasMode bool
 }
 
 // Log is a log target.
@@ -107,6 +141,9 @@ type Proxy struct {
 	Binds    []Bind
 	Timeouts map[string]time.Duration
 	Maxconn  int
+	// RateLimitSessions is "rate-limit sessions": new sessions accepted
+	// per second by the frontend; 0 is no limit.
+	RateLimitSessions int
 	// Options maps an option name to true (set) or false ("no option").
 	Options        map[string]bool
 	OptionPos      map[string]Pos
@@ -304,6 +341,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn
+		p.RateLimitSessions = d.RateLimitSessions
 	}
 	if p.Cap&CapBE != 0 {
 		p.Balance, p.LB = d.Balance, d.LB

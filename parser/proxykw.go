@@ -80,7 +80,7 @@ var proxyKeywords = map[string]keyword{
 	"declare":                     {support: Unsupported},
 	"compression":                 {support: Unsupported},
 	"filter":                      {support: Unsupported},
-	"rate-limit":                  {caps: CapFE, support: Unsupported},
+	"rate-limit":                  {caps: CapFE, support: Supported, handle: kwRateLimit},
 	"external-check":              {caps: CapBE, support: Unsupported},
 	"clitcpka-cnt":                {caps: CapFE, support: Harmless},
 	"clitcpka-idle":               {caps: CapFE, support: Harmless},
@@ -616,6 +616,31 @@ func kwRetries(c *pctx) {
 		return
 	}
 	c.cp.proxy.Retries = n
+}
+
+// kwRateLimit reads "rate-limit sessions <n>" with HAProxy's messages.
+func kwRateLimit(c *pctx) {
+	if c.arg(1) != "sessions" {
+		c.alert("'%s' only supports 'sessions' (got '%s')", c.args[0], c.arg(1))
+		return
+	}
+	if c.arg(2) == "" {
+		c.alert("'%s %s' expects expects an integer value (in sessions/second)", c.args[0], c.arg(1))
+		return
+	}
+	n, err := strconv.ParseUint(c.arg(2), 0, 32)
+	if err != nil {
+		s := c.arg(2)
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i < len(s) {
+			c.alert("'%s %s' : unexpected character '%c' in integer value '%s'", c.args[0], c.arg(1), s[i], s)
+			return
+		}
+	}
+	c.cp.proxy.RateLimitSessions = int(n)
 }
 
 func kwMaxconn(c *pctx) {

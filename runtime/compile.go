@@ -28,13 +28,18 @@ type Graph struct {
 	Maxconn int
 	// Threads is nbthread, the number of threads to run on (GOMAXPROCS);
 	// 0 when not set.
-	Threads   int
-	Frontends []*Frontend
-	Backends  []*Backend
-	byName    map[string]*Backend
+	Threads int
+	// ConnRate and SessRate are maxconnrate and maxsessrate (new
+	// connections per second, 0 for no limit).
+	ConnRate, SessRate int
+	Frontends          []*Frontend
+	Backends           []*Backend
+	byName             map[string]*Backend
 	// proxies lists frontends and backends in configuration order, a
 	// listen section being both.
 	proxies []proxyRef
+	// cli is the runtime CLI on the stats sockets, nil without one.
+	cli *cliConfig
 }
 
 type proxyRef struct {
@@ -79,6 +84,8 @@ type Frontend struct {
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
 	bufSize, htxLimit, maxHdr int
+	// rateLimit is "rate-limit sessions", nil when unlimited.
+	rateLimit *rateLimiter
 	// pool gives the session buffers, at least bufSize long.
 	pool *bufPool
 	// accepted counts connections, for the stop report.
@@ -214,7 +221,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			return netip.Addr{}, errors.New("no address")
 		}
 	}
-	g := &Graph{Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread}
+	g := &Graph{Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
+		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate}
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
@@ -281,6 +289,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"],
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
+		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
@@ -359,6 +368,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	for _, p := range cfg.Proxies {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
+	g.cli = compileCLI(cfg, g)
 	return g, errs
 }
 

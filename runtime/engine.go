@@ -35,6 +35,9 @@ type Engine struct {
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
 	order     *readyOrder // nil when off
+	// connRate and sessRate are maxconnrate and maxsessrate, nil when
+	// unlimited.
+	connRate, sessRate *rateLimiter
 }
 
 type listener struct {
@@ -55,12 +58,16 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
 	e.order = newReadyOrder()
+	e.connRate, e.sessRate = newRateLimiter(g.ConnRate), newRateLimiter(g.SessRate)
 	return e
 }
 
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
+	if err := e.startCLI(); err != nil {
+		return err
+	}
 	var lns []*listener
 	for _, fe := range e.g.Frontends {
 		for _, b := range fe.Binds {
@@ -197,6 +204,10 @@ func (e *Engine) acceptLoop(l *listener) {
 				return
 			}
 		}
+		if !e.waitRate(l) {
+			e.release(l)
+			return
+		}
 		c, err := l.ln.AcceptTCP()
 		if err != nil {
 			e.release(l)
@@ -208,6 +219,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			continue
 		}
 		l.fe.accepted.Add(1)
+		e.countRate(l)
 		if l.adopted {
 			// Go's default keep-alive is not HAProxy's: as on the
 			// sockets gohap binds, only tcpka turns it on.
@@ -285,6 +297,7 @@ func (e *Engine) SoftStop() {
 
 // Stop closes listeners and every connection at once.
 func (e *Engine) Stop() {
+	e.stopCLI()
 	e.SoftStop()
 	e.killAll()
 }
