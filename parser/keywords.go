@@ -187,9 +187,24 @@ func init() {
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
 	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
 	// Process settings gohap does not apply yet: run refuses them.
-	for _, k := range []string{"hard-stop-after", "master-worker"} {
-		globalKeywords[k] = keyword{support: Unsupported}
-	}
+	globalKeywords["master-worker"] = keyword{support: Unsupported}
+	globalKeywords["hard-stop-after"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.alert("'%s' expects <time> as argument.\n", c.args[0])
+			return
+		}
+		s := strings.TrimLeft(c.arg(1), "0123456789")
+		d, ok := ParseTime(c.arg(1))
+		if !ok {
+			bad := byte('?')
+			if len(s) > 0 {
+				bad = s[0]
+			}
+			c.alert("unexpected character '%c' in argument to <%s>.", bad, c.args[0])
+			return
+		}
+		c.cp.cfg.Global.HardStopAfter = d
+	}}
 	globalKeywords["daemon"] = keyword{support: Unsupported, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
 	globalKeywords["user"] = keyword{support: Unsupported, handle: globalUser}
 	globalKeywords["group"] = keyword{support: Unsupported, handle: globalGroup}

@@ -72,6 +72,8 @@ type Global struct {
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
+	// HardStopAfter bounds a soft stop (hard-stop-after); 0 is no bound.
+	HardStopAfter time.Duration
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
 	// connections accepted per second by the whole process; 0 is no limit.
 	MaxConnRate, MaxSessRate int

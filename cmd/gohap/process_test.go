@@ -323,3 +323,61 @@ func TestMasterCLIWithoutMasterWorker(t *testing.T) {
 		t.Errorf("stderr:\n%s", out)
 	}
 }
+
+// TestHardStopAfter: a soft stop (SIGUSR1) waits for the requests in
+// progress, but no longer than hard-stop-after; without it the stuck
+// request keeps the process for the whole server timeout.
+func TestHardStopAfter(t *testing.T) {
+	// A server that accepts and never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	for _, c := range []struct {
+		global string
+		limit  time.Duration
+		stuck  bool
+	}{
+		{"global\n hard-stop-after 300ms\n", 2 * time.Second, false},
+		{"", 2 * time.Second, true},
+	} {
+		addr := freeAddr(t)
+		cfg := writeCfg(t, t.TempDir(), "hsa.cfg", fmt.Sprintf("%sdefaults\n mode http\n timeout connect 1s\n timeout client 20s\n timeout server 20s\n"+
+			"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", c.global, addr, ln.Addr()))
+		p := startGohap(t, "-d", "-f", cfg)
+		var conn net.Conn
+		for i := 0; i < 100; i++ {
+			if conn, err = net.Dial("tcp", addr); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n")
+		time.Sleep(200 * time.Millisecond)
+		p.cmd.Process.Signal(syscall.SIGUSR1)
+		select {
+		case <-p.done:
+			if c.stuck {
+				t.Errorf("%q: exited while a request was in progress", c.global)
+			}
+		case <-time.After(c.limit):
+			if !c.stuck {
+				t.Errorf("%q: still running %v after SIGUSR1\n%s", c.global, c.limit, p.stderr.String())
+			}
+		}
+	}
+}

@@ -107,6 +107,12 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
 				eng.SoftStop()
+				if d := cfg.Global.HardStopAfter; d > 0 {
+					time.AfterFunc(d, func() {
+						log.Warn("soft-stop running for too long, performing a hard-stop.")
+						eng.Stop()
+					})
+				}
 			case syscall.SIGHUP:
 				dumpStates(eng.Snapshot(), log)
 			case syscall.SIGTTOU, syscall.SIGTTIN:
