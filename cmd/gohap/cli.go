@@ -25,6 +25,9 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 type checkFlags struct {
+	// parsed is the configuration check read, which run then compiles
+	// rather than reading it again.
+	parsed    *parser.Config
 	files     []string
 	compat    bool
 	quiet     bool
@@ -292,6 +295,7 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg, diags := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
+	f.parsed = cfg
 	type block struct {
 		d     parser.Diagnostic
 		plain bool // no "config :" label

@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gohap/gohap/backend"
-	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
 
@@ -42,12 +41,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		return 1
 	}
 	dumps(f, stdout)
-	inputs, err := parser.ReadInputs(f.files)
-	if err != nil {
-		m.alert("%v.", err)
-		return 1
-	}
-	cfg, _ := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
+	cfg := f.parsed
 	o.applyLimits(cfg)
 	opts := runtime.Options{Map: map[string]string{}}
 	for _, mp := range maps {
