@@ -1,0 +1,251 @@
+package runtime
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/stats"
+)
+
+// cliConfig is the runtime CLI of a graph: the "stats socket" lines and
+// what "show servers state" reports that the compiled backends do not
+// keep (HAProxy's proxy ids, forced ids, the server lines' settings).
+type cliConfig struct {
+	sockets []stats.Socket
+	timeout time.Duration
+	maxconn int
+	// ids are the proxy ids of the backends, by backend.
+	ids      map[*Backend]int
+	forced   map[*Backend]bool
+	settings map[*backend.Server]*parser.Server
+
+	mu    sync.Mutex
+	cli   *stats.CLI
+	start time.Time
+}
+
+// compileCLI reads the stats sockets and numbers the proxies as HAProxy
+// does (cfgparse.c check_config_validity): in configuration order, the
+// first spare id from a counter that every proxy advances, ids set with
+// "id" kept, and the internal GLOBAL proxy, made by the first "stats"
+// line, taking id 0 but advancing the counter. It returns nil when the
+// configuration opens no stats socket.
+func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
+	st := cfg.Global.Stats
+	if len(st.Sockets) == 0 {
+		return nil
+	}
+	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
+		settings: map[*backend.Server]*parser.Server{}}
+	for _, s := range st.Sockets {
+		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level)}
+		if s.HasMode {
+			sk.Mode, sk.HasMode = os.FileMode(s.Mode), true
+		}
+		c.sockets = append(c.sockets, sk)
+	}
+	// Ids given with "id", by section kind and name.
+	given := map[string]int{}
+	used := map[int]bool{}
+	for _, d := range cfg.Directives {
+		if d.Keyword == "id" && (d.Section == "frontend" || d.Section == "backend" || d.Section == "listen") && len(d.Args) > 0 {
+			if n, err := strconv.Atoi(d.Args[0]); err == nil && n > 0 {
+				given[d.Section+" "+d.Name] = n
+				used[n] = true
+			}
+		}
+	}
+	if st.Declared {
+		used[0] = true
+	}
+	byProxy := map[string]*Backend{}
+	for _, be := range g.Backends {
+		byProxy[be.Name] = be
+	}
+	next := 1
+	for i, p := range cfg.Proxies {
+		if st.Declared && i == st.ProxiesBefore {
+			next++
+		}
+		id, ok := given[p.Kind+" "+p.Name]
+		if !ok {
+			for used[next] {
+				next++
+			}
+			id = next
+			used[id] = true
+		}
+		next++
+		if p.Cap&parser.CapBE != 0 {
+			if be := byProxy[p.Name]; be != nil {
+				c.ids[be], c.forced[be] = id, ok
+				for _, ps := range p.Servers {
+					for _, s := range be.LB.Servers {
+						if s.Name == ps.Name {
+							c.settings[s] = ps
+						}
+					}
+				}
+			}
+		}
+	}
+	return c
+}
+
+// startCLI opens the stats sockets and serves the CLI; a socket that
+// cannot be opened fails the start, as with HAProxy.
+func (e *Engine) startCLI() error {
+	c := e.g.cli
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cli := stats.New(cliSource{e: e, c: c}, c.timeout, c.maxconn)
+	if err := cli.Listen(c.sockets); err != nil {
+		return err
+	}
+	c.cli, c.start = cli, time.Now()
+	cli.Serve()
+	return nil
+}
+
+// stopCLI closes the stats sockets and their connections.
+func (e *Engine) stopCLI() {
+	c := e.g.cli
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	cli := c.cli
+	c.cli = nil
+	c.mu.Unlock()
+	if cli != nil {
+		cli.Close()
+	}
+}
+
+// CLIAddrs returns the addresses the stats sockets listen on, in
+// configuration order (nil before Start or without a stats socket).
+func (e *Engine) CLIAddrs() []net.Addr {
+	c := e.g.cli
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli == nil {
+		return nil
+	}
+	return c.cli.Addrs()
+}
+
+// cliSource gives the CLI the engine's backends and servers.
+type cliSource struct {
+	e *Engine
+	c *cliConfig
+}
+
+var _ stats.Source = cliSource{}
+
+// HAProxy's server state values (server-t.h, check-t.h).
+const (
+	srvStStopped  = 0
+	srvStRunning  = 2
+	srvStStopping = 3
+
+	admFMaint = 0x01
+	admCMaint = 0x04
+	admRMaint = 0x20
+
+	hchkStatusIni = 1
+
+	chkStConfigured = 0x02
+	chkStEnabled    = 0x04
+	chkStPaused     = 0x08
+)
+
+// Backends reports every backend in proxy order. A server whose state
+// the checks or a tracked server change at run time makes its backend
+// unknown: the backend does not keep the check's status and health that
+// HAProxy reports with it.
+func (s cliSource) Backends() []stats.Backend {
+	c := s.c
+	since := int64(time.Since(c.start) / time.Second)
+	out := make([]stats.Backend, 0, len(s.e.g.Backends))
+	for _, be := range s.e.g.Backends {
+		sb := stats.Backend{ID: c.ids[be], Name: be.Name, ForcedID: c.forced[be]}
+		for _, srv := range be.LB.Servers {
+			ps := c.settings[srv]
+			var set parser.ServerSettings
+			if ps != nil {
+				set = ps.Settings
+			}
+			ss := stats.ServerState{ID: srv.ID, Name: srv.Name, Addr: "-", UWeight: srv.Weight, IWeight: srv.Weight,
+				SinceChange: since, CheckStatus: hchkStatusIni, CheckHealth: set.Rise, ForcedID: set.ID != 0,
+				FQDN: "-", SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}
+			if host, port, err := net.SplitHostPort(srv.Addr); err == nil {
+				ss.Addr = host
+				ss.Port, _ = strconv.Atoi(port)
+			}
+			if ps != nil {
+				host, port := splitServerAddress(ps.Address)
+				if _, err := netip.ParseAddr(host); err != nil && host != "" {
+					ss.FQDN = host
+				}
+				if ss.Port == 0 {
+					ss.Port, _ = strconv.Atoi(port)
+				}
+			}
+			if set.Port != "" {
+				ss.CheckPort, _ = strconv.Atoi(set.Port)
+				ss.AgentPort = ss.CheckPort
+			}
+			if set.Addr != "" {
+				ss.CheckAddr, ss.AgentAddr = set.Addr, set.Addr
+			}
+			if srv.Check.Enabled || srv.Tracked != nil {
+				ss.CheckState = chkStConfigured | chkStEnabled
+			}
+			switch st := srv.State(); {
+			case set.Disabled || srv.Addr == "":
+				ss.OpState, ss.CheckHealth = srvStStopped, 0
+				if set.Disabled {
+					ss.AdminState |= admFMaint | admCMaint
+					ss.CheckState |= chkStPaused
+				}
+				if srv.Addr == "" {
+					ss.AdminState |= admRMaint
+				}
+			case srv.Check.Enabled || srv.Tracked != nil:
+				sb.Unknown = "The health-check state of server " + be.Name + "/" + srv.Name + " cannot be reported by gohap yet.\n"
+			case st == backend.Stopping:
+				ss.OpState = srvStStopping
+			default:
+				ss.OpState = srvStRunning
+			}
+			sb.Servers = append(sb.Servers, ss)
+		}
+		out = append(out, sb)
+	}
+	return out
+}
+
+// splitServerAddress returns the host and port of a server line's
+// address, without its family prefix.
+func splitServerAddress(a string) (string, string) {
+	if _, rest, ok := strings.Cut(a, "@"); ok {
+		a = rest
+	}
+	if host, port, err := net.SplitHostPort(a); err == nil {
+		return strings.Trim(host, "[]"), port
+	}
+	return strings.Trim(a, "[]"), ""
+}

@@ -1,0 +1,448 @@
+package stats
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Level is a CLI access level ("stats socket ... level").
+type Level int
+
+// Access levels, as HAProxy's ACCESS_LVL_*.
+const (
+	LevelUser Level = iota + 1
+	LevelOperator
+	LevelAdmin
+)
+
+// ParseLevel reads "user", "operator" or "admin"; anything else is
+// operator, HAProxy's default.
+func ParseLevel(s string) Level {
+	switch s {
+	case "user":
+		return LevelUser
+	case "admin":
+		return LevelAdmin
+	}
+	return LevelOperator
+}
+
+func (l Level) String() string {
+	switch l {
+	case LevelUser:
+		return "user"
+	case LevelOperator:
+		return "operator"
+	case LevelAdmin:
+		return "admin"
+	}
+	return "unknown"
+}
+
+// Socket is one "stats socket" line.
+type Socket struct {
+	// Addr is a unix socket path, "fd@N" (an inherited listening socket),
+	// or a TCP "ip:port", with an optional "unix@", "ipv4@" or "ipv6@".
+	Addr string
+	// Where names the line for errors ("FILE:LINE").
+	Where string
+	Level Level
+	// Mode, with HasMode, sets a unix socket's permissions.
+	Mode    os.FileMode
+	HasMode bool
+}
+
+// CLI is a running CLI: its listeners and connections. The zero value
+// is not usable; call New.
+type CLI struct {
+	src     Source
+	timeout time.Duration
+	slots   chan struct{}
+	start   time.Time
+
+	mu    sync.Mutex
+	lns   []*listener
+	conns map[net.Conn]struct{}
+	done  bool
+	wg    sync.WaitGroup
+}
+
+type listener struct {
+	ln    net.Listener
+	level Level
+}
+
+// New prepares a CLI over src. timeout is the idle timeout of a
+// connection ("stats timeout", 10s when zero) and maxconn the number of
+// connections served at once ("stats maxconn", 10 when zero): the others
+// wait in the listen backlog, as with HAProxy.
+func New(src Source, timeout time.Duration, maxconn int) *CLI {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	if maxconn <= 0 {
+		maxconn = 10
+	}
+	return &CLI{src: src, timeout: timeout, slots: make(chan struct{}, maxconn), conns: map[net.Conn]struct{}{}, start: time.Now()}
+}
+
+// Listen opens the sockets, in order; on error the ones already open are
+// closed and the error is HAProxy's start-up alert.
+func (s *CLI) Listen(socks []Socket) error {
+	for _, sk := range socks {
+		ln, err := listen(sk)
+		if err != nil {
+			s.closeListeners()
+			return err
+		}
+		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level})
+	}
+	return nil
+}
+
+// Addrs returns the listening addresses, in Listen order.
+func (s *CLI) Addrs() []net.Addr {
+	out := make([]net.Addr, 0, len(s.lns))
+	for _, l := range s.lns {
+		out = append(out, l.ln.Addr())
+	}
+	return out
+}
+
+// Serve starts accepting on every listener.
+func (s *CLI) Serve() {
+	for _, l := range s.lns {
+		s.wg.Add(1)
+		go s.accept(l)
+	}
+}
+
+// Close stops the listeners, closes the connections and waits for them.
+// A unix socket file stays, as HAProxy leaves it.
+func (s *CLI) Close() {
+	s.mu.Lock()
+	s.done = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.closeListeners()
+	s.wg.Wait()
+}
+
+func (s *CLI) closeListeners() {
+	for _, l := range s.lns {
+		l.ln.Close()
+	}
+}
+
+func listen(sk Socket) (net.Listener, error) {
+	addr := sk.Addr
+	pfx, rest, found := strings.Cut(addr, "@")
+	if !found {
+		pfx, rest = "", addr
+		if strings.HasPrefix(addr, "/") || !strings.Contains(addr, ":") {
+			pfx = "unix"
+		}
+	}
+	switch pfx {
+	case "fd":
+		ln, err := adopt(rest)
+		if err != nil {
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot use inherited socket (%s) [%s]", sk.Where, errText(err), addr)
+		}
+		return ln, nil
+	case "unix":
+		ln, err := listenUnix(rest, sk)
+		if err != nil {
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot bind UNIX socket (%s) [%s]", sk.Where, errText(err), rest)
+		}
+		return ln, nil
+	case "", "ipv4", "ipv6":
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil {
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: %v", sk.Where, err)
+		}
+		if host == "*" {
+			host = ""
+		}
+		network := "tcp"
+		if pfx == "ipv4" {
+			network = "tcp4"
+		} else if pfx == "ipv6" {
+			network = "tcp6"
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot bind socket (%s) for [%s]", sk.Where, errText(err), rest)
+		}
+		return ln, nil
+	}
+	return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: unsupported address '%s'", sk.Where, addr)
+}
+
+// errText is the system's description of err, as strerror gives it.
+func errText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return err.Error()
+}
+
+// adopt takes over the listening socket inherited as descriptor n.
+func adopt(n string) (net.Listener, error) {
+	fd, err := strconv.Atoi(n)
+	if err != nil || fd < 0 {
+		return nil, syscall.EBADF
+	}
+	f := os.NewFile(uintptr(fd), "fd@"+n)
+	if f == nil {
+		return nil, syscall.EBADF
+	}
+	// FileListener works on a duplicate; the inherited one goes.
+	defer f.Close()
+	return net.FileListener(f)
+}
+
+// listenUnix binds a unix socket as HAProxy does: on a temporary name,
+// given its mode, then renamed over the path, so that a stale socket
+// left by an earlier process is replaced.
+func listenUnix(path string, sk Socket) (net.Listener, error) {
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	os.Remove(tmp)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, unwrapSys(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	if sk.HasMode {
+		if err := os.Chmod(tmp, sk.Mode); err != nil {
+			ln.Close()
+			os.Remove(tmp)
+			return nil, unwrapSys(err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, unwrapSys(err)
+	}
+	return &unixListener{UnixListener: ln, path: filepath.Clean(path)}, nil
+}
+
+func unwrapSys(err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
+}
+
+// unixListener reports the socket's final path as its address.
+type unixListener struct {
+	*net.UnixListener
+	path string
+}
+
+func (u *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: u.path, Net: "unix"} }
+
+func (s *CLI) accept(l *listener) {
+	defer s.wg.Done()
+	for {
+		s.slots <- struct{}{}
+		c, err := l.ln.Accept()
+		if err != nil {
+			<-s.slots
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s.mu.Lock()
+		if s.done {
+			s.mu.Unlock()
+			c.Close()
+			<-s.slots
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+				c.Close()
+				<-s.slots
+				s.wg.Done()
+			}()
+			s.serveConn(c, l.level)
+		}()
+	}
+}
+
+// maxLine is the longest request line, HAProxy's buffer size less the
+// reserved byte.
+const maxLine = 16384 - 1
+
+// session is one CLI connection's state.
+type session struct {
+	srv    *CLI
+	level  Level
+	prompt bool
+	out    *bufio.Writer
+}
+
+// serveConn runs cli_io_handler's loop: read a command up to a newline
+// or an unescaped ';', answer it followed by the prompt, and end when
+// the client closed, on "quit", or when no further command is pending
+// outside prompt mode.
+func (s *CLI) serveConn(c net.Conn, level Level) {
+	r := bufio.NewReaderSize(c, maxLine+1)
+	w := bufio.NewWriter(c)
+	ss := &session{srv: s, level: level, out: w}
+	for {
+		c.SetReadDeadline(time.Now().Add(s.timeout))
+		line, ok := readCommand(r)
+		if !ok {
+			break
+		}
+		quit := ss.run(line)
+		if quit {
+			break
+		}
+		if ss.prompt {
+			w.WriteString("\n> ")
+		} else {
+			w.WriteString("\n")
+		}
+		c.SetWriteDeadline(time.Now().Add(s.timeout))
+		if w.Flush() != nil {
+			return
+		}
+		if !ss.prompt && r.Buffered() == 0 {
+			break
+		}
+	}
+	c.SetWriteDeadline(time.Now().Add(s.timeout))
+	w.Flush()
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
+
+// readCommand reads up to a newline or an unescaped ';' (co_getdelim
+// with '\\' as the escape), and returns the command without its
+// delimiter and a trailing CR. ok is false when the connection ended or
+// the line is too long.
+func readCommand(r *bufio.Reader) (string, bool) {
+	var b []byte
+	esc := false
+	for {
+		ch, err := r.ReadByte()
+		if err != nil {
+			return "", false
+		}
+		if len(b) >= maxLine {
+			return "", false
+		}
+		if esc {
+			esc = false
+			b = append(b, ch)
+			continue
+		}
+		switch ch {
+		case '\\':
+			esc = true
+			b = append(b, ch)
+			continue
+		case '\n', ';':
+			if n := len(b); n > 0 && b[n-1] == '\r' {
+				b = b[:n-1]
+			}
+			return string(b), true
+		}
+		b = append(b, ch)
+	}
+}
+
+// maxArgs is MAX_CLI_ARGS.
+const maxArgs = 64
+
+// splitArgs cuts a command into words as cli_parse_request does: spaces
+// and tabs separate them, a backslash keeps the next character (and
+// "\\" is one backslash). A NUL byte ends the line, as in C.
+func splitArgs(line string) []string {
+	if i := strings.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
+	var args []string
+	p := 0
+	for len(args) < maxArgs && p < len(line) {
+		for p < len(line) && (line[p] == ' ' || line[p] == '\t') {
+			p++
+		}
+		if p >= len(line) {
+			break
+		}
+		start := p
+		for p < len(line) && line[p] != ' ' && line[p] != '\t' {
+			if line[p] == '\\' {
+				p++
+				if p >= len(line) {
+					break
+				}
+			}
+			p++
+		}
+		if p > len(line) {
+			p = len(line)
+		}
+		raw := line[start:p]
+		p++
+		var w strings.Builder
+		for k := 0; k < len(raw); k++ {
+			if raw[k] == '\\' {
+				if k+1 < len(raw) && raw[k+1] == '\\' {
+					k++
+				} else {
+					continue
+				}
+			}
+			w.WriteByte(raw[k])
+		}
+		args = append(args, w.String())
+	}
+	return args
+}
+
+// Exec runs one command line at the given level outside any connection,
+// as a non-interactive session would, and returns its answer with the
+// trailing empty line.
+func (s *CLI) Exec(level Level, line string) string {
+	var sb strings.Builder
+	w := bufio.NewWriter(&sb)
+	ss := &session{srv: s, level: level, out: w}
+	if !ss.run(line) {
+		w.WriteString("\n")
+	}
+	w.Flush()
+	return sb.String()
+}
