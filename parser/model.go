@@ -143,6 +143,9 @@ type Proxy struct {
 	Binds    []Bind
 	Timeouts map[string]time.Duration
 	Maxconn  int
+	// Backlog is the frontend's listen backlog ("backlog"); 0 falls back
+	// to its maxconn.
+	Backlog int
 	// RateLimitSessions is "rate-limit sessions": new sessions accepted
 	// per second by the frontend; 0 is no limit.
 	RateLimitSessions int
@@ -344,6 +347,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn
 		p.RateLimitSessions = d.RateLimitSessions
+		p.Backlog = d.Backlog
 	}
 	if p.Cap&CapBE != 0 {
 		p.Balance, p.LB = d.Balance, d.LB

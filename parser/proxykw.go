@@ -65,7 +65,7 @@ var proxyKeywords = map[string]keyword{
 	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
 	"tcp-response":                {caps: CapBE, support: Unsupported},
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
-	"backlog":                     {caps: CapFE, support: Harmless},
+	"backlog":                     {caps: CapFE, support: Supported, handle: kwBacklog},
 	"fullconn":                    {caps: CapBE, support: Supported, handle: kwFullconn},
 	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
@@ -641,6 +641,14 @@ func kwRateLimit(c *pctx) {
 		}
 	}
 	c.cp.proxy.RateLimitSessions = int(n)
+}
+
+func kwBacklog(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	c.cp.proxy.Backlog = Atol(c.arg(1))
 }
 
 func kwMaxconn(c *pctx) {

@@ -96,6 +96,9 @@ type Frontend struct {
 type Listen struct {
 	Pos  parser.Pos
 	Addr string
+	// Backlog is the listen queue's length (the kernel caps it at
+	// net.core.somaxconn); 0 keeps the system's.
+	Backlog int
 }
 
 type route struct {
@@ -187,7 +190,11 @@ func (e *CompileError) Error() string {
 }
 
 // Bind options that do not change traffic.
-var bindOptions = map[string]bool{"name": true, "id": true, "process": true, "backlog": true, "tfo": false, "v4v6": false, "v6only": false}
+// bindOptions lists the bind options the runtime takes, with the number
+// of words after each: name and id only label the socket, process only
+// picks threads, v4v6 is how a "::" socket listens anyway, backlog is
+// applied.
+var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0}
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -311,13 +318,25 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		for _, b := range p.Binds {
-			for _, opt := range b.Options {
-				if v, ok := bindOptions[opt]; !ok {
+			// HAProxy's listen backlog: the bind's, the frontend's, or
+			// the frontend's maxconn.
+			backlog := p.Backlog
+			if backlog == 0 {
+				backlog = fe.Maxconn
+			}
+			for i := 0; i < len(b.Options); i++ {
+				opt := b.Options[i]
+				n, ok := bindOptions[opt]
+				if !ok {
 					fail(b.Pos, "bind option '%s' is not supported by the gohap runtime yet.", opt)
 					break
-				} else if v {
-					break
 				}
+				if opt == "backlog" && i+1 < len(b.Options) {
+					if v := parser.Atol(b.Options[i+1]); v > 0 {
+						backlog = v
+					}
+				}
+				i += n
 			}
 			for _, a := range strings.Split(b.Address, ",") {
 				addr, err := listenAddr(a, opts.Map)
@@ -325,7 +344,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					fail(b.Pos, "bind '%s': %v", a, err)
 					continue
 				}
-				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr})
+				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog})
 			}
 		}
 		set := proxyACLs(p, fail)

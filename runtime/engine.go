@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/gohap/gohap/backend"
 )
@@ -101,6 +102,12 @@ func (e *Engine) Start() error {
 			if !ok {
 				ln.Close()
 				return fmt.Errorf("Starting frontend %s: %s is not a TCP socket", fe.Name, b.Addr)
+			}
+			if b.Backlog > 0 {
+				// listen() again only changes the queue's length.
+				if rc, err := tl.SyscallConn(); err == nil {
+					rc.Control(func(fd uintptr) { unix.Listen(int(fd), b.Backlog) })
+				}
 			}
 			l := &listener{fe: fe, ln: tl, adopted: strings.HasPrefix(b.Addr, "fd@")}
 			if fe.Maxconn > 0 {
