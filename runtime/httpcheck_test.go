@@ -189,8 +189,9 @@ func TestDisableOn404MatchesHAProxy(t *testing.T) {
 	// Each server answers its checks by phase: phases advance together.
 	phases := []string{"200", "404", "200", "503", "404", "200"}
 	run := func(start func(cfg, fe string) func() string) []string {
-		var phase atomic.Int32
+		var phase, seen atomic.Int32
 		answer := func(_ string, _ bool) string {
+			seen.Add(1)
 			switch phases[phase.Load()] {
 			case "404":
 				return httpAnswer("404 Not Found", "", "")
@@ -216,7 +217,12 @@ backend be
 		var res []string
 		for i := range phases {
 			phase.Store(int32(i))
-			time.Sleep(700 * time.Millisecond)
+			// Three checks answered in this phase, however slow the
+			// machine: rise and fall are 1, so the state has settled.
+			seen.Store(0)
+			for deadline := time.Now().Add(10 * time.Second); seen.Load() < 3 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
 			// Where new requests go, and where a request persisted to a
 			// goes.
 			_, s1, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
