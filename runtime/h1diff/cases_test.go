@@ -125,6 +125,8 @@ func allCases() []h1case {
 		one("rl-query-only", r("GET ?q=1 HTTP/1.1", "Host: x")),
 		one("rl-percent-bad", r("GET /%zz HTTP/1.1", "Host: x")),
 		one("rl-uri-highbit", r("GET /\xff HTTP/1.1", "Host: x")),
+		one("rl-uri-highbit-no-host", r("GET /\xff HTTP/1.1")),
+		one("rl-uri-highbit-http10", r("GET /\xff HTTP/1.0")),
 		one("rl-uri-ctl", r("GET /a\x01b HTTP/1.1", "Host: x")),
 		one("rl-uri-del", r("GET /a\x7fb HTTP/1.1", "Host: x")),
 		one("rl-uri-nul", r("GET /a\x00b HTTP/1.1", "Host: x")),
@@ -187,6 +189,13 @@ func allCases() []h1case {
 		one("fz-absolute-empty-host-port", "GET p://:/s HTTP/1.1\n\n"),
 		one("fz-del-uri-lf-end", "GET /abs\x7f\x7f HTTP/1.1\r\n\n\rs"),
 		one("fz-host-ctl-lf-cl-partial", "POST /p HTTP/1.1\r\nHost: x\x03\nContent-Length: 3\r\n\r\nh"),
+		one("fz-del-partial", "GET \x7f"),
+		one("fz-highbit-uri-lf-end", "GET /\x8bbs HTTP/1.1\r\n\n"),
+		one("fz-trailer-highbit-name", chunked("5\r\nhello\r\n0\r\n\xff\xffT: a\r\n\r\n")),
+		one("fz-trailer-highbit-name-nul", chunked("5\r\nhello\r\n0\r\n\xff\xffT: a\x00b\r\n\r\n")),
+		one("fz-del-uri-bad-te", "GET /\x7f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ch\xffnked, chunked\r\n\r\n"),
+		one("fz-trailer-cl-dot", chunked("5\r\nhello\r\n0\r\nContent-Length:.5\r\n\r\n")),
+		one("fz-trailer-highbit-inside", chunked("5\r\nhello\r\n0\r\nX-TR\xb2ILER: A\r\n\r\n")),
 		one("fz-host-ctl-chunked", "POST /p HTTP/1.1\r\nHost: \xb2\x03\xa8*\x1f~iJx\r\nTransfer-Encoding: chunked\r\n\r\n"),
 
 		// Host.

@@ -224,7 +224,7 @@ func TestH1Diff(t *testing.T) {
 		ha, gh outcome
 		same   bool
 		err    error
-		flaky  bool
+		flaky  string // what an attempt against expectation saw
 	}
 	verdicts := make([]verdict, len(cases))
 	index := map[*h1case]int{}
@@ -253,8 +253,16 @@ func TestH1Diff(t *testing.T) {
 					vd.ha, vd.gh, vd.err = ha, gh, err
 					vd.same = err == nil && agree(&ha, &gh)
 					if err == nil && vd.same != listed {
-						vd.flaky = attempt > 0
 						break
+					}
+					if attempt == 0 && err == nil {
+						vd.flaky = reason(&ha, &gh)
+						if vd.same {
+							vd.flaky = "agreed: " + summary(&ha)
+						}
+					}
+					if attempt == 2 {
+						vd.flaky = ""
 					}
 				}
 			}(c)
@@ -273,8 +281,8 @@ func TestH1Diff(t *testing.T) {
 		if dateRE.Match(vd.ha.Received) || dateRE.Match(vd.gh.Received) {
 			t.Errorf("%s: a response carries a Date header, which the comparison does not normalise", c.name)
 		}
-		if vd.flaky {
-			t.Logf("%s: an attempt disagreed with the expectation, a later one did not", c.name)
+		if vd.flaky != "" {
+			t.Logf("%s: an attempt disagreed with the expectation (%s), a later one did not", c.name, vd.flaky)
 		}
 		reasonText, listed := known[c.name]
 		switch {
