@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // pctx is what a keyword handler sees.
@@ -533,6 +534,21 @@ func globalStats(c *pctx) {
 			return
 		}
 	}
+	if n, ok := strings.CutPrefix(addr, "fd@"); ok {
+		// str2sa_range: the number must be all digits and open.
+		fd, err := strconv.Atoi(n)
+		switch {
+		case err != nil || n == "" || strings.Trim(n, "0123456789") != "":
+			c.alert("parsing [%s:%d] : 'stats socket' : file descriptor '%s' is not a valid integer in '%s'", c.pos.File, c.pos.Line, n, addr)
+		case sockErr(fd) != "":
+			c.alert("parsing [%s:%d] : 'stats socket' : cannot use file descriptor '%s' : %s.", c.pos.File, c.pos.Line, n, sockErr(fd))
+		default:
+			c.statsSocket(addr)
+			return
+		}
+		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{"", ""}
+		return
+	}
 	if addr == "" || strings.HasPrefix(addr, "/") || strings.Contains(addr, "@") {
 		c.statsSocket(addr)
 		return
@@ -543,6 +559,16 @@ func globalStats(c *pctx) {
 		return
 	}
 	c.statsSocket(addr)
+}
+
+// sockErr is why descriptor fd is not a socket of this process, as
+// strerror words getsockname's failure; "" when it is one.
+func sockErr(fd int) string {
+	if _, err := syscall.Getsockname(fd); err != nil {
+		s := err.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return ""
 }
 
 // statsDeclared notes where HAProxy makes its GLOBAL proxy.

@@ -257,3 +257,19 @@ backend be1
 		t.Fatalf("still running 2s after SIGINT\n%s", out)
 	}
 }
+
+// TestCLIStatsSocketFD: an "fd@" stats socket is checked as HAProxy's
+// str2sa_range checks it: a number, and an open socket.
+func TestCLIStatsSocketFD(t *testing.T) {
+	for addr, want := range map[string]string{
+		"fd@abc": "'stats socket' : file descriptor 'abc' is not a valid integer in 'fd@abc'",
+		"fd@-1":  "'stats socket' : file descriptor '-1' is not a valid integer in 'fd@-1'",
+		"fd@":    "'stats socket' : file descriptor '' is not a valid integer in 'fd@'",
+		"fd@999": "'stats socket' : cannot use file descriptor '999' : Bad file descriptor.",
+	} {
+		err := compileErr(t, "global\n    stats socket "+addr+" level admin\nlisten li\n    bind 127.0.0.1:8999\n    server x 127.0.0.1:1\n")
+		if !strings.Contains(err, want) {
+			t.Errorf("%s: %q", addr, err)
+		}
+	}
+}
