@@ -455,6 +455,13 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 			ve--
 		}
 		val := Span{int32(vs), int32(ve)}
+		if lax && name.Len() == 14 && EqualFold(name.Of(buf), "content-length") {
+			// HAProxy checks a Content-Length wherever it comes, in
+			// trailers too.
+			if _, _, ok := parseCL(buf, val); !ok {
+				return errBad
+			}
+		}
 		if request && name.Len() == 4 && EqualFold(name.Of(buf), "host") {
 			if hostIdx >= 0 {
 				if !equalFoldBytes(val.Of(buf), m.Headers[hostIdx].Value.Of(buf)) {
