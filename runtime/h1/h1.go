@@ -331,7 +331,7 @@ func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
 // length.
 func ParseTrailers(buf []byte, m *Msg, maxHdr int) error {
 	m.reset()
-	return m.parseHeaders(buf, 0, maxHdr, false, true)
+	return m.parseHeaders(buf, 0, maxHdr, false, false)
 }
 
 func (m *Msg) reset() {
@@ -455,7 +455,7 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 			ve--
 		}
 		val := Span{int32(vs), int32(ve)}
-		if lax && name.Len() == 14 && EqualFold(name.Of(buf), "content-length") {
+		if !request && name.Len() == 14 && EqualFold(name.Of(buf), "content-length") {
 			// HAProxy checks a Content-Length wherever it comes, in
 			// trailers too.
 			if _, _, ok := parseCL(buf, val); !ok {
