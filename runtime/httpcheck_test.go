@@ -140,7 +140,9 @@ func TestHTTPChecksMatchHAProxy(t *testing.T) {
 		}
 		out := start(b.String(), fe)
 		res := result{map[string]string{}, map[string]string{}}
-		deadline := time.Now().Add(6 * time.Second)
+		// Every report comes within a second or two; a loaded machine
+		// may take longer, and the loop ends as soon as all are in.
+		deadline := time.Now().Add(20 * time.Second)
 		for len(res.reports) < 2*len(cases) && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
