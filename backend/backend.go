@@ -69,9 +69,21 @@ type Server struct {
 	MaxQueue int
 	queue    []*waiter // guarded by Backend.mu
 
+	// mu orders the changes of admin state, check results and state,
+	// as HAProxy's server lock does; the fields it guards are atomics,
+	// read without it. It is taken before a tracker's, and before
+	// Backend.mu.
+	mu    sync.Mutex
 	state atomic.Int32
-	cur   int // sessions in use; guarded by Backend.mu
-	total atomic.Int64
+	// admin holds the Admin flags; health, chkStatus and chkResult the
+	// health check's health, status and result; lastChange the Unix
+	// second of the last change of state.
+	admin                        atomic.Uint32
+	health, chkStatus, chkResult atomic.Int32
+	inProgress, paused           atomic.Bool
+	lastChange                   atomic.Int64
+	cur                          int // sessions in use; guarded by Backend.mu
+	total                        atomic.Int64
 	// Balancing state, guarded by Backend.mu.
 	eweight, npos, lpos, rweight, wscore, uw int
 	key                                      uint32
@@ -162,9 +174,15 @@ var ErrQueueTimeout = errors.New("queue timeout")
 func New(name string, servers []*Server) *Backend {
 	b := &Backend{Name: name, Servers: servers, dirty: true}
 	used := map[int]bool{}
+	now := time.Now().Unix()
 	for _, s := range servers {
 		s.Backend = b
 		used[s.ID] = true
+		s.lastChange.Store(now)
+		s.chkStatus.Store(int32(CheckIni))
+		if s.State() != Maint {
+			s.health.Store(int32(s.Check.Rise))
+		}
 	}
 	next := 1
 	for _, s := range servers {
@@ -410,10 +428,45 @@ type StateChange struct {
 
 // setState changes a server's state and reports it.
 func (s *Server) setState(to State, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setStateLocked(to, reason)
+}
+
+// setStateLocked is setState with s.mu held. A server in maintenance
+// keeps its state, as HAProxy's srv_set_running and srv_set_stopped
+// leave it.
+func (s *Server) setStateLocked(to State, reason string) {
+	if s.inMaint() {
+		return
+	}
 	from := State(s.state.Swap(int32(to)))
 	if from == to {
 		return
 	}
+	s.lastChange.Store(time.Now().Unix())
+	ch := s.moveLocked(from, to)
+	ch.Reason = reason
+	b := s.Backend
+	if b.LogHealthChecks {
+		ch.Reason = ""
+	}
+	if s.Tracked != nil {
+		ch.Reason = ""
+		ch.Via = s.Tracked.Backend.Name + "/" + s.Tracked.Name
+	}
+	if b.OnState != nil {
+		b.OnState(ch)
+	}
+	// HAProxy lists the trackers last registered first.
+	for i := len(s.trackers) - 1; i >= 0; i-- {
+		s.trackers[i].setState(to, "")
+	}
+}
+
+// moveLocked applies the change of s, whose state is already to, to the
+// balancer and the queues, and returns what HAProxy reports with it.
+func (s *Server) moveLocked(from, to State) StateChange {
 	b := s.Backend
 	if to == Up && s.Slowstart > 0 {
 		s.upSince.Store(time.Now().Unix())
@@ -437,7 +490,7 @@ func (s *Server) setState(to State, reason string) {
 		moved = len(s.queue)
 		s.queue = s.queue[:0]
 	}
-	ch := StateChange{Server: s, From: from, To: to, Reason: reason, Requeued: moved, Queue: len(s.queue), Sessions: s.cur}
+	ch := StateChange{Server: s, From: from, To: to, Requeued: moved, Queue: len(s.queue), Sessions: s.cur}
 	for _, x := range b.Servers {
 		if x.usable() {
 			if x.Backup {
@@ -448,43 +501,75 @@ func (s *Server) setState(to State, reason string) {
 		}
 	}
 	b.mu.Unlock()
-	if b.LogHealthChecks {
-		ch.Reason = ""
-	}
-	if s.Tracked != nil {
-		ch.Reason = ""
-		ch.Via = s.Tracked.Backend.Name + "/" + s.Tracked.Name
-	}
-	if b.OnState != nil {
-		b.OnState(ch)
-	}
-	for _, t := range s.trackers {
-		t.setState(to, "")
-	}
+	return ch
 }
 
 // setQuiet changes a server's state without a report; trackers follow.
 func (s *Server) setQuiet(to State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setQuietLocked(to)
+}
+
+func (s *Server) setQuietLocked(to State) {
+	if s.inMaint() {
+		return
+	}
 	b := s.Backend
 	b.mu.Lock()
 	was := s.usable()
-	s.state.Store(int32(to))
+	if State(s.state.Swap(int32(to))) != to {
+		s.lastChange.Store(time.Now().Unix())
+	}
 	b.fwrrChangeLocked(s, was, s.usable())
 	b.mu.Unlock()
-	for _, t := range s.trackers {
-		t.setQuiet(to)
+	for i := len(s.trackers) - 1; i >= 0; i-- {
+		s.trackers[i].setQuiet(to)
 	}
 }
 
-// TrackServer makes s follow t's state instead of running checks.
+// TrackServer makes s follow t's state instead of running checks. A
+// server tracking one in maintenance inherits it, as HAProxy's
+// srv_compute_all_admin_states makes it at start.
 func (s *Server) TrackServer(t *Server) {
 	s.Tracked = t
 	s.Check.Enabled = false
 	t.trackers = append(t.trackers, s)
+	if t.Admin()&(adminMaint|AdminConfigMaint) != 0 {
+		s.inheritMaint()
+	}
 }
 
-// SetState forces a server state (used when DNS fails at start).
-func (s *Server) SetState(to State) { s.state.Store(int32(to)) }
+// inheritMaint puts s and its trackers in inherited maintenance at
+// start, quietly.
+func (s *Server) inheritMaint() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Admin()&AdminInheritedMaint != 0 {
+		return
+	}
+	s.admin.Store(uint32(s.Admin() | AdminInheritedMaint))
+	s.state.Store(int32(Maint))
+	s.health.Store(0)
+	for _, t := range s.trackers {
+		t.inheritMaint()
+	}
+}
+
+// SetState forces a server state at start: Maint is the configuration's
+// "disabled", or maintenance for want of an address when the server has
+// none (HAProxy's SRV_ADMF_CMAINT and SRV_ADMF_RMAINT).
+func (s *Server) SetState(to State) {
+	s.state.Store(int32(to))
+	if to == Maint {
+		s.health.Store(0)
+		if s.Addr == "" {
+			s.admin.Store(uint32(s.Admin() | AdminResolveMaint))
+		} else {
+			s.SetConfigMaint()
+		}
+	}
+}
 
 // ServerStatus is a read-only view of one server for operators.
 type ServerStatus struct {

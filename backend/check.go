@@ -45,8 +45,8 @@ func (b *Backend) RunChecks(ctx context.Context) {
 
 func (s *Server) checkLoop(ctx context.Context) {
 	c := s.Check
-	// HAProxy starts a checked server UP with a health of rise.
-	health, prev := c.Rise, ""
+	// HAProxy starts a checked server UP with a health of rise (New).
+	prev := ""
 	t := time.NewTimer(c.Inter)
 	defer t.Stop()
 	for {
@@ -55,6 +55,14 @@ func (s *Server) checkLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if s.inMaint() {
+			// Checks pause in maintenance.
+			t.Reset(c.interval(s.CheckHealth(), s.State()))
+			continue
+		}
+		// HCHK_STATUS_START: no result while the check runs.
+		s.inProgress.Store(true)
+		s.chkResult.Store(int32(ResultUnknown))
 		start := time.Now()
 		reason, res := s.probe(ctx)
 		ok, cond := res != checkFailed, res == checkCondPassed
@@ -62,10 +70,23 @@ func (s *Server) checkLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		kind, _, _ := strings.Cut(reason, ",")
 		reason += ", check duration: " + ms(dur)
+		s.mu.Lock()
+		s.inProgress.Store(false)
+		st := statusOf(kind, res)
+		s.chkStatus.Store(int32(st))
+		s.chkResult.Store(int32(checkStatuses[st].result))
+		if s.inMaint() {
+			// Maintenance began during the check.
+			s.mu.Unlock()
+			t.Reset(c.interval(s.CheckHealth(), s.State()))
+			continue
+		}
 		// set_server_check_status: a failure costs one point and drops
 		// to 0 below rise; a success gains one and, on reaching rise,
 		// restores the full rise+fall-1.
+		health := s.CheckHealth()
 		report := false
 		if ok {
 			if health < c.Rise+c.Fall-1 {
@@ -80,7 +101,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 				health = 0
 			}
 		}
-		kind, _, _ := strings.Cut(reason, ",")
+		s.health.Store(int32(health))
 		if b := s.Backend; b.LogHealthChecks && b.OnCheck != nil && (report || kind != prev) {
 			b.OnCheck(s, s.checkReport(ok, cond, reason, health))
 		}
@@ -88,12 +109,13 @@ func (s *Server) checkLoop(ctx context.Context) {
 		switch st := s.State(); {
 		case health >= c.Rise && cond && st == Up:
 			// check_notify_stopping: HAProxy says nothing of it.
-			s.setQuiet(Stopping)
+			s.setQuietLocked(Stopping)
 		case health >= c.Rise && !cond && (st == Down || st == Stopping):
-			s.setState(Up, reason+".")
+			s.setStateLocked(Up, reason+".")
 		case health < c.Rise && (st == Up || st == Stopping):
-			s.setState(Down, reason+".")
+			s.setStateLocked(Down, reason+".")
 		}
+		s.mu.Unlock()
 		t.Reset(c.interval(health, s.State()))
 	}
 }
@@ -129,7 +151,7 @@ func (s *Server) checkReport(ok, cond bool, reason string, health int) string {
 // interval is the delay before the next check, as HAProxy chooses it.
 func (c *Check) interval(health int, st State) time.Duration {
 	switch {
-	case st == Down && health == 0 && c.DownInter > 0:
+	case (st == Down || st == Maint) && health == 0 && c.DownInter > 0:
 		return c.DownInter
 	case health > 0 && health < c.Rise+c.Fall-1 && c.FastInter > 0:
 		// Between fully up and down, a transition is in progress.

@@ -90,6 +90,10 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 					for _, s := range be.LB.Servers {
 						if s.Name == ps.Name {
 							c.settings[s] = ps
+							if ps.Settings.Disabled {
+								// Also when unresolved: HAProxy keeps both causes.
+								s.SetConfigMaint()
+							}
 						}
 					}
 				}
@@ -155,30 +159,19 @@ type cliSource struct {
 
 var _ stats.Source = cliSource{}
 
-// HAProxy's server state values (server-t.h, check-t.h).
+// HAProxy's server states (server-t.h SRV_ST_*).
 const (
 	srvStStopped  = 0
+	srvStStarting = 1
 	srvStRunning  = 2
 	srvStStopping = 3
-
-	admFMaint = 0x01
-	admCMaint = 0x04
-	admRMaint = 0x20
-
-	hchkStatusIni = 1
-
-	chkStConfigured = 0x02
-	chkStEnabled    = 0x04
-	chkStPaused     = 0x08
 )
 
-// Backends reports every backend in proxy order. A server whose state
-// the checks or a tracked server change at run time makes its backend
-// unknown: the backend does not keep the check's status and health that
-// HAProxy reports with it.
+// Backends reports every backend in proxy order, with the state the
+// checks, the tracked servers and the CLI gave the servers.
 func (s cliSource) Backends() []stats.Backend {
 	c := s.c
-	since := int64(time.Since(c.start) / time.Second)
+	now := time.Now().Unix()
 	out := make([]stats.Backend, 0, len(s.e.g.Backends))
 	for _, be := range s.e.g.Backends {
 		sb := stats.Backend{ID: c.ids[be], Name: be.Name, ForcedID: c.forced[be]}
@@ -189,7 +182,8 @@ func (s cliSource) Backends() []stats.Backend {
 				set = ps.Settings
 			}
 			ss := stats.ServerState{ID: srv.ID, Name: srv.Name, Addr: "-", UWeight: srv.Weight, IWeight: srv.Weight,
-				SinceChange: since, CheckStatus: hchkStatusIni, CheckHealth: set.Rise, ForcedID: set.ID != 0,
+				SinceChange: now - srv.LastChange().Unix(), CheckStatus: int(srv.CheckStatus()), CheckResult: int(srv.CheckResult()),
+				CheckHealth: srv.CheckHealth(), CheckState: srv.CheckState(), AdminState: int(srv.Admin()), ForcedID: set.ID != 0,
 				FQDN: "-", SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}
 			if host, port, err := net.SplitHostPort(srv.Addr); err == nil {
 				ss.Addr = host
@@ -211,31 +205,66 @@ func (s cliSource) Backends() []stats.Backend {
 			if set.Addr != "" {
 				ss.CheckAddr, ss.AgentAddr = set.Addr, set.Addr
 			}
-			if srv.Check.Enabled || srv.Tracked != nil {
-				ss.CheckState = chkStConfigured | chkStEnabled
-			}
-			switch st := srv.State(); {
-			case set.Disabled || srv.Addr == "":
-				ss.OpState, ss.CheckHealth = srvStStopped, 0
-				if set.Disabled {
-					ss.AdminState |= admFMaint | admCMaint
-					ss.CheckState |= chkStPaused
-				}
-				if srv.Addr == "" {
-					ss.AdminState |= admRMaint
-				}
-			case srv.Check.Enabled || srv.Tracked != nil:
-				sb.Unknown = "The health-check state of server " + be.Name + "/" + srv.Name + " cannot be reported by gohap yet.\n"
-			case st == backend.Stopping:
+			switch srv.State() {
+			case backend.Down, backend.Maint:
+				ss.OpState = srvStStopped
+			case backend.Stopping:
 				ss.OpState = srvStStopping
 			default:
 				ss.OpState = srvStRunning
+				if srv.InSlowstart() {
+					ss.OpState = srvStStarting
+				}
 			}
 			sb.Servers = append(sb.Servers, ss)
 		}
 		out = append(out, sb)
 	}
 	return out
+}
+
+// SetMaint is "disable server" and "enable server": it changes the
+// server's maintenance and logs each change as HAProxy does.
+func (s cliSource) SetMaint(bname, sname string, on bool) {
+	be := s.e.g.byName[bname]
+	if be == nil {
+		return
+	}
+	for _, srv := range be.LB.Servers {
+		if srv.Name != sname {
+			continue
+		}
+		var chs []backend.AdminChange
+		if on {
+			chs = srv.Disable()
+		} else {
+			chs = srv.Enable()
+		}
+		for _, ch := range chs {
+			s.e.adminChange(ch)
+		}
+		return
+	}
+}
+
+// adminChange logs a server's change of maintenance and applies
+// on-marked-down and on-marked-up as a change of state does.
+func (e *Engine) adminChange(ch backend.AdminChange) {
+	s := ch.Server
+	e.log.Warn(ch.Text + ".")
+	if ch.NoServer {
+		e.log.Error("backend '" + s.Backend.Name + "' has no server available!")
+	}
+	switch {
+	case ch.Down && s.ShutdownOnDown:
+		e.shutdownSessions(s)
+	case ch.Up && s.ShutdownBackupsOnUp && !s.Backup && s.Weight > 0:
+		for _, x := range s.Backend.Servers {
+			if x.Backup {
+				e.shutdownSessions(x)
+			}
+		}
+	}
 }
 
 // splitServerAddress returns the host and port of a server line's

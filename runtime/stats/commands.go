@@ -30,6 +30,8 @@ func init() {
 		{words: []string{"user"}, usage: "user                                    : lower the level of the current CLI session to user", run: (*session).setLevel},
 		{words: []string{"show", "servers", "state"}, usage: "show servers state [<backend>]          : dump volatile server information (all or for a single backend)", run: (*session).showServersState},
 		{words: []string{"show", "backend"}, usage: "show backend                            : list backends in the current running config", run: (*session).showBackend},
+		{words: []string{"disable", "server"}, usage: "disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)", run: (*session).setMaint},
+		{words: []string{"enable", "server"}, usage: "enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)", run: (*session).setMaint},
 	}
 }
 
@@ -345,5 +347,48 @@ func (ss *session) showBackend([]string) bool {
 	for _, be := range ss.srv.src.Backends() {
 		ss.out.WriteString(be.Name + "\n")
 	}
+	return false
+}
+
+// findServer is cli_find_server: "<backend>/<server>", the server by
+// name or "#id" (get_backend_server); ok is false once the error is
+// answered.
+func (ss *session) findServer(arg string) (*Backend, *ServerState, bool) {
+	bname, sname, _ := strings.Cut(arg, "/")
+	if bname == "" || sname == "" {
+		ss.out.WriteString("Require 'backend/server'.\n")
+		return nil, nil, false
+	}
+	be := findBackend(ss.srv.src.Backends(), bname)
+	if be == nil {
+		ss.out.WriteString("No such backend.\n")
+		return nil, nil, false
+	}
+	sid := -1
+	if id, ok := strings.CutPrefix(sname, "#"); ok {
+		sid = atoi(id)
+	}
+	for i := range be.Servers {
+		s := &be.Servers[i]
+		if sid >= 0 && s.ID == sid || sid < 0 && s.Name == sname {
+			return be, s, true
+		}
+	}
+	ss.out.WriteString("No such server.\n")
+	return nil, nil, false
+}
+
+// setMaint is "disable server <b>/<s>" and "enable server <b>/<s>", at
+// level admin: HAProxy answers nothing on success.
+func (ss *session) setMaint(args []string) bool {
+	if ss.level < LevelAdmin {
+		ss.out.WriteString(permissionDenied)
+		return false
+	}
+	be, s, ok := ss.findServer(arg(args, 2))
+	if !ok {
+		return false
+	}
+	ss.srv.src.SetMaint(be.Name, s.Name, args[0] == "disable")
 	return false
 }

@@ -5,6 +5,10 @@ type Source interface {
 	// Backends returns the backends (and listen sections) in HAProxy's
 	// proxy order, with their servers in configuration order.
 	Backends() []Backend
+	// SetMaint puts a server of a backend, both named as Backends
+	// lists them, in forced maintenance ("disable server") or takes it
+	// out ("enable server").
+	SetMaint(backend, server string, on bool)
 }
 
 // Backend is a backend as "show servers state" and "show backend" list

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -108,6 +109,8 @@ func TestReadCommand(t *testing.T) {
 type fakeSource []Backend
 
 func (f fakeSource) Backends() []Backend { return f }
+
+func (f fakeSource) SetMaint(string, string, bool) {}
 
 var fake = fakeSource{
 	{ID: 3, Name: "be1", Servers: []ServerState{{ID: 1, Name: "s1", Addr: "127.0.0.1", OpState: 2, UWeight: 1, IWeight: 1,
@@ -224,5 +227,45 @@ func TestCLIOverInheritedFD(t *testing.T) {
 	b, _ := io.ReadAll(conn)
 	if string(b) != "operator\n\n" {
 		t.Fatalf("%q", b)
+	}
+}
+
+// maintSource records the changes of maintenance asked for.
+type maintSource struct {
+	fakeSource
+	calls *[]string
+}
+
+func (m maintSource) SetMaint(b, s string, on bool) {
+	*m.calls = append(*m.calls, fmt.Sprintf("%s/%s %v", b, s, on))
+}
+
+// TestCLIDisableEnableServer: "disable server" and "enable server" find
+// the server by name or "#id", answer HAProxy's errors, and need level
+// admin.
+func TestCLIDisableEnableServer(t *testing.T) {
+	var calls []string
+	c := New(maintSource{fake, &calls}, time.Second, 0)
+	for _, x := range []struct {
+		level     Level
+		req, want string
+	}{
+		{LevelAdmin, "disable server be1/s1", "\n"},
+		{LevelAdmin, "enable server #3/#1", "\n"},
+		{LevelAdmin, "enable server be1/#2", "No such server.\n\n"},
+		{LevelAdmin, "disable server be1/s2", "No such server.\n\n"},
+		{LevelAdmin, "disable server nope/s1", "No such backend.\n\n"},
+		{LevelAdmin, "disable server be1", "Require 'backend/server'.\n\n"},
+		{LevelAdmin, "enable server /s1", "Require 'backend/server'.\n\n"},
+		{LevelAdmin, "enable server", "Require 'backend/server'.\n\n"},
+		{LevelOperator, "disable server be1/s1", "Permission denied\n\n"},
+		{LevelUser, "enable server nope/x", "Permission denied\n\n"},
+	} {
+		if got := c.Exec(x.level, x.req); got != x.want {
+			t.Errorf("%s %q: %q, want %q", x.level, x.req, got, x.want)
+		}
+	}
+	if got := strings.Join(calls, ","); got != "be1/s1 true,be1/s1 false" {
+		t.Errorf("calls: %s", got)
 	}
 }
