@@ -40,6 +40,13 @@ func proxyCfg(t *testing.T, dir, addr, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if up.Addr() == addr {
+		// The kernel gave the upstream the port just picked for the
+		// proxy: take another one, or the proxy cannot bind and the
+		// upstream answers in its place.
+		defer up.Close()
+		return proxyCfg(t, dir, addr, name)
+	}
 	t.Cleanup(up.Close)
 	return writeCfg(t, dir, name+".cfg", fmt.Sprintf("defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
 		"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", addr, up.Addr()))
