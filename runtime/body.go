@@ -72,7 +72,7 @@ type side struct {
 	iovs     [maxSegs + 4]unix.Iovec
 	// out, outErr: sendAwait's write and its error; pending is the read
 	// error it met, for the next fill.
-	out     []byte
+	out     [][]byte
 	outErr  error
 	pending error
 	// order and sess put a session that waited back in ready order.
@@ -140,7 +140,7 @@ func (s *side) fill() error {
 // readWait reads once through the connection's readiness wait, first
 // writing out when given. A read after a wait takes the session's turn
 // in ready order (see readyOrder). It returns the wait's own error.
-func (s *side) readWait(out []byte) error {
+func (s *side) readWait(out [][]byte) error {
 	if err := s.raw(); err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *side) readWait(out []byte) error {
 func (s *side) rawRead(fd uintptr) bool {
 	s.calls++
 	if s.calls == 1 && s.out != nil {
-		s.outErr = s.send(s.out)
+		s.outErr = s.sendv(s.out)
 		return s.outErr != nil
 	}
 	if s.calls == 2 && s.order != nil {
@@ -280,6 +280,12 @@ func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
 // readiness wait, so the answer's readiness event cannot be missed. It
 // returns the write's error; a read error is left for fill.
 func (s *side) sendAwait(out []byte) error {
+	s.one[0] = out
+	return s.sendAwaitv(s.one[:])
+}
+
+// sendAwaitv is sendAwait for a write gathered from several slices.
+func (s *side) sendAwaitv(out [][]byte) error {
 	s.compact()
 	if s.timeout > 0 {
 		s.c.SetReadDeadline(time.Now().Add(s.timeout))
@@ -500,23 +506,24 @@ func hexVal(c byte) (byte, bool) {
 // buffered, trailers included when they are there whole: HAProxy's
 // parser sees it before anything is forwarded, so a bad one is refused
 // at once (400 for a request, 502 for a response).
-func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) error {
+// It also reports whether the body is there whole.
+func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (whole bool, err error) {
 	var cs chunkScanner
 	for len(b) > 0 {
 		n, _, err := cs.next(b)
 		if err != nil {
-			return err
+			return false, err
 		}
 		b = b[n:]
 		if cs.st == chTrailer {
 			err := h1.ParseTrailers(b, tm, maxHdr)
 			if err != nil && err != h1.ErrIncomplete || err == nil && tm.HeadLen >= maxTrailers || len(b) >= maxTrailers && err != nil {
-				return errBadChunk
+				return false, errBadChunk
 			}
-			return nil
+			return err == nil, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // maxSegs bounds the data runs gathered into one write.
@@ -532,7 +539,7 @@ var (
 type chunkOut struct {
 	cs   chunkScanner
 	hdr  [20]byte
-	iov  [maxSegs + 4][]byte
+	iov  [maxSegs + 5][]byte
 	tm   h1.Msg
 	tbuf []byte
 }
@@ -542,12 +549,19 @@ type chunkOut struct {
 // hex size and no extension, the last chunk as "0", the trailers with
 // lower-case names, folded lines joined and blanks trimmed. The data
 // itself is written from the source buffer, never copied.
-func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int) error {
+//
+// prefix (the message head) goes out in the same write as the first
+// chunk, as HAProxy sends them; with await, the last write happens
+// inside the destination's readiness wait (see sendAwait), for a request
+// whose answer is read next.
+func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int, prefix []byte, await bool) error {
 	co.cs = chunkScanner{}
+	co.iov[0] = prefix
+	defer func() { co.iov[0] = nil }()
 	for {
-		iov := co.iov[:1]
+		iov := co.iov[:2]
 		total := 0
-		for src.r < src.w && co.cs.st != chTrailer && len(iov) < maxSegs+1 {
+		for src.r < src.w && co.cs.st != chTrailer && len(iov) < maxSegs+2 {
 			n, dlen, err := co.cs.next(src.buf[src.r:src.w])
 			if err != nil {
 				if total > 0 {
@@ -569,7 +583,8 @@ func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int) error {
 				if err := dst.sendv(co.frame(iov, total)); err != nil {
 					return &bodyErr{err: err}
 				}
-				iov, total = co.iov[:1], 0
+				co.iov[0] = nil
+				iov, total = co.iov[:2], 0
 			}
 			tl, err := co.trailers(src, maxHdr, bufLimit)
 			if err != nil {
@@ -582,15 +597,21 @@ func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int) error {
 			if total > 0 {
 				out = co.frame(iov, total)
 			} else {
-				out = co.iov[:0]
+				out = co.iov[:1]
 			}
 			out = append(out, lastChunk)
 			if tl != nil {
 				out = append(out, tl)
 			}
 			out = append(out, crlf)
-			if err := dst.sendv(out); err != nil {
-				return &bodyErr{err: err}
+			var err2 error
+			if await {
+				err2 = dst.sendAwaitv(out)
+			} else {
+				err2 = dst.sendv(out)
+			}
+			if err2 != nil {
+				return &bodyErr{err: err2}
 			}
 			return nil
 		}
@@ -598,6 +619,7 @@ func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int) error {
 			if err := dst.sendv(co.frame(iov, total)); err != nil {
 				return &bodyErr{err: err}
 			}
+			co.iov[0] = nil
 		}
 		if src.r < src.w {
 			continue
@@ -609,8 +631,8 @@ func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int) error {
 	}
 }
 
-// frame puts the size line in front of the data runs of iov[1:] and a
-// CRLF after them.
+// frame puts the size line in front of the data runs of iov[2:] (iov[0]
+// is the prefix, if any) and a CRLF after them.
 func (co *chunkOut) frame(iov [][]byte, total int) [][]byte {
 	i := len(co.hdr) - 2
 	co.hdr[i], co.hdr[i+1] = '\r', '\n'
@@ -622,7 +644,7 @@ func (co *chunkOut) frame(iov [][]byte, total int) [][]byte {
 			break
 		}
 	}
-	iov[0] = co.hdr[i:]
+	iov[1] = co.hdr[i:]
 	return append(iov, crlf)
 }
 

@@ -123,7 +123,7 @@ func reframe(t *testing.T, body string, step int) (string, error) {
 	src := &side{c: cr, buf: make([]byte, 64), timeout: 2 * time.Second}
 	dst := &side{c: sw, wto: 2 * time.Second}
 	var co chunkOut
-	cerr := copyChunked(src, dst, &co, 100, 16384)
+	cerr := copyChunked(src, dst, &co, 100, 16384, nil, false)
 	sw.Close()
 	sr.SetReadDeadline(time.Now().Add(2 * time.Second))
 	got, _ := io.ReadAll(sr)
@@ -167,7 +167,7 @@ func TestChunkReframing(t *testing.T) {
 func TestCheckChunked(t *testing.T) {
 	var m h1.Msg
 	for s, ok := range map[string]bool{"3\r\nabc\r\n0\r\nT: 1\r\n\r\n": true, "3\r\nab": true, "3\r\nabc\r\n0\r\nbad\r\n\r\n": false, "x": false} {
-		if err := checkChunked([]byte(s), &m, 100, 16384); (err == nil) != ok {
+		if _, err := checkChunked([]byte(s), &m, 100, 16384); (err == nil) != ok {
 			t.Errorf("%q: %v", s, err)
 		}
 	}

@@ -61,6 +61,8 @@ type session struct {
 	co chunkOut
 	// bodyDone says the request body was read whole.
 	bodyDone bool
+	// chunkedWhole says a chunked request body is buffered whole.
+	chunkedWhole bool
 	// linger asks for a lingering close (see refuse).
 	linger bool
 	out    []byte
@@ -1092,8 +1094,10 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				}
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
-				if s.rsp.Body == h1.BodyChunked && sv.w > hl && checkChunked(sv.buf[hl:sv.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize) != nil {
-					return 0, 502, false
+				if s.rsp.Body == h1.BodyChunked && sv.w > hl {
+					if _, err := checkChunked(sv.buf[hl:sv.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+						return 0, 502, false
+					}
 				}
 				return hl, 0, false
 			}
@@ -1150,11 +1154,14 @@ func (s *session) parse(hl int) bool {
 	}
 	// A malformed chunked body that is already here is refused before a
 	// server is chosen, as HAProxy's parser sees it first.
+	s.chunkedWhole = false
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		if err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+		whole, err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize)
+		if err != nil {
 			s.refuse(s.fe.Errors.raw(400))
 			return false
 		}
+		s.chunkedWhole = whole
 	}
 	return true
 }
@@ -1265,15 +1272,25 @@ func (s *session) transaction(hl int) bool {
 	sv := &s.sv
 	// A request that goes out whole waits for the answer's readiness.
 	whole := bodyDone && !expect
+	// A chunked body buffered whole cannot be sent again on another
+	// connection: it is consumed as it goes.
+	noReplay := false
 	for attempt := 0; ; attempt++ {
 		var err error
-		if whole {
+		switch {
+		case req.Body == h1.BodyChunked && s.chunkedWhole && !expect:
+			// The head and the re-framed body in one write, inside the
+			// server's readiness wait, as HAProxy sends them.
+			if err = copyChunked(cl, sv, &s.co, s.fe.maxHdr, s.fe.bufSize, out, true); err == nil {
+				bodyDone, s.bodyDone, noReplay = true, true, true
+			}
+		case whole:
 			err = sv.sendAwait(out)
-		} else {
+		default:
 			err = sv.send(out)
 		}
 		if err != nil {
-			if reused && attempt == 0 && bodyDone {
+			if reused && attempt == 0 && bodyDone && !noReplay {
 				if s.redial(be, srv) {
 					continue
 				}
@@ -1295,7 +1312,7 @@ func (s *session) transaction(hl int) bool {
 		var status int
 		var empty bool
 		rhl, status, empty = s.readResponse()
-		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect {
+		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect && !noReplay {
 			// The kept connection was closed by the server: once again
 			// on a new one.
 			if s.redial(be, srv) {
@@ -1386,16 +1403,19 @@ func (s *session) transaction(hl int) bool {
 		body = h1.BodyNone
 	}
 	s.out = out
-	if err := cl.send(out); err != nil {
-		s.closeServer()
-		return false
+	// A chunked body goes with the head in its first write.
+	if body != h1.BodyChunked {
+		if err := cl.send(out); err != nil {
+			s.closeServer()
+			return false
+		}
 	}
 	var berr error
 	switch body {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
-		berr = copyChunked(sv, cl, &s.co, s.fe.maxHdr, s.fe.bufSize)
+		berr = copyChunked(sv, cl, &s.co, s.fe.maxHdr, s.fe.bufSize, out, false)
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
@@ -1430,7 +1450,7 @@ func (s *session) sendBody(be *Backend) error {
 	case h1.BodyLength:
 		err = copyLength(&s.cl, &s.sv, s.req.Length)
 	case h1.BodyChunked:
-		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize)
+		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize, nil, false)
 	}
 	if w != nil {
 		s.cl.stop = nil
