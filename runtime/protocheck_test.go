@@ -381,7 +381,17 @@ func TestCheckLingerMatchesHAProxy(t *testing.T) {
 			fmt.Fprintf(&b, "backend %s\n %s\n server s %s check inter 200ms\n", c.name, c.rules, server(c.name))
 		}
 		start(b.String(), fe)
-		time.Sleep(800 * time.Millisecond)
+		// Until every server has seen a check end, however slow the
+		// machine.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			mu.Lock()
+			n := len(seen)
+			mu.Unlock()
+			if n == 10 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		var out []string
