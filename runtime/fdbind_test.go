@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,7 +24,14 @@ func TestBindInheritedFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("defaults\n mode http\n timeout connect 1s\n timeout client 2s\n timeout server 2s\nfrontend fe\n bind \"fd@%d\"\n default_backend be\nbackend be\n server s1 %s\n", f.Fd(), up.Addr())
+	// A bare descriptor, as a parent hands it over: gohap closes it once
+	// adopted, so no *os.File of this process may own it too.
+	fd, err := syscall.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("defaults\n mode http\n timeout connect 1s\n timeout client 2s\n timeout server 2s\nfrontend fe\n bind \"fd@%d\"\n default_backend be\nbackend be\n server s1 %s\n", fd, up.Addr())
 	startGohap(t, cfg, nil)
 	// The original listener is still open in this process, so connects
 	// succeed either way: only the engine accepts them.
