@@ -15,27 +15,12 @@ import (
 // closes it.
 func rawServer(t *testing.T, resp string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetReadDeadline(time.Now().Add(2 * time.Second))
-				b := make([]byte, 4096)
-				c.Read(b)
-				c.Write([]byte(resp))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return serveRaw(t, func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 4096)
+		c.Read(b)
+		c.Write([]byte(resp))
+	})
 }
 
 // fetchEnd sends one request and says how the connection ended: "fin",
