@@ -196,10 +196,14 @@ type Proxy struct {
 	// TCPRequests are the tcp-request forms the runtime runs
 	// (inspect-delay and "content accept if RDP_COOKIE"), inherited
 	// ones first.
-	TCPRequests []*Rule
+	TCPRequests []*TCPRequest
 	// HTTPChecks and TCPChecks are the http-check and tcp-check rules:
 	// the proxy's own, else those of its defaults section.
-	HTTPChecks, TCPChecks []*Rule
+	HTTPChecks, TCPChecks []*CheckRule
+	// CheckOpts holds the arguments of the check options.
+	CheckOpts CheckOpts
+	// ID is the proxy's "id", 0 when none is given.
+	ID int
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
@@ -265,6 +269,19 @@ type Rule struct {
 	Section string
 	Keyword string
 	Args    []string
+}
+
+// TCPRequest is a tcp-request form the runtime runs: the inspection
+// delay, or the content accept rule of RDP load balancing.
+type TCPRequest struct {
+	Pos Pos
+	// Section is the keyword of the section that declares the rule.
+	Section string
+	// Text is the words after the keyword, for messages.
+	Text         string
+	InspectDelay time.Duration
+	// AcceptRDP is "content accept if RDP_COOKIE".
+	AcceptRDP bool
 }
 
 // Ref is a reference to another section by name.
@@ -335,6 +352,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	for k, v := range d.OptionArgs {
 		p.OptionArgs[k] = v
 	}
+	p.CheckOpts = d.CheckOpts
 	p.HTTPMode = d.HTTPMode
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo
 	p.TCPRequests = d.TCPRequests

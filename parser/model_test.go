@@ -77,14 +77,14 @@ listen both from a
 		t.Errorf("api: mode %q redispatch %v/%d", api.HTTPMode, api.Options["redispatch"], api.RedispatchAfter)
 	}
 	// Own check rules replace the inherited ones; other kinds stay.
-	if len(api.HTTPChecks) != 1 || api.HTTPChecks[0].Args[2] != "200" || len(api.TCPChecks) != 1 {
+	if len(api.HTTPChecks) != 1 || api.HTTPChecks[0].Expect.Pattern != "200" || len(api.TCPChecks) != 1 {
 		t.Errorf("api checks: %v %v", api.HTTPChecks, api.TCPChecks)
 	}
-	if a := api.OptionArgs["httpchk"]; len(a) != 2 || a[1] != "/a" || api.RDPPersist == nil || api.RDPPersist.Name != "x" {
-		t.Errorf("api httpchk args %v persist %+v", a, api.RDPPersist)
+	if a := api.CheckOpts.HTTPChk; a == nil || a.URI != "/a" || api.RDPPersist == nil || api.RDPPersist.Name != "x" {
+		t.Errorf("api httpchk %+v persist %+v", a, api.RDPPersist)
 	}
 	// Appending own rules never writes into the defaults' list.
-	if d := c.Defaults[0]; len(d.HTTPChecks) != 1 || d.HTTPChecks[0].Args[2] != "204" {
+	if d := c.Defaults[0]; len(d.HTTPChecks) != 1 || d.HTTPChecks[0].Expect.Pattern != "204" {
 		t.Errorf("defaults a changed: %v", d.HTTPChecks)
 	}
 	if both.HTTPMode != "http-keep-alive" || both.RedispatchAfter != 2 || both.Cookie == nil {

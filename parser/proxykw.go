@@ -21,7 +21,7 @@ var proxyKeywords = map[string]keyword{
 	"default-server":              {caps: CapBE, support: Supported, handle: kwDefaultServer},
 	"server-template":             {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerTemplate},
 	"mode":                        {support: Supported, handle: kwMode},
-	"id":                          {noDefaults: true, support: Harmless},
+	"id":                          {noDefaults: true, support: Supported, handle: kwProxyID},
 	"description":                 {support: Harmless},
 	"disabled":                    {support: Unsupported},
 	"enabled":                     {support: Harmless},
@@ -1060,6 +1060,9 @@ func (c *pctx) setOption(name string) bool {
 	} else {
 		delete(p.OptionArgs, name)
 	}
+	if on {
+		p.setCheckOption(name, c.rest(2))
+	}
 	switch {
 	case httpModes[name] && on:
 		p.HTTPMode = name
@@ -1232,7 +1235,7 @@ func kwHTTPCheck(c *pctx) {
 		if !p.ownHTTPChecks {
 			p.HTTPChecks, p.ownHTTPChecks = nil, true
 		}
-		c.addRule(&p.HTTPChecks)
+		addCheckRule(c, &p.HTTPChecks)
 	}
 	switch act {
 	case "connect", "send", "expect", "comment", "set-var", "unset-var":
@@ -1362,13 +1365,13 @@ func kwTCPRequest(c *pctx) {
 	// RDP load balancing needs.
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
-		if _, r := parseTime(c.arg(2)); r == timeOK {
+		if d, r := parseTime(c.arg(2)); r == timeOK {
 			c.runtimeForm()
-			c.addRule(&c.cp.proxy.TCPRequests)
+			addTCPRequest(c, &TCPRequest{InspectDelay: d})
 		}
 	case len(c.args) == 5 && c.arg(1) == "content" && c.arg(2) == "accept" && c.arg(3) == "if" && c.arg(4) == "RDP_COOKIE":
 		c.runtimeForm()
-		c.addRule(&c.cp.proxy.TCPRequests)
+		addTCPRequest(c, &TCPRequest{AcceptRDP: true})
 	}
 	if c.arg(1) != "content" || c.arg(2) == "" {
 		return
@@ -1564,11 +1567,24 @@ func knownAction(act, list string) bool {
 	return false
 }
 
-// addRule appends the line to a rule list of the proxy, never to the
-// array it may share with its defaults section.
-func (c *pctx) addRule(list *[]*Rule) {
-	r := &Rule{Pos: c.pos, Section: c.cp.section, Keyword: c.args[0], Args: c.args[1:]}
+// addCheckRule appends the line to a check rule list of the proxy,
+// never to the array it may share with its defaults section.
+func addCheckRule(c *pctx, list *[]*CheckRule) {
+	r := parseCheckRule(c.pos, c.args[0], c.args[1:])
 	*list = append((*list)[:len(*list):len(*list)], r)
+}
+
+func addTCPRequest(c *pctx, r *TCPRequest) {
+	r.Pos, r.Section, r.Text = c.pos, c.cp.section, strings.Join(c.args[1:], " ")
+	list := &c.cp.proxy.TCPRequests
+	*list = append((*list)[:len(*list):len(*list)], r)
+}
+
+// kwProxyID keeps the proxy's "id", which the runtime CLI shows.
+func kwProxyID(c *pctx) {
+	if n, err := strconv.Atoi(c.arg(1)); err == nil && n > 0 {
+		c.cp.proxy.ID = n
+	}
 }
 
 func kwTCPCheck(c *pctx) {
@@ -1578,7 +1594,7 @@ func kwTCPCheck(c *pctx) {
 		if !p.ownTCPChecks {
 			p.TCPChecks, p.ownTCPChecks = nil, true
 		}
-		c.addRule(&p.TCPChecks)
+		addCheckRule(c, &p.TCPChecks)
 	}
 	switch act := c.arg(1); {
 	case act == "comment", act == "connect", act == "send", act == "send-binary", act == "expect", act == "send-lf", act == "send-binary-lf",

@@ -57,3 +57,27 @@ func Keywords() []Keyword {
 	})
 	return out
 }
+
+// Refusal is a line the runtime does not run, named as its messages
+// name it.
+type Refusal struct {
+	Pos Pos
+	// Name is the keyword, with the option's name for "option".
+	Name string
+}
+
+// Refusals lists, in source order, the lines whose form is Unsupported.
+func (c *Config) Refusals() []Refusal {
+	var out []Refusal
+	for _, d := range c.Directives {
+		if d.Support != Unsupported {
+			continue
+		}
+		name := d.Keyword
+		if name == "option" && len(d.Args) > 0 {
+			name += " " + d.Args[0]
+		}
+		out = append(out, Refusal{Pos: d.Pos, Name: name})
+	}
+	return out
+}

@@ -132,17 +132,11 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	}
 	if !opts.Compat {
 		reported := map[parser.Pos]bool{}
-		for _, d := range cfg.Directives {
-			if d.Support == parser.Unsupported {
-				reported[d.Pos] = true
-				name := d.Keyword
-				if name == "option" && len(d.Args) > 0 {
-					name += " " + d.Args[0]
-				}
-				r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Notice, Pos: d.Pos,
-					Msg:  fmt.Sprintf("'%s' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.", name),
-					Hint: "unsupported"})
-			}
+		for _, u := range cfg.Refusals() {
+			reported[u.Pos] = true
+			r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Notice, Pos: u.Pos,
+				Msg:  fmt.Sprintf("'%s' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.", u.Name),
+				Hint: "unsupported"})
 		}
 		// What the runtime refuses beyond whole keywords (an algorithm, a
 		// server option, a rule's form) is reported the same way. Names

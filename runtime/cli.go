@@ -51,15 +51,10 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 		}
 		c.sockets = append(c.sockets, sk)
 	}
-	// Ids given with "id", by section kind and name.
-	given := map[string]int{}
 	used := map[int]bool{}
-	for _, d := range cfg.Directives {
-		if d.Keyword == "id" && (d.Section == "frontend" || d.Section == "backend" || d.Section == "listen") && len(d.Args) > 0 {
-			if n, err := strconv.Atoi(d.Args[0]); err == nil && n > 0 {
-				given[d.Section+" "+d.Name] = n
-				used[n] = true
-			}
+	for _, p := range cfg.Proxies {
+		if p.ID > 0 {
+			used[p.ID] = true
 		}
 	}
 	if st.Declared {
@@ -74,7 +69,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 		if st.Declared && i == st.ProxiesBefore {
 			next++
 		}
-		id, ok := given[p.Kind+" "+p.Name]
+		id, ok := p.ID, p.ID > 0
 		if !ok {
 			for used[next] {
 				next++

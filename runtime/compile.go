@@ -204,15 +204,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	fail := func(pos parser.Pos, format string, a ...any) {
 		errs = append(errs, &CompileError{Pos: pos, Msg: fmt.Sprintf(format, a...)})
 	}
-	for _, d := range cfg.Directives {
-		if d.Support != parser.Unsupported {
-			continue
-		}
-		name := d.Keyword
-		if name == "option" && len(d.Args) > 0 {
-			name += " " + d.Args[0]
-		}
-		fail(d.Pos, "'%s' is not supported by the gohap runtime yet.", name)
+	for _, r := range cfg.Refusals() {
+		fail(r.Pos, "'%s' is not supported by the gohap runtime yet.", r.Name)
 	}
 	if opts.Resolve == nil {
 		opts.Resolve = func(host string) (netip.Addr, error) {
@@ -280,7 +273,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		if p.Kind == "backend" {
 			for _, r := range p.TCPRequests {
 				if r.Section == "backend" {
-					fail(r.Pos, "'tcp-request %s' in a backend is not supported by the gohap runtime yet.", strings.Join(r.Args, " "))
+					fail(r.Pos, "'tcp-request %s' in a backend is not supported by the gohap runtime yet.", r.Text)
 				}
 			}
 		}
@@ -520,18 +513,15 @@ type checkCache struct {
 // checkKey identifies a rule list and the arguments of its check option
 // by their arrays, which inheriting proxies share.
 type checkKey struct {
-	rules *parser.Rule
-	args  *string
-	n, m  int
+	rules *parser.CheckRule
+	send  *parser.CheckSend
+	n     int
 }
 
-func keyOf(rules []*parser.Rule, args []string) checkKey {
-	k := checkKey{n: len(rules), m: len(args)}
+func keyOf(rules []*parser.CheckRule, send *parser.CheckSend) checkKey {
+	k := checkKey{n: len(rules), send: send}
 	if len(rules) > 0 {
 		k.rules = rules[0]
-	}
-	if len(args) > 0 {
-		k.args = &args[0]
 	}
 	return k
 }
@@ -572,10 +562,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	var tcpChk []backend.TCPStep
 	var protoChk *backend.ProtoCheck
 	// The last check option declared decides the kind of check.
-	switch kind, args := checkKind(p); kind {
+	switch checkKind(p) {
 	case "httpchk":
 		if p.Options["httpchk"] {
-			k := keyOf(p.HTTPChecks, p.OptionArgs["httpchk"])
+			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk)
 			if httpChk = checks.http[k]; httpChk == nil {
 				httpChk = compileHTTPCheck(p, fail)
 				checks.http[k] = httpChk
@@ -591,21 +581,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	case "redis-check":
 		protoChk = backend.RedisCheck()
 	case "smtpchk":
-		// option smtpchk [HELO|EHLO <domain>], HELO localhost otherwise.
-		hello := "HELO localhost"
-		if len(args) >= 2 && (args[0] == "HELO" || args[0] == "EHLO") {
-			hello = args[0] + " " + args[1]
-		}
-		protoChk = backend.SMTPCheck(hello)
+		protoChk = backend.SMTPCheck(p.CheckOpts.SMTPHello)
 	case "mysql-check":
-		user, pre41 := "", false
-		if len(args) >= 2 {
-			user, pre41 = args[1], len(args) >= 3 && args[2] == "pre-41"
-		}
-		protoChk = backend.MySQLCheck(user, pre41)
+		protoChk = backend.MySQLCheck(p.CheckOpts.MySQLUser, p.CheckOpts.MySQLPre41)
 	case "pgsql-check":
-		if len(args) >= 2 {
-			protoChk = backend.PgSQLCheck(args[1])
+		if u := p.CheckOpts.PgSQLUser; u != "" {
+			protoChk = backend.PgSQLCheck(u)
 		}
 	case "ldap-check":
 		protoChk = backend.LDAPCheck()
@@ -697,15 +678,15 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 // compileInspect reads the tcp-request forms the runtime implements, on
 // the proxy (a frontend or listen in mode tcp) that declares them.
 func compileInspect(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
-	for _, d := range p.TCPRequests {
+	for _, r := range p.TCPRequests {
 		if fe.HTTP {
-			fail(d.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", strings.Join(d.Args, " "), p.Kind)
+			fail(r.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", r.Text, p.Kind)
 			continue
 		}
-		if d.Args[0] == "inspect-delay" {
-			fe.inspectDelay, _ = parseTime(d.Args[1])
-		} else {
+		if r.AcceptRDP {
 			fe.rdpAccept = true
+		} else {
+			fe.inspectDelay = r.InspectDelay
 		}
 	}
 }
@@ -814,33 +795,8 @@ func compileBalance(be *Backend, p *parser.Proxy) (backend.Algo, error) {
 	return balanceAlgos[b.Algo], nil
 }
 
-// checkConnect reads an "http-check connect" or "tcp-check connect"
-// rule: its port, if any, and linger (close with a reset); the options
-// that change the connection beyond them are refused.
-func checkConnect(d *parser.Rule, fail func(parser.Pos, string, ...any)) (port string, linger bool) {
-	a := d.Args
-	for i := 1; i < len(a); i++ {
-		switch a[i] {
-		case "default":
-		case "linger":
-			linger = true
-		case "port", "comment":
-			if i+1 < len(a) {
-				if a[i] == "port" {
-					port = a[i+1]
-				}
-				i++
-			}
-		default:
-			fail(d.Pos, "'%s connect %s' is not supported by the gohap runtime yet.", d.Keyword, a[i])
-		}
-	}
-	return port, linger
-}
-
-// checkKind is the check option in force for p, the one declared last,
-// with the arguments following its name.
-func checkKind(p *parser.Proxy) (string, []string) {
+// checkKind is the check option in force for p, the one declared last.
+func checkKind(p *parser.Proxy) string {
 	kind := ""
 	var at parser.Pos
 	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk"} {
@@ -850,7 +806,7 @@ func checkKind(p *parser.Proxy) (string, []string) {
 		}
 		kind, at = o, pos
 	}
-	return kind, p.OptionArgs[kind]
+	return kind
 }
 
 // posAfter orders positions of the same file by line; across files the
@@ -860,67 +816,50 @@ func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line
 // compileHTTPCheck builds the steps of "option httpchk" and its
 // "http-check" rules (the backend's own, else those of defaults).
 func compileHTTPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
-	first := httpSend{meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}
-	switch a := p.OptionArgs["httpchk"]; len(a) {
-	case 0:
-	case 1:
-		first.uri = a[0]
-	case 2:
-		first.meth, first.uri = a[0], a[1]
-	default:
-		first.meth, first.uri, first.ver = a[0], a[1], a[2]
-	}
-	// The 1.x trick: headers after the version, separated by CRLF.
-	if ver, rest, ok := strings.Cut(first.ver, "\r\n"); ok {
-		first.ver = ver
-		for _, l := range strings.Split(rest, "\r\n") {
-			if name, value, ok := strings.Cut(l, ":"); ok {
-				first.hdrs = append(first.hdrs, [2]string{name, strings.TrimLeft(value, " \t")})
-			}
-		}
+	first := parser.CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
+	if s := p.CheckOpts.HTTPChk; s != nil {
+		first = *s
 	}
 	hc := &backend.HTTPCheck{}
 	cur := &httpStepSpec{send: first}
 	steps := []*httpStepSpec{cur}
 	comment := ""
-	for _, d := range p.HTTPChecks {
-		a := d.Args
-		switch a[0] {
+	for _, r := range p.HTTPChecks {
+		if r.Refused != "" {
+			fail(r.Pos, "%s", r.Refused)
+			continue
+		}
+		switch r.Action {
 		case "comment":
-			if len(a) > 1 {
-				comment = a[1]
-			}
+			comment = r.Comment
 		case "connect":
 			if cur.sent || cur.connected || len(cur.expects) > 0 {
-				cur = &httpStepSpec{send: httpSend{meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}}
+				cur = &httpStepSpec{send: parser.CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}}
 				steps = append(steps, cur)
 			}
 			cur.connected = true
-			cur.port, cur.linger = checkConnect(d, fail)
+			cur.port, cur.linger = r.Port, r.Linger
 		case "send":
 			if cur.sent {
-				fail(d.Pos, "'http-check send' needs an 'http-check connect' before it.")
+				fail(r.Pos, "'http-check send' needs an 'http-check connect' before it.")
 				continue
 			}
 			cur.sent = true
-			if !compileHTTPSend(&cur.send, a[1:]) {
-				fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(a, " "))
-			}
+			mergeSend(&cur.send, &r.Send)
 		case "disable-on-404":
 			hc.DisableOn404 = true
 		case "expect":
-			e, ok := compileHTTPExpect(a[1:])
+			e, ok := compileHTTPExpect(&r.Expect)
 			if !ok {
-				fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", strings.Join(a, " "))
+				fail(r.Pos, "'http-check %s' is not supported by the gohap runtime yet.", r.Text)
 				continue
 			}
+			e.Comment = r.Comment
 			if e.Comment == "" {
 				e.Comment = comment
 			}
 			comment = ""
 			cur.expects = append(cur.expects, e)
-		default:
-			fail(d.Pos, "'http-check %s' is not supported by the gohap runtime yet.", a[0])
 		}
 	}
 	for _, st := range steps {
@@ -929,174 +868,89 @@ func compileHTTPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *b
 			m, _ := backend.StatusIn("200-399")
 			st.expects = append(st.expects, backend.HTTPExpect{Kind: backend.ExpectStatus, Match: m})
 		}
-		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Linger: st.linger, Request: st.send.request(), Expects: st.expects})
+		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Linger: st.linger, Request: checkRequest(&st.send), Expects: st.expects})
 	}
 	return hc
 }
 
-type httpSend struct {
-	meth, uri, ver, body string
-	hdrs                 [][2]string
+// mergeSend lays the parts an "http-check send" names over the request
+// of option httpchk.
+func mergeSend(dst, s *parser.CheckSend) {
+	if s.Meth != "" {
+		dst.Meth = s.Meth
+	}
+	if s.URI != "" {
+		dst.URI = s.URI
+	}
+	if s.Ver != "" {
+		dst.Ver = s.Ver
+	}
+	if s.Body != "" {
+		dst.Body = s.Body
+	}
+	dst.Hdrs = append(dst.Hdrs[:len(dst.Hdrs):len(dst.Hdrs)], s.Hdrs...)
 }
 
 type httpStepSpec struct {
-	send            httpSend
+	send            parser.CheckSend
 	sent, connected bool
 	port            string
 	linger          bool
 	expects         []backend.HTTPExpect
 }
 
-// request is the request HAProxy sends: header names in lower case, a
-// content-length with a body, and "connection: close" in HTTP/1.1.
-func (s *httpSend) request() []byte {
+// checkRequest is the request HAProxy sends: header names in lower
+// case, a content-length with a body, and "connection: close" in
+// HTTP/1.1.
+func checkRequest(s *parser.CheckSend) []byte {
 	var b strings.Builder
-	b.WriteString(s.meth + " " + s.uri + " " + s.ver + "\r\n")
-	for _, h := range s.hdrs {
+	b.WriteString(s.Meth + " " + s.URI + " " + s.Ver + "\r\n")
+	for _, h := range s.Hdrs {
 		b.WriteString(strings.ToLower(h[0]) + ": " + h[1] + "\r\n")
 	}
-	if s.body != "" {
-		b.WriteString("content-length: " + strconv.Itoa(len(s.body)) + "\r\n")
+	if s.Body != "" {
+		b.WriteString("content-length: " + strconv.Itoa(len(s.Body)) + "\r\n")
 	}
-	if s.ver == "HTTP/1.1" {
+	if s.Ver == "HTTP/1.1" {
 		b.WriteString("connection: close\r\n")
 	}
-	b.WriteString("\r\n" + s.body)
+	b.WriteString("\r\n" + s.Body)
 	return []byte(b.String())
 }
 
-// compileHTTPSend reads "http-check send" arguments; log-format values
-// are refused.
-func compileHTTPSend(s *httpSend, a []string) bool {
-	for i := 0; i < len(a); i++ {
-		if i+1 >= len(a) {
-			return false
-		}
-		v := a[i+1]
-		if strings.Contains(v, "%") {
-			return false
-		}
-		switch a[i] {
-		case "meth":
-			s.meth = v
-		case "uri":
-			s.uri = v
-		case "ver":
-			s.ver = v
-		case "body":
-			s.body = v
-		case "hdr":
-			if i+2 >= len(a) || strings.Contains(a[i+2], "%") {
-				return false
-			}
-			s.hdrs = append(s.hdrs, [2]string{v, a[i+2]})
-			i++
-		default:
-			return false
-		}
-		i++
-	}
-	return true
-}
-
-// compileHTTPExpect reads "http-check expect [!] <match> <pattern>" with
-// "comment" anywhere, as HAProxy does.
-func compileHTTPExpect(a []string) (backend.HTTPExpect, bool) {
-	var e backend.HTTPExpect
-	var match []string
-	for i := 0; i < len(a); i++ {
-		switch a[i] {
-		case "comment":
-			if i+1 >= len(a) {
-				return e, false
-			}
-			e.Comment = a[i+1]
-			i++
-		case "!":
-			e.Neg = true
-		case "status", "rstatus", "string", "rstring":
-			if i+1 >= len(a) || match != nil {
-				return e, false
-			}
-			match = a[i : i+2]
-			i++
-		case "hdr", "fhdr":
-			// hdr name [-m meth] <name> [value [-m meth] <value>] [full]
-			j := i + 1
-			for j < len(a) && a[j] != "comment" && a[j] != "!" {
-				j++
-			}
-			if match != nil {
-				return e, false
-			}
-			match = a[i:j]
-			i = j - 1
-		default:
-			return e, false
-		}
-	}
-	if len(match) < 2 {
-		return e, false
-	}
-	switch match[0] {
+// compileHTTPExpect builds the matcher of an http-check expect rule.
+func compileHTTPExpect(x *parser.CheckExpect) (backend.HTTPExpect, bool) {
+	e := backend.HTTPExpect{Neg: x.Neg}
+	switch x.Match {
 	case "status":
-		m, ok := backend.StatusIn(match[1])
+		m, ok := backend.StatusIn(x.Pattern)
 		e.Kind, e.Match = backend.ExpectStatus, m
 		return e, ok
 	case "rstatus":
-		re, err := regexp.Compile(match[1])
+		re, err := regexp.Compile(x.Pattern)
 		e.Kind, e.Match = backend.ExpectStatus, func(r *backend.HTTPResponse) bool { return re.MatchString(strconv.Itoa(r.Status)) }
 		return e, err == nil
 	case "string":
-		s := match[1]
-		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return bytes.Contains(r.Body, []byte(s)) }
+		s := []byte(x.Pattern)
+		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return bytes.Contains(r.Body, s) }
 		return e, true
 	case "rstring":
-		re, err := regexp.Compile(match[1])
+		re, err := regexp.Compile(x.Pattern)
 		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return re.Match(r.Body) }
 		return e, err == nil
 	}
-	full := match[0] == "fhdr"
-	a = match[1:]
-	readPat := func(kw string) (string, string, bool) {
-		if len(a) < 2 || a[0] != kw {
-			return "", "", false
-		}
-		a = a[1:]
-		meth := ""
-		if len(a) >= 2 && a[0] == "-m" {
-			meth, a = a[1], a[2:]
-		}
-		if len(a) == 0 || strings.Contains(a[0], "%") {
-			return "", "", false
-		}
-		pat := a[0]
-		a = a[1:]
-		return meth, pat, true
-	}
-	nm, np, ok := readPat("name")
-	if !ok {
-		return e, false
-	}
-	name, err := backend.StrMatch(nm, np, true)
+	name, err := backend.StrMatch(x.HdrNameMeth, x.HdrName, true)
 	if err != nil {
 		return e, false
 	}
 	var value func(string) bool
-	if len(a) > 0 && a[0] == "value" {
-		vm, vp, ok := readPat("value")
-		if !ok {
-			return e, false
-		}
-		if value, err = backend.StrMatch(vm, vp, false); err != nil {
+	if x.HasValue {
+		if value, err = backend.StrMatch(x.HdrValueMeth, x.HdrValue, false); err != nil {
 			return e, false
 		}
 	}
-	if len(a) > 0 && a[0] == "full" {
-		full, a = true, a[1:]
-	}
-	e.Kind, e.Match = backend.ExpectHeader, backend.HeaderMatch(name, value, full)
-	return e, len(a) == 0
+	e.Kind, e.Match = backend.ExpectHeader, backend.HeaderMatch(name, value, x.Full)
+	return e, true
 }
 
 // compileTCPCheck builds the steps of "option tcp-check" from its
@@ -1114,90 +968,38 @@ func compileTCPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) []b
 		comment = ""
 		steps = append(steps, st)
 	}
-	for _, d := range p.TCPChecks {
-		a := d.Args
+	for _, r := range p.TCPChecks {
 		rule++
-		switch a[0] {
+		if r.Refused != "" {
+			fail(r.Pos, "%s", r.Refused)
+			continue
+		}
+		switch r.Action {
 		case "comment":
-			if len(a) > 1 {
-				comment = a[1]
-			}
+			comment = r.Comment
 		case "connect":
-			port, linger := checkConnect(d, fail)
-			add(backend.TCPStep{Connect: true, Port: port, Linger: linger})
-		case "send", "send-lf":
-			if len(a) != 2 || a[0] == "send-lf" {
-				fail(d.Pos, "'tcp-check %s' is only supported with one literal string by the gohap runtime yet.", a[0])
-				continue
-			}
-			add(backend.TCPStep{Send: []byte(a[1])})
-		case "send-binary":
-			b, err := hexBytes(a[1:])
-			if err != nil {
-				fail(d.Pos, "'tcp-check send-binary': %v", err)
-				continue
-			}
-			add(backend.TCPStep{Send: b})
+			add(backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger})
+		case "send", "send-binary":
+			add(backend.TCPStep{Send: r.Data})
 		case "expect":
-			st := backend.TCPStep{}
-			var e []string
-			for i := 1; i < len(a); i++ {
-				if a[i] == "comment" && i+1 < len(a) {
-					st.Comment = a[i+1]
-					i++
-					continue
-				}
-				e = append(e, a[i])
-			}
-			if len(e) > 0 && e[0] == "!" {
-				st.Neg, e = true, e[1:]
-			}
-			if len(e) != 2 {
-				fail(d.Pos, "'tcp-check expect %s' is not supported by the gohap runtime yet.", strings.Join(a[1:], " "))
-				continue
-			}
-			switch e[0] {
+			st := backend.TCPStep{Comment: r.Comment, Neg: r.Expect.Neg}
+			switch r.Expect.Match {
 			case "string":
-				st.Expect = []byte(e[1])
+				st.Expect = []byte(r.Expect.Pattern)
 			case "rstring":
-				re, err := regexp.Compile(e[1])
+				re, err := regexp.Compile(r.Expect.Pattern)
 				if err != nil {
-					fail(d.Pos, "'tcp-check expect rstring': %v", err)
+					fail(r.Pos, "'tcp-check expect rstring': %v", err)
 					continue
 				}
 				st.ExpectR = re
 			case "binary":
-				b, err := hexBytes(e[1:])
-				if err != nil {
-					fail(d.Pos, "'tcp-check expect binary': %v", err)
-					continue
-				}
-				st.Expect, st.Binary = b, true
-			default:
-				fail(d.Pos, "'tcp-check expect %s' is not supported by the gohap runtime yet.", e[0])
-				continue
+				st.Expect, st.Binary = r.Expect.Binary, true
 			}
 			add(st)
-		default:
-			fail(d.Pos, "'tcp-check %s' is not supported by the gohap runtime yet.", a[0])
 		}
 	}
 	return steps
-}
-
-func hexBytes(args []string) ([]byte, error) {
-	if len(args) != 1 || len(args[0])%2 != 0 {
-		return nil, errors.New("expects one even-length hexadecimal string")
-	}
-	out := make([]byte, len(args[0])/2)
-	for i := range out {
-		v, err := strconv.ParseUint(args[0][2*i:2*i+2], 16, 8)
-		if err != nil {
-			return nil, errors.New("invalid hexadecimal string")
-		}
-		out[i] = byte(v)
-	}
-	return out, nil
 }
 
 // idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or

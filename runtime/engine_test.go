@@ -616,7 +616,9 @@ func procTimer(t *testing.T, local, remote string) string {
 	}
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 5 && (local == "" || f[1] == hexAddr(local)) && f[2] == hexAddr(remote) {
+		// Established sockets only: a TIME_WAIT one of an earlier test
+		// may share the address.
+		if len(f) > 5 && f[3] == "01" && (local == "" || f[1] == hexAddr(local)) && f[2] == hexAddr(remote) {
 			tr, _, _ := strings.Cut(f[5], ":")
 			return tr
 		}

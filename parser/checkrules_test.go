@@ -1,0 +1,57 @@
+package parser
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Check rules are read once into fields; forms the runtime does not run
+// carry its message.
+func TestParseCheckRule(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want CheckRule
+	}{
+		{"http-check connect port 8080 linger comment c1", CheckRule{Action: "connect", Port: "8080", Linger: true, Comment: "c1"}},
+		{"http-check connect ssl", CheckRule{Action: "connect", Refused: "'http-check connect ssl' is not supported by the gohap runtime yet."}},
+		{"http-check send meth GET uri /h ver HTTP/1.1 hdr Host x body b", CheckRule{Action: "send",
+			Send: CheckSend{Meth: "GET", URI: "/h", Ver: "HTTP/1.1", Body: "b", Hdrs: [][2]string{{"Host", "x"}}}}},
+		{"http-check send uri-lf /%[src]", CheckRule{Action: "send", Refused: "'http-check send uri-lf /%[src]' is not supported by the gohap runtime yet."}},
+		{"http-check expect ! rstatus ^5 comment bad", CheckRule{Action: "expect", Comment: "bad", Expect: CheckExpect{Neg: true, Match: "rstatus", Pattern: "^5"}}},
+		{"http-check expect hdr name -m beg x- value -m sub y full", CheckRule{Action: "expect",
+			Expect: CheckExpect{Match: "hdr", HdrNameMeth: "beg", HdrName: "x-", HdrValueMeth: "sub", HdrValue: "y", HasValue: true, Full: true}}},
+		{"tcp-check send PING\\r\\n", CheckRule{Action: "send", Data: []byte("PING\\r\\n")}},
+		{"tcp-check send-binary 0a0B", CheckRule{Action: "send-binary", Data: []byte{0x0a, 0x0b}}},
+		{"tcp-check send-binary 0a0", CheckRule{Action: "send-binary", Refused: "'tcp-check send-binary': expects one even-length hexadecimal string"}},
+		{"tcp-check expect ! binary ff comment z", CheckRule{Action: "expect", Comment: "z", Expect: CheckExpect{Neg: true, Match: "binary", Pattern: "ff", Binary: []byte{0xff}}}},
+		{"tcp-check expect rbinary ff", CheckRule{Action: "expect", Expect: CheckExpect{Match: "rbinary", Pattern: "ff"}, Refused: "'tcp-check expect rbinary' is not supported by the gohap runtime yet."}},
+		{"tcp-check send-lf %[src]", CheckRule{Action: "send-lf", Refused: "'tcp-check send-lf' is only supported with one literal string by the gohap runtime yet."}},
+	} {
+		w := strings.Fields(c.line)
+		got := parseCheckRule(Pos{}, w[0], w[1:])
+		c.want.Keyword, c.want.Text = w[0], strings.Join(w[1:], " ")
+		if !reflect.DeepEqual(*got, c.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.line, *got, c.want)
+		}
+	}
+}
+
+// The arguments of the check options are read when the option is set and
+// inherited with it.
+func TestCheckOptions(t *testing.T) {
+	cfg, ds := Parse([]Input{{Name: "c.cfg", Data: []byte("defaults\n mode http\n option httpchk GET /h HTTP/1.0\\r\\nHost:\\ x\nbackend a\n option smtpchk EHLO d\nbackend b\n option mysql-check user u pre-41\nbackend c\n option pgsql-check user p\n")}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	a := cfg.Proxies[0]
+	if s := a.CheckOpts.HTTPChk; s == nil || s.Meth != "GET" || s.URI != "/h" || s.Ver != "HTTP/1.0" || !reflect.DeepEqual(s.Hdrs, [][2]string{{"Host", "x"}}) {
+		t.Errorf("httpchk: %+v", s)
+	}
+	if a.CheckOpts.SMTPHello != "EHLO d" || cfg.Proxies[1].CheckOpts.MySQLUser != "u" || !cfg.Proxies[1].CheckOpts.MySQLPre41 || cfg.Proxies[2].CheckOpts.PgSQLUser != "p" {
+		t.Errorf("check options: %+v %+v %+v", a.CheckOpts, cfg.Proxies[1].CheckOpts, cfg.Proxies[2].CheckOpts)
+	}
+	if cfg.Proxies[1].CheckOpts.HTTPChk != a.CheckOpts.HTTPChk {
+		t.Errorf("the inherited httpchk request is not shared")
+	}
+}
