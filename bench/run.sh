@@ -9,7 +9,8 @@
 #
 # Environment: REPS (5), DUR seconds per load run (3), TUNNELS (9000),
 # PROXY_CPU (0), LOAD_CPU (1), HAPROXY_BIN, SKIP_CHECK=1 to skip the
-# configuration-check timing, QUICK=1 to run only the 64-connection
+# configuration-check timing, SKIP_HOSTS=1 to skip the 10k host rules
+# routing case (bench/hosts.sh), QUICK=1 to run only the 64-connection
 # keep-alive and the chunked scenarios. Needs wrk; strace for syscall counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -190,4 +191,7 @@ for m in "${metrics[@]}"; do
 done
 if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" bash cmd/gohap/testdata/bench-check.sh | tail -3
+fi
+if [ "${SKIP_HOSTS:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ]; then
+  HAPROXY_BIN="$HAP" REPS="$REPS" DUR="$DUR" bash bench/hosts.sh
 fi
