@@ -1,0 +1,420 @@
+package logging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Options are the process-level settings of a Logger.
+type Options struct {
+	// Hostname is sent in rfc3164/rfc5424 headers when not empty
+	// ("log-send-hostname").
+	Hostname string
+	// Tag is "log-tag"; "haproxy" when empty.
+	Tag string
+	// PID is the pid in headers; os.Getpid() when 0.
+	PID int
+	// QueueLen bounds the lines waiting for each target (default 1024);
+	// lines beyond are dropped and counted.
+	QueueLen int
+	// CloseTimeout bounds how long Close waits for queues to drain
+	// (default 2s).
+	CloseTimeout time.Duration
+	// WriteTimeout bounds one write to a target (default 1s).
+	WriteTimeout time.Duration
+	// Now returns the header time; time.Now when nil.
+	Now func() time.Time
+	// Resolve resolves the Host of a target; net.DefaultResolver when nil.
+	Resolve func(host string) (netip.Addr, error)
+}
+
+// Logger sends lines to a list of targets (one proxy's "log" lines).
+type Logger struct {
+	targets []*target
+	meta    meta
+	now     func() time.Time
+	dropped atomic.Uint64
+	closed  atomic.Bool
+	wg      sync.WaitGroup
+	opts    Options
+}
+
+// sendBufCap is the capacity of pooled line buffers; larger lines grow
+// them once.
+const sendBufCap = 2048
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, sendBufCap); return &b }}
+
+type target struct {
+	cfg TargetConfig
+	mu  sync.Mutex // sampling state
+	rg  uint32
+	idx uint32
+	rgI []uint32
+
+	q    chan *[]byte
+	done chan struct{}
+	w    writer
+}
+
+// writer sends one framed line.
+type writer interface {
+	write(b []byte, deadline time.Time) error
+	close()
+}
+
+// New opens the targets. A UDP or unix datagram socket is created per
+// target; stream targets connect lazily and reconnect after failures.
+// Ring targets are refused: they need a "ring" section, which gohap does
+// not provide here.
+func New(targets []TargetConfig, opts Options) (*Logger, error) {
+	if opts.Tag == "" {
+		opts.Tag = "haproxy"
+	}
+	if opts.PID == 0 {
+		opts.PID = os.Getpid()
+	}
+	if opts.QueueLen <= 0 {
+		opts.QueueLen = 1024
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = 2 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = time.Second
+	}
+	l := &Logger{now: opts.Now, opts: opts}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.meta = meta{host: []byte(opts.Hostname), tag: []byte(opts.Tag), pid: []byte(strconv.Itoa(opts.PID))}
+	for _, c := range targets {
+		if c.Global {
+			continue
+		}
+		w, err := openWriter(c, opts)
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		if c.MaxLen <= 0 {
+			c.MaxLen = MaxLenDefault
+		}
+		t := &target{cfg: c, w: w, q: make(chan *[]byte, opts.QueueLen), done: make(chan struct{}), rgI: make([]uint32, len(c.Ranges))}
+		l.targets = append(l.targets, t)
+		l.wg.Add(1)
+		go l.drain(t)
+	}
+	return l, nil
+}
+
+// Dropped is the number of lines lost: queue full, write failed or logger
+// closed.
+func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
+
+// Emit sends msg at level to every target whose level filter and sampling
+// let it through. facility < 0 means each target's own facility. sd is the
+// rendered structured data (log-format-sd) for rfc5424 targets; nil means
+// "-". Emit never blocks and does not allocate once buffers are warm.
+func (l *Logger) Emit(level Level, facility int, msg, sd []byte) {
+	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
+		msg = msg[:len(msg)-1]
+	}
+	for len(sd) > 0 && sd[len(sd)-1] == ' ' {
+		sd = sd[:len(sd)-1]
+	}
+	var now time.Time
+	for _, t := range l.targets {
+		if level > t.cfg.Level || !t.sample() {
+			continue
+		}
+		if l.closed.Load() {
+			l.dropped.Add(1)
+			continue
+		}
+		if now.IsZero() {
+			now = l.now()
+		}
+		fac := facility
+		if fac < 0 {
+			fac = t.cfg.Facility
+		}
+		m := l.meta
+		m.sd = sd
+		bp := bufPool.Get().(*[]byte)
+		*bp = t.frame((*bp)[:0], max(level, t.cfg.MinLevel), fac, &m, msg, now)
+		select {
+		case t.q <- bp:
+		default:
+			l.dropped.Add(1)
+			bufPool.Put(bp)
+		}
+	}
+}
+
+// sample applies the "sample" ranges exactly as process_send_log().
+func (t *target) sample() bool {
+	if len(t.cfg.Ranges) == 0 {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rg := t.cfg.Ranges[t.rg]
+	in := t.idx+1 <= rg.High && t.idx+1 >= rg.Low
+	if in {
+		t.rgI[t.rg] = (t.rgI[t.rg] + 1) % (rg.High - rg.Low + 1)
+		if t.rgI[t.rg] == 0 {
+			t.rg = (t.rg + 1) % uint32(len(t.cfg.Ranges))
+		}
+	}
+	t.idx = (t.idx + 1) % t.cfg.SampleSize
+	return in
+}
+
+// frame builds the bytes HAProxy writes for one line on this target.
+// Datagrams hold header and message cut to "len" then LF, except that a
+// cut inside the header drops the header element it falls in (the LF
+// takes its iovec slot in __do_send_log()). File descriptors keep one byte
+// of "len" for the LF; streams cut the message alone, as the ring does.
+func (t *target) frame(dst []byte, level Level, facility int, m *meta, msg []byte, now time.Time) []byte {
+	var e elems
+	dst = appendHeader(dst, t.cfg.Format, level, facility, m, now, &e)
+	switch t.cfg.Kind {
+	case FD:
+		dst = append(dst, msg[:min(len(msg), t.cfg.MaxLen)]...)
+		dst = dst[:min(len(dst), t.cfg.MaxLen-1)]
+	case Stream:
+		dst = append(dst, msg[:min(len(msg), t.cfg.MaxLen)]...)
+		dst = dst[:min(len(dst), ringMaxLen)]
+	default:
+		if len(dst) >= t.cfg.MaxLen {
+			start := 0
+			for _, end := range e.ends[:e.n] {
+				if end >= t.cfg.MaxLen {
+					break
+				}
+				start = end
+			}
+			dst = dst[:start]
+		} else {
+			dst = append(dst, msg[:min(len(msg), t.cfg.MaxLen-len(dst))]...)
+		}
+	}
+	return append(dst, '\n')
+}
+
+// ringMaxLen is the maxlen of the implicit ring HAProxy puts in front of a
+// stream target (BUFSIZE).
+const ringMaxLen = 16384
+
+func (l *Logger) drain(t *target) {
+	defer l.wg.Done()
+	defer t.w.close()
+	for {
+		select {
+		case bp := <-t.q:
+			l.send(t, bp)
+		case <-t.done:
+			for {
+				select {
+				case bp := <-t.q:
+					l.send(t, bp)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (l *Logger) send(t *target, bp *[]byte) {
+	if err := t.w.write(*bp, time.Now().Add(l.opts.WriteTimeout)); err != nil {
+		l.dropped.Add(1)
+	}
+	if cap(*bp) <= 64<<10 {
+		bufPool.Put(bp)
+	}
+}
+
+// Close stops accepting lines, lets the queues drain for at most
+// Options.CloseTimeout and closes the sockets. Lines still queued after
+// that are counted as dropped.
+func (l *Logger) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	for _, t := range l.targets {
+		close(t.done)
+	}
+	ch := make(chan struct{})
+	go func() { l.wg.Wait(); close(ch) }()
+	select {
+	case <-ch:
+		return nil
+	case <-time.After(l.opts.CloseTimeout):
+		n := 0
+		for _, t := range l.targets {
+			n += len(t.q)
+		}
+		l.dropped.Add(uint64(n))
+		return fmt.Errorf("logging: %d line(s) not sent within %v", n, l.opts.CloseTimeout)
+	}
+}
+
+func openWriter(c TargetConfig, opts Options) (writer, error) {
+	switch c.Kind {
+	case UDP:
+		addr, err := resolve(c, opts)
+		if err != nil {
+			return nil, err
+		}
+		network := "udp4"
+		if addr.Addr().Is6() {
+			network = "udp6"
+		}
+		conn, err := net.ListenUDP(network, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &packetWriter{conn: conn, addr: net.UDPAddrFromAddrPort(addr)}, nil
+	case UnixDgram:
+		fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		f := os.NewFile(uintptr(fd), "log-unixgram")
+		pc, err := net.FilePacketConn(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		name := c.Path
+		if c.Abstract {
+			name = "@" + name
+		}
+		return &packetWriter{conn: pc, addr: &net.UnixAddr{Name: name, Net: "unixgram"}}, nil
+	case FD:
+		switch c.FD {
+		case 1:
+			return &fileWriter{w: os.Stdout}, nil
+		case 2:
+			return &fileWriter{w: os.Stderr}, nil
+		}
+		return &fileWriter{w: os.NewFile(uintptr(c.FD), "log-fd"), own: true}, nil
+	case Stream:
+		sw := &streamWriter{network: c.Network, timeout: opts.WriteTimeout}
+		if c.Network == "unix" {
+			sw.addr = c.Path
+			if c.Abstract {
+				sw.addr = "@" + c.Path
+			}
+		} else {
+			addr, err := resolve(c, opts)
+			if err != nil {
+				return nil, err
+			}
+			sw.addr = addr.String()
+		}
+		return sw, nil
+	}
+	return nil, fmt.Errorf("log target '%s': ring targets need a ring section, not supported", c.Raw)
+}
+
+func resolve(c TargetConfig, opts Options) (netip.AddrPort, error) {
+	if c.Host == "" {
+		return c.Addr, nil
+	}
+	if opts.Resolve != nil {
+		a, err := opts.Resolve(c.Host)
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("invalid address: '%s' in '%s'", c.Host, c.Raw)
+		}
+		return netip.AddrPortFrom(a, c.Port), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", c.Host)
+	if err != nil || len(ips) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("invalid address: '%s' in '%s'", c.Host, c.Raw)
+	}
+	return netip.AddrPortFrom(ips[0].Unmap(), c.Port), nil
+}
+
+// packetWriter sends datagrams from an unconnected socket, as HAProxy's
+// sendmsg() with a destination does.
+type packetWriter struct {
+	conn net.PacketConn
+	addr net.Addr
+}
+
+func (w *packetWriter) write(b []byte, deadline time.Time) error {
+	w.conn.SetWriteDeadline(deadline)
+	_, err := w.conn.WriteTo(b, w.addr)
+	return err
+}
+
+func (w *packetWriter) close() { w.conn.Close() }
+
+type fileWriter struct {
+	w   io.Writer
+	own bool
+}
+
+func (w *fileWriter) write(b []byte, _ time.Time) error {
+	_, err := w.w.Write(b)
+	return err
+}
+
+func (w *fileWriter) close() {
+	if c, ok := w.w.(io.Closer); ok && w.own {
+		c.Close()
+	}
+}
+
+// streamWriter keeps one connection and redials at most once a second
+// after a failure; lines sent while it is down are dropped.
+type streamWriter struct {
+	network, addr string
+	timeout       time.Duration
+	conn          net.Conn
+	lastDial      time.Time
+}
+
+var errDown = errors.New("log stream target down")
+
+func (w *streamWriter) write(b []byte, deadline time.Time) error {
+	if w.conn == nil {
+		if time.Since(w.lastDial) < time.Second && !w.lastDial.IsZero() {
+			return errDown
+		}
+		w.lastDial = time.Now()
+		c, err := net.DialTimeout(w.network, w.addr, w.timeout)
+		if err != nil {
+			return err
+		}
+		w.conn = c
+	}
+	w.conn.SetWriteDeadline(deadline)
+	if _, err := w.conn.Write(b); err != nil {
+		w.conn.Close()
+		w.conn = nil
+		return err
+	}
+	return nil
+}
+
+func (w *streamWriter) close() {
+	if w.conn != nil {
+		w.conn.Close()
+	}
+}
