@@ -81,7 +81,7 @@ func (e *Engine) Start() error {
 			if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
 				ln, err = adoptListener(n)
 			} else {
-				ln, err = lc.Listen(context.Background(), "tcp", b.Addr)
+				ln, err = listenBind(lc, b.Addr)
 			}
 			if err != nil {
 				for _, l := range lns {

@@ -103,7 +103,7 @@ func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
 
 func (s *session) wakeIfIdle() {
 	if s.idle.Load() {
-		s.cl.c.SetReadDeadline(time.Now())
+		s.cl.c.SetReadDeadline(stopDeadline(time.Time{}))
 	}
 }
 
@@ -647,7 +647,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				cl.c.SetReadDeadline(t)
 				s.idle.Store(true)
 				if s.e.stopping.Load() {
-					return 0, false
+					cl.c.SetReadDeadline(stopDeadline(t))
 				}
 			} else {
 				cl.c.SetReadDeadline(s.hdDeadline)

@@ -1,0 +1,220 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Process life-cycle support: listening sockets shared between processes
+// (SO_REUSEPORT, sockets handed down by a master), pausing listeners and
+// handing the traffic over to a newer process.
+
+// inherited maps bind addresses to descriptors a parent process passed
+// down; Start adopts them instead of binding.
+var inherited struct {
+	sync.Mutex
+	fds map[string]int
+}
+
+// InheritListeners names the listening sockets this process received:
+// bind address (as compiled) to descriptor.
+func InheritListeners(fds map[string]int) {
+	inherited.Lock()
+	inherited.fds = fds
+	inherited.Unlock()
+}
+
+func takeInherited(addr string) (int, bool) {
+	inherited.Lock()
+	defer inherited.Unlock()
+	fd, ok := inherited.fds[addr]
+	if ok {
+		delete(inherited.fds, addr)
+	}
+	return fd, ok
+}
+
+// reusePort sets SO_REUSEPORT, as HAProxy does by default on Linux, so
+// that a new process binds the addresses an old one still serves.
+func reusePort(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// listenBind opens a bind: the socket a parent passed down for addr, or
+// a new one with SO_REUSEPORT.
+func listenBind(lc net.ListenConfig, addr string) (net.Listener, error) {
+	if fd, ok := takeInherited(addr); ok {
+		return adoptListener(strconv.Itoa(fd))
+	}
+	lc.Control = reusePort
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
+// BoundSocket is a listening socket a master process holds for its
+// workers.
+type BoundSocket struct {
+	Addr string
+	File *os.File
+}
+
+// BindListeners opens every bind of g that is not an fd@ address and
+// returns the sockets, reusing the ones in keep whose address is the
+// same. It fails with the alert Start gives.
+func BindListeners(g *Graph, keep []BoundSocket) ([]BoundSocket, error) {
+	old := map[string]*os.File{}
+	for _, b := range keep {
+		old[b.Addr] = b.File
+	}
+	var out []BoundSocket
+	fail := func(err error) ([]BoundSocket, error) {
+		for _, b := range out {
+			if old[b.Addr] != b.File {
+				b.File.Close()
+			}
+		}
+		return nil, err
+	}
+	for _, fe := range g.Frontends {
+		for _, b := range fe.Binds {
+			if strings.HasPrefix(b.Addr, "fd@") {
+				continue
+			}
+			if f := old[b.Addr]; f != nil {
+				out = append(out, BoundSocket{Addr: b.Addr, File: f})
+				continue
+			}
+			ln, err := listenBind(net.ListenConfig{}, b.Addr)
+			if err != nil {
+				return fail(bindError(fe.Name, b.Addr, err))
+			}
+			f, err := ln.(*net.TCPListener).File()
+			ln.Close()
+			if err != nil {
+				return fail(err)
+			}
+			out = append(out, BoundSocket{Addr: b.Addr, File: f})
+		}
+	}
+	return out, nil
+}
+
+func bindError(fe, addr string, err error) error {
+	reason := "cannot bind socket"
+	if errors.Is(err, syscall.EADDRINUSE) {
+		reason += " (Address already in use)"
+	} else if errors.Is(err, syscall.EACCES) {
+		reason += " (Permission denied)"
+	}
+	return fmt.Errorf("Starting frontend %s: %s [%s]", fe, reason, addr)
+}
+
+// listenerFDs runs f on each listening socket's descriptor with its
+// bind: Start opens one listener per bind, in order.
+func (e *Engine) listenerFDs(f func(b Listen, fd int)) {
+	e.mu.Lock()
+	lns := e.listeners
+	e.mu.Unlock()
+	var binds []Listen
+	for _, fe := range e.g.Frontends {
+		binds = append(binds, fe.Binds...)
+	}
+	for i, l := range lns {
+		rc, err := l.ln.SyscallConn()
+		if err != nil || i >= len(binds) {
+			continue
+		}
+		rc.Control(func(fd uintptr) { f(binds[i], int(fd)) })
+	}
+}
+
+// Pause stops accepting and keeps the sockets (SIGTTOU): as HAProxy does
+// on Linux, shutting the reading side makes the kernel stop listening,
+// so that new connections go to another process bound to the address.
+func (e *Engine) Pause() {
+	e.listenerFDs(func(_ Listen, fd int) { unix.Shutdown(fd, unix.SHUT_RD) })
+}
+
+// Resume listens again on paused sockets (SIGTTIN).
+func (e *Engine) Resume() {
+	e.listenerFDs(func(b Listen, fd int) {
+		backlog := b.Backlog
+		if backlog <= 0 {
+			backlog = unix.SOMAXCONN
+		}
+		unix.Listen(fd, backlog)
+	})
+}
+
+// handoverDrain is how long a process keeps accepting once it has
+// steered new connections to the newer process: the handshakes already
+// on their way to its queue complete well within it.
+const handoverDrain = 50 * time.Millisecond
+
+// Handover runs before a soft stop: it asks the kernel to send the
+// connections of each listening socket's SO_REUSEPORT group to its
+// second member, the newer process (a classic BPF program returning 1;
+// with a single member the kernel falls back to its hash), then accepts
+// what is already queued before it closes the sockets. Connections
+// queued on a socket closed by its last holder would be reset.
+func (e *Engine) Handover() {
+	steered := false
+	prog := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: 1}}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	e.listenerFDs(func(_ Listen, fd int) {
+		if n, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT); err != nil || n == 0 {
+			return
+		}
+		if unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_CBPF, &fprog) == nil {
+			steered = true
+		}
+	})
+	if steered {
+		time.Sleep(handoverDrain)
+	}
+	// Closing the sockets before the soft stop lets the accept loops end
+	// on their own: a connection accepted just before still gets its
+	// session, where the soft stop would close it unserved.
+	e.mu.Lock()
+	lns := e.listeners
+	e.mu.Unlock()
+	for _, l := range lns {
+		l.ln.Close()
+	}
+	time.Sleep(acceptSettle)
+}
+
+// acceptSettle lets an accept that returned register its session.
+const acceptSettle = 10 * time.Millisecond
+
+// stopIdleGrace is how long an idle keep-alive connection stays open
+// once a soft stop began: a request the client sends meanwhile is
+// answered with "Connection: close" rather than meeting a closed
+// connection, as with HAProxy's "option idle-close-on-response".
+const stopIdleGrace = 500 * time.Millisecond
+
+// stopDeadline bounds an idle connection's read deadline t (zero when
+// none) during a soft stop.
+func stopDeadline(t time.Time) time.Time {
+	g := time.Now().Add(stopIdleGrace)
+	if t.IsZero() || g.Before(t) {
+		return g
+	}
+	return t
+}
