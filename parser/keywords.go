@@ -187,8 +187,7 @@ func init() {
 	globalKeywords["maxconn"] = keyword{support: Supported, handle: globalMaxconn}
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
 	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
-	// Process settings gohap does not apply yet: run refuses them.
-	globalKeywords["master-worker"] = keyword{support: Unsupported}
+	// Process settings (daemon, user, chroot...) are in process.go.
 	globalKeywords["hard-stop-after"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("'%s' expects <time> as argument.\n", c.args[0])
@@ -206,9 +205,6 @@ func init() {
 		}
 		c.cp.cfg.Global.HardStopAfter = d
 	}}
-	globalKeywords["daemon"] = keyword{support: Unsupported, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
-	globalKeywords["user"] = keyword{support: Unsupported, handle: globalUser}
-	globalKeywords["group"] = keyword{support: Unsupported, handle: globalGroup}
 	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
@@ -223,11 +219,6 @@ func init() {
 	globalKeywords["ca-base"] = keyword{support: Harmless, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
-		}
-	}}
-	globalKeywords["chroot"] = keyword{support: Unsupported, handle: func(c *pctx) {
-		if c.arg(1) == "" {
-			c.alert("'%s' expects a directory as an argument.", c.args[0])
 		}
 	}}
 	// Process settings whose missing argument HAProxy reports.
@@ -277,13 +268,6 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 				return
 			}
 			c.cp.cfg.Global.MaxHdr = n
-		}
-	}}
-	globalKeywords["uid"] = keyword{support: Unsupported, handle: needInt}
-	globalKeywords["gid"] = keyword{support: Unsupported, handle: needInt}
-	globalKeywords["pidfile"] = keyword{support: Unsupported, handle: func(c *pctx) {
-		if c.arg(1) == "" {
-			c.alert("'%s' expects a file name as an argument.", c.args[0])
 		}
 	}}
 	globalKeywords["spread-checks"] = keyword{support: Harmless, handle: func(c *pctx) {

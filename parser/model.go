@@ -88,6 +88,8 @@ type Global struct {
 	// Stats holds the "stats" lines: the runtime CLI's sockets and
 	// settings (configuration.txt 3.1, "stats socket").
 	Stats Stats
+	// Process holds the settings of the process itself (process.go).
+	Process Process
 }
 
 // Stats is what the global "stats" lines set for the runtime CLI.

@@ -1,0 +1,151 @@
+package parser
+
+// Process holds the global settings of the process itself: how it runs
+// (daemon, master-worker), what it writes (pidfile), and what it gives up
+// once its sockets are bound (chroot, uid, gid).
+type Process struct {
+	Pidfile string
+	// MasterWorker is "master-worker"; NoExitOnFailure its option.
+	MasterWorker, NoExitOnFailure bool
+	Chroot                        string
+	// UID and GID are the "uid" and "gid" lines, 0 when absent, as in
+	// HAProxy, where 0 means "keep".
+	UID, GID int
+	// UlimitN is "ulimit-n", 0 when absent.
+	UlimitN int
+	// Env lists the setenv, presetenv, unsetenv and resetenv lines in
+	// order, each as its words, for the process to apply.
+	Env [][]string
+}
+
+func init() {
+	globalKeywords["daemon"] = keyword{support: Supported, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
+	// user and uid, group and gid, set the same id: once.
+	globalKeywords["user"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.cp.cfg.Global.Process.UID != 0 {
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "user/uid already specified. Continuing."})
+			return
+		}
+		globalUser(c)
+	}}
+	globalKeywords["group"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.cp.cfg.Global.Process.GID != 0 {
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "gid/group was already specified. Continuing."})
+			return
+		}
+		globalGroup(c)
+	}}
+	globalKeywords["master-worker"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		p := &c.cp.cfg.Global.Process
+		if a := c.arg(1); a != "" {
+			if a != "no-exit-on-failure" {
+				c.alert("'%s' only supports 'no-exit-on-failure' option.", c.args[0])
+				return
+			}
+			p.NoExitOnFailure = true
+		}
+		p.MasterWorker = true
+	}}
+	globalKeywords["chroot"] = keyword{support: Supported, handle: func(c *pctx) {
+		onceString(c, &c.cp.cfg.Global.Process.Chroot, "a directory")
+	}}
+	globalKeywords["pidfile"] = keyword{support: Supported, handle: func(c *pctx) {
+		onceString(c, &c.cp.cfg.Global.Process.Pidfile, "a file name")
+	}}
+	globalKeywords["uid"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.cp.cfg.Global.User != "" {
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "user/uid already specified. Continuing."})
+			return
+		}
+		globalID(c, &c.cp.cfg.Global.Process.UID, "user/uid already specified. Continuing.", "user", "a system user name")
+	}}
+	globalKeywords["gid"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.cp.cfg.Global.Group != "" {
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "group/gid already specified. Continuing."})
+			return
+		}
+		globalID(c, &c.cp.cfg.Global.Process.GID, "group/gid already specified. Continuing.", "group", "a system group name")
+	}}
+	globalKeywords["ulimit-n"] = keyword{support: Supported, handle: func(c *pctx) {
+		p := &c.cp.cfg.Global.Process
+		if c.tooMany(1) {
+			return
+		}
+		if p.UlimitN != 0 {
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "'" + c.args[0] + "' already specified. Continuing."})
+			return
+		}
+		if needInt(c); c.arg(1) != "" {
+			p.UlimitN = Atol(c.arg(1))
+		}
+	}}
+	for _, k := range []string{"setenv", "presetenv", "unsetenv", "resetenv"} {
+		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
+			p := &c.cp.cfg.Global.Process
+			p.Env = append(p.Env, append([]string(nil), c.args...))
+		}}
+	}
+}
+
+// onceString reads a global setting HAProxy takes once, with its alerts.
+func onceString(c *pctx, dst *string, what string) {
+	if c.tooMany(1) {
+		return
+	}
+	if *dst != "" {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: "'" + c.args[0] + "' already specified. Continuing."})
+		return
+	}
+	if c.arg(1) == "" {
+		c.alert("'%s' expects %s as an argument.", c.args[0], what)
+		return
+	}
+	*dst = c.arg(1)
+}
+
+// globalID reads uid and gid as HAProxy does: a number, else a warning
+// pointing to the keyword that takes a name.
+func globalID(c *pctx, dst *int, again, byName, nameWhat string) {
+	if c.tooMany(1) {
+		return
+	}
+	if *dst != 0 {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: again})
+		return
+	}
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	n, ok := strictInt(c.arg(1))
+	if !ok {
+		c.warn(" %s: string '%s' is not a number.\n   | You might want to use the '%s' parameter to use %s.", c.args[0], c.arg(1), byName, nameWhat)
+		return
+	}
+	*dst = n
+}
+
+// strictInt reads a whole decimal integer, as strl2irc does.
+func strictInt(s string) (int, bool) {
+	neg := false
+	if s != "" && s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
