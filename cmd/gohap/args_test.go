@@ -192,8 +192,6 @@ func TestRunStopsOnCommandLine(t *testing.T) {
 		code int
 		errs string
 	}{
-		{[]string{"-W", "-f", cfg}, 1, "'-W' (master-worker mode) is not supported by the gohap runtime yet."},
-		{[]string{"-Ws", "-f", cfg}, 1, "'-Ws' (master-worker mode with systemd notify support) is not supported by the gohap runtime yet."},
 		{[]string{"-x", "/run/haproxy.sock", "-f", cfg}, 1, "'-x' (listening sockets from a previous process) is not supported by the gohap runtime yet."},
 		{[]string{"-C", filepath.Join(dir, "nope"), "-f", cfg}, 1, "Could not change to directory " + filepath.Join(dir, "nope") + " : No such file or directory"},
 		// Debian's ExecStartPre: -Ws does not matter to a check.

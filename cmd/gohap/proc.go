@@ -27,10 +27,6 @@ const daemonEnv = "GOHAP_DAEMON_READY_FD"
 // unsupported names the first option the runtime cannot honour yet.
 func (o *procOpts) unsupported() string {
 	switch {
-	case o.systemd:
-		return "'-Ws' (master-worker mode with systemd notify support)"
-	case o.mworker:
-		return "'-W' (master-worker mode)"
 	case o.oldSocket != "" && o.oldSocket != "/dev/null":
 		// HAProxy skips -x /dev/null
 		return "'-x' (listening sockets from a previous process)"

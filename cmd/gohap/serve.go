@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
 
@@ -25,47 +26,48 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		m.alert("%s is not supported by the gohap runtime yet.", what)
 		return 1
 	}
-	child := o.daemon && os.Getenv(daemonEnv) != ""
-	if o.daemon && !child {
-		return o.daemonize(stderr)
+	w := readWorkerEnv()
+	child := os.Getenv(daemonEnv) != ""
+	if w == nil && !child && !o.daemon {
+		// "daemon" and "pidfile" in the configuration act as -D and -p.
+		if g := peekGlobal(f); g != nil && g.Daemon {
+			o.daemon = true
+			if o.pidfile == "" {
+				o.pidfile = g.Process.Pidfile
+			}
+		}
 	}
-	if len(o.masterCLI) > 0 {
-		m.warning("config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
+	if o.daemon && !child && w == nil {
+		return o.daemonize(stderr)
 	}
 	if o.debug && o.quiet {
 		m.warning("<debug> mode incompatible with <quiet> and <daemon>. Keeping <debug> only.")
 		o.quiet = false
 	}
 	f.msgs = m
-	if code := check(f, io.Discard, stderr); code == 1 {
+	cfg, g, ok := loadConfig(f, maps, o, w, stdout, stderr)
+	if !ok {
 		return 1
 	}
-	dumps(f, stdout)
-	cfg := f.parsed
-	o.applyLimits(cfg)
-	opts := runtime.Options{Map: map[string]string{}}
-	for _, mp := range maps {
-		from, to, ok := strings.Cut(mp, "=")
-		if !ok || from == "" || to == "" {
-			m.alert("--map expects FROM=TO, got '%s'.", mp)
-			return 1
+	if w != nil {
+		// The master writes the pidfile and tells the old processes.
+		o.oldPids, o.pidfile = nil, ""
+	} else {
+		if o.pidfile == "" {
+			o.pidfile = cfg.Global.Process.Pidfile
 		}
-		opts.Map[from] = to
-	}
-	g, errs := runtime.Compile(cfg, opts)
-	if len(errs) > 0 {
-		for _, e := range errs {
-			m.alert("config : %v", e)
+		if o.mworker || cfg.Global.Process.MasterWorker {
+			return runMaster(f, maps, o, cfg, g, child, stdout, stderr)
 		}
-		m.alert("config : Fatal errors found in configuration.")
-		return 1
+		if len(o.masterCLI) > 0 {
+			m.warning("config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
+		}
+		applyEnv(cfg.Global.Process.Env)
+		applyUlimit(cfg.Global.Process.UlimitN, m)
 	}
-	nb := 0
-	for _, fe := range g.Frontends {
-		nb += len(fe.Binds)
-	}
-	if nb == 0 {
-		m.alert("[gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.")
+	id, err := resolveIdentity(cfg.Global)
+	if err != nil {
+		m.alert("%v", err)
 		return 1
 	}
 	o.limitMemory()
@@ -86,12 +88,24 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		log.Info("log target not used: events are written to stderr", zap.String("target", l.Address), zap.String("at", l.Pos.String()))
 	}
 	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
-	if child {
+	if id.apply(m) != nil {
+		if w == nil {
+			o.tellOld(syscall.SIGTTIN)
+		}
+		return 1
+	}
+	switch {
+	case w != nil:
+		w.ready()
+	case child:
 		daemonReady()
-	} else if o.quiet && !o.verbose {
+	}
+	if !child && o.quiet && !o.verbose {
 		logOut.set(io.Discard)
 	}
-	o.tellOld(o.oldSig)
+	if w == nil {
+		o.tellOld(o.oldSig)
+	}
 	done := make(chan struct{})
 	go func() { eng.Wait(); close(done) }()
 	for {
@@ -100,6 +114,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			switch sig {
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
+				eng.Handover()
 				eng.SoftStop()
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					time.AfterFunc(d, func() {
@@ -109,9 +124,12 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				}
 			case syscall.SIGHUP:
 				dumpStates(eng.Snapshot(), log)
-			case syscall.SIGTTOU, syscall.SIGTTIN:
-				// Caught so that the process is not stopped by them.
-				log.Warn("pausing and resuming listeners is not supported by the gohap runtime yet: signal ignored", zap.String("signal", sig.String()))
+			case syscall.SIGTTOU:
+				log.Info("SIGTTOU: pausing listeners")
+				eng.Pause()
+			case syscall.SIGTTIN:
+				log.Info("SIGTTIN: resuming listeners")
+				eng.Resume()
 			case syscall.SIGTERM:
 				// HAProxy dies by the signal: the parent sees it, not a code.
 				log.Info("stopping", zap.String("signal", sig.String()))
@@ -132,6 +150,47 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			return 0
 		}
 	}
+}
+
+// loadConfig checks and compiles the configuration, printing as HAProxy does;
+// a worker adopts its inherited sockets first.
+func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout, stderr io.Writer) (*parser.Config, *runtime.Graph, bool) {
+	m := f.msgs
+	if code := check(f, io.Discard, stderr); code == 1 {
+		return nil, nil, false
+	}
+	dumps(f, stdout)
+	cfg := f.parsed
+	o.applyLimits(cfg)
+	if w != nil {
+		w.adopt(cfg)
+	}
+	opts := runtime.Options{Map: map[string]string{}}
+	for _, mp := range maps {
+		from, to, ok := strings.Cut(mp, "=")
+		if !ok || from == "" || to == "" {
+			m.alert("--map expects FROM=TO, got '%s'.", mp)
+			return nil, nil, false
+		}
+		opts.Map[from] = to
+	}
+	g, errs := runtime.Compile(cfg, opts)
+	if len(errs) > 0 {
+		for _, e := range errs {
+			m.alert("config : %v", e)
+		}
+		m.alert("config : Fatal errors found in configuration.")
+		return nil, nil, false
+	}
+	nb := 0
+	for _, fe := range g.Frontends {
+		nb += len(fe.Binds)
+	}
+	if nb == 0 {
+		m.alert("[gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.")
+		return nil, nil, false
+	}
+	return cfg, g, true
 }
 
 // dumpStates logs every server's state on SIGHUP, in HAProxy's words

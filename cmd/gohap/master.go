@@ -1,0 +1,479 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// The master of master-worker mode (-W, -Ws, "master-worker") binds the
+// listening sockets and keeps them, runs one worker (this command again)
+// that serves on them, and on SIGUSR2 reads the configuration again and
+// replaces the worker, as HAProxy's master does. Unlike HAProxy's, it
+// stays the same process across reloads and keeps the sockets itself
+// rather than asking the old worker for them.
+
+// workerStartWait bounds how long a new worker may take to serve.
+const workerStartWait = 30 * time.Second
+
+type worker struct {
+	pid     int
+	cmd     *exec.Cmd
+	ipc     *os.File // the master's end of the socketpair
+	cliAddr string   // the worker's CLI socket (abstract unix address)
+	started time.Time
+	reloads int
+	leaving bool
+	ready   chan bool // true once serving, false if it died first
+}
+
+type exitEvent struct {
+	w      *worker
+	status int
+}
+
+type master struct {
+	f       *checkFlags
+	maps    []string
+	o       *procOpts
+	stderr  io.Writer
+	m       *msgs
+	started time.Time
+	noExit  bool // master-worker no-exit-on-failure
+
+	mu      sync.Mutex
+	workers []*worker
+	reloads int
+	failed  int
+	socks   []runtime.BoundSocket
+	nextCLI int
+
+	exits    chan exitEvent
+	reloadCh chan struct{}
+	exitcode int
+}
+
+// runMaster runs master-worker mode; cfg and g are the configuration
+// already checked. It returns the master's exit code.
+func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g *runtime.Graph, child bool, stdout, stderr io.Writer) int {
+	mr := &master{f: f, maps: maps, o: o, stderr: stderr, m: f.msgs, started: time.Now(),
+		noExit: cfg.Global.Process.NoExitOnFailure, exits: make(chan exitEvent, 8), reloadCh: make(chan struct{}, 1), exitcode: -1}
+	applyEnv(cfg.Global.Process.Env)
+	applyUlimit(cfg.Global.Process.UlimitN, mr.m)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGTTOU, syscall.SIGTTIN)
+	defer signal.Stop(sigs)
+	socks, err := runtime.BindListeners(g, nil)
+	if err != nil {
+		mr.m.alert("%v", err)
+		mr.m.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
+		return 1
+	}
+	mr.socks = socks
+	if o.pidfile != "" && !child {
+		if writePidfile(o.pidfile, os.Getpid()) != nil {
+			mr.m.alert("[%s.main()] Cannot create pidfile %s", os.Args[0], o.pidfile)
+			return 1
+		}
+	}
+	var clis []net.Listener
+	for _, spec := range o.masterCLI {
+		ln, err := listenMasterCLI(spec)
+		if err != nil {
+			mr.m.alert("%v", err)
+			return 1
+		}
+		clis = append(clis, ln)
+		go mr.serveCLI(ln)
+	}
+	defer func() {
+		for _, ln := range clis {
+			ln.Close()
+		}
+	}()
+	w, err := mr.spawn()
+	if err != nil {
+		mr.m.alert("[%s.main()] Cannot fork: %v.", os.Args[0], err)
+		return 1
+	}
+	if mr.waitReady(w) {
+		mr.m.notice("New worker (%d) forked", w.pid)
+		mr.m.notice("Loading success.")
+		if o.systemd {
+			sdNotify(fmt.Sprintf("READY=1\nMAINPID=%d", os.Getpid()))
+		}
+		if child {
+			daemonReady()
+		}
+		o.tellOld(o.oldSig)
+	}
+	for {
+		select {
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR2, syscall.SIGHUP:
+				mr.reload()
+			case syscall.SIGTERM, syscall.SIGINT:
+				if o.systemd {
+					sdNotify("STOPPING=1")
+				}
+				mr.m.warning("Exiting Master process...")
+				mr.kill(sig.(syscall.Signal))
+			case syscall.SIGUSR1:
+				// A newer process took over (-sf): the workers hand their
+				// sockets' traffic over, the master lets go of its copies.
+				mr.kill(syscall.SIGUSR1)
+				mr.closeSockets(nil, nil)
+			default:
+				mr.kill(sig.(syscall.Signal))
+			}
+		case <-mr.reloadCh:
+			mr.reload()
+		case ev := <-mr.exits:
+			if code, done := mr.exited(ev); done {
+				return code
+			}
+		}
+	}
+}
+
+// notice prints a [NOTICE] line.
+func (m *msgs) notice(format string, a ...any) {
+	m.header()
+	fmt.Fprintf(m.w, "[NOTICE]   (%s) : "+format+"\n", append([]any{pid()}, a...)...)
+}
+
+// spawn starts a worker on the current sockets.
+func (mr *master) spawn() (*worker, error) {
+	exe := "/proc/self/exe"
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	mine, theirs := os.NewFile(uintptr(pair[0]), "ipc"), os.NewFile(uintptr(pair[1]), "ipc")
+	defer theirs.Close()
+	mr.mu.Lock()
+	mr.nextCLI++
+	cliAddr := fmt.Sprintf("@gohap-master-%d-%d", os.Getpid(), mr.nextCLI)
+	socks := mr.socks
+	mr.mu.Unlock()
+	cliLn, err := net.ListenUnix("unix", &net.UnixAddr{Name: cliAddr, Net: "unix"})
+	if err != nil {
+		mine.Close()
+		return nil, err
+	}
+	cliFile, err := cliLn.File()
+	cliLn.Close()
+	if err != nil {
+		mine.Close()
+		return nil, err
+	}
+	defer cliFile.Close()
+	extra := []*os.File{theirs, cliFile}
+	var fds []string
+	for _, s := range socks {
+		fds = append(fds, fmt.Sprintf("%d=%s", 3+len(extra), s.Addr))
+		extra = append(extra, s.File)
+	}
+	cmd := exec.Command(exe, mr.o.argv...)
+	cmd.Dir = mr.o.startDir
+	cmd.Env = workerEnviron(map[string]string{workerIPCEnv: "3", workerCLIEnv: "4", workerListenEnv: strings.Join(fds, ";")})
+	cmd.ExtraFiles = extra
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if os.Getenv(daemonEnv) != "" {
+		// The -D parent relays stderr only until the master is ready.
+		cmd.Stdout, cmd.Stderr = nil, nil
+	}
+	if err := cmd.Start(); err != nil {
+		mine.Close()
+		return nil, err
+	}
+	w := &worker{pid: cmd.Process.Pid, cmd: cmd, ipc: mine, cliAddr: cliAddr, started: time.Now(), ready: make(chan bool, 1)}
+	mr.mu.Lock()
+	mr.workers = append(mr.workers, w)
+	mr.mu.Unlock()
+	go func() {
+		var b [1]byte
+		n, _ := mine.Read(b[:])
+		w.ready <- n == 1
+	}()
+	go func() {
+		err := cmd.Wait()
+		mr.exits <- exitEvent{w: w, status: exitStatus(cmd.ProcessState, err)}
+	}()
+	return w, nil
+}
+
+// workerEnviron is the environment of a worker: the master's, without
+// the variables meant for the master alone, plus set.
+func workerEnviron(set map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		// Only the master talks to systemd (NotifyAccess=main).
+		if k == daemonEnv || k == "NOTIFY_SOCKET" {
+			continue
+		}
+		if _, ok := set[k]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func exitStatus(ps *os.ProcessState, err error) int {
+	if ps == nil {
+		return 255
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	switch {
+	case !ok:
+		return ps.ExitCode()
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	case ws.Stopped():
+		return 128 + int(ws.StopSignal())
+	}
+	return 255
+}
+
+// waitReady waits until w serves; false if it died or took too long,
+// in which case it is killed.
+func (mr *master) waitReady(w *worker) bool {
+	select {
+	case ok := <-w.ready:
+		if ok {
+			return true
+		}
+	case <-time.After(workerStartWait):
+		w.cmd.Process.Kill()
+	}
+	return false
+}
+
+// reload reads the configuration again and replaces the workers when it
+// is valid, with HAProxy's messages; an invalid one keeps them.
+func (mr *master) reload() {
+	mr.m.notice("Reloading HAProxy")
+	if mr.o.systemd {
+		sdNotify("RELOADING=1")
+	}
+	defer func() {
+		if mr.o.systemd {
+			sdNotify(fmt.Sprintf("READY=1\nMAINPID=%d", os.Getpid()))
+		}
+	}()
+	mr.mu.Lock()
+	mr.reloads++
+	for _, w := range mr.workers {
+		w.reloads++
+	}
+	mr.mu.Unlock()
+	// A reloaded HAProxy is a new process: it prints its notices again.
+	m := &msgs{w: mr.stderr}
+	mr.m = m
+	mr.f.msgs = m
+	fail := func() {
+		m.warning("Loading failure!")
+		mr.mu.Lock()
+		mr.failed++
+		mr.mu.Unlock()
+	}
+	cfg, g, ok := loadConfig(mr.f, mr.maps, mr.o, nil, io.Discard, mr.stderr)
+	if !ok {
+		fail()
+		return
+	}
+	applyEnv(cfg.Global.Process.Env)
+	mr.mu.Lock()
+	old := mr.socks
+	mr.mu.Unlock()
+	socks, err := runtime.BindListeners(g, old)
+	if err != nil {
+		m.alert("%v", err)
+		m.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
+		fail()
+		return
+	}
+	mr.mu.Lock()
+	mr.socks = socks
+	prev := append([]*worker(nil), mr.workers...)
+	mr.mu.Unlock()
+	w, err := mr.spawn()
+	if err == nil && !mr.waitReady(w) {
+		err = fmt.Errorf("worker %d did not start", w.pid)
+	}
+	if err != nil {
+		mr.mu.Lock()
+		mr.socks = old
+		mr.mu.Unlock()
+		mr.closeSockets(socks, old)
+		fail()
+		return
+	}
+	mr.closeSockets(old, socks)
+	m.notice("New worker (%d) forked", w.pid)
+	for _, p := range prev {
+		if !p.leaving && p != w {
+			p.leaving = true
+			p.cmd.Process.Signal(syscall.SIGUSR1)
+		}
+	}
+	m.notice("Loading success.")
+}
+
+// closeSockets closes the sockets of list that keep does not hold; nil
+// keep closes them all.
+func (mr *master) closeSockets(list, keep []runtime.BoundSocket) {
+	if list == nil {
+		mr.mu.Lock()
+		list = mr.socks
+		mr.socks = nil
+		mr.mu.Unlock()
+	}
+	held := map[*os.File]bool{}
+	for _, s := range keep {
+		held[s.File] = true
+	}
+	for _, s := range list {
+		if !held[s.File] {
+			s.File.Close()
+		}
+	}
+}
+
+// kill sends sig to every worker.
+func (mr *master) kill(sig syscall.Signal) {
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	for _, w := range mr.workers {
+		w.cmd.Process.Signal(sig)
+	}
+}
+
+// exited handles a worker's end as HAProxy's mworker_catch_sigchld does;
+// done is set when no worker is left, with the master's exit code.
+func (mr *master) exited(ev exitEvent) (code int, done bool) {
+	w, status := ev.w, ev.status
+	w.ipc.Close()
+	mr.mu.Lock()
+	for i, x := range mr.workers {
+		if x == w {
+			mr.workers = append(mr.workers[:i], mr.workers[i+1:]...)
+			break
+		}
+	}
+	left := len(mr.workers)
+	mr.mu.Unlock()
+	m := mr.m
+	if w.leaving {
+		m.warning("Former worker (%d) exited with code %d (%s)", w.pid, status, statusText(status))
+	} else {
+		if status < 128 {
+			m.warning("Current worker (%d) exited with code %d (%s)", w.pid, status, "Exit")
+		} else {
+			m.alert("Current worker (%d) exited with code %d (%s)", w.pid, status, statusText(status))
+		}
+		if status != 0 && status != 130 && status != 143 && !mr.noExit {
+			m.alert("exit-on-failure: killing every processes with SIGTERM")
+			mr.kill(syscall.SIGTERM)
+		}
+		if mr.exitcode < 0 && status != 0 && status != 143 {
+			mr.exitcode = status
+		}
+	}
+	if left > 0 {
+		return 0, false
+	}
+	code = max(mr.exitcode, 0)
+	m.warning("All workers exited. Exiting... (%d)", code)
+	return code, true
+}
+
+// statusText is "Exit" or the signal's name as strsignal() gives it.
+func statusText(status int) string {
+	if status < 128 {
+		return "Exit"
+	}
+	s := syscall.Signal(status - 128).String()
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// showProc is the master CLI's "show proc", in HAProxy's layout.
+func (mr *master) showProc() string {
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	var b strings.Builder
+	uptime := func(t time.Time) string {
+		up := int(time.Since(t) / time.Second)
+		return fmt.Sprintf("%dd%02dh%02dm%02ds", up/86400, (up%86400)/3600, (up%3600)/60, up%60)
+	}
+	fmt.Fprintf(&b, "#%-14s %-15s %-15s %-15s %-15s\n", "<PID>", "<type>", "<reloads>", "<uptime>", "<version>")
+	fmt.Fprintf(&b, "%-15d %-15s %-15s %-15s %-15s\n", os.Getpid(), "master",
+		fmt.Sprintf("%d [failed: %d]", mr.reloads, mr.failed), uptime(mr.started), parser.HAProxyVersion)
+	// Newest first, as HAProxy lists them.
+	ws := append([]*worker(nil), mr.workers...)
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].started.After(ws[j].started) })
+	b.WriteString("# workers\n")
+	old := 0
+	for _, w := range ws {
+		if w.leaving {
+			old++
+			continue
+		}
+		fmt.Fprintf(&b, "%-15d %-15s %-15d %-15s %-15s\n", w.pid, "worker", w.reloads, uptime(w.started), parser.HAProxyVersion)
+	}
+	if old > 0 {
+		b.WriteString("# old workers\n")
+		for _, w := range ws {
+			if w.leaving {
+				fmt.Fprintf(&b, "%-15d %-15s %-15d %-15s %-15s\n", w.pid, "worker", w.reloads, uptime(w.started), parser.HAProxyVersion)
+			}
+		}
+	}
+	b.WriteString("# programs\n")
+	return b.String()
+}
+
+// target finds the worker of a "@1" or "@!pid" prefix.
+func (mr *master) target(prefix string) *worker {
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	if p, ok := strings.CutPrefix(prefix, "@!"); ok {
+		n, err := strconv.Atoi(p)
+		for _, w := range mr.workers {
+			if err == nil && w.pid == n {
+				return w
+			}
+		}
+		return nil
+	}
+	if prefix == "@1" {
+		var cur *worker
+		for _, w := range mr.workers {
+			if !w.leaving && (cur == nil || w.started.After(cur.started)) {
+				cur = w
+			}
+		}
+		return cur
+	}
+	return nil
+}

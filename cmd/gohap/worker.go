@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// A worker is this command started again by the master, with these
+// variables naming what it inherits.
+const (
+	// workerIPCEnv is the worker's end of a socketpair with the master:
+	// the worker writes one byte once it serves, and leaves when the
+	// master's end closes.
+	workerIPCEnv = "GOHAP_MWORKER_IPC_FD"
+	// workerListenEnv lists the listening sockets: "fd=address;...".
+	workerListenEnv = "GOHAP_MWORKER_LISTEN_FDS"
+	// workerCLIEnv is a listening unix socket the worker serves its
+	// runtime CLI on, for the master CLI's @1 and @!pid.
+	workerCLIEnv = "GOHAP_MWORKER_CLI_FD"
+)
+
+// workerEnv is what a worker inherited; nil outside a worker.
+type workerEnv struct {
+	ipc       *os.File
+	cliFD     int
+	listeners map[string]int
+}
+
+// readWorkerEnv reads and clears the worker's variables.
+func readWorkerEnv() *workerEnv {
+	ipc, err := strconv.Atoi(os.Getenv(workerIPCEnv))
+	if err != nil {
+		return nil
+	}
+	w := &workerEnv{ipc: os.NewFile(uintptr(ipc), "master"), cliFD: -1, listeners: map[string]int{}}
+	if n, err := strconv.Atoi(os.Getenv(workerCLIEnv)); err == nil {
+		w.cliFD = n
+	}
+	for _, kv := range strings.Split(os.Getenv(workerListenEnv), ";") {
+		fd, addr, ok := strings.Cut(kv, "=")
+		if n, err := strconv.Atoi(fd); ok && err == nil {
+			w.listeners[addr] = n
+		}
+	}
+	for _, k := range []string{workerIPCEnv, workerListenEnv, workerCLIEnv} {
+		os.Unsetenv(k)
+	}
+	return w
+}
+
+// adopt makes the engine use the inherited sockets, and adds the
+// master's CLI socket to the stats sockets before the graph is compiled.
+func (w *workerEnv) adopt(cfg *parser.Config) {
+	runtime.InheritListeners(w.listeners)
+	if w.cliFD >= 0 {
+		cfg.Global.Stats.Sockets = append(cfg.Global.Stats.Sockets, parser.StatsSocket{
+			Pos: cfg.Global.Pos, Address: "fd@" + strconv.Itoa(w.cliFD), Level: "admin"})
+	}
+}
+
+// ready tells the master the worker serves, then exits the process when
+// the master goes away, as HAProxy's workers do.
+func (w *workerEnv) ready() {
+	w.ipc.Write([]byte{'R'})
+	go func() {
+		var b [64]byte
+		for {
+			if _, err := w.ipc.Read(b[:]); err != nil {
+				os.Exit(1)
+			}
+		}
+	}()
+}
+
+// identity is what the serving process gives up once its sockets are
+// bound: the root directory, then its group and user.
+type identity struct {
+	chroot   string
+	uid, gid int
+}
+
+// resolveIdentity reads user/uid, group/gid and chroot; names are looked
+// up before the chroot hides the system's databases.
+func resolveIdentity(p parser.Global) (identity, error) {
+	id := identity{chroot: p.Process.Chroot, uid: p.Process.UID, gid: p.Process.GID}
+	if p.User != "" {
+		u, err := user.Lookup(p.User)
+		if err != nil {
+			return id, fmt.Errorf("cannot find user id for '%s' (0:Success)", p.User)
+		}
+		id.uid, _ = strconv.Atoi(u.Uid)
+	}
+	if p.Group != "" {
+		g, err := user.LookupGroup(p.Group)
+		if err != nil {
+			return id, fmt.Errorf("cannot find group id for '%s' (0:Success)", p.Group)
+		}
+		id.gid, _ = strconv.Atoi(g.Gid)
+	}
+	return id, nil
+}
+
+// apply chroots and drops privileges as HAProxy's set_identity() does,
+// with its messages. In Go, Setgid and Setuid apply to every thread.
+func (id identity) apply(m *msgs) error {
+	prog := os.Args[0]
+	if id.chroot != "" {
+		if syscall.Chroot(id.chroot) != nil || os.Chdir("/") != nil {
+			m.alert("[%s.main()] Cannot chroot(%s).", prog, id.chroot)
+			return syscall.EPERM
+		}
+	}
+	if id.gid != 0 {
+		if n, _ := syscall.Getgroups(); len(n) > 0 && syscall.Setgroups(nil) != nil {
+			m.warning("[%s.main()] Failed to drop supplementary groups. Using 'gid'/'group' without 'uid'/'user' is generally useless.", prog)
+		}
+		if syscall.Setgid(id.gid) != nil {
+			m.alert("[%s.main()] Cannot set gid %d.", prog, id.gid)
+			return syscall.EPERM
+		}
+	}
+	if id.uid != 0 && syscall.Setuid(id.uid) != nil {
+		m.alert("[%s.main()] Cannot set uid %d.", prog, id.uid)
+		return syscall.EPERM
+	}
+	return nil
+}
+
+// applyEnv runs the configuration's setenv, presetenv, unsetenv and
+// resetenv on the process environment, which the workers inherit.
+func applyEnv(ops [][]string) {
+	for _, w := range ops {
+		switch {
+		case (w[0] == "setenv" || w[0] == "presetenv") && len(w) == 3:
+			if _, set := os.LookupEnv(w[1]); w[0] == "setenv" || !set {
+				os.Setenv(w[1], w[2])
+			}
+		case w[0] == "unsetenv":
+			for _, n := range w[1:] {
+				os.Unsetenv(n)
+			}
+		case w[0] == "resetenv":
+			keep := map[string]string{}
+			for _, n := range w[1:] {
+				if v, ok := os.LookupEnv(n); ok {
+					keep[n] = v
+				}
+			}
+			os.Clearenv()
+			for n, v := range keep {
+				os.Setenv(n, v)
+			}
+		}
+	}
+}
+
+// applyUlimit sets the descriptor limit of ulimit-n, raising the hard
+// limit when allowed, else as far as it goes, with HAProxy's warning.
+func applyUlimit(n int, m *msgs) {
+	if n <= 0 {
+		return
+	}
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	want := syscall.Rlimit{Cur: uint64(n), Max: max(lim.Max, uint64(n))}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
+		return
+	}
+	lim.Cur = lim.Max
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	m.warning("[%s.main()] Cannot raise FD limit to %d, limit is %d.", os.Args[0], n, int(lim.Cur))
+}
+
+// peekGlobal reads the global settings without printing anything, to
+// learn "daemon" and "pidfile" before the process forks; nil when the
+// files cannot be read.
+func peekGlobal(f *checkFlags) *parser.Global {
+	inputs, err := parser.ReadInputs(f.files)
+	if err != nil {
+		return nil
+	}
+	cfg, _ := parser.Parse(inputs, parser.Options{LookupEnv: f.lookup})
+	if cfg == nil {
+		return nil
+	}
+	return &cfg.Global
+}
+
+// writePidfile writes pid to path as HAProxy does: removed, created
+// again, one line.
+func writePidfile(path string, pid int) error {
+	os.Remove(path)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.WriteString(f, strconv.Itoa(pid)+"\n")
+	return err
+}
