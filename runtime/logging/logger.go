@@ -49,12 +49,6 @@ type Logger struct {
 	opts    Options
 }
 
-// sendBufCap is the capacity of pooled line buffers; larger lines grow
-// them once.
-const sendBufCap = 2048
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, sendBufCap); return &b }}
-
 type target struct {
 	cfg TargetConfig
 	mu  sync.Mutex // sampling state
@@ -62,7 +56,12 @@ type target struct {
 	idx uint32
 	rgI []uint32
 
-	q    chan *[]byte
+	// bufs are the line slots: an index is either in free, in q, or being
+	// written. Slots keep their capacity, so a warm target does not
+	// allocate; no free slot means the queue is full.
+	bufs [][]byte
+	free chan int
+	q    chan int
 	done chan struct{}
 	w    writer
 }
@@ -110,7 +109,11 @@ func New(targets []TargetConfig, opts Options) (*Logger, error) {
 		if c.MaxLen <= 0 {
 			c.MaxLen = MaxLenDefault
 		}
-		t := &target{cfg: c, w: w, q: make(chan *[]byte, opts.QueueLen), done: make(chan struct{}), rgI: make([]uint32, len(c.Ranges))}
+		t := &target{cfg: c, w: w, bufs: make([][]byte, opts.QueueLen), free: make(chan int, opts.QueueLen),
+			q: make(chan int, opts.QueueLen), done: make(chan struct{}), rgI: make([]uint32, len(c.Ranges))}
+		for i := range opts.QueueLen {
+			t.free <- i
+		}
 		l.targets = append(l.targets, t)
 		l.wg.Add(1)
 		go l.drain(t)
@@ -151,14 +154,15 @@ func (l *Logger) Emit(level Level, facility int, msg, sd []byte) {
 		}
 		m := l.meta
 		m.sd = sd
-		bp := bufPool.Get().(*[]byte)
-		*bp = t.frame((*bp)[:0], max(level, t.cfg.MinLevel), fac, &m, msg, now)
+		var slot int
 		select {
-		case t.q <- bp:
+		case slot = <-t.free:
 		default:
 			l.dropped.Add(1)
-			bufPool.Put(bp)
+			continue
 		}
+		t.bufs[slot] = t.frame(t.bufs[slot][:0], max(level, t.cfg.MinLevel), fac, &m, msg, now)
+		t.q <- slot // never blocks: q holds every slot
 	}
 }
 
@@ -222,13 +226,13 @@ func (l *Logger) drain(t *target) {
 	defer t.w.close()
 	for {
 		select {
-		case bp := <-t.q:
-			l.send(t, bp)
+		case slot := <-t.q:
+			l.send(t, slot)
 		case <-t.done:
 			for {
 				select {
-				case bp := <-t.q:
-					l.send(t, bp)
+				case slot := <-t.q:
+					l.send(t, slot)
 				default:
 					return
 				}
@@ -237,13 +241,11 @@ func (l *Logger) drain(t *target) {
 	}
 }
 
-func (l *Logger) send(t *target, bp *[]byte) {
-	if err := t.w.write(*bp, time.Now().Add(l.opts.WriteTimeout)); err != nil {
+func (l *Logger) send(t *target, slot int) {
+	if err := t.w.write(t.bufs[slot], time.Now().Add(l.opts.WriteTimeout)); err != nil {
 		l.dropped.Add(1)
 	}
-	if cap(*bp) <= 64<<10 {
-		bufPool.Put(bp)
-	}
+	t.free <- slot
 }
 
 // Close stops accepting lines, lets the queues drain for at most
@@ -286,7 +288,7 @@ func openWriter(c TargetConfig, opts Options) (writer, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &packetWriter{conn: conn, addr: net.UDPAddrFromAddrPort(addr)}, nil
+		return &packetWriter{conn: conn, udp: conn, ap: addr}, nil
 	case UnixDgram:
 		fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -355,11 +357,19 @@ func resolve(c TargetConfig, opts Options) (netip.AddrPort, error) {
 type packetWriter struct {
 	conn net.PacketConn
 	addr net.Addr
+	// udp and ap avoid the per-call sockaddr allocation of WriteTo.
+	udp *net.UDPConn
+	ap  netip.AddrPort
 }
 
 func (w *packetWriter) write(b []byte, deadline time.Time) error {
 	w.conn.SetWriteDeadline(deadline)
-	_, err := w.conn.WriteTo(b, w.addr)
+	var err error
+	if w.udp != nil {
+		_, err = w.udp.WriteToUDPAddrPort(b, w.ap)
+	} else {
+		_, err = w.conn.WriteTo(b, w.addr)
+	}
 	return err
 }
 

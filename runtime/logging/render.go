@@ -167,8 +167,21 @@ func (l *line) hexN(n uint64, width int) bool {
 	return true
 }
 
-// textLen is lf_text_len(): quoting, +E escaping, "-" for empty values.
+// textLen is lf_text_len() with len(src) as its length: quoting, +E
+// escaping (bounded by that length, as HAProxy does), "-" for an empty
+// value.
 func (l *line) textLen(src []byte, present bool, size int, o logfmt.Opt) bool {
+	return l.lfText(src, present && len(src) > 0, len(src), size, o)
+}
+
+// text is lf_text(): the length given is the room left, so a present
+// empty string prints nothing rather than "-".
+func (l *line) text(src []byte, present bool, o logfmt.Opt) bool {
+	size := l.room()
+	return l.lfText(src, present, size, size, o)
+}
+
+func (l *line) lfText(src []byte, present bool, n, size int, o logfmt.Opt) bool {
 	if size < 2 {
 		return false
 	}
@@ -176,8 +189,8 @@ func (l *line) textLen(src []byte, present bool, size int, o logfmt.Opt) bool {
 		l.b = append(l.b, '"')
 		size--
 	}
-	if present && len(src) > 0 {
-		n := len(src) + 1
+	if present {
+		n++
 		if n > size {
 			n = size
 		}
@@ -200,8 +213,8 @@ func (l *line) textLen(src []byte, present bool, size int, o logfmt.Opt) bool {
 	return true
 }
 
-func (l *line) text(src string, o logfmt.Opt) bool {
-	return l.textLen(unsafeBytes(src), src != "", l.room(), o)
+func (l *line) str(src string, o logfmt.Opt) bool {
+	return l.text(unsafeBytes(src), true, o)
 }
 
 // escape is escape_string() with the rfc5424 map into n bytes.
@@ -260,7 +273,7 @@ func (l *line) encode(src []byte, esc byte, m *byteMap, o logfmt.Opt) bool {
 
 func (l *line) ip(a netip.AddrPort, unix bool, o logfmt.Opt) bool {
 	if unix {
-		return l.text("unix", o)
+		return l.str("unix", o)
 	}
 	if !a.IsValid() {
 		return l.textLen(nil, false, l.room(), o)
@@ -285,7 +298,7 @@ func (l *line) ip(a netip.AddrPort, unix bool, o logfmt.Opt) bool {
 		return true
 	}
 	var buf [64]byte
-	return l.textLen(addr.WithZone("").AppendTo(buf[:0]), true, l.room(), o)
+	return l.text(addr.WithZone("").AppendTo(buf[:0]), true, o)
 }
 
 func (l *line) port(a netip.AddrPort, unix bool, luid int, o logfmt.Opt) bool {
@@ -574,23 +587,23 @@ loop:
 				l.b = appendPad(l.b, ms, 3)
 			}
 		case logfmt.VarFrontend:
-			ok = l.text(r.FrontendName, o.opts)
+			ok = l.str(r.FrontendName, o.opts)
 		case logfmt.VarFrontendXprt:
 			q := o.opts&logfmt.OptQuote != 0
 			ok = (!q || l.char('"')) && l.strlcpy2s(r.FrontendName, l.room()) > 0 &&
 				(!r.FrontendSSL || l.char('~')) && (!q || l.char('"'))
 		case logfmt.VarSSLCipher:
-			ok = l.textLen(r.SSLCipher, r.SSLCipher != nil, l.room(), o.opts)
+			ok = l.text(r.SSLCipher, r.SSLCipher != nil, o.opts)
 		case logfmt.VarSSLVersion:
-			ok = l.textLen(r.SSLVersion, r.SSLVersion != nil, l.room(), o.opts)
+			ok = l.text(r.SSLVersion, r.SSLVersion != nil, o.opts)
 		case logfmt.VarBackend:
-			ok = l.text(r.BackendName, o.opts)
+			ok = l.str(r.BackendName, o.opts)
 		case logfmt.VarServer:
 			s := r.ServerName
 			if s == "" {
 				s = "<NOSRV>"
 			}
-			ok = l.text(s, o.opts)
+			ok = l.str(s, o.opts)
 		case logfmt.VarTh:
 			ok = l.ltoa(r.THandshake)
 		case logfmt.VarTi:
@@ -632,9 +645,9 @@ loop:
 		case logfmt.VarBytesUp:
 			ok = l.ltoa(r.BytesIn)
 		case logfmt.VarCookieClient:
-			ok = l.textLen(r.CliCookie, r.CliCookie != nil, l.room(), o.opts)
+			ok = l.text(r.CliCookie, r.CliCookie != nil, o.opts)
 		case logfmt.VarCookieServer:
-			ok = l.textLen(r.SrvCookie, r.SrvCookie != nil, l.room(), o.opts)
+			ok = l.text(r.SrvCookie, r.SrvCookie != nil, o.opts)
 		case logfmt.VarTermState, logfmt.VarTermStateCk:
 			ts := TermState(r.Flags)
 			ok = l.char(ts[0]) && l.char(ts[1])
@@ -690,7 +703,7 @@ loop:
 		case logfmt.VarPID:
 			ok = l.counter(uint64(r.PID), o.opts)
 		case logfmt.VarHostname:
-			ok = l.text(r.Hostname, o.opts)
+			ok = l.str(r.Hostname, o.opts)
 		case logfmt.VarUniqueID:
 			ok = l.textLen(r.UniqueID, r.UniqueID != nil, l.room(), o.opts)
 		default:
