@@ -220,3 +220,47 @@ func TestDropWhenQueueFull(t *testing.T) {
 }
 
 func itoa(n int) string { return string(appendUint(nil, uint64(n))) }
+
+// tcp@ targets get what HAProxy's implicit ring forwarder sends: each line
+// followed by LF on one connection.
+func TestStreamSender(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tc, err := ParseTarget([]string{"log", "tcp@" + ln.Addr().String(), "len", "80", "format", "short", "local0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := New([]TargetConfig{tc}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("y", 100)
+	l.Emit(LevelNotice, -1, []byte("one"), nil)
+	l.Emit(LevelInfo, -1, []byte(long), nil)
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(3 * time.Second))
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	want := "<5>one\n<6>" + long[:80] + "\n" // the ring cuts the message alone
+	got := make([]byte, 0, len(want))
+	buf := make([]byte, 256)
+	for len(got) < len(want) {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != want {
+		t.Errorf("got %q want %q", got, want)
+	}
+	if err := l.Close(); err != nil {
+		t.Error(err)
+	}
+}
