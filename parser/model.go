@@ -206,6 +206,9 @@ type Proxy struct {
 	CheckOpts CheckOpts
 	// ID is the proxy's "id", 0 when none is given.
 	ID int
+	// HTTPReuse is the http-reuse mode: never, safe (the default),
+	// aggressive or always.
+	HTTPReuse string
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
@@ -321,7 +324,7 @@ type Section struct {
 
 func newProxy(kind, name string, pos Pos) *Proxy {
 	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{},
-		OptionArgs: map[string][]string{}, Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
+		OptionArgs: map[string][]string{}, HTTPReuse: "safe", Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
 	switch kind {
 	case "frontend":
 		p.Cap = CapFE
@@ -374,6 +377,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.DefaultServer = d.DefaultServer
 		p.ServerDefaults = d.ServerDefaults
 		p.Retries = d.Retries
+		p.HTTPReuse = d.HTTPReuse
 		p.RedispatchAfter = d.RedispatchAfter
 		p.HashType = d.HashType
 		p.HashBalanceFactor = d.HashBalanceFactor

@@ -173,13 +173,13 @@ func kwLog(c *pctx) {
 	c.cp.proxy.HasLog = c.mod != "no"
 }
 
-// kwHTTPReuse: gohap keeps one server connection per client connection
-// and never shares it, which is "never", and what "safe" allows when no
-// other client is waiting; sharing more is not implemented.
+// kwHTTPReuse sets how idle server connections are shared between
+// client connections.
 func kwHTTPReuse(c *pctx) {
 	switch c.arg(1) {
-	case "never", "safe":
+	case "never", "safe", "aggressive", "always":
 		c.setSupport(Supported)
+		c.cp.proxy.HTTPReuse = c.arg(1)
 	}
 }
 

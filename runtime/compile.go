@@ -118,9 +118,13 @@ type namePart struct {
 
 // Backend is a compiled backend.
 type Backend struct {
-	Name string
-	HTTP bool
-	LB   *backend.Backend
+	// reuse is the http-reuse mode; idle holds the server connections
+	// clients left for others.
+	reuse int
+	idle  idlePool
+	Name  string
+	HTTP  bool
+	LB    *backend.Backend
 	// Server-side timeouts; zero means none.
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
@@ -533,7 +537,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
-		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}}
+		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

@@ -297,6 +297,10 @@ func (e *Engine) SoftStop() {
 		s.wakeIfIdle()
 	}
 	e.mu.Unlock()
+	// Pooled server connections serve no one any more.
+	for _, be := range e.g.Backends {
+		be.idle.drop(nil, true)
+	}
 	if e.cancel != nil {
 		e.cancel()
 	}
@@ -314,6 +318,9 @@ func (e *Engine) killAll() { e.killWhere(nil) }
 // killWhere kills the sessions and tunnels using srv, all of them when
 // srv is nil.
 func (e *Engine) killWhere(srv *backend.Server) {
+	for _, be := range e.g.Backends {
+		be.idle.drop(srv, false)
+	}
 	// Killing a tunnel ends its session, which takes e.mu.
 	e.mu.Lock()
 	list := make([]*session, 0, len(e.sessions))

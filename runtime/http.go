@@ -29,9 +29,14 @@ type session struct {
 	fe *Frontend
 	cl side
 	sv side
-	// svSrv is the server the kept server connection goes to.
-	svSrv  *backend.Server
-	svConn atomic.Pointer[net.TCPConn]
+	// svSrv is the server the kept server connection goes to, svBe its
+	// backend and svUses the requests it carried; svClean says it is
+	// between two exchanges, fit for another request.
+	svSrv   *backend.Server
+	svBe    *Backend
+	svUses  int
+	svClean bool
+	svConn  atomic.Pointer[net.TCPConn]
 	// onServer is the server of the request in progress, for
 	// on-marked-down to find.
 	onServer atomic.Pointer[backend.Server]
@@ -144,13 +149,13 @@ func (s *session) run() bool {
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	defer func() {
 		if !s.handedOff {
-			s.closeServer()
+			s.releaseServer()
 			if s.linger && !s.e.stopping.Load() {
 				s.lingerClose()
 			}
 			s.cl.c.Close()
 		}
-		s.closeIdle()
+		s.releaseIdle()
 		s.fe.pool.put(bp)
 		if s.svBuf != nil {
 			s.fe.pool.put(s.svBuf)
@@ -307,16 +312,48 @@ func (s *session) closeServer() {
 	}
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
-	s.svSrv = nil
+	s.svSrv, s.svBe, s.svClean = nil, nil, false
+}
+
+// releaseServer ends the session's use of its server connection: a
+// clean one goes to its backend's idle pool unless http-reuse is never.
+func (s *session) releaseServer() {
+	be := s.svBe
+	if !s.svClean || s.sv.c == nil || be == nil || be.reuse == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+		s.closeServer()
+		return
+	}
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
+	s.svConn.Store(nil)
+	s.onServer.Store(nil)
+	s.sv.setConn(nil, nil)
+	s.svSrv, s.svBe, s.svClean = nil, nil, false
+}
+
+// releaseIdle gives the session's idle server connections to their
+// backends' pools, or closes them.
+func (s *session) releaseIdle() {
+	s.mu.Lock()
+	for _, ic := range s.idleConns {
+		if ic.be.reuse == reuseNever || s.e.stopping.Load() {
+			ic.c.Close()
+		} else {
+			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses})
+		}
+	}
+	s.idleConns = s.idleConns[:0]
+	s.mu.Unlock()
 }
 
 // idleConn is a kept server connection waiting for the session's next
 // request to its server: with roundrobin, consecutive requests of one
 // client go to different servers, and each keeps its connection.
 type idleConn struct {
-	srv *backend.Server
-	c   *net.TCPConn
-	rc  syscall.RawConn
+	srv  *backend.Server
+	be   *Backend
+	c    *net.TCPConn
+	rc   syscall.RawConn
+	uses int
 }
 
 // park moves the current server connection to the idle set, closing the
@@ -325,32 +362,45 @@ func (s *session) park() {
 	if s.sv.c == nil {
 		return
 	}
+	if s.sv.raw() != nil {
+		s.closeServer()
+		return
+	}
 	s.mu.Lock()
 	if len(s.idleConns) == cap(s.idleConns) {
 		s.idleConns[0].c.Close()
 		copy(s.idleConns, s.idleConns[1:])
 		s.idleConns = s.idleConns[:len(s.idleConns)-1]
 	}
-	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.sv.c, s.sv.rc})
+	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svUses})
 	s.mu.Unlock()
 	s.svConn.Store(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
-	s.svSrv = nil
+	s.svSrv, s.svBe, s.svClean = nil, nil, false
 }
 
-// unpark takes an idle connection to srv, if the session has one.
-func (s *session) unpark(srv *backend.Server) (*net.TCPConn, syscall.RawConn) {
+// unpark takes an idle connection to srv: the session's own, else, as
+// http-reuse allows, one another client left in the backend's pool.
+func (s *session) unpark(srv *backend.Server, be *Backend) (pooledConn, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for i, ic := range s.idleConns {
 		if ic.srv == srv {
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
-			return ic.c, ic.rc
+			s.mu.Unlock()
+			return pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses}, true
 		}
 	}
-	return nil, nil
+	s.mu.Unlock()
+	// "safe" shares connections with a client's later requests only;
+	// "aggressive" also with first ones, on connections that carried
+	// more than one request, "always" on any.
+	switch {
+	case be.reuse == reuseNever, be.reuse == reuseSafe && s.reqs <= 1:
+		return pooledConn{}, false
+	}
+	return be.idle.take(srv, be.reuse == reuseAggressive && s.reqs <= 1)
 }
 
 func (s *session) closeIdle() {
@@ -500,7 +550,7 @@ func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend)
 	}
 	s.sv.setConn(c, nil)
 	s.svConn.Store(c)
-	s.svSrv = srv
+	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
 	s.onServer.Store(srv)
 	if s.svBuf == nil {
 		s.svBuf = s.fe.pool.get()
@@ -541,7 +591,9 @@ func (s *session) serveHTTP() {
 			return
 		}
 		if s.next > 0 {
-			if !s.transaction(s.next) || s.e.stopping.Load() {
+			// The answer says whether the connection goes on, also
+			// during a soft stop: pipelined requests then get theirs.
+			if !s.transaction(s.next) {
 				return
 			}
 		}
@@ -579,7 +631,7 @@ func (s *session) step(fd int, keep *bool) bool {
 			s.next = hl
 			return true
 		}
-		if !s.transaction(hl) || s.e.stopping.Load() {
+		if !s.transaction(hl) {
 			*keep = false
 			return true
 		}
@@ -1233,9 +1285,9 @@ func (s *session) transaction(hl int) bool {
 	reused := s.sv.c != nil && s.svSrv == srv
 	if !reused {
 		s.park()
-		if c, rc := s.unpark(srv); c != nil {
-			s.attachServer(c, srv, be)
-			s.sv.rc = rc
+		if pc, ok := s.unpark(srv, be); ok {
+			s.attachServer(pc.c, srv, be)
+			s.sv.rc, s.svUses = pc.rc, pc.uses
 			reused = true
 		} else {
 			c, got, err := s.connectServer(be, srv, k, srv == persisted)
@@ -1249,6 +1301,8 @@ func (s *session) transaction(hl int) bool {
 			s.attachServer(c, srv, be)
 		}
 	}
+	s.svUses++
+	s.svClean = false
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {
 		s.ckVal = c.bySrv[srv]
@@ -1429,9 +1483,11 @@ func (s *session) transaction(hl int) bool {
 		}
 		return false
 	}
-	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w || closeClient {
+	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w {
 		s.closeServer()
 	}
+	// Kept, the connection may serve another client once this one ends.
+	s.svClean = s.sv.c != nil
 	return !closeClient
 }
 
@@ -1530,6 +1586,7 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 		return false
 	}
 	s.attachServer(c, srv, be)
+	s.svUses = 1
 	return true
 }
 

@@ -1,0 +1,139 @@
+package runtime
+
+import (
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gohap/gohap/backend"
+	"golang.org/x/sys/unix"
+)
+
+// The http-reuse modes, in the order of what they allow.
+const (
+	reuseNever = iota
+	reuseSafe
+	reuseAggressive
+	reuseAlways
+)
+
+var reuseModes = map[string]int{"never": reuseNever, "safe": reuseSafe, "aggressive": reuseAggressive, "always": reuseAlways}
+
+// purgeDelay is HAProxy's pool-purge-delay default: every 5 s, half of
+// the idle connections of each server are closed.
+const purgeDelay = 5 * time.Second
+
+// idlePool holds the idle server connections that client connections
+// left behind, for the requests of other clients, as HAProxy's idle
+// connection lists do (http-reuse).
+type idlePool struct {
+	mu     sync.Mutex
+	conns  map[*backend.Server][]pooledConn
+	n      int
+	timer  *time.Timer
+	closed bool
+}
+
+type pooledConn struct {
+	c  *net.TCPConn
+	rc syscall.RawConn
+	// uses is how many requests the connection carried.
+	uses int
+}
+
+// put adds an idle connection, or closes it when the pool is closed.
+func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		pc.c.Close()
+		return
+	}
+	if p.conns == nil {
+		p.conns = map[*backend.Server][]pooledConn{}
+	}
+	p.conns[srv] = append(p.conns[srv], pc)
+	p.n++
+	if p.timer == nil {
+		p.timer = time.AfterFunc(purgeDelay, p.purge)
+	}
+	p.mu.Unlock()
+}
+
+// take returns the newest idle connection to srv still open, one that
+// carried more than one request when proven is set.
+func (p *idlePool) take(srv *backend.Server, proven bool) (pooledConn, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.conns[srv]
+	if len(list) == 0 {
+		return pooledConn{}, false
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		pc := list[i]
+		if proven && pc.uses < 2 {
+			continue
+		}
+		list = append(list[:i], list[i+1:]...)
+		p.n--
+		if alive(pc.rc) {
+			p.conns[srv] = list
+			return pc, true
+		}
+		pc.c.Close()
+	}
+	p.conns[srv] = list
+	return pooledConn{}, false
+}
+
+// alive peeks at an idle connection: anything to read, an end or an
+// error means the server closed it or broke the exchange.
+func alive(rc syscall.RawConn) bool {
+	ok := false
+	var b [1]byte
+	rc.Control(func(fd uintptr) {
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		ok = err == unix.EAGAIN
+	})
+	return ok
+}
+
+// purge closes the older half of each server's idle connections.
+func (p *idlePool) purge() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = nil
+	if p.closed {
+		return
+	}
+	for srv, list := range p.conns {
+		k := (len(list) + 1) / 2
+		for _, pc := range list[:k] {
+			pc.c.Close()
+		}
+		p.n -= k
+		p.conns[srv] = append(list[:0], list[k:]...)
+	}
+	if p.n > 0 {
+		p.timer = time.AfterFunc(purgeDelay, p.purge)
+	}
+}
+
+// drop closes the idle connections to srv, all of them when srv is nil;
+// close also refuses later ones.
+func (p *idlePool) drop(srv *backend.Server, close bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = p.closed || close
+	for s, list := range p.conns {
+		if srv != nil && s != srv {
+			continue
+		}
+		for _, pc := range list {
+			pc.c.Close()
+		}
+		p.n -= len(list)
+		delete(p.conns, s)
+	}
+}
