@@ -136,18 +136,11 @@ func legacyTimeout(name string) func(c *pctx) {
 	}
 }
 
-// runtimeLegacyRules are the 1.x header filters the runtime runs with
-// their 1.x meaning.
-var runtimeLegacyRules = map[string]bool{}
-
-func init() {
-	for _, k := range strings.Fields("reqadd rspadd reqdel reqidel rspdel rspidel reqrep reqirep cliexp rsprep rspirep srvexp reqdeny reqideny rspdeny rspideny reqallow reqiallow reqpass reqipass block") {
-		runtimeLegacyRules[k] = true
-	}
-}
-
 func legacyRule(c *pctx) {
-	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
+	if _, ok := legacyKinds[c.args[0]]; ok {
+		p := c.cp.proxy
+		p.LegacyFilters = append(p.LegacyFilters, parseLegacyFilter(c.pos, c.args[0], c.args[1:]))
+	}
 }
 
 // globalKeywords lists the global section's keywords. Names absent from
@@ -340,7 +333,7 @@ func (cp *cfgParser) legacy(c *pctx, lk legacyKeyword, candidates []string) {
 	s := Supported
 	if lk.apply == nil {
 		s = Harmless
-	} else if !runtimeLegacyRules[kw] && (strings.HasPrefix(kw, "req") || strings.HasPrefix(kw, "rsp") || kw == "block" || kw == "cliexp" || kw == "srvexp") {
+	} else if !isLegacyFilter(kw) && (strings.HasPrefix(kw, "req") || strings.HasPrefix(kw, "rsp") || kw == "block" || kw == "cliexp" || kw == "srvexp") {
 		s = Unsupported
 	}
 	cp.directive(c.pos, kw, c.args[1:], s, true)
@@ -622,4 +615,11 @@ func (c *pctx) rest(n int) []string {
 		return c.args[n:]
 	}
 	return nil
+}
+
+// isLegacyFilter reports the 1.x header filters the runtime runs with
+// their 1.x meaning.
+func isLegacyFilter(kw string) bool {
+	_, ok := legacyKinds[kw]
+	return ok
 }

@@ -152,10 +152,12 @@ type Proxy struct {
 	// per second by the frontend; 0 is no limit.
 	RateLimitSessions int
 	// Options maps an option name to true (set) or false ("no option").
-	Options        map[string]bool
-	OptionPos      map[string]Pos
-	ACLs           []*ACL
-	Rules          []*Rule
+	Options   map[string]bool
+	OptionPos map[string]Pos
+	ACLs      []*ACL
+	Rules     []*Rule
+	// LegacyFilters are the 1.x header filters, in source order.
+	LegacyFilters  []*LegacyFilter
 	DefaultBackend *Ref
 	UseBackends    []*SwitchRule
 	Balance        []string

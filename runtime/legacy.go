@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"regexp"
-	"strings"
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
@@ -16,20 +15,8 @@ import (
 // in declaration order, frontend rules before the backend is chosen and
 // backend rules after, on responses backend rules before frontend ones.
 
-type legacyAction uint8
-
-const (
-	lgAdd legacyAction = iota
-	lgDel
-	lgRep
-	lgDeny
-	lgAllow
-	lgPass
-	lgBlock
-)
-
 type legacyRule struct {
-	act  legacyAction
+	act  parser.LegacyAction
 	re   *regexp.Regexp
 	repl string // Go template syntax
 	line string // the header line reqadd/rspadd appends
@@ -40,96 +27,36 @@ type legacyRules struct {
 	req, rsp []legacyRule
 }
 
-var legacyKinds = map[string]struct {
-	act   legacyAction
-	rsp   bool
-	icase bool
-}{
-	"reqadd": {lgAdd, false, false}, "rspadd": {lgAdd, true, false},
-	"reqdel": {lgDel, false, false}, "reqidel": {lgDel, false, true},
-	"rspdel": {lgDel, true, false}, "rspidel": {lgDel, true, true},
-	"reqrep": {lgRep, false, false}, "reqirep": {lgRep, false, true}, "cliexp": {lgRep, false, false},
-	"rsprep": {lgRep, true, false}, "rspirep": {lgRep, true, true}, "srvexp": {lgRep, true, false},
-	"reqdeny": {lgDeny, false, false}, "reqideny": {lgDeny, false, true},
-	"rspdeny": {lgDeny, true, false}, "rspideny": {lgDeny, true, true},
-	"reqallow": {lgAllow, false, false}, "reqiallow": {lgAllow, false, true},
-	"reqpass": {lgPass, false, false}, "reqipass": {lgPass, false, true},
-	"block": {lgBlock, false, false},
-}
-
-// convertRepl turns a 1.x replacement (\1 back-references, \c escapes)
-// into Go's template syntax.
-func convertRepl(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
-			b.WriteString("${" + s[i+1:i+2] + "}")
-			i++
-		case c == '\\' && i+1 < len(s):
-			b.WriteByte(s[i+1])
-			i++
-		case c == '$':
-			b.WriteString("$$")
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 func compileLegacy(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) *legacyRules {
 	var lr legacyRules
-	for _, r := range p.Rules {
-		k, ok := legacyKinds[r.Keyword]
-		if !ok {
+	for _, r := range p.LegacyFilters {
+		if r.Err != "" {
+			fail(r.Pos, "%s", r.Err)
 			continue
 		}
-		rule := legacyRule{act: k.act}
-		args := r.Args
+		rule := legacyRule{act: r.Action, repl: r.Repl, line: r.Line}
 		var err error
-		switch k.act {
-		case lgBlock:
-		case lgAdd:
-			if len(args) == 0 {
-				fail(r.Pos, "'%s' expects a header line.", r.Keyword)
-				continue
-			}
-			rule.line, args = args[0], args[1:]
-		default:
-			if len(args) == 0 {
-				fail(r.Pos, "'%s' expects a regular expression.", r.Keyword)
-				continue
-			}
-			expr := args[0]
-			if k.icase {
+		if r.Regex != "" {
+			expr := r.Regex
+			if r.ICase {
 				expr = "(?i)" + expr
 			}
 			if rule.re, err = regexp.Compile(expr); err != nil {
-				fail(r.Pos, "'%s': invalid regular expression '%s': %v", r.Keyword, args[0], err)
+				fail(r.Pos, "'%s': invalid regular expression '%s': %v", r.Keyword, r.Regex, err)
 				continue
 			}
-			args = args[1:]
-			if k.act == lgRep {
-				if len(args) == 0 {
-					fail(r.Pos, "'%s' expects a replacement string.", r.Keyword)
-					continue
-				}
-				rule.repl, args = convertRepl(args[0]), args[1:]
-			}
 		}
-		if len(args) > 0 {
-			if rule.cond, err = set.ParseCond(args); err != nil {
+		if len(r.Cond) > 0 {
+			if rule.cond, err = set.ParseCond(r.Cond); err != nil {
 				fail(r.Pos, "'%s' condition: %v", r.Keyword, err)
 				continue
 			}
 		}
-		if k.act == lgBlock && rule.cond == nil {
+		if r.Action == parser.LegacyBlock && rule.cond == nil {
 			fail(r.Pos, "'block' expects 'if' or 'unless' followed by a condition.")
 			continue
 		}
-		if k.rsp {
+		if r.Response {
 			if rule.cond != nil {
 				fail(r.Pos, "a condition on '%s' is not supported by the gohap runtime yet.", r.Keyword)
 				continue
@@ -182,11 +109,11 @@ func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string) (str
 			continue
 		}
 		switch r.act {
-		case lgBlock:
+		case parser.LegacyBlock:
 			return first, hs, errDenied
-		case lgAdd:
+		case parser.LegacyAdd:
 			hs = append(hs, r.line)
-		case lgDel:
+		case parser.LegacyDel:
 			out := hs[:0]
 			for _, l := range hs {
 				if !r.re.MatchString(l) {
@@ -194,12 +121,12 @@ func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string) (str
 				}
 			}
 			hs = out
-		case lgRep:
+		case parser.LegacyRep:
 			first = replaceLine(r, first)
 			for i, l := range hs {
 				hs[i] = replaceLine(r, l)
 			}
-		case lgDeny, lgAllow, lgPass:
+		case parser.LegacyDeny, parser.LegacyAllow, parser.LegacyPass:
 			hit := r.re.MatchString(first)
 			for _, l := range hs {
 				hit = hit || r.re.MatchString(l)
@@ -207,7 +134,7 @@ func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string) (str
 			if !hit {
 				continue
 			}
-			if r.act == lgDeny {
+			if r.act == parser.LegacyDeny {
 				return first, hs, errDenied
 			}
 			// allow and pass end the evaluation of the filters.
