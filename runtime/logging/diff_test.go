@@ -25,6 +25,7 @@ type collector struct {
 	conn *net.UDPConn
 	mu   sync.Mutex
 	got  [][]byte
+	err  error
 	done chan struct{}
 }
 
@@ -41,6 +42,7 @@ func newCollector(t *testing.T) *collector {
 		for {
 			n, _, err := conn.ReadFromUDP(buf)
 			if err != nil {
+				c.err = err
 				return
 			}
 			c.mu.Lock()
@@ -195,6 +197,11 @@ frontend fe
 			t.Fatalf("request %d: %v\n%s", i, err, stderr.String())
 		}
 		clients = append(clients, ap)
+		// HAProxy logs when the stream ends: wait for this line so that
+		// the log order is the request order.
+		if n := len(theirs[0].wait(i+1, 3*time.Second)); n != i+1 {
+			t.Fatalf("request %d: haproxy sent %d lines", i, n)
+		}
 	}
 
 	// Expected counts per target: 3 requests, sampling and level filters.
@@ -252,11 +259,11 @@ frontend fe
 	compared := 0
 	defer func() { t.Logf("%d lines on %d targets compared with haproxy", compared, len(lines)) }()
 	for i := range lines {
-		mine := ours[i].wait(want[i], 3*time.Second)
+		mine := ours[i].wait(want[i], 10*time.Second)
 		time.Sleep(50 * time.Millisecond)
 		mine = ours[i].wait(0, 0)
 		if len(mine) != len(got[i]) {
-			t.Errorf("%q: we sent %d lines, haproxy %d", lines[i], len(mine), len(got[i]))
+			t.Errorf("%q: we sent %d lines, haproxy %d (dropped %d, queued %d, read error %v, target %v)", lines[i], len(mine), len(got[i]), lg.Dropped(), len(lg.targets[i].q), ours[i].err, lg.targets[i].cfg.Addr)
 			continue
 		}
 		for j := range mine {

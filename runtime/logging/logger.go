@@ -312,7 +312,8 @@ func openWriter(c TargetConfig, opts Options) (writer, error) {
 		case 2:
 			return &fileWriter{w: os.Stderr}, nil
 		}
-		return &fileWriter{w: os.NewFile(uintptr(c.FD), "log-fd"), own: true}, nil
+		// the descriptor is inherited, not ours: it is never closed here
+		return &fileWriter{w: fdFile{c.FD}}, nil
 	case Stream:
 		sw := &streamWriter{network: c.Network, timeout: opts.WriteTimeout}
 		if c.Network == "unix" {
@@ -375,20 +376,31 @@ func (w *packetWriter) write(b []byte, deadline time.Time) error {
 
 func (w *packetWriter) close() { w.conn.Close() }
 
-type fileWriter struct {
-	w   io.Writer
-	own bool
-}
+type fileWriter struct{ w io.Writer }
 
 func (w *fileWriter) write(b []byte, _ time.Time) error {
 	_, err := w.w.Write(b)
 	return err
 }
 
-func (w *fileWriter) close() {
-	if c, ok := w.w.(io.Closer); ok && w.own {
-		c.Close()
+func (w *fileWriter) close() {}
+
+// fdFile writes to a raw descriptor without an *os.File, whose finalizer
+// would close a descriptor the process does not own.
+type fdFile struct{ fd int }
+
+func (f fdFile) Write(b []byte) (int, error) {
+	for n := 0; n < len(b); {
+		m, err := syscall.Write(f.fd, b[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n += m
 	}
+	return len(b), nil
 }
 
 // streamWriter keeps one connection and redials at most once a second

@@ -185,6 +185,7 @@ func TestDropWhenQueueFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	defer w.Close()
 	tc, err := ParseTarget([]string{"log", "fd@" + itoa(int(w.Fd())), "len", "65535", "format", "raw", "local0"})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +218,14 @@ func TestDropWhenQueueFull(t *testing.T) {
 		t.Error("a line emitted after Close is not counted as dropped")
 	}
 	r.Close() // unblocks the writer
+	// the descriptor must outlive the writer, or its number could be reused
+	done := make(chan struct{})
+	go func() { l.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("writer still blocked after the pipe closed")
+	}
 }
 
 func itoa(n int) string { return string(appendUint(nil, uint64(n))) }
