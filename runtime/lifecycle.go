@@ -204,10 +204,12 @@ func (e *Engine) Handover() {
 const acceptSettle = 10 * time.Millisecond
 
 // stopIdleGrace is how long an idle keep-alive connection stays open
-// once a soft stop began: a request the client sends meanwhile is
-// answered with "Connection: close" rather than meeting a closed
-// connection, as with HAProxy's "option idle-close-on-response".
-const stopIdleGrace = 500 * time.Millisecond
+// once a soft stop began, at most: a request the client sends meanwhile
+// is answered with "Connection: close", so the connection ends with its
+// next exchange. Closing it sooner races with a request on its way,
+// which is then lost; a client busy elsewhere, or starved of CPU, may
+// take a while to send it.
+const stopIdleGrace = 5 * time.Second
 
 // stopDeadline bounds an idle connection's read deadline t (zero when
 // none) during a soft stop.
