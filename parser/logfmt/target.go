@@ -3,7 +3,6 @@ package logfmt
 // This file reads the "log" lines of the global and proxy sections into
 // target settings; runtime/logging sends to them.
 
-
 import (
 	"fmt"
 	"net/netip"
