@@ -211,6 +211,7 @@ type Proxy struct {
 	// HTTPReuse is the http-reuse mode: never, safe (the default),
 	// aggressive or always.
 	HTTPReuse string
+	Stats     *ProxyStats // the "stats" lines' page (uri_auth), nil without one
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
@@ -363,6 +364,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	p.HTTPMode = d.HTTPMode
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo
 	p.TCPRequests = d.TCPRequests
+	p.Stats = d.Stats
 	if len(d.ErrorFiles) > 0 {
 		p.ErrorFiles = map[int][]byte{}
 		for k, v := range d.ErrorFiles {

@@ -1472,29 +1472,6 @@ func badTimeChar(s string) byte {
 	return rest[0]
 }
 
-var statsParams = map[string]bool{"enable": true, "disable": true, "uri": true, "realm": true, "auth": true, "scope": true,
-	"admin": true, "refresh": true, "hide-version": true, "show-legends": true, "show-modules": true, "show-node": true,
-	"show-desc": true, "http-request": true, "bind-process": true}
-
-var statsNeeds = map[string]string{"uri": "'uri' needs an URI prefix.", "realm": "'realm' needs an realm name.",
-	"auth": "'auth' needs a user:password account.", "scope": "'scope' needs a proxy name."}
-
-func kwStats(c *pctx) {
-	if c.arg(1) == "" {
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
-			Msg: "missing keyword in 'stats', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."})
-		return
-	}
-	if msg, ok := statsNeeds[c.arg(1)]; ok && c.arg(2) == "" {
-		c.alert("%s", msg)
-		return
-	}
-	if p := c.arg(1); !statsParams[p] {
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
-			Msg: fmt.Sprintf("unknown stats parameter '%s', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.", p)})
-	}
-}
-
 // httpErrCodes are the status codes HAProxy can answer with an errorfile.
 var httpErrCodes = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: true, 405: true, 407: true, 408: true,
 	410: true, 413: true, 425: true, 429: true, 500: true, 501: true, 502: true, 503: true, 504: true}

@@ -40,6 +40,8 @@ type Graph struct {
 	proxies []proxyRef
 	// cli is the runtime CLI on the stats sockets, nil without one.
 	cli *cliConfig
+
+	stats *statsState // the stats page and counters (statspage.go)
 }
 
 type proxyRef struct {

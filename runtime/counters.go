@@ -1,0 +1,286 @@
+package runtime
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gohap/gohap/runtime/stats"
+)
+
+// trafficCounters are the counters the request path keeps for the stats
+// page and "show stat", the same for frontends, backends and servers
+// (HAProxy's fe_counters/be_counters). The zero value is ready; every
+// method is safe for concurrent use and does nothing on a nil receiver,
+// so that a graph compiled without stats costs a nil check.
+type trafficCounters struct {
+	bytesIn, bytesOut     atomic.Uint64
+	deniedReq, deniedResp atomic.Uint64
+	failedReq             atomic.Uint64
+	failedConns           atomic.Uint64
+	failedResp            atomic.Uint64
+	retries, redispatches atomic.Uint64
+	// resp counts responses by class: [0] other, [1] 1xx ... [5] 5xx.
+	resp                 [6]atomic.Uint64
+	requests             atomic.Uint64
+	cliAborts, srvAborts atomic.Uint64
+	intercepted          atomic.Uint64
+	failedRewrites       atomic.Uint64
+	internal             atomic.Uint64
+	connect, reuse       atomic.Uint64
+	// lastSess is the Unix second of the last session, 0 for none.
+	lastSess atomic.Int64
+	// Times in ms: sliding averages over 1024 samples and maxima.
+	times timeStats
+	// Per-second rates of sessions and of requests.
+	sessRate, reqRate rateCounter
+}
+
+// addResponse counts a response sent with the given status (a status
+// below 100 or above 599 counts as "other", as an aborted exchange does).
+func (c *trafficCounters) addResponse(status int) {
+	if c == nil {
+		return
+	}
+	k := status / 100
+	if k < 1 || k > 5 {
+		k = 0
+	}
+	c.resp[k].Add(1)
+}
+
+// addRequest counts an HTTP request parsed for this object.
+func (c *trafficCounters) addRequest() {
+	if c == nil {
+		return
+	}
+	c.requests.Add(1)
+	c.reqRate.add(time.Now())
+}
+
+// addSession counts a session (a connection to a server, a stream for a
+// backend, an accepted connection for a frontend).
+func (c *trafficCounters) addSession() {
+	if c == nil {
+		return
+	}
+	now := time.Now()
+	c.lastSess.Store(now.Unix())
+	c.sessRate.add(now)
+}
+
+// addBytes counts bytes received from the client (in) and sent to it
+// (out), as HAProxy counts bin and bout on every object of the stream.
+func (c *trafficCounters) addBytes(in, out int64) {
+	if c == nil {
+		return
+	}
+	if in > 0 {
+		c.bytesIn.Add(uint64(in))
+	}
+	if out > 0 {
+		c.bytesOut.Add(uint64(out))
+	}
+}
+
+// addDenied counts a request (or, with resp, a response) refused by a rule.
+func (c *trafficCounters) addDenied(resp bool) {
+	if c == nil {
+		return
+	}
+	if resp {
+		c.deniedResp.Add(1)
+	} else {
+		c.deniedReq.Add(1)
+	}
+}
+
+// Error kinds for addError.
+const (
+	errRequest  = iota // ereq: a request that could not be parsed
+	errConnect         // econ: a server connection that failed
+	errResponse        // eresp: a server response that failed
+	errInternal        // eint
+	errRewrite         // wrew: a header rewrite that failed
+)
+
+func (c *trafficCounters) addError(kind int) {
+	if c == nil {
+		return
+	}
+	switch kind {
+	case errRequest:
+		c.failedReq.Add(1)
+	case errConnect:
+		c.failedConns.Add(1)
+	case errResponse:
+		c.failedResp.Add(1)
+	case errInternal:
+		c.internal.Add(1)
+	case errRewrite:
+		c.failedRewrites.Add(1)
+	}
+}
+
+// addAbort counts an exchange the client (or, with server, the server)
+// cut short.
+func (c *trafficCounters) addAbort(server bool) {
+	if c == nil {
+		return
+	}
+	if server {
+		c.srvAborts.Add(1)
+	} else {
+		c.cliAborts.Add(1)
+	}
+}
+
+// addRetry counts a connection retry, and a redispatch to another server.
+func (c *trafficCounters) addRetry(redispatch bool) {
+	if c == nil {
+		return
+	}
+	c.retries.Add(1)
+	if redispatch {
+		c.redispatches.Add(1)
+	}
+}
+
+// addConnect counts an outgoing connection, new or reused.
+func (c *trafficCounters) addConnect(reused bool) {
+	if c == nil {
+		return
+	}
+	if reused {
+		c.reuse.Add(1)
+	} else {
+		c.connect.Add(1)
+	}
+}
+
+// addIntercepted counts a request the frontend answered itself (stats).
+func (c *trafficCounters) addIntercepted() {
+	if c == nil {
+		return
+	}
+	c.intercepted.Add(1)
+}
+
+// addTimes records a finished exchange's queue, connect, response and
+// total times (HAProxy's Tq/Tc/Tr/Tt); a negative time is not recorded.
+func (c *trafficCounters) addTimes(queue, connect, response, total time.Duration) {
+	if c == nil {
+		return
+	}
+	c.times.add(queue, connect, response, total)
+}
+
+// timeStats keeps HAProxy's swrate averages over timeSamples values and
+// the maxima, in milliseconds.
+type timeStats struct {
+	mu  sync.Mutex
+	n   uint64
+	avg [4]uint64 // swrate sums
+	max [4]uint64
+}
+
+// timeSamples is TIME_STATS_SAMPLES.
+const timeSamples = 1024
+
+func (t *timeStats) add(ds ...time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n++
+	for i, d := range ds {
+		if d < 0 {
+			continue
+		}
+		v := uint64(d / time.Millisecond)
+		// swrate_add: sum = sum - sum/n + v
+		t.avg[i] = t.avg[i] - t.avg[i]/timeSamples + v
+		t.max[i] = max(t.max[i], v)
+	}
+}
+
+// read returns the averages (swrate_avg over the samples seen, at most
+// timeSamples) and the maxima.
+func (t *timeStats) read() (avg, mx [4]int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := uint64(timeSamples)
+	if t.n > 0 && t.n < timeSamples {
+		n = t.n
+	}
+	for i := range avg {
+		avg[i] = int((t.avg[i] + n - 1) / n)
+		mx[i] = int(t.max[i])
+	}
+	return avg, mx
+}
+
+// rateCounter counts events of the current and previous second, for
+// HAProxy's per-second rates and their maxima.
+type rateCounter struct {
+	mu        sync.Mutex
+	sec       int64
+	cur, prev int
+	maxPerSec int
+}
+
+func (r *rateCounter) add(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.roll(now.Unix())
+	r.cur++
+	r.maxPerSec = max(r.maxPerSec, r.cur)
+}
+
+func (r *rateCounter) roll(sec int64) {
+	switch {
+	case sec == r.sec:
+	case sec == r.sec+1:
+		r.prev, r.cur, r.sec = r.cur, 0, sec
+	default:
+		r.prev, r.cur, r.sec = 0, 0, sec
+	}
+}
+
+// read returns the events over the last second (read_freq_ctr's
+// estimate) and the highest second seen.
+func (r *rateCounter) read(now time.Time) (rate, maxRate int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.roll(now.Unix())
+	frac := float64(now.UnixNano()%int64(time.Second)) / float64(time.Second)
+	return r.cur + int(float64(r.prev)*(1-frac)), r.maxPerSec
+}
+
+// traffic copies the counters into the snapshot's form.
+func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
+	var v stats.Traffic
+	if c == nil {
+		v.LastSess = -1
+		return v
+	}
+	v.BytesIn, v.BytesOut = c.bytesIn.Load(), c.bytesOut.Load()
+	v.DeniedReq, v.DeniedResp = c.deniedReq.Load(), c.deniedResp.Load()
+	v.FailedReq, v.FailedConns, v.FailedResp = c.failedReq.Load(), c.failedConns.Load(), c.failedResp.Load()
+	v.Retries, v.Redispatches = c.retries.Load(), c.redispatches.Load()
+	for i := range c.resp {
+		v.Resp[i] = c.resp[i].Load()
+	}
+	v.Requests = c.requests.Load()
+	v.CliAborts, v.SrvAborts = c.cliAborts.Load(), c.srvAborts.Load()
+	v.Intercepted, v.FailedRewrites, v.Internal = c.intercepted.Load(), c.failedRewrites.Load(), c.internal.Load()
+	v.Connect, v.Reuse = c.connect.Load(), c.reuse.Load()
+	v.Rate, v.RateMax = c.sessRate.read(now)
+	v.ReqRate, v.ReqRateMax = c.reqRate.read(now)
+	v.LastSess = -1
+	if t := c.lastSess.Load(); t > 0 {
+		v.LastSess = int(now.Unix() - t)
+	}
+	avg, mx := c.times.read()
+	v.QTime, v.CTime, v.RTime, v.TTime = avg[0], avg[1], avg[2], avg[3]
+	v.QTimeMax, v.CTimeMax, v.RTimeMax, v.TTimeMax = mx[0], mx[1], mx[2], mx[3]
+	return v
+}

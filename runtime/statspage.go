@@ -1,0 +1,528 @@
+package runtime
+
+import (
+	"os"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/stats"
+)
+
+// statsState is what the stats page, "show stat" and "show info" need
+// of a graph: the proxies in configuration order with their HAProxy
+// ids, the pages the "stats" lines enable and the traffic counters.
+type statsState struct {
+	proxies []statsProxy
+	// pages are the stats pages by proxy name.
+	pages map[string]*statsPage
+	fe    map[*Frontend]*trafficCounters
+	be    map[*Backend]*trafficCounters
+	srv   map[*backend.Server]*trafficCounters
+	// cookies are the servers' cookie values, by server.
+	cookies    map[*backend.Server]string
+	node, desc string
+	start      time.Time
+}
+
+type statsProxy struct {
+	name, mode string
+	id         int
+	fe         *Frontend
+	be         *Backend
+	cookie     string
+	algo       string
+}
+
+// statsPage is a proxy's page and its compiled "stats admin" rules.
+type statsPage struct {
+	page  stats.Page
+	admin []*acl.Cond
+}
+
+// compileStats prepares the stats of a compiled graph. It must run once
+// the graph's frontends and backends exist (at the end of Compile, next
+// to compileCLI); errors are reported through fail.
+func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ...any)) *statsState {
+	st := &statsState{pages: map[string]*statsPage{}, fe: map[*Frontend]*trafficCounters{},
+		be: map[*Backend]*trafficCounters{}, srv: map[*backend.Server]*trafficCounters{},
+		cookies: map[*backend.Server]string{}, start: time.Now()}
+	st.node, _ = os.Hostname()
+	if a := cfg.GlobalArgs("node"); len(a) > 0 {
+		st.node = a[0]
+	}
+	st.desc = strings.Join(cfg.GlobalArgs("description"), " ")
+	ids := proxyIDs(cfg)
+	byName := map[string]proxyRef{}
+	for _, p := range g.proxies {
+		byName[p.name] = p
+	}
+	for _, p := range cfg.Proxies {
+		ref := byName[p.Name]
+		sp := statsProxy{name: p.Name, mode: p.Mode, id: ids[p], fe: ref.fe, be: ref.be}
+		if ref.fe != nil {
+			st.fe[ref.fe] = &trafficCounters{}
+		}
+		if be := ref.be; be != nil {
+			st.be[be] = &trafficCounters{}
+			sp.algo = p.LB.Algo
+			if p.Cookie != nil {
+				sp.cookie = p.Cookie.Name
+			}
+			for _, s := range be.LB.Servers {
+				st.srv[s] = &trafficCounters{}
+				for _, ps := range p.Servers {
+					if ps.Name == s.Name {
+						st.cookies[s] = serverCookie(ps)
+					}
+				}
+			}
+		}
+		st.proxies = append(st.proxies, sp)
+		if p.Stats == nil || p.Mode != "http" {
+			// HAProxy ignores "stats" outside HTTP mode, with a warning.
+			continue
+		}
+		pg := &statsPage{page: stats.Page{URI: p.Stats.URI, Realm: p.Stats.Realm, Auth: p.Stats.Auth,
+			Refresh: p.Stats.Refresh, Scope: p.Stats.Scope, HideVersion: p.Stats.HideVersion,
+			ShowLegends: p.Stats.ShowLegends, ShowNode: p.Stats.ShowNode, ShowDesc: p.Stats.ShowDesc,
+			Node: p.Stats.Node, Desc: p.Stats.Desc}}
+		set := proxyACLs(p, fail)
+		for _, a := range p.Stats.Admin {
+			c, err := set.ParseCond(a.Cond)
+			if err != nil {
+				fail(a.Pos, "error detected while parsing a 'stats admin' rule : %v.", err)
+				continue
+			}
+			pg.admin = append(pg.admin, c)
+		}
+		st.pages[p.Name] = pg
+	}
+	return st
+}
+
+// serverCookie is the value of a server line's "cookie" option.
+func serverCookie(ps *parser.Server) string {
+	for i, o := range ps.Options {
+		if o == "cookie" && i+1 < len(ps.Options) {
+			return ps.Options[i+1]
+		}
+	}
+	return ""
+}
+
+// proxyIDs numbers the proxies as HAProxy does (cfgparse.c
+// check_config_validity): the ids set with "id" are kept, the others take
+// the first spare one from a counter every proxy advances, the GLOBAL
+// proxy of the first "stats" line taking id 0 but advancing it.
+func proxyIDs(cfg *parser.Config) map[*parser.Proxy]int {
+	st := cfg.Global.Stats
+	used := map[int]bool{}
+	for _, p := range cfg.Proxies {
+		if p.ID > 0 {
+			used[p.ID] = true
+		}
+	}
+	out := map[*parser.Proxy]int{}
+	next := 1
+	for i, p := range cfg.Proxies {
+		if st.Declared && i == st.ProxiesBefore {
+			next++
+		}
+		id := p.ID
+		if id <= 0 {
+			for used[next] {
+				next++
+			}
+			id = next
+			used[id] = true
+		}
+		next++
+		out[p] = id
+	}
+	return out
+}
+
+// Counter accessors for the request path: nil (which every counter
+// method accepts) when the graph was compiled without stats.
+func (g *Graph) feCounters(fe *Frontend) *trafficCounters {
+	if g.stats == nil {
+		return nil
+	}
+	return g.stats.fe[fe]
+}
+
+func (g *Graph) beCounters(be *Backend) *trafficCounters {
+	if g.stats == nil {
+		return nil
+	}
+	return g.stats.be[be]
+}
+
+func (g *Graph) srvCounters(s *backend.Server) *trafficCounters {
+	if g.stats == nil {
+		return nil
+	}
+	return g.stats.srv[s]
+}
+
+// checkDescs are the descriptions of the check statuses (check.c
+// check_statuses), for check_desc.
+var checkDescs = map[backend.CheckStatus]string{
+	backend.CheckUnknown: "Unknown", backend.CheckIni: "Initializing", backend.CheckChecked: "No status change",
+	backend.CheckHana: "Health analyze", backend.CheckSockErr: "Socket error", backend.CheckL4OK: "Layer4 check passed",
+	backend.CheckL4Tout: "Layer4 timeout", backend.CheckL4Con: "Layer4 connection problem",
+	backend.CheckL6OK: "Layer6 check passed", backend.CheckL6Tout: "Layer6 timeout",
+	backend.CheckL6Rsp: "Layer6 invalid response", backend.CheckL7Tout: "Layer7 timeout",
+	backend.CheckL7Rsp: "Layer7 invalid response", backend.CheckL7OKD: "Layer7 check passed",
+	backend.CheckL7OKCD: "Layer7 check conditionally passed", backend.CheckL7Sts: "Layer7 wrong status",
+}
+
+// statsSnapshot takes the state of every proxy now.
+func (e *Engine) statsSnapshot() *stats.Snapshot {
+	st := e.g.stats
+	if st == nil {
+		return &stats.Snapshot{}
+	}
+	now := time.Now()
+	snap := &stats.Snapshot{Info: e.statsInfo(now)}
+	for _, sp := range st.proxies {
+		p := stats.Proxy{Name: sp.name, ID: sp.id, Mode: sp.mode}
+		if fe := sp.fe; fe != nil {
+			f := &stats.FrontendStats{Traffic: st.fe[fe].traffic(now), Limit: fe.Maxconn, Stopped: e.stopping.Load()}
+			f.Conns = uint64(fe.accepted.Load())
+			f.Sessions = f.Conns
+			f.Cur = e.feSessions(fe)
+			f.Max = f.Cur
+			f.ConnRate, f.ConnRateMax = f.Rate, f.RateMax
+			if fe.rateLimit != nil {
+				f.RateLimit = fe.rateLimit.limit
+			}
+			if f.Limit == 0 {
+				f.Limit = e.g.Maxconn
+			}
+			p.Frontend = f
+		}
+		if be := sp.be; be != nil {
+			p.Servers, p.Backend = e.backendStats(sp, be, now)
+		}
+		snap.Proxies = append(snap.Proxies, p)
+	}
+	return snap
+}
+
+// feSessions counts the frontend's open sessions.
+func (e *Engine) feSessions(fe *Frontend) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for s := range e.sessions {
+		if s.fe == fe {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stats.ServerStats, *stats.BackendStats) {
+	st := e.g.stats
+	lb := be.LB
+	status := lb.Snapshot()
+	b := &stats.BackendStats{Traffic: st.be[be].traffic(now), Fullconn: lb.Fullconn, Algo: sp.algo, Cookie: sp.cookie,
+		QueueCur: status.Queue, Downtime: -1}
+	b.Sessions = uint64(be.streams.Load())
+	b.LBTotal = b.Sessions
+	b.QueueMax = b.QueueCur
+	var out []stats.ServerStats
+	anyActive := false
+	for _, s := range lb.Servers {
+		if !s.Backup && usable(s) {
+			anyActive = true
+		}
+	}
+	last := time.Time{}
+	for i, s := range lb.Servers {
+		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
+			MaxQueue: s.MaxQueue, Weight: s.Weight, UWeight: s.Weight, Backup: s.Backup, Throttle: -1,
+			Cookie: st.cookies[s], Addr: s.Addr}
+		if i < len(status.Servers) {
+			ss.Cur, ss.QueueCur = status.Servers[i].Sessions, status.Servers[i].Queue
+		}
+		ss.Max, ss.QueueMax = ss.Cur, ss.QueueCur
+		ss.Sessions = uint64(s.Total())
+		ss.LBTotal = ss.Sessions
+		if s.LastChange().After(last) {
+			last = s.LastChange()
+		}
+		ss.LastChange = int(now.Unix() - s.LastChange().Unix())
+		if t := s.Tracked; t != nil {
+			ss.Tracked = t.Backend.Name + "/" + t.Name
+		}
+		ref := s
+		for ref.Tracked != nil {
+			ref = ref.Tracked
+		}
+		var chk *stats.Check
+		if ref.CheckState()&backend.CheckEnabled != 0 {
+			chk = &stats.Check{Status: ref.CheckStatus().String(), Desc: checkDescs[ref.CheckStatus()],
+				Rise: ref.Check.Rise, Fall: ref.Check.Fall, Health: ref.CheckHealth(), Code: -1, Duration: -1,
+				InProgress: ref.CheckState()&backend.CheckInProgress != 0}
+			if ref.CheckStatus() >= backend.CheckChecked {
+				chk.Duration = 0
+			}
+		}
+		if s.CheckState()&backend.CheckEnabled != 0 && chk != nil {
+			c := *chk
+			c.Paused = s.CheckState()&backend.CheckPaused != 0
+			ss.Check = &c
+		}
+		state := stats.SrvRunning
+		switch s.State() {
+		case backend.Down, backend.Maint:
+			state = stats.SrvStopped
+		case backend.Stopping:
+			state = stats.SrvStopping
+		default:
+			if s.InSlowstart() {
+				state = stats.SrvStarting
+			}
+		}
+		adm := s.Admin()
+		maint := ""
+		switch {
+		case adm&backend.AdminResolveMaint != 0:
+			maint = "MAINT (resolution)"
+		case adm&backend.AdminInheritedMaint != 0:
+			via := s.Tracked
+			if via == nil {
+				via = s
+			}
+			maint = "MAINT (via " + via.Backend.Name + "/" + via.Name + ")"
+		case adm&(backend.AdminForcedMaint|backend.AdminConfigMaint) != 0:
+			maint = "MAINT"
+		}
+		ss.InMaint = maint != ""
+		ss.StableDown = state == stats.SrvStopped && (chk == nil || chk.Health == 0)
+		ss.Status = stats.ServerStatus(state, maint, false, chk)
+		if state != stats.SrvStopped {
+			b.NbUp++
+			if usable(s) && anyActive != s.Backup {
+				b.UWeight += s.Weight
+			}
+		}
+		b.NbSrv++
+		if usable(s) {
+			if s.Backup {
+				b.Bck++
+			} else {
+				b.Act++
+			}
+			if anyActive != s.Backup {
+				b.Weight += s.Weight
+			}
+		}
+		out = append(out, ss)
+	}
+	if !anyActive && !lb.AllBackups && b.Bck > 0 {
+		// Without active servers only the first usable backup serves.
+		for _, s := range lb.Servers {
+			if s.Backup && usable(s) {
+				b.Weight, b.UWeight = s.Weight, s.Weight
+				break
+			}
+		}
+	}
+	b.Up = b.Weight > 0 || len(lb.Servers) == 0
+	if len(lb.Servers) > 0 {
+		b.Downtime = 0
+	}
+	b.LastChange = int(now.Sub(st.start).Seconds())
+	for _, s := range out {
+		b.Cur += s.Cur
+	}
+	b.Max = b.Cur
+	return out, b
+}
+
+// usable is srv_currently_usable: up (or stopping) with a weight.
+func usable(s *backend.Server) bool {
+	st := s.State()
+	return (st == backend.Up || st == backend.Stopping) && s.Weight > 0
+}
+
+// statsInfo is the process block of "show info" and the page.
+func (e *Engine) statsInfo(now time.Time) stats.Info {
+	st := e.g.stats
+	in := stats.Info{Version: parser.HAProxyVersion, ReleaseDate: "2023/03/28", Node: st.node, Description: st.desc,
+		PID: os.Getpid(), Nbthread: e.g.Threads, Uptime: now.Sub(st.start), Start: st.start,
+		Maxconn: e.g.Maxconn, HardMaxconn: e.g.Maxconn, ConnRateLimit: e.g.ConnRate, SessRateLimit: e.g.SessRate,
+		Stopping: e.stopping.Load(), IdlePct: 100}
+	if in.Nbthread == 0 {
+		in.Nbthread = goruntime.GOMAXPROCS(0)
+	}
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
+		in.UlimitN = int(rl.Cur)
+	}
+	in.Maxsock = in.UlimitN
+	e.mu.Lock()
+	in.CurrConns = len(e.sessions) + len(e.tunnels)
+	in.Listeners = len(e.listeners)
+	e.mu.Unlock()
+	in.Jobs = in.CurrConns + in.Listeners
+	in.Tasks = in.Jobs
+	for _, fe := range e.g.Frontends {
+		in.CumConns += uint64(fe.accepted.Load())
+		t := st.fe[fe].traffic(now)
+		in.CumReq += t.Requests
+		in.TotalBytesOut += t.BytesOut
+		in.ConnRate += t.Rate
+		in.MaxConnRate += t.RateMax
+	}
+	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate
+	return in
+}
+
+// Snapshot gives the CLI's "show stat" and "show info" their data.
+func (s cliSource) Snapshot() *stats.Snapshot { return s.e.statsSnapshot() }
+
+var _ stats.SnapshotSource = cliSource{}
+
+// statsActor applies the page's admin actions to the engine's servers.
+type statsActor struct{ e *Engine }
+
+// BackendName resolves "#id" or a name to a backend's name.
+func (a statsActor) BackendName(b string) string {
+	if id, ok := strings.CutPrefix(b, "#"); ok {
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			return ""
+		}
+		for _, p := range a.e.g.stats.proxies {
+			if p.id == n && p.be != nil {
+				return p.name
+			}
+		}
+		return ""
+	}
+	if a.e.g.byName[b] != nil {
+		return b
+	}
+	return ""
+}
+
+// Act applies one action to one server; the actions gohap's servers do
+// not have (drain, agent and check switches) change nothing.
+func (a statsActor) Act(bname, sname, action string) (found, altered bool) {
+	be := a.e.g.byName[bname]
+	if be == nil {
+		return false, false
+	}
+	for _, srv := range be.LB.Servers {
+		if srv.Name != sname {
+			continue
+		}
+		var chs []backend.AdminChange
+		switch action {
+		case "maint", "disable":
+			chs = srv.Disable()
+		case "ready", "enable":
+			chs = srv.Enable()
+		case "hrunn", "hnolb", "hdown":
+			if srv.Tracked != nil {
+				return true, false
+			}
+			to := map[string]backend.State{"hrunn": backend.Up, "hnolb": backend.Stopping, "hdown": backend.Down}[action]
+			srv.SetState(to)
+		case "shutdown":
+			a.e.shutdownSessions(srv)
+		default:
+			return true, false
+		}
+		for _, ch := range chs {
+			a.e.adminChange(ch)
+		}
+		return true, true
+	}
+	return false, false
+}
+
+// statsAnswer answers a request that targets the stats page of proxy
+// px: ok is false when px serves no page at that target. txn evaluates
+// the "stats admin" rules; body returns the request body of a POST
+// (false when it cannot be read); errorPage is the proxy's 401
+// errorfile, nil for HAProxy's page.
+func (e *Engine) statsAnswer(px, method, target, authorization string, http11 bool, txn *acl.Txn,
+	body func() ([]byte, bool), errorPage []byte) (resp stats.Response, ok bool) {
+	st := e.g.stats
+	if st == nil {
+		return resp, false
+	}
+	pg := st.pages[px]
+	if pg == nil || !pg.page.Matches(method, target) {
+		return resp, false
+	}
+	if !pg.page.Authorized(authorization) {
+		return stats.Response{Head: string(pg.page.Unauthorized(errorPage))}, true
+	}
+	v := pg.page.View(target)
+	v.Self = px
+	for _, c := range pg.admin {
+		if c.Eval(txn) {
+			v.Admin = true
+			break
+		}
+	}
+	if method == "POST" {
+		code := "DENY"
+		if v.Admin {
+			code = "EXCD"
+			if b, ok := body(); ok {
+				code = stats.Post(string(b), statsActor{e})
+			}
+		}
+		return pg.page.Redirect(code, &v), true
+	}
+	return pg.page.Render(e.statsSnapshot(), &v, stats.Options{}, method == "HEAD", http11), true
+}
+
+// statsRequest answers the request in s.cl.buf[:hl] when it targets the
+// stats page of proxy px (HAProxy checks the frontend, then the backend
+// the switching rules chose): handled is false otherwise. keep says
+// whether the connection may carry another request. readBody must
+// return the whole request body (false when it cannot).
+func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, bool)) (handled, keep bool) {
+	req := &s.req
+	method := string(req.Method.Of(head))
+	target := string(req.URI.Of(head))
+	var authz string
+	for _, h := range req.Headers {
+		if h1.EqualFold(h.Name.Of(head), "authorization") {
+			authz = string(h.Value.Of(head))
+			break
+		}
+	}
+	var errPage []byte
+	if es := s.errors(); es != nil {
+		errPage = es.streams[401]
+	}
+	resp, ok := s.e.statsAnswer(px, method, target, authz, req.Minor == 1, &s.txn, readBody, errPage)
+	if !ok {
+		return false, false
+	}
+	if px == s.fe.Name {
+		s.e.g.feCounters(s.fe).addIntercepted()
+	}
+	out := resp.Bytes()
+	s.e.g.feCounters(s.fe).addBytes(0, int64(len(out)))
+	if err := s.cl.send(out); err != nil {
+		return true, false
+	}
+	return true, !resp.Close && req.KeepAlive() && !s.e.stopping.Load()
+}
