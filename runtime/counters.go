@@ -69,6 +69,15 @@ func (c *trafficCounters) addSession() {
 	c.sessRate.add(now)
 }
 
+// touch marks the object as just used (lastsess) without counting a
+// session, as a stream set to a backend does.
+func (c *trafficCounters) touch() {
+	if c == nil {
+		return
+	}
+	c.lastSess.Store(time.Now().Unix())
+}
+
 // addBytes counts bytes received from the client (in) and sent to it
 // (out), as HAProxy counts bin and bout on every object of the stream.
 func (c *trafficCounters) addBytes(in, out int64) {

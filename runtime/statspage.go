@@ -468,6 +468,12 @@ func (e *Engine) statsAnswer(px, method, target, authorization string, http11 bo
 	if pg == nil || !pg.page.Matches(method, target) {
 		return resp, false
 	}
+	for _, sp := range st.proxies {
+		if sp.name == px && sp.be != nil {
+			// The page's stream is set to the proxy's backend.
+			st.be[sp.be].touch()
+		}
+	}
 	if !pg.page.Authorized(authorization) {
 		return stats.Response{Head: string(pg.page.Unauthorized(errorPage))}, true
 	}
