@@ -498,12 +498,13 @@ func (e *Engine) statsAnswer(px, method, target, authorization string, http11 bo
 	return pg.page.Render(e.statsSnapshot(), &v, stats.Options{}, method == "HEAD", http11), true
 }
 
-// statsRequest answers the request in s.cl.buf[:hl] when it targets the
-// stats page of proxy px (HAProxy checks the frontend, then the backend
-// the switching rules chose): handled is false otherwise. keep says
-// whether the connection may carry another request. readBody must
-// return the whole request body (false when it cannot).
-func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, bool)) (handled, keep bool) {
+// statsRequest answers the request whose head is head when it targets
+// the stats page of proxy px (HAProxy checks the frontend, then the
+// backend the switching rules chose): handled is false otherwise. keep
+// says whether the connection may carry another request, status is the
+// answer's status for the log. readBody must return the whole request
+// body of a POST (false when it cannot).
+func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, bool)) (handled, keep bool, status int) {
 	req := &s.req
 	method := string(req.Method.Of(head))
 	target := string(req.URI.Of(head))
@@ -520,15 +521,16 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 	}
 	resp, ok := s.e.statsAnswer(px, method, target, authz, req.Minor == 1, &s.txn, readBody, errPage)
 	if !ok {
-		return false, false
+		return false, false, 0
 	}
+	status, _ = strconv.Atoi(resp.Head[len("HTTP/1.1 "):len("HTTP/1.1 200")])
 	if px == s.fe.Name {
 		s.e.g.feCounters(s.fe).addIntercepted()
 	}
 	out := resp.Bytes()
 	s.e.g.feCounters(s.fe).addBytes(0, int64(len(out)))
 	if err := s.cl.send(out); err != nil {
-		return true, false
+		return true, false, status
 	}
-	return true, !resp.Close && req.KeepAlive() && !s.e.stopping.Load()
+	return true, !resp.Close && req.KeepAlive() && !s.e.stopping.Load(), status
 }
