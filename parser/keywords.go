@@ -199,6 +199,10 @@ func init() {
 		c.cp.cfg.Global.HardStopAfter = d
 	}}
 	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
+	globalKeywords["log-tag"] = keyword{support: Supported, handle: kwLogTag}
+	globalKeywords["log-send-hostname"] = keyword{support: Supported, handle: func(c *pctx) {
+		c.cp.cfg.Global.LogSendHostname, c.cp.cfg.Global.LogHostname = true, c.arg(1)
+	}}
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["stats"] = keyword{support: Harmless, handle: globalStats}
@@ -445,7 +449,9 @@ func globalLog(c *pctx) {
 		c.cp.abort = true
 		return
 	}
-	c.cp.cfg.Global.Logs = append(c.cp.cfg.Global.Logs, Log{Pos: c.pos, Address: addr, Facility: c.arg(2)})
+	if l, ok := logTarget(c, true); ok {
+		c.cp.cfg.Global.Logs = append(c.cp.cfg.Global.Logs, l)
+	}
 }
 
 func checkLogAddress(addr string) string {

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"github.com/gohap/gohap/parser/logfmt"
 	"net/netip"
 	"time"
 )
@@ -85,6 +86,11 @@ type Global struct {
 	// CrtBase prefixes relative certificate paths (crt-base).
 	CrtBase string
 	Logs    []Log
+	// LogTag is the global log-tag; LogSendHostname is set by
+	// log-send-hostname, with LogHostname its name if given.
+	LogTag          string
+	LogSendHostname bool
+	LogHostname     string
 	// Stats holds the "stats" lines: the runtime CLI's sockets and
 	// settings (configuration.txt 3.1, "stats socket").
 	Stats Stats
@@ -120,11 +126,12 @@ type StatsSocket struct {
 	HasMode bool
 }
 
-// Log is a log target.
+// Log is a log target: a "log" line of the global section or a proxy.
 type Log struct {
 	Pos      Pos
 	Address  string
 	Facility string
+	Target   logfmt.TargetConfig
 }
 
 // Proxy is a frontend, backend, listen or defaults section.
@@ -171,6 +178,8 @@ type Proxy struct {
 	Retries        int
 	// HasLog is set when the proxy has a log line (or inherits one).
 	HasLog bool
+	// Log holds the log targets, format and captures (logs.go).
+	Log ProxyLog
 	// ErrorFiles maps a status to the response an errorfile holds.
 	ErrorFiles map[int][]byte
 	// HTTPMode is the connection mode option in force ("httpclose",
@@ -348,6 +357,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	p.Mode = d.Mode
 	p.HasLog = d.HasLog
+	p.Log = d.Log
 	for k, v := range d.Timeouts {
 		p.Timeouts[k] = v
 	}

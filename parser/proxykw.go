@@ -32,7 +32,7 @@ var proxyKeywords = map[string]keyword{
 	"load-server-state-from-file": {caps: CapBE, support: Harmless},
 	"server-state-file-name":      {caps: CapBE, support: Harmless},
 	"max-session-srv-conns":       {caps: CapFE, support: Unsupported},
-	"capture":                     {caps: CapFE, noDefaults: true, support: Unsupported},
+	"capture":                     {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwCapture},
 	"retries":                     {caps: CapBE, support: Supported, handle: kwRetries},
 	"http-request":                {support: Unsupported, handle: kwRule},
 	"http-response":               {support: Unsupported, handle: kwRule},
@@ -73,10 +73,10 @@ var proxyKeywords = map[string]keyword{
 	"hash-balance-factor":         {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
 	"unique-id-format":            {caps: CapFE, support: Unsupported},
 	"unique-id-header":            {caps: CapFE, support: Unsupported},
-	"log-format":                  {support: Unsupported},
-	"log-format-sd":               {support: Unsupported},
+	"log-format":                  {support: Unsupported, handle: kwLogFormat},
+	"log-format-sd":               {support: Unsupported, handle: kwLogFormat},
 	"error-log-format":            {support: Unsupported},
-	"log-tag":                     {support: Harmless},
+	"log-tag":                     {support: Unsupported, handle: kwLogTag},
 	"declare":                     {support: Unsupported},
 	"compression":                 {support: Unsupported},
 	"filter":                      {support: Unsupported},
@@ -159,18 +159,13 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }
 
-// kwLog: log targets are refused until the runtime sends logs; "log
-// global" only refers to the global ones (refused there) and "no log"
-// sends none.
+// kwLog checks the line as HAProxy does, then reads its target.
 func kwLog(c *pctx) {
-	if c.mod == "no" || c.arg(1) == "global" {
-		c.setSupport(Harmless)
-	}
 	if c.mod != "no" && c.arg(1) != "global" && c.arg(2) == "" {
 		c.alert("log : expects <address> and <facility> or global as arguments")
 		return
 	}
-	c.cp.proxy.HasLog = c.mod != "no"
+	kwLogProxy(c)
 }
 
 // kwHTTPReuse sets how idle server connections are shared between
@@ -1008,6 +1003,9 @@ func kwOption(c *pctx) {
 		if o != name && (name == "httplog" || name == "tcplog" || name == "httpslog") {
 			delete(c.cp.proxy.Options, o)
 		}
+	}
+	if name == "httplog" || name == "tcplog" || name == "httpslog" {
+		logOption(c, name)
 	}
 }
 

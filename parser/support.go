@@ -11,8 +11,9 @@ var optionSupport = map[string]Support{
 	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
 	"redispatch": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported,
-	// They choose which log lines are sent; log targets are refused.
-	"dontlognull": Harmless, "dontlog-normal": Harmless, "log-separate-errors": Harmless,
+	// The log formats, and which log lines are sent at which level.
+	"httplog": Supported, "tcplog": Supported,
+	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,
 	// Socket and statistics tuning with no effect on what is proxied.
 	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,
 	"contstats": Harmless, "socket-stats": Harmless, "http-no-delay": Harmless,

@@ -87,6 +87,9 @@ type side struct {
 	// read counts the bytes read since the last reset, to tell an
 	// empty connection from a started message.
 	read int64
+	// rbytes and wbytes count every byte read and written, for logs
+	// and statistics.
+	rbytes, wbytes int64
 }
 
 var (
@@ -153,6 +156,7 @@ func (s *side) readWait(out [][]byte) error {
 	s.out = nil
 	s.w += s.rn
 	s.read += int64(s.rn)
+	s.rbytes += int64(s.rn)
 	return err
 }
 
@@ -239,6 +243,7 @@ func (s *side) rawWritev(fd uintptr) bool {
 			s.sendErr = e
 			return true
 		}
+		s.wbytes += int64(r)
 		for w := int(r); w > 0; {
 			if w >= len(s.wv[0]) {
 				w -= len(s.wv[0])

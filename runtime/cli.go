@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/gohap/gohap/runtime/logging"
 	"net"
 	"net/netip"
 	"os"
@@ -247,8 +248,12 @@ func (s cliSource) SetMaint(bname, sname string, on bool) {
 func (e *Engine) adminChange(ch backend.AdminChange) {
 	s := ch.Server
 	e.log.Warn(ch.Text + ".")
+	be := e.g.byName[s.Backend.Name]
+	be.event(logging.LevelNotice, ch.Text+".")
 	if ch.NoServer {
 		e.log.Error("backend '" + s.Backend.Name + "' has no server available!")
+		// The syslog line names the backend without quotes.
+		be.event(logging.LevelEmerg, "backend "+s.Backend.Name+" has no server available!")
 	}
 	switch {
 	case ch.Down && s.ShutdownOnDown:

@@ -40,8 +40,11 @@ type Graph struct {
 	proxies []proxyRef
 	// cli is the runtime CLI on the stats sockets, nil without one.
 	cli *cliConfig
-
-	stats *statsState // the stats page and counters (statspage.go)
+	// logTag, logHostname and logSendHostname are the global log-tag
+	// and log-send-hostname.
+	logTag, logHostname string
+	logSendHostname     bool
+	stats               *statsState // the stats page and counters (statspage.go)
 }
 
 type proxyRef struct {
@@ -88,6 +91,10 @@ type Frontend struct {
 	bufSize, htxLimit, maxHdr int
 	// rateLimit is "rate-limit sessions", nil when unlimited.
 	rateLimit *rateLimiter
+	// log is how the frontend logs, nil when it does not; conns counts
+	// its connections being served.
+	log   *feLog
+	conns atomic.Int64
 	// pool gives the session buffers, at least bufSize long.
 	pool *bufPool
 	// accepted counts connections, for the stop report.
@@ -124,9 +131,14 @@ type Backend struct {
 	// clients left for others.
 	reuse int
 	idle  idlePool
-	Name  string
-	HTTP  bool
-	LB    *backend.Backend
+	// conns counts the streams using the backend.
+	conns atomic.Int64
+	// events sends the backend's server events to its log targets, nil
+	// without any.
+	events *feLog
+	Name   string
+	HTTP   bool
+	LB     *backend.Backend
 	// Server-side timeouts; zero means none.
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
@@ -228,7 +240,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 	}
 	g := &Graph{Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
-		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate}
+		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
+		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname}
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
@@ -296,6 +309,12 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
+		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" {
+			for _, m := range p.ResolveLogFormat() {
+				fail(p.Log.FormatPos, "%s", m)
+			}
+		}
+		fe.log = compileLog(p, fail)
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
@@ -540,6 +559,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
+	be.events = eventLog(p)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

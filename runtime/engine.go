@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gohap/gohap/runtime/logging"
 	"net"
 	"net/netip"
 	"os"
@@ -39,7 +40,15 @@ type Engine struct {
 	// connRate and sessRate are maxconnrate and maxsessrate, nil when
 	// unlimited.
 	connRate, sessRate *rateLimiter
+	// loggers send the frontends' log lines; uniq numbers the streams
+	// (%rt); conns counts the connections being served (%ac).
+	loggers    []*logging.Logger
+	logsClosed sync.Once
+	uniq       atomic.Uint32
+	conns      atomic.Int64
 }
+
+func (e *Engine) actconn() int64 { return e.conns.Load() }
 
 type listener struct {
 	fe *Frontend
@@ -66,7 +75,11 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
+	if err := e.startLogs(); err != nil {
+		return err
+	}
 	if err := e.startCLI(); err != nil {
+		e.closeLogs()
 		return err
 	}
 	var lns []*listener
@@ -121,7 +134,10 @@ func (e *Engine) Start() error {
 	e.cancel = cancel
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
-		be.LB.OnCheck = func(_ *backend.Server, report string) { e.log.Warn(report + ".") }
+		be.LB.OnCheck = func(_ *backend.Server, report string) {
+			e.log.Warn(report + ".")
+			be.event(logging.LevelNotice, report+".")
+		}
 		be.LB.RunChecks(ctx)
 	}
 	if e.order != nil {
@@ -171,8 +187,16 @@ func (e *Engine) serverState(ch backend.StateChange) {
 			ch.Active, ch.Backup, onBackup, ch.Sessions, ch.Requeued, ch.Queue)
 	}
 	e.log.Warn(m.String())
+	be := e.g.byName[b.Name]
+	level := logging.LevelAlert
+	if ch.To == backend.Up {
+		level = logging.LevelNotice
+	}
+	be.event(level, m.String())
 	if ch.To != backend.Up && ch.Active+ch.Backup == 0 {
 		e.log.Error(fmt.Sprintf("backend '%s' has no server available!", b.Name))
+		// The syslog line names the backend without quotes.
+		be.event(logging.LevelEmerg, "backend "+b.Name+" has no server available!")
 	}
 	switch {
 	case ch.To != backend.Up && s.ShutdownOnDown:
@@ -358,12 +382,21 @@ type tunnelEnd struct {
 	t   *tunnel
 	be  *Backend
 	srv *backend.Server
+	// rec is the log record of a mode tcp stream, nil when the frontend
+	// does not log; start is when the stream began.
+	rec   *logging.Record
+	start time.Time
 }
 
 func (te *tunnelEnd) run() {
 	if te.srv != nil {
 		te.be.LB.Release(te.srv)
 	}
+	if te.rec != nil {
+		te.logTCP()
+	}
+	te.e.conns.Add(-1)
+	te.l.fe.conns.Add(-1)
 	e := te.e
 	e.mu.Lock()
 	delete(e.tunnels, te.t)
@@ -373,7 +406,12 @@ func (te *tunnelEnd) run() {
 }
 
 // Wait blocks until every accept loop and session has ended.
-func (e *Engine) Wait() { e.wg.Wait() }
+// Wait returns once every session ended; the log lines still queued are
+// then sent.
+func (e *Engine) Wait() {
+	e.wg.Wait()
+	e.logsClosed.Do(e.closeLogs)
+}
 
 func addrPort(a net.Addr) netip.AddrPort {
 	if ta, ok := a.(*net.TCPAddr); ok {

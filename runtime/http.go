@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/gohap/gohap/runtime/logging"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -93,6 +95,29 @@ type session struct {
 	// session goroutine has handed the connections over.
 	done      func()
 	handedOff bool
+	// Logging of the stream in progress (logs.go): logging is set when
+	// the frontend logs streams; rec is the line's record, lt its
+	// instants; lt0In and lt0Out the client byte counts at its start.
+	logging    bool
+	rec        logging.Record
+	lt         logTimes
+	lt0In      int64
+	lt0Out     int64
+	logBe      *Backend
+	logSrv     *backend.Server
+	logSrvAddr netip.AddrPort
+	logSrcAddr netip.AddrPort
+	logRetries int
+	logUniq    uint32
+	txStatus   int
+	txFlags    uint32
+	rspWire    int
+	rspHTX     int
+	logBuf     []byte
+	logSD      []byte
+	logReqLine []byte
+	capBuf     []byte
+	capRspBuf  []byte
 }
 
 func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
@@ -147,6 +172,22 @@ func (s *session) run() bool {
 	}
 	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+	s.e.conns.Add(1)
+	s.fe.conns.Add(1)
+	defer func() {
+		// A tunnel counts its connection until it ends.
+		if !s.handedOff {
+			s.e.conns.Add(-1)
+			s.fe.conns.Add(-1)
+		}
+	}()
+	if l := s.fe.log; l != nil {
+		s.logging = l.format != nil && l.logger != nil
+		if s.logging {
+			s.beginStream(time.Now())
+		}
+		s.logConnect()
+	}
 	defer func() {
 		if !s.handedOff {
 			s.releaseServer()
@@ -297,6 +338,9 @@ func indexOf(b []byte, sub string) int {
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c *net.TCPConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
+	if s.logging && !s.fe.HTTP {
+		te.rec, te.start = s.tcpRecord(), s.lt.start
+	}
 	t := newTunnel(s.cl.c, c, cfg, te.run)
 	t.srv = srv
 	te.t = t
@@ -683,7 +727,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			}
 		}
 		if cl.w >= fe.bufSize {
-			s.refuse(fe.Errors.raw(400))
+			s.refuse(400, fe.Errors.raw(400))
 			return 0, false
 		}
 		if !*canRead {
@@ -713,6 +757,9 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			continue
 		}
 		if err != nil || n == 0 {
+			if n == 0 && err == nil && cl.w == 0 && s.reqs == 0 {
+				s.logEmpty()
+			}
 			return 0, false
 		}
 		// A short read emptied the socket: more data will come with
@@ -720,7 +767,11 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		if n < space {
 			*canRead = false
 		}
+		if cl.w == 0 && s.logging && s.lt.first.IsZero() {
+			s.lt.first = time.Now()
+		}
 		cl.w += n
+		cl.rbytes += int64(n)
 		if !s.hdStarted {
 			s.hdStarted = true
 			if hto > 0 {
@@ -747,8 +798,12 @@ func rawRead(fd int, b []byte) (int, error) {
 // with a lingering close: the rest of what the client sent is read and
 // dropped while it reads the answer, so that it sees a FIN, not the
 // reset that closing on unread data sends, as with HAProxy.
-func (s *session) refuse(page []byte) {
+func (s *session) refuse(code int, page []byte) {
 	s.cl.send(page)
+	if s.logging {
+		s.rec.RequestLine = nil
+		s.logStream(errFlags(code), code)
+	}
 	s.linger = true
 }
 
@@ -778,6 +833,10 @@ func (s *session) headFailed(err error) {
 	}
 	if s.cl.w > 0 || s.reqs == 0 {
 		s.cl.send(s.fe.Errors.raw(408))
+		if s.logging {
+			s.rec.RequestLine = nil
+			s.logStream(errFlags(408), 408)
+		}
 	}
 }
 
@@ -840,12 +899,12 @@ func (s *session) errors() *errorSet {
 // errorReply sends a stream error; it reports whether the connection may
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
-	if keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load() {
-		s.cl.send(s.errors().stream(code, false))
-		return true
-	}
-	s.cl.send(s.errors().stream(code, true))
-	return false
+	s.txStatus, s.txFlags = code, errFlags(code)
+	keep = keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
+	page := s.errors().stream(code, !keep)
+	s.setReply(page)
+	s.cl.send(page)
+	return keep
 }
 
 func (s *session) route() *Backend {
@@ -1182,15 +1241,15 @@ func (s *session) parse(hl int) bool {
 		if errors.As(err, &he) {
 			code = he.Status
 			if he.Late {
-				s.refuse(s.fe.Errors.stream(code, true))
+				s.refuse(code, s.fe.Errors.stream(code, true))
 				return false
 			}
 		}
-		s.refuse(s.fe.Errors.raw(code))
+		s.refuse(code, s.fe.Errors.raw(code))
 		return false
 	}
 	if htxCost(req, true) > s.fe.htxLimit {
-		s.refuse(s.fe.Errors.raw(400))
+		s.refuse(400, s.fe.Errors.raw(400))
 		return false
 	}
 	cl.r = hl
@@ -1201,7 +1260,7 @@ func (s *session) parse(hl int) bool {
 	}
 	ws := req.IsWebSocket(head)
 	if ws && req.WSKey.Len() == 0 {
-		s.refuse(s.fe.Errors.raw(400))
+		s.refuse(400, s.fe.Errors.raw(400))
 		return false
 	}
 	// A malformed chunked body that is already here is refused before a
@@ -1210,7 +1269,7 @@ func (s *session) parse(hl int) bool {
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
 		whole, err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize)
 		if err != nil {
-			s.refuse(s.fe.Errors.raw(400))
+			s.refuse(400, s.fe.Errors.raw(400))
 			return false
 		}
 		s.chunkedWhole = whole
@@ -1220,7 +1279,35 @@ func (s *session) parse(hl int) bool {
 
 // transaction serves the parsed request whose head is cl.buf[:hl]; it
 // reports whether the client connection may carry another one.
+// transaction serves one request and logs its stream.
 func (s *session) transaction(hl int) bool {
+	s.txStatus, s.txFlags = 0, 0
+	if s.logging {
+		s.lt.request = time.Now()
+		if s.lt.first.IsZero() {
+			// Pipelined: the request was already here.
+			s.lt.first = s.lt.start
+		}
+		s.captureRequest(s.cl.buf[:hl], &s.req)
+	}
+	s.logBe = nil
+	keep := s.serveTxn(hl)
+	if s.logBe != nil {
+		// HAProxy logs once the stream left its backend and server.
+		s.logBe.conns.Add(-1)
+	}
+	if s.logging {
+		status := s.txStatus
+		if status == 0 {
+			status = s.rsp.Status
+		}
+		s.logStream(s.txFlags, status)
+		s.beginStream(time.Now())
+	}
+	return keep
+}
+
+func (s *session) serveTxn(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
 	req := &s.req
@@ -1269,6 +1356,11 @@ func (s *session) transaction(hl int) bool {
 	} else {
 		srv, err = be.LB.AcquireKey(ctx, be.Queue, k)
 	}
+	s.logBe = be
+	be.conns.Add(1)
+	if s.logging && err == nil {
+		s.lt.queue = time.Now()
+	}
 	if err != nil {
 		if aborted && err == backend.ErrQueueTimeout {
 			return false
@@ -1303,6 +1395,11 @@ func (s *session) transaction(hl int) bool {
 	}
 	s.svUses++
 	s.svClean = false
+	if s.logging {
+		s.lt.connect = time.Now()
+		s.logSrv = srv
+		s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+	}
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {
 		s.ckVal = c.bySrv[srv]
@@ -1366,6 +1463,9 @@ func (s *session) transaction(hl int) bool {
 		var status int
 		var empty bool
 		rhl, status, empty = s.readResponse()
+		if s.logging && status == 0 {
+			s.lt.rsp = time.Now()
+		}
 		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect && !noReplay {
 			// The kept connection was closed by the server: once again
 			// on a new one.
@@ -1398,6 +1498,9 @@ func (s *session) transaction(hl int) bool {
 		}
 	}
 	rhead := sv.buf[:rhl]
+	if s.logging {
+		s.captureResponse(rhead, &s.rsp)
+	}
 	rsp := &s.rsp
 	for _, lr := range [2]*legacyRules{be.legacy, s.fe.legacy} {
 		if lr == nil || len(lr.rsp) == 0 {
@@ -1450,6 +1553,9 @@ func (s *session) transaction(hl int) bool {
 		closeClient = true
 	}
 	out = s.buildResponse(rhead, closeClient, false)
+	if s.logging {
+		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
+	}
 	sv.r = rhl
 	if body == h1.BodyLength && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
 		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)
@@ -1613,8 +1719,15 @@ func (s *session) runTCP() {
 	if srv == nil && err == nil {
 		srv, err = be.LB.AcquireKey(context.Background(), be.Queue, k)
 	}
+	s.logBe = be
 	if err != nil {
+		if s.logging {
+			s.logStream(logging.SFErrSrvCl|logging.SFFinstC, 0)
+		}
 		return
+	}
+	if s.logging {
+		s.lt.queue = time.Now()
 	}
 	be.streams.Add(1)
 	c, srv, err := s.connectServer(be, srv, k, direct)
@@ -1622,7 +1735,16 @@ func (s *session) runTCP() {
 		if srv != nil {
 			be.LB.Release(srv)
 		}
+		if s.logging {
+			s.logSrv = srv
+			s.logStream(logging.SFErrSrvCl|logging.SFFinstC, 0)
+		}
 		return
+	}
+	if s.logging {
+		s.lt.connect = time.Now()
+		s.logSrv = srv
+		s.logSrvAddr, s.logSrcAddr = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	}
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}

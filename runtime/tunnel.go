@@ -120,6 +120,9 @@ type tunnel struct {
 	timerMu      sync.Mutex
 	timer        *time.Timer
 	done         func()
+	// up and down count the bytes relayed to the server and to the
+	// client, for the log line.
+	up, down atomic.Int64
 }
 
 // A tunnel relays bytes both ways until both directions end or a
@@ -147,12 +150,14 @@ func (t *tunnel) start(toServer, toClient []byte) {
 			t.abort()
 			return
 		}
+		t.up.Add(int64(len(toServer)))
 	}
 	if len(toClient) > 0 {
 		if _, err := c.Write(toClient); err != nil {
 			t.abort()
 			return
 		}
+		t.down.Add(int64(len(toClient)))
 	}
 	// Deadlines left by the HTTP exchange would fail the raw reads; the
 	// tunnel's own timer replaces them.
@@ -247,6 +252,11 @@ func (pp *pipe) ready() {
 			}
 			if _, werr := pp.dst.Write(pp.buf[:n]); werr != nil {
 				break
+			}
+			if pp.fromClient {
+				t.up.Add(int64(n))
+			} else {
+				t.down.Add(int64(n))
 			}
 			continue
 		}

@@ -84,9 +84,6 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		m.alert("[gohap.main()] Some protocols failed to start their listeners! Exiting.")
 		return 1
 	}
-	for _, l := range cfg.Global.Logs {
-		log.Info("log target not used: events are written to stderr", zap.String("target", l.Address), zap.String("at", l.Pos.String()))
-	}
 	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
 	if id.apply(m) != nil {
 		if w == nil {

@@ -1,0 +1,179 @@
+package parser
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gohap/gohap/parser/logfmt"
+)
+
+// ProxyLog is what a proxy's log lines and options set. The frontend's
+// settings decide where and how its traffic is logged.
+type ProxyLog struct {
+	// Targets are the proxy's log targets in order; "log global" adds
+	// the global ones where it stands.
+	Targets []Log
+	// FormatText is the log format in force: option httplog, tcplog,
+	// httpslog or a log-format line, the last one read; FormatPos where.
+	// Format holds its nodes once ResolveLogFormat read it.
+	FormatText string
+	FormatPos  Pos
+	Format     []logfmt.Node
+	// SDText and SD are log-format-sd's.
+	SDText string
+	SDPos  Pos
+	SD     []logfmt.Node
+	// Tag is the proxy's log-tag, "" for the global one.
+	Tag string
+	// ReqCaps and RspCaps are the capture request/response header lines.
+	ReqCaps, RspCaps []Capture
+}
+
+// Capture is a "capture request|response header NAME len N" line.
+type Capture struct {
+	Pos  Pos
+	Name string
+	Len  int
+}
+
+// logTarget reads the target of a "log" line; a ring stays refused.
+func logTarget(c *pctx, global bool) (Log, bool) {
+	parse := logfmt.ParseTarget
+	if global {
+		parse = logfmt.ParseGlobalTarget
+	}
+	t, err := parse(c.args)
+	if err != nil {
+		c.alert("log : %v", err)
+		return Log{}, false
+	}
+	if t.Kind == logfmt.Ring {
+		return Log{}, false
+	}
+	c.runtimeForm()
+	return Log{Pos: c.pos, Address: c.arg(1), Facility: t.Raw, Target: t}, true
+}
+
+// kwLogProxy: "log <target> ...", "log global" (the global targets,
+// where the line stands) and "no log".
+func kwLogProxy(c *pctx) {
+	p := c.cp.proxy
+	switch {
+	case c.mod == "no":
+		c.runtimeForm()
+		p.Log.Targets = nil
+		p.HasLog = false
+		return
+	case c.arg(1) == "global" && c.arg(2) == "":
+		c.runtimeForm()
+		p.Log.Targets = append(p.Log.Targets[:len(p.Log.Targets):len(p.Log.Targets)], c.cp.cfg.Global.Logs...)
+		p.HasLog = true
+		return
+	}
+	p.HasLog = true
+	if l, ok := logTarget(c, false); ok {
+		p.Log.Targets = append(p.Log.Targets[:len(p.Log.Targets):len(p.Log.Targets)], l)
+	}
+}
+
+// setLogFormat makes text the proxy's log format.
+func setLogFormat(c *pctx, text string) {
+	p := c.cp.proxy
+	p.Log.FormatText, p.Log.FormatPos, p.Log.Format = text, c.pos, nil
+}
+
+func kwLogFormat(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("%s expects an argument.", c.args[0])
+		return
+	}
+	c.runtimeForm()
+	p := c.cp.proxy
+	if c.args[0] == "log-format-sd" {
+		p.Log.SDText, p.Log.SDPos, p.Log.SD = c.arg(1), c.pos, nil
+		return
+	}
+	setLogFormat(c, c.arg(1))
+}
+
+// logOption sets the format of option httplog [clf], tcplog and
+// httpslog.
+func logOption(c *pctx, name string) {
+	if c.mod == "no" {
+		if c.cp.proxy.Log.FormatPos == c.cp.proxy.OptionPos[name] {
+			c.cp.proxy.Log.FormatText = ""
+		}
+		return
+	}
+	switch name {
+	case "httplog":
+		text := logfmt.HTTPLog
+		if c.arg(2) == "clf" {
+			text = logfmt.HTTPLogCLF
+		}
+		setLogFormat(c, text)
+	case "tcplog":
+		setLogFormat(c, logfmt.TCPLog)
+	case "httpslog":
+		setLogFormat(c, logfmt.HTTPSLog)
+	}
+}
+
+func kwLogTag(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects a tag for use in syslog.", c.args[0])
+		return
+	}
+	c.runtimeForm()
+	if c.cp.section == "global" {
+		c.cp.cfg.Global.LogTag = c.arg(1)
+		return
+	}
+	c.cp.proxy.Log.Tag = c.arg(1)
+}
+
+// kwCapture reads "capture request|response header NAME len N"; cookie
+// captures stay refused.
+func kwCapture(c *pctx) {
+	if (c.arg(1) != "request" && c.arg(1) != "response") || c.arg(2) != "header" {
+		return
+	}
+	n, err := strconv.Atoi(c.arg(5))
+	if c.arg(3) == "" || c.arg(4) != "len" || err != nil || n <= 0 {
+		return
+	}
+	c.runtimeForm()
+	p := c.cp.proxy
+	cp := Capture{Pos: c.pos, Name: c.arg(3), Len: n}
+	if c.arg(1) == "request" {
+		p.Log.ReqCaps = append(p.Log.ReqCaps, cp)
+	} else {
+		p.Log.RspCaps = append(p.Log.RspCaps, cp)
+	}
+}
+
+// ResolveLogFormat reads the proxy's log formats once its mode is known,
+// as HAProxy does after the whole configuration is read. The message is
+// HAProxy's alert text.
+func (p *Proxy) ResolveLogFormat() []string {
+	var msgs []string
+	parse := func(text string, pos Pos, what string) []logfmt.Node {
+		if text == "" {
+			return nil
+		}
+		nodes, err := logfmt.ParseWith(text, logfmt.Options{HTTP: p.Mode == "http", Flags: logfmt.LogFormatFlags})
+		if err != nil {
+			msgs = append(msgs, fmt.Sprintf("Parsing [%s:%d]: failed to parse %s : %v.", pos.File, pos.Line, what, err))
+			return nil
+		}
+		return nodes
+	}
+	text := p.Log.FormatText
+	if p.Mode != "http" && (text == logfmt.HTTPLog || text == logfmt.HTTPLogCLF) {
+		// HAProxy falls back to tcplog, with its warning.
+		text = logfmt.TCPLog
+	}
+	p.Log.Format = parse(text, p.Log.FormatPos, "log-format")
+	p.Log.SD = parse(p.Log.SDText, p.Log.SDPos, "log-format-sd")
+	return msgs
+}

@@ -1,0 +1,450 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
+)
+
+// feLog is how a frontend logs its traffic: HAProxy logs a stream with
+// the settings of the frontend that accepted it.
+type feLog struct {
+	targets []logging.TargetConfig
+	// key names the target list: frontends with the same targets share
+	// one logger.
+	key    string
+	logger *logging.Logger
+	// format renders a line per stream; without one, a "Connect from"
+	// line is sent per connection, as HAProxy does.
+	format *logging.Format
+	sd     *logging.Format
+	tag    string
+	// dontLogNull, dontLogNormal and sepErrors are the options of the
+	// same names.
+	dontLogNull, dontLogNormal, sepErrors bool
+	// reqCaps and rspCaps are the captured headers, names in lower case.
+	reqCaps, rspCaps []capture
+	count            atomic.Uint32
+}
+
+type capture struct {
+	name []byte
+	len  int
+}
+
+// eventLog reads where a proxy's events go (its log targets); nil when
+// nowhere.
+func eventLog(p *parser.Proxy) *feLog {
+	if len(p.Log.Targets) == 0 {
+		return nil
+	}
+	l := &feLog{tag: p.Log.Tag}
+	var key strings.Builder
+	for _, t := range p.Log.Targets {
+		l.targets = append(l.targets, t.Target)
+		fmt.Fprintf(&key, "%+v|", t.Target)
+	}
+	key.WriteString(l.tag)
+	l.key = key.String()
+	return l
+}
+
+// event sends a message about the backend's servers at level, as
+// HAProxy's send_log to the backend's targets.
+func (be *Backend) event(level logging.Level, msg string) {
+	if be == nil || be.events == nil || be.events.logger == nil {
+		return
+	}
+	be.events.logger.Emit(level, -1, []byte(msg), nil)
+}
+
+// compileLog reads a frontend's log settings; nil when it logs nothing.
+func compileLog(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *feLog {
+	l := eventLog(p)
+	if l == nil {
+		return nil
+	}
+	l.dontLogNull, l.dontLogNormal, l.sepErrors = p.Options["dontlognull"], p.Options["dontlog-normal"], p.Options["log-separate-errors"]
+	compile := func(nodes []logfmt.Node, pos parser.Pos) *logging.Format {
+		if nodes == nil {
+			return nil
+		}
+		f, err := logging.Compile(nodes, compileLogSample)
+		if err != nil {
+			fail(pos, "log-format: %v", err)
+			return nil
+		}
+		return f
+	}
+	l.format = compile(p.Log.Format, p.Log.FormatPos)
+	l.sd = compile(p.Log.SD, p.Log.SDPos)
+	maxLen := 0
+	for _, t := range l.targets {
+		maxLen = max(maxLen, t.MaxLen)
+	}
+	for _, f := range []*logging.Format{l.format, l.sd} {
+		if f != nil {
+			f.MaxLen = maxLen
+		}
+	}
+	for _, c := range p.Log.ReqCaps {
+		l.reqCaps = append(l.reqCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
+	}
+	for _, c := range p.Log.RspCaps {
+		l.rspCaps = append(l.rspCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
+	}
+	return l
+}
+
+// compileLogSample compiles a %[...] node through the sample engine.
+func compileLogSample(expr string, _ logfmt.Opt) (logging.SampleFunc, error) {
+	smp, err := acl.CompileSample(expr)
+	if err != nil {
+		return nil, fmt.Errorf("'%%[%s]' is not supported by the gohap runtime yet", expr)
+	}
+	return func(r *logging.Record) ([]byte, bool) {
+		t, _ := r.Ctx.(*acl.Txn)
+		if t == nil || t.Buf == nil {
+			return nil, false
+		}
+		return smp.Append(nil, t)
+	}, nil
+}
+
+// startLogs opens the log targets, one logger per distinct list.
+func (e *Engine) startLogs() error {
+	host, _ := os.Hostname()
+	if h := e.g.logHostname; h != "" {
+		host = h
+	}
+	if !e.g.logSendHostname {
+		host = ""
+	}
+	byKey := map[string]*logging.Logger{}
+	var all []*feLog
+	for _, fe := range e.g.Frontends {
+		if fe.log != nil {
+			all = append(all, fe.log)
+		}
+	}
+	for _, be := range e.g.Backends {
+		if be.events != nil {
+			all = append(all, be.events)
+		}
+	}
+	for _, l := range all {
+		if lg := byKey[l.key]; lg != nil {
+			l.logger = lg
+			continue
+		}
+		tag := l.tag
+		if tag == "" {
+			tag = e.g.logTag
+		}
+		lg, err := logging.New(l.targets, logging.Options{Hostname: host, Tag: tag, PID: os.Getpid()})
+		if err != nil {
+			e.closeLogs()
+			return fmt.Errorf("cannot open the log targets: %v", err)
+		}
+		byKey[l.key] = lg
+		l.logger = lg
+		e.loggers = append(e.loggers, lg)
+	}
+	return nil
+}
+
+func (e *Engine) closeLogs() {
+	for _, lg := range e.loggers {
+		lg.Close()
+	}
+	e.loggers = nil
+}
+
+// logConnect sends HAProxy's line for a connection accepted by a
+// frontend without a log format.
+func (s *session) logConnect() {
+	l := s.fe.log
+	if l == nil || l.format != nil || l.logger == nil || l.dontLogNull {
+		return
+	}
+	r := &s.rec
+	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
+	line := logging.AppendConnect(s.logBuf[:0], r, s.fe.HTTP)
+	s.logBuf = line
+	l.logger.Emit(logging.LevelInfo, -1, line, nil)
+}
+
+// logTimes are the instants of a stream HAProxy's timers measure, as
+// offsets from its start.
+type logTimes struct {
+	start               time.Time
+	first, request      time.Time
+	queue, connect, rsp time.Time
+}
+
+// ms is t's offset from start in milliseconds, -1 when t never came.
+func (lt *logTimes) ms(t time.Time) int64 {
+	if t.IsZero() {
+		return -1
+	}
+	return t.Sub(lt.start).Milliseconds()
+}
+
+// logStream sends the line of the stream that ends, as HAProxy's
+// strm_log: at info level, at err for errors with log-separate-errors,
+// not at all for a normal one with dontlog-normal.
+func (s *session) logStream(flags uint32, status int) {
+	l := s.fe.log
+	if l == nil || l.format == nil || l.logger == nil {
+		return
+	}
+	r := s.fillRecord(flags, status)
+	err := flags&logging.SFRedisp != 0 || flags&logging.SFErrMask > logging.SFErrLocal ||
+		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.fe.HTTP && status >= 500
+	if !err && l.dontLogNormal {
+		return
+	}
+	level := logging.LevelInfo
+	if err && l.sepErrors {
+		level = logging.LevelErr
+	}
+	line := l.format.Append(s.logBuf[:0], r)
+	s.logBuf = line
+	if len(line) == 0 {
+		return
+	}
+	var sd []byte
+	if l.sd != nil {
+		sd = l.sd.Append(s.logSD[:0], r)
+		s.logSD = sd
+	}
+	l.logger.Emit(level, -1, line, sd)
+}
+
+// fillRecord completes the record of the stream in progress.
+func (s *session) fillRecord(flags uint32, status int) *logging.Record {
+	l := s.fe.log
+	r := &s.rec
+	now := time.Now()
+	lt := &s.lt
+	r.AcceptDate = lt.start
+	r.THandshake, r.TIdle = 0, -1
+	if !lt.first.IsZero() {
+		r.TIdle = lt.ms(lt.first)
+	}
+	r.TRequest = lt.ms(lt.request)
+	r.TQueue, r.TConnect, r.TData = lt.ms(lt.queue), lt.ms(lt.connect), lt.ms(lt.rsp)
+	r.TClose = now.Sub(lt.start).Milliseconds()
+	r.Client, r.Frontend = s.txn.Src, s.txn.Dst
+	r.FrontendName = s.fe.Name
+	r.BackendName, r.ServerName, r.BackendHTTP = s.fe.Name, "", s.fe.HTTP
+	if be := s.logBe; be != nil {
+		r.BackendName, r.BackendHTTP = be.Name, be.HTTP
+	}
+	r.Server, r.BackendSrc = netip.AddrPort{}, netip.AddrPort{}
+	if srv := s.logSrv; srv != nil {
+		r.ServerName = srv.Name
+		r.Server = s.logSrvAddr
+		r.BackendSrc = s.logSrcAddr
+	}
+	r.Status = status
+	r.BytesIn = s.cl.rbytes - s.lt0In
+	// HAProxy counts what its internal message holds: the head as HTX
+	// blocks, then the body.
+	r.BytesOut = s.cl.wbytes - s.lt0Out - int64(s.rspWire) + int64(s.rspHTX)
+	if r.BytesOut < 0 || s.rspWire == 0 {
+		r.BytesOut = 0
+	}
+	r.Flags = flags
+	r.HasTxn = s.fe.HTTP
+	r.ActConn = s.e.actconn()
+	r.FeConn = s.fe.conns.Load()
+	r.BeConn, r.SrvQueue, r.BckQueue = 0, 0, 0
+	if be := s.logBe; be != nil {
+		r.BeConn = be.conns.Load()
+		r.BckQueue = int64(be.LB.QueueLen())
+	}
+	r.SrvConn = 0
+	if srv := s.logSrv; srv != nil {
+		r.SrvConn = int64(srv.Sessions())
+	}
+	r.Retries = int64(s.logRetries)
+	r.PID = os.Getpid()
+	r.ReqCounter = s.logUniq
+	r.LogCount = l.count.Add(1) - 1
+	r.Ctx = &s.txn
+	return r
+}
+
+// beginStream starts the timers and counters of a new stream.
+func (s *session) beginStream(start time.Time) {
+	s.lt = logTimes{start: start}
+	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
+	s.logSrv, s.logRetries = nil, 0
+	s.rspWire, s.rspHTX = 0, 0
+	s.rec.RequestLine = nil
+	s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]
+	s.logUniq = s.e.uniq.Add(1) - 1
+}
+
+// captureRequest keeps the request line and the captured headers of the
+// head being served.
+func (s *session) captureRequest(head []byte, req *h1.Msg) {
+	l := s.fe.log
+	if l == nil || l.format == nil {
+		return
+	}
+	end := bytes.IndexByte(head, '\n')
+	if end < 0 {
+		end = len(head)
+	}
+	line := bytes.TrimRight(head[:end], "\r")
+	s.logReqLine = append(s.logReqLine[:0], line...)
+	s.rec.RequestLine = s.logReqLine
+	s.rec.ReqCaps = captureHeaders(s.rec.ReqCaps[:0], l.reqCaps, head, req, &s.capBuf)
+	// A response capture prints "{}" until a response fills it.
+	s.rec.ResCaps = s.rec.ResCaps[:0]
+	for range l.rspCaps {
+		s.rec.ResCaps = append(s.rec.ResCaps, nil)
+	}
+	if len(l.rspCaps) == 0 {
+		s.rec.ResCaps = nil
+	}
+}
+
+// captureResponse keeps the captured response headers.
+func (s *session) captureResponse(head []byte, rsp *h1.Msg) {
+	l := s.fe.log
+	if l == nil || l.format == nil || len(l.rspCaps) == 0 {
+		return
+	}
+	s.rec.ResCaps = captureHeaders(s.rec.ResCaps[:0], l.rspCaps, head, rsp, &s.capRspBuf)
+}
+
+// captureHeaders fills one slot per capture with the last value of its
+// header, cut to its length, as HAProxy's http_capture_headers; a slot
+// stays nil when the header is absent.
+func captureHeaders(dst [][]byte, caps []capture, head []byte, m *h1.Msg, buf *[]byte) [][]byte {
+	if len(caps) == 0 {
+		return nil
+	}
+	*buf = (*buf)[:0]
+	for _, c := range caps {
+		var val []byte
+		found := false
+		for _, h := range m.Headers {
+			if bytes.EqualFold(h.Name.Of(head), c.name) {
+				val, found = h.Value.Of(head), true
+			}
+		}
+		if !found {
+			dst = append(dst, nil)
+			continue
+		}
+		if len(val) > c.len {
+			val = val[:c.len]
+		}
+		start := len(*buf)
+		*buf = append(*buf, val...)
+		dst = append(dst, (*buf)[start:len(*buf):len(*buf)])
+	}
+	return dst
+}
+
+// errFlags are the termination flags of a stream the proxy answered
+// with an error status.
+func errFlags(code int) uint32 {
+	switch code {
+	case 408:
+		return logging.SFErrCliTO | logging.SFFinstR
+	case 502:
+		return logging.SFErrPrxCond | logging.SFFinstH
+	case 503:
+		return logging.SFErrSrvCl | logging.SFFinstC
+	case 504:
+		return logging.SFErrSrvTO | logging.SFFinstH
+	}
+	return logging.SFErrPrxCond | logging.SFFinstR
+}
+
+// htxHeadSize is the size HAProxy's HTX message gives a head: the start
+// line as a 20-byte block header and its three parts, each header's name
+// and value (Connection is the connection's own), and one byte that ends
+// the headers.
+func htxHeadSize(head []byte, m *h1.Msg, request bool) int {
+	n := 20 + 1
+	if request {
+		n += m.Method.Len() + m.URI.Len() + m.Version.Len()
+	} else {
+		n += m.Version.Len() + m.Code.Len() + m.Reason.Len()
+	}
+	for _, h := range m.Headers {
+		name := h.Name.Of(head)
+		if len(name) == 10 && bytes.EqualFold(name, []byte("connection")) {
+			continue
+		}
+		n += len(name) + h.Value.Len()
+	}
+	return n
+}
+
+// setReply records the sizes of an answer the proxy makes itself.
+func (s *session) setReply(page []byte) {
+	if !s.logging {
+		return
+	}
+	var m h1.Msg
+	if h1.ParseResponse(page, &m, maxHdr) != nil {
+		return
+	}
+	s.rspWire, s.rspHTX = m.HeadLen, htxHeadSize(page, &m, false)
+}
+
+// logEmpty logs a connection closed before any request, as HAProxy
+// does unless dontlognull is set.
+func (s *session) logEmpty() {
+	if !s.logging || s.fe.log.dontLogNull {
+		return
+	}
+	s.rec.RequestLine, s.rec.ReqCaps, s.rec.ResCaps = nil, nil, nil
+	s.logStream(logging.SFErrCliCl|logging.SFFinstR, 400)
+}
+
+// tcpRecord fills the record of a mode tcp stream about to become a
+// tunnel; the tunnel's end completes and sends it.
+func (s *session) tcpRecord() *logging.Record {
+	s.fillRecord(0, 0)
+	r := s.rec
+	r.Ctx = nil
+	return &r
+}
+
+// logTCP completes and sends the line of a mode tcp stream.
+func (te *tunnelEnd) logTCP() {
+	l := te.l.fe.log
+	r := te.rec
+	r.TClose = time.Since(te.start).Milliseconds()
+	r.BytesIn, r.BytesOut = te.t.up.Load(), te.t.down.Load()
+	r.ActConn = te.e.actconn()
+	r.FeConn = te.l.fe.conns.Load()
+	r.BeConn = te.be.conns.Load()
+	r.SrvConn = 0
+	if te.srv != nil {
+		r.SrvConn = int64(te.srv.Sessions())
+	}
+	line := l.format.Append(make([]byte, 0, 256), r)
+	if len(line) == 0 || l.dontLogNormal {
+		return
+	}
+	l.logger.Emit(logging.LevelInfo, -1, line, nil)
+}

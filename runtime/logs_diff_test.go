@@ -1,0 +1,218 @@
+package runtime_test
+
+import (
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// logSink collects the syslog datagrams sent to a UDP port.
+type logSink struct {
+	c     *net.UDPConn
+	lines chan string
+}
+
+func newLogSink(t *testing.T) *logSink {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := &logSink{c: c, lines: make(chan string, 256)}
+	go func() {
+		b := make([]byte, 65536)
+		for {
+			n, err := c.Read(b)
+			if err != nil {
+				return
+			}
+			s.lines <- string(b[:n])
+		}
+	}()
+	return s
+}
+
+func (s *logSink) addr() string { return s.c.LocalAddr().String() }
+
+// next waits for the next line, at most d.
+func (s *logSink) next(d time.Duration) (string, bool) {
+	select {
+	case l := <-s.lines:
+		return l, true
+	case <-time.After(d):
+		return "", false
+	}
+}
+
+var (
+	logHeader = regexp.MustCompile(`^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d ((?:\S+ )?[^ \[]+)\[\d+\]: `)
+	logDate   = regexp.MustCompile(`\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]`)
+	logPort   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	logTimers = regexp.MustCompile(` -?\d+/-?\d+/\+?-?\d+(?:/-?\d+/\+?-?\d+)? `)
+)
+
+// maskLog hides what differs from run to run: the date and pid of the
+// header, the accept date, ports, and timer values (a -1, a phase that
+// never happened, stays).
+func maskLog(l string) string {
+	l = logHeader.ReplaceAllString(l, "<$1>DATE $2[PID]: ")
+	l = logDate.ReplaceAllString(l, "[DATE]")
+	l = logPort.ReplaceAllString(l, "127.0.0.1:PORT")
+	// The first run of slash-separated numbers is the timers; the
+	// connection counts after them must agree.
+	loc := logTimers.FindStringIndex(l)
+	if loc == nil {
+		return l
+	}
+	fields := strings.Split(strings.TrimSpace(l[loc[0]:loc[1]]), "/")
+	for i, f := range fields {
+		if f != "-1" {
+			fields[i] = "N"
+		}
+	}
+	return l[:loc[0]] + " " + strings.Join(fields, "/") + " " + l[loc[1]:]
+}
+
+// The access log lines of HAProxy and gohap for the same requests are the
+// same once dates, pids, ports and timer values are masked: option
+// httplog, a custom log-format with captures, option tcplog, and the
+// options that choose which lines go out at which level, over answers
+// 200, 404, 503, 504 and 400 and a connection closed without a request.
+func TestAccessLogDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	up := startEcho(t, "s1")
+	const format = `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r`
+	httpReqs := []string{
+		"",
+		"GET /size/100 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+		"GET /status/404 HTTP/1.1\r\nHost: a-very-long-host-name\r\nConnection: close\r\n\r\n",
+		"GET /nosrv HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"GET /sleep/800 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nBad header\r\n\r\n",
+		"HEAD /size/10?x=1 HTTP/1.0\r\n\r\n",
+	}
+	captures := " capture request header Host len 10\n capture response header x-server len 20\n"
+	nosrv := " use_backend none if { path /nosrv }\n"
+	total, agreed := 0, 0
+	for _, c := range []struct {
+		name, global, fe string
+		mode             string
+		reqs             []string
+	}{
+		{"httplog", "", " option httplog\n" + captures + nosrv, "http", httpReqs},
+		{"log-format", "", " log-format \"" + strings.ReplaceAll(format, `"`, `\"`) + " %HM %HP %HV %ST\"\n" + captures + nosrv, "http", httpReqs},
+		{"dontlognull dontlog-normal", "", " option httplog\n option dontlognull\n option dontlog-normal\n" + nosrv, "http", httpReqs},
+		{"log-separate-errors tag hostname", " log-tag edge\n log-send-hostname gohap-test\n", " option httplog\n option log-separate-errors\n" + nosrv, "http", httpReqs},
+		{"tcplog", "", " option tcplog\n", "tcp", []string{"", "GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(start func(cfg, fe string)) []string {
+				sink := newLogSink(t)
+				fe := freePort(t)
+				start(fmtCfg(`global
+ log %s local0
+%sdefaults
+ mode %s
+ log global
+ timeout connect 1s
+ timeout client 5s
+ timeout server 300ms
+frontend fe
+ bind %s
+%s default_backend be
+backend be
+ server s1 %s
+backend none
+`, sink.addr(), c.global, c.mode, fe, c.fe, up.Addr()), fe)
+				// Nothing more from the start (HAProxy logs the probe
+				// connection of startHAProxy).
+				for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+				}
+				var got []string
+				for _, raw := range c.reqs {
+					if raw == "" {
+						// A connection closed without a request.
+						c, err := net.Dial("tcp", fe)
+						if err != nil {
+							t.Fatal(err)
+						}
+						c.Close()
+					} else {
+						exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+					}
+					l, ok := sink.next(500 * time.Millisecond)
+					// The connection is gone before the next one: the
+					// connection counts of the lines are then exact.
+					time.Sleep(50 * time.Millisecond)
+					if !ok {
+						l = "(no line)"
+					}
+					got = append(got, strings.SplitN(raw+"(empty)", "\r\n", 2)[0]+" => "+maskLog(l))
+				}
+				return got
+			}
+			ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+			got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+			agree := 0
+			for i := range ref {
+				if got[i] == ref[i] {
+					agree++
+					continue
+				}
+				t.Errorf("line %d:\n haproxy %q\n   gohap %q", i, ref[i], got[i])
+			}
+			total += len(ref)
+			agreed += agree
+			t.Logf("%s: %d of %d lines agree", c.name, agree, len(ref))
+		})
+	}
+	t.Logf("access log lines: %d of %d agree with haproxy", agreed, total)
+}
+
+var checkDuration = regexp.MustCompile(`check duration: \d+ms`)
+
+// Server events go to the backend's log targets at HAProxy's levels: a
+// server going DOWN at alert, the backend left without a server at emerg.
+func TestServerEventsToSyslog(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the events with")
+	}
+	dead := freePort(t)
+	run := func(start func(cfg, fe string)) []string {
+		sink := newLogSink(t)
+		fe := freePort(t)
+		start(fmtCfg(`global
+ log %s local0
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ log global
+ server s1 %s check inter 100ms fall 1 rise 1
+`, sink.addr(), fe, dead), fe)
+		var got []string
+		for len(got) < 2 {
+			l, ok := sink.next(3 * time.Second)
+			if !ok {
+				break
+			}
+			got = append(got, checkDuration.ReplaceAllString(maskLog(l), "check duration: Nms"))
+		}
+		return got
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if strings.Join(got, "") != strings.Join(ref, "") || len(ref) != 2 {
+		t.Errorf("events:\n haproxy %q\n   gohap %q", ref, got)
+	}
+}
