@@ -406,6 +406,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
 	g.cli = compileCLI(cfg, g)
+	g.stats = compileStats(cfg, g, fail)
 	return g, errs
 }
 

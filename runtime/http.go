@@ -99,6 +99,8 @@ type session struct {
 	// the frontend logs streams; rec is the line's record, lt its
 	// instants; lt0In and lt0Out the client byte counts at its start.
 	logging    bool
+	track      bool
+	logApplet  string
 	rec        logging.Record
 	lt         logTimes
 	lt0In      int64
@@ -108,6 +110,7 @@ type session struct {
 	logSrvAddr netip.AddrPort
 	logSrcAddr netip.AddrPort
 	logRetries int
+	logReused  bool
 	logUniq    uint32
 	txStatus   int
 	txFlags    uint32
@@ -183,10 +186,13 @@ func (s *session) run() bool {
 	}()
 	if l := s.fe.log; l != nil {
 		s.logging = l.format != nil && l.logger != nil
-		if s.logging {
-			s.beginStream(time.Now())
-		}
 		s.logConnect()
+	}
+	// Timers and counts of each stream, for the log and the statistics.
+	s.track = s.logging || s.e.g.stats != nil
+	if s.track {
+		s.beginStream(time.Now())
+		s.e.g.feCounters(s.fe).addSession()
 	}
 	defer func() {
 		if !s.handedOff {
@@ -767,7 +773,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		if n < space {
 			*canRead = false
 		}
-		if cl.w == 0 && s.logging && s.lt.first.IsZero() {
+		if cl.w == 0 && s.track && s.lt.first.IsZero() {
 			s.lt.first = time.Now()
 		}
 		cl.w += n
@@ -800,6 +806,9 @@ func rawRead(fd int, b []byte) (int, error) {
 // reset that closing on unread data sends, as with HAProxy.
 func (s *session) refuse(code int, page []byte) {
 	s.cl.send(page)
+	if s.track {
+		s.countStream(code)
+	}
 	if s.logging {
 		s.rec.RequestLine = nil
 		s.logStream(errFlags(code), code)
@@ -1282,7 +1291,7 @@ func (s *session) parse(hl int) bool {
 // transaction serves one request and logs its stream.
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
-	if s.logging {
+	if s.track {
 		s.lt.request = time.Now()
 		if s.lt.first.IsZero() {
 			// Pipelined: the request was already here.
@@ -1296,11 +1305,12 @@ func (s *session) transaction(hl int) bool {
 		// HAProxy logs once the stream left its backend and server.
 		s.logBe.conns.Add(-1)
 	}
-	if s.logging {
+	if s.track {
 		status := s.txStatus
 		if status == 0 {
 			status = s.rsp.Status
 		}
+		s.countStream(status)
 		s.logStream(s.txFlags, status)
 		s.beginStream(time.Now())
 	}
@@ -1320,6 +1330,9 @@ func (s *session) serveTxn(hl int) bool {
 			return s.errorReply(s.denyStatus, true)
 		}
 	}
+	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
+		return keep
+	}
 	be := s.route()
 	s.be = be
 	if be == nil {
@@ -1328,6 +1341,11 @@ func (s *session) serveTxn(hl int) bool {
 	if lr := be.legacy; lr != nil && lr != s.fe.legacy && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
+		}
+	}
+	if be.Name != s.fe.Name {
+		if done, keep := s.serveStats(be.Name, be, head); done {
+			return keep
 		}
 	}
 	mode := s.fe.ConnMode
@@ -1358,7 +1376,7 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	s.logBe = be
 	be.conns.Add(1)
-	if s.logging && err == nil {
+	if s.track && err == nil {
 		s.lt.queue = time.Now()
 	}
 	if err != nil {
@@ -1395,10 +1413,11 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	s.svUses++
 	s.svClean = false
-	if s.logging {
+	if s.track {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
 		s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		s.logReused = reused
 	}
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {
@@ -1463,7 +1482,7 @@ func (s *session) serveTxn(hl int) bool {
 		var status int
 		var empty bool
 		rhl, status, empty = s.readResponse()
-		if s.logging && status == 0 {
+		if s.track && status == 0 {
 			s.lt.rsp = time.Now()
 		}
 		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect && !noReplay {
@@ -1553,7 +1572,7 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	out = s.buildResponse(rhead, closeClient, false)
-	if s.logging {
+	if s.track {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
 	sv.r = rhl

@@ -252,6 +252,9 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 		r.BackendName, r.BackendHTTP = be.Name, be.HTTP
 	}
 	r.Server, r.BackendSrc = netip.AddrPort{}, netip.AddrPort{}
+	if s.logApplet != "" {
+		r.ServerName = s.logApplet
+	}
 	if srv := s.logSrv; srv != nil {
 		r.ServerName = srv.Name
 		r.Server = s.logSrvAddr
@@ -290,7 +293,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
-	s.logSrv, s.logRetries = nil, 0
+	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused = nil, nil, 0, "", false
 	s.rspWire, s.rspHTX = 0, 0
 	s.rec.RequestLine = nil
 	s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]
@@ -301,7 +304,7 @@ func (s *session) beginStream(start time.Time) {
 // head being served.
 func (s *session) captureRequest(head []byte, req *h1.Msg) {
 	l := s.fe.log
-	if l == nil || l.format == nil {
+	if !s.logging {
 		return
 	}
 	end := bytes.IndexByte(head, '\n')
@@ -400,7 +403,7 @@ func htxHeadSize(head []byte, m *h1.Msg, request bool) int {
 
 // setReply records the sizes of an answer the proxy makes itself.
 func (s *session) setReply(page []byte) {
-	if !s.logging {
+	if !s.track {
 		return
 	}
 	var m h1.Msg
@@ -447,4 +450,61 @@ func (te *tunnelEnd) logTCP() {
 		return
 	}
 	l.logger.Emit(logging.LevelInfo, -1, line, nil)
+}
+
+// countStream adds the stream that ends to the statistics counters.
+func (s *session) countStream(status int) {
+	g := s.e.g
+	if g.stats == nil {
+		return
+	}
+	in, out := s.cl.rbytes-s.lt0In, s.cl.wbytes-s.lt0Out
+	fe := g.feCounters(s.fe)
+	fe.addRequest()
+	fe.addResponse(status)
+	fe.addBytes(in, out)
+	be := s.logBe
+	if be == nil {
+		if status == 400 || status == 408 {
+			fe.addError(errRequest)
+		}
+		return
+	}
+	bc := g.beCounters(be)
+	bc.addSession()
+	bc.addRequest()
+	bc.addBytes(in, out)
+	srv := s.logSrv
+	sc := g.srvCounters(srv)
+	if srv != nil {
+		sc.addSession()
+		sc.addRequest()
+		sc.addBytes(in, out)
+		bc.addConnect(s.logReused)
+		sc.addConnect(s.logReused)
+	}
+	lt := &s.lt
+	d := func(from, to time.Time) time.Duration {
+		if from.IsZero() || to.IsZero() {
+			return -1
+		}
+		return to.Sub(from)
+	}
+	tw, tc, tr, tt := d(lt.request, lt.queue), d(lt.queue, lt.connect), d(lt.connect, lt.rsp), time.Since(lt.start)
+	switch {
+	case status == 503 && srv == nil:
+	case status == 503, s.txFlags&logging.SFFinstMask == logging.SFFinstC:
+		bc.addError(errConnect)
+		sc.addError(errConnect)
+	case status == 502 || status == 504:
+		bc.addError(errResponse)
+		sc.addError(errResponse)
+	default:
+		if srv != nil {
+			bc.addResponse(status)
+			sc.addResponse(status)
+		}
+	}
+	bc.addTimes(tw, tc, tr, tt)
+	sc.addTimes(tw, tc, tr, tt)
 }

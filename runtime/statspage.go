@@ -534,3 +534,47 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 	}
 	return true, !resp.Close && req.KeepAlive() && !s.e.stopping.Load(), status
 }
+
+// serveStats answers the request when it targets the stats page of
+// proxy px (be, when it is the backend the rules chose): done is then
+// set, and keep says whether the connection goes on.
+func (s *session) serveStats(px string, be *Backend, head []byte) (done, keep bool) {
+	st := s.e.g.stats
+	if st == nil || st.pages[px] == nil {
+		return false, false
+	}
+	handled, keep, status := s.statsRequest(px, head, s.readWholeBody)
+	if !handled {
+		return false, false
+	}
+	s.txStatus = status
+	if be != nil {
+		s.logBe = be
+		be.conns.Add(1)
+	}
+	s.logApplet = "<STATS>"
+	return true, keep
+}
+
+// readWholeBody reads the request's Content-Length body whole, when it
+// fits the buffer; the stats page's POST is a short form.
+func (s *session) readWholeBody() ([]byte, bool) {
+	req, cl := &s.req, &s.cl
+	if req.Body != h1.BodyLength || req.Length > int64(len(cl.buf)) {
+		return nil, false
+	}
+	n := int(req.Length)
+	for cl.w-cl.r < n {
+		cl.compact()
+		if cl.w-cl.r >= n {
+			break
+		}
+		if err := cl.fill(); err != nil {
+			return nil, false
+		}
+	}
+	b := cl.buf[cl.r : cl.r+n]
+	cl.r += n
+	s.bodyDone = true
+	return b, true
+}
