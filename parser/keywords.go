@@ -200,6 +200,10 @@ func init() {
 	}}
 	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
 	globalKeywords["log-tag"] = keyword{support: Supported, handle: kwLogTag}
+	globalKeywords["node"] = keyword{support: Supported, handle: func(c *pctx) { c.cp.cfg.Global.Node = c.arg(1) }}
+	globalKeywords["description"] = keyword{support: Supported, handle: func(c *pctx) {
+		c.cp.cfg.Global.Description = strings.Join(c.args[1:], " ")
+	}}
 	globalKeywords["log-send-hostname"] = keyword{support: Supported, handle: func(c *pctx) {
 		c.cp.cfg.Global.LogSendHostname, c.cp.cfg.Global.LogHostname = true, c.arg(1)
 	}}

@@ -91,6 +91,9 @@ type Global struct {
 	LogTag          string
 	LogSendHostname bool
 	LogHostname     string
+	// Node and Description are the global node and description, shown
+	// by the statistics page.
+	Node, Description string
 	// Stats holds the "stats" lines: the runtime CLI's sockets and
 	// settings (configuration.txt 3.1, "stats socket").
 	Stats Stats

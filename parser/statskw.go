@@ -194,18 +194,6 @@ func globalSet(cfg *Config, kw string) bool {
 	return false
 }
 
-// GlobalArgs returns the words of the last global line with the
-// keyword (node, description), nil when none.
-func (cfg *Config) GlobalArgs(kw string) []string {
-	var out []string
-	for _, d := range cfg.Directives {
-		if d.Section == "global" && d.Keyword == kw {
-			out = d.Args
-		}
-	}
-	return out
-}
-
 // parseSeconds is parse_time_err with TIME_UNIT_S: a bare number is in
 // seconds, the result is rounded up, and a character after a known unit
 // is only warned about (warn is the character, 0 for none).

@@ -104,3 +104,27 @@ func BenchmarkProxyKeepAliveParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkProxyKeepAliveLogged is BenchmarkProxyKeepAlive with an
+// httplog line per request sent to a UDP sink: logging must not add an
+// allocation to the request path.
+func BenchmarkProxyKeepAliveLogged(b *testing.B) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sink.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, err := sink.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	fe := benchProxy(b, fmtCfg(" log %s local0\n option httplog\n capture request header Host len 20\n acl api path_beg /api\n use_backend be if api\n", sink.LocalAddr()))
+	req := []byte("GET /api/items?id=42 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	b.ReportAllocs()
+	b.ResetTimer()
+	roundTrips(b, fe, req, b.N)
+}

@@ -54,10 +54,10 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 		be: map[*Backend]*trafficCounters{}, srv: map[*backend.Server]*trafficCounters{},
 		cookies: map[*backend.Server]string{}, start: time.Now()}
 	st.node, _ = os.Hostname()
-	if a := cfg.GlobalArgs("node"); len(a) > 0 {
-		st.node = a[0]
+	if n := cfg.Global.Node; n != "" {
+		st.node = n
 	}
-	st.desc = strings.Join(cfg.GlobalArgs("description"), " ")
+	st.desc = cfg.Global.Description
 	ids := proxyIDs(cfg)
 	byName := map[string]proxyRef{}
 	for _, p := range g.proxies {

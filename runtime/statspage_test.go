@@ -63,6 +63,8 @@ func rawBytes(t *testing.T, addr, req string) string {
 func statsCfg(sock, fe, st string, echos [4]string) string {
 	return fmtCfg(`global
     stats socket %s level admin
+    node gw1
+    description edge proxies
 defaults
     mode http
     timeout connect 1s
@@ -84,6 +86,8 @@ listen stats
     stats auth admin:pw
     stats realm Hello\ there
     stats refresh 10s
+    stats show-node
+    stats show-desc
     stats admin if TRUE
 `, sock, fe, echos[0], echos[1], echos[2], echos[3], st)
 }
