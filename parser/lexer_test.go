@@ -127,7 +127,9 @@ func TestTimeValues(t *testing.T) {
 }
 
 func TestBestMatch(t *testing.T) {
-	cases := map[string]string{"reqisetbe": "retries", "retriez": "retries", ";": "", "defaultbackend": "default_backend"}
+	// default_frontend is as close to frontend as to default_backend:
+	// HAProxy offers the one it tries first.
+	cases := map[string]string{"reqisetbe": "retries", "retriez": "retries", ";": "", "defaultbackend": "default_backend", "default_frontend": "frontend"}
 	for in, want := range cases {
 		if got := bestMatch(in, proxyCandidates()); got != want {
 			t.Errorf("%s: %q, want %q", in, got, want)

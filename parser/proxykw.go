@@ -93,8 +93,31 @@ var proxyKeywords = map[string]keyword{
 	"max-keep-alive-queue":        {caps: CapBE, support: Unsupported},
 }
 
-// proxyCandidates are the names offered as "did you mean" hints.
-func proxyCandidates() []string { return sortedKeys(proxyKeywords) }
+// proxyCandidates are the names offered as "did you mean" hints, in the
+// order HAProxy tries them (cfg_find_best_match): the keywords modules
+// register, then its common_kw_list; the first of equally close ones
+// wins.
+func proxyCandidates() []string {
+	common := strings.Fields(`listen frontend backend defaults server default-server server-template bind
+monitor-net monitor-uri mode id description disabled enabled bind-process acl dynamic-cookie-key cookie
+email-alert persist appsession load-server-state-from-file server-state-file-name max-session-srv-conns
+capture retries http-request http-response http-after-response http-send-name-header block redirect
+use_backend use-server force-persist ignore-persist force-persist stick-table stick stats option
+default_backend http-reuse monitor transparent maxconn backlog fullconn dispatch balance hash-type
+hash-balance-factor unique-id-format unique-id-header log-format log-format-sd log-tag log source usesrc
+error-log-format`)
+	inCommon := map[string]bool{}
+	for _, k := range common {
+		inCommon[k] = true
+	}
+	var out []string
+	for _, k := range sortedKeys(proxyKeywords) {
+		if !inCommon[k] {
+			out = append(out, k)
+		}
+	}
+	return append(out, common...)
+}
 
 func globalCandidates() []string { return sortedKeys(globalKeywords) }
 
