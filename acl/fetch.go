@@ -11,8 +11,11 @@ import (
 // Txn is what a condition is evaluated against: a parsed request head in
 // its buffer and the connection's addresses.
 type Txn struct {
-	Buf      []byte
-	Req      *h1.Msg
+	Buf []byte
+	Req *h1.Msg
+	// RspBuf and Rsp are the response head, once there is one.
+	RspBuf   []byte
+	Rsp      *h1.Msg
 	Src, Dst netip.AddrPort
 	// scratch and low are reused work areas (base, lower-casing) so that
 	// evaluation does not allocate once they have grown.
@@ -44,6 +47,7 @@ const (
 	fSrcPort
 	fDstPort
 	fProtoHTTP
+	fStatus
 )
 
 type sampleType uint8
@@ -61,6 +65,16 @@ type fetch struct {
 	name string // header or parameter name, lower-cased for headers
 	occ  int    // header occurrence: 0 all, >0 from first, <0 from last
 	typ  sampleType
+	// res makes a header fetch read the response.
+	res bool
+}
+
+// msg is the head a header fetch reads; nil when it is not there yet.
+func (fe *fetch) msg(t *Txn) ([]byte, *h1.Msg) {
+	if fe.res {
+		return t.RspBuf, t.Rsp
+	}
+	return t.Buf, t.Req
 }
 
 // sample is one value produced by a fetch.
@@ -84,8 +98,14 @@ func (fe *fetch) each(t *Txn, e *Expr) (found bool) {
 	case fFalse:
 		return false
 	case fHdr, fFhdr:
+		if _, m := fe.msg(t); m == nil {
+			return false
+		}
 		return fe.eachHeader(t, e)
 	case fHdrCnt, fFhdrCnt:
+		if _, m := fe.msg(t); m == nil {
+			return false
+		}
 		n := int64(0)
 		fe.countHeaders(t, &n)
 		s.i = n
@@ -129,6 +149,11 @@ func (fe *fetch) each(t *Txn, e *Expr) (found bool) {
 		s.i = int64(t.Dst.Port())
 	case fProtoHTTP:
 		s.i = 1
+	case fStatus:
+		if t.Rsp == nil {
+			return false
+		}
+		s.i = int64(t.Rsp.Status)
 	}
 	e.visit(t, s)
 	return true
@@ -184,20 +209,21 @@ func urlParam(u []byte, name string) ([]byte, bool) {
 	return nil, false
 }
 
-func (fe *fetch) matchName(t *Txn, h h1.Header) bool {
-	return fe.name == "" || h1.EqualFold(h.Name.Of(t.Buf), fe.name)
+func (fe *fetch) matchName(buf []byte, h h1.Header) bool {
+	return fe.name == "" || h1.EqualFold(h.Name.Of(buf), fe.name)
 }
 
 func (fe *fetch) countHeaders(t *Txn, n *int64) {
-	for _, h := range t.Req.Headers {
-		if !fe.matchName(t, h) {
+	buf, m := fe.msg(t)
+	for _, h := range m.Headers {
+		if !fe.matchName(buf, h) {
 			continue
 		}
 		if fe.kind == fFhdrCnt {
 			*n++
 			continue
 		}
-		v := h.Value.Of(t.Buf)
+		v := h.Value.Of(buf)
 		for more := true; more; {
 			_, v, more = nextItem(v)
 			*n++
@@ -238,11 +264,12 @@ func (fe *fetch) eachHeader(t *Txn, e *Expr) bool {
 	s := &t.s
 	*s = sample{}
 	found := false
-	for _, h := range t.Req.Headers {
-		if !fe.matchName(t, h) {
+	buf, m := fe.msg(t)
+	for _, h := range m.Headers {
+		if !fe.matchName(buf, h) {
 			continue
 		}
-		v := h.Value.Of(t.Buf)
+		v := h.Value.Of(buf)
 		if fe.kind == fFhdr {
 			found = true
 			s.b = v
@@ -266,11 +293,12 @@ func (fe *fetch) nth(t *Txn, target int64, e *Expr) bool {
 	s := &t.s
 	*s = sample{}
 	n := int64(0)
-	for _, h := range t.Req.Headers {
-		if !fe.matchName(t, h) {
+	buf, m := fe.msg(t)
+	for _, h := range m.Headers {
+		if !fe.matchName(buf, h) {
 			continue
 		}
-		v := h.Value.Of(t.Buf)
+		v := h.Value.Of(buf)
 		if fe.kind == fFhdr {
 			n++
 			if n == target {
@@ -340,6 +368,16 @@ func parseFetch(name, args string) (*fetch, error) {
 		fe.kind, fe.typ = fDstPort, tInt
 	case "req.proto_http", "req_proto_http":
 		fe.kind, fe.typ = fProtoHTTP, tBool
+	case "res.hdr", "shdr":
+		fe.kind, fe.res = fHdr, true
+	case "res.fhdr":
+		fe.kind, fe.res = fFhdr, true
+	case "res.hdr_cnt", "shdr_cnt":
+		fe.kind, fe.typ, fe.res = fHdrCnt, tInt, true
+	case "res.fhdr_cnt":
+		fe.kind, fe.typ, fe.res = fFhdrCnt, tInt, true
+	case "status":
+		fe.kind, fe.typ = fStatus, tInt
 	default:
 		return nil, errNotImpl
 	}

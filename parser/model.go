@@ -167,10 +167,13 @@ type Proxy struct {
 	ACLs      []*ACL
 	Rules     []*Rule
 	// LegacyFilters are the 1.x header filters, in source order.
-	LegacyFilters  []*LegacyFilter
-	DefaultBackend *Ref
-	UseBackends    []*SwitchRule
-	Balance        []string
+	LegacyFilters []*LegacyFilter
+	// HTTPRequestRules (with the redirect lines) and HTTPResponseRules
+	// are the proxy's own rules, in source order (httprules.go).
+	HTTPRequestRules, HTTPResponseRules []*HTTPRule
+	DefaultBackend                      *Ref
+	UseBackends                         []*SwitchRule
+	Balance                             []string
 	// LB is what the balance line asks for.
 	LB      Balance
 	Servers []*Server

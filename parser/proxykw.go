@@ -532,6 +532,20 @@ func kwRule(c *pctx) {
 		return
 	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
+	switch kw := c.args[0]; kw {
+	case "http-request", "http-response", "redirect":
+		// "redirect" is an http-request rule where it stands.
+		r := parseHTTPRule(c.pos, kw, c.args[1:])
+		p := c.cp.proxy
+		if kw == "http-response" {
+			p.HTTPResponseRules = append(p.HTTPResponseRules, r)
+		} else {
+			p.HTTPRequestRules = append(p.HTTPRequestRules, r)
+		}
+		if r.Refused == "" {
+			c.runtimeForm()
+		}
+	}
 	what := fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))
 	if c.args[0] == "redirect" {
 		what = "redirect"

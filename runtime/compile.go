@@ -91,6 +91,11 @@ type Frontend struct {
 	bufSize, htxLimit, maxHdr int
 	// rateLimit is "rate-limit sessions", nil when unlimited.
 	rateLimit *rateLimiter
+	// reqRules and rspRules are the http-request (with redirect) and
+	// http-response rules; own is a listen section's backend half, whose
+	// rules are the same.
+	reqRules, rspRules []httpRule
+	own                *Backend
 	// log is how the frontend logs, nil when it does not; conns counts
 	// its connections being served.
 	log   *feLog
@@ -133,6 +138,8 @@ type Backend struct {
 	idle  idlePool
 	// conns counts the streams using the backend.
 	conns atomic.Int64
+	// reqRules and rspRules are the http-request and http-response rules.
+	reqRules, rspRules []httpRule
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
@@ -367,10 +374,14 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		set := proxyACLs(p, fail)
 		if own != nil {
-			// A listen section is one proxy: its filters run once.
+			// A listen section is one proxy: its filters and rules run
+			// once.
 			fe.legacy = own.legacy
+			fe.reqRules, fe.rspRules, fe.own = own.reqRules, own.rspRules, own
 		} else {
 			fe.legacy = compileLegacy(p, set, fail)
+			fe.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
+			fe.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
 		}
 		for _, u := range p.UseBackends {
 			cond, err := set.ParseCond(u.Cond)
@@ -570,11 +581,13 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.OT = optionFF(p, "originalto", "x-original-to")
 	// ACL errors are reported once, by the frontend half of a listen.
 	quiet := func(parser.Pos, string, ...any) {}
+	set := proxyACLs(p, fail)
 	if p.Cap&parser.CapFE != 0 {
-		be.legacy = compileLegacy(p, proxyACLs(p, quiet), fail)
-	} else {
-		be.legacy = compileLegacy(p, proxyACLs(p, fail), fail)
+		set = proxyACLs(p, quiet)
 	}
+	be.legacy = compileLegacy(p, set, fail)
+	be.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
+	be.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
 	algo, err := compileBalance(be, p)
 	if err != nil {
 		fail(p.Pos, "%v", err)

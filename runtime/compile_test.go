@@ -15,7 +15,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 	head := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
 	// want "-" means the configuration must compile.
 	cases := []struct{ cfg, want string }{
-		{"frontend fe\n bind 127.0.0.1:8001\n http-request deny\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n http-request tarpit\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option http-buffer-request' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-proxy\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'accept-proxy' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie\n server s 127.0.0.1:1\n", "-"},
@@ -84,7 +84,7 @@ func TestServerTemplate(t *testing.T) {
 // forms alike, each once.
 func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
-		"frontend fe\n bind 127.0.0.1:8001\n http-request deny\n default_backend be\n" +
+		"frontend fe\n bind 127.0.0.1:8001\n http-request tarpit\n default_backend be\n" +
 		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 observe layer4\n"
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {

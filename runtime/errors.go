@@ -18,6 +18,17 @@ type errPage struct {
 }
 
 var errPages = map[int]errPage{
+	200: {200, "OK", "Service ready."},
+	401: {401, "Unauthorized", "You need a valid user and password to access this content."},
+	404: {404, "Not Found", "The resource could not be found."},
+	405: {405, "Method Not Allowed", "A request was made of a resource using a request method not supported by that resource"},
+	407: {407, "Unauthorized", "You need a valid user and password to access this content."},
+	410: {410, "Gone", "The resource is no longer available and will not be available again."},
+	413: {413, "Payload Too Large", "The request entity exceeds the maximum allowed."},
+	421: {421, "Misdirected Request", "Request sent to a non-authoritative server."},
+	425: {425, "Too Early", "Your browser sent early data."},
+	429: {429, "Too Many Requests", "You have sent too many requests in a given amount of time."},
+	501: {501, "Not Implemented", ".The server does not support the functionality required to fulfill the request."},
 	400: {400, "Bad request", "Your browser sent an invalid request."},
 	403: {403, "Forbidden", "Request forbidden by administrative rules."},
 	408: {408, "Request Time-out", "Your browser didn't send a complete request in time."},

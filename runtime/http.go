@@ -56,6 +56,8 @@ type session struct {
 	ckDates  cookieDates
 	// ckSrvSet is set when the server's response sets the cookie itself.
 	ckSrvSet bool
+	// rwAlt is the second buffer of rules editing a head in rw or rwr.
+	rwAlt []byte
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -210,7 +212,7 @@ func (s *session) run() bool {
 		for _, b := range s.rwBufs {
 			s.fe.pool.put(b)
 		}
-		s.rw, s.rwr, s.rwBufs = nil, nil, nil
+		s.rw, s.rwr, s.rwAlt, s.rwBufs = nil, nil, nil, nil
 		// Nothing of the HTTP state is needed by a tunnel.
 		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
@@ -1291,6 +1293,7 @@ func (s *session) parse(hl int) bool {
 // transaction serves one request and logs its stream.
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
+	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	if s.track {
 		s.lt.request = time.Now()
 		if s.lt.first.IsZero() {
@@ -1330,6 +1333,9 @@ func (s *session) serveTxn(hl int) bool {
 			return s.errorReply(s.denyStatus, true)
 		}
 	}
+	if done, keep := s.requestRules(s.fe.reqRules, &head); done {
+		return keep
+	}
 	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
 		return keep
 	}
@@ -1341,6 +1347,11 @@ func (s *session) serveTxn(hl int) bool {
 	if lr := be.legacy; lr != nil && lr != s.fe.legacy && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
+		}
+	}
+	if be != s.fe.own {
+		if done, keep := s.requestRules(be.reqRules, &head); done {
+			return keep
 		}
 	}
 	if be.Name != s.fe.Name {
@@ -1534,6 +1545,25 @@ func (s *session) serveTxn(hl int) bool {
 		if lr == s.fe.legacy {
 			// A listen section's filters run once.
 			break
+		}
+	}
+	s.txn.RspBuf, s.txn.Rsp = rhead, rsp
+	// http-response rules: the backend's, then the frontend's.
+	for i, rules := range [2][]httpRule{be.rspRules, s.fe.rspRules} {
+		if len(rules) == 0 || i == 1 && be == s.fe.own {
+			continue
+		}
+		nh, res, keep := s.runRules(rules, rhead, false)
+		if res == ruleAnswered || res == ruleBad {
+			s.closeServer()
+			if res == ruleBad {
+				return s.errorReply(502, bodyDone)
+			}
+			return keep && bodyDone
+		}
+		rhead = nh
+		if res == ruleAllow {
+			continue
 		}
 	}
 	if rsp.Status == 101 || req.Connect && rsp.Status >= 200 && rsp.Status < 300 {

@@ -1,0 +1,523 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
+)
+
+// httpRule is a compiled http-request or http-response rule.
+type httpRule struct {
+	act  string
+	cond *acl.Cond
+	// name is a header name, match how del-header compares it.
+	name      []byte
+	match     string
+	nameRe    *regexp.Regexp
+	value     *logging.Format
+	re        *regexp.Regexp
+	status    int
+	reason    string
+	ctype     string
+	body      []byte
+	bodyFmt   *logging.Format
+	hdrs      []ruleHdr
+	errorPage bool
+	// redirect
+	redir                  string
+	literal                string
+	dropQuery, appendSlash bool
+	setCookie, clearCookie string
+}
+
+type ruleHdr struct {
+	name  string
+	value *logging.Format
+}
+
+// compileHTTPRules compiles a proxy's rules of one direction.
+func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.Pos, string, ...any)) []httpRule {
+	var out []httpRule
+	for _, r := range rules {
+		if r.Refused != "" {
+			// Refused as a line already (Config.Refusals).
+			continue
+		}
+		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
+			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
+			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash,
+			setCookie: r.SetCookie, clearCookie: r.ClearCookie}
+		bad := func(format string, a ...any) {
+			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
+		}
+		var err error
+		if len(r.Cond) > 0 {
+			if hr.cond, err = set.ParseCond(r.Cond); err != nil {
+				bad("condition: %v", err)
+				continue
+			}
+		}
+		if r.Regex != "" {
+			if hr.re, err = regexp.Compile(r.Regex); err != nil {
+				bad("regex: %v", err)
+				continue
+			}
+		}
+		if hr.match == "reg" {
+			if hr.nameRe, err = regexp.Compile(r.Name); err != nil {
+				bad("regex: %v", err)
+				continue
+			}
+		}
+		if r.Keyword == "redirect" && !strings.Contains(r.Fmt, "%") {
+			// The redirect keyword with a literal target (HAProxy's
+			// "old" rule): a prefix of "/" adds nothing.
+			hr.literal = r.Fmt
+		} else if r.Fmt != "" || r.Action == "set-header" || r.Action == "add-header" || r.Action == "replace-header" ||
+			r.Action == "replace-value" || r.Action == "set-query" {
+			if hr.value, err = ruleFormat(r.Fmt); err != nil {
+				bad("%v", err)
+				continue
+			}
+		}
+		if r.BodyFmt != "" {
+			if hr.bodyFmt, err = ruleFormat(r.BodyFmt); err != nil {
+				bad("%v", err)
+				continue
+			}
+		} else if r.Body != "" {
+			hr.body = []byte(r.Body)
+		}
+		for _, h := range r.Hdrs {
+			f, err := ruleFormat(h[1])
+			if err != nil {
+				bad("%v", err)
+				continue
+			}
+			hr.hdrs = append(hr.hdrs, ruleHdr{name: strings.ToLower(h[0]), value: f})
+		}
+		out = append(out, hr)
+	}
+	return out
+}
+
+// ruleFormat compiles a log-format argument of a rule.
+func ruleFormat(text string) (*logging.Format, error) {
+	nodes, err := logfmt.ParseWith(text, logfmt.Options{HTTP: true, Flags: logfmt.OptHTTP})
+	if err != nil {
+		return nil, err
+	}
+	f, err := logging.Compile(nodes, compileLogSample)
+	if err != nil {
+		return nil, err
+	}
+	f.MaxLen = 1 << 16
+	return f, nil
+}
+
+// msgEdit is a head being edited by rules: its start line's three parts
+// and its headers, rebuilt and parsed again after each change so that the
+// next rule's condition sees it.
+type msgEdit struct {
+	first [3][]byte
+	hdrs  [][2][]byte
+	buf   []byte
+}
+
+func (m *msgEdit) load(head []byte, msg *h1.Msg, request bool) {
+	if request {
+		m.first = [3][]byte{msg.Method.Of(head), msg.URI.Of(head), msg.Version.Of(head)}
+	} else {
+		m.first = [3][]byte{msg.Version.Of(head), msg.Code.Of(head), msg.Reason.Of(head)}
+	}
+	m.hdrs = m.hdrs[:0]
+	for _, h := range msg.Headers {
+		m.hdrs = append(m.hdrs, [2][]byte{h.Name.Of(head), h.Value.Of(head)})
+	}
+}
+
+// build writes the edited head into dst.
+func (m *msgEdit) build(dst []byte) []byte {
+	out := append(dst[:0], m.first[0]...)
+	out = append(out, ' ')
+	out = append(out, m.first[1]...)
+	if len(m.first[2]) > 0 || !bytes.HasPrefix(m.first[0], []byte("HTTP/")) {
+		out = append(out, ' ')
+		out = append(out, m.first[2]...)
+	}
+	out = append(out, "\r\n"...)
+	for _, h := range m.hdrs {
+		out = append(out, h[0]...)
+		out = append(out, ": "...)
+		out = append(out, h[1]...)
+		out = append(out, "\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+func (r *httpRule) nameMatches(n []byte) bool {
+	switch r.match {
+	case "", "str":
+		return bytes.EqualFold(n, r.name)
+	case "beg":
+		return len(n) >= len(r.name) && bytes.EqualFold(n[:len(r.name)], r.name)
+	case "end":
+		return len(n) >= len(r.name) && bytes.EqualFold(n[len(n)-len(r.name):], r.name)
+	case "sub":
+		return bytes.Contains(bytes.ToLower(n), r.name)
+	case "reg":
+		return r.nameRe.Match(n)
+	}
+	return false
+}
+
+// ruleResult is what a rule set decided.
+type ruleResult int
+
+const (
+	ruleContinue ruleResult = iota
+	ruleAllow
+	ruleAnswered
+	ruleBad
+)
+
+// requestRules runs the http-request rules of a proxy on the request
+// head, which it may replace. done says the rules answered the request
+// (or refused it), keep then whether the connection goes on.
+func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool) {
+	if len(rules) == 0 {
+		return false, false
+	}
+	nh, res, keep := s.runRules(rules, *head, true)
+	switch res {
+	case ruleAnswered:
+		return true, keep
+	case ruleBad:
+		return true, s.errorReply(400, true)
+	}
+	*head = nh
+	return false, false
+}
+
+func (s *session) runRules(rules []httpRule, head []byte, request bool) ([]byte, ruleResult, bool) {
+	if len(rules) == 0 {
+		return head, ruleContinue, false
+	}
+	msg := &s.req
+	if !request {
+		msg = &s.rsp
+	}
+	s.prepareRecord()
+	var ed msgEdit
+	for i := range rules {
+		r := &rules[i]
+		if r.cond != nil && !r.cond.Eval(&s.txn) {
+			continue
+		}
+		switch r.act {
+		case "allow":
+			return head, ruleAllow, false
+		case "deny", "return":
+			keep := s.ruleAnswer(r, request)
+			return head, ruleAnswered, keep
+		case "redirect":
+			keep := s.redirect(r, head)
+			return head, ruleAnswered, keep
+		}
+		ed.load(head, msg, request)
+		val := s.render(r.value)
+		switch r.act {
+		case "set-header", "del-header":
+			kept := ed.hdrs[:0]
+			for _, h := range ed.hdrs {
+				if !r.nameMatches(h[0]) {
+					kept = append(kept, h)
+				}
+			}
+			ed.hdrs = kept
+			if r.act == "set-header" {
+				ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
+			}
+		case "add-header":
+			ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
+		case "replace-header", "replace-value":
+			for j, h := range ed.hdrs {
+				if !bytes.EqualFold(h[0], r.name) {
+					continue
+				}
+				if r.act == "replace-header" {
+					ed.hdrs[j][1] = replaceAll(r.re, h[1], val)
+					continue
+				}
+				// Each value of the list, without its leading blanks,
+				// joined again with bare commas, as HAProxy does.
+				var nv []byte
+				for k, item := range bytes.Split(h[1], []byte(",")) {
+					if k > 0 {
+						nv = append(nv, ',')
+					}
+					nv = append(nv, replaceAll(r.re, bytes.TrimLeft(item, " \t"), val)...)
+				}
+				ed.hdrs[j][1] = nv
+			}
+		case "set-method":
+			ed.first[0] = val
+		case "set-uri":
+			ed.first[1] = val
+		case "set-path", "set-pathq", "set-query", "replace-path", "replace-pathq", "replace-uri":
+			ed.first[1] = editURI(r, ed.first[1], val)
+		case "set-status":
+			ed.first[1] = []byte(strconv.Itoa(r.status))
+			reason := r.reason
+			if reason == "" {
+				reason = http.StatusText(r.status)
+			}
+			ed.first[2] = []byte(reason)
+		}
+		// The edit reads the current head: it is written to the other
+		// of the direction's two buffers.
+		bufp := &s.rw
+		if !request {
+			bufp = &s.rwr
+		}
+		if cur := *bufp; cap(cur) > 0 && len(head) > 0 && &cur[:1][0] == &head[0] {
+			bufp = &s.rwAlt
+		}
+		out := ed.build(s.rwBuf(bufp))
+		var perr error
+		body, length := msg.Body, msg.Length
+		if request {
+			perr = h1.ParseRequest(out, msg, s.fe.maxHdr)
+		} else {
+			perr = h1.ParseResponse(out, msg, s.fe.maxHdr)
+		}
+		if perr != nil || msg.Body != body || msg.Length != length {
+			return head, ruleBad, false
+		}
+		*bufp = out
+		head = out
+		if request {
+			s.txn.Buf = out
+		} else {
+			s.txn.RspBuf = out
+		}
+	}
+	return head, ruleContinue, false
+}
+
+// replaceAll replaces what re matches in v with the expansion of repl,
+// where \1..\9 name the groups, as HAProxy's exp_replace.
+func replaceAll(re *regexp.Regexp, v, repl []byte) []byte {
+	m := re.FindSubmatchIndex(v)
+	if m == nil {
+		return v
+	}
+	var out []byte
+	for i := 0; i < len(repl); i++ {
+		c := repl[i]
+		if c == '\\' && i+1 < len(repl) && repl[i+1] >= '0' && repl[i+1] <= '9' {
+			g := int(repl[i+1] - '0')
+			if 2*g+1 < len(m) && m[2*g] >= 0 {
+				out = append(out, v[m[2*g]:m[2*g+1]]...)
+			}
+			i++
+			continue
+		}
+		out = append(out, c)
+	}
+	// The whole value is replaced by the expansion, as HAProxy does.
+	return out
+}
+
+// editURI applies the path and query actions to a request target.
+func editURI(r *httpRule, uri, val []byte) []byte {
+	// The path starts after an absolute form's authority.
+	pathStart := 0
+	if i := bytes.Index(uri, []byte("://")); i >= 0 {
+		if j := bytes.IndexByte(uri[i+3:], '/'); j >= 0 {
+			pathStart = i + 3 + j
+		} else {
+			pathStart = len(uri)
+		}
+	}
+	prefix, rest := uri[:pathStart], uri[pathStart:]
+	path, query := rest, []byte(nil)
+	if q := bytes.IndexByte(rest, '?'); q >= 0 {
+		path, query = rest[:q], rest[q:]
+	}
+	var out []byte
+	out = append(out, prefix...)
+	switch r.act {
+	case "set-path":
+		out = append(append(out, val...), query...)
+	case "set-pathq":
+		out = append(out, val...)
+	case "set-query":
+		out = append(out, path...)
+		if len(val) > 0 {
+			out = append(append(out, '?'), val...)
+		}
+	case "replace-path":
+		out = append(append(out, replaceAll(r.re, path, val)...), query...)
+	case "replace-pathq":
+		out = append(out, replaceAll(r.re, rest, val)...)
+	case "replace-uri":
+		return replaceAll(r.re, uri, val)
+	}
+	return out
+}
+
+// prepareRecord fills what rule formats may print of the stream.
+func (s *session) prepareRecord() {
+	r := &s.rec
+	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
+	r.BackendName = s.fe.Name
+	if s.be != nil {
+		r.BackendName = s.be.Name
+	}
+	r.Ctx = &s.txn
+}
+
+// render evaluates a rule's format; nil renders as empty.
+func (s *session) render(f *logging.Format) []byte {
+	if f == nil {
+		return nil
+	}
+	// A fresh slice: the value lives in the edited head.
+	return f.Append(make([]byte, 0, 64), &s.rec)
+}
+
+// ruleAnswer sends the answer of deny or return.
+func (s *session) ruleAnswer(r *httpRule, request bool) bool {
+	status := r.status
+	if status == 0 {
+		status = 200
+		if r.act == "deny" {
+			status = 403
+			if !request {
+				status = 502
+			}
+		}
+	}
+	if r.act == "deny" && r.body == nil && r.bodyFmt == nil && r.ctype == "" && len(r.hdrs) == 0 || r.errorPage {
+		return s.errorReply(status, true)
+	}
+	body := r.body
+	if r.bodyFmt != nil {
+		body = s.render(r.bodyFmt)
+	}
+	reason := http.StatusText(status)
+	var out []byte
+	out = append(out, "HTTP/1.1 "...)
+	out = strconv.AppendInt(out, int64(status), 10)
+	out = append(out, ' ')
+	out = append(out, reason...)
+	out = append(out, "\r\n"...)
+	for _, h := range r.hdrs {
+		out = append(out, h.name...)
+		out = append(out, ": "...)
+		out = append(out, s.render(h.value)...)
+		out = append(out, "\r\n"...)
+	}
+	out = append(out, "content-length: "...)
+	out = strconv.AppendInt(out, int64(len(body)), 10)
+	out = append(out, "\r\n"...)
+	if len(body) > 0 && r.ctype != "" {
+		out = append(out, "content-type: "...)
+		out = append(out, r.ctype...)
+		out = append(out, "\r\n"...)
+	}
+	return s.sendAnswer(status, out, body)
+}
+
+// sendAnswer ends and sends an answer the proxy makes: the connection
+// closes when the request body is not all read.
+func (s *session) sendAnswer(status int, head, body []byte) bool {
+	s.txStatus, s.txFlags = status, logging.SFErrLocal|logging.SFFinstR
+	keep := s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
+	if !keep {
+		head = append(head, "connection: close\r\n"...)
+	}
+	head = append(head, "\r\n"...)
+	s.setReply(head)
+	s.cl.send(append(head, body...))
+	return keep
+}
+
+// redirect answers with a redirection (http_apply_redirect_rule).
+func (s *session) redirect(r *httpRule, head []byte) bool {
+	req := &s.req
+	var loc []byte
+	path := func() []byte {
+		uri := req.URI.Of(head)
+		p := uri
+		if i := bytes.Index(uri, []byte("://")); i >= 0 {
+			p = nil
+			if j := bytes.IndexByte(uri[i+3:], '/'); j >= 0 {
+				p = uri[i+3+j:]
+			}
+		}
+		if len(p) == 0 {
+			p = []byte("/")
+		}
+		if r.dropQuery {
+			if q := bytes.IndexByte(p, '?'); q >= 0 {
+				p = p[:q]
+			}
+		}
+		return p
+	}
+	target := []byte(r.literal)
+	if r.value != nil {
+		target = s.render(r.value)
+	}
+	switch r.redir {
+	case "scheme":
+		loc = append(loc, target...)
+		loc = append(loc, "://"...)
+		loc = append(loc, req.Host.Of(head)...)
+		loc = append(loc, path()...)
+	case "prefix":
+		if r.value != nil || r.literal != "/" {
+			loc = append(loc, target...)
+		}
+		loc = append(loc, path()...)
+	default:
+		loc = target
+	}
+	if r.redir != "location" && r.appendSlash && len(loc) > 0 && loc[len(loc)-1] != '/' {
+		loc = append(loc, '/')
+	}
+	code := r.status
+	reason := map[int]string{301: "Moved Permanently", 303: "See Other", 307: "Temporary Redirect", 308: "Permanent Redirect"}[code]
+	if reason == "" {
+		code, reason = 302, "Found"
+	}
+	var out []byte
+	out = append(out, "HTTP/1.1 "...)
+	out = strconv.AppendInt(out, int64(code), 10)
+	out = append(out, ' ')
+	out = append(out, reason...)
+	out = append(out, "\r\ncontent-length: 0\r\nlocation: "...)
+	out = append(out, loc...)
+	out = append(out, "\r\n"...)
+	if code == 302 || code == 303 || code == 307 {
+		out = append(out, "cache-control: no-cache\r\n"...)
+	}
+	if r.setCookie != "" {
+		out = append(out, "set-cookie: "+r.setCookie+"\r\n"...)
+	}
+	if r.clearCookie != "" {
+		out = append(out, "set-cookie: "+r.clearCookie+"; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n"...)
+	}
+	return s.sendAnswer(code, out, nil)
+}

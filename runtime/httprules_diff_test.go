@@ -1,0 +1,83 @@
+package runtime_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// http-request and http-response rules change requests and answers as
+// HAProxy's do: the echo server returns the request head it got, so each
+// answer shows what reached the server; status, headers and body must be
+// the same through HAProxy and gohap.
+func TestHTTPRulesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	up := startEcho(t, "s1")
+	const rules = ` acl is_api path_beg /api
+ acl has_x req.hdr(x-test) -m found
+ http-request deny if { path /forbidden }
+ http-request deny deny_status 429 if { path /slow }
+ http-request return status 200 content-type text/plain string "hello\n" hdr x-from rules if { path /hello }
+ http-request return status 404 if { path /gone }
+ http-request redirect location /new code 301 if { path /old }
+ http-request redirect prefix https://example.com drop-query if { path_beg /moved }
+ http-request redirect scheme https if { path /secure }
+ http-request set-header x-forwarded-proto http
+ http-request add-header x-added %[path] if is_api
+ http-request set-header x-client-hdr %[req.hdr(x-test)] if has_x
+ http-request del-header x-secret
+ http-request del-header x-drop- -m beg
+ http-request replace-header user-agent ^(\w+)/.* \1 if { req.hdr(user-agent) -m found }
+ http-request replace-value x-list ^a(.*) A\1
+ http-request set-path /v2%[path] if { path_beg /v1 }
+ http-request set-query q=1 if { path /query }
+ http-request replace-path /old-(.*) /new-\1
+ http-request set-method POST if { path /method }
+ http-request set-uri /from-uri if { path /uri }
+ http-response set-header x-resp %[res.hdr(x-server)]
+ http-response del-header x-body-crc
+ http-response add-header x-served by-proxy
+ http-response set-status 202 reason Fine if { status 200 } { res.hdr(x-body-len) 0 } { res.hdr(content-length) 58 }
+ redirect location /legacy if { path /legacy-redirect }
+`
+	reqs := []string{
+		"GET /forbidden HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /gone HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /old HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /moved/x?y=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /secure HTTP/1.1\r\nHost: www.a.com\r\n\r\n",
+		"GET /api/x HTTP/1.1\r\nHost: a\r\nX-Test: v1\r\nX-Secret: s\r\nX-Drop-Me: 1\r\nX-Drop-You: 2\r\nUser-Agent: curl/8.1\r\nX-List: ab, ac,b\r\n\r\n",
+		"GET /v1/items?z=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /query?old=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /old-page HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /method HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /uri?x HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /status HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /legacy-redirect HTTP/1.1\r\nHost: a\r\n\r\n",
+	}
+	run := func(start func(cfg, fe string)) []string {
+		fe := freePort(t)
+		start(fmtCfg(baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", fe, rules, up.Addr()), fe)
+		var out []string
+		for _, raw := range reqs {
+			got, _ := exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+			out = append(out, strings.SplitN(raw, "\r\n", 2)[0]+" => "+got)
+		}
+		return out
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	agree := 0
+	for i := range ref {
+		if got[i] == ref[i] {
+			agree++
+			continue
+		}
+		t.Errorf("haproxy %q\n   gohap %q", ref[i], got[i])
+	}
+	t.Logf("rules: %d of %d answers agree with haproxy", agree, len(ref))
+}
