@@ -223,6 +223,8 @@ type Proxy struct {
 	CheckOpts CheckOpts
 	// ID is the proxy's "id", 0 when none is given.
 	ID int
+	// MonitorURI is monitor-uri: requests for it get 200 from the proxy.
+	MonitorURI string
 	// HTTPReuse is the http-reuse mode: never, safe (the default),
 	// aggressive or always.
 	HTTPReuse string
@@ -389,6 +391,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn
+		p.MonitorURI = d.MonitorURI
 		p.RateLimitSessions = d.RateLimitSessions
 		p.Backlog = d.Backlog
 	}

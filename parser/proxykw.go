@@ -51,7 +51,7 @@ var proxyKeywords = map[string]keyword{
 	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
 	"http-reuse":                  {caps: CapBE, support: Unsupported, handle: kwHTTPReuse},
 	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
-	"monitor-uri":                 {caps: CapFE, support: Unsupported},
+	"monitor-uri":                 {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
 	"log":                         {support: Unsupported, handle: kwLog},
 	"source":                      {caps: CapBE, support: Unsupported},
 	"errorloc":                    {support: Unsupported},

@@ -249,7 +249,12 @@ func (e *Engine) adminChange(ch backend.AdminChange) {
 	s := ch.Server
 	e.log.Warn(ch.Text + ".")
 	be := e.g.byName[s.Backend.Name]
-	be.event(logging.LevelNotice, ch.Text+".")
+	// Going down for maintenance is an alert, coming back a notice.
+	level := logging.LevelNotice
+	if ch.Down {
+		level = logging.LevelAlert
+	}
+	be.event(level, ch.Text+".")
 	if ch.NoServer {
 		e.log.Error("backend '" + s.Backend.Name + "' has no server available!")
 		// The syslog line names the backend without quotes.

@@ -96,6 +96,11 @@ type Frontend struct {
 	// rules are the same.
 	reqRules, rspRules []httpRule
 	own                *Backend
+	// monitorURI is monitor-uri, "" when none.
+	monitorURI string
+	// abortOnClose is the frontend's option abortonclose: only then does
+	// a client's close reach a request waiting for a server.
+	abortOnClose bool
 	// log is how the frontend logs, nil when it does not; conns counts
 	// its connections being served.
 	log   *feLog
@@ -316,6 +321,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
+		fe.monitorURI = p.MonitorURI
+		fe.abortOnClose = p.Options["abortonclose"]
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" {
 			for _, m := range p.ResolveLogFormat() {
 				fail(p.Log.FormatPos, "%s", m)
@@ -333,7 +340,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		own := ownBackend[p]
 		if !fe.HTTP {
 			for _, u := range p.UseBackends {
-				fail(u.Pos, "'use_backend' in a 'mode tcp' %s is not supported by the gohap runtime yet.", p.Kind)
+				if be := bes[u.Backend]; be != nil && be.HTTP {
+					fail(u.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
+				}
 			}
 			if p.DefaultBackend != nil {
 				be := bes[p.DefaultBackend.Name]

@@ -409,6 +409,8 @@ func (te *tunnelEnd) run() {
 // Wait returns once every session ended; the log lines still queued are
 // then sent.
 func (e *Engine) Wait() {
+	// Without frontends nothing holds the group: the stop does.
+	<-e.done
 	e.wg.Wait()
 	e.logsClosed.Do(e.closeLogs)
 }

@@ -103,6 +103,7 @@ type session struct {
 	logging    bool
 	track      bool
 	logApplet  string
+	noLog      bool
 	rec        logging.Record
 	lt         logTimes
 	lt0In      int64
@@ -1333,6 +1334,11 @@ func (s *session) serveTxn(hl int) bool {
 			return s.errorReply(s.denyStatus, true)
 		}
 	}
+	if s.fe.monitorURI != "" && s.monitorMatch(head) {
+		// HAProxy answers its own 200 page, closes, and logs nothing.
+		s.noLog = true
+		return s.errorReply(200, false)
+	}
 	if done, keep := s.requestRules(s.fe.reqRules, &head); done {
 		return keep
 	}
@@ -1374,16 +1380,24 @@ func (s *session) serveTxn(hl int) bool {
 	// its cancelled context makes the backend refuse to wait.
 	ctx := context.Background()
 	aborted := be.abortOnClose && s.clientClosed()
+	var stopWatch func() bool
 	if aborted {
 		c, cancel := context.WithCancel(ctx)
 		cancel()
 		ctx = c
+	} else if be.abortOnClose && s.fe.abortOnClose {
+		// A close that comes later reaches the stream only when the
+		// frontend has abortonclose too, as HAProxy's H1 layer reports it.
+		ctx, stopWatch = s.watchClientClose(nil)
 	}
 	k := s.lbKey(be, head)
 	if persisted != nil {
 		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, k)
 	} else {
 		srv, err = be.LB.AcquireKey(ctx, be.Queue, k)
+	}
+	if stopWatch != nil && stopWatch() {
+		aborted = true
 	}
 	s.logBe = be
 	be.conns.Add(1)
@@ -1392,6 +1406,11 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	if err != nil {
 		if aborted && err == backend.ErrQueueTimeout {
+			// The time in the queue is logged, up to the abort.
+			s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstQ
+			if s.track {
+				s.lt.queue = time.Now()
+			}
 			return false
 		}
 		return s.errorReply(503, true)
@@ -1414,9 +1433,15 @@ func (s *session) serveTxn(hl int) bool {
 			c, got, err := s.connectServer(be, srv, k, srv == persisted)
 			srv = got
 			if err == errClientAborted {
+				// Logged as HAProxy does: no status, the client closed
+				// while the connection was tried.
+				s.logSrv, s.txStatus = srv, -1
+				s.txFlags = logging.SFErrCliCl | logging.SFFinstC
 				return false
 			}
 			if err != nil {
+				// The log names the server that could not be reached.
+				s.logSrv = srv
 				return s.errorReply(503, true)
 			}
 			s.attachServer(c, srv, be)
@@ -1456,6 +1481,18 @@ func (s *session) serveTxn(hl int) bool {
 	// A chunked body buffered whole cannot be sent again on another
 	// connection: it is consumed as it goes.
 	noReplay := false
+	// With abortonclose, a client that leaves while the server thinks
+	// aborts the exchange: the server connection is closed.
+	var stopCW func() bool
+	if be.abortOnClose && s.fe.abortOnClose && bodyDone && !expect {
+		sc := sv.c
+		_, stopCW = s.watchClientClose(func() { sc.SetReadDeadline(time.Now()) })
+		defer func() {
+			if stopCW != nil {
+				stopCW()
+			}
+		}()
+	}
 	for attempt := 0; ; attempt++ {
 		var err error
 		switch {
@@ -1493,6 +1530,14 @@ func (s *session) serveTxn(hl int) bool {
 		var status int
 		var empty bool
 		rhl, status, empty = s.readResponse()
+		if stopCW != nil {
+			if stopCW() {
+				s.closeServer()
+				s.txStatus, s.txFlags = 400, logging.SFErrCliCl|logging.SFFinstH
+				return false
+			}
+			stopCW = nil
+		}
 		if s.track && status == 0 {
 			s.lt.rsp = time.Now()
 		}
@@ -1748,7 +1793,9 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 // runTCP serves a "mode tcp" connection: inspect, pick a server,
 // connect, relay.
 func (s *session) runTCP() {
-	be := s.fe.Default
+	// use_backend rules see the connection: no HTTP message here.
+	s.txn.Req = &s.req
+	be := s.route()
 	if be == nil {
 		return
 	}

@@ -2,10 +2,12 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -205,7 +207,7 @@ func (lt *logTimes) ms(t time.Time) int64 {
 // not at all for a normal one with dontlog-normal.
 func (s *session) logStream(flags uint32, status int) {
 	l := s.fe.log
-	if l == nil || l.format == nil || l.logger == nil {
+	if l == nil || l.format == nil || l.logger == nil || s.noLog {
 		return
 	}
 	r := s.fillRecord(flags, status)
@@ -293,7 +295,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
-	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused = nil, nil, 0, "", false
+	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
 	s.rspWire, s.rspHTX = 0, 0
 	s.rec.RequestLine = nil
 	s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]
@@ -507,4 +509,73 @@ func (s *session) countStream(status int) {
 	}
 	bc.addTimes(tw, tc, tr, tt)
 	sc.addTimes(tw, tc, tr, tt)
+}
+
+// monitorMatch tells a request for the frontend's monitor-uri: its path
+// when the URI given starts with '/', else the whole target.
+func (s *session) monitorMatch(head []byte) bool {
+	uri := s.req.URI.Of(head)
+	m := s.fe.monitorURI
+	if string(uri) == m {
+		return true
+	}
+	if m[0] != '/' {
+		return false
+	}
+	if i := bytes.Index(uri, []byte("://")); i >= 0 {
+		j := bytes.IndexByte(uri[i+3:], '/')
+		if j < 0 {
+			return false
+		}
+		uri = uri[i+3+j:]
+	}
+	return string(uri) == m
+}
+
+// abortPoll is how often a request waiting in a queue with abortonclose
+// looks whether its client left.
+const abortPoll = 10 * time.Millisecond
+
+// watchClientClose gives a context cancelled once the client closes its
+// side while the request waits for a server, as abortonclose asks. The
+// socket is only peeked, so it may be watched while the session holds it.
+// stop ends the watch and tells whether the client had closed.
+func (s *session) watchClientClose(onClose func()) (context.Context, func() bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var closed atomic.Bool
+	done := make(chan struct{})
+	var t *time.Ticker
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Most requests get a server at once: poll only past the first
+		// period.
+		t = time.NewTicker(abortPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if s.clientClosed() {
+					closed.Store(true)
+					cancel()
+					if onClose != nil {
+						onClose()
+					}
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return ctx, func() bool {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			cancel()
+		})
+		return closed.Load()
+	}
 }

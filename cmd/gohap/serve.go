@@ -179,7 +179,9 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 		m.alert("config : Fatal errors found in configuration.")
 		return nil, nil, false
 	}
-	nb := 0
+	// The runtime CLI's sockets are listeners too, as in HAProxy: a
+	// configuration of backends and a stats socket runs their checks.
+	nb := len(cfg.Global.Stats.Sockets)
 	for _, fe := range g.Frontends {
 		nb += len(fe.Binds)
 	}

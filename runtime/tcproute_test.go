@@ -1,0 +1,33 @@
+package runtime_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// In mode tcp, use_backend rules choose the backend from what the
+// connection shows (its addresses), before any byte is relayed.
+func TestTCPUseBackend(t *testing.T) {
+	s1, s2 := startEcho(t, "s1"), startEcho(t, "s2")
+	fe, fe2 := freePort(t), freePort(t)
+	startGohap(t, fmtCfg(baseDefaults+`frontend fe
+ mode tcp
+ bind %s
+ bind %s
+ use_backend b2 if { dst_port %s }
+ use_backend b1 if { src 10.0.0.0/8 }
+ default_backend b1
+backend b1
+ mode tcp
+ server s1 %s
+backend b2
+ mode tcp
+ server s2 %s
+`, fe, fe2, fe2[strings.LastIndexByte(fe2, ':')+1:], s1.Addr(), s2.Addr()), nil)
+	for addr, want := range map[string]string{fe: "s1", fe2: "s2"} {
+		st, srv, _ := get(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		if st != 200 || srv != want {
+			t.Errorf("%s: status %d from server %q, want %s", addr, st, srv, want)
+		}
+	}
+}
