@@ -13,6 +13,10 @@ import (
 type Txn struct {
 	Buf []byte
 	Req *h1.Msg
+	// FeName, BeName, SrvName and SrvID name the stream's frontend,
+	// backend and server, once known.
+	FeName, BeName, SrvName string
+	SrvID                   int
 	// RspBuf and Rsp are the response head, once there is one.
 	RspBuf   []byte
 	Rsp      *h1.Msg
@@ -48,6 +52,11 @@ const (
 	fDstPort
 	fProtoHTTP
 	fStatus
+	fPathQ
+	fSrvName
+	fSrvID
+	fFeName
+	fBeName
 )
 
 type sampleType uint8
@@ -154,6 +163,25 @@ func (fe *fetch) each(t *Txn, e *Expr) (found bool) {
 			return false
 		}
 		s.i = int64(t.Rsp.Status)
+	case fPathQ:
+		s.b = pathq(t)
+	case fSrvName, fFeName, fBeName:
+		name := t.SrvName
+		if fe.kind == fFeName {
+			name = t.FeName
+		} else if fe.kind == fBeName {
+			name = t.BeName
+		}
+		if name == "" {
+			return false
+		}
+		t.scratch = append(t.scratch[:0], name...)
+		s.b = t.scratch
+	case fSrvID:
+		if t.SrvName == "" {
+			return false
+		}
+		s.i = int64(t.SrvID)
 	}
 	e.visit(t, s)
 	return true
@@ -165,6 +193,15 @@ var (
 )
 
 func path(t *Txn) []byte {
+	u := pathq(t)
+	if i := bytes.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}
+
+// pathq is the target without an absolute form's scheme and authority.
+func pathq(t *Txn) []byte {
 	u := t.Req.URI.Of(t.Buf)
 	// An absolute URI's path starts after the authority.
 	if len(u) > 0 && u[0] != '/' {
@@ -176,9 +213,6 @@ func path(t *Txn) []byte {
 			}
 			u = rest[j:]
 		}
-	}
-	if i := bytes.IndexByte(u, '?'); i >= 0 {
-		u = u[:i]
 	}
 	return u
 }
@@ -378,6 +412,16 @@ func parseFetch(name, args string) (*fetch, error) {
 		fe.kind, fe.typ, fe.res = fFhdrCnt, tInt, true
 	case "status":
 		fe.kind, fe.typ = fStatus, tInt
+	case "pathq":
+		fe.kind = fPathQ
+	case "srv_name":
+		fe.kind = fSrvName
+	case "srv_id":
+		fe.kind, fe.typ = fSrvID, tInt
+	case "fe_name":
+		fe.kind = fFeName
+	case "be_name":
+		fe.kind = fBeName
 	default:
 		return nil, errNotImpl
 	}

@@ -35,6 +35,8 @@ type HTTPRule struct {
 	RedirType              string
 	DropQuery, AppendSlash bool
 	SetCookie, ClearCookie string
+	// Expr is a sample expression (set-src, set-dst and their ports).
+	Expr string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
 	// Refused is the runtime's message for a form it does not run.
@@ -46,7 +48,8 @@ var httpRuleForms = map[string]map[string]bool{
 	"http-request": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-path": true, "set-pathq": true, "set-query": true, "set-uri": true,
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
-		"allow": true, "return": true, "redirect": true},
+		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
+		"set-dst-port": true},
 	"http-response": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true},
 }
@@ -102,6 +105,11 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		}
 	case "set-path", "set-pathq", "set-query", "set-uri", "set-method":
 		r.Fmt = arg(0)
+	case "set-src", "set-dst", "set-src-port", "set-dst-port":
+		r.Expr = arg(0)
+		if len(args) != 1 {
+			refuse()
+		}
 	case "replace-path", "replace-pathq", "replace-uri":
 		r.Regex, r.Fmt = arg(0), arg(1)
 	case "allow":

@@ -1033,7 +1033,7 @@ func (s *session) appendForwarded(out []byte, head []byte, be *Backend) []byte {
 	}
 	if ot != nil {
 		dst := s.txn.Dst.Addr().Unmap()
-		if !(ot.except.IsValid() && ot.except.Contains(dst)) && dst.Is4() {
+		if !(ot.except.IsValid() && ot.except.Contains(dst)) && dst.IsValid() {
 			out = append(out, ot.header...)
 			out = append(out, ": "...)
 			out = dst.AppendTo(out)
@@ -1295,6 +1295,7 @@ func (s *session) parse(hl int) bool {
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
+	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, "", ""
 	if s.track {
 		s.lt.request = time.Now()
 		if s.lt.first.IsZero() {
@@ -1350,6 +1351,7 @@ func (s *session) serveTxn(hl int) bool {
 	if be == nil {
 		return s.errorReply(503, true)
 	}
+	s.txn.BeName = be.Name
 	if lr := be.legacy; lr != nil && lr != s.fe.legacy && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
@@ -1449,6 +1451,7 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	s.svUses++
 	s.svClean = false
+	s.txn.SrvName, s.txn.SrvID = srv.Name, srv.ID
 	if s.track {
 		s.lt.connect = time.Now()
 		s.logSrv = srv

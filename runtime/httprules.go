@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type httpRule struct {
 	bodyFmt   *logging.Format
 	hdrs      []ruleHdr
 	errorPage bool
+	// expr is the sample of set-src, set-dst and their ports.
+	expr *acl.Sample
 	// redirect
 	redir                  string
 	literal                string
@@ -75,6 +78,12 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		if hr.match == "reg" {
 			if hr.nameRe, err = regexp.Compile(r.Name); err != nil {
 				bad("regex: %v", err)
+				continue
+			}
+		}
+		if r.Expr != "" {
+			if hr.expr, err = acl.CompileSample(r.Expr); err != nil {
+				bad("'%s' is not supported by the gohap runtime yet", r.Expr)
 				continue
 			}
 		}
@@ -232,6 +241,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool) ([]byte,
 		case "redirect":
 			keep := s.redirect(r, head)
 			return head, ruleAnswered, keep
+		case "set-src", "set-dst", "set-src-port", "set-dst-port":
+			s.setAddr(r)
+			continue
 		}
 		ed.load(head, msg, request)
 		val := s.render(r.value)
@@ -423,9 +435,14 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 	out = append(out, reason...)
 	out = append(out, "\r\n"...)
 	for _, h := range r.hdrs {
+		// A header whose value renders empty is left out.
+		v := s.render(h.value)
+		if len(v) == 0 {
+			continue
+		}
 		out = append(out, h.name...)
 		out = append(out, ": "...)
-		out = append(out, s.render(h.value)...)
+		out = append(out, v...)
 		out = append(out, "\r\n"...)
 	}
 	out = append(out, "content-length: "...)
@@ -520,4 +537,28 @@ func (s *session) redirect(r *httpRule, head []byte) bool {
 		out = append(out, "set-cookie: "+r.clearCookie+"; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n"...)
 	}
 	return s.sendAnswer(code, out, nil)
+}
+
+// setAddr runs set-src, set-dst and their port forms: the connection's
+// addresses as the rules, forwardfor, originalto and the log see them.
+// An address keeps its port; a value that does not parse changes nothing.
+func (s *session) setAddr(r *httpRule) {
+	v, ok := r.expr.Append(nil, &s.txn)
+	if !ok {
+		return
+	}
+	ap := &s.txn.Src
+	if r.act == "set-dst" || r.act == "set-dst-port" {
+		ap = &s.txn.Dst
+	}
+	switch r.act {
+	case "set-src", "set-dst":
+		if ip, err := netip.ParseAddr(strings.TrimSpace(string(v))); err == nil {
+			*ap = netip.AddrPortFrom(ip, ap.Port())
+		}
+	default:
+		if p, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 16); err == nil {
+			*ap = netip.AddrPortFrom(ap.Addr(), uint16(p))
+		}
+	}
 }

@@ -36,7 +36,10 @@ func TestHTTPRulesDifferential(t *testing.T) {
  http-request replace-path /old-(.*) /new-\1
  http-request set-method POST if { path /method }
  http-request set-uri /from-uri if { path /uri }
+ http-request set-src hdr(x-src) if { req.hdr(x-src) -m found }
+ http-request set-header x-pathq %[pathq] if { path_beg /v1 }
  http-response set-header x-resp %[res.hdr(x-server)]
+ http-response set-header x-srv %[srv_name]/%[srv_id]/%[be_name]/%[fe_name]
  http-response del-header x-body-crc
  http-response add-header x-served by-proxy
  http-response set-status 202 reason Fine if { status 200 } { res.hdr(x-body-len) 0 } { res.hdr(content-length) 58 }
@@ -52,6 +55,7 @@ func TestHTTPRulesDifferential(t *testing.T) {
 		"GET /secure HTTP/1.1\r\nHost: www.a.com\r\n\r\n",
 		"GET /api/x HTTP/1.1\r\nHost: a\r\nX-Test: v1\r\nX-Secret: s\r\nX-Drop-Me: 1\r\nX-Drop-You: 2\r\nUser-Agent: curl/8.1\r\nX-List: ab, ac,b\r\n\r\n",
 		"GET /v1/items?z=2 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /ff HTTP/1.1\r\nHost: a\r\nX-Src: 10.1.2.3\r\n\r\n",
 		"GET /query?old=1 HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /old-page HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /method HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -61,7 +65,7 @@ func TestHTTPRulesDifferential(t *testing.T) {
 	}
 	run := func(start func(cfg, fe string)) []string {
 		fe := freePort(t)
-		start(fmtCfg(baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", fe, rules, up.Addr()), fe)
+		start(fmtCfg(baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n option forwardfor\n server s1 %s\n", fe, rules, up.Addr()), fe)
 		var out []string
 		for _, raw := range reqs {
 			got, _ := exchange(t, fe, raw, []string{"GET"}, 3*time.Second)

@@ -22,7 +22,7 @@ backend be
 `, fe1, fe2, up.Addr()), nil)
 	for _, c := range []struct {
 		addr, target, srv string
-		status          int
+		status            int
 	}{
 		{fe1, "/health", "", 200},
 		{fe1, "http://www.haproxy.org/health", "", 200},
