@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -229,13 +230,37 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	var d net.Dialer
 	conn, err := d.DialContext(cctx, "tcp", dial)
 	if err != nil {
+		// An explicit first connect rule is named as a tcp-check step.
+		where := ""
+		if t := s.Check.TCP; len(t) > 0 && t[0].Connect {
+			step := t[0].Step
+			if step == 0 {
+				step = 1
+			}
+			what := "connect"
+			if t[0].Port != "" {
+				what += " port " + t[0].Port
+			}
+			where = " at step " + strconv.Itoa(step) + " of tcp-check (" + what + ")"
+		}
+		var errno syscall.Errno
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
-			return `Layer4 connection problem, info: "Connection refused"`, checkFailed
+			return `Layer4 connection problem, info: "Connection refused` + where + `"`, checkFailed
 		case errors.Is(err, context.DeadlineExceeded) || cctx.Err() != nil:
+			if where != "" {
+				return `Layer4 timeout, info: "` + where + `"`, checkFailed
+			}
 			return "Layer4 timeout", checkFailed
+		case errors.As(err, &errno):
+			// strerror's text, as HAProxy appends it.
+			msg := errno.Error()
+			if msg != "" {
+				msg = strings.ToUpper(msg[:1]) + msg[1:]
+			}
+			return `Layer4 connection problem, info: "General socket error (` + msg + `)` + where + `"`, checkFailed
 		default:
-			return `Layer4 connection problem, info: "General socket error"`, checkFailed
+			return `Layer4 connection problem, info: "General socket error` + where + `"`, checkFailed
 		}
 	}
 	// HAProxy ends a check's connection with a reset, unless its connect
