@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"net"
 	"net/netip"
@@ -41,6 +42,10 @@ type Options struct {
 // Logger sends lines to a list of targets (one proxy's "log" lines).
 type Logger struct {
 	targets []*target
+	// sendMu keeps Close from closing a socket a direct send uses; bufs
+	// holds the frames of direct sends.
+	sendMu  sync.RWMutex
+	bufs    sync.Pool
 	meta    meta
 	now     func() time.Time
 	dropped atomic.Uint64
@@ -64,6 +69,9 @@ type target struct {
 	q    chan int
 	done chan struct{}
 	w    writer
+	// direct is set for UDP targets: lines go out at once from the
+	// caller, with a send that never waits, as HAProxy's sendmsg().
+	direct *packetWriter
 }
 
 // writer sends one framed line.
@@ -114,6 +122,11 @@ func New(targets []TargetConfig, opts Options) (*Logger, error) {
 		for i := range opts.QueueLen {
 			t.free <- i
 		}
+		if pw, ok := w.(*packetWriter); ok && pw.udp != nil {
+			if err := pw.prepareDirect(); err == nil {
+				t.direct = pw
+			}
+		}
 		l.targets = append(l.targets, t)
 		l.wg.Add(1)
 		go l.drain(t)
@@ -154,6 +167,10 @@ func (l *Logger) Emit(level Level, facility int, msg, sd []byte) {
 		}
 		m := l.meta
 		m.sd = sd
+		if t.direct != nil {
+			l.sendDirect(t, max(level, t.cfg.MinLevel), fac, &m, msg, now)
+			continue
+		}
 		var slot int
 		select {
 		case slot = <-t.free:
@@ -252,7 +269,10 @@ func (l *Logger) send(t *target, slot int) {
 // Options.CloseTimeout and closes the sockets. Lines still queued after
 // that are counted as dropped.
 func (l *Logger) Close() error {
-	if l.closed.Swap(true) {
+	l.sendMu.Lock()
+	was := l.closed.Swap(true)
+	l.sendMu.Unlock()
+	if was {
 		return nil
 	}
 	for _, t := range l.targets {
@@ -361,6 +381,9 @@ type packetWriter struct {
 	// udp and ap avoid the per-call sockaddr allocation of WriteTo.
 	udp *net.UDPConn
 	ap  netip.AddrPort
+	// fd and sa serve direct sends.
+	fd int
+	sa unix.Sockaddr
 }
 
 func (w *packetWriter) write(b []byte, deadline time.Time) error {
@@ -439,4 +462,41 @@ func (w *streamWriter) close() {
 	if w.conn != nil {
 		w.conn.Close()
 	}
+}
+
+// prepareDirect finds the socket's descriptor and destination for sends
+// that bypass Go's poller: such a send never waits for room.
+func (w *packetWriter) prepareDirect() error {
+	rc, err := w.udp.SyscallConn()
+	if err != nil {
+		return err
+	}
+	rc.Control(func(fd uintptr) { w.fd = int(fd) })
+	a := w.ap.Addr()
+	if a.Is4() {
+		w.sa = &unix.SockaddrInet4{Port: int(w.ap.Port()), Addr: a.As4()}
+	} else {
+		w.sa = &unix.SockaddrInet6{Port: int(w.ap.Port()), Addr: a.As16()}
+	}
+	return nil
+}
+
+// sendDirect frames and sends one line from the caller; a line the socket
+// cannot take at once is dropped and counted.
+func (l *Logger) sendDirect(t *target, level Level, facility int, m *meta, msg []byte, now time.Time) {
+	bp, _ := l.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, t.cfg.MaxLen+64)
+		bp = &b
+	}
+	b := t.frame((*bp)[:0], level, facility, m, msg, now)
+	l.sendMu.RLock()
+	if l.closed.Load() {
+		l.dropped.Add(1)
+	} else if err := unix.Sendto(t.direct.fd, b, unix.MSG_DONTWAIT, t.direct.sa); err != nil {
+		l.dropped.Add(1)
+	}
+	l.sendMu.RUnlock()
+	*bp = b
+	l.bufs.Put(bp)
 }
