@@ -50,6 +50,8 @@ var httpRuleForms = map[string]map[string]bool{
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
 		"set-dst-port": true},
+	"http-after-response": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
+		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true},
 }

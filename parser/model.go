@@ -171,9 +171,12 @@ type Proxy struct {
 	// HTTPRequestRules (with the redirect lines) and HTTPResponseRules
 	// are the proxy's own rules, in source order (httprules.go).
 	HTTPRequestRules, HTTPResponseRules []*HTTPRule
-	DefaultBackend                      *Ref
-	UseBackends                         []*SwitchRule
-	Balance                             []string
+	// HTTPAfterRules are the http-after-response rules, which also see
+	// the answers the proxy makes itself.
+	HTTPAfterRules []*HTTPRule
+	DefaultBackend *Ref
+	UseBackends    []*SwitchRule
+	Balance        []string
 	// LB is what the balance line asks for.
 	LB      Balance
 	Servers []*Server

@@ -533,13 +533,16 @@ func kwRule(c *pctx) {
 	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	switch kw := c.args[0]; kw {
-	case "http-request", "http-response", "redirect":
+	case "http-request", "http-response", "http-after-response", "redirect":
 		// "redirect" is an http-request rule where it stands.
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
-		if kw == "http-response" {
+		switch kw {
+		case "http-response":
 			p.HTTPResponseRules = append(p.HTTPResponseRules, r)
-		} else {
+		case "http-after-response":
+			p.HTTPAfterRules = append(p.HTTPAfterRules, r)
+		default:
 			p.HTTPRequestRules = append(p.HTTPRequestRules, r)
 		}
 		if r.Refused == "" {

@@ -94,8 +94,8 @@ type Frontend struct {
 	// reqRules and rspRules are the http-request (with redirect) and
 	// http-response rules; own is a listen section's backend half, whose
 	// rules are the same.
-	reqRules, rspRules []httpRule
-	own                *Backend
+	reqRules, rspRules, afterRules []httpRule
+	own                            *Backend
 	// monitorURI is monitor-uri, "" when none.
 	monitorURI string
 	// abortOnClose is the frontend's option abortonclose: only then does
@@ -143,8 +143,9 @@ type Backend struct {
 	idle  idlePool
 	// conns counts the streams using the backend.
 	conns atomic.Int64
-	// reqRules and rspRules are the http-request and http-response rules.
-	reqRules, rspRules []httpRule
+	// reqRules, rspRules and afterRules are the http-request,
+	// http-response and http-after-response rules.
+	reqRules, rspRules, afterRules []httpRule
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
@@ -386,11 +387,12 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			// A listen section is one proxy: its filters and rules run
 			// once.
 			fe.legacy = own.legacy
-			fe.reqRules, fe.rspRules, fe.own = own.reqRules, own.rspRules, own
+			fe.reqRules, fe.rspRules, fe.afterRules, fe.own = own.reqRules, own.rspRules, own.afterRules, own
 		} else {
 			fe.legacy = compileLegacy(p, set, fail)
 			fe.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
 			fe.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
+			fe.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
 		}
 		for _, u := range p.UseBackends {
 			cond, err := set.ParseCond(u.Cond)
@@ -597,6 +599,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.legacy = compileLegacy(p, set, fail)
 	be.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
 	be.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
+	be.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
 	algo, err := compileBalance(be, p)
 	if err != nil {
 		fail(p.Pos, "%v", err)

@@ -56,8 +56,10 @@ type session struct {
 	ckDates  cookieDates
 	// ckSrvSet is set when the server's response sets the cookie itself.
 	ckSrvSet bool
-	// rwAlt is the second buffer of rules editing a head in rw or rwr.
+	// rwAlt is the second buffer of rules editing a head in rw or rwr;
+	// amsg holds an answer the proxy makes, for http-after-response.
 	rwAlt []byte
+	amsg  h1.Msg
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -913,7 +915,7 @@ func (s *session) errors() *errorSet {
 func (s *session) errorReply(code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
 	keep = keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
-	page := s.errors().stream(code, !keep)
+	page := s.afterAnswer(s.errors().stream(code, !keep))
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -1601,7 +1603,7 @@ func (s *session) serveTxn(hl int) bool {
 		if len(rules) == 0 || i == 1 && be == s.fe.own {
 			continue
 		}
-		nh, res, keep := s.runRules(rules, rhead, false)
+		nh, res, keep := s.runRules(rules, rhead, false, rsp)
 		if res == ruleAnswered || res == ruleBad {
 			s.closeServer()
 			if res == ruleBad {
@@ -1614,6 +1616,7 @@ func (s *session) serveTxn(hl int) bool {
 			continue
 		}
 	}
+	rhead = s.applyAfter(rhead, rsp)
 	if rsp.Status == 101 || req.Connect && rsp.Status >= 200 && rsp.Status < 300 {
 		// A protocol switch, or a CONNECT that succeeded: both
 		// connections become a tunnel.

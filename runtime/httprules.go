@@ -206,7 +206,7 @@ func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool)
 	if len(rules) == 0 {
 		return false, false
 	}
-	nh, res, keep := s.runRules(rules, *head, true)
+	nh, res, keep := s.runRules(rules, *head, true, &s.req)
 	switch res {
 	case ruleAnswered:
 		return true, keep
@@ -217,13 +217,9 @@ func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool)
 	return false, false
 }
 
-func (s *session) runRules(rules []httpRule, head []byte, request bool) ([]byte, ruleResult, bool) {
+func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.Msg) ([]byte, ruleResult, bool) {
 	if len(rules) == 0 {
 		return head, ruleContinue, false
-	}
-	msg := &s.req
-	if !request {
-		msg = &s.rsp
 	}
 	s.prepareRecord()
 	var ed msgEdit
@@ -465,8 +461,9 @@ func (s *session) sendAnswer(status int, head, body []byte) bool {
 		head = append(head, "connection: close\r\n"...)
 	}
 	head = append(head, "\r\n"...)
-	s.setReply(head)
-	s.cl.send(append(head, body...))
+	page := s.afterAnswer(append(head, body...))
+	s.setReply(page)
+	s.cl.send(page)
 	return keep
 }
 
@@ -561,4 +558,49 @@ func (s *session) setAddr(r *httpRule) {
 			*ap = netip.AddrPortFrom(ap.Addr(), uint16(p))
 		}
 	}
+}
+
+// applyAfter runs the http-after-response rules, the backend's then the
+// frontend's, on an answer's head held in msg; it returns the head to
+// send. They see every answer, the proxy's own included.
+func (s *session) applyAfter(head []byte, msg *h1.Msg) []byte {
+	var sets [2][]httpRule
+	if be := s.be; be != nil {
+		sets[0] = be.afterRules
+		if be == s.fe.own {
+			sets[1] = nil
+		} else {
+			sets[1] = s.fe.afterRules
+		}
+	} else {
+		sets[1] = s.fe.afterRules
+	}
+	if len(sets[0]) == 0 && len(sets[1]) == 0 {
+		return head
+	}
+	buf, rsp := s.txn.RspBuf, s.txn.Rsp
+	s.txn.RspBuf, s.txn.Rsp = head, msg
+	for _, rules := range sets {
+		nh, res, _ := s.runRules(rules, head, false, msg)
+		if res == ruleBad {
+			break
+		}
+		head = nh
+	}
+	s.txn.RspBuf, s.txn.Rsp = buf, rsp
+	return head
+}
+
+// afterAnswer applies http-after-response rules to an answer the proxy
+// makes itself, head and body in one page.
+func (s *session) afterAnswer(page []byte) []byte {
+	if len(s.fe.afterRules) == 0 && (s.be == nil || len(s.be.afterRules) == 0) {
+		return page
+	}
+	hl := h1.HeadEnd(page, 0)
+	if hl == 0 || h1.ParseResponse(page[:hl], &s.amsg, s.fe.maxHdr) != nil {
+		return page
+	}
+	nh := s.applyAfter(page[:hl], &s.amsg)
+	return append(append([]byte(nil), nh...), page[hl:]...)
 }

@@ -44,6 +44,9 @@ func TestHTTPRulesDifferential(t *testing.T) {
  http-response add-header x-served by-proxy
  http-response set-status 202 reason Fine if { status 200 } { res.hdr(x-body-len) 0 } { res.hdr(content-length) 58 }
  redirect location /legacy if { path /legacy-redirect }
+ http-after-response set-header x-after %[status]
+ http-after-response del-header x-body-len
+ http-after-response set-status 299 if { status 202 }
 `
 	reqs := []string{
 		"GET /forbidden HTTP/1.1\r\nHost: a\r\n\r\n",
