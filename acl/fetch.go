@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/gohap/gohap/runtime/h1"
 )
@@ -17,6 +19,11 @@ type Txn struct {
 	// backend and server, once known.
 	FeName, BeName, SrvName string
 	SrvID                   int
+	// Vars holds the stream's and connection's variables, Proc the
+	// process's (guarded by ProcMu).
+	Vars   *Vars
+	Proc   *Vars
+	ProcMu *sync.Mutex
 	// RspBuf and Rsp are the response head, once there is one.
 	RspBuf   []byte
 	Rsp      *h1.Msg
@@ -57,6 +64,7 @@ const (
 	fSrvID
 	fFeName
 	fBeName
+	fVar
 )
 
 type sampleType uint8
@@ -76,6 +84,8 @@ type fetch struct {
 	typ  sampleType
 	// res makes a header fetch read the response.
 	res bool
+	// scope is var()'s; its name is in name.
+	scope uint8
 }
 
 // msg is the head a header fetch reads; nil when it is not there yet.
@@ -182,6 +192,25 @@ func (fe *fetch) each(t *Txn, e *Expr) (found bool) {
 			return false
 		}
 		s.i = int64(t.SrvID)
+	case fVar:
+		var v []byte
+		var ok bool
+		if fe.scope == ScopeProc {
+			if t.ProcMu == nil {
+				return false
+			}
+			t.ProcMu.Lock()
+			v, ok = t.Proc.Get(fe.scope, fe.name)
+			t.scratch = append(t.scratch[:0], v...)
+			t.ProcMu.Unlock()
+			v = t.scratch
+		} else {
+			v, ok = t.Vars.Get(fe.scope, fe.name)
+		}
+		if !ok {
+			return false
+		}
+		s.b = v
 	}
 	e.visit(t, s)
 	return true
@@ -420,6 +449,13 @@ func parseFetch(name, args string) (*fetch, error) {
 		fe.kind, fe.typ = fSrvID, tInt
 	case "fe_name":
 		fe.kind = fFeName
+	case "var":
+		sc, n, ok := ParseVarName(strings.TrimSpace(argList0(argList)))
+		if !ok {
+			return nil, errorf("fetch method 'var' : invalid variable name '%s'", args)
+		}
+		fe.kind, fe.scope, fe.name = fVar, sc, n
+		return fe, nil
 	case "be_name":
 		fe.kind = fBeName
 	default:
@@ -443,6 +479,13 @@ func parseFetch(name, args string) (*fetch, error) {
 		}
 	}
 	return fe, nil
+}
+
+func argList0(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
+	return a[0]
 }
 
 func splitArgs(s string) []string {

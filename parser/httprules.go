@@ -35,8 +35,11 @@ type HTTPRule struct {
 	RedirType              string
 	DropQuery, AppendSlash bool
 	SetCookie, ClearCookie string
-	// Expr is a sample expression (set-src, set-dst and their ports).
+	// Expr is a sample expression (set-src, set-dst and their ports,
+	// set-var).
 	Expr string
+	// Var is the "scope.name" of set-var, set-var-fmt and unset-var.
+	Var string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
 	// Refused is the runtime's message for a form it does not run.
@@ -45,14 +48,14 @@ type HTTPRule struct {
 
 // httpRuleForms lists the actions the runtime runs, by keyword.
 var httpRuleForms = map[string]map[string]bool{
-	"http-request": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
+	"http-request": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-path": true, "set-pathq": true, "set-query": true, "set-uri": true,
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
 		"set-dst-port": true},
-	"http-after-response": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
+	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
-	"http-response": {"set-header": true, "add-header": true, "del-header": true, "replace-header": true,
+	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true},
 }
 
@@ -64,6 +67,12 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		a = append([]string{"redirect"}, a...)
 	} else if len(a) > 0 {
 		r.Action = a[0]
+		// set-var(scope.name) and its kin carry the variable.
+		for _, v := range []string{"set-var", "set-var-fmt", "unset-var"} {
+			if strings.HasPrefix(a[0], v+"(") && strings.HasSuffix(a[0], ")") {
+				r.Action, r.Var = v, a[0][len(v)+1:len(a[0])-1]
+			}
+		}
 	}
 	refuse := func() {
 		if r.Refused == "" {
@@ -107,9 +116,15 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		}
 	case "set-path", "set-pathq", "set-query", "set-uri", "set-method":
 		r.Fmt = arg(0)
-	case "set-src", "set-dst", "set-src-port", "set-dst-port":
+	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-var":
 		r.Expr = arg(0)
 		if len(args) != 1 {
+			refuse()
+		}
+	case "set-var-fmt":
+		r.Fmt = arg(0)
+	case "unset-var":
+		if len(args) != 0 {
 			refuse()
 		}
 	case "replace-path", "replace-pathq", "replace-uri":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/runtime/logging"
 	"net"
 	"net/netip"
@@ -42,6 +43,9 @@ type Engine struct {
 	connRate, sessRate *rateLimiter
 	// loggers send the frontends' log lines; uniq numbers the streams
 	// (%rt); conns counts the connections being served (%ac).
+	// procVars are the proc.* variables, under procMu.
+	procVars   acl.Vars
+	procMu     sync.Mutex
 	loggers    []*logging.Logger
 	logsClosed sync.Once
 	uniq       atomic.Uint32

@@ -60,6 +60,10 @@ type session struct {
 	// amsg holds an answer the proxy makes, for http-after-response.
 	rwAlt []byte
 	amsg  h1.Msg
+	// vars are the connection's and the stream's variables; varBuf is
+	// set-var's work area.
+	vars   acl.Vars
+	varBuf []byte
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -180,6 +184,7 @@ func (s *session) run() bool {
 	}
 	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+	s.txn.Vars, s.txn.Proc, s.txn.ProcMu = &s.vars, &s.e.procVars, &s.e.procMu
 	s.e.conns.Add(1)
 	s.fe.conns.Add(1)
 	defer func() {
@@ -1298,6 +1303,7 @@ func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, "", ""
+	s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 	if s.track {
 		s.lt.request = time.Now()
 		if s.lt.first.IsZero() {

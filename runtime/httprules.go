@@ -33,8 +33,11 @@ type httpRule struct {
 	bodyFmt   *logging.Format
 	hdrs      []ruleHdr
 	errorPage bool
-	// expr is the sample of set-src, set-dst and their ports.
-	expr *acl.Sample
+	// expr is the sample of set-src, set-dst and their ports, and of
+	// set-var; varScope and varName name the variable.
+	expr     *acl.Sample
+	varScope uint8
+	varName  string
 	// redirect
 	redir                  string
 	literal                string
@@ -78,6 +81,13 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		if hr.match == "reg" {
 			if hr.nameRe, err = regexp.Compile(r.Name); err != nil {
 				bad("regex: %v", err)
+				continue
+			}
+		}
+		if r.Var != "" {
+			var ok bool
+			if hr.varScope, hr.varName, ok = acl.ParseVarName(r.Var); !ok {
+				bad("invalid variable name '%s'", r.Var)
 				continue
 			}
 		}
@@ -239,6 +249,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			return head, ruleAnswered, keep
 		case "set-src", "set-dst", "set-src-port", "set-dst-port":
 			s.setAddr(r)
+			continue
+		case "set-var", "set-var-fmt", "unset-var":
+			s.setVar(r)
 			continue
 		}
 		ed.load(head, msg, request)
@@ -603,4 +616,31 @@ func (s *session) afterAnswer(page []byte) []byte {
 	}
 	nh := s.applyAfter(page[:hl], &s.amsg)
 	return append(append([]byte(nil), nh...), page[hl:]...)
+}
+
+// setVar runs set-var, set-var-fmt and unset-var. A sample that yields
+// nothing leaves the variable as it was, as in HAProxy.
+func (s *session) setVar(r *httpRule) {
+	var v []byte
+	switch r.act {
+	case "set-var":
+		var ok bool
+		if v, ok = r.expr.Append(s.varBuf[:0], &s.txn); !ok {
+			return
+		}
+		s.varBuf = v
+	case "set-var-fmt":
+		v = s.render(r.value)
+	}
+	vs := &s.vars
+	if r.varScope == acl.ScopeProc {
+		s.e.procMu.Lock()
+		defer s.e.procMu.Unlock()
+		vs = &s.e.procVars
+	}
+	if r.act == "unset-var" {
+		vs.Unset(r.varScope, r.varName)
+		return
+	}
+	vs.Set(r.varScope, r.varName, v)
 }

@@ -16,6 +16,13 @@ func TestHTTPRulesDifferential(t *testing.T) {
 	}
 	up := startEcho(t, "s1")
 	const rules = ` acl is_api path_beg /api
+ http-request set-var(txn.host) req.hdr(host)
+ http-request set-var-fmt(txn.path) %[path]-x
+ http-request unset-var(txn.host) if { path /unset }
+ http-request return status 200 content-type text/plain lf-string "%[var(proc.last)] %[var(txn.host)] %[var(txn.path)]" if { path /vars }
+ http-request set-var(proc.last) path
+ http-request set-header x-var %[var(txn.host)]/%[var(txn.path)]
+ http-response set-header x-resvar %[var(txn.path)]
  acl has_x req.hdr(x-test) -m found
  http-request deny if { path /forbidden }
  http-request deny deny_status 429 if { path /slow }
@@ -50,6 +57,9 @@ func TestHTTPRulesDifferential(t *testing.T) {
 `
 	reqs := []string{
 		"GET /forbidden HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /vars HTTP/1.1\r\nHost: h1\r\n\r\n",
+		"GET /unset HTTP/1.1\r\nHost: h2\r\n\r\n",
+		"GET /vars HTTP/1.1\r\nHost: h3\r\n\r\n",
 		"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /gone HTTP/1.1\r\nHost: a\r\n\r\n",

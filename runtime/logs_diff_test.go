@@ -51,6 +51,7 @@ var (
 	logHeader = regexp.MustCompile(`^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d ((?:\S+ )?[^ \[]+)\[\d+\]: `)
 	logDate   = regexp.MustCompile(`\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]`)
 	logPort   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	logConns  = regexp.MustCompile(` \d+/\d+/(\d+)/(\d+)/(\+?\d+) `)
 	logTimers = regexp.MustCompile(` -?\d+/-?\d+/\+?-?\d+(?:/-?\d+/\+?-?\d+)? `)
 )
 
@@ -73,7 +74,12 @@ func maskLog(l string) string {
 			fields[i] = "N"
 		}
 	}
-	return l[:loc[0]] + " " + strings.Join(fields, "/") + " " + l[loc[1]:]
+	l = l[:loc[0]] + " " + strings.Join(fields, "/") + " " + l[loc[1]:]
+	// The process and frontend connection counts (%ac/%fc) include the
+	// previous connection when its close is still being processed: they
+	// depend on the kernel's timing, not on the proxy. The backend,
+	// server and retry counts stay compared.
+	return logConns.ReplaceAllString(l, " A/F/$1/$2/$3 ")
 }
 
 // The access log lines of HAProxy and gohap for the same requests are the
