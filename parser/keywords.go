@@ -209,7 +209,7 @@ func init() {
 	}}
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
-	globalKeywords["stats"] = keyword{support: Harmless, handle: globalStats}
+	globalKeywords["stats"] = keyword{support: Supported, handle: globalStats}
 	globalKeywords["crt-base"] = keyword{support: Harmless, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
