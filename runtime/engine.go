@@ -34,10 +34,12 @@ type Engine struct {
 	sessions  map[*session]struct{}
 	tunnels   map[*tunnel]struct{}
 	stopping  atomic.Bool
-	done      chan struct{}
-	wg        sync.WaitGroup
-	cancel    context.CancelFunc
-	order     *readyOrder // nil when off
+	// hard is set by Stop: nothing more is written to clients.
+	hard   atomic.Bool
+	done   chan struct{}
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	order  *readyOrder // nil when off
 	// connRate and sessRate are maxconnrate and maxsessrate, nil when
 	// unlimited.
 	connRate, sessRate *rateLimiter
@@ -336,6 +338,8 @@ func (e *Engine) SoftStop() {
 
 // Stop closes listeners and every connection at once.
 func (e *Engine) Stop() {
+	// Set first: a session a kill has not reached yet answers no one.
+	e.hard.Store(true)
 	e.stopCLI()
 	e.SoftStop()
 	e.killAll()

@@ -920,6 +920,9 @@ func (s *session) errors() *errorSet {
 func (s *session) errorReply(code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
 	keep = keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
+	if s.e.hard.Load() {
+		return false
+	}
 	page := s.afterAnswer(s.errors().stream(code, !keep))
 	s.setReply(page)
 	s.cl.send(page)
@@ -1669,6 +1672,10 @@ func (s *session) serveTxn(hl int) bool {
 		body = h1.BodyNone
 	}
 	s.out = out
+	if s.e.hard.Load() {
+		s.closeServer()
+		return false
+	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked {
 		if err := cl.send(out); err != nil {
