@@ -19,6 +19,9 @@ const (
 	AdminInheritedMaint Admin = 0x02
 	// AdminConfigMaint marks a server the configuration disabled.
 	AdminConfigMaint Admin = 0x04
+	// AdminForcedDrain is drain mode asked for: the server stays up but
+	// gets no new traffic from load balancing.
+	AdminForcedDrain Admin = 0x08
 	// AdminResolveMaint is maintenance for want of an address.
 	AdminResolveMaint Admin = 0x20
 
@@ -324,4 +327,27 @@ func (s *Server) LastChange() time.Time { return time.Unix(s.lastChange.Load(), 
 func (s *Server) InSlowstart() bool {
 	_, _, ok := s.starting(time.Now().Unix())
 	return ok && s.State() == Up
+}
+
+// Drained reports a server in drain mode.
+func (s *Server) Drained() bool { return s.Admin()&AdminForcedDrain != 0 }
+
+// SetDrain puts the server in drain mode, out of a forced maintenance,
+// as the stats page's "drain" action does.
+func (s *Server) SetDrain() []AdminChange {
+	s.mu.Lock()
+	cur := s.Admin()
+	if cur&AdminForcedDrain == 0 {
+		s.admin.Store(uint32(cur | AdminForcedDrain))
+	}
+	s.mu.Unlock()
+	out := []AdminChange{{Server: s, Text: s.label() + " enters drain mode"}}
+	return s.clrAdmin(AdminForcedMaint, out)
+}
+
+// ClearDrain ends drain mode.
+func (s *Server) ClearDrain() {
+	s.mu.Lock()
+	s.admin.Store(uint32(s.Admin() &^ AdminForcedDrain))
+	s.mu.Unlock()
 }

@@ -63,3 +63,27 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatalf("after enable: %v", seen)
 	}
 }
+
+// Drain mode leaves a forced maintenance, keeps the server up and out of
+// load balancing, and shows as DRAIN; ready ends it.
+func TestDrain(t *testing.T) {
+	a := &Server{Name: "a", Addr: "127.0.0.1:1", Weight: 1}
+	b := &Server{Name: "b", Addr: "127.0.0.1:2", Weight: 1}
+	be := New("be", []*Server{a, b})
+	a.Disable()
+	a.SetDrain()
+	if a.Admin() != AdminForcedDrain || a.State() != Up || be.Snapshot().Servers[0].State != "DRAIN" {
+		t.Fatalf("admin %#x state %v snapshot %v", a.Admin(), a.State(), be.Snapshot().Servers[0].State)
+	}
+	for i := 0; i < 4; i++ {
+		s, err := be.Acquire(context.Background(), 0)
+		if err != nil || s != b {
+			t.Fatalf("drained server chosen: %v %v", s, err)
+		}
+		be.Release(s)
+	}
+	a.ClearDrain()
+	if a.Drained() || be.Snapshot().Servers[0].State != "UP" {
+		t.Fatalf("ready: admin %#x", a.Admin())
+	}
+}

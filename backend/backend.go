@@ -199,7 +199,7 @@ func New(name string, servers []*Server) *Backend {
 }
 
 // usable reports whether s can take traffic (up with a non-zero weight).
-func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 }
+func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 && !s.Drained() }
 
 // Acquire picks a server for a new session and takes one of its
 // connection slots, waiting in a queue up to queueTimeout when every
@@ -599,7 +599,7 @@ func (b *Backend) Snapshot() Status {
 	defer b.mu.Unlock()
 	for _, s := range b.Servers {
 		state := s.State().String()
-		if state == "UP" && s.Weight == 0 {
+		if state == "UP" && (s.Weight == 0 || s.Drained()) {
 			state = "DRAIN"
 		}
 		st.Servers = append(st.Servers, ServerStatus{Name: s.Name, State: state, Backup: s.Backup,

@@ -309,7 +309,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		}
 		ss.InMaint = maint != ""
 		ss.StableDown = state == stats.SrvStopped && (chk == nil || chk.Health == 0)
-		ss.Status = stats.ServerStatus(state, maint, false, chk)
+		ss.Status = stats.ServerStatus(state, maint, s.Drained() || s.Weight == 0, chk)
 		if state != stats.SrvStopped {
 			b.NbUp++
 			if usable(s) && anyActive != s.Backup {
@@ -350,10 +350,11 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	return out, b
 }
 
-// usable is srv_currently_usable: up (or stopping) with a weight.
+// usable is srv_currently_usable: up (or stopping) with a weight, which
+// drain mode takes away.
 func usable(s *backend.Server) bool {
 	st := s.State()
-	return (st == backend.Up || st == backend.Stopping) && s.Weight > 0
+	return (st == backend.Up || st == backend.Stopping) && s.Weight > 0 && !s.Drained()
 }
 
 // statsInfo is the process block of "show info" and the page.
@@ -433,7 +434,10 @@ func (a statsActor) Act(bname, sname, action string) (found, altered bool) {
 		case "maint", "disable":
 			chs = srv.Disable()
 		case "ready", "enable":
+			srv.ClearDrain()
 			chs = srv.Enable()
+		case "drain":
+			chs = srv.SetDrain()
 		case "hrunn", "hnolb", "hdown":
 			if srv.Tracked != nil {
 				return true, false
