@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -93,7 +94,10 @@ func (st *lexState) active() bool {
 }
 
 func (st *lexState) lexFile(filename string, b []byte) *sliceLexer {
-	out := &sliceLexer{toks: make([]lexer.Token, 0, len(b)/6+4)}
+	// Words are separated by blanks and a line ends with one token:
+	// counting them sizes the token list once, without regrowing it.
+	n := bytes.Count(b, []byte{' '}) + bytes.Count(b, []byte{'\t'}) + 2*bytes.Count(b, []byte{'\n'}) + 4
+	out := &sliceLexer{toks: make([]lexer.Token, 0, n)}
 	line := 0
 	off := 0
 	for off < len(b) {
@@ -229,6 +233,8 @@ func hexVal(c byte) byte {
 // double quotes and "${VAR[*]}" word expansion. cols are the 1-based columns
 // where each word starts.
 func splitLine(in []byte, e *env, lineNo int) (words []string, cols []int, perr *lineError) {
+	// Most lines have a few words: one allocation each, no regrowth.
+	words, cols = make([]string, 0, 8), make([]int, 0, 8)
 	var cur []byte
 	inWord := false
 	squote, dquote := false, false
