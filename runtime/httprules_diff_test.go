@@ -88,13 +88,6 @@ func TestHTTPRulesDifferential(t *testing.T) {
 	}
 	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	agree := 0
-	for i := range ref {
-		if got[i] == ref[i] {
-			agree++
-			continue
-		}
-		t.Errorf("haproxy %q\n   gohap %q", ref[i], got[i])
-	}
+	agree := sameLines(t, ref, got)
 	t.Logf("rules: %d of %d answers agree with haproxy", agree, len(ref))
 }

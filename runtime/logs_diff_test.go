@@ -166,14 +166,7 @@ backend none
 			}
 			ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 			got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-			agree := 0
-			for i := range ref {
-				if got[i] == ref[i] {
-					agree++
-					continue
-				}
-				t.Errorf("line %d:\n haproxy %q\n   gohap %q", i, ref[i], got[i])
-			}
+			agree := sameLines(t, ref, got)
 			total += len(ref)
 			agreed += agree
 			t.Logf("%s: %d of %d lines agree", c.name, agree, len(ref))
@@ -223,4 +216,23 @@ backend be
 	if strings.Join(got, "") != strings.Join(ref, "") || len(ref) != 2 {
 		t.Errorf("events:\n haproxy %q\n   gohap %q", ref, got)
 	}
+}
+
+// sameLines compares what HAProxy and gohap produced, one entry per
+// exchange, reports each difference and returns how many agree.
+func sameLines(t *testing.T, ref, got []string) int {
+	t.Helper()
+	agree := 0
+	for i := range ref {
+		if i < len(got) && got[i] == ref[i] {
+			agree++
+			continue
+		}
+		g := "(none)"
+		if i < len(got) {
+			g = got[i]
+		}
+		t.Errorf("entry %d:\n haproxy %q\n   gohap %q", i, ref[i], g)
+	}
+	return agree
 }
