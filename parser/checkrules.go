@@ -89,6 +89,12 @@ func (p *Proxy) setCheckOption(name string, args []string) {
 			}
 		}
 		p.CheckOpts.HTTPChk = s
+		p.ownHTTPChk = true
+		// A proxy's own option httpchk starts a new rule set: the
+		// http-check rules of its defaults are not kept.
+		if !p.ownHTTPChecks && p.Kind != "defaults" {
+			p.HTTPChecks = nil
+		}
 	case "smtpchk":
 		p.CheckOpts.SMTPHello = "HELO localhost"
 		if len(args) >= 2 && (args[0] == "HELO" || args[0] == "EHLO") {

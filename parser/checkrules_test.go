@@ -55,3 +55,24 @@ func TestCheckOptions(t *testing.T) {
 		t.Errorf("the inherited httpchk request is not shared")
 	}
 }
+
+// As HAProxy builds check rule sets: a proxy's own option httpchk drops
+// the rules of its defaults; its own rules without it start from the
+// default request.
+func TestHTTPCheckRuleSets(t *testing.T) {
+	cfg, ds := Parse([]Input{{Name: "c.cfg", Data: []byte("defaults\n mode http\n option httpchk GET /status HTTP/1.1\n http-check send hdr Host h\n" +
+		"backend own-option\n option httpchk\nbackend inherit\nbackend own-rules\n http-check send hdr Host o\n")}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	p := cfg.Proxies
+	if s := p[0].CheckOpts.HTTPChk; s.Meth != "OPTIONS" || len(p[0].HTTPChecks) != 0 {
+		t.Errorf("own option: %+v, %d rules", s, len(p[0].HTTPChecks))
+	}
+	if s := p[1].CheckOpts.HTTPChk; s.URI != "/status" || len(p[1].HTTPChecks) != 1 {
+		t.Errorf("inherited: %+v, %d rules", s, len(p[1].HTTPChecks))
+	}
+	if s := p[2].CheckOpts.HTTPChk; s.Meth != "OPTIONS" || s.URI != "/" || len(p[2].HTTPChecks) != 1 || p[2].HTTPChecks[0].Send.Hdrs[0][1] != "o" {
+		t.Errorf("own rules: %+v, %+v", s, p[2].HTTPChecks)
+	}
+}

@@ -235,6 +235,8 @@ type Proxy struct {
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
+	// ownHTTPChk is set once the proxy declares option httpchk itself.
+	ownHTTPChk bool
 
 	aclNames map[string]bool
 }

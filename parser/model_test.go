@@ -80,7 +80,9 @@ listen both from a
 	if len(api.HTTPChecks) != 1 || api.HTTPChecks[0].Expect.Pattern != "200" || len(api.TCPChecks) != 1 {
 		t.Errorf("api checks: %v %v", api.HTTPChecks, api.TCPChecks)
 	}
-	if a := api.CheckOpts.HTTPChk; a == nil || a.URI != "/a" || api.RDPPersist == nil || api.RDPPersist.Name != "x" {
+	// Its own check rules start a new rule set: HAProxy's default
+	// request, not the one option httpchk gave in the defaults.
+	if a := api.CheckOpts.HTTPChk; a == nil || a.URI != "/" || a.Meth != "OPTIONS" || api.RDPPersist == nil || api.RDPPersist.Name != "x" {
 		t.Errorf("api httpchk %+v persist %+v", a, api.RDPPersist)
 	}
 	// Appending own rules never writes into the defaults' list.

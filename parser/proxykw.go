@@ -1272,6 +1272,11 @@ func kwHTTPCheck(c *pctx) {
 	if len(c.args) > 1 {
 		if !p.ownHTTPChecks {
 			p.HTTPChecks, p.ownHTTPChecks = nil, true
+			// Own rules without an own option httpchk build on HAProxy's
+			// default request, not on the one of the defaults section.
+			if !p.ownHTTPChk && p.Kind != "defaults" && p.CheckOpts.HTTPChk != nil {
+				p.CheckOpts.HTTPChk = &CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
+			}
 		}
 		addCheckRule(c, &p.HTTPChecks)
 	}

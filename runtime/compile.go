@@ -940,7 +940,9 @@ func mergeSend(dst, s *parser.CheckSend) {
 	if s.Body != "" {
 		dst.Body = s.Body
 	}
-	dst.Hdrs = append(dst.Hdrs[:len(dst.Hdrs):len(dst.Hdrs)], s.Hdrs...)
+	// The send rule's headers replace those the 1.x form of option
+	// httpchk hid in its version.
+	dst.Hdrs = append([][2]string(nil), s.Hdrs...)
 }
 
 type httpStepSpec struct {
