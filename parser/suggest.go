@@ -9,9 +9,16 @@ type fingerprint [1024]uint8
 
 func makeFingerprint(w string) *fingerprint {
 	var fp fingerprint
+	UpdateFingerprint((*[1024]uint8)(&fp), w)
+	return &fp
+}
+
+// UpdateFingerprint adds word to fp, as HAProxy's
+// update_word_fingerprint: each class seen, and each transition.
+func UpdateFingerprint(fp *[1024]uint8, word string) {
 	from := 28
-	for _, r := range w {
-		c := unicode.ToLower(r)
+	for i := 0; i < len(word); i++ {
+		c := unicode.ToLower(rune(word[i]))
 		var to int
 		switch {
 		case c >= 'a' && c <= 'z':
@@ -21,14 +28,15 @@ func makeFingerprint(w string) *fingerprint {
 		default:
 			to = 28
 		}
+		fp[to] = 1
 		fp[32*from+to]++
 		from = to
 	}
 	fp[32*from+28]++
-	return &fp
 }
 
-func fingerprintDistance(a, b *fingerprint) int {
+// FingerprintDistance is HAProxy's word_fingerprint_distance.
+func FingerprintDistance(a, b *[1024]uint8) int {
 	d := 0
 	for i := range a {
 		k := int(a[i]) - int(b[i])
@@ -38,6 +46,10 @@ func fingerprintDistance(a, b *fingerprint) int {
 		d += k
 	}
 	return d
+}
+
+func fingerprintDistance(a, b *fingerprint) int {
+	return FingerprintDistance((*[1024]uint8)(a), (*[1024]uint8)(b))
 }
 
 // bestMatch returns the candidate closest to word, or "" when none is close

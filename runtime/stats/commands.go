@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"github.com/gohap/gohap/parser"
 	"math"
 	"sort"
 	"strconv"
@@ -139,14 +140,14 @@ func usage(commands []command, args []string) string {
 			var wsig, lsig [1024]uint8
 			totlen := 0
 			for k := idx; k < prefixWords && arg(args, k) != ""; k++ {
-				fingerprint(&wsig, args[k])
+				parser.UpdateFingerprint(&wsig, args[k])
 				totlen += len(args[k])
 			}
 			for k := idx; k < prefixWords && k < len(c.words); k++ {
-				fingerprint(&lsig, c.words[k])
+				parser.UpdateFingerprint(&lsig, c.words[k])
 				totlen += len(c.words[k])
 			}
-			dist := fingerprintDistance(&wsig, &lsig)
+			dist := parser.FingerprintDistance(&wsig, &lsig)
 			if dist < 5*totlen/2 && dist < matches[maxMatches-1].dist {
 				swp := match{c, dist}
 				matches[maxMatches-1] = swp
@@ -184,42 +185,6 @@ func usage(commands []command, args []string) string {
 		"  prompt                                  : toggle interactive mode with prompt\n" +
 		"  quit                                    : disconnect\n")
 	return b.String()
-}
-
-// fingerprint is update_word_fingerprint: letter-pair counts of a word.
-func fingerprint(fp *[1024]uint8, word string) {
-	from := 28
-	for i := 0; i < len(word); i++ {
-		c := word[i]
-		var to int
-		switch {
-		case c >= 'a' && c <= 'z':
-			to = int(c-'a') + 1
-		case c >= 'A' && c <= 'Z':
-			to = int(c-'A') + 1
-		case c >= '0' && c <= '9':
-			to = 27
-		default:
-			to = 28
-		}
-		fp[to] = 1
-		fp[32*from+to]++
-		from = to
-	}
-	fp[32*from+28]++
-}
-
-// fingerprintDistance is word_fingerprint_distance.
-func fingerprintDistance(a, b *[1024]uint8) int {
-	d := 0
-	for i := range a {
-		k := int(a[i]) - int(b[i])
-		if k < 0 {
-			k = -k
-		}
-		d += k
-	}
-	return d
 }
 
 func (ss *session) help(args []string) bool {
