@@ -6,6 +6,9 @@ package backend
 import (
 	"context"
 	"errors"
+	"net"
+	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +43,12 @@ func (s State) String() string {
 type Server struct {
 	Name    string
 	Addr    string // host:port, resolved at start
+	// MapPorts says the port follows the client's destination port,
+	// plus PortOffset (a server address without a port, or "+N"/"-N");
+	// Host is then the address to dial.
+	MapPorts   bool
+	PortOffset int
+	Host       string
 	Weight  int
 	Maxconn int
 	// Minconn, with the backend's Fullconn, lowers the connection limit
@@ -606,4 +615,14 @@ func (b *Backend) Snapshot() Status {
 			Weight: s.Weight, Sessions: s.cur, Queue: len(s.queue), Total: s.total.Load()})
 	}
 	return st
+}
+
+// DialAddr is the address to connect to for a client that connected to
+// dst.
+func (s *Server) DialAddr(dst netip.AddrPort) string {
+	if !s.MapPorts {
+		return s.Addr
+	}
+	port := (int(dst.Port()) + s.PortOffset) & 0xffff
+	return net.JoinHostPort(s.Host, strconv.Itoa(port))
 }

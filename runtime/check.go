@@ -96,6 +96,22 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			}
 		}
 	}
+	// HAProxy's post-server checks follow, proxy by proxy. Backends
+	// without a check option share one rule set, which gets its implicit
+	// connect rule once the first of them is checked.
+	sharedUsed := false
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapBE == 0 {
+			continue
+		}
+		shared := checkKind(p) == "" && len(p.TCPChecks) == 0
+		for _, s := range p.Servers {
+			if msg, bad := checkPortless(p, s, shared && sharedUsed); bad {
+				alert("config: %s '%s': server '%s' has neither service port nor check port%s.", parser.ProxyTypeStr(p), p.Name, s.Name, msg)
+			}
+		}
+		sharedUsed = sharedUsed || shared
+	}
 	if r.Diags.HasErrors() {
 		return r
 	}
@@ -264,4 +280,74 @@ func checkBackendRefs(p *parser.Proxy, byName map[string]*parser.Proxy, alert fu
 			modeMismatch(be, "in a 'use_backend' rule")
 		}
 	}
+}
+
+// checkPortless is the end of HAProxy's alert for a checked server that
+// has no port to check (init_srv_check); bad is false when it has one.
+// A mapped port ("+N", or none) follows the traffic and cannot be
+// checked. implicit says the shared rule set already holds its implicit
+// connect rule.
+func checkPortless(p *parser.Proxy, s *parser.Server, implicit bool) (msg string, bad bool) {
+	st := &s.Settings
+	if !st.Check || s.Template || st.Port != "" {
+		return "", false
+	}
+	if st.Addr != "" {
+		if _, port, err := net.SplitHostPort(st.Addr); err == nil && port != "" && port != "0" {
+			return "", false
+		}
+	}
+	if _, mapped, ok := serverPort(s.Address); !ok || !mapped {
+		return "", false
+	}
+	const noConnect = " nor tcp_check rule 'connect' with port information"
+	var rules []*parser.CheckRule
+	switch checkKind(p) {
+	case "", "tcp-check":
+		if rules = p.TCPChecks; len(rules) == 0 {
+			if implicit {
+				return noConnect, true
+			}
+			return "", true
+		}
+	case "httpchk":
+		rules = p.HTTPChecks
+	}
+	first := true
+	for _, r := range rules {
+		if r.Action == "comment" || r.Action == "set-var" || r.Action == "unset-var" {
+			continue
+		}
+		if first && (r.Action != "connect" || r.Port == "") {
+			return noConnect, true
+		}
+		first = false
+		if r.Action == "connect" && r.Port == "" {
+			return ", and a tcp_check rule 'connect' with no port information", true
+		}
+	}
+	if first {
+		return noConnect, true
+	}
+	return "", false
+}
+
+// serverPort reads the port part of a server address: mapped is true
+// when it follows the client's destination port (none, "+N" or "-N"),
+// ok false for addresses without ports (unix sockets).
+func serverPort(addr string) (port string, mapped, ok bool) {
+	a := stripFamily(addr)
+	if strings.HasPrefix(a, "/") || strings.Contains(a, "@") {
+		return "", false, false
+	}
+	if strings.HasPrefix(a, "[") {
+		i := strings.IndexByte(a, ']')
+		if i < 0 {
+			return "", false, false
+		}
+		port = strings.TrimPrefix(a[i+1:], ":")
+	} else if strings.Count(a, ":") == 1 {
+		port = a[strings.IndexByte(a, ':')+1:]
+	}
+	return port, port == "" || port[0] == '+' || port[0] == '-', true
 }

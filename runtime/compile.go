@@ -664,9 +664,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		}
 		disabled, initNone, port, checkHost := st.Disabled, st.InitAddrNone, st.Port, st.Addr
 		addr, err := serverAddr(s.Address, opts)
-		if err == errNoPort {
-			fail(s.Pos, "'server %s/%s' : a server without a port (the client's destination port) is not supported by the gohap runtime yet.", p.Name, s.Name)
-			continue
+		if _, mapped, ok := serverPort(s.Address); ok && mapped && err == nil {
+			// The port follows the client's; Addr keeps the offset as
+			// HAProxy shows it.
+			h, off, _ := net.SplitHostPort(addr)
+			srv.MapPorts, srv.Host = true, h
+			srv.PortOffset, _ = strconv.Atoi(off)
 		}
 		if err != nil {
 			if !initNone {
@@ -794,7 +797,6 @@ func listenAddr(a string, m map[string]string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-var errNoPort = errors.New("server without port")
 
 // serverAddr resolves a server address to ip:port.
 func serverAddr(a string, opts Options) (string, error) {
@@ -813,10 +815,10 @@ func serverAddr(a string, opts Options) (string, error) {
 	if mapped, ok := opts.Map[host]; ok {
 		host = mapped
 	}
-	if port == "" {
-		// HAProxy's default: the port the client connected to; the
-		// runtime needs an explicit one.
-		return "", errNoPort
+	if port == "" || port[0] == '+' || port[0] == '-' {
+		// The port is the client's destination port plus this offset.
+		n, _ := strconv.Atoi(port)
+		port = strconv.Itoa(n)
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {

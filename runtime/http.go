@@ -500,10 +500,10 @@ func retryDelay(be *Backend) time.Duration {
 // connect dials a server with the backend's connect timeout, retrying
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
-func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPConn, error) {
+func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (*net.TCPConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := d.Dial("tcp", srv.Addr)
+		c, err := d.Dial("tcp", srv.DialAddr(dst))
 		if err == nil {
 			return c.(*net.TCPConn), nil
 		}
@@ -527,7 +527,7 @@ func connect(be *Backend, srv *backend.Server, stopping *atomic.Bool) (*net.TCPC
 func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool) (*net.TCPConn, *backend.Server, error) {
 	d := be.dialer()
 	for failures := 0; ; {
-		c, err := d.Dial("tcp", srv.Addr)
+		c, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
 		if err == nil {
 			return c.(*net.TCPConn), srv, nil
 		}
@@ -1800,7 +1800,7 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
-	c, err := connect(be, srv, &s.e.stopping)
+	c, err := connect(be, srv, s.txn.Dst, &s.e.stopping)
 	if err != nil {
 		return false
 	}

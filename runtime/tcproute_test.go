@@ -1,6 +1,8 @@
 package runtime_test
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,6 +30,42 @@ backend b2
 		st, srv, _ := get(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 		if st != 200 || srv != want {
 			t.Errorf("%s: status %d from server %q, want %s", addr, st, srv, want)
+		}
+	}
+}
+
+// A server without a port, or with "+N", takes the port the client
+// connected to, plus N, in both modes.
+func TestServerPortFromClient(t *testing.T) {
+	s1, err := startEchoAt("s1", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("127.0.0.2 is not usable here: %v", err)
+	}
+	t.Cleanup(s1.Close)
+	_, port, _ := strings.Cut(s1.Addr(), ":")
+	n, _ := strconv.Atoi(port)
+	fe2 := freePort(t)
+	_, p2, _ := strings.Cut(fe2, ":")
+	n2, _ := strconv.Atoi(p2)
+	startGohap(t, fmtCfg(baseDefaults+`frontend fe
+ mode http
+ bind 127.0.0.1:%d
+ default_backend b1
+frontend fe2
+ mode tcp
+ bind %s
+ default_backend b2
+backend b1
+ mode http
+ server s1 127.0.0.2
+backend b2
+ mode tcp
+ server s1 127.0.0.2:%+d
+`, n, fe2, n-n2), nil)
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", n), fe2} {
+		st, srv, _ := get(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		if st != 200 || srv != "s1" {
+			t.Errorf("%s: status %d from server %q, want 200 from s1", addr, st, srv)
 		}
 	}
 }
