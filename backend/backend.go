@@ -41,16 +41,16 @@ func (s State) String() string {
 
 // Server is one server line.
 type Server struct {
-	Name    string
-	Addr    string // host:port, resolved at start
+	Name string
+	Addr string // host:port, resolved at start
 	// MapPorts says the port follows the client's destination port,
 	// plus PortOffset (a server address without a port, or "+N"/"-N");
 	// Host is then the address to dial.
 	MapPorts   bool
 	PortOffset int
 	Host       string
-	Weight  int
-	Maxconn int
+	Weight     int
+	Maxconn    int
 	// Minconn, with the backend's Fullconn, lowers the connection limit
 	// while the backend is lightly loaded.
 	Minconn int

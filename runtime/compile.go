@@ -797,7 +797,6 @@ func listenAddr(a string, m map[string]string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-
 // serverAddr resolves a server address to ip:port.
 func serverAddr(a string, opts Options) (string, error) {
 	a = mapAddr(stripFamily(a), opts.Map)
