@@ -1,0 +1,396 @@
+package h2
+
+import (
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// Pseudo-header indexes, as HAProxy's H2_PHDR_IDX_*.
+const (
+	phNone = iota
+	phAuth
+	phMeth
+	phPath
+	phSchm
+	phStat
+	phProt
+	phCount
+)
+
+func pseudoIndex(name string) int {
+	switch name {
+	case ":path":
+		return phPath
+	case ":method":
+		return phMeth
+	case ":scheme":
+		return phSchm
+	case ":status":
+		return phStat
+	case ":authority":
+		return phAuth
+	case ":protocol":
+		return phProt
+	}
+	return -1
+}
+
+// reqInfo is what the request conversion learns about the message.
+type reqInfo struct {
+	length    int64 // Content-Length when hasLength
+	hasLength bool
+	chunked   bool // body sent with chunked coding
+	tunnel    bool // CONNECT or extended CONNECT: DATA is raw tunnel bytes
+	ext       bool // extended CONNECT (RFC 8441)
+	head      bool // HEAD: the response has no body
+	// bad is set for a request HAProxy's HTTP layer answers with 400;
+	// the h2 layer accepts it.
+	bad bool
+}
+
+// appendRequest converts a decoded request header list to an HTTP/1.1
+// request head, appended to dst, following h2_make_htx_request (src/h2.c)
+// and what HAProxy's H1 multiplexer then writes. ok is false for a
+// request refused with RST_STREAM PROTOCOL_ERROR.
+func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *reqInfo) (_ []byte, ok bool) {
+	*ri = reqInfo{}
+	var ph [phCount]string
+	var found uint32
+	regular := false
+	for i := range hdrs {
+		n, v := hdrs[i].Name, hdrs[i].Value
+		if n == "" {
+			return dst, false
+		}
+		p := 0
+		if n[0] == ':' {
+			p = pseudoIndex(n)
+		}
+		if !validName(n, p != 0) || hasForbidden(v) {
+			return dst, false
+		}
+		if p != 0 {
+			if p < 0 || regular || found&(1<<p) != 0 {
+				// Unknown, after regular headers, or repeated.
+				return dst, false
+			}
+			found |= 1 << p
+			ph[p] = v
+			continue
+		}
+		regular = true
+		switch n {
+		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+			return dst, false
+		case "te":
+			if v != "trailers" {
+				return dst, false
+			}
+		case "content-length":
+			if !parseContentLength(v, ri) {
+				return dst, false
+			}
+		}
+	}
+	if found&(1<<phStat) != 0 {
+		return dst, false
+	}
+	has := func(p int) bool { return found&(1<<p) != 0 }
+
+	meth, scheme := ph[phMeth], ph[phSchm]
+	schemeKind := 0 // 1 http, 2 https, 3 other
+	switch {
+	case has(phMeth) && meth == "CONNECT" && has(phProt):
+		if !has(phSchm) || !has(phPath) || !has(phAuth) {
+			return dst, false
+		}
+		meth = "GET"
+		ri.ext, ri.tunnel = true, true
+	case has(phMeth) && meth == "CONNECT":
+		if has(phSchm) || has(phPath) || !has(phAuth) {
+			return dst, false
+		}
+		ri.tunnel = true
+	case !has(phMeth) || !has(phSchm) || !has(phPath):
+		return dst, false
+	}
+	if has(phSchm) {
+		switch {
+		case equalFoldASCII(scheme, "http"):
+			schemeKind = 1
+		case equalFoldASCII(scheme, "https"):
+			schemeKind = 2
+		default:
+			schemeKind = 3
+			if !validScheme(scheme) {
+				ri.bad = true
+			}
+		}
+	}
+	path := ph[phPath]
+	if has(phPath) {
+		if path == "" || path[0] != '/' && path != "*" {
+			return dst, false
+		}
+	}
+	if meth == "" {
+		return dst, false
+	}
+	for i := 0; i < len(meth); i++ {
+		if !h1.IsToken(meth[i]) {
+			ri.bad = true
+		}
+	}
+	auth := ph[phAuth]
+	hostVal := auth
+	if has(phAuth) && (schemeKind == 1 || schemeKind == 2) {
+		// Scheme-based normalization: a default port is dropped from the
+		// authority and from Host (http_scheme_based_normalize).
+		hostVal = dropDefaultPort(auth, schemeKind)
+	}
+	start := len(dst)
+	dst = append(dst, meth...)
+	dst = append(dst, ' ')
+	uriStart := len(dst)
+	switch {
+	case schemeKind == 0:
+		dst = append(dst, auth...)
+	case has(phAuth) && schemeKind != 3:
+		// A normalized absolute URI goes out in origin form.
+		switch {
+		case path != "*":
+			dst = append(dst, path...)
+		case meth == "OPTIONS":
+			dst = append(dst, '*')
+		default:
+			dst = append(dst, '/')
+		}
+	case has(phAuth):
+		dst = append(dst, scheme...)
+		dst = append(dst, "://"...)
+		dst = append(dst, auth...)
+		if path != "*" {
+			dst = append(dst, path...)
+		}
+	default:
+		dst = append(dst, path...)
+	}
+	if len(dst) == uriStart {
+		return dst[:start], false
+	}
+	for i := uriStart; i < len(dst); i++ {
+		if c := dst[i]; c <= ' ' || c == 0x7f {
+			ri.bad = true
+		}
+	}
+	dst = append(dst, " HTTP/1.1\r\n"...)
+
+	hostDone := false
+	if regular && has(phAuth) {
+		dst = appendHeader(dst, "host", hostVal)
+		hostDone = true
+	}
+	cookies, clDone := 0, false
+	for i := range hdrs {
+		n, v := hdrs[i].Name, hdrs[i].Value
+		if n[0] == ':' {
+			continue
+		}
+		switch n {
+		case "host":
+			if hostDone {
+				continue
+			}
+			hostDone = true
+		case "content-length":
+			// The first one goes out cleaned, the equal others are
+			// dropped.
+			if clDone {
+				continue
+			}
+			clDone = true
+			v = cleanLength(v)
+		case "cookie":
+			cookies++
+			continue
+		}
+		dst = appendHeader(dst, n, v)
+	}
+	if ri.ext {
+		dst = appendHeader(dst, "upgrade", ph[phProt])
+		dst = appendHeader(dst, "connection", "upgrade")
+	}
+	if !hostDone && has(phAuth) {
+		dst = appendHeader(dst, "host", hostVal)
+	}
+	if cookies > 0 {
+		dst = append(dst, "cookie: "...)
+		sep := false
+		for i := range hdrs {
+			if hdrs[i].Name == "cookie" {
+				if sep {
+					dst = append(dst, "; "...)
+				}
+				dst = append(dst, hdrs[i].Value...)
+				sep = true
+			}
+		}
+		dst = append(dst, "\r\n"...)
+	}
+	if ri.tunnel {
+		ri.hasLength = false
+	} else if !endStream && !ri.hasLength {
+		dst = append(dst, "transfer-encoding: chunked\r\n"...)
+		ri.chunked = true
+	}
+	ri.head = meth == "HEAD"
+	return append(dst, "\r\n"...), true
+}
+
+func appendHeader(dst []byte, n, v string) []byte {
+	dst = append(dst, n...)
+	dst = append(dst, ": "...)
+	dst = append(dst, v...)
+	return append(dst, "\r\n"...)
+}
+
+func appendUint(dst []byte, v uint64) []byte {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(dst, b[i:]...)
+}
+
+// validName applies HAProxy's check on header names: tokens without
+// upper case. HAProxy's test is (c - 'A') < 'Z' - 'A', which lets 'Z'
+// through; kept so that the same requests pass. A pseudo-header's
+// leading colon is not checked.
+func validName(n string, pseudo bool) bool {
+	i := 0
+	if pseudo {
+		i = 1
+	}
+	for ; i < len(n); i++ {
+		c := n[i]
+		if c-'A' < 'Z'-'A' || !h1.IsToken(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasForbidden reports NUL, CR or LF in a value (RFC 9113 8.2.1).
+func hasForbidden(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == 0 || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+// parseContentLength checks a content-length value as
+// h2_parse_cont_len_header does: a comma-separated list of equal decimal
+// values, equal to any previous one.
+func parseContentLength(v string, ri *reqInfo) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' || v[i] == '\t' {
+			continue
+		}
+		j := i
+		var cl uint64
+		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+			d := uint64(v[j] - '0')
+			if cl > (1<<64-1)/10 || cl*10+d < cl*10 {
+				return false
+			}
+			cl = cl*10 + d
+			j++
+		}
+		if j == i {
+			return false
+		}
+		for j < len(v) && (v[j] == ' ' || v[j] == '\t') {
+			j++
+		}
+		if j < len(v) && v[j] != ',' {
+			return false
+		}
+		if cl > 1<<63-1 || ri.hasLength && int64(cl) != ri.length {
+			return false
+		}
+		ri.hasLength, ri.length = true, int64(cl)
+		i = j
+	}
+	return true
+}
+
+// cleanLength returns the last value of a checked content-length list
+// without blanks, as HAProxy forwards it.
+func cleanLength(v string) string {
+	e := len(v)
+	for e > 0 && (v[e-1] < '0' || v[e-1] > '9') {
+		e--
+	}
+	s := e
+	for s > 0 && v[s-1] >= '0' && v[s-1] <= '9' {
+		s--
+	}
+	return v[s:e]
+}
+
+// dropDefaultPort removes ":80" (http) or ":443" (https) from an
+// authority, as http_scheme_based_normalize does.
+func dropDefaultPort(auth string, schemeKind int) string {
+	i := len(auth)
+	for i > 0 && auth[i-1] >= '0' && auth[i-1] <= '9' {
+		i--
+	}
+	if i == 0 || auth[i-1] != ':' {
+		return auth
+	}
+	port := auth[i:]
+	if schemeKind == 1 && port == "80" || schemeKind == 2 && port == "443" {
+		return auth[:i-1]
+	}
+	return auth
+}
+
+// validScheme is RFC 3986's scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+func validScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alpha := c|0x20 >= 'a' && c|0x20 <= 'z'
+		if !alpha && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

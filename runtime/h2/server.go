@@ -1,0 +1,821 @@
+package h2
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// Preface is the HTTP/2 client connection preface (RFC 9113 3.4).
+const Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// PrefaceLen is the length of Preface: the number of bytes to sniff on a
+// plain bind to recognise an h2c client.
+const PrefaceLen = len(Preface)
+
+// IsPreface reports whether b, the first bytes read from a connection,
+// can be the start of the HTTP/2 preface: it is true for a prefix of it
+// too, so that a caller knows to read more (up to PrefaceLen) before
+// deciding.
+func IsPreface(b []byte) bool {
+	n := len(b)
+	if n > PrefaceLen {
+		n = PrefaceLen
+	}
+	return string(b[:n]) == Preface[:n]
+}
+
+// Errors a Stream's Read or Write returns.
+var (
+	// ErrConnClosed: the HTTP/2 connection under the stream is gone.
+	ErrConnClosed = errors.New("h2: connection closed")
+	// ErrStreamClosed: the stream was closed locally.
+	ErrStreamClosed = errors.New("h2: stream closed")
+)
+
+// StreamError is an RST_STREAM received or sent on a stream.
+type StreamError struct {
+	Code   http2.ErrCode
+	Remote bool // received from the peer
+}
+
+func (e *StreamError) Error() string {
+	if e.Remote {
+		return "h2: stream reset by peer: " + e.Code.String()
+	}
+	return "h2: stream reset: " + e.Code.String()
+}
+
+// GoAwayError is a GOAWAY received from the peer. Retryable streams were
+// above its last stream ID and were never processed.
+type GoAwayError struct {
+	Code      http2.ErrCode
+	LastID    uint32
+	Retryable bool
+}
+
+func (e *GoAwayError) Error() string {
+	if e.Retryable {
+		return fmt.Sprintf("h2: GOAWAY %s, last stream %d: stream not processed, retryable", e.Code, e.LastID)
+	}
+	return fmt.Sprintf("h2: GOAWAY %s, last stream %d", e.Code, e.LastID)
+}
+
+// connError ends the connection with GOAWAY code.
+type connError http2.ErrCode
+
+func (e connError) Error() string { return "h2: connection error: " + http2.ErrCode(e).String() }
+
+// errSilent ends the connection without GOAWAY, as HAProxy does for a
+// bad preface or first frame (RFC 9113 3.4 lets it omit one).
+var errSilent = errors.New("h2: invalid connection preface")
+
+// conn is what the server and client connections share: the socket, the
+// framer and the write side.
+type conn struct {
+	nc  net.Conn
+	set settings
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	fr  *http2.Framer
+
+	// wmu serialises frame writes; hbuf and lower are its scratch.
+	wmu   sync.Mutex
+	hbuf  []byte
+	lower []byte
+	werr  error
+
+	// mu guards the connection state below and every stream's state.
+	mu          sync.Mutex
+	sendWin     int64  // connection send window
+	peerWin     int32  // peer's SETTINGS_INITIAL_WINDOW_SIZE
+	peerFrame   uint32 // peer's SETTINGS_MAX_FRAME_SIZE
+	dead        error  // set once the connection is finished
+	pendingConn uint32 // connection window credit to return
+}
+
+func (c *conn) init(nc net.Conn, cfg *Config, preread []byte) error {
+	set, err := cfg.settings()
+	if err != nil {
+		return err
+	}
+	c.nc, c.set = nc, set
+	var r io.Reader = nc
+	if len(preread) > 0 {
+		r = io.MultiReader(bytes.NewReader(preread), nc)
+	}
+	c.br = bufio.NewReaderSize(r, 16<<10)
+	c.bw = bufio.NewWriterSize(nc, 16<<10)
+	c.fr = http2.NewFramer(c.bw, c.br)
+	c.fr.SetReuseFrames()
+	c.fr.SetMaxReadFrameSize(uint32(set.bufSize))
+	c.sendWin = 65535
+	c.peerWin = 65535
+	c.peerFrame = 16384
+	return nil
+}
+
+// flush sends buffered frames; the caller holds wmu.
+func (c *conn) flushLocked() error {
+	if c.werr == nil {
+		c.werr = c.bw.Flush()
+	}
+	return c.werr
+}
+
+func (c *conn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+// writeHeaders sends block as HEADERS plus CONTINUATION frames no larger
+// than the peer accepts. The caller holds wmu.
+func (c *conn) writeHeadersLocked(id uint32, block []byte, end bool) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	c.mu.Lock()
+	max := int(c.peerFrame)
+	c.mu.Unlock()
+	first := block
+	if len(first) > max {
+		first = first[:max]
+	}
+	block = block[len(first):]
+	err := c.fr.WriteHeaders(http2.HeadersFrameParam{
+		StreamID: id, BlockFragment: first, EndStream: end, EndHeaders: len(block) == 0,
+	})
+	for err == nil && len(block) > 0 {
+		n := len(block)
+		if n > max {
+			n = max
+		}
+		err = c.fr.WriteContinuation(id, n == len(block), block[:n])
+		block = block[n:]
+	}
+	if err != nil {
+		c.werr = err
+	}
+	return err
+}
+
+func (c *conn) writeRST(id uint32, code http2.ErrCode) {
+	c.wmu.Lock()
+	if c.werr == nil {
+		c.werr = c.fr.WriteRSTStream(id, code)
+	}
+	c.wmu.Unlock()
+}
+
+func (c *conn) writeGoAway(last uint32, code http2.ErrCode) {
+	c.wmu.Lock()
+	if c.werr == nil {
+		c.werr = c.fr.WriteGoAway(last, code, nil)
+	}
+	c.flushLocked()
+	c.wmu.Unlock()
+}
+
+// ServerConn is the server side of an HTTP/2 connection.
+type ServerConn struct {
+	conn
+	cfg   *Config
+	serve func(*Stream)
+	dec   *hpack.Decoder
+	hdrs  []hpack.HeaderField
+	hsize int
+	hbad  bool
+	block []byte // header block being assembled
+	rbuf  []byte // request head scratch
+
+	streams  map[uint32]*Stream
+	active   int
+	maxID    uint32
+	shutdown bool // GOAWAY sent: no new stream
+	wg       sync.WaitGroup
+	idleSet  bool
+}
+
+// NewServerConn prepares an HTTP/2 server connection on c; Serve runs it.
+// cfg may be nil (HAProxy's defaults).
+func NewServerConn(c net.Conn, cfg *Config) (*ServerConn, error) {
+	sc := &ServerConn{cfg: cfg, streams: make(map[uint32]*Stream)}
+	var pre []byte
+	if cfg != nil {
+		pre = cfg.Preread
+	}
+	if err := sc.init(c, cfg, pre); err != nil {
+		return nil, err
+	}
+	sc.dec = hpack.NewDecoder(sc.set.headerTable, sc.emit)
+	sc.dec.SetMaxStringLength(sc.set.bufSize)
+	return sc, nil
+}
+
+// ServeConn runs an HTTP/2 server connection on c until it ends, calling
+// serve in its own goroutine for each request stream. It closes c and
+// returns once every serve call has returned. A connection whose first
+// bytes were already read (h2c sniffing) passes them in cfg.Preread.
+func ServeConn(c net.Conn, cfg *Config, serve func(st *Stream)) error {
+	sc, err := NewServerConn(c, cfg)
+	if err != nil {
+		c.Close()
+		return err
+	}
+	return sc.Serve(serve)
+}
+
+// LocalAddr is the connection's local address.
+func (sc *ServerConn) LocalAddr() net.Addr { return sc.nc.LocalAddr() }
+
+// RemoteAddr is the connection's remote address.
+func (sc *ServerConn) RemoteAddr() net.Addr { return sc.nc.RemoteAddr() }
+
+// Shutdown starts a graceful close: GOAWAY NO_ERROR with the last stream
+// ID is sent, new streams are refused, and the connection closes once
+// the streams in flight are done.
+func (sc *ServerConn) Shutdown() {
+	sc.mu.Lock()
+	if sc.shutdown || sc.dead != nil {
+		sc.mu.Unlock()
+		return
+	}
+	sc.shutdown = true
+	last, idle := sc.maxID, sc.active == 0
+	sc.mu.Unlock()
+	sc.writeGoAway(last, http2.ErrCodeNo)
+	if idle {
+		sc.nc.Close()
+	}
+}
+
+// Close closes the connection at once; streams fail with ErrConnClosed.
+func (sc *ServerConn) Close() error {
+	sc.kill(ErrConnClosed)
+	return sc.nc.Close()
+}
+
+// Serve runs the connection; see ServeConn.
+func (sc *ServerConn) Serve(serve func(st *Stream)) error {
+	sc.serve = serve
+	err := sc.run()
+	var ce connError
+	switch {
+	case errors.As(err, &ce):
+		sc.mu.Lock()
+		last := sc.maxID
+		sc.mu.Unlock()
+		sc.writeGoAway(last, http2.ErrCode(ce))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		sc.mu.Lock()
+		idle := sc.active == 0
+		last := sc.maxID
+		sc.mu.Unlock()
+		if idle {
+			sc.writeGoAway(last, http2.ErrCodeNo)
+			err = nil
+		}
+	}
+	sc.kill(ErrConnClosed)
+	sc.nc.Close()
+	sc.wg.Wait()
+	if err == io.EOF || sc.shutdown {
+		err = nil
+	}
+	return err
+}
+
+// kill ends every stream with err.
+func (sc *ServerConn) kill(err error) {
+	sc.mu.Lock()
+	if sc.dead == nil {
+		sc.dead = err
+	}
+	for id, st := range sc.streams {
+		st.fail(err)
+		delete(sc.streams, id)
+	}
+	sc.active = 0
+	sc.mu.Unlock()
+}
+
+func (sc *ServerConn) run() error {
+	var pre [PrefaceLen]byte
+	if _, err := io.ReadFull(sc.br, pre[:]); err != nil || string(pre[:]) != Preface {
+		return errSilent
+	}
+	if err := sc.sendSettings(); err != nil {
+		return err
+	}
+	f, err := sc.fr.ReadFrame()
+	if err != nil {
+		return errSilent
+	}
+	if s, ok := f.(*http2.SettingsFrame); !ok || s.IsAck() {
+		return errSilent
+	}
+	if err := sc.handleSettings(f.(*http2.SettingsFrame)); err != nil {
+		return err
+	}
+	sc.armIdle()
+	for {
+		if sc.br.Buffered() == 0 {
+			// Input drained: return window credit and send what the
+			// frames read so far produced.
+			sc.sendConnCredit()
+			if err := sc.flush(); err != nil {
+				return err
+			}
+		}
+		f, err := sc.fr.ReadFrame()
+		if err != nil {
+			return sc.readError(err)
+		}
+		if err := sc.handle(f); err != nil {
+			return err
+		}
+		sc.mu.Lock()
+		end := sc.shutdown && sc.active == 0
+		sc.mu.Unlock()
+		if end {
+			sc.flush()
+			return nil
+		}
+	}
+}
+
+func (sc *ServerConn) readError(err error) error {
+	var ce http2.ConnectionError
+	var se http2.StreamError
+	switch {
+	case errors.As(err, &ce):
+		return connError(ce)
+	case errors.As(err, &se):
+		// Only the framer's stream-level checks (WINDOW_UPDATE of 0)
+		// land here; the frame was consumed.
+		sc.resetStream(se.StreamID, se.Code)
+		return nil
+	case err == http2.ErrFrameTooLarge:
+		return connError(http2.ErrCodeFrameSize)
+	}
+	return err
+}
+
+// armIdle sets the idle timeout when no stream is active.
+func (sc *ServerConn) armIdle() {
+	if sc.set.idle <= 0 {
+		return
+	}
+	sc.mu.Lock()
+	idle := sc.active == 0
+	changed := idle != sc.idleSet
+	sc.idleSet = idle
+	sc.mu.Unlock()
+	if !changed {
+		return
+	}
+	if idle {
+		sc.nc.SetReadDeadline(time.Now().Add(sc.set.idle))
+	} else {
+		sc.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+func (sc *ServerConn) sendSettings() error {
+	var ss [5]http2.Setting
+	n := 0
+	ss[n] = http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1}
+	n++
+	if sc.set.headerTable != DefaultHeaderTableSize {
+		ss[n] = http2.Setting{ID: http2.SettingHeaderTableSize, Val: sc.set.headerTable}
+		n++
+	}
+	if sc.set.window != DefaultInitialWindowSize {
+		ss[n] = http2.Setting{ID: http2.SettingInitialWindowSize, Val: sc.set.window}
+		n++
+	}
+	if sc.set.maxStreams > 0 {
+		ss[n] = http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: uint32(sc.set.maxStreams)}
+		n++
+	}
+	if sc.set.frameSize != 16384 {
+		ss[n] = http2.Setting{ID: http2.SettingMaxFrameSize, Val: sc.set.frameSize}
+		n++
+	}
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	if err := sc.fr.WriteSettings(ss[:n]...); err != nil {
+		return err
+	}
+	// The connection window is opened wide at once, as HAProxy does:
+	// flow control is per stream.
+	if err := sc.fr.WriteWindowUpdate(0, 1<<31-1-65535); err != nil {
+		return err
+	}
+	return sc.flushLocked()
+}
+
+func (c *conn) applySettings(f *http2.SettingsFrame, onWindow func(delta int32)) error {
+	return f.ForeachSetting(func(s http2.Setting) error {
+		if err := s.Valid(); err != nil {
+			var ce http2.ConnectionError
+			if errors.As(err, &ce) {
+				return connError(ce)
+			}
+			return connError(http2.ErrCodeProtocol)
+		}
+		switch s.ID {
+		case http2.SettingInitialWindowSize:
+			c.mu.Lock()
+			delta := int32(s.Val) - c.peerWin
+			c.peerWin = int32(s.Val)
+			c.mu.Unlock()
+			if delta != 0 {
+				onWindow(delta)
+			}
+		case http2.SettingMaxFrameSize:
+			c.mu.Lock()
+			c.peerFrame = s.Val
+			c.mu.Unlock()
+		}
+		return nil
+	})
+}
+
+func (sc *ServerConn) handleSettings(f *http2.SettingsFrame) error {
+	if f.IsAck() {
+		return nil
+	}
+	err := sc.applySettings(f, func(delta int32) {
+		sc.mu.Lock()
+		for _, st := range sc.streams {
+			st.sendWin += int64(delta)
+			st.ww.signal()
+		}
+		sc.mu.Unlock()
+	})
+	if err != nil {
+		return err
+	}
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	return sc.fr.WriteSettingsAck()
+}
+
+// state of a stream ID as HAProxy's h2c_st_by_id sees it.
+func (sc *ServerConn) lookup(id uint32) (st *Stream, idle bool) {
+	if id > sc.maxID {
+		return nil, true
+	}
+	return sc.streams[id], false
+}
+
+func (sc *ServerConn) handle(f http2.Frame) error {
+	switch f := f.(type) {
+	case *http2.SettingsFrame:
+		return sc.handleSettings(f)
+	case *http2.PingFrame:
+		if f.IsAck() {
+			return nil
+		}
+		sc.wmu.Lock()
+		defer sc.wmu.Unlock()
+		return sc.fr.WritePing(true, f.Data)
+	case *http2.WindowUpdateFrame:
+		return sc.handleWindowUpdate(f)
+	case *http2.PriorityFrame:
+		sc.mu.Lock()
+		_, idle := sc.lookup(f.StreamID)
+		sc.mu.Unlock()
+		_ = idle // PRIORITY is valid on idle streams
+		if f.StreamDep == f.StreamID {
+			return connError(http2.ErrCodeProtocol)
+		}
+		return nil
+	case *http2.RSTStreamFrame:
+		sc.mu.Lock()
+		st, idle := sc.lookup(f.StreamID)
+		if idle {
+			sc.mu.Unlock()
+			return connError(http2.ErrCodeProtocol)
+		}
+		if st != nil {
+			sc.finish(st, &StreamError{Code: f.ErrCode, Remote: true})
+		}
+		sc.mu.Unlock()
+		return nil
+	case *http2.GoAwayFrame:
+		// The client stops opening streams; those in flight finish.
+		return nil
+	case *http2.DataFrame:
+		return sc.handleData(f)
+	case *http2.HeadersFrame:
+		return sc.handleHeaders(f)
+	case *http2.ContinuationFrame:
+		return connError(http2.ErrCodeProtocol)
+	case *http2.PushPromiseFrame:
+		return connError(http2.ErrCodeProtocol)
+	}
+	// Unknown frame types are ignored (RFC 9113 5.5).
+	return nil
+}
+
+func (sc *ServerConn) handleWindowUpdate(f *http2.WindowUpdateFrame) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if f.StreamID == 0 {
+		if sc.sendWin+int64(f.Increment) > 1<<31-1 {
+			return connError(http2.ErrCodeFlowControl)
+		}
+		sc.sendWin += int64(f.Increment)
+		for _, st := range sc.streams {
+			st.ww.signal()
+		}
+		return nil
+	}
+	st, idle := sc.lookup(f.StreamID)
+	if idle {
+		return connError(http2.ErrCodeProtocol)
+	}
+	if st == nil {
+		return nil
+	}
+	if st.sendWin+int64(f.Increment) > 1<<31-1 {
+		sc.resetLocked(st, http2.ErrCodeFlowControl)
+		return nil
+	}
+	st.sendWin += int64(f.Increment)
+	st.ww.signal()
+	return nil
+}
+
+// resetStream sends RST_STREAM code on id and ends the stream if known.
+func (sc *ServerConn) resetStream(id uint32, code http2.ErrCode) {
+	sc.mu.Lock()
+	if st := sc.streams[id]; st != nil {
+		sc.finish(st, &StreamError{Code: code})
+	}
+	sc.mu.Unlock()
+	sc.writeRST(id, code)
+}
+
+// resetLocked is resetStream for a known stream with mu held.
+func (sc *ServerConn) resetLocked(st *Stream, code http2.ErrCode) {
+	id := st.id
+	sc.finish(st, &StreamError{Code: code})
+	sc.mu.Unlock()
+	sc.writeRST(id, code)
+	sc.mu.Lock()
+}
+
+// finish removes a stream from the connection, failing its pending
+// Read and Write with err when not nil. mu is held.
+func (sc *ServerConn) finish(st *Stream, err error) {
+	if err != nil {
+		st.fail(err)
+	}
+	if _, ok := sc.streams[st.id]; !ok {
+		return
+	}
+	delete(sc.streams, st.id)
+	sc.active--
+	if sc.active == 0 && sc.shutdown {
+		// Wake the reader so that it sees the end.
+		sc.nc.SetReadDeadline(time.Now())
+	}
+}
+
+// done is called when a stream's sides may both be finished. mu held.
+func (sc *ServerConn) maybeDone(st *Stream) {
+	if st.localEnd && st.remoteEnd {
+		sc.finish(st, nil)
+	}
+}
+
+func (sc *ServerConn) handleData(f *http2.DataFrame) error {
+	flow := f.Length // padding included
+	sc.mu.Lock()
+	sc.pendingConn += flow
+	st, idle := sc.lookup(f.StreamID)
+	if idle {
+		sc.mu.Unlock()
+		return connError(http2.ErrCodeProtocol)
+	}
+	if st == nil || st.remoteEnd {
+		// Closed stream, or half-closed (remote): STREAM_CLOSED.
+		sc.mu.Unlock()
+		sc.resetStream(f.StreamID, http2.ErrCodeStreamClosed)
+		return nil
+	}
+	data := f.Data()
+	if int64(flow) > int64(st.recvWin) {
+		sc.resetLocked(st, http2.ErrCodeFlowControl)
+		sc.mu.Unlock()
+		return nil
+	}
+	st.recvWin -= int32(flow)
+	st.credit += int32(flow) - int32(len(data))
+	if st.ri.hasLength {
+		if int64(len(data)) > st.remain || f.StreamEnded() && st.remain != int64(len(data)) {
+			sc.resetLocked(st, http2.ErrCodeProtocol)
+			sc.mu.Unlock()
+			return nil
+		}
+		st.remain -= int64(len(data))
+	}
+	st.pushBody(data, f.StreamEnded())
+	if f.StreamEnded() {
+		st.remoteEnd = true
+		sc.maybeDone(st)
+	}
+	st.rw.signal()
+	sc.mu.Unlock()
+	return nil
+}
+
+// sendConnCredit returns the connection window consumed by DATA.
+func (sc *ServerConn) sendConnCredit() {
+	sc.mu.Lock()
+	n := sc.pendingConn
+	sc.pendingConn = 0
+	sc.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	sc.wmu.Lock()
+	if sc.werr == nil {
+		sc.werr = sc.fr.WriteWindowUpdate(0, n)
+	}
+	sc.wmu.Unlock()
+}
+
+// emit collects decoded header fields, bounded as HAProxy bounds them.
+func (sc *ServerConn) emit(f hpack.HeaderField) {
+	sc.hsize += len(f.Name) + len(f.Value)
+	if len(sc.hdrs) >= maxHeaderFields || sc.hsize > sc.set.bufSize {
+		sc.hbad = true
+		return
+	}
+	sc.hdrs = append(sc.hdrs, f)
+}
+
+// maxHeaderFields is HAProxy's decoding list: twice tune.http.maxhdr.
+const maxHeaderFields = 2 * 101
+
+// readBlock gathers a header block from HEADERS and its CONTINUATION
+// frames and decodes it into sc.hdrs.
+func (sc *ServerConn) readBlock(f *http2.HeadersFrame) error {
+	sc.block = append(sc.block[:0], f.HeaderBlockFragment()...)
+	for end := f.HeadersEnded(); !end; {
+		nf, err := sc.fr.ReadFrame()
+		if err != nil {
+			return sc.readError(err)
+		}
+		cf, ok := nf.(*http2.ContinuationFrame)
+		if !ok {
+			return connError(http2.ErrCodeProtocol)
+		}
+		if len(sc.block)+len(cf.HeaderBlockFragment()) > sc.set.bufSize {
+			// HAProxy gathers the block in one buffer.
+			return connError(http2.ErrCodeInternal)
+		}
+		sc.block = append(sc.block, cf.HeaderBlockFragment()...)
+		end = cf.HeadersEnded()
+	}
+	sc.hdrs, sc.hsize, sc.hbad = sc.hdrs[:0], 0, false
+	if _, err := sc.dec.Write(sc.block); err != nil {
+		return connError(http2.ErrCodeCompression)
+	}
+	if err := sc.dec.Close(); err != nil {
+		return connError(http2.ErrCodeCompression)
+	}
+	if sc.hbad {
+		return connError(http2.ErrCodeCompression)
+	}
+	return nil
+}
+
+func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
+	id := f.StreamID
+	if f.HasPriority() && f.Priority.StreamDep == id {
+		return connError(http2.ErrCodeProtocol)
+	}
+	sc.mu.Lock()
+	st, idle := sc.lookup(id)
+	sc.mu.Unlock()
+	if !idle {
+		if st == nil {
+			// A closed stream's ID reused.
+			return connError(http2.ErrCodeStreamClosed)
+		}
+		return sc.handleTrailers(st, f)
+	}
+	if id&1 == 0 {
+		return connError(http2.ErrCodeProtocol)
+	}
+	if err := sc.readBlock(f); err != nil {
+		return err
+	}
+	sc.mu.Lock()
+	sc.maxID = id
+	refuse := sc.shutdown || sc.dead != nil || sc.set.maxStreams >= 0 && sc.active >= sc.set.maxStreams
+	sc.mu.Unlock()
+	if refuse {
+		sc.writeRST(id, http2.ErrCodeRefusedStream)
+		return nil
+	}
+	st = getStream()
+	var ok bool
+	st.rbuf, ok = appendRequest(st.rbuf[:0], sc.hdrs, f.StreamEnded(), &st.ri)
+	if !ok || len(st.rbuf) > sc.set.bufSize-1024 {
+		// Refused as a stream error; HAProxy's buffer keeps
+		// tune.maxrewrite (1024) free.
+		putStream(st)
+		sc.writeRST(id, http2.ErrCodeProtocol)
+		return nil
+	}
+	st.open(sc, id, f.StreamEnded())
+	sc.mu.Lock()
+	sc.streams[id] = st
+	sc.active++
+	if st.remoteEnd && st.ri.hasLength && st.ri.length != 0 {
+		sc.finish(st, nil)
+		sc.mu.Unlock()
+		putStream(st)
+		sc.writeRST(id, http2.ErrCodeProtocol)
+		return nil
+	}
+	sc.mu.Unlock()
+	sc.armIdle()
+	sc.wg.Add(1)
+	go sc.runStream(st)
+	return nil
+}
+
+func (sc *ServerConn) handleTrailers(st *Stream, f *http2.HeadersFrame) error {
+	sc.mu.Lock()
+	remoteEnd := st.remoteEnd
+	sc.mu.Unlock()
+	if remoteEnd {
+		// HEADERS on a half-closed (remote) stream.
+		return connError(http2.ErrCodeProtocol)
+	}
+	if err := sc.readBlock(f); err != nil {
+		return err
+	}
+	if !f.StreamEnded() {
+		return connError(http2.ErrCodeProtocol)
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.streams[f.StreamID] != st {
+		// Closed while the block was read: the Stream may be reused.
+		return nil
+	}
+	if st.ri.hasLength && st.remain != 0 {
+		sc.resetLocked(st, http2.ErrCodeProtocol)
+		return nil
+	}
+	if !st.pushTrailers(sc.hdrs) {
+		sc.resetLocked(st, http2.ErrCodeInternal)
+		return nil
+	}
+	st.remoteEnd = true
+	sc.maybeDone(st)
+	st.rw.signal()
+	return nil
+}
+
+// badRequestPage is HAProxy's default 400 answer (src/http.c).
+const badRequestPage = "HTTP/1.1 400 Bad request\r\n" +
+	"Content-length: 90\r\n" +
+	"Cache-Control: no-cache\r\n" +
+	"Connection: close\r\n" +
+	"Content-Type: text/html\r\n" +
+	"\r\n" +
+	"<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
+
+func (sc *ServerConn) runStream(st *Stream) {
+	defer sc.wg.Done()
+	switch {
+	case !st.ri.bad:
+		sc.serve(st)
+	case sc.cfg != nil && sc.cfg.BadRequest != nil:
+		sc.cfg.BadRequest(st)
+	default:
+		io.WriteString(st, badRequestPage)
+	}
+	st.Close()
+	sc.armIdle()
+	putStream(st)
+}

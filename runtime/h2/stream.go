@@ -1,0 +1,455 @@
+package h2
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// Stream is one HTTP/2 request stream seen as a net.Conn carrying one
+// HTTP/1.1 exchange: Read yields the request, Write takes the response.
+// A Stream must not be used after the serve function it was given to
+// returns: it is recycled.
+type Stream struct {
+	sc *ServerConn
+	id uint32
+	ri reqInfo
+
+	// Receive side, guarded by sc.mu. rbuf holds the HTTP/1.1 bytes of
+	// the request not read yet, from roff.
+	rbuf      []byte
+	roff      int
+	remain    int64 // Content-Length bytes still expected
+	recvWin   int32 // window the client may still use
+	credit    int32 // consumed window not yet returned
+	remoteEnd bool
+	err       error // reset or connection end
+
+	// Send side: sendWin under sc.mu, the rest under wmu.
+	sendWin  int64
+	localEnd bool
+	closed   bool
+	tunnel   bool
+	wmu      sync.Mutex
+	out      h1Out
+
+	rw, ww waiter
+}
+
+var _ net.Conn = (*Stream)(nil)
+
+var streamPool = sync.Pool{New: func() any {
+	st := &Stream{}
+	st.rw.init()
+	st.ww.init()
+	return st
+}}
+
+func getStream() *Stream { return streamPool.Get().(*Stream) }
+
+func putStream(st *Stream) {
+	if cap(st.rbuf) > 64<<10 || cap(st.out.buf) > 64<<10 {
+		return
+	}
+	st.rw.reset()
+	st.ww.reset()
+	streamPool.Put(st)
+}
+
+// open initialises a stream whose request head is in st.rbuf.
+func (st *Stream) open(sc *ServerConn, id uint32, endStream bool) {
+	st.sc, st.id = sc, id
+	st.roff = 0
+	st.remain = st.ri.length
+	st.recvWin = int32(sc.set.window)
+	st.credit = 0
+	st.remoteEnd = endStream
+	st.err = nil
+	sc.mu.Lock()
+	st.sendWin = int64(sc.peerWin)
+	sc.mu.Unlock()
+	st.localEnd, st.closed, st.tunnel = false, false, false
+	st.out.reset(sc.set.bufSize)
+	if endStream && st.ri.chunked {
+		st.rbuf = append(st.rbuf, "0\r\n\r\n"...)
+	}
+}
+
+// ID is the HTTP/2 stream identifier.
+func (st *Stream) ID() uint32 { return st.id }
+
+// Conn is the connection the stream belongs to.
+func (st *Stream) Conn() *ServerConn { return st.sc }
+
+// LocalAddr is the connection's local address.
+func (st *Stream) LocalAddr() net.Addr { return st.sc.nc.LocalAddr() }
+
+// RemoteAddr is the connection's remote address.
+func (st *Stream) RemoteAddr() net.Addr { return st.sc.nc.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines.
+func (st *Stream) SetDeadline(t time.Time) error {
+	st.rw.setDeadline(t)
+	st.ww.setDeadline(t)
+	return nil
+}
+
+// SetReadDeadline sets the deadline of Read.
+func (st *Stream) SetReadDeadline(t time.Time) error { st.rw.setDeadline(t); return nil }
+
+// SetWriteDeadline sets the deadline of Write, which blocks on flow
+// control.
+func (st *Stream) SetWriteDeadline(t time.Time) error { st.ww.setDeadline(t); return nil }
+
+// fail ends the stream's pending and future I/O with err. sc.mu held.
+func (st *Stream) fail(err error) {
+	if st.err == nil {
+		st.err = err
+	}
+	st.rw.signal()
+	st.ww.signal()
+}
+
+// pushBody appends request body bytes in the request's HTTP/1.1 framing.
+// sc.mu held.
+func (st *Stream) pushBody(data []byte, end bool) {
+	if len(data) > 0 {
+		if st.ri.chunked {
+			st.rbuf = appendHex(st.rbuf, uint64(len(data)))
+			st.rbuf = append(st.rbuf, "\r\n"...)
+			st.rbuf = append(st.rbuf, data...)
+			st.rbuf = append(st.rbuf, "\r\n"...)
+		} else {
+			st.rbuf = append(st.rbuf, data...)
+		}
+	}
+	if end && st.ri.chunked {
+		st.rbuf = append(st.rbuf, "0\r\n\r\n"...)
+	}
+}
+
+// pushTrailers ends a request body with trailers; false if HAProxy
+// refuses them (h2_make_htx_trailers). sc.mu held.
+func (st *Stream) pushTrailers(hdrs []hpack.HeaderField) bool {
+	for i := range hdrs {
+		n, v := hdrs[i].Name, hdrs[i].Value
+		if n == "" || !validName(n, false) || hasForbidden(v) {
+			return false
+		}
+		switch n {
+		case "host", "content-length", "connection", "proxy-connection", "keep-alive", "upgrade", "te", "transfer-encoding":
+			return false
+		}
+	}
+	if !st.ri.chunked {
+		// Trailers only travel with chunked coding.
+		return true
+	}
+	st.rbuf = append(st.rbuf, "0\r\n"...)
+	for i := range hdrs {
+		st.rbuf = appendHeader(st.rbuf, hdrs[i].Name, hdrs[i].Value)
+	}
+	st.rbuf = append(st.rbuf, "\r\n"...)
+	return true
+}
+
+func appendHex(dst []byte, v uint64) []byte {
+	var b [16]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = "0123456789abcdef"[v&15]
+		v >>= 4
+		if v == 0 {
+			break
+		}
+	}
+	return append(dst, b[i:]...)
+}
+
+// Read reads the request as HTTP/1.1. Once the request is read whole it
+// blocks until the response is sent, then returns io.EOF, so that an
+// engine reading ahead sees no early end. In a tunnel, io.EOF is the
+// client's END_STREAM.
+func (st *Stream) Read(p []byte) (int, error) {
+	sc := st.sc
+	for {
+		sc.mu.Lock()
+		if st.roff < len(st.rbuf) {
+			n := copy(p, st.rbuf[st.roff:])
+			st.roff += n
+			if st.roff == len(st.rbuf) {
+				st.rbuf, st.roff = st.rbuf[:0], 0
+			}
+			credit := st.returnCredit()
+			sc.mu.Unlock()
+			if credit > 0 {
+				sc.wmu.Lock()
+				if sc.werr == nil {
+					sc.werr = sc.fr.WriteWindowUpdate(st.id, credit)
+				}
+				sc.flushLocked()
+				sc.wmu.Unlock()
+			}
+			return n, nil
+		}
+		err := st.err
+		switch {
+		case st.closed:
+			err = ErrStreamClosed
+		case err != nil:
+		case st.remoteEnd && (st.ri.tunnel || st.localEnd):
+			err = io.EOF
+		}
+		sc.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		if err := st.rw.wait(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// returnCredit gives the window back once the buffered request body is
+// mostly read, which bounds a stream's memory to its window. sc.mu held.
+func (st *Stream) returnCredit() uint32 {
+	if st.remoteEnd || st.err != nil {
+		return 0
+	}
+	pending := int32(st.sc.set.window) - st.recvWin
+	if pending <= 0 || len(st.rbuf)-st.roff > 16384 {
+		return 0
+	}
+	st.recvWin += pending
+	return uint32(pending)
+}
+
+// Write takes the HTTP/1.1 response (or tunnel bytes) and sends it as
+// HTTP/2 frames.
+func (st *Stream) Write(p []byte) (int, error) {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	if err := st.writable(); err != nil {
+		return 0, err
+	}
+	err := st.out.write(p, st, false)
+	if ferr := st.sc.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		if _, ok := err.(*h1.Error); ok || err == errAfterEnd || err == errChunk || err == errHeadTooBig {
+			// The engine wrote an invalid response: the stream cannot
+			// go on.
+			st.reset(http2.ErrCodeInternal)
+		}
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (st *Stream) writable() error {
+	st.sc.mu.Lock()
+	defer st.sc.mu.Unlock()
+	switch {
+	case st.closed:
+		return ErrStreamClosed
+	case st.err != nil:
+		return st.err
+	}
+	return nil
+}
+
+// reset sends RST_STREAM code unless the stream is already over.
+func (st *Stream) reset(code http2.ErrCode) {
+	sc := st.sc
+	sc.mu.Lock()
+	if _, ok := sc.streams[st.id]; !ok {
+		sc.mu.Unlock()
+		return
+	}
+	sc.resetLocked(st, code)
+	sc.mu.Unlock()
+	sc.flush()
+}
+
+// CloseWrite ends the response: a close-delimited body or a tunnel gets
+// END_STREAM, an incomplete response RST_STREAM CANCEL.
+func (st *Stream) CloseWrite() error {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	return st.closeWrite()
+}
+
+func (st *Stream) closeWrite() error {
+	if st.writable() != nil || st.localEnd {
+		return nil
+	}
+	if st.out.state == sRaw {
+		err := st.sendData(nil, true)
+		st.sc.flush()
+		return err
+	}
+	st.reset(http2.ErrCodeCancel)
+	return nil
+}
+
+// Close ends the stream: an incomplete response is reset with CANCEL, a
+// complete one whose request is still arriving with NO_ERROR (RFC 9113
+// 8.1).
+func (st *Stream) Close() error {
+	st.wmu.Lock()
+	st.closeWrite()
+	st.wmu.Unlock()
+	sc := st.sc
+	sc.mu.Lock()
+	if st.closed {
+		sc.mu.Unlock()
+		return nil
+	}
+	_, live := sc.streams[st.id]
+	if live && !st.remoteEnd {
+		sc.resetLocked(st, http2.ErrCodeNo)
+	} else if live {
+		sc.finish(st, nil)
+	}
+	st.closed = true
+	st.rw.signal()
+	st.ww.signal()
+	sc.mu.Unlock()
+	sc.flush()
+	return nil
+}
+
+// head is the outSink call for the response head.
+func (st *Stream) head(buf []byte, m *h1.Msg) (int, error) {
+	status := m.Status
+	kind := bodyNone
+	switch {
+	case status == 101 && st.ri.ext:
+		// RFC 8441: the WebSocket handshake's answer is a 200.
+		status, kind, st.tunnel = 200, bodyRaw, true
+	case status == 101:
+		return 0, &h1.Error{Status: 502, Msg: "101 outside of an extended CONNECT"}
+	case status < 200:
+		kind = bodyNextHead
+	case st.ri.tunnel && !st.ri.ext && status < 300:
+		kind, st.tunnel = bodyRaw, true
+	case st.ri.head || status == 204 || status == 304:
+	case m.Body == h1.BodyLength && m.Length > 0:
+		kind = bodyLength
+	case m.Body == h1.BodyChunked:
+		kind = bodyChunked
+	case m.Body == h1.BodyUntilClose:
+		kind = bodyRaw
+	}
+	sc := st.sc
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	blk := appendStatus(sc.hbuf[:0], status)
+	blk = sc.appendFields(blk, buf, m.Headers)
+	sc.hbuf = blk
+	end := kind == bodyNone
+	if err := sc.writeHeadersLocked(st.id, blk, end); err != nil {
+		return 0, err
+	}
+	if end {
+		st.ended()
+	}
+	return kind, nil
+}
+
+// appendFields encodes HTTP/1.1 header lines for HTTP/2: lower-case
+// names, connection-specific fields dropped. wmu held.
+func (c *conn) appendFields(blk, buf []byte, hs []h1.Header) []byte {
+	for _, h := range hs {
+		c.lower = appendLower(c.lower[:0], h.Name.Of(buf))
+		switch string(c.lower) {
+		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+			continue
+		}
+		blk = appendField(blk, c.lower, h.Value.Of(buf))
+	}
+	return blk
+}
+
+// ended records that END_STREAM went out.
+func (st *Stream) ended() {
+	sc := st.sc
+	sc.mu.Lock()
+	st.localEnd = true
+	sc.maybeDone(st)
+	st.rw.signal()
+	sc.mu.Unlock()
+}
+
+// data is the outSink call for body bytes.
+func (st *Stream) data(p []byte, end bool) error { return st.sendData(p, end) }
+
+// trailers is the outSink call ending a chunked body.
+func (st *Stream) trailers(buf []byte, m *h1.Msg) error {
+	if len(m.Headers) == 0 {
+		return st.sendData(nil, true)
+	}
+	sc := st.sc
+	sc.wmu.Lock()
+	blk := sc.appendFields(sc.hbuf[:0], buf, m.Headers)
+	sc.hbuf = blk
+	err := sc.writeHeadersLocked(st.id, blk, true)
+	sc.wmu.Unlock()
+	if err == nil {
+		st.ended()
+	}
+	return err
+}
+
+// sendData sends p as DATA frames within the flow-control windows and
+// the peer's frame size, waiting for WINDOW_UPDATE as needed.
+func (st *Stream) sendData(p []byte, end bool) error {
+	sc := st.sc
+	for len(p) > 0 || end {
+		sc.mu.Lock()
+		if err := st.err; err != nil {
+			sc.mu.Unlock()
+			return err
+		}
+		n := int64(len(p))
+		n = min(n, st.sendWin, sc.sendWin, int64(sc.peerFrame))
+		if n <= 0 && len(p) > 0 {
+			sc.mu.Unlock()
+			if err := sc.flush(); err != nil {
+				return err
+			}
+			if err := st.ww.wait(); err != nil {
+				return err
+			}
+			continue
+		}
+		st.sendWin -= n
+		sc.sendWin -= n
+		sc.mu.Unlock()
+		last := end && int(n) == len(p)
+		sc.wmu.Lock()
+		err := sc.werr
+		if err == nil {
+			err = sc.fr.WriteData(st.id, last, p[:n])
+			sc.werr = err
+		}
+		sc.wmu.Unlock()
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+		if last {
+			st.ended()
+			return nil
+		}
+	}
+	return nil
+}
