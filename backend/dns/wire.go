@@ -148,8 +148,10 @@ func parseResponse(buf []byte, fqdn string, maxAnswers int) (*reply, respCode) {
 			}
 			return nil, respCNAMEError
 		}
-		rec, off, data, ok := readRecord(buf, name, n)
-		if !ok {
+		var rec record
+		var data []byte
+		var ok bool
+		if rec, off, data, ok = readRecord(buf, name, n); !ok {
 			return nil, respInvalid
 		}
 		rdlen := len(data)
