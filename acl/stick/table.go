@@ -1,0 +1,441 @@
+package stick
+
+import (
+	"container/heap"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Clock returns HAProxy's now_ms: a date in milliseconds that wraps at 2^32.
+type Clock func() uint32
+
+// SystemClock is the wall clock in milliseconds modulo 2^32, as HAProxy 2.6
+// derives now_ms from the date.
+func SystemClock() uint32 { return uint32(time.Now().UnixMilli()) }
+
+const nShards = 32
+
+// shard is one slice of the key index. Lookups of existing keys only take
+// its read lock.
+type shard struct {
+	mu sync.RWMutex
+	m  map[string]*Entry
+	_  [40]byte // keeps shards on separate cache lines
+}
+
+// Table is a stick table. Its methods are safe for concurrent use. A nil
+// *Table has no entries and creates none.
+type Table struct {
+	cfg    Config
+	now    Clock
+	seed   maphash.Seed
+	shards [nShards]shard
+
+	// slot is the index of each stored data type's first element in
+	// Entry.vals (or Entry.frq for rates), -1 when not stored.
+	slot  [NumDataTypes]int16
+	nvals int
+	nfrq  int
+
+	// mu guards exps, current, seq and every Entry's expKey, hidx and seq.
+	// It is taken before a shard lock, never after.
+	mu      sync.Mutex
+	exps    expHeap
+	current int
+	seq     uint64
+}
+
+// Entry is a stick table entry (HAProxy's stksess). Entries returned by
+// Get, Track and Lookup are referenced and must be released with Release.
+type Entry struct {
+	t      *Table
+	key    string
+	ref    atomic.Int32
+	expire atomic.Uint32
+
+	expKey uint32 // expiry date the entry is queued under, lags expire
+	hidx   int    // position in the expiry queue, -1 once removed
+	seq    uint64 // queue order among equal dates
+
+	mu     sync.Mutex
+	vals   []uint64
+	frq    []FreqCtr
+	srvKey string
+}
+
+// New returns an empty table for cfg. now is the clock; nil means
+// SystemClock.
+func New(cfg Config, now Clock) *Table {
+	if now == nil {
+		now = SystemClock
+	}
+	if cfg.KeySize == 0 && int(cfg.Type) < len(defaultKeySize) {
+		cfg.KeySize = defaultKeySize[cfg.Type]
+		if cfg.Type == KeyString {
+			cfg.KeySize++
+		}
+	}
+	t := &Table{cfg: cfg, now: now, seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].m = make(map[string]*Entry)
+	}
+	for dt := DataType(0); dt < NumDataTypes; dt++ {
+		t.slot[dt] = -1
+		s := cfg.Store[dt]
+		if !s.On {
+			continue
+		}
+		n := max(s.Elems, 1)
+		t.cfg.Store[dt].Elems = n
+		switch dataTypes[dt].std {
+		case stdFreq:
+			t.slot[dt] = int16(t.nfrq)
+			t.nfrq += n
+		case stdDict:
+			t.slot[dt] = 0
+		default:
+			t.slot[dt] = int16(t.nvals)
+			t.nvals += n
+		}
+	}
+	return t
+}
+
+// Name returns the table's id.
+func (t *Table) Name() string { return t.cfg.Name }
+
+// Config returns the table's configuration.
+func (t *Table) Config() Config { return t.cfg }
+
+// Type returns the key type.
+func (t *Table) Type() KeyType { return t.cfg.Type }
+
+// Stores reports whether the table stores data type dt.
+func (t *Table) Stores(dt DataType) bool { return t != nil && dt < NumDataTypes && t.slot[dt] >= 0 }
+
+// Used returns the number of entries, as "used:" of "show table".
+func (t *Table) Used() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.current
+}
+
+// Now returns the table clock's date.
+func (t *Table) Now() uint32 { return t.now() }
+
+func (t *Table) shardFor(b []byte) *shard {
+	return &t.shards[maphash.Bytes(t.seed, b)%nShards]
+}
+
+func (t *Table) shardForKey(s string) *shard {
+	return &t.shards[maphash.String(t.seed, s)%nShards]
+}
+
+// tickAdd is HAProxy's tick_add: 0 means "never", so it is skipped.
+func tickAdd(now, timeout uint32) uint32 {
+	if r := now + timeout; r != 0 {
+		return r
+	}
+	return 1
+}
+
+// expired is tick_is_expired.
+func expired(exp, now uint32) bool { return exp != 0 && int32(exp-now) <= 0 }
+
+// remain is tick_remain.
+func remain(now, exp uint32) int32 {
+	if expired(exp, now) {
+		return 0
+	}
+	return int32(exp - now)
+}
+
+// dead reports whether HAProxy's expiry task would have removed e by now.
+func (t *Table) dead(e *Entry, now uint32) bool {
+	return t.cfg.Expire != 0 && e.ref.Load() == 0 && expired(e.expire.Load(), now)
+}
+
+// find returns the stored form of k, its shard, the date, and the live
+// entry for it, referenced, or nil. b is nil when k does not fit the table.
+func (t *Table) find(k *Key, scratch *[64]byte) (b []byte, sh *shard, now uint32, e *Entry) {
+	b = t.normalize(k, scratch)
+	if b == nil {
+		return nil, nil, 0, nil
+	}
+	now = t.now()
+	sh = t.shardFor(b)
+	sh.mu.RLock()
+	e = sh.m[string(b)]
+	if e != nil && !t.dead(e, now) {
+		e.ref.Add(1)
+	} else {
+		e = nil
+	}
+	sh.mu.RUnlock()
+	return b, sh, now, e
+}
+
+// Lookup returns the live entry for k, referenced, or nil
+// (stktable_lookup_key).
+func (t *Table) Lookup(k *Key) *Entry {
+	if t == nil {
+		return nil
+	}
+	var scratch [64]byte
+	_, _, _, e := t.find(k, &scratch)
+	return e
+}
+
+// Get returns the entry for k, referenced, creating it when missing
+// (stktable_get_entry). It returns nil when k does not fit the table or
+// the table is full and nothing can be purged; HAProxy then silently does
+// not track.
+func (t *Table) Get(k *Key) *Entry {
+	if t == nil {
+		return nil
+	}
+	var scratch [64]byte
+	b, sh, now, e := t.find(k, &scratch)
+	if e != nil || b == nil {
+		return e
+	}
+	return t.create(b, sh, now)
+}
+
+// Track is Get followed by StartCounters: what track-sc0/1/2 does on a
+// newly tracked key.
+func (t *Table) Track(k *Key) *Entry {
+	e := t.Get(k)
+	if e != nil {
+		e.StartCounters()
+	}
+	return e
+}
+
+func (t *Table) create(b []byte, sh *shard, now uint32) *Entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sh.mu.Lock()
+	if e := sh.m[string(b)]; e != nil {
+		if !t.dead(e, now) {
+			e.ref.Add(1)
+			sh.mu.Unlock()
+			return e
+		}
+		t.unlinkLocked(sh, e)
+	}
+	sh.mu.Unlock()
+	if t.current >= int(t.cfg.Size) {
+		if t.cfg.NoPurge || t.trashOldest(int(t.cfg.Size>>8)+1) == 0 {
+			return nil
+		}
+	}
+	e := &Entry{t: t, key: string(b)}
+	if t.nvals > 0 {
+		e.vals = make([]uint64, t.nvals)
+	}
+	if t.nfrq > 0 {
+		e.frq = make([]FreqCtr, t.nfrq)
+	}
+	e.expire.Store(tickAdd(now, t.cfg.Expire))
+	e.expKey = e.expire.Load()
+	e.ref.Store(1)
+	sh.mu.Lock()
+	sh.m[e.key] = e
+	sh.mu.Unlock()
+	t.queueLocked(e)
+	t.current++
+	return e
+}
+
+func (t *Table) queueLocked(e *Entry) {
+	t.seq++
+	e.seq = t.seq
+	heap.Push(&t.exps, e)
+}
+
+// unlinkLocked removes e from the table; t.mu and sh.mu are held.
+func (t *Table) unlinkLocked(sh *shard, e *Entry) {
+	delete(sh.m, e.key)
+	if e.hidx >= 0 {
+		heap.Remove(&t.exps, e.hidx)
+	}
+	e.hidx = -1
+	t.current--
+}
+
+// trashOldest removes up to batch unreferenced entries, oldest expiry date
+// first, looking at no more than twice as many (__stktable_trash_oldest).
+// Entries touched since they were queued are queued again instead.
+func (t *Table) trashOldest(batch int) int {
+	maxSearch := batch * 2
+	done := 0
+	var aside []*Entry
+	for done < batch && t.exps.Len() > 0 {
+		maxSearch--
+		if maxSearch < 0 {
+			break
+		}
+		e := t.exps.items[0]
+		sh := t.shardForKey(e.key)
+		sh.mu.Lock()
+		if e.ref.Load() != 0 {
+			sh.mu.Unlock()
+			heap.Pop(&t.exps)
+			aside = append(aside, e)
+			continue
+		}
+		if exp := e.expire.Load(); exp != e.expKey {
+			sh.mu.Unlock()
+			heap.Pop(&t.exps)
+			e.expKey = exp
+			t.queueLocked(e)
+			continue
+		}
+		t.unlinkLocked(sh, e)
+		sh.mu.Unlock()
+		done++
+	}
+	t.requeue(aside)
+	return done
+}
+
+// requeue puts back entries set aside while walking the queue, in their
+// former order.
+func (t *Table) requeue(aside []*Entry) {
+	for _, e := range aside {
+		heap.Push(&t.exps, e)
+	}
+}
+
+// Purge removes the unreferenced entries past their expiry date, as
+// HAProxy's expiry task does (stktable_trash_expired), and returns how many
+// it removed. Tables without "expire" never expire entries.
+func (t *Table) Purge() int {
+	if t == nil || t.cfg.Expire == 0 {
+		return 0
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	var aside []*Entry
+	for t.exps.Len() > 0 {
+		e := t.exps.items[0]
+		if int32(now-e.expKey) < 0 {
+			break
+		}
+		sh := t.shardForKey(e.key)
+		sh.mu.Lock()
+		if e.ref.Load() != 0 {
+			sh.mu.Unlock()
+			heap.Pop(&t.exps)
+			aside = append(aside, e)
+			continue
+		}
+		if exp := e.expire.Load(); !expired(exp, now) {
+			sh.mu.Unlock()
+			heap.Pop(&t.exps)
+			e.expKey = exp
+			t.queueLocked(e)
+			continue
+		}
+		t.unlinkLocked(sh, e)
+		sh.mu.Unlock()
+		n++
+	}
+	t.requeue(aside)
+	return n
+}
+
+// NextExpiry returns the earliest date at which Purge may remove an entry,
+// for a caller scheduling purges; ok is false when nothing is queued.
+func (t *Table) NextExpiry() (date uint32, ok bool) {
+	if t == nil || t.cfg.Expire == 0 {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.exps.Len() == 0 {
+		return 0, false
+	}
+	return t.exps.items[0].expKey, true
+}
+
+// remove deletes e if it is still in the table and unreferenced; it reports
+// whether it did (__stksess_kill).
+func (t *Table) remove(e *Entry) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sh := t.shardForKey(e.key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e.ref.Load() != 0 || e.hidx < 0 {
+		return false
+	}
+	t.unlinkLocked(sh, e)
+	return true
+}
+
+// Release drops a reference taken by Get, Track or Lookup, and removes the
+// entry when it was the last one and the entry has expired
+// (stksess_kill_if_expired).
+func (e *Entry) Release() {
+	if e == nil || e.ref.Add(-1) != 0 {
+		return
+	}
+	t := e.t
+	if t.cfg.Expire != 0 && expired(e.expire.Load(), t.now()) {
+		t.remove(e)
+	}
+}
+
+// Refs returns the number of references held, "use=" of "show table".
+func (e *Entry) Refs() int { return int(e.ref.Load()) }
+
+// Expire returns the entry's expiry date.
+func (e *Entry) Expire() uint32 { return e.expire.Load() }
+
+// Table returns the entry's table.
+func (e *Entry) Table() *Table { return e.t }
+
+// KeyBytes returns the entry's stored key.
+func (e *Entry) KeyBytes() []byte { return []byte(e.key) }
+
+// touch refreshes the expiry date (stktable_touch_local).
+func (e *Entry) touch(now uint32) {
+	e.expire.Store(tickAdd(now, e.t.cfg.Expire))
+}
+
+// expHeap orders entries by queued expiry date (wrapping), then by the
+// order they were queued in, as HAProxy's expiry tree does.
+type expHeap struct{ items []*Entry }
+
+func (h *expHeap) Len() int { return len(h.items) }
+func (h *expHeap) Less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	if d := int32(a.expKey - b.expKey); d != 0 {
+		return d < 0
+	}
+	return a.seq < b.seq
+}
+func (h *expHeap) Swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	h.items[i].hidx = i
+	h.items[j].hidx = j
+}
+func (h *expHeap) Push(x any) {
+	e := x.(*Entry)
+	e.hidx = len(h.items)
+	h.items = append(h.items, e)
+}
+func (h *expHeap) Pop() any {
+	n := len(h.items) - 1
+	e := h.items[n]
+	h.items[n] = nil
+	h.items = h.items[:n]
+	e.hidx = -1
+	return e
+}
