@@ -1,0 +1,36 @@
+// Package ssl turns HAProxy 2.6 TLS settings (the "ssl" options of "bind"
+// lines, configuration.txt section 5.1, and of "server" lines, section 5.2,
+// plus the ssl-default-* and tune.ssl.* global keywords) into crypto/tls
+// configuration, interpreting them the way HAProxy 2.6 with OpenSSL 3.0 does.
+//
+// The bind side (LoadBindConfig) loads certificates from PEM files,
+// directories and crt-list files, indexes their names the way
+// ssl_sock_load_cert_sni does and picks the certificate for each ClientHello
+// with HAProxy's SNI rules (exact names, then one-label wildcards, negative
+// filters, ECDSA before RSA when the client supports it, the first
+// certificate as the default unless strict-sni). Client certificates are
+// verified with OpenSSL's error codes so that ssl_c_verify and the
+// ca-ignore-err/crt-ignore-err lists behave the same.
+//
+// The server side (LoadServerConfig) builds the client configuration for a
+// server with a per-server session cache.
+//
+// ConnInfo and the Cert helpers render the ssl_fc_*, ssl_c_* and ssl_f_*
+// sample fetches with OpenSSL's spelling.
+//
+// What Go's TLS stack cannot do is refused with an error that names the
+// limitation (see Limitation), or, when HAProxy would only lose an optional
+// part of a list, reported in Warnings:
+//   - TLS 1.3 cipher suites cannot be chosen: a "ciphersuites" list is
+//     accepted when it contains every suite Go offers.
+//   - DHE, CCM, CAMELLIA, ARIA, PSK and SRP suites do not exist in Go; they
+//     are dropped from a "ciphers" list with a warning, and a list made only
+//     of them is refused.
+//   - NPN, certificate generation and SSLv3 are not available.
+//   - Without tickets (no-tls-tickets) Go has no session-ID cache, so
+//     tune.ssl.cachesize has no effect; tune.ssl.lifetime bounds ticket age.
+//   - tune.ssl.default-dh-param only matters for DHE, which Go lacks; it is
+//     accepted and has no effect.
+//   - The alert sent when strict-sni refuses a handshake is Go's
+//     internal_error, not unrecognized_name.
+package ssl

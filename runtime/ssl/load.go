@@ -1,0 +1,293 @@
+package ssl
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// keyKind is the signature family of a certificate's key, as HAProxy's
+// pkey_info.sig records it.
+type keyKind uint8
+
+const (
+	keyOther keyKind = iota // anonymous/DSA/Ed25519
+	keyRSA
+	keyECDSA
+)
+
+// ckch is one loaded certificate, key and chain (HAProxy's ckch_store).
+type ckch struct {
+	path string
+	cert tls.Certificate
+	kind keyKind
+}
+
+// loadCertFile reads a PEM file holding a certificate, its chain and
+// usually its key, falling back to "<path>.key" for the key, with
+// ssl_sock_load_files_into_ckch's checks and messages.
+func loadCertFile(path string) (*ckch, *Error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, parseErr(msgCannotOpen, path)
+	}
+	key := firstPrivateKey(data)
+	certs, chainErr := pemCerts(data)
+	if len(certs) == 0 {
+		return nil, parseErr(msgNoCert, path)
+	}
+	if chainErr {
+		return nil, parseErr(msgBadChain, path)
+	}
+	if key == nil {
+		keyPath := path + ".key"
+		if _, err := os.Stat(keyPath); err == nil {
+			kd, rerr := os.ReadFile(keyPath)
+			if rerr == nil {
+				key = firstPrivateKey(kd)
+			}
+			if key == nil {
+				return nil, parseErr(msgBadKey+"\n"+msgKeyUnreadable, keyPath, keyPath)
+			}
+		}
+		if key == nil {
+			return nil, parseErr(msgNoKey, keyPath)
+		}
+	}
+	leaf := certs[0]
+	if !keyMatches(leaf.PublicKey, key) {
+		return nil, parseErr(msgKeyMismatch, path)
+	}
+	c := &ckch{path: path}
+	for _, x := range certs {
+		c.cert.Certificate = append(c.cert.Certificate, x.Raw)
+	}
+	c.cert.PrivateKey = key
+	c.cert.Leaf = leaf
+	switch leaf.PublicKey.(type) {
+	case *rsa.PublicKey:
+		c.kind = keyRSA
+	case *ecdsa.PublicKey:
+		c.kind = keyECDSA
+	}
+	return c, nil
+}
+
+// pemCerts returns the certificates of a PEM bundle in order. bad is set
+// when a certificate block after the first cannot be parsed, which
+// OpenSSL reports as a chain error.
+func pemCerts(data []byte) (certs []*x509.Certificate, bad bool) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return certs, false
+		}
+		switch b.Type {
+		case "CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE":
+		default:
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			if len(certs) == 0 {
+				return nil, false
+			}
+			return certs, true
+		}
+		certs = append(certs, c)
+	}
+}
+
+// firstPrivateKey returns the first unencrypted private key of a PEM
+// bundle, as PEM_read_bio_PrivateKey without a passphrase does.
+func firstPrivateKey(data []byte) crypto.Signer {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return nil
+		}
+		if !strings.HasSuffix(b.Type, "PRIVATE KEY") {
+			continue
+		}
+		var k any
+		var err error
+		switch b.Type {
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(b.Bytes)
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		default:
+			return nil
+		}
+		if err != nil {
+			return nil
+		}
+		s, _ := k.(crypto.Signer)
+		return s
+	}
+}
+
+func keyMatches(pub any, key crypto.Signer) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	switch pub.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+	default:
+		return false
+	}
+	e, ok := pub.(equaler)
+	return ok && e.Equal(key.Public())
+}
+
+// dirCertFiles lists the files of a "crt" directory that HAProxy loads, in
+// its order (scandir with alphasort), skipping hidden files and the
+// .key/.ocsp/.issuer/.sctl companions (crtlist_load_cert_dir).
+func dirCertFiles(dir string) ([]string, *Error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, parseErr(msgScanDir, dir, strerror(err))
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return nil, parseErr(msgScanDir, dir, strerror(err))
+	}
+	names = append(names, ".", "..")
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		if dot := strings.LastIndexByte(n, '.'); dot >= 0 {
+			switch {
+			case n[0] == '.', n[dot:] == ".issuer", n[dot:] == ".ocsp", n[dot:] == ".sctl", n[dot:] == ".key":
+				continue
+			}
+		}
+		p := dir + "/" + n
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, parseErr(msgStat, p, strerror(err))
+		}
+		if st.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// store is what a ca-file or crl-file holds: trusted certificates and CRLs
+// (ssl_store_load_locations_file).
+type store struct {
+	certs []*x509.Certificate
+	crls  []*x509.RevocationList
+}
+
+// loadStore reads a PEM file, or the .pem/.crt/.cer/.crl files of a
+// directory, into a store. kw is the keyword for the error message.
+func loadStore(kw, path string) (*store, *Error) {
+	fail := func(reason string) *Error {
+		e := parseErr(msgStoreLoad, kw, path)
+		e.Before = []string{strings.TrimSuffix(fmt.Sprintf(msgStoreOpen, path, reason), "\n")}
+		return e
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fail(strerror(err))
+	}
+	s := &store{}
+	if !st.IsDir() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fail(strerror(err))
+		}
+		s.add(data)
+	} else {
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return nil, fail(strerror(err))
+		}
+		for _, e := range ents {
+			n := e.Name()
+			dot := strings.LastIndexByte(n, '.')
+			if dot < 0 || n[0] == '.' {
+				continue
+			}
+			switch n[dot:] {
+			case ".pem", ".crt", ".cer", ".crl":
+				if data, err := os.ReadFile(path + "/" + n); err == nil {
+					s.add(data)
+				}
+			}
+		}
+	}
+	if len(s.certs) == 0 && len(s.crls) == 0 {
+		return nil, fail(msgStoreEmpty)
+	}
+	return s, nil
+}
+
+func (s *store) add(data []byte) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return
+		}
+		switch b.Type {
+		case "CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE":
+			if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+				s.certs = append(s.certs, c)
+			}
+		case "X509 CRL":
+			if c, err := x509.ParseRevocationList(b.Bytes); err == nil {
+				s.crls = append(s.crls, c)
+			}
+		}
+	}
+}
+
+func (s *store) merge(o *store) *store {
+	if s == nil {
+		return o
+	}
+	if o == nil {
+		return s
+	}
+	return &store{certs: append(append([]*x509.Certificate(nil), s.certs...), o.certs...), crls: append(append([]*x509.RevocationList(nil), s.crls...), o.crls...)}
+}
+
+func (s *store) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	if s != nil {
+		for _, c := range s.certs {
+			p.AddCert(c)
+		}
+	}
+	return p
+}
+
+// certNames returns the names HAProxy indexes a certificate under when no
+// filter is given: SAN DNS names in order, then every subject CN.
+func certNames(c *x509.Certificate) []string {
+	names := append([]string(nil), c.DNSNames...)
+	cn := asn1.ObjectIdentifier{2, 5, 4, 3}
+	for _, a := range c.Subject.Names {
+		if a.Type.Equal(cn) {
+			if s, ok := a.Value.(string); ok {
+				names = append(names, s)
+			}
+		}
+	}
+	return names
+}
