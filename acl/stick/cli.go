@@ -230,7 +230,7 @@ func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
 		}
 		if act == actShow {
 			if !skip {
-				e.writeLine(b, now)
+				e.writeLine(b, now, 0)
 			}
 			continue
 		}
@@ -254,18 +254,19 @@ func (e *Entry) filterValue(dt DataType) int64 {
 // Line returns the entry's "show table" line, without its newline.
 func (e *Entry) Line() string {
 	var b strings.Builder
-	e.writeLine(&b, e.t.now())
+	e.writeLine(&b, e.t.now(), 0)
 	s := b.String()
 	return s[:len(s)-1]
 }
 
 // writeLine writes table_dump_entry_to_buffer's line. The id in front is
-// the entry's address.
-func (e *Entry) writeLine(b *strings.Builder, now uint32) {
+// the entry's address; held is the number of references the caller holds,
+// not counted in "use".
+func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 	t := e.t
 	fmt.Fprintf(b, "%p: key=", e)
 	b.WriteString(formatKey(t.cfg, e.key))
-	fmt.Fprintf(b, " use=%d exp=%d", e.ref.Load(), remain(now, e.expire.Load()))
+	fmt.Fprintf(b, " use=%d exp=%d", e.ref.Load()-held, remain(now, e.expire.Load()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for dt := DataType(0); dt < NumDataTypes; dt++ {
@@ -441,7 +442,7 @@ func (t *Table) keyCommand(act cliAction, text string, rest []string, oper bool)
 		defer e.Release()
 		var b strings.Builder
 		writeHead(&b, t, true, oper)
-		e.writeLine(&b, t.now())
+		e.writeLine(&b, t.now(), 1)
 		return b.String()
 	case actClear:
 		e := t.Lookup(&k)
@@ -500,7 +501,7 @@ func (t *Table) ParseKey(text string) (Key, error) {
 	switch t.cfg.Type {
 	case KeyIP:
 		binary.BigEndian.PutUint32(k.fixed[:], inetaddrHost(text))
-		k.n = 4
+		k.n, k.typ = 4, KeyIP
 	case KeyIPv6:
 		a, err := netip.ParseAddr(text)
 		if err != nil || a.Zone() != "" || !a.Is6() {

@@ -14,6 +14,7 @@ import (
 type Key struct {
 	fixed [16]byte
 	n     uint8
+	typ   KeyType // of a fixed-size key
 	data  []byte
 }
 
@@ -40,11 +41,11 @@ func IPKey(t KeyType, a netip.Addr) (k Key, ok bool) {
 		}
 		b := a.As4()
 		copy(k.fixed[:], b[:])
-		k.n = 4
+		k.n, k.typ = 4, KeyIP
 	case KeyIPv6:
 		b := a.As16()
 		copy(k.fixed[:], b[:])
-		k.n = 16
+		k.n, k.typ = 16, KeyIPv6
 	default:
 		return k, false
 	}
@@ -56,7 +57,7 @@ func IPKey(t KeyType, a netip.Addr) (k Key, ok bool) {
 func IntKey(v int64) Key {
 	var k Key
 	binary.LittleEndian.PutUint32(k.fixed[:], uint32(v))
-	k.n = 4
+	k.n, k.typ = 4, KeyInteger
 	return k
 }
 
@@ -76,10 +77,13 @@ func (t *Table) normalize(k *Key, scratch *[64]byte) []byte {
 	b := k.Bytes()
 	switch t.cfg.Type {
 	case KeyIP, KeyIPv6, KeyInteger:
-		if len(b) != t.cfg.KeySize || k.data != nil {
+		if k.data != nil || k.typ != t.cfg.Type || len(b) != t.cfg.KeySize {
 			return nil
 		}
 	case KeyString:
+		if k.data == nil && k.n > 0 {
+			return nil
+		}
 		if i := bytes.IndexByte(b, 0); i >= 0 {
 			b = b[:i]
 		}
@@ -87,6 +91,9 @@ func (t *Table) normalize(k *Key, scratch *[64]byte) []byte {
 			b = b[:max]
 		}
 	case KeyBinary:
+		if k.data == nil && k.n > 0 {
+			return nil
+		}
 		if len(b) > t.cfg.KeySize {
 			b = b[:t.cfg.KeySize]
 		} else if len(b) < t.cfg.KeySize {

@@ -269,46 +269,7 @@ func (t *Table) unlinkLocked(sh *shard, e *Entry) {
 // trashOldest removes up to batch unreferenced entries, oldest expiry date
 // first, looking at no more than twice as many (__stktable_trash_oldest).
 // Entries touched since they were queued are queued again instead.
-func (t *Table) trashOldest(batch int) int {
-	maxSearch := batch * 2
-	done := 0
-	var aside []*Entry
-	for done < batch && t.exps.Len() > 0 {
-		maxSearch--
-		if maxSearch < 0 {
-			break
-		}
-		e := t.exps.items[0]
-		sh := t.shardForKey(e.key)
-		sh.mu.Lock()
-		if e.ref.Load() != 0 {
-			sh.mu.Unlock()
-			heap.Pop(&t.exps)
-			aside = append(aside, e)
-			continue
-		}
-		if exp := e.expire.Load(); exp != e.expKey {
-			sh.mu.Unlock()
-			heap.Pop(&t.exps)
-			e.expKey = exp
-			t.queueLocked(e)
-			continue
-		}
-		t.unlinkLocked(sh, e)
-		sh.mu.Unlock()
-		done++
-	}
-	t.requeue(aside)
-	return done
-}
-
-// requeue puts back entries set aside while walking the queue, in their
-// former order.
-func (t *Table) requeue(aside []*Entry) {
-	for _, e := range aside {
-		heap.Push(&t.exps, e)
-	}
-}
+func (t *Table) trashOldest(batch int) int { return t.sweep(0, batch, false) }
 
 // Purge removes the unreferenced entries past their expiry date, as
 // HAProxy's expiry task does (stktable_trash_expired), and returns how many
@@ -320,11 +281,25 @@ func (t *Table) Purge() int {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := 0
+	return t.sweep(now, -1, true)
+}
+
+// sweep walks the expiry queue from its oldest date and removes
+// unreferenced entries: up to batch of them (no limit when negative) with
+// at most twice as many looked at, or with onlyExpired those expired at
+// now, stopping at the first date in the future. An entry whose expiry
+// moved since it was queued is queued again at its new date; t.mu is held.
+func (t *Table) sweep(now uint32, batch int, onlyExpired bool) int {
+	maxSearch, done := batch*2, 0
 	var aside []*Entry
-	for t.exps.Len() > 0 {
+	for t.exps.Len() > 0 && (batch < 0 || done < batch) {
+		if batch >= 0 {
+			if maxSearch--; maxSearch < 0 {
+				break
+			}
+		}
 		e := t.exps.items[0]
-		if int32(now-e.expKey) < 0 {
+		if onlyExpired && int32(now-e.expKey) < 0 {
 			break
 		}
 		sh := t.shardForKey(e.key)
@@ -335,7 +310,8 @@ func (t *Table) Purge() int {
 			aside = append(aside, e)
 			continue
 		}
-		if exp := e.expire.Load(); !expired(exp, now) {
+		exp := e.expire.Load()
+		if requeue := exp != e.expKey && !(onlyExpired && expired(exp, now)); requeue {
 			sh.mu.Unlock()
 			heap.Pop(&t.exps)
 			e.expKey = exp
@@ -344,10 +320,13 @@ func (t *Table) Purge() int {
 		}
 		t.unlinkLocked(sh, e)
 		sh.mu.Unlock()
-		n++
+		done++
 	}
-	t.requeue(aside)
-	return n
+	// entries set aside go back in their former order
+	for _, e := range aside {
+		heap.Push(&t.exps, e)
+	}
+	return done
 }
 
 // NextExpiry returns the earliest date at which Purge may remove an entry,
