@@ -51,8 +51,10 @@ type State struct {
 
 // Update is one change, delivered in order from the resolver's goroutine.
 type Update struct {
-	Kind  Kind
-	State State
+	Kind Kind
+	// Server is the server's name (the slot's name for templates).
+	Server string
+	State  State
 	// Cause is HAProxy's admin cause for KindMaint, e.g. CauseNX.
 	Cause string
 	// Log is the notice HAProxy logs for the change itself (address and
@@ -148,7 +150,7 @@ func (s *Server) Close() {
 }
 
 func (s *Server) emit(kind Kind, cause, log string) {
-	u := Update{Kind: kind, State: s.state(), Cause: cause, Log: log}
+	u := Update{Kind: kind, Server: s.opts.Server, State: s.state(), Cause: cause, Log: log}
 	if t := s.tmpl; t != nil {
 		fn, slot := t.fn, s.slot
 		if fn != nil {
