@@ -133,6 +133,13 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		if path == "" || path[0] != '/' && path != "*" {
 			return dst, false
 		}
+		for i := 0; i < len(path); i++ {
+			// HAProxy 2.6.12 refuses blanks and controls in :path at
+			// the h2 layer.
+			if c := path[i]; c <= ' ' || c == 0x7f {
+				return dst, false
+			}
+		}
 	}
 	if meth == "" {
 		return dst, false
@@ -210,6 +217,11 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 				continue
 			}
 			clDone = true
+			if endStream && ri.length > 0 {
+				// A bodyless request loses a non-zero length, as
+				// HAProxy's H1 output does.
+				continue
+			}
 			v = cleanLength(v)
 		case "cookie":
 			cookies++
@@ -248,8 +260,16 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	return append(dst, "\r\n"...), true
 }
 
+// appendHeader appends a header line; HAProxy stores names lower case
+// (htx_add_header), so they go out so.
 func appendHeader(dst []byte, n, v string) []byte {
-	dst = append(dst, n...)
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
 	dst = append(dst, ": "...)
 	dst = append(dst, v...)
 	return append(dst, "\r\n"...)

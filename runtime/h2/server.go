@@ -199,6 +199,7 @@ type ServerConn struct {
 	rbuf  []byte // request head scratch
 
 	streams  map[uint32]*Stream
+	pending  []*Stream // opened, engine not started yet
 	active   int
 	maxID    uint32
 	shutdown bool // GOAWAY sent: no new stream
@@ -287,6 +288,7 @@ func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 		}
 	}
 	sc.kill(ErrConnClosed)
+	sc.launch()
 	sc.nc.Close()
 	sc.wg.Wait()
 	if err == io.EOF || sc.shutdown {
@@ -332,6 +334,7 @@ func (sc *ServerConn) run() error {
 		if sc.br.Buffered() == 0 {
 			// Input drained: return window credit and send what the
 			// frames read so far produced.
+			sc.launch()
 			sc.sendConnCredit()
 			if err := sc.flush(); err != nil {
 				return err
@@ -662,15 +665,18 @@ func (sc *ServerConn) sendConnCredit() {
 // emit collects decoded header fields, bounded as HAProxy bounds them.
 func (sc *ServerConn) emit(f hpack.HeaderField) {
 	sc.hsize += len(f.Name) + len(f.Value)
-	if len(sc.hdrs) >= maxHeaderFields || sc.hsize > sc.set.bufSize {
+	if len(sc.hdrs) >= MaxHeaderFields || sc.hsize > sc.set.bufSize {
 		sc.hbad = true
 		return
 	}
 	sc.hdrs = append(sc.hdrs, f)
 }
 
-// maxHeaderFields is HAProxy's decoding list: twice tune.http.maxhdr.
-const maxHeaderFields = 2 * 101
+// MaxHeaderFields is the most header fields a request may carry on
+// HTTP/2: HAProxy decodes into a list twice tune.http.maxhdr (101) long
+// and does not apply maxhdr itself to HTTP/2. An engine parsing a
+// Stream's request head should allow that many headers.
+const MaxHeaderFields = 2 * 101
 
 // readBlock gathers a header block from HEADERS and its CONTINUATION
 // frames and decodes it into sc.hdrs.
@@ -718,6 +724,9 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 			// A closed stream's ID reused.
 			return connError(http2.ErrCodeStreamClosed)
 		}
+		// HAProxy lets a stream take in what it has buffered before it
+		// decodes trailers: the engine gets the request first.
+		sc.launch()
 		return sc.handleTrailers(st, f)
 	}
 	if id&1 == 0 {
@@ -748,18 +757,31 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 	sc.mu.Lock()
 	sc.streams[id] = st
 	sc.active++
-	if st.remoteEnd && st.ri.hasLength && st.ri.length != 0 {
-		sc.finish(st, nil)
-		sc.mu.Unlock()
-		putStream(st)
-		sc.writeRST(id, http2.ErrCodeProtocol)
-		return nil
-	}
 	sc.mu.Unlock()
 	sc.armIdle()
-	sc.wg.Add(1)
-	go sc.runStream(st)
+	// The engine sees the stream once the frames read with it are
+	// processed, as HAProxy analyses a stream after its demux pass: one
+	// that these frames reset never reaches it.
+	sc.pending = append(sc.pending, st)
 	return nil
+}
+
+// launch starts the engine on the streams opened by the frames just
+// processed, and recycles those already reset.
+func (sc *ServerConn) launch() {
+	for i, st := range sc.pending {
+		sc.pending[i] = nil
+		sc.mu.Lock()
+		failed := st.err != nil
+		sc.mu.Unlock()
+		if failed {
+			putStream(st)
+			continue
+		}
+		sc.wg.Add(1)
+		go sc.runStream(st)
+	}
+	sc.pending = sc.pending[:0]
 }
 
 func (sc *ServerConn) handleTrailers(st *Stream, f *http2.HeadersFrame) error {
