@@ -9,11 +9,11 @@ import (
 // How an outgoing HTTP/1.1 message body is read, as decided by the sink
 // once it has the head.
 const (
-	bodyNone    = iota // message complete
-	bodyLength         // Content-Length bytes
-	bodyChunked        // chunked coding, then trailers
-	bodyRaw            // everything until CloseWrite (close-delimited, tunnel)
-	bodyNextHead       // an interim (1xx) response: another head follows
+	bodyNone     = iota // message complete
+	bodyLength          // Content-Length bytes
+	bodyChunked         // chunked coding, then trailers
+	bodyRaw             // everything until CloseWrite (close-delimited, tunnel)
+	bodyNextHead        // an interim (1xx) response: another head follows
 )
 
 // Parser states.

@@ -1,6 +1,9 @@
 package h2
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/gohap/gohap/runtime/h1"
@@ -232,6 +235,13 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	if ri.ext {
 		dst = appendHeader(dst, "upgrade", ph[phProt])
 		dst = appendHeader(dst, "connection", "upgrade")
+		if equalFoldASCII(ph[phProt], "websocket") && !hasField(hdrs, "sec-websocket-key") {
+			// RFC 8441 has no key; HAProxy's H1 side makes one up for
+			// the HTTP/1.1 handshake.
+			dst = append(dst, "sec-websocket-key: "...)
+			dst = appendWSKey(dst)
+			dst = append(dst, "\r\n"...)
+		}
 	}
 	if !hostDone && has(phAuth) {
 		dst = appendHeader(dst, "host", hostVal)
@@ -413,4 +423,20 @@ func equalFoldASCII(s, lower string) bool {
 		}
 	}
 	return true
+}
+
+func hasField(hdrs []hpack.HeaderField, name string) bool {
+	for i := range hdrs {
+		if hdrs[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// appendWSKey appends a random Sec-WebSocket-Key (RFC 6455 4.1).
+func appendWSKey(dst []byte) []byte {
+	var k [16]byte
+	rand.Read(k[:])
+	return base64.StdEncoding.AppendEncode(dst, k[:])
 }
