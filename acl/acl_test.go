@@ -156,7 +156,7 @@ func TestConditions(t *testing.T) {
 }
 
 func TestNotImplemented(t *testing.T) {
-	for _, f := range []string{"req.cook(x)", "hdr(host),lower", "ssl_fc"} {
+	for _, f := range []string{"sc0_conn_cur", "hdr(host),in_table(t)", "ssl_fc", "str(a),xxh3"} {
 		_, err := Compile(f, []string{"x"})
 		if !errors.Is(err, ErrNotImplemented) {
 			t.Errorf("%s: %v, want ErrNotImplemented", f, err)

@@ -1,6 +1,9 @@
 package acl
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // ACL is a named ACL: its lines OR together.
 type ACL struct {
@@ -9,26 +12,39 @@ type ACL struct {
 }
 
 // Match reports whether any line of the ACL matches.
-func (a *ACL) Match(t *Txn) bool {
+func (a *ACL) Match(t *Txn) bool { return a.exec(t) == resPass }
+
+// exec ORs the lines: pass wins, then miss (acl_exec in src/acl.c).
+func (a *ACL) exec(t *Txn) int {
+	res := resFail
 	for _, e := range a.exprs {
-		if e.Match(t) {
-			return true
+		switch e.exec(t) {
+		case resPass:
+			return resPass
+		case resMiss:
+			res = resMiss
 		}
 	}
-	return false
+	return res
 }
 
 // Set holds a proxy's named ACLs.
 type Set struct {
 	byName map[string]*ACL
+	ctx    *Context
 }
 
-// NewSet returns an empty set.
-func NewSet() *Set { return &Set{byName: map[string]*ACL{}} }
+// NewSet returns an empty set with no configuration context.
+func NewSet() *Set { return NewSetWith(nil) }
+
+// NewSetWith returns an empty set whose lines compile with ctx (shared
+// maps, userlists). ctx.File and ctx.Line may be updated between Add
+// calls to name each line's pattern reference.
+func NewSetWith(ctx *Context) *Set { return &Set{byName: map[string]*ACL{}, ctx: ctx} }
 
 // Add compiles one "acl NAME fetch args..." line into the set.
 func (s *Set) Add(name, fetch string, args []string) error {
-	e, err := Compile(fetch, args)
+	e, err := CompileWith(fetch, args, s.ctx)
 	if err != nil {
 		return err
 	}
@@ -41,10 +57,10 @@ func (s *Set) Add(name, fetch string, args []string) error {
 	return nil
 }
 
-// predefined are HAProxy's built-in ACLs (doc section 7.4), compiled once.
-var predefined = map[string]*ACL{}
-
-func init() {
+// predefined are HAProxy's built-in ACLs (doc section 7.4), compiled on
+// first use (after every keyword table is filled).
+var predefined = sync.OnceValue(func() map[string]*ACL {
+	predefined := map[string]*ACL{}
 	def := func(name, fetch string, args ...string) {
 		e, err := Compile(fetch, args)
 		if err != nil {
@@ -71,16 +87,15 @@ func init() {
 	def("METH_POST", "method", "POST")
 	def("METH_PUT", "method", "PUT")
 	def("METH_TRACE", "method", "TRACE")
-	// Requests are evaluated once their head is complete, so the
-	// inspect-delay end is always reached.
-	def("WAIT_END", "always_true")
-}
+	def("WAIT_END", "wait_end")
+	return predefined
+})
 
 func (s *Set) lookup(name string) *ACL {
 	if a := s.byName[name]; a != nil {
 		return a
 	}
-	return predefined[name]
+	return predefined()[name]
 }
 
 type term struct {
@@ -135,7 +150,7 @@ func (s *Set) ParseCond(words []string) (*Cond, error) {
 			if j >= len(words) || j == i+1 {
 				return nil, fmt.Errorf("unterminated anonymous ACL")
 			}
-			e, err := Compile(words[i+1], words[i+2:j])
+			e, err := CompileWith(words[i+1], words[i+2:j], s.ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -161,24 +176,54 @@ func (s *Set) ParseCond(words []string) (*Cond, error) {
 	return c, nil
 }
 
-// Eval evaluates the condition; a nil condition is true.
+// Eval evaluates the condition; a nil condition is true. Data that may
+// still change counts as final (see Exec).
 func (c *Cond) Eval(t *Txn) bool {
+	final := t.Final
+	t.Final = true
+	ok, _ := c.Exec(t)
+	t.Final = final
+	return ok
+}
+
+// Exec evaluates the condition as acl_exec does for content inspection.
+// When miss is true the answer is not known yet: a fetch needed data that
+// has not arrived (req.len, req.payload, req.ssl_sni... on a partial
+// buffer, with t.Final false). The runtime should then wait for more data
+// and evaluate again, and once the buffer is full, the stream closed or
+// inspect-delay expired, set t.Final and evaluate a last time, when miss
+// is always false. ok is the condition's value (with "unless" applied)
+// when miss is false.
+func (c *Cond) Exec(t *Txn) (ok, miss bool) {
 	if c == nil {
-		return true
+		return true, false
 	}
-	res := false
+	res := resFail
 	for _, g := range c.ors {
-		ok := true
+		gr := resPass
 		for _, tm := range g {
-			if tm.acl.Match(t) == tm.neg {
-				ok = false
+			r := tm.acl.exec(t)
+			if tm.neg && r != resMiss {
+				r ^= resPass // pass <-> fail
+			}
+			if r == resFail {
+				gr = resFail
 				break
 			}
+			if r == resMiss {
+				gr = resMiss
+			}
 		}
-		if ok {
-			res = true
+		if gr == resPass {
+			res = resPass
 			break
 		}
+		if gr == resMiss {
+			res = resMiss
+		}
 	}
-	return res != c.unless
+	if res == resMiss {
+		return false, true
+	}
+	return (res == resPass) != c.unless, false
 }

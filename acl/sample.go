@@ -1,16 +1,10 @@
 package acl
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
-
-// Sample is a compiled sample fetch used outside ACLs, such as the
-// "%[req.hdr(host)]" parts of a dynamic use_backend name.
+// Sample is a compiled sample expression: a fetch and its converters
+// (configuration.txt section 7.3), as used in "%[...]", set-var,
+// use_backend and the like.
 type Sample struct {
-	fe    *fetch
-	lower bool
+	x *sampleExpr
 	// names, for a Table's sample, are its rules' values.
 	names []string
 }
@@ -19,69 +13,79 @@ type Sample struct {
 // condition has just found.
 func Names(names []string) *Sample { return &Sample{names: names} }
 
-// CompileSample compiles "fetch(args)" optionally followed by the
-// converters the runtime implements (",lower").
-func CompileSample(expr string) (*Sample, error) {
-	name := expr
-	conv := ""
-	if i := strings.IndexByte(expr[strings.LastIndexByte(expr, ')')+1:], ','); i >= 0 {
-		off := strings.LastIndexByte(expr, ')') + 1
-		name, conv = expr[:off+i], expr[off+i+1:]
-	}
-	s := &Sample{}
-	for _, c := range strings.Split(conv, ",") {
-		switch c {
-		case "":
-		case "lower":
-			s.lower = true
-		default:
-			return nil, fmt.Errorf("converter '%s': %w", c, errNotImpl)
-		}
-	}
-	args := ""
-	if i := strings.IndexByte(name, '('); i >= 0 {
-		if !strings.HasSuffix(name, ")") {
-			return nil, errorf("missing closing ')' after arguments to fetch keyword '%s'", name[:i])
-		}
-		name, args = name[:i], name[i+1:len(name)-1]
-	}
-	fe, err := parseFetch(name, args)
+// CompileSample compiles "fetch(args),conv(args)..." with no
+// configuration context (no userlists, a private map registry).
+func CompileSample(expr string) (*Sample, error) { return CompileSampleWith(expr, nil) }
+
+// CompileSampleWith compiles a whole sample expression; ctx resolves
+// userlists and shares map files. Errors use HAProxy's wording; those for
+// fetches and converters HAProxy has but this engine does not evaluate
+// wrap ErrNotImplemented.
+func CompileSampleWith(expr string, ctx *Context) (*Sample, error) {
+	x, _, err := parseExpr(expr, ctx, false)
 	if err != nil {
-		if err == errNotImpl {
-			return nil, fmt.Errorf("fetch '%s': %w", name, errNotImpl)
-		}
 		return nil, err
 	}
-	s.fe = fe
-	return s, nil
+	return &Sample{x: x}, nil
 }
 
-// Append appends the sample's first value to dst as text; ok is false
-// when the fetch yields nothing.
-func (s *Sample) Append(dst []byte, t *Txn) ([]byte, bool) {
+// ParseSample compiles the sample expression at the start of s and
+// returns the number of bytes it used, for callers that embed expressions
+// in other text (log-format's "%[expr]": the caller then expects ']').
+func ParseSample(s string, ctx *Context) (*Sample, int, error) {
+	x, n, err := parseExpr(s, ctx, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &Sample{x: x}, n, nil
+}
+
+// Type is the type of the expression's result as known at compile time
+// (TypeAny for var() and json_query, whose type is known per value).
+func (s *Sample) Type() Type {
+	if s.x == nil {
+		return TypeStr
+	}
+	return s.x.out
+}
+
+// Eval evaluates the expression. The value's bytes live in the Txn (or
+// the request) and are valid until the next evaluation on t. ok is false
+// when the fetch finds nothing or a converter fails; v.MayChange is then
+// still meaningful (see Cond.Exec).
+func (s *Sample) Eval(t *Txn) (v Value, ok bool) {
 	if s.names != nil {
 		if int(t.hit) >= len(s.names) || t.hit < 0 {
-			return dst, false
+			return v, false
 		}
-		return append(dst, s.names[t.hit]...), true
+		t.scratch = append(t.scratch[:0], s.names[t.hit]...)
+		return Value{Type: TypeStr, B: t.scratch}, true
 	}
-	e := Expr{fe: s.fe, m: mFound}
-	t.matched = false
-	if !s.fe.each(t, &e) {
+	t.mayChange = false
+	ok = s.x.eval(t, &t.ev)
+	t.ev.MayChange = t.ev.MayChange || t.mayChange
+	return t.ev, ok
+}
+
+// Append appends the sample's value to dst as text (bin values stop at
+// their first NUL byte, as HAProxy's cast to str does); ok is false when
+// the expression yields nothing.
+func (s *Sample) Append(dst []byte, t *Txn) ([]byte, bool) {
+	v, ok := s.Eval(t)
+	if !ok {
 		return dst, false
 	}
-	v := &t.s
-	start := len(dst)
-	switch s.fe.typ {
-	case tStr:
-		dst = append(dst, v.b...)
-	case tIP:
-		dst = v.ip.AppendTo(dst)
-	default:
-		dst = strconv.AppendInt(dst, v.i, 10)
+	return appendValue(dst, &v), true
+}
+
+// SetVar evaluates the expression and stores its typed value in the
+// variable under the set-var conditions (ParseVarConds), as the set-var
+// action does; when the expression yields nothing the variable is left as
+// it is. It reports whether the variable was set.
+func (s *Sample) SetVar(t *Txn, scope uint8, name string, conds VarConds) bool {
+	v, ok := s.Eval(t)
+	if !ok {
+		return false
 	}
-	if s.lower {
-		lower(dst[start:])
-	}
-	return dst, true
+	return t.setVar(scope, name, &v, conds)
 }

@@ -34,21 +34,22 @@ func (c *Cond) ExactKey() (key string, ok bool) {
 }
 
 func (e *Expr) exactKey() string {
-	if e.m != mStr || e.fe.typ != tStr || len(e.strs) == 0 || e.route != nil {
+	if e.m != mStr || e.x.out != TypeStr || len(e.x.convs) > 0 || len(e.strs) == 0 || len(e.pats) != 1 || e.route != nil {
 		return ""
 	}
-	switch e.fe.kind {
-	case fTrue, fFalse, fHdrCnt, fFhdrCnt:
-		return ""
+	fe := &e.x.fe
+	args := ""
+	for _, a := range fe.args {
+		args += "," + a.s
 	}
-	return fmt.Sprintf("%d/%s/%d/%v", e.fe.kind, e.fe.name, e.fe.occ, e.icase)
+	return fmt.Sprintf("%s(%s)/%v", fe.def.name, args, e.icase)
 }
 
 // NewTable returns a table for conditions of one ExactKey; c is any of
 // them.
 func NewTable(c *Cond) *Table {
 	x := c.ors[0][0].acl.exprs[0]
-	t := &Table{e: Expr{fe: x.fe, m: mStr, icase: x.icase, route: map[string]int32{}, source: x.source}}
+	t := &Table{e: Expr{x: x.x, m: mStr, icase: x.icase, route: map[string]int32{}, source: x.source}}
 	t.Cond = &Cond{ors: [][]term{{{acl: &ACL{Name: "table", exprs: []*Expr{&t.e}}}}}}
 	return t
 }
@@ -70,8 +71,11 @@ func (t *Txn) Hit() int { return int(t.hit) }
 
 // routeSample keeps the lowest rule whose pattern equals the value; it
 // stops the fetch once the first rule is found.
-func (e *Expr) routeSample(t *Txn, s *sample) bool {
-	v := s.b
+func (e *Expr) routeSample(t *Txn, s *Value) bool {
+	if !cast(t, s, TypeStr) {
+		return false
+	}
+	v := s.B
 	if e.icase {
 		t.low = append(t.low[:0], v...)
 		lower(t.low)

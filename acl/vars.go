@@ -1,6 +1,8 @@
 package acl
 
-import "strings"
+import (
+	"strings"
+)
 
 // Variable scopes, as HAProxy's set-var names them.
 const (
@@ -9,14 +11,22 @@ const (
 	ScopeTxn
 	ScopeReq
 	ScopeRes
+	ScopeCheck
 )
 
-// ParseVarName splits "scope.name" (proc, sess, txn, req, res); ok is
-// false for another scope or an empty name.
+// ParseVarName splits "scope.name" (proc, sess, txn, req, res, check); ok
+// is false for another scope, an empty name or a name with a byte other
+// than letters, digits, '_' and '.' (vars_hash_name in src/vars.c).
 func ParseVarName(s string) (scope uint8, name string, ok bool) {
 	sc, name, found := strings.Cut(s, ".")
 	if !found || name == "" {
 		return 0, "", false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return 0, "", false
+		}
 	}
 	switch sc {
 	case "proc":
@@ -29,57 +39,188 @@ func ParseVarName(s string) (scope uint8, name string, ok bool) {
 		return ScopeReq, name, true
 	case "res":
 		return ScopeRes, name, true
+	case "check":
+		return ScopeCheck, name, true
 	}
 	return 0, "", false
 }
 
+func varNameErr(s string) error {
+	sc, rest, _ := strings.Cut(s, ".")
+	switch sc {
+	case "proc", "sess", "txn", "req", "res", "check":
+		if rest != "" {
+			for i := 0; i < len(rest); i++ {
+				c := rest[i]
+				if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+					return errorf("invalid syntax at char '%s'", rest[i:])
+				}
+			}
+		}
+	}
+	if s == "" {
+		return errorf("Empty variable name cannot be accepted")
+	}
+	return errorf("invalid variable name '%s'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'", s)
+}
+
+// VarConds are set-var's conditions (ifexists, ifgt...), a bit set.
+type VarConds uint16
+
+// set-var conditions, as conditions_array in src/vars.c.
+const (
+	VarIfExists VarConds = 1 << iota
+	VarIfNotExists
+	VarIfEmpty
+	VarIfNotEmpty
+	VarIfSet
+	VarIfNotSet
+	VarIfGt
+	VarIfLt
+)
+
+var varCondNames = []string{"ifexists", "ifnotexists", "ifempty", "ifnotempty", "ifset", "ifnotset", "ifgt", "iflt"}
+
+// ParseVarConds parses set-var's condition words; the error is HAProxy's
+// `unknown condition "x"`.
+func ParseVarConds(words []string) (VarConds, error) {
+	var c VarConds
+	for _, w := range words {
+		ok := false
+		for i, n := range varCondNames {
+			if w == n {
+				c |= 1 << i
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return 0, errorf("unknown condition \"%s\"", w)
+		}
+	}
+	return c, nil
+}
+
 // Vars holds variables of some scopes. Values are copied into buffers
 // that keep their capacity, so a warm set does not allocate. The zero
-// value is ready; it is not safe for concurrent use unless through
-// SetShared/GetShared.
+// value is ready; it is not safe for concurrent use.
 type Vars struct {
 	vars []variable
+	text []byte
 }
+
+// variable states: a variable exists once set (even to nothing, as
+// HAProxy's SMP_T_ANY), and stops existing when cleared or unset.
+const (
+	varAbsent uint8 = iota
+	varEmpty
+	varSet
+)
 
 type variable struct {
 	scope uint8
+	state uint8
 	name  string
+	v     Value
 	val   []byte
-	set   bool
 }
 
-// Set stores v in the variable.
-func (vs *Vars) Set(scope uint8, name string, v []byte) {
+func (vs *Vars) find(scope uint8, name string) *variable {
+	if vs == nil {
+		return nil
+	}
 	for i := range vs.vars {
-		x := &vs.vars[i]
-		if x.scope == scope && x.name == name {
-			x.val, x.set = append(x.val[:0], v...), true
-			return
+		if x := &vs.vars[i]; x.scope == scope && x.name == name {
+			return x
 		}
 	}
-	vs.vars = append(vs.vars, variable{scope: scope, name: name, val: append([]byte(nil), v...), set: true})
+	return nil
+}
+
+func (vs *Vars) slot(scope uint8, name string) *variable {
+	if x := vs.find(scope, name); x != nil {
+		return x
+	}
+	vs.vars = append(vs.vars, variable{scope: scope, name: name})
+	return &vs.vars[len(vs.vars)-1]
+}
+
+// Set stores v in the variable as a string.
+func (vs *Vars) Set(scope uint8, name string, v []byte) {
+	vs.SetValue(scope, name, &Value{Type: TypeStr, B: v}, 0)
+}
+
+// SetValue stores a typed value in the variable under set-var's
+// conditions (var_set in src/vars.c); it reports whether it was stored.
+func (vs *Vars) SetValue(scope uint8, name string, v *Value, conds VarConds) bool {
+	x := vs.find(scope, name)
+	exists := x != nil && x.state != varAbsent
+	if exists && conds&VarIfNotExists != 0 || !exists && conds&VarIfExists != 0 {
+		return false
+	}
+	isSet := exists && x.state == varSet
+	if conds&VarIfSet != 0 && !isSet || conds&VarIfNotSet != 0 && isSet {
+		return false
+	}
+	switch v.Type {
+	case TypeStr, TypeBin, TypeMeth:
+		if conds&VarIfNotEmpty != 0 && len(v.B) == 0 || conds&VarIfEmpty != 0 && len(v.B) != 0 {
+			return false
+		}
+	case TypeInt:
+		if conds&VarIfEmpty != 0 {
+			return false
+		}
+		if isSet && x.v.Type == TypeInt &&
+			(conds&VarIfGt != 0 && !(x.v.I > v.I) || conds&VarIfLt != 0 && !(x.v.I < v.I)) {
+			return false
+		}
+	default:
+		if conds&VarIfEmpty != 0 {
+			return false
+		}
+	}
+	if x == nil {
+		x = vs.slot(scope, name)
+	}
+	x.state = varSet
+	x.v = Value{Type: v.Type, I: v.I, IP: v.IP}
+	if v.Type == TypeStr || v.Type == TypeBin || v.Type == TypeMeth {
+		x.val = append(x.val[:0], v.B...)
+		x.v.B = x.val
+	}
+	return true
 }
 
 // Unset removes the variable.
 func (vs *Vars) Unset(scope uint8, name string) {
-	for i := range vs.vars {
-		if x := &vs.vars[i]; x.scope == scope && x.name == name {
-			x.set = false
-		}
+	if x := vs.find(scope, name); x != nil {
+		x.state = varAbsent
 	}
 }
 
-// Get returns the variable's value.
+// Value returns the variable's typed value; its bytes belong to the
+// variable until it is next set.
+func (vs *Vars) Value(scope uint8, name string) (Value, bool) {
+	x := vs.find(scope, name)
+	if x == nil || x.state != varSet {
+		return Value{}, false
+	}
+	return x.v, true
+}
+
+// Get returns the variable's value as text.
 func (vs *Vars) Get(scope uint8, name string) ([]byte, bool) {
-	if vs == nil {
+	x := vs.find(scope, name)
+	if x == nil || x.state != varSet {
 		return nil, false
 	}
-	for i := range vs.vars {
-		if x := &vs.vars[i]; x.scope == scope && x.name == name && x.set {
-			return x.val, true
-		}
+	switch x.v.Type {
+	case TypeStr, TypeBin, TypeMeth:
+		return x.val, true
 	}
-	return nil, false
+	vs.text = appendValue(vs.text[:0], &x.v)
+	return vs.text, true
 }
 
 // Clear unsets the variables of the given scopes.
@@ -87,8 +228,61 @@ func (vs *Vars) Clear(scopes ...uint8) {
 	for i := range vs.vars {
 		for _, sc := range scopes {
 			if vs.vars[i].scope == sc {
-				vs.vars[i].set = false
+				vs.vars[i].state = varAbsent
 			}
 		}
+	}
+}
+
+// varsFor returns the variable set of a scope, locking the process set;
+// unlock must be called when lock is true.
+func (t *Txn) varsFor(scope uint8) (vs *Vars, lock bool) {
+	if scope == ScopeProc {
+		if t.ProcMu == nil || t.Proc == nil {
+			return nil, false
+		}
+		t.ProcMu.Lock()
+		return t.Proc, true
+	}
+	return t.Vars, false
+}
+
+// getVar copies a variable's value into v (its bytes into a work area).
+func (t *Txn) getVar(scope uint8, name string, v *Value) bool {
+	vs, lock := t.varsFor(scope)
+	x, ok := vs.Value(scope, name)
+	if ok {
+		*v = x
+		if x.B != nil {
+			v.B = t.keep(append(t.tmp(), x.B...))
+		}
+	}
+	if lock {
+		t.ProcMu.Unlock()
+	}
+	return ok
+}
+
+// setVar stores v under conds.
+func (t *Txn) setVar(scope uint8, name string, v *Value, conds VarConds) bool {
+	vs, lock := t.varsFor(scope)
+	ok := false
+	if vs != nil {
+		ok = vs.SetValue(scope, name, v, conds)
+	}
+	if lock {
+		t.ProcMu.Unlock()
+	}
+	return ok
+}
+
+// unsetVar removes a variable.
+func (t *Txn) unsetVar(scope uint8, name string) {
+	vs, lock := t.varsFor(scope)
+	if vs != nil {
+		vs.Unset(scope, name)
+	}
+	if lock {
+		t.ProcMu.Unlock()
 	}
 }

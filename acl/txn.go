@@ -1,0 +1,158 @@
+package acl
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// Txn is what samples and conditions are evaluated against: a parsed
+// request head in its buffer, the connection's addresses and whatever the
+// runtime knows of the stream. A zero field means "not known", and the
+// fetches that need it find nothing.
+type Txn struct {
+	Buf []byte
+	Req *h1.Msg
+	// FeName, BeName, SrvName and SrvID name the stream's frontend,
+	// backend and server, once known.
+	FeName, BeName, SrvName string
+	SrvID                   int
+	// Vars holds the stream's and connection's variables, Proc the
+	// process's (guarded by ProcMu).
+	Vars   *Vars
+	Proc   *Vars
+	ProcMu *sync.Mutex
+	// RspBuf and Rsp are the response head, once there is one.
+	RspBuf   []byte
+	Rsp      *h1.Msg
+	Src, Dst netip.AddrPort
+	// Payload is the request data buffered so far by tcp-request content
+	// inspection (req.len, req.payload, req.ssl_sni...); ResPayload the
+	// response data for tcp-response content.
+	Payload, ResPayload []byte
+	// Body is the HTTP request body buffered so far (http-buffer-request),
+	// BodyDone set once it is complete.
+	Body     []byte
+	BodyDone bool
+	// Final is HAProxy's SMP_OPT_FINAL: no more data will arrive (buffer
+	// full, end of stream or inspect-delay expired), so values flagged
+	// MayChange are taken as they are. See Cond.Exec.
+	Final bool
+	// Env answers the fetches that need the engine's state; nil means
+	// they find nothing.
+	Env Env
+
+	// tb are rotating work areas for cast and converter outputs, kept
+	// across evaluations so that a warm Txn does not allocate; ti is the
+	// last one handed out.
+	tb [4][]byte
+	ti uint8
+	// scratch and low are reused work areas (base, lower-casing).
+	scratch, low []byte
+	// ev, iv and hv hold the value being evaluated, the value an
+	// iterating fetch offers and its adapter: they are reached through
+	// function values and interfaces, so locals would escape.
+	ev, iv    Value
+	hv        hdrVisitor
+	mayChange bool
+	matched   bool
+	// hit is the rule a Table found.
+	hit int32
+}
+
+// tmp returns the next work area, empty. Its content stays valid until
+// three more calls, so a converter can read its input (the previous
+// area) while it writes its output.
+func (t *Txn) tmp() []byte {
+	t.ti = (t.ti + 1) & 3
+	return t.tb[t.ti][:0]
+}
+
+// keep stores b back as the current work area, keeping the capacity it
+// grew to, and returns it.
+func (t *Txn) keep(b []byte) []byte {
+	t.tb[t.ti] = b
+	return b
+}
+
+// ProxyState is what the counter fetches read of a frontend or backend
+// (be_conn, fe_req_rate, nbsrv, queue...). Rates are per second over the
+// last second, as HAProxy's freq counters.
+type ProxyState struct {
+	ID       int
+	Conn     int64
+	SessRate int64
+	ReqRate  int64
+	// Queue is the number of streams queued on the backend and its
+	// servers (totpend).
+	Queue int64
+	// UsableServers counts the servers that are up (nbsrv).
+	UsableServers int64
+	// ConnFree is the free connection slots of the usable servers, or -1
+	// when one of them has no maxconn (be_conn_free).
+	ConnFree int64
+	// ConnSlots is the maxconn plus maxqueue sum of the usable servers
+	// minus the backend's connections and queue, or -1 when unlimited
+	// (connslots).
+	ConnSlots int64
+}
+
+// ServerState is what the server fetches read (srv_is_up, srv_conn...).
+type ServerState struct {
+	ID    int
+	Up    bool
+	Conn  int64
+	Queue int64
+}
+
+// Env gives the fetches the state only the engine knows. Each method
+// reports ok false when the thing is not known; the fetch then finds
+// nothing.
+type Env interface {
+	// Listener returns the name and id of the bind line that accepted
+	// the connection (so_name, so_id).
+	Listener() (name string, id int, ok bool)
+	// Proxy returns a frontend's (fe) or backend's state. An empty name
+	// is the stream's own frontend or backend (fe_id, be_id, be_conn...).
+	Proxy(name string, fe bool) (ProxyState, bool)
+	// Server returns a server's state; backend is a backend name, or ""
+	// for the stream's backend.
+	Server(backend, server string) (ServerState, bool)
+	// Stopping reports whether the process is stopping (stopping).
+	Stopping() bool
+	// Capture returns capture slot i of the request (res false) or of the
+	// response, as "capture request/response header" and
+	// "http-request capture" fill them (capture.req.hdr).
+	Capture(res bool, i int) ([]byte, bool)
+	// UniqueID returns the stream's unique-id (unique-id-format).
+	UniqueID() ([]byte, bool)
+	// Compression returns the name of the algorithm compressing the
+	// response, ok false when it is not compressed (res.comp, res.comp_algo).
+	Compression() (algo string, ok bool)
+	// String names the environment, for debugging.
+	String() string
+}
+
+// Context carries what compiling an expression needs from the rest of the
+// configuration. A nil Context (or nil fields) means none of it: http_auth
+// then refuses every userlist, and map files are read into a private
+// registry.
+type Context struct {
+	// Userlists are the configuration's userlist sections by name.
+	Userlists map[string]*Userlist
+	// Maps is the process-wide registry of map and pattern files, shared
+	// by every expression so that the CLI updates all users of a file.
+	Maps *Maps
+	// File and Line name the configuration line, for pattern references
+	// ("acl 'x' file 'f' line n").
+	File string
+	Line int
+}
+
+func (c *Context) maps() *Maps {
+	if c == nil || c.Maps == nil {
+		return NewMaps()
+	}
+	return c.Maps
+}
