@@ -1,0 +1,46 @@
+package comp
+
+// diffCases are the request/response pairs the differential test sends
+// through HAProxy ("diff": compression algo gzip deflate, compression type
+// text/plain; "diff-offload" adds compression offload). The expectations
+// were checked against HAProxy 2.6.
+var diffCases = []compCase{
+	{name: "gzip", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: plain100, want: Gzip},
+	{name: "deflate is zlib", cfg: "diff", req: get("Accept-Encoding: deflate\r\n"), rsp: plain100, want: Deflate},
+	{name: "q=0 refuses", cfg: "diff", req: get("Accept-Encoding: gzip;q=0\r\n"), rsp: plain100},
+	{name: "q=0 then other", cfg: "diff", req: get("Accept-Encoding: gzip;q=0, deflate\r\n"), rsp: plain100, want: Deflate},
+	{name: "star takes the last algo", cfg: "diff", req: get("Accept-Encoding: *\r\n"), rsp: plain100, want: Deflate},
+	{name: "higher q wins", cfg: "diff", req: get("Accept-Encoding: deflate;q=0.5, gzip;q=0.6\r\n"), rsp: plain100, want: Gzip},
+	{name: "equal q first wins", cfg: "diff", req: get("Accept-Encoding: deflate, gzip\r\n"), rsp: plain100, want: Deflate},
+	{name: "upper case coding", cfg: "diff", req: get("Accept-Encoding: GZIP\r\n"), rsp: plain100, want: Gzip},
+	{name: "unknown codings", cfg: "diff", req: get("Accept-Encoding: x-gzip, br\r\n"), rsp: plain100},
+	{name: "q above 1", cfg: "diff", req: get("Accept-Encoding: gzip;q=1.5\r\n"), rsp: plain100, want: Gzip},
+	{name: "two headers", cfg: "diff", req: get("Accept-Encoding: br\r\nAccept-Encoding: gzip\r\n"), rsp: plain100, want: Gzip},
+	{name: "tiny q", cfg: "diff", req: get("Accept-Encoding: gzip;q=0.001\r\n"), rsp: plain100, want: Gzip},
+	{name: "status 201", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n", want: Gzip},
+	{name: "status 203", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 203 Non-Authoritative\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n", want: Gzip},
+	{name: "status 206", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 206 Partial\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-99/200\r\nContent-Length: 100\r\n\r\n"},
+	{name: "status 404", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"},
+	{name: "charset parameter", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 100\r\n\r\n", want: Gzip},
+	{name: "type prefix", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: TEXT/PLAINX\r\nContent-Length: 100\r\n\r\n", want: Gzip},
+	{name: "other type", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: html100},
+	{name: "no type", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"},
+	{name: "already encoded", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: br\r\nContent-Length: 100\r\n\r\n"},
+	{name: "no-transform in a list", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: max-age=0, No-Transform\r\nContent-Length: 100\r\n\r\n"},
+	{name: "no-transformx", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: no-transformx\r\nContent-Length: 100\r\n\r\n", want: Gzip},
+	{name: "strong etag", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: etagRsp(`"abc"`), want: Gzip, etag: `W/"abc"`},
+	{name: "weak etag", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: etagRsp(`W/"abc"`), want: Gzip, etag: `W/"abc"`},
+	{name: "invalid etag", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: etagRsp(`abc`)},
+	{name: "HEAD", cfg: "diff", req: "HEAD / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", rsp: plain100},
+	{name: "HTTP/1.0 request", cfg: "diff", req: "GET / HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n", rsp: plain100},
+	{name: "HTTP/1.0 response", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"},
+	{name: "empty body", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n", want: Gzip},
+	{name: "chunked body", cfg: "diff", req: get("Accept-Encoding: deflate\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n", want: Deflate},
+	{name: "close-delimited body", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"},
+	{name: "existing Vary", cfg: "diff", req: get("Accept-Encoding: gzip\r\n"), rsp: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nVary: Cookie\r\nContent-Length: 100\r\n\r\n", want: Gzip},
+	{name: "old Mozilla", cfg: "diff", req: get("Accept-Encoding: gzip\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 5.5; Windows 98)\r\n"), rsp: plain100},
+	{name: "MSIE 7", cfg: "diff", req: get("Accept-Encoding: gzip\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1)\r\n"), rsp: plain100, want: Gzip},
+	{name: "offload drops Accept-Encoding", cfg: "diff-offload", req: get("Accept-Encoding: gzip\r\nAccept-Encoding: br\r\n"), rsp: plain100, want: Gzip, dropAE: true},
+	{name: "offload keeps it without a match", cfg: "diff-offload", req: get("Accept-Encoding: br\r\n"), rsp: plain100},
+	{name: "offload with a refused type", cfg: "diff-offload", req: get("Accept-Encoding: gzip\r\n"), rsp: html100, dropAE: true},
+}
