@@ -627,7 +627,6 @@ func (sc *ServerConn) handleData(f *http2.DataFrame) error {
 		return nil
 	}
 	st.recvWin -= int32(flow)
-	st.credit += int32(flow) - int32(len(data))
 	if st.ri.hasLength {
 		if int64(len(data)) > st.remain || f.StreamEnded() && st.remain != int64(len(data)) {
 			sc.resetLocked(st, http2.ErrCodeProtocol)

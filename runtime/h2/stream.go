@@ -21,25 +21,33 @@ type Stream struct {
 	id uint32
 	ri reqInfo
 
-	// Receive side, guarded by sc.mu. rbuf holds the HTTP/1.1 bytes of
-	// the request not read yet, from roff.
+	rx
+	tx
+	remain int64 // Content-Length bytes still expected
+	closed bool
+	tunnel bool
+}
+
+// rx is the receive half of a stream, guarded by the connection's mu:
+// rbuf holds the HTTP/1.1 bytes not read yet, from roff.
+type rx struct {
 	rbuf      []byte
 	roff      int
-	remain    int64 // Content-Length bytes still expected
-	recvWin   int32 // window the client may still use
-	credit    int32 // consumed window not yet returned
+	recvWin   int32 // window the peer may still use
 	remoteEnd bool
+	chunked   bool  // body relayed with chunked coding
 	err       error // reset or connection end
+	rw        waiter
+}
 
-	// Send side: sendWin under sc.mu, the rest under wmu.
+// tx is the send half: sendWin and localEnd under the connection's mu,
+// out under wmu.
+type tx struct {
 	sendWin  int64
 	localEnd bool
-	closed   bool
-	tunnel   bool
 	wmu      sync.Mutex
 	out      h1Out
-
-	rw, ww waiter
+	ww       waiter
 }
 
 var _ net.Conn = (*Stream)(nil)
@@ -68,8 +76,8 @@ func (st *Stream) open(sc *ServerConn, id uint32, endStream bool) {
 	st.roff = 0
 	st.remain = st.ri.length
 	st.recvWin = int32(sc.set.window)
-	st.credit = 0
 	st.remoteEnd = endStream
+	st.chunked = st.ri.chunked
 	st.err = nil
 	sc.mu.Lock()
 	st.sendWin = int64(sc.peerWin)
@@ -107,31 +115,66 @@ func (st *Stream) SetReadDeadline(t time.Time) error { st.rw.setDeadline(t); ret
 // control.
 func (st *Stream) SetWriteDeadline(t time.Time) error { st.ww.setDeadline(t); return nil }
 
-// fail ends the stream's pending and future I/O with err. sc.mu held.
-func (st *Stream) fail(err error) {
-	if st.err == nil {
-		st.err = err
+// fail ends the stream's pending and future I/O with err. mu held.
+func (st *Stream) fail(err error) { failHalves(&st.rx, &st.tx, err) }
+
+func failHalves(r *rx, t *tx, err error) {
+	if r.err == nil {
+		r.err = err
 	}
-	st.rw.signal()
-	st.ww.signal()
+	r.rw.signal()
+	t.ww.signal()
 }
 
-// pushBody appends request body bytes in the request's HTTP/1.1 framing.
-// sc.mu held.
-func (st *Stream) pushBody(data []byte, end bool) {
+// pushBody appends body bytes in the message's HTTP/1.1 framing. mu
+// held.
+func (r *rx) pushBody(data []byte, end bool) {
 	if len(data) > 0 {
-		if st.ri.chunked {
-			st.rbuf = appendHex(st.rbuf, uint64(len(data)))
-			st.rbuf = append(st.rbuf, "\r\n"...)
-			st.rbuf = append(st.rbuf, data...)
-			st.rbuf = append(st.rbuf, "\r\n"...)
+		if r.chunked {
+			r.rbuf = appendHex(r.rbuf, uint64(len(data)))
+			r.rbuf = append(r.rbuf, "\r\n"...)
+			r.rbuf = append(r.rbuf, data...)
+			r.rbuf = append(r.rbuf, "\r\n"...)
 		} else {
-			st.rbuf = append(st.rbuf, data...)
+			r.rbuf = append(r.rbuf, data...)
 		}
 	}
-	if end && st.ri.chunked {
-		st.rbuf = append(st.rbuf, "0\r\n\r\n"...)
+	if end && r.chunked {
+		r.rbuf = append(r.rbuf, "0\r\n\r\n"...)
 	}
+}
+
+// take copies buffered bytes to p and says how much window to give
+// back: once the buffer is mostly read, which bounds a stream's memory
+// to its window. mu held.
+func (r *rx) take(p []byte, window uint32) (n int, credit uint32) {
+	n = copy(p, r.rbuf[r.roff:])
+	r.roff += n
+	if r.roff == len(r.rbuf) {
+		r.rbuf, r.roff = r.rbuf[:0], 0
+	}
+	if r.remoteEnd || r.err != nil {
+		return n, 0
+	}
+	pending := int32(window) - r.recvWin
+	if pending <= 0 || len(r.rbuf)-r.roff > 16384 {
+		return n, 0
+	}
+	r.recvWin += pending
+	return n, uint32(pending)
+}
+
+// sendCredit sends a stream WINDOW_UPDATE.
+func (c *conn) sendCredit(id, credit uint32) {
+	if credit == 0 {
+		return
+	}
+	c.wmu.Lock()
+	if c.werr == nil {
+		c.werr = c.fr.WriteWindowUpdate(id, credit)
+	}
+	c.flushLocked()
+	c.wmu.Unlock()
 }
 
 // pushTrailers ends a request body with trailers; false if HAProxy
@@ -151,12 +194,17 @@ func (st *Stream) pushTrailers(hdrs []hpack.HeaderField) bool {
 		// Trailers only travel with chunked coding.
 		return true
 	}
-	st.rbuf = append(st.rbuf, "0\r\n"...)
-	for i := range hdrs {
-		st.rbuf = appendHeader(st.rbuf, hdrs[i].Name, hdrs[i].Value)
-	}
-	st.rbuf = append(st.rbuf, "\r\n"...)
+	st.pushTrailerLines(hdrs)
 	return true
+}
+
+// pushTrailerLines ends a chunked body with trailers. mu held.
+func (r *rx) pushTrailerLines(hdrs []hpack.HeaderField) {
+	r.rbuf = append(r.rbuf, "0\r\n"...)
+	for i := range hdrs {
+		r.rbuf = appendHeader(r.rbuf, hdrs[i].Name, hdrs[i].Value)
+	}
+	r.rbuf = append(r.rbuf, "\r\n"...)
 }
 
 func appendHex(dst []byte, v uint64) []byte {
@@ -182,21 +230,9 @@ func (st *Stream) Read(p []byte) (int, error) {
 	for {
 		sc.mu.Lock()
 		if st.roff < len(st.rbuf) {
-			n := copy(p, st.rbuf[st.roff:])
-			st.roff += n
-			if st.roff == len(st.rbuf) {
-				st.rbuf, st.roff = st.rbuf[:0], 0
-			}
-			credit := st.returnCredit()
+			n, credit := st.take(p, sc.set.window)
 			sc.mu.Unlock()
-			if credit > 0 {
-				sc.wmu.Lock()
-				if sc.werr == nil {
-					sc.werr = sc.fr.WriteWindowUpdate(st.id, credit)
-				}
-				sc.flushLocked()
-				sc.wmu.Unlock()
-			}
+			sc.sendCredit(st.id, credit)
 			return n, nil
 		}
 		err := st.err
@@ -215,20 +251,6 @@ func (st *Stream) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-}
-
-// returnCredit gives the window back once the buffered request body is
-// mostly read, which bounds a stream's memory to its window. sc.mu held.
-func (st *Stream) returnCredit() uint32 {
-	if st.remoteEnd || st.err != nil {
-		return 0
-	}
-	pending := int32(st.sc.set.window) - st.recvWin
-	if pending <= 0 || len(st.rbuf)-st.roff > 16384 {
-		return 0
-	}
-	st.recvWin += pending
-	return uint32(pending)
 }
 
 // Write takes the HTTP/1.1 response (or tunnel bytes) and sends it as
@@ -409,47 +431,55 @@ func (st *Stream) trailers(buf []byte, m *h1.Msg) error {
 	return err
 }
 
-// sendData sends p as DATA frames within the flow-control windows and
-// the peer's frame size, waiting for WINDOW_UPDATE as needed.
+// sendData sends body bytes for the stream.
 func (st *Stream) sendData(p []byte, end bool) error {
-	sc := st.sc
+	ended, err := st.sc.sendData(st.id, &st.rx, &st.tx, p, end)
+	if ended {
+		st.ended()
+	}
+	return err
+}
+
+// sendData sends p as DATA frames within the flow-control windows and
+// the peer's frame size, waiting for WINDOW_UPDATE as needed. ended
+// says END_STREAM went out.
+func (c *conn) sendData(id uint32, r *rx, t *tx, p []byte, end bool) (ended bool, err error) {
 	for len(p) > 0 || end {
-		sc.mu.Lock()
-		if err := st.err; err != nil {
-			sc.mu.Unlock()
-			return err
+		c.mu.Lock()
+		if err := r.err; err != nil {
+			c.mu.Unlock()
+			return false, err
 		}
 		n := int64(len(p))
-		n = min(n, st.sendWin, sc.sendWin, int64(sc.peerFrame))
+		n = min(n, t.sendWin, c.sendWin, int64(c.peerFrame))
 		if n <= 0 && len(p) > 0 {
-			sc.mu.Unlock()
-			if err := sc.flush(); err != nil {
-				return err
+			c.mu.Unlock()
+			if err := c.flush(); err != nil {
+				return false, err
 			}
-			if err := st.ww.wait(); err != nil {
-				return err
+			if err := t.ww.wait(); err != nil {
+				return false, err
 			}
 			continue
 		}
-		st.sendWin -= n
-		sc.sendWin -= n
-		sc.mu.Unlock()
+		t.sendWin -= n
+		c.sendWin -= n
+		c.mu.Unlock()
 		last := end && int(n) == len(p)
-		sc.wmu.Lock()
-		err := sc.werr
+		c.wmu.Lock()
+		err := c.werr
 		if err == nil {
-			err = sc.fr.WriteData(st.id, last, p[:n])
-			sc.werr = err
+			err = c.fr.WriteData(id, last, p[:n])
+			c.werr = err
 		}
-		sc.wmu.Unlock()
+		c.wmu.Unlock()
 		if err != nil {
-			return err
+			return false, err
 		}
 		p = p[n:]
 		if last {
-			st.ended()
-			return nil
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
 }
