@@ -40,6 +40,8 @@ type Config struct {
 	Proxies []*Proxy
 	// Sections holds the other sections (userlist, peers, resolvers, ...).
 	Sections []*Section
+	// HTTPErrors are the http-errors sections.
+	HTTPErrors []*HTTPErrors
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive
@@ -189,8 +191,9 @@ type Proxy struct {
 	HasLog bool
 	// Log holds the log targets, format and captures (logs.go).
 	Log ProxyLog
-	// ErrorFiles maps a status to the response an errorfile holds.
-	ErrorFiles map[int][]byte
+	// ErrorConfs are the error page lines, the defaults section's first;
+	// Config.ErrorPages applies them.
+	ErrorConfs []ErrorConf
 	// HTTPMode is the connection mode option in force ("httpclose",
 	// "http-server-close", "http-keep-alive"); "" is keep-alive.
 	HTTPMode string
@@ -388,12 +391,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo
 	p.TCPRequests = d.TCPRequests
 	p.Stats = d.Stats
-	if len(d.ErrorFiles) > 0 {
-		p.ErrorFiles = map[int][]byte{}
-		for k, v := range d.ErrorFiles {
-			p.ErrorFiles[k] = v
-		}
-	}
+	p.ErrorConfs = append([]ErrorConf(nil), d.ErrorConfs...)
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn
 		p.MonitorURI = d.MonitorURI

@@ -275,6 +275,10 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 		cp.openProxy(args, pos)
 	default:
 		switch kw {
+		case "http-errors":
+			if !cp.openHTTPErrors(args, pos) {
+				return
+			}
 		case "resolvers", "peers", "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
@@ -295,7 +299,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "resolvers", "cache", "http-errors", "fcgi-app":
+	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "resolvers", "cache", "fcgi-app":
 		return Unsupported
 	}
 	return Supported

@@ -54,11 +54,11 @@ var proxyKeywords = map[string]keyword{
 	"monitor-uri":                 {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
 	"log":                         {support: Unsupported, handle: kwLog},
 	"source":                      {caps: CapBE, support: Unsupported},
-	"errorloc":                    {support: Unsupported},
-	"errorloc302":                 {support: Unsupported},
-	"errorloc303":                 {support: Unsupported},
+	"errorloc":                    {support: Supported, handle: kwErrorloc},
+	"errorloc302":                 {support: Supported, handle: kwErrorloc},
+	"errorloc303":                 {support: Supported, handle: kwErrorloc},
 	"errorfile":                   {support: Supported, handle: kwErrorfile},
-	"errorfiles":                  {support: Unsupported},
+	"errorfiles":                  {support: Supported, handle: kwErrorfiles},
 	"http-error":                  {support: Unsupported, handle: kwHTTPError},
 	"http-check":                  {caps: CapBE, support: Supported, handle: kwHTTPCheck},
 	"tcp-check":                   {caps: CapBE, support: Supported, handle: kwTCPCheck},
@@ -173,6 +173,10 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	c := &pctx{cp: cp, pos: pos, args: args}
 	switch cp.section {
+	case "http-errors":
+		cp.directive(pos, args[0], args[1:], Supported, false)
+		cp.httpErrorsLine(c)
+		return
 	case "resolvers":
 		if args[0] == "nameserver" && (len(args) < 3) {
 			c.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", args[0])
@@ -1362,18 +1366,6 @@ func checkOptionArgs(c *pctx, name string) bool {
 	return true
 }
 
-func kwHTTPError(c *pctx) {
-	for i := 1; i+1 < len(c.args); i++ {
-		switch c.args[i] {
-		case "file", "lf-file", "errorfile":
-			if _, err := os.Stat(c.args[i+1]); err != nil {
-				c.alert("http-error : error opening file '%s'", c.args[i+1])
-				return
-			}
-		}
-	}
-}
-
 var tcpRequestContentActions = strings.Fields(`accept reject capture expect-proxy expect-netscaler-cip track-sc0 track-sc1 track-sc2
 ot-group set-log-level set-nice switch-mode use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0
 send-spoe-group do-resolve set-var-fmt set-var unset-var set-src set-src-port set-dst set-dst-port set-mark set-tos
@@ -1513,37 +1505,6 @@ func badTimeChar(s string) byte {
 		}
 	}
 	return rest[0]
-}
-
-// httpErrCodes are the status codes HAProxy can answer with an errorfile.
-var httpErrCodes = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: true, 405: true, 407: true, 408: true,
-	410: true, 413: true, 425: true, 429: true, 500: true, 501: true, 502: true, 503: true, 504: true}
-
-func kwErrorfile(c *pctx) {
-	if c.arg(2) == "" {
-		c.alert("errorfile : expects <status_code> and <file> as arguments.")
-		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
-		return
-	}
-	if code := Atol(c.arg(1)); !httpErrCodes[code] {
-		c.alert("errorfile : status code '%d' not handled.", code)
-		return
-	}
-	data, err := os.ReadFile(c.arg(2))
-	if err != nil {
-		c.alert("errorfile : error opening file '%s'.", c.arg(2))
-		return
-	}
-	if !IsHTTPResponse(data) {
-		c.alert("errorfile : '%s': unable to parse headers (error offset: 0)", c.arg(2))
-		return
-	}
-	if p := c.cp.proxy; p != nil {
-		if p.ErrorFiles == nil {
-			p.ErrorFiles = map[int][]byte{}
-		}
-		p.ErrorFiles[Atol(c.arg(1))] = data
-	}
 }
 
 // IsHTTPResponse reports whether an errorfile starts with an HTTP status

@@ -101,16 +101,17 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// connect rule once the first of them is checked.
 	sharedUsed := false
 	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapBE == 0 {
-			continue
-		}
-		shared := checkKind(p) == "" && len(p.TCPChecks) == 0
-		for _, s := range p.Servers {
-			if msg, bad := checkPortless(p, s, shared && sharedUsed); bad {
-				alert("config: %s '%s': server '%s' has neither service port nor check port%s.", parser.ProxyTypeStr(p), p.Name, s.Name, msg)
+		if p.Cap&parser.CapBE != 0 {
+			shared := checkKind(p) == "" && len(p.TCPChecks) == 0
+			for _, s := range p.Servers {
+				if msg, bad := checkPortless(p, s, shared && sharedUsed); bad {
+					alert("config: %s '%s': server '%s' has neither service port nor check port%s.", parser.ProxyTypeStr(p), p.Name, s.Name, msg)
+				}
 			}
+			sharedUsed = sharedUsed || shared
 		}
-		sharedUsed = sharedUsed || shared
+		_, diags := cfg.ErrorPages(p)
+		r.Diags = append(r.Diags, diags...)
 	}
 	if r.Diags.HasErrors() {
 		return r

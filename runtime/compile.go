@@ -318,7 +318,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe := &Frontend{Name: p.Name, Pos: p.Pos, HTTP: p.Mode == "http", Maxconn: p.Maxconn,
 			Client: p.Timeouts["client"], ClientFin: p.Timeouts["client-fin"],
 			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
-			ConnMode: connMode(p), Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"],
+			ConnMode: connMode(p), Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"],
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
@@ -579,7 +579,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
-		Errors: newErrorSet(p.ErrorFiles), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
+		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
 	be.events = eventLog(p)

@@ -237,20 +237,12 @@ func dechunk(s string) string {
 }
 
 func TestDifferentialErrorfiles(t *testing.T) {
-	if haproxyBin() == "" {
-		t.Skip("haproxy not installed (set HAPROXY_BIN)")
-	}
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := dir + "/" + name
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := pageWriter(t)
 	e400 := write("400.http", "HTTP/1.0 400 Bad request\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/plain\r\nX-Page: custom-400\r\n\r\nbad request, said the errorfile\n")
 	e503 := write("503.http", "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nContent-Length: 12\r\nX-Page: custom-503\r\n\r\nmaintenance\n")
 	e502 := write("502.http", "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\nConnection: close\r\nX-Page: be-502\r\n\r\noops")
+	// As Debian's pages: no length, so the page ends with the connection.
+	e503n := write("503n.http", "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html>down</html>\n")
 	cfg := `
 defaults
     mode http
@@ -263,16 +255,44 @@ frontend fe
     errorfile 400 ` + e400 + `
     errorfile 503 ` + e503 + `
     use_backend be if { path_beg /be }
+    use_backend nolen if { path_beg /nolen }
 backend be
     errorfile 502 ` + e502 + `
     server s1 %s
+backend nolen
+    errorfile 503 ` + e503n + `
+    server s1 127.0.0.1:1
 `
 	cases := []diffCase{
 		{"errorfile-400", 0, req("GET / HTTP/1.1", "Host: a", "Bad header"), []string{"GET"}},
 		{"errorfile-503", 0, req("GET / HTTP/1.1", "Host: a"), []string{"GET"}},
 		{"errorfile-backend-502", 0, req("GET /be/drop HTTP/1.1", "Host: a"), []string{"GET"}},
 		{"errorfile-frontend-503-close", 0, req("GET / HTTP/1.1", "Host: a", "Connection: close"), []string{"GET"}},
+		{"errorfile-until-close", 0, req("GET /nolen HTTP/1.1", "Host: a") + req("GET / HTTP/1.1", "Host: a"), []string{"GET", "GET"}},
 	}
+	diffProxies(t, cfg, cases)
+}
+
+// pageWriter skips a test without haproxy, else returns a function that
+// writes a page file in a temporary directory and returns its path.
+func pageWriter(t *testing.T) func(name, content string) string {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	dir := t.TempDir()
+	return func(name, content string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
+// diffProxies runs cfg (with the frontend's and an echo server's
+// addresses as its two %s) in haproxy and in gohap, and compares what
+// each case gets back.
+func diffProxies(t *testing.T, cfg string, cases []diffCase) {
 	run := func(start func(cfg, fe string)) string {
 		s1 := startEcho(t, "s1")
 		fe := freePort(t)
@@ -288,4 +308,52 @@ backend be
 			t.Errorf("%s:\nhaproxy (closed=%v): %q\ngohap   (closed=%v): %q", c.name, wc, want, gc, got)
 		}
 	}
+}
+
+// The pages of http-errors sections, errorloc and http-error replies,
+// and the order in which a proxy's lines replace each other.
+func TestDifferentialHTTPErrors(t *testing.T) {
+	write := pageWriter(t)
+	p403 := write("403.http", "HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\nX-Page: site-403\r\n\r\nnope\n")
+	p503 := write("503.http", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nX-Page: site-503\r\n\r\ndown\n")
+	p503b := write("503b.http", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 6\r\nX-Page: be-503\r\n\r\ndown2\n")
+	cfg := `
+http-errors site
+    errorfile 403 ` + p403 + `
+    errorfile 503 ` + p503 + `
+http-errors other
+    errorfile 503 ` + p503b + `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 3s
+    timeout server 1s
+    retries 0
+    errorfiles site
+frontend fe
+    bind %s
+    errorloc302 400 http://example.com/bad
+    http-error status 429 content-type text/plain string "slow down" hdr x-a b
+    http-error status 500 errorfiles other
+    http-request deny if { path /deny }
+    http-request deny deny_status 429 if { path /slow }
+    http-request deny deny_status 500 if { path /five }
+    http-request deny deny_status 400 if { path /bad }
+    use_backend be if { path_beg /be }
+    use_backend down if { path_beg /down }
+backend be
+    server s1 %s
+backend down
+    errorfiles other 503
+    server s1 127.0.0.1:1
+`
+	diffProxies(t, cfg, []diffCase{
+		{"section-403", 0, req("GET /deny HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"http-error-string", 0, req("GET /slow HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"http-error-errorfiles-missing", 0, req("GET /five HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"errorloc", 0, req("GET /bad HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"errorloc-parse-error", 0, req("GET / HTTP/1.1", "Host: a", "Bad header"), []string{"GET"}},
+		{"backend-section-503", 0, req("GET /down HTTP/1.1", "Host: a"), []string{"GET"}},
+		{"proxied", 0, req("GET /be HTTP/1.1", "Host: a"), []string{"GET"}},
+	})
 }

@@ -3,6 +3,8 @@ package runtime
 import (
 	"strconv"
 
+	"github.com/gohap/gohap/parser"
+
 	"github.com/gohap/gohap/runtime/h1"
 )
 
@@ -65,7 +67,13 @@ func init() {
 // falls back to HAProxy's built-in pages.
 type errorSet struct {
 	streams, closes map[int][]byte
+	// untilClose are pages without a length: the connection closes
+	// after them, which is how their end is told.
+	untilClose map[int]bool
 }
+
+// mustClose says the page for code ends by closing the connection.
+func (e *errorSet) mustClose(code int) bool { return e != nil && e.untilClose[code] }
 
 // raw is the page for errors of the connection-level parser, which
 // HAProxy 2.6 always answers with its built-in pages.
@@ -89,13 +97,20 @@ func (e *errorSet) stream(code int, close bool) []byte {
 	return streamErrors[code]
 }
 
+// proxyErrors is the error page set of a proxy, from its errorfile,
+// errorloc, errorfiles and http-error lines.
+func proxyErrors(cfg *parser.Config, p *parser.Proxy) *errorSet {
+	pages, _ := cfg.ErrorPages(p)
+	return newErrorSet(pages)
+}
+
 // newErrorSet prepares errorfile pages, normalised like any forwarded
 // response: lower-cased names, no Connection header.
 func newErrorSet(files map[int][]byte) *errorSet {
 	if len(files) == 0 {
 		return nil
 	}
-	e := &errorSet{streams: map[int][]byte{}, closes: map[int][]byte{}}
+	e := &errorSet{streams: map[int][]byte{}, closes: map[int][]byte{}, untilClose: map[int]bool{}}
 	for code, data := range files {
 		var m h1.Msg
 		hl := h1.HeadEnd(data, 0)
@@ -103,7 +118,12 @@ func newErrorSet(files map[int][]byte) *errorSet {
 			e.streams[code], e.closes[code] = data, data
 			continue
 		}
+		// The file's version is kept, as HAProxy keeps it in the HTX
+		// start line.
 		out := []byte("HTTP/1.1 ")
+		if m.Minor == 0 {
+			out[7] = '0'
+		}
 		out = strconv.AppendInt(out, int64(m.Status), 10)
 		out = append(out, ' ')
 		out = append(out, m.Reason.Of(data)...)
@@ -119,6 +139,11 @@ func newErrorSet(files map[int][]byte) *errorSet {
 			out = append(out, "\r\n"...)
 		}
 		body := data[hl:]
+		if m.Body != h1.BodyLength && m.Body != h1.BodyChunked {
+			page := append(append(out, "\r\n"...), body...)
+			e.streams[code], e.closes[code], e.untilClose[code] = page, page, true
+			continue
+		}
 		e.streams[code] = append(append(append([]byte{}, out...), "\r\n"...), body...)
 		e.closes[code] = append(append(out, "connection: close\r\n\r\n"...), body...)
 	}

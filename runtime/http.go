@@ -919,7 +919,8 @@ func (s *session) errors() *errorSet {
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
-	keep = keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
+	keep = keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load() &&
+		!s.errors().mustClose(code)
 	if s.e.hard.Load() {
 		return false
 	}

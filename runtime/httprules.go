@@ -3,7 +3,6 @@ package runtime
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -300,7 +299,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			ed.first[1] = []byte(strconv.Itoa(r.status))
 			reason := r.reason
 			if reason == "" {
-				reason = http.StatusText(r.status)
+				reason = parser.ReasonPhrase(r.status)
 			}
 			ed.first[2] = []byte(reason)
 		}
@@ -436,7 +435,7 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 	if r.bodyFmt != nil {
 		body = s.render(r.bodyFmt)
 	}
-	reason := http.StatusText(status)
+	reason := parser.ReasonPhrase(status)
 	var out []byte
 	out = append(out, "HTTP/1.1 "...)
 	out = strconv.AppendInt(out, int64(status), 10)
