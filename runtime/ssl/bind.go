@@ -202,7 +202,12 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 	}
 	st.def.dflt = p.context(st.def, st.def.conf, false)
 	for _, e := range st.entries {
+		n := len(p.late)
 		e.sni = p.context(e, e.conf, true)
+		if e == st.def {
+			// HAProxy prepares the default certificate's context once.
+			p.late = p.late[:n]
+		}
 		if e.dflt == nil {
 			e.dflt = e.sni
 		}

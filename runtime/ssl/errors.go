@@ -39,12 +39,7 @@ type lateMsg struct {
 	noBind     bool
 }
 
-func (e *Error) Error() string {
-	if !e.Late {
-		return e.Msg
-	}
-	return e.Msg
-}
+func (e *Error) Error() string { return e.Msg }
 
 // Site locates a bind line for Alert.
 type Site struct {
@@ -61,7 +56,7 @@ type Site struct {
 func (e *Error) Alert(s Site) (alerts []string, bare []string) {
 	alerts = append(alerts, e.Before...)
 	if !e.Late {
-		return append(alerts, fmt.Sprintf("parsing [%s:%d] : 'bind %s' in section '%s' : %s", s.File, s.Line, s.Bind, s.Section, e.Msg)), nil
+		return append(alerts, fmt.Sprintf("parsing [%s:%d] : 'bind %s' in section '%s' : %s", s.File, s.Line, s.Bind, s.Section, indentMsg(e.Msg))), nil
 	}
 	for i, m := range e.late {
 		var line string
@@ -77,6 +72,15 @@ func (e *Error) Alert(s Site) (alerts []string, bare []string) {
 		}
 	}
 	return alerts, bare
+}
+
+// indentMsg is HAProxy's indent_msg(msg, 2): a message of several lines
+// starts on its own line and each line is indented by two spaces.
+func indentMsg(msg string) string {
+	if !strings.Contains(msg, "\n") {
+		return msg
+	}
+	return "\n  " + strings.ReplaceAll(msg, "\n", "\n  ")
 }
 
 func parseErr(format string, a ...any) *Error {
@@ -175,7 +179,7 @@ const (
 	msgStoreEmpty        = "no certificate or crl found"
 	msgArgMissing        = "'%s' : missing %s"
 	msgIgnErrMissing     = "'%s' : missing error IDs list"
-	msgIgnErrRange       = "'%s' : ID '%d' out of range (1..63) in error IDs list '%s'"
+	msgIgnErrRange       = "'%s' : ID '%d' out of range (1..94) in error IDs list '%s'"
 
 	lateCiphers      = "unable to set SSL cipher list to '%s'"
 	lateCiphersuites = "unable to set TLS 1.3 cipher suites to '%s'"

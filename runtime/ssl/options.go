@@ -80,14 +80,14 @@ type CertSource struct {
 type BindOptions struct {
 	SSLConf
 	Certs                []CertSource
-	NoTLSTickets         bool   // "no-tls-tickets"
-	StrictSNI            bool   // "strict-sni"
-	PreferClientCiphers  bool   // "prefer-client-ciphers"
-	GenerateCertificates bool   // "generate-certificates": refused
-	CASignFile           string // "ca-sign-file"
-	CAIgnoreErr          uint64 // "ca-ignore-err": bit n ignores X509 error n
-	CrtIgnoreErr         uint64 // "crt-ignore-err"
-	TLSTicketKeys        string // "tls-ticket-keys": refused
+	NoTLSTickets         bool      // "no-tls-tickets"
+	StrictSNI            bool      // "strict-sni"
+	PreferClientCiphers  bool      // "prefer-client-ciphers"
+	GenerateCertificates bool      // "generate-certificates": refused
+	CASignFile           string    // "ca-sign-file"
+	CAIgnoreErr          IgnoreSet // "ca-ignore-err"
+	CrtIgnoreErr         IgnoreSet // "crt-ignore-err"
+	TLSTicketKeys        string    // "tls-ticket-keys": refused
 }
 
 // ServerOptions holds the TLS options of one "server" line (section 5.2).
@@ -350,9 +350,9 @@ func ParseBindOptions(words []string, g *Globals) (*BindOptions, error) {
 				return nil, err
 			}
 			if kw == "ca-ignore-err" {
-				b.CAIgnoreErr |= mask
+				b.CAIgnoreErr.add(mask)
 			} else {
-				b.CrtIgnoreErr |= mask
+				b.CrtIgnoreErr.add(mask)
 			}
 			i++
 		default:
@@ -364,24 +364,39 @@ func ParseBindOptions(words []string, g *Globals) (*BindOptions, error) {
 	return b, nil
 }
 
+// IgnoreSet is a set of OpenSSL X509 error codes (1..94) that
+// ca-ignore-err or crt-ignore-err lets through. The zero value ignores
+// nothing.
+type IgnoreSet [2]uint64
+
+// Has reports whether code is ignored.
+func (s IgnoreSet) Has(code int) bool {
+	return code > 0 && code < 128 && s[code/64]&(1<<(code%64)) != 0
+}
+
+func (s *IgnoreSet) add(o IgnoreSet) { s[0], s[1] = s[0]|o[0], s[1]|o[1] }
+
+// maxX509Err is the last error id HAProxy 2.6 accepts in ignore lists.
+const maxX509Err = 94
+
 // parseIgnoreErr reads "all" or a comma list of X509 error numbers
 // (bind_parse_ignore_err).
-func parseIgnoreErr(kw, arg string) (uint64, *Error) {
+func parseIgnoreErr(kw, arg string) (IgnoreSet, *Error) {
+	var set IgnoreSet
 	if arg == "" {
-		return 0, parseErr(msgIgnErrMissing, kw)
+		return set, parseErr(msgIgnErrMissing, kw)
 	}
 	if arg == "all" {
-		return ^uint64(0), nil
+		return IgnoreSet{^uint64(0), ^uint64(0)}, nil
 	}
-	var mask uint64
 	for _, p := range strings.Split(arg, ",") {
 		code := atoi(p)
-		if code <= 0 || code > 63 {
-			return 0, parseErr(msgIgnErrRange, kw, code, arg)
+		if code <= 0 || code > maxX509Err {
+			return set, parseErr(msgIgnErrRange, kw, code, arg)
 		}
-		mask |= 1 << code
+		set[code/64] |= 1 << (code % 64)
 	}
-	return mask, nil
+	return set, nil
 }
 
 // atoi reads a leading decimal number as C's atoi does.

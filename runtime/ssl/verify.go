@@ -58,7 +58,7 @@ type VerifyResult struct {
 type verifier struct {
 	store         *store
 	crlCheck      bool
-	caIgn, crtIgn uint64
+	caIgn, crtIgn IgnoreSet
 }
 
 // VerifyError is the handshake error for a refused client certificate.
@@ -91,14 +91,14 @@ func (v *verifier) check(peer []*x509.Certificate, now time.Time) (VerifyResult,
 			if r.CrtErr == 0 {
 				r.CrtErr = code
 			}
-			if v.crtIgn&(1<<code) != 0 {
+			if v.crtIgn.Has(code) {
 				return nil
 			}
 		} else {
 			if r.CAErr == 0 {
 				r.CAErr, r.CAErrDepth = code, depth
 			}
-			if v.caIgn&(1<<code) != 0 {
+			if v.caIgn.Has(code) {
 				return nil
 			}
 		}
