@@ -59,6 +59,7 @@ type verifier struct {
 	store         *store
 	crlCheck      bool
 	caIgn, crtIgn IgnoreSet
+	server        bool // checking a server certificate (purpose sslserver)
 }
 
 // VerifyError is the handshake error for a refused client certificate.
@@ -117,7 +118,7 @@ func (v *verifier) check(peer []*x509.Certificate, now time.Time) (VerifyResult,
 			}
 		}
 	}
-	if !purposeOK(chain[0]) {
+	if !purposeOK(chain[0], v.server) {
 		if err := raise(X509InvalidPurpose, 0); err != nil {
 			return r, err
 		}
@@ -209,13 +210,17 @@ func findIssuer(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate
 	return nil
 }
 
-// purposeOK is X509_check_purpose for an SSL client.
-func purposeOK(c *x509.Certificate) bool {
+// purposeOK is X509_check_purpose for an SSL client or server.
+func purposeOK(c *x509.Certificate, server bool) bool {
+	want := x509.ExtKeyUsageClientAuth
+	if server {
+		want = x509.ExtKeyUsageServerAuth
+	}
 	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
 		return true
 	}
 	for _, u := range c.ExtKeyUsage {
-		if u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageAny {
+		if u == want || u == x509.ExtKeyUsageAny {
 			return true
 		}
 	}

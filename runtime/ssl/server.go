@@ -1,0 +1,233 @@
+package ssl
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServerTLS is the client-side TLS configuration of one "server" line.
+type ServerTLS struct {
+	// Warnings lists settings Go cannot honour in full.
+	Warnings []string
+
+	base    *tls.Config
+	check   *tls.Config
+	configs sync.Map // SNI -> *tls.Config
+	verify  *verifier
+	host    string // verifyhost
+}
+
+// Alert texts of the server side (ssl_sock_prepare_srv_ssl_ctx); HAProxy
+// prints them without a position.
+const (
+	srvVerifyNoCADefault = "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+	srvVerifyNoCA        = "verify is enabled but no CA file specified."
+	srvCiphers           = "unable to set SSL cipher list to '%s'."
+	srvCiphersuites      = "unable to set TLS 1.3 cipher suites to '%s'."
+)
+
+// LoadServerConfig builds the TLS client configuration of a server. Each
+// server gets its own session cache (TLS session reuse, HAProxy's default),
+// disabled by no-ssl-reuse. The certificate is verified against ca-file
+// and crl-file unless verify is none, and its names against the SNI sent
+// or else verifyhost, as ssl_sock_srv_verifycbk does.
+func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
+	if g == nil {
+		g = &Globals{}
+	}
+	if s.NPN != "" {
+		return nil, &Limitation{Keyword: "npn", Value: s.NPN, Reason: "npn is not supported: Go's TLS stack implements ALPN only, use 'alpn'"}
+	}
+	st := &ServerTLS{host: s.VerifyHost}
+	tc := &tls.Config{
+		InsecureSkipVerify:     true, // verified in VerifyConnection, OpenSSL's way
+		NextProtos:             s.ALPN,
+		SessionTicketsDisabled: s.NoTLSTickets,
+	}
+	// versions
+	m := s.Methods
+	if m.Min == 0 && m.Max == 0 {
+		if gm := globalMethods(g.ServerOptions); gm != nil {
+			for v := range m.Disabled {
+				m.Disabled[v] = m.Disabled[v] || gm.Disabled[v]
+			}
+			m.Min, m.Max = gm.Min, gm.Max
+		}
+	}
+	disabled := m.Disabled
+	if m.Min != 0 || m.Max != 0 {
+		disabled = [TLSv13 + 1]bool{}
+	}
+	min, max := versionRange(m.Min, m.Max, disabled)
+	if min == 0 {
+		return nil, &Error{Msg: "all SSL/TLS versions are disabled"}
+	}
+	if max == SSLv3 {
+		return nil, &Limitation{Keyword: "ssl-max-ver", Value: "SSLv3", Reason: "SSLv3 is not supported by Go's TLS stack"}
+	}
+	tc.MinVersion, tc.MaxVersion = goVersion[min], goVersion[max]
+	// verification
+	verify := s.Verify
+	if verify == "" {
+		verify = "required"
+		if g.ServerVerify == "none" {
+			verify = "none"
+		}
+	}
+	if verify == "required" {
+		if s.CAFile == "" {
+			if s.Verify == "" {
+				return nil, &Error{Msg: srvVerifyNoCADefault}
+			}
+			return nil, &Error{Msg: srvVerifyNoCA}
+		}
+		ca, err := loadStore("ca-file", s.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		var crl *store
+		if s.CRLFile != "" {
+			if crl, err = loadStore("crl-file", s.CRLFile); err != nil {
+				return nil, err
+			}
+		}
+		st.verify = &verifier{store: ca.merge(crl), crlCheck: s.CRLFile != "", server: true}
+	}
+	// ciphers
+	ciphers := s.Ciphers
+	if ciphers == "" {
+		ciphers = g.ServerCiphers
+	}
+	if ciphers != "" {
+		list, ok := parseCiphers(ciphers)
+		if !ok {
+			return nil, &Error{Msg: fmt.Sprintf(srvCiphers, ciphers)}
+		}
+		var dropped []string
+		for _, c := range list {
+			if goSuites[c.id] {
+				tc.CipherSuites = append(tc.CipherSuites, c.id)
+			} else {
+				dropped = append(dropped, c.name)
+			}
+		}
+		if len(dropped) > 0 {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("ciphers '%s': %s not available in Go's TLS stack, ignored", ciphers, strings.Join(dropped, ", ")))
+		}
+		if len(tc.CipherSuites) == 0 && min <= TLSv12 {
+			return nil, &Limitation{Keyword: "ciphers", Value: ciphers, Reason: "none of the selected ciphers is available in Go's TLS stack"}
+		}
+	}
+	suites := s.Ciphersuites
+	if suites == "" {
+		suites = g.ServerCiphersuites
+	}
+	if suites != "" {
+		if _, missing, ok := parseCiphersuites(suites); !ok {
+			return nil, &Error{Msg: fmt.Sprintf(srvCiphersuites, suites)}
+		} else if len(missing) > 0 && max == TLSv13 {
+			return nil, &Limitation{Keyword: "ciphersuites", Value: suites, Reason: "Go's TLS 1.3 client always offers its three suites and cannot leave out " + strings.Join(missing, ", ")}
+		}
+	}
+	// client certificate
+	if s.Crt != "" {
+		c, err := loadCertFile(s.Crt)
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = []tls.Certificate{c.cert}
+	}
+	if !s.NoSSLReuse {
+		size := g.CacheSize
+		if size <= 0 {
+			size = 64
+		}
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(size)
+	}
+	if st.verify != nil {
+		tc.VerifyConnection = st.verifyConnection
+	}
+	st.base = tc
+	st.check = tc.Clone()
+	st.check.ServerName = s.CheckSNI
+	if s.CheckALPN != nil {
+		st.check.NextProtos = s.CheckALPN
+	}
+	return st, nil
+}
+
+// Config returns the configuration for a connection that sends sni (""
+// sends none). Configurations are cached per SNI and share the server's
+// session cache.
+func (st *ServerTLS) Config(sni string) *tls.Config {
+	if sni == "" {
+		return st.base
+	}
+	if c, ok := st.configs.Load(sni); ok {
+		return c.(*tls.Config)
+	}
+	c := st.base.Clone()
+	c.ServerName = sni
+	v, _ := st.configs.LoadOrStore(sni, c)
+	return v.(*tls.Config)
+}
+
+// CheckConfig returns the configuration of health checks (check-ssl,
+// check-sni, check-alpn).
+func (st *ServerTLS) CheckConfig() *tls.Config { return st.check }
+
+func (st *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
+	if _, err := st.verify.check(cs.PeerCertificates, time.Now()); err != nil {
+		return err
+	}
+	name := cs.ServerName
+	if name == "" {
+		name = st.host
+	}
+	if name == "" || len(cs.PeerCertificates) == 0 {
+		return nil
+	}
+	if !hostMatches(cs.PeerCertificates[0], name) {
+		return fmt.Errorf("ssl: server certificate does not match '%s'", name)
+	}
+	return nil
+}
+
+// hostMatches checks the certificate's DNS names, then its CNs, with
+// ssl_sock_srv_hostcheck's rules (one wildcard in the leftmost label).
+func hostMatches(c *x509.Certificate, host string) bool {
+	for _, n := range certNames(c) {
+		if hostcheck(n, host) {
+			return true
+		}
+	}
+	return false
+}
+
+func hostcheck(pattern, host string) bool {
+	if strings.EqualFold(pattern, host) {
+		return true
+	}
+	dot := strings.IndexByte(pattern, '.')
+	if dot < 0 {
+		return false
+	}
+	label := pattern[:dot]
+	star := strings.IndexByte(label, '*')
+	if star < 0 || strings.Count(label, "*") > 1 {
+		return false
+	}
+	hdot := strings.IndexByte(host, '.')
+	if hdot < 0 || !strings.EqualFold(pattern[dot:], host[hdot:]) {
+		return false
+	}
+	if hdot < len(label)-1 {
+		return false
+	}
+	prefix, suffix := label[:star], label[star+1:]
+	return strings.EqualFold(host[:len(prefix)], prefix) && strings.EqualFold(host[hdot-len(suffix):hdot], suffix)
+}
