@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// Tables is the set of stick tables of a configuration, in the order
-// "show table" lists them. The zero value is an empty set.
+// Tables is the set of stick tables of a configuration. Add them in
+// declaration order: "show table" lists them the other way round, as
+// HAProxy 2.6 does. The zero value is an empty set.
 type Tables struct {
 	list   []*Table
 	byName map[string]*Table
@@ -29,7 +30,7 @@ func (s *Tables) Add(t *Table) {
 // Table returns the table called name, or nil.
 func (s *Tables) Table(name string) *Table { return s.byName[name] }
 
-// All returns the tables in listing order.
+// All returns the tables in declaration order.
 func (s *Tables) All() []*Table { return s.list }
 
 // cliAction is one of the three table commands (STK_CLI_ACT_*).
@@ -78,7 +79,8 @@ func (s *Tables) Command(args []string, oper bool) string {
 			return argsError(act)
 		}
 		var b strings.Builder
-		for _, t := range s.list {
+		for i := len(s.list) - 1; i >= 0; i-- {
+			t := s.list[i]
 			t.Purge()
 			writeHead(&b, t, false, oper)
 		}

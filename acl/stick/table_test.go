@@ -296,7 +296,7 @@ func TestCommands(t *testing.T) {
 		{"set table b key abcdefghijk data.server_key 1", ""},
 		{"show table b", "# table: b, type: string, size:10, used:1\nID: key=abcdefgh use=0 exp=0 server_key=-"},
 		{"clear table fe data.gpc0 le 1", ""},
-		{"show table", "# table: fe, type: integer, size:100, used:1\n# table: b, type: string, size:10, used:1"},
+		{"show table", "# table: b, type: string, size:10, used:1\n# table: fe, type: integer, size:100, used:1"},
 		{"clear table fe key 3", ""},
 		{"show table fe", "# table: fe, type: integer, size:100, used:0"},
 		// without a key, "set table" walks the table like "clear table"
