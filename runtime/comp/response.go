@@ -49,7 +49,7 @@ func (c *Config) SelectResponse(a Algo, req *Request, rsp *Response, lim Limits)
 	if a == None || !rsp.HTTP11 || !req.HTTP11 || req.Head {
 		return e, false
 	}
-	if rsp.Status < 200 || rsp.Status > 203 || !rsp.KnownLength {
+	if rsp.Status < 200 || rsp.Status > 203 || !rsp.KnownLength || rsp.Bodyless {
 		return e, false
 	}
 	buf := rsp.Buf

@@ -27,6 +27,10 @@ type Response struct {
 	KnownLength bool
 	// ContentLength and Chunked say how the server framed the body.
 	ContentLength, Chunked bool
+	// Bodyless is set when the framing says there is no body, as
+	// "Content-Length: 0" does (HTTP_MSGF_BODYLESS): such a response is
+	// not compressed.
+	Bodyless bool
 }
 
 // RequestFromH1 describes a request parsed by runtime/h1.
@@ -41,6 +45,7 @@ func ResponseFromH1(buf []byte, m *h1.Msg) Response {
 		KnownLength:   m.Body == h1.BodyLength || m.Body == h1.BodyChunked,
 		ContentLength: m.Body == h1.BodyLength,
 		Chunked:       m.Body == h1.BodyChunked,
+		Bodyless:      m.Body == h1.BodyNone || (m.Body == h1.BodyLength && m.Length == 0),
 	}
 }
 
