@@ -1,0 +1,309 @@
+package acl
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// diffRequest is what both the real haproxy and the engine evaluate.
+const diffRequest = "GET /a/b/c.html?x=1&y=two&x=3 HTTP/1.1\r\nHost: www.Example.com\r\n" +
+	"Cookie: a=1; b=2; a=3\r\nX-Test: Hello World\r\nX-Num: 42\r\nX-Ip: 192.168.10.77\r\n" +
+	"Accept-Language: fr;q=0.8, en-US;q=0.9, de\r\nX-Json: {\"a\":{\"b\":[1,2.5,\"s\\u00e9\"]},\"t\":true,\"n\":123456789}\r\n\r\n"
+
+// diffVars are set by set-var rules before the expressions run.
+var diffVars = []struct{ name, expr string }{
+	{"txn.n", "int(7)"},
+	{"txn.s", "str(abc)"},
+	{"txn.key", "str(c2VjcmV0)"},
+	{"txn.hash", "str(hello)"},
+	{"txn.ip", "ipv4(10.1.2.3)"},
+}
+
+// diffExprs are compared byte for byte with haproxy's answer.
+var diffExprs = []string{
+	"str(foo),base64",
+	"str(Zm9v),b64dec",
+	"str(f?o>),ub64enc",
+	"str(Zj9vPg),ub64dec",
+	"str(foo),hex",
+	"str(666F6F),hex2i",
+	"str(AbC),lower",
+	"str(AbC),upper",
+	"str(hello),length",
+	"var(txn.hash),digest(sha1),hex,lower",
+	"var(txn.hash),digest(md5),hex",
+	"var(txn.hash),digest(sha256),hex",
+	"var(txn.hash),sha2(224),hex",
+	"var(txn.hash),sha2(512),base64",
+	"var(txn.hash),sha1,hex",
+	"var(txn.hash),hmac(sha256,c2VjcmV0),hex",
+	"var(txn.hash),hmac(sha1,txn.key),base64",
+	"str(a%20b+c),url_dec",
+	"str(a%20b+c),url_dec(1)",
+	"str(a b&c=d/é),url_enc",
+	"str(a<b/c),json",
+	"req.hdr(x-json),json_query('$.a.b[1]')",
+	"req.hdr(x-json),json_query('$.a.b[2]')",
+	"req.hdr(x-json),json_query('$.n',int)",
+	"req.hdr(x-json),json_query('$.n')",
+	"req.hdr(x-json),json_query('$.t')",
+	"str(a.b.c.d),field(2,.)",
+	"str(a.b.c.d),field(-2,.)",
+	"str(a.b.c.d),field(2,.,2)",
+	"str(a..b..c),word(2,.)",
+	"str(a..b..c),word(-1,.)",
+	"str(abc),add_item(-,txn.s,suf)",
+	"str(),add_item(-,txn.s)",
+	"str(x),concat(<,txn.s,>)",
+	"str(abc),strcmp(txn.s)",
+	"str(abd),strcmp(txn.s)",
+	"var(txn.ip),ipmask(16)",
+	"src,ipmask(24)",
+	"str(abc),secure_memcmp(txn.s)",
+	"str(abcd),be2dec(-,2)",
+	"str(abcde),be2dec(-,2,1)",
+	"str(abcde),be2hex(:,2)",
+	"str(abcde),be2hex",
+	"int(1),iif(yes,no)",
+	"int(0),iif(yes,no)",
+	"int(5),add(txn.n)",
+	"int(5),sub(3),mul(4),div(3),mod(5)",
+	"int(5),neg,cpl",
+	"int(6),and(3),or(8),xor(1)",
+	"int(3),odd",
+	"int(3),even",
+	"int(0),not",
+	"int(9),bool",
+	"str(hello),crc32",
+	"str(hello),crc32c",
+	"str(hello),djb2",
+	"str(hello),sdbm",
+	"str(hello),wt6",
+	"str(hello),xxh32",
+	"str(hello),xxh32(5)",
+	"str(hello),xxh64",
+	"str(hello),xxh64(5)",
+	"int(1500000000),utime(%Y-%m-%d %H:%M:%S)",
+	"int(1500000000),utime(%a %b %e %j %U %W %y,3600)",
+	"int(1500000000),http_date",
+	"int(1500000000123),http_date(0,ms)",
+	"str(hello world),regsub(o,0,g)",
+	"str(hello world),regsub(^h,J)",
+	"str(hello world),regsub(L,x,ig)",
+	"str(  ab  ),ltrim( ),rtrim( )",
+	"bin(616263),hex",
+	"bin(610062),length",
+	"req.hdr(accept-language),language(de;en-US;fr)",
+	"req.hdr(accept-language),language(es,nl)",
+	"req.cook(a)",
+	"req.cook(b)",
+	"req.cook_cnt(a)",
+	"req.cook_cnt()",
+	"req.cook_val(a),add(1)",
+	"req.hdr(x-test)",
+	"req.hdr_cnt",
+	"req.hdr_names",
+	"req.hdr_names(;)",
+	"req.hdr_ip(x-ip),ipmask(8)",
+	"req.hdr_val(x-num),mul(2)",
+	"path",
+	"pathq",
+	"query",
+	"url",
+	"base",
+	"base32",
+	"url_param(x)",
+	"urlp(y)",
+	"urlp_val(x)",
+	"method",
+	"req.ver",
+	"capture.req.method",
+	"capture.req.uri",
+	"capture.req.ver",
+	"int(-3),add(2),abs",
+	"ipv6(2001:db8::1),ipmask(8,64)",
+	"ipv6(::ffff:1.2.3.4)",
+	"ipv6(::2)",
+	"ipv4(1.2.3.4),hex",
+	"int(258),htonl,hex",
+	"str(ab\\r\\ncd),cut_crlf",
+	"bool(1),iif(t,f)",
+	"str(a:b),bytes(1)",
+	"str(abcdef),bytes(1,3)",
+	"int(12),map_int(/dev/null,none)",
+	"str(17),add(1)",
+	"str(x17),add(1)",
+	"str(5),bool",
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// fetchHeaders sends diffRequest and adds the answer's headers to got.
+func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote string) {
+	var c net.Conn
+	var err error
+	for i := 0; i < 50; i++ {
+		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte(diffRequest)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			break
+		}
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			got[strings.ToLower(k)] = v
+		}
+	}
+	return c.LocalAddr().String(), c.RemoteAddr().String()
+}
+
+func haproxyBin() string {
+	if b := os.Getenv("HAPROXY_BIN"); b != "" {
+		return b
+	}
+	return "/usr/sbin/haproxy"
+}
+
+// TestDifferentialHAProxy runs diffExprs through haproxy's
+// "http-request return ... hdr" and through the engine.
+func TestDifferentialHAProxy(t *testing.T) {
+	bin := haproxyBin()
+	if _, err := os.Stat(bin); err != nil {
+		t.Skip("haproxy not installed")
+	}
+	dir := t.TempDir()
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "global\n  setenv TESTENV envval\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
+	var ok []string
+	refused := haproxyRefuses(t, bin, dir, diffExprs)
+	for i, e := range diffExprs {
+		// Expressions haproxy -c refuses must be refused here too.
+		if refused[i] {
+			if _, err := CompileSample(e); err == nil {
+				t.Errorf("%s: haproxy refuses it, the engine compiles it", e)
+			}
+			continue
+		}
+		ok = append(ok, e)
+	}
+	// A line holds at most 64 words: 18 expressions a frontend.
+	const per = 18
+	var ports []int
+	for i := 0; i < len(ok); i += per {
+		port := freePort(t)
+		ports = append(ports, port)
+		fmt.Fprintf(&cfg, "frontend fe%d\n  bind 127.0.0.1:%d\n", i, port)
+		for _, v := range diffVars {
+			fmt.Fprintf(&cfg, "  http-request set-var(%s) %s\n", v.name, v.expr)
+		}
+		cfg.WriteString("  http-request return status 200")
+		for j := i; j < len(ok) && j < i+per; j++ {
+			fmt.Fprintf(&cfg, " hdr x-%d \"<%%[%s]>\"", j, cfgQuote(ok[j]))
+		}
+		cfg.WriteString("\n")
+	}
+	path := filepath.Join(dir, "h.cfg")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
+		t.Fatalf("haproxy -c: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	got := map[string]string{}
+	var local, remote string
+	for _, port := range ports {
+		local, remote = fetchHeaders(t, port, got)
+	}
+	tx := txn(t, diffRequest)
+	tx.Src = mustAddrPort(local)
+	tx.Dst = mustAddrPort(remote)
+	tx.Vars = &Vars{}
+	for _, v := range diffVars {
+		sc, n, _ := ParseVarName(v.name)
+		s, err := CompileSample(v.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetVar(tx, sc, n, 0)
+	}
+	for i, e := range ok {
+		want := got[fmt.Sprintf("x-%d", i)]
+		s, err := CompileSample(e)
+		if err != nil {
+			t.Errorf("%s: haproxy accepts it: %v", e, err)
+			continue
+		}
+		b, _ := s.Append(nil, tx)
+		if g := "<" + string(b) + ">"; g != want {
+			t.Errorf("%s: got %q, haproxy %q", e, g, want)
+		}
+	}
+}
+
+// haproxyRefuses checks all expressions in one "haproxy -c" run, one
+// rule a line, and reports those whose line has an alert.
+func haproxyRefuses(t *testing.T, bin, dir string, exprs []string) map[int]bool {
+	cfg := "defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:65000\n  http-request set-var(txn.n) int(1)\n"
+	const first = 6
+	for _, e := range exprs {
+		cfg += "  http-request set-header x \"%[" + cfgQuote(e) + "]\"\n"
+	}
+	p := filepath.Join(dir, "c.cfg")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(bin, "-c", "-f", p).CombinedOutput()
+	bad := map[int]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		i := strings.Index(l, "c.cfg:")
+		if i < 0 || !strings.Contains(l, "ALERT") {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(l[i+6:], "%d", &n); err == nil && n >= first {
+			bad[n-first] = true
+		}
+	}
+	return bad
+}
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// cfgQuote escapes what a double-quoted configuration word expands.
+func cfgQuote(e string) string { return strings.ReplaceAll(e, "$", "\\$") }
