@@ -8,7 +8,7 @@
 //	cfg := comp.Merge(feCfg, beCfg)             // once, at compile time
 //	algo, dropAE := cfg.SelectRequest(&req)     // on the request head
 //	edits, ok := cfg.SelectResponse(algo, &req, &rsp, limits)
-//	if ok { apply edits.List(); enc := pool.Get(algo); ... }
+//	if ok { apply edits.List(); enc, err := pool.Get(algo); ... pool.Put(enc) }
 //
 // and streams the body through an Encoder: Write for each block received,
 // Flush after each block (HAProxy flushes after every data block, so the

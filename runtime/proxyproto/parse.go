@@ -120,6 +120,9 @@ func NextTLV(b []byte) (t TLV, rest []byte, ok bool) {
 // following conn_recv_proxy. It returns the header and its length n, so the
 // payload starts at b[n:]. ErrIncomplete means more bytes are needed; the
 // other errors are final. Parse does not modify b and does not allocate.
+// HAProxy peeks once, at most tune.bufsize bytes (16384 by default), and
+// fails with ErrIncomplete's message when that read does not hold the whole
+// header; pass Parse the same window to get the same verdicts.
 func Parse(b []byte) (h Header, n int, err error) {
 	if len(b) < 6 {
 		return h, 0, ErrIncomplete
