@@ -146,13 +146,18 @@ func forwarder(up string) func(st *Stream) {
 		defer uc.Close()
 		uc.SetDeadline(time.Now().Add(5 * time.Second))
 		uc.Write(head)
+		done := make(chan struct{})
 		go func() {
+			defer close(done)
 			// A request that cannot complete aborts the exchange.
 			if _, err := io.Copy(uc, br); err != nil {
 				uc.Close()
 			}
 		}()
 		io.Copy(st, uc)
+		// The Stream must not be used once this function returns.
+		st.Close()
+		<-done
 	}
 }
 

@@ -101,6 +101,18 @@ type conn struct {
 	peerFrame   uint32 // peer's SETTINGS_MAX_FRAME_SIZE
 	dead        error  // set once the connection is finished
 	pendingConn uint32 // connection window credit to return
+
+	// eachTx visits the send half of every open stream (mu held);
+	// resetStream resets one. Set by the server or client side.
+	eachTx      func(func(*tx))
+	resetStream func(id uint32, code http2.ErrCode)
+
+	// Header block decoding, reader goroutine only.
+	dec   *hpack.Decoder
+	hdrs  []hpack.HeaderField
+	hsize int
+	hbad  bool
+	block []byte
 }
 
 func (c *conn) init(nc net.Conn, cfg *Config, preread []byte) error {
@@ -121,6 +133,8 @@ func (c *conn) init(nc net.Conn, cfg *Config, preread []byte) error {
 	c.sendWin = 65535
 	c.peerWin = 65535
 	c.peerFrame = 16384
+	c.dec = hpack.NewDecoder(set.headerTable, c.emit)
+	c.dec.SetMaxStringLength(set.bufSize)
 	return nil
 }
 
@@ -191,12 +205,6 @@ type ServerConn struct {
 	conn
 	cfg   *Config
 	serve func(*Stream)
-	dec   *hpack.Decoder
-	hdrs  []hpack.HeaderField
-	hsize int
-	hbad  bool
-	block []byte // header block being assembled
-	rbuf  []byte // request head scratch
 
 	streams  map[uint32]*Stream
 	pending  []*Stream // opened, engine not started yet
@@ -218,8 +226,12 @@ func NewServerConn(c net.Conn, cfg *Config) (*ServerConn, error) {
 	if err := sc.init(c, cfg, pre); err != nil {
 		return nil, err
 	}
-	sc.dec = hpack.NewDecoder(sc.set.headerTable, sc.emit)
-	sc.dec.SetMaxStringLength(sc.set.bufSize)
+	sc.eachTx = func(f func(*tx)) {
+		for _, st := range sc.streams {
+			f(&st.tx)
+		}
+	}
+	sc.resetStream = sc.resetServerStream
 	return sc, nil
 }
 
@@ -326,7 +338,7 @@ func (sc *ServerConn) run() error {
 	if s, ok := f.(*http2.SettingsFrame); !ok || s.IsAck() {
 		return errSilent
 	}
-	if err := sc.handleSettings(f.(*http2.SettingsFrame)); err != nil {
+	if err := sc.handleSettings(f.(*http2.SettingsFrame), nil); err != nil {
 		return err
 	}
 	sc.armIdle()
@@ -357,7 +369,7 @@ func (sc *ServerConn) run() error {
 	}
 }
 
-func (sc *ServerConn) readError(err error) error {
+func (c *conn) readError(err error) error {
 	var ce http2.ConnectionError
 	var se http2.StreamError
 	switch {
@@ -366,7 +378,7 @@ func (sc *ServerConn) readError(err error) error {
 	case errors.As(err, &se):
 		// Only the framer's stream-level checks (WINDOW_UPDATE of 0)
 		// land here; the frame was consumed.
-		sc.resetStream(se.StreamID, se.Code)
+		c.resetStream(se.StreamID, se.Code)
 		return nil
 	case err == http2.ErrFrameTooLarge:
 		return connError(http2.ErrCodeFrameSize)
@@ -455,24 +467,56 @@ func (c *conn) applySettings(f *http2.SettingsFrame, onWindow func(delta int32))
 	})
 }
 
-func (sc *ServerConn) handleSettings(f *http2.SettingsFrame) error {
+// handleSettings applies a SETTINGS frame, moving every stream's send
+// window with the initial window size, and acknowledges it. extra sees
+// each setting too.
+func (c *conn) handleSettings(f *http2.SettingsFrame, extra func(http2.Setting)) error {
 	if f.IsAck() {
 		return nil
 	}
-	err := sc.applySettings(f, func(delta int32) {
-		sc.mu.Lock()
-		for _, st := range sc.streams {
-			st.sendWin += int64(delta)
-			st.ww.signal()
-		}
-		sc.mu.Unlock()
+	err := c.applySettings(f, func(delta int32) {
+		c.mu.Lock()
+		c.eachTx(func(t *tx) {
+			t.sendWin += int64(delta)
+			t.ww.signal()
+		})
+		c.mu.Unlock()
 	})
 	if err != nil {
 		return err
 	}
-	sc.wmu.Lock()
-	defer sc.wmu.Unlock()
-	return sc.fr.WriteSettingsAck()
+	if extra != nil {
+		f.ForeachSetting(func(s http2.Setting) error {
+			extra(s)
+			return nil
+		})
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.fr.WriteSettingsAck()
+}
+
+// handlePing answers a PING; onAck sees acknowledgements.
+func (c *conn) handlePing(f *http2.PingFrame, onAck func([8]byte)) error {
+	if f.IsAck() {
+		if onAck != nil {
+			onAck(f.Data)
+		}
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.fr.WritePing(true, f.Data)
+}
+
+// connWindow adds a connection WINDOW_UPDATE increment. mu held.
+func (c *conn) connWindow(inc uint32) error {
+	if c.sendWin+int64(inc) > 1<<31-1 {
+		return connError(http2.ErrCodeFlowControl)
+	}
+	c.sendWin += int64(inc)
+	c.eachTx(func(t *tx) { t.ww.signal() })
+	return nil
 }
 
 // state of a stream ID as HAProxy's h2c_st_by_id sees it.
@@ -486,14 +530,9 @@ func (sc *ServerConn) lookup(id uint32) (st *Stream, idle bool) {
 func (sc *ServerConn) handle(f http2.Frame) error {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
-		return sc.handleSettings(f)
+		return sc.handleSettings(f, nil)
 	case *http2.PingFrame:
-		if f.IsAck() {
-			return nil
-		}
-		sc.wmu.Lock()
-		defer sc.wmu.Unlock()
-		return sc.fr.WritePing(true, f.Data)
+		return sc.handlePing(f, nil)
 	case *http2.WindowUpdateFrame:
 		return sc.handleWindowUpdate(f)
 	case *http2.PriorityFrame:
@@ -537,14 +576,7 @@ func (sc *ServerConn) handleWindowUpdate(f *http2.WindowUpdateFrame) error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if f.StreamID == 0 {
-		if sc.sendWin+int64(f.Increment) > 1<<31-1 {
-			return connError(http2.ErrCodeFlowControl)
-		}
-		sc.sendWin += int64(f.Increment)
-		for _, st := range sc.streams {
-			st.ww.signal()
-		}
-		return nil
+		return sc.connWindow(f.Increment)
 	}
 	st, idle := sc.lookup(f.StreamID)
 	if idle {
@@ -562,8 +594,9 @@ func (sc *ServerConn) handleWindowUpdate(f *http2.WindowUpdateFrame) error {
 	return nil
 }
 
-// resetStream sends RST_STREAM code on id and ends the stream if known.
-func (sc *ServerConn) resetStream(id uint32, code http2.ErrCode) {
+// resetServerStream sends RST_STREAM code on id and ends the stream if
+// known.
+func (sc *ServerConn) resetServerStream(id uint32, code http2.ErrCode) {
 	sc.mu.Lock()
 	if st := sc.streams[id]; st != nil {
 		sc.finish(st, &StreamError{Code: code})
@@ -646,29 +679,29 @@ func (sc *ServerConn) handleData(f *http2.DataFrame) error {
 }
 
 // sendConnCredit returns the connection window consumed by DATA.
-func (sc *ServerConn) sendConnCredit() {
-	sc.mu.Lock()
-	n := sc.pendingConn
-	sc.pendingConn = 0
-	sc.mu.Unlock()
+func (c *conn) sendConnCredit() {
+	c.mu.Lock()
+	n := c.pendingConn
+	c.pendingConn = 0
+	c.mu.Unlock()
 	if n == 0 {
 		return
 	}
-	sc.wmu.Lock()
-	if sc.werr == nil {
-		sc.werr = sc.fr.WriteWindowUpdate(0, n)
+	c.wmu.Lock()
+	if c.werr == nil {
+		c.werr = c.fr.WriteWindowUpdate(0, n)
 	}
-	sc.wmu.Unlock()
+	c.wmu.Unlock()
 }
 
 // emit collects decoded header fields, bounded as HAProxy bounds them.
-func (sc *ServerConn) emit(f hpack.HeaderField) {
-	sc.hsize += len(f.Name) + len(f.Value)
-	if len(sc.hdrs) >= MaxHeaderFields || sc.hsize > sc.set.bufSize {
-		sc.hbad = true
+func (c *conn) emit(f hpack.HeaderField) {
+	c.hsize += len(f.Name) + len(f.Value)
+	if len(c.hdrs) >= MaxHeaderFields || c.hsize > c.set.bufSize {
+		c.hbad = true
 		return
 	}
-	sc.hdrs = append(sc.hdrs, f)
+	c.hdrs = append(c.hdrs, f)
 }
 
 // MaxHeaderFields is the most header fields a request may carry on
@@ -678,33 +711,33 @@ func (sc *ServerConn) emit(f hpack.HeaderField) {
 const MaxHeaderFields = 2 * 101
 
 // readBlock gathers a header block from HEADERS and its CONTINUATION
-// frames and decodes it into sc.hdrs.
-func (sc *ServerConn) readBlock(f *http2.HeadersFrame) error {
-	sc.block = append(sc.block[:0], f.HeaderBlockFragment()...)
+// frames and decodes it into c.hdrs.
+func (c *conn) readBlock(f *http2.HeadersFrame) error {
+	c.block = append(c.block[:0], f.HeaderBlockFragment()...)
 	for end := f.HeadersEnded(); !end; {
-		nf, err := sc.fr.ReadFrame()
+		nf, err := c.fr.ReadFrame()
 		if err != nil {
-			return sc.readError(err)
+			return c.readError(err)
 		}
 		cf, ok := nf.(*http2.ContinuationFrame)
 		if !ok {
 			return connError(http2.ErrCodeProtocol)
 		}
-		if len(sc.block)+len(cf.HeaderBlockFragment()) > sc.set.bufSize {
+		if len(c.block)+len(cf.HeaderBlockFragment()) > c.set.bufSize {
 			// HAProxy gathers the block in one buffer.
 			return connError(http2.ErrCodeInternal)
 		}
-		sc.block = append(sc.block, cf.HeaderBlockFragment()...)
+		c.block = append(c.block, cf.HeaderBlockFragment()...)
 		end = cf.HeadersEnded()
 	}
-	sc.hdrs, sc.hsize, sc.hbad = sc.hdrs[:0], 0, false
-	if _, err := sc.dec.Write(sc.block); err != nil {
+	c.hdrs, c.hsize, c.hbad = c.hdrs[:0], 0, false
+	if _, err := c.dec.Write(c.block); err != nil {
 		return connError(http2.ErrCodeCompression)
 	}
-	if err := sc.dec.Close(); err != nil {
+	if err := c.dec.Close(); err != nil {
 		return connError(http2.ErrCodeCompression)
 	}
-	if sc.hbad {
+	if c.hbad {
 		return connError(http2.ErrCodeCompression)
 	}
 	return nil

@@ -52,22 +52,50 @@ type tx struct {
 
 var _ net.Conn = (*Stream)(nil)
 
-var streamPool = sync.Pool{New: func() any {
+// bufPool recycles the buffers of finished streams. The Stream itself
+// is not reused, so that an engine goroutine still holding one after its
+// serve function returned can never touch another request.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if b == nil || cap(b) > 64<<10 {
+		return
+	}
+	b = b[:0]
+	bufPool.Put(&b)
+}
+
+func getStream() *Stream {
 	st := &Stream{}
 	st.rw.init()
 	st.ww.init()
+	st.rbuf = getBuf()
+	st.out.buf = getBuf()
 	return st
-}}
+}
 
-func getStream() *Stream { return streamPool.Get().(*Stream) }
-
+// putStream recycles a finished stream's buffers; later calls on it see
+// a closed stream.
 func putStream(st *Stream) {
-	if cap(st.rbuf) > 64<<10 || cap(st.out.buf) > 64<<10 {
-		return
+	st.wmu.Lock()
+	ob := st.out.buf
+	st.out.buf = nil
+	st.out.state = sDone
+	st.wmu.Unlock()
+	var rb []byte
+	if sc := st.sc; sc != nil {
+		sc.mu.Lock()
+		rb = st.rbuf
+		st.rbuf, st.roff, st.closed = nil, 0, true
+		sc.mu.Unlock()
+	} else {
+		rb = st.rbuf
+		st.rbuf = nil
 	}
-	st.rw.reset()
-	st.ww.reset()
-	streamPool.Put(st)
+	putBuf(rb)
+	putBuf(ob)
 }
 
 // open initialises a stream whose request head is in st.rbuf.

@@ -1,0 +1,872 @@
+package h2
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// ErrTooManyStreams is returned by OpenStream when the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS (capped by Config) is reached: the
+// engine should use another connection.
+var ErrTooManyStreams = errors.New("h2: too many concurrent streams")
+
+// ClientConn is the client side of an HTTP/2 connection to a server
+// ("server ... proto h2" or ALPN h2).
+type ClientConn struct {
+	conn
+	tls bool
+
+	streams    map[uint32]*clientStream
+	nextID     uint32
+	active     int
+	limit      int // server's max concurrent streams, capped by ours
+	extConnect bool
+	goaway     *GoAwayError
+	pings      map[[8]byte]chan struct{}
+	done       chan struct{}
+}
+
+// NewClientConn starts HTTP/2 on c: it sends the preface and SETTINGS
+// and reads the server's frames in its own goroutine. cfg may be nil.
+func NewClientConn(c net.Conn, cfg *Config) (*ClientConn, error) {
+	cc := &ClientConn{
+		streams: make(map[uint32]*clientStream),
+		nextID:  1,
+		pings:   make(map[[8]byte]chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if err := cc.init(c, cfg, nil); err != nil {
+		return nil, err
+	}
+	_, cc.tls = c.(*tls.Conn)
+	cc.limit = cc.set.maxStreams
+	cc.eachTx = func(f func(*tx)) {
+		for _, cs := range cc.streams {
+			f(&cs.tx)
+		}
+	}
+	cc.resetStream = cc.resetClientStream
+	ss := []http2.Setting{{ID: http2.SettingEnablePush, Val: 0}}
+	if cc.set.headerTable != DefaultHeaderTableSize {
+		ss = append(ss, http2.Setting{ID: http2.SettingHeaderTableSize, Val: cc.set.headerTable})
+	}
+	if cc.set.window != DefaultInitialWindowSize {
+		ss = append(ss, http2.Setting{ID: http2.SettingInitialWindowSize, Val: cc.set.window})
+	}
+	if cc.set.frameSize != 16384 {
+		ss = append(ss, http2.Setting{ID: http2.SettingMaxFrameSize, Val: cc.set.frameSize})
+	}
+	cc.wmu.Lock()
+	cc.bw.WriteString(Preface)
+	err := cc.fr.WriteSettings(ss...)
+	if err == nil {
+		err = cc.fr.WriteWindowUpdate(0, 1<<31-1-65535)
+	}
+	if err == nil {
+		err = cc.flushLocked()
+	}
+	cc.wmu.Unlock()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	go cc.readLoop()
+	return cc, nil
+}
+
+// Done is closed when the connection has ended.
+func (cc *ClientConn) Done() <-chan struct{} { return cc.done }
+
+// CanOpen reports whether OpenStream would succeed now.
+func (cc *ClientConn) CanOpen() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.openErr() == nil
+}
+
+func (cc *ClientConn) openErr() error {
+	switch {
+	case cc.dead != nil:
+		return cc.dead
+	case cc.goaway != nil:
+		return &GoAwayError{Code: cc.goaway.Code, LastID: cc.goaway.LastID, Retryable: true}
+	case cc.limit >= 0 && cc.active >= cc.limit:
+		return ErrTooManyStreams
+	case cc.nextID > 1<<31-1:
+		return &GoAwayError{Code: http2.ErrCodeNo, LastID: cc.nextID, Retryable: true}
+	}
+	return nil
+}
+
+// OpenStream returns a stream as a net.Conn: the engine writes an
+// HTTP/1.1 request into it and reads the HTTP/1.1 response back.
+func (cc *ClientConn) OpenStream() (net.Conn, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if err := cc.openErr(); err != nil {
+		return nil, err
+	}
+	cc.active++
+	cs := &clientStream{cc: cc}
+	cs.rw.init()
+	cs.ww.init()
+	cs.recvWin = int32(cc.set.window)
+	cs.out.reset(cc.set.bufSize)
+	return cs, nil
+}
+
+// Ping sends a PING and waits for its acknowledgement.
+func (cc *ClientConn) Ping(ctx context.Context) error {
+	var data [8]byte
+	rand.Read(data[:])
+	ch := make(chan struct{})
+	cc.mu.Lock()
+	if cc.dead != nil {
+		cc.mu.Unlock()
+		return cc.dead
+	}
+	cc.pings[data] = ch
+	cc.mu.Unlock()
+	cc.wmu.Lock()
+	err := cc.werr
+	if err == nil {
+		err = cc.fr.WritePing(false, data)
+		cc.werr = err
+	}
+	if err == nil {
+		err = cc.flushLocked()
+	}
+	cc.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-cc.done:
+		return ErrConnClosed
+	case <-ctx.Done():
+		cc.mu.Lock()
+		delete(cc.pings, data)
+		cc.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Close sends GOAWAY and closes the connection; open streams fail.
+func (cc *ClientConn) Close() error {
+	cc.writeGoAway(0, http2.ErrCodeNo)
+	cc.fail(ErrConnClosed)
+	return cc.nc.Close()
+}
+
+func (cc *ClientConn) fail(err error) {
+	cc.mu.Lock()
+	if cc.dead == nil {
+		cc.dead = err
+	}
+	for id, cs := range cc.streams {
+		failHalves(&cs.rx, &cs.tx, err)
+		delete(cc.streams, id)
+	}
+	cc.mu.Unlock()
+}
+
+func (cc *ClientConn) readLoop() {
+	defer close(cc.done)
+	err := cc.read()
+	var ce connError
+	if errors.As(err, &ce) {
+		cc.writeGoAway(0, http2.ErrCode(ce))
+	}
+	cc.fail(ErrConnClosed)
+	cc.nc.Close()
+}
+
+func (cc *ClientConn) read() error {
+	for {
+		if cc.br.Buffered() == 0 {
+			cc.sendConnCredit()
+			if err := cc.flush(); err != nil {
+				return err
+			}
+		}
+		f, err := cc.fr.ReadFrame()
+		if err != nil {
+			if err = cc.readError(err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := cc.handle(f); err != nil {
+			return err
+		}
+		cc.mu.Lock()
+		end := cc.goaway != nil && cc.active == 0
+		cc.mu.Unlock()
+		if end {
+			return nil
+		}
+	}
+}
+
+func (cc *ClientConn) resetClientStream(id uint32, code http2.ErrCode) {
+	cc.mu.Lock()
+	if cs := cc.streams[id]; cs != nil {
+		failHalves(&cs.rx, &cs.tx, &StreamError{Code: code})
+		delete(cc.streams, id)
+	}
+	cc.mu.Unlock()
+	cc.writeRST(id, code)
+}
+
+func (cc *ClientConn) handle(f http2.Frame) error {
+	switch f := f.(type) {
+	case *http2.SettingsFrame:
+		return cc.handleSettings(f, func(s http2.Setting) {
+			cc.mu.Lock()
+			switch s.ID {
+			case http2.SettingMaxConcurrentStreams:
+				if cc.set.maxStreams < 0 || int(s.Val) < cc.set.maxStreams {
+					cc.limit = int(s.Val)
+				}
+			case http2.SettingEnableConnectProtocol:
+				cc.extConnect = s.Val == 1
+			}
+			cc.mu.Unlock()
+		})
+	case *http2.PingFrame:
+		return cc.handlePing(f, func(data [8]byte) {
+			cc.mu.Lock()
+			if ch := cc.pings[data]; ch != nil {
+				close(ch)
+				delete(cc.pings, data)
+			}
+			cc.mu.Unlock()
+		})
+	case *http2.WindowUpdateFrame:
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		if f.StreamID == 0 {
+			return cc.connWindow(f.Increment)
+		}
+		if cs := cc.streams[f.StreamID]; cs != nil {
+			cs.sendWin += int64(f.Increment)
+			cs.ww.signal()
+		}
+		return nil
+	case *http2.RSTStreamFrame:
+		cc.mu.Lock()
+		if cs := cc.streams[f.StreamID]; cs != nil {
+			failHalves(&cs.rx, &cs.tx, &StreamError{Code: f.ErrCode, Remote: true})
+			delete(cc.streams, f.StreamID)
+		}
+		cc.mu.Unlock()
+		return nil
+	case *http2.GoAwayFrame:
+		cc.mu.Lock()
+		cc.goaway = &GoAwayError{Code: f.ErrCode, LastID: f.LastStreamID}
+		for id, cs := range cc.streams {
+			if id > f.LastStreamID {
+				failHalves(&cs.rx, &cs.tx, &GoAwayError{Code: f.ErrCode, LastID: f.LastStreamID, Retryable: true})
+				delete(cc.streams, id)
+			}
+		}
+		cc.mu.Unlock()
+		return nil
+	case *http2.DataFrame:
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		cc.pendingConn += f.Length
+		cs := cc.streams[f.StreamID]
+		if cs == nil || !cs.gotHead {
+			if cs != nil {
+				cc.mu.Unlock()
+				cc.resetStream(f.StreamID, http2.ErrCodeProtocol)
+				cc.mu.Lock()
+				return nil
+			}
+			return nil
+		}
+		if int64(f.Length) > int64(cs.recvWin) {
+			return connError(http2.ErrCodeFlowControl)
+		}
+		cs.recvWin -= int32(f.Length)
+		data := f.Data()
+		if cs.hasLength {
+			if int64(len(data)) > cs.remain || f.StreamEnded() && cs.remain != int64(len(data)) {
+				cc.mu.Unlock()
+				cc.resetStream(f.StreamID, http2.ErrCodeProtocol)
+				cc.mu.Lock()
+				return nil
+			}
+			cs.remain -= int64(len(data))
+		}
+		cs.pushBody(data, f.StreamEnded())
+		if f.StreamEnded() {
+			cs.remoteEnd = true
+			cc.maybeDone(cs)
+		}
+		cs.rw.signal()
+		return nil
+	case *http2.HeadersFrame:
+		return cc.handleHeaders(f)
+	case *http2.PushPromiseFrame:
+		// Push is disabled in our SETTINGS.
+		return connError(http2.ErrCodeProtocol)
+	case *http2.ContinuationFrame:
+		return connError(http2.ErrCodeProtocol)
+	}
+	return nil
+}
+
+// maybeDone drops a stream whose both sides ended. mu held.
+func (cc *ClientConn) maybeDone(cs *clientStream) {
+	if cs.localEnd && cs.remoteEnd {
+		delete(cc.streams, cs.id)
+	}
+}
+
+func (cc *ClientConn) handleHeaders(f *http2.HeadersFrame) error {
+	if err := cc.readBlock(f); err != nil {
+		return err
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cs := cc.streams[f.StreamID]
+	if cs == nil {
+		return nil
+	}
+	var ok bool
+	if !cs.gotHead {
+		ok = cs.pushResponse(cc.hdrs, f.StreamEnded())
+	} else if f.StreamEnded() {
+		ok = cs.pushTrailers(cc.hdrs)
+	} else {
+		return connError(http2.ErrCodeProtocol)
+	}
+	if !ok {
+		cc.mu.Unlock()
+		cc.resetStream(f.StreamID, http2.ErrCodeProtocol)
+		cc.mu.Lock()
+		return nil
+	}
+	if f.StreamEnded() {
+		cs.remoteEnd = true
+		cc.maybeDone(cs)
+	}
+	cs.rw.signal()
+	return nil
+}
+
+// clientStream is one request stream of a ClientConn.
+type clientStream struct {
+	cc *ClientConn
+	id uint32
+	rx
+	tx
+	gotHead   bool
+	isHead    bool // request was HEAD
+	ext       bool // sent as an extended CONNECT for a WebSocket upgrade
+	tunnel    bool
+	wsAccept  string
+	hasLength bool
+	remain    int64
+	closed    bool
+	released  bool
+}
+
+var _ net.Conn = (*clientStream)(nil)
+
+func (cs *clientStream) LocalAddr() net.Addr  { return cs.cc.nc.LocalAddr() }
+func (cs *clientStream) RemoteAddr() net.Addr { return cs.cc.nc.RemoteAddr() }
+
+func (cs *clientStream) SetDeadline(t time.Time) error {
+	cs.rw.setDeadline(t)
+	cs.ww.setDeadline(t)
+	return nil
+}
+func (cs *clientStream) SetReadDeadline(t time.Time) error  { cs.rw.setDeadline(t); return nil }
+func (cs *clientStream) SetWriteDeadline(t time.Time) error { cs.ww.setDeadline(t); return nil }
+
+// Read returns the response as HTTP/1.1, then io.EOF.
+func (cs *clientStream) Read(p []byte) (int, error) {
+	cc := cs.cc
+	for {
+		cc.mu.Lock()
+		if cs.roff < len(cs.rbuf) {
+			n, credit := cs.take(p, cc.set.window)
+			cc.mu.Unlock()
+			cc.sendCredit(cs.id, credit)
+			return n, nil
+		}
+		err := cs.err
+		switch {
+		case cs.closed:
+			err = ErrStreamClosed
+		case err != nil:
+		case cs.remoteEnd:
+			err = io.EOF
+		}
+		cc.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		if err := cs.rw.wait(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Write takes the HTTP/1.1 request and sends it as HTTP/2 frames.
+func (cs *clientStream) Write(p []byte) (int, error) {
+	cs.wmu.Lock()
+	defer cs.wmu.Unlock()
+	cc := cs.cc
+	cc.mu.Lock()
+	err := cs.err
+	if cs.closed {
+		err = ErrStreamClosed
+	}
+	cc.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	err = cs.out.write(p, cs, true)
+	if ferr := cc.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// CloseWrite ends a tunnel's sending side; an unfinished request is
+// reset.
+func (cs *clientStream) CloseWrite() error {
+	cs.wmu.Lock()
+	defer cs.wmu.Unlock()
+	return cs.closeWrite()
+}
+
+func (cs *clientStream) closeWrite() error {
+	cc := cs.cc
+	cc.mu.Lock()
+	skip := cs.localEnd || cs.err != nil || cs.id == 0
+	cc.mu.Unlock()
+	if skip {
+		return nil
+	}
+	if cs.out.state == sRaw {
+		return cs.data(nil, true)
+	}
+	cc.resetStream(cs.id, http2.ErrCodeCancel)
+	return nil
+}
+
+// Close ends the stream, resetting it with CANCEL if unfinished, and
+// frees its slot on the connection.
+func (cs *clientStream) Close() error {
+	cs.wmu.Lock()
+	cs.closeWrite()
+	cs.wmu.Unlock()
+	cc := cs.cc
+	cc.mu.Lock()
+	if cs.released {
+		cc.mu.Unlock()
+		return nil
+	}
+	cs.released, cs.closed = true, true
+	_, live := cc.streams[cs.id]
+	if live {
+		delete(cc.streams, cs.id)
+	}
+	cc.active--
+	end := cc.goaway != nil && cc.active == 0
+	cs.rw.signal()
+	cs.ww.signal()
+	cc.mu.Unlock()
+	if live && !cs.remoteEnd {
+		cc.writeRST(cs.id, http2.ErrCodeCancel)
+		cc.flush()
+	}
+	if end {
+		cc.nc.Close()
+	}
+	return nil
+}
+
+// head is the outSink call for the request head: it sends HEADERS,
+// taking the stream ID then so that IDs go out in order.
+func (cs *clientStream) head(buf []byte, m *h1.Msg) (int, error) {
+	cc := cs.cc
+	kind := bodyNone
+	switch {
+	case m.Connect:
+		kind, cs.tunnel = bodyRaw, true
+	case m.IsWebSocket(buf):
+		cc.mu.Lock()
+		cs.ext = cc.extConnect
+		cc.mu.Unlock()
+		if cs.ext {
+			kind, cs.tunnel = bodyRaw, true
+			cs.wsAccept = wsAccept(m.WSKey.Of(buf))
+		}
+	case m.Body == h1.BodyLength && m.Length > 0:
+		kind = bodyLength
+	case m.Body == h1.BodyChunked:
+		kind = bodyChunked
+	}
+	cs.isHead = string(m.Method.Of(buf)) == "HEAD"
+	cc.wmu.Lock()
+	defer cc.wmu.Unlock()
+	blk := cs.appendRequestBlock(cc.hbuf[:0], buf, m)
+	cc.hbuf = blk
+	cc.mu.Lock()
+	if err := cs.err; err != nil {
+		cc.mu.Unlock()
+		return 0, err
+	}
+	if cc.goaway != nil || cc.dead != nil {
+		cc.mu.Unlock()
+		return 0, cc.openErr()
+	}
+	cs.id = cc.nextID
+	cc.nextID += 2
+	cs.sendWin = int64(cc.peerWin)
+	cc.streams[cs.id] = cs
+	cc.mu.Unlock()
+	end := kind == bodyNone
+	if err := cc.writeHeadersLocked(cs.id, blk, end); err != nil {
+		return 0, err
+	}
+	if end {
+		cs.ended()
+	}
+	return kind, nil
+}
+
+func (cs *clientStream) ended() {
+	cc := cs.cc
+	cc.mu.Lock()
+	cs.localEnd = true
+	cc.maybeDone(cs)
+	cc.mu.Unlock()
+}
+
+// appendRequestBlock encodes the request head's pseudo-headers and
+// fields as HAProxy's h2s_bck_make_req_headers does.
+func (cs *clientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
+	cc := cs.cc
+	uri := m.URI.Of(buf)
+	scheme, auth, path := []byte("http"), m.Host.Of(buf), uri
+	if cc.tls {
+		scheme = []byte("https")
+	}
+	if i := indexScheme(uri); i > 0 && !m.Connect {
+		scheme = uri[:i]
+		rest := uri[i+3:]
+		j := 0
+		for j < len(rest) && rest[j] != '/' && rest[j] != '?' {
+			j++
+		}
+		auth, path = rest[:j], rest[j:]
+		if len(path) == 0 {
+			path = []byte("/")
+		} else if path[0] == '?' {
+			path = append([]byte("/"), path...)
+		}
+	}
+	switch {
+	case m.Connect:
+		blk = appendField(blk, []byte(":method"), m.Method.Of(buf))
+		blk = appendField(blk, []byte(":authority"), uri)
+	case cs.ext:
+		blk = appendField(blk, []byte(":method"), []byte("CONNECT"))
+		blk = appendField(blk, []byte(":protocol"), appendLower(nil, m.Upgrade.Of(buf)))
+		fallthrough
+	default:
+		if !cs.ext {
+			blk = appendField(blk, []byte(":method"), m.Method.Of(buf))
+		}
+		blk = appendField(blk, []byte(":scheme"), scheme)
+		if len(auth) > 0 {
+			blk = appendField(blk, []byte(":authority"), auth)
+		}
+		blk = appendField(blk, []byte(":path"), path)
+	}
+	for _, h := range m.Headers {
+		cc.lower = appendLower(cc.lower[:0], h.Name.Of(buf))
+		v := h.Value.Of(buf)
+		switch string(cc.lower) {
+		case "host", "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+			continue
+		case "te":
+			if !equalFoldASCII(string(v), "trailers") {
+				continue
+			}
+		case "sec-websocket-key":
+			if cs.ext {
+				continue
+			}
+		}
+		blk = appendField(blk, cc.lower, v)
+	}
+	return blk
+}
+
+// indexScheme returns the index of "://" ending a URI's scheme, or -1.
+func indexScheme(uri []byte) int {
+	for i := 0; i+2 < len(uri); i++ {
+		c := uri[i]
+		if c == ':' {
+			if i > 0 && uri[i+1] == '/' && uri[i+2] == '/' {
+				return i
+			}
+			return -1
+		}
+		if !(c|0x20 >= 'a' && c|0x20 <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return -1
+		}
+	}
+	return -1
+}
+
+func wsAccept(key []byte) string {
+	h := sha1.New()
+	h.Write(key)
+	h.Write([]byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+func (cs *clientStream) data(p []byte, end bool) error {
+	ended, err := cs.cc.sendData(cs.id, &cs.rx, &cs.tx, p, end)
+	if ended {
+		cs.ended()
+	}
+	return err
+}
+
+func (cs *clientStream) trailers(buf []byte, m *h1.Msg) error {
+	if len(m.Headers) == 0 {
+		return cs.data(nil, true)
+	}
+	cc := cs.cc
+	cc.wmu.Lock()
+	blk := cc.appendFields(cc.hbuf[:0], buf, m.Headers)
+	cc.hbuf = blk
+	err := cc.writeHeadersLocked(cs.id, blk, true)
+	cc.wmu.Unlock()
+	if err == nil {
+		cs.ended()
+	}
+	return err
+}
+
+// pushResponse converts a response header list to an HTTP/1.1 head in
+// rbuf, as h2_make_htx_response and HAProxy's H1 output do. mu held.
+func (cs *clientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) bool {
+	status, hasStatus := 0, false
+	lenOK := true
+	var ri reqInfo
+	for i := range hdrs {
+		n, v := hdrs[i].Name, hdrs[i].Value
+		if n == "" || hasForbidden(v) {
+			return false
+		}
+		if n[0] == ':' {
+			if n != ":status" || hasStatus || i > 0 && hdrs[i-1].Name[0] != ':' || len(v) != 3 {
+				return false
+			}
+			for j := 0; j < 3; j++ {
+				if v[j] < '0' || v[j] > '9' {
+					return false
+				}
+				status = status*10 + int(v[j]-'0')
+			}
+			hasStatus = true
+			continue
+		}
+		if !validName(n, false) {
+			return false
+		}
+		switch n {
+		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+			return false
+		case "content-length":
+			lenOK = lenOK && parseContentLength(v, &ri)
+		}
+	}
+	if !hasStatus || status < 100 || !lenOK {
+		return false
+	}
+	hasLength, length := ri.hasLength, ri.length
+	interim := status < 200 && status != 101
+	out := status
+	if cs.ext && status == 200 {
+		out = 101
+	}
+	r := cs.rbuf
+	r = append(r, "HTTP/1.1 "...)
+	r = appendUint(r, uint64(out))
+	r = append(r, ' ')
+	r = append(r, reason(out)...)
+	r = append(r, "\r\n"...)
+	bodyless := cs.isHead || status == 204 || status == 304 || interim
+	clDone := false
+	for i := range hdrs {
+		n := hdrs[i].Name
+		if n[0] == ':' {
+			continue
+		}
+		if out == 101 && n == "sec-websocket-accept" {
+			// Answered for the client's own key below.
+			continue
+		}
+		if n == "content-length" {
+			if clDone {
+				continue
+			}
+			clDone = true
+			r = appendHeader(r, n, cleanLength(hdrs[i].Value))
+			continue
+		}
+		r = appendHeader(r, n, hdrs[i].Value)
+	}
+	switch {
+	case interim:
+	case out == 101:
+		r = append(r, "connection: upgrade\r\nupgrade: websocket\r\n"...)
+		if cs.wsAccept != "" {
+			r = appendHeader(r, "sec-websocket-accept", cs.wsAccept)
+		}
+		cs.tunnel = true
+	case cs.tunnel && status < 300:
+	case bodyless:
+	case hasLength:
+		cs.hasLength, cs.remain = true, length
+	case endStream:
+		r = append(r, "content-length: 0\r\n"...)
+	default:
+		r = append(r, "transfer-encoding: chunked\r\n"...)
+		cs.chunked = true
+	}
+	cs.rbuf = append(r, "\r\n"...)
+	if !interim {
+		cs.gotHead = true
+		if cs.tunnel && !(status < 300) {
+			cs.tunnel = false
+		}
+	}
+	if endStream && cs.chunked {
+		cs.rbuf = append(cs.rbuf, "0\r\n\r\n"...)
+	}
+	return true
+}
+
+// pushTrailers ends a response body with trailers. mu held.
+func (cs *clientStream) pushTrailers(hdrs []hpack.HeaderField) bool {
+	for i := range hdrs {
+		if n := hdrs[i].Name; n == "" || !validName(n, false) || hasForbidden(hdrs[i].Value) {
+			return false
+		}
+	}
+	if cs.hasLength && cs.remain != 0 {
+		return false
+	}
+	if cs.chunked {
+		cs.pushTrailerLines(hdrs)
+	}
+	return true
+}
+
+// reason is HAProxy's http_get_reason.
+func reason(status int) string {
+	switch status {
+	case 100:
+		return "Continue"
+	case 101:
+		return "Switching Protocols"
+	case 103:
+		return "Early Hints"
+	case 200:
+		return "OK"
+	case 201:
+		return "Created"
+	case 202:
+		return "Accepted"
+	case 203:
+		return "Non-Authoritative Information"
+	case 204:
+		return "No Content"
+	case 205:
+		return "Reset Content"
+	case 206:
+		return "Partial Content"
+	case 300:
+		return "Multiple Choices"
+	case 301:
+		return "Moved Permanently"
+	case 302:
+		return "Found"
+	case 303:
+		return "See Other"
+	case 304:
+		return "Not Modified"
+	case 307:
+		return "Temporary Redirect"
+	case 308:
+		return "Permanent Redirect"
+	case 400:
+		return "Bad Request"
+	case 401:
+		return "Unauthorized"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 405:
+		return "Method Not Allowed"
+	case 408:
+		return "Request Timeout"
+	case 409:
+		return "Conflict"
+	case 410:
+		return "Gone"
+	case 413:
+		return "Payload Too Large"
+	case 414:
+		return "URI Too Long"
+	case 421:
+		return "Misdirected Request"
+	case 425:
+		return "Too Early"
+	case 429:
+		return "Too Many Requests"
+	case 500:
+		return "Internal Server Error"
+	case 501:
+		return "Not Implemented"
+	case 502:
+		return "Bad Gateway"
+	case 503:
+		return "Service Unavailable"
+	case 504:
+		return "Gateway Timeout"
+	}
+	return "Other"
+}
