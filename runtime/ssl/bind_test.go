@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// serveTLS accepts TLS connections with cfg on loopback; each accepted
-// connection completes its handshake and is closed.
-func serveTLS(t *testing.T, cfg *tls.Config) string {
+// serveConns runs handle on each TLS connection accepted with cfg on
+// loopback until the test ends, and returns the address.
+func serveConns(t *testing.T, cfg *tls.Config, handle func(*tls.Conn)) string {
 	t.Helper()
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	if err != nil {
@@ -30,14 +30,22 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(5 * time.Second))
-				if c.(*tls.Conn).Handshake() == nil {
-					c.Write([]byte("x"))
-					io.Copy(io.Discard, c) // until the client closes: no reset
-				}
+				handle(c.(*tls.Conn))
 			}()
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// serveTLS completes each handshake, writes one byte and waits for the
+// client to close (closing first could reset the connection).
+func serveTLS(t *testing.T, cfg *tls.Config) string {
+	return serveConns(t, cfg, func(c *tls.Conn) {
+		if c.Handshake() == nil {
+			c.Write([]byte("x"))
+			io.Copy(io.Discard, c)
+		}
+	})
 }
 
 // handshake dials addr and returns the client's view of the handshake.
@@ -237,35 +245,20 @@ func TestClientVerify(t *testing.T) {
 	}
 	run := func(words string, cases []tc) {
 		bt := mustBind(t, "ssl crt "+crt+" ca-file "+ca+" "+words, nil)
-		var last tls.ConnectionState
 		got := make(chan tls.ConnectionState, 1)
-		ln, err := tls.Listen("tcp", "127.0.0.1:0", bt.Config)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				tc := c.(*tls.Conn)
-				tc.SetDeadline(time.Now().Add(5 * time.Second))
-				if tc.Handshake() == nil {
-					got <- tc.ConnectionState()
-					tc.Write([]byte("x"))
-					io.Copy(io.Discard, tc)
-				}
-				tc.Close()
+		addr := serveConns(t, bt.Config, func(c *tls.Conn) {
+			if c.Handshake() == nil {
+				got <- c.ConnectionState()
+				c.Write([]byte("x"))
+				io.Copy(io.Discard, c)
 			}
-		}()
+		})
 		for _, c := range cases {
 			cfg := &tls.Config{InsecureSkipVerify: true}
 			if c.cert != "" {
 				cfg.Certificates = load(c.cert)
 			}
-			_, err := handshake(ln.Addr().String(), cfg)
+			_, err := handshake(addr, cfg)
 			if (err == nil) != c.ok {
 				t.Errorf("%s with %s: err=%v, want ok=%v", words, filepath.Base(c.cert), err, c.ok)
 				continue
@@ -273,8 +266,7 @@ func TestClientVerify(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			last = <-got
-			r := bt.ClientVerify(last)
+			r := bt.ClientVerify(<-got)
 			if r.Verify != c.code || r.Used != (c.cert != "") {
 				t.Errorf("%s with %s: verify result %+v, want code %d", words, filepath.Base(c.cert), r, c.code)
 			}
