@@ -189,7 +189,7 @@ patterns:
 	}
 	if len(pats) > 0 || len(files) == 0 {
 		refName := fmt.Sprintf("acl '%s' file '%s' line %d", fetchWord, ctxFile(ctx), ctxLine(ctx))
-		r, err := maps.ref(refName, false, uid)
+		r, err := maps.ref(refName, false, false, uid)
 		if err != nil {
 			return nil, err
 		}

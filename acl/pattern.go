@@ -150,11 +150,12 @@ func (ms *Maps) Lookup(name string) *PatRef {
 	return ms.byName[name]
 }
 
-// ref returns the named reference, creating it; uid < 0 allocates an id.
-func (ms *Maps) ref(name string, isMap bool, uid int) (*PatRef, error) {
+// ref returns the reference of a file, creating it, or with file false
+// always a new one; uid < 0 allocates an id.
+func (ms *Maps) ref(name string, isMap, file bool, uid int) (*PatRef, error) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	if r := ms.byName[name]; r != nil && name != "" {
+	if r := ms.byName[name]; r != nil && file {
 		return r, nil
 	}
 	if uid >= 0 {
@@ -173,7 +174,9 @@ func (ms *Maps) ref(name string, isMap bool, uid int) (*PatRef, error) {
 		ms.nextID = uid + 1
 	}
 	r := &PatRef{Name: name, ID: uid, IsMap: isMap}
-	ms.byName[name] = r
+	if file {
+		ms.byName[name] = r
+	}
 	ms.refs = append(ms.refs, r)
 	return r, nil
 }
@@ -191,7 +194,7 @@ func (ms *Maps) usedID(id int) bool {
 // pattern a line) into a new reference, or returns the one already
 // loaded from that path.
 func (ms *Maps) loadFile(path string, isMap bool) (*PatRef, error) {
-	r, err := ms.ref(path, isMap, -1)
+	r, err := ms.ref(path, isMap, true, -1)
 	if err != nil {
 		return nil, err
 	}
