@@ -1,3 +1,13 @@
-// Package acl will hold sample fetches, match methods and compiled ACL
-// conditions (HAProxy configuration.txt section 7).
+// Package acl is the sample engine (configuration.txt section 7): typed
+// samples and HAProxy's casts, sample fetches, converter chains, match
+// methods, pattern files and maps, "acl" lines and if/unless conditions.
+//
+// Expressions compile once (CompileSample, CompileSampleWith, Compile,
+// Set.Add) into immutable values that evaluate against a Txn without
+// allocating once the Txn's work areas have grown. Maps and pattern files
+// live in a Maps registry whose references are updated by copy and atomic
+// swap, so readers never lock. The debug converter passes its input
+// through and writes nothing. Keywords HAProxy 2.6 has and this package
+// does not evaluate (stick-table fetches and converters, SSL, xxh3, FIX,
+// MQTT, JWT...) are refused with errors wrapping ErrNotImplemented.
 package acl
