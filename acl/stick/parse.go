@@ -106,7 +106,7 @@ func Parse(words []string, name string, inPeers bool) (Config, []Message) {
 			if v == "" {
 				return fail(false, "missing argument after '%s'.", w)
 			}
-			ms, res, bad := ParseTime(v)
+			ms, res, bad := parseTime(v)
 			switch res {
 			case timeOver:
 				return fail(true, "timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms (~24.8 days).", v, w)
@@ -299,7 +299,7 @@ func allocDataType(c *Config, dt DataType, kw, name, sa, sa2 string, hasSa, hasS
 		if !hasSa {
 			return alert("%s: missing argument to store option '%s'.")
 		}
-		ms, res, bad := ParseTime(sa)
+		ms, res, bad := parseTime(sa)
 		switch res {
 		case timeOK:
 		case timeTrailing:
@@ -334,9 +334,9 @@ const (
 	timeUnder
 )
 
-// ParseTime parses a delay in milliseconds as parse_time_err(TIME_UNIT_MS)
+// parseTime parses a delay in milliseconds as parse_time_err(TIME_UNIT_MS)
 // does. bad is the offending character for timeBad and timeTrailing.
-func ParseTime(s string) (ms uint32, res timeResult, bad string) {
+func parseTime(s string) (ms uint32, res timeResult, bad string) {
 	if s == "" || s[0] < '0' || s[0] > '9' {
 		return 0, timeBad, firstChar(s)
 	}
