@@ -26,6 +26,7 @@ type Stream struct {
 	remain int64 // Content-Length bytes still expected
 	closed bool
 	tunnel bool
+	mem    *streamMem
 }
 
 // rx is the receive half of a stream, guarded by the connection's mu:
@@ -52,50 +53,57 @@ type tx struct {
 
 var _ net.Conn = (*Stream)(nil)
 
-// bufPool recycles the buffers of finished streams. The Stream itself
-// is not reused, so that an engine goroutine still holding one after its
-// serve function returned can never touch another request.
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
-
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
-
-func putBuf(b []byte) {
-	if b == nil || cap(b) > 64<<10 {
-		return
-	}
-	b = b[:0]
-	bufPool.Put(&b)
+// streamMem is what a finished stream hands to the next one: buffers
+// and wake-up channels. The Stream itself is not reused, so that an
+// engine goroutine still holding one after its serve function returned
+// can never touch another request; at worst it wakes one spuriously.
+type streamMem struct {
+	rbuf, obuf   []byte
+	hdrs         []h1.Header
+	rwake, wwake chan struct{}
 }
 
+var memPool = sync.Pool{New: func() any {
+	return &streamMem{rwake: make(chan struct{}, 1), wwake: make(chan struct{}, 1)}
+}}
+
 func getStream() *Stream {
-	st := &Stream{}
-	st.rw.init()
-	st.ww.init()
-	st.rbuf = getBuf()
-	st.out.buf = getBuf()
+	mem := memPool.Get().(*streamMem)
+	st := &Stream{mem: mem}
+	st.rw.wake, st.ww.wake = mem.rwake, mem.wwake
+	st.rbuf = mem.rbuf[:0]
+	st.out.buf = mem.obuf[:0]
+	st.out.msg.Headers = mem.hdrs[:0]
 	return st
 }
 
-// putStream recycles a finished stream's buffers; later calls on it see
+// putStream recycles a finished stream's memory; later calls on it see
 // a closed stream.
 func putStream(st *Stream) {
+	mem := st.mem
+	if mem == nil {
+		return
+	}
 	st.wmu.Lock()
-	ob := st.out.buf
-	st.out.buf = nil
+	mem.obuf, mem.hdrs = st.out.buf, st.out.msg.Headers
+	st.out.buf, st.out.msg.Headers = nil, nil
 	st.out.state = sDone
+	st.mem = nil
 	st.wmu.Unlock()
-	var rb []byte
 	if sc := st.sc; sc != nil {
 		sc.mu.Lock()
-		rb = st.rbuf
+		mem.rbuf = st.rbuf
 		st.rbuf, st.roff, st.closed = nil, 0, true
 		sc.mu.Unlock()
 	} else {
-		rb = st.rbuf
-		st.rbuf = nil
+		mem.rbuf, st.rbuf = st.rbuf, nil
 	}
-	putBuf(rb)
-	putBuf(ob)
+	if cap(mem.rbuf) > 64<<10 || cap(mem.obuf) > 64<<10 {
+		return
+	}
+	st.rw.reset()
+	st.ww.reset()
+	memPool.Put(mem)
 }
 
 // open initialises a stream whose request head is in st.rbuf.
