@@ -315,6 +315,18 @@ type TCPRequest struct {
 	InspectDelay time.Duration
 	// AcceptRDP is "content accept if RDP_COOKIE".
 	AcceptRDP bool
+	// Response marks a tcp-response rule. Stage is connection, session
+	// or content for a rule; Action its action (accept, reject, close,
+	// set-var, set-var-fmt, unset-var), Var the variable, Expr the
+	// sample of set-var, Fmt the format of set-var-fmt, Cond the words
+	// of its condition.
+	Response bool
+	Stage    string
+	Action   string
+	Var      string
+	Expr     string
+	Fmt      string
+	Cond     []string
 }
 
 // Ref is a reference to another section by name.

@@ -63,7 +63,7 @@ var proxyKeywords = map[string]keyword{
 	"http-check":                  {caps: CapBE, support: Supported, handle: kwHTTPCheck},
 	"tcp-check":                   {caps: CapBE, support: Supported, handle: kwTCPCheck},
 	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
-	"tcp-response":                {caps: CapBE, support: Unsupported},
+	"tcp-response":                {caps: CapBE, support: Unsupported, handle: kwTCPResponse},
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
 	"backlog":                     {caps: CapFE, support: Supported, handle: kwBacklog},
 	"fullconn":                    {caps: CapBE, support: Supported, handle: kwFullconn},
@@ -1407,6 +1407,11 @@ func kwTCPRequest(c *pctx) {
 	case len(c.args) == 5 && c.arg(1) == "content" && c.arg(2) == "accept" && c.arg(3) == "if" && c.arg(4) == "RDP_COOKIE":
 		c.runtimeForm()
 		addTCPRequest(c, &TCPRequest{AcceptRDP: true})
+	case c.arg(1) == "connection" || c.arg(1) == "session" || c.arg(1) == "content":
+		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
+			c.runtimeForm()
+			addTCPRequest(c, r)
+		}
 	}
 	if c.arg(1) != "content" || c.arg(2) == "" {
 		return
@@ -1426,6 +1431,67 @@ func kwTCPRequest(c *pctx) {
 		c.alert("'tcp-request content' expects 'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset' in %s '%s' (got '%s').", p.Kind, p.Name, c.arg(2))
 		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
 	}
+}
+
+// kwTCPResponse: "inspect-delay" and the content rules the runtime runs.
+func kwTCPResponse(c *pctx) {
+	switch {
+	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
+		if d, r := parseTime(c.arg(2)); r == timeOK {
+			c.runtimeForm()
+			addTCPRequest(c, &TCPRequest{Response: true, InspectDelay: d})
+		}
+	case c.arg(1) == "content":
+		if r := parseTCPRule("content", c.args[2:], true); r != nil {
+			c.runtimeForm()
+			addTCPRequest(c, r)
+		}
+	}
+}
+
+// tcpRuleActions are the tcp-request and tcp-response actions the runtime
+// runs.
+var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true}
+
+// parseTCPRule reads "<action> [args] [if|unless cond]" of a tcp rule;
+// nil for a form the runtime does not run.
+func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
+	if len(a) == 0 {
+		return nil
+	}
+	r := &TCPRequest{Response: response, Stage: stage, Action: a[0]}
+	for _, v := range []string{"set-var", "set-var-fmt", "unset-var"} {
+		if strings.HasPrefix(a[0], v+"(") && strings.HasSuffix(a[0], ")") {
+			r.Action, r.Var = v, a[0][len(v)+1:len(a[0])-1]
+		}
+	}
+	if !tcpRuleActions[r.Action] && !(response && r.Action == "close") {
+		return nil
+	}
+	args := a[1:]
+	for i, w := range args {
+		if w == "if" || w == "unless" {
+			r.Cond, args = args[i:], args[:i]
+			break
+		}
+	}
+	switch r.Action {
+	case "set-var":
+		if len(args) != 1 {
+			return nil
+		}
+		r.Expr = args[0]
+	case "set-var-fmt":
+		if len(args) != 1 {
+			return nil
+		}
+		r.Fmt = args[0]
+	default:
+		if len(args) != 0 {
+			return nil
+		}
+	}
+	return r
 }
 
 // Time parsing, as HAProxy's parse_time_err.

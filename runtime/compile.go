@@ -85,6 +85,8 @@ type Frontend struct {
 	// "tcp-request content accept if RDP_COOKIE".
 	inspectDelay time.Duration
 	rdpAccept    bool
+	// tcp are the tcp-request rules.
+	tcp tcpRules
 	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
@@ -146,6 +148,8 @@ type Backend struct {
 	// reqRules, rspRules and afterRules are the http-request,
 	// http-response and http-after-response rules.
 	reqRules, rspRules, afterRules []httpRule
+	// tcp are the backend's tcp-request content and tcp-response rules.
+	tcp tcpRules
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
@@ -302,15 +306,6 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 	}
 	for _, p := range cfg.Proxies {
-		if p.Kind == "backend" {
-			for _, r := range p.TCPRequests {
-				if r.Section == "backend" {
-					fail(r.Pos, "'tcp-request %s' in a backend is not supported by the gohap runtime yet.", r.Text)
-				}
-			}
-		}
-	}
-	for _, p := range cfg.Proxies {
 		checkOptions(p, fail)
 		if p.Cap&parser.CapFE == 0 {
 			continue
@@ -383,6 +378,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		set := proxyACLs(p, fail)
+		fe.tcp = compileTCPRules(p, set, fail)
+		fe.tcp.response = nil
 		if own != nil {
 			// A listen section is one proxy: its filters and rules run
 			// once.
@@ -597,6 +594,20 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		set = proxyACLs(p, quiet)
 	}
 	be.legacy = compileLegacy(p, set, fail)
+	if p.Cap&parser.CapFE != 0 {
+		// A listen section's request rules run once, as its frontend's.
+		be.tcp = compileTCPRules(p, set, quiet)
+		be.tcp.conn, be.tcp.sess, be.tcp.content = nil, nil, nil
+	} else {
+		be.tcp = compileTCPRules(p, set, fail)
+	}
+	if be.HTTP && (len(be.tcp.content) > 0 || len(be.tcp.response) > 0) {
+		for _, r := range p.TCPRequests {
+			if r.Stage == "content" {
+				fail(r.Pos, "'tcp-%s %s' in a 'mode http' %s is not supported by the gohap runtime yet.", map[bool]string{false: "request", true: "response"}[r.Response], r.Text, p.Kind)
+			}
+		}
+	}
 	be.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
 	be.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
 	be.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
@@ -730,17 +741,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	return be
 }
 
-// compileInspect reads the tcp-request forms the runtime implements, on
-// the proxy (a frontend or listen in mode tcp) that declares them.
+// compileInspect reads the RDP form of tcp-request content; the other
+// rules are compiled by compileTCPRules.
 func compileInspect(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
 	for _, r := range p.TCPRequests {
-		if fe.HTTP {
+		if fe.HTTP && (r.AcceptRDP || r.Stage == "content" || r.Stage == "" && !r.Response) {
 			fail(r.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", r.Text, p.Kind)
 			continue
 		}
 		if r.AcceptRDP {
 			fe.rdpAccept = true
-		} else {
+		} else if r.Stage == "" && !r.Response {
 			fe.inspectDelay = r.InspectDelay
 		}
 	}

@@ -60,10 +60,8 @@ type session struct {
 	// amsg holds an answer the proxy makes, for http-after-response.
 	rwAlt []byte
 	amsg  h1.Msg
-	// vars are the connection's and the stream's variables; varBuf is
-	// set-var's work area.
-	vars   acl.Vars
-	varBuf []byte
+	// vars are the connection's and the stream's variables.
+	vars acl.Vars
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -185,6 +183,16 @@ func (s *session) run() bool {
 	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	s.txn.Vars, s.txn.Proc, s.txn.ProcMu = &s.vars, &s.e.procVars, &s.e.procMu
+	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 {
+		// Rejected at layer 4 or 5: no stream, so no log line.
+		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
+			s.cl.c.SetLinger(0)
+			s.cl.c.Close()
+			s.fe.pool.put(bp)
+			s.vars.Clear(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+			return false
+		}
+	}
 	s.e.conns.Add(1)
 	s.fe.conns.Add(1)
 	defer func() {
@@ -1815,12 +1823,20 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 func (s *session) runTCP() {
 	// use_backend rules see the connection: no HTTP message here.
 	s.txn.Req = &s.req
+	start := time.Now()
+	if !s.inspectContent(&s.fe.tcp, start) {
+		return
+	}
 	be := s.route()
 	if be == nil {
 		return
 	}
 	if s.fe.inspectDelay > 0 && s.fe.rdpAccept {
 		s.inspectRDP(s.fe.inspectDelay)
+	}
+	s.logBe = be
+	if !s.inspectContent(&be.tcp, time.Now()) {
+		return
 	}
 	k := s.lbKey(be, nil)
 	var srv *backend.Server
@@ -1865,5 +1881,18 @@ func (s *session) runTCP() {
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
 	// What the inspection read goes first.
-	s.handOff(c, cfg, be, srv, s.cl.buf[s.cl.r:s.cl.w], nil)
+	toServer, toClient := s.cl.buf[s.cl.r:s.cl.w], []byte(nil)
+	if len(be.tcp.response) > 0 {
+		var ok bool
+		if toClient, ok = s.inspectResponse(c, be, toServer); !ok {
+			c.Close()
+			be.LB.Release(srv)
+			if s.logging {
+				s.logStream(logging.SFErrPrxCond|logging.SFFinstD, 0)
+			}
+			return
+		}
+		toServer = nil
+	}
+	s.handOff(c, cfg, be, srv, toServer, toClient)
 }

@@ -37,6 +37,7 @@ type httpRule struct {
 	expr     *acl.Sample
 	varScope uint8
 	varName  string
+	varConds acl.VarConds
 	// redirect
 	redir                  string
 	literal                string
@@ -84,9 +85,8 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 			}
 		}
 		if r.Var != "" {
-			var ok bool
-			if hr.varScope, hr.varName, ok = acl.ParseVarName(r.Var); !ok {
-				bad("invalid variable name '%s'", r.Var)
+			if hr.varScope, hr.varName, hr.varConds, err = parseVarSpec(r.Var); err != nil {
+				bad("%v", err)
 				continue
 			}
 		}
@@ -620,26 +620,46 @@ func (s *session) afterAnswer(page []byte) []byte {
 // setVar runs set-var, set-var-fmt and unset-var. A sample that yields
 // nothing leaves the variable as it was, as in HAProxy.
 func (s *session) setVar(r *httpRule) {
-	var v []byte
-	switch r.act {
+	s.runVar(r.act, r.varScope, r.varName, r.varConds, r.expr, r.value)
+}
+
+// runVar runs set-var (typed, from expr), set-var-fmt (a string, from
+// format) or unset-var on the stream's or the process's variables.
+func (s *session) runVar(act string, scope uint8, name string, conds acl.VarConds, expr *acl.Sample, format *logging.Format) {
+	switch act {
 	case "set-var":
-		var ok bool
-		if v, ok = r.expr.Append(s.varBuf[:0], &s.txn); !ok {
-			return
-		}
-		s.varBuf = v
+		expr.SetVar(&s.txn, scope, name, conds)
+		return
 	case "set-var-fmt":
-		v = s.render(r.value)
+		v := acl.Value{Type: acl.TypeStr, B: s.render(format)}
+		s.withVars(scope, func(vs *acl.Vars) { vs.SetValue(scope, name, &v, conds) })
+	case "unset-var":
+		s.withVars(scope, func(vs *acl.Vars) { vs.Unset(scope, name) })
 	}
-	vs := &s.vars
-	if r.varScope == acl.ScopeProc {
+}
+
+// withVars runs f on the variables of scope, under the process lock for
+// proc.
+func (s *session) withVars(scope uint8, f func(*acl.Vars)) {
+	if scope == acl.ScopeProc {
 		s.e.procMu.Lock()
 		defer s.e.procMu.Unlock()
-		vs = &s.e.procVars
-	}
-	if r.act == "unset-var" {
-		vs.Unset(r.varScope, r.varName)
+		f(&s.e.procVars)
 		return
 	}
-	vs.Set(r.varScope, r.varName, v)
+	f(&s.vars)
+}
+
+// parseVarSpec reads "scope.name[,cond...]" of set-var and its kin.
+func parseVarSpec(spec string) (scope uint8, name string, conds acl.VarConds, err error) {
+	words := strings.Split(spec, ",")
+	scope, name, ok := acl.ParseVarName(strings.TrimSpace(words[0]))
+	if !ok {
+		return 0, "", 0, fmt.Errorf("invalid variable name '%s'", words[0])
+	}
+	for i := range words[1:] {
+		words[i+1] = strings.TrimSpace(words[i+1])
+	}
+	conds, err = acl.ParseVarConds(words[1:])
+	return scope, name, conds, err
 }

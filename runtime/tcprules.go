@@ -1,0 +1,237 @@
+package runtime
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/logging"
+)
+
+// tcpRule is a compiled tcp-request or tcp-response rule.
+type tcpRule struct {
+	act   string
+	cond  *acl.Cond
+	expr  *acl.Sample
+	fmt   *logging.Format
+	scope uint8
+	name  string
+	conds acl.VarConds
+}
+
+// tcpRules are a proxy's tcp rules by stage, with the inspection delays.
+type tcpRules struct {
+	conn, sess, content, response []tcpRule
+	inspect, resInspect           time.Duration
+}
+
+// compileTCPRules compiles the tcp-request and tcp-response rules that p
+// declares (those of the section named by want: the defaults' are
+// inherited by the parser).
+func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) tcpRules {
+	var out tcpRules
+	for _, r := range p.TCPRequests {
+		if r.AcceptRDP {
+			continue
+		}
+		if r.Stage == "" {
+			if r.Response {
+				out.resInspect = r.InspectDelay
+			} else {
+				out.inspect = r.InspectDelay
+			}
+			continue
+		}
+		kw := "tcp-request"
+		if r.Response {
+			kw = "tcp-response"
+		}
+		bad := func(format string, a ...any) {
+			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
+		}
+		tr := tcpRule{act: r.Action}
+		var err error
+		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
+			bad("condition: %v", err)
+			continue
+		}
+		if r.Var != "" {
+			if tr.scope, tr.name, tr.conds, err = parseVarSpec(r.Var); err != nil {
+				bad("%v", err)
+				continue
+			}
+		}
+		if r.Expr != "" {
+			if tr.expr, err = acl.CompileSample(r.Expr); err != nil {
+				bad("%v", err)
+				continue
+			}
+		}
+		if r.Fmt != "" {
+			if tr.fmt, err = ruleFormat(r.Fmt); err != nil {
+				bad("%v", err)
+				continue
+			}
+		}
+		switch {
+		case r.Response:
+			out.response = append(out.response, tr)
+		case r.Stage == "connection":
+			out.conn = append(out.conn, tr)
+		case r.Stage == "session":
+			out.sess = append(out.sess, tr)
+		default:
+			out.content = append(out.content, tr)
+		}
+	}
+	return out
+}
+
+// tcpVerdict is how a rule list ends.
+type tcpVerdict uint8
+
+const (
+	tcpContinue tcpVerdict = iota // no rule decided, or accept
+	tcpReject
+	tcpClose // tcp-response close
+)
+
+// runTCPRules evaluates rules in order, as HAProxy's tcp_exec_l4_rules,
+// tcp_exec_l5_rules and tcp_inspect_request do. more, when not nil, reads
+// more data into the payload the conditions see and reports false once
+// nothing more can come (the buffer is full, the peer closed or the
+// inspection delay expired); a condition that needs data not there yet
+// waits for it, then is evaluated once more as final.
+func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response bool, more func() bool) tcpVerdict {
+	t := &s.txn
+	setPayload := func() {
+		if payload == nil {
+			return
+		}
+		if response {
+			t.ResPayload = payload()
+		} else {
+			t.Payload = payload()
+		}
+	}
+	t.Final = more == nil
+	defer func() { t.Final, t.Payload, t.ResPayload = false, nil, nil }()
+	for i := 0; i < len(rules); {
+		r := &rules[i]
+		setPayload()
+		ok, miss := r.cond.Exec(t)
+		if miss {
+			if more == nil || !more() {
+				t.Final = true
+			}
+			continue
+		}
+		i++
+		if !ok {
+			continue
+		}
+		switch r.act {
+		case "accept":
+			return tcpContinue
+		case "reject":
+			return tcpReject
+		case "close":
+			return tcpClose
+		default:
+			s.runVar(r.act, r.scope, r.name, r.conds, r.expr, r.fmt)
+		}
+	}
+	return tcpContinue
+}
+
+// inspectReader returns the function that reads more of c into the side's
+// buffer for content inspection until the deadline.
+func inspectReader(sd *side, c net.Conn, deadline time.Time) func() bool {
+	return func() bool {
+		if sd.w == len(sd.buf) || !time.Now().Before(deadline) {
+			return false
+		}
+		c.SetReadDeadline(deadline)
+		n, err := c.Read(sd.buf[sd.w:])
+		c.SetReadDeadline(time.Time{})
+		sd.w += n
+		return err == nil || n > 0
+	}
+}
+
+// inspectContent runs tcp-request content rules on what the client sends
+// within the inspection delay (counted from the stream's start); false
+// when a rule rejected the connection, which is then logged.
+func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
+	if len(r.content) == 0 {
+		return true
+	}
+	cl := &s.cl
+	var more func() bool
+	if r.inspect > 0 {
+		more = inspectReader(cl, cl.c, start.Add(r.inspect))
+	}
+	payload := func() []byte { return cl.buf[cl.r:cl.w] }
+	if s.runTCPRules(r.content, payload, false, more) != tcpReject {
+		return true
+	}
+	if s.logging {
+		s.logStream(logging.SFErrPrxCond|logging.SFFinstR, 0)
+	}
+	return false
+}
+
+// inspectResponse sends toServer, then runs the backend's tcp-response
+// content rules on what the server answers within its inspection delay;
+// it returns the server's bytes read, false when a rule rejected or
+// closed the connection.
+func (s *session) inspectResponse(c *net.TCPConn, be *Backend, toServer []byte) ([]byte, bool) {
+	if len(toServer) > 0 {
+		if _, err := c.Write(toServer); err != nil {
+			return nil, false
+		}
+	}
+	// The client's data keeps flowing to the server meanwhile; the copy
+	// stops, without losing what it read, when the client's read is
+	// interrupted below.
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		buf := make([]byte, 16384)
+		for {
+			n, err := s.cl.c.Read(buf)
+			if n > 0 {
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				if err == io.EOF {
+					c.CloseWrite()
+				}
+				return
+			}
+		}
+	}()
+	defer func() {
+		s.cl.c.SetReadDeadline(time.Now())
+		<-copied
+		s.cl.c.SetReadDeadline(time.Time{})
+	}()
+	if s.svBuf == nil {
+		s.svBuf = s.fe.pool.get()
+	}
+	sv := side{buf: *s.svBuf}
+	var more func() bool
+	if be.tcp.resInspect > 0 {
+		more = inspectReader(&sv, c, time.Now().Add(be.tcp.resInspect))
+	}
+	payload := func() []byte { return sv.buf[:sv.w] }
+	if s.runTCPRules(be.tcp.response, payload, true, more) != tcpContinue {
+		return nil, false
+	}
+	return sv.buf[:sv.w], true
+}
