@@ -87,6 +87,7 @@ var predefined = sync.OnceValue(func() map[string]*ACL {
 	def("METH_POST", "method", "POST")
 	def("METH_PUT", "method", "PUT")
 	def("METH_TRACE", "method", "TRACE")
+	def("RDP_COOKIE", "req.rdp_cookie_cnt", "gt", "0")
 	def("WAIT_END", "wait_end")
 	return predefined
 })

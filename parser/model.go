@@ -313,8 +313,6 @@ type TCPRequest struct {
 	// Text is the words after the keyword, for messages.
 	Text         string
 	InspectDelay time.Duration
-	// AcceptRDP is "content accept if RDP_COOKIE".
-	AcceptRDP bool
 	// Response marks a tcp-response rule. Stage is connection, session
 	// or content for a rule; Action its action (accept, reject, close,
 	// set-var, set-var-fmt, unset-var), Var the variable, Expr the

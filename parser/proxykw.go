@@ -1396,17 +1396,12 @@ func kwPersist(c *pctx) {
 }
 
 func kwTCPRequest(c *pctx) {
-	// The runtime implements the inspection delay and the accept rule
-	// RDP load balancing needs.
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
 			c.runtimeForm()
 			addTCPRequest(c, &TCPRequest{InspectDelay: d})
 		}
-	case len(c.args) == 5 && c.arg(1) == "content" && c.arg(2) == "accept" && c.arg(3) == "if" && c.arg(4) == "RDP_COOKIE":
-		c.runtimeForm()
-		addTCPRequest(c, &TCPRequest{AcceptRDP: true})
 	case c.arg(1) == "connection" || c.arg(1) == "session" || c.arg(1) == "content":
 		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
 			c.runtimeForm()

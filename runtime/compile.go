@@ -81,10 +81,6 @@ type Frontend struct {
 	// tcpKA enables TCP keep-alive on client connections (option tcpka,
 	// clitcpka).
 	tcpKA bool
-	// inspectDelay and rdpAccept are "tcp-request inspect-delay" and
-	// "tcp-request content accept if RDP_COOKIE".
-	inspectDelay time.Duration
-	rdpAccept    bool
 	// tcp are the tcp-request rules.
 	tcp tcpRules
 	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
@@ -741,18 +737,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	return be
 }
 
-// compileInspect reads the RDP form of tcp-request content; the other
-// rules are compiled by compileTCPRules.
+// compileInspect refuses the content inspection of an HTTP frontend,
+// which the runtime does not run.
 func compileInspect(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
 	for _, r := range p.TCPRequests {
-		if fe.HTTP && (r.AcceptRDP || r.Stage == "content" || r.Stage == "" && !r.Response) {
+		if fe.HTTP && !r.Response && (r.Stage == "content" || r.Stage == "") {
 			fail(r.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", r.Text, p.Kind)
-			continue
-		}
-		if r.AcceptRDP {
-			fe.rdpAccept = true
-		} else if r.Stage == "" && !r.Response {
-			fe.inspectDelay = r.InspectDelay
 		}
 	}
 }

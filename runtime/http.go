@@ -1831,9 +1831,6 @@ func (s *session) runTCP() {
 	if be == nil {
 		return
 	}
-	if s.fe.inspectDelay > 0 && s.fe.rdpAccept {
-		s.inspectRDP(s.fe.inspectDelay)
-	}
 	s.logBe = be
 	if !s.inspectContent(&be.tcp, time.Now()) {
 		return

@@ -3,7 +3,6 @@ package runtime
 import (
 	"net"
 	"strconv"
-	"time"
 
 	"github.com/gohap/gohap/backend"
 )
@@ -78,28 +77,6 @@ func equalFoldASCII(b []byte, s string) bool {
 		}
 	}
 	return true
-}
-
-// inspectRDP is "tcp-request inspect-delay" with "tcp-request content
-// accept if RDP_COOKIE": client data is read until it holds a complete
-// cookie, shows it cannot, ends, or the delay expires.
-func (s *session) inspectRDP(delay time.Duration) {
-	cl := &s.cl
-	cl.c.SetReadDeadline(time.Now().Add(delay))
-	defer cl.c.SetReadDeadline(time.Time{})
-	for {
-		if _, res := rdpCookie(cl.buf[cl.r:cl.w], ""); res != rdpTooShort {
-			return
-		}
-		if cl.w == len(cl.buf) {
-			return
-		}
-		n, err := cl.c.Read(cl.buf[cl.w:])
-		cl.w += n
-		if err != nil {
-			return
-		}
-	}
 }
 
 // rdpPersistTarget is "persist rdp-cookie": the server whose IPv4

@@ -34,9 +34,6 @@ type tcpRules struct {
 func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) tcpRules {
 	var out tcpRules
 	for _, r := range p.TCPRequests {
-		if r.AcceptRDP {
-			continue
-		}
 		if r.Stage == "" {
 			if r.Response {
 				out.resInspect = r.InspectDelay
