@@ -776,7 +776,8 @@ func sdbmStep(h uint32, b []byte) uint32 {
 	return h
 }
 
-// fullHash is Bob Jenkins' full avalanche hash (__full_hash).
+// fullHash is Bob Jenkins' full avalanche hash followed by HAProxy's
+// multiplication by a prime close to 3/4 of 2^32 (__full_hash).
 func fullHash(a uint32) uint32 {
 	a = (a + 0x7ed55d16) + (a << 12)
 	a = (a ^ 0xc761c23c) ^ (a >> 19)
@@ -784,7 +785,7 @@ func fullHash(a uint32) uint32 {
 	a = (a + 0xd3a2646c) ^ (a << 9)
 	a = (a + 0xfd7046c5) + (a << 3)
 	a = (a ^ 0xb55a4f09) ^ (a >> 16)
-	return a
+	return a * 3221225473
 }
 
 func fetchBase32(fe *fetch, t *Txn, v *Value) bool {
