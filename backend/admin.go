@@ -52,7 +52,24 @@ type AdminChange struct {
 	// Down says the server stopped taking traffic, NoServer that its
 	// backend has no usable server left, Up that it takes traffic again.
 	Down, NoServer, Up bool
+	// WasDown says a server entering maintenance was down already;
+	// Status is the end of Text HAProxy's srv_append_status writes
+	// (". N active and M backup servers left. ..."), "" when none.
+	WasDown bool
+	Status  string
+	// To is the state of a server leaving maintenance; StillMaint says
+	// it left one cause of maintenance but another one holds it.
+	To         State
+	StillMaint bool
 }
+
+// SetResolveMaint puts s in maintenance for want of an address
+// (SRV_ADMF_RMAINT), as a resolver error outliving its hold period does.
+func (s *Server) SetResolveMaint() []AdminChange { return s.setAdmin(AdminResolveMaint, nil) }
+
+// ClearResolveMaint ends the maintenance for want of an address once the
+// name resolves again.
+func (s *Server) ClearResolveMaint() []AdminChange { return s.clrAdmin(AdminResolveMaint, nil) }
 
 // Disable puts s in maintenance, as "disable server" does (HAProxy's
 // srv_adm_set_maint): the balancer gives it no new request, its queue
@@ -105,24 +122,24 @@ func (s *Server) setAdmin(mode Admin, out []AdminChange) []AdminChange {
 		}
 		if st := s.State(); st == Down {
 			s.state.Store(int32(Maint))
-			out = append(out, AdminChange{Server: s, Text: s.label() + " was DOWN and now enters maintenance" + via})
+			out = append(out, AdminChange{Server: s, Text: s.label() + " was DOWN and now enters maintenance" + via, WasDown: true})
 		} else {
 			s.health.Store(0)
 			s.lastChange.Store(time.Now().Unix())
 			s.state.Store(int32(Maint))
 			ch := s.moveLocked(st, Maint)
 			prev := ch.Active + ch.Backup
-			if st == Up && s.Weight > 0 {
+			if st == Up && s.weight() > 0 {
 				prev++
 			}
-			t := s.label() + " is going DOWN for maintenance" + via + ". " + strconv.Itoa(ch.Active) + " active and " +
-				strconv.Itoa(ch.Backup) + " backup servers left."
+			st := ". " + strconv.Itoa(ch.Active) + " active and " + strconv.Itoa(ch.Backup) + " backup servers left."
 			if ch.Backup > 0 && ch.Active == 0 {
-				t += " Running on backup."
+				st += " Running on backup."
 			}
-			t += " " + strconv.Itoa(ch.Sessions) + " sessions active, " + strconv.Itoa(ch.Requeued) + " requeued, " +
+			st += " " + strconv.Itoa(ch.Sessions) + " sessions active, " + strconv.Itoa(ch.Requeued) + " requeued, " +
 				strconv.Itoa(ch.Queue) + " remaining in queue"
-			out = append(out, AdminChange{Server: s, Text: t, Down: true, NoServer: prev > 0 && ch.Active+ch.Backup == 0})
+			out = append(out, AdminChange{Server: s, Text: s.label() + " is going DOWN for maintenance" + via + st, Status: st,
+				Down: true, NoServer: prev > 0 && ch.Active+ch.Backup == 0})
 		}
 	}
 	// Trackers inherit only a first maintenance.
@@ -163,7 +180,7 @@ func (s *Server) clrAdmin(mode Admin, out []AdminChange) []AdminChange {
 			}
 		}
 		s.state.Store(int32(to))
-		ch := AdminChange{Server: s, Up: to == Up}
+		ch := AdminChange{Server: s, Up: to == Up, To: to}
 		if to == Up {
 			s.lastChange.Store(time.Now().Unix())
 			s.moveLocked(Maint, Up)
@@ -181,6 +198,8 @@ func (s *Server) clrAdmin(mode Admin, out []AdminChange) []AdminChange {
 		out = append(out, AdminChange{Server: s, Text: s.label() + " is leaving forced maintenance but remains in maintenance" + s.via()})
 	case mode == AdminInheritedMaint:
 		out = append(out, AdminChange{Server: s, Text: s.label() + " remains in forced maintenance"})
+	case mode == AdminResolveMaint:
+		out = append(out, AdminChange{Server: s, Text: s.label() + " resolves again but remains in maintenance" + s.via(), StillMaint: true})
 	}
 	if next&adminMaint != 0 {
 		return out

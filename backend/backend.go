@@ -42,15 +42,22 @@ func (s State) String() string {
 // Server is one server line.
 type Server struct {
 	Name string
-	Addr string // host:port, resolved at start
+	// Addr is the address at start, host:port, "" for none; DNS
+	// resolution may change it later: read Address.
+	Addr string
+	// dyn is the address set at run time, nil until one is.
+	dyn atomic.Pointer[srvAddr]
 	// MapPorts says the port follows the client's destination port,
 	// plus PortOffset (a server address without a port, or "+N"/"-N");
 	// Host is then the address to dial.
 	MapPorts   bool
 	PortOffset int
 	Host       string
-	Weight     int
-	Maxconn    int
+	// Weight is the weight at start (HAProxy's iweight); CurWeight is the
+	// one in force.
+	Weight    int
+	curWeight atomic.Int32
+	Maxconn   int
 	// Minconn, with the backend's Fullconn, lowers the connection limit
 	// while the backend is lightly loaded.
 	Minconn int
@@ -186,6 +193,7 @@ func New(name string, servers []*Server) *Backend {
 	now := time.Now().Unix()
 	for _, s := range servers {
 		s.Backend = b
+		s.curWeight.Store(int32(s.Weight))
 		used[s.ID] = true
 		s.lastChange.Store(now)
 		s.chkStatus.Store(int32(CheckIni))
@@ -207,8 +215,39 @@ func New(name string, servers []*Server) *Backend {
 	return b
 }
 
+// weight is the weight in force.
+func (s *Server) weight() int { return int(s.curWeight.Load()) }
+
+// CurWeight is the weight in force (HAProxy's uweight): Weight until the
+// DNS changes it.
+func (s *Server) CurWeight() int { return s.weight() }
+
+// ErrStaticWeight is HAProxy's refusal of a weight change that a static
+// balance algorithm cannot apply.
+var ErrStaticWeight = errors.New("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.")
+
+// SetWeight changes the weight in force, as HAProxy's
+// server_parse_weight_change_request does: with a static algorithm only
+// 0 and the initial weight are accepted.
+func (s *Server) SetWeight(w int) error {
+	b := s.Backend
+	if !b.dynamicWeights() && w != 0 && w != s.Weight {
+		return ErrStaticWeight
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if int(s.curWeight.Swap(int32(w))) != w {
+		// Round robin starts over with the new weights.
+		b.fwrrInit = false
+		b.dirty = true
+	}
+	return nil
+}
+
 // usable reports whether s can take traffic (up with a non-zero weight).
-func (s *Server) usable() bool { return s.State() == Up && s.Weight > 0 && !s.Drained() }
+func (s *Server) usable() bool { return s.State() == Up && s.weight() > 0 && !s.Drained() }
 
 // Acquire picks a server for a new session and takes one of its
 // connection slots, waiting in a queue up to queueTimeout when every
@@ -248,7 +287,7 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 	for {
 		b.mu.Lock()
 		s, assigned, anyUsable := direct, true, true
-		if s == nil || !s.usable() && !(s.State() == Stopping && s.Weight > 0) {
+		if s == nil || !s.usable() && !(s.State() == Stopping && s.weight() > 0) {
 			s, assigned, anyUsable = b.pickLocked(k, avoid)
 		}
 		var q *Server
@@ -481,7 +520,7 @@ func (s *Server) moveLocked(from, to State) StateChange {
 		s.upSince.Store(time.Now().Unix())
 	}
 	b.mu.Lock()
-	b.fwrrChangeLocked(s, from == Up && s.Weight > 0, s.usable())
+	b.fwrrChangeLocked(s, from == Up && s.weight() > 0, s.usable())
 	moved := 0
 	switch {
 	case to == Up:
@@ -608,21 +647,57 @@ func (b *Backend) Snapshot() Status {
 	defer b.mu.Unlock()
 	for _, s := range b.Servers {
 		state := s.State().String()
-		if state == "UP" && (s.Weight == 0 || s.Drained()) {
+		if state == "UP" && (s.weight() == 0 || s.Drained()) {
 			state = "DRAIN"
 		}
 		st.Servers = append(st.Servers, ServerStatus{Name: s.Name, State: state, Backup: s.Backup,
-			Weight: s.Weight, Sessions: s.cur, Queue: len(s.queue), Total: s.total.Load()})
+			Weight: s.weight(), Sessions: s.cur, Queue: len(s.queue), Total: s.total.Load()})
 	}
 	return st
+}
+
+// srvAddr is an address set at run time; it is never modified once
+// stored, so readers need no lock.
+type srvAddr struct {
+	hostport string // "" when the server has no address
+	host     string // the dial host of a server with MapPorts
+}
+
+// Address is the server's current address, host:port, "" when it has
+// none (a DNS name that did not resolve).
+func (s *Server) Address() string {
+	if a := s.dyn.Load(); a != nil {
+		return a.hostport
+	}
+	return s.Addr
+}
+
+// SetAddress changes the address connections and checks use from now on:
+// ip on port (the port offset of a server with MapPorts); an invalid ip
+// leaves the server without an address.
+func (s *Server) SetAddress(ip netip.Addr, port int) {
+	a := &srvAddr{}
+	if ip.IsValid() {
+		a.host = ip.Unmap().String()
+		a.hostport = net.JoinHostPort(a.host, strconv.Itoa(port))
+	}
+	s.dyn.Store(a)
 }
 
 // DialAddr is the address to connect to for a client that connected to
 // dst.
 func (s *Server) DialAddr(dst netip.AddrPort) string {
+	a := s.dyn.Load()
 	if !s.MapPorts {
+		if a != nil {
+			return a.hostport
+		}
 		return s.Addr
 	}
+	host := s.Host
+	if a != nil {
+		host = a.host
+	}
 	port := (int(dst.Port()) + s.PortOffset) & 0xffff
-	return net.JoinHostPort(s.Host, strconv.Itoa(port))
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }

@@ -24,7 +24,11 @@ type Check struct {
 	Fall                 int
 	// Timeout bounds one check; zero uses Inter.
 	Timeout time.Duration
-	Addr    string
+	// Addr is where checks connect ("addr" option, with Port or the
+	// server's port); "" follows the server's current address, on Port
+	// when it is set ("port" option).
+	Addr string
+	Port string
 	// HTTP, when set, makes this an HTTP check (option httpchk).
 	HTTP *HTTPCheck
 	// TCP, when set, holds tcp-check steps played after the connect.
@@ -141,7 +145,7 @@ func (s *Server) checkReport(ok, cond bool, reason string, health int) string {
 	switch {
 	case health < c.Rise:
 		b.WriteString(itoa(health) + "/" + itoa(c.Rise) + " DOWN")
-	case s.Weight == 0:
+	case s.weight() == 0:
 		b.WriteString(itoa(health-c.Rise+1) + "/" + itoa(c.Fall) + " DRAIN")
 	default:
 		b.WriteString(itoa(health-c.Rise+1) + "/" + itoa(c.Fall) + " UP")
@@ -218,7 +222,10 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	defer cancel()
 	addr := s.Check.Addr
 	if addr == "" {
-		addr = s.Addr
+		addr = s.Address()
+		if s.Check.Port != "" {
+			addr = withPort(addr, s.Check.Port)
+		}
 	}
 	dial := addr
 	if s.Check.HTTP != nil {

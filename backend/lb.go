@@ -307,9 +307,9 @@ func (s *Server) starting(nowSec int64) (elapsed, ss int64, ok bool) {
 func (s *Server) rampEWeight(nowSec int64, dynamic bool) (int, bool) {
 	el, ss, ok := s.starting(nowSec)
 	if !ok || !dynamic {
-		return s.Weight * weightScale, false
+		return s.weight() * weightScale, false
 	}
-	return s.Weight * int((weightScale*el+ss)/ss), true
+	return s.weight() * int((weightScale*el+ss)/ss), true
 }
 
 // SourceHash is the hash of a client address for "balance source".
@@ -413,7 +413,7 @@ func (b *Backend) fwrrChangeLocked(s *Server, was, now bool) {
 		g.dequeue(s)
 		return
 	}
-	s.eweight = s.Weight * weightScale
+	s.eweight = s.weight() * weightScale
 	if s.eweight == 0 {
 		return
 	}
@@ -425,6 +425,13 @@ func (b *Backend) fwrrChangeLocked(s *Server, was, now bool) {
 	g.queue(s)
 }
 
+// dynamicWeights reports an algorithm that follows weight changes
+// (BE_LB_PROP_DYN): static round robin and map-based hashing keep full
+// weights.
+func (b *Backend) dynamicWeights() bool {
+	return b.Algo != StaticRR && (b.Consistent || b.Algo < Source || b.Algo == Random)
+}
+
 // rebuildLocked recomputes the balancing state after a change of the
 // usable servers.
 func (b *Backend) rebuildLocked() {
@@ -433,14 +440,13 @@ func (b *Backend) rebuildLocked() {
 	b.groupKey = append(b.groupKey, grp...)
 	b.rampSec = time.Now().Unix()
 	b.ramping = false
-	// Static round robin and map-based hashing keep full weights.
-	dynamic := b.Algo != StaticRR && (b.Consistent || b.Algo < Source || b.Algo == Random)
+	dynamic := b.dynamicWeights()
 	// Every usable server's weight, not only the group's: round robin
 	// keeps both the active and the backup groups.
 	for _, s := range b.Servers {
 		if s.usable() {
 			var ramp bool
-			s.uw = s.Weight
+			s.uw = s.weight()
 			s.eweight, ramp = s.rampEWeight(b.rampSec, dynamic)
 			b.ramping = b.ramping || ramp
 		}
@@ -543,7 +549,7 @@ func (b *Backend) pickLocked(k Key, avoid *Server) (s *Server, assigned, anyUsab
 				i--
 				continue
 			}
-			if s != nil && (best == nil || s.cur*best.Weight < best.cur*s.Weight) {
+			if s != nil && (best == nil || s.cur*best.weight() < best.cur*s.weight()) {
 				best = s
 			}
 		}
@@ -572,17 +578,17 @@ func (b *Backend) pickLocked(k Key, avoid *Server) (s *Server, assigned, anyUsab
 func weightedRandom(grp []*Server) *Server {
 	tot := 0
 	for _, s := range grp {
-		tot += s.Weight
+		tot += s.weight()
 	}
 	if tot == 0 {
 		return nil
 	}
 	n := rand.IntN(tot)
 	for _, s := range grp {
-		if n < s.Weight {
+		if n < s.weight() {
 			return s
 		}
-		n -= s.Weight
+		n -= s.weight()
 	}
 	return nil
 }

@@ -42,6 +42,8 @@ type Config struct {
 	Sections []*Section
 	// HTTPErrors are the http-errors sections.
 	HTTPErrors []*HTTPErrors
+	// Resolvers are the resolvers sections, in source order.
+	Resolvers []*Resolvers
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive

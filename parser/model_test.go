@@ -137,7 +137,7 @@ backend b
 	if !a.Check || a.Fall != 5 || a.Inter.Seconds() != 3 || a.Weight != 9 || a.Disabled || a.Cookie != "x" || a.Unsupported != "observe" {
 		t.Errorf("a: %+v", a)
 	}
-	if b.Check || !b.InitAddrNone || b.Track != "a" || b.Weight != 7 || !b.Disabled {
+	if b.Check || b.InitAddr != "last,none" || b.Track != "a" || b.Weight != 7 || !b.Disabled {
 		t.Errorf("c: %+v", b)
 	}
 	if len(s) != 4 || t1.Maxconn != 4 || t1.Slowstart.Seconds() != 2 || !t1.Check || !s[2].Template {

@@ -279,7 +279,11 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			if !cp.openHTTPErrors(args, pos) {
 				return
 			}
-		case "resolvers", "peers", "mailers":
+		case "resolvers":
+			if !cp.openResolvers(args, pos) {
+				return
+			}
+		case "peers", "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
 				cp.add(alertf(pos, "missing name for %s section.", kw))
@@ -299,7 +303,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "resolvers", "cache", "fcgi-app":
+	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "cache", "fcgi-app":
 		return Unsupported
 	}
 	return Supported

@@ -178,10 +178,8 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 		cp.httpErrorsLine(c)
 		return
 	case "resolvers":
-		if args[0] == "nameserver" && (len(args) < 3) {
-			c.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", args[0])
-			return
-		}
+		cp.resolversLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }
@@ -436,35 +434,56 @@ func serverCheckAndTrack(opts []string) (checked, tracks bool) {
 }
 
 // kwServerTemplate expands "server-template PREFIX N|LOW-HIGH ADDR
-// [options]" into the servers PREFIXLOW..PREFIXHIGH. Its arguments are
-// not diagnosed here (HAProxy's own checks are not reproduced yet); a
-// malformed line adds no server.
+// [options]" into the servers PREFIXLOW..PREFIXHIGH, with the checks of
+// HAProxy's _srv_parse_init, which names the servers "(null)" in its
+// messages about options since they get their names afterwards.
 func kwServerTemplate(c *pctx) {
+	bracket := func(format string, a ...any) {
+		d := alertf(c.pos, format, a...)
+		d.Style = StyleBracket
+		c.cp.add(d)
+	}
 	prefix, rng, addr := c.arg(1), c.arg(2), c.arg(3)
-	if prefix == "" || rng == "" || addr == "" {
+	if addr == "" {
+		bracket("'%s' expects <prefix> <nb | range> <addr>[:<port>] as arguments.", c.args[0])
 		return
 	}
-	lo, hi := 1, 0
-	if a, b, ok := strings.Cut(rng, "-"); ok {
-		x, err1 := strconv.Atoi(a)
-		y, err2 := strconv.Atoi(b)
-		if err1 != nil || err2 != nil || x < 0 || y < x {
-			return
-		}
-		lo, hi = x, y
-	} else {
-		n, err := strconv.Atoi(rng)
-		if err != nil || n <= 0 {
-			return
-		}
-		hi = n
+	if i := invalidChar(prefix); i >= 0 {
+		bracket("character '%c' is not permitted in %s prefix '%s'.", prefix[i], c.args[0], prefix)
+		return
+	}
+	lo, hi, ok := templateRange(rng)
+	if !ok {
+		bracket("Wrong %s number or range arg '%s'.", c.args[0], rng)
+		return
+	}
+	p := c.cp.proxy
+	if msg := checkServerOptions("(null)", c.rest(4), false); msg != "" {
+		bracket("'server %s/(null)' : %s", p.Name, msg)
+		return
+	}
+	if checked, tracks := serverCheckAndTrack(append(append([]string{}, p.DefaultServer...), c.rest(4)...)); checked && tracks {
+		bracket("'server %s/(null)' : unable to enable checks and tracking at the same time!", p.Name)
+		return
 	}
 	if hi-lo > 10000 {
 		return
 	}
 	for i := lo; i <= hi; i++ {
-		c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, prefix+strconv.Itoa(i), addr, c.rest(4), true))
+		p.Servers = append(p.Servers, p.newServer(c.pos, prefix+strconv.Itoa(i), addr, c.rest(4), true))
 	}
+}
+
+// templateRange reads "N" (1..N) or "LOW-HIGH" with atoi, as
+// _srv_parse_tmpl_range does.
+func templateRange(arg string) (lo, hi int, ok bool) {
+	lo = Atol(arg)
+	if _, b, isRange := strings.Cut(arg, "-"); isRange {
+		hi = Atol(b)
+	} else {
+		lo, hi = 1, lo
+	}
+	return lo, hi, lo >= 0 && hi >= lo
 }
 
 func kwACL(c *pctx) {

@@ -2,6 +2,8 @@ package parser
 
 import (
 	"fmt"
+	"math/bits"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +85,21 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if w := Atol(val); w < 0 || w > 256 {
 				bad = fmt.Sprintf("weight of server %s is not within 0 and 256 (%d).", serverName, w)
 			}
+		case "resolve-prefer":
+			if val != "ipv4" && val != "ipv6" {
+				bad = "'resolve-prefer' expects either ipv4 or ipv6 as argument."
+			}
+		case "resolve-net":
+			bad = checkResolveNet(val)
+		case "resolve-opts":
+			for _, o := range splitList(val) {
+				if o != "allow-dup-ip" && o != "ignore-weight" && o != "prevent-dup-ip" {
+					bad = fmt.Sprintf("'resolve-opts' : unknown resolve-opts option '%s', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.", o)
+					break
+				}
+			}
+		case "init-addr":
+			bad = checkInitAddr(val)
 		}
 		if bad != "" {
 			return bad + "."
@@ -100,9 +117,20 @@ type ServerSettings struct {
 	Slowstart, Inter, FastInter, DownInter time.Duration
 	Rise, Fall                             int
 	// Port and Addr are the check port and address ("" for the server's).
-	Port, Addr                          string
-	Check, Disabled, Backup             bool
-	InitAddrNone                        bool
+	Port, Addr              string
+	Check, Disabled, Backup bool
+	// InitAddr is the "init-addr" list as written, "" for the default.
+	InitAddr string
+	// Resolvers names the "resolvers" section; HasResolvers tells an
+	// empty name from none.
+	Resolvers    string
+	HasResolvers bool
+	// ResolvePrefer is "ipv4" or "ipv6" ("" for HAProxy's ipv6).
+	ResolvePrefer string
+	// ResolveNets are the "resolve-net" networks, at most 5.
+	ResolveNets []netip.Prefix
+	// AllowDupIP and IgnoreWeight are the "resolve-opts" options.
+	AllowDupIP, IgnoreWeight            bool
 	Track, Cookie                       string
 	ShutdownOnDown, ShutdownBackupsOnUp bool
 	// Unsupported is the first option the runtime does not run.
@@ -123,6 +151,7 @@ var runtimeServerOptions = map[string]bool{
 	"check": false, "no-check": false, "enabled": false, "disabled": false, "backup": false,
 	"cookie": true, "minconn": true, "slowstart": true, "maxqueue": true,
 	"id": true, "track": true, "on-marked-down": true, "on-marked-up": true,
+	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 }
 
 // apply reads server options over s.
@@ -155,6 +184,10 @@ func (s *ServerSettings) apply(opts []string) {
 		v := ""
 		if takesArg {
 			if i+1 >= len(opts) {
+				if o == "resolvers" {
+					// HAProxy looks for a section of no name.
+					s.HasResolvers = true
+				}
 				return
 			}
 			i++
@@ -206,10 +239,99 @@ func (s *ServerSettings) apply(opts []string) {
 		case "port":
 			s.Port = v
 		case "init-addr":
-			s.InitAddrNone = false
-			for _, m := range strings.Split(v, ",") {
-				s.InitAddrNone = s.InitAddrNone || m == "none"
+			s.InitAddr = v
+		case "resolvers":
+			s.Resolvers, s.HasResolvers = v, true
+		case "resolve-prefer":
+			s.ResolvePrefer = v
+		case "resolve-net":
+			s.ResolveNets = nil
+			for _, n := range splitList(v) {
+				if pf, ok := parseNet(n); ok && len(s.ResolveNets) < 5 {
+					s.ResolveNets = append(s.ResolveNets, pf)
+				}
+			}
+		case "resolve-opts":
+			for _, o := range splitList(v) {
+				switch o {
+				case "allow-dup-ip":
+					s.AllowDupIP = true
+				case "prevent-dup-ip":
+					s.AllowDupIP = false
+				case "ignore-weight":
+					s.IgnoreWeight = true
+				}
 			}
 		}
 	}
+}
+
+// splitList cuts a comma separated option value as HAProxy's option
+// parsers do: empty items are kept, a trailing comma ends the list.
+func splitList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(v, ","), ",")
+}
+
+// checkInitAddr is srv_parse_init_addr's check of the method list.
+func checkInitAddr(v string) string {
+	ips := 0
+	for i, m := range splitList(v) {
+		switch m {
+		case "libc", "last", "none", "":
+		default:
+			if _, err := netip.ParseAddr(m); err != nil {
+				return fmt.Sprintf("'init-addr' : unknown init-addr method '%s', supported methods are 'libc', 'last', 'none'.", m)
+			}
+			if ips++; ips > 1 {
+				return fmt.Sprintf("'init-addr' : initial address already specified, cannot add '%s'.", m)
+			}
+		}
+		// Ten methods fit in HAProxy's 32-bit list.
+		if i >= 10 {
+			return fmt.Sprintf("'init-addr' : too many init-addr methods when trying to add '%s'", m)
+		}
+	}
+	return ""
+}
+
+// checkResolveNet is srv_parse_resolve_net's check of the network list.
+func checkResolveNet(v string) string {
+	if v == "" {
+		return "'resolve-net' expects a list of networks."
+	}
+	for i, n := range splitList(v) {
+		if i >= 5 {
+			return "'resolve-net' exceed 5 networks."
+		}
+		if _, ok := parseNet(n); !ok {
+			return fmt.Sprintf("'resolve-net' invalid network '%s'.", n)
+		}
+	}
+	return ""
+}
+
+// parseNet reads a network as str2net and str62net: an address, with a
+// prefix length or, for IPv4, a dotted mask.
+func parseNet(n string) (netip.Prefix, bool) {
+	a, m, hasMask := strings.Cut(n, "/")
+	ip, err := netip.ParseAddr(a)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	if !hasMask {
+		return netip.PrefixFrom(ip, ip.BitLen()), true
+	}
+	if pf, err := netip.ParsePrefix(n); err == nil {
+		return pf.Masked(), true
+	}
+	if mask, err := netip.ParseAddr(m); err == nil && ip.Is4() && mask.Is4() {
+		// str2net takes any dotted mask; its leading ones make the prefix.
+		b := mask.As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		return netip.PrefixFrom(ip, bits.LeadingZeros32(^v)).Masked(), true
+	}
+	return netip.Prefix{}, false
 }

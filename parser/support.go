@@ -26,7 +26,8 @@ func OptionSupport(name string) Support { return optionSupport[name] }
 // Keyword names a keyword of a section with its support level.
 type Keyword struct {
 	// Section is "global", "proxy" (defaults, frontend, backend,
-	// listen), "option" or "server" (server and default-server options).
+	// listen), "resolvers", "option" or "server" (server and
+	// default-server options).
 	Section, Name string
 	Support       Support
 }
@@ -39,6 +40,9 @@ func Keywords() []Keyword {
 	}
 	for n, k := range proxyKeywords {
 		out = append(out, Keyword{"proxy", n, k.support})
+	}
+	for _, n := range resolversKeywordNames() {
+		out = append(out, Keyword{"resolvers", n, Supported})
 	}
 	for n := range knownOptions {
 		out = append(out, Keyword{"option", n, optionSupport[n]})

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
 )
 
@@ -51,6 +52,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			byName[p.Name] = p
 		}
 	}
+	r.Diags = append(r.Diags, resolvConfDiags(cfg)...)
 	listeners := 0
 	tracked := map[*parser.Server]*parser.Server{}
 	warn := func(pos parser.Pos, format string, a ...any) {
@@ -116,29 +118,53 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	if r.Diags.HasErrors() {
 		return r
 	}
+	// resolvers_finalize_config: a server names an existing section or
+	// the implicit "default" one.
 	for _, p := range cfg.Proxies {
 		for _, s := range p.Servers {
-			if s.Template {
-				continue
+			if st := s.Settings; st.HasResolvers && st.Resolvers != "default" && cfg.ResolversByName(st.Resolvers) == nil {
+				alert("%s '%s', server '%s': unable to find required resolvers '%s'", parser.ProxyTypeStr(p), p.Name, s.Name, st.Resolvers)
 			}
+		}
+	}
+	if r.Diags.HasErrors() {
+		return r
+	}
+	lookup := func(h string) (netip.Addr, error) {
+		if opts.Resolve(h) {
+			// Only the outcome matters here.
+			return netip.IPv4Unspecified(), nil
+		}
+		return netip.Addr{}, errors.New("no address")
+	}
+	for _, p := range cfg.Proxies {
+		for _, s := range p.Servers {
 			host := serverHost(s.Address)
-			if host == "" || net.ParseIP(host) != nil || opts.Resolve(host) {
+			if host == "" || net.ParseIP(host) != nil {
 				continue
 			}
-			none := opts.NoResolve || s.Settings.InitAddrNone
+			methods, _ := parseInitAddr(s.Settings.InitAddr)
+			res, err := dns.InitAddr(methods, host, "", s.Settings.HasResolvers, lookup)
+			if err != nil && opts.NoResolve {
+				// -dr: a name that does not resolve disables the server.
+				res, err = dns.InitAddr([]dns.InitMethod{{Kind: dns.InitLibc}, {Kind: dns.InitNone}}, host, "", false, lookup)
+			}
 			d := parser.Diagnostic{Pos: s.Pos, Style: parser.StyleBracket}
-			if !opts.Compat && !none {
+			switch {
+			case err != nil && !opts.Compat:
 				// Host-dependent: the name may resolve where gohap runs.
 				d.Severity = parser.Notice
 				d.Msg = fmt.Sprintf("'server %s/%s' : address '%s' does not resolve on this machine; it is resolved again at start.", p.Name, s.Name, host)
 				d.Hint = "host-dependent"
-			} else if none {
-				d.Severity = parser.Warning
-				d.Msg = fmt.Sprintf("'server %s/%s' : could not resolve address '%s', disabling server.", p.Name, s.Name, host)
-			} else {
+			case err != nil:
 				d.Severity, d.Fatal = parser.Alert, true
-				d.Msg = fmt.Sprintf("'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, host)
+				d.Msg = fmt.Sprintf("'server %s/%s' : %s", p.Name, s.Name, err)
 				r.AddrFailed = true
+			case res.Warning != "":
+				d.Severity = parser.Warning
+				d.Msg = fmt.Sprintf("'server %s/%s' : %s", p.Name, s.Name, res.Warning)
+			default:
+				continue
 			}
 			r.Diags = append(r.Diags, d)
 		}
@@ -351,4 +377,35 @@ func serverPort(addr string) (port string, mapped, ok bool) {
 		port = a[strings.IndexByte(a, ':')+1:]
 	}
 	return port, port == "" || port[0] == '+' || port[0] == '-', true
+}
+
+// resolvConfDiags are the messages of the "parse-resolv-conf" lines, which
+// HAProxy prints as it reads them: one warning for the file's bad lines,
+// or an alert when it cannot be read.
+func resolvConfDiags(cfg *parser.Config) parser.Diagnostics {
+	var out parser.Diagnostics
+	for _, r := range cfg.Resolvers {
+		if r.ResolvConf.Line == 0 {
+			continue
+		}
+		var before []dns.Nameserver
+		for _, ns := range r.Nameservers[:r.ResolvConfAt] {
+			before = append(before, dns.Nameserver{ID: ns.ID})
+		}
+		_, warns, err := dns.ParseResolvConf(defaultResolvConf, before)
+		d := parser.Diagnostic{Pos: r.ResolvConf, Style: parser.StyleParsingTight}
+		switch {
+		case err != nil:
+			d.Severity, d.Fatal, d.Msg = parser.Alert, true, err.Error()
+		case len(warns) > 0:
+			d.Severity, d.Msg = parser.Warning, warns[0]
+			for _, w := range warns[1:] {
+				d.Detail = append(d.Detail, "        "+w)
+			}
+		default:
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }

@@ -177,11 +177,11 @@ func (s cliSource) Backends() []stats.Backend {
 			if ps != nil {
 				set = ps.Settings
 			}
-			ss := stats.ServerState{ID: srv.ID, Name: srv.Name, Addr: "-", UWeight: srv.Weight, IWeight: srv.Weight,
+			ss := stats.ServerState{ID: srv.ID, Name: srv.Name, Addr: "-", UWeight: srv.CurWeight(), IWeight: srv.Weight,
 				SinceChange: now - srv.LastChange().Unix(), CheckStatus: int(srv.CheckStatus()), CheckResult: int(srv.CheckResult()),
 				CheckHealth: srv.CheckHealth(), CheckState: srv.CheckState(), AdminState: int(srv.Admin()), ForcedID: set.ID != 0,
 				FQDN: "-", SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}
-			if host, port, err := net.SplitHostPort(srv.Addr); err == nil {
+			if host, port, err := net.SplitHostPort(srv.Address()); err == nil {
 				ss.Addr = host
 				ss.Port, _ = strconv.Atoi(port)
 			}
@@ -192,6 +192,13 @@ func (s cliSource) Backends() []stats.Backend {
 				}
 				if ss.Port == 0 {
 					ss.Port, _ = strconv.Atoi(port)
+				}
+			}
+			if rec := s.e.g.dns.srvRecord(srv); rec != "" {
+				// A template slot shows the SRV label and the target it got.
+				ss.SRVRecord, ss.FQDN = rec, "-"
+				if h := s.e.g.dns.hostname(srv); h != "" {
+					ss.FQDN = h
 				}
 			}
 			if set.Port != "" {
@@ -243,6 +250,9 @@ func (s cliSource) SetMaint(bname, sname string, on bool) {
 	}
 }
 
+// Resolvers is "show resolvers [id]".
+func (s cliSource) Resolvers(id string) string { return s.e.showResolvers(id) }
+
 // adminChange logs a server's change of maintenance and applies
 // on-marked-down and on-marked-up as a change of state does.
 func (e *Engine) adminChange(ch backend.AdminChange) {
@@ -263,7 +273,7 @@ func (e *Engine) adminChange(ch backend.AdminChange) {
 	switch {
 	case ch.Down && s.ShutdownOnDown:
 		e.shutdownSessions(s)
-	case ch.Up && s.ShutdownBackupsOnUp && !s.Backup && s.Weight > 0:
+	case ch.Up && s.ShutdownBackupsOnUp && !s.Backup && s.CurWeight() > 0:
 		for _, x := range s.Backend.Servers {
 			if x.Backup {
 				e.shutdownSessions(x)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
 )
 
@@ -45,6 +46,8 @@ type Graph struct {
 	logTag, logHostname string
 	logSendHostname     bool
 	stats               *statsState // the stats page and counters (statspage.go)
+	// dns holds the resolvers sections and the servers they resolve.
+	dns *dnsConfig
 }
 
 type proxyRef struct {
@@ -205,6 +208,9 @@ type Options struct {
 	Map map[string]string
 	// Resolve looks a server host name up; nil uses the system resolver.
 	Resolve func(host string) (netip.Addr, error)
+	// ResolvConf is the file "parse-resolv-conf" and the implicit
+	// "default" resolvers section read; "" is /etc/resolv.conf.
+	ResolvConf string
 }
 
 // CompileError is a configuration element the runtime cannot run.
@@ -258,6 +264,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
+	g.dns = compileResolvers(cfg, opts, fail)
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.
@@ -268,7 +275,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		if p.Cap&parser.CapBE == 0 {
 			continue
 		}
-		be := compileBackend(p, cfg, opts, checks, fail)
+		be := compileBackend(p, cfg, opts, checks, g.dns, fail)
 		bes[p.Name] = be
 		ownBackend[p] = be
 		g.byName = bes
@@ -567,7 +574,7 @@ func keyOf(rules []*parser.CheckRule, send *parser.CheckSend) checkKey {
 	return k
 }
 
-func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks checkCache, fail func(parser.Pos, string, ...any)) *Backend {
+func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks checkCache, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *Backend {
 	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
@@ -669,32 +676,49 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		if st.Track != "" {
 			be.tracks[srv] = st.Track
 		}
-		disabled, initNone, port, checkHost := st.Disabled, st.InitAddrNone, st.Port, st.Addr
-		addr, err := serverAddr(s.Address, opts)
-		if _, mapped, ok := serverPort(s.Address); ok && mapped && err == nil {
-			// The port follows the client's; Addr keeps the offset as
-			// HAProxy shows it.
-			h, off, _ := net.SplitHostPort(addr)
-			srv.MapPorts, srv.Host = true, h
-			srv.PortOffset, _ = strconv.Atoi(off)
-		}
-		if err != nil {
-			if !initNone {
-				fail(s.Pos, "'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, s.Address)
+		disabled, port, checkHost := st.Disabled, st.Port, st.Addr
+		host, sport, err := serverTarget(s.Address, opts.Map)
+		srvRec := s.Template && strings.HasPrefix(host, "_")
+		ip, perr := netip.ParseAddr(host)
+		init := dns.InitResult{Addr: ip}
+		if err == nil && perr != nil {
+			// init-addr: the address at start of a server named by host.
+			methods, _ := parseInitAddr(st.InitAddr)
+			init, err = dns.InitAddr(methods, host, "", st.HasResolvers, opts.Resolve)
+			if err != nil {
+				fail(s.Pos, "'server %s/%s' : %s", p.Name, s.Name, err)
 				continue
 			}
+		}
+		if err != nil {
+			fail(s.Pos, "'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, s.Address)
+			continue
+		}
+		addr := ""
+		if init.Addr.IsValid() {
+			addr = net.JoinHostPort(init.Addr.Unmap().String(), sport)
+		}
+		if _, mapped, ok := serverPort(s.Address); ok && mapped && !srvRec {
+			// The port follows the client's; Addr keeps the offset as
+			// HAProxy shows it.
+			srv.MapPorts, srv.Host = true, init.Addr.Unmap().String()
+			srv.PortOffset, _ = strconv.Atoi(sport)
+		}
+		if init.Maint {
 			disabled = true
 		}
+		if perr != nil && st.HasResolvers {
+			dc.bind(be, srv, s, host, sport, init, srvRec, fail)
+		}
 		srv.Addr = addr
-		if (port != "" || checkHost != "") && addr != "" {
-			h, p, _ := net.SplitHostPort(addr)
+		if port != "" && checkHost == "" {
+			srv.Check.Port = port
+		} else if checkHost != "" && addr != "" {
+			_, p, _ := net.SplitHostPort(addr)
 			if port != "" {
 				p = port
 			}
-			if checkHost != "" {
-				h = checkHost
-			}
-			srv.Check.Addr = net.JoinHostPort(h, p)
+			srv.Check.Addr = net.JoinHostPort(checkHost, p)
 		}
 		srv.Check.HTTP = httpChk
 		srv.Check.TCP = tcpChk
@@ -798,21 +822,23 @@ func listenAddr(a string, m map[string]string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// serverAddr resolves a server address to ip:port.
-func serverAddr(a string, opts Options) (string, error) {
-	a = mapAddr(stripFamily(a), opts.Map)
-	host, port := a, ""
+// serverTarget reads a server address after the Map rewrite: its host (an
+// IP address or a name) and its port, the offset of a port that follows
+// the client's ("0" when none).
+func serverTarget(a string, m map[string]string) (host, port string, err error) {
+	a = mapAddr(stripFamily(a), m)
+	host = a
 	if strings.HasPrefix(a, "[") {
 		i := strings.IndexByte(a, ']')
 		if i < 0 {
-			return "", errors.New("bad address")
+			return "", "", errors.New("bad address")
 		}
 		host, port = a[1:i], strings.TrimPrefix(a[i+1:], ":")
 	} else if strings.Count(a, ":") == 1 {
 		i := strings.IndexByte(a, ':')
 		host, port = a[:i], a[i+1:]
 	}
-	if mapped, ok := opts.Map[host]; ok {
+	if mapped, ok := m[host]; ok {
 		host = mapped
 	}
 	if port == "" || port[0] == '+' || port[0] == '-' {
@@ -820,14 +846,7 @@ func serverAddr(a string, opts Options) (string, error) {
 		n, _ := strconv.Atoi(port)
 		port = strconv.Itoa(n)
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		ip, err = opts.Resolve(host)
-		if err != nil {
-			return "", err
-		}
-	}
-	return net.JoinHostPort(ip.String(), port), nil
+	return host, port, nil
 }
 
 // balanceAlgos maps the algorithms of "balance" to the balancer's.

@@ -52,6 +52,8 @@ type Engine struct {
 	logsClosed sync.Once
 	uniq       atomic.Uint32
 	conns      atomic.Int64
+	// dns runs the resolvers sections, nil before Start.
+	dns *dnsRun
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -88,6 +90,11 @@ func (e *Engine) Start() error {
 		e.closeLogs()
 		return err
 	}
+	if err := e.startDNS(); err != nil {
+		e.stopCLI()
+		e.closeLogs()
+		return err
+	}
 	var lns []*listener
 	for _, fe := range e.g.Frontends {
 		for _, b := range fe.Binds {
@@ -106,6 +113,7 @@ func (e *Engine) Start() error {
 				for _, l := range lns {
 					l.ln.Close()
 				}
+				e.dns.close()
 				reason := "cannot bind socket"
 				var se *net.OpError
 				if errors.As(err, &se) {
@@ -334,6 +342,7 @@ func (e *Engine) SoftStop() {
 	if e.cancel != nil {
 		e.cancel()
 	}
+	e.dns.close()
 }
 
 // Stop closes listeners and every connection at once.

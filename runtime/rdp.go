@@ -99,7 +99,7 @@ func rdpPersistTarget(b []byte, name string, servers []*backend.Server) *backend
 	port := strconv.Itoa(int(uint16(p)>>8 | uint16(p)<<8))
 	want := net.JoinHostPort(ip, port)
 	for _, s := range servers {
-		if s.Addr == want {
+		if s.Address() == want {
 			return s
 		}
 	}

@@ -249,8 +249,8 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	last := time.Time{}
 	for i, s := range lb.Servers {
 		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
-			MaxQueue: s.MaxQueue, Weight: s.Weight, UWeight: s.Weight, Backup: s.Backup, Throttle: -1,
-			Cookie: st.cookies[s], Addr: s.Addr}
+			MaxQueue: s.MaxQueue, Weight: s.CurWeight(), UWeight: s.CurWeight(), Backup: s.Backup, Throttle: -1,
+			Cookie: st.cookies[s], Addr: s.Address()}
 		if i < len(status.Servers) {
 			ss.Cur, ss.QueueCur = status.Servers[i].Sessions, status.Servers[i].Queue
 		}
@@ -309,11 +309,11 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		}
 		ss.InMaint = maint != ""
 		ss.StableDown = state == stats.SrvStopped && (chk == nil || chk.Health == 0)
-		ss.Status = stats.ServerStatus(state, maint, s.Drained() || s.Weight == 0, chk)
+		ss.Status = stats.ServerStatus(state, maint, s.Drained() || s.CurWeight() == 0, chk)
 		if state != stats.SrvStopped {
 			b.NbUp++
 			if usable(s) && anyActive != s.Backup {
-				b.UWeight += s.Weight
+				b.UWeight += s.CurWeight()
 			}
 		}
 		b.NbSrv++
@@ -324,7 +324,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 				b.Act++
 			}
 			if anyActive != s.Backup {
-				b.Weight += s.Weight
+				b.Weight += s.CurWeight()
 			}
 		}
 		out = append(out, ss)
@@ -333,7 +333,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		// Without active servers only the first usable backup serves.
 		for _, s := range lb.Servers {
 			if s.Backup && usable(s) {
-				b.Weight, b.UWeight = s.Weight, s.Weight
+				b.Weight, b.UWeight = s.CurWeight(), s.CurWeight()
 				break
 			}
 		}
@@ -354,7 +354,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 // drain mode takes away.
 func usable(s *backend.Server) bool {
 	st := s.State()
-	return (st == backend.Up || st == backend.Stopping) && s.Weight > 0 && !s.Drained()
+	return (st == backend.Up || st == backend.Stopping) && s.CurWeight() > 0 && !s.Drained()
 }
 
 // statsInfo is the process block of "show info" and the page.

@@ -22,7 +22,7 @@ import (
 
 func TestRunRefusesUnresolvableServer(t *testing.T) {
 	code, _, errOut := runCLI("-f", "../../examples/seed/haproxy.cfg", "--map", "0.0.0.0:80=127.0.0.1:0")
-	if code != 1 || !strings.Contains(errOut, "could not resolve address 'targetserver:7777'") {
+	if code != 1 || !strings.Contains(errOut, "could not resolve address 'targetserver'.") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
 }

@@ -33,6 +33,7 @@ func init() {
 		{words: []string{"show", "info"}, usage: "show info [desc|json|typed|float]*      : report information about the running process", run: (*session).showInfo},
 		{words: []string{"show", "stat"}, usage: "show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server", run: (*session).showStat},
 		{words: []string{"show", "schema", "json"}, usage: "show schema json                        : report schema used for stats", run: (*session).showSchema},
+		{words: []string{"show", "resolvers"}, usage: "show resolvers [id]                     : dumps counters from all resolvers section and associated name servers", run: (*session).showResolvers},
 		{words: []string{"show", "backend"}, usage: "show backend                            : list backends in the current running config", run: (*session).showBackend},
 		{words: []string{"disable", "server"}, usage: "disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)", run: (*session).setMaint},
 		{words: []string{"enable", "server"}, usage: "enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)", run: (*session).setMaint},
@@ -315,6 +316,12 @@ func (ss *session) showBackend([]string) bool {
 	for _, be := range ss.srv.src.Backends() {
 		ss.out.WriteString(be.Name + "\n")
 	}
+	return false
+}
+
+// showResolvers is "show resolvers [id]".
+func (ss *session) showResolvers(args []string) bool {
+	ss.out.WriteString(ss.srv.src.Resolvers(arg(args, 2)))
 	return false
 }
 

@@ -9,6 +9,9 @@ type Source interface {
 	// lists them, in forced maintenance ("disable server") or takes it
 	// out ("enable server").
 	SetMaint(backend, server string, on bool)
+	// Resolvers is the "show resolvers [id]" answer for the resolvers
+	// sections, every one when id is empty.
+	Resolvers(id string) string
 }
 
 // Backend is a backend as "show servers state" and "show backend" list

@@ -1,0 +1,218 @@
+package runtime_test
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// testZone is an in-process DNS server whose answers a test changes:
+// A records by name, NXDOMAIN for the names in nx, and SRV records with
+// their targets' addresses in the additional section.
+type testZone struct {
+	mu   sync.Mutex
+	a    map[string]string
+	nx   map[string]bool
+	srv  map[string][]mdns.SRV
+	addr string
+}
+
+func startZone(t *testing.T) *testZone {
+	t.Helper()
+	z := &testZone{a: map[string]string{}, nx: map[string]bool{}, srv: map[string][]mdns.SRV{}}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.addr = pc.LocalAddr().String()
+	s := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(z.serve)}
+	go s.ActivateAndServe()
+	t.Cleanup(func() { s.Shutdown() })
+	return z
+}
+
+func (z *testZone) set(f func(z *testZone)) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	f(z)
+}
+
+func (z *testZone) aRR(name string) []mdns.RR {
+	ip, ok := z.a[name]
+	if !ok {
+		return nil
+	}
+	hdr := mdns.RR_Header{Name: name, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 1}
+	return []mdns.RR{&mdns.A{Hdr: hdr, A: netip.MustParseAddr(ip).AsSlice()}}
+}
+
+func (z *testZone) serve(w mdns.ResponseWriter, q *mdns.Msg) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	m := new(mdns.Msg)
+	m.SetReply(q)
+	qs := q.Question[0]
+	switch {
+	case z.nx[qs.Name]:
+		m.Rcode = mdns.RcodeNameError
+	case qs.Qtype == mdns.TypeA:
+		m.Answer = z.aRR(qs.Name)
+	case qs.Qtype == mdns.TypeSRV:
+		for _, r := range z.srv[qs.Name] {
+			r := r
+			r.Hdr = mdns.RR_Header{Name: qs.Name, Rrtype: mdns.TypeSRV, Class: mdns.ClassINET, Ttl: 1}
+			m.Answer = append(m.Answer, &r)
+			m.Extra = append(m.Extra, z.aRR(r.Target)...)
+		}
+	}
+	w.WriteMsg(m)
+}
+
+// eventually polls cond for up to 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// serverState returns the "show servers state" fields of one server:
+// address, operational and administrative states, port, FQDN and SRV
+// record.
+func serverState(t *testing.T, sock, name string) []string {
+	t.Helper()
+	for _, l := range strings.Split(cliSend(t, "unix", sock, "show servers state\n"), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 18 && f[3] == name {
+			return []string{f[4], f[5], f[6], f[18], f[17], f[19]}
+		}
+	}
+	t.Fatalf("no server %s", name)
+	return nil
+}
+
+// upstream answers who served a request, or the status when not 200.
+func upstream(t *testing.T, fe string) string {
+	code, srv, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if code != 200 {
+		return fmt.Sprint(code)
+	}
+	return srv
+}
+
+// startDNSGohap runs gohap with a stats socket, a resolvers section on
+// z with short timers, and a backend of one server line; it returns the
+// socket path and the frontend address.
+func startDNSGohap(t *testing.T, z *testZone, server string) (string, string) {
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	fe := freePort(t)
+	startGohap(t, fmt.Sprintf(`global
+    stats socket %s level admin
+resolvers dns
+    nameserver ns1 %s
+    timeout resolve 100ms
+    timeout retry 100ms
+    hold valid 100ms
+    hold nx 100ms
+    hold other 100ms
+`+baseDefaults+`frontend fe
+    bind %s
+    default_backend be
+backend be
+    balance roundrobin
+    %s
+`, sock, z.addr, fe, server), nil)
+	return sock, fe
+}
+
+// TestResolversServerAddress follows a server through DNS changes: its
+// first address, a new one, NXDOMAIN (maintenance, 503) and back.
+func TestResolversServerAddress(t *testing.T) {
+	a := startEcho(t, "a")
+	_, port, _ := net.SplitHostPort(a.Addr())
+	b, err := startEchoAt("b", "127.0.0.2:"+port)
+	if err != nil {
+		t.Skipf("127.0.0.2: %v", err)
+	}
+	t.Cleanup(b.Close)
+	z := startZone(t)
+	z.set(func(z *testZone) { z.a["app.test."] = "127.0.0.1" })
+	sock, fe := startDNSGohap(t, z, "server s1 app.test:"+port+" resolvers dns init-addr none resolve-prefer ipv4")
+
+	eventually(t, "the first address", func() bool { return upstream(t, fe) == "a" })
+	if st := serverState(t, sock, "s1"); st[0] != "127.0.0.1" || st[2] != "0" || st[4] != "app.test" {
+		t.Fatalf("state: %v", st)
+	}
+	z.set(func(z *testZone) { z.a["app.test."] = "127.0.0.2" })
+	eventually(t, "the new address", func() bool { return upstream(t, fe) == "b" })
+	if st := serverState(t, sock, "s1"); st[0] != "127.0.0.2" || st[3] != port {
+		t.Fatalf("state: %v", st)
+	}
+	z.set(func(z *testZone) { z.nx["app.test."] = true })
+	eventually(t, "maintenance", func() bool { return upstream(t, fe) == "503" })
+	// SRV_ADMF_RMAINT, stopped.
+	if st := serverState(t, sock, "s1"); st[1] != "0" || st[2] != "32" {
+		t.Fatalf("state in maintenance: %v", st)
+	}
+	z.set(func(z *testZone) { delete(z.nx, "app.test."); z.a["app.test."] = "127.0.0.1" })
+	eventually(t, "the way back", func() bool { return upstream(t, fe) == "a" })
+	if st := serverState(t, sock, "s1"); st[0] != "127.0.0.1" || st[1] != "2" || st[2] != "0" {
+		t.Fatalf("state after: %v", st)
+	}
+	out := cliSend(t, "unix", sock, "show resolvers dns\n")
+	if !strings.HasPrefix(out, "Resolvers section dns\n nameserver ns1:\n  sent:") || strings.Contains(out, "  valid:       0\n") {
+		t.Fatalf("show resolvers: %q", out)
+	}
+	if out := cliSend(t, "unix", sock, "show resolvers nope\n"); out != "Can't find that resolvers section\n\n" {
+		t.Fatalf("show resolvers nope: %q", out)
+	}
+}
+
+// TestResolversTemplateSRV fills server-template slots from an SRV
+// record growing from one target to two.
+func TestResolversTemplateSRV(t *testing.T) {
+	a, b := startEcho(t, "a"), startEcho(t, "b")
+	ap, _ := netip.ParseAddrPort(a.Addr())
+	bp, _ := netip.ParseAddrPort(b.Addr())
+	z := startZone(t)
+	z.set(func(z *testZone) {
+		z.a["a.test."], z.a["b.test."] = "127.0.0.1", "127.0.0.1"
+		z.srv["_http._tcp.app.test."] = []mdns.SRV{{Target: "a.test.", Port: ap.Port(), Weight: 10}}
+	})
+	sock, fe := startDNSGohap(t, z, "server-template w 3 _http._tcp.app.test resolvers dns resolve-opts allow-dup-ip")
+	served := func() map[string]int {
+		seen := map[string]int{}
+		for i := 0; i < 6; i++ {
+			seen[upstream(t, fe)]++
+		}
+		return seen
+	}
+	eventually(t, "one slot", func() bool { s := served(); return s["a"] == 6 })
+	if st := serverState(t, sock, "w1"); st[0] != "127.0.0.1" || st[3] != fmt.Sprint(ap.Port()) || st[4] != "a.test" || st[5] != "_http._tcp.app.test" {
+		t.Fatalf("w1: %v", st)
+	}
+	if st := serverState(t, sock, "w2"); st[2] != "32" || st[0] != "-" {
+		t.Fatalf("w2 before: %v", st)
+	}
+	z.set(func(z *testZone) {
+		z.srv["_http._tcp.app.test."] = append(z.srv["_http._tcp.app.test."], mdns.SRV{Target: "b.test.", Port: bp.Port(), Weight: 10})
+	})
+	eventually(t, "two slots", func() bool { s := served(); return s["a"] == 3 && s["b"] == 3 })
+	if st := serverState(t, sock, "w2"); st[2] != "0" || st[3] != fmt.Sprint(bp.Port()) || st[4] != "b.test" {
+		t.Fatalf("w2 after: %v", st)
+	}
+	if st := serverState(t, sock, "w3"); st[2] != "32" {
+		t.Fatalf("w3: %v", st)
+	}
+}
