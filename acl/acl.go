@@ -1,6 +1,7 @@
 package acl
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,6 +77,9 @@ func CompileWith(fetchWord string, args []string, ctx *Context) (*Expr, error) {
 		rest := name[n:]
 		x, _, err := parseExpr(kw.fetch+rest, ctx, false)
 		if err != nil {
+			if re := aclResolveErr(err, name[:n]); re != nil {
+				return nil, re
+			}
 			return nil, aclKeywordErr(name[:n], kw.fetch, err)
 		}
 		e.x = x
@@ -85,6 +89,9 @@ func CompileWith(fetchWord string, args []string, ctx *Context) (*Expr, error) {
 	} else {
 		x, _, err := parseExpr(fetchWord, ctx, false)
 		if err != nil {
+			if re := aclResolveErr(err, name[:n]); re != nil {
+				return nil, re
+			}
 			if strings.Contains(err.Error(), ErrNotImplemented.Error()) {
 				return nil, err
 			}
@@ -227,6 +234,21 @@ func ctxLine(c *Context) int {
 		return 0
 	}
 	return c.Line
+}
+
+// aclResolveErr rewords a table resolution error for an ACL keyword.
+func aclResolveErr(err error, kw string) *ResolveError {
+	var re *ResolveError
+	if !errors.As(err, &re) {
+		return nil
+	}
+	re.ACL = true
+	if re.Fetch != "" {
+		re.Fetch = kw
+	} else {
+		re.Keyword = kw
+	}
+	return re
 }
 
 func aclKeywordErr(kw, fetch string, err error) error {

@@ -70,6 +70,9 @@ func parseArgs(in string, sp argSpec) (args []arg, end int, pos int, err error) 
 	p := 0
 	if !empty {
 		p = 1
+	} else {
+		// without parentheses the arguments are empty, whatever follows
+		in = ""
 	}
 	nb := len(sp.types)
 	if nb == 0 || (empty && sp.min == 0) {

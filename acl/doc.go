@@ -8,6 +8,13 @@
 // live in a Maps registry whose references are updated by copy and atomic
 // swap, so readers never lock. The debug converter passes its input
 // through and writes nothing. Keywords HAProxy 2.6 has and this package
-// does not evaluate (stick-table fetches and converters, SSL, xxh3, FIX,
-// MQTT, JWT...) are refused with errors wrapping ErrNotImplemented.
+// does not evaluate (SSL, xxh3, FIX, MQTT, JWT...) are refused with errors
+// wrapping ErrNotImplemented.
+//
+// The sc_*, src_* and table_* keywords read the stick tables of package
+// stick: table arguments resolve at compile time through Context.Tables
+// (an empty one names Context.Proxy's table), the stream's tracked entries
+// are Txn.Track (and Txn.SessTrack), which the engine fills with TrackSC,
+// bumps with IncHTTPReq, IncHTTPErr, IncHTTPFail, AddBytesIn and
+// AddBytesOut, and releases with ReleaseTracked at the end of the stream.
 package acl

@@ -43,6 +43,10 @@ type fetch struct {
 	vname string
 	// ul is http_auth's userlist.
 	ul *Userlist
+	// stk is a stick-table fetch's counter, table and operation.
+	stk *stkFetch
+	// dyn makes a header fetch read the channel of the rule (hdr).
+	dyn bool
 }
 
 // conv is a compiled converter.
@@ -59,6 +63,8 @@ type conv struct {
 	i int64
 	s string
 	b []byte
+	// stk is a table_* converter's table and operation.
+	stk *stkFetch
 }
 
 // visitor receives the values of an iterating fetch; it returns true to
@@ -137,6 +143,10 @@ func parseExpr(s string, ctx *Context, partial bool) (*sampleExpr, int, error) {
 	x.fe.args = args
 	if def.check != nil {
 		if err := def.check(&x.fe, ctx); err != nil {
+			var re *ResolveError
+			if errors.As(err, &re) {
+				return nil, 0, re
+			}
 			if errors.Is(err, errNotImpl) {
 				return nil, 0, fmt.Errorf("fetch method '%s': %w", fkw, err)
 			}
@@ -196,6 +206,11 @@ func parseConvs(x *sampleExpr, s string, p int, ctx *Context, fkw string, partia
 		c.args = args
 		if def.check != nil {
 			if err := def.check(&c, ctx); err != nil {
+				var re *ResolveError
+				if errors.As(err, &re) {
+					re.Fetch = fkw
+					return 0, 0, re
+				}
 				if errors.Is(err, errNotImpl) {
 					return 0, 0, fmt.Errorf("converter '%s': %w", ckw, err)
 				}

@@ -113,6 +113,9 @@ func init() {
 // checkHdr compiles a header, cookie or hdr_names fetch's arguments.
 func checkHdr(fe *fetch, _ *Context) error {
 	fe.res = strings.HasPrefix(fe.def.name, "res.") || fe.def.name[0] == 's'
+	// the hdr sample fetch follows the rule's channel; the ACL keyword
+	// hdr is req.hdr
+	fe.dyn = fe.def.name == "hdr"
 	name := argStr(fe.args, 0)
 	if strings.Contains(fe.def.name, "cook") {
 		fe.name = name
@@ -125,7 +128,7 @@ func checkHdr(fe *fetch, _ *Context) error {
 
 // msg is the head a header fetch reads; nil when it is not there yet.
 func (fe *fetch) msg(t *Txn) ([]byte, *h1.Msg) {
-	if fe.res {
+	if fe.res || fe.dyn && t.Dir == DirRes {
 		return t.RspBuf, t.Rsp
 	}
 	return t.Buf, t.Req

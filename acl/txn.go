@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/gohap/gohap/acl/stick"
+
 	"github.com/gohap/gohap/runtime/h1"
 )
 
@@ -42,6 +44,16 @@ type Txn struct {
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env
+	// Track is the stream's tracking counters sc0 to sc2 (TrackSC),
+	// SessTrack the session's, set by tcp-request connection and session
+	// rules; nil means none. The sc_* fetches read the stream's counter,
+	// else the session's.
+	Track     TrackSet
+	SessTrack *TrackSet
+	// Dir is the channel of the rule being evaluated: hdr() and the ACL
+	// keywords built on it (hdr_beg, hdr_sub...) read the response in
+	// response rules (smp_fetch_chn_hdr). The zero value is the request.
+	Dir Dir
 
 	// tb are rotating work areas for cast and converter outputs, kept
 	// across evaluations so that a warm Txn does not allocate; ti is the
@@ -75,6 +87,15 @@ func (t *Txn) keep(b []byte) []byte {
 	t.tb[t.ti] = b
 	return b
 }
+
+// Dir is a channel: the request or the response.
+type Dir uint8
+
+// Channels.
+const (
+	DirReq Dir = iota
+	DirRes
+)
 
 // ProxyState is what the counter fetches read of a frontend or backend
 // (be_conn, fe_req_rate, nbsrv, queue...). Rates are per second over the
@@ -148,6 +169,15 @@ type Context struct {
 	// ("acl 'x' file 'f' line n").
 	File string
 	Line int
+	// Tables are the configuration's stick tables, which the table
+	// arguments of the sc_*, src_*, table_* keywords and in_table name
+	// (configuration.txt 7.3.3); nil has none, and such arguments fail
+	// with a *ResolveError.
+	Tables *stick.Tables
+	// Proxy names the proxy the expression belongs to: an empty table
+	// argument (src_conn_cur, table_cnt) designates its table. Empty
+	// means a defaults section, where a table name is required.
+	Proxy string
 }
 
 func (c *Context) maps() *Maps {

@@ -147,6 +147,23 @@ func (e *Entry) StopCounters() {
 	e.touch(now)
 }
 
+// IncConnCnt adds one to conn_cnt and returns the new count; ok is false
+// when conn_cnt is not stored (src_updt_conn_cnt).
+func (e *Entry) IncConnCnt() (n int64, ok bool) {
+	t := e.t
+	s := t.val(ConnCnt, 0)
+	if s < 0 {
+		return 0, false
+	}
+	now := t.now()
+	e.mu.Lock()
+	e.vals[s] = uint64(uint32(e.vals[s]) + 1)
+	n = int64(uint32(e.vals[s]))
+	e.mu.Unlock()
+	e.touch(now)
+	return n, true
+}
+
 // IncHTTPReq counts an HTTP request (stkctr_inc_http_req_ctr).
 func (e *Entry) IncHTTPReq() { e.counterPair(HTTPReqCnt, HTTPReqRate, 1) }
 

@@ -3,6 +3,7 @@ package stick
 import (
 	"container/heap"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,12 +168,7 @@ func (t *Table) find(k *Key, scratch *[64]byte) (b []byte, sh *shard, now uint32
 	now = t.now()
 	sh = t.shardFor(b)
 	sh.mu.RLock()
-	e = sh.m[string(b)]
-	if e != nil && !t.dead(e, now) {
-		e.ref.Add(1)
-	} else {
-		e = nil
-	}
+	e = t.refLive(sh.m[string(b)], now)
 	sh.mu.RUnlock()
 	return b, sh, now, e
 }
@@ -416,5 +412,56 @@ func (h *expHeap) Pop() any {
 	h.items[n] = nil
 	h.items = h.items[:n]
 	e.hidx = -1
+	return e
+}
+
+// LookupEntry returns the live entry of t whose key has the bytes of o's
+// key, referenced, or nil (stktable_lookup): what sc_* fetches with a
+// table argument read. As in HAProxy the stored bytes are compared, cut at
+// the first NUL and to the key length for string tables, cut or padded
+// with zeros to the key size otherwise.
+func (t *Table) LookupEntry(o *Entry) *Entry {
+	if t == nil || o == nil {
+		return nil
+	}
+	k := o.key
+	var pad [64]byte
+	if t.cfg.Type == KeyString {
+		if i := strings.IndexByte(k, 0); i >= 0 {
+			k = k[:i]
+		}
+		k = k[:min(len(k), t.cfg.KeySize-1)]
+	} else if len(k) >= t.cfg.KeySize {
+		k = k[:t.cfg.KeySize]
+	} else if t.cfg.KeySize <= len(pad) {
+		copy(pad[:], k)
+		return t.lookupBytes(pad[:t.cfg.KeySize])
+	} else {
+		b := make([]byte, t.cfg.KeySize)
+		copy(b, k)
+		return t.lookupBytes(b)
+	}
+	now := t.now()
+	sh := t.shardForKey(k)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return t.refLive(sh.m[k], now)
+}
+
+func (t *Table) lookupBytes(b []byte) *Entry {
+	now := t.now()
+	sh := t.shardFor(b)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return t.refLive(sh.m[string(b)], now)
+}
+
+// refLive references e and returns it if it is live; the shard's lock is
+// held.
+func (t *Table) refLive(e *Entry, now uint32) *Entry {
+	if e == nil || t.dead(e, now) {
+		return nil
+	}
+	e.ref.Add(1)
 	return e
 }
