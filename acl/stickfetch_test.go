@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gohap/gohap/acl/stick"
+	"github.com/gohap/gohap/runtime/h1"
 )
 
 // stickClock is a settable table clock.
@@ -385,5 +386,43 @@ func BenchmarkStickFetch(b *testing.B) {
 				s.Eval(tx)
 			}
 		})
+	}
+}
+
+func TestHdrFollowsDir(t *testing.T) {
+	tx := txn(t, req)
+	rsp := "HTTP/1.1 200 OK\r\nUpgrade: h2c\r\nX-Rsp: 1\r\n\r\n"
+	tx.RspBuf = []byte(rsp)
+	tx.Rsp = &h1.Msg{Headers: make([]h1.Header, 0, 8)}
+	if err := h1.ParseResponse(tx.RspBuf, tx.Rsp, 101); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		expr     string
+		req, res string
+	}{
+		{"hdr(upgrade)", "WebSocket", "h2c"},
+		{"hdr(x-rsp)", "<none>", "1"},
+		{"req.hdr(upgrade)", "WebSocket", "WebSocket"},
+		{"res.hdr(upgrade)", "h2c", "h2c"},
+		{"hdr_cnt(upgrade)", "1", "1"},
+		{"hdr_cnt(x-rsp)", "0", "0"},
+	} {
+		tx.Dir = DirReq
+		if got := evalStr(t, tx, nil, c.expr); got != c.req {
+			t.Errorf("%s in a request rule: %s, want %s", c.expr, got, c.req)
+		}
+		tx.Dir = DirRes
+		if got := evalStr(t, tx, nil, c.expr); got != c.res {
+			t.Errorf("%s in a response rule: %s, want %s", c.expr, got, c.res)
+		}
+	}
+	// the ACL keyword hdr is req.hdr in both
+	e, err := Compile("hdr(upgrade)", []string{"-i", "websocket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Match(tx) {
+		t.Error("ACL hdr read the response")
 	}
 }
