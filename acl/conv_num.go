@@ -26,6 +26,7 @@ func init() {
 		&convDef{name: "wt6", args: spec(0, aSint), in: TypeBin, out: TypeInt, fn: convHash32},
 		&convDef{name: "xxh32", args: spec(0, aSint), in: TypeBin, out: TypeInt, fn: convXXH32},
 		&convDef{name: "xxh64", args: spec(0, aSint), in: TypeBin, out: TypeInt, fn: convXXH64},
+		&convDef{name: "xxh3", args: spec(0, aSint), in: TypeBin, out: TypeInt, fn: convXXH3},
 		&convDef{name: "sha1", in: TypeBin, out: TypeBin, fn: convDigest, check: checkSHA1},
 		&convDef{name: "sha2", args: spec(0, aSint), in: TypeBin, out: TypeBin, fn: convDigest, check: checkSHA2},
 		&convDef{name: "digest", args: spec(1, aStr), in: TypeBin, out: TypeBin, fn: convDigest, check: checkDigest},
@@ -147,6 +148,11 @@ func convXXH64(c *conv, t *Txn, v *Value) bool {
 	d.ResetWithSeed(uint64(argInt(c.args, 0, 0)))
 	_, _ = d.Write(v.B)
 	v.Type, v.I = TypeInt, int64(d.Sum64())
+	return true
+}
+
+func convXXH3(c *conv, t *Txn, v *Value) bool {
+	v.Type, v.I = TypeInt, int64(xxh3(v.B, uint64(argInt(c.args, 0, 0))))
 	return true
 }
 
