@@ -117,8 +117,8 @@ func parseTokens(toks []lexer.Token) (*File, error) {
 // every phase-1 diagnostic (tokenizing and per-line keyword checks), sorted
 // as HAProxy prints them.
 func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
-	cp := &cfgParser{opts: opts, cfg: &Config{}}
 	e := newEnv(opts.LookupEnv)
+	cp := &cfgParser{opts: opts, cfg: &Config{}, env: e}
 	for _, in := range inputs {
 		st := &lexState{env: e, compat: opts.Compat}
 		e.file = in.Name
@@ -196,6 +196,8 @@ type cfgParser struct {
 	byName map[string][]*Proxy
 	// abort stops parsing at once, as HAProxy does for a few errors.
 	abort bool
+	// env expands the variables of addresses (str2sa_range).
+	env *env
 }
 
 func (cp *cfgParser) add(d Diagnostic) {

@@ -29,7 +29,8 @@ type Resolvers struct {
 }
 
 // Nameserver is a "nameserver <id> <address>" line; Address is as written
-// ("ip:port", "udp@", "tcp@", a host name resolved at start...).
+// with its variables expanded ("ip:port", "udp@", "tcp@", a host name
+// resolved at start...).
 type Nameserver struct {
 	Pos     Pos
 	ID      string
@@ -126,7 +127,9 @@ func kwNameserver(c *pctx, r *Resolvers) {
 			c.cp.add(d)
 		}
 	}
-	if msg, blank := checkNameserverAddress(c.arg(2)); msg != "" {
+	// str2sa_range expands variables, then reports the expanded address.
+	addr := c.cp.env.expandUnquoted(c.arg(2))
+	if msg, blank := checkNameserverAddress(addr); msg != "" {
 		d := alertf(c.pos, "'%s %s' : %s", c.args[0], id, msg)
 		if blank {
 			// The message of str2sa_range ends with a newline of its own.
@@ -135,7 +138,7 @@ func kwNameserver(c *pctx, r *Resolvers) {
 		c.cp.add(d)
 		return
 	}
-	r.Nameservers = append(r.Nameservers, Nameserver{Pos: c.pos, ID: id, Address: c.arg(2)})
+	r.Nameservers = append(r.Nameservers, Nameserver{Pos: c.pos, ID: id, Address: addr})
 }
 
 // checkNameserverAddress is str2sa_range with a mandatory port, no range

@@ -680,6 +680,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		host, sport, err := serverTarget(s.Address, opts.Map)
 		srvRec := s.Template && strings.HasPrefix(host, "_")
 		ip, perr := netip.ParseAddr(host)
+		if host == "" || host == "*" {
+			// No host is INADDR_ANY, as HAProxy reads it.
+			ip, perr = netip.IPv4Unspecified(), nil
+		}
 		init := dns.InitResult{Addr: ip}
 		if err == nil && perr != nil {
 			// init-addr: the address at start of a server named by host.

@@ -117,7 +117,13 @@ func upstream(t *testing.T, fe string) string {
 func startDNSGohap(t *testing.T, z *testZone, server string) (string, string) {
 	sock := filepath.Join(t.TempDir(), "s.sock")
 	fe := freePort(t)
-	startGohap(t, fmt.Sprintf(`global
+	startGohap(t, dnsCfg(sock, z.addr, fe, server), nil)
+	return sock, fe
+}
+
+// dnsCfg is the configuration of startDNSGohap.
+func dnsCfg(sock, ns, fe, server string) string {
+	return fmt.Sprintf(`global
     stats socket %s level admin
 resolvers dns
     nameserver ns1 %s
@@ -132,13 +138,12 @@ resolvers dns
 backend be
     balance roundrobin
     %s
-`, sock, z.addr, fe, server), nil)
-	return sock, fe
+`, sock, ns, fe, server)
 }
 
-// TestResolversServerAddress follows a server through DNS changes: its
-// first address, a new one, NXDOMAIN (maintenance, 503) and back.
-func TestResolversServerAddress(t *testing.T) {
+// twoAddresses starts upstreams "a" on 127.0.0.1 and "b" on 127.0.0.2 on
+// one port, and a zone where app.test is 127.0.0.1.
+func twoAddresses(t *testing.T) (string, *testZone) {
 	a := startEcho(t, "a")
 	_, port, _ := net.SplitHostPort(a.Addr())
 	b, err := startEchoAt("b", "127.0.0.2:"+port)
@@ -148,6 +153,13 @@ func TestResolversServerAddress(t *testing.T) {
 	t.Cleanup(b.Close)
 	z := startZone(t)
 	z.set(func(z *testZone) { z.a["app.test."] = "127.0.0.1" })
+	return port, z
+}
+
+// TestResolversServerAddress follows a server through DNS changes: its
+// first address, a new one, NXDOMAIN (maintenance, 503) and back.
+func TestResolversServerAddress(t *testing.T) {
+	port, z := twoAddresses(t)
 	sock, fe := startDNSGohap(t, z, "server s1 app.test:"+port+" resolvers dns init-addr none resolve-prefer ipv4")
 
 	eventually(t, "the first address", func() bool { return upstream(t, fe) == "a" })
@@ -215,4 +227,43 @@ func TestResolversTemplateSRV(t *testing.T) {
 	if st := serverState(t, sock, "w3"); st[2] != "32" {
 		t.Fatalf("w3: %v", st)
 	}
+}
+
+// TestResolversDifferential runs haproxy and gohap on one DNS timeline
+// and compares, at each step, which upstream answers and the server's
+// maintenance state.
+func TestResolversDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	port, z := twoAddresses(t)
+	server := "server s1 app.test:" + port + " resolvers dns init-addr none resolve-prefer ipv4"
+	gsock, gfe := startDNSGohap(t, z, server)
+	hsock, hfe := filepath.Join(t.TempDir(), "h.sock"), freePort(t)
+	startHAProxy(t, dnsCfg(hsock, z.addr, hfe, server), hfe)
+
+	steps := []struct {
+		name   string
+		change func(z *testZone)
+		want   string
+	}{
+		{"first address", func(*testZone) {}, "a"},
+		{"new address", func(z *testZone) { z.a["app.test."] = "127.0.0.2" }, "b"},
+		{"NXDOMAIN", func(z *testZone) { z.nx["app.test."] = true }, "503"},
+		{"valid again", func(z *testZone) { delete(z.nx, "app.test."); z.a["app.test."] = "127.0.0.1" }, "a"},
+	}
+	agree := 0
+	for _, st := range steps {
+		z.set(st.change)
+		eventually(t, "haproxy: "+st.name, func() bool { return upstream(t, hfe) == st.want })
+		eventually(t, "gohap: "+st.name, func() bool { return upstream(t, gfe) == st.want })
+		h, g := serverState(t, hsock, "s1"), serverState(t, gsock, "s1")
+		// Address, operational and administrative states, port, FQDN.
+		if strings.Join(h[:5], " ") != strings.Join(g[:5], " ") {
+			t.Errorf("%s: haproxy %v, gohap %v", st.name, h, g)
+			continue
+		}
+		agree++
+	}
+	t.Logf("resolvers differential: %d/%d steps agree", agree, len(steps))
 }
