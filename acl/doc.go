@@ -8,7 +8,7 @@
 // live in a Maps registry whose references are updated by copy and atomic
 // swap, so readers never lock. The debug converter passes its input
 // through and writes nothing. Keywords HAProxy 2.6 has and this package
-// does not evaluate (SSL, xxh3, FIX, MQTT, JWT...) are refused with errors
+// does not evaluate (SSL, MQTT, JWT...) are refused with errors
 // wrapping ErrNotImplemented.
 //
 // The sc_*, src_* and table_* keywords read the stick tables of package

@@ -101,8 +101,11 @@ func (x *sampleExpr) eval(t *Txn, v *Value) bool {
 		return false
 	}
 	mc := v.MayChange
+	t.settled = false
 	ok := x.convert(t, v)
-	v.MayChange = mc
+	if !t.settled {
+		v.MayChange = mc
+	}
 	return ok
 }
 

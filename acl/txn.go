@@ -68,7 +68,9 @@ type Txn struct {
 	ev, iv    Value
 	hv        hdrVisitor
 	mayChange bool
-	matched   bool
+	// settled is set when a converter decided MayChange itself.
+	settled bool
+	matched bool
 	// hit is the rule a Table found.
 	hit int32
 }
