@@ -89,7 +89,9 @@ type Global struct {
 	MaxRewriteSet               bool
 	// CrtBase prefixes relative certificate paths (crt-base).
 	CrtBase string
-	Logs    []Log
+	// SSL holds the TLS and HTTP/2 process settings.
+	SSL  SSLGlobal
+	Logs []Log
 	// LogTag is the global log-tag; LogSendHostname is set by
 	// log-send-hostname, with LogHostname its name if given.
 	LogTag          string

@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"io"
-	"net"
 	"os"
 	goruntime "runtime"
 	"sync"
@@ -55,7 +54,7 @@ func putBuf(b *[]byte) { defPool.put(b) }
 // side is one connection with its read buffer: unconsumed data is
 // buf[r:w].
 type side struct {
-	c *net.TCPConn
+	c netConn
 	// rc is c's raw connection, read through fill's readFn, which
 	// tells a read that had to wait for readiness.
 	rc        syscall.RawConn
@@ -275,7 +274,7 @@ func (s *side) readErr() error {
 }
 
 // setConn gives the side a connection, with its raw connection if known.
-func (s *side) setConn(c *net.TCPConn, rc syscall.RawConn) {
+func (s *side) setConn(c netConn, rc syscall.RawConn) {
 	s.c, s.rc, s.pending = c, rc, nil
 }
 

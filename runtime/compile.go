@@ -19,11 +19,15 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h2"
+	"github.com/gohap/gohap/runtime/ssl"
 )
 
 // Graph is the compiled, immutable form of a configuration: listeners,
 // frontends with their routing rules, backends with their servers.
 type Graph struct {
+	// h2 holds the HTTP/2 settings (tune.h2.*).
+	h2 *h2.Config
 	// Maxconn is the global maxconn, derived from the file descriptor
 	// limit as HAProxy does when the configuration sets none.
 	Maxconn int
@@ -119,6 +123,10 @@ type Listen struct {
 	// Backlog is the listen queue's length (the kernel caps it at
 	// net.core.somaxconn); 0 keeps the system's.
 	Backlog int
+	// TLS terminates TLS on the bind ("ssl"); H2 makes its clients speak
+	// HTTP/2 without ALPN ("proto h2").
+	TLS *ssl.BindTLS
+	H2  bool
 }
 
 type route struct {
@@ -258,7 +266,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			return netip.Addr{}, errors.New("no address")
 		}
 	}
-	g := &Graph{Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
+	g := &Graph{h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
 		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname}
 	if g.Maxconn == 0 {
@@ -357,9 +365,16 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			if backlog == 0 {
 				backlog = fe.Maxconn
 			}
+			tlsCfg, h2, ok := compileBindTLS(&b, cfg, fe.HTTP, fail)
+			if !ok {
+				continue
+			}
 			for i := 0; i < len(b.Options); i++ {
 				opt := b.Options[i]
 				n, ok := bindOptions[opt]
+				if !ok {
+					n, ok = tlsBindOptions[opt]
+				}
 				if !ok {
 					fail(b.Pos, "bind option '%s' is not supported by the gohap runtime yet.", opt)
 					break
@@ -377,7 +392,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					fail(b.Pos, "bind '%s': %v", a, err)
 					continue
 				}
-				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog})
+				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2})
 			}
 		}
 		set := proxyACLs(p, fail)

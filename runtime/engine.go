@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/runtime/h2"
 )
 
 // Engine runs a compiled graph: one accept loop per listener, one
@@ -28,6 +29,9 @@ type Engine struct {
 	g      *Graph
 	log    *zap.Logger
 	global chan struct{} // global maxconn slots, nil when unlimited
+
+	// h2cfg is the HTTP/2 settings of the clients' connections.
+	h2cfg *h2.Config
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -60,6 +64,8 @@ func (e *Engine) actconn() int64 { return e.conns.Load() }
 
 type listener struct {
 	fe *Frontend
+	// bind is the bind line's settings (TLS, HTTP/2).
+	bind *Listen
 	// adopted is set for an inherited socket (fd@N).
 	adopted bool
 	ln      *net.TCPListener
@@ -71,7 +77,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]struct{}{}, done: make(chan struct{})}
+	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]struct{}{}, done: make(chan struct{}), h2cfg: g.h2}
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
@@ -97,7 +103,7 @@ func (e *Engine) Start() error {
 	}
 	var lns []*listener
 	for _, fe := range e.g.Frontends {
-		for _, b := range fe.Binds {
+		for i, b := range fe.Binds {
 			lc := net.ListenConfig{KeepAliveConfig: keepAlive(fe.tcpKA)}
 			if !fe.tcpKA {
 				lc.KeepAlive = -1
@@ -136,7 +142,7 @@ func (e *Engine) Start() error {
 					rc.Control(func(fd uintptr) { unix.Listen(int(fd), b.Backlog) })
 				}
 			}
-			l := &listener{fe: fe, ln: tl, adopted: strings.HasPrefix(b.Addr, "fd@")}
+			l := &listener{fe: fe, bind: &fe.Binds[i], ln: tl, adopted: strings.HasPrefix(b.Addr, "fd@")}
 			if fe.Maxconn > 0 {
 				l.slots = make(chan struct{}, fe.Maxconn)
 			}
@@ -274,30 +280,42 @@ func (e *Engine) acceptLoop(l *listener) {
 				c.SetKeepAlive(false)
 			}
 		}
-		s := newSession(e, l, c)
-		e.mu.Lock()
-		if e.stopping.Load() {
-			e.mu.Unlock()
-			c.Close()
-			e.release(l)
+		if b := l.bind; b != nil && (b.TLS != nil || b.H2) {
+			e.wg.Add(1)
+			go e.front(l, c, b)
 			continue
 		}
-		e.sessions[s] = struct{}{}
-		e.wg.Add(1)
-		e.mu.Unlock()
-		s.done = func() {
-			e.mu.Lock()
-			delete(e.sessions, s)
-			e.mu.Unlock()
+		if !e.startSession(newSession(e, l, c), func() { e.release(l) }) {
+			c.Close()
 			e.release(l)
-			e.wg.Done()
 		}
-		go func() {
-			if !s.run() {
-				s.done()
-			}
-		}()
 	}
+}
+
+// startSession runs s in its own goroutine, unless the engine is
+// stopping; release runs when the session's bookkeeping ends.
+func (e *Engine) startSession(s *session, release func()) bool {
+	e.mu.Lock()
+	if e.stopping.Load() {
+		e.mu.Unlock()
+		return false
+	}
+	e.sessions[s] = struct{}{}
+	e.wg.Add(1)
+	e.mu.Unlock()
+	s.done = func() {
+		e.mu.Lock()
+		delete(e.sessions, s)
+		e.mu.Unlock()
+		release()
+		e.wg.Done()
+	}
+	go func() {
+		if !s.run() {
+			s.done()
+		}
+	}()
+	return true
 }
 
 func (e *Engine) release(l *listener) {

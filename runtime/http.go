@@ -62,6 +62,9 @@ type session struct {
 	amsg  h1.Msg
 	// vars are the connection's and the stream's variables.
 	vars acl.Vars
+	// src and dst are the client's addresses when the session runs
+	// behind TLS or HTTP/2 on a socket pair.
+	src, dst netip.AddrPort
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -130,7 +133,7 @@ type session struct {
 	capRspBuf  []byte
 }
 
-func newSession(e *Engine, l *listener, c *net.TCPConn) *session {
+func newSession(e *Engine, l *listener, c netConn) *session {
 	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}, rawFD: -1}
 	s.idleConns = s.idleArr[:0]
 	if e.order != nil {
@@ -148,7 +151,7 @@ func (s *session) wakeIfIdle() {
 }
 
 func (s *session) kill() {
-	s.cl.c.SetLinger(0)
+	setLinger0(s.cl.c)
 	raw := s.inRaw.Load()
 	if raw {
 		// Close waits for the session to leave the client's readiness
@@ -178,15 +181,18 @@ func (s *session) run() bool {
 	s.cl.wto = s.fe.Client
 	s.cl.timeout = s.fe.Client
 	if s.fe.noLinger {
-		s.cl.c.SetLinger(0)
+		setLinger0(s.cl.c)
 	}
-	s.txn.Src = addrPort(s.cl.c.RemoteAddr())
-	s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+	s.txn.Src, s.txn.Dst = s.src, s.dst
+	if !s.src.IsValid() {
+		s.txn.Src = addrPort(s.cl.c.RemoteAddr())
+		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+	}
 	s.txn.Vars, s.txn.Proc, s.txn.ProcMu = &s.vars, &s.e.procVars, &s.e.procMu
 	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 {
 		// Rejected at layer 4 or 5: no stream, so no log line.
 		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
-			s.cl.c.SetLinger(0)
+			setLinger0(s.cl.c)
 			s.cl.c.Close()
 			s.fe.pool.put(bp)
 			s.vars.Clear(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
@@ -360,7 +366,7 @@ func indexOf(b []byte, sub string) int {
 
 // handOff gives both connections to a tunnel; the session ends here and
 // the tunnel takes its place in the engine until it is over.
-func (s *session) handOff(c *net.TCPConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
+func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
 	if s.logging && !s.fe.HTTP {
 		te.rec, te.start = s.tcpRecord(), s.lt.start
@@ -419,7 +425,7 @@ func (s *session) releaseIdle() {
 type idleConn struct {
 	srv  *backend.Server
 	be   *Backend
-	c    *net.TCPConn
+	c    netConn
 	rc   syscall.RawConn
 	uses int
 }
@@ -1448,7 +1454,7 @@ func (s *session) serveTxn(hl int) bool {
 	if !reused {
 		s.park()
 		if pc, ok := s.unpark(srv, be); ok {
-			s.attachServer(pc.c, srv, be)
+			s.attachServer(pc.c.(*net.TCPConn), srv, be)
 			s.sv.rc, s.svUses = pc.rc, pc.uses
 			reused = true
 		} else {
@@ -1707,7 +1713,7 @@ func (s *session) serveTxn(hl int) bool {
 		// a FIN, as HAProxy ends it; a failed client write resets it.
 		var b *bodyErr
 		if !errors.As(berr, &b) || !b.src {
-			s.cl.c.SetLinger(0)
+			setLinger0(s.cl.c)
 		}
 		return false
 	}

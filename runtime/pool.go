@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"net"
 	"sync"
 	"syscall"
 	"time"
@@ -36,7 +35,7 @@ type idlePool struct {
 }
 
 type pooledConn struct {
-	c  *net.TCPConn
+	c  netConn
 	rc syscall.RawConn
 	// uses is how many requests the connection carried.
 	uses int

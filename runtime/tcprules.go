@@ -185,7 +185,7 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 // content rules on what the server answers within its inspection delay;
 // it returns the server's bytes read, false when a rule rejected or
 // closed the connection.
-func (s *session) inspectResponse(c *net.TCPConn, be *Backend, toServer []byte) ([]byte, bool) {
+func (s *session) inspectResponse(c netConn, be *Backend, toServer []byte) ([]byte, bool) {
 	if len(toServer) > 0 {
 		if _, err := c.Write(toServer); err != nil {
 			return nil, false

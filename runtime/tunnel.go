@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"github.com/gohap/gohap/backend"
-	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -86,7 +85,7 @@ func (p *poller) remove(pp *pipe) {
 // pipe is one direction of a tunnel.
 type pipe struct {
 	t          *tunnel
-	src, dst   *net.TCPConn
+	src, dst   netConn
 	rc         syscall.RawConn
 	id         uint64
 	fromClient bool
@@ -109,7 +108,7 @@ type tunnel struct {
 	// srv is the server the tunnel goes to (nil in tests).
 	srv          *backend.Server
 	cfg          tunnelCfg
-	c, s         *net.TCPConn
+	c, s         netConn
 	p            *poller
 	pipes        [2]*pipe
 	lastC, lastS atomic.Int64 // unix nanos of the last read on each side
@@ -130,7 +129,7 @@ type tunnel struct {
 // and toClient are bytes already read and not yet forwarded; they are
 // written before start returns, so the caller may reuse their
 // buffers.
-func newTunnel(c, s *net.TCPConn, cfg tunnelCfg, done func()) *tunnel {
+func newTunnel(c, s netConn, cfg tunnelCfg, done func()) *tunnel {
 	return &tunnel{cfg: cfg, c: c, s: s, done: done}
 }
 
@@ -181,7 +180,7 @@ func (t *tunnel) start(toServer, toClient []byte) {
 	return
 }
 
-func (t *tunnel) newPipe(src, dst *net.TCPConn, fromClient bool) *pipe {
+func (t *tunnel) newPipe(src, dst netConn, fromClient bool) *pipe {
 	rc, err := src.SyscallConn()
 	if err != nil {
 		return nil
@@ -377,7 +376,7 @@ func (t *tunnel) abort() {
 	if t.closed.Swap(true) {
 		return
 	}
-	t.c.SetLinger(0)
+	setLinger0(t.c)
 	t.end()
 }
 

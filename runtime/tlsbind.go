@@ -1,0 +1,199 @@
+package runtime
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h2"
+	"github.com/gohap/gohap/runtime/ssl"
+)
+
+// tlsBindOptions are the bind keywords of TLS and HTTP/2, with their
+// argument counts; runtime/ssl reads them.
+var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file": 1, "crl-file": 1, "verify": 1,
+	"alpn": 1, "ciphers": 1, "ciphersuites": 1, "curves": 1, "ecdhe": 1, "ssl-min-ver": 1, "ssl-max-ver": 1,
+	"no-sslv3": 0, "no-tlsv10": 0, "no-tlsv11": 0, "no-tlsv12": 0, "no-tlsv13": 0, "force-sslv3": 0,
+	"force-tlsv10": 0, "force-tlsv11": 0, "force-tlsv12": 0, "force-tlsv13": 0, "no-tls-tickets": 0,
+	"strict-sni": 0, "prefer-client-ciphers": 0, "ca-ignore-err": 1, "crt-ignore-err": 1, "no-ca-names": 0,
+	"allow-0rtt": 0, "proto": 1}
+
+// sslGlobals maps the global section's TLS settings.
+func sslGlobals(g *parser.Global) *ssl.Globals {
+	s := &g.SSL
+	return &ssl.Globals{CrtBase: g.CrtBase, CABase: s.CABase,
+		BindCiphers: s.BindCiphers, BindCiphersuites: s.BindCiphersuites, BindCurves: s.BindCurves, BindOptions: s.BindOptions,
+		ServerCiphers: s.ServerCiphers, ServerCiphersuites: s.ServerCiphersuites, ServerOptions: s.ServerOptions,
+		ServerVerify: s.ServerVerify, DefaultDHParam: s.DefaultDHParam, CacheSize: s.CacheSize, Lifetime: s.Lifetime}
+}
+
+// h2Config maps the tune.h2 settings.
+func h2Config(g *parser.Global) *h2.Config {
+	s := &g.SSL
+	return &h2.Config{HeaderTableSize: uint32(s.H2HeaderTableSize), InitialWindowSize: uint32(s.H2InitialWindowSize),
+		MaxConcurrentStreams: s.H2MaxConcurrentStreams, MaxFrameSize: uint32(s.H2MaxFrameSize)}
+}
+
+// compileBindTLS reads a bind line's TLS and HTTP/2 options; ok is false
+// when they cannot be used (the reason is reported).
+func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(parser.Pos, string, ...any)) (*ssl.BindTLS, bool, bool) {
+	useSSL, h2, tlsWords := false, false, false
+	for i := 0; i < len(b.Options); i++ {
+		switch b.Options[i] {
+		case "ssl":
+			useSSL = true
+		case "proto":
+			if i+1 < len(b.Options) {
+				switch b.Options[i+1] {
+				case "h2":
+					h2 = true
+				case "h1":
+				default:
+					fail(b.Pos, "'bind %s' : unknown proto '%s'.", b.Address, b.Options[i+1])
+					return nil, false, false
+				}
+			}
+			i++
+		default:
+			if _, ok := tlsBindOptions[b.Options[i]]; ok {
+				tlsWords = true
+			}
+		}
+	}
+	if h2 && !http {
+		fail(b.Pos, "'bind %s' : 'proto h2' on a 'mode tcp' frontend is not supported by the gohap runtime yet.", b.Address)
+		return nil, false, false
+	}
+	if !useSSL {
+		// TLS options without "ssl" have no effect in HAProxy either.
+		_ = tlsWords
+		return nil, h2, true
+	}
+	opts, err := ssl.ParseBindOptions(b.Options, sslGlobals(&cfg.Global))
+	if err != nil {
+		fail(b.Pos, "'bind %s' : %v", b.Address, err)
+		return nil, false, false
+	}
+	t, err := ssl.LoadBindConfig(opts, sslGlobals(&cfg.Global))
+	if err != nil {
+		fail(b.Pos, "'bind %s' : %v", b.Address, err)
+		return nil, false, false
+	}
+	return t, h2, true
+}
+
+// front serves a connection of a TLS or HTTP/2 bind: the handshake, then
+// one session per HTTP/2 stream, or one session for the connection,
+// each through a socket pair (bridge). It holds the connection's slot.
+func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
+	defer e.wg.Done()
+	defer e.release(l)
+	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	var conn net.Conn = c
+	speakH2 := b.H2
+	if b.TLS != nil {
+		tc := tlsServer(c, b.TLS)
+		if t := l.fe.Client; t > 0 {
+			c.SetDeadline(time.Now().Add(t))
+		}
+		if err := tc.Handshake(); err != nil {
+			c.SetLinger(0)
+			c.Close()
+			return
+		}
+		c.SetDeadline(time.Time{})
+		conn = tc
+		if p := tc.ConnectionState().NegotiatedProtocol; p == "h2" {
+			speakH2 = true
+		}
+	}
+	if !speakH2 {
+		e.bridge(l, conn, src, dst)
+		return
+	}
+	sc, err := h2.NewServerConn(conn, e.h2cfg)
+	if err != nil {
+		conn.Close()
+		return
+	}
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-e.done:
+			sc.Shutdown()
+		case <-stop:
+		}
+	}()
+	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst) })
+	close(stop)
+	conn.Close()
+}
+
+// bridge runs a session on one end of a socket pair and copies between
+// the other end and c until both directions are done.
+func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort) {
+	a, b, err := socketPair()
+	if err != nil {
+		c.Close()
+		return
+	}
+	s := newSession(e, l, a)
+	s.src, s.dst = src, dst
+	if !e.startSession(s, func() {}) {
+		a.Close()
+		b.Close()
+		c.Close()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		// Client to session; the client's end of stream is the
+		// session's.
+		io.Copy(b, c)
+		b.CloseWrite()
+		close(done)
+	}()
+	io.Copy(c, b)
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.Close()
+	<-done
+	b.Close()
+}
+
+func tlsServer(c net.Conn, t *ssl.BindTLS) *tls.Conn { return tls.Server(c, t.Config) }
+
+// socketPair returns the two ends of a connected stream socket pair.
+func socketPair() (*net.UnixConn, *net.UnixConn, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	conns := [2]*net.UnixConn{}
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		fc, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			if i == 1 {
+				conns[0].Close()
+			}
+			return nil, nil, err
+		}
+		uc, ok := fc.(*net.UnixConn)
+		if !ok {
+			fc.Close()
+			return nil, nil, errors.New("socketpair: not a unix socket")
+		}
+		conns[i] = uc
+	}
+	return conns[0], conns[1], nil
+}
