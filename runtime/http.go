@@ -1273,6 +1273,11 @@ func (s *session) parse(hl int) bool {
 	req := &s.req
 	if err := s.perr; err != nil {
 		s.perr = nil
+		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() {
+			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface.
+			s.serveH2(append([]byte(nil), cl.buf[:cl.w]...))
+			return false
+		}
 		code := 400
 		var he *h1.Error
 		if errors.As(err, &he) {

@@ -118,7 +118,24 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 		e.bridge(l, conn, src, dst)
 		return
 	}
-	sc, err := h2.NewServerConn(conn, e.h2cfg)
+	e.serveH2(l, conn, e.h2cfg, src, dst)
+}
+
+// serveH2 serves the session's client connection as HTTP/2 once its
+// first bytes (pre) showed the preface; it returns when the connection
+// ends.
+func (s *session) serveH2(pre []byte) {
+	cfg := *s.e.h2cfg
+	cfg.Preread = pre
+	c := s.cl.c
+	c.SetDeadline(time.Time{})
+	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst)
+}
+
+// serveH2 runs an HTTP/2 connection, one bridged session per stream,
+// and sends GOAWAY when the engine stops.
+func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort) {
+	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
 		return

@@ -90,6 +90,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
+// ErrPreface is an HTTP/2 connection preface where an HTTP/1 request was
+// expected.
+var ErrPreface = &Error{Status: 400, Msg: "HTTP/2 preface on an HTTP/1 connection"}
+
 var (
 	// ErrIncomplete means more bytes are needed.
 	ErrIncomplete = errors.New("incomplete message head")
@@ -99,7 +103,7 @@ var (
 	errTENotLast  = &Error{Status: 422, Msg: "unsupported transfer-encoding"}
 	errBadCL      = &Error{Status: 400, Msg: "invalid content-length"}
 	errBadResp    = &Error{Status: 502, Msg: "invalid response"}
-	errPreface    = &Error{Status: 400, Msg: "HTTP/2 preface on an HTTP/1 connection"}
+	errPreface    = ErrPreface
 	errPRI        = &Error{Status: 400, Msg: "PRI method in HTTP/1", Late: true}
 )
 
