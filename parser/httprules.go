@@ -40,6 +40,8 @@ type HTTPRule struct {
 	Expr string
 	// Var is the "scope.name" of set-var, set-var-fmt and unset-var.
 	Var string
+	// Realm is auth's realm, "" for the proxy's name.
+	Realm string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
 	// Refused is the runtime's message for a form it does not run.
@@ -52,7 +54,7 @@ var httpRuleForms = map[string]map[string]bool{
 		"replace-value": true, "set-path": true, "set-pathq": true, "set-query": true, "set-uri": true,
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
-		"set-dst-port": true},
+		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
@@ -129,8 +131,18 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		}
 	case "replace-path", "replace-pathq", "replace-uri":
 		r.Regex, r.Fmt = arg(0), arg(1)
-	case "allow":
+	case "allow", "reject", "silent-drop", "disable-l7-retry":
 		if len(args) > 0 {
+			refuse()
+		}
+	case "tarpit":
+		parseReturn(r, args, refuse)
+	case "auth":
+		switch {
+		case len(args) == 0:
+		case len(args) == 2 && args[0] == "realm":
+			r.Realm = args[1]
+		default:
 			refuse()
 		}
 	case "set-status":

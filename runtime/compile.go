@@ -405,7 +405,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.reqRules, fe.rspRules, fe.afterRules, fe.own = own.reqRules, own.rspRules, own.afterRules, own
 		} else {
 			fe.legacy = compileLegacy(p, set, fail)
-			fe.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
+			fe.reqRules = ownRules(compileHTTPRules(p.HTTPRequestRules, set, fail), p)
 			fe.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
 			fe.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
 		}
@@ -626,7 +626,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			}
 		}
 	}
-	be.reqRules = compileHTTPRules(p.HTTPRequestRules, set, fail)
+	be.reqRules = ownRules(compileHTTPRules(p.HTTPRequestRules, set, fail), p)
 	be.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
 	be.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
 	algo, err := compileBalance(be, p)

@@ -7,12 +7,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/parser/logfmt"
 	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
+
+	"golang.org/x/sys/unix"
 )
 
 // httpRule is a compiled http-request or http-response rule.
@@ -43,11 +46,29 @@ type httpRule struct {
 	literal                string
 	dropQuery, appendSlash bool
 	setCookie, clearCookie string
+	// realm is auth's realm; tarpit the time tarpit holds the client.
+	realm  string
+	tarpit time.Duration
 }
 
 type ruleHdr struct {
 	name  string
 	value *logging.Format
+}
+
+// ownRules gives rules what comes from the proxy that declares them: the
+// realm auth defaults to and timeout tarpit (timeout connect when unset).
+func ownRules(rules []httpRule, p *parser.Proxy) []httpRule {
+	for i := range rules {
+		r := &rules[i]
+		if r.realm == "" {
+			r.realm = p.Name
+		}
+		if r.tarpit = p.Timeouts["tarpit"]; r.tarpit == 0 {
+			r.tarpit = p.Timeouts["connect"]
+		}
+	}
+	return rules
 }
 
 // compileHTTPRules compiles a proxy's rules of one direction.
@@ -61,7 +82,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash,
-			setCookie: r.SetCookie, clearCookie: r.ClearCookie}
+			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -243,6 +264,17 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		case "deny", "return":
 			keep := s.ruleAnswer(r, request)
 			return head, ruleAnswered, keep
+		case "tarpit":
+			return head, ruleAnswered, s.tarpit(r)
+		case "auth":
+			return head, ruleAnswered, s.authReply(r.realm)
+		case "reject", "silent-drop":
+			s.dropClient(r.act == "silent-drop")
+			return head, ruleAnswered, false
+		case "disable-l7-retry":
+			// Requests are never retried at layer 7 (retry-on is not
+			// run), so there is nothing to disable.
+			continue
 		case "redirect":
 			keep := s.redirect(r, head)
 			return head, ruleAnswered, keep
@@ -469,11 +501,12 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 func (s *session) sendAnswer(status int, head, body []byte) bool {
 	s.txStatus, s.txFlags = status, logging.SFErrLocal|logging.SFFinstR
 	keep := s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
-	if !keep {
-		head = append(head, "connection: close\r\n"...)
-	}
 	head = append(head, "\r\n"...)
 	page := s.afterAnswer(append(head, body...))
+	if !keep {
+		// Added on the way out, after http-after-response rules.
+		page = insertHeader(page, "connection: close")
+	}
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -662,4 +695,67 @@ func parseVarSpec(spec string) (scope uint8, name string, conds acl.VarConds, er
 	}
 	conds, err = acl.ParseVarConds(words[1:])
 	return scope, name, conds, err
+}
+
+// tarpit holds the client for the rule's tarpit time, or until it
+// leaves, then answers as deny does, 500 by default.
+func (s *session) tarpit(r *httpRule) bool {
+	t := time.NewTimer(r.tarpit)
+	defer t.Stop()
+	ctx, stop := s.watchClientClose(nil)
+	select {
+	case <-t.C:
+		stop()
+	case <-ctx.Done():
+		stop()
+		s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstT
+		return false
+	}
+	d := *r
+	d.act = "deny"
+	if d.status == 0 {
+		d.status = 500
+	}
+	keep := s.ruleAnswer(&d, true)
+	s.txFlags = logging.SFErrPrxCond | logging.SFFinstT
+	return keep
+}
+
+// authReply answers 401 with the page for 401 and a Basic challenge for
+// realm, as HAProxy's http_reply_40x_unauthorized.
+func (s *session) authReply(realm string) bool {
+	page := s.errors().stream(401, false)
+	hl := h1.HeadEnd(page, 0)
+	if hl < 2 {
+		return s.errorReply(401, true)
+	}
+	head := append(append([]byte(nil), page[:hl-2]...), "www-authenticate: Basic realm=\""+realm+"\"\r\n"...)
+	return s.sendAnswer(401, head, page[hl:])
+}
+
+// insertHeader adds a header line at the end of a response head.
+func insertHeader(resp []byte, line string) []byte {
+	hl := h1.HeadEnd(resp, 0)
+	if hl < 2 {
+		return resp
+	}
+	out := append(append([]byte(nil), resp[:hl-2]...), line+"\r\n\r\n"...)
+	return append(out, resp[hl:]...)
+}
+
+// dropClient closes the client connection without an answer: reject
+// resets it; silent-drop first sets its TTL to 1 so that, beyond the
+// first hop, the client never learns it was closed.
+func (s *session) dropClient(silent bool) {
+	s.txStatus, s.txFlags = -1, logging.SFErrPrxCond|logging.SFFinstR
+	if silent {
+		if rc, err := s.cl.c.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) {
+				unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TTL, 1)
+				unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 1)
+			})
+		}
+	}
+	setLinger0(s.cl.c)
+	s.linger = false
 }

@@ -16,6 +16,14 @@ func TestHTTPRulesDifferential(t *testing.T) {
 	}
 	up := startEcho(t, "s1")
 	const rules = ` acl is_api path_beg /api
+ timeout tarpit 300ms
+ http-request disable-l7-retry if { path /tarpit }
+ http-request reject if { path /reject }
+ http-request silent-drop if { path /drop }
+ http-request tarpit deny_status 429 if { path /tarpit }
+ http-request tarpit if { path /tarpit500 }
+ http-request auth realm Secret if { path /auth }
+ http-request auth if { path /auth2 }
  http-request set-var(txn.host) req.hdr(host)
  http-request set-var-fmt(txn.path) %[path]-x
  http-request unset-var(txn.host) if { path /unset }
@@ -56,6 +64,12 @@ func TestHTTPRulesDifferential(t *testing.T) {
  http-after-response set-status 299 if { status 202 }
 `
 	reqs := []string{
+		"GET /reject HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /drop HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /tarpit HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /tarpit500 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /auth HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /auth2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 		"GET /forbidden HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /vars HTTP/1.1\r\nHost: h1\r\n\r\n",
 		"GET /unset HTTP/1.1\r\nHost: h2\r\n\r\n",

@@ -73,9 +73,6 @@ func NewClientConn(c net.Conn, cfg *Config) (*ClientConn, error) {
 	cc.bw.WriteString(Preface)
 	err := cc.fr.WriteSettings(ss...)
 	if err == nil {
-		err = cc.fr.WriteWindowUpdate(0, 1<<31-1-65535)
-	}
-	if err == nil {
 		err = cc.flushLocked()
 	}
 	cc.wmu.Unlock()

@@ -101,6 +101,8 @@ type conn struct {
 	peerFrame   uint32 // peer's SETTINGS_MAX_FRAME_SIZE
 	dead        error  // set once the connection is finished
 	pendingConn uint32 // connection window credit to return
+	// connOpened says the connection window was opened wide.
+	connOpened bool
 
 	// eachTx visits the send half of every open stream (mu held);
 	// resetStream resets one. Set by the server or client side.
@@ -432,11 +434,8 @@ func (sc *ServerConn) sendSettings() error {
 	if err := sc.fr.WriteSettings(ss[:n]...); err != nil {
 		return err
 	}
-	// The connection window is opened wide at once, as HAProxy does:
-	// flow control is per stream.
-	if err := sc.fr.WriteWindowUpdate(0, 1<<31-1-65535); err != nil {
-		return err
-	}
+	// The connection window is opened wide with the first credit it
+	// returns, as HAProxy does (sendConnCredit).
 	return sc.flushLocked()
 }
 
@@ -686,6 +685,12 @@ func (c *conn) sendConnCredit() {
 	c.mu.Unlock()
 	if n == 0 {
 		return
+	}
+	if !c.connOpened {
+		// Flow control is per stream: the connection window is opened
+		// to 2G on its first update.
+		c.connOpened = true
+		n += 1<<31 - 1 - 65535
 	}
 	c.wmu.Lock()
 	if c.werr == nil {
