@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,10 @@ type Check struct {
 	TCP []TCPStep
 	// Proto, when set, is a protocol check (mysql, pgsql, ldap, ssl).
 	Proto *ProtoCheck
+	// Preamble, when set, gives the bytes written first on the check's
+	// connection from local to remote: its PROXY protocol header
+	// (check-send-proxy).
+	Preamble func(local, remote netip.AddrPort) []byte
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -276,6 +281,15 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	defer closeCheckConn(conn, lingers)
 	if !lingers {
 		conn.(*net.TCPConn).SetLinger(0)
+	}
+	if f := s.Check.Preamble; f != nil {
+		local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
+		remote, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
+		conn.SetWriteDeadline(time.Now().Add(timeout))
+		if _, err := conn.Write(f(local, remote)); err != nil {
+			return `Layer4 connection problem, info: "Connection reset by peer"`, checkFailed
+		}
+		conn.SetWriteDeadline(time.Time{})
 	}
 	if s.Check.Proto != nil {
 		r, ok := s.Check.Proto.run(conn, time.Now().Add(timeout))

@@ -229,6 +229,12 @@ tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune
 tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
+	compressionGlobals()
+	globalKeywords["pp2-never-send-local"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.PP2NeverSendLocal = true
+		}
+	}}
 	// Accept rate limits, applied by the listeners.
 	globalKeywords["maxconnrate"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxConnRate) }}
 	globalKeywords["maxsessrate"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxSessRate) }}

@@ -105,6 +105,12 @@ type Global struct {
 	Stats Stats
 	// Process holds the settings of the process itself (process.go).
 	Process Process
+	// CompMaxLevel is tune.comp.maxlevel, 0 when not set; MaxCompRate is
+	// maxcomprate in bytes per second, 0 for no limit (compression.go).
+	CompMaxLevel, MaxCompRate int
+	// PP2NeverSendLocal is pp2-never-send-local: health checks send a
+	// PROXY v2 header with their own addresses, not a LOCAL one.
+	PP2NeverSendLocal bool
 }
 
 // Stats is what the global "stats" lines set for the runtime CLI.
@@ -239,6 +245,8 @@ type Proxy struct {
 	// aggressive or always.
 	HTTPReuse string
 	Stats     *ProxyStats // the "stats" lines' page (uri_auth), nil without one
+	// Compression is the "compression" lines, nil without any.
+	Compression *Compression
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
@@ -288,6 +296,9 @@ type Bind struct {
 	Pos     Pos
 	Address string
 	Options []string
+	// AcceptProxy is "accept-proxy": connections start with a PROXY
+	// protocol header (configuration.txt 5.1).
+	AcceptProxy bool
 }
 
 // ACL is one "acl" line. Lines with the same name OR together.
@@ -406,6 +417,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	p.TCPRequests = d.TCPRequests
 	p.Stats = d.Stats
 	p.ErrorConfs = append([]ErrorConf(nil), d.ErrorConfs...)
+	p.inheritCompression(d)
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn
 		p.MonitorURI = d.MonitorURI

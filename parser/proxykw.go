@@ -78,7 +78,7 @@ var proxyKeywords = map[string]keyword{
 	"error-log-format":            {support: Unsupported},
 	"log-tag":                     {support: Unsupported, handle: kwLogTag},
 	"declare":                     {support: Unsupported},
-	"compression":                 {support: Unsupported},
+	"compression":                 {support: Supported, handle: kwCompression},
 	"filter":                      {support: Unsupported},
 	"rate-limit":                  {caps: CapFE, support: Supported, handle: kwRateLimit},
 	"external-check":              {caps: CapBE, support: Unsupported},
@@ -240,7 +240,11 @@ func kwBind(c *pctx) {
 			}
 		}
 	}
-	p.Binds = append(p.Binds, Bind{Pos: c.pos, Address: addr, Options: opts})
+	b := Bind{Pos: c.pos, Address: addr, Options: opts}
+	for _, o := range opts {
+		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
+	}
+	p.Binds = append(p.Binds, b)
 }
 
 // checkBindAddress validates one listening address; hosts are resolved.

@@ -81,6 +81,13 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val != "shutdown-backup-sessions" {
 				return fmt.Sprintf("'on-marked-up' expects 'shutdown-backup-sessions' but got '%s'.", val)
 			}
+		case "proxy-v2-options":
+			for _, w := range strings.Split(val, ",") {
+				if !proxyV2Options[w] {
+					bad = fmt.Sprintf("'%s' : proxy v2 option not implemented", w)
+					break
+				}
+			}
 		case "weight":
 			if w := Atol(val); w < 0 || w > 256 {
 				bad = fmt.Sprintf("weight of server %s is not within 0 and 256 (%d).", serverName, w)
@@ -133,6 +140,12 @@ type ServerSettings struct {
 	AllowDupIP, IgnoreWeight            bool
 	Track, Cookie                       string
 	ShutdownOnDown, ShutdownBackupsOnUp bool
+	// SendProxy and SendProxyV2 are send-proxy and send-proxy-v2 (v2
+	// wins when both are set), ProxyV2Options the words of the
+	// proxy-v2-options lines, CheckSendProxy is check-send-proxy
+	// (configuration.txt 5.2).
+	SendProxy, SendProxyV2, CheckSendProxy bool
+	ProxyV2Options                         []string
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -152,7 +165,13 @@ var runtimeServerOptions = map[string]bool{
 	"cookie": true, "minconn": true, "slowstart": true, "maxqueue": true,
 	"id": true, "track": true, "on-marked-down": true, "on-marked-up": true,
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
+	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
+	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 }
+
+// proxyV2Options are the words of "proxy-v2-options" (srv_parse_proxy_v2_options).
+var proxyV2Options = map[string]bool{"ssl": true, "cert-cn": true, "cert-key": true, "cert-sig": true,
+	"ssl-cipher": true, "authority": true, "crc32c": true, "unique-id": true}
 
 // apply reads server options over s.
 func (s *ServerSettings) apply(opts []string) {
@@ -224,6 +243,14 @@ func (s *ServerSettings) apply(opts []string) {
 			s.ShutdownOnDown = v == "shutdown-sessions"
 		case "on-marked-up":
 			s.ShutdownBackupsOnUp = v == "shutdown-backup-sessions"
+		case "send-proxy", "no-send-proxy":
+			s.SendProxy = o == "send-proxy"
+		case "send-proxy-v2", "no-send-proxy-v2":
+			s.SendProxyV2 = o == "send-proxy-v2"
+		case "check-send-proxy", "no-check-send-proxy":
+			s.CheckSendProxy = o == "check-send-proxy"
+		case "proxy-v2-options":
+			s.ProxyV2Options = append(s.ProxyV2Options[:len(s.ProxyV2Options):len(s.ProxyV2Options)], strings.Split(v, ",")...)
 		case "check":
 			s.Check = true
 		case "no-check":

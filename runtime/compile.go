@@ -19,6 +19,7 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/comp"
 	"github.com/gohap/gohap/runtime/h2"
 	"github.com/gohap/gohap/runtime/ssl"
 )
@@ -52,6 +53,8 @@ type Graph struct {
 	stats               *statsState // the stats page and counters (statspage.go)
 	// dns holds the resolvers sections and the servers they resolve.
 	dns *dnsConfig
+	// comp is the compression encoders and rate (compress.go).
+	comp *compGlobal
 }
 
 type proxyRef struct {
@@ -114,6 +117,8 @@ type Frontend struct {
 	pool *bufPool
 	// accepted counts connections, for the stop report.
 	accepted atomic.Int64
+	// comp is the "compression" settings, nil without any.
+	comp *comp.Config
 }
 
 // Listen is one address to listen on.
@@ -127,6 +132,12 @@ type Listen struct {
 	// HTTP/2 without ALPN ("proto h2").
 	TLS *ssl.BindTLS
 	H2  bool
+	// Name and ID name the listener in connection error logs (the
+	// bind's "name", else its number in the frontend); AcceptProxy is
+	// "accept-proxy".
+	Name        string
+	ID          int
+	AcceptProxy bool
 }
 
 type route struct {
@@ -199,6 +210,10 @@ type Backend struct {
 	abortOnClose bool
 	// streams counts the requests and connections given to a server.
 	streams atomic.Int64
+	// comp is the "compression" settings, nil without any.
+	comp *comp.Config
+	// pp says which servers' connections start with a PROXY header.
+	pp map[*backend.Server]*ppSend
 }
 
 // forwardFor is an "option forwardfor" or "option originalto" setting.
@@ -239,7 +254,7 @@ func (e *CompileError) Error() string {
 // of words after each: name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
 // applied.
-var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0}
+var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0}
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -273,6 +288,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
 	g.dns = compileResolvers(cfg, opts, fail)
+	g.comp = newCompGlobal(&cfg.Global)
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.
@@ -330,6 +346,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]
+		fe.comp = compileCompression(p, fail)
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" {
 			for _, m := range p.ResolveLogFormat() {
 				fail(p.Log.FormatPos, "%s", m)
@@ -392,9 +409,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					fail(b.Pos, "bind '%s': %v", a, err)
 					continue
 				}
-				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2})
+				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy})
 			}
 		}
+		nameListeners(p, fe, fail)
 		set := proxyACLs(p, fail)
 		fe.tcp = compileTCPRules(p, set, fail)
 		fe.tcp.response = nil
@@ -598,6 +616,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
 	be.events = eventLog(p)
+	be.comp = compileCompression(p, fail)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.
@@ -742,6 +761,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		srv.Check.HTTP = httpChk
 		srv.Check.TCP = tcpChk
 		srv.Check.Proto = protoChk
+		if pp := compileServerPP(&cfg.Global, s, srv, fail); pp != nil {
+			if be.pp == nil {
+				be.pp = map[*backend.Server]*ppSend{}
+			}
+			be.pp[srv] = pp
+		}
 		if disabled {
 			srv.SetState(backend.Maint)
 		}

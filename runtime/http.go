@@ -131,6 +131,11 @@ type session struct {
 	logReqLine []byte
 	capBuf     []byte
 	capRspBuf  []byte
+	// zs is the transaction's compression (compress.go).
+	zs compState
+	// pps is what the PROXY header of the connection carried
+	// (proxy_protocol.go).
+	pps ppState
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -189,9 +194,11 @@ func (s *session) run() bool {
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	}
 	s.txn.Vars, s.txn.Proc, s.txn.ProcMu = &s.vars, &s.e.procVars, &s.e.procMu
-	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 {
-		// Rejected at layer 4 or 5: no stream, so no log line.
-		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
+	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy {
+		// Rejected at layer 4 or 5: no stream, so no log line. The
+		// PROXY header comes between the two, as HAProxy's handshake.
+		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.l.bind.AcceptProxy && !s.acceptProxy() ||
+			s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
 			setLinger0(s.cl.c)
 			s.cl.c.Close()
 			s.fe.pool.put(bp)
@@ -543,6 +550,9 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 	for failures := 0; ; {
 		c, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
 		if err == nil {
+			if err = s.sendProxyHeader(be, srv, c.(*net.TCPConn)); err != nil {
+				return nil, srv, err
+			}
 			return c.(*net.TCPConn), srv, nil
 		}
 		if failures++; failures > be.Retries || s.e.stopping.Load() {
@@ -1118,6 +1128,10 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 				out = appendConnection(out, h.Value.Of(head))
 				continue
 			}
+		case 15:
+			if s.zs.dropAE && h1.EqualFold(name, "accept-encoding") {
+				continue
+			}
 		case 14:
 			if h1.EqualFold(name, "content-length") {
 				if req.HasTE || clSeen {
@@ -1174,6 +1188,12 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	out = append(out, "\r\n"...)
 	for _, h := range rsp.Headers {
 		name := h.Name.Of(rhead)
+		if s.zs.on {
+			var done bool
+			if out, done = s.zs.editHeader(out, name, h.Value.Of(rhead)); done {
+				continue
+			}
+		}
 		if len(name) == 10 && h1.EqualFold(name, "connection") {
 			out = appendConnection(out, h.Value.Of(rhead))
 			continue
@@ -1214,6 +1234,9 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		out = append(out, "set-cookie: "...)
 		out = s.ck.appendSetCookie(out, s.ckVal, s.ckDates, time.Now().Unix())
 		out = append(out, "\r\n"...)
+	}
+	if s.zs.on {
+		out = s.zs.appendAdds(out)
 	}
 	switch {
 	case upgrade || rsp.Status < 200:
@@ -1498,6 +1521,7 @@ func (s *session) serveTxn(hl int) bool {
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
+	s.compRequest(head, be)
 	out := s.buildRequest(head, be, mode)
 	// A body that is already here goes out with the head, in one write.
 	bodyDone := req.Body == h1.BodyNone
@@ -1607,6 +1631,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	rhead := sv.buf[:rhl]
+	s.compResponse(rhead)
 	if s.logging {
 		s.captureResponse(rhead, &s.rsp)
 	}
@@ -1686,7 +1711,7 @@ func (s *session) serveTxn(hl int) bool {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
 	sv.r = rhl
-	if body == h1.BodyLength && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
+	if body == h1.BodyLength && !s.zs.on && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
 		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)
 		sv.r += int(rsp.Length)
 		body = h1.BodyNone
@@ -1697,13 +1722,16 @@ func (s *session) serveTxn(hl int) bool {
 		return false
 	}
 	// A chunked body goes with the head in its first write.
-	if body != h1.BodyChunked {
+	if body != h1.BodyChunked || s.zs.on {
 		if err := cl.send(out); err != nil {
 			s.closeServer()
 			return false
 		}
 	}
 	var berr error
+	if s.zs.on && body != h1.BodyNone {
+		body, berr = h1.BodyNone, s.relayCompressed(body)
+	}
 	switch body {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
@@ -1821,7 +1849,7 @@ func (w *serverWatch) stop(sv *side) bool {
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
 	c, err := connect(be, srv, s.txn.Dst, &s.e.stopping)
-	if err != nil {
+	if err != nil || s.sendProxyHeader(be, srv, c) != nil {
 		return false
 	}
 	s.attachServer(c, srv, be)

@@ -33,18 +33,7 @@ func (r *rateLimiter) take(now time.Time) time.Duration { return r.check(now, tr
 func (r *rateLimiter) check(now time.Time, count bool) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.start.IsZero() {
-		r.start = now
-	}
-	if d := now.Sub(r.start); d >= time.Second {
-		if d >= 2*time.Second {
-			r.prev = 0
-		} else {
-			r.prev = r.curr
-		}
-		r.curr = 0
-		r.start = r.start.Add(d.Truncate(time.Second))
-	}
+	r.rotate(now)
 	left := time.Second - now.Sub(r.start)
 	// The previous second's events still inside the window.
 	past := int((int64(r.prev)*int64(left) + int64(time.Second) - 1) / int64(time.Second))
@@ -65,6 +54,22 @@ func (r *rateLimiter) check(now time.Time, count bool) time.Duration {
 		wait = time.Millisecond
 	}
 	return wait
+}
+
+// rotate starts a new period when now is past the current one.
+func (r *rateLimiter) rotate(now time.Time) {
+	if r.start.IsZero() {
+		r.start = now
+	}
+	if d := now.Sub(r.start); d >= time.Second {
+		if d >= 2*time.Second {
+			r.prev = 0
+		} else {
+			r.prev = r.curr
+		}
+		r.curr = 0
+		r.start = r.start.Add(d.Truncate(time.Second))
+	}
 }
 
 // waitRate waits until the process and the frontend rates allow one

@@ -1,0 +1,216 @@
+package runtime
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/logging"
+	"github.com/gohap/gohap/runtime/proxyproto"
+)
+
+// ppSend is what a server's connections start with: a PROXY v1 or v2
+// header (send-proxy, send-proxy-v2, proxy-v2-options).
+type ppSend struct {
+	v2   bool
+	opts proxyproto.Options
+}
+
+// compileServerPP reads a server's PROXY protocol options; nil when its
+// connections carry no header. The check gets its own header when asked
+// (check-send-proxy), or when it goes where the traffic goes, as HAProxy
+// decides for checks without "port" or "addr".
+func compileServerPP(g *parser.Global, s *parser.Server, srv *backend.Server, fail func(parser.Pos, string, ...any)) *ppSend {
+	st := &s.Settings
+	var opts proxyproto.Options
+	for _, w := range st.ProxyV2Options {
+		o, err := proxyproto.ParseOptions(w)
+		if err != nil {
+			fail(s.Pos, "%v", err)
+		}
+		opts |= o
+	}
+	var pp *ppSend
+	if st.SendProxy || st.SendProxyV2 {
+		pp = &ppSend{v2: st.SendProxyV2, opts: opts}
+	}
+	if st.CheckSendProxy || pp != nil && st.Port == "" && st.Addr == "" {
+		v2 := pp != nil && pp.v2
+		if h, t := srv.Check.HTTP, srv.Check.TCP; h != nil && len(h.Steps) > 1 || hasLaterConnect(t) {
+			fail(s.Pos, "a PROXY protocol header on the connections of later 'connect' check rules is not supported by the gohap runtime yet.")
+		}
+		srv.Check.Preamble = func(local, remote netip.AddrPort) []byte {
+			if !v2 {
+				return proxyproto.AppendV1(nil, local, remote)
+			}
+			// A check has no client: LOCAL, unless pp2-never-send-local.
+			return proxyproto.AppendV2(nil, &proxyproto.V2{Src: local, Dst: remote, Local: !g.PP2NeverSendLocal, Options: opts})
+		}
+	}
+	return pp
+}
+
+func hasLaterConnect(steps []backend.TCPStep) bool {
+	for i, st := range steps {
+		if i > 0 && st.Connect {
+			return true
+		}
+	}
+	return false
+}
+
+// ppState is what a session keeps of the PROXY header it received: the
+// authority TLV, passed on to servers with proxy-v2-options authority.
+type ppState struct {
+	authority    [proxyproto.MaxAuthority]byte
+	authorityLen int
+	hasAuthority bool
+}
+
+// sendProxyHeader writes the server's PROXY header first on a new server
+// connection; on failure the connection is closed.
+func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c *net.TCPConn) error {
+	pp := be.pp[srv]
+	if pp == nil {
+		return nil
+	}
+	var arr [128]byte
+	var b []byte
+	if pp.v2 {
+		v := proxyproto.V2{Src: s.txn.Src, Dst: s.txn.Dst, Options: pp.opts}
+		if s.pps.hasAuthority {
+			v.Authority = s.pps.authority[:s.pps.authorityLen]
+		}
+		if pp.opts&proxyproto.OptUniqueID != 0 {
+			// Without unique-id-format the stream's id is empty.
+			v.UniqueID = arr[:0:0]
+		}
+		b = proxyproto.AppendV2(arr[:0], &v)
+	} else {
+		b = proxyproto.AppendV1(arr[:0], s.txn.Src, s.txn.Dst)
+	}
+	c.SetWriteDeadline(time.Now().Add(be.Server))
+	_, err := c.Write(b)
+	c.SetWriteDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+	}
+	return err
+}
+
+// acceptProxy reads the PROXY header of a connection to an accept-proxy
+// bind, as conn_recv_proxy does: once the client sends, one read of up
+// to tune.bufsize decides, within "timeout client". The addresses it
+// carries replace the connection's; the bytes after it stay in the
+// client buffer. On failure the connection error is logged, as
+// session_kill_embryonic logs it, and false is returned.
+func (s *session) acceptProxy() bool {
+	accepted := time.Now()
+	cl := &s.cl
+	rc, err := cl.c.SyscallConn()
+	if err == nil {
+		if s.fe.Client > 0 {
+			cl.c.SetReadDeadline(time.Now().Add(s.fe.Client))
+		}
+		var n int
+		var rerr error
+		err = rc.Read(func(fd uintptr) bool {
+			n, rerr = unix.Read(int(fd), cl.buf[:min(len(cl.buf), s.fe.bufSize)])
+			return rerr != unix.EAGAIN
+		})
+		cl.c.SetReadDeadline(time.Time{})
+		if err == nil {
+			err = rerr
+		}
+		if err == nil && n == 0 {
+			err = proxyproto.ErrEmpty
+		} else if err == nil {
+			cl.r, cl.w = 0, n
+			var h proxyproto.Header
+			var hl int
+			if h, hl, err = proxyproto.Parse(cl.buf[:n]); err == nil {
+				cl.r = hl
+				if h.Src.IsValid() && h.Dst.IsValid() {
+					s.txn.Src, s.txn.Dst = h.Src, h.Dst
+				}
+				s.pps.hasAuthority = h.Authority != nil
+				s.pps.authorityLen = copy(s.pps.authority[:], h.Authority)
+				return true
+			}
+		}
+	}
+	msg, ok := err.(proxyproto.Error)
+	switch {
+	case ok:
+	case os.IsTimeout(err):
+		msg = proxyproto.ErrTimeout
+	default:
+		msg = proxyproto.ErrAbort
+	}
+	s.logConnError(accepted, string(msg), msg == proxyproto.ErrEmpty || msg == proxyproto.ErrAbort)
+	return false
+}
+
+// logConnError sends HAProxy's line for a connection that failed before
+// it became a stream: "CLIENT:PORT [DATE] FRONTEND/LISTENER: MESSAGE",
+// from frontends with a log format, at level err with
+// log-separate-errors; dontlognull drops those that sent nothing.
+func (s *session) logConnError(accepted time.Time, msg string, null bool) {
+	l := s.fe.log
+	if l == nil || l.format == nil || l.logger == nil || null && l.dontLogNull {
+		return
+	}
+	level := logging.LevelInfo
+	if l.sepErrors {
+		level = logging.LevelErr
+	}
+	line := logging.AppendConnError(s.logBuf[:0], addrPort(s.cl.c.RemoteAddr()), accepted, s.fe.Name, s.l.bind.Name, s.l.bind.ID, msg)
+	s.logBuf = line
+	l.logger.Emit(level, -1, line, nil)
+}
+
+// nameListeners gives each listener of a frontend its bind's "name" and
+// its id: the bind's "id", else the next free number from 1, in bind
+// order, as HAProxy numbers them. The PROXY header of a TLS or HTTP/2
+// bind would have to be read before the handshake: refused.
+func nameListeners(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
+	used := map[int]bool{}
+	i := 0
+	for _, b := range p.Binds {
+		name, id := "", 0
+		for j := 0; j+1 < len(b.Options); j++ {
+			switch b.Options[j] {
+			case "name":
+				name = b.Options[j+1]
+			case "id":
+				id = parser.Atol(b.Options[j+1])
+			}
+		}
+		for ; i < len(fe.Binds) && fe.Binds[i].Pos == b.Pos; i++ {
+			fe.Binds[i].Name, fe.Binds[i].ID = name, id
+			if l := &fe.Binds[i]; l.AcceptProxy && (l.TLS != nil || l.H2) {
+				fail(b.Pos, "'accept-proxy' on a TLS or HTTP/2 bind is not supported by the gohap runtime yet.")
+			}
+			if id > 0 {
+				used[id] = true
+				id = 0
+			}
+		}
+	}
+	next := 1
+	for i := range fe.Binds {
+		if fe.Binds[i].ID > 0 {
+			continue
+		}
+		for used[next] {
+			next++
+		}
+		fe.Binds[i].ID = next
+		used[next] = true
+	}
+}
