@@ -156,7 +156,7 @@ func TestConditions(t *testing.T) {
 }
 
 func TestNotImplemented(t *testing.T) {
-	for _, f := range []string{"ssl_fc", "hdr(host),jwt_header_query"} {
+	for _, f := range []string{"ssl_f_sha1", "hdr(host),jwt_header_query"} {
 		_, err := Compile(f, []string{"x"})
 		if !errors.Is(err, ErrNotImplemented) {
 			t.Errorf("%s: %v, want ErrNotImplemented", f, err)
@@ -195,5 +195,21 @@ func BenchmarkCondEval(b *testing.B) {
 		if !cond.Eval(tx) {
 			b.Fatal("no match")
 		}
+	}
+}
+
+// "!" glued to an anonymous ACL's brace negates it, as in the common
+// "redirect scheme https if !{ ssl_fc }".
+func TestNegatedAnonymousACL(t *testing.T) {
+	set := NewSet()
+	c, err := set.ParseCond([]string{"if", "!{", "ssl_fc", "}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Eval(&Txn{}) {
+		t.Errorf("!{ ssl_fc } is false without TLS")
+	}
+	if c.Eval(&Txn{TLS: &TLSInfo{Protocol: "TLSv1.3"}}) {
+		t.Errorf("!{ ssl_fc } is true with TLS")
 	}
 }

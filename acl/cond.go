@@ -132,6 +132,11 @@ func (s *Set) ParseCond(words []string) (*Cond, error) {
 	neg := false
 	for i := 0; i < len(words); i++ {
 		w := words[i]
+		// "!" may be glued to its term, "!{" included.
+		for len(w) > 1 && w[0] == '!' {
+			neg = !neg
+			w = w[1:]
+		}
 		switch {
 		case w == "||" || w == "or":
 			if len(group) == 0 {
@@ -158,10 +163,6 @@ func (s *Set) ParseCond(words []string) (*Cond, error) {
 			group = append(group, term{neg, &ACL{Name: "anonymous", exprs: []*Expr{e}}})
 			i = j
 		default:
-			for len(w) > 1 && w[0] == '!' {
-				neg = !neg
-				w = w[1:]
-			}
 			a := s.lookup(w)
 			if a == nil {
 				return nil, fmt.Errorf("no such ACL : '%s'", w)

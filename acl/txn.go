@@ -44,6 +44,8 @@ type Txn struct {
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env
+	// TLS describes the client connection's TLS layer, nil without one.
+	TLS *TLSInfo
 	// Track is the stream's tracking counters sc0 to sc2 (TrackSC),
 	// SessTrack the session's, set by tcp-request connection and session
 	// rules; nil means none. The sc_* fetches read the stream's counter,

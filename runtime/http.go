@@ -65,6 +65,8 @@ type session struct {
 	// src and dst are the client's addresses when the session runs
 	// behind TLS or HTTP/2 on a socket pair.
 	src, dst netip.AddrPort
+	// tls describes the client's TLS layer for the ssl_* fetches.
+	tls *acl.TLSInfo
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -188,7 +190,7 @@ func (s *session) run() bool {
 	if s.fe.noLinger {
 		setLinger0(s.cl.c)
 	}
-	s.txn.Src, s.txn.Dst = s.src, s.dst
+	s.txn.Src, s.txn.Dst, s.txn.TLS = s.src, s.dst, s.tls
 	if !s.src.IsValid() {
 		s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())

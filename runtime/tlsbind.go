@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h2"
 	"github.com/gohap/gohap/runtime/ssl"
@@ -97,6 +98,7 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 	defer e.release(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	var conn net.Conn = c
+	var info *acl.TLSInfo
 	speakH2 := b.H2
 	if b.TLS != nil {
 		tc := tlsServer(c, b.TLS)
@@ -110,15 +112,31 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 		}
 		c.SetDeadline(time.Time{})
 		conn = tc
-		if p := tc.ConnectionState().NegotiatedProtocol; p == "h2" {
+		cs := tc.ConnectionState()
+		if cs.NegotiatedProtocol == "h2" {
 			speakH2 = true
 		}
+		info = tlsInfo(b.TLS, cs)
 	}
 	if !speakH2 {
-		e.bridge(l, conn, src, dst)
+		e.bridge(l, conn, src, dst, info)
 		return
 	}
-	e.serveH2(l, conn, e.h2cfg, src, dst)
+	e.serveH2(l, conn, e.h2cfg, src, dst, info)
+}
+
+// tlsInfo is what the ssl_* fetches read of a client connection.
+func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
+	ci := ssl.NewConnInfo(cs)
+	info := &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+	if len(cs.PeerCertificates) > 0 {
+		v := bt.ClientVerify(cs)
+		cert := ssl.NewCertInfo(cs.PeerCertificates[0])
+		info.CertUsed, info.Verify = v.Used, v.Verify
+		info.SubjectDN, info.IssuerDN, info.Serial, info.SHA1 = cert.SubjectDN, cert.IssuerDN, cert.Serial, cert.SHA1
+	}
+	return info
 }
 
 // serveH2 serves the session's client connection as HTTP/2 once its
@@ -129,12 +147,12 @@ func (s *session) serveH2(pre []byte) {
 	cfg.Preread = pre
 	c := s.cl.c
 	c.SetDeadline(time.Time{})
-	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst)
+	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil)
 }
 
 // serveH2 runs an HTTP/2 connection, one bridged session per stream,
 // and sends GOAWAY when the engine stops.
-func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort) {
+func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo) {
 	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
@@ -148,21 +166,21 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		case <-stop:
 		}
 	}()
-	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst) })
+	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst, info) })
 	close(stop)
 	conn.Close()
 }
 
 // bridge runs a session on one end of a socket pair and copies between
 // the other end and c until both directions are done.
-func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort) {
+func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *acl.TLSInfo) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
 		return
 	}
 	s := newSession(e, l, a)
-	s.src, s.dst = src, dst
+	s.src, s.dst, s.tls = src, dst, info
 	if !e.startSession(s, func() {}) {
 		a.Close()
 		b.Close()

@@ -53,7 +53,7 @@ func TestTLSAndHTTP2Binds(t *testing.T) {
 	dir := t.TempDir()
 	writeCert(t, dir, "site.pem", "site.test")
 	s1 := startEcho(t, "s1")
-	fe, fe2 := freePort(t), freePort(t)
+	fe, fe2, fe3 := freePort(t), freePort(t), freePort(t)
 	startGohap(t, fmtCfg(`global
  crt-base %s
  ca-base %s
@@ -73,11 +73,14 @@ func TestTLSAndHTTP2Binds(t *testing.T) {
  mode http
  bind %s ssl crt site.pem alpn h2,http/1.1
  bind %s proto h2
+ bind %s
+ http-request redirect scheme https if !{ ssl_fc } { path /secure }
+ http-request return status 200 hdr x-ssl %%[ssl_fc] hdr x-tls "%%[ssl_fc_sni] %%[ssl_fc_protocol] %%[ssl_fc_alpn]" if { path /ssl }
  default_backend b1
 backend b1
  mode http
  server s1 %s
-`, dir, dir, fe, fe2, s1.Addr()), nil)
+`, dir, dir, fe, fe2, fe3, s1.Addr()), nil)
 	get := func(c *http.Client, url string) *http.Response {
 		t.Helper()
 		resp, err := c.Get(url)
@@ -106,6 +109,17 @@ backend b1
 		DialTLSContext: nil, DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
 	if r := get(plain, "http://"+fe2+"/y"); r.StatusCode != 200 || r.Header.Get("X-Server") != "s1" || r.ProtoMajor != 2 {
 		t.Errorf("h2c: %s %s from %q", r.Proto, r.Status, r.Header.Get("X-Server"))
+	}
+	// The ssl_* fetches see the client's TLS layer.
+	if r := get(h2c, "https://"+fe+"/ssl"); r.Header.Get("X-Ssl") != "1" || r.Header.Get("X-Tls") != "site.test TLSv1.3 h2" {
+		t.Errorf("ssl fetches over TLS: x-ssl %q, x-tls %q", r.Header.Get("X-Ssl"), r.Header.Get("X-Tls"))
+	}
+	if r := get(plain, "http://"+fe2+"/ssl"); r.Header.Get("X-Ssl") != "0" {
+		t.Errorf("ssl_fc on a plain bind: %q", r.Header.Get("X-Ssl"))
+	}
+	noRedirect := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if r := get(noRedirect, "http://"+fe3+"/secure"); r.StatusCode != 302 || r.Header.Get("Location") != "https://"+fe3+"/secure" {
+		t.Errorf("redirect scheme https if !{ ssl_fc }: %s to %q", r.Status, r.Header.Get("Location"))
 	}
 	// ssl-default-bind-options ssl-min-ver TLSv1.2: an older client is
 	// refused.
