@@ -15,7 +15,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 	head := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
 	// want "-" means the configuration must compile.
 	cases := []struct{ cfg, want string }{
-		{"frontend fe\n bind 127.0.0.1:8001\n http-request tarpit\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n http-request set-nice 10\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option http-buffer-request' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-netscaler-cip 1234\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'accept-netscaler-cip' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-proxy\n default_backend be\nbackend be\n server s 127.0.0.1:1 send-proxy-v2 proxy-v2-options crc32c check-send-proxy\n", "-"},
@@ -27,7 +27,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 observe layer4\n", ":10] : server option 'observe' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server x 127.0.0.1:1 check\n server s 127.0.0.1:1 track be/x on-marked-down shutdown-sessions\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 slowstart 10s check\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_fc\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_fc': not implemented"},
+		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_f_sha1\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_f_sha1': not implemented"},
 		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n use_backend be if { src 10.0.0.0/8 }\n default_backend be\nbackend be\n mode tcp\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":9] : a 'mode tcp' frontend handing its connections to 'mode http' backend 'be' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
@@ -86,7 +86,7 @@ func TestServerTemplate(t *testing.T) {
 // forms alike, each once.
 func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
-		"frontend fe\n bind 127.0.0.1:8001\n http-request tarpit\n default_backend be\n" +
+		"frontend fe\n bind 127.0.0.1:8001\n http-request set-nice 10\n default_backend be\n" +
 		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 observe layer4\n"
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
