@@ -110,6 +110,13 @@ type Server struct {
 // State returns the server's current state.
 func (s *Server) State() State { return State(s.state.Load()) }
 
+// QueueLen is the number of streams waiting for this server.
+func (s *Server) QueueLen() int {
+	s.Backend.mu.Lock()
+	defer s.Backend.mu.Unlock()
+	return len(s.queue)
+}
+
 // Sessions is the number of sessions currently using the server.
 func (s *Server) Sessions() int {
 	s.Backend.mu.Lock()

@@ -195,7 +195,7 @@ func (s *session) run() bool {
 		s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	}
-	s.txn.Vars, s.txn.Proc, s.txn.ProcMu = &s.vars, &s.e.procVars, &s.e.procMu
+	s.txn.Vars, s.txn.Proc, s.txn.ProcMu, s.txn.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
 	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy {
 		// Rejected at layer 4 or 5: no stream, so no log line. The
 		// PROXY header comes between the two, as HAProxy's handshake.

@@ -20,6 +20,10 @@ import (
 // ids, the pages the "stats" lines enable and the traffic counters.
 type statsState struct {
 	proxies []statsProxy
+	// byName, byFe and byBe find a proxy's entry, for the fetches.
+	byName map[string]*statsProxy
+	byFe   map[*Frontend]*statsProxy
+	byBe   map[*Backend]*statsProxy
 	// pages are the stats pages by proxy name.
 	pages map[string]*statsPage
 	fe    map[*Frontend]*trafficCounters
@@ -103,6 +107,17 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			pg.admin = append(pg.admin, c)
 		}
 		st.pages[p.Name] = pg
+	}
+	st.byName, st.byFe, st.byBe = map[string]*statsProxy{}, map[*Frontend]*statsProxy{}, map[*Backend]*statsProxy{}
+	for i := range st.proxies {
+		sp := &st.proxies[i]
+		st.byName[sp.name] = sp
+		if sp.fe != nil {
+			st.byFe[sp.fe] = sp
+		}
+		if sp.be != nil {
+			st.byBe[sp.be] = sp
+		}
 	}
 	return st
 }

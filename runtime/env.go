@@ -1,0 +1,143 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/backend"
+)
+
+// The session answers the sample fetches that read the engine's state
+// (acl.Env): listener, proxies, servers, captures.
+var _ acl.Env = (*session)(nil)
+
+func (s *session) String() string { return "session of " + s.fe.Name }
+
+// Listener is the bind line's name and id (so_name, so_id).
+func (s *session) Listener() (string, int, bool) {
+	b := s.l.bind
+	if b == nil {
+		return "", 0, false
+	}
+	return b.Name, b.ID, true
+}
+
+// Stopping reports a soft or hard stop in progress.
+func (s *session) Stopping() bool { return s.e.stopping.Load() }
+
+// Capture is a request or response capture slot of the stream.
+func (s *session) Capture(res bool, i int) ([]byte, bool) {
+	caps := s.rec.ReqCaps
+	if res {
+		caps = s.rec.ResCaps
+	}
+	if i < 0 || i >= len(caps) || caps[i] == nil {
+		return nil, false
+	}
+	return caps[i], true
+}
+
+// UniqueID: unique-id-format is not run, so there is none.
+func (s *session) UniqueID() ([]byte, bool) { return nil, false }
+
+// Compression is the algorithm compressing the response, if any.
+func (s *session) Compression() (string, bool) {
+	if !s.zs.on {
+		return "", false
+	}
+	return s.zs.algo.String(), true
+}
+
+// Proxy is the state of a frontend or backend, the stream's own when name
+// is empty.
+func (s *session) Proxy(name string, fe bool) (acl.ProxyState, bool) {
+	st := s.e.g.stats
+	var sp *statsProxy
+	switch {
+	case name != "":
+		sp = st.byName[name]
+	case fe:
+		sp = st.byFe[s.fe]
+	default:
+		be := s.curBackend()
+		if be == nil {
+			return acl.ProxyState{}, false
+		}
+		sp = st.byBe[be]
+	}
+	if sp == nil || fe && sp.fe == nil || !fe && sp.be == nil {
+		return acl.ProxyState{}, false
+	}
+	now := time.Now()
+	ps := acl.ProxyState{ID: sp.id}
+	if fe {
+		c := st.fe[sp.fe]
+		ps.Conn = sp.fe.conns.Load()
+		r, _ := c.sessRate.read(now)
+		q, _ := c.reqRate.read(now)
+		ps.SessRate, ps.ReqRate = int64(r), int64(q)
+		return ps, true
+	}
+	be := sp.be
+	r, _ := st.be[be].sessRate.read(now)
+	ps.SessRate = int64(r)
+	ps.Conn = be.conns.Load()
+	ps.Queue = int64(be.LB.QueueLen())
+	act, bck := 0, 0
+	ps.ConnFree, ps.ConnSlots = 0, 0
+	for _, srv := range be.LB.Servers {
+		if srv.State() != backend.Up {
+			continue
+		}
+		if srv.Backup {
+			bck++
+		} else {
+			act++
+		}
+		if srv.Maxconn == 0 || ps.ConnFree < 0 {
+			ps.ConnFree, ps.ConnSlots = -1, -1
+			continue
+		}
+		ps.ConnFree += int64(srv.Maxconn - srv.Sessions())
+		ps.ConnSlots += int64(srv.Maxconn + srv.MaxQueue)
+	}
+	if ps.ConnSlots >= 0 {
+		ps.ConnSlots -= ps.Conn + ps.Queue
+	}
+	// be_usable_srv: the active servers, else the first backup.
+	ps.UsableServers = int64(act)
+	if act == 0 && bck > 0 {
+		ps.UsableServers = 1
+	}
+	return ps, true
+}
+
+// Server is a server's state (srv_is_up, srv_conn, srv_queue).
+func (s *session) Server(beName, name string) (acl.ServerState, bool) {
+	st := s.e.g.stats
+	be := s.curBackend()
+	if beName != "" {
+		if sp := st.byName[beName]; sp != nil {
+			be = sp.be
+		} else {
+			be = nil
+		}
+	}
+	if be == nil {
+		return acl.ServerState{}, false
+	}
+	for _, srv := range be.LB.Servers {
+		if srv.Name == name {
+			return acl.ServerState{ID: srv.ID, Up: srv.State() == backend.Up, Conn: int64(srv.Sessions()), Queue: int64(srv.QueueLen())}, true
+		}
+	}
+	return acl.ServerState{}, false
+}
+
+// curBackend is the stream's backend once chosen.
+func (s *session) curBackend() *Backend {
+	if s.be != nil {
+		return s.be
+	}
+	return s.logBe
+}
