@@ -93,6 +93,8 @@ type Frontend struct {
 	tcpKA bool
 	// tcp are the tcp-request rules.
 	tcp tcpRules
+	// reqCaps and rspCaps are the captured headers, names in lower case.
+	reqCaps, rspCaps []capture
 	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
@@ -353,6 +355,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		fe.log = compileLog(p, fail)
+		compileCaptures(p, fe)
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.

@@ -1358,8 +1358,8 @@ func (s *session) transaction(hl int) bool {
 			// Pipelined: the request was already here.
 			s.lt.first = s.lt.start
 		}
-		s.captureRequest(s.cl.buf[:hl], &s.req)
 	}
+	s.captureRequest(s.cl.buf[:hl], &s.req)
 	s.logBe = nil
 	keep := s.serveTxn(hl)
 	if s.logBe != nil {
@@ -1633,10 +1633,14 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	rhead := sv.buf[:rhl]
-	s.compResponse(rhead)
-	if s.logging {
-		s.captureResponse(rhead, &s.rsp)
+	if s.rsp.Status == 101 && upgrade && req.IsWebSocket(head) && s.rsp.WSAccept.Len() == 0 {
+		// A WebSocket handshake answered without its key: HAProxy's
+		// HTTP/1 side refuses the response.
+		s.closeServer()
+		return s.errorReply(502, bodyDone)
 	}
+	s.compResponse(rhead)
+	s.captureResponse(rhead, &s.rsp)
 	rsp := &s.rsp
 	for _, lr := range [2]*legacyRules{be.legacy, s.fe.legacy} {
 		if lr == nil || len(lr.rsp) == 0 {

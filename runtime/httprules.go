@@ -334,6 +334,17 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				reason = parser.ReasonPhrase(r.status)
 			}
 			ed.first[2] = []byte(reason)
+			if r.status < 200 || r.status == 204 {
+				// These have no body: HAProxy's HTTP/1 output drops
+				// the length headers.
+				kept := ed.hdrs[:0]
+				for _, h := range ed.hdrs {
+					if !bytes.EqualFold(h[0], []byte("content-length")) && !bytes.EqualFold(h[0], []byte("transfer-encoding")) {
+						kept = append(kept, h)
+					}
+				}
+				ed.hdrs = kept
+			}
 		}
 		// The edit reads the current head: it is written to the other
 		// of the direction's two buffers.
@@ -352,7 +363,10 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		} else {
 			perr = h1.ParseResponse(out, msg, s.fe.maxHdr)
 		}
-		if perr != nil || msg.Body != body || msg.Length != length {
+		// A rule may not change the framing, but a status without a
+		// body drops an empty one's length.
+		emptied := r.act == "set-status" && msg.Body == h1.BodyNone && (body == h1.BodyNone || body == h1.BodyLength && length == 0)
+		if perr != nil || (msg.Body != body || msg.Length != length) && !emptied {
 			return head, ruleBad, false
 		}
 		*bufp = out

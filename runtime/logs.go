@@ -34,9 +34,7 @@ type feLog struct {
 	// dontLogNull, dontLogNormal and sepErrors are the options of the
 	// same names.
 	dontLogNull, dontLogNormal, sepErrors bool
-	// reqCaps and rspCaps are the captured headers, names in lower case.
-	reqCaps, rspCaps []capture
-	count            atomic.Uint32
+	count                                 atomic.Uint32
 }
 
 type capture struct {
@@ -98,12 +96,6 @@ func compileLog(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *feLog {
 		if f != nil {
 			f.MaxLen = maxLen
 		}
-	}
-	for _, c := range p.Log.ReqCaps {
-		l.reqCaps = append(l.reqCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
-	}
-	for _, c := range p.Log.RspCaps {
-		l.rspCaps = append(l.rspCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
 	}
 	return l
 }
@@ -302,38 +294,53 @@ func (s *session) beginStream(start time.Time) {
 	s.logUniq = s.e.uniq.Add(1) - 1
 }
 
-// captureRequest keeps the request line and the captured headers of the
-// head being served.
+// compileCaptures reads the frontend's "capture request/response header"
+// slots, which the capture fetches read with or without logging.
+func compileCaptures(p *parser.Proxy, fe *Frontend) {
+	for _, c := range p.Log.ReqCaps {
+		fe.reqCaps = append(fe.reqCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
+	}
+	for _, c := range p.Log.RspCaps {
+		fe.rspCaps = append(fe.rspCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
+	}
+}
+
+// captureRequest keeps the request line, for the log, and the captured
+// headers of the head being served.
 func (s *session) captureRequest(head []byte, req *h1.Msg) {
-	l := s.fe.log
-	if !s.logging {
+	if s.logging {
+		end := bytes.IndexByte(head, '\n')
+		if end < 0 {
+			end = len(head)
+		}
+		line := bytes.TrimRight(head[:end], "\r")
+		s.logReqLine = append(s.logReqLine[:0], line...)
+		s.rec.RequestLine = s.logReqLine
+	}
+	fe := s.fe
+	if len(fe.reqCaps) == 0 && len(fe.rspCaps) == 0 {
 		return
 	}
-	end := bytes.IndexByte(head, '\n')
-	if end < 0 {
-		end = len(head)
+	s.rec.ReqCaps = captureHeaders(s.rec.ReqCaps[:0], fe.reqCaps, head, req, &s.capBuf)
+	if len(fe.reqCaps) == 0 {
+		s.rec.ReqCaps = nil
 	}
-	line := bytes.TrimRight(head[:end], "\r")
-	s.logReqLine = append(s.logReqLine[:0], line...)
-	s.rec.RequestLine = s.logReqLine
-	s.rec.ReqCaps = captureHeaders(s.rec.ReqCaps[:0], l.reqCaps, head, req, &s.capBuf)
 	// A response capture prints "{}" until a response fills it.
 	s.rec.ResCaps = s.rec.ResCaps[:0]
-	for range l.rspCaps {
+	for range fe.rspCaps {
 		s.rec.ResCaps = append(s.rec.ResCaps, nil)
 	}
-	if len(l.rspCaps) == 0 {
+	if len(fe.rspCaps) == 0 {
 		s.rec.ResCaps = nil
 	}
 }
 
 // captureResponse keeps the captured response headers.
 func (s *session) captureResponse(head []byte, rsp *h1.Msg) {
-	l := s.fe.log
-	if l == nil || l.format == nil || len(l.rspCaps) == 0 {
+	if len(s.fe.rspCaps) == 0 {
 		return
 	}
-	s.rec.ResCaps = captureHeaders(s.rec.ResCaps[:0], l.rspCaps, head, rsp, &s.capRspBuf)
+	s.rec.ResCaps = captureHeaders(s.rec.ResCaps[:0], s.fe.rspCaps, head, rsp, &s.capRspBuf)
 }
 
 // captureHeaders fills one slot per capture with the last value of its

@@ -50,6 +50,10 @@ type reqInfo struct {
 	// bad is set for a request HAProxy's HTTP layer answers with 400;
 	// the h2 layer accepts it.
 	bad bool
+	// wsKey is the Sec-WebSocket-Key made up for the HTTP/1.1 side, whose
+	// answer is then checked.
+	wsKey    [24]byte
+	hasWSKey bool
 }
 
 // appendRequest converts a decoded request header list to an HTTP/1.1
@@ -239,7 +243,10 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			// RFC 8441 has no key; HAProxy's H1 side makes one up for
 			// the HTTP/1.1 handshake.
 			dst = append(dst, "sec-websocket-key: "...)
+			n := len(dst)
 			dst = appendWSKey(dst)
+			copy(ri.wsKey[:], dst[n:])
+			ri.hasWSKey = true
 			dst = append(dst, "\r\n"...)
 		}
 	}

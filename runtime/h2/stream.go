@@ -391,7 +391,12 @@ func (st *Stream) head(buf []byte, m *h1.Msg) (int, error) {
 	kind := bodyNone
 	switch {
 	case status == 101 && st.ri.ext:
-		// RFC 8441: the WebSocket handshake's answer is a 200.
+		// RFC 8441: the WebSocket handshake's answer is a 200, once its
+		// key matches the one made up for the server (HAProxy's
+		// h1_search_websocket_key).
+		if st.ri.hasWSKey && string(m.WSAccept.Of(buf)) != wsAccept(st.ri.wsKey[:]) {
+			return st.answer(badGatewayPage)
+		}
 		status, kind, st.tunnel = 200, bodyRaw, true
 	case status == 101:
 		return 0, &h1.Error{Status: 502, Msg: "101 outside of an extended CONNECT"}
@@ -518,4 +523,27 @@ func (c *conn) sendData(id uint32, r *rx, t *tx, p []byte, end bool) (ended bool
 		}
 	}
 	return false, nil
+}
+
+// badGatewayPage is HAProxy's default 502 answer (src/http.c).
+const badGatewayPage = "HTTP/1.1 502 Bad Gateway\r\n" +
+	"content-length: 107\r\n" +
+	"cache-control: no-cache\r\n" +
+	"content-type: text/html\r\n" +
+	"\r\n" +
+	"<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n"
+
+// answer sends page (a whole HTTP/1.1 response) in place of the response
+// being written, which is then dropped.
+func (st *Stream) answer(page string) (int, error) {
+	var m h1.Msg
+	buf := []byte(page)
+	hl := h1.HeadEnd(buf, 0)
+	if err := h1.ParseResponse(buf[:hl], &m, 101); err != nil {
+		return 0, err
+	}
+	if _, err := st.head(buf[:hl], &m); err != nil {
+		return 0, err
+	}
+	return bodyNone, st.data(buf[hl:], true)
 }
