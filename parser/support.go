@@ -9,7 +9,7 @@ var optionSupport = map[string]Support{
 	"tcp-check": Supported, "redis-check": Supported, "smtpchk": Supported, "mysql-check": Supported,
 	"pgsql-check": Supported, "ldap-check": Supported, "ssl-hello-chk": Supported,
 	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
-	"redispatch": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
+	"redispatch": Supported, "http-buffer-request": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported,
 	// The log formats, and which log lines are sent at which level.
 	"httplog": Supported, "tcplog": Supported,

@@ -95,6 +95,9 @@ type Frontend struct {
 	tcp tcpRules
 	// reqCaps and rspCaps are the captured headers, names in lower case.
 	reqCaps, rspCaps []capture
+	// bufferRequest waits for the request body (option
+	// http-buffer-request).
+	bufferRequest bool
 	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
@@ -170,6 +173,9 @@ type Backend struct {
 	reqRules, rspRules, afterRules []httpRule
 	// tcp are the backend's tcp-request content and tcp-response rules.
 	tcp tcpRules
+	// bufferRequest waits for the request body (option
+	// http-buffer-request).
+	bufferRequest bool
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
@@ -356,6 +362,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		fe.log = compileLog(p, fail)
 		compileCaptures(p, fe)
+		fe.bufferRequest = p.Options["http-buffer-request"]
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
@@ -625,6 +632,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		// queue timeout is set.
 		be.Queue = be.Connect
 	}
+	be.bufferRequest = p.Options["http-buffer-request"]
 	be.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 	be.OT = optionFF(p, "originalto", "x-original-to")
 	// ACL errors are reported once, by the frontend half of a listen.
@@ -812,7 +820,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 // which the runtime does not run.
 func compileInspect(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
 	for _, r := range p.TCPRequests {
-		if fe.HTTP && !r.Response && (r.Stage == "content" || r.Stage == "") {
+		// The inspection delay only matters to content rules.
+		if fe.HTTP && !r.Response && r.Stage == "content" {
 			fail(r.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", r.Text, p.Kind)
 		}
 	}

@@ -16,13 +16,14 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 	// want "-" means the configuration must compile.
 	cases := []struct{ cfg, want string }{
 		{"frontend fe\n bind 127.0.0.1:8001\n http-request set-nice 10\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
-		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option http-buffer-request' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
+		{"frontend fe\n bind 127.0.0.1:8001\n option http-use-proxy-header\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option http-use-proxy-header' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-netscaler-cip 1234\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'accept-netscaler-cip' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-proxy\n default_backend be\nbackend be\n server s 127.0.0.1:1 send-proxy-v2 proxy-v2-options crc32c check-send-proxy\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check connect port 81\n server s 127.0.0.1:1 check check-send-proxy\n", ":13] : a PROXY protocol header on the connections of later 'connect' check rules is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie foo\n server s 127.0.0.1:1\n", "'balance rdp-cookie foo' in backend 'be' is not supported"},
-		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'tcp-request inspect-delay 1s' in a 'mode http' frontend is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n tcp-request content accept\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":9] : 'tcp-request content accept' in a 'mode http' frontend is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n mode tcp\n tcp-request content accept if RDP_COOKIE\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 observe layer4\n", ":10] : server option 'observe' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server x 127.0.0.1:1 check\n server s 127.0.0.1:1 track be/x on-marked-down shutdown-sessions\n", "-"},

@@ -62,6 +62,10 @@ type session struct {
 	amsg  h1.Msg
 	// vars are the connection's and the stream's variables.
 	vars acl.Vars
+	// bodyBuf holds a buffered chunked body's data for the body fetches;
+	// bodyWire is the buffered body's length on the wire once known.
+	bodyBuf  []byte
+	bodyWire int
 	// src and dst are the client's addresses when the session runs
 	// behind TLS or HTTP/2 on a socket pair.
 	src, dst netip.AddrPort
@@ -945,7 +949,7 @@ func (s *session) errors() *errorSet {
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
-	keep = keep && s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load() &&
+	keep = keep && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load() &&
 		!s.errors().mustClose(code)
 	if s.e.hard.Load() {
 		return false
@@ -1386,6 +1390,12 @@ func (s *session) serveTxn(hl int) bool {
 	s.be = nil
 	s.ck = nil
 	s.bodyDone = false
+	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
+	if s.fe.bufferRequest {
+		if done, keep := s.bufferBody(); done {
+			return keep
+		}
+	}
 	if lr := s.fe.legacy; lr != nil && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
@@ -1408,6 +1418,11 @@ func (s *session) serveTxn(hl int) bool {
 		return s.errorReply(503, true)
 	}
 	s.txn.BeName = be.Name
+	if be.bufferRequest && !s.fe.bufferRequest {
+		if done, keep := s.bufferBody(); done {
+			return keep
+		}
+	}
 	if lr := be.legacy; lr != nil && lr != s.fe.legacy && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)

@@ -514,7 +514,7 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 // closes when the request body is not all read.
 func (s *session) sendAnswer(status int, head, body []byte) bool {
 	s.txStatus, s.txFlags = status, logging.SFErrLocal|logging.SFFinstR
-	keep := s.req.KeepAlive() && (s.req.Body == h1.BodyNone || s.bodyDone) && !s.e.stopping.Load()
+	keep := s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
 	head = append(head, "\r\n"...)
 	page := s.afterAnswer(append(head, body...))
 	if !keep {

@@ -16,6 +16,8 @@ func TestHTTPRulesDifferential(t *testing.T) {
 	}
 	up := startEcho(t, "s1")
 	const rules = ` acl is_api path_beg /api
+ option http-buffer-request
+ http-request return status 200 content-type text/plain lf-string "%[req.body] %[req.body_len]" if { path /echo-body }
  timeout tarpit 300ms
  http-request disable-l7-retry if { path /tarpit }
  http-request reject if { path /reject }
@@ -65,6 +67,8 @@ func TestHTTPRulesDifferential(t *testing.T) {
  http-after-response set-status 299 if { status 202 }
 `
 	reqs := []string{
+		"POST /echo-body HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world",
+		"POST /echo-body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
 		"GET /reject HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /drop HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /tarpit HTTP/1.1\r\nHost: a\r\n\r\n",

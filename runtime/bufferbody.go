@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// bufferBody waits, as "option http-buffer-request" asks, for the whole
+// request body or a full buffer, at most until timeout http-request (or
+// timeout client) runs out, and gives its data to the body fetches
+// (req.body...). The body stays in the client buffer and is forwarded
+// from there. done means the request was answered (408 when the time ran
+// out) or the client left; keep then says whether the connection goes on.
+func (s *session) bufferBody() (done, keep bool) {
+	cl, req, t := &s.cl, &s.req, &s.txn
+	t.Body, t.BodyDone = nil, true
+	if req.Body == h1.BodyNone {
+		return false, false
+	}
+	if req.Expect100 && req.Minor == 1 {
+		// HAProxy answers the expectation itself before it waits.
+		if cl.send(continue100) != nil {
+			return true, false
+		}
+		req.Expect100 = false
+	}
+	wait := s.fe.HTTPRequest
+	if wait == 0 {
+		wait = s.fe.Client
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		data := cl.buf[cl.r:cl.w]
+		whole, body, wire := bufferedBody(req, data, &s.bodyBuf)
+		t.Body, t.BodyDone, s.bodyWire = body, whole, wire
+		if whole || cl.w == len(cl.buf) {
+			return false, false
+		}
+		if wait > 0 && !time.Now().Before(deadline) {
+			return true, s.errorReply(408, false)
+		}
+		if wait > 0 {
+			cl.c.SetReadDeadline(deadline)
+		}
+		n, err := cl.c.Read(cl.buf[cl.w:])
+		cl.c.SetReadDeadline(time.Time{})
+		cl.w += n
+		if err != nil && n == 0 && !isTimeout(err) {
+			return true, false
+		}
+	}
+}
+
+var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+
+// bufferedBody is the body data of data, the bytes after the head: for a
+// chunked body its chunks' data, decoded into *dec. wire is the length of
+// the whole message body on the wire when it is known to end there (a
+// chunked body with trailers does not tell).
+func bufferedBody(req *h1.Msg, data []byte, dec *[]byte) (whole bool, body []byte, wire int) {
+	if req.Body == h1.BodyLength {
+		if int64(len(data)) >= req.Length {
+			return true, data[:req.Length], int(req.Length)
+		}
+		return false, data, 0
+	}
+	all := len(data)
+	var cs chunkScanner
+	out := (*dec)[:0]
+	for len(data) > 0 {
+		n, dlen, err := cs.next(data)
+		if err != nil {
+			break
+		}
+		out = append(out, data[n-dlen:n]...)
+		data = data[n:]
+		if cs.st == chTrailer {
+			whole = true
+			if len(data) >= 2 && data[0] == '\r' && data[1] == '\n' {
+				wire = all - len(data) + 2
+			}
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
+	*dec = out
+	return whole, out, wire
+}
+
+// skipBufferedBody drops a request body buffered whole when the proxy
+// answers the request itself, so that the connection can carry the next
+// one, as HAProxy does; it reports whether the body is gone.
+func (s *session) skipBufferedBody() bool {
+	if s.bodyDone || s.req.Body == h1.BodyNone {
+		return true
+	}
+	if !s.txn.BodyDone || s.bodyWire == 0 || s.cl.w-s.cl.r < s.bodyWire {
+		return false
+	}
+	s.cl.r += s.bodyWire
+	s.bodyDone = true
+	return true
+}
