@@ -42,6 +42,10 @@ func NewSet() *Set { return NewSetWith(nil) }
 // calls to name each line's pattern reference.
 func NewSetWith(ctx *Context) *Set { return &Set{byName: map[string]*ACL{}, ctx: ctx} }
 
+// Context returns the context the set compiles with, for the samples
+// of the rules that use its ACLs; nil when it has none.
+func (s *Set) Context() *Context { return s.ctx }
+
 // Add compiles one "acl NAME fetch args..." line into the set.
 func (s *Set) Add(name, fetch string, args []string) error {
 	e, err := CompileWith(fetch, args, s.ctx)

@@ -44,6 +44,9 @@ type HTTPRule struct {
 	Realm string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
+	// Stick is the operand of the stick-table actions (track-sc,
+	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
+	Stick *StickAction
 	// Refused is the runtime's message for a form it does not run.
 	Refused string
 }
@@ -80,6 +83,21 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		if r.Refused == "" {
 			r.Refused = "'" + kw + " " + r.Text + "' is not supported by the gohap runtime yet."
 		}
+	}
+	if name := stickActionName(r.Action); name != "" && (kw == "http-request" || kw == "http-response") {
+		r.Action = name
+		args := a[1:]
+		for i, w := range args {
+			if w == "if" || w == "unless" {
+				r.Cond, args = args[i:], args[:i]
+				break
+			}
+		}
+		var msg string
+		if r.Stick, r.Expr, _, msg = parseStickAction(a[0], args, false); msg != "" {
+			refuse()
+		}
+		return r
 	}
 	if !httpRuleForms[kw][r.Action] && kw != "redirect" {
 		refuse()

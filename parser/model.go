@@ -247,6 +247,10 @@ type Proxy struct {
 	Stats     *ProxyStats // the "stats" lines' page (uri_auth), nil without one
 	// Compression is the "compression" lines, nil without any.
 	Compression *Compression
+	// StickTables are the proxy's stick-table lines (stick.go); the
+	// first valid one is its table. StickRules are its stick lines.
+	StickTables []*StickTable
+	StickRules  []*StickRule
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
@@ -340,6 +344,9 @@ type TCPRequest struct {
 	Expr     string
 	Fmt      string
 	Cond     []string
+	// Stick is the operand of the stick-table actions (track-sc,
+	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
+	Stick *StickAction
 }
 
 // Ref is a reference to another section by name.

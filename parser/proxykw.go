@@ -44,8 +44,8 @@ var proxyKeywords = map[string]keyword{
 	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported},
 	"force-persist":               {support: Unsupported},
 	"ignore-persist":              {support: Unsupported},
-	"stick-table":                 {support: Unsupported},
-	"stick":                       {caps: CapBE, noDefaults: true, support: Unsupported},
+	"stick-table":                 {support: Supported, handle: kwStickTable},
+	"stick":                       {caps: CapBE, noDefaults: true, support: Supported, handle: kwStick},
 	"stats":                       {support: Unsupported, handle: kwStats},
 	"option":                      {support: Supported, handle: kwOption},
 	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
@@ -558,6 +558,11 @@ func kwRule(c *pctx) {
 		c.cp.abort = true
 		return
 	}
+	if kw := c.args[0]; kw == "http-request" || kw == "http-response" {
+		if !checkStickWords(c) {
+			return
+		}
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	switch kw := c.args[0]; kw {
 	case "http-request", "http-response", "http-after-response", "redirect":
@@ -642,6 +647,8 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 		if !cp.proxy.aclNames[name] {
 			if what == "redirect" {
 				c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+			} else if what == "sticking condition" {
+				c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
 			} else if what == "switching rule" {
 				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
 			} else {
@@ -1426,6 +1433,9 @@ func kwTCPRequest(c *pctx) {
 			addTCPRequest(c, &TCPRequest{InspectDelay: d})
 		}
 	case c.arg(1) == "connection" || c.arg(1) == "session" || c.arg(1) == "content":
+		if !checkTCPStick(c, c.args[1:]) {
+			return
+		}
 		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
 			c.runtimeForm()
 			addTCPRequest(c, r)
@@ -1483,15 +1493,24 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			r.Action, r.Var = v, a[0][len(v)+1:len(a[0])-1]
 		}
 	}
-	if !tcpRuleActions[r.Action] && !(response && r.Action == "close") {
-		return nil
-	}
 	args := a[1:]
 	for i, w := range args {
 		if w == "if" || w == "unless" {
 			r.Cond, args = args[i:], args[:i]
 			break
 		}
+	}
+	if name := stickActionName(a[0]); name != "" && !response {
+		var msg string
+		var extra int
+		r.Action = name
+		if r.Stick, r.Expr, extra, msg = parseStickAction(a[0], args, true); msg != "" || extra >= 0 {
+			return nil
+		}
+		return r
+	}
+	if !tcpRuleActions[r.Action] && !(response && r.Action == "close") {
+		return nil
 	}
 	switch r.Action {
 	case "set-var":

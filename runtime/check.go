@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
 )
@@ -33,6 +34,24 @@ type Result struct {
 	AddrFailed bool
 }
 
+// ParseChecks are the checks HAProxy makes while parsing that need what
+// only the runtime's packages know (stick-table lines), each placed
+// among the parser's diagnostics by its position.
+func ParseChecks(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostics {
+	_, extra := buildTables(cfg)
+	for _, d := range extra {
+		i := len(diags)
+		for j, x := range diags {
+			if x.Pos.File == d.Pos.File && x.Pos.Line > d.Pos.Line {
+				i = j
+				break
+			}
+		}
+		diags = append(diags[:i], append(parser.Diagnostics{d}, diags[i:]...)...)
+	}
+	return diags
+}
+
 // Check runs the checks that need the whole configuration. It must be
 // called only when parsing found no fatal error, as HAProxy does.
 func Check(cfg *parser.Config, opts CheckOptions) Result {
@@ -52,6 +71,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			byName[p.Name] = p
 		}
 	}
+	// The stick-table lines were checked with the parser's (ParseChecks).
+	tables, _ := buildTables(cfg)
+	maps := acl.NewMaps()
 	r.Diags = append(r.Diags, resolvConfDiags(cfg)...)
 	listeners := 0
 	tracked := map[*parser.Server]*parser.Server{}
@@ -74,6 +96,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 		for _, msg := range checkTracks(p, byName, tracked) {
 			r.Diags = append(r.Diags, msg)
+		}
+		if p.Cap&parser.CapDef == 0 {
+			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)

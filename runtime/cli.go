@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gohap/gohap/acl/stick"
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/stats"
@@ -252,6 +253,15 @@ func (s cliSource) SetMaint(bname, sname string, on bool) {
 
 // Resolvers is "show resolvers [id]".
 func (s cliSource) Resolvers(id string) string { return s.e.showResolvers(id) }
+
+// Tables runs the stick table commands on the graph's tables.
+func (s cliSource) Tables(args []string, oper bool) string {
+	if t := s.e.g.tables; t != nil {
+		return t.Command(args, oper)
+	}
+	var none stick.Tables
+	return none.Command(args, oper)
+}
 
 // adminChange logs a server's change of maintenance and applies
 // on-marked-down and on-marked-up as a change of state does.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/acl/stick"
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
@@ -55,6 +56,10 @@ type Graph struct {
 	dns *dnsConfig
 	// comp is the compression encoders and rate (compress.go).
 	comp *compGlobal
+	// tables are the stick tables (stick.go); maps the map files every
+	// expression shares.
+	tables *stick.Tables
+	maps   *acl.Maps
 }
 
 type proxyRef struct {
@@ -222,6 +227,8 @@ type Backend struct {
 	comp *comp.Config
 	// pp says which servers' connections start with a PROXY header.
 	pp map[*backend.Server]*ppSend
+	// stick are the stick on/match/store rules, nil without any.
+	stick *stickRules
 }
 
 // forwardFor is an "option forwardfor" or "option originalto" setting.
@@ -242,6 +249,9 @@ type Options struct {
 	// ResolvConf is the file "parse-resolv-conf" and the implicit
 	// "default" resolvers section read; "" is /etc/resolv.conf.
 	ResolvConf string
+	// graph is the graph being compiled, for the proxies' expression
+	// contexts.
+	graph *Graph
 }
 
 // CompileError is a configuration element the runtime cannot run.
@@ -297,6 +307,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	}
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
+	compileTables(cfg, g, fail)
+	opts.graph = g
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.
@@ -360,7 +372,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				fail(p.Log.FormatPos, "%s", m)
 			}
 		}
-		fe.log = compileLog(p, fail)
+		ctx := g.proxyContext(p)
+		fe.log = compileLog(p, ctx, fail)
 		compileCaptures(p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
@@ -423,7 +436,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		nameListeners(p, fe, fail)
-		set := proxyACLs(p, fail)
+		set := proxyACLs(p, ctx, fail)
 		fe.tcp = compileTCPRules(p, set, fail)
 		fe.tcp.response = nil
 		if own != nil {
@@ -445,7 +458,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 			r := route{cond: cond}
 			if strings.Contains(u.Backend, "%[") {
-				parts, err := parseNameFormat(u.Backend)
+				parts, err := parseNameFormat(u.Backend, ctx)
 				if err != nil {
 					fail(u.Pos, "use_backend '%s': %v", u.Backend, err)
 					continue
@@ -515,9 +528,10 @@ func tableRoutes(routes []route) []route {
 	return out
 }
 
-func proxyACLs(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *acl.Set {
-	set := acl.NewSet()
+func proxyACLs(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *acl.Set {
+	set := acl.NewSetWith(ctx)
 	for _, a := range p.ACLs {
+		ctx.File, ctx.Line = a.Pos.File, a.Pos.Line
 		if err := set.Add(a.Name, a.Fetch, a.Args); err != nil {
 			fail(a.Pos, "acl '%s': %v", a.Name, err)
 		}
@@ -569,7 +583,7 @@ func optionFF(p *parser.Proxy, name, header string) *forwardFor {
 	return ff
 }
 
-func parseNameFormat(s string) ([]namePart, error) {
+func parseNameFormat(s string, ctx *acl.Context) ([]namePart, error) {
 	var parts []namePart
 	for s != "" {
 		i := strings.Index(s, "%[")
@@ -584,7 +598,7 @@ func parseNameFormat(s string) ([]namePart, error) {
 		if j < 0 {
 			return nil, errors.New("missing ']'")
 		}
-		smp, err := acl.CompileSample(s[i+2 : i+j])
+		smp, err := acl.CompileSampleWith(s[i+2:i+j], ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -637,10 +651,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.OT = optionFF(p, "originalto", "x-original-to")
 	// ACL errors are reported once, by the frontend half of a listen.
 	quiet := func(parser.Pos, string, ...any) {}
-	set := proxyACLs(p, fail)
+	ctx := opts.graph.proxyContext(p)
+	set := proxyACLs(p, ctx, fail)
 	if p.Cap&parser.CapFE != 0 {
-		set = proxyACLs(p, quiet)
+		set = proxyACLs(p, ctx, quiet)
 	}
+	be.stick = compileStickRules(p, set, fail)
 	be.legacy = compileLegacy(p, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		// A listen section's request rules run once, as its frontend's.

@@ -163,6 +163,9 @@ func (e *Engine) Start() error {
 	if e.order != nil {
 		go e.order.run(e.done)
 	}
+	if ts := e.g.tables.All(); len(ts) > 0 {
+		go purgeTables(ts, e.done)
+	}
 	for _, l := range lns {
 		e.log.Info("listening", zap.String("frontend", l.fe.Name), zap.String("address", l.ln.Addr().String()))
 		e.wg.Add(1)
@@ -421,9 +424,15 @@ type tunnelEnd struct {
 	// does not log; start is when the stream began.
 	rec   *logging.Record
 	start time.Time
+	// track holds the stream's and the session's tracked entries, nil
+	// when none.
+	track *[2]acl.TrackSet
 }
 
 func (te *tunnelEnd) run() {
+	if te.track != nil {
+		releaseTracks(te.track)
+	}
 	if te.srv != nil {
 		te.be.LB.Release(te.srv)
 	}

@@ -142,6 +142,8 @@ type session struct {
 	// pps is what the PROXY header of the connection carried
 	// (proxy_protocol.go).
 	pps ppState
+	// stk is the stick-table state of the connection and its stream.
+	stk stickSession
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -205,6 +207,7 @@ func (s *session) run() bool {
 		// PROXY header comes between the two, as HAProxy's handshake.
 		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.l.bind.AcceptProxy && !s.acceptProxy() ||
 			s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
+			s.releaseSessTrack()
 			setLinger0(s.cl.c)
 			s.cl.c.Close()
 			s.fe.pool.put(bp)
@@ -246,6 +249,10 @@ func (s *session) run() bool {
 		}
 		for _, b := range s.rwBufs {
 			s.fe.pool.put(b)
+		}
+		if !s.handedOff {
+			s.stickStreamEnd(0)
+			s.releaseSessTrack()
 		}
 		s.rw, s.rwr, s.rwAlt, s.rwBufs = nil, nil, nil, nil
 		// Nothing of the HTTP state is needed by a tunnel.
@@ -384,6 +391,7 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	if s.logging && !s.fe.HTTP {
 		te.rec, te.start = s.tcpRecord(), s.lt.start
 	}
+	te.track = s.stickHandOff()
 	t := newTunnel(s.cl.c, c, cfg, te.run)
 	t.srv = srv
 	te.t = t
@@ -1365,7 +1373,14 @@ func (s *session) transaction(hl int) bool {
 	}
 	s.captureRequest(s.cl.buf[:hl], &s.req)
 	s.logBe = nil
+	s.txn.Dir = acl.DirReq
+	s.stickStreamStart()
 	keep := s.serveTxn(hl)
+	if st := s.txStatus; st != 0 {
+		s.stickStreamEnd(st)
+	} else {
+		s.stickStreamEnd(s.rsp.Status)
+	}
 	if s.logBe != nil {
 		// HAProxy logs once the stream left its backend and server.
 		s.logBe.conns.Add(-1)
@@ -1464,6 +1479,11 @@ func (s *session) serveTxn(hl int) bool {
 		ctx, stopWatch = s.watchClientClose(nil)
 	}
 	k := s.lbKey(be, head)
+	if be.stick != nil {
+		if t := s.stickMatch(be, persisted != nil); t != nil {
+			persisted = t
+		}
+	}
 	if persisted != nil {
 		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, k)
 	} else {
@@ -1673,6 +1693,10 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	s.txn.RspBuf, s.txn.Rsp = rhead, rsp
+	s.stickStatus(rsp.Status)
+	if be.stick != nil {
+		s.stickStore(be, srv)
+	}
 	// http-response rules: the backend's, then the frontend's.
 	for i, rules := range [2][]httpRule{be.rspRules, s.fe.rspRules} {
 		if len(rules) == 0 || i == 1 && be == s.fe.own {
@@ -1899,7 +1923,13 @@ func (s *session) runTCP() {
 	var srv *backend.Server
 	var err error
 	direct := false
-	if p := be.rdpPersist; p != "" {
+	if be.stick != nil {
+		if t := s.stickMatch(be, false); t != nil {
+			srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
+			direct = srv == t
+		}
+	}
+	if p := be.rdpPersist; p != "" && srv == nil && err == nil {
 		if t := rdpPersistTarget(s.cl.buf[s.cl.r:s.cl.w], p, be.LB.Servers); t != nil {
 			srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
 			direct = srv == t
@@ -1934,6 +1964,9 @@ func (s *session) runTCP() {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
 		s.logSrvAddr, s.logSrcAddr = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	}
+	if be.stick != nil {
+		s.stickStore(be, srv)
 	}
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
 		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}

@@ -49,6 +49,8 @@ type httpRule struct {
 	// realm is auth's realm; tarpit the time tarpit holds the client.
 	realm  string
 	tarpit time.Duration
+	// stk is the operand of the stick-table actions.
+	stk stickAct
 }
 
 type ruleHdr struct {
@@ -74,6 +76,7 @@ func ownRules(rules []httpRule, p *parser.Proxy) []httpRule {
 // compileHTTPRules compiles a proxy's rules of one direction.
 func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.Pos, string, ...any)) []httpRule {
 	var out []httpRule
+	ctx := set.Context()
 	for _, r := range rules {
 		if r.Refused != "" {
 			// Refused as a line already (Config.Refusals).
@@ -111,8 +114,14 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 				continue
 			}
 		}
+		if r.Stick != nil {
+			if hr.stk, err = compileStickAct(r.Stick, r.Action, ctx); err != nil {
+				bad("%v", err)
+				continue
+			}
+		}
 		if r.Expr != "" {
-			if hr.expr, err = acl.CompileSample(r.Expr); err != nil {
+			if hr.expr, err = acl.CompileSampleWith(r.Expr, ctx); err != nil {
 				bad("'%s' is not supported by the gohap runtime yet", r.Expr)
 				continue
 			}
@@ -123,13 +132,13 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 			hr.literal = r.Fmt
 		} else if r.Fmt != "" || r.Action == "set-header" || r.Action == "add-header" || r.Action == "replace-header" ||
 			r.Action == "replace-value" || r.Action == "set-query" {
-			if hr.value, err = ruleFormat(r.Fmt); err != nil {
+			if hr.value, err = ruleFormat(r.Fmt, ctx); err != nil {
 				bad("%v", err)
 				continue
 			}
 		}
 		if r.BodyFmt != "" {
-			if hr.bodyFmt, err = ruleFormat(r.BodyFmt); err != nil {
+			if hr.bodyFmt, err = ruleFormat(r.BodyFmt, ctx); err != nil {
 				bad("%v", err)
 				continue
 			}
@@ -137,7 +146,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 			hr.body = []byte(r.Body)
 		}
 		for _, h := range r.Hdrs {
-			f, err := ruleFormat(h[1])
+			f, err := ruleFormat(h[1], ctx)
 			if err != nil {
 				bad("%v", err)
 				continue
@@ -150,12 +159,12 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 }
 
 // ruleFormat compiles a log-format argument of a rule.
-func ruleFormat(text string) (*logging.Format, error) {
+func ruleFormat(text string, ctx *acl.Context) (*logging.Format, error) {
 	nodes, err := logfmt.ParseWith(text, logfmt.Options{HTTP: true, Flags: logfmt.OptHTTP})
 	if err != nil {
 		return nil, err
 	}
-	f, err := logging.Compile(nodes, compileLogSample)
+	f, err := logging.Compile(nodes, logSampler(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +262,12 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 	}
 	s.prepareRecord()
 	var ed msgEdit
+	// hdr() and its kin read the response in response rules.
+	s.txn.Dir = acl.DirReq
+	from := stkHTTPReq
+	if !request {
+		s.txn.Dir, from = acl.DirRes, stkHTTPRes
+	}
 	for i := range rules {
 		r := &rules[i]
 		if r.cond != nil && !r.cond.Eval(&s.txn) {
@@ -283,6 +298,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "set-var", "set-var-fmt", "unset-var":
 			s.setVar(r)
+			continue
+		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
+			s.stickAction(r.act, &r.stk, r.expr, from)
 			continue
 		}
 		ed.load(head, msg, request)

@@ -69,7 +69,7 @@ func (be *Backend) event(level logging.Level, msg string) {
 }
 
 // compileLog reads a frontend's log settings; nil when it logs nothing.
-func compileLog(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *feLog {
+func compileLog(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *feLog {
 	l := eventLog(p)
 	if l == nil {
 		return nil
@@ -79,7 +79,7 @@ func compileLog(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *feLog {
 		if nodes == nil {
 			return nil
 		}
-		f, err := logging.Compile(nodes, compileLogSample)
+		f, err := logging.Compile(nodes, logSampler(ctx))
 		if err != nil {
 			fail(pos, "log-format: %v", err)
 			return nil
@@ -100,19 +100,22 @@ func compileLog(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *feLog {
 	return l
 }
 
-// compileLogSample compiles a %[...] node through the sample engine.
-func compileLogSample(expr string, _ logfmt.Opt) (logging.SampleFunc, error) {
-	smp, err := acl.CompileSample(expr)
-	if err != nil {
-		return nil, fmt.Errorf("'%%[%s]' is not supported by the gohap runtime yet", expr)
-	}
-	return func(r *logging.Record) ([]byte, bool) {
-		t, _ := r.Ctx.(*acl.Txn)
-		if t == nil || t.Buf == nil {
-			return nil, false
+// logSampler compiles the %[...] nodes of a proxy's formats through the
+// sample engine, with the proxy's context.
+func logSampler(ctx *acl.Context) func(string, logfmt.Opt) (logging.SampleFunc, error) {
+	return func(expr string, _ logfmt.Opt) (logging.SampleFunc, error) {
+		smp, err := acl.CompileSampleWith(expr, ctx)
+		if err != nil {
+			return nil, fmt.Errorf("'%%[%s]' is not supported by the gohap runtime yet", expr)
 		}
-		return smp.Append(nil, t)
-	}, nil
+		return func(r *logging.Record) ([]byte, bool) {
+			t, _ := r.Ctx.(*acl.Txn)
+			if t == nil || t.Buf == nil {
+				return nil, false
+			}
+			return smp.Append(nil, t)
+		}, nil
+	}
 }
 
 // startLogs opens the log targets, one logger per distinct list.

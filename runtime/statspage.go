@@ -97,7 +97,7 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			Refresh: p.Stats.Refresh, Scope: p.Stats.Scope, HideVersion: p.Stats.HideVersion,
 			ShowLegends: p.Stats.ShowLegends, ShowNode: p.Stats.ShowNode, ShowDesc: p.Stats.ShowDesc,
 			Node: p.Stats.Node, Desc: p.Stats.Desc}}
-		set := proxyACLs(p, fail)
+		set := proxyACLs(p, g.proxyContext(p), fail)
 		for _, a := range p.Stats.Admin {
 			c, err := set.ParseCond(a.Cond)
 			if err != nil {

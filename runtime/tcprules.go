@@ -20,6 +20,10 @@ type tcpRule struct {
 	scope uint8
 	name  string
 	conds acl.VarConds
+	// stk is the operand of the stick-table actions; from says where
+	// they run.
+	stk  stickAct
+	from int
 }
 
 // tcpRules are a proxy's tcp rules by stage, with the inspection delays.
@@ -33,6 +37,7 @@ type tcpRules struct {
 // inherited by the parser).
 func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) tcpRules {
 	var out tcpRules
+	ctx := set.Context()
 	for _, r := range p.TCPRequests {
 		if r.Stage == "" {
 			if r.Response {
@@ -61,14 +66,24 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 				continue
 			}
 		}
+		if r.Stick != nil {
+			if tr.stk, err = compileStickAct(r.Stick, r.Action, ctx); err != nil {
+				bad("%v", err)
+				continue
+			}
+			tr.from = stkTCPContent
+			if r.Stage != "content" {
+				tr.from = stkTCPSession
+			}
+		}
 		if r.Expr != "" {
-			if tr.expr, err = acl.CompileSample(r.Expr); err != nil {
+			if tr.expr, err = acl.CompileSampleWith(r.Expr, ctx); err != nil {
 				bad("%v", err)
 				continue
 			}
 		}
 		if r.Fmt != "" {
-			if tr.fmt, err = ruleFormat(r.Fmt); err != nil {
+			if tr.fmt, err = ruleFormat(r.Fmt, ctx); err != nil {
 				bad("%v", err)
 				continue
 			}
@@ -137,6 +152,8 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			return tcpReject
 		case "close":
 			return tcpClose
+		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
+			s.stickAction(r.act, &r.stk, r.expr, r.from)
 		default:
 			s.runVar(r.act, r.scope, r.name, r.conds, r.expr, r.fmt)
 		}

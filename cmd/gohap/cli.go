@@ -295,6 +295,7 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg, diags := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
+	diags = runtime.ParseChecks(cfg, diags)
 	f.parsed = cfg
 	type block struct {
 		d     parser.Diagnostic

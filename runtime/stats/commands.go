@@ -35,6 +35,9 @@ func init() {
 		{words: []string{"show", "schema", "json"}, usage: "show schema json                        : report schema used for stats", run: (*session).showSchema},
 		{words: []string{"show", "resolvers"}, usage: "show resolvers [id]                     : dumps counters from all resolvers section and associated name servers", run: (*session).showResolvers},
 		{words: []string{"show", "backend"}, usage: "show backend                            : list backends in the current running config", run: (*session).showBackend},
+		{words: []string{"clear", "table"}, usage: "clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)", run: (*session).table},
+		{words: []string{"set", "table"}, usage: "set table <table> key <k> [data.* <v>]* : update or create a table entry's data", run: (*session).table},
+		{words: []string{"show", "table"}, usage: "show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)", run: (*session).table},
 		{words: []string{"disable", "server"}, usage: "disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)", run: (*session).setMaint},
 		{words: []string{"enable", "server"}, usage: "enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)", run: (*session).setMaint},
 	}
@@ -320,6 +323,13 @@ func (ss *session) showBackend([]string) bool {
 }
 
 // showResolvers is "show resolvers [id]".
+// table is "show table", "clear table" and "set table": below the
+// operator level entries are neither shown nor changed.
+func (ss *session) table(args []string) bool {
+	ss.out.WriteString(ss.srv.src.Tables(args, ss.level >= LevelOperator))
+	return false
+}
+
 func (ss *session) showResolvers(args []string) bool {
 	ss.out.WriteString(ss.srv.src.Resolvers(arg(args, 2)))
 	return false

@@ -12,6 +12,10 @@ type Source interface {
 	// Resolvers is the "show resolvers [id]" answer for the resolvers
 	// sections, every one when id is empty.
 	Resolvers(id string) string
+	// Tables answers "show table", "clear table" and "set table" (args
+	// are the command's words); oper is set at the operator level and
+	// above.
+	Tables(args []string, oper bool) string
 }
 
 // Backend is a backend as "show servers state" and "show backend" list

@@ -114,6 +114,8 @@ func (f fakeSource) SetMaint(string, string, bool) {}
 
 func (f fakeSource) Resolvers(string) string { return "No resolvers found\n" }
 
+func (f fakeSource) Tables([]string, bool) string { return "" }
+
 var fake = fakeSource{
 	{ID: 3, Name: "be1", Servers: []ServerState{{ID: 1, Name: "s1", Addr: "127.0.0.1", OpState: 2, UWeight: 1, IWeight: 1,
 		SinceChange: 4, CheckStatus: 1, CheckHealth: 2, FQDN: "-", Port: 8080, SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}}},

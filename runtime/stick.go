@@ -1,0 +1,665 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/acl/stick"
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+)
+
+// Stick tables: the tables of the proxies' "stick-table" lines, the
+// track-sc, sc-inc-gpc and sc-set-gpt actions, the engine's counters on
+// tracked entries, and "stick on|match|store" persistence
+// (configuration.txt 4.2; HAProxy's src/stick_table.c, stream.c).
+
+// buildTables reads the stick-table lines in proxy order, as HAProxy's
+// parser registers them: a table is named after its proxy, a name taken
+// by an earlier valid table is a conflict, and a line that does not parse
+// makes no table. Tables that stick rules use get server_id and
+// server_key, which HAProxy allocates for them.
+func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
+	var diags parser.Diagnostics
+	tables := &stick.Tables{}
+	type decl struct {
+		p   *parser.Proxy
+		pos parser.Pos
+	}
+	declared := map[string]decl{}
+	sticky := map[string]bool{}
+	for _, p := range cfg.Proxies {
+		for _, r := range p.StickRules {
+			sticky[stickTableName(r.Table, p)] = true
+		}
+	}
+	for _, p := range cfg.Proxies {
+		for _, st := range p.StickTables {
+			if d, ok := declared[p.Name]; ok {
+				diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: st.Pos,
+					Msg: fmt.Sprintf("stick-table name '%s' conflicts with table declared in %s '%s' at %s:%d.",
+						p.Name, proxyCapStr(d.p), d.p.Name, d.pos.File, d.pos.Line)})
+				continue
+			}
+			c, msgs := stick.Parse(st.Words, p.Name, false)
+			for _, m := range msgs {
+				d := parser.Diagnostic{Severity: parser.Alert, Fatal: !m.Warning, Pos: st.Pos, Msg: m.Text}
+				if m.Warning {
+					d.Severity = parser.Warning
+				}
+				if m.Tight {
+					d.Style = parser.StyleParsingTight
+				}
+				if m.NoPos {
+					// Kept for ordering, not printed.
+					d.Style = parser.StyleNone
+				}
+				diags = append(diags, d)
+			}
+			if stick.HasErrors(msgs) {
+				continue
+			}
+			if sticky[p.Name] {
+				c.Store[stick.ServerID] = stick.Store{On: true, Elems: 1}
+				c.Store[stick.ServerKey] = stick.Store{On: true, Elems: 1}
+			}
+			declared[p.Name] = decl{p: p, pos: st.Pos}
+			tables.Add(stick.New(c, nil))
+		}
+	}
+	return tables, diags
+}
+
+// proxyCapStr is HAProxy's proxy_cap_str.
+func proxyCapStr(p *parser.Proxy) string {
+	switch {
+	case p.Cap&parser.CapFE != 0 && p.Cap&parser.CapBE != 0:
+		return "listen"
+	case p.Cap&parser.CapFE != 0:
+		return "frontend"
+	}
+	return "backend"
+}
+
+// stickTableName is the table a rule names: its own, else its proxy's.
+func stickTableName(name string, p *parser.Proxy) string {
+	if name == "" {
+		return p.Name
+	}
+	return name
+}
+
+// stickRefDiags are the per-proxy checks HAProxy's check_config_validity
+// makes on stick-table references: the tables of stick rules, then of
+// track-sc actions, then the table arguments of the proxy's samples,
+// grouped as smp_resolve_args groups them.
+func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps) parser.Diagnostics {
+	var diags parser.Diagnostics
+	alert := func(format string, a ...any) {
+		diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
+	}
+	for _, resp := range []bool{false, true} {
+		for _, r := range p.StickRules {
+			if r.Response != resp || tables.Table(stickTableName(r.Table, p)) != nil {
+				continue
+			}
+			what := "stick-table"
+			if resp {
+				what = "store table"
+			}
+			alert("Proxy '%s': unable to find %s '%s'.", p.Name, what, stickTableName(r.Table, p))
+		}
+	}
+	trk := func(sa *parser.StickAction, act string) {
+		if act == "track-sc" && sa != nil && tables.Table(stickTableName(sa.Table, p)) == nil {
+			alert("Proxy '%s': unable to find table '%s' referenced by track-sc%d.", p.Name, stickTableName(sa.Table, p), sa.SC)
+		}
+	}
+	for _, stage := range []string{"connection", "session", "content"} {
+		for _, r := range p.TCPRequests {
+			if !r.Response && r.Stage == stage {
+				trk(r.Stick, r.Action)
+			}
+		}
+	}
+	for _, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
+		for _, r := range rules {
+			trk(r.Stick, r.Action)
+		}
+	}
+	// Argument resolution: every ACL and sample of the proxy, in line
+	// order, each error saying where the expression is.
+	type resErr struct {
+		pos parser.Pos
+		msg string
+	}
+	var errs []resErr
+	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps}
+	set := acl.NewSetWith(ctx)
+	note := func(pos parser.Pos, err error, where string) {
+		var re *acl.ResolveError
+		if !errors.As(err, &re) {
+			return
+		}
+		if re.ACL {
+			where = "in"
+		}
+		errs = append(errs, resErr{pos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'.", pos.File, pos.Line, re.Error(), where, p.Name)})
+	}
+	for _, a := range p.ACLs {
+		ctx.File, ctx.Line = a.Pos.File, a.Pos.Line
+		note(a.Pos, set.Add(a.Name, a.Fetch, a.Args), "in")
+	}
+	cond := func(pos parser.Pos, words []string) {
+		if len(words) > 0 {
+			_, err := set.ParseCond(words)
+			note(pos, err, "in")
+		}
+	}
+	sample := func(pos parser.Pos, expr, where string) {
+		if expr != "" {
+			_, err := acl.CompileSampleWith(expr, ctx)
+			note(pos, err, where)
+		}
+	}
+	for _, r := range p.TCPRequests {
+		if r.Stage == "" {
+			continue
+		}
+		where := "in tcp-request " + r.Stage + " expression in"
+		if r.Response {
+			where = "in tcp-response content expression in"
+		} else if r.Action == "track-sc" {
+			where = "in tracking rule in"
+		}
+		sample(r.Pos, r.Expr, where)
+		cond(r.Pos, r.Cond)
+	}
+	for _, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
+		for _, r := range rules {
+			where := "in http-request expression in"
+			if r.Keyword == "http-response" {
+				where = "in http-response response in"
+			}
+			sample(r.Pos, r.Expr, where)
+			cond(r.Pos, r.Cond)
+		}
+	}
+	for _, r := range p.StickRules {
+		sample(r.Pos, r.Expr, "in stick rule in")
+		cond(r.Pos, r.Cond)
+	}
+	for _, u := range p.UseBackends {
+		cond(u.Pos, u.Cond)
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i].pos, errs[j].pos
+		return a.File == b.File && a.Line < b.Line
+	})
+	switch len(errs) {
+	case 0:
+	case 1:
+		alert("%s", errs[0].msg)
+	default:
+		d := parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: "multiple argument resolution errors:"}
+		for _, e := range errs {
+			d.Detail = append(d.Detail, "        "+e.msg)
+		}
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+// proxyContext is what a proxy's expressions compile with: the graph's
+// tables and maps, the proxy's own table for empty table arguments.
+func (g *Graph) proxyContext(p *parser.Proxy) *acl.Context {
+	if g == nil {
+		return &acl.Context{Proxy: p.Name}
+	}
+	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line}
+}
+
+// compileTables builds the graph's tables; the check stage has reported
+// the lines that do not parse. Tables shared through peers are refused:
+// nothing synchronizes them.
+func compileTables(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ...any)) {
+	g.tables, _ = buildTables(cfg)
+	g.maps = acl.NewMaps()
+	for _, t := range g.tables.All() {
+		if c := t.Config(); c.Peers != "" {
+			for _, p := range cfg.Proxies {
+				if p.Name == c.Name && len(p.StickTables) > 0 {
+					fail(p.StickTables[0].Pos, "'stick-table ... peers %s' is not supported by the gohap runtime yet.", c.Peers)
+				}
+			}
+		}
+	}
+}
+
+// stickAct is a compiled stick-table action.
+type stickAct struct {
+	sc, idx int
+	// tb is track-sc's table.
+	tb *stick.Table
+	// val is sc-set-gpt's value when the rule has no expression.
+	val int64
+}
+
+// compileStickAct resolves a stick-table action's table.
+func compileStickAct(sa *parser.StickAction, act string, ctx *acl.Context) (stickAct, error) {
+	a := stickAct{sc: sa.SC, idx: sa.Idx, val: sa.Value}
+	if act != "track-sc" {
+		return a, nil
+	}
+	name := sa.Table
+	if name == "" {
+		name = ctx.Proxy
+	}
+	if ctx.Tables != nil {
+		a.tb = ctx.Tables.Table(name)
+	}
+	if a.tb == nil {
+		return a, fmt.Errorf("unable to find table '%s' referenced by track-sc%d", name, sa.SC)
+	}
+	return a, nil
+}
+
+// Where a stick-table action runs.
+const (
+	stkHTTPReq = iota
+	stkHTTPRes
+	stkTCPContent
+	stkTCPSession // tcp-request connection and session rules
+)
+
+// stickAction runs a track-sc, sc-inc-gpc or sc-set-gpt action
+// (http_action_track_sc, tcp_trk_action, action_inc_gpc, action_set_gpt).
+func (s *session) stickAction(act string, a *stickAct, expr *acl.Sample, from int) {
+	t := &s.txn
+	switch act {
+	case "track-sc":
+		if from == stkTCPSession {
+			if s.stk.sess[a.sc].Entry != nil {
+				return
+			}
+		} else if t.Tracked(a.sc) != nil {
+			return
+		}
+		k, ok := expr.Key(t, a.tb)
+		if !ok {
+			return
+		}
+		e := a.tb.Track(&k)
+		if e == nil {
+			return
+		}
+		if from == stkTCPSession {
+			s.stk.sess.Set(a.sc, a.tb, e)
+			t.SessTrack = &s.stk.sess
+			e.IncSess()
+			return
+		}
+		if !t.TrackSC(a.sc, a.tb, e) {
+			e.StopCounters()
+			e.Release()
+			return
+		}
+		switch from {
+		case stkHTTPReq:
+			e.IncHTTPReq()
+		case stkHTTPRes:
+			e.IncHTTPReq()
+			if st := s.rsp.Status; st >= 400 && st < 500 {
+				e.IncHTTPErr()
+			} else if st >= 500 && st != 501 && st != 505 {
+				e.IncHTTPFail()
+			}
+		}
+		return
+	}
+	te := t.Tracked(a.sc)
+	if te == nil {
+		return
+	}
+	switch act {
+	case "sc-inc-gpc0":
+		te.Entry.IncGPC0()
+	case "sc-inc-gpc1":
+		te.Entry.IncGPC1()
+	case "sc-inc-gpc":
+		te.Entry.IncGPC(a.idx)
+	case "sc-set-gpt0", "sc-set-gpt":
+		v := a.val
+		if expr != nil {
+			b, ok := expr.Append(s.stk.scratch[:0], t)
+			s.stk.scratch = b
+			if !ok {
+				return
+			}
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
+			if err != nil {
+				return
+			}
+			v = n
+		}
+		if act == "sc-set-gpt0" {
+			te.Entry.SetGPT0(v)
+		} else {
+			te.Entry.SetGPT(a.idx, v)
+		}
+	}
+}
+
+// stickSession is a session's stick-table state: the counters tracked by
+// tcp-request connection and session rules, which live as long as the
+// connection, and the stream's pending stores.
+type stickSession struct {
+	sess acl.TrackSet
+	// counted says the stream's status was counted on its entries.
+	counted bool
+	// in and out are the client byte counts when the stream started.
+	in, out int64
+	stores  []pendingStore
+	scratch []byte
+}
+
+// pendingStore is a key a stick store rule took, stored with the server
+// once the response comes (process_store_rules).
+type pendingStore struct {
+	tb  *stick.Table
+	key stick.Key
+}
+
+// tracking reports whether the stream or its session tracks an entry.
+func (s *session) tracking() bool {
+	t := &s.txn
+	return t.SessTrack != nil || t.Track[0].Entry != nil || t.Track[1].Entry != nil || t.Track[2].Entry != nil
+}
+
+// stickStreamStart counts an HTTP request on the session's tracked
+// entries (stream_inc_http_req_ctr) and notes the byte counts.
+func (s *session) stickStreamStart() {
+	s.stk.counted = false
+	s.stk.in, s.stk.out = s.cl.rbytes, s.cl.wbytes
+	if s.txn.SessTrack != nil {
+		s.txn.IncHTTPReq()
+	}
+}
+
+// stickStatus counts a final status on the tracked entries: 4xx as an
+// HTTP error, 5xx other than 501 and 505 as a failure (http_wait_for_response).
+func (s *session) stickStatus(status int) {
+	if s.stk.counted || !s.tracking() {
+		return
+	}
+	s.stk.counted = true
+	switch {
+	case status >= 400 && status < 500:
+		s.txn.IncHTTPErr()
+	case status >= 500 && status != 501 && status != 505:
+		s.txn.IncHTTPFail()
+	}
+}
+
+// stickStreamEnd counts what the stream did on its tracked entries and
+// ends the stream's tracking.
+func (s *session) stickStreamEnd(status int) {
+	s.stk.stores = s.stk.stores[:0]
+	if !s.tracking() {
+		return
+	}
+	if status > 0 {
+		s.stickStatus(status)
+	}
+	s.stickBytes()
+	s.txn.ReleaseTracked()
+}
+
+// stickBytes adds the client bytes since the last count.
+func (s *session) stickBytes() {
+	in, out := s.cl.rbytes, s.cl.wbytes
+	if n := in - s.stk.in; n > 0 {
+		s.txn.AddBytesIn(uint64(n))
+	}
+	if n := out - s.stk.out; n > 0 {
+		s.txn.AddBytesOut(uint64(n))
+	}
+	s.stk.in, s.stk.out = in, out
+}
+
+// stickHandOff gives the stream's and the session's tracked entries to
+// the tunnel the connections become, which releases them when it ends.
+func (s *session) stickHandOff() *[2]acl.TrackSet {
+	if !s.tracking() {
+		return nil
+	}
+	s.stickBytes()
+	both := &[2]acl.TrackSet{s.txn.Track, s.stk.sess}
+	s.txn.Track, s.stk.sess, s.txn.SessTrack = acl.TrackSet{}, acl.TrackSet{}, nil
+	return both
+}
+
+// releaseTracks ends a tunnel's tracking.
+func releaseTracks(t *[2]acl.TrackSet) {
+	t[0].Release()
+	t[1].Release()
+}
+
+// releaseSessTrack ends the session's tracking at the connection's end.
+func (s *session) releaseSessTrack() {
+	if s.txn.SessTrack != nil {
+		s.stk.sess.Release()
+		s.txn.SessTrack = nil
+	}
+}
+
+// stickRule is a compiled stick on/match/store rule.
+type stickRule struct {
+	match, store bool
+	tb           *stick.Table
+	expr         *acl.Sample
+	cond         *acl.Cond
+}
+
+// stickRules are a backend's request and response stick rules.
+type stickRules struct {
+	req, rsp []stickRule
+}
+
+// compileStickRules compiles a backend's stick rules.
+func compileStickRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) *stickRules {
+	if len(p.StickRules) == 0 {
+		return nil
+	}
+	ctx := set.Context()
+	out := &stickRules{}
+	for _, r := range p.StickRules {
+		sr := stickRule{match: r.Match, store: r.Store}
+		name := stickTableName(r.Table, p)
+		if ctx != nil && ctx.Tables != nil {
+			sr.tb = ctx.Tables.Table(name)
+		}
+		if sr.tb == nil {
+			fail(r.Pos, "'stick': unable to find stick-table '%s'.", name)
+			continue
+		}
+		var err error
+		if sr.expr, err = acl.CompileSampleWith(r.Expr, ctx); err != nil {
+			fail(r.Pos, "'stick': %v", err)
+			continue
+		}
+		if sr.cond, err = set.ParseCond(r.Cond); err != nil {
+			fail(r.Pos, "'stick': condition: %v", err)
+			continue
+		}
+		if r.Response {
+			out.rsp = append(out.rsp, sr)
+		} else {
+			out.req = append(out.req, sr)
+		}
+	}
+	return out
+}
+
+// stickMatch runs the request stick rules (process_sticking_rules): the
+// first match rule whose key is in its table names the server, when that
+// server is not stopped; store rules keep their key for stickStore, the
+// first one of each table only.
+func (s *session) stickMatch(be *Backend, assigned bool) *backend.Server {
+	var target *backend.Server
+	t := &s.txn
+	for i := range be.stick.req {
+		r := &be.stick.req[i]
+		if r.store && s.stk.hasStore(r.tb, 0) {
+			continue
+		}
+		if r.cond != nil && !r.cond.Eval(t) {
+			continue
+		}
+		k, ok := r.expr.Key(t, r.tb)
+		if !ok {
+			continue
+		}
+		if r.match {
+			if e := r.tb.Lookup(&k); e != nil {
+				if !assigned && target == nil {
+					if srv := stickTarget(be, r.tb, e); srv != nil {
+						target = srv
+					}
+				}
+				e.Touch()
+				e.Release()
+			}
+		}
+		if r.store {
+			s.stk.addStore(r.tb, k)
+		}
+	}
+	return target
+}
+
+// stickTarget finds the server an entry names, by server_key, else by
+// server_id; nil when it is stopped (sticking_rule_find_target).
+func stickTarget(be *Backend, tb *stick.Table, e *stick.Entry) *backend.Server {
+	var srv *backend.Server
+	if key, _ := e.ServerKey(); key != "" {
+		byAddr := tb.Config().SrvKey == stick.SrvKeyAddr
+		for _, x := range be.LB.Servers {
+			if !byAddr && x.Name == key || byAddr && x.Address() == key {
+				srv = x
+				break
+			}
+		}
+	}
+	if srv == nil {
+		id, ok := e.ServerID()
+		if !ok {
+			return nil
+		}
+		for _, x := range be.LB.Servers {
+			if int32(x.ID) == id {
+				srv = x
+				break
+			}
+		}
+	}
+	if srv == nil || srv.State() == backend.Down || srv.State() == backend.Maint {
+		return nil
+	}
+	return srv
+}
+
+func (st *stickSession) hasStore(tb *stick.Table, from int) bool {
+	for _, p := range st.stores[from:] {
+		if p.tb == tb {
+			return true
+		}
+	}
+	return false
+}
+
+// addStore keeps a key until the response; string and binary keys are
+// copied, as they refer to the request.
+func (st *stickSession) addStore(tb *stick.Table, k stick.Key) {
+	if len(st.stores) >= 8 {
+		// HAProxy's s->store[] holds 8.
+		return
+	}
+	if tb.Type() == stick.KeyString || tb.Type() == stick.KeyBinary {
+		k = stick.BytesKey(bytes.Clone(k.Bytes()))
+	}
+	st.stores = append(st.stores, pendingStore{tb: tb, key: k})
+}
+
+// stickStore runs the response stick rules, then stores every pending
+// key with the server the stream used (process_store_rules).
+func (s *session) stickStore(be *Backend, srv *backend.Server) {
+	st := &s.stk
+	if be.stick == nil || srv == nil {
+		st.stores = st.stores[:0]
+		return
+	}
+	nreq := len(st.stores)
+	t := &s.txn
+	if len(be.stick.rsp) > 0 {
+		dir := t.Dir
+		t.Dir = acl.DirRes
+		for i := range be.stick.rsp {
+			r := &be.stick.rsp[i]
+			if st.hasStore(r.tb, nreq) {
+				continue
+			}
+			if r.cond != nil && !r.cond.Eval(t) {
+				continue
+			}
+			if k, ok := r.expr.Key(t, r.tb); ok {
+				st.addStore(r.tb, k)
+			}
+		}
+		t.Dir = dir
+	}
+	for i := range st.stores {
+		p := &st.stores[i]
+		e := p.tb.Get(&p.key)
+		if e == nil {
+			continue
+		}
+		key := srv.Name
+		if p.tb.Config().SrvKey == stick.SrvKeyAddr {
+			key = srv.Address()
+		}
+		e.SetServer(int32(srv.ID), key)
+		e.Release()
+	}
+	st.stores = st.stores[:0]
+}
+
+// purgeTables removes expired entries when they expire, until done is
+// closed (HAProxy's per-table expiry task). Lookups already skip expired
+// entries: the purge frees memory and keeps "used" true.
+func purgeTables(tables []*stick.Table, done <-chan struct{}) {
+	const idle = time.Second
+	timer := time.NewTimer(idle)
+	defer timer.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-timer.C:
+		}
+		wait := idle
+		for _, tb := range tables {
+			tb.Purge()
+			if date, ok := tb.NextExpiry(); ok {
+				d := time.Duration(int32(date-tb.Now())) * time.Millisecond
+				wait = min(wait, max(d, time.Millisecond))
+			}
+		}
+		timer.Reset(wait)
+	}
+}
