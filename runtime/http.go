@@ -814,6 +814,9 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			if n == 0 && err == nil && cl.w == 0 && s.reqs == 0 {
 				s.logEmpty()
 			}
+			if n == 0 && err == nil && (cl.w > 0 || s.reqs == 0) {
+				s.stickEarly(400)
+			}
 			return 0, false
 		}
 		// A short read emptied the socket: more data will come with
@@ -853,6 +856,7 @@ func rawRead(fd int, b []byte) (int, error) {
 // dropped while it reads the answer, so that it sees a FIN, not the
 // reset that closing on unread data sends, as with HAProxy.
 func (s *session) refuse(code int, page []byte) {
+	s.stickEarly(code)
 	s.cl.send(page)
 	if s.track {
 		s.countStream(code)

@@ -391,6 +391,20 @@ func (s *session) stickStreamStart() {
 	}
 }
 
+// stickEarly counts a request the H1 layer refused before any stream,
+// or a connection closed before its first request, on the session's
+// entries: a request, and an error unless the status is 408, 500 or 501
+// (h1_handle_parsing_error and its kin).
+func (s *session) stickEarly(status int) {
+	if s.txn.SessTrack == nil {
+		return
+	}
+	s.txn.IncHTTPReq()
+	if status != 408 && status != 500 && status != 501 {
+		s.txn.IncHTTPErr()
+	}
+}
+
 // stickStatus counts a final status on the tracked entries: 4xx as an
 // HTTP error, 5xx other than 501 and 505 as a failure (http_wait_for_response).
 func (s *session) stickStatus(status int) {
