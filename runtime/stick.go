@@ -38,6 +38,26 @@ func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
 			sticky[stickTableName(r.Table, p)] = true
 		}
 	}
+	// The "table" lines of peers sections are tables named
+	// "<peers>/<table>", which rules may name; they are checked here and
+	// never run, as the runtime refuses peers sections.
+	for _, d := range cfg.Directives {
+		if d.Section != "peers" || d.Keyword != "table" || len(d.Args) == 0 {
+			continue
+		}
+		peers := ""
+		for _, s := range cfg.Sections {
+			if s.Kind == "peers" && s.Pos.File == d.Pos.File && s.Pos.Line < d.Pos.Line {
+				peers = s.Name
+			}
+		}
+		words := append([]string{"table"}, d.Args...)
+		c, msgs := stick.Parse(words, peers+"/"+d.Args[0], true)
+		diags = append(diags, tableDiags(msgs, d.Pos)...)
+		if !stick.HasErrors(msgs) {
+			tables.Add(stick.New(c, nil))
+		}
+	}
 	for _, p := range cfg.Proxies {
 		for _, st := range p.StickTables {
 			if d, ok := declared[p.Name]; ok {
@@ -47,20 +67,7 @@ func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
 				continue
 			}
 			c, msgs := stick.Parse(st.Words, p.Name, false)
-			for _, m := range msgs {
-				d := parser.Diagnostic{Severity: parser.Alert, Fatal: !m.Warning, Pos: st.Pos, Msg: m.Text}
-				if m.Warning {
-					d.Severity = parser.Warning
-				}
-				if m.Tight {
-					d.Style = parser.StyleParsingTight
-				}
-				if m.NoPos {
-					// Kept for ordering, not printed.
-					d.Style = parser.StyleNone
-				}
-				diags = append(diags, d)
-			}
+			diags = append(diags, tableDiags(msgs, st.Pos)...)
 			if stick.HasErrors(msgs) {
 				continue
 			}
@@ -73,6 +80,26 @@ func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
 		}
 	}
 	return tables, diags
+}
+
+// tableDiags turns acl/stick's messages about a line into diagnostics.
+func tableDiags(msgs []stick.Message, pos parser.Pos) parser.Diagnostics {
+	var diags parser.Diagnostics
+	for _, m := range msgs {
+		d := parser.Diagnostic{Severity: parser.Alert, Fatal: !m.Warning, Pos: pos, Msg: m.Text}
+		if m.Warning {
+			d.Severity = parser.Warning
+		}
+		if m.Tight {
+			d.Style = parser.StyleParsingTight
+		}
+		if m.NoPos {
+			// Kept for ordering, not printed.
+			d.Style = parser.StyleNone
+		}
+		diags = append(diags, d)
+	}
+	return diags
 }
 
 // proxyCapStr is HAProxy's proxy_cap_str.
