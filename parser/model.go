@@ -256,6 +256,9 @@ type Proxy struct {
 	ownHTTPChecks, ownTCPChecks bool
 	// ownHTTPChk is set once the proxy declares option httpchk itself.
 	ownHTTPChk bool
+	// hasRules marks a defaults section with TCP or HTTP rules; usedByFE
+	// and usedByBE say which kinds of proxies inherit from it.
+	hasRules, usedByFE, usedByBE bool
 
 	aclNames map[string]bool
 }

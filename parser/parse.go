@@ -418,6 +418,19 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 		// A defaults section without "from" starts from built-in values.
 		def = cp.defaults
 	}
+	if def != nil && def.hasRules && kw != "defaults" {
+		// HAProxy runs a defaults section's rules for its frontends or
+		// for its backends, not both.
+		if p.Cap&CapFE != 0 && def.usedByBE || p.Cap&CapBE != 0 && def.usedByFE {
+			d := alertf(pos, "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).", def.Pos.File, def.Pos.Line)
+			d.Style = StyleParsingTight
+			cp.add(d)
+			cp.cfg.AbortAfterFile = true
+			cp.abort = true
+		}
+		def.usedByFE = def.usedByFE || p.Cap&CapFE != 0
+		def.usedByBE = def.usedByBE || p.Cap&CapBE != 0
+	}
 	p.inherit(def)
 	cp.proxy = p
 	if kw == "defaults" {

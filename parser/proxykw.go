@@ -563,6 +563,9 @@ func kwRule(c *pctx) {
 			return
 		}
 	}
+	if !c.defaultsRules("'%s' not allowed in anonymous 'defaults' section.", c.args[0]) {
+		return
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	switch kw := c.args[0]; kw {
 	case "http-request", "http-response", "http-after-response", "redirect":
@@ -577,7 +580,7 @@ func kwRule(c *pctx) {
 		default:
 			p.HTTPRequestRules = append(p.HTTPRequestRules, r)
 		}
-		if r.Refused == "" {
+		if r.Refused == "" && p.Kind != "defaults" {
 			c.runtimeForm()
 		}
 	}
@@ -1425,7 +1428,32 @@ func kwPersist(c *pctx) {
 	}
 }
 
+// defaultsRules applies HAProxy's rules for TCP and HTTP rules in a
+// defaults section: refused in an anonymous one (msg), and in a named one
+// they mark the section; gohap does not run them there yet, so the line
+// stays refused. It reports whether the line goes on being read.
+func (c *pctx) defaultsRules(msg string, a ...any) bool {
+	p := c.cp.proxy
+	if p == nil || p.Kind != "defaults" {
+		return true
+	}
+	if c.args[0] == "redirect" {
+		c.alert("'redirect' not allowed in 'defaults' section.")
+		return false
+	}
+	if p.Name == "" {
+		c.alert(msg, a...)
+		return false
+	}
+	p.hasRules = true
+	c.setSupport(Unsupported)
+	return true
+}
+
 func kwTCPRequest(c *pctx) {
+	if !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
+		return
+	}
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1463,6 +1491,9 @@ func kwTCPRequest(c *pctx) {
 
 // kwTCPResponse: "inspect-delay" and the content rules the runtime runs.
 func kwTCPResponse(c *pctx) {
+	if !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
+		return
+	}
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
