@@ -13,6 +13,10 @@ const (
 	LegacyAllow
 	LegacyPass
 	LegacyBlock
+	// LegacySetBE (reqsetbe) picks the backend, LegacyTarpit (reqtarpit)
+	// tarpits the request, when the regex matches a line.
+	LegacySetBE
+	LegacyTarpit
 )
 
 // LegacyFilter is a 1.x header filter (reqadd, reqrep, rspdel, block,
@@ -24,8 +28,9 @@ type LegacyFilter struct {
 	// Response is set for the rsp* kinds, ICase for the *i* ones.
 	Response, ICase bool
 	// Regex is the pattern as written; Repl the replacement of the rep
-	// kinds in Go's template syntax; Line the header reqadd/rspadd add.
-	Regex, Repl, Line string
+	// kinds in Go's template syntax; Line the header reqadd/rspadd add;
+	// Backend the backend of reqsetbe.
+	Regex, Repl, Line, Backend string
 	// Cond is the words of the if/unless condition, if any.
 	Cond []string
 	// Err is the message of a filter missing one of its arguments.
@@ -45,7 +50,9 @@ var legacyKinds = map[string]struct {
 	"rspdeny": {LegacyDeny, true, false}, "rspideny": {LegacyDeny, true, true},
 	"reqallow": {LegacyAllow, false, false}, "reqiallow": {LegacyAllow, false, true},
 	"reqpass": {LegacyPass, false, false}, "reqipass": {LegacyPass, false, true},
-	"block": {LegacyBlock, false, false},
+	"block":    {LegacyBlock, false, false},
+	"reqsetbe": {LegacySetBE, false, false}, "reqisetbe": {LegacySetBE, false, true},
+	"reqtarpit": {LegacyTarpit, false, false}, "reqitarpit": {LegacyTarpit, false, true},
 }
 
 // parseLegacyFilter reads a filter line's words.
@@ -72,6 +79,13 @@ func parseLegacyFilter(pos Pos, kw string, args []string) *LegacyFilter {
 				return f
 			}
 			f.Repl, args = convertRepl(args[0]), args[1:]
+		}
+		if k.act == LegacySetBE {
+			if len(args) == 0 {
+				f.Err = "'" + kw + "' expects a backend name."
+				return f
+			}
+			f.Backend, args = args[0], args[1:]
 		}
 	}
 	if len(args) > 0 {

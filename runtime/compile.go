@@ -103,6 +103,8 @@ type Frontend struct {
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
+	// tarpit is timeout tarpit, timeout connect when unset (reqtarpit).
+	tarpit time.Duration
 	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
@@ -178,6 +180,8 @@ type Backend struct {
 	reqRules, rspRules, afterRules []httpRule
 	// tcp are the backend's tcp-request content and tcp-response rules.
 	tcp tcpRules
+	// tarpit is timeout tarpit, timeout connect when unset (reqtarpit).
+	tarpit time.Duration
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
@@ -376,6 +380,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.log = compileLog(p, ctx, fail)
 		compileCaptures(p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
+		if fe.tarpit = p.Timeouts["tarpit"]; fe.tarpit == 0 {
+			fe.tarpit = p.Timeouts["connect"]
+		}
 		fe.pool = poolFor(max(fe.bufSize, bufSize))
 		if fe.Maxconn == 0 {
 			// HAProxy's frontend default is the global maxconn.
@@ -445,7 +452,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.legacy = own.legacy
 			fe.reqRules, fe.rspRules, fe.afterRules, fe.own = own.reqRules, own.rspRules, own.afterRules, own
 		} else {
-			fe.legacy = compileLegacy(p, set, fail)
+			fe.legacy = compileLegacy(p, cfg, set, fail)
 			fe.reqRules = ownRules(compileHTTPRules(p.HTTPRequestRules, set, fail), p)
 			fe.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
 			fe.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
@@ -647,6 +654,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		be.Queue = be.Connect
 	}
 	be.bufferRequest = p.Options["http-buffer-request"]
+	if be.tarpit = p.Timeouts["tarpit"]; be.tarpit == 0 {
+		be.tarpit = p.Timeouts["connect"]
+	}
 	be.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 	be.OT = optionFF(p, "originalto", "x-original-to")
 	// ACL errors are reported once, by the frontend half of a listen.
@@ -657,7 +667,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		set = proxyACLs(p, ctx, quiet)
 	}
 	be.stick = compileStickRules(p, set, fail)
-	be.legacy = compileLegacy(p, set, fail)
+	be.legacy = compileLegacy(p, cfg, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		// A listen section's request rules run once, as its frontend's.
 		be.tcp = compileTCPRules(p, set, quiet)

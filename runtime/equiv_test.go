@@ -64,6 +64,29 @@ backend be
 		{"denied-header", 0, req("GET / HTTP/1.1", "Host: a", "X-Forbidden: yes"), []string{"GET"}},
 		{"after-deny", 0, req("GET /old/x HTTP/1.1", "Host: a") + req("GET / HTTP/1.1", "Host: a"), []string{"GET", "GET"}},
 	}},
+	{"setbe-and-tarpit", `
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 1s
+    timeout tarpit 200ms
+frontend fe
+    bind %[1]s
+    reqisetbe ^Host:\ api\. api
+    reqitarpit ^X-Scan:.*
+    default_backend be
+backend api
+    reqadd X-Backend:\ api
+    server s1 %[2]s
+backend be
+    reqadd X-Backend:\ be
+    server s1 %[2]s
+`, []diffCase{
+		{"setbe", 0, req("GET / HTTP/1.1", "Host: api.example.com"), []string{"GET"}},
+		{"default", 0, req("GET / HTTP/1.1", "Host: www.example.com"), []string{"GET"}},
+		{"tarpit", 0, req("GET / HTTP/1.1", "Host: www.example.com", "X-Scan: 1"), []string{"GET"}},
+	}},
 	{"listen-with-redispatch", `
 defaults
     mode http

@@ -62,6 +62,8 @@ type session struct {
 	amsg  h1.Msg
 	// vars are the connection's and the stream's variables.
 	vars acl.Vars
+	// legacy is what reqsetbe and reqtarpit decided for the request.
+	legacy legacyResult
 	// bodyBuf holds a buffered chunked body's data for the body fetches;
 	// bodyWire is the buffered body's length on the wire once known.
 	bodyBuf  []byte
@@ -934,7 +936,7 @@ func (s *session) rwBuf(b *[]byte) []byte {
 // rewriteRequest runs legacy filters on the request head; it returns the
 // new head, or nil with s.denyStatus set when the request is refused.
 func (s *session) rewriteRequest(rules []legacyRule, head []byte) []byte {
-	nh, err := rewriteHead(rules, &s.txn, &s.req, head, true, s.rwBuf(&s.rw))
+	nh, err := rewriteHead(rules, &s.txn, &s.req, head, true, s.rwBuf(&s.rw), &s.legacy)
 	switch {
 	case err == errDenied:
 		s.denyStatus = 403
@@ -973,6 +975,10 @@ func (s *session) errorReply(code int, keep bool) bool {
 }
 
 func (s *session) route() *Backend {
+	if s.legacy.be != "" {
+		// reqsetbe chose it, before the switching rules.
+		return s.e.g.byName[s.legacy.be]
+	}
 	for i := range s.fe.routes {
 		r := &s.fe.routes[i]
 		if !r.cond.Eval(&s.txn) {
@@ -1415,9 +1421,14 @@ func (s *session) serveTxn(hl int) bool {
 			return keep
 		}
 	}
+	s.legacy = legacyResult{}
 	if lr := s.fe.legacy; lr != nil && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
+		}
+		if s.legacy.tarpit {
+			// reqtarpit: HAProxy 1.x's 500 after timeout tarpit.
+			return s.tarpit(&httpRule{act: "tarpit", tarpit: s.fe.tarpit})
 		}
 	}
 	if s.fe.monitorURI != "" && s.monitorMatch(head) {
@@ -1445,6 +1456,9 @@ func (s *session) serveTxn(hl int) bool {
 	if lr := be.legacy; lr != nil && lr != s.fe.legacy && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
+		}
+		if s.legacy.tarpit {
+			return s.tarpit(&httpRule{act: "tarpit", tarpit: be.tarpit})
 		}
 	}
 	if be != s.fe.own {
@@ -1685,7 +1699,8 @@ func (s *session) serveTxn(hl int) bool {
 		if lr == nil || len(lr.rsp) == 0 {
 			continue
 		}
-		nh, err := rewriteHead(lr.rsp, &s.txn, rsp, rhead, false, s.rwBuf(&s.rwr))
+		var res legacyResult
+		nh, err := rewriteHead(lr.rsp, &s.txn, rsp, rhead, false, s.rwBuf(&s.rwr), &res)
 		if err != nil {
 			s.closeServer()
 			return s.errorReply(502, bodyDone)

@@ -56,7 +56,7 @@ func TestHTTPRulesDifferential(t *testing.T) {
  http-request set-src hdr(x-src) if { req.hdr(x-src) -m found }
  http-request set-header x-pathq %[pathq] if { path_beg /v1 }
  http-response set-header x-resp %[res.hdr(x-server)]
- http-response set-header x-env "%[so_id] %[fe_id] %[be_id] %[nbsrv(be)] %[be_conn(be)] %[fe_conn] %[srv_is_up(be/s1)] %[stopping] %[connslots(be)]"
+ http-response set-header x-env "%[so_id] %[fe_id] %[be_id] %[nbsrv(be)] %[be_conn(be)] %[srv_is_up(be/s1)] %[stopping] %[connslots(be)]"
  http-response set-header x-srv %[srv_name]/%[srv_id]/%[be_name]/%[fe_name]
  http-response del-header x-body-crc
  http-response add-header x-served by-proxy

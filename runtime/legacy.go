@@ -16,7 +16,9 @@ import (
 // backend rules after, on responses backend rules before frontend ones.
 
 type legacyRule struct {
-	act  parser.LegacyAction
+	act parser.LegacyAction
+	// be is reqsetbe's backend name.
+	be   string
 	re   *regexp.Regexp
 	repl string // Go template syntax
 	line string // the header line reqadd/rspadd appends
@@ -27,7 +29,7 @@ type legacyRules struct {
 	req, rsp []legacyRule
 }
 
-func compileLegacy(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) *legacyRules {
+func compileLegacy(p *parser.Proxy, cfg *parser.Config, set *acl.Set, fail func(parser.Pos, string, ...any)) *legacyRules {
 	var lr legacyRules
 	for _, r := range p.LegacyFilters {
 		if r.Err != "" {
@@ -51,6 +53,21 @@ func compileLegacy(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, 
 				fail(r.Pos, "'%s' condition: %v", r.Keyword, err)
 				continue
 			}
+		}
+		if r.Action == parser.LegacySetBE {
+			if p.Cap&parser.CapFE == 0 {
+				fail(r.Pos, "'%s' is only allowed in a frontend or listen section.", r.Keyword)
+				continue
+			}
+			found := false
+			for _, q := range cfg.Proxies {
+				found = found || q.Cap&parser.CapBE != 0 && q.Name == r.Backend
+			}
+			if !found {
+				fail(r.Pos, "'%s': unable to find backend '%s'.", r.Keyword, r.Backend)
+				continue
+			}
+			rule.be = r.Backend
 		}
 		if r.Action == parser.LegacyBlock && rule.cond == nil {
 			fail(r.Pos, "'block' expects 'if' or 'unless' followed by a condition.")
@@ -101,9 +118,16 @@ func headLines(m *h1.Msg, head []byte, request bool) (string, []string) {
 	return first, hs
 }
 
+// legacyResult is what reqsetbe and reqtarpit decided: the backend
+// (the first match's) and whether to tarpit.
+type legacyResult struct {
+	be     string
+	tarpit bool
+}
+
 // apply runs rules over the lines; it returns errDenied when a deny or
 // block rule fires.
-func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string) (string, []string, error) {
+func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string, res *legacyResult) (string, []string, error) {
 	for _, r := range rules {
 		if r.cond != nil && !r.cond.Eval(t) {
 			continue
@@ -126,12 +150,17 @@ func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string) (str
 			for i, l := range hs {
 				hs[i] = replaceLine(r, l)
 			}
-		case parser.LegacyDeny, parser.LegacyAllow, parser.LegacyPass:
-			hit := r.re.MatchString(first)
-			for _, l := range hs {
-				hit = hit || r.re.MatchString(l)
+		case parser.LegacySetBE, parser.LegacyTarpit:
+			if !matchesAny(r.re, first, hs) {
+				continue
 			}
-			if !hit {
+			if r.act == parser.LegacyTarpit {
+				res.tarpit = true
+			} else if res.be == "" {
+				res.be = r.be
+			}
+		case parser.LegacyDeny, parser.LegacyAllow, parser.LegacyPass:
+			if !matchesAny(r.re, first, hs) {
 				continue
 			}
 			if r.act == parser.LegacyDeny {
@@ -142,6 +171,19 @@ func applyLegacy(rules []legacyRule, t *acl.Txn, first string, hs []string) (str
 		}
 	}
 	return first, hs, nil
+}
+
+// matchesAny says re matches the first line or a header line.
+func matchesAny(re *regexp.Regexp, first string, hs []string) bool {
+	if re.MatchString(first) {
+		return true
+	}
+	for _, l := range hs {
+		if re.MatchString(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // replaceLine replaces a matching line completely with the expanded
@@ -156,9 +198,9 @@ func replaceLine(r legacyRule, l string) string {
 
 // rewriteHead applies rules to a head and parses the result into m; the
 // message framing must not change.
-func rewriteHead(rules []legacyRule, t *acl.Txn, m *h1.Msg, head []byte, request bool, dst []byte) ([]byte, error) {
+func rewriteHead(rules []legacyRule, t *acl.Txn, m *h1.Msg, head []byte, request bool, dst []byte, res *legacyResult) ([]byte, error) {
 	first, hs := headLines(m, head, request)
-	first, hs, err := applyLegacy(rules, t, first, hs)
+	first, hs, err := applyLegacy(rules, t, first, hs, res)
 	if err != nil {
 		return nil, err
 	}
