@@ -27,13 +27,19 @@ type HTTPRule struct {
 	// ContentType, Body and BodyFmt are the answer's payload (return,
 	// deny): Body literal or from a file, BodyFmt a log-format string.
 	ContentType, Body, BodyFmt string
-	// DefaultErrorfiles answers with the error page of Status.
+	// DefaultErrorfiles answers with the error page of Status;
+	// Errorfile with a whole HTTP message from a file; Errorfiles with
+	// the page of Status from that http-errors section (Config.ReplyPage).
 	DefaultErrorfiles bool
+	Errorfile         []byte
+	Errorfiles        string
 	// Hdrs are the answer's "hdr <name> <fmt>" headers.
 	Hdrs [][2]string
 	// Redirect: location, prefix or scheme, and its options.
 	RedirType              string
 	DropQuery, AppendSlash bool
+	// IgnoreEmpty skips the redirect when its target renders empty.
+	IgnoreEmpty            bool
 	SetCookie, ClearCookie string
 	// Expr is a sample expression (set-src, set-dst and their ports,
 	// set-var).
@@ -204,17 +210,51 @@ func parseReturn(r *HTTPRule, a []string, refuse func()) {
 				refuse()
 			}
 			r.Body = string(b)
+		case "lf-file":
+			b, err := os.ReadFile(next())
+			if err != nil {
+				refuse()
+			}
+			r.BodyFmt = string(b)
 		case "default-errorfiles":
 			r.DefaultErrorfiles = true
+		case "errorfile":
+			b, err := os.ReadFile(next())
+			if err != nil || len(b) == 0 {
+				refuse()
+			}
+			r.Errorfile = b
+		case "errorfiles":
+			r.Errorfiles = next()
 		case "hdr":
 			n := next()
 			r.Hdrs = append(r.Hdrs, [2]string{n, next()})
 		default:
-			// errorfile, errorfiles, lf-file and the rest.
 			refuse()
 			return
 		}
 	}
+}
+
+// ReplyPage is the page a deny, return or tarpit rule answers with when
+// it names an errorfile or an http-errors section, nil otherwise.
+func (cfg *Config) ReplyPage(r *HTTPRule, status int) []byte {
+	if r.Errorfile != nil {
+		return r.Errorfile
+	}
+	if r.Errorfiles == "" {
+		return nil
+	}
+	for _, s := range cfg.HTTPErrors {
+		if s.Name == r.Errorfiles {
+			if p := s.Pages[status]; p != nil {
+				return p
+			}
+			// HAProxy then answers the bare status line.
+			return []byte("HTTP/1.1 " + strconv.Itoa(status) + " " + ReasonPhrase(status) + "\r\ncontent-length: 0\r\n\r\n")
+		}
+	}
+	return nil
 }
 
 // parseRedirect reads "location|prefix|scheme <fmt> [code N] [option]..."
@@ -224,15 +264,18 @@ func parseRedirect(r *HTTPRule, a []string, refuse func()) {
 		refuse()
 		return
 	}
-	r.RedirType, r.Fmt = a[0], a[1]
-	switch r.RedirType {
-	case "location", "prefix", "scheme":
-	default:
-		refuse()
-		return
-	}
-	for i := 2; i < len(a); i++ {
+	// The options come in any order, the target among them.
+	for i := 0; i < len(a); i++ {
 		switch a[i] {
+		case "location", "prefix", "scheme":
+			if i+1 >= len(a) {
+				refuse()
+				return
+			}
+			r.RedirType, r.Fmt = a[i], a[i+1]
+			i++
+		case "ignore-empty":
+			r.IgnoreEmpty = true
 		case "code":
 			if i+1 < len(a) {
 				i++
@@ -255,5 +298,8 @@ func parseRedirect(r *HTTPRule, a []string, refuse func()) {
 			refuse()
 			return
 		}
+	}
+	if r.RedirType == "" {
+		refuse()
 	}
 }

@@ -390,7 +390,6 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		fe.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(p, "originalto", "x-original-to")
-		compileInspect(p, fe, fail)
 		own := ownBackend[p]
 		if !fe.HTTP {
 			for _, u := range p.UseBackends {
@@ -453,9 +452,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.reqRules, fe.rspRules, fe.afterRules, fe.own = own.reqRules, own.rspRules, own.afterRules, own
 		} else {
 			fe.legacy = compileLegacy(p, cfg, set, fail)
-			fe.reqRules = ownRules(compileHTTPRules(p.HTTPRequestRules, set, fail), p)
-			fe.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
-			fe.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
+			fe.reqRules = ownRules(compileHTTPRules(cfg, p.HTTPRequestRules, set, fail), p)
+			fe.rspRules = compileHTTPRules(cfg, p.HTTPResponseRules, set, fail)
+			fe.afterRules = compileHTTPRules(cfg, p.HTTPAfterRules, set, fail)
 		}
 		for _, u := range p.UseBackends {
 			cond, err := set.ParseCond(u.Cond)
@@ -675,16 +674,16 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	} else {
 		be.tcp = compileTCPRules(p, set, fail)
 	}
-	if be.HTTP && (len(be.tcp.content) > 0 || len(be.tcp.response) > 0) {
+	if be.HTTP && len(be.tcp.response) > 0 {
 		for _, r := range p.TCPRequests {
-			if r.Stage == "content" {
+			if r.Stage == "content" && r.Response {
 				fail(r.Pos, "'tcp-%s %s' in a 'mode http' %s is not supported by the gohap runtime yet.", map[bool]string{false: "request", true: "response"}[r.Response], r.Text, p.Kind)
 			}
 		}
 	}
-	be.reqRules = ownRules(compileHTTPRules(p.HTTPRequestRules, set, fail), p)
-	be.rspRules = compileHTTPRules(p.HTTPResponseRules, set, fail)
-	be.afterRules = compileHTTPRules(p.HTTPAfterRules, set, fail)
+	be.reqRules = ownRules(compileHTTPRules(cfg, p.HTTPRequestRules, set, fail), p)
+	be.rspRules = compileHTTPRules(cfg, p.HTTPResponseRules, set, fail)
+	be.afterRules = compileHTTPRules(cfg, p.HTTPAfterRules, set, fail)
 	algo, err := compileBalance(be, p)
 	if err != nil {
 		fail(p.Pos, "%v", err)
@@ -840,17 +839,6 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	}
 	be.LB.LogHealthChecks = p.Options["log-health-checks"]
 	return be
-}
-
-// compileInspect refuses the content inspection of an HTTP frontend,
-// which the runtime does not run.
-func compileInspect(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
-	for _, r := range p.TCPRequests {
-		// The inspection delay only matters to content rules.
-		if fe.HTTP && !r.Response && r.Stage == "content" {
-			fail(r.Pos, "'tcp-request %s' in a 'mode http' %s is not supported by the gohap runtime yet.", r.Text, p.Kind)
-		}
-	}
 }
 
 // parseTime reads a time value with the parser's rules.

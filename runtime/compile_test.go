@@ -24,7 +24,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check connect port 81\n server s 127.0.0.1:1 check check-send-proxy\n", ":13] : a PROXY protocol header on the connections of later 'connect' check rules is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie foo\n server s 127.0.0.1:1\n", "'balance rdp-cookie foo' in backend 'be' is not supported"},
-		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n tcp-request content accept\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":9] : 'tcp-request content accept' in a 'mode http' frontend is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n tcp-request content accept\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n mode tcp\n tcp-request content accept if RDP_COOKIE\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 observe layer4\n", ":10] : server option 'observe' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server x 127.0.0.1:1 check\n server s 127.0.0.1:1 track be/x on-marked-down shutdown-sessions\n", "-"},

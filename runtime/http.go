@@ -962,13 +962,18 @@ func (s *session) errors() *errorSet {
 // errorReply sends a stream error; it reports whether the connection may
 // carry another request.
 func (s *session) errorReply(code int, keep bool) bool {
+	return s.pageReply(s.errors(), code, keep)
+}
+
+// pageReply answers with the page of code from set.
+func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
 	keep = keep && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load() &&
-		!s.errors().mustClose(code)
+		!set.mustClose(code)
 	if s.e.hard.Load() {
 		return false
 	}
-	page := s.afterAnswer(s.errors().stream(code, !keep))
+	page := s.afterAnswer(set.stream(code, !keep))
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -1178,7 +1183,7 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 		}
 		out = appendLower(out, name)
 		out = append(out, ": "...)
-		out = append(out, h.Value.Of(head)...)
+		out = append(out, h.Out(head)...)
 		out = append(out, "\r\n"...)
 	}
 	out = s.appendForwarded(out, head, be)
@@ -1251,7 +1256,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		}
 		out = appendLower(out, name)
 		out = append(out, ": "...)
-		out = append(out, h.Value.Of(rhead)...)
+		out = append(out, h.Out(rhead)...)
 		out = append(out, "\r\n"...)
 	}
 	if s.ckInsert && rsp.Status >= 200 && !(s.ckSrvSet && s.ck.preserve) {
@@ -1416,6 +1421,9 @@ func (s *session) serveTxn(hl int) bool {
 	s.ck = nil
 	s.bodyDone = false
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
+	if !s.httpContentRules(&s.fe.tcp) {
+		return false
+	}
 	if s.fe.bufferRequest {
 		if done, keep := s.bufferBody(); done {
 			return keep
@@ -1448,6 +1456,9 @@ func (s *session) serveTxn(hl int) bool {
 		return s.errorReply(503, true)
 	}
 	s.txn.BeName = be.Name
+	if be != s.fe.own && !s.httpContentRules(&be.tcp) {
+		return false
+	}
 	if be.bufferRequest && !s.fe.bufferRequest {
 		if done, keep := s.bufferBody(); done {
 			return keep

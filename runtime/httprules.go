@@ -35,6 +35,8 @@ type httpRule struct {
 	bodyFmt   *logging.Format
 	hdrs      []ruleHdr
 	errorPage bool
+	// pages holds the page of an errorfile or errorfiles answer.
+	pages *errorSet
 	// expr is the sample of set-src, set-dst and their ports, and of
 	// set-var; varScope and varName name the variable.
 	expr     *acl.Sample
@@ -45,6 +47,7 @@ type httpRule struct {
 	redir                  string
 	literal                string
 	dropQuery, appendSlash bool
+	ignoreEmpty            bool
 	setCookie, clearCookie string
 	// realm is auth's realm; tarpit the time tarpit holds the client.
 	realm  string
@@ -74,7 +77,7 @@ func ownRules(rules []httpRule, p *parser.Proxy) []httpRule {
 }
 
 // compileHTTPRules compiles a proxy's rules of one direction.
-func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.Pos, string, ...any)) []httpRule {
+func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set, fail func(parser.Pos, string, ...any)) []httpRule {
 	var out []httpRule
 	ctx := set.Context()
 	for _, r := range rules {
@@ -84,7 +87,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		}
 		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
-			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash,
+			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
 			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
@@ -145,6 +148,9 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		} else if r.Body != "" {
 			hr.body = []byte(r.Body)
 		}
+		if page := cfg.ReplyPage(r, ruleStatus(r.Action, r.Status, r.Keyword != "http-response")); page != nil {
+			hr.pages = newErrorSet(map[int][]byte{ruleStatus(r.Action, r.Status, r.Keyword != "http-response"): page})
+		}
 		for _, h := range r.Hdrs {
 			f, err := ruleFormat(h[1], ctx)
 			if err != nil {
@@ -189,7 +195,7 @@ func (m *msgEdit) load(head []byte, msg *h1.Msg, request bool) {
 	}
 	m.hdrs = m.hdrs[:0]
 	for _, h := range msg.Headers {
-		m.hdrs = append(m.hdrs, [2][]byte{h.Name.Of(head), h.Value.Of(head)})
+		m.hdrs = append(m.hdrs, [2][]byte{h.Name.Of(head), h.Out(head)})
 	}
 }
 
@@ -291,7 +297,10 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			// run), so there is nothing to disable.
 			continue
 		case "redirect":
-			keep := s.redirect(r, head)
+			answered, keep := s.redirect(r, head)
+			if !answered {
+				continue
+			}
 			return head, ruleAnswered, keep
 		case "set-src", "set-dst", "set-src-port", "set-dst-port":
 			s.setAddr(r)
@@ -377,9 +386,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		var perr error
 		body, length := msg.Body, msg.Length
 		if request {
-			perr = h1.ParseRequest(out, msg, s.fe.maxHdr)
+			perr = h1.ParseEditedRequest(out, msg, s.fe.maxHdr)
 		} else {
-			perr = h1.ParseResponse(out, msg, s.fe.maxHdr)
+			perr = h1.ParseEditedResponse(out, msg, s.fe.maxHdr)
 		}
 		// A rule may not change the framing, but a status without a
 		// body drops an empty one's length.
@@ -481,16 +490,24 @@ func (s *session) render(f *logging.Format) []byte {
 }
 
 // ruleAnswer sends the answer of deny or return.
+// ruleStatus is the status a deny or return answers with.
+func ruleStatus(act string, status int, request bool) int {
+	if status != 0 {
+		return status
+	}
+	if act != "deny" {
+		return 200
+	}
+	if request {
+		return 403
+	}
+	return 502
+}
+
 func (s *session) ruleAnswer(r *httpRule, request bool) bool {
-	status := r.status
-	if status == 0 {
-		status = 200
-		if r.act == "deny" {
-			status = 403
-			if !request {
-				status = 502
-			}
-		}
+	status := ruleStatus(r.act, r.status, request)
+	if r.pages != nil {
+		return s.pageReply(r.pages, status, true)
 	}
 	if r.act == "deny" && r.body == nil && r.bodyFmt == nil && r.ctype == "" && len(r.hdrs) == 0 || r.errorPage {
 		return s.errorReply(status, true)
@@ -545,7 +562,8 @@ func (s *session) sendAnswer(status int, head, body []byte) bool {
 }
 
 // redirect answers with a redirection (http_apply_redirect_rule).
-func (s *session) redirect(r *httpRule, head []byte) bool {
+// answered is false when ignore-empty skipped it.
+func (s *session) redirect(r *httpRule, head []byte) (answered, keep bool) {
 	req := &s.req
 	var loc []byte
 	path := func() []byte {
@@ -570,6 +588,9 @@ func (s *session) redirect(r *httpRule, head []byte) bool {
 	target := []byte(r.literal)
 	if r.value != nil {
 		target = s.render(r.value)
+		if len(target) == 0 && r.ignoreEmpty {
+			return false, false
+		}
 	}
 	switch r.redir {
 	case "scheme":
@@ -610,7 +631,7 @@ func (s *session) redirect(r *httpRule, head []byte) bool {
 	if r.clearCookie != "" {
 		out = append(out, "set-cookie: "+r.clearCookie+"; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n"...)
 	}
-	return s.sendAnswer(code, out, nil)
+	return true, s.sendAnswer(code, out, nil)
 }
 
 // setAddr runs set-src, set-dst and their port forms: the connection's

@@ -1,9 +1,7 @@
 package runtime_test
 
 import (
-	"strings"
 	"testing"
-	"time"
 )
 
 // http-request and http-response rules change requests and answers as
@@ -95,18 +93,5 @@ func TestHTTPRulesDifferential(t *testing.T) {
 		"GET /status HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /legacy-redirect HTTP/1.1\r\nHost: a\r\n\r\n",
 	}
-	run := func(start func(cfg, fe string)) []string {
-		fe := freePort(t)
-		start(fmtCfg(baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n option forwardfor\n server s1 %s\n", fe, rules, up.Addr()), fe)
-		var out []string
-		for _, raw := range reqs {
-			got, _ := exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
-			out = append(out, strings.SplitN(raw, "\r\n", 2)[0]+" => "+got)
-		}
-		return out
-	}
-	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	agree := sameLines(t, ref, got)
-	t.Logf("rules: %d of %d answers agree with haproxy", agree, len(ref))
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n option forwardfor\n server s1 %s\n", rules, up.Addr(), reqs)
 }

@@ -546,7 +546,8 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 	if px == s.fe.Name {
 		s.e.g.feCounters(s.fe).addIntercepted()
 	}
-	out := resp.Bytes()
+	// The page is the proxy's own answer: http-after-response applies.
+	out := s.afterAnswer(resp.Bytes())
 	s.e.g.feCounters(s.fe).addBytes(0, int64(len(out)))
 	if err := s.cl.send(out); err != nil {
 		return true, false, status

@@ -119,6 +119,8 @@ const (
 // waits for it, then is evaluated once more as final.
 func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response bool, more func() bool) tcpVerdict {
 	t := &s.txn
+	// set-var-fmt renders with the stream's record.
+	s.prepareRecord()
 	setPayload := func() {
 		if payload == nil {
 			return
@@ -195,6 +197,20 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	if s.logging {
 		s.logStream(logging.SFErrPrxCond|logging.SFFinstR, 0)
 	}
+	return false
+}
+
+// httpContentRules runs tcp-request content rules in an HTTP proxy: once
+// per request, on its parsed head, before the http-request rules (HAProxy
+// makes a stream per request). A reject closes the connection unanswered.
+func (s *session) httpContentRules(r *tcpRules) bool {
+	if len(r.content) == 0 {
+		return true
+	}
+	if s.runTCPRules(r.content, nil, false, nil) != tcpReject {
+		return true
+	}
+	s.txFlags = logging.SFErrPrxCond | logging.SFFinstR
 	return false
 }
 

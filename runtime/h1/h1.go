@@ -16,7 +16,13 @@ func (s Span) Len() int { return int(s.End - s.Off) }
 // Header is one header line. Name keeps the client's case; output lowers it.
 type Header struct {
 	Name, Value Span
+	// out is the value as forwarded: a rule's value keeps its blanks,
+	// while fetches see Value trimmed, as HAProxy's header lookup does.
+	out Span
 }
+
+// Out is the value as it is forwarded.
+func (h *Header) Out(buf []byte) []byte { return h.out.Of(buf) }
 
 // BodyKind says how a message body is delimited.
 type BodyKind uint8
@@ -75,6 +81,8 @@ type Msg struct {
 	Host Span
 	// folded is set when obs-fold lines were rewritten in the buffer.
 	folded bool
+	// verbatim keeps header values as a rule rebuilt them.
+	verbatim bool
 	// teOther is set when Transfer-Encoding lists a coding besides chunked.
 	teOther bool
 }
@@ -181,7 +189,19 @@ func indexByte(b []byte, c byte) int {
 // HAProxy's parser does, not after the head's timeout. maxHdr limits the
 // header count.
 func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
+	return parseRequest(buf, m, maxHdr, false)
+}
+
+// ParseEditedRequest parses a head that rules rebuilt as "name: value"
+// lines: a value keeps its trailing blanks, as a value set by a rule
+// does in HAProxy.
+func ParseEditedRequest(buf []byte, m *Msg, maxHdr int) error {
+	return parseRequest(buf, m, maxHdr, true)
+}
+
+func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
 	m.reset()
+	m.verbatim = verbatim
 	p := 0
 	for {
 		if p >= len(buf) {
@@ -275,7 +295,17 @@ func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
 // ParseResponse parses the response head at the start of buf, like
 // ParseRequest.
 func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
+	return parseResponse(buf, m, maxHdr, false)
+}
+
+// ParseEditedResponse is ParseEditedRequest for a response head.
+func ParseEditedResponse(buf []byte, m *Msg, maxHdr int) error {
+	return parseResponse(buf, m, maxHdr, true)
+}
+
+func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
 	m.reset()
+	m.verbatim = verbatim
 	p := 0
 	for p < len(buf) && verChar(buf[p]) {
 		p++
@@ -452,11 +482,19 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 			p = q
 			break
 		}
+		if m.verbatim && vs < ve && buf[vs] == ' ' {
+			// Only the blank that the rebuilt "name: " wrote.
+			vs++
+		}
+		out := Span{int32(vs), int32(ve)}
 		for vs < ve && isSP(buf[vs]) {
 			vs++
 		}
 		for ve > vs && isSP(buf[ve-1]) {
 			ve--
+		}
+		if !m.verbatim {
+			out = Span{int32(vs), int32(ve)}
 		}
 		val := Span{int32(vs), int32(ve)}
 		if !request && name.Len() == 14 && EqualFold(name.Of(buf), "content-length") {
@@ -478,7 +516,7 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 		if len(m.Headers) >= maxHdr {
 			return errTooMany
 		}
-		m.Headers = append(m.Headers, Header{name, val})
+		m.Headers = append(m.Headers, Header{name, val, out})
 	}
 }
 
@@ -805,6 +843,7 @@ func (m *Msg) checkAuthority(buf []byte) error {
 			}
 			if defaultPort(nil, uport) {
 				hv.End = hv.Off + int32(len(host))
+				m.Headers[hi].out = *hv
 			}
 			return nil
 		}

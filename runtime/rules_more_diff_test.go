@@ -1,0 +1,75 @@
+package runtime_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// More rule forms, against HAProxy: tcp-request content rules in an HTTP
+// frontend and backend (run per request, before the http-request rules),
+// redirect options in any order with ignore-empty, return with lf-file,
+// errorfile and errorfiles, and rule-set header values that end in blanks
+// (forwarded as set, seen trimmed by fetches).
+func TestHTTPRulesMoreDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	dir := t.TempDir()
+	lf := filepath.Join(dir, "lf.txt")
+	ef := filepath.Join(dir, "page.http")
+	e503 := filepath.Join(dir, "503.http")
+	os.WriteFile(lf, []byte("path=%[path] host=%[req.hdr(host)]\n"), 0o644)
+	os.WriteFile(ef, []byte("HTTP/1.1 418 Teapot\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nX-File: 1\r\n\r\ntea\n"), 0o644)
+	os.WriteFile(e503, []byte("HTTP/1.1 503 Busy\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nbusy\n"), 0o644)
+	up := startEcho(t, "s1")
+	rules := ` tcp-request content set-var(txn.tc) req.hdr(x-tc)
+ tcp-request content reject if { req.hdr(x-tc) drop }
+ tcp-request content set-var-fmt(req.fmt) "%[var(txn.tc)]-fmt"
+ http-request set-header x-tc-seen "%[var(txn.tc)]/%[var(req.fmt)]"
+ http-request set-var(txn.sp) "str(a b )"
+ http-request set-header x-sp "%[var(txn.sp)]"
+ http-request set-header x-sp-len "%[req.hdr(x-sp),length]"
+ http-request redirect code 301 location %[req.hdr(x-to)] ignore-empty if { path /maybe }
+ http-request return content-type text/plain lf-file ` + lf + ` hdr x-h "%[path]" if { path /lf }
+ http-request return errorfile ` + ef + ` if { path /ef }
+ http-request deny deny_status 503 errorfiles errs if { path /errs }
+ http-request deny errorfiles errs if { path /errs403 }
+ http-response set-header x-rsp-sp "v "
+`
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: a\r\nX-Tc: one\r\n\r\n",
+		"GET /b HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /maybe HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /maybe HTTP/1.1\r\nHost: a\r\nX-To: /there\r\n\r\n",
+		"GET /lf HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /ef HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /errs HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /errs403 HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /c HTTP/1.1\r\nHost: a\r\nX-Tc: drop\r\n\r\n",
+	}
+	compareRules(t, "http-errors errs\n errorfile 503 "+e503+"\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n tcp-request content set-var(txn.betc) str(be)\n http-request set-header x-be-tc %%[var(txn.betc)]\n server s1 %s\n", rules, up.Addr(), reqs)
+}
+
+// compareRules runs reqs, each on its own connection, through HAProxy
+// then gohap, with cfgFmt filled with the frontend's address, the rules
+// and the server's address, and compares the answers.
+func compareRules(t *testing.T, cfgFmt, rules, server string, reqs []string) {
+	t.Helper()
+	run := func(start func(cfg, fe string)) []string {
+		fe := freePort(t)
+		start(fmtCfg(cfgFmt, fe, rules, server), fe)
+		var out []string
+		for _, raw := range reqs {
+			got, _ := exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+			out = append(out, strings.SplitN(raw, "\r\n", 2)[0]+" => "+got)
+		}
+		return out
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	agree := sameLines(t, ref, got)
+	t.Logf("rules: %d of %d answers agree with haproxy", agree, len(ref))
+}
