@@ -53,6 +53,9 @@ type HTTPRule struct {
 	// Stick is the operand of the stick-table actions (track-sc,
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
+	// CaptureLen is the length of the slot a capture rule declares,
+	// CaptureID the slot it fills.
+	CaptureLen, CaptureID int
 	// Refused is the runtime's message for a form it does not run.
 	Refused string
 }
@@ -63,11 +66,13 @@ var httpRuleForms = map[string]map[string]bool{
 		"replace-value": true, "set-path": true, "set-pathq": true, "set-query": true, "set-uri": true,
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
-		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true},
+		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
+		"capture": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
-		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true},
+		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
+		"capture": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).
@@ -145,6 +150,20 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-var":
 		r.Expr = arg(0)
 		if len(args) != 1 {
+			refuse()
+		}
+	case "capture":
+		// capture <sample> len <n> | id <n> (id only in responses).
+		r.Expr = arg(0)
+		n, err := strconv.Atoi(arg(2))
+		switch {
+		case len(args) != 3 || err != nil || n < 0:
+			refuse()
+		case arg(1) == "len" && kw == "http-request" && n > 0:
+			r.CaptureLen = n
+		case arg(1) == "id":
+			r.CaptureID = n
+		default:
 			refuse()
 		}
 	case "set-var-fmt":

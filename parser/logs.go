@@ -143,12 +143,37 @@ func kwCapture(c *pctx) {
 		return
 	}
 	c.runtimeForm()
-	p := c.cp.proxy
-	cp := Capture{Pos: c.pos, Name: c.arg(3), Len: n}
-	if c.arg(1) == "request" {
-		p.Log.ReqCaps = append(p.Log.ReqCaps, cp)
-	} else {
-		p.Log.RspCaps = append(p.Log.RspCaps, cp)
+	addCapture(c.cp.proxy, c.arg(1) == "request", Capture{Pos: c.pos, Name: c.arg(3), Len: n})
+}
+
+// addCapture adds a capture slot; its index is its rank. The slots are
+// shared with the defaults section they came from, so the list is copied
+// on append.
+func addCapture(p *Proxy, request bool, cp Capture) int {
+	l := &p.Log.RspCaps
+	if request {
+		l = &p.Log.ReqCaps
+	}
+	*l = append((*l)[:len(*l):len(*l)], cp)
+	return len(*l) - 1
+}
+
+// kwDeclare reads "declare capture request|response len N": a slot that
+// only http-request/http-response capture rules fill.
+func kwDeclare(c *pctx) {
+	n, err := strconv.Atoi(c.arg(4))
+	if c.arg(1) != "capture" || c.arg(2) != "request" && c.arg(2) != "response" || c.arg(3) != "len" || err != nil || n <= 0 || c.arg(5) != "" {
+		return
+	}
+	c.runtimeForm()
+	addCapture(c.cp.proxy, c.arg(2) == "request", Capture{Pos: c.pos, Len: n})
+}
+
+// declareCapture gives an http-request capture rule with a length its
+// own slot, as HAProxy does when it parses the rule.
+func declareCapture(c *pctx, r *HTTPRule) {
+	if r.CaptureLen > 0 {
+		r.CaptureID = addCapture(c.cp.proxy, r.Keyword == "http-request", Capture{Pos: c.pos, Len: r.CaptureLen})
 	}
 }
 

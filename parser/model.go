@@ -161,6 +161,9 @@ type Proxy struct {
 	Name string
 	Cap  Cap
 	From string // named defaults it inherits from
+	// Def is the defaults section it inherits from, nil for none: the
+	// HTTP rules of a named one run before the proxy's own.
+	Def  *Proxy
 	Mode string // "tcp" (HAProxy's default) or "http"
 	// Binds are the listening addresses, including legacy ones given on the
 	// section line.

@@ -418,20 +418,42 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 		// A defaults section without "from" starts from built-in values.
 		def = cp.defaults
 	}
-	if def != nil && def.hasRules && kw != "defaults" {
+	if def != nil && def.hasRules {
 		// HAProxy runs a defaults section's rules for its frontends or
-		// for its backends, not both.
-		if p.Cap&CapFE != 0 && def.usedByBE || p.Cap&CapBE != 0 && def.usedByFE {
-			d := alertf(pos, "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).", def.Pos.File, def.Pos.Line)
-			d.Style = StyleParsingTight
-			cp.add(d)
-			cp.cfg.AbortAfterFile = true
-			cp.abort = true
+		// for its backends, not both, and never for a defaults or
+		// listen section.
+		msg := ""
+		at := fmt.Sprintf(" (defaults section at %s:%d).", def.Pos.File, def.Pos.Line)
+		var l4l5, tcpRsp bool
+		for _, r := range def.TCPRequests {
+			l4l5 = l4l5 || !r.Response && (r.Stage == "connection" || r.Stage == "session")
+			tcpRsp = tcpRsp || r.Response && r.Stage == "content"
 		}
-		def.usedByFE = def.usedByFE || p.Cap&CapFE != 0
-		def.usedByBE = def.usedByBE || p.Cap&CapBE != 0
+		switch {
+		case kw == "defaults":
+			msg = "a defaults section cannot inherit from a defaults section defining TCP/HTTP rules" + at
+		case p.Cap&CapFE != 0 && p.Cap&CapBE != 0:
+			msg = "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."
+		case p.Cap&CapFE != 0 && def.usedByBE || p.Cap&CapBE != 0 && def.usedByFE:
+			msg = "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules" + at
+		case p.Cap&CapFE == 0 && l4l5:
+			msg = "a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules" + at
+		case p.Cap&CapBE == 0 && tcpRsp:
+			msg = "a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules" + at
+		default:
+			def.usedByFE = def.usedByFE || p.Cap&CapFE != 0
+			def.usedByBE = def.usedByBE || p.Cap&CapBE != 0
+		}
+		if msg != "" {
+			cp.abortTight(pos, msg)
+		}
+	}
+	if def != nil && (p.Cap&CapBE != 0 || kw == "defaults") && len(def.Log.ReqCaps)+len(def.Log.RspCaps) > 0 {
+		cp.abortTight(pos, "backend or defaults sections cannot inherit from a defaults section defining capptures"+
+			fmt.Sprintf(" (defaults section at %s:%d).", def.Pos.File, def.Pos.Line))
 	}
 	p.inherit(def)
+	p.Def = def
 	cp.proxy = p
 	if kw == "defaults" {
 		cp.cfg.Defaults = append(cp.cfg.Defaults, p)
@@ -439,6 +461,16 @@ func (cp *cfgParser) openProxy(args []string, pos Pos) {
 	} else {
 		cp.cfg.Proxies = append(cp.cfg.Proxies, p)
 	}
+}
+
+// abortTight adds one of HAProxy's "parsing [file:line]:" alerts that
+// stop the reading after the current file (ERR_ABORT).
+func (cp *cfgParser) abortTight(pos Pos, msg string) {
+	d := alertf(pos, "%s", msg)
+	d.Style = StyleParsingTight
+	cp.add(d)
+	cp.cfg.AbortAfterFile = true
+	cp.abort = true
 }
 
 // legacyWarn is the default-mode diagnostic for 1.x syntax that gohap runs

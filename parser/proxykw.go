@@ -77,7 +77,7 @@ var proxyKeywords = map[string]keyword{
 	"log-format-sd":               {support: Unsupported, handle: kwLogFormat},
 	"error-log-format":            {support: Unsupported},
 	"log-tag":                     {support: Unsupported, handle: kwLogTag},
-	"declare":                     {support: Unsupported},
+	"declare":                     {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
 	"compression":                 {support: Supported, handle: kwCompression},
 	"filter":                      {support: Unsupported},
 	"rate-limit":                  {caps: CapFE, support: Supported, handle: kwRateLimit},
@@ -572,6 +572,9 @@ func kwRule(c *pctx) {
 		// "redirect" is an http-request rule where it stands.
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
+		if r.Action == "capture" && r.Refused == "" {
+			declareCapture(c, r)
+		}
 		switch kw {
 		case "http-response":
 			p.HTTPResponseRules = append(p.HTTPResponseRules, r)
@@ -580,7 +583,7 @@ func kwRule(c *pctx) {
 		default:
 			p.HTTPRequestRules = append(p.HTTPRequestRules, r)
 		}
-		if r.Refused == "" && p.Kind != "defaults" {
+		if r.Refused == "" {
 			c.runtimeForm()
 		}
 	}
@@ -1430,8 +1433,8 @@ func kwPersist(c *pctx) {
 
 // defaultsRules applies HAProxy's rules for TCP and HTTP rules in a
 // defaults section: refused in an anonymous one (msg), and in a named one
-// they mark the section; gohap does not run them there yet, so the line
-// stays refused. It reports whether the line goes on being read.
+// they mark the section, whose proxies run them before their own. It
+// reports whether the line goes on being read.
 func (c *pctx) defaultsRules(msg string, a ...any) bool {
 	p := c.cp.proxy
 	if p == nil || p.Kind != "defaults" {
@@ -1446,7 +1449,6 @@ func (c *pctx) defaultsRules(msg string, a ...any) bool {
 		return false
 	}
 	p.hasRules = true
-	c.setSupport(Unsupported)
 	return true
 }
 

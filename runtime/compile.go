@@ -452,9 +452,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.reqRules, fe.rspRules, fe.afterRules, fe.own = own.reqRules, own.rspRules, own.afterRules, own
 		} else {
 			fe.legacy = compileLegacy(p, cfg, set, fail)
-			fe.reqRules = ownRules(compileHTTPRules(cfg, p.HTTPRequestRules, set, fail), p)
-			fe.rspRules = compileHTTPRules(cfg, p.HTTPResponseRules, set, fail)
-			fe.afterRules = compileHTTPRules(cfg, p.HTTPAfterRules, set, fail)
+			fe.reqRules = ownRules(compileHTTPRules(cfg, withDefaults(p, p.HTTPRequestRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPRequestRules }), set, fail), p)
+			fe.rspRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPResponseRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPResponseRules }), set, fail)
+			fe.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)
 		}
 		for _, u := range p.UseBackends {
 			cond, err := set.ParseCond(u.Cond)
@@ -681,9 +681,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			}
 		}
 	}
-	be.reqRules = ownRules(compileHTTPRules(cfg, p.HTTPRequestRules, set, fail), p)
-	be.rspRules = compileHTTPRules(cfg, p.HTTPResponseRules, set, fail)
-	be.afterRules = compileHTTPRules(cfg, p.HTTPAfterRules, set, fail)
+	be.reqRules = ownRules(compileHTTPRules(cfg, withDefaults(p, p.HTTPRequestRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPRequestRules }), set, fail), p)
+	be.rspRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPResponseRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPResponseRules }), set, fail)
+	be.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)
 	algo, err := compileBalance(be, p)
 	if err != nil {
 		fail(p.Pos, "%v", err)
@@ -839,6 +839,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	}
 	be.LB.LogHealthChecks = p.Options["log-health-checks"]
 	return be
+}
+
+// withDefaults puts the rules of p's named defaults section before its
+// own, as HAProxy evaluates them: one list, where an allow or an answer in
+// the defaults' part ends it. A section's frontends and backends never
+// share such a defaults section, so no rule runs twice.
+func withDefaults(p *parser.Proxy, own []*parser.HTTPRule, of func(*parser.Proxy) []*parser.HTTPRule) []*parser.HTTPRule {
+	if p.Def == nil || len(of(p.Def)) == 0 {
+		return own
+	}
+	return append(append([]*parser.HTTPRule(nil), of(p.Def)...), own...)
 }
 
 // parseTime reads a time value with the parser's rules.

@@ -54,6 +54,8 @@ type httpRule struct {
 	tarpit time.Duration
 	// stk is the operand of the stick-table actions.
 	stk stickAct
+	// capID is the capture slot a capture rule fills.
+	capID int
 }
 
 type ruleHdr struct {
@@ -88,7 +90,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
-			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm}
+			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -307,6 +309,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "set-var", "set-var-fmt", "unset-var":
 			s.setVar(r)
+			continue
+		case "capture":
+			s.captureSample(r, request)
 			continue
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, from)
@@ -811,4 +816,26 @@ func (s *session) dropClient(silent bool) {
 	}
 	setLinger0(s.cl.c)
 	s.linger = false
+}
+
+// captureSample fills a capture slot with a sample, cut to the slot's
+// length; a slot the frontend does not have is left alone.
+func (s *session) captureSample(r *httpRule, request bool) {
+	caps, slots, buf := s.rec.ReqCaps, s.fe.reqCaps, &s.capBuf
+	if !request {
+		caps, slots, buf = s.rec.ResCaps, s.fe.rspCaps, &s.capRspBuf
+	}
+	if r.capID >= len(caps) || r.capID >= len(slots) {
+		return
+	}
+	start := len(*buf)
+	v, ok := r.expr.Append(*buf, &s.txn)
+	if !ok {
+		return
+	}
+	if len(v)-start > slots[r.capID].len {
+		v = v[:start+slots[r.capID].len]
+	}
+	*buf = v
+	caps[r.capID] = v[start:len(v):len(v)]
 }

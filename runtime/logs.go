@@ -355,6 +355,11 @@ func captureHeaders(dst [][]byte, caps []capture, head []byte, m *h1.Msg, buf *[
 	}
 	*buf = (*buf)[:0]
 	for _, c := range caps {
+		if len(c.name) == 0 {
+			// A declared slot, which capture rules fill.
+			dst = append(dst, nil)
+			continue
+		}
 		var val []byte
 		found := false
 		for _, h := range m.Headers {

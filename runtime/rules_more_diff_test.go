@@ -73,3 +73,37 @@ func compareRules(t *testing.T, cfgFmt, rules, server string, reqs []string) {
 	agree := sameLines(t, ref, got)
 	t.Logf("rules: %d of %d answers agree with haproxy", agree, len(ref))
 }
+
+// Rules of a named defaults section run before the proxy's own (an allow
+// there ends them), and capture rules fill their slots: declared by a
+// rule's len, by "declare capture", or named by id.
+func TestDefaultsRulesAndCapturesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	up := startEcho(t, "s1")
+	defs := strings.Replace(baseDefaults, "defaults", "defaults base", 1) + ` http-request capture req.hdr(host) len 4
+ http-request capture req.hdr(x-one) len 32
+ http-request set-header x-def-fe %[fe_name]
+ http-request allow if { path /allow }
+ http-response set-header x-def-rsp %[var(txn.v)]
+ http-after-response set-header x-def-after 1
+`
+	rules := ` declare capture request len 8
+ declare capture response len 16
+ http-request capture req.hdr(x-two) id 2
+ http-request set-var(txn.v) str(own)
+ http-request deny if { path /allow }
+ http-request return status 200 hdr x-c0 "%[capture.req.hdr(0)]" hdr x-c1 "%[capture.req.hdr(1)]" hdr x-c2 "%[capture.req.hdr(2)]" if { path /caps }
+ http-response capture res.hdr(x-server) id 0
+ http-response set-header x-rc "%[capture.res.hdr(0)]"
+`
+	reqs := []string{
+		"GET /caps HTTP/1.1\r\nHost: longhost\r\nX-One: 1\r\nX-Two: two-is-longer-than-8\r\n\r\n",
+		"GET /allow HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+	}
+	bk := strings.Replace(baseDefaults, "defaults", "defaults bk", 1)
+	cfg := strings.ReplaceAll(defs+bk, "%", "%%") + "frontend fe from base\n bind %s\n%s default_backend be\nbackend be from bk\n server s1 %s\n"
+	compareRules(t, cfg, rules, up.Addr(), reqs)
+}
