@@ -4,6 +4,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/gohap/gohap/parser/logfmt"
 )
 
 // HTTPRule is an http-request or http-response rule, or a "redirect"
@@ -53,6 +56,11 @@ type HTTPRule struct {
 	// Stick is the operand of the stick-table actions (track-sc,
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
+	// LogLevel is set-log-level's level (LevelSilent for silent).
+	LogLevel int
+	// Timeout is set-timeout's fixed value, Expr its sample otherwise;
+	// Name says which timeout (server or tunnel).
+	Timeout time.Duration
 	// CaptureLen is the length of the slot a capture rule declares,
 	// CaptureID the slot it fills.
 	CaptureLen, CaptureID int
@@ -67,12 +75,12 @@ var httpRuleForms = map[string]map[string]bool{
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
 		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
-		"capture": true},
+		"capture": true, "set-log-level": true, "set-timeout": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
-		"capture": true},
+		"capture": true, "set-log-level": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).
@@ -166,6 +174,21 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		default:
 			refuse()
 		}
+	case "set-log-level":
+		var ok bool
+		if r.LogLevel, ok = parseLogLevel(args); !ok {
+			refuse()
+		}
+	case "set-timeout":
+		// set-timeout server|tunnel <time>|<expr>
+		r.Name = arg(0)
+		if len(args) != 2 || r.Name != "server" && r.Name != "tunnel" {
+			refuse()
+		} else if d, res := parseTime(arg(1)); res == timeOK {
+			r.Timeout = d
+		} else {
+			r.Expr = arg(1)
+		}
 	case "set-var-fmt":
 		r.Fmt = arg(0)
 	case "unset-var":
@@ -253,6 +276,18 @@ func parseReturn(r *HTTPRule, a []string, refuse func()) {
 			return
 		}
 	}
+}
+
+// parseLogLevel reads set-log-level's one argument.
+func parseLogLevel(args []string) (int, bool) {
+	if len(args) != 1 {
+		return 0, false
+	}
+	if args[0] == "silent" {
+		return LevelSilent, true
+	}
+	l := logfmt.ParseLevel(args[0])
+	return int(l), l >= 0
 }
 
 // ReplyPage is the page a deny, return or tarpit rule answers with when

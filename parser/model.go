@@ -353,7 +353,12 @@ type TCPRequest struct {
 	// Stick is the operand of the stick-table actions (track-sc,
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
+	// LogLevel is set-log-level's level (LevelSilent for silent).
+	LogLevel int
 }
+
+// LevelSilent is set-log-level's "silent": the stream is not logged.
+const LevelSilent = -1
 
 // Ref is a reference to another section by name.
 type Ref struct {

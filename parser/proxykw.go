@@ -551,7 +551,11 @@ func kwRule(c *pctx) {
 		c.cp.abort = true
 		return
 	}
-	if msg := checkRuleArity(c.args); msg != "" && (c.args[0] == "http-request" || c.args[0] == "http-response" || c.args[0] == "http-after-response") {
+	msg := checkRuleArity(c.args)
+	if msg == "" {
+		msg = checkRuleArgs(c.cp.proxy, c.args)
+	}
+	if msg != "" && (c.args[0] == "http-request" || c.args[0] == "http-response" || c.args[0] == "http-after-response") {
 		p := c.cp.proxy
 		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)
 		c.cp.cfg.AbortAfterFile = true
@@ -1512,7 +1516,7 @@ func kwTCPResponse(c *pctx) {
 
 // tcpRuleActions are the tcp-request and tcp-response actions the runtime
 // runs.
-var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true}
+var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true}
 
 // parseTCPRule reads "<action> [args] [if|unless cond]" of a tcp rule;
 // nil for a form the runtime does not run.
@@ -1556,6 +1560,11 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			return nil
 		}
 		r.Fmt = args[0]
+	case "set-log-level":
+		var ok bool
+		if r.LogLevel, ok = parseLogLevel(args); !ok || stage != "content" {
+			return nil
+		}
 	default:
 		if len(args) != 0 {
 			return nil
@@ -1758,6 +1767,67 @@ func checkRuleArity(args []string) string {
 	}
 	if n < a.min || n > a.max {
 		return a.msg
+	}
+	return ""
+}
+
+// checkRuleArgs checks the arguments of the rule actions HAProxy parses
+// with their own messages (set-timeout, set-log-level, capture).
+func checkRuleArgs(p *Proxy, args []string) string {
+	if len(args) < 2 {
+		return ""
+	}
+	var a []string
+	for _, w := range args[2:] {
+		if w == "if" || w == "unless" {
+			break
+		}
+		a = append(a, w)
+	}
+	switch args[1] {
+	case "set-timeout":
+		if len(a) < 2 {
+			return "expects exactly 2 arguments."
+		}
+		if p.Cap&CapBE == 0 {
+			return fmt.Sprintf("proxy '%s' has no backend capability.", p.Name)
+		}
+		if a[0] != "server" && a[0] != "tunnel" {
+			return fmt.Sprintf("'set-timeout' rule supports 'server'/'tunnel' (got '%s').", a[0])
+		}
+		d, res := parseTime(a[1])
+		switch {
+		case res == timeOverflow:
+			return fmt.Sprintf("timer overflow in argument '%s' to rule 'set-timeout %s' (maximum value is 2147483647 ms or ~24.8 days).", a[1], a[0])
+		case res == timeUnderflow:
+			return fmt.Sprintf("timer underflow in argument '%s' to rule 'set-timeout %s' (minimum value is 1 ms).", a[1], a[0])
+		case res == timeBadChar && a[1][0] >= '0' && a[1][0] <= '9':
+			// Not a time, and no sample fetch starts with a digit.
+			i := strings.IndexFunc(a[1], func(r rune) bool { return r < '0' || r > '9' })
+			return fmt.Sprintf("unexpected character '%c' in rule 'set-timeout %s'.", a[1][i], a[0])
+		case res == timeOK && d == 0:
+			return fmt.Sprintf("null value is not valid for a 'set-timeout %s' rule.", a[0])
+		}
+	case "set-log-level":
+		if _, ok := parseLogLevel(a); !ok {
+			return "expects exactly 1 argument (log level name or 'silent')."
+		}
+	case "capture":
+		if args[0] == "http-response" {
+			if len(a) < 3 {
+				return "expects <expression> id <idx>."
+			}
+			if a[1] != "id" {
+				return fmt.Sprintf("expects 'id', found '%s'.", a[1])
+			}
+			return ""
+		}
+		if len(a) < 3 || a[1] != "len" && a[1] != "id" {
+			return "expects <expression> [ 'len' <length> | id <idx> ]."
+		}
+		if n, _ := strconv.Atoi(a[2]); a[1] == "len" && n <= 0 {
+			return "length must be > 0."
+		}
 	}
 	return ""
 }

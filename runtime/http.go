@@ -115,30 +115,35 @@ type session struct {
 	// Logging of the stream in progress (logs.go): logging is set when
 	// the frontend logs streams; rec is the line's record, lt its
 	// instants; lt0In and lt0Out the client byte counts at its start.
-	logging    bool
-	track      bool
-	logApplet  string
-	noLog      bool
-	rec        logging.Record
-	lt         logTimes
-	lt0In      int64
-	lt0Out     int64
-	logBe      *Backend
-	logSrv     *backend.Server
-	logSrvAddr netip.AddrPort
-	logSrcAddr netip.AddrPort
-	logRetries int
-	logReused  bool
-	logUniq    uint32
-	txStatus   int
-	txFlags    uint32
-	rspWire    int
-	rspHTX     int
-	logBuf     []byte
-	logSD      []byte
-	logReqLine []byte
-	capBuf     []byte
-	capRspBuf  []byte
+	logging   bool
+	track     bool
+	logApplet string
+	noLog     bool
+	// logLevel is set-log-level's: 0 when unset, -1 for silent, the
+	// level plus one otherwise (HAProxy's encoding).
+	logLevel int
+	// toServer and toTunnel are set-timeout's, 0 when unset.
+	toServer, toTunnel time.Duration
+	rec                logging.Record
+	lt                 logTimes
+	lt0In              int64
+	lt0Out             int64
+	logBe              *Backend
+	logSrv             *backend.Server
+	logSrvAddr         netip.AddrPort
+	logSrcAddr         netip.AddrPort
+	logRetries         int
+	logReused          bool
+	logUniq            uint32
+	txStatus           int
+	txFlags            uint32
+	rspWire            int
+	rspHTX             int
+	logBuf             []byte
+	logSD              []byte
+	logReqLine         []byte
+	capBuf             []byte
+	capRspBuf          []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// pps is what the PROXY header of the connection carried
@@ -658,7 +663,10 @@ func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend)
 	}
 	s.sv.r, s.sv.w = 0, 0
 	s.sv.timeout = be.Server
-	s.sv.wto = be.Server
+	if s.toServer > 0 {
+		s.sv.timeout = s.toServer
+	}
+	s.sv.wto = s.sv.timeout
 }
 
 // serveHTTP serves the client's requests. Heads are read inside the
@@ -1761,7 +1769,14 @@ func (s *session) serveTxn(hl int) bool {
 		c := sv.c
 		s.sv.setConn(nil, nil)
 		s.svSrv = nil
-		cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
+		tunnelTO, serverTO := be.Tunnel, be.Server
+		if s.toTunnel > 0 {
+			tunnelTO = s.toTunnel
+		}
+		if s.toServer > 0 {
+			serverTO = s.toServer
+		}
+		cfg := tunnelCfg{shared: tunnelTO > 0, idle: tunnelTO, client: s.fe.Client, server: serverTO,
 			clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
 		s.handedOff = true
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])

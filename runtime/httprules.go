@@ -56,6 +56,9 @@ type httpRule struct {
 	stk stickAct
 	// capID is the capture slot a capture rule fills.
 	capID int
+	// logLevel is set-log-level's; timeout set-timeout's fixed value.
+	logLevel int
+	timeout  time.Duration
 }
 
 type ruleHdr struct {
@@ -90,7 +93,8 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
-			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID}
+			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID,
+			logLevel: r.LogLevel, timeout: r.Timeout}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -312,6 +316,12 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "capture":
 			s.captureSample(r, request)
+			continue
+		case "set-log-level":
+			s.setLogLevel(r.logLevel)
+			continue
+		case "set-timeout":
+			s.setTimeout(r)
 			continue
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, from)
@@ -838,4 +848,33 @@ func (s *session) captureSample(r *httpRule, request bool) {
 	}
 	*buf = v
 	caps[r.capID] = v[start:len(v):len(v)]
+}
+
+// setLogLevel overrides the level the stream is logged at.
+func (s *session) setLogLevel(level int) {
+	if level == parser.LevelSilent {
+		s.logLevel = -1
+	} else {
+		s.logLevel = level + 1
+	}
+}
+
+// setTimeout runs set-timeout: a sample gives milliseconds, and a value
+// that is not a positive integer changes nothing.
+func (s *session) setTimeout(r *httpRule) {
+	d := r.timeout
+	if r.expr != nil {
+		var b [24]byte
+		v, ok := r.expr.Append(b[:0], &s.txn)
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if !ok || err != nil || n <= 0 {
+			return
+		}
+		d = time.Duration(n) * time.Millisecond
+	}
+	if string(r.name) == "tunnel" {
+		s.toTunnel = d
+	} else {
+		s.toServer = d
+	}
 }

@@ -212,7 +212,13 @@ func (s *session) logStream(flags uint32, status int) {
 		return
 	}
 	level := logging.LevelInfo
-	if err && l.sepErrors {
+	switch {
+	case s.logLevel < 0:
+		// set-log-level silent
+		return
+	case s.logLevel > 0:
+		level = logging.Level(s.logLevel - 1)
+	case err && l.sepErrors:
 		level = logging.LevelErr
 	}
 	line := l.format.Append(s.logBuf[:0], r)
@@ -291,6 +297,7 @@ func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
+	s.logLevel, s.toServer, s.toTunnel = 0, 0, 0
 	s.rspWire, s.rspHTX = 0, 0
 	s.rec.RequestLine = nil
 	s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]

@@ -114,6 +114,8 @@ func TestAccessLogDifferential(t *testing.T) {
 		{"log-format", "", " log-format \"" + strings.ReplaceAll(format, `"`, `\"`) + " %HM %HP %HV %ST\"\n" + captures + nosrv, "http", httpReqs},
 		{"dontlognull dontlog-normal", "", " option httplog\n option dontlognull\n option dontlog-normal\n" + nosrv, "http", httpReqs},
 		{"log-separate-errors tag hostname", " log-tag edge\n log-send-hostname gohap-test\n", " option httplog\n option log-separate-errors\n" + nosrv, "http", httpReqs},
+		{"set-log-level", "", " option httplog\n http-request set-log-level silent if { path /size/100 }\n http-request set-log-level err if { path /status/404 }\n" +
+			" tcp-request content set-log-level notice if { path /nosrv }\n" + nosrv, "http", httpReqs},
 		// No empty connection in mode tcp: whether the connection to the
 		// server is made before the close is seen (CC) is a race.
 		{"tcplog", "", " option tcplog\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},

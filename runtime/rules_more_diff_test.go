@@ -12,7 +12,8 @@ import (
 // frontend and backend (run per request, before the http-request rules),
 // redirect options in any order with ignore-empty, return with lf-file,
 // errorfile and errorfiles, and rule-set header values that end in blanks
-// (forwarded as set, seen trimmed by fetches).
+// (forwarded as set, seen trimmed by fetches), and set-timeout server with
+// a time or a sample.
 func TestHTTPRulesMoreDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
@@ -49,8 +50,11 @@ func TestHTTPRulesMoreDifferential(t *testing.T) {
 		"GET /errs HTTP/1.1\r\nHost: h\r\n\r\n",
 		"GET /errs403 HTTP/1.1\r\nHost: h\r\n\r\n",
 		"GET /c HTTP/1.1\r\nHost: a\r\nX-Tc: drop\r\n\r\n",
+		"GET /sleep/800 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /sleep/700 HTTP/1.1\r\nHost: a\r\nX-Tmo: 200\r\n\r\n",
+		"GET /sleep/100 HTTP/1.1\r\nHost: a\r\nX-Tmo: 2000\r\n\r\n",
 	}
-	compareRules(t, "http-errors errs\n errorfile 503 "+e503+"\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n tcp-request content set-var(txn.betc) str(be)\n http-request set-header x-be-tc %%[var(txn.betc)]\n server s1 %s\n", rules, up.Addr(), reqs)
+	compareRules(t, "http-errors errs\n errorfile 503 "+e503+"\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n tcp-request content set-var(txn.betc) str(be)\n http-request set-timeout server 300ms if { path /sleep/800 }\n http-request set-timeout server req.hdr(x-tmo) if { req.hdr(x-tmo) -m found }\n http-request set-header x-be-tc %%[var(txn.betc)]\n server s1 %s\n", rules, up.Addr(), reqs)
 }
 
 // compareRules runs reqs, each on its own connection, through HAProxy

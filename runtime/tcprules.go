@@ -24,6 +24,8 @@ type tcpRule struct {
 	// they run.
 	stk  stickAct
 	from int
+	// logLevel is set-log-level's.
+	logLevel int
 }
 
 // tcpRules are a proxy's tcp rules by stage, with the inspection delays.
@@ -54,7 +56,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel}
 		var err error
 		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
 			bad("condition: %v", err)
@@ -156,6 +158,8 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			return tcpClose
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, r.from)
+		case "set-log-level":
+			s.setLogLevel(r.logLevel)
 		default:
 			s.runVar(r.act, r.scope, r.name, r.conds, r.expr, r.fmt)
 		}
