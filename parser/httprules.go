@@ -56,6 +56,9 @@ type HTTPRule struct {
 	// Stick is the operand of the stick-table actions (track-sc,
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
+	// MapValue is set-map's value format (Name is the reference, Fmt
+	// the key, for add-acl, del-acl, set-map and del-map).
+	MapValue string
 	// LogLevel is set-log-level's level (LevelSilent for silent).
 	LogLevel int
 	// Timeout is set-timeout's fixed value, Expr its sample otherwise;
@@ -75,12 +78,14 @@ var httpRuleForms = map[string]map[string]bool{
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
 		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
-		"capture": true, "set-log-level": true, "set-timeout": true},
+		"capture": true, "set-log-level": true, "set-timeout": true,
+		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
-		"capture": true, "set-log-level": true},
+		"capture": true, "set-log-level": true,
+		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).
@@ -95,6 +100,12 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		for _, v := range []string{"set-var", "set-var-fmt", "unset-var"} {
 			if strings.HasPrefix(a[0], v+"(") && strings.HasSuffix(a[0], ")") {
 				r.Action, r.Var = v, a[0][len(v)+1:len(a[0])-1]
+			}
+		}
+		// add-acl(<ref>) and its kin carry the pattern reference.
+		for _, v := range []string{"add-acl", "del-acl", "set-map", "del-map"} {
+			if strings.HasPrefix(a[0], v+"(") && strings.HasSuffix(a[0], ")") {
+				r.Action, r.Name = v, a[0][len(v)+1:len(a[0])-1]
 			}
 		}
 	}
@@ -172,6 +183,16 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		case arg(1) == "id":
 			r.CaptureID = n
 		default:
+			refuse()
+		}
+	case "add-acl", "del-acl", "del-map":
+		r.Fmt = arg(0)
+		if len(args) != 1 {
+			refuse()
+		}
+	case "set-map":
+		r.Fmt, r.MapValue = arg(0), arg(1)
+		if len(args) != 2 {
 			refuse()
 		}
 	case "set-log-level":

@@ -1784,7 +1784,19 @@ func checkRuleArgs(p *Proxy, args []string) string {
 		}
 		a = append(a, w)
 	}
-	switch args[1] {
+	act := args[1]
+	if i := strings.IndexByte(act, '('); i > 0 {
+		act = act[:i]
+	}
+	switch act {
+	case "set-map":
+		if len(a) < 2 {
+			return "expects exactly 2 arguments."
+		}
+	case "add-acl", "del-acl", "del-map":
+		if len(a) < 1 {
+			return "expects exactly 1 arguments."
+		}
 	case "set-timeout":
 		if len(a) < 2 {
 			return "expects exactly 2 arguments."

@@ -59,6 +59,12 @@ type httpRule struct {
 	// logLevel is set-log-level's; timeout set-timeout's fixed value.
 	logLevel int
 	timeout  time.Duration
+	// maps and refName find the pattern reference of add-acl, del-acl,
+	// set-map and del-map when they run (the conditions that load it may
+	// come later); mapVal is set-map's value, the key being value.
+	maps    *acl.Maps
+	refName string
+	mapVal  *logging.Format
 }
 
 type ruleHdr struct {
@@ -144,6 +150,16 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			if hr.value, err = ruleFormat(r.Fmt, ctx); err != nil {
 				bad("%v", err)
 				continue
+			}
+		}
+		switch r.Action {
+		case "add-acl", "del-acl", "set-map", "del-map":
+			hr.name, hr.maps, hr.refName = nil, ctx.Maps, r.Name
+			if r.Action == "set-map" {
+				if hr.mapVal, err = ruleFormat(r.MapValue, ctx); err != nil {
+					bad("%v", err)
+					continue
+				}
 			}
 		}
 		if r.BodyFmt != "" {
@@ -319,6 +335,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "set-log-level":
 			s.setLogLevel(r.logLevel)
+			continue
+		case "add-acl", "del-acl", "set-map", "del-map":
+			s.updatePatterns(r)
 			continue
 		case "set-timeout":
 			s.setTimeout(r)
@@ -876,5 +895,32 @@ func (s *session) setTimeout(r *httpRule) {
 		s.toTunnel = d
 	} else {
 		s.toServer = d
+	}
+}
+
+// updatePatterns runs add-acl, del-acl, set-map and del-map on the
+// pattern reference that the configuration loaded under that name.
+func (s *session) updatePatterns(r *httpRule) {
+	if r.maps == nil {
+		return
+	}
+	ref := r.maps.Lookup(r.refName)
+	if ref == nil {
+		return
+	}
+	key := string(s.render(r.value))
+	switch r.act {
+	case "add-acl":
+		// Only when the key is not there yet.
+		if found, _ := ref.Set(key, ""); !found {
+			ref.Add(key, "")
+		}
+	case "set-map":
+		val := string(s.render(r.mapVal))
+		if found, _ := ref.Set(key, val); !found {
+			ref.Add(key, val)
+		}
+	default:
+		ref.Del(key)
 	}
 }

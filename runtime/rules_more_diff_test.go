@@ -111,3 +111,39 @@ func TestDefaultsRulesAndCapturesDifferential(t *testing.T) {
 	cfg := strings.ReplaceAll(defs+bk, "%", "%%") + "frontend fe from base\n bind %s\n%s default_backend be\nbackend be from bk\n server s1 %s\n"
 	compareRules(t, cfg, rules, up.Addr(), reqs)
 }
+
+// add-acl, del-acl, set-map and del-map change the patterns that the
+// configuration loaded from a file, for the requests that follow.
+func TestPatternActionsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	dir := t.TempDir()
+	lst := filepath.Join(dir, "block.lst")
+	mp := filepath.Join(dir, "users.map")
+	os.WriteFile(lst, []byte("evil\n"), 0o644)
+	os.WriteFile(mp, []byte("alice admin\n"), 0o644)
+	up := startEcho(t, "s1")
+	rules := ` http-request add-acl(` + lst + `) %[req.hdr(x-add)] if { req.hdr(x-add) -m found }
+ http-request del-acl(` + lst + `) %[req.hdr(x-del)] if { req.hdr(x-del) -m found }
+ http-request set-map(` + mp + `) %[req.hdr(x-user)] %[req.hdr(x-role)] if { req.hdr(x-role) -m found }
+ http-request del-map(` + mp + `) %[req.hdr(x-user)] if { path /forget }
+ http-request deny if { req.hdr(x-who) -f ` + lst + ` }
+ http-request return status 200 content-type text/plain lf-string "role=%[req.hdr(x-user),map(` + mp + `,none)]" if { path /role }
+`
+	reqs := []string{
+		"GET /role HTTP/1.1\r\nHost: a\r\nX-User: alice\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Who: evil\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Who: bob\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Add: bob\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Add: bob\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Who: bob\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Del: bob\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\nX-Who: bob\r\n\r\n",
+		"GET /role HTTP/1.1\r\nHost: a\r\nX-User: bob\r\nX-Role: ops\r\n\r\n",
+		"GET /role HTTP/1.1\r\nHost: a\r\nX-User: alice\r\nX-Role: guest\r\n\r\n",
+		"GET /forget HTTP/1.1\r\nHost: a\r\nX-User: bob\r\n\r\n",
+		"GET /role HTTP/1.1\r\nHost: a\r\nX-User: bob\r\n\r\n",
+	}
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
+}
