@@ -59,6 +59,8 @@ type HTTPRule struct {
 	// MapValue is set-map's value format (Name is the reference, Fmt
 	// the key, for add-acl, del-acl, set-map and del-map).
 	MapValue string
+	// AtLeast is wait-for-body's byte count (0: the whole body).
+	AtLeast int64
 	// LogLevel is set-log-level's level (LevelSilent for silent).
 	LogLevel int
 	// Timeout is set-timeout's fixed value, Expr its sample otherwise;
@@ -79,7 +81,8 @@ var httpRuleForms = map[string]map[string]bool{
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
 		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
 		"capture": true, "set-log-level": true, "set-timeout": true,
-		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true},
+		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
+		"early-hint": true, "wait-for-body": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
@@ -183,6 +186,24 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		case arg(1) == "id":
 			r.CaptureID = n
 		default:
+			refuse()
+		}
+	case "early-hint":
+		r.Name, r.Fmt = arg(0), arg(1)
+		if len(args) != 2 {
+			refuse()
+		}
+	case "wait-for-body":
+		// wait-for-body time <time> [at-least <size>]
+		d, res := parseTime(arg(1))
+		ok := arg(0) == "time" && res == timeOK && (len(args) == 2 || len(args) == 4 && arg(2) == "at-least")
+		if len(args) == 4 {
+			n, good := parseSize(arg(3))
+			ok = ok && good
+			r.AtLeast = n
+		}
+		r.Timeout = d
+		if !ok {
 			refuse()
 		}
 	case "add-acl", "del-acl", "del-map":
@@ -297,6 +318,28 @@ func parseReturn(r *HTTPRule, a []string, refuse func()) {
 			return
 		}
 	}
+}
+
+// parseSize reads a byte count with an optional k, m or g unit
+// (parse_size_err).
+func parseSize(v string) (int64, bool) {
+	u, i, ok := leadingDigits(v)
+	if !ok {
+		return 0, false
+	}
+	n := int64(u)
+	switch strings.ToLower(v[i:]) {
+	case "":
+	case "k":
+		n <<= 10
+	case "m":
+		n <<= 20
+	case "g":
+		n <<= 30
+	default:
+		return 0, false
+	}
+	return n, true
 }
 
 // parseLogLevel reads set-log-level's one argument.

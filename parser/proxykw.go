@@ -553,7 +553,14 @@ func kwRule(c *pctx) {
 	}
 	msg := checkRuleArity(c.args)
 	if msg == "" {
-		msg = checkRuleArgs(c.cp.proxy, c.args)
+		var extra string
+		if msg, extra = checkRuleArgs(c.cp.proxy, c.args); extra != "" {
+			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+				Msg: fmt.Sprintf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", c.args[0], c.args[1], extra)})
+			c.cp.cfg.AbortAfterFile = true
+			c.cp.abort = true
+			return
+		}
 	}
 	if msg != "" && (c.args[0] == "http-request" || c.args[0] == "http-response" || c.args[0] == "http-after-response") {
 		p := c.cp.proxy
@@ -1583,17 +1590,25 @@ const (
 	timeUnderflow
 )
 
-func parseTime(s string) (time.Duration, timeResult) {
-	i := 0
-	var v uint64
+// leadingDigits reads the digits s starts with: the value, where they end,
+// and false when there is none or the value passes 2^40.
+func leadingDigits(s string) (v uint64, i int, ok bool) {
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		v = v*10 + uint64(s[i]-'0')
 		if v > 1<<40 {
-			return 0, timeOverflow
+			return 0, i, false
 		}
 		i++
 	}
-	if i == 0 {
+	return v, i, i > 0
+}
+
+func parseTime(s string) (time.Duration, timeResult) {
+	v, i, ok := leadingDigits(s)
+	if !ok && i > 0 {
+		return 0, timeOverflow
+	}
+	if !ok {
 		return 0, timeBadChar
 	}
 	unit := s[i:]
@@ -1772,11 +1787,26 @@ func checkRuleArity(args []string) string {
 }
 
 // checkRuleArgs checks the arguments of the rule actions HAProxy parses
-// with their own messages (set-timeout, set-log-level, capture).
-func checkRuleArgs(p *Proxy, args []string) string {
+// with their own messages (set-timeout, set-log-level, capture...); extra
+// is a word left after them where a condition should start.
+func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 	if len(args) < 2 {
-		return ""
+		return "", ""
 	}
+	msg = checkRuleWords(p, args)
+	if msg == "" && args[1] == "wait-for-body" {
+		n := 2
+		if len(args) > 4 && args[4] == "at-least" {
+			n = 4
+		}
+		if a := cutCond(args[2:]); len(a) > n {
+			extra = a[n]
+		}
+	}
+	return msg, extra
+}
+
+func checkRuleWords(p *Proxy, args []string) string {
 	var a []string
 	for _, w := range args[2:] {
 		if w == "if" || w == "unless" {
@@ -1789,6 +1819,38 @@ func checkRuleArgs(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "early-hint":
+		if len(a) < 2 {
+			return "expects exactly 2 arguments."
+		}
+	case "wait-for-body":
+		if len(a) < 1 || a[0] != "time" {
+			return "expects time <time> [ at-least <bytes> ]."
+		}
+		if len(a) < 2 {
+			return "missing argument for 'time'."
+		}
+		switch _, res := parseTime(a[1]); res {
+		case timeOverflow:
+			return "time overflow (maximum value is 2147483647 ms or ~24.8 days)."
+		case timeUnderflow:
+			return "time underflow (minimum value is 1 ms)."
+		case timeBadChar:
+			i := strings.IndexFunc(a[1], func(r rune) bool { return r < '0' || r > '9' })
+			return fmt.Sprintf("unexpected character '%c'.", a[1][i])
+		}
+		if len(a) > 2 && a[2] == "at-least" {
+			if len(a) < 4 {
+				return "missing argument for 'at-least'."
+			}
+			if _, ok := parseSize(a[3]); !ok {
+				i := strings.IndexFunc(a[3], func(r rune) bool { return r < '0' || r > '9' })
+				if i < 0 {
+					i = 0
+				}
+				return fmt.Sprintf("unexpected character '%c'.", a[3][i])
+			}
+		}
 	case "set-map":
 		if len(a) < 2 {
 			return "expects exactly 2 arguments."

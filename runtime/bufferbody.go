@@ -13,6 +13,17 @@ import (
 // from there. done means the request was answered (408 when the time ran
 // out) or the client left; keep then says whether the connection goes on.
 func (s *session) bufferBody() (done, keep bool) {
+	wait := s.fe.HTTPRequest
+	if wait == 0 {
+		wait = s.fe.Client
+	}
+	return s.waitBody(wait, 0)
+}
+
+// waitBody buffers the request body until it is whole, atLeast bytes of
+// it are in (when not 0), or the buffer is full; when wait expires first
+// the client gets a 408.
+func (s *session) waitBody(wait time.Duration, atLeast int64) (done, keep bool) {
 	cl, req, t := &s.cl, &s.req, &s.txn
 	t.Body, t.BodyDone = nil, true
 	if req.Body == h1.BodyNone {
@@ -25,16 +36,12 @@ func (s *session) bufferBody() (done, keep bool) {
 		}
 		req.Expect100 = false
 	}
-	wait := s.fe.HTTPRequest
-	if wait == 0 {
-		wait = s.fe.Client
-	}
 	deadline := time.Now().Add(wait)
 	for {
 		data := cl.buf[cl.r:cl.w]
 		whole, body, wire := bufferedBody(req, data, &s.bodyBuf)
 		t.Body, t.BodyDone, s.bodyWire = body, whole, wire
-		if whole || cl.w == len(cl.buf) {
+		if whole || cl.w == len(cl.buf) || atLeast > 0 && int64(len(body)) >= atLeast {
 			return false, false
 		}
 		if wait > 0 && !time.Now().Before(deadline) {

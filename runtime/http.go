@@ -122,6 +122,8 @@ type session struct {
 	// logLevel is set-log-level's: 0 when unset, -1 for silent, the
 	// level plus one otherwise (HAProxy's encoding).
 	logLevel int
+	// hints holds the 103 answer of an early-hint rule.
+	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
 	toServer, toTunnel time.Duration
 	rec                logging.Record

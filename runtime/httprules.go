@@ -59,6 +59,8 @@ type httpRule struct {
 	// logLevel is set-log-level's; timeout set-timeout's fixed value.
 	logLevel int
 	timeout  time.Duration
+	// atLeast is wait-for-body's byte count.
+	atLeast int64
 	// maps and refName find the pattern reference of add-acl, del-acl,
 	// set-map and del-map when they run (the conditions that load it may
 	// come later); mapVal is set-map's value, the key being value.
@@ -100,7 +102,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
 			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID,
-			logLevel: r.LogLevel, timeout: r.Timeout}
+			logLevel: r.LogLevel, timeout: r.Timeout, atLeast: r.AtLeast}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -338,6 +340,21 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "add-acl", "del-acl", "set-map", "del-map":
 			s.updatePatterns(r)
+			continue
+		case "early-hint":
+			if s.earlyHint(r) != nil {
+				return head, ruleAnswered, false
+			}
+			continue
+		case "wait-for-body":
+			wait := r.timeout
+			if wait == 0 {
+				// No time of its own: the client timeout still holds.
+				wait = s.fe.Client
+			}
+			if done, keep := s.waitBody(wait, r.atLeast); done {
+				return head, ruleAnswered, keep
+			}
 			continue
 		case "set-timeout":
 			s.setTimeout(r)
@@ -923,4 +940,18 @@ func (s *session) updatePatterns(r *httpRule) {
 	default:
 		ref.Del(key)
 	}
+}
+
+// earlyHint sends a 103 Early Hints answer with rule r's header, one per
+// rule as HAProxy 2.6 sends them; HTTP/1.0 clients get none.
+func (s *session) earlyHint(r *httpRule) error {
+	if s.req.Minor != 1 {
+		return nil
+	}
+	s.hints = append(s.hints[:0], "HTTP/1.1 103 Early Hints\r\n"...)
+	s.hints = append(s.hints, r.name...)
+	s.hints = append(s.hints, ": "...)
+	s.hints = append(s.hints, s.render(r.value)...)
+	s.hints = append(s.hints, "\r\n\r\n"...)
+	return s.cl.send(s.hints)
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// More rule forms, against HAProxy: tcp-request content rules in an HTTP
+// More rule forms, against HAProxy: early-hint, wait-for-body, tcp-request content rules in an HTTP
 // frontend and backend (run per request, before the http-request rules),
 // redirect options in any order with ignore-empty, return with lf-file,
 // errorfile and errorfiles, and rule-set header values that end in blanks
@@ -26,7 +26,11 @@ func TestHTTPRulesMoreDifferential(t *testing.T) {
 	os.WriteFile(ef, []byte("HTTP/1.1 418 Teapot\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nX-File: 1\r\n\r\ntea\n"), 0o644)
 	os.WriteFile(e503, []byte("HTTP/1.1 503 Busy\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nbusy\n"), 0o644)
 	up := startEcho(t, "s1")
-	rules := ` tcp-request content set-var(txn.tc) req.hdr(x-tc)
+	rules := ` http-request early-hint Link "</a.css>; rel=preload" if { path /hints }
+ http-request early-hint Link "</%[req.hdr(x-js)]>; rel=preload" if { path /hints }
+ http-request wait-for-body time 300ms at-least 4 if { path /wfb }
+ http-request return status 200 content-type text/plain lf-string "body=%[req.body]" if { path /wfb }
+ tcp-request content set-var(txn.tc) req.hdr(x-tc)
  tcp-request content reject if { req.hdr(x-tc) drop }
  tcp-request content set-var-fmt(req.fmt) "%[var(txn.tc)]-fmt"
  http-request set-header x-tc-seen "%[var(txn.tc)]/%[var(req.fmt)]"
@@ -41,6 +45,11 @@ func TestHTTPRulesMoreDifferential(t *testing.T) {
  http-response set-header x-rsp-sp "v "
 `
 	reqs := []string{
+		"GET /hints HTTP/1.1\r\nHost: a\r\nX-Js: b.js\r\n\r\n",
+		"GET /hints HTTP/1.0\r\nHost: a\r\n\r\n",
+		"POST /wfb HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+		"POST /wfb HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhel",
+		"POST /wfb HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhell",
 		"GET /a HTTP/1.1\r\nHost: a\r\nX-Tc: one\r\n\r\n",
 		"GET /b HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /maybe HTTP/1.1\r\nHost: a\r\n\r\n",
