@@ -24,7 +24,8 @@ type HTTPRule struct {
 	// Match is del-header's "-m" method ("" for the exact name).
 	Match string
 	// Status is the answer's status (deny, return, redirect code,
-	// set-status), 0 for the action's default; Reason set-status's.
+	// set-status), 0 for the action's default, or set-mark's and
+	// set-tos's value; Reason set-status's.
 	Status int
 	Reason string
 	// ContentType, Body and BodyFmt are the answer's payload (return,
@@ -82,13 +83,13 @@ var httpRuleForms = map[string]map[string]bool{
 		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
 		"capture": true, "set-log-level": true, "set-timeout": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
-		"early-hint": true, "wait-for-body": true},
+		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
 		"capture": true, "set-log-level": true,
-		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true},
+		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true, "set-mark": true, "set-tos": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).
@@ -186,6 +187,17 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		case arg(1) == "id":
 			r.CaptureID = n
 		default:
+			refuse()
+		}
+	case "set-mark", "set-tos":
+		// A number as strtoul reads it (0x for hex, 0 for octal).
+		n, err := strconv.ParseUint(arg(0), 0, 32)
+		if len(args) != 1 || err != nil {
+			refuse()
+		}
+		r.Status = int(n)
+	case "wait-for-handshake":
+		if len(args) != 0 {
 			refuse()
 		}
 	case "early-hint":

@@ -1794,17 +1794,19 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 		return "", ""
 	}
 	msg = checkRuleWords(p, args)
-	if msg == "" && args[1] == "wait-for-body" {
-		n := 2
-		if len(args) > 4 && args[4] == "at-least" {
-			n = 4
-		}
-		if a := cutCond(args[2:]); len(a) > n {
-			extra = a[n]
-		}
+	n, ok := ruleWordCount[args[1]]
+	if args[1] == "wait-for-body" && len(args) > 4 && args[4] == "at-least" {
+		n = 4
+	}
+	if a := cutCond(args[2:]); msg == "" && ok && len(a) > n {
+		extra = a[n]
 	}
 	return msg, extra
 }
+
+// ruleWordCount is how many words these actions take before their
+// condition (HAProxy reports the first extra one).
+var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0}
 
 func checkRuleWords(p *Proxy, args []string) string {
 	var a []string
@@ -1819,6 +1821,18 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "set-mark", "set-tos":
+		if len(a) < 1 {
+			return "expects exactly 1 argument (integer/hex value)."
+		}
+		// strtoul(..., 0): where the number ends.
+		v, digits := a[0], "0123456789"
+		if strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X") {
+			v, digits = v[2:], digits+"abcdefABCDEF"
+		}
+		if rest := strings.TrimLeft(v, digits); rest != "" {
+			return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected).", rest)
+		}
 	case "early-hint":
 		if len(a) < 2 {
 			return "expects exactly 2 arguments."

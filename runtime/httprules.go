@@ -341,6 +341,13 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		case "add-acl", "del-acl", "set-map", "del-map":
 			s.updatePatterns(r)
 			continue
+		case "set-mark", "set-tos":
+			s.setClientSockopt(r.act == "set-mark", r.status)
+			continue
+		case "wait-for-handshake":
+			// A TLS handshake always completes before gohap reads a
+			// request (it accepts no early data): nothing to wait for.
+			continue
 		case "early-hint":
 			if s.earlyHint(r) != nil {
 				return head, ruleAnswered, false
@@ -862,6 +869,24 @@ func (s *session) dropClient(silent bool) {
 	}
 	setLinger0(s.cl.c)
 	s.linger = false
+}
+
+// setClientSockopt sets the netfilter mark (set-mark) or the IP TOS
+// field (set-tos) of the packets sent to the client.
+func (s *session) setClientSockopt(mark bool, v int) {
+	rc, err := s.cl.c.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if mark {
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK, v)
+			return
+		}
+		if unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TOS, v) != nil {
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_TCLASS, v)
+		}
+	})
 }
 
 // captureSample fills a capture slot with a sample, cut to the slot's
