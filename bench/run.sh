@@ -10,7 +10,7 @@
 # Environment: REPS (5), DUR seconds per load run (3), TUNNELS (9000),
 # PROXY_CPU (0), LOAD_CPU (1), HAPROXY_BIN, SKIP_CHECK=1 to skip the
 # configuration-check timing, SKIP_HOSTS=1 to skip the 10k host rules
-# routing case (bench/hosts.sh), QUICK=1 to run only the 64-connection
+# routing case (bench/hosts.sh), QUICK=1 to run only the 64-connection (plain, logged, rules)
 # keep-alive and the chunked scenarios. Needs wrk; strace for syscall counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,8 +38,8 @@ go build -o "$tmp/wshold" ./bench/wshold
 
 export BENCH_BIND=127.0.0.1:18900 BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902
 export BENCH_BODY_BIND=127.0.0.1:18903 BENCH_BODY=127.0.0.1:18904
-export BENCH_LOG_BIND=127.0.0.1:18905 BENCH_SYSLOG=127.0.0.1:18906
-for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS" "$BENCH_BODY_BIND" "$BENCH_BODY" "$BENCH_LOG_BIND"; do
+export BENCH_LOG_BIND=127.0.0.1:18905 BENCH_SYSLOG=127.0.0.1:18906 BENCH_RULES_BIND=127.0.0.1:18907
+for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS" "$BENCH_BODY_BIND" "$BENCH_BODY" "$BENCH_LOG_BIND" "$BENCH_RULES_BIND"; do
   if (exec 3<>"/dev/tcp/${a%:*}/${a#*:}") 2>/dev/null; then
     echo "$a is already in use: stop what listens there first" >&2
     exit 1
@@ -69,6 +69,7 @@ start_proxy() { # name -> sets PID
   wait_port "$BENCH_BIND"
   wait_port "$BENCH_BODY_BIND"
   wait_port "$BENCH_LOG_BIND"
+  wait_port "$BENCH_RULES_BIND"
   kill -0 "$PID" 2>/dev/null || { cat "$tmp/$1.log" >&2; exit 1; }
 }
 stop_proxy() {
@@ -95,7 +96,7 @@ wrk_run() {
 }
 
 declare -A M # M[metric,proxy,rep]
-metrics=(ka64_rps ka256_rps close_rps p50_us p99_us cpu_ms_100k log_rps log_cpu_100k syscalls_req rss_kib_tunnel)
+metrics=(ka64_rps ka256_rps close_rps p50_us p99_us cpu_ms_100k log_rps log_cpu_100k rules_rps rules_cpu_100k syscalls_req rss_kib_tunnel)
 ck_modes=(up down mix)
 for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k" "ck_${m}_sysc_req"); done
 
@@ -150,6 +151,12 @@ for ((r = 1; r <= REPS; r++)); do
     t1=$(cpu_ticks "$PID")
     M[log_rps,$p,$r]=$rps
     M[log_cpu_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+    # The same requests through 10 set-header rules, 2 redirects, a map.
+    t0=$(cpu_ticks "$PID")
+    read -r reqs rps _ _ < <(URL="http://$BENCH_RULES_BIND/api/items?id=42" wrk_run 64)
+    t1=$(cpu_ticks "$PID")
+    M[rules_rps,$p,$r]=$rps
+    M[rules_cpu_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
     if [ "${QUICK:-0}" = 1 ]; then
       chunked_runs "$p" "$r"
       stop_proxy

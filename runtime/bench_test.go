@@ -2,8 +2,12 @@ package runtime_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gohap/gohap/examples/echo"
@@ -143,4 +147,32 @@ func BenchmarkProxyCompressed(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	roundTripsUntil(b, fe, req, b.N, "\r\n0\r\n\r\n")
+}
+
+// BenchmarkProxyRules is the request path through the rules that the
+// rules benchmark of bench/run.sh runs: 10 set-header rules, two
+// ACL-guarded redirects that do not match and a map lookup.
+func BenchmarkProxyRules(b *testing.B) {
+	fe := benchProxy(b, rulesBenchConfig(b))
+	req := []byte("GET /api/items?id=42 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	b.ReportAllocs()
+	b.ResetTimer()
+	roundTrips(b, fe, req, b.N)
+}
+
+// rulesBenchConfig is the frontend part of the rules benchmark, with its
+// map file in a temporary directory.
+func rulesBenchConfig(b *testing.B) string {
+	mp := filepath.Join(b.TempDir(), "hosts.map")
+	if err := os.WriteFile(mp, []byte("example.com shop\nexample.org blog\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&sb, " http-request set-header x-rule-%d value-%d\n", i, i)
+	}
+	sb.WriteString(" http-request redirect location /login code 302 if { path_beg /admin }\n")
+	sb.WriteString(" http-request redirect scheme https if { hdr(x-forwarded-proto) http }\n")
+	fmt.Fprintf(&sb, " http-request set-header x-site %%[req.hdr(host),lower,map(%s,none)]\n", mp)
+	return sb.String()
 }

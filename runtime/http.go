@@ -122,6 +122,10 @@ type session struct {
 	// logLevel is set-log-level's: 0 when unset, -1 for silent, the
 	// level plus one otherwise (HAProxy's encoding).
 	logLevel int
+	// ed is the head that http rules edit, edVals the values they
+	// rendered into it.
+	ed     msgEdit
+	edVals []byte
 	// hints holds the 103 answer of an early-hint rule.
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.

@@ -56,6 +56,10 @@ type httpRule struct {
 	stk stickAct
 	// capID is the capture slot a capture rule fills.
 	capID int
+	// edits marks the head-editing actions; constVal is the value of a
+	// format without samples, rendered once.
+	edits    bool
+	constVal []byte
 	// logLevel is set-log-level's; timeout set-timeout's fixed value.
 	logLevel int
 	timeout  time.Duration
@@ -183,6 +187,14 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			}
 			hr.hdrs = append(hr.hdrs, ruleHdr{name: strings.ToLower(h[0]), value: f})
 		}
+		switch hr.act {
+		case "set-header", "del-header", "add-header", "replace-header", "replace-value", "set-method", "set-uri",
+			"set-path", "set-pathq", "set-query", "replace-path", "replace-pathq", "replace-uri", "set-status":
+			hr.edits = true
+			if hr.value != nil && hr.value.IsConst() {
+				hr.constVal = hr.value.Append([]byte{}, &logging.Record{})
+			}
+		}
 		out = append(out, hr)
 	}
 	return out
@@ -208,10 +220,14 @@ func ruleFormat(text string, ctx *acl.Context) (*logging.Format, error) {
 type msgEdit struct {
 	first [3][]byte
 	hdrs  [][2][]byte
-	buf   []byte
+	// loaded says first and hdrs hold the head; dirty that they were
+	// edited since it was written; emptied that a set-status to a
+	// bodiless status dropped the length headers.
+	loaded, dirty, emptied bool
 }
 
 func (m *msgEdit) load(head []byte, msg *h1.Msg, request bool) {
+	m.loaded = true
 	if request {
 		m.first = [3][]byte{msg.Method.Of(head), msg.URI.Of(head), msg.Version.Of(head)}
 	} else {
@@ -291,7 +307,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		return head, ruleContinue, false
 	}
 	s.prepareRecord()
-	var ed msgEdit
+	ed := &s.ed
+	ed.loaded, ed.dirty, ed.emptied = false, false, false
+	s.edVals = s.edVals[:0]
 	// hdr() and its kin read the response in response rules.
 	s.txn.Dir = acl.DirReq
 	from := stkHTTPReq
@@ -300,6 +318,14 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 	}
 	for i := range rules {
 		r := &rules[i]
+		// Consecutive header edits are applied to the head once, before
+		// anything reads the message again: a condition, a sample, an
+		// answer or the end of the rules.
+		if ed.dirty && (r.cond != nil || !r.edits || r.value != nil && r.constVal == nil) {
+			if !s.flushEdit(ed, &head, request, msg) {
+				return head, ruleBad, false
+			}
+		}
 		if r.cond != nil && !r.cond.Eval(&s.txn) {
 			continue
 		}
@@ -370,8 +396,15 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			s.stickAction(r.act, &r.stk, r.expr, from)
 			continue
 		}
-		ed.load(head, msg, request)
-		val := s.render(r.value)
+		if !ed.loaded {
+			ed.load(head, msg, request)
+		}
+		val := r.constVal
+		if val == nil && r.value != nil {
+			start := len(s.edVals)
+			s.edVals = r.value.Append(s.edVals, &s.rec)
+			val = s.edVals[start:len(s.edVals):len(s.edVals)]
+		}
 		switch r.act {
 		case "set-header", "del-header":
 			kept := ed.hdrs[:0]
@@ -429,40 +462,53 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 					}
 				}
 				ed.hdrs = kept
+				ed.emptied = true
 			}
 		}
-		// The edit reads the current head: it is written to the other
-		// of the direction's two buffers.
-		bufp := &s.rw
-		if !request {
-			bufp = &s.rwr
-		}
-		if cur := *bufp; cap(cur) > 0 && len(head) > 0 && &cur[:1][0] == &head[0] {
-			bufp = &s.rwAlt
-		}
-		out := ed.build(s.rwBuf(bufp))
-		var perr error
-		body, length := msg.Body, msg.Length
-		if request {
-			perr = h1.ParseEditedRequest(out, msg, s.fe.maxHdr)
-		} else {
-			perr = h1.ParseEditedResponse(out, msg, s.fe.maxHdr)
-		}
-		// A rule may not change the framing, but a status without a
-		// body drops an empty one's length.
-		emptied := r.act == "set-status" && msg.Body == h1.BodyNone && (body == h1.BodyNone || body == h1.BodyLength && length == 0)
-		if perr != nil || (msg.Body != body || msg.Length != length) && !emptied {
-			return head, ruleBad, false
-		}
-		*bufp = out
-		head = out
-		if request {
-			s.txn.Buf = out
-		} else {
-			s.txn.RspBuf = out
-		}
+		ed.dirty = true
+	}
+	if ed.dirty && !s.flushEdit(ed, &head, request, msg) {
+		return head, ruleBad, false
 	}
 	return head, ruleContinue, false
+}
+
+// flushEdit writes the edited head and parses it again, so that what
+// follows reads the new message. A rule may not change the framing,
+// but a status without a body drops an empty one's length. false means
+// the edited head is not a valid message.
+func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg) bool {
+	ed.dirty, ed.loaded = false, false
+	// The edit reads the current head: it is written to the other of
+	// the direction's two buffers.
+	bufp := &s.rw
+	if !request {
+		bufp = &s.rwr
+	}
+	if cur := *bufp; cap(cur) > 0 && len(*head) > 0 && &cur[:1][0] == &(*head)[0] {
+		bufp = &s.rwAlt
+	}
+	out := ed.build(s.rwBuf(bufp))
+	var perr error
+	body, length := msg.Body, msg.Length
+	if request {
+		perr = h1.ParseEditedRequest(out, msg, s.fe.maxHdr)
+	} else {
+		perr = h1.ParseEditedResponse(out, msg, s.fe.maxHdr)
+	}
+	emptied := ed.emptied && msg.Body == h1.BodyNone && (body == h1.BodyNone || body == h1.BodyLength && length == 0)
+	ed.emptied = false
+	if perr != nil || (msg.Body != body || msg.Length != length) && !emptied {
+		return false
+	}
+	*bufp = out
+	*head = out
+	if request {
+		s.txn.Buf = out
+	} else {
+		s.txn.RspBuf = out
+	}
+	return true
 }
 
 // replaceAll replaces what re matches in v with the expansion of repl,

@@ -113,7 +113,9 @@ func logSampler(ctx *acl.Context) func(string, logfmt.Opt) (logging.SampleFunc, 
 			if t == nil || t.Buf == nil {
 				return nil, false
 			}
-			return smp.Append(nil, t)
+			v, ok := smp.Append(r.Scratch[:0], t)
+			r.Scratch = v[:0]
+			return v, ok
 		}, nil
 	}
 }

@@ -81,6 +81,9 @@ func CookieState(txFlags uint32) [2]byte {
 // stream ends (or, for logasap, when the response starts). Byte slices may
 // point into the owner's buffers: Append only reads them.
 type Record struct {
+	// Scratch is a buffer sample functions may reuse: a value is used
+	// before the next one is fetched.
+	Scratch []byte
 	// AcceptDate is the wall-clock accept time (accept_date); %ms and the
 	// dates use its microseconds.
 	AcceptDate time.Time

@@ -58,6 +58,17 @@ func Compile(nodes []logfmt.Node, sample SampleCompiler) (*Format, error) {
 	return f, nil
 }
 
+// IsConst says the format prints only text: it renders the same for
+// every record.
+func (f *Format) IsConst() bool {
+	for _, o := range f.ops {
+		if o.v != logfmt.VarText && o.v != logfmt.VarSeparator {
+			return false
+		}
+	}
+	return true
+}
+
 // line is the output under construction: lim is the absolute end of
 // HAProxy's buffer (start + maxsize); one byte is kept for the NUL.
 type line struct {
