@@ -244,6 +244,9 @@ type Proxy struct {
 	ID int
 	// MonitorURI is monitor-uri: requests for it get 200 from the proxy.
 	MonitorURI string
+	// MonitorFail are the conditions of the "monitor fail" lines (from
+	// their if/unless): a monitor-uri request that matches one gets 503.
+	MonitorFail [][]string
 	// HTTPReuse is the http-reuse mode: never, safe (the default),
 	// aggressive or always.
 	HTTPReuse string

@@ -50,7 +50,7 @@ var proxyKeywords = map[string]keyword{
 	"option":                      {support: Supported, handle: kwOption},
 	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
 	"http-reuse":                  {caps: CapBE, support: Unsupported, handle: kwHTTPReuse},
-	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported},
+	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwMonitor},
 	"monitor-uri":                 {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
 	"log":                         {support: Unsupported, handle: kwLog},
 	"source":                      {caps: CapBE, support: Unsupported},
@@ -624,6 +624,25 @@ func kwUseBackend(c *pctx) {
 		return
 	}
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
+}
+
+// kwMonitor reads "monitor fail if|unless <cond>": a request for the
+// monitor-uri gets a 503 when a condition matches.
+func kwMonitor(c *pctx) {
+	if c.arg(1) != "fail" {
+		c.alert("'%s' only supports 'fail'.", c.args[0])
+		return
+	}
+	if c.arg(2) != "if" && c.arg(2) != "unless" {
+		c.alert("'%s %s' requires either 'if' or 'unless' followed by a condition.", c.args[0], c.args[1])
+		return
+	}
+	if !c.cp.checkCondACLs(c, c.args[2:], "a 'monitor fail' condition") {
+		return
+	}
+	c.runtimeForm()
+	p := c.cp.proxy
+	p.MonitorFail = append(p.MonitorFail, c.args[2:])
 }
 
 // checkCondACLs resolves the named ACLs of an "if/unless" condition as

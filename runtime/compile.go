@@ -118,6 +118,8 @@ type Frontend struct {
 	own                            *Backend
 	// monitorURI is monitor-uri, "" when none.
 	monitorURI string
+	// monitorFail are the monitor fail conditions: 503 when one matches.
+	monitorFail []*acl.Cond
 	// abortOnClose is the frontend's option abortonclose: only then does
 	// a client's close reach a request waiting for a server.
 	abortOnClose bool
@@ -443,6 +445,13 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		nameListeners(p, fe, fail)
 		set := proxyACLs(p, ctx, fail)
+		for _, words := range p.MonitorFail {
+			if cond, err := set.ParseCond(words); err == nil {
+				fe.monitorFail = append(fe.monitorFail, cond)
+			} else {
+				fail(p.Pos, "'monitor fail': condition: %v", err)
+			}
+		}
 		fe.tcp = compileTCPRules(p, set, fail)
 		fe.tcp.response = nil
 		if own != nil {

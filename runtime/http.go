@@ -1454,9 +1454,15 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	if s.fe.monitorURI != "" && s.monitorMatch(head) {
-		// HAProxy answers its own 200 page, closes, and logs nothing.
+		// HAProxy answers its own 200 page (503 when a monitor fail
+		// condition matches), keeps the connection, and logs nothing.
 		s.noLog = true
-		return s.errorReply(200, false)
+		for _, c := range s.fe.monitorFail {
+			if c.Eval(&s.txn) {
+				return s.errorReply(503, true)
+			}
+		}
+		return s.errorReply(200, true)
 	}
 	if done, keep := s.requestRules(s.fe.reqRules, &head); done {
 		return keep

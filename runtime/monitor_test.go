@@ -39,3 +39,22 @@ backend be
 		}
 	}
 }
+
+// monitor fail: a monitor-uri request that matches one of the conditions
+// gets HAProxy's 503 page instead of the 200 one, as HAProxy sends it.
+func TestMonitorFailDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for monitor fail")
+	}
+	up := startEcho(t, "s1")
+	rules := ` monitor-uri /health
+ acl nosrv nbsrv(be) lt 1
+ monitor fail if nosrv
+ monitor fail unless { req.hdr(x-ok) -m found } { path /health }
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
+		"GET /health HTTP/1.1\r\nHost: a\r\nX-Ok: 1\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /other HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}
