@@ -1419,6 +1419,16 @@ func checkOptionArgs(c *pctx, name string) bool {
 			c.alert("keyword '%s' only supports 'post-41' and 'pre-41' (got '%s').", c.arg(2), v)
 			return false
 		}
+	case "http-restrict-req-hdr-names":
+		switch v := c.arg(2); {
+		case c.mod != "":
+		case v == "":
+			c.alert("missing parameter. option '%s' expects 'preserve', 'reject' or 'delete' option.", name)
+			return false
+		case v != "preserve" && v != "reject" && v != "delete":
+			c.alert("invalid parameter '%s'. option '%s' expects 'preserve', 'reject' or 'delete' option.", v, name)
+			return false
+		}
 	case "pgsql-check":
 		if c.arg(2) == "" || c.arg(3) == "" {
 			c.alert("'%s %s' expects 'user <username>' as argument.", c.args[0], name)

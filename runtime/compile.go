@@ -100,6 +100,8 @@ type Frontend struct {
 	tcp tcpRules
 	// reqCaps and rspCaps are the captured headers, names in lower case.
 	reqCaps, rspCaps []capture
+	// restrictHdr is option http-restrict-req-hdr-names.
+	restrictHdr restrictMode
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
@@ -184,6 +186,8 @@ type Backend struct {
 	tcp tcpRules
 	// tarpit is timeout tarpit, timeout connect when unset (reqtarpit).
 	tarpit time.Duration
+	// restrictHdr is option http-restrict-req-hdr-names.
+	restrictHdr restrictMode
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
@@ -382,6 +386,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.log = compileLog(p, ctx, fail)
 		compileCaptures(p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
+		fe.restrictHdr = restrictOption(p)
 		if fe.tarpit = p.Timeouts["tarpit"]; fe.tarpit == 0 {
 			fe.tarpit = p.Timeouts["connect"]
 		}
@@ -662,6 +667,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		be.Queue = be.Connect
 	}
 	be.bufferRequest = p.Options["http-buffer-request"]
+	be.restrictHdr = restrictOption(p)
 	if be.tarpit = p.Timeouts["tarpit"]; be.tarpit == 0 {
 		be.tarpit = p.Timeouts["connect"]
 	}

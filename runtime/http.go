@@ -1467,6 +1467,9 @@ func (s *session) serveTxn(hl int) bool {
 	if done, keep := s.requestRules(s.fe.reqRules, &head); done {
 		return keep
 	}
+	if !s.restrictHeaderNames(s.fe.restrictHdr, &head) {
+		return s.errorReply(403, true)
+	}
 	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
 		return keep
 	}
@@ -1495,6 +1498,9 @@ func (s *session) serveTxn(hl int) bool {
 	if be != s.fe.own {
 		if done, keep := s.requestRules(be.reqRules, &head); done {
 			return keep
+		}
+		if !s.restrictHeaderNames(be.restrictHdr, &head) {
+			return s.errorReply(403, true)
 		}
 	}
 	if be.Name != s.fe.Name {

@@ -1026,3 +1026,65 @@ func (s *session) earlyHint(r *httpRule) error {
 	s.hints = append(s.hints, "\r\n\r\n"...)
 	return s.cl.send(s.hints)
 }
+
+// restrictMode is option http-restrict-req-hdr-names.
+type restrictMode uint8
+
+const (
+	restrictPreserve restrictMode = iota
+	restrictDelete
+	restrictReject
+)
+
+func restrictOption(p *parser.Proxy) restrictMode {
+	if !p.Options["http-restrict-req-hdr-names"] {
+		return restrictPreserve
+	}
+	switch a := p.OptionArgs["http-restrict-req-hdr-names"]; {
+	case len(a) > 0 && a[0] == "delete":
+		return restrictDelete
+	case len(a) > 0 && a[0] == "reject":
+		return restrictReject
+	}
+	return restrictPreserve
+}
+
+// restrictHeaderNames applies option http-restrict-req-hdr-names to the
+// request head: names with a character other than a letter, a digit or
+// '-' are removed, or the request is denied (false).
+func (s *session) restrictHeaderNames(mode restrictMode, head *[]byte) bool {
+	if mode == restrictPreserve {
+		return true
+	}
+	bad := func(n []byte) bool {
+		for _, c := range n {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return true
+			}
+		}
+		return false
+	}
+	found := false
+	for _, h := range s.req.Headers {
+		if bad(h.Name.Of(*head)) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return true
+	}
+	if mode == restrictReject {
+		return false
+	}
+	ed := &s.ed
+	ed.load(*head, &s.req, true)
+	kept := ed.hdrs[:0]
+	for _, h := range ed.hdrs {
+		if !bad(h[0]) {
+			kept = append(kept, h)
+		}
+	}
+	ed.hdrs = kept
+	return s.flushEdit(ed, head, true, &s.req)
+}

@@ -156,3 +156,24 @@ func TestPatternActionsDifferential(t *testing.T) {
 	}
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
 }
+
+// option http-restrict-req-hdr-names: header names with a character
+// other than letters, digits and '-' are deleted, or refused with 403,
+// after the http-request rules; the frontend's option then the backend's.
+func TestRestrictHeaderNamesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the option")
+	}
+	up := startEcho(t, "s1")
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: a\r\nX_One: 1\r\nX-Two: 2\r\nX.Three: 3\r\nX-Four: 4\r\n\r\n",
+		"GET /b HTTP/1.1\r\nHost: a\r\nX_A_B: 1\r\nX-Next: 2\r\nX-After: 3\r\n\r\n",
+		"GET /c HTTP/1.1\r\nHost: a\r\nX-Plain: 1\r\n\r\n",
+	}
+	for _, c := range []struct{ fe, be string }{{"delete", "preserve"}, {"preserve", "reject"}, {"reject", "delete"}} {
+		t.Run(c.fe+"/"+c.be, func(t *testing.T) {
+			compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n option http-restrict-req-hdr-names "+c.be+"\n server s1 %s\n",
+				" option http-restrict-req-hdr-names "+c.fe+"\n http-request set-header x-seen %[req.hdr_cnt(x_one)]\n", up.Addr(), reqs)
+		})
+	}
+}
