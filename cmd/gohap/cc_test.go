@@ -34,15 +34,15 @@ var condExprs = []string{
 // knownCondDiffs are the expressions whose exit code the parser's .if
 // evaluator (parser/cond.go) gets wrong today.
 var knownCondDiffs = map[string]string{
-	"foo":               "a bare word is true instead of unparsable",
-	`\x41`:              "a bare word is true instead of unparsable",
-	`streq(a\,b,a\,b)`:  "arguments are split on escaped commas too",
-	"streq()":           "missing predicate arguments are not an error",
-	"feature()":         "an empty feature name is false (HAProxy finds it in its list)",
-	"feature(LUA)":      "by design: gohap has no Lua",
-	"feature(EPOLL)":    "by design: Go's poller, not HAProxy's",
-	"feature(PCRE2)":    "by design: Go's regexps, without PCRE's look-arounds",
-	"feature(PROMEX)":   "the Prometheus exporter service is not run yet",
+	"foo":              "a bare word is true instead of unparsable",
+	`\x41`:             "a bare word is true instead of unparsable",
+	`streq(a\,b,a\,b)`: "arguments are split on escaped commas too",
+	"streq()":          "missing predicate arguments are not an error",
+	"feature()":        "an empty feature name is false (HAProxy finds it in its list)",
+	"feature(LUA)":     "by design: gohap has no Lua",
+	"feature(EPOLL)":   "by design: Go's poller, not HAProxy's",
+	"feature(PCRE2)":   "by design: Go's regexps, without PCRE's look-arounds",
+	"feature(PROMEX)":  "the Prometheus exporter service is not run yet",
 }
 
 // TestCondAsHAProxy compares -cc's exit codes, and the kind of error,

@@ -28,9 +28,9 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 type checkFlags struct {
 	// parsed is the configuration check read, which run then compiles
 	// rather than reading it again.
-	parsed    *parser.Config
-	files     []string
-	compat    bool
+	parsed *parser.Config
+	files  []string
+	compat bool
 	// verdict answers as haproxy -c does ("--haproxy-verdict"): what the
 	// runtime refuses is only noticed. Otherwise a check also compiles
 	// the graph and fails as run would. --haproxy-compat implies it.
