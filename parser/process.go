@@ -16,6 +16,9 @@ type Process struct {
 	// Env lists the setenv, presetenv, unsetenv and resetenv lines in
 	// order, each as its words, for the process to apply.
 	Env [][]string
+	// Reload is gohap's own "gohap-reload": "in-process" (also when
+	// empty) or "new-worker" (a new worker every reload, as HAProxy).
+	Reload string
 }
 
 func init() {
@@ -48,6 +51,16 @@ func init() {
 			p.NoExitOnFailure = true
 		}
 		p.MasterWorker = true
+	}}
+	globalKeywords["gohap-reload"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		if a := c.arg(1); a != "in-process" && a != "new-worker" {
+			c.alert("'%s' expects 'in-process' or 'new-worker'.", c.args[0])
+			return
+		}
+		c.cp.cfg.Global.Process.Reload = c.arg(1)
 	}}
 	globalKeywords["chroot"] = keyword{support: Supported, handle: func(c *pctx) {
 		onceString(c, &c.cp.cfg.Global.Process.Chroot, "a directory")

@@ -110,7 +110,13 @@ func (e *Engine) startCLI() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cli := stats.New(cliSource{e: e, c: c}, c.timeout, c.maxconn)
-	if err := cli.Listen(c.sockets); err != nil {
+	var prev *stats.CLI
+	if d := e.donor; d != nil && d.g.cli != nil {
+		d.g.cli.mu.Lock()
+		prev = d.g.cli.cli
+		d.g.cli.mu.Unlock()
+	}
+	if err := cli.ListenFrom(c.sockets, prev); err != nil {
 		return err
 	}
 	c.cli, c.start = cli, time.Now()

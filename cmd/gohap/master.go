@@ -37,6 +37,41 @@ type worker struct {
 	reloads int
 	leaving bool
 	ready   chan bool // true once serving, false if it died first
+	// replies are the worker's answers to in-process reloads; closed
+	// when it is gone.
+	replies chan byte
+	// key and addrs are what the worker's configuration fixed: process
+	// settings, and the bind addresses it has sockets for.
+	key   procKey
+	addrs map[string]bool
+}
+
+// procKey is what a worker cannot change while it runs: an in-process
+// reload needs the same, and no chroot (the worker reads the files
+// again, and a chroot would hide them).
+type procKey struct {
+	user, group      string
+	uid, gid         int
+	chroot           string
+	threads, ulimitN int
+	daemon           bool
+}
+
+func keyOf(cfg *parser.Config) procKey {
+	g, p := cfg.Global, cfg.Global.Process
+	return procKey{user: g.User, group: g.Group, uid: p.UID, gid: p.GID, chroot: p.Chroot,
+		threads: g.Nbthread, ulimitN: p.UlimitN, daemon: g.Daemon}
+}
+
+// bindAddrs is every bind address of g, fd@ ones included.
+func bindAddrs(g *runtime.Graph) map[string]bool {
+	out := map[string]bool{}
+	for _, fe := range g.Frontends {
+		for _, b := range fe.Binds {
+			out[b.Addr] = true
+		}
+	}
+	return out
 }
 
 type exitEvent struct {
@@ -103,7 +138,7 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 			ln.Close()
 		}
 	}()
-	w, err := mr.spawn()
+	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
 	if err != nil {
 		mr.m.alert("[%s.main()] Cannot fork: %v.", os.Args[0], err)
 		return 1
@@ -156,7 +191,7 @@ func (m *msgs) notice(format string, a ...any) {
 }
 
 // spawn starts a worker on the current sockets.
-func (mr *master) spawn() (*worker, error) {
+func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 	exe := "/proc/self/exe"
 	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -201,7 +236,8 @@ func (mr *master) spawn() (*worker, error) {
 		mine.Close()
 		return nil, err
 	}
-	w := &worker{pid: cmd.Process.Pid, cmd: cmd, ipc: mine, cliAddr: cliAddr, started: time.Now(), ready: make(chan bool, 1)}
+	w := &worker{pid: cmd.Process.Pid, cmd: cmd, ipc: mine, cliAddr: cliAddr, started: time.Now(), ready: make(chan bool, 1),
+		replies: make(chan byte, 4), key: key, addrs: addrs}
 	mr.mu.Lock()
 	mr.workers = append(mr.workers, w)
 	mr.mu.Unlock()
@@ -209,6 +245,12 @@ func (mr *master) spawn() (*worker, error) {
 		var b [1]byte
 		n, _ := mine.Read(b[:])
 		w.ready <- n == 1
+		for n == 1 {
+			if n, _ = mine.Read(b[:]); n == 1 {
+				w.replies <- b[0]
+			}
+		}
+		close(w.replies)
 	}()
 	go func() {
 		err := cmd.Wait()
@@ -313,11 +355,27 @@ func (mr *master) reload() {
 		fail()
 		return
 	}
+	if cur := mr.target("@1"); cur != nil {
+		if why := inProcessBlocker(cur, cfg, g); why != "" {
+			m.notice("Reloading with a new worker: %s.", why)
+		} else if mr.reloadWorker(cur) {
+			mr.mu.Lock()
+			mr.socks = socks
+			cur.key, cur.addrs = keyOf(cfg), bindAddrs(g)
+			mr.mu.Unlock()
+			mr.closeSockets(old, socks)
+			m.notice("Worker (%d) reloaded in process", cur.pid)
+			m.notice("Loading success.")
+			return
+		} else {
+			m.warning("Worker (%d) could not reload in process; starting a new worker.", cur.pid)
+		}
+	}
 	mr.mu.Lock()
 	mr.socks = socks
 	prev := append([]*worker(nil), mr.workers...)
 	mr.mu.Unlock()
-	w, err := mr.spawn()
+	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
 	if err == nil && !mr.waitReady(w) {
 		err = fmt.Errorf("worker %d did not start", w.pid)
 	}
@@ -338,6 +396,51 @@ func (mr *master) reload() {
 		}
 	}
 	m.notice("Loading success.")
+}
+
+// inProcessBlocker says why the worker cannot serve cfg in process: ""
+// when it can (gohap-reload in-process, the default, the same process
+// settings, no chroot, and sockets for all of g's bind addresses).
+func inProcessBlocker(w *worker, cfg *parser.Config, g *runtime.Graph) string {
+	k := keyOf(cfg)
+	switch {
+	case cfg.Global.Process.Reload == "new-worker":
+		return "'gohap-reload new-worker'"
+	case k != w.key:
+		return "user, group, chroot, nbthread, ulimit-n or daemon changed"
+	case k.chroot != "":
+		return "the worker is chrooted"
+	}
+	for a := range bindAddrs(g) {
+		if !w.addrs[a] {
+			return "the worker has no socket for bind address " + a
+		}
+	}
+	return ""
+}
+
+// reloadWorker asks w to serve the new configuration in process, and
+// waits for its answer.
+func (mr *master) reloadWorker(w *worker) bool {
+	for drained := false; !drained; {
+		select {
+		case _, ok := <-w.replies:
+			if !ok {
+				return false
+			}
+		default:
+			drained = true
+		}
+	}
+	if _, err := w.ipc.Write([]byte{ipcReload}); err != nil {
+		return false
+	}
+	select {
+	case c, ok := <-w.replies:
+		return ok && c == ipcReady
+	case <-time.After(workerStartWait):
+		return false
+	}
 }
 
 // closeSockets closes the sockets of list that keep does not hold; nil

@@ -103,50 +103,145 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if w == nil {
 		o.tellOld(o.oldSig)
 	}
-	done := make(chan struct{})
-	go func() { eng.Wait(); close(done) }()
+	es := newEngineSet(eng)
+	var reloads <-chan struct{}
+	if w != nil {
+		reloads = w.reloads
+	}
 	for {
 		select {
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
-				eng.Handover()
-				eng.SoftStop()
+				es.cur.Handover()
+				es.each((*runtime.Engine).SoftStop)
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					time.AfterFunc(d, func() {
 						log.Warn("soft-stop running for too long, performing a hard-stop.")
-						eng.Stop()
+						es.each((*runtime.Engine).Stop)
 					})
 				}
 			case syscall.SIGHUP:
-				dumpStates(eng.Snapshot(), log)
+				dumpStates(es.cur.Snapshot(), log)
 			case syscall.SIGTTOU:
 				log.Info("SIGTTOU: pausing listeners")
-				eng.Pause()
+				es.cur.Pause()
 			case syscall.SIGTTIN:
 				log.Info("SIGTTIN: resuming listeners")
-				eng.Resume()
+				es.cur.Resume()
 			case syscall.SIGTERM:
 				// HAProxy dies by the signal: the parent sees it, not a code.
 				log.Info("stopping", zap.String("signal", sig.String()))
-				eng.Stop()
-				waitBounded(done)
+				es.each((*runtime.Engine).Stop)
+				waitBounded(es.allDone())
 				log.Sync()
 				signal.Reset(syscall.SIGTERM)
 				syscall.Kill(os.Getpid(), syscall.SIGTERM)
 				select {}
 			default:
 				log.Info("stopping", zap.String("signal", sig.String()))
-				eng.Stop()
-				waitBounded(done)
+				es.each((*runtime.Engine).Stop)
+				waitBounded(es.allDone())
 				return 0
 			}
-		case <-done:
-			log.Info("all sessions ended, exiting")
-			return 0
+		case <-reloads:
+			if next, ncfg := reloadInProcess(f, maps, o, w, es.cur, log); next != nil {
+				es.swap(next)
+				cfg = ncfg
+				w.reply(true)
+			} else {
+				w.reply(false)
+			}
+		case e := <-es.ended:
+			if es.remove(e) {
+				log.Info("all sessions ended, exiting")
+				return 0
+			}
 		}
 	}
+}
+
+// reloadInProcess reads the configuration again in a worker and serves it
+// with a new engine on the same listening sockets; the old engine keeps
+// its sessions until they end. The master already checked the files and
+// printed what they warn about. It returns nil when the new engine cannot
+// start; the master then starts a new worker.
+func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cur *runtime.Engine, log *zap.Logger) (*runtime.Engine, *parser.Config) {
+	f.msgs = &msgs{w: io.Discard}
+	cfg, g, ok := loadConfig(f, maps, o, w, io.Discard, io.Discard)
+	if !ok {
+		log.Warn("in-process reload: the configuration does not load here")
+		return nil, nil
+	}
+	applyEnv(cfg.Global.Process.Env)
+	next := runtime.NewEngine(g, log)
+	next.TakeOver(cur)
+	if err := next.Start(); err != nil {
+		log.Warn("in-process reload failed", zap.Error(err))
+		return nil, nil
+	}
+	cur.Retire()
+	log.Info("reloaded in process: new connections use the new configuration", zap.Int("sessions on the former one", cur.Sessions()))
+	return next, cfg
+}
+
+// engineSet is a process's engines: the current one, which accepts, and
+// the ones retired by in-process reloads, which finish their sessions.
+type engineSet struct {
+	cur     *runtime.Engine
+	curDone bool
+	old     map[*runtime.Engine]bool
+	ended   chan *runtime.Engine
+}
+
+func newEngineSet(e *runtime.Engine) *engineSet {
+	es := &engineSet{cur: e, old: map[*runtime.Engine]bool{}, ended: make(chan *runtime.Engine, 4)}
+	es.watch(e)
+	return es
+}
+
+func (es *engineSet) watch(e *runtime.Engine) {
+	go func() { e.Wait(); es.ended <- e }()
+}
+
+// swap makes next current; the former one must be retired.
+func (es *engineSet) swap(next *runtime.Engine) {
+	es.old[es.cur] = true
+	es.cur = next
+	es.watch(next)
+}
+
+// remove forgets an engine that ended; true when none is left serving.
+func (es *engineSet) remove(e *runtime.Engine) bool {
+	if e == es.cur {
+		es.curDone = true
+	}
+	delete(es.old, e)
+	return es.curDone && len(es.old) == 0
+}
+
+func (es *engineSet) each(f func(*runtime.Engine)) {
+	f(es.cur)
+	for e := range es.old {
+		f(e)
+	}
+}
+
+// allDone is closed once every engine's sessions are over.
+func (es *engineSet) allDone() <-chan struct{} {
+	list := []*runtime.Engine{es.cur}
+	for e := range es.old {
+		list = append(list, e)
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, e := range list {
+			e.Wait()
+		}
+		close(done)
+	}()
+	return done
 }
 
 // loadConfig checks and compiles the configuration, printing as HAProxy does;

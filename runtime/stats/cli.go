@@ -79,6 +79,7 @@ type CLI struct {
 type listener struct {
 	ln    net.Listener
 	level Level
+	addr  string // the Socket's Addr
 }
 
 // New prepares a CLI over src. timeout is the idle timeout of a
@@ -97,16 +98,55 @@ func New(src Source, timeout time.Duration, maxconn int) *CLI {
 
 // Listen opens the sockets, in order; on error the ones already open are
 // closed and the error is HAProxy's start-up alert.
-func (s *CLI) Listen(socks []Socket) error {
+func (s *CLI) Listen(socks []Socket) error { return s.ListenFrom(socks, nil) }
+
+// ListenFrom is Listen, except that a socket prev listens on at the same
+// address is a duplicate of prev's: a newer configuration of the same
+// process takes it over, with no connection refused, and an inherited
+// fd@ socket, which can be adopted once only, stays usable.
+func (s *CLI) ListenFrom(socks []Socket, prev *CLI) error {
 	for _, sk := range socks {
-		ln, err := listen(sk)
-		if err != nil {
-			s.closeListeners()
-			return err
+		ln, ok := prev.dup(sk.Addr)
+		if !ok {
+			var err error
+			if ln, err = listen(sk); err != nil {
+				s.closeListeners()
+				return err
+			}
 		}
-		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level})
+		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level, addr: sk.Addr})
 	}
 	return nil
+}
+
+// dup duplicates the listener s has for addr; false when none.
+func (s *CLI) dup(addr string) (net.Listener, bool) {
+	if s == nil {
+		return nil, false
+	}
+	for _, l := range s.lns {
+		fl, ok := l.ln.(interface{ File() (*os.File, error) })
+		if l.addr != addr || !ok {
+			continue
+		}
+		f, err := fl.File()
+		if err != nil {
+			return nil, false
+		}
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			return nil, false
+		}
+		if u, ok := l.ln.(*unixListener); ok {
+			if ul, ok := ln.(*net.UnixListener); ok {
+				ul.SetUnlinkOnClose(false)
+				return &unixListener{UnixListener: ul, path: u.path}, true
+			}
+		}
+		return ln, true
+	}
+	return nil, false
 }
 
 // Addrs returns the listening addresses, in Listen order.
