@@ -63,6 +63,8 @@ type Engine struct {
 	donor *Engine
 	// retired is set once a newer engine took over the sockets.
 	retired atomic.Bool
+	// noReuse binds without SO_REUSEPORT (NoReusePort).
+	noReuse bool
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -115,12 +117,14 @@ func (e *Engine) Start() error {
 			}
 			var ln net.Listener
 			var err error
-			if dl, ok := e.donor.dupListener(b.Addr); ok {
-				ln, err = dl, nil
+			if e.donor != nil {
+				// Taking over: a socket of its own would share the address
+				// with the copy the master keeps, which nobody serves.
+				ln, err = e.donor.dupListener(b.Addr)
 			} else if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
 				ln, err = adoptListener(n)
 			} else {
-				ln, err = listenBind(lc, b.Addr)
+				ln, err = listenBind(lc, b.Addr, e.noReuse)
 			}
 			if err != nil {
 				for _, l := range lns {
@@ -343,12 +347,8 @@ func (e *Engine) release(l *listener) {
 // then Retire old once Start succeeded.
 func (e *Engine) TakeOver(old *Engine) { e.donor = old }
 
-// dupListener duplicates the listening socket e serves addr on; false
-// when e is nil or has none.
-func (e *Engine) dupListener(addr string) (net.Listener, bool) {
-	if e == nil {
-		return nil, false
-	}
+// dupListener duplicates the listening socket e serves addr on.
+func (e *Engine) dupListener(addr string) (net.Listener, error) {
 	e.mu.Lock()
 	lns := e.listeners
 	e.mu.Unlock()
@@ -358,13 +358,12 @@ func (e *Engine) dupListener(addr string) (net.Listener, bool) {
 		}
 		f, err := l.ln.File()
 		if err != nil {
-			return nil, false
+			return nil, err
 		}
-		ln, err := net.FileListener(f)
-		f.Close()
-		return ln, err == nil
+		defer f.Close()
+		return net.FileListener(f)
 	}
-	return nil, false
+	return nil, fmt.Errorf("no socket for %s to take over", addr)
 }
 
 // Retire ends an engine whose sockets a newer one took over (TakeOver):

@@ -110,7 +110,7 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
-	socks, err := runtime.BindListeners(g, nil)
+	socks, err := runtime.BindListeners(g, nil, o.reusePortOff(cfg))
 	if err != nil {
 		mr.m.alert("%v", err)
 		mr.m.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
@@ -348,7 +348,7 @@ func (mr *master) reload() {
 	mr.mu.Lock()
 	old := mr.socks
 	mr.mu.Unlock()
-	socks, err := runtime.BindListeners(g, old)
+	socks, err := runtime.BindListeners(g, old, mr.o.reusePortOff(cfg))
 	if err != nil {
 		m.alert("%v", err)
 		m.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])

@@ -22,10 +22,6 @@ import (
 // It returns the process exit code.
 func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) int {
 	m := &msgs{w: stderr}
-	if what := o.unsupported(); what != "" {
-		m.alert("%s is not supported by the gohap runtime yet.", what)
-		return 1
-	}
 	w := readWorkerEnv()
 	child := os.Getenv(daemonEnv) != ""
 	if w == nil && !child && !o.daemon {
@@ -48,6 +44,19 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	cfg, g, ok := loadConfig(f, maps, o, w, stdout, stderr)
 	if !ok {
 		return 1
+	}
+	// -x, as HAProxy: not in a worker (its master holds the sockets), and
+	// fatal only outside master-worker mode. /dev/null means none.
+	if w == nil && o.oldSocket != "" && o.oldSocket != "/dev/null" {
+		files, err := fetchSockets(o.oldSocket)
+		if err != nil {
+			m.warning("%v", err)
+			m.alert("Failed to get the sockets from the old process!")
+			if !o.mworker && !cfg.Global.Process.MasterWorker {
+				return 1
+			}
+		}
+		inheritOld(g, files)
 	}
 	if w != nil {
 		// The master writes the pidfile and tells the old processes.
@@ -76,6 +85,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	log := newLogger(logOut)
 	defer log.Sync()
 	eng := runtime.NewEngine(g, log)
+	if o.reusePortOff(cfg) {
+		eng.NoReusePort()
+	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)

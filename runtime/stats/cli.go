@@ -59,6 +59,9 @@ type Socket struct {
 	// Mode, with HasMode, sets a unix socket's permissions.
 	Mode    os.FileMode
 	HasMode bool
+	// ExposeFD is "expose-fd listeners": "_getsocks" hands the
+	// listening sockets over on this socket.
+	ExposeFD bool
 }
 
 // CLI is a running CLI: its listeners and connections. The zero value
@@ -77,9 +80,10 @@ type CLI struct {
 }
 
 type listener struct {
-	ln    net.Listener
-	level Level
-	addr  string // the Socket's Addr
+	ln     net.Listener
+	level  Level
+	addr   string // the Socket's Addr
+	expose bool   // expose-fd listeners
 }
 
 // New prepares a CLI over src. timeout is the idle timeout of a
@@ -114,7 +118,7 @@ func (s *CLI) ListenFrom(socks []Socket, prev *CLI) error {
 				return err
 			}
 		}
-		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level, addr: sk.Addr})
+		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level, addr: sk.Addr, expose: sk.ExposeFD})
 	}
 	return nil
 }
@@ -333,7 +337,7 @@ func (s *CLI) accept(l *listener) {
 				<-s.slots
 				s.wg.Done()
 			}()
-			s.serveConn(c, l.level)
+			s.serveConn(c, l)
 		}()
 	}
 }
@@ -348,16 +352,19 @@ type session struct {
 	level  Level
 	prompt bool
 	out    *bufio.Writer
+	// conn and expose serve "_getsocks".
+	conn   net.Conn
+	expose bool
 }
 
 // serveConn runs cli_io_handler's loop: read a command up to a newline
 // or an unescaped ';', answer it followed by the prompt, and end when
 // the client closed, on "quit", or when no further command is pending
 // outside prompt mode.
-func (s *CLI) serveConn(c net.Conn, level Level) {
+func (s *CLI) serveConn(c net.Conn, l *listener) {
 	r := bufio.NewReaderSize(c, maxLine+1)
 	w := bufio.NewWriter(c)
-	ss := &session{srv: s, level: level, out: w}
+	ss := &session{srv: s, level: l.level, out: w, conn: c, expose: l.expose}
 	for {
 		c.SetReadDeadline(time.Now().Add(s.timeout))
 		line, ok := readCommand(r)

@@ -28,6 +28,7 @@ func init() {
 		{words: []string{"prompt"}, run: func(ss *session, _ []string) bool { ss.prompt = !ss.prompt; return false }},
 		{words: []string{"quit"}, run: func(*session, []string) bool { return true }},
 		{words: []string{"show", "cli", "level"}, usage: "show cli level                          : display the level of the current CLI session", run: (*session).showLevel},
+		{words: []string{"_getsocks"}, run: (*session).getSocks},
 		{words: []string{"show", "cli", "sockets"}, usage: "show cli sockets                        : dump list of cli sockets", run: (*session).showSockets},
 		{words: []string{"operator"}, usage: "operator                                : lower the level of the current CLI session to operator", run: (*session).setLevel},
 		{words: []string{"user"}, usage: "user                                    : lower the level of the current CLI session to user", run: (*session).setLevel},
