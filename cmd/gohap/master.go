@@ -36,7 +36,9 @@ type worker struct {
 	started time.Time
 	reloads int
 	leaving bool
-	ready   chan bool // true once serving, false if it died first
+	// oldSince is the master's reload count when it began leaving.
+	oldSince int
+	ready    chan bool // true once serving, false if it died first
 	// replies are the worker's answers to in-process reloads; closed
 	// when it is gone.
 	replies chan byte
@@ -366,6 +368,7 @@ func (mr *master) reload() {
 			mr.closeSockets(old, socks)
 			m.notice("Worker (%d) reloaded in process", cur.pid)
 			m.notice("Loading success.")
+			mr.killMaxReloads(cfg)
 			return
 		} else {
 			m.warning("Worker (%d) could not reload in process; starting a new worker.", cur.pid)
@@ -391,11 +394,29 @@ func (mr *master) reload() {
 	m.notice("New worker (%d) forked", w.pid)
 	for _, p := range prev {
 		if !p.leaving && p != w {
-			p.leaving = true
+			p.leaving, p.oldSince = true, mr.reloads
 			p.cmd.Process.Signal(syscall.SIGUSR1)
 		}
 	}
 	m.notice("Loading success.")
+	mr.killMaxReloads(cfg)
+}
+
+// killMaxReloads sends SIGTERM to the old workers that outlived
+// "mworker-max-reloads" reloads (the one that made them old counts), as
+// HAProxy's mworker_kill_max_reloads; -1 means no limit.
+func (mr *master) killMaxReloads(cfg *parser.Config) {
+	p := cfg.Global.Process
+	if !p.HasMaxReloads || p.MaxReloads == -1 {
+		return
+	}
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	for _, w := range mr.workers {
+		if w.leaving && mr.reloads-w.oldSince+1 > p.MaxReloads {
+			w.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
 }
 
 // inProcessBlocker says why the worker cannot serve cfg in process: ""

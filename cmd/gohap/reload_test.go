@@ -288,3 +288,59 @@ func TestInvalidReloadKeepsServing(t *testing.T) {
 		t.Errorf("show proc:\n%s", show)
 	}
 }
+
+// wsClosed tells whether the tunnel was closed by the proxy.
+func wsClosed(ws *websocket.Conn) bool {
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
+		return true
+	}
+	_, _, err := ws.ReadMessage()
+	return err != nil
+}
+
+// TestMaxReloads: "mworker-max-reloads N" ends what outlived N reloads:
+// the old configurations kept in process (their sessions are closed),
+// and old workers (SIGTERM, as HAProxy).
+func TestMaxReloads(t *testing.T) {
+	t.Run("in-process", func(t *testing.T) {
+		r := newReloadRig(t, "maxr", 3, " mworker-max-reloads 1\n")
+		ws0, _ := dialWS(t, r.addr)
+		r.write(1, " mworker-max-reloads 1\n")
+		r.reload("Loading success.")
+		waitServing(t, r.addr, r.ups[1].Name, r.p)
+		ws1, _ := dialWS(t, r.addr)
+		wsEcho(t, ws0, "one reload old")
+		r.write(2, " mworker-max-reloads 1\n")
+		r.reload("Loading success.")
+		if !wsClosed(ws0) {
+			t.Errorf("a tunnel two reloads old is still open")
+		}
+		wsEcho(t, ws1, "one reload old")
+		if w := r.workers(); len(w) != 1 {
+			t.Errorf("workers %v", w)
+		}
+	})
+	t.Run("new-worker", func(t *testing.T) {
+		global := " gohap-reload new-worker\n mworker-max-reloads 0\n"
+		r := newReloadRig(t, "maxw", 2, global)
+		old := r.workers()
+		ws, _ := dialWS(t, r.addr)
+		r.write(1, global)
+		r.reload("Loading success.")
+		waitServing(t, r.addr, r.ups[1].Name, r.p)
+		if !wsClosed(ws) {
+			t.Errorf("the old worker's tunnel is still open")
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(r.workers()) != 1 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if w := r.workers(); len(w) != 1 || w[0] == old[0] {
+			t.Errorf("workers %v, the old one %v", w, old)
+		}
+		if !strings.Contains(r.p.stderr.String(), fmt.Sprintf("Former worker (%d) exited with code 143 (Terminated)", old[0])) {
+			t.Errorf("stderr:\n%s", r.p.stderr)
+		}
+	})
+}

@@ -161,6 +161,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			if next, ncfg := reloadInProcess(f, maps, o, w, es.cur, log); next != nil {
 				es.swap(next)
 				cfg = ncfg
+				if p := cfg.Global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
+					es.stopOlderThan(p.MaxReloads, log)
+				}
 				w.reply(true)
 			} else {
 				w.reply(false)
@@ -203,12 +206,14 @@ func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cu
 type engineSet struct {
 	cur     *runtime.Engine
 	curDone bool
-	old     map[*runtime.Engine]bool
+	// old maps the retired engines to the reload that retired them.
+	old     map[*runtime.Engine]int
+	reloads int
 	ended   chan *runtime.Engine
 }
 
 func newEngineSet(e *runtime.Engine) *engineSet {
-	es := &engineSet{cur: e, old: map[*runtime.Engine]bool{}, ended: make(chan *runtime.Engine, 4)}
+	es := &engineSet{cur: e, old: map[*runtime.Engine]int{}, ended: make(chan *runtime.Engine, 4)}
 	es.watch(e)
 	return es
 }
@@ -219,9 +224,22 @@ func (es *engineSet) watch(e *runtime.Engine) {
 
 // swap makes next current; the former one must be retired.
 func (es *engineSet) swap(next *runtime.Engine) {
-	es.old[es.cur] = true
+	es.reloads++
+	es.old[es.cur] = es.reloads
 	es.cur = next
 	es.watch(next)
+}
+
+// stopOlderThan closes the sessions of the retired engines that outlived
+// max reloads (the one that retired them counts): mworker-max-reloads
+// for the old configurations a worker keeps in process.
+func (es *engineSet) stopOlderThan(max int, log *zap.Logger) {
+	for e, at := range es.old {
+		if es.reloads-at+1 > max {
+			log.Warn("mworker-max-reloads: closing the sessions of a former configuration", zap.Int("sessions", e.Sessions()))
+			e.Stop()
+		}
+	}
 }
 
 // remove forgets an engine that ended; true when none is left serving.
