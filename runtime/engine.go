@@ -96,6 +96,9 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
+	// The donor is needed for the start only: keeping it would keep its
+	// graph alive.
+	defer func() { e.donor = nil }()
 	if err := e.startLogs(); err != nil {
 		return err
 	}

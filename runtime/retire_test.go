@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/gorilla/websocket"
 
@@ -160,4 +162,39 @@ func TestTakeOverAndRetire(t *testing.T) {
 func containsHost(s, hostport string) bool {
 	h, p, _ := net.SplitHostPort(hostport)
 	return strings.Contains(s, " "+h+" ") && strings.Contains(s, " "+p+" ")
+}
+
+// TestRetiredGraphIsCollected: once its last session ended, nothing
+// holds a retired engine's graph: the collector frees it.
+func TestRetiredGraphIsCollected(t *testing.T) {
+	up := startEcho(t, "gc")
+	addr := freePort(t)
+	cfg := fmtCfg("defaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\n"+
+		"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s check inter 100ms\n", addr, up.Addr())
+	var ref weak.Pointer[runtime.Graph]
+	cur := func() *runtime.Engine {
+		g := compileText(t, cfg)
+		ref = weak.Make(g)
+		e := runtime.NewEngine(g, nil)
+		if err := e.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ws := wsDial(t, addr, "/")
+		next := runtime.NewEngine(compileText(t, cfg), nil)
+		next.TakeOver(e)
+		if err := next.Start(); err != nil {
+			t.Fatal(err)
+		}
+		e.Retire()
+		ws.Close()
+		e.Wait()
+		return next
+	}()
+	t.Cleanup(func() { cur.Stop(); cur.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ref.Value() != nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the retired graph is still referenced")
+		}
+		goruntime.GC()
+	}
 }
