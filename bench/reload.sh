@@ -82,7 +82,9 @@ measure() { # label binary global-line
 }
 
 [ -n "${SKIP_GOHAP:-}" ] || measure gohap "$tmp/gohap" "${GOHAP_RELOAD:+gohap-reload $GOHAP_RELOAD}"
-if [ -x "$HAP" ]; then
+if [ -n "${SKIP_HAPROXY:-}" ]; then
+  :
+elif [ -x "$HAP" ]; then
   measure haproxy "$HAP" ""
 else
   echo "haproxy not found (set HAPROXY_BIN): gohap only"
