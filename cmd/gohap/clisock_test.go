@@ -80,7 +80,12 @@ func TestShowCLISockets(t *testing.T) {
 		hsock := filepath.Join(dir, "h.sock")
 		h := startBin(t, ref, "-W", "-S", hsock, "-f", writeCfg(t, dir, "h.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
 			"frontend fe\n bind "+freeAddr(t)+"\n http-request return status 200\n"))
-		if hhelp := masterCmd(t, hsock, "help"); hhelp != help {
+		hhelp := masterCmd(t, hsock, "help")
+		for deadline := time.Now().Add(10 * time.Second); hhelp == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			// The socket listens before the master serves it.
+			hhelp = masterCmd(t, hsock, "help")
+		}
+		if hhelp != help {
 			t.Errorf("master help:\n%s\nhaproxy:\n%s", help, hhelp)
 		}
 		if out := masterCmd(t, hsock, "show cli sockets"); out != "\n" {

@@ -46,6 +46,12 @@ func newReloadRig(t *testing.T, name string, upstreams int, global string) *relo
 	r.p = startGohap(t, "-W", "-S", r.sock, "-f", r.cfg)
 	r.master = r.p.cmd.Process.Pid
 	waitServing(t, r.addr, r.ups[0].Name, r.p)
+	// The master reports the start after the worker serves.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(r.p.stderr.String(), "Loading success."); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no 'Loading success.'\n%s", r.p.stderr)
+		}
+	}
 	return r
 }
 
@@ -289,14 +295,18 @@ func TestInvalidReloadKeepsServing(t *testing.T) {
 	}
 }
 
-// wsClosed tells whether the tunnel was closed by the proxy.
+// wsClosed tells whether the proxy closes the tunnel within 5 s.
 func wsClosed(ws *websocket.Conn) bool {
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if err := ws.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
-		return true
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
+			return true
+		}
+		if _, _, err := ws.ReadMessage(); err != nil {
+			return true
+		}
 	}
-	_, _, err := ws.ReadMessage()
-	return err != nil
+	return false
 }
 
 // TestMaxReloads: "mworker-max-reloads N" ends what outlived N reloads:
@@ -330,7 +340,7 @@ func TestMaxReloads(t *testing.T) {
 		r.reload("Loading success.")
 		waitServing(t, r.addr, r.ups[1].Name, r.p)
 		if !wsClosed(ws) {
-			t.Errorf("the old worker's tunnel is still open")
+			t.Errorf("the old worker's tunnel is still open\n%s", r.p.stderr)
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for len(r.workers()) != 1 && time.Now().Before(deadline) {
