@@ -354,3 +354,23 @@ func TestMaxReloads(t *testing.T) {
 		}
 	})
 }
+
+// TestHardStopAfterInProcess: the former configuration's hard-stop-after
+// bounds its sessions, as it bounds a former worker's.
+func TestHardStopAfterInProcess(t *testing.T) {
+	r := newReloadRig(t, "hsa", 2, " hard-stop-after 300ms\n")
+	ws, _ := dialWS(t, r.addr)
+	r.write(1, "")
+	t0 := time.Now()
+	r.reload("Loading success.")
+	wsEcho(t, ws, "right after the reload")
+	if !wsClosed(ws) {
+		t.Fatal("the tunnel outlived hard-stop-after")
+	}
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Errorf("closed after %v, before hard-stop-after", d)
+	}
+	if w := r.workers(); len(w) != 1 {
+		t.Errorf("workers %v", w)
+	}
+}

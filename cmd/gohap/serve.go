@@ -159,6 +159,17 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			}
 		case <-reloads:
 			if next, ncfg := reloadInProcess(f, maps, o, w, es.cur, log); next != nil {
+				if d := cfg.Global.HardStopAfter; d > 0 {
+					// As a former worker would be: its configuration's
+					// hard-stop-after bounds the retired graph's sessions.
+					old := es.cur
+					time.AfterFunc(d, func() {
+						if old.Sessions() > 0 {
+							log.Warn("hard-stop-after: closing the sessions of a former configuration")
+						}
+						old.Stop()
+					})
+				}
 				es.swap(next)
 				cfg = ncfg
 				if p := cfg.Global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
