@@ -251,7 +251,7 @@ func newVersion(stdout io.Writer) *cobra.Command {
 func printVersion(w io.Writer, build bool) {
 	fmt.Fprintf(w, "gohap version %s (HAProxy %s compatible) - https://github.com/gohap/gohap\n", Version, parser.HAProxyVersion)
 	if build {
-		fmt.Fprintf(w, "Build options :\n  Go implementation; no OpenSSL, no Lua, no QUIC.\n\nFeature list : %s\n", featureList())
+		fmt.Fprintf(w, "Build options :\n  Go implementation: TLS by Go's crypto/tls (feature OPENSSL: what it runs, not the library), no Lua, no QUIC.\n\nFeature list : %s\n", featureList())
 	}
 }
 
