@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	goruntime "runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -184,6 +185,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				log.Info("all sessions ended, exiting")
 				return 0
 			}
+			es.released()
 		}
 	}
 }
@@ -221,6 +223,8 @@ type engineSet struct {
 	old     map[*runtime.Engine]int
 	reloads int
 	ended   chan *runtime.Engine
+	// freeing returns freed memory to the system (released).
+	freeing *time.Timer
 }
 
 func newEngineSet(e *runtime.Engine) *engineSet {
@@ -260,6 +264,20 @@ func (es *engineSet) remove(e *runtime.Engine) bool {
 	}
 	delete(es.old, e)
 	return es.curDone && len(es.old) == 0
+}
+
+// releaseDelay gathers the retired graphs that end together (their
+// clients leaving at once) into one return of memory to the system.
+const releaseDelay = time.Second
+
+// released runs once a retired graph ended: its memory goes back to the
+// system soon, rather than whenever the runtime's scavenger gets to it.
+func (es *engineSet) released() {
+	if es.freeing == nil {
+		es.freeing = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+	} else {
+		es.freeing.Reset(releaseDelay)
+	}
 }
 
 func (es *engineSet) each(f func(*runtime.Engine)) {
