@@ -13,9 +13,12 @@ const HAProxyVersion = "2.6.12"
 // maxNestedConds is HAProxy's MAXNESTEDCONDS.
 const maxNestedConds = 10
 
-// features answers feature() in .if conditions: the build options that
-// gohap's behaviour matches.
-var features = map[string]bool{"LINUX_SPLICE": false, "PCRE2": true, "REGPARM": false, "THREAD": true, "ZLIB": false, "OPENSSL": false, "LUA": false, "PROMEX": false}
+// features answers feature() in .if conditions with what this binary
+// runs, not how HAProxy was built: OPENSSL for TLS on binds ("ssl crt"),
+// SLZ for "compression algo gzip/deflate", THREAD for nbthread, SYSTEMD
+// for -Ws's notifications. PCRE2 stays off: Go's regexps refuse PCRE's
+// look-arounds and back-references. Any other name is off.
+var features = map[string]bool{"OPENSSL": true, "SLZ": true, "THREAD": true, "SYSTEMD": true}
 
 // directive handles a line whose first word starts with '.'. It returns false
 // when the word is not a directive, so the line is processed as a keyword.

@@ -150,7 +150,7 @@ var globalKeywords = map[string]keyword{}
 // harmlessGlobal are process settings with no effect on traffic.
 var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-path h1-accept-payload-with-any-method
  httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
-issuers-chain-path maxsslconn mworker-max-reloads  no-memory-trimming pp2-never-send-local profiling.tasks
+issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
 ssl-load-extra-del-ext ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
@@ -163,7 +163,7 @@ tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord t
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
 expose-experimental-directives   noepoll nokqueue noevports nopoll busy-polling set-dumpable
-strict-limits insecure-fork-wanted insecure-setuid-wanted numa-cpu-mapping nosplice nogetaddrinfo noreuseport
+strict-limits insecure-fork-wanted insecure-setuid-wanted numa-cpu-mapping nosplice nogetaddrinfo
 tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
@@ -600,6 +600,9 @@ func (c *pctx) statsSocket(addr string) {
 				ok = false
 			}
 			s.Mode, s.HasMode = uint32(m), true
+		case "expose-fd":
+			s.ExposeFD = v == "listeners"
+			ok = ok && s.ExposeFD
 		default:
 			ok = false
 		}

@@ -93,7 +93,7 @@ func TestConditions(t *testing.T) {
 		"1": true, "0": false, "defined(FOO)": true, "defined(NOPE)": false, "!defined(NOPE)": true,
 		"streq(a,a) && strneq(a,b)": true, "streq(a,b) || 1": true, "(0 || 1) && !0": true,
 		"version_atleast(2.6)": true, "version_atleast(2.7)": false, "version_before(2.6.13)": true,
-		"feature(PCRE2)": true, "feature(OPENSSL)": false,
+		"feature(PCRE2)": false, "feature(OPENSSL)": true, "feature(LUA)": false,
 	}
 	for expr, want := range cases {
 		got, err := evalCond(strings.Fields(expr), e)

@@ -139,6 +139,9 @@ type StatsSocket struct {
 	// Mode is the unix socket's permissions, when HasMode is set.
 	Mode    uint32
 	HasMode bool
+	// ExposeFD is "expose-fd listeners": the socket hands the listening
+	// sockets to a new process ("_getsocks", -x).
+	ExposeFD bool
 }
 
 // Log is a log target: a "log" line of the global section or a proxy.

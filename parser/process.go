@@ -1,5 +1,7 @@
 package parser
 
+import "fmt"
+
 // Process holds the global settings of the process itself: how it runs
 // (daemon, master-worker), what it writes (pidfile), and what it gives up
 // once its sockets are bound (chroot, uid, gid).
@@ -16,6 +18,14 @@ type Process struct {
 	// Env lists the setenv, presetenv, unsetenv and resetenv lines in
 	// order, each as its words, for the process to apply.
 	Env [][]string
+	// Reload is gohap's own "gohap-reload": "in-process" (also when
+	// empty) or "new-worker" (a new worker every reload, as HAProxy).
+	Reload string
+	// MaxReloads is "mworker-max-reloads", when HasMaxReloads.
+	MaxReloads    int
+	HasMaxReloads bool
+	// NoReusePort is "noreuseport".
+	NoReusePort bool
 }
 
 func init() {
@@ -48,6 +58,37 @@ func init() {
 			p.NoExitOnFailure = true
 		}
 		p.MasterWorker = true
+	}}
+	globalKeywords["gohap-reload"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		if a := c.arg(1); a != "in-process" && a != "new-worker" {
+			c.alert("'%s' expects 'in-process' or 'new-worker'.", c.args[0])
+			return
+		}
+		c.cp.cfg.Global.Process.Reload = c.arg(1)
+	}}
+	globalKeywords["noreuseport"] = keyword{support: Supported, handle: func(c *pctx) {
+		c.cp.cfg.Global.Process.NoReusePort = true
+	}}
+	// mworker-max-reloads, as src/mworker.c reads it; 2.6 reports its
+	// errors as warnings after "(null)", and none is fatal.
+	globalKeywords["mworker-max-reloads"] = keyword{support: Supported, handle: func(c *pctx) {
+		p := &c.cp.cfg.Global.Process
+		if len(c.args) > 2 && c.args[2] != "" {
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: fmt.Sprintf("'%s' cannot handle unexpected argument '%s'.", c.args[0], c.args[2])})
+			c.warn("(null)")
+			return
+		}
+		if c.arg(1) == "" {
+			c.warn("(null)parsing [%s:%d] : '%s' expects an integer argument.\n", c.pos.File, c.pos.Line, c.args[0])
+			return
+		}
+		p.MaxReloads, p.HasMaxReloads = int(int32(Atol(c.arg(1)))), true
+		if p.MaxReloads < 0 {
+			c.warn("(null)parsing [%s:%d] '%s' : invalid value %d, must be >= 0", c.pos.File, c.pos.Line, c.args[0], p.MaxReloads)
+		}
 	}}
 	globalKeywords["chroot"] = keyword{support: Supported, handle: func(c *pctx) {
 		onceString(c, &c.cp.cfg.Global.Process.Chroot, "a directory")

@@ -10,12 +10,12 @@ import (
 // for their misuse.
 func TestProcessKeywords(t *testing.T) {
 	cfg, diags := Parse([]Input{{Name: "p.cfg", Data: []byte("global\n daemon\n master-worker no-exit-on-failure\n pidfile /run/x.pid\n chroot /var/empty\n" +
-		" uid 99\n gid 98\n ulimit-n 4096\n setenv A b\n presetenv C d\n unsetenv E\n resetenv A C\n")}}, Options{})
+		" uid 99\n gid 98\n ulimit-n 4096\n setenv A b\n presetenv C d\n unsetenv E\n resetenv A C\n gohap-reload new-worker\n")}}, Options{})
 	if diags.HasErrors() {
 		t.Fatalf("%v", diags)
 	}
 	want := Process{Pidfile: "/run/x.pid", MasterWorker: true, NoExitOnFailure: true, Chroot: "/var/empty", UID: 99, GID: 98, UlimitN: 4096,
-		Env: [][]string{{"setenv", "A", "b"}, {"presetenv", "C", "d"}, {"unsetenv", "E"}, {"resetenv", "A", "C"}}}
+		Env: [][]string{{"setenv", "A", "b"}, {"presetenv", "C", "d"}, {"unsetenv", "E"}, {"resetenv", "A", "C"}}, Reload: "new-worker"}
 	if !cfg.Global.Daemon || !reflect.DeepEqual(cfg.Global.Process, want) {
 		t.Errorf("got %+v", cfg.Global.Process)
 	}
@@ -27,6 +27,8 @@ func TestProcessKeywords(t *testing.T) {
 		{"uid 5\n user root", "user/uid already specified. Continuing."},
 		{"group root\n gid 5", "group/gid already specified. Continuing."},
 		{"ulimit-n", "'ulimit-n' expects an integer argument."},
+		{"gohap-reload", "'gohap-reload' expects 'in-process' or 'new-worker'."},
+		{"gohap-reload sometimes", "'gohap-reload' expects 'in-process' or 'new-worker'."},
 	} {
 		_, diags := Parse([]Input{{Name: "p.cfg", Data: []byte("global\n " + c.in + "\n")}}, Options{})
 		found := false

@@ -47,7 +47,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
 		settings: map[*backend.Server]*parser.Server{}}
 	for _, s := range st.Sockets {
-		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level)}
+		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level), ExposeFD: s.ExposeFD}
 		if s.HasMode {
 			sk.Mode, sk.HasMode = os.FileMode(s.Mode), true
 		}
@@ -110,7 +110,13 @@ func (e *Engine) startCLI() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cli := stats.New(cliSource{e: e, c: c}, c.timeout, c.maxconn)
-	if err := cli.Listen(c.sockets); err != nil {
+	var prev *stats.CLI
+	if d := e.donor; d != nil && d.g.cli != nil {
+		d.g.cli.mu.Lock()
+		prev = d.g.cli.cli
+		d.g.cli.mu.Unlock()
+	}
+	if err := cli.ListenFrom(c.sockets, prev); err != nil {
 		return err
 	}
 	c.cli, c.start = cli, time.Now()
@@ -302,4 +308,22 @@ func splitServerAddress(a string) (string, string) {
 		return strings.Trim(host, "[]"), port
 	}
 	return strings.Trim(a, "[]"), ""
+}
+
+var _ stats.FDSource = cliSource{}
+
+// ListeningFiles returns duplicates of the frontends' listening sockets,
+// for "_getsocks".
+func (s cliSource) ListeningFiles() []*os.File {
+	e := s.e
+	e.mu.Lock()
+	lns := e.listeners
+	e.mu.Unlock()
+	var out []*os.File
+	for _, l := range lns {
+		if f, err := l.ln.File(); err == nil {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -169,7 +169,7 @@ func TestCLIDifferential(t *testing.T) {
 // serve is refused by run, never accepted and ignored.
 func TestCLIRefusedForms(t *testing.T) {
 	for _, line := range []string{
-		"stats socket /tmp/x.sock level admin expose-fd listeners",
+		"stats socket /tmp/x.sock level admin expose-fd all",
 		"stats socket abns@x level admin",
 		"stats socket /tmp/x.sock user nobody",
 	} {

@@ -58,6 +58,13 @@ type Engine struct {
 	conns      atomic.Int64
 	// dns runs the resolvers sections, nil before Start.
 	dns *dnsRun
+	// donor is the engine of the same process this one takes its
+	// listening sockets from (an in-process reload), nil when none.
+	donor *Engine
+	// retired is set once a newer engine took over the sockets.
+	retired atomic.Bool
+	// noReuse binds without SO_REUSEPORT (NoReusePort).
+	noReuse bool
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -89,6 +96,9 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
+	// The donor is needed for the start only: keeping it would keep its
+	// graph alive.
+	defer func() { e.donor = nil }()
 	if err := e.startLogs(); err != nil {
 		return err
 	}
@@ -110,10 +120,14 @@ func (e *Engine) Start() error {
 			}
 			var ln net.Listener
 			var err error
-			if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
+			if e.donor != nil {
+				// Taking over: a socket of its own would share the address
+				// with the copy the master keeps, which nobody serves.
+				ln, err = e.donor.dupListener(b.Addr)
+			} else if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
 				ln, err = adoptListener(n)
 			} else {
-				ln, err = listenBind(lc, b.Addr)
+				ln, err = listenBind(lc, b.Addr, e.noReuse)
 			}
 			if err != nil {
 				for _, l := range lns {
@@ -330,14 +344,82 @@ func (e *Engine) release(l *listener) {
 	}
 }
 
+// TakeOver makes Start use, for every bind whose address old listens
+// on, a duplicate of old's socket rather than a new one: an in-process
+// reload, with no connection refused in between. Call it before Start,
+// then Retire old once Start succeeded.
+func (e *Engine) TakeOver(old *Engine) { e.donor = old }
+
+// dupListener duplicates the listening socket e serves addr on.
+func (e *Engine) dupListener(addr string) (net.Listener, error) {
+	e.mu.Lock()
+	lns := e.listeners
+	e.mu.Unlock()
+	for _, l := range lns {
+		if l.bind == nil || l.bind.Addr != addr {
+			continue
+		}
+		f, err := l.ln.File()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return net.FileListener(f)
+	}
+	return nil, fmt.Errorf("no socket for %s to take over", addr)
+}
+
+// Retire ends an engine whose sockets a newer one took over (TakeOver):
+// it stops accepting, its health checks, resolvers and stats sockets,
+// and drops its idle server connections, but its sessions and tunnels,
+// keep-alive ones included, go on with its graph until they end. Wait
+// returns after the last one; the graph is garbage then.
+func (e *Engine) Retire() {
+	if e.retired.Swap(true) {
+		return
+	}
+	e.mu.Lock()
+	lns := e.listeners
+	e.mu.Unlock()
+	for _, l := range lns {
+		l.ln.Close()
+	}
+	e.stopCLI()
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.dns.close()
+	for _, be := range e.g.Backends {
+		be.idle.drop(nil, true)
+	}
+	go func() {
+		e.wg.Wait()
+		e.mu.Lock()
+		if !e.stopping.Swap(true) {
+			close(e.done)
+		}
+		e.mu.Unlock()
+	}()
+}
+
+// Sessions returns how many client connections and tunnels e serves.
+func (e *Engine) Sessions() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.sessions) + len(e.tunnels)
+}
+
 // SoftStop stops accepting and lets in-flight requests and tunnels end;
 // idle keep-alive connections are closed at once. Wait returns when all
 // sessions are over.
 func (e *Engine) SoftStop() {
+	e.mu.Lock()
 	if e.stopping.Swap(true) {
+		e.mu.Unlock()
 		return
 	}
 	close(e.done)
+	e.mu.Unlock()
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}

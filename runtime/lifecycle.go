@@ -58,14 +58,21 @@ func reusePort(_, _ string, c syscall.RawConn) error {
 }
 
 // listenBind opens a bind: the socket a parent passed down for addr, or
-// a new one with SO_REUSEPORT.
-func listenBind(lc net.ListenConfig, addr string) (net.Listener, error) {
+// a new one, with SO_REUSEPORT unless noReuse (noreuseport, -dR).
+func listenBind(lc net.ListenConfig, addr string, noReuse bool) (net.Listener, error) {
 	if fd, ok := takeInherited(addr); ok {
 		return adoptListener(strconv.Itoa(fd))
 	}
-	lc.Control = reusePort
+	if !noReuse {
+		lc.Control = reusePort
+	}
 	return lc.Listen(context.Background(), "tcp", addr)
 }
+
+// NoReusePort makes Start bind without SO_REUSEPORT (global
+// "noreuseport", -dR): a newer process cannot bind the same addresses
+// while this one listens, and pauses it (SIGTTOU) to bind them.
+func (e *Engine) NoReusePort() { e.noReuse = true }
 
 // BoundSocket is a listening socket a master process holds for its
 // workers.
@@ -76,8 +83,9 @@ type BoundSocket struct {
 
 // BindListeners opens every bind of g that is not an fd@ address and
 // returns the sockets, reusing the ones in keep whose address is the
-// same. It fails with the alert Start gives.
-func BindListeners(g *Graph, keep []BoundSocket) ([]BoundSocket, error) {
+// same; noReuse leaves SO_REUSEPORT off. It fails with the alert Start
+// gives.
+func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, error) {
 	old := map[string]*os.File{}
 	for _, b := range keep {
 		old[b.Addr] = b.File
@@ -100,7 +108,7 @@ func BindListeners(g *Graph, keep []BoundSocket) ([]BoundSocket, error) {
 				out = append(out, BoundSocket{Addr: b.Addr, File: f})
 				continue
 			}
-			ln, err := listenBind(net.ListenConfig{}, b.Addr)
+			ln, err := listenBind(net.ListenConfig{}, b.Addr, noReuse)
 			if err != nil {
 				return fail(bindError(fe.Name, b.Addr, err))
 			}

@@ -32,6 +32,13 @@ type procOpts struct {
 	mworker, systemd bool
 	masterCLI        []string
 	oldSocket        string
+	// noReusePort is -dR: listening sockets without SO_REUSEPORT.
+	noReusePort bool
+}
+
+// reusePortOff tells whether -dR or "noreuseport" turns SO_REUSEPORT off.
+func (o *procOpts) reusePortOff(cfg *parser.Config) bool {
+	return o.noReusePort || cfg.Global.Process.NoReusePort
 }
 
 // haArgs is HAProxy's command line as src/haproxy.c init_args() reads it.
@@ -169,9 +176,11 @@ func parseArgs(args []string, stdout, stderr io.Writer) (a *haArgs, code int, do
 		case f0 == 'v':
 			printVersion(stdout, f1 == 'v')
 			return nil, 0, true
-		case f0 == 'd' && (f1 == 'e' || f1 == 'p' || f1 == 'S' || f1 == 'G' || f1 == 'R' || f1 == 'V'):
-			// epoll, poll, splice, getaddrinfo, SO_REUSEPORT and server-side
-			// SSL verification: gohap uses none of them, so each is off.
+		case f0 == 'd' && f1 == 'R':
+			a.noReusePort = true
+		case f0 == 'd' && (f1 == 'e' || f1 == 'p' || f1 == 'S' || f1 == 'G' || f1 == 'V'):
+			// epoll, poll, splice, getaddrinfo and server-side SSL
+			// verification: gohap uses none of them, so each is off.
 		case f0 == 'V':
 			a.verbose = true
 		case f0 == 'd' && f1 == 'b':

@@ -31,7 +31,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-c", "-q", "-V"}, func(a *haArgs) { a.check, a.quiet, a.verbose = true, true, true }},
 		{[]string{"-d"}, func(a *haArgs) { a.debug = true }},
 		{[]string{"-dk", "-dv", "-dx"}, func(a *haArgs) { a.debug = true }}, // not compiled on Linux: debug mode, as haproxy
-		{[]string{"-db", "-de", "-dp", "-dS", "-dG", "-dR", "-dV"}, func(a *haArgs) {}},
+		{[]string{"-db", "-de", "-dp", "-dS", "-dG", "-dR", "-dV"}, func(a *haArgs) { a.noReusePort = true }},
 		{[]string{"-D", "-p", "/run/x.pid"}, func(a *haArgs) { a.daemon, a.pidfile = true, "/run/x.pid" }},
 		{[]string{"-W"}, func(a *haArgs) { a.mworker = true }},
 		{[]string{"-Ws"}, func(a *haArgs) { a.mworker, a.systemd = true, true }},
@@ -192,7 +192,7 @@ func TestRunStopsOnCommandLine(t *testing.T) {
 		code int
 		errs string
 	}{
-		{[]string{"-x", "/run/haproxy.sock", "-f", cfg}, 1, "'-x' (listening sockets from a previous process) is not supported by the gohap runtime yet."},
+		{[]string{"-x", filepath.Join(dir, "none.sock"), "-f", cfg}, 1, "[WARNING]  (" + pid() + ") : Failed to connect to the old process socket '" + filepath.Join(dir, "none.sock") + "'\n[ALERT]    (" + pid() + ") : Failed to get the sockets from the old process!\n"},
 		{[]string{"-C", filepath.Join(dir, "nope"), "-f", cfg}, 1, "Could not change to directory " + filepath.Join(dir, "nope") + " : No such file or directory"},
 		// Debian's ExecStartPre: -Ws does not matter to a check.
 		{[]string{"-Ws", "-f", cfg, "-c", "-q", "-S", "/run/haproxy-master.sock"}, 0, ""},

@@ -1,8 +1,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // condExprs are -cc expressions run through both binaries.
@@ -24,15 +34,15 @@ var condExprs = []string{
 // knownCondDiffs are the expressions whose exit code the parser's .if
 // evaluator (parser/cond.go) gets wrong today.
 var knownCondDiffs = map[string]string{
-	"foo":               "a bare word is true instead of unparsable",
-	`\x41`:              "a bare word is true instead of unparsable",
-	`streq(a\,b,a\,b)`:  "arguments are split on escaped commas too",
-	"streq()":           "missing predicate arguments are not an error",
-	"feature()":         "an empty feature name is false (HAProxy finds it in its list)",
-	"feature(OPENSSL)":  "by design: gohap has no OpenSSL",
-	"feature(LUA)":      "by design: gohap has no Lua",
-	"feature(EPOLL)":    "by design: Go's poller, not HAProxy's",
-	"!feature(OPENSSL)": "by design: gohap has no OpenSSL",
+	"foo":              "a bare word is true instead of unparsable",
+	`\x41`:             "a bare word is true instead of unparsable",
+	`streq(a\,b,a\,b)`: "arguments are split on escaped commas too",
+	"streq()":          "missing predicate arguments are not an error",
+	"feature()":        "an empty feature name is false (HAProxy finds it in its list)",
+	"feature(LUA)":     "by design: gohap has no Lua",
+	"feature(EPOLL)":   "by design: Go's poller, not HAProxy's",
+	"feature(PCRE2)":   "by design: Go's regexps, without PCRE's look-arounds",
+	"feature(PROMEX)":  "the Prometheus exporter service is not run yet",
 }
 
 // TestCondAsHAProxy compares -cc's exit codes, and the kind of error,
@@ -103,7 +113,7 @@ func TestCondAnswers(t *testing.T) {
 	t.Setenv("GOHAP_CC_VAR", "x y")
 	for expr, want := range map[string]int{
 		"version_atleast(2.5-dev0)": 0, "version_atleast(2.6)": 0, "version_before(2.7)": 0,
-		"version_atleast(2.7)": 1, "feature(OPENSSL)": 1, "feature(LUA)": 1, "feature(LINUX_SPLICE)": 1,
+		"version_atleast(2.7)": 1, "feature(OPENSSL)": 0, "feature(LUA)": 1, "feature(LINUX_SPLICE)": 1,
 		"feature(QUIC)": 1, "feature(THREAD)": 0, `streq("$GOHAP_CC_VAR","x y")`: 0,
 		`defined(GOHAP_CC_VAR) && !defined(GOHAP_CC_NONE)`: 0, "streq(a#b,a#b)": 0,
 		"": 1, "1\n0": 0, `"a`: 2, "(1": 2,
@@ -118,9 +128,63 @@ func TestCondAnswers(t *testing.T) {
 	}
 	// -vv lists the same features as feature() answers.
 	_, out, _ := runCLI("-vv")
-	for _, f := range []string{"-OPENSSL", "-LUA", "+THREAD", "-LINUX_SPLICE"} {
+	for _, f := range []string{"+OPENSSL", "-LUA", "+THREAD", "-LINUX_SPLICE", "-PCRE2", "+SLZ"} {
 		if !strings.Contains(out, " "+f+" ") {
 			t.Errorf("-vv feature list lacks %s:\n%s", f, out)
 		}
 	}
+}
+
+// featureProbes are, per feature, a frontend line that needs it.
+var featureProbes = map[string]string{
+	"OPENSSL":      "bind 127.0.0.1:18443 ssl crt CRT",
+	"SLZ":          "compression algo gzip",
+	"PCRE2":        "http-request deny if { path -m reg ^/(?=a) }",
+	"PROMEX":       "http-request use-service prometheus-exporter",
+	"LUA":          "http-request lua.x",
+	"TFO":          "bind 127.0.0.1:18443 tfo",
+	"LINUX_TPROXY": "bind 127.0.0.1:18443 transparent",
+	"NETFILTER":    "http-request set-mark 1",
+}
+
+// TestFeaturesAreRun: feature(X) is true exactly when this binary runs
+// what X stands for, as 'gohap -c' (the runtime's answer) tells.
+func TestFeaturesAreRun(t *testing.T) {
+	dir := t.TempDir()
+	crt := writeSelfSigned(t, dir)
+	for feat, line := range featureProbes {
+		line = strings.ReplaceAll(line, "CRT", crt)
+		f := writeCfg(t, dir, feat+".cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"+
+			"frontend fe\n bind 127.0.0.1:18080\n "+line+"\n default_backend be\nbackend be\n server s 127.0.0.1:1\n")
+		runs, _, errOut := runCLI("-c", "-q", "-f", f)
+		has, _, _ := runCLI("-cc", "feature("+feat+")")
+		if (runs == 0) != (has == 0) {
+			t.Errorf("feature(%s) exit %d, but 'gohap -c' with %q exits %d\n%s", feat, has, line, runs, errOut)
+		}
+	}
+}
+
+// writeSelfSigned writes a certificate and its key in one PEM file.
+func writeSelfSigned(t *testing.T, dir string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "x.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})...)
+	p := filepath.Join(dir, "crt.pem")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -27,9 +28,16 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 type checkFlags struct {
 	// parsed is the configuration check read, which run then compiles
 	// rather than reading it again.
-	parsed    *parser.Config
-	files     []string
-	compat    bool
+	parsed *parser.Config
+	files  []string
+	compat bool
+	// verdict answers as haproxy -c does ("--haproxy-verdict"): what the
+	// runtime refuses is only noticed. Otherwise a check also compiles
+	// the graph and fails as run would. --haproxy-compat implies it.
+	verdict bool
+	// serving is set when run checks before it compiles for real, so the
+	// graph is compiled once and its refusals printed once.
+	serving   bool
 	quiet     bool
 	verbose   bool
 	format    string
@@ -167,7 +175,7 @@ func newRoot(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
 
 func addCheckFlags(c *cobra.Command, f *checkFlags) {
 	c.Flags().StringArrayVarP(&f.files, "file", "f", nil, "configuration file or directory (repeatable)")
-	c.Flags().BoolVar(&f.compat, "haproxy-compat", false, "reject legacy 1.x syntax with HAProxy 2.6's messages")
+	c.Flags().BoolVar(&f.compat, "haproxy-compat", false, "reject legacy 1.x syntax with HAProxy 2.6's messages (implies --haproxy-verdict)")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing, report through the exit code")
 	c.Flags().BoolVarP(&f.verbose, "verbose", "V", false, "print messages even when 'quiet' is set")
 	c.Flags().BoolVar(&f.noResolve, "no-resolve", false, "unresolvable server addresses only disable the server (haproxy -dr)")
@@ -193,6 +201,7 @@ func newCheck(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
 	}
 	addCheckFlags(c, f)
 	c.Flags().StringVar(&f.format, "format", "text", "output format: text or json")
+	c.Flags().BoolVar(&f.verdict, "haproxy-verdict", false, "answer as haproxy -c: what gohap's runtime refuses only gets a notice")
 	return c
 }
 
@@ -219,6 +228,7 @@ func newRun(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
 		},
 	}
 	addCheckFlags(c, f)
+	f.serving = true
 	c.Flags().StringArrayVar(&maps, "map", nil, "use address TO where the configuration says FROM (FROM=TO; host:port or host), for binds and servers")
 	return c
 }
@@ -241,7 +251,7 @@ func newVersion(stdout io.Writer) *cobra.Command {
 func printVersion(w io.Writer, build bool) {
 	fmt.Fprintf(w, "gohap version %s (HAProxy %s compatible) - https://github.com/gohap/gohap\n", Version, parser.HAProxyVersion)
 	if build {
-		fmt.Fprintf(w, "Build options :\n  Go implementation; no OpenSSL, no Lua, no QUIC.\n\nFeature list : %s\n", featureList())
+		fmt.Fprintf(w, "Build options :\n  Go implementation: TLS by Go's crypto/tls (feature OPENSSL: what it runs, not the library), no Lua, no QUIC.\n\nFeature list : %s\n", featureList())
 	}
 }
 
@@ -282,8 +292,16 @@ type jsonDiag struct {
 	Hint     string `json:"hint,omitempty"`
 }
 
+// runtimeRefusals compiles the graph as run does, without binding or
+// resolving names, and returns what the runtime refuses, in run's order.
+func runtimeRefusals(cfg *parser.Config) []error {
+	any := func(string) (netip.Addr, error) { return netip.IPv4Unspecified(), nil }
+	_, errs := runtime.Compile(cfg, runtime.Options{Resolve: any})
+	return errs
+}
+
 // check runs parsing and checks and prints as haproxy -c; it returns the
-// exit code.
+// exit code. Unless f.verdict, it also fails on what run would refuse.
 func check(f *checkFlags, stdout, stderr io.Writer) int {
 	if len(f.files) == 0 {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : No configuration file specified (use -f FILE).\n", pid())
@@ -301,12 +319,18 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		d     parser.Diagnostic
 		plain bool // no "config :" label
 	}
+	verdict := f.verdict || f.compat
 	var out []block
-	for _, d := range diags {
-		// .diag lines print only in diagnostic mode (-dD)
-		if !isDiag(d) || f.diag {
-			out = append(out, block{d: d})
+	add := func(d parser.Diagnostic) {
+		// .diag lines print only in diagnostic mode (-dD); the notices of
+		// what the runtime refuses give way to run's own alerts.
+		if (isDiag(d) && !f.diag) || (!verdict && d.Hint == "unsupported") {
+			return
 		}
+		out = append(out, block{d: d})
+	}
+	for _, d := range diags {
+		add(d)
 	}
 	code := 0
 	trailer := func(msg string) { out = append(out, block{d: parser.Diagnostic{Severity: parser.Alert, Msg: msg}}) }
@@ -337,9 +361,19 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 		res = runtime.Check(cfg, copts)
 		for _, d := range res.Diags {
-			out = append(out, block{d: d})
+			add(d)
 		}
-		if res.Diags.HasErrors() {
+		var refused []error
+		if !verdict && !f.serving && !res.Diags.HasErrors() {
+			refused = runtimeRefusals(cfg)
+		}
+		for _, e := range refused {
+			out = append(out, block{d: parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: e.Error()}})
+		}
+		if len(refused) > 0 {
+			trailer("Fatal errors found in configuration.")
+			code = 1
+		} else if res.Diags.HasErrors() {
 			if !res.AddrFailed {
 				trailer("Fatal errors found in configuration.")
 			}

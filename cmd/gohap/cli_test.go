@@ -187,3 +187,44 @@ func TestNbthreadSetsGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRefusesWhatRunRefuses: -c and check answer whether this
+// binary runs the configuration, with run's own alerts; --haproxy-verdict
+// answers as haproxy -c.
+func TestCheckRefusesWhatRunRefuses(t *testing.T) {
+	dir := t.TempDir()
+	f := writeCfg(t, dir, "refused.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"+
+		"frontend fe\n bind 127.0.0.1:18080\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 observe layer7\n")
+	alerts := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(noPid(s), "\n") {
+			if strings.HasPrefix(l, "[ALERT]") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	runCode, _, runErr := runCLI("-f", f)
+	if runCode != 1 || !strings.Contains(runErr, "server option 'observe' is not supported by the gohap runtime yet.") {
+		t.Fatalf("run: exit %d\n%s", runCode, runErr)
+	}
+	for _, args := range [][]string{{"-c", "-f", f}, {"check", f}, {"check", "-f", f}} {
+		code, out, errOut := runCLI(args...)
+		if code != 1 || out != "" || alerts(errOut) != alerts(runErr) {
+			t.Errorf("%v: exit %d %q\n%s\nrun printed:\n%s", args, code, out, errOut, runErr)
+		}
+		if strings.Contains(errOut, "will refuse") {
+			t.Errorf("%v: the notice comes with the alert:\n%s", args, errOut)
+		}
+	}
+	for _, args := range [][]string{{"-c", "--haproxy-verdict", "-f", f}, {"check", "--haproxy-verdict", f}} {
+		code, out, errOut := runCLI(args...)
+		if code != 0 || out != "Configuration file is valid\n" || !strings.Contains(errOut, "[NOTICE]") ||
+			!strings.Contains(errOut, "'gohap run' will refuse this configuration.") || strings.Contains(errOut, "[ALERT]") {
+			t.Errorf("%v: exit %d %q\n%s", args, code, out, errOut)
+		}
+	}
+	if code, out, _ := runCLI("check", "--format", "json", f); code != 1 || !strings.Contains(out, `"message": "parsing [`+f+`:11] : server option 'observe' is not supported by the gohap runtime yet."`) {
+		t.Errorf("json: exit %d\n%s", code, out)
+	}
+}

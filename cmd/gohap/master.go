@@ -36,7 +36,44 @@ type worker struct {
 	started time.Time
 	reloads int
 	leaving bool
-	ready   chan bool // true once serving, false if it died first
+	// oldSince is the master's reload count when it began leaving.
+	oldSince int
+	ready    chan bool // true once serving, false if it died first
+	// replies are the worker's answers to in-process reloads; closed
+	// when it is gone.
+	replies chan byte
+	// key and addrs are what the worker's configuration fixed: process
+	// settings, and the bind addresses it has sockets for.
+	key   procKey
+	addrs map[string]bool
+}
+
+// procKey is what a worker cannot change while it runs: an in-process
+// reload needs the same, and no chroot (the worker reads the files
+// again, and a chroot would hide them).
+type procKey struct {
+	user, group      string
+	uid, gid         int
+	chroot           string
+	threads, ulimitN int
+	daemon           bool
+}
+
+func keyOf(cfg *parser.Config) procKey {
+	g, p := cfg.Global, cfg.Global.Process
+	return procKey{user: g.User, group: g.Group, uid: p.UID, gid: p.GID, chroot: p.Chroot,
+		threads: g.Nbthread, ulimitN: p.UlimitN, daemon: g.Daemon}
+}
+
+// bindAddrs is every bind address of g, fd@ ones included.
+func bindAddrs(g *runtime.Graph) map[string]bool {
+	out := map[string]bool{}
+	for _, fe := range g.Frontends {
+		for _, b := range fe.Binds {
+			out[b.Addr] = true
+		}
+	}
+	return out
 }
 
 type exitEvent struct {
@@ -75,7 +112,7 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
-	socks, err := runtime.BindListeners(g, nil)
+	socks, err := runtime.BindListeners(g, nil, o.reusePortOff(cfg))
 	if err != nil {
 		mr.m.alert("%v", err)
 		mr.m.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
@@ -103,7 +140,7 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 			ln.Close()
 		}
 	}()
-	w, err := mr.spawn()
+	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
 	if err != nil {
 		mr.m.alert("[%s.main()] Cannot fork: %v.", os.Args[0], err)
 		return 1
@@ -156,7 +193,7 @@ func (m *msgs) notice(format string, a ...any) {
 }
 
 // spawn starts a worker on the current sockets.
-func (mr *master) spawn() (*worker, error) {
+func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 	exe := "/proc/self/exe"
 	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -201,7 +238,8 @@ func (mr *master) spawn() (*worker, error) {
 		mine.Close()
 		return nil, err
 	}
-	w := &worker{pid: cmd.Process.Pid, cmd: cmd, ipc: mine, cliAddr: cliAddr, started: time.Now(), ready: make(chan bool, 1)}
+	w := &worker{pid: cmd.Process.Pid, cmd: cmd, ipc: mine, cliAddr: cliAddr, started: time.Now(), ready: make(chan bool, 1),
+		replies: make(chan byte, 4), key: key, addrs: addrs}
 	mr.mu.Lock()
 	mr.workers = append(mr.workers, w)
 	mr.mu.Unlock()
@@ -209,6 +247,12 @@ func (mr *master) spawn() (*worker, error) {
 		var b [1]byte
 		n, _ := mine.Read(b[:])
 		w.ready <- n == 1
+		for n == 1 {
+			if n, _ = mine.Read(b[:]); n == 1 {
+				w.replies <- b[0]
+			}
+		}
+		close(w.replies)
 	}()
 	go func() {
 		err := cmd.Wait()
@@ -306,18 +350,35 @@ func (mr *master) reload() {
 	mr.mu.Lock()
 	old := mr.socks
 	mr.mu.Unlock()
-	socks, err := runtime.BindListeners(g, old)
+	socks, err := runtime.BindListeners(g, old, mr.o.reusePortOff(cfg))
 	if err != nil {
 		m.alert("%v", err)
 		m.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
 		fail()
 		return
 	}
+	if cur := mr.target("@1"); cur != nil {
+		if why := inProcessBlocker(cur, cfg, g); why != "" {
+			m.notice("Reloading with a new worker: %s.", why)
+		} else if mr.reloadWorker(cur) {
+			mr.mu.Lock()
+			mr.socks = socks
+			cur.key, cur.addrs = keyOf(cfg), bindAddrs(g)
+			mr.mu.Unlock()
+			mr.closeSockets(old, socks)
+			m.notice("Worker (%d) reloaded in process", cur.pid)
+			m.notice("Loading success.")
+			mr.killMaxReloads(cfg)
+			return
+		} else {
+			m.warning("Worker (%d) could not reload in process; starting a new worker.", cur.pid)
+		}
+	}
 	mr.mu.Lock()
 	mr.socks = socks
 	prev := append([]*worker(nil), mr.workers...)
 	mr.mu.Unlock()
-	w, err := mr.spawn()
+	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
 	if err == nil && !mr.waitReady(w) {
 		err = fmt.Errorf("worker %d did not start", w.pid)
 	}
@@ -333,11 +394,74 @@ func (mr *master) reload() {
 	m.notice("New worker (%d) forked", w.pid)
 	for _, p := range prev {
 		if !p.leaving && p != w {
-			p.leaving = true
+			p.leaving, p.oldSince = true, mr.reloads
 			p.cmd.Process.Signal(syscall.SIGUSR1)
 		}
 	}
 	m.notice("Loading success.")
+	mr.killMaxReloads(cfg)
+}
+
+// killMaxReloads sends SIGTERM to the old workers that outlived
+// "mworker-max-reloads" reloads (the one that made them old counts), as
+// HAProxy's mworker_kill_max_reloads; -1 means no limit.
+func (mr *master) killMaxReloads(cfg *parser.Config) {
+	p := cfg.Global.Process
+	if !p.HasMaxReloads || p.MaxReloads == -1 {
+		return
+	}
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	for _, w := range mr.workers {
+		if w.leaving && mr.reloads-w.oldSince+1 > p.MaxReloads {
+			w.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+}
+
+// inProcessBlocker says why the worker cannot serve cfg in process: ""
+// when it can (gohap-reload in-process, the default, the same process
+// settings, no chroot, and sockets for all of g's bind addresses).
+func inProcessBlocker(w *worker, cfg *parser.Config, g *runtime.Graph) string {
+	k := keyOf(cfg)
+	switch {
+	case cfg.Global.Process.Reload == "new-worker":
+		return "'gohap-reload new-worker'"
+	case k != w.key:
+		return "user, group, chroot, nbthread, ulimit-n or daemon changed"
+	case k.chroot != "":
+		return "the worker is chrooted"
+	}
+	for a := range bindAddrs(g) {
+		if !w.addrs[a] {
+			return "the worker has no socket for bind address " + a
+		}
+	}
+	return ""
+}
+
+// reloadWorker asks w to serve the new configuration in process, and
+// waits for its answer.
+func (mr *master) reloadWorker(w *worker) bool {
+	for drained := false; !drained; {
+		select {
+		case _, ok := <-w.replies:
+			if !ok {
+				return false
+			}
+		default:
+			drained = true
+		}
+	}
+	if _, err := w.ipc.Write([]byte{ipcReload}); err != nil {
+		return false
+	}
+	select {
+	case c, ok := <-w.replies:
+		return ok && c == ipcReady
+	case <-time.After(workerStartWait):
+		return false
+	}
 }
 
 // closeSockets closes the sockets of list that keep does not hold; nil

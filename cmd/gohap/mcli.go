@@ -24,6 +24,7 @@ var masterHelp = []string{
 	"operator                                : lower the level of the current CLI session to operator",
 	"reload                                  : reload haproxy",
 	"show cli level                          : display the level of the current CLI session",
+	"show cli sockets                        : dump list of cli sockets",
 	"show proc                               : show processes status",
 	"show version                            : show version of the current process",
 	"user                                    : lower the level of the current CLI session to user",
@@ -159,6 +160,10 @@ func (mr *master) cliCommand(cmd string, prompt *bool, level *string) (string, b
 		return parser.HAProxyVersion + "\n\n", false
 	case "show cli level":
 		return *level + "\n\n", false
+	case "show cli sockets":
+		// HAProxy's master lists its stats sockets, and has none: the
+		// master CLI is not one of them.
+		return "\n", false
 	case "operator", "user":
 		if *level == "admin" || words[0] == "user" {
 			*level = words[0]

@@ -24,16 +24,6 @@ import (
 // fork, so the daemon is the same command started again, detached.
 const daemonEnv = "GOHAP_DAEMON_READY_FD"
 
-// unsupported names the first option the runtime cannot honour yet.
-func (o *procOpts) unsupported() string {
-	switch {
-	case o.oldSocket != "" && o.oldSocket != "/dev/null":
-		// HAProxy skips -x /dev/null
-		return "'-x' (listening sockets from a previous process)"
-	}
-	return ""
-}
-
 // applyLimits applies -n and -N to a parsed configuration: -n replaces
 // the global maxconn, -N is the maxconn of every frontend that sets none
 // (HAProxy presets it in each defaults section).

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	goruntime "runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -22,10 +23,6 @@ import (
 // It returns the process exit code.
 func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) int {
 	m := &msgs{w: stderr}
-	if what := o.unsupported(); what != "" {
-		m.alert("%s is not supported by the gohap runtime yet.", what)
-		return 1
-	}
 	w := readWorkerEnv()
 	child := os.Getenv(daemonEnv) != ""
 	if w == nil && !child && !o.daemon {
@@ -48,6 +45,19 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	cfg, g, ok := loadConfig(f, maps, o, w, stdout, stderr)
 	if !ok {
 		return 1
+	}
+	// -x, as HAProxy: not in a worker (its master holds the sockets), and
+	// fatal only outside master-worker mode. /dev/null means none.
+	if w == nil && o.oldSocket != "" && o.oldSocket != "/dev/null" {
+		files, err := fetchSockets(o.oldSocket)
+		if err != nil {
+			m.warning("%v", err)
+			m.alert("Failed to get the sockets from the old process!")
+			if !o.mworker && !cfg.Global.Process.MasterWorker {
+				return 1
+			}
+		}
+		inheritOld(g, files)
 	}
 	if w != nil {
 		// The master writes the pidfile and tells the old processes.
@@ -76,6 +86,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	log := newLogger(logOut)
 	defer log.Sync()
 	eng := runtime.NewEngine(g, log)
+	if o.reusePortOff(cfg) {
+		eng.NoReusePort()
+	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
@@ -103,50 +116,191 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if w == nil {
 		o.tellOld(o.oldSig)
 	}
-	done := make(chan struct{})
-	go func() { eng.Wait(); close(done) }()
+	es := newEngineSet(eng)
+	var reloads <-chan struct{}
+	if w != nil {
+		reloads = w.reloads
+	}
 	for {
 		select {
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no more connections accepted, finishing the current ones")
-				eng.Handover()
-				eng.SoftStop()
+				es.cur.Handover()
+				es.each((*runtime.Engine).SoftStop)
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					time.AfterFunc(d, func() {
 						log.Warn("soft-stop running for too long, performing a hard-stop.")
-						eng.Stop()
+						es.each((*runtime.Engine).Stop)
 					})
 				}
 			case syscall.SIGHUP:
-				dumpStates(eng.Snapshot(), log)
+				dumpStates(es.cur.Snapshot(), log)
 			case syscall.SIGTTOU:
 				log.Info("SIGTTOU: pausing listeners")
-				eng.Pause()
+				es.cur.Pause()
 			case syscall.SIGTTIN:
 				log.Info("SIGTTIN: resuming listeners")
-				eng.Resume()
+				es.cur.Resume()
 			case syscall.SIGTERM:
 				// HAProxy dies by the signal: the parent sees it, not a code.
 				log.Info("stopping", zap.String("signal", sig.String()))
-				eng.Stop()
-				waitBounded(done)
+				es.each((*runtime.Engine).Stop)
+				waitBounded(es.allDone())
 				log.Sync()
 				signal.Reset(syscall.SIGTERM)
 				syscall.Kill(os.Getpid(), syscall.SIGTERM)
 				select {}
 			default:
 				log.Info("stopping", zap.String("signal", sig.String()))
-				eng.Stop()
-				waitBounded(done)
+				es.each((*runtime.Engine).Stop)
+				waitBounded(es.allDone())
 				return 0
 			}
-		case <-done:
-			log.Info("all sessions ended, exiting")
-			return 0
+		case <-reloads:
+			if next, ncfg := reloadInProcess(f, maps, o, w, es.cur, log); next != nil {
+				if d := cfg.Global.HardStopAfter; d > 0 {
+					// As a former worker would be: its configuration's
+					// hard-stop-after bounds the retired graph's sessions.
+					old := es.cur
+					time.AfterFunc(d, func() {
+						if old.Sessions() > 0 {
+							log.Warn("hard-stop-after: closing the sessions of a former configuration")
+						}
+						old.Stop()
+					})
+				}
+				es.swap(next)
+				cfg = ncfg
+				if p := cfg.Global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
+					es.stopOlderThan(p.MaxReloads, log)
+				}
+				w.reply(true)
+			} else {
+				w.reply(false)
+			}
+		case e := <-es.ended:
+			if es.remove(e) {
+				log.Info("all sessions ended, exiting")
+				return 0
+			}
+			es.released()
 		}
 	}
+}
+
+// reloadInProcess reads the configuration again in a worker and serves it
+// with a new engine on the same listening sockets; the old engine keeps
+// its sessions until they end. The master already checked the files and
+// printed what they warn about. It returns nil when the new engine cannot
+// start; the master then starts a new worker.
+func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cur *runtime.Engine, log *zap.Logger) (*runtime.Engine, *parser.Config) {
+	f.msgs = &msgs{w: io.Discard}
+	cfg, g, ok := loadConfig(f, maps, o, w, io.Discard, io.Discard)
+	if !ok {
+		log.Warn("in-process reload: the configuration does not load here")
+		return nil, nil
+	}
+	applyEnv(cfg.Global.Process.Env)
+	next := runtime.NewEngine(g, log)
+	next.TakeOver(cur)
+	if err := next.Start(); err != nil {
+		log.Warn("in-process reload failed", zap.Error(err))
+		return nil, nil
+	}
+	cur.Retire()
+	log.Info("reloaded in process: new connections use the new configuration", zap.Int("sessions on the former one", cur.Sessions()))
+	return next, cfg
+}
+
+// engineSet is a process's engines: the current one, which accepts, and
+// the ones retired by in-process reloads, which finish their sessions.
+type engineSet struct {
+	cur     *runtime.Engine
+	curDone bool
+	// old maps the retired engines to the reload that retired them.
+	old     map[*runtime.Engine]int
+	reloads int
+	ended   chan *runtime.Engine
+	// freeing returns freed memory to the system (released).
+	freeing *time.Timer
+}
+
+func newEngineSet(e *runtime.Engine) *engineSet {
+	es := &engineSet{cur: e, old: map[*runtime.Engine]int{}, ended: make(chan *runtime.Engine, 4)}
+	es.watch(e)
+	return es
+}
+
+func (es *engineSet) watch(e *runtime.Engine) {
+	go func() { e.Wait(); es.ended <- e }()
+}
+
+// swap makes next current; the former one must be retired.
+func (es *engineSet) swap(next *runtime.Engine) {
+	es.reloads++
+	es.old[es.cur] = es.reloads
+	es.cur = next
+	es.watch(next)
+}
+
+// stopOlderThan closes the sessions of the retired engines that outlived
+// max reloads (the one that retired them counts): mworker-max-reloads
+// for the old configurations a worker keeps in process.
+func (es *engineSet) stopOlderThan(max int, log *zap.Logger) {
+	for e, at := range es.old {
+		if es.reloads-at+1 > max {
+			log.Warn("mworker-max-reloads: closing the sessions of a former configuration", zap.Int("sessions", e.Sessions()))
+			e.Stop()
+		}
+	}
+}
+
+// remove forgets an engine that ended; true when none is left serving.
+func (es *engineSet) remove(e *runtime.Engine) bool {
+	if e == es.cur {
+		es.curDone = true
+	}
+	delete(es.old, e)
+	return es.curDone && len(es.old) == 0
+}
+
+// releaseDelay gathers the retired graphs that end together (their
+// clients leaving at once) into one return of memory to the system.
+const releaseDelay = time.Second
+
+// released runs once a retired graph ended: its memory goes back to the
+// system soon, rather than whenever the runtime's scavenger gets to it.
+func (es *engineSet) released() {
+	if es.freeing == nil {
+		es.freeing = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+	} else {
+		es.freeing.Reset(releaseDelay)
+	}
+}
+
+func (es *engineSet) each(f func(*runtime.Engine)) {
+	f(es.cur)
+	for e := range es.old {
+		f(e)
+	}
+}
+
+// allDone is closed once every engine's sessions are over.
+func (es *engineSet) allDone() <-chan struct{} {
+	list := []*runtime.Engine{es.cur}
+	for e := range es.old {
+		list = append(list, e)
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, e := range list {
+			e.Wait()
+		}
+		close(done)
+	}()
+	return done
 }
 
 // loadConfig checks and compiles the configuration, printing as HAProxy does;

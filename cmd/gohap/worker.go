@@ -32,7 +32,19 @@ type workerEnv struct {
 	ipc       *os.File
 	cliFD     int
 	listeners map[string]int
+	// inherited is set once the engine was given the listeners.
+	inherited bool
+	// reloads receives the master's requests for an in-process reload.
+	reloads chan struct{}
 }
+
+// The bytes of the master-worker socketpair: the worker says it serves,
+// the master asks for an in-process reload, the worker answers.
+const (
+	ipcReady  = 'R'
+	ipcReload = 'L'
+	ipcFailed = 'F'
+)
 
 // readWorkerEnv reads and clears the worker's variables.
 func readWorkerEnv() *workerEnv {
@@ -40,7 +52,7 @@ func readWorkerEnv() *workerEnv {
 	if err != nil {
 		return nil
 	}
-	w := &workerEnv{ipc: os.NewFile(uintptr(ipc), "master"), cliFD: -1, listeners: map[string]int{}}
+	w := &workerEnv{ipc: os.NewFile(uintptr(ipc), "master"), cliFD: -1, listeners: map[string]int{}, reloads: make(chan struct{}, 1)}
 	if n, err := strconv.Atoi(os.Getenv(workerCLIEnv)); err == nil {
 		w.cliFD = n
 	}
@@ -59,7 +71,11 @@ func readWorkerEnv() *workerEnv {
 // adopt makes the engine use the inherited sockets, and adds the
 // master's CLI socket to the stats sockets before the graph is compiled.
 func (w *workerEnv) adopt(cfg *parser.Config) {
-	runtime.InheritListeners(w.listeners)
+	if !w.inherited {
+		// Adopted once: later graphs take the sockets from the engine.
+		w.inherited = true
+		runtime.InheritListeners(w.listeners)
+	}
 	if w.cliFD >= 0 {
 		cfg.Global.Stats.Sockets = append(cfg.Global.Stats.Sockets, parser.StatsSocket{
 			Pos: cfg.Global.Pos, Address: "fd@" + strconv.Itoa(w.cliFD), Level: "admin"})
@@ -69,15 +85,30 @@ func (w *workerEnv) adopt(cfg *parser.Config) {
 // ready tells the master the worker serves, then exits the process when
 // the master goes away, as HAProxy's workers do.
 func (w *workerEnv) ready() {
-	w.ipc.Write([]byte{'R'})
+	w.ipc.Write([]byte{ipcReady})
 	go func() {
 		var b [64]byte
 		for {
-			if _, err := w.ipc.Read(b[:]); err != nil {
+			n, err := w.ipc.Read(b[:])
+			if err != nil {
 				os.Exit(1)
+			}
+			for _, c := range b[:n] {
+				if c == ipcReload {
+					w.reloads <- struct{}{}
+				}
 			}
 		}
 	}()
+}
+
+// reply tells the master how an in-process reload went.
+func (w *workerEnv) reply(ok bool) {
+	c := byte(ipcFailed)
+	if ok {
+		c = ipcReady
+	}
+	w.ipc.Write([]byte{c})
 }
 
 // identity is what the serving process gives up once its sockets are

@@ -59,6 +59,9 @@ type Socket struct {
 	// Mode, with HasMode, sets a unix socket's permissions.
 	Mode    os.FileMode
 	HasMode bool
+	// ExposeFD is "expose-fd listeners": "_getsocks" hands the
+	// listening sockets over on this socket.
+	ExposeFD bool
 }
 
 // CLI is a running CLI: its listeners and connections. The zero value
@@ -77,8 +80,10 @@ type CLI struct {
 }
 
 type listener struct {
-	ln    net.Listener
-	level Level
+	ln     net.Listener
+	level  Level
+	addr   string // the Socket's Addr
+	expose bool   // expose-fd listeners
 }
 
 // New prepares a CLI over src. timeout is the idle timeout of a
@@ -97,16 +102,55 @@ func New(src Source, timeout time.Duration, maxconn int) *CLI {
 
 // Listen opens the sockets, in order; on error the ones already open are
 // closed and the error is HAProxy's start-up alert.
-func (s *CLI) Listen(socks []Socket) error {
+func (s *CLI) Listen(socks []Socket) error { return s.ListenFrom(socks, nil) }
+
+// ListenFrom is Listen, except that a socket prev listens on at the same
+// address is a duplicate of prev's: a newer configuration of the same
+// process takes it over, with no connection refused, and an inherited
+// fd@ socket, which can be adopted once only, stays usable.
+func (s *CLI) ListenFrom(socks []Socket, prev *CLI) error {
 	for _, sk := range socks {
-		ln, err := listen(sk)
-		if err != nil {
-			s.closeListeners()
-			return err
+		ln, ok := prev.dup(sk.Addr)
+		if !ok {
+			var err error
+			if ln, err = listen(sk); err != nil {
+				s.closeListeners()
+				return err
+			}
 		}
-		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level})
+		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level, addr: sk.Addr, expose: sk.ExposeFD})
 	}
 	return nil
+}
+
+// dup duplicates the listener s has for addr; false when none.
+func (s *CLI) dup(addr string) (net.Listener, bool) {
+	if s == nil {
+		return nil, false
+	}
+	for _, l := range s.lns {
+		fl, ok := l.ln.(interface{ File() (*os.File, error) })
+		if l.addr != addr || !ok {
+			continue
+		}
+		f, err := fl.File()
+		if err != nil {
+			return nil, false
+		}
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			return nil, false
+		}
+		if u, ok := l.ln.(*unixListener); ok {
+			if ul, ok := ln.(*net.UnixListener); ok {
+				ul.SetUnlinkOnClose(false)
+				return &unixListener{UnixListener: ul, path: u.path}, true
+			}
+		}
+		return ln, true
+	}
+	return nil, false
 }
 
 // Addrs returns the listening addresses, in Listen order.
@@ -293,7 +337,7 @@ func (s *CLI) accept(l *listener) {
 				<-s.slots
 				s.wg.Done()
 			}()
-			s.serveConn(c, l.level)
+			s.serveConn(c, l)
 		}()
 	}
 }
@@ -308,16 +352,19 @@ type session struct {
 	level  Level
 	prompt bool
 	out    *bufio.Writer
+	// conn and expose serve "_getsocks".
+	conn   net.Conn
+	expose bool
 }
 
 // serveConn runs cli_io_handler's loop: read a command up to a newline
 // or an unescaped ';', answer it followed by the prompt, and end when
 // the client closed, on "quit", or when no further command is pending
 // outside prompt mode.
-func (s *CLI) serveConn(c net.Conn, level Level) {
+func (s *CLI) serveConn(c net.Conn, l *listener) {
 	r := bufio.NewReaderSize(c, maxLine+1)
 	w := bufio.NewWriter(c)
-	ss := &session{srv: s, level: level, out: w}
+	ss := &session{srv: s, level: l.level, out: w, conn: c, expose: l.expose}
 	for {
 		c.SetReadDeadline(time.Now().Add(s.timeout))
 		line, ok := readCommand(r)

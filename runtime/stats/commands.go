@@ -3,6 +3,7 @@ package stats
 import (
 	"github.com/gohap/gohap/parser"
 	"math"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,8 @@ func init() {
 		{words: []string{"prompt"}, run: func(ss *session, _ []string) bool { ss.prompt = !ss.prompt; return false }},
 		{words: []string{"quit"}, run: func(*session, []string) bool { return true }},
 		{words: []string{"show", "cli", "level"}, usage: "show cli level                          : display the level of the current CLI session", run: (*session).showLevel},
+		{words: []string{"_getsocks"}, run: (*session).getSocks},
+		{words: []string{"show", "cli", "sockets"}, usage: "show cli sockets                        : dump list of cli sockets", run: (*session).showSockets},
 		{words: []string{"operator"}, usage: "operator                                : lower the level of the current CLI session to operator", run: (*session).setLevel},
 		{words: []string{"user"}, usage: "user                                    : lower the level of the current CLI session to user", run: (*session).setLevel},
 		{words: []string{"show", "servers", "state"}, usage: "show servers state [<backend>]          : dump volatile server information (all or for a single backend)", run: (*session).showServersState},
@@ -199,6 +202,33 @@ func (ss *session) help(args []string) bool {
 func (ss *session) showLevel([]string) bool {
 	ss.out.WriteString(ss.level.String() + "\n")
 	return false
+}
+
+// showSockets is "show cli sockets": every stats socket with its level,
+// as HAProxy names addresses (unix@, abns@, ipv4@, ipv6@).
+func (ss *session) showSockets([]string) bool {
+	ss.out.WriteString("# socket lvl processes\n")
+	for _, l := range ss.srv.lns {
+		ss.out.WriteString(sockName(l.ln.Addr()) + " " + l.level.String() + " all\n")
+	}
+	return false
+}
+
+// sockName writes a listening address as HAProxy's CLI shows it.
+func sockName(a net.Addr) string {
+	switch a := a.(type) {
+	case *net.UnixAddr:
+		if n, ok := strings.CutPrefix(a.Name, "@"); ok {
+			return "abns@" + n
+		}
+		return "unix@" + a.Name
+	case *net.TCPAddr:
+		if a.IP.To4() != nil {
+			return "ipv4@" + a.IP.String() + ":" + strconv.Itoa(a.Port)
+		}
+		return "ipv6@[" + a.IP.String() + "]:" + strconv.Itoa(a.Port)
+	}
+	return "unknown"
 }
 
 // setLevel is "operator" and "user": a session may only lower its level.
