@@ -290,12 +290,13 @@ func fetchStopping(fe *fetch, t *Txn, v *Value) bool {
 	return true
 }
 
-func checkVar(fe *fetch, _ *Context) error {
+func checkVar(fe *fetch, ctx *Context) error {
 	sc, n, ok := ParseVarName(fe.args[0].s)
 	if !ok {
 		return varNameErr(fe.args[0].s)
 	}
 	fe.scope, fe.vname = sc, n
+	ctx.DeclareVar(sc, n)
 	return nil
 }
 

@@ -60,6 +60,9 @@ type Graph struct {
 	// expression shares.
 	tables *stick.Tables
 	maps   *acl.Maps
+	// procVars are the proc variables the configuration names, which
+	// exist from the start (acl.Context.ProcVars).
+	procVars acl.Vars
 }
 
 type proxyRef struct {

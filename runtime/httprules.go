@@ -113,6 +113,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 				bad("%v", err)
 				continue
 			}
+			ctx.DeclareVar(hr.varScope, hr.varName)
 		}
 		if r.Stick != nil {
 			if hr.stk, err = compileStickAct(r.Stick, r.Action, ctx); err != nil {
