@@ -16,7 +16,7 @@ import (
 // diffRequest is what both the real haproxy and the engine evaluate.
 const diffRequest = "GET /a/b/c.html?x=1&y=two&x=3 HTTP/1.1\r\nHost: www.Example.com\r\n" +
 	"Cookie: a=1; b=2; a=3\r\nX-Test: Hello World\r\nX-Num: 42\r\nX-Ip: 192.168.10.77\r\n" +
-	"Accept-Language: fr;q=0.8, en-US;q=0.9, de\r\nX-Json: {\"a\":{\"b\":[1,2.5,\"s\\u00e9\"]},\"t\":true,\"n\":123456789}\r\n\r\n"
+	"Accept-Language: fr;q=0.8, en-US;q=0.9, de\r\nX-Json: {\"a\":{\"b\":[1,2.5,\"s\\u00e9\"]},\"t\":true,\"n\":123456789,\"my.key\":\"dot\",\"my\":{\"key\":\"nested\"}}\r\n\r\n"
 
 // diffVars are set by set-var rules before the expressions run.
 var diffVars = []struct{ name, expr string }{
@@ -55,6 +55,9 @@ var diffExprs = []string{
 	"req.hdr(x-json),json_query('$.n',int)",
 	"req.hdr(x-json),json_query('$.n')",
 	"req.hdr(x-json),json_query('$.t')",
+	"req.fhdr(x-json),json_query($.my\\.key)",
+	"req.fhdr(x-json),json_query('$.my.key')",
+	"req.fhdr(x-json),json_query($.m\\y.\\k\\ey)",
 	"str(a.b.c.d),field(2,.)",
 	"str(a.b.c.d),field(-2,.)",
 	"str(a.b.c.d),field(2,.,2)",
