@@ -217,6 +217,13 @@ func haproxyBin() string {
 // TestDifferentialHAProxy runs diffExprs through haproxy's
 // "http-request return ... hdr" and through the engine.
 func TestDifferentialHAProxy(t *testing.T) {
+	diffCompare(t, diffVars, diffExprs)
+}
+
+// diffCompare sets vars then evaluates exprs in haproxy and in the
+// engine, on diffRequest, and reports every difference.
+func diffCompare(t *testing.T, vars []struct{ name, expr string }, exprs []string) {
+	t.Helper()
 	bin := haproxyBin()
 	if _, err := os.Stat(bin); err != nil {
 		t.Skip("haproxy not installed")
@@ -225,8 +232,8 @@ func TestDifferentialHAProxy(t *testing.T) {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n  setenv TESTENV envval\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
 	var ok []string
-	refused := haproxyRefuses(t, bin, dir, diffExprs)
-	for i, e := range diffExprs {
+	refused := haproxyRefuses(t, bin, dir, exprs)
+	for i, e := range exprs {
 		// Expressions haproxy -c refuses must be refused here too.
 		if refused[i] {
 			if _, err := CompileSample(e); err == nil {
@@ -239,11 +246,23 @@ func TestDifferentialHAProxy(t *testing.T) {
 	// A line holds at most 64 words: 18 expressions a frontend.
 	const per = 18
 	var ports []int
+	// Hold every port until all are chosen, so that none is chosen twice.
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
 	for i := 0; i < len(ok); i += per {
-		port := freePort(t)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, l)
+		port := l.Addr().(*net.TCPAddr).Port
 		ports = append(ports, port)
 		fmt.Fprintf(&cfg, "frontend fe%d\n  bind 127.0.0.1:%d\n", i, port)
-		for _, v := range diffVars {
+		for _, v := range vars {
 			fmt.Fprintf(&cfg, "  http-request set-var(%s) %s\n", v.name, v.expr)
 		}
 		cfg.WriteString("  http-request return status 200")
@@ -256,9 +275,16 @@ func TestDifferentialHAProxy(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if os.Getenv("DIFF_KEEP") != "" {
+		_ = os.WriteFile(os.Getenv("DIFF_KEEP"), []byte(cfg.String()), 0o644)
+	}
 	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
+	for _, l := range held {
+		l.Close()
+	}
+	held = nil
 	cmd := exec.Command(bin, "-db", "-f", path)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -273,7 +299,7 @@ func TestDifferentialHAProxy(t *testing.T) {
 	tx.Src = mustAddrPort(local)
 	tx.Dst = mustAddrPort(remote)
 	tx.Vars = &Vars{}
-	for _, v := range diffVars {
+	for _, v := range vars {
 		sc, n, _ := ParseVarName(v.name)
 		s, err := CompileSample(v.expr)
 		if err != nil {
