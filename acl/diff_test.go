@@ -172,8 +172,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// fetchHeaders sends diffRequest and adds the answer's headers to got.
-func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote string) {
+// dialRetry connects to a local port while the server starts, with a
+// deadline on the connection.
+func dialRetry(t *testing.T, port int) net.Conn {
+	t.Helper()
 	var c net.Conn
 	var err error
 	for i := 0; i < 50; i++ {
@@ -185,8 +187,14 @@ func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
+// fetchHeaders sends diffRequest and adds the answer's headers to got.
+func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote string) {
+	c := dialRetry(t, port)
+	defer c.Close()
 	if _, err := c.Write([]byte(diffRequest)); err != nil {
 		t.Fatal(err)
 	}
