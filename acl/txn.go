@@ -146,6 +146,10 @@ type Env interface {
 	Server(backend, server string) (ServerState, bool)
 	// Stopping reports whether the process is stopping (stopping).
 	Stopping() bool
+	// FirstRequest reports whether the stream's request is the first one
+	// of its client connection (http_first_req). HAProxy's HTTP/2 streams
+	// never are: its H2 mux marks every stream "not first".
+	FirstRequest() bool
 	// Capture returns capture slot i of the request (res false) or of the
 	// response, as "capture request/response header" and
 	// "http-request capture" fill them (capture.req.hdr).
