@@ -45,6 +45,10 @@ func ParseVarName(s string) (scope uint8, name string, ok bool) {
 	return 0, "", false
 }
 
+// VarNameError is HAProxy's error for a variable name ParseVarName
+// refuses (vars_hash_name).
+func VarNameError(s string) error { return varNameErr(s) }
+
 func varNameErr(s string) error {
 	sc, rest, _ := strings.Cut(s, ".")
 	switch sc {

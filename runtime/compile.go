@@ -315,6 +315,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
 	compileTables(cfg, g, fail)
+	compileGlobalVars(cfg, g, fail)
 	opts.graph = g
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
