@@ -179,7 +179,7 @@ func init() {
 	}
 	globalKeywords["maxconn"] = keyword{support: Supported, handle: globalMaxconn}
 	globalKeywords["set-var"] = keyword{support: Supported, handle: globalSetVar}
-	globalKeywords["set-var-fmt"] = keyword{support: Unsupported, handle: globalSetVar}
+	globalKeywords["set-var-fmt"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
 	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
 	// Process settings (daemon, user, chroot...) are in process.go.

@@ -12,9 +12,9 @@ import (
 func TestGlobalSetVar(t *testing.T) {
 	cfg := func(fe string) string {
 		return fmtCfg("global\n set-var proc.int12 int(12)\n set-var proc.int5 var(proc.str60,60),div(proc.int12)\n"+
-			" set-var proc.s str(abc),upper\n"+baseDefaults+"frontend fe\n bind %s\n"+
+			" set-var proc.s str(abc),upper\n set-var proc.str1 str(\"this is\")\n set-var-fmt proc.f \"%%[var(proc.str1)] a %%[var(proc.int5)]\"\n"+baseDefaults+"frontend fe\n bind %s\n"+
 			" http-request set-var(proc.n,ifexists) int(7) if { path /set }\n"+
-			" http-request return status 200 hdr x-vars \"%%[var(proc.int12)] %%[var(proc.int5)] %%[var(proc.s)] %%[var(proc.n)] %%[var(proc.str60)]\"\n", fe)
+			" http-request return status 200 hdr x-vars \"%%[var(proc.int12)] %%[var(proc.int5)] %%[var(proc.s)] %%[var(proc.n)] %%[var(proc.str60)]\" hdr x-fmt \"%%[var(proc.f)]\"\n", fe)
 	}
 	run := func(fe string) string {
 		var out []string
@@ -28,7 +28,8 @@ func TestGlobalSetVar(t *testing.T) {
 	startGohap(t, cfg(fe), nil)
 	got := run(fe)
 	// proc.n is declared by the set-var rule, so ifexists sets it.
-	if strings.Count(got, "x-vars: 12 5 ABC  ") != 1 || strings.Count(got, "x-vars: 12 5 ABC 7 ") != 2 {
+	if strings.Count(got, "x-vars: 12 5 ABC  ") != 1 || strings.Count(got, "x-vars: 12 5 ABC 7 ") != 2 ||
+		strings.Count(got, "x-fmt: this is a 5\r\n") != 3 {
 		t.Errorf("gohap: %q", got)
 	}
 	if haproxyBin() == "" {

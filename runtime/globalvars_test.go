@@ -13,6 +13,7 @@ func TestGlobalSetVarDiags(t *testing.T) {
 		{"set-var proc.a", "'set-var' requires a process-wide variable name ('proc.<name>') and a sample expression."},
 		{"set-var-fmt proc.a", "'set-var-fmt' requires a process-wide variable name ('proc.<name>') and a format string."},
 		{"set-var txn.a int(1)", "'set-var': cannot set variable 'txn.a', only scope 'proc' is permitted in the global section."},
+		{"set-var-fmt txn.a x", "'set-var-fmt': cannot set variable 'txn.a', only scope 'proc' is permitted in the global section."},
 		{"set-var proc.a nope(1)", "unknown fetch method 'nope'"},
 		{"set-var proc.a int(1),foo", "unknown converter 'foo'"},
 		{"set-var bad int(1)", "invalid variable name 'bad'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"},
