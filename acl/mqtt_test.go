@@ -264,3 +264,16 @@ func FuzzMQTT(f *testing.F) {
 		user.Eval(tx)
 	})
 }
+
+func BenchmarkMQTTFieldValue(b *testing.B) {
+	tx := &Txn{Vars: &Vars{}, Payload: mqttBytes(b, mqttComplex), Final: true}
+	s, err := CompileSample("req.payload(0,0),mqtt_field_value(connect,username)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dst []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		dst, _ = s.Append(dst[:0], tx)
+	}
+}

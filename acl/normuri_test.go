@@ -362,3 +362,14 @@ func normAsk(t *testing.T, port int, uri string) (int, string) {
 	}
 	return st, url
 }
+
+func BenchmarkNormalizeURI(b *testing.B) {
+	uri := []byte("/a//b/./c/../d?z=1&b=2&a=%7e#f")
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for n := URINormalizer(0); n < nNormalizers; n++ {
+			dst, _, _ = NormalizeURI(dst[:0], uri, n)
+		}
+	}
+}
