@@ -54,11 +54,13 @@ func tooShort(t *Txn) bool {
 
 func fetchLen(fe *fetch, t *Txn, v *Value) bool {
 	n := len(fe.data(t))
+	// A parsed head (HeadLen set) makes an HTTP stream; a TCP stream's
+	// Txn may hold an empty message.
 	if fe.def.name[2] == 's' { // res.len
-		if t.Rsp != nil {
+		if t.Rsp != nil && t.Rsp.HeadLen > 0 {
 			n = htxLen(t.RspBuf, t.Rsp, nil)
 		}
-	} else if t.Req != nil {
+	} else if t.Req != nil && t.Req.HeadLen > 0 {
 		n = htxLen(t.Buf, t.Req, t.Body)
 	}
 	v.Type, v.I = TypeInt, int64(n)

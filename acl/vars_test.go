@@ -3,6 +3,8 @@ package acl
 import (
 	"sync"
 	"testing"
+
+	"github.com/gohap/gohap/runtime/h1"
 )
 
 // From reg-tests/sample_fetches/cond_set_var.vtc: proc variables the
@@ -120,5 +122,10 @@ func TestReqLenHTTP(t *testing.T) {
 	tx.Body = []byte("abc")
 	if got, _ := eval(t, tx, "req_len"); got != "70" {
 		t.Errorf("req_len with a body = %s, want 70", got)
+	}
+	// A TCP stream may carry an empty message: the buffered data counts.
+	tcp := &Txn{Req: &h1.Msg{}, Payload: []byte("*1\r\n$4\r\nPING\r\n"), Final: true}
+	if got, _ := eval(t, tcp, "req.len"); got != "14" {
+		t.Errorf("req.len in TCP = %s, want 14", got)
 	}
 }
