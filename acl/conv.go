@@ -724,18 +724,20 @@ func convJSON(c *conv, t *Txn, v *Value) bool {
 }
 
 // varArg compiles argument i as a variable name when it has one.
-func varArg(a *arg) error {
+// A proc variable named there is declared, as vars_check_arg does.
+func varArg(a *arg, ctx *Context) error {
 	sc, n, ok := ParseVarName(a.s)
 	if !ok {
 		return varNameErr(a.s)
 	}
 	a.isVar, a.scope, a.name = true, sc, n
+	ctx.DeclareVar(sc, n)
 	return nil
 }
 
-func checkConcat(c *conv, _ *Context) error {
+func checkConcat(c *conv, ctx *Context) error {
 	if len(c.args) > 1 && c.args[1].s != "" {
-		if varArg(&c.args[1]) != nil {
+		if varArg(&c.args[1], ctx) != nil {
 			return errorf("failed to register variable name '%s'", c.args[1].s)
 		}
 	}
@@ -797,11 +799,11 @@ func convAddItem(c *conv, t *Txn, v *Value) bool {
 	return out(t, v, TypeStr, b)
 }
 
-func checkVarArg(c *conv, _ *Context) error {
+func checkVarArg(c *conv, ctx *Context) error {
 	if c.args[0].s == "" {
 		return errorf("missing variable name")
 	}
-	if varArg(&c.args[0]) != nil {
+	if varArg(&c.args[0], ctx) != nil {
 		return errorf("failed to register variable name '%s'", c.args[0].s)
 	}
 	return nil
@@ -1079,8 +1081,8 @@ func checkDebug(c *conv, _ *Context) error {
 
 func convDebug(c *conv, t *Txn, v *Value) bool { return true }
 
-func checkSetVarConv(c *conv, _ *Context) error {
-	if err := varArg(&c.args[0]); err != nil {
+func checkSetVarConv(c *conv, ctx *Context) error {
+	if err := varArg(&c.args[0], ctx); err != nil {
 		return err
 	}
 	if c.def.name == "set-var" {

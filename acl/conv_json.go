@@ -32,12 +32,22 @@ func parseJSONPath(p string) ([]jsonStep, bool) {
 	for len(p) > 0 {
 		switch p[0] {
 		case '.':
+			// A backslash takes the next byte literally, so "my\.key"
+			// names the key "my.key" (plen1 and kcmp in src/mjson.c).
 			p = p[1:]
-			i := strings.IndexAny(p, ".[")
-			if i < 0 {
-				i = len(p)
+			var key []byte
+			i := 0
+			for ; i < len(p) && p[i] != '.' && p[i] != '['; i++ {
+				if p[i] == '\\' {
+					if i++; i == len(p) {
+						// mjson compares a trailing backslash with the
+						// path's NUL, which no key holds.
+						return nil, false
+					}
+				}
+				key = append(key, p[i])
 			}
-			steps = append(steps, jsonStep{key: p[:i]})
+			steps = append(steps, jsonStep{key: string(key)})
 			p = p[i:]
 		case '[':
 			j := strings.IndexByte(p, ']')

@@ -304,7 +304,7 @@ func checkHMAC(c *conv, ctx *Context) error {
 	if k.s == "" {
 		return nil
 	}
-	if varArg(k) == nil {
+	if varArg(k, ctx) == nil {
 		return nil
 	}
 	dec, ok := appendBase64Dec(nil, k.b)
@@ -334,9 +334,9 @@ func convHMAC(c *conv, t *Txn, v *Value) bool {
 }
 
 // checkOperator is check_operator: a variable name or an integer.
-func checkOperator(c *conv, _ *Context) error {
+func checkOperator(c *conv, ctx *Context) error {
 	a := &c.args[0]
-	if varArg(a) == nil {
+	if varArg(a, ctx) == nil {
 		return nil
 	}
 	n, used := readInt64(a.b)

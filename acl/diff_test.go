@@ -16,7 +16,7 @@ import (
 // diffRequest is what both the real haproxy and the engine evaluate.
 const diffRequest = "GET /a/b/c.html?x=1&y=two&x=3 HTTP/1.1\r\nHost: www.Example.com\r\n" +
 	"Cookie: a=1; b=2; a=3\r\nX-Test: Hello World\r\nX-Num: 42\r\nX-Ip: 192.168.10.77\r\n" +
-	"Accept-Language: fr;q=0.8, en-US;q=0.9, de\r\nX-Json: {\"a\":{\"b\":[1,2.5,\"s\\u00e9\"]},\"t\":true,\"n\":123456789}\r\n\r\n"
+	"Accept-Language: fr;q=0.8, en-US;q=0.9, de\r\nX-Json: {\"a\":{\"b\":[1,2.5,\"s\\u00e9\"]},\"t\":true,\"n\":123456789,\"my.key\":\"dot\",\"my\":{\"key\":\"nested\"}}\r\n\r\n"
 
 // diffVars are set by set-var rules before the expressions run.
 var diffVars = []struct{ name, expr string }{
@@ -49,12 +49,21 @@ var diffExprs = []string{
 	"str(a%20b+c),url_dec",
 	"str(a%20b+c),url_dec(1)",
 	"str(a b&c=d/é),url_enc",
+	"str(/bla+%20?foo%3Dbar%2B42+42%20),url_dec",
+	"str(/bla+%20?foo%3Dbar%2B42+42%20),url_dec(1)",
+	"str(foo=bar+42 42 ),url_enc",
+	"str(foo=bar+42 42 ),url_enc,url_dec,url_enc(query)",
+	"str(%zz%4%41%),url_dec",
+	"str(a%00b),url_dec,length",
 	"str(a<b/c),json",
 	"req.hdr(x-json),json_query('$.a.b[1]')",
 	"req.hdr(x-json),json_query('$.a.b[2]')",
 	"req.hdr(x-json),json_query('$.n',int)",
 	"req.hdr(x-json),json_query('$.n')",
 	"req.hdr(x-json),json_query('$.t')",
+	"req.fhdr(x-json),json_query($.my\\.key)",
+	"req.fhdr(x-json),json_query('$.my.key')",
+	"req.fhdr(x-json),json_query($.m\\y.\\k\\ey)",
 	"str(a.b.c.d),field(2,.)",
 	"str(a.b.c.d),field(-2,.)",
 	"str(a.b.c.d),field(2,.,2)",
@@ -169,8 +178,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// fetchHeaders sends diffRequest and adds the answer's headers to got.
-func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote string) {
+// dialRetry connects to a local port while the server starts, with a
+// deadline on the connection.
+func dialRetry(t *testing.T, port int) net.Conn {
+	t.Helper()
 	var c net.Conn
 	var err error
 	for i := 0; i < 50; i++ {
@@ -182,8 +193,14 @@ func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
+// fetchHeaders sends diffRequest and adds the answer's headers to got.
+func fetchHeaders(t *testing.T, port int, got map[string]string) (local, remote string) {
+	c := dialRetry(t, port)
+	defer c.Close()
 	if _, err := c.Write([]byte(diffRequest)); err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +231,13 @@ func haproxyBin() string {
 // TestDifferentialHAProxy runs diffExprs through haproxy's
 // "http-request return ... hdr" and through the engine.
 func TestDifferentialHAProxy(t *testing.T) {
+	diffCompare(t, diffVars, diffExprs)
+}
+
+// diffCompare sets vars then evaluates exprs in haproxy and in the
+// engine, on diffRequest, and reports every difference.
+func diffCompare(t *testing.T, vars []struct{ name, expr string }, exprs []string) {
+	t.Helper()
 	bin := haproxyBin()
 	if _, err := os.Stat(bin); err != nil {
 		t.Skip("haproxy not installed")
@@ -222,8 +246,8 @@ func TestDifferentialHAProxy(t *testing.T) {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global\n  setenv TESTENV envval\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
 	var ok []string
-	refused := haproxyRefuses(t, bin, dir, diffExprs)
-	for i, e := range diffExprs {
+	refused := haproxyRefuses(t, bin, dir, exprs)
+	for i, e := range exprs {
 		// Expressions haproxy -c refuses must be refused here too.
 		if refused[i] {
 			if _, err := CompileSample(e); err == nil {
@@ -236,11 +260,23 @@ func TestDifferentialHAProxy(t *testing.T) {
 	// A line holds at most 64 words: 18 expressions a frontend.
 	const per = 18
 	var ports []int
+	// Hold every port until all are chosen, so that none is chosen twice.
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
 	for i := 0; i < len(ok); i += per {
-		port := freePort(t)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, l)
+		port := l.Addr().(*net.TCPAddr).Port
 		ports = append(ports, port)
 		fmt.Fprintf(&cfg, "frontend fe%d\n  bind 127.0.0.1:%d\n", i, port)
-		for _, v := range diffVars {
+		for _, v := range vars {
 			fmt.Fprintf(&cfg, "  http-request set-var(%s) %s\n", v.name, v.expr)
 		}
 		cfg.WriteString("  http-request return status 200")
@@ -253,9 +289,16 @@ func TestDifferentialHAProxy(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if os.Getenv("DIFF_KEEP") != "" {
+		_ = os.WriteFile(os.Getenv("DIFF_KEEP"), []byte(cfg.String()), 0o644)
+	}
 	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
+	for _, l := range held {
+		l.Close()
+	}
+	held = nil
 	cmd := exec.Command(bin, "-db", "-f", path)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -270,7 +313,7 @@ func TestDifferentialHAProxy(t *testing.T) {
 	tx.Src = mustAddrPort(local)
 	tx.Dst = mustAddrPort(remote)
 	tx.Vars = &Vars{}
-	for _, v := range diffVars {
+	for _, v := range vars {
 		sc, n, _ := ParseVarName(v.name)
 		s, err := CompileSample(v.expr)
 		if err != nil {

@@ -34,6 +34,7 @@ func init() {
 		&fetchDef{name: "rand", args: spec(0, aSint), out: TypeInt, fn: fetchRand},
 		&fetchDef{name: "uuid", args: spec(0, aSint), out: TypeStr, fn: fetchUUID, check: checkUUID},
 		&fetchDef{name: "stopping", out: TypeBool, fn: fetchStopping},
+		&fetchDef{name: "http_first_req", out: TypeBool, fn: fetchFirstReq},
 		&fetchDef{name: "var", args: spec(1, aStr, aStr), out: TypeAny, fn: fetchVar, check: checkVar},
 
 		&fetchDef{name: "src", out: TypeIPv4, fn: fetchSrc},
@@ -282,6 +283,19 @@ func fetchUUID(fe *fetch, t *Txn, v *Value) bool {
 	return true
 }
 
+// fetchFirstReq is http_first_req: whether the request is the first of
+// its connection (HAProxy's TX_NOT_FIRST unset).
+func fetchFirstReq(fe *fetch, t *Txn, v *Value) bool {
+	if t.Env == nil {
+		return false
+	}
+	v.Type, v.I = TypeBool, 0
+	if t.Env.FirstRequest() {
+		v.I = 1
+	}
+	return true
+}
+
 func fetchStopping(fe *fetch, t *Txn, v *Value) bool {
 	v.Type, v.I = TypeBool, 0
 	if t.Env != nil && t.Env.Stopping() {
@@ -290,12 +304,13 @@ func fetchStopping(fe *fetch, t *Txn, v *Value) bool {
 	return true
 }
 
-func checkVar(fe *fetch, _ *Context) error {
+func checkVar(fe *fetch, ctx *Context) error {
 	sc, n, ok := ParseVarName(fe.args[0].s)
 	if !ok {
 		return varNameErr(fe.args[0].s)
 	}
 	fe.scope, fe.vname = sc, n
+	ctx.DeclareVar(sc, n)
 	return nil
 }
 

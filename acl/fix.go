@@ -221,13 +221,18 @@ func (t *Txn) settle(v *Value, more bool) {
 }
 
 func convFixIsValid(c *conv, t *Txn, v *Value) bool {
-	r := fixValidate(v.B)
-	t.settle(v, r == fixNeedMore)
-	if r == fixNeedMore {
+	return t.validity(v, int8(fixValidate(v.B)))
+}
+
+// validity gives a validating converter's answer: no value yet while
+// more data may come (r 0), else a boolean, true when r is 1.
+func (t *Txn) validity(v *Value, r int8) bool {
+	t.settle(v, r == 0)
+	if r == 0 {
 		return false
 	}
 	v.Type, v.I = TypeBool, 0
-	if r == fixValid {
+	if r == 1 {
 		v.I = 1
 	}
 	return true

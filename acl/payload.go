@@ -2,6 +2,8 @@ package acl
 
 import (
 	"strings"
+
+	"github.com/gohap/gohap/runtime/h1"
 )
 
 // bufSize is tune.bufsize, the largest payload a fetch may reach.
@@ -51,9 +53,38 @@ func tooShort(t *Txn) bool {
 }
 
 func fetchLen(fe *fetch, t *Txn, v *Value) bool {
-	v.Type, v.I = TypeInt, int64(len(fe.data(t)))
+	n := len(fe.data(t))
+	// A parsed head (HeadLen set) makes an HTTP stream; a TCP stream's
+	// Txn may hold an empty message.
+	if fe.def.name[2] == 's' { // res.len
+		if t.Rsp != nil && t.Rsp.HeadLen > 0 {
+			n = htxLen(t.RspBuf, t.Rsp, nil)
+		}
+	} else if t.Req != nil && t.Req.HeadLen > 0 {
+		n = htxLen(t.Buf, t.Req, t.Body)
+	}
+	v.Type, v.I = TypeInt, int64(n)
 	v.MayChange = !t.Final
 	return true
+}
+
+// htxLen is what req.len and res.len give on an HTTP stream: the data
+// size of HAProxy's HTX message ("not accurate but kept for backward
+// compatibility", smp_fetch_len), that is the start line's three parts
+// plus its 20-byte descriptor (struct htx_sl), each header's name and
+// value, one byte for the end of headers, then the body data buffered.
+func htxLen(buf []byte, m *h1.Msg, body []byte) int {
+	const slDesc, eoh = 20, 1
+	n := slDesc + eoh + len(body)
+	if m.Method.Len() > 0 {
+		n += m.Method.Len() + m.URI.Len() + m.Version.Len()
+	} else {
+		n += m.Version.Len() + m.Code.Len() + m.Reason.Len()
+	}
+	for _, h := range m.Headers {
+		n += h.Name.Len() + h.Value.Len()
+	}
+	return n
 }
 
 func fetchPayload(fe *fetch, t *Txn, v *Value) bool {

@@ -146,6 +146,10 @@ type Env interface {
 	Server(backend, server string) (ServerState, bool)
 	// Stopping reports whether the process is stopping (stopping).
 	Stopping() bool
+	// FirstRequest reports whether the stream's request is the first one
+	// of its client connection (http_first_req). HAProxy's HTTP/2 streams
+	// never are: its H2 mux marks every stream "not first".
+	FirstRequest() bool
 	// Capture returns capture slot i of the request (res false) or of the
 	// response, as "capture request/response header" and
 	// "http-request capture" fill them (capture.req.hdr).
@@ -182,6 +186,19 @@ type Context struct {
 	// argument (src_conn_cur, table_cnt) designates its table. Empty
 	// means a defaults section, where a table name is required.
 	Proxy string
+	// ProcVars collects the proc variables the configuration names
+	// (var(), set-var, converter arguments): HAProxy creates them at
+	// parse time, so they exist, unset, before any request. The process
+	// variables start as a Clone of it. Nil records nothing.
+	ProcVars *Vars
+}
+
+// DeclareVar records a variable named by the configuration; only proc
+// ones are kept (vars_check_arg in src/vars.c). A nil Context does nothing.
+func (c *Context) DeclareVar(scope uint8, name string) {
+	if c != nil && c.ProcVars != nil && scope == ScopeProc {
+		c.ProcVars.Declare(scope, name)
+	}
 }
 
 func (c *Context) maps() *Maps {

@@ -45,6 +45,10 @@ func ParseVarName(s string) (scope uint8, name string, ok bool) {
 	return 0, "", false
 }
 
+// VarNameError is HAProxy's error for a variable name ParseVarName
+// refuses (vars_hash_name).
+func VarNameError(s string) error { return varNameErr(s) }
+
 func varNameErr(s string) error {
 	sc, rest, _ := strings.Cut(s, ".")
 	switch sc {
@@ -109,8 +113,9 @@ type Vars struct {
 	text []byte
 }
 
-// variable states: a variable exists once set (even to nothing, as
-// HAProxy's SMP_T_ANY), and stops existing when cleared or unset.
+// variable states: a variable exists once created (varEmpty, HAProxy's
+// SMP_T_ANY: created but not set, or unset while permanent) and holds a
+// value once set; it stops existing when cleared or unset.
 const (
 	varAbsent uint8 = iota
 	varEmpty
@@ -120,9 +125,12 @@ const (
 type variable struct {
 	scope uint8
 	state uint8
-	name  string
-	v     Value
-	val   []byte
+	// permanent variables (the proc ones the configuration names) survive
+	// unset-var as varEmpty (VF_PERMANENT in src/vars.c).
+	permanent bool
+	name      string
+	v         Value
+	val       []byte
 }
 
 func (vs *Vars) find(scope uint8, name string) *variable {
@@ -145,6 +153,36 @@ func (vs *Vars) slot(scope uint8, name string) *variable {
 	return &vs.vars[len(vs.vars)-1]
 }
 
+// Declare creates the variable, existing but not set and permanent, unless
+// it exists already: HAProxy does so at configuration time for every proc
+// variable the configuration names (vars_check_arg, VF_CREATEONLY |
+// VF_PERMANENT), so that ifexists finds them.
+func (vs *Vars) Declare(scope uint8, name string) {
+	x := vs.slot(scope, name)
+	if x.state == varAbsent {
+		x.state = varEmpty
+	}
+	x.permanent = true
+}
+
+// Clone returns an independent copy of the variables.
+func (vs *Vars) Clone() Vars {
+	var c Vars
+	if vs == nil {
+		return c
+	}
+	c.vars = make([]variable, len(vs.vars))
+	copy(c.vars, vs.vars)
+	for i := range c.vars {
+		x := &c.vars[i]
+		if x.val != nil {
+			x.val = append([]byte(nil), x.val...)
+			x.v.B = x.val
+		}
+	}
+	return c
+}
+
 // Set stores v in the variable as a string.
 func (vs *Vars) Set(scope uint8, name string, v []byte) {
 	vs.SetValue(scope, name, &Value{Type: TypeStr, B: v}, 0)
@@ -152,18 +190,28 @@ func (vs *Vars) Set(scope uint8, name string, v []byte) {
 
 // SetValue stores a typed value in the variable under set-var's
 // conditions (var_set in src/vars.c); it reports whether it was stored.
+// As there, a missing variable is created before the conditions on the
+// sample are checked, so one that fails them leaves it existing but not
+// set.
 func (vs *Vars) SetValue(scope uint8, name string, v *Value, conds VarConds) bool {
 	x := vs.find(scope, name)
-	exists := x != nil && x.state != varAbsent
-	if exists && conds&VarIfNotExists != 0 || !exists && conds&VarIfExists != 0 {
-		return false
+	if x != nil && x.state != varAbsent {
+		if conds&VarIfNotExists != 0 {
+			return false
+		}
+	} else {
+		if conds&VarIfExists != 0 {
+			return false
+		}
+		x = vs.slot(scope, name)
+		x.state = varEmpty
 	}
-	isSet := exists && x.state == varSet
+	isSet := x.state == varSet
 	if conds&VarIfSet != 0 && !isSet || conds&VarIfNotSet != 0 && isSet {
 		return false
 	}
 	switch v.Type {
-	case TypeStr, TypeBin, TypeMeth:
+	case TypeStr, TypeBin:
 		if conds&VarIfNotEmpty != 0 && len(v.B) == 0 || conds&VarIfEmpty != 0 && len(v.B) != 0 {
 			return false
 		}
@@ -180,9 +228,6 @@ func (vs *Vars) SetValue(scope uint8, name string, v *Value, conds VarConds) boo
 			return false
 		}
 	}
-	if x == nil {
-		x = vs.slot(scope, name)
-	}
 	x.state = varSet
 	x.v = Value{Type: v.Type, I: v.I, IP: v.IP}
 	if v.Type == TypeStr || v.Type == TypeBin || v.Type == TypeMeth {
@@ -192,10 +237,13 @@ func (vs *Vars) SetValue(scope uint8, name string, v *Value, conds VarConds) boo
 	return true
 }
 
-// Unset removes the variable.
+// Unset removes the variable; a permanent one stays, not set.
 func (vs *Vars) Unset(scope uint8, name string) {
 	if x := vs.find(scope, name); x != nil {
 		x.state = varAbsent
+		if x.permanent {
+			x.state = varEmpty
+		}
 	}
 }
 
@@ -223,7 +271,8 @@ func (vs *Vars) Get(scope uint8, name string) ([]byte, bool) {
 	return vs.text, true
 }
 
-// Clear unsets the variables of the given scopes.
+// Clear removes the variables of the given scopes, permanent ones too
+// (vars_prune).
 func (vs *Vars) Clear(scopes ...uint8) {
 	for i := range vs.vars {
 		for _, sc := range scopes {

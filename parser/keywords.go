@@ -171,13 +171,15 @@ tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprat
 maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  unix-bind log-send-hostname
 server-state-base server-state-file log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   external-check stats
-h1-case-adjust h1-case-adjust-file set-var set-var-fmt lua-prepend-path`)
+h1-case-adjust h1-case-adjust-file lua-prepend-path`)
 
 func init() {
 	for _, k := range harmlessGlobal {
 		globalKeywords[k] = keyword{support: Harmless}
 	}
 	globalKeywords["maxconn"] = keyword{support: Supported, handle: globalMaxconn}
+	globalKeywords["set-var"] = keyword{support: Supported, handle: globalSetVar}
+	globalKeywords["set-var-fmt"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
 	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
 	// Process settings (daemon, user, chroot...) are in process.go.
@@ -396,6 +398,21 @@ func globalMaxconn(c *pctx) {
 		n = Atol(c.arg(1))
 	}
 	g.Maxconn = n
+}
+
+// globalSetVar records "set-var <name> <expr>" (and set-var-fmt), which
+// set a process variable at configuration time (vars_parse_global_set_var).
+func globalSetVar(c *pctx) {
+	if c.arg(1) == "" || c.arg(2) == "" {
+		what := "a sample expression"
+		if c.args[0] == "set-var-fmt" {
+			what = "a format string"
+		}
+		c.alert("'%s' requires a process-wide variable name ('proc.<name>') and %s.", c.args[0], what)
+		return
+	}
+	g := &c.cp.cfg.Global
+	g.SetVars = append(g.SetVars, GlobalSetVar{Pos: c.pos, Keyword: c.args[0], Name: c.arg(1), Expr: c.arg(2)})
 }
 
 // Atol mimics C's atol: the leading decimal digits, 0 if none.

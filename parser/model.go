@@ -67,6 +67,14 @@ type Directive struct {
 	Legacy bool
 }
 
+// GlobalSetVar is a global "set-var <name> <expr>" or "set-var-fmt <name>
+// <format>" line: Keyword says which, Expr holds the expression or format.
+type GlobalSetVar struct {
+	Pos        Pos
+	Keyword    string
+	Name, Expr string
+}
+
 // Global holds process settings from the global sections.
 type Global struct {
 	Pos      Pos
@@ -111,6 +119,8 @@ type Global struct {
 	// PP2NeverSendLocal is pp2-never-send-local: health checks send a
 	// PROXY v2 header with their own addresses, not a LOCAL one.
 	PP2NeverSendLocal bool
+	// SetVars are the global set-var and set-var-fmt lines, in order.
+	SetVars []GlobalSetVar
 }
 
 // Stats is what the global "stats" lines set for the runtime CLI.

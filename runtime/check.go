@@ -39,6 +39,7 @@ type Result struct {
 // among the parser's diagnostics by its position.
 func ParseChecks(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostics {
 	_, extra := buildTables(cfg)
+	extra = append(globalVarDiags(cfg), extra...)
 	for _, d := range extra {
 		i := len(diags)
 		for j, x := range diags {

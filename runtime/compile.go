@@ -60,6 +60,9 @@ type Graph struct {
 	// expression shares.
 	tables *stick.Tables
 	maps   *acl.Maps
+	// procVars are the proc variables the configuration names, which
+	// exist from the start (acl.Context.ProcVars).
+	procVars acl.Vars
 }
 
 type proxyRef struct {
@@ -318,6 +321,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
 	compileTables(cfg, g, fail)
+	compileGlobalVars(cfg, g, fail)
 	opts.graph = g
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves

@@ -89,6 +89,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
 	e.order = newReadyOrder()
+	e.procVars = g.procVars.Clone()
 	e.connRate, e.sessRate = newRateLimiter(g.ConnRate), newRateLimiter(g.SessRate)
 	return e
 }

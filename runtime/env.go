@@ -22,6 +22,10 @@ func (s *session) Listener() (string, int, bool) {
 	return b.Name, b.ID, true
 }
 
+// FirstRequest is http_first_req: the first request read on an HTTP/1
+// connection; never for an HTTP/2 stream.
+func (s *session) FirstRequest() bool { return s.reqs <= 1 && !s.h2Stream }
+
 // Stopping reports a soft or hard stop in progress.
 func (s *session) Stopping() bool { return s.e.stopping.Load() }
 

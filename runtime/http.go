@@ -73,6 +73,8 @@ type session struct {
 	src, dst netip.AddrPort
 	// tls describes the client's TLS layer for the ssl_* fetches.
 	tls *acl.TLSInfo
+	// h2Stream says the session serves one HTTP/2 stream (bridge).
+	h2Stream bool
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte

@@ -134,6 +134,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 				bad("%v", err)
 				continue
 			}
+			ctx.DeclareVar(hr.varScope, hr.varName)
 		}
 		if r.Stick != nil {
 			if hr.stk, err = compileStickAct(r.Stick, r.Action, ctx); err != nil {

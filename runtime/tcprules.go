@@ -67,6 +67,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 				bad("%v", err)
 				continue
 			}
+			ctx.DeclareVar(tr.scope, tr.name)
 		}
 		if r.Stick != nil {
 			if tr.stk, err = compileStickAct(r.Stick, r.Action, ctx); err != nil {

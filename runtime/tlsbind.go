@@ -181,6 +181,7 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	}
 	s := newSession(e, l, a)
 	s.src, s.dst, s.tls = src, dst, info
+	_, s.h2Stream = c.(*h2.Stream)
 	if !e.startSession(s, func() {}) {
 		a.Close()
 		b.Close()
