@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -83,7 +84,8 @@ var httpRuleForms = map[string]map[string]bool{
 		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
 		"capture": true, "set-log-level": true, "set-timeout": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
-		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true},
+		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true,
+		"normalize-uri": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
@@ -187,6 +189,12 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		case arg(1) == "id":
 			r.CaptureID = n
 		default:
+			refuse()
+		}
+	case "normalize-uri":
+		// The normalizer and its option, read by the runtime.
+		r.Name = strings.Join(args, " ")
+		if _, msg := normalizerWords(args); msg != "" {
 			refuse()
 		}
 	case "set-mark", "set-tos":
@@ -330,6 +338,31 @@ func parseReturn(r *HTTPRule, a []string, refuse func()) {
 			return
 		}
 	}
+}
+
+// normalizerWords checks the words of a normalize-uri rule before its
+// condition (parse_http_normalize_uri): how many it uses, or HAProxy's
+// message.
+func normalizerWords(a []string) (int, string) {
+	if len(a) == 0 {
+		return 0, "missing argument <normalizer>"
+	}
+	opt := map[string]string{"path-strip-dotdot": "full", "percent-to-uppercase": "strict", "percent-decode-unreserved": "strict"}
+	switch a[0] {
+	case "path-merge-slashes", "path-strip-dot", "query-sort-by-name", "fragment-strip", "fragment-encode":
+		return 1, ""
+	}
+	o, ok := opt[a[0]]
+	if !ok {
+		return 0, fmt.Sprintf("unknown normalizer '%s'", a[0])
+	}
+	if len(a) > 1 && a[1] == o {
+		return 2, ""
+	}
+	if len(a) > 1 {
+		return 0, fmt.Sprintf("unknown argument '%s' for '%s' normalizer", a[1], a[0])
+	}
+	return 1, ""
 }
 
 // parseSize reads a byte count with an optional k, m or g unit

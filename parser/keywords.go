@@ -178,6 +178,8 @@ func init() {
 		globalKeywords[k] = keyword{support: Harmless}
 	}
 	globalKeywords["maxconn"] = keyword{support: Supported, handle: globalMaxconn}
+	// It lets experimental actions (normalize-uri) be used.
+	globalKeywords["expose-experimental-directives"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Experimental = true }}
 	globalKeywords["set-var"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["set-var-fmt"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}

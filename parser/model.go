@@ -77,11 +77,13 @@ type GlobalSetVar struct {
 
 // Global holds process settings from the global sections.
 type Global struct {
-	Pos      Pos
-	Maxconn  int
-	Nbthread int
-	Daemon   bool
-	Quiet    bool
+	// Experimental is expose-experimental-directives.
+	Experimental bool
+	Pos          Pos
+	Maxconn      int
+	Nbthread     int
+	Daemon       bool
+	Quiet        bool
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string

@@ -551,6 +551,12 @@ func kwRule(c *pctx) {
 		c.cp.abort = true
 		return
 	}
+	if c.arg(1) == "normalize-uri" && !c.cp.cfg.Global.Experimental {
+		c.alert("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'")
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+		return
+	}
 	msg := checkRuleArity(c.args)
 	if msg == "" {
 		var extra string
@@ -1850,6 +1856,10 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "normalize-uri":
+		if _, m := normalizerWords(a); m != "" {
+			return m + "."
+		}
 	case "set-mark", "set-tos":
 		if len(a) < 1 {
 			return "expects exactly 1 argument (integer/hex value)."

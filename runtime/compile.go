@@ -123,6 +123,8 @@ type Frontend struct {
 	own                            *Backend
 	// monitorURI is monitor-uri, "" when none.
 	monitorURI string
+	// acceptInvalid is option accept-invalid-http-request.
+	acceptInvalid bool
 	// monitorFail are the monitor fail conditions: 503 when one matches.
 	monitorFail []*acl.Cond
 	// abortOnClose is the frontend's option abortonclose: only then does
@@ -380,6 +382,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]
+		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
 		fe.comp = compileCompression(p, fail)
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" {
 			for _, m := range p.ResolveLogFormat() {

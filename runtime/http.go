@@ -790,7 +790,12 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 	}
 	for {
 		if cl.w > 0 {
-			err := h1.ParseRequest(cl.buf[:cl.w], &s.req, fe.maxHdr)
+			var err error
+			if fe.acceptInvalid {
+				err = h1.ParseRequestLax(cl.buf[:cl.w], &s.req, fe.maxHdr)
+			} else {
+				err = h1.ParseRequest(cl.buf[:cl.w], &s.req, fe.maxHdr)
+			}
 			if err != h1.ErrIncomplete {
 				// A bad head is answered at once, whole or not.
 				s.hdActive = false

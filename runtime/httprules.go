@@ -56,6 +56,8 @@ type httpRule struct {
 	stk stickAct
 	// capID is the capture slot a capture rule fills.
 	capID int
+	// norm is normalize-uri's normalizer.
+	norm acl.URINormalizer
 	// edits marks the head-editing actions; constVal is the value of a
 	// format without samples, rendered once.
 	edits    bool
@@ -160,6 +162,11 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			}
 		}
 		switch r.Action {
+		case "normalize-uri":
+			if hr.norm, _, err = acl.ParseURINormalizer(strings.Fields(r.Name)); err != nil {
+				bad("%v", err)
+				continue
+			}
 		case "add-acl", "del-acl", "set-map", "del-map":
 			hr.name, hr.maps, hr.refName = nil, ctx.Maps, r.Name
 			if r.Action == "set-map" {
@@ -190,7 +197,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 		}
 		switch hr.act {
 		case "set-header", "del-header", "add-header", "replace-header", "replace-value", "set-method", "set-uri",
-			"set-path", "set-pathq", "set-query", "replace-path", "replace-pathq", "replace-uri", "set-status":
+			"set-path", "set-pathq", "set-query", "replace-path", "replace-pathq", "replace-uri", "set-status", "normalize-uri":
 			hr.edits = true
 			if hr.value != nil && hr.value.IsConst() {
 				hr.constVal = hr.value.Append([]byte{}, &logging.Record{})
@@ -297,7 +304,8 @@ func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool)
 	case ruleAnswered:
 		return true, keep
 	case ruleBad:
-		return true, s.errorReply(400, true)
+		// HAProxy closes after a rule's bad request.
+		return true, s.errorReply(400, false)
 	}
 	*head = nh
 	return false, false
@@ -440,6 +448,21 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				}
 				ed.hdrs[j][1] = nv
 			}
+		case "normalize-uri":
+			start := len(s.edVals)
+			out, ok, err := acl.NormalizeURI(s.edVals, ed.first[1], r.norm)
+			switch {
+			case err == acl.ErrURIInvalid:
+				// A strict normalizer's refusal: 400.
+				return head, ruleBad, false
+			case err != nil:
+				return head, ruleAnswered, s.errorReply(500, true)
+			case !ok:
+				// No path to normalize: the target stays.
+				continue
+			}
+			s.edVals = out
+			ed.first[1] = out[start:len(out):len(out)]
 		case "set-method":
 			ed.first[0] = val
 		case "set-uri":
@@ -493,7 +516,7 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 	var perr error
 	body, length := msg.Body, msg.Length
 	if request {
-		perr = h1.ParseEditedRequest(out, msg, s.fe.maxHdr)
+		perr = h1.ParseEditedRequest(out, msg, s.fe.maxHdr, s.fe.acceptInvalid)
 	} else {
 		perr = h1.ParseEditedResponse(out, msg, s.fe.maxHdr)
 	}

@@ -177,3 +177,35 @@ func TestRestrictHeaderNamesDifferential(t *testing.T) {
 		})
 	}
 }
+
+// normalize-uri rewrites the target as HAProxy's normalizers do (a strict
+// one refuses a bad percent sequence with 400), and option
+// accept-invalid-http-request lets through what HAProxy's lax parser
+// does: bytes above 0x7f and '#' in the target, odd header names, a Host
+// that differs from the authority.
+func TestNormalizeURIAcceptInvalidDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the normalizers")
+	}
+	up := startEcho(t, "s1")
+	rules := ` option accept-invalid-http-request
+ http-request normalize-uri path-merge-slashes
+ http-request normalize-uri path-strip-dotdot full
+ http-request normalize-uri percent-to-uppercase
+ http-request normalize-uri percent-decode-unreserved strict if { path_beg /strict }
+ http-request normalize-uri query-sort-by-name
+ http-request normalize-uri fragment-encode if { path_beg /enc }
+ http-request normalize-uri fragment-strip
+`
+	compareRules(t, "global\n expose-experimental-directives\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
+		"GET //a/./b/../c//d?z=1&a=2&m=%7e HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /strict/%41%2x HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /strict/%41%7A HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /enc/x#frag#more HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /x#frag HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /h HTTP/1.1\r\nHost: a\r\nX[odd]: 1\r\n\r\n",
+		"GET http://b/h HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}

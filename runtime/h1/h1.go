@@ -81,8 +81,9 @@ type Msg struct {
 	Host Span
 	// folded is set when obs-fold lines were rewritten in the buffer.
 	folded bool
-	// verbatim keeps header values as a rule rebuilt them.
-	verbatim bool
+	// verbatim keeps header values as a rule rebuilt them; lax is
+	// accept-invalid-http-request.
+	verbatim, lax bool
 	// teOther is set when Transfer-Encoding lists a coding besides chunked.
 	teOther bool
 }
@@ -189,19 +190,28 @@ func indexByte(b []byte, c byte) int {
 // HAProxy's parser does, not after the head's timeout. maxHdr limits the
 // header count.
 func ParseRequest(buf []byte, m *Msg, maxHdr int) error {
-	return parseRequest(buf, m, maxHdr, false)
+	return parseRequest(buf, m, maxHdr, false, false)
+}
+
+// ParseRequestLax is ParseRequest under "option
+// accept-invalid-http-request": bytes above 0x7f and '#' in the target,
+// any byte but a colon or a line end in a header name, and a Host that
+// differs from the target's authority or from an earlier Host pass.
+func ParseRequestLax(buf []byte, m *Msg, maxHdr int) error {
+	return parseRequest(buf, m, maxHdr, false, true)
 }
 
 // ParseEditedRequest parses a head that rules rebuilt as "name: value"
 // lines: a value keeps its trailing blanks, as a value set by a rule
 // does in HAProxy.
-func ParseEditedRequest(buf []byte, m *Msg, maxHdr int) error {
-	return parseRequest(buf, m, maxHdr, true)
+// lax is ParseRequestLax's.
+func ParseEditedRequest(buf []byte, m *Msg, maxHdr int, lax bool) error {
+	return parseRequest(buf, m, maxHdr, true, lax)
 }
 
-func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
+func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 	m.reset()
-	m.verbatim = verbatim
+	m.verbatim, m.lax = verbatim, lax
 	p := 0
 	for {
 		if p >= len(buf) {
@@ -238,7 +248,7 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
 	if p, start = skipSP(buf, p); p >= len(buf) {
 		return ErrIncomplete
 	}
-	for p < len(buf) && buf[p] > ' ' && buf[p] <= 0x7f && buf[p] != '#' {
+	for p < len(buf) && buf[p] > ' ' && (buf[p] <= 0x7f && buf[p] != '#' || lax && buf[p] != 0x7f) {
 		p++
 	}
 	if p >= len(buf) {
@@ -283,10 +293,10 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
 		}
 		return errPRI
 	}
-	if err := m.parseHeaders(buf, p, maxHdr, true, false); err != nil {
+	if err := m.parseHeaders(buf, p, maxHdr, true, lax); err != nil {
 		return err
 	}
-	if err := m.checkAuthority(buf); err != nil {
+	if err := m.checkAuthority(buf); err != nil && !(lax && !m.Connect) {
 		return err
 	}
 	return m.requestFraming(buf)
@@ -506,12 +516,16 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 		}
 		if request && name.Len() == 4 && EqualFold(name.Of(buf), "host") {
 			if hostIdx >= 0 {
-				if !equalFoldBytes(val.Of(buf), m.Headers[hostIdx].Value.Of(buf)) {
+				same := equalFoldBytes(val.Of(buf), m.Headers[hostIdx].Value.Of(buf))
+				if !same && !m.lax {
 					return errBad
 				}
-				continue
+				if same {
+					continue
+				}
+			} else {
+				hostIdx = len(m.Headers)
 			}
-			hostIdx = len(m.Headers)
 		}
 		if len(m.Headers) >= maxHdr {
 			return errTooMany
