@@ -146,6 +146,8 @@ type session struct {
 	pps ppState
 	// stk is the stick-table state of the connection and its stream.
 	stk stickSession
+	// cch is the caching of the transaction (cache.go).
+	cch cacheState
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -1386,6 +1388,7 @@ func (s *session) transaction(hl int) bool {
 	s.txn.Dir = acl.DirReq
 	s.stickStreamStart()
 	keep := s.serveTxn(hl)
+	s.cacheEnd()
 	if st := s.txStatus; st != 0 {
 		s.stickStreamEnd(st)
 	} else {
@@ -1470,6 +1473,9 @@ func (s *session) serveTxn(hl int) bool {
 		if done, keep := s.serveStats(be.Name, be, head); done {
 			return keep
 		}
+	}
+	if s.cch.hit != nil && s.cch.reqs == s.reqs {
+		return s.serveHit(be)
 	}
 	mode := s.fe.ConnMode
 	if be.ConnMode > mode {

@@ -12,6 +12,7 @@ import (
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
 
@@ -51,6 +52,9 @@ type httpRule struct {
 	tarpit time.Duration
 	// stk is the operand of the stick-table actions.
 	stk stickAct
+	// cache is the cache of cache-use and cache-store (cache.go).
+	cacheName string
+	cache     *cache.Cache
 }
 
 type ruleHdr struct {
@@ -85,7 +89,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash,
-			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm}
+			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, cacheName: r.Cache}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -301,6 +305,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, from)
+			continue
+		case "cache-use", "cache-store":
+			s.cacheRule(r, head, msg)
 			continue
 		}
 		ed.load(head, msg, request)

@@ -1,0 +1,242 @@
+package runtime
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/cache"
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// compileCaches makes the cache sections' storage and gives every
+// cache-use and cache-store rule its cache.
+func compileCaches(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ...any)) {
+	g.caches = map[string]*cache.Cache{}
+	for _, k := range cfg.Caches {
+		g.caches[k.Name] = cache.New(cache.Config{Name: k.Name, Blocks: k.Blocks, MaxAge: k.MaxAge,
+			MaxObjectSize: k.MaxObjectSize, ProcessVary: k.ProcessVary, MaxSecondary: k.MaxSecondaryEntries})
+		g.cacheOrder = append(g.cacheOrder, g.caches[k.Name])
+	}
+	bind := func(rules []httpRule, name string) {
+		for i := range rules {
+			r := &rules[i]
+			if r.act != "cache-use" && r.act != "cache-store" {
+				continue
+			}
+			if r.cache = g.caches[r.cacheName]; r.cache == nil {
+				fail(parser.Pos{}, "proxy '%s': unable to find the cache '%s'.", name, r.cacheName)
+			}
+		}
+	}
+	for _, fe := range g.Frontends {
+		bind(fe.reqRules, fe.Name)
+		bind(fe.rspRules, fe.Name)
+	}
+	for _, be := range g.Backends {
+		bind(be.reqRules, be.Name)
+		bind(be.rspRules, be.Name)
+	}
+}
+
+// cacheState is the caching of the transaction in progress.
+type cacheState struct {
+	// reqs is the session's request count when txn was started: state
+	// of an earlier transaction is not looked at.
+	reqs int
+	txn  cache.Txn
+	// hit is the object that answers the request, from hitCache;
+	// notModified asks for a 304 instead.
+	hit         *cache.Entry
+	hitCache    *cache.Cache
+	notModified bool
+	// served says the response being processed is the hit.
+	served bool
+	// w stores the response into a cache as it goes to the client.
+	w *cache.Writer
+	// view reads a head's headers; key and head are scratch buffers.
+	view hdrView
+	key  []byte
+	head []byte
+	iov  [2][]byte
+}
+
+// hdrView shows a parsed head's headers to the cache package.
+type hdrView struct {
+	buf []byte
+	msg *h1.Msg
+}
+
+func (v *hdrView) Len() int { return len(v.msg.Headers) }
+
+func (v *hdrView) Header(i int) ([]byte, []byte) {
+	h := v.msg.Headers[i]
+	return h.Name.Of(v.buf), h.Value.Of(v.buf)
+}
+
+// cacheTxn returns the transaction's caching state, started on first
+// use.
+func (s *session) cacheTxn() *cacheState {
+	st := &s.cch
+	if st.reqs != s.reqs {
+		st.reqs = s.reqs
+		st.hit, st.hitCache, st.notModified, st.served = nil, nil, false, false
+		st.txn.Begin(s.req.Method.Of(s.txn.Buf))
+	}
+	return st
+}
+
+// cacheRule runs cache-use on the request or cache-store on the
+// response.
+func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
+	if r.cache == nil {
+		return
+	}
+	st := s.cacheTxn()
+	now := time.Now().Unix()
+	st.view = hdrView{buf: head, msg: msg}
+	if r.act == "cache-store" {
+		s.cacheStore(st, r.cache, head, msg, now)
+		return
+	}
+	t := &st.txn
+	req := &s.req
+	if m := req.Method.Of(head); req.Minor != 1 || string(m) != "GET" && string(m) != "HEAD" {
+		t.Flags |= cache.FlagIgnore
+	}
+	t.CheckRequest(&st.view)
+	uri := req.URI.Of(head)
+	var ok bool
+	if st.key, ok = t.Key(st.key, uri, len(uri) > 0 && uri[0] != '/' && uri[0] != '*', &st.view); !ok {
+		return
+	}
+	if t.Flags&cache.FlagIgnore != 0 {
+		return
+	}
+	if e := r.cache.Lookup(t, &st.view, now); e != nil {
+		st.hit, st.hitCache = e, r.cache
+		st.notModified = cache.NotModified(&st.view, e)
+	}
+}
+
+// cacheStore is cache-store: the response starts filling an object
+// when it may be stored.
+func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h1.Msg, now int64) {
+	if st.w != nil {
+		return
+	}
+	line := head
+	if i := h1.HeadEnd(head, 0); i > 0 {
+		line = head[:i]
+	}
+	for i := 0; i+1 < len(line); i++ {
+		if line[i] == '\r' && line[i+1] == '\n' {
+			line = line[:i]
+			break
+		}
+	}
+	r := cache.Response{Method: s.req.Method.Of(s.txn.Buf), HTTP11: s.req.Minor == 1, Status: rsp.Status,
+		StatusLine: line, Headers: &st.view, Length: -1, Chunked: rsp.Body == h1.BodyChunked,
+		FromCache: st.served, Disabled: s.zs.on && s.fe.comp != nil && s.be != s.fe.own}
+	switch rsp.Body {
+	case h1.BodyLength:
+		r.Length = rsp.Length
+	case h1.BodyNone:
+		r.Length = 0
+	}
+	if st.w = c.Store(&st.txn, &r, now); st.w != nil {
+		s.cl.tap = st.w
+	}
+}
+
+// cacheEnd closes the transaction's caching: an object whose body did
+// not reach the client whole is dropped.
+func (s *session) cacheEnd() {
+	st := &s.cch
+	if st.w != nil {
+		st.w.Close()
+		st.w = nil
+		s.cl.tap = nil
+	}
+	st.hit, st.hitCache, st.served = nil, nil, false
+}
+
+// CacheHit is res.cache_hit and res.cache_name (acl.CacheEnv).
+func (s *session) CacheHit() (string, bool) {
+	st := &s.cch
+	if st.reqs != s.reqs || !st.served {
+		return "", false
+	}
+	return st.hitCache.Name(), true
+}
+
+// serveHit answers the request from the cache, as HAProxy's cache
+// applet does: the stored head with an Age header (or a 304 made of
+// it), then the response rules of the backend and the frontend, the
+// http-after-response rules, and the stored body. It reports whether
+// the connection goes on.
+func (s *session) serveHit(be *Backend) bool {
+	st := &s.cch
+	e := st.hit
+	st.served = true
+	s.logApplet = "<CACHE>"
+	s.logBe = be
+	be.conns.Add(1)
+	s.ck, s.zs.on = nil, false
+	h := st.head[:0]
+	stored := e.Head
+	if st.notModified {
+		h = append(h, "HTTP/1.1 304 Not Modified\r\n"...)
+		for j := 0; j+1 < len(stored); j++ {
+			if stored[j] == '\r' && stored[j+1] == '\n' {
+				stored = stored[j+2:]
+				break
+			}
+		}
+	}
+	h = append(h, stored...)
+	h = append(h, "age: "...)
+	h = strconv.AppendInt(h, e.Age(time.Now().Unix()), 10)
+	h = append(h, "\r\n\r\n"...)
+	st.head = h
+	rsp := &s.rsp
+	if h1.ParseResponse(h, rsp, s.fe.maxHdr) != nil {
+		return s.errorReply(500, true)
+	}
+	rhead := h
+	s.txn.RspBuf, s.txn.Rsp = rhead, rsp
+	for i, rules := range [2][]httpRule{be.rspRules, s.fe.rspRules} {
+		if len(rules) == 0 || i == 1 && be == s.fe.own {
+			continue
+		}
+		nh, res, keep := s.runRules(rules, rhead, false, rsp)
+		switch res {
+		case ruleAnswered:
+			return keep
+		case ruleBad:
+			return s.errorReply(502, true)
+		}
+		rhead = nh
+	}
+	rhead = s.applyAfter(rhead, rsp)
+	mode := max(s.fe.ConnMode, be.ConnMode)
+	req := &s.req
+	keep := req.KeepAlive() && mode != modeClose && !(req.HasTE && req.HasCL) &&
+		s.skipBufferedBody() && !s.e.stopping.Load()
+	out := s.buildResponse(rhead, !keep, false)
+	s.out = out
+	if s.track {
+		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
+	}
+	body := e.Body
+	if st.notModified || string(req.Method.Of(s.txn.Buf)) == "HEAD" {
+		body = nil
+	}
+	st.iov[0], st.iov[1] = out, body
+	err := s.cl.sendv(st.iov[:])
+	st.iov[0], st.iov[1] = nil, nil
+	if err != nil {
+		return false
+	}
+	return keep
+}

@@ -1,0 +1,382 @@
+package cache
+
+// Response is what cache-store reads of a response and its request.
+type Response struct {
+	// Method is the request's method; HTTP11 says the request was HTTP/1.1.
+	Method []byte
+	HTTP11 bool
+	Status int
+	// StatusLine is the response's first line, without CRLF.
+	StatusLine []byte
+	// Headers are the response's headers as the rules left them.
+	Headers Headers
+	// Length is the Content-Length, -1 when the body has none; Chunked
+	// says the body is chunked. A body that ends with the connection is
+	// neither and is not stored.
+	Length  int64
+	Chunked bool
+	// FromCache says the response is a hit; Disabled that the cache
+	// must not store it (compression came first).
+	FromCache, Disabled bool
+}
+
+// htxHeadSize is what the head takes in HAProxy's HTX form: the start
+// line (its 20-byte descriptor and its three words), each header's name
+// and value, the end-of-headers marker, each block with its 4-byte info.
+func htxHeadSize(r *Response, skip int) (data, stored int) {
+	sl := r.StatusLine
+	words := len(sl)
+	for i := 0; i < len(sl) && i < 2; i++ {
+		words-- // the blanks between the three words
+	}
+	data = 20 + words
+	stored = 4 + data
+	for i := 0; i < r.Headers.Len(); i++ {
+		if i == skip {
+			continue
+		}
+		n, v := r.Headers.Header(i)
+		data += len(n) + len(v)
+		stored += 4 + len(n) + len(v)
+	}
+	data++
+	stored += 4 + 1
+	return data, stored
+}
+
+// Store is cache-store (http_action_store_cache): it decides whether the
+// response may be stored and, if so, indexes an incomplete object and
+// returns the Writer that fills it as the response streams out. It
+// returns nil otherwise; a successful unsafe method drops the object of
+// its key.
+func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
+	if r.FromCache || !r.HTTP11 {
+		return nil
+	}
+	if string(r.Method) != "GET" {
+		if r.Status >= 200 && r.Status < 400 {
+			switch string(r.Method) {
+			case "OPTIONS", "HEAD", "TRACE":
+			default:
+				c.Invalidate(t, now)
+			}
+		}
+		return nil
+	}
+	if t.Flags&FlagKeyed == 0 || Primary(&t.Hash) == 0 || r.Status != 200 || r.Disabled {
+		return nil
+	}
+	if !r.Chunked && r.Length < 0 {
+		return nil
+	}
+	ageAt := -1
+	for i := 0; i < r.Headers.Len(); i++ {
+		if n, _ := r.Headers.Header(i); equalFold(n, "age") {
+			ageAt = i
+			break
+		}
+	}
+	hdata, hstored := htxHeadSize(r, -1)
+	if r.Length >= 0 && c.cfg.MaxObjectSize > 0 && int64(hdata)+r.Length > int64(c.cfg.MaxObjectSize) {
+		return nil
+	}
+	var sig uint32
+	sec := t.SecKey
+	if c.cfg.ProcessVary {
+		var ok bool
+		if sig, ok = varySignature(r.Headers); !ok {
+			return nil
+		}
+		if sig != 0 {
+			if t.Flags&FlagHasSecKey == 0 {
+				return nil
+			}
+			reduceSecondary(&sec, sig)
+		}
+	} else if _, ok := first(r.Headers, "vary"); ok {
+		return nil
+	}
+	t.checkResponse(r.Status, r.Headers)
+	if t.Flags&FlagCacheable == 0 || t.Flags&FlagCook == 0 || t.Flags&FlagIgnore != 0 {
+		return nil
+	}
+	eff, own := maxAge(r.Headers, c.cfg.MaxAge, now)
+	var age int64
+	if ageAt >= 0 {
+		_, v := r.Headers.Header(ageAt)
+		a, ok := ageValue(trimLWS(v))
+		if !ok || a <= 0 || min(a, maxEntryAge) > own {
+			return nil
+		}
+		age = min(a, maxEntryAge)
+		_, hstored = htxHeadSize(r, ageAt)
+	}
+	if sig != 0 {
+		bm, ok := responseEncoding(r.Headers)
+		if !ok {
+			return nil
+		}
+		sec[0], sec[1], sec[2], sec[3] = byte(bm), byte(bm>>8), byte(bm>>16), byte(bm>>24)
+	}
+	e := &Entry{key: Primary(&t.Hash), hash: t.Hash, sig: sig, age: age,
+		lastModified: lastModified(r.Headers, now), Chunked: r.Chunked}
+	if sig != 0 {
+		e.secKey = sec
+	}
+	e.Head = appendHead(make([]byte, 0, hstored), r, ageAt, e)
+	e.size = entryOverhead + hstored
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.find(&t.Hash, now); old != nil {
+		if sig != 0 {
+			old = c.findSecondary(old, &t.SecKey, now)
+		}
+		if old != nil {
+			if !old.complete {
+				return nil
+			}
+			c.unindex(old)
+		}
+	}
+	e.expire = now + 2
+	if !c.insert(e, now) {
+		return nil
+	}
+	if !c.reserve(e, e.size) {
+		c.drop(e)
+		return nil
+	}
+	c.next++
+	e.id = c.next
+	e.validated = now
+	e.expire = now + eff
+	w := &Writer{c: c, e: e, remain: r.Length}
+	return w
+}
+
+// appendHead writes the stored head: the status line and the headers
+// but the Age one, and notes where the ETag value is.
+func appendHead(b []byte, r *Response, skip int, e *Entry) []byte {
+	b = append(b, r.StatusLine...)
+	b = append(b, "\r\n"...)
+	etagAt, etagLen := -1, 0
+	for i := 0; i < r.Headers.Len(); i++ {
+		if i == skip {
+			continue
+		}
+		n, v := r.Headers.Header(i)
+		b = append(b, n...)
+		b = append(b, ": "...)
+		if etagAt < 0 && equalFold(n, "etag") {
+			etagAt, etagLen = len(b), len(v)
+		}
+		b = append(b, v...)
+		b = append(b, "\r\n"...)
+	}
+	if etagAt >= 0 {
+		e.etag = b[etagAt : etagAt+etagLen : etagAt+etagLen]
+	}
+	return b
+}
+
+// drop forgets an object being written. The lock is held.
+func (c *Cache) drop(e *Entry) {
+	c.unindex(e)
+	if !e.complete {
+		c.used -= e.blocks
+		c.hot -= e.blocks
+		e.blocks = 0
+	}
+}
+
+// Writer fills an object with the response as it is written to the
+// client: it skips the head (the stored one is the head as cache-store
+// saw it), then keeps the body until its end, where the object becomes
+// usable. It gives up, dropping the object, when it would outgrow
+// max-object-size or the cache.
+type Writer struct {
+	c *Cache
+	e *Entry
+	// eoh counts the bytes of "\r\n\r\n" matched so far; inBody says the
+	// head was passed.
+	eoh    int
+	inBody bool
+	// remain is what a Content-Length body still has to bring.
+	remain int64
+	ch     chunkEnd
+	done   bool
+}
+
+// Write takes the next bytes written to the client.
+func (w *Writer) Write(bufs [][]byte) {
+	if w == nil || w.done {
+		return
+	}
+	for _, b := range bufs {
+		if !w.inBody {
+			i := w.skipHead(b)
+			if !w.inBody {
+				continue
+			}
+			b = b[i:]
+			if !w.e.Chunked && w.remain == 0 {
+				w.finish(true)
+				return
+			}
+		}
+		if len(b) == 0 {
+			continue
+		}
+		if !w.keep(b) {
+			return
+		}
+	}
+}
+
+// skipHead consumes head bytes of b and returns where the body starts.
+func (w *Writer) skipHead(b []byte) int {
+	const eoh = "\r\n\r\n"
+	for i, c := range b {
+		switch {
+		case c == eoh[w.eoh]:
+			w.eoh++
+		case c == '\r':
+			w.eoh = 1
+		default:
+			w.eoh = 0
+		}
+		if w.eoh == 4 {
+			w.inBody = true
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// keep appends body bytes to the object.
+func (w *Writer) keep(b []byte) bool {
+	e := w.e
+	n := len(b)
+	end := false
+	if e.Chunked {
+		n, end = w.ch.scan(b)
+	} else {
+		n = int(min(int64(n), w.remain))
+		w.remain -= int64(n)
+		end = w.remain == 0
+	}
+	b = b[:n]
+	c := w.c
+	c.mu.Lock()
+	ok := e.indexed && c.reserve(e, e.size+4+len(b))
+	c.mu.Unlock()
+	if !ok {
+		w.finish(false)
+		return false
+	}
+	e.size += 4 + len(b)
+	e.Body = append(e.Body, b...)
+	if end {
+		w.finish(true)
+		return false
+	}
+	return true
+}
+
+// finish makes the object usable, or drops it.
+func (w *Writer) finish(ok bool) {
+	if w.done {
+		return
+	}
+	w.done = true
+	c, e := w.c, w.e
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !ok || !e.indexed {
+		c.drop(e)
+		return
+	}
+	e.Body = e.Body[:len(e.Body):len(e.Body)]
+	e.complete = true
+	c.hot -= e.blocks
+	c.lru.push(e)
+}
+
+// Close ends the transaction: an object whose body did not end is
+// dropped.
+func (w *Writer) Close() {
+	if w != nil {
+		w.finish(false)
+	}
+}
+
+// chunkEnd follows the chunked framing gohap writes to find the end of
+// the body: hex sizes, data, the last chunk, trailers, the empty line.
+type chunkEnd struct {
+	st   uint8
+	size uint64
+}
+
+const (
+	ceSize = iota
+	ceSizeLF
+	ceData
+	ceDataCR
+	ceDataLF
+	ceTrailerStart
+	ceTrailer
+	ceFinalLF
+	ceDone
+)
+
+// scan consumes b and returns how much of it belongs to the body and
+// whether the body ended there.
+func (c *chunkEnd) scan(b []byte) (int, bool) {
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		switch c.st {
+		case ceSize:
+			switch {
+			case ch == '\r':
+				c.st = ceSizeLF
+			case ch >= '0' && ch <= '9':
+				c.size = c.size<<4 | uint64(ch-'0')
+			case ch >= 'A' && ch <= 'F':
+				c.size = c.size<<4 | uint64(ch-'A'+10)
+			case ch >= 'a' && ch <= 'f':
+				c.size = c.size<<4 | uint64(ch-'a'+10)
+			}
+		case ceSizeLF:
+			if c.size == 0 {
+				c.st = ceTrailerStart
+			} else {
+				c.st = ceData
+			}
+		case ceData:
+			n := min(uint64(len(b)-i), c.size)
+			c.size -= n
+			i += int(n) - 1
+			if c.size == 0 {
+				c.st = ceDataCR
+			}
+		case ceDataCR:
+			c.st = ceDataLF
+		case ceDataLF:
+			c.st = ceSize
+		case ceTrailerStart:
+			if ch == '\r' {
+				c.st = ceFinalLF
+			} else {
+				c.st = ceTrailer
+			}
+		case ceTrailer:
+			if ch == '\n' {
+				c.st = ceTrailerStart
+			}
+		case ceFinalLF:
+			c.st = ceDone
+			return i + 1, true
+		}
+	}
+	return len(b), false
+}
