@@ -240,3 +240,46 @@ func (s *session) serveHit(be *Backend) bool {
 	}
 	return keep
 }
+
+// showCache is the "show cache" answer: each cache with its free
+// blocks, then its live objects by key. HAProxy prints addresses; these
+// are made up, one per cache and object.
+func (e *Engine) showCache() string {
+	g := e.g
+	if g == nil {
+		return ""
+	}
+	now := time.Now().Unix()
+	var b []byte
+	for i, c := range g.cacheOrder {
+		list, avail := c.Show(now)
+		shctx := uint64(0x7f0000000000) + uint64(i)<<32
+		b = append(b, "0x"...)
+		b = strconv.AppendUint(b, shctx+0x3a, 16)
+		b = append(b, ": "...)
+		b = append(b, c.Name()...)
+		b = append(b, " (shctx:0x"...)
+		b = strconv.AppendUint(b, shctx, 16)
+		b = append(b, ", available blocks:"...)
+		b = strconv.AppendInt(b, int64(avail), 10)
+		b = append(b, ")\n"...)
+		for _, en := range list {
+			b = append(b, "0x"...)
+			b = strconv.AppendUint(b, shctx+0xc8+en.ID<<4, 16)
+			b = append(b, " hash:"...)
+			b = strconv.AppendUint(b, uint64(en.Key), 10)
+			b = append(b, " vary:0x"...)
+			for _, x := range en.SecKey {
+				b = append(b, "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
+			}
+			b = append(b, " size:"...)
+			b = strconv.AppendInt(b, int64(en.Size), 10)
+			b = append(b, " ("...)
+			b = strconv.AppendInt(b, int64(en.Blocks), 10)
+			b = append(b, " blocks), refcount:0, expire:"...)
+			b = strconv.AppendInt(b, en.Expire, 10)
+			b = append(b, '\n')
+		}
+	}
+	return string(b)
+}

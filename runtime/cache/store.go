@@ -8,9 +8,9 @@ import (
 // BlockSize is the unit the cache's memory is counted in.
 const BlockSize = 1024
 
-// entryOverhead is what HAProxy's struct cache_entry takes at the start
+// entryOverhead is what HAProxy 2.6.12 counts for its struct cache_entry
 // of every object, counted in its size.
-const entryOverhead = 120
+const entryOverhead = 112
 
 // maxEntryAge caps Age values (CACHE_ENTRY_MAX_AGE).
 const maxEntryAge = 2147483648
