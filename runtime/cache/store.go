@@ -275,7 +275,9 @@ func (c *Cache) reserve(e *Entry, size int) bool {
 func (c *Cache) Lookup(t *Txn, h Headers, now int64) *Entry {
 	c.mu.Lock()
 	e := c.find(&t.Hash, now)
-	if e != nil && e.complete {
+	if e != nil {
+		// An object being written is not used, but as HAProxy 2.6.12
+		// does, the one of another secondary key may be.
 		if e.sig != 0 {
 			c.mu.Unlock()
 			if !t.BuildSecondary(h, e.sig) {
@@ -283,10 +285,10 @@ func (c *Cache) Lookup(t *Txn, h Headers, now int64) *Entry {
 			}
 			c.mu.Lock()
 			e = c.findSecondary(e, &t.SecKey, now)
-			if e == nil || !e.complete {
-				c.mu.Unlock()
-				return nil
-			}
+		}
+		if e == nil || !e.complete {
+			c.mu.Unlock()
+			return nil
 		}
 		c.lru.remove(e)
 		c.lru.push(e)

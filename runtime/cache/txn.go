@@ -95,7 +95,7 @@ func (t *Txn) checkResponse(status int, h Headers) {
 		_, etag := first(h, "etag")
 		_, lm := first(h, "last-modified")
 		if !etag && !lm {
-			t.Flags |= FlagIgnore
+			t.Flags &^= FlagCacheable
 		}
 	}
 }

@@ -97,7 +97,9 @@ func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
 		return nil
 	}
 	t.checkResponse(r.Status, r.Headers)
-	if t.Flags&FlagCacheable == 0 || t.Flags&FlagCook == 0 || t.Flags&FlagIgnore != 0 {
+	// HAProxy 2.6.12 stores the response of a request that asked not to
+	// be served from the cache (no-cache): FlagIgnore is not looked at.
+	if t.Flags&FlagCacheable == 0 || t.Flags&FlagCook == 0 {
 		return nil
 	}
 	eff, own := maxAge(r.Headers, c.cfg.MaxAge, now)

@@ -1,0 +1,297 @@
+package runtime_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cacheCfg caches the backend's answers; %s are the bind and the
+// upstream. The response rules show whether an answer is a hit.
+const cacheCfg = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 3s
+    timeout server 3s
+frontend fe
+    bind %s
+    default_backend be
+backend be
+    http-request cache-use c
+    server s %s
+    http-response cache-store c
+    http-response set-header x-hit %%[res.cache_hit]
+    http-response set-header x-name %%[res.cache_name]
+cache c
+    total-max-size 1
+    max-age 2
+    max-object-size 2000
+    process-vary on
+`
+
+// cacheUpstream answers by path and counts the requests of each path;
+// the count is in the x-n header and in the body, so an answer from the
+// cache shows an old count.
+type cacheUpstream struct {
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (u *cacheUpstream) n(path string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.count[path]
+}
+
+// cacheAnswer is the upstream's answer to a path; "%N" is the count.
+func cacheAnswer(method, path string, n int) string {
+	body := fmt.Sprintf("body of %s number %d\n", path, n)
+	hdr := ""
+	switch {
+	case method == "POST":
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	case strings.HasPrefix(path, "/big"):
+		body = strings.Repeat("x", 3000)
+		hdr = "Cache-Control: max-age=60\r\n"
+	case strings.HasPrefix(path, "/chunked"):
+		hdr = "Cache-Control: max-age=60\r\nTransfer-Encoding: chunked\r\n"
+		half := len(body) / 2
+		return "HTTP/1.1 200 OK\r\n" + hdr + fmt.Sprintf("x-n: %d\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", n, half, body[:half], len(body)-half, body[half:])
+	case strings.HasPrefix(path, "/vary"):
+		hdr = "Cache-Control: max-age=60\r\nVary: accept-encoding\r\nContent-Encoding: gzip\r\n"
+	case strings.HasPrefix(path, "/etag"):
+		hdr = "ETag: \"v1\"\r\nLast-Modified: Thu, 15 Oct 2020 22:23:24 GMT\r\n"
+	case strings.HasPrefix(path, "/private"):
+		hdr = "Cache-Control: private, max-age=60\r\n"
+	case strings.HasPrefix(path, "/nostore"):
+	default:
+		hdr = "Cache-Control: max-age=60\r\n"
+	}
+	return fmt.Sprintf("HTTP/1.1 200 OK\r\n%sx-n: %d\r\nContent-Length: %d\r\n\r\n%s", hdr, n, len(body), body)
+}
+
+func startCacheUpstream(t *testing.T) (*cacheUpstream, string) {
+	u := &cacheUpstream{count: map[string]int{}}
+	addr := serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			u.mu.Lock()
+			u.count[req.URL.Path]++
+			n := u.count[req.URL.Path]
+			u.mu.Unlock()
+			io.WriteString(c, cacheAnswer(req.Method, req.URL.Path, n))
+		}
+	})
+	return u, addr
+}
+
+// cacheClient sends requests on one connection and describes answers.
+type cacheClient struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialCache(t *testing.T, addr string) *cacheClient {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &cacheClient{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+type cacheRsp struct {
+	status int
+	hdr    http.Header
+	body   string
+}
+
+func (cc *cacheClient) do(method, path string, hdrs ...string) cacheRsp {
+	cc.t.Helper()
+	cc.c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := method + " " + path + " HTTP/1.1\r\nHost: a\r\n"
+	for _, h := range hdrs {
+		r += h + "\r\n"
+	}
+	if method == "POST" {
+		r += "Content-Length: 3\r\n\r\nabc"
+	} else {
+		r += "\r\n"
+	}
+	io.WriteString(cc.c, r)
+	rsp, err := http.ReadResponse(cc.br, &http.Request{Method: method})
+	if err != nil {
+		cc.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, err := io.ReadAll(rsp.Body)
+	if err != nil {
+		cc.t.Fatalf("%s %s body: %v", method, path, err)
+	}
+	return cacheRsp{status: rsp.StatusCode, hdr: rsp.Header, body: string(b)}
+}
+
+// TestCache checks over real sockets what the cache does: a miss reaches
+// the server, the next request is a hit with an Age and the old count,
+// until max-age; Vary, 304s, invalidation, HEAD, objects too big or not
+// cacheable.
+func TestCache(t *testing.T) {
+	up, addr := startCacheUpstream(t)
+	fe := freePort(t)
+	startGohap(t, fmtCfg(cacheCfg, fe, addr), nil)
+	cc := dialCache(t, fe)
+
+	r := cc.do("GET", "/a")
+	if r.hdr.Get("x-hit") != "0" || r.hdr.Get("Age") != "" || r.body != "body of /a number 1\n" {
+		t.Fatalf("first answer is not a miss: %+v", r)
+	}
+	r = cc.do("GET", "/a")
+	if r.hdr.Get("x-hit") != "1" || r.hdr.Get("x-name") != "c" || r.hdr.Get("Age") == "" || r.body != "body of /a number 1\n" || up.n("/a") != 1 {
+		t.Fatalf("second answer is not a hit (server saw %d): %+v", up.n("/a"), r)
+	}
+	if r = cc.do("HEAD", "/a"); r.hdr.Get("x-hit") != "1" || r.body != "" || r.hdr.Get("Content-Length") != "20" {
+		t.Fatalf("HEAD not served from the cache: %+v", r)
+	}
+
+	// Chunked responses are stored as they stream.
+	cc.do("GET", "/chunked")
+	if r = cc.do("GET", "/chunked"); r.hdr.Get("x-hit") != "1" || r.body != "body of /chunked number 1\n" || up.n("/chunked") != 1 {
+		t.Fatalf("chunked answer not cached: %+v", r)
+	}
+
+	// A successful POST drops the object.
+	cc.do("POST", "/a")
+	if r = cc.do("GET", "/a"); r.hdr.Get("x-hit") != "0" || r.body != "body of /a number 3\n" {
+		t.Fatalf("POST did not invalidate: %+v", r)
+	}
+
+	// Too big, private, or without freshness nor validator: not stored.
+	for _, p := range []string{"/big", "/private", "/nostore"} {
+		cc.do("GET", p)
+		if r = cc.do("GET", p); r.hdr.Get("x-hit") != "0" || up.n(p) != 2 {
+			t.Errorf("%s was served from the cache: %+v", p, r)
+		}
+	}
+
+	// Vary: a stored gzip answer serves clients that accept gzip only.
+	cc.do("GET", "/vary", "Accept-Encoding: gzip")
+	if r = cc.do("GET", "/vary", "Accept-Encoding: br, GZIP"); r.hdr.Get("x-hit") != "1" {
+		t.Errorf("gzip-accepting client missed: %+v", r)
+	}
+	if r = cc.do("GET", "/vary", "Accept-Encoding: br"); r.hdr.Get("x-hit") != "0" {
+		t.Errorf("br-only client got the gzip object: %+v", r)
+	}
+
+	// Conditional requests get a 304 from the stored object.
+	cc.do("GET", "/etag")
+	if r = cc.do("GET", "/etag", `If-None-Match: W/"v1"`); r.status != 304 || r.body != "" {
+		t.Errorf("If-None-Match: %+v", r)
+	}
+	if r = cc.do("GET", "/etag", `If-Modified-Since: Thu, 15 Oct 2020 22:23:24 GMT`); r.status != 304 {
+		t.Errorf("If-Modified-Since: %+v", r)
+	}
+	if r = cc.do("GET", "/etag", `If-None-Match: "v2"`); r.status != 200 || r.hdr.Get("x-hit") != "1" {
+		t.Errorf("other ETag: %+v", r)
+	}
+
+	// Requests that must not be served from the cache.
+	if r = cc.do("GET", "/chunked", "Cache-Control: no-cache"); r.hdr.Get("x-hit") != "0" {
+		t.Errorf("no-cache request served from the cache: %+v", r)
+	}
+	if r = cc.do("GET", "/chunked", "Authorization: Basic eDp5"); r.hdr.Get("x-hit") != "0" {
+		t.Errorf("authorized request served from the cache: %+v", r)
+	}
+
+	// max-age 2: the object expires.
+	cc.do("GET", "/e")
+	time.Sleep(2100 * time.Millisecond)
+	if r = cc.do("GET", "/e"); r.hdr.Get("x-hit") != "0" || up.n("/e") != 2 {
+		t.Errorf("object outlived max-age: %+v", r)
+	}
+}
+
+// cacheSteps is the sequence the differential test plays on both
+// proxies, one connection each.
+var cacheSteps = [][]string{
+	{"GET", "/a"}, {"GET", "/a"}, {"HEAD", "/a"},
+	{"GET", "/chunked"}, {"GET", "/chunked"},
+	{"POST", "/a"}, {"GET", "/a"}, {"GET", "/a"},
+	{"GET", "/big"}, {"GET", "/big"},
+	{"GET", "/private"}, {"GET", "/private"},
+	{"GET", "/nostore"}, {"GET", "/nostore"},
+	{"GET", "/vary", "Accept-Encoding: gzip"}, {"GET", "/vary", "Accept-Encoding: br, GZIP"},
+	{"GET", "/vary", "Accept-Encoding: br"}, {"GET", "/vary"}, {"GET", "/vary", "Accept-Encoding:"},
+	{"GET", "/etag"}, {"GET", "/etag", `If-None-Match: W/"v1"`},
+	{"GET", "/etag", `If-None-Match: "v2", "v1"`}, {"GET", "/etag", `If-None-Match: *`},
+	{"GET", "/etag", "If-Modified-Since: Thu, 15 Oct 2020 22:23:24 GMT"},
+	{"GET", "/etag", "If-Modified-Since: Thu, 15 Oct 2020 22:23:23 GMT"},
+	{"HEAD", "/etag", `If-None-Match: "v1"`},
+	{"GET", "/chunked", "Cache-Control: no-cache"}, {"GET", "/chunked", "Pragma: no-cache"},
+	{"GET", "/chunked", "Authorization: Basic eDp5"}, {"GET", "/chunked", "Cache-Control: no-store"},
+	{"HEAD", "/h"}, {"GET", "/h"},
+}
+
+// describe renders an answer for comparison: status, headers sorted
+// (Date dropped, Age reduced to its presence), body.
+func (r cacheRsp) describe() string {
+	var names []string
+	for k := range r.hdr {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\n", r.status)
+	for _, k := range names {
+		v := r.hdr[k]
+		switch k {
+		case "Date":
+			continue
+		case "Age":
+			if n, err := strconv.Atoi(v[0]); err == nil && n >= 0 && n < 5 {
+				v = []string{"present"}
+			}
+		}
+		fmt.Fprintf(&b, "%s: %q\n", k, v)
+	}
+	fmt.Fprintf(&b, "%q\n", r.body)
+	return b.String()
+}
+
+// TestDifferentialCache plays the same requests on HAProxy and gohap,
+// each with its own counting upstream, and compares every answer.
+func TestDifferentialCache(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	_, upH := startCacheUpstream(t)
+	_, upG := startCacheUpstream(t)
+	feH, feG := freePort(t), freePort(t)
+	startHAProxy(t, fmtCfg(cacheCfg, feH, upH), feH)
+	startGohap(t, fmtCfg(cacheCfg, feG, upG), nil)
+	ch, cg := dialCache(t, feH), dialCache(t, feG)
+	agree := 0
+	for _, s := range cacheSteps {
+		want := ch.do(s[0], s[1], s[2:]...).describe()
+		got := cg.do(s[0], s[1], s[2:]...).describe()
+		if want != got {
+			t.Errorf("%v:\nhaproxy:\n%s\ngohap:\n%s", s, want, got)
+			continue
+		}
+		agree++
+	}
+	t.Logf("differential cache: %d/%d answers identical to HAProxy", agree, len(cacheSteps))
+}
