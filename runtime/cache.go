@@ -120,7 +120,8 @@ func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
 }
 
 // cacheStore is cache-store: the response starts filling an object
-// when it may be stored.
+// when it may be stored. A compressed response is not stored: what
+// reaches the client is no longer the head cache-store saw.
 func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h1.Msg, now int64) {
 	if st.w != nil {
 		return
@@ -137,7 +138,7 @@ func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h
 	}
 	r := cache.Response{Method: s.req.Method.Of(s.txn.Buf), HTTP11: s.req.Minor == 1, Status: rsp.Status,
 		StatusLine: line, Headers: &st.view, Length: -1, Chunked: rsp.Body == h1.BodyChunked,
-		FromCache: st.served, Disabled: s.zs.on && s.fe.comp != nil && s.be != s.fe.own}
+		FromCache: st.served, Disabled: s.zs.on}
 	switch rsp.Body {
 	case h1.BodyLength:
 		r.Length = rsp.Length
