@@ -58,7 +58,43 @@ type cacheState struct {
 	view hdrView
 	key  []byte
 	head []byte
-	iov  [2][]byte
+	iov  [4][]byte
+	size [20]byte
+}
+
+// frame appends a chunked body made of data to iov: one chunk, then the
+// last chunk.
+func (st *cacheState) frame(iov [][]byte, data []byte) [][]byte {
+	if len(data) == 0 {
+		return append(iov, lastChunkCRLF)
+	}
+	b := strconv.AppendUint(st.size[:0], uint64(len(data)), 16)
+	for i, c := range b {
+		if c >= 'a' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return append(iov, append(b, '\r', '\n'), data, crlfLastChunk)
+}
+
+var (
+	lastChunkCRLF = []byte("0\r\n\r\n")
+	crlfLastChunk = []byte("\r\n0\r\n\r\n")
+)
+
+// compressStored compresses a stored body for a hit the compression
+// applies to, whole.
+func (s *session) compressStored(zb, body []byte) ([]byte, error) {
+	g := s.e.g.comp
+	enc, err := g.pool.Get(s.zs.algo)
+	if err != nil {
+		return zb, err
+	}
+	defer g.pool.Put(enc)
+	if zb, err = enc.Write(zb, body); err != nil {
+		return zb, err
+	}
+	return enc.Close(zb)
 }
 
 // hdrView shows a parsed head's headers to the cache package.
@@ -96,7 +132,13 @@ func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
 	now := time.Now().Unix()
 	st.view = hdrView{buf: head, msg: msg}
 	if r.act == "cache-store" {
-		s.cacheStore(st, r.cache, head, msg, now)
+		fromBackend := false
+		if be := s.be; be != nil && be != s.fe.own && s.fe.comp != nil {
+			for i := range be.rspRules {
+				fromBackend = fromBackend || &be.rspRules[i] == r
+			}
+		}
+		s.cacheStore(st, r.cache, head, msg, fromBackend, now)
 		return
 	}
 	t := &st.txn
@@ -120,9 +162,10 @@ func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
 }
 
 // cacheStore is cache-store: the response starts filling an object
-// when it may be stored. A compressed response is not stored: what
-// reaches the client is no longer the head cache-store saw.
-func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h1.Msg, now int64) {
+// when it may be stored. As HAProxy orders its filters, a backend's
+// cache stores nothing that the frontend's compression compresses;
+// otherwise the cache comes first and stores the body uncompressed.
+func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h1.Msg, fromBackend bool, now int64) {
 	if st.w != nil {
 		return
 	}
@@ -138,16 +181,22 @@ func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h
 	}
 	r := cache.Response{Method: s.req.Method.Of(s.txn.Buf), HTTP11: s.req.Minor == 1, Status: rsp.Status,
 		StatusLine: line, Headers: &st.view, Length: -1, Chunked: rsp.Body == h1.BodyChunked,
-		FromCache: st.served, Disabled: s.zs.on}
+		FromCache: st.served, Disabled: s.zs.on && fromBackend}
 	switch rsp.Body {
 	case h1.BodyLength:
 		r.Length = rsp.Length
 	case h1.BodyNone:
 		r.Length = 0
 	}
-	if st.w = c.Store(&st.txn, &r, now); st.w != nil {
-		s.cl.tap = st.w
+	if st.w = c.Store(&st.txn, &r, now); st.w == nil {
+		return
 	}
+	if s.zs.on {
+		// The body is kept before it is compressed (relayCompressed).
+		st.w.Feed(nil, false)
+		return
+	}
+	s.cl.tap = st.w
 }
 
 // cacheEnd closes the transaction's caching: an object whose body did
@@ -183,7 +232,8 @@ func (s *session) serveHit(be *Backend) bool {
 	s.logApplet = "<CACHE>"
 	s.logBe = be
 	be.conns.Add(1)
-	s.ck, s.zs.on = nil, false
+	s.ck = nil
+	s.compRequest(s.txn.Buf, be)
 	h := st.head[:0]
 	stored := e.Head
 	if st.notModified {
@@ -205,6 +255,7 @@ func (s *session) serveHit(be *Backend) bool {
 		return s.errorReply(500, true)
 	}
 	rhead := h
+	s.compResponse(rhead)
 	s.txn.RspBuf, s.txn.Rsp = rhead, rsp
 	for i, rules := range [2][]httpRule{be.rspRules, s.fe.rspRules} {
 		if len(rules) == 0 || i == 1 && be == s.fe.own {
@@ -229,13 +280,30 @@ func (s *session) serveHit(be *Backend) bool {
 	if s.track {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
-	body := e.Body
-	if st.notModified || string(req.Method.Of(s.txn.Buf)) == "HEAD" {
-		body = nil
+	iov := st.iov[:1]
+	iov[0] = out
+	var zp *[]byte
+	switch {
+	case st.notModified || string(req.Method.Of(s.txn.Buf)) == "HEAD":
+	case s.zs.on:
+		zp = s.fe.pool.get()
+		zb, err := s.compressStored((*zp)[:0], e.Body)
+		*zp = zb[:cap(zb)]
+		if err != nil {
+			s.fe.pool.put(zp)
+			return false
+		}
+		iov = st.frame(iov, zb)
+	case e.Chunked:
+		iov = st.frame(iov, e.Body)
+	default:
+		iov = append(iov, e.Body)
 	}
-	st.iov[0], st.iov[1] = out, body
-	err := s.cl.sendv(st.iov[:])
-	st.iov[0], st.iov[1] = nil, nil
+	err := s.cl.sendv(iov)
+	clear(st.iov[:])
+	if zp != nil {
+		s.fe.pool.put(zp)
+	}
 	if err != nil {
 		return false
 	}

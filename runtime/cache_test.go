@@ -31,6 +31,21 @@ backend be
     http-response cache-store c
     http-response set-header x-hit %%[res.cache_hit]
     http-response set-header x-name %%[res.cache_name]
+frontend fe-comp
+    bind %s
+    default_backend be-comp
+backend be-comp
+    compression algo gzip
+    compression type text/plain
+    http-request cache-use c
+    server s %[2]s
+    http-response cache-store c
+    http-response set-header x-hit %%[res.cache_hit]
+frontend fe-comp2
+    bind %[4]s
+    compression algo gzip
+    compression type text/plain
+    default_backend be
 cache c
     total-max-size 1
     max-age 2
@@ -62,8 +77,12 @@ func cacheAnswer(method, path string, n int) string {
 	case strings.HasPrefix(path, "/big"):
 		body = strings.Repeat("x", 3000)
 		hdr = "Cache-Control: max-age=60\r\n"
-	case strings.HasPrefix(path, "/chunked"):
+	case strings.HasPrefix(path, "/chunked"), strings.HasPrefix(path, "/tchunked"):
 		hdr = "Cache-Control: max-age=60\r\nTransfer-Encoding: chunked\r\n"
+		if path[1] == 't' {
+			body = strings.Repeat(body, 20)
+			hdr += "Content-Type: text/plain\r\n"
+		}
 		half := len(body) / 2
 		return "HTTP/1.1 200 OK\r\n" + hdr + fmt.Sprintf("x-n: %d\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", n, half, body[:half], len(body)-half, body[half:])
 	case strings.HasPrefix(path, "/vary"):
@@ -73,6 +92,9 @@ func cacheAnswer(method, path string, n int) string {
 	case strings.HasPrefix(path, "/private"):
 		hdr = "Cache-Control: private, max-age=60\r\n"
 	case strings.HasPrefix(path, "/nostore"):
+	case strings.HasPrefix(path, "/text"):
+		body = strings.Repeat(body, 20)
+		hdr = "Cache-Control: max-age=60\r\nContent-Type: text/plain\r\n"
 	default:
 		hdr = "Cache-Control: max-age=60\r\n"
 	}
@@ -152,7 +174,7 @@ func (cc *cacheClient) do(method, path string, hdrs ...string) cacheRsp {
 func TestCache(t *testing.T) {
 	up, addr := startCacheUpstream(t)
 	fe := freePort(t)
-	startGohap(t, fmtCfg(cacheCfg, fe, addr), nil)
+	startGohap(t, fmtCfg(cacheCfg, fe, addr, freePort(t), freePort(t)), nil)
 	cc := dialCache(t, fe)
 
 	r := cc.do("GET", "/a")
@@ -245,6 +267,21 @@ var cacheSteps = [][]string{
 	{"HEAD", "/h"}, {"GET", "/h"},
 }
 
+// compSteps are played on a backend that compresses and caches.
+var compSteps = [][]string{
+	{"GET", "/text", "Accept-Encoding: gzip"}, {"GET", "/text", "Accept-Encoding: gzip"},
+	{"GET", "/text"}, {"GET", "/text"}, {"GET", "/text", "Accept-Encoding: gzip"},
+	{"GET", "/tchunked", "Accept-Encoding: gzip"}, {"GET", "/tchunked", "Accept-Encoding: gzip"},
+	{"GET", "/tchunked"}, {"HEAD", "/tchunked", "Accept-Encoding: gzip"},
+}
+
+// compFrontSteps are played on a frontend that compresses in front of
+// the caching backend.
+var compFrontSteps = [][]string{
+	{"GET", "/text2", "Accept-Encoding: gzip"}, {"GET", "/text2", "Accept-Encoding: gzip"},
+	{"GET", "/text2"}, {"GET", "/text2"}, {"GET", "/text2", "Accept-Encoding: gzip"},
+}
+
 // describe renders an answer for comparison: status, headers sorted
 // (Date dropped, Age reduced to its presence), body.
 func (r cacheRsp) describe() string {
@@ -267,7 +304,9 @@ func (r cacheRsp) describe() string {
 		}
 		fmt.Fprintf(&b, "%s: %q\n", k, v)
 	}
-	fmt.Fprintf(&b, "%q\n", r.body)
+	// Compressors differ in their output: the body is compared decoded.
+	body, err := decodeBody(r.hdr.Get("Content-Encoding"), []byte(r.body))
+	fmt.Fprintf(&b, "%q %v\n", body, err)
 	return b.String()
 }
 
@@ -279,19 +318,22 @@ func TestDifferentialCache(t *testing.T) {
 	}
 	_, upH := startCacheUpstream(t)
 	_, upG := startCacheUpstream(t)
-	feH, feG := freePort(t), freePort(t)
-	startHAProxy(t, fmtCfg(cacheCfg, feH, upH), feH)
-	startGohap(t, fmtCfg(cacheCfg, feG, upG), nil)
-	ch, cg := dialCache(t, feH), dialCache(t, feG)
-	agree := 0
-	for _, s := range cacheSteps {
-		want := ch.do(s[0], s[1], s[2:]...).describe()
-		got := cg.do(s[0], s[1], s[2:]...).describe()
-		if want != got {
-			t.Errorf("%v:\nhaproxy:\n%s\ngohap:\n%s", s, want, got)
-			continue
+	feH, feG := [3]string{freePort(t), freePort(t), freePort(t)}, [3]string{freePort(t), freePort(t), freePort(t)}
+	startHAProxy(t, fmtCfg(cacheCfg, feH[0], upH, feH[1], feH[2]), feH[0])
+	startGohap(t, fmtCfg(cacheCfg, feG[0], upG, feG[1], feG[2]), nil)
+	agree, total := 0, 0
+	for i, steps := range [3][][]string{cacheSteps, compSteps, compFrontSteps} {
+		ch, cg := dialCache(t, feH[i]), dialCache(t, feG[i])
+		for _, s := range steps {
+			want := ch.do(s[0], s[1], s[2:]...).describe()
+			got := cg.do(s[0], s[1], s[2:]...).describe()
+			total++
+			if want != got {
+				t.Errorf("%v:\nhaproxy:\n%s\ngohap:\n%s", s, want, got)
+				continue
+			}
+			agree++
 		}
-		agree++
 	}
-	t.Logf("differential cache: %d/%d answers identical to HAProxy", agree, len(cacheSteps))
+	t.Logf("differential cache: %d/%d answers identical to HAProxy", agree, total)
 }

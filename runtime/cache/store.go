@@ -74,8 +74,8 @@ type Entry struct {
 	age               int64
 	lastModified      int64
 	// Head is the status line and headers, each line with its CRLF,
-	// without the empty line; Body the body as sent to the client
-	// (chunked framing included when Chunked).
+	// without the empty line; Body the body's data; Chunked says the
+	// head announces a chunked body.
 	Head    []byte
 	Body    []byte
 	Chunked bool

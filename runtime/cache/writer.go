@@ -207,11 +207,13 @@ type Writer struct {
 	remain int64
 	ch     chunkEnd
 	done   bool
+	// fed says the body comes through Feed.
+	fed bool
 }
 
 // Write takes the next bytes written to the client.
 func (w *Writer) Write(bufs [][]byte) {
-	if w == nil || w.done {
+	if w == nil || w.done || w.fed {
 		return
 	}
 	for _, b := range bufs {
@@ -255,34 +257,62 @@ func (w *Writer) skipHead(b []byte) int {
 	return len(b)
 }
 
-// keep appends body bytes to the object.
+// keep appends body bytes to the object: the data of a chunked body
+// without its framing.
 func (w *Writer) keep(b []byte) bool {
 	e := w.e
-	n := len(b)
 	end := false
-	if e.Chunked {
-		n, end = w.ch.scan(b)
-	} else {
+	n := len(b)
+	if !e.Chunked {
 		n = int(min(int64(n), w.remain))
 		w.remain -= int64(n)
 		end = w.remain == 0
+		return w.add(b[:n], end)
 	}
-	b = b[:n]
-	c := w.c
-	c.mu.Lock()
-	ok := e.indexed && c.reserve(e, e.size+4+len(b))
-	c.mu.Unlock()
-	if !ok {
-		w.finish(false)
-		return false
+	for len(b) > 0 && !end {
+		var data []byte
+		n, data, end = w.ch.scan(b)
+		b = b[n:]
+		if len(data) > 0 || end {
+			if !w.add(data, end) {
+				return false
+			}
+		}
 	}
-	e.size += 4 + len(b)
-	e.Body = append(e.Body, b...)
+	return !end
+}
+
+// add appends data to the object, which ends with end; it reports
+// whether the object goes on.
+func (w *Writer) add(data []byte, end bool) bool {
+	e, c := w.e, w.c
+	if len(data) > 0 {
+		c.mu.Lock()
+		ok := e.indexed && c.reserve(e, e.size+4+len(data))
+		c.mu.Unlock()
+		if !ok {
+			w.finish(false)
+			return false
+		}
+		e.size += 4 + len(data)
+		e.Body = append(e.Body, data...)
+	}
 	if end {
 		w.finish(true)
 		return false
 	}
 	return true
+}
+
+// Feed gives the object body data directly, when what the client
+// receives is not the body (it is compressed on the way); the tap is
+// then ignored. end says the body ends there.
+func (w *Writer) Feed(data []byte, end bool) {
+	if w == nil || w.done {
+		return
+	}
+	w.fed = true
+	w.add(data, end)
 }
 
 // finish makes the object usable, or drops it.
@@ -331,9 +361,9 @@ const (
 	ceDone
 )
 
-// scan consumes b and returns how much of it belongs to the body and
-// whether the body ended there.
-func (c *chunkEnd) scan(b []byte) (int, bool) {
+// scan consumes b up to the end of its first run of data, returning
+// how much it consumed, that data, and whether the body ended.
+func (c *chunkEnd) scan(b []byte) (int, []byte, bool) {
 	for i := 0; i < len(b); i++ {
 		ch := b[i]
 		switch c.st {
@@ -357,10 +387,10 @@ func (c *chunkEnd) scan(b []byte) (int, bool) {
 		case ceData:
 			n := min(uint64(len(b)-i), c.size)
 			c.size -= n
-			i += int(n) - 1
 			if c.size == 0 {
 				c.st = ceDataCR
 			}
+			return i + int(n), b[i : i+int(n)], false
 		case ceDataCR:
 			c.st = ceDataLF
 		case ceDataLF:
@@ -377,8 +407,8 @@ func (c *chunkEnd) scan(b []byte) (int, bool) {
 			}
 		case ceFinalLF:
 			c.st = ceDone
-			return i + 1, true
+			return i + 1, nil, true
 		}
 	}
-	return len(b), false
+	return len(b), nil, false
 }
