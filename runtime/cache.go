@@ -7,6 +7,7 @@ import (
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
 )
 
 // compileCaches makes the cache sections' storage and gives every
@@ -229,7 +230,14 @@ func (s *session) serveHit(be *Backend) bool {
 	st := &s.cch
 	e := st.hit
 	st.served = true
+	// Logged as HAProxy logs its applets' answers: processed locally
+	// (LR), queue, connection and response times of zero.
 	s.logApplet = "<CACHE>"
+	s.txFlags = logging.SFErrLocal | logging.SFFinstR
+	if s.track {
+		now := time.Now()
+		s.lt.queue, s.lt.connect, s.lt.rsp = now, now, now
+	}
 	s.logBe = be
 	be.conns.Add(1)
 	s.ck = nil

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -319,8 +321,11 @@ func TestDifferentialCache(t *testing.T) {
 	_, upH := startCacheUpstream(t)
 	_, upG := startCacheUpstream(t)
 	feH, feG := [3]string{freePort(t), freePort(t), freePort(t)}, [3]string{freePort(t), freePort(t), freePort(t)}
-	startHAProxy(t, fmtCfg(cacheCfg, feH[0], upH, feH[1], feH[2]), feH[0])
-	startGohap(t, fmtCfg(cacheCfg, feG[0], upG, feG[1], feG[2]), nil)
+	dir := t.TempDir()
+	sockH, sockG := filepath.Join(dir, "h.sock"), filepath.Join(dir, "g.sock")
+	global := "global\n    stats socket %s level admin\n"
+	startHAProxy(t, fmtCfg(global, sockH)+fmtCfg(cacheCfg, feH[0], upH, feH[1], feH[2]), feH[0])
+	startGohap(t, fmtCfg(global, sockG)+fmtCfg(cacheCfg, feG[0], upG, feG[1], feG[2]), nil)
 	agree, total := 0, 0
 	for i, steps := range [3][][]string{cacheSteps, compSteps, compFrontSteps} {
 		ch, cg := dialCache(t, feH[i]), dialCache(t, feG[i])
@@ -336,4 +341,12 @@ func TestDifferentialCache(t *testing.T) {
 		}
 	}
 	t.Logf("differential cache: %d/%d answers identical to HAProxy", agree, total)
+	// "show cache": the same objects, sizes and keys; addresses and
+	// seconds left differ.
+	norm := regexp.MustCompile(`(?m)^0x[0-9a-f]+|shctx:0x[0-9a-f]+|expire:\d+`)
+	h := norm.ReplaceAllString(cliSend(t, "unix", sockH, "show cache\n"), "X")
+	g := norm.ReplaceAllString(cliSend(t, "unix", sockG, "show cache\n"), "X")
+	if h != g || strings.Count(h, "\n") < 5 {
+		t.Errorf("show cache:\nhaproxy:\n%q\ngohap:\n%q", h, g)
+	}
 }

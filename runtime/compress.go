@@ -232,6 +232,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 			}
 		}
 		src.r, src.w = 0, 0
+		s.cch.w.NextRead()
 		if err := src.fill(); err != nil {
 			return zb, srcErr(err)
 		}

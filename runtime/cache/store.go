@@ -326,7 +326,8 @@ type EntryInfo struct {
 }
 
 // Show lists the live objects by key, as "show cache" does, dropping the
-// expired ones; avail is the number of blocks not being written.
+// expired ones it meets; avail is the number of blocks not being
+// written.
 func (c *Cache) Show(now int64) (list []EntryInfo, avail int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -336,14 +337,15 @@ func (c *Cache) Show(now int64) (list []EntryInfo, avail int) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
-		for _, e := range append([]*Entry(nil), c.entries[k]...) {
-			if e.expire <= now {
-				c.unindex(e)
-				continue
-			}
-			list = append(list, EntryInfo{ID: e.id, Key: e.key, SecKey: e.secKey,
-				Size: e.size, Blocks: max(e.blocks, 1), Expire: e.expire - now})
+		// HAProxy 2.6 goes from one key to the next: only the first of
+		// the objects of a key (Vary) is seen, and dropped if expired.
+		e := c.entries[k][0]
+		if e.expire <= now {
+			c.unindex(e)
+			continue
 		}
+		list = append(list, EntryInfo{ID: e.id, Key: e.key, SecKey: e.secKey,
+			Size: e.size, Blocks: max(e.blocks, 1), Expire: e.expire - now})
 	}
 	return list, int(c.cfg.Blocks) - c.hot
 }

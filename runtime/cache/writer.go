@@ -207,8 +207,9 @@ type Writer struct {
 	remain int64
 	ch     chunkEnd
 	done   bool
-	// fed says the body comes through Feed.
-	fed bool
+	// fed says the body comes through Feed; charged that the data block
+	// of the current write is counted.
+	fed, charged bool
 }
 
 // Write takes the next bytes written to the client.
@@ -216,6 +217,8 @@ func (w *Writer) Write(bufs [][]byte) {
 	if w == nil || w.done || w.fed {
 		return
 	}
+	// What one write carries is one HTX data block in HAProxy's count.
+	w.charged = false
 	for _, b := range bufs {
 		if !w.inBody {
 			i := w.skipHead(b)
@@ -287,17 +290,26 @@ func (w *Writer) keep(b []byte) bool {
 func (w *Writer) add(data []byte, end bool) bool {
 	e, c := w.e, w.c
 	if len(data) > 0 {
+		size := e.size + len(data)
+		if !w.charged {
+			size += 4
+			w.charged = true
+		}
 		c.mu.Lock()
-		ok := e.indexed && c.reserve(e, e.size+4+len(data))
+		ok := e.indexed && c.reserve(e, size)
 		c.mu.Unlock()
 		if !ok {
 			w.finish(false)
 			return false
 		}
-		e.size += 4 + len(data)
+		e.size = size
 		e.Body = append(e.Body, data...)
 	}
 	if end {
+		if e.Chunked {
+			// HAProxy's end-of-trailers block.
+			e.size += 4 + 1
+		}
 		w.finish(true)
 		return false
 	}
@@ -313,6 +325,14 @@ func (w *Writer) Feed(data []byte, end bool) {
 	}
 	w.fed = true
 	w.add(data, end)
+}
+
+// NextRead says the data fed next comes from another read: HAProxy
+// counts it in another data block.
+func (w *Writer) NextRead() {
+	if w != nil {
+		w.charged = false
+	}
 }
 
 // finish makes the object usable, or drops it.
