@@ -56,11 +56,12 @@ type cacheState struct {
 	// w stores the response into a cache as it goes to the client.
 	w *cache.Writer
 	// view reads a head's headers; key and head are scratch buffers.
-	view hdrView
-	key  []byte
-	head []byte
-	iov  [4][]byte
-	size [20]byte
+	view  hdrView
+	key   []byte
+	head  []byte
+	rhead []byte
+	iov   [4][]byte
+	size  [20]byte
 }
 
 // frame appends a chunked body made of data to iov: one chunk, then the
@@ -124,10 +125,10 @@ func (s *session) cacheTxn() *cacheState {
 }
 
 // cacheRule runs cache-use on the request or cache-store on the
-// response.
-func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
+// response; it returns the head, which cache-store may edit.
+func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) []byte {
 	if r.cache == nil {
-		return
+		return head
 	}
 	st := s.cacheTxn()
 	now := time.Now().Unix()
@@ -139,8 +140,7 @@ func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
 				fromBackend = fromBackend || &be.rspRules[i] == r
 			}
 		}
-		s.cacheStore(st, r.cache, head, msg, fromBackend, now)
-		return
+		return s.cacheStore(st, r.cache, head, msg, fromBackend, now)
 	}
 	t := &st.txn
 	req := &s.req
@@ -151,24 +151,25 @@ func (s *session) cacheRule(r *httpRule, head []byte, msg *h1.Msg) {
 	uri := req.URI.Of(head)
 	var ok bool
 	if st.key, ok = t.Key(st.key, uri, len(uri) > 0 && uri[0] != '/' && uri[0] != '*', &st.view); !ok {
-		return
+		return head
 	}
 	if t.Flags&cache.FlagIgnore != 0 {
-		return
+		return head
 	}
 	if e := r.cache.Lookup(t, &st.view, now); e != nil {
 		st.hit, st.hitCache = e, r.cache
 		st.notModified = cache.NotModified(&st.view, e)
 	}
+	return head
 }
 
 // cacheStore is cache-store: the response starts filling an object
 // when it may be stored. As HAProxy orders its filters, a backend's
 // cache stores nothing that the frontend's compression compresses;
 // otherwise the cache comes first and stores the body uncompressed.
-func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h1.Msg, fromBackend bool, now int64) {
+func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h1.Msg, fromBackend bool, now int64) []byte {
 	if st.w != nil {
-		return
+		return head
 	}
 	line := head
 	if i := h1.HeadEnd(head, 0); i > 0 {
@@ -189,15 +190,43 @@ func (s *session) cacheStore(st *cacheState, c *cache.Cache, head []byte, rsp *h
 	case h1.BodyNone:
 		r.Length = 0
 	}
-	if st.w = c.Store(&st.txn, &r, now); st.w == nil {
-		return
+	st.w = c.Store(&st.txn, &r, now)
+	if r.DropAge {
+		head = st.dropAge(head, rsp)
+		s.txn.RspBuf = head
 	}
-	if s.zs.on {
+	switch {
+	case st.w == nil:
+	case s.zs.on:
 		// The body is kept before it is compressed (relayCompressed).
 		st.w.Feed(nil, false)
-		return
+	default:
+		s.cl.tap = st.w
 	}
-	s.cl.tap = st.w
+	return head
+}
+
+// dropAge removes the first Age header from a response head, into the
+// state's own buffer, and parses the result into rsp.
+func (st *cacheState) dropAge(head []byte, rsp *h1.Msg) []byte {
+	for _, h := range rsp.Headers {
+		if n := h.Name.Of(head); len(n) != 3 || !h1.EqualFold(n, "age") {
+			continue
+		}
+		end := int(h.Value.End)
+		for end < len(head) && head[end] != '\n' {
+			end++
+		}
+		out := append(st.rhead[:0], head[:h.Name.Off]...)
+		out = append(out, head[min(end+1, len(head)):]...)
+		if h1.ParseResponse(out, rsp, maxHdr) != nil {
+			h1.ParseResponse(head, rsp, maxHdr)
+			return head
+		}
+		st.rhead = out
+		return out
+	}
+	return head
 }
 
 // cacheEnd closes the transaction's caching: an object whose body did

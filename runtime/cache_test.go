@@ -53,6 +53,7 @@ cache c
     max-age 2
     max-object-size 2000
     process-vary on
+    max-secondary-entries 3
 `
 
 // cacheUpstream answers by path and counts the requests of each path;
@@ -87,6 +88,10 @@ func cacheAnswer(method, path string, n int) string {
 		}
 		half := len(body) / 2
 		return "HTTP/1.1 200 OK\r\n" + hdr + fmt.Sprintf("x-n: %d\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", n, half, body[:half], len(body)-half, body[half:])
+	case strings.HasPrefix(path, "/referer"):
+		hdr = "Cache-Control: max-age=60\r\nVary: referer,accept-encoding\r\n"
+	case strings.HasPrefix(path, "/age"):
+		hdr = "Cache-Control: max-age=60\r\nAge: 30\r\n"
 	case strings.HasPrefix(path, "/vary"):
 		hdr = "Cache-Control: max-age=60\r\nVary: accept-encoding\r\nContent-Encoding: gzip\r\n"
 	case strings.HasPrefix(path, "/etag"):
@@ -267,6 +272,14 @@ var cacheSteps = [][]string{
 	{"GET", "/chunked", "Cache-Control: no-cache"}, {"GET", "/chunked", "Pragma: no-cache"},
 	{"GET", "/chunked", "Authorization: Basic eDp5"}, {"GET", "/chunked", "Cache-Control: no-store"},
 	{"HEAD", "/h"}, {"GET", "/h"},
+	{"GET", "/referer", "Referer: r1"}, {"GET", "/referer", "Referer: r2"},
+	{"GET", "/referer", "Referer: r1"}, {"GET", "/referer", "Referer: r2", "Accept-Encoding: gzip"},
+	{"GET", "/referer", "Referer: r3"}, {"GET", "/referer", "Referer: r4"}, {"GET", "/referer"},
+	{"GET", "/referer", "Referer: r4"}, {"GET", "/referer"},
+	{"GET", "/age"}, {"GET", "/age"},
+	{"GET", "/q?x=1"}, {"GET", "/q?x=2"}, {"GET", "/q?x=1"},
+	{"GET", "http://a/abs"}, {"GET", "/abs"}, {"GET", "http://a/abs"},
+	{"PUT", "/q?x=1"}, {"GET", "/q?x=1"}, {"DELETE", "/q?x=2"}, {"GET", "/q?x=2"},
 }
 
 // compSteps are played on a backend that compresses and caches.

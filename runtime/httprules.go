@@ -307,7 +307,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			s.stickAction(r.act, &r.stk, r.expr, from)
 			continue
 		case "cache-use", "cache-store":
-			s.cacheRule(r, head, msg)
+			head = s.cacheRule(r, head, msg)
 			continue
 		}
 		ed.load(head, msg, request)

@@ -18,6 +18,9 @@ type Response struct {
 	// FromCache says the response is a hit; Disabled that the cache
 	// must not store it (compression came first).
 	FromCache, Disabled bool
+	// DropAge is set by Store when the Age header must leave the
+	// response, as HAProxy removes it from a response it stores.
+	DropAge bool
 }
 
 // htxHeadSize is what the head takes in HAProxy's HTX form: the start
@@ -33,6 +36,8 @@ func htxHeadSize(r *Response, skip int) (data, stored int) {
 	stored = 4 + data
 	for i := 0; i < r.Headers.Len(); i++ {
 		if i == skip {
+			// A removed header leaves an unused block behind.
+			stored += 4
 			continue
 		}
 		n, v := r.Headers.Header(i)
@@ -102,48 +107,38 @@ func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
 	if t.Flags&FlagCacheable == 0 || t.Flags&FlagCook == 0 {
 		return nil
 	}
+	e := &Entry{key: Primary(&t.Hash), hash: t.Hash, sig: sig, Chunked: r.Chunked}
+	if !c.place(e, &sec, now) {
+		return nil
+	}
 	eff, own := maxAge(r.Headers, c.cfg.MaxAge, now)
-	var age int64
 	if ageAt >= 0 {
 		_, v := r.Headers.Header(ageAt)
 		a, ok := ageValue(trimLWS(v))
 		if !ok || a <= 0 || min(a, maxEntryAge) > own {
+			c.dropLocked(e)
 			return nil
 		}
-		age = min(a, maxEntryAge)
+		// The Age header leaves the response, which then goes on
+		// without it; its place is still counted.
+		e.age = min(a, maxEntryAge)
+		r.DropAge = true
 		_, hstored = htxHeadSize(r, ageAt)
 	}
+	e.lastModified = lastModified(r.Headers, now)
 	if sig != 0 {
 		bm, ok := responseEncoding(r.Headers)
 		if !ok {
+			c.dropLocked(e)
 			return nil
 		}
-		sec[0], sec[1], sec[2], sec[3] = byte(bm), byte(bm>>8), byte(bm>>16), byte(bm>>24)
-	}
-	e := &Entry{key: Primary(&t.Hash), hash: t.Hash, sig: sig, age: age,
-		lastModified: lastModified(r.Headers, now), Chunked: r.Chunked}
-	if sig != 0 {
 		e.secKey = sec
+		e.secKey[0], e.secKey[1], e.secKey[2], e.secKey[3] = byte(bm), byte(bm>>8), byte(bm>>16), byte(bm>>24)
 	}
 	e.Head = appendHead(make([]byte, 0, hstored), r, ageAt, e)
 	e.size = entryOverhead + hstored
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old := c.find(&t.Hash, now); old != nil {
-		if sig != 0 {
-			old = c.findSecondary(old, &t.SecKey, now)
-		}
-		if old != nil {
-			if !old.complete {
-				return nil
-			}
-			c.unindex(old)
-		}
-	}
-	e.expire = now + 2
-	if !c.insert(e, now) {
-		return nil
-	}
 	if !c.reserve(e, e.size) {
 		c.drop(e)
 		return nil
@@ -154,6 +149,34 @@ func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
 	e.expire = now + eff
 	w := &Writer{c: c, e: e, remain: r.Length}
 	return w
+}
+
+// place indexes a new object unless one of the same keys is being
+// written (or the key has too many), as HAProxy does before it reads
+// the response's age.
+func (c *Cache) place(e *Entry, sec *[SecKeyLen]byte, now int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.find(&e.hash, now); old != nil {
+		if e.sig != 0 {
+			old = c.findSecondary(old, sec, now)
+		}
+		if old != nil {
+			if !old.complete {
+				return false
+			}
+			c.unindex(old)
+		}
+	}
+	e.expire = now + 2
+	return c.insert(e, now)
+}
+
+// dropLocked is drop with the lock taken.
+func (c *Cache) dropLocked(e *Entry) {
+	c.mu.Lock()
+	c.drop(e)
+	c.mu.Unlock()
 }
 
 // appendHead writes the stored head: the status line and the headers
