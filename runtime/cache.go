@@ -311,7 +311,7 @@ func (s *session) serveHit(be *Backend) bool {
 	mode := max(s.fe.ConnMode, be.ConnMode)
 	req := &s.req
 	keep := req.KeepAlive() && mode != modeClose && !(req.HasTE && req.HasCL) &&
-		s.skipBufferedBody() && !s.e.stopping.Load()
+		s.drainRequestBody() && !s.e.stopping.Load()
 	out := s.buildResponse(rhead, !keep, false)
 	s.out = out
 	if s.track {
@@ -345,6 +345,55 @@ func (s *session) serveHit(be *Backend) bool {
 		return false
 	}
 	return keep
+}
+
+// drainRequestBody reads and drops the request body of a hit, as
+// HAProxy's cache applet eats the request, so that the connection can
+// carry the next one; it reports whether the body is gone.
+func (s *session) drainRequestBody() bool {
+	req, cl := &s.req, &s.cl
+	if s.bodyDone || req.Body == h1.BodyNone {
+		return true
+	}
+	if req.Expect100 {
+		// The client waits for a 100 that does not come.
+		return false
+	}
+	switch req.Body {
+	case h1.BodyLength:
+		for left := req.Length; ; {
+			n := int(min(int64(cl.w-cl.r), left))
+			cl.r += n
+			if left -= int64(n); left == 0 {
+				break
+			}
+			if cl.fill() != nil {
+				return false
+			}
+		}
+	case h1.BodyChunked:
+		co := &s.co
+		co.cs = chunkScanner{}
+		for co.cs.st != chTrailer {
+			for cl.r < cl.w && co.cs.st != chTrailer {
+				n, _, err := co.cs.next(cl.buf[cl.r:cl.w])
+				if err != nil {
+					return false
+				}
+				cl.r += n
+			}
+			if co.cs.st != chTrailer && cl.fill() != nil {
+				return false
+			}
+		}
+		if _, err := co.trailers(cl, s.fe.maxHdr, s.fe.bufSize); err != nil {
+			return false
+		}
+	default:
+		return false
+	}
+	s.bodyDone = true
+	return true
 }
 
 // showCache is the "show cache" answer: each cache with its free
