@@ -213,6 +213,53 @@ func TestStoreLimits(t *testing.T) {
 	}
 }
 
+// TestSecondaryEntries: max-secondary-entries bounds the objects of one
+// key that vary; a Referer each makes a new one.
+func TestSecondaryEntries(t *testing.T) {
+	c := New(Config{Name: "c", Blocks: 64, MaxAge: 60, ProcessVary: true, MaxSecondary: 2})
+	stored := 0
+	for i := 0; i < 4; i++ {
+		var tx Txn
+		h := hdrs{"Host: h", fmt.Sprintf("Referer: r%d", i)}
+		tx.Begin([]byte("GET"))
+		tx.Key(nil, []byte("/v"), false, h)
+		if c.Lookup(&tx, h, 1) != nil {
+			t.Fatalf("referer r%d hit", i)
+		}
+		w := c.Store(&tx, &Response{Method: []byte("GET"), HTTP11: true, Status: 200, StatusLine: []byte("HTTP/1.1 200 OK"),
+			Headers: hdrs{"Cache-Control: max-age=60", "Vary: referer,accept-encoding", "Content-Length: 1"}, Length: 1}, 1)
+		if w != nil {
+			w.Write([][]byte{[]byte("HTTP/1.1 200 OK\r\n\r\nx")})
+			stored++
+		}
+	}
+	if stored != 2 {
+		t.Errorf("%d objects stored for one key, want max-secondary-entries 2", stored)
+	}
+	var tx Txn
+	h := hdrs{"Host: h", "Referer: r1"}
+	tx.Begin([]byte("GET"))
+	tx.Key(nil, []byte("/v"), false, h)
+	if c.Lookup(&tx, h, 1) == nil {
+		t.Error("the second referer's object is not found")
+	}
+	// HAProxy 2.6.12 puts the response's coding in the key even when it
+	// does not vary on Accept-Encoding: such an object is never found
+	// (fixed in HAProxy 3.0, commit 0610f52bc).
+	c = New(Config{Name: "c", Blocks: 64, MaxAge: 60, ProcessVary: true})
+	tx.Begin([]byte("GET"))
+	tx.Key(nil, []byte("/v"), false, h)
+	c.Lookup(&tx, h, 1)
+	w := c.Store(&tx, &Response{Method: []byte("GET"), HTTP11: true, Status: 200, StatusLine: []byte("HTTP/1.1 200 OK"),
+		Headers: hdrs{"Cache-Control: max-age=60", "Vary: referer", "Content-Length: 1"}, Length: 1}, 1)
+	w.Write([][]byte{[]byte("HTTP/1.1 200 OK\r\n\r\nx")})
+	tx.Begin([]byte("GET"))
+	tx.Key(nil, []byte("/v"), false, h)
+	if c.Lookup(&tx, h, 1) != nil {
+		t.Error("an object that varies on Referer alone was found")
+	}
+}
+
 // TestConcurrent stores and reads from many goroutines (run with -race).
 func TestConcurrent(t *testing.T) {
 	c := New(Config{Name: "c", Blocks: 16, MaxAge: 60, MaxObjectSize: 4096})

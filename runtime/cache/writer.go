@@ -136,6 +136,10 @@ func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
 		e.secKey[0], e.secKey[1], e.secKey[2], e.secKey[3] = byte(bm), byte(bm>>8), byte(bm>>16), byte(bm>>24)
 	}
 	e.Head = appendHead(make([]byte, 0, hstored), r, ageAt, e)
+	if r.Length > 0 {
+		// Bounded by max-object-size above; a chunked body grows.
+		e.Body = make([]byte, 0, r.Length)
+	}
 	e.size = entryOverhead + hstored
 	c.mu.Lock()
 	defer c.mu.Unlock()
