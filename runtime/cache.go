@@ -250,11 +250,15 @@ func (s *session) CacheHit() (string, bool) {
 	return st.hitCache.Name(), true
 }
 
+// noBackend stands for the backend of a hit the frontend's rules found:
+// no backend is chosen then, and the frontend's rules run alone.
+var noBackend = &Backend{}
+
 // serveHit answers the request from the cache, as HAProxy's cache
 // applet does: the stored head with an Age header (or a 304 made of
-// it), then the response rules of the backend and the frontend, the
-// http-after-response rules, and the stored body. It reports whether
-// the connection goes on.
+// it), then the response rules of the backend (none when be is nil: the
+// frontend found the hit) and the frontend, the http-after-response
+// rules, and the stored body. It reports whether the connection goes on.
 func (s *session) serveHit(be *Backend) bool {
 	st := &s.cch
 	e := st.hit
@@ -267,8 +271,12 @@ func (s *session) serveHit(be *Backend) bool {
 		now := time.Now()
 		s.lt.queue, s.lt.connect, s.lt.rsp = now, now, now
 	}
-	s.logBe = be
-	be.conns.Add(1)
+	if be != nil {
+		s.logBe = be
+		be.conns.Add(1)
+	} else {
+		be = noBackend
+	}
 	s.ck = nil
 	s.compRequest(s.txn.Buf, be)
 	h := st.head[:0]

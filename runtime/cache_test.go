@@ -463,3 +463,60 @@ func BenchmarkCacheHit(b *testing.B) {
 		b.Fatalf("the server saw %d requests", u.count["/a"])
 	}
 }
+
+// listenCacheCfg caches in a listen section and in a frontend in front of
+// a backend that has its own rules.
+const listenCacheCfg = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 3s
+    timeout server 3s
+listen li
+    bind %s
+    http-request cache-use c
+    http-response cache-store c
+    http-response set-header x-hit %%[res.cache_hit]
+    server s %s
+frontend fe
+    bind %s
+    http-request cache-use c
+    http-response cache-store c
+    http-response set-header x-fe-hit %%[res.cache_hit]
+    default_backend be
+backend be
+    http-response set-header x-be-name %%[res.cache_name]
+    server s %[2]s
+cache c
+    total-max-size 1
+    max-age 60
+`
+
+// TestDifferentialCacheListen: the same answers from HAProxy and gohap
+// when a listen section or a frontend caches.
+func TestDifferentialCacheListen(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	_, upH := startCacheUpstream(t)
+	_, upG := startCacheUpstream(t)
+	feH, feG := [2]string{freePort(t), freePort(t)}, [2]string{freePort(t), freePort(t)}
+	startHAProxy(t, fmtCfg(listenCacheCfg, feH[0], upH, feH[1]), feH[0])
+	startGohap(t, fmtCfg(listenCacheCfg, feG[0], upG, feG[1]), nil)
+	steps := [][]string{{"GET", "/a"}, {"GET", "/a"}, {"HEAD", "/a"}, {"GET", "/etag", `If-None-Match: "v1"`}, {"GET", "/etag", `If-None-Match: "v1"`}}
+	agree, total := 0, 0
+	for i := range feH {
+		ch, cg := dialCache(t, feH[i]), dialCache(t, feG[i])
+		for _, s := range steps {
+			want := ch.do(s[0], s[1], s[2:]...).describe()
+			got := cg.do(s[0], s[1], s[2:]...).describe()
+			total++
+			if want != got {
+				t.Errorf("%d %v:\nhaproxy:\n%s\ngohap:\n%s", i, s, want, got)
+				continue
+			}
+			agree++
+		}
+	}
+	t.Logf("differential cache, listen and frontend: %d/%d answers identical to HAProxy", agree, total)
+}

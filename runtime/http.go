@@ -1445,6 +1445,9 @@ func (s *session) serveTxn(hl int) bool {
 	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
 		return keep
 	}
+	if s.cch.hit != nil && s.cch.reqs == s.reqs {
+		return s.serveHit(nil)
+	}
 	be := s.route()
 	s.be = be
 	if be == nil {
