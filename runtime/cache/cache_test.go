@@ -264,6 +264,19 @@ func TestSecondaryEntries(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	c := New(Config{Name: "c", Blocks: 16, MaxAge: 60, MaxObjectSize: 4096})
 	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	go func() {
+		// "show cache" while objects are written.
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				c.Show(1)
+			}
+		}
+	}()
+	defer close(stop)
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func(g int) {

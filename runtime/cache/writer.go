@@ -108,6 +108,9 @@ func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
 		return nil
 	}
 	e := &Entry{key: Primary(&t.Hash), hash: t.Hash, sig: sig, Chunked: r.Chunked}
+	if sig != 0 {
+		e.secKey = sec
+	}
 	if !c.place(e, &sec, now) {
 		return nil
 	}
@@ -126,23 +129,26 @@ func (c *Cache) Store(t *Txn, r *Response, now int64) *Writer {
 		_, hstored = htxHeadSize(r, ageAt)
 	}
 	e.lastModified = lastModified(r.Headers, now)
+	var bm uint32
 	if sig != 0 {
-		bm, ok := responseEncoding(r.Headers)
-		if !ok {
+		var ok bool
+		if bm, ok = responseEncoding(r.Headers); !ok {
 			c.dropLocked(e)
 			return nil
 		}
-		e.secKey = sec
-		e.secKey[0], e.secKey[1], e.secKey[2], e.secKey[3] = byte(bm), byte(bm>>8), byte(bm>>16), byte(bm>>24)
 	}
 	e.Head = appendHead(make([]byte, 0, hstored), r, ageAt, e)
 	if r.Length > 0 {
 		// Bounded by max-object-size above; a chunked body grows.
 		e.Body = make([]byte, 0, r.Length)
 	}
-	e.size = entryOverhead + hstored
+	// What others read of an indexed object changes under the lock.
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if sig != 0 {
+		e.secKey[0], e.secKey[1], e.secKey[2], e.secKey[3] = byte(bm), byte(bm>>8), byte(bm>>16), byte(bm>>24)
+	}
+	e.size = entryOverhead + hstored
 	if !c.reserve(e, e.size) {
 		c.drop(e)
 		return nil
@@ -324,19 +330,18 @@ func (w *Writer) add(data []byte, end bool) bool {
 		}
 		c.mu.Lock()
 		ok := e.indexed && c.reserve(e, size)
+		if ok {
+			// "show cache" reads the size of objects being written.
+			e.size = size
+		}
 		c.mu.Unlock()
 		if !ok {
 			w.finish(false)
 			return false
 		}
-		e.size = size
 		e.Body = append(e.Body, data...)
 	}
 	if end {
-		if e.Chunked {
-			// HAProxy's end-of-trailers block.
-			e.size += 4 + 1
-		}
 		w.finish(true)
 		return false
 	}
@@ -376,6 +381,10 @@ func (w *Writer) finish(ok bool) {
 		return
 	}
 	e.Body = e.Body[:len(e.Body):len(e.Body)]
+	if e.Chunked {
+		// HAProxy's end-of-trailers block.
+		e.size += 4 + 1
+	}
 	e.complete = true
 	c.hot -= e.blocks
 	c.lru.push(e)
