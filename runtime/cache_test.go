@@ -124,7 +124,12 @@ func startCacheUpstream(t *testing.T) (*cacheUpstream, string) {
 			u.count[req.URL.Path]++
 			n := u.count[req.URL.Path]
 			u.mu.Unlock()
-			io.WriteString(c, cacheAnswer(req.Method, req.URL.Path, n))
+			rsp := cacheAnswer(req.Method, req.URL.Path, n)
+			if ae := req.Header.Values("Accept-Encoding"); len(ae) > 0 {
+				// What reaches the server of Accept-Encoding.
+				rsp = strings.Replace(rsp, "\r\n", "\r\nx-ae: "+strings.Join(ae, "|")+"\r\n", 1)
+			}
+			io.WriteString(c, rsp)
 		}
 	})
 	return u, addr
@@ -279,6 +284,7 @@ var cacheSteps = [][]string{
 	{"GET", "/referer", "Referer: r3"}, {"GET", "/referer", "Referer: r4"}, {"GET", "/referer"},
 	{"GET", "/referer", "Referer: r4"}, {"GET", "/referer"},
 	{"GET", "/age"}, {"GET", "/age"},
+	{"GET", "/lc", "Accept-Encoding: GZIP, Br;Q=1"}, {"GET", "/vary2", "Accept-Encoding: GZIP, Br;Q=1"},
 	{"GET", "/ronly", "Referer: r1"}, {"GET", "/ronly", "Referer: r1"}, {"GET", "/ronly"}, {"GET", "/ronly"},
 	{"GET", "/q?x=1"}, {"GET", "/q?x=2"}, {"GET", "/q?x=1"},
 	{"GET", "http://a/abs"}, {"GET", "/abs"}, {"GET", "http://a/abs"},

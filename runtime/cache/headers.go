@@ -3,7 +3,9 @@ package cache
 // Headers gives the header lines of a message, in order.
 type Headers interface {
 	Len() int
-	// Header returns the i-th header's name and value.
+	// Header returns the i-th header's name and value. The cache may
+	// write in the value (Accept-Encoding is turned to lower case, as
+	// HAProxy does), never past its end.
 	Header(i int) (name, value []byte)
 }
 

@@ -138,9 +138,10 @@ func parseEncoding(v []byte) (bit uint32, nullWeight, ok bool) {
 
 // acceptEncodingBitmap is accept_encoding_normalizer: the codings the
 // client accepts, identity unless refused, all of them without the
-// header. ok is false when the request lists too many.
+// header. ok is false when the request lists too many. As HAProxy does,
+// it turns the values it reads to lower case in place: the request goes
+// on with them so.
 func acceptEncodingBitmap(h Headers) (bitmap uint32, ok bool) {
-	var lc [64]byte
 	count := 0
 	bitmap = encIdentity
 	blacklist := ^uint32(0)
@@ -152,14 +153,10 @@ func acceptEncodingBitmap(h Headers) (bitmap uint32, ok bool) {
 		if len(v) == 0 {
 			return true
 		}
-		w := lc[:0]
-		if len(v) > len(lc) {
-			w = make([]byte, 0, len(v))
+		for i, c := range v {
+			v[i] = lower(c)
 		}
-		for _, c := range v {
-			w = append(w, lower(c))
-		}
-		bit, null, good := parseEncoding(w)
+		bit, null, good := parseEncoding(v)
 		switch {
 		case !good:
 			bitmap |= encOther
