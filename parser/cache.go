@@ -39,6 +39,12 @@ var cacheKeywords = map[string]func(c *pctx, k *Cache){
 	"max-secondary-entries": kwCacheMaxSecondary,
 }
 
+func init() {
+	// The runtime runs both cache actions (httpRuleForms).
+	httpRuleForms["http-request"]["cache-use"] = true
+	httpRuleForms["http-response"]["cache-store"] = true
+}
+
 // CacheKeywordNames lists the keywords of a cache section.
 func CacheKeywordNames() []string {
 	out := make([]string, 0, len(cacheKeywords))

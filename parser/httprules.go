@@ -42,13 +42,13 @@ type HTTPRule struct {
 	Var string
 	// Realm is auth's realm, "" for the proxy's name.
 	Realm string
+	// Cache is the cache section of cache-use and cache-store.
+	Cache string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
 	// Stick is the operand of the stick-table actions (track-sc,
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
-	// Cache is the cache section of cache-use and cache-store.
-	Cache string
 	// Refused is the runtime's message for a form it does not run.
 	Refused string
 }
@@ -59,12 +59,11 @@ var httpRuleForms = map[string]map[string]bool{
 		"replace-value": true, "set-path": true, "set-pathq": true, "set-query": true, "set-uri": true,
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
-		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true,
-		"cache-use": true},
+		"set-dst-port": true, "reject": true, "tarpit": true, "auth": true, "silent-drop": true, "disable-l7-retry": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
-		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true, "cache-store": true},
+		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).

@@ -50,11 +50,11 @@ type httpRule struct {
 	// realm is auth's realm; tarpit the time tarpit holds the client.
 	realm  string
 	tarpit time.Duration
-	// stk is the operand of the stick-table actions.
-	stk stickAct
 	// cache is the cache of cache-use and cache-store (cache.go).
 	cacheName string
 	cache     *cache.Cache
+	// stk is the operand of the stick-table actions.
+	stk stickAct
 }
 
 type ruleHdr struct {
@@ -89,7 +89,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash,
-			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, cacheName: r.Cache}
+			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -157,6 +157,7 @@ func compileHTTPRules(rules []*parser.HTTPRule, set *acl.Set, fail func(parser.P
 			}
 			hr.hdrs = append(hr.hdrs, ruleHdr{name: strings.ToLower(h[0]), value: f})
 		}
+		hr.cacheName = r.Cache
 		out = append(out, hr)
 	}
 	return out
