@@ -53,6 +53,8 @@ type HTTPRule struct {
 	Var string
 	// Realm is auth's realm, "" for the proxy's name.
 	Realm string
+	// Cache is the cache section of cache-use and cache-store.
+	Cache string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
 	// Stick is the operand of the stick-table actions (track-sc,
@@ -278,6 +280,11 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		if arg(1) == "reason" {
 			r.Reason = arg(2)
 		} else if len(args) > 1 {
+			refuse()
+		}
+	case "cache-use", "cache-store":
+		r.Cache = arg(0)
+		if len(args) != 1 {
 			refuse()
 		}
 	case "deny", "return":

@@ -44,6 +44,8 @@ type Config struct {
 	HTTPErrors []*HTTPErrors
 	// Resolvers are the resolvers sections, in source order.
 	Resolvers []*Resolvers
+	// Caches are the cache sections that are right, in source order.
+	Caches []*Cache
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive

@@ -146,6 +146,9 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 				break
 			}
 		}
+		if stopped == 0 {
+			cp.endCache(Pos{File: in.Name, Line: len(f.Lines) + 1})
+		}
 		if stopped > 0 {
 			// HAProxy never read the lines after the one that stopped it.
 			kept := fileDiags[:0]
@@ -198,6 +201,8 @@ type cfgParser struct {
 	abort bool
 	// env expands the variables of addresses (str2sa_range).
 	env *env
+	// cache is the cache section being read (cache.go).
+	cache *Cache
 }
 
 func (cp *cfgParser) add(d Diagnostic) {
@@ -263,6 +268,7 @@ func (cp *cfgParser) directive(pos Pos, kw string, args []string, s Support, leg
 
 func (cp *cfgParser) openSection(args []string, pos Pos) {
 	kw := args[0]
+	cp.endCache(pos)
 	cp.section = kw
 	cp.proxy = nil
 	switch kw {
@@ -285,6 +291,10 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			if !cp.openResolvers(args, pos) {
 				return
 			}
+		case "cache":
+			if !cp.openCache(args, pos) {
+				return
+			}
 		case "peers", "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
@@ -305,7 +315,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "cache", "fcgi-app":
+	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "fcgi-app":
 		return Unsupported
 	}
 	return Supported

@@ -180,6 +180,9 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	case "resolvers":
 		cp.resolversLine(c)
 		return
+	case "cache":
+		cp.cacheLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }
@@ -576,7 +579,7 @@ func kwRule(c *pctx) {
 		return
 	}
 	if kw := c.args[0]; kw == "http-request" || kw == "http-response" {
-		if !checkStickWords(c) {
+		if !checkStickWords(c) || !checkCacheWords(c) {
 			return
 		}
 	}
@@ -1796,6 +1799,8 @@ var ruleArity = map[string]struct {
 	"set-query":      {1, 1, "expects exactly 1 argument <format>."},
 	"set-uri":        {1, 1, "expects exactly 1 argument <format>."},
 	"set-method":     {1, 1, "expects exactly 1 argument <format>."},
+	"cache-use":      {1, 1 << 20, "expects a cache name."},
+	"cache-store":    {1, 1 << 20, "expects a cache name."},
 }
 
 // checkRuleArity returns HAProxy's message when an http-request or

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/h1"
 )
 
@@ -89,6 +90,8 @@ type side struct {
 	// rbytes and wbytes count every byte read and written, for logs
 	// and statistics.
 	rbytes, wbytes int64
+	// tap, when set, sees what is written (a response being cached).
+	tap *cache.Writer
 }
 
 var (
@@ -191,6 +194,9 @@ func (s *side) send(b []byte) error {
 // sendv writes the slices of b whole, gathered in one writev while the
 // socket takes them. It may change b.
 func (s *side) sendv(b [][]byte) error {
+	if s.tap != nil {
+		s.tap.Write(b)
+	}
 	if err := s.raw(); err != nil {
 		return err
 	}

@@ -257,6 +257,9 @@ func (s cliSource) SetMaint(bname, sname string, on bool) {
 	}
 }
 
+// Caches is "show cache" (cache.go).
+func (s cliSource) Caches() string { return s.e.showCache() }
+
 // Resolvers is "show resolvers [id]".
 func (s cliSource) Resolvers(id string) string { return s.e.showResolvers(id) }
 

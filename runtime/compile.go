@@ -20,6 +20,7 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/comp"
 	"github.com/gohap/gohap/runtime/h2"
 	"github.com/gohap/gohap/runtime/ssl"
@@ -63,6 +64,9 @@ type Graph struct {
 	// procVars are the proc variables the configuration names, which
 	// exist from the start (acl.Context.ProcVars).
 	procVars acl.Vars
+	// caches are the cache sections by name, and in order (cache.go).
+	caches     map[string]*cache.Cache
+	cacheOrder []*cache.Cache
 }
 
 type proxyRef struct {
@@ -510,6 +514,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	for _, p := range cfg.Proxies {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
+	compileCaches(cfg, g, fail)
 	g.cli = compileCLI(cfg, g)
 	g.stats = compileStats(cfg, g, fail)
 	return g, errs

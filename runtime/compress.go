@@ -169,6 +169,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 			n := int(min(int64(src.w-src.r), remain))
 			if n > 0 {
 				zb, err = enc.Write(zb, src.buf[src.r:src.r+n])
+				s.cch.w.Feed(src.buf[src.r:src.r+n], false)
 				src.r += n
 				remain -= int64(n)
 				in = n
@@ -182,6 +183,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 				}
 				if dlen > 0 {
 					zb, err = enc.Write(zb, src.buf[src.r+n-dlen:src.r+n])
+					s.cch.w.Feed(src.buf[src.r+n-dlen:src.r+n], false)
 					in += dlen
 				}
 				src.r += n
@@ -196,6 +198,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 			g.rate.addN(time.Now(), in)
 		}
 		if last {
+			s.cch.w.Feed(nil, true)
 			var tl []byte
 			if body == h1.BodyChunked {
 				if tl, err = co.trailers(src, s.fe.maxHdr, s.fe.bufSize); err != nil {
@@ -229,6 +232,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 			}
 		}
 		src.r, src.w = 0, 0
+		s.cch.w.NextRead()
 		if err := src.fill(); err != nil {
 			return zb, srcErr(err)
 		}

@@ -159,6 +159,8 @@ type session struct {
 	pps ppState
 	// stk is the stick-table state of the connection and its stream.
 	stk stickSession
+	// cch is the caching of the transaction (cache.go).
+	cch cacheState
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -1412,6 +1414,7 @@ func (s *session) transaction(hl int) bool {
 	s.txn.Dir = acl.DirReq
 	s.stickStreamStart()
 	keep := s.serveTxn(hl)
+	s.cacheEnd()
 	if st := s.txStatus; st != 0 {
 		s.stickStreamEnd(st)
 	} else {
@@ -1480,6 +1483,9 @@ func (s *session) serveTxn(hl int) bool {
 	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
 		return keep
 	}
+	if s.cch.hit != nil && s.cch.reqs == s.reqs {
+		return s.serveHit(nil)
+	}
 	be := s.route()
 	s.be = be
 	if be == nil {
@@ -1514,6 +1520,9 @@ func (s *session) serveTxn(hl int) bool {
 		if done, keep := s.serveStats(be.Name, be, head); done {
 			return keep
 		}
+	}
+	if s.cch.hit != nil && s.cch.reqs == s.reqs {
+		return s.serveHit(be)
 	}
 	mode := s.fe.ConnMode
 	if be.ConnMode > mode {

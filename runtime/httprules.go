@@ -12,6 +12,7 @@ import (
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
 
@@ -52,6 +53,9 @@ type httpRule struct {
 	// realm is auth's realm; tarpit the time tarpit holds the client.
 	realm  string
 	tarpit time.Duration
+	// cache is the cache of cache-use and cache-store (cache.go).
+	cacheName string
+	cache     *cache.Cache
 	// stk is the operand of the stick-table actions.
 	stk stickAct
 	// capID is the capture slot a capture rule fills.
@@ -203,6 +207,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 				hr.constVal = hr.value.Append([]byte{}, &logging.Record{})
 			}
 		}
+		hr.cacheName = r.Cache
 		out = append(out, hr)
 	}
 	return out
@@ -403,6 +408,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, from)
+			continue
+		case "cache-use", "cache-store":
+			head = s.cacheRule(r, head, msg)
 			continue
 		}
 		if !ed.loaded {

@@ -37,6 +37,7 @@ func init() {
 		{words: []string{"show", "stat"}, usage: "show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server", run: (*session).showStat},
 		{words: []string{"show", "schema", "json"}, usage: "show schema json                        : report schema used for stats", run: (*session).showSchema},
 		{words: []string{"show", "resolvers"}, usage: "show resolvers [id]                     : dumps counters from all resolvers section and associated name servers", run: (*session).showResolvers},
+		{words: []string{"show", "cache"}, usage: "show cache                              : show cache status", run: (*session).showCache},
 		{words: []string{"show", "backend"}, usage: "show backend                            : list backends in the current running config", run: (*session).showBackend},
 		{words: []string{"clear", "table"}, usage: "clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)", run: (*session).table},
 		{words: []string{"set", "table"}, usage: "set table <table> key <k> [data.* <v>]* : update or create a table entry's data", run: (*session).table},
@@ -358,6 +359,24 @@ func (ss *session) showBackend([]string) bool {
 func (ss *session) table(args []string) bool {
 	ss.out.WriteString(ss.srv.src.Tables(args, ss.level >= LevelOperator))
 	return false
+}
+
+// showCache is "show cache", at level admin.
+func (ss *session) showCache([]string) bool {
+	if ss.level < LevelAdmin {
+		ss.out.WriteString(permissionDenied)
+		return false
+	}
+	if c, ok := ss.srv.src.(CacheSource); ok {
+		ss.out.WriteString(c.Caches())
+	}
+	return false
+}
+
+// CacheSource is a Source that runs caches: Caches is the "show cache"
+// answer.
+type CacheSource interface {
+	Caches() string
 }
 
 func (ss *session) showResolvers(args []string) bool {
