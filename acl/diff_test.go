@@ -167,6 +167,8 @@ var diffExprs = []string{
 	"str(17),add(1)",
 	"str(x17),add(1)",
 	"str(5),bool",
+	"req.len",
+	"req_len",
 }
 
 func freePort(t *testing.T) int {
