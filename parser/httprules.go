@@ -87,13 +87,14 @@ var httpRuleForms = map[string]map[string]bool{
 		"capture": true, "set-log-level": true, "set-timeout": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
 		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true,
-		"normalize-uri": true},
+		"normalize-uri": true, "strict-mode": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
 		"capture": true, "set-log-level": true,
-		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true, "set-mark": true, "set-tos": true},
+		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true, "set-mark": true, "set-tos": true,
+		"strict-mode": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).
@@ -206,6 +207,15 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 			refuse()
 		}
 		r.Status = int(n)
+	case "strict-mode":
+		// Status carries on (1) or off (0).
+		switch {
+		case len(args) == 1 && args[0] == "on":
+			r.Status = 1
+		case len(args) == 1 && args[0] == "off":
+		default:
+			refuse()
+		}
 	case "wait-for-handshake":
 		if len(args) != 0 {
 			refuse()

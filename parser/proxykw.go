@@ -1861,6 +1861,13 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "strict-mode":
+		if len(a) < 1 {
+			return "expects exactly 1 arguments."
+		}
+		if a[0] != "on" && a[0] != "off" {
+			return fmt.Sprintf("Unexpected value '%s'. Only 'on' and 'off' are supported.", a[0])
+		}
 	case "normalize-uri":
 		if _, m := normalizerWords(a); m != "" {
 			return m + "."

@@ -128,6 +128,9 @@ type session struct {
 	// rendered into it.
 	ed     msgEdit
 	edVals []byte
+	// reqBodyHTX and rspBodyHTX are the body data HAProxy would hold
+	// with the heads as read (bodyHTX).
+	reqBodyHTX, rspBodyHTX int
 	// hints holds the 103 answer of an early-hint rule.
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
@@ -1439,6 +1442,7 @@ func (s *session) transaction(hl int) bool {
 func (s *session) serveTxn(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
+	s.reqBodyHTX = s.bodyHTX(&s.req, true, cl.w-hl)
 	req := &s.req
 	s.txn.Buf, s.txn.Req = head, req
 	s.be = nil
@@ -1739,6 +1743,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	rhead := sv.buf[:rhl]
+	s.rspBodyHTX = s.bodyHTX(&s.rsp, false, sv.w-rhl)
 	if s.rsp.Status == 101 && upgrade && req.IsWebSocket(head) && s.rsp.WSAccept.Len() == 0 {
 		// A WebSocket handshake answered without its key: HAProxy's
 		// HTTP/1 side refuses the response.
@@ -1775,10 +1780,13 @@ func (s *session) serveTxn(hl int) bool {
 			continue
 		}
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
-		if res == ruleAnswered || res == ruleBad {
+		if res == ruleAnswered || res == ruleBad || res == ruleErr {
 			s.closeServer()
 			if res == ruleBad {
 				return s.errorReply(502, bodyDone)
+			}
+			if res == ruleErr {
+				return s.errorReply(500, false)
 			}
 			return keep && bodyDone
 		}

@@ -252,6 +252,44 @@ func (m *msgEdit) load(head []byte, msg *h1.Msg, request bool) {
 	}
 }
 
+// cost is htxCost of the edited head.
+func (m *msgEdit) cost(request bool) int {
+	n := 8 + 20 + 8 + 8
+	if request {
+		n += len(m.first[0]) + len(m.first[1])
+	} else {
+		n += 3 + len(m.first[2])
+	}
+	for _, h := range m.hdrs {
+		n += 8 + len(h[0]) + len(h[1])
+	}
+	return n
+}
+
+// rewriteRoom is what HAProxy's buffer holds of the message's body when
+// its rules run (bodyHTX, taken when the head was read), and the size
+// that head and body may take after rewrites.
+func (s *session) rewriteRoom(request bool) (body, room int) {
+	body = s.rspBodyHTX
+	if request {
+		body = s.reqBodyHTX
+	}
+	return body, s.fe.bufSize - 49
+}
+
+// bodyHTX is the body data HAProxy holds with a head just read: what came
+// with it, up to the size at which it stops reading (tune.bufsize less
+// tune.maxrewrite), in one data block.
+func (s *session) bodyHTX(msg *h1.Msg, request bool, avail int) int {
+	if msg.Body == h1.BodyNone || avail <= 0 {
+		return 0
+	}
+	if lim := s.fe.htxLimit - htxCost(msg, request) - 8; avail > lim {
+		avail = max(lim, 0)
+	}
+	return 8 + avail
+}
+
 // build writes the edited head into dst.
 func (m *msgEdit) build(dst []byte) []byte {
 	out := append(dst[:0], m.first[0]...)
@@ -295,6 +333,8 @@ const (
 	ruleAllow
 	ruleAnswered
 	ruleBad
+	// ruleErr is a rewrite that did not fit in strict mode: 500.
+	ruleErr
 )
 
 // requestRules runs the http-request rules of a proxy on the request
@@ -311,6 +351,8 @@ func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool)
 	case ruleBad:
 		// HAProxy closes after a rule's bad request.
 		return true, s.errorReply(400, false)
+	case ruleErr:
+		return true, s.errorReply(500, false)
 	}
 	*head = nh
 	return false, false
@@ -324,6 +366,13 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 	ed := &s.ed
 	ed.loaded, ed.dirty, ed.emptied = false, false, false
 	s.edVals = s.edVals[:0]
+	// Rewrites must fit in HAProxy's buffer: the head and the body data
+	// it holds, at most tune.bufsize less its own header. Each rule set
+	// starts in strict mode, where a rewrite that does not fit is an
+	// error; strict-mode off cancels it instead.
+	strict := true
+	body, room := s.rewriteRoom(request)
+	cost := htxCost(msg, request) + body
 	// hdr() and its kin read the response in response rules.
 	s.txn.Dir = acl.DirReq
 	from := stkHTTPReq
@@ -378,6 +427,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		case "set-log-level":
 			s.setLogLevel(r.logLevel)
 			continue
+		case "strict-mode":
+			strict = r.status != 0
+			continue
 		case "add-acl", "del-acl", "set-map", "del-map":
 			s.updatePatterns(r)
 			continue
@@ -421,6 +473,23 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			start := len(s.edVals)
 			s.edVals = r.value.Append(s.edVals, &s.rec)
 			val = s.edVals[start:len(s.edVals):len(s.edVals)]
+		}
+		if r.act == "set-header" || r.act == "add-header" {
+			delta := 8 + len(r.name) + len(val)
+			if r.act == "set-header" {
+				for _, h := range ed.hdrs {
+					if r.nameMatches(h[0]) {
+						delta -= 8 + len(h[0]) + len(h[1])
+					}
+				}
+			}
+			if cost+delta > room {
+				if strict {
+					return head, ruleErr, false
+				}
+				continue
+			}
+			cost += delta
 		}
 		switch r.act {
 		case "set-header", "del-header":
@@ -498,6 +567,11 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			}
 		}
 		ed.dirty = true
+		if r.act != "set-header" && r.act != "add-header" {
+			if cost = ed.cost(request) + body; cost > room && strict {
+				return head, ruleErr, false
+			}
+		}
 	}
 	if ed.dirty && !s.flushEdit(ed, &head, request, msg) {
 		return head, ruleBad, false

@@ -209,3 +209,26 @@ func TestNormalizeURIAcceptInvalidDifferential(t *testing.T) {
 		"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
 	})
 }
+
+// Rewrites must fit in HAProxy's buffer with the body it holds: in strict
+// mode (each rule set's start) one that does not is answered 500, after
+// strict-mode off it is skipped.
+func TestStrictModeDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for strict-mode")
+	}
+	up := startEcho(t, "s1")
+	long := strings.Repeat("0123456789", 6)
+	rules := ` option http-buffer-request
+ http-request set-header x-hdr1 ` + long + `
+ http-request set-header x-hdr2 ` + long + ` if { path /req2 }
+ http-request strict-mode off if { path /req3 }
+ http-request set-header x-hdr3 ` + long + ` if { path /req3 }
+`
+	body := strings.Repeat("b", 2000)
+	var reqs []string
+	for _, p := range []string{"/req1", "/req2", "/req3", "/req4"} {
+		reqs = append(reqs, "POST "+p+" HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n"+body)
+	}
+	compareRules(t, "global\n tune.bufsize 2048\n tune.maxrewrite 128\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n http-request set-header x-hdr3 "+long+" if { path /req4 }\n server s1 %s\n", rules, up.Addr(), reqs)
+}
