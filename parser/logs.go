@@ -200,5 +200,12 @@ func (p *Proxy) ResolveLogFormat() []string {
 	}
 	p.Log.Format = parse(text, p.Log.FormatPos, "log-format")
 	p.Log.SD = parse(p.Log.SDText, p.Log.SDPos, "log-format-sd")
+	if p.UniqueIDFormat != "" {
+		nodes, err := logfmt.ParseWith(p.UniqueIDFormat, logfmt.Options{HTTP: p.Mode == "http", Flags: logfmt.UniqueIDFlags})
+		if err != nil {
+			msgs = append(msgs, fmt.Sprintf("Parsing [%s:%d]: failed to parse unique-id : %v.", p.UniqueIDPos.File, p.UniqueIDPos.Line, err))
+		}
+		p.UniqueID = nodes
+	}
 	return msgs
 }

@@ -261,6 +261,12 @@ type Proxy struct {
 	ID int
 	// MonitorURI is monitor-uri: requests for it get 200 from the proxy.
 	MonitorURI string
+	// UniqueIDFormat is unique-id-format, UniqueID its nodes once
+	// ResolveLogFormat read them; UniqueIDHeader is unique-id-header.
+	UniqueIDFormat string
+	UniqueIDPos    Pos
+	UniqueID       []logfmt.Node
+	UniqueIDHeader string
 	// MonitorFail are the conditions of the "monitor fail" lines (from
 	// their if/unless): a monitor-uri request that matches one gets 503.
 	MonitorFail [][]string
@@ -459,6 +465,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	if p.Cap&CapFE != 0 {
 		p.Maxconn = d.Maxconn
 		p.MonitorURI = d.MonitorURI
+		p.UniqueIDFormat, p.UniqueIDPos, p.UniqueIDHeader = d.UniqueIDFormat, d.UniqueIDPos, d.UniqueIDHeader
 		p.RateLimitSessions = d.RateLimitSessions
 		p.Backlog = d.Backlog
 	}

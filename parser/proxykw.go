@@ -71,8 +71,8 @@ var proxyKeywords = map[string]keyword{
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
 	"hash-type":                   {caps: CapBE, support: Supported, handle: kwHashType},
 	"hash-balance-factor":         {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
-	"unique-id-format":            {caps: CapFE, support: Unsupported},
-	"unique-id-header":            {caps: CapFE, support: Unsupported},
+	"unique-id-format":            {caps: CapFE, support: Unsupported, handle: kwUniqueIDFormat},
+	"unique-id-header":            {caps: CapFE, support: Unsupported, handle: kwUniqueIDHeader},
 	"log-format":                  {support: Unsupported, handle: kwLogFormat},
 	"log-format-sd":               {support: Unsupported, handle: kwLogFormat},
 	"error-log-format":            {support: Unsupported},
@@ -633,6 +633,32 @@ func kwUseBackend(c *pctx) {
 		return
 	}
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
+}
+
+// kwUniqueIDFormat reads "unique-id-format <fmt>", read as a log-format
+// once the proxy's mode is known (ResolveLogFormat).
+func kwUniqueIDFormat(c *pctx) {
+	switch {
+	case c.arg(1) == "":
+		c.alert("%s expects an argument.", c.args[0])
+	case c.arg(2) != "":
+		c.alert("%s expects only one argument, don't forget to escape spaces!", c.args[0])
+	default:
+		c.runtimeForm()
+		p := c.cp.proxy
+		p.UniqueIDFormat, p.UniqueIDPos = c.arg(1), c.pos
+	}
+}
+
+// kwUniqueIDHeader reads "unique-id-header <name>": the request header
+// that carries the unique id to the server.
+func kwUniqueIDHeader(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("%s expects an argument.", c.args[0])
+		return
+	}
+	c.runtimeForm()
+	c.cp.proxy.UniqueIDHeader = c.arg(1)
 }
 
 // kwMonitor reads "monitor fail if|unless <cond>": a request for the

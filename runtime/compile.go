@@ -23,6 +23,7 @@ import (
 	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/comp"
 	"github.com/gohap/gohap/runtime/h2"
+	"github.com/gohap/gohap/runtime/logging"
 	"github.com/gohap/gohap/runtime/ssl"
 )
 
@@ -127,6 +128,9 @@ type Frontend struct {
 	own                            *Backend
 	// monitorURI is monitor-uri, "" when none.
 	monitorURI string
+	// uniqueFmt is unique-id-format, uniqueHdr unique-id-header.
+	uniqueFmt *logging.Format
+	uniqueHdr []byte
 	// acceptInvalid is option accept-invalid-http-request.
 	acceptInvalid bool
 	// monitorFail are the monitor fail conditions: 503 when one matches.
@@ -388,13 +392,25 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.abortOnClose = p.Options["abortonclose"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
 		fe.comp = compileCompression(p, fail)
-		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" {
+		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
 			for _, m := range p.ResolveLogFormat() {
 				fail(p.Log.FormatPos, "%s", m)
 			}
 		}
 		ctx := g.proxyContext(p)
 		fe.log = compileLog(p, ctx, fail)
+		if p.UniqueID != nil {
+			if f, err := logging.Compile(p.UniqueID, logSampler(ctx)); err != nil {
+				fail(p.UniqueIDPos, "failed to parse unique-id : %v.", err)
+			} else {
+				// HAProxy's UNIQUEID_LEN.
+				f.MaxLen = 128
+				fe.uniqueFmt = f
+				if p.UniqueIDHeader != "" {
+					fe.uniqueHdr = []byte(strings.ToLower(p.UniqueIDHeader))
+				}
+			}
+		}
 		compileCaptures(p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
 		fe.restrictHdr = restrictOption(p)

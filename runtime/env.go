@@ -41,8 +41,21 @@ func (s *session) Capture(res bool, i int) ([]byte, bool) {
 	return caps[i], true
 }
 
-// UniqueID: unique-id-format is not run, so there is none.
-func (s *session) UniqueID() ([]byte, bool) { return nil, false }
+// UniqueID is the stream's unique id, made from unique-id-format the
+// first time it is asked for (stream_generate_unique_id).
+func (s *session) UniqueID() ([]byte, bool) {
+	f := s.fe.uniqueFmt
+	if f == nil {
+		return nil, false
+	}
+	if !s.uniqueSet {
+		s.prepareRecord()
+		s.uniqueID = f.Append(s.uniqueID[:0], &s.rec)
+		s.uniqueSet = true
+		s.rec.UniqueID = s.uniqueID
+	}
+	return s.uniqueID, true
+}
 
 // Compression is the algorithm compressing the response, if any.
 func (s *session) Compression() (string, bool) {

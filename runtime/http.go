@@ -131,6 +131,9 @@ type session struct {
 	// reqBodyHTX and rspBodyHTX are the body data HAProxy would hold
 	// with the heads as read (bodyHTX).
 	reqBodyHTX, rspBodyHTX int
+	// uniqueID is the stream's unique id once uniqueSet (UniqueID).
+	uniqueID  []byte
+	uniqueSet bool
 	// hints holds the 103 answer of an early-hint rule.
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
@@ -1210,6 +1213,14 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 		out = appendLower(out, name)
 		out = append(out, ": "...)
 		out = append(out, h.Out(head)...)
+		out = append(out, "\r\n"...)
+	}
+	if h := s.fe.uniqueHdr; h != nil {
+		// Before X-Forwarded-For, as HAProxy adds it.
+		id, _ := s.UniqueID()
+		out = append(out, h...)
+		out = append(out, ": "...)
+		out = append(out, id...)
 		out = append(out, "\r\n"...)
 	}
 	out = s.appendForwarded(out, head, be)

@@ -207,6 +207,10 @@ func (s *session) logStream(flags uint32, status int) {
 	if l == nil || l.format == nil || l.logger == nil || s.noLog {
 		return
 	}
+	if s.fe.uniqueFmt != nil && !s.uniqueSet {
+		// The log makes the unique id when nothing asked for it yet.
+		s.UniqueID()
+	}
 	r := s.fillRecord(flags, status)
 	err := flags&logging.SFRedisp != 0 || flags&logging.SFErrMask > logging.SFErrLocal ||
 		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.fe.HTTP && status >= 500
@@ -300,6 +304,7 @@ func (s *session) beginStream(start time.Time) {
 	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
 	s.logLevel, s.toServer, s.toTunnel = 0, 0, 0
+	s.uniqueSet, s.rec.UniqueID = false, nil
 	s.rspWire, s.rspHTX = 0, 0
 	s.rec.RequestLine = nil
 	s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]

@@ -232,3 +232,24 @@ func TestStrictModeDifferential(t *testing.T) {
 	}
 	compareRules(t, "global\n tune.bufsize 2048\n tune.maxrewrite 128\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n http-request set-header x-hdr3 "+long+" if { path /req4 }\n server s1 %s\n", rules, up.Addr(), reqs)
 }
+
+// unique-id-format and unique-id-header: the id is made once per request,
+// sent to the server in the header (before X-Forwarded-For) and read back
+// by the unique-id fetch.
+func TestUniqueIDDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for unique-id")
+	}
+	up := startEcho(t, "s1")
+	rules := ` unique-id-format %[req.hdr(host),upper]-%[path]-%[req.hdr(x-n)]
+ unique-id-header X-Unique-ID
+ option forwardfor
+ http-request set-header x-seen-id %[unique-id] if { path /early }
+ http-response set-header x-uid %[unique-id]
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
+		"GET /a HTTP/1.1\r\nHost: example\r\nX-N: 1\r\n\r\n",
+		"GET /early HTTP/1.1\r\nHost: b\r\n\r\n",
+		"GET /" + strings.Repeat("x", 200) + " HTTP/1.1\r\nHost: c\r\n\r\n",
+	})
+}
