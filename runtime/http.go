@@ -134,6 +134,9 @@ type session struct {
 	// uniqueID is the stream's unique id once uniqueSet (UniqueID).
 	uniqueID  []byte
 	uniqueSet bool
+	// bridged is a session on a socket pair (TLS, HTTP/2): a PROXY
+	// header was read, when one was expected, on the real connection.
+	bridged bool
 	// hints holds the 103 answer of an early-hint rule.
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
@@ -228,7 +231,7 @@ func (s *session) run() bool {
 	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy {
 		// Rejected at layer 4 or 5: no stream, so no log line. The
 		// PROXY header comes between the two, as HAProxy's handshake.
-		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.l.bind.AcceptProxy && !s.acceptProxy() ||
+		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.l.bind.AcceptProxy && !s.bridged && !s.acceptProxy() ||
 			s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
 			s.releaseSessTrack()
 			setLinger0(s.cl.c)

@@ -193,9 +193,6 @@ func nameListeners(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, 
 		}
 		for ; i < len(fe.Binds) && fe.Binds[i].Pos == b.Pos; i++ {
 			fe.Binds[i].Name, fe.Binds[i].ID = name, id
-			if l := &fe.Binds[i]; l.AcceptProxy && (l.TLS != nil || l.H2) {
-				fail(b.Pos, "'accept-proxy' on a TLS or HTTP/2 bind is not supported by the gohap runtime yet.")
-			}
 			if id > 0 {
 				used[id] = true
 				id = 0

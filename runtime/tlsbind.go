@@ -14,6 +14,7 @@ import (
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h2"
+	"github.com/gohap/gohap/runtime/proxyproto"
 	"github.com/gohap/gohap/runtime/ssl"
 )
 
@@ -97,6 +98,19 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 	defer e.wg.Done()
 	defer e.release(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	if b.AcceptProxy {
+		// The PROXY header comes before the TLS handshake: the bridged
+		// session gets its addresses and does not look for one.
+		h, ok := readProxyHeader(c, l.fe.Client)
+		if !ok {
+			c.SetLinger(0)
+			c.Close()
+			return
+		}
+		if h.Src.IsValid() && h.Dst.IsValid() {
+			src, dst = h.Src, h.Dst
+		}
+	}
 	var conn net.Conn = c
 	var info *acl.TLSInfo
 	speakH2 := b.H2
@@ -181,6 +195,8 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	}
 	s := newSession(e, l, a)
 	s.src, s.dst, s.tls = src, dst, info
+	// A PROXY header was read on the connection the bridge serves.
+	s.bridged = true
 	_, s.h2Stream = c.(*h2.Stream)
 	if !e.startSession(s, func() {}) {
 		a.Close()
@@ -232,4 +248,50 @@ func socketPair() (*net.UnixConn, *net.UnixConn, error) {
 		conns[i] = uc
 	}
 	return conns[0], conns[1], nil
+}
+
+// readProxyHeader reads the PROXY header that starts c, and nothing
+// after it: the bytes are peeked until the header is whole, then exactly
+// its length is consumed, so the TLS handshake reads what follows.
+func readProxyHeader(c *net.TCPConn, timeout time.Duration) (proxyproto.Header, bool) {
+	var h proxyproto.Header
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return h, false
+	}
+	deadline := time.Now().Add(timeout)
+	if timeout <= 0 {
+		deadline = time.Now().Add(time.Minute)
+	}
+	c.SetReadDeadline(deadline)
+	defer c.SetReadDeadline(time.Time{})
+	buf := make([]byte, 16+65535)
+	for time.Now().Before(deadline) {
+		var n int
+		var rerr error
+		err = rc.Read(func(fd uintptr) bool {
+			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_PEEK)
+			return rerr != unix.EAGAIN
+		})
+		if err != nil || rerr != nil || n == 0 {
+			return h, false
+		}
+		var hl int
+		h, hl, err = proxyproto.Parse(buf[:n])
+		if err == proxyproto.ErrIncomplete {
+			// The rest is on its way: the socket stays readable with
+			// what was peeked, so wait a little before looking again.
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return h, false
+		}
+		err = rc.Read(func(fd uintptr) bool {
+			_, rerr = unix.Read(int(fd), buf[:hl])
+			return rerr != unix.EAGAIN
+		})
+		return h, err == nil && rerr == nil
+	}
+	return h, false
 }
