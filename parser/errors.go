@@ -50,6 +50,10 @@ func loadErrorfile(status int, file string) (data []byte, msg string) {
 	if err != nil {
 		return nil, fmt.Sprintf("error opening file '%s'.", file)
 	}
+	if len(data) == 0 {
+		// An empty file is HAProxy's way to close without an answer.
+		return []byte{}, ""
+	}
 	if !IsHTTPResponse(data) {
 		return nil, fmt.Sprintf("'%s': unable to parse headers (error offset: 0)", file)
 	}

@@ -341,10 +341,11 @@ func parseReturn(r *HTTPRule, a []string, refuse func()) {
 			r.DefaultErrorfiles = true
 		case "errorfile":
 			b, err := os.ReadFile(next())
-			if err != nil || len(b) == 0 {
+			if err != nil {
 				refuse()
 			}
-			r.Errorfile = b
+			// An empty file closes without an answer.
+			r.Errorfile = append([]byte{}, b...)
 		case "errorfiles":
 			r.Errorfiles = next()
 		case "hdr":

@@ -112,6 +112,11 @@ func newErrorSet(files map[int][]byte) *errorSet {
 	}
 	e := &errorSet{streams: map[int][]byte{}, closes: map[int][]byte{}, untilClose: map[int]bool{}}
 	for code, data := range files {
+		if len(data) == 0 {
+			// An empty errorfile: nothing is sent, the connection closes.
+			e.streams[code], e.closes[code], e.untilClose[code] = data, data, true
+			continue
+		}
 		var m h1.Msg
 		hl := h1.HeadEnd(data, 0)
 		if hl == 0 || h1.ParseResponse(data[:hl], &m, 101) != nil {

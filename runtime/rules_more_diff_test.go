@@ -253,3 +253,21 @@ func TestUniqueIDDifferential(t *testing.T) {
 		"GET /" + strings.Repeat("x", 200) + " HTTP/1.1\r\nHost: c\r\n\r\n",
 	})
 }
+
+// An empty errorfile, as an errorfile line or a rule's errorfile, sends
+// nothing and closes the connection, as HAProxy does.
+func TestEmptyErrorfileDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for errorfiles")
+	}
+	up := startEcho(t, "s1")
+	rules := ` errorfile 403 /dev/null
+ http-request deny if { path /deny }
+ http-request deny deny_status 500 errorfile /dev/null if { path /500 }
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
+		"GET /deny HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /500 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}
