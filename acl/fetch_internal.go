@@ -35,6 +35,10 @@ func init() {
 		&fetchDef{name: "uuid", args: spec(0, aSint), out: TypeStr, fn: fetchUUID, check: checkUUID},
 		&fetchDef{name: "stopping", out: TypeBool, fn: fetchStopping},
 		&fetchDef{name: "http_first_req", out: TypeBool, fn: fetchFirstReq},
+		&fetchDef{name: "be_server_timeout", out: TypeInt, fn: fetchTimeout},
+		&fetchDef{name: "be_tunnel_timeout", out: TypeInt, fn: fetchTimeout},
+		&fetchDef{name: "cur_server_timeout", out: TypeInt, fn: fetchTimeout},
+		&fetchDef{name: "cur_tunnel_timeout", out: TypeInt, fn: fetchTimeout},
 		&fetchDef{name: "var", args: spec(1, aStr, aStr), out: TypeAny, fn: fetchVar, check: checkVar},
 
 		&fetchDef{name: "src", out: TypeIPv4, fn: fetchSrc},
@@ -280,6 +284,29 @@ func fetchUUID(fe *fetch, t *Txn, v *Value) bool {
 		out = append(out, hx[c>>4], hx[c&15])
 	}
 	v.Type, v.B, v.MayChange = TypeStr, t.keep(out), true
+	return true
+}
+
+// fetchTimeout is be_server_timeout, be_tunnel_timeout and their cur_
+// forms: milliseconds, 0 when unset.
+func fetchTimeout(fe *fetch, t *Txn, v *Value) bool {
+	if t.Env == nil {
+		return false
+	}
+	server, tunnel, curServer, curTunnel, ok := t.Env.Timeouts()
+	if !ok {
+		return false
+	}
+	d := server
+	switch fe.def.name {
+	case "be_tunnel_timeout":
+		d = tunnel
+	case "cur_server_timeout":
+		d = curServer
+	case "cur_tunnel_timeout":
+		d = curTunnel
+	}
+	v.Type, v.I = TypeInt, d.Milliseconds()
 	return true
 }
 

@@ -1,6 +1,8 @@
 package acl
 
 import (
+	"time"
+
 	"net/netip"
 	"sync"
 
@@ -154,6 +156,10 @@ type Env interface {
 	// response, as "capture request/response header" and
 	// "http-request capture" fill them (capture.req.hdr).
 	Capture(res bool, i int) ([]byte, bool)
+	// Timeouts returns the backend's server and tunnel timeouts and the
+	// stream's, which set-timeout may have changed (be_server_timeout,
+	// cur_tunnel_timeout...); ok is false before a backend is known.
+	Timeouts() (server, tunnel, curServer, curTunnel time.Duration, ok bool)
 	// UniqueID returns the stream's unique-id (unique-id-format).
 	UniqueID() ([]byte, bool)
 	// Compression returns the name of the algorithm compressing the

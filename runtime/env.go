@@ -158,3 +158,23 @@ func (s *session) curBackend() *Backend {
 	}
 	return s.logBe
 }
+
+// Timeouts are the backend's server and tunnel timeouts and the stream's
+// own after set-timeout.
+func (s *session) Timeouts() (server, tunnel, curServer, curTunnel time.Duration, ok bool) {
+	be := s.be
+	if be == nil {
+		be = s.fe.own
+	}
+	if be == nil {
+		return 0, 0, 0, 0, false
+	}
+	curServer, curTunnel = be.Server, be.Tunnel
+	if s.toServer > 0 {
+		curServer = s.toServer
+	}
+	if s.toTunnel > 0 {
+		curTunnel = s.toTunnel
+	}
+	return be.Server, be.Tunnel, curServer, curTunnel, true
+}

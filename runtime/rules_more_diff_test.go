@@ -271,3 +271,21 @@ func TestEmptyErrorfileDifferential(t *testing.T) {
 		"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
 	})
 }
+
+// be_server_timeout, be_tunnel_timeout and their cur_ forms, before and
+// after set-timeout, in milliseconds.
+func TestTimeoutFetchesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the fetches")
+	}
+	up := startEcho(t, "s1")
+	be := ` timeout tunnel 7s
+ http-request set-timeout server 1500 if { path /set }
+ http-request set-timeout tunnel 2s if { path /set }
+ http-request return status 200 content-type text/plain lf-string "%[be_server_timeout] %[cur_server_timeout] %[be_tunnel_timeout] %[cur_tunnel_timeout]"
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n"+be+" server s1 %s\n", "", up.Addr(), []string{
+		"GET /plain HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /set HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}
