@@ -717,13 +717,6 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	} else {
 		be.tcp = compileTCPRules(p, set, fail)
 	}
-	if be.HTTP && len(be.tcp.response) > 0 {
-		for _, r := range p.TCPRequests {
-			if r.Stage == "content" && r.Response {
-				fail(r.Pos, "'tcp-%s %s' in a 'mode http' %s is not supported by the gohap runtime yet.", map[bool]string{false: "request", true: "response"}[r.Response], r.Text, p.Kind)
-			}
-		}
-	}
 	be.reqRules = ownRules(compileHTTPRules(cfg, withDefaults(p, p.HTTPRequestRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPRequestRules }), set, fail), p)
 	be.rspRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPResponseRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPResponseRules }), set, fail)
 	be.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)

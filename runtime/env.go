@@ -160,7 +160,7 @@ func (s *session) curBackend() *Backend {
 }
 
 // Timeouts are the backend's server and tunnel timeouts and the stream's
-// own after set-timeout.
+// (cur_server_timeout, cur_tunnel_timeout), as HAProxy's stream holds them.
 func (s *session) Timeouts() (server, tunnel, curServer, curTunnel time.Duration, ok bool) {
 	be := s.be
 	if be == nil {
@@ -169,12 +169,14 @@ func (s *session) Timeouts() (server, tunnel, curServer, curTunnel time.Duration
 	if be == nil {
 		return 0, 0, 0, 0, false
 	}
-	curServer, curTunnel = be.Server, be.Tunnel
-	if s.toServer > 0 {
-		curServer = s.toServer
+	// The stream takes the backend's timeouts once connected to a
+	// server; before, only what set-timeout gave it.
+	curServer, curTunnel = s.toServer, s.toTunnel
+	if curServer == 0 && s.sv.c != nil {
+		curServer = be.Server
 	}
-	if s.toTunnel > 0 {
-		curTunnel = s.toTunnel
+	if curTunnel == 0 && s.sv.c != nil {
+		curTunnel = be.Tunnel
 	}
 	return be.Server, be.Tunnel, curServer, curTunnel, true
 }

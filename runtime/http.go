@@ -1758,6 +1758,11 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	rhead := sv.buf[:rhl]
 	s.rspBodyHTX = s.bodyHTX(&s.rsp, false, sv.w-rhl)
+	if len(be.tcp.response) > 0 && !s.httpResponseContentRules(be) {
+		// A tcp-response reject or close: the client gets nothing.
+		s.closeServer()
+		return false
+	}
 	if s.rsp.Status == 101 && upgrade && req.IsWebSocket(head) && s.rsp.WSAccept.Len() == 0 {
 		// A WebSocket handshake answered without its key: HAProxy's
 		// HTTP/1 side refuses the response.

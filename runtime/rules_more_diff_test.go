@@ -282,10 +282,32 @@ func TestTimeoutFetchesDifferential(t *testing.T) {
 	be := ` timeout tunnel 7s
  http-request set-timeout server 1500 if { path /set }
  http-request set-timeout tunnel 2s if { path /set }
- http-request return status 200 content-type text/plain lf-string "%[be_server_timeout] %[cur_server_timeout] %[be_tunnel_timeout] %[cur_tunnel_timeout]"
+ http-request return status 200 content-type text/plain lf-string "%[be_server_timeout] %[cur_server_timeout] %[be_tunnel_timeout] %[cur_tunnel_timeout]" if { path /set /plain }
+ http-response set-header x-t "%[be_server_timeout] %[cur_server_timeout] %[be_tunnel_timeout] %[cur_tunnel_timeout]"
 `
-	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n"+be+" server s1 %s\n", "", up.Addr(), []string{
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n"+strings.ReplaceAll(be, "%", "%%")+" server s1 %s\n", "", up.Addr(), []string{
 		"GET /plain HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /set HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /server HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}
+
+// tcp-response content rules in an HTTP backend run once per response,
+// before it is read as HTTP (status is not known to them yet); a reject
+// closes the client connection without an answer.
+func TestTCPResponseInHTTPDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for tcp-response rules")
+	}
+	up := startEcho(t, "s1")
+	be := ` tcp-response content reject if { var(txn.y) -m found }
+ tcp-response content reject if { status 200 }
+ tcp-response content set-var(txn.x) str(hello)
+ http-request set-var(txn.y) str(1) if { path /rej }
+ http-response set-header x-x %[var(txn.x)]
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n"+strings.ReplaceAll(be, "%", "%%")+" server s1 %s\n", "", up.Addr(), []string{
+		"GET /ok HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /rej HTTP/1.1\r\nHost: a\r\n\r\n",
 	})
 }

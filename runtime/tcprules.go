@@ -219,6 +219,22 @@ func (s *session) httpContentRules(r *tcpRules) bool {
 	return false
 }
 
+// httpResponseContentRules runs a backend's tcp-response content rules
+// on an HTTP response, once per response, before HAProxy has parsed it as
+// HTTP: the response fetches find nothing yet. false means a rule
+// rejected or closed it.
+func (s *session) httpResponseContentRules(be *Backend) bool {
+	buf, rsp, dir := s.txn.RspBuf, s.txn.Rsp, s.txn.Dir
+	s.txn.RspBuf, s.txn.Rsp, s.txn.Dir = nil, nil, acl.DirRes
+	v := s.runTCPRules(be.tcp.response, nil, true, nil)
+	s.txn.RspBuf, s.txn.Rsp, s.txn.Dir = buf, rsp, dir
+	if v == tcpContinue {
+		return true
+	}
+	s.txStatus, s.txFlags = -1, logging.SFErrPrxCond|logging.SFFinstH
+	return false
+}
+
 // inspectResponse sends toServer, then runs the backend's tcp-response
 // content rules on what the server answers within its inspection delay;
 // it returns the server's bytes read, false when a rule rejected or
