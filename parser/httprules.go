@@ -94,7 +94,7 @@ var httpRuleForms = map[string]map[string]bool{
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
 		"capture": true, "set-log-level": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true, "set-mark": true, "set-tos": true,
-		"strict-mode": true},
+		"strict-mode": true, "wait-for-body": true},
 }
 
 // parseHTTPRule reads the words of a rule line (after the keyword).

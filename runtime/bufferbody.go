@@ -111,3 +111,31 @@ func (s *session) skipBufferedBody() bool {
 	s.bodyDone = true
 	return true
 }
+
+// waitResponseBody is http-response wait-for-body: it reads the response
+// body until it is whole, atLeast bytes of it are in (when not 0), or the
+// buffer is full; false when wait ran out first.
+func (s *session) waitResponseBody(wait time.Duration, atLeast int64) bool {
+	sv, rsp := &s.sv, &s.rsp
+	if rsp.Body == h1.BodyNone {
+		return true
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		whole, body, _ := bufferedBody(rsp, sv.buf[s.rspHL:sv.w], &s.rspBodyBuf)
+		if whole || sv.w == len(sv.buf) || atLeast > 0 && int64(len(body)) >= atLeast {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		sv.c.SetReadDeadline(deadline)
+		n, err := sv.c.Read(sv.buf[sv.w:])
+		sv.c.SetReadDeadline(time.Time{})
+		sv.w += n
+		if err != nil && n == 0 && !isTimeout(err) {
+			// The server closed: what came is all there is.
+			return true
+		}
+	}
+}

@@ -129,8 +129,10 @@ type session struct {
 	ed     msgEdit
 	edVals []byte
 	// reqBodyHTX and rspBodyHTX are the body data HAProxy would hold
-	// with the heads as read (bodyHTX).
-	reqBodyHTX, rspBodyHTX int
+	// with the heads as read (bodyHTX); rspHL is the response head's
+	// length as read, rspBodyBuf what waitResponseBody decoded.
+	reqBodyHTX, rspBodyHTX, rspHL int
+	rspBodyBuf                    []byte
 	// uniqueID is the stream's unique id once uniqueSet (UniqueID).
 	uniqueID  []byte
 	uniqueSet bool
@@ -1757,7 +1759,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	rhead := sv.buf[:rhl]
-	s.rspBodyHTX = s.bodyHTX(&s.rsp, false, sv.w-rhl)
+	s.rspBodyHTX, s.rspHL = s.bodyHTX(&s.rsp, false, sv.w-rhl), rhl
 	if len(be.tcp.response) > 0 && !s.httpResponseContentRules(be) {
 		// A tcp-response reject or close: the client gets nothing.
 		s.closeServer()
@@ -1799,13 +1801,16 @@ func (s *session) serveTxn(hl int) bool {
 			continue
 		}
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
-		if res == ruleAnswered || res == ruleBad || res == ruleErr {
+		if res == ruleAnswered || res == ruleBad || res == ruleErr || res == ruleTimeout {
 			s.closeServer()
 			if res == ruleBad {
 				return s.errorReply(502, bodyDone)
 			}
 			if res == ruleErr {
-				return s.errorReply(500, false)
+				return s.errorReply(500, bodyDone)
+			}
+			if res == ruleTimeout {
+				return s.errorReply(504, bodyDone)
 			}
 			return keep && bodyDone
 		}

@@ -335,6 +335,8 @@ const (
 	ruleBad
 	// ruleErr is a rewrite that did not fit in strict mode: 500.
 	ruleErr
+	// ruleTimeout is a response body that did not come in time: 504.
+	ruleTimeout
 )
 
 // requestRules runs the http-request rules of a proxy on the request
@@ -450,6 +452,13 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			if wait == 0 {
 				// No time of its own: the client timeout still holds.
 				wait = s.fe.Client
+			}
+			if !request {
+				if !s.waitResponseBody(wait, r.atLeast) {
+					// The body did not come in time: 504.
+					return head, ruleTimeout, false
+				}
+				continue
 			}
 			if done, keep := s.waitBody(wait, r.atLeast); done {
 				return head, ruleAnswered, keep

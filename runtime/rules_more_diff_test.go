@@ -1,6 +1,10 @@
 package runtime_test
 
 import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -309,5 +313,38 @@ func TestTCPResponseInHTTPDifferential(t *testing.T) {
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n"+strings.ReplaceAll(be, "%", "%%")+" server s1 %s\n", "", up.Addr(), []string{
 		"GET /ok HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /rej HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}
+
+// http-response wait-for-body waits for the response body up to its time:
+// a body that comes later gets 504, one in time goes through, as with
+// HAProxy.
+func TestResponseWaitForBodyDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for wait-for-body")
+	}
+	srv := serveRaw(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			delay := 20 * time.Millisecond
+			if req.URL.Path == "/slow" {
+				delay = 400 * time.Millisecond
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+			time.Sleep(delay)
+			io.WriteString(c, "hello")
+		}
+	})
+	be := ` http-response wait-for-body time 150ms
+ http-response set-header x-waited yes
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n"+strings.ReplaceAll(be, "%", "%%")+" server s1 %s\n", "", srv, []string{
+		"GET /fast HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n",
 	})
 }
