@@ -35,6 +35,8 @@ func init() {
 		&fetchDef{name: "uuid", args: spec(0, aSint), out: TypeStr, fn: fetchUUID, check: checkUUID},
 		&fetchDef{name: "stopping", out: TypeBool, fn: fetchStopping},
 		&fetchDef{name: "http_first_req", out: TypeBool, fn: fetchFirstReq},
+		&fetchDef{name: "fc_pp_authority", out: TypeStr, fn: fetchProxyTLV},
+		&fetchDef{name: "fc_pp_unique_id", out: TypeStr, fn: fetchProxyTLV},
 		&fetchDef{name: "be_server_timeout", out: TypeInt, fn: fetchTimeout},
 		&fetchDef{name: "be_tunnel_timeout", out: TypeInt, fn: fetchTimeout},
 		&fetchDef{name: "cur_server_timeout", out: TypeInt, fn: fetchTimeout},
@@ -284,6 +286,19 @@ func fetchUUID(fe *fetch, t *Txn, v *Value) bool {
 		out = append(out, hx[c>>4], hx[c&15])
 	}
 	v.Type, v.B, v.MayChange = TypeStr, t.keep(out), true
+	return true
+}
+
+// fetchProxyTLV is fc_pp_authority and fc_pp_unique_id.
+func fetchProxyTLV(fe *fetch, t *Txn, v *Value) bool {
+	if t.Env == nil {
+		return false
+	}
+	b, ok := t.Env.ProxyTLV(fe.def.name == "fc_pp_unique_id")
+	if !ok {
+		return false
+	}
+	v.Type, v.B = TypeStr, b
 	return true
 }
 

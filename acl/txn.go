@@ -160,6 +160,10 @@ type Env interface {
 	// stream's, which set-timeout may have changed (be_server_timeout,
 	// cur_tunnel_timeout...); ok is false before a backend is known.
 	Timeouts() (server, tunnel, curServer, curTunnel time.Duration, ok bool)
+	// ProxyTLV returns the authority (uniqueID false) or unique id TLV
+	// of the connection's PROXY header (fc_pp_authority,
+	// fc_pp_unique_id); ok is false when the header had none.
+	ProxyTLV(uniqueID bool) ([]byte, bool)
 	// UniqueID returns the stream's unique-id (unique-id-format).
 	UniqueID() ([]byte, bool)
 	// Compression returns the name of the algorithm compressing the

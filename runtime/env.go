@@ -180,3 +180,12 @@ func (s *session) Timeouts() (server, tunnel, curServer, curTunnel time.Duration
 	}
 	return be.Server, be.Tunnel, curServer, curTunnel, true
 }
+
+// ProxyTLV is a TLV of the connection's PROXY header: its authority
+// (fc_pp_authority) or its unique id (fc_pp_unique_id).
+func (s *session) ProxyTLV(uniqueID bool) ([]byte, bool) {
+	if uniqueID {
+		return s.pps.uniqueID[:s.pps.uniqueIDLen], s.pps.hasUniqueID
+	}
+	return s.pps.authority[:s.pps.authorityLen], s.pps.hasAuthority
+}

@@ -505,7 +505,11 @@ func (s *session) park() {
 
 // unpark takes an idle connection to srv: the session's own, else, as
 // http-reuse allows, one another client left in the backend's pool.
-func (s *session) unpark(srv *backend.Server, be *Backend) (pooledConn, bool) {
+func (s *session) unpark(srv *backend.Server, be *Backend, perStream bool) (pooledConn, bool) {
+	if perStream {
+		// The stream's PROXY header is on none of them.
+		return pooledConn{}, false
+	}
 	s.mu.Lock()
 	for i, ic := range s.idleConns {
 		if ic.srv == srv {
@@ -1606,10 +1610,16 @@ func (s *session) serveTxn(hl int) bool {
 			be.LB.Release(srv)
 		}
 	}()
+	// A PROXY header carrying the stream's unique id is the stream's
+	// own: its connection serves no other request.
+	perStream := be.pp[srv].perStream()
+	if perStream && s.sv.c != nil && s.svSrv == srv {
+		s.closeServer()
+	}
 	reused := s.sv.c != nil && s.svSrv == srv
 	if !reused {
 		s.park()
-		if pc, ok := s.unpark(srv, be); ok {
+		if pc, ok := s.unpark(srv, be, perStream); ok {
 			s.attachServer(pc.c.(*net.TCPConn), srv, be)
 			s.sv.rc, s.svUses = pc.rc, pc.uses
 			reused = true

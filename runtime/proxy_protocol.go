@@ -70,7 +70,14 @@ type ppState struct {
 	authority    [proxyproto.MaxAuthority]byte
 	authorityLen int
 	hasAuthority bool
+	uniqueID     [proxyproto.MaxUniqueID]byte
+	uniqueIDLen  int
+	hasUniqueID  bool
 }
+
+// perStream says the PROXY header carries the stream's unique id, which
+// makes the connection the stream's own.
+func (p *ppSend) perStream() bool { return p != nil && p.opts&proxyproto.OptUniqueID != 0 }
 
 // sendProxyHeader writes the server's PROXY header first on a new server
 // connection; on failure the connection is closed.
@@ -89,12 +96,18 @@ func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c *net.TCPCo
 		if pp.opts&proxyproto.OptUniqueID != 0 {
 			// Without unique-id-format the stream's id is empty.
 			v.UniqueID = arr[:0:0]
+			if id, ok := s.UniqueID(); ok {
+				v.UniqueID = id
+			}
 		}
 		b = proxyproto.AppendV2(arr[:0], &v)
 	} else {
 		b = proxyproto.AppendV1(arr[:0], s.txn.Src, s.txn.Dst)
 	}
-	c.SetWriteDeadline(time.Now().Add(be.Server))
+	if be.Server > 0 {
+		// No timeout server means none at all.
+		c.SetWriteDeadline(time.Now().Add(be.Server))
+	}
 	_, err := c.Write(b)
 	c.SetWriteDeadline(time.Time{})
 	if err != nil {
@@ -140,6 +153,8 @@ func (s *session) acceptProxy() bool {
 				}
 				s.pps.hasAuthority = h.Authority != nil
 				s.pps.authorityLen = copy(s.pps.authority[:], h.Authority)
+				s.pps.hasUniqueID = h.UniqueID != nil
+				s.pps.uniqueIDLen = copy(s.pps.uniqueID[:], h.UniqueID)
 				return true
 			}
 		}

@@ -75,12 +75,18 @@ func TestHTTPRulesMoreDifferential(t *testing.T) {
 // and the server's address, and compares the answers.
 func compareRules(t *testing.T, cfgFmt, rules, server string, reqs []string) {
 	t.Helper()
+	compareRulesN(t, cfgFmt, rules, server, reqs, []string{"GET"})
+}
+
+// compareRulesN is compareRules reading one answer per method listed.
+func compareRulesN(t *testing.T, cfgFmt, rules, server string, reqs, methods []string) {
+	t.Helper()
 	run := func(start func(cfg, fe string)) []string {
 		fe := freePort(t)
 		start(fmtCfg(cfgFmt, fe, rules, server), fe)
 		var out []string
 		for _, raw := range reqs {
-			got, _ := exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+			got, _ := exchange(t, fe, raw, methods, 3*time.Second)
 			out = append(out, strings.SplitN(raw, "\r\n", 2)[0]+" => "+got)
 		}
 		return out
@@ -347,4 +353,28 @@ func TestResponseWaitForBodyDifferential(t *testing.T) {
 		"GET /fast HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n",
 	})
+}
+
+// proxy-v2-options unique-id sends each request's unique id in the PROXY
+// header, on a connection of its own; the receiving side reads it with
+// fc_pp_unique_id, and the authority with fc_pp_authority.
+func TestProxyUniqueIDChainDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the PROXY TLVs")
+	}
+	recv := freePort(t)
+	cfg := baseDefaults + ` unique-id-format TEST-%%[req.hdr(in)]
+listen sender
+ bind %[1]s
+%[2]s unique-id-header unique_id
+ server example %[3]s send-proxy-v2 proxy-v2-options unique-id,authority
+listen receiver
+ bind %[3]s accept-proxy
+ http-request set-var(txn.h) req.hdr(unique_id)
+ http-request set-var(txn.p) fc_pp_unique_id
+ http-request return status 200 hdr x-h %%[var(txn.h)] hdr x-p %%[var(txn.p)] hdr x-a "%%[fc_pp_authority]"
+`
+	compareRulesN(t, cfg, "", recv, []string{
+		"GET / HTTP/1.1\r\nHost: a\r\nin: foo\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nin: bar\r\n\r\n",
+	}, []string{"GET", "GET"})
 }
