@@ -45,6 +45,10 @@ func init() {
 
 		&fetchDef{name: "src", out: TypeIPv4, fn: fetchSrc},
 		&fetchDef{name: "dst", out: TypeIPv4, fn: fetchDst},
+		&fetchDef{name: "fc_src", out: TypeIPv4, fn: fetchConnAddr},
+		&fetchDef{name: "fc_dst", out: TypeIPv4, fn: fetchConnAddr},
+		&fetchDef{name: "fc_src_port", out: TypeInt, fn: fetchConnPort},
+		&fetchDef{name: "fc_dst_port", out: TypeInt, fn: fetchConnPort},
 		&fetchDef{name: "src_port", out: TypeInt, fn: fetchSrcPort},
 		&fetchDef{name: "dst_port", out: TypeInt, fn: fetchDstPort},
 		&fetchDef{name: "src_is_local", out: TypeBool, fn: fetchSrcIsLocal},
@@ -381,6 +385,34 @@ func addrValue(a netip.Addr, v *Value) bool {
 
 func fetchSrc(fe *fetch, t *Txn, v *Value) bool { return addrValue(t.Src.Addr(), v) }
 func fetchDst(fe *fetch, t *Txn, v *Value) bool { return addrValue(t.Dst.Addr(), v) }
+
+// connAddr is the connection's source or destination: what fc_src and
+// its kin read, below the changes of session and stream rules.
+func (t *Txn) connAddr(dst bool) netip.AddrPort {
+	if dst {
+		if t.ConnDst.IsValid() {
+			return t.ConnDst
+		}
+		return t.Dst
+	}
+	if t.ConnSrc.IsValid() {
+		return t.ConnSrc
+	}
+	return t.Src
+}
+
+func fetchConnAddr(fe *fetch, t *Txn, v *Value) bool {
+	return addrValue(t.connAddr(fe.def.name == "fc_dst").Addr(), v)
+}
+
+func fetchConnPort(fe *fetch, t *Txn, v *Value) bool {
+	a := t.connAddr(fe.def.name == "fc_dst_port")
+	if !a.IsValid() {
+		return false
+	}
+	v.Type, v.I = TypeInt, int64(a.Port())
+	return true
+}
 
 func fetchSrcPort(fe *fetch, t *Txn, v *Value) bool {
 	if !t.Src.IsValid() {

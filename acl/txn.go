@@ -31,6 +31,10 @@ type Txn struct {
 	RspBuf   []byte
 	Rsp      *h1.Msg
 	Src, Dst netip.AddrPort
+	// ConnSrc and ConnDst are the connection's addresses when rules above
+	// the connection changed Src or Dst (fc_src, fc_dst...); unset, they
+	// are Src and Dst.
+	ConnSrc, ConnDst netip.AddrPort
 	// Payload is the request data buffered so far by tcp-request content
 	// inspection (req.len, req.payload, req.ssl_sni...); ResPayload the
 	// response data for tcp-response content.

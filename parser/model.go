@@ -379,8 +379,9 @@ type TCPRequest struct {
 	// Stick is the operand of the stick-table actions (track-sc,
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
-	// LogLevel is set-log-level's level (LevelSilent for silent).
-	LogLevel int
+	// LogLevel is set-log-level's level (LevelSilent for silent); Mark
+	// set-mark's or set-tos's value.
+	LogLevel, Mark int
 }
 
 // LevelSilent is set-log-level's "silent": the stream is not logged.

@@ -1587,7 +1587,15 @@ func kwTCPResponse(c *pctx) {
 
 // tcpRuleActions are the tcp-request and tcp-response actions the runtime
 // runs.
-var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true}
+var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
+	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true}
+
+func arg0(a []string) string {
+	if len(a) > 0 {
+		return a[0]
+	}
+	return ""
+}
 
 // parseTCPRule reads "<action> [args] [if|unless cond]" of a tcp rule;
 // nil for a form the runtime does not run.
@@ -1636,6 +1644,17 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 		if r.LogLevel, ok = parseLogLevel(args); !ok || stage != "content" {
 			return nil
 		}
+	case "set-src", "set-dst", "set-src-port", "set-dst-port":
+		if len(args) != 1 || response {
+			return nil
+		}
+		r.Expr = args[0]
+	case "set-mark", "set-tos":
+		n, err := strconv.ParseUint(arg0(args), 0, 32)
+		if len(args) != 1 || err != nil {
+			return nil
+		}
+		r.Mark = int(n)
 	default:
 		if len(args) != 0 {
 			return nil

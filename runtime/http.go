@@ -136,6 +136,9 @@ type session struct {
 	// uniqueID is the stream's unique id once uniqueSet (UniqueID).
 	uniqueID  []byte
 	uniqueSet bool
+	// sessSrc and its kin are the addresses once the connection and
+	// session rules ran, where each HTTP stream starts.
+	sessSrc, sessDst, sessConnSrc, sessConnDst netip.AddrPort
 	// bridged is a session on a socket pair (TLS, HTTP/2): a PROXY
 	// header was read, when one was expected, on the real connection.
 	bridged bool
@@ -243,6 +246,9 @@ func (s *session) run() bool {
 			return false
 		}
 	}
+	// Each HTTP stream starts from the session's addresses: what its own
+	// rules change (set-src...) ends with it.
+	s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst = s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst
 	s.e.conns.Add(1)
 	s.fe.conns.Add(1)
 	defer func() {
@@ -1424,6 +1430,7 @@ func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, "", ""
+	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
 	s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 	if s.track {
 		s.lt.request = time.Now()

@@ -856,23 +856,41 @@ func (s *session) redirect(r *httpRule, head []byte) (answered, keep bool) {
 // setAddr runs set-src, set-dst and their port forms: the connection's
 // addresses as the rules, forwardfor, originalto and the log see them.
 // An address keeps its port; a value that does not parse changes nothing.
-func (s *session) setAddr(r *httpRule) {
-	v, ok := r.expr.Append(nil, &s.txn)
+func (s *session) setAddr(r *httpRule) { s.setAddrExpr(r.act, r.expr, false) }
+
+// setAddrExpr sets the source or destination (or its port) to a sample's
+// value; conn says a tcp-request connection rule changes the
+// connection's own addresses, which fc_src and its kin then show too.
+func (s *session) setAddrExpr(act string, expr *acl.Sample, conn bool) {
+	v, ok := expr.Append(nil, &s.txn)
 	if !ok {
 		return
 	}
-	ap := &s.txn.Src
-	if r.act == "set-dst" || r.act == "set-dst-port" {
-		ap = &s.txn.Dst
+	if !s.txn.ConnSrc.IsValid() {
+		// From here the connection's addresses are kept apart.
+		s.txn.ConnSrc, s.txn.ConnDst = s.txn.Src, s.txn.Dst
 	}
-	switch r.act {
-	case "set-src", "set-dst":
-		if ip, err := netip.ParseAddr(strings.TrimSpace(string(v))); err == nil {
-			*ap = netip.AddrPortFrom(ip, ap.Port())
-		}
-	default:
-		if p, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 16); err == nil {
-			*ap = netip.AddrPortFrom(ap.Addr(), uint16(p))
+	dst := act == "set-dst" || act == "set-dst-port"
+	aps := [2]*netip.AddrPort{&s.txn.Src, &s.txn.ConnSrc}
+	if dst {
+		aps = [2]*netip.AddrPort{&s.txn.Dst, &s.txn.ConnDst}
+	}
+	n := 1
+	if conn {
+		// A connection rule changes the connection's too (a PROXY
+		// header read later changes the stream's only).
+		n = 2
+	}
+	for _, ap := range aps[:n] {
+		switch act {
+		case "set-src", "set-dst":
+			if ip, err := netip.ParseAddr(strings.TrimSpace(string(v))); err == nil {
+				*ap = netip.AddrPortFrom(ip, ap.Port())
+			}
+		default:
+			if p, err := strconv.ParseUint(strings.TrimSpace(string(v)), 10, 16); err == nil {
+				*ap = netip.AddrPortFrom(ap.Addr(), uint16(p))
+			}
 		}
 	}
 }

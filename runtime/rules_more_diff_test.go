@@ -378,3 +378,24 @@ listen receiver
 		"GET / HTTP/1.1\r\nHost: a\r\nin: foo\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nin: bar\r\n\r\n",
 	}, []string{"GET", "GET"})
 }
+
+// Addresses at each level: tcp-request connection rules change the
+// connection's (fc_src, fc_dst), session rules the session's, and
+// http-request rules the stream's only, which the next request on the
+// connection no longer sees.
+func TestSetSrcLevelsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for set-src")
+	}
+	up := startEcho(t, "s1")
+	rules := ` tcp-request connection set-src ipv4(10.0.0.1)
+ tcp-request connection set-dst ipv4(10.0.0.2)
+ tcp-request session set-src ipv4(10.1.0.1)
+ tcp-request content set-dst-port int(8080)
+ http-request set-src hdr(x-forwarded-for) if { hdr(x-forwarded-for) -m found }
+ http-request return status 200 hdr x-a "%[fc_src] %[src] %[fc_dst] %[dst] %[dst_port]"
+`
+	compareRulesN(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
+		"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.168.0.1\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+	}, []string{"GET", "GET"})
+}

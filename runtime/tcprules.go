@@ -24,8 +24,10 @@ type tcpRule struct {
 	// they run.
 	stk  stickAct
 	from int
-	// logLevel is set-log-level's.
-	logLevel int
+	// logLevel is set-log-level's; mark set-mark's or set-tos's value;
+	// stage the rule's (connection, session, content).
+	logLevel, mark int
+	stage          string
 }
 
 // tcpRules are a proxy's tcp rules by stage, with the inspection delays.
@@ -56,7 +58,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage}
 		var err error
 		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
 			bad("condition: %v", err)
@@ -161,6 +163,13 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			s.stickAction(r.act, &r.stk, r.expr, r.from)
 		case "set-log-level":
 			s.setLogLevel(r.logLevel)
+		case "set-src", "set-dst", "set-src-port", "set-dst-port":
+			s.setAddrExpr(r.act, r.expr, r.stage == "connection")
+		case "set-mark", "set-tos":
+			s.setClientSockopt(r.act == "set-mark", r.mark)
+		case "silent-drop":
+			s.dropClient(true)
+			return tcpReject
 		default:
 			s.runVar(r.act, r.scope, r.name, r.conds, r.expr, r.fmt)
 		}
