@@ -124,3 +124,37 @@ func (e *env) expandUnquoted(s string) string {
 	}
 	return b.String()
 }
+
+// expandAddr is HAProxy's env_expand, which str2sa_range applies to every
+// address, quoted or not: "$NAME" and "${NAME}" become the variable's
+// value, or nothing when it is not set.
+func (e *env) expandAddr(s string) string {
+	if e == nil || !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		j := i + 1
+		brace := j < len(s) && s[j] == '{'
+		if brace {
+			j++
+		}
+		k := j
+		for k < len(s) && (isAlnum(s[k]) || s[k] == '_') {
+			k++
+		}
+		if v, ok := e.lookup(s[j:k], 0); ok {
+			b.WriteString(v)
+		}
+		if brace && k < len(s) && s[k] == '}' {
+			k++
+		}
+		i = k
+	}
+	return b.String()
+}

@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gohap/gohap/parser/logfmt"
 )
@@ -42,16 +43,28 @@ func logTarget(c *pctx, global bool) (Log, bool) {
 	if global {
 		parse = logfmt.ParseGlobalTarget
 	}
-	t, err := parse(c.args)
+	args := c.args
+	orig := c.arg(1)
+	if ea := c.cp.env.expandAddr(orig); ea != orig {
+		// The address is read with the environment's values, and named
+		// as written in messages.
+		args = append([]string{}, c.args...)
+		args[1] = ea
+	}
+	t, err := parse(args)
 	if err != nil {
-		c.alert("log : %v", err)
+		msg := err.Error()
+		if args[1] != orig {
+			msg = strings.Replace(msg, "in '"+args[1]+"'", "in '"+orig+"'", 1)
+		}
+		c.alert("log : %s", msg)
 		return Log{}, false
 	}
 	if t.Kind == logfmt.Ring {
 		return Log{}, false
 	}
 	c.runtimeForm()
-	return Log{Pos: c.pos, Address: c.arg(1), Facility: t.Raw, Target: t}, true
+	return Log{Pos: c.pos, Address: args[1], Facility: t.Raw, Target: t}, true
 }
 
 // kwLogProxy: "log <target> ...", "log global" (the global targets,

@@ -224,11 +224,18 @@ func kwBind(c *pctx) {
 	}
 	p := c.cp.proxy
 	addr := c.arg(1)
+	var expanded []string
 	for _, a := range strings.Split(addr, ",") {
-		if msg := checkBindAddress(a); msg != "" {
+		ea := c.cp.env.expandAddr(a)
+		if msg := checkBindAddress(ea); msg != "" {
+			if ea != a {
+				// HAProxy names the address as written.
+				msg = strings.Replace(msg, "'"+ea+"'", "'"+a+"'", 1)
+			}
 			c.alert("'%s' : %s", c.args[0], msg)
 			return
 		}
+		expanded = append(expanded, ea)
 	}
 	opts := c.rest(2)
 	for i := 0; i < len(opts); i++ {
@@ -243,7 +250,7 @@ func kwBind(c *pctx) {
 			}
 		}
 	}
-	b := Bind{Pos: c.pos, Address: addr, Options: opts}
+	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts}
 	for _, o := range opts {
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 	}
@@ -312,7 +319,7 @@ func isInetAton(h string) bool {
 	if len(parts) > 4 {
 		return false
 	}
-	for _, p := range parts {
+	for i, p := range parts {
 		if p == "" {
 			return false
 		}
@@ -320,6 +327,14 @@ func isInetAton(h string) bool {
 			if p[i] < '0' || p[i] > '9' {
 				return false
 			}
+		}
+		// Each part is a byte, the last one the bytes left.
+		max := uint64(255)
+		if i == len(parts)-1 {
+			max = 1<<(8*(5-len(parts))) - 1
+		}
+		if v, err := strconv.ParseUint(p, 0, 64); err != nil || v > max {
+			return false
 		}
 	}
 	return true
@@ -418,7 +433,7 @@ func kwServer(c *pctx) {
 		bracket("'server %s/%s' : unable to enable checks and tracking at the same time!", c.cp.proxy.Name, c.arg(1))
 		return
 	}
-	c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, c.arg(1), c.arg(2), c.rest(3), false))
+	c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, c.arg(1), c.cp.env.expandAddr(c.arg(2)), c.rest(3), false))
 }
 
 // serverCheckAndTrack reports whether server options enable checks and

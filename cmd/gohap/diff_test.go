@@ -78,7 +78,8 @@ func TestDifferentialCheck(t *testing.T) {
 	if bin == "" {
 		t.Skip("no haproxy binary: set HAPROXY_BIN or install haproxy")
 	}
-	t.Setenv("FOO", "a b") // used by testdata/diff/directives.cfg
+	t.Setenv("FOO", "a b")                 // used by testdata/diff/directives.cfg
+	t.Setenv("GOHAP_BADADDR", "999.1.1.1") // testdata/diff/env-in-addresses.cfg
 	sets := []struct {
 		name string
 		glob string

@@ -418,7 +418,7 @@ func parseAddress(t *TargetConfig, raw string) error {
 	// IPv4 / IPv6 / host name, with an optional port after the last ':'
 	// that is not inside brackets.
 	host, port := s, ""
-	if i := strings.LastIndexAny(s, ":]"); i > 0 && s[i] == ':' {
+	if i := strings.LastIndexAny(s, ":]"); i >= 0 && s[i] == ':' {
 		host, port = s[:i], s[i+1:]
 	}
 	var portN int
@@ -456,7 +456,9 @@ func parseAddress(t *TargetConfig, raw string) error {
 	default:
 		a, err := netip.ParseAddr(h)
 		if err != nil {
-			if !validHostname(h) {
+			if !validHostname(h) || strings.Trim(h, "0123456789.") == "" {
+				// Digits and dots that are no address resolve to
+				// nothing either.
 				return fmt.Errorf("invalid address: '%s' in '%s'\n", host, raw)
 			}
 			t.Host, t.Port = h, uint16(portN)
