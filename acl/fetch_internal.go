@@ -45,6 +45,11 @@ func init() {
 
 		&fetchDef{name: "src", out: TypeIPv4, fn: fetchSrc},
 		&fetchDef{name: "dst", out: TypeIPv4, fn: fetchDst},
+		// The connection carries a stream: no connection error.
+		&fetchDef{name: "fc_err", out: TypeInt, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeInt, 0
+			return true
+		}},
 		&fetchDef{name: "fc_src", out: TypeIPv4, fn: fetchConnAddr},
 		&fetchDef{name: "fc_dst", out: TypeIPv4, fn: fetchConnAddr},
 		&fetchDef{name: "fc_src_port", out: TypeInt, fn: fetchConnPort},

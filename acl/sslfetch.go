@@ -74,6 +74,17 @@ func init() {
 		str("ssl_fc_alpn", func(i *TLSInfo) string { return i.ALPN }),
 		num("ssl_fc_has_sni", TypeBool, func(i *TLSInfo) int64 { return b2i(i.SNI != "") }),
 		num("ssl_fc_session_reused", TypeBool, func(i *TLSInfo) int64 { return b2i(i.SessionReused) }),
+		// ssl_fc_is_resumed is false, not absent, without TLS.
+		&fetchDef{name: "ssl_fc_is_resumed", out: TypeBool, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeBool, b2i(t.TLS != nil && t.TLS.SessionReused)
+			return true
+		}},
+		// A connection that reached the proxy completed its handshake:
+		// no TLS error, and the certificate errors of a verified client
+		// (ssl_c_err, ssl_c_ca_err) are those verify none let through.
+		num("ssl_fc_err", TypeInt, func(i *TLSInfo) int64 { return 0 }),
+		num("ssl_c_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.Verify) }),
+		num("ssl_c_ca_err", TypeInt, func(i *TLSInfo) int64 { return 0 }),
 		num("ssl_fc_use_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.UseKeysize) }),
 		num("ssl_fc_alg_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.AlgKeysize) }),
 		num("ssl_fc_has_crt", TypeBool, func(i *TLSInfo) int64 { return b2i(i.CertUsed) }),

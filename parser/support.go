@@ -13,7 +13,7 @@ var optionSupport = map[string]Support{
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported,
 	"http-restrict-req-hdr-names": Supported, "accept-invalid-http-request": Supported,
 	// The log formats, and which log lines are sent at which level.
-	"httplog": Supported, "tcplog": Supported,
+	"httplog": Supported, "tcplog": Supported, "httpslog": Supported,
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,
 	// Socket and statistics tuning with no effect on what is proxied.
 	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,

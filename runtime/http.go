@@ -139,6 +139,8 @@ type session struct {
 	// sessSrc and its kin are the addresses once the connection and
 	// session rules ran, where each HTTP stream starts.
 	sessSrc, sessDst, sessConnSrc, sessConnDst netip.AddrPort
+	// sslv and sslc are the TLS version and cipher as logged.
+	sslv, sslc []byte
 	// bridged is a session on a socket pair (TLS, HTTP/2): a PROXY
 	// header was read, when one was expected, on the real connection.
 	bridged bool

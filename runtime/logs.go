@@ -247,6 +247,13 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	now := time.Now()
 	lt := &s.lt
 	r.AcceptDate = lt.start
+	if t := s.txn.TLS; t != nil {
+		// %ft's "~", %sslv and %sslc, made once per connection.
+		if s.sslv == nil {
+			s.sslv, s.sslc = []byte(t.Protocol), []byte(t.Cipher)
+		}
+		r.FrontendSSL, r.SSLVersion, r.SSLCipher = true, s.sslv, s.sslc
+	}
 	r.THandshake, r.TIdle = 0, -1
 	if !lt.first.IsZero() {
 		r.TIdle = lt.ms(lt.first)
