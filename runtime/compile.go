@@ -467,12 +467,14 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				i += n
 			}
 			for _, a := range strings.Split(b.Address, ",") {
-				addr, err := listenAddr(a, opts.Map)
+				addrs, err := listenAddrs(a, opts.Map)
 				if err != nil {
 					fail(b.Pos, "bind '%s': %v", a, err)
 					continue
 				}
-				fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy})
+				for _, addr := range addrs {
+					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy})
+				}
 			}
 		}
 		nameListeners(p, fe, fail)
@@ -930,13 +932,41 @@ func listenAddr(a string, m map[string]string) (string, error) {
 	}
 	host, port := a[:i], a[i+1:]
 	if strings.Contains(port, "-") {
-		return "", errors.New("port ranges are not supported by the gohap runtime yet")
+		return "", errPortRange
 	}
 	if host == "*" {
 		host = ""
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	return net.JoinHostPort(host, port), nil
+}
+
+var errPortRange = errors.New("port range")
+
+// listenAddrs is listenAddr for an address that may end in a port range
+// ("host:8000-8003"), which HAProxy listens on port by port.
+func listenAddrs(a string, m map[string]string) ([]string, error) {
+	addr, err := listenAddr(a, m)
+	if err != errPortRange {
+		return []string{addr}, err
+	}
+	a = mapAddr(stripFamily(strings.TrimSpace(a)), m)
+	i := strings.LastIndexByte(a, ':')
+	lo, hi, _ := strings.Cut(a[i+1:], "-")
+	l, err1 := strconv.Atoi(lo)
+	h, err2 := strconv.Atoi(hi)
+	if err1 != nil || err2 != nil || l < 1 || h > 65535 || h < l {
+		return nil, errors.New("invalid port range")
+	}
+	var out []string
+	for p := l; p <= h; p++ {
+		one, err := listenAddr(a[:i+1]+strconv.Itoa(p), nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, one)
+	}
+	return out, nil
 }
 
 // serverTarget reads a server address after the Map rewrite: its host (an
