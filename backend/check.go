@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -40,6 +41,9 @@ type Check struct {
 	// connection from local to remote: its PROXY protocol header
 	// (check-send-proxy).
 	Preamble func(local, remote netip.AddrPort) []byte
+	// TLS, when set, makes checks speak TLS after the preamble
+	// (check-ssl, or an "ssl" server checked on its own address).
+	TLS *tls.Config
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -290,6 +294,22 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 			return `Layer4 connection problem, info: "Connection reset by peer"`, checkFailed
 		}
 		conn.SetWriteDeadline(time.Time{})
+	}
+	if cfg := s.Check.TLS; cfg != nil {
+		tc := tls.Client(conn, cfg)
+		conn.SetDeadline(time.Now().Add(timeout))
+		if err := tc.HandshakeContext(cctx); err != nil {
+			if cctx.Err() != nil {
+				return "Layer6 timeout", checkFailed
+			}
+			return `Layer6 invalid response, info: "SSL handshake failure"`, checkFailed
+		}
+		conn.SetDeadline(time.Time{})
+		defer tc.Close()
+		conn = tc
+		if s.Check.Proto == nil && s.Check.TCP == nil && s.Check.HTTP == nil {
+			return "Layer6 check passed", checkPassed
+		}
 	}
 	if s.Check.Proto != nil {
 		r, ok := s.Check.Proto.run(conn, time.Now().Add(timeout))

@@ -146,6 +146,10 @@ type ServerSettings struct {
 	// (configuration.txt 5.2).
 	SendProxy, SendProxyV2, CheckSendProxy bool
 	ProxyV2Options                         []string
+	// TLSWords are the TLS options of the line after those of the
+	// default-server lines, in order, each with its argument; the
+	// runtime reads them with its TLS package (later words win).
+	TLSWords []string
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -167,6 +171,18 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
+}
+
+// serverTLSOptions are the TLS options of server lines
+// (srv_kws of ssl_sock.c), with whether each takes a value.
+var serverTLSOptions = map[string]bool{
+	"ssl": false, "no-ssl": false, "verify": true, "verifyhost": true, "ca-file": true, "crl-file": true,
+	"crt": true, "sni": true, "alpn": true, "npn": true, "ciphers": true, "ciphersuites": true,
+	"no-ssl-reuse": false, "ssl-reuse": false, "no-tls-tickets": false, "tls-tickets": false,
+	"ssl-min-ver": true, "ssl-max-ver": true, "no-sslv3": false, "no-tlsv10": false, "no-tlsv11": false,
+	"no-tlsv12": false, "no-tlsv13": false, "force-sslv3": false, "force-tlsv10": false, "force-tlsv11": false,
+	"force-tlsv12": false, "force-tlsv13": false, "check-ssl": false, "no-check-ssl": false,
+	"check-sni": true, "check-alpn": true,
 }
 
 // proxyV2Options are the words of "proxy-v2-options" (srv_parse_proxy_v2_options).
@@ -192,6 +208,15 @@ func (s *ServerSettings) apply(opts []string) {
 	}
 	for i := 0; i < len(opts); i++ {
 		o := opts[i]
+		if arg, ok := serverTLSOptions[o]; ok {
+			n := 1
+			if arg && i+1 < len(opts) {
+				n = 2
+			}
+			s.TLSWords = append(s.TLSWords[:len(s.TLSWords):len(s.TLSWords)], opts[i:i+n]...)
+			i += n - 1
+			continue
+		}
 		takesArg, ok := runtimeServerOptions[o]
 		if !ok {
 			if s.Unsupported == "" {

@@ -246,6 +246,8 @@ type Backend struct {
 	comp *comp.Config
 	// pp says which servers' connections start with a PROXY header.
 	pp map[*backend.Server]*ppSend
+	// tls holds the settings of the servers with "ssl".
+	tls map[*backend.Server]*serverTLS
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 }
@@ -829,6 +831,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 				be.pp = map[*backend.Server]*ppSend{}
 			}
 			be.pp[srv] = pp
+		}
+		if t := compileServerTLS(cfg, p, s, srv, ctx, fail); t != nil {
+			if be.tls == nil {
+				be.tls = map[*backend.Server]*serverTLS{}
+			}
+			be.tls[srv] = t
 		}
 		if disabled {
 			srv.SetState(backend.Maint)

@@ -1,0 +1,247 @@
+package runtime_test
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testCA is a certificate authority made for a test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	file string // PEM of the CA certificate
+}
+
+func newTestCA(t *testing.T, dir, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	file := filepath.Join(dir, name+".pem")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, file: file}
+}
+
+// issue makes a certificate for name signed by the CA, and writes it
+// with its key in dir/file.
+func (ca *testCA) issue(t *testing.T, dir, file, name string, client bool) (tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage := x509.ExtKeyUsageServerAuth
+	if client {
+		usage = x509.ExtKeyUsageClientAuth
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalECPrivateKey(key)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
+	p := filepath.Join(dir, file)
+	if err := os.WriteFile(p, append(certPEM, keyPEM...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
+}
+
+// tlsUpstream is an HTTPS server that answers with what it saw of the
+// TLS connection, and counts full handshakes.
+type tlsUpstream struct {
+	addr       string
+	handshakes atomic.Int64
+}
+
+func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tlsUpstream {
+	t.Helper()
+	u := &tlsUpstream{}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven,
+		SessionTicketsDisabled: true}
+	if clientCA != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(clientCA.cert)
+		cfg.ClientCAs = pool
+	}
+	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		u.handshakes.Add(1)
+		return nil, nil
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.addr = ln.Addr().String()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cn := ""
+		if len(r.TLS.PeerCertificates) > 0 {
+			cn = r.TLS.PeerCertificates[0].Subject.CommonName
+		}
+		fmt.Fprintf(w, "sni=%s cn=%s", r.TLS.ServerName, cn)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return u
+}
+
+const serverTLSCfg = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+    http-reuse safe
+frontend f
+    bind %[1]s
+    use_backend %%[path,field(2,/)]
+backend ok
+    server s %[2]s ssl ca-file %[3]s verifyhost upstream.test
+backend wrongca
+    retries 1
+    server s %[2]s ssl verify required ca-file %[4]s
+backend none
+    server s %[2]s ssl verify none
+backend snistr
+    server s %[2]s ssl verify none sni str(named.test)
+backend snihost
+    server s %[2]s ssl verify none sni req.hdr(host)
+backend crt
+    server s %[2]s ssl verify none crt %[5]s
+`
+
+// TestServerTLS sends requests to an HTTPS upstream through gohap and
+// haproxy with the same configuration: verification, SNI, client
+// certificates.
+func TestServerTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	other := newTestCA(t, dir, "other")
+	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+	_, clientFile := ca.issue(t, dir, "client.pem", "client.test", true)
+	up := startTLSUpstream(t, cert, ca)
+	cases := []struct {
+		path, host string
+		status     int
+		body       string
+	}{
+		{"/ok/", "a", 200, "sni= cn="},
+		{"/wrongca/", "a", 503, ""},
+		{"/none/", "a", 200, "sni= cn="},
+		{"/snistr/", "a", 200, "sni=named.test cn="},
+		{"/snihost/", "host.test", 200, "sni=host.test cn="},
+		{"/crt/", "a", 200, "sni= cn=client.test"},
+	}
+	for _, impl := range []string{"gohap", "haproxy"} {
+		t.Run(impl, func(t *testing.T) {
+			fe := freePort(t)
+			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, other.file, clientFile)
+			if impl == "gohap" {
+				startGohap(t, cfg, nil)
+			} else {
+				startHAProxy(t, cfg, fe)
+			}
+			for _, c := range cases {
+				status, _, body := get(t, fe, "GET "+c.path+" HTTP/1.1\r\nHost: "+c.host+"\r\nConnection: close\r\n\r\n")
+				if status != c.status || c.status == 200 && body != c.body {
+					t.Errorf("%s %s: %d %q, want %d %q", impl, c.path, status, body, c.status, c.body)
+				}
+			}
+		})
+	}
+}
+
+// TestServerTLSReuse counts the upstream's handshakes for keep-alive
+// traffic: one connection carries the requests of a client, and another
+// client reuses it under http-reuse safe; a different SNI opens another.
+func TestServerTLSReuse(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+	for _, impl := range []string{"gohap", "haproxy"} {
+		t.Run(impl, func(t *testing.T) {
+			up := startTLSUpstream(t, cert, nil)
+			fe := freePort(t)
+			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, ca.file, "x")
+			cfg = cfg[:len(cfg)-len("backend crt\n    server s "+up.addr+" ssl verify none crt x\n")]
+			if impl == "gohap" {
+				startGohap(t, cfg, nil)
+			} else {
+				startHAProxy(t, cfg, fe)
+			}
+			c, err := net.DialTimeout("tcp", fe, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for i := 0; i < 5; i++ {
+				status, body := keepAliveGet(t, c, "/snihost/", "h1.test")
+				if status != 200 || body != "sni=h1.test cn=" {
+					t.Fatalf("request %d: %d %q", i, status, body)
+				}
+			}
+			if n := up.handshakes.Load(); n != 1 {
+				t.Errorf("%s: %d handshakes for 5 keep-alive requests, want 1", impl, n)
+			}
+			status, body := keepAliveGet(t, c, "/snihost/", "h2.test")
+			if status != 200 || body != "sni=h2.test cn=" {
+				t.Fatalf("other sni: %d %q", status, body)
+			}
+			if n := up.handshakes.Load(); n != 2 {
+				t.Errorf("%s: %d handshakes after another SNI, want 2", impl, n)
+			}
+		})
+	}
+}
+
+// keepAliveGet sends one request on c and reads its response.
+func keepAliveGet(t *testing.T, c net.Conn, path, host string) (int, string) {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	defer resp.Body.Close()
+	b := make([]byte, resp.ContentLength)
+	if _, err := io.ReadFull(resp.Body, b); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
