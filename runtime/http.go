@@ -47,9 +47,7 @@ type session struct {
 	idleConns []idleConn
 	idleArr   [4]idleConn
 	svBuf     *[]byte
-	// sniBuf holds the server SNI of the current request ("sni").
-	sniBuf []byte
-	be     *Backend // the current request's backend
+	be        *Backend // the current request's backend
 	// Cookie persistence of the current request: the backend's settings,
 	// the chosen server's value, whether to insert it in the response.
 	ck       *cookieCfg
@@ -75,6 +73,8 @@ type session struct {
 	src, dst netip.AddrPort
 	// tls describes the client's TLS layer for the ssl_* fetches.
 	tls *acl.TLSInfo
+	// sniBuf holds the server SNI of the current request ("sni").
+	sniBuf []byte
 	// h2Stream says the session serves one HTTP/2 stream (bridge).
 	h2Stream bool
 	// rw and rwr hold heads rewritten by legacy filters.
