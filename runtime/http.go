@@ -582,6 +582,8 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 	d := be.dialer()
 	for failures := 0; ; {
 		c, err := s.dialServer(&d, be, srv)
+		// The log's retry count (%rc).
+		s.logRetries = failures
 		if err == nil {
 			return c, srv, nil
 		}

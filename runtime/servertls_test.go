@@ -11,11 +11,15 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,7 +112,7 @@ func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tls
 		t.Fatal(err)
 	}
 	u.addr = ln.Addr().String()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cn := ""
 		if len(r.TLS.PeerCertificates) > 0 {
 			cn = r.TLS.PeerCertificates[0].Subject.CommonName
@@ -244,4 +248,128 @@ func keepAliveGet(t *testing.T, c net.Conn, path, host string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// The access log lines of requests to TLS servers agree with haproxy's:
+// a verified server, a server whose certificate another CA signed, and a
+// server that does not speak TLS (retries, 503, termination flags).
+func TestServerTLSLogDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	other := newTestCA(t, dir, "other")
+	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+	up := startTLSUpstream(t, cert, nil)
+	plain := startEcho(t, "plain")
+	reqs := []string{"/ok/", "/wrongca/", "/plain/", "/badhost/"}
+	run := func(start func(cfg, fe string)) []string {
+		sink := newLogSink(t)
+		fe := freePort(t)
+		start(fmtCfg(`global
+ log %[1]s local0
+defaults
+ mode http
+ log global
+ option httplog
+ timeout connect 1s
+ timeout client 5s
+ timeout server 2s
+ retries 2
+frontend fe
+ bind %[2]s
+ use_backend %%[path,field(2,/)]
+backend ok
+ server s %[3]s ssl ca-file %[4]s verifyhost upstream.test
+backend wrongca
+ server s %[3]s ssl ca-file %[5]s
+backend plain
+ server s %[6]s ssl verify none
+backend badhost
+ server s %[3]s ssl ca-file %[4]s verifyhost other.test
+`, sink.addr(), fe, up.addr, ca.file, other.file, plain.Addr()), fe)
+		for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+		}
+		var got []string
+		for _, p := range reqs {
+			exchange(t, fe, "GET "+p+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", []string{"GET"}, 3*time.Second)
+			l, ok := sink.next(3 * time.Second)
+			time.Sleep(50 * time.Millisecond)
+			if !ok {
+				l = "(no line)"
+			}
+			got = append(got, p+" => "+maskLog(l))
+		}
+		return got
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	t.Logf("%d of %d lines agree", sameLines(t, ref, got), len(ref))
+}
+
+var activeLeft = regexp.MustCompile(`\d+ active`)
+
+// check-ssl marks a server that does not speak TLS DOWN, with haproxy's
+// check status in the server event, and keeps a TLS server UP.
+func TestServerTLSCheck(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the events with")
+	}
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+	up := startTLSUpstream(t, cert, nil)
+	plain := serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		io.Copy(io.Discard, c)
+	})
+	garbage := serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		var b [512]byte
+		c.Read(b[:])
+		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+		// Read to the end: no reset, whose timing would show in the
+		// check's status.
+		io.Copy(io.Discard, c)
+	})
+	run := func(start func(cfg, fe string)) []string {
+		sink := newLogSink(t)
+		fe := freePort(t)
+		start(fmtCfg(`global
+ log %s local0
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+ timeout check 500ms
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ log global
+ server tls %s check-ssl check verify none inter 100ms fall 1 rise 1
+ server plain %s check check-ssl verify none inter 100ms fall 1 rise 1
+ server implied %s ssl check verify none inter 100ms fall 1 rise 1
+ server http %s ssl check verify none inter 100ms fall 1 rise 1
+`, sink.addr(), fe, up.addr, plain, plain, garbage), fe)
+		var got []string
+		for len(got) < 3 {
+			l, ok := sink.next(3 * time.Second)
+			if !ok {
+				break
+			}
+			// The order of the events, and so the servers left, is timing.
+			l = activeLeft.ReplaceAllString(maskLog(l), "N active")
+			got = append(got, checkDuration.ReplaceAllString(l, "check duration: Nms"))
+		}
+		sort.Strings(got)
+		return got
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if strings.Join(got, "\n") != strings.Join(ref, "\n") || len(ref) != 3 {
+		t.Errorf("events:\n haproxy %q\n   gohap %q", ref, got)
+	}
 }
