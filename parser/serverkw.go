@@ -107,6 +107,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		default:
+			if _, ok := serverTLSOptions[kw]; ok {
+				bad = checkServerTLSOption(kw, val)
+			}
 		}
 		if bad != "" {
 			return bad + "."
@@ -316,6 +320,38 @@ func (s *ServerSettings) apply(opts []string) {
 			}
 		}
 	}
+}
+
+// checkServerTLSOption is the argument check of the TLS options of a
+// server line (ssl_sock.c srv_parse_*); files are read later.
+func checkServerTLSOption(kw, val string) string {
+	missing := map[string]string{"verify": "verify method", "ca-file": "CAfile path", "crl-file": "CRLfile path",
+		"crt": "certificate file path", "sni": "sni expression", "alpn": "the comma-delimited ALPN protocol suite",
+		"check-alpn": "the comma-delimited ALPN protocol suite", "npn": "the comma-delimited NPN protocol suite",
+		"ssl-min-ver": "the ssl/tls version", "ssl-max-ver": "the ssl/tls version", "ciphers": "cipher suite",
+		"ciphersuites": "cipher suite", "verifyhost": "hostname to verify against", "check-sni": "SNI"}
+	if what, ok := missing[kw]; ok && val == "" {
+		return fmt.Sprintf("'%s' : missing %s", kw, what)
+	}
+	switch kw {
+	case "verify":
+		if val != "none" && val != "required" {
+			return fmt.Sprintf("'%s' : unknown verify method '%s', only 'none' and 'required' are supported", kw, val)
+		}
+	case "ssl-min-ver", "ssl-max-ver":
+		switch val {
+		case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
+		default:
+			return fmt.Sprintf("'%s' : unknown ssl/tls version", val)
+		}
+	case "alpn", "check-alpn":
+		for _, p := range strings.Split(val, ",") {
+			if len(p) > 255 {
+				return fmt.Sprintf("'%s' : ALPN protocol name too long : '%s'", kw, p)
+			}
+		}
+	}
+	return ""
 }
 
 // splitList cuts a comma separated option value as HAProxy's option

@@ -279,11 +279,20 @@ type Options struct {
 type CompileError struct {
 	Pos parser.Pos
 	Msg string
+	// Bracket renders the position as "[FILE:LINE] : ", the prefix of
+	// HAProxy's checks after parsing.
+	Bracket bool
 }
+
+// bracketed starts a fail format to render it as a CompileError.Bracket.
+const bracketed = "\x00[]"
 
 func (e *CompileError) Error() string {
 	if e.Pos.File == "" {
 		return e.Msg
+	}
+	if e.Bracket {
+		return fmt.Sprintf("[%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 	}
 	return fmt.Sprintf("parsing [%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 }
@@ -301,7 +310,8 @@ var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1,
 func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	var errs []error
 	fail := func(pos parser.Pos, format string, a ...any) {
-		errs = append(errs, &CompileError{Pos: pos, Msg: fmt.Sprintf(format, a...)})
+		f, bracket := strings.CutPrefix(format, bracketed)
+		errs = append(errs, &CompileError{Pos: pos, Msg: fmt.Sprintf(f, a...), Bracket: bracket})
 	}
 	for _, r := range cfg.Refusals() {
 		fail(r.Pos, "'%s' is not supported by the gohap runtime yet.", r.Name)

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"sync/atomic"
@@ -30,8 +31,9 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 		return nil
 	}
 	g := sslGlobals(&cfg.Global)
+	pname := p.Name
 	bad := func(err error) {
-		fail(s.Pos, "'server %s/%s' : %v", p.Name, s.Name, err)
+		fail(s.Pos, bracketed+"'server %s/%s' : %v", p.Name, s.Name, err)
 	}
 	opts, err := ssl.ParseServerOptions(words, g)
 	if err != nil {
@@ -53,14 +55,20 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 		return nil
 	}
 	if len(opts.ALPN) > 0 && opts.SSL {
-		for _, p := range opts.ALPN {
-			if p != "http/1.1" && p != "http/1.0" {
-				fail(s.Pos, "'server %s/%s' : 'alpn %s' is not supported by the gohap runtime yet.", s.Name, s.Name, p)
+		for _, proto := range opts.ALPN {
+			if proto != "http/1.1" && proto != "http/1.0" {
+				fail(s.Pos, "'server %s/%s' : 'alpn %s' is not supported by the gohap runtime yet.", pname, s.Name, proto)
 				return nil
 			}
 		}
 	}
 	t, err := ssl.LoadServerConfig(opts, g)
+	var lim *ssl.Limitation
+	if errors.As(err, &lim) && lim.Keyword == "ssl-max-ver" && lim.Value == "SSLv3" || err != nil && err.Error() == "all SSL/TLS versions are disabled" {
+		// HAProxy's TLS library has no SSLv3 either.
+		fail(s.Pos, bracketed+"'server %s/%s' : backend '%s': all SSL/TLS versions are disabled for server '%s'.", pname, s.Name, pname, s.Name)
+		return nil
+	}
 	if err != nil {
 		bad(err)
 		return nil

@@ -147,6 +147,9 @@ backend snihost
     server s %[2]s ssl verify none sni req.hdr(host)
 backend crt
     server s %[2]s ssl verify none crt %[5]s
+backend defsrv
+    default-server ssl verify none sni str(default.test)
+    server s %[2]s
 `
 
 // TestServerTLS sends requests to an HTTPS upstream through gohap and
@@ -170,6 +173,7 @@ func TestServerTLS(t *testing.T) {
 		{"/snistr/", "a", 200, "sni=named.test cn="},
 		{"/snihost/", "host.test", 200, "sni=host.test cn="},
 		{"/crt/", "a", 200, "sni= cn=client.test"},
+		{"/defsrv/", "a", 200, "sni=default.test cn="},
 	}
 	for _, impl := range []string{"gohap", "haproxy"} {
 		t.Run(impl, func(t *testing.T) {
@@ -202,7 +206,7 @@ func TestServerTLSReuse(t *testing.T) {
 			up := startTLSUpstream(t, cert, nil)
 			fe := freePort(t)
 			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, ca.file, "x")
-			cfg = cfg[:len(cfg)-len("backend crt\n    server s "+up.addr+" ssl verify none crt x\n")]
+			cfg = strings.Replace(cfg, "backend crt\n    server s "+up.addr+" ssl verify none crt x\n", "", 1)
 			if impl == "gohap" {
 				startGohap(t, cfg, nil)
 			} else {
