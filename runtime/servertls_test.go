@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -23,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/examples/echo"
 )
 
 // testCA is a certificate authority made for a test.
@@ -376,4 +379,62 @@ backend be
 	if strings.Join(got, "\n") != strings.Join(ref, "\n") || len(ref) != 3 {
 		t.Errorf("events:\n haproxy %q\n   gohap %q", ref, got)
 	}
+}
+
+var (
+	echoFixed = echo.FixedResponse
+	crlf2     = []byte("\r\n\r\n")
+)
+
+// BenchmarkProxyKeepAliveTLSServer is the request path to an "ssl"
+// server: a keep-alive client, a kept TLS server connection whose bridge
+// copies through a socket pair. The upstream answers a fixed response.
+func BenchmarkProxyKeepAliveTLSServer(b *testing.B) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 8192)
+				n := 0
+				for {
+					k, err := c.Read(buf[n:])
+					if err != nil || n+k == len(buf) {
+						return
+					}
+					n += k
+					for i := bytes.Index(buf[:n], crlf2); i >= 0; i = bytes.Index(buf[:n], crlf2) {
+						if _, err := c.Write(echoFixed); err != nil {
+							return
+						}
+						n = copy(buf, buf[i+4:n])
+					}
+				}
+			}()
+		}
+	}()
+	fe := freePort(b)
+	startGohap(b, fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s ssl verify none\n", fe, ln.Addr()), nil)
+	req := []byte("GET /api/items?id=42 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	b.ReportAllocs()
+	b.ResetTimer()
+	roundTrips(b, fe, req, b.N)
 }
