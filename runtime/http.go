@@ -1637,7 +1637,12 @@ func (s *session) serveTxn(hl int) bool {
 			if err != nil {
 				// The log names the server that could not be reached.
 				s.logSrv = srv
-				return s.errorReply(503, true)
+				keep := s.errorReply(503, true)
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					s.txFlags = logging.SFErrSrvTO | logging.SFFinstC
+				}
+				return keep
 			}
 			s.attachServer(c, srv, be)
 		}

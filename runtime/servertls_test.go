@@ -94,13 +94,14 @@ func (ca *testCA) issue(t *testing.T, dir, file, name string, client bool) (tls.
 type tlsUpstream struct {
 	addr       string
 	handshakes atomic.Int64
+	// resumed counts the requests on resumed TLS sessions.
+	resumed atomic.Int64
 }
 
 func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tlsUpstream {
 	t.Helper()
 	u := &tlsUpstream{}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven,
-		SessionTicketsDisabled: true}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven}
 	if clientCA != nil {
 		pool := x509.NewCertPool()
 		pool.AddCert(clientCA.cert)
@@ -117,6 +118,9 @@ func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tls
 	u.addr = ln.Addr().String()
 	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cn := ""
+		if r.TLS.DidResume {
+			u.resumed.Add(1)
+		}
 		if len(r.TLS.PeerCertificates) > 0 {
 			cn = r.TLS.PeerCertificates[0].Subject.CommonName
 		}
@@ -269,8 +273,18 @@ func TestServerTLSLogDifferential(t *testing.T) {
 	other := newTestCA(t, dir, "other")
 	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
 	up := startTLSUpstream(t, cert, nil)
-	plain := startEcho(t, "plain")
-	reqs := []string{"/ok/", "/wrongca/", "/plain/", "/badhost/"}
+	plain := serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		var b [512]byte
+		c.Read(b[:])
+		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+		io.Copy(io.Discard, c)
+	})
+	silent := serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		io.Copy(io.Discard, c)
+	})
+	reqs := []string{"/ok/", "/wrongca/", "/plain/", "/badhost/", "/silent/"}
 	run := func(start func(cfg, fe string)) []string {
 		sink := newLogSink(t)
 		fe := freePort(t)
@@ -280,7 +294,7 @@ defaults
  mode http
  log global
  option httplog
- timeout connect 1s
+ timeout connect 200ms
  timeout client 5s
  timeout server 2s
  retries 2
@@ -295,7 +309,9 @@ backend plain
  server s %[6]s ssl verify none
 backend badhost
  server s %[3]s ssl ca-file %[4]s verifyhost other.test
-`, sink.addr(), fe, up.addr, ca.file, other.file, plain.Addr()), fe)
+backend silent
+ server s %[7]s ssl verify none
+`, sink.addr(), fe, up.addr, ca.file, other.file, plain, silent), fe)
 		for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
 		}
 		var got []string
@@ -437,4 +453,37 @@ func BenchmarkProxyKeepAliveTLSServer(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	roundTrips(b, fe, req, b.N)
+}
+
+// TLS sessions to a server are resumed on its next connections, as
+// HAProxy does, unless no-ssl-reuse.
+func TestServerTLSSessionReuse(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+	for _, impl := range []string{"gohap", "haproxy"} {
+		for _, reuse := range []string{"", " no-ssl-reuse"} {
+			t.Run(impl+reuse, func(t *testing.T) {
+				up := startTLSUpstream(t, cert, nil)
+				fe := freePort(t)
+				cfg := fmtCfg(baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse never\n server s1 %s ssl verify none%s\n", fe, up.addr, reuse)
+				if impl == "gohap" {
+					startGohap(t, cfg, nil)
+				} else {
+					startHAProxy(t, cfg, fe)
+				}
+				for i := 0; i < 4; i++ {
+					if status, _, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); status != 200 {
+						t.Fatalf("request %d: %d", i, status)
+					}
+				}
+				// A TLS 1.3 ticket comes after the handshake: a connection
+				// that follows at once may not have it yet, in haproxy too.
+				n, hs := up.resumed.Load(), up.handshakes.Load()
+				if hs != 4 || reuse == "" && n < 2 || reuse != "" && n != 0 {
+					t.Errorf("%d of %d connections resumed", n, hs)
+				}
+			})
+		}
+	}
 }
