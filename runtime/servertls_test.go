@@ -117,6 +117,10 @@ func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tls
 	}
 	u.addr = ln.Addr().String()
 	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			w.WriteHeader(503)
+			return
+		}
 		cn := ""
 		if r.TLS.DidResume {
 			u.resumed.Add(1)
@@ -157,6 +161,13 @@ backend crt
 backend defsrv
     default-server ssl verify none sni str(default.test)
     server s %[2]s
+frontend t
+    mode tcp
+    bind %[6]s
+    default_backend tcpssl
+backend tcpssl
+    mode tcp
+    server s %[2]s ssl verify none sni str(tcp.test)
 `
 
 // TestServerTLS sends requests to an HTTPS upstream through gohap and
@@ -184,12 +195,16 @@ func TestServerTLS(t *testing.T) {
 	}
 	for _, impl := range []string{"gohap", "haproxy"} {
 		t.Run(impl, func(t *testing.T) {
-			fe := freePort(t)
-			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, other.file, clientFile)
+			fe, tcpFe := freePort(t), freePort(t)
+			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, other.file, clientFile, tcpFe)
 			if impl == "gohap" {
 				startGohap(t, cfg, nil)
 			} else {
 				startHAProxy(t, cfg, fe)
+			}
+			// mode tcp: the bytes go through TLS to the server.
+			if status, _, body := get(t, tcpFe, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); status != 200 || body != "sni=tcp.test cn=" {
+				t.Errorf("%s mode tcp: %d %q", impl, status, body)
 			}
 			for _, c := range cases {
 				status, _, body := get(t, fe, "GET "+c.path+" HTTP/1.1\r\nHost: "+c.host+"\r\nConnection: close\r\n\r\n")
@@ -212,7 +227,7 @@ func TestServerTLSReuse(t *testing.T) {
 		t.Run(impl, func(t *testing.T) {
 			up := startTLSUpstream(t, cert, nil)
 			fe := freePort(t)
-			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, ca.file, "x")
+			cfg := fmtCfg(serverTLSCfg, fe, up.addr, ca.file, ca.file, "x", freePort(t))
 			cfg = strings.Replace(cfg, "backend crt\n    server s "+up.addr+" ssl verify none crt x\n", "", 1)
 			if impl == "gohap" {
 				startGohap(t, cfg, nil)
@@ -334,7 +349,7 @@ backend silent
 var activeLeft = regexp.MustCompile(`\d+ active`)
 
 // check-ssl marks a server that does not speak TLS DOWN, with haproxy's
-// check status in the server event, and keeps a TLS server UP.
+// check status in the server event; an HTTP check goes over TLS.
 func TestServerTLSCheck(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the events with")
@@ -372,13 +387,14 @@ frontend fe
  default_backend be
 backend be
  log global
+ option httpchk GET /health
  server tls %s check-ssl check verify none inter 100ms fall 1 rise 1
  server plain %s check check-ssl verify none inter 100ms fall 1 rise 1
  server implied %s ssl check verify none inter 100ms fall 1 rise 1
  server http %s ssl check verify none inter 100ms fall 1 rise 1
 `, sink.addr(), fe, up.addr, plain, plain, garbage), fe)
 		var got []string
-		for len(got) < 3 {
+		for len(got) < 4 {
 			l, ok := sink.next(3 * time.Second)
 			if !ok {
 				break
@@ -392,7 +408,7 @@ backend be
 	}
 	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if strings.Join(got, "\n") != strings.Join(ref, "\n") || len(ref) != 3 {
+	if strings.Join(got, "\n") != strings.Join(ref, "\n") || len(ref) != 4 {
 		t.Errorf("events:\n haproxy %q\n   gohap %q", ref, got)
 	}
 }
