@@ -181,7 +181,8 @@ func startTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (net
 // engine's end of stream is the server's: a close_notify after a
 // shutdown, a close after a close.
 func (c *tlsServerConn) toServer(b *net.UnixConn) {
-	io.Copy(c.tc, b)
+	// One TLS record's worth: the most a record carries.
+	io.CopyBuffer(c.tc, b, make([]byte, 16<<10))
 	c.flushed.Store(true)
 	if c.closing.Load() {
 		c.tc.Close()
@@ -194,7 +195,7 @@ func (c *tlsServerConn) toServer(b *net.UnixConn) {
 // fromServer copies what the server sends to the engine, then ends the
 // engine's stream.
 func (c *tlsServerConn) fromServer(b *net.UnixConn) {
-	io.Copy(b, c.tc)
+	io.CopyBuffer(b, c.tc, make([]byte, 16<<10))
 	b.CloseWrite()
 	c.finish(b)
 }

@@ -349,7 +349,8 @@ backend silent
 var activeLeft = regexp.MustCompile(`\d+ active`)
 
 // check-ssl marks a server that does not speak TLS DOWN, with haproxy's
-// check status in the server event; an HTTP check goes over TLS.
+// check status in the server event; an HTTP check goes over TLS. With
+// every server down comes the backend's event.
 func TestServerTLSCheck(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the events with")
@@ -394,7 +395,7 @@ backend be
  server http %s ssl check verify none inter 100ms fall 1 rise 1
 `, sink.addr(), fe, up.addr, plain, plain, garbage), fe)
 		var got []string
-		for len(got) < 4 {
+		for len(got) < 5 {
 			l, ok := sink.next(3 * time.Second)
 			if !ok {
 				break
@@ -408,7 +409,7 @@ backend be
 	}
 	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if strings.Join(got, "\n") != strings.Join(ref, "\n") || len(ref) != 4 {
+	if strings.Join(got, "\n") != strings.Join(ref, "\n") || len(ref) != 5 {
 		t.Errorf("events:\n haproxy %q\n   gohap %q", ref, got)
 	}
 }
