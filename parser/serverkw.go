@@ -1,9 +1,11 @@
 package parser
 
 import (
+	"encoding/pem"
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -352,6 +354,58 @@ func checkServerTLSOption(kw, val string) string {
 		}
 	}
 	return ""
+}
+
+// checkServerTLSFiles reports the ca-file and crl-file of a server line
+// that cannot be opened, as srv_parse_ca_file and srv_parse_crl_file do
+// while parsing; what the files hold is checked later. It returns false
+// after an alert.
+func checkServerTLSFiles(c *pctx, server string, opts []string) bool {
+	for i := 0; i+1 < len(opts); i++ {
+		kw := opts[i]
+		if kw != "ca-file" && kw != "crl-file" {
+			continue
+		}
+		f := opts[i+1]
+		if base := c.cp.cfg.Global.SSL.CABase; base != "" && !strings.HasPrefix(f, "/") {
+			f = base + "/" + f
+		}
+		why := ""
+		if fi, err := os.Stat(f); err == nil && fi.IsDir() {
+			// A directory of CAs is read later.
+			i++
+			continue
+		}
+		if b, err := os.ReadFile(f); err != nil {
+			why = errnoText(err)
+		} else if !hasPEMCertOrCRL(b) {
+			why = "no certificate or crl found"
+		}
+		if why != "" {
+			d := alertf(c.pos, "'server %s' : Couldn't open the ca-file '%s' (%s).", server, f, why)
+			d.Style = StyleBracket
+			c.cp.add(d)
+			d = alertf(c.pos, "'%s' : unable to load %s.", kw, f)
+			d.Style = StyleNone
+			c.cp.add(d)
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// hasPEMCertOrCRL tells whether b holds a PEM certificate or CRL.
+func hasPEMCertOrCRL(b []byte) bool {
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			return false
+		}
+		if blk.Type == "CERTIFICATE" || blk.Type == "X509 CRL" || blk.Type == "TRUSTED CERTIFICATE" {
+			return true
+		}
+	}
 }
 
 // splitList cuts a comma separated option value as HAProxy's option

@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -8,7 +10,13 @@ import (
 // The TLS options of server lines are kept in order after those of the
 // default-server lines, and are no longer refused.
 func TestServerTLSWords(t *testing.T) {
-	cfg := `backend be
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.pem"), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `global
+ ca-base ` + dir + `
+backend be
  default-server ssl verify none sni str(a)
  server a 127.0.0.1:1
  server b 127.0.0.1:1 no-ssl check-ssl weight 3 ca-file x.pem verify required
@@ -44,6 +52,8 @@ func TestServerTLSOptionErrors(t *testing.T) {
 		"ssl alpn":              "[p.cfg:2] : 'server be/s' : 'alpn' : missing the comma-delimited ALPN protocol suite.",
 		"ssl ssl-min-ver TLSv9": "[p.cfg:2] : 'server be/s' : 'TLSv9' : unknown ssl/tls version.",
 		"ssl sni":               "[p.cfg:2] : 'server be/s' : 'sni' : missing sni expression.",
+		"ssl ca-file /nonexist": "[p.cfg:2] : 'server be/s' : Couldn't open the ca-file '/nonexist' (No such file or directory).",
+		"ssl ca-file /dev/null": "[p.cfg:2] : 'server be/s' : Couldn't open the ca-file '/dev/null' (no certificate or crl found).",
 	} {
 		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
 		if !ds.HasErrors() || ds[0].Text() != want {
