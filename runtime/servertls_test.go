@@ -101,7 +101,8 @@ type tlsUpstream struct {
 func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tlsUpstream {
 	t.Helper()
 	u := &tlsUpstream{}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven,
+		NextProtos: []string{"http/1.1"}}
 	if clientCA != nil {
 		pool := x509.NewCertPool()
 		pool.AddCert(clientCA.cert)
@@ -118,8 +119,9 @@ func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tls
 	u.addr = ln.Addr().String()
 	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/health" {
-			// Healthy to checks that name it (check-sni).
-			if r.TLS.ServerName != "chk.test" {
+			// Healthy to checks that name it (check-sni) and ask for
+			// http/1.1 (check-alpn).
+			if r.TLS.ServerName != "chk.test" || r.TLS.NegotiatedProtocol != "http/1.1" {
 				w.WriteHeader(503)
 			}
 			return
@@ -132,6 +134,9 @@ func startTLSUpstream(t *testing.T, cert tls.Certificate, clientCA *testCA) *tls
 			cn = r.TLS.PeerCertificates[0].Subject.CommonName
 		}
 		fmt.Fprintf(w, "sni=%s cn=%s", r.TLS.ServerName, cn)
+		if p := r.TLS.NegotiatedProtocol; p != "" {
+			fmt.Fprintf(w, " alpn=%s", p)
+		}
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -155,6 +160,8 @@ backend wrongca
     server s %[2]s ssl verify required ca-file %[4]s
 backend none
     server s %[2]s ssl verify none
+backend alpn
+    server s %[2]s ssl verify none alpn http/1.1
 backend snistr
     server s %[2]s ssl verify none sni str(named.test)
 backend snihost
@@ -191,6 +198,7 @@ func TestServerTLS(t *testing.T) {
 		{"/ok/", "a", 200, "sni= cn="},
 		{"/wrongca/", "a", 503, ""},
 		{"/none/", "a", 200, "sni= cn="},
+		{"/alpn/", "a", 200, "sni= cn= alpn=http/1.1"},
 		{"/snistr/", "a", 200, "sni=named.test cn="},
 		{"/snihost/", "host.test", 200, "sni=host.test cn="},
 		{"/crt/", "a", 200, "sni= cn=client.test"},
@@ -396,7 +404,7 @@ backend be
  server plain %s check check-ssl verify none inter 100ms fall 1 rise 1
  server implied %s ssl check verify none inter 100ms fall 1 rise 1
  server http %s ssl check verify none inter 100ms fall 1 rise 1
- server sni %s ssl check verify none check-sni chk.test inter 100ms fall 1 rise 1
+ server sni %s ssl check verify none check-sni chk.test check-alpn http/1.1 inter 100ms fall 1 rise 1
 `, sink.addr(), fe, up.addr, plain, plain, garbage, up.addr), fe)
 		var got []string
 		for len(got) < 5 {
