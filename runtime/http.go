@@ -695,6 +695,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 	}
 	s.sv.setConn(c, nil)
 	s.svConn.Store(tcpOf(c))
+	s.txn.BackTLS = backTLS(c)
 	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
 	s.onServer.Store(srv)
 	if s.svBuf == nil {

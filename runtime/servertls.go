@@ -93,6 +93,8 @@ type tlsServerConn struct {
 	// sni is the name the connection was opened with; idle connections
 	// are reused only for the same name.
 	sni string
+	// info is what the ssl_bc* fetches read.
+	info *acl.TLSInfo
 	// closing and flushed order Close and the end of the engine to
 	// server copy: whichever comes last closes the TLS connection.
 	closing, flushed atomic.Bool
@@ -124,6 +126,15 @@ func connSNI(c netConn) string {
 // sameSNI tells whether an idle connection fits a request that needs sni.
 func sameSNI(c netConn, sni []byte) bool {
 	return connSNI(c) == string(sni)
+}
+
+// backTLS is the TLS layer of an engine connection to a server, nil for
+// a cleartext one.
+func backTLS(c netConn) *acl.TLSInfo {
+	if t, ok := c.(*tlsServerConn); ok {
+		return t.info
+	}
+	return nil
 }
 
 // tcpOf is the TCP connection under an engine connection to a server.
@@ -171,7 +182,10 @@ func startTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (net
 		c.Close()
 		return nil, err
 	}
-	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: name}
+	ci := ssl.NewConnInfo(tc.ConnectionState())
+	info := &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: name, info: info}
 	go sc.toServer(b)
 	go sc.fromServer(b)
 	return sc, nil

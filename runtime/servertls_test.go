@@ -162,6 +162,7 @@ backend none
     server s %[2]s ssl verify none
 backend alpn
     server s %[2]s ssl verify none alpn http/1.1
+    http-response set-header x-server "%%[ssl_bc] %%[ssl_bc_protocol] %%[ssl_bc_alpn] %%[ssl_bc_is_resumed] %%[ssl_bc_use_keysize] %%[ssl_bc_alg_keysize] %%[ssl_bc_cipher,length]"
 backend snistr
     server s %[2]s ssl verify none sni str(named.test)
 backend snihost
@@ -218,9 +219,13 @@ func TestServerTLS(t *testing.T) {
 				t.Errorf("%s mode tcp: %d %q", impl, status, body)
 			}
 			for _, c := range cases {
-				status, _, body := get(t, fe, "GET "+c.path+" HTTP/1.1\r\nHost: "+c.host+"\r\nConnection: close\r\n\r\n")
+				status, xs, body := get(t, fe, "GET "+c.path+" HTTP/1.1\r\nHost: "+c.host+"\r\nConnection: close\r\n\r\n")
 				if status != c.status || c.status == 200 && body != c.body {
 					t.Errorf("%s %s: %d %q, want %d %q", impl, c.path, status, body, c.status, c.body)
+				}
+				// The ssl_bc* fetches on the server connection.
+				if c.path == "/alpn/" && xs != "1 TLSv1.3 http/1.1 0 128 128 22" {
+					t.Errorf("%s ssl_bc fetches: %q", impl, xs)
 				}
 			}
 		})
