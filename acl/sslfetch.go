@@ -26,11 +26,16 @@ func init() {
 		if strings.HasSuffix(name, "_dn") {
 			args = spec(0, aStr, aSint, aStr)
 		}
+		back := strings.HasPrefix(name, "ssl_bc")
 		return &fetchDef{name: name, out: TypeStr, args: args, check: noSSLArgs, fn: func(fe *fetch, t *Txn, v *Value) bool {
-			if t.TLS == nil {
+			info := t.TLS
+			if back {
+				info = t.BackTLS
+			}
+			if info == nil {
 				return false
 			}
-			s := f(t.TLS)
+			s := f(info)
 			if s == "" {
 				return false
 			}
@@ -39,11 +44,16 @@ func init() {
 		}}
 	}
 	num := func(name string, typ Type, f func(*TLSInfo) int64) *fetchDef {
+		back := strings.HasPrefix(name, "ssl_bc")
 		return &fetchDef{name: name, out: typ, fn: func(fe *fetch, t *Txn, v *Value) bool {
-			if t.TLS == nil {
+			info := t.TLS
+			if back {
+				info = t.BackTLS
+			}
+			if info == nil {
 				return false
 			}
-			v.Type, v.I = typ, f(t.TLS)
+			v.Type, v.I = typ, f(info)
 			return true
 		}}
 	}
@@ -94,6 +104,17 @@ func init() {
 		str("ssl_c_i_dn", func(i *TLSInfo) string { return i.IssuerDN }),
 		bin("ssl_c_serial", func(i *TLSInfo) []byte { return i.Serial }),
 		bin("ssl_c_sha1", func(i *TLSInfo) []byte { return i.SHA1 }),
+		// The server connection's TLS layer.
+		&fetchDef{name: "ssl_bc", out: TypeBool, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeBool, b2i(t.BackTLS != nil)
+			return true
+		}},
+		str("ssl_bc_protocol", func(i *TLSInfo) string { return i.Protocol }),
+		str("ssl_bc_cipher", func(i *TLSInfo) string { return i.Cipher }),
+		str("ssl_bc_alpn", func(i *TLSInfo) string { return i.ALPN }),
+		num("ssl_bc_is_resumed", TypeBool, func(i *TLSInfo) int64 { return b2i(i.SessionReused) }),
+		num("ssl_bc_use_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.UseKeysize) }),
+		num("ssl_bc_alg_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.AlgKeysize) }),
 	)
 }
 

@@ -52,6 +52,9 @@ type Txn struct {
 	Env Env
 	// TLS describes the client connection's TLS layer, nil without one.
 	TLS *TLSInfo
+	// BackTLS describes the server connection's TLS layer (ssl_bc*),
+	// nil without one.
+	BackTLS *TLSInfo
 	// Track is the stream's tracking counters sc0 to sc2 (TrackSC),
 	// SessTrack the session's, set by tcp-request connection and session
 	// rules; nil means none. The sc_* fetches read the stream's counter,

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -40,6 +41,9 @@ type Check struct {
 	// connection from local to remote: its PROXY protocol header
 	// (check-send-proxy).
 	Preamble func(local, remote netip.AddrPort) []byte
+	// TLS, when set, makes checks speak TLS after the preamble
+	// (check-ssl, or an "ssl" server checked on its own address).
+	TLS *tls.Config
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -291,6 +295,23 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		}
 		conn.SetWriteDeadline(time.Time{})
 	}
+	if cfg := s.Check.TLS; cfg != nil {
+		tc := tls.Client(conn, cfg)
+		conn.SetDeadline(time.Now().Add(timeout))
+		if err := tc.HandshakeContext(cctx); err != nil {
+			var ne net.Error
+			if cctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+				return "Layer6 timeout", checkFailed
+			}
+			return `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + `"`, checkFailed
+		}
+		conn.SetDeadline(time.Time{})
+		defer tc.Close()
+		conn = tc
+		if s.Check.Proto == nil && s.Check.TCP == nil && s.Check.HTTP == nil {
+			return "Layer6 check passed", checkPassed
+		}
+	}
 	if s.Check.Proto != nil {
 		r, ok := s.Check.Proto.run(conn, time.Now().Add(timeout))
 		return r, passedIf(ok)
@@ -303,6 +324,35 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		return "Layer4 check passed", checkPassed
 	}
 	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout))
+}
+
+// socketError is what HAProxy appends to a layer 6 failure from the
+// socket's pending error (retrieve_errno_from_socket): " (strerror)".
+func socketError(c net.Conn) string {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return ""
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return ""
+	}
+	var errno syscall.Errno
+	rc.Control(func(fd uintptr) {
+		if v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR); err == nil && v != 0 {
+			errno = syscall.Errno(v)
+			return
+		}
+		var b [1]byte
+		if _, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT); err != nil && err != unix.EAGAIN {
+			errno, _ = err.(syscall.Errno)
+		}
+	})
+	if errno == 0 {
+		return ""
+	}
+	msg := errno.Error()
+	return " (" + strings.ToUpper(msg[:1]) + msg[1:] + ")"
 }
 
 // closeCheckConn closes a check's connection. A clean close first reads

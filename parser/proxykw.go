@@ -429,6 +429,9 @@ func kwServer(c *pctx) {
 		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
 		return
 	}
+	if !checkServerTLSFiles(c, c.cp.proxy.Name+"/"+c.arg(1), c.rest(3)) {
+		return
+	}
 	if checked, tracks := serverCheckAndTrack(append(append([]string{}, c.cp.proxy.DefaultServer...), c.rest(3)...)); checked && tracks {
 		bracket("'server %s/%s' : unable to enable checks and tracking at the same time!", c.cp.proxy.Name, c.arg(1))
 		return

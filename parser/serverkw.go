@@ -1,9 +1,11 @@
 package parser
 
 import (
+	"encoding/pem"
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +109,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		default:
+			if _, ok := serverTLSOptions[kw]; ok {
+				bad = checkServerTLSOption(kw, val)
+			}
 		}
 		if bad != "" {
 			return bad + "."
@@ -146,6 +152,10 @@ type ServerSettings struct {
 	// (configuration.txt 5.2).
 	SendProxy, SendProxyV2, CheckSendProxy bool
 	ProxyV2Options                         []string
+	// TLSWords are the TLS options of the line after those of the
+	// default-server lines, in order, each with its argument; the
+	// runtime reads them with its TLS package (later words win).
+	TLSWords []string
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -167,6 +177,18 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
+}
+
+// serverTLSOptions are the TLS options of server lines
+// (srv_kws of ssl_sock.c), with whether each takes a value.
+var serverTLSOptions = map[string]bool{
+	"ssl": false, "no-ssl": false, "verify": true, "verifyhost": true, "ca-file": true, "crl-file": true,
+	"crt": true, "sni": true, "alpn": true, "npn": true, "ciphers": true, "ciphersuites": true,
+	"no-ssl-reuse": false, "ssl-reuse": false, "no-tls-tickets": false, "tls-tickets": false,
+	"ssl-min-ver": true, "ssl-max-ver": true, "no-sslv3": false, "no-tlsv10": false, "no-tlsv11": false,
+	"no-tlsv12": false, "no-tlsv13": false, "force-sslv3": false, "force-tlsv10": false, "force-tlsv11": false,
+	"force-tlsv12": false, "force-tlsv13": false, "check-ssl": false, "no-check-ssl": false,
+	"check-sni": true, "check-alpn": true,
 }
 
 // proxyV2Options are the words of "proxy-v2-options" (srv_parse_proxy_v2_options).
@@ -192,6 +214,15 @@ func (s *ServerSettings) apply(opts []string) {
 	}
 	for i := 0; i < len(opts); i++ {
 		o := opts[i]
+		if arg, ok := serverTLSOptions[o]; ok {
+			n := 1
+			if arg && i+1 < len(opts) {
+				n = 2
+			}
+			s.TLSWords = append(s.TLSWords[:len(s.TLSWords):len(s.TLSWords)], opts[i:i+n]...)
+			i += n - 1
+			continue
+		}
 		takesArg, ok := runtimeServerOptions[o]
 		if !ok {
 			if s.Unsupported == "" {
@@ -289,6 +320,90 @@ func (s *ServerSettings) apply(opts []string) {
 					s.IgnoreWeight = true
 				}
 			}
+		}
+	}
+}
+
+// checkServerTLSOption is the argument check of the TLS options of a
+// server line (ssl_sock.c srv_parse_*); files are read later.
+func checkServerTLSOption(kw, val string) string {
+	missing := map[string]string{"verify": "verify method", "ca-file": "CAfile path", "crl-file": "CRLfile path",
+		"crt": "certificate file path", "sni": "sni expression", "alpn": "the comma-delimited ALPN protocol suite",
+		"check-alpn": "the comma-delimited ALPN protocol suite", "npn": "the comma-delimited NPN protocol suite",
+		"ssl-min-ver": "the ssl/tls version", "ssl-max-ver": "the ssl/tls version", "ciphers": "cipher suite",
+		"ciphersuites": "cipher suite", "verifyhost": "hostname to verify against", "check-sni": "SNI"}
+	if what, ok := missing[kw]; ok && val == "" {
+		return fmt.Sprintf("'%s' : missing %s", kw, what)
+	}
+	switch kw {
+	case "verify":
+		if val != "none" && val != "required" {
+			return fmt.Sprintf("'%s' : unknown verify method '%s', only 'none' and 'required' are supported", kw, val)
+		}
+	case "ssl-min-ver", "ssl-max-ver":
+		switch val {
+		case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
+		default:
+			return fmt.Sprintf("'%s' : unknown ssl/tls version", val)
+		}
+	case "alpn", "check-alpn":
+		for _, p := range strings.Split(val, ",") {
+			if len(p) > 255 {
+				return fmt.Sprintf("'%s' : ALPN protocol name too long : '%s'", kw, p)
+			}
+		}
+	}
+	return ""
+}
+
+// checkServerTLSFiles reports the ca-file and crl-file of a server line
+// that cannot be opened, as srv_parse_ca_file and srv_parse_crl_file do
+// while parsing; what the files hold is checked later. It returns false
+// after an alert.
+func checkServerTLSFiles(c *pctx, server string, opts []string) bool {
+	for i := 0; i+1 < len(opts); i++ {
+		kw := opts[i]
+		if kw != "ca-file" && kw != "crl-file" {
+			continue
+		}
+		f := opts[i+1]
+		if base := c.cp.cfg.Global.SSL.CABase; base != "" && !strings.HasPrefix(f, "/") {
+			f = base + "/" + f
+		}
+		why := ""
+		if fi, err := os.Stat(f); err == nil && fi.IsDir() {
+			// A directory of CAs is read later.
+			i++
+			continue
+		}
+		if b, err := os.ReadFile(f); err != nil {
+			why = errnoText(err)
+		} else if !hasPEMCertOrCRL(b) {
+			why = "no certificate or crl found"
+		}
+		if why != "" {
+			d := alertf(c.pos, "'server %s' : Couldn't open the ca-file '%s' (%s).", server, f, why)
+			d.Style = StyleBracket
+			c.cp.add(d)
+			d = alertf(c.pos, "'%s' : unable to load %s.", kw, f)
+			d.Style = StyleNone
+			c.cp.add(d)
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// hasPEMCertOrCRL tells whether b holds a PEM certificate or CRL.
+func hasPEMCertOrCRL(b []byte) bool {
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			return false
+		}
+		if blk.Type == "CERTIFICATE" || blk.Type == "X509 CRL" || blk.Type == "TRUSTED CERTIFICATE" {
+			return true
 		}
 	}
 }

@@ -250,6 +250,8 @@ type Backend struct {
 	comp *comp.Config
 	// pp says which servers' connections start with a PROXY header.
 	pp map[*backend.Server]*ppSend
+	// tls holds the settings of the servers with "ssl".
+	tls map[*backend.Server]*serverTLS
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 }
@@ -281,11 +283,20 @@ type Options struct {
 type CompileError struct {
 	Pos parser.Pos
 	Msg string
+	// Bracket renders the position as "[FILE:LINE] : ", the prefix of
+	// HAProxy's checks after parsing.
+	Bracket bool
 }
+
+// bracketed starts a fail format to render it as a CompileError.Bracket.
+const bracketed = "\x00[]"
 
 func (e *CompileError) Error() string {
 	if e.Pos.File == "" {
 		return e.Msg
+	}
+	if e.Bracket {
+		return fmt.Sprintf("[%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 	}
 	return fmt.Sprintf("parsing [%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 }
@@ -303,7 +314,8 @@ var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1,
 func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	var errs []error
 	fail := func(pos parser.Pos, format string, a ...any) {
-		errs = append(errs, &CompileError{Pos: pos, Msg: fmt.Sprintf(format, a...)})
+		f, bracket := strings.CutPrefix(format, bracketed)
+		errs = append(errs, &CompileError{Pos: pos, Msg: fmt.Sprintf(f, a...), Bracket: bracket})
 	}
 	for _, r := range cfg.Refusals() {
 		fail(r.Pos, "'%s' is not supported by the gohap runtime yet.", r.Name)
@@ -840,6 +852,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 				be.pp = map[*backend.Server]*ppSend{}
 			}
 			be.pp[srv] = pp
+		}
+		if t := compileServerTLS(cfg, p, s, srv, ctx, fail); t != nil {
+			if be.tls == nil {
+				be.tls = map[*backend.Server]*serverTLS{}
+			}
+			be.tls[srv] = t
 		}
 		if disabled {
 			srv.SetState(backend.Maint)

@@ -73,6 +73,8 @@ type session struct {
 	src, dst netip.AddrPort
 	// tls describes the client's TLS layer for the ssl_* fetches.
 	tls *acl.TLSInfo
+	// sniBuf holds the server SNI of the current request ("sni").
+	sniBuf []byte
 	// h2Stream says the session serves one HTTP/2 stream (bridge).
 	h2Stream bool
 	// rw and rwr hold heads rewritten by legacy filters.
@@ -513,14 +515,14 @@ func (s *session) park() {
 
 // unpark takes an idle connection to srv: the session's own, else, as
 // http-reuse allows, one another client left in the backend's pool.
-func (s *session) unpark(srv *backend.Server, be *Backend, perStream bool) (pooledConn, bool) {
+func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream bool) (pooledConn, bool) {
 	if perStream {
 		// The stream's PROXY header is on none of them.
 		return pooledConn{}, false
 	}
 	s.mu.Lock()
 	for i, ic := range s.idleConns {
-		if ic.srv == srv {
+		if ic.srv == srv && sameSNI(ic.c, sni) {
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
 			s.mu.Unlock()
@@ -535,7 +537,7 @@ func (s *session) unpark(srv *backend.Server, be *Backend, perStream bool) (pool
 	case be.reuse == reuseNever, be.reuse == reuseSafe && s.reqs <= 1:
 		return pooledConn{}, false
 	}
-	return be.idle.take(srv, be.reuse == reuseAggressive && s.reqs <= 1)
+	return be.idle.take(srv, be.reuse == reuseAggressive && s.reqs <= 1, sni)
 }
 
 func (s *session) closeIdle() {
@@ -599,15 +601,17 @@ func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *ato
 // is not a hash and more than one active server is up. A retry on the
 // same server (or with a single active one) waits after a refusal. It
 // returns the server whose slot the caller holds, nil if none.
-func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool) (*net.TCPConn, *backend.Server, error) {
+func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool) (netConn, *backend.Server, error) {
 	d := be.dialer()
 	for failures := 0; ; {
-		c, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
+		c, err := s.dialServer(&d, be, srv)
+		// The log's retry count (%rc).
+		s.logRetries = failures
 		if err == nil {
-			if err = s.sendProxyHeader(be, srv, c.(*net.TCPConn)); err != nil {
-				return nil, srv, err
-			}
-			return c.(*net.TCPConn), srv, nil
+			return c, srv, nil
+		}
+		if err == errProxyHeader {
+			return nil, srv, err
 		}
 		if failures++; failures > be.Retries || s.e.stopping.Load() {
 			return nil, srv, err
@@ -630,6 +634,32 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 			time.Sleep(retryDelay(be))
 		}
 	}
+}
+
+// errProxyHeader is a failure to send the PROXY header, not retried.
+var errProxyHeader = errors.New("proxy header not sent")
+
+// dialServer opens a connection to srv: TCP, the PROXY header, then the
+// TLS handshake of an "ssl" server within the connect timeout.
+func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	start := time.Now()
+	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
+	if err != nil {
+		return nil, err
+	}
+	c := nc.(*net.TCPConn)
+	if s.sendProxyHeader(be, srv, c) != nil {
+		return nil, errProxyHeader
+	}
+	t := be.tls[srv]
+	if t == nil {
+		return c, nil
+	}
+	var deadline time.Time
+	if be.Connect > 0 {
+		deadline = start.Add(be.Connect)
+	}
+	return startTLS(c, t, s.evalSNI(be, srv), deadline)
 }
 
 // errClientAborted ends a request dropped by abortonclose.
@@ -682,12 +712,13 @@ func (be *Backend) redispatchNow(srv *backend.Server, failures int, direct bool)
 	return !direct && be.LB.ActiveCount() > 1
 }
 
-func (s *session) attachServer(c *net.TCPConn, srv *backend.Server, be *Backend) {
+func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 	if be.noLinger {
-		c.SetLinger(0)
+		setLinger0(c)
 	}
 	s.sv.setConn(c, nil)
-	s.svConn.Store(c)
+	s.svConn.Store(tcpOf(c))
+	s.txn.BackTLS = backTLS(c)
 	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
 	s.onServer.Store(srv)
 	if s.svBuf == nil {
@@ -1625,11 +1656,12 @@ func (s *session) serveTxn(hl int) bool {
 	if perStream && s.sv.c != nil && s.svSrv == srv {
 		s.closeServer()
 	}
-	reused := s.sv.c != nil && s.svSrv == srv
+	sni := s.evalSNI(be, srv)
+	reused := s.sv.c != nil && s.svSrv == srv && sameSNI(s.sv.c, sni)
 	if !reused {
 		s.park()
-		if pc, ok := s.unpark(srv, be, perStream); ok {
-			s.attachServer(pc.c.(*net.TCPConn), srv, be)
+		if pc, ok := s.unpark(srv, be, sni, perStream); ok {
+			s.attachServer(pc.c, srv, be)
 			s.sv.rc, s.svUses = pc.rc, pc.uses
 			reused = true
 		} else {
@@ -1645,7 +1677,12 @@ func (s *session) serveTxn(hl int) bool {
 			if err != nil {
 				// The log names the server that could not be reached.
 				s.logSrv = srv
-				return s.errorReply(503, true)
+				keep := s.errorReply(503, true)
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					s.txFlags = logging.SFErrSrvTO | logging.SFFinstC
+				}
+				return keep
 			}
 			s.attachServer(c, srv, be)
 		}
@@ -2023,6 +2060,16 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
+	if be.tls[srv] != nil {
+		d := be.dialer()
+		c, err := s.dialServer(&d, be, srv)
+		if err != nil {
+			return false
+		}
+		s.attachServer(c, srv, be)
+		s.svUses = 1
+		return true
+	}
 	c, err := connect(be, srv, s.txn.Dst, &s.e.stopping)
 	if err != nil || s.sendProxyHeader(be, srv, c) != nil {
 		return false

@@ -17,7 +17,7 @@ type netConn interface {
 
 // setLinger0 makes Close reset a TCP connection instead of draining it.
 func setLinger0(c netConn) {
-	if t, ok := c.(*net.TCPConn); ok {
+	if t := tcpOf(c); t != nil {
 		t.SetLinger(0)
 	}
 }

@@ -60,9 +60,10 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 	p.mu.Unlock()
 }
 
-// take returns the newest idle connection to srv still open, one that
+// take returns the newest idle connection to srv still open, opened with
+// the same SNI (HAProxy keys idle connections by their SNI), one that
 // carried more than one request when proven is set.
-func (p *idlePool) take(srv *backend.Server, proven bool) (pooledConn, bool) {
+func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte) (pooledConn, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	list := p.conns[srv]
@@ -71,7 +72,7 @@ func (p *idlePool) take(srv *backend.Server, proven bool) (pooledConn, bool) {
 	}
 	for i := len(list) - 1; i >= 0; i-- {
 		pc := list[i]
-		if proven && pc.uses < 2 {
+		if proven && pc.uses < 2 || !sameSNI(pc.c, sni) {
 			continue
 		}
 		list = append(list[:i], list[i+1:]...)

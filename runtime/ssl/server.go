@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -135,6 +136,9 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	}
 	// client certificate
 	if s.Crt != "" {
+		if _, serr := os.Stat(s.Crt); serr != nil {
+			return nil, parseErr(msgStat, s.Crt, strerror(serr))
+		}
 		c, err := loadCertFile(s.Crt)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,63 @@
+package parser
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The TLS options of server lines are kept in order after those of the
+// default-server lines, and are no longer refused.
+func TestServerTLSWords(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.pem"), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `global
+ ca-base ` + dir + `
+backend be
+ default-server ssl verify none sni str(a)
+ server a 127.0.0.1:1
+ server b 127.0.0.1:1 no-ssl check-ssl weight 3 ca-file x.pem verify required
+ default-server check-sni s.test
+ server c 127.0.0.1:1 crt c.pem no-tlsv10 ssl-min-ver TLSv1.2
+`
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte(cfg)}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	want := []string{
+		"ssl verify none sni str(a)",
+		"ssl verify none sni str(a) no-ssl check-ssl ca-file x.pem verify required",
+		"ssl verify none sni str(a) check-sni s.test crt c.pem no-tlsv10 ssl-min-ver TLSv1.2",
+	}
+	for i, s := range c.Proxies[0].Servers {
+		if got := strings.Join(s.Settings.TLSWords, " "); got != want[i] || s.Settings.Unsupported != "" {
+			t.Errorf("server %s: %q (unsupported %q), want %q", s.Name, got, s.Settings.Unsupported, want[i])
+		}
+	}
+	if w := c.Proxies[0].Servers[1].Settings.Weight; w != 3 {
+		t.Errorf("weight after TLS words: %d", w)
+	}
+}
+
+// Bad arguments of server TLS options are refused at parse time with
+// HAProxy's messages.
+func TestServerTLSOptionErrors(t *testing.T) {
+	for opts, want := range map[string]string{
+		"ssl verify bogus":      "[p.cfg:2] : 'server be/s' : 'verify' : unknown verify method 'bogus', only 'none' and 'required' are supported.",
+		"ssl verify":            "[p.cfg:2] : 'server be/s' : 'verify' : missing verify method.",
+		"ssl ca-file":           "[p.cfg:2] : 'server be/s' : 'ca-file' : missing CAfile path.",
+		"ssl alpn":              "[p.cfg:2] : 'server be/s' : 'alpn' : missing the comma-delimited ALPN protocol suite.",
+		"ssl ssl-min-ver TLSv9": "[p.cfg:2] : 'server be/s' : 'TLSv9' : unknown ssl/tls version.",
+		"ssl sni":               "[p.cfg:2] : 'server be/s' : 'sni' : missing sni expression.",
+		"ssl ca-file /nonexist": "[p.cfg:2] : 'server be/s' : Couldn't open the ca-file '/nonexist' (No such file or directory).",
+		"ssl ca-file /dev/null": "[p.cfg:2] : 'server be/s' : Couldn't open the ca-file '/dev/null' (no certificate or crl found).",
+	} {
+		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
+		if !ds.HasErrors() || ds[0].Text() != want {
+			t.Errorf("%s: %v, want %q", opts, ds, want)
+		}
+	}
+}

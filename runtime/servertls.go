@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/ssl"
+)
+
+// serverTLS is how a server's connections are encrypted ("ssl" on the
+// server line): the TLS client settings and the "sni" expression.
+type serverTLS struct {
+	cfg *ssl.ServerTLS
+	sni *acl.Sample
+}
+
+// compileServerTLS reads the TLS words of a server line. It returns nil
+// when the server's traffic is not encrypted; the health checks get
+// their TLS settings either way (check-ssl, or "ssl" without a check
+// port or address, as HAProxy's init_srv_check decides).
+func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *serverTLS {
+	words := s.Settings.TLSWords
+	if len(words) == 0 {
+		return nil
+	}
+	g := sslGlobals(&cfg.Global)
+	pname := p.Name
+	bad := func(err error) {
+		fail(s.Pos, bracketed+"'server %s/%s' : %v", p.Name, s.Name, err)
+	}
+	opts, err := ssl.ParseServerOptions(words, g)
+	if err != nil {
+		bad(err)
+		return nil
+	}
+	var sni *acl.Sample
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == "sni" {
+			if sni, err = acl.CompileSampleWith(words[i+1], ctx); err != nil {
+				fail(s.Pos, "'server %s/%s' : error detected while parsing sni expression : %v", p.Name, s.Name, err)
+				return nil
+			}
+		}
+	}
+	st := &s.Settings
+	checkSSL := opts.CheckSSL || opts.SSL && st.Port == "" && st.Addr == ""
+	if !opts.SSL && !checkSSL {
+		return nil
+	}
+	if len(opts.ALPN) > 0 && opts.SSL {
+		for _, proto := range opts.ALPN {
+			if proto != "http/1.1" && proto != "http/1.0" {
+				fail(s.Pos, "'server %s/%s' : 'alpn %s' is not supported by the gohap runtime yet.", pname, s.Name, proto)
+				return nil
+			}
+		}
+	}
+	t, err := ssl.LoadServerConfig(opts, g)
+	var lim *ssl.Limitation
+	if errors.As(err, &lim) && lim.Keyword == "ssl-max-ver" && lim.Value == "SSLv3" || err != nil && err.Error() == "all SSL/TLS versions are disabled" {
+		// HAProxy's TLS library has no SSLv3 either.
+		fail(s.Pos, bracketed+"'server %s/%s' : backend '%s': all SSL/TLS versions are disabled for server '%s'.", pname, s.Name, pname, s.Name)
+		return nil
+	}
+	if err != nil {
+		bad(err)
+		return nil
+	}
+	if checkSSL {
+		srv.Check.TLS = t.CheckConfig()
+	}
+	if !opts.SSL {
+		return nil
+	}
+	return &serverTLS{cfg: t, sni: sni}
+}
+
+// tlsServerConn is a TLS connection to a server as the engine sees it:
+// the engine's end of a socket pair, the other end of which a bridge
+// copies to and from the TLS connection. Addresses are the TCP
+// connection's.
+type tlsServerConn struct {
+	*net.UnixConn
+	tcp *net.TCPConn
+	tc  *tls.Conn
+	// sni is the name the connection was opened with; idle connections
+	// are reused only for the same name.
+	sni string
+	// info is what the ssl_bc* fetches read.
+	info *acl.TLSInfo
+	// closing and flushed order Close and the end of the engine to
+	// server copy: whichever comes last closes the TLS connection.
+	closing, flushed atomic.Bool
+	done             atomic.Int32
+}
+
+func (c *tlsServerConn) RemoteAddr() net.Addr { return c.tcp.RemoteAddr() }
+func (c *tlsServerConn) LocalAddr() net.Addr  { return c.tcp.LocalAddr() }
+
+// Close closes the engine's end; the TLS connection closes once what the
+// engine wrote has gone out.
+func (c *tlsServerConn) Close() error {
+	err := c.UnixConn.Close()
+	c.closing.Store(true)
+	if c.flushed.Load() {
+		c.tc.Close()
+	}
+	return err
+}
+
+// connSNI is the SNI an engine connection to a server was opened with.
+func connSNI(c netConn) string {
+	if t, ok := c.(*tlsServerConn); ok {
+		return t.sni
+	}
+	return ""
+}
+
+// sameSNI tells whether an idle connection fits a request that needs sni.
+func sameSNI(c netConn, sni []byte) bool {
+	return connSNI(c) == string(sni)
+}
+
+// backTLS is the TLS layer of an engine connection to a server, nil for
+// a cleartext one.
+func backTLS(c netConn) *acl.TLSInfo {
+	if t, ok := c.(*tlsServerConn); ok {
+		return t.info
+	}
+	return nil
+}
+
+// tcpOf is the TCP connection under an engine connection to a server.
+func tcpOf(c netConn) *net.TCPConn {
+	switch t := c.(type) {
+	case *net.TCPConn:
+		return t
+	case *tlsServerConn:
+		return t.tcp
+	}
+	return nil
+}
+
+// evalSNI evaluates the server's "sni" expression on the request into
+// the session's buffer; nil when it yields nothing.
+func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
+	t := be.tls[srv]
+	if t == nil || t.sni == nil {
+		return nil
+	}
+	b, ok := t.sni.Append(s.sniBuf[:0], &s.txn)
+	if !ok {
+		return nil
+	}
+	s.sniBuf = b
+	return b
+}
+
+// startTLS performs the TLS handshake on a new server connection within
+// what is left of the connect timeout, then bridges it to a socket pair.
+func startTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
+	name := string(sni)
+	tc := tls.Client(c, t.cfg.Config(name))
+	if !deadline.IsZero() {
+		c.SetDeadline(deadline)
+	}
+	if err := tc.Handshake(); err != nil {
+		c.SetLinger(0)
+		c.Close()
+		return nil, err
+	}
+	c.SetDeadline(time.Time{})
+	a, b, err := socketPair()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	ci := ssl.NewConnInfo(tc.ConnectionState())
+	info := &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: name, info: info}
+	go sc.toServer(b)
+	go sc.fromServer(b)
+	return sc, nil
+}
+
+// toServer copies what the engine writes to the TLS connection. The
+// engine's end of stream is the server's: a close_notify after a
+// shutdown, a close after a close.
+func (c *tlsServerConn) toServer(b *net.UnixConn) {
+	// One TLS record's worth: the most a record carries.
+	io.CopyBuffer(c.tc, b, make([]byte, 16<<10))
+	c.flushed.Store(true)
+	if c.closing.Load() {
+		c.tc.Close()
+	} else {
+		c.tc.CloseWrite()
+	}
+	c.finish(b)
+}
+
+// fromServer copies what the server sends to the engine, then ends the
+// engine's stream.
+func (c *tlsServerConn) fromServer(b *net.UnixConn) {
+	io.CopyBuffer(b, c.tc, make([]byte, 16<<10))
+	b.CloseWrite()
+	c.finish(b)
+}
+
+// finish releases the bridge's end and the TLS connection once both
+// copies are over.
+func (c *tlsServerConn) finish(b *net.UnixConn) {
+	if c.done.Add(1) == 2 {
+		b.Close()
+		c.tc.Close()
+	}
+}
