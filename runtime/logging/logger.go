@@ -1,6 +1,8 @@
 package logging
 
 import (
+	"unsafe"
+
 	"context"
 	"errors"
 	"fmt"
@@ -381,9 +383,12 @@ type packetWriter struct {
 	// udp and ap avoid the per-call sockaddr allocation of WriteTo.
 	udp *net.UDPConn
 	ap  netip.AddrPort
-	// fd and sa serve direct sends.
-	fd int
-	sa unix.Sockaddr
+	// fd and raw serve direct sends: raw is the destination as sendto(2)
+	// reads it, built once, which concurrent sends only read (x/sys's
+	// Sockaddr rewrites its buffer on every call).
+	fd     int
+	raw    [unix.SizeofSockaddrInet6]byte
+	rawLen uintptr
 }
 
 func (w *packetWriter) write(b []byte, deadline time.Time) error {
@@ -472,11 +477,32 @@ func (w *packetWriter) prepareDirect() error {
 		return err
 	}
 	rc.Control(func(fd uintptr) { w.fd = int(fd) })
-	a := w.ap.Addr()
+	a, port := w.ap.Addr(), w.ap.Port()
 	if a.Is4() {
-		w.sa = &unix.SockaddrInet4{Port: int(w.ap.Port()), Addr: a.As4()}
+		r := (*unix.RawSockaddrInet4)(unsafe.Pointer(&w.raw[0]))
+		r.Family, r.Addr = unix.AF_INET, a.As4()
+		pb := (*[2]byte)(unsafe.Pointer(&r.Port))
+		pb[0], pb[1] = byte(port>>8), byte(port)
+		w.rawLen = unix.SizeofSockaddrInet4
 	} else {
-		w.sa = &unix.SockaddrInet6{Port: int(w.ap.Port()), Addr: a.As16()}
+		r := (*unix.RawSockaddrInet6)(unsafe.Pointer(&w.raw[0]))
+		r.Family, r.Addr = unix.AF_INET6, a.As16()
+		pb := (*[2]byte)(unsafe.Pointer(&r.Port))
+		pb[0], pb[1] = byte(port>>8), byte(port)
+		w.rawLen = unix.SizeofSockaddrInet6
+	}
+	return nil
+}
+
+// sendto sends b to the prepared destination without waiting for room.
+func (w *packetWriter) sendto(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(w.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
+		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&w.raw[0])), w.rawLen)
+	if e != 0 {
+		return e
 	}
 	return nil
 }
@@ -493,7 +519,7 @@ func (l *Logger) sendDirect(t *target, level Level, facility int, m *meta, msg [
 	l.sendMu.RLock()
 	if l.closed.Load() {
 		l.dropped.Add(1)
-	} else if err := unix.Sendto(t.direct.fd, b, unix.MSG_DONTWAIT, t.direct.sa); err != nil {
+	} else if err := t.direct.sendto(b); err != nil {
 		l.dropped.Add(1)
 	}
 	l.sendMu.RUnlock()
