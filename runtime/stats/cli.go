@@ -74,6 +74,8 @@ type CLI struct {
 	conns map[net.Conn]struct{}
 	done  bool
 	wg    sync.WaitGroup
+	// pats are the versions of the pattern references (maps.go).
+	pats patVersions
 }
 
 type listener struct {
@@ -308,6 +310,12 @@ type session struct {
 	level  Level
 	prompt bool
 	out    *bufio.Writer
+	// payload is the text after a command ending with "<<", up to an
+	// empty line (hasPayload tells an empty one from none).
+	payload    string
+	hasPayload bool
+	// experimental is "experimental-mode on".
+	experimental bool
 }
 
 // serveConn runs cli_io_handler's loop: read a command up to a newline
@@ -324,7 +332,14 @@ func (s *CLI) serveConn(c net.Conn, level Level) {
 		if !ok {
 			break
 		}
+		if strings.HasSuffix(line, payloadPattern) {
+			if ss.payload, ok = readPayload(r, len(line)); !ok {
+				break
+			}
+			line, ss.hasPayload = cutPayloadPattern(line)
+		}
 		quit := ss.run(line)
+		ss.payload, ss.hasPayload = "", false
 		if quit {
 			break
 		}
@@ -381,6 +396,46 @@ func readCommand(r *bufio.Reader) (string, bool) {
 		}
 		b = append(b, ch)
 	}
+}
+
+// payloadPattern ends a command whose payload follows (PAYLOAD_PATTERN).
+const payloadPattern = "<<"
+
+// readPayload reads the lines of a payload up to an empty one, as
+// co_getline reads them (no escapes, no ';'), and returns them joined by
+// newlines; used is the length of the command line, which counts in the
+// request's size limit. ok is false when the connection ended or the
+// request is too long.
+func readPayload(r *bufio.Reader, used int) (string, bool) {
+	var b []byte
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return "", false
+		}
+		line = line[:len(line)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if len(line) == 0 {
+			return strings.TrimSuffix(string(b), "\n"), true
+		}
+		if used+len(b)+len(line)+1 >= maxLine {
+			return "", false
+		}
+		b = append(append(b, line...), '\n')
+	}
+}
+
+// cutPayloadPattern removes the final "<<" word from a command line; ok
+// is false when "<<" ends another word, which then keeps it and gets no
+// payload, as in cli_parse_request.
+func cutPayloadPattern(line string) (string, bool) {
+	rest := strings.TrimSuffix(line, payloadPattern)
+	if rest == "" || rest[len(rest)-1] == ' ' || rest[len(rest)-1] == '\t' {
+		return rest, true
+	}
+	return line, false
 }
 
 // maxArgs is MAX_CLI_ARGS.
