@@ -31,7 +31,8 @@ type refVersions struct {
 	// staged holds the entries of versions other than curr, in order.
 	staged map[uint32][]acl.RefEntry
 	// count is HAProxy's entry_cnt: every entry counts once per
-	// expression indexing it when added, and once down when removed.
+	// expression indexing it when added, and once down when removed (and
+	// when it fails to parse); HAProxy prints it unsigned.
 	count int64
 }
 
@@ -114,8 +115,8 @@ func (ss *session) lookupRef(name string, k patKind, check bool) *acl.PatRef {
 				break
 			}
 		}
-	} else if ms.IsFile(ms.Lookup(name)) {
-		r = ms.Lookup(name)
+	} else if x := ms.Lookup(name); x != nil && ms.IsFile(x) {
+		r = x
 	}
 	if r == nil || !check {
 		return r
@@ -208,7 +209,7 @@ func (ss *session) listRefs(k patKind) {
 		v := pv.versions(r)
 		ss.out.WriteString(strconv.Itoa(r.ID) + " (" + file + ") " + desc + ". curr_ver=" +
 			strconv.FormatUint(uint64(v.curr), 10) + " next_ver=" + strconv.FormatUint(uint64(v.next), 10) +
-			" entry_cnt=" + strconv.FormatInt(v.count, 10) + "\n")
+			" entry_cnt=" + strconv.FormatUint(uint64(v.count), 10) + "\n")
 	}
 }
 
@@ -367,6 +368,8 @@ func (ss *session) addMap(args []string) bool {
 // traffic sees, another waits for "commit".
 func (v *refVersions) add(r *acl.PatRef, gen uint32, key, value string, withValue bool) error {
 	if err := r.CheckEntry(key, value, withValue); err != nil {
+		// HAProxy appended the entry, then removed it: one down.
+		v.count--
 		return err
 	}
 	if gen == v.curr {
