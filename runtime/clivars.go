@@ -59,7 +59,13 @@ const varFetchPrefix = "invalid args in fetch method 'var' : "
 func (s cliSource) SetVar(name, text string, fmtForm bool) error {
 	e := s.e
 	if _, err := acl.CompileSample("var(" + name + ")"); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), varFetchPrefix))
+		msg := strings.TrimPrefix(err.Error(), varFetchPrefix)
+		// HAProxy reads the name inside "set-var(<name>)", whose closing
+		// parenthesis ends the rest it quotes.
+		if rest, ok := strings.CutPrefix(msg, "invalid syntax at char '"); ok {
+			msg = "invalid syntax at char '" + strings.TrimSuffix(rest, "'") + ")'"
+		}
+		return errors.New(msg)
 	}
 	scope, vname, _ := acl.ParseVarName(name)
 	ctx := &acl.Context{Tables: e.g.tables, Maps: e.g.maps, File: "CLI"}

@@ -328,15 +328,9 @@ func (s *CLI) serveConn(c net.Conn, level Level) {
 	ss := &session{srv: s, level: level, out: w}
 	for {
 		c.SetReadDeadline(time.Now().Add(s.timeout))
-		line, ok := readCommand(r)
+		line, ok := ss.read(r)
 		if !ok {
 			break
-		}
-		if strings.HasSuffix(line, payloadPattern) {
-			if ss.payload, ok = readPayload(r, len(line)); !ok {
-				break
-			}
-			line, ss.hasPayload = cutPayloadPattern(line)
 		}
 		quit := ss.run(line)
 		ss.payload, ss.hasPayload = "", false
@@ -396,6 +390,22 @@ func readCommand(r *bufio.Reader) (string, bool) {
 		}
 		b = append(b, ch)
 	}
+}
+
+// read reads the next command and, when it ends with "<<", its payload
+// into the session; ok is false when the connection ended or the request
+// is too long.
+func (ss *session) read(r *bufio.Reader) (line string, ok bool) {
+	if line, ok = readCommand(r); !ok {
+		return "", false
+	}
+	if strings.HasSuffix(line, payloadPattern) {
+		if ss.payload, ok = readPayload(r, len(line)); !ok {
+			return "", false
+		}
+		line, ss.hasPayload = cutPayloadPattern(line)
+	}
+	return line, true
 }
 
 // payloadPattern ends a command whose payload follows (PAYLOAD_PATTERN).
