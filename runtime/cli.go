@@ -267,14 +267,17 @@ func (s cliSource) Tables(args []string, oper bool) string {
 // on-marked-down and on-marked-up as a change of state does.
 func (e *Engine) adminChange(ch backend.AdminChange) {
 	s := ch.Server
-	e.log.Warn(ch.Text + ".")
 	be := e.g.byName[s.Backend.Name]
-	// Going down for maintenance is an alert, coming back a notice.
+	// Going down for maintenance is an alert, coming back a notice; a
+	// change of weight reports only a backend left without servers.
 	level := logging.LevelNotice
 	if ch.Down {
 		level = logging.LevelAlert
 	}
-	be.event(level, ch.Text+".")
+	if ch.Text != "" {
+		e.log.Warn(ch.Text + ".")
+		be.event(level, ch.Text+".")
+	}
 	if ch.NoServer {
 		e.log.Error("backend '" + s.Backend.Name + "' has no server available!")
 		// The syslog line names the backend without quotes.

@@ -53,6 +53,7 @@ func TestCLIVarsDifferential(t *testing.T) {
 		{cmd: "experimental-mode on; set var proc.s str(a\\tb); get var proc.s\n", path: "/"},
 		{cmd: "experimental-mode on; set var proc.s fmt v=%[var(proc.x)]; get var proc.s\n", path: "/"},
 		{cmd: "experimental-mode on; set var proc.s expr str(x),upper; get var proc.s\n", path: "/"},
+		{cmd: "experimental-mode on; set var proc.s str(updating); set var proc.s fmt %[var(proc.s),regsub(ing,ed)]\n", path: "/"},
 		{cmd: "experimental-mode on; set var proc.b bool(1); get var proc.b\n"},
 		{cmd: "experimental-mode on; set var proc.m meth(GET); get var proc.m\n"},
 		{cmd: "experimental-mode on; set var proc.i ipv4(10.0.0.1); get var proc.i\n"},

@@ -45,6 +45,7 @@ func init() {
 	}
 	commands = append(commands, mapCommands()...)
 	commands = append(commands, varCommands()...)
+	commands = append(commands, serverCommands()...)
 }
 
 // permissionDenied is cli_permission_denied_msg.
@@ -387,14 +388,20 @@ func (ss *session) findServer(arg string) (*Backend, *ServerState, bool) {
 	return nil, nil, false
 }
 
+// adminServer is findServer at level admin, the level of the commands
+// that change a server.
+func (ss *session) adminServer(arg string) (*Backend, *ServerState, bool) {
+	if ss.level < LevelAdmin {
+		ss.out.WriteString(permissionDenied)
+		return nil, nil, false
+	}
+	return ss.findServer(arg)
+}
+
 // setMaint is "disable server <b>/<s>" and "enable server <b>/<s>", at
 // level admin: HAProxy answers nothing on success.
 func (ss *session) setMaint(args []string) bool {
-	if ss.level < LevelAdmin {
-		ss.out.WriteString(permissionDenied)
-		return false
-	}
-	be, s, ok := ss.findServer(arg(args, 2))
+	be, s, ok := ss.adminServer(arg(args, 2))
 	if !ok {
 		return false
 	}
