@@ -26,6 +26,8 @@ type cliConfig struct {
 	// ids are the proxy ids of the backends, by backend.
 	ids      map[*Backend]int
 	forced   map[*Backend]bool
+	// proxyIDs are the ids of every proxy, by name ("show errors").
+	proxyIDs map[string]int
 	settings map[*backend.Server]*parser.Server
 
 	mu    sync.Mutex
@@ -45,7 +47,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 		return nil
 	}
 	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
-		settings: map[*backend.Server]*parser.Server{}}
+		settings: map[*backend.Server]*parser.Server{}, proxyIDs: map[string]int{}}
 	for _, s := range st.Sockets {
 		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level)}
 		if s.HasMode {
@@ -80,6 +82,9 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 			used[id] = true
 		}
 		next++
+		if _, dup := c.proxyIDs[p.Name]; !dup {
+			c.proxyIDs[p.Name] = id
+		}
 		if p.Cap&parser.CapBE != 0 {
 			if be := byProxy[p.Name]; be != nil {
 				c.ids[be], c.forced[be] = id, ok

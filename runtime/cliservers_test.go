@@ -31,6 +31,9 @@ backend be2
 // srv_check_health of "show servers state" lines, once sinceChange has.
 var checkFields = regexp.MustCompile(`(?m)^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+ T) \d+ \d+ \d+ `)
 
+// clockTime masks the time of day of "show errors".
+var clockTime = regexp.MustCompile(`:\d\d:\d\d:\d\d\.\d{3}\]`)
+
 // servedBy returns the x-server header of n requests, sorted: the
 // share each server gets, not round robin's order once a server comes
 // back from drain, which gohap does not place as HAProxy does.
@@ -107,6 +110,12 @@ func TestCLIServersDifferential(t *testing.T) {
 		{cmd: "operator; set server be1/a state maint\n"},
 		{cmd: "user; set weight be1/a 1\n"},
 		{cmd: "user; get weight be1/a\n"},
+		{cmd: "show errors\n"},
+		{cmd: "show errors fe\n"},
+		{cmd: "show errors be2 request\n"},
+		{cmd: "show errors 3 response\n"},
+		{cmd: "show errors nope\n"},
+		{cmd: "user; show errors\n"},
 	}
 	for _, st := range steps {
 		var got [2]string
@@ -114,6 +123,7 @@ func TestCLIServersDifferential(t *testing.T) {
 			// The health check's status, result and health depend on when
 			// its first run happened.
 			got[i] = checkFields.ReplaceAllString(sinceChange.ReplaceAllString(s.send(t, st.cmd), "$1 T "), "$1 C C C ")
+			got[i] = clockTime.ReplaceAllString(got[i], ":HH:MM:SS.mmm]")
 			if st.traffic {
 				got[i] += "=> " + servedBy(t, s.fe, 6)
 			}

@@ -46,6 +46,7 @@ func init() {
 	commands = append(commands, mapCommands()...)
 	commands = append(commands, varCommands()...)
 	commands = append(commands, serverCommands()...)
+	commands = append(commands, errorCommands()...)
 }
 
 // permissionDenied is cli_permission_denied_msg.
