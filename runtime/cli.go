@@ -24,8 +24,8 @@ type cliConfig struct {
 	timeout time.Duration
 	maxconn int
 	// ids are the proxy ids of the backends, by backend.
-	ids      map[*Backend]int
-	forced   map[*Backend]bool
+	ids    map[*Backend]int
+	forced map[*Backend]bool
 	// proxyIDs are the ids of every proxy, by name ("show errors").
 	proxyIDs map[string]int
 	settings map[*backend.Server]*parser.Server

@@ -90,4 +90,3 @@ var _ stats.ProxySource = cliSource{}
 
 // ProxyID is a proxy's id by name, 0 when there is none.
 func (s cliSource) ProxyID(name string) int { return s.c.proxyIDs[name] }
-
