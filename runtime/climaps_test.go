@@ -131,6 +131,7 @@ func TestCLIMapsDifferential(t *testing.T) {
 		{cmd: "add map {D}/redir.map /p1 /t1 extra\n", path: "/p1"},
 		{cmd: "add map {D}/redir.map <<\n/p2 /t2\n/p3\t /t 3\n\n", path: "/p3"},
 		{cmd: "add map {D}/redir.map <<\n/p4\n\n"},
+		{cmd: "prompt\nadd map {D}/redir.map <<\n/p5 /t5\r\n/p6 /t6\n\nshow map {D}/redir.map\n", path: "/p6"},
 		{cmd: "add map {D}/redir.map k\n"},
 		{cmd: "add map {D}/ints.map c notint\n"},
 		{cmd: "add map {D}/ints.map c 3\n", path: "/", x: "c"},

@@ -400,7 +400,14 @@ func (ss *session) read(r *bufio.Reader) (line string, ok bool) {
 		return "", false
 	}
 	if strings.HasSuffix(line, payloadPattern) {
-		if ss.payload, ok = readPayload(r, len(line)); !ok {
+		// In prompt mode, "+ " asks for each line of the payload.
+		more := func() {
+			if ss.prompt {
+				ss.out.WriteString("+ ")
+				ss.out.Flush()
+			}
+		}
+		if ss.payload, ok = readPayload(r, len(line), more); !ok {
 			return "", false
 		}
 		line, ss.hasPayload = cutPayloadPattern(line)
@@ -414,11 +421,12 @@ const payloadPattern = "<<"
 // readPayload reads the lines of a payload up to an empty one, as
 // co_getline reads them (no escapes, no ';'), and returns them joined by
 // newlines; used is the length of the command line, which counts in the
-// request's size limit. ok is false when the connection ended or the
-// request is too long.
-func readPayload(r *bufio.Reader, used int) (string, bool) {
+// request's size limit; more is called before each line. ok is false
+// when the connection ended or the request is too long.
+func readPayload(r *bufio.Reader, used int, more func()) (string, bool) {
 	var b []byte
 	for {
+		more()
 		line, err := r.ReadSlice('\n')
 		if err != nil {
 			return "", false
