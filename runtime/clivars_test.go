@@ -49,6 +49,8 @@ func TestCLIVarsDifferential(t *testing.T) {
 		{cmd: "get var bad\n"},
 		{cmd: "set var proc.x int(1)\n"},
 		{cmd: "experimental-mode\n"},
+		{cmd: "expert-mode; expert-mode on; expert-mode; expert-mode off; expert-mode\n"},
+		{cmd: "expert-mode on; user; expert-mode; operator\n"},
 		{cmd: "experimental-mode on; experimental-mode; set var proc.x int(12); get var proc.x\n", path: "/"},
 		{cmd: "experimental-mode on; set var proc.s str(a\\tb); get var proc.s\n", path: "/"},
 		{cmd: "experimental-mode on; set var proc.s fmt v=%[var(proc.x)]; get var proc.s\n", path: "/"},

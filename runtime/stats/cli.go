@@ -314,8 +314,8 @@ type session struct {
 	// empty line (hasPayload tells an empty one from none).
 	payload    string
 	hasPayload bool
-	// experimental is "experimental-mode on".
-	experimental bool
+	// experimental is "experimental-mode on", expert "expert-mode on".
+	experimental, expert bool
 }
 
 // serveConn runs cli_io_handler's loop: read a command up to a newline

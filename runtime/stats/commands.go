@@ -237,7 +237,7 @@ func (ss *session) setLevel(args []string) bool {
 		return false
 	}
 	ss.level = to
-	ss.experimental = false
+	ss.experimental, ss.expert = false, false
 	return false
 }
 

@@ -20,6 +20,7 @@ func varCommands() []command {
 		{words: []string{"get", "var"}, usage: "get var <name>                          : retrieve contents of a process-wide variable", run: (*session).getVar},
 		{words: []string{"set", "var"}, usage: "set var <name> [fmt|expr] {<fmt>|<expr>}: set variable from an expression or a format", run: (*session).setVar, experimental: true},
 		{words: []string{"experimental-mode"}, run: (*session).experimentalMode},
+		{words: []string{"expert-mode"}, run: (*session).experimentalMode},
 	}
 }
 
@@ -98,20 +99,25 @@ func (ss *session) setVar(args []string) bool {
 	return false
 }
 
-// experimentalMode is "experimental-mode [on|off]", at level admin.
+// experimentalMode is "experimental-mode [on|off]" and "expert-mode
+// [on|off]", at level admin (cli_parse_expert_experimental_mode).
 func (ss *session) experimentalMode(args []string) bool {
 	if ss.level < LevelAdmin {
 		ss.out.WriteString(permissionDenied)
 		return false
 	}
+	mode := &ss.experimental
+	if args[0] == "expert-mode" {
+		mode = &ss.expert
+	}
 	if arg(args, 1) == "" {
 		state := "OFF"
-		if ss.experimental {
+		if *mode {
 			state = "ON"
 		}
-		ss.out.WriteString("experimental-mode is " + state + "\n")
+		ss.out.WriteString(args[0] + " is " + state + "\n")
 		return false
 	}
-	ss.experimental = args[1] == "on"
+	*mode = args[1] == "on"
 	return false
 }
