@@ -185,13 +185,16 @@ func (s *Server) clrAdmin(mode Admin, out []AdminChange) []AdminChange {
 			s.lastChange.Store(time.Now().Unix())
 			s.moveLocked(Maint, Up)
 		}
-		word := "UP"
+		word, ready := "UP", "READY"
 		if to == Down {
 			word = "DOWN"
 		}
-		ch.Text = s.label() + " is " + word + "/READY (leaving maintenance)"
+		if next&AdminForcedDrain != 0 {
+			ready = "DRAIN"
+		}
+		ch.Text = s.label() + " is " + word + "/" + ready + " (leaving maintenance)"
 		if mode == AdminForcedMaint {
-			ch.Text = s.label() + " is " + word + "/READY (leaving forced maintenance)"
+			ch.Text = s.label() + " is " + word + "/" + ready + " (leaving forced maintenance)"
 		}
 		out = append(out, ch)
 	case mode == AdminForcedMaint:
@@ -352,21 +355,87 @@ func (s *Server) InSlowstart() bool {
 func (s *Server) Drained() bool { return s.Admin()&AdminForcedDrain != 0 }
 
 // SetDrain puts the server in drain mode, out of a forced maintenance,
-// as the stats page's "drain" action does.
+// as the stats page's "drain" action and the CLI's "set server ... state
+// drain" do (HAProxy's srv_adm_set_drain).
 func (s *Server) SetDrain() []AdminChange {
 	s.mu.Lock()
 	cur := s.Admin()
-	if cur&AdminForcedDrain == 0 {
-		s.admin.Store(uint32(cur | AdminForcedDrain))
+	if cur&AdminForcedDrain != 0 {
+		s.mu.Unlock()
+		return s.clrAdmin(AdminForcedMaint, nil)
 	}
-	s.mu.Unlock()
-	out := []AdminChange{{Server: s, Text: s.label() + " enters drain mode"}}
-	return s.clrAdmin(AdminForcedMaint, out)
+	s.setDrainLocked(true)
+	if cur&adminMaint != 0 {
+		// Reported once the maintenance ends, or not at all.
+		s.mu.Unlock()
+		out := s.clrAdmin(AdminForcedMaint, nil)
+		if cur&adminMaint == AdminForcedMaint {
+			out = append(out, AdminChange{Server: s, Text: s.label() + " remains in forced drain mode"})
+		}
+		return out
+	}
+	defer s.mu.Unlock()
+	s.lastChange.Store(time.Now().Unix())
+	b := s.Backend
+	b.mu.Lock()
+	act, bck := b.usableLocked()
+	st := ". " + strconv.Itoa(act) + " active and " + strconv.Itoa(bck) + " backup servers online."
+	if bck > 0 && act == 0 {
+		st += " Running on backup."
+	}
+	st += " 0 sessions requeued, " + strconv.Itoa(len(s.queue)) + " total in queue"
+	b.mu.Unlock()
+	wasUsable := s.State() == Up && s.weight() > 0
+	return []AdminChange{{Server: s, Text: s.label() + " enters drain state" + st, Status: st,
+		NoServer: wasUsable && act+bck == 0}}
 }
 
-// ClearDrain ends drain mode.
-func (s *Server) ClearDrain() {
+// ClearDrain ends drain mode, as the "ready" actions do: the server
+// takes traffic again, unless it is in maintenance, which keeps it quiet.
+func (s *Server) ClearDrain() []AdminChange {
 	s.mu.Lock()
-	s.admin.Store(uint32(s.Admin() &^ AdminForcedDrain))
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if !s.Drained() {
+		return nil
+	}
+	s.setDrainLocked(false)
+	if s.inMaint() {
+		return nil
+	}
+	s.lastChange.Store(time.Now().Unix())
+	word := "UP"
+	if s.State() == Down {
+		word = "DOWN"
+	}
+	return []AdminChange{{Server: s, Text: s.label() + " is " + word + " (leaving forced drain)", Up: word == "UP", To: s.State()}}
+}
+
+// usableLocked counts the usable active and backup servers; b.mu must
+// be held.
+func (b *Backend) usableLocked() (act, bck int) {
+	for _, x := range b.Servers {
+		if x.usable() {
+			if x.Backup {
+				bck++
+			} else {
+				act++
+			}
+		}
+	}
+	return act, bck
+}
+
+// setDrainLocked sets or clears drain mode, and takes the server out of
+// round robin's rotation or puts it back.
+func (s *Server) setDrainLocked(on bool) {
+	b := s.Backend
+	b.mu.Lock()
+	was := s.usable()
+	if on {
+		s.admin.Store(uint32(s.Admin() | AdminForcedDrain))
+	} else {
+		s.admin.Store(uint32(s.Admin() &^ AdminForcedDrain))
+	}
+	b.fwrrChangeLocked(s, was, s.usable())
+	b.mu.Unlock()
 }

@@ -472,8 +472,9 @@ type StateChange struct {
 	Server   *Server
 	From, To State
 	// Reason is the check's report, empty when it is not to be shown;
-	// Via names the tracked server a tracking one follows.
-	Reason, Via string
+	// Via names the tracked server a tracking one follows; Desc is the
+	// reason an operator's change gives instead ("changed from CLI").
+	Reason, Via, Desc string
 	// Active and Backup count the usable servers after the change.
 	Active, Backup int
 	// Requeued counts the queued requests moved by the change; Queue is
@@ -491,7 +492,26 @@ func (s *Server) setState(to State, reason string) {
 // setStateLocked is setState with s.mu held. A server in maintenance
 // keeps its state, as HAProxy's srv_set_running and srv_set_stopped
 // leave it.
-func (s *Server) setStateLocked(to State, reason string) {
+func (s *Server) setStateLocked(to State, reason string) { s.changeStateLocked(to, reason, "") }
+
+// ForceState is the CLI's "set server <b>/<s> health up|stopping|down"
+// (HAProxy's srv_set_running, srv_set_stopping and srv_set_stopped with
+// a reason): the check's health is set to match, and the change is
+// reported with desc ("changed from CLI") as a check's would be.
+func (s *Server) ForceState(to State, desc string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.Check.Rise + s.Check.Fall - 1
+	if to == Down {
+		h = 0
+	}
+	s.health.Store(int32(h))
+	s.changeStateLocked(to, "", desc)
+}
+
+// changeStateLocked is setStateLocked with the text that replaces the
+// check's reason in the report.
+func (s *Server) changeStateLocked(to State, reason, desc string) {
 	if s.inMaint() {
 		return
 	}
@@ -510,6 +530,7 @@ func (s *Server) setStateLocked(to State, reason string) {
 		ch.Reason = ""
 		ch.Via = s.Tracked.Backend.Name + "/" + s.Tracked.Name
 	}
+	ch.Desc = desc
 	if b.OnState != nil {
 		b.OnState(ch)
 	}

@@ -24,8 +24,10 @@ type cliConfig struct {
 	timeout time.Duration
 	maxconn int
 	// ids are the proxy ids of the backends, by backend.
-	ids      map[*Backend]int
-	forced   map[*Backend]bool
+	ids    map[*Backend]int
+	forced map[*Backend]bool
+	// proxyIDs are the ids of every proxy, by name ("show errors").
+	proxyIDs map[string]int
 	settings map[*backend.Server]*parser.Server
 
 	mu    sync.Mutex
@@ -45,7 +47,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 		return nil
 	}
 	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
-		settings: map[*backend.Server]*parser.Server{}}
+		settings: map[*backend.Server]*parser.Server{}, proxyIDs: map[string]int{}}
 	for _, s := range st.Sockets {
 		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level), ExposeFD: s.ExposeFD}
 		if s.HasMode {
@@ -80,6 +82,9 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 			used[id] = true
 		}
 		next++
+		if _, dup := c.proxyIDs[p.Name]; !dup {
+			c.proxyIDs[p.Name] = id
+		}
 		if p.Cap&parser.CapBE != 0 {
 			if be := byProxy[p.Name]; be != nil {
 				c.ids[be], c.forced[be] = id, ok
@@ -276,14 +281,17 @@ func (s cliSource) Tables(args []string, oper bool) string {
 // on-marked-down and on-marked-up as a change of state does.
 func (e *Engine) adminChange(ch backend.AdminChange) {
 	s := ch.Server
-	e.log.Warn(ch.Text + ".")
 	be := e.g.byName[s.Backend.Name]
-	// Going down for maintenance is an alert, coming back a notice.
+	// Going down for maintenance is an alert, coming back a notice; a
+	// change of weight reports only a backend left without servers.
 	level := logging.LevelNotice
 	if ch.Down {
 		level = logging.LevelAlert
 	}
-	be.event(level, ch.Text+".")
+	if ch.Text != "" {
+		e.log.Warn(ch.Text + ".")
+		be.event(level, ch.Text+".")
+	}
 	if ch.NoServer {
 		e.log.Error("backend '" + s.Backend.Name + "' has no server available!")
 		// The syslog line names the backend without quotes.

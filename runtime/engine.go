@@ -207,9 +207,15 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	if s.Backup {
 		m.WriteString("Backup ")
 	}
-	m.WriteString("Server " + b.Name + "/" + s.Name + " is " + ch.To.String())
+	word := ch.To.String()
+	if ch.To == backend.Stopping {
+		word = "stopping"
+	}
+	m.WriteString("Server " + b.Name + "/" + s.Name + " is " + word)
 	if ch.Reason != "" {
 		m.WriteString(", reason: " + strings.TrimSuffix(ch.Reason, "."))
+	} else if ch.Desc != "" {
+		m.WriteString(", " + ch.Desc)
 	} else if ch.Via != "" {
 		m.WriteString(" via " + ch.Via)
 	}
@@ -217,7 +223,7 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	if ch.Backup > 0 && ch.Active == 0 {
 		onBackup = " Running on backup."
 	}
-	if ch.To == backend.Up {
+	if ch.To != backend.Down {
 		fmt.Fprintf(&m, ". %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.",
 			ch.Active, ch.Backup, onBackup, ch.Requeued, ch.Queue)
 	} else {
@@ -226,8 +232,9 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	}
 	e.log.Warn(m.String())
 	be := e.g.byName[b.Name]
+	// Stopping, and going down from it, are notices (srv_update_status).
 	level := logging.LevelAlert
-	if ch.To == backend.Up {
+	if ch.To != backend.Down || ch.From == backend.Stopping {
 		level = logging.LevelNotice
 	}
 	be.event(level, m.String())
@@ -237,7 +244,7 @@ func (e *Engine) serverState(ch backend.StateChange) {
 		be.event(logging.LevelEmerg, "backend "+b.Name+" has no server available!")
 	}
 	switch {
-	case ch.To != backend.Up && s.ShutdownOnDown:
+	case ch.To == backend.Down && s.ShutdownOnDown:
 		e.shutdownSessions(s)
 	case ch.To == backend.Up && s.ShutdownBackupsOnUp && !s.Backup:
 		for _, x := range b.Servers {

@@ -64,6 +64,16 @@ func listenMasterCLI(spec string) (net.Listener, error) {
 	var ln net.Listener
 	var err error
 	switch pfx {
+	case "fd":
+		// An inherited listening socket, as the reg-test harness passes it.
+		n, perr := strconv.Atoi(rest)
+		if perr != nil || n < 0 {
+			err = perr
+			break
+		}
+		f := os.NewFile(uintptr(n), addr)
+		ln, err = net.FileListener(f)
+		f.Close()
 	case "unix":
 		os.Remove(rest)
 		var ul *net.UnixListener
@@ -111,7 +121,7 @@ func (mr *master) cliConn(c net.Conn) {
 			return
 		}
 		line = strings.TrimRight(line, "\r\n")
-		for _, cmd := range strings.Split(line, ";") {
+		for _, cmd := range splitCommands(line) {
 			out, quit := mr.cliCommand(strings.TrimSpace(cmd), &prompt, &level)
 			io.WriteString(c, out)
 			if quit {
@@ -189,6 +199,23 @@ func (mr *master) cliCommand(cmd string, prompt *bool, level *string) (string, b
 	}
 	b.WriteString("\n")
 	return b.String(), false
+}
+
+// splitCommands cuts a line at the ';' that no backslash escapes; the
+// escapes stay for the worker's CLI to read.
+func splitCommands(line string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case ';':
+			out = append(out, line[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, line[start:])
 }
 
 // forward sends a command to a worker's CLI and returns its answer.

@@ -143,14 +143,14 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			case syscall.SIGTTIN:
 				log.Info("SIGTTIN: resuming listeners")
 				es.cur.Resume()
-			case syscall.SIGTERM:
+			case syscall.SIGTERM, deadlySIGINT(w != nil):
 				// HAProxy dies by the signal: the parent sees it, not a code.
 				log.Info("stopping", zap.String("signal", sig.String()))
 				es.each((*runtime.Engine).Stop)
 				waitBounded(es.allDone())
 				log.Sync()
-				signal.Reset(syscall.SIGTERM)
-				syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				signal.Reset(sig)
+				syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 				select {}
 			default:
 				log.Info("stopping", zap.String("signal", sig.String()))
@@ -386,4 +386,14 @@ func applyThreads(g *runtime.Graph) {
 	if g.Threads > 0 {
 		goruntime.GOMAXPROCS(g.Threads)
 	}
+}
+
+// deadlySIGINT is SIGINT for a master's worker, which dies by it as by
+// SIGTERM (the master then exits 130, "Interrupt"), and otherwise a
+// signal never delivered: a standalone process exits 0 on SIGINT.
+func deadlySIGINT(worker bool) os.Signal {
+	if worker {
+		return syscall.SIGINT
+	}
+	return syscall.Signal(-1)
 }

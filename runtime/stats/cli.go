@@ -77,6 +77,8 @@ type CLI struct {
 	conns map[net.Conn]struct{}
 	done  bool
 	wg    sync.WaitGroup
+	// pats are the versions of the pattern references (maps.go).
+	pats patVersions
 }
 
 type listener struct {
@@ -355,6 +357,12 @@ type session struct {
 	// conn and expose serve "_getsocks".
 	conn   net.Conn
 	expose bool
+	// payload is the text after a command ending with "<<", up to an
+	// empty line (hasPayload tells an empty one from none).
+	payload    string
+	hasPayload bool
+	// experimental is "experimental-mode on", expert "expert-mode on".
+	experimental, expert bool
 }
 
 // serveConn runs cli_io_handler's loop: read a command up to a newline
@@ -367,11 +375,12 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	ss := &session{srv: s, level: l.level, out: w, conn: c, expose: l.expose}
 	for {
 		c.SetReadDeadline(time.Now().Add(s.timeout))
-		line, ok := readCommand(r)
+		line, ok := ss.read(r)
 		if !ok {
 			break
 		}
 		quit := ss.run(line)
+		ss.payload, ss.hasPayload = "", false
 		if quit {
 			break
 		}
@@ -428,6 +437,70 @@ func readCommand(r *bufio.Reader) (string, bool) {
 		}
 		b = append(b, ch)
 	}
+}
+
+// read reads the next command and, when it ends with "<<", its payload
+// into the session; ok is false when the connection ended or the request
+// is too long.
+func (ss *session) read(r *bufio.Reader) (line string, ok bool) {
+	if line, ok = readCommand(r); !ok {
+		return "", false
+	}
+	if strings.HasSuffix(line, payloadPattern) {
+		// In prompt mode, "+ " asks for each line of the payload.
+		more := func() {
+			if ss.prompt {
+				ss.out.WriteString("+ ")
+				ss.out.Flush()
+			}
+		}
+		if ss.payload, ok = readPayload(r, len(line), more); !ok {
+			return "", false
+		}
+		line, ss.hasPayload = cutPayloadPattern(line)
+	}
+	return line, true
+}
+
+// payloadPattern ends a command whose payload follows (PAYLOAD_PATTERN).
+const payloadPattern = "<<"
+
+// readPayload reads the lines of a payload up to an empty one, as
+// co_getline reads them (no escapes, no ';'), and returns them joined by
+// newlines; used is the length of the command line, which counts in the
+// request's size limit; more is called before each line. ok is false
+// when the connection ended or the request is too long.
+func readPayload(r *bufio.Reader, used int, more func()) (string, bool) {
+	var b []byte
+	for {
+		more()
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return "", false
+		}
+		line = line[:len(line)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if len(line) == 0 {
+			return strings.TrimSuffix(string(b), "\n"), true
+		}
+		if used+len(b)+len(line)+1 >= maxLine {
+			return "", false
+		}
+		b = append(append(b, line...), '\n')
+	}
+}
+
+// cutPayloadPattern removes the final "<<" word from a command line; ok
+// is false when "<<" ends another word, which then keeps it and gets no
+// payload, as in cli_parse_request.
+func cutPayloadPattern(line string) (string, bool) {
+	rest := strings.TrimSuffix(line, payloadPattern)
+	if rest == "" || rest[len(rest)-1] == ' ' || rest[len(rest)-1] == '\t' {
+		return rest, true
+	}
+	return line, false
 }
 
 // maxArgs is MAX_CLI_ARGS.

@@ -16,6 +16,8 @@ type command struct {
 	usage string
 	// run writes the answer; it returns true to close the connection.
 	run func(ss *session, args []string) bool
+	// experimental commands need "experimental-mode on" (ACCESS_EXPERIMENTAL).
+	experimental bool
 }
 
 // commands are the keywords gohap serves, with HAProxy 2.6's help lines
@@ -45,6 +47,10 @@ func init() {
 		{words: []string{"disable", "server"}, usage: "disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)", run: (*session).setMaint},
 		{words: []string{"enable", "server"}, usage: "enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)", run: (*session).setMaint},
 	}
+	commands = append(commands, mapCommands()...)
+	commands = append(commands, varCommands()...)
+	commands = append(commands, serverCommands()...)
+	commands = append(commands, errorCommands()...)
 }
 
 // permissionDenied is cli_permission_denied_msg.
@@ -55,7 +61,11 @@ func (ss *session) run(line string) bool {
 	args := splitArgs(line)
 	cmd := findCommand(args)
 	if cmd == nil {
-		ss.out.WriteString(usage(commands, args))
+		ss.out.WriteString(usage(ss.visible(), args))
+		return false
+	}
+	if cmd.experimental && !ss.experimental {
+		ss.out.WriteString("This command is restricted to experimental mode only.\n")
 		return false
 	}
 	return cmd.run(ss, args)
@@ -195,8 +205,23 @@ func usage(commands []command, args []string) string {
 	return b.String()
 }
 
+// visible are the commands the session may list: experimental ones only
+// in experimental mode.
+func (ss *session) visible() []command {
+	if ss.experimental {
+		return commands
+	}
+	out := make([]command, 0, len(commands))
+	for _, c := range commands {
+		if !c.experimental {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (ss *session) help(args []string) bool {
-	ss.out.WriteString(usage(commands, args))
+	ss.out.WriteString(usage(ss.visible(), args))
 	return false
 }
 
@@ -243,6 +268,7 @@ func (ss *session) setLevel(args []string) bool {
 		return false
 	}
 	ss.level = to
+	ss.experimental, ss.expert = false, false
 	return false
 }
 
@@ -412,14 +438,20 @@ func (ss *session) findServer(arg string) (*Backend, *ServerState, bool) {
 	return nil, nil, false
 }
 
+// adminServer is findServer at level admin, the level of the commands
+// that change a server.
+func (ss *session) adminServer(arg string) (*Backend, *ServerState, bool) {
+	if ss.level < LevelAdmin {
+		ss.out.WriteString(permissionDenied)
+		return nil, nil, false
+	}
+	return ss.findServer(arg)
+}
+
 // setMaint is "disable server <b>/<s>" and "enable server <b>/<s>", at
 // level admin: HAProxy answers nothing on success.
 func (ss *session) setMaint(args []string) bool {
-	if ss.level < LevelAdmin {
-		ss.out.WriteString(permissionDenied)
-		return false
-	}
-	be, s, ok := ss.findServer(arg(args, 2))
+	be, s, ok := ss.adminServer(arg(args, 2))
 	if !ok {
 		return false
 	}
