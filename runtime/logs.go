@@ -110,7 +110,7 @@ func logSampler(ctx *acl.Context) func(string, logfmt.Opt) (logging.SampleFunc, 
 		}
 		return func(r *logging.Record) ([]byte, bool) {
 			t, _ := r.Ctx.(*acl.Txn)
-			if t == nil || t.Buf == nil {
+			if t == nil {
 				return nil, false
 			}
 			v, ok := smp.Append(r.Scratch[:0], t)
