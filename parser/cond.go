@@ -15,7 +15,7 @@ const maxNestedConds = 10
 
 // features answers feature() in .if conditions: the build options that
 // gohap's behaviour matches.
-var features = map[string]bool{"LINUX_SPLICE": false, "PCRE2": true, "REGPARM": false, "THREAD": true, "ZLIB": false, "OPENSSL": false, "LUA": false, "PROMEX": false}
+var features = map[string]bool{"LINUX_SPLICE": false, "PCRE2": true, "REGPARM": false, "THREAD": true, "ZLIB": false, "OPENSSL": false, "LUA": false, "PROMEX": true}
 
 // directive handles a line whose first word starts with '.'. It returns false
 // when the word is not a directive, so the line is processed as a keyword.
