@@ -10,39 +10,42 @@ import (
 // promexAnswer is "http-request use-service prometheus-exporter": the
 // proxy answers the request with its metrics (promex_appctx_handle_io).
 // HAProxy sends them chunked whatever the client's version; HEAD gets the
-// head alone. A query it cannot read gets HAProxy's 400 page, and the
-// connection closes. It returns whether the connection goes on.
+// head alone. A query it cannot read gets HAProxy's own 400 page (not
+// the proxy's errorfile), and the connection closes. http-after-response
+// rules apply; the connection header comes after them, as the h1 mux
+// adds it. It returns whether the connection goes on.
 func (s *session) promexAnswer(head []byte) bool {
 	req := &s.req
 	q, ok := promex.ParseQuery(string(req.URI.Of(head)))
-	if !ok {
-		return s.errorReply(400, false)
+	var page []byte
+	keep := ok && req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
+	if ok {
+		s.e.g.feCounters(s.fe).addIntercepted()
+		s.txStatus, s.txFlags = 200, logging.SFFinstR
+		page = s.afterAnswer([]byte(promex.Head + "\r\n"))
+	} else {
+		s.txStatus, s.txFlags = 400, errFlags(400)
+		page = s.afterAnswer((*errorSet)(nil).stream(400, false))
 	}
-	s.e.g.feCounters(s.fe).addIntercepted()
 	s.logApplet = "<PROMEX>"
-	s.txStatus, s.txFlags = 200, logging.SFFinstR
-	keep := req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
-	out := []byte(promex.Head)
 	switch {
 	case !keep:
-		out = append(out, "connection: close\r\n"...)
+		page = insertHeader(page, "connection: close")
 	case req.Minor == 0:
-		out = append(out, "connection: keep-alive\r\n"...)
+		page = insertHeader(page, "connection: keep-alive")
 	}
-	out = append(out, "\r\n"...)
-	out = s.afterAnswer(out)
-	s.setReply(out)
-	if string(req.Method.Of(head)) != "HEAD" {
+	s.setReply(page)
+	if ok && string(req.Method.Of(head)) != "HEAD" {
 		body := promex.Render(nil, s.e.statsSnapshot(), s.e.promexTables(), q)
 		if len(body) > 0 {
-			out = strconv.AppendUint(out, uint64(len(body)), 16)
-			out = append(out, "\r\n"...)
-			out = append(out, body...)
-			out = append(out, "\r\n"...)
+			page = strconv.AppendUint(page, uint64(len(body)), 16)
+			page = append(page, "\r\n"...)
+			page = append(page, body...)
+			page = append(page, "\r\n"...)
 		}
-		out = append(out, "0\r\n\r\n"...)
+		page = append(page, "0\r\n\r\n"...)
 	}
-	if err := s.cl.send(out); err != nil {
+	if err := s.cl.send(page); err != nil {
 		return false
 	}
 	return keep
