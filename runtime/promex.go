@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gohap/gohap/runtime/logging"
 	"github.com/gohap/gohap/runtime/promex"
@@ -17,17 +18,22 @@ import (
 func (s *session) promexAnswer(head []byte) bool {
 	req := &s.req
 	q, ok := promex.ParseQuery(string(req.URI.Of(head)))
-	var page []byte
 	keep := ok && req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
+	// The log shows the applet as the server, reached at once, and the
+	// answer as the proxy's own (termination flags "LR").
+	now := time.Now()
+	s.lt.queue, s.lt.connect, s.lt.rsp = now, now, now
+	s.logApplet = "<PROMEX>"
+	s.txFlags = logging.SFErrLocal | logging.SFFinstR
+	var page []byte
 	if ok {
 		s.e.g.feCounters(s.fe).addIntercepted()
-		s.txStatus, s.txFlags = 200, logging.SFFinstR
+		s.txStatus = 200
 		page = s.afterAnswer([]byte(promex.Head + "\r\n"))
 	} else {
-		s.txStatus, s.txFlags = 400, errFlags(400)
+		s.txStatus = 400
 		page = s.afterAnswer((*errorSet)(nil).stream(400, false))
 	}
-	s.logApplet = "<PROMEX>"
 	switch {
 	case !keep:
 		page = insertHeader(page, "connection: close")
@@ -35,15 +41,31 @@ func (s *session) promexAnswer(head []byte) bool {
 		page = insertHeader(page, "connection: keep-alive")
 	}
 	s.setReply(page)
-	if ok && string(req.Method.Of(head)) != "HEAD" {
-		body := promex.Render(nil, s.e.statsSnapshot(), s.e.promexTables(), q)
-		if len(body) > 0 {
-			page = strconv.AppendUint(page, uint64(len(body)), 16)
-			page = append(page, "\r\n"...)
-			page = append(page, body...)
-			page = append(page, "\r\n"...)
+	// The log counts the bytes of HAProxy's internal message: the 400
+	// message keeps its "Connection: close" header, the metrics have no
+	// chunk framing, and a HEAD request has them dumped all the same.
+	adjust := func(wire, htx int) {
+		if s.rspWire != 0 {
+			s.rspWire, s.rspHTX = s.rspWire+wire, s.rspHTX+htx
 		}
-		page = append(page, "0\r\n\r\n"...)
+	}
+	if !ok {
+		adjust(0, len("connection")+len("close"))
+	} else {
+		body := promex.Render(nil, s.e.statsSnapshot(), s.e.promexTables(), q)
+		if string(req.Method.Of(head)) == "HEAD" {
+			adjust(0, len(body))
+		} else {
+			n := len(page)
+			if len(body) > 0 {
+				page = strconv.AppendUint(page, uint64(len(body)), 16)
+				page = append(page, "\r\n"...)
+				page = append(page, body...)
+				page = append(page, "\r\n"...)
+			}
+			page = append(page, "0\r\n\r\n"...)
+			adjust(len(page)-n-len(body), 0)
+		}
 	}
 	if err := s.cl.send(page); err != nil {
 		return false

@@ -319,3 +319,55 @@ func TestPromexScopesDifferential(t *testing.T) {
 		t.Errorf("keep-alive scrapes differ\nhaproxy (closed=%v):\n%q\ngohap (closed=%v):\n%q", wantClosed, want, gotClosed, got)
 	}
 }
+
+// The exporter's requests are logged as HAProxy logs them: the frontend
+// as backend, "<PROMEX>" as server, zero timers, "LR" termination flags
+// and the byte count of HAProxy's internal message (no chunk framing;
+// the 400 page's connection header; HEAD counts the dump it drops).
+func TestPromexLogDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the exporter's log lines")
+	}
+	reqs := []string{
+		metricsGet("/metrics?scope="),
+		metricsGet("/metrics?scope=sticktable"),
+		metricsGet("/metrics?scope=bad"),
+		"HEAD /metrics?scope=sticktable HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n",
+		"GET /metrics?scope=sticktable HTTP/1.0\r\n\r\n",
+	}
+	run := func(start func(cfg, fe string)) []string {
+		sink := newLogSink(t)
+		fe := freePort(t)
+		start(fmtCfg(`global
+ log %s local0
+`+baseDefaults+` log global
+ option httplog
+frontend prometheus
+ bind %s
+ http-request use-service prometheus-exporter
+backend st
+ stick-table type string len 8 size 10
+`, sink.addr(), fe), fe)
+		for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+		}
+		var got []string
+		for _, raw := range reqs {
+			exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+			l, ok := sink.next(500 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
+			if !ok {
+				l = "(no line)"
+			}
+			got = append(got, strings.SplitN(raw, "\r\n", 2)[0]+" => "+maskLog(l))
+		}
+		return got
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	for _, l := range got {
+		if strings.Contains(l, "(no line)") {
+			t.Errorf("%s", l)
+		}
+	}
+	t.Logf("exporter log lines: %d of %d agree with haproxy", sameLines(t, ref, got), len(ref))
+}
