@@ -10,7 +10,8 @@ import (
 )
 
 // promexCfg: an HTTP frontend tracking its clients in a stick table, a
-// backend with a server up, one whose check fails and one disabled, a
+// backend with a server up, one whose check fails and one disabled, one
+// with an HTTP check, a
 // TCP pair (the HTTP-only metrics skip it) and the exporter, whose
 // answers go through http-after-response.
 const promexCfg = `global
@@ -33,6 +34,9 @@ backend tbe
     server t1 %s maxconn 9
 backend st
     stick-table type ip size 100 expire 30s store http_req_cnt
+backend hc
+    option httpchk GET /
+    server h1 %s check inter 100 rise 1 fall 1
 frontend prometheus
     bind %s
     http-request use-service prometheus-exporter if { path /metrics }
@@ -50,18 +54,19 @@ var promexMasked = regexp.MustCompile(`^haproxy_process_|` +
 	`_(seconds|seconds_total|rate|rate_max|bytes_in_total|bytes_out_total)$|` +
 	// max_sessions: gohap reports the current count as the maximum.
 	`_max_sessions$|` +
-	// The exporter's own request: HAProxy counts it when it starts,
-	// gohap when it ends.
-	`^haproxy_frontend_http_requests_total$|` +
 	// Checks: failures before the first success and idle-connection
 	// needs are counted otherwise.
 	`_check_failures_total$|_check_up_down_total$|_need_connections_current$|` +
+	// gohap's checks keep no layer 7 status code: NaN for L7OK.
+	`_check_code$|` +
 	// Server connections kept idle after the answers: counted in
 	// HAProxy's pools only.
 	`_idle_connections_current$|` +
-	// The start-up probes' empty connections: HAProxy counts them as
-	// failed requests answered 4xx, gohap's statistics do not.
-	`^haproxy_frontend_(request_errors_total|http_responses_total)\{proxy="prometheus"`)
+	// On the exporter's frontend: the start-up probes' empty
+	// connections, which HAProxy counts as failed requests answered
+	// 4xx and gohap's statistics do not, and the exporter's own
+	// request, which HAProxy counts when it starts, gohap when it ends.
+	`^haproxy_frontend_(request_errors_total|http_responses_total|http_requests_total)\{proxy="prometheus"`)
 
 type promexSide struct{ fe, prom string }
 
@@ -71,7 +76,7 @@ func startPromexPair(t *testing.T) (ha, gh promexSide) {
 		s1 := startEcho(t, "s1")
 		down := freePort(t)
 		fe, tfe, prom := freePort(t), freePort(t), freePort(t)
-		start(fmtCfg(promexCfg, fe, s1.Addr(), down, s1.Addr(), tfe, s1.Addr(), prom), prom)
+		start(fmtCfg(promexCfg, fe, s1.Addr(), down, s1.Addr(), tfe, s1.Addr(), s1.Addr(), prom), prom)
 		return promexSide{fe, prom}
 	}
 	ha = setup(func(cfg, prom string) { startHAProxy(t, cfg, prom) })
@@ -85,6 +90,7 @@ func startPromexPair(t *testing.T) (ha, gh promexSide) {
 	for _, s := range []promexSide{ha, gh} {
 		waitMetric(t, s.prom, `haproxy_server_status{proxy="be",server="s2",state="DOWN"} 1`)
 		waitMetric(t, s.prom, `haproxy_server_status{proxy="be",server="s1",state="UP"} 1`)
+		waitMetric(t, s.prom, `haproxy_server_check_status{proxy="hc",server="h1",state="L7OK"} 1`)
 	}
 	return ha, gh
 }
@@ -250,6 +256,8 @@ func TestPromexDifferential(t *testing.T) {
 		`haproxy_frontend_limit_sessions{proxy="tfe"} 70`,
 		`haproxy_server_limit_sessions{proxy="tbe",server="t1"} 9`,
 		`haproxy_sticktable_used{name="st",type="ip"} 1`,
+		`haproxy_server_check_status{proxy="hc",server="h1",state="L7OK"} 1`,
+		`haproxy_frontend_http_requests_total{proxy="fe"} 5`,
 	} {
 		if !strings.Contains(gb, "\n"+want+"\n") {
 			t.Errorf("gohap's dump lacks %q", want)

@@ -51,8 +51,10 @@ func TestParseQuery(t *testing.T) {
 func TestRender(t *testing.T) {
 	snap := &stats.Snapshot{Proxies: []stats.Proxy{{Name: "be", ID: 2, Mode: "tcp",
 		Backend: &stats.BackendStats{Up: true, Traffic: stats.Traffic{RTime: 12}},
-		Servers: []stats.ServerStats{{Name: "a", ID: 1, Status: "no check", Weight: 1, UWeight: 1},
-			{Name: "b", ID: 2, Status: "MAINT", InMaint: true}}}}}
+		Servers: []stats.ServerStats{{Name: "a", ID: 1, Status: "UP", Weight: 1, UWeight: 1,
+			Check: &stats.Check{Status: "L7OK", Code: -1, Duration: -1}},
+			{Name: "b", ID: 2, Status: "MAINT", InMaint: true},
+			{Name: "p", ID: 3, Status: "DRAIN", Check: &stats.Check{Status: "L4OK", Code: -1, Duration: 5, Paused: true}}}}}}
 	out := string(Render(nil, snap, []Table{{Name: "t", Type: "ip", Size: 10, Used: 3}, {Name: "z", Type: "ip"}},
 		Query{Scopes: ScopeBackend | ScopeServer | ScopeStickTable, NoMaint: true}))
 	for _, want := range []string{
@@ -63,12 +65,18 @@ func TestRender(t *testing.T) {
 		"haproxy_backend_agg_server_status{proxy=\"be\",state=\"MAINT\"} 1\n",
 		"haproxy_server_status{proxy=\"be\",server=\"a\",state=\"UP\"} 1\n",
 		"haproxy_sticktable_used{name=\"t\",type=\"ip\"} 3\n",
+		"haproxy_server_check_code{proxy=\"be\",server=\"a\"} NaN\n",
+		"haproxy_server_check_status{proxy=\"be\",server=\"a\",state=\"L7OK\"} 1\n",
+		"haproxy_server_status{proxy=\"be\",server=\"p\",state=\"DRAIN\"} 1\n",
+		"haproxy_server_check_duration_seconds{proxy=\"be\",server=\"p\"} 0.005000\n",
+		"haproxy_backend_agg_check_status{proxy=\"be\",state=\"L4OK\"} 1\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
 	}
-	for _, not := range []string{"server=\"b\"", "http_responses_total", "haproxy_server_check_status", "name=\"z\"", "haproxy_process_"} {
+	for _, not := range []string{"server=\"b\"", "http_responses_total", "check_status{proxy=\"be\",server=\"p\"", "check_code{proxy=\"be\",server=\"p\"",
+		"check_duration_seconds{proxy=\"be\",server=\"a\"", "name=\"z\"", "haproxy_process_"} {
 		if strings.Contains(out, not) {
 			t.Errorf("%q in\n%s", not, out)
 		}

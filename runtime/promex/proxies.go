@@ -83,6 +83,9 @@ func rowsOf(snap *stats.Snapshot) []proxyRows {
 	return out
 }
 
+// checking says the server's check runs: enabled and not paused.
+func checking(s *stats.ServerStats) bool { return s.Check != nil && !s.Check.Paused }
+
 // serverState is promex_srv_status, from the status column's text.
 func serverState(s *stats.ServerStats) string {
 	st := s.Status
@@ -131,18 +134,23 @@ func (w *writer) proxies(snap *stats.Snapshot, metrics []metric, prefix string, 
 			case m.field == "agg_check_status":
 				w.aggChecks(pr)
 			case m.field == "check_status":
-				if s.Check != nil {
+				if checking(s) {
 					for _, st := range checkStates {
 						w.line(boolValue(s.Check.Status == st), labels(pr, s, "state", st)...)
 					}
 				}
 			case m.field == "check_code":
-				if s.Check != nil {
-					code := 0
-					if codeStates[s.Check.Status] && s.Check.Code > 0 {
-						code = s.Check.Code
+				if checking(s) {
+					// 0 below layer 7; a layer 7 code the check did not
+					// keep is unknown.
+					code := "0"
+					if codeStates[s.Check.Status] {
+						code = "NaN"
+						if s.Check.Code >= 0 {
+							code = itoa(s.Check.Code)
+						}
 					}
-					w.line(itoa(code), labels(pr, s)...)
+					w.line(code, labels(pr, s)...)
 				}
 			case m.field == "check_duration":
 				if s.Check != nil && s.Check.Duration >= 0 {
