@@ -24,6 +24,12 @@ func (s *session) promexAnswer(head []byte) bool {
 	now := time.Now()
 	s.lt.queue, s.lt.connect, s.lt.rsp = now, now, now
 	s.logApplet = "<PROMEX>"
+	if be := s.be; be != nil {
+		// A backend's rule: the stream is the backend's, as for the
+		// stats page.
+		s.logBe = be
+		be.conns.Add(1)
+	}
 	s.txFlags = logging.SFErrLocal | logging.SFFinstR
 	var page []byte
 	if ok {

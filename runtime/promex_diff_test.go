@@ -334,7 +334,8 @@ func TestPromexScopesDifferential(t *testing.T) {
 // The exporter's requests are logged as HAProxy logs them: the frontend
 // as backend, "<PROMEX>" as server, zero timers, "LR" termination flags
 // and the byte count of HAProxy's internal message (no chunk framing;
-// the 400 page's connection header; HEAD counts the dump it drops).
+// the 400 page's connection header; HEAD counts the dump it drops), in
+// a frontend and in a backend.
 func TestPromexLogDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the exporter's log lines")
@@ -345,6 +346,7 @@ func TestPromexLogDifferential(t *testing.T) {
 		metricsGet("/metrics?scope=bad"),
 		"HEAD /metrics?scope=sticktable HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n",
 		"GET /metrics?scope=sticktable HTTP/1.0\r\n\r\n",
+		metricsGet("/in-backend?scope=sticktable"),
 	}
 	run := func(start func(cfg, fe string)) []string {
 		sink := newLogSink(t)
@@ -355,7 +357,11 @@ func TestPromexLogDifferential(t *testing.T) {
  option httplog
 frontend prometheus
  bind %s
+ http-request use-service prometheus-exporter if { path_beg /metrics }
+ default_backend pbe
+backend pbe
  http-request use-service prometheus-exporter
+ server down 127.0.0.1:1
 backend st
  stick-table type string len 8 size 10
 `, sink.addr(), fe), fe)
