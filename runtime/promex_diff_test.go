@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // promexCfg: an HTTP frontend tracking its clients in a stick table, a
@@ -247,6 +249,17 @@ func TestPromexDifferential(t *testing.T) {
 		t.Errorf("metric names differ:\ngohap   %v\nhaproxy %v", gn, hn)
 	} else {
 		t.Logf("exporter: %d metric names, the same as HAProxy's", len(hn))
+	}
+	// Prometheus' own parser reads both dumps the same for the metrics
+	// that do not move between the two scrapes.
+	if err := testutil.ScrapeAndCompare("http://"+gh.prom+"/metrics", strings.NewReader(hb),
+		"haproxy_process_nbproc", "haproxy_process_stopping", "haproxy_frontend_status", "haproxy_frontend_limit_sessions",
+		"haproxy_backend_status", "haproxy_backend_weight", "haproxy_backend_active_servers", "haproxy_backend_backup_servers",
+		"haproxy_backend_agg_server_status", "haproxy_backend_agg_check_status", "haproxy_backend_http_requests_total",
+		"haproxy_server_status", "haproxy_server_weight", "haproxy_server_uweight", "haproxy_server_check_status",
+		"haproxy_server_limit_sessions", "haproxy_server_queue_limit", "haproxy_server_loadbalanced_total",
+		"haproxy_sticktable_size", "haproxy_sticktable_used"); err != nil {
+		t.Errorf("parsed dumps differ: %v", err)
 	}
 	r := comparePromex(t, "/metrics", hb, gb)
 	t.Logf("exporter: %d of %d lines identical to HAProxy's; %d of %d unmasked lines identical", r.same, r.lines, r.unmaskedSame, r.unmasked)
