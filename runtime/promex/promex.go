@@ -170,16 +170,17 @@ func Render(b []byte, snap *stats.Snapshot, tables []Table, q Query) []byte {
 	if q.Scopes&ScopeGlobal != 0 {
 		w.global(&snap.Info)
 	}
+	all := rowsOf(snap)
 	if q.Scopes&ScopeFrontend != 0 {
-		w.proxies(snap, frontendMetrics, "haproxy_frontend_", q, kindFrontend)
+		w.proxies(all, frontendMetrics, "haproxy_frontend_", q, kindFrontend)
 	}
 	// Listeners have metrics only with "option socket-stats", whose
 	// per-listener counters gohap does not keep: none are listed.
 	if q.Scopes&ScopeBackend != 0 {
-		w.proxies(snap, backendMetrics, "haproxy_backend_", q, kindBackend)
+		w.proxies(all, backendMetrics, "haproxy_backend_", q, kindBackend)
 	}
 	if q.Scopes&ScopeServer != 0 {
-		w.proxies(snap, serverMetrics, "haproxy_server_", q, kindServer)
+		w.proxies(all, serverMetrics, "haproxy_server_", q, kindServer)
 	}
 	if q.Scopes&ScopeStickTable != 0 {
 		w.tables(tables)

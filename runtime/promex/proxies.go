@@ -54,11 +54,10 @@ var (
 
 // proxyRows is one proxy with its lines.
 type proxyRows struct {
-	p        *stats.Proxy
-	fe, be   stats.Row
-	servers  []stats.Row
-	http     bool
-	hasProxy bool
+	p       *stats.Proxy
+	fe, be  stats.Row
+	servers []stats.Row
+	http    bool
 }
 
 func rowsOf(snap *stats.Snapshot) []proxyRows {
@@ -104,8 +103,7 @@ func serverState(s *stats.ServerStats) string {
 
 // proxies writes the metrics of one kind: each metric for every proxy
 // (and every server) in turn.
-func (w *writer) proxies(snap *stats.Snapshot, metrics []metric, prefix string, q Query, k kind) {
-	all := rowsOf(snap)
+func (w *writer) proxies(all []proxyRows, metrics []metric, prefix string, q Query, k kind) {
 	for i := range metrics {
 		m := &metrics[i]
 		col, known := column[m.field]
