@@ -16,9 +16,10 @@ const maxNestedConds = 10
 // features answers feature() in .if conditions with what this binary
 // runs, not how HAProxy was built: OPENSSL for TLS on binds ("ssl crt"),
 // SLZ for "compression algo gzip/deflate", THREAD for nbthread, SYSTEMD
-// for -Ws's notifications, NETFILTER for set-mark. PCRE2 stays off: Go's regexps refuse PCRE's
+// for -Ws's notifications, NETFILTER for set-mark, PROMEX for the
+// Prometheus exporter. PCRE2 stays off: Go's regexps refuse PCRE's
 // look-arounds and back-references. Any other name is off.
-var features = map[string]bool{"OPENSSL": true, "SLZ": true, "THREAD": true, "SYSTEMD": true, "NETFILTER": true}
+var features = map[string]bool{"OPENSSL": true, "SLZ": true, "THREAD": true, "SYSTEMD": true, "NETFILTER": true, "PROMEX": true}
 
 // directive handles a line whose first word starts with '.'. It returns false
 // when the word is not a directive, so the line is processed as a keyword.

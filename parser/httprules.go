@@ -87,7 +87,7 @@ var httpRuleForms = map[string]map[string]bool{
 		"capture": true, "set-log-level": true, "set-timeout": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
 		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true,
-		"normalize-uri": true, "strict-mode": true},
+		"normalize-uri": true, "strict-mode": true, "use-service": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
@@ -218,6 +218,12 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		}
 	case "wait-for-handshake":
 		if len(args) != 0 {
+			refuse()
+		}
+	case "use-service":
+		// The Prometheus exporter is the one service gohap has.
+		r.Name = arg(0)
+		if r.Name != "prometheus-exporter" || len(args) != 1 {
 			refuse()
 		}
 	case "early-hint":

@@ -1571,6 +1571,20 @@ func kwTCPRequest(c *pctx) {
 	if i := strings.IndexByte(act, '('); i > 0 {
 		act = act[:i]
 	}
+	if act == "use-service" {
+		// stream_parse_use_service's words (args[1] is "content").
+		switch c.arg(3) {
+		case "":
+			c.alert("'tcp-request' expects a service name.")
+		case "prometheus-exporter":
+			c.alert("Prometheus exporter service only available on 'http-request' rulesets")
+		default:
+			if !strings.HasPrefix(c.arg(3), "lua.") {
+				c.alert("'content' unknown service name.")
+			}
+		}
+		return
+	}
 	for _, a := range tcpRequestContentActions {
 		if a == act {
 			return
@@ -1909,7 +1923,7 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 
 // ruleWordCount is how many words these actions take before their
 // condition (HAProxy reports the first extra one).
-var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0}
+var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0, "use-service": 1}
 
 func checkRuleWords(p *Proxy, args []string) string {
 	var a []string
@@ -1950,6 +1964,15 @@ func checkRuleWords(p *Proxy, args []string) string {
 	case "early-hint":
 		if len(a) < 2 {
 			return "expects exactly 2 arguments."
+		}
+	case "use-service":
+		// stream_parse_use_service; the Prometheus exporter is the one
+		// service of a stock build, besides those a Lua script registers.
+		if len(a) < 1 {
+			return "'use-service' expects a service name.."
+		}
+		if a[0] != "prometheus-exporter" && !strings.HasPrefix(a[0], "lua.") {
+			return fmt.Sprintf("'%s' unknown service name..", a[0])
 		}
 	case "wait-for-body":
 		if len(a) < 1 || a[0] != "time" {

@@ -402,6 +402,8 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			return head, ruleAnswered, keep
 		case "tarpit":
 			return head, ruleAnswered, s.tarpit(r)
+		case "use-service":
+			return head, ruleAnswered, s.promexAnswer(head)
 		case "auth":
 			return head, ruleAnswered, s.authReply(r.realm)
 		case "reject", "silent-drop":
