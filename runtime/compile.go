@@ -271,6 +271,9 @@ type Options struct {
 	Map map[string]string
 	// Resolve looks a server host name up; nil uses the system resolver.
 	Resolve func(host string) (netip.Addr, error)
+	// NoResolve is -dr: a server whose address does not resolve starts
+	// in maintenance instead of refusing the configuration.
+	NoResolve bool
 	// ResolvConf is the file "parse-resolv-conf" and the implicit
 	// "default" resolvers section read; "" is /etc/resolv.conf.
 	ResolvConf string
@@ -809,6 +812,11 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			// init-addr: the address at start of a server named by host.
 			methods, _ := parseInitAddr(st.InitAddr)
 			init, err = dns.InitAddr(methods, host, "", st.HasResolvers, opts.Resolve)
+			if err != nil && opts.NoResolve {
+				// -dr: the server starts in maintenance, as the check
+				// warned.
+				init, err = dns.InitResult{Maint: true}, nil
+			}
 			if err != nil {
 				fail(s.Pos, "'server %s/%s' : %s", p.Name, s.Name, err)
 				continue

@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"net"
 	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
 )
 
 // freeRange finds n consecutive free loopback ports.
@@ -37,5 +42,39 @@ func TestBindPortRange(t *testing.T) {
 		if st != 200 || srv != "s1" {
 			t.Errorf("port %d: %d from %q", p, st, srv)
 		}
+	}
+}
+
+// -dr (Options.NoResolve): a server whose name does not resolve starts
+// in maintenance, and its backend answers 503, instead of refusing the
+// configuration, as HAProxy -dr does.
+func TestNoResolveStartsServerInMaintenance(t *testing.T) {
+	text := baseDefaults + "frontend fe\n bind 127.0.0.1:0\n default_backend be\nbackend be\n server s1 no-such-host.invalid:80\n"
+	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := parser.Parse(inputs, parser.Options{})
+	if _, errs := runtime.Compile(cfg, runtime.Options{}); len(errs) == 0 {
+		t.Fatal("an unresolvable server was accepted without -dr")
+	}
+	g, errs := runtime.Compile(cfg, runtime.Options{NoResolve: true})
+	if len(errs) != 0 {
+		t.Fatalf("with -dr: %v", errs)
+	}
+	e := runtime.NewEngine(g, zap.NewNop())
+	found := false
+	for _, be := range e.Snapshot() {
+		for _, st := range be.Servers {
+			if st.Name == "s1" {
+				found = true
+				if st.State != "MAINT" {
+					t.Errorf("s1 is %s, want MAINT", st.State)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no server s1")
 	}
 }

@@ -316,7 +316,7 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 	if w != nil {
 		w.adopt(cfg)
 	}
-	opts := runtime.Options{Map: map[string]string{}}
+	opts := runtime.Options{Map: map[string]string{}, NoResolve: f.noResolve}
 	for _, mp := range maps {
 		from, to, ok := strings.Cut(mp, "=")
 		if !ok || from == "" || to == "" {
