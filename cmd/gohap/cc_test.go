@@ -42,7 +42,6 @@ var knownCondDiffs = map[string]string{
 	"feature(LUA)":     "by design: gohap has no Lua",
 	"feature(EPOLL)":   "by design: Go's poller, not HAProxy's",
 	"feature(PCRE2)":   "by design: Go's regexps, without PCRE's look-arounds",
-	"feature(PROMEX)":  "the Prometheus exporter service is not run yet",
 }
 
 // TestCondAsHAProxy compares -cc's exit codes, and the kind of error,
