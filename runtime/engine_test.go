@@ -640,8 +640,14 @@ func TestTCPKeepAliveOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(100 * time.Millisecond)
-			out = append(out, procTimer(t, a, c.LocalAddr().String()))
+			// The timer shows once the proxy accepted the connection and
+			// set its options: give a loaded machine up to a second.
+			tm := procTimer(t, a, c.LocalAddr().String())
+			for end := time.Now().Add(time.Second); tm != "02" && time.Now().Before(end); {
+				time.Sleep(50 * time.Millisecond)
+				tm = procTimer(t, a, c.LocalAddr().String())
+			}
+			out = append(out, tm)
 			c.Close()
 		}
 		return out
