@@ -97,7 +97,19 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
-	// The donor is needed for the start only: keeping it would keep its
+	if err := e.Bind(); err != nil {
+		return err
+	}
+	e.Serve()
+	return nil
+}
+
+// Bind opens the log targets, stats sockets, resolvers and listening
+// sockets without accepting on them, so that a process can drop its
+// privileges between binding and serving, as HAProxy does. A failed
+// Bind leaves nothing open and may be retried.
+func (e *Engine) Bind() error {
+	// The donor is needed for binding only: keeping it would keep its
 	// graph alive.
 	defer func() { e.donor = nil }()
 	if err := e.startLogs(); err != nil {
@@ -135,6 +147,8 @@ func (e *Engine) Start() error {
 					l.ln.Close()
 				}
 				e.dns.close()
+				e.stopCLI()
+				e.closeLogs()
 				reason := "cannot bind socket"
 				var se *net.OpError
 				if errors.As(err, &se) {
@@ -149,6 +163,12 @@ func (e *Engine) Start() error {
 			tl, ok := ln.(*net.TCPListener)
 			if !ok {
 				ln.Close()
+				for _, l := range lns {
+					l.ln.Close()
+				}
+				e.dns.close()
+				e.stopCLI()
+				e.closeLogs()
 				return fmt.Errorf("Starting frontend %s: %s is not a TCP socket", fe.Name, b.Addr)
 			}
 			if b.Backlog > 0 {
@@ -165,6 +185,14 @@ func (e *Engine) Start() error {
 		}
 	}
 	e.listeners = lns
+	return nil
+}
+
+// Serve starts the stats sockets' and listeners' accept loops and the
+// health checks of a bound engine.
+func (e *Engine) Serve() {
+	e.serveCLI()
+	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	for _, be := range e.g.Backends {
@@ -186,7 +214,6 @@ func (e *Engine) Start() error {
 		e.wg.Add(1)
 		go e.acceptLoop(l)
 	}
-	return nil
 }
 
 // Addrs returns the bound addresses of a frontend, in bind order.
