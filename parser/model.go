@@ -99,6 +99,10 @@ type Global struct {
 	// explicit 0).
 	BufSize, MaxRewrite, MaxHdr int
 	MaxRewriteSet               bool
+	// LogURILen is tune.http.logurilen, how many bytes of the request
+	// line a log keeps (1024 when unset).
+	LogURILen    int
+	LogURILenSet bool
 	// CrtBase prefixes relative certificate paths (crt-base).
 	CrtBase string
 	// SSL holds the TLS and HTTP/2 process settings.

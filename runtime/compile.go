@@ -119,6 +119,8 @@ type Frontend struct {
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
 	bufSize, htxLimit, maxHdr int
+	// logURILen is tune.http.logurilen: the request line a log keeps.
+	logURILen int
 	// rateLimit is "rate-limit sessions", nil when unlimited.
 	rateLimit *rateLimiter
 	// reqRules and rspRules are the http-request (with redirect) and
@@ -402,6 +404,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			ConnMode: connMode(p), Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"],
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
+		fe.logURILen = 1024
+		if cfg.Global.LogURILenSet {
+			fe.logURILen = cfg.Global.LogURILen
+		}
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]

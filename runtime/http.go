@@ -168,8 +168,10 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
-	capBuf             []byte
-	capRspBuf          []byte
+	// bodyAborted: the client closed while its body was waited for.
+	bodyAborted bool
+	capBuf      []byte
+	capRspBuf   []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// pps is what the PROXY header of the connection carried
@@ -1509,6 +1511,7 @@ func (s *session) serveTxn(hl int) bool {
 	s.ck = nil
 	s.bodyDone = false
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
+	s.bodyAborted = false
 	if !s.httpContentRules(&s.fe.tcp) {
 		return false
 	}
@@ -1596,6 +1599,13 @@ func (s *session) serveTxn(hl int) bool {
 	var persisted *backend.Server
 	if be.cookie != nil {
 		persisted, s.ckDates = be.cookie.persistTarget(req, head, time.Now().Unix())
+	}
+	if s.bodyAborted {
+		// The client left before the body it was waited for was in.
+		s.logBe = be
+		be.conns.Add(1)
+		s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstR
+		return false
 	}
 	var srv *backend.Server
 	var err error

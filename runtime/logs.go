@@ -337,8 +337,14 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 		if end < 0 {
 			end = len(head)
 		}
-		line := bytes.TrimRight(head[:end], "\r")
-		s.logReqLine = append(s.logReqLine[:0], line...)
+		if req != nil && req.Version.Len() > 0 {
+			// HAProxy logs the line rebuilt from its parts, one space
+			// between each, as http_fmt_req_line() writes it.
+			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), req.URI.Of(head), req.Version.Of(head))
+		} else {
+			line := bytes.TrimRight(head[:end], "\r")
+			s.logReqLine = append(s.logReqLine[:0], line...)
+		}
 		s.rec.RequestLine = s.logReqLine
 	}
 	fe := s.fe
@@ -614,4 +620,15 @@ func (s *session) watchClientClose(onClose func()) (context.Context, func() bool
 		})
 		return closed.Load()
 	}
+}
+
+// fmtReqLine appends "METHOD URI VERSION" cut to limit bytes, as HAProxy's
+// http_fmt_req_line() writes it.
+func fmtReqLine(dst []byte, limit int, method, uri, version []byte) []byte {
+	start := len(dst)
+	dst = append(append(append(append(append(dst, method...), ' '), uri...), ' '), version...)
+	if len(dst)-start > limit {
+		dst = dst[:start+limit]
+	}
+	return dst
 }

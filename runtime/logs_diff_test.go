@@ -116,6 +116,17 @@ func TestAccessLogDifferential(t *testing.T) {
 		{"log-separate-errors tag hostname", " log-tag edge\n log-send-hostname gohap-test\n", " option httplog\n option log-separate-errors\n" + nosrv, "http", httpReqs},
 		{"set-log-level", "", " option httplog\n http-request set-log-level silent if { path /size/100 }\n http-request set-log-level err if { path /status/404 }\n" +
 			" tcp-request content set-log-level notice if { path /nosrv }\n" + nosrv, "http", httpReqs},
+		// The request line as HAProxy rebuilds it (one space between
+		// parts, cut to tune.http.logurilen), and a client leaving while
+		// http-buffer-request waits for its body.
+		{"request line", " tune.http.logurilen 40\n", " option httplog\n option http-buffer-request\n" + nosrv, "http", []string{
+			"GET  /size/10   HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"GET /size/10?a-query-string-long-enough-to-be-cut HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"GET /size/10?q=0123456789012345 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"POST /abort HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n",
+			"POST /abort HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc",
+			"POST /size/10 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\na\r\n0\r\nx-t: 1\r\n\r\n",
+		}},
 		// No empty connection in mode tcp: whether the connection to the
 		// server is made before the close is seen (CC) is a race.
 		{"tcplog", "", " option tcplog\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
@@ -152,6 +163,9 @@ backend none
 							t.Fatal(err)
 						}
 						c.Close()
+					} else if strings.HasPrefix(raw, "POST /abort") {
+						// Sent, then closed before the body is whole.
+						exchange(t, fe, raw, nil, 3*time.Second)
 					} else {
 						exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
 					}
