@@ -84,6 +84,9 @@ type side struct {
 	wto     time.Duration // inactivity timeout for writes
 	// stop, when set and true, ends fill at once.
 	stop *atomic.Bool
+	// discard makes writes succeed without writing (a request body
+	// dropped once the server is gone).
+	discard bool
 	// read counts the bytes read since the last reset, to tell an
 	// empty connection from a started message.
 	read int64
@@ -194,6 +197,9 @@ func (s *side) send(b []byte) error {
 // sendv writes the slices of b whole, gathered in one writev while the
 // socket takes them. It may change b.
 func (s *side) sendv(b [][]byte) error {
+	if s.discard {
+		return nil
+	}
 	if s.tap != nil {
 		s.tap.Write(b)
 	}
@@ -330,20 +336,24 @@ func srcErr(err error) error {
 }
 
 // copyLength forwards n bytes from src to dst.
-func copyLength(src, dst *side, n int64) error {
+func copyLength(src, dst *side, n int64) error { return copyLeft(src, dst, &n) }
+
+// copyLeft is copyLength counting *n down, so that a copy stopped early
+// can go on later.
+func copyLeft(src, dst *side, n *int64) error {
 	for {
 		avail := int64(src.w - src.r)
-		if avail > n {
-			avail = n
+		if avail > *n {
+			avail = *n
 		}
 		if avail > 0 {
 			if err := dst.send(src.buf[src.r : src.r+int(avail)]); err != nil {
 				return &bodyErr{err: err}
 			}
 			src.r += int(avail)
-			n -= avail
+			*n -= avail
 		}
-		if n == 0 {
+		if *n == 0 {
 			return nil
 		}
 		src.r, src.w = 0, 0
@@ -566,6 +576,11 @@ type chunkOut struct {
 // whose answer is read next.
 func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int, prefix []byte, await bool) error {
 	co.cs = chunkScanner{}
+	return co.copy(src, dst, maxHdr, bufLimit, prefix, await)
+}
+
+// copy is copyChunked from the scanner's current state.
+func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, await bool) error {
 	co.iov[0] = prefix
 	defer func() { co.iov[0] = nil }()
 	for {

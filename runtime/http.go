@@ -170,8 +170,12 @@ type session struct {
 	logReqLine         []byte
 	// bodyAborted: the client closed while its body was waited for.
 	bodyAborted bool
-	capBuf      []byte
-	capRspBuf   []byte
+	// reqLeft is what remains of a request body with a length; reqCS
+	// the chunk scanner of one stopped by an early answer.
+	reqLeft   int64
+	reqCS     chunkScanner
+	capBuf    []byte
+	capRspBuf []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// pps is what the PROXY header of the connection carried
@@ -1770,11 +1774,15 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		break
 	}
+	// early: the server answered while the body was being sent.
+	early := false
 	if !bodyDone && !expect {
 		if err := s.sendBody(be); err == nil {
 			bodyDone = true
 		} else if err != errServerEarly {
 			return false
+		} else {
+			early = true
 		}
 	}
 	var rhl int
@@ -1821,6 +1829,8 @@ func (s *session) serveTxn(hl int) bool {
 				bodyDone = true
 			} else if err != errServerEarly {
 				return false
+			} else {
+				early = true
 			}
 		}
 	}
@@ -1914,9 +1924,9 @@ func (s *session) serveTxn(hl int) bool {
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false
 	}
-	if !bodyDone {
-		// The server answered without waiting for the body: the rest of
-		// the request cannot be found, close both sides after this.
+	if !bodyDone && !early {
+		// The server answered without the body it was promised (an
+		// expectation): where the next request starts is unknown.
 		closeClient = true
 	}
 	body := rsp.Body
@@ -1972,6 +1982,10 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		return false
 	}
+	if early && !closeClient && !s.finishBody(rsp.KeepAlive() && rsp.Body != h1.BodyUntilClose) {
+		s.closeServer()
+		return false
+	}
 	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w {
 		s.closeServer()
 	}
@@ -1993,7 +2007,8 @@ func (s *session) sendBody(be *Backend) error {
 	var err error
 	switch s.req.Body {
 	case h1.BodyLength:
-		err = copyLength(&s.cl, &s.sv, s.req.Length)
+		s.reqLeft = s.req.Length
+		err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
 	case h1.BodyChunked:
 		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize, nil, false)
 	}
@@ -2002,6 +2017,9 @@ func (s *session) sendBody(be *Backend) error {
 	}
 	if w != nil && w.stop(&s.sv) {
 		if err != nil {
+			// The copy goes on after the answer (finishBody); the
+			// answer's own re-framing needs the scanner meanwhile.
+			s.reqCS = s.co.cs
 			return errServerEarly
 		}
 		// The body was whole anyway: the client's reads go on.
@@ -2023,6 +2041,37 @@ func (s *session) sendBody(be *Backend) error {
 	}
 	s.closeServer()
 	return err
+}
+
+// finishBody reads the rest of a request body whose answer came first,
+// once that answer is relayed: it goes on to the server while the server
+// takes it and is dropped otherwise, and the client connection carries
+// its next request, as HAProxy does. False when the client failed.
+func (s *session) finishBody(toServer bool) bool {
+	s.cl.c.SetReadDeadline(time.Time{})
+	s.sv.discard = !toServer || s.sv.c == nil
+	defer func() { s.sv.discard = false }()
+	s.co.cs = s.reqCS
+	for {
+		var err error
+		switch s.req.Body {
+		case h1.BodyLength:
+			err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
+		case h1.BodyChunked:
+			err = s.co.copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)
+		}
+		var b *bodyErr
+		if err != nil && errors.As(err, &b) && !b.src && !s.sv.discard {
+			// The server is gone: the rest is read and dropped.
+			s.sv.discard = true
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		s.bodyDone = true
+		return true
+	}
 }
 
 // errServerEarly says the server answered or closed before the request
