@@ -168,6 +168,8 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
+	// h2Pre holds what came with an HTTP/2 preface on an HTTP/1 bind.
+	h2Pre []byte
 	// bodyAborted: the client closed while its body was waited for.
 	bodyAborted bool
 	// reqLeft is what remains of a request body with a length; reqCS
@@ -766,6 +768,10 @@ func (s *session) serveHTTP() {
 			return
 		}
 		if !keep {
+			if pre := s.h2Pre; pre != nil {
+				s.h2Pre = nil
+				s.serveH2(pre)
+			}
 			return
 		}
 		if s.next > 0 {
@@ -1417,8 +1423,10 @@ func (s *session) parse(hl int) bool {
 	if err := s.perr; err != nil {
 		s.perr = nil
 		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() {
-			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface.
-			s.serveH2(append([]byte(nil), cl.buf[:cl.w]...))
+			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface;
+			// serveHTTP does it once out of the readiness wait, whose
+			// hold on the socket's reads would block HTTP/2's.
+			s.h2Pre = append([]byte(nil), cl.buf[:cl.w]...)
 			return false
 		}
 		code := 400
