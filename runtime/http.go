@@ -168,6 +168,8 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
+	// curRule is the rule runRules is at.
+	curRule *httpRule
 	// h2Pre holds what came with an HTTP/2 preface on an HTTP/1 bind.
 	h2Pre []byte
 	// bodyAborted: the client closed while its body was waited for.
@@ -1062,7 +1064,14 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	if s.e.hard.Load() {
 		return false
 	}
-	page := s.afterAnswer(set.stream(code, !keep))
+	var page []byte
+	if !keep && !set.mustClose(code) && s.hasAfterRules() {
+		// The close goes after what http-after-response adds, as
+		// HAProxy's H1 side writes it.
+		page = insertHeader(s.afterAnswer(set.stream(code, false)), "connection: close")
+	} else {
+		page = s.afterAnswer(set.stream(code, !keep))
+	}
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -1524,6 +1533,7 @@ func (s *session) serveTxn(hl int) bool {
 	s.bodyDone = false
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
 	s.bodyAborted = false
+	s.txn.LastRuleFile, s.txn.LastRuleLine = "", 0
 	if !s.httpContentRules(&s.fe.tcp) {
 		return false
 	}
@@ -1885,6 +1895,7 @@ func (s *session) serveTxn(hl int) bool {
 			continue
 		}
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
+		s.noteLastRule(res)
 		if res == ruleAnswered || res == ruleBad || res == ruleErr || res == ruleTimeout {
 			s.closeServer()
 			if res == ruleBad {

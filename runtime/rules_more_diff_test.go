@@ -399,3 +399,28 @@ func TestSetSrcLevelsDifferential(t *testing.T) {
 		"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.168.0.1\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
 	}, []string{"GET", "GET"})
 }
+
+// last_rule_line names the rule that ended the last rule set run: a
+// tcp-request content accept, an http-request allow or deny, an
+// http-response allow; set-var and conditions that fail do not count.
+func TestLastRuleDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	up := startEcho(t, "s1")
+	rules := ` tcp-request content set-var(txn.p) path
+ tcp-request content accept if { var(txn.p) -m beg /tacc }
+ http-request set-var(txn.x) str(1) if { path_beg /var }
+ http-request allow if { path_beg /hacc }
+ http-request deny if { path_beg /hdeny } || { path_end hdeny }
+ http-request return status 200 if { path_beg /ret }
+ http-response allow if { var(txn.p) -m beg /racc }
+ http-after-response set-header x-lr "%[last_rule_line]"
+ http-after-response set-header x-lrf "%[last_rule_file,length,bool]"
+`
+	var reqs []string
+	for _, p := range []string{"/tacc", "/var", "/hacc", "/hdeny", "/ret", "/racc", "/tacc/hacc/racc", "/none", "/tacc-hdeny"} {
+		reqs = append(reqs, "GET "+p+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	}
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
+}
