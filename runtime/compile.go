@@ -500,6 +500,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		nameListeners(p, fe, fail)
 		set := proxyACLs(p, ctx, fail)
+		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
 		for _, words := range p.MonitorFail {
 			if cond, err := set.ParseCond(words); err == nil {
 				fe.monitorFail = append(fe.monitorFail, cond)
@@ -728,6 +729,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	quiet := func(parser.Pos, string, ...any) {}
 	ctx := opts.graph.proxyContext(p)
 	set := proxyACLs(p, ctx, fail)
+	be.Errors = withReplies(be.Errors, cfg, p, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		set = proxyACLs(p, ctx, quiet)
 	}

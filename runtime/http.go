@@ -1065,7 +1065,14 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 		return false
 	}
 	var page []byte
-	if !keep && !set.mustClose(code) && s.hasAfterRules() {
+	if d := set.dynamic(code); d != nil {
+		// An http-error answer with log-format parts.
+		head, body := s.buildReply(d, code)
+		page = s.afterAnswer(append(append(head, "\r\n"...), body...))
+		if !keep {
+			page = insertHeader(page, "connection: close")
+		}
+	} else if !keep && (set == nil || !set.untilClose[code]) && s.hasAfterRules() {
 		// The close goes after what http-after-response adds, as
 		// HAProxy's H1 side writes it.
 		page = insertHeader(s.afterAnswer(set.stream(code, false)), "connection: close")

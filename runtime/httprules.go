@@ -746,7 +746,14 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 	if r.act == "deny" && r.body == nil && r.bodyFmt == nil && r.ctype == "" && len(r.hdrs) == 0 || r.errorPage {
 		return s.errorReply(status, true)
 	}
-	body := r.body
+	out, body := s.buildReply(r, status)
+	return s.sendAnswer(status, out, body)
+}
+
+// buildReply renders a return rule's answer: its head without the final
+// CRLF, and its body.
+func (s *session) buildReply(r *httpRule, status int) (head, body []byte) {
+	body = r.body
 	if r.bodyFmt != nil {
 		body = s.render(r.bodyFmt)
 	}
@@ -776,7 +783,7 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 		out = append(out, r.ctype...)
 		out = append(out, "\r\n"...)
 	}
-	return s.sendAnswer(status, out, body)
+	return out, body
 }
 
 // sendAnswer ends and sends an answer the proxy makes: the connection

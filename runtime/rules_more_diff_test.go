@@ -424,3 +424,28 @@ func TestLastRuleDifferential(t *testing.T) {
 	}
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
 }
+
+// http-error answers with log-format parts are rendered per request:
+// lf-string bodies, headers with samples, for the proxy's own answers
+// (deny, no server) on kept and closing connections; a later errorfile
+// line takes the status back.
+func TestHTTPErrorFormatsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the answers")
+	}
+	up := startEcho(t, "s1")
+	rules := ` http-error status 403 content-type text/plain hdr x-path "p=%[path]" lf-string "denied %[path] for %[req.hdr(host)]"
+ http-error status 503 content-type text/plain hdr x-be "%[be_name]" lf-string "%[path]"
+ http-error status 400 content-type text/plain lf-string "x"
+ http-error status 400 default-errorfiles
+ http-request deny if { path_beg /deny }
+ http-request deny deny_status 400 if { path_beg /bad }
+ http-after-response set-header x-after 1
+ use_backend none if { path_beg /nosrv }
+`
+	var reqs []string
+	for _, p := range []string{"/deny/a", "/nosrv", "/bad", "/ok"} {
+		reqs = append(reqs, "GET "+p+" HTTP/1.1\r\nHost: h\r\n\r\n", "GET "+p+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	}
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\nbackend none\n", rules, up.Addr(), reqs)
+}
