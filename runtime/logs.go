@@ -482,6 +482,14 @@ func (te *tunnelEnd) logTCP() {
 	r := te.rec
 	r.TClose = time.Since(te.start).Milliseconds()
 	r.BytesIn, r.BytesOut = te.t.up.Load(), te.t.down.Load()
+	if r.Flags&logging.SFErrMask == 0 {
+		switch te.t.timedOut.Load() {
+		case 1:
+			r.Flags |= logging.SFErrCliTO | logging.SFFinstD
+		case 2:
+			r.Flags |= logging.SFErrSrvTO | logging.SFFinstD
+		}
+	}
 	r.ActConn = te.e.actconn()
 	r.FeConn = te.l.fe.conns.Load()
 	r.BeConn = te.be.conns.Load()

@@ -252,3 +252,46 @@ func sameLines(t *testing.T, ref, got []string) int {
 	}
 	return agree
 }
+
+// A TCP tunnel that ends on a timeout is logged with the side whose
+// timeout expired: cD for the client's, sD for the server's.
+func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	// The server takes the connection and never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { time.Sleep(500 * time.Millisecond); c.Close() }()
+		}
+	}()
+	for _, to := range []string{" timeout client 100ms\n timeout server 5s\n", " timeout client 5s\n timeout server 100ms\n"} {
+		run := func(start func(cfg, fe string)) string {
+			sink := newLogSink(t)
+			fe := freePort(t)
+			start(fmtCfg("global\n log %s local0\ndefaults\n mode tcp\n log global\n option tcplog\n timeout connect 1s\n%sfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", sink.addr(), to, fe, ln.Addr()), fe)
+			for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+			}
+			exchange(t, fe, "hello", nil, 2*time.Second)
+			l, ok := sink.next(2 * time.Second)
+			if !ok {
+				return "(no line)"
+			}
+			return maskLog(l)
+		}
+		ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+		if got != ref {
+			t.Errorf("%q:\n haproxy %q\n   gohap %q", to, ref, got)
+		}
+	}
+}
