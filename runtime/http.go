@@ -54,6 +54,10 @@ type session struct {
 	ckVal    string
 	ckInsert bool
 	ckDates  cookieDates
+	// ckTx holds the log's cookie flags (TX_CK_*, TX_SCK_*); ckDirect
+	// says the request went to its cookie's server.
+	ckTx     uint32
+	ckDirect bool
 	// ckSrvSet is set when the server's response sets the cookie itself.
 	ckSrvSet bool
 	// rwAlt is the second buffer of rules editing a head in rw or rwr;
@@ -1360,10 +1364,22 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			mark := len(out)
 			var keep bool
 			v := h.Value.Of(rhead)
-			if len(v) > len(c.name) && string(v[:len(c.name)]) == c.name && v[len(c.name)] == '=' {
+			ours := len(v) > len(c.name) && string(v[:len(c.name)]) == c.name && v[len(c.name)] == '='
+			if ours {
 				s.ckSrvSet = true
 			}
 			out, keep = c.rewriteSetCookie(append(out, "set-cookie: "...), v, s.ckVal)
+			if ours {
+				// The log's server cookie flag (TX_SCK_*).
+				sck := logging.TxSckFound
+				switch {
+				case !keep:
+					sck = logging.TxSckDeleted
+				case (c.mode == ckRewrite || c.mode == ckPrefix) && s.ckVal != "":
+					sck = logging.TxSckReplaced
+				}
+				s.ckTx = s.ckTx&^logging.TxSckMask | sck
+			}
 			out = endHeader(out, mark, keep)
 			continue
 		}
@@ -1376,6 +1392,12 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		out = append(out, "set-cookie: "...)
 		out = s.ck.appendSetCookie(out, s.ckVal, s.ckDates, time.Now().Unix())
 		out = append(out, "\r\n"...)
+		sck := logging.TxSckInserted
+		if s.ckVal != "" && s.ckDirect {
+			// Same server: only the dates were refreshed.
+			sck = logging.TxSckUpdated
+		}
+		s.ckTx = s.ckTx&^logging.TxSckMask | sck
 	}
 	if s.zs.on {
 		out = s.zs.appendAdds(out)
@@ -1624,10 +1646,10 @@ func (s *session) serveTxn(hl int) bool {
 	if be.ConnMode > mode {
 		mode = be.ConnMode
 	}
-	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet = be.cookie, "", false, false
+	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet, s.ckTx = be.cookie, "", false, false, 0
 	var persisted *backend.Server
 	if be.cookie != nil {
-		persisted, s.ckDates = be.cookie.persistTarget(req, head, time.Now().Unix())
+		persisted, s.ckDates, s.ckTx = be.cookie.persistTarget(req, head, time.Now().Unix())
 	}
 	if s.bodyAborted {
 		// The client left before the body it was waited for was in.
@@ -1740,6 +1762,11 @@ func (s *session) serveTxn(hl int) bool {
 		s.ckVal = c.bySrv[srv]
 		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
 		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
+		s.ckDirect = srv == persisted
+		if s.ckTx == logging.TxCkValid && !s.ckDirect {
+			// The cookie's server was down: the request went elsewhere.
+			s.ckTx = logging.TxCkDown
+		}
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL

@@ -286,6 +286,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	}
 	r.Flags = flags
 	r.HasTxn = s.fe.HTTP
+	r.CookieEnabled, r.TxFlags = s.ck != nil, s.ckTx
 	r.ActConn = s.e.actconn()
 	r.FeConn = s.fe.conns.Load()
 	r.BeConn, r.SrvQueue, r.BckQueue = 0, 0, 0

@@ -295,3 +295,46 @@ func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
 		}
 	}
 }
+
+// The persistence cookie's two log flags (%tsc's last two characters):
+// what the client's cookie did (none, invalid, valid, down) and what
+// became of the server's (passed, deleted, rewritten, inserted), for each
+// cookie mode.
+func TestCookieLogFlagsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	s1, s2 := startEcho(t, "s1"), startEcho(t, "s2")
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=one\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=bogus\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=two\r\nConnection: close\r\n\r\n",
+		"GET /setck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"GET /setck HTTP/1.1\r\nHost: a\r\nCookie: SRV=one\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=one~xyz\r\nConnection: close\r\n\r\n",
+	}
+	for _, mode := range []string{"insert indirect nocache", "insert", "insert preserve", "rewrite", "prefix", "insert indirect maxidle 1h"} {
+		run := func(start func(cfg, fe string)) []string {
+			sink := newLogSink(t)
+			fe := freePort(t)
+			start(fmtCfg("global\n log %s local0\ndefaults\n mode http\n log global\n log-format \"%%tsc %%s %%ST\"\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n balance first\n cookie SRV %s\n server s1 %s cookie one\n server s2 %s cookie two disabled\n",
+				sink.addr(), fe, mode, s1.Addr(), s2.Addr()), fe)
+			for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+			}
+			var got []string
+			for _, raw := range reqs {
+				exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+				l, ok := sink.next(time.Second)
+				if !ok {
+					l = "(no line)"
+				}
+				got = append(got, mode+" "+strings.SplitN(raw, "\r\n", 3)[1]+" => "+maskLog(l))
+			}
+			return got
+		}
+		ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+		t.Logf("%s: %d of %d lines agree", mode, sameLines(t, ref, got), len(ref))
+	}
+}
