@@ -526,7 +526,8 @@ func hexVal(c byte) (byte, bool) {
 // buffered, trailers included when they are there whole: HAProxy's
 // parser sees it before anything is forwarded, so a bad one is refused
 // at once (400 for a request, 502 for a response).
-// It also reports whether the body is there whole.
+// It also reports whether the body is there up to its trailers, which
+// then may still be coming.
 func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (whole bool, err error) {
 	var cs chunkScanner
 	for len(b) > 0 {
@@ -540,7 +541,9 @@ func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (whole bool, er
 			if err != nil && err != h1.ErrIncomplete || err == nil && tm.HeadLen >= maxTrailers || len(b) >= maxTrailers && err != nil {
 				return false, errBadChunk
 			}
-			return err == nil, nil
+			// Once the trailers have started, the message goes out only
+			// with them whole (copyChunked waits for them).
+			return true, nil
 		}
 	}
 	return false, nil
@@ -602,14 +605,22 @@ func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, aw
 			src.r += n
 		}
 		if co.cs.st == chTrailer {
-			if total > 0 && h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr) == h1.ErrIncomplete {
-				// The data goes before waiting for the rest of the
-				// trailers, which may move the buffer.
-				if err := dst.sendv(co.frame(iov, total)); err != nil {
-					return &bodyErr{err: err}
+			// The last data waits for the whole trailer section, as
+			// HAProxy parses the trailers that came with it before it
+			// forwards any of it: a bad or oversized trailer sends
+			// nothing. Reading on without compacting keeps the data runs
+			// where iov points.
+			for total > 0 {
+				err := h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr)
+				if err == nil {
+					break
 				}
-				co.iov[0] = nil
-				iov, total = co.iov[:2], 0
+				if err != h1.ErrIncomplete || src.w-src.r >= bufLimit || src.w == len(src.buf) {
+					return &bodyErr{src: true, framing: true, err: errBadChunk}
+				}
+				if err := src.fill(); err != nil {
+					return srcErr(err)
+				}
 			}
 			tl, err := co.trailers(src, maxHdr, bufLimit)
 			if err != nil {

@@ -93,7 +93,8 @@ type session struct {
 	co chunkOut
 	// bodyDone says the request body was read whole.
 	bodyDone bool
-	// chunkedWhole says a chunked request body is buffered whole.
+	// chunkedWhole says a chunked request body is buffered up to its
+	// trailers: it goes out with the head once they are whole.
 	chunkedWhole bool
 	// linger asks for a lingering close (see refuse).
 	linger bool
@@ -1816,6 +1817,12 @@ func (s *session) serveTxn(hl int) bool {
 			err = sv.send(out)
 		}
 		if err != nil {
+			if s.clientBodyFailed(err) {
+				// The client's part: the trailers waited for were bad,
+				// or did not come.
+				s.closeServer()
+				return false
+			}
 			if reused && attempt == 0 && bodyDone && !noReplay {
 				if s.redial(be, srv) {
 					continue
@@ -2082,18 +2089,27 @@ func (s *session) sendBody(be *Backend) error {
 		s.bodyDone = true
 		return nil
 	}
-	var b *bodyErr
-	if errors.As(err, &b) && b.src {
-		// The request was under way: the stream's error pages.
-		switch {
-		case b.framing:
-			s.cl.send(s.errors().stream(400, true))
-		case b.timeout:
-			s.cl.send(s.errors().stream(408, true))
-		}
-	}
+	s.clientBodyFailed(err)
 	s.closeServer()
 	return err
+}
+
+// clientBodyFailed answers a request body that failed on the client's
+// side as HAProxy does (400 for its framing, 408 when it stopped coming)
+// and reports whether it was the client's side.
+func (s *session) clientBodyFailed(err error) bool {
+	var b *bodyErr
+	if !errors.As(err, &b) || !b.src {
+		return false
+	}
+	// The request was under way: the stream's error pages.
+	switch {
+	case b.framing:
+		s.cl.send(s.errors().stream(400, true))
+	case b.timeout:
+		s.cl.send(s.errors().stream(408, true))
+	}
+	return true
 }
 
 // finishBody reads the rest of a request body whose answer came first,
