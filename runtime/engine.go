@@ -65,6 +65,8 @@ type Engine struct {
 	retired atomic.Bool
 	// noReuse binds without SO_REUSEPORT (NoReusePort).
 	noReuse bool
+	// peers runs the peers sections (peers.go), nil when none.
+	peers *peersRun
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -108,6 +110,12 @@ func (e *Engine) Start() error {
 		return err
 	}
 	if err := e.startDNS(); err != nil {
+		e.stopCLI()
+		e.closeLogs()
+		return err
+	}
+	if err := e.startPeers(); err != nil {
+		e.dns.close()
 		e.stopCLI()
 		e.closeLogs()
 		return err
@@ -397,6 +405,7 @@ func (e *Engine) Retire() {
 		e.cancel()
 	}
 	e.dns.close()
+	e.peers.stop()
 	for _, be := range e.g.Backends {
 		be.idle.drop(nil, true)
 	}
