@@ -440,6 +440,7 @@ func (e *Engine) SoftStop() {
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}
+	e.peers.stop()
 	for _, p := range e.g.proxies {
 		var fe, be int64
 		if p.fe != nil {

@@ -135,8 +135,10 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 		}
 		for _, sec := range g.peers {
 			if sec.name == name {
+				// A peers section's table goes by "/<table>" on the wire:
+				// HAProxy's nid starts after the section's name.
 				nid := t.Name()
-				if p, ok := strings.CutPrefix(nid, name+"/"); ok && cfg.PeersByName(name) != nil && isPeersTable(cfg.PeersByName(name), p) {
+				if p, ok := strings.CutPrefix(nid, name); ok && strings.HasPrefix(p, "/") && isPeersTable(cfg.PeersByName(name), p[1:]) {
 					nid = p
 				}
 				sec.cfg.Tables = append(sec.cfg.Tables, peers.TableConfig{Name: nid, Table: t})
@@ -193,10 +195,6 @@ func (e *Engine) startPeers() error {
 		run.secs = append(run.secs, sec)
 	}
 	e.peers = run
-	go func() {
-		<-e.done
-		run.stop()
-	}()
 	return nil
 }
 
