@@ -106,7 +106,7 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 		}
 		if bind != "" {
 			a, err := listenAddr(bind, opts.Map)
-			if err != nil || strings.HasPrefix(a, "fd@") {
+			if err != nil {
 				fail(sec.pos, "peers section '%s': address '%s' is not supported by the gohap runtime yet.", ps.Name, bind)
 				continue
 			}
@@ -173,7 +173,13 @@ func (e *Engine) startPeers() error {
 		cfg := ps.cfg
 		cfg.Logf = func(format string, a ...any) { e.log.Info(fmt.Sprintf(format, a...)) }
 		if cfg.Bind != "" {
-			ln, err := listenBind(net.ListenConfig{}, cfg.Bind, e.noReuse)
+			var ln net.Listener
+			var err error
+			if n, ok := strings.CutPrefix(cfg.Bind, "fd@"); ok {
+				ln, err = adoptListener(n)
+			} else {
+				ln, err = listenBind(net.ListenConfig{}, cfg.Bind, e.noReuse)
+			}
 			if err != nil {
 				run.stop()
 				reason := "cannot bind socket"
