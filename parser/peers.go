@@ -175,10 +175,7 @@ func (cp *cfgParser) peersLine(c *pctx) {
 		}
 		ps.Peers = append(ps.Peers, pl)
 	case "table":
-		if c.arg(1) == "" {
-			c.alert("table: ID not provided.")
-			return
-		}
+		// The runtime parses the line, with HAProxy's messages.
 		ps.Tables = append(ps.Tables, &PeersTable{Pos: c.pos, Name: c.arg(1), Words: append([]string(nil), c.args...)})
 	case "default-server", "default-bind", "log":
 		// Accepted by HAProxy, not run by gohap.

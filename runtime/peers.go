@@ -55,7 +55,8 @@ func peersProxyDiags(cfg *parser.Config, p *parser.Proxy, tables *stick.Tables) 
 		msg = fmt.Sprintf("Proxy '%s': unable to find sync peers '%s'.", p.Name, name)
 	case ps.Disabled:
 		return nil
-	case ps.LocalPeerLine() == nil:
+	case len(ps.Peers) == 0 && ps.Bind == nil && len(ps.Tables) == 0:
+		// HAProxy only complains of a section with no line at all.
 		msg = fmt.Sprintf("Proxy '%s': unable to find local peer '%s' in peers section '%s'.", p.Name, ps.LocalName, name)
 	default:
 		return nil
