@@ -114,12 +114,6 @@ func (e *Engine) Start() error {
 		e.closeLogs()
 		return err
 	}
-	if err := e.startPeers(); err != nil {
-		e.dns.close()
-		e.stopCLI()
-		e.closeLogs()
-		return err
-	}
 	var lns []*listener
 	for _, fe := range e.g.Frontends {
 		for i, b := range fe.Binds {
@@ -171,6 +165,15 @@ func (e *Engine) Start() error {
 			}
 			lns = append(lns, l)
 		}
+	}
+	if err := e.startPeers(); err != nil {
+		for _, l := range lns {
+			l.ln.Close()
+		}
+		e.dns.close()
+		e.stopCLI()
+		e.closeLogs()
+		return err
 	}
 	e.listeners = lns
 	ctx, cancel := context.WithCancel(context.Background())

@@ -442,6 +442,16 @@ func (p *peer) initConnected(now time.Time) {
 // accept serves an incoming connection: the handshake, then the session.
 func (s *Section) accept(c net.Conn) {
 	defer s.wg.Done()
+	// Stop does not wait for a handshake to end.
+	hs := make(chan struct{})
+	defer close(hs)
+	go func() {
+		select {
+		case <-s.done:
+			c.Close()
+		case <-hs:
+		}
+	}()
 	c.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	r := bufio.NewReaderSize(c, maxMessage+16)
 	fail := func(code int) {

@@ -159,3 +159,21 @@ func TestProtocolError(t *testing.T) {
 		t.Errorf("got % x, want a protocol error at the end", got)
 	}
 }
+
+// Stop does not wait for a peer that never ends its handshake.
+func TestStopDuringHandshake(t *testing.T) {
+	la := listen(t)
+	n := startNode(t, "a", la, map[string]string{"a": la.Addr().String(), "b": "127.0.0.1:1"}, "type ip size 10")
+	c, err := net.Dial("tcp", la.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("HAProxyS 2.1\n"))
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	n.sec.Stop()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Stop took %v", d)
+	}
+}
