@@ -19,6 +19,8 @@ type Peers struct {
 	// Tables are the "table" lines; the runtime names each table
 	// "<section>/<name>".
 	Tables []*PeersTable
+	// DefaultServer holds the TLS words of the "default-server" lines.
+	DefaultServer []string
 }
 
 // PeerLine is a "peer" or "server" line of a peers section.
@@ -30,6 +32,8 @@ type PeerLine struct {
 	Addr string
 	// Local is set when Name is the local peer's name.
 	Local bool
+	// TLSWords are the line's options, all TLS ones.
+	TLSWords []string
 }
 
 // PeersTable is a "table" line of a peers section.
@@ -134,11 +138,8 @@ func (cp *cfgParser) peersLine(c *pctx) {
 			c.alert("'%s %s' : %s", kw, c.arg(1), msg)
 			return
 		}
+		// The runtime runs the TLS options and refuses the others.
 		ps.Bind = &Bind{Pos: c.pos, Address: addr, Options: c.rest(2)}
-		if len(ps.Bind.Options) > 0 {
-			// TLS and the other bind options are not run on peers.
-			support = Unsupported
-		}
 	case "peer", "server":
 		name := c.arg(1)
 		local := name == ps.LocalName
@@ -166,18 +167,19 @@ func (cp *cfgParser) peersLine(c *pctx) {
 				return
 			}
 			pl.Addr = addr
-			if len(c.rest(3)) > 0 {
-				// server options (ssl, check...) are not run on peers.
-				support = Unsupported
-			}
-		} else if len(c.rest(2)) > 0 {
-			support = Unsupported
+			pl.TLSWords, support = peersTLSWords(c.rest(3))
+		} else {
+			pl.TLSWords, support = peersTLSWords(c.rest(2))
 		}
 		ps.Peers = append(ps.Peers, pl)
 	case "table":
 		// The runtime parses the line, with HAProxy's messages.
 		ps.Tables = append(ps.Tables, &PeersTable{Pos: c.pos, Name: c.arg(1), Words: append([]string(nil), c.args...)})
-	case "default-server", "default-bind", "log":
+	case "default-server":
+		var words []string
+		words, support = peersTLSWords(c.rest(1))
+		ps.DefaultServer = append(ps.DefaultServer, words...)
+	case "default-bind", "log":
 		// Accepted by HAProxy, not run by gohap.
 		support = Unsupported
 	default:
@@ -204,4 +206,19 @@ func (p *Peers) LocalPeerLine() *PeerLine {
 		}
 	}
 	return nil
+}
+
+// peersTLSWords returns the options of a peers server line when they are
+// all TLS ones, which the runtime runs; other options are not.
+func peersTLSWords(opts []string) ([]string, Support) {
+	for i := 0; i < len(opts); i++ {
+		arg, ok := serverTLSOptions[opts[i]]
+		if !ok {
+			return nil, Unsupported
+		}
+		if arg {
+			i++
+		}
+	}
+	return opts, Supported
 }

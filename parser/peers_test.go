@@ -106,3 +106,26 @@ func TestPeersLocalFromEnv(t *testing.T) {
 		t.Errorf("local: %+v", l)
 	}
 }
+
+// TLS options of servers are kept for the runtime; other server options
+// are not run on peers.
+func TestPeersServerOptions(t *testing.T) {
+	cfg := "global\n  localpeer a\npeers p\n  default-server ssl verify none\n  bind 127.0.0.1:1 ssl crt x.pem\n  server a\n  server b 127.0.0.1:2 crt y.pem\n  server c 127.0.0.1:3 check\n"
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte(cfg)}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	ps := c.Peers[0]
+	if strings.Join(ps.DefaultServer, " ") != "ssl verify none" || strings.Join(ps.Peers[1].TLSWords, " ") != "crt y.pem" || strings.Join(ps.Bind.Options, " ") != "ssl crt x.pem" {
+		t.Errorf("%+v %+v %+v", ps.DefaultServer, ps.Peers[1], ps.Bind)
+	}
+	support := map[int]Support{}
+	for _, d := range c.Directives {
+		if d.Section == "peers" {
+			support[d.Pos.Line] = d.Support
+		}
+	}
+	if support[4] != Supported || support[7] != Supported || support[8] != Unsupported {
+		t.Errorf("support: %v", support)
+	}
+}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"github.com/gohap/gohap/acl/stick"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/peers"
+	"github.com/gohap/gohap/runtime/ssl"
 )
 
 // Peers sections (configuration.txt 3.5): the engine runs one
@@ -113,8 +115,17 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 			}
 			sec.cfg.Bind, sec.bindAt = a, bind
 		}
+		if ps.Bind != nil && !peersBindTLS(cfg, ps, &sec.cfg, fail) {
+			continue
+		}
 		for _, pl := range ps.Peers {
 			pc := peers.PeerConfig{Name: pl.Name, Local: pl.Local}
+			if !pl.Local {
+				var ok bool
+				if pc.TLS, ok = peersServerTLS(cfg, ps, pl, fail); !ok {
+					continue
+				}
+			}
 			if pl.Addr != "" && !pl.Local {
 				host, port, err := serverTarget(pl.Addr, opts.Map)
 				if err != nil || port == "" || port == "0" {
@@ -146,6 +157,48 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 			}
 		}
 	}
+}
+
+// peersBindTLS reads the TLS options of a peers section's bind line; the
+// others are refused.
+func peersBindTLS(cfg *parser.Config, ps *parser.Peers, pc *peers.Config, fail func(parser.Pos, string, ...any)) bool {
+	b := ps.Bind
+	for i := 0; i < len(b.Options); i++ {
+		n, ok := tlsBindOptions[b.Options[i]]
+		if !ok {
+			fail(b.Pos, "'bind %s' : option '%s' is not supported by the gohap runtime yet in a peers section.", b.Address, b.Options[i])
+			return false
+		}
+		i += n
+	}
+	t, _, ok := compileBindTLS(b, cfg, false, fail)
+	if ok && t != nil {
+		pc.TLS = t.Config
+	}
+	return ok
+}
+
+// peersServerTLS reads the TLS words of a peer's line, after those of
+// the section's default-server lines.
+func peersServerTLS(cfg *parser.Config, ps *parser.Peers, pl *parser.PeerLine, fail func(parser.Pos, string, ...any)) (*tls.Config, bool) {
+	words := append(append([]string(nil), ps.DefaultServer...), pl.TLSWords...)
+	if len(words) == 0 {
+		return nil, true
+	}
+	g := sslGlobals(&cfg.Global)
+	opts, err := ssl.ParseServerOptions(words, g)
+	if err == nil && !opts.SSL {
+		return nil, true
+	}
+	var st *ssl.ServerTLS
+	if err == nil {
+		st, err = ssl.LoadServerConfig(opts, g)
+	}
+	if err != nil {
+		fail(pl.Pos, "'%s %s' : %v", pl.Keyword, pl.Name, err)
+		return nil, false
+	}
+	return st.Config(""), true
 }
 
 // isPeersTable reports whether ps declares a table called name.

@@ -196,3 +196,44 @@ func TestPeersResyncWithHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// The peers sessions between gohap and HAProxy run over TLS when the
+// section's bind and servers say "ssl", as in reg-tests/peers/tls_*.
+func TestPeersTLSWithHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	pem := writeCert(t, t.TempDir(), "peer.pem", "peer.test")
+	hPeer, gPeer, hCLI, gCLI := freePort(t), freePort(t), freePort(t), freePort(t)
+	cfg := func(local, cli string) string {
+		return fmtCfg(`global
+    localpeer %s
+    stats socket ipv4@%s level admin
+peers p
+    default-server ssl crt %s verify none
+    bind %s ssl crt %s
+    server %s
+    server %s %s
+    table t type string len 16 size 10 expire 30s store gpc0,server_id
+`, local, cli, pem, map[string]string{"h": hPeer, "g": gPeer}[local], pem, local,
+			map[string]string{"h": "g", "g": "h"}[local], map[string]string{"h": gPeer, "g": hPeer}[local])
+	}
+	startHAProxyOut(t, cfg("h", hCLI), hCLI)
+	startGohap(t, cfg("g", gCLI), nil)
+	cliSend(t, "tcp", hCLI, "set table p/t key from-h data.gpc0 3 data.server_id 1\n")
+	cliSend(t, "tcp", gCLI, "set table p/t key from-g data.gpc0 4 data.server_id 2\n")
+	peersWait(t, gCLI, "p/t", "from-h", "key=from-h use=0 server_id=1 gpc0=3")
+	peersWait(t, hCLI, "p/t", "from-g", "key=from-g use=0 server_id=2 gpc0=4")
+	// Plain text on the TLS listener gets no answer.
+	c, err := net.DialTimeout("tcp", gPeer, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	c.Write([]byte("HAProxyS 2.1\ng\nh 1 1\n"))
+	buf := make([]byte, 64)
+	if n, _ := c.Read(buf); strings.HasPrefix(string(buf[:n]), "200") {
+		t.Errorf("plain handshake answered %q", buf[:n])
+	}
+}

@@ -47,8 +47,8 @@ func TestPeersCheck(t *testing.T) {
 
 // What the runtime does not run in a peers section is refused.
 func TestPeersRefused(t *testing.T) {
-	for _, line := range []string{"peer b 127.0.0.1:1 ssl verify none", "default-server ssl", "log 127.0.0.1:514 local0"} {
-		got := compileErr(t, "global\n localpeer a\npeers p\n peer a 127.0.0.1:1\n "+line+"\n")
+	for _, line := range []string{"server b 127.0.0.1:1 check", "default-server weight 10", "log 127.0.0.1:514 local0", "bind 127.0.0.1:2 accept-proxy"} {
+		got := compileErr(t, "global\n localpeer a\npeers p\n server a\n "+line+"\n")
 		if !strings.Contains(got, "is not supported by the gohap runtime yet") {
 			t.Errorf("%s: %q", line, got)
 		}

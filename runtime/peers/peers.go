@@ -6,6 +6,7 @@ package peers
 
 import (
 	"bufio"
+	"crypto/tls"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -36,6 +37,8 @@ type PeerConfig struct {
 	Addr string
 	// Local is the peer this process is.
 	Local bool
+	// TLS, when set, encrypts the connections to the peer.
+	TLS *tls.Config
 }
 
 // TableConfig is a table shared by the section: Name is its network name
@@ -56,6 +59,8 @@ type Config struct {
 	Tables []TableConfig
 	// Listener, when set, is used instead of listening on Bind.
 	Listener net.Listener
+	// TLS, when set, is the listener's TLS configuration.
+	TLS *tls.Config
 	// Logf reports events; nil discards them.
 	Logf func(format string, a ...any)
 }
@@ -101,6 +106,7 @@ type peer struct {
 	name  string
 	addr  string
 	local bool
+	tls   *tls.Config
 	sess  *session
 	// status is the last handshake status code, 0 before any.
 	status    int
@@ -133,7 +139,7 @@ type shared struct {
 func New(cfg Config) *Section {
 	s := &Section{cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), pid: os.Getpid()}
 	for _, pc := range cfg.Peers {
-		p := &peer{sec: s, name: pc.Name, addr: pc.Addr, local: pc.Local}
+		p := &peer{sec: s, name: pc.Name, addr: pc.Addr, local: pc.Local, tls: pc.TLS}
 		for i, tc := range cfg.Tables {
 			p.tables = append(p.tables, &shared{name: tc.Name, table: tc.Table, localID: uint64(i + 1)})
 		}
@@ -452,7 +458,10 @@ func (s *Section) accept(c net.Conn) {
 		case <-hs:
 		}
 	}()
-	c.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	c.SetDeadline(time.Now().Add(handshakeTimeout))
+	if s.cfg.TLS != nil {
+		c = tls.Server(c, s.cfg.TLS)
+	}
 	r := bufio.NewReaderSize(c, maxMessage+16)
 	fail := func(code int) {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
@@ -530,7 +539,7 @@ func (s *Section) accept(c net.Conn) {
 		c.Close()
 		return
 	}
-	c.SetReadDeadline(time.Time{})
+	c.SetDeadline(time.Time{})
 	s.mu.Lock()
 	if p.sess != ss {
 		s.mu.Unlock()

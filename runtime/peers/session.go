@@ -2,6 +2,7 @@ package peers
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -73,10 +74,14 @@ func (ss *session) dial() {
 		}
 		s.mu.Unlock()
 	}
+	var c net.Conn
 	c, err := net.DialTimeout("tcp", p.addr, connectTimeout)
 	if err != nil {
 		end()
 		return
+	}
+	if p.tls != nil {
+		c = tls.Client(c, p.tls)
 	}
 	ss.mu.Lock()
 	ss.conn = c
