@@ -258,22 +258,6 @@ func (e *Engine) startPeers() error {
 	return nil
 }
 
-// PeersAddr returns where the peers section called name listens, "" when
-// it does not.
-func (e *Engine) PeersAddr(name string) string {
-	if e.peers == nil {
-		return ""
-	}
-	for i, ps := range e.g.peers {
-		if ps.name == name && i < len(e.peers.secs) {
-			if a := e.peers.secs[i].Addr(); a != nil {
-				return a.String()
-			}
-		}
-	}
-	return ""
-}
-
 // stop ends every section.
 func (r *peersRun) stop() {
 	if r == nil {
