@@ -408,7 +408,7 @@ func (e *Engine) Retire() {
 		e.cancel()
 	}
 	e.dns.close()
-	e.peers.stop()
+	e.peers.stopSoft(e.hard.Load())
 	for _, be := range e.g.Backends {
 		be.idle.drop(nil, true)
 	}
@@ -443,7 +443,7 @@ func (e *Engine) SoftStop() {
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}
-	e.peers.stop()
+	e.peers.stopSoft(e.hard.Load())
 	for _, p := range e.g.proxies {
 		var fe, be int64
 		if p.fe != nil {

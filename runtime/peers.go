@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gohap/gohap/acl/stick"
 	"github.com/gohap/gohap/parser"
@@ -120,11 +121,13 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 		}
 		for _, pl := range ps.Peers {
 			pc := peers.PeerConfig{Name: pl.Name, Local: pl.Local}
-			if !pl.Local {
-				var ok bool
-				if pc.TLS, ok = peersServerTLS(cfg, ps, pl, fail); !ok {
-					continue
-				}
+			var ok bool
+			if pc.TLS, ok = peersServerTLS(cfg, ps, pl, fail); !ok {
+				continue
+			}
+			if pl.Local && !strings.HasPrefix(sec.cfg.Bind, "fd@") {
+				// where a stopping process hands the tables over
+				pc.Addr = sec.cfg.Bind
 			}
 			if pl.Addr != "" && !pl.Local {
 				host, port, err := serverTarget(pl.Addr, opts.Map)
@@ -226,6 +229,8 @@ func (e *Engine) startPeers() error {
 	for _, ps := range e.g.peers {
 		cfg := ps.cfg
 		cfg.Logf = func(format string, a ...any) { e.log.Info(fmt.Sprintf(format, a...)) }
+		// A former engine of this process hands its tables over.
+		cfg.WaitLocal = e.donor != nil
 		if cfg.Bind != "" {
 			var ln net.Listener
 			var err error
@@ -256,6 +261,24 @@ func (e *Engine) startPeers() error {
 	}
 	e.peers = run
 	return nil
+}
+
+// handOverTimeout bounds a stopping engine's hand-over of its tables.
+const handOverTimeout = 5 * time.Second
+
+// stopSoft hands the tables over to the process or engine that now
+// listens on the local peers' addresses, then ends the sections; a hard
+// stop ends them at once.
+func (r *peersRun) stopSoft(hard bool) {
+	if r == nil {
+		return
+	}
+	if !hard {
+		for _, s := range r.secs {
+			s.HandOver(handOverTimeout)
+		}
+	}
+	r.stop()
 }
 
 // stop ends every section.

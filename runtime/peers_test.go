@@ -99,3 +99,54 @@ backend be
 	}
 	t.Fatalf("node b: %s", out)
 }
+
+// An in-process reload hands the shared tables to the new engine through
+// the local peer, with their expiry dates, as a reloaded HAProxy's old
+// process teaches the new one.
+func TestPeersReloadHandOver(t *testing.T) {
+	pa, ca := freePort(t), freePort(t)
+	text := fmtCfg(`global
+    localpeer a
+    stats socket ipv4@%s level admin
+peers p
+    peer a %s
+    peer b 127.0.0.1:1
+backend be
+    stick-table type ip size 10 expire 30s peers p store gpc0,server_id
+`, ca, pa)
+	old := startGohap(t, text, nil)
+	cliSend(t, "tcp", ca, "set table be key 10.1.1.1 data.gpc0 7 data.server_id 2\n")
+	time.Sleep(1500 * time.Millisecond)
+	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := parser.Parse(inputs, parser.Options{})
+	g, errs := runtime.Compile(cfg, runtime.Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	next := runtime.NewEngine(g, nil)
+	next.TakeOver(old)
+	if err := next.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		next.Stop()
+		next.Wait()
+	})
+	old.Retire()
+	deadline := time.Now().Add(3 * time.Second)
+	var out string
+	for time.Now().Before(deadline) {
+		out = cliSend(t, "tcp", ca, "show table be\n")
+		if line, exp, ok := peersEntry(t, ca, "be", "10.1.1.1"); ok && line == "key=10.1.1.1 use=0 server_id=2 gpc0=7" {
+			if exp > 29000 || exp < 25000 {
+				t.Errorf("exp=%d, want the former engine's date", exp)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("new engine: %s", out)
+}

@@ -63,6 +63,9 @@ type Config struct {
 	TLS *tls.Config
 	// Logf reports events; nil discards them.
 	Logf func(format string, a ...any)
+	// WaitLocal says a former process will hand its tables over through
+	// the local peer: the resync waits for it before asking remote peers.
+	WaitLocal bool
 }
 
 // Resync state of a section (PEERS_F_RESYNC_*).
@@ -98,6 +101,11 @@ type Section struct {
 	wg     sync.WaitGroup
 	pid    int
 	closed bool
+	// stopping is set by HandOver: no more remote sessions.
+	stopping bool
+	// taught is closed when the local peer confirmed a hand-over.
+	taught     chan struct{}
+	taughtOnce sync.Once
 }
 
 // peer is a remote node (struct peer).
@@ -137,7 +145,7 @@ type shared struct {
 
 // New prepares a section; Start runs it.
 func New(cfg Config) *Section {
-	s := &Section{cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), pid: os.Getpid()}
+	s := &Section{cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), pid: os.Getpid(), taught: make(chan struct{})}
 	for _, pc := range cfg.Peers {
 		p := &peer{sec: s, name: pc.Name, addr: pc.Addr, local: pc.Local, tls: pc.TLS}
 		for i, tc := range cfg.Tables {
@@ -287,8 +295,12 @@ func (s *Section) syncOnce(now time.Time) time.Time {
 	if s.resync.IsZero() {
 		s.resync = now.Add(resyncTimeout)
 	}
-	if s.flags&(resyncLocal|resyncRemote) == 0 && s.flags&resyncAssign == 0 {
-		// no old process to learn from: learn from the remote peers
+	if s.stopping {
+		return time.Time{}
+	}
+	if s.flags&(resyncLocal|resyncRemote) == 0 && s.flags&resyncAssign == 0 && (!s.cfg.WaitLocal || expired(s.resync)) {
+		// no old process to learn from, or it did not teach in time:
+		// learn from the remote peers
 		s.flags |= resyncLocal
 		s.resync = now.Add(resyncTimeout)
 	}
@@ -422,6 +434,11 @@ func (p *peer) initAccepted(now time.Time) {
 	s.kick()
 	p.initCursors()
 	if p.local {
+		// a former process teaches without being asked
+		if s.flags&(resyncLocal|resyncRemote) == 0 && s.flags&resyncAssign == 0 {
+			p.flags |= fLearnAssign
+			s.flags |= resyncAssign | resyncProcess
+		}
 		return
 	}
 	if s.flags&(resyncLocal|resyncRemote) == resyncLocal && s.flags&resyncAssign == 0 {
@@ -442,6 +459,48 @@ func (p *peer) initConnected(now time.Time) {
 	if s.flags&(resyncLocal|resyncRemote) == resyncLocal && s.flags&resyncAssign == 0 {
 		p.flags |= fLearnAssign
 		s.flags |= resyncAssign
+	}
+}
+
+// HandOver closes the remote sessions and the listener, then teaches the
+// tables to the process now listening on the local peer's address, as a
+// stopping HAProxy does. It returns once that process confirmed, could
+// not be reached, or timeout passed; Stop ends the section.
+func (s *Section) HandOver(timeout time.Duration) {
+	s.mu.Lock()
+	if s.closed || s.stopping {
+		s.mu.Unlock()
+		return
+	}
+	s.stopping = true
+	var local *peer
+	for _, p := range s.peers {
+		if p.local {
+			local = p
+		} else {
+			p.shutdown()
+		}
+	}
+	if local == nil || local.addr == "" || len(local.tables) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	// The connection must reach the new listener, not this one.
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Lock()
+	local.shutdown()
+	s.connect(local, time.Now())
+	ss := local.sess
+	s.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-s.taught:
+	case <-ss.closed:
+	case <-t.C:
 	}
 }
 
@@ -503,7 +562,13 @@ func (s *Section) accept(c net.Conn) {
 			break
 		}
 	}
-	if p == nil || s.closed {
+	if s.closed || s.stopping {
+		// not answering lets the peer try again, on the new process
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	if p == nil {
 		s.mu.Unlock()
 		fail(statusErrPeer)
 		return

@@ -145,6 +145,9 @@ func leadingDigits(s string) string {
 	return s[:i]
 }
 
+// errHandedOver ends the session of a hand-over once confirmed.
+var errHandedOver = errors.New("handed over")
+
 type readResult struct {
 	m   Message
 	err error
@@ -268,6 +271,11 @@ func (ss *session) handle(m Message, now time.Time) error {
 			}
 			p.confirm++
 		case ctrlResyncConfirm:
+			if s.stopping {
+				// the new process has it all: done
+				s.taughtOnce.Do(func() { close(s.taught) })
+				return errHandedOver
+			}
 			for _, st := range p.tables {
 				st.update, st.lastPushed = st.teachOrigin, st.teachOrigin
 				st.taught = false

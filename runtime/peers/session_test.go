@@ -25,7 +25,7 @@ func listen(t *testing.T) net.Listener {
 	return ln
 }
 
-func startNode(t *testing.T, local string, ln net.Listener, addrs map[string]string, def string) *node {
+func startNode(t *testing.T, local string, ln net.Listener, addrs map[string]string, def string, opts ...func(*Config)) *node {
 	t.Helper()
 	c, msgs := stick.Parse(strings.Fields("stick-table "+def), "t", false)
 	if stick.HasErrors(msgs) {
@@ -35,6 +35,9 @@ func startNode(t *testing.T, local string, ln net.Listener, addrs map[string]str
 	cfg := Config{Name: "p", LocalName: local, Listener: ln, Tables: []TableConfig{{Name: "t", Table: tb}}}
 	for _, name := range []string{"a", "b"} {
 		cfg.Peers = append(cfg.Peers, PeerConfig{Name: name, Addr: addrs[name], Local: name == local})
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	s := New(cfg)
 	if err := s.Listen(); err != nil {
@@ -175,5 +178,48 @@ func TestStopDuringHandshake(t *testing.T) {
 	n.sec.Stop()
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Stop took %v", d)
+	}
+}
+
+// A stopping node hands its table over to the node that took its local
+// peer's address, which learns it without asking remote peers.
+func TestHandOver(t *testing.T) {
+	oldLn, newLn := listen(t), listen(t)
+	def := "type ip size 10 expire 30s store gpc0"
+	// The former node's local peer address is where the new one listens.
+	old := startNode(t, "a", oldLn, map[string]string{"a": newLn.Addr().String(), "b": "127.0.0.1:1"}, def)
+	for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+		k, _ := old.tb.ParseKey(ip)
+		e := old.tb.Get(&k)
+		e.IncGPC0()
+		e.Release()
+	}
+	time.Sleep(1200 * time.Millisecond)
+	// The former node is up to date (its resync ended): it says so with
+	// "finished" rather than "partial".
+	old.sec.mu.Lock()
+	old.sec.flags |= resyncLocal | resyncRemote
+	old.sec.mu.Unlock()
+	n := startNode(t, "a", newLn, map[string]string{"a": newLn.Addr().String(), "b": "127.0.0.1:1"}, def, func(c *Config) { c.WaitLocal = true })
+	start := time.Now()
+	old.sec.HandOver(3 * time.Second)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("hand-over took %v", d)
+	}
+	for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+		waitLine(t, n.tb, ip, "gpc0=1")
+		k, _ := n.tb.ParseKey(ip)
+		e := n.tb.Lookup(&k)
+		// the dates come along: about 1.2s already spent
+		if exp := e.Expire() - n.tb.Now(); exp > 29000 || exp < 25000 {
+			t.Errorf("%s: expires in %d ms", ip, exp)
+		}
+		e.Release()
+	}
+	n.sec.mu.Lock()
+	flags := n.sec.flags
+	n.sec.mu.Unlock()
+	if flags&(resyncLocal|resyncRemote) != resyncLocal|resyncRemote {
+		t.Errorf("resync flags %#x, want finished", flags)
 	}
 }
