@@ -156,11 +156,10 @@ func (cp *cfgParser) peersLine(c *pctx) {
 			}
 		}
 		pl := &PeerLine{Pos: c.pos, Keyword: kw, Name: name, Local: local}
-		if kw == "peer" || !local {
-			if c.arg(2) == "" {
-				c.alert("'%s' expects <name> and <addr>[:<port>] as arguments.", kw)
-				return
-			}
+		if c.arg(2) == "" {
+			// HAProxy accepts a peer without an address: nothing
+			// connects to it, a local one does not listen.
+		} else if kw == "peer" || !local {
 			addr := cp.env.expandUnquoted(c.arg(2))
 			if msg, _ := checkNameserverAddress(addr); msg != "" {
 				c.alert("'%s %s' : %s", kw, name, msg)

@@ -129,3 +129,11 @@ func TestPeersServerOptions(t *testing.T) {
 		t.Errorf("support: %v", support)
 	}
 }
+
+// As in HAProxy, a peer may have no address.
+func TestPeersNoAddress(t *testing.T) {
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("global\n  localpeer a\npeers p\n  peer a\n  peer b\n")}}, Options{})
+	if ds.HasErrors() || len(c.Peers[0].Peers) != 2 || c.Peers[0].Peers[1].Addr != "" || !c.Peers[0].Peers[0].Local {
+		t.Errorf("%v %+v", ds, c.Peers[0].Peers)
+	}
+}

@@ -305,7 +305,7 @@ func (s *Section) syncOnce(now time.Time) time.Time {
 		s.resync = now.Add(resyncTimeout)
 	}
 	for _, p := range s.peers {
-		if p.local {
+		if p.local || p.addr == "" && p.sess == nil {
 			continue
 		}
 		if p.sess == nil {
