@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,7 +76,6 @@ const (
 	resyncRemote
 	resyncAssign
 	resyncProcess
-	resyncRequested
 )
 
 // Peer flags (PEER_F_*).
@@ -524,7 +525,7 @@ func (s *Section) accept(c net.Conn) {
 	r := bufio.NewReaderSize(c, maxMessage+16)
 	fail := func(code int) {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
-		c.Write([]byte(itoa(code) + "\n"))
+		c.Write([]byte(strconv.Itoa(code) + "\n"))
 		c.Close()
 	}
 	line, err := readLine(r)
@@ -549,7 +550,7 @@ func (s *Section) accept(c net.Conn) {
 		c.Close()
 		return
 	}
-	name, _, ok := cutByte(line, ' ')
+	name, _, ok := strings.Cut(line, " ")
 	if !ok {
 		fail(statusErrProto)
 		return
@@ -614,26 +615,4 @@ func (s *Section) accept(c net.Conn) {
 	p.initAccepted(time.Now())
 	s.mu.Unlock()
 	ss.run()
-}
-
-func cutByte(s string, c byte) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
-}
-
-func itoa(n int) string {
-	var b [12]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
 }

@@ -253,7 +253,6 @@ func (ss *session) handle(m Message, now time.Time) error {
 			}
 			p.flags &^= fTeachProcess | fTeachFinished
 			p.flags |= fTeachProcess
-			s.flags |= resyncRequested
 		case ctrlResyncFinished:
 			if p.flags&fLearnAssign != 0 {
 				p.flags &^= fLearnAssign
