@@ -68,6 +68,8 @@ type Graph struct {
 	// caches are the cache sections by name, and in order (cache.go).
 	caches     map[string]*cache.Cache
 	cacheOrder []*cache.Cache
+	// peers are the peers sections to run (peers.go).
+	peers []*peersSection
 }
 
 type proxyRef struct {
@@ -348,6 +350,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
 	compileTables(cfg, g, fail)
+	compilePeers(cfg, g, opts, fail)
 	compileGlobalVars(cfg, g, fail)
 	opts.graph = g
 	bes := map[string]*Backend{}

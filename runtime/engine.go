@@ -65,6 +65,8 @@ type Engine struct {
 	retired atomic.Bool
 	// noReuse binds without SO_REUSEPORT (NoReusePort).
 	noReuse bool
+	// peers runs the peers sections (peers.go), nil when none.
+	peers *peersRun
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -183,6 +185,15 @@ func (e *Engine) Bind() error {
 			}
 			lns = append(lns, l)
 		}
+	}
+	if err := e.startPeers(); err != nil {
+		for _, l := range lns {
+			l.ln.Close()
+		}
+		e.dns.close()
+		e.stopCLI()
+		e.closeLogs()
+		return err
 	}
 	e.listeners = lns
 	return nil
@@ -424,6 +435,7 @@ func (e *Engine) Retire() {
 		e.cancel()
 	}
 	e.dns.close()
+	e.peers.stopSoft(e.hard.Load())
 	for _, be := range e.g.Backends {
 		be.idle.drop(nil, true)
 	}
@@ -458,6 +470,7 @@ func (e *Engine) SoftStop() {
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}
+	e.peers.stopSoft(e.hard.Load())
 	for _, p := range e.g.proxies {
 		var fe, be int64
 		if p.fe != nil {
