@@ -8,6 +8,7 @@ import (
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
 )
 
@@ -150,6 +151,14 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			}
 			continue
 		}
+		if ok && r.expr != nil && r.act == "track-sc" && more != nil && r.expr.Pending(t) {
+			// The key may still change: wait for more data, as HAProxy
+			// yields until it is settled or the inspection ends.
+			if !more() {
+				t.Final = true
+			}
+			continue
+		}
 		i++
 		if !ok {
 			continue
@@ -213,8 +222,18 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	if r.inspect > 0 {
 		more = inspectReader(cl, cl.c, start.Add(r.inspect))
 	}
-	payload := func() []byte { return cl.buf[cl.r:cl.w] }
-	if s.runTCPRules(r.content, payload, false, more) != tcpReject {
+	payload := func() []byte {
+		b := cl.buf[cl.r:cl.w]
+		if !s.fe.HTTP {
+			s.tcpHTTPHead(b)
+		}
+		return b
+	}
+	v := s.runTCPRules(r.content, payload, false, more)
+	if s.txn.HeadPending {
+		s.txn.Req, s.txn.HeadPending = &s.req, false
+	}
+	if v != tcpReject {
 		return true
 	}
 	if s.logging {
@@ -303,4 +322,15 @@ func (s *session) inspectResponse(c netConn, be *Backend, toServer []byte) ([]by
 		return nil, false
 	}
 	return sv.buf[:sv.w], true
+}
+
+// tcpHTTPHead gives the HTTP fetches of a TCP stream's rules the request
+// its data starts with, once its head is whole, as HAProxy parses a TCP
+// stream's buffer for them; until then they find nothing.
+func (s *session) tcpHTTPHead(b []byte) {
+	if hl := h1.HeadEnd(b, 0); hl > 0 && h1.ParseRequest(b[:hl], &s.req, s.fe.maxHdr) == nil {
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b[:hl], &s.req, false
+		return
+	}
+	s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, true
 }
