@@ -41,6 +41,9 @@ type Check struct {
 	// connection from local to remote: its PROXY protocol header
 	// (check-send-proxy).
 	Preamble func(local, remote netip.AddrPort) []byte
+	// Mux, when set, carries the HTTP check of the default connection
+	// over another protocol (check-proto h2, or proto h2).
+	Mux func(net.Conn) (net.Conn, error)
 	// TLS, when set, makes checks speak TLS after the preamble
 	// (check-ssl, or an "ssl" server checked on its own address).
 	TLS *tls.Config
@@ -200,7 +203,8 @@ func (c *Check) lingers() bool {
 	case c.HTTP != nil:
 		return len(c.HTTP.Steps) > 0 && c.HTTP.Steps[0].Linger
 	case len(c.TCP) > 0:
-		return c.TCP[0].Connect && c.TCP[0].Linger
+		i := firstConnect(c.TCP)
+		return i >= 0 && c.TCP[i].Linger
 	}
 	return false
 }
@@ -229,6 +233,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	c := &CheckCtx{Server: s}
 	addr := s.Check.Addr
 	if addr == "" {
 		addr = s.Address()
@@ -240,22 +245,24 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	if s.Check.HTTP != nil {
 		dial = s.Check.HTTP.firstAddr(addr)
 	}
-	if t := s.Check.TCP; len(t) > 0 && t[0].Connect && t[0].Port != "" {
-		dial = withPort(addr, t[0].Port)
+	fc := firstConnect(s.Check.TCP)
+	if fc >= 0 && s.Check.TCP[fc].Port != "" {
+		dial = withPort(addr, s.Check.TCP[fc].Port)
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(cctx, "tcp", dial)
 	if err != nil {
 		// An explicit first connect rule is named as a tcp-check step.
 		where := ""
-		if t := s.Check.TCP; len(t) > 0 && t[0].Connect {
-			step := t[0].Step
+		if fc >= 0 {
+			first := s.Check.TCP[fc]
+			step := first.Step
 			if step == 0 {
-				step = 1
+				step = fc + 1
 			}
 			what := "connect"
-			if t[0].Port != "" {
-				what += " port " + t[0].Port
+			if first.Port != "" {
+				what += " port " + first.Port
 			}
 			where = " at step " + strconv.Itoa(step) + " of tcp-check (" + what + ")"
 		}
@@ -317,13 +324,13 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		return r, passedIf(ok)
 	}
 	if s.Check.TCP != nil {
-		r, ok := runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout))
+		r, ok := runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout), c)
 		return r, passedIf(ok)
 	}
 	if s.Check.HTTP == nil {
 		return "Layer4 check passed", checkPassed
 	}
-	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout))
+	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout), c)
 }
 
 // socketError is what HAProxy appends to a layer 6 failure from the

@@ -26,11 +26,21 @@ type HTTPCheck struct {
 // The first step uses the check's connection; a later one opens its own
 // ("http-check connect").
 type HTTPStep struct {
-	// Port, when set, is the port a "http-check connect port" dials.
-	Port string
+	// Addr and Port, when set, are where a "http-check connect addr/port"
+	// dials: Addr is a host, or host:port.
+	Addr, Port string
 	// Linger closes the step's connection cleanly, not with a reset.
-	Linger  bool
-	Request []byte
+	Linger bool
+	// Default takes the server's check settings (its Mux): the implicit
+	// connect and "connect default".
+	Default bool
+	// Mux, when set, turns the step's connection into one carrying a
+	// single HTTP/1 exchange over another protocol (proto h2).
+	Mux func(net.Conn) (net.Conn, error)
+	// Pre are the set-var and unset-var rules before the request.
+	Pre []func(*CheckCtx)
+	// Request builds the request of a run.
+	Request func(*CheckCtx) []byte
 	Expects []HTTPExpect
 }
 
@@ -40,6 +50,8 @@ type HTTPResponse struct {
 	Reason  string
 	Headers [][2]string // names in lower case
 	Body    []byte
+	// Head is the response head as received, up to its blank line.
+	Head []byte
 }
 
 // Expect kinds, which decide how a failure is reported.
@@ -49,59 +61,105 @@ const (
 	ExpectBody
 )
 
-// HTTPExpect is one "http-check expect" rule.
+// HTTPExpect is one "http-check expect" rule, or, with Action, a
+// set-var or unset-var rule among them.
 type HTTPExpect struct {
 	Kind    int
 	Neg     bool
-	Match   func(r *HTTPResponse) bool
+	Match   func(c *CheckCtx) bool
+	Action  func(c *CheckCtx)
 	Comment string
 }
 
-// firstAddr is where the first step connects: addr, or its host on the
-// port of a leading "http-check connect port".
-func (h *HTTPCheck) firstAddr(addr string) string {
-	if len(h.Steps) == 0 || h.Steps[0].Port == "" {
+// OnResponse adapts a matcher of the response to an expect rule's.
+func OnResponse(m func(r *HTTPResponse) bool) func(c *CheckCtx) bool {
+	return func(c *CheckCtx) bool { return m(c.Resp) }
+}
+
+// stepAddr is where a step connects, addr being the check's address.
+func stepAddr(addr, stAddr, port string) string {
+	if stAddr == "" && port == "" {
 		return addr
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	return net.JoinHostPort(host, h.Steps[0].Port)
+	host, p, _ := net.SplitHostPort(addr)
+	if stAddr != "" {
+		if h, sp, err := net.SplitHostPort(stAddr); err == nil {
+			host, p = h, sp
+		} else {
+			host = strings.Trim(stAddr, "[]")
+		}
+	}
+	if port != "" {
+		p = port
+	}
+	return net.JoinHostPort(host, p)
+}
+
+// firstAddr is where the first step connects: addr, or the address of a
+// leading "http-check connect".
+func (h *HTTPCheck) firstAddr(addr string) string {
+	if len(h.Steps) == 0 {
+		return addr
+	}
+	return stepAddr(addr, h.Steps[0].Addr, h.Steps[0].Port)
 }
 
 // run plays the steps; conn is the check's first connection, to addr.
-func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadline time.Time) (string, checkResult) {
+// A step's connection is closed when the next one opens, as HAProxy
+// releases it before its next connect rule.
+func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadline time.Time, c *CheckCtx) (string, checkResult) {
 	report := ""
+	var prev net.Conn
+	defer func() {
+		if prev != nil {
+			prev.Close()
+		}
+	}()
 	for i, st := range h.Steps {
 		if i > 0 {
-			a := addr
-			if st.Port != "" {
-				host, _, _ := net.SplitHostPort(addr)
-				a = net.JoinHostPort(host, st.Port)
+			if prev != nil {
+				prev.Close()
+				prev = nil
 			}
 			d := net.Dialer{Deadline: deadline}
-			c, err := d.DialContext(ctx, "tcp", a)
+			nc, err := d.DialContext(ctx, "tcp", stepAddr(addr, st.Addr, st.Port))
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					return "Layer4 timeout", checkFailed
 				}
 				return `Layer4 connection problem, info: "Connection refused"`, checkFailed
 			}
-			defer closeCheckConn(c, st.Linger)
-			conn = c
+			defer closeCheckConn(nc, st.Linger)
+			conn = nc
 			if !st.Linger {
-				c.(*net.TCPConn).SetLinger(0)
+				nc.(*net.TCPConn).SetLinger(0)
 			}
 		}
+		sc, mux := conn, st.Mux
+		if mux == nil && st.Default {
+			mux = c.Server.Check.Mux
+		}
+		if mux != nil {
+			mc, err := mux(conn)
+			if err != nil {
+				return `Layer4 connection problem, info: "Connection reset by peer"`, checkFailed
+			}
+			sc, prev = mc, mc
+		}
 		var res checkResult
-		if report, res = st.run(conn, deadline, h.DisableOn404); res != checkPassed {
+		if report, res = st.run(sc, deadline, h.DisableOn404, c); res != checkPassed {
 			return report, res
 		}
 	}
 	return report, checkPassed
 }
 
-func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (string, checkResult) {
+func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool, c *CheckCtx) (string, checkResult) {
+	for _, f := range st.Pre {
+		f(c)
+	}
 	conn.SetDeadline(deadline)
-	if _, err := conn.Write(st.Request); err != nil {
+	if _, err := conn.Write(st.Request(c)); err != nil {
 		return `Layer7 connection problem, info: "Connection reset by peer"`, checkFailed
 	}
 	needBody := false
@@ -136,12 +194,17 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (str
 	if !ok {
 		return `Layer7 invalid response, info: "non-HTTP response"`, checkFailed
 	}
+	c.Resp = r
 	detail := `code: ` + itoa(r.Status) + `, info: "` + r.Reason
 	if disable404 && r.Status == 404 {
 		return "Layer7 check conditionally passed, " + detail + `"`, checkCondPassed
 	}
 	for _, e := range st.Expects {
-		if e.Match(r) != e.Neg {
+		if e.Action != nil {
+			e.Action(c)
+			continue
+		}
+		if e.Match(c) != e.Neg {
 			continue
 		}
 		comment := ""
@@ -185,9 +248,10 @@ func parseCheckResponse(b []byte, headEnd int) (*HTTPResponse, bool) {
 		r.Status = r.Status*10 + int(c-'0')
 	}
 	head := string(b)
+	r.Head = b
 	if headEnd >= 0 {
 		head = string(b[:headEnd])
-		r.Body = b[headEnd:]
+		r.Head, r.Body = b[:headEnd], b[headEnd:]
 	}
 	lines := strings.Split(head, "\r\n")
 	if len(lines[0]) > 13 {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"encoding/hex"
+	"strconv"
 	"strings"
 )
 
@@ -17,13 +18,24 @@ type CheckRule struct {
 	// Comment is the text of a "comment" rule or of a rule's comment
 	// option.
 	Comment string
-	// Port and Linger are a connect rule's options.
-	Port   string
-	Linger bool
+	// Port and Linger are a connect rule's options; Addr its address
+	// (host, or host:port), Proto its mux protocol, Default that it
+	// takes the server's check settings.
+	Port    string
+	Linger  bool
+	Addr    string
+	Proto   string
+	Default bool
+	// Var names the variable of a set-var or unset-var rule
+	// ("check.name[,cond...]"), Expr is set-var's sample expression or
+	// set-var-fmt's format.
+	Var, Expr string
 	// Send is an http-check send rule's request parts.
 	Send CheckSend
-	// Data is what a tcp-check send or send-binary rule writes.
+	// Data is what a tcp-check send or send-binary rule writes; with LF
+	// it is the log-format of send-lf or send-binary-lf.
 	Data []byte
+	LF   bool
 	// Expect is an expect rule.
 	Expect CheckExpect
 	// Refused is the runtime's message for a form it does not run; the
@@ -34,7 +46,10 @@ type CheckRule struct {
 // CheckSend is the request of "option httpchk" or "http-check send".
 type CheckSend struct {
 	Meth, URI, Ver, Body string
-	Hdrs                 [][2]string
+	// Header values are log-format strings; URILF and BodyLF say the URI
+	// and the body are too (uri-lf, body-lf).
+	Hdrs          [][2]string
+	URILF, BodyLF bool
 }
 
 // CheckExpect is an expect rule: "[!] <match> <pattern>", and for
@@ -48,6 +63,12 @@ type CheckExpect struct {
 	HdrNameMeth, HdrName   string
 	HdrValueMeth, HdrValue string
 	HasValue, Full         bool
+	// NameLF and ValueLF make the header patterns log-format strings
+	// (name-lf, value-lf).
+	NameLF, ValueLF bool
+	// MinRecv is tcp-check's min-recv when HasMinRecv.
+	MinRecv    int
+	HasMinRecv bool
 }
 
 // CheckOpts holds the arguments of the check options, read when the
@@ -121,6 +142,21 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 			r.Refused = "'" + kw + " " + what + "' is not supported by the gohap runtime yet."
 		}
 	}
+	// set-var(name) <expr>, set-var-fmt(name) <fmt>, unset-var(name).
+	for _, act := range []string{"set-var", "set-var-fmt", "unset-var"} {
+		if rest, ok := strings.CutPrefix(a[0], act+"("); ok && strings.HasSuffix(rest, ")") {
+			r.Action, r.Var = act, strings.TrimSuffix(rest, ")")
+			switch {
+			case act == "unset-var" && len(a) != 1:
+				r.Refused = "'" + kw + " " + a[0] + "' expects no argument."
+			case act != "unset-var" && len(a) < 2:
+				r.Refused = "'" + kw + " " + a[0] + "' expects an expression."
+			case act != "unset-var":
+				r.Expr = strings.Join(a[1:], " ")
+			}
+			return r
+		}
+	}
 	switch a[0] {
 	case "comment":
 		if len(a) > 1 {
@@ -130,22 +166,40 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 		for i := 1; i < len(a); i++ {
 			switch a[i] {
 			case "default":
+				r.Default = true
 			case "linger":
 				r.Linger = true
-			case "port", "comment":
-				if i+1 < len(a) {
-					if a[i] == "port" {
-						r.Port = a[i+1]
-					} else {
-						r.Comment = a[i+1]
-					}
-					i++
+			case "port", "comment", "addr", "proto":
+				if i+1 >= len(a) {
+					unsupported("connect " + a[i])
+					break
 				}
+				v := a[i+1]
+				switch a[i] {
+				case "port":
+					if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
+						unsupported("connect port " + v)
+					}
+					r.Port = v
+				case "addr":
+					r.Addr = v
+				case "proto":
+					if v != "h1" && v != "h2" {
+						unsupported("connect proto " + v)
+					}
+					r.Proto = v
+				default:
+					r.Comment = v
+				}
+				i++
 			default:
 				unsupported("connect " + a[i])
 			}
 		}
-	case "disable-on-404":
+	case "disable-on-404", "send-state":
+		if kw != "http-check" {
+			unsupported(a[0])
+		}
 	case "send":
 		if kw == "tcp-check" {
 			if len(a) != 2 {
@@ -157,9 +211,17 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 		if !parseCheckSend(&r.Send, a[1:]) {
 			unsupported(strings.Join(a, " "))
 		}
-	case "send-binary":
+	case "send-binary", "send-binary-lf":
 		if kw != "tcp-check" {
 			unsupported(a[0])
+			break
+		}
+		if a[0] == "send-binary-lf" {
+			if len(a) != 2 {
+				unsupported(a[0])
+				break
+			}
+			r.Data, r.LF = []byte(a[1]), true
 			break
 		}
 		b, err := hexArg(a[1:])
@@ -174,39 +236,35 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 			unsupported(strings.Join(a, " "))
 		}
 	case "send-lf":
-		if kw == "tcp-check" {
-			r.Refused = "'tcp-check send-lf' is only supported with one literal string by the gohap runtime yet."
+		if kw != "tcp-check" || len(a) != 2 {
+			unsupported(a[0])
 			break
 		}
-		unsupported(a[0])
+		r.Data, r.LF = []byte(a[1]), true
 	default:
 		unsupported(a[0])
 	}
 	return r
 }
 
-// parseCheckSend reads "http-check send" arguments; log-format values
-// are not run.
+// parseCheckSend reads "http-check send" arguments.
 func parseCheckSend(s *CheckSend, a []string) bool {
 	for i := 0; i < len(a); i++ {
 		if i+1 >= len(a) {
 			return false
 		}
 		v := a[i+1]
-		if strings.Contains(v, "%") {
-			return false
-		}
 		switch a[i] {
 		case "meth":
 			s.Meth = v
-		case "uri":
-			s.URI = v
+		case "uri", "uri-lf":
+			s.URI, s.URILF = v, a[i] == "uri-lf"
 		case "ver":
 			s.Ver = v
-		case "body":
-			s.Body = v
+		case "body", "body-lf":
+			s.Body, s.BodyLF = v, a[i] == "body-lf"
 		case "hdr":
-			if i+2 >= len(a) || strings.Contains(a[i+2], "%") {
+			if i+2 >= len(a) {
 				return false
 			}
 			s.Hdrs = append(s.Hdrs, [2]string{v, a[i+2]})
@@ -222,6 +280,7 @@ func parseCheckSend(s *CheckSend, a []string) bool {
 // parseHTTPExpect reads "http-check expect [!] <match> <pattern>" with
 // "comment" anywhere, as HAProxy does.
 func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
+	a = append([]string(nil), a...)
 	var match []string
 	for i := 0; i < len(a); i++ {
 		switch a[i] {
@@ -232,7 +291,7 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 			*comment = a[i+1]
 			i++
 		case "!":
-			e.Neg = true
+			e.Neg = !e.Neg
 		case "status", "rstatus", "string", "rstring":
 			if i+1 >= len(a) || match != nil {
 				return false
@@ -251,6 +310,15 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 			match = a[i:j]
 			i = j - 1
 		default:
+			if w := strings.TrimLeft(a[i], "!"); match == nil && w != a[i] {
+				// "!" glued to the match keyword.
+				if (len(a[i])-len(w))%2 == 1 {
+					e.Neg = !e.Neg
+				}
+				a[i] = w
+				i--
+				continue
+			}
 			return false
 		}
 	}
@@ -264,25 +332,25 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 	}
 	e.Full = e.Match == "fhdr"
 	a = match[1:]
-	readPat := func(kw string, meth, pat *string) bool {
-		if len(a) < 2 || a[0] != kw {
+	readPat := func(kw string, meth, pat *string, lf *bool) bool {
+		if len(a) < 2 || a[0] != kw && a[0] != kw+"-lf" {
 			return false
 		}
-		a = a[1:]
+		*lf, a = a[0] == kw+"-lf", a[1:]
 		if len(a) >= 2 && a[0] == "-m" {
 			*meth, a = a[1], a[2:]
 		}
-		if len(a) == 0 || strings.Contains(a[0], "%") {
+		if len(a) == 0 || *lf && *meth == "reg" {
 			return false
 		}
 		*pat, a = a[0], a[1:]
 		return true
 	}
-	if !readPat("name", &e.HdrNameMeth, &e.HdrName) {
+	if !readPat("name", &e.HdrNameMeth, &e.HdrName, &e.NameLF) {
 		return false
 	}
-	if len(a) > 0 && a[0] == "value" {
-		if !readPat("value", &e.HdrValueMeth, &e.HdrValue) {
+	if len(a) > 0 && (a[0] == "value" || a[0] == "value-lf") {
+		if !readPat("value", &e.HdrValueMeth, &e.HdrValue, &e.ValueLF) {
 			return false
 		}
 		e.HasValue = true
@@ -293,20 +361,39 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 	return len(a) == 0
 }
 
-// parseTCPExpect reads "tcp-check expect [!] string|rstring|binary <p>"
-// with an optional comment.
+// parseTCPExpect reads "tcp-check expect [min-recv N] [!] <match>
+// <pattern>" with an optional comment.
 func parseTCPExpect(r *CheckRule, a []string) {
+	a = append([]string(nil), a...)
 	var e []string
 	for i := 0; i < len(a); i++ {
-		if a[i] == "comment" && i+1 < len(a) {
+		switch {
+		case a[i] == "comment" && i+1 < len(a):
 			r.Comment = a[i+1]
 			i++
 			continue
+		case a[i] == "min-recv" && i+1 < len(a):
+			n, err := strconv.Atoi(a[i+1])
+			if err != nil || n < -1 {
+				r.Refused = "'tcp-check expect min-recv' expects an integer >= -1."
+				return
+			}
+			r.Expect.MinRecv, r.Expect.HasMinRecv = n, n >= 0
+			i++
+			continue
+		}
+		if len(e) == 0 && strings.HasPrefix(a[i], "!") {
+			// "!" inverts, alone or glued to the match keyword.
+			w := a[i]
+			for strings.HasPrefix(w, "!") {
+				r.Expect.Neg, w = !r.Expect.Neg, w[1:]
+			}
+			if w == "" {
+				continue
+			}
+			a[i] = w
 		}
 		e = append(e, a[i])
-	}
-	if len(e) > 0 && e[0] == "!" {
-		r.Expect.Neg, e = true, e[1:]
 	}
 	if len(e) != 2 {
 		r.Refused = "'tcp-check expect " + strings.Join(a, " ") + "' is not supported by the gohap runtime yet."
@@ -314,7 +401,7 @@ func parseTCPExpect(r *CheckRule, a []string) {
 	}
 	r.Expect.Match, r.Expect.Pattern = e[0], e[1]
 	switch e[0] {
-	case "string", "rstring":
+	case "string", "rstring", "string-lf":
 	case "binary":
 		b, err := hexArg(e[1:])
 		if err != "" {

@@ -17,7 +17,13 @@ func TestParseCheckRule(t *testing.T) {
 		{"http-check connect ssl", CheckRule{Action: "connect", Refused: "'http-check connect ssl' is not supported by the gohap runtime yet."}},
 		{"http-check send meth GET uri /h ver HTTP/1.1 hdr Host x body b", CheckRule{Action: "send",
 			Send: CheckSend{Meth: "GET", URI: "/h", Ver: "HTTP/1.1", Body: "b", Hdrs: [][2]string{{"Host", "x"}}}}},
-		{"http-check send uri-lf /%[src]", CheckRule{Action: "send", Refused: "'http-check send uri-lf /%[src]' is not supported by the gohap runtime yet."}},
+		{"http-check send uri-lf /%[src] body-lf %[srv_name]", CheckRule{Action: "send", Send: CheckSend{URI: "/%[src]", URILF: true, Body: "%[srv_name]", BodyLF: true}}},
+		{"http-check set-var(check.x) str(a)", CheckRule{Action: "set-var", Var: "check.x", Expr: "str(a)"}},
+		{"http-check unset-var(check.x)", CheckRule{Action: "unset-var", Var: "check.x"}},
+		{"http-check connect addr 127.0.0.1 port 81 proto h2", CheckRule{Action: "connect", Addr: "127.0.0.1", Port: "81", Proto: "h2"}},
+		{"http-check expect hdr name-lf %[var(check.n)] value-lf -m sub x", CheckRule{Action: "expect",
+			Expect: CheckExpect{Match: "hdr", HdrName: "%[var(check.n)]", NameLF: true, HdrValueMeth: "sub", HdrValue: "x", ValueLF: true, HasValue: true}}},
+		{"tcp-check expect min-recv 5 ! rstring ^e", CheckRule{Action: "expect", Expect: CheckExpect{Neg: true, Match: "rstring", Pattern: "^e", MinRecv: 5, HasMinRecv: true}}},
 		{"http-check expect ! rstatus ^5 comment bad", CheckRule{Action: "expect", Comment: "bad", Expect: CheckExpect{Neg: true, Match: "rstatus", Pattern: "^5"}}},
 		{"http-check expect hdr name -m beg x- value -m sub y full", CheckRule{Action: "expect",
 			Expect: CheckExpect{Match: "hdr", HdrNameMeth: "beg", HdrName: "x-", HdrValueMeth: "sub", HdrValue: "y", HasValue: true, Full: true}}},
@@ -26,7 +32,7 @@ func TestParseCheckRule(t *testing.T) {
 		{"tcp-check send-binary 0a0", CheckRule{Action: "send-binary", Refused: "'tcp-check send-binary': expects one even-length hexadecimal string"}},
 		{"tcp-check expect ! binary ff comment z", CheckRule{Action: "expect", Comment: "z", Expect: CheckExpect{Neg: true, Match: "binary", Pattern: "ff", Binary: []byte{0xff}}}},
 		{"tcp-check expect rbinary ff", CheckRule{Action: "expect", Expect: CheckExpect{Match: "rbinary", Pattern: "ff"}, Refused: "'tcp-check expect rbinary' is not supported by the gohap runtime yet."}},
-		{"tcp-check send-lf %[src]", CheckRule{Action: "send-lf", Refused: "'tcp-check send-lf' is only supported with one literal string by the gohap runtime yet."}},
+		{"tcp-check send-lf %[src]", CheckRule{Action: "send-lf", Data: []byte("%[src]"), LF: true}},
 	} {
 		w := strings.Fields(c.line)
 		got := parseCheckRule(Pos{}, w[0], w[1:])
