@@ -88,6 +88,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 			return
 		}
 		kind, _, _ := strings.Cut(reason, ",")
+		state := c.stateReason(reason, ok) + ", check duration: " + ms(dur)
 		reason += ", check duration: " + ms(dur)
 		s.mu.Lock()
 		s.inProgress.Store(false)
@@ -128,13 +129,23 @@ func (s *Server) checkLoop(ctx context.Context) {
 			// check_notify_stopping: HAProxy says nothing of it.
 			s.setQuietLocked(Stopping)
 		case health >= c.Rise && !cond && (st == Down || st == Stopping):
-			s.setStateLocked(Up, reason+".")
+			s.setStateLocked(Up, state+".")
 		case health < c.Rise && (st == Up || st == Stopping):
-			s.setStateLocked(Down, reason+".")
+			s.setStateLocked(Down, state+".")
 		}
 		s.mu.Unlock()
 		t.Reset(c.interval(health, s.State()))
 	}
+}
+
+// stateReason is the report a change of state shows: a protocol check
+// whose success info is not kept (QuietSuccess) ends with an empty one,
+// as HAProxy sets its final status again without it.
+func (c *Check) stateReason(reason string, ok bool) string {
+	if ok && c.Proto != nil && c.Proto.QuietSuccess {
+		reason, _, _ = strings.Cut(reason, ", info: ")
+	}
+	return reason
 }
 
 // checkReport is HAProxy's log-health-checks line.

@@ -35,7 +35,8 @@ type HTTPStep struct {
 	// connect and "connect default".
 	Default bool
 	// Mux, when set, turns the step's connection into one carrying a
-	// single HTTP/1 exchange over another protocol (proto h2).
+	// single HTTP/1 exchange over HTTP/2 (proto h2), whose responses have
+	// no reason phrase.
 	Mux func(net.Conn) (net.Conn, error)
 	// Pre are the set-var and unset-var rules before the request.
 	Pre []func(*CheckCtx)
@@ -147,14 +148,14 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 			sc, prev = mc, mc
 		}
 		var res checkResult
-		if report, res = st.run(sc, deadline, h.DisableOn404, c); res != checkPassed {
+		if report, res = st.run(sc, deadline, h.DisableOn404, mux != nil, c); res != checkPassed {
 			return report, res
 		}
 	}
 	return report, checkPassed
 }
 
-func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool, c *CheckCtx) (string, checkResult) {
+func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason bool, c *CheckCtx) (string, checkResult) {
 	for _, f := range st.Pre {
 		f(c)
 	}
@@ -195,9 +196,19 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool, c *C
 		return `Layer7 invalid response, info: "non-HTTP response"`, checkFailed
 	}
 	c.Resp = r
-	detail := `code: ` + itoa(r.Status) + `, info: "` + r.Reason
+	if noReason {
+		r.Reason = ""
+	}
+	// An empty reason leaves the info out, unless a comment fills it.
+	detail := `code: ` + itoa(r.Status)
+	info := func(comment string) string {
+		if r.Reason == "" && comment == "" {
+			return ""
+		}
+		return `, info: "` + r.Reason + comment + `"`
+	}
 	if disable404 && r.Status == 404 {
-		return "Layer7 check conditionally passed, " + detail + `"`, checkCondPassed
+		return "Layer7 check conditionally passed, " + detail + info(""), checkCondPassed
 	}
 	for _, e := range st.Expects {
 		if e.Action != nil {
@@ -218,7 +229,7 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool, c *C
 			}
 			return `Layer7 invalid response, info: "` + what + comment + `"`, checkFailed
 		}
-		return "Layer7 wrong status, " + detail + comment + `"`, checkFailed
+		return "Layer7 wrong status, " + detail + info(comment), checkFailed
 	}
 	// HAProxy's UP report gives the status code only.
 	return "Layer7 check passed, code: " + itoa(r.Status), checkPassed

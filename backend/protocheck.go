@@ -20,6 +20,10 @@ type ProtoCheck struct {
 	// Linger closes the connection cleanly; HAProxy does for mysql,
 	// pgsql and smtp checks, and resets the others.
 	Linger bool
+	// QuietSuccess says the success info (a MySQL version, LDAP's
+	// "Success") shows in the check's report but not in the server's
+	// change of state: HAProxy ends such checks with an empty info.
+	QuietSuccess bool
 }
 
 // ProtoStep is a message and the judge of its reply: the judge sees
@@ -117,7 +121,7 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		}
 		return mysqlPacket(got, off, last, true)
 	}, "Layer7 timeout")
-	c.Linger = true
+	c.Linger, c.QuietSuccess = true, true
 	return c
 }
 
@@ -144,9 +148,12 @@ func mysqlPacket(got []byte, off int, last, final bool) (string, bool, bool) {
 	if !final {
 		return "", true, false
 	}
-	// HAProxy keeps the server version as the check's description, but
-	// its UP report does not show it.
-	return "Layer7 check passed, code: 0", true, false
+	// The server version of the greeting, a C string at offset 5.
+	var version []byte
+	if len(got) > 5 {
+		version = got[5:]
+	}
+	return "Layer7 check passed, code: 0" + info(version), true, false
 }
 
 // PgSQLCheck is "option pgsql-check user NAME": a startup message, then
@@ -181,37 +188,67 @@ func PgSQLCheck(user string) *ProtoCheck {
 }
 
 // LDAPCheck is "option ldap-check": an anonymous LDAPv3 bind whose
-// response code must be 0.
+// response code must be 0 (tcpcheck_ldap_expect_bindrsp, after 14 bytes).
 func LDAPCheck() *ProtoCheck {
 	const notLDAP = `Layer7 invalid response, info: "Not LDAPv3 protocol"`
 	bind := []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00}
-	return one(bind, func(got []byte, last bool) (string, bool, bool) {
+	c := one(bind, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 14 && !last {
 			return "", false, true
 		}
-		if len(got) < 14 || got[0] != 0x30 {
+		short := func() (string, bool, bool) {
+			if !last {
+				return "", false, true
+			}
+			return "Layer7 invalid response", false, false
+		}
+		// A first rule wants a BER SEQUENCE (expect rbinary ^30).
+		if len(got) == 0 || got[0] != 0x30 {
 			return notLDAP, false, false
 		}
-		// BER lengths: a long form adds its length bytes to the offsets.
-		n := 0
+		if len(got) < 2 {
+			return short()
+		}
+		// The LDAPMessage length, in BER short form or on 2 or 4 bytes.
+		n, msgLen := 0, int(got[1])
 		if got[1]&0x80 != 0 {
 			n = int(got[1] & 0x7f)
+			if len(got) < 2+n {
+				return short()
+			}
+			switch n {
+			case 4:
+				msgLen = int(binary.BigEndian.Uint32(got[2:6]))
+			case 2:
+				msgLen = int(binary.BigEndian.Uint16(got[2:4]))
+			default:
+				return notLDAP, false, false
+			}
 		}
-		if n > 2 || !bytes.Equal(got[2+n:6+n], []byte{0x02, 0x01, 0x01, 0x61}) {
+		if len(got) < 2+n+msgLen {
+			return short()
+		}
+		p := 2 + n
+		// messageID 1, bindResponse.
+		if len(got) < p+5 || !bytes.Equal(got[p:p+4], []byte{0x02, 0x01, 0x01, 0x61}) {
 			return notLDAP, false, false
 		}
-		if got[n+6]&0x80 != 0 {
-			n += int(got[n+6] & 0x7f)
+		p += 4
+		if got[p]&0x80 != 0 {
+			p += int(got[p] & 0x7f)
 		}
-		if n > 4 || len(got) < n+10 || !bytes.Equal(got[7+n:9+n], []byte{0x0a, 0x01}) {
+		p++
+		if len(got) < p+3 || !bytes.Equal(got[p:p+2], []byte{0x0a, 0x01}) {
 			return notLDAP, false, false
 		}
-		if code := got[n+9]; code != 0 {
+		if code := got[p+2]; code != 0 {
 			return "Layer7 wrong status, code: " + strconv.Itoa(int(code)) +
 				`, info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"`, false, false
 		}
-		return "Layer7 check passed, code: 0", true, false
+		return `Layer7 check passed, code: 0, info: "Success"`, true, false
 	}, "Layer7 timeout")
+	c.QuietSuccess = true
+	return c
 }
 
 // SSLHelloCheck is "option ssl-hello-chk": an SSLv3 client hello, to
@@ -287,12 +324,17 @@ func smtpCode(got []byte) string {
 // SMTPCheck is "option smtpchk [HELO|EHLO domain]": a 2xx greeting, the
 // hello command answered 2xx, then QUIT answered 221.
 func SMTPCheck(hello string) *ProtoCheck {
+	// A reply judged once 4 bytes are in (min-recv 4); the hello reply
+	// has no such bound and waits for its last line.
 	reply := func(re *regexp.Regexp) func([]byte, bool) (string, bool, bool) {
 		return func(got []byte, last bool) (string, bool, bool) {
 			if len(got) < 4 && !last {
 				return "", false, true
 			}
 			if !re.Match(got) {
+				if re == smtpHello && !last {
+					return "", false, true
+				}
 				return "Layer7 wrong status, code: " + smtpCode(got) + info(smtpText(got)), false, false
 			}
 			return "Layer7 check passed, code: " + smtpCode(got) + info(smtpText(got)), true, false

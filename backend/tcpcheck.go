@@ -133,7 +133,7 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				got = append(got, buf[:n]...)
 				if err != nil {
 					if ne, ok := err.(net.Error); ok && ne.Timeout() {
-						return `Layer7 timeout, info: " at step ` + step + ` of tcp-check (expect` + st.describe(pattern) + `)"`, false
+						return `Layer7 timeout, info: " at step ` + step + ` of tcp-check (expect` + st.describeWait() + `)"`, false
 					}
 					eof = true
 				}
@@ -177,8 +177,24 @@ func (st *TCPStep) describe(pattern []byte) string {
 		return " (regex)"
 	case st.Binary:
 		return " (binary)"
+	case st.ExpectLF != nil:
+		return " (log-format string)"
 	}
 	return " '" + string(st.want(pattern)) + "'"
+}
+
+// describeWait names the expect rule a check timed out on
+// (chk_report_conn_err).
+func (st *TCPStep) describeWait() string {
+	switch {
+	case st.ExpectR != nil:
+		return " regex"
+	case st.Binary:
+		return " binary '" + string(st.Expect) + "'"
+	case st.ExpectLF != nil:
+		return " log-format string"
+	}
+	return " string '" + string(st.Expect) + "'"
 }
 
 func (st *TCPStep) want(pattern []byte) []byte {

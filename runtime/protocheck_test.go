@@ -34,7 +34,8 @@ func protoServer(t *testing.T, reads bool, bad, good []byte) string {
 		if n.Add(1) == 1 {
 			out = bad
 		}
-		// "|READ|" in an answer waits for the check's next message.
+		// "|READ|" in an answer waits for the check's next message,
+		// "|PAUSE|" sends what follows in another segment, a little later.
 		for i, part := range bytes.Split(out, []byte("|READ|")) {
 			if i > 0 {
 				buf := make([]byte, 1024)
@@ -42,7 +43,12 @@ func protoServer(t *testing.T, reads bool, bad, good []byte) string {
 					return
 				}
 			}
-			c.Write(part)
+			for j, seg := range bytes.Split(part, []byte("|PAUSE|")) {
+				if j > 0 {
+					time.Sleep(20 * time.Millisecond)
+				}
+				c.Write(seg)
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	})
@@ -62,6 +68,8 @@ var (
 	pgErr         = []byte("E\x00\x00\x00\x2aSFATAL\x00C28000\x00Mrole \"x\" does not exist\x00\x00")
 	ldapOK        = []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
 	ldapBadCreds  = []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x31, 0x04, 0x00, 0x04, 0x00}
+	// ldapLong gives its lengths on 4 bytes, as Active Directory does.
+	ldapLong = []byte{0x30, 0x84, 0, 0, 0, 0x10, 0x02, 0x01, 0x01, 0x61, 0x84, 0, 0, 0, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
 	tlsAlert      = []byte{0x15, 0x03, 0x00, 0x00, 0x02, 0x02, 0x28}
 	notAProtocol  = []byte("HTTP/1.0 400 Bad Request\r\n\r\nnot what you expected")
 )
@@ -89,6 +97,7 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		{"pgsql_unknown", "pgsql-check user x", true, notAProtocol, pgOK},
 		{"ldap", "ldap-check", true, ldapBadCreds, ldapOK},
 		{"ldap_garbage", "ldap-check", true, notAProtocol, ldapOK},
+		{"ldap_long", "ldap-check", true, ldapBadCreds, ldapLong},
 		{"ssl", "ssl-hello-chk", true, notAProtocol, tlsAlert},
 	}
 	same, total := compareCheckReports(t, "1s", 2*len(cases), func(b *strings.Builder) {
@@ -98,12 +107,30 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		}
 	})
 	t.Logf("check reports identical to HAProxy: %d/%d", same, total)
+	// With log-health-checks, the check's own report shows the info
+	// (MySQL version, LDAP "Success") the change of state leaves out.
+	same, total = compareReports(t, healthRe, "1s", 2*len(cases), func(b *strings.Builder) {
+		for _, c := range cases {
+			addr := protoServer(t, c.reads, c.bad, c.good)
+			fmt.Fprintf(b, "backend be_%s\n option log-health-checks\n option %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.option, addr)
+		}
+	})
+	t.Logf("log-health-checks reports identical to HAProxy: %d/%d", same, total)
 }
+
+var healthRe = regexp.MustCompile(`Health check for server (\S+) (succeeded|failed), reason: (.*?), check duration`)
 
 // compareCheckReports runs the backends written by add under HAProxy and
 // under gohap (add is called once for each, to start fresh servers),
 // waits for n DOWN or UP reports and compares them one by one.
 func compareCheckReports(t *testing.T, checkTimeout string, n int, add func(b *strings.Builder)) (same, total int) {
+	t.Helper()
+	return compareReports(t, reportRe, checkTimeout, n, add)
+}
+
+// compareReports is compareCheckReports for the reports re finds: the
+// key of a report is its first two groups, its text the third.
+func compareReports(t *testing.T, re *regexp.Regexp, checkTimeout string, n int, add func(b *strings.Builder)) (same, total int) {
 	t.Helper()
 	run := func(start func(cfg, fe string) func() string) map[string]string {
 		fe := freePort(t)
@@ -118,7 +145,7 @@ func compareCheckReports(t *testing.T, checkTimeout string, n int, add func(b *s
 		deadline := time.Now().Add(20 * time.Second)
 		for len(got) < n && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
-			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
+			for _, m := range re.FindAllStringSubmatch(out(), -1) {
 				got[m[1]+" "+m[2]] = m[3]
 			}
 		}
@@ -307,6 +334,12 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		{"smtp-ehlo", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|550-no\r\n550 really no\r\n", "220 hi\r\n|READ|250-a\r\n250 ok go\r\n|READ|221 bye now\r\n", false},
 		{"smtp-garbage", "option smtpchk", false, "HTTP/1.0 400\r\n", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
 		{"redis-garbage", "option redis-check", true, "hello", "+PONG\r\n", false},
+		{"smtp-split", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|250-a\r\n|PAUSE|550 no\r\n", "220 hi\r\n|READ|250-a\r\n|PAUSE|250-b\r\n|PAUSE|250 ok\r\n|READ|221 bye\r\n", false},
+		{"negated-wait", "option tcp-check\n tcp-check expect ! rstring ^error\n tcp-check expect string valid", false, "error x", "valid", false},
+		{"glued-min-recv", "option tcp-check\n tcp-check expect min-recv 5 !rstring ^error\n tcp-check expect string valid", false, "errorvalid", "valid", false},
+		{"timeout-string", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "+PO|READ|", "+PONG\r\n", false},
+		{"timeout-regex", "option tcp-check\n tcp-check expect min-recv 9 rstring ^\\+PONG", false, "+PO|READ|", "+PONG\r\n\r\n\r\n", false},
+		{"set-var-lf", "option tcp-check\n tcp-check set-var(check.cmd) str(PING)\n tcp-check set-var(check.want) str(+PONG)\n tcp-check send-lf %[var(check.cmd)]\\r\\n\n tcp-check expect string-lf %[var(check.want)]", true, "-ERR x\r\n", "+PONG\r\n", false},
 	}
 	same, total := compareCheckReports(t, "500ms", 2*len(cases), func(b *strings.Builder) {
 		for _, c := range cases {
