@@ -57,6 +57,11 @@ func (b *Backend) RunChecks(ctx context.Context) {
 		if s.Check.Enabled {
 			go s.checkLoop(ctx)
 		}
+		if s.Agent.Enabled {
+			s.Agent.health.Store(int32(s.Agent.Rise))
+			s.Agent.status.Store(int32(CheckIni))
+			go s.agentLoop(ctx)
+		}
 	}
 }
 
@@ -128,7 +133,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 		case health >= c.Rise && cond && st == Up:
 			// check_notify_stopping: HAProxy says nothing of it.
 			s.setQuietLocked(Stopping)
-		case health >= c.Rise && !cond && (st == Down || st == Stopping):
+		case health >= c.Rise && !cond && (st == Down || st == Stopping) && s.agentOK():
 			s.setStateLocked(Up, state+".")
 		case health < c.Rise && (st == Up || st == Stopping):
 			s.setStateLocked(Down, state+".")

@@ -176,6 +176,11 @@ type ServerSettings struct {
 	Proto string
 	// CheckProto is "check-proto": the multiplexer of HTTP checks.
 	CheckProto string
+	// Agent is agent-check; AgentAddr, AgentPort, AgentSend and
+	// AgentInter its agent-* options.
+	Agent                           bool
+	AgentAddr, AgentPort, AgentSend string
+	AgentInter                      time.Duration
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -198,6 +203,7 @@ var runtimeServerOptions = map[string]bool{
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 	"proto": true, "check-proto": true,
+	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -319,6 +325,16 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Proto = v
 		case "check-proto":
 			s.CheckProto = v
+		case "agent-check", "no-agent-check":
+			s.Agent = o == "agent-check"
+		case "agent-addr":
+			s.AgentAddr = v
+		case "agent-port":
+			s.AgentPort = v
+		case "agent-send":
+			s.AgentSend = v
+		case "agent-inter":
+			s.AgentInter = dur(o, v)
 		case "port":
 			s.Port = v
 		case "init-addr":

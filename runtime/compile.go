@@ -854,6 +854,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		srv.Check.TCP = tcpChk
 		srv.Check.Proto = protoChk
 		serverCheckMux(s, srv, fail)
+		serverAgent(s, srv, addr, fail)
 		if pp := compileServerPP(&cfg.Global, s, srv, fail); pp != nil {
 			if be.pp == nil {
 				be.pp = map[*backend.Server]*ppSend{}

@@ -460,3 +460,34 @@ func serverCheckMux(s *parser.Server, srv *backend.Server, fail func(parser.Pos,
 		}
 	}
 }
+
+// serverAgent sets up a server's agent check: on agent-addr (else the
+// check address, else the server's) and agent-port (else the check
+// port), every agent-inter (else the check's inter).
+func serverAgent(s *parser.Server, srv *backend.Server, addr string, fail func(parser.Pos, string, ...any)) {
+	st := &s.Settings
+	if !st.Agent {
+		return
+	}
+	port := st.AgentPort
+	if port == "" {
+		port = st.Port
+	}
+	if port == "" {
+		fail(s.Pos, "server %s does not have agent port. Agent check has been disabled.", s.Name)
+		return
+	}
+	host := st.AgentAddr
+	if host == "" {
+		host = st.Addr
+	}
+	if host == "" {
+		host, _, _ = net.SplitHostPort(addr)
+	}
+	inter := st.AgentInter
+	if inter == 0 {
+		inter = st.Inter
+	}
+	srv.Agent = backend.Agent{Enabled: true, Addr: net.JoinHostPort(host, port), Send: []byte(st.AgentSend),
+		Inter: inter, Timeout: srv.Check.Timeout, Rise: 1, Fall: 1}
+}
