@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,11 @@ type ProtoCheck struct {
 type ProtoStep struct {
 	Send  []byte
 	Judge func(got []byte, last bool) (reason string, ok, wait bool)
+	// Step is the number of the step's first expect rule in HAProxy's
+	// rule set, which an empty response names; WrongStatus reports that
+	// response as the rule's error-status L7STS does.
+	Step        int
+	WrongStatus bool
 }
 
 // descLen is HAProxy's HCHK_DESC_LEN: a check's info is cut to it, and at
@@ -56,7 +62,7 @@ func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
 	reason := ""
 	for _, st := range p.Steps {
 		var ok bool
-		if reason, ok = p.exchange(conn, st.Send, st.Judge); !ok {
+		if reason, ok = p.exchange(conn, st); !ok {
 			return reason, false
 		}
 	}
@@ -64,7 +70,8 @@ func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
 }
 
 // exchange sends req (if any) and reads until judge decides.
-func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool) (string, bool, bool)) (string, bool) {
+func (p *ProtoCheck) exchange(conn net.Conn, st ProtoStep) (string, bool) {
+	req, judge := st.Send, st.Judge
 	if len(req) > 0 {
 		if _, err := conn.Write(req); err != nil {
 			return `Layer7 connection problem, info: "Connection reset by peer"`, false
@@ -80,6 +87,15 @@ func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				return p.Timeout, false
 			}
+			if len(got) == 0 {
+				// tcpcheck_eval_recv: the server closed without a word.
+				status, _, _ := strings.Cut(p.Timeout, " ")
+				status += " invalid response"
+				if st.WrongStatus {
+					status = "Layer7 wrong status, code: 0"
+				}
+				return status + `, info: "TCPCHK got an empty response at step ` + strconv.Itoa(st.Step) + `"`, false
+			}
 		}
 		if reason, ok, wait := judge(got, last); !wait || last {
 			return reason, ok
@@ -88,8 +104,8 @@ func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool
 }
 
 // one is a check of a single exchange.
-func one(req []byte, judge func([]byte, bool) (string, bool, bool), timeout string) *ProtoCheck {
-	return &ProtoCheck{Steps: []ProtoStep{{Send: req, Judge: judge}}, Timeout: timeout}
+func one(req []byte, step int, judge func([]byte, bool) (string, bool, bool), timeout string) *ProtoCheck {
+	return &ProtoCheck{Steps: []ProtoStep{{Send: req, Judge: judge, Step: step}}, Timeout: timeout}
 }
 
 // MySQLCheck is "option mysql-check [user NAME [post-41|pre-41]]": without
@@ -111,7 +127,11 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		req = append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
 		req = append(req, 0x01, 0x00, 0x00, 0x00, 0x01) // COM_QUIT
 	}
-	c := one(req, func(got []byte, last bool) (string, bool, bool) {
+	step := 2
+	if user != "" {
+		step = 3
+	}
+	c := one(req, step, func(got []byte, last bool) (string, bool, bool) {
 		off := 0
 		if user != "" {
 			if r, ok, wait := mysqlPacket(got, 0, last, false); wait || !ok {
@@ -162,7 +182,7 @@ func PgSQLCheck(user string) *ProtoCheck {
 	body := append([]byte{0, 3, 0, 0}, "user\x00"...)
 	body = append(append(body, user...), 0, 0)
 	req := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
-	c := one(append(req, body...), func(got []byte, last bool) (string, bool, bool) {
+	c := one(append(req, body...), 3, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -192,7 +212,7 @@ func PgSQLCheck(user string) *ProtoCheck {
 func LDAPCheck() *ProtoCheck {
 	const notLDAP = `Layer7 invalid response, info: "Not LDAPv3 protocol"`
 	bind := []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00}
-	c := one(bind, func(got []byte, last bool) (string, bool, bool) {
+	c := one(bind, 2, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 14 && !last {
 			return "", false, true
 		}
@@ -264,7 +284,7 @@ func SSLHelloCheck() *ProtoCheck {
 	hello = append(hello, 0x01, 0x00)
 	hs := append([]byte{0x01, 0x00, byte(len(hello) >> 8), byte(len(hello))}, hello...)
 	rec := append([]byte{0x16, 0x03, 0x00, byte(len(hs) >> 8), byte(len(hs))}, hs...)
-	return one(rec, func(got []byte, last bool) (string, bool, bool) {
+	return one(rec, 2, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -286,12 +306,14 @@ func cutCRLF(b []byte) []byte {
 // RedisCheck is "option redis-check": a PING whose answer must hold
 // +PONG; the server's error line is reported otherwise.
 func RedisCheck() *ProtoCheck {
-	return one([]byte("*1\r\n$4\r\nPING\r\n"), func(got []byte, last bool) (string, bool, bool) {
+	c := one([]byte("*1\r\n$4\r\nPING\r\n"), 2, func(got []byte, last bool) (string, bool, bool) {
 		if bytes.Contains(got, []byte("+PONG\r\n")) {
 			return `Layer7 check passed, code: 0, info: "Redis server is ok"`, true, false
 		}
 		return "Layer7 wrong status, code: 0" + info(cutCRLF(got)), false, !last && len(got) < 16384
 	}, "Layer7 timeout")
+	c.Steps[0].WrongStatus = true
+	return c
 }
 
 var (
@@ -350,8 +372,8 @@ func SMTPCheck(hello string) *ProtoCheck {
 		return reply(smtpOK)(got, last)
 	}
 	return &ProtoCheck{Timeout: "Layer7 timeout", Linger: true, Steps: []ProtoStep{
-		{Judge: greeting},
-		{Send: []byte(hello + "\r\n"), Judge: reply(smtpHello)},
-		{Send: []byte("QUIT\r\n"), Judge: reply(smtpQuit)},
+		{Judge: greeting, Step: 2},
+		{Send: []byte(hello + "\r\n"), Judge: reply(smtpHello), Step: 5, WrongStatus: true},
+		{Send: []byte("QUIT\r\n"), Judge: reply(smtpQuit), Step: 7, WrongStatus: true},
 	}}
 }

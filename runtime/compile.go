@@ -845,6 +845,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			srv.Check.Port = port
 		} else if checkHost != "" && addr != "" {
 			_, p, _ := net.SplitHostPort(addr)
+			if h, ap, err := net.SplitHostPort(checkHost); err == nil {
+				// "addr" may carry a port, which "port" overrides.
+				checkHost, p = h, ap
+			}
 			if port != "" {
 				p = port
 			}

@@ -98,6 +98,11 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		{"ldap", "ldap-check", true, ldapBadCreds, ldapOK},
 		{"ldap_garbage", "ldap-check", true, notAProtocol, ldapOK},
 		{"ldap_long", "ldap-check", true, ldapBadCreds, ldapLong},
+		{"mysql_empty", "mysql-check", false, nil, mysqlGreeting},
+		{"mysql_user_empty", "mysql-check user foo", true, nil, append(append([]byte{}, mysqlGreeting...), mysqlOK...)},
+		{"pgsql_empty", "pgsql-check user x", true, nil, pgOK},
+		{"ldap_empty", "ldap-check", true, nil, ldapOK},
+		{"ssl_empty", "ssl-hello-chk", true, nil, tlsAlert},
 		{"ssl", "ssl-hello-chk", true, notAProtocol, tlsAlert},
 	}
 	same, total := compareCheckReports(t, "1s", 2*len(cases), func(b *strings.Builder) {
@@ -337,6 +342,11 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		{"smtp-split", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|250-a\r\n|PAUSE|550 no\r\n", "220 hi\r\n|READ|250-a\r\n|PAUSE|250-b\r\n|PAUSE|250 ok\r\n|READ|221 bye\r\n", false},
 		{"negated-wait", "option tcp-check\n tcp-check expect ! rstring ^error\n tcp-check expect string valid", false, "error x", "valid", false},
 		{"glued-min-recv", "option tcp-check\n tcp-check expect min-recv 5 !rstring ^error\n tcp-check expect string valid", false, "errorvalid", "valid", false},
+		{"redis-empty", "option redis-check", true, "", "+PONG\r\n", false},
+		{"smtp-empty", "option smtpchk", false, "", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"smtp-hello-empty", "option smtpchk", false, "220 x\r\n|READ|", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"smtp-quit-empty", "option smtpchk", false, "220 x\r\n|READ|250 y\r\n|READ|", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"tcp-empty", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG comment pong", true, "", "+PONG\r\n", false},
 		{"timeout-string", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "+PO|READ|", "+PONG\r\n", false},
 		{"timeout-regex", "option tcp-check\n tcp-check expect min-recv 9 rstring ^\\+PONG", false, "+PO|READ|", "+PONG\r\n\r\n\r\n", false},
 		{"set-var-lf", "option tcp-check\n tcp-check set-var(check.cmd) str(PING)\n tcp-check set-var(check.want) str(+PONG)\n tcp-check send-lf %[var(check.cmd)]\\r\\n\n tcp-check expect string-lf %[var(check.want)]", true, "-ERR x\r\n", "+PONG\r\n", false},
