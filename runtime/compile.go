@@ -779,6 +779,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		protoChk = backend.LDAPCheck()
 	case "ssl-hello-chk":
 		protoChk = backend.SSLHelloCheck()
+	case "spop-check":
+		protoChk = backend.SPOPCheck()
 	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
@@ -1049,7 +1051,7 @@ func compileBalance(be *Backend, p *parser.Proxy) (backend.Algo, error) {
 func checkKind(p *parser.Proxy) string {
 	kind := ""
 	var at parser.Pos
-	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk"} {
+	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk", "spop-check"} {
 		pos := p.OptionPos[o]
 		if !p.Options[o] || kind != "" && !posAfter(pos, at) {
 			continue

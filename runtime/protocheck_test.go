@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"regexp"
@@ -74,6 +75,17 @@ var (
 	notAProtocol = []byte("HTTP/1.0 400 Bad Request\r\n\r\nnot what you expected")
 )
 
+// spopHello is an SPOE agent's HELLO frame (reg-tests/checks/spop-check.vtc).
+var spopHello = spopFrame("00000036 65 00000001 0000 0776657273696F6E 0803322E30 0E6D61782D6672616D652D73697A65 03FCF0 060C6361706162696C6974696573 0800")
+
+func spopFrame(h string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 var reportRe = regexp.MustCompile(`Server (\S+) is (DOWN|UP), reason: (.*?), check duration`)
 
 // TestProtocolChecksMatchHAProxy runs mysql-check, pgsql-check,
@@ -103,6 +115,12 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		{"pgsql_empty", "pgsql-check user x", true, nil, pgOK},
 		{"ldap_empty", "ldap-check", true, nil, ldapOK},
 		{"ssl_empty", "ssl-hello-chk", true, nil, tlsAlert},
+		{"spop", "spop-check", true, spopFrame("00000000"), spopHello},
+		{"spop_frag", "spop-check", true, spopFrame("00000007 65 00000000 0000"), spopHello},
+		{"spop_version", "spop-check", true, spopFrame("00000014 65 00000001 0000 0776657273696F6E 0803312E30"), spopHello},
+		{"spop_nosize", "spop-check", true, spopFrame("00000014 65 00000001 0000 0776657273696F6E 0803322E30"), spopHello},
+		{"spop_discon", "spop-check", true, spopFrame("00000015 66 00000001 0000 0B7374617475732D636F6465 0308 036D7367 0800"), spopHello},
+		{"spop_empty", "spop-check", true, nil, spopHello},
 		{"ssl", "ssl-hello-chk", true, notAProtocol, tlsAlert},
 	}
 	same, total := compareCheckReports(t, "1s", 2*len(cases), func(b *strings.Builder) {
