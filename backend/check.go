@@ -87,12 +87,22 @@ func (s *Server) checkLoop(ctx context.Context) {
 		s.chkResult.Store(int32(ResultUnknown))
 		start := time.Now()
 		reason, res := s.probe(ctx)
-		ok, cond := res != checkFailed, res == checkCondPassed
 		dur := time.Since(start)
 		if ctx.Err() != nil {
 			return
 		}
 		kind, _, _ := strings.Cut(reason, ",")
+		// The status decides the result: an expect rule's ok-status or
+		// error-status may name any.
+		switch checkStatuses[statusOf(kind, res)].result {
+		case ResultPassed:
+			res = checkPassed
+		case ResultCondPass:
+			res = checkCondPassed
+		case ResultFailed:
+			res = checkFailed
+		}
+		ok, cond := res != checkFailed, res == checkCondPassed
 		state := c.stateReason(reason, ok) + ", check duration: " + ms(dur)
 		reason += ", check duration: " + ms(dur)
 		s.mu.Lock()
@@ -292,12 +302,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 			}
 			return "Layer4 timeout", checkFailed
 		case errors.As(err, &errno):
-			// strerror's text, as HAProxy appends it.
-			msg := errno.Error()
-			if msg != "" {
-				msg = strings.ToUpper(msg[:1]) + msg[1:]
-			}
-			return `Layer4 connection problem, info: "General socket error (` + msg + `)` + where + `"`, checkFailed
+			return `Layer4 connection problem, info: "General socket error (` + strerror(errno) + `)` + where + `"`, checkFailed
 		default:
 			return `Layer4 connection problem, info: "General socket error` + where + `"`, checkFailed
 		}
@@ -374,8 +379,26 @@ func socketError(c net.Conn) string {
 	if errno == 0 {
 		return ""
 	}
+	return " (" + strerror(errno) + ")"
+}
+
+// strerror is the C library's text of errno.
+func strerror(errno syscall.Errno) string {
 	msg := errno.Error()
-	return " (" + strings.ToUpper(msg[:1]) + msg[1:] + ")"
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
+}
+
+// readErrno is the errno of a failed read other than the end of the
+// stream and a timeout, 0 for those.
+func readErrno(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return 0
 }
 
 // closeCheckConn closes a check's connection. A clean close first reads

@@ -68,3 +68,77 @@ func (s *Server) StateHeader(node string) string {
 		"; scur=" + strconv.Itoa(cur) + "/" + strconv.Itoa(beSess-beQueue) + "; qcur=" + strconv.Itoa(queue))
 	return b.String()
 }
+
+// ExpectReport holds what an expect rule's options change in the check's
+// reports: the infos of on-success and on-error, the statuses of
+// ok-status, error-status and tout-status (CheckUnknown keeps the
+// rule's own) and the code of status-code.
+type ExpectReport struct {
+	OnSuccess, OnError              func(*CheckCtx) []byte
+	OkStatus, ErrStatus, ToutStatus CheckStatus
+	StatusCode                      func(*CheckCtx) (int, bool)
+}
+
+// ParseStatus is the status of a short name (L7OK, L4CON...).
+func ParseStatus(name string) (CheckStatus, bool) {
+	for i, st := range checkStatuses {
+		if st.name != "" && st.name == name {
+			return CheckStatus(i), true
+		}
+	}
+	return CheckUnknown, false
+}
+
+// or is the rule's status unless an option replaced it.
+func (x *ExpectReport) or(set, own CheckStatus) CheckStatus {
+	if set != CheckUnknown {
+		return set
+	}
+	return own
+}
+
+// code is the code a report shows: status-code's, else the rule's own.
+func (x *ExpectReport) code(c *CheckCtx, own int) int {
+	if x.StatusCode != nil {
+		if n, ok := x.StatusCode(c); ok {
+			return n
+		}
+	}
+	return own
+}
+
+// failure is the report of a failed expect rule
+// (tcpcheck_expect_onerror_message): on-error's info, else desc, then
+// the comment.
+func (x *ExpectReport) failure(c *CheckCtx, own CheckStatus, code int, desc, comment string) string {
+	if x.OnError != nil {
+		desc = string(x.OnError(c))
+	}
+	if comment != "" {
+		desc += " comment: " + comment
+	}
+	return statusReport(x.or(x.ErrStatus, own), x.code(c, code), desc)
+}
+
+// success is the report of a check whose last rule is this expect
+// (tcpcheck_expect_onsuccess_message): on-success's info, else dflt.
+func (x *ExpectReport) success(c *CheckCtx, code int, dflt string) string {
+	desc := dflt
+	if x.OnSuccess != nil {
+		desc = string(x.OnSuccess(c))
+	}
+	return statusReport(x.or(x.OkStatus, CheckL7OKD), x.code(c, code), desc)
+}
+
+// statusReport words a status as srv_append_status does: its
+// description, the code from the layer 7 results on, the info.
+func statusReport(st CheckStatus, code int, info string) string {
+	r := checkStatuses[st].desc
+	if st >= CheckL57Data {
+		r += ", code: " + strconv.Itoa(code)
+	}
+	if info != "" {
+		r += `, info: "` + info + `"`
+	}
+	return r
+}

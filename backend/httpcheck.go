@@ -70,6 +70,10 @@ type HTTPExpect struct {
 	Match   func(c *CheckCtx) bool
 	Action  func(c *CheckCtx)
 	Comment string
+	// Fail, when Match could not be evaluated (a log-format pattern
+	// rendered empty), is the info of the failure.
+	Fail func(c *CheckCtx) string
+	ExpectReport
 }
 
 // OnResponse adapts a matcher of the response to an expect rule's.
@@ -199,40 +203,39 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason 
 	if noReason {
 		r.Reason = ""
 	}
-	// An empty reason leaves the info out, unless a comment fills it.
-	detail := `code: ` + itoa(r.Status)
-	info := func(comment string) string {
-		if r.Reason == "" && comment == "" {
-			return ""
-		}
-		return `, info: "` + r.Reason + comment + `"`
-	}
 	if disable404 && r.Status == 404 {
-		return "Layer7 check conditionally passed, " + detail + info(""), checkCondPassed
+		return statusReport(CheckL7OKCD, r.Status, r.Reason), checkCondPassed
 	}
-	for _, e := range st.Expects {
+	var last *HTTPExpect
+	for i := range st.Expects {
+		e := &st.Expects[i]
 		if e.Action != nil {
 			e.Action(c)
 			continue
 		}
+		last = e
+		if e.Fail != nil {
+			if msg := e.Fail(c); msg != "" {
+				return e.failure(c, CheckL7Rsp, r.Status, msg, e.Comment), checkFailed
+			}
+		}
 		if e.Match(c) != e.Neg {
 			continue
-		}
-		comment := ""
-		if e.Comment != "" {
-			comment = " comment: " + e.Comment
 		}
 		if e.Kind == ExpectBody {
 			what := "HTTP content check did not match"
 			if e.Neg {
 				what = "HTTP check matched unwanted content"
 			}
-			return `Layer7 invalid response, info: "` + what + comment + `"`, checkFailed
+			return e.failure(c, CheckL7Rsp, r.Status, what, e.Comment), checkFailed
 		}
-		return "Layer7 wrong status, " + detail + info(comment), checkFailed
+		return e.failure(c, CheckL7Sts, r.Status, r.Reason, e.Comment), checkFailed
 	}
-	// HAProxy's UP report gives the status code only.
-	return "Layer7 check passed, code: " + itoa(r.Status), checkPassed
+	// HAProxy's UP report gives the status code, and on-success's info.
+	if last == nil {
+		return statusReport(CheckL7OKD, r.Status, ""), checkPassed
+	}
+	return last.success(c, r.Status, ""), checkPassed
 }
 
 func contentLength(head []byte) (int, bool) {

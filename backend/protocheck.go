@@ -87,6 +87,9 @@ func (p *ProtoCheck) exchange(conn net.Conn, st ProtoStep) (string, bool) {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				return p.Timeout, false
 			}
+			if errno := readErrno(err); errno != 0 && len(got) == 0 {
+				return statusReport(CheckSockErr, 0, strerror(errno)), false
+			}
 			if len(got) == 0 {
 				// tcpcheck_eval_recv: the server closed without a word.
 				status, _, _ := strings.Cut(p.Timeout, " ")

@@ -3,9 +3,11 @@ package backend
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,9 +36,12 @@ type TCPStep struct {
 	// mismatch is then conclusive (min-recv).
 	MinRecv int
 	Bounded bool
-	// Binary marks an expect binary rule; Comment is the rule's comment.
+	// Binary marks an expect binary rule (with ExpectR rbinary, matched
+	// against the hexadecimal dump of the data; with ExpectLF binary-lf);
+	// Comment is the rule's comment.
 	Binary  bool
 	Comment string
+	ExpectReport
 	// Step is the rule's number in reports (its position among the
 	// rules); 0 numbers the steps in order.
 	Step int
@@ -72,7 +77,13 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 	mustRead, eof := true, false
 	buf := make([]byte, 4096)
 	first := firstConnect(steps)
-	for i, st := range steps {
+	// last is the last rule run, which words the success.
+	var last *TCPStep
+	for i := range steps {
+		st := &steps[i]
+		if st.Action == nil {
+			last = st
+		}
 		step := strconv.Itoa(i + 1)
 		if st.Step > 0 {
 			step = strconv.Itoa(st.Step)
@@ -122,7 +133,14 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 		if st.ExpectLF != nil {
 			c.Data = got
 			if pattern = st.ExpectLF(c); len(pattern) == 0 {
-				return `Layer7 invalid response, info: "log-format string evaluated to an empty string` + st.comment() + `"`, false
+				return statusReport(CheckL7Rsp, 0, "log-format string evaluated to an empty string"+st.comment()), false
+			}
+			if st.Binary {
+				b, err := hex.DecodeString(string(pattern))
+				if err != nil {
+					return statusReport(CheckL7Rsp, 0, "Failed to parse hexastring resulting of eval of a log-format string"+st.comment()), false
+				}
+				pattern = b
 			}
 		}
 		// tcpcheck_eval_expect: wait for data while a match may still
@@ -132,8 +150,13 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				n, err := conn.Read(buf)
 				got = append(got, buf[:n]...)
 				if err != nil {
+					where := " at step " + step + " of tcp-check (expect" + st.describeWait() + ")" + st.quotedComment()
 					if ne, ok := err.(net.Error); ok && ne.Timeout() {
-						return `Layer7 timeout, info: " at step ` + step + ` of tcp-check (expect` + st.describeWait() + `)"`, false
+						return statusReport(st.or(st.ToutStatus, CheckL7Tout), 0, where), false
+					}
+					if errno := readErrno(err); errno != 0 && len(got) == 0 {
+						// chk_report_conn_err: an error with nothing read.
+						return statusReport(CheckSockErr, 0, strerror(errno)+where), false
 					}
 					eof = true
 				}
@@ -142,11 +165,12 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				}
 				mustRead = false
 			}
-			last := eof || len(got) >= checkBufSize
-			if len(got) == 0 && last {
-				return `Layer7 invalid response, info: "TCPCHK got an empty response at step ` + step + st.quotedComment() + `"`, false
+			final := eof || len(got) >= checkBufSize
+			if len(got) == 0 && final {
+				c.Data = got
+				return statusReport(st.or(st.ErrStatus, CheckL7Rsp), st.code(c, 0), "TCPCHK got an empty response at step "+step+st.quotedComment()), false
 			}
-			if !last {
+			if !final {
 				lit := st.ExpectR == nil
 				if lit && len(got) < len(st.want(pattern)) || st.Bounded && st.MinRecv > 0 && len(got) < st.MinRecv {
 					mustRead = true
@@ -154,27 +178,43 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				}
 			}
 			m := st.matches(got, pattern)
-			if !m && !last && !st.Bounded {
+			if !m && !final && !st.Bounded {
 				mustRead = true
 				continue
 			}
 			if m != st.Neg {
 				break
 			}
+			c.Data = got
+			what := "TCPCHK did not match content"
 			if st.Neg {
-				return `Layer7 invalid response, info: "TCPCHK matched unwanted content` + st.describe(pattern) + ` at step ` + step + st.comment() + `"`, false
+				what = "TCPCHK matched unwanted content"
 			}
-			return `Layer7 invalid response, info: "TCPCHK did not match content` + st.describe(pattern) + ` at step ` + step + st.comment() + `"`, false
+			return st.failure(c, CheckL7Rsp, 0, what+st.describe(pattern)+" at step "+step, st.Comment), false
 		}
 	}
-	return `Layer7 check passed, code: 0, info: "(tcp-check)"`, true
+	// tcpcheck_main's end: the last rule run words the success.
+	c.Data = got
+	switch {
+	case last == nil:
+		return "Layer4 check passed", true
+	case last.Connect:
+		return `Layer4 check passed, info: "(tcp-check)"`, true
+	case last.Send != nil || last.SendLF != nil:
+		return statusReport(CheckL7OKD, 0, "(tcp-check)"), true
+	}
+	return last.success(c, 0, "(tcp-check)"), true
 }
 
 // describe is how HAProxy names an expect rule's pattern in reports.
 func (st *TCPStep) describe(pattern []byte) string {
 	switch {
+	case st.ExpectR != nil && st.Binary:
+		return " (binary regex)"
 	case st.ExpectR != nil:
 		return " (regex)"
+	case st.ExpectLF != nil && st.Binary:
+		return " (log-format binary)"
 	case st.Binary:
 		return " (binary)"
 	case st.ExpectLF != nil:
@@ -187,8 +227,12 @@ func (st *TCPStep) describe(pattern []byte) string {
 // (chk_report_conn_err).
 func (st *TCPStep) describeWait() string {
 	switch {
+	case st.ExpectR != nil && st.Binary:
+		return " binary regex"
 	case st.ExpectR != nil:
 		return " regex"
+	case st.ExpectLF != nil && st.Binary:
+		return " log-format binary"
 	case st.Binary:
 		return " binary '" + string(st.Expect) + "'"
 	case st.ExpectLF != nil:
@@ -219,6 +263,9 @@ func (st *TCPStep) quotedComment() string {
 }
 
 func (st *TCPStep) matches(got, pattern []byte) bool {
+	if st.ExpectR != nil && st.Binary {
+		return st.ExpectR.MatchString(strings.ToUpper(hex.EncodeToString(got)))
+	}
 	if st.ExpectR != nil {
 		return st.ExpectR.Match(got)
 	}

@@ -66,9 +66,83 @@ type CheckExpect struct {
 	// NameLF and ValueLF make the header patterns log-format strings
 	// (name-lf, value-lf).
 	NameLF, ValueLF bool
-	// MinRecv is tcp-check's min-recv when HasMinRecv.
+	// MinRecv is min-recv when HasMinRecv.
 	MinRecv    int
 	HasMinRecv bool
+	// OnSuccess and OnError are the log-format infos of the reports;
+	// OkStatus, ErrStatus and ToutStatus the statuses given in place of
+	// the rule's own (L7OK, L7STS...); StatusCode the sample expression
+	// of the reported code.
+	OnSuccess, OnError              string
+	OkStatus, ErrStatus, ToutStatus string
+	StatusCode                      string
+}
+
+// expectStatuses are the statuses each expect option accepts, with
+// HAProxy's message for another.
+var expectStatuses = map[string]struct {
+	names []string
+	msg   string
+}{
+	"ok-status":    {[]string{"L7OK", "L7OKC", "L6OK", "L4OK"}, "'ok-status' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '%s')."},
+	"error-status": {[]string{"L7RSP", "L7STS", "L7OKC", "L6RSP", "L4CON"}, "'error-status' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '%s')."},
+	"tout-status":  {[]string{"L7TOUT", "L6TOUT", "L4TOUT"}, "'tout-status' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '%s')."},
+}
+
+// expectOptions takes the options of an expect rule out of its words
+// (comment, min-recv, on-success, on-error, the statuses and
+// status-code); msg is HAProxy's error for a bad one.
+func expectOptions(e *CheckExpect, comment *string, a []string) (rest []string, msg string) {
+	for i := 0; i < len(a); i++ {
+		kw := a[i]
+		switch kw {
+		case "comment", "min-recv", "on-success", "on-error", "ok-status", "error-status", "tout-status", "status-code":
+		default:
+			rest = append(rest, kw)
+			continue
+		}
+		if i+1 >= len(a) {
+			return nil, "'" + kw + "' expects an argument."
+		}
+		v := a[i+1]
+		i++
+		switch kw {
+		case "comment":
+			*comment = v
+		case "min-recv":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 {
+				return nil, "'min-recv' expects -1 or an integer from 0 to INT_MAX"
+			}
+			e.MinRecv, e.HasMinRecv = n, n >= 0
+		case "on-success":
+			e.OnSuccess = v
+		case "on-error":
+			e.OnError = v
+		case "status-code":
+			e.StatusCode = v
+		default:
+			st := expectStatuses[kw]
+			found := ""
+			for _, n := range st.names {
+				if strings.EqualFold(n, v) {
+					found = n
+				}
+			}
+			if found == "" {
+				return nil, strings.Replace(st.msg, "%s", v, 1)
+			}
+			switch kw {
+			case "ok-status":
+				e.OkStatus = found
+			case "error-status":
+				e.ErrStatus = found
+			default:
+				e.ToutStatus = found
+			}
+		}
+	}
+	return rest, ""
 }
 
 // CheckOpts holds the arguments of the check options, read when the
@@ -280,19 +354,16 @@ func parseCheckSend(s *CheckSend, a []string) bool {
 // parseHTTPExpect reads "http-check expect [!] <match> <pattern>" with
 // "comment" anywhere, as HAProxy does.
 func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
-	a = append([]string(nil), a...)
+	a, msg := expectOptions(e, comment, a)
+	if msg != "" {
+		return false
+	}
 	var match []string
 	for i := 0; i < len(a); i++ {
 		switch a[i] {
-		case "comment":
-			if i+1 >= len(a) {
-				return false
-			}
-			*comment = a[i+1]
-			i++
 		case "!":
 			e.Neg = !e.Neg
-		case "status", "rstatus", "string", "rstring":
+		case "status", "rstatus", "string", "rstring", "string-lf":
 			if i+1 >= len(a) || match != nil {
 				return false
 			}
@@ -301,7 +372,7 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 		case "hdr", "fhdr":
 			// hdr name [-m meth] <name> [value [-m meth] <value>] [full]
 			j := i + 1
-			for j < len(a) && a[j] != "comment" && a[j] != "!" {
+			for j < len(a) && a[j] != "!" {
 				j++
 			}
 			if match != nil {
@@ -364,24 +435,13 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 // parseTCPExpect reads "tcp-check expect [min-recv N] [!] <match>
 // <pattern>" with an optional comment.
 func parseTCPExpect(r *CheckRule, a []string) {
-	a = append([]string(nil), a...)
+	a, msg := expectOptions(&r.Expect, &r.Comment, a)
+	if msg != "" {
+		r.Refused = "'tcp-check expect' : " + msg
+		return
+	}
 	var e []string
 	for i := 0; i < len(a); i++ {
-		switch {
-		case a[i] == "comment" && i+1 < len(a):
-			r.Comment = a[i+1]
-			i++
-			continue
-		case a[i] == "min-recv" && i+1 < len(a):
-			n, err := strconv.Atoi(a[i+1])
-			if err != nil || n < -1 {
-				r.Refused = "'tcp-check expect min-recv' expects an integer >= -1."
-				return
-			}
-			r.Expect.MinRecv, r.Expect.HasMinRecv = n, n >= 0
-			i++
-			continue
-		}
 		if len(e) == 0 && strings.HasPrefix(a[i], "!") {
 			// "!" inverts, alone or glued to the match keyword.
 			w := a[i]
@@ -401,7 +461,7 @@ func parseTCPExpect(r *CheckRule, a []string) {
 	}
 	r.Expect.Match, r.Expect.Pattern = e[0], e[1]
 	switch e[0] {
-	case "string", "rstring", "string-lf":
+	case "string", "rstring", "string-lf", "rbinary", "binary-lf":
 	case "binary":
 		b, err := hexArg(e[1:])
 		if err != "" {

@@ -31,7 +31,13 @@ func TestParseCheckRule(t *testing.T) {
 		{"tcp-check send-binary 0a0B", CheckRule{Action: "send-binary", Data: []byte{0x0a, 0x0b}}},
 		{"tcp-check send-binary 0a0", CheckRule{Action: "send-binary", Refused: "'tcp-check send-binary': expects one even-length hexadecimal string"}},
 		{"tcp-check expect ! binary ff comment z", CheckRule{Action: "expect", Comment: "z", Expect: CheckExpect{Neg: true, Match: "binary", Pattern: "ff", Binary: []byte{0xff}}}},
-		{"tcp-check expect rbinary ff", CheckRule{Action: "expect", Expect: CheckExpect{Match: "rbinary", Pattern: "ff"}, Refused: "'tcp-check expect rbinary' is not supported by the gohap runtime yet."}},
+		{"tcp-check expect rbinary ff", CheckRule{Action: "expect", Expect: CheckExpect{Match: "rbinary", Pattern: "ff"}}},
+		{"tcp-check expect string ok error-status L7STS on-error %[res.payload(0,2)] ok-status l6ok tout-status L4TOUT on-success yes status-code int(3)",
+			CheckRule{Action: "expect", Expect: CheckExpect{Match: "string", Pattern: "ok", ErrStatus: "L7STS", OnError: "%[res.payload(0,2)]",
+				OkStatus: "L6OK", ToutStatus: "L4TOUT", OnSuccess: "yes", StatusCode: "int(3)"}}},
+		{"tcp-check expect string ok error-status L9", CheckRule{Action: "expect",
+			Refused: "'tcp-check expect' : 'error-status' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got 'L9')."}},
+		{"http-check expect string-lf %[var(check.b)] on-error nope", CheckRule{Action: "expect", Expect: CheckExpect{Match: "string-lf", Pattern: "%[var(check.b)]", OnError: "nope"}}},
 		{"tcp-check send-lf %[src]", CheckRule{Action: "send-lf", Data: []byte("%[src]"), LF: true}},
 	} {
 		w := strings.Fields(c.line)

@@ -170,6 +170,9 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 			}
 		case "expect":
 			e, err := compileHTTPExpect(&r.Expect, ctx)
+			if err == nil {
+				e.ExpectReport, err = compileExpectReport(&r.Expect, ctx)
+			}
 			if err != nil {
 				fail(r.Pos, "'http-check %s' is not supported by the gohap runtime yet.", r.Text)
 				continue
@@ -321,6 +324,20 @@ func compileHTTPExpect(x *parser.CheckExpect, ctx *acl.Context) (backend.HTTPExp
 		re, err := regexp.Compile(x.Pattern)
 		e.Kind, e.Match = backend.ExpectBody, backend.OnResponse(func(r *backend.HTTPResponse) bool { return re.Match(r.Body) })
 		return e, err
+	case "string-lf":
+		f, err := checkFormat(x.Pattern, ctx)
+		if err != nil {
+			return e, err
+		}
+		e.Kind = backend.ExpectBody
+		e.Match = func(c *backend.CheckCtx) bool { return bytes.Contains(c.Resp.Body, f(c)) }
+		e.Fail = func(c *backend.CheckCtx) string {
+			if len(f(c)) == 0 {
+				return "log-format string evaluated to an empty string"
+			}
+			return ""
+		}
+		return e, nil
 	}
 	// A log-format pattern is rendered, then matched, at each run.
 	pattern := func(text, meth string, isLF, fold bool) (func(*backend.CheckCtx) func(string) bool, error) {
@@ -414,25 +431,25 @@ func compileTCPCheck(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, st
 			add(backend.TCPStep{SendLF: f})
 		case "expect":
 			st := backend.TCPStep{Comment: r.Comment, Neg: r.Expect.Neg, MinRecv: r.Expect.MinRecv, Bounded: r.Expect.HasMinRecv}
-			switch r.Expect.Match {
+			var err error
+			switch m := r.Expect.Match; m {
 			case "string":
 				st.Expect = []byte(r.Expect.Pattern)
-			case "string-lf":
-				f, err := checkFormat(r.Expect.Pattern, ctx)
-				if err != nil {
-					fail(r.Pos, "'tcp-check %s': %v.", r.Text, err)
-					continue
-				}
-				st.ExpectLF = f
-			case "rstring":
-				re, err := regexp.Compile(r.Expect.Pattern)
-				if err != nil {
-					fail(r.Pos, "'tcp-check expect rstring': %v", err)
-					continue
-				}
-				st.ExpectR = re
+			case "string-lf", "binary-lf":
+				st.ExpectLF, err = checkFormat(r.Expect.Pattern, ctx)
+				st.Binary = m == "binary-lf"
+			case "rstring", "rbinary":
+				st.ExpectR, err = regexp.Compile(r.Expect.Pattern)
+				st.Binary = m == "rbinary"
 			case "binary":
 				st.Expect, st.Binary = r.Expect.Binary, true
+			}
+			if err == nil {
+				st.ExpectReport, err = compileExpectReport(&r.Expect, ctx)
+			}
+			if err != nil {
+				fail(r.Pos, "'tcp-check %s': %v.", r.Text, err)
+				continue
 			}
 			add(st)
 		}
@@ -490,4 +507,50 @@ func serverAgent(s *parser.Server, srv *backend.Server, addr string, fail func(p
 	}
 	srv.Agent = backend.Agent{Enabled: true, Addr: net.JoinHostPort(host, port), Send: []byte(st.AgentSend),
 		Inter: inter, Timeout: srv.Check.Timeout, Rise: 1, Fall: 1}
+}
+
+// compileExpectReport compiles the report options of an expect rule.
+func compileExpectReport(x *parser.CheckExpect, ctx *acl.Context) (backend.ExpectReport, error) {
+	var r backend.ExpectReport
+	var err error
+	if x.OnSuccess != "" {
+		if r.OnSuccess, err = checkFormat(x.OnSuccess, ctx); err != nil {
+			return r, err
+		}
+	}
+	if x.OnError != "" {
+		if r.OnError, err = checkFormat(x.OnError, ctx); err != nil {
+			return r, err
+		}
+	}
+	r.OkStatus, _ = backend.ParseStatus(x.OkStatus)
+	r.ErrStatus, _ = backend.ParseStatus(x.ErrStatus)
+	r.ToutStatus, _ = backend.ParseStatus(x.ToutStatus)
+	if x.StatusCode != "" {
+		expr, err := acl.CompileSampleWith(x.StatusCode, ctx)
+		if err != nil {
+			return r, err
+		}
+		r.StatusCode = func(c *backend.CheckCtx) (int, bool) {
+			v, ok := expr.Eval(checkTxn(c))
+			if !ok {
+				return 0, false
+			}
+			return sampleInt(&v)
+		}
+	}
+	return r, nil
+}
+
+// sampleInt is a sample as the integer status-code takes: fetched as a
+// string, then read whole as a number (c_str2int).
+func sampleInt(v *acl.Value) (int, bool) {
+	switch v.Type {
+	case acl.TypeBool, acl.TypeInt:
+		return int(v.I), true
+	case acl.TypeStr, acl.TypeBin:
+		n, err := strconv.Atoi(string(v.B))
+		return n, err == nil
+	}
+	return 0, false
 }

@@ -134,6 +134,12 @@ func TestHTTPChecksMatchHAProxy(t *testing.T) {
 			simple(httpAnswer("500 Internal Server Error", "", ""), ok200), true},
 		{"hdrlf", "option httpchk\n http-check set-var(check.h) str(x-ok)\n http-check expect hdr name-lf %[var(check.h)] value-lf -m sub %[str(ye)]", 1,
 			simple(httpAnswer("200 OK", "X-Ok: no\r\n", ""), ok200), false},
+		{"on-error", "option httpchk\n http-check expect status 200 on-error \"bad %[res.hdr(x-why)]\" error-status L7RSP comment c", 1,
+			simple(httpAnswer("500 Internal Server Error", "X-Why: boom\r\n", ""), ok200), false},
+		{"on-success", "option httpchk\n http-check expect status 200 on-success \"fine %[res.hdr(x-ok)]\" status-code int(299)", 1,
+			simple(httpAnswer("500 Internal Server Error", "", ""), ok200), false},
+		{"string-lf", "option httpchk\n http-check set-var(check.w) str(nope)\n http-check expect string-lf %[var(check.w)]", 1,
+			simple(ok200, httpAnswer("200 OK", "", "nope here")), false},
 		{"resvar", "option httpchk\n http-check expect status 200\n http-check set-var(check.n) res.hdr(x-name)\n http-check expect !hdr name-lf %[var(check.n)]", 1,
 			simple(httpAnswer("200 OK", "X-Name: x-name\r\n", ""), httpAnswer("200 OK", "X-Name: x-other\r\n", "")), false},
 	}

@@ -361,10 +361,17 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		{"negated-wait", "option tcp-check\n tcp-check expect ! rstring ^error\n tcp-check expect string valid", false, "error x", "valid", false},
 		{"glued-min-recv", "option tcp-check\n tcp-check expect min-recv 5 !rstring ^error\n tcp-check expect string valid", false, "errorvalid", "valid", false},
 		{"redis-empty", "option redis-check", true, "", "+PONG\r\n", false},
+		{"redis-reset", "option redis-check", false, "", "+PONG\r\n", false},
+		{"tcp-reset", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check comment pong\n tcp-check expect string +PONG", false, "", "+PONG\r\n", false},
 		{"smtp-empty", "option smtpchk", false, "", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
 		{"smtp-hello-empty", "option smtpchk", false, "220 x\r\n|READ|", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
 		{"smtp-quit-empty", "option smtpchk", false, "220 x\r\n|READ|250 y\r\n|READ|", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
 		{"tcp-empty", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG comment pong", true, "", "+PONG\r\n", false},
+		{"on-error", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG error-status L7STS on-error \"got %[res.payload(0,4)]\" status-code int(42) comment c", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"on-success", "option tcp-check\n tcp-check expect string ready on-success \"ok:%[res.payload(0,5)]\" ok-status L6OK status-code res.payload(5,1)", false, "busy\r\n", "ready7\r\n", false},
+		{"rbinary", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect rbinary ^2B504F", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"binary-lf", "option tcp-check\n tcp-check set-var(check.b) str(2b504f4e47)\n tcp-check send PING\\r\\n\n tcp-check expect binary-lf %[var(check.b)]", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"tout-status", "option tcp-check\n tcp-check expect string never tout-status L4TOUT", false, "+PO|READ|", "never", false},
 		{"timeout-string", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "+PO|READ|", "+PONG\r\n", false},
 		{"timeout-regex", "option tcp-check\n tcp-check expect min-recv 9 rstring ^\\+PONG", false, "+PO|READ|", "+PONG\r\n\r\n\r\n", false},
 		{"set-var-lf", "option tcp-check\n tcp-check set-var(check.cmd) str(PING)\n tcp-check set-var(check.want) str(+PONG)\n tcp-check send-lf %[var(check.cmd)]\\r\\n\n tcp-check expect string-lf %[var(check.want)]", true, "-ERR x\r\n", "+PONG\r\n", false},
@@ -467,4 +474,28 @@ func TestCheckLingerMatchesHAProxy(t *testing.T) {
 		t.Errorf("haproxy: %s\ngohap:   %s", want, got)
 	}
 	t.Logf("check connection closes: %s", want)
+}
+
+// TestTCPCheckSuccessReportsMatchHAProxy compares the report of a
+// passing tcp-check by the kind of its last rule: none, a connect, a
+// send, an action.
+func TestTCPCheckSuccessReportsMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	cases := []struct{ name, rules string }{
+		{"none", "option tcp-check"},
+		{"connect", "option tcp-check\n tcp-check connect"},
+		{"send", "option tcp-check\n tcp-check send PING\\r\\n"},
+		{"connect-send", "option tcp-check\n tcp-check connect\n tcp-check send-binary 50"},
+		{"action", "option tcp-check\n tcp-check set-var(check.x) str(a)"},
+		{"expect-action", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string PONG\n tcp-check unset-var(check.x)"},
+	}
+	same, total := compareReports(t, healthRe, "1s", len(cases), func(b *strings.Builder) {
+		for _, c := range cases {
+			addr := protoServer(t, false, nil, []byte("+PONG\r\n"))
+			fmt.Fprintf(b, "backend be_%s\n option log-health-checks\n %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.rules, addr)
+		}
+	})
+	t.Logf("tcp-check success reports identical to HAProxy: %d/%d", same, total)
 }
