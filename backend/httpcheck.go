@@ -40,7 +40,8 @@ type HTTPStep struct {
 	Mux func(net.Conn) (net.Conn, error)
 	// Pre are the set-var and unset-var rules before the request.
 	Pre []func(*CheckCtx)
-	// Request builds the request of a run.
+	// Request builds the request of a run; nil sends none, as HAProxy's
+	// rule set without a send rule does.
 	Request func(*CheckCtx) []byte
 	Expects []HTTPExpect
 }
@@ -164,8 +165,10 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason 
 		f(c)
 	}
 	conn.SetDeadline(deadline)
-	if _, err := conn.Write(st.Request(c)); err != nil {
-		return `Layer7 connection problem, info: "Connection reset by peer"`, checkFailed
+	if st.Request != nil {
+		if _, err := conn.Write(st.Request(c)); err != nil {
+			return `Layer7 connection problem, info: "Connection reset by peer"`, checkFailed
+		}
 	}
 	needBody := false
 	for _, e := range st.Expects {
@@ -203,8 +206,10 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason 
 	if noReason {
 		r.Reason = ""
 	}
-	if disable404 && r.Status == 404 {
-		return statusReport(CheckL7OKCD, r.Status, r.Reason), checkCondPassed
+	// A 404 only stops a server that is not down; the last rule then
+	// reports no info.
+	if st := c.Server.State(); disable404 && r.Status == 404 && st != Down && st != Maint {
+		return statusReport(CheckL7OKCD, r.Status, ""), checkCondPassed
 	}
 	var last *HTTPExpect
 	for i := range st.Expects {

@@ -158,6 +158,14 @@ type CheckOpts struct {
 	MySQLPre41 bool
 	// PgSQLUser is option pgsql-check's user.
 	PgSQLUser string
+	// DisableOn404 and SendState are "http-check disable-on-404" and
+	// "http-check send-state": proxy options, not rules, inherited with
+	// the others.
+	DisableOn404, SendState bool
+	// NoRequest is set when the proxy's own http-check rules replace
+	// those of an inherited option httpchk: its request is not part of
+	// them, and without a send rule HAProxy's first step sends nothing.
+	NoRequest bool
 }
 
 // setCheckOption reads the arguments of a check option.
@@ -184,6 +192,7 @@ func (p *Proxy) setCheckOption(name string, args []string) {
 			}
 		}
 		p.CheckOpts.HTTPChk = s
+		p.CheckOpts.NoRequest = false
 		p.ownHTTPChk = true
 		// A proxy's own option httpchk starts a new rule set: the
 		// http-check rules of its defaults are not kept.

@@ -684,10 +684,12 @@ type checkKey struct {
 	rules *parser.CheckRule
 	send  *parser.CheckSend
 	n     int
+	// The http-check options the compiled check holds.
+	disable404, sendState bool
 }
 
-func keyOf(rules []*parser.CheckRule, send *parser.CheckSend) checkKey {
-	k := checkKey{n: len(rules), send: send}
+func keyOf(rules []*parser.CheckRule, send *parser.CheckSend, opts parser.CheckOpts) checkKey {
+	k := checkKey{n: len(rules), send: send, disable404: opts.DisableOn404, sendState: opts.SendState}
 	if len(rules) > 0 {
 		k.rules = rules[0]
 	}
@@ -752,14 +754,14 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	switch checkKind(p) {
 	case "httpchk":
 		if p.Options["httpchk"] {
-			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk)
+			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk, p.CheckOpts)
 			if httpChk = checks.http[k]; httpChk == nil {
 				httpChk = compileHTTPCheck(p, cfg, ctx, fail)
 				checks.http[k] = httpChk
 			}
 		}
 	case "tcp-check":
-		k := keyOf(p.TCPChecks, nil)
+		k := keyOf(p.TCPChecks, nil, parser.CheckOpts{})
 		var ok bool
 		if tcpChk, ok = checks.tcp[k]; !ok {
 			tcpChk = compileTCPCheck(p, ctx, fail)

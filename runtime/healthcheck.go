@@ -129,7 +129,8 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 	cur := &httpStepSpec{send: first, dflt: true}
 	steps := []*httpStepSpec{cur}
 	comment := ""
-	sendState := false
+	hc.DisableOn404 = p.CheckOpts.DisableOn404
+	sendState := p.CheckOpts.SendState
 	for _, r := range p.HTTPChecks {
 		if r.Refused != "" {
 			fail(r.Pos, "%s", r.Refused)
@@ -152,10 +153,6 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 			}
 			cur.sent = true
 			mergeSend(&cur.send, &r.Send)
-		case "disable-on-404":
-			hc.DisableOn404 = true
-		case "send-state":
-			sendState = true
 		case "set-var", "set-var-fmt", "unset-var":
 			f, err := checkVarAction(r, ctx)
 			if err != nil {
@@ -204,6 +201,9 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 		if err != nil {
 			fail(p.Pos, "'http-check send': %v.", err)
 			continue
+		}
+		if st == steps[0] && p.CheckOpts.NoRequest && !st.sent {
+			req = nil
 		}
 		hc.Steps = append(hc.Steps, backend.HTTPStep{Addr: st.addr, Port: st.port, Linger: st.linger, Default: st.dflt,
 			Mux: checkMux(st.proto), Pre: st.pre, Request: req, Expects: st.expects})

@@ -352,3 +352,42 @@ backend be_proto
 		t.Errorf("requests:\nhaproxy:\n%s\ngohap:\n%s", w, g)
 	}
 }
+
+var condHealthRe = regexp.MustCompile(`Health check for server (\S+) (conditionally succeeded|succeeded|failed), reason: (.*?), check duration`)
+
+// TestHTTPCheckOptionsInheritedMatchHAProxy: disable-on-404 and
+// send-state are proxy options, inherited from defaults by a backend
+// with rules of its own, as HAProxy's are; and own rules without a send
+// rule send no request at all, as in HAProxy.
+func TestHTTPCheckOptionsInheritedMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	var servers []*checkServer
+	same, total := compareReports(t, condHealthRe, "500ms", 3, func(b *strings.Builder) {
+		cs := startCheckServer(t, 1, func(_ string, good bool) string {
+			if good {
+				return httpAnswer("200 OK", "", "")
+			}
+			return httpAnswer("404 Not Found", "", "")
+		})
+		quiet := startCheckServer(t, 0, func(string, bool) string { return httpAnswer("200 OK", "", "") })
+		servers = append(servers, cs, quiet)
+		fmt.Fprintf(b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 500ms\n"+
+			" option httpchk GET /d HTTP/1.1\n http-check disable-on-404\n http-check send-state\n"+
+			"backend be_own\n option log-health-checks\n http-check send meth GET uri /own\n http-check expect status 200-399\n"+
+			" server s %s check inter 150ms rise 1 fall 1\n"+
+			"backend be_nosend\n option log-health-checks\n http-check expect status 200-399\n"+
+			" server s %s check inter 150ms rise 1 fall 1\n", cs.addr, quiet.addr)
+	})
+	t.Logf("inherited check options' reports identical to HAProxy: %d/%d", same, total)
+	for i := 0; i < 2; i++ {
+		want, got := servers[i].requests(), servers[i+2].requests()
+		if want != got {
+			t.Errorf("requests:\n haproxy: %s\n gohap:   %s", want, got)
+		}
+	}
+	if !strings.Contains(servers[0].requests(), "x-haproxy-server-state") {
+		t.Errorf("send-state was not inherited: %s", servers[0].requests())
+	}
+}
