@@ -37,10 +37,12 @@ type Check struct {
 	TCP []TCPStep
 	// Proto, when set, is a protocol check (mysql, pgsql, ldap, ssl).
 	Proto *ProtoCheck
-	// Preamble, when set, gives the bytes written first on the check's
-	// connection from local to remote: its PROXY protocol header
-	// (check-send-proxy).
-	Preamble func(local, remote netip.AddrPort) []byte
+	// Preamble gives the PROXY protocol header of a check connection
+	// from local to remote, written first on default connections with
+	// SendProxy (check-send-proxy) and on those of "connect send-proxy"
+	// rules.
+	Preamble  func(local, remote netip.AddrPort) []byte
+	SendProxy bool
 	// Mux, when set, carries the HTTP check of the default connection
 	// over another protocol (check-proto h2, or proto h2).
 	Mux func(net.Conn) (net.Conn, error)
@@ -314,28 +316,22 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	if !lingers {
 		conn.(*net.TCPConn).SetLinger(0)
 	}
-	if f := s.Check.Preamble; f != nil {
-		local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
-		remote, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
-		conn.SetWriteDeadline(time.Now().Add(timeout))
-		if _, err := conn.Write(f(local, remote)); err != nil {
-			return `Layer4 connection problem, info: "Connection reset by peer"`, checkFailed
-		}
-		conn.SetWriteDeadline(time.Time{})
+	// The first connection is the implicit connect's, or that of a
+	// leading connect rule, which takes the server's check settings
+	// only with "default".
+	dflt, sendProxy := true, false
+	if fc >= 0 {
+		dflt, sendProxy = s.Check.TCP[fc].Default, s.Check.TCP[fc].SendProxy
+	} else if h := s.Check.HTTP; h != nil && len(h.Steps) > 0 {
+		dflt, sendProxy = h.Steps[0].Default, h.Steps[0].SendProxy
 	}
-	if cfg := s.Check.TLS; cfg != nil {
-		tc := tls.Client(conn, cfg)
-		conn.SetDeadline(time.Now().Add(timeout))
-		if err := tc.HandshakeContext(cctx); err != nil {
-			var ne net.Error
-			if cctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
-				return "Layer6 timeout", checkFailed
-			}
-			return `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + `"`, checkFailed
-		}
-		conn.SetDeadline(time.Time{})
-		defer tc.Close()
-		conn = tc
+	nc, reason := s.setupConn(cctx, conn, dflt, sendProxy, timeout)
+	if reason != "" {
+		return reason, checkFailed
+	}
+	if nc != conn {
+		defer nc.Close()
+		conn = nc
 		if s.Check.Proto == nil && s.Check.TCP == nil && s.Check.HTTP == nil {
 			return "Layer6 check passed", checkPassed
 		}
@@ -352,6 +348,37 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		return "Layer4 check passed", checkPassed
 	}
 	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout), c)
+}
+
+// setupConn prepares a check connection as tcpcheck_eval_connect does:
+// a PROXY header with check-send-proxy on a default connection, or with
+// the rule's send-proxy, then TLS (check-ssl) on a default connection.
+// It returns the connection to use, or the failure's report.
+func (s *Server) setupConn(ctx context.Context, conn net.Conn, dflt, sendProxy bool, timeout time.Duration) (net.Conn, string) {
+	if f := s.Check.Preamble; f != nil && (sendProxy || dflt && s.Check.SendProxy) {
+		local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
+		remote, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
+		conn.SetWriteDeadline(time.Now().Add(timeout))
+		if _, err := conn.Write(f(local, remote)); err != nil {
+			return nil, `Layer4 connection problem, info: "Connection reset by peer"`
+		}
+		conn.SetWriteDeadline(time.Time{})
+	}
+	cfg := s.Check.TLS
+	if cfg == nil || !dflt {
+		return conn, ""
+	}
+	tc := tls.Client(conn, cfg)
+	conn.SetDeadline(time.Now().Add(timeout))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			return nil, "Layer6 timeout"
+		}
+		return nil, `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + `"`
+	}
+	conn.SetDeadline(time.Time{})
+	return tc, ""
 }
 
 // socketError is what HAProxy appends to a layer 6 failure from the

@@ -31,9 +31,10 @@ type HTTPStep struct {
 	Addr, Port string
 	// Linger closes the step's connection cleanly, not with a reset.
 	Linger bool
-	// Default takes the server's check settings (its Mux): the implicit
-	// connect and "connect default".
-	Default bool
+	// Default takes the server's check settings (its Mux, PROXY header
+	// and TLS): the implicit connect and "connect default". SendProxy
+	// sends a PROXY header ("connect send-proxy").
+	Default, SendProxy bool
 	// Mux, when set, turns the step's connection into one carrying a
 	// single HTTP/1 exchange over HTTP/2 (proto h2), whose responses have
 	// no reason phrase.
@@ -136,10 +137,17 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 				return `Layer4 connection problem, info: "Connection refused"`, checkFailed
 			}
 			defer closeCheckConn(nc, st.Linger)
-			conn = nc
 			if !st.Linger {
 				nc.(*net.TCPConn).SetLinger(0)
 			}
+			sc, reason := c.Server.setupConn(ctx, nc, st.Default, st.SendProxy, time.Until(deadline))
+			if reason != "" {
+				return reason, checkFailed
+			}
+			if sc != nc {
+				defer sc.Close()
+			}
+			conn = sc
 		}
 		sc, mux := conn, st.Mux
 		if mux == nil && st.Default {

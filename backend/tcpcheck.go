@@ -17,8 +17,10 @@ type TCPStep struct {
 	// server's check address); a leading one replaces the implicit one.
 	Connect bool
 	Port    string
-	// Linger closes the connection cleanly, not with a reset.
-	Linger bool
+	// Linger closes the connection cleanly, not with a reset; Default
+	// takes the server's check settings (check-send-proxy, check-ssl);
+	// SendProxy sends a PROXY header.
+	Linger, Default, SendProxy bool
 	// Send is written as it is when not nil; SendLF, when set, builds
 	// what is written (send-lf).
 	Send   []byte
@@ -109,10 +111,17 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				return `Layer4 connection problem, info: "Connection refused at step ` + step + ` of tcp-check (` + what + `)"`, false
 			}
 			defer closeCheckConn(nc, st.Linger)
-			conn, got, mustRead, eof = nc, got[:0], true, false
 			if !st.Linger {
 				nc.(*net.TCPConn).SetLinger(0)
 			}
+			sc, reason := c.Server.setupConn(ctx, nc, st.Default, st.SendProxy, time.Until(deadline))
+			if reason != "" {
+				return reason, false
+			}
+			if sc != nc {
+				defer sc.Close()
+			}
+			conn, got, mustRead, eof = sc, got[:0], true, false
 			conn.SetDeadline(deadline)
 			continue
 		case st.Send != nil || st.SendLF != nil:

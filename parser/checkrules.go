@@ -21,11 +21,12 @@ type CheckRule struct {
 	// Port and Linger are a connect rule's options; Addr its address
 	// (host, or host:port), Proto its mux protocol, Default that it
 	// takes the server's check settings.
-	Port    string
-	Linger  bool
-	Addr    string
-	Proto   string
-	Default bool
+	Port      string
+	Linger    bool
+	Addr      string
+	Proto     string
+	Default   bool
+	SendProxy bool
 	// Var names the variable of a set-var or unset-var rule
 	// ("check.name[,cond...]"), Expr is set-var's sample expression or
 	// set-var-fmt's format.
@@ -252,6 +253,8 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 				r.Default = true
 			case "linger":
 				r.Linger = true
+			case "send-proxy":
+				r.SendProxy = true
 			case "port", "comment", "addr", "proto":
 				if i+1 >= len(a) {
 					unsupported("connect " + a[i])

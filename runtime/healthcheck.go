@@ -145,7 +145,7 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 				steps = append(steps, cur)
 			}
 			cur.connected = true
-			cur.port, cur.addr, cur.linger, cur.dflt, cur.proto = r.Port, r.Addr, r.Linger, r.Default, r.Proto
+			cur.port, cur.addr, cur.linger, cur.dflt, cur.proto, cur.sendProxy = r.Port, r.Addr, r.Linger, r.Default, r.Proto, r.SendProxy
 		case "send":
 			if cur.sent {
 				fail(r.Pos, "'http-check send' needs an 'http-check connect' before it.")
@@ -205,7 +205,7 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 		if st == steps[0] && p.CheckOpts.NoRequest && !st.sent {
 			req = nil
 		}
-		hc.Steps = append(hc.Steps, backend.HTTPStep{Addr: st.addr, Port: st.port, Linger: st.linger, Default: st.dflt,
+		hc.Steps = append(hc.Steps, backend.HTTPStep{Addr: st.addr, Port: st.port, Linger: st.linger, Default: st.dflt, SendProxy: st.sendProxy,
 			Mux: checkMux(st.proto), Pre: st.pre, Request: req, Expects: st.expects})
 	}
 	return hc
@@ -235,7 +235,7 @@ type httpStepSpec struct {
 	send                  parser.CheckSend
 	sent, connected, dflt bool
 	port, addr, proto     string
-	linger                bool
+	linger, sendProxy     bool
 	pre                   []func(*backend.CheckCtx)
 	expects               []backend.HTTPExpect
 }
@@ -405,7 +405,7 @@ func compileTCPCheck(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, st
 		case "comment":
 			comment = r.Comment
 		case "connect":
-			add(backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger})
+			add(backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger, Default: r.Default, SendProxy: r.SendProxy})
 		case "set-var", "set-var-fmt", "unset-var":
 			f, err := checkVarAction(r, ctx)
 			if err != nil {

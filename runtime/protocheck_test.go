@@ -499,3 +499,76 @@ func TestTCPCheckSuccessReportsMatchHAProxy(t *testing.T) {
 	})
 	t.Logf("tcp-check success reports identical to HAProxy: %d/%d", same, total)
 }
+
+// TestCheckConnectPreambleMatchesHAProxy: check-send-proxy and
+// "connect send-proxy" put a PROXY header on the connections of the
+// implicit connect and of "connect default" or "connect send-proxy"
+// rules only, as HAProxy's tcpcheck_eval_connect does; each server
+// records the first bytes of each connection.
+func TestCheckConnectPreambleMatchesHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	cases := []struct{ name, rules, server string }{
+		{"implicit", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", "check-send-proxy"},
+		{"explicit", "option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", "check-send-proxy"},
+		{"default", "option tcp-check\n tcp-check connect default\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", "check-send-proxy"},
+		{"rule", "option tcp-check\n tcp-check connect send-proxy\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", ""},
+		{"http-explicit", "option httpchk\n http-check connect\n http-check send meth GET uri /x", "check-send-proxy"},
+		{"http-default", "option httpchk\n http-check connect default", "check-send-proxy"},
+	}
+	run := func(start func(cfg, fe string)) map[string]string {
+		var mu sync.Mutex
+		seen := map[string]string{}
+		var b strings.Builder
+		fe := freePort(t)
+		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 2s\n timeout server 2s\n timeout check 1s\nfrontend fe\n bind %s\n", fe)
+		for _, c := range cases {
+			name := c.name
+			addr := serveRaw(t, func(conn net.Conn) {
+				conn.SetReadDeadline(time.Now().Add(time.Second))
+				buf := make([]byte, 256)
+				n, _ := conn.Read(buf)
+				head := string(buf[:n])
+				if strings.HasPrefix(head, "PROXY ") {
+					head = "PROXY"
+				}
+				mu.Lock()
+				seen[name] = head
+				mu.Unlock()
+				conn.Write([]byte("+PONG\r\nHTTP/1.0 200 OK\r\n\r\n"))
+			})
+			fmt.Fprintf(&b, "backend be_%s\n %s\n server s %s check inter 100ms %s\n", c.name, c.rules, addr, c.server)
+		}
+		start(b.String(), fe)
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			n := len(seen)
+			mu.Unlock()
+			if n == len(cases) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]string{}
+		for k, v := range seen {
+			out[k] = v
+		}
+		return out
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	for _, c := range cases {
+		if want[c.name] != got[c.name] {
+			t.Errorf("%s: haproxy's check sent %q, gohap's %q", c.name, want[c.name], got[c.name])
+		}
+	}
+	// Both kinds of connections are in the comparison.
+	if want["implicit"] != "PROXY" || want["explicit"] == "PROXY" {
+		t.Errorf("haproxy's checks sent %q", want)
+	}
+}
