@@ -184,9 +184,10 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason 
 	}
 	buf := make([]byte, 16384)
 	n, headEnd, want := 0, -1, -1
+	var rerr error
 	for n < len(buf) {
 		k, err := conn.Read(buf[n:])
-		n += k
+		n, rerr = n+k, err
 		if headEnd < 0 {
 			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 {
 				headEnd = i + 4
@@ -203,12 +204,21 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason 
 		}
 	}
 	b := buf[:n]
-	if n == 0 {
+	var ne net.Error
+	timedOut := errors.As(rerr, &ne) && ne.Timeout()
+	switch {
+	case n == 0 && !timedOut:
+		if errno := readErrno(rerr); errno != 0 {
+			return statusReport(CheckSockErr, 0, strerror(errno)), checkFailed
+		}
+		// An empty response is an invalid one, with no info.
+		return statusReport(CheckL7Rsp, 0, ""), checkFailed
+	case headEnd < 0 && timedOut && (n == 0 || bytes.HasPrefix(b, []byte("HTTP/"[:min(n, 5)]))):
 		return "Layer7 timeout", checkFailed
 	}
 	r, ok := parseCheckResponse(b, headEnd)
 	if !ok {
-		return `Layer7 invalid response, info: "non-HTTP response"`, checkFailed
+		return statusReport(CheckL7Rsp, 0, ""), checkFailed
 	}
 	c.Resp = r
 	if noReason {
@@ -227,6 +237,9 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason 
 			continue
 		}
 		last = e
+		if e.Kind == ExpectBody && len(r.Body) == 0 {
+			return e.failure(c, CheckL7Rsp, r.Status, "HTTP content check could not find a response body", e.Comment), checkFailed
+		}
 		if e.Fail != nil {
 			if msg := e.Fail(c); msg != "" {
 				return e.failure(c, CheckL7Rsp, r.Status, msg, e.Comment), checkFailed

@@ -140,6 +140,9 @@ func TestHTTPChecksMatchHAProxy(t *testing.T) {
 			simple(httpAnswer("500 Internal Server Error", "", ""), ok200), false},
 		{"string-lf", "option httpchk\n http-check set-var(check.w) str(nope)\n http-check expect string-lf %[var(check.w)]", 1,
 			simple(ok200, httpAnswer("200 OK", "", "nope here")), false},
+		{"empty", "option httpchk", 1, simple("", ok200), false},
+		{"nobody", "option httpchk\n http-check expect ! string nope comment c", 1, simple(httpAnswer("200 OK", "", ""), ok200), false},
+		{"garbage", "option httpchk", 1, simple("hello there\r\n\r\n", ok200), false},
 		{"resvar", "option httpchk\n http-check expect status 200\n http-check set-var(check.n) res.hdr(x-name)\n http-check expect !hdr name-lf %[var(check.n)]", 1,
 			simple(httpAnswer("200 OK", "X-Name: x-name\r\n", ""), httpAnswer("200 OK", "X-Name: x-other\r\n", "")), false},
 	}
