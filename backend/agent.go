@@ -85,20 +85,26 @@ func (s *Server) agentLoop(ctx context.Context) {
 		// agent's "ready" ends it.
 		a.inProgress.Store(true)
 		start := time.Now()
-		line, st, desc := s.agentProbe(ctx)
+		line, st, desc, done := s.agentProbe(ctx)
 		if ctx.Err() != nil {
+			done()
 			return
 		}
 		a.inProgress.Store(false)
+		// The answer applies before the connection closes, as HAProxy
+		// ends the check after its last rule.
 		s.agentResult(line, st, desc, time.Since(start))
+		done()
 		// The next check comes an interval after this one ended.
 		t.Reset(a.Inter)
 	}
 }
 
 // agentProbe connects to the agent, sends its string and reads its line.
-// Without a line, st and desc are the failure's status and info.
-func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, desc string) {
+// Without a line, st and desc are the failure's status and info. done
+// closes the connection.
+func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, desc string, done func()) {
+	done = func() {}
 	a := &s.Agent
 	timeout := a.Timeout
 	if timeout == 0 {
@@ -111,19 +117,19 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
-			return nil, CheckL4Con, "Connection refused"
+			return nil, CheckL4Con, "Connection refused", done
 		case cctx.Err() != nil:
-			return nil, CheckL4Tout, ""
+			return nil, CheckL4Tout, "", done
 		}
-		return nil, CheckL4Con, "General socket error"
+		return nil, CheckL4Con, "General socket error", done
 	}
 	conn.(*net.TCPConn).SetLinger(0)
-	defer conn.Close()
+	done = func() { conn.Close() }
 	deadline, _ := cctx.Deadline()
 	conn.SetDeadline(deadline)
 	if len(a.Send) > 0 {
 		if _, err := conn.Write(a.Send); err != nil {
-			return nil, CheckL4Con, "Connection reset by peer"
+			return nil, CheckL4Con, "Connection reset by peer", done
 		}
 	}
 	var got []byte
@@ -132,21 +138,21 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 		n, err := conn.Read(buf)
 		got = append(got, buf[:n]...)
 		if i := bytes.IndexAny(got, "\r\n"); i >= 0 {
-			return got[:i], 0, ""
+			return got[:i], 0, "", done
 		}
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				return nil, CheckL7Tout, ""
+				return nil, CheckL7Tout, "", done
 			}
 			if len(got) == 0 {
-				return nil, CheckL7Rsp, "TCPCHK got an empty response at step 2"
+				return nil, CheckL7Rsp, "TCPCHK got an empty response at step 2", done
 			}
 			break
 		}
 	}
 	// A line without its end is reported, keeping the status.
-	return nil, s.AgentStatus(), "Ignoring incomplete line from agent"
+	return nil, s.AgentStatus(), "Ignoring incomplete line from agent", done
 }
 
 // agentResult applies an agent's answer as tcpcheck_agent_expect_reply
