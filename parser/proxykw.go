@@ -1632,7 +1632,8 @@ func kwTCPResponse(c *pctx) {
 // tcpRuleActions are the tcp-request and tcp-response actions the runtime
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
-	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true}
+	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
+	"switch-mode": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1693,6 +1694,18 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			return nil
 		}
 		r.Expr = args[0]
+	case "switch-mode":
+		// "http" [proto h1|h2|none], in content rules only.
+		if response || stage != "content" || arg0(args) != "http" {
+			return nil
+		}
+		switch {
+		case len(args) == 1:
+		case len(args) == 3 && args[1] == "proto" && (args[2] == "h1" || args[2] == "h2" || args[2] == "none"):
+			r.Proto = args[2]
+		default:
+			return nil
+		}
 	case "set-mark", "set-tos":
 		n, err := strconv.ParseUint(arg0(args), 0, 32)
 		if len(args) != 1 || err != nil {

@@ -163,6 +163,8 @@ type Listen struct {
 	// HTTP/2 without ALPN ("proto h2").
 	TLS *ssl.BindTLS
 	H2  bool
+	// Proto is the bind's "proto" word (h1, h2, none), empty without.
+	Proto string
 	// Name and ID name the listener in connection error logs (the
 	// bind's "name", else its number in the frontend); AcceptProxy is
 	// "accept-proxy".
@@ -447,19 +449,6 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(p, "originalto", "x-original-to")
 		own := ownBackend[p]
-		if !fe.HTTP {
-			for _, u := range p.UseBackends {
-				if be := bes[u.Backend]; be != nil && be.HTTP {
-					fail(u.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
-				}
-			}
-			if p.DefaultBackend != nil {
-				be := bes[p.DefaultBackend.Name]
-				if be != nil && be.HTTP {
-					fail(p.DefaultBackend.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
-				}
-			}
-		}
 		for _, b := range p.Binds {
 			// HAProxy's listen backlog: the bind's, the frontend's, or
 			// the frontend's maxconn.
@@ -495,7 +484,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					continue
 				}
 				for _, addr := range addrs {
-					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy})
+					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b)})
 				}
 			}
 		}
