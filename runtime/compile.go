@@ -108,6 +108,9 @@ type Frontend struct {
 	tcp tcpRules
 	// reqCaps and rspCaps are the captured headers, names in lower case.
 	reqCaps, rspCaps []capture
+	// capCookie and capCookieLen are "capture cookie NAME len N".
+	capCookie    []byte
+	capCookieLen int
 	// restrictHdr is option http-restrict-req-hdr-names.
 	restrictHdr restrictMode
 	// bufferRequest waits for the request body (option

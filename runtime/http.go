@@ -190,6 +190,8 @@ type session struct {
 	reqCS     chunkScanner
 	capBuf    []byte
 	capRspBuf []byte
+	// capCliCk and capSrvCk hold the captured cookies (capture cookie).
+	capCliCk, capSrvCk []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// pps is what the PROXY header of the connection carried
@@ -1682,6 +1684,10 @@ func (s *session) serveTxn(hl int) bool {
 	mode := s.fe.ConnMode
 	if be.ConnMode > mode {
 		mode = be.ConnMode
+	}
+	if s.fe.capCookie != nil {
+		s.rec.CliCookie = s.captureCookie(s.capCliCk[:0], head, req, "cookie")
+		s.capCliCk = s.rec.CliCookie[:0]
 	}
 	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet, s.ckTx = be.cookie, "", false, false, 0
 	var persisted *backend.Server

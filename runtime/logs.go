@@ -322,6 +322,9 @@ func (s *session) beginStream(start time.Time) {
 // compileCaptures reads the frontend's "capture request/response header"
 // slots, which the capture fetches read with or without logging.
 func compileCaptures(p *parser.Proxy, fe *Frontend) {
+	if p.Log.Cookie != "" {
+		fe.capCookie, fe.capCookieLen = []byte(p.Log.Cookie), p.Log.CookieLen
+	}
 	for _, c := range p.Log.ReqCaps {
 		fe.reqCaps = append(fe.reqCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
 	}
@@ -333,6 +336,7 @@ func compileCaptures(p *parser.Proxy, fe *Frontend) {
 // captureRequest keeps the request line, for the log, and the captured
 // headers of the head being served.
 func (s *session) captureRequest(head []byte, req *h1.Msg) {
+	s.rec.CliCookie, s.rec.SrvCookie = nil, nil
 	if s.logging {
 		end := bytes.IndexByte(head, '\n')
 		if end < 0 {
@@ -368,6 +372,10 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 
 // captureResponse keeps the captured response headers.
 func (s *session) captureResponse(head []byte, rsp *h1.Msg) {
+	if s.fe.capCookie != nil {
+		s.rec.SrvCookie = s.captureCookie(s.capSrvCk[:0], head, rsp, "set-cookie")
+		s.capSrvCk = s.rec.SrvCookie[:0]
+	}
 	if len(s.fe.rspCaps) == 0 {
 		return
 	}
@@ -640,4 +648,37 @@ func fmtReqLine(dst []byte, limit int, method, uri, version []byte) []byte {
 		dst = dst[:start+limit]
 	}
 	return dst
+}
+
+// captureCookie is "capture cookie": the first cookie of the named
+// headers whose name starts with the capture's, as "name=value" cut to
+// its length (nil when none), as HAProxy keeps txn->cli_cookie and
+// srv_cookie. A Set-Cookie header holds one cookie, then attributes.
+func (s *session) captureCookie(dst, head []byte, m *h1.Msg, header string) []byte {
+	name := s.fe.capCookie
+	for _, h := range m.Headers {
+		if !h1.EqualFold(h.Name.Of(head), header) {
+			continue
+		}
+		v := h.Value.Of(head)
+		for len(v) > 0 {
+			part := v
+			if i := bytes.IndexByte(v, ';'); i >= 0 {
+				part, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			part = bytes.TrimSpace(part)
+			if len(part) >= len(name) && bytes.Equal(part[:len(name)], name) {
+				if len(part) > s.fe.capCookieLen {
+					part = part[:s.fe.capCookieLen]
+				}
+				return append(dst, part...)
+			}
+			if header == "set-cookie" {
+				break
+			}
+		}
+	}
+	return nil
 }

@@ -128,6 +128,15 @@ func TestAccessLogDifferential(t *testing.T) {
 			"POST /abort HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc",
 			"POST /size/10 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\na\r\n0\r\nx-t: 1\r\n\r\n",
 		}},
+		// capture cookie: the first cookie whose name starts with the
+		// captured one, in the request and in the response, cut to its
+		// length.
+		{"capture cookie", "", " option httplog\n capture cookie SR len 9\n" + nosrv, "http", []string{
+			"GET /size/10 HTTP/1.1\r\nHost: a\r\nCookie: a=1; SRV=abcdefghijkl; SR=2\r\nConnection: close\r\n\r\n",
+			"GET /setck HTTP/1.1\r\nHost: a\r\nCookie: x=1\r\nCookie:  SRX=1 ;y=2\r\nConnection: close\r\n\r\n",
+			"GET /setck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"GET /nosrv HTTP/1.1\r\nHost: a\r\nCookie: SR=1\r\nConnection: close\r\n\r\n",
+		}},
 		// No empty connection in mode tcp: whether the connection to the
 		// server is made before the close is seen (CC) is a race.
 		{"tcplog", "", " option tcplog\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
