@@ -244,7 +244,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		dial = withPort(addr, t[0].Port)
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(cctx, "tcp", dial)
+	conn, err := Dial(cctx, &d, dial)
 	if err != nil {
 		// An explicit first connect rule is named as a tcp-check step.
 		where := ""
@@ -284,7 +284,9 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	lingers := s.Check.lingers()
 	defer closeCheckConn(conn, lingers)
 	if !lingers {
-		conn.(*net.TCPConn).SetLinger(0)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
 	}
 	if f := s.Check.Preamble; f != nil {
 		local, _ := netip.ParseAddrPort(conn.LocalAddr().String())

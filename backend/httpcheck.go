@@ -78,7 +78,7 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 				a = net.JoinHostPort(host, st.Port)
 			}
 			d := net.Dialer{Deadline: deadline}
-			c, err := d.DialContext(ctx, "tcp", a)
+			c, err := Dial(ctx, &d, a)
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					return "Layer4 timeout", checkFailed
@@ -88,7 +88,9 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 			defer closeCheckConn(c, st.Linger)
 			conn = c
 			if !st.Linger {
-				c.(*net.TCPConn).SetLinger(0)
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
 			}
 		}
 		var res checkResult

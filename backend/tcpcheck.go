@@ -52,7 +52,7 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				a = withPort(addr, st.Port)
 			}
 			d := net.Dialer{Deadline: deadline, KeepAlive: -1}
-			c, err := d.DialContext(ctx, "tcp", a)
+			c, err := Dial(ctx, &d, a)
 			if err != nil {
 				what := "connect"
 				if st.Port != "" {
@@ -66,7 +66,9 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 			defer closeCheckConn(c, st.Linger)
 			conn, got = c, got[:0]
 			if !st.Linger {
-				c.(*net.TCPConn).SetLinger(0)
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
 			}
 			conn.SetDeadline(deadline)
 			continue

@@ -345,6 +345,10 @@ func (s cliSource) ListeningFiles() []*os.File {
 	e.mu.Unlock()
 	var out []*os.File
 	for _, l := range lns {
+		if u := l.bind.Unix; u != nil && u.pair >= 0 {
+			// A socket pair is no listening socket to hand over.
+			continue
+		}
 		if f, err := l.ln.File(); err == nil {
 			out = append(out, f)
 		}

@@ -577,12 +577,12 @@ func retryDelay(be *Backend) time.Duration {
 // connect dials a server with the backend's connect timeout, retrying
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
-func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (*net.TCPConn, error) {
+func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := d.Dial("tcp", srv.DialAddr(dst))
+		c, err := backend.Dial(context.Background(), &d, srv.DialAddr(dst))
 		if err == nil {
-			return c.(*net.TCPConn), nil
+			return c.(netConn), nil
 		}
 		if try >= be.Retries || stopping.Load() {
 			return nil, err
@@ -643,11 +643,11 @@ var errProxyHeader = errors.New("proxy header not sent")
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
 	start := time.Now()
-	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
+	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
-	c := nc.(*net.TCPConn)
+	c := nc.(netConn)
 	if s.sendProxyHeader(be, srv, c) != nil {
 		return nil, errProxyHeader
 	}

@@ -108,11 +108,17 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 				out = append(out, BoundSocket{Addr: b.Addr, File: f})
 				continue
 			}
-			ln, err := listenBind(net.ListenConfig{}, b.Addr, noReuse)
-			if err != nil {
-				return fail(bindError(fe.Name, b.Addr, err))
+			var ln net.Listener
+			var err error
+			if b.Unix != nil {
+				ln, err = listenUnixBind(&b)
+			} else {
+				ln, err = listenBind(net.ListenConfig{}, b.Addr, noReuse)
 			}
-			f, err := ln.(*net.TCPListener).File()
+			if err != nil {
+				return fail(listenAlert(fe.Name, &b, err))
+			}
+			f, err := ln.(sockListener).File()
 			ln.Close()
 			if err != nil {
 				return fail(err)
@@ -121,6 +127,15 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 		}
 	}
 	return out, nil
+}
+
+// listenAlert is HAProxy's alert for a bind that could not be opened.
+func listenAlert(fe string, b *Listen, err error) error {
+	var bf *bindFailure
+	if errors.As(err, &bf) {
+		return fmt.Errorf("Binding [%s:%d] for frontend %s: %s", b.Pos.File, b.Pos.Line, fe, bf.msg)
+	}
+	return bindError(fe, b.Addr, err)
 }
 
 func bindError(fe, addr string, err error) error {

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"time"
@@ -81,7 +80,7 @@ func (p *ppSend) perStream() bool { return p != nil && p.opts&proxyproto.OptUniq
 
 // sendProxyHeader writes the server's PROXY header first on a new server
 // connection; on failure the connection is closed.
-func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c *net.TCPConn) error {
+func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c netConn) error {
 	pp := be.pp[srv]
 	if pp == nil {
 		return nil
