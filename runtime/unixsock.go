@@ -225,9 +225,9 @@ func (p *pairListener) Accept() (net.Conn, error) {
 	}
 }
 
-func (p *pairListener) Close() error                           { return p.c.Close() }
-func (p *pairListener) Addr() net.Addr                         { return p.c.LocalAddr() }
-func (p *pairListener) File() (*os.File, error)                { return p.c.File() }
+func (p *pairListener) Close() error                          { return p.c.Close() }
+func (p *pairListener) Addr() net.Addr                        { return p.c.LocalAddr() }
+func (p *pairListener) File() (*os.File, error)               { return p.c.File() }
 func (p *pairListener) SyscallConn() (syscall.RawConn, error) { return p.c.SyscallConn() }
 
 // sockListener is what the engine needs of a listening socket.
