@@ -1,0 +1,318 @@
+package runtime_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/runtime"
+)
+
+// getOn sends one request on a connection made by dial and returns the
+// status, the x-server header and the body.
+func getOn(t testing.TB, network, addr, raw string) (int, string, string) {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, raw)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("x-server"), string(b)
+}
+
+// unixUpstream serves HTTP on a unix socket, answering with its name
+// in x-server.
+func unixUpstream(t testing.TB, path, name string) {
+	t.Helper()
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-server", name)
+		io.WriteString(w, "hello from "+name)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+const unixDefaults = "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"
+
+// A client over a unix bind is served; the socket file gets the bind's
+// mode and owner, replaces a stale file at its path, leaves no temporary
+// name behind and stays after the stop, as with HAProxy.
+func TestUnixBindServes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fe.sock")
+	// A stale file where the socket goes is replaced.
+	if err := os.WriteFile(path, []byte("stale"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	owner := ""
+	root := os.Geteuid() == 0
+	if root {
+		owner = " uid 4321 gid 8765"
+	}
+	cfg := unixDefaults + "frontend fe\n bind " + path + " mode 640" + owner + "\n bind unix@" + path + "2\n http-request return status 200 content-type text/plain string ok\n"
+	e := startGohap(t, cfg, nil)
+	for _, p := range []string{path, path + "2"} {
+		st, _, body := getOn(t, "unix", p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		if st != 200 || body != "ok" {
+			t.Fatalf("%s: %d %q", p, st, body)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want a socket with 0640", fi.Mode())
+	}
+	if root {
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 4321 || st.Gid != 8765 {
+			t.Errorf("owner %d:%d, want 4321:8765", st.Uid, st.Gid)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		var names []string
+		for _, en := range ents {
+			names = append(names, en.Name())
+		}
+		t.Errorf("files %v, want the two sockets only", names)
+	}
+	e.Stop()
+	e.Wait()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("socket file gone after the stop: %v", err)
+	}
+}
+
+// unix-bind's prefix and mode apply to the binds, and its prefix not to
+// servers.
+func TestUnixBindPrefix(t *testing.T) {
+	dir := t.TempDir() + "/"
+	up := filepath.Join(dir, "up.sock")
+	unixUpstream(t, up, "up")
+	cfg := "global\n unix-bind prefix " + dir + " mode 600\n" + unixDefaults + "frontend fe\n bind unix@fe.sock\n default_backend be\nbackend be\n server s1 " + up + "\n"
+	startGohap(t, cfg, nil)
+	st, srv, _ := getOn(t, "unix", dir+"fe.sock", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	if st != 200 || srv != "up" {
+		t.Fatalf("%d %q", st, srv)
+	}
+	if fi, err := os.Stat(dir + "fe.sock"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("prefixed socket: %v %v", fi, err)
+	}
+}
+
+// Servers on unix sockets (a path, unix@) are reached, and their health
+// checks pass; one whose socket is gone is marked down by its check.
+func TestUnixServers(t *testing.T) {
+	dir := t.TempDir()
+	unixUpstream(t, filepath.Join(dir, "a.sock"), "a")
+	unixUpstream(t, filepath.Join(dir, "b.sock"), "b")
+	fe := freePort(t)
+	cfg := unixDefaults + "frontend fe\n bind " + fe + "\n default_backend be\nbackend be\n option httpchk GET /\n" +
+		" server a " + dir + "/a.sock check inter 50ms\n server b unix@" + dir + "/b.sock check inter 50ms\n" +
+		" server c " + dir + "/none.sock check inter 50ms fall 1\n"
+	e := startGohap(t, cfg, nil)
+	seen := map[string]bool{}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(seen) < 2 && time.Now().Before(deadline) {
+		st, srv, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		if st == 200 {
+			seen[srv] = true
+		}
+	}
+	if !seen["a"] || !seen["b"] {
+		t.Fatalf("servers answering: %v", seen)
+	}
+	var states map[string]string
+	for time.Now().Before(deadline) {
+		states = map[string]string{}
+		for _, s := range e.Snapshot()[0].Servers {
+			states[s.Name] = s.State
+		}
+		if states["a"] == "UP" && states["b"] == "UP" && states["c"] == "DOWN" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("server states %v, want a and b UP, c DOWN", states)
+}
+
+// A frontend and a backend of one configuration talk over an abstract
+// socket, as many reg-tests chain them; HAProxy reaches gohap's abns@
+// listener too, the name padded as it pads it.
+func TestABNSBetweenProxies(t *testing.T) {
+	up := startEcho(t, "s1")
+	name := fmt.Sprintf("gohap-test-%d", os.Getpid())
+	fe := freePort(t)
+	cfg := unixDefaults + "frontend fe\n bind " + fe + "\n default_backend chain\nbackend chain\n server l abns@" + name + "\n" +
+		"frontend inner\n bind abns@" + name + "\n http-response set-header x-inner %[src]:%[src_port]:%[dst_port]\n default_backend be\nbackend be\n server s1 " + up.Addr() + "\n"
+	startGohap(t, cfg, nil)
+	c, err := net.DialTimeout("tcp", fe, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /size/10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("x-server") != "s1" {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	// A unix client has no address: src, src_port and dst_port fail.
+	if got := resp.Header.Get("x-inner"); got != "::" {
+		t.Errorf("x-inner %q, want the empty fetches \"::\"", got)
+	}
+	// The address is sun_path whole, NUL-padded, as HAProxy binds it.
+	st, srv, _ := getOn(t, "unix", backend.AbstractName(name), "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	if st != 200 || srv != "s1" {
+		t.Errorf("padded abstract name: %d %q", st, srv)
+	}
+	if _, err := net.DialTimeout("unix", "@"+name, time.Second); err == nil {
+		t.Errorf("the unpadded name answers too")
+	}
+}
+
+// The log of a request over unix sockets is HAProxy's: %ci and %fi are
+// "unix", %cp and %fp the listener's id, %si and %bi "unix" and their
+// ports 0 for a server on a unix socket.
+func TestUnixLogDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	up := startEcho(t, "s1")
+	const format = `%ci:%cp %fi:%fp %si:%sp %bi:%bp %ft %b/%s %ST [%[src]] [%[src_port]] [%[dst]] %{+Q}r`
+	run := func(start func(cfg, addr string), tag string) []string {
+		sink := newLogSink(t)
+		dir := t.TempDir()
+		fe := filepath.Join(dir, "fe.sock")
+		mid := fmt.Sprintf("gohap-log-%s-%d", tag, os.Getpid())
+		probe := freePort(t)
+		start(fmtCfg(`global
+ log %s local0
+`+unixDefaults+` log global
+frontend probe
+ bind %s
+ http-request return status 200
+frontend fe
+ bind %s
+ bind %s.2 id 7
+ log-format "%s"
+ default_backend chain
+backend chain
+ server l abns@%s
+frontend inner
+ bind abns@%s
+ log-format "%s"
+ default_backend be
+backend be
+ server s1 %s
+`, sink.addr(), probe, fe, fe, format, mid, mid, format, up.Addr()), probe)
+		var out []string
+		for _, p := range []string{fe, fe + ".2"} {
+			if st, _, _ := getOn(t, "unix", p, "GET /size/10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 {
+				t.Fatalf("%s: status %d", p, st)
+			}
+			for i := 0; i < 2; i++ {
+				l, ok := sink.next(3 * time.Second)
+				if !ok {
+					t.Fatalf("no log line")
+				}
+				out = append(out, logPort.ReplaceAllString(maskLog(l), "127.0.0.1:PORT"))
+			}
+		}
+		return out
+	}
+	ref := run(func(cfg, addr string) { startHAProxy(t, cfg, addr) }, "ref")
+	got := run(func(cfg, addr string) { startGohap(t, cfg, nil) }, "got")
+	if sameLines(t, ref, got) != len(ref) {
+		t.Errorf("log lines differ")
+	}
+	if !strings.Contains(strings.Join(got, "\n"), "unix:7 unix:7") {
+		t.Errorf("no line for the bind with id 7: %q", got)
+	}
+}
+
+// An in-process reload takes the unix listener over: the same socket,
+// no new file, and the new configuration answers on it.
+func TestUnixTakeOver(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fe.sock")
+	cfg := func(answer string) string {
+		return unixDefaults + "frontend fe\n bind " + path + "\n bind abns@gohap-takeover-" + fmt.Sprint(os.Getpid()) + "\n http-request return status 200 content-type text/plain string " + answer + "\n"
+	}
+	old := runtime.NewEngine(compileText(t, cfg("old")), nil)
+	if err := old.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Stop(); old.Wait() })
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := runtime.NewEngine(compileText(t, cfg("new")), nil)
+	next.TakeOver(old)
+	if err := next.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { next.Stop(); next.Wait() })
+	old.Retire()
+	after, err := os.Stat(path)
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("socket file replaced or gone: %v", err)
+	}
+	for _, a := range []string{path, backend.AbstractName(fmt.Sprintf("gohap-takeover-%d", os.Getpid()))} {
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			_, _, body := getOn(t, "unix", a, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+			if body == "new" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%q still answers %q", a, body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// A sockpair@ bind serves the connections whose descriptors arrive over
+// the pair; a sockpair@ server sends its connections over one.
+func TestSockpair(t *testing.T) {
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(pair[1])
+	fe := freePort(t)
+	cfg := fmtCfg(unixDefaults+"frontend fe\n bind %s\n default_backend pair\nbackend pair\n server p sockpair@%d\n"+
+		"frontend inner\n bind sockpair@%d\n http-request return status 200 content-type text/plain string via-pair\n", fe, pair[1], pair[0])
+	startGohap(t, cfg, nil)
+	for i := 0; i < 3; i++ {
+		if st, _, body := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 || body != "via-pair" {
+			t.Fatalf("request %d: %d %q", i, st, body)
+		}
+	}
+}
