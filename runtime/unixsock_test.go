@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/runtime"
@@ -313,6 +316,80 @@ func TestSockpair(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		if st, _, body := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 || body != "via-pair" {
 			t.Fatalf("request %d: %d %q", i, st, body)
+		}
+	}
+}
+
+// TLS, HTTP/2 and PROXY headers over unix sockets, chained as the ssl
+// reg-tests chain them: a TCP frontend's backend reaches "ssl" servers
+// on a path and an abstract socket whose binds terminate TLS, then one
+// with send-proxy-v2 to an accept-proxy bind, and an HTTP/2 client
+// of a "proto h2" bind.
+func TestUnixTLSAndHTTP2(t *testing.T) {
+	dir := t.TempDir()
+	writeCert(t, dir, "site.pem", "site.test")
+	fe := freePort(t)
+	abns := fmt.Sprintf("gohap-tls-%d", os.Getpid())
+	startGohap(t, fmtCfg(`global
+ crt-base %s
+`+unixDefaults+`frontend fe
+ bind %s
+ use_backend pp if { path /pp }
+ default_backend tls
+backend tls
+ balance roundrobin
+ server a %s/ssl.sock ssl verify none sni str(site.test)
+ server b abns@%s ssl verify none sni str(site.test)
+backend pp
+ server p unix@%s/pp.sock send-proxy-v2
+frontend tlsfe
+ bind %s/ssl.sock ssl crt site.pem
+ bind abns@%s ssl crt site.pem
+ http-request return status 200 hdr x-tls "%%[ssl_fc] %%[ssl_fc_sni] %%[ssl_fc_protocol]" hdr x-fp "%%[fc_dst_port]"
+frontend ppfe
+ bind %s/pp.sock accept-proxy
+ http-request return status 200 hdr x-src "%%[src]" hdr x-h2 "%%[req.ver]"
+frontend h2fe
+ bind %s/h2.sock proto h2
+ http-request return status 200 hdr x-h2 "%%[req.ver]"
+`, dir, fe, dir, abns, dir, dir, abns, dir, dir), nil)
+	hdr := func(path, name string) string {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", fe, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", path, resp.StatusCode)
+		}
+		return resp.Header.Get(name)
+	}
+	for i := 0; i < 2; i++ {
+		if got := hdr("/", "x-tls"); !strings.HasPrefix(got, "1 site.test TLSv1.") {
+			t.Errorf("TLS over unix: x-tls %q", got)
+		}
+	}
+	if got := hdr("/pp", "x-src"); got != "127.0.0.1" {
+		t.Errorf("accept-proxy over unix: src %q, want the PROXY header's", got)
+	}
+	// An HTTP/2 client on the "proto h2" unix bind.
+	h2c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+		DialTLS: func(string, string, *tls.Config) (net.Conn, error) { return net.Dial("unix", dir+"/h2.sock") }}}
+	for i := 0; i < 2; i++ {
+		resp, err := h2c.Get("http://h2/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 || resp.Header.Get("x-h2") == "" {
+			t.Errorf("proto h2 over unix: %s %s", resp.Proto, resp.Status)
 		}
 	}
 }
