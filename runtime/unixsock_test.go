@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -200,7 +201,8 @@ func TestABNSBetweenProxies(t *testing.T) {
 
 // The log of a request over unix sockets is HAProxy's: %ci and %fi are
 // "unix", %cp and %fp the listener's id, %si and %bi "unix" and their
-// ports 0 for a server on a unix socket.
+// ports 0 for a server on a unix socket; a connection error's line
+// starts with "unix:" and the listener's id.
 func TestUnixLogDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
@@ -222,6 +224,7 @@ frontend probe
 frontend fe
  bind %s
  bind %s.2 id 7
+ bind %s.pp accept-proxy
  log-format "%s"
  default_backend chain
 backend chain
@@ -232,21 +235,36 @@ frontend inner
  default_backend be
 backend be
  server s1 %s
-`, sink.addr(), probe, fe, fe, format, mid, mid, format, up.Addr()), probe)
+`, sink.addr(), probe, fe, fe, fe, format, mid, mid, format, up.Addr()), probe)
 		var out []string
 		for _, p := range []string{fe, fe + ".2"} {
 			if st, _, _ := getOn(t, "unix", p, "GET /size/10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 {
 				t.Fatalf("%s: status %d", p, st)
 			}
+			// The inner and outer streams end at about the same time.
+			var pair []string
 			for i := 0; i < 2; i++ {
 				l, ok := sink.next(3 * time.Second)
 				if !ok {
 					t.Fatalf("no log line")
 				}
-				out = append(out, logPort.ReplaceAllString(maskLog(l), "127.0.0.1:PORT"))
+				pair = append(pair, logPort.ReplaceAllString(maskLog(l), "127.0.0.1:PORT"))
 			}
+			sort.Strings(pair)
+			out = append(out, pair...)
 		}
-		return out
+		// A connection error names the client "unix" too.
+		c, err := net.DialTimeout("unix", fe+".pp", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GARBAGE\r\n\r\n")
+		defer c.Close()
+		l, ok := sink.next(3 * time.Second)
+		if !ok {
+			t.Fatalf("no log line for the bad PROXY header")
+		}
+		return append(out, maskLog(l))
 	}
 	ref := run(func(cfg, addr string) { startHAProxy(t, cfg, addr) }, "ref")
 	got := run(func(cfg, addr string) { startGohap(t, cfg, nil) }, "got")
