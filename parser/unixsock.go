@@ -40,9 +40,15 @@ func UnixAddress(a string) (path string, abstract, ok bool) {
 	return "", false, false
 }
 
-// checkUnixAddress checks a unix or descriptor address as str2sa_range
-// does; handled is false for an IP address.
+// checkUnixAddress checks a unix, descriptor or datagram address of a
+// bind or server as str2sa_range does; handled is false for a stream IP
+// address.
 func checkUnixAddress(a, prefix string) (msg string, handled bool) {
+	for _, pfx := range []string{"uxdg@", "udp@", "udp4@", "udp6@", "dgram+"} {
+		if strings.HasPrefix(a, pfx) {
+			return fmt.Sprintf("dgram-type address not acceptable in '%s'", a), true
+		}
+	}
 	if path, abstract, ok := UnixAddress(a); ok {
 		if abstract {
 			// The prefix applies to named sockets only.

@@ -52,6 +52,8 @@ func TestUnixAddressErrors(t *testing.T) {
 		"frontend fe\n bind sockpair@987":            "parsing [p.cfg:2] : 'bind' : cannot use file descriptor '987' : Bad file descriptor.",
 		"frontend fe\n bind fd@987":                  "parsing [p.cfg:2] : 'bind' : cannot use file descriptor '987' : Bad file descriptor.",
 		"frontend fe\n bind rel.sock":                "parsing [p.cfg:2] : 'bind' : missing port specification in 'rel.sock'",
+		"frontend fe\n bind uxdg@/tmp/dg":            "parsing [p.cfg:2] : 'bind' : dgram-type address not acceptable in 'uxdg@/tmp/dg'",
+		"frontend fe\n bind udp@:8899":               "parsing [p.cfg:2] : 'bind' : dgram-type address not acceptable in 'udp@:8899'",
 		"backend be\n server s " + long:              "[p.cfg:2] : 'server be/s' : socket path '" + long + "' too long (max 97)",
 		"global\n unix-bind foo 1":                   "parsing [p.cfg:2] : 'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' and 'group' options.",
 		"global\n unix-bind prefix":                  "parsing [p.cfg:2] : unix_bind 'prefix' expects a path as an argument.",
