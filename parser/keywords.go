@@ -602,7 +602,7 @@ func (c *pctx) statsSocket(addr string) {
 	}
 	s := StatsSocket{Pos: c.pos, Address: addr, Level: "operator"}
 	ok := true
-	if pfx, _, found := strings.Cut(addr, "@"); found && pfx != "fd" && pfx != "unix" && pfx != "ipv4" && pfx != "ipv6" {
+	if pfx, _, found := strings.Cut(addr, "@"); found && pfx != "fd" && pfx != "unix" && pfx != "abns" && pfx != "ipv4" && pfx != "ipv6" {
 		ok = false
 	}
 	for i := 3; i < len(c.args); i += 2 {
@@ -622,6 +622,11 @@ func (c *pctx) statsSocket(addr string) {
 		case "expose-fd":
 			s.ExposeFD = v == "listeners"
 			ok = ok && s.ExposeFD
+		case "uid", "gid", "user", "group":
+			if msg := bindUnixOptions(&s.Owner, c.args[i:min(i+2, len(c.args))]); msg != "" {
+				c.alert("'stats socket' : '%s'", msg)
+				return
+			}
 		default:
 			ok = false
 		}

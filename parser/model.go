@@ -158,6 +158,8 @@ type StatsSocket struct {
 	// ExposeFD is "expose-fd listeners": the socket hands the listening
 	// sockets to a new process ("_getsocks", -x).
 	ExposeFD bool
+	// Owner is the unix socket's uid, user, gid and group.
+	Owner UnixPerms
 }
 
 // Log is a log target: a "log" line of the global section or a proxy.

@@ -49,7 +49,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
 		settings: map[*backend.Server]*parser.Server{}, proxyIDs: map[string]int{}}
 	for _, s := range st.Sockets {
-		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level), ExposeFD: s.ExposeFD}
+		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level), ExposeFD: s.ExposeFD, Owner: s.Owner}
 		if s.HasMode {
 			sk.Mode, sk.HasMode = os.FileMode(s.Mode), true
 		}

@@ -133,7 +133,7 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 func listenAlert(fe string, b *Listen, err error) error {
 	var bf *bindFailure
 	if errors.As(err, &bf) {
-		return fmt.Errorf("Binding [%s:%d] for frontend %s: %s", b.Pos.File, b.Pos.Line, fe, bf.msg)
+		return fmt.Errorf("Binding [%s:%d] for frontend %s: %s", b.Pos.File, b.Pos.Line, fe, bf.Msg)
 	}
 	return bindError(fe, b.Addr, err)
 }

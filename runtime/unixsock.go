@@ -14,6 +14,7 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/logging"
+	"github.com/gohap/gohap/runtime/unixsock"
 )
 
 // Unix stream sockets as binds: a path (unix@ or absolute), an abstract
@@ -71,9 +72,7 @@ func unixListenOf(addr string, perms parser.UnixPerms) *unixListen {
 }
 
 // bindFailure is a bind that failed with HAProxy's words for it.
-type bindFailure struct{ msg string }
-
-func (b *bindFailure) Error() string { return b.msg }
+type bindFailure = unixsock.Failure
 
 // listenUnixBind opens a unix bind: the socket a parent passed down for
 // its address, or a new one.
@@ -81,91 +80,11 @@ func listenUnixBind(b *Listen) (net.Listener, error) {
 	if fd, ok := takeInherited(b.Addr); ok {
 		return adoptListener(strconv.Itoa(fd))
 	}
-	return listenUnix(b.Unix)
-}
-
-// listenUnix binds a unix stream socket as sock_unix_bind_receiver does:
-// a named socket is bound on "PATH.PID.tmp", given its owner and mode,
-// then renamed over PATH, the previous one kept as "PATH.PID.bak" until
-// the switch is done; an abstract one is bound as is.
-func listenUnix(u *unixListen) (net.Listener, error) {
+	u := b.Unix
 	if u.pair >= 0 {
 		return newPairListener(u.pair)
 	}
-	if u.abstract {
-		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: backend.AbstractName(u.path), Net: "unix"})
-		if err != nil {
-			return nil, unixBindErr("cannot bind UNIX socket (%s)", err, u.path)
-		}
-		return ln, nil
-	}
-	path := u.path
-	pid := os.Getpid()
-	tmp := fmt.Sprintf("%s.%d.tmp", path, pid)
-	back := fmt.Sprintf("%s.%d.bak", path, pid)
-	for _, f := range []string{tmp, back} {
-		if err := unix.Unlink(f); err != nil && err != unix.ENOENT {
-			return nil, unixBindErr("error when trying to unlink previous UNIX socket (%s)", err, path)
-		}
-	}
-	if err := unix.Link(path, back); err != nil && err != unix.ENOENT {
-		return nil, unixBindErr("error when trying to preserve previous UNIX socket (%s)", err, path)
-	}
-	defer unix.Unlink(back)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, &bindFailure{"cannot bind UNIX socket (already in use) [" + path + "]"}
-		}
-		return nil, unixBindErr("cannot bind UNIX socket (%s)", err, path)
-	}
-	// The file outlives the process, as HAProxy leaves it.
-	ln.SetUnlinkOnClose(false)
-	p := u.perms
-	if err := unixOwn(tmp, p); err != nil {
-		ln.Close()
-		unix.Unlink(tmp)
-		return nil, unixBindErr("cannot change UNIX socket ownership (%s)", err, path)
-	}
-	if err := unix.Rename(tmp, path); err != nil {
-		ln.Close()
-		if unix.Rename(back, path) == unix.ENOENT {
-			unix.Unlink(path)
-		}
-		unix.Unlink(tmp)
-		return nil, unixBindErr("cannot switch final and temporary UNIX sockets (%s)", err, path)
-	}
-	return ln, nil
-}
-
-// unixOwn applies a socket's owner and mode.
-func unixOwn(path string, p parser.UnixPerms) error {
-	if p.HasUID || p.HasGID {
-		uid, gid := -1, -1
-		if p.HasUID {
-			uid = p.UID
-		}
-		if p.HasGID {
-			gid = p.GID
-		}
-		if err := unix.Chown(path, uid, gid); err != nil {
-			return err
-		}
-	}
-	if p.Mode != 0 {
-		return unix.Chmod(path, p.Mode)
-	}
-	return nil
-}
-
-func unixBindErr(format string, err error, path string) error {
-	var errno syscall.Errno
-	text := err.Error()
-	if errors.As(err, &errno) {
-		text = errno.Error()
-		text = strings.ToUpper(text[:1]) + text[1:]
-	}
-	return &bindFailure{fmt.Sprintf(format, text) + " [" + path + "]"}
+	return unixsock.Listen(u.path, u.abstract, u.perms)
 }
 
 // pairListener accepts the connections whose descriptors arrive over a
@@ -177,18 +96,18 @@ type pairListener struct {
 func newPairListener(fd int) (net.Listener, error) {
 	f := os.NewFile(uintptr(fd), "sockpair@"+strconv.Itoa(fd))
 	if f == nil {
-		return nil, &bindFailure{fmt.Sprintf("cannot use file descriptor '%d' : Bad file descriptor.", fd)}
+		return nil, &bindFailure{Msg: fmt.Sprintf("cannot use file descriptor '%d' : Bad file descriptor.", fd)}
 	}
 	// FileConn works on a duplicate; the inherited one goes.
 	defer f.Close()
 	c, err := net.FileConn(f)
 	if err != nil {
-		return nil, unixBindErr("cannot use socket pair (%s)", err, "sockpair@"+strconv.Itoa(fd))
+		return nil, &bindFailure{Msg: "cannot use socket pair (" + unixsock.ErrText(err) + ") [sockpair@" + strconv.Itoa(fd) + "]"}
 	}
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		c.Close()
-		return nil, &bindFailure{"not a unix socket [sockpair@" + strconv.Itoa(fd) + "]"}
+		return nil, &bindFailure{Msg: "not a unix socket [sockpair@" + strconv.Itoa(fd) + "]"}
 	}
 	return &pairListener{c: uc}, nil
 }

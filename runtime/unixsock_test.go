@@ -411,3 +411,38 @@ frontend h2fe
 		}
 	}
 }
+
+// Stats sockets bind as the frontends' unix binds do: on an abstract
+// name, and on a path with the line's mode and owner.
+func TestUnixStatsSockets(t *testing.T) {
+	dir := t.TempDir()
+	name := fmt.Sprintf("gohap-stats-%d", os.Getpid())
+	owner := ""
+	if os.Geteuid() == 0 {
+		owner = " uid 4321 gid 8765"
+	}
+	startGohap(t, "global\n stats socket abns@"+name+" level admin\n stats socket "+dir+"/st.sock mode 604"+owner+" level admin\n"+
+		unixDefaults+"frontend fe\n bind "+freePort(t)+"\n http-request return status 200\n", nil)
+	for _, a := range []string{backend.AbstractName(name), dir + "/st.sock"} {
+		c, err := net.DialTimeout("unix", a, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		io.WriteString(c, "show info\n")
+		b, _ := io.ReadAll(c)
+		c.Close()
+		if !strings.Contains(string(b), "Pid: ") {
+			t.Errorf("%q: %q", a, b)
+		}
+	}
+	fi, err := os.Stat(dir + "/st.sock")
+	if err != nil || fi.Mode().Perm() != 0o604 {
+		t.Fatalf("stats socket file: %v %v", fi, err)
+	}
+	if owner != "" {
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 4321 || st.Gid != 8765 {
+			t.Errorf("owner %d:%d, want 4321:8765", st.Uid, st.Gid)
+		}
+	}
+}
