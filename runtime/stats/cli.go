@@ -241,7 +241,6 @@ func listen(sk Socket) (net.Listener, error) {
 	return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: unsupported address '%s'", sk.Where, addr)
 }
 
-
 // adopt takes over the listening socket inherited as descriptor n.
 func adopt(n string) (net.Listener, error) {
 	fd, err := strconv.Atoi(n)
