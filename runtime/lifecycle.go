@@ -133,7 +133,7 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 func listenAlert(fe string, b *Listen, err error) error {
 	var bf *bindFailure
 	if errors.As(err, &bf) {
-		return fmt.Errorf("Binding [%s:%d] for frontend %s: %s", b.Pos.File, b.Pos.Line, fe, bf.Msg)
+		return fmt.Errorf("Binding [%s:%d] for frontend %s: %w", b.Pos.File, b.Pos.Line, fe, bf)
 	}
 	return bindError(fe, b.Addr, err)
 }
@@ -170,13 +170,31 @@ func (e *Engine) listenerFDs(f func(b Listen, fd int)) {
 // Pause stops accepting and keeps the sockets (SIGTTOU): as HAProxy does
 // on Linux, shutting the reading side makes the kernel stop listening,
 // so that new connections go to another process bound to the address.
+// Unix sockets are left as they are, except abstract ones, which are
+// closed so that the other process can bind their names
+// (uxst_suspend_receiver).
 func (e *Engine) Pause() {
-	e.listenerFDs(func(_ Listen, fd int) { unix.Shutdown(fd, unix.SHUT_RD) })
+	e.mu.Lock()
+	lns := e.listeners
+	e.mu.Unlock()
+	for _, l := range lns {
+		if u := l.bind.Unix; u != nil && u.abstract {
+			l.ln.Close()
+		}
+	}
+	e.listenerFDs(func(b Listen, fd int) {
+		if b.Unix == nil {
+			unix.Shutdown(fd, unix.SHUT_RD)
+		}
+	})
 }
 
 // Resume listens again on paused sockets (SIGTTIN).
 func (e *Engine) Resume() {
 	e.listenerFDs(func(b Listen, fd int) {
+		if b.Unix != nil {
+			return
+		}
 		backlog := b.Backlog
 		if backlog <= 0 {
 			backlog = unix.SOMAXCONN

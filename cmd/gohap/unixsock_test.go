@@ -114,3 +114,34 @@ func waitAnswer(t *testing.T, addr, want string, p *proc) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestUnixSocketsSoftStop: without -x, -sf still hands unix binds over:
+// a path is bound anew and renamed over the old one, and an abstract
+// name, which only one socket can hold, is let go by the old process
+// when it is paused (SIGTTOU), as HAProxy's uxst_suspend_receiver does.
+func TestUnixSocketsSoftStop(t *testing.T) {
+	gohap, err := gohapBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := dir + "/fe.sock"
+	abns := fmt.Sprintf("gohap-sf-%d", os.Getpid())
+	padded := "@" + abns + strings.Repeat("\x00", 107-len(abns))
+	cfg := func(i int) string {
+		return writeCfg(t, dir, fmt.Sprintf("%d.cfg", i), fmt.Sprintf("defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
+			"frontend fe\n bind %s\n bind abns@%s\n http-request return status 200 hdr x-answer a%d\n", path, abns, i))
+	}
+	a := startBin(t, gohap, "-db", "-f", cfg(0))
+	waitAnswer(t, path, "a0", a)
+	waitAnswer(t, padded, "a0", a)
+	b := startBin(t, gohap, "-db", "-f", cfg(1), "-sf", strconv.Itoa(a.cmd.Process.Pid))
+	waitAnswer(t, path, "a1", b)
+	waitAnswer(t, padded, "a1", b)
+	select {
+	case <-a.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the old process still runs\n%s", a.stderr)
+	}
+	waitAnswer(t, padded, "a1", b)
+}

@@ -18,10 +18,15 @@ import (
 )
 
 // Failure is a bind that failed, in HAProxy's words: the reason, then
-// the path in brackets ("cannot bind UNIX socket (...) [PATH]").
-type Failure struct{ Msg string }
+// the path in brackets ("cannot bind UNIX socket (...) [PATH]"); Err is
+// the system's error, when one.
+type Failure struct {
+	Msg string
+	Err error
+}
 
 func (f *Failure) Error() string { return f.Msg }
+func (f *Failure) Unwrap() error { return f.Err }
 
 // Listen binds a unix stream socket. A named one is bound on
 // "PATH.PID.tmp", given its owner and mode, then renamed over PATH, the
@@ -33,7 +38,7 @@ func Listen(path string, abstract bool, p parser.UnixPerms) (*net.UnixListener, 
 	if abstract {
 		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: backend.AbstractName(path), Net: "unix"})
 		if err != nil {
-			return nil, failure("cannot bind UNIX socket (%s)", err, path)
+			return nil, bindFailure(err, path)
 		}
 		return ln, nil
 	}
@@ -51,10 +56,7 @@ func Listen(path string, abstract bool, p parser.UnixPerms) (*net.UnixListener, 
 	defer unix.Unlink(back)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, &Failure{"cannot bind UNIX socket (already in use) [" + path + "]"}
-		}
-		return nil, failure("cannot bind UNIX socket (%s)", err, path)
+		return nil, bindFailure(err, path)
 	}
 	ln.SetUnlinkOnClose(false)
 	if err := own(tmp, p); err != nil {
@@ -103,6 +105,15 @@ func ErrText(err error) string {
 	return err.Error()
 }
 
+// bindFailure is bind()'s failure: one that an older process may end by
+// letting go of the address is "already in use".
+func bindFailure(err error, path string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &Failure{Msg: "cannot bind UNIX socket (already in use) [" + path + "]", Err: syscall.EADDRINUSE}
+	}
+	return failure("cannot bind UNIX socket (%s)", err, path)
+}
+
 func failure(format string, err error, path string) error {
-	return &Failure{fmt.Sprintf(format, ErrText(err)) + " [" + path + "]"}
+	return &Failure{Msg: fmt.Sprintf(format, ErrText(err)) + " [" + path + "]", Err: err}
 }
