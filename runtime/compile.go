@@ -170,6 +170,26 @@ type Listen struct {
 	// Unix, when set, makes the bind a unix stream socket (unix@, abns@,
 	// a path) or a socket pair receiving connections (sockpair@).
 	Unix *unixListen
+	// Family is "4" or "6" for an address given as ipv4@ or tcp4@, ipv6@
+	// or tcp6@: the socket is of that family only.
+	Family string
+}
+
+// network is the Go network a TCP bind listens on.
+func (l *Listen) network() string {
+	return "tcp" + l.Family
+}
+
+// addrFamily is the family an address prefix imposes, "" for none.
+func addrFamily(a string) string {
+	a = strings.TrimSpace(a)
+	switch {
+	case strings.HasPrefix(a, "ipv4@"), strings.HasPrefix(a, "tcp4@"):
+		return "4"
+	case strings.HasPrefix(a, "ipv6@"), strings.HasPrefix(a, "tcp6@"):
+		return "6"
+	}
+	return ""
 }
 
 type route struct {
@@ -495,6 +515,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				for _, addr := range addrs {
 					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy}
 					l.Unix = unixListenOf(addr, b.Unix)
+					l.Family = addrFamily(a)
 					fe.Binds = append(fe.Binds, l)
 				}
 			}

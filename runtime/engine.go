@@ -98,7 +98,7 @@ func (e *Engine) openListener(fe *Frontend, b *Listen) (sockListener, error) {
 		if !fe.tcpKA {
 			lc.KeepAlive = -1
 		}
-		ln, err = listenBind(lc, b.Addr, e.noReuse)
+		ln, err = listenBind(lc, b.network(), b.Addr, e.noReuse)
 	}
 	if err != nil {
 		return nil, listenAlert(fe.Name, b, err)

@@ -59,14 +59,14 @@ func reusePort(_, _ string, c syscall.RawConn) error {
 
 // listenBind opens a bind: the socket a parent passed down for addr, or
 // a new one, with SO_REUSEPORT unless noReuse (noreuseport, -dR).
-func listenBind(lc net.ListenConfig, addr string, noReuse bool) (net.Listener, error) {
+func listenBind(lc net.ListenConfig, network, addr string, noReuse bool) (net.Listener, error) {
 	if fd, ok := takeInherited(addr); ok {
 		return adoptListener(strconv.Itoa(fd))
 	}
 	if !noReuse {
 		lc.Control = reusePort
 	}
-	return lc.Listen(context.Background(), "tcp", addr)
+	return lc.Listen(context.Background(), network, addr)
 }
 
 // NoReusePort makes Start bind without SO_REUSEPORT (global
@@ -113,7 +113,7 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 			if b.Unix != nil {
 				ln, err = listenUnixBind(&b)
 			} else {
-				ln, err = listenBind(net.ListenConfig{}, b.Addr, noReuse)
+				ln, err = listenBind(net.ListenConfig{}, b.network(), b.Addr, noReuse)
 			}
 			if err != nil {
 				return fail(listenAlert(fe.Name, &b, err))

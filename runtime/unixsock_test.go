@@ -446,3 +446,18 @@ func TestUnixStatsSockets(t *testing.T) {
 		}
 	}
 }
+
+// ipv4@ and ipv6@ binds listen on their family only: "ipv4@:PORT" is
+// 0.0.0.0, which an IPv6 client does not reach.
+func TestFamilyPrefixedBinds(t *testing.T) {
+	fe := freePort(t)
+	_, port, _ := net.SplitHostPort(fe)
+	startGohap(t, unixDefaults+"frontend fe\n bind ipv4@:"+port+"\n http-request return status 200\n", nil)
+	if st, _, _ := get(t, "127.0.0.1:"+port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 {
+		t.Fatalf("IPv4 client: %d", st)
+	}
+	if c, err := net.DialTimeout("tcp6", "[::1]:"+port, time.Second); err == nil {
+		c.Close()
+		t.Errorf("an IPv6 client reached an ipv4@ bind")
+	}
+}
