@@ -218,6 +218,7 @@ func TestUnixLogDifferential(t *testing.T) {
 		start(fmtCfg(`global
  log %s local0
 `+unixDefaults+` log global
+ option dontlognull
 frontend probe
  bind %s
  http-request return status 200
@@ -236,6 +237,22 @@ frontend inner
 backend be
  server s1 %s
 `, sink.addr(), probe, fe, fe, fe, format, mid, mid, format, up.Addr()), probe)
+		// The TCP probe may answer before the unix sockets are bound; the
+		// empty connections that wait for them are not logged.
+		for _, p := range []string{fe, fe + ".2", fe + ".pp"} {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				c, err := net.DialTimeout("unix", p, time.Second)
+				if err == nil {
+					c.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal(err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		var out []string
 		for _, p := range []string{fe, fe + ".2"} {
 			if st, _, _ := getOn(t, "unix", p, "GET /size/10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 {
