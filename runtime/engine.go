@@ -399,7 +399,7 @@ func (e *Engine) dupListener(addr string) (net.Listener, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return listenerFromFile(f, l.bind.Unix)
+		return listenerFromFile(f, l.bind.Unix, l.ln)
 	}
 	return nil, fmt.Errorf("no socket for %s to take over", addr)
 }

@@ -156,9 +156,9 @@ type sockListener interface {
 	SyscallConn() (syscall.RawConn, error)
 }
 
-// listenerFromFile makes a listener of a duplicated socket: a socket
-// pair for a sockpair@ bind, a listening socket otherwise.
-func listenerFromFile(f *os.File, u *unixListen) (net.Listener, error) {
+// listenerFromFile makes a listener of a duplicate of orig's socket: a
+// socket pair for a sockpair@ bind, a listening socket otherwise.
+func listenerFromFile(f *os.File, u *unixListen, orig net.Listener) (net.Listener, error) {
 	if u != nil && u.pair >= 0 {
 		c, err := net.FileConn(f)
 		if err != nil {
@@ -174,6 +174,9 @@ func listenerFromFile(f *os.File, u *unixListen) (net.Listener, error) {
 	ln, err := net.FileListener(f)
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false)
+		if named, ok := orig.(*unixsock.Listener); ok {
+			return &unixsock.Listener{UnixListener: ul, Path: named.Path}, nil
+		}
 	}
 	return ln, err
 }

@@ -317,6 +317,12 @@ func TestUnixTakeOver(t *testing.T) {
 	}
 	t.Cleanup(func() { next.Stop(); next.Wait() })
 	old.Retire()
+	// A named socket reports its path, not the name it was bound on.
+	for _, e := range []*runtime.Engine{old, next} {
+		if a := e.Addrs("fe"); len(a) != 2 || a[0] != path {
+			t.Errorf("addresses %q, want %s first", a, path)
+		}
+	}
 	after, err := os.Stat(path)
 	if err != nil || !os.SameFile(before, after) {
 		t.Fatalf("socket file replaced or gone: %v", err)

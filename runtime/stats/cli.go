@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,10 +148,10 @@ func (s *CLI) dup(addr string) (net.Listener, bool) {
 		if err != nil {
 			return nil, false
 		}
-		if u, ok := l.ln.(*unixListener); ok {
+		if u, ok := l.ln.(*unixsock.Listener); ok {
 			if ul, ok := ln.(*net.UnixListener); ok {
 				ul.SetUnlinkOnClose(false)
-				return &unixListener{UnixListener: ul, path: u.path}, true
+				return &unixsock.Listener{UnixListener: ul, Path: u.Path}, true
 			}
 		}
 		return ln, true
@@ -263,23 +262,8 @@ func listenUnix(path string, abstract bool, sk Socket) (net.Listener, error) {
 	if sk.HasMode {
 		p.Mode = uint32(sk.Mode)
 	}
-	ln, err := unixsock.Listen(path, abstract, p)
-	if err != nil {
-		return nil, err
-	}
-	if abstract {
-		return ln, nil
-	}
-	return &unixListener{UnixListener: ln, path: filepath.Clean(path)}, nil
+	return unixsock.Listen(path, abstract, p)
 }
-
-// unixListener reports the socket's final path as its address.
-type unixListener struct {
-	*net.UnixListener
-	path string
-}
-
-func (u *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: u.path, Net: "unix"} }
 
 func (s *CLI) accept(l *listener) {
 	defer s.wg.Done()

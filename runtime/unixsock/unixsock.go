@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -32,9 +33,10 @@ func (f *Failure) Unwrap() error { return f.Err }
 // "PATH.PID.tmp", given its owner and mode, then renamed over PATH, the
 // previous file kept as "PATH.PID.bak" until the switch is done, so that
 // a stale socket is replaced and a live one never missing; the file
-// outlives the process, as HAProxy leaves it. An abstract one is bound
-// under its padded name (backend.AbstractName).
-func Listen(path string, abstract bool, p parser.UnixPerms) (*net.UnixListener, error) {
+// outlives the process, as HAProxy leaves it, and the listener reports
+// PATH as its address (a *Listener). An abstract one is bound under its
+// padded name (backend.AbstractName).
+func Listen(path string, abstract bool, p parser.UnixPerms) (net.Listener, error) {
 	if abstract {
 		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: backend.AbstractName(path), Net: "unix"})
 		if err != nil {
@@ -72,8 +74,17 @@ func Listen(path string, abstract bool, p parser.UnixPerms) (*net.UnixListener, 
 		unix.Unlink(tmp)
 		return nil, failure("cannot switch final and temporary UNIX sockets (%s)", err, path)
 	}
-	return ln, nil
+	return &Listener{UnixListener: ln, Path: filepath.Clean(path)}, nil
 }
+
+// Listener is a named unix socket that reports its final path as its
+// address: the socket's own name is the temporary one it was bound on.
+type Listener struct {
+	*net.UnixListener
+	Path string
+}
+
+func (l *Listener) Addr() net.Addr { return &net.UnixAddr{Name: l.Path, Net: "unix"} }
 
 // own applies a socket file's owner and mode.
 func own(path string, p parser.UnixPerms) error {
