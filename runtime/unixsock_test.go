@@ -484,3 +484,16 @@ func TestFamilyPrefixedBinds(t *testing.T) {
 		t.Errorf("an IPv6 client reached an ipv4@ bind")
 	}
 }
+
+// In mode tcp, a unix bind's client is relayed to a unix server.
+func TestUnixTCPMode(t *testing.T) {
+	dir := t.TempDir()
+	unixUpstream(t, dir+"/up.sock", "up")
+	startGohap(t, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
+		"listen li\n bind "+dir+"/fe.sock\n server s1 unix@"+dir+"/up.sock\n", nil)
+	for i := 0; i < 2; i++ {
+		if st, srv, _ := getOn(t, "unix", dir+"/fe.sock", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 || srv != "up" {
+			t.Fatalf("%d %q", st, srv)
+		}
+	}
+}
