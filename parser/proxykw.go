@@ -438,7 +438,10 @@ func kwServer(c *pctx) {
 	if !checkServerTLSFiles(c, c.cp.proxy.Name+"/"+c.arg(1), c.rest(3)) {
 		return
 	}
-	if msg, ok := checkUnixAddress(c.cp.env.expandAddr(c.arg(2)), ""); ok && msg != "" {
+	if a := c.cp.env.expandAddr(c.arg(2)); strings.HasPrefix(a, "fd@") {
+		bracket("'server %s/%s' : a file descriptor is not acceptable here in '%s'", c.cp.proxy.Name, c.arg(1), a)
+		return
+	} else if msg, ok := checkUnixAddress(a, ""); ok && msg != "" {
 		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
 		return
 	}

@@ -55,6 +55,8 @@ func TestUnixAddressErrors(t *testing.T) {
 		"frontend fe\n bind uxdg@/tmp/dg":            "parsing [p.cfg:2] : 'bind' : dgram-type address not acceptable in 'uxdg@/tmp/dg'",
 		"frontend fe\n bind udp@:8899":               "parsing [p.cfg:2] : 'bind' : dgram-type address not acceptable in 'udp@:8899'",
 		"backend be\n server s " + long:              "[p.cfg:2] : 'server be/s' : socket path '" + long + "' too long (max 97)",
+		"backend be\n server s fd@1":                 "[p.cfg:2] : 'server be/s' : a file descriptor is not acceptable here in 'fd@1'",
+		"backend be\n server s udp@1.2.3.4:5":        "[p.cfg:2] : 'server be/s' : dgram-type address not acceptable in 'udp@1.2.3.4:5'",
 		"global\n unix-bind foo 1":                   "parsing [p.cfg:2] : 'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' and 'group' options.",
 		"global\n unix-bind prefix":                  "parsing [p.cfg:2] : unix_bind 'prefix' expects a path as an argument.",
 		"global\n unix-bind user nosuchuserx":        "parsing [p.cfg:2] : 'unix-bind' : 'nosuchuserx' unknown user.",
