@@ -210,7 +210,7 @@ func (s cliSource) Backends() []stats.Backend {
 				ss.Addr = host
 				ss.Port, _ = strconv.Atoi(port)
 			}
-			if ps != nil {
+			if ps != nil && !isUnixServer(srv) {
 				host, port := splitServerAddress(ps.Address)
 				if _, err := netip.ParseAddr(host); err != nil && host != "" {
 					ss.FQDN = host

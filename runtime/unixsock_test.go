@@ -497,3 +497,37 @@ func TestUnixTCPMode(t *testing.T) {
 		}
 	}
 }
+
+// The stats socket shows servers on unix sockets as HAProxy does: no
+// address, port or FQDN in "show servers state", "unix" as the address
+// in "show stat".
+func TestUnixServersShownAsHAProxy(t *testing.T) {
+	dir := t.TempDir()
+	cfg := func(sock, fe string) string {
+		return "global\n stats socket " + sock + " level admin\n" + unixDefaults + "frontend fe\n bind " + fe + "\n default_backend be\n" +
+			"backend be\n server s1 " + dir + "/none.sock\n server s2 abns@gohap-none\n server s3 unix@" + dir + "/none2.sock\n"
+	}
+	show := func(sock string) []string {
+		var out []string
+		for _, l := range strings.Split(cliSend(t, "unix", sock, "show servers state be\n"), "\n") {
+			if f := strings.Fields(l); len(f) > 17 && f[0] != "#" {
+				// srv_addr, srv_port, srv_fqdn.
+				out = append(out, f[3]+" "+f[4]+" "+f[17]+" "+f[18])
+			}
+		}
+		for _, l := range strings.Split(cliSend(t, "unix", sock, "show stat\n"), "\n") {
+			if f := strings.Split(l, ","); len(f) > 73 && f[0] == "be" && strings.HasPrefix(f[1], "s") {
+				out = append(out, f[1]+" "+f[73])
+			}
+		}
+		return out
+	}
+	hsock, gsock := dir+"/h.sock", dir+"/g.sock"
+	hfe := freePort(t)
+	startHAProxy(t, cfg(hsock, hfe), hfe)
+	startGohap(t, cfg(gsock, freePort(t)), nil)
+	want, got := show(hsock), show(gsock)
+	if len(want) != 6 || strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("gohap:\n%s\nhaproxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
