@@ -75,7 +75,10 @@ type listener struct {
 	// adopted is set for an inherited socket (fd@N).
 	adopted bool
 	// unix says the socket is a unix one: its clients have no address.
-	unix  bool
+	unix bool
+	// released is set, under the engine's mu, while Pause has closed an
+	// abstract socket for another process to bind its name.
+	released bool
 	ln    sockListener
 	slots chan struct{} // frontend maxconn slots, nil when unlimited
 }

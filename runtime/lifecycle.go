@@ -12,7 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/runtime/unixsock"
 )
 
 // Process life-cycle support: listening sockets shared between processes
@@ -175,13 +178,13 @@ func (e *Engine) listenerFDs(f func(b Listen, fd int)) {
 // (uxst_suspend_receiver).
 func (e *Engine) Pause() {
 	e.mu.Lock()
-	lns := e.listeners
-	e.mu.Unlock()
-	for _, l := range lns {
-		if u := l.bind.Unix; u != nil && u.abstract {
+	for _, l := range e.listeners {
+		if u := l.bind.Unix; u != nil && u.abstract && !l.released {
+			l.released = true
 			l.ln.Close()
 		}
 	}
+	e.mu.Unlock()
 	e.listenerFDs(func(b Listen, fd int) {
 		if b.Unix == nil {
 			unix.Shutdown(fd, unix.SHUT_RD)
@@ -189,8 +192,37 @@ func (e *Engine) Pause() {
 	})
 }
 
-// Resume listens again on paused sockets (SIGTTIN).
+// Resume listens again on paused sockets (SIGTTIN), and binds again the
+// abstract names Pause let go of.
 func (e *Engine) Resume() {
+	e.mu.Lock()
+	var lns []*listener
+	for i, l := range e.listeners {
+		if !l.released || e.stopping.Load() {
+			continue
+		}
+		u := l.bind.Unix
+		ln, err := unixsock.Listen(u.path, true, u.perms)
+		if err != nil {
+			e.log.Warn("cannot bind again", zap.String("frontend", l.fe.Name), zap.Error(err))
+			continue
+		}
+		if lns == nil {
+			// Others may be reading the slice they took.
+			lns = append([]*listener(nil), e.listeners...)
+		}
+		// A new listener: the accept loop of the closed one may still
+		// be on its way out.
+		nl := *l
+		nl.ln, nl.released = ln.(sockListener), false
+		lns[i] = &nl
+		e.wg.Add(1)
+		go e.acceptLoop(&nl)
+	}
+	if lns != nil {
+		e.listeners = lns
+	}
+	e.mu.Unlock()
 	e.listenerFDs(func(b Listen, fd int) {
 		if b.Unix != nil {
 			return

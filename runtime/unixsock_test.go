@@ -531,3 +531,26 @@ func TestUnixServersShownAsHAProxy(t *testing.T) {
 		t.Errorf("gohap:\n%s\nhaproxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Pause lets go of an abstract name, which another socket can then
+// bind, and Resume binds it again and serves on it.
+func TestPauseReleasesAbstractSocket(t *testing.T) {
+	name := fmt.Sprintf("gohap-pause-%d", os.Getpid())
+	padded := backend.AbstractName(name)
+	dir := t.TempDir()
+	e := startGohap(t, unixDefaults+"frontend fe\n bind abns@"+name+"\n bind "+dir+"/fe.sock\n http-request return status 200 content-type text/plain string ok\n", nil)
+	e.Pause()
+	other, err := net.Listen("unix", padded)
+	if err != nil {
+		t.Fatalf("the paused name is still held: %v", err)
+	}
+	// A named socket stays served while paused.
+	if st, _, body := getOn(t, "unix", dir+"/fe.sock", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 || body != "ok" {
+		t.Errorf("named socket while paused: %d %q", st, body)
+	}
+	other.Close()
+	e.Resume()
+	if st, _, body := getOn(t, "unix", padded, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 || body != "ok" {
+		t.Errorf("after Resume: %d %q", st, body)
+	}
+}
