@@ -79,8 +79,8 @@ type listener struct {
 	// released is set, under the engine's mu, while Pause has closed an
 	// abstract socket for another process to bind its name.
 	released bool
-	ln    sockListener
-	slots chan struct{} // frontend maxconn slots, nil when unlimited
+	ln       sockListener
+	slots    chan struct{} // frontend maxconn slots, nil when unlimited
 }
 
 // openListener opens a bind's socket: a duplicate of the donor's, an
