@@ -39,6 +39,8 @@ type session struct {
 	svUses  int
 	svClean bool
 	svConn  atomic.Pointer[net.TCPConn]
+	// svUnix is svConn for a server on a unix socket.
+	svUnix atomic.Pointer[net.UnixConn]
 	// onServer is the server of the request in progress, for
 	// on-marked-down to find.
 	onServer atomic.Pointer[backend.Server]
@@ -213,6 +215,9 @@ func (s *session) kill() {
 		s.cl.c.Close()
 	}
 	if c := s.svConn.Load(); c != nil {
+		c.Close()
+	}
+	if c := s.svUnix.Load(); c != nil {
 		c.Close()
 	}
 	s.closeIdle()
@@ -435,12 +440,15 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	te.t = t
 	s.e.handOff(s, t)
 	s.handedOff = true
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	t.start(toServer, toClient)
 }
 
 func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
+		c.Close()
+	}
+	if c := s.svUnix.Swap(nil); c != nil {
 		c.Close()
 	}
 	s.onServer.Store(nil)
@@ -457,7 +465,7 @@ func (s *session) releaseServer() {
 		return
 	}
 	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
@@ -507,7 +515,7 @@ func (s *session) park() {
 	}
 	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svUses})
 	s.mu.Unlock()
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
@@ -717,7 +725,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 		setLinger0(c)
 	}
 	s.sv.setConn(c, nil)
-	s.svConn.Store(tcpOf(c))
+	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
 	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
 	s.onServer.Store(srv)

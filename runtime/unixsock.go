@@ -237,3 +237,17 @@ func SameUnixSocket(b *Listen, f *os.File) bool {
 	mid, ok := strings.CutSuffix(strings.TrimPrefix(rest, "."), ".tmp")
 	return ok && strings.HasPrefix(rest, ".") && mid != "" && strings.Trim(mid, "0123456789") == ""
 }
+
+// setSvSock records the socket under a session's server connection c
+// (nil: none), which a kill or closeServer closes.
+func (s *session) setSvSock(c netConn) {
+	s.svConn.Store(tcpOf(c))
+	var u *net.UnixConn
+	switch t := c.(type) {
+	case *net.UnixConn:
+		u = t
+	case *tlsServerConn:
+		u, _ = t.tcp.(*net.UnixConn)
+	}
+	s.svUnix.Store(u)
+}

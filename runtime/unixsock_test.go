@@ -554,3 +554,49 @@ func TestPauseReleasesAbstractSocket(t *testing.T) {
 		t.Errorf("after Resume: %d %q", st, body)
 	}
 }
+
+// A server connection over a unix socket is closed once the exchange is
+// over, as a TCP one is: the server sees its end.
+func TestUnixServerConnectionClosed(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("unix", dir+"/up.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan error, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				r := bufio.NewReader(c)
+				if _, err := http.ReadRequest(r); err != nil {
+					closed <- err
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				// The proxy's close, not a timeout, ends the wait.
+				_, err := r.ReadByte()
+				closed <- err
+			}()
+		}
+	}()
+	fe := freePort(t)
+	startGohap(t, unixDefaults+"frontend fe\n bind "+fe+"\n default_backend be\nbackend be\n option http-server-close\n server s1 "+dir+"/up.sock\n", nil)
+	if st, _, body := get(t, fe, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"); st != 200 || body != "ok" {
+		t.Fatalf("%d %q", st, body)
+	}
+	select {
+	case err := <-closed:
+		if err != io.EOF {
+			t.Errorf("server connection ended with %v, want its close", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("the server connection stays open")
+	}
+}
