@@ -22,6 +22,10 @@ type Txn struct {
 	// backend and server, once known.
 	FeName, BeName, SrvName string
 	SrvID                   int
+	// LastRuleFile and LastRuleLine place the last rule that ended a
+	// rule set (last_rule_file, last_rule_line); empty when none did.
+	LastRuleFile string
+	LastRuleLine int
 	// Vars holds the stream's and connection's variables, Proc the
 	// process's (guarded by ProcMu).
 	Vars   *Vars
@@ -47,6 +51,10 @@ type Txn struct {
 	// full, end of stream or inspect-delay expired), so values flagged
 	// MayChange are taken as they are. See Cond.Exec.
 	Final bool
+	// HeadPending is set on a TCP stream whose data does not hold a whole
+	// HTTP request head yet: the HTTP fetches then find nothing, as a
+	// value that may change until Final.
+	HeadPending bool
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env
@@ -223,4 +231,13 @@ func (c *Context) maps() *Maps {
 		return NewMaps()
 	}
 	return c.Maps
+}
+
+// reqPending is what an HTTP request fetch answers without a request: no
+// value, one that may still come on a TCP stream whose head is not in.
+func (t *Txn) reqPending() bool {
+	if t.HeadPending && !t.Final {
+		t.mayChange = true
+	}
+	return false
 }

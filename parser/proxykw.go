@@ -183,6 +183,9 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	case "cache":
 		cp.cacheLine(c)
 		return
+	case "peers":
+		cp.peersLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }
@@ -1405,6 +1408,14 @@ func (p *Proxy) hcImplicitSend() {
 func kwHTTPCheck(c *pctx) {
 	p := c.cp.proxy
 	act := c.arg(1)
+	switch act {
+	case "disable-on-404":
+		p.CheckOpts.DisableOn404 = true
+		return
+	case "send-state":
+		p.CheckOpts.SendState = true
+		return
+	}
 	if len(c.args) > 1 {
 		if !p.ownHTTPChecks {
 			p.HTTPChecks, p.ownHTTPChecks = nil, true
@@ -1412,6 +1423,7 @@ func kwHTTPCheck(c *pctx) {
 			// default request, not on the one of the defaults section.
 			if !p.ownHTTPChk && p.Kind != "defaults" && p.CheckOpts.HTTPChk != nil {
 				p.CheckOpts.HTTPChk = &CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
+				p.CheckOpts.NoRequest = true
 			}
 		}
 		addCheckRule(c, &p.HTTPChecks)

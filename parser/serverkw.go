@@ -109,6 +109,20 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		case "check-proto":
+			switch val {
+			case "h1", "h2", "fcgi", "none":
+			default:
+				bad = fmt.Sprintf("'check-proto' : unknown MUX protocol '%s'", val)
+			}
+		case "proto":
+			switch val {
+			case "":
+				bad = "'proto' : missing value"
+			case "h1", "h2", "fcgi", "none":
+			default:
+				bad = fmt.Sprintf("'proto' :  unknown MUX protocol '%s'", val)
+			}
 		default:
 			if _, ok := serverTLSOptions[kw]; ok {
 				bad = checkServerTLSOption(kw, val)
@@ -156,6 +170,17 @@ type ServerSettings struct {
 	// default-server lines, in order, each with its argument; the
 	// runtime reads them with its TLS package (later words win).
 	TLSWords []string
+	// Proto is the "proto" option: the multiplexer forced on the
+	// server's connections (h1, h2, fcgi, none), "" to pick by mode and
+	// ALPN.
+	Proto string
+	// CheckProto is "check-proto": the multiplexer of HTTP checks.
+	CheckProto string
+	// Agent is agent-check; AgentAddr, AgentPort, AgentSend and
+	// AgentInter its agent-* options.
+	Agent                           bool
+	AgentAddr, AgentPort, AgentSend string
+	AgentInter                      time.Duration
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -177,6 +202,8 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
+	"proto": true, "check-proto": true,
+	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -294,6 +321,20 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Backup = true
 		case "addr":
 			s.Addr = v
+		case "proto":
+			s.Proto = v
+		case "check-proto":
+			s.CheckProto = v
+		case "agent-check", "no-agent-check":
+			s.Agent = o == "agent-check"
+		case "agent-addr":
+			s.AgentAddr = v
+		case "agent-port":
+			s.AgentPort = v
+		case "agent-send":
+			s.AgentSend = v
+		case "agent-inter":
+			s.AgentInter = dur(o, v)
 		case "port":
 			s.Port = v
 		case "init-addr":

@@ -1,12 +1,10 @@
 package runtime
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	goruntime "runtime"
 	"sort"
 	"strconv"
@@ -68,6 +66,8 @@ type Graph struct {
 	// caches are the cache sections by name, and in order (cache.go).
 	caches     map[string]*cache.Cache
 	cacheOrder []*cache.Cache
+	// peers are the peers sections to run (peers.go).
+	peers []*peersSection
 }
 
 type proxyRef struct {
@@ -119,6 +119,8 @@ type Frontend struct {
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
 	bufSize, htxLimit, maxHdr int
+	// logURILen is tune.http.logurilen: the request line a log keeps.
+	logURILen int
 	// rateLimit is "rate-limit sessions", nil when unlimited.
 	rateLimit *rateLimiter
 	// reqRules and rspRules are the http-request (with redirect) and
@@ -371,6 +373,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
 	compileTables(cfg, g, fail)
+	compilePeers(cfg, g, opts, fail)
 	compileGlobalVars(cfg, g, fail)
 	opts.graph = g
 	bes := map[string]*Backend{}
@@ -427,6 +430,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			ConnMode: connMode(p), Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"],
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
+		fe.logURILen = 1024
+		if cfg.Global.LogURILenSet {
+			fe.logURILen = cfg.Global.LogURILen
+		}
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]
@@ -522,6 +529,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		nameListeners(p, fe, fail)
 		set := proxyACLs(p, ctx, fail)
+		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
 		for _, words := range p.MonitorFail {
 			if cond, err := set.ParseCond(words); err == nil {
 				fe.monitorFail = append(fe.monitorFail, cond)
@@ -714,10 +722,12 @@ type checkKey struct {
 	rules *parser.CheckRule
 	send  *parser.CheckSend
 	n     int
+	// The http-check options the compiled check holds.
+	disable404, sendState bool
 }
 
-func keyOf(rules []*parser.CheckRule, send *parser.CheckSend) checkKey {
-	k := checkKey{n: len(rules), send: send}
+func keyOf(rules []*parser.CheckRule, send *parser.CheckSend, opts parser.CheckOpts) checkKey {
+	k := checkKey{n: len(rules), send: send, disable404: opts.DisableOn404, sendState: opts.SendState}
 	if len(rules) > 0 {
 		k.rules = rules[0]
 	}
@@ -750,6 +760,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	quiet := func(parser.Pos, string, ...any) {}
 	ctx := opts.graph.proxyContext(p)
 	set := proxyACLs(p, ctx, fail)
+	be.Errors = withReplies(be.Errors, cfg, p, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		set = proxyACLs(p, ctx, quiet)
 	}
@@ -782,17 +793,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	switch checkKind(p) {
 	case "httpchk":
 		if p.Options["httpchk"] {
-			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk)
+			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk, p.CheckOpts)
 			if httpChk = checks.http[k]; httpChk == nil {
-				httpChk = compileHTTPCheck(p, fail)
+				httpChk = compileHTTPCheck(p, cfg, ctx, fail)
 				checks.http[k] = httpChk
 			}
 		}
 	case "tcp-check":
-		k := keyOf(p.TCPChecks, nil)
+		k := keyOf(p.TCPChecks, nil, parser.CheckOpts{})
 		var ok bool
 		if tcpChk, ok = checks.tcp[k]; !ok {
-			tcpChk = compileTCPCheck(p, fail)
+			tcpChk = compileTCPCheck(p, ctx, fail)
 			checks.tcp[k] = tcpChk
 		}
 	case "redis-check":
@@ -809,6 +820,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		protoChk = backend.LDAPCheck()
 	case "ssl-hello-chk":
 		protoChk = backend.SSLHelloCheck()
+	case "spop-check":
+		protoChk = backend.SPOPCheck()
 	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
@@ -882,6 +895,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			srv.Check.Port = port
 		} else if checkHost != "" && addr != "" {
 			_, p, _ := net.SplitHostPort(addr)
+			if h, ap, err := net.SplitHostPort(checkHost); err == nil {
+				// "addr" may carry a port, which "port" overrides.
+				checkHost, p = h, ap
+			}
 			if port != "" {
 				p = port
 			}
@@ -890,6 +907,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		srv.Check.HTTP = httpChk
 		srv.Check.TCP = tcpChk
 		srv.Check.Proto = protoChk
+		serverCheckMux(s, srv, fail)
+		serverAgent(s, srv, addr, fail)
 		if pp := compileServerPP(&cfg.Global, s, srv, fail); pp != nil {
 			if be.pp == nil {
 				be.pp = map[*backend.Server]*ppSend{}
@@ -1087,7 +1106,7 @@ func compileBalance(be *Backend, p *parser.Proxy) (backend.Algo, error) {
 func checkKind(p *parser.Proxy) string {
 	kind := ""
 	var at parser.Pos
-	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk"} {
+	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk", "spop-check"} {
 		pos := p.OptionPos[o]
 		if !p.Options[o] || kind != "" && !posAfter(pos, at) {
 			continue
@@ -1100,197 +1119,6 @@ func checkKind(p *parser.Proxy) string {
 // posAfter orders positions of the same file by line; across files the
 // later-read file comes later, which Pos cannot tell, so it stays false.
 func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line }
-
-// compileHTTPCheck builds the steps of "option httpchk" and its
-// "http-check" rules (the backend's own, else those of defaults).
-func compileHTTPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
-	first := parser.CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
-	if s := p.CheckOpts.HTTPChk; s != nil {
-		first = *s
-	}
-	hc := &backend.HTTPCheck{}
-	cur := &httpStepSpec{send: first}
-	steps := []*httpStepSpec{cur}
-	comment := ""
-	for _, r := range p.HTTPChecks {
-		if r.Refused != "" {
-			fail(r.Pos, "%s", r.Refused)
-			continue
-		}
-		switch r.Action {
-		case "comment":
-			comment = r.Comment
-		case "connect":
-			if cur.sent || cur.connected || len(cur.expects) > 0 {
-				cur = &httpStepSpec{send: parser.CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}}
-				steps = append(steps, cur)
-			}
-			cur.connected = true
-			cur.port, cur.linger = r.Port, r.Linger
-		case "send":
-			if cur.sent {
-				fail(r.Pos, "'http-check send' needs an 'http-check connect' before it.")
-				continue
-			}
-			cur.sent = true
-			mergeSend(&cur.send, &r.Send)
-		case "disable-on-404":
-			hc.DisableOn404 = true
-		case "expect":
-			e, ok := compileHTTPExpect(&r.Expect)
-			if !ok {
-				fail(r.Pos, "'http-check %s' is not supported by the gohap runtime yet.", r.Text)
-				continue
-			}
-			e.Comment = r.Comment
-			if e.Comment == "" {
-				e.Comment = comment
-			}
-			comment = ""
-			cur.expects = append(cur.expects, e)
-		}
-	}
-	for _, st := range steps {
-		if len(st.expects) == 0 {
-			// HAProxy's implicit rule: a 2xx or 3xx status.
-			m, _ := backend.StatusIn("200-399")
-			st.expects = append(st.expects, backend.HTTPExpect{Kind: backend.ExpectStatus, Match: m})
-		}
-		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Linger: st.linger, Request: checkRequest(&st.send), Expects: st.expects})
-	}
-	return hc
-}
-
-// mergeSend lays the parts an "http-check send" names over the request
-// of option httpchk.
-func mergeSend(dst, s *parser.CheckSend) {
-	if s.Meth != "" {
-		dst.Meth = s.Meth
-	}
-	if s.URI != "" {
-		dst.URI = s.URI
-	}
-	if s.Ver != "" {
-		dst.Ver = s.Ver
-	}
-	if s.Body != "" {
-		dst.Body = s.Body
-	}
-	// The send rule's headers replace those the 1.x form of option
-	// httpchk hid in its version.
-	dst.Hdrs = append([][2]string(nil), s.Hdrs...)
-}
-
-type httpStepSpec struct {
-	send            parser.CheckSend
-	sent, connected bool
-	port            string
-	linger          bool
-	expects         []backend.HTTPExpect
-}
-
-// checkRequest is the request HAProxy sends: header names in lower
-// case, a content-length with a body, and "connection: close" in
-// HTTP/1.1.
-func checkRequest(s *parser.CheckSend) []byte {
-	var b strings.Builder
-	b.WriteString(s.Meth + " " + s.URI + " " + s.Ver + "\r\n")
-	for _, h := range s.Hdrs {
-		b.WriteString(strings.ToLower(h[0]) + ": " + h[1] + "\r\n")
-	}
-	if s.Body != "" {
-		b.WriteString("content-length: " + strconv.Itoa(len(s.Body)) + "\r\n")
-	}
-	if s.Ver == "HTTP/1.1" {
-		b.WriteString("connection: close\r\n")
-	}
-	b.WriteString("\r\n" + s.Body)
-	return []byte(b.String())
-}
-
-// compileHTTPExpect builds the matcher of an http-check expect rule.
-func compileHTTPExpect(x *parser.CheckExpect) (backend.HTTPExpect, bool) {
-	e := backend.HTTPExpect{Neg: x.Neg}
-	switch x.Match {
-	case "status":
-		m, ok := backend.StatusIn(x.Pattern)
-		e.Kind, e.Match = backend.ExpectStatus, m
-		return e, ok
-	case "rstatus":
-		re, err := regexp.Compile(x.Pattern)
-		e.Kind, e.Match = backend.ExpectStatus, func(r *backend.HTTPResponse) bool { return re.MatchString(strconv.Itoa(r.Status)) }
-		return e, err == nil
-	case "string":
-		s := []byte(x.Pattern)
-		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return bytes.Contains(r.Body, s) }
-		return e, true
-	case "rstring":
-		re, err := regexp.Compile(x.Pattern)
-		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return re.Match(r.Body) }
-		return e, err == nil
-	}
-	name, err := backend.StrMatch(x.HdrNameMeth, x.HdrName, true)
-	if err != nil {
-		return e, false
-	}
-	var value func(string) bool
-	if x.HasValue {
-		if value, err = backend.StrMatch(x.HdrValueMeth, x.HdrValue, false); err != nil {
-			return e, false
-		}
-	}
-	e.Kind, e.Match = backend.ExpectHeader, backend.HeaderMatch(name, value, x.Full)
-	return e, true
-}
-
-// compileTCPCheck builds the steps of "option tcp-check" from its
-// "tcp-check" rules.
-func compileTCPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
-	steps := []backend.TCPStep{}
-	// A "tcp-check comment" names the rule after it in failure reports.
-	comment, rule := "", 0
-	add := func(st backend.TCPStep) {
-		if st.Comment == "" {
-			st.Comment = comment
-		}
-		// HAProxy numbers steps over every rule, comments included.
-		st.Step = rule
-		comment = ""
-		steps = append(steps, st)
-	}
-	for _, r := range p.TCPChecks {
-		rule++
-		if r.Refused != "" {
-			fail(r.Pos, "%s", r.Refused)
-			continue
-		}
-		switch r.Action {
-		case "comment":
-			comment = r.Comment
-		case "connect":
-			add(backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger})
-		case "send", "send-binary":
-			add(backend.TCPStep{Send: r.Data})
-		case "expect":
-			st := backend.TCPStep{Comment: r.Comment, Neg: r.Expect.Neg}
-			switch r.Expect.Match {
-			case "string":
-				st.Expect = []byte(r.Expect.Pattern)
-			case "rstring":
-				re, err := regexp.Compile(r.Expect.Pattern)
-				if err != nil {
-					fail(r.Pos, "'tcp-check expect rstring': %v", err)
-					continue
-				}
-				st.ExpectR = re
-			case "binary":
-				st.Expect, st.Binary = r.Expect.Binary, true
-			}
-			add(st)
-		}
-	}
-	return steps
-}
 
 // idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
 // SSL engines: half the file descriptors left once 10 reserved ones, one

@@ -64,6 +64,8 @@ type Engine struct {
 	retired atomic.Bool
 	// noReuse binds without SO_REUSEPORT (NoReusePort).
 	noReuse bool
+	// peers runs the peers sections (peers.go), nil when none.
+	peers *peersRun
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -186,6 +188,15 @@ func (e *Engine) Bind() error {
 			lns = append(lns, l)
 		}
 	}
+	if err := e.startPeers(); err != nil {
+		for _, l := range lns {
+			l.ln.Close()
+		}
+		e.dns.close()
+		e.stopCLI()
+		e.closeLogs()
+		return err
+	}
 	e.listeners = lns
 	return nil
 }
@@ -199,6 +210,7 @@ func (e *Engine) Serve() {
 	e.cancel = cancel
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
+		be.LB.OnAdmin = e.adminChange
 		be.LB.OnCheck = func(_ *backend.Server, report string) {
 			e.log.Warn(report + ".")
 			be.event(logging.LevelNotice, report+".")
@@ -427,6 +439,7 @@ func (e *Engine) Retire() {
 		e.cancel()
 	}
 	e.dns.close()
+	e.peers.stopSoft(e.hard.Load())
 	for _, be := range e.g.Backends {
 		be.idle.drop(nil, true)
 	}
@@ -461,6 +474,7 @@ func (e *Engine) SoftStop() {
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}
+	e.peers.stopSoft(e.hard.Load())
 	for _, p := range e.g.proxies {
 		var fe, be int64
 		if p.fe != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
 )
 
@@ -20,6 +21,8 @@ type tcpRule struct {
 	scope uint8
 	name  string
 	conds acl.VarConds
+	// pos places the rule for last_rule_file and last_rule_line.
+	pos parser.Pos
 	// stk is the operand of the stick-table actions; from says where
 	// they run.
 	stk  stickAct
@@ -58,7 +61,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos}
 		var err error
 		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
 			bad("condition: %v", err)
@@ -148,9 +151,24 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			}
 			continue
 		}
+		if ok && r.expr != nil && r.act == "track-sc" && more != nil && r.expr.Pending(t) {
+			// The key may still change: wait for more data, as HAProxy
+			// yields until it is settled or the inspection ends.
+			if !more() {
+				t.Final = true
+			}
+			continue
+		}
 		i++
 		if !ok {
 			continue
+		}
+		switch r.act {
+		case "accept", "reject", "close", "silent-drop":
+			// Content rules that end the set are the stream's last rule.
+			if response || r.stage == "content" {
+				t.LastRuleFile, t.LastRuleLine = r.pos.File, r.pos.Line
+			}
 		}
 		switch r.act {
 		case "accept":
@@ -204,8 +222,18 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	if r.inspect > 0 {
 		more = inspectReader(cl, cl.c, start.Add(r.inspect))
 	}
-	payload := func() []byte { return cl.buf[cl.r:cl.w] }
-	if s.runTCPRules(r.content, payload, false, more) != tcpReject {
+	payload := func() []byte {
+		b := cl.buf[cl.r:cl.w]
+		if !s.fe.HTTP {
+			s.tcpHTTPHead(b)
+		}
+		return b
+	}
+	v := s.runTCPRules(r.content, payload, false, more)
+	if s.txn.HeadPending {
+		s.txn.Req, s.txn.HeadPending = &s.req, false
+	}
+	if v != tcpReject {
 		return true
 	}
 	if s.logging {
@@ -294,4 +322,15 @@ func (s *session) inspectResponse(c netConn, be *Backend, toServer []byte) ([]by
 		return nil, false
 	}
 	return sv.buf[:sv.w], true
+}
+
+// tcpHTTPHead gives the HTTP fetches of a TCP stream's rules the request
+// its data starts with, once its head is whole, as HAProxy parses a TCP
+// stream's buffer for them; until then they find nothing.
+func (s *session) tcpHTTPHead(b []byte) {
+	if hl := h1.HeadEnd(b, 0); hl > 0 && h1.ParseRequest(b[:hl], &s.req, s.fe.maxHdr) == nil {
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b[:hl], &s.req, false
+		return
+	}
+	s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, true
 }
