@@ -93,6 +93,8 @@ type Global struct {
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
+	// UnixBind is "unix-bind".
+	UnixBind UnixBind
 	// HardStopAfter bounds a soft stop (hard-stop-after); 0 is no bound.
 	HardStopAfter time.Duration
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
@@ -164,6 +166,8 @@ type StatsSocket struct {
 	// ExposeFD is "expose-fd listeners": the socket hands the listening
 	// sockets to a new process ("_getsocks", -x).
 	ExposeFD bool
+	// Owner is the unix socket's uid, user, gid and group.
+	Owner UnixPerms
 }
 
 // Log is a log target: a "log" line of the global section or a proxy.
@@ -343,6 +347,25 @@ type Bind struct {
 	// AcceptProxy is "accept-proxy": connections start with a PROXY
 	// protocol header (configuration.txt 5.1).
 	AcceptProxy bool
+	// Unix is the owner and mode of the bind's unix sockets: the global
+	// "unix-bind" settings, then the line's mode, uid, gid, user, group.
+	Unix UnixPerms
+}
+
+// UnixPerms are the owner and mode a unix socket file is given once
+// bound: UID and GID when HasUID and HasGID; a zero Mode keeps the
+// umask's.
+type UnixPerms struct {
+	Mode           uint32
+	UID, GID       int
+	HasUID, HasGID bool
+}
+
+// UnixBind is the global "unix-bind" line: the prefix of every bind's
+// unix socket path, and the default owner and mode of those sockets.
+type UnixBind struct {
+	Prefix string
+	Perms  UnixPerms
 }
 
 // ACL is one "acl" line. Lines with the same name OR together.

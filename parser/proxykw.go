@@ -230,7 +230,7 @@ func kwBind(c *pctx) {
 	var expanded []string
 	for _, a := range strings.Split(addr, ",") {
 		ea := c.cp.env.expandAddr(a)
-		if msg := checkBindAddress(ea); msg != "" {
+		if msg := checkBindAddress(ea, c.cp.cfg.Global.UnixBind.Prefix); msg != "" {
 			if ea != a {
 				// HAProxy names the address as written.
 				msg = strings.Replace(msg, "'"+ea+"'", "'"+a+"'", 1)
@@ -253,7 +253,11 @@ func kwBind(c *pctx) {
 			}
 		}
 	}
-	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts}
+	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts, Unix: c.cp.cfg.Global.UnixBind.Perms}
+	if msg := bindUnixOptions(&b.Unix, opts); msg != "" {
+		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
+		return
+	}
 	for _, o := range opts {
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 	}
@@ -261,10 +265,12 @@ func kwBind(c *pctx) {
 }
 
 // checkBindAddress validates one listening address; hosts are resolved.
-func checkBindAddress(a string) string {
+// prefix is unix-bind's, which lengthens a unix socket's path.
+func checkBindAddress(a, prefix string) string {
+	if msg, ok := checkUnixAddress(a, prefix); ok {
+		return msg
+	}
 	switch {
-	case strings.HasPrefix(a, "/"), strings.HasPrefix(a, "unix@"), strings.HasPrefix(a, "abns@"), strings.HasPrefix(a, "fd@"), strings.HasPrefix(a, "sockpair@"):
-		return ""
 	case strings.HasPrefix(a, "quic4@"), strings.HasPrefix(a, "quic6@"):
 		fam := "2"
 		if strings.HasPrefix(a, "quic6@") {
@@ -433,6 +439,13 @@ func kwServer(c *pctx) {
 		return
 	}
 	if !checkServerTLSFiles(c, c.cp.proxy.Name+"/"+c.arg(1), c.rest(3)) {
+		return
+	}
+	if a := c.cp.env.expandAddr(c.arg(2)); strings.HasPrefix(a, "fd@") {
+		bracket("'server %s/%s' : a file descriptor is not acceptable here in '%s'", c.cp.proxy.Name, c.arg(1), a)
+		return
+	} else if msg, ok := checkUnixAddress(a, ""); ok && msg != "" {
+		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
 		return
 	}
 	if checked, tracks := serverCheckAndTrack(append(append([]string{}, c.cp.proxy.DefaultServer...), c.rest(3)...)); checked && tracks {

@@ -174,6 +174,29 @@ type Listen struct {
 	Name        string
 	ID          int
 	AcceptProxy bool
+	// Unix, when set, makes the bind a unix stream socket (unix@, abns@,
+	// a path) or a socket pair receiving connections (sockpair@).
+	Unix *unixListen
+	// Family is "4" or "6" for an address given as ipv4@ or tcp4@, ipv6@
+	// or tcp6@: the socket is of that family only.
+	Family string
+}
+
+// network is the Go network a TCP bind listens on.
+func (l *Listen) network() string {
+	return "tcp" + l.Family
+}
+
+// addrFamily is the family an address prefix imposes, "" for none.
+func addrFamily(a string) string {
+	a = strings.TrimSpace(a)
+	switch {
+	case strings.HasPrefix(a, "ipv4@"), strings.HasPrefix(a, "tcp4@"):
+		return "4"
+	case strings.HasPrefix(a, "ipv6@"), strings.HasPrefix(a, "tcp6@"):
+		return "6"
+	}
+	return ""
 }
 
 type route struct {
@@ -316,7 +339,9 @@ func (e *CompileError) Error() string {
 // of words after each: name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
 // applied.
-var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0}
+var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0,
+	// A unix socket's owner and mode, which the parser read (Bind.Unix).
+	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1}
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -481,13 +506,16 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				i += n
 			}
 			for _, a := range strings.Split(b.Address, ",") {
-				addrs, err := listenAddrs(a, opts.Map)
+				addrs, err := listenAddrs(a, cfg.Global.UnixBind.Prefix, opts.Map)
 				if err != nil {
 					fail(b.Pos, "bind '%s': %v", a, err)
 					continue
 				}
 				for _, addr := range addrs {
-					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b)})
+					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b)}
+					l.Unix = unixListenOf(addr, b.Unix)
+					l.Family = addrFamily(a)
+					fe.Binds = append(fe.Binds, l)
 				}
 			}
 		}
@@ -806,6 +834,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		}
 		disabled, port, checkHost := st.Disabled, st.Port, st.Addr
 		host, sport, err := serverTarget(s.Address, opts.Map)
+		uaddr, isUnix := serverUnixAddr(s.Address, opts.Map)
+		if isUnix {
+			host, sport, err = "", "0", nil
+		}
 		srvRec := s.Template && strings.HasPrefix(host, "_")
 		ip, perr := netip.ParseAddr(host)
 		if host == "" || host == "*" {
@@ -848,6 +880,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			dc.bind(be, srv, s, host, sport, init, srvRec, fail)
 		}
 		srv.Addr = addr
+		if isUnix {
+			srv.Addr = uaddr
+		}
 		if port != "" && checkHost == "" {
 			srv.Check.Port = port
 		} else if checkHost != "" && addr != "" {
@@ -950,18 +985,25 @@ func mapAddr(a string, m map[string]string) string {
 	return a
 }
 
-// listenAddr turns a bind address into a Go listen address.
-func listenAddr(a string, m map[string]string) (string, error) {
+// listenAddr turns a bind address into a Go listen address, or for a
+// unix socket its canonical form (unixAddr); prefix is unix-bind's.
+func listenAddr(a, prefix string, m map[string]string) (string, error) {
 	a = mapAddr(stripFamily(strings.TrimSpace(a)), m)
-	if n, ok := strings.CutPrefix(a, "fd@"); ok {
-		// A listening socket inherited from the parent process.
-		if _, err := strconv.ParseUint(n, 10, 31); err != nil {
-			return "", errors.New("invalid file descriptor")
+	for _, pfx := range []string{"fd@", "sockpair@"} {
+		if n, ok := strings.CutPrefix(a, pfx); ok {
+			// A listening socket inherited from the parent process, or
+			// a socket pair connections' descriptors arrive on.
+			if _, err := strconv.ParseUint(n, 10, 31); err != nil {
+				return "", errors.New("invalid file descriptor")
+			}
+			return a, nil
 		}
-		return a, nil
 	}
-	if strings.HasPrefix(a, "/") || strings.Contains(a, "@") {
-		return "", errors.New("only TCP addresses are supported by the gohap runtime yet")
+	if ua, ok := unixAddr(a, prefix); ok {
+		return ua, nil
+	}
+	if strings.Contains(a, "@") {
+		return "", errors.New("only TCP and unix stream addresses are supported by the gohap runtime yet")
 	}
 	i := strings.LastIndexByte(a, ':')
 	if i < 0 {
@@ -982,8 +1024,8 @@ var errPortRange = errors.New("port range")
 
 // listenAddrs is listenAddr for an address that may end in a port range
 // ("host:8000-8003"), which HAProxy listens on port by port.
-func listenAddrs(a string, m map[string]string) ([]string, error) {
-	addr, err := listenAddr(a, m)
+func listenAddrs(a, prefix string, m map[string]string) ([]string, error) {
+	addr, err := listenAddr(a, prefix, m)
 	if err != errPortRange {
 		return []string{addr}, err
 	}
@@ -997,7 +1039,7 @@ func listenAddrs(a string, m map[string]string) ([]string, error) {
 	}
 	var out []string
 	for p := l; p <= h; p++ {
-		one, err := listenAddr(a[:i+1]+strconv.Itoa(p), nil)
+		one, err := listenAddr(a[:i+1]+strconv.Itoa(p), "", nil)
 		if err != nil {
 			return nil, err
 		}

@@ -39,6 +39,8 @@ type session struct {
 	svUses  int
 	svClean bool
 	svConn  atomic.Pointer[net.TCPConn]
+	// svUnix is svConn for a server on a unix socket.
+	svUnix atomic.Pointer[net.UnixConn]
 	// onServer is the server of the request in progress, for
 	// on-marked-down to find.
 	onServer atomic.Pointer[backend.Server]
@@ -235,6 +237,9 @@ func (s *session) kill() {
 		s.cl.c.Close()
 	}
 	if c := s.svConn.Load(); c != nil {
+		c.Close()
+	}
+	if c := s.svUnix.Load(); c != nil {
 		c.Close()
 	}
 	s.closeIdle()
@@ -482,12 +487,15 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	te.t = t
 	s.e.handOff(s, t)
 	s.handedOff = true
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	t.start(toServer, toClient)
 }
 
 func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
+		c.Close()
+	}
+	if c := s.svUnix.Swap(nil); c != nil {
 		c.Close()
 	}
 	s.onServer.Store(nil)
@@ -504,7 +512,7 @@ func (s *session) releaseServer() {
 		return
 	}
 	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
@@ -554,7 +562,7 @@ func (s *session) park() {
 	}
 	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svUses})
 	s.mu.Unlock()
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
@@ -624,12 +632,12 @@ func retryDelay(be *Backend) time.Duration {
 // connect dials a server with the backend's connect timeout, retrying
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
-func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (*net.TCPConn, error) {
+func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := d.Dial("tcp", srv.DialAddr(dst))
+		c, err := backend.Dial(context.Background(), &d, srv.DialAddr(dst))
 		if err == nil {
-			return c.(*net.TCPConn), nil
+			return c.(netConn), nil
 		}
 		if try >= be.Retries || stopping.Load() {
 			return nil, err
@@ -690,11 +698,11 @@ var errProxyHeader = errors.New("proxy header not sent")
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
 	start := time.Now()
-	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
+	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
-	c := nc.(*net.TCPConn)
+	c := nc.(netConn)
 	if s.sendProxyHeader(be, srv, c) != nil {
 		return nil, errProxyHeader
 	}
@@ -764,7 +772,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 		setLinger0(c)
 	}
 	s.sv.setConn(c, nil)
-	s.svConn.Store(tcpOf(c))
+	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
 	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
 	s.onServer.Store(srv)

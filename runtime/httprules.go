@@ -706,7 +706,8 @@ func editURI(r *httpRule, uri, val []byte) []byte {
 // prepareRecord fills what rule formats may print of the stream.
 func (s *session) prepareRecord() {
 	r := &s.rec
-	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
+	s.logAddrs(r)
+	r.FrontendName = s.fe.Name
 	r.BackendName = s.fe.Name
 	if s.be != nil {
 		r.BackendName = s.be.Name

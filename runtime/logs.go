@@ -177,7 +177,8 @@ func (s *session) logConnect() {
 		return
 	}
 	r := &s.rec
-	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
+	s.logAddrs(r)
+	r.FrontendName = s.fe.Name
 	line := logging.AppendConnect(s.logBuf[:0], r, s.http)
 	s.logBuf = line
 	l.logger.Emit(logging.LevelInfo, -1, line, nil)
@@ -261,13 +262,13 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	r.TRequest = lt.ms(lt.request)
 	r.TQueue, r.TConnect, r.TData = lt.ms(lt.queue), lt.ms(lt.connect), lt.ms(lt.rsp)
 	r.TClose = now.Sub(lt.start).Milliseconds()
-	r.Client, r.Frontend = s.txn.Src, s.txn.Dst
+	s.logAddrs(r)
 	r.FrontendName = s.fe.Name
 	r.BackendName, r.ServerName, r.BackendHTTP = s.fe.Name, "", s.http
 	if be := s.logBe; be != nil {
 		r.BackendName, r.BackendHTTP = be.Name, be.HTTP
 	}
-	r.Server, r.BackendSrc = netip.AddrPort{}, netip.AddrPort{}
+	r.Server, r.BackendSrc, r.ServerUnix = netip.AddrPort{}, netip.AddrPort{}, false
 	if s.logApplet != "" {
 		r.ServerName = s.logApplet
 	}
@@ -275,6 +276,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 		r.ServerName = srv.Name
 		r.Server = s.logSrvAddr
 		r.BackendSrc = s.logSrcAddr
+		r.ServerUnix = isUnixServer(srv)
 	}
 	r.Status = status
 	r.BytesIn = s.cl.rbytes - s.lt0In

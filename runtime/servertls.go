@@ -88,7 +88,7 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 // connection's.
 type tlsServerConn struct {
 	*net.UnixConn
-	tcp *net.TCPConn
+	tcp netConn
 	tc  *tls.Conn
 	// sni is the name the connection was opened with; idle connections
 	// are reused only for the same name.
@@ -143,7 +143,8 @@ func tcpOf(c netConn) *net.TCPConn {
 	case *net.TCPConn:
 		return t
 	case *tlsServerConn:
-		return t.tcp
+		tc, _ := t.tcp.(*net.TCPConn)
+		return tc
 	}
 	return nil
 }
@@ -165,14 +166,14 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 
 // startTLS performs the TLS handshake on a new server connection within
 // what is left of the connect timeout, then bridges it to a socket pair.
-func startTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
+func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
 	name := string(sni)
 	tc := tls.Client(c, t.cfg.Config(name))
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
 	if err := tc.Handshake(); err != nil {
-		c.SetLinger(0)
+		setLinger0(c)
 		c.Close()
 		return nil, err
 	}

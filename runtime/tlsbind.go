@@ -99,7 +99,7 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 // front serves a connection of a TLS or HTTP/2 bind: the handshake, then
 // one session per HTTP/2 stream, or one session for the connection,
 // each through a socket pair (bridge). It holds the connection's slot.
-func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
+func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
 	defer e.release(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
@@ -108,7 +108,7 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 		// session gets its addresses and does not look for one.
 		h, ok := readProxyHeader(c, l.fe.Client)
 		if !ok {
-			c.SetLinger(0)
+			setLinger0(c)
 			c.Close()
 			return
 		}
@@ -125,7 +125,7 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 			c.SetDeadline(time.Now().Add(t))
 		}
 		if err := tc.Handshake(); err != nil {
-			c.SetLinger(0)
+			setLinger0(c)
 			c.Close()
 			return
 		}
@@ -258,7 +258,7 @@ func socketPair() (*net.UnixConn, *net.UnixConn, error) {
 // readProxyHeader reads the PROXY header that starts c, and nothing
 // after it: the bytes are peeked until the header is whole, then exactly
 // its length is consumed, so the TLS handshake reads what follows.
-func readProxyHeader(c *net.TCPConn, timeout time.Duration) (proxyproto.Header, bool) {
+func readProxyHeader(c netConn, timeout time.Duration) (proxyproto.Header, bool) {
 	var h proxyproto.Header
 	rc, err := c.SyscallConn()
 	if err != nil {
