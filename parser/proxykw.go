@@ -604,6 +604,11 @@ func kwRule(c *pctx) {
 	if !c.defaultsRules("'%s' not allowed in anonymous 'defaults' section.", c.args[0]) {
 		return
 	}
+	if c.args[0] != "redirect" && !c.checkHTTPRuleSamples() {
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+		return
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	switch kw := c.args[0]; kw {
 	case "http-request", "http-response", "http-after-response", "redirect":
@@ -629,12 +634,16 @@ func kwRule(c *pctx) {
 	if c.args[0] == "redirect" {
 		what = "redirect"
 	}
-	if !c.cp.checkCondACLs(c, c.args[1:], what) && c.args[0] != "redirect" {
-		// HAProxy stops reading the file after a bad http-request or
-		// http-response rule (ERR_ABORT).
-		c.cp.cfg.AbortAfterFile = true
-		c.cp.abort = true
+	if !c.cp.checkCondACLs(c, c.args[1:], what) {
+		if c.args[0] != "redirect" {
+			// HAProxy stops reading the file after a bad http-request or
+			// http-response rule (ERR_ABORT).
+			c.cp.cfg.AbortAfterFile = true
+			c.cp.abort = true
+		}
+		return
 	}
+	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
 }
 
 func kwUseBackend(c *pctx) {

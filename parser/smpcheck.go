@@ -1,0 +1,291 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
+)
+
+// Where each rule's samples and conditions are evaluated, and HAProxy's
+// checks of the fetches they use against it (warnif_cond_conflicts,
+// add_sample_to_logformat_list).
+
+// Places returns the check places of a rule of p: fe where p is a
+// frontend, be where it is a backend (both for listen and defaults).
+func (p *Proxy) Places(fe, be smpuse.Val) smpuse.Val {
+	var v smpuse.Val
+	if p.Cap&CapFE != 0 {
+		v |= fe
+	}
+	if p.Cap&CapBE != 0 {
+		v |= be
+	}
+	return v
+}
+
+// HTTPPlaces returns where the rules of an http-request, http-response or
+// http-after-response keyword ("redirect" included) run in p.
+func (p *Proxy) HTTPPlaces(kw string) smpuse.Val {
+	if kw == "http-response" || kw == "http-after-response" {
+		return p.Places(smpuse.ValFE_HRS_HDR, smpuse.ValBE_HRS_HDR)
+	}
+	return p.Places(smpuse.ValFE_HRQ_HDR, smpuse.ValBE_HRQ_HDR)
+}
+
+// TCPPlaces returns where tcp-request (stage connection, session or
+// content) or tcp-response content rules run in p.
+func (p *Proxy) TCPPlaces(stage string, response bool) smpuse.Val {
+	switch {
+	case response:
+		return p.Places(smpuse.ValFE_RES_CNT, smpuse.ValBE_RES_CNT)
+	case stage == "connection":
+		return smpuse.ValFE_CON_ACC
+	case stage == "session":
+		return smpuse.ValFE_SES_ACC
+	}
+	return p.Places(smpuse.ValFE_REQ_CNT, smpuse.ValBE_REQ_CNT)
+}
+
+// predefinedACLFetch is the keyword of each built-in ACL (default_acl_list
+// in src/acl.c).
+var predefinedACLFetch = map[string]string{
+	"TRUE": "always_true", "FALSE": "always_false", "HTTP": "req.proto_http",
+	"HTTP_1.0": "req.ver", "HTTP_1.1": "req.ver", "HTTP_2.0": "req.ver",
+	"METH_CONNECT": "method", "METH_DELETE": "method", "METH_GET": "method", "METH_HEAD": "method",
+	"METH_OPTIONS": "method", "METH_POST": "method", "METH_PUT": "method", "METH_TRACE": "method",
+	"HTTP_URL_ABS": "url_reg", "HTTP_URL_SLASH": "url_beg", "HTTP_URL_STAR": "url",
+	"HTTP_CONTENT": "req.hdr_val", "RDP_COOKIE": "req.rdp_cookie_cnt", "REQ_CONTENT": "req.len",
+	"WAIT_END": "wait_end", "LOCALHOST": "src",
+}
+
+// condACL is an ACL a condition names or declares between braces, with the
+// keyword and places of each of its expressions.
+type condACL struct {
+	name string // "" when anonymous
+	kws  []string
+	vals []smpuse.Val
+}
+
+func (a *condACL) add(word string) {
+	kw, _, val, ok := smpuse.ACLExpr(word)
+	if !ok {
+		// Unknown keywords are reported elsewhere.
+		val = ^smpuse.Val(0)
+	}
+	a.kws = append(a.kws, kw)
+	a.vals = append(a.vals, val)
+}
+
+func (a *condACL) val() smpuse.Val {
+	var v smpuse.Val
+	for _, x := range a.vals {
+		v |= x
+	}
+	return v
+}
+
+// condTermACLs lists the ACLs of condition words (after "if" or "unless") in
+// order, as build_acl_cond() reads them; named ones with the lines
+// declared so far in p.
+func condTermACLs(p *Proxy, words []string) []condACL {
+	var out []condACL
+	for i := 0; i < len(words); i++ {
+		w := strings.TrimLeft(words[i], "!")
+		switch {
+		case w == "" || strings.EqualFold(w, "or") || w == "||":
+			continue
+		case w == "{":
+			if i+1 < len(words) && words[i+1] != "}" {
+				a := condACL{}
+				a.add(words[i+1])
+				out = append(out, a)
+			}
+			for i < len(words) && words[i] != "}" {
+				i++
+			}
+			continue
+		}
+		a := condACL{name: w}
+		for _, d := range p.ACLs {
+			if d.Name == w {
+				a.add(d.Fetch)
+			}
+		}
+		if len(a.kws) == 0 {
+			if f, ok := predefinedACLFetch[w]; ok {
+				a.add(f)
+			}
+		}
+		if len(a.kws) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// condWords returns the words after the first "if" or "unless".
+func condWords(words []string) []string {
+	for i, w := range words {
+		if w == "if" || w == "unless" {
+			return words[i+1:]
+		}
+	}
+	return nil
+}
+
+// condConflict returns HAProxy's warning for condition words used at
+// where, "" when every keyword may be used there. rule is the
+// "tcp-request content" of tcp rules, whose wording differs, or "".
+func condConflict(p *Proxy, words []string, where smpuse.Val, rule string) string {
+	acls := condTermACLs(p, words)
+	in := ""
+	if rule != "" {
+		in = " in '" + rule + "'"
+	}
+	for _, a := range acls {
+		if a.val()&where != 0 {
+			continue
+		}
+		if a.name != "" {
+			return fmt.Sprintf("acl '%s' will never match%s because it only involves keywords that are incompatible with '%s'", a.name, in, where)
+		}
+		return fmt.Sprintf("anonymous acl will never match%s because it uses keyword '%s' which is incompatible with '%s'", in, a.kws[0], where)
+	}
+	kwWord := "keywords"
+	if rule != "" {
+		kwWord = "keyword"
+	}
+	for _, a := range acls {
+		for i, v := range a.vals {
+			if v&where != 0 {
+				continue
+			}
+			if a.name != "" {
+				return fmt.Sprintf("acl '%s' involves %s '%s' which is incompatible with '%s'", a.name, kwWord, a.kws[i], where)
+			}
+			return fmt.Sprintf("anonymous acl involves keyword '%s' which is incompatible with '%s'", a.kws[i], where)
+		}
+	}
+	return ""
+}
+
+// warnCondConflict reports a condition whose keywords cannot be used at
+// where, as warnif_cond_conflicts() does.
+func (c *pctx) warnCondConflict(words []string, where smpuse.Val) {
+	if msg := condConflict(c.cp.proxy, condWords(words), where, ""); msg != "" {
+		c.warn("%s", msg)
+	}
+}
+
+// formatSampleCheck parses a log-format string used at where and returns
+// HAProxy's error for its first sample expression whose fetch is unknown
+// or may not be used there, "" otherwise, with the warnings for L6
+// fetches in HTTP formats met before it. Other format errors are left to
+// the format's compiler.
+func formatSampleCheck(text string, where smpuse.Val, http bool) (msg string, warns []string) {
+	mine := false
+	hook := func(s string) (int, error) {
+		n, err := logfmt.ScanExpr(s)
+		if err != nil {
+			return n, err
+		}
+		kw, use, val, ok := smpuse.SampleExpr(s)
+		switch {
+		case kw == "":
+		case !ok:
+			mine = true
+			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
+		case val&where == 0:
+			mine = true
+			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
+		case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0:
+			warns = append(warns, fmt.Sprintf("L6 sample fetch <%s> ignored in HTTP log-format string.", s))
+		}
+		return n, nil
+	}
+	flags := logfmt.Opt(0)
+	if http {
+		flags = logfmt.OptHTTP
+	}
+	_, err := logfmt.ParseWith(text, logfmt.Options{HTTP: true, Flags: flags, Sample: hook})
+	if err != nil && mine {
+		return err.Error(), warns
+	}
+	return "", warns
+}
+
+// httpRuleFormats returns the log-format arguments of an http-request,
+// http-response or http-after-response rule (words after the keyword), in
+// the order HAProxy parses them.
+func httpRuleFormats(words []string) []string {
+	if len(words) == 0 {
+		return nil
+	}
+	args := words[1:]
+	for i, w := range args {
+		if w == "if" || w == "unless" {
+			args = args[:i]
+			break
+		}
+	}
+	at := func(idx ...int) []string {
+		var out []string
+		for _, i := range idx {
+			if i < len(args) {
+				out = append(out, args[i])
+			}
+		}
+		return out
+	}
+	act := words[0]
+	if i := strings.IndexByte(act, '('); i > 0 {
+		act = act[:i]
+	}
+	switch act {
+	case "set-header", "add-header", "early-hint":
+		return at(1)
+	case "replace-header", "replace-value":
+		return at(2)
+	case "set-path", "set-pathq", "set-query", "set-uri", "set-method", "set-var-fmt":
+		return at(0)
+	case "replace-path", "replace-pathq", "replace-uri":
+		return at(1)
+	case "add-acl", "del-acl", "del-map":
+		return at(0)
+	case "set-map":
+		return at(0, 1)
+	case "redirect":
+		for i := 0; i+1 < len(args); i++ {
+			switch args[i] {
+			case "location", "scheme":
+				return at(i + 1)
+			case "prefix":
+				if args[i+1] == "/" {
+					return nil
+				}
+				return at(i + 1)
+			}
+		}
+	}
+	return nil
+}
+
+// checkHTTPRuleSamples checks the sample fetches of an HTTP rule's formats
+// against where the rule runs; false after an alert.
+func (c *pctx) checkHTTPRuleSamples() bool {
+	p := c.cp.proxy
+	where := p.HTTPPlaces(c.args[0])
+	for _, f := range httpRuleFormats(c.args[1:]) {
+		msg, warns := formatSampleCheck(f, where, true)
+		for _, w := range warns {
+			c.warn("%s", w)
+		}
+		if msg != "" {
+			c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s.", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)
+			return false
+		}
+	}
+	return true
+}
