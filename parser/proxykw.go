@@ -615,6 +615,7 @@ func kwRule(c *pctx) {
 		// "redirect" is an http-request rule where it stands.
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
+		r.Where = p.HTTPPlaces(kw)
 		if r.Action == "capture" && r.Refused == "" {
 			declareCapture(c, r)
 		}
