@@ -9,7 +9,8 @@ import (
 // rules, and one that needs the response never matches in request rules,
 // as in HAProxy, which warns about them at startup; fetches available at
 // both places keep working, and "unless" turns the never-matching ACL into
-// an always-true condition.
+// an always-true condition. Buffer fetches (req.len, req.rdp_cookie_cnt)
+// read the response's channel in response rules.
 func TestUnusableFetchConditionsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
@@ -22,6 +23,7 @@ func TestUnusableFetchConditionsDifferential(t *testing.T) {
  acl mix2 status 200
  http-request set-var(txn.p) path
  http-request set-header x-req-status 1 if { status 200 }
+ http-request set-header x-req-srv 1 if { srv_id gt 0 }
  http-request set-header x-req-rhdr 1 unless { res.hdr(x-a) -m found }
  http-response set-header x-path-beg 1 if { path_beg /a }
  http-response set-header x-not-path 1 unless { path_beg /a }
@@ -36,6 +38,9 @@ func TestUnusableFetchConditionsDifferential(t *testing.T) {
  http-response set-header x-http11 1 if HTTP_1.1
  http-response set-header x-var 1 if { var(txn.p) -m beg /a }
  http-response set-header x-or 1 if { path_beg /a } || { status 200 }
+ http-response set-header x-len 1 if { req.len gt 0 }
+ http-response set-header x-len0 1 if { req.len eq 0 }
+ http-response set-header x-rdp 1 if { req.rdp_cookie_cnt eq 0 }
  http-after-response set-header x-after 1 if { path_beg /a }
  http-after-response set-header x-after-url 1 unless { url_beg /a }
 `
