@@ -2,6 +2,7 @@ package parser
 
 import (
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
 	"net/netip"
 	"time"
 )
@@ -382,6 +383,8 @@ type TCPRequest struct {
 	// LogLevel is set-log-level's level (LevelSilent for silent); Mark
 	// set-mark's or set-tos's value.
 	LogLevel, Mark int
+	// Where are the check places the rule runs at (Proxy.TCPPlaces).
+	Where smpuse.Val
 }
 
 // LevelSilent is set-log-level's "silent": the stream is not logged.
@@ -398,6 +401,8 @@ type SwitchRule struct {
 	Pos     Pos
 	Backend string
 	Cond    []string // "if"/"unless" and the condition words
+	// Where is the check place of backend switching rules.
+	Where smpuse.Val
 }
 
 // Server is a server line.

@@ -660,6 +660,8 @@ func kwUseBackend(c *pctx) {
 	if !c.cp.checkCondACLs(c, c.rest(2), "switching rule") {
 		return
 	}
+	r.Where = switchPlaces
+	c.warnCondConflict(r.Cond, r.Where)
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
 }
 
@@ -1559,6 +1561,7 @@ func kwTCPRequest(c *pctx) {
 	if !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
 		return
 	}
+	defer c.warnTCPCondConflict(len(c.cp.lineDiags), false)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1613,6 +1616,7 @@ func kwTCPResponse(c *pctx) {
 	if !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
 		return
 	}
+	defer c.warnTCPCondConflict(len(c.cp.lineDiags), true)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1842,6 +1846,7 @@ func addCheckRule(c *pctx, list *[]*CheckRule) {
 
 func addTCPRequest(c *pctx, r *TCPRequest) {
 	r.Pos, r.Section, r.Text = c.pos, c.cp.section, strings.Join(c.args[1:], " ")
+	r.Where = c.cp.proxy.TCPPlaces(r.Stage, r.Response)
 	list := &c.cp.proxy.TCPRequests
 	*list = append((*list)[:len(*list):len(*list)], r)
 }

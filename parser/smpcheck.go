@@ -289,3 +289,27 @@ func (c *pctx) checkHTTPRuleSamples() bool {
 	}
 	return true
 }
+
+// warnTCPCondConflict reports the condition of a tcp-request or
+// tcp-response rule that HAProxy accepted (no message since diags
+// messages) whose keywords cannot be used where it runs, with
+// tcp_rules.c's wording.
+func (c *pctx) warnTCPCondConflict(diags int, response bool) {
+	p, stage := c.cp.proxy, c.arg(1)
+	if len(c.cp.lineDiags) != diags || c.cp.abort {
+		return
+	}
+	switch {
+	case stage == "content":
+	case !response && (stage == "connection" || stage == "session") && p.Cap&CapFE != 0:
+	default:
+		return
+	}
+	msg := condConflict(p, condWords(c.args[2:]), p.TCPPlaces(stage, response), c.args[0]+" "+stage)
+	if msg != "" {
+		c.warn("%s", msg)
+	}
+}
+
+// switchPlaces is where use_backend conditions run.
+const switchPlaces = smpuse.ValFE_SET_BCK

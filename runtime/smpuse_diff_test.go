@@ -51,3 +51,29 @@ func TestUnusableFetchConditionsDifferential(t *testing.T) {
 	cfg := strings.ReplaceAll(baseDefaults, "%", "%%") + "frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n"
 	compareRules(t, cfg, rules, up.Addr(), reqs)
 }
+
+// tcp-response content conditions on request fetches never match either,
+// and use_backend conditions on response fetches never switch.
+func TestUnusableFetchTCPAndSwitchDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	up := startEcho(t, "s1")
+	rules := ` use_backend other if { status 200 }
+ use_backend other unless { res.hdr(x-server) -m found }
+ use_backend other if { path_beg /other }
+`
+	be := " tcp-response content set-var(txn.t) str(yes) if { path_beg /a }\n" +
+		" tcp-response content set-var(txn.u) str(yes) unless { path_beg /a }\n" +
+		" tcp-response content set-var(txn.h) str(yes) if { req.hdr(host) -m found }\n" +
+		" http-response set-header x-t %[var(txn.t)]\n" +
+		" http-response set-header x-u %[var(txn.u)]\n" +
+		" http-response set-header x-h %[var(txn.h)]\n"
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /b HTTP/1.1\r\nHost: a\r\n\r\n",
+	}
+	cfg := strings.ReplaceAll(baseDefaults, "%", "%%") + "frontend fe\n bind %s\n%s default_backend be\nbackend be\n" +
+		strings.ReplaceAll(be, "%", "%%") + " server s1 %s\nbackend other\n http-request return status 404\n"
+	compareRules(t, cfg, rules, up.Addr(), reqs)
+}
