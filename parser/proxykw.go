@@ -604,7 +604,7 @@ func kwRule(c *pctx) {
 	if !c.defaultsRules("'%s' not allowed in anonymous 'defaults' section.", c.args[0]) {
 		return
 	}
-	if c.args[0] != "redirect" && !c.checkHTTPRuleSamples() {
+	if c.args[0] != "redirect" && (!c.checkHTTPRuleSamples() || !c.checkHTTPRuleExpr()) {
 		c.cp.cfg.AbortAfterFile = true
 		c.cp.abort = true
 		return
@@ -1561,6 +1561,9 @@ func kwTCPRequest(c *pctx) {
 	if !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
 		return
 	}
+	if !c.checkTCPRuleExpr(false) {
+		return
+	}
 	defer c.warnTCPCondConflict(len(c.cp.lineDiags), false)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
@@ -1614,6 +1617,9 @@ func kwTCPRequest(c *pctx) {
 // kwTCPResponse: "inspect-delay" and the content rules the runtime runs.
 func kwTCPResponse(c *pctx) {
 	if !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
+		return
+	}
+	if !c.checkTCPRuleExpr(true) {
 		return
 	}
 	defer c.warnTCPCondConflict(len(c.cp.lineDiags), true)

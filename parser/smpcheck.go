@@ -313,3 +313,96 @@ func (c *pctx) warnTCPCondConflict(diags int, response bool) {
 
 // switchPlaces is where use_backend conditions run.
 const switchPlaces = smpuse.ValFE_SET_BCK
+
+// ruleSample returns the sample expression of an action's words (action
+// first, condition excluded or not) and the name HAProxy's messages give
+// its fetch: the action for set-var, the expression for the others.
+func ruleSample(words []string) (expr, name string) {
+	if len(words) < 2 || words[1] == "if" || words[1] == "unless" {
+		return "", ""
+	}
+	act := words[0]
+	base := act
+	if i := strings.IndexByte(act, '('); i > 0 {
+		base = act[:i]
+	}
+	switch {
+	case base == "set-var":
+		return words[1], act
+	case base == "capture", strings.HasPrefix(base, "track-sc"),
+		base == "set-src", base == "set-dst", base == "set-src-port", base == "set-dst-port":
+		return words[1], words[1]
+	}
+	return "", ""
+}
+
+// sampleExprCheck returns HAProxy's error for a sample expression whose
+// fetch is unknown (when unknown is set) or not available at where, ""
+// otherwise. Other expression errors are left to the sample compiler.
+func sampleExprCheck(expr, name string, where smpuse.Val, unknown bool) string {
+	kw, use, val, ok := smpuse.SampleExpr(expr)
+	switch {
+	case kw == "":
+	case !ok:
+		if unknown {
+			return fmt.Sprintf("unknown fetch method '%s'", kw)
+		}
+	case val&where == 0:
+		return fmt.Sprintf("fetch method '%s' extracts information from '%s', none of which is available here", name, use)
+	}
+	return ""
+}
+
+// checkHTTPRuleExpr checks the sample expression of an HTTP rule's action
+// against where the rule runs; false after an alert.
+func (c *pctx) checkHTTPRuleExpr() bool {
+	if c.args[0] == "redirect" {
+		return true
+	}
+	p := c.cp.proxy
+	expr, name := ruleSample(c.args[1:])
+	if expr == "" {
+		return true
+	}
+	if msg := sampleExprCheck(expr, name, p.HTTPPlaces(c.args[0]), true); msg != "" {
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s.", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)
+		return false
+	}
+	return true
+}
+
+// checkTCPRuleExpr checks the sample expression of a tcp-request or
+// tcp-response rule (set-var, capture, track-sc) or the format of its
+// set-var-fmt against where it runs,
+// with tcp_rules.c's and vars.c's wording; false after an alert.
+func (c *pctx) checkTCPRuleExpr(response bool) bool {
+	stage := c.arg(1)
+	if stage != "connection" && stage != "session" && stage != "content" || len(c.args) < 3 {
+		return true
+	}
+	p := c.cp.proxy
+	if (stage == "connection" || stage == "session") && (response || p.Cap&CapFE == 0) {
+		return true
+	}
+	act := c.args[2]
+	if strings.HasPrefix(act, "set-var-fmt(") && len(c.args) > 3 {
+		if msg, _ := formatSampleCheck(c.args[3], p.TCPPlaces(stage, response), false); msg != "" {
+			c.alert("%s", msg)
+			return false
+		}
+		return true
+	}
+	expr, name := ruleSample(c.args[2:])
+	if expr == "" || strings.HasPrefix(act, "set-src") || strings.HasPrefix(act, "set-dst") {
+		return true
+	}
+	msg := sampleExprCheck(expr, name, p.TCPPlaces(stage, response), false)
+	if msg == "" {
+		return true
+	}
+	if !strings.HasPrefix(act, "set-var") {
+		msg = fmt.Sprintf("'%s %s %s' : %s", c.args[0], stage, act, msg)
+	}
+	c.alert("%s", msg)
+	return false
+}
