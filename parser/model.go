@@ -174,6 +174,11 @@ type Proxy struct {
 	// check, from which point HAProxy checks the order of the rules.
 	hc   []hcRule
 	hcOn bool
+	// lfsPos is the last line that parsed a log-format in the proxy
+	// (log-format, option httplog... and rules with formats): HAProxy
+	// names it in log-format errors.
+	lfsPos Pos
+
 	Pos  Pos
 	Kind string // "frontend", "backend", "listen" or "defaults"
 	Name string
@@ -448,7 +453,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	p.Mode = d.Mode
 	p.HasLog = d.HasLog
-	p.Log = d.Log
+	p.Log, p.lfsPos = d.Log, d.lfsPos
 	for k, v := range d.Timeouts {
 		p.Timeouts[k] = v
 	}

@@ -287,7 +287,37 @@ func (c *pctx) checkHTTPRuleSamples() bool {
 			return false
 		}
 	}
+	if setsLFSLine(c.args[1:]) {
+		p.lfsPos = c.pos
+	}
 	return true
+}
+
+// setsLFSLine reports whether HAProxy records the line of a rule (words
+// from its action) as the proxy's log-format line: the actions whose
+// parser does (set-header, set-map, set-var-fmt, return with formats...).
+func setsLFSLine(words []string) bool {
+	act := words[0]
+	if i := strings.IndexByte(act, '('); i > 0 {
+		act = act[:i]
+	}
+	switch act {
+	case "set-header", "add-header", "replace-header", "replace-value",
+		"set-map", "add-acl", "del-acl", "del-map", "set-var-fmt":
+		return true
+	case "redirect":
+		return len(httpRuleFormats(words)) > 0
+	case "return", "deny", "tarpit":
+		for _, w := range words[1:] {
+			switch w {
+			case "hdr", "lf-string", "lf-file":
+				return true
+			case "if", "unless":
+				return false
+			}
+		}
+	}
+	return false
 }
 
 // warnTCPCondConflict reports the condition of a tcp-request or
@@ -390,6 +420,7 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 			c.alert("%s", msg)
 			return false
 		}
+		p.lfsPos = c.pos
 		return true
 	}
 	expr, name := ruleSample(c.args[2:])
@@ -405,4 +436,56 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 	}
 	c.alert("%s", msg)
 	return false
+}
+
+// LogFormatDiags reads the proxy's log-format, log-format-sd and
+// unique-id-format once the whole configuration is known, as
+// check_config_validity() does, and returns HAProxy's messages for them:
+// the formats' errors, sample fetches unknown or not available where the
+// format is rendered (logs at the end of the stream, unique-id with the
+// request headers), and the warning for L6 fetches in HTTP formats.
+func (p *Proxy) LogFormatDiags() Diagnostics {
+	var out Diagnostics
+	check := func(text string, pos Pos, what string, flags logfmt.Opt, where smpuse.Val) {
+		if text == "" {
+			return
+		}
+		http := flags&logfmt.OptHTTP != 0
+		hook := func(s string) (int, error) {
+			n, err := logfmt.ScanExpr(s)
+			if err != nil {
+				return n, err
+			}
+			kw, use, val, ok := smpuse.SampleExpr(s)
+			switch {
+			case !ok:
+				return 0, fmt.Errorf("unknown fetch method '%s'", kw)
+			case val&where == 0:
+				return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
+			case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0:
+				out = append(out, warnf(pos, "L6 sample fetch <%s> ignored in HTTP log-format string.", s))
+			}
+			return n, nil
+		}
+		_, err := logfmt.ParseWith(text, logfmt.Options{HTTP: p.Mode == "http", Flags: flags, Sample: hook})
+		if err != nil {
+			out = append(out, Diagnostic{Severity: Alert, Fatal: true, Style: StyleNone,
+				Msg: fmt.Sprintf("Parsing [%s:%d]: failed to parse %s : %v.", pos.File, pos.Line, what, err)})
+		}
+	}
+	lfs := p.lfsPos
+	if lfs.Line == 0 {
+		lfs = p.Log.FormatPos
+	}
+	if p.Cap&CapFE != 0 {
+		text := p.Log.FormatText
+		if p.Mode != "http" && (text == logfmt.HTTPLog || text == logfmt.HTTPLogCLF) {
+			text = logfmt.TCPLog
+		}
+		check(text, lfs, "log-format", logfmt.LogFormatFlags, smpuse.ValFE_LOG_END)
+		// HAProxy names the log-format's line for log-format-sd errors.
+		check(p.Log.SDText, lfs, "log-format-sd", logfmt.LogFormatFlags, smpuse.ValFE_LOG_END)
+	}
+	check(p.UniqueIDFormat, p.UniqueIDPos, "unique-id", logfmt.UniqueIDFlags, p.Places(smpuse.ValFE_HRQ_HDR, smpuse.ValBE_HRQ_HDR))
+	return out
 }
