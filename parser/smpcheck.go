@@ -489,3 +489,27 @@ func (p *Proxy) LogFormatDiags() Diagnostics {
 	check(p.UniqueIDFormat, p.UniqueIDPos, "unique-id", logfmt.UniqueIDFlags, p.Places(smpuse.ValFE_HRQ_HDR, smpuse.ValBE_HRQ_HDR))
 	return out
 }
+
+// stickPlaces returns where a stick rule's pattern and condition are
+// evaluated: at server selection, or on the response for store-response.
+func stickPlaces(response bool) smpuse.Val {
+	if response {
+		return smpuse.ValBE_STO_RUL
+	}
+	return smpuse.ValBE_SET_SRV
+}
+
+// checkStickExpr checks the pattern of a stick rule against where it is
+// fetched; false after an alert.
+func (c *pctx) checkStickExpr(r *StickRule) bool {
+	kw, use, val, ok := smpuse.SampleExpr(r.Expr)
+	if !ok || val&r.Where != 0 {
+		return true
+	}
+	when := "during request"
+	if r.Response {
+		when = "for 'store-response'"
+	}
+	c.alert("'%s': fetch method '%s' extracts information from '%s', none of which is available %s.", c.args[0], kw, use, when)
+	return false
+}
