@@ -513,3 +513,25 @@ func (c *pctx) checkStickExpr(r *StickRule) bool {
 	c.alert("'%s': fetch method '%s' extracts information from '%s', none of which is available %s.", c.args[0], kw, use, when)
 	return false
 }
+
+// kwServerRule checks "use-server <srv> if|unless <cond>" and
+// "force-persist|ignore-persist if|unless <cond>" as HAProxy reads them,
+// with the warnings for keywords unusable where they run (server
+// selection, and the backend's first request stage for persistence).
+func kwServerRule(c *pctx) {
+	cond, where, what := c.args[1:], smpuse.ValBE_REQ_CNT, fmt.Sprintf("a '%s' rule", c.args[0])
+	if c.args[0] == "use-server" {
+		if c.arg(1) == "" {
+			c.alert("'%s' expects a server name.", c.args[0])
+			return
+		}
+		cond, where, what = c.args[2:], smpuse.ValBE_SET_SRV, "switching rule"
+	}
+	if len(cond) == 0 || cond[0] != "if" && cond[0] != "unless" {
+		c.alert("'%s' requires either 'if' or 'unless' followed by a condition.", c.args[0])
+		return
+	}
+	if c.cp.checkCondACLs(c, cond, what) {
+		c.warnCondConflict(cond, where)
+	}
+}
