@@ -256,6 +256,8 @@ func httpRuleFormats(words []string) []string {
 		return at(0)
 	case "set-map":
 		return at(0, 1)
+	case "return", "deny", "tarpit":
+		return replyFormats(args)
 	case "redirect":
 		for i := 0; i+1 < len(args); i++ {
 			switch args[i] {
@@ -534,4 +536,39 @@ func kwServerRule(c *pctx) {
 	if c.cp.checkCondACLs(c, cond, what) {
 		c.warnCondConflict(cond, where)
 	}
+}
+
+// replyFormats returns the formats of an HTTP reply's arguments in the
+// order http_parse_http_reply() reads them: each "hdr <name> <fmt>" but
+// the ignored ones, then an lf-string body when it has a content type.
+func replyFormats(args []string) []string {
+	var out []string
+	body, ctype := "", false
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "hdr":
+			if i+2 < len(args) {
+				switch strings.ToLower(args[i+1]) {
+				case "content-length", "transfer-encoding", "content-type":
+				default:
+					out = append(out, args[i+2])
+				}
+			}
+			i += 2
+		case "lf-string":
+			if i+1 < len(args) {
+				body = args[i+1]
+			}
+			i++
+		case "content-type":
+			ctype = true
+			i++
+		case "status", "deny_status", "string", "file", "lf-file", "errorfile", "errorfiles":
+			i++
+		}
+	}
+	if body != "" && ctype {
+		out = append(out, body)
+	}
+	return out
 }
