@@ -572,3 +572,54 @@ func replyFormats(args []string) []string {
 	}
 	return out
 }
+
+// condUses returns the sources of the keywords of condition words (after
+// if/unless) in p, as acl_cond's use.
+func condUses(p *Proxy, words []string) smpuse.Use {
+	var use smpuse.Use
+	for _, a := range condTermACLs(p, condWords(words)) {
+		for _, kw := range a.kws {
+			if f, ok := smpuse.ACLFetch(kw); ok {
+				kw = f
+			}
+			u, _, _ := smpuse.Fetch(kw)
+			use |= u
+		}
+	}
+	return use
+}
+
+// L6CondDiags returns HAProxy's warnings for the conditions of an HTTP
+// proxy's rules that use buffer (L6) fetches, in the order
+// check_config_validity() meets them: use_backend, stick, tcp rules by
+// stage, then HTTP rules.
+func (p *Proxy) L6CondDiags() Diagnostics {
+	if p.Mode != "http" || p.Cap&CapDef != 0 {
+		return nil
+	}
+	var out Diagnostics
+	check := func(pos Pos, cond []string) {
+		if len(cond) > 0 && condUses(p, cond)&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0 {
+			out = append(out, Diagnostic{Severity: Warning, Msg: fmt.Sprintf("Proxy '%s': L6 sample fetches ignored on HTTP proxies (declared at %s:%d).", p.Name, pos.File, pos.Line)})
+		}
+	}
+	for _, r := range p.UseBackends {
+		check(r.Pos, r.Cond)
+	}
+	for _, r := range p.StickRules {
+		check(r.Pos, r.Cond)
+	}
+	for _, stage := range []string{"connection", "session", "content", "response"} {
+		for _, r := range p.TCPRequests {
+			if r.Section != "defaults" && (r.Response && stage == "response" || !r.Response && r.Stage == stage) {
+				check(r.Pos, r.Cond)
+			}
+		}
+	}
+	for _, rules := range [][]*HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules, p.HTTPAfterRules} {
+		for _, r := range rules {
+			check(r.Pos, r.Cond)
+		}
+	}
+	return out
+}

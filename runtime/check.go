@@ -101,6 +101,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapDef == 0 {
 			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
+			r.Diags = append(r.Diags, p.L6CondDiags()...)
 			r.Diags = append(r.Diags, p.LogFormatDiags()...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
