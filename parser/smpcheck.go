@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gohap/gohap/parser/logfmt"
@@ -359,8 +360,14 @@ func ruleSample(words []string) (expr, name string) {
 		base = act[:i]
 	}
 	switch {
-	case base == "set-var":
+	case base == "set-var", base == "set-priority-class", base == "set-priority-offset":
 		return words[1], act
+	case strings.HasPrefix(base, "sc-set-gpt"):
+		if _, err := strconv.ParseInt(words[1], 10, 64); err == nil {
+			// An integer value, not an expression.
+			return "", ""
+		}
+		return words[1], words[1]
 	case base == "capture", strings.HasPrefix(base, "track-sc"),
 		base == "set-src", base == "set-dst", base == "set-src-port", base == "set-dst-port":
 		return words[1], words[1]
@@ -429,11 +436,15 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 	if expr == "" || strings.HasPrefix(act, "set-src") || strings.HasPrefix(act, "set-dst") {
 		return true
 	}
+	if strings.HasPrefix(act, "set-priority-") {
+		// queue.c names args[0], the rule's keyword here.
+		name = c.args[0]
+	}
 	msg := sampleExprCheck(expr, name, p.TCPPlaces(stage, response), false)
 	if msg == "" {
 		return true
 	}
-	if !strings.HasPrefix(act, "set-var") {
+	if act == "capture" || strings.HasPrefix(act, "track-sc") {
 		msg = fmt.Sprintf("'%s %s %s' : %s", c.args[0], stage, act, msg)
 	}
 	c.alert("%s", msg)
