@@ -634,3 +634,14 @@ func (p *Proxy) L6CondDiags() Diagnostics {
 	}
 	return out
 }
+
+// UseBackendFormatError returns HAProxy's alert for the backend name of a
+// use_backend rule read as a log-format (with the request headers), ""
+// when it is valid.
+func UseBackendFormatError(r *SwitchRule) string {
+	msg, _ := formatSampleCheck(r.Backend, smpuse.ValFE_HRQ_HDR, false)
+	if msg == "" {
+		return ""
+	}
+	return fmt.Sprintf("Parsing [%s:%d]: failed to parse use_backend rule '%s' : %s.", r.Pos.File, r.Pos.Line, r.Backend, msg)
+}

@@ -327,6 +327,10 @@ func checkBackendRefs(p *parser.Proxy, byName map[string]*parser.Proxy, alert fu
 		}
 	}
 	for _, u := range p.UseBackends {
+		if msg := parser.UseBackendFormatError(u); msg != "" {
+			alert("%s", msg)
+			continue
+		}
 		if strings.Contains(u.Backend, "%[") {
 			continue
 		}
