@@ -713,6 +713,25 @@ func kwMonitor(c *pctx) {
 // checkCondACLs resolves the named ACLs of an "if/unless" condition as
 // HAProxy does at parse time: an ACL declared later is an error.
 func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
+	name := cp.unknownCondACL(words)
+	if name == "" {
+		return true
+	}
+	if what == "redirect" {
+		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+	} else if what == "sticking condition" {
+		c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
+	} else if what == "switching rule" {
+		c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
+	} else {
+		c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
+	}
+	return false
+}
+
+// unknownCondACL returns the first ACL name of condition words (from the
+// first if/unless) that is neither declared so far nor predefined.
+func (cp *cfgParser) unknownCondACL(words []string) string {
 	start := -1
 	for i, w := range words {
 		if w == "if" || w == "unless" {
@@ -721,7 +740,7 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 		}
 	}
 	if start < 0 {
-		return true
+		return ""
 	}
 	depth := 0
 	for _, w := range words[start:] {
@@ -746,19 +765,10 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 			continue
 		}
 		if !cp.proxy.aclNames[name] {
-			if what == "redirect" {
-				c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
-			} else if what == "sticking condition" {
-				c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
-			} else if what == "switching rule" {
-				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
-			} else {
-				c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
-			}
-			return false
+			return name
 		}
 	}
-	return true
+	return ""
 }
 
 var predefinedACLs = map[string]bool{

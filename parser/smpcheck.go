@@ -126,6 +126,16 @@ func condTermACLs(p *Proxy, words []string) []condACL {
 	return out
 }
 
+// condWord returns the first "if" or "unless" of words.
+func condWord(words []string) string {
+	for _, w := range words {
+		if w == "if" || w == "unless" {
+			return w
+		}
+	}
+	return ""
+}
+
 // condWords returns the words after the first "if" or "unless".
 func condWords(words []string) []string {
 	for i, w := range words {
@@ -424,6 +434,11 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 		return true
 	}
 	act := c.args[2]
+	if name := c.cp.unknownCondACL(c.args[3:]); name != "" {
+		kw := condWord(c.args[3:])
+		c.alert("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition : no such ACL : '%s'", c.args[0], stage, act, ProxyTypeStr(p), p.Name, kw, name)
+		return false
+	}
 	if strings.HasPrefix(act, "set-var-fmt(") && len(c.args) > 3 {
 		if msg, _ := formatSampleCheck(c.args[3], p.TCPPlaces(stage, response), false); msg != "" {
 			c.alert("%s", msg)
