@@ -2089,10 +2089,10 @@ func checkRuleWords(p *Proxy, args []string) string {
 }
 
 // ProxyTypeStr is how HAProxy names a proxy's kind in messages: a listen
-// or defaults section is a "proxy".
+// section is a "proxy" (proxy_cap_str).
 func ProxyTypeStr(p *Proxy) string {
 	switch p.Kind {
-	case "frontend", "backend":
+	case "frontend", "backend", "defaults":
 		return p.Kind
 	}
 	return "proxy"
