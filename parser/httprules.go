@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
 )
 
 // HTTPRule is an http-request or http-response rule, or a "redirect"
@@ -75,6 +76,8 @@ type HTTPRule struct {
 	CaptureLen, CaptureID int
 	// Refused is the runtime's message for a form it does not run.
 	Refused string
+	// Where are the check places the rule runs at (Proxy.HTTPPlaces).
+	Where smpuse.Val
 }
 
 // httpRuleForms lists the actions the runtime runs, by keyword.

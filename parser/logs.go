@@ -97,6 +97,7 @@ func kwLogProxy(c *pctx) {
 func setLogFormat(c *pctx, text string) {
 	p := c.cp.proxy
 	p.Log.FormatText, p.Log.FormatPos, p.Log.Format = text, c.pos, nil
+	p.lfsPos = c.pos
 }
 
 func kwLogFormat(c *pctx) {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
 	"net/netip"
 	"time"
 )
@@ -185,6 +186,11 @@ type Proxy struct {
 	// check, from which point HAProxy checks the order of the rules.
 	hc   []hcRule
 	hcOn bool
+	// lfsPos is the last line that parsed a log-format in the proxy
+	// (log-format, option httplog... and rules with formats): HAProxy
+	// names it in log-format errors.
+	lfsPos Pos
+
 	Pos  Pos
 	Kind string // "frontend", "backend", "listen" or "defaults"
 	Name string
@@ -415,6 +421,8 @@ type TCPRequest struct {
 	LogLevel, Mark int
 	// Proto is switch-mode's "proto" (h1, h2, none), empty when not set.
 	Proto string
+	// Where are the check places the rule runs at (Proxy.TCPPlaces).
+	Where smpuse.Val
 }
 
 // LevelSilent is set-log-level's "silent": the stream is not logged.
@@ -431,6 +439,8 @@ type SwitchRule struct {
 	Pos     Pos
 	Backend string
 	Cond    []string // "if"/"unless" and the condition words
+	// Where is the check place of backend switching rules.
+	Where smpuse.Val
 }
 
 // Server is a server line.
@@ -476,7 +486,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	p.Mode = d.Mode
 	p.HasLog = d.HasLog
-	p.Log = d.Log
+	p.Log, p.lfsPos = d.Log, d.lfsPos
 	for k, v := range d.Timeouts {
 		p.Timeouts[k] = v
 	}

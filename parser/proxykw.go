@@ -41,9 +41,9 @@ var proxyKeywords = map[string]keyword{
 	"timeout":                     {support: Supported, handle: kwTimeout},
 	"redirect":                    {support: Unsupported, handle: kwRule},
 	"use_backend":                 {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
-	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported},
-	"force-persist":               {support: Unsupported},
-	"ignore-persist":              {support: Unsupported},
+	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"force-persist":               {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"ignore-persist":              {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
 	"stick-table":                 {support: Supported, handle: kwStickTable},
 	"stick":                       {caps: CapBE, noDefaults: true, support: Supported, handle: kwStick},
 	"stats":                       {support: Unsupported, handle: kwStats},
@@ -620,12 +620,18 @@ func kwRule(c *pctx) {
 	if !c.defaultsRules("'%s' not allowed in anonymous 'defaults' section.", c.args[0]) {
 		return
 	}
+	if c.args[0] != "redirect" && (!c.checkHTTPRuleSamples() || !c.checkHTTPRuleExpr()) {
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+		return
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	switch kw := c.args[0]; kw {
 	case "http-request", "http-response", "http-after-response", "redirect":
 		// "redirect" is an http-request rule where it stands.
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
+		r.Where = p.HTTPPlaces(kw)
 		if r.Action == "capture" && r.Refused == "" {
 			declareCapture(c, r)
 		}
@@ -645,12 +651,16 @@ func kwRule(c *pctx) {
 	if c.args[0] == "redirect" {
 		what = "redirect"
 	}
-	if !c.cp.checkCondACLs(c, c.args[1:], what) && c.args[0] != "redirect" {
-		// HAProxy stops reading the file after a bad http-request or
-		// http-response rule (ERR_ABORT).
-		c.cp.cfg.AbortAfterFile = true
-		c.cp.abort = true
+	if !c.cp.checkCondACLs(c, c.args[1:], what) {
+		if c.args[0] != "redirect" {
+			// HAProxy stops reading the file after a bad http-request or
+			// http-response rule (ERR_ABORT).
+			c.cp.cfg.AbortAfterFile = true
+			c.cp.abort = true
+		}
+		return
 	}
+	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
 }
 
 func kwUseBackend(c *pctx) {
@@ -666,6 +676,8 @@ func kwUseBackend(c *pctx) {
 	if !c.cp.checkCondACLs(c, c.rest(2), "switching rule") {
 		return
 	}
+	r.Where = switchPlaces
+	c.warnCondConflict(r.Cond, r.Where)
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
 }
 
@@ -717,6 +729,25 @@ func kwMonitor(c *pctx) {
 // checkCondACLs resolves the named ACLs of an "if/unless" condition as
 // HAProxy does at parse time: an ACL declared later is an error.
 func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
+	name := cp.unknownCondACL(words)
+	if name == "" {
+		return true
+	}
+	if what == "redirect" {
+		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+	} else if what == "sticking condition" {
+		c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
+	} else if what == "switching rule" {
+		c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
+	} else {
+		c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
+	}
+	return false
+}
+
+// unknownCondACL returns the first ACL name of condition words (from the
+// first if/unless) that is neither declared so far nor predefined.
+func (cp *cfgParser) unknownCondACL(words []string) string {
 	start := -1
 	for i, w := range words {
 		if w == "if" || w == "unless" {
@@ -725,7 +756,7 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 		}
 	}
 	if start < 0 {
-		return true
+		return ""
 	}
 	depth := 0
 	for _, w := range words[start:] {
@@ -750,19 +781,10 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 			continue
 		}
 		if !cp.proxy.aclNames[name] {
-			if what == "redirect" {
-				c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
-			} else if what == "sticking condition" {
-				c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
-			} else if what == "switching rule" {
-				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
-			} else {
-				c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
-			}
-			return false
+			return name
 		}
 	}
-	return true
+	return ""
 }
 
 var predefinedACLs = map[string]bool{
@@ -1574,6 +1596,10 @@ func kwTCPRequest(c *pctx) {
 	if !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
 		return
 	}
+	if !c.checkTCPRuleExpr(false) {
+		return
+	}
+	defer c.warnTCPCondConflict(len(c.cp.lineDiags), false)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1628,6 +1654,10 @@ func kwTCPResponse(c *pctx) {
 	if !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
 		return
 	}
+	if !c.checkTCPRuleExpr(true) {
+		return
+	}
+	defer c.warnTCPCondConflict(len(c.cp.lineDiags), true)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1870,6 +1900,7 @@ func addCheckRule(c *pctx, list *[]*CheckRule) {
 
 func addTCPRequest(c *pctx, r *TCPRequest) {
 	r.Pos, r.Section, r.Text = c.pos, c.cp.section, strings.Join(c.args[1:], " ")
+	r.Where = c.cp.proxy.TCPPlaces(r.Stage, r.Response)
 	list := &c.cp.proxy.TCPRequests
 	*list = append((*list)[:len(*list):len(*list)], r)
 }
@@ -2096,10 +2127,10 @@ func checkRuleWords(p *Proxy, args []string) string {
 }
 
 // ProxyTypeStr is how HAProxy names a proxy's kind in messages: a listen
-// or defaults section is a "proxy".
+// section is a "proxy" (proxy_cap_str).
 func ProxyTypeStr(p *Proxy) string {
 	switch p.Kind {
-	case "frontend", "backend":
+	case "frontend", "backend", "defaults":
 		return p.Kind
 	}
 	return "proxy"

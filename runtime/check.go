@@ -102,6 +102,8 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
+			r.Diags = append(r.Diags, p.L6CondDiags()...)
+			r.Diags = append(r.Diags, p.LogFormatDiags()...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
@@ -329,6 +331,10 @@ func checkBackendRefs(p *parser.Proxy, byName map[string]*parser.Proxy, alert fu
 		}
 	}
 	for _, u := range p.UseBackends {
+		if msg := parser.UseBackendFormatError(u); msg != "" {
+			alert("%s", msg)
+			continue
+		}
 		if strings.Contains(u.Backend, "%[") {
 			continue
 		}

@@ -543,7 +543,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)
 		}
 		for _, u := range p.UseBackends {
-			cond, err := set.ParseCond(u.Cond)
+			cond, err := set.ParseCondAt(u.Cond, u.Where)
 			if err != nil {
 				fail(u.Pos, "use_backend condition: %v", err)
 				continue

@@ -120,7 +120,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 		}
 		var err error
 		if len(r.Cond) > 0 {
-			if hr.cond, err = set.ParseCond(r.Cond); err != nil {
+			if hr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 				bad("condition: %v", err)
 				continue
 			}

@@ -99,7 +99,7 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			Node: p.Stats.Node, Desc: p.Stats.Desc}}
 		set := proxyACLs(p, g.proxyContext(p), fail)
 		for _, a := range p.Stats.Admin {
-			c, err := set.ParseCond(a.Cond)
+			c, err := set.ParseCondAt(a.Cond, p.HTTPPlaces("http-request"))
 			if err != nil {
 				fail(a.Pos, "error detected while parsing a 'stats admin' rule : %v.", err)
 				continue

@@ -65,7 +65,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		}
 		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos, proto: r.Proto}
 		var err error
-		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
+		if tr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 			bad("condition: %v", err)
 			continue
 		}
