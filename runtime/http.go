@@ -1555,7 +1555,7 @@ func (s *session) parse(hl int) bool {
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
-	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, "", ""
+	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, s.fe.Name, ""
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
 	if !s.upgraded {
 		// A stream switched to HTTP keeps what its TCP part set.
