@@ -281,10 +281,15 @@ func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
 			if err != nil {
 				return
 			}
-			go func() { time.Sleep(500 * time.Millisecond); c.Close() }()
+			go func() {
+				// Reads what comes, then closes a little later.
+				c.Read(make([]byte, 64))
+				time.Sleep(200 * time.Millisecond)
+				c.Close()
+			}()
 		}
 	}()
-	for _, to := range []string{" timeout client 100ms\n timeout server 5s\n", " timeout client 5s\n timeout server 100ms\n"} {
+	for _, to := range []string{" timeout client 20ms\n timeout server 5s\n", " timeout client 5s\n timeout server 100ms\n"} {
 		run := func(start func(cfg, fe string)) string {
 			sink := newLogSink(t)
 			fe := freePort(t)
@@ -311,6 +316,8 @@ func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
 		got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
 		if got != ref {
 			t.Errorf("%q:\n haproxy %q\n   gohap %q", to, ref, got)
+		} else {
+			t.Logf("%q: both %q", to, ref)
 		}
 	}
 }
