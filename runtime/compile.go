@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	goruntime "runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -166,8 +167,10 @@ type Listen struct {
 	// HTTP/2 without ALPN ("proto h2").
 	TLS *ssl.BindTLS
 	H2  bool
-	// Proto is the bind's "proto" word (h1, h2, none), empty without.
+	// Proto is the bind's "proto" word (h1, h2, none), empty without;
+	// TFO is "tfo" (TCP Fast Open, its queue as long as the backlog).
 	Proto string
+	TFO   bool
 	// Name and ID name the listener in connection error logs (the
 	// bind's "name", else its number in the frontend); AcceptProxy is
 	// "accept-proxy".
@@ -339,7 +342,7 @@ func (e *CompileError) Error() string {
 // of words after each: name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
 // applied.
-var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0,
+var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0, "tfo": 0,
 	// A unix socket's owner and mode, which the parser read (Bind.Unix).
 	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1}
 
@@ -512,7 +515,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					continue
 				}
 				for _, addr := range addrs {
-					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b)}
+					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
+						TFO: slices.Contains(b.Options, "tfo")}
 					l.Unix = unixListenOf(addr, b.Unix)
 					l.Family = addrFamily(a)
 					fe.Binds = append(fe.Binds, l)

@@ -181,6 +181,9 @@ func (e *Engine) Bind() error {
 					rc.Control(func(fd uintptr) { unix.Listen(int(fd), b.Backlog) })
 				}
 			}
+			if _, tcp := ln.(*net.TCPListener); tcp {
+				setFastOpen(ln, b)
+			}
 			l := &listener{fe: fe, bind: b, ln: ln, adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
 			if fe.Maxconn > 0 {
 				l.slots = make(chan struct{}, fe.Maxconn)
@@ -625,4 +628,25 @@ func adoptListener(n string) (net.Listener, error) {
 	// FileListener works on a duplicate; the inherited one goes.
 	defer f.Close()
 	return net.FileListener(f)
+}
+
+// setFastOpen applies "tfo" as HAProxy does: TCP Fast Open with a queue as
+// long as the listen backlog, or, without it, TFO turned off on a socket
+// that had it (an inherited one).
+func setFastOpen(ln net.Listener, b *Listen) {
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if b.TFO {
+			qlen := b.Backlog
+			if qlen <= 0 {
+				qlen = 1024
+			}
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN, qlen)
+		} else if q, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN); err == nil && q > 0 {
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN, 0)
+		}
+	})
 }
