@@ -2007,6 +2007,14 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "do-resolve":
+		if _, _, _, ok := parseDoResolve(args[1]); !ok || len(a) == 0 {
+			bad := args[1]
+			if ok {
+				bad = ""
+			}
+			return fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'.", bad)
+		}
 	case "strict-mode":
 		if len(a) < 1 {
 			return "expects exactly 1 arguments."
@@ -2149,4 +2157,23 @@ h1-case-adjust-bogus-client http-ignore-probes http-use-proxy-header idle-close-
 socket-stats tcp-smart-accept`) {
 		optionCaps[o] = CapFE
 	}
+}
+
+// parseDoResolve reads "do-resolve(<var>,<resolvers>[,ipv4|ipv6])".
+func parseDoResolve(w string) (v, resolvers, family string, ok bool) {
+	in, found := strings.CutPrefix(w, "do-resolve(")
+	if !found || !strings.HasSuffix(in, ")") {
+		return "", "", "", false
+	}
+	parts := strings.Split(in[:len(in)-1], ",")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", false
+	}
+	if len(parts) == 3 {
+		if parts[2] != "ipv4" && parts[2] != "ipv6" {
+			return "", "", "", false
+		}
+		family = parts[2]
+	}
+	return parts[0], parts[1], family, true
 }

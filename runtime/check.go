@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -94,6 +95,11 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapFE != 0 {
 			listeners += len(p.Binds)
 			checkBackendRefs(p, byName, alert)
+		}
+		for _, hr := range p.HTTPRequestRules {
+			if hr.Action == "do-resolve" && !slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hr.Resolvers }) {
+				alert("Proxy '%s': Can't find resolvers section '%s' for do-resolve action.", p.Name, hr.Resolvers)
+			}
 		}
 		for _, msg := range checkTracks(p, byName, tracked) {
 			r.Diags = append(r.Diags, msg)

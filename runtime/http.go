@@ -175,6 +175,8 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
+	// resolveBuf holds the name do-resolve looks up.
+	resolveBuf []byte
 	// curRule is the rule runRules is at.
 	curRule *httpRule
 	// http says the stream is served as HTTP: its frontend's mode, or

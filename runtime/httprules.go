@@ -78,7 +78,9 @@ type httpRule struct {
 	// come later); mapVal is set-map's value, the key being value.
 	maps    *acl.Maps
 	refName string
-	mapVal  *logging.Format
+	// family is do-resolve's "ipv4" or "ipv6" (refName its resolvers).
+	family string
+	mapVal *logging.Format
 }
 
 type ruleHdr struct {
@@ -168,6 +170,8 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			}
 		}
 		switch r.Action {
+		case "do-resolve":
+			hr.refName, hr.family = r.Resolvers, r.Family
 		case "normalize-uri":
 			if hr.norm, _, err = acl.ParseURINormalizer(strings.Fields(r.Name)); err != nil {
 				bad("%v", err)
@@ -437,6 +441,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			continue
 		case "set-var", "set-var-fmt", "unset-var":
 			s.setVar(r)
+			continue
+		case "do-resolve":
+			s.doResolve(r)
 			continue
 		case "capture":
 			s.captureSample(r, request)
