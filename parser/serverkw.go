@@ -109,6 +109,14 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		case "proto":
+			switch val {
+			case "":
+				bad = "'proto' : missing value"
+			case "h1", "h2", "fcgi", "none":
+			default:
+				bad = fmt.Sprintf("'proto' :  unknown MUX protocol '%s'", val)
+			}
 		default:
 			if _, ok := serverTLSOptions[kw]; ok {
 				bad = checkServerTLSOption(kw, val)
@@ -156,6 +164,10 @@ type ServerSettings struct {
 	// default-server lines, in order, each with its argument; the
 	// runtime reads them with its TLS package (later words win).
 	TLSWords []string
+	// Proto is the "proto" option: the multiplexer forced on the
+	// server's connections (h1, h2, fcgi, none), "" to pick by mode and
+	// ALPN.
+	Proto string
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -177,6 +189,7 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
+	"proto": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -294,6 +307,8 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Backup = true
 		case "addr":
 			s.Addr = v
+		case "proto":
+			s.Proto = v
 		case "port":
 			s.Port = v
 		case "init-addr":

@@ -642,6 +642,9 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	if h := be.h2[srv]; h != nil {
+		return s.dialH2(d, be, srv, h)
+	}
 	start := time.Now()
 	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
 	if err != nil {
@@ -2060,7 +2063,7 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
-	if be.tls[srv] != nil {
+	if be.tls[srv] != nil || be.h2[srv] != nil {
 		d := be.dialer()
 		c, err := s.dialServer(&d, be, srv)
 		if err != nil {

@@ -32,6 +32,9 @@ type idlePool struct {
 	n      int
 	timer  *time.Timer
 	closed bool
+	// h2 are the backend's HTTP/2 servers, whose shared connections
+	// close with the idle ones.
+	h2 map[*backend.Server]*h2Server
 }
 
 type pooledConn struct {
@@ -123,6 +126,11 @@ func (p *idlePool) purge() {
 // drop closes the idle connections to srv, all of them when srv is nil;
 // close also refuses later ones.
 func (p *idlePool) drop(srv *backend.Server, close bool) {
+	for s, h := range p.h2 {
+		if srv == nil || s == srv {
+			h.closeAll()
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = p.closed || close

@@ -1,0 +1,434 @@
+package runtime
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h2"
+)
+
+// h2Server is how a server's connections speak HTTP/2: always ("proto
+// h2", prior knowledge) or when TLS negotiates it by ALPN. The engine
+// sees each connection as an HTTP/1.1 one (h2VConn) whose requests go
+// out as streams of an HTTP/2 connection (h2Conn), as HAProxy's H2 mux
+// carries the HTX streams.
+type h2Server struct {
+	cfg *h2.Config
+	// alpn: HTTP/2 only when TLS negotiates "h2".
+	alpn bool
+	// reuse is the backend's http-reuse mode: with aggressive and always,
+	// connections with free streams are shared by all clients
+	// (HAProxy's avail_conns); with safe and never each belongs to the
+	// engine connection that opened it.
+	reuse int
+	// timeout is timeout server: an idle shared connection closes then.
+	timeout time.Duration
+
+	mu    sync.Mutex
+	avail []*h2Conn
+}
+
+// h2Conn is one HTTP/2 connection to a server.
+type h2Conn struct {
+	h      *h2Server
+	cc     *h2.ClientConn
+	sni    string
+	info   *acl.TLSInfo
+	local  net.Addr
+	remote net.Addr
+	// refs counts the engine connections using it, used the streams
+	// it completed; both under h.mu.
+	refs   int
+	used   bool
+	shared bool
+	idle   *time.Timer
+}
+
+// compileServerH2 reads "proto" and an "alpn" naming h2 on a server
+// line of backend p.
+func compileServerH2(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
+	proto := s.Settings.Proto
+	http := be.HTTP
+	switch {
+	case proto == "h2" && http, proto == "h1" && http:
+	case proto == "fcgi" && http:
+		fail(s.Pos, "server option 'proto fcgi' is not supported by the gohap runtime yet.")
+		return
+	case proto != "":
+		fail(parser.Pos{}, "%s '%s' : MUX protocol '%s' is not usable for server '%s' at [%s:%d].",
+			p.Kind, p.Name, proto, s.Name, s.Pos.File, s.Pos.Line)
+		return
+	}
+	t := be.tls[srv]
+	byALPN := proto == "" && http && t != nil && t.alpnH2
+	if proto != "h2" && !byALPN {
+		return
+	}
+	if srv.Check.Enabled && srv.Check.HTTP != nil {
+		fail(s.Pos, "HTTP health checks over HTTP/2 (server '%s') are not supported by the gohap runtime yet.", s.Name)
+		return
+	}
+	if be.h2 == nil {
+		be.h2 = map[*backend.Server]*h2Server{}
+		be.idle.h2 = be.h2
+	}
+	be.h2[srv] = &h2Server{cfg: h2Config(&cfg.Global), alpn: byALPN, reuse: be.reuse, timeout: be.Server}
+}
+
+// dialH2 opens an engine connection to an HTTP/2 server: on a shared
+// connection with a free stream when http-reuse allows, else on a new
+// one (TCP, PROXY header, TLS within the connect timeout). A TLS server
+// that did not negotiate h2 gets its HTTP/1.1 connection back.
+func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2Server) (netConn, error) {
+	sni := s.evalSNI(be, srv)
+	shared := h.reuse >= reuseAggressive && be.pp[srv] == nil
+	if shared {
+		if hc, st := h.take(sni); hc != nil {
+			return newH2VConn(hc, st)
+		}
+	}
+	start := time.Now()
+	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
+	if err != nil {
+		return nil, err
+	}
+	c := nc.(*net.TCPConn)
+	if s.sendProxyHeader(be, srv, c) != nil {
+		return nil, errProxyHeader
+	}
+	var conn net.Conn = c
+	var info *acl.TLSInfo
+	if t := be.tls[srv]; t != nil {
+		var deadline time.Time
+		if be.Connect > 0 {
+			deadline = start.Add(be.Connect)
+		}
+		tc, err := handshakeTLS(c, t, sni, deadline)
+		if err != nil {
+			return nil, err
+		}
+		if tc.ConnectionState().NegotiatedProtocol != "h2" && h.alpn {
+			return bridgeTLS(c, tc, string(sni))
+		}
+		conn, info = tc, serverTLSInfo(tc)
+	}
+	cc, err := h2.NewClientConn(conn, h.cfg)
+	if err != nil {
+		return nil, err
+	}
+	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: c.LocalAddr(), remote: c.RemoteAddr(), refs: 1, shared: shared}
+	st, err := cc.Open()
+	if err != nil {
+		cc.Close()
+		return nil, err
+	}
+	if shared {
+		h.mu.Lock()
+		h.avail = append(h.avail, hc)
+		h.mu.Unlock()
+	}
+	return newH2VConn(hc, st)
+}
+
+// take returns a shared connection for sni with a stream opened on it,
+// as HAProxy's avail_conns lookup; aggressive only shares connections
+// that completed a stream.
+func (h *h2Server) take(sni []byte) (*h2Conn, *h2.ClientStream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := 0; i < len(h.avail); i++ {
+		hc := h.avail[i]
+		select {
+		case <-hc.cc.Done():
+			h.avail = append(h.avail[:i], h.avail[i+1:]...)
+			i--
+			continue
+		default:
+		}
+		if hc.sni != string(sni) || h.reuse == reuseAggressive && !hc.used {
+			continue
+		}
+		st, err := hc.cc.Open()
+		if err != nil {
+			continue
+		}
+		hc.refs++
+		if hc.idle != nil {
+			hc.idle.Stop()
+			hc.idle = nil
+		}
+		return hc, st
+	}
+	return nil, nil
+}
+
+// release drops an engine connection's use of hc: a private connection
+// closes, a shared one stays available until timeout server passes
+// without use.
+func (hc *h2Conn) release() {
+	h := hc.h
+	h.mu.Lock()
+	hc.refs--
+	last := hc.refs == 0
+	if last && hc.shared && h.timeout > 0 {
+		hc.idle = time.AfterFunc(h.timeout, func() {
+			h.mu.Lock()
+			idle := hc.refs == 0
+			if idle {
+				h.drop(hc)
+			}
+			h.mu.Unlock()
+			if idle {
+				hc.cc.Close()
+			}
+		})
+		last = false
+	}
+	if last {
+		h.drop(hc)
+	}
+	h.mu.Unlock()
+	if last {
+		hc.cc.Close()
+	}
+}
+
+// drop removes hc from the shared ones. h.mu held.
+func (h *h2Server) drop(hc *h2Conn) {
+	for i, a := range h.avail {
+		if a == hc {
+			h.avail = append(h.avail[:i], h.avail[i+1:]...)
+			return
+		}
+	}
+}
+
+// closeAll closes the shared connections (the engine stops).
+func (h *h2Server) closeAll() {
+	h.mu.Lock()
+	list := h.avail
+	h.avail = nil
+	h.mu.Unlock()
+	for _, hc := range list {
+		hc.cc.Close()
+	}
+}
+
+// h2VConn is an engine connection to an HTTP/2 server: the engine's end
+// of a socket pair. Its pump writes each HTTP/1.1 request the engine
+// sends into a new stream, and its copier writes the stream's response
+// back, so that the engine keeps, pools and reuses it as it does an
+// HTTP/1.1 connection.
+type h2VConn struct {
+	*net.UnixConn
+	peer *net.UnixConn
+	hc   *h2Conn
+
+	// next hands the copier each stream; respDone tells the pump a
+	// response ended.
+	next     chan *h2.ClientStream
+	respDone chan bool
+	// quit ends the watch when the pump ends.
+	quit chan struct{}
+
+	mu sync.Mutex
+	// active: a stream is under way; dead: the HTTP/2 connection
+	// ended, the engine connection closes once no stream is.
+	active, dead bool
+}
+
+func (v *h2VConn) RemoteAddr() net.Addr { return v.hc.remote }
+func (v *h2VConn) LocalAddr() net.Addr  { return v.hc.local }
+
+func newH2VConn(hc *h2Conn, first *h2.ClientStream) (netConn, error) {
+	a, b, err := socketPair()
+	if err != nil {
+		first.Close()
+		hc.release()
+		return nil, err
+	}
+	v := &h2VConn{UnixConn: a, peer: b, hc: hc, next: make(chan *h2.ClientStream), respDone: make(chan bool), quit: make(chan struct{})}
+	go v.pump(first)
+	go v.copier()
+	go v.watch()
+	return v, nil
+}
+
+// watch closes an idle engine connection whose HTTP/2 connection ended,
+// so that the engine's liveness check drops it.
+func (v *h2VConn) watch() {
+	select {
+	case <-v.hc.cc.Done():
+	case <-v.quit:
+		return
+	}
+	v.mu.Lock()
+	v.dead = true
+	idle := !v.active
+	v.mu.Unlock()
+	if idle {
+		v.peer.Close()
+	}
+}
+
+// errorMark is what the engine reads from a stream that failed before
+// its response: not HTTP, so the engine answers 502 without retrying
+// the request, as HAProxy does on a reset stream.
+var errorMark = []byte("\x00\r\n\r\n")
+
+// pump reads the engine's requests and writes each into a stream.
+func (v *h2VConn) pump(first *h2.ClientStream) {
+	defer func() {
+		close(v.quit)
+		close(v.next)
+		v.peer.Close()
+		v.hc.release()
+	}()
+	buf := make([]byte, h2BufSize(v.hc.h.cfg))
+	st := first
+	var pending []byte
+	started := false
+	for {
+		if len(pending) == 0 {
+			n, err := v.peer.Read(buf)
+			if n == 0 || err != nil {
+				if st != nil && started {
+					if st.RequestDone() {
+						// The engine left before the response ended.
+						st.Close()
+					} else {
+						// A tunnel's or request's end of data.
+						st.CloseWrite()
+					}
+					<-v.respDone
+				}
+				if st != nil {
+					st.Close()
+				}
+				return
+			}
+			pending = buf[:n]
+		}
+		if st != nil && started && st.RequestDone() {
+			// The next request: the previous response must have ended.
+			ok := <-v.respDone
+			st.Close()
+			st, started = nil, false
+			if !ok {
+				return
+			}
+		}
+		if st == nil {
+			v.mu.Lock()
+			dead := v.dead
+			v.mu.Unlock()
+			if dead {
+				return
+			}
+			var err error
+			if st, err = v.hc.cc.Open(); err != nil {
+				// The engine retries on a new connection.
+				return
+			}
+		}
+		if !started {
+			v.mu.Lock()
+			v.active = true
+			v.mu.Unlock()
+			v.next <- st
+			started = true
+		}
+		if t := v.hc.h.timeout; t > 0 {
+			// A server that takes nothing (no SETTINGS, no window)
+			// frees the pump within timeout server.
+			st.SetWriteDeadline(time.Now().Add(t))
+		}
+		n, err := st.WriteRequest(pending)
+		pending = pending[n:]
+		if err != nil {
+			if errors.Is(err, h2.ErrNoExtConnect) {
+				// Reset locally; the copier reports it.
+				pending = nil
+			}
+			<-v.respDone
+			st.Close()
+			return
+		}
+	}
+}
+
+// copier writes each stream's response to the engine; it reports false
+// when the engine connection cannot carry another request.
+func (v *h2VConn) copier() {
+	buf := make([]byte, h2BufSize(v.hc.h.cfg))
+	for st := range v.next {
+		wrote := false
+		ok := true
+		for {
+			n, err := st.Read(buf)
+			if n > 0 {
+				wrote = true
+				if _, werr := v.peer.Write(buf[:n]); werr != nil {
+					ok = false
+					st.Close()
+					break
+				}
+			}
+			if err == nil {
+				continue
+			}
+			if err != io.EOF {
+				ok = false
+				if !wrote && !retryable(err) {
+					v.peer.Write(errorMark)
+				}
+				v.peer.Close()
+			}
+			break
+		}
+		if ok && !st.RequestDone() {
+			// Answered before the request ended: the rest of it has no
+			// stream to go to.
+			ok = false
+			st.Close()
+			v.peer.Close()
+		}
+		v.hc.h.mu.Lock()
+		v.hc.used = v.hc.used || ok
+		v.hc.h.mu.Unlock()
+		v.mu.Lock()
+		v.active = false
+		if v.dead && ok {
+			ok = false
+			v.peer.Close()
+		}
+		v.mu.Unlock()
+		v.respDone <- ok
+	}
+}
+
+// retryable tells a stream the server refused before processing it: the
+// engine may send the request again on a new connection.
+func retryable(err error) bool {
+	var se *h2.StreamError
+	if errors.As(err, &se) {
+		return se.Remote && se.Code == http2.ErrCodeRefusedStream
+	}
+	var ge *h2.GoAwayError
+	return errors.As(err, &ge) && ge.Retryable
+}
+
+func h2BufSize(cfg *h2.Config) int {
+	if cfg != nil && cfg.BufSize > 0 {
+		return cfg.BufSize
+	}
+	return h2.DefaultBufSize
+}
