@@ -533,11 +533,14 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream
 	// "safe" shares connections with a client's later requests only;
 	// "aggressive" also with first ones, on connections that carried
 	// more than one request, "always" on any.
+	// An HTTP/2 client's streams are never first requests (HAProxy's
+	// H2 mux marks them SE_FL_NOT_FIRST).
+	first := s.FirstRequest()
 	switch {
-	case be.reuse == reuseNever, be.reuse == reuseSafe && s.reqs <= 1:
+	case be.reuse == reuseNever, be.reuse == reuseSafe && first:
 		return pooledConn{}, false
 	}
-	return be.idle.take(srv, be.reuse == reuseAggressive && s.reqs <= 1, sni)
+	return be.idle.take(srv, be.reuse == reuseAggressive && first, sni)
 }
 
 func (s *session) closeIdle() {
@@ -1505,6 +1508,8 @@ func (s *session) transaction(hl int) bool {
 func (s *session) serveTxn(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
+	// The client's method, before any rule: its response has no body.
+	clientHead := s.req.Method.Len() == 4 && string(head[s.req.Method.Off:s.req.Method.End]) == "HEAD"
 	s.reqBodyHTX = s.bodyHTX(&s.req, true, cl.w-hl)
 	req := &s.req
 	s.txn.Buf, s.txn.Req = head, req
@@ -1913,7 +1918,7 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	body := rsp.Body
-	if isHead {
+	if isHead || clientHead {
 		body = h1.BodyNone
 	}
 	if body == h1.BodyUntilClose || s.e.stopping.Load() || rsp.HasTE && rsp.Minor == 0 {
@@ -1935,6 +1940,12 @@ func (s *session) serveTxn(hl int) bool {
 	if s.e.hard.Load() {
 		s.closeServer()
 		return false
+	}
+	if clientHead && !isHead && skipBody(sv, rsp, &s.co, s.fe.maxHdr, s.fe.bufSize) != nil {
+		s.closeServer()
+	}
+	if body == h1.BodyNone && s.h2Stream {
+		s.detachServer(mode, rsp, bodyDone, isHead)
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.zs.on {
@@ -1965,7 +1976,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		return false
 	}
-	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w {
+	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
 		s.closeServer()
 	}
 	// Kept, the connection may serve another client once this one ends.
