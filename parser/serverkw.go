@@ -109,6 +109,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		case "ws":
+			if val != "auto" && val != "h1" && val != "h2" {
+				bad = "'ws' has to be 'auto', 'h1' or 'h2'"
+			}
 		case "proto":
 			switch val {
 			case "":
@@ -168,6 +172,9 @@ type ServerSettings struct {
 	// server's connections (h1, h2, fcgi, none), "" to pick by mode and
 	// ALPN.
 	Proto string
+	// WS is the "ws" option: the protocol of WebSocket streams (auto,
+	// h1, h2), "" for auto.
+	WS string
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -189,7 +196,7 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
-	"proto": true,
+	"proto": true, "ws": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -309,6 +316,8 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Addr = v
 		case "proto":
 			s.Proto = v
+		case "ws":
+			s.WS = v
 		case "port":
 			s.Port = v
 		case "init-addr":

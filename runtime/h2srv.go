@@ -16,14 +16,20 @@ import (
 )
 
 // h2Server is how a server's connections speak HTTP/2: always ("proto
-// h2", prior knowledge) or when TLS negotiates it by ALPN. The engine
-// sees each connection as an HTTP/1.1 one (h2VConn) whose requests go
-// out as streams of an HTTP/2 connection (h2Conn), as HAProxy's H2 mux
-// carries the HTX streams.
+// h2", prior knowledge), when TLS negotiates it by ALPN, or for
+// WebSocket streams only ("ws h2"). The engine sees each connection as
+// an HTTP/1.1 one (h2VConn) whose requests go out as streams of an
+// HTTP/2 connection (h2Conn), as HAProxy's H2 mux carries the HTX
+// streams.
 type h2Server struct {
 	cfg *h2.Config
-	// alpn: HTTP/2 only when TLS negotiates "h2".
-	alpn bool
+	// main: "proto h2"; alpn: HTTP/2 when TLS negotiates "h2" (an
+	// "alpn" offering it, no "proto").
+	main, alpn bool
+	// ws is the "ws" option; alpnH1: the server's "alpn" offers
+	// http/1.1, which "ws auto" narrows WebSocket streams to.
+	ws     string
+	alpnH1 bool
 	// reuse is the backend's http-reuse mode: with aggressive and always,
 	// connections with free streams are shared by all clients
 	// (HAProxy's avail_conns); with safe and never each belongs to the
@@ -52,10 +58,11 @@ type h2Conn struct {
 	idle   *time.Timer
 }
 
-// compileServerH2 reads "proto" and an "alpn" naming h2 on a server
-// line of backend p.
+// compileServerH2 reads "proto", "ws" and an "alpn" naming h2 on a
+// server line of backend p.
 func compileServerH2(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
-	proto := s.Settings.Proto
+	st := &s.Settings
+	proto := st.Proto
 	http := be.HTTP
 	switch {
 	case proto == "h2" && http, proto == "h1" && http:
@@ -67,75 +74,123 @@ func compileServerH2(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *
 			p.Kind, p.Name, proto, s.Name, s.Pos.File, s.Pos.Line)
 		return
 	}
-	t := be.tls[srv]
-	byALPN := proto == "" && http && t != nil && t.alpnH2
-	if proto != "h2" && !byALPN {
+	if !http {
 		return
 	}
-	if srv.Check.Enabled && srv.Check.HTTP != nil {
+	t := be.tls[srv]
+	h := &h2Server{main: proto == "h2", alpn: proto == "" && t != nil && t.alpnH2, ws: st.WS,
+		alpnH1: t != nil && t.alpnH1, reuse: be.reuse, timeout: be.Server}
+	if !h.main && !h.alpn && h.ws != "h2" && !(h.ws == "h1" && t != nil && t.alpn) {
+		return
+	}
+	if (h.main || h.alpn) && srv.Check.Enabled && srv.Check.HTTP != nil {
 		fail(s.Pos, "HTTP health checks over HTTP/2 (server '%s') are not supported by the gohap runtime yet.", s.Name)
 		return
 	}
+	h.cfg = h2Config(&cfg.Global)
 	if be.h2 == nil {
 		be.h2 = map[*backend.Server]*h2Server{}
 		be.idle.h2 = be.h2
 	}
-	be.h2[srv] = &h2Server{cfg: h2Config(&cfg.Global), alpn: byALPN, reuse: be.reuse, timeout: be.Server}
+	be.h2[srv] = h
 }
 
-// dialH2 opens an engine connection to an HTTP/2 server: on a shared
-// connection with a free stream when http-reuse allows, else on a new
-// one (TCP, PROXY header, TLS within the connect timeout). A TLS server
-// that did not negotiate h2 gets its HTTP/1.1 connection back.
-func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2Server) (netConn, error) {
+var (
+	alpnHTTP11 = []string{"http/1.1"}
+	alpnH2     = []string{"h2"}
+)
+
+// mode is how a request goes to the server: prior is HTTP/2 without
+// asking, byALPN HTTP/2 if TLS negotiates it, alpn the ALPN offered
+// instead of the server's (HAProxy's conn_update_alpn for WebSocket
+// streams).
+func (h *h2Server) mode(ws, tls bool) (prior, byALPN bool, alpn []string) {
+	prior, byALPN = h.main, h.alpn
+	if !ws {
+		return
+	}
+	switch h.ws {
+	case "h1":
+		prior, byALPN = false, false
+		if tls {
+			alpn = alpnHTTP11
+		}
+	case "h2":
+		prior = true
+		if tls {
+			alpn = alpnH2
+		}
+	default:
+		if h.alpnH1 {
+			alpn, byALPN = alpnHTTP11, false
+		}
+	}
+	return
+}
+
+// dialH2 opens an engine connection to a server h names: on a shared
+// HTTP/2 connection with a free stream when http-reuse allows, else on
+// a new one (TCP, PROXY header, TLS within the connect timeout). A TLS
+// server that did not negotiate h2 gets its HTTP/1.1 connection back.
+// handled is false when the request goes as HTTP/1.1 the usual way.
+func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2Server) (c netConn, handled bool, err error) {
+	ws := s.txn.Req != nil && s.txn.Req.IsWebSocket(s.txn.Buf)
+	t := be.tls[srv]
+	prior, byALPN, alpn := h.mode(ws, t != nil)
+	if !prior && !byALPN && alpn == nil {
+		return nil, false, nil
+	}
 	sni := s.evalSNI(be, srv)
-	shared := h.reuse >= reuseAggressive && be.pp[srv] == nil
+	shared := !ws && h.reuse >= reuseAggressive && be.pp[srv] == nil
 	if shared {
 		if hc, st := h.take(sni); hc != nil {
-			return newH2VConn(hc, st)
+			c, err = newH2VConn(hc, st)
+			return c, true, err
 		}
 	}
 	start := time.Now()
 	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	c := nc.(*net.TCPConn)
-	if s.sendProxyHeader(be, srv, c) != nil {
-		return nil, errProxyHeader
+	tc := nc.(*net.TCPConn)
+	if s.sendProxyHeader(be, srv, tc) != nil {
+		return nil, true, errProxyHeader
 	}
-	var conn net.Conn = c
+	var conn net.Conn = tc
 	var info *acl.TLSInfo
-	if t := be.tls[srv]; t != nil {
+	if t != nil {
 		var deadline time.Time
 		if be.Connect > 0 {
 			deadline = start.Add(be.Connect)
 		}
-		tc, err := handshakeTLS(c, t, sni, deadline)
+		sc, err := handshakeTLS(tc, t, sni, deadline, alpn)
 		if err != nil {
-			return nil, err
+			return nil, true, err
 		}
-		if tc.ConnectionState().NegotiatedProtocol != "h2" && h.alpn {
-			return bridgeTLS(c, tc, string(sni))
+		if !prior && !(byALPN && sc.ConnectionState().NegotiatedProtocol == "h2") {
+			c, err = bridgeTLS(tc, sc, string(sni))
+			return c, true, err
 		}
-		conn, info = tc, serverTLSInfo(tc)
+		conn, info = sc, serverTLSInfo(sc)
 	}
 	cc, err := h2.NewClientConn(conn, h.cfg)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: c.LocalAddr(), remote: c.RemoteAddr(), refs: 1, shared: shared}
+	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: tc.LocalAddr(), remote: tc.RemoteAddr(), refs: 1, shared: shared}
 	st, err := cc.Open()
 	if err != nil {
 		cc.Close()
-		return nil, err
+		return nil, true, err
 	}
 	if shared {
 		h.mu.Lock()
 		h.avail = append(h.avail, hc)
 		h.mu.Unlock()
 	}
-	return newH2VConn(hc, st)
+	c, err = newH2VConn(hc, st)
+	return c, true, err
 }
 
 // take returns a shared connection for sni with a stream opened on it,

@@ -77,6 +77,9 @@ type session struct {
 	sniBuf []byte
 	// h2Stream says the session serves one HTTP/2 stream (bridge).
 	h2Stream bool
+	// h2Pre holds what a client that opened with the HTTP/2 preface
+	// sent, to serve it as HTTP/2.
+	h2Pre []byte
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -646,7 +649,9 @@ var errProxyHeader = errors.New("proxy header not sent")
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
 	if h := be.h2[srv]; h != nil {
-		return s.dialH2(d, be, srv, h)
+		if c, ok, err := s.dialH2(d, be, srv, h); ok {
+			return c, err
+		}
 	}
 	start := time.Now()
 	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
@@ -763,6 +768,10 @@ func (s *session) serveHTTP() {
 		s.idle.Store(false)
 		if err != nil {
 			s.headFailed(err)
+			return
+		}
+		if s.h2Pre != nil {
+			s.serveH2(s.h2Pre)
 			return
 		}
 		if !keep {
@@ -1417,8 +1426,10 @@ func (s *session) parse(hl int) bool {
 	if err := s.perr; err != nil {
 		s.perr = nil
 		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() {
-			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface.
-			s.serveH2(append([]byte(nil), cl.buf[:cl.w]...))
+			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface,
+			// served once out of the readiness wait, which holds the
+			// connection's read side.
+			s.h2Pre = append([]byte(nil), cl.buf[:cl.w]...)
 			return false
 		}
 		code := 400

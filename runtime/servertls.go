@@ -19,8 +19,9 @@ import (
 type serverTLS struct {
 	cfg *ssl.ServerTLS
 	sni *acl.Sample
-	// alpnH2: "alpn" offers h2, spoken when the server picks it.
-	alpnH2 bool
+	// alpn: the line has "alpn"; alpnH2: it offers h2, spoken when the
+	// server picks it; alpnH1: it offers http/1.1.
+	alpn, alpnH2, alpnH1 bool
 }
 
 // compileServerTLS reads the TLS words of a server line. It returns nil
@@ -56,11 +57,12 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	if !opts.SSL && !checkSSL {
 		return nil
 	}
-	alpnH2 := false
+	alpnH2, alpnH1 := false, false
 	if len(opts.ALPN) > 0 && opts.SSL {
 		for _, proto := range opts.ALPN {
+			alpnH2 = alpnH2 || proto == "h2"
+			alpnH1 = alpnH1 || proto == "http/1.1"
 			if proto == "h2" {
-				alpnH2 = true
 				continue
 			}
 			if proto != "http/1.1" && proto != "http/1.0" {
@@ -86,7 +88,7 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	if !opts.SSL {
 		return nil
 	}
-	return &serverTLS{cfg: t, sni: sni, alpnH2: alpnH2}
+	return &serverTLS{cfg: t, sni: sni, alpn: len(opts.ALPN) > 0, alpnH2: alpnH2, alpnH1: alpnH1}
 }
 
 // tlsServerConn is a TLS connection to a server as the engine sees it:
@@ -179,16 +181,22 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 // startTLS performs the TLS handshake on a new server connection within
 // what is left of the connect timeout, then bridges it to a socket pair.
 func startTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
-	tc, err := handshakeTLS(c, t, sni, deadline)
+	tc, err := handshakeTLS(c, t, sni, deadline, nil)
 	if err != nil {
 		return nil, err
 	}
 	return bridgeTLS(c, tc, string(sni))
 }
 
-// handshakeTLS runs the TLS handshake of a new server connection.
-func handshakeTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (*tls.Conn, error) {
-	tc := tls.Client(c, t.cfg.Config(string(sni)))
+// handshakeTLS runs the TLS handshake of a new server connection,
+// offering alpn instead of the server's ALPN when set.
+func handshakeTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string) (*tls.Conn, error) {
+	cfg := t.cfg.Config(string(sni))
+	if alpn != nil {
+		cfg = cfg.Clone()
+		cfg.NextProtos = alpn
+	}
+	tc := tls.Client(c, cfg)
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
