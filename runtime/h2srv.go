@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -298,6 +299,8 @@ type h2VConn struct {
 	// active: a stream is under way; dead: the HTTP/2 connection
 	// ended, the engine connection closes once no stream is.
 	active, dead bool
+	// reset: the last stream failed before any response.
+	reset atomic.Bool
 }
 
 func (v *h2VConn) RemoteAddr() net.Addr { return v.hc.remote }
@@ -425,6 +428,7 @@ func (v *h2VConn) pump(first *h2.ClientStream) {
 func (v *h2VConn) copier() {
 	buf := make([]byte, h2BufSize(v.hc.h.cfg))
 	for st := range v.next {
+		v.reset.Store(false)
 		wrote := false
 		ok := true
 		for {
@@ -443,6 +447,7 @@ func (v *h2VConn) copier() {
 			if err != io.EOF {
 				ok = false
 				if !wrote && !retryable(err) {
+					v.reset.Store(true)
 					v.peer.Write(errorMark)
 				}
 				v.peer.Close()
@@ -468,6 +473,19 @@ func (v *h2VConn) copier() {
 		v.mu.Unlock()
 		v.respDone <- ok
 	}
+}
+
+// abortKeepAlive ends, without an answer nor a log, a request that is
+// not the client's first and whose stream the server reset before
+// responding, as HAProxy's abort_keep_alive: the client may retry it.
+func (s *session) abortKeepAlive() bool {
+	v, ok := s.sv.c.(*h2VConn)
+	if !ok || !v.reset.Load() || s.FirstRequest() {
+		return false
+	}
+	s.closeServer()
+	s.noLog = true
+	return true
 }
 
 // retryable tells a stream the server refused before processing it: the

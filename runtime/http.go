@@ -1812,6 +1812,9 @@ func (s *session) serveTxn(hl int) bool {
 			}
 		}
 		if status != 0 {
+			if s.abortKeepAlive() {
+				return false
+			}
 			s.closeServer()
 			return s.errorReply(status, bodyDone)
 		}

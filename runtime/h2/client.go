@@ -880,9 +880,8 @@ func (cs *ClientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) b
 	r := cs.rbuf
 	r = append(r, "HTTP/1.1 "...)
 	r = appendUint(r, uint64(out))
-	r = append(r, ' ')
-	r = append(r, reason(out)...)
-	r = append(r, "\r\n"...)
+	// HTTP/2 has no reason phrase: HAProxy's HTTP/1 side sends none.
+	r = append(r, " \r\n"...)
 	bodyless := cs.isHead || status == 204 || status == 304 || interim
 	clDone := false
 	for i := range hdrs {
@@ -951,81 +950,4 @@ func (cs *ClientStream) pushTrailers(hdrs []hpack.HeaderField) bool {
 		cs.pushTrailerLines(hdrs)
 	}
 	return true
-}
-
-// reason is HAProxy's http_get_reason.
-func reason(status int) string {
-	switch status {
-	case 100:
-		return "Continue"
-	case 101:
-		return "Switching Protocols"
-	case 103:
-		return "Early Hints"
-	case 200:
-		return "OK"
-	case 201:
-		return "Created"
-	case 202:
-		return "Accepted"
-	case 203:
-		return "Non-Authoritative Information"
-	case 204:
-		return "No Content"
-	case 205:
-		return "Reset Content"
-	case 206:
-		return "Partial Content"
-	case 300:
-		return "Multiple Choices"
-	case 301:
-		return "Moved Permanently"
-	case 302:
-		return "Found"
-	case 303:
-		return "See Other"
-	case 304:
-		return "Not Modified"
-	case 307:
-		return "Temporary Redirect"
-	case 308:
-		return "Permanent Redirect"
-	case 400:
-		return "Bad Request"
-	case 401:
-		return "Unauthorized"
-	case 403:
-		return "Forbidden"
-	case 404:
-		return "Not Found"
-	case 405:
-		return "Method Not Allowed"
-	case 408:
-		return "Request Timeout"
-	case 409:
-		return "Conflict"
-	case 410:
-		return "Gone"
-	case 413:
-		return "Payload Too Large"
-	case 414:
-		return "URI Too Long"
-	case 421:
-		return "Misdirected Request"
-	case 425:
-		return "Too Early"
-	case 429:
-		return "Too Many Requests"
-	case 500:
-		return "Internal Server Error"
-	case 501:
-		return "Not Implemented"
-	case 502:
-		return "Bad Gateway"
-	case 503:
-		return "Service Unavailable"
-	case 504:
-		return "Gateway Timeout"
-	}
-	return "Other"
 }
