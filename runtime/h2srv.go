@@ -299,8 +299,9 @@ type h2VConn struct {
 	// active: a stream is under way; dead: the HTTP/2 connection
 	// ended, the engine connection closes once no stream is.
 	active, dead bool
-	// reset: the last stream failed before any response.
-	reset atomic.Bool
+	// reset: the last stream failed before any response; refused: the
+	// server cannot take an upgrade.
+	reset, refused atomic.Bool
 }
 
 func (v *h2VConn) RemoteAddr() net.Addr { return v.hc.remote }
@@ -412,10 +413,6 @@ func (v *h2VConn) pump(first *h2.ClientStream) {
 		n, err := st.WriteRequest(pending)
 		pending = pending[n:]
 		if err != nil {
-			if errors.Is(err, h2.ErrNoExtConnect) {
-				// Reset locally; the copier reports it.
-				pending = nil
-			}
 			<-v.respDone
 			st.Close()
 			return
@@ -447,12 +444,17 @@ func (v *h2VConn) copier() {
 			if err != io.EOF {
 				ok = false
 				if !wrote && !retryable(err) {
+					v.refused.Store(errors.Is(err, h2.ErrNoExtConnect))
 					v.reset.Store(true)
 					v.peer.Write(errorMark)
 				}
 				v.peer.Close()
 			}
 			break
+		}
+		if ok && st.RequestDone() {
+			// Both ends done: the stream's slot is free for others.
+			st.Close()
 		}
 		if ok && !st.RequestDone() {
 			// Answered before the request ended: the rest of it has no
@@ -475,17 +477,25 @@ func (v *h2VConn) copier() {
 	}
 }
 
-// abortKeepAlive ends, without an answer nor a log, a request that is
-// not the client's first and whose stream the server reset before
-// responding, as HAProxy's abort_keep_alive: the client may retry it.
-func (s *session) abortKeepAlive() bool {
+// h2Failed tells how a request whose HTTP/2 stream failed ends. A
+// request that is not the client's first, whose stream the server reset
+// before responding, ends without an answer nor a log (abort), as
+// HAProxy's abort_keep_alive: the client may retry it. An upgrade the
+// server cannot take (no extended CONNECT) is answered, then the client
+// connection closes, as HAProxy does.
+func (s *session) h2Failed() (abort, closeAfter bool) {
 	v, ok := s.sv.c.(*h2VConn)
-	if !ok || !v.reset.Load() || s.FirstRequest() {
-		return false
+	switch {
+	case !ok:
+		return false, false
+	case v.refused.Load():
+		return false, true
+	case !v.reset.Load() || s.FirstRequest():
+		return false, false
 	}
 	s.closeServer()
 	s.noLog = true
-	return true
+	return true, false
 }
 
 // retryable tells a stream the server refused before processing it: the

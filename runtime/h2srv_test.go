@@ -322,22 +322,27 @@ func TestH2ServerDiff(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
-	reqs := []struct{ raw, method string }{
-		{"GET /a?x=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\nConnection: keep-alive\r\nTE: trailers, gzip\r\n\r\n", "GET"},
-		{"POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-A: 1\r\nX-A: 2\r\n\r\nhello", "POST"},
-		{"PUT /c HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n3\r\nabc\r\n0\r\nX-T: v\r\n\r\n", "PUT"},
-		{"GET http://other.example:8080/abs HTTP/1.1\r\nHost: other.example:8080\r\n\r\n", "GET"},
-		{"HEAD /h HTTP/1.1\r\nHost: example.com\r\n\r\n", "HEAD"},
-		{"GET /204 HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET"},
-		{"GET /trailers HTTP/1.1\r\nHost: example.com\r\nTE: trailers\r\n\r\n", "GET"},
-		{"OPTIONS * HTTP/1.1\r\nHost: example.com\r\n\r\n", "OPTIONS"},
-		{"POST /big HTTP/1.1\r\nHost: example.com\r\nContent-Length: 200000\r\n\r\n" + strings.Repeat("b", 200000), "POST"},
-		{"POST /e HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc", "POST"},
-		{"GET /nolen HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET"},
-		{"GET /rst HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET"},
-		{"GET /rst HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET"},
-		{"GET /ws HTTP/1.1\r\nHost: example.com\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", "GET"},
-		{"GET /after HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET"},
+	// alone: on a connection of its own (HAProxy may or may not keep
+	// the client connection after it).
+	reqs := []struct {
+		raw, method string
+		alone       bool
+	}{
+		{"GET /a?x=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\nConnection: keep-alive\r\nTE: trailers, gzip\r\n\r\n", "GET", false},
+		{"POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-A: 1\r\nX-A: 2\r\n\r\nhello", "POST", false},
+		{"PUT /c HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n3\r\nabc\r\n0\r\nX-T: v\r\n\r\n", "PUT", false},
+		{"GET http://other.example:8080/abs HTTP/1.1\r\nHost: other.example:8080\r\n\r\n", "GET", false},
+		{"HEAD /h HTTP/1.1\r\nHost: example.com\r\n\r\n", "HEAD", false},
+		{"GET /204 HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", false},
+		{"GET /trailers HTTP/1.1\r\nHost: example.com\r\nTE: trailers\r\n\r\n", "GET", false},
+		{"OPTIONS * HTTP/1.1\r\nHost: example.com\r\n\r\n", "OPTIONS", false},
+		{"POST /big HTTP/1.1\r\nHost: example.com\r\nContent-Length: 200000\r\n\r\n" + strings.Repeat("b", 200000), "POST", false},
+		{"POST /e HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc", "POST", false},
+		{"GET /nolen HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", false},
+		{"GET /rst HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", false},
+		{"GET /rst HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", false},
+		{"GET /ws HTTP/1.1\r\nHost: example.com\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", "GET", true},
+		{"GET /after HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", false},
 	}
 	run := func(start func(cfg, port string)) ([]string, []h2Seen) {
 		up := startH2C(t, 0)
@@ -346,7 +351,14 @@ func TestH2ServerDiff(t *testing.T) {
 		var client []string
 		c := dialH1(t, port)
 		for _, r := range reqs {
+			if r.alone {
+				c = dialH1(t, port)
+			}
 			resp, body, err := c.try(r.raw, r.method)
+			if r.alone {
+				defer func(c *h1Client) { c.c.Close() }(c)
+				c = dialH1(t, port)
+			}
 			if err != nil {
 				client = append(client, "error")
 				c = dialH1(t, port)
@@ -388,5 +400,47 @@ func TestH2ServerDiff(t *testing.T) {
 		if hv, gv := fmt.Sprintf("%+v", h), fmt.Sprintf("%+v", g); hv != gv {
 			t.Errorf("upstream request %d:\nhaproxy %s\ngohap   %s", i, hv, gv)
 		}
+	}
+}
+
+// A stream that outlives timeout server gets 504; a connection the
+// server ends with GOAWAY is replaced for the next request.
+func TestH2ServerTimeoutAndGoAway(t *testing.T) {
+	u := &h2Upstream{conns: map[string]bool{}}
+	srv := &http.Server{Handler: h2c.NewHandler(u.handler(), &http2.Server{IdleTimeout: 200 * time.Millisecond})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	port := freePort(t)
+	startGohap(t, fmtCfg(`defaults
+	mode http
+	timeout connect 2s
+	timeout client 5s
+	timeout server 150ms
+frontend fe
+	bind %s
+	default_backend be
+backend be
+	server s1 %s proto h2
+`, port, ln.Addr().String()), nil)
+	c := dialH1(t, port)
+	if resp, _ := c.do("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", "GET"); resp.StatusCode != 504 {
+		t.Fatalf("slow stream: %d, want 504", resp.StatusCode)
+	}
+	c = dialH1(t, port)
+	if resp, _ := c.do("GET /one HTTP/1.1\r\nHost: x\r\n\r\n", "GET"); resp.StatusCode != 200 {
+		t.Fatalf("first: %d", resp.StatusCode)
+	}
+	// The server's idle timeout sends GOAWAY and closes.
+	time.Sleep(500 * time.Millisecond)
+	resp, body := c.do("GET /two HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	if resp.StatusCode != 200 || body != "GET /two body=" {
+		t.Fatalf("after GOAWAY: %d %q", resp.StatusCode, body)
+	}
+	if n := u.connCount(); n < 2 {
+		t.Errorf("upstream saw %d connections, want a new one after GOAWAY", n)
 	}
 }

@@ -1812,11 +1812,12 @@ func (s *session) serveTxn(hl int) bool {
 			}
 		}
 		if status != 0 {
-			if s.abortKeepAlive() {
+			abort, closeAfter := s.h2Failed()
+			if abort {
 				return false
 			}
 			s.closeServer()
-			return s.errorReply(status, bodyDone)
+			return s.errorReply(status, bodyDone) && !closeAfter
 		}
 		st := s.rsp.Status
 		if st >= 200 || st == 101 {

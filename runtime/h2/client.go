@@ -685,6 +685,10 @@ func (cs *ClientStream) refuse() error {
 	if err != nil {
 		return err
 	}
+	// The stream's reader sees why, before the reset's own error.
+	cc.mu.Lock()
+	failHalves(&cs.rx, &cs.tx, ErrNoExtConnect)
+	cc.mu.Unlock()
 	cc.resetStream(cs.id, http2.ErrCodeInternal)
 	cc.flush()
 	return ErrNoExtConnect
