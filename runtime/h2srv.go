@@ -66,7 +66,7 @@ func compileServerH2(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *
 	proto := st.Proto
 	http := be.HTTP
 	switch {
-	case proto == "h2" && http, proto == "h1" && http:
+	case proto == "h2" && http, proto == "h1" && http, proto == "none" && !http:
 	case proto == "fcgi" && http:
 		fail(s.Pos, "server option 'proto fcgi' is not supported by the gohap runtime yet.")
 		return

@@ -15,6 +15,9 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
 )
 
 // h2Seen is what an HTTP/2 upstream saw of one request.
@@ -442,5 +445,34 @@ backend be
 	}
 	if n := u.connCount(); n < 2 {
 		t.Errorf("upstream saw %d connections, want a new one after GOAWAY", n)
+	}
+}
+
+// "proto" fits the proxy's mode as HAProxy checks it; what the runtime
+// does not run is refused.
+func TestH2ServerCompile(t *testing.T) {
+	head := "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
+	for _, tc := range []struct{ cfg, want string }{
+		{"backend b\n mode http\n server s 127.0.0.1:1 proto h2\n", ""},
+		{"backend b\n mode http\n server s 127.0.0.1:1 proto h1 ws h2\n", ""},
+		{"backend b\n mode tcp\n server s 127.0.0.1:1 proto none\n", ""},
+		{"backend b\n mode tcp\n server s 127.0.0.1:1 proto h2\n", "backend 'b' : MUX protocol 'h2' is not usable for server 's' at [c.cfg:7]."},
+		{"backend b\n mode http\n server s 127.0.0.1:1 proto none\n", "backend 'b' : MUX protocol 'none' is not usable for server 's' at [c.cfg:7]."},
+		{"backend b\n mode http\n server s 127.0.0.1:1 proto fcgi\n", "parsing [c.cfg:7] : server option 'proto fcgi' is not supported by the gohap runtime yet."},
+		{"backend b\n mode http\n option httpchk\n server s 127.0.0.1:1 proto h2 check\n", "parsing [c.cfg:8] : HTTP health checks over HTTP/2 (server 's') are not supported by the gohap runtime yet."},
+		{"backend b\n mode http\n server s 127.0.0.1:1 check check-proto h2\n", "parsing [c.cfg:7] : server option 'check-proto' is not supported by the gohap runtime yet."},
+	} {
+		cfg, ds := parser.Parse([]parser.Input{{Name: "c.cfg", Data: []byte(head + tc.cfg)}}, parser.Options{})
+		if ds.HasErrors() {
+			t.Fatalf("%q: %v", tc.cfg, ds)
+		}
+		_, errs := runtime.Compile(cfg, runtime.Options{})
+		var got []string
+		for _, e := range errs {
+			got = append(got, e.Error())
+		}
+		if g := strings.Join(got, "; "); g != tc.want {
+			t.Errorf("%q: %q, want %q", tc.cfg, g, tc.want)
+		}
 	}
 }
