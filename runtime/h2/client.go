@@ -142,6 +142,11 @@ func (cc *ClientConn) Open() (*ClientStream, error) {
 	cs.ww.init()
 	cs.recvWin = int32(cc.set.window)
 	cs.out.reset(cc.set.bufSize)
+	// Room for a usual request and response head in the stream's one
+	// allocation.
+	cs.out.msg.Headers = cs.hdrs[:0]
+	cs.out.buf = cs.headBuf[:0]
+	cs.rbuf = cs.respBuf[:0]
 	return cs, nil
 }
 
@@ -410,6 +415,10 @@ type ClientStream struct {
 	remain    int64
 	closed    bool
 	released  bool
+
+	hdrs    [16]h1.Header
+	headBuf [512]byte
+	respBuf [512]byte
 }
 
 var _ net.Conn = (*ClientStream)(nil)
