@@ -109,6 +109,12 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		case "pool-max-conn":
+			if val == "" {
+				bad = "'pool-max-conn' expects <value> as argument."
+			} else if Atol(val) < -1 {
+				bad = "'pool-max-conn' must be >= -1"
+			}
 		case "ws":
 			if val != "auto" && val != "h1" && val != "h2" {
 				bad = "'ws' has to be 'auto', 'h1' or 'h2'"
@@ -172,6 +178,9 @@ type ServerSettings struct {
 	// server's connections (h1, h2, fcgi, none), "" to pick by mode and
 	// ALPN.
 	Proto string
+	// PoolMaxConn is "pool-max-conn": how many idle connections the
+	// server keeps, -1 (the default) for no limit.
+	PoolMaxConn int
 	// WS is the "ws" option: the protocol of WebSocket streams (auto,
 	// h1, h2), "" for auto.
 	WS string
@@ -182,7 +191,7 @@ type ServerSettings struct {
 }
 
 func defaultServerSettings() ServerSettings {
-	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3}
+	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1}
 }
 
 // runtimeServerOptions are the server options the runtime implements,
@@ -196,7 +205,7 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
-	"proto": true, "ws": true,
+	"proto": true, "ws": true, "pool-max-conn": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -318,6 +327,8 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Proto = v
 		case "ws":
 			s.WS = v
+		case "pool-max-conn":
+			s.PoolMaxConn = int(Atol(v))
 		case "port":
 			s.Port = v
 		case "init-addr":

@@ -88,3 +88,22 @@ func TestServerProtoWS(t *testing.T) {
 		}
 	}
 }
+
+func TestServerPoolMaxConn(t *testing.T) {
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server a 127.0.0.1:1\n server b 127.0.0.1:1 pool-max-conn 3\n")}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if a, b := c.Proxies[0].Servers[0].Settings.PoolMaxConn, c.Proxies[0].Servers[1].Settings.PoolMaxConn; a != -1 || b != 3 {
+		t.Errorf("pool-max-conn %d and %d, want -1 and 3", a, b)
+	}
+	for opts, want := range map[string]string{
+		"pool-max-conn -2": "[p.cfg:2] : 'server be/s' : 'pool-max-conn' must be >= -1.",
+		"pool-max-conn":    "[p.cfg:2] : 'server be/s' : 'pool-max-conn' expects <value> as argument..",
+	} {
+		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
+		if !ds.HasErrors() || ds[0].Text() != want {
+			t.Errorf("%s: %v, want %q", opts, ds, want)
+		}
+	}
+}

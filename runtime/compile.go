@@ -869,7 +869,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			}
 			be.tls[srv] = t
 		}
-		compileServerH2(cfg, p, s, be, srv, fail)
+		compileServerConns(cfg, p, s, be, srv, fail)
 		if disabled {
 			srv.SetState(backend.Maint)
 		}

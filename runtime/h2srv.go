@@ -59,10 +59,16 @@ type h2Conn struct {
 	idle   *time.Timer
 }
 
-// compileServerH2 reads "proto", "ws" and an "alpn" naming h2 on a
-// server line of backend p.
-func compileServerH2(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
+// compileServerConns reads how a server's connections are made and
+// kept: "pool-max-conn", then "proto", "ws" and an "alpn" naming h2.
+func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
 	st := &s.Settings
+	if st.PoolMaxConn >= 0 {
+		if be.idle.limits == nil {
+			be.idle.limits = map[*backend.Server]int{}
+		}
+		be.idle.limits[srv] = st.PoolMaxConn
+	}
 	proto := st.Proto
 	http := be.HTTP
 	switch {
@@ -496,6 +502,17 @@ func (s *session) h2Failed() (abort, closeAfter bool) {
 	s.closeServer()
 	s.noLog = true
 	return true, false
+}
+
+// limitIdle closes the session's kept server connection when the
+// server's idle connections reached its pool-max-conn: HAProxy puts a
+// connection in the server's idle list between two requests and kills
+// it when the list is full; the next request then takes an idle one.
+func (s *session) limitIdle() {
+	be := s.svBe
+	if s.svClean && be != nil && be.reuse != reuseNever && !be.idle.room(s.svSrv) {
+		s.closeServer()
+	}
 }
 
 // retryable tells a stream the server refused before processing it: the

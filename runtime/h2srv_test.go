@@ -476,3 +476,40 @@ func TestH2ServerCompile(t *testing.T) {
 		}
 	}
 }
+
+// pool-max-conn 1 with http-reuse safe: a client's connection that finds
+// the idle pool full is closed after its first answer, and the client's
+// next request takes the idle one another client left (HAProxy's
+// http_reuse_safe reg-test, over real sockets).
+func TestPoolMaxConnSafe(t *testing.T) {
+	up := serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nx-conn: %s\r\nContent-Length: 0\r\n\r\n", c.RemoteAddr())
+		}
+	})
+	port := freePort(t)
+	startGohap(t, h2Cfg(port, up+" pool-max-conn 1", "\thttp-reuse safe"), nil)
+	conns := func(c *h1Client) (first, second string) {
+		r1, _ := c.do("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+		r2, _ := c.do("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+		return r1.Header.Get("x-conn"), r2.Header.Get("x-conn")
+	}
+	c1 := dialH1(t, port)
+	a1, a2 := conns(c1)
+	if a1 != a2 {
+		t.Fatalf("first client changed connections: %s then %s", a1, a2)
+	}
+	c1.c.Close()
+	time.Sleep(100 * time.Millisecond)
+	c2 := dialH1(t, port)
+	b1, b2 := conns(c2)
+	if b1 == a1 || b2 != a1 {
+		t.Fatalf("second client used %s then %s, want a new one then the first client's %s", b1, b2, a1)
+	}
+}

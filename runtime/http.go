@@ -1996,6 +1996,7 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
+	s.limitIdle()
 	return !closeClient
 }
 
