@@ -2,6 +2,8 @@ package runtime_test
 
 import (
 	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -46,6 +48,17 @@ func (u *h2Upstream) handler() http.Handler {
 		u.conns[r.RemoteAddr] = true
 		u.mu.Unlock()
 		switch {
+		case r.Header.Get("Upgrade") == "websocket" && r.ProtoMajor == 1:
+			// A WebSocket handshake over HTTP/1.1: 101, then echo.
+			c, brw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: %s\r\nx-proto: %s\r\n\r\n",
+				wsAcceptOf(r.Header.Get("Sec-WebSocket-Key")), r.Proto)
+			brw.Flush()
+			io.Copy(c, brw)
 		case r.URL.Path == "/rst":
 			panic(http.ErrAbortHandler)
 		case r.URL.Path == "/204":
@@ -511,5 +524,45 @@ func TestPoolMaxConnSafe(t *testing.T) {
 	b1, b2 := conns(c2)
 	if b1 == a1 || b2 != a1 {
 		t.Fatalf("second client used %s then %s, want a new one then the first client's %s", b1, b2, a1)
+	}
+}
+
+func wsAcceptOf(key string) string {
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// "ws h1" sends WebSocket streams of a "proto h2" server over HTTP/1.1,
+// and "ws auto" with ALPN offers http/1.1 alone for them; other
+// requests stay on HTTP/2.
+func TestH2ServerWebSocketProto(t *testing.T) {
+	plain := startH2C(t, 0)
+	tlsUp := startH2TLS(t)
+	for _, tc := range []struct{ name, server string }{
+		{"proto h2 ws h1", plain.addr + " proto h2 ws h1"},
+		{"alpn ws auto", tlsUp.addr + " ssl verify none alpn h2,http/1.1"},
+	} {
+		port := freePort(t)
+		startGohap(t, h2Cfg(port, tc.server, ""), nil)
+		c := dialH1(t, port)
+		resp, _ := c.do("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+		if resp.Header.Get("x-proto") != "HTTP/2.0" {
+			t.Errorf("%s: plain request over %q", tc.name, resp.Header.Get("x-proto"))
+		}
+		c = dialH1(t, port)
+		c.c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c.c, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+		resp, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if resp.StatusCode != 101 || resp.Header.Get("x-proto") != "HTTP/1.1" || resp.Header.Get("Sec-WebSocket-Accept") != wsAcceptOf("dGhlIHNhbXBsZSBub25jZQ==") {
+			t.Fatalf("%s: %d %v", tc.name, resp.StatusCode, resp.Header)
+		}
+		io.WriteString(c.c, "ping")
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(c.br, buf); err != nil || string(buf) != "ping" {
+			t.Fatalf("%s: tunnel echo %q %v", tc.name, buf, err)
+		}
 	}
 }
