@@ -61,6 +61,8 @@ func init() {
 		&fetchDef{name: "so_name", out: TypeStr, fn: fetchSoName},
 		&fetchDef{name: "so_id", out: TypeInt, fn: fetchSoID},
 		&fetchDef{name: "fe_name", out: TypeStr, fn: fetchFeName},
+		&fetchDef{name: "last_rule_file", out: TypeStr, fn: fetchLastRuleFile},
+		&fetchDef{name: "last_rule_line", out: TypeInt, fn: fetchLastRuleLine},
 		&fetchDef{name: "be_name", out: TypeStr, fn: fetchBeName},
 		&fetchDef{name: "srv_name", out: TypeStr, fn: fetchSrvName},
 		&fetchDef{name: "srv_id", out: TypeInt, fn: fetchSrvID},
@@ -481,6 +483,18 @@ func nameValue(t *Txn, s string, v *Value) bool {
 func fetchFeName(fe *fetch, t *Txn, v *Value) bool  { return nameValue(t, t.FeName, v) }
 func fetchBeName(fe *fetch, t *Txn, v *Value) bool  { return nameValue(t, t.BeName, v) }
 func fetchSrvName(fe *fetch, t *Txn, v *Value) bool { return nameValue(t, t.SrvName, v) }
+
+func fetchLastRuleFile(fe *fetch, t *Txn, v *Value) bool {
+	return t.LastRuleLine > 0 && nameValue(t, t.LastRuleFile, v)
+}
+
+func fetchLastRuleLine(fe *fetch, t *Txn, v *Value) bool {
+	if t.LastRuleLine == 0 {
+		return false
+	}
+	v.Type, v.I = TypeInt, int64(t.LastRuleLine)
+	return true
+}
 
 func fetchSrvID(fe *fetch, t *Txn, v *Value) bool {
 	if t.SrvName == "" {

@@ -22,6 +22,10 @@ type Txn struct {
 	// backend and server, once known.
 	FeName, BeName, SrvName string
 	SrvID                   int
+	// LastRuleFile and LastRuleLine place the last rule that ended a
+	// rule set (last_rule_file, last_rule_line); empty when none did.
+	LastRuleFile string
+	LastRuleLine int
 	// Vars holds the stream's and connection's variables, Proc the
 	// process's (guarded by ProcMu).
 	Vars   *Vars

@@ -19,6 +19,18 @@ type ErrorConf struct {
 	// errorfiles); Statuses are the codes taken from it, all when nil.
 	Section  string
 	Statuses []int
+	// Reply is an http-error answer with log-format parts (lf-string,
+	// lf-file, or a header with a sample), rendered per answer.
+	Reply *ErrorReply
+}
+
+// ErrorReply is an http-error answer built per request: its headers'
+// values are log-format strings, and so is Body when BodyFormat is set.
+type ErrorReply struct {
+	ContentType string
+	Hdrs        [][2]string
+	Body        string
+	BodyFormat  bool
 }
 
 // HTTPErrors is an http-errors section.
@@ -128,46 +140,146 @@ func kwErrorfiles(c *pctx) {
 func kwHTTPError(c *pctx) {
 	a := c.args[1:]
 	status, ctype, hdrs := 0, "", [][2]string(nil)
+	ctypeSet := false
 	var body []byte
 	section, bodyKind, dynamic := "", "", false
-	for i := 0; i < len(a); i++ {
+	fail := func(format string, v ...any) { c.alert("%s : %s", c.args[0], fmt.Sprintf(format, v...)) }
+	// payload takes the one answer body argument (http_parse_http_reply).
+	payload := func(kw string) bool {
+		if bodyKind != "" {
+			fail("unexpected '%s' argument, '%s' already defined", kw, bodyKind)
+			return false
+		}
+		bodyKind = kw
+		return true
+	}
+	i := 0
+	for ; i < len(a); i++ {
 		kw, val := a[i], ""
 		if i+1 < len(a) {
 			val = a[i+1]
 		}
 		switch kw {
 		case "status":
-			status = Atol(val)
-			i++
-		case "content-type":
-			ctype = val
-			i++
-		case "errorfile", "file", "lf-file":
-			data, err := os.ReadFile(val)
-			if err != nil {
-				c.alert("http-error : error opening file '%s'", val)
+			if val == "" {
+				fail("'%s' expects <status_code> as argument", kw)
 				return
 			}
-			body, bodyKind = data, kw
+			if status = Atol(val); status < 200 || status > 599 {
+				fail("Unexpected status code '%d'", status)
+				return
+			}
+			i++
+		case "content-type":
+			if val == "" {
+				fail("'%s' expects <ctype> as argument", kw)
+				return
+			}
+			ctype, ctypeSet = val, true
+			i++
+		case "errorfile", "file", "lf-file":
+			if !payload(kw) {
+				return
+			}
+			if val == "" {
+				fail("'%s' expects <file> as argument", kw)
+				return
+			}
+			data, err := os.ReadFile(val)
+			if err != nil {
+				fail("error opening file '%s'", val)
+				return
+			}
+			body = data
 			dynamic = dynamic || kw == "lf-file"
 			i++
 		case "string", "lf-string":
-			body, bodyKind = []byte(val), kw
+			if !payload(kw) {
+				return
+			}
+			if val == "" {
+				if kw == "string" {
+					fail("'%s' expects <str> as argument", kw)
+				} else {
+					fail("'%s' expects <fmt> as argument", kw)
+				}
+				return
+			}
+			body = []byte(val)
 			dynamic = dynamic || kw == "lf-string"
 			i++
 		case "errorfiles":
-			section, bodyKind = val, kw
-			i++
-		case "default-errorfiles":
-			bodyKind = kw
-		case "hdr":
-			if i+2 >= len(a) {
+			if !payload(kw) {
 				return
 			}
-			hdrs = append(hdrs, [2]string{a[i+1], a[i+2]})
-			dynamic = dynamic || strings.Contains(a[i+2], "%")
+			if val == "" {
+				fail("'%s' expects <name> as argument", kw)
+				return
+			}
+			section = val
+			i++
+		case "default-errorfiles":
+			if !payload(kw) {
+				return
+			}
+		case "hdr":
+			if i+2 >= len(a) || a[i+1] == "" || a[i+2] == "" {
+				fail("'%s' expects <name> and <value> as arguments", kw)
+				return
+			}
+			switch strings.ToLower(a[i+1]) {
+			case "content-length", "transfer-encoding", "content-type":
+				c.warn("header '%s' always ignored by the http reply.", a[i+1])
+			default:
+				hdrs = append(hdrs, [2]string{a[i+1], a[i+2]})
+				dynamic = dynamic || strings.Contains(a[i+2], "%")
+			}
 			i += 2
-		default:
+		}
+		if i < len(a) && a[i] == kw && !isReplyWord(kw) {
+			break
+		}
+	}
+	switch bodyKind {
+	case "":
+		if ctypeSet {
+			c.warn("content-type '%s' ignored by the http reply because neither errorfile nor payload defined.", ctype)
+			ctype = ""
+		}
+	case "errorfile", "errorfiles", "default-errorfiles":
+		if bodyKind != "errorfile" && !httpErrCodes[status] {
+			fail("status code '%d' not handled by default with '%s' argument.", status, bodyKind)
+			return
+		}
+		if ctypeSet {
+			c.warn("content-type '%s' ignored by the http reply when used with an erorrfile.", ctype)
+		}
+		if len(hdrs) > 0 {
+			c.warn("hdr parameters ignored by the http reply when used with an erorrfile.")
+		}
+		if bodyKind == "errorfile" && !IsHTTPResponse(body) {
+			return
+		}
+	case "string", "file":
+		if (status == 204 || status == 304) && len(body) > 0 {
+			fail("No body expected for %d responses", status)
+			return
+		}
+		if !ctypeSet && len(body) > 0 {
+			fail("a content type must be defined when non-empty payload is configured")
+			return
+		}
+		if ctypeSet && len(body) == 0 {
+			c.warn("content-type '%s' ignored by the http reply when used with an empty payload.", ctype)
+			ctype = ""
+		}
+	case "lf-string", "lf-file":
+		if status == 204 || status == 304 {
+			fail("No body expected for %d responses", status)
+			return
+		}
+		if !ctypeSet {
+			fail("a content type must be defined with a log-format payload")
 			return
 		}
 	}
@@ -180,10 +292,14 @@ func kwHTTPError(c *pctx) {
 		c.alert("http-error: status code '%d' not handled.", status)
 		return
 	}
+	if i < len(a) {
+		fail("unknown keyword '%s'.", a[i])
+		return
+	}
 	e := ErrorConf{Status: status}
 	switch {
 	case dynamic:
-		return // the directive stays refused
+		e.Reply = &ErrorReply{ContentType: ctype, Hdrs: hdrs, Body: string(body), BodyFormat: bodyKind == "lf-string" || bodyKind == "lf-file"}
 	case bodyKind == "errorfiles":
 		e.Section, e.Statuses = section, []int{status}
 	case bodyKind == "errorfile":
@@ -357,8 +473,25 @@ func (cp *cfgParser) openHTTPErrors(args []string, pos Pos) bool {
 // the alerts and warnings that check prints for unknown sections and
 // statuses.
 func (cfg *Config) ErrorPages(p *Proxy) (pages map[int][]byte, diags Diagnostics) {
+	pages, _, diags = cfg.ErrorAnswers(p)
+	return pages, diags
+}
+
+// ErrorAnswers is ErrorPages with the answers rendered per request
+// (replies), which take a status from any page before them and lose it
+// to any page after them.
+func (cfg *Config) ErrorAnswers(p *Proxy) (pages map[int][]byte, replies map[int]*ErrorReply, diags Diagnostics) {
 	for _, e := range p.ErrorConfs {
+		if e.Reply != nil {
+			if replies == nil {
+				replies = map[int]*ErrorReply{}
+			}
+			replies[e.Status] = e.Reply
+			delete(pages, e.Status)
+			continue
+		}
 		if e.Section == "" {
+			delete(replies, e.Status)
 			if pages == nil {
 				pages = map[int][]byte{}
 			}
@@ -394,11 +527,21 @@ func (cfg *Config) ErrorPages(p *Proxy) (pages map[int][]byte, diags Diagnostics
 					pages = map[int][]byte{}
 				}
 				pages[st] = page
+				delete(replies, st)
 			} else if explicit[st] {
 				diags = append(diags, Diagnostic{Severity: Warning,
 					Msg: fmt.Sprintf("config: proxy '%s' : status '%d' not declared in http-errors section '%s' (at %s:%d).", p.Name, st, sec.Name, e.Pos.File, e.Pos.Line)})
 			}
 		}
 	}
-	return pages, diags
+	return pages, replies, diags
+}
+
+// isReplyWord tells the words an http reply reads.
+func isReplyWord(w string) bool {
+	switch w {
+	case "status", "content-type", "errorfile", "file", "lf-file", "string", "lf-string", "errorfiles", "default-errorfiles", "hdr":
+		return true
+	}
+	return false
 }

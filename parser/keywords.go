@@ -271,6 +271,11 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.cfg.Global.MaxRewrite, c.cp.cfg.Global.MaxRewriteSet = n, true
 		}
 	}}
+	globalKeywords["tune.http.logurilen"] = keyword{support: Supported, handle: func(c *pctx) {
+		if needInt(c); c.arg(1) != "" {
+			c.cp.cfg.Global.LogURILen, c.cp.cfg.Global.LogURILenSet = max(Atol(c.arg(1)), 0), true
+		}
+	}}
 	globalKeywords["tune.http.maxhdr"] = keyword{support: Supported, handle: func(c *pctx) {
 		if needInt(c); c.arg(1) != "" {
 			n := Atol(c.arg(1))

@@ -46,6 +46,10 @@ type Config struct {
 	Resolvers []*Resolvers
 	// Caches are the cache sections that are right, in source order.
 	Caches []*Cache
+	// Peers are the peers sections, in source order; LocalPeer is the
+	// global "localpeer" name, empty when not set.
+	Peers     []*Peers
+	LocalPeer string
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive
@@ -99,6 +103,10 @@ type Global struct {
 	// explicit 0).
 	BufSize, MaxRewrite, MaxHdr int
 	MaxRewriteSet               bool
+	// LogURILen is tune.http.logurilen, how many bytes of the request
+	// line a log keeps (1024 when unset).
+	LogURILen    int
+	LogURILenSet bool
 	// CrtBase prefixes relative certificate paths (crt-base).
 	CrtBase string
 	// SSL holds the TLS and HTTP/2 process settings.

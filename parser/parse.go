@@ -295,7 +295,11 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			if !cp.openCache(args, pos) {
 				return
 			}
-		case "peers", "mailers":
+		case "peers":
+			if !cp.openPeers(args, pos) {
+				return
+			}
+		case "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
 				cp.add(alertf(pos, "missing name for %s section.", kw))
@@ -315,7 +319,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "ring", "log-forward", "program", "peers", "fcgi-app":
+	case "userlist", "mailers", "ring", "log-forward", "program", "fcgi-app":
 		return Unsupported
 	}
 	return Supported

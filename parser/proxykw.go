@@ -183,6 +183,9 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	case "cache":
 		cp.cacheLine(c)
 		return
+	case "peers":
+		cp.peersLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }

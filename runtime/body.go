@@ -84,6 +84,9 @@ type side struct {
 	wto     time.Duration // inactivity timeout for writes
 	// stop, when set and true, ends fill at once.
 	stop *atomic.Bool
+	// discard makes writes succeed without writing (a request body
+	// dropped once the server is gone).
+	discard bool
 	// read counts the bytes read since the last reset, to tell an
 	// empty connection from a started message.
 	read int64
@@ -194,6 +197,9 @@ func (s *side) send(b []byte) error {
 // sendv writes the slices of b whole, gathered in one writev while the
 // socket takes them. It may change b.
 func (s *side) sendv(b [][]byte) error {
+	if s.discard {
+		return nil
+	}
 	if s.tap != nil {
 		s.tap.Write(b)
 	}
@@ -330,20 +336,24 @@ func srcErr(err error) error {
 }
 
 // copyLength forwards n bytes from src to dst.
-func copyLength(src, dst *side, n int64) error {
+func copyLength(src, dst *side, n int64) error { return copyLeft(src, dst, &n) }
+
+// copyLeft is copyLength counting *n down, so that a copy stopped early
+// can go on later.
+func copyLeft(src, dst *side, n *int64) error {
 	for {
 		avail := int64(src.w - src.r)
-		if avail > n {
-			avail = n
+		if avail > *n {
+			avail = *n
 		}
 		if avail > 0 {
 			if err := dst.send(src.buf[src.r : src.r+int(avail)]); err != nil {
 				return &bodyErr{err: err}
 			}
 			src.r += int(avail)
-			n -= avail
+			*n -= avail
 		}
-		if n == 0 {
+		if *n == 0 {
 			return nil
 		}
 		src.r, src.w = 0, 0
@@ -516,7 +526,8 @@ func hexVal(c byte) (byte, bool) {
 // buffered, trailers included when they are there whole: HAProxy's
 // parser sees it before anything is forwarded, so a bad one is refused
 // at once (400 for a request, 502 for a response).
-// It also reports whether the body is there whole.
+// It also reports whether the body is there up to its trailers, which
+// then may still be coming.
 func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (whole bool, err error) {
 	var cs chunkScanner
 	for len(b) > 0 {
@@ -530,7 +541,9 @@ func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (whole bool, er
 			if err != nil && err != h1.ErrIncomplete || err == nil && tm.HeadLen >= maxTrailers || len(b) >= maxTrailers && err != nil {
 				return false, errBadChunk
 			}
-			return err == nil, nil
+			// Once the trailers have started, the message goes out only
+			// with them whole (copyChunked waits for them).
+			return true, nil
 		}
 	}
 	return false, nil
@@ -566,6 +579,11 @@ type chunkOut struct {
 // whose answer is read next.
 func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int, prefix []byte, await bool) error {
 	co.cs = chunkScanner{}
+	return co.copy(src, dst, maxHdr, bufLimit, prefix, await)
+}
+
+// copy is copyChunked from the scanner's current state.
+func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, await bool) error {
 	co.iov[0] = prefix
 	defer func() { co.iov[0] = nil }()
 	for {
@@ -587,14 +605,22 @@ func copyChunked(src, dst *side, co *chunkOut, maxHdr, bufLimit int, prefix []by
 			src.r += n
 		}
 		if co.cs.st == chTrailer {
-			if total > 0 && h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr) == h1.ErrIncomplete {
-				// The data goes before waiting for the rest of the
-				// trailers, which may move the buffer.
-				if err := dst.sendv(co.frame(iov, total)); err != nil {
-					return &bodyErr{err: err}
+			// The last data waits for the whole trailer section, as
+			// HAProxy parses the trailers that came with it before it
+			// forwards any of it: a bad or oversized trailer sends
+			// nothing. Reading on without compacting keeps the data runs
+			// where iov points.
+			for total > 0 {
+				err := h1.ParseTrailers(src.buf[src.r:src.w], &co.tm, maxHdr)
+				if err == nil {
+					break
 				}
-				co.iov[0] = nil
-				iov, total = co.iov[:2], 0
+				if err != h1.ErrIncomplete || src.w-src.r >= bufLimit || src.w == len(src.buf) {
+					return &bodyErr{src: true, framing: true, err: errBadChunk}
+				}
+				if err := src.fill(); err != nil {
+					return srcErr(err)
+				}
 			}
 			tl, err := co.trailers(src, maxHdr, bufLimit)
 			if err != nil {

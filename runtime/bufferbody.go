@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/gohap/gohap/runtime/h1"
@@ -54,7 +55,10 @@ func (s *session) waitBody(wait time.Duration, atLeast int64) (done, keep bool) 
 		cl.c.SetReadDeadline(time.Time{})
 		cl.w += n
 		if err != nil && n == 0 && !isTimeout(err) {
-			return true, false
+			// As in HAProxy, the stream goes on with what came (rules,
+			// switching) and stops before it would connect.
+			s.bodyAborted = true
+			return false, false
 		}
 	}
 }
@@ -83,9 +87,10 @@ func bufferedBody(req *h1.Msg, data []byte, dec *[]byte) (whole bool, body []byt
 		out = append(out, data[n-dlen:n]...)
 		data = data[n:]
 		if cs.st == chTrailer {
-			whole = true
-			if len(data) >= 2 && data[0] == '\r' && data[1] == '\n' {
-				wire = all - len(data) + 2
+			// Whole once the trailer section's empty line is in, as
+			// HAProxy's end of message needs it.
+			if end := trailersEnd(data); end > 0 {
+				whole, wire = true, all-len(data)+end
 			}
 			break
 		}
@@ -138,4 +143,21 @@ func (s *session) waitResponseBody(wait time.Duration, atLeast int64) bool {
 			return true
 		}
 	}
+}
+
+// trailersEnd is the length of the trailer section that starts data, up
+// to and including its empty line, or 0 when that line is not in yet.
+func trailersEnd(data []byte) int {
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return 0
+		}
+		line := data[i : i+j]
+		i += j + 1
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			return i
+		}
+	}
+	return 0
 }

@@ -307,6 +307,7 @@ func (s *session) serveHit(be *Backend) bool {
 			continue
 		}
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
+		s.noteLastRule(res)
 		switch res {
 		case ruleAnswered:
 			return keep

@@ -100,6 +100,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 		if p.Cap&parser.CapDef == 0 {
 			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
+			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
@@ -125,6 +126,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			}
 		}
 	}
+	peersDiags, peersListeners := peersSectionDiags(cfg)
+	r.Diags = append(r.Diags, peersDiags...)
+	listeners += peersListeners
 	// HAProxy's post-server checks follow, proxy by proxy. Backends
 	// without a check option share one rule set, which gets its implicit
 	// connect rule once the first of them is checked.

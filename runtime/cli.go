@@ -125,8 +125,21 @@ func (e *Engine) startCLI() error {
 		return err
 	}
 	c.cli, c.start = cli, time.Now()
-	cli.Serve()
 	return nil
+}
+
+// serveCLI starts accepting on the stats sockets startCLI bound.
+func (e *Engine) serveCLI() {
+	c := e.g.cli
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	cli := c.cli
+	c.mu.Unlock()
+	if cli != nil {
+		cli.Serve()
+	}
 }
 
 // stopCLI closes the stats sockets and their connections.

@@ -68,6 +68,8 @@ type Graph struct {
 	// caches are the cache sections by name, and in order (cache.go).
 	caches     map[string]*cache.Cache
 	cacheOrder []*cache.Cache
+	// peers are the peers sections to run (peers.go).
+	peers []*peersSection
 }
 
 type proxyRef struct {
@@ -119,6 +121,8 @@ type Frontend struct {
 	// HAProxy stores it less tune.maxrewrite, maxHdr the header count
 	// (tune.http.maxhdr less the entry that ends the list).
 	bufSize, htxLimit, maxHdr int
+	// logURILen is tune.http.logurilen: the request line a log keeps.
+	logURILen int
 	// rateLimit is "rate-limit sessions", nil when unlimited.
 	rateLimit *rateLimiter
 	// reqRules and rspRules are the http-request (with redirect) and
@@ -348,6 +352,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
 	compileTables(cfg, g, fail)
+	compilePeers(cfg, g, opts, fail)
 	compileGlobalVars(cfg, g, fail)
 	opts.graph = g
 	bes := map[string]*Backend{}
@@ -404,6 +409,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			ConnMode: connMode(p), Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"],
 			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
+		fe.logURILen = 1024
+		if cfg.Global.LogURILenSet {
+			fe.logURILen = cfg.Global.LogURILen
+		}
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]
@@ -496,6 +505,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		nameListeners(p, fe, fail)
 		set := proxyACLs(p, ctx, fail)
+		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
 		for _, words := range p.MonitorFail {
 			if cond, err := set.ParseCond(words); err == nil {
 				fe.monitorFail = append(fe.monitorFail, cond)
@@ -724,6 +734,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	quiet := func(parser.Pos, string, ...any) {}
 	ctx := opts.graph.proxyContext(p)
 	set := proxyACLs(p, ctx, fail)
+	be.Errors = withReplies(be.Errors, cfg, p, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		set = proxyACLs(p, ctx, quiet)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
 )
 
 // Cookie-based persistence ("cookie NAME insert|rewrite|prefix ..." with
@@ -123,7 +124,10 @@ func trimSP(b []byte) []byte {
 // the dates the cookie carries. A cookie idle or old for longer than
 // maxidle or maxlife (or dated more than a day ahead) is ignored, as
 // HAProxy does.
-func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte, now int64) (*backend.Server, cookieDates) {
+func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte, now int64) (*backend.Server, cookieDates, uint32) {
+	// state is the log's cookie flag (TX_CK_*): none, invalid when no
+	// server has the value, expired or old, valid for a server found.
+	state := logging.TxCkNone
 	for _, h := range req.Headers {
 		if !h1.EqualFold(h.Name.Of(head), "cookie") {
 			continue
@@ -146,23 +150,25 @@ func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte, now int64) (*backend
 					}
 				}
 			}
-			if d.first != 0 && c.maxLife > 0 && (now-d.first > c.maxLife || d.first-now > 86400) ||
-				d.last != 0 && c.maxIdle > 0 && (now-d.last > c.maxIdle || d.last-now > 86400) {
-				return nil, cookieDates{}
+			if d.last != 0 && c.maxIdle > 0 && (now-d.last > c.maxIdle || d.last-now > 86400) {
+				return nil, cookieDates{}, logging.TxCkExpired
+			}
+			if d.first != 0 && c.maxLife > 0 && (now-d.first > c.maxLife || d.first-now > 86400) {
+				return nil, cookieDates{}, logging.TxCkOld
 			}
 		}
 		if c.mode == ckPrefix {
-			i := bytes.IndexByte(v, '~')
-			if i < 0 {
-				continue
+			// Without the delimiter the whole value names the server.
+			if i := bytes.IndexByte(v, '~'); i >= 0 {
+				v = v[:i]
 			}
-			v = v[:i]
 		}
 		if s := c.byVal[string(v)]; s != nil {
-			return s, d
+			return s, d, logging.TxCkValid
 		}
+		state = logging.TxCkInvalid
 	}
-	return nil, cookieDates{}
+	return nil, cookieDates{}, state
 }
 
 // wantInsert is HAProxy's decision to add its Set-Cookie: the request

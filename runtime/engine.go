@@ -65,6 +65,8 @@ type Engine struct {
 	retired atomic.Bool
 	// noReuse binds without SO_REUSEPORT (NoReusePort).
 	noReuse bool
+	// peers runs the peers sections (peers.go), nil when none.
+	peers *peersRun
 }
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
@@ -97,7 +99,19 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
-	// The donor is needed for the start only: keeping it would keep its
+	if err := e.Bind(); err != nil {
+		return err
+	}
+	e.Serve()
+	return nil
+}
+
+// Bind opens the log targets, stats sockets, resolvers and listening
+// sockets without accepting on them, so that a process can drop its
+// privileges between binding and serving, as HAProxy does. A failed
+// Bind leaves nothing open and may be retried.
+func (e *Engine) Bind() error {
+	// The donor is needed for binding only: keeping it would keep its
 	// graph alive.
 	defer func() { e.donor = nil }()
 	if err := e.startLogs(); err != nil {
@@ -135,6 +149,8 @@ func (e *Engine) Start() error {
 					l.ln.Close()
 				}
 				e.dns.close()
+				e.stopCLI()
+				e.closeLogs()
 				reason := "cannot bind socket"
 				var se *net.OpError
 				if errors.As(err, &se) {
@@ -149,6 +165,12 @@ func (e *Engine) Start() error {
 			tl, ok := ln.(*net.TCPListener)
 			if !ok {
 				ln.Close()
+				for _, l := range lns {
+					l.ln.Close()
+				}
+				e.dns.close()
+				e.stopCLI()
+				e.closeLogs()
 				return fmt.Errorf("Starting frontend %s: %s is not a TCP socket", fe.Name, b.Addr)
 			}
 			if b.Backlog > 0 {
@@ -164,7 +186,24 @@ func (e *Engine) Start() error {
 			lns = append(lns, l)
 		}
 	}
+	if err := e.startPeers(); err != nil {
+		for _, l := range lns {
+			l.ln.Close()
+		}
+		e.dns.close()
+		e.stopCLI()
+		e.closeLogs()
+		return err
+	}
 	e.listeners = lns
+	return nil
+}
+
+// Serve starts the stats sockets' and listeners' accept loops and the
+// health checks of a bound engine.
+func (e *Engine) Serve() {
+	e.serveCLI()
+	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	for _, be := range e.g.Backends {
@@ -186,7 +225,6 @@ func (e *Engine) Start() error {
 		e.wg.Add(1)
 		go e.acceptLoop(l)
 	}
-	return nil
 }
 
 // Addrs returns the bound addresses of a frontend, in bind order.
@@ -397,6 +435,7 @@ func (e *Engine) Retire() {
 		e.cancel()
 	}
 	e.dns.close()
+	e.peers.stopSoft(e.hard.Load())
 	for _, be := range e.g.Backends {
 		be.idle.drop(nil, true)
 	}
@@ -431,6 +470,7 @@ func (e *Engine) SoftStop() {
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}
+	e.peers.stopSoft(e.hard.Load())
 	for _, p := range e.g.proxies {
 		var fe, be int64
 		if p.fe != nil {

@@ -2,10 +2,12 @@ package runtime
 
 import (
 	"strconv"
+	"strings"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
-
 	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
 )
 
 // HAProxy 2.6's built-in error pages. Errors found while parsing a request
@@ -66,14 +68,29 @@ func init() {
 // errorSet holds a proxy's errorfile pages; a nil set or a missing status
 // falls back to HAProxy's built-in pages.
 type errorSet struct {
+	// dyn are the answers rendered per request (http-error with
+	// log-format parts), as return rules.
+	dyn             map[int]*httpRule
 	streams, closes map[int][]byte
 	// untilClose are pages without a length: the connection closes
 	// after them, which is how their end is told.
 	untilClose map[int]bool
 }
 
-// mustClose says the page for code ends by closing the connection.
-func (e *errorSet) mustClose(code int) bool { return e != nil && e.untilClose[code] }
+// mustClose says the page for code ends by closing the connection: a
+// page without a length, or HAProxy's own 400 and 408 pages, which carry
+// "Connection: close".
+func (e *errorSet) mustClose(code int) bool {
+	if e != nil {
+		if _, own := e.streams[code]; own {
+			return e.untilClose[code]
+		}
+		if e.dyn[code] != nil {
+			return false
+		}
+	}
+	return code == 400 || code == 408
+}
 
 // raw is the page for errors of the connection-level parser, which
 // HAProxy 2.6 always answers with its built-in pages.
@@ -102,6 +119,53 @@ func (e *errorSet) stream(code int, close bool) []byte {
 func proxyErrors(cfg *parser.Config, p *parser.Proxy) *errorSet {
 	pages, _ := cfg.ErrorPages(p)
 	return newErrorSet(pages)
+}
+
+// withReplies adds to e the proxy's http-error answers that have
+// log-format parts, compiled with the proxy's ACLs.
+func withReplies(e *errorSet, cfg *parser.Config, p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string, ...any)) *errorSet {
+	_, replies, _ := cfg.ErrorAnswers(p)
+	if len(replies) == 0 {
+		return e
+	}
+	if e == nil {
+		e = &errorSet{streams: map[int][]byte{}, closes: map[int][]byte{}, untilClose: map[int]bool{}}
+	}
+	e.dyn = map[int]*httpRule{}
+	ctx := set.Context()
+	for code, r := range replies {
+		hr := &httpRule{act: "return", status: code, ctype: r.ContentType}
+		var err error
+		if r.BodyFormat {
+			hr.bodyFmt, err = ruleFormat(r.Body, ctx)
+		} else if r.Body != "" {
+			hr.body = []byte(r.Body)
+		}
+		for _, h := range r.Hdrs {
+			if err != nil {
+				break
+			}
+			var f *logging.Format
+			if f, err = ruleFormat(h[1], ctx); err == nil {
+				hr.hdrs = append(hr.hdrs, ruleHdr{name: strings.ToLower(h[0]), value: f})
+			}
+		}
+		if err != nil {
+			fail(p.Pos, "proxy '%s': http-error status %d: %v", p.Name, code, err)
+			continue
+		}
+		e.dyn[code] = hr
+	}
+	return e
+}
+
+// dynamic is the answer of code rendered per request, nil when the page
+// is a fixed one.
+func (e *errorSet) dynamic(code int) *httpRule {
+	if e == nil {
+		return nil
+	}
+	return e.dyn[code]
 }
 
 // newErrorSet prepares errorfile pages, normalised like any forwarded

@@ -54,6 +54,10 @@ type session struct {
 	ckVal    string
 	ckInsert bool
 	ckDates  cookieDates
+	// ckTx holds the log's cookie flags (TX_CK_*, TX_SCK_*); ckDirect
+	// says the request went to its cookie's server.
+	ckTx     uint32
+	ckDirect bool
 	// ckSrvSet is set when the server's response sets the cookie itself.
 	ckSrvSet bool
 	// rwAlt is the second buffer of rules editing a head in rw or rwr;
@@ -77,9 +81,6 @@ type session struct {
 	sniBuf []byte
 	// h2Stream says the session serves one HTTP/2 stream (bridge).
 	h2Stream bool
-	// h2Pre holds what a client that opened with the HTTP/2 preface
-	// sent, to serve it as HTTP/2.
-	h2Pre []byte
 	// rw and rwr hold heads rewritten by legacy filters.
 	rw, rwr    []byte
 	rwBufs     []*[]byte
@@ -92,7 +93,8 @@ type session struct {
 	co chunkOut
 	// bodyDone says the request body was read whole.
 	bodyDone bool
-	// chunkedWhole says a chunked request body is buffered whole.
+	// chunkedWhole says a chunked request body is buffered up to its
+	// trailers: it goes out with the head once they are whole.
 	chunkedWhole bool
 	// linger asks for a lingering close (see refuse).
 	linger bool
@@ -171,8 +173,18 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
-	capBuf             []byte
-	capRspBuf          []byte
+	// curRule is the rule runRules is at.
+	curRule *httpRule
+	// h2Pre holds what came with an HTTP/2 preface on an HTTP/1 bind.
+	h2Pre []byte
+	// bodyAborted: the client closed while its body was waited for.
+	bodyAborted bool
+	// reqLeft is what remains of a request body with a length; reqCS
+	// the chunk scanner of one stopped by an early answer.
+	reqLeft   int64
+	reqCS     chunkScanner
+	capBuf    []byte
+	capRspBuf []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// pps is what the PROXY header of the connection carried
@@ -770,11 +782,11 @@ func (s *session) serveHTTP() {
 			s.headFailed(err)
 			return
 		}
-		if s.h2Pre != nil {
-			s.serveH2(s.h2Pre)
-			return
-		}
 		if !keep {
+			if pre := s.h2Pre; pre != nil {
+				s.h2Pre = nil
+				s.serveH2(pre)
+			}
 			return
 		}
 		if s.next > 0 {
@@ -1065,7 +1077,21 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	if s.e.hard.Load() {
 		return false
 	}
-	page := s.afterAnswer(set.stream(code, !keep))
+	var page []byte
+	if d := set.dynamic(code); d != nil {
+		// An http-error answer with log-format parts.
+		head, body := s.buildReply(d, code)
+		page = s.afterAnswer(append(append(head, "\r\n"...), body...))
+		if !keep {
+			page = insertHeader(page, "connection: close")
+		}
+	} else if !keep && (set == nil || !set.untilClose[code]) && s.hasAfterRules() {
+		// The close goes after what http-after-response adds, as
+		// HAProxy's H1 side writes it.
+		page = insertHeader(s.afterAnswer(set.stream(code, false)), "connection: close")
+	} else {
+		page = s.afterAnswer(set.stream(code, !keep))
+	}
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -1347,10 +1373,22 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			mark := len(out)
 			var keep bool
 			v := h.Value.Of(rhead)
-			if len(v) > len(c.name) && string(v[:len(c.name)]) == c.name && v[len(c.name)] == '=' {
+			ours := len(v) > len(c.name) && string(v[:len(c.name)]) == c.name && v[len(c.name)] == '='
+			if ours {
 				s.ckSrvSet = true
 			}
 			out, keep = c.rewriteSetCookie(append(out, "set-cookie: "...), v, s.ckVal)
+			if ours {
+				// The log's server cookie flag (TX_SCK_*).
+				sck := logging.TxSckFound
+				switch {
+				case !keep:
+					sck = logging.TxSckDeleted
+				case (c.mode == ckRewrite || c.mode == ckPrefix) && s.ckVal != "":
+					sck = logging.TxSckReplaced
+				}
+				s.ckTx = s.ckTx&^logging.TxSckMask | sck
+			}
 			out = endHeader(out, mark, keep)
 			continue
 		}
@@ -1363,6 +1401,12 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		out = append(out, "set-cookie: "...)
 		out = s.ck.appendSetCookie(out, s.ckVal, s.ckDates, time.Now().Unix())
 		out = append(out, "\r\n"...)
+		sck := logging.TxSckInserted
+		if s.ckVal != "" && s.ckDirect {
+			// Same server: only the dates were refreshed.
+			sck = logging.TxSckUpdated
+		}
+		s.ckTx = s.ckTx&^logging.TxSckMask | sck
 	}
 	if s.zs.on {
 		out = s.zs.appendAdds(out)
@@ -1426,9 +1470,9 @@ func (s *session) parse(hl int) bool {
 	if err := s.perr; err != nil {
 		s.perr = nil
 		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() {
-			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface,
-			// served once out of the readiness wait, which holds the
-			// connection's read side.
+			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface;
+			// serveHTTP does it once out of the readiness wait, whose
+			// hold on the socket's reads would block HTTP/2's.
 			s.h2Pre = append([]byte(nil), cl.buf[:cl.w]...)
 			return false
 		}
@@ -1528,6 +1572,8 @@ func (s *session) serveTxn(hl int) bool {
 	s.ck = nil
 	s.bodyDone = false
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
+	s.bodyAborted = false
+	s.txn.LastRuleFile, s.txn.LastRuleLine = "", 0
 	if !s.httpContentRules(&s.fe.tcp) {
 		return false
 	}
@@ -1611,10 +1657,17 @@ func (s *session) serveTxn(hl int) bool {
 	if be.ConnMode > mode {
 		mode = be.ConnMode
 	}
-	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet = be.cookie, "", false, false
+	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet, s.ckTx = be.cookie, "", false, false, 0
 	var persisted *backend.Server
 	if be.cookie != nil {
-		persisted, s.ckDates = be.cookie.persistTarget(req, head, time.Now().Unix())
+		persisted, s.ckDates, s.ckTx = be.cookie.persistTarget(req, head, time.Now().Unix())
+	}
+	if s.bodyAborted {
+		// The client left before the body it was waited for was in.
+		s.logBe = be
+		be.conns.Add(1)
+		s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstR
+		return false
 	}
 	var srv *backend.Server
 	var err error
@@ -1720,6 +1773,11 @@ func (s *session) serveTxn(hl int) bool {
 		s.ckVal = c.bySrv[srv]
 		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
 		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
+		s.ckDirect = srv == persisted
+		if s.ckTx == logging.TxCkValid && !s.ckDirect {
+			// The cookie's server was down: the request went elsewhere.
+			s.ckTx = logging.TxCkDown
+		}
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL
@@ -1769,6 +1827,12 @@ func (s *session) serveTxn(hl int) bool {
 			err = sv.send(out)
 		}
 		if err != nil {
+			if s.clientBodyFailed(err) {
+				// The client's part: the trailers waited for were bad,
+				// or did not come.
+				s.closeServer()
+				return false
+			}
 			if reused && attempt == 0 && bodyDone && !noReplay {
 				if s.redial(be, srv) {
 					continue
@@ -1779,11 +1843,15 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		break
 	}
+	// early: the server answered while the body was being sent.
+	early := false
 	if !bodyDone && !expect {
 		if err := s.sendBody(be); err == nil {
 			bodyDone = true
 		} else if err != errServerEarly {
 			return false
+		} else {
+			early = true
 		}
 	}
 	var rhl int
@@ -1834,6 +1902,8 @@ func (s *session) serveTxn(hl int) bool {
 				bodyDone = true
 			} else if err != errServerEarly {
 				return false
+			} else {
+				early = true
 			}
 		}
 	}
@@ -1880,6 +1950,7 @@ func (s *session) serveTxn(hl int) bool {
 			continue
 		}
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
+		s.noteLastRule(res)
 		if res == ruleAnswered || res == ruleBad || res == ruleErr || res == ruleTimeout {
 			s.closeServer()
 			if res == ruleBad {
@@ -1927,9 +1998,9 @@ func (s *session) serveTxn(hl int) bool {
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false
 	}
-	if !bodyDone {
-		// The server answered without waiting for the body: the rest of
-		// the request cannot be found, close both sides after this.
+	if !bodyDone && !early {
+		// The server answered without the body it was promised (an
+		// expectation): where the next request starts is unknown.
 		closeClient = true
 	}
 	body := rsp.Body
@@ -1991,6 +2062,10 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		return false
 	}
+	if early && !closeClient && !s.finishBody(rsp.KeepAlive() && rsp.Body != h1.BodyUntilClose) {
+		s.closeServer()
+		return false
+	}
 	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
 		s.closeServer()
 	}
@@ -2013,7 +2088,8 @@ func (s *session) sendBody(be *Backend) error {
 	var err error
 	switch s.req.Body {
 	case h1.BodyLength:
-		err = copyLength(&s.cl, &s.sv, s.req.Length)
+		s.reqLeft = s.req.Length
+		err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
 	case h1.BodyChunked:
 		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize, nil, false)
 	}
@@ -2022,6 +2098,9 @@ func (s *session) sendBody(be *Backend) error {
 	}
 	if w != nil && w.stop(&s.sv) {
 		if err != nil {
+			// The copy goes on after the answer (finishBody); the
+			// answer's own re-framing needs the scanner meanwhile.
+			s.reqCS = s.co.cs
 			return errServerEarly
 		}
 		// The body was whole anyway: the client's reads go on.
@@ -2031,18 +2110,58 @@ func (s *session) sendBody(be *Backend) error {
 		s.bodyDone = true
 		return nil
 	}
-	var b *bodyErr
-	if errors.As(err, &b) && b.src {
-		// The request was under way: the stream's error pages.
-		switch {
-		case b.framing:
-			s.cl.send(s.errors().stream(400, true))
-		case b.timeout:
-			s.cl.send(s.errors().stream(408, true))
-		}
-	}
+	s.clientBodyFailed(err)
 	s.closeServer()
 	return err
+}
+
+// clientBodyFailed answers a request body that failed on the client's
+// side as HAProxy does (400 for its framing, 408 when it stopped coming)
+// and reports whether it was the client's side.
+func (s *session) clientBodyFailed(err error) bool {
+	var b *bodyErr
+	if !errors.As(err, &b) || !b.src {
+		return false
+	}
+	// The request was under way: the stream's error pages.
+	switch {
+	case b.framing:
+		s.cl.send(s.errors().stream(400, true))
+	case b.timeout:
+		s.cl.send(s.errors().stream(408, true))
+	}
+	return true
+}
+
+// finishBody reads the rest of a request body whose answer came first,
+// once that answer is relayed: it goes on to the server while the server
+// takes it and is dropped otherwise, and the client connection carries
+// its next request, as HAProxy does. False when the client failed.
+func (s *session) finishBody(toServer bool) bool {
+	s.cl.c.SetReadDeadline(time.Time{})
+	s.sv.discard = !toServer || s.sv.c == nil
+	defer func() { s.sv.discard = false }()
+	s.co.cs = s.reqCS
+	for {
+		var err error
+		switch s.req.Body {
+		case h1.BodyLength:
+			err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
+		case h1.BodyChunked:
+			err = s.co.copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)
+		}
+		var b *bodyErr
+		if err != nil && errors.As(err, &b) && !b.src && !s.sv.discard {
+			// The server is gone: the rest is read and dropped.
+			s.sv.discard = true
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		s.bodyDone = true
+		return true
+	}
 }
 
 // errServerEarly says the server answered or closed before the request

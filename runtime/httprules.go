@@ -71,6 +71,8 @@ type httpRule struct {
 	timeout  time.Duration
 	// atLeast is wait-for-body's byte count.
 	atLeast int64
+	// pos places the rule for last_rule_file and last_rule_line.
+	pos parser.Pos
 	// maps and refName find the pattern reference of add-acl, del-acl,
 	// set-map and del-map when they run (the conditions that load it may
 	// come later); mapVal is set-map's value, the key being value.
@@ -112,7 +114,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
 			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID,
-			logLevel: r.LogLevel, timeout: r.Timeout, atLeast: r.AtLeast}
+			logLevel: r.LogLevel, timeout: r.Timeout, atLeast: r.AtLeast, pos: r.Pos}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -347,6 +349,7 @@ func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool)
 		return false, false
 	}
 	nh, res, keep := s.runRules(rules, *head, true, &s.req)
+	s.noteLastRule(res)
 	switch res {
 	case ruleAnswered:
 		return true, keep
@@ -381,6 +384,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 	if !request {
 		s.txn.Dir, from = acl.DirRes, stkHTTPRes
 	}
+	s.curRule = nil
 	for i := range rules {
 		r := &rules[i]
 		// Consecutive header edits are applied to the head once, before
@@ -394,13 +398,22 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		if r.cond != nil && !r.cond.Eval(&s.txn) {
 			continue
 		}
+		// A rule that ends the set is the stream's last rule
+		// (noteLastRule); allow, deny and tarpit are already for their
+		// own answer, the others' answers are made before, as in HAProxy.
+		s.curRule = r
 		switch r.act {
 		case "allow":
+			s.noteLastRule(ruleAllow)
 			return head, ruleAllow, false
 		case "deny", "return":
+			if r.act == "deny" {
+				s.noteLastRule(ruleAnswered)
+			}
 			keep := s.ruleAnswer(r, request)
 			return head, ruleAnswered, keep
 		case "tarpit":
+			s.noteLastRule(ruleAnswered)
 			return head, ruleAnswered, s.tarpit(r)
 		case "use-service":
 			return head, ruleAnswered, s.promexAnswer(head)
@@ -733,7 +746,14 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 	if r.act == "deny" && r.body == nil && r.bodyFmt == nil && r.ctype == "" && len(r.hdrs) == 0 || r.errorPage {
 		return s.errorReply(status, true)
 	}
-	body := r.body
+	out, body := s.buildReply(r, status)
+	return s.sendAnswer(status, out, body)
+}
+
+// buildReply renders a return rule's answer: its head without the final
+// CRLF, and its body.
+func (s *session) buildReply(r *httpRule, status int) (head, body []byte) {
+	body = r.body
 	if r.bodyFmt != nil {
 		body = s.render(r.bodyFmt)
 	}
@@ -763,7 +783,7 @@ func (s *session) ruleAnswer(r *httpRule, request bool) bool {
 		out = append(out, r.ctype...)
 		out = append(out, "\r\n"...)
 	}
-	return s.sendAnswer(status, out, body)
+	return out, body
 }
 
 // sendAnswer ends and sends an answer the proxy makes: the connection
@@ -917,13 +937,17 @@ func (s *session) applyAfter(head []byte, msg *h1.Msg) []byte {
 	}
 	buf, rsp := s.txn.RspBuf, s.txn.Rsp
 	s.txn.RspBuf, s.txn.Rsp = head, msg
+	// After-response rules may run inside another set's answer.
+	outer := s.curRule
 	for _, rules := range sets {
 		nh, res, _ := s.runRules(rules, head, false, msg)
+		s.noteLastRule(res)
 		if res == ruleBad {
 			break
 		}
 		head = nh
 	}
+	s.curRule = outer
 	s.txn.RspBuf, s.txn.Rsp = buf, rsp
 	return head
 }
@@ -931,7 +955,7 @@ func (s *session) applyAfter(head []byte, msg *h1.Msg) []byte {
 // afterAnswer applies http-after-response rules to an answer the proxy
 // makes itself, head and body in one page.
 func (s *session) afterAnswer(page []byte) []byte {
-	if len(s.fe.afterRules) == 0 && (s.be == nil || len(s.be.afterRules) == 0) {
+	if !s.hasAfterRules() {
 		return page
 	}
 	hl := h1.HeadEnd(page, 0)
@@ -1222,4 +1246,17 @@ func (s *session) restrictHeaderNames(mode restrictMode, head *[]byte) bool {
 	}
 	ed.hdrs = kept
 	return s.flushEdit(ed, head, true, &s.req)
+}
+
+// noteLastRule records the rule runRules stopped at when it ended the
+// set (last_rule_file, last_rule_line).
+func (s *session) noteLastRule(res ruleResult) {
+	if res != ruleContinue && s.curRule != nil {
+		s.txn.LastRuleFile, s.txn.LastRuleLine = s.curRule.pos.File, s.curRule.pos.Line
+	}
+}
+
+// hasAfterRules tells whether http-after-response rules apply.
+func (s *session) hasAfterRules() bool {
+	return len(s.fe.afterRules) > 0 || s.be != nil && len(s.be.afterRules) > 0
 }

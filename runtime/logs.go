@@ -286,6 +286,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	}
 	r.Flags = flags
 	r.HasTxn = s.fe.HTTP
+	r.CookieEnabled, r.TxFlags = s.ck != nil, s.ckTx
 	r.ActConn = s.e.actconn()
 	r.FeConn = s.fe.conns.Load()
 	r.BeConn, r.SrvQueue, r.BckQueue = 0, 0, 0
@@ -337,8 +338,14 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 		if end < 0 {
 			end = len(head)
 		}
-		line := bytes.TrimRight(head[:end], "\r")
-		s.logReqLine = append(s.logReqLine[:0], line...)
+		if req != nil && req.Version.Len() > 0 {
+			// HAProxy logs the line rebuilt from its parts, one space
+			// between each, as http_fmt_req_line() writes it.
+			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), req.URI.Of(head), req.Version.Of(head))
+		} else {
+			line := bytes.TrimRight(head[:end], "\r")
+			s.logReqLine = append(s.logReqLine[:0], line...)
+		}
 		s.rec.RequestLine = s.logReqLine
 	}
 	fe := s.fe
@@ -476,6 +483,14 @@ func (te *tunnelEnd) logTCP() {
 	r := te.rec
 	r.TClose = time.Since(te.start).Milliseconds()
 	r.BytesIn, r.BytesOut = te.t.up.Load(), te.t.down.Load()
+	if r.Flags&logging.SFErrMask == 0 {
+		switch te.t.timedOut.Load() {
+		case 1:
+			r.Flags |= logging.SFErrCliTO | logging.SFFinstD
+		case 2:
+			r.Flags |= logging.SFErrSrvTO | logging.SFFinstD
+		}
+	}
 	r.ActConn = te.e.actconn()
 	r.FeConn = te.l.fe.conns.Load()
 	r.BeConn = te.be.conns.Load()
@@ -614,4 +629,15 @@ func (s *session) watchClientClose(onClose func()) (context.Context, func() bool
 		})
 		return closed.Load()
 	}
+}
+
+// fmtReqLine appends "METHOD URI VERSION" cut to limit bytes, as HAProxy's
+// http_fmt_req_line() writes it.
+func fmtReqLine(dst []byte, limit int, method, uri, version []byte) []byte {
+	start := len(dst)
+	dst = append(append(append(append(append(dst, method...), ' '), uri...), ' '), version...)
+	if len(dst)-start > limit {
+		dst = dst[:start+limit]
+	}
+	return dst
 }

@@ -116,6 +116,17 @@ func TestAccessLogDifferential(t *testing.T) {
 		{"log-separate-errors tag hostname", " log-tag edge\n log-send-hostname gohap-test\n", " option httplog\n option log-separate-errors\n" + nosrv, "http", httpReqs},
 		{"set-log-level", "", " option httplog\n http-request set-log-level silent if { path /size/100 }\n http-request set-log-level err if { path /status/404 }\n" +
 			" tcp-request content set-log-level notice if { path /nosrv }\n" + nosrv, "http", httpReqs},
+		// The request line as HAProxy rebuilds it (one space between
+		// parts, cut to tune.http.logurilen), and a client leaving while
+		// http-buffer-request waits for its body.
+		{"request line", " tune.http.logurilen 40\n", " option httplog\n option http-buffer-request\n" + nosrv, "http", []string{
+			"GET  /size/10   HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"GET /size/10?a-query-string-long-enough-to-be-cut HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"GET /size/10?q=0123456789012345 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			"POST /abort HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n",
+			"POST /abort HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc",
+			"POST /size/10 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\na\r\n0\r\nx-t: 1\r\n\r\n",
+		}},
 		// No empty connection in mode tcp: whether the connection to the
 		// server is made before the close is seen (CC) is a race.
 		{"tcplog", "", " option tcplog\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
@@ -152,6 +163,9 @@ backend none
 							t.Fatal(err)
 						}
 						c.Close()
+					} else if strings.HasPrefix(raw, "POST /abort") {
+						// Sent, then closed before the body is whole.
+						exchange(t, fe, raw, nil, 3*time.Second)
 					} else {
 						exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
 					}
@@ -237,4 +251,90 @@ func sameLines(t *testing.T, ref, got []string) int {
 		t.Errorf("entry %d:\n haproxy %q\n   gohap %q", i, ref[i], g)
 	}
 	return agree
+}
+
+// A TCP tunnel that ends on a timeout is logged with the side whose
+// timeout expired: cD for the client's, sD for the server's.
+func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	// The server takes the connection and never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { time.Sleep(500 * time.Millisecond); c.Close() }()
+		}
+	}()
+	for _, to := range []string{" timeout client 100ms\n timeout server 5s\n", " timeout client 5s\n timeout server 100ms\n"} {
+		run := func(start func(cfg, fe string)) string {
+			sink := newLogSink(t)
+			fe := freePort(t)
+			start(fmtCfg("global\n log %s local0\ndefaults\n mode tcp\n log global\n option tcplog\n timeout connect 1s\n%sfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", sink.addr(), to, fe, ln.Addr()), fe)
+			for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+			}
+			exchange(t, fe, "hello", nil, 2*time.Second)
+			l, ok := sink.next(2 * time.Second)
+			if !ok {
+				return "(no line)"
+			}
+			return maskLog(l)
+		}
+		ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+		if got != ref {
+			t.Errorf("%q:\n haproxy %q\n   gohap %q", to, ref, got)
+		}
+	}
+}
+
+// The persistence cookie's two log flags (%tsc's last two characters):
+// what the client's cookie did (none, invalid, valid, down) and what
+// became of the server's (passed, deleted, rewritten, inserted), for each
+// cookie mode.
+func TestCookieLogFlagsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	s1, s2 := startEcho(t, "s1"), startEcho(t, "s2")
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=one\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=bogus\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=two\r\nConnection: close\r\n\r\n",
+		"GET /setck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"GET /setck HTTP/1.1\r\nHost: a\r\nCookie: SRV=one\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: SRV=one~xyz\r\nConnection: close\r\n\r\n",
+	}
+	for _, mode := range []string{"insert indirect nocache", "insert", "insert preserve", "rewrite", "prefix", "insert indirect maxidle 1h"} {
+		run := func(start func(cfg, fe string)) []string {
+			sink := newLogSink(t)
+			fe := freePort(t)
+			start(fmtCfg("global\n log %s local0\ndefaults\n mode http\n log global\n log-format \"%%tsc %%s %%ST\"\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n balance first\n cookie SRV %s\n server s1 %s cookie one\n server s2 %s cookie two disabled\n",
+				sink.addr(), fe, mode, s1.Addr(), s2.Addr()), fe)
+			for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+			}
+			var got []string
+			for _, raw := range reqs {
+				exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
+				l, ok := sink.next(time.Second)
+				if !ok {
+					l = "(no line)"
+				}
+				got = append(got, mode+" "+strings.SplitN(raw, "\r\n", 3)[1]+" => "+maskLog(l))
+			}
+			return got
+		}
+		ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+		t.Logf("%s: %d of %d lines agree", mode, sameLines(t, ref, got), len(ref))
+	}
 }

@@ -399,3 +399,53 @@ func TestSetSrcLevelsDifferential(t *testing.T) {
 		"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.168.0.1\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
 	}, []string{"GET", "GET"})
 }
+
+// last_rule_line names the rule that ended the last rule set run: a
+// tcp-request content accept, an http-request allow or deny, an
+// http-response allow; set-var and conditions that fail do not count.
+func TestLastRuleDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	up := startEcho(t, "s1")
+	rules := ` tcp-request content set-var(txn.p) path
+ tcp-request content accept if { var(txn.p) -m beg /tacc }
+ http-request set-var(txn.x) str(1) if { path_beg /var }
+ http-request allow if { path_beg /hacc }
+ http-request deny if { path_beg /hdeny } || { path_end hdeny }
+ http-request return status 200 if { path_beg /ret }
+ http-response allow if { var(txn.p) -m beg /racc }
+ http-after-response set-header x-lr "%[last_rule_line]"
+ http-after-response set-header x-lrf "%[last_rule_file,length,bool]"
+`
+	var reqs []string
+	for _, p := range []string{"/tacc", "/var", "/hacc", "/hdeny", "/ret", "/racc", "/tacc/hacc/racc", "/none", "/tacc-hdeny"} {
+		reqs = append(reqs, "GET "+p+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	}
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
+}
+
+// http-error answers with log-format parts are rendered per request:
+// lf-string bodies, headers with samples, for the proxy's own answers
+// (deny, no server) on kept and closing connections; a later errorfile
+// line takes the status back.
+func TestHTTPErrorFormatsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the answers")
+	}
+	up := startEcho(t, "s1")
+	rules := ` http-error status 403 content-type text/plain hdr x-path "p=%[path]" lf-string "denied %[path] for %[req.hdr(host)]"
+ http-error status 503 content-type text/plain hdr x-be "%[be_name]" lf-string "%[path]"
+ http-error status 400 content-type text/plain lf-string "x"
+ http-error status 400 default-errorfiles
+ http-request deny if { path_beg /deny }
+ http-request deny deny_status 400 if { path_beg /bad }
+ http-after-response set-header x-after 1
+ use_backend none if { path_beg /nosrv }
+`
+	var reqs []string
+	for _, p := range []string{"/deny/a", "/nosrv", "/bad", "/ok"} {
+		reqs = append(reqs, "GET "+p+" HTTP/1.1\r\nHost: h\r\n\r\n", "GET "+p+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	}
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\nbackend none\n", rules, up.Addr(), reqs)
+}

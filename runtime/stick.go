@@ -39,25 +39,8 @@ func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
 		}
 	}
 	// The "table" lines of peers sections are tables named
-	// "<peers>/<table>", which rules may name; they are checked here and
-	// never run, as the runtime refuses peers sections.
-	for _, d := range cfg.Directives {
-		if d.Section != "peers" || d.Keyword != "table" || len(d.Args) == 0 {
-			continue
-		}
-		peers := ""
-		for _, s := range cfg.Sections {
-			if s.Kind == "peers" && s.Pos.File == d.Pos.File && s.Pos.Line < d.Pos.Line {
-				peers = s.Name
-			}
-		}
-		words := append([]string{"table"}, d.Args...)
-		c, msgs := stick.Parse(words, peers+"/"+d.Args[0], true)
-		diags = append(diags, tableDiags(msgs, d.Pos)...)
-		if !stick.HasErrors(msgs) {
-			tables.Add(stick.New(c, nil))
-		}
-	}
+	// "<peers>/<table>", which rules may name.
+	diags = append(diags, peersTables(cfg, tables)...)
 	for _, p := range cfg.Proxies {
 		for _, st := range p.StickTables {
 			if d, ok := declared[p.Name]; ok {
@@ -252,20 +235,10 @@ func (g *Graph) proxyContext(p *parser.Proxy) *acl.Context {
 }
 
 // compileTables builds the graph's tables; the check stage has reported
-// the lines that do not parse. Tables shared through peers are refused:
-// nothing synchronizes them.
+// the lines that do not parse.
 func compileTables(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ...any)) {
 	g.tables, _ = buildTables(cfg)
 	g.maps = acl.NewMaps()
-	for _, t := range g.tables.All() {
-		if c := t.Config(); c.Peers != "" {
-			for _, p := range cfg.Proxies {
-				if p.Name == c.Name && len(p.StickTables) > 0 {
-					fail(p.StickTables[0].Pos, "'stick-table ... peers %s' is not supported by the gohap runtime yet.", c.Peers)
-				}
-			}
-		}
-	}
 }
 
 // stickAct is a compiled stick-table action.

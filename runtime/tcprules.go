@@ -20,6 +20,8 @@ type tcpRule struct {
 	scope uint8
 	name  string
 	conds acl.VarConds
+	// pos places the rule for last_rule_file and last_rule_line.
+	pos parser.Pos
 	// stk is the operand of the stick-table actions; from says where
 	// they run.
 	stk  stickAct
@@ -58,7 +60,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos}
 		var err error
 		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
 			bad("condition: %v", err)
@@ -151,6 +153,13 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 		i++
 		if !ok {
 			continue
+		}
+		switch r.act {
+		case "accept", "reject", "close", "silent-drop":
+			// Content rules that end the set are the stream's last rule.
+			if response || r.stage == "content" {
+				t.LastRuleFile, t.LastRuleLine = r.pos.File, r.pos.Line
+			}
 		}
 		switch r.act {
 		case "accept":

@@ -110,6 +110,12 @@ backend b1
 	if r := get(plain, "http://"+fe2+"/y"); r.StatusCode != 200 || r.Header.Get("X-Server") != "s1" || r.ProtoMajor != 2 {
 		t.Errorf("h2c: %s %s from %q", r.Proto, r.Status, r.Header.Get("X-Server"))
 	}
+	// A plain HTTP/1 bind switches to HTTP/2 on the preface, as HAProxy.
+	for i := 0; i < 2; i++ {
+		if r := get(plain, "http://"+fe3+"/z"); r.StatusCode != 200 || r.Header.Get("X-Server") != "s1" || r.ProtoMajor != 2 {
+			t.Errorf("h2c on an HTTP/1 bind: %s %s from %q", r.Proto, r.Status, r.Header.Get("X-Server"))
+		}
+	}
 	// The ssl_* fetches see the client's TLS layer.
 	if r := get(h2c, "https://"+fe+"/ssl"); r.Header.Get("X-Ssl") != "1" || r.Header.Get("X-Tls") != "site.test TLSv1.3 h2" {
 		t.Errorf("ssl fetches over TLS: x-ssl %q, x-tls %q", r.Header.Get("X-Ssl"), r.Header.Get("X-Tls"))

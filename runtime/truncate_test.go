@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +74,7 @@ func TestTruncatedBodyEndsWithFIN(t *testing.T) {
 // TestEarlyAnswerDuringUpload: a server that refuses an upload before
 // its body is sent (413 here) is answered to the client at once, while
 // the client still holds the rest of the body, as HAProxy does; the
-// connection then closes.
+// connection then stays open for the rest of the body.
 func TestEarlyAnswerDuringUpload(t *testing.T) {
 	bin := haproxyBin()
 	if bin == "" {
@@ -85,24 +85,23 @@ func TestEarlyAnswerDuringUpload(t *testing.T) {
 	ha, gh := freePort(t), freePort(t)
 	startHAProxy(t, fmt.Sprintf(cfg, ha), ha)
 	startGohap(t, fmt.Sprintf(cfg, gh), nil)
-	upload := func(addr string) (string, time.Duration) {
+	upload := func(addr string) string {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		start := time.Now()
 		c.Write([]byte("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n0123456789"))
-		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		c.SetReadDeadline(time.Now().Add(time.Second))
 		b, err := io.ReadAll(c)
-		return fmt.Sprintf("%q %v", b, err), time.Since(start)
+		end := "closed"
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			end = "still open"
+		}
+		return fmt.Sprintf("%q, %s", b, end)
 	}
-	// HAProxy then drains the rest of the body and keeps the
-	// connection; gohap closes it after the answer (README).
-	want, wt := upload(ha)
-	got, took := upload(gh)
-	status := func(s string) string { return strings.SplitN(s, `\r\n`, 2)[0] }
-	if status(got) != status(want) || took > 2*time.Second {
-		t.Errorf("haproxy %s after %v\ngohap   %s after %v", want, wt, got, took)
+	want, got := upload(ha), upload(gh)
+	if got != want {
+		t.Errorf("haproxy %s\ngohap   %s", want, got)
 	}
 }

@@ -122,6 +122,9 @@ type tunnel struct {
 	// up and down count the bytes relayed to the server and to the
 	// client, for the log line.
 	up, down atomic.Int64
+	// timedOut tells which side's timeout ended the tunnel: 1 the
+	// client's, 2 the server's (the log's cD and sD).
+	timedOut atomic.Uint32
 }
 
 // A tunnel relays bytes both ways until both directions end or a
@@ -320,6 +323,18 @@ func (t *tunnel) readTimeout(fromClient bool) time.Duration {
 // expiry returns how long until the tunnel times out; expired is set
 // when it already has.
 func (t *tunnel) expiry() (wait time.Duration, any, expired bool) {
+	wait, any, side := t.expirySide()
+	if side != 0 {
+		// HAProxy looks at the request side first.
+		t.timedOut.CompareAndSwap(0, uint32(side))
+		return 0, true, true
+	}
+	return wait, any, false
+}
+
+// expirySide is expiry telling which side expired: 1 the client, 2 the
+// server, 0 none.
+func (t *tunnel) expirySide() (wait time.Duration, any bool, side int) {
 	now := time.Now().UnixNano()
 	for i, fromClient := range []bool{true, false} {
 		if fromClient && t.cDone.Load() || !fromClient && t.sDone.Load() {
@@ -338,14 +353,14 @@ func (t *tunnel) expiry() (wait time.Duration, any, expired bool) {
 		}
 		left := time.Duration(last+int64(d)-now) + time.Millisecond
 		if left <= time.Millisecond {
-			return 0, true, true
+			return 0, true, i + 1
 		}
 		if !any || left < wait {
 			wait = left
 		}
 		any = true
 	}
-	return wait, any, false
+	return wait, any, 0
 }
 
 // schedule (re)arms the inactivity timer.

@@ -46,6 +46,9 @@ type Table struct {
 	exps    expHeap
 	current int
 	seq     uint64
+
+	// sync is the update log of a table shared with peers, nil otherwise.
+	sync *syncLog
 }
 
 // Entry is a stick table entry (HAProxy's stksess). Entries returned by
@@ -64,6 +67,11 @@ type Entry struct {
 	vals   []uint64
 	frq    []FreqCtr
 	srvKey string
+
+	// updID and inLog are the entry's place in the update log, under
+	// the log's lock.
+	updID uint32
+	inLog bool
 }
 
 // New returns an empty table for cfg. now is the clock; nil means
@@ -260,6 +268,9 @@ func (t *Table) unlinkLocked(sh *shard, e *Entry) {
 	}
 	e.hidx = -1
 	t.current--
+	if t.sync != nil {
+		t.sync.forget(e)
+	}
 }
 
 // trashOldest removes up to batch unreferenced entries, oldest expiry date
@@ -382,6 +393,9 @@ func (e *Entry) KeyBytes() []byte { return []byte(e.key) }
 // touch refreshes the expiry date (stktable_touch_local).
 func (e *Entry) touch(now uint32) {
 	e.expire.Store(tickAdd(now, e.t.cfg.Expire))
+	if s := e.t.sync; s != nil {
+		s.logLocal(e)
+	}
 }
 
 // expHeap orders entries by queued expiry date (wrapping), then by the

@@ -66,7 +66,7 @@ func (o *procOpts) tellOld(sig syscall.Signal) int {
 // old pids, it asks them to pause (SIGTTOU) and tries again every 10 ms
 // for 2 s, then tells them to resume (SIGTTIN) if it failed, as HAProxy.
 func (o *procOpts) start(eng *runtime.Engine) error {
-	err := eng.Start()
+	err := eng.Bind()
 	paused := false
 	for retry := 200; err != nil && retry > 0 && len(o.oldPids) > 0 && addrInUse(err); retry-- {
 		if o.tellOld(syscall.SIGTTOU) == 0 {
@@ -74,7 +74,7 @@ func (o *procOpts) start(eng *runtime.Engine) error {
 		}
 		paused = true
 		time.Sleep(10 * time.Millisecond)
-		err = eng.Start()
+		err = eng.Bind()
 	}
 	if err != nil && paused {
 		o.tellOld(syscall.SIGTTIN)

@@ -97,13 +97,15 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		m.alert("[gohap.main()] Some protocols failed to start their listeners! Exiting.")
 		return 1
 	}
-	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
+	// Bound as the starting user, serving only as the configured one.
 	if id.apply(m) != nil {
 		if w == nil {
 			o.tellOld(syscall.SIGTTIN)
 		}
 		return 1
 	}
+	eng.Serve()
+	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
 	switch {
 	case w != nil:
 		w.ready()
