@@ -180,7 +180,7 @@ func fetchAuthPass(fe *fetch, t *Txn, v *Value) bool {
 // named by the argument.
 func fetchAuthBearer(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	name := "authorization"
 	if s := argStr(fe.args, 0); s != "" {

@@ -703,7 +703,7 @@ func path(t *Txn) []byte {
 
 func fetchPath(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	p := pathq(t)
 	if p == nil {
@@ -715,7 +715,7 @@ func fetchPath(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchPathQ(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	p := pathq(t)
 	if p == nil {
@@ -727,7 +727,7 @@ func fetchPathQ(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchURL(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	v.Type, v.B = TypeStr, t.Req.URI.Of(t.Buf)
 	return true
@@ -735,7 +735,7 @@ func fetchURL(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchQuery(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	u := t.Req.URI.Of(t.Buf)
 	i := bytes.IndexByte(u, '?')
@@ -754,7 +754,7 @@ func host(t *Txn) ([]byte, bool) {
 
 func fetchBase(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	h, ok := host(t)
 	if !ok || len(h) == 0 {
@@ -793,7 +793,7 @@ func fullHash(a uint32) uint32 {
 
 func fetchBase32(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	var h uint32
 	if hv, ok := host(t); ok {
@@ -808,7 +808,7 @@ func fetchBase32(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchURL32(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	var h uint32
 	it := hdrIter{buf: t.Buf, hs: t.Req.Headers, name: "host", full: true}
@@ -992,7 +992,7 @@ func fetchURLParamVal(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchMethod(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	v.Type, v.B = TypeMeth, t.Req.Method.Of(t.Buf)
 	return true
@@ -1019,6 +1019,9 @@ func fetchReqVer(fe *fetch, t *Txn, v *Value) bool { return verOf(t.Req, v, ver1
 func fetchResVer(fe *fetch, t *Txn, v *Value) bool { return verOf(t.Rsp, v, ver10, ver11) }
 
 func fetchProtoHTTP(fe *fetch, t *Txn, v *Value) bool {
+	if t.Req == nil && t.HeadPending && !t.Final {
+		return t.reqPending()
+	}
 	v.Type, v.I = TypeBool, 0
 	if t.Req != nil {
 		v.I = 1
@@ -1036,7 +1039,7 @@ func fetchStatus(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchBody(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	v.Type, v.B = TypeBin, t.Body
 	v.MayChange = !t.BodyDone && !t.Final
@@ -1045,7 +1048,7 @@ func fetchBody(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchBodyLen(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	v.Type, v.I = TypeInt, int64(len(t.Body))
 	return true
@@ -1055,7 +1058,7 @@ func fetchBodyLen(fe *fetch, t *Txn, v *Value) bool {
 // chunked body.
 func fetchBodySize(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	v.Type, v.I = TypeInt, int64(len(t.Body))
 	if t.Req.Body == h1.BodyLength {
@@ -1066,7 +1069,7 @@ func fetchBodySize(fe *fetch, t *Txn, v *Value) bool {
 
 func fetchBodyParam(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
-		return false
+		return t.reqPending()
 	}
 	b, _, ok := nextParam(t.Body, argStr(fe.args, 0), '&')
 	v.Type, v.B = TypeBin, b

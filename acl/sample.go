@@ -89,3 +89,15 @@ func (s *Sample) SetVar(t *Txn, scope uint8, name string, conds VarConds) bool {
 	}
 	return t.setVar(scope, name, &v, conds)
 }
+
+// Pending reports that the sample has no settled value yet: it yields
+// nothing or a value that may change, and more data may still come
+// (HAProxy's SMP_F_MAY_CHANGE without SMP_OPT_FINAL); a rule using it
+// waits.
+func (s *Sample) Pending(t *Txn) bool {
+	if t.Final {
+		return false
+	}
+	v, ok := s.Eval(t)
+	return t.mayChange || ok && v.MayChange
+}

@@ -51,6 +51,13 @@ type Txn struct {
 	// full, end of stream or inspect-delay expired), so values flagged
 	// MayChange are taken as they are. See Cond.Exec.
 	Final bool
+	// HeadPending is set on a TCP stream whose data does not hold a whole
+	// HTTP request head yet: the HTTP fetches then find nothing, as a
+	// value that may change until Final.
+	HeadPending bool
+	// HTX says the stream is an HTTP one (internal.strm.is_htx): an
+	// HTTP proxy's, or a TCP one's once switched to HTTP.
+	HTX bool
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env
@@ -227,4 +234,13 @@ func (c *Context) maps() *Maps {
 		return NewMaps()
 	}
 	return c.Maps
+}
+
+// reqPending is what an HTTP request fetch answers without a request: no
+// value, one that may still come on a TCP stream whose head is not in.
+func (t *Txn) reqPending() bool {
+	if t.HeadPending && !t.Final {
+		t.mayChange = true
+	}
+	return false
 }

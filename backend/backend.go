@@ -67,6 +67,7 @@ type Server struct {
 	Backend   *Backend
 
 	Check Check
+	Agent Agent
 
 	// Backup servers take traffic only when no active server can.
 	Backup bool
@@ -138,6 +139,9 @@ type Backend struct {
 	// HAProxy's report of every check that changes a server's health.
 	OnCheck         func(s *Server, report string)
 	LogHealthChecks bool
+	// OnAdmin is called with the changes of administrative state an
+	// agent check asks for.
+	OnAdmin func(AdminChange)
 
 	// Algo is the balance algorithm; AllBackups uses every backup server
 	// at once instead of the first one (option allbackups).

@@ -37,10 +37,15 @@ type Check struct {
 	TCP []TCPStep
 	// Proto, when set, is a protocol check (mysql, pgsql, ldap, ssl).
 	Proto *ProtoCheck
-	// Preamble, when set, gives the bytes written first on the check's
-	// connection from local to remote: its PROXY protocol header
-	// (check-send-proxy).
-	Preamble func(local, remote netip.AddrPort) []byte
+	// Preamble gives the PROXY protocol header of a check connection
+	// from local to remote, written first on default connections with
+	// SendProxy (check-send-proxy) and on those of "connect send-proxy"
+	// rules.
+	Preamble  func(local, remote netip.AddrPort) []byte
+	SendProxy bool
+	// Mux, when set, carries the HTTP check of the default connection
+	// over another protocol (check-proto h2, or proto h2).
+	Mux func(net.Conn) (net.Conn, error)
 	// TLS, when set, makes checks speak TLS after the preamble
 	// (check-ssl, or an "ssl" server checked on its own address).
 	TLS *tls.Config
@@ -53,6 +58,11 @@ func (b *Backend) RunChecks(ctx context.Context) {
 	for _, s := range b.Servers {
 		if s.Check.Enabled {
 			go s.checkLoop(ctx)
+		}
+		if s.Agent.Enabled {
+			s.Agent.health.Store(int32(s.Agent.Rise))
+			s.Agent.status.Store(int32(CheckIni))
+			go s.agentLoop(ctx)
 		}
 	}
 }
@@ -79,12 +89,23 @@ func (s *Server) checkLoop(ctx context.Context) {
 		s.chkResult.Store(int32(ResultUnknown))
 		start := time.Now()
 		reason, res := s.probe(ctx)
-		ok, cond := res != checkFailed, res == checkCondPassed
 		dur := time.Since(start)
 		if ctx.Err() != nil {
 			return
 		}
 		kind, _, _ := strings.Cut(reason, ",")
+		// The status decides the result: an expect rule's ok-status or
+		// error-status may name any.
+		switch checkStatuses[statusOf(kind, res)].result {
+		case ResultPassed:
+			res = checkPassed
+		case ResultCondPass:
+			res = checkCondPassed
+		case ResultFailed:
+			res = checkFailed
+		}
+		ok, cond := res != checkFailed, res == checkCondPassed
+		state := c.stateReason(reason, ok) + ", check duration: " + ms(dur)
 		reason += ", check duration: " + ms(dur)
 		s.mu.Lock()
 		s.inProgress.Store(false)
@@ -124,14 +145,24 @@ func (s *Server) checkLoop(ctx context.Context) {
 		case health >= c.Rise && cond && st == Up:
 			// check_notify_stopping: HAProxy says nothing of it.
 			s.setQuietLocked(Stopping)
-		case health >= c.Rise && !cond && (st == Down || st == Stopping):
-			s.setStateLocked(Up, reason+".")
+		case health >= c.Rise && !cond && (st == Down || st == Stopping) && s.agentOK():
+			s.setStateLocked(Up, state+".")
 		case health < c.Rise && (st == Up || st == Stopping):
-			s.setStateLocked(Down, reason+".")
+			s.setStateLocked(Down, state+".")
 		}
 		s.mu.Unlock()
 		t.Reset(c.interval(health, s.State()))
 	}
+}
+
+// stateReason is the report a change of state shows: a protocol check
+// whose success info is not kept (QuietSuccess) ends with an empty one,
+// as HAProxy sets its final status again without it.
+func (c *Check) stateReason(reason string, ok bool) string {
+	if ok && c.Proto != nil && c.Proto.QuietSuccess {
+		reason, _, _ = strings.Cut(reason, ", info: ")
+	}
+	return reason
 }
 
 // checkReport is HAProxy's log-health-checks line.
@@ -200,7 +231,8 @@ func (c *Check) lingers() bool {
 	case c.HTTP != nil:
 		return len(c.HTTP.Steps) > 0 && c.HTTP.Steps[0].Linger
 	case len(c.TCP) > 0:
-		return c.TCP[0].Connect && c.TCP[0].Linger
+		i := firstConnect(c.TCP)
+		return i >= 0 && c.TCP[i].Linger
 	}
 	return false
 }
@@ -229,6 +261,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	c := &CheckCtx{Server: s}
 	addr := s.Check.Addr
 	if addr == "" {
 		addr = s.Address()
@@ -240,22 +273,24 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	if s.Check.HTTP != nil {
 		dial = s.Check.HTTP.firstAddr(addr)
 	}
-	if t := s.Check.TCP; len(t) > 0 && t[0].Connect && t[0].Port != "" {
-		dial = withPort(addr, t[0].Port)
+	fc := firstConnect(s.Check.TCP)
+	if fc >= 0 && s.Check.TCP[fc].Port != "" {
+		dial = withPort(addr, s.Check.TCP[fc].Port)
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(cctx, "tcp", dial)
 	if err != nil {
 		// An explicit first connect rule is named as a tcp-check step.
 		where := ""
-		if t := s.Check.TCP; len(t) > 0 && t[0].Connect {
-			step := t[0].Step
+		if fc >= 0 {
+			first := s.Check.TCP[fc]
+			step := first.Step
 			if step == 0 {
-				step = 1
+				step = fc + 1
 			}
 			what := "connect"
-			if t[0].Port != "" {
-				what += " port " + t[0].Port
+			if first.Port != "" {
+				what += " port " + first.Port
 			}
 			where = " at step " + strconv.Itoa(step) + " of tcp-check (" + what + ")"
 		}
@@ -269,12 +304,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 			}
 			return "Layer4 timeout", checkFailed
 		case errors.As(err, &errno):
-			// strerror's text, as HAProxy appends it.
-			msg := errno.Error()
-			if msg != "" {
-				msg = strings.ToUpper(msg[:1]) + msg[1:]
-			}
-			return `Layer4 connection problem, info: "General socket error (` + msg + `)` + where + `"`, checkFailed
+			return `Layer4 connection problem, info: "General socket error (` + strerror(errno) + `)` + where + `"`, checkFailed
 		default:
 			return `Layer4 connection problem, info: "General socket error` + where + `"`, checkFailed
 		}
@@ -286,28 +316,22 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	if !lingers {
 		conn.(*net.TCPConn).SetLinger(0)
 	}
-	if f := s.Check.Preamble; f != nil {
-		local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
-		remote, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
-		conn.SetWriteDeadline(time.Now().Add(timeout))
-		if _, err := conn.Write(f(local, remote)); err != nil {
-			return `Layer4 connection problem, info: "Connection reset by peer"`, checkFailed
-		}
-		conn.SetWriteDeadline(time.Time{})
+	// The first connection is the implicit connect's, or that of a
+	// leading connect rule, which takes the server's check settings
+	// only with "default".
+	dflt, sendProxy := true, false
+	if fc >= 0 {
+		dflt, sendProxy = s.Check.TCP[fc].Default, s.Check.TCP[fc].SendProxy
+	} else if h := s.Check.HTTP; h != nil && len(h.Steps) > 0 {
+		dflt, sendProxy = h.Steps[0].Default, h.Steps[0].SendProxy
 	}
-	if cfg := s.Check.TLS; cfg != nil {
-		tc := tls.Client(conn, cfg)
-		conn.SetDeadline(time.Now().Add(timeout))
-		if err := tc.HandshakeContext(cctx); err != nil {
-			var ne net.Error
-			if cctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
-				return "Layer6 timeout", checkFailed
-			}
-			return `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + `"`, checkFailed
-		}
-		conn.SetDeadline(time.Time{})
-		defer tc.Close()
-		conn = tc
+	nc, reason := s.setupConn(cctx, conn, dflt, sendProxy, timeout)
+	if reason != "" {
+		return reason, checkFailed
+	}
+	if nc != conn {
+		defer nc.Close()
+		conn = nc
 		if s.Check.Proto == nil && s.Check.TCP == nil && s.Check.HTTP == nil {
 			return "Layer6 check passed", checkPassed
 		}
@@ -317,13 +341,44 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		return r, passedIf(ok)
 	}
 	if s.Check.TCP != nil {
-		r, ok := runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout))
+		r, ok := runTCP(ctx, conn, addr, s.Check.TCP, time.Now().Add(timeout), c)
 		return r, passedIf(ok)
 	}
 	if s.Check.HTTP == nil {
 		return "Layer4 check passed", checkPassed
 	}
-	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout))
+	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout), c)
+}
+
+// setupConn prepares a check connection as tcpcheck_eval_connect does:
+// a PROXY header with check-send-proxy on a default connection, or with
+// the rule's send-proxy, then TLS (check-ssl) on a default connection.
+// It returns the connection to use, or the failure's report.
+func (s *Server) setupConn(ctx context.Context, conn net.Conn, dflt, sendProxy bool, timeout time.Duration) (net.Conn, string) {
+	if f := s.Check.Preamble; f != nil && (sendProxy || dflt && s.Check.SendProxy) {
+		local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
+		remote, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
+		conn.SetWriteDeadline(time.Now().Add(timeout))
+		if _, err := conn.Write(f(local, remote)); err != nil {
+			return nil, `Layer4 connection problem, info: "Connection reset by peer"`
+		}
+		conn.SetWriteDeadline(time.Time{})
+	}
+	cfg := s.Check.TLS
+	if cfg == nil || !dflt {
+		return conn, ""
+	}
+	tc := tls.Client(conn, cfg)
+	conn.SetDeadline(time.Now().Add(timeout))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			return nil, "Layer6 timeout"
+		}
+		return nil, `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + `"`
+	}
+	conn.SetDeadline(time.Time{})
+	return tc, ""
 }
 
 // socketError is what HAProxy appends to a layer 6 failure from the
@@ -351,8 +406,26 @@ func socketError(c net.Conn) string {
 	if errno == 0 {
 		return ""
 	}
+	return " (" + strerror(errno) + ")"
+}
+
+// strerror is the C library's text of errno.
+func strerror(errno syscall.Errno) string {
 	msg := errno.Error()
-	return " (" + strings.ToUpper(msg[:1]) + msg[1:] + ")"
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
+}
+
+// readErrno is the errno of a failed read other than the end of the
+// stream and a timeout, 0 for those.
+func readErrno(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return 0
 }
 
 // closeCheckConn closes a check's connection. A clean close first reads

@@ -26,11 +26,24 @@ type HTTPCheck struct {
 // The first step uses the check's connection; a later one opens its own
 // ("http-check connect").
 type HTTPStep struct {
-	// Port, when set, is the port a "http-check connect port" dials.
-	Port string
+	// Addr and Port, when set, are where a "http-check connect addr/port"
+	// dials: Addr is a host, or host:port.
+	Addr, Port string
 	// Linger closes the step's connection cleanly, not with a reset.
-	Linger  bool
-	Request []byte
+	Linger bool
+	// Default takes the server's check settings (its Mux, PROXY header
+	// and TLS): the implicit connect and "connect default". SendProxy
+	// sends a PROXY header ("connect send-proxy").
+	Default, SendProxy bool
+	// Mux, when set, turns the step's connection into one carrying a
+	// single HTTP/1 exchange over HTTP/2 (proto h2), whose responses have
+	// no reason phrase.
+	Mux func(net.Conn) (net.Conn, error)
+	// Pre are the set-var and unset-var rules before the request.
+	Pre []func(*CheckCtx)
+	// Request builds the request of a run; nil sends none, as HAProxy's
+	// rule set without a send rule does.
+	Request func(*CheckCtx) []byte
 	Expects []HTTPExpect
 }
 
@@ -40,6 +53,8 @@ type HTTPResponse struct {
 	Reason  string
 	Headers [][2]string // names in lower case
 	Body    []byte
+	// Head is the response head as received, up to its blank line.
+	Head []byte
 }
 
 // Expect kinds, which decide how a failure is reported.
@@ -49,60 +64,119 @@ const (
 	ExpectBody
 )
 
-// HTTPExpect is one "http-check expect" rule.
+// HTTPExpect is one "http-check expect" rule, or, with Action, a
+// set-var or unset-var rule among them.
 type HTTPExpect struct {
 	Kind    int
 	Neg     bool
-	Match   func(r *HTTPResponse) bool
+	Match   func(c *CheckCtx) bool
+	Action  func(c *CheckCtx)
 	Comment string
+	// Fail, when Match could not be evaluated (a log-format pattern
+	// rendered empty), is the info of the failure.
+	Fail func(c *CheckCtx) string
+	ExpectReport
 }
 
-// firstAddr is where the first step connects: addr, or its host on the
-// port of a leading "http-check connect port".
-func (h *HTTPCheck) firstAddr(addr string) string {
-	if len(h.Steps) == 0 || h.Steps[0].Port == "" {
+// OnResponse adapts a matcher of the response to an expect rule's.
+func OnResponse(m func(r *HTTPResponse) bool) func(c *CheckCtx) bool {
+	return func(c *CheckCtx) bool { return m(c.Resp) }
+}
+
+// stepAddr is where a step connects, addr being the check's address.
+func stepAddr(addr, stAddr, port string) string {
+	if stAddr == "" && port == "" {
 		return addr
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	return net.JoinHostPort(host, h.Steps[0].Port)
+	host, p, _ := net.SplitHostPort(addr)
+	if stAddr != "" {
+		if h, sp, err := net.SplitHostPort(stAddr); err == nil {
+			host, p = h, sp
+		} else {
+			host = strings.Trim(stAddr, "[]")
+		}
+	}
+	if port != "" {
+		p = port
+	}
+	return net.JoinHostPort(host, p)
+}
+
+// firstAddr is where the first step connects: addr, or the address of a
+// leading "http-check connect".
+func (h *HTTPCheck) firstAddr(addr string) string {
+	if len(h.Steps) == 0 {
+		return addr
+	}
+	return stepAddr(addr, h.Steps[0].Addr, h.Steps[0].Port)
 }
 
 // run plays the steps; conn is the check's first connection, to addr.
-func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadline time.Time) (string, checkResult) {
+// A step's connection is closed when the next one opens, as HAProxy
+// releases it before its next connect rule.
+func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadline time.Time, c *CheckCtx) (string, checkResult) {
 	report := ""
+	var prev net.Conn
+	defer func() {
+		if prev != nil {
+			prev.Close()
+		}
+	}()
 	for i, st := range h.Steps {
 		if i > 0 {
-			a := addr
-			if st.Port != "" {
-				host, _, _ := net.SplitHostPort(addr)
-				a = net.JoinHostPort(host, st.Port)
+			if prev != nil {
+				prev.Close()
+				prev = nil
 			}
 			d := net.Dialer{Deadline: deadline}
-			c, err := d.DialContext(ctx, "tcp", a)
+			nc, err := d.DialContext(ctx, "tcp", stepAddr(addr, st.Addr, st.Port))
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					return "Layer4 timeout", checkFailed
 				}
 				return `Layer4 connection problem, info: "Connection refused"`, checkFailed
 			}
-			defer closeCheckConn(c, st.Linger)
-			conn = c
+			defer closeCheckConn(nc, st.Linger)
 			if !st.Linger {
-				c.(*net.TCPConn).SetLinger(0)
+				nc.(*net.TCPConn).SetLinger(0)
 			}
+			sc, reason := c.Server.setupConn(ctx, nc, st.Default, st.SendProxy, time.Until(deadline))
+			if reason != "" {
+				return reason, checkFailed
+			}
+			if sc != nc {
+				defer sc.Close()
+			}
+			conn = sc
+		}
+		sc, mux := conn, st.Mux
+		if mux == nil && st.Default {
+			mux = c.Server.Check.Mux
+		}
+		if mux != nil {
+			mc, err := mux(conn)
+			if err != nil {
+				return `Layer4 connection problem, info: "Connection reset by peer"`, checkFailed
+			}
+			sc, prev = mc, mc
 		}
 		var res checkResult
-		if report, res = st.run(conn, deadline, h.DisableOn404); res != checkPassed {
+		if report, res = st.run(sc, deadline, h.DisableOn404, mux != nil, c); res != checkPassed {
 			return report, res
 		}
 	}
 	return report, checkPassed
 }
 
-func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (string, checkResult) {
+func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404, noReason bool, c *CheckCtx) (string, checkResult) {
+	for _, f := range st.Pre {
+		f(c)
+	}
 	conn.SetDeadline(deadline)
-	if _, err := conn.Write(st.Request); err != nil {
-		return `Layer7 connection problem, info: "Connection reset by peer"`, checkFailed
+	if st.Request != nil {
+		if _, err := conn.Write(st.Request(c)); err != nil {
+			return `Layer7 connection problem, info: "Connection reset by peer"`, checkFailed
+		}
 	}
 	needBody := false
 	for _, e := range st.Expects {
@@ -110,9 +184,10 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (str
 	}
 	buf := make([]byte, 16384)
 	n, headEnd, want := 0, -1, -1
+	var rerr error
 	for n < len(buf) {
 		k, err := conn.Read(buf[n:])
-		n += k
+		n, rerr = n+k, err
 		if headEnd < 0 {
 			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 {
 				headEnd = i + 4
@@ -129,36 +204,64 @@ func (st *HTTPStep) run(conn net.Conn, deadline time.Time, disable404 bool) (str
 		}
 	}
 	b := buf[:n]
-	if n == 0 {
+	var ne net.Error
+	timedOut := errors.As(rerr, &ne) && ne.Timeout()
+	switch {
+	case n == 0 && !timedOut:
+		if errno := readErrno(rerr); errno != 0 {
+			return statusReport(CheckSockErr, 0, strerror(errno)), checkFailed
+		}
+		// An empty response is an invalid one, with no info.
+		return statusReport(CheckL7Rsp, 0, ""), checkFailed
+	case headEnd < 0 && timedOut && (n == 0 || bytes.HasPrefix(b, []byte("HTTP/"[:min(n, 5)]))):
 		return "Layer7 timeout", checkFailed
 	}
 	r, ok := parseCheckResponse(b, headEnd)
 	if !ok {
-		return `Layer7 invalid response, info: "non-HTTP response"`, checkFailed
+		return statusReport(CheckL7Rsp, 0, ""), checkFailed
 	}
-	detail := `code: ` + itoa(r.Status) + `, info: "` + r.Reason
-	if disable404 && r.Status == 404 {
-		return "Layer7 check conditionally passed, " + detail + `"`, checkCondPassed
+	c.Resp = r
+	if noReason {
+		r.Reason = ""
 	}
-	for _, e := range st.Expects {
-		if e.Match(r) != e.Neg {
+	// A 404 only stops a server that is not down; the last rule then
+	// reports no info.
+	if st := c.Server.State(); disable404 && r.Status == 404 && st != Down && st != Maint {
+		return statusReport(CheckL7OKCD, r.Status, ""), checkCondPassed
+	}
+	var last *HTTPExpect
+	for i := range st.Expects {
+		e := &st.Expects[i]
+		if e.Action != nil {
+			e.Action(c)
 			continue
 		}
-		comment := ""
-		if e.Comment != "" {
-			comment = " comment: " + e.Comment
+		last = e
+		if e.Kind == ExpectBody && len(r.Body) == 0 {
+			return e.failure(c, CheckL7Rsp, r.Status, "HTTP content check could not find a response body", e.Comment), checkFailed
+		}
+		if e.Fail != nil {
+			if msg := e.Fail(c); msg != "" {
+				return e.failure(c, CheckL7Rsp, r.Status, msg, e.Comment), checkFailed
+			}
+		}
+		if e.Match(c) != e.Neg {
+			continue
 		}
 		if e.Kind == ExpectBody {
 			what := "HTTP content check did not match"
 			if e.Neg {
 				what = "HTTP check matched unwanted content"
 			}
-			return `Layer7 invalid response, info: "` + what + comment + `"`, checkFailed
+			return e.failure(c, CheckL7Rsp, r.Status, what, e.Comment), checkFailed
 		}
-		return "Layer7 wrong status, " + detail + comment + `"`, checkFailed
+		return e.failure(c, CheckL7Sts, r.Status, r.Reason, e.Comment), checkFailed
 	}
-	// HAProxy's UP report gives the status code only.
-	return "Layer7 check passed, code: " + itoa(r.Status), checkPassed
+	// HAProxy's UP report gives the status code, and on-success's info.
+	if last == nil {
+		return statusReport(CheckL7OKD, r.Status, ""), checkPassed
+	}
+	return last.success(c, r.Status, ""), checkPassed
 }
 
 func contentLength(head []byte) (int, bool) {
@@ -185,9 +288,10 @@ func parseCheckResponse(b []byte, headEnd int) (*HTTPResponse, bool) {
 		r.Status = r.Status*10 + int(c-'0')
 	}
 	head := string(b)
+	r.Head = b
 	if headEnd >= 0 {
 		head = string(b[:headEnd])
-		r.Body = b[headEnd:]
+		r.Head, r.Body = b[:headEnd], b[headEnd:]
 	}
 	lines := strings.Split(head, "\r\n")
 	if len(lines[0]) > 13 {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,10 @@ type ProtoCheck struct {
 	// Linger closes the connection cleanly; HAProxy does for mysql,
 	// pgsql and smtp checks, and resets the others.
 	Linger bool
+	// QuietSuccess says the success info (a MySQL version, LDAP's
+	// "Success") shows in the check's report but not in the server's
+	// change of state: HAProxy ends such checks with an empty info.
+	QuietSuccess bool
 }
 
 // ProtoStep is a message and the judge of its reply: the judge sees
@@ -28,6 +33,11 @@ type ProtoCheck struct {
 type ProtoStep struct {
 	Send  []byte
 	Judge func(got []byte, last bool) (reason string, ok, wait bool)
+	// Step is the number of the step's first expect rule in HAProxy's
+	// rule set, which an empty response names; WrongStatus reports that
+	// response as the rule's error-status L7STS does.
+	Step        int
+	WrongStatus bool
 }
 
 // descLen is HAProxy's HCHK_DESC_LEN: a check's info is cut to it, and at
@@ -52,7 +62,7 @@ func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
 	reason := ""
 	for _, st := range p.Steps {
 		var ok bool
-		if reason, ok = p.exchange(conn, st.Send, st.Judge); !ok {
+		if reason, ok = p.exchange(conn, st); !ok {
 			return reason, false
 		}
 	}
@@ -60,7 +70,8 @@ func (p *ProtoCheck) run(conn net.Conn, deadline time.Time) (string, bool) {
 }
 
 // exchange sends req (if any) and reads until judge decides.
-func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool) (string, bool, bool)) (string, bool) {
+func (p *ProtoCheck) exchange(conn net.Conn, st ProtoStep) (string, bool) {
+	req, judge := st.Send, st.Judge
 	if len(req) > 0 {
 		if _, err := conn.Write(req); err != nil {
 			return `Layer7 connection problem, info: "Connection reset by peer"`, false
@@ -76,6 +87,18 @@ func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				return p.Timeout, false
 			}
+			if errno := readErrno(err); errno != 0 && len(got) == 0 {
+				return statusReport(CheckSockErr, 0, strerror(errno)), false
+			}
+			if len(got) == 0 {
+				// tcpcheck_eval_recv: the server closed without a word.
+				status, _, _ := strings.Cut(p.Timeout, " ")
+				status += " invalid response"
+				if st.WrongStatus {
+					status = "Layer7 wrong status, code: 0"
+				}
+				return status + `, info: "TCPCHK got an empty response at step ` + strconv.Itoa(st.Step) + `"`, false
+			}
 		}
 		if reason, ok, wait := judge(got, last); !wait || last {
 			return reason, ok
@@ -84,8 +107,8 @@ func (p *ProtoCheck) exchange(conn net.Conn, req []byte, judge func([]byte, bool
 }
 
 // one is a check of a single exchange.
-func one(req []byte, judge func([]byte, bool) (string, bool, bool), timeout string) *ProtoCheck {
-	return &ProtoCheck{Steps: []ProtoStep{{Send: req, Judge: judge}}, Timeout: timeout}
+func one(req []byte, step int, judge func([]byte, bool) (string, bool, bool), timeout string) *ProtoCheck {
+	return &ProtoCheck{Steps: []ProtoStep{{Send: req, Judge: judge, Step: step}}, Timeout: timeout}
 }
 
 // MySQLCheck is "option mysql-check [user NAME [post-41|pre-41]]": without
@@ -107,7 +130,11 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		req = append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
 		req = append(req, 0x01, 0x00, 0x00, 0x00, 0x01) // COM_QUIT
 	}
-	c := one(req, func(got []byte, last bool) (string, bool, bool) {
+	step := 2
+	if user != "" {
+		step = 3
+	}
+	c := one(req, step, func(got []byte, last bool) (string, bool, bool) {
 		off := 0
 		if user != "" {
 			if r, ok, wait := mysqlPacket(got, 0, last, false); wait || !ok {
@@ -117,7 +144,7 @@ func MySQLCheck(user string, pre41 bool) *ProtoCheck {
 		}
 		return mysqlPacket(got, off, last, true)
 	}, "Layer7 timeout")
-	c.Linger = true
+	c.Linger, c.QuietSuccess = true, true
 	return c
 }
 
@@ -144,9 +171,12 @@ func mysqlPacket(got []byte, off int, last, final bool) (string, bool, bool) {
 	if !final {
 		return "", true, false
 	}
-	// HAProxy keeps the server version as the check's description, but
-	// its UP report does not show it.
-	return "Layer7 check passed, code: 0", true, false
+	// The server version of the greeting, a C string at offset 5.
+	var version []byte
+	if len(got) > 5 {
+		version = got[5:]
+	}
+	return "Layer7 check passed, code: 0" + info(version), true, false
 }
 
 // PgSQLCheck is "option pgsql-check user NAME": a startup message, then
@@ -155,7 +185,7 @@ func PgSQLCheck(user string) *ProtoCheck {
 	body := append([]byte{0, 3, 0, 0}, "user\x00"...)
 	body = append(append(body, user...), 0, 0)
 	req := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
-	c := one(append(req, body...), func(got []byte, last bool) (string, bool, bool) {
+	c := one(append(req, body...), 3, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -181,37 +211,67 @@ func PgSQLCheck(user string) *ProtoCheck {
 }
 
 // LDAPCheck is "option ldap-check": an anonymous LDAPv3 bind whose
-// response code must be 0.
+// response code must be 0 (tcpcheck_ldap_expect_bindrsp, after 14 bytes).
 func LDAPCheck() *ProtoCheck {
 	const notLDAP = `Layer7 invalid response, info: "Not LDAPv3 protocol"`
 	bind := []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00}
-	return one(bind, func(got []byte, last bool) (string, bool, bool) {
+	c := one(bind, 2, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 14 && !last {
 			return "", false, true
 		}
-		if len(got) < 14 || got[0] != 0x30 {
+		short := func() (string, bool, bool) {
+			if !last {
+				return "", false, true
+			}
+			return "Layer7 invalid response", false, false
+		}
+		// A first rule wants a BER SEQUENCE (expect rbinary ^30).
+		if len(got) == 0 || got[0] != 0x30 {
 			return notLDAP, false, false
 		}
-		// BER lengths: a long form adds its length bytes to the offsets.
-		n := 0
+		if len(got) < 2 {
+			return short()
+		}
+		// The LDAPMessage length, in BER short form or on 2 or 4 bytes.
+		n, msgLen := 0, int(got[1])
 		if got[1]&0x80 != 0 {
 			n = int(got[1] & 0x7f)
+			if len(got) < 2+n {
+				return short()
+			}
+			switch n {
+			case 4:
+				msgLen = int(binary.BigEndian.Uint32(got[2:6]))
+			case 2:
+				msgLen = int(binary.BigEndian.Uint16(got[2:4]))
+			default:
+				return notLDAP, false, false
+			}
 		}
-		if n > 2 || !bytes.Equal(got[2+n:6+n], []byte{0x02, 0x01, 0x01, 0x61}) {
+		if len(got) < 2+n+msgLen {
+			return short()
+		}
+		p := 2 + n
+		// messageID 1, bindResponse.
+		if len(got) < p+5 || !bytes.Equal(got[p:p+4], []byte{0x02, 0x01, 0x01, 0x61}) {
 			return notLDAP, false, false
 		}
-		if got[n+6]&0x80 != 0 {
-			n += int(got[n+6] & 0x7f)
+		p += 4
+		if got[p]&0x80 != 0 {
+			p += int(got[p] & 0x7f)
 		}
-		if n > 4 || len(got) < n+10 || !bytes.Equal(got[7+n:9+n], []byte{0x0a, 0x01}) {
+		p++
+		if len(got) < p+3 || !bytes.Equal(got[p:p+2], []byte{0x0a, 0x01}) {
 			return notLDAP, false, false
 		}
-		if code := got[n+9]; code != 0 {
+		if code := got[p+2]; code != 0 {
 			return "Layer7 wrong status, code: " + strconv.Itoa(int(code)) +
 				`, info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"`, false, false
 		}
-		return "Layer7 check passed, code: 0", true, false
+		return `Layer7 check passed, code: 0, info: "Success"`, true, false
 	}, "Layer7 timeout")
+	c.QuietSuccess = true
+	return c
 }
 
 // SSLHelloCheck is "option ssl-hello-chk": an SSLv3 client hello, to
@@ -227,7 +287,7 @@ func SSLHelloCheck() *ProtoCheck {
 	hello = append(hello, 0x01, 0x00)
 	hs := append([]byte{0x01, 0x00, byte(len(hello) >> 8), byte(len(hello))}, hello...)
 	rec := append([]byte{0x16, 0x03, 0x00, byte(len(hs) >> 8), byte(len(hs))}, hs...)
-	return one(rec, func(got []byte, last bool) (string, bool, bool) {
+	return one(rec, 2, func(got []byte, last bool) (string, bool, bool) {
 		if len(got) < 5 && !last {
 			return "", false, true
 		}
@@ -249,12 +309,14 @@ func cutCRLF(b []byte) []byte {
 // RedisCheck is "option redis-check": a PING whose answer must hold
 // +PONG; the server's error line is reported otherwise.
 func RedisCheck() *ProtoCheck {
-	return one([]byte("*1\r\n$4\r\nPING\r\n"), func(got []byte, last bool) (string, bool, bool) {
+	c := one([]byte("*1\r\n$4\r\nPING\r\n"), 2, func(got []byte, last bool) (string, bool, bool) {
 		if bytes.Contains(got, []byte("+PONG\r\n")) {
 			return `Layer7 check passed, code: 0, info: "Redis server is ok"`, true, false
 		}
 		return "Layer7 wrong status, code: 0" + info(cutCRLF(got)), false, !last && len(got) < 16384
 	}, "Layer7 timeout")
+	c.Steps[0].WrongStatus = true
+	return c
 }
 
 var (
@@ -287,12 +349,17 @@ func smtpCode(got []byte) string {
 // SMTPCheck is "option smtpchk [HELO|EHLO domain]": a 2xx greeting, the
 // hello command answered 2xx, then QUIT answered 221.
 func SMTPCheck(hello string) *ProtoCheck {
+	// A reply judged once 4 bytes are in (min-recv 4); the hello reply
+	// has no such bound and waits for its last line.
 	reply := func(re *regexp.Regexp) func([]byte, bool) (string, bool, bool) {
 		return func(got []byte, last bool) (string, bool, bool) {
 			if len(got) < 4 && !last {
 				return "", false, true
 			}
 			if !re.Match(got) {
+				if re == smtpHello && !last {
+					return "", false, true
+				}
 				return "Layer7 wrong status, code: " + smtpCode(got) + info(smtpText(got)), false, false
 			}
 			return "Layer7 check passed, code: " + smtpCode(got) + info(smtpText(got)), true, false
@@ -308,8 +375,8 @@ func SMTPCheck(hello string) *ProtoCheck {
 		return reply(smtpOK)(got, last)
 	}
 	return &ProtoCheck{Timeout: "Layer7 timeout", Linger: true, Steps: []ProtoStep{
-		{Judge: greeting},
-		{Send: []byte(hello + "\r\n"), Judge: reply(smtpHello)},
-		{Send: []byte("QUIT\r\n"), Judge: reply(smtpQuit)},
+		{Judge: greeting, Step: 2},
+		{Send: []byte(hello + "\r\n"), Judge: reply(smtpHello), Step: 5, WrongStatus: true},
+		{Send: []byte("QUIT\r\n"), Judge: reply(smtpQuit), Step: 7, WrongStatus: true},
 	}}
 }

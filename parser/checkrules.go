@@ -2,6 +2,7 @@ package parser
 
 import (
 	"encoding/hex"
+	"strconv"
 	"strings"
 )
 
@@ -17,13 +18,25 @@ type CheckRule struct {
 	// Comment is the text of a "comment" rule or of a rule's comment
 	// option.
 	Comment string
-	// Port and Linger are a connect rule's options.
-	Port   string
-	Linger bool
+	// Port and Linger are a connect rule's options; Addr its address
+	// (host, or host:port), Proto its mux protocol, Default that it
+	// takes the server's check settings.
+	Port      string
+	Linger    bool
+	Addr      string
+	Proto     string
+	Default   bool
+	SendProxy bool
+	// Var names the variable of a set-var or unset-var rule
+	// ("check.name[,cond...]"), Expr is set-var's sample expression or
+	// set-var-fmt's format.
+	Var, Expr string
 	// Send is an http-check send rule's request parts.
 	Send CheckSend
-	// Data is what a tcp-check send or send-binary rule writes.
+	// Data is what a tcp-check send or send-binary rule writes; with LF
+	// it is the log-format of send-lf or send-binary-lf.
 	Data []byte
+	LF   bool
 	// Expect is an expect rule.
 	Expect CheckExpect
 	// Refused is the runtime's message for a form it does not run; the
@@ -34,7 +47,10 @@ type CheckRule struct {
 // CheckSend is the request of "option httpchk" or "http-check send".
 type CheckSend struct {
 	Meth, URI, Ver, Body string
-	Hdrs                 [][2]string
+	// Header values are log-format strings; URILF and BodyLF say the URI
+	// and the body are too (uri-lf, body-lf).
+	Hdrs          [][2]string
+	URILF, BodyLF bool
 }
 
 // CheckExpect is an expect rule: "[!] <match> <pattern>", and for
@@ -48,6 +64,86 @@ type CheckExpect struct {
 	HdrNameMeth, HdrName   string
 	HdrValueMeth, HdrValue string
 	HasValue, Full         bool
+	// NameLF and ValueLF make the header patterns log-format strings
+	// (name-lf, value-lf).
+	NameLF, ValueLF bool
+	// MinRecv is min-recv when HasMinRecv.
+	MinRecv    int
+	HasMinRecv bool
+	// OnSuccess and OnError are the log-format infos of the reports;
+	// OkStatus, ErrStatus and ToutStatus the statuses given in place of
+	// the rule's own (L7OK, L7STS...); StatusCode the sample expression
+	// of the reported code.
+	OnSuccess, OnError              string
+	OkStatus, ErrStatus, ToutStatus string
+	StatusCode                      string
+}
+
+// expectStatuses are the statuses each expect option accepts, with
+// HAProxy's message for another.
+var expectStatuses = map[string]struct {
+	names []string
+	msg   string
+}{
+	"ok-status":    {[]string{"L7OK", "L7OKC", "L6OK", "L4OK"}, "'ok-status' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '%s')."},
+	"error-status": {[]string{"L7RSP", "L7STS", "L7OKC", "L6RSP", "L4CON"}, "'error-status' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '%s')."},
+	"tout-status":  {[]string{"L7TOUT", "L6TOUT", "L4TOUT"}, "'tout-status' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '%s')."},
+}
+
+// expectOptions takes the options of an expect rule out of its words
+// (comment, min-recv, on-success, on-error, the statuses and
+// status-code); msg is HAProxy's error for a bad one.
+func expectOptions(e *CheckExpect, comment *string, a []string) (rest []string, msg string) {
+	for i := 0; i < len(a); i++ {
+		kw := a[i]
+		switch kw {
+		case "comment", "min-recv", "on-success", "on-error", "ok-status", "error-status", "tout-status", "status-code":
+		default:
+			rest = append(rest, kw)
+			continue
+		}
+		if i+1 >= len(a) {
+			return nil, "'" + kw + "' expects an argument."
+		}
+		v := a[i+1]
+		i++
+		switch kw {
+		case "comment":
+			*comment = v
+		case "min-recv":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 {
+				return nil, "'min-recv' expects -1 or an integer from 0 to INT_MAX"
+			}
+			e.MinRecv, e.HasMinRecv = n, n >= 0
+		case "on-success":
+			e.OnSuccess = v
+		case "on-error":
+			e.OnError = v
+		case "status-code":
+			e.StatusCode = v
+		default:
+			st := expectStatuses[kw]
+			found := ""
+			for _, n := range st.names {
+				if strings.EqualFold(n, v) {
+					found = n
+				}
+			}
+			if found == "" {
+				return nil, strings.Replace(st.msg, "%s", v, 1)
+			}
+			switch kw {
+			case "ok-status":
+				e.OkStatus = found
+			case "error-status":
+				e.ErrStatus = found
+			default:
+				e.ToutStatus = found
+			}
+		}
+	}
+	return rest, ""
 }
 
 // CheckOpts holds the arguments of the check options, read when the
@@ -63,6 +159,14 @@ type CheckOpts struct {
 	MySQLPre41 bool
 	// PgSQLUser is option pgsql-check's user.
 	PgSQLUser string
+	// DisableOn404 and SendState are "http-check disable-on-404" and
+	// "http-check send-state": proxy options, not rules, inherited with
+	// the others.
+	DisableOn404, SendState bool
+	// NoRequest is set when the proxy's own http-check rules replace
+	// those of an inherited option httpchk: its request is not part of
+	// them, and without a send rule HAProxy's first step sends nothing.
+	NoRequest bool
 }
 
 // setCheckOption reads the arguments of a check option.
@@ -89,6 +193,7 @@ func (p *Proxy) setCheckOption(name string, args []string) {
 			}
 		}
 		p.CheckOpts.HTTPChk = s
+		p.CheckOpts.NoRequest = false
 		p.ownHTTPChk = true
 		// A proxy's own option httpchk starts a new rule set: the
 		// http-check rules of its defaults are not kept.
@@ -121,6 +226,21 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 			r.Refused = "'" + kw + " " + what + "' is not supported by the gohap runtime yet."
 		}
 	}
+	// set-var(name) <expr>, set-var-fmt(name) <fmt>, unset-var(name).
+	for _, act := range []string{"set-var", "set-var-fmt", "unset-var"} {
+		if rest, ok := strings.CutPrefix(a[0], act+"("); ok && strings.HasSuffix(rest, ")") {
+			r.Action, r.Var = act, strings.TrimSuffix(rest, ")")
+			switch {
+			case act == "unset-var" && len(a) != 1:
+				r.Refused = "'" + kw + " " + a[0] + "' expects no argument."
+			case act != "unset-var" && len(a) < 2:
+				r.Refused = "'" + kw + " " + a[0] + "' expects an expression."
+			case act != "unset-var":
+				r.Expr = strings.Join(a[1:], " ")
+			}
+			return r
+		}
+	}
 	switch a[0] {
 	case "comment":
 		if len(a) > 1 {
@@ -130,22 +250,42 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 		for i := 1; i < len(a); i++ {
 			switch a[i] {
 			case "default":
+				r.Default = true
 			case "linger":
 				r.Linger = true
-			case "port", "comment":
-				if i+1 < len(a) {
-					if a[i] == "port" {
-						r.Port = a[i+1]
-					} else {
-						r.Comment = a[i+1]
-					}
-					i++
+			case "send-proxy":
+				r.SendProxy = true
+			case "port", "comment", "addr", "proto":
+				if i+1 >= len(a) {
+					unsupported("connect " + a[i])
+					break
 				}
+				v := a[i+1]
+				switch a[i] {
+				case "port":
+					if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
+						unsupported("connect port " + v)
+					}
+					r.Port = v
+				case "addr":
+					r.Addr = v
+				case "proto":
+					if v != "h1" && v != "h2" {
+						unsupported("connect proto " + v)
+					}
+					r.Proto = v
+				default:
+					r.Comment = v
+				}
+				i++
 			default:
 				unsupported("connect " + a[i])
 			}
 		}
-	case "disable-on-404":
+	case "disable-on-404", "send-state":
+		if kw != "http-check" {
+			unsupported(a[0])
+		}
 	case "send":
 		if kw == "tcp-check" {
 			if len(a) != 2 {
@@ -157,9 +297,17 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 		if !parseCheckSend(&r.Send, a[1:]) {
 			unsupported(strings.Join(a, " "))
 		}
-	case "send-binary":
+	case "send-binary", "send-binary-lf":
 		if kw != "tcp-check" {
 			unsupported(a[0])
+			break
+		}
+		if a[0] == "send-binary-lf" {
+			if len(a) != 2 {
+				unsupported(a[0])
+				break
+			}
+			r.Data, r.LF = []byte(a[1]), true
 			break
 		}
 		b, err := hexArg(a[1:])
@@ -174,39 +322,35 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 			unsupported(strings.Join(a, " "))
 		}
 	case "send-lf":
-		if kw == "tcp-check" {
-			r.Refused = "'tcp-check send-lf' is only supported with one literal string by the gohap runtime yet."
+		if kw != "tcp-check" || len(a) != 2 {
+			unsupported(a[0])
 			break
 		}
-		unsupported(a[0])
+		r.Data, r.LF = []byte(a[1]), true
 	default:
 		unsupported(a[0])
 	}
 	return r
 }
 
-// parseCheckSend reads "http-check send" arguments; log-format values
-// are not run.
+// parseCheckSend reads "http-check send" arguments.
 func parseCheckSend(s *CheckSend, a []string) bool {
 	for i := 0; i < len(a); i++ {
 		if i+1 >= len(a) {
 			return false
 		}
 		v := a[i+1]
-		if strings.Contains(v, "%") {
-			return false
-		}
 		switch a[i] {
 		case "meth":
 			s.Meth = v
-		case "uri":
-			s.URI = v
+		case "uri", "uri-lf":
+			s.URI, s.URILF = v, a[i] == "uri-lf"
 		case "ver":
 			s.Ver = v
-		case "body":
-			s.Body = v
+		case "body", "body-lf":
+			s.Body, s.BodyLF = v, a[i] == "body-lf"
 		case "hdr":
-			if i+2 >= len(a) || strings.Contains(a[i+2], "%") {
+			if i+2 >= len(a) {
 				return false
 			}
 			s.Hdrs = append(s.Hdrs, [2]string{v, a[i+2]})
@@ -222,18 +366,16 @@ func parseCheckSend(s *CheckSend, a []string) bool {
 // parseHTTPExpect reads "http-check expect [!] <match> <pattern>" with
 // "comment" anywhere, as HAProxy does.
 func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
+	a, msg := expectOptions(e, comment, a)
+	if msg != "" {
+		return false
+	}
 	var match []string
 	for i := 0; i < len(a); i++ {
 		switch a[i] {
-		case "comment":
-			if i+1 >= len(a) {
-				return false
-			}
-			*comment = a[i+1]
-			i++
 		case "!":
-			e.Neg = true
-		case "status", "rstatus", "string", "rstring":
+			e.Neg = !e.Neg
+		case "status", "rstatus", "string", "rstring", "string-lf":
 			if i+1 >= len(a) || match != nil {
 				return false
 			}
@@ -242,7 +384,7 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 		case "hdr", "fhdr":
 			// hdr name [-m meth] <name> [value [-m meth] <value>] [full]
 			j := i + 1
-			for j < len(a) && a[j] != "comment" && a[j] != "!" {
+			for j < len(a) && a[j] != "!" {
 				j++
 			}
 			if match != nil {
@@ -251,6 +393,15 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 			match = a[i:j]
 			i = j - 1
 		default:
+			if w := strings.TrimLeft(a[i], "!"); match == nil && w != a[i] {
+				// "!" glued to the match keyword.
+				if (len(a[i])-len(w))%2 == 1 {
+					e.Neg = !e.Neg
+				}
+				a[i] = w
+				i--
+				continue
+			}
 			return false
 		}
 	}
@@ -264,25 +415,25 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 	}
 	e.Full = e.Match == "fhdr"
 	a = match[1:]
-	readPat := func(kw string, meth, pat *string) bool {
-		if len(a) < 2 || a[0] != kw {
+	readPat := func(kw string, meth, pat *string, lf *bool) bool {
+		if len(a) < 2 || a[0] != kw && a[0] != kw+"-lf" {
 			return false
 		}
-		a = a[1:]
+		*lf, a = a[0] == kw+"-lf", a[1:]
 		if len(a) >= 2 && a[0] == "-m" {
 			*meth, a = a[1], a[2:]
 		}
-		if len(a) == 0 || strings.Contains(a[0], "%") {
+		if len(a) == 0 || *lf && *meth == "reg" {
 			return false
 		}
 		*pat, a = a[0], a[1:]
 		return true
 	}
-	if !readPat("name", &e.HdrNameMeth, &e.HdrName) {
+	if !readPat("name", &e.HdrNameMeth, &e.HdrName, &e.NameLF) {
 		return false
 	}
-	if len(a) > 0 && a[0] == "value" {
-		if !readPat("value", &e.HdrValueMeth, &e.HdrValue) {
+	if len(a) > 0 && (a[0] == "value" || a[0] == "value-lf") {
+		if !readPat("value", &e.HdrValueMeth, &e.HdrValue, &e.ValueLF) {
 			return false
 		}
 		e.HasValue = true
@@ -293,20 +444,28 @@ func parseHTTPExpect(e *CheckExpect, comment *string, a []string) bool {
 	return len(a) == 0
 }
 
-// parseTCPExpect reads "tcp-check expect [!] string|rstring|binary <p>"
-// with an optional comment.
+// parseTCPExpect reads "tcp-check expect [min-recv N] [!] <match>
+// <pattern>" with an optional comment.
 func parseTCPExpect(r *CheckRule, a []string) {
+	a, msg := expectOptions(&r.Expect, &r.Comment, a)
+	if msg != "" {
+		r.Refused = "'tcp-check expect' : " + msg
+		return
+	}
 	var e []string
 	for i := 0; i < len(a); i++ {
-		if a[i] == "comment" && i+1 < len(a) {
-			r.Comment = a[i+1]
-			i++
-			continue
+		if len(e) == 0 && strings.HasPrefix(a[i], "!") {
+			// "!" inverts, alone or glued to the match keyword.
+			w := a[i]
+			for strings.HasPrefix(w, "!") {
+				r.Expect.Neg, w = !r.Expect.Neg, w[1:]
+			}
+			if w == "" {
+				continue
+			}
+			a[i] = w
 		}
 		e = append(e, a[i])
-	}
-	if len(e) > 0 && e[0] == "!" {
-		r.Expect.Neg, e = true, e[1:]
 	}
 	if len(e) != 2 {
 		r.Refused = "'tcp-check expect " + strings.Join(a, " ") + "' is not supported by the gohap runtime yet."
@@ -314,7 +473,7 @@ func parseTCPExpect(r *CheckRule, a []string) {
 	}
 	r.Expect.Match, r.Expect.Pattern = e[0], e[1]
 	switch e[0] {
-	case "string", "rstring":
+	case "string", "rstring", "string-lf", "rbinary", "binary-lf":
 	case "binary":
 		b, err := hexArg(e[1:])
 		if err != "" {

@@ -390,6 +390,8 @@ type TCPRequest struct {
 	// LogLevel is set-log-level's level (LevelSilent for silent); Mark
 	// set-mark's or set-tos's value.
 	LogLevel, Mark int
+	// Proto is switch-mode's "proto" (h1, h2, none), empty when not set.
+	Proto string
 }
 
 // LevelSilent is set-log-level's "silent": the stream is not logged.

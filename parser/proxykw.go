@@ -1395,6 +1395,14 @@ func (p *Proxy) hcImplicitSend() {
 func kwHTTPCheck(c *pctx) {
 	p := c.cp.proxy
 	act := c.arg(1)
+	switch act {
+	case "disable-on-404":
+		p.CheckOpts.DisableOn404 = true
+		return
+	case "send-state":
+		p.CheckOpts.SendState = true
+		return
+	}
 	if len(c.args) > 1 {
 		if !p.ownHTTPChecks {
 			p.HTTPChecks, p.ownHTTPChecks = nil, true
@@ -1402,6 +1410,7 @@ func kwHTTPCheck(c *pctx) {
 			// default request, not on the one of the defaults section.
 			if !p.ownHTTPChk && p.Kind != "defaults" && p.CheckOpts.HTTPChk != nil {
 				p.CheckOpts.HTTPChk = &CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
+				p.CheckOpts.NoRequest = true
 			}
 		}
 		addCheckRule(c, &p.HTTPChecks)
@@ -1623,7 +1632,8 @@ func kwTCPResponse(c *pctx) {
 // tcpRuleActions are the tcp-request and tcp-response actions the runtime
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
-	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true}
+	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
+	"switch-mode": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1684,6 +1694,18 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			return nil
 		}
 		r.Expr = args[0]
+	case "switch-mode":
+		// "http" [proto h1|h2|none], in content rules only.
+		if response || stage != "content" || arg0(args) != "http" {
+			return nil
+		}
+		switch {
+		case len(args) == 1:
+		case len(args) == 3 && args[1] == "proto" && (args[2] == "h1" || args[2] == "h2" || args[2] == "none"):
+			r.Proto = args[2]
+		default:
+			return nil
+		}
 	case "set-mark", "set-tos":
 		n, err := strconv.ParseUint(arg0(args), 0, 32)
 		if len(args) != 1 || err != nil {

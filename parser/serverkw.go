@@ -119,6 +119,12 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val != "auto" && val != "h1" && val != "h2" {
 				bad = "'ws' has to be 'auto', 'h1' or 'h2'"
 			}
+		case "check-proto":
+			switch val {
+			case "h1", "h2", "fcgi", "none":
+			default:
+				bad = fmt.Sprintf("'check-proto' : unknown MUX protocol '%s'", val)
+			}
 		case "proto":
 			switch val {
 			case "":
@@ -184,6 +190,13 @@ type ServerSettings struct {
 	// WS is the "ws" option: the protocol of WebSocket streams (auto,
 	// h1, h2), "" for auto.
 	WS string
+	// CheckProto is "check-proto": the multiplexer of HTTP checks.
+	CheckProto string
+	// Agent is agent-check; AgentAddr, AgentPort, AgentSend and
+	// AgentInter its agent-* options.
+	Agent                           bool
+	AgentAddr, AgentPort, AgentSend string
+	AgentInter                      time.Duration
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -205,7 +218,8 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
-	"proto": true, "ws": true, "pool-max-conn": true,
+	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
+	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -329,6 +343,18 @@ func (s *ServerSettings) apply(opts []string) {
 			s.WS = v
 		case "pool-max-conn":
 			s.PoolMaxConn = int(Atol(v))
+		case "check-proto":
+			s.CheckProto = v
+		case "agent-check", "no-agent-check":
+			s.Agent = o == "agent-check"
+		case "agent-addr":
+			s.AgentAddr = v
+		case "agent-port":
+			s.AgentPort = v
+		case "agent-send":
+			s.AgentSend = v
+		case "agent-inter":
+			s.AgentInter = dur(o, v)
 		case "port":
 			s.Port = v
 		case "init-addr":

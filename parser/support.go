@@ -7,7 +7,7 @@ import "sort"
 var optionSupport = map[string]Support{
 	"forwardfor": Supported, "originalto": Supported, "allbackups": Supported, "httpchk": Supported,
 	"tcp-check": Supported, "redis-check": Supported, "smtpchk": Supported, "mysql-check": Supported,
-	"pgsql-check": Supported, "ldap-check": Supported, "ssl-hello-chk": Supported,
+	"pgsql-check": Supported, "ldap-check": Supported, "ssl-hello-chk": Supported, "spop-check": Supported,
 	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
 	"redispatch": Supported, "http-buffer-request": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported,

@@ -204,7 +204,7 @@ func (s cliSource) Backends() []stats.Backend {
 			}
 			ss := stats.ServerState{ID: srv.ID, Name: srv.Name, Addr: "-", UWeight: srv.CurWeight(), IWeight: srv.Weight,
 				SinceChange: now - srv.LastChange().Unix(), CheckStatus: int(srv.CheckStatus()), CheckResult: int(srv.CheckResult()),
-				CheckHealth: srv.CheckHealth(), CheckState: srv.CheckState(), AdminState: int(srv.Admin()), ForcedID: set.ID != 0,
+				CheckHealth: srv.CheckHealth(), CheckState: srv.CheckState(), AgentState: srv.AgentState(), AdminState: int(srv.Admin()), ForcedID: set.ID != 0,
 				FQDN: "-", SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}
 			if host, port, err := net.SplitHostPort(srv.Address()); err == nil {
 				ss.Addr = host
@@ -232,6 +232,12 @@ func (s cliSource) Backends() []stats.Backend {
 			}
 			if set.Addr != "" {
 				ss.CheckAddr, ss.AgentAddr = set.Addr, set.Addr
+			}
+			if set.AgentAddr != "" {
+				ss.AgentAddr = set.AgentAddr
+			}
+			if set.AgentPort != "" {
+				ss.AgentPort, _ = strconv.Atoi(set.AgentPort)
 			}
 			switch srv.State() {
 			case backend.Down, backend.Maint:

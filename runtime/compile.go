@@ -1,12 +1,10 @@
 package runtime
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	goruntime "runtime"
 	"sort"
 	"strconv"
@@ -165,6 +163,8 @@ type Listen struct {
 	// HTTP/2 without ALPN ("proto h2").
 	TLS *ssl.BindTLS
 	H2  bool
+	// Proto is the bind's "proto" word (h1, h2, none), empty without.
+	Proto string
 	// Name and ID name the listener in connection error logs (the
 	// bind's "name", else its number in the frontend); AcceptProxy is
 	// "accept-proxy".
@@ -451,19 +451,6 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(p, "originalto", "x-original-to")
 		own := ownBackend[p]
-		if !fe.HTTP {
-			for _, u := range p.UseBackends {
-				if be := bes[u.Backend]; be != nil && be.HTTP {
-					fail(u.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
-				}
-			}
-			if p.DefaultBackend != nil {
-				be := bes[p.DefaultBackend.Name]
-				if be != nil && be.HTTP {
-					fail(p.DefaultBackend.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
-				}
-			}
-		}
 		for _, b := range p.Binds {
 			// HAProxy's listen backlog: the bind's, the frontend's, or
 			// the frontend's maxconn.
@@ -499,7 +486,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					continue
 				}
 				for _, addr := range addrs {
-					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy})
+					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b)})
 				}
 			}
 		}
@@ -698,10 +685,12 @@ type checkKey struct {
 	rules *parser.CheckRule
 	send  *parser.CheckSend
 	n     int
+	// The http-check options the compiled check holds.
+	disable404, sendState bool
 }
 
-func keyOf(rules []*parser.CheckRule, send *parser.CheckSend) checkKey {
-	k := checkKey{n: len(rules), send: send}
+func keyOf(rules []*parser.CheckRule, send *parser.CheckSend, opts parser.CheckOpts) checkKey {
+	k := checkKey{n: len(rules), send: send, disable404: opts.DisableOn404, sendState: opts.SendState}
 	if len(rules) > 0 {
 		k.rules = rules[0]
 	}
@@ -767,17 +756,17 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	switch checkKind(p) {
 	case "httpchk":
 		if p.Options["httpchk"] {
-			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk)
+			k := keyOf(p.HTTPChecks, p.CheckOpts.HTTPChk, p.CheckOpts)
 			if httpChk = checks.http[k]; httpChk == nil {
-				httpChk = compileHTTPCheck(p, fail)
+				httpChk = compileHTTPCheck(p, cfg, ctx, fail)
 				checks.http[k] = httpChk
 			}
 		}
 	case "tcp-check":
-		k := keyOf(p.TCPChecks, nil)
+		k := keyOf(p.TCPChecks, nil, parser.CheckOpts{})
 		var ok bool
 		if tcpChk, ok = checks.tcp[k]; !ok {
-			tcpChk = compileTCPCheck(p, fail)
+			tcpChk = compileTCPCheck(p, ctx, fail)
 			checks.tcp[k] = tcpChk
 		}
 	case "redis-check":
@@ -794,6 +783,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		protoChk = backend.LDAPCheck()
 	case "ssl-hello-chk":
 		protoChk = backend.SSLHelloCheck()
+	case "spop-check":
+		protoChk = backend.SPOPCheck()
 	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
@@ -860,6 +851,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			srv.Check.Port = port
 		} else if checkHost != "" && addr != "" {
 			_, p, _ := net.SplitHostPort(addr)
+			if h, ap, err := net.SplitHostPort(checkHost); err == nil {
+				// "addr" may carry a port, which "port" overrides.
+				checkHost, p = h, ap
+			}
 			if port != "" {
 				p = port
 			}
@@ -868,6 +863,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		srv.Check.HTTP = httpChk
 		srv.Check.TCP = tcpChk
 		srv.Check.Proto = protoChk
+		serverCheckMux(s, srv, fail)
+		serverAgent(s, srv, addr, fail)
 		if pp := compileServerPP(&cfg.Global, s, srv, fail); pp != nil {
 			if be.pp == nil {
 				be.pp = map[*backend.Server]*ppSend{}
@@ -1059,7 +1056,7 @@ func compileBalance(be *Backend, p *parser.Proxy) (backend.Algo, error) {
 func checkKind(p *parser.Proxy) string {
 	kind := ""
 	var at parser.Pos
-	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk"} {
+	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk", "spop-check"} {
 		pos := p.OptionPos[o]
 		if !p.Options[o] || kind != "" && !posAfter(pos, at) {
 			continue
@@ -1072,197 +1069,6 @@ func checkKind(p *parser.Proxy) string {
 // posAfter orders positions of the same file by line; across files the
 // later-read file comes later, which Pos cannot tell, so it stays false.
 func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line }
-
-// compileHTTPCheck builds the steps of "option httpchk" and its
-// "http-check" rules (the backend's own, else those of defaults).
-func compileHTTPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) *backend.HTTPCheck {
-	first := parser.CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
-	if s := p.CheckOpts.HTTPChk; s != nil {
-		first = *s
-	}
-	hc := &backend.HTTPCheck{}
-	cur := &httpStepSpec{send: first}
-	steps := []*httpStepSpec{cur}
-	comment := ""
-	for _, r := range p.HTTPChecks {
-		if r.Refused != "" {
-			fail(r.Pos, "%s", r.Refused)
-			continue
-		}
-		switch r.Action {
-		case "comment":
-			comment = r.Comment
-		case "connect":
-			if cur.sent || cur.connected || len(cur.expects) > 0 {
-				cur = &httpStepSpec{send: parser.CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}}
-				steps = append(steps, cur)
-			}
-			cur.connected = true
-			cur.port, cur.linger = r.Port, r.Linger
-		case "send":
-			if cur.sent {
-				fail(r.Pos, "'http-check send' needs an 'http-check connect' before it.")
-				continue
-			}
-			cur.sent = true
-			mergeSend(&cur.send, &r.Send)
-		case "disable-on-404":
-			hc.DisableOn404 = true
-		case "expect":
-			e, ok := compileHTTPExpect(&r.Expect)
-			if !ok {
-				fail(r.Pos, "'http-check %s' is not supported by the gohap runtime yet.", r.Text)
-				continue
-			}
-			e.Comment = r.Comment
-			if e.Comment == "" {
-				e.Comment = comment
-			}
-			comment = ""
-			cur.expects = append(cur.expects, e)
-		}
-	}
-	for _, st := range steps {
-		if len(st.expects) == 0 {
-			// HAProxy's implicit rule: a 2xx or 3xx status.
-			m, _ := backend.StatusIn("200-399")
-			st.expects = append(st.expects, backend.HTTPExpect{Kind: backend.ExpectStatus, Match: m})
-		}
-		hc.Steps = append(hc.Steps, backend.HTTPStep{Port: st.port, Linger: st.linger, Request: checkRequest(&st.send), Expects: st.expects})
-	}
-	return hc
-}
-
-// mergeSend lays the parts an "http-check send" names over the request
-// of option httpchk.
-func mergeSend(dst, s *parser.CheckSend) {
-	if s.Meth != "" {
-		dst.Meth = s.Meth
-	}
-	if s.URI != "" {
-		dst.URI = s.URI
-	}
-	if s.Ver != "" {
-		dst.Ver = s.Ver
-	}
-	if s.Body != "" {
-		dst.Body = s.Body
-	}
-	// The send rule's headers replace those the 1.x form of option
-	// httpchk hid in its version.
-	dst.Hdrs = append([][2]string(nil), s.Hdrs...)
-}
-
-type httpStepSpec struct {
-	send            parser.CheckSend
-	sent, connected bool
-	port            string
-	linger          bool
-	expects         []backend.HTTPExpect
-}
-
-// checkRequest is the request HAProxy sends: header names in lower
-// case, a content-length with a body, and "connection: close" in
-// HTTP/1.1.
-func checkRequest(s *parser.CheckSend) []byte {
-	var b strings.Builder
-	b.WriteString(s.Meth + " " + s.URI + " " + s.Ver + "\r\n")
-	for _, h := range s.Hdrs {
-		b.WriteString(strings.ToLower(h[0]) + ": " + h[1] + "\r\n")
-	}
-	if s.Body != "" {
-		b.WriteString("content-length: " + strconv.Itoa(len(s.Body)) + "\r\n")
-	}
-	if s.Ver == "HTTP/1.1" {
-		b.WriteString("connection: close\r\n")
-	}
-	b.WriteString("\r\n" + s.Body)
-	return []byte(b.String())
-}
-
-// compileHTTPExpect builds the matcher of an http-check expect rule.
-func compileHTTPExpect(x *parser.CheckExpect) (backend.HTTPExpect, bool) {
-	e := backend.HTTPExpect{Neg: x.Neg}
-	switch x.Match {
-	case "status":
-		m, ok := backend.StatusIn(x.Pattern)
-		e.Kind, e.Match = backend.ExpectStatus, m
-		return e, ok
-	case "rstatus":
-		re, err := regexp.Compile(x.Pattern)
-		e.Kind, e.Match = backend.ExpectStatus, func(r *backend.HTTPResponse) bool { return re.MatchString(strconv.Itoa(r.Status)) }
-		return e, err == nil
-	case "string":
-		s := []byte(x.Pattern)
-		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return bytes.Contains(r.Body, s) }
-		return e, true
-	case "rstring":
-		re, err := regexp.Compile(x.Pattern)
-		e.Kind, e.Match = backend.ExpectBody, func(r *backend.HTTPResponse) bool { return re.Match(r.Body) }
-		return e, err == nil
-	}
-	name, err := backend.StrMatch(x.HdrNameMeth, x.HdrName, true)
-	if err != nil {
-		return e, false
-	}
-	var value func(string) bool
-	if x.HasValue {
-		if value, err = backend.StrMatch(x.HdrValueMeth, x.HdrValue, false); err != nil {
-			return e, false
-		}
-	}
-	e.Kind, e.Match = backend.ExpectHeader, backend.HeaderMatch(name, value, x.Full)
-	return e, true
-}
-
-// compileTCPCheck builds the steps of "option tcp-check" from its
-// "tcp-check" rules.
-func compileTCPCheck(p *parser.Proxy, fail func(parser.Pos, string, ...any)) []backend.TCPStep {
-	steps := []backend.TCPStep{}
-	// A "tcp-check comment" names the rule after it in failure reports.
-	comment, rule := "", 0
-	add := func(st backend.TCPStep) {
-		if st.Comment == "" {
-			st.Comment = comment
-		}
-		// HAProxy numbers steps over every rule, comments included.
-		st.Step = rule
-		comment = ""
-		steps = append(steps, st)
-	}
-	for _, r := range p.TCPChecks {
-		rule++
-		if r.Refused != "" {
-			fail(r.Pos, "%s", r.Refused)
-			continue
-		}
-		switch r.Action {
-		case "comment":
-			comment = r.Comment
-		case "connect":
-			add(backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger})
-		case "send", "send-binary":
-			add(backend.TCPStep{Send: r.Data})
-		case "expect":
-			st := backend.TCPStep{Comment: r.Comment, Neg: r.Expect.Neg}
-			switch r.Expect.Match {
-			case "string":
-				st.Expect = []byte(r.Expect.Pattern)
-			case "rstring":
-				re, err := regexp.Compile(r.Expect.Pattern)
-				if err != nil {
-					fail(r.Pos, "'tcp-check expect rstring': %v", err)
-					continue
-				}
-				st.ExpectR = re
-			case "binary":
-				st.Expect, st.Binary = r.Expect.Binary, true
-			}
-			add(st)
-		}
-	}
-	return steps
-}
 
 // idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
 // SSL engines: half the file descriptors left once 10 reserved ones, one

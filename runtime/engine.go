@@ -208,6 +208,7 @@ func (e *Engine) Serve() {
 	e.cancel = cancel
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
+		be.LB.OnAdmin = e.adminChange
 		be.LB.OnCheck = func(_ *backend.Server, report string) {
 			e.log.Warn(report + ".")
 			be.event(logging.LevelNotice, report+".")

@@ -90,10 +90,6 @@ func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, b
 	if !h.main && !h.alpn && h.ws != "h2" && !(h.ws == "h1" && t != nil && t.alpn) {
 		return
 	}
-	if (h.main || h.alpn) && srv.Check.Enabled && srv.Check.HTTP != nil {
-		fail(s.Pos, "HTTP health checks over HTTP/2 (server '%s') are not supported by the gohap runtime yet.", s.Name)
-		return
-	}
 	h.cfg = h2Config(&cfg.Global)
 	if be.h2 == nil {
 		be.h2 = map[*backend.Server]*h2Server{}

@@ -175,6 +175,11 @@ type session struct {
 	logReqLine         []byte
 	// curRule is the rule runRules is at.
 	curRule *httpRule
+	// http says the stream is served as HTTP: its frontend's mode, or
+	// a TCP stream switched to HTTP (switchHTTP, switchProto: switch-mode
+	// http [proto P]; upgraded until its first request is taken).
+	http, switchHTTP, upgraded bool
+	switchProto                string
 	// h2Pre holds what came with an HTTP/2 preface on an HTTP/1 bind.
 	h2Pre []byte
 	// bodyAborted: the client closed while its body was waited for.
@@ -239,6 +244,9 @@ func (s *session) kill() {
 // run serves the connection. It reports whether the connections were
 // handed to a tunnel, which then ends the session's bookkeeping.
 func (s *session) run() bool {
+	// An HTTP/2 stream is an HTTP one, also on a TCP frontend that
+	// switched to HTTP.
+	s.http = s.fe.HTTP || s.h2Stream
 	bp := s.fe.pool.get()
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
@@ -311,7 +319,8 @@ func (s *session) run() bool {
 		// Nothing of the HTTP state is needed by a tunnel.
 		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
-	if !s.fe.HTTP {
+	s.txn.HTX = s.http
+	if !s.http {
 		s.runTCP()
 		return s.handedOff
 	}
@@ -320,6 +329,27 @@ func (s *session) run() bool {
 	defer s.fe.pool.put(ob)
 	s.serveHTTP()
 	return s.handedOff
+}
+
+// upgradeHTTP turns a TCP stream into an HTTP one, as HAProxy does on
+// switch-mode http or when a TCP frontend hands it to an HTTP backend:
+// what the inspection read is its first request, which the frontend's
+// content rules have already seen.
+func (s *session) upgradeHTTP() {
+	if s.l.bind.Proto == "none" || s.switchProto == "none" {
+		// No HTTP layer on a "proto none" bind: the stream is aborted.
+		return
+	}
+	s.http, s.txn.HTX, s.upgraded = true, true, true
+	s.txn.Req, s.txn.Buf = &s.req, nil
+	ob := s.fe.pool.get()
+	s.out = (*ob)[:0]
+	defer s.fe.pool.put(ob)
+	if s.switchProto == "h2" {
+		s.serveH2(append([]byte(nil), s.cl.buf[s.cl.r:s.cl.w]...))
+		return
+	}
+	s.serveHTTP()
 }
 
 // lbKey computes what a hash algorithm balances on, as HAProxy's
@@ -441,7 +471,7 @@ func indexOf(b []byte, sub string) int {
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
-	if s.logging && !s.fe.HTTP {
+	if s.logging && !s.http {
 		te.rec, te.start = s.tcpRecord(), s.lt.start
 	}
 	te.track = s.stickHandOff()
@@ -1469,7 +1499,7 @@ func (s *session) parse(hl int) bool {
 	req := &s.req
 	if err := s.perr; err != nil {
 		s.perr = nil
-		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() {
+		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() && s.l.bind.Proto != "h1" && s.switchProto != "h1" {
 			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface;
 			// serveHTTP does it once out of the readiness wait, whose
 			// hold on the socket's reads would block HTTP/2's.
@@ -1525,7 +1555,10 @@ func (s *session) transaction(hl int) bool {
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, "", ""
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
-	s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+	if !s.upgraded {
+		// A stream switched to HTTP keeps what its TCP part set.
+		s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+	}
 	if s.track {
 		s.lt.request = time.Now()
 		if s.lt.first.IsZero() {
@@ -1574,7 +1607,10 @@ func (s *session) serveTxn(hl int) bool {
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
 	s.bodyAborted = false
 	s.txn.LastRuleFile, s.txn.LastRuleLine = "", 0
-	if !s.httpContentRules(&s.fe.tcp) {
+	if s.upgraded {
+		// The frontend's content rules ran before the switch to HTTP.
+		s.upgraded = false
+	} else if !s.httpContentRules(&s.fe.tcp) {
 		return false
 	}
 	if s.fe.bufferRequest {
@@ -2237,8 +2273,18 @@ func (s *session) runTCP() {
 	if !s.inspectContent(&s.fe.tcp, start) {
 		return
 	}
+	if s.switchHTTP {
+		s.upgradeHTTP()
+		return
+	}
 	be := s.route()
 	if be == nil {
+		return
+	}
+	if be.HTTP {
+		// A TCP frontend handing its stream to an HTTP backend
+		// upgrades it, as HAProxy does.
+		s.upgradeHTTP()
 		return
 	}
 	s.logBe = be

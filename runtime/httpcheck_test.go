@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 )
 
 // checkServer answers HTTP check requests with bad for its first nBad
@@ -55,12 +60,15 @@ func startCheckServer(t *testing.T, nBad int32, answer func(path string, good bo
 			path = line[1]
 		}
 		cs.mu.Lock()
-		cs.reqs[req.String()] = true
+		// The server's port differs from run to run (send-state).
+		cs.reqs[stateportRe.ReplaceAllString(req.String(), "port=N;")] = true
 		cs.mu.Unlock()
 		c.Write([]byte(answer(path, good)))
 	})
 	return cs
 }
+
+var stateportRe = regexp.MustCompile(`port=[0-9]+;`)
 
 func (cs *checkServer) requests() string {
 	cs.mu.Lock()
@@ -119,6 +127,24 @@ func TestHTTPChecksMatchHAProxy(t *testing.T) {
 		{"rstatus", "option httpchk\n http-check expect rstatus ^3", 1, simple(ok200, httpAnswer("301 Moved Permanently", "", "")), false},
 		{"legacy", "option httpchk HEAD /y HTTP/1.1\\r\\nHost:\\ www.example.com", 1, simple(httpAnswer("503 Service Unavailable", "", ""), ok200), false},
 		{"sendbody", "option httpchk GET /x HTTP/1.1\n http-check send hdr Host h2 body hello", 1, simple(httpAnswer("404 Not Found", "", ""), ok200), false},
+		{"lf", "option httpchk\n http-check set-var(check.p) str(/lf)\n http-check send meth GET uri-lf %[var(check.p)] ver HTTP/1.1 hdr x-srv %[srv_name] hdr x-none %[var(check.none)] body-lf be=%[be_name]\n http-check expect status 200", 1,
+			simple(httpAnswer("500 Internal Server Error", "", ""), ok200), false},
+		{"state", "option httpchk GET /s HTTP/1.1\n http-check send-state", 1, simple(httpAnswer("503 Service Unavailable", "", ""), ok200), false},
+		{"addr", "option httpchk\n http-check connect addr 127.0.0.1:%[2]s\n http-check send meth GET uri /a\n http-check expect status 200\n http-check connect addr 127.0.0.1 port %[2]s\n http-check unset-var(check.x)\n http-check send meth GET uri /b", 1,
+			simple(httpAnswer("500 Internal Server Error", "", ""), ok200), true},
+		{"hdrlf", "option httpchk\n http-check set-var(check.h) str(x-ok)\n http-check expect hdr name-lf %[var(check.h)] value-lf -m sub %[str(ye)]", 1,
+			simple(httpAnswer("200 OK", "X-Ok: no\r\n", ""), ok200), false},
+		{"on-error", "option httpchk\n http-check expect status 200 on-error \"bad %[res.hdr(x-why)]\" error-status L7RSP comment c", 1,
+			simple(httpAnswer("500 Internal Server Error", "X-Why: boom\r\n", ""), ok200), false},
+		{"on-success", "option httpchk\n http-check expect status 200 on-success \"fine %[res.hdr(x-ok)]\" status-code int(299)", 1,
+			simple(httpAnswer("500 Internal Server Error", "", ""), ok200), false},
+		{"string-lf", "option httpchk\n http-check set-var(check.w) str(nope)\n http-check expect string-lf %[var(check.w)]", 1,
+			simple(ok200, httpAnswer("200 OK", "", "nope here")), false},
+		{"empty", "option httpchk", 1, simple("", ok200), false},
+		{"nobody", "option httpchk\n http-check expect ! string nope comment c", 1, simple(httpAnswer("200 OK", "", ""), ok200), false},
+		{"garbage", "option httpchk", 1, simple("hello there\r\n\r\n", ok200), false},
+		{"resvar", "option httpchk\n http-check expect status 200\n http-check set-var(check.n) res.hdr(x-name)\n http-check expect !hdr name-lf %[var(check.n)]", 1,
+			simple(httpAnswer("200 OK", "X-Name: x-name\r\n", ""), httpAnswer("200 OK", "X-Name: x-other\r\n", "")), false},
 	}
 	type result struct{ reports, requests map[string]string }
 	run := func(start func(cfg, fe string) func() string) result {
@@ -242,5 +268,129 @@ backend be
 	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("gohap:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestH2ChecksMatchHAProxy runs HTTP checks over HTTP/2 (check-proto h2,
+// and a server's proto h2) against a cleartext HTTP/2 server failing
+// its first check of each backend, and compares with HAProxy the
+// requests it receives and the DOWN and UP reports.
+func TestH2ChecksMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	type result struct {
+		reports  map[string]string
+		requests []string
+	}
+	run := func(start func(cfg, fe string) func() string) result {
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		hits := map[string]int{}
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[r.Method+" "+r.URL.Path+" "+r.Proto+" host="+r.Host+" te="+r.Header.Get("Te")] = true
+			hits[r.URL.Path]++
+			n := hits[r.URL.Path]
+			mu.Unlock()
+			if n == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte("ok"))
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		fe := freePort(t)
+		cfg := fmtCfg(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+ timeout check 1s
+frontend fe
+ bind %[1]s
+ default_backend be_checkproto
+backend be_checkproto
+ option httpchk GET /cp HTTP/1.1
+ server s %[2]s check check-proto h2 inter 150ms rise 1 fall 1
+backend be_proto
+ option httpchk
+ http-check send meth GET uri /p hdr x-a b
+ server s %[2]s proto h2 check inter 150ms rise 1 fall 1
+`, fe, ln.Addr().String())
+		out := start(cfg, fe)
+		res := result{reports: map[string]string{}}
+		deadline := time.Now().Add(20 * time.Second)
+		for len(res.reports) < 4 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
+				res.reports[m[1]+" "+m[2]] = m[3]
+			}
+		}
+		mu.Lock()
+		for r := range seen {
+			res.requests = append(res.requests, r)
+		}
+		mu.Unlock()
+		sort.Strings(res.requests)
+		return res
+	}
+	want := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
+	got := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
+	if len(want.reports) != 4 {
+		t.Fatalf("haproxy reported %v", want.reports)
+	}
+	for k, w := range want.reports {
+		if got.reports[k] != w {
+			t.Errorf("%s:\n haproxy: %s\n gohap:   %s", k, w, got.reports[k])
+		}
+	}
+	if w, g := strings.Join(want.requests, "\n"), strings.Join(got.requests, "\n"); w != g {
+		t.Errorf("requests:\nhaproxy:\n%s\ngohap:\n%s", w, g)
+	}
+}
+
+var condHealthRe = regexp.MustCompile(`Health check for server (\S+) (conditionally succeeded|succeeded|failed), reason: (.*?), check duration`)
+
+// TestHTTPCheckOptionsInheritedMatchHAProxy: disable-on-404 and
+// send-state are proxy options, inherited from defaults by a backend
+// with rules of its own, as HAProxy's are; and own rules without a send
+// rule send no request at all, as in HAProxy.
+func TestHTTPCheckOptionsInheritedMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	var servers []*checkServer
+	same, total := compareReports(t, condHealthRe, "500ms", 3, func(b *strings.Builder) {
+		cs := startCheckServer(t, 1, func(_ string, good bool) string {
+			if good {
+				return httpAnswer("200 OK", "", "")
+			}
+			return httpAnswer("404 Not Found", "", "")
+		})
+		quiet := startCheckServer(t, 0, func(string, bool) string { return httpAnswer("200 OK", "", "") })
+		servers = append(servers, cs, quiet)
+		fmt.Fprintf(b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 500ms\n"+
+			" option httpchk GET /d HTTP/1.1\n http-check disable-on-404\n http-check send-state\n"+
+			"backend be_own\n option log-health-checks\n http-check send meth GET uri /own\n http-check expect status 200-399\n"+
+			" server s %s check inter 150ms rise 1 fall 1\n"+
+			"backend be_nosend\n option log-health-checks\n http-check expect status 200-399\n"+
+			" server s %s check inter 150ms rise 1 fall 1\n", cs.addr, quiet.addr)
+	})
+	t.Logf("inherited check options' reports identical to HAProxy: %d/%d", same, total)
+	for i := 0; i < 2; i++ {
+		want, got := servers[i].requests(), servers[i+2].requests()
+		if want != got {
+			t.Errorf("requests:\n haproxy: %s\n gohap:   %s", want, got)
+		}
+	}
+	if !strings.Contains(servers[0].requests(), "x-haproxy-server-state") {
+		t.Errorf("send-state was not inherited: %s", servers[0].requests())
 	}
 }

@@ -178,7 +178,7 @@ func (s *session) logConnect() {
 	}
 	r := &s.rec
 	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
-	line := logging.AppendConnect(s.logBuf[:0], r, s.fe.HTTP)
+	line := logging.AppendConnect(s.logBuf[:0], r, s.http)
 	s.logBuf = line
 	l.logger.Emit(logging.LevelInfo, -1, line, nil)
 }
@@ -213,7 +213,7 @@ func (s *session) logStream(flags uint32, status int) {
 	}
 	r := s.fillRecord(flags, status)
 	err := flags&logging.SFRedisp != 0 || flags&logging.SFErrMask > logging.SFErrLocal ||
-		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.fe.HTTP && status >= 500
+		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.http && status >= 500
 	if !err && l.dontLogNormal {
 		return
 	}
@@ -263,7 +263,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	r.TClose = now.Sub(lt.start).Milliseconds()
 	r.Client, r.Frontend = s.txn.Src, s.txn.Dst
 	r.FrontendName = s.fe.Name
-	r.BackendName, r.ServerName, r.BackendHTTP = s.fe.Name, "", s.fe.HTTP
+	r.BackendName, r.ServerName, r.BackendHTTP = s.fe.Name, "", s.http
 	if be := s.logBe; be != nil {
 		r.BackendName, r.BackendHTTP = be.Name, be.HTTP
 	}
@@ -285,7 +285,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 		r.BytesOut = 0
 	}
 	r.Flags = flags
-	r.HasTxn = s.fe.HTTP
+	r.HasTxn = s.http
 	r.CookieEnabled, r.TxFlags = s.ck != nil, s.ckTx
 	r.ActConn = s.e.actconn()
 	r.FeConn = s.fe.conns.Load()

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"io"
 	"net"
 	"regexp"
 	"strings"
@@ -281,7 +282,16 @@ func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
 			start(fmtCfg("global\n log %s local0\ndefaults\n mode tcp\n log global\n option tcplog\n timeout connect 1s\n%sfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", sink.addr(), to, fe, ln.Addr()), fe)
 			for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
 			}
-			exchange(t, fe, "hello", nil, 2*time.Second)
+			// The client stays until the proxy closes, well after both
+			// timeouts.
+			c, err := net.Dial("tcp", fe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, "hello")
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			io.Copy(io.Discard, c)
+			c.Close()
 			l, ok := sink.next(2 * time.Second)
 			if !ok {
 				return "(no line)"

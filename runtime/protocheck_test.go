@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"regexp"
@@ -34,7 +35,8 @@ func protoServer(t *testing.T, reads bool, bad, good []byte) string {
 		if n.Add(1) == 1 {
 			out = bad
 		}
-		// "|READ|" in an answer waits for the check's next message.
+		// "|READ|" in an answer waits for the check's next message,
+		// "|PAUSE|" sends what follows in another segment, a little later.
 		for i, part := range bytes.Split(out, []byte("|READ|")) {
 			if i > 0 {
 				buf := make([]byte, 1024)
@@ -42,7 +44,12 @@ func protoServer(t *testing.T, reads bool, bad, good []byte) string {
 					return
 				}
 			}
-			c.Write(part)
+			for j, seg := range bytes.Split(part, []byte("|PAUSE|")) {
+				if j > 0 {
+					time.Sleep(20 * time.Millisecond)
+				}
+				c.Write(seg)
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	})
@@ -62,9 +69,22 @@ var (
 	pgErr         = []byte("E\x00\x00\x00\x2aSFATAL\x00C28000\x00Mrole \"x\" does not exist\x00\x00")
 	ldapOK        = []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
 	ldapBadCreds  = []byte{0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, 0x31, 0x04, 0x00, 0x04, 0x00}
-	tlsAlert      = []byte{0x15, 0x03, 0x00, 0x00, 0x02, 0x02, 0x28}
-	notAProtocol  = []byte("HTTP/1.0 400 Bad Request\r\n\r\nnot what you expected")
+	// ldapLong gives its lengths on 4 bytes, as Active Directory does.
+	ldapLong     = []byte{0x30, 0x84, 0, 0, 0, 0x10, 0x02, 0x01, 0x01, 0x61, 0x84, 0, 0, 0, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
+	tlsAlert     = []byte{0x15, 0x03, 0x00, 0x00, 0x02, 0x02, 0x28}
+	notAProtocol = []byte("HTTP/1.0 400 Bad Request\r\n\r\nnot what you expected")
 )
+
+// spopHello is an SPOE agent's HELLO frame (reg-tests/checks/spop-check.vtc).
+var spopHello = spopFrame("00000036 65 00000001 0000 0776657273696F6E 0803322E30 0E6D61782D6672616D652D73697A65 03FCF0 060C6361706162696C6974696573 0800")
+
+func spopFrame(h string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 var reportRe = regexp.MustCompile(`Server (\S+) is (DOWN|UP), reason: (.*?), check duration`)
 
@@ -89,6 +109,18 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		{"pgsql_unknown", "pgsql-check user x", true, notAProtocol, pgOK},
 		{"ldap", "ldap-check", true, ldapBadCreds, ldapOK},
 		{"ldap_garbage", "ldap-check", true, notAProtocol, ldapOK},
+		{"ldap_long", "ldap-check", true, ldapBadCreds, ldapLong},
+		{"mysql_empty", "mysql-check", false, nil, mysqlGreeting},
+		{"mysql_user_empty", "mysql-check user foo", true, nil, append(append([]byte{}, mysqlGreeting...), mysqlOK...)},
+		{"pgsql_empty", "pgsql-check user x", true, nil, pgOK},
+		{"ldap_empty", "ldap-check", true, nil, ldapOK},
+		{"ssl_empty", "ssl-hello-chk", true, nil, tlsAlert},
+		{"spop", "spop-check", true, spopFrame("00000000"), spopHello},
+		{"spop_frag", "spop-check", true, spopFrame("00000007 65 00000000 0000"), spopHello},
+		{"spop_version", "spop-check", true, spopFrame("00000014 65 00000001 0000 0776657273696F6E 0803312E30"), spopHello},
+		{"spop_nosize", "spop-check", true, spopFrame("00000014 65 00000001 0000 0776657273696F6E 0803322E30"), spopHello},
+		{"spop_discon", "spop-check", true, spopFrame("00000015 66 00000001 0000 0B7374617475732D636F6465 0308 036D7367 0800"), spopHello},
+		{"spop_empty", "spop-check", true, nil, spopHello},
 		{"ssl", "ssl-hello-chk", true, notAProtocol, tlsAlert},
 	}
 	same, total := compareCheckReports(t, "1s", 2*len(cases), func(b *strings.Builder) {
@@ -98,12 +130,30 @@ func TestProtocolChecksMatchHAProxy(t *testing.T) {
 		}
 	})
 	t.Logf("check reports identical to HAProxy: %d/%d", same, total)
+	// With log-health-checks, the check's own report shows the info
+	// (MySQL version, LDAP "Success") the change of state leaves out.
+	same, total = compareReports(t, healthRe, "1s", 2*len(cases), func(b *strings.Builder) {
+		for _, c := range cases {
+			addr := protoServer(t, c.reads, c.bad, c.good)
+			fmt.Fprintf(b, "backend be_%s\n option log-health-checks\n option %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.option, addr)
+		}
+	})
+	t.Logf("log-health-checks reports identical to HAProxy: %d/%d", same, total)
 }
+
+var healthRe = regexp.MustCompile(`Health check for server (\S+) (succeeded|failed), reason: (.*?), check duration`)
 
 // compareCheckReports runs the backends written by add under HAProxy and
 // under gohap (add is called once for each, to start fresh servers),
 // waits for n DOWN or UP reports and compares them one by one.
 func compareCheckReports(t *testing.T, checkTimeout string, n int, add func(b *strings.Builder)) (same, total int) {
+	t.Helper()
+	return compareReports(t, reportRe, checkTimeout, n, add)
+}
+
+// compareReports is compareCheckReports for the reports re finds: the
+// key of a report is its first two groups, its text the third.
+func compareReports(t *testing.T, re *regexp.Regexp, checkTimeout string, n int, add func(b *strings.Builder)) (same, total int) {
 	t.Helper()
 	run := func(start func(cfg, fe string) func() string) map[string]string {
 		fe := freePort(t)
@@ -118,7 +168,7 @@ func compareCheckReports(t *testing.T, checkTimeout string, n int, add func(b *s
 		deadline := time.Now().Add(20 * time.Second)
 		for len(got) < n && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
-			for _, m := range reportRe.FindAllStringSubmatch(out(), -1) {
+			for _, m := range re.FindAllStringSubmatch(out(), -1) {
 				got[m[1]+" "+m[2]] = m[3]
 			}
 		}
@@ -307,6 +357,24 @@ func TestTCPChecksMatchHAProxy(t *testing.T) {
 		{"smtp-ehlo", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|550-no\r\n550 really no\r\n", "220 hi\r\n|READ|250-a\r\n250 ok go\r\n|READ|221 bye now\r\n", false},
 		{"smtp-garbage", "option smtpchk", false, "HTTP/1.0 400\r\n", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
 		{"redis-garbage", "option redis-check", true, "hello", "+PONG\r\n", false},
+		{"smtp-split", "option smtpchk EHLO example.com", false, "220 hi\r\n|READ|250-a\r\n|PAUSE|550 no\r\n", "220 hi\r\n|READ|250-a\r\n|PAUSE|250-b\r\n|PAUSE|250 ok\r\n|READ|221 bye\r\n", false},
+		{"negated-wait", "option tcp-check\n tcp-check expect ! rstring ^error\n tcp-check expect string valid", false, "error x", "valid", false},
+		{"glued-min-recv", "option tcp-check\n tcp-check expect min-recv 5 !rstring ^error\n tcp-check expect string valid", false, "errorvalid", "valid", false},
+		{"redis-empty", "option redis-check", true, "", "+PONG\r\n", false},
+		{"redis-reset", "option redis-check", false, "", "+PONG\r\n", false},
+		{"tcp-reset", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check comment pong\n tcp-check expect string +PONG", false, "", "+PONG\r\n", false},
+		{"smtp-empty", "option smtpchk", false, "", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"smtp-hello-empty", "option smtpchk", false, "220 x\r\n|READ|", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"smtp-quit-empty", "option smtpchk", false, "220 x\r\n|READ|250 y\r\n|READ|", "220 x\r\n|READ|250 y\r\n|READ|221 z\r\n", false},
+		{"tcp-empty", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG comment pong", true, "", "+PONG\r\n", false},
+		{"on-error", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG error-status L7STS on-error \"got %[res.payload(0,4)]\" status-code int(42) comment c", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"on-success", "option tcp-check\n tcp-check expect string ready on-success \"ok:%[res.payload(0,5)]\" ok-status L6OK status-code res.payload(5,1)", false, "busy\r\n", "ready7\r\n", false},
+		{"rbinary", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect rbinary ^2B504F", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"binary-lf", "option tcp-check\n tcp-check set-var(check.b) str(2b504f4e47)\n tcp-check send PING\\r\\n\n tcp-check expect binary-lf %[var(check.b)]", true, "-ERR x\r\n", "+PONG\r\n", false},
+		{"tout-status", "option tcp-check\n tcp-check expect string never tout-status L4TOUT", false, "+PO|READ|", "never", false},
+		{"timeout-string", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", true, "+PO|READ|", "+PONG\r\n", false},
+		{"timeout-regex", "option tcp-check\n tcp-check expect min-recv 9 rstring ^\\+PONG", false, "+PO|READ|", "+PONG\r\n\r\n\r\n", false},
+		{"set-var-lf", "option tcp-check\n tcp-check set-var(check.cmd) str(PING)\n tcp-check set-var(check.want) str(+PONG)\n tcp-check send-lf %[var(check.cmd)]\\r\\n\n tcp-check expect string-lf %[var(check.want)]", true, "-ERR x\r\n", "+PONG\r\n", false},
 	}
 	same, total := compareCheckReports(t, "500ms", 2*len(cases), func(b *strings.Builder) {
 		for _, c := range cases {
@@ -406,4 +474,101 @@ func TestCheckLingerMatchesHAProxy(t *testing.T) {
 		t.Errorf("haproxy: %s\ngohap:   %s", want, got)
 	}
 	t.Logf("check connection closes: %s", want)
+}
+
+// TestTCPCheckSuccessReportsMatchHAProxy compares the report of a
+// passing tcp-check by the kind of its last rule: none, a connect, a
+// send, an action.
+func TestTCPCheckSuccessReportsMatchHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	cases := []struct{ name, rules string }{
+		{"none", "option tcp-check"},
+		{"connect", "option tcp-check\n tcp-check connect"},
+		{"send", "option tcp-check\n tcp-check send PING\\r\\n"},
+		{"connect-send", "option tcp-check\n tcp-check connect\n tcp-check send-binary 50"},
+		{"action", "option tcp-check\n tcp-check set-var(check.x) str(a)"},
+		{"expect-action", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string PONG\n tcp-check unset-var(check.x)"},
+	}
+	same, total := compareReports(t, healthRe, "1s", len(cases), func(b *strings.Builder) {
+		for _, c := range cases {
+			addr := protoServer(t, false, nil, []byte("+PONG\r\n"))
+			fmt.Fprintf(b, "backend be_%s\n option log-health-checks\n %s\n server s %s check inter 150ms rise 1 fall 1\n", c.name, c.rules, addr)
+		}
+	})
+	t.Logf("tcp-check success reports identical to HAProxy: %d/%d", same, total)
+}
+
+// TestCheckConnectPreambleMatchesHAProxy: check-send-proxy and
+// "connect send-proxy" put a PROXY header on the connections of the
+// implicit connect and of "connect default" or "connect send-proxy"
+// rules only, as HAProxy's tcpcheck_eval_connect does; each server
+// records the first bytes of each connection.
+func TestCheckConnectPreambleMatchesHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	cases := []struct{ name, rules, server string }{
+		{"implicit", "option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", "check-send-proxy"},
+		{"explicit", "option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", "check-send-proxy"},
+		{"default", "option tcp-check\n tcp-check connect default\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", "check-send-proxy"},
+		{"rule", "option tcp-check\n tcp-check connect send-proxy\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG", ""},
+		{"http-explicit", "option httpchk\n http-check connect\n http-check send meth GET uri /x", "check-send-proxy"},
+		{"http-default", "option httpchk\n http-check connect default", "check-send-proxy"},
+	}
+	run := func(start func(cfg, fe string)) map[string]string {
+		var mu sync.Mutex
+		seen := map[string]string{}
+		var b strings.Builder
+		fe := freePort(t)
+		fmt.Fprintf(&b, "defaults\n mode tcp\n timeout connect 1s\n timeout client 2s\n timeout server 2s\n timeout check 1s\nfrontend fe\n bind %s\n", fe)
+		for _, c := range cases {
+			name := c.name
+			addr := serveRaw(t, func(conn net.Conn) {
+				conn.SetReadDeadline(time.Now().Add(time.Second))
+				buf := make([]byte, 256)
+				n, _ := conn.Read(buf)
+				head := string(buf[:n])
+				if strings.HasPrefix(head, "PROXY ") {
+					head = "PROXY"
+				}
+				mu.Lock()
+				seen[name] = head
+				mu.Unlock()
+				conn.Write([]byte("+PONG\r\nHTTP/1.0 200 OK\r\n\r\n"))
+			})
+			fmt.Fprintf(&b, "backend be_%s\n %s\n server s %s check inter 100ms %s\n", c.name, c.rules, addr, c.server)
+		}
+		start(b.String(), fe)
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			n := len(seen)
+			mu.Unlock()
+			if n == len(cases) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]string{}
+		for k, v := range seen {
+			out[k] = v
+		}
+		return out
+	}
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	for _, c := range cases {
+		if want[c.name] != got[c.name] {
+			t.Errorf("%s: haproxy's check sent %q, gohap's %q", c.name, want[c.name], got[c.name])
+		}
+	}
+	// Both kinds of connections are in the comparison.
+	if want["implicit"] != "PROXY" || want["explicit"] == "PROXY" {
+		t.Errorf("haproxy's checks sent %q", want)
+	}
 }

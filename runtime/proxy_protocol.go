@@ -39,29 +39,19 @@ func compileServerPP(g *parser.Global, s *parser.Server, srv *backend.Server, fa
 	if st.SendProxy || st.SendProxyV2 {
 		pp = &ppSend{v2: st.SendProxyV2, opts: opts}
 	}
-	if st.CheckSendProxy || pp != nil && st.Port == "" && st.Addr == "" {
-		v2 := pp != nil && pp.v2
-		if h, t := srv.Check.HTTP, srv.Check.TCP; h != nil && len(h.Steps) > 1 || hasLaterConnect(t) {
-			fail(s.Pos, "a PROXY protocol header on the connections of later 'connect' check rules is not supported by the gohap runtime yet.")
+	// Checks send the header on their default connections with
+	// check-send-proxy (or send-proxy without a check port or address),
+	// and on those of "connect send-proxy" rules; v2 follows the server.
+	srv.Check.SendProxy = st.CheckSendProxy || pp != nil && st.Port == "" && st.Addr == ""
+	v2 := pp != nil && pp.v2
+	srv.Check.Preamble = func(local, remote netip.AddrPort) []byte {
+		if !v2 {
+			return proxyproto.AppendV1(nil, local, remote)
 		}
-		srv.Check.Preamble = func(local, remote netip.AddrPort) []byte {
-			if !v2 {
-				return proxyproto.AppendV1(nil, local, remote)
-			}
-			// A check has no client: LOCAL, unless pp2-never-send-local.
-			return proxyproto.AppendV2(nil, &proxyproto.V2{Src: local, Dst: remote, Local: !g.PP2NeverSendLocal, Options: opts})
-		}
+		// A check has no client: LOCAL, unless pp2-never-send-local.
+		return proxyproto.AppendV2(nil, &proxyproto.V2{Src: local, Dst: remote, Local: !g.PP2NeverSendLocal, Options: opts})
 	}
 	return pp
-}
-
-func hasLaterConnect(steps []backend.TCPStep) bool {
-	for i, st := range steps {
-		if i > 0 && st.Connect {
-			return true
-		}
-	}
-	return false
 }
 
 // ppState is what a session keeps of the PROXY header it received: the

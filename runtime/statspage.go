@@ -325,6 +325,19 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		ss.InMaint = maint != ""
 		ss.StableDown = state == stats.SrvStopped && (chk == nil || chk.Health == 0)
 		ss.Status = stats.ServerStatus(state, maint, s.Drained() || s.CurWeight() == 0, chk)
+		if s.Agent.Enabled {
+			ss.Status = agentStatus(ss.Status, s, state, maint)
+			if s.AgentState()&backend.CheckPaused == 0 {
+				desc, dur := s.AgentReport()
+				st := s.AgentStatus()
+				ss.Agent = &stats.Check{Status: st.String(), Desc: checkDescs[st], Last: desc, Code: -1,
+					Duration: int(dur / time.Millisecond), Rise: s.Agent.Rise, Fall: s.Agent.Fall, Health: s.AgentHealth(),
+					InProgress: s.AgentState()&backend.CheckInProgress != 0}
+				if st >= backend.CheckL57Data {
+					ss.Agent.Code = 0
+				}
+			}
+		}
 		if state != stats.SrvStopped {
 			b.NbUp++
 			if usable(s) && anyActive != s.Backup {
@@ -597,4 +610,17 @@ func (s *session) readWholeBody() ([]byte, bool) {
 	cl.r += n
 	s.bodyDone = true
 	return b, true
+}
+
+// agentStatus is the status of a server with an agent check
+// (stats_fill_sv_stats_computestate): an agent's drain or down is named.
+func agentStatus(status string, s *backend.Server, state int, maint string) string {
+	switch {
+	case maint != "":
+	case (state == stats.SrvRunning || state == stats.SrvStarting) && s.Drained():
+		return "DRAIN (agent)"
+	case state == stats.SrvStopped && s.AgentHealth() == 0:
+		return "DOWN (agent)"
+	}
+	return status
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
 )
 
@@ -20,8 +21,10 @@ type tcpRule struct {
 	scope uint8
 	name  string
 	conds acl.VarConds
-	// pos places the rule for last_rule_file and last_rule_line.
-	pos parser.Pos
+	// pos places the rule for last_rule_file and last_rule_line; proto
+	// is switch-mode's.
+	pos   parser.Pos
+	proto string
 	// stk is the operand of the stick-table actions; from says where
 	// they run.
 	stk  stickAct
@@ -60,7 +63,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos, proto: r.Proto}
 		var err error
 		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
 			bad("condition: %v", err)
@@ -115,7 +118,8 @@ type tcpVerdict uint8
 const (
 	tcpContinue tcpVerdict = iota // no rule decided, or accept
 	tcpReject
-	tcpClose // tcp-response close
+	tcpClose  // tcp-response close
+	tcpSwitch // switch-mode http
 )
 
 // runTCPRules evaluates rules in order, as HAProxy's tcp_exec_l4_rules,
@@ -150,12 +154,20 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			}
 			continue
 		}
+		if ok && r.expr != nil && r.act == "track-sc" && more != nil && r.expr.Pending(t) {
+			// The key may still change: wait for more data, as HAProxy
+			// yields until it is settled or the inspection ends.
+			if !more() {
+				t.Final = true
+			}
+			continue
+		}
 		i++
 		if !ok {
 			continue
 		}
 		switch r.act {
-		case "accept", "reject", "close", "silent-drop":
+		case "accept", "reject", "close", "silent-drop", "switch-mode":
 			// Content rules that end the set are the stream's last rule.
 			if response || r.stage == "content" {
 				t.LastRuleFile, t.LastRuleLine = r.pos.File, r.pos.Line
@@ -179,6 +191,13 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 		case "silent-drop":
 			s.dropClient(true)
 			return tcpReject
+		case "switch-mode":
+			// Ends the rules; an HTTP stream already is one.
+			if !t.HTX {
+				s.switchProto = r.proto
+				return tcpSwitch
+			}
+			return tcpContinue
 		default:
 			s.runVar(r.act, r.scope, r.name, r.conds, r.expr, r.fmt)
 		}
@@ -213,8 +232,21 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	if r.inspect > 0 {
 		more = inspectReader(cl, cl.c, start.Add(r.inspect))
 	}
-	payload := func() []byte { return cl.buf[cl.r:cl.w] }
-	if s.runTCPRules(r.content, payload, false, more) != tcpReject {
+	payload := func() []byte {
+		b := cl.buf[cl.r:cl.w]
+		if !s.http {
+			s.tcpHTTPHead(b)
+		}
+		return b
+	}
+	v := s.runTCPRules(r.content, payload, false, more)
+	if s.txn.HeadPending {
+		s.txn.Req, s.txn.HeadPending = &s.req, false
+	}
+	if v == tcpSwitch {
+		s.switchHTTP = true
+	}
+	if v != tcpReject {
 		return true
 	}
 	if s.logging {
@@ -303,4 +335,23 @@ func (s *session) inspectResponse(c netConn, be *Backend, toServer []byte) ([]by
 		return nil, false
 	}
 	return sv.buf[:sv.w], true
+}
+
+// tcpHTTPHead gives the HTTP fetches of a TCP stream's rules the request
+// its data starts with, once its head is whole, as HAProxy parses a TCP
+// stream's buffer for them; until then they find nothing.
+func (s *session) tcpHTTPHead(b []byte) {
+	switch err := h1.ParseRequest(b, &s.req, s.fe.maxHdr); err {
+	case nil:
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b[:s.req.HeadLen], &s.req, false
+	case h1.ErrIncomplete:
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, true
+	case h1.ErrPreface:
+		// "PRI * HTTP/2.0" reads as an HTTP request line for these
+		// fetches, as in HAProxy: switch-mode then finds HTTP/2.
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b, &s.req, false
+	default:
+		// Not HTTP: the HTTP fetches find nothing, for good.
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, false
+	}
 }

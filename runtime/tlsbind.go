@@ -57,6 +57,11 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 				case "h2":
 					h2 = true
 				case "h1":
+				case "none":
+					if http {
+						fail(b.Pos, "'bind %s' : 'proto none' on a 'mode http' frontend is not supported by the gohap runtime yet.", b.Address)
+						return nil, false, false
+					}
 				default:
 					fail(b.Pos, "'bind %s' : unknown proto '%s'.", b.Address, b.Options[i+1])
 					return nil, false, false
@@ -294,4 +299,14 @@ func readProxyHeader(c *net.TCPConn, timeout time.Duration) (proxyproto.Header, 
 		return h, err == nil && rerr == nil
 	}
 	return h, false
+}
+
+// bindProto is the word after a bind line's "proto", empty without one.
+func bindProto(b *parser.Bind) string {
+	for i := 0; i+1 < len(b.Options); i++ {
+		if b.Options[i] == "proto" {
+			return b.Options[i+1]
+		}
+	}
+	return ""
 }

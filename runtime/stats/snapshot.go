@@ -405,7 +405,11 @@ func serverRow(p *Proxy, s *ServerStats, legends bool) Row {
 		r[fCheckHealth] = fu32(tagCfg, c.Health)
 	}
 	if a := s.Agent; a != nil {
-		r[fAgentStatus] = fstr(tagOut, a.Status)
+		st := a.Status
+		if a.InProgress {
+			st = "* " + st
+		}
+		r[fAgentStatus] = fstr(tagOut, st)
 		if a.Code >= 0 {
 			r[fAgentCode] = fu32(tagOut, a.Code)
 		}
