@@ -285,6 +285,8 @@ type Backend struct {
 	pp map[*backend.Server]*ppSend
 	// tls holds the settings of the servers with "ssl".
 	tls map[*backend.Server]*serverTLS
+	// h2 holds the servers spoken to in HTTP/2.
+	h2 map[*backend.Server]*h2Server
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 }
@@ -917,6 +919,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			}
 			be.tls[srv] = t
 		}
+		compileServerConns(cfg, p, s, be, srv, fail)
 		if disabled {
 			srv.SetState(backend.Maint)
 		}

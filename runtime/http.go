@@ -590,11 +590,14 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream
 	// "safe" shares connections with a client's later requests only;
 	// "aggressive" also with first ones, on connections that carried
 	// more than one request, "always" on any.
+	// An HTTP/2 client's streams are never first requests (HAProxy's
+	// H2 mux marks them SE_FL_NOT_FIRST).
+	first := s.FirstRequest()
 	switch {
-	case be.reuse == reuseNever, be.reuse == reuseSafe && s.reqs <= 1:
+	case be.reuse == reuseNever, be.reuse == reuseSafe && first:
 		return pooledConn{}, false
 	}
-	return be.idle.take(srv, be.reuse == reuseAggressive && s.reqs <= 1, sni)
+	return be.idle.take(srv, be.reuse == reuseAggressive && first, sni)
 }
 
 func (s *session) closeIdle() {
@@ -699,6 +702,11 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	if h := be.h2[srv]; h != nil {
+		if c, ok, err := s.dialH2(d, be, srv, h); ok {
+			return c, err
+		}
+	}
 	start := time.Now()
 	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
@@ -1600,6 +1608,8 @@ func (s *session) transaction(hl int) bool {
 func (s *session) serveTxn(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
+	// The client's method, before any rule: its response has no body.
+	clientHead := s.req.Method.Len() == 4 && string(head[s.req.Method.Off:s.req.Method.End]) == "HEAD"
 	s.reqBodyHTX = s.bodyHTX(&s.req, true, cl.w-hl)
 	req := &s.req
 	s.txn.Buf, s.txn.Req = head, req
@@ -1922,8 +1932,12 @@ func (s *session) serveTxn(hl int) bool {
 			}
 		}
 		if status != 0 {
+			abort, closeAfter := s.h2Failed()
+			if abort {
+				return false
+			}
 			s.closeServer()
-			return s.errorReply(status, bodyDone)
+			return s.errorReply(status, bodyDone) && !closeAfter
 		}
 		st := s.rsp.Status
 		if st >= 200 || st == 101 {
@@ -2042,7 +2056,7 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	body := rsp.Body
-	if isHead {
+	if isHead || clientHead {
 		body = h1.BodyNone
 	}
 	if body == h1.BodyUntilClose || s.e.stopping.Load() || rsp.HasTE && rsp.Minor == 0 {
@@ -2064,6 +2078,12 @@ func (s *session) serveTxn(hl int) bool {
 	if s.e.hard.Load() {
 		s.closeServer()
 		return false
+	}
+	if clientHead && !isHead && skipBody(sv, rsp, &s.co, s.fe.maxHdr, s.fe.bufSize) != nil {
+		s.closeServer()
+	}
+	if body == h1.BodyNone && s.h2Stream {
+		s.detachServer(mode, rsp, bodyDone, isHead)
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.zs.on {
@@ -2098,11 +2118,12 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 		return false
 	}
-	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w {
+	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
 		s.closeServer()
 	}
 	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
+	s.limitIdle()
 	return !closeClient
 }
 
@@ -2240,7 +2261,7 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
-	if be.tls[srv] != nil {
+	if be.tls[srv] != nil || be.h2[srv] != nil {
 		d := be.dialer()
 		c, err := s.dialServer(&d, be, srv)
 		if err != nil {
