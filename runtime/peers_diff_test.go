@@ -165,11 +165,14 @@ func TestPeersResyncWithHAProxy(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	eng := startGohap(t, gcfg, nil)
 	cliSend(t, "tcp", gCLI, "set table ti key 10.9.0.2 data.gpc0 5 data.server_id 3\n")
-	fresh := func(exp int) bool { return exp > 29000 && exp <= 30000 }
+	// The first push carries a fresh date, or HAProxy's own when gohap's
+	// resync request reached it first (a slow start); both within the
+	// table's expire.
+	fresh := func(exp int) bool { return exp > 26000 && exp <= 30000 }
 	for _, k := range []string{"10.9.0.1", "10.9.0.2"} {
 		want, _, _ := peersEntry(t, hCLI, "ti", k)
 		if exp := peersWait(t, gCLI, "ti", k, want); !fresh(exp) {
-			t.Errorf("first push of %s: exp=%d, want a fresh date", k, exp)
+			t.Errorf("first push of %s: exp=%d, want a date within the expire", k, exp)
 		}
 	}
 	// Once the peers acked each other's entries, age them and restart

@@ -82,7 +82,7 @@ func FuzzH1Diff(f *testing.F) {
 			}
 			hs, gs := firstStatus(&ha), firstStatus(&gh)
 			hk, gk := sortedKeys(ha.Events), sortedKeys(gh.Events)
-			if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") {
+			if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") || stricter(hs, gs, hk, gk) {
 				if first != "" {
 					t.Logf("unstable: %s", first)
 					if logFile != "" {
@@ -113,4 +113,12 @@ func appendFinding(t *testing.T, path, msg string) {
 	if _, err := fmt.Fprintf(fh, "%s\n----\n", msg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stricter tells gohap refusing (400) a request of which nothing reached
+// the server, where HAProxy forwarded bytes the strict server could not
+// parse, so that it answered 502 (its four-bytes-at-a-time target scan
+// lets some through): the README lists this on purpose.
+func stricter(hs, gs string, hk, gk []string) bool {
+	return strings.Contains(gs, " 400 ") && strings.Contains(hs, " 502 ") && len(hk) == 0 && len(gk) == 0
 }
