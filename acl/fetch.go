@@ -1001,6 +1001,7 @@ func fetchMethod(fe *fetch, t *Txn, v *Value) bool {
 var (
 	ver10 = []byte("1.0")
 	ver11 = []byte("1.1")
+	ver20 = []byte("2.0")
 )
 
 // verOf is a message's version as v10 or v11.
@@ -1015,7 +1016,13 @@ func verOf(m *h1.Msg, v *Value, v10, v11 []byte) bool {
 	return true
 }
 
-func fetchReqVer(fe *fetch, t *Txn, v *Value) bool { return verOf(t.Req, v, ver10, ver11) }
+func fetchReqVer(fe *fetch, t *Txn, v *Value) bool {
+	if t.H2 && t.Req != nil {
+		v.Type, v.B = TypeStr, ver20
+		return true
+	}
+	return verOf(t.Req, v, ver10, ver11)
+}
 func fetchResVer(fe *fetch, t *Txn, v *Value) bool { return verOf(t.Rsp, v, ver10, ver11) }
 
 func fetchProtoHTTP(fe *fetch, t *Txn, v *Value) bool {

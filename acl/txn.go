@@ -58,6 +58,8 @@ type Txn struct {
 	// HTX says the stream is an HTTP one (internal.strm.is_htx): an
 	// HTTP proxy's, or a TCP one's once switched to HTTP.
 	HTX bool
+	// H2 says the request came over HTTP/2 (req.ver is "2.0").
+	H2 bool
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env

@@ -328,7 +328,7 @@ func (s *session) run() bool {
 		// Nothing of the HTTP state is needed by a tunnel.
 		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
-	s.txn.HTX = s.http
+	s.txn.HTX, s.txn.H2 = s.http, s.h2Stream
 	if !s.http {
 		s.runTCP()
 		return s.handedOff

@@ -347,7 +347,12 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 		if req != nil && req.Version.Len() > 0 {
 			// HAProxy logs the line rebuilt from its parts, one space
 			// between each, as http_fmt_req_line() writes it.
-			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), req.URI.Of(head), req.Version.Of(head))
+			ver := req.Version.Of(head)
+			if s.h2Stream {
+				// The stream's own version, as HAProxy's HTX keeps it.
+				ver = http20
+			}
+			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), req.URI.Of(head), ver)
 		} else {
 			line := bytes.TrimRight(head[:end], "\r")
 			s.logReqLine = append(s.logReqLine[:0], line...)
@@ -684,3 +689,5 @@ func (s *session) captureCookie(dst, head []byte, m *h1.Msg, header string) []by
 	}
 	return nil
 }
+
+var http20 = []byte("HTTP/2.0")
