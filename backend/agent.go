@@ -43,6 +43,9 @@ func (s *Server) AgentState() int {
 		return 0
 	}
 	st := CheckConfigured | CheckEnabled | checkAgent
+	if s.agentOff() {
+		st &^= CheckEnabled
+	}
 	if s.Agent.inProgress.Load() {
 		st |= CheckInProgress
 	}
@@ -80,6 +83,10 @@ func (s *Server) agentLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if s.agentOff() {
+			t.Reset(a.Inter)
+			continue
 		}
 		// Unlike health checks, agent checks go on in maintenance: an
 		// agent's "ready" ends it.

@@ -106,6 +106,7 @@ type Server struct {
 	key                                      uint32
 	seq, lcSeq                               uint64
 	tree                                     *fwrrTree
+	rt                                       dynState
 }
 
 // State returns the server's current state.

@@ -79,7 +79,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if s.inMaint() {
+		if s.inMaint() || s.checkOff() {
 			// Checks pause in maintenance.
 			t.Reset(c.interval(s.CheckHealth(), s.State()))
 			continue

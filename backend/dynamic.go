@@ -1,0 +1,149 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// dynState is what servers added and removed at run time need.
+type dynState struct {
+	// dynamic marks a server of "add server" (SRV_F_DYNAMIC).
+	dynamic bool
+	// checkOff and agentOff are "disable health" and "disable agent":
+	// the check stays configured but does not run.
+	checkOff, agentOff atomic.Bool
+	// stop ends the checks of a server started by StartChecks.
+	stop context.CancelFunc
+}
+
+// Errors of AddServer and RemoveServer, with HAProxy's messages.
+var (
+	ErrServerExists = errors.New("Already exists a server with the same name in backend.")
+	ErrServerBusy   = errors.New("Server still has connections attached to it, cannot remove it.")
+)
+
+// Dynamic reports a server added at run time.
+func (s *Server) Dynamic() bool { return s.rt.dynamic }
+
+// AddServer attaches a server at the end of the backend, as "add server"
+// does: in forced maintenance, with the first free id when it has none.
+// The server list is replaced, never modified, for readers without the
+// lock.
+func (b *Backend) AddServer(s *Server) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	used := map[int]bool{}
+	for _, x := range b.Servers {
+		if x.Name == s.Name {
+			return ErrServerExists
+		}
+		used[x.ID] = true
+	}
+	if s.ID == 0 {
+		s.ID = 1
+		for used[s.ID] {
+			s.ID++
+		}
+	}
+	s.rt.dynamic = true
+	s.Backend = b
+	s.curWeight.Store(int32(s.Weight))
+	s.lastChange.Store(time.Now().Unix())
+	s.chkStatus.Store(int32(CheckIni))
+	s.admin.Store(uint32(s.Admin() | AdminForcedMaint))
+	s.state.Store(int32(Maint))
+	s.rt.checkOff.Store(true)
+	s.rt.agentOff.Store(true)
+	b.Servers = append(b.Servers[:len(b.Servers):len(b.Servers)], s)
+	b.dirty = true
+	return nil
+}
+
+// RemoveServer detaches a server that has no session and no queued
+// request; the caller checked it is in maintenance. Its checks stop and
+// it stops following the server it tracked.
+func (b *Backend) RemoveServer(s *Server) error {
+	b.mu.Lock()
+	if s.cur > 0 || len(s.queue) > 0 {
+		b.mu.Unlock()
+		return ErrServerBusy
+	}
+	list := make([]*Server, 0, len(b.Servers))
+	for _, x := range b.Servers {
+		if x != s {
+			list = append(list, x)
+		}
+	}
+	b.Servers = list
+	if s.tree != nil {
+		s.tree.remove(s)
+		s.tree = nil
+	}
+	b.dirty = true
+	b.fwrrInit = false
+	b.mu.Unlock()
+	if s.rt.stop != nil {
+		s.rt.stop()
+	}
+	if t := s.Tracked; t != nil {
+		t.mu.Lock()
+		kept := make([]*Server, 0, len(t.trackers))
+		for _, x := range t.trackers {
+			if x != s {
+				kept = append(kept, x)
+			}
+		}
+		t.trackers = kept
+		t.mu.Unlock()
+	}
+	return nil
+}
+
+// Trackers reports whether other servers follow s's state.
+func (s *Server) Trackers() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.trackers) > 0
+}
+
+// Track makes a server being added follow t, which runs, as HAProxy's
+// srv_apply_track does for "add server ... track".
+func (s *Server) Track(t *Server) {
+	s.Tracked = t
+	s.Check.Enabled = false
+	t.mu.Lock()
+	t.trackers = append(t.trackers[:len(t.trackers):len(t.trackers)], s)
+	st := t.State()
+	t.mu.Unlock()
+	if st != Up {
+		s.state.Store(int32(st))
+	}
+}
+
+// StartChecks runs the check and agent of a server added at run time
+// until it is removed; they stay off until EnableCheck and EnableAgent.
+func (s *Server) StartChecks(ctx context.Context) {
+	ctx, s.rt.stop = context.WithCancel(ctx)
+	if s.Check.Enabled {
+		go s.checkLoop(ctx)
+	}
+	if s.Agent.Enabled {
+		s.Agent.health.Store(int32(s.Agent.Rise))
+		s.Agent.status.Store(int32(CheckIni))
+		go s.agentLoop(ctx)
+	}
+}
+
+// SetCheckRunning is "enable health" (on) and "disable health".
+func (s *Server) SetCheckRunning(on bool) { s.rt.checkOff.Store(!on) }
+
+// SetAgentRunning is "enable agent" (on) and "disable agent".
+func (s *Server) SetAgentRunning(on bool) { s.rt.agentOff.Store(!on) }
+
+// checkOff reports a check stopped by "disable health".
+func (s *Server) checkOff() bool { return s.rt.checkOff.Load() }
+
+// agentOff reports an agent stopped by "disable agent".
+func (s *Server) agentOff() bool { return s.rt.agentOff.Load() }
