@@ -147,3 +147,7 @@ func (s *Server) checkOff() bool { return s.rt.checkOff.Load() }
 
 // agentOff reports an agent stopped by "disable agent".
 func (s *Server) agentOff() bool { return s.rt.agentOff.Load() }
+
+// DynamicLB reports an algorithm that takes servers added at run time
+// (BE_LB_PROP_DYN).
+func (b *Backend) DynamicLB() bool { return b.dynamicWeights() }

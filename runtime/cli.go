@@ -206,6 +206,7 @@ func (s cliSource) Backends() []stats.Backend {
 				SinceChange: now - srv.LastChange().Unix(), CheckStatus: int(srv.CheckStatus()), CheckResult: int(srv.CheckResult()),
 				CheckHealth: srv.CheckHealth(), CheckState: srv.CheckState(), AgentState: srv.AgentState(), AdminState: int(srv.Admin()), ForcedID: set.ID != 0,
 				FQDN: "-", SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}
+			ss.UseSSL = useSSL(srv, ps)
 			if host, port, err := net.SplitHostPort(srv.Address()); err == nil {
 				ss.Addr = host
 				ss.Port, _ = strconv.Atoi(port)

@@ -58,7 +58,9 @@ func (ss *session) setServer(args []string) bool {
 		case !adm.SetHealth(be.Name, s.Name, val):
 			ss.out.WriteString("cannot change health on a tracking server.\n")
 		}
-	case "addr", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl":
+	case "addr", "fqdn", "ssl":
+		ss.editServer(be, s, what, args)
+	case "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
 		ss.out.WriteString("'set server <srv> " + what + "' is not supported by gohap.\n")
 	default:
 		ss.out.WriteString("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | " +
@@ -156,4 +158,32 @@ func (ss *session) setWeight(args []string) bool {
 		ss.changeWeight(adm, be, s, arg(args, 3))
 	}
 	return false
+}
+
+// editServer is "set server <b>/<s> addr|fqdn|ssl ...".
+func (ss *session) editServer(be *Backend, s *ServerState, what string, args []string) {
+	ed := ss.editor()
+	if ed == nil {
+		return
+	}
+	var msg string
+	switch what {
+	case "addr":
+		if arg(args, 4) == "" {
+			ss.out.WriteString("set server <b>/<s> addr requires an address and optionally a port.\n")
+			return
+		}
+		port := ""
+		if arg(args, 5) == "port" {
+			port = arg(args, 6)
+		}
+		msg = ed.SetServerAddr(be.Name, s.Name, arg(args, 4), port)
+	case "fqdn":
+		msg = ed.SetServerFQDN(be.Name, s.Name, arg(args, 4))
+	case "ssl":
+		msg = ed.SetServerSSL(be.Name, s.Name, arg(args, 4))
+	}
+	if msg != "" {
+		ss.out.WriteString(msg + "\n")
+	}
 }

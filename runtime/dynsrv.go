@@ -1,0 +1,385 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/netip"
+	"strconv"
+	"strings"
+	"slices"
+	"sync"
+
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/stats"
+)
+
+var _ stats.ServerEditor = cliSource{}
+
+// dynMu orders the CLI's changes of servers ("add server", "del
+// server", "set server ... ssl"). The maps the connection path reads are
+// replaced, never modified, so that it reads them without a lock.
+var dynMu sync.Mutex
+
+// AddServer is "add server <b>/<s> <addr> [options]" (cli_parse_add_server):
+// the server is compiled as a configuration line would be, and joins the
+// backend in forced maintenance with its checks disabled.
+func (s cliSource) AddServer(bname, sname string, words []string) (string, bool) {
+	be := s.e.g.byName[bname]
+	if be == nil || be.compileServer == nil {
+		return "No such backend.", false
+	}
+	if !be.LB.DynamicLB() {
+		return "Backend must use a dynamic load balancing to support dynamic servers.", false
+	}
+	ps, msg := parser.DynamicServer(sname, words)
+	if ps == nil {
+		return msg, false
+	}
+	if st := &ps.Settings; st.Unsupported != "" {
+		return fmt.Sprintf("server option '%s' is not supported by the gohap runtime yet.", st.Unsupported), false
+	}
+	if p := ps.Settings.Proto; p != "" && p != "none" && !be.HTTP {
+		return "MUX protocol is not usable for server.", false
+	}
+	var fails []string
+	cs := be.compileServer(ps, nil, func(_ parser.Pos, format string, a ...any) {
+		fails = append(fails, strings.TrimPrefix(fmt.Sprintf(format, a...), bracketed))
+	})
+	if cs == nil || len(fails) > 0 {
+		if len(fails) == 0 {
+			fails = append(fails, "failed to create the server.")
+		}
+		return strings.Join(fails, "\n"), false
+	}
+	srv := cs.srv
+	dynMu.Lock()
+	defer dynMu.Unlock()
+	var tracked *backend.Server
+	if cs.track != "" {
+		t, msg := s.trackTarget(be, cs.track)
+		if t == nil {
+			return msg, false
+		}
+		tracked = t
+	}
+	if id := ps.Settings.ID; id != 0 {
+		for _, x := range be.LB.Servers {
+			if x.ID == id {
+				pos := be.serverPos[x]
+				return fmt.Sprintf("'id' : custom id %d already used at %s:%d ('server %s').", id, pos.File, pos.Line, x.Name), false
+			}
+		}
+	}
+	if err := be.LB.AddServer(srv); err != nil {
+		return err.Error(), false
+	}
+	if tracked != nil {
+		srv.Track(tracked)
+	}
+	be.publishServer(cs)
+	if c := s.c; c != nil {
+		set := maps.Clone(c.settings)
+		set[srv] = ps
+		c.settings = set
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Checks end with the engine.
+		<-s.e.done
+		cancel()
+	}()
+	srv.StartChecks(ctx)
+	return "New server registered.", true
+}
+
+// trackTarget is srv_apply_track's lookup of "track [<b>/]<s>".
+func (s cliSource) trackTarget(be *Backend, ref string) (*backend.Server, string) {
+	tb, name := be, ref
+	if b, n, ok := strings.Cut(ref, "/"); ok {
+		if tb, name = s.e.g.byName[b], n; tb == nil {
+			return nil, fmt.Sprintf("unable to find required proxy '%s' for tracking.", b)
+		}
+	}
+	for _, x := range tb.LB.Servers {
+		if x.Name != name {
+			continue
+		}
+		switch {
+		case x.Dynamic():
+			return nil, fmt.Sprintf("unable to use %s/%s for tracking as it is a dynamic server.", tb.Name, x.Name)
+		case !x.Check.Enabled && !x.Agent.Enabled && x.Tracked == nil && tb.tracks[x] == "":
+			return nil, fmt.Sprintf("unable to use %s/%s for tracking as it does not have any check nor agent enabled.", tb.Name, x.Name)
+		}
+		return x, ""
+	}
+	return nil, fmt.Sprintf("unable to find required server '%s' for tracking.", name)
+}
+
+// publishServer is addServer for a running backend: the maps are
+// replaced for the connection path.
+func (be *Backend) publishServer(cs *compiledServer) {
+	srv := cs.srv
+	if cs.track != "" {
+		m := maps.Clone(be.tracks)
+		m[srv] = cs.track
+		be.tracks = m
+	}
+	if cs.pp != nil {
+		m := maps.Clone(be.pp)
+		if m == nil {
+			m = map[*backend.Server]*ppSend{}
+		}
+		m[srv] = cs.pp
+		be.pp = m
+	}
+	if cs.tls != nil {
+		be.setTLS(srv, cs.tls)
+	}
+	m := maps.Clone(be.serverPos)
+	m[srv] = cs.pos
+	be.serverPos = m
+}
+
+// setTLS replaces the TLS settings of a server, nil for none.
+func (be *Backend) setTLS(srv *backend.Server, t *serverTLS) {
+	m := maps.Clone(be.tls)
+	if m == nil {
+		m = map[*backend.Server]*serverTLS{}
+	}
+	if t == nil {
+		delete(m, srv)
+	} else {
+		m[srv] = t
+	}
+	be.tls = m
+}
+
+// DelServer is "del server <b>/<s>" (cli_parse_delete_server).
+func (s cliSource) DelServer(bname, sname string) string {
+	be := s.e.g.byName[bname]
+	srv := s.server(bname, sname)
+	if be == nil || srv == nil {
+		return "No such server."
+	}
+	dynMu.Lock()
+	defer dynMu.Unlock()
+	// Servers others point to are not purgeable (SRV_F_NON_PURGEABLE).
+	if srv.Trackers() {
+		return "This server cannot be removed at runtime due to other configuration elements pointing to it."
+	}
+	if srv.Admin()&(backend.AdminForcedMaint|backend.AdminInheritedMaint|backend.AdminConfigMaint|backend.AdminResolveMaint) == 0 {
+		return "Only servers in maintenance mode can be deleted."
+	}
+	be.idle.drop(srv, false)
+	if err := be.LB.RemoveServer(srv); err != nil {
+		return err.Error()
+	}
+	if c := s.c; c != nil {
+		set := maps.Clone(c.settings)
+		delete(set, srv)
+		c.settings = set
+	}
+	if be.tls[srv] != nil {
+		be.setTLS(srv, nil)
+	}
+	return "Server deleted."
+}
+
+// SetCheck is "enable|disable health|agent <b>/<s>".
+func (s cliSource) SetCheck(bname, sname string, agent, on bool) string {
+	srv := s.server(bname, sname)
+	if srv == nil {
+		return ""
+	}
+	switch {
+	case agent && on && !srv.Agent.Enabled:
+		return "Agent was not configured on this server, cannot enable."
+	case !agent && on && !srv.Check.Enabled:
+		return "Health check was not configured on this server, cannot enable."
+	case agent:
+		srv.SetAgentRunning(on)
+	default:
+		srv.SetCheckRunning(on)
+	}
+	return ""
+}
+
+// SetServerAddr is "set server <b>/<s> addr <ip> [port <port>]"
+// (srv_update_addr_port); the answer is HAProxy's report.
+func (s cliSource) SetServerAddr(bname, sname, addr, port string) string {
+	srv := s.server(bname, sname)
+	if srv == nil {
+		return ""
+	}
+	const by = " by 'stats socket command'"
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Zone() != "" {
+		return "Invalid addr '" + addr + "'" + by
+	}
+	curHost, curPort := "", 0
+	if h, p, ok := strings.Cut(srv.Address(), ":"); ok && !strings.Contains(p, ":") {
+		curHost, curPort = h, atoiPort(p)
+	} else if a, err := netip.ParseAddrPort(srv.Address()); err == nil {
+		curHost, curPort = a.Addr().String(), int(a.Port())
+	}
+	cur, _ := netip.ParseAddr(curHost)
+	var msg strings.Builder
+	newIP, newPort := cur, curPort
+	if cur.IsValid() && cur.Unmap() == ip.Unmap() {
+		msg.WriteString("no need to change the addr")
+	} else {
+		shown := curHost
+		if shown == "" {
+			shown = "(null)"
+		}
+		msg.WriteString("IP changed from '" + shown + "' to '" + addr + "'")
+		newIP = ip
+	}
+	if port != "" {
+		msg.WriteString(", ")
+		n, rest, ok := cStrtol(port)
+		switch {
+		case !ok:
+			msg.WriteString("problem converting port '" + port + "' to an int" + by)
+			return msg.String()
+		case port[0] == '+' || port[0] == '-' || srv.MapPorts:
+			// Port maps are set from the configuration only here.
+			msg.WriteString("changing a port map is not supported by gohap" + by)
+			return msg.String()
+		case uint16(n) != uint16(curPort):
+			_ = rest
+			msg.WriteString("port changed from '" + strconv.Itoa(curPort) + "' to '" + strconv.Itoa(int(uint16(n))) + "'")
+			newPort = int(uint16(n))
+		default:
+			msg.WriteString("no need to change the port")
+		}
+	}
+	if newIP != cur || newPort != curPort {
+		if be := s.e.g.byName[bname]; be != nil {
+			be.idle.drop(srv, false)
+		}
+		srv.SetAddress(newIP, newPort)
+	}
+	for _, ch := range srv.ClearResolveMaint() {
+		s.e.adminChange(ch)
+	}
+	return msg.String() + by
+}
+
+// atoiPort reads a port, 0 when it is not one.
+func atoiPort(p string) int {
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// cStrtol is strtol on a port: a sign, digits, ok when one digit is read.
+func cStrtol(s string) (n int64, rest string, ok bool) {
+	t := s
+	neg := false
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		neg, t = t[0] == '-', t[1:]
+	}
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		n = n*10 + int64(t[i]-'0')
+		if n > 1<<40 {
+			n = 1 << 40
+		}
+		i++
+	}
+	if neg {
+		n = -n
+	}
+	return n, t[i:], i > 0
+}
+
+// SetServerFQDN is "set server <b>/<s> fqdn <name>": a server without
+// resolvers is refused as HAProxy does.
+func (s cliSource) SetServerFQDN(bname, sname, fqdn string) string {
+	srv := s.server(bname, sname)
+	if srv == nil {
+		return ""
+	}
+	if fqdn == "" {
+		return "set server <b>/<s> fqdn requires a FQDN."
+	}
+	ps := s.c.settings[srv]
+	if ps == nil || !ps.Settings.HasResolvers {
+		return "set server <b>/<s> fqdn failed because no resolution is configured."
+	}
+	if s.e.g.dns.srvRecord(srv) != "" {
+		return "set server <b>/<s> fqdn failed because SRV resolution is configured."
+	}
+	return "'set server <srv> fqdn' with resolvers is not supported by gohap."
+}
+
+// sslState holds the "set server ... ssl" choices (1 on, 0 off), by
+// server; guarded by dynMu.
+var sslState = map[*backend.Server]int{}
+
+// useSSL is a server's srv_use_ssl of "show servers state": 1 with
+// "ssl", -1 with "no-ssl", 0 without either, or as the CLI set it.
+func useSSL(srv *backend.Server, ps *parser.Server) int {
+	dynMu.Lock()
+	v, ok := sslState[srv]
+	dynMu.Unlock()
+	if ok || ps == nil {
+		return v
+	}
+	for _, w := range slices.Backward(ps.Settings.TLSWords) {
+		switch w {
+		case "ssl":
+			return 1
+		case "no-ssl":
+			return -1
+		}
+	}
+	return 0
+}
+
+// SetServerSSL is "set server <b>/<s> ssl on|off": only a server whose
+// settings name "ssl" (its own or its default-server's) has TLS
+// settings to turn on, as HAProxy has an SSL context only for it.
+func (s cliSource) SetServerSSL(bname, sname, onoff string) string {
+	be := s.e.g.byName[bname]
+	srv := s.server(bname, sname)
+	if be == nil || srv == nil {
+		return ""
+	}
+	if srv.Dynamic() {
+		return "'set server <srv> ssl' not supported on dynamic servers"
+	}
+	ps := s.c.settings[srv]
+	if ps == nil || !slices.Contains(ps.Settings.TLSWords, "ssl") {
+		return "'set server <srv> ssl' cannot be set.  default-server should define ssl settings"
+	}
+	if onoff != "on" && onoff != "off" {
+		return "'set server <srv> ssl' expects 'on' or 'off'."
+	}
+	var t *serverTLS
+	if onoff == "on" {
+		on := *ps
+		on.Settings.TLSWords = append(slices.Clip(ps.Settings.TLSWords), "ssl")
+		on.Settings.HasResolvers = false
+		var fails []string
+		cs := be.compileServer(&on, nil, func(_ parser.Pos, format string, a ...any) {
+			fails = append(fails, strings.TrimPrefix(fmt.Sprintf(format, a...), bracketed))
+		})
+		if cs == nil || cs.tls == nil {
+			return strings.Join(fails, "\n")
+		}
+		t = cs.tls
+	}
+	dynMu.Lock()
+	be.setTLS(srv, t)
+	sslState[srv] = map[string]int{"on": 1, "off": 0}[onoff]
+	dynMu.Unlock()
+	// srv_cleanup_connections: idle connections use the former setting.
+	be.idle.drop(srv, false)
+	return "server ssl setting updated."
+}
