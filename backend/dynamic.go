@@ -52,7 +52,9 @@ func (b *Backend) AddServer(s *Server) error {
 	s.curWeight.Store(int32(s.Weight))
 	s.lastChange.Store(time.Now().Unix())
 	s.chkStatus.Store(int32(CheckIni))
-	s.admin.Store(uint32(s.Admin() | AdminForcedMaint))
+	// Only the forced maintenance: an address left unresolved does not
+	// hold it (init-addr none).
+	s.admin.Store(uint32(AdminForcedMaint))
 	s.state.Store(int32(Maint))
 	s.rt.checkOff.Store(true)
 	s.rt.agentOff.Store(true)

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
-	"slices"
 	"sync"
 
 	"github.com/gohap/gohap/backend"
@@ -43,6 +43,12 @@ func (s cliSource) AddServer(bname, sname string, words []string) (string, bool)
 	if p := ps.Settings.Proto; p != "" && p != "none" && !be.HTTP {
 		return "MUX protocol is not usable for server.", false
 	}
+	if host, _ := splitServerAddress(ps.Address); host != "" {
+		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil {
+			// A dynamic server resolves nothing: init-addr none.
+			ps.Settings.InitAddr = "none"
+		}
+	}
 	var fails []string
 	cs := be.compileServer(ps, nil, func(_ parser.Pos, format string, a ...any) {
 		fails = append(fails, strings.TrimPrefix(fmt.Sprintf(format, a...), bracketed))
@@ -54,6 +60,12 @@ func (s cliSource) AddServer(bname, sname string, words []string) (string, bool)
 		return strings.Join(fails, "\n"), false
 	}
 	srv := cs.srv
+	// Checks of a dynamic server take neither the server's PROXY header
+	// nor its TLS unless told (init_srv_check).
+	srv.Check.SendProxy = ps.Settings.CheckSendProxy
+	if !slices.Contains(ps.Settings.TLSWords, "check-ssl") {
+		srv.Check.TLS = nil
+	}
 	dynMu.Lock()
 	defer dynMu.Unlock()
 	var tracked *backend.Server
