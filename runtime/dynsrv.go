@@ -25,13 +25,13 @@ var dynMu sync.Mutex
 // AddServer is "add server <b>/<s> <addr> [options]" (cli_parse_add_server):
 // the server is compiled as a configuration line would be, and joins the
 // backend in forced maintenance with its checks disabled.
-func (s cliSource) AddServer(bname, sname string, words []string) (string, bool) {
+func (s cliSource) AddServer(bname, sname string, words []string) (answer string, bare bool) {
 	be := s.e.g.byName[bname]
 	if be == nil || be.compileServer == nil {
-		return "No such backend.", false
+		return "No such backend.", true
 	}
 	if !be.LB.DynamicLB() {
-		return "Backend must use a dynamic load balancing to support dynamic servers.", false
+		return "Backend must use a dynamic load balancing to support dynamic servers.", true
 	}
 	ps, msg := parser.DynamicServer(sname, words)
 	if ps == nil {
@@ -103,7 +103,7 @@ func (s cliSource) AddServer(bname, sname string, words []string) (string, bool)
 		cancel()
 	}()
 	srv.StartChecks(ctx)
-	return "New server registered.", true
+	return "New server registered.", false
 }
 
 // trackTarget is srv_apply_track's lookup of "track [<b>/]<s>".
@@ -184,7 +184,10 @@ func (s cliSource) DelServer(bname, sname string) string {
 	if srv.Admin()&(backend.AdminForcedMaint|backend.AdminInheritedMaint|backend.AdminConfigMaint|backend.AdminResolveMaint) == 0 {
 		return "Only servers in maintenance mode can be deleted."
 	}
-	be.idle.drop(srv, false)
+	// HAProxy counts idle connections as attached ones.
+	if be.idle.liveConns(srv) > 0 {
+		return backend.ErrServerBusy.Error()
+	}
 	if err := be.LB.RemoveServer(srv); err != nil {
 		return err.Error()
 	}
@@ -394,4 +397,25 @@ func (s cliSource) SetServerSSL(bname, sname, onoff string) string {
 	// srv_cleanup_connections: idle connections use the former setting.
 	be.idle.drop(srv, false)
 	return "server ssl setting updated."
+}
+
+// liveConns closes the idle connections to srv that the server ended
+// and counts the others.
+func (p *idlePool) liveConns(srv *backend.Server) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.conns[srv]
+	kept := list[:0]
+	for _, pc := range list {
+		if alive(pc.rc) {
+			kept = append(kept, pc)
+			continue
+		}
+		pc.c.Close()
+		p.n--
+	}
+	if len(list) > 0 {
+		p.conns[srv] = kept
+	}
+	return len(kept)
 }

@@ -6,7 +6,7 @@ import "strings"
 // answer is HAProxy's message ("" for none).
 type ServerEditor interface {
 	// AddServer is "add server": words are the address and the options;
-	// ok is false when the server was refused.
+	// bare is set for the answers HAProxy ends without a newline.
 	AddServer(backend, server string, words []string) (answer string, ok bool)
 	// DelServer is "del server" of a server the CLI found.
 	DelServer(backend, server string) string
@@ -62,15 +62,20 @@ func (ss *session) addServer(args []string) bool {
 	}
 	bname, sname := splitServerArg(arg(args, 2))
 	if sname == "" {
-		ss.out.WriteString("Require 'backend/server'.\n")
+		ss.out.WriteString("Require 'backend/server'.")
 		return false
 	}
 	var words []string
 	if len(args) > 3 {
 		words = args[3:]
 	}
-	answer, _ := ed.AddServer(bname, sname, words)
-	ss.out.WriteString(answer + "\n")
+	// HAProxy's own refusals have no final newline, unlike the parser's
+	// messages and the success.
+	answer, bare := ed.AddServer(bname, sname, words)
+	if !bare {
+		answer += "\n"
+	}
+	ss.out.WriteString(answer)
 	return false
 }
 
@@ -84,20 +89,24 @@ func (ss *session) delServer(args []string) bool {
 	if ed == nil {
 		return false
 	}
+	// cli_parse_delete_server's answers have no final newline.
 	bname, sname := splitServerArg(arg(args, 2))
 	if sname == "" {
-		ss.out.WriteString("Require 'backend/server'.\n")
+		ss.out.WriteString("Require 'backend/server'.")
 		return false
 	}
-	if findBackend(ss.srv.src.Backends(), bname) == nil {
-		ss.out.WriteString("No such backend.\n")
+	be := findBackend(ss.srv.src.Backends(), bname)
+	if be == nil {
+		ss.out.WriteString("No such backend.")
 		return false
 	}
-	be, s, ok := ss.findServer(bname + "/" + sname)
-	if !ok {
-		return false
+	for _, s := range be.Servers {
+		if s.Name == sname {
+			ss.out.WriteString(ed.DelServer(be.Name, s.Name))
+			return false
+		}
 	}
-	ss.out.WriteString(ed.DelServer(be.Name, s.Name) + "\n")
+	ss.out.WriteString("No such server.")
 	return false
 }
 

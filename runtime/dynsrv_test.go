@@ -1,0 +1,129 @@
+package runtime_test
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dynServersCfg has a round robin backend, where servers can be added,
+// a static one, where they cannot, and a TCP one.
+const dynServersCfg = `global
+    stats socket %[1]s level admin
+` + baseDefaults + `frontend fe
+    bind %[2]s
+    default_backend be1
+backend be1
+    http-reuse never
+    server a %[3]s check inter 60s
+    server b %[4]s
+    server t %[3]s track a
+backend be2
+    balance static-rr
+    server s %[3]s
+backend be3
+    mode tcp
+`
+
+// TestDynamicServersDifferential: "add server", "del server", "enable
+// health|agent" and "set server ... addr|fqdn|ssl" answer as HAProxy
+// 2.6's, and the traffic goes to the added server once enabled, leaves
+// a deleted one and follows a new address.
+func TestDynamicServersDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare the CLI with")
+	}
+	a, b, c := startEcho(t, "a"), startEcho(t, "b"), startEcho(t, "c")
+	var sides []cliMapsSide
+	for _, name := range []string{"haproxy", "gohap"} {
+		s := cliMapsSide{name: name, sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t)}
+		text := fmt.Sprintf(dynServersCfg, s.sock, s.fe, a.Addr(), b.Addr())
+		if name == "haproxy" {
+			startHAProxyOut(t, text, s.fe)
+		} else {
+			startGohapOut(t, text)
+		}
+		sides = append(sides, s)
+	}
+	_, bPort, _ := strings.Cut(b.Addr(), ":")
+	_, cPort, _ := strings.Cut(c.Addr(), ":")
+	steps := []struct {
+		cmd     string
+		traffic bool
+	}{
+		{cmd: "add server be1/c " + c.Addr() + "\n", traffic: true},
+		{cmd: "enable server be1/c\n", traffic: true},
+		{cmd: "add server be1/c " + c.Addr() + "\n"},
+		{cmd: "add server be1/x\n"},
+		{cmd: "add server be1\n"},
+		{cmd: "add server nope/x " + c.Addr() + "\n"},
+		{cmd: "add server be2/x " + c.Addr() + "\n"},
+		{cmd: "add server be3/x " + c.Addr() + " proto h2\n"},
+		{cmd: "add server be1/x " + c.Addr() + " cookie k\n"},
+		{cmd: "add server be1/x " + c.Addr() + " resolvers r\n"},
+		{cmd: "add server be1/x " + c.Addr() + " chek\n"},
+		{cmd: "add server be1/x " + c.Addr() + " weight 300\n"},
+		{cmd: "add server be1/x " + c.Addr() + " inter\n"},
+		{cmd: "add server be1/x " + c.Addr() + " track nope/a\n"},
+		{cmd: "add server be1/x " + c.Addr() + " track be1/nope\n"},
+		{cmd: "add server be1/x " + c.Addr() + " track b\n"},
+		{cmd: "add server be1/x " + c.Addr() + " check track a\n"},
+		{cmd: "add server be1/d " + c.Addr() + " track be1/a weight 2\n"},
+		{cmd: "add server be1/x " + c.Addr() + " track be1/d\n"},
+		{cmd: "add server be1/x " + c.Addr() + " track be1/t\n"},
+		{cmd: "operator; add server be1/y " + c.Addr() + "\n"},
+		{cmd: "enable health be1/b\n"},
+		{cmd: "enable agent be1/b\n"},
+		{cmd: "disable health be1/a; disable agent be1/a; enable health be1/a\n"},
+		{cmd: "enable health be1/nope\n"},
+		{cmd: "del server be1/c\n"},
+		{cmd: "disable server be1/c; del server be1/c\n", traffic: true},
+		{cmd: "del server be1/c\n"},
+		{cmd: "del server nope/c\n"},
+		{cmd: "del server be1\n"},
+		{cmd: "del server be1/a\n"},
+		{cmd: "disable server be1/b; del server be1/b; enable server be1/b\n", traffic: true},
+		{cmd: "set server be1/b addr 127.0.0.1 port " + cPort + "\n", traffic: true},
+		{cmd: "set server be1/b addr 127.0.0.1 port " + bPort + "\n", traffic: true},
+		{cmd: "set server be1/b addr 127.0.0.1\n"},
+		{cmd: "set server be1/b addr nope\n"},
+		{cmd: "set server be1/b addr\n"},
+		{cmd: "set server be1/b fqdn foo.example\n"},
+		{cmd: "set server be1/b fqdn\n"},
+		{cmd: "set server be1/b ssl on\n"},
+		{cmd: "set server be1/d ssl on\n"},
+	}
+	for _, st := range steps {
+		var got [2]string
+		for i, s := range sides {
+			got[i] = s.send(t, st.cmd)
+			if st.traffic {
+				got[i] += "=> " + servedByClose(t, s.fe, 6)
+			}
+		}
+		if got[0] != got[1] {
+			t.Errorf("%q:\ngohap:\n%s\nhaproxy:\n%s", st.cmd, got[1], got[0])
+		}
+	}
+}
+
+// servedByClose is servedBy with a connection per request, for no
+// server connection to outlive its request.
+func servedByClose(t *testing.T, fe string, n int) string {
+	var out []string
+	cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := 0; i < n; i++ {
+		resp, err := cl.Get("http://" + fe + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		out = append(out, resp.Header.Get("X-Server"))
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
