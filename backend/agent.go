@@ -120,7 +120,7 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(cctx, "tcp", a.Addr)
+	conn, err := d.DialContext(cctx, "tcp", s.agentAddr())
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
@@ -134,8 +134,8 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 	done = func() { conn.Close() }
 	deadline, _ := cctx.Deadline()
 	conn.SetDeadline(deadline)
-	if len(a.Send) > 0 {
-		if _, err := conn.Write(a.Send); err != nil {
+	if send := s.agentSend(); len(send) > 0 {
+		if _, err := conn.Write(send); err != nil {
 			return nil, CheckL4Con, "Connection reset by peer", done
 		}
 	}

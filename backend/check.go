@@ -269,6 +269,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 			addr = withPort(addr, s.Check.Port)
 		}
 	}
+	addr = retarget(addr, s.rt.check.Load())
 	dial := addr
 	if s.Check.HTTP != nil {
 		dial = s.Check.HTTP.firstAddr(addr)

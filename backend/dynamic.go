@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 	"time"
 )
@@ -16,6 +17,10 @@ type dynState struct {
 	checkOff, agentOff atomic.Bool
 	// stop ends the checks of a server started by StartChecks.
 	stop context.CancelFunc
+	// check and agent are the targets set at run time, agentSend the
+	// agent string.
+	check, agent atomic.Pointer[checkTarget]
+	agentSend    atomic.Pointer[[]byte]
 }
 
 // Errors of AddServer and RemoveServer, with HAProxy's messages.
@@ -153,3 +158,79 @@ func (s *Server) agentOff() bool { return s.rt.agentOff.Load() }
 // DynamicLB reports an algorithm that takes servers added at run time
 // (BE_LB_PROP_DYN).
 func (b *Backend) DynamicLB() bool { return b.dynamicWeights() }
+
+// checkTarget is an address or port set at run time for checks or the
+// agent ("set server ... check-addr", "agent-port"...); "" keeps the
+// configured one.
+type checkTarget struct{ host, port string }
+
+// SetCheckTarget changes the host and/or the port checks connect to
+// ("" leaves each unchanged).
+func (s *Server) SetCheckTarget(host, port string) {
+	s.rt.check.Store(mergeTarget(s.rt.check.Load(), host, port))
+}
+
+// SetAgentTarget changes the host and/or the port of the agent.
+func (s *Server) SetAgentTarget(host, port string) {
+	s.rt.agent.Store(mergeTarget(s.rt.agent.Load(), host, port))
+}
+
+// SetAgentSend changes the string sent to the agent.
+func (s *Server) SetAgentSend(v string) {
+	b := []byte(v)
+	s.rt.agentSend.Store(&b)
+}
+
+func mergeTarget(old *checkTarget, host, port string) *checkTarget {
+	t := checkTarget{}
+	if old != nil {
+		t = *old
+	}
+	if host != "" {
+		t.host = host
+	}
+	if port != "" {
+		t.port = port
+	}
+	return &t
+}
+
+// CheckTarget and AgentTarget are the host and port set at run time,
+// "" for the configured ones.
+func (s *Server) CheckTarget() (host, port string) { return s.rt.check.Load().get() }
+func (s *Server) AgentTarget() (host, port string) { return s.rt.agent.Load().get() }
+
+func (t *checkTarget) get() (string, string) {
+	if t == nil {
+		return "", ""
+	}
+	return t.host, t.port
+}
+
+// retarget applies a run time host and port to host:port addr.
+func retarget(addr string, t *checkTarget) string {
+	if t == nil {
+		return addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if t.host != "" {
+		host = t.host
+	}
+	if t.port != "" {
+		port = t.port
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// agentAddr and agentSend are the agent's address and string in force.
+func (s *Server) agentAddr() string { return retarget(s.Agent.Addr, s.rt.agent.Load()) }
+
+func (s *Server) agentSend() []byte {
+	if b := s.rt.agentSend.Load(); b != nil {
+		return *b
+	}
+	return s.Agent.Send
+}

@@ -206,7 +206,6 @@ func (s cliSource) Backends() []stats.Backend {
 				SinceChange: now - srv.LastChange().Unix(), CheckStatus: int(srv.CheckStatus()), CheckResult: int(srv.CheckResult()),
 				CheckHealth: srv.CheckHealth(), CheckState: srv.CheckState(), AgentState: srv.AgentState(), AdminState: int(srv.Admin()), ForcedID: set.ID != 0,
 				FQDN: "-", SRVRecord: "-", CheckAddr: "-", AgentAddr: "-"}
-			ss.UseSSL = useSSL(srv, ps)
 			if host, port, err := net.SplitHostPort(srv.Address()); err == nil {
 				ss.Addr = host
 				ss.Port, _ = strconv.Atoi(port)
@@ -240,6 +239,8 @@ func (s cliSource) Backends() []stats.Backend {
 			if set.AgentPort != "" {
 				ss.AgentPort, _ = strconv.Atoi(set.AgentPort)
 			}
+			ss.UseSSL = useSSL(srv, ps)
+			checkTargets(srv, &ss)
 			switch srv.State() {
 			case backend.Down, backend.Maint:
 				ss.OpState = srvStStopped

@@ -419,3 +419,76 @@ func (p *idlePool) liveConns(srv *backend.Server) int {
 	}
 	return len(kept)
 }
+
+// SetServerCheck is "set server <b>/<s> check-addr|check-port|agent-addr|
+// agent-port|agent-send" (srv_update_check_addr_port,
+// srv_update_agent_addr_port, set_srv_agent_send). port is "" when not
+// given.
+func (s cliSource) SetServerCheck(bname, sname, what, addr, port string) string {
+	srv := s.server(bname, sname)
+	if srv == nil {
+		return ""
+	}
+	agent := strings.HasPrefix(what, "agent-")
+	if agent && !srv.Agent.Enabled || agent && srv.AgentState()&backend.CheckEnabled == 0 {
+		if what == "agent-send" {
+			return "agent checks are not enabled on this server.\n"
+		}
+		return "agent checks are not enabled on this server"
+	}
+	if !agent && srv.CheckState()&backend.CheckEnabled == 0 {
+		return "health checks are not enabled on this server"
+	}
+	if what == "agent-send" {
+		srv.SetAgentSend(addr)
+		return ""
+	}
+	if addr != "" {
+		ip, err := netip.ParseAddr(addr)
+		if err != nil || ip.Zone() != "" {
+			return "invalid addr '" + addr + "'"
+		}
+		addr = ip.Unmap().String()
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		switch {
+		case err != nil:
+			return "provided port is not an integer"
+		case n < 0 || n > 65535:
+			return "provided port is invalid"
+		case !agent && n == 0 && srv.MapPorts:
+			return "can't unset 'port' since MAPPORTS is in use"
+		case n == 0:
+			// No check port: the server's own.
+			_, port, _ = strings.Cut(srv.Address(), ":")
+		}
+	}
+	if agent {
+		srv.SetAgentTarget(addr, port)
+	} else {
+		srv.SetCheckTarget(addr, port)
+	}
+	return ""
+}
+
+// checkTargets shows the check and agent targets set at run time in
+// "show servers state".
+func checkTargets(srv *backend.Server, ss *stats.ServerState) {
+	if h, p := srv.CheckTarget(); h != "" || p != "" {
+		if h != "" {
+			ss.CheckAddr = h
+		}
+		if p != "" {
+			ss.CheckPort = atoiPort(p)
+		}
+	}
+	if h, p := srv.AgentTarget(); h != "" {
+		ss.AgentAddr = h
+		if p != "" {
+			ss.AgentPort = atoiPort(p)
+		}
+	} else if p != "" {
+		ss.AgentPort = atoiPort(p)
+	}
+}

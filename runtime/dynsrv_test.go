@@ -25,6 +25,7 @@ backend be1
 backend be2
     balance static-rr
     server s %[3]s
+    server g %[3]s agent-check agent-port 9 agent-inter 60s
 backend be3
     mode tcp
 `
@@ -96,11 +97,25 @@ func TestDynamicServersDifferential(t *testing.T) {
 		{cmd: "set server be1/b fqdn\n"},
 		{cmd: "set server be1/b ssl on\n"},
 		{cmd: "set server be1/d ssl on\n"},
+		{cmd: "set server be1/a check-port 99; show servers state be1\n"},
+		{cmd: "set server be1/a check-port 0; set server be1/a check-port x; set server be1/a check-port 70000\n"},
+		{cmd: "set server be1/a check-port\n"},
+		{cmd: "set server be1/a check-addr 127.0.0.2 port 5; show servers state be1\n"},
+		{cmd: "set server be1/a check-addr nope\n"},
+		{cmd: "set server be1/a check-addr\n"},
+		{cmd: "set server be1/b check-port 5\n"},
+		{cmd: "set server be1/a agent-send x\n"},
+		{cmd: "set server be1/a agent-port 5\n"},
+		{cmd: "set server be2/g agent-addr 127.0.0.3; set server be2/g agent-port 7; set server be2/g agent-send foo\n"},
+		{cmd: "show servers state be2\n"},
+		{cmd: "set server be2/g agent-addr x; set server be2/g agent-port -1; set server be2/g agent-addr\n"},
+		{cmd: "disable agent be2/g; set server be2/g agent-port 8\n"},
+		{cmd: "show servers state be1\n"},
 	}
 	for _, st := range steps {
 		var got [2]string
 		for i, s := range sides {
-			got[i] = s.send(t, st.cmd)
+			got[i] = checkFields.ReplaceAllString(sinceChange.ReplaceAllString(s.send(t, st.cmd), "$1 T "), "$1 C C C ")
 			if st.traffic {
 				got[i] += "=> " + servedByClose(t, s.fe, 6)
 			}

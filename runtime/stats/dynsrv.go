@@ -17,6 +17,9 @@ type ServerEditor interface {
 	SetServerAddr(backend, server, addr, port string) string
 	SetServerFQDN(backend, server, fqdn string) string
 	SetServerSSL(backend, server, onoff string) string
+	// SetServerCheck is "set server"'s check-addr, check-port,
+	// agent-addr, agent-port and agent-send (addr holds the string).
+	SetServerCheck(backend, server, what, addr, port string) string
 }
 
 // dynServerCommands are "add server", "del server" and the commands that

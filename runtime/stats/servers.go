@@ -58,9 +58,9 @@ func (ss *session) setServer(args []string) bool {
 		case !adm.SetHealth(be.Name, s.Name, val):
 			ss.out.WriteString("cannot change health on a tracking server.\n")
 		}
-	case "addr", "fqdn", "ssl":
+	case "addr", "fqdn", "ssl", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
 		ss.editServer(be, s, what, args)
-	case "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
+	case "agent":
 		ss.out.WriteString("'set server <srv> " + what + "' is not supported by gohap.\n")
 	default:
 		ss.out.WriteString("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | " +
@@ -182,6 +182,28 @@ func (ss *session) editServer(be *Backend, s *ServerState, what string, args []s
 		msg = ed.SetServerFQDN(be.Name, s.Name, arg(args, 4))
 	case "ssl":
 		msg = ed.SetServerSSL(be.Name, s.Name, arg(args, 4))
+	case "check-addr", "agent-addr":
+		if arg(args, 4) == "" {
+			ss.out.WriteString("set server <b>/<s> " + what + " requires an address and optionally a port.\n")
+			return
+		}
+		port := ""
+		if arg(args, 5) == "port" {
+			port = arg(args, 6)
+		}
+		// These reports have no final newline.
+		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, arg(args, 4), port))
+		return
+	case "check-port", "agent-port":
+		if arg(args, 4) == "" {
+			ss.out.WriteString("set server <b>/<s> " + what + " requires a port.\n")
+			return
+		}
+		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, "", arg(args, 4)))
+		return
+	case "agent-send":
+		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, arg(args, 4), ""))
+		return
 	}
 	if msg != "" {
 		ss.out.WriteString(msg + "\n")
