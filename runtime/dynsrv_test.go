@@ -142,3 +142,74 @@ func servedByClose(t *testing.T, fe string, n int) string {
 	sort.Strings(out)
 	return strings.Join(out, " ")
 }
+
+const dynTLSCfg = `
+global
+    stats socket %[3]s level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+frontend f
+    bind %[1]s
+    use_backend %%[path,field(2,/)]
+backend def
+    default-server ssl verify none
+    server s %[2]s no-ssl
+backend dyn
+    balance roundrobin
+`
+
+// TestDynamicServersTLS: "set server ... ssl on|off" makes the
+// server's connections speak TLS or not, and a server added with "ssl"
+// speaks TLS, in gohap as in HAProxy.
+func TestDynamicServersTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+	up := startTLSUpstream(t, cert, nil)
+	impls := []string{"gohap"}
+	if haproxyBin() != "" {
+		impls = append(impls, "haproxy")
+	}
+	for _, impl := range impls {
+		t.Run(impl, func(t *testing.T) {
+			fe, sock := freePort(t), filepath.Join(t.TempDir(), "s.sock")
+			cfg := fmtCfg(dynTLSCfg, fe, up.addr, sock)
+			if impl == "gohap" {
+				startGohap(t, cfg, nil)
+			} else {
+				startHAProxy(t, cfg, fe)
+			}
+			cli := func(cmd string) string { return cliSend(t, "unix", sock, cmd+"\n") }
+			req := func(path string) (int, string) {
+				status, _, body := get(t, fe, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+				return status, body
+			}
+			steps := []struct {
+				cmd, path string
+				status    int
+				body      string
+			}{
+				// Plain HTTP to a TLS server: the Go server answers 400.
+				{"", "/def/", 400, ""},
+				{"set server def/s ssl on", "/def/", 200, "sni= cn="},
+				{"set server def/s ssl off", "/def/", 400, ""},
+				{"set server def/s ssl on", "/def/", 200, "sni= cn="},
+				{"add server dyn/d " + up.addr + " ssl verify none", "/dyn/", 503, ""},
+				{"enable server dyn/d", "/dyn/", 200, "sni= cn="},
+				{"disable server dyn/d; del server dyn/d", "/dyn/", 503, ""},
+			}
+			for _, st := range steps {
+				if st.cmd != "" {
+					cli(st.cmd)
+				}
+				status, body := req(st.path)
+				if status != st.status || st.status == 200 && body != st.body {
+					t.Errorf("%s after %q: %d %q, want %d %q", impl, st.cmd, status, body, st.status, st.body)
+				}
+			}
+		})
+	}
+}
