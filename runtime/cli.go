@@ -197,7 +197,7 @@ func (s cliSource) Backends() []stats.Backend {
 	for _, be := range s.e.g.Backends {
 		sb := stats.Backend{ID: c.ids[be], Name: be.Name, ForcedID: c.forced[be]}
 		for _, srv := range be.LB.Servers {
-			ps := c.settings[srv]
+			ps := c.setting(srv)
 			var set parser.ServerSettings
 			if ps != nil {
 				set = ps.Settings

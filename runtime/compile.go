@@ -251,9 +251,9 @@ type Backend struct {
 	// comp is the "compression" settings, nil without any.
 	comp *comp.Config
 	// pp says which servers' connections start with a PROXY header.
-	pp map[*backend.Server]*ppSend
+	pp srvMap[*ppSend]
 	// tls holds the settings of the servers with "ssl".
-	tls map[*backend.Server]*serverTLS
+	tls srvMap[*serverTLS]
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 	// compileServer compiles a server line of the backend, for "add
@@ -865,16 +865,10 @@ func (be *Backend) addServer(cs *compiledServer) {
 		be.tracks[cs.srv] = cs.track
 	}
 	if cs.pp != nil {
-		if be.pp == nil {
-			be.pp = map[*backend.Server]*ppSend{}
-		}
-		be.pp[cs.srv] = cs.pp
+		be.pp.put(cs.srv, cs.pp)
 	}
 	if cs.tls != nil {
-		if be.tls == nil {
-			be.tls = map[*backend.Server]*serverTLS{}
-		}
-		be.tls[cs.srv] = cs.tls
+		be.tls.put(cs.srv, cs.tls)
 	}
 	be.serverPos[cs.srv] = cs.pos
 }

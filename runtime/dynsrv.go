@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
@@ -139,33 +140,58 @@ func (be *Backend) publishServer(cs *compiledServer) {
 		be.tracks = m
 	}
 	if cs.pp != nil {
-		m := maps.Clone(be.pp)
-		if m == nil {
-			m = map[*backend.Server]*ppSend{}
-		}
-		m[srv] = cs.pp
-		be.pp = m
+		be.pp.replace(srv, cs.pp)
 	}
 	if cs.tls != nil {
-		be.setTLS(srv, cs.tls)
+		be.tls.replace(srv, cs.tls)
 	}
 	m := maps.Clone(be.serverPos)
 	m[srv] = cs.pos
 	be.serverPos = m
 }
 
-// setTLS replaces the TLS settings of a server, nil for none.
-func (be *Backend) setTLS(srv *backend.Server, t *serverTLS) {
-	m := maps.Clone(be.tls)
-	if m == nil {
-		m = map[*backend.Server]*serverTLS{}
+// srvMap is a map by server that the connection path reads without a
+// lock while "add server" and "set server" replace it.
+type srvMap[V any] struct {
+	p atomic.Pointer[map[*backend.Server]V]
+}
+
+func (m *srvMap[V]) get(srv *backend.Server) V {
+	if p := m.p.Load(); p != nil {
+		return (*p)[srv]
 	}
-	if t == nil {
-		delete(m, srv)
-	} else {
-		m[srv] = t
+	var zero V
+	return zero
+}
+
+// put sets a server's value at compile time, before any reader.
+func (m *srvMap[V]) put(srv *backend.Server, v V) {
+	p := m.p.Load()
+	if p == nil {
+		p = &map[*backend.Server]V{}
+		m.p.Store(p)
 	}
-	be.tls = m
+	(*p)[srv] = v
+}
+
+// replace publishes a copy with the server's value; the writers hold
+// dynMu.
+func (m *srvMap[V]) replace(srv *backend.Server, v V) {
+	c := map[*backend.Server]V{}
+	if p := m.p.Load(); p != nil {
+		c = maps.Clone(*p)
+	}
+	c[srv] = v
+	m.p.Store(&c)
+}
+
+// remove publishes a copy without the server.
+func (m *srvMap[V]) remove(srv *backend.Server) {
+	if p := m.p.Load(); p != nil {
+		c := maps.Clone(*p)
+		delete(c, srv)
+		m.p.Store(&c)
+	}
 }
 
 // DelServer is "del server <b>/<s>" (cli_parse_delete_server).
@@ -196,9 +222,8 @@ func (s cliSource) DelServer(bname, sname string) string {
 		delete(set, srv)
 		c.settings = set
 	}
-	if be.tls[srv] != nil {
-		be.setTLS(srv, nil)
-	}
+	be.tls.remove(srv)
+	be.pp.remove(srv)
 	return "Server deleted."
 }
 
@@ -323,7 +348,7 @@ func (s cliSource) SetServerFQDN(bname, sname, fqdn string) string {
 	if fqdn == "" {
 		return "set server <b>/<s> fqdn requires a FQDN."
 	}
-	ps := s.c.settings[srv]
+	ps := s.c.setting(srv)
 	if ps == nil || !ps.Settings.HasResolvers {
 		return "set server <b>/<s> fqdn failed because no resolution is configured."
 	}
@@ -369,7 +394,7 @@ func (s cliSource) SetServerSSL(bname, sname, onoff string) string {
 	if srv.Dynamic() {
 		return "'set server <srv> ssl' not supported on dynamic servers"
 	}
-	ps := s.c.settings[srv]
+	ps := s.c.setting(srv)
 	if ps == nil || !slices.Contains(ps.Settings.TLSWords, "ssl") {
 		return "'set server <srv> ssl' cannot be set.  default-server should define ssl settings"
 	}
@@ -391,7 +416,11 @@ func (s cliSource) SetServerSSL(bname, sname, onoff string) string {
 		t = cs.tls
 	}
 	dynMu.Lock()
-	be.setTLS(srv, t)
+	if t == nil {
+		be.tls.remove(srv)
+	} else {
+		be.tls.replace(srv, t)
+	}
 	sslState[srv] = map[string]int{"on": 1, "off": 0}[onoff]
 	dynMu.Unlock()
 	// srv_cleanup_connections: idle connections use the former setting.
@@ -491,4 +520,12 @@ func checkTargets(srv *backend.Server, ss *stats.ServerState) {
 	} else if p != "" {
 		ss.AgentPort = atoiPort(p)
 	}
+}
+
+// setting is the server line of a server; "add server" and "del server"
+// replace the map under dynMu.
+func (c *cliConfig) setting(srv *backend.Server) *parser.Server {
+	dynMu.Lock()
+	defer dynMu.Unlock()
+	return c.settings[srv]
 }

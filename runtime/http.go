@@ -666,7 +666,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if s.sendProxyHeader(be, srv, c) != nil {
 		return nil, errProxyHeader
 	}
-	t := be.tls[srv]
+	t := be.tls.get(srv)
 	if t == nil {
 		return c, nil
 	}
@@ -1714,7 +1714,7 @@ func (s *session) serveTxn(hl int) bool {
 	}()
 	// A PROXY header carrying the stream's unique id is the stream's
 	// own: its connection serves no other request.
-	perStream := be.pp[srv].perStream()
+	perStream := be.pp.get(srv).perStream()
 	if perStream && s.sv.c != nil && s.svSrv == srv {
 		s.closeServer()
 	}
@@ -2188,7 +2188,7 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
-	if be.tls[srv] != nil {
+	if be.tls.get(srv) != nil {
 		d := be.dialer()
 		c, err := s.dialServer(&d, be, srv)
 		if err != nil {
