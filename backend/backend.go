@@ -616,6 +616,7 @@ func (s *Server) TrackServer(t *Server) {
 	s.Tracked = t
 	s.Check.Enabled = false
 	t.trackers = append(t.trackers, s)
+	t.rt.pinned.Store(true)
 	if t.Admin()&(adminMaint|AdminConfigMaint) != 0 {
 		s.inheritMaint()
 	}

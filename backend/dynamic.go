@@ -15,6 +15,9 @@ type dynState struct {
 	// checkOff and agentOff are "disable health" and "disable agent":
 	// the check stays configured but does not run.
 	checkOff, agentOff atomic.Bool
+	// pinned marks a server another one tracked: HAProxy never lets
+	// "del server" remove it (SRV_F_NON_PURGEABLE).
+	pinned atomic.Bool
 	// stop ends the checks of a server started by StartChecks.
 	stop context.CancelFunc
 	// check and agent are the targets set at run time, agentSend the
@@ -108,18 +111,15 @@ func (b *Backend) RemoveServer(s *Server) error {
 	return nil
 }
 
-// Trackers reports whether other servers follow s's state.
-func (s *Server) Trackers() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.trackers) > 0
-}
+// Pinned reports a server that some server tracks or tracked.
+func (s *Server) Pinned() bool { return s.rt.pinned.Load() }
 
 // Track makes a server being added follow t, which runs, as HAProxy's
 // srv_apply_track does for "add server ... track".
 func (s *Server) Track(t *Server) {
 	s.Tracked = t
 	s.Check.Enabled = false
+	t.rt.pinned.Store(true)
 	t.mu.Lock()
 	t.trackers = append(t.trackers[:len(t.trackers):len(t.trackers)], s)
 	st := t.State()

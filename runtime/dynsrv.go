@@ -203,8 +203,9 @@ func (s cliSource) DelServer(bname, sname string) string {
 	}
 	dynMu.Lock()
 	defer dynMu.Unlock()
-	// Servers others point to are not purgeable (SRV_F_NON_PURGEABLE).
-	if srv.Trackers() {
+	// Servers others point to, or that resolvers follow, are not
+	// purgeable (SRV_F_NON_PURGEABLE).
+	if ps := s.c.settings[srv]; srv.Pinned() || ps != nil && ps.Settings.HasResolvers {
 		return "This server cannot be removed at runtime due to other configuration elements pointing to it."
 	}
 	if srv.Admin()&(backend.AdminForcedMaint|backend.AdminInheritedMaint|backend.AdminConfigMaint|backend.AdminResolveMaint) == 0 {

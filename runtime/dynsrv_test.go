@@ -111,6 +111,8 @@ func TestDynamicServersDifferential(t *testing.T) {
 		{cmd: "set server be2/g agent-addr x; set server be2/g agent-port -1; set server be2/g agent-addr\n"},
 		{cmd: "disable agent be2/g; set server be2/g agent-port 8\n"},
 		{cmd: "show servers state be1\n"},
+		{cmd: "disable server be1/x; del server be1/x; disable server be1/t; del server be1/t\n"},
+		{cmd: "disable server be1/d; del server be1/d; show servers state be1\n", traffic: true},
 	}
 	for _, st := range steps {
 		var got [2]string
