@@ -695,6 +695,9 @@ func (b *Backend) Snapshot() Status {
 type srvAddr struct {
 	hostport string // "" when the server has no address
 	host     string // the dial host of a server with MapPorts
+	// fixed drops the port map of a server with MapPorts ("set server
+	// ... addr ... port").
+	fixed bool
 }
 
 // Address is the server's current address, host:port, "" when it has
@@ -722,7 +725,7 @@ func (s *Server) SetAddress(ip netip.Addr, port int) {
 // dst.
 func (s *Server) DialAddr(dst netip.AddrPort) string {
 	a := s.dyn.Load()
-	if !s.MapPorts {
+	if !s.MapPorts || a != nil && a.fixed {
 		if a != nil {
 			return a.hostport
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -233,4 +235,17 @@ func (s *Server) agentSend() []byte {
 		return *b
 	}
 	return s.Agent.Send
+}
+
+// SetFixedAddress is SetAddress on a port that no longer follows the
+// client's, whatever the server's MapPorts.
+func (s *Server) SetFixedAddress(ip netip.Addr, port int) {
+	host := ip.Unmap().String()
+	s.dyn.Store(&srvAddr{host: host, hostport: net.JoinHostPort(host, strconv.Itoa(port)), fixed: true})
+}
+
+// PortMapped reports a server whose port follows the client's.
+func (s *Server) PortMapped() bool {
+	a := s.dyn.Load()
+	return s.MapPorts && (a == nil || !a.fixed)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -248,7 +249,8 @@ func (s cliSource) SetCheck(bname, sname string, agent, on bool) string {
 }
 
 // SetServerAddr is "set server <b>/<s> addr <ip> [port <port>]"
-// (srv_update_addr_port); the answer is HAProxy's report.
+// (srv_update_addr_port); the answer is HAProxy's report. An address
+// change applies even when the port is refused after it.
 func (s cliSource) SetServerAddr(bname, sname, addr, port string) string {
 	srv := s.server(bname, sname)
 	if srv == nil {
@@ -259,49 +261,60 @@ func (s cliSource) SetServerAddr(bname, sname, addr, port string) string {
 	if err != nil || ip.Zone() != "" {
 		return "Invalid addr '" + addr + "'" + by
 	}
-	curHost, curPort := "", 0
-	if h, p, ok := strings.Cut(srv.Address(), ":"); ok && !strings.Contains(p, ":") {
-		curHost, curPort = h, atoiPort(p)
-	} else if a, err := netip.ParseAddrPort(srv.Address()); err == nil {
-		curHost, curPort = a.Addr().String(), int(a.Port())
+	host, sport, _ := net.SplitHostPort(srv.Address())
+	cur, err := netip.ParseAddr(host)
+	if err != nil {
+		return "Update for the current server address family is only supported through configuration file" + by
 	}
-	cur, _ := netip.ParseAddr(curHost)
+	mapped := srv.PortMapped()
+	// svc_port: the port, or the offset of a port map.
+	curPort := srv.PortOffset
+	if !mapped {
+		curPort = atoiPort(sport)
+	}
 	var msg strings.Builder
-	newIP, newPort := cur, curPort
-	if cur.IsValid() && cur.Unmap() == ip.Unmap() {
+	newIP, newPort, fixed := cur, curPort, false
+	if cur == ip {
 		msg.WriteString("no need to change the addr")
 	} else {
-		shown := curHost
-		if shown == "" {
-			shown = "(null)"
-		}
-		msg.WriteString("IP changed from '" + shown + "' to '" + addr + "'")
+		msg.WriteString("IP changed from '" + cur.String() + "' to '" + addr + "'")
 		newIP = ip
 	}
 	if port != "" {
 		msg.WriteString(", ")
-		n, rest, ok := cStrtol(port)
+		n, _, ok := cStrtol(port)
 		switch {
 		case !ok:
-			msg.WriteString("problem converting port '" + port + "' to an int" + by)
-			return msg.String()
-		case port[0] == '+' || port[0] == '-' || srv.MapPorts:
-			// Port maps are set from the configuration only here.
-			msg.WriteString("changing a port map is not supported by gohap" + by)
-			return msg.String()
-		case uint16(n) != uint16(curPort):
-			_ = rest
-			msg.WriteString("port changed from '" + strconv.Itoa(curPort) + "' to '" + strconv.Itoa(int(uint16(n))) + "'")
-			newPort = int(uint16(n))
+			msg.WriteString("problem converting port '" + port + "' to an int")
+		case port[0] == '+' || port[0] == '-':
+			if !mapped && srv.Check.Port == "" {
+				msg.WriteString("can't change <port> to port map because it is incompatible with current health check " +
+					"port configuration (use 'port' statement from the 'server' directive.")
+			} else {
+				msg.WriteString("changing a port map is not supported by gohap")
+			}
+		case uint16(n) != uint16(curPort) || mapped:
+			prefix := ""
+			if mapped {
+				prefix = "+"
+			}
+			msg.WriteString("port changed from '" + prefix + strconv.Itoa(curPort) + "' to '" + strconv.Itoa(int(uint16(n))) + "'")
+			newPort, fixed = int(uint16(n)), true
 		default:
 			msg.WriteString("no need to change the port")
 		}
 	}
-	if newIP != cur || newPort != curPort {
+	if newIP != cur || fixed {
 		if be := s.e.g.byName[bname]; be != nil {
+			// srv_cleanup_connections: idle connections go to the former
+			// address.
 			be.idle.drop(srv, false)
 		}
-		srv.SetAddress(newIP, newPort)
+		if fixed || !mapped {
+			srv.SetFixedAddress(newIP, newPort)
+		} else {
+			srv.SetAddress(newIP, newPort)
+		}
 	}
 	for _, ch := range srv.ClearResolveMaint() {
 		s.e.adminChange(ch)

@@ -26,6 +26,7 @@ backend be2
     balance static-rr
     server s %[3]s
     server g %[3]s agent-check agent-port 9 agent-inter 60s
+    server m 127.0.0.1
 backend be3
     mode tcp
 `
@@ -95,6 +96,9 @@ func TestDynamicServersDifferential(t *testing.T) {
 		{cmd: "set server be1/b addr\n"},
 		{cmd: "set server be1/b fqdn foo.example\n"},
 		{cmd: "set server be1/b fqdn\n"},
+		{cmd: "set server be2/m addr 127.0.0.2 port 5; show servers state be2\n"},
+		{cmd: "set server be2/s addr ::1 port x; set server be2/s addr 127.0.0.1 port +1; show servers state be2\n"},
+		{cmd: "set server be2/s addr 127.0.0.1 port 70000; show servers state be2\n"},
 		{cmd: "set server be1/b ssl on\n"},
 		{cmd: "set server be1/d ssl on\n"},
 		{cmd: "set server be1/a check-port 99; show servers state be1\n"},
