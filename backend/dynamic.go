@@ -249,3 +249,17 @@ func (s *Server) PortMapped() bool {
 	a := s.dyn.Load()
 	return s.MapPorts && (a == nil || !a.fixed)
 }
+
+// ForceAgentState is "set server <b>/<s> agent up|down": the agent's
+// health is set to match and the server goes up or down, reported with
+// desc as ForceState does.
+func (s *Server) ForceAgentState(up bool, desc string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, to := s.Agent.Rise+s.Agent.Fall-1, Up
+	if !up {
+		h, to = 0, Down
+	}
+	s.Agent.health.Store(int32(h))
+	s.changeStateLocked(to, "", desc)
+}

@@ -543,3 +543,18 @@ func (c *cliConfig) setting(srv *backend.Server) *parser.Server {
 	defer dynMu.Unlock()
 	return c.settings[srv]
 }
+
+// SetServerAgent is "set server <b>/<s> agent up|down".
+func (s cliSource) SetServerAgent(bname, sname, state string) string {
+	srv := s.server(bname, sname)
+	switch {
+	case srv == nil:
+		return ""
+	case srv.AgentState()&backend.CheckEnabled == 0:
+		return "agent checks are not enabled on this server."
+	case state != "up" && state != "down":
+		return "'set server <srv> agent' expects 'up' or 'down'."
+	}
+	srv.ForceAgentState(state == "up", "changed from CLI")
+	return ""
+}

@@ -112,6 +112,8 @@ func TestDynamicServersDifferential(t *testing.T) {
 		{cmd: "set server be1/a agent-port 5\n"},
 		{cmd: "set server be2/g agent-addr 127.0.0.3; set server be2/g agent-port 7; set server be2/g agent-send foo\n"},
 		{cmd: "show servers state be2\n"},
+		{cmd: "set server be2/g agent down; show servers state be2\n"},
+		{cmd: "set server be2/g agent up; set server be2/g agent nope; set server be1/a agent up; show servers state be2\n"},
 		{cmd: "set server be2/g agent-addr x; set server be2/g agent-port -1; set server be2/g agent-addr\n"},
 		{cmd: "disable agent be2/g; set server be2/g agent-port 8\n"},
 		{cmd: "show servers state be1\n"},

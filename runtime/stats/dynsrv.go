@@ -20,6 +20,8 @@ type ServerEditor interface {
 	// SetServerCheck is "set server"'s check-addr, check-port,
 	// agent-addr, agent-port and agent-send (addr holds the string).
 	SetServerCheck(backend, server, what, addr, port string) string
+	// SetServerAgent is "set server ... agent up|down".
+	SetServerAgent(backend, server, state string) string
 }
 
 // dynServerCommands are "add server", "del server" and the commands that

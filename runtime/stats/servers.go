@@ -28,9 +28,8 @@ func serverCommands() []command {
 	}
 }
 
-// setServer is "set server <b>/<s> state|health|weight ...", at level
-// admin. The other settings HAProxy has (addresses, agent, fqdn, ssl)
-// are answered as not supported.
+// setServer is "set server <b>/<s> <setting> ...", at level admin; the
+// address, agent, check, fqdn and ssl settings go to the ServerEditor.
 func (ss *session) setServer(args []string) bool {
 	be, s, ok := ss.adminServer(arg(args, 2))
 	if !ok {
@@ -58,10 +57,8 @@ func (ss *session) setServer(args []string) bool {
 		case !adm.SetHealth(be.Name, s.Name, val):
 			ss.out.WriteString("cannot change health on a tracking server.\n")
 		}
-	case "addr", "fqdn", "ssl", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
+	case "addr", "fqdn", "ssl", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
 		ss.editServer(be, s, what, args)
-	case "agent":
-		ss.out.WriteString("'set server <srv> " + what + "' is not supported by gohap.\n")
 	default:
 		ss.out.WriteString("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | " +
 			"check-addr | check-port | fqdn | health | ssl | state | weight\n")
@@ -201,6 +198,8 @@ func (ss *session) editServer(be *Backend, s *ServerState, what string, args []s
 		}
 		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, "", arg(args, 4)))
 		return
+	case "agent":
+		msg = ed.SetServerAgent(be.Name, s.Name, arg(args, 4))
 	case "agent-send":
 		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, arg(args, 4), ""))
 		return
