@@ -176,6 +176,8 @@ type Backend struct {
 	ramping       bool
 	rampSec       int64
 	lcCounter     uint64
+	// list is Servers as last published by AddServer and RemoveServer.
+	list atomic.Pointer[[]*Server]
 }
 
 type waiter struct {
@@ -452,7 +454,7 @@ func (b *Backend) queueLenLocked() int {
 // ActiveCount is the number of usable active (non-backup) servers.
 func (b *Backend) ActiveCount() int {
 	n := 0
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.usable() && !s.Backup {
 			n++
 		}
@@ -463,7 +465,7 @@ func (b *Backend) ActiveCount() int {
 // UpCount is the number of servers able to take traffic.
 func (b *Backend) UpCount() int {
 	n := 0
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.State() == Up {
 			n++
 		}

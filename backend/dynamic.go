@@ -69,6 +69,8 @@ func (b *Backend) AddServer(s *Server) error {
 	s.rt.checkOff.Store(true)
 	s.rt.agentOff.Store(true)
 	b.Servers = append(b.Servers[:len(b.Servers):len(b.Servers)], s)
+	list := b.Servers
+	b.list.Store(&list)
 	b.dirty = true
 	return nil
 }
@@ -89,6 +91,7 @@ func (b *Backend) RemoveServer(s *Server) error {
 		}
 	}
 	b.Servers = list
+	b.list.Store(&list)
 	if s.tree != nil {
 		s.tree.remove(s)
 		s.tree = nil
@@ -262,4 +265,14 @@ func (s *Server) ForceAgentState(up bool, desc string) {
 	}
 	s.Agent.health.Store(int32(h))
 	s.changeStateLocked(to, "", desc)
+}
+
+// ServerList is the backend's servers for readers without the lock:
+// the list AddServer and RemoveServer last published, else Servers,
+// which nothing changes until then.
+func (b *Backend) ServerList() []*Server {
+	if p := b.list.Load(); p != nil {
+		return *p
+	}
+	return b.Servers
 }

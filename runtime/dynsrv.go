@@ -79,7 +79,7 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 		tracked = t
 	}
 	if id := ps.Settings.ID; id != 0 {
-		for _, x := range be.LB.Servers {
+		for _, x := range be.LB.ServerList() {
 			if x.ID == id {
 				pos := be.serverPos[x]
 				return fmt.Sprintf("'id' : custom id %d already used at %s:%d ('server %s').", id, pos.File, pos.Line, x.Name), false
@@ -116,7 +116,7 @@ func (s cliSource) trackTarget(be *Backend, ref string) (*backend.Server, string
 			return nil, fmt.Sprintf("unable to find required proxy '%s' for tracking.", b)
 		}
 	}
-	for _, x := range tb.LB.Servers {
+	for _, x := range tb.LB.ServerList() {
 		if x.Name != name {
 			continue
 		}

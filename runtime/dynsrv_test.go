@@ -3,9 +3,11 @@ package runtime_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -219,5 +221,92 @@ func TestDynamicServersTLS(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDynamicServersUnderTraffic adds, enables, disables and deletes
+// servers while clients send requests: every request is answered by a
+// server of the backend, added servers take some, and a deleted one
+// takes none afterwards.
+func TestDynamicServersUnderTraffic(t *testing.T) {
+	a, c := startEcho(t, "a"), startEcho(t, "c")
+	sock, fe := filepath.Join(t.TempDir(), "s.sock"), freePort(t)
+	startGohap(t, fmt.Sprintf(`global
+    stats socket %s level admin
+`+baseDefaults+`frontend fe
+    bind %s
+    default_backend be
+backend be
+    server a %s
+`, sock, fe, a.Addr()), nil)
+	cli := func(cmd string) string { return cliSend(t, "unix", sock, cmd+"\n") }
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var fails []string
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := &http.Client{Timeout: 3 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := cl.Get("http://" + fe + "/")
+				mu.Lock()
+				if err != nil {
+					fails = append(fails, err.Error())
+				} else {
+					resp.Body.Close()
+					seen[resp.Header.Get("X-Server")]++
+					if resp.StatusCode != 200 {
+						fails = append(fails, resp.Status)
+					}
+				}
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	for i := range 10 {
+		name := fmt.Sprintf("be/c%d", i)
+		if got := cli("add server " + name + " " + c.Addr()); got != "New server registered.\n\n" {
+			t.Fatalf("add server %s: %q", name, got)
+		}
+		cli("enable server " + name)
+		time.Sleep(20 * time.Millisecond)
+		cli("show stat; show servers state")
+		cli("disable server " + name)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got := cli("del server " + name)
+			if got == "Server deleted.\n" {
+				break
+			}
+			if !strings.Contains(got, "still has connections") || time.Now().After(deadline) {
+				fds, _ := os.ReadDir("/proc/self/fd")
+				t.Fatalf("del server %s: %q (%d fds)", name, got, len(fds))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	mu.Lock()
+	before := seen["c"]
+	mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if len(fails) > 0 {
+		t.Errorf("failed requests: %v", fails[:min(len(fails), 5)])
+	}
+	if before == 0 || seen["c"] != before || seen["a"] == 0 {
+		t.Errorf("served: %v (c before the end: %d)", seen, before)
+	}
+	if got := cli("show servers state be"); strings.Count(got, "\n") != 4 {
+		t.Errorf("servers left:\n%s", got)
 	}
 }

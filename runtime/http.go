@@ -2235,7 +2235,7 @@ func (s *session) runTCP() {
 		}
 	}
 	if p := be.rdpPersist; p != "" && srv == nil && err == nil {
-		if t := rdpPersistTarget(s.cl.buf[s.cl.r:s.cl.w], p, be.LB.Servers); t != nil {
+		if t := rdpPersistTarget(s.cl.buf[s.cl.r:s.cl.w], p, be.LB.ServerList()); t != nil {
 			srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
 			direct = srv == t
 		}
