@@ -135,9 +135,10 @@ func (s *Server) Track(t *Server) {
 }
 
 // StartChecks runs the check and agent of a server added at run time
-// until it is removed; they stay off until EnableCheck and EnableAgent.
-func (s *Server) StartChecks(ctx context.Context) {
-	ctx, s.rt.stop = context.WithCancel(ctx)
+// until ctx ends; RemoveServer calls stop. They stay off until
+// SetCheckRunning and SetAgentRunning.
+func (s *Server) StartChecks(ctx context.Context, stop context.CancelFunc) {
+	s.rt.stop = stop
 	if s.Check.Enabled {
 		go s.checkLoop(ctx)
 	}

@@ -100,11 +100,14 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		// Checks end with the engine.
-		<-s.e.done
+		// Checks end with the engine or the server.
+		select {
+		case <-s.e.done:
+		case <-ctx.Done():
+		}
 		cancel()
 	}()
-	srv.StartChecks(ctx)
+	srv.StartChecks(ctx, cancel)
 	return "New server registered.", false
 }
 
