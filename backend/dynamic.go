@@ -38,10 +38,10 @@ var (
 func (s *Server) Dynamic() bool { return s.rt.dynamic }
 
 // AddServer attaches a server at the end of the backend, as "add server"
-// does: in forced maintenance, with the first free id when it has none.
-// The server list is replaced, never modified, for readers without the
-// lock.
-func (b *Backend) AddServer(s *Server) error {
+// does: in forced maintenance unless enabled, with the first free id
+// when it has none. The server list is replaced, never modified, for
+// readers without the lock.
+func (b *Backend) AddServer(s *Server, enabled bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	used := map[int]bool{}
@@ -62,10 +62,18 @@ func (b *Backend) AddServer(s *Server) error {
 	s.curWeight.Store(int32(s.Weight))
 	s.lastChange.Store(time.Now().Unix())
 	s.chkStatus.Store(int32(CheckIni))
-	// Only the forced maintenance: an address left unresolved does not
-	// hold it (init-addr none).
-	s.admin.Store(uint32(AdminForcedMaint))
-	s.state.Store(int32(Maint))
+	// The forced maintenance and "disabled": an address left unresolved
+	// does not hold it (init-addr none).
+	adm := s.Admin() & AdminConfigMaint
+	if !enabled {
+		adm |= AdminForcedMaint
+	}
+	s.admin.Store(uint32(adm))
+	if adm != 0 {
+		s.state.Store(int32(Maint))
+	} else {
+		s.state.Store(int32(Up))
+	}
 	s.rt.checkOff.Store(true)
 	s.rt.agentOff.Store(true)
 	b.Servers = append(b.Servers[:len(b.Servers):len(b.Servers)], s)

@@ -82,11 +82,22 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 		for _, x := range be.LB.ServerList() {
 			if x.ID == id {
 				pos := be.serverPos[x]
+				if pos.File == "" {
+					// A dynamic server has no configuration file.
+					pos.File = "(null)"
+				}
 				return fmt.Sprintf("'id' : custom id %d already used at %s:%d ('server %s').", id, pos.File, pos.Line, x.Name), false
 			}
 		}
 	}
-	if err := be.LB.AddServer(srv); err != nil {
+	// "enabled" lifts the forced maintenance a dynamic server starts in.
+	enabled := false
+	for _, o := range ps.Options {
+		if o == "enabled" || o == "disabled" {
+			enabled = o == "enabled"
+		}
+	}
+	if err := be.LB.AddServer(srv, enabled); err != nil {
 		return err.Error(), false
 	}
 	if tracked != nil {

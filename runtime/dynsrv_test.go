@@ -31,6 +31,7 @@ backend be2
     server m 127.0.0.1
 backend be3
     mode tcp
+backend be4
 `
 
 // TestDynamicServersDifferential: "add server", "del server", "enable
@@ -80,6 +81,20 @@ func TestDynamicServersDifferential(t *testing.T) {
 		{cmd: "add server be1/x " + c.Addr() + " track be1/d\n"},
 		{cmd: "add server be1/x " + c.Addr() + " track be1/t\n"},
 		{cmd: "operator; add server be1/y " + c.Addr() + "\n"},
+		{cmd: "add server be4/k1 " + c.Addr() + " weight 0\n"},
+		{cmd: "add server be4/k2 " + c.Addr() + " maxconn 5 backup disabled\n"},
+		{cmd: "add server be4/k3 " + c.Addr() + " check inter 1s proto h2 send-proxy-v2\n"},
+		{cmd: "add server be4/k4 " + c.Addr() + " agent-check\n"},
+		{cmd: "add server be4/k5 " + c.Addr() + " ssl verify none id 50 enabled\n"},
+		{cmd: "add server be4/k6 " + c.Addr() + " id 50\n"},
+		{cmd: "add server be4/k7 nope.invalid:80\n"},
+		{cmd: "add server be4/k8 127.0.0.1\n"},
+		{cmd: "add server be4/k9 " + c.Addr() + " non-stick\n"},
+		{cmd: "add server be4/k10 " + c.Addr() + " init-addr none\n"},
+		{cmd: "add server be4/k12 " + c.Addr() + " slowstart 10s minconn 2 maxqueue 3 on-marked-down shutdown-sessions\n"},
+		{cmd: "show servers state be4\n"},
+		{cmd: "disable server be4/k1; disable server be4/k2; disable server be4/k3; disable server be4/k5; disable server be4/k7; disable server be4/k8; disable server be4/k12\n"},
+		{cmd: "del server be4/k1; del server be4/k2; del server be4/k3; del server be4/k4; del server be4/k5; del server be4/k6; del server be4/k7; del server be4/k8; del server be4/k12\n"},
 		{cmd: "enable health be1/b\n"},
 		{cmd: "enable agent be1/b\n"},
 		{cmd: "disable health be1/a; disable agent be1/a; enable health be1/a\n"},
