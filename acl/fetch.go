@@ -1019,6 +1019,9 @@ func fetchReqVer(fe *fetch, t *Txn, v *Value) bool { return verOf(t.Req, v, ver1
 func fetchResVer(fe *fetch, t *Txn, v *Value) bool { return verOf(t.Rsp, v, ver10, ver11) }
 
 func fetchProtoHTTP(fe *fetch, t *Txn, v *Value) bool {
+	if t.Req == nil && t.HeadPending && !t.Final {
+		return t.reqPending()
+	}
 	v.Type, v.I = TypeBool, 0
 	if t.Req != nil {
 		v.I = 1

@@ -62,6 +62,13 @@ func init() {
 		&fetchDef{name: "so_id", out: TypeInt, fn: fetchSoID},
 		&fetchDef{name: "fe_name", out: TypeStr, fn: fetchFeName},
 		&fetchDef{name: "last_rule_file", out: TypeStr, fn: fetchLastRuleFile},
+		&fetchDef{name: "internal.strm.is_htx", out: TypeBool, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeBool, 0
+			if t.HTX {
+				v.I = 1
+			}
+			return true
+		}},
 		&fetchDef{name: "last_rule_line", out: TypeInt, fn: fetchLastRuleLine},
 		&fetchDef{name: "be_name", out: TypeStr, fn: fetchBeName},
 		&fetchDef{name: "srv_name", out: TypeStr, fn: fetchSrvName},

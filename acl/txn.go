@@ -55,6 +55,9 @@ type Txn struct {
 	// HTTP request head yet: the HTTP fetches then find nothing, as a
 	// value that may change until Final.
 	HeadPending bool
+	// HTX says the stream is an HTTP one (internal.strm.is_htx): an
+	// HTTP proxy's, or a TCP one's once switched to HTTP.
+	HTX bool
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env

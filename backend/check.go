@@ -279,7 +279,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		dial = withPort(addr, s.Check.TCP[fc].Port)
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(cctx, "tcp", dial)
+	conn, err := Dial(cctx, &d, dial)
 	if err != nil {
 		// An explicit first connect rule is named as a tcp-check step.
 		where := ""
@@ -315,7 +315,9 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	lingers := s.Check.lingers()
 	defer closeCheckConn(conn, lingers)
 	if !lingers {
-		conn.(*net.TCPConn).SetLinger(0)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
 	}
 	// The first connection is the implicit connect's, or that of a
 	// leading connect rule, which takes the server's check settings

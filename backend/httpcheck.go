@@ -129,7 +129,7 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 				prev = nil
 			}
 			d := net.Dialer{Deadline: deadline}
-			nc, err := d.DialContext(ctx, "tcp", stepAddr(addr, st.Addr, st.Port))
+			nc, err := Dial(ctx, &d, stepAddr(addr, st.Addr, st.Port))
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					return "Layer4 timeout", checkFailed
@@ -138,7 +138,9 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 			}
 			defer closeCheckConn(nc, st.Linger)
 			if !st.Linger {
-				nc.(*net.TCPConn).SetLinger(0)
+				if tc, ok := nc.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
 			}
 			sc, reason := c.Server.setupConn(ctx, nc, st.Default, st.SendProxy, time.Until(deadline))
 			if reason != "" {

@@ -99,7 +99,7 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 			continue
 		case st.Connect:
 			d := net.Dialer{Deadline: deadline, KeepAlive: -1}
-			nc, err := d.DialContext(ctx, "tcp", stepAddr(addr, "", st.Port))
+			nc, err := Dial(ctx, &d, stepAddr(addr, "", st.Port))
 			if err != nil {
 				what := "connect"
 				if st.Port != "" {
@@ -112,7 +112,9 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 			}
 			defer closeCheckConn(nc, st.Linger)
 			if !st.Linger {
-				nc.(*net.TCPConn).SetLinger(0)
+				if tc, ok := nc.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
 			}
 			sc, reason := c.Server.setupConn(ctx, nc, st.Default, st.SendProxy, time.Until(deadline))
 			if reason != "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
 )
 
 // HTTPRule is an http-request or http-response rule, or a "redirect"
@@ -24,6 +25,9 @@ type HTTPRule struct {
 	Name, Fmt, Regex string
 	// Match is del-header's "-m" method ("" for the exact name).
 	Match string
+	// Resolvers and Family are do-resolve's section and "ipv4"/"ipv6"
+	// (Var the variable, Expr the name to resolve).
+	Resolvers, Family string
 	// Status is the answer's status (deny, return, redirect code,
 	// set-status), 0 for the action's default, or set-mark's and
 	// set-tos's value; Reason set-status's.
@@ -75,11 +79,13 @@ type HTTPRule struct {
 	CaptureLen, CaptureID int
 	// Refused is the runtime's message for a form it does not run.
 	Refused string
+	// Where are the check places the rule runs at (Proxy.HTTPPlaces).
+	Where smpuse.Val
 }
 
 // httpRuleForms lists the actions the runtime runs, by keyword.
 var httpRuleForms = map[string]map[string]bool{
-	"http-request": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
+	"http-request": {"do-resolve": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-path": true, "set-pathq": true, "set-query": true, "set-uri": true,
 		"set-method": true, "replace-path": true, "replace-pathq": true, "replace-uri": true, "deny": true,
 		"allow": true, "return": true, "redirect": true, "set-src": true, "set-dst": true, "set-src-port": true,
@@ -110,6 +116,9 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 			if strings.HasPrefix(a[0], v+"(") && strings.HasSuffix(a[0], ")") {
 				r.Action, r.Var = v, a[0][len(v)+1:len(a[0])-1]
 			}
+		}
+		if v, res, fam, ok := parseDoResolve(a[0]); ok {
+			r.Action, r.Var, r.Resolvers, r.Family = "do-resolve", v, res, fam
 		}
 		// add-acl(<ref>) and its kin carry the pattern reference.
 		for _, v := range []string{"add-acl", "del-acl", "set-map", "del-map"} {
@@ -175,7 +184,7 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		}
 	case "set-path", "set-pathq", "set-query", "set-uri", "set-method":
 		r.Fmt = arg(0)
-	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-var":
+	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-var", "do-resolve":
 		r.Expr = arg(0)
 		if len(args) != 1 {
 			refuse()

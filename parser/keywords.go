@@ -168,7 +168,7 @@ tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buff
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
-maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  unix-bind log-send-hostname
+maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  log-send-hostname
 server-state-base server-state-file log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   external-check stats
 h1-case-adjust h1-case-adjust-file lua-prepend-path`)
@@ -607,7 +607,7 @@ func (c *pctx) statsSocket(addr string) {
 	}
 	s := StatsSocket{Pos: c.pos, Address: addr, Level: "operator"}
 	ok := true
-	if pfx, _, found := strings.Cut(addr, "@"); found && pfx != "fd" && pfx != "unix" && pfx != "ipv4" && pfx != "ipv6" {
+	if pfx, _, found := strings.Cut(addr, "@"); found && pfx != "fd" && pfx != "unix" && pfx != "abns" && pfx != "ipv4" && pfx != "ipv6" {
 		ok = false
 	}
 	for i := 3; i < len(c.args); i += 2 {
@@ -627,6 +627,11 @@ func (c *pctx) statsSocket(addr string) {
 		case "expose-fd":
 			s.ExposeFD = v == "listeners"
 			ok = ok && s.ExposeFD
+		case "uid", "gid", "user", "group":
+			if msg := bindUnixOptions(&s.Owner, c.args[i:min(i+2, len(c.args))]); msg != "" {
+				c.alert("'stats socket' : '%s'", msg)
+				return
+			}
 		default:
 			ok = false
 		}

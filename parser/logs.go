@@ -28,6 +28,10 @@ type ProxyLog struct {
 	Tag string
 	// ReqCaps and RspCaps are the capture request/response header lines.
 	ReqCaps, RspCaps []Capture
+	// Cookie and CookieLen are "capture cookie NAME len N": the first
+	// cookie whose name starts with NAME, in requests and in responses.
+	Cookie    string
+	CookieLen int
 }
 
 // Capture is a "capture request|response header NAME len N" line.
@@ -93,6 +97,7 @@ func kwLogProxy(c *pctx) {
 func setLogFormat(c *pctx, text string) {
 	p := c.cp.proxy
 	p.Log.FormatText, p.Log.FormatPos, p.Log.Format = text, c.pos, nil
+	p.lfsPos = c.pos
 }
 
 func kwLogFormat(c *pctx) {
@@ -148,6 +153,18 @@ func kwLogTag(c *pctx) {
 // kwCapture reads "capture request|response header NAME len N"; cookie
 // captures stay refused.
 func kwCapture(c *pctx) {
+	if c.arg(1) == "cookie" {
+		switch {
+		case len(c.args) > 6:
+			c.alert("'%s' cannot handle unexpected argument '%s'.", c.args[0]+" "+c.args[1], c.args[6])
+		case c.arg(4) == "":
+			c.alert("'%s' expects 'cookie' <cookie_name> 'len' <len>.", c.args[0])
+		default:
+			c.runtimeForm()
+			c.cp.proxy.Log.Cookie, c.cp.proxy.Log.CookieLen = c.arg(2), int(Atol(c.arg(4)))
+		}
+		return
+	}
 	if (c.arg(1) != "request" && c.arg(1) != "response") || c.arg(2) != "header" {
 		return
 	}

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
 	"net/netip"
 	"time"
 )
@@ -93,6 +94,8 @@ type Global struct {
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
+	// UnixBind is "unix-bind".
+	UnixBind UnixBind
 	// HardStopAfter bounds a soft stop (hard-stop-after); 0 is no bound.
 	HardStopAfter time.Duration
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
@@ -164,6 +167,8 @@ type StatsSocket struct {
 	// ExposeFD is "expose-fd listeners": the socket hands the listening
 	// sockets to a new process ("_getsocks", -x).
 	ExposeFD bool
+	// Owner is the unix socket's uid, user, gid and group.
+	Owner UnixPerms
 }
 
 // Log is a log target: a "log" line of the global section or a proxy.
@@ -181,6 +186,11 @@ type Proxy struct {
 	// check, from which point HAProxy checks the order of the rules.
 	hc   []hcRule
 	hcOn bool
+	// lfsPos is the last line that parsed a log-format in the proxy
+	// (log-format, option httplog... and rules with formats): HAProxy
+	// names it in log-format errors.
+	lfsPos Pos
+
 	Pos  Pos
 	Kind string // "frontend", "backend", "listen" or "defaults"
 	Name string
@@ -343,6 +353,25 @@ type Bind struct {
 	// AcceptProxy is "accept-proxy": connections start with a PROXY
 	// protocol header (configuration.txt 5.1).
 	AcceptProxy bool
+	// Unix is the owner and mode of the bind's unix sockets: the global
+	// "unix-bind" settings, then the line's mode, uid, gid, user, group.
+	Unix UnixPerms
+}
+
+// UnixPerms are the owner and mode a unix socket file is given once
+// bound: UID and GID when HasUID and HasGID; a zero Mode keeps the
+// umask's.
+type UnixPerms struct {
+	Mode           uint32
+	UID, GID       int
+	HasUID, HasGID bool
+}
+
+// UnixBind is the global "unix-bind" line: the prefix of every bind's
+// unix socket path, and the default owner and mode of those sockets.
+type UnixBind struct {
+	Prefix string
+	Perms  UnixPerms
 }
 
 // ACL is one "acl" line. Lines with the same name OR together.
@@ -390,6 +419,10 @@ type TCPRequest struct {
 	// LogLevel is set-log-level's level (LevelSilent for silent); Mark
 	// set-mark's or set-tos's value.
 	LogLevel, Mark int
+	// Proto is switch-mode's "proto" (h1, h2, none), empty when not set.
+	Proto string
+	// Where are the check places the rule runs at (Proxy.TCPPlaces).
+	Where smpuse.Val
 }
 
 // LevelSilent is set-log-level's "silent": the stream is not logged.
@@ -406,6 +439,8 @@ type SwitchRule struct {
 	Pos     Pos
 	Backend string
 	Cond    []string // "if"/"unless" and the condition words
+	// Where is the check place of backend switching rules.
+	Where smpuse.Val
 }
 
 // Server is a server line.
@@ -451,7 +486,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	p.Mode = d.Mode
 	p.HasLog = d.HasLog
-	p.Log = d.Log
+	p.Log, p.lfsPos = d.Log, d.lfsPos
 	for k, v := range d.Timeouts {
 		p.Timeouts[k] = v
 	}

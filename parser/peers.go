@@ -134,7 +134,7 @@ func (cp *cfgParser) peersLine(c *pctx) {
 			return
 		}
 		addr := cp.env.expandAddr(c.arg(1))
-		if msg := checkBindAddress(addr); msg != "" {
+		if msg := checkBindAddress(addr, cp.cfg.Global.UnixBind.Prefix); msg != "" {
 			c.alert("'%s %s' : %s", kw, c.arg(1), msg)
 			return
 		}

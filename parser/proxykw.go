@@ -41,9 +41,9 @@ var proxyKeywords = map[string]keyword{
 	"timeout":                     {support: Supported, handle: kwTimeout},
 	"redirect":                    {support: Unsupported, handle: kwRule},
 	"use_backend":                 {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
-	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported},
-	"force-persist":               {support: Unsupported},
-	"ignore-persist":              {support: Unsupported},
+	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"force-persist":               {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"ignore-persist":              {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
 	"stick-table":                 {support: Supported, handle: kwStickTable},
 	"stick":                       {caps: CapBE, noDefaults: true, support: Supported, handle: kwStick},
 	"stats":                       {support: Unsupported, handle: kwStats},
@@ -230,7 +230,7 @@ func kwBind(c *pctx) {
 	var expanded []string
 	for _, a := range strings.Split(addr, ",") {
 		ea := c.cp.env.expandAddr(a)
-		if msg := checkBindAddress(ea); msg != "" {
+		if msg := checkBindAddress(ea, c.cp.cfg.Global.UnixBind.Prefix); msg != "" {
 			if ea != a {
 				// HAProxy names the address as written.
 				msg = strings.Replace(msg, "'"+ea+"'", "'"+a+"'", 1)
@@ -253,7 +253,11 @@ func kwBind(c *pctx) {
 			}
 		}
 	}
-	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts}
+	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts, Unix: c.cp.cfg.Global.UnixBind.Perms}
+	if msg := bindUnixOptions(&b.Unix, opts); msg != "" {
+		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
+		return
+	}
 	for _, o := range opts {
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 	}
@@ -261,10 +265,12 @@ func kwBind(c *pctx) {
 }
 
 // checkBindAddress validates one listening address; hosts are resolved.
-func checkBindAddress(a string) string {
+// prefix is unix-bind's, which lengthens a unix socket's path.
+func checkBindAddress(a, prefix string) string {
+	if msg, ok := checkUnixAddress(a, prefix); ok {
+		return msg
+	}
 	switch {
-	case strings.HasPrefix(a, "/"), strings.HasPrefix(a, "unix@"), strings.HasPrefix(a, "abns@"), strings.HasPrefix(a, "fd@"), strings.HasPrefix(a, "sockpair@"):
-		return ""
 	case strings.HasPrefix(a, "quic4@"), strings.HasPrefix(a, "quic6@"):
 		fam := "2"
 		if strings.HasPrefix(a, "quic6@") {
@@ -433,6 +439,13 @@ func kwServer(c *pctx) {
 		return
 	}
 	if !checkServerTLSFiles(c, c.cp.proxy.Name+"/"+c.arg(1), c.rest(3)) {
+		return
+	}
+	if a := c.cp.env.expandAddr(c.arg(2)); strings.HasPrefix(a, "fd@") {
+		bracket("'server %s/%s' : a file descriptor is not acceptable here in '%s'", c.cp.proxy.Name, c.arg(1), a)
+		return
+	} else if msg, ok := checkUnixAddress(a, ""); ok && msg != "" {
+		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
 		return
 	}
 	if checked, tracks := serverCheckAndTrack(append(append([]string{}, c.cp.proxy.DefaultServer...), c.rest(3)...)); checked && tracks {
@@ -607,12 +620,18 @@ func kwRule(c *pctx) {
 	if !c.defaultsRules("'%s' not allowed in anonymous 'defaults' section.", c.args[0]) {
 		return
 	}
+	if c.args[0] != "redirect" && (!c.checkHTTPRuleSamples() || !c.checkHTTPRuleExpr()) {
+		c.cp.cfg.AbortAfterFile = true
+		c.cp.abort = true
+		return
+	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
 	switch kw := c.args[0]; kw {
 	case "http-request", "http-response", "http-after-response", "redirect":
 		// "redirect" is an http-request rule where it stands.
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
+		r.Where = p.HTTPPlaces(kw)
 		if r.Action == "capture" && r.Refused == "" {
 			declareCapture(c, r)
 		}
@@ -632,12 +651,16 @@ func kwRule(c *pctx) {
 	if c.args[0] == "redirect" {
 		what = "redirect"
 	}
-	if !c.cp.checkCondACLs(c, c.args[1:], what) && c.args[0] != "redirect" {
-		// HAProxy stops reading the file after a bad http-request or
-		// http-response rule (ERR_ABORT).
-		c.cp.cfg.AbortAfterFile = true
-		c.cp.abort = true
+	if !c.cp.checkCondACLs(c, c.args[1:], what) {
+		if c.args[0] != "redirect" {
+			// HAProxy stops reading the file after a bad http-request or
+			// http-response rule (ERR_ABORT).
+			c.cp.cfg.AbortAfterFile = true
+			c.cp.abort = true
+		}
+		return
 	}
+	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
 }
 
 func kwUseBackend(c *pctx) {
@@ -653,6 +676,8 @@ func kwUseBackend(c *pctx) {
 	if !c.cp.checkCondACLs(c, c.rest(2), "switching rule") {
 		return
 	}
+	r.Where = switchPlaces
+	c.warnCondConflict(r.Cond, r.Where)
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
 }
 
@@ -704,6 +729,25 @@ func kwMonitor(c *pctx) {
 // checkCondACLs resolves the named ACLs of an "if/unless" condition as
 // HAProxy does at parse time: an ACL declared later is an error.
 func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
+	name := cp.unknownCondACL(words)
+	if name == "" {
+		return true
+	}
+	if what == "redirect" {
+		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+	} else if what == "sticking condition" {
+		c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
+	} else if what == "switching rule" {
+		c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
+	} else {
+		c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
+	}
+	return false
+}
+
+// unknownCondACL returns the first ACL name of condition words (from the
+// first if/unless) that is neither declared so far nor predefined.
+func (cp *cfgParser) unknownCondACL(words []string) string {
 	start := -1
 	for i, w := range words {
 		if w == "if" || w == "unless" {
@@ -712,7 +756,7 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 		}
 	}
 	if start < 0 {
-		return true
+		return ""
 	}
 	depth := 0
 	for _, w := range words[start:] {
@@ -737,19 +781,10 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 			continue
 		}
 		if !cp.proxy.aclNames[name] {
-			if what == "redirect" {
-				c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
-			} else if what == "sticking condition" {
-				c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
-			} else if what == "switching rule" {
-				c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
-			} else {
-				c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
-			}
-			return false
+			return name
 		}
 	}
-	return true
+	return ""
 }
 
 var predefinedACLs = map[string]bool{
@@ -1561,6 +1596,10 @@ func kwTCPRequest(c *pctx) {
 	if !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
 		return
 	}
+	if !c.checkTCPRuleExpr(false) {
+		return
+	}
+	defer c.warnTCPCondConflict(len(c.cp.lineDiags), false)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1615,6 +1654,10 @@ func kwTCPResponse(c *pctx) {
 	if !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
 		return
 	}
+	if !c.checkTCPRuleExpr(true) {
+		return
+	}
+	defer c.warnTCPCondConflict(len(c.cp.lineDiags), true)
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1632,7 +1675,8 @@ func kwTCPResponse(c *pctx) {
 // tcpRuleActions are the tcp-request and tcp-response actions the runtime
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
-	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true}
+	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
+	"switch-mode": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1693,6 +1737,18 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			return nil
 		}
 		r.Expr = args[0]
+	case "switch-mode":
+		// "http" [proto h1|h2|none], in content rules only.
+		if response || stage != "content" || arg0(args) != "http" {
+			return nil
+		}
+		switch {
+		case len(args) == 1:
+		case len(args) == 3 && args[1] == "proto" && (args[2] == "h1" || args[2] == "h2" || args[2] == "none"):
+			r.Proto = args[2]
+		default:
+			return nil
+		}
 	case "set-mark", "set-tos":
 		n, err := strconv.ParseUint(arg0(args), 0, 32)
 		if len(args) != 1 || err != nil {
@@ -1844,6 +1900,7 @@ func addCheckRule(c *pctx, list *[]*CheckRule) {
 
 func addTCPRequest(c *pctx, r *TCPRequest) {
 	r.Pos, r.Section, r.Text = c.pos, c.cp.section, strings.Join(c.args[1:], " ")
+	r.Where = c.cp.proxy.TCPPlaces(r.Stage, r.Response)
 	list := &c.cp.proxy.TCPRequests
 	*list = append((*list)[:len(*list):len(*list)], r)
 }
@@ -1950,6 +2007,14 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "do-resolve":
+		if _, _, _, ok := parseDoResolve(args[1]); !ok || len(a) == 0 {
+			bad := args[1]
+			if ok {
+				bad = ""
+			}
+			return fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'.", bad)
+		}
 	case "strict-mode":
 		if len(a) < 1 {
 			return "expects exactly 1 arguments."
@@ -2070,10 +2135,10 @@ func checkRuleWords(p *Proxy, args []string) string {
 }
 
 // ProxyTypeStr is how HAProxy names a proxy's kind in messages: a listen
-// or defaults section is a "proxy".
+// section is a "proxy" (proxy_cap_str).
 func ProxyTypeStr(p *Proxy) string {
 	switch p.Kind {
-	case "frontend", "backend":
+	case "frontend", "backend", "defaults":
 		return p.Kind
 	}
 	return "proxy"
@@ -2092,4 +2157,23 @@ h1-case-adjust-bogus-client http-ignore-probes http-use-proxy-header idle-close-
 socket-stats tcp-smart-accept`) {
 		optionCaps[o] = CapFE
 	}
+}
+
+// parseDoResolve reads "do-resolve(<var>,<resolvers>[,ipv4|ipv6])".
+func parseDoResolve(w string) (v, resolvers, family string, ok bool) {
+	in, found := strings.CutPrefix(w, "do-resolve(")
+	if !found || !strings.HasSuffix(in, ")") {
+		return "", "", "", false
+	}
+	parts := strings.Split(in[:len(in)-1], ",")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", false
+	}
+	if len(parts) == 3 {
+		if parts[2] != "ipv4" && parts[2] != "ipv6" {
+			return "", "", "", false
+		}
+		family = parts[2]
+	}
+	return parts[0], parts[1], family, true
 }

@@ -109,6 +109,16 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "init-addr":
 			bad = checkInitAddr(val)
+		case "pool-max-conn":
+			if val == "" {
+				bad = "'pool-max-conn' expects <value> as argument."
+			} else if Atol(val) < -1 {
+				bad = "'pool-max-conn' must be >= -1"
+			}
+		case "ws":
+			if val != "auto" && val != "h1" && val != "h2" {
+				bad = "'ws' has to be 'auto', 'h1' or 'h2'"
+			}
 		case "check-proto":
 			switch val {
 			case "h1", "h2", "fcgi", "none":
@@ -174,6 +184,12 @@ type ServerSettings struct {
 	// server's connections (h1, h2, fcgi, none), "" to pick by mode and
 	// ALPN.
 	Proto string
+	// PoolMaxConn is "pool-max-conn": how many idle connections the
+	// server keeps, -1 (the default) for no limit.
+	PoolMaxConn int
+	// WS is the "ws" option: the protocol of WebSocket streams (auto,
+	// h1, h2), "" for auto.
+	WS string
 	// CheckProto is "check-proto": the multiplexer of HTTP checks.
 	CheckProto string
 	// Agent is agent-check; AgentAddr, AgentPort, AgentSend and
@@ -188,7 +204,7 @@ type ServerSettings struct {
 }
 
 func defaultServerSettings() ServerSettings {
-	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3}
+	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1}
 }
 
 // runtimeServerOptions are the server options the runtime implements,
@@ -202,7 +218,7 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
-	"proto": true, "check-proto": true,
+	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 }
 
@@ -323,6 +339,10 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Addr = v
 		case "proto":
 			s.Proto = v
+		case "ws":
+			s.WS = v
+		case "pool-max-conn":
+			s.PoolMaxConn = int(Atol(v))
 		case "check-proto":
 			s.CheckProto = v
 		case "agent-check", "no-agent-check":

@@ -61,3 +61,49 @@ func TestServerTLSOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// "proto" and "ws" are read, inherited from default-server, and their
+// bad values refused with HAProxy's messages.
+func TestServerProtoWS(t *testing.T) {
+	cfg := "backend be\n default-server proto h2\n server a 127.0.0.1:1\n server b 127.0.0.1:1 proto h1 ws h2\n"
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte(cfg)}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	for i, want := range [][2]string{{"h2", ""}, {"h1", "h2"}} {
+		st := c.Proxies[0].Servers[i].Settings
+		if st.Proto != want[0] || st.WS != want[1] || st.Unsupported != "" {
+			t.Errorf("server %d: proto %q ws %q (unsupported %q), want %v", i, st.Proto, st.WS, st.Unsupported, want)
+		}
+	}
+	for opts, want := range map[string]string{
+		"proto bogus": "[p.cfg:2] : 'server be/s' : 'proto' :  unknown MUX protocol 'bogus'.",
+		"proto":       "[p.cfg:2] : 'server be/s' : 'proto' : missing value.",
+		"ws h3":       "[p.cfg:2] : 'server be/s' : 'ws' has to be 'auto', 'h1' or 'h2'.",
+		"ws":          "[p.cfg:2] : 'server be/s' : 'ws' has to be 'auto', 'h1' or 'h2'.",
+	} {
+		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
+		if !ds.HasErrors() || ds[0].Text() != want {
+			t.Errorf("%s: %v, want %q", opts, ds, want)
+		}
+	}
+}
+
+func TestServerPoolMaxConn(t *testing.T) {
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server a 127.0.0.1:1\n server b 127.0.0.1:1 pool-max-conn 3\n")}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if a, b := c.Proxies[0].Servers[0].Settings.PoolMaxConn, c.Proxies[0].Servers[1].Settings.PoolMaxConn; a != -1 || b != 3 {
+		t.Errorf("pool-max-conn %d and %d, want -1 and 3", a, b)
+	}
+	for opts, want := range map[string]string{
+		"pool-max-conn -2": "[p.cfg:2] : 'server be/s' : 'pool-max-conn' must be >= -1.",
+		"pool-max-conn":    "[p.cfg:2] : 'server be/s' : 'pool-max-conn' expects <value> as argument..",
+	} {
+		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
+		if !ds.HasErrors() || ds[0].Text() != want {
+			t.Errorf("%s: %v, want %q", opts, ds, want)
+		}
+	}
+}

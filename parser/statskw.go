@@ -95,6 +95,7 @@ func kwStats(c *pctx) {
 		if !c.cp.checkCondACLs(c, c.rest(2), "a 'stats admin' rule") {
 			return
 		}
+		c.warnCondConflict(c.rest(2), p.HTTPPlaces("http-request"))
 		st.Admin = append(st.Admin, StatsAdmin{Pos: c.pos, Cond: c.rest(2)})
 	case "http-request":
 		st.HTTPRequest = true

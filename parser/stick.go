@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/gohap/gohap/parser/smpuse"
 )
 
 // StickTable is a "stick-table" line (configuration.txt 4.2). Its words
@@ -26,6 +28,8 @@ type StickRule struct {
 	Expr, Table string
 	// Cond is the words of the if/unless condition, nil when none.
 	Cond []string
+	// Where is the check place of the rule (stickPlaces).
+	Where smpuse.Val
 }
 
 // StickAction is what the track-sc0/1/2, sc-inc-gpc0/1, sc-inc-gpc,
@@ -296,6 +300,10 @@ func kwStick(c *pctx) {
 		return
 	}
 	r.Expr = c.arg(2)
+	r.Where = stickPlaces(r.Response)
+	if !c.checkStickExpr(r) {
+		return
+	}
 	i := 3
 	if c.arg(i) == "table" {
 		r.Table = c.arg(i + 1)
@@ -306,6 +314,7 @@ func kwStick(c *pctx) {
 		if !c.cp.checkCondACLs(c, r.Cond, "sticking condition") {
 			return
 		}
+		c.warnCondConflict(r.Cond, r.Where)
 	} else if w != "" {
 		c.alert("'%s': unknown keyword '%s'.", c.args[0], w)
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,6 +96,11 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			listeners += len(p.Binds)
 			checkBackendRefs(p, byName, alert)
 		}
+		for _, hr := range p.HTTPRequestRules {
+			if hr.Action == "do-resolve" && !slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hr.Resolvers }) {
+				alert("Proxy '%s': Can't find resolvers section '%s' for do-resolve action.", p.Name, hr.Resolvers)
+			}
+		}
 		for _, msg := range checkTracks(p, byName, tracked) {
 			r.Diags = append(r.Diags, msg)
 		}
@@ -102,6 +108,8 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
+			r.Diags = append(r.Diags, p.L6CondDiags()...)
+			r.Diags = append(r.Diags, p.LogFormatDiags()...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
@@ -329,6 +337,10 @@ func checkBackendRefs(p *parser.Proxy, byName map[string]*parser.Proxy, alert fu
 		}
 	}
 	for _, u := range p.UseBackends {
+		if msg := parser.UseBackendFormatError(u); msg != "" {
+			alert("%s", msg)
+			continue
+		}
 		if strings.Contains(u.Backend, "%[") {
 			continue
 		}

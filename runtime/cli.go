@@ -49,7 +49,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
 		settings: map[*backend.Server]*parser.Server{}, proxyIDs: map[string]int{}}
 	for _, s := range st.Sockets {
-		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level), ExposeFD: s.ExposeFD}
+		sk := stats.Socket{Addr: s.Address, Where: s.Pos.File + ":" + strconv.Itoa(s.Pos.Line), Level: stats.ParseLevel(s.Level), ExposeFD: s.ExposeFD, Owner: s.Owner}
 		if s.HasMode {
 			sk.Mode, sk.HasMode = os.FileMode(s.Mode), true
 		}
@@ -210,7 +210,7 @@ func (s cliSource) Backends() []stats.Backend {
 				ss.Addr = host
 				ss.Port, _ = strconv.Atoi(port)
 			}
-			if ps != nil {
+			if ps != nil && !isUnixServer(srv) {
 				host, port := splitServerAddress(ps.Address)
 				if _, err := netip.ParseAddr(host); err != nil && host != "" {
 					ss.FQDN = host
@@ -358,6 +358,10 @@ func (s cliSource) ListeningFiles() []*os.File {
 	e.mu.Unlock()
 	var out []*os.File
 	for _, l := range lns {
+		if u := l.bind.Unix; u != nil && u.pair >= 0 {
+			// A socket pair is no listening socket to hand over.
+			continue
+		}
 		if f, err := l.ln.File(); err == nil {
 			out = append(out, f)
 		}

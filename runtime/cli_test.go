@@ -170,8 +170,7 @@ func TestCLIDifferential(t *testing.T) {
 func TestCLIRefusedForms(t *testing.T) {
 	for _, line := range []string{
 		"stats socket /tmp/x.sock level admin expose-fd all",
-		"stats socket abns@x level admin",
-		"stats socket /tmp/x.sock user nobody",
+		"stats socket /tmp/x.sock level admin accept-proxy",
 	} {
 		err := compileErr(t, "global\n    "+line+"\nlisten li\n    bind 127.0.0.1:8999\n    server x 127.0.0.1:1\n")
 		if !strings.Contains(err, "'stats' is not supported by the gohap runtime yet.") {

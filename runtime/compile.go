@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	goruntime "runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,6 +109,9 @@ type Frontend struct {
 	tcp tcpRules
 	// reqCaps and rspCaps are the captured headers, names in lower case.
 	reqCaps, rspCaps []capture
+	// capCookie and capCookieLen are "capture cookie NAME len N".
+	capCookie    []byte
+	capCookieLen int
 	// restrictHdr is option http-restrict-req-hdr-names.
 	restrictHdr restrictMode
 	// bufferRequest waits for the request body (option
@@ -163,12 +167,39 @@ type Listen struct {
 	// HTTP/2 without ALPN ("proto h2").
 	TLS *ssl.BindTLS
 	H2  bool
+	// Proto is the bind's "proto" word (h1, h2, none), empty without;
+	// TFO is "tfo" (TCP Fast Open, its queue as long as the backlog).
+	Proto string
+	TFO   bool
 	// Name and ID name the listener in connection error logs (the
 	// bind's "name", else its number in the frontend); AcceptProxy is
 	// "accept-proxy".
 	Name        string
 	ID          int
 	AcceptProxy bool
+	// Unix, when set, makes the bind a unix stream socket (unix@, abns@,
+	// a path) or a socket pair receiving connections (sockpair@).
+	Unix *unixListen
+	// Family is "4" or "6" for an address given as ipv4@ or tcp4@, ipv6@
+	// or tcp6@: the socket is of that family only.
+	Family string
+}
+
+// network is the Go network a TCP bind listens on.
+func (l *Listen) network() string {
+	return "tcp" + l.Family
+}
+
+// addrFamily is the family an address prefix imposes, "" for none.
+func addrFamily(a string) string {
+	a = strings.TrimSpace(a)
+	switch {
+	case strings.HasPrefix(a, "ipv4@"), strings.HasPrefix(a, "tcp4@"):
+		return "4"
+	case strings.HasPrefix(a, "ipv6@"), strings.HasPrefix(a, "tcp6@"):
+		return "6"
+	}
+	return ""
 }
 
 type route struct {
@@ -254,11 +285,15 @@ type Backend struct {
 	pp srvMap[*ppSend]
 	// tls holds the settings of the servers with "ssl".
 	tls srvMap[*serverTLS]
+	// h2 holds the servers spoken to in HTTP/2.
+	h2 srvMap[*h2Server]
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 	// compileServer compiles a server line of the backend, for "add
 	// server".
 	compileServer func(s *parser.Server, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer
+	// compileConns sets up a server's HTTP/2 and idle connections in to.
+	compileConns func(s *parser.Server, to *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any))
 }
 
 // forwardFor is an "option forwardfor" or "option originalto" setting.
@@ -314,7 +349,9 @@ func (e *CompileError) Error() string {
 // of words after each: name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
 // applied.
-var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0}
+var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0, "tfo": 0,
+	// A unix socket's owner and mode, which the parser read (Bind.Unix).
+	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1}
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -450,19 +487,6 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.FF = optionFF(p, "forwardfor", "x-forwarded-for")
 		fe.OT = optionFF(p, "originalto", "x-original-to")
 		own := ownBackend[p]
-		if !fe.HTTP {
-			for _, u := range p.UseBackends {
-				if be := bes[u.Backend]; be != nil && be.HTTP {
-					fail(u.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
-				}
-			}
-			if p.DefaultBackend != nil {
-				be := bes[p.DefaultBackend.Name]
-				if be != nil && be.HTTP {
-					fail(p.DefaultBackend.Pos, "a 'mode tcp' %s handing its connections to 'mode http' backend '%s' is not supported by the gohap runtime yet.", p.Kind, be.Name)
-				}
-			}
-		}
 		for _, b := range p.Binds {
 			// HAProxy's listen backlog: the bind's, the frontend's, or
 			// the frontend's maxconn.
@@ -492,13 +516,17 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				i += n
 			}
 			for _, a := range strings.Split(b.Address, ",") {
-				addrs, err := listenAddrs(a, opts.Map)
+				addrs, err := listenAddrs(a, cfg.Global.UnixBind.Prefix, opts.Map)
 				if err != nil {
 					fail(b.Pos, "bind '%s': %v", a, err)
 					continue
 				}
 				for _, addr := range addrs {
-					fe.Binds = append(fe.Binds, Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy})
+					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
+						TFO: slices.Contains(b.Options, "tfo")}
+					l.Unix = unixListenOf(addr, b.Unix)
+					l.Family = addrFamily(a)
+					fe.Binds = append(fe.Binds, l)
 				}
 			}
 		}
@@ -526,7 +554,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)
 		}
 		for _, u := range p.UseBackends {
-			cond, err := set.ParseCond(u.Cond)
+			cond, err := set.ParseCondAt(u.Cond, u.Where)
 			if err != nil {
 				fail(u.Pos, "use_backend condition: %v", err)
 				continue
@@ -718,6 +746,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
 	be.events = eventLog(p)
+	// The idle pool closes the HTTP/2 connections of the servers too.
+	be.idle.h2 = &be.h2
 	be.comp = compileCompression(p, fail)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
@@ -802,6 +832,9 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.compileServer = func(s *parser.Server, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
 		return compileServer(cfg, p, s, opts, be, chk, ctx, dc, fail)
 	}
+	be.compileConns = func(s *parser.Server, to *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
+		compileServerConns(cfg, p, s, to, srv, fail)
+	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
 		cs := be.compileServer(s, dc, fail)
@@ -809,6 +842,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			continue
 		}
 		be.addServer(cs)
+		compileServerConns(cfg, p, s, be, cs.srv, fail)
 		servers = append(servers, cs.srv)
 	}
 	be.LB = backend.New(p.Name, servers)
@@ -857,6 +891,8 @@ type compiledServer struct {
 	pos   parser.Pos
 	pp    *ppSend
 	tls   *serverTLS
+	// h2 is set by compileConns, for a server added at run time.
+	h2 *h2Server
 }
 
 // addServer records what the connection path needs of a compiled server.
@@ -890,6 +926,10 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	cs := &compiledServer{srv: srv, track: st.Track, pos: s.Pos}
 	disabled, port, checkHost := st.Disabled, st.Port, st.Addr
 	host, sport, err := serverTarget(s.Address, opts.Map)
+	uaddr, isUnix := serverUnixAddr(s.Address, opts.Map)
+	if isUnix {
+		host, sport, err = "", "0", nil
+	}
 	srvRec := s.Template && strings.HasPrefix(host, "_")
 	ip, perr := netip.ParseAddr(host)
 	if host == "" || host == "*" {
@@ -932,6 +972,9 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 		dc.bind(be, srv, s, host, sport, init, srvRec, fail)
 	}
 	srv.Addr = addr
+	if isUnix {
+		srv.Addr = uaddr
+	}
 	if port != "" && checkHost == "" {
 		srv.Check.Port = port
 	} else if checkHost != "" && addr != "" {
@@ -992,18 +1035,25 @@ func mapAddr(a string, m map[string]string) string {
 	return a
 }
 
-// listenAddr turns a bind address into a Go listen address.
-func listenAddr(a string, m map[string]string) (string, error) {
+// listenAddr turns a bind address into a Go listen address, or for a
+// unix socket its canonical form (unixAddr); prefix is unix-bind's.
+func listenAddr(a, prefix string, m map[string]string) (string, error) {
 	a = mapAddr(stripFamily(strings.TrimSpace(a)), m)
-	if n, ok := strings.CutPrefix(a, "fd@"); ok {
-		// A listening socket inherited from the parent process.
-		if _, err := strconv.ParseUint(n, 10, 31); err != nil {
-			return "", errors.New("invalid file descriptor")
+	for _, pfx := range []string{"fd@", "sockpair@"} {
+		if n, ok := strings.CutPrefix(a, pfx); ok {
+			// A listening socket inherited from the parent process, or
+			// a socket pair connections' descriptors arrive on.
+			if _, err := strconv.ParseUint(n, 10, 31); err != nil {
+				return "", errors.New("invalid file descriptor")
+			}
+			return a, nil
 		}
-		return a, nil
 	}
-	if strings.HasPrefix(a, "/") || strings.Contains(a, "@") {
-		return "", errors.New("only TCP addresses are supported by the gohap runtime yet")
+	if ua, ok := unixAddr(a, prefix); ok {
+		return ua, nil
+	}
+	if strings.Contains(a, "@") {
+		return "", errors.New("only TCP and unix stream addresses are supported by the gohap runtime yet")
 	}
 	i := strings.LastIndexByte(a, ':')
 	if i < 0 {
@@ -1024,8 +1074,8 @@ var errPortRange = errors.New("port range")
 
 // listenAddrs is listenAddr for an address that may end in a port range
 // ("host:8000-8003"), which HAProxy listens on port by port.
-func listenAddrs(a string, m map[string]string) ([]string, error) {
-	addr, err := listenAddr(a, m)
+func listenAddrs(a, prefix string, m map[string]string) ([]string, error) {
+	addr, err := listenAddr(a, prefix, m)
 	if err != errPortRange {
 		return []string{addr}, err
 	}
@@ -1039,7 +1089,7 @@ func listenAddrs(a string, m map[string]string) ([]string, error) {
 	}
 	var out []string
 	for p := l; p <= h; p++ {
-		one, err := listenAddr(a[:i+1]+strconv.Itoa(p), nil)
+		one, err := listenAddr(a[:i+1]+strconv.Itoa(p), "", nil)
 		if err != nil {
 			return nil, err
 		}

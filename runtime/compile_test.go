@@ -32,7 +32,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 slowstart 10s check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_f_sha1\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_f_sha1': not implemented"},
 		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n use_backend be if { src 10.0.0.0/8 }\n default_backend be\nbackend be\n mode tcp\n server s 127.0.0.1:1\n", "-"},
-		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":9] : a 'mode tcp' frontend handing its connections to 'mode http' backend 'be' is not supported"},
+		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n tcp-check send-binary 0a0b\n tcp-check expect ! rstring ^-ERR\n server s 127.0.0.1:1 check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option redis-check\n server s 127.0.0.1:1 check\n", "-"},

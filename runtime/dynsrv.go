@@ -52,9 +52,10 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 		}
 	}
 	var fails []string
-	cs := be.compileServer(ps, nil, func(_ parser.Pos, format string, a ...any) {
+	collect := func(_ parser.Pos, format string, a ...any) {
 		fails = append(fails, strings.TrimPrefix(fmt.Sprintf(format, a...), bracketed))
-	})
+	}
+	cs := be.compileServer(ps, nil, collect)
 	if cs == nil || len(fails) > 0 {
 		if len(fails) == 0 {
 			fails = append(fails, "failed to create the server.")
@@ -62,6 +63,19 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 		return strings.Join(fails, "\n"), false
 	}
 	srv := cs.srv
+	// The connection settings are compiled aside, then published.
+	aside := &Backend{HTTP: be.HTTP, reuse: be.reuse, Server: be.Server}
+	if cs.tls != nil {
+		aside.tls.put(srv, cs.tls)
+	}
+	be.compileConns(ps, aside, srv, collect)
+	if len(fails) > 0 {
+		return strings.Join(fails, "\n"), false
+	}
+	if _, ok := aside.idle.limits[srv]; ok {
+		return "server option 'pool-max-conn' is not supported on dynamic servers by the gohap runtime yet.", false
+	}
+	cs.h2 = aside.h2.get(srv)
 	// Checks of a dynamic server take neither the server's PROXY header
 	// nor its TLS unless told (init_srv_check).
 	srv.Check.SendProxy = ps.Settings.CheckSendProxy
@@ -160,6 +174,9 @@ func (be *Backend) publishServer(cs *compiledServer) {
 	if cs.tls != nil {
 		be.tls.replace(srv, cs.tls)
 	}
+	if cs.h2 != nil {
+		be.h2.replace(srv, cs.h2)
+	}
 	m := maps.Clone(be.serverPos)
 	m[srv] = cs.pos
 	be.serverPos = m
@@ -240,6 +257,7 @@ func (s cliSource) DelServer(bname, sname string) string {
 	}
 	be.tls.remove(srv)
 	be.pp.remove(srv)
+	be.h2.remove(srv)
 	return "Server deleted."
 }
 

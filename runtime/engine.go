@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -77,8 +76,44 @@ type listener struct {
 	bind *Listen
 	// adopted is set for an inherited socket (fd@N).
 	adopted bool
-	ln      *net.TCPListener
-	slots   chan struct{} // frontend maxconn slots, nil when unlimited
+	// unix says the socket is a unix one: its clients have no address.
+	unix bool
+	// released is set, under the engine's mu, while Pause has closed an
+	// abstract socket for another process to bind its name.
+	released bool
+	ln       sockListener
+	slots    chan struct{} // frontend maxconn slots, nil when unlimited
+}
+
+// openListener opens a bind's socket: a duplicate of the donor's, an
+// inherited one, or a new one. The error is HAProxy's start-up alert.
+func (e *Engine) openListener(fe *Frontend, b *Listen) (sockListener, error) {
+	var ln net.Listener
+	var err error
+	if e.donor != nil {
+		// Taking over: a socket of its own would share the address
+		// with the copy the master keeps, which nobody serves.
+		ln, err = e.donor.dupListener(b.Addr)
+	} else if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
+		ln, err = adoptListener(n)
+	} else if b.Unix != nil {
+		ln, err = listenUnixBind(b)
+	} else {
+		lc := net.ListenConfig{KeepAliveConfig: keepAlive(fe.tcpKA)}
+		if !fe.tcpKA {
+			lc.KeepAlive = -1
+		}
+		ln, err = listenBind(lc, b.network(), b.Addr, e.noReuse)
+	}
+	if err != nil {
+		return nil, listenAlert(fe.Name, b, err)
+	}
+	sl, ok := ln.(sockListener)
+	if !ok {
+		ln.Close()
+		return nil, fmt.Errorf("Starting frontend %s: %s is not a stream socket", fe.Name, b.Addr)
+	}
+	return sl, nil
 }
 
 // NewEngine prepares an engine; Start opens the listeners.
@@ -128,22 +163,9 @@ func (e *Engine) Bind() error {
 	}
 	var lns []*listener
 	for _, fe := range e.g.Frontends {
-		for i, b := range fe.Binds {
-			lc := net.ListenConfig{KeepAliveConfig: keepAlive(fe.tcpKA)}
-			if !fe.tcpKA {
-				lc.KeepAlive = -1
-			}
-			var ln net.Listener
-			var err error
-			if e.donor != nil {
-				// Taking over: a socket of its own would share the address
-				// with the copy the master keeps, which nobody serves.
-				ln, err = e.donor.dupListener(b.Addr)
-			} else if n, ok := strings.CutPrefix(b.Addr, "fd@"); ok {
-				ln, err = adoptListener(n)
-			} else {
-				ln, err = listenBind(lc, b.Addr, e.noReuse)
-			}
+		for i := range fe.Binds {
+			b := &fe.Binds[i]
+			ln, err := e.openListener(fe, b)
 			if err != nil {
 				for _, l := range lns {
 					l.ln.Close()
@@ -151,35 +173,18 @@ func (e *Engine) Bind() error {
 				e.dns.close()
 				e.stopCLI()
 				e.closeLogs()
-				reason := "cannot bind socket"
-				var se *net.OpError
-				if errors.As(err, &se) {
-					if errors.Is(err, syscall.EADDRINUSE) {
-						reason += " (Address already in use)"
-					} else if errors.Is(err, syscall.EACCES) {
-						reason += " (Permission denied)"
-					}
-				}
-				return fmt.Errorf("Starting frontend %s: %s [%s]", fe.Name, reason, b.Addr)
+				return err
 			}
-			tl, ok := ln.(*net.TCPListener)
-			if !ok {
-				ln.Close()
-				for _, l := range lns {
-					l.ln.Close()
-				}
-				e.dns.close()
-				e.stopCLI()
-				e.closeLogs()
-				return fmt.Errorf("Starting frontend %s: %s is not a TCP socket", fe.Name, b.Addr)
-			}
-			if b.Backlog > 0 {
+			if b.Backlog > 0 && (b.Unix == nil || b.Unix.pair < 0) {
 				// listen() again only changes the queue's length.
-				if rc, err := tl.SyscallConn(); err == nil {
+				if rc, err := ln.SyscallConn(); err == nil {
 					rc.Control(func(fd uintptr) { unix.Listen(int(fd), b.Backlog) })
 				}
 			}
-			l := &listener{fe: fe, bind: &fe.Binds[i], ln: tl, adopted: strings.HasPrefix(b.Addr, "fd@")}
+			if _, tcp := ln.(*net.TCPListener); tcp {
+				setFastOpen(ln, b)
+			}
+			l := &listener{fe: fe, bind: b, ln: ln, adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
 			if fe.Maxconn > 0 {
 				l.slots = make(chan struct{}, fe.Maxconn)
 			}
@@ -323,7 +328,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			e.release(l)
 			return
 		}
-		c, err := l.ln.AcceptTCP()
+		nc, err := l.ln.Accept()
 		if err != nil {
 			e.release(l)
 			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
@@ -335,13 +340,14 @@ func (e *Engine) acceptLoop(l *listener) {
 		}
 		l.fe.accepted.Add(1)
 		e.countRate(l)
-		if l.adopted {
+		c := nc.(netConn)
+		if tc, ok := c.(*net.TCPConn); ok && l.adopted {
 			// Go's default keep-alive is not HAProxy's: as on the
 			// sockets gohap binds, only tcpka turns it on.
 			if l.fe.tcpKA {
-				c.SetKeepAliveConfig(keepAlive(true))
+				tc.SetKeepAliveConfig(keepAlive(true))
 			} else {
-				c.SetKeepAlive(false)
+				tc.SetKeepAlive(false)
 			}
 		}
 		if b := l.bind; b != nil && (b.TLS != nil || b.H2) {
@@ -411,7 +417,7 @@ func (e *Engine) dupListener(addr string) (net.Listener, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return net.FileListener(f)
+		return listenerFromFile(f, l.bind.Unix, l.ln)
 	}
 	return nil, fmt.Errorf("no socket for %s to take over", addr)
 }
@@ -622,4 +628,25 @@ func adoptListener(n string) (net.Listener, error) {
 	// FileListener works on a duplicate; the inherited one goes.
 	defer f.Close()
 	return net.FileListener(f)
+}
+
+// setFastOpen applies "tfo" as HAProxy does: TCP Fast Open with a queue as
+// long as the listen backlog, or, without it, TFO turned off on a socket
+// that had it (an inherited one).
+func setFastOpen(ln net.Listener, b *Listen) {
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if b.TFO {
+			qlen := b.Backlog
+			if qlen <= 0 {
+				qlen = 1024
+			}
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN, qlen)
+		} else if q, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN); err == nil && q > 0 {
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN, 0)
+		}
+	})
 }

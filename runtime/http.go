@@ -39,6 +39,8 @@ type session struct {
 	svUses  int
 	svClean bool
 	svConn  atomic.Pointer[net.TCPConn]
+	// svUnix is svConn for a server on a unix socket.
+	svUnix atomic.Pointer[net.UnixConn]
 	// onServer is the server of the request in progress, for
 	// on-marked-down to find.
 	onServer atomic.Pointer[backend.Server]
@@ -173,8 +175,15 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
+	// resolveBuf holds the name do-resolve looks up.
+	resolveBuf []byte
 	// curRule is the rule runRules is at.
 	curRule *httpRule
+	// http says the stream is served as HTTP: its frontend's mode, or
+	// a TCP stream switched to HTTP (switchHTTP, switchProto: switch-mode
+	// http [proto P]; upgraded until its first request is taken).
+	http, switchHTTP, upgraded bool
+	switchProto                string
 	// h2Pre holds what came with an HTTP/2 preface on an HTTP/1 bind.
 	h2Pre []byte
 	// bodyAborted: the client closed while its body was waited for.
@@ -185,6 +194,8 @@ type session struct {
 	reqCS     chunkScanner
 	capBuf    []byte
 	capRspBuf []byte
+	// capCliCk and capSrvCk hold the captured cookies (capture cookie).
+	capCliCk, capSrvCk []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// pps is what the PROXY header of the connection carried
@@ -230,6 +241,9 @@ func (s *session) kill() {
 	if c := s.svConn.Load(); c != nil {
 		c.Close()
 	}
+	if c := s.svUnix.Load(); c != nil {
+		c.Close()
+	}
 	s.closeIdle()
 	if raw {
 		go s.cl.c.Close()
@@ -239,6 +253,9 @@ func (s *session) kill() {
 // run serves the connection. It reports whether the connections were
 // handed to a tunnel, which then ends the session's bookkeeping.
 func (s *session) run() bool {
+	// An HTTP/2 stream is an HTTP one, also on a TCP frontend that
+	// switched to HTTP.
+	s.http = s.fe.HTTP || s.h2Stream
 	bp := s.fe.pool.get()
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
@@ -311,7 +328,8 @@ func (s *session) run() bool {
 		// Nothing of the HTTP state is needed by a tunnel.
 		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
-	if !s.fe.HTTP {
+	s.txn.HTX = s.http
+	if !s.http {
 		s.runTCP()
 		return s.handedOff
 	}
@@ -320,6 +338,27 @@ func (s *session) run() bool {
 	defer s.fe.pool.put(ob)
 	s.serveHTTP()
 	return s.handedOff
+}
+
+// upgradeHTTP turns a TCP stream into an HTTP one, as HAProxy does on
+// switch-mode http or when a TCP frontend hands it to an HTTP backend:
+// what the inspection read is its first request, which the frontend's
+// content rules have already seen.
+func (s *session) upgradeHTTP() {
+	if s.l.bind.Proto == "none" || s.switchProto == "none" {
+		// No HTTP layer on a "proto none" bind: the stream is aborted.
+		return
+	}
+	s.http, s.txn.HTX, s.upgraded = true, true, true
+	s.txn.Req, s.txn.Buf = &s.req, nil
+	ob := s.fe.pool.get()
+	s.out = (*ob)[:0]
+	defer s.fe.pool.put(ob)
+	if s.switchProto == "h2" {
+		s.serveH2(append([]byte(nil), s.cl.buf[s.cl.r:s.cl.w]...))
+		return
+	}
+	s.serveHTTP()
 }
 
 // lbKey computes what a hash algorithm balances on, as HAProxy's
@@ -441,7 +480,7 @@ func indexOf(b []byte, sub string) int {
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
-	if s.logging && !s.fe.HTTP {
+	if s.logging && !s.http {
 		te.rec, te.start = s.tcpRecord(), s.lt.start
 	}
 	te.track = s.stickHandOff()
@@ -450,12 +489,15 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	te.t = t
 	s.e.handOff(s, t)
 	s.handedOff = true
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	t.start(toServer, toClient)
 }
 
 func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
+		c.Close()
+	}
+	if c := s.svUnix.Swap(nil); c != nil {
 		c.Close()
 	}
 	s.onServer.Store(nil)
@@ -472,7 +514,7 @@ func (s *session) releaseServer() {
 		return
 	}
 	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
@@ -522,7 +564,7 @@ func (s *session) park() {
 	}
 	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svUses})
 	s.mu.Unlock()
-	s.svConn.Store(nil)
+	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
@@ -548,11 +590,14 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream
 	// "safe" shares connections with a client's later requests only;
 	// "aggressive" also with first ones, on connections that carried
 	// more than one request, "always" on any.
+	// An HTTP/2 client's streams are never first requests (HAProxy's
+	// H2 mux marks them SE_FL_NOT_FIRST).
+	first := s.FirstRequest()
 	switch {
-	case be.reuse == reuseNever, be.reuse == reuseSafe && s.reqs <= 1:
+	case be.reuse == reuseNever, be.reuse == reuseSafe && first:
 		return pooledConn{}, false
 	}
-	return be.idle.take(srv, be.reuse == reuseAggressive && s.reqs <= 1, sni)
+	return be.idle.take(srv, be.reuse == reuseAggressive && first, sni)
 }
 
 func (s *session) closeIdle() {
@@ -592,12 +637,12 @@ func retryDelay(be *Backend) time.Duration {
 // connect dials a server with the backend's connect timeout, retrying
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
-func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (*net.TCPConn, error) {
+func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := d.Dial("tcp", srv.DialAddr(dst))
+		c, err := backend.Dial(context.Background(), &d, srv.DialAddr(dst))
 		if err == nil {
-			return c.(*net.TCPConn), nil
+			return c.(netConn), nil
 		}
 		if try >= be.Retries || stopping.Load() {
 			return nil, err
@@ -657,12 +702,17 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	if h := be.h2.get(srv); h != nil {
+		if c, ok, err := s.dialH2(d, be, srv, h); ok {
+			return c, err
+		}
+	}
 	start := time.Now()
-	nc, err := d.Dial("tcp", srv.DialAddr(s.txn.Dst))
+	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
-	c := nc.(*net.TCPConn)
+	c := nc.(netConn)
 	if s.sendProxyHeader(be, srv, c) != nil {
 		return nil, errProxyHeader
 	}
@@ -732,7 +782,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 		setLinger0(c)
 	}
 	s.sv.setConn(c, nil)
-	s.svConn.Store(tcpOf(c))
+	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
 	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
 	s.onServer.Store(srv)
@@ -1461,7 +1511,7 @@ func (s *session) parse(hl int) bool {
 	req := &s.req
 	if err := s.perr; err != nil {
 		s.perr = nil
-		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() {
+		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() && s.l.bind.Proto != "h1" && s.switchProto != "h1" {
 			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface;
 			// serveHTTP does it once out of the readiness wait, whose
 			// hold on the socket's reads would block HTTP/2's.
@@ -1515,9 +1565,12 @@ func (s *session) parse(hl int) bool {
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
-	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, "", ""
+	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, s.fe.Name, ""
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
-	s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+	if !s.upgraded {
+		// A stream switched to HTTP keeps what its TCP part set.
+		s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+	}
 	if s.track {
 		s.lt.request = time.Now()
 		if s.lt.first.IsZero() {
@@ -1555,6 +1608,8 @@ func (s *session) transaction(hl int) bool {
 func (s *session) serveTxn(hl int) bool {
 	cl := &s.cl
 	head := cl.buf[:hl]
+	// The client's method, before any rule: its response has no body.
+	clientHead := s.req.Method.Len() == 4 && string(head[s.req.Method.Off:s.req.Method.End]) == "HEAD"
 	s.reqBodyHTX = s.bodyHTX(&s.req, true, cl.w-hl)
 	req := &s.req
 	s.txn.Buf, s.txn.Req = head, req
@@ -1564,7 +1619,10 @@ func (s *session) serveTxn(hl int) bool {
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
 	s.bodyAborted = false
 	s.txn.LastRuleFile, s.txn.LastRuleLine = "", 0
-	if !s.httpContentRules(&s.fe.tcp) {
+	if s.upgraded {
+		// The frontend's content rules ran before the switch to HTTP.
+		s.upgraded = false
+	} else if !s.httpContentRules(&s.fe.tcp) {
 		return false
 	}
 	if s.fe.bufferRequest {
@@ -1646,6 +1704,10 @@ func (s *session) serveTxn(hl int) bool {
 	mode := s.fe.ConnMode
 	if be.ConnMode > mode {
 		mode = be.ConnMode
+	}
+	if s.fe.capCookie != nil {
+		s.rec.CliCookie = s.captureCookie(s.capCliCk[:0], head, req, "cookie")
+		s.capCliCk = s.rec.CliCookie[:0]
 	}
 	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet, s.ckTx = be.cookie, "", false, false, 0
 	var persisted *backend.Server
@@ -1870,8 +1932,12 @@ func (s *session) serveTxn(hl int) bool {
 			}
 		}
 		if status != 0 {
+			abort, closeAfter := s.h2Failed()
+			if abort {
+				return false
+			}
 			s.closeServer()
-			return s.errorReply(status, bodyDone)
+			return s.errorReply(status, bodyDone) && !closeAfter
 		}
 		st := s.rsp.Status
 		if st >= 200 || st == 101 {
@@ -1990,7 +2056,7 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	body := rsp.Body
-	if isHead {
+	if isHead || clientHead {
 		body = h1.BodyNone
 	}
 	if body == h1.BodyUntilClose || s.e.stopping.Load() || rsp.HasTE && rsp.Minor == 0 {
@@ -2012,6 +2078,12 @@ func (s *session) serveTxn(hl int) bool {
 	if s.e.hard.Load() {
 		s.closeServer()
 		return false
+	}
+	if clientHead && !isHead && skipBody(sv, rsp, &s.co, s.fe.maxHdr, s.fe.bufSize) != nil {
+		s.closeServer()
+	}
+	if body == h1.BodyNone && s.h2Stream {
+		s.detachServer(mode, rsp, bodyDone, isHead)
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.zs.on {
@@ -2046,11 +2118,12 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 		return false
 	}
-	if mode != modeKeepAlive || !rsp.KeepAlive() || rsp.Body == h1.BodyUntilClose || rsp.HasTE && rsp.HasCL || !bodyDone || sv.r != sv.w {
+	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
 		s.closeServer()
 	}
 	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
+	s.limitIdle()
 	return !closeClient
 }
 
@@ -2188,7 +2261,7 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
-	if be.tls.get(srv) != nil {
+	if be.tls.get(srv) != nil || be.h2.get(srv) != nil {
 		d := be.dialer()
 		c, err := s.dialServer(&d, be, srv)
 		if err != nil {
@@ -2216,8 +2289,18 @@ func (s *session) runTCP() {
 	if !s.inspectContent(&s.fe.tcp, start) {
 		return
 	}
+	if s.switchHTTP {
+		s.upgradeHTTP()
+		return
+	}
 	be := s.route()
 	if be == nil {
+		return
+	}
+	if be.HTTP {
+		// A TCP frontend handing its stream to an HTTP backend
+		// upgrades it, as HAProxy does.
+		s.upgradeHTTP()
 		return
 	}
 	s.logBe = be

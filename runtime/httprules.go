@@ -78,7 +78,9 @@ type httpRule struct {
 	// come later); mapVal is set-map's value, the key being value.
 	maps    *acl.Maps
 	refName string
-	mapVal  *logging.Format
+	// family is do-resolve's "ipv4" or "ipv6" (refName its resolvers).
+	family string
+	mapVal *logging.Format
 }
 
 type ruleHdr struct {
@@ -120,7 +122,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 		}
 		var err error
 		if len(r.Cond) > 0 {
-			if hr.cond, err = set.ParseCond(r.Cond); err != nil {
+			if hr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 				bad("condition: %v", err)
 				continue
 			}
@@ -168,6 +170,8 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			}
 		}
 		switch r.Action {
+		case "do-resolve":
+			hr.refName, hr.family = r.Resolvers, r.Family
 		case "normalize-uri":
 			if hr.norm, _, err = acl.ParseURINormalizer(strings.Fields(r.Name)); err != nil {
 				bad("%v", err)
@@ -438,6 +442,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		case "set-var", "set-var-fmt", "unset-var":
 			s.setVar(r)
 			continue
+		case "do-resolve":
+			s.doResolve(r)
+			continue
 		case "capture":
 			s.captureSample(r, request)
 			continue
@@ -706,7 +713,8 @@ func editURI(r *httpRule, uri, val []byte) []byte {
 // prepareRecord fills what rule formats may print of the stream.
 func (s *session) prepareRecord() {
 	r := &s.rec
-	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
+	s.logAddrs(r)
+	r.FrontendName = s.fe.Name
 	r.BackendName = s.fe.Name
 	if s.be != nil {
 		r.BackendName = s.be.Name

@@ -12,7 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/runtime/unixsock"
 )
 
 // Process life-cycle support: listening sockets shared between processes
@@ -59,14 +62,14 @@ func reusePort(_, _ string, c syscall.RawConn) error {
 
 // listenBind opens a bind: the socket a parent passed down for addr, or
 // a new one, with SO_REUSEPORT unless noReuse (noreuseport, -dR).
-func listenBind(lc net.ListenConfig, addr string, noReuse bool) (net.Listener, error) {
+func listenBind(lc net.ListenConfig, network, addr string, noReuse bool) (net.Listener, error) {
 	if fd, ok := takeInherited(addr); ok {
 		return adoptListener(strconv.Itoa(fd))
 	}
 	if !noReuse {
 		lc.Control = reusePort
 	}
-	return lc.Listen(context.Background(), "tcp", addr)
+	return lc.Listen(context.Background(), network, addr)
 }
 
 // NoReusePort makes Start bind without SO_REUSEPORT (global
@@ -108,11 +111,17 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 				out = append(out, BoundSocket{Addr: b.Addr, File: f})
 				continue
 			}
-			ln, err := listenBind(net.ListenConfig{}, b.Addr, noReuse)
-			if err != nil {
-				return fail(bindError(fe.Name, b.Addr, err))
+			var ln net.Listener
+			var err error
+			if b.Unix != nil {
+				ln, err = listenUnixBind(&b)
+			} else {
+				ln, err = listenBind(net.ListenConfig{}, b.network(), b.Addr, noReuse)
 			}
-			f, err := ln.(*net.TCPListener).File()
+			if err != nil {
+				return fail(listenAlert(fe.Name, &b, err))
+			}
+			f, err := ln.(sockListener).File()
 			ln.Close()
 			if err != nil {
 				return fail(err)
@@ -121,6 +130,15 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 		}
 	}
 	return out, nil
+}
+
+// listenAlert is HAProxy's alert for a bind that could not be opened.
+func listenAlert(fe string, b *Listen, err error) error {
+	var bf *bindFailure
+	if errors.As(err, &bf) {
+		return fmt.Errorf("Binding [%s:%d] for frontend %s: %w", b.Pos.File, b.Pos.Line, fe, bf)
+	}
+	return bindError(fe, b.Addr, err)
 }
 
 func bindError(fe, addr string, err error) error {
@@ -155,13 +173,60 @@ func (e *Engine) listenerFDs(f func(b Listen, fd int)) {
 // Pause stops accepting and keeps the sockets (SIGTTOU): as HAProxy does
 // on Linux, shutting the reading side makes the kernel stop listening,
 // so that new connections go to another process bound to the address.
+// Unix sockets are left as they are, except abstract ones, which are
+// closed so that the other process can bind their names
+// (uxst_suspend_receiver).
 func (e *Engine) Pause() {
-	e.listenerFDs(func(_ Listen, fd int) { unix.Shutdown(fd, unix.SHUT_RD) })
+	e.mu.Lock()
+	for _, l := range e.listeners {
+		if u := l.bind.Unix; u != nil && u.abstract && !l.released {
+			l.released = true
+			l.ln.Close()
+		}
+	}
+	e.mu.Unlock()
+	e.listenerFDs(func(b Listen, fd int) {
+		if b.Unix == nil {
+			unix.Shutdown(fd, unix.SHUT_RD)
+		}
+	})
 }
 
-// Resume listens again on paused sockets (SIGTTIN).
+// Resume listens again on paused sockets (SIGTTIN), and binds again the
+// abstract names Pause let go of.
 func (e *Engine) Resume() {
+	e.mu.Lock()
+	var lns []*listener
+	for i, l := range e.listeners {
+		if !l.released || e.stopping.Load() {
+			continue
+		}
+		u := l.bind.Unix
+		ln, err := unixsock.Listen(u.path, true, u.perms)
+		if err != nil {
+			e.log.Warn("cannot bind again", zap.String("frontend", l.fe.Name), zap.Error(err))
+			continue
+		}
+		if lns == nil {
+			// Others may be reading the slice they took.
+			lns = append([]*listener(nil), e.listeners...)
+		}
+		// A new listener: the accept loop of the closed one may still
+		// be on its way out.
+		nl := *l
+		nl.ln, nl.released = ln.(sockListener), false
+		lns[i] = &nl
+		e.wg.Add(1)
+		go e.acceptLoop(&nl)
+	}
+	if lns != nil {
+		e.listeners = lns
+	}
+	e.mu.Unlock()
 	e.listenerFDs(func(b Listen, fd int) {
+		if b.Unix != nil {
+			return
+		}
 		backlog := b.Backlog
 		if backlog <= 0 {
 			backlog = unix.SOMAXCONN

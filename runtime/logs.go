@@ -177,8 +177,9 @@ func (s *session) logConnect() {
 		return
 	}
 	r := &s.rec
-	r.Client, r.Frontend, r.FrontendName = s.txn.Src, s.txn.Dst, s.fe.Name
-	line := logging.AppendConnect(s.logBuf[:0], r, s.fe.HTTP)
+	s.logAddrs(r)
+	r.FrontendName = s.fe.Name
+	line := logging.AppendConnect(s.logBuf[:0], r, s.http)
 	s.logBuf = line
 	l.logger.Emit(logging.LevelInfo, -1, line, nil)
 }
@@ -213,7 +214,7 @@ func (s *session) logStream(flags uint32, status int) {
 	}
 	r := s.fillRecord(flags, status)
 	err := flags&logging.SFRedisp != 0 || flags&logging.SFErrMask > logging.SFErrLocal ||
-		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.fe.HTTP && status >= 500
+		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.http && status >= 500
 	if !err && l.dontLogNormal {
 		return
 	}
@@ -261,13 +262,13 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	r.TRequest = lt.ms(lt.request)
 	r.TQueue, r.TConnect, r.TData = lt.ms(lt.queue), lt.ms(lt.connect), lt.ms(lt.rsp)
 	r.TClose = now.Sub(lt.start).Milliseconds()
-	r.Client, r.Frontend = s.txn.Src, s.txn.Dst
+	s.logAddrs(r)
 	r.FrontendName = s.fe.Name
-	r.BackendName, r.ServerName, r.BackendHTTP = s.fe.Name, "", s.fe.HTTP
+	r.BackendName, r.ServerName, r.BackendHTTP = s.fe.Name, "", s.http
 	if be := s.logBe; be != nil {
 		r.BackendName, r.BackendHTTP = be.Name, be.HTTP
 	}
-	r.Server, r.BackendSrc = netip.AddrPort{}, netip.AddrPort{}
+	r.Server, r.BackendSrc, r.ServerUnix = netip.AddrPort{}, netip.AddrPort{}, false
 	if s.logApplet != "" {
 		r.ServerName = s.logApplet
 	}
@@ -275,6 +276,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 		r.ServerName = srv.Name
 		r.Server = s.logSrvAddr
 		r.BackendSrc = s.logSrcAddr
+		r.ServerUnix = isUnixServer(srv)
 	}
 	r.Status = status
 	r.BytesIn = s.cl.rbytes - s.lt0In
@@ -285,7 +287,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 		r.BytesOut = 0
 	}
 	r.Flags = flags
-	r.HasTxn = s.fe.HTTP
+	r.HasTxn = s.http
 	r.CookieEnabled, r.TxFlags = s.ck != nil, s.ckTx
 	r.ActConn = s.e.actconn()
 	r.FeConn = s.fe.conns.Load()
@@ -322,6 +324,9 @@ func (s *session) beginStream(start time.Time) {
 // compileCaptures reads the frontend's "capture request/response header"
 // slots, which the capture fetches read with or without logging.
 func compileCaptures(p *parser.Proxy, fe *Frontend) {
+	if p.Log.Cookie != "" {
+		fe.capCookie, fe.capCookieLen = []byte(p.Log.Cookie), p.Log.CookieLen
+	}
 	for _, c := range p.Log.ReqCaps {
 		fe.reqCaps = append(fe.reqCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})
 	}
@@ -333,6 +338,7 @@ func compileCaptures(p *parser.Proxy, fe *Frontend) {
 // captureRequest keeps the request line, for the log, and the captured
 // headers of the head being served.
 func (s *session) captureRequest(head []byte, req *h1.Msg) {
+	s.rec.CliCookie, s.rec.SrvCookie = nil, nil
 	if s.logging {
 		end := bytes.IndexByte(head, '\n')
 		if end < 0 {
@@ -368,6 +374,10 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 
 // captureResponse keeps the captured response headers.
 func (s *session) captureResponse(head []byte, rsp *h1.Msg) {
+	if s.fe.capCookie != nil {
+		s.rec.SrvCookie = s.captureCookie(s.capSrvCk[:0], head, rsp, "set-cookie")
+		s.capSrvCk = s.rec.SrvCookie[:0]
+	}
 	if len(s.fe.rspCaps) == 0 {
 		return
 	}
@@ -640,4 +650,37 @@ func fmtReqLine(dst []byte, limit int, method, uri, version []byte) []byte {
 		dst = dst[:start+limit]
 	}
 	return dst
+}
+
+// captureCookie is "capture cookie": the first cookie of the named
+// headers whose name starts with the capture's, as "name=value" cut to
+// its length (nil when none), as HAProxy keeps txn->cli_cookie and
+// srv_cookie. A Set-Cookie header holds one cookie, then attributes.
+func (s *session) captureCookie(dst, head []byte, m *h1.Msg, header string) []byte {
+	name := s.fe.capCookie
+	for _, h := range m.Headers {
+		if !h1.EqualFold(h.Name.Of(head), header) {
+			continue
+		}
+		v := h.Value.Of(head)
+		for len(v) > 0 {
+			part := v
+			if i := bytes.IndexByte(v, ';'); i >= 0 {
+				part, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			part = bytes.TrimSpace(part)
+			if len(part) >= len(name) && bytes.Equal(part[:len(name)], name) {
+				if len(part) > s.fe.capCookieLen {
+					part = part[:s.fe.capCookieLen]
+				}
+				return append(dst, part...)
+			}
+			if header == "set-cookie" {
+				break
+			}
+		}
+	}
+	return nil
 }

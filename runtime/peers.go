@@ -109,7 +109,11 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 			bind, sec.pos = ps.Bind.Address, ps.Bind.Pos
 		}
 		if bind != "" {
-			a, err := listenAddr(bind, opts.Map)
+			a, err := listenAddr(bind, cfg.Global.UnixBind.Prefix, opts.Map)
+			if err == nil && unixListenOf(a, parser.UnixPerms{}) != nil {
+				// Peers speak over TCP only, here.
+				err = errors.New("unix socket")
+			}
 			if err != nil {
 				fail(sec.pos, "peers section '%s': address '%s' is not supported by the gohap runtime yet.", ps.Name, bind)
 				continue
@@ -237,7 +241,7 @@ func (e *Engine) startPeers() error {
 			if n, ok := strings.CutPrefix(cfg.Bind, "fd@"); ok {
 				ln, err = adoptListener(n)
 			} else {
-				ln, err = listenBind(net.ListenConfig{}, cfg.Bind, e.noReuse)
+				ln, err = listenBind(net.ListenConfig{}, "tcp", cfg.Bind, e.noReuse)
 			}
 			if err != nil {
 				run.stop()

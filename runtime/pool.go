@@ -32,6 +32,22 @@ type idlePool struct {
 	n      int
 	timer  *time.Timer
 	closed bool
+	// h2 are the backend's HTTP/2 servers, whose shared connections
+	// close with the idle ones.
+	h2 *srvMap[*h2Server]
+	// limits holds the "pool-max-conn" of the servers that have one.
+	limits map[*backend.Server]int
+}
+
+// room tells whether srv's idle connections are below its pool-max-conn.
+func (p *idlePool) room(srv *backend.Server) bool {
+	lim, ok := p.limits[srv]
+	if !ok {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns[srv]) < lim
 }
 
 type pooledConn struct {
@@ -41,10 +57,11 @@ type pooledConn struct {
 	uses int
 }
 
-// put adds an idle connection, or closes it when the pool is closed.
+// put adds an idle connection, or closes it when the pool is closed or
+// srv has its pool-max-conn idle ones.
 func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 	p.mu.Lock()
-	if p.closed {
+	if lim, ok := p.limits[srv]; p.closed || ok && len(p.conns[srv]) >= lim {
 		p.mu.Unlock()
 		pc.c.Close()
 		return
@@ -123,6 +140,15 @@ func (p *idlePool) purge() {
 // drop closes the idle connections to srv, all of them when srv is nil;
 // close also refuses later ones.
 func (p *idlePool) drop(srv *backend.Server, close bool) {
+	if p.h2 != nil {
+		if m := p.h2.p.Load(); m != nil {
+			for s, h := range *m {
+				if srv == nil || s == srv {
+					h.closeAll()
+				}
+			}
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = p.closed || close

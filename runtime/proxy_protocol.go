@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"time"
@@ -71,7 +70,7 @@ func (p *ppSend) perStream() bool { return p != nil && p.opts&proxyproto.OptUniq
 
 // sendProxyHeader writes the server's PROXY header first on a new server
 // connection; on failure the connection is closed.
-func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c *net.TCPConn) error {
+func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c netConn) error {
 	pp := be.pp.get(srv)
 	if pp == nil {
 		return nil
@@ -174,14 +173,14 @@ func (s *session) logConnError(accepted time.Time, msg string, null bool) {
 	if l.sepErrors {
 		level = logging.LevelErr
 	}
-	line := logging.AppendConnError(s.logBuf[:0], addrPort(s.cl.c.RemoteAddr()), accepted, s.fe.Name, s.l.bind.Name, s.l.bind.ID, msg)
+	line := logging.AppendConnError(s.logBuf[:0], addrPort(s.cl.c.RemoteAddr()), s.l.unix, accepted, s.fe.Name, s.l.bind.Name, s.l.bind.ID, msg)
 	s.logBuf = line
 	l.logger.Emit(level, -1, line, nil)
 }
 
 // nameListeners gives each listener of a frontend its bind's "name" and
-// its id: the bind's "id", else the next free number from 1, in bind
-// order, as HAProxy numbers them. The PROXY header of a TLS or HTTP/2
+// its id: the bind's "id", else the first free number from the
+// listener's position (from 1), as check_config_validity numbers them. The PROXY header of a TLS or HTTP/2
 // bind would have to be read before the handshake: refused.
 func nameListeners(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, ...any)) {
 	used := map[int]bool{}
@@ -204,9 +203,11 @@ func nameListeners(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, 
 			}
 		}
 	}
+	// The candidate advances with every listener, given an id or not.
 	next := 1
 	for i := range fe.Binds {
 		if fe.Binds[i].ID > 0 {
+			next++
 			continue
 		}
 		for used[next] {
@@ -214,5 +215,6 @@ func nameListeners(p *parser.Proxy, fe *Frontend, fail func(parser.Pos, string, 
 		}
 		fe.Binds[i].ID = next
 		used[next] = true
+		next++
 	}
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
@@ -224,9 +226,11 @@ func (dc *dnsConfig) srvRecord(srv *backend.Server) string {
 // dnsRun is the running DNS of an engine.
 type dnsRun struct {
 	resolvers []*dns.Resolver
-	subs      []*dns.Server
-	tmpls     []*dns.TemplateSet
-	once      sync.Once
+	// byName finds a section's resolver, for do-resolve.
+	byName map[string]*dns.Resolver
+	subs   []*dns.Server
+	tmpls  []*dns.TemplateSet
+	once   sync.Once
 }
 
 // startDNS starts the resolvers sections and subscribes the servers; a
@@ -274,8 +278,47 @@ func (e *Engine) startDNS() error {
 		}
 		run.tmpls = append(run.tmpls, ts)
 	}
+	run.byName = byName
 	e.dns = run
 	return nil
+}
+
+// doResolve runs "http-request do-resolve(var,resolvers[,family]) expr":
+// the name the sample gives is resolved through the section, the stream
+// waiting for the answer, and a valid one is stored in the variable as an
+// address; a failure leaves the variable as it was, as in HAProxy.
+func (s *session) doResolve(r *httpRule) {
+	run := s.e.dns
+	if run == nil || run.byName[r.refName] == nil {
+		return
+	}
+	name, ok := r.expr.Append(s.resolveBuf[:0], &s.txn)
+	s.resolveBuf = name
+	if !ok || len(name) == 0 {
+		return
+	}
+	prefer := dns.IPv6
+	if r.family == "ipv4" {
+		prefer = dns.IPv4
+	}
+	wait := s.fe.HTTPRequest
+	if wait <= 0 {
+		wait = s.fe.Client
+	}
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	ip, err := run.byName[r.refName].Lookup(ctx, string(name), prefer)
+	cancel()
+	if err != nil || !ip.IsValid() {
+		return
+	}
+	v := acl.Value{Type: acl.TypeIPv6, IP: ip}
+	if ip.Is4() {
+		v.Type = acl.TypeIPv4
+	}
+	s.withVars(r.varScope, func(vs *acl.Vars) { vs.SetValue(r.varScope, r.varName, &v, r.varConds) })
 }
 
 // close stops the resolutions; no update is applied once it returns.

@@ -267,3 +267,43 @@ func TestResolversDifferential(t *testing.T) {
 	}
 	t.Logf("resolvers differential: %d/%d steps agree", agree, len(steps))
 }
+
+// http-request do-resolve looks a name up through a resolvers section
+// and stores the address in a variable; a name that does not resolve
+// leaves it unset. Compared with HAProxy on the same zone.
+func TestDoResolveDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for do-resolve")
+	}
+	z := startZone(t)
+	z.set(func(z *testZone) {
+		z.a["app.test."] = "127.0.0.9"
+		z.a["other.test."] = "10.1.2.3"
+		z.nx["gone.test."] = true
+	})
+	cfg := `resolvers dns
+    nameserver ns1 %s
+    timeout resolve 100ms
+    timeout retry 100ms
+    resolve_retries 2
+    hold valid 10s
+` + baseDefaults + `frontend fe
+    bind %s
+    http-request do-resolve(txn.ip,dns,ipv4) hdr(x-name),lower
+    http-request return status 200 hdr x-ip "%%[var(txn.ip)]" hdr x-type "%%[var(txn.ip),ipmask(32)]"
+`
+	names := []string{"app.test", "APP.test", "other.test", "gone.test", ""}
+	run := func(start func(cfg, fe string)) []string {
+		fe := freePort(t)
+		start(fmt.Sprintf(cfg, z.addr, fe), fe)
+		var out []string
+		for _, n := range names {
+			got, _ := exchange(t, fe, "GET / HTTP/1.1\r\nHost: a\r\nX-Name: "+n+"\r\nConnection: close\r\n\r\n", []string{"GET"}, 5*time.Second)
+			out = append(out, n+" => "+got)
+		}
+		return out
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	t.Logf("do-resolve: %d of %d answers agree: %q", sameLines(t, ref, got), len(ref), ref)
+}

@@ -449,3 +449,16 @@ func TestHTTPErrorFormatsDifferential(t *testing.T) {
 	}
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\nbackend none\n", rules, up.Addr(), reqs)
 }
+
+// Before switching, the stream's backend is its frontend: be_name and
+// be_id in the frontend's rules name it, as in HAProxy.
+func TestBackendNameBeforeSwitchingDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	up := startEcho(t, "s1")
+	rules := ` http-request return status 200 hdr x-r fe-name if { be_name fe }
+ http-request return status 200 hdr x-r fe-id if { be_id 7 }
+`
+	compareRules(t, baseDefaults+"frontend fe\n id 7\n bind %s\n%s default_backend be\nbackend be\n id 9\n http-request set-header x-be-be \"%%[be_name] %%[be_id]\"\n server s1 %s\n", rules, up.Addr(), []string{"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"})
+}

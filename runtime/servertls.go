@@ -19,6 +19,9 @@ import (
 type serverTLS struct {
 	cfg *ssl.ServerTLS
 	sni *acl.Sample
+	// alpn: the line has "alpn"; alpnH2: it offers h2, spoken when the
+	// server picks it; alpnH1: it offers http/1.1.
+	alpn, alpnH2, alpnH1 bool
 }
 
 // compileServerTLS reads the TLS words of a server line. It returns nil
@@ -54,8 +57,14 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	if !opts.SSL && !checkSSL {
 		return nil
 	}
+	alpnH2, alpnH1 := false, false
 	if len(opts.ALPN) > 0 && opts.SSL {
 		for _, proto := range opts.ALPN {
+			alpnH2 = alpnH2 || proto == "h2"
+			alpnH1 = alpnH1 || proto == "http/1.1"
+			if proto == "h2" {
+				continue
+			}
 			if proto != "http/1.1" && proto != "http/1.0" {
 				fail(s.Pos, "'server %s/%s' : 'alpn %s' is not supported by the gohap runtime yet.", pname, s.Name, proto)
 				return nil
@@ -79,7 +88,7 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	if !opts.SSL {
 		return nil
 	}
-	return &serverTLS{cfg: t, sni: sni}
+	return &serverTLS{cfg: t, sni: sni, alpn: len(opts.ALPN) > 0, alpnH2: alpnH2, alpnH1: alpnH1}
 }
 
 // tlsServerConn is a TLS connection to a server as the engine sees it:
@@ -88,7 +97,7 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 // connection's.
 type tlsServerConn struct {
 	*net.UnixConn
-	tcp *net.TCPConn
+	tcp netConn
 	tc  *tls.Conn
 	// sni is the name the connection was opened with; idle connections
 	// are reused only for the same name.
@@ -117,8 +126,11 @@ func (c *tlsServerConn) Close() error {
 
 // connSNI is the SNI an engine connection to a server was opened with.
 func connSNI(c netConn) string {
-	if t, ok := c.(*tlsServerConn); ok {
+	switch t := c.(type) {
+	case *tlsServerConn:
 		return t.sni
+	case *h2VConn:
+		return t.hc.sni
 	}
 	return ""
 }
@@ -131,8 +143,11 @@ func sameSNI(c netConn, sni []byte) bool {
 // backTLS is the TLS layer of an engine connection to a server, nil for
 // a cleartext one.
 func backTLS(c netConn) *acl.TLSInfo {
-	if t, ok := c.(*tlsServerConn); ok {
+	switch t := c.(type) {
+	case *tlsServerConn:
 		return t.info
+	case *h2VConn:
+		return t.hc.info
 	}
 	return nil
 }
@@ -143,7 +158,8 @@ func tcpOf(c netConn) *net.TCPConn {
 	case *net.TCPConn:
 		return t
 	case *tlsServerConn:
-		return t.tcp
+		tc, _ := t.tcp.(*net.TCPConn)
+		return tc
 	}
 	return nil
 }
@@ -165,27 +181,50 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 
 // startTLS performs the TLS handshake on a new server connection within
 // what is left of the connect timeout, then bridges it to a socket pair.
-func startTLS(c *net.TCPConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
-	name := string(sni)
-	tc := tls.Client(c, t.cfg.Config(name))
+func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
+	tc, err := handshakeTLS(c, t, sni, deadline, nil)
+	if err != nil {
+		return nil, err
+	}
+	return bridgeTLS(c, tc, string(sni))
+}
+
+// handshakeTLS runs the TLS handshake of a new server connection,
+// offering alpn instead of the server's ALPN when set.
+func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string) (*tls.Conn, error) {
+	cfg := t.cfg.Config(string(sni))
+	if alpn != nil {
+		cfg = cfg.Clone()
+		cfg.NextProtos = alpn
+	}
+	tc := tls.Client(c, cfg)
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
 	if err := tc.Handshake(); err != nil {
-		c.SetLinger(0)
+		setLinger0(c)
 		c.Close()
 		return nil, err
 	}
 	c.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+// serverTLSInfo is what the ssl_bc* fetches read of a server connection.
+func serverTLSInfo(tc *tls.Conn) *acl.TLSInfo {
+	ci := ssl.NewConnInfo(tc.ConnectionState())
+	return &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+}
+
+// bridgeTLS bridges an established TLS connection to a socket pair.
+func bridgeTLS(c netConn, tc *tls.Conn, sni string) (netConn, error) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	ci := ssl.NewConnInfo(tc.ConnectionState())
-	info := &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
-		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
-	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: name, info: info}
+	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc)}
 	go sc.toServer(b)
 	go sc.fromServer(b)
 	return sc, nil

@@ -99,7 +99,7 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			Node: p.Stats.Node, Desc: p.Stats.Desc}}
 		set := proxyACLs(p, g.proxyContext(p), fail)
 		for _, a := range p.Stats.Admin {
-			c, err := set.ParseCond(a.Cond)
+			c, err := set.ParseCondAt(a.Cond, p.HTTPPlaces("http-request"))
 			if err != nil {
 				fail(a.Pos, "error detected while parsing a 'stats admin' rule : %v.", err)
 				continue
@@ -266,6 +266,10 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
 			MaxQueue: s.MaxQueue, Weight: s.CurWeight(), UWeight: s.CurWeight(), Backup: s.Backup, Throttle: -1,
 			Cookie: st.cookies[s], Addr: s.Address()}
+		if isUnixServer(s) {
+			// As HAProxy names a unix socket's address.
+			ss.Addr = "unix"
+		}
 		if i < len(status.Servers) {
 			ss.Cur, ss.QueueCur = status.Servers[i].Sessions, status.Servers[i].Queue
 		}

@@ -507,7 +507,7 @@ func compileStickRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, stri
 			fail(r.Pos, "'stick': %v", err)
 			continue
 		}
-		if sr.cond, err = set.ParseCond(r.Cond); err != nil {
+		if sr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 			fail(r.Pos, "'stick': condition: %v", err)
 			continue
 		}

@@ -21,8 +21,10 @@ type tcpRule struct {
 	scope uint8
 	name  string
 	conds acl.VarConds
-	// pos places the rule for last_rule_file and last_rule_line.
-	pos parser.Pos
+	// pos places the rule for last_rule_file and last_rule_line; proto
+	// is switch-mode's.
+	pos   parser.Pos
+	proto string
 	// stk is the operand of the stick-table actions; from says where
 	// they run.
 	stk  stickAct
@@ -61,9 +63,9 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos, proto: r.Proto}
 		var err error
-		if tr.cond, err = set.ParseCond(r.Cond); err != nil {
+		if tr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 			bad("condition: %v", err)
 			continue
 		}
@@ -116,7 +118,8 @@ type tcpVerdict uint8
 const (
 	tcpContinue tcpVerdict = iota // no rule decided, or accept
 	tcpReject
-	tcpClose // tcp-response close
+	tcpClose  // tcp-response close
+	tcpSwitch // switch-mode http
 )
 
 // runTCPRules evaluates rules in order, as HAProxy's tcp_exec_l4_rules,
@@ -164,7 +167,7 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			continue
 		}
 		switch r.act {
-		case "accept", "reject", "close", "silent-drop":
+		case "accept", "reject", "close", "silent-drop", "switch-mode":
 			// Content rules that end the set are the stream's last rule.
 			if response || r.stage == "content" {
 				t.LastRuleFile, t.LastRuleLine = r.pos.File, r.pos.Line
@@ -188,6 +191,13 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 		case "silent-drop":
 			s.dropClient(true)
 			return tcpReject
+		case "switch-mode":
+			// Ends the rules; an HTTP stream already is one.
+			if !t.HTX {
+				s.switchProto = r.proto
+				return tcpSwitch
+			}
+			return tcpContinue
 		default:
 			s.runVar(r.act, r.scope, r.name, r.conds, r.expr, r.fmt)
 		}
@@ -224,7 +234,7 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	}
 	payload := func() []byte {
 		b := cl.buf[cl.r:cl.w]
-		if !s.fe.HTTP {
+		if !s.http {
 			s.tcpHTTPHead(b)
 		}
 		return b
@@ -232,6 +242,9 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	v := s.runTCPRules(r.content, payload, false, more)
 	if s.txn.HeadPending {
 		s.txn.Req, s.txn.HeadPending = &s.req, false
+	}
+	if v == tcpSwitch {
+		s.switchHTTP = true
 	}
 	if v != tcpReject {
 		return true
@@ -328,9 +341,17 @@ func (s *session) inspectResponse(c netConn, be *Backend, toServer []byte) ([]by
 // its data starts with, once its head is whole, as HAProxy parses a TCP
 // stream's buffer for them; until then they find nothing.
 func (s *session) tcpHTTPHead(b []byte) {
-	if hl := h1.HeadEnd(b, 0); hl > 0 && h1.ParseRequest(b[:hl], &s.req, s.fe.maxHdr) == nil {
-		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b[:hl], &s.req, false
-		return
+	switch err := h1.ParseRequest(b, &s.req, s.fe.maxHdr); err {
+	case nil:
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b[:s.req.HeadLen], &s.req, false
+	case h1.ErrIncomplete:
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, true
+	case h1.ErrPreface:
+		// "PRI * HTTP/2.0" reads as an HTTP request line for these
+		// fetches, as in HAProxy: switch-mode then finds HTTP/2.
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = b, &s.req, false
+	default:
+		// Not HTTP: the HTTP fetches find nothing, for good.
+		s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, false
 	}
-	s.txn.Buf, s.txn.Req, s.txn.HeadPending = nil, nil, true
 }

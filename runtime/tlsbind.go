@@ -57,6 +57,11 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 				case "h2":
 					h2 = true
 				case "h1":
+				case "none":
+					if http {
+						fail(b.Pos, "'bind %s' : 'proto none' on a 'mode http' frontend is not supported by the gohap runtime yet.", b.Address)
+						return nil, false, false
+					}
 				default:
 					fail(b.Pos, "'bind %s' : unknown proto '%s'.", b.Address, b.Options[i+1])
 					return nil, false, false
@@ -94,7 +99,7 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 // front serves a connection of a TLS or HTTP/2 bind: the handshake, then
 // one session per HTTP/2 stream, or one session for the connection,
 // each through a socket pair (bridge). It holds the connection's slot.
-func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
+func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
 	defer e.release(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
@@ -103,7 +108,7 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 		// session gets its addresses and does not look for one.
 		h, ok := readProxyHeader(c, l.fe.Client)
 		if !ok {
-			c.SetLinger(0)
+			setLinger0(c)
 			c.Close()
 			return
 		}
@@ -120,7 +125,7 @@ func (e *Engine) front(l *listener, c *net.TCPConn, b *Listen) {
 			c.SetDeadline(time.Now().Add(t))
 		}
 		if err := tc.Handshake(); err != nil {
-			c.SetLinger(0)
+			setLinger0(c)
 			c.Close()
 			return
 		}
@@ -253,7 +258,7 @@ func socketPair() (*net.UnixConn, *net.UnixConn, error) {
 // readProxyHeader reads the PROXY header that starts c, and nothing
 // after it: the bytes are peeked until the header is whole, then exactly
 // its length is consumed, so the TLS handshake reads what follows.
-func readProxyHeader(c *net.TCPConn, timeout time.Duration) (proxyproto.Header, bool) {
+func readProxyHeader(c netConn, timeout time.Duration) (proxyproto.Header, bool) {
 	var h proxyproto.Header
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -294,4 +299,14 @@ func readProxyHeader(c *net.TCPConn, timeout time.Duration) (proxyproto.Header, 
 		return h, err == nil && rerr == nil
 	}
 	return h, false
+}
+
+// bindProto is the word after a bind line's "proto", empty without one.
+func bindProto(b *parser.Bind) string {
+	for i := 0; i+1 < len(b.Options); i++ {
+		if b.Options[i] == "proto" {
+			return b.Options[i+1]
+		}
+	}
+	return ""
 }

@@ -109,6 +109,13 @@ func inheritOld(g *runtime.Graph, files []*os.File) {
 	used := map[*os.File]bool{}
 	for _, fe := range g.Frontends {
 		for _, b := range fe.Binds {
+			for _, f := range files {
+				if !used[f] && runtime.SameUnixSocket(&b, f) {
+					used[f] = true
+					fds[b.Addr] = int(f.Fd())
+					break
+				}
+			}
 			want, ok := bindAddrPort(b.Addr)
 			if !ok {
 				continue

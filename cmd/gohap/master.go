@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
@@ -218,7 +220,12 @@ func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 		return nil, err
 	}
 	defer cliFile.Close()
-	extra := []*os.File{theirs, cliFile}
+	// The descriptors this process inherited (fd@ and sockpair@
+	// addresses name them) keep their numbers in the worker; its own
+	// come after them.
+	extra := inheritedFiles()
+	ipcFD, cliFD := 3+len(extra), 4+len(extra)
+	extra = append(extra, theirs, cliFile)
 	var fds []string
 	for _, s := range socks {
 		fds = append(fds, fmt.Sprintf("%d=%s", 3+len(extra), s.Addr))
@@ -226,7 +233,7 @@ func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 	}
 	cmd := exec.Command(exe, mr.o.argv...)
 	cmd.Dir = mr.o.startDir
-	cmd.Env = workerEnviron(map[string]string{workerIPCEnv: "3", workerCLIEnv: "4", workerListenEnv: strings.Join(fds, ";")})
+	cmd.Env = workerEnviron(map[string]string{workerIPCEnv: strconv.Itoa(ipcFD), workerCLIEnv: strconv.Itoa(cliFD), workerListenEnv: strings.Join(fds, ";")})
 	cmd.ExtraFiles = extra
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -600,4 +607,41 @@ func (mr *master) target(prefix string) *worker {
 		return cur
 	}
 	return nil
+}
+
+// inherited holds the descriptors this process received open from its
+// parent (no close-on-exec), by number, found once: an *os.File per
+// descriptor, kept so that no finalizer closes it.
+var inherited struct {
+	once  sync.Once
+	files []*os.File
+}
+
+// inheritedFiles lists, for exec.Cmd's ExtraFiles, descriptors 3 and up
+// to the highest one this process inherited: those at their own
+// number, nil (closed in the child) for the others.
+func inheritedFiles() []*os.File {
+	inherited.once.Do(func() {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		top := 2
+		open := map[int]bool{}
+		for _, e := range ents {
+			fd, err := strconv.Atoi(e.Name())
+			if err != nil || fd < 3 {
+				continue
+			}
+			if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+				open[fd] = true
+				top = max(top, fd)
+			}
+		}
+		for fd := 3; fd <= top; fd++ {
+			var f *os.File
+			if open[fd] {
+				f = os.NewFile(uintptr(fd), "inherited")
+			}
+			inherited.files = append(inherited.files, f)
+		}
+	})
+	return append([]*os.File(nil), inherited.files...)
 }

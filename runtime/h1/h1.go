@@ -248,7 +248,7 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 	if p, start = skipSP(buf, p); p >= len(buf) {
 		return ErrIncomplete
 	}
-	for p < len(buf) && buf[p] > ' ' && (buf[p] <= 0x7f && buf[p] != '#' || lax && buf[p] != 0x7f) {
+	for p < len(buf) && buf[p] > ' ' && (buf[p] < 0x7f && buf[p] != '#' || lax && buf[p] != 0x7f) {
 		p++
 	}
 	if p >= len(buf) {

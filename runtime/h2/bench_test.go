@@ -104,3 +104,54 @@ type bytesBuf []byte
 func (b *bytesBuf) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
 
 var _ io.Writer = (*bytesBuf)(nil)
+
+// BenchmarkClientConnGET measures keep-alive GETs through a ClientConn
+// as the engine's server side makes them: a stream per request, the
+// HTTP/1.1 request written in, the response read back, allocations per
+// request on the client side.
+func BenchmarkClientConnGET(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		ServeConn(c, nil, benchServe)
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cc, err := NewClientConn(c, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	req := []byte("GET /bench HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\n\r\n")
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := cc.Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.WriteRequest(req); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := st.Read(buf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+	}
+}

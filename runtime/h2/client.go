@@ -9,7 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
-
+	"os"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -23,13 +23,18 @@ import (
 // engine should use another connection.
 var ErrTooManyStreams = errors.New("h2: too many concurrent streams")
 
+// ErrNoExtConnect fails an upgrade request to a server that did not
+// announce SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): HAProxy resets
+// the stream and answers 502.
+var ErrNoExtConnect = errors.New("h2: upgrade without extended CONNECT support")
+
 // ClientConn is the client side of an HTTP/2 connection to a server
 // ("server ... proto h2" or ALPN h2).
 type ClientConn struct {
 	conn
 	tls bool
 
-	streams    map[uint32]*clientStream
+	streams    map[uint32]*ClientStream
 	nextID     uint32
 	active     int
 	limit      int // server's max concurrent streams, capped by ours
@@ -37,16 +42,22 @@ type ClientConn struct {
 	goaway     *GoAwayError
 	pings      map[[8]byte]chan struct{}
 	done       chan struct{}
+	// ready is closed by the server's first SETTINGS: as HAProxy, no
+	// stream goes out before it, so that its settings (extended
+	// CONNECT) are known.
+	ready     chan struct{}
+	readyOnce bool
 }
 
 // NewClientConn starts HTTP/2 on c: it sends the preface and SETTINGS
 // and reads the server's frames in its own goroutine. cfg may be nil.
 func NewClientConn(c net.Conn, cfg *Config) (*ClientConn, error) {
 	cc := &ClientConn{
-		streams: make(map[uint32]*clientStream),
+		streams: make(map[uint32]*ClientStream),
 		nextID:  1,
 		pings:   make(map[[8]byte]chan struct{}),
 		done:    make(chan struct{}),
+		ready:   make(chan struct{}),
 	}
 	if err := cc.init(c, cfg, nil); err != nil {
 		return nil, err
@@ -111,17 +122,31 @@ func (cc *ClientConn) openErr() error {
 // OpenStream returns a stream as a net.Conn: the engine writes an
 // HTTP/1.1 request into it and reads the HTTP/1.1 response back.
 func (cc *ClientConn) OpenStream() (net.Conn, error) {
+	cs, err := cc.Open()
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// Open is OpenStream with the stream's own type.
+func (cc *ClientConn) Open() (*ClientStream, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if err := cc.openErr(); err != nil {
 		return nil, err
 	}
 	cc.active++
-	cs := &clientStream{cc: cc}
+	cs := &ClientStream{cc: cc}
 	cs.rw.init()
 	cs.ww.init()
 	cs.recvWin = int32(cc.set.window)
 	cs.out.reset(cc.set.bufSize)
+	// Room for a usual request and response head in the stream's one
+	// allocation.
+	cs.out.msg.Headers = cs.hdrs[:0]
+	cs.out.buf = cs.headBuf[:0]
+	cs.rbuf = cs.respBuf[:0]
 	return cs, nil
 }
 
@@ -233,6 +258,11 @@ func (cc *ClientConn) resetClientStream(id uint32, code http2.ErrCode) {
 func (cc *ClientConn) handle(f http2.Frame) error {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
+		if !f.IsAck() && !cc.readyOnce {
+			// Read-loop only.
+			cc.readyOnce = true
+			defer close(cc.ready)
+		}
 		return cc.handleSettings(f, func(s http2.Setting) {
 			cc.mu.Lock()
 			switch s.ID {
@@ -331,7 +361,7 @@ func (cc *ClientConn) handle(f http2.Frame) error {
 }
 
 // maybeDone drops a stream whose both sides ended. mu held.
-func (cc *ClientConn) maybeDone(cs *clientStream) {
+func (cc *ClientConn) maybeDone(cs *ClientStream) {
 	if cs.localEnd && cs.remoteEnd {
 		delete(cc.streams, cs.id)
 	}
@@ -369,38 +399,43 @@ func (cc *ClientConn) handleHeaders(f *http2.HeadersFrame) error {
 	return nil
 }
 
-// clientStream is one request stream of a ClientConn.
-type clientStream struct {
+// ClientStream is one request stream of a ClientConn.
+type ClientStream struct {
 	cc *ClientConn
 	id uint32
 	rx
 	tx
 	gotHead   bool
 	isHead    bool // request was HEAD
-	ext       bool // sent as an extended CONNECT for a WebSocket upgrade
+	ext       bool // sent as an extended CONNECT for an upgrade
 	tunnel    bool
+	proto     []byte // the upgrade's protocol (:protocol)
 	wsAccept  string
 	hasLength bool
 	remain    int64
 	closed    bool
 	released  bool
+
+	hdrs    [16]h1.Header
+	headBuf [512]byte
+	respBuf [512]byte
 }
 
-var _ net.Conn = (*clientStream)(nil)
+var _ net.Conn = (*ClientStream)(nil)
 
-func (cs *clientStream) LocalAddr() net.Addr  { return cs.cc.nc.LocalAddr() }
-func (cs *clientStream) RemoteAddr() net.Addr { return cs.cc.nc.RemoteAddr() }
+func (cs *ClientStream) LocalAddr() net.Addr  { return cs.cc.nc.LocalAddr() }
+func (cs *ClientStream) RemoteAddr() net.Addr { return cs.cc.nc.RemoteAddr() }
 
-func (cs *clientStream) SetDeadline(t time.Time) error {
+func (cs *ClientStream) SetDeadline(t time.Time) error {
 	cs.rw.setDeadline(t)
 	cs.ww.setDeadline(t)
 	return nil
 }
-func (cs *clientStream) SetReadDeadline(t time.Time) error  { cs.rw.setDeadline(t); return nil }
-func (cs *clientStream) SetWriteDeadline(t time.Time) error { cs.ww.setDeadline(t); return nil }
+func (cs *ClientStream) SetReadDeadline(t time.Time) error  { cs.rw.setDeadline(t); return nil }
+func (cs *ClientStream) SetWriteDeadline(t time.Time) error { cs.ww.setDeadline(t); return nil }
 
 // Read returns the response as HTTP/1.1, then io.EOF.
-func (cs *clientStream) Read(p []byte) (int, error) {
+func (cs *ClientStream) Read(p []byte) (int, error) {
 	cc := cs.cc
 	for {
 		cc.mu.Lock()
@@ -429,7 +464,7 @@ func (cs *clientStream) Read(p []byte) (int, error) {
 }
 
 // Write takes the HTTP/1.1 request and sends it as HTTP/2 frames.
-func (cs *clientStream) Write(p []byte) (int, error) {
+func (cs *ClientStream) Write(p []byte) (int, error) {
 	cs.wmu.Lock()
 	defer cs.wmu.Unlock()
 	cc := cs.cc
@@ -452,15 +487,51 @@ func (cs *clientStream) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteRequest is Write up to the end of the request: it returns how
+// many bytes of p the request took, the rest being the next request's.
+func (cs *ClientStream) WriteRequest(p []byte) (int, error) {
+	cs.wmu.Lock()
+	defer cs.wmu.Unlock()
+	cc := cs.cc
+	cc.mu.Lock()
+	err := cs.err
+	if cs.closed {
+		err = ErrStreamClosed
+	}
+	cc.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	n, err := cs.out.feed(p, cs, true)
+	if ferr := cc.flush(); err == nil {
+		err = ferr
+	}
+	return n, err
+}
+
+// RequestDone reports whether the whole request was written.
+func (cs *ClientStream) RequestDone() bool {
+	cs.wmu.Lock()
+	defer cs.wmu.Unlock()
+	return cs.out.done()
+}
+
+// Responded reports whether the response head arrived.
+func (cs *ClientStream) Responded() bool {
+	cs.cc.mu.Lock()
+	defer cs.cc.mu.Unlock()
+	return cs.gotHead
+}
+
 // CloseWrite ends a tunnel's sending side; an unfinished request is
 // reset.
-func (cs *clientStream) CloseWrite() error {
+func (cs *ClientStream) CloseWrite() error {
 	cs.wmu.Lock()
 	defer cs.wmu.Unlock()
 	return cs.closeWrite()
 }
 
-func (cs *clientStream) closeWrite() error {
+func (cs *ClientStream) closeWrite() error {
 	cc := cs.cc
 	cc.mu.Lock()
 	skip := cs.localEnd || cs.err != nil || cs.id == 0
@@ -477,7 +548,7 @@ func (cs *clientStream) closeWrite() error {
 
 // Close ends the stream, resetting it with CANCEL if unfinished, and
 // frees its slot on the connection.
-func (cs *clientStream) Close() error {
+func (cs *ClientStream) Close() error {
 	cs.wmu.Lock()
 	cs.closeWrite()
 	cs.wmu.Unlock()
@@ -509,18 +580,38 @@ func (cs *clientStream) Close() error {
 
 // head is the outSink call for the request head: it sends HEADERS,
 // taking the stream ID then so that IDs go out in order.
-func (cs *clientStream) head(buf []byte, m *h1.Msg) (int, error) {
+func (cs *ClientStream) head(buf []byte, m *h1.Msg) (int, error) {
 	cc := cs.cc
+	if err := cs.waitReady(); err != nil {
+		return 0, err
+	}
 	kind := bodyNone
 	switch {
 	case m.Connect:
 		kind, cs.tunnel = bodyRaw, true
-	case m.IsWebSocket(buf):
+	case m.Conn&h1.ConnUpgrade != 0 && m.Upgrade.Len() > 0:
+		// Any HTTP/1.1 upgrade becomes an extended CONNECT, with the
+		// first protocol named (HAProxy keeps 15 bytes of it).
 		cc.mu.Lock()
 		cs.ext = cc.extConnect
 		cc.mu.Unlock()
-		if cs.ext {
-			kind, cs.tunnel = bodyRaw, true
+		if !cs.ext {
+			return 0, cs.refuse()
+		}
+		kind, cs.tunnel = bodyRaw, true
+		proto := m.Upgrade.Of(buf)
+		for i, c := range proto {
+			if c == ',' {
+				proto = proto[:i]
+				break
+			}
+		}
+		proto = trimOWS(proto)
+		if len(proto) > 15 {
+			proto = proto[:15]
+		}
+		cs.proto = append(cs.proto[:0], proto...)
+		if m.IsWebSocket(buf) {
 			cs.wsAccept = wsAccept(m.WSKey.Of(buf))
 		}
 	case m.Body == h1.BodyLength && m.Length > 0:
@@ -533,20 +624,9 @@ func (cs *clientStream) head(buf []byte, m *h1.Msg) (int, error) {
 	defer cc.wmu.Unlock()
 	blk := cs.appendRequestBlock(cc.hbuf[:0], buf, m)
 	cc.hbuf = blk
-	cc.mu.Lock()
-	if err := cs.err; err != nil {
-		cc.mu.Unlock()
+	if err := cs.register(); err != nil {
 		return 0, err
 	}
-	if cc.goaway != nil || cc.dead != nil {
-		cc.mu.Unlock()
-		return 0, cc.openErr()
-	}
-	cs.id = cc.nextID
-	cc.nextID += 2
-	cs.sendWin = int64(cc.peerWin)
-	cc.streams[cs.id] = cs
-	cc.mu.Unlock()
 	end := kind == bodyNone
 	if err := cc.writeHeadersLocked(cs.id, blk, end); err != nil {
 		return 0, err
@@ -557,7 +637,83 @@ func (cs *clientStream) head(buf []byte, m *h1.Msg) (int, error) {
 	return kind, nil
 }
 
-func (cs *clientStream) ended() {
+// waitReady waits for the server's first SETTINGS, within the stream's
+// write deadline.
+func (cs *ClientStream) waitReady() error {
+	cc := cs.cc
+	select {
+	case <-cc.ready:
+		return nil
+	default:
+	}
+	cs.ww.mu.Lock()
+	dl := cs.ww.dl
+	cs.ww.mu.Unlock()
+	var expire <-chan time.Time
+	if !dl.IsZero() {
+		t := time.NewTimer(time.Until(dl))
+		defer t.Stop()
+		expire = t.C
+	}
+	select {
+	case <-cc.ready:
+		return nil
+	case <-cc.done:
+		return ErrConnClosed
+	case <-expire:
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// register gives the stream its ID. wmu held, so that IDs go out in
+// order.
+func (cs *ClientStream) register() error {
+	cc := cs.cc
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if err := cs.err; err != nil {
+		return err
+	}
+	if cc.goaway != nil || cc.dead != nil {
+		return cc.openErr()
+	}
+	cs.id = cc.nextID
+	cc.nextID += 2
+	cs.sendWin = int64(cc.peerWin)
+	cc.streams[cs.id] = cs
+	return nil
+}
+
+// refuse fails a request the server cannot take as HAProxy does: the
+// stream is opened and reset with INTERNAL_ERROR, no HEADERS sent.
+func (cs *ClientStream) refuse() error {
+	cc := cs.cc
+	cc.wmu.Lock()
+	err := cs.register()
+	cc.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	// The stream's reader sees why, before the reset's own error.
+	cc.mu.Lock()
+	failHalves(&cs.rx, &cs.tx, ErrNoExtConnect)
+	cc.mu.Unlock()
+	cc.resetStream(cs.id, http2.ErrCodeInternal)
+	cc.flush()
+	return ErrNoExtConnect
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func (cs *ClientStream) ended() {
 	cc := cs.cc
 	cc.mu.Lock()
 	cs.localEnd = true
@@ -566,64 +722,81 @@ func (cs *clientStream) ended() {
 }
 
 // appendRequestBlock encodes the request head's pseudo-headers and
-// fields as HAProxy's h2s_bck_make_req_headers does.
-func (cs *clientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
+// fields as HAProxy's h2s_bck_make_req_headers does: an origin-form
+// target goes out with scheme https and Host as a regular field; the
+// authority comes from an absolute target, or from Host for an
+// extended CONNECT.
+func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 	cc := cs.cc
 	uri := m.URI.Of(buf)
-	scheme, auth, path := []byte("http"), m.Host.Of(buf), uri
-	if cc.tls {
-		scheme = []byte("https")
+	method := m.Method.Of(buf)
+	if cs.ext {
+		method = []byte("CONNECT")
 	}
-	if i := indexScheme(uri); i > 0 && !m.Connect {
-		scheme = uri[:i]
-		rest := uri[i+3:]
-		j := 0
-		for j < len(rest) && rest[j] != '/' && rest[j] != '?' {
-			j++
+	blk = appendField(blk, []byte(":method"), method)
+	var auth []byte
+	if m.Connect {
+		auth = uri
+		blk = appendField(blk, []byte(":authority"), auth)
+	} else {
+		scheme, path := []byte("https"), uri
+		if i := indexScheme(uri); i > 0 {
+			scheme = uri[:i]
+			rest := uri[i+3:]
+			j := 0
+			for j < len(rest) && rest[j] != '/' {
+				j++
+			}
+			auth, path = rest[:j], rest[j:]
 		}
-		auth, path = rest[:j], rest[j:]
-		if len(path) == 0 {
-			path = []byte("/")
-		} else if path[0] == '?' {
-			path = append([]byte("/"), path...)
-		}
-	}
-	switch {
-	case m.Connect:
-		blk = appendField(blk, []byte(":method"), m.Method.Of(buf))
-		blk = appendField(blk, []byte(":authority"), uri)
-	case cs.ext:
-		blk = appendField(blk, []byte(":method"), []byte("CONNECT"))
-		blk = appendField(blk, []byte(":protocol"), appendLower(nil, m.Upgrade.Of(buf)))
-		fallthrough
-	default:
-		if !cs.ext {
-			blk = appendField(blk, []byte(":method"), m.Method.Of(buf))
+		if cs.ext && m.Host.Len() > 0 {
+			auth = m.Host.Of(buf)
 		}
 		blk = appendField(blk, []byte(":scheme"), scheme)
 		if len(auth) > 0 {
 			blk = appendField(blk, []byte(":authority"), auth)
 		}
+		if len(path) == 0 {
+			path = []byte("/")
+			if string(method) == "OPTIONS" {
+				path = []byte("*")
+			}
+		}
 		blk = appendField(blk, []byte(":path"), path)
+		if cs.ext && len(cs.proto) > 0 {
+			blk = appendField(blk, []byte(":protocol"), cs.proto)
+		}
 	}
 	for _, h := range m.Headers {
 		cc.lower = appendLower(cc.lower[:0], h.Name.Of(buf))
 		v := h.Value.Of(buf)
 		switch string(cc.lower) {
-		case "host", "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
 			continue
+		case "host":
+			if len(auth) > 0 {
+				continue
+			}
 		case "te":
-			if !equalFoldASCII(string(v), "trailers") {
+			// Only "trailers" may go, alone.
+			i := indexString(v, "trailers")
+			if i < 0 || len(v) > i+8 && v[i+8] != ',' {
 				continue
 			}
-		case "sec-websocket-key":
-			if cs.ext {
-				continue
-			}
+			v = []byte("trailers")
 		}
 		blk = appendField(blk, cc.lower, v)
 	}
 	return blk
+}
+
+func indexString(b []byte, sub string) int {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if string(b[i:i+len(sub)]) == sub {
+			return i
+		}
+	}
+	return -1
 }
 
 // indexScheme returns the index of "://" ending a URI's scheme, or -1.
@@ -650,7 +823,7 @@ func wsAccept(key []byte) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
-func (cs *clientStream) data(p []byte, end bool) error {
+func (cs *ClientStream) data(p []byte, end bool) error {
 	ended, err := cs.cc.sendData(cs.id, &cs.rx, &cs.tx, p, end)
 	if ended {
 		cs.ended()
@@ -658,7 +831,7 @@ func (cs *clientStream) data(p []byte, end bool) error {
 	return err
 }
 
-func (cs *clientStream) trailers(buf []byte, m *h1.Msg) error {
+func (cs *ClientStream) trailers(buf []byte, m *h1.Msg) error {
 	if len(m.Headers) == 0 {
 		return cs.data(nil, true)
 	}
@@ -676,7 +849,7 @@ func (cs *clientStream) trailers(buf []byte, m *h1.Msg) error {
 
 // pushResponse converts a response header list to an HTTP/1.1 head in
 // rbuf, as h2_make_htx_response and HAProxy's H1 output do. mu held.
-func (cs *clientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) bool {
+func (cs *ClientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) bool {
 	status, hasStatus := 0, false
 	lenOK := true
 	var ri reqInfo
@@ -720,9 +893,8 @@ func (cs *clientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) b
 	r := cs.rbuf
 	r = append(r, "HTTP/1.1 "...)
 	r = appendUint(r, uint64(out))
-	r = append(r, ' ')
-	r = append(r, reason(out)...)
-	r = append(r, "\r\n"...)
+	// HTTP/2 has no reason phrase: HAProxy's HTTP/1 side sends none.
+	r = append(r, " \r\n"...)
 	bodyless := cs.isHead || status == 204 || status == 304 || interim
 	clDone := false
 	for i := range hdrs {
@@ -747,7 +919,9 @@ func (cs *clientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) b
 	switch {
 	case interim:
 	case out == 101:
-		r = append(r, "connection: upgrade\r\nupgrade: websocket\r\n"...)
+		r = append(r, "connection: upgrade\r\nupgrade: "...)
+		r = append(r, cs.proto...)
+		r = append(r, "\r\n"...)
 		if cs.wsAccept != "" {
 			r = appendHeader(r, "sec-websocket-accept", cs.wsAccept)
 		}
@@ -776,7 +950,7 @@ func (cs *clientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) b
 }
 
 // pushTrailers ends a response body with trailers. mu held.
-func (cs *clientStream) pushTrailers(hdrs []hpack.HeaderField) bool {
+func (cs *ClientStream) pushTrailers(hdrs []hpack.HeaderField) bool {
 	for i := range hdrs {
 		if n := hdrs[i].Name; n == "" || !validName(n, false) || hasForbidden(hdrs[i].Value) {
 			return false
@@ -789,81 +963,4 @@ func (cs *clientStream) pushTrailers(hdrs []hpack.HeaderField) bool {
 		cs.pushTrailerLines(hdrs)
 	}
 	return true
-}
-
-// reason is HAProxy's http_get_reason.
-func reason(status int) string {
-	switch status {
-	case 100:
-		return "Continue"
-	case 101:
-		return "Switching Protocols"
-	case 103:
-		return "Early Hints"
-	case 200:
-		return "OK"
-	case 201:
-		return "Created"
-	case 202:
-		return "Accepted"
-	case 203:
-		return "Non-Authoritative Information"
-	case 204:
-		return "No Content"
-	case 205:
-		return "Reset Content"
-	case 206:
-		return "Partial Content"
-	case 300:
-		return "Multiple Choices"
-	case 301:
-		return "Moved Permanently"
-	case 302:
-		return "Found"
-	case 303:
-		return "See Other"
-	case 304:
-		return "Not Modified"
-	case 307:
-		return "Temporary Redirect"
-	case 308:
-		return "Permanent Redirect"
-	case 400:
-		return "Bad Request"
-	case 401:
-		return "Unauthorized"
-	case 403:
-		return "Forbidden"
-	case 404:
-		return "Not Found"
-	case 405:
-		return "Method Not Allowed"
-	case 408:
-		return "Request Timeout"
-	case 409:
-		return "Conflict"
-	case 410:
-		return "Gone"
-	case 413:
-		return "Payload Too Large"
-	case 414:
-		return "URI Too Long"
-	case 421:
-		return "Misdirected Request"
-	case 425:
-		return "Too Early"
-	case 429:
-		return "Too Many Requests"
-	case 500:
-		return "Internal Server Error"
-	case 501:
-		return "Not Implemented"
-	case 502:
-		return "Bad Gateway"
-	case 503:
-		return "Service Unavailable"
-	case 504:
-		return "Gateway Timeout"
-	}
-	return "Other"
 }

@@ -66,15 +66,27 @@ func (o *h1Out) reset(limit int) {
 // done reports whether a whole message was written.
 func (o *h1Out) done() bool { return o.state == sDone }
 
-// write feeds p to the parser and the sink.
+// write feeds p to the parser and the sink; bytes after the message's
+// end are an error.
 func (o *h1Out) write(p []byte, sink outSink, request bool) error {
+	n, err := o.feed(p, sink, request)
+	if err == nil && n < len(p) {
+		err = errAfterEnd
+	}
+	return err
+}
+
+// feed feeds p to the parser and the sink up to the message's end and
+// returns how many bytes it took.
+func (o *h1Out) feed(p []byte, sink outSink, request bool) (int, error) {
+	total := len(p)
 	for len(p) > 0 {
 		switch o.state {
 		case sHead:
 			n, whole, err := o.gather(p, true)
 			p = p[n:]
 			if err != nil || !whole {
-				return err
+				return total - len(p), err
 			}
 			var perr error
 			if request {
@@ -83,17 +95,17 @@ func (o *h1Out) write(p []byte, sink outSink, request bool) error {
 				perr = h1.ParseResponse(o.buf, &o.msg, 101)
 			}
 			if perr != nil {
-				return perr
+				return total - len(p), perr
 			}
 			kind, err := sink.head(o.buf, &o.msg)
 			if err != nil {
-				return err
+				return total - len(p), err
 			}
 			o.begin(kind)
 			if o.state == sLength && o.remain == 0 {
 				o.state = sDone
 				if err := sink.data(nil, true); err != nil {
-					return err
+					return total - len(p), err
 				}
 			}
 		case sLength:
@@ -106,24 +118,24 @@ func (o *h1Out) write(p []byte, sink outSink, request bool) error {
 				o.state = sDone
 			}
 			if err := sink.data(p[:n], o.remain == 0); err != nil {
-				return err
+				return total - len(p), err
 			}
 			p = p[n:]
 		case sChunkSize:
 			i := indexNL(p)
 			if i < 0 {
 				if len(o.buf)+len(p) > 1024 {
-					return errChunk
+					return total - len(p), errChunk
 				}
 				o.buf = append(o.buf, p...)
-				return nil
+				return total, nil
 			}
 			o.buf = append(o.buf, p[:i+1]...)
 			p = p[i+1:]
 			size, ok := parseChunkSize(o.buf)
 			o.buf = o.buf[:0]
 			if !ok {
-				return errChunk
+				return total - len(p), errChunk
 			}
 			if size == 0 {
 				o.state = sTrailers
@@ -140,7 +152,7 @@ func (o *h1Out) write(p []byte, sink outSink, request bool) error {
 				o.state = sChunkCRLF
 			}
 			if err := sink.data(p[:n], false); err != nil {
-				return err
+				return total - len(p), err
 			}
 			p = p[n:]
 		case sChunkCRLF:
@@ -150,31 +162,31 @@ func (o *h1Out) write(p []byte, sink outSink, request bool) error {
 			if c == '\n' {
 				o.state = sChunkSize
 			} else if c != '\r' {
-				return errChunk
+				return total - len(p), errChunk
 			}
 		case sTrailers:
 			n, whole, err := o.gather(p, false)
 			p = p[n:]
 			if err != nil || !whole {
-				return err
+				return total - len(p), err
 			}
 			if perr := h1.ParseTrailers(o.buf, &o.msg, 101); perr != nil {
-				return perr
+				return total - len(p), perr
 			}
 			o.state = sDone
 			if err := sink.trailers(o.buf, &o.msg); err != nil {
-				return err
+				return total - len(p), err
 			}
 		case sRaw:
 			if err := sink.data(p, false); err != nil {
-				return err
+				return total - len(p), err
 			}
-			return nil
+			return total, nil
 		case sDone:
-			return errAfterEnd
+			return total - len(p), nil
 		}
 	}
-	return nil
+	return total, nil
 }
 
 // gather copies bytes of a head or trailer section from p into o.buf, up

@@ -108,6 +108,9 @@ type Record struct {
 	ClientUnix   bool
 	FrontendUnix bool
 	ListenerID   int
+	// ServerUnix says the server connection is a unix socket's: %si and
+	// %bi print "unix", %sp and %bp 0.
+	ServerUnix bool
 
 	FrontendName string
 	BackendName  string

@@ -565,13 +565,13 @@ loop:
 		case logfmt.VarFrontendPort:
 			ok = l.port(r.Frontend, r.FrontendUnix, r.ListenerID, o.opts)
 		case logfmt.VarBackendIP:
-			ok = l.ip(r.BackendSrc, false, o.opts)
+			ok = l.ip(r.BackendSrc, r.ServerUnix, o.opts)
 		case logfmt.VarBackendPort:
-			ok = l.port(r.BackendSrc, false, 0, o.opts)
+			ok = l.port(r.BackendSrc, r.ServerUnix, 0, o.opts)
 		case logfmt.VarServerIP:
-			ok = l.ip(r.Server, false, o.opts)
+			ok = l.ip(r.Server, r.ServerUnix, o.opts)
 		case logfmt.VarServerPort:
-			ok = l.port(r.Server, false, 0, o.opts)
+			ok = l.port(r.Server, r.ServerUnix, 0, o.opts)
 		case logfmt.VarDate:
 			ok = l.date(r.AcceptDate.Local())
 		case logfmt.VarTrDate:

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/unixsock"
 )
 
 // Level is a CLI access level ("stats socket ... level").
@@ -56,9 +58,11 @@ type Socket struct {
 	// Where names the line for errors ("FILE:LINE").
 	Where string
 	Level Level
-	// Mode, with HasMode, sets a unix socket's permissions.
+	// Mode, with HasMode, sets a unix socket's permissions; Owner's ids
+	// its owner (uid, user, gid, group).
 	Mode    os.FileMode
 	HasMode bool
+	Owner   parser.UnixPerms
 	// ExposeFD is "expose-fd listeners": "_getsocks" hands the
 	// listening sockets over on this socket.
 	ExposeFD bool
@@ -144,10 +148,10 @@ func (s *CLI) dup(addr string) (net.Listener, bool) {
 		if err != nil {
 			return nil, false
 		}
-		if u, ok := l.ln.(*unixListener); ok {
+		if u, ok := l.ln.(*unixsock.Listener); ok {
 			if ul, ok := ln.(*net.UnixListener); ok {
 				ul.SetUnlinkOnClose(false)
-				return &unixListener{UnixListener: ul, path: u.path}, true
+				return &unixsock.Listener{UnixListener: ul, Path: u.Path}, true
 			}
 		}
 		return ln, true
@@ -204,13 +208,13 @@ func listen(sk Socket) (net.Listener, error) {
 	case "fd":
 		ln, err := adopt(rest)
 		if err != nil {
-			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot use inherited socket (%s) [%s]", sk.Where, errText(err), addr)
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot use inherited socket (%s) [%s]", sk.Where, unixsock.ErrText(err), addr)
 		}
 		return ln, nil
-	case "unix":
-		ln, err := listenUnix(rest, sk)
+	case "unix", "abns":
+		ln, err := listenUnix(rest, pfx == "abns", sk)
 		if err != nil {
-			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot bind UNIX socket (%s) [%s]", sk.Where, errText(err), rest)
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: %v", sk.Where, err)
 		}
 		return ln, nil
 	case "", "ipv4", "ipv6":
@@ -229,21 +233,11 @@ func listen(sk Socket) (net.Listener, error) {
 		}
 		ln, err := net.Listen(network, net.JoinHostPort(host, port))
 		if err != nil {
-			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot bind socket (%s) for [%s]", sk.Where, errText(err), rest)
+			return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: cannot bind socket (%s) for [%s]", sk.Where, unixsock.ErrText(err), rest)
 		}
 		return ln, nil
 	}
 	return nil, fmt.Errorf("Binding [%s] for frontend GLOBAL: unsupported address '%s'", sk.Where, addr)
-}
-
-// errText is the system's description of err, as strerror gives it.
-func errText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-	return err.Error()
 }
 
 // adopt takes over the listening socket inherited as descriptor n.
@@ -261,47 +255,15 @@ func adopt(n string) (net.Listener, error) {
 	return net.FileListener(f)
 }
 
-// listenUnix binds a unix socket as HAProxy does: on a temporary name,
-// given its mode, then renamed over the path, so that a stale socket
-// left by an earlier process is replaced.
-func listenUnix(path string, sk Socket) (net.Listener, error) {
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	os.Remove(tmp)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
-	if err != nil {
-		return nil, unwrapSys(err)
-	}
-	ln.SetUnlinkOnClose(false)
+// listenUnix binds a unix socket as HAProxy does (unixsock.Listen),
+// with the line's mode and owner.
+func listenUnix(path string, abstract bool, sk Socket) (net.Listener, error) {
+	p := sk.Owner
 	if sk.HasMode {
-		if err := os.Chmod(tmp, sk.Mode); err != nil {
-			ln.Close()
-			os.Remove(tmp)
-			return nil, unwrapSys(err)
-		}
+		p.Mode = uint32(sk.Mode)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		ln.Close()
-		os.Remove(tmp)
-		return nil, unwrapSys(err)
-	}
-	return &unixListener{UnixListener: ln, path: filepath.Clean(path)}, nil
+	return unixsock.Listen(path, abstract, p)
 }
-
-func unwrapSys(err error) error {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	return err
-}
-
-// unixListener reports the socket's final path as its address.
-type unixListener struct {
-	*net.UnixListener
-	path string
-}
-
-func (u *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: u.path, Net: "unix"} }
 
 func (s *CLI) accept(l *listener) {
 	defer s.wg.Done()
