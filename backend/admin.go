@@ -330,6 +330,9 @@ func (s *Server) CheckState() int {
 	st := 0
 	if s.Check.Enabled {
 		st = CheckConfigured | CheckEnabled
+		if s.checkOff() {
+			st = CheckConfigured
+		}
 	}
 	if s.paused.Load() {
 		st |= CheckPaused

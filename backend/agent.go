@@ -43,6 +43,9 @@ func (s *Server) AgentState() int {
 		return 0
 	}
 	st := CheckConfigured | CheckEnabled | checkAgent
+	if s.agentOff() {
+		st &^= CheckEnabled
+	}
 	if s.Agent.inProgress.Load() {
 		st |= CheckInProgress
 	}
@@ -81,6 +84,10 @@ func (s *Server) agentLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if s.agentOff() {
+			t.Reset(a.Inter)
+			continue
+		}
 		// Unlike health checks, agent checks go on in maintenance: an
 		// agent's "ready" ends it.
 		a.inProgress.Store(true)
@@ -113,7 +120,7 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(cctx, "tcp", a.Addr)
+	conn, err := d.DialContext(cctx, "tcp", s.agentAddr())
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
@@ -127,8 +134,8 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 	done = func() { conn.Close() }
 	deadline, _ := cctx.Deadline()
 	conn.SetDeadline(deadline)
-	if len(a.Send) > 0 {
-		if _, err := conn.Write(a.Send); err != nil {
+	if send := s.agentSend(); len(send) > 0 {
+		if _, err := conn.Write(send); err != nil {
 			return nil, CheckL4Con, "Connection reset by peer", done
 		}
 	}

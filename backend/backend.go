@@ -106,6 +106,7 @@ type Server struct {
 	key                                      uint32
 	seq, lcSeq                               uint64
 	tree                                     *fwrrTree
+	rt                                       dynState
 }
 
 // State returns the server's current state.
@@ -175,6 +176,8 @@ type Backend struct {
 	ramping       bool
 	rampSec       int64
 	lcCounter     uint64
+	// list is Servers as last published by AddServer and RemoveServer.
+	list atomic.Pointer[[]*Server]
 }
 
 type waiter struct {
@@ -451,7 +454,7 @@ func (b *Backend) queueLenLocked() int {
 // ActiveCount is the number of usable active (non-backup) servers.
 func (b *Backend) ActiveCount() int {
 	n := 0
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.usable() && !s.Backup {
 			n++
 		}
@@ -462,7 +465,7 @@ func (b *Backend) ActiveCount() int {
 // UpCount is the number of servers able to take traffic.
 func (b *Backend) UpCount() int {
 	n := 0
-	for _, s := range b.Servers {
+	for _, s := range b.ServerList() {
 		if s.State() == Up {
 			n++
 		}
@@ -615,6 +618,7 @@ func (s *Server) TrackServer(t *Server) {
 	s.Tracked = t
 	s.Check.Enabled = false
 	t.trackers = append(t.trackers, s)
+	t.rt.pinned.Store(true)
 	if t.Admin()&(adminMaint|AdminConfigMaint) != 0 {
 		s.inheritMaint()
 	}
@@ -693,6 +697,9 @@ func (b *Backend) Snapshot() Status {
 type srvAddr struct {
 	hostport string // "" when the server has no address
 	host     string // the dial host of a server with MapPorts
+	// fixed drops the port map of a server with MapPorts ("set server
+	// ... addr ... port").
+	fixed bool
 }
 
 // Address is the server's current address, host:port, "" when it has
@@ -720,7 +727,7 @@ func (s *Server) SetAddress(ip netip.Addr, port int) {
 // dst.
 func (s *Server) DialAddr(dst netip.AddrPort) string {
 	a := s.dyn.Load()
-	if !s.MapPorts {
+	if !s.MapPorts || a != nil && a.fixed {
 		if a != nil {
 			return a.hostport
 		}

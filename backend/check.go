@@ -79,7 +79,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if s.inMaint() {
+		if s.inMaint() || s.checkOff() {
 			// Checks pause in maintenance.
 			t.Reset(c.interval(s.CheckHealth(), s.State()))
 			continue
@@ -269,6 +269,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 			addr = withPort(addr, s.Check.Port)
 		}
 	}
+	addr = retarget(addr, s.rt.check.Load())
 	dial := addr
 	if s.Check.HTTP != nil {
 		dial = s.Check.HTTP.firstAddr(addr)

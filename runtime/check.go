@@ -370,6 +370,11 @@ func checkPortless(p *parser.Proxy, s *parser.Server, implicit bool) (msg string
 	if _, mapped, ok := serverPort(s.Address); !ok || !mapped {
 		return "", false
 	}
+	// An unspecified address (no host, or 0.0.0.0) is not one checks
+	// connect to (is_inet_addr), so it needs no port.
+	if host, _ := splitServerAddress(stripFamily(s.Address)); host == "" || host == "*" || host == "0.0.0.0" || host == "::" {
+		return "", false
+	}
 	const noConnect = " nor tcp_check rule 'connect' with port information"
 	var rules []*parser.CheckRule
 	switch checkKind(p) {

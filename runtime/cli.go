@@ -89,7 +89,7 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 			if be := byProxy[p.Name]; be != nil {
 				c.ids[be], c.forced[be] = id, ok
 				for _, ps := range p.Servers {
-					for _, s := range be.LB.Servers {
+					for _, s := range be.LB.ServerList() {
 						if s.Name == ps.Name {
 							c.settings[s] = ps
 							if ps.Settings.Disabled {
@@ -196,8 +196,8 @@ func (s cliSource) Backends() []stats.Backend {
 	out := make([]stats.Backend, 0, len(s.e.g.Backends))
 	for _, be := range s.e.g.Backends {
 		sb := stats.Backend{ID: c.ids[be], Name: be.Name, ForcedID: c.forced[be]}
-		for _, srv := range be.LB.Servers {
-			ps := c.settings[srv]
+		for _, srv := range be.LB.ServerList() {
+			ps := c.setting(srv)
 			var set parser.ServerSettings
 			if ps != nil {
 				set = ps.Settings
@@ -239,6 +239,8 @@ func (s cliSource) Backends() []stats.Backend {
 			if set.AgentPort != "" {
 				ss.AgentPort, _ = strconv.Atoi(set.AgentPort)
 			}
+			ss.UseSSL = useSSL(srv, ps)
+			checkTargets(srv, &ss)
 			switch srv.State() {
 			case backend.Down, backend.Maint:
 				ss.OpState = srvStStopped
@@ -264,7 +266,7 @@ func (s cliSource) SetMaint(bname, sname string, on bool) {
 	if be == nil {
 		return
 	}
-	for _, srv := range be.LB.Servers {
+	for _, srv := range be.LB.ServerList() {
 		if srv.Name != sname {
 			continue
 		}
@@ -316,11 +318,16 @@ func (e *Engine) adminChange(ch backend.AdminChange) {
 		// The syslog line names the backend without quotes.
 		be.event(logging.LevelEmerg, "backend "+s.Backend.Name+" has no server available!")
 	}
+	if ch.Down {
+		// srv_cleanup_connections: a server entering maintenance closes
+		// its idle connections.
+		be.idle.drop(s, false)
+	}
 	switch {
 	case ch.Down && s.ShutdownOnDown:
 		e.shutdownSessions(s)
 	case ch.Up && s.ShutdownBackupsOnUp && !s.Backup && s.CurWeight() > 0:
-		for _, x := range s.Backend.Servers {
+		for _, x := range s.Backend.ServerList() {
 			if x.Backup {
 				e.shutdownSessions(x)
 			}

@@ -64,7 +64,7 @@ func (s cliSource) SetWeight(bname, sname string, w int) error {
 // usableServers counts the servers that can take traffic.
 func usableServers(b *backend.Backend) int {
 	n := 0
-	for _, x := range b.Servers {
+	for _, x := range b.ServerList() {
 		if x.State() == backend.Up && x.CurWeight() > 0 && !x.Drained() {
 			n++
 		}
@@ -78,7 +78,7 @@ func (s cliSource) server(bname, sname string) *backend.Server {
 	if be == nil {
 		return nil
 	}
-	for _, srv := range be.LB.Servers {
+	for _, srv := range be.LB.ServerList() {
 		if srv.Name == sname {
 			return srv
 		}

@@ -282,13 +282,18 @@ type Backend struct {
 	// comp is the "compression" settings, nil without any.
 	comp *comp.Config
 	// pp says which servers' connections start with a PROXY header.
-	pp map[*backend.Server]*ppSend
+	pp srvMap[*ppSend]
 	// tls holds the settings of the servers with "ssl".
-	tls map[*backend.Server]*serverTLS
+	tls srvMap[*serverTLS]
 	// h2 holds the servers spoken to in HTTP/2.
-	h2 map[*backend.Server]*h2Server
+	h2 srvMap[*h2Server]
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
+	// compileServer compiles a server line of the backend, for "add
+	// server".
+	compileServer func(s *parser.Server, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer
+	// compileConns sets up a server's HTTP/2 and idle connections in to.
+	compileConns func(s *parser.Server, to *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any))
 }
 
 // forwardFor is an "option forwardfor" or "option originalto" setting.
@@ -741,6 +746,8 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
 	be.events = eventLog(p)
+	// The idle pool closes the HTTP/2 connections of the servers too.
+	be.idle.h2 = &be.h2
 	be.comp = compileCompression(p, fail)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
@@ -821,110 +828,22 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	case "spop-check":
 		protoChk = backend.SPOPCheck()
 	}
+	chk := serverChecks{http: httpChk, tcp: tcpChk, proto: protoChk}
+	be.compileServer = func(s *parser.Server, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
+		return compileServer(cfg, p, s, opts, be, chk, ctx, dc, fail)
+	}
+	be.compileConns = func(s *parser.Server, to *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
+		compileServerConns(cfg, p, s, to, srv, fail)
+	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
-		st := &s.Settings
-		srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,
-			Slowstart: st.Slowstart, MaxQueue: st.MaxQueue, ID: st.ID, Backup: st.Backup,
-			ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
-			Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
-				Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"]}}
-		if st.Unsupported != "" {
-			fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", st.Unsupported)
-		}
-		for _, b := range st.Bad {
-			fail(s.Pos, "server '%s': invalid value '%s' for '%s'.", s.Name, b[1], b[0])
-		}
-		if st.Track != "" {
-			be.tracks[srv] = st.Track
-		}
-		disabled, port, checkHost := st.Disabled, st.Port, st.Addr
-		host, sport, err := serverTarget(s.Address, opts.Map)
-		uaddr, isUnix := serverUnixAddr(s.Address, opts.Map)
-		if isUnix {
-			host, sport, err = "", "0", nil
-		}
-		srvRec := s.Template && strings.HasPrefix(host, "_")
-		ip, perr := netip.ParseAddr(host)
-		if host == "" || host == "*" {
-			// No host is INADDR_ANY, as HAProxy reads it.
-			ip, perr = netip.IPv4Unspecified(), nil
-		}
-		init := dns.InitResult{Addr: ip}
-		if err == nil && perr != nil {
-			// init-addr: the address at start of a server named by host.
-			methods, _ := parseInitAddr(st.InitAddr)
-			init, err = dns.InitAddr(methods, host, "", st.HasResolvers, opts.Resolve)
-			if err != nil && opts.NoResolve {
-				// -dr: the server starts in maintenance, as the check
-				// warned.
-				init, err = dns.InitResult{Maint: true}, nil
-			}
-			if err != nil {
-				fail(s.Pos, "'server %s/%s' : %s", p.Name, s.Name, err)
-				continue
-			}
-		}
-		if err != nil {
-			fail(s.Pos, "'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, s.Address)
+		cs := be.compileServer(s, dc, fail)
+		if cs == nil {
 			continue
 		}
-		addr := ""
-		if init.Addr.IsValid() {
-			addr = net.JoinHostPort(init.Addr.Unmap().String(), sport)
-		}
-		if _, mapped, ok := serverPort(s.Address); ok && mapped && !srvRec {
-			// The port follows the client's; Addr keeps the offset as
-			// HAProxy shows it.
-			srv.MapPorts, srv.Host = true, init.Addr.Unmap().String()
-			srv.PortOffset, _ = strconv.Atoi(sport)
-		}
-		if init.Maint {
-			disabled = true
-		}
-		if perr != nil && st.HasResolvers {
-			dc.bind(be, srv, s, host, sport, init, srvRec, fail)
-		}
-		srv.Addr = addr
-		if isUnix {
-			srv.Addr = uaddr
-		}
-		if port != "" && checkHost == "" {
-			srv.Check.Port = port
-		} else if checkHost != "" && addr != "" {
-			_, p, _ := net.SplitHostPort(addr)
-			if h, ap, err := net.SplitHostPort(checkHost); err == nil {
-				// "addr" may carry a port, which "port" overrides.
-				checkHost, p = h, ap
-			}
-			if port != "" {
-				p = port
-			}
-			srv.Check.Addr = net.JoinHostPort(checkHost, p)
-		}
-		srv.Check.HTTP = httpChk
-		srv.Check.TCP = tcpChk
-		srv.Check.Proto = protoChk
-		serverCheckMux(s, srv, fail)
-		serverAgent(s, srv, addr, fail)
-		if pp := compileServerPP(&cfg.Global, s, srv, fail); pp != nil {
-			if be.pp == nil {
-				be.pp = map[*backend.Server]*ppSend{}
-			}
-			be.pp[srv] = pp
-		}
-		if t := compileServerTLS(cfg, p, s, srv, ctx, fail); t != nil {
-			if be.tls == nil {
-				be.tls = map[*backend.Server]*serverTLS{}
-			}
-			be.tls[srv] = t
-		}
-		compileServerConns(cfg, p, s, be, srv, fail)
-		if disabled {
-			srv.SetState(backend.Maint)
-		}
-		be.serverPos[srv] = s.Pos
-		servers = append(servers, srv)
+		be.addServer(cs)
+		compileServerConns(cfg, p, s, be, cs.srv, fail)
+		servers = append(servers, cs.srv)
 	}
 	be.LB = backend.New(p.Name, servers)
 	byName := map[string]*backend.Server{}
@@ -956,6 +875,130 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	}
 	be.LB.LogHealthChecks = p.Options["log-health-checks"]
 	return be
+}
+
+// serverChecks are the checks a backend's servers share.
+type serverChecks struct {
+	http  *backend.HTTPCheck
+	tcp   []backend.TCPStep
+	proto *backend.ProtoCheck
+}
+
+// compiledServer is a server line compiled for its backend.
+type compiledServer struct {
+	srv   *backend.Server
+	track string
+	pos   parser.Pos
+	pp    *ppSend
+	tls   *serverTLS
+	// h2 is set by compileConns, for a server added at run time.
+	h2 *h2Server
+}
+
+// addServer records what the connection path needs of a compiled server.
+func (be *Backend) addServer(cs *compiledServer) {
+	if cs.track != "" {
+		be.tracks[cs.srv] = cs.track
+	}
+	if cs.pp != nil {
+		be.pp.put(cs.srv, cs.pp)
+	}
+	if cs.tls != nil {
+		be.tls.put(cs.srv, cs.tls)
+	}
+	be.serverPos[cs.srv] = cs.pos
+}
+
+// compileServer compiles one server line of p; nil when it fails.
+func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts Options, be *Backend, chk serverChecks, ctx *acl.Context, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
+	st := &s.Settings
+	srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,
+		Slowstart: st.Slowstart, MaxQueue: st.MaxQueue, ID: st.ID, Backup: st.Backup,
+		ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
+		Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
+			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"]}}
+	if st.Unsupported != "" {
+		fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", st.Unsupported)
+	}
+	for _, b := range st.Bad {
+		fail(s.Pos, "server '%s': invalid value '%s' for '%s'.", s.Name, b[1], b[0])
+	}
+	cs := &compiledServer{srv: srv, track: st.Track, pos: s.Pos}
+	disabled, port, checkHost := st.Disabled, st.Port, st.Addr
+	host, sport, err := serverTarget(s.Address, opts.Map)
+	uaddr, isUnix := serverUnixAddr(s.Address, opts.Map)
+	if isUnix {
+		host, sport, err = "", "0", nil
+	}
+	srvRec := s.Template && strings.HasPrefix(host, "_")
+	ip, perr := netip.ParseAddr(host)
+	if host == "" || host == "*" {
+		// No host is INADDR_ANY, as HAProxy reads it.
+		ip, perr = netip.IPv4Unspecified(), nil
+	}
+	init := dns.InitResult{Addr: ip}
+	if err == nil && perr != nil {
+		// init-addr: the address at start of a server named by host.
+		methods, _ := parseInitAddr(st.InitAddr)
+		init, err = dns.InitAddr(methods, host, "", st.HasResolvers, opts.Resolve)
+		if err != nil && opts.NoResolve {
+			// -dr: the server starts in maintenance, as the check
+			// warned.
+			init, err = dns.InitResult{Maint: true}, nil
+		}
+		if err != nil {
+			fail(s.Pos, "'server %s/%s' : %s", p.Name, s.Name, err)
+			return nil
+		}
+	}
+	if err != nil {
+		fail(s.Pos, "'server %s/%s' : could not resolve address '%s'.", p.Name, s.Name, s.Address)
+		return nil
+	}
+	addr := ""
+	if init.Addr.IsValid() {
+		addr = net.JoinHostPort(init.Addr.Unmap().String(), sport)
+	}
+	if _, mapped, ok := serverPort(s.Address); ok && mapped && !srvRec {
+		// The port follows the client's; Addr keeps the offset as
+		// HAProxy shows it.
+		srv.MapPorts, srv.Host = true, init.Addr.Unmap().String()
+		srv.PortOffset, _ = strconv.Atoi(sport)
+	}
+	if init.Maint {
+		disabled = true
+	}
+	if perr != nil && st.HasResolvers {
+		dc.bind(be, srv, s, host, sport, init, srvRec, fail)
+	}
+	srv.Addr = addr
+	if isUnix {
+		srv.Addr = uaddr
+	}
+	if port != "" && checkHost == "" {
+		srv.Check.Port = port
+	} else if checkHost != "" && addr != "" {
+		_, p, _ := net.SplitHostPort(addr)
+		if h, ap, err := net.SplitHostPort(checkHost); err == nil {
+			// "addr" may carry a port, which "port" overrides.
+			checkHost, p = h, ap
+		}
+		if port != "" {
+			p = port
+		}
+		srv.Check.Addr = net.JoinHostPort(checkHost, p)
+	}
+	srv.Check.HTTP = chk.http
+	srv.Check.TCP = chk.tcp
+	srv.Check.Proto = chk.proto
+	serverCheckMux(s, srv, fail)
+	serverAgent(s, srv, addr, fail)
+	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
+	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, fail)
+	if disabled {
+		srv.SetState(backend.Maint)
+	}
+	return cs
 }
 
 // withDefaults puts the rules of p's named defaults section before its

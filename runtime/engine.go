@@ -291,7 +291,7 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	case ch.To == backend.Down && s.ShutdownOnDown:
 		e.shutdownSessions(s)
 	case ch.To == backend.Up && s.ShutdownBackupsOnUp && !s.Backup:
-		for _, x := range b.Servers {
+		for _, x := range b.ServerList() {
 			if x.Backup {
 				e.shutdownSessions(x)
 			}

@@ -102,7 +102,7 @@ func (s *session) Proxy(name string, fe bool) (acl.ProxyState, bool) {
 	ps.Queue = int64(be.LB.QueueLen())
 	act, bck := 0, 0
 	ps.ConnFree, ps.ConnSlots = 0, 0
-	for _, srv := range be.LB.Servers {
+	for _, srv := range be.LB.ServerList() {
 		if srv.State() != backend.Up {
 			continue
 		}
@@ -143,7 +143,7 @@ func (s *session) Server(beName, name string) (acl.ServerState, bool) {
 	if be == nil {
 		return acl.ServerState{}, false
 	}
-	for _, srv := range be.LB.Servers {
+	for _, srv := range be.LB.ServerList() {
 		if srv.Name == name {
 			return acl.ServerState{ID: srv.ID, Up: srv.State() == backend.Up, Conn: int64(srv.Sessions()), Queue: int64(srv.QueueLen())}, true
 		}

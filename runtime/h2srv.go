@@ -85,18 +85,14 @@ func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, b
 	if !http {
 		return
 	}
-	t := be.tls[srv]
+	t := be.tls.get(srv)
 	h := &h2Server{main: proto == "h2", alpn: proto == "" && t != nil && t.alpnH2, ws: st.WS,
 		alpnH1: t != nil && t.alpnH1, reuse: be.reuse, timeout: be.Server}
 	if !h.main && !h.alpn && h.ws != "h2" && !(h.ws == "h1" && t != nil && t.alpn) {
 		return
 	}
 	h.cfg = h2Config(&cfg.Global)
-	if be.h2 == nil {
-		be.h2 = map[*backend.Server]*h2Server{}
-		be.idle.h2 = be.h2
-	}
-	be.h2[srv] = h
+	be.h2.put(srv, h)
 }
 
 var (
@@ -139,13 +135,13 @@ func (h *h2Server) mode(ws, tls bool) (prior, byALPN bool, alpn []string) {
 // handled is false when the request goes as HTTP/1.1 the usual way.
 func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2Server) (c netConn, handled bool, err error) {
 	ws := s.txn.Req != nil && s.txn.Req.IsWebSocket(s.txn.Buf)
-	t := be.tls[srv]
+	t := be.tls.get(srv)
 	prior, byALPN, alpn := h.mode(ws, t != nil)
 	if !prior && !byALPN && alpn == nil {
 		return nil, false, nil
 	}
 	sni := s.evalSNI(be, srv)
-	shared := !ws && h.reuse >= reuseAggressive && be.pp[srv] == nil
+	shared := !ws && h.reuse >= reuseAggressive && be.pp.get(srv) == nil
 	if shared {
 		if hc, st := h.take(sni); hc != nil {
 			c, err = newH2VConn(hc, st)

@@ -702,7 +702,7 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
-	if h := be.h2[srv]; h != nil {
+	if h := be.h2.get(srv); h != nil {
 		if c, ok, err := s.dialH2(d, be, srv, h); ok {
 			return c, err
 		}
@@ -716,7 +716,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if s.sendProxyHeader(be, srv, c) != nil {
 		return nil, errProxyHeader
 	}
-	t := be.tls[srv]
+	t := be.tls.get(srv)
 	if t == nil {
 		return c, nil
 	}
@@ -1776,7 +1776,7 @@ func (s *session) serveTxn(hl int) bool {
 	}()
 	// A PROXY header carrying the stream's unique id is the stream's
 	// own: its connection serves no other request.
-	perStream := be.pp[srv].perStream()
+	perStream := be.pp.get(srv).perStream()
 	if perStream && s.sv.c != nil && s.svSrv == srv {
 		s.closeServer()
 	}
@@ -2261,7 +2261,7 @@ func (w *serverWatch) stop(sv *side) bool {
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	s.closeServer()
-	if be.tls[srv] != nil || be.h2[srv] != nil {
+	if be.tls.get(srv) != nil || be.h2.get(srv) != nil {
 		d := be.dialer()
 		c, err := s.dialServer(&d, be, srv)
 		if err != nil {
@@ -2318,7 +2318,7 @@ func (s *session) runTCP() {
 		}
 	}
 	if p := be.rdpPersist; p != "" && srv == nil && err == nil {
-		if t := rdpPersistTarget(s.cl.buf[s.cl.r:s.cl.w], p, be.LB.Servers); t != nil {
+		if t := rdpPersistTarget(s.cl.buf[s.cl.r:s.cl.w], p, be.LB.ServerList()); t != nil {
 			srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
 			direct = srv == t
 		}

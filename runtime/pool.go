@@ -34,7 +34,7 @@ type idlePool struct {
 	closed bool
 	// h2 are the backend's HTTP/2 servers, whose shared connections
 	// close with the idle ones.
-	h2 map[*backend.Server]*h2Server
+	h2 *srvMap[*h2Server]
 	// limits holds the "pool-max-conn" of the servers that have one.
 	limits map[*backend.Server]int
 }
@@ -140,9 +140,13 @@ func (p *idlePool) purge() {
 // drop closes the idle connections to srv, all of them when srv is nil;
 // close also refuses later ones.
 func (p *idlePool) drop(srv *backend.Server, close bool) {
-	for s, h := range p.h2 {
-		if srv == nil || s == srv {
-			h.closeAll()
+	if p.h2 != nil {
+		if m := p.h2.p.Load(); m != nil {
+			for s, h := range *m {
+				if srv == nil || s == srv {
+					h.closeAll()
+				}
+			}
 		}
 	}
 	p.mu.Lock()

@@ -71,7 +71,7 @@ func (p *ppSend) perStream() bool { return p != nil && p.opts&proxyproto.OptUniq
 // sendProxyHeader writes the server's PROXY header first on a new server
 // connection; on failure the connection is closed.
 func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c netConn) error {
-	pp := be.pp[srv]
+	pp := be.pp.get(srv)
 	if pp == nil {
 		return nil
 	}

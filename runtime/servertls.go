@@ -167,7 +167,7 @@ func tcpOf(c netConn) *net.TCPConn {
 // evalSNI evaluates the server's "sni" expression on the request into
 // the session's buffer; nil when it yields nothing.
 func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
-	t := be.tls[srv]
+	t := be.tls.get(srv)
 	if t == nil || t.sni == nil {
 		return nil
 	}

@@ -79,7 +79,7 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			if p.Cookie != nil {
 				sp.cookie = p.Cookie.Name
 			}
-			for _, s := range be.LB.Servers {
+			for _, s := range be.LB.ServerList() {
 				st.srv[s] = &trafficCounters{}
 				for _, ps := range p.Servers {
 					if ps.Name == s.Name {
@@ -256,13 +256,13 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	b.QueueMax = b.QueueCur
 	var out []stats.ServerStats
 	anyActive := false
-	for _, s := range lb.Servers {
+	for _, s := range lb.ServerList() {
 		if !s.Backup && usable(s) {
 			anyActive = true
 		}
 	}
 	last := time.Time{}
-	for i, s := range lb.Servers {
+	for i, s := range lb.ServerList() {
 		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
 			MaxQueue: s.MaxQueue, Weight: s.CurWeight(), UWeight: s.CurWeight(), Backup: s.Backup, Throttle: -1,
 			Cookie: st.cookies[s], Addr: s.Address()}
@@ -363,7 +363,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	}
 	if !anyActive && !lb.AllBackups && b.Bck > 0 {
 		// Without active servers only the first usable backup serves.
-		for _, s := range lb.Servers {
+		for _, s := range lb.ServerList() {
 			if s.Backup && usable(s) {
 				b.Weight, b.UWeight = s.CurWeight(), s.CurWeight()
 				break
@@ -457,7 +457,7 @@ func (a statsActor) Act(bname, sname, action string) (found, altered bool) {
 	if be == nil {
 		return false, false
 	}
-	for _, srv := range be.LB.Servers {
+	for _, srv := range be.LB.ServerList() {
 		if srv.Name != sname {
 			continue
 		}

@@ -563,7 +563,7 @@ func stickTarget(be *Backend, tb *stick.Table, e *stick.Entry) *backend.Server {
 	var srv *backend.Server
 	if key, _ := e.ServerKey(); key != "" {
 		byAddr := tb.Config().SrvKey == stick.SrvKeyAddr
-		for _, x := range be.LB.Servers {
+		for _, x := range be.LB.ServerList() {
 			if !byAddr && x.Name == key || byAddr && x.Address() == key {
 				srv = x
 				break
@@ -575,7 +575,7 @@ func stickTarget(be *Backend, tb *stick.Table, e *stick.Entry) *backend.Server {
 		if !ok {
 			return nil
 		}
-		for _, x := range be.LB.Servers {
+		for _, x := range be.LB.ServerList() {
 			if int32(x.ID) == id {
 				srv = x
 				break

@@ -50,6 +50,7 @@ func init() {
 	commands = append(commands, mapCommands()...)
 	commands = append(commands, varCommands()...)
 	commands = append(commands, serverCommands()...)
+	commands = append(commands, dynServerCommands()...)
 	commands = append(commands, errorCommands()...)
 }
 
@@ -350,7 +351,7 @@ func (ss *session) showServersState(args []string) bool {
 		for _, s := range be.Servers {
 			for i, v := range []any{be.ID, be.Name, s.ID, s.Name, s.Addr, s.OpState, s.AdminState, s.UWeight, s.IWeight,
 				s.SinceChange, s.CheckStatus, s.CheckResult, s.CheckHealth, s.CheckState, s.AgentState,
-				b2i(be.ForcedID), b2i(s.ForcedID), s.FQDN, s.Port, s.SRVRecord, b2i(s.UseSSL), s.CheckPort,
+				b2i(be.ForcedID), b2i(s.ForcedID), s.FQDN, s.Port, s.SRVRecord, s.UseSSL, s.CheckPort,
 				s.CheckAddr, s.AgentAddr, s.AgentPort} {
 				if i > 0 {
 					sp()

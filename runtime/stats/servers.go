@@ -28,9 +28,8 @@ func serverCommands() []command {
 	}
 }
 
-// setServer is "set server <b>/<s> state|health|weight ...", at level
-// admin. The other settings HAProxy has (addresses, agent, fqdn, ssl)
-// are answered as not supported.
+// setServer is "set server <b>/<s> <setting> ...", at level admin; the
+// address, agent, check, fqdn and ssl settings go to the ServerEditor.
 func (ss *session) setServer(args []string) bool {
 	be, s, ok := ss.adminServer(arg(args, 2))
 	if !ok {
@@ -58,8 +57,8 @@ func (ss *session) setServer(args []string) bool {
 		case !adm.SetHealth(be.Name, s.Name, val):
 			ss.out.WriteString("cannot change health on a tracking server.\n")
 		}
-	case "addr", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl":
-		ss.out.WriteString("'set server <srv> " + what + "' is not supported by gohap.\n")
+	case "addr", "fqdn", "ssl", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port":
+		ss.editServer(be, s, what, args)
 	default:
 		ss.out.WriteString("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | " +
 			"check-addr | check-port | fqdn | health | ssl | state | weight\n")
@@ -156,4 +155,56 @@ func (ss *session) setWeight(args []string) bool {
 		ss.changeWeight(adm, be, s, arg(args, 3))
 	}
 	return false
+}
+
+// editServer is "set server <b>/<s> addr|fqdn|ssl ...".
+func (ss *session) editServer(be *Backend, s *ServerState, what string, args []string) {
+	ed := ss.editor()
+	if ed == nil {
+		return
+	}
+	var msg string
+	switch what {
+	case "addr":
+		if arg(args, 4) == "" {
+			ss.out.WriteString("set server <b>/<s> addr requires an address and optionally a port.\n")
+			return
+		}
+		port := ""
+		if arg(args, 5) == "port" {
+			port = arg(args, 6)
+		}
+		msg = ed.SetServerAddr(be.Name, s.Name, arg(args, 4), port)
+	case "fqdn":
+		msg = ed.SetServerFQDN(be.Name, s.Name, arg(args, 4))
+	case "ssl":
+		msg = ed.SetServerSSL(be.Name, s.Name, arg(args, 4))
+	case "check-addr", "agent-addr":
+		if arg(args, 4) == "" {
+			ss.out.WriteString("set server <b>/<s> " + what + " requires an address and optionally a port.\n")
+			return
+		}
+		port := ""
+		if arg(args, 5) == "port" {
+			port = arg(args, 6)
+		}
+		// These reports have no final newline.
+		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, arg(args, 4), port))
+		return
+	case "check-port", "agent-port":
+		if arg(args, 4) == "" {
+			ss.out.WriteString("set server <b>/<s> " + what + " requires a port.\n")
+			return
+		}
+		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, "", arg(args, 4)))
+		return
+	case "agent":
+		msg = ed.SetServerAgent(be.Name, s.Name, arg(args, 4))
+	case "agent-send":
+		ss.out.WriteString(ed.SetServerCheck(be.Name, s.Name, what, arg(args, 4), ""))
+		return
+	}
+	if msg != "" {
+		ss.out.WriteString(msg + "\n")
+	}
 }

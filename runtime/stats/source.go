@@ -55,7 +55,8 @@ type ServerState struct {
 	Port int
 	// SRVRecord is "-" without a DNS SRV record.
 	SRVRecord string
-	UseSSL    bool
+	// UseSSL is srv_use_ssl: 1 with ssl, -1 with no-ssl, 0 without.
+	UseSSL    int
 	CheckPort int
 	// CheckAddr and AgentAddr are "-" when not set.
 	CheckAddr, AgentAddr string
