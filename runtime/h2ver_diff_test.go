@@ -11,32 +11,37 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// An HTTP/2 request's version is 2.0 for req.ver and the HTTP_2.0
-// predefined ACL, as HAProxy keeps it, although gohap serves the stream
-// as HTTP/1.1 inside.
+// An HTTP/2 request's version is 2.0 for req.ver, the HTTP_2.0 predefined
+// ACL and the log, and the logged target is the absolute one, although
+// gohap serves the stream as HTTP/1.1 inside: as HAProxy shows them.
 func TestHTTP2RequestVersionDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the version")
 	}
-	cfg := baseDefaults + "frontend fe\n bind %s proto h2\n http-request return status 200 hdr x-ver \"%%[req.ver]\" hdr x-h2 \"%%[str(yes)]\" if HTTP_2.0\n http-request return status 200 hdr x-ver \"%%[req.ver]\"\n"
 	run := func(start func(cfg, fe string)) string {
+		sink := newLogSink(t)
 		fe := freePort(t)
-		start(fmtCfg(cfg, fe), fe)
+		start(fmtCfg("global\n log %s local0\n"+baseDefaults+"frontend fe\n bind %s proto h2\n log global\n log-format \"%%r %%HV\"\n"+
+			" http-request return status 200 hdr x-ver \"%%[req.ver]\" hdr x-h2 \"%%[str(yes)]\" if HTTP_2.0\n"+
+			" http-request return status 200 hdr x-ver \"%%[req.ver]\"\n", sink.addr(), fe), fe)
+		for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
+		}
 		c := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
 			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
 		defer c.CloseIdleConnections()
-		r, err := c.Get("http://" + fe + "/")
+		r, err := c.Get("http://" + fe + "/x?y=1")
 		if err != nil {
 			return err.Error()
 		}
 		io.Copy(io.Discard, r.Body)
 		r.Body.Close()
-		return r.Proto + " " + r.Header.Get("x-ver") + " " + r.Header.Get("x-h2")
+		l, _ := sink.next(2 * time.Second)
+		return r.Proto + " " + r.Header.Get("x-ver") + " " + r.Header.Get("x-h2") + " | " + logPort.ReplaceAllString(maskLog(l), "127.0.0.1:PORT")
 	}
 	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
 	if got != ref {
-		t.Errorf("haproxy %q, gohap %q", ref, got)
+		t.Errorf("haproxy %q\ngohap   %q", ref, got)
 	}
 	t.Logf("both %q", ref)
 }

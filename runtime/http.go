@@ -175,6 +175,10 @@ type session struct {
 	logBuf             []byte
 	logSD              []byte
 	logReqLine         []byte
+	// h2Origin is an HTTP/2 request's "scheme://authority", which its
+	// logged request line shows before the path, as HAProxy's.
+	h2Origin string
+	logURI   []byte
 	// resolveBuf holds the name do-resolve looks up.
 	resolveBuf []byte
 	// curRule is the rule runRules is at.

@@ -347,12 +347,17 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 		if req != nil && req.Version.Len() > 0 {
 			// HAProxy logs the line rebuilt from its parts, one space
 			// between each, as http_fmt_req_line() writes it.
-			ver := req.Version.Of(head)
+			ver, uri := req.Version.Of(head), req.URI.Of(head)
 			if s.h2Stream {
-				// The stream's own version, as HAProxy's HTX keeps it.
+				// The stream's own version and absolute target, as
+				// HAProxy's HTX start line keeps them.
 				ver = http20
+				if s.h2Origin != "" && len(uri) > 0 && uri[0] == '/' {
+					s.logURI = append(append(s.logURI[:0], s.h2Origin...), uri...)
+					uri = s.logURI
+				}
 			}
-			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), req.URI.Of(head), ver)
+			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), uri, ver)
 		} else {
 			line := bytes.TrimRight(head[:end], "\r")
 			s.logReqLine = append(s.logReqLine[:0], line...)

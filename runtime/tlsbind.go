@@ -202,7 +202,9 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	s.src, s.dst, s.tls = src, dst, info
 	// A PROXY header was read on the connection the bridge serves.
 	s.bridged = true
-	_, s.h2Stream = c.(*h2.Stream)
+	if st, ok := c.(*h2.Stream); ok {
+		s.h2Stream, s.h2Origin = true, st.Origin()
+	}
 	if !e.startSession(s, func() {}) {
 		a.Close()
 		b.Close()

@@ -54,6 +54,9 @@ type reqInfo struct {
 	// answer is then checked.
 	wsKey    [24]byte
 	hasWSKey bool
+	// origin is "scheme://authority" of a request whose absolute URI goes
+	// out in origin form: HAProxy's logs show the absolute one.
+	origin string
 }
 
 // appendRequest converts a decoded request header list to an HTTP/1.1
@@ -175,6 +178,7 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		switch {
 		case path != "*":
 			dst = append(dst, path...)
+			ri.origin = scheme + "://" + hostVal
 		case meth == "OPTIONS":
 			dst = append(dst, '*')
 		default:

@@ -128,6 +128,10 @@ func (st *Stream) open(sc *ServerConn, id uint32, endStream bool) {
 // ID is the HTTP/2 stream identifier.
 func (st *Stream) ID() uint32 { return st.id }
 
+// Origin is "scheme://authority" of a request that had both, whose
+// target the HTTP/1.1 side gets in origin form, "" otherwise.
+func (st *Stream) Origin() string { return st.ri.origin }
+
 // Conn is the connection the stream belongs to.
 func (st *Stream) Conn() *ServerConn { return st.sc }
 
