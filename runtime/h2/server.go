@@ -668,12 +668,21 @@ func (sc *ServerConn) handleData(f *http2.DataFrame) error {
 		st.remain -= int64(len(data))
 	}
 	st.pushBody(data, f.StreamEnded())
+	// HAProxy gives a stream's window back as soon as it takes a DATA
+	// frame into the stream's buffer; here too while little is waiting
+	// to be read (else once it is read, which bounds the memory).
+	var credit uint32
+	if flow > 0 && len(st.rbuf)-st.roff <= int(sc.set.window)/2 {
+		st.recvWin += int32(flow)
+		credit = flow
+	}
 	if f.StreamEnded() {
 		st.remoteEnd = true
 		sc.maybeDone(st)
 	}
 	st.rw.signal()
 	sc.mu.Unlock()
+	sc.sendCredit(f.StreamID, credit)
 	return nil
 }
 
