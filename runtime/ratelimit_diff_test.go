@@ -68,10 +68,11 @@ func TestAcceptRateLimits(t *testing.T) {
 		got := servedWithin(t, gh, 10, 500*time.Millisecond)
 		t.Logf("%s%s: served in the first half second: haproxy %d, gohap %d of 10", c.global, c.fe, want, got)
 		// HAProxy counts sessions after accepting a batch, so it may let
-		// a few more through than the limit in the first second; gohap
-		// holds to the limit (the one connection counted ahead of each
-		// wait aside) and is never looser than HAProxy.
-		if got < 4 || got > 6 || got > max(want, 4)+1 || want >= 10 {
+		// a few more through than the limit in the first second (on a
+		// loaded machine, all of them); gohap holds to the limit (the
+		// one connection counted ahead of each wait aside) and is never
+		// looser than HAProxy.
+		if got < 4 || got > 6 || got > max(want, 4)+1 {
 			t.Errorf("%s%s: served in the first half second: haproxy %d, gohap %d of 10", c.global, c.fe, want, got)
 		}
 	}
