@@ -463,21 +463,25 @@ func (cs *ClientStream) Read(p []byte) (int, error) {
 	}
 }
 
+// writeErr is why the stream can no longer be written, nil when it can.
+func (cs *ClientStream) writeErr() error {
+	cs.cc.mu.Lock()
+	defer cs.cc.mu.Unlock()
+	if cs.closed {
+		return ErrStreamClosed
+	}
+	return cs.err
+}
+
 // Write takes the HTTP/1.1 request and sends it as HTTP/2 frames.
 func (cs *ClientStream) Write(p []byte) (int, error) {
 	cs.wmu.Lock()
 	defer cs.wmu.Unlock()
 	cc := cs.cc
-	cc.mu.Lock()
-	err := cs.err
-	if cs.closed {
-		err = ErrStreamClosed
-	}
-	cc.mu.Unlock()
-	if err != nil {
+	if err := cs.writeErr(); err != nil {
 		return 0, err
 	}
-	err = cs.out.write(p, cs, true)
+	err := cs.out.write(p, cs, true)
 	if ferr := cc.flush(); err == nil {
 		err = ferr
 	}
@@ -493,13 +497,7 @@ func (cs *ClientStream) WriteRequest(p []byte) (int, error) {
 	cs.wmu.Lock()
 	defer cs.wmu.Unlock()
 	cc := cs.cc
-	cc.mu.Lock()
-	err := cs.err
-	if cs.closed {
-		err = ErrStreamClosed
-	}
-	cc.mu.Unlock()
-	if err != nil {
+	if err := cs.writeErr(); err != nil {
 		return 0, err
 	}
 	n, err := cs.out.feed(p, cs, true)

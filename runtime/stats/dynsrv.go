@@ -55,19 +55,29 @@ func (ss *session) editor() ServerEditor {
 	return ed
 }
 
-// addServer is "add server <b>/<s> <addr> [options]", at level admin.
-func (ss *session) addServer(args []string) bool {
-	ed := ss.editor()
+// serverCommand checks what "add server" and "del server" share: level
+// admin and a <backend>/<server> argument; ok is false once answered.
+func (ss *session) serverCommand(args []string) (ed ServerEditor, bname, sname string, ok bool) {
+	ed = ss.editor()
 	if ss.level < LevelAdmin {
 		ss.out.WriteString(permissionDenied)
-		return false
+		return nil, "", "", false
 	}
 	if ed == nil {
-		return false
+		return nil, "", "", false
 	}
-	bname, sname := splitServerArg(arg(args, 2))
+	bname, sname = splitServerArg(arg(args, 2))
 	if sname == "" {
 		ss.out.WriteString("Require 'backend/server'.")
+		return nil, "", "", false
+	}
+	return ed, bname, sname, true
+}
+
+// addServer is "add server <b>/<s> <addr> [options]", at level admin.
+func (ss *session) addServer(args []string) bool {
+	ed, bname, sname, ok := ss.serverCommand(args)
+	if !ok {
 		return false
 	}
 	var words []string
@@ -86,18 +96,9 @@ func (ss *session) addServer(args []string) bool {
 
 // delServer is "del server <b>/<s>", at level admin.
 func (ss *session) delServer(args []string) bool {
-	ed := ss.editor()
-	if ss.level < LevelAdmin {
-		ss.out.WriteString(permissionDenied)
-		return false
-	}
-	if ed == nil {
-		return false
-	}
 	// cli_parse_delete_server's answers have no final newline.
-	bname, sname := splitServerArg(arg(args, 2))
-	if sname == "" {
-		ss.out.WriteString("Require 'backend/server'.")
+	ed, bname, sname, ok := ss.serverCommand(args)
+	if !ok {
 		return false
 	}
 	be := findBackend(ss.srv.src.Backends(), bname)
