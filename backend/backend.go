@@ -47,6 +47,9 @@ type Server struct {
 	Addr string
 	// dyn is the address set at run time, nil until one is.
 	dyn atomic.Pointer[srvAddr]
+	// Transparent says the address is the client's destination
+	// (option transparent).
+	Transparent bool
 	// MapPorts says the port follows the client's destination port,
 	// plus PortOffset (a server address without a port, or "+N"/"-N");
 	// Host is then the address to dial.
@@ -160,6 +163,11 @@ type Backend struct {
 	// server in it (hash-balance-factor, in percent; 0 for none).
 	Consistent    bool
 	BalanceFactor int
+	// Target, when set, takes every session no server is chosen for
+	// by persistence: the dispatch address or, transparent, the
+	// client's destination of a backend without a balance algorithm.
+	// It is none of Servers.
+	Target *Server
 
 	mu    sync.Mutex
 	queue []*waiter
@@ -198,6 +206,17 @@ var ErrQueueFull = errors.New("queue full")
 
 // ErrQueueTimeout means a request waited in the queue for too long.
 var ErrQueueTimeout = errors.New("queue timeout")
+
+// NewTarget makes the Target of a backend: a server named as HAProxy's
+// logs name a session without one, "<NOSRV>", at addr or, when
+// transparent, at the client's destination.
+func (b *Backend) NewTarget(addr string, transparent bool) *Server {
+	t := &Server{Name: "<NOSRV>", Addr: addr, Transparent: transparent, Backend: b}
+	t.curWeight.Store(1)
+	t.state.Store(int32(Up))
+	b.Target = t
+	return t
+}
 
 // New builds a backend around its servers. Servers without an ID get
 // the first free one from their rank on, as HAProxy numbers them.
@@ -302,6 +321,11 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 		b.mu.Lock()
 		s, assigned, anyUsable := direct, true, true
 		if s == nil || !s.usable() && !(s.State() == Stopping && s.weight() > 0) {
+			if b.Target != nil {
+				// No balancing: what persistence does not send to a
+				// server goes to the target, which has no limit.
+				return b.takeUnlock(b.Target), nil
+			}
 			s, assigned, anyUsable = b.pickLocked(k, avoid)
 		}
 		var q *Server
@@ -726,6 +750,12 @@ func (s *Server) SetAddress(ip netip.Addr, port int) {
 // DialAddr is the address to connect to for a client that connected to
 // dst.
 func (s *Server) DialAddr(dst netip.AddrPort) string {
+	if s.Transparent {
+		if !dst.IsValid() {
+			return "" // not an IP client: nothing to connect to
+		}
+		return netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port()).String()
+	}
 	a := s.dyn.Load()
 	if !s.MapPorts || a != nil && a.fixed {
 		if a != nil {

@@ -262,6 +262,8 @@ type Proxy struct {
 	// of a value the runtime cannot read.
 	Fullconn    int
 	FullconnBad Pos
+	// Dispatch is the dispatch line, nil without one.
+	Dispatch *Dispatch
 	// Cookie is the cookie line; nil without persistence cookie.
 	Cookie *Cookie
 	// RDPPersist is the cookie name of "persist rdp-cookie[(name)]".
@@ -530,4 +532,14 @@ func (p *Proxy) inherit(d *Proxy) {
 	if p.Cap&CapFE != 0 && d.DefaultBackend != nil {
 		p.DefaultBackend = d.DefaultBackend
 	}
+}
+
+// Dispatch is a "dispatch" line.
+type Dispatch struct {
+	Pos Pos
+	// Addr is the address as written; Host and Port are what it
+	// connects to.
+	Addr string
+	Host string
+	Port int
 }

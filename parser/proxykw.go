@@ -67,7 +67,7 @@ var proxyKeywords = map[string]keyword{
 	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
 	"backlog":                     {caps: CapFE, support: Supported, handle: kwBacklog},
 	"fullconn":                    {caps: CapBE, support: Supported, handle: kwFullconn},
-	"dispatch":                    {caps: CapBE, noDefaults: true, support: Unsupported},
+	"dispatch":                    {caps: CapBE, noDefaults: true, support: Supported, handle: kwDispatch},
 	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
 	"hash-type":                   {caps: CapBE, support: Supported, handle: kwHashType},
 	"hash-balance-factor":         {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
@@ -1025,6 +1025,65 @@ func kwFullconn(c *pctx) {
 		c.cp.proxy.FullconnBad = Pos{}
 	}
 	c.cp.proxy.Fullconn = max(n, 0)
+}
+
+// kwDispatch reads "dispatch <address>:<port>": the address a backend
+// without a balance algorithm connects to (configuration.txt 4.2).
+func kwDispatch(c *pctx) {
+	a := c.arg(1)
+	if msg := checkDispatchAddress(a); msg != "" {
+		// str2sa_range ends some of its messages with a newline.
+		msg, nl := strings.CutSuffix(msg, "\n")
+		c.alert("'%s' : %s", c.args[0], msg)
+		if nl {
+			c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+		}
+		return
+	}
+	if c.tooMany(1) {
+		return
+	}
+	d := &Dispatch{Pos: c.pos, Addr: a}
+	s := a
+	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
+		s = strings.TrimPrefix(s, pfx)
+	}
+	var port string
+	d.Host, port, _ = splitHostPort(s)
+	d.Port, _ = leadingInt(port) // atoi, as HAProxy reads it
+	c.cp.proxy.Dispatch = d
+}
+
+// checkDispatchAddress is str2sa_range's verdict on a connect address
+// whose port is mandatory and a single one.
+func checkDispatchAddress(a string) string {
+	if a == "" {
+		return "'' resolves to an empty address (environment variable missing?)\n"
+	}
+	s := a
+	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
+		s = strings.TrimPrefix(s, pfx)
+	}
+	host, port, ok := splitHostPort(s)
+	switch {
+	case !ok || port == "":
+		return fmt.Sprintf("missing port specification in '%s'", a)
+	case port[0] >= '0' && port[0] <= '9':
+		if strings.IndexByte(port, '-') >= 0 {
+			return fmt.Sprintf("port range not permitted here in '%s'", a)
+		}
+		if n, _ := leadingInt(port); n < 1 || n > 65535 {
+			return fmt.Sprintf("invalid port '%s'", port)
+		}
+	case port[0] == '+' || port[0] == '-':
+		return fmt.Sprintf("port offset not permitted here in '%s'", a)
+	default:
+		return fmt.Sprintf("invalid character '%c' in port number '%s' in '%s'\n", port[0], port, a)
+	}
+	if host == "" || host == "*" || isIP(host) || isInetAton(host) || resolvable(host) {
+		return ""
+	}
+	return fmt.Sprintf("invalid address: '%s' in '%s'\n", host, a)
 }
 
 // kwCookie reads "cookie <name> [rewrite|insert|prefix] [options]"

@@ -19,6 +19,8 @@ var optionSupport = map[string]Support{
 	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,
 	"contstats": Harmless, "socket-stats": Harmless, "http-no-delay": Harmless,
 	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,
+	// The client's destination address as the server's, with no balance line.
+	"transparent": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".

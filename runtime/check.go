@@ -89,6 +89,13 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Kind == "frontend" && len(p.Binds) == 0 {
 			warn(parser.Pos{}, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", kind, p.Name)
 		}
+		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && len(p.Balance) > 0 {
+			if p.Options["transparent"] {
+				alert("%s '%s' cannot use both transparent and balance mode.", kind, p.Name)
+			} else if p.Dispatch != nil {
+				warn(parser.Pos{}, "dispatch address of %s '%s' will be ignored in balance mode.", kind, p.Name)
+			}
+		}
 		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
 		}

@@ -846,6 +846,20 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		servers = append(servers, cs.srv)
 	}
 	be.LB = backend.New(p.Name, servers)
+	if len(p.Balance) == 0 {
+		// Without a balance line, a dispatch address or option
+		// transparent takes what persistence leaves (dispatch wins).
+		switch {
+		case p.Dispatch != nil:
+			if addr, err := dispatchAddr(p.Dispatch, opts); err != nil {
+				fail(p.Dispatch.Pos, "'dispatch' : %v", err)
+			} else {
+				be.LB.NewTarget(addr, false)
+			}
+		case p.Options["transparent"]:
+			be.LB.NewTarget("", true)
+		}
+	}
 	byName := map[string]*backend.Server{}
 	for _, srv := range servers {
 		byName[srv.Name] = srv
@@ -1026,6 +1040,23 @@ func stripFamily(a string) string {
 		a = strings.TrimPrefix(a, pfx)
 	}
 	return a
+}
+
+// dispatchAddr is the address a dispatch line connects to, its host
+// resolved once as HAProxy resolves it while parsing.
+func dispatchAddr(d *parser.Dispatch, opts Options) (string, error) {
+	hp := net.JoinHostPort(d.Host, strconv.Itoa(d.Port))
+	host, port, err := serverTarget(hp, opts.Map)
+	if err != nil {
+		return "", err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		if ip, err = opts.Resolve(host); err != nil {
+			return "", fmt.Errorf("could not resolve address '%s'", host)
+		}
+	}
+	return net.JoinHostPort(ip.Unmap().String(), port), nil
 }
 
 func mapAddr(a string, m map[string]string) string {

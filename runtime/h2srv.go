@@ -503,7 +503,7 @@ func (s *session) h2Failed() (abort, closeAfter bool) {
 // it when the list is full; the next request then takes an idle one.
 func (s *session) limitIdle() {
 	be := s.svBe
-	if s.svClean && be != nil && be.reuse != reuseNever && !be.idle.room(s.svSrv) {
+	if s.svClean && be != nil && be.reuseOf(s.svSrv) != reuseNever && !be.idle.room(s.svSrv) {
 		s.closeServer()
 	}
 }

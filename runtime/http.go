@@ -513,7 +513,7 @@ func (s *session) closeServer() {
 // clean one goes to its backend's idle pool unless http-reuse is never.
 func (s *session) releaseServer() {
 	be := s.svBe
-	if !s.svClean || s.sv.c == nil || be == nil || be.reuse == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+	if !s.svClean || s.sv.c == nil || be == nil || be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
 		s.closeServer()
 		return
 	}
@@ -529,7 +529,7 @@ func (s *session) releaseServer() {
 func (s *session) releaseIdle() {
 	s.mu.Lock()
 	for _, ic := range s.idleConns {
-		if ic.be.reuse == reuseNever || s.e.stopping.Load() {
+		if ic.be.reuseOf(ic.srv) == reuseNever || s.e.stopping.Load() {
 			ic.c.Close()
 		} else {
 			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses})
@@ -583,7 +583,7 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream
 	}
 	s.mu.Lock()
 	for i, ic := range s.idleConns {
-		if ic.srv == srv && sameSNI(ic.c, sni) {
+		if ic.srv == srv && sameSNI(ic.c, sni) && s.sameDst(ic.c, srv) {
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
 			s.mu.Unlock()
@@ -598,10 +598,21 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream
 	// H2 mux marks them SE_FL_NOT_FIRST).
 	first := s.FirstRequest()
 	switch {
-	case be.reuse == reuseNever, be.reuse == reuseSafe && first:
+	case be.reuseOf(srv) == reuseNever, be.reuse == reuseSafe && first:
 		return pooledConn{}, false
 	}
 	return be.idle.take(srv, be.reuse == reuseAggressive && first, sni)
+}
+
+// sameDst tells whether c goes where srv would be dialled for the
+// current request: a transparent target follows the client's
+// destination, which rules may change from one request to the next.
+func (s *session) sameDst(c netConn, srv *backend.Server) bool {
+	if !srv.Transparent {
+		return true
+	}
+	a := addrPort(c.RemoteAddr())
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()).String() == srv.DialAddr(s.txn.Dst)
 }
 
 func (s *session) closeIdle() {
@@ -1785,7 +1796,7 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 	}
 	sni := s.evalSNI(be, srv)
-	reused := s.sv.c != nil && s.svSrv == srv && sameSNI(s.sv.c, sni)
+	reused := s.sv.c != nil && s.svSrv == srv && sameSNI(s.sv.c, sni) && s.sameDst(s.sv.c, srv)
 	if !reused {
 		s.park()
 		if pc, ok := s.unpark(srv, be, sni, perStream); ok {

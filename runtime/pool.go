@@ -17,6 +17,16 @@ const (
 	reuseAlways
 )
 
+// reuseOf is the reuse mode of connections to srv: those to a backend's
+// target are the session's own, as HAProxy makes connections without a
+// server private.
+func (be *Backend) reuseOf(srv *backend.Server) int {
+	if srv != nil && srv == be.LB.Target {
+		return reuseNever
+	}
+	return be.reuse
+}
+
 var reuseModes = map[string]int{"never": reuseNever, "safe": reuseSafe, "aggressive": reuseAggressive, "always": reuseAlways}
 
 // purgeDelay is HAProxy's pool-purge-delay default: every 5 s, half of
