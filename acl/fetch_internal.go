@@ -88,6 +88,10 @@ func init() {
 		&fetchDef{name: "srv_is_up", args: spec(1, aSrv), out: TypeBool, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_conn", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_queue", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
+		&fetchDef{name: "srv_sess_rate", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
+		&fetchDef{name: "srv_conn_free", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
+		&fetchDef{name: "srv_iweight", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
+		&fetchDef{name: "srv_uweight", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 	)
 }
 
@@ -567,7 +571,7 @@ func fetchProxyStat(fe *fetch, t *Txn, v *Value) bool {
 }
 
 // checkServer splits a "[backend/]server" argument.
-func checkServer(fe *fetch, _ *Context) error {
+func checkServer(fe *fetch, c *Context) error {
 	s := fe.args[0].s
 	if s == "" {
 		return errorf("missing server name")
@@ -576,6 +580,13 @@ func checkServer(fe *fetch, _ *Context) error {
 		fe.vname, fe.name = b, srv
 	} else {
 		fe.name = s
+	}
+	if c != nil && c.ServerRef != nil {
+		b := fe.vname
+		if b == "" {
+			b = c.Proxy
+		}
+		c.ServerRef(b, fe.name)
 	}
 	return nil
 }
@@ -596,6 +607,14 @@ func fetchServerStat(fe *fetch, t *Txn, v *Value) bool {
 		}
 	case "srv_conn":
 		v.Type, v.I = TypeInt, st.Conn
+	case "srv_sess_rate":
+		v.Type, v.I = TypeInt, st.SessRate
+	case "srv_conn_free":
+		v.Type, v.I = TypeInt, st.ConnFree
+	case "srv_iweight":
+		v.Type, v.I = TypeInt, st.IWeight
+	case "srv_uweight":
+		v.Type, v.I = TypeInt, st.UWeight
 	default:
 		v.Type, v.I = TypeInt, st.Queue
 	}

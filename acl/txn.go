@@ -151,6 +151,12 @@ type ServerState struct {
 	Up    bool
 	Conn  int64
 	Queue int64
+	// SessRate is the sessions per second; ConnFree the free slots
+	// below its maxconn, -1 without one; IWeight and UWeight the
+	// weights at start and in force.
+	SessRate         int64
+	ConnFree         int64
+	IWeight, UWeight int64
 }
 
 // Env gives the fetches the state only the engine knows. Each method
@@ -221,6 +227,9 @@ type Context struct {
 	// parse time, so they exist, unset, before any request. The process
 	// variables start as a Clone of it. Nil records nothing.
 	ProcVars *Vars
+	// ServerRef, when set, learns each server a fetch argument names
+	// (srv_conn(b/s)...): those cannot be deleted at run time.
+	ServerRef func(backend, server string)
 }
 
 // DeclareVar records a variable named by the configuration; only proc

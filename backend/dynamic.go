@@ -124,7 +124,12 @@ func (b *Backend) RemoveServer(s *Server) error {
 	return nil
 }
 
-// Pinned reports a server that some server tracks or tracked.
+// Pin marks a server the configuration points to otherwise (a
+// use-server rule, a fetch argument): it cannot be deleted.
+func (s *Server) Pin() { s.rt.pinned.Store(true) }
+
+// Pinned reports a server that some server tracks or tracked, or that
+// is pinned.
 func (s *Server) Pinned() bool { return s.rt.pinned.Load() }
 
 // Track makes a server being added follow t, which runs, as HAProxy's

@@ -364,6 +364,18 @@ func (s *Server) loadMaxconn() int {
 // dynMaxconn is HAProxy's srv_dynamic_maxconn: the limit between minconn
 // and maxconn by the backend's load, lowered in proportion during
 // slowstart.
+// ConnFree is HAProxy's srv_conn_free: the slots left below the
+// server's maxconn in force, -1 when it has none.
+func (s *Server) ConnFree() int {
+	if s.Maxconn == 0 {
+		return -1
+	}
+	s.Backend.mu.Lock()
+	free := s.dynMaxconn() - s.cur
+	s.Backend.mu.Unlock()
+	return max(free, 0)
+}
+
 func (s *Server) dynMaxconn() int {
 	m := s.loadMaxconn()
 	if s.Slowstart > 0 {

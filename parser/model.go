@@ -226,7 +226,9 @@ type Proxy struct {
 	HTTPAfterRules []*HTTPRule
 	DefaultBackend *Ref
 	UseBackends    []*SwitchRule
-	Balance        []string
+	// ServerRules are the use-server rules, in order.
+	ServerRules []*ServerRule
+	Balance     []string
 	// LB is what the balance line asks for.
 	LB      Balance
 	Servers []*Server
@@ -443,6 +445,15 @@ type SwitchRule struct {
 	Cond    []string // "if"/"unless" and the condition words
 	// Where is the check place of backend switching rules.
 	Where smpuse.Val
+}
+
+// ServerRule is a "use-server <server> if|unless <cond>" line; Server
+// may be a log-format string naming it.
+type ServerRule struct {
+	Pos    Pos
+	Server string
+	Cond   []string
+	Where  smpuse.Val
 }
 
 // Server is a server line.

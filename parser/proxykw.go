@@ -41,7 +41,7 @@ var proxyKeywords = map[string]keyword{
 	"timeout":                     {support: Supported, handle: kwTimeout},
 	"redirect":                    {support: Unsupported, handle: kwRule},
 	"use_backend":                 {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
-	"use-server":                  {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"use-server":                  {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerRule},
 	"force-persist":               {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
 	"ignore-persist":              {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
 	"stick-table":                 {support: Supported, handle: kwStickTable},

@@ -562,6 +562,9 @@ func kwServerRule(c *pctx) {
 	if c.cp.checkCondACLs(c, cond, what) {
 		c.warnCondConflict(cond, where)
 	}
+	if c.args[0] == "use-server" && c.cp.proxy.Cap&CapBE != 0 {
+		c.cp.proxy.ServerRules = append(c.cp.proxy.ServerRules, &ServerRule{Pos: c.pos, Server: c.args[1], Cond: cond, Where: where})
+	}
 }
 
 // replyFormats returns the formats of an HTTP reply's arguments in the

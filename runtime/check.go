@@ -103,6 +103,11 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			listeners += len(p.Binds)
 			checkBackendRefs(p, byName, alert)
 		}
+		for _, r := range p.ServerRules {
+			if !strings.Contains(r.Server, "%") && !slices.ContainsFunc(p.Servers, func(s *parser.Server) bool { return s.Name == r.Server }) {
+				alert("%s '%s' : unable to find server '%s' referenced in a 'use-server' rule.", kind, p.Name, r.Server)
+			}
+		}
 		for _, hr := range p.HTTPRequestRules {
 			if hr.Action == "do-resolve" && !slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hr.Resolvers }) {
 				alert("Proxy '%s': Can't find resolvers section '%s' for do-resolve action.", p.Name, hr.Resolvers)

@@ -64,6 +64,8 @@ type Graph struct {
 	// procVars are the proc variables the configuration names, which
 	// exist from the start (acl.Context.ProcVars).
 	procVars acl.Vars
+	// srvRefs are the servers fetch arguments name, backend then server.
+	srvRefs map[[2]string]bool
 	// caches are the cache sections by name, and in order (cache.go).
 	caches     map[string]*cache.Cache
 	cacheOrder []*cache.Cache
@@ -212,6 +214,13 @@ type route struct {
 	group []*Backend
 }
 
+// srvRule is a use-server rule: the server, or the format naming it.
+type srvRule struct {
+	cond *acl.Cond
+	srv  *backend.Server
+	name []namePart
+}
+
 type namePart struct {
 	lit    string
 	sample *acl.Sample
@@ -267,6 +276,8 @@ type Backend struct {
 	draws     int
 	legacy    *legacyRules
 	cookie    *cookieCfg
+	// srvRules are the use-server rules.
+	srvRules []srvRule
 	// noLinger resets server connections on close (option nolinger).
 	noLinger bool
 	// tcpKA enables TCP keep-alive on server connections (option tcpka,
@@ -583,6 +594,15 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		ownFrontend[p] = fe
 	}
 	defaultFullconn(g)
+	for ref := range g.srvRefs {
+		if be := g.byName[ref[0]]; be != nil {
+			for _, srv := range be.LB.Servers {
+				if srv.Name == ref[1] {
+					srv.Pin()
+				}
+			}
+		}
+	}
 	for _, p := range cfg.Proxies {
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
@@ -865,6 +885,27 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		byName[srv.Name] = srv
 	}
 	be.cookie = compileCookie(p, byName, fail)
+	for _, r := range p.ServerRules {
+		cond, err := set.ParseCondAt(r.Cond, r.Where)
+		if err != nil {
+			fail(r.Pos, "use-server condition: %v", err)
+			continue
+		}
+		sr := srvRule{cond: cond}
+		if strings.Contains(r.Server, "%") {
+			if sr.name, err = parseNameFormat(r.Server, ctx); err != nil {
+				fail(r.Pos, "use-server '%s': %v", r.Server, err)
+				continue
+			}
+		} else if sr.srv = byName[r.Server]; sr.srv == nil {
+			fail(r.Pos, "use-server: no such server '%s'.", r.Server)
+			continue
+		} else {
+			// A server a rule names cannot be deleted.
+			sr.srv.Pin()
+		}
+		be.srvRules = append(be.srvRules, sr)
+	}
 	be.RedispatchAfter = -1
 	if be.Redispatch {
 		// HAProxy reads the interval with atol; 0 disables.

@@ -145,7 +145,13 @@ func (s *session) Server(beName, name string) (acl.ServerState, bool) {
 	}
 	for _, srv := range be.LB.ServerList() {
 		if srv.Name == name {
-			return acl.ServerState{ID: srv.ID, Up: srv.State() == backend.Up, Conn: int64(srv.Sessions()), Queue: int64(srv.QueueLen())}, true
+			ss := acl.ServerState{ID: srv.ID, Up: srv.State() == backend.Up, Conn: int64(srv.Sessions()), Queue: int64(srv.QueueLen()),
+				ConnFree: int64(srv.ConnFree()), IWeight: int64(srv.Weight), UWeight: int64(srv.CurWeight())}
+			if c := s.e.g.srvCounters(srv); c != nil {
+				r, _ := c.sessRate.read(time.Now())
+				ss.SessRate = int64(r)
+			}
+			return ss, true
 		}
 	}
 	return acl.ServerState{}, false

@@ -223,6 +223,13 @@ func isTimeoutErr(err error) bool {
 // the body.
 func get(t testing.TB, addr, raw string) (int, string, string) {
 	t.Helper()
+	resp, body := roundTrip(t, addr, raw)
+	return resp.StatusCode, resp.Header.Get("x-server"), body
+}
+
+// roundTrip sends one request and returns the response with its body.
+func roundTrip(t testing.TB, addr, raw string) (*http.Response, string) {
+	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +242,7 @@ func get(t testing.TB, addr, raw string) (int, string, string) {
 		t.Fatalf("reading response: %v", err)
 	}
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("x-server"), string(b)
+	return resp, string(b)
 }
 
 func fmtCfg(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -1154,6 +1154,46 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	return keep
 }
 
+// useServer runs the backend's use-server rules (process_server_rules):
+// the first matching rule whose server is not stopped names it.
+func (s *session) useServer(be *Backend) *backend.Server {
+	for i := range be.srvRules {
+		r := &be.srvRules[i]
+		if !r.cond.Eval(&s.txn) {
+			continue
+		}
+		srv := r.srv
+		if srv == nil {
+			s.buildName(r.name)
+			for _, x := range be.LB.ServerList() {
+				if x.Name == string(s.name) {
+					srv = x
+					break
+				}
+			}
+			if srv == nil {
+				return nil
+			}
+		}
+		if st := srv.State(); st != backend.Down && st != backend.Maint {
+			return srv
+		}
+	}
+	return nil
+}
+
+// buildName writes a name format's result to s.name.
+func (s *session) buildName(parts []namePart) {
+	s.name = s.name[:0]
+	for _, p := range parts {
+		if p.sample == nil {
+			s.name = append(s.name, p.lit...)
+		} else {
+			s.name, _ = p.sample.Append(s.name, &s.txn)
+		}
+	}
+}
+
 func (s *session) route() *Backend {
 	if s.legacy.be != "" {
 		// reqsetbe chose it, before the switching rules.
@@ -1167,14 +1207,7 @@ func (s *session) route() *Backend {
 		if r.be != nil {
 			return r.be
 		}
-		s.name = s.name[:0]
-		for _, p := range r.name {
-			if p.sample == nil {
-				s.name = append(s.name, p.lit...)
-			} else {
-				s.name, _ = p.sample.Append(s.name, &s.txn)
-			}
-		}
+		s.buildName(r.name)
 		if be := s.e.g.byName[string(s.name)]; be != nil {
 			return be
 		}
@@ -1753,6 +1786,10 @@ func (s *session) serveTxn(hl int) bool {
 		ctx, stopWatch = s.watchClientClose(nil)
 	}
 	k := s.lbKey(be, head)
+	if t := s.useServer(be); t != nil {
+		// use-server wins over the cookie, which was still read.
+		persisted = t
+	}
 	if be.stick != nil {
 		if t := s.stickMatch(be, persisted != nil); t != nil {
 			persisted = t
@@ -1828,6 +1865,9 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	s.svUses++
 	s.svClean = false
+	// A server counts its session once connected (srv_inc_sess_ctr),
+	// which srv_sess_rate sees during the exchange.
+	s.e.g.srvCounters(srv).addSession()
 	s.txn.SrvName, s.txn.SrvID = srv.Name, srv.ID
 	if s.track {
 		s.lt.connect = time.Now()
@@ -2326,8 +2366,16 @@ func (s *session) runTCP() {
 	var srv *backend.Server
 	var err error
 	direct := false
+	// The rules see what the client sent so far, as the content rules.
+	s.txn.Payload, s.txn.Final = s.cl.buf[s.cl.r:s.cl.w], true
+	t := s.useServer(be)
+	s.txn.Payload, s.txn.Final = nil, false
+	if t != nil {
+		srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
+		direct = srv == t
+	}
 	if be.stick != nil {
-		if t := s.stickMatch(be, false); t != nil {
+		if t := s.stickMatch(be, srv != nil); t != nil && srv == nil && err == nil {
 			srv, err = be.LB.AcquireServer(context.Background(), be.Queue, t, k)
 			direct = srv == t
 		}
@@ -2368,6 +2416,7 @@ func (s *session) runTCP() {
 		s.logSrv = srv
 		s.logSrvAddr, s.logSrcAddr = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	}
+	s.e.g.srvCounters(srv).addSession()
 	if be.stick != nil {
 		s.stickStore(be, srv)
 	}

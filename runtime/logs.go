@@ -550,7 +550,7 @@ func (s *session) countStream(status int) {
 	srv := s.logSrv
 	sc := g.srvCounters(srv)
 	if srv != nil {
-		sc.addSession()
+		// The server's session was counted when it was connected.
 		sc.addRequest()
 		sc.addBytes(in, out)
 		bc.addConnect(s.logReused)

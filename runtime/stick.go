@@ -231,7 +231,7 @@ func (g *Graph) proxyContext(p *parser.Proxy) *acl.Context {
 	if g == nil {
 		return &acl.Context{Proxy: p.Name}
 	}
-	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line, ProcVars: &g.procVars}
+	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line, ProcVars: &g.procVars, ServerRef: g.refServer}
 }
 
 // compileTables builds the graph's tables; the check stage has reported
@@ -676,4 +676,12 @@ func purgeTables(tables []*stick.Table, done <-chan struct{}) {
 		}
 		timer.Reset(wait)
 	}
+}
+
+// refServer records a server a fetch argument names.
+func (g *Graph) refServer(backend, server string) {
+	if g.srvRefs == nil {
+		g.srvRefs = map[[2]string]bool{}
+	}
+	g.srvRefs[[2]string{backend, server}] = true
 }
