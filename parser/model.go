@@ -228,7 +228,10 @@ type Proxy struct {
 	UseBackends    []*SwitchRule
 	// ServerRules are the use-server rules, in order.
 	ServerRules []*ServerRule
-	Balance     []string
+	// ruleLists has a bit per rule list the proxy's own lines filled
+	// (placedLists), for the warnings about misplaced rules.
+	ruleLists uint
+	Balance   []string
 	// LB is what the balance line asks for.
 	LB      Balance
 	Servers []*Server

@@ -626,6 +626,14 @@ func kwRule(c *pctx) {
 		return
 	}
 	c.cp.proxy.Rules = append(c.cp.proxy.Rules, &Rule{Pos: c.pos, Keyword: c.args[0], Args: c.args[1:]})
+	switch c.args[0] {
+	case "http-request":
+		c.warnMisplaced(listRedirect, c.args[0])
+		c.ruleAdded(listHTTPReq)
+	case "redirect":
+		c.ruleAdded(listRedirect)
+		c.warnMisplaced(listUseBackend, c.args[0])
+	}
 	switch kw := c.args[0]; kw {
 	case "http-request", "http-response", "http-after-response", "redirect":
 		// "redirect" is an http-request rule where it stands.
@@ -663,6 +671,37 @@ func kwRule(c *pctx) {
 	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
 }
 
+// The rule lists in the order HAProxy runs them, for its warnings about
+// a rule placed after one that runs later (warnif_misplaced_*).
+const (
+	listTCPSess = iota
+	listTCPCont
+	listMonitor
+	listHTTPReq
+	listRedirect
+	listUseBackend
+	listUseServer
+)
+
+var placedLists = [...]string{"a 'tcp-request session'", "a 'tcp-request content'", "a 'monitor fail'",
+	"an 'http-request'", "a 'redirect'", "a 'use_backend'", "a 'use-server'"}
+
+// warnMisplaced warns about a rule that runs before list `after` but
+// comes after a rule of that list or of a later one: the first such
+// list is named.
+func (c *pctx) warnMisplaced(after int, arg string) bool {
+	for i := after; i < len(placedLists); i++ {
+		if c.cp.proxy.ruleLists&(1<<i) != 0 {
+			c.warn("a '%s' rule placed after %s rule will still be processed before.", arg, placedLists[i])
+			return true
+		}
+	}
+	return false
+}
+
+// ruleAdded records a rule of the list.
+func (c *pctx) ruleAdded(list int) { c.cp.proxy.ruleLists |= 1 << list }
+
 func kwUseBackend(c *pctx) {
 	if c.arg(1) == "" {
 		c.alert("'%s' expects a backend name.", c.args[0])
@@ -679,6 +718,7 @@ func kwUseBackend(c *pctx) {
 	r.Where = switchPlaces
 	c.warnCondConflict(r.Cond, r.Where)
 	c.cp.proxy.UseBackends = append(c.cp.proxy.UseBackends, r)
+	c.ruleAdded(listUseBackend)
 }
 
 // kwUniqueIDFormat reads "unique-id-format <fmt>", read as a log-format
@@ -718,9 +758,11 @@ func kwMonitor(c *pctx) {
 		c.alert("'%s %s' requires either 'if' or 'unless' followed by a condition.", c.args[0], c.args[1])
 		return
 	}
+	c.warnMisplaced(listHTTPReq, "monitor fail")
 	if !c.cp.checkCondACLs(c, c.args[2:], "a 'monitor fail' condition") {
 		return
 	}
+	c.ruleAdded(listMonitor)
 	c.runtimeForm()
 	p := c.cp.proxy
 	p.MonitorFail = append(p.MonitorFail, c.args[2:])
@@ -1658,7 +1700,9 @@ func kwTCPRequest(c *pctx) {
 	if !c.checkTCPRuleExpr(false) {
 		return
 	}
-	defer c.warnTCPCondConflict(len(c.cp.lineDiags), false)
+	// The warning about a misplaced rule is no error of the line.
+	base := len(c.cp.lineDiags)
+	defer func() { c.warnTCPCondConflict(base, false) }()
 	switch {
 	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
@@ -1670,6 +1714,16 @@ func kwTCPRequest(c *pctx) {
 			return
 		}
 		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
+			after := map[string]int{"connection": listTCPSess, "session": listTCPCont, "content": listMonitor}[c.args[1]]
+			if c.warnMisplaced(after, c.args[0]) {
+				base++
+			}
+			switch c.args[1] {
+			case "session":
+				c.ruleAdded(listTCPSess)
+			case "content":
+				c.ruleAdded(listTCPCont)
+			}
 			c.runtimeForm()
 			addTCPRequest(c, r)
 		}
