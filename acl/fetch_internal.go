@@ -89,6 +89,14 @@ func init() {
 		&fetchDef{name: "srv_conn", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_queue", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_sess_rate", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
+		&fetchDef{name: "prio_class", out: TypeInt, fn: func(_ *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeInt, int64(t.PrioClass)
+			return true
+		}},
+		&fetchDef{name: "prio_offset", out: TypeInt, fn: func(_ *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeInt, int64(t.PrioOffset)
+			return true
+		}},
 		&fetchDef{name: "srv_conn_free", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_iweight", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_uweight", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},

@@ -67,6 +67,16 @@ func (s *Sample) Eval(t *Txn) (v Value, ok bool) {
 	return t.ev, ok
 }
 
+// Int evaluates the expression as an integer (sample_fetch_as_type to
+// SINT); ok is false when it yields nothing or does not convert.
+func (s *Sample) Int(t *Txn) (int64, bool) {
+	v, ok := s.Eval(t)
+	if !ok || !cast(t, &v, TypeInt) {
+		return 0, false
+	}
+	return v.I, true
+}
+
 // Append appends the sample's value to dst as text (bin values stop at
 // their first NUL byte, as HAProxy's cast to str does); ok is false when
 // the expression yields nothing.

@@ -26,6 +26,9 @@ type Txn struct {
 	// rule set (last_rule_file, last_rule_line); empty when none did.
 	LastRuleFile string
 	LastRuleLine int
+	// PrioClass and PrioOffset are the stream's queue priority
+	// (set-priority-class, set-priority-offset; prio_class, prio_offset).
+	PrioClass, PrioOffset int
 	// Vars holds the stream's and connection's variables, Proc the
 	// process's (guarded by ProcMu).
 	Vars   *Vars

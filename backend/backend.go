@@ -196,6 +196,34 @@ type waiter struct {
 	// backend's queue.
 	on  *Server
 	seq uint64
+	// class and due order the queue (HAProxy's queue key): the class,
+	// then the queue time plus the priority offset, in milliseconds.
+	class int
+	due   int64
+}
+
+// before is HAProxy's queue order: a lower priority class first, then
+// the earlier due time, then the earlier arrival.
+func (w *waiter) before(o *waiter) bool {
+	if w.class != o.class {
+		return w.class < o.class
+	}
+	if w.due != o.due {
+		return w.due < o.due
+	}
+	return w.seq < o.seq
+}
+
+// enqueue inserts w in q by queue order.
+func enqueue(q []*waiter, w *waiter) []*waiter {
+	i := len(q)
+	for i > 0 && w.before(q[i-1]) {
+		i--
+	}
+	q = append(q, nil)
+	copy(q[i+1:], q[i:])
+	q[i] = w
+	return q
 }
 
 // ErrNoServer means no server is usable; the caller answers 503.
@@ -348,11 +376,11 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 			q = s
 		}
 		b.seq++
-		w := &waiter{ch: make(chan *Server, 1), on: q, seq: b.seq}
+		w := &waiter{ch: make(chan *Server, 1), on: q, seq: b.seq, class: k.PrioClass, due: time.Now().UnixMilli() + int64(k.PrioOffset)}
 		if q != nil {
-			q.queue = append(q.queue, w)
+			q.queue = enqueue(q.queue, w)
 		} else {
-			b.queue = append(b.queue, w)
+			b.queue = enqueue(b.queue, w)
 		}
 		b.mu.Unlock()
 		if timer == nil && queueTimeout > 0 {
@@ -440,7 +468,7 @@ func (b *Backend) serveQueuesLocked(s *Server) {
 				}
 			}
 		}
-		fromPx := pxOK == 1 && len(b.queue) > 0 && (len(s.queue) == 0 || b.queue[0].seq < s.queue[0].seq)
+		fromPx := pxOK == 1 && len(b.queue) > 0 && (len(s.queue) == 0 || b.queue[0].before(s.queue[0]))
 		switch {
 		case fromPx:
 			w = b.queue[0]

@@ -330,6 +330,10 @@ type Key struct {
 	// (no such header or parameter): HAProxy then falls back to round
 	// robin over the map.
 	Valid bool
+	// PrioClass and PrioOffset place a queued request (set-priority-class,
+	// set-priority-offset): a lower class first, then the earlier of
+	// queue time plus offset (milliseconds).
+	PrioClass, PrioOffset int
 }
 
 // hasSlot is the balancers' test of a server they may give a request

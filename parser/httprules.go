@@ -93,7 +93,8 @@ var httpRuleForms = map[string]map[string]bool{
 		"capture": true, "set-log-level": true, "set-timeout": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
 		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true,
-		"normalize-uri": true, "strict-mode": true, "use-service": true},
+		"normalize-uri": true, "strict-mode": true, "use-service": true,
+		"set-priority-class": true, "set-priority-offset": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
@@ -184,7 +185,7 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		}
 	case "set-path", "set-pathq", "set-query", "set-uri", "set-method":
 		r.Fmt = arg(0)
-	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-var", "do-resolve":
+	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-var", "do-resolve", "set-priority-class", "set-priority-offset":
 		r.Expr = arg(0)
 		if len(args) != 1 {
 			refuse()

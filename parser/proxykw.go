@@ -1789,7 +1789,7 @@ func kwTCPResponse(c *pctx) {
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
 	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
-	"switch-mode": true}
+	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1847,6 +1847,11 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 		}
 	case "set-src", "set-dst", "set-src-port", "set-dst-port":
 		if len(args) != 1 || response {
+			return nil
+		}
+		r.Expr = args[0]
+	case "set-priority-class", "set-priority-offset":
+		if len(args) != 1 || response || stage != "content" {
 			return nil
 		}
 		r.Expr = args[0]

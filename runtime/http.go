@@ -369,6 +369,7 @@ func (s *session) upgradeHTTP() {
 // get_server_sh/uh/hh/ph do; head is nil in mode tcp.
 func (s *session) lbKey(be *Backend, head []byte) backend.Key {
 	k := s.lbKeyRaw(be, head)
+	k.PrioClass, k.PrioOffset = s.txn.PrioClass, s.txn.PrioOffset
 	if k.Valid && be.avalanche {
 		k.Hash = backend.FullHash(k.Hash)
 	}
@@ -1667,6 +1668,7 @@ func (s *session) serveTxn(hl int) bool {
 	s.txn.Body, s.txn.BodyDone, s.bodyWire = nil, false, 0
 	s.bodyAborted = false
 	s.txn.LastRuleFile, s.txn.LastRuleLine = "", 0
+	s.txn.PrioClass, s.txn.PrioOffset = 0, 0
 	if s.upgraded {
 		// The frontend's content rules ran before the switch to HTTP.
 		s.upgraded = false

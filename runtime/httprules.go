@@ -439,6 +439,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		case "set-src", "set-dst", "set-src-port", "set-dst-port":
 			s.setAddr(r)
 			continue
+		case "set-priority-class", "set-priority-offset":
+			s.setPriority(r.act, r.expr)
+			continue
 		case "set-var", "set-var-fmt", "unset-var":
 			s.setVar(r)
 			continue
@@ -922,6 +925,22 @@ func (s *session) setAddrExpr(act string, expr *acl.Sample, conn bool) {
 				*ap = netip.AddrPortFrom(ap.Addr(), uint16(p))
 			}
 		}
+	}
+}
+
+// setPriority runs set-priority-class and set-priority-offset: the
+// stream's place in the queues, bounded as HAProxy's queue_limit_class
+// and queue_limit_offset bound it; a value that is no integer changes
+// nothing.
+func (s *session) setPriority(act string, expr *acl.Sample) {
+	n, ok := expr.Int(&s.txn)
+	if !ok {
+		return
+	}
+	if act == "set-priority-class" {
+		s.txn.PrioClass = int(min(max(n, -0x7ff), 0x7ff))
+	} else {
+		s.txn.PrioOffset = int(min(max(n, -0x7ffff), 0x7ffff))
 	}
 }
 

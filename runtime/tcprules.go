@@ -186,6 +186,8 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			s.setLogLevel(r.logLevel)
 		case "set-src", "set-dst", "set-src-port", "set-dst-port":
 			s.setAddrExpr(r.act, r.expr, r.stage == "connection")
+		case "set-priority-class", "set-priority-offset":
+			s.setPriority(r.act, r.expr)
 		case "set-mark", "set-tos":
 			s.setClientSockopt(r.act == "set-mark", r.mark)
 		case "silent-drop":
