@@ -428,6 +428,8 @@ type TCPRequest struct {
 	LogLevel, Mark int
 	// Proto is switch-mode's "proto" (h1, h2, none), empty when not set.
 	Proto string
+	// Resolvers and Family are do-resolve's section and "ipv4"/"ipv6".
+	Resolvers, Family string
 	// Where are the check places the rule runs at (Proxy.TCPPlaces).
 	Where smpuse.Val
 }

@@ -1713,6 +1713,12 @@ func kwTCPRequest(c *pctx) {
 		if !checkTCPStick(c, c.args[1:]) {
 			return
 		}
+		if c.arg(1) == "content" {
+			if msg := tcpContentArgs(c.args[2:]); msg != "" {
+				c.alert("%s", msg)
+				return
+			}
+		}
 		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
 			after := map[string]int{"connection": listTCPSess, "session": listTCPCont, "content": listMonitor}[c.args[1]]
 			if c.warnMisplaced(after, c.args[0]) {
@@ -1789,7 +1795,7 @@ func kwTCPResponse(c *pctx) {
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
 	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
-	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true}
+	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true, "do-resolve": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1809,6 +1815,9 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 		if strings.HasPrefix(a[0], v+"(") && strings.HasSuffix(a[0], ")") {
 			r.Action, r.Var = v, a[0][len(v)+1:len(a[0])-1]
 		}
+	}
+	if v, res, fam, ok := parseDoResolve(a[0]); ok {
+		r.Action, r.Var, r.Resolvers, r.Family = "do-resolve", v, res, fam
 	}
 	args := a[1:]
 	for i, w := range args {
@@ -1850,7 +1859,7 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			return nil
 		}
 		r.Expr = args[0]
-	case "set-priority-class", "set-priority-offset":
+	case "set-priority-class", "set-priority-offset", "do-resolve":
 		if len(args) != 1 || response || stage != "content" {
 			return nil
 		}
@@ -2275,6 +2284,27 @@ h1-case-adjust-bogus-client http-ignore-probes http-use-proxy-header idle-close-
 socket-stats tcp-smart-accept`) {
 		optionCaps[o] = CapFE
 	}
+}
+
+// tcpContentArgs checks the arguments of the tcp-request content actions
+// whose parsers HAProxy shares with other rule sets: HAProxy's message,
+// "" when they read.
+func tcpContentArgs(a []string) string {
+	expr := len(a) > 1 && a[1] != "if" && a[1] != "unless"
+	switch {
+	case strings.HasPrefix(a[0], "do-resolve("):
+		if _, _, _, ok := parseDoResolve(a[0]); !ok {
+			return fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'", a[0])
+		}
+		if !expr {
+			return "Can't parse ''. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'"
+		}
+	case a[0] == "set-priority-class" || a[0] == "set-priority-offset":
+		if !expr {
+			return "missing fetch method"
+		}
+	}
+	return ""
 }
 
 // parseDoResolve reads "do-resolve(<var>,<resolvers>[,ipv4|ipv6])".

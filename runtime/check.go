@@ -108,8 +108,16 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				alert("%s '%s' : unable to find server '%s' referenced in a 'use-server' rule.", kind, p.Name, r.Server)
 			}
 		}
+		hasResolvers := func(name string) bool {
+			return slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == name })
+		}
+		for _, tr := range p.TCPRequests {
+			if tr.Action == "do-resolve" && !hasResolvers(tr.Resolvers) {
+				alert("Proxy '%s': Can't find resolvers section '%s' for do-resolve action.", p.Name, tr.Resolvers)
+			}
+		}
 		for _, hr := range p.HTTPRequestRules {
-			if hr.Action == "do-resolve" && !slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hr.Resolvers }) {
+			if hr.Action == "do-resolve" && !hasResolvers(hr.Resolvers) {
 				alert("Proxy '%s': Can't find resolvers section '%s' for do-resolve action.", p.Name, hr.Resolvers)
 			}
 		}

@@ -181,6 +181,9 @@ type session struct {
 	logURI   []byte
 	// resolveBuf holds the name do-resolve looks up.
 	resolveBuf []byte
+	// inspectEnd is when the running tcp-request content inspection ends,
+	// zero without inspect-delay.
+	inspectEnd time.Time
 	// curRule is the rule runRules is at.
 	curRule *httpRule
 	// http says the stream is served as HTTP: its frontend's mode, or

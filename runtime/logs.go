@@ -493,7 +493,14 @@ func (s *session) logEmpty() {
 func (s *session) tcpRecord() *logging.Record {
 	s.fillRecord(0, 0)
 	r := s.rec
-	r.Ctx = nil
+	// The line is made when the tunnel ends: its samples see the
+	// stream's variables, names and addresses as they were then, and
+	// none of the buffers, which go on carrying the tunnel's data.
+	t := s.txn
+	vars := s.vars.Clone()
+	t.Vars = &vars
+	t.Buf, t.Req, t.RspBuf, t.Rsp, t.Payload, t.ResPayload, t.Body = nil, nil, nil, nil, nil, nil, nil
+	r.Ctx = &t
 	return &r
 }
 

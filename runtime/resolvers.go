@@ -288,19 +288,6 @@ func (e *Engine) startDNS() error {
 // waiting for the answer, and a valid one is stored in the variable as an
 // address; a failure leaves the variable as it was, as in HAProxy.
 func (s *session) doResolve(r *httpRule) {
-	run := s.e.dns
-	if run == nil || run.byName[r.refName] == nil {
-		return
-	}
-	name, ok := r.expr.Append(s.resolveBuf[:0], &s.txn)
-	s.resolveBuf = name
-	if !ok || len(name) == 0 {
-		return
-	}
-	prefer := dns.IPv6
-	if r.family == "ipv4" {
-		prefer = dns.IPv4
-	}
 	wait := s.fe.HTTPRequest
 	if wait <= 0 {
 		wait = s.fe.Client
@@ -308,8 +295,28 @@ func (s *session) doResolve(r *httpRule) {
 	if wait <= 0 {
 		wait = 30 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	ip, err := run.byName[r.refName].Lookup(ctx, string(name), prefer)
+	s.resolveVar(r.refName, r.family, r.expr, r.varScope, r.varName, r.varConds, wait)
+}
+
+// resolveVar resolves the name expr yields with the resolvers section
+// refName and sets the variable to the address, waiting for the answer
+// at most wait (a cached answer only when wait is not positive).
+func (s *session) resolveVar(refName, family string, expr *acl.Sample, scope uint8, vname string, conds acl.VarConds, wait time.Duration) {
+	run := s.e.dns
+	if run == nil || run.byName[refName] == nil {
+		return
+	}
+	name, ok := expr.Append(s.resolveBuf[:0], &s.txn)
+	s.resolveBuf = name
+	if !ok || len(name) == 0 {
+		return
+	}
+	prefer := dns.IPv6
+	if family == "ipv4" {
+		prefer = dns.IPv4
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(wait, 0))
+	ip, err := run.byName[refName].Lookup(ctx, string(name), prefer)
 	cancel()
 	if err != nil || !ip.IsValid() {
 		return
@@ -318,7 +325,7 @@ func (s *session) doResolve(r *httpRule) {
 	if ip.Is4() {
 		v.Type = acl.TypeIPv4
 	}
-	s.withVars(r.varScope, func(vs *acl.Vars) { vs.SetValue(r.varScope, r.varName, &v, r.varConds) })
+	s.withVars(scope, func(vs *acl.Vars) { vs.SetValue(scope, vname, &v, conds) })
 }
 
 // close stops the resolutions; no update is applied once it returns.

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -306,4 +307,89 @@ func TestDoResolveDifferential(t *testing.T) {
 	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
 	t.Logf("do-resolve: %d of %d answers agree: %q", sameLines(t, ref, got), len(ref), ref)
+}
+
+// tcp-request content do-resolve waits for the answer until the
+// inspection ends, as HAProxy's action yields until its final call;
+// without inspect-delay it does not wait. The variable is logged.
+func TestTCPDoResolveDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for do-resolve")
+	}
+	z := startZone(t)
+	z.set(func(z *testZone) {
+		z.a["app.test."] = "127.0.0.9"
+		z.a["oth.test."] = "10.1.2.3"
+		z.nx["nxd.test."] = true
+	})
+	// The server answers and closes: each session ends, and is logged, at once.
+	up := serveRaw(t, func(c net.Conn) {
+		b := make([]byte, 64)
+		c.Read(b)
+		io.WriteString(c, "bye\n")
+	})
+	cfg := `global
+    log %s local0
+resolvers dns
+    nameserver ns1 %s
+    timeout resolve 100ms
+    timeout retry 100ms
+    resolve_retries 2
+    hold valid 10s
+defaults
+    mode tcp
+    log global
+    option dontlognull
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend waits
+    bind %s
+    log-format "waits %%[var(sess.ip)]"
+    tcp-request inspect-delay 2s
+    tcp-request content do-resolve(sess.ip,dns,ipv4) req.payload(0,8) if { req.len ge 8 }
+    tcp-request content accept if { req.len ge 8 }
+    default_backend b
+frontend nowait
+    bind %s
+    log-format "nowait %%[var(sess.ip)]"
+    tcp-request content do-resolve(sess.ip,dns,ipv4) req.payload(0,8)
+    default_backend b
+backend b
+    server s1 %s
+`
+	run := func(start func(cfg, fe string)) []string {
+		sink := newLogSink(t)
+		fe, fe2 := freePort(t), freePort(t)
+		start(fmt.Sprintf(cfg, sink.addr(), z.addr, fe, fe2, up), fe)
+		// The readiness probe's connection is logged too: drop it.
+		for {
+			if _, ok := sink.next(300 * time.Millisecond); !ok {
+				break
+			}
+		}
+		var out []string
+		for _, c := range []struct{ addr, payload string }{
+			{fe, "app.test"}, {fe, "oth.test"}, {fe, "nxd.test"}, {fe2, "oth.test"},
+		} {
+			conn, err := net.DialTimeout("tcp", c.addr, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(conn, c.payload)
+			io.ReadAll(conn)
+			conn.Close()
+			l, ok := sink.next(5 * time.Second)
+			if !ok {
+				out = append(out, c.payload+" => no log")
+				continue
+			}
+			out = append(out, c.payload+" => "+l[strings.Index(l, "]: ")+3:])
+		}
+		return out
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	t.Logf("tcp do-resolve: %d of %d answers agree: %q", sameLines(t, ref, got), len(ref), ref)
 }

@@ -33,6 +33,8 @@ type tcpRule struct {
 	// stage the rule's (connection, session, content).
 	logLevel, mark int
 	stage          string
+	// refName and family are do-resolve's resolvers and "ipv4"/"ipv6".
+	refName, family string
 }
 
 // tcpRules are a proxy's tcp rules by stage, with the inspection delays.
@@ -63,7 +65,8 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos, proto: r.Proto}
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos, proto: r.Proto,
+			refName: r.Resolvers, family: r.Family}
 		var err error
 		if tr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 			bad("condition: %v", err)
@@ -188,6 +191,11 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			s.setAddrExpr(r.act, r.expr, r.stage == "connection")
 		case "set-priority-class", "set-priority-offset":
 			s.setPriority(r.act, r.expr)
+		case "do-resolve":
+			// The answer is waited for until the inspection ends, as
+			// HAProxy's action yields until its final call: without
+			// inspect-delay only a cached answer is used.
+			s.resolveVar(r.refName, r.family, r.expr, r.scope, r.name, r.conds, time.Until(s.inspectEnd))
 		case "set-mark", "set-tos":
 			s.setClientSockopt(r.act == "set-mark", r.mark)
 		case "silent-drop":
@@ -231,8 +239,10 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 	}
 	cl := &s.cl
 	var more func() bool
+	s.inspectEnd = time.Time{}
 	if r.inspect > 0 {
-		more = inspectReader(cl, cl.c, start.Add(r.inspect))
+		s.inspectEnd = start.Add(r.inspect)
+		more = inspectReader(cl, cl.c, s.inspectEnd)
 	}
 	payload := func() []byte {
 		b := cl.buf[cl.r:cl.w]
