@@ -2290,6 +2290,9 @@ socket-stats tcp-smart-accept`) {
 // whose parsers HAProxy shares with other rule sets: HAProxy's message,
 // "" when they read.
 func tcpContentArgs(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
 	expr := len(a) > 1 && a[1] != "if" && a[1] != "unless"
 	switch {
 	case strings.HasPrefix(a[0], "do-resolve("):
