@@ -63,6 +63,10 @@ type Txn struct {
 	HTX bool
 	// H2 says the request came over HTTP/2 (req.ver is "2.0").
 	H2 bool
+	// Origin is "scheme://authority" of an HTTP/2 request whose target
+	// the HTTP/1.1 side holds in origin form: HAProxy holds it in
+	// absolute form, which url and its kin show.
+	Origin string
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env

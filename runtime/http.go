@@ -271,6 +271,7 @@ func (s *session) run() bool {
 		setLinger0(s.cl.c)
 	}
 	s.txn.Src, s.txn.Dst, s.txn.TLS = s.src, s.dst, s.tls
+	s.txn.Origin = s.h2Origin
 	if !s.src.IsValid() {
 		s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
