@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -577,6 +578,10 @@ func kwACL(c *pctx) {
 }
 
 func kwRule(c *pctx) {
+	if prev := lastRule(c.cp.proxy, c.args[0]); prev != nil && prev.Cond == nil && finalAction(prev) {
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("previous '%s' action is final and has no condition attached, further entries are NOOP.", c.args[0])})
+	}
 	if list, ok := ruleActions[c.args[0]]; ok && !knownAction(c.arg(1), list) {
 		got := fmt.Sprintf("but got '%s'.", c.arg(1))
 		if c.arg(1) == "" {
@@ -669,6 +674,39 @@ func kwRule(c *pctx) {
 		return
 	}
 	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
+}
+
+// lastRule is the proxy's last rule of the list kw adds to (the
+// redirect keyword's list is apart), nil when none.
+func lastRule(p *Proxy, kw string) *HTTPRule {
+	var list []*HTTPRule
+	switch kw {
+	case "http-request":
+		list = p.HTTPRequestRules
+	case "http-response":
+		list = p.HTTPResponseRules
+	case "http-after-response":
+		list = p.HTTPAfterRules
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Keyword == kw {
+			return list[i]
+		}
+	}
+	return nil
+}
+
+// finalAction says whether a rule's action ends the rule set
+// (ACT_FLAG_FINAL): allow, deny, tarpit, auth, return, and a redirect
+// unless ignore-empty.
+func finalAction(r *HTTPRule) bool {
+	switch r.Action {
+	case "allow", "deny", "tarpit", "auth", "return":
+		return true
+	case "redirect":
+		return !slices.Contains(strings.Fields(r.Text), "ignore-empty")
+	}
+	return false
 }
 
 // The rule lists in the order HAProxy runs them, for its warnings about
