@@ -169,7 +169,7 @@ tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.serve
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
 maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  log-send-hostname
-server-state-base server-state-file log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
+log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   external-check stats
 h1-case-adjust h1-case-adjust-file lua-prepend-path`)
 

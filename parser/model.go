@@ -96,6 +96,9 @@ type Global struct {
 	User, Group string
 	// UnixBind is "unix-bind".
 	UnixBind UnixBind
+	// ServerStateFile and ServerStateBase are server-state-file and
+	// server-state-base.
+	ServerStateFile, ServerStateBase string
 	// HardStopAfter bounds a soft stop (hard-stop-after); 0 is no bound.
 	HardStopAfter time.Duration
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
@@ -267,6 +270,9 @@ type Proxy struct {
 	// of a value the runtime cannot read.
 	Fullconn    int
 	FullconnBad Pos
+	// ServerStateLoad is load-server-state-from-file (global, local,
+	// none; "" when not set), ServerStateFileName server-state-file-name.
+	ServerStateLoad, ServerStateFileName string
 	// Dispatch is the dispatch line, nil without one.
 	Dispatch *Dispatch
 	// Cookie is the cookie line; nil without persistence cookie.
@@ -541,6 +547,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.HashType = d.HashType
 		p.HashBalanceFactor = d.HashBalanceFactor
 		p.Fullconn, p.FullconnBad = d.Fullconn, d.FullconnBad
+		p.ServerStateLoad = d.ServerStateLoad
 		p.Cookie = d.Cookie
 		p.RDPPersist = d.RDPPersist
 		p.HTTPChecks, p.TCPChecks = d.HTTPChecks, d.TCPChecks

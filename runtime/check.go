@@ -143,6 +143,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
 			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
 		}
+		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && p.ServerStateLoad == "global" && cfg.Global.ServerStateFile == "" {
+			warn(parser.Pos{}, "backend '%s' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!", p.Name)
+		}
 		if p.Mode != "http" {
 			for _, kw := range []string{"http-request", "http-response", "http-after-response"} {
 				for _, rule := range p.Rules {
@@ -188,6 +191,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	}
 	if r.Diags.HasErrors() {
 		return r
+	}
+	// apply_server_state runs before the addresses are resolved.
+	for _, msg := range serverStateDiags(cfg) {
+		warn(parser.Pos{}, "%s", msg)
 	}
 	lookup := func(h string) (netip.Addr, error) {
 		if opts.Resolve(h) {

@@ -408,11 +408,22 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	ownBackend := map[*parser.Proxy]*Backend{}
 	checks := checkCache{http: map[checkKey]*backend.HTTPCheck{}, tcp: map[checkKey][]backend.TCPStep{}}
 	ownFrontend := map[*parser.Proxy]*Frontend{}
+	states := loadStateFiles(cfg, proxyIDs(cfg))
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapBE == 0 {
 			continue
 		}
 		be := compileBackend(p, cfg, opts, checks, g.dns, fail)
+		if lines := states.byBackend[p]; len(lines) > 0 {
+			applyServerStates(lines, be.LB.Servers, func(srv *backend.Server) *parser.ServerSettings {
+				for _, s := range p.Servers {
+					if s.Name == srv.Name {
+						return &s.Settings
+					}
+				}
+				return &parser.ServerSettings{}
+			})
+		}
 		bes[p.Name] = be
 		ownBackend[p] = be
 		g.byName = bes
