@@ -160,6 +160,8 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	peersDiags, peersListeners := peersSectionDiags(cfg)
 	r.Diags = append(r.Diags, peersDiags...)
 	listeners += peersListeners
+	// The stats sockets are listeners of the CLI's frontend.
+	listeners += len(cfg.Global.Stats.Sockets)
 	// HAProxy's post-server checks follow, proxy by proxy. Backends
 	// without a check option share one rule set, which gets its implicit
 	// connect rule once the first of them is checked.
