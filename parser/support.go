@@ -19,6 +19,8 @@ var optionSupport = map[string]Support{
 	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,
 	"contstats": Harmless, "socket-stats": Harmless, "http-no-delay": Harmless,
 	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,
+	// Logged once the response head is in (http) or the server connected (tcp).
+	"logasap": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".
