@@ -250,7 +250,7 @@ func (s *store) add(data []byte) {
 				s.certs = append(s.certs, c)
 			}
 		case "X509 CRL":
-			if c, err := x509.ParseRevocationList(b.Bytes); err == nil {
+			if c, err := parseCRL(b.Bytes); err == nil {
 				s.crls = append(s.crls, c)
 			}
 		}
