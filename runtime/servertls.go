@@ -212,9 +212,11 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 
 // serverTLSInfo is what the ssl_bc* fetches read of a server connection.
 func serverTLSInfo(tc *tls.Conn) *acl.TLSInfo {
-	ci := ssl.NewConnInfo(tc.ConnectionState())
+	cs := tc.ConnectionState()
+	ci := ssl.NewConnInfo(cs)
 	return &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
-		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize,
+		Peer: cs.PeerCertificates}
 }
 
 // bridgeTLS bridges an established TLS connection to a socket pair.

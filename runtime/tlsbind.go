@@ -120,7 +120,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	var info *acl.TLSInfo
 	speakH2 := b.H2
 	if b.TLS != nil {
-		tc := tlsServer(c, b.TLS)
+		tc, served := b.TLS.Server(c)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
@@ -136,6 +136,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			speakH2 = true
 		}
 		info = tlsInfo(b.TLS, cs)
+		info.Local = served()
 	}
 	if !speakH2 {
 		e.bridge(l, conn, src, dst, info)
@@ -151,9 +152,8 @@ func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
 		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
 	if len(cs.PeerCertificates) > 0 {
 		v := bt.ClientVerify(cs)
-		cert := ssl.NewCertInfo(cs.PeerCertificates[0])
 		info.CertUsed, info.Verify = v.Used, v.Verify
-		info.SubjectDN, info.IssuerDN, info.Serial, info.SHA1 = cert.SubjectDN, cert.IssuerDN, cert.Serial, cert.SHA1
+		info.Peer = cs.PeerCertificates
 	}
 	return info
 }
@@ -227,8 +227,6 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	<-done
 	b.Close()
 }
-
-func tlsServer(c net.Conn, t *ssl.BindTLS) *tls.Conn { return tls.Server(c, t.Config) }
 
 // socketPair returns the two ends of a connected stream socket pair.
 func socketPair() (*net.UnixConn, *net.UnixConn, error) {

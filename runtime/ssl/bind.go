@@ -3,9 +3,11 @@ package ssl
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -351,16 +353,34 @@ func (e *entry) excludes(name string) bool {
 var errStrictSNI = errors.New("ssl: no certificate for the requested server name (strict-sni)")
 
 func (bt *BindTLS) getConfigForClient(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+	c, _, err := bt.configFor(chi)
+	return c, err
+}
+
+// configFor picks the settings and the certificate of a handshake.
+func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certificate, error) {
 	st := bt.state.Load()
 	e, bySNI := st.pick(chi.ServerName, chi.SignatureSchemes, chi.CipherSuites, bt.opts.StrictSNI)
 	if e == nil {
-		return nil, errStrictSNI
+		return nil, nil, errStrictSNI
 	}
 	c := e.dflt
 	if bySNI {
 		c = e.sni
 	}
-	return c.forHello(chi), nil
+	return c.forHello(chi), e.ck.cert.Leaf, nil
+}
+
+// Server returns the TLS server side of c; served tells, once the
+// handshake is over, which certificate was presented (ssl_f_*).
+func (bt *BindTLS) Server(c net.Conn) (tc *tls.Conn, served func() *x509.Certificate) {
+	var leaf *x509.Certificate
+	cfg := &tls.Config{GetConfigForClient: func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+		c, l, err := bt.configFor(chi)
+		leaf = l
+		return c, err
+	}}
+	return tls.Server(c, cfg), func() *x509.Certificate { return leaf }
 }
 
 // prep builds contexts and collects their late errors.

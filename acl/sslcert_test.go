@@ -1,0 +1,52 @@
+package acl
+
+import (
+	"crypto/x509"
+	"testing"
+)
+
+// The DER walk of the certificate fetches never panics, whatever the
+// bytes, and never reads a DN out of what is not one.
+func FuzzCertDER(f *testing.F) {
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x01})
+	f.Add([]byte{0x30, 0x82, 0x00, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x02})
+	f.Add([]byte{0x30, 0x0b, 0x31, 0x09, 0x30, 0x07, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &x509.Certificate{Raw: b, RawTBSCertificate: b}
+		readTBS(c)
+		sigAlgOID(c)
+		appendDN(nil, b, "", 1)
+		appendDN(nil, b, "CN", -1)
+		appendOIDName(nil, b, algShortNames)
+	})
+}
+
+// A DN entry is picked by its short name, any case, counted from the
+// start or, negative, from the end; an OID without a name shows dotted.
+func TestAppendDN(t *testing.T) {
+	// SEQUENCE { SET { CN=a }, SET { O=b }, SET { CN=c }, SET { 1.2.3=d } }
+	dn := []byte{0x30, 0x2e,
+		0x31, 0x0a, 0x30, 0x08, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x01, 'a',
+		0x31, 0x0a, 0x30, 0x08, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x0c, 0x01, 'b',
+		0x31, 0x0a, 0x30, 0x08, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x01, 'c',
+		0x31, 0x08, 0x30, 0x06, 0x06, 0x02, 0x2a, 0x03, 0x0c, 0x01, 'd'}
+	for _, c := range []struct {
+		entry string
+		pos   int
+		want  string
+		ok    bool
+	}{
+		{"", 1, "/CN=a/O=b/CN=c/1.2.3=d", true},
+		{"cn", 1, "a", true},
+		{"CN", 2, "c", true},
+		{"CN", -1, "c", true},
+		{"CN", -2, "a", true},
+		{"CN", 3, "", false},
+		{"1.2.3", 1, "d", true},
+	} {
+		got, ok := appendDN(nil, dn, c.entry, c.pos)
+		if string(got) != c.want || ok != c.ok {
+			t.Errorf("%s,%d: %q %v, want %q %v", c.entry, c.pos, got, ok, c.want, c.ok)
+		}
+	}
+}
