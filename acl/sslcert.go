@@ -463,3 +463,17 @@ func dnArgs(fe *fetch, _ *Context) error {
 	}
 	return nil
 }
+
+// DNOneline renders a DER Name as ssl_sock_get_dn_oneline does:
+// "/SN=value" per attribute, in order.
+func DNOneline(raw []byte) string {
+	b, _ := appendDN(nil, raw, "", 1)
+	return string(b)
+}
+
+// CertSerial is the content of a certificate's serial number INTEGER,
+// as ssl_sock_get_serial gives it.
+func CertSerial(c *x509.Certificate) ([]byte, bool) {
+	f, ok := readTBS(c)
+	return f.serial, ok
+}

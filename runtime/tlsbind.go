@@ -45,7 +45,7 @@ func h2Config(g *parser.Global) *h2.Config {
 
 // compileBindTLS reads a bind line's TLS and HTTP/2 options; ok is false
 // when they cannot be used (the reason is reported).
-func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(parser.Pos, string, ...any)) (*ssl.BindTLS, bool, bool) {
+func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.Store, fail func(parser.Pos, string, ...any)) (*ssl.BindTLS, bool, bool) {
 	useSSL, h2, tlsWords := false, false, false
 	for i := 0; i < len(b.Options); i++ {
 		switch b.Options[i] {
@@ -88,7 +88,9 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 		fail(b.Pos, "'bind %s' : %v", b.Address, err)
 		return nil, false, false
 	}
-	t, err := ssl.LoadBindConfig(opts, sslGlobals(&cfg.Global))
+	g := sslGlobals(&cfg.Global)
+	g.Store = store
+	t, err := ssl.LoadBindConfig(opts, g)
 	if err != nil {
 		fail(b.Pos, "'bind %s' : %v", b.Address, err)
 		return nil, false, false

@@ -112,11 +112,12 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 	b, g := bt.opts, bt.g
 	st := &bindState{exact: map[string][]*sniName{}, wild: map[string][]*sniName{}}
 	cache := map[string]*ckch{}
+	g.Store.forget(bt)
 	loadPath := func(path string) (*ckch, *Error) {
-		if c, ok := cache[path]; ok {
+		if c, ok := cache[path]; ok && g.Store == nil {
 			return c, nil
 		}
-		c, err := loadCertFile(path)
+		c, err := g.Store.load(path, bt, nil)
 		if err == nil {
 			cache[path] = c
 		}

@@ -112,6 +112,10 @@ type ServerOptions struct {
 
 // Globals holds the TLS keywords of the global section (section 3).
 type Globals struct {
+	// Store holds the certificates shared by binds and servers and
+	// changed over the CLI; nil reads the files at each load.
+	Store *Store
+
 	CrtBase string // "crt-base"
 	CABase  string // "ca-base"
 

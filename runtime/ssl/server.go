@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,7 +21,34 @@ type ServerTLS struct {
 	configs sync.Map // SNI -> *tls.Config
 	verify  *verifier
 	host    string // verifyhost
+	// clientCert is the "crt" certificate sent to the server.
+	clientCert atomic.Pointer[tls.Certificate]
+	// sessions is the server's TLS session cache, nil with no-ssl-reuse.
+	sessions *sessionCache
 }
+
+// sessionCache is a client session cache that can be emptied at once, as
+// HAProxy frees a server's reused sessions when its certificate changes.
+type sessionCache struct {
+	size int
+	c    atomic.Pointer[tls.ClientSessionCache]
+}
+
+func newSessionCache(size int) *sessionCache {
+	sc := &sessionCache{size: size}
+	sc.reset()
+	return sc
+}
+
+func (sc *sessionCache) reset() {
+	c := tls.NewLRUClientSessionCache(sc.size)
+	sc.c.Store(&c)
+}
+
+func (sc *sessionCache) Get(key string) (*tls.ClientSessionState, bool) {
+	return (*sc.c.Load()).Get(key)
+}
+func (sc *sessionCache) Put(key string, cs *tls.ClientSessionState) { (*sc.c.Load()).Put(key, cs) }
 
 // Alert texts of the server side (ssl_sock_prepare_srv_ssl_ctx); HAProxy
 // prints them without a position.
@@ -139,18 +167,24 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 		if _, serr := os.Stat(s.Crt); serr != nil {
 			return nil, parseErr(msgStat, s.Crt, strerror(serr))
 		}
-		c, err := loadCertFile(s.Crt)
+		c, err := g.Store.load(s.Crt, nil, st)
 		if err != nil {
 			return nil, err
 		}
-		tc.Certificates = []tls.Certificate{c.cert}
+		// Sent whatever CAs the server asks for, as OpenSSL does, and
+		// replaced by "commit ssl cert".
+		st.clientCert.Store(&c.cert)
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return st.clientCert.Load(), nil
+		}
 	}
 	if !s.NoSSLReuse {
 		size := g.CacheSize
 		if size <= 0 {
 			size = 64
 		}
-		tc.ClientSessionCache = tls.NewLRUClientSessionCache(size)
+		st.sessions = newSessionCache(size)
+		tc.ClientSessionCache = st.sessions
 	}
 	if st.verify != nil {
 		tc.VerifyConnection = st.verifyConnection
