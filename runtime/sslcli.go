@@ -34,3 +34,12 @@ func (s cliSource) releaseCert(be *Backend, srv *backend.Server) {
 		s.e.g.certs.Release(t.cfg)
 	}
 }
+
+// CAFileCommand answers the "ssl ca-file" and "ssl crl-file" commands.
+func (s cliSource) CAFileCommand(crl bool, verb, path, payload string, hasPayload bool) string {
+	st := s.e.g.certs
+	if st == nil {
+		st = ssl.NewStore()
+	}
+	return st.CAFileCLI(crl, verb, path, payload, hasPayload)
+}

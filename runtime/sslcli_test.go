@@ -1,8 +1,12 @@
 package runtime_test
 
 import (
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -171,5 +175,120 @@ func TestLoadExtraDelExt(t *testing.T) {
 	defer c.Close()
 	if cn := c.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "site.test" {
 		t.Fatalf("served %q", cn)
+	}
+}
+
+// systemCA is the line of HAProxy's "@system-ca" entry.
+var systemCA = regexp.MustCompile(`(?m)^@system-ca - \d+ certificate\(s\)\n`)
+
+// The "ssl ca-file" and "ssl crl-file" commands answer as HAProxy's.
+func TestCLISSLCAFileDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare the CLI with")
+	}
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	other := newTestCA(t, dir, "other")
+	_, site := ca.issue(t, dir, "site.pem", "site.test", false)
+	_, revoked := ca.issue(t, dir, "rev.pem", "rev.test", true)
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	crl := func(name string, serials ...*x509.Certificate) string {
+		var entries []x509.RevocationListEntry
+		for _, c := range serials {
+			entries = append(entries, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Unix(1700000000, 0)})
+		}
+		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
+			ThisUpdate: time.Unix(1700000000, 0), NextUpdate: time.Now().Add(time.Hour).Truncate(time.Hour),
+			RevokedCertificateEntries: entries}, ca.cert, ca.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o600)
+		return p
+	}
+	revCert, _ := x509.ParseCertificate(func() []byte { b, _ := pem.Decode([]byte(read(revoked))); return b.Bytes }())
+	crlEmpty, crlRev := crl("empty.crl"), crl("rev.crl", revCert)
+	const cfg = `global
+ stats socket %[1]s level admin
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+listen tls
+ bind %[2]s ssl crt %[3]s ca-file %[4]s verify optional crl-file %[5]s
+ server s %[6]s
+listen out
+ bind %[7]s
+ server s %[2]s ssl ca-file %[8]s verify required
+`
+	var socks []string
+	for _, name := range []string{"haproxy", "gohap"} {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		fe := freePort(t)
+		text := fmt.Sprintf(cfg, sock, freePort(t), site, ca.file, crlEmpty, "127.0.0.1:1", fe, other.file)
+		if name == "haproxy" {
+			startHAProxy(t, text, fe)
+		} else {
+			startGohap(t, text, nil)
+		}
+		socks = append(socks, sock)
+	}
+	steps := []string{
+		"show ssl ca-file\n",
+		"show ssl ca-file " + ca.file + "\n",
+		"show ssl ca-file " + ca.file + ":1\n",
+		"show ssl ca-file " + ca.file + ":2\n",
+		"show ssl ca-file " + ca.file + ":x\n",
+		"show ssl ca-file " + crlEmpty + "\n",
+		"show ssl crl-file\n",
+		"show ssl crl-file " + crlEmpty + "\n",
+		"set ssl ca-file " + ca.file + " <<\nbad\n\n",
+		"set ssl ca-file " + dir + "/nope.pem <<\n" + read(other.file) + "\n",
+		"set ssl ca-file " + ca.file + " <<\n" + read(ca.file) + read(other.file) + "\n",
+		"set ssl ca-file " + other.file + " <<\n" + read(other.file) + "\n",
+		"show ssl ca-file\n",
+		"show ssl ca-file *" + ca.file + "\n",
+		"show ssl ca-file *" + ca.file + ":2\n",
+		"commit ssl ca-file " + other.file + "\n",
+		"commit ssl ca-file " + ca.file + "\n",
+		"show ssl ca-file " + ca.file + "\n",
+		"set ssl crl-file " + crlEmpty + " <<\n" + read(crlRev) + "\n",
+		"show ssl crl-file\n",
+		"show ssl crl-file *" + crlEmpty + "\n",
+		"abort ssl crl-file " + crlRev + "\n",
+		"abort ssl crl-file " + crlEmpty + "\n",
+		"abort ssl crl-file " + crlEmpty + "\n",
+		"set ssl crl-file " + crlEmpty + " <<\n" + read(crlRev) + "\n",
+		"commit ssl crl-file " + crlEmpty + "\n",
+		"show ssl crl-file " + crlEmpty + ":1\n",
+		"new ssl ca-file new.pem\n",
+		"new ssl ca-file new.pem\n",
+		"new ssl crl-file new.crl\n",
+		"show ssl ca-file new.pem\n",
+		"show ssl crl-file new.crl\n",
+		"show ssl ca-file\n",
+		"del ssl ca-file new.crl\n",
+		"del ssl crl-file new.crl\n",
+		"del ssl ca-file new.pem\n",
+		"del ssl ca-file new.pem\n",
+		"del ssl ca-file " + ca.file + "\n",
+		"user; show ssl ca-file\n",
+		"operator; new ssl ca-file x.pem\n",
+	}
+	for _, st := range steps {
+		// HAProxy also lists the system's CAs its HTTP client loads.
+		h := systemCA.ReplaceAllString(cliSend(t, "unix", socks[0], st), "")
+		g := cliSend(t, "unix", socks[1], st)
+		if h != g {
+			t.Errorf("%q:\ngohap:\n%s\nhaproxy:\n%s", strings.SplitN(st, "\n", 2)[0], g, h)
+		}
 	}
 }

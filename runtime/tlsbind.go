@@ -20,7 +20,7 @@ import (
 
 // tlsBindOptions are the bind keywords of TLS and HTTP/2, with their
 // argument counts; runtime/ssl reads them.
-var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file": 1, "crl-file": 1, "verify": 1,
+var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file": 1, "ca-verify-file": 1, "crl-file": 1, "verify": 1,
 	"alpn": 1, "ciphers": 1, "ciphersuites": 1, "curves": 1, "ecdhe": 1, "ssl-min-ver": 1, "ssl-max-ver": 1,
 	"no-sslv3": 0, "no-tlsv10": 0, "no-tlsv11": 0, "no-tlsv12": 0, "no-tlsv13": 0, "force-sslv3": 0,
 	"force-tlsv10": 0, "force-tlsv11": 0, "force-tlsv12": 0, "force-tlsv13": 0, "no-tls-tickets": 0,

@@ -176,7 +176,7 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			if f.path == "" || stores[f.path] != nil {
 				continue
 			}
-			s, err := loadStore(f.kw, f.path)
+			s, err := g.Store.loadCA(f.kw, f.path, bt, nil)
 			if err != nil {
 				return err
 			}

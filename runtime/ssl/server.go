@@ -19,8 +19,10 @@ type ServerTLS struct {
 	base    *tls.Config
 	check   *tls.Config
 	configs sync.Map // SNI -> *tls.Config
-	verify  *verifier
+	verify  atomic.Pointer[verifier]
 	host    string // verifyhost
+	// caFile and crlFile name the store entries verify was built from.
+	caFile, crlFile string
 	// clientCert is the "crt" certificate sent to the server.
 	clientCert atomic.Pointer[tls.Certificate]
 	// sessions is the server's TLS session cache, nil with no-ssl-reuse.
@@ -114,17 +116,18 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 			}
 			return nil, &Error{Msg: srvVerifyNoCA}
 		}
-		ca, err := loadStore("ca-file", s.CAFile)
+		ca, err := g.Store.loadCA("ca-file", s.CAFile, nil, st)
 		if err != nil {
 			return nil, err
 		}
 		var crl *store
 		if s.CRLFile != "" {
-			if crl, err = loadStore("crl-file", s.CRLFile); err != nil {
+			if crl, err = g.Store.loadCA("crl-file", s.CRLFile, nil, st); err != nil {
 				return nil, err
 			}
 		}
-		st.verify = &verifier{store: ca.merge(crl), crlCheck: s.CRLFile != "", server: true}
+		st.caFile, st.crlFile = s.CAFile, s.CRLFile
+		st.verify.Store(&verifier{store: ca.merge(crl), crlCheck: s.CRLFile != "", server: true})
 	}
 	// ciphers
 	ciphers := s.Ciphers
@@ -186,7 +189,7 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 		st.sessions = newSessionCache(size)
 		tc.ClientSessionCache = st.sessions
 	}
-	if st.verify != nil {
+	if st.verify.Load() != nil {
 		tc.VerifyConnection = st.verifyConnection
 	}
 	st.base = tc
@@ -219,7 +222,7 @@ func (st *ServerTLS) Config(sni string) *tls.Config {
 func (st *ServerTLS) CheckConfig() *tls.Config { return st.check }
 
 func (st *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
-	if _, err := st.verify.check(cs.PeerCertificates, time.Now()); err != nil {
+	if _, err := st.verify.Load().check(cs.PeerCertificates, time.Now()); err != nil {
 		return err
 	}
 	name := cs.ServerName

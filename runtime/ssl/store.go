@@ -30,6 +30,10 @@ type Store struct {
 	mu    sync.Mutex
 	certs map[string]*storeCert
 	tx    *certTx
+	// cas are the ca-file, ca-verify-file and crl-file entries, with
+	// their transactions.
+	cas         map[string]*storeCA
+	catx, crltx *caTx
 }
 
 // storeCert is one ckch_store: its current certificate (nil when created
@@ -97,6 +101,9 @@ func (s *Store) forget(bt *BindTLS) {
 	for _, sc := range s.certs {
 		delete(sc.binds, bt)
 	}
+	for _, e := range s.cas {
+		delete(e.binds, bt)
+	}
 }
 
 // Release drops a server's use of its client certificate (a server
@@ -109,6 +116,9 @@ func (s *Store) Release(st *ServerTLS) {
 	defer s.mu.Unlock()
 	for _, sc := range s.certs {
 		delete(sc.srvs, st)
+	}
+	for _, e := range s.cas {
+		delete(e.srvs, st)
 	}
 }
 
@@ -280,27 +290,10 @@ func (s *Store) commit(path string) string {
 	b.WriteString("Committing " + path)
 	old := sc.ck
 	sc.ck = c
-	var errs []string
-	binds := make(map[*BindTLS]int, len(sc.binds))
-	for bt, n := range sc.binds {
-		binds[bt] = n
-	}
-	for bt, n := range binds {
-		// The bind loads again through the store, which now holds the
-		// new certificate.
-		s.mu.Unlock()
-		err := bt.Reload()
-		s.mu.Lock()
-		if err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		b.WriteString(strings.Repeat(".", n))
-	}
-	if len(errs) > 0 {
+	if failed := s.reloadBinds(&b, sc.binds); failed != "" {
 		sc.ck = old
 		s.tx = nil
-		return b.String() + "\n" + strings.Join(errs, "\n") + "\nFailed!\n"
+		return b.String() + failed
 	}
 	for st := range sc.srvs {
 		st.setClientCert(&c.cert)
@@ -425,4 +418,30 @@ func (st *ServerTLS) setClientCert(c *tls.Certificate) {
 	if st.sessions != nil {
 		st.sessions.reset()
 	}
+}
+
+// reloadBinds makes binds (with their instance counts) load again
+// through the store, which holds the committed contents, writing a dot
+// per instance; it returns the failure text, "" when all loaded. s.mu is
+// held and released around each load.
+func (s *Store) reloadBinds(b *strings.Builder, users map[*BindTLS]int) string {
+	binds := make(map[*BindTLS]int, len(users))
+	for bt, n := range users {
+		binds[bt] = n
+	}
+	var errs []string
+	for bt, n := range binds {
+		s.mu.Unlock()
+		err := bt.Reload()
+		s.mu.Lock()
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		b.WriteString(strings.Repeat(".", n))
+	}
+	if len(errs) > 0 {
+		return "\n" + strings.Join(errs, "\n") + "\nFailed!\n"
+	}
+	return ""
 }

@@ -5,6 +5,9 @@ package stats
 // the text after "<<" (hasPayload tells an empty one from none).
 type CertSource interface {
 	CertCommand(verb, path, payload string, hasPayload bool) string
+	// CAFileCommand is the same for "ssl ca-file", or with crl set
+	// "ssl crl-file".
+	CAFileCommand(crl bool, verb, path, payload string, hasPayload bool) string
 }
 
 // sslCommands are the certificate store's commands, with HAProxy 2.6's
@@ -17,10 +20,22 @@ func sslCommands() []command {
 		{words: []string{"abort", "ssl", "cert"}, usage: "abort ssl cert <certfile>               : abort a transaction for a certificate file", run: (*session).certCommand},
 		{words: []string{"del", "ssl", "cert"}, usage: "del ssl cert <certfile>                 : delete an unused certificate file", run: (*session).certCommand},
 		{words: []string{"show", "ssl", "cert"}, usage: "show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file", run: (*session).certCommand},
+		{words: []string{"new", "ssl", "ca-file"}, usage: "new ssl ca-file <cafile>                : create a new CA file to be used in a crt-list", run: (*session).certCommand},
+		{words: []string{"set", "ssl", "ca-file"}, usage: "set ssl ca-file <cafile> <payload>      : replace a CA file", run: (*session).certCommand},
+		{words: []string{"commit", "ssl", "ca-file"}, usage: "commit ssl ca-file <cafile>             : commit a CA file", run: (*session).certCommand},
+		{words: []string{"abort", "ssl", "ca-file"}, usage: "abort ssl ca-file <cafile>              : abort a transaction for a CA file", run: (*session).certCommand},
+		{words: []string{"del", "ssl", "ca-file"}, usage: "del ssl ca-file <cafile>                : delete an unused CA file", run: (*session).certCommand},
+		{words: []string{"show", "ssl", "ca-file"}, usage: "show ssl ca-file [<cafile>[:<index>]]   : display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>", run: (*session).certCommand},
+		{words: []string{"new", "ssl", "crl-file"}, usage: "new ssl crlfile <crlfile>               : create a new CRL file to be used in a crt-list", run: (*session).certCommand},
+		{words: []string{"set", "ssl", "crl-file"}, usage: "set ssl crl-file <crlfile> <payload>    : replace a CRL file", run: (*session).certCommand},
+		{words: []string{"commit", "ssl", "crl-file"}, usage: "commit ssl crl-file <crlfile>           : commit a CRL file", run: (*session).certCommand},
+		{words: []string{"abort", "ssl", "crl-file"}, usage: "abort ssl crl-file <crlfile>            : abort a transaction for a CRL file", run: (*session).certCommand},
+		{words: []string{"del", "ssl", "crl-file"}, usage: "del ssl crl-file <crlfile>              : delete an unused CRL file", run: (*session).certCommand},
+		{words: []string{"show", "ssl", "crl-file"}, usage: "show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>", run: (*session).certCommand},
 	}
 }
 
-// certCommand runs an "ssl cert" command: "show" at level operator (below,
+// certCommand runs an "ssl cert|ca-file|crl-file" command: "show" at level operator (below,
 // HAProxy 2.6 answers a memory error), the others at level admin.
 func (ss *session) certCommand(args []string) bool {
 	src, ok := ss.srv.src.(CertSource)
@@ -36,6 +51,11 @@ func (ss *session) certCommand(args []string) bool {
 		ss.out.WriteString(permissionDenied)
 		return false
 	}
-	ss.out.WriteString(src.CertCommand(verb, arg(args, 3), ss.payload, ss.hasPayload))
+	switch args[2] {
+	case "cert":
+		ss.out.WriteString(src.CertCommand(verb, arg(args, 3), ss.payload, ss.hasPayload))
+	default:
+		ss.out.WriteString(src.CAFileCommand(args[2] == "crl-file", verb, arg(args, 3), ss.payload, ss.hasPayload))
+	}
 	return false
 }
