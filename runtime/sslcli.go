@@ -15,6 +15,7 @@ func (g *Graph) certStore(cfg *parser.Config) *ssl.Store {
 	if g.certs == nil {
 		g.certs = ssl.NewStore()
 		g.certs.DelExt = cfg.Global.SSL.LoadExtraDelExt
+		g.certs.Globals = sslGlobals(&cfg.Global)
 	}
 	return g.certs
 }
@@ -42,4 +43,13 @@ func (s cliSource) CAFileCommand(crl bool, verb, path, payload string, hasPayloa
 		st = ssl.NewStore()
 	}
 	return st.CAFileCLI(crl, verb, path, payload, hasPayload)
+}
+
+// CrtListCommand answers "add|del|show ssl crt-list".
+func (s cliSource) CrtListCommand(verb string, args []string, payload string, hasPayload bool) string {
+	st := s.e.g.certs
+	if st == nil {
+		st = ssl.NewStore()
+	}
+	return st.CrtListCLI(verb, args, payload, hasPayload, st.Globals)
 }

@@ -292,3 +292,102 @@ listen out
 		}
 	}
 }
+
+// "show|add|del ssl crt-list" answer as HAProxy's, and an entry added or
+// deleted changes what a strict-sni bind answers.
+func TestCLISSLCrtListDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare the CLI with")
+	}
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	ca.issue(t, dir, "a.pem", "a.test", false)
+	ca.issue(t, dir, "b.pem", "b.test", false)
+	os.Mkdir(filepath.Join(dir, "d"), 0o755)
+	ca.issue(t, dir, "d/c.pem", "c.test", false)
+	os.WriteFile(filepath.Join(dir, "l1.list"), []byte("a.pem a.test\n# comment\nb.pem [verify none alpn h2,http/1.1] b.test !x.b.test\na.pem *.a.test\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "l2.list"), []byte("b.pem\n"), 0o600)
+	up := startEcho(t, "s1")
+	const cfg = `global
+ stats socket %[1]s level admin
+ crt-base %[2]s
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+listen clear
+ bind %[3]s
+ http-reuse never
+ retries 0
+ http-response set-header x-f %%[ssl_s_s_dn(CN)]
+ server s %[4]s ssl verify none sni str(new.test)
+listen l1
+ bind %[4]s ssl strict-sni crt-list %[2]s/l1.list
+ server s %[5]s
+listen l2
+ bind %[6]s ssl crt-list %[2]s/l2.list crt %[2]s/d
+ server s %[5]s
+`
+	type side struct{ sock, fe string }
+	var sides []side
+	for _, name := range []string{"haproxy", "gohap"} {
+		s := side{sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t)}
+		text := fmt.Sprintf(cfg, s.sock, dir, s.fe, freePort(t), up.Addr(), freePort(t))
+		if name == "haproxy" {
+			startHAProxy(t, text, s.fe)
+		} else {
+			startGohap(t, text, nil)
+		}
+		sides = append(sides, s)
+	}
+	steps := []struct {
+		cmd     string
+		traffic bool
+	}{
+		{cmd: "show ssl crt-list\n", traffic: true},
+		{cmd: "show ssl crt-list " + dir + "/l1.list\n"},
+		{cmd: "show ssl crt-list -n " + dir + "/l1.list\n"},
+		{cmd: "show ssl crt-list -n\n"},
+		{cmd: "show ssl crt-list " + dir + "/d/\n"},
+		{cmd: "show ssl crt-list " + dir + "/nope\n"},
+		{cmd: "add ssl crt-list " + dir + "/nope a.pem\n"},
+		{cmd: "add ssl crt-list " + dir + "/l1.list\n"},
+		{cmd: "add ssl crt-list " + dir + "/l1.list nope.pem\n"},
+		{cmd: "add ssl crt-list " + dir + "/l1.list <<\nb.pem [verify none allow-0rtt ssl-min-ver TLSv1.2] new.test !x.new.test\n\n", traffic: true},
+		{cmd: "add ssl crt-list " + dir + "/l1.list <<\nb.pem [ca-file " + dir + "/ca.pem] new.test\n\n"},
+		{cmd: "add ssl crt-list " + dir + "/l2.list a.pem\n"},
+		{cmd: "add ssl crt-list " + dir + "/d " + dir + "/a.pem\n"},
+		{cmd: "add ssl crt-list " + dir + "/d " + dir + "/d/c.pem\n"},
+		{cmd: "show ssl crt-list -n " + dir + "/l1.list\n"},
+		{cmd: "show ssl crt-list " + dir + "/l2.list\n"},
+		{cmd: "del ssl crt-list " + dir + "/nope a.pem\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/nope.pem\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/d/c.pem\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/a.pem\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/a.pem:2\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/a.pem:x\n"},
+		{cmd: "del ssl crt-list " + dir + "/l2.list " + dir + "/b.pem\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/b.pem:5\n", traffic: true},
+		{cmd: "del ssl crt-list " + dir + "/l1.list " + dir + "/a.pem:1\n"},
+		{cmd: "show ssl crt-list -n " + dir + "/l1.list\n"},
+		{cmd: "del ssl crt-list " + dir + "/l1.list\n"},
+		{cmd: "operator; show ssl crt-list\n"},
+	}
+	for _, st := range steps {
+		var got [2]string
+		for i, s := range sides {
+			// The bind lines are in each side's own configuration file.
+			got[i] = cfgPath.ReplaceAllString(cliSend(t, "unix", s.sock, st.cmd), "CFG:")
+			if st.traffic {
+				got[i] += "=> " + sslHeader(t, s.fe, "x-f")
+			}
+		}
+		if got[0] != got[1] {
+			t.Errorf("%q:\ngohap:\n%q\nhaproxy:\n%q", strings.SplitN(st.cmd, "\n", 2)[0], got[1], got[0])
+		}
+	}
+}
+
+// cfgPath is where a configuration file is named in an answer.
+var cfgPath = regexp.MustCompile(`/\S+\.cfg:`)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -95,6 +96,7 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.St
 		fail(b.Pos, "'bind %s' : %v", b.Address, err)
 		return nil, false, false
 	}
+	t.Where = b.Pos.File + ":" + strconv.Itoa(b.Pos.Line)
 	return t, h2, true
 }
 

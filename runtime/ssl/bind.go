@@ -25,6 +25,8 @@ type BindTLS struct {
 	// Warnings lists settings Go cannot honour in full and that were
 	// dropped (for example DHE suites in a cipher list).
 	Warnings []string
+	// Where is the bind line's "file:line", for the CLI's messages.
+	Where string
 
 	opts  *BindOptions
 	g     *Globals
@@ -55,6 +57,9 @@ type entry struct {
 	names []*sniName
 	sni   *ctxConf // used when the entry is picked by name
 	dflt  *ctxConf // used when it serves as the default certificate
+	// line is the crt-list line (or directory file) the entry came
+	// from, nil for a "crt" file.
+	line *CrtListLine
 }
 
 // LoadBindConfig loads the certificates of a bind line and builds its
@@ -123,25 +128,26 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		}
 		return c, err
 	}
-	add := func(c *ckch, conf *SSLConf, filters []string) {
+	add := func(c *ckch, conf *SSLConf, filters []string) *entry {
 		e := &entry{ck: c, conf: conf}
 		st.index(e, filters)
 		st.entries = append(st.entries, e)
 		if st.def == nil {
 			st.def = e
 		}
+		return e
 	}
 	for _, src := range b.Certs {
 		if src.List {
-			err := readCrtList(src.Path, g, func(ln *CrtListLine) *Error {
-				if _, serr := os.Stat(ln.Path); serr != nil {
-					return parseErr(msgStat, ln.Path, strerror(serr))
+			err := g.Store.crtList(src.Path, false, g, bt, func(ln *CrtListLine) *Error {
+				if _, err := g.Store.certOrStat(ln.Path); err != nil {
+					return err
 				}
 				c, err := loadPath(ln.Path)
 				if err != nil {
 					return err
 				}
-				add(c, ln.Conf, ln.Filters)
+				add(c, ln.Conf, ln.Filters).line = ln
 				return nil
 			})
 			if err != nil {
@@ -154,20 +160,26 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		if serr != nil {
 			return nil, nil, parseErr(msgStat, src.Path, strerror(serr))
 		}
-		files := []string{src.Path}
 		if fi.IsDir() {
-			var derr *Error
-			if files, derr = dirCertFiles(strings.TrimRight(src.Path, "/")); derr != nil {
-				return nil, nil, derr
-			}
-		}
-		for _, f := range files {
-			c, err := loadPath(f)
+			// A directory is a crt-list of its files (crtlist_load_cert_dir).
+			err := g.Store.crtList(strings.TrimRight(src.Path, "/"), true, g, bt, func(ln *CrtListLine) *Error {
+				c, err := loadPath(ln.Path)
+				if err != nil {
+					return err
+				}
+				add(c, nil, nil).line = ln
+				return nil
+			})
 			if err != nil {
 				return nil, nil, err
 			}
-			add(c, nil, nil)
+			continue
 		}
+		c, err := loadPath(src.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		add(c, nil, nil)
 	}
 	// ca-file and crl-file are loaded while HAProxy parses the line.
 	stores := map[string]*store{}

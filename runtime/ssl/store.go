@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +35,10 @@ type Store struct {
 	// their transactions.
 	cas         map[string]*storeCA
 	catx, crltx *caTx
+	// lists are the crt-list files and "crt" directories.
+	lists map[string]*storeList
+	// Globals gives "add ssl crt-list" the crt-base and ca-base.
+	Globals *Globals
 }
 
 // storeCert is one ckch_store: its current certificate (nil when created
@@ -103,6 +108,9 @@ func (s *Store) forget(bt *BindTLS) {
 	}
 	for _, e := range s.cas {
 		delete(e.binds, bt)
+	}
+	for _, l := range s.lists {
+		delete(l.binds, bt)
 	}
 }
 
@@ -444,4 +452,21 @@ func (s *Store) reloadBinds(b *strings.Builder, users map[*BindTLS]int) string {
 		return "\n" + strings.Join(errs, "\n") + "\nFailed!\n"
 	}
 	return ""
+}
+
+// certOrStat checks that a crt-list line's certificate exists: in the
+// store (added over the CLI) or as a file.
+func (s *Store) certOrStat(path string) (bool, *Error) {
+	if s != nil {
+		s.mu.Lock()
+		sc := s.certs[path]
+		s.mu.Unlock()
+		if sc != nil {
+			return true, nil
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return false, parseErr(msgStat, path, strerror(err))
+	}
+	return true, nil
 }

@@ -8,6 +8,9 @@ type CertSource interface {
 	// CAFileCommand is the same for "ssl ca-file", or with crl set
 	// "ssl crl-file".
 	CAFileCommand(crl bool, verb, path, payload string, hasPayload bool) string
+	// CrtListCommand is "add|del|show ssl crt-list"; args are the words
+	// after "crt-list".
+	CrtListCommand(verb string, args []string, payload string, hasPayload bool) string
 }
 
 // sslCommands are the certificate store's commands, with HAProxy 2.6's
@@ -20,6 +23,9 @@ func sslCommands() []command {
 		{words: []string{"abort", "ssl", "cert"}, usage: "abort ssl cert <certfile>               : abort a transaction for a certificate file", run: (*session).certCommand},
 		{words: []string{"del", "ssl", "cert"}, usage: "del ssl cert <certfile>                 : delete an unused certificate file", run: (*session).certCommand},
 		{words: []string{"show", "ssl", "cert"}, usage: "show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file", run: (*session).certCommand},
+		{words: []string{"add", "ssl", "crt-list"}, usage: "add ssl crt-list <list> <cert> [opts]*  : add to crt-list file <list> a line <cert> or a payload", run: (*session).certCommand},
+		{words: []string{"del", "ssl", "crt-list"}, usage: "del ssl crt-list <list> <cert[:line]>   : delete a line <cert> from crt-list file <list>", run: (*session).certCommand},
+		{words: []string{"show", "ssl", "crt-list"}, usage: "show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a crt-list file <list>", run: (*session).certCommand},
 		{words: []string{"new", "ssl", "ca-file"}, usage: "new ssl ca-file <cafile>                : create a new CA file to be used in a crt-list", run: (*session).certCommand},
 		{words: []string{"set", "ssl", "ca-file"}, usage: "set ssl ca-file <cafile> <payload>      : replace a CA file", run: (*session).certCommand},
 		{words: []string{"commit", "ssl", "ca-file"}, usage: "commit ssl ca-file <cafile>             : commit a CA file", run: (*session).certCommand},
@@ -43,6 +49,15 @@ func (ss *session) certCommand(args []string) bool {
 		return false
 	}
 	verb := args[0]
+	if args[2] == "crt-list" {
+		// Every crt-list command is at level admin.
+		if ss.level < LevelAdmin {
+			ss.out.WriteString(permissionDenied)
+			return false
+		}
+		ss.out.WriteString(src.CrtListCommand(verb, args[3:], ss.payload, ss.hasPayload))
+		return false
+	}
 	if verb == "show" && ss.level < LevelOperator {
 		ss.out.WriteString("Can't allocate memory!\n")
 		return false
