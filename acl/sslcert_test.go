@@ -1,8 +1,14 @@
 package acl
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"testing"
+	"time"
 )
 
 // The DER walk of the certificate fetches never panics, whatever the
@@ -47,6 +53,35 @@ func TestAppendDN(t *testing.T) {
 		got, ok := appendDN(nil, dn, c.entry, c.pos)
 		if string(got) != c.want || ok != c.ok {
 			t.Errorf("%s,%d: %q %v, want %q %v", c.entry, c.pos, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// The certificate fetches read the DER in place: no allocation per
+// request once the work buffers have grown.
+func BenchmarkCertFetches(b *testing.B) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(0x1234), Subject: pkix.Name{CommonName: "bench.test", Organization: []string{"Bench"}},
+		NotBefore: time.Unix(1700000000, 0), NotAfter: time.Unix(1900000000, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	t := &Txn{TLS: &TLSInfo{Peer: []*x509.Certificate{c}, Local: c}}
+	var samples []*Sample
+	for _, e := range []string{"ssl_c_s_dn", "ssl_c_i_dn(CN)", "ssl_f_sha1,hex", "ssl_c_notafter", "ssl_c_serial,hex", "ssl_c_sig_alg", "ssl_f_key_alg"} {
+		s, err := CompileSample(e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, s)
+	}
+	var dst []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, s := range samples {
+			dst, _ = s.Append(dst[:0], t)
 		}
 	}
 }
