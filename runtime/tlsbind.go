@@ -26,7 +26,7 @@ var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file"
 	"no-sslv3": 0, "no-tlsv10": 0, "no-tlsv11": 0, "no-tlsv12": 0, "no-tlsv13": 0, "force-sslv3": 0,
 	"force-tlsv10": 0, "force-tlsv11": 0, "force-tlsv12": 0, "force-tlsv13": 0, "no-tls-tickets": 0,
 	"strict-sni": 0, "prefer-client-ciphers": 0, "ca-ignore-err": 1, "crt-ignore-err": 1, "no-ca-names": 0,
-	"allow-0rtt": 0, "proto": 1}
+	"allow-0rtt": 0, "proto": 1, "generate-certificates": 0, "ca-sign-file": 1, "ca-sign-pass": 1}
 
 // sslGlobals maps the global section's TLS settings.
 func sslGlobals(g *parser.Global) *ssl.Globals {

@@ -32,6 +32,8 @@ type BindTLS struct {
 	g     *Globals
 	state atomic.Pointer[bindState]
 	keys  [][32]byte
+	// gen makes certificates for unknown names (generate-certificates).
+	gen *certGen
 }
 
 // bindState is one loaded generation of certificates.
@@ -77,7 +79,14 @@ func LoadBindConfig(b *BindOptions, g *Globals) (*BindTLS, error) {
 		if b.CASignFile == "" {
 			return nil, newLate([]lateMsg{{core: lateGenNoCA, noBind: true}})
 		}
-		return nil, &Limitation{Keyword: "generate-certificates", Reason: "on-the-fly certificate generation is not supported"}
+		if b.CASignPass != "" {
+			return nil, &Limitation{Keyword: "ca-sign-pass", Reason: "an encrypted CA key cannot be read"}
+		}
+		gen, err := loadCASign(b.CASignFile)
+		if err != nil {
+			return nil, err
+		}
+		bt.gen = gen
 	}
 	if b.TLSTicketKeys != "" {
 		return nil, &Limitation{Keyword: "tls-ticket-keys", Value: b.TLSTicketKeys, Reason: "loading ticket keys from a file is not supported"}
@@ -380,6 +389,17 @@ func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certi
 	c := e.dflt
 	if bySNI {
 		c = e.sni
+	}
+	if bt.gen != nil && !bySNI && chi.ServerName != "" {
+		// ssl_sock_generate_certificate: the default context with a
+		// certificate made for the name.
+		gc, err := bt.gen.get(chi.ServerName, &e.ck.cert)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg := c.forHello(chi).Clone()
+		cfg.Certificates = []tls.Certificate{*gc}
+		return cfg, gc.Leaf, nil
 	}
 	return c.forHello(chi), e.ck.cert.Leaf, nil
 }
