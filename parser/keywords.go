@@ -153,7 +153,7 @@ var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-
 issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
-ssl-load-extra-del-ext ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
+ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
 ssl-skip-self-issued-ca thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
 tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.idle-pool.shared
 tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout

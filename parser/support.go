@@ -21,6 +21,8 @@ var optionSupport = map[string]Support{
 	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,
 	// The client's destination address as the server's, with no balance line.
 	"transparent": Supported,
+	// Logged once the response head is in (http) or the server connected (tcp).
+	"logasap": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".

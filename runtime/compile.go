@@ -31,6 +31,8 @@ import (
 type Graph struct {
 	// h2 holds the HTTP/2 settings (tune.h2.*).
 	h2 *h2.Config
+	// certs is the certificate store of the binds and servers.
+	certs *ssl.Store
 	// Maxconn is the global maxconn, derived from the file descriptor
 	// limit as HAProxy does when the configuration sets none.
 	Maxconn int
@@ -516,7 +518,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			if backlog == 0 {
 				backlog = fe.Maxconn
 			}
-			tlsCfg, h2, ok := compileBindTLS(&b, cfg, fe.HTTP, fail)
+			tlsCfg, h2, ok := compileBindTLS(&b, cfg, fe.HTTP, g.certStore(cfg), fail)
 			if !ok {
 				continue
 			}
@@ -1060,7 +1062,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	serverCheckMux(s, srv, fail)
 	serverAgent(s, srv, addr, fail)
 	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
-	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, fail)
+	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, opts.graph.certStore(cfg), fail)
 	if disabled {
 		srv.SetState(backend.Maint)
 	}

@@ -255,6 +255,7 @@ func (s cliSource) DelServer(bname, sname string) string {
 		delete(set, srv)
 		c.settings = set
 	}
+	s.releaseCert(be, srv)
 	be.tls.remove(srv)
 	be.pp.remove(srv)
 	be.h2.remove(srv)

@@ -496,6 +496,7 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	t := newTunnel(s.cl.c, c, cfg, te.run)
 	t.srv = srv
 	te.t = t
+	te.logASAP()
 	s.e.handOff(s, t)
 	s.handedOff = true
 	s.setSvSock(nil)
@@ -2129,6 +2130,7 @@ func (s *session) serveTxn(hl int) bool {
 	if s.track {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
+	s.logASAP(rsp.Status, sv.w-rhl)
 	sv.r = rhl
 	if body == h1.BodyLength && !s.zs.on && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
 		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)

@@ -178,7 +178,7 @@ func peersBindTLS(cfg *parser.Config, ps *parser.Peers, pc *peers.Config, fail f
 		}
 		i += n
 	}
-	t, _, ok := compileBindTLS(b, cfg, false, fail)
+	t, _, ok := compileBindTLS(b, cfg, false, nil, fail)
 	if ok && t != nil {
 		pc.TLS = t.Config
 	}

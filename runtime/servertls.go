@@ -28,12 +28,13 @@ type serverTLS struct {
 // when the server's traffic is not encrypted; the health checks get
 // their TLS settings either way (check-ssl, or "ssl" without a check
 // port or address, as HAProxy's init_srv_check decides).
-func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *serverTLS {
+func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, store *ssl.Store, fail func(parser.Pos, string, ...any)) *serverTLS {
 	words := s.Settings.TLSWords
 	if len(words) == 0 {
 		return nil
 	}
 	g := sslGlobals(&cfg.Global)
+	g.Store = store
 	pname := p.Name
 	bad := func(err error) {
 		fail(s.Pos, bracketed+"'server %s/%s' : %v", p.Name, s.Name, err)
@@ -212,9 +213,11 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 
 // serverTLSInfo is what the ssl_bc* fetches read of a server connection.
 func serverTLSInfo(tc *tls.Conn) *acl.TLSInfo {
-	ci := ssl.NewConnInfo(tc.ConnectionState())
+	cs := tc.ConnectionState()
+	ci := ssl.NewConnInfo(cs)
 	return &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
-		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize,
+		Peer: cs.PeerCertificates}
 }
 
 // bridgeTLS bridges an established TLS connection to a socket pair.
