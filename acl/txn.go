@@ -237,6 +237,17 @@ type Context struct {
 	// ServerRef, when set, learns each server a fetch argument names
 	// (srv_conn(b/s)...): those cannot be deleted at run time.
 	ServerRef func(backend, server string)
+	// Servers, when set, resolves server arguments as smp_resolve_args
+	// does: whether a backend has that name, and whether a proxy has
+	// that server. Defaults says the expression is a defaults section's.
+	Servers  ServerResolver
+	Defaults bool
+}
+
+// ServerResolver answers the questions of server argument resolution.
+type ServerResolver interface {
+	HasBackend(name string) bool
+	HasServer(proxy, server string) bool
 }
 
 // DeclareVar records a variable named by the configuration; only proc

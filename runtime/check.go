@@ -76,12 +76,19 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// The stick-table lines were checked with the parser's (ParseChecks).
 	tables, _ := buildTables(cfg)
 	maps := acl.NewMaps()
+	servers := cfgServers{cfg}
 	r.Diags = append(r.Diags, resolvConfDiags(cfg)...)
 	listeners := 0
 	tracked := map[*parser.Server]*parser.Server{}
 	warn := func(pos parser.Pos, format string, a ...any) {
 		d := parser.Diagnostic{Severity: parser.Warning, Pos: pos, Msg: fmt.Sprintf(format, a...)}
 		r.Diags = append(r.Diags, d)
+	}
+	// The named defaults sections' rules are resolved first.
+	for _, d := range cfg.Defaults {
+		if d.Name != "" {
+			r.Diags = append(r.Diags, stickRefDiags(d, tables, maps, servers)...)
+		}
 	}
 	// HAProxy checks one proxy after the other, in this order.
 	for _, p := range cfg.Proxies {
@@ -125,7 +132,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, msg)
 		}
 		if p.Cap&parser.CapDef == 0 {
-			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
+			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps, servers)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 			r.Diags = append(r.Diags, p.L6CondDiags()...)
