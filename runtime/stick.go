@@ -42,7 +42,7 @@ func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
 	}
 	// The "table" lines of peers sections are tables named
 	// "<peers>/<table>", which rules may name.
-	diags = append(diags, peersTables(cfg, tables)...)
+	diags = append(diags, peersTables(cfg, tables, sticky)...)
 	for _, p := range cfg.Proxies {
 		for _, st := range p.StickTables {
 			if d, ok := declared[p.Name]; ok {
