@@ -497,6 +497,15 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	t.start(toServer, toClient)
 }
 
+// resetServer closes the server connection of a finished exchange with a
+// reset (resetClose).
+func (s *session) resetServer() {
+	if s.sv.c != nil {
+		setLinger0(s.sv.c)
+	}
+	s.closeServer()
+}
+
 func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
 		c.Close()
@@ -513,11 +522,15 @@ func (s *session) closeServer() {
 // clean one goes to its backend's idle pool unless http-reuse is never.
 func (s *session) releaseServer() {
 	be := s.svBe
-	if !s.svClean || s.sv.c == nil || be == nil || be.reuse == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+	if !s.svClean || s.sv.c == nil || be == nil {
 		s.closeServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
+	if be.reuse == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+		s.resetServer()
+		return
+	}
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses, safe: !s.FirstRequest()})
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
@@ -530,9 +543,9 @@ func (s *session) releaseIdle() {
 	s.mu.Lock()
 	for _, ic := range s.idleConns {
 		if ic.be.reuse == reuseNever || s.e.stopping.Load() {
-			ic.c.Close()
+			resetClose(ic.c)
 		} else {
-			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses})
+			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses, safe: !s.FirstRequest()})
 		}
 	}
 	s.idleConns = s.idleConns[:0]
@@ -562,7 +575,7 @@ func (s *session) park() {
 	}
 	s.mu.Lock()
 	if len(s.idleConns) == cap(s.idleConns) {
-		s.idleConns[0].c.Close()
+		resetClose(s.idleConns[0].c)
 		copy(s.idleConns, s.idleConns[1:])
 		s.idleConns = s.idleConns[:len(s.idleConns)-1]
 	}
@@ -2123,7 +2136,12 @@ func (s *session) serveTxn(hl int) bool {
 		return false
 	}
 	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
-		s.closeServer()
+		if body == h1.BodyUntilClose {
+			// The server's end was read: nothing lingers.
+			s.closeServer()
+		} else {
+			s.resetServer()
+		}
 	}
 	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
