@@ -39,6 +39,8 @@ type session struct {
 	svUses  int
 	svClean bool
 	svConn  atomic.Pointer[net.TCPConn]
+	// svSock is svConn for a connection on the engine's own socket.
+	svSock atomic.Pointer[sockConn]
 	// svUnix is svConn for a server on a unix socket.
 	svUnix atomic.Pointer[net.UnixConn]
 	// onServer is the server of the request in progress, for
@@ -243,6 +245,9 @@ func (s *session) kill() {
 		s.cl.c.Close()
 	}
 	if c := s.svConn.Load(); c != nil {
+		c.Close()
+	}
+	if c := s.svSock.Load(); c != nil {
 		c.Close()
 	}
 	if c := s.svUnix.Load(); c != nil {
@@ -510,6 +515,9 @@ func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
 		c.Close()
 	}
+	if c := s.svSock.Swap(nil); c != nil {
+		c.Close()
+	}
 	if c := s.svUnix.Swap(nil); c != nil {
 		c.Close()
 	}
@@ -657,7 +665,7 @@ func retryDelay(be *Backend) time.Duration {
 func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := backend.Dial(context.Background(), &d, srv.DialAddr(dst))
+		c, err := dial(&d, srv.DialAddr(dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -725,7 +733,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 		}
 	}
 	start := time.Now()
-	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+	nc, err := dial(d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
@@ -1834,7 +1842,11 @@ func (s *session) serveTxn(hl int) bool {
 	if s.track {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
-		s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		if s.logging {
+			// Only the log line shows them (%si, %bi): the local address
+			// is a system call.
+			s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		}
 		s.logReused = reused
 	}
 	// The cookie follows the server finally used, a redispatch included.

@@ -19,6 +19,8 @@ type netConn interface {
 func setLinger0(c netConn) {
 	if t := tcpOf(c); t != nil {
 		t.SetLinger(0)
+	} else if t := sockOf(c); t != nil {
+		t.setLinger0()
 	}
 }
 
