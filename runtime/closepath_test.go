@@ -73,9 +73,10 @@ func closeRequests(t *testing.T, addr string, n int) {
 }
 
 // TestCloseModeServerConnections: under a stream of Connection: close
-// requests the proxy keeps at most the one idle server connection it
-// had no other of, and closes the others with a reset as soon as their
-// exchange is over, as HAProxy does (srv_add_to_idle_list, and the
+// requests, one at a time, the proxy keeps idle no more server
+// connections than were in use at once (two: the previous one may not
+// be idle yet when the next one opens), and closes the others with a
+// reset as soon as their exchange is over, as HAProxy does (srv_add_to_idle_list, and the
 // linger-0 close of the connections it opened): none of its local ports
 // is left in TIME_WAIT, and none waits for a purge. The same run is made
 // against HAProxy when it is installed.
@@ -93,11 +94,11 @@ func TestCloseModeServerConnections(t *testing.T) {
 			if fins > 0 {
 				t.Fatalf("%d of %d server connections closed with a FIN, want resets", fins, opened)
 			}
-			if opened == n && resets >= n-1 {
+			if opened == n && resets >= n-2 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("server connections: %d opened, %d reset, want %d and at least %d", opened, resets, n, n-1)
+				t.Fatalf("server connections: %d opened, %d reset, want %d and at least %d", opened, resets, n, n-2)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -832,10 +832,10 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 // between. Requests that must read more of the client (bodies, tunnels,
 // 100-continue) are served outside it.
 func (s *session) serveHTTP() {
-	rc, err := s.cl.c.SyscallConn()
-	if err != nil {
+	if s.cl.raw() != nil {
 		return
 	}
+	rc := s.cl.rc
 	keep := true
 	step := func(fd uintptr) bool { return s.step(int(fd), &keep) }
 	for {
