@@ -47,31 +47,42 @@ func dial(d *net.Dialer, addr string) (net.Conn, error) {
 func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool) (net.Conn, error) {
 	a := ap.Addr().Unmap()
 	ap = netip.AddrPortFrom(a, ap.Port())
-	var sa unix.Sockaddr
+	// The calls before the poller takes the socket do not block: made
+	// raw, they spare the scheduler's system call hand-off, which the
+	// collector's monitor would otherwise take during a loopback connect
+	// (the whole handshake runs inside it).
+	var rsa unix.RawSockaddrAny
+	var salen uintptr
 	family := unix.AF_INET
 	if a.Is4() {
-		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		p.Family, p.Port, p.Addr = unix.AF_INET, ntohs(ap.Port()), a.As4()
+		salen = unsafe.Sizeof(*p)
 	} else {
 		family = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		p.Family, p.Port, p.Addr = unix.AF_INET6, ntohs(ap.Port()), a.As16()
+		salen = unsafe.Sizeof(*p)
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, dialErr(ap, os.NewSyscallError("socket", err))
+	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return nil, dialErr(ap, os.NewSyscallError("socket", e))
 	}
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	fd := int(r)
+	one := int32(1)
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
 	if keepAlive {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
 	}
 	for {
-		err = unix.Connect(fd, sa)
-		if err != unix.EINTR {
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), salen)
+		if e != unix.EINTR {
 			break
 		}
 	}
-	if err != nil && err != unix.EINPROGRESS && err != unix.EALREADY && err != unix.EISCONN {
+	if e != 0 && e != unix.EINPROGRESS && e != unix.EALREADY && e != unix.EISCONN {
 		unix.Close(fd)
-		return nil, dialErr(ap, os.NewSyscallError("connect", err))
+		return nil, dialErr(ap, os.NewSyscallError("connect", e))
 	}
 	// A non-blocking descriptor: the runtime's poller watches it.
 	f := os.NewFile(uintptr(fd), "")
