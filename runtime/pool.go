@@ -180,22 +180,37 @@ func alive(rc syscall.RawConn) bool {
 // the last purge or the estimate), and moves the estimate halfway to that
 // most used, as HAProxy's srv_cleanup_idle_conns does.
 func (p *idlePool) purge() {
+	// The servers' counts are read without the pool's lock: a server's
+	// state change may hold its backend's lock and drop idle connections.
+	p.mu.Lock()
+	srvs := make([]*backend.Server, 0, len(p.conns))
+	for srv := range p.conns {
+		srvs = append(srvs, srv)
+	}
+	p.mu.Unlock()
+	used := make([]int, len(srvs))
+	for i, srv := range srvs {
+		used[i] = srv.Sessions()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.timer = nil
 	if p.closed {
 		return
 	}
-	for srv, st := range p.conns {
-		used := srv.Sessions()
-		exceed := used + len(st.list) - max(st.maxUsed, st.estNeed)
+	for i, srv := range srvs {
+		st := p.conns[srv]
+		if st == nil {
+			continue
+		}
+		exceed := used[i] + len(st.list) - max(st.maxUsed, st.estNeed)
 		st.estNeed = max((st.estNeed+st.maxUsed)/2, st.maxUsed)
-		st.maxUsed = used
+		st.maxUsed = used[i]
 		if exceed <= 0 {
 			continue
 		}
 		k := min(exceed/2+exceed&1, len(st.list))
-		for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
 			resetClose(st.remove(0).c)
 		}
 		p.n -= k
