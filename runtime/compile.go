@@ -106,6 +106,9 @@ type Frontend struct {
 	legacy                                        *legacyRules
 	// noLinger resets connections on close (option nolinger).
 	noLinger bool
+	// smartAccept is option tcp-smart-accept, the default of HTTP
+	// frontends: the listening sockets have delayed ACKs from the start.
+	smartAccept, smartAcceptSet bool
 	// tcpKA enables TCP keep-alive on client connections (option tcpka,
 	// clitcpka).
 	tcpKA bool
@@ -476,6 +479,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]
+		fe.smartAccept, fe.smartAcceptSet = p.Options["tcp-smart-accept"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
 		fe.comp = compileCompression(p, fail)
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {

@@ -504,7 +504,7 @@ func (s *session) h2Failed() (abort, closeAfter bool) {
 func (s *session) limitIdle() {
 	be := s.svBe
 	if s.svClean && be != nil && be.reuseOf(s.svSrv) != reuseNever && !be.idle.room(s.svSrv) {
-		s.closeServer()
+		s.resetServer()
 	}
 }
 

@@ -39,6 +39,8 @@ type session struct {
 	svUses  int
 	svClean bool
 	svConn  atomic.Pointer[net.TCPConn]
+	// svSock is svConn for a connection on the engine's own socket.
+	svSock atomic.Pointer[sockConn]
 	// svUnix is svConn for a server on a unix socket.
 	svUnix atomic.Pointer[net.UnixConn]
 	// onServer is the server of the request in progress, for
@@ -246,6 +248,9 @@ func (s *session) kill() {
 		s.cl.c.Close()
 	}
 	if c := s.svConn.Load(); c != nil {
+		c.Close()
+	}
+	if c := s.svSock.Load(); c != nil {
 		c.Close()
 	}
 	if c := s.svUnix.Load(); c != nil {
@@ -503,8 +508,20 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	t.start(toServer, toClient)
 }
 
+// resetServer closes the server connection of a finished exchange with a
+// reset (resetClose).
+func (s *session) resetServer() {
+	if s.sv.c != nil {
+		setLinger0(s.sv.c)
+	}
+	s.closeServer()
+}
+
 func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
+		c.Close()
+	}
+	if c := s.svSock.Swap(nil); c != nil {
 		c.Close()
 	}
 	if c := s.svUnix.Swap(nil); c != nil {
@@ -519,11 +536,15 @@ func (s *session) closeServer() {
 // clean one goes to its backend's idle pool unless http-reuse is never.
 func (s *session) releaseServer() {
 	be := s.svBe
-	if !s.svClean || s.sv.c == nil || be == nil || be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+	if !s.svClean || s.sv.c == nil || be == nil {
 		s.closeServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
+	if be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+		s.resetServer()
+		return
+	}
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses, safe: !s.FirstRequest()})
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
@@ -536,9 +557,9 @@ func (s *session) releaseIdle() {
 	s.mu.Lock()
 	for _, ic := range s.idleConns {
 		if ic.be.reuseOf(ic.srv) == reuseNever || s.e.stopping.Load() {
-			ic.c.Close()
+			resetClose(ic.c)
 		} else {
-			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses})
+			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses, safe: !s.FirstRequest()})
 		}
 	}
 	s.idleConns = s.idleConns[:0]
@@ -568,7 +589,7 @@ func (s *session) park() {
 	}
 	s.mu.Lock()
 	if len(s.idleConns) == cap(s.idleConns) {
-		s.idleConns[0].c.Close()
+		resetClose(s.idleConns[0].c)
 		copy(s.idleConns, s.idleConns[1:])
 		s.idleConns = s.idleConns[:len(s.idleConns)-1]
 	}
@@ -661,7 +682,7 @@ func retryDelay(be *Backend) time.Duration {
 func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := backend.Dial(context.Background(), &d, srv.DialAddr(dst))
+		c, err := dial(&d, srv.DialAddr(dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -729,7 +750,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 		}
 	}
 	start := time.Now()
-	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+	nc, err := dial(d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
@@ -828,10 +849,10 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 // between. Requests that must read more of the client (bodies, tunnels,
 // 100-continue) are served outside it.
 func (s *session) serveHTTP() {
-	rc, err := s.cl.c.SyscallConn()
-	if err != nil {
+	if s.cl.raw() != nil {
 		return
 	}
+	rc := s.cl.rc
 	keep := true
 	step := func(fd uintptr) bool { return s.step(int(fd), &keep) }
 	for {
@@ -1879,7 +1900,11 @@ func (s *session) serveTxn(hl int) bool {
 	if s.track {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
-		s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		if s.logging {
+			// Only the log line shows them (%si, %bi): the local address
+			// is a system call.
+			s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		}
 		s.logReused = reused
 	}
 	// The cookie follows the server finally used, a redispatch included.
@@ -2182,7 +2207,12 @@ func (s *session) serveTxn(hl int) bool {
 		return false
 	}
 	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
-		s.closeServer()
+		if body == h1.BodyUntilClose {
+			// The server's end was read: nothing lingers.
+			s.closeServer()
+		} else {
+			s.resetServer()
+		}
 	}
 	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
