@@ -775,6 +775,24 @@ var errClientAborted = errors.New("client aborted")
 // clientClosed peeks at the client socket without blocking: true when
 // the client has closed its side and nothing more is to be read, what
 // HAProxy knows once it has read to the end of what was received.
+// drainClient reads, without waiting, what the client sent and nothing
+// will read.
+func (s *session) drainClient() {
+	rc, err := s.cl.c.SyscallConn()
+	if err != nil {
+		return
+	}
+	var b [4096]byte
+	rc.Read(func(fd uintptr) bool {
+		for {
+			n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_DONTWAIT)
+			if n <= 0 || err != nil {
+				return true
+			}
+		}
+	})
+}
+
 func (s *session) clientClosed() bool {
 	if s.cl.r < s.cl.w {
 		return false
@@ -2388,6 +2406,9 @@ func (s *session) runTCP() {
 	}
 	be := s.route()
 	if be == nil {
+		// No backend: HAProxy has read what the client sent, so its
+		// close is a FIN, not the reset of a socket with unread data.
+		s.drainClient()
 		return
 	}
 	if be.HTTP {
