@@ -89,7 +89,7 @@ var proxyKeywords = map[string]keyword{
 	"srvtcpka-idle":               {caps: CapBE, support: Harmless},
 	"srvtcpka-intvl":              {caps: CapBE, support: Harmless},
 	"retry-on":                    {caps: CapBE, support: Unsupported},
-	"use-fcgi-app":                {caps: CapBE, support: Unsupported},
+	"use-fcgi-app":                {support: Supported, handle: kwUseFCGIApp},
 	"max-keep-alive-queue":        {caps: CapBE, support: Unsupported},
 }
 
@@ -537,17 +537,9 @@ func kwACL(c *pctx) {
 		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
 		return
 	}
-	if c.arg(2) == "" {
-		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
-		return
-	}
 	expr := c.arg(2)
-	fetch := expr
-	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
-		fetch = fetch[:i]
-	}
-	if !fetchNames[fetch] {
-		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
+	fetch, ok := c.aclFetch(name, expr)
+	if !ok {
 		return
 	}
 	if conv, file, ok := missingPatternFile(c.arg(2)); ok {
@@ -574,6 +566,24 @@ func kwACL(c *pctx) {
 		p.aclNames = map[string]bool{}
 	}
 	p.aclNames[name] = true
+}
+
+// aclFetch returns the fetch of an ACL expression, after HAProxy's
+// alert when it has none or an unknown one.
+func (c *pctx) aclFetch(name, expr string) (string, bool) {
+	if expr == "" {
+		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
+		return "", false
+	}
+	fetch := expr
+	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
+		fetch = fetch[:i]
+	}
+	if !fetchNames[fetch] {
+		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
+		return "", false
+	}
+	return fetch, true
 }
 
 func kwRule(c *pctx) {
