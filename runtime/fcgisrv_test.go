@@ -1,0 +1,244 @@
+package runtime_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/fcgi"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fcgiApp is a FastCGI application (Go's net/http/fcgi) whose
+// connections are read through a recorder: each request's parameters,
+// as they came on the wire, go to params in order.
+type fcgiApp struct {
+	ln     net.Listener
+	params chan []string
+	mu     sync.Mutex
+	conns  int
+}
+
+func startFCGIApp(t *testing.T) *fcgiApp {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &fcgiApp{ln: ln, params: make(chan []string, 64)}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-App", "go")
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/missing"):
+			w.WriteHeader(404)
+		case strings.HasPrefix(r.URL.Path, "/moved"):
+			w.Header().Set("Location", "/elsewhere")
+			w.WriteHeader(302)
+		case strings.HasPrefix(r.URL.Path, "/big"):
+			w.Write([]byte(strings.Repeat("0123456789abcdef", 3000)))
+			return
+		}
+		fmt.Fprintf(w, "%s %s body=%q", r.Method, r.URL.String(), body)
+	})
+	go fcgi.Serve(recListener{ln, a}, h)
+	t.Cleanup(func() { ln.Close() })
+	return a
+}
+
+type recListener struct {
+	net.Listener
+	a *fcgiApp
+}
+
+func (l recListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.a.mu.Lock()
+	l.a.conns++
+	l.a.mu.Unlock()
+	return &recConn{Conn: c, a: l.a}, nil
+}
+
+// recConn decodes the PARAMS records the application reads.
+type recConn struct {
+	net.Conn
+	a      *fcgiApp
+	buf    []byte
+	params []byte
+}
+
+func (c *recConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.buf = append(c.buf, p[:n]...)
+	for len(c.buf) >= 8 {
+		l, pad := int(binary.BigEndian.Uint16(c.buf[4:])), int(c.buf[6])
+		if len(c.buf) < 8+l+pad {
+			break
+		}
+		typ, content := c.buf[1], c.buf[8:8+l]
+		if typ == 4 {
+			if l == 0 {
+				c.a.params <- decodeParams(c.params)
+				c.params = nil
+			} else {
+				c.params = append(c.params, content...)
+			}
+		}
+		c.buf = c.buf[8+l+pad:]
+	}
+	return n, err
+}
+
+func decodeParams(b []byte) []string {
+	var out []string
+	length := func() int {
+		if b[0]&0x80 == 0 {
+			n := int(b[0])
+			b = b[1:]
+			return n
+		}
+		n := int(binary.BigEndian.Uint32(b) & 0x7fffffff)
+		b = b[4:]
+		return n
+	}
+	for len(b) > 0 {
+		nl := length()
+		vl := length()
+		out = append(out, string(b[:nl])+"="+string(b[nl:nl+vl]))
+		b = b[nl+vl:]
+	}
+	return out
+}
+
+// next returns the parameters of the next request the application got.
+func (a *fcgiApp) next(t *testing.T) []string {
+	select {
+	case p := <-a.params:
+		return p
+	case <-time.After(5 * time.Second):
+		t.Fatal("the application got no request")
+		return nil
+	}
+}
+
+const fcgiTestCfg = `defaults
+ mode http
+ timeout connect 2s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ use-fcgi-app app
+ server s %s proto fcgi
+fcgi-app app
+ docroot /var/www/html
+ index index.php
+ path-info ^(/.+\.php)(/.*)?$
+ set-param X_FROM_HAP %%[req.hdr(x-in)] if { req.hdr(x-in) -m found }
+ set-param REDIRECT_STATUS 200
+ pass-header Authorization if { path_beg /auth }
+`
+
+var fcgiTestRequests = []string{
+	"GET /index.php?a=1&b=%%20 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\nConnection: close\r\n\r\n",
+	"GET /dir/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /script.php/extra/p%%41th?q HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"POST /post.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello=world",
+	"POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+	"GET /auth/x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dTpw\r\nConnection: close\r\n\r\n",
+	"GET /other HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dTpw\r\nProxy: p\r\nConnection: close\r\n\r\n",
+	"GET /set HTTP/1.1\r\nHost: x\r\nX-In: from client\r\nX-Dash-Name: 1\r\nConnection: close\r\n\r\n",
+	"HEAD /index.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /moved HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /old HTTP/1.0\r\nHost: x\r\n\r\n",
+}
+
+// fcgiExchange sends a raw request and returns what the client got and
+// what the application saw, ports and versions masked.
+func fcgiExchange(t *testing.T, addr, raw string, app *fcgiApp, head bool) string {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, raw)
+	method := "GET"
+	if head {
+		method = "HEAD"
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%q: reading response: %v", raw, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var hdrs []string
+	for k, v := range resp.Header {
+		// Whether the length or chunks frame the body depends on how
+		// the application's records arrive (HAProxy gives the length
+		// when the end came with the head); Connection is the engine's
+		// answer to HTTP/1.0 clients.
+		if k == "Date" || k == "Content-Length" || k == "Connection" {
+			continue
+		}
+		hdrs = append(hdrs, k+": "+strings.Join(v, ","))
+	}
+	sort.Strings(hdrs)
+	var params []string
+	for _, p := range app.next(t) {
+		switch {
+		case strings.HasPrefix(p, "REMOTE_PORT="), strings.HasPrefix(p, "SERVER_PORT="):
+			p = p[:strings.IndexByte(p, '=')+1] + "*"
+		case strings.HasPrefix(p, "SERVER_SOFTWARE=HAProxy 2.6.12"):
+			p = "SERVER_SOFTWARE=HAProxy 2.6.12*"
+		}
+		params = append(params, p)
+	}
+	return fmt.Sprintf("%s %d\n%s\nbody=%q\nparams:\n%s", resp.Proto, resp.StatusCode,
+		strings.Join(hdrs, "\n"), body, strings.Join(params, "\n"))
+}
+
+// HAProxy and gohap give a FastCGI application the same parameters for
+// the same requests, and the client the same responses.
+func TestFCGIDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the FastCGI exchange with")
+	}
+	app := startFCGIApp(t)
+	run := func(start func(cfg, fe string)) []string {
+		fe := freePort(t)
+		start(fmt.Sprintf(fcgiTestCfg, fe, app.ln.Addr()), fe)
+		var out []string
+		for _, r := range fcgiTestRequests {
+			r = strings.ReplaceAll(r, "%%", "%")
+			out = append(out, fcgiExchange(t, fe, r, app, strings.HasPrefix(r, "HEAD")))
+		}
+		return out
+	}
+	got := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %q:\ngohap:\n%s\nhaproxy:\n%s", fcgiTestRequests[i], got[i], want[i])
+		}
+	}
+	for _, w := range []string{"SCRIPT_NAME=/dir/index.php", "PATH_INFO=/extra/pAth", "QUERY_STRING=a=1&b=%20",
+		"CONTENT_LENGTH=11", "/post.php body=\\\"hello=world\\\"", "HTTP_AUTHORIZATION=Basic dTpw",
+		"X_FROM_HAP=from client", "HTTP/1.1 404", "HTTP/1.1 302"} {
+		if !strings.Contains(strings.Join(got, "\n"), w) {
+			t.Errorf("no %q in gohap's exchanges:\n%s", w, strings.Join(got, "\n\n"))
+		}
+	}
+}
