@@ -768,9 +768,8 @@ func (v *fcgiVConn) response(rd *fcgi.Reader, req *fcgiRequest) bool {
 				continue
 			}
 			if noBody {
-				// Data after a head that ends the response: HAProxy's
-				// parser fails the response (502).
-				return false
+				// A body after a head that has none is dropped.
+				continue
 			}
 			if !streaming {
 				body = append(body, c...)
@@ -934,6 +933,11 @@ func (v *fcgiVConn) responseHead(req *fcgiRequest, h *cgiHead, n int64, chunked 
 		out = append(strconv.AppendInt(append(out, "content-length: "...), n, 10), "\r\n"...)
 	case chunked:
 		out = append(out, "transfer-encoding: chunked\r\n"...)
+	}
+	if !v.app.keepConn {
+		// The application closes the connection after the request:
+		// the engine must not send another one on it.
+		out = append(out, "connection: close\r\n"...)
 	}
 	return append(out, "\r\n"...)
 }

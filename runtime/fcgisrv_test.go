@@ -21,6 +21,8 @@ import (
 type fcgiApp struct {
 	ln     net.Listener
 	params chan []string
+	// begins gets the flags of each BEGIN_REQUEST.
+	begins chan byte
 	mu     sync.Mutex
 	conns  int
 }
@@ -30,11 +32,15 @@ func startFCGIApp(t *testing.T) *fcgiApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &fcgiApp{ln: ln, params: make(chan []string, 64)}
+	a := &fcgiApp{ln: ln, params: make(chan []string, 64), begins: make(chan byte, 64)}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-App", "go")
 		switch {
+		case r.Method == "HEAD":
+			// HAProxy fails or not a HEAD response with a body
+			// depending on how its records arrive.
+			return
 		case strings.HasPrefix(r.URL.Path, "/missing"):
 			w.WriteHeader(404)
 		case strings.HasPrefix(r.URL.Path, "/moved"):
@@ -84,6 +90,9 @@ func (c *recConn) Read(p []byte) (int, error) {
 			break
 		}
 		typ, content := c.buf[1], c.buf[8:8+l]
+		if typ == 1 && l == 8 {
+			c.a.begins <- content[2]
+		}
 		if typ == 4 {
 			if l == 0 {
 				c.a.params <- decodeParams(c.params)
@@ -139,6 +148,7 @@ frontend fe
  default_backend be
 backend be
  use-fcgi-app app
+ http-request set-header X-Docroot %%[fcgi.docroot]
  server s %s proto fcgi
 fcgi-app app
  docroot /var/www/html
@@ -146,6 +156,7 @@ fcgi-app app
  path-info ^(/.+\.php)(/.*)?$
  set-param X_FROM_HAP %%[req.hdr(x-in)] if { req.hdr(x-in) -m found }
  set-param REDIRECT_STATUS 200
+ set-param INDEX-FILE %%[fcgi.index]
  pass-header Authorization if { path_beg /auth }
 `
 
@@ -236,9 +247,77 @@ func TestFCGIDifferential(t *testing.T) {
 	}
 	for _, w := range []string{"SCRIPT_NAME=/dir/index.php", "PATH_INFO=/extra/pAth", "QUERY_STRING=a=1&b=%20",
 		"CONTENT_LENGTH=11", "/post.php body=\\\"hello=world\\\"", "HTTP_AUTHORIZATION=Basic dTpw",
-		"X_FROM_HAP=from client", "HTTP/1.1 404", "HTTP/1.1 302"} {
+		"X_FROM_HAP=from client", "HTTP_X_DOCROOT=/var/www/html", "INDEX_FILE=index.php", "HTTP/1.1 404", "HTTP/1.1 302"} {
 		if !strings.Contains(strings.Join(got, "\n"), w) {
 			t.Errorf("no %q in gohap's exchanges:\n%s", w, strings.Join(got, "\n\n"))
+		}
+	}
+}
+
+// keep-conn asks the application to keep its connection (FCGI_KEEP_CONN)
+// and the connection carries the next requests of the client; without
+// it each request has its own connection. HAProxy does the same.
+func TestFCGIKeepConnDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the FastCGI connections with")
+	}
+	for _, opt := range []string{"option keep-conn", "no option keep-conn"} {
+		var conns int
+		run := func(start func(cfg, fe string)) string {
+			app := startFCGIApp(t)
+			fe := freePort(t)
+			start(fmt.Sprintf(`defaults
+ mode http
+ timeout connect 2s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ use-fcgi-app app
+ server s %s proto fcgi
+fcgi-app app
+ docroot /srv
+ %s
+`, fe, app.ln.Addr(), opt), fe)
+			c, err := net.DialTimeout("tcp", fe, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			var out []string
+			for i := 0; i < 3; i++ {
+				fmt.Fprintf(c, "GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("%s: request %d: %v", opt, i, err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				app.next(t)
+				out = append(out, fmt.Sprintf("%d %s flags=%d", resp.StatusCode, body, <-app.begins))
+			}
+			app.mu.Lock()
+			defer app.mu.Unlock()
+			conns = app.conns
+			return strings.Join(out, "; ")
+		}
+		got := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+		gotConns := conns
+		want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		if got != want {
+			t.Errorf("%s:\ngohap:   %s\nhaproxy: %s", opt, got, want)
+		}
+		// HAProxy may open a second connection when the next request
+		// comes before it read END_REQUEST; gohap reads it first.
+		keep := opt == "option keep-conn"
+		if keep && (gotConns != 1 || conns > 3) || !keep && (gotConns != 3 || conns != 3) {
+			t.Errorf("%s: %d connections with gohap, %d with haproxy", opt, gotConns, conns)
+		}
+		if flag := fmt.Sprintf("flags=%d", map[bool]int{true: 1}[keep]); !strings.Contains(got, flag) {
+			t.Errorf("%s: no %s in %s", opt, flag, got)
 		}
 	}
 }
