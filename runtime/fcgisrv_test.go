@@ -138,7 +138,10 @@ func (a *fcgiApp) next(t *testing.T) []string {
 	}
 }
 
-const fcgiTestCfg = `defaults
+// fcgiCfg is a frontend on fe sending everything to a backend whose
+// server at srv runs the fcgi-app named app, whose lines follow.
+func fcgiCfg(fe, srv, app, lines string) string {
+	return fmt.Sprintf(`defaults
  mode http
  timeout connect 2s
  timeout client 5s
@@ -147,16 +150,19 @@ frontend fe
  bind %s
  default_backend be
 backend be
- use-fcgi-app app
+ use-fcgi-app %s
  http-request set-header X-Docroot %%[fcgi.docroot]
  server s %s proto fcgi
-fcgi-app app
- docroot /var/www/html
+fcgi-app %s
+%s`, fe, app, srv, app, lines)
+}
+
+const fcgiTestApp = ` docroot /var/www/html
  index index.php
  path-info ^(/.+\.php)(/.*)?$
- set-param X_FROM_HAP %%[req.hdr(x-in)] if { req.hdr(x-in) -m found }
+ set-param X_FROM_HAP %[req.hdr(x-in)] if { req.hdr(x-in) -m found }
  set-param REDIRECT_STATUS 200
- set-param INDEX-FILE %%[fcgi.index]
+ set-param INDEX-FILE %[fcgi.index]
  pass-header Authorization if { path_beg /auth }
 `
 
@@ -230,7 +236,7 @@ func TestFCGIDifferential(t *testing.T) {
 	app := startFCGIApp(t)
 	run := func(start func(cfg, fe string)) []string {
 		fe := freePort(t)
-		start(fmt.Sprintf(fcgiTestCfg, fe, app.ln.Addr()), fe)
+		start(fcgiCfg(fe, app.ln.Addr().String(), "app", fcgiTestApp), fe)
 		var out []string
 		for _, r := range fcgiTestRequests {
 			r = strings.ReplaceAll(r, "%%", "%")
@@ -266,21 +272,7 @@ func TestFCGIKeepConnDifferential(t *testing.T) {
 		run := func(start func(cfg, fe string)) string {
 			app := startFCGIApp(t)
 			fe := freePort(t)
-			start(fmt.Sprintf(`defaults
- mode http
- timeout connect 2s
- timeout client 5s
- timeout server 5s
-frontend fe
- bind %s
- default_backend be
-backend be
- use-fcgi-app app
- server s %s proto fcgi
-fcgi-app app
- docroot /srv
- %s
-`, fe, app.ln.Addr(), opt), fe)
+			start(fcgiCfg(fe, app.ln.Addr().String(), "app", " docroot /srv\n "+opt+"\n"), fe)
 			c, err := net.DialTimeout("tcp", fe, time.Second)
 			if err != nil {
 				t.Fatal(err)
