@@ -243,6 +243,9 @@ type fcgiVConn struct {
 	srv           net.Conn
 	app           *fcgiApp
 	local, remote net.Addr
+	// params, hbuf and body are the pump's buffers, kept from one
+	// request to the next.
+	params, hbuf, body, out []byte
 }
 
 func (v *fcgiVConn) RemoteAddr() net.Addr { return v.remote }
@@ -266,67 +269,72 @@ func (v *fcgiVConn) pump() {
 	}()
 	br := bufio.NewReaderSize(v.peer, 16384)
 	rd := fcgi.NewReader(v.srv)
+	var req fcgiRequest
 	for {
-		req, err := readFCGIRequest(br)
-		if err != nil {
+		if err := req.read(br); err != nil {
 			return
 		}
-		if !v.exchange(br, rd, req) || !v.app.keepConn {
+		if !v.exchange(br, rd, &req) || !v.app.keepConn {
 			return
 		}
 	}
 }
 
-// fcgiRequest is a request head as the engine sent it.
+// fcgiRequest is a request head as the engine sent it; its slices are
+// reused from one request to the next.
 type fcgiRequest struct {
 	head             []byte
 	method, uri, ver []byte
-	// headers are the name and value spans of the header lines, in
-	// order, internal lines included.
+	// headers are the name and value of the header lines, in order,
+	// internal lines included.
 	headers [][2][]byte
 	cl      int64 // -1: none
 	chunked bool
 	head11  bool
 }
 
-// readFCGIRequest reads the head of the next request.
-func readFCGIRequest(br *bufio.Reader) (*fcgiRequest, error) {
-	r := &fcgiRequest{cl: -1}
-	var head []byte
+// read reads the head of the next request.
+func (r *fcgiRequest) read(br *bufio.Reader) error {
+	r.head, r.headers, r.cl, r.chunked = r.head[:0], r.headers[:0], -1, false
 	for {
 		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return nil, err
+		if err != nil && err != bufio.ErrBufferFull {
+			return err
 		}
-		head = append(head, line...)
-		if len(line) <= 2 && bytes.TrimRight(line, "\r\n") != nil && len(bytes.TrimRight(line, "\r\n")) == 0 {
+		r.head = append(r.head, line...)
+		if err == nil && (len(line) == 2 && line[0] == '\r' || len(line) == 1) {
 			break
 		}
 	}
-	r.head = head
-	lines := bytes.Split(bytes.TrimRight(head, "\r\n"), []byte("\r\n"))
-	first := bytes.SplitN(lines[0], []byte(" "), 3)
-	if len(first) != 3 {
-		return nil, errFCGI
+	head := r.head
+	i := bytes.Index(head, crlf)
+	first := head[:max(i, 0)]
+	sp1 := bytes.IndexByte(first, ' ')
+	sp2 := bytes.LastIndexByte(first, ' ')
+	if sp1 <= 0 || sp2 <= sp1 {
+		return errFCGI
 	}
-	r.method, r.uri, r.ver = first[0], first[1], first[2]
+	r.method, r.uri, r.ver = first[:sp1], first[sp1+1:sp2], first[sp2+1:]
 	r.head11 = string(r.ver) == "HTTP/1.1"
-	for _, l := range lines[1:] {
-		i := bytes.Index(l[min(1, len(l)):], []byte(": "))
-		if i < 0 {
+	for rest := head[i+2:]; len(rest) > 2; {
+		j := bytes.Index(rest, crlf)
+		if j < 0 {
+			break
+		}
+		l := rest[:j]
+		rest = rest[j+2:]
+		k := bytes.Index(l[min(1, len(l)):], []byte(": "))
+		if k < 0 {
 			continue
 		}
-		i += min(1, len(l))
-		name, val := l[:i], l[i+2:]
-		if len(name) > 1 && name[0] == ':' && name[1] == ':' {
-			r.headers = append(r.headers, [2][]byte{name, val})
-			continue
-		}
+		k += min(1, len(l))
+		name, val := l[:k], l[k+2:]
 		switch {
+		case len(name) > 1 && name[0] == ':':
 		case h1.EqualFold(name, "content-length"):
 			n, err := strconv.ParseInt(string(val), 10, 64)
 			if err != nil || n < 0 {
-				return nil, errFCGI
+				return errFCGI
 			}
 			r.cl = n
 		case h1.EqualFold(name, "transfer-encoding"):
@@ -334,7 +342,7 @@ func readFCGIRequest(br *bufio.Reader) (*fcgiRequest, error) {
 		}
 		r.headers = append(r.headers, [2][]byte{name, val})
 	}
-	return r, nil
+	return nil
 }
 
 // readChunked reads up to max bytes of a chunked body's data into dst;
@@ -423,46 +431,64 @@ func (v *fcgiVConn) exchange(br *bufio.Reader, rd *fcgi.Reader, req *fcgiRequest
 		flags = fcgi.FlagKeepConn
 	}
 	out := fcgi.AppendBeginRequest((*bp)[:0], 1, fcgi.RoleResponder, flags)
-	params, ok := v.app.encodeParams(req, bodyLen, nil)
+	params, ok := v.app.encodeParams(req, bodyLen, v.params[:0])
 	if !ok {
 		return false
 	}
+	v.params = params
 	out = fcgi.AppendStream(out, fcgi.TypeParams, 1, params)
 	out = fcgi.AppendStream(out, fcgi.TypeParams, 1, nil)
 	if len(early) > 0 {
 		out = fcgi.AppendStream(out, fcgi.TypeStdin, 1, early)
 	}
+	if body == nil {
+		out = fcgi.AppendStream(out, fcgi.TypeStdin, 1, nil)
+	}
 	*bp = out
 	if _, err := v.srv.Write(out); err != nil {
 		return false
 	}
+	if body == nil {
+		return v.response(rd, req)
+	}
 	sent := make(chan bool, 1)
-	go func() {
-		// The body goes while the response comes: the application may
-		// answer before reading it all.
-		buf := make([]byte, 16384)
-		rec := make([]byte, 0, 16384+fcgi.HeaderSize)
-		for body != nil {
-			n, err := body.Read(buf)
-			if n > 0 {
-				if _, werr := v.srv.Write(fcgi.AppendStream(rec[:0], fcgi.TypeStdin, 1, buf[:n])); werr != nil {
-					sent <- false
-					return
-				}
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+	// The body goes while the response comes: the application may
+	// answer before reading it all.
+	go v.sendBody(body, sent)
+	if ok = v.response(rd, req); !ok {
+		// Frees a sender waiting on either side.
+		v.peer.Close()
+		v.srv.Close()
+	}
+	return <-sent && ok
+}
+
+// sendBody sends the rest of a request body as STDIN records, then the
+// empty one that ends it.
+func (v *fcgiVConn) sendBody(body io.Reader, sent chan<- bool) {
+	bp := fcgiBufPool.Get().(*[]byte)
+	defer fcgiBufPool.Put(bp)
+	buf := (*bp)[:cap(*bp)]
+	data := buf[fcgi.HeaderSize:]
+	for {
+		n, err := body.Read(data)
+		if n > 0 {
+			fcgi.AppendHeader(buf[:0], fcgi.TypeStdin, 1, n, 0)
+			if _, werr := v.srv.Write(buf[:fcgi.HeaderSize+n]); werr != nil {
 				sent <- false
 				return
 			}
 		}
-		_, err := v.srv.Write(fcgi.AppendHeader(rec[:0], fcgi.TypeStdin, 1, 0, 0))
-		sent <- err == nil
-	}()
-	ok = v.response(rd, req)
-	return <-sent && ok
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			sent <- false
+			return
+		}
+	}
+	_, err := v.srv.Write(fcgi.AppendHeader(buf[:0], fcgi.TypeStdin, 1, 0, 0))
+	sent <- err == nil
 }
 
 // params encodes the request's parameters as HAProxy's mux does
@@ -534,10 +560,10 @@ func (f *fcgiApp) encodeParams(req *fcgiRequest, bodyLen int64, dst []byte) ([]b
 		case h1.EqualFold(n, "content-length"):
 			mask |= spContLen
 			clSet = true
-			dst = fcgi.AppendParam(dst, "CONTENT_LENGTH", string(val))
+			dst = fcgi.AppendParamJoin(dst, "CONTENT_LENGTH", val, nil)
 			continue
 		case h1.EqualFold(n, "content-type"):
-			dst = fcgi.AppendParam(dst, "CONTENT_TYPE", string(val))
+			dst = fcgi.AppendParamJoin(dst, "CONTENT_TYPE", val, nil)
 			continue
 		case h1.EqualFold(n, "host"):
 			host = val
@@ -602,35 +628,36 @@ func (f *fcgiApp) encodeParams(req *fcgiRequest, bodyLen int64, dst []byte) ([]b
 	if len(srvName) == 0 {
 		srvName = addrOnly(dst2)
 	}
-	add := func(bit uint32, name string, val []byte) {
-		if mask&bit == 0 && len(val) > 0 {
-			dst = fcgi.AppendParam(dst, name, string(val))
+	add := func(bit uint32, name string, val, more []byte) {
+		if mask&bit == 0 && len(val)+len(more) > 0 {
+			dst = fcgi.AppendParamJoin(dst, name, val, more)
 		}
 	}
-	add(spGateway, "GATEWAY_INTERFACE", []byte("CGI/1.1"))
-	add(spDocRoot, "DOCUMENT_ROOT", docroot)
-	add(spScriptName, "SCRIPT_NAME", script)
-	add(spPathInfo, "PATH_INFO", pathInfo)
-	add(spReqURI, "REQUEST_URI", uri)
-	add(spReqMeth, "REQUEST_METHOD", req.method)
-	add(spQS, "QUERY_STRING", qs)
-	add(spSrvName, "SERVER_NAME", srvName)
-	add(spSrvPort, "SERVER_PORT", portOnly(dst2))
-	add(spSrvProto, "SERVER_PROTOCOL", req.ver)
-	add(spRemAddr, "REMOTE_ADDR", addrOnly(src))
-	add(spRemPort, "REMOTE_PORT", portOnly(src))
-	add(spScriptFile, "SCRIPT_FILENAME", append(append([]byte(nil), docroot...), script...))
+	var num [20]byte
+	add(spGateway, "GATEWAY_INTERFACE", []byte("CGI/1.1"), nil)
+	add(spDocRoot, "DOCUMENT_ROOT", docroot, nil)
+	add(spScriptName, "SCRIPT_NAME", script, nil)
+	add(spPathInfo, "PATH_INFO", pathInfo, nil)
+	add(spReqURI, "REQUEST_URI", uri, nil)
+	add(spReqMeth, "REQUEST_METHOD", req.method, nil)
+	add(spQS, "QUERY_STRING", qs, nil)
+	add(spSrvName, "SERVER_NAME", srvName, nil)
+	add(spSrvPort, "SERVER_PORT", portOnly(dst2), nil)
+	add(spSrvProto, "SERVER_PROTOCOL", req.ver, nil)
+	add(spRemAddr, "REMOTE_ADDR", addrOnly(src), nil)
+	add(spRemPort, "REMOTE_PORT", portOnly(src), nil)
+	add(spScriptFile, "SCRIPT_FILENAME", docroot, script)
 	if len(pathInfo) > 0 {
-		add(spPathTrans, "PATH_TRANSLATED", append(append([]byte(nil), docroot...), pathInfo...))
+		add(spPathTrans, "PATH_TRANSLATED", docroot, pathInfo)
 	}
 	if !clSet {
-		add(spContLen, "CONTENT_LENGTH", strconv.AppendInt(nil, bodyLen, 10))
+		add(spContLen, "CONTENT_LENGTH", strconv.AppendInt(num[:0], bodyLen, 10), nil)
 	}
 	if soft {
-		add(spSrvSoft, "SERVER_SOFTWARE", []byte(f.version))
+		add(spSrvSoft, "SERVER_SOFTWARE", []byte(f.version), nil)
 	}
 	if https {
-		add(spHTTPS, "HTTPS", []byte("on"))
+		add(spHTTPS, "HTTPS", []byte("on"), nil)
 	}
 	return dst, true
 }
@@ -731,12 +758,13 @@ func unhex(c byte) (byte, bool) {
 // response to the engine; it reports whether the exchange ended well
 // and the connection may carry another request.
 func (v *fcgiVConn) response(rd *fcgi.Reader, req *fcgiRequest) bool {
+	hbuf, body := v.hbuf[:0], v.body[:0]
+	defer func() { v.hbuf, v.body = hbuf[:0], body[:0] }()
 	var (
-		hbuf, body []byte
-		rh         *cgiHead
-		streaming  bool
-		chunked    bool
-		noBody     bool
+		rh        *cgiHead
+		streaming bool
+		chunked   bool
+		noBody    bool
 	)
 	isHead := string(req.method) == "HEAD"
 	for ended := false; !ended; {
@@ -784,7 +812,7 @@ func (v *fcgiVConn) response(rd *fcgi.Reader, req *fcgiRequest) bool {
 					return false
 				}
 				streaming = true
-				c, body = body, nil
+				c, body = body, body[:0]
 			}
 			if err := writeBody(v.peer, c, chunked); err != nil {
 				return false
@@ -911,7 +939,8 @@ func parseCGIHead(b []byte) *cgiHead {
 // responseHead writes the HTTP/1.1 head the engine reads: n is the body
 // length to announce (-1: none), chunked a body sent in chunks.
 func (v *fcgiVConn) responseHead(req *fcgiRequest, h *cgiHead, n int64, chunked bool) []byte {
-	out := make([]byte, 0, 512)
+	out := v.out[:0]
+	defer func() { v.out = out[:0] }()
 	if req.head11 {
 		out = append(out, "HTTP/1.1 "...)
 	} else {

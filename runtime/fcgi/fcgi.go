@@ -115,6 +115,16 @@ func AppendParam(dst []byte, name, value string) []byte {
 	return append(dst, value...)
 }
 
+// AppendParamJoin is AppendParam for a value made of a and b.
+func AppendParamJoin(dst []byte, name string, a, b []byte) []byte {
+	dst = AppendLength(dst, len(name))
+	dst = AppendLength(dst, len(a)+len(b))
+	for i := 0; i < len(name); i++ {
+		dst = append(dst, paramChar(name[i]))
+	}
+	return append(append(dst, a...), b...)
+}
+
 // AppendParamBytes is AppendParam for a value in bytes, with a prefix
 // written before the name ("HTTP_").
 func AppendParamBytes(dst []byte, prefix string, name, value []byte) []byte {
