@@ -166,6 +166,7 @@ var (
 	fcgiDstLine   = []byte("::dst: ")
 	fcgiHTTPSLine = []byte("::https: on\r\n")
 	fcgiPassLine  = []byte("::pass: ")
+	fcgiH2Line    = []byte("::proto: HTTP/2.0\r\n")
 )
 
 // appendFCGI adds to a request head what the application's parameters
@@ -208,6 +209,10 @@ func (s *session) appendFCGI(out []byte) []byte {
 	out = append(s.txn.Dst.AppendTo(append(out, fcgiDstLine...)), "\r\n"...)
 	if s.txn.TLS != nil {
 		out = append(out, fcgiHTTPSLine...)
+	}
+	if s.txn.H2 {
+		// The engine sends HTTP/1.1; HAProxy names the client's version.
+		out = append(out, fcgiH2Line...)
 	}
 	return out
 }
@@ -499,6 +504,7 @@ func (f *fcgiApp) encodeParams(req *fcgiRequest, bodyLen int64, dst []byte) ([]b
 		docroot, script, pathInfo, uri, host  []byte
 		src, dst2                             []byte
 		https                                 bool
+		proto                                 = req.ver
 		passed                                [][]byte
 		scriptSet, pathInfoSet, uriSet, clSet bool
 	)
@@ -514,6 +520,8 @@ func (f *fcgiApp) encodeParams(req *fcgiRequest, bodyLen int64, dst []byte) ([]b
 				https = true
 			case "::pass":
 				passed = append(passed, h[1])
+			case "::proto":
+				proto = h[1]
 			}
 		}
 	}
@@ -643,7 +651,7 @@ func (f *fcgiApp) encodeParams(req *fcgiRequest, bodyLen int64, dst []byte) ([]b
 	add(spQS, "QUERY_STRING", qs, nil)
 	add(spSrvName, "SERVER_NAME", srvName, nil)
 	add(spSrvPort, "SERVER_PORT", portOnly(dst2), nil)
-	add(spSrvProto, "SERVER_PROTOCOL", req.ver, nil)
+	add(spSrvProto, "SERVER_PROTOCOL", proto, nil)
 	add(spRemAddr, "REMOTE_ADDR", addrOnly(src), nil)
 	add(spRemPort, "REMOTE_PORT", portOnly(src), nil)
 	add(spScriptFile, "SCRIPT_FILENAME", docroot, script)

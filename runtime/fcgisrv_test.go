@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // fcgiApp is a FastCGI application (Go's net/http/fcgi) whose
@@ -311,5 +314,48 @@ func TestFCGIKeepConnDifferential(t *testing.T) {
 		if flag := fmt.Sprintf("flags=%d", map[bool]int{true: 1}[keep]); !strings.Contains(got, flag) {
 			t.Errorf("%s: no %s in %s", opt, flag, got)
 		}
+	}
+}
+
+// An HTTP/2 client's request reaches the application as HAProxy sends
+// it: SERVER_PROTOCOL names HTTP/2.0, the fields become HTTP_* params.
+func TestFCGIH2ClientDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the FastCGI exchange with")
+	}
+	app := startFCGIApp(t)
+	run := func(start func(cfg, fe string)) string {
+		fe := freePort(t)
+		cfg := strings.Replace(fcgiCfg(fe, app.ln.Addr().String(), "app", fcgiTestApp), " bind "+fe, " bind "+fe+" proto h2", 1)
+		start(cfg, fe)
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		defer c.CloseIdleConnections()
+		req, _ := http.NewRequest("POST", "http://"+fe+"/h2.php/more?x=1", strings.NewReader("payload"))
+		req.Header.Set("X-In", "h2 client")
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		var params []string
+		for _, p := range app.next(t) {
+			if strings.HasPrefix(p, "REMOTE_PORT=") || strings.HasPrefix(p, "SERVER_PORT=") || strings.HasPrefix(p, "HTTP_HOST=") ||
+				strings.HasPrefix(p, "SERVER_NAME=") || strings.HasPrefix(p, "SERVER_SOFTWARE=") {
+				p = p[:strings.IndexByte(p, '=')+1] + "*"
+			}
+			params = append(params, p)
+		}
+		sort.Strings(params)
+		return fmt.Sprintf("%s %d %s\n%s", r.Proto, r.StatusCode, strings.ReplaceAll(string(body), fe, "FE"), strings.Join(params, "\n"))
+	}
+	got := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	if got != want {
+		t.Errorf("gohap:\n%s\nhaproxy:\n%s", got, want)
+	}
+	if !strings.Contains(got, "SERVER_PROTOCOL=HTTP/2.0") {
+		t.Errorf("no HTTP/2.0 in:\n%s", got)
 	}
 }
