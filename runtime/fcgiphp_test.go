@@ -17,6 +17,12 @@ import (
 // index.php, which prints its CGI variables and request body, and
 // log.php, which writes to the error stream (FastCGI STDERR).
 func startPHPFPM(t *testing.T) (addr, docroot string) {
+	addr, _, docroot = startPHPFPMUnix(t)
+	return addr, docroot
+}
+
+// startPHPFPMUnix is startPHPFPM with a second pool on a unix socket.
+func startPHPFPMUnix(t *testing.T) (addr, sock, docroot string) {
 	bin := os.Getenv("PHP_FPM_BIN")
 	if bin == "" {
 		for _, c := range []string{"php-fpm", "php-fpm8.2", "/usr/sbin/php-fpm8.2"} {
@@ -59,7 +65,11 @@ pm.max_children = 12
 catch_workers_output = no
 php_admin_value[log_errors] = On
 php_admin_value[display_errors] = Off
-`, dir, addr)
+[unix]
+listen = %s/php.sock
+pm = static
+pm.max_children = 4
+`, dir, addr, dir)
 	cf := filepath.Join(dir, "fpm.conf")
 	os.WriteFile(cf, []byte(conf), 0o644)
 	cmd := exec.Command(bin, "-R", "-n", "-y", cf)
@@ -82,7 +92,34 @@ php_admin_value[display_errors] = Off
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return addr, docroot
+	sock = filepath.Join(dir, "php.sock")
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr, sock, docroot
+}
+
+// A server on a unix socket (php-fpm's usual listen) works as a TCP one.
+func TestFCGIPHPUnixSocket(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the PHP exchanges with")
+	}
+	_, sock, docroot := startPHPFPMUnix(t)
+	date := regexp.MustCompile(`(?mi)^date: .*\n`)
+	run := func(start func(cfg, fe string)) string {
+		fe := freePort(t)
+		start(fcgiCfg(fe, sock, "php", " docroot "+docroot+"\n index index.php\n"), fe)
+		resp, body := roundTrip(t, fe, "GET /sub/?k=v HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		return fmt.Sprintf("%d %s\n%s", resp.StatusCode, resp.Header.Get("X-Php"), date.ReplaceAllString(body, ""))
+	}
+	got := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	if got != want || !strings.Contains(got, "SCRIPT_NAME=/sub/index.php") {
+		t.Errorf("gohap:\n%s\nhaproxy:\n%s", got, want)
+	}
 }
 
 // A PHP application behind gohap and behind HAProxy sees the same CGI
