@@ -172,10 +172,10 @@ func TestFCGIPHPDifferential(t *testing.T) {
 		}
 		// The missing script's and log.php's lines; the header's time
 		// and pid differ.
-		pid := regexp.MustCompile(`^.*php\[[0-9]+\]: `)
+		pid := regexp.MustCompile(`^(<[0-9]+>).*php\[[0-9]+\]: `)
 		for i := 0; i < 2; i++ {
 			if l, ok := sink.next(5 * time.Second); ok {
-				logs = append(logs, pid.ReplaceAllString(l, "php[pid]: "))
+				logs = append(logs, pid.ReplaceAllString(l, "${1}php[pid]: "))
 			}
 		}
 		sort.Strings(logs)
@@ -188,7 +188,7 @@ func TestFCGIPHPDifferential(t *testing.T) {
 			t.Errorf("request %q:\ngohap:\n%s\nhaproxy:\n%s", reqs[i], got[i], want[i])
 		}
 	}
-	if strings.Join(gotLogs, "\n") != strings.Join(wantLogs, "\n") || len(gotLogs) != 2 || !strings.Contains(gotLogs[0], "from php stderr") {
+	if strings.Join(gotLogs, "\n") != strings.Join(wantLogs, "\n") || len(gotLogs) != 2 || !strings.HasPrefix(gotLogs[0], "<131>php[pid]: ") || !strings.Contains(strings.Join(gotLogs, ""), "from php stderr") {
 		t.Errorf("stderr logs:\ngohap:   %q\nhaproxy: %q", gotLogs, wantLogs)
 	}
 	all := strings.Join(got, "\n")
