@@ -234,7 +234,8 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 		c.Close()
 		return nil, err
 	}
-	v := &fcgiVConn{UnixConn: a, peer: b, srv: c, app: be.fcgi, local: c.LocalAddr(), remote: c.RemoteAddr()}
+	v := &fcgiVConn{UnixConn: a, peer: b, srv: c, app: be.fcgi, local: c.LocalAddr(), remote: c.RemoteAddr(),
+		failPage: s.errors().stream(500, true)}
 	go v.pump()
 	return v, nil
 }
@@ -248,6 +249,9 @@ type fcgiVConn struct {
 	srv           net.Conn
 	app           *fcgiApp
 	local, remote net.Addr
+	// failPage answers a request whose parameters cannot be made (a
+	// path that does not decode): HAProxy's 500.
+	failPage []byte
 	// params, hbuf and body are the pump's buffers, kept from one
 	// request to the next.
 	params, hbuf, body, out []byte
@@ -438,6 +442,7 @@ func (v *fcgiVConn) exchange(br *bufio.Reader, rd *fcgi.Reader, req *fcgiRequest
 	out := fcgi.AppendBeginRequest((*bp)[:0], 1, fcgi.RoleResponder, flags)
 	params, ok := v.app.encodeParams(req, bodyLen, v.params[:0])
 	if !ok {
+		v.peer.Write(v.failPage)
 		return false
 	}
 	v.params = params
@@ -600,11 +605,9 @@ func (f *fcgiApp) encodeParams(req *fcgiRequest, bodyLen int64, dst []byte) ([]b
 		if !scriptSet && len(path) == 0 {
 			return nil, false
 		}
-		if i := bytes.IndexByte(path, '?'); i >= 0 {
-			if mask&spQS == 0 {
-				qs = path[i+1:]
-			}
-			path = path[:i]
+		if i := bytes.IndexByte(path, '?'); i >= 0 && mask&spQS == 0 {
+			// A QUERY_STRING set by a rule leaves the path whole.
+			qs, path = path[i+1:], path[:i]
 		}
 		if scriptSet {
 			// HAProxy then leaves PATH_INFO and SERVER_SOFTWARE out.

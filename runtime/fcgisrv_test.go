@@ -359,3 +359,56 @@ func TestFCGIH2ClientDifferential(t *testing.T) {
 		t.Errorf("no HTTP/2.0 in:\n%s", got)
 	}
 }
+
+// set-param may replace the parameters HAProxy computes; a path that
+// does not decode fails the request. Side by side with HAProxy.
+func TestFCGISetParamOverrideDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the FastCGI exchange with")
+	}
+	app := startFCGIApp(t)
+	lines := ` docroot /srv
+ index index.php
+ set-param SCRIPT_NAME /forced.php if { path_beg /force }
+ set-param DOCUMENT_ROOT /other if { path_beg /root }
+ set-param QUERY_STRING fixed if { path_beg /qs }
+ set-param REQUEST_METHOD PUT if { path_beg /meth }
+ set-param Lower-Case v
+`
+	reqs := []string{
+		"GET /force/x?y=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /root/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /qs/a?b=c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /meth HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /bad%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /after HTTP/1.1\r\nConnection: close\r\n\r\n",
+	}
+	run := func(start func(cfg, fe string)) []string {
+		fe := freePort(t)
+		start(fcgiCfg(fe, app.ln.Addr().String(), "app", lines), fe)
+		var out []string
+		for _, r := range reqs {
+			resp, body := roundTrip(t, fe, r)
+			res := fmt.Sprintf("%d %s", resp.StatusCode, strings.ReplaceAll(body, fe, "FE"))
+			if resp.StatusCode == 200 {
+				var params []string
+				for _, p := range app.next(t) {
+					if strings.HasPrefix(p, "REMOTE_PORT=") || strings.HasPrefix(p, "SERVER_PORT=") || strings.HasPrefix(p, "SERVER_SOFTWARE=") || strings.HasPrefix(p, "SERVER_NAME=") {
+						p = p[:strings.IndexByte(p, '=')+1] + "*"
+					}
+					params = append(params, p)
+				}
+				res += "\n" + strings.Join(params, "\n")
+			}
+			out = append(out, res)
+		}
+		return out
+	}
+	got := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %q:\ngohap:\n%s\nhaproxy:\n%s", reqs[i], got[i], want[i])
+		}
+	}
+}
