@@ -235,7 +235,7 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 		return nil, err
 	}
 	v := &fcgiVConn{UnixConn: a, peer: b, srv: c, app: be.fcgi, local: c.LocalAddr(), remote: c.RemoteAddr(),
-		failPage: s.errors().stream(500, true)}
+		failPage: s.errors().stream(500, true), badPage: s.errors().stream(400, true)}
 	go v.pump()
 	return v, nil
 }
@@ -252,6 +252,9 @@ type fcgiVConn struct {
 	// failPage answers a request whose parameters cannot be made (a
 	// path that does not decode): HAProxy's 500.
 	failPage []byte
+	// badPage answers a request whose length the application cannot be
+	// told: a chunked body longer than a buffer (HAProxy's 400).
+	badPage []byte
 	// params, hbuf and body are the pump's buffers, kept from one
 	// request to the next.
 	params, hbuf, body, out []byte
@@ -267,9 +270,10 @@ var fcgiBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16384); retur
 // it gave wrong: the engine sees the connection close.
 var errFCGI = errors.New("fcgi: bad message")
 
-// fcgiBodyWait is how much of a chunked body is read before the
-// parameters go, for CONTENT_LENGTH (HAProxy counts the buffered body).
-const fcgiBodyWait = 16384
+// fcgiBodyWait is how much of a chunked body may wait before the
+// parameters go, for CONTENT_LENGTH: HAProxy counts the body in its
+// buffer (tune.bufsize less the reserve).
+const fcgiBodyWait = 16384 - 1024
 
 func (v *fcgiVConn) pump() {
 	defer func() {
@@ -418,9 +422,9 @@ func (v *fcgiVConn) exchange(br *bufio.Reader, rd *fcgi.Reader, req *fcgiRequest
 	switch {
 	case req.chunked:
 		cr := &chunkReader{br: br}
-		early = make([]byte, 0, fcgiBodyWait)
-		for len(early) < fcgiBodyWait && !cr.done {
-			n, err := cr.Read(early[len(early):fcgiBodyWait])
+		early = make([]byte, 0, fcgiBodyWait+1)
+		for len(early) <= fcgiBodyWait && !cr.done {
+			n, err := cr.Read(early[len(early) : fcgiBodyWait+1])
 			early = early[:len(early)+n]
 			if err == io.EOF {
 				break
@@ -428,6 +432,13 @@ func (v *fcgiVConn) exchange(br *bufio.Reader, rd *fcgi.Reader, req *fcgiRequest
 			if err != nil {
 				return false
 			}
+		}
+		if !cr.done {
+			// HAProxy needs the length or the whole message. The rest
+			// of the body is read so that the engine gets the answer.
+			v.peer.Write(v.badPage)
+			io.Copy(io.Discard, cr)
+			return false
 		}
 		bodyLen = int64(len(early))
 		body = cr

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
 	"fmt"
@@ -49,6 +50,9 @@ func startFCGIApp(t *testing.T) *fcgiApp {
 		case strings.HasPrefix(r.URL.Path, "/moved"):
 			w.Header().Set("Location", "/elsewhere")
 			w.WriteHeader(302)
+		case strings.HasPrefix(r.URL.Path, "/upload"):
+			fmt.Fprintf(w, "len=%d sum=%x", len(body), sha256.Sum256(body))
+			return
 		case strings.HasPrefix(r.URL.Path, "/big"):
 			w.Write([]byte(strings.Repeat("0123456789abcdef", 3000)))
 			return
@@ -183,6 +187,11 @@ var fcgiTestRequests = []string{
 	"GET /moved HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	"GET /old HTTP/1.0\r\nHost: x\r\n\r\n",
+	"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n" + strings.Repeat("u", 100000),
+	"POST /upload/chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+		strings.Repeat("3e8\r\n"+strings.Repeat("c", 1000)+"\r\n", 5) + "0\r\n\r\n",
+	"POST /upload/big-chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+		strings.Repeat("2710\r\n"+strings.Repeat("c", 10000)+"\r\n", 5) + "0\r\n\r\n",
 }
 
 // fcgiExchange sends a raw request and returns what the client got and
@@ -201,7 +210,7 @@ func fcgiExchange(t *testing.T, addr, raw string, app *fcgiApp, head bool) strin
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
 	if err != nil {
-		t.Fatalf("%q: reading response: %v", raw, err)
+		t.Fatalf("%.80q: reading response: %v", raw, err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	var hdrs []string
@@ -217,7 +226,12 @@ func fcgiExchange(t *testing.T, addr, raw string, app *fcgiApp, head bool) strin
 	}
 	sort.Strings(hdrs)
 	var params []string
-	for _, p := range app.next(t) {
+	var seen []string
+	if resp.Header.Get("X-App") != "" {
+		// Answered by the application, not by the proxy.
+		seen = app.next(t)
+	}
+	for _, p := range seen {
 		switch {
 		case strings.HasPrefix(p, "REMOTE_PORT="), strings.HasPrefix(p, "SERVER_PORT="):
 			p = p[:strings.IndexByte(p, '=')+1] + "*"
@@ -251,7 +265,7 @@ func TestFCGIDifferential(t *testing.T) {
 	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	for i := range want {
 		if got[i] != want[i] {
-			t.Errorf("request %q:\ngohap:\n%s\nhaproxy:\n%s", fcgiTestRequests[i], got[i], want[i])
+			t.Errorf("request %.80q:\ngohap:\n%s\nhaproxy:\n%s", fcgiTestRequests[i], got[i], want[i])
 		}
 	}
 	for _, w := range []string{"SCRIPT_NAME=/dir/index.php", "PATH_INFO=/extra/pAth", "QUERY_STRING=a=1&b=%20",
