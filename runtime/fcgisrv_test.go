@@ -181,7 +181,7 @@ var fcgiTestRequests = []string{
 	"POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
 	"GET /auth/x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dTpw\r\nConnection: close\r\n\r\n",
 	"GET /other HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dTpw\r\nProxy: p\r\nConnection: close\r\n\r\n",
-	"GET /set HTTP/1.1\r\nHost: x\r\nX-In: from client\r\nX-Dash-Name: 1\r\nConnection: close\r\n\r\n",
+	"GET /set HTTP/1.1\r\nHost: x\r\nX-In: from client\r\nX-Dash-Name: 1\r\nX_Under: 1\r\nConnection: close\r\n\r\n",
 	"HEAD /index.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	"GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	"GET /moved HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -267,6 +267,10 @@ func TestFCGIDifferential(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("request %.80q:\ngohap:\n%s\nhaproxy:\n%s", fcgiTestRequests[i], got[i], want[i])
 		}
+	}
+	if all := strings.Join(got, "\n"); strings.Contains(all, "HTTP_X_UNDER") || !strings.Contains(all, "HTTP_X_DASH_NAME=1") {
+		// A FastCGI backend deletes header names with '_' by default.
+		t.Errorf("header names not restricted:\n%s", all)
 	}
 	for _, w := range []string{"SCRIPT_NAME=/dir/index.php", "PATH_INFO=/extra/pAth", "QUERY_STRING=a=1&b=%20",
 		"CONTENT_LENGTH=11", "/post.php body=\\\"hello=world\\\"", "HTTP_AUTHORIZATION=Basic dTpw",
