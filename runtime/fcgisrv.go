@@ -45,6 +45,12 @@ type fcgiApp struct {
 	// timeout is timeout server, for the application's records.
 	timeout time.Duration
 	version string
+	// mpxs, getValues and maxReqs are option mpxs-conns, get-values and
+	// max-reqs; pools hold each server's shared connections when
+	// http-reuse lets engine connections share them.
+	mpxs, getValues bool
+	maxReqs         int
+	pools           map[*backend.Server]*fcgiPool
 }
 
 type fcgiParamRules struct {
@@ -73,14 +79,9 @@ func compileFCGI(cfg *parser.Config, p *parser.Proxy, be *Backend, ctx *acl.Cont
 	if a == nil {
 		return
 	}
-	if a.MpxsConns {
-		fail(a.Pos, "fcgi-app '%s': option 'mpxs-conns' is not supported by the gohap runtime yet.", a.Name)
-	}
-	if a.GetValues {
-		fail(a.Pos, "fcgi-app '%s': option 'get-values' is not supported by the gohap runtime yet.", a.Name)
-	}
 	f := &fcgiApp{name: a.Name, docroot: a.Docroot, index: a.Index, keepConn: a.KeepConn,
-		servers: map[*backend.Server]bool{}, timeout: be.Server, version: "HAProxy " + parser.HAProxyVersion}
+		servers: map[*backend.Server]bool{}, timeout: be.Server, version: "HAProxy " + parser.HAProxyVersion,
+		mpxs: a.MpxsConns, getValues: a.GetValues, maxReqs: a.MaxReqs, pools: map[*backend.Server]*fcgiPool{}}
 	if a.PathInfo != "" {
 		re, err := regexp.Compile(a.PathInfo)
 		if err != nil {
@@ -220,22 +221,49 @@ func (s *session) appendFCGI(out []byte) []byte {
 // dialFCGI opens a connection to a FastCGI server and returns the
 // engine's end of it.
 func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
-	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
-	if err != nil {
-		return nil, err
+	f := be.fcgi
+	pool := f.pools[srv]
+	var fc *fcgiConn
+	var local, remote net.Addr
+	if pool != nil {
+		if c := pool.free(); c != nil {
+			// A shared connection: the pump takes one per request.
+			local, remote = c.srv.LocalAddr(), c.srv.RemoteAddr()
+		}
 	}
-	c := nc.(netConn)
-	if s.sendProxyHeader(be, srv, c) != nil {
-		c.Close()
-		return nil, errProxyHeader
+	if local == nil {
+		nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+		if err != nil {
+			return nil, err
+		}
+		c := nc.(netConn)
+		if s.sendProxyHeader(be, srv, c) != nil {
+			c.Close()
+			return nil, errProxyHeader
+		}
+		if fc, err = newFCGIConn(c, f); err != nil {
+			c.Close()
+			return nil, err
+		}
+		local, remote = c.LocalAddr(), c.RemoteAddr()
+		if pool != nil && fc.limit > 1 {
+			pool.add(fc)
+		}
 	}
 	a, b, err := socketPair()
 	if err != nil {
-		c.Close()
+		if fc != nil {
+			fc.srv.Close()
+		}
 		return nil, err
 	}
-	v := &fcgiVConn{UnixConn: a, peer: b, srv: c, app: be.fcgi, local: c.LocalAddr(), remote: c.RemoteAddr(),
+	v := &fcgiVConn{UnixConn: a, peer: b, conn: fc, app: f, local: local, remote: remote,
+		server: srv, connect: be.Connect,
 		failPage: s.errors().stream(500, true), badPage: s.errors().stream(400, true)}
+	if pool != nil && (fc == nil || fc.limit > 1) {
+		// The first request goes on the connection just opened.
+		v.pool, v.first, v.conn = pool, fc, nil
+	}
 	go v.pump()
 	return v, nil
 }
@@ -245,8 +273,14 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 // a FastCGI request on srv and its response back into HTTP/1.1.
 type fcgiVConn struct {
 	*net.UnixConn
-	peer          *net.UnixConn
-	srv           net.Conn
+	peer *net.UnixConn
+	// conn is the connection the engine connection owns; nil when its
+	// requests go on the server's shared ones (pool).
+	conn          *fcgiConn
+	pool          *fcgiPool
+	first         *fcgiConn
+	server        *backend.Server
+	connect       time.Duration
 	app           *fcgiApp
 	local, remote net.Addr
 	// failPage answers a request whose parameters cannot be made (a
@@ -278,19 +312,53 @@ const fcgiBodyWait = 16384 - 1024
 func (v *fcgiVConn) pump() {
 	defer func() {
 		v.peer.Close()
-		v.srv.Close()
+		if v.conn != nil {
+			v.conn.srv.Close()
+		}
 	}()
 	br := bufio.NewReaderSize(v.peer, 16384)
-	rd := fcgi.NewReader(v.srv)
 	var req fcgiRequest
 	for {
 		if err := req.read(br); err != nil {
 			return
 		}
-		if !v.exchange(br, rd, &req) || !v.app.keepConn {
+		c, st := v.stream()
+		if st == nil {
+			return
+		}
+		ok := v.exchange(br, st, &req)
+		c.done(st, ok)
+		if !ok || !v.app.keepConn {
 			return
 		}
 	}
+}
+
+// stream opens the next request: on the engine connection's own
+// FastCGI connection, else on a shared one with a free slot, else on a
+// new one.
+func (v *fcgiVConn) stream() (*fcgiConn, fcgiStream) {
+	if v.conn != nil {
+		return v.conn, v.conn.open()
+	}
+	if c := v.first; c != nil {
+		v.first = nil
+		if st := c.open(); st != nil {
+			return c, st
+		}
+	}
+	if c, st := v.pool.take(); c != nil {
+		return c, st
+	}
+	c, err := v.app.dialShared(v.server, v.connect)
+	if err != nil {
+		return nil, nil
+	}
+	if c.limit <= 1 {
+		// The server refused to multiplex: this one is ours.
+		v.conn = c
+	}
+	return c, c.open()
 }
 
 // fcgiRequest is a request head as the engine sent it; its slices are
@@ -413,7 +481,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 
 // exchange runs one request; it reports whether the connection may
 // carry another one.
-func (v *fcgiVConn) exchange(br *bufio.Reader, rd *fcgi.Reader, req *fcgiRequest) bool {
+func (v *fcgiVConn) exchange(br *bufio.Reader, st fcgiStream, req *fcgiRequest) bool {
 	bp := fcgiBufPool.Get().(*[]byte)
 	defer fcgiBufPool.Put(bp)
 	var body io.Reader
@@ -450,43 +518,46 @@ func (v *fcgiVConn) exchange(br *bufio.Reader, rd *fcgi.Reader, req *fcgiRequest
 	if v.app.keepConn {
 		flags = fcgi.FlagKeepConn
 	}
-	out := fcgi.AppendBeginRequest((*bp)[:0], 1, fcgi.RoleResponder, flags)
+	id := st.id()
+	out := fcgi.AppendBeginRequest((*bp)[:0], id, fcgi.RoleResponder, flags)
 	params, ok := v.app.encodeParams(req, bodyLen, v.params[:0])
 	if !ok {
 		v.peer.Write(v.failPage)
 		return false
 	}
 	v.params = params
-	out = fcgi.AppendStream(out, fcgi.TypeParams, 1, params)
-	out = fcgi.AppendStream(out, fcgi.TypeParams, 1, nil)
+	out = fcgi.AppendStream(out, fcgi.TypeParams, id, params)
+	out = fcgi.AppendStream(out, fcgi.TypeParams, id, nil)
 	if len(early) > 0 {
-		out = fcgi.AppendStream(out, fcgi.TypeStdin, 1, early)
+		out = fcgi.AppendStream(out, fcgi.TypeStdin, id, early)
 	}
 	if body == nil {
-		out = fcgi.AppendStream(out, fcgi.TypeStdin, 1, nil)
+		out = fcgi.AppendStream(out, fcgi.TypeStdin, id, nil)
 	}
 	*bp = out
-	if _, err := v.srv.Write(out); err != nil {
+	if err := st.write(out); err != nil {
 		return false
 	}
 	if body == nil {
-		return v.response(rd, req)
+		return v.response(st, req)
 	}
 	sent := make(chan bool, 1)
 	// The body goes while the response comes: the application may
 	// answer before reading it all.
-	go v.sendBody(body, sent)
-	if ok = v.response(rd, req); !ok {
+	go v.sendBody(st, body, sent)
+	if ok = v.response(st, req); !ok {
 		// Frees a sender waiting on either side.
 		v.peer.Close()
-		v.srv.Close()
+		if v.conn != nil {
+			v.conn.srv.Close()
+		}
 	}
 	return <-sent && ok
 }
 
 // sendBody sends the rest of a request body as STDIN records, then the
 // empty one that ends it.
-func (v *fcgiVConn) sendBody(body io.Reader, sent chan<- bool) {
+func (v *fcgiVConn) sendBody(st fcgiStream, body io.Reader, sent chan<- bool) {
 	bp := fcgiBufPool.Get().(*[]byte)
 	defer fcgiBufPool.Put(bp)
 	buf := (*bp)[:cap(*bp)]
@@ -494,8 +565,8 @@ func (v *fcgiVConn) sendBody(body io.Reader, sent chan<- bool) {
 	for {
 		n, err := body.Read(data)
 		if n > 0 {
-			fcgi.AppendHeader(buf[:0], fcgi.TypeStdin, 1, n, 0)
-			if _, werr := v.srv.Write(buf[:fcgi.HeaderSize+n]); werr != nil {
+			fcgi.AppendHeader(buf[:0], fcgi.TypeStdin, st.id(), n, 0)
+			if werr := st.write(buf[:fcgi.HeaderSize+n]); werr != nil {
 				sent <- false
 				return
 			}
@@ -508,8 +579,7 @@ func (v *fcgiVConn) sendBody(body io.Reader, sent chan<- bool) {
 			return
 		}
 	}
-	_, err := v.srv.Write(fcgi.AppendHeader(buf[:0], fcgi.TypeStdin, 1, 0, 0))
-	sent <- err == nil
+	sent <- st.write(fcgi.AppendHeader(buf[:0], fcgi.TypeStdin, st.id(), 0, 0)) == nil
 }
 
 // params encodes the request's parameters as HAProxy's mux does
@@ -779,7 +849,7 @@ func unhex(c byte) (byte, bool) {
 // response reads the application's records and writes the HTTP/1.1
 // response to the engine; it reports whether the exchange ended well
 // and the connection may carry another request.
-func (v *fcgiVConn) response(rd *fcgi.Reader, req *fcgiRequest) bool {
+func (v *fcgiVConn) response(st fcgiStream, req *fcgiRequest) bool {
 	hbuf, body := v.hbuf[:0], v.body[:0]
 	defer func() { v.hbuf, v.body = hbuf[:0], body[:0] }()
 	var (
@@ -790,11 +860,8 @@ func (v *fcgiVConn) response(rd *fcgi.Reader, req *fcgiRequest) bool {
 	)
 	isHead := string(req.method) == "HEAD"
 	for ended := false; !ended; {
-		if v.app.timeout > 0 {
-			v.srv.SetReadDeadline(time.Now().Add(v.app.timeout))
-		}
-		h, c, err := rd.Next()
-		if err != nil || h.ID != 1 && h.ID != 0 {
+		h, c, err := st.next(v.app.timeout)
+		if err != nil {
 			return false
 		}
 		switch h.Type {
@@ -825,7 +892,7 @@ func (v *fcgiVConn) response(rd *fcgi.Reader, req *fcgiRequest) bool {
 				body = append(body, c...)
 				// HAProxy gives the length when the end of the
 				// response came with its head (HTX_FL_EOM).
-				if len(body) <= fcgiBodyWait && !rh.hasLength && (rd.Buffered() || !req.head11) {
+				if len(body) <= fcgiBodyWait && !rh.hasLength && (st.buffered() || !req.head11) {
 					continue
 				}
 				// Too much to wait for the end: the length stays unknown.

@@ -29,6 +29,10 @@ type fcgiApp struct {
 	begins chan byte
 	mu     sync.Mutex
 	conns  int
+	// getValues counts GET_VALUES records; ids are the request ids of
+	// the BEGIN_REQUEST records, in order.
+	getValues int
+	ids       []int
 }
 
 func startFCGIApp(t *testing.T) *fcgiApp {
@@ -50,6 +54,8 @@ func startFCGIApp(t *testing.T) *fcgiApp {
 		case strings.HasPrefix(r.URL.Path, "/moved"):
 			w.Header().Set("Location", "/elsewhere")
 			w.WriteHeader(302)
+		case strings.HasPrefix(r.URL.Path, "/slow"):
+			time.Sleep(300 * time.Millisecond)
 		case strings.HasPrefix(r.URL.Path, "/upload"):
 			fmt.Fprintf(w, "len=%d sum=%x", len(body), sha256.Sum256(body))
 			return
@@ -98,7 +104,15 @@ func (c *recConn) Read(p []byte) (int, error) {
 		}
 		typ, content := c.buf[1], c.buf[8:8+l]
 		if typ == 1 && l == 8 {
+			c.a.mu.Lock()
+			c.a.ids = append(c.a.ids, int(binary.BigEndian.Uint16(c.buf[2:])))
+			c.a.mu.Unlock()
 			c.a.begins <- content[2]
+		}
+		if typ == 9 {
+			c.a.mu.Lock()
+			c.a.getValues++
+			c.a.mu.Unlock()
 		}
 		if typ == 4 {
 			if l == 0 {
@@ -428,5 +442,76 @@ func TestFCGISetParamOverrideDifferential(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("request %q:\ngohap:\n%s\nhaproxy:\n%s", reqs[i], got[i], want[i])
 		}
+	}
+}
+
+// With get-values the application is asked whether it multiplexes; Go's
+// says so, and with max-reqs and http-reuse always requests of several
+// clients share one connection with distinct request ids.
+func TestFCGIMultiplexDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the FastCGI connections with")
+	}
+	run := func(start func(cfg, fe string)) (string, int, []int) {
+		app := startFCGIApp(t)
+		fe := freePort(t)
+		cfg := fcgiCfg(fe, app.ln.Addr().String(), "app", " docroot /srv\n option get-values\n option max-reqs 10\n")
+		start(strings.Replace(cfg, " use-fcgi-app app\n", " use-fcgi-app app\n http-reuse always\n", 1), fe)
+		var out []string
+		_, body := roundTrip(t, fe, "GET /first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		app.next(t)
+		<-app.begins
+		out = append(out, body)
+		var wg sync.WaitGroup
+		res := make([]string, 3)
+		for i := range res {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				c, err := net.DialTimeout("tcp", fe, time.Second)
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				fmt.Fprintf(c, "GET /slow/%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", i)
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					res[i] = err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				res[i] = fmt.Sprintf("%d %s", resp.StatusCode, b)
+			}(i)
+		}
+		wg.Wait()
+		for range res {
+			app.next(t)
+			<-app.begins
+		}
+		app.mu.Lock()
+		defer app.mu.Unlock()
+		return strings.Join(append(out, res...), "\n"), app.conns, append([]int(nil), app.ids...)
+	}
+	got, gotConns, gotIDs := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want, conns, ids := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	if got != want {
+		t.Errorf("gohap:\n%s\nhaproxy:\n%s", got, want)
+	}
+	t.Logf("connections: gohap %d (ids %v), haproxy %d (ids %v)", gotConns, gotIDs, conns, ids)
+	// HAProxy shares too, but how much depends on when each request
+	// comes; gohap puts all of them on the first connection.
+	if gotConns != 1 || conns >= 4 {
+		t.Errorf("connections: gohap %d, want 1; haproxy %d, want fewer than requests", gotConns, conns)
+	}
+	if gotIDs[0] != 1 || ids[0] != 1 {
+		t.Errorf("first request ids: gohap %v, haproxy %v", gotIDs, ids)
+	}
+	seen := map[int]bool{}
+	for _, id := range gotIDs[1:] {
+		seen[id] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("concurrent requests did not have distinct ids: %v", gotIDs)
 	}
 }

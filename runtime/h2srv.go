@@ -75,8 +75,8 @@ func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, b
 	switch {
 	case proto == "h2" && http, proto == "h1" && http, proto == "none" && !http:
 	case proto == "fcgi" && http:
-		if be.fcgi != nil {
-			be.fcgi.servers[srv] = true
+		if f := be.fcgi; f != nil {
+			f.addServer(be, srv)
 		}
 		return
 	case proto != "":
