@@ -42,6 +42,11 @@ type fcgiConn struct {
 	streams map[uint16]*muxStream
 	dead    bool
 	used    bool
+	// idle closes a shared connection left without requests for
+	// timeout server.
+	idle    *time.Timer
+	timeout time.Duration
+	shared  bool
 }
 
 type fcgiRecord struct {
@@ -166,6 +171,10 @@ func (c *fcgiConn) open() fcgiStream {
 		return nil
 	}
 	c.maxID = id
+	if c.idle != nil {
+		c.idle.Stop()
+		c.idle = nil
+	}
 	if c.streams == nil {
 		return &directStream{c: c, sid: uint16(id)}
 	}
@@ -185,8 +194,24 @@ func (c *fcgiConn) done(st fcgiStream, ok bool) {
 		delete(c.streams, m.sid)
 	}
 	c.used = c.used || ok
+	if c.shared && len(c.streams) == 0 && c.timeout > 0 && !c.dead {
+		c.idle = time.AfterFunc(c.timeout, c.closeIdle)
+	}
 	c.mu.Unlock()
 	close(m.quit)
+}
+
+// closeIdle closes a shared connection still without requests.
+func (c *fcgiConn) closeIdle() {
+	c.mu.Lock()
+	idle := len(c.streams) == 0 && c.idle != nil
+	if idle {
+		c.dead = true
+	}
+	c.mu.Unlock()
+	if idle {
+		c.srv.Close()
+	}
 }
 
 func (c *fcgiConn) write(b []byte) error {
@@ -294,7 +319,10 @@ func (p *fcgiPool) free() *fcgiConn {
 	return nil
 }
 
-func (p *fcgiPool) add(c *fcgiConn) {
+func (p *fcgiPool) add(c *fcgiConn, timeout time.Duration) {
+	c.mu.Lock()
+	c.shared, c.timeout = true, timeout
+	c.mu.Unlock()
 	p.mu.Lock()
 	p.conns = append(p.conns, c)
 	p.mu.Unlock()
@@ -314,7 +342,7 @@ func (f *fcgiApp) dialShared(srv *backend.Server, connect time.Duration) (*fcgiC
 		return nil, err
 	}
 	if c.limit > 1 {
-		f.pools[srv].add(c)
+		f.pools[srv].add(c, f.timeout)
 	}
 	return c, nil
 }
@@ -330,3 +358,23 @@ func (f *fcgiApp) addServer(be *Backend, srv *backend.Server) {
 }
 
 var netipZero netip.AddrPort
+
+// closeShared closes the shared connections to srv, all servers' when
+// srv is nil (the engine stops).
+func (f *fcgiApp) closeShared(srv *backend.Server) {
+	for s, p := range f.pools {
+		if srv != nil && s != srv {
+			continue
+		}
+		p.mu.Lock()
+		list := p.conns
+		p.conns = nil
+		p.mu.Unlock()
+		for _, c := range list {
+			c.mu.Lock()
+			c.dead = true
+			c.mu.Unlock()
+			c.srv.Close()
+		}
+	}
+}

@@ -143,6 +143,7 @@ func compileFCGI(cfg *parser.Config, p *parser.Proxy, be *Backend, ctx *acl.Cont
 		f.log = l
 	}
 	be.fcgi = f
+	be.idle.fcgi = f
 	// HAProxy waits for the request body before the application gets
 	// the request, and deletes header names with other characters than
 	// letters, digits and '-' unless the backend says otherwise.
@@ -247,7 +248,7 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 		}
 		local, remote = c.LocalAddr(), c.RemoteAddr()
 		if pool != nil && fc.limit > 1 {
-			pool.add(fc)
+			pool.add(fc, f.timeout)
 		}
 	}
 	a, b, err := socketPair()
