@@ -16,6 +16,7 @@ import (
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/parser/logfmt"
 	"github.com/gohap/gohap/parser/smpuse"
 	"github.com/gohap/gohap/runtime/fcgi"
 	"github.com/gohap/gohap/runtime/h1"
@@ -138,6 +139,10 @@ func compileFCGI(cfg *parser.Config, p *parser.Proxy, be *Backend, ctx *acl.Cont
 	if len(a.Logs) > 0 {
 		l := &feLog{tag: a.Name, key: "fcgi-app " + a.Name}
 		for _, t := range a.Logs {
+			if t.Target.Kind == logfmt.Ring {
+				fail(t.Pos, "fcgi-app '%s': 'log-stderr %s' is not supported by the gohap runtime yet.", a.Name, t.Address)
+				continue
+			}
 			l.targets = append(l.targets, t.Target)
 		}
 		f.log = l

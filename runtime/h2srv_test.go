@@ -476,6 +476,8 @@ func TestH2ServerCompile(t *testing.T) {
 		{"backend b\n mode http\n use-fcgi-app a\n option httpchk\n server s 127.0.0.1:1 proto fcgi check\nfcgi-app a\n docroot /x\n",
 			"parsing [c.cfg:9] : 'server s' : HTTP checks over 'proto fcgi' are not supported by the gohap runtime yet."},
 		{"backend b\n mode http\n use-fcgi-app a\n server s 127.0.0.1:1 proto fcgi check\nfcgi-app a\n docroot /x\n", ""},
+		{"backend b\n mode http\n use-fcgi-app a\n server s 127.0.0.1:1 proto fcgi\nfcgi-app a\n docroot /x\n log-stderr ring@r local0\n",
+			"parsing [c.cfg:11] : fcgi-app 'a': 'log-stderr ring@r' is not supported by the gohap runtime yet."},
 		{"backend b\n mode http\n option httpchk\n server s 127.0.0.1:1 proto h2 check\n", ""},
 	} {
 		cfg, ds := parser.Parse([]parser.Input{{Name: "c.cfg", Data: []byte(head + tc.cfg)}}, parser.Options{})
