@@ -70,6 +70,12 @@ const (
 var FCGIHiddenHeaders = []string{"connection", "keep-alive", "authorization", "proxy", "proxy-authorization",
 	"proxy-authenticate", "te", "trailers", "transfer-encoding", "upgrade"}
 
+func init() {
+	// use-fcgi-app checks the proxy's capability itself: HAProxy
+	// refuses it out of backends instead of ignoring it.
+	proxyKeywords["use-fcgi-app"] = keyword{support: Supported, handle: kwUseFCGIApp}
+}
+
 // fcgiKeywords is the keyword table of fcgi-app sections.
 var fcgiKeywords = map[string]func(c *pctx, a *FCGIApp){
 	"docroot":     kwFCGIDocroot,
@@ -231,6 +237,25 @@ func kwFCGIACL(c *pctx, a *FCGIApp) {
 		a.aclNames = map[string]bool{}
 	}
 	a.aclNames[name] = true
+}
+
+// aclFetch returns the fetch of an ACL expression, after HAProxy's
+// alert when it has none or an unknown one (acl lines of proxies and of
+// fcgi-app sections).
+func (c *pctx) aclFetch(name, expr string) (string, bool) {
+	if expr == "" {
+		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
+		return "", false
+	}
+	fetch := expr
+	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
+		fetch = fetch[:i]
+	}
+	if !fetchNames[fetch] {
+		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
+		return "", false
+	}
+	return fetch, true
 }
 
 // fcgiCond reads the optional condition of a rule from words; it

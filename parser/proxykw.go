@@ -89,7 +89,7 @@ var proxyKeywords = map[string]keyword{
 	"srvtcpka-idle":               {caps: CapBE, support: Harmless},
 	"srvtcpka-intvl":              {caps: CapBE, support: Harmless},
 	"retry-on":                    {caps: CapBE, support: Unsupported},
-	"use-fcgi-app":                {support: Supported, handle: kwUseFCGIApp},
+	"use-fcgi-app":                {caps: CapBE, support: Unsupported},
 	"max-keep-alive-queue":        {caps: CapBE, support: Unsupported},
 }
 
@@ -566,24 +566,6 @@ func kwACL(c *pctx) {
 		p.aclNames = map[string]bool{}
 	}
 	p.aclNames[name] = true
-}
-
-// aclFetch returns the fetch of an ACL expression, after HAProxy's
-// alert when it has none or an unknown one.
-func (c *pctx) aclFetch(name, expr string) (string, bool) {
-	if expr == "" {
-		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
-		return "", false
-	}
-	fetch := expr
-	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
-		fetch = fetch[:i]
-	}
-	if !fetchNames[fetch] {
-		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
-		return "", false
-	}
-	return fetch, true
 }
 
 func kwRule(c *pctx) {
