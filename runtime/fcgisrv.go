@@ -529,6 +529,9 @@ func (v *fcgiVConn) exchange(br *bufio.Reader, st fcgiStream, req *fcgiRequest) 
 	params, ok := v.app.encodeParams(req, bodyLen, v.params[:0])
 	if !ok {
 		v.peer.Write(v.failPage)
+		if body != nil {
+			io.Copy(io.Discard, body)
+		}
 		return false
 	}
 	v.params = params
