@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/fcgi"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	hfcgi "github.com/gohap/gohap/runtime/fcgi"
 )
 
 // fcgiApp is a FastCGI application (Go's net/http/fcgi) whose
@@ -513,5 +516,72 @@ func TestFCGIMultiplexDifferential(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("concurrent requests did not have distinct ids: %v", gotIDs)
+	}
+}
+
+// serveRawFCGI answers every request of every connection with what
+// answer writes (records after BEGIN_REQUEST..empty STDIN), keeping the
+// connection when asked.
+func serveRawFCGI(t *testing.T, answer func(id uint16) []byte) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				rd := hfcgi.NewReader(c)
+				for {
+					h, b, err := rd.Next()
+					if err != nil {
+						return
+					}
+					if h.Type == hfcgi.TypeStdin && len(b) == 0 {
+						if _, err := c.Write(answer(h.ID)); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// What the application writes to STDERR goes to the log-stderr targets,
+// tagged with the application's name, at level err, as HAProxy sends it.
+func TestFCGIStderrDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	app := serveRawFCGI(t, func(id uint16) []byte {
+		out := hfcgi.AppendStream(nil, hfcgi.TypeStderr, id, []byte("something failed\n"))
+		out = hfcgi.AppendStream(out, hfcgi.TypeStdout, id, []byte("Status: 503 Busy\r\nContent-Type: text/plain\r\n\r\nbusy"))
+		out = hfcgi.AppendStream(out, hfcgi.TypeStdout, id, nil)
+		out = hfcgi.AppendHeader(out, hfcgi.TypeEndRequest, id, 8, 0)
+		return append(out, 0, 0, 0, 0, hfcgi.RequestComplete, 0, 0, 0)
+	})
+	head := regexp.MustCompile(`^(<[0-9]+>).* (errapp)\[[0-9]+\]: `)
+	run := func(start func(cfg, fe string)) string {
+		sink := newLogSink(t)
+		fe := freePort(t)
+		start(fcgiCfg(fe, app, "errapp", " docroot /srv\n log-stderr "+sink.addr()+" local1\n"), fe)
+		resp, body := roundTrip(t, fe, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		l, ok := sink.next(5 * time.Second)
+		if !ok {
+			return fmt.Sprintf("%d %s: no log line", resp.StatusCode, body)
+		}
+		return fmt.Sprintf("%d %s %s: %q", resp.StatusCode, resp.Status, body, head.ReplaceAllString(l, "$1$2[pid]: "))
+	}
+	got := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	if got != want || !strings.Contains(got, "<139>errapp[pid]: something failed") {
+		t.Errorf("gohap:   %s\nhaproxy: %s", got, want)
 	}
 }
