@@ -523,35 +523,20 @@ func TestFCGIMultiplexDifferential(t *testing.T) {
 // answer writes (records after BEGIN_REQUEST..empty STDIN), keeping the
 // connection when asked.
 func serveRawFCGI(t *testing.T, answer func(id uint16) []byte) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return serveRaw(t, func(c net.Conn) {
+		rd := hfcgi.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			h, b, err := rd.Next()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				rd := hfcgi.NewReader(c)
-				for {
-					h, b, err := rd.Next()
-					if err != nil {
-						return
-					}
-					if h.Type == hfcgi.TypeStdin && len(b) == 0 {
-						if _, err := c.Write(answer(h.ID)); err != nil {
-							return
-						}
-					}
+			if h.Type == hfcgi.TypeStdin && len(b) == 0 {
+				if _, err := c.Write(answer(h.ID)); err != nil {
+					return
 				}
-			}()
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // What the application writes to STDERR goes to the log-stderr targets,
