@@ -22,6 +22,9 @@ type Txn struct {
 	// backend and server, once known.
 	FeName, BeName, SrvName string
 	SrvID                   int
+	// FCGIDocroot and FCGIIndex are the docroot and index of the
+	// backend's fcgi-app (fcgi.docroot, fcgi.index), empty without one.
+	FCGIDocroot, FCGIIndex string
 	// LastRuleFile and LastRuleLine place the last rule that ended a
 	// rule set (last_rule_file, last_rule_line); empty when none did.
 	LastRuleFile string

@@ -47,6 +47,8 @@ type Config struct {
 	Resolvers []*Resolvers
 	// Caches are the cache sections that are right, in source order.
 	Caches []*Cache
+	// FCGIApps are the fcgi-app sections, in source order.
+	FCGIApps []*FCGIApp
 	// Peers are the peers sections, in source order; LocalPeer is the
 	// global "localpeer" name, empty when not set.
 	Peers     []*Peers
@@ -304,7 +306,10 @@ type Proxy struct {
 	// HTTPReuse is the http-reuse mode: never, safe (the default),
 	// aggressive or always.
 	HTTPReuse string
-	Stats     *ProxyStats // the "stats" lines' page (uri_auth), nil without one
+	// FCGIApp is "use-fcgi-app": the fcgi-app section whose application
+	// the backend's "proto fcgi" servers run, "" for none.
+	FCGIApp string
+	Stats   *ProxyStats // the "stats" lines' page (uri_auth), nil without one
 	// Compression is the "compression" lines, nil without any.
 	Compression *Compression
 	// StickTables are the proxy's stick-table lines (stick.go); the

@@ -203,6 +203,8 @@ type cfgParser struct {
 	env *env
 	// cache is the cache section being read (cache.go).
 	cache *Cache
+	// fcgi is the fcgi-app section being read (fcgi.go).
+	fcgi *FCGIApp
 }
 
 func (cp *cfgParser) add(d Diagnostic) {
@@ -251,6 +253,8 @@ func (cp *cfgParser) line(l *Line) {
 		cp.globalLine(args, mod, pos)
 	case "defaults", "frontend", "backend", "listen":
 		cp.proxyLine(args, mod, pos)
+	case "fcgi-app":
+		cp.fcgiLine(&pctx{cp: cp, pos: pos, mod: mod, args: args})
 	default:
 		cp.otherLine(args, pos)
 	}
@@ -269,6 +273,7 @@ func (cp *cfgParser) directive(pos Pos, kw string, args []string, s Support, leg
 func (cp *cfgParser) openSection(args []string, pos Pos) {
 	kw := args[0]
 	cp.endCache(pos)
+	cp.fcgi = nil
 	cp.section = kw
 	cp.proxy = nil
 	switch kw {
@@ -295,6 +300,8 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			if !cp.openCache(args, pos) {
 				return
 			}
+		case "fcgi-app":
+			cp.openFCGIApp(args, pos)
 		case "peers":
 			if !cp.openPeers(args, pos) {
 				return
@@ -319,7 +326,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "ring", "log-forward", "program", "fcgi-app":
+	case "userlist", "mailers", "ring", "log-forward", "program":
 		return Unsupported
 	}
 	return Supported

@@ -536,17 +536,9 @@ func kwACL(c *pctx) {
 		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
 		return
 	}
-	if c.arg(2) == "" {
-		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
-		return
-	}
 	expr := c.arg(2)
-	fetch := expr
-	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
-		fetch = fetch[:i]
-	}
-	if !fetchNames[fetch] {
-		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
+	fetch, ok := c.aclFetch(name, expr)
+	if !ok {
 		return
 	}
 	if conv, file, ok := missingPatternFile(c.arg(2)); ok {

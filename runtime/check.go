@@ -137,6 +137,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 			r.Diags = append(r.Diags, p.L6CondDiags()...)
 			r.Diags = append(r.Diags, p.LogFormatDiags()...)
+			r.Diags = append(r.Diags, parser.FCGIFilterDiags(cfg, p)...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
@@ -186,6 +187,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		_, diags := cfg.ErrorPages(p)
 		r.Diags = append(r.Diags, diags...)
 	}
+	r.Diags = append(r.Diags, parser.FCGIPostDiags(cfg)...)
 	if r.Diags.HasErrors() {
 		return r
 	}

@@ -254,9 +254,11 @@ type Backend struct {
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
-	Name   string
-	HTTP   bool
-	LB     *backend.Backend
+	// fcgi is the backend's fcgi-app, nil without one (fcgisrv.go).
+	fcgi *fcgiApp
+	Name string
+	HTTP bool
+	LB   *backend.Backend
 	// Server-side timeouts; zero means none.
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
@@ -802,6 +804,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	quiet := func(parser.Pos, string, ...any) {}
 	ctx := opts.graph.proxyContext(p)
 	set := proxyACLs(p, ctx, fail)
+	compileFCGI(cfg, p, be, ctx, fail)
 	be.Errors = withReplies(be.Errors, cfg, p, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		set = proxyACLs(p, ctx, quiet)

@@ -744,6 +744,9 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	if f := be.fcgi; f != nil && f.servers[srv] {
+		return s.dialFCGI(d, be, srv)
+	}
 	if h := be.h2.get(srv); h != nil {
 		if c, ok, err := s.dialH2(d, be, srv, h); ok {
 			return c, err
@@ -1448,6 +1451,7 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 		out = append(out, "\r\n"...)
 	}
 	out = s.appendForwarded(out, head, be)
+	out = s.appendFCGI(out)
 	switch {
 	case upgrade:
 	case req.Minor == 0 && req.HasTE:
@@ -1763,6 +1767,7 @@ func (s *session) serveTxn(hl int) bool {
 		return s.errorReply(503, true)
 	}
 	s.txn.BeName = be.Name
+	s.txn.FCGIDocroot, s.txn.FCGIIndex = be.fcgiNames()
 	if be != s.fe.own && !s.httpContentRules(&be.tcp) {
 		return false
 	}

@@ -144,6 +144,9 @@ func (e *Engine) startLogs() error {
 		if be.events != nil {
 			all = append(all, be.events)
 		}
+		if be.fcgi != nil && be.fcgi.log != nil {
+			all = append(all, be.fcgi.log)
+		}
 	}
 	for _, l := range all {
 		if lg := byKey[l.key]; lg != nil {

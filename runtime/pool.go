@@ -45,6 +45,9 @@ type idlePool struct {
 	// h2 are the backend's HTTP/2 servers, whose shared connections
 	// close with the idle ones.
 	h2 *srvMap[*h2Server]
+	// fcgi is the backend's fcgi-app, whose shared connections close
+	// with the idle ones.
+	fcgi *fcgiApp
 	// limits holds the "pool-max-conn" of the servers that have one.
 	limits map[*backend.Server]int
 }
@@ -233,6 +236,9 @@ func (p *idlePool) purge() {
 // drop closes the idle connections to srv, all of them when srv is nil;
 // close also refuses later ones.
 func (p *idlePool) drop(srv *backend.Server, close bool) {
+	if p.fcgi != nil {
+		p.fcgi.closeShared(srv)
+	}
 	if p.h2 != nil {
 		if m := p.h2.p.Load(); m != nil {
 			for s, h := range *m {
