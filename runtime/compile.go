@@ -178,6 +178,8 @@ type Listen struct {
 	// TFO is "tfo" (TCP Fast Open, its queue as long as the backlog).
 	Proto string
 	TFO   bool
+	// stats counts its connections (option socket-stats), nil without.
+	stats *listenerStats
 	// Name and ID name the listener in connection error logs (the
 	// bind's "name", else its number in the frontend); AcceptProxy is
 	// "accept-proxy".
@@ -561,6 +563,11 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		nameListeners(p, fe, fail)
+		if p.Options["socket-stats"] {
+			for i := range fe.Binds {
+				fe.Binds[i].stats = &listenerStats{}
+			}
+		}
 		set := proxyACLs(p, ctx, fail)
 		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
 		for _, words := range p.MonitorFail {

@@ -348,6 +348,9 @@ func (e *Engine) acceptLoop(l *listener) {
 			continue
 		}
 		l.fe.accepted.Add(1)
+		if l.bind != nil {
+			l.bind.stats.accept()
+		}
 		e.countRate(l)
 		c := nc.(netConn)
 		if tc, ok := c.(*net.TCPConn); ok && l.adopted {
@@ -364,9 +367,9 @@ func (e *Engine) acceptLoop(l *listener) {
 			go e.front(l, c, b)
 			continue
 		}
-		if !e.startSession(newSession(e, l, c), func() { e.release(l) }) {
+		if !e.startSession(newSession(e, l, c), func() { e.connEnd(l) }) {
 			c.Close()
-			e.release(l)
+			e.connEnd(l)
 		}
 	}
 }
@@ -621,7 +624,7 @@ func (te *tunnelEnd) run() {
 	e.mu.Lock()
 	delete(e.tunnels, te.t)
 	e.mu.Unlock()
-	e.release(te.l)
+	e.connEnd(te.l)
 	e.wg.Done()
 }
 

@@ -579,10 +579,21 @@ func (s *session) countStream(status int) {
 	fe.addRequest()
 	fe.addResponse(status)
 	fe.addBytes(in, out)
+	var ls *listenerStats
+	if s.l != nil && s.l.bind != nil {
+		ls = s.l.bind.stats
+	}
+	if ls != nil {
+		ls.bytesIn.Add(uint64(in))
+		ls.bytesOut.Add(uint64(out))
+	}
 	be := s.logBe
 	if be == nil {
 		if status == 400 || status == 408 {
 			fe.addError(errRequest)
+			if ls != nil {
+				ls.ereq.Add(1)
+			}
 		}
 		return
 	}

@@ -105,7 +105,7 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.St
 // each through a socket pair (bridge). It holds the connection's slot.
 func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
-	defer e.release(l)
+	defer e.connEnd(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	if b.AcceptProxy {
 		// The PROXY header comes before the TLS handshake: the bridged
