@@ -60,16 +60,12 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	}
 	alpnH2, alpnH1 := false, false
 	if len(opts.ALPN) > 0 && opts.SSL {
+		// Any name is offered; HTTP/2 is spoken when the server picks
+		// h2, HTTP/1.1 otherwise, as HAProxy falls back to its mode's
+		// mux for a protocol it has none for.
 		for _, proto := range opts.ALPN {
 			alpnH2 = alpnH2 || proto == "h2"
 			alpnH1 = alpnH1 || proto == "http/1.1"
-			if proto == "h2" {
-				continue
-			}
-			if proto != "http/1.1" && proto != "http/1.0" {
-				fail(s.Pos, "'server %s/%s' : 'alpn %s' is not supported by the gohap runtime yet.", pname, s.Name, proto)
-				return nil
-			}
 		}
 	}
 	t, err := ssl.LoadServerConfig(opts, g)

@@ -107,6 +107,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
 	defer e.connEnd(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	var pps ppState
 	if b.AcceptProxy {
 		// The PROXY header comes before the TLS handshake: the bridged
 		// session gets its addresses and does not look for one.
@@ -119,6 +120,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		if h.Src.IsValid() && h.Dst.IsValid() {
 			src, dst = h.Src, h.Dst
 		}
+		pps.set(&h)
 	}
 	var conn net.Conn = c
 	var info *acl.TLSInfo
@@ -143,10 +145,10 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		info.Local = served()
 	}
 	if !speakH2 {
-		e.bridge(l, conn, src, dst, info)
+		e.bridge(l, conn, src, dst, info, &pps)
 		return
 	}
-	e.serveH2(l, conn, e.h2cfg, src, dst, info)
+	e.serveH2(l, conn, e.h2cfg, src, dst, info, &pps)
 }
 
 // tlsInfo is what the ssl_* fetches read of a client connection.
@@ -170,12 +172,12 @@ func (s *session) serveH2(pre []byte) {
 	cfg.Preread = pre
 	c := s.cl.c
 	c.SetDeadline(time.Time{})
-	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil)
+	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps)
 }
 
 // serveH2 runs an HTTP/2 connection, one bridged session per stream,
 // and sends GOAWAY when the engine stops.
-func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo) {
+func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
 	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
@@ -189,14 +191,14 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		case <-stop:
 		}
 	}()
-	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst, info) })
+	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst, info, pps) })
 	close(stop)
 	conn.Close()
 }
 
 // bridge runs a session on one end of a socket pair and copies between
 // the other end and c until both directions are done.
-func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *acl.TLSInfo) {
+func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
@@ -204,8 +206,12 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	}
 	s := newSession(e, l, a)
 	s.src, s.dst, s.tls = src, dst, info
-	// A PROXY header was read on the connection the bridge serves.
+	// A PROXY header was read on the connection the bridge serves: its
+	// TLVs are the session's.
 	s.bridged = true
+	if pps != nil {
+		s.pps = *pps
+	}
 	if st, ok := c.(*h2.Stream); ok {
 		s.h2Stream, s.h2Origin = true, st.Origin()
 	}
