@@ -2409,7 +2409,11 @@ func (s *session) runTCP() {
 		s.upgradeHTTP()
 		return
 	}
+	// The switching rules see what the inspection read (req.ssl_sni,
+	// req.payload...), as the content rules did.
+	s.txn.Payload, s.txn.Final = s.cl.buf[s.cl.r:s.cl.w], true
 	be := s.route()
+	s.txn.Payload, s.txn.Final = nil, false
 	if be == nil {
 		// No backend: HAProxy has read what the client sent, so its
 		// close is a FIN, not the reset of a socket with unread data.
