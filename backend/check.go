@@ -49,6 +49,9 @@ type Check struct {
 	// TLS, when set, makes checks speak TLS after the preamble
 	// (check-ssl, or an "ssl" server checked on its own address).
 	TLS *tls.Config
+	// StepTLS is the server's TLS settings for "tcp-check connect ssl"
+	// rules, also without check-ssl.
+	StepTLS *tls.Config
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -329,6 +332,14 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		dflt, sendProxy = h.Steps[0].Default, h.Steps[0].SendProxy
 	}
 	nc, reason := s.setupConn(cctx, conn, dflt, sendProxy, timeout)
+	if reason == "" && fc >= 0 && s.Check.TCP[fc].SSL && !dflt {
+		st := &s.Check.TCP[fc]
+		step := fc + 1
+		if st.Step > 0 {
+			step = st.Step
+		}
+		nc, reason = s.stepTLS(cctx, nc, st, timeout, " at step "+strconv.Itoa(step)+" of tcp-check (connect)")
+	}
 	if reason != "" {
 		return reason, checkFailed
 	}
@@ -379,6 +390,36 @@ func (s *Server) setupConn(ctx context.Context, conn net.Conn, dflt, sendProxy b
 			return nil, "Layer6 timeout"
 		}
 		return nil, `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + `"`
+	}
+	conn.SetDeadline(time.Time{})
+	return tc, ""
+}
+
+// stepTLS runs a tcp-check connect rule's TLS handshake with its own
+// SNI and ALPN over the server's check settings; where is appended to a
+// failure's info.
+func (s *Server) stepTLS(ctx context.Context, conn net.Conn, st *TCPStep, timeout time.Duration, where string) (net.Conn, string) {
+	cfg := &tls.Config{}
+	switch {
+	case s.Check.StepTLS != nil:
+		cfg = s.Check.StepTLS.Clone()
+	case s.Check.TLS != nil:
+		cfg = s.Check.TLS.Clone()
+	}
+	if st.SNI != "" {
+		cfg.ServerName = st.SNI
+	}
+	if len(st.ALPN) > 0 {
+		cfg.NextProtos = st.ALPN
+	}
+	tc := tls.Client(conn, cfg)
+	conn.SetDeadline(time.Now().Add(timeout))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			return nil, `Layer6 timeout, info: "` + where[1:] + `"`
+		}
+		return nil, `Layer6 invalid response, info: "SSL handshake failure` + socketError(conn) + where + `"`
 	}
 	conn.SetDeadline(time.Time{})
 	return tc, ""

@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"net"
 	"regexp"
@@ -21,6 +22,11 @@ type TCPStep struct {
 	// takes the server's check settings (check-send-proxy, check-ssl);
 	// SendProxy sends a PROXY header.
 	Linger, Default, SendProxy bool
+	// SSL speaks TLS on the connection (tcp-check connect ssl), with SNI
+	// and ALPN when set.
+	SSL  bool
+	SNI  string
+	ALPN []string
 	// Send is written as it is when not nil; SendLF, when set, builds
 	// what is written (send-lf).
 	Send   []byte
@@ -117,6 +123,9 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 				}
 			}
 			sc, reason := c.Server.setupConn(ctx, nc, st.Default, st.SendProxy, time.Until(deadline))
+			if reason == "" && st.SSL && !st.Default {
+				sc, reason = c.Server.stepTLS(ctx, sc, st, time.Until(deadline), " at step "+step+" of tcp-check (connect)")
+			}
 			if reason != "" {
 				return reason, false
 			}
@@ -210,6 +219,9 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 	case last == nil:
 		return "Layer4 check passed", true
 	case last.Connect:
+		if _, ok := conn.(*tls.Conn); ok {
+			return `Layer6 check passed, info: "(tcp-check)"`, true
+		}
 		return `Layer4 check passed, info: "(tcp-check)"`, true
 	case last.Send != nil || last.SendLF != nil:
 		return statusReport(CheckL7OKD, 0, "(tcp-check)"), true

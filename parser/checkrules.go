@@ -27,6 +27,9 @@ type CheckRule struct {
 	Proto     string
 	Default   bool
 	SendProxy bool
+	// SSL is a connect rule's "ssl", SNI and ALPN its "sni" and "alpn".
+	SSL       bool
+	SNI, ALPN string
 	// Var names the variable of a set-var or unset-var rule
 	// ("check.name[,cond...]"), Expr is set-var's sample expression or
 	// set-var-fmt's format.
@@ -255,7 +258,9 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 				r.Linger = true
 			case "send-proxy":
 				r.SendProxy = true
-			case "port", "comment", "addr", "proto":
+			case "ssl":
+				r.SSL = true
+			case "port", "comment", "addr", "proto", "sni", "alpn":
 				if i+1 >= len(a) {
 					unsupported("connect " + a[i])
 					break
@@ -269,6 +274,10 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 					r.Port = v
 				case "addr":
 					r.Addr = v
+				case "sni":
+					r.SNI = v
+				case "alpn":
+					r.ALPN = v
 				case "proto":
 					if v != "h1" && v != "h2" {
 						unsupported("connect proto " + v)

@@ -405,7 +405,12 @@ func compileTCPCheck(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, st
 		case "comment":
 			comment = r.Comment
 		case "connect":
-			add(backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger, Default: r.Default, SendProxy: r.SendProxy})
+			st := backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger, Default: r.Default, SendProxy: r.SendProxy,
+				SSL: r.SSL, SNI: r.SNI}
+			if r.ALPN != "" {
+				st.ALPN = strings.Split(r.ALPN, ",")
+			}
+			add(st)
 		case "set-var", "set-var-fmt", "unset-var":
 			f, err := checkVarAction(r, ctx)
 			if err != nil {

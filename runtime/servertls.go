@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +56,9 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	}
 	st := &s.Settings
 	checkSSL := opts.CheckSSL || opts.SSL && st.Port == "" && st.Addr == ""
-	if !opts.SSL && !checkSSL {
+	// "tcp-check connect ssl" rules speak TLS with the server's settings.
+	stepSSL := slices.ContainsFunc(p.TCPChecks, func(r *parser.CheckRule) bool { return r.Action == "connect" && r.SSL })
+	if !opts.SSL && !checkSSL && !stepSSL {
 		return nil
 	}
 	alpnH2, alpnH1 := false, false
@@ -81,6 +84,9 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	}
 	if checkSSL {
 		srv.Check.TLS = t.CheckConfig()
+	}
+	if stepSSL {
+		srv.Check.StepTLS = t.CheckConfig()
 	}
 	if !opts.SSL {
 		return nil
