@@ -41,7 +41,8 @@ type Capture struct {
 	Len  int
 }
 
-// logTarget reads the target of a "log" line; a ring stays refused.
+// logTarget reads the target of a "log" line. A ring@ target is
+// checked when the runtime starts (RingLogDiags), as HAProxy does.
 func logTarget(c *pctx, global bool) (Log, bool) {
 	parse := logfmt.ParseTarget
 	if global {
@@ -62,9 +63,6 @@ func logTarget(c *pctx, global bool) (Log, bool) {
 			msg = strings.Replace(msg, "in '"+args[1]+"'", "in '"+orig+"'", 1)
 		}
 		c.alert("log : %s", msg)
-		return Log{}, false
-	}
-	if t.Kind == logfmt.Ring {
 		return Log{}, false
 	}
 	c.runtimeForm()

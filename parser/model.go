@@ -51,6 +51,8 @@ type Config struct {
 	// global "localpeer" name, empty when not set.
 	Peers     []*Peers
 	LocalPeer string
+	// Rings are the ring sections, in source order.
+	Rings []*Ring
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive

@@ -231,6 +231,10 @@ func parseTarget(words []string, global bool) (TargetConfig, error) {
 	return t, nil
 }
 
+// ParseFormat returns the log format named s (get_log_format()),
+// SyslogUnspec when none is.
+func ParseFormat(s string) SyslogFormat { return parseFormat(s) }
+
 func parseFormat(s string) SyslogFormat {
 	for f := len(formatNames) - 1; f > 0; f-- {
 		if formatNames[f] == s {
