@@ -131,7 +131,10 @@ func (cp *cfgParser) ringLine(c *pctx) {
 			// size_t wraps a negative size: the allocation fails.
 			c.alert("fail to set sink buffer size '%d' for ring '%s'.", r.Size, r.Name)
 		case size < r.Size:
-			c.warn("ignoring new size '%s' that is smaller than current size '%d' for ring '%s'.", c.arg(1), r.Size, r.Name)
+			// A warning that HAProxy 2.6 counts as a fatal error.
+			d := warnf(c.pos, "ignoring new size '%s' that is smaller than current size '%d' for ring '%s'.", c.arg(1), r.Size, r.Name)
+			d.Fatal = true
+			cp.add(d)
 		default:
 			r.Size = size
 		}

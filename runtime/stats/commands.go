@@ -52,6 +52,7 @@ func init() {
 	commands = append(commands, serverCommands()...)
 	commands = append(commands, dynServerCommands()...)
 	commands = append(commands, errorCommands()...)
+	commands = append(commands, eventCommands()...)
 }
 
 // permissionDenied is cli_permission_denied_msg.

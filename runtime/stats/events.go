@@ -1,0 +1,123 @@
+package stats
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gohap/gohap/runtime/ring"
+)
+
+// EventSource gives the CLI the event sinks: HAProxy's built-in ones and
+// the ring sections, in HAProxy's order.
+type EventSource interface {
+	EventSinks() []*ring.Sink
+}
+
+// maxEvent is the largest event "show events" prints: its output buffer
+// (BUFSIZE) holds the event and a newline.
+const maxEvent = 16384 - 1
+
+func eventCommands() []command {
+	return []command{
+		{words: []string{"show", "events"}, usage: "show events [<sink>] [-w] [-n]          : show event sink state", run: (*session).showEvents},
+	}
+}
+
+// showEvents is "show events [<sink>] [-w] [-n]" (src/sink.c
+// cli_parse_show_events, src/ring.c cli_io_handler_show_ring): without a
+// sink, the list of sinks; with one, its events, oldest first or (-n)
+// only new ones, and with -w the events to come until a key is pressed.
+func (ss *session) showEvents(args []string) bool {
+	var sinks []*ring.Sink
+	if es, ok := ss.srv.src.(EventSource); ok {
+		sinks = es.EventSinks()
+	}
+	name := arg(args, 2)
+	if name == "" {
+		var b strings.Builder
+		b.WriteString("Supported events sinks are listed below. Add -w(wait), -n(new). Any key to stop\n")
+		for _, s := range sinks {
+			fmt.Fprintf(&b, "    %-10s : type=%s, %d dropped, %s\n", s.Name, s.Type(), s.Dropped(), s.Desc)
+		}
+		ss.out.WriteString(b.String())
+		return false
+	}
+	if ss.level < LevelOperator {
+		return false
+	}
+	var s *ring.Sink
+	for _, k := range sinks {
+		if k.Name == name {
+			s = k
+			break
+		}
+	}
+	if s == nil {
+		ss.out.WriteString("No such event sink")
+		return false
+	}
+	if s.Ring == nil {
+		ss.out.WriteString("Nothing to report for this sink")
+		return false
+	}
+	wait, seekNew := false, false
+	for _, a := range args[3:] {
+		switch a {
+		case "-w":
+			wait = true
+		case "-n":
+			seekNew = true
+		case "-nw", "-wn":
+			wait, seekNew = true, true
+		default:
+			ss.out.WriteString("unknown option")
+			return false
+		}
+	}
+	rd := s.Ring.Attach()
+	if rd == nil {
+		ss.out.WriteString("Sorry, too many watchers (255) on this ring buffer. What could it have so interesting to attract so many watchers ?")
+		return false
+	}
+	defer rd.Detach()
+	rd.Start(seekNew)
+	dump := func(msg []byte) bool {
+		ss.out.Write(msg)
+		ss.out.WriteByte('\n')
+		return true
+	}
+	rd.Read(maxEvent, dump)
+	if !wait {
+		return false
+	}
+	return ss.waitEvents(s.Ring, rd, dump)
+}
+
+// waitEvents prints the events as they come until the client sends
+// anything, which is then discarded, or goes away.
+func (ss *session) waitEvents(r *ring.Ring, rd *ring.Reader, dump func([]byte) bool) bool {
+	if ss.in == nil || ss.conn == nil {
+		return false
+	}
+	key := make(chan struct{})
+	ss.conn.SetReadDeadline(time.Time{})
+	go func() {
+		ss.in.Peek(1)
+		close(key)
+	}()
+	for {
+		wake := r.Wait()
+		rd.Read(maxEvent, dump)
+		ss.conn.SetWriteDeadline(time.Now().Add(ss.srv.timeout))
+		if ss.out.Flush() != nil {
+			return true
+		}
+		select {
+		case <-wake:
+		case <-key:
+			ss.in.Discard(ss.in.Buffered())
+			return false
+		}
+	}
+}
