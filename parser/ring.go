@@ -31,6 +31,8 @@ type Ring struct {
 	TimeoutConnect, TimeoutServer time.Duration
 	// Servers are the "server" lines, in order.
 	Servers []*RingServer
+	// last is the section's last line, where its end is reported.
+	last Pos
 }
 
 // RingServer is a "server" line of a ring section: a TCP syslog
@@ -91,7 +93,7 @@ func (cp *cfgParser) openRing(args []string, pos Pos) {
 		cp.add(alertf(pos, "sink named '%s' already exists.", name))
 		return
 	}
-	r := &Ring{Pos: pos, Name: name, Description: name, Format: logfmt.SyslogRaw, MaxLen: RingBufSize, Size: RingBufSize}
+	r := &Ring{Pos: pos, Name: name, Description: name, Format: logfmt.SyslogRaw, MaxLen: RingBufSize, Size: RingBufSize, last: pos}
 	cp.cfg.Rings = append(cp.cfg.Rings, r)
 	cp.ring = r
 }
@@ -104,7 +106,7 @@ func (cp *cfgParser) endRing() {
 		return
 	}
 	if uint32(r.MaxLen) > uint32(r.Size) {
-		d := warnf(r.Pos, "ring '%s' event max length '%d' exceeds size, forced to size '%d'.", r.Name, uint32(r.MaxLen), r.Size)
+		d := warnf(r.last, "ring '%s' event max length '%d' exceeds size, forced to size '%d'.", r.Name, uint32(r.MaxLen), r.Size)
 		d.Style = StyleNone
 		cp.add(d)
 		r.MaxLen = r.Size
@@ -114,6 +116,9 @@ func (cp *cfgParser) endRing() {
 // ringLine reads a line of a ring section.
 func (cp *cfgParser) ringLine(c *pctx) {
 	r := cp.ring
+	if r != nil {
+		r.last = c.pos
+	}
 	kw := c.args[0]
 	support := Supported
 	defer func() { cp.directive(c.pos, kw, c.args[1:], support, false) }()

@@ -82,21 +82,46 @@ func (ss *session) showEvents(args []string) bool {
 	}
 	defer rd.Detach()
 	rd.Start(seekNew)
-	dump := func(msg []byte) bool {
-		ss.out.Write(msg)
-		ss.out.WriteByte('\n')
-		return true
+	for ss.dumpEvents(rd) {
+		if ss.flush() != nil {
+			return true
+		}
 	}
-	rd.Read(maxEvent, dump)
 	if !wait {
 		return false
 	}
-	return ss.waitEvents(s.Ring, rd, dump)
+	return ss.waitEvents(s.Ring, rd)
+}
+
+// dumpEvents writes the reader's next events to the session, a batch at
+// a time: the ring is not held while the client reads. It reports
+// whether more events wait.
+func (ss *session) dumpEvents(rd *ring.Reader) bool {
+	batch := make([]byte, 0, 16384)
+	more := false
+	rd.Read(maxEvent, func(msg []byte) bool {
+		if len(batch) > 0 && len(batch)+len(msg)+1 > cap(batch) {
+			more = true
+			return false
+		}
+		batch = append(append(batch, msg...), '\n')
+		return true
+	})
+	ss.out.Write(batch)
+	return more
+}
+
+// flush sends the output so far within the CLI timeout.
+func (ss *session) flush() error {
+	if ss.conn != nil {
+		ss.conn.SetWriteDeadline(time.Now().Add(ss.srv.timeout))
+	}
+	return ss.out.Flush()
 }
 
 // waitEvents prints the events as they come until the client sends
 // anything, which is then discarded, or goes away.
-func (ss *session) waitEvents(r *ring.Ring, rd *ring.Reader, dump func([]byte) bool) bool {
+func (ss *session) waitEvents(r *ring.Ring, rd *ring.Reader) bool {
 	if ss.in == nil || ss.conn == nil {
 		return false
 	}
@@ -108,10 +133,12 @@ func (ss *session) waitEvents(r *ring.Ring, rd *ring.Reader, dump func([]byte) b
 	}()
 	for {
 		wake := r.Wait()
-		rd.Read(maxEvent, dump)
-		ss.conn.SetWriteDeadline(time.Now().Add(ss.srv.timeout))
-		if ss.out.Flush() != nil {
+		more := ss.dumpEvents(rd)
+		if ss.flush() != nil {
 			return true
+		}
+		if more {
+			continue
 		}
 		select {
 		case <-wake:
