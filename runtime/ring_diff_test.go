@@ -15,8 +15,8 @@ import (
 // tcpSyslog is a TCP syslog receiver: it accepts connections and
 // passes on the messages, newline-terminated or octet-counted.
 type tcpSyslog struct {
-	ln    net.Listener
-	lines chan string
+	ln net.Listener
+	*logSink
 }
 
 func newTCPSyslog(t *testing.T, octetCount bool) *tcpSyslog {
@@ -26,7 +26,7 @@ func newTCPSyslog(t *testing.T, octetCount bool) *tcpSyslog {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	s := &tcpSyslog{ln: ln, lines: make(chan string, 1024)}
+	s := &tcpSyslog{ln: ln, logSink: &logSink{lines: make(chan string, 1024)}}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -66,15 +66,6 @@ func newTCPSyslog(t *testing.T, octetCount bool) *tcpSyslog {
 		}
 	}()
 	return s
-}
-
-func (s *tcpSyslog) next(d time.Duration) (string, bool) {
-	select {
-	case l := <-s.lines:
-		return l, true
-	case <-time.After(d):
-		return "", false
-	}
 }
 
 var (
