@@ -65,6 +65,10 @@ func logTarget(c *pctx, global bool) (Log, bool) {
 		c.alert("log : %s", msg)
 		return Log{}, false
 	}
+	if t.Kind == logfmt.Stream {
+		c.cp.cfg.streamRings++
+		t.Ring = fmt.Sprintf("ring#%d", c.cp.cfg.streamRings)
+	}
 	c.runtimeForm()
 	return Log{Pos: c.pos, Address: args[1], Facility: t.Raw, Target: t}, true
 }

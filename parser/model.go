@@ -62,6 +62,9 @@ type Config struct {
 	// AbortAfterFile is set by errors that stop HAProxy once the current
 	// file is read (a Lua file that cannot be loaded).
 	AbortAfterFile bool
+	// streamRings counts the stream log targets read, which name their
+	// implicit rings.
+	streamRings int
 }
 
 // Directive is one keyword line inside a section.

@@ -69,6 +69,7 @@ func newTCPSyslog(t *testing.T, octetCount bool) *tcpSyslog {
 }
 
 var (
+	cfgPath  = regexp.MustCompile(`'/[^']*/haproxy.cfg'`)
 	isoDate  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d `)
 	shortPid = regexp.MustCompile(`haproxy\[\d+\]`)
 )
@@ -98,6 +99,7 @@ frontend fe
  option dontlognull
  log ring@r1 local0
  log ring@r2 len 120 local1 notice
+ log tcp@%s format short local3
  default_backend be
 frontend fe2
  bind %s
@@ -142,9 +144,11 @@ func TestRingDifferential(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			run := func(start func(cfg, fe string)) []string {
 				sys := newTCPSyslog(t, proto == "octet-count")
+				// A tcp@ target, which goes through an implicit ring.
+				stream := newTCPSyslog(t, false)
 				sock := filepath.Join(t.TempDir(), "s.sock")
 				fe, fe2 := freePort(t), freePort(t)
-				start(fmtCfg(ringCfg, sock, fe, fe2, up.Addr(), sys.ln.Addr(), proto), fe)
+				start(fmtCfg(ringCfg, sock, fe, stream.ln.Addr(), fe2, up.Addr(), sys.ln.Addr(), proto), fe)
 				var out []string
 				for _, raw := range reqs {
 					exchange(t, fe, raw, []string{"GET"}, 3*time.Second)
@@ -156,6 +160,10 @@ func TestRingDifferential(t *testing.T) {
 						l = "(no line)"
 					}
 					out = append(out, "syslog: "+maskRingLine(l))
+					if l, ok = stream.next(3 * time.Second); !ok {
+						l = "(no line)"
+					}
+					out = append(out, "tcp@: "+maskRingLine(l))
 				}
 				if l, ok := sys.next(200 * time.Millisecond); ok {
 					out = append(out, "syslog, more: "+maskRingLine(l))
@@ -170,10 +178,11 @@ func TestRingDifferential(t *testing.T) {
 					t.Errorf("r3 kept %d events of 170, want the newest that fit", len(r3)-2)
 				}
 				out = append(out, "show events r3: "+strconv.Itoa(len(r3))+" lines, first: "+maskRingLine(r3[0])[:20])
-				for _, cmd := range []string{"show events", "show events r1", "show events r2",
+				for _, cmd := range []string{"show events", "show events r1", "show events r2", "show events ring#1",
 					"show events r1 -n", "show events stderr", "show events nope", "show events r1 -z"} {
 					ans := cliSend(t, "unix", sock, cmd+"\n")
 					for _, l := range strings.Split(ans, "\n") {
+						l = cfgPath.ReplaceAllString(l, "'CFG'")
 						out = append(out, cmd+": "+maskRingLine(l))
 					}
 				}

@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/parser/logfmt"
 	"github.com/gohap/gohap/runtime/ring"
 	"github.com/gohap/gohap/runtime/stats"
 )
@@ -49,10 +51,56 @@ func compileRings(cfg *parser.Config, opts Options, fail func(parser.Pos, string
 				OctetCount: srv.OctetCount, Connect: r.TimeoutConnect, Server: r.TimeoutServer}})
 		}
 	}
+	rs.implicit(cfg, opts, fail)
 	for _, s := range rs.sinks {
 		rs.byName[s.Name] = s
 	}
 	return rs
+}
+
+// implicit adds the rings HAProxy puts in front of stream log targets
+// ("tcp@", "uxst@"), as post_sink_resolve creates them: the global
+// targets' first, then the proxies', in order. Each forwards to its
+// target, newline-terminated, with no timeouts.
+func (rs *ringSet) implicit(cfg *parser.Config, opts Options, fail func(parser.Pos, string, ...any)) {
+	seen := map[string]bool{}
+	add := func(l parser.Log) {
+		t := l.Target
+		if t.Kind != logfmt.Stream || t.Ring == "" || seen[t.Ring] {
+			return
+		}
+		seen[t.Ring] = true
+		network, addr := t.Network, t.Path
+		if t.Abstract {
+			addr = "@" + addr
+		}
+		if network != "unix" {
+			ap := t.Addr
+			if t.Host != "" {
+				ip, err := opts.Resolve(t.Host)
+				if err != nil {
+					fail(l.Pos, "log : invalid address: '%s' in '%s'", t.Host, t.Raw)
+					return
+				}
+				ap = netip.AddrPortFrom(ip.Unmap(), t.Port)
+			}
+			network, addr = "tcp", ap.String()
+		}
+		s := &ring.Sink{Name: t.Ring, Desc: fmt.Sprintf("created from logserver declared into '%s' at line %d", l.Pos.File, l.Pos.Line),
+			Format: t.Format, MaxLen: parser.RingBufSize, Ring: ring.New(parser.RingBufSize)}
+		rs.sinks = append(rs.sinks, s)
+		rs.targets = append(rs.targets, ringTarget{r: s.Ring, t: ring.Target{Network: network, Addr: addr}})
+	}
+	for _, l := range cfg.Global.Logs {
+		add(l)
+	}
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapDef == 0 {
+			for _, l := range p.Log.Targets {
+				add(l)
+			}
+		}
+	}
 }
 
 // ringServerAddr is where a ring server's forwarder connects.

@@ -117,11 +117,14 @@ func New(targets []TargetConfig, opts Options) (*Logger, error) {
 		if c.Global {
 			continue
 		}
-		if c.Kind == Ring {
-			s := opts.Sinks[c.Path]
+		if name := c.Path; c.Kind == Ring || c.Kind == Stream && opts.Sinks[c.Ring] != nil {
+			if c.Kind == Stream {
+				name = c.Ring
+			}
+			s := opts.Sinks[name]
 			if s == nil || s.Ring == nil {
 				l.Close()
-				return nil, fmt.Errorf("log target '%s': no ring named '%s'", c.Raw, c.Path)
+				return nil, fmt.Errorf("log target '%s': no ring named '%s'", c.Raw, name)
 			}
 			if c.MaxLen <= 0 {
 				c.MaxLen = MaxLenDefault
