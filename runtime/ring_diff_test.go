@@ -307,3 +307,67 @@ ring r
 		t.Errorf("refused a supported line:\n%s", got)
 	}
 }
+
+// "show events <ring> -w" prints the ring's events, then each new one as
+// it comes, until the client sends something; "-n" skips the old ones.
+// Both as HAProxy's.
+func TestShowEventsWaitDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare show events -w with")
+	}
+	up := startEcho(t, "s1")
+	run := func(start func(cfg, fe string)) []string {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		fe := freePort(t)
+		start(fmtCfg(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %s
+ option httplog
+ option dontlognull
+ log ring@r local0
+ default_backend be
+backend be
+ server s1 %s
+ring r
+ format short
+`, sock, fe, up.Addr()), fe)
+		get := func(path string) {
+			exchange(t, fe, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", []string{"GET"}, 3*time.Second)
+		}
+		get("/size/1")
+		var out []string
+		for _, cmd := range []string{"show events r -w", "show events r -nw"} {
+			c, err := net.Dial("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, cmd+"\n")
+			r := bufio.NewReader(c)
+			if cmd == "show events r -w" {
+				l, _ := r.ReadString('\n')
+				out = append(out, cmd+" old: "+maskRingLine(l))
+			}
+			get("/size/2")
+			l, _ := r.ReadString('\n')
+			out = append(out, cmd+" new: "+maskRingLine(l))
+			// A key ends the command at the next event.
+			io.WriteString(c, "x\n")
+			get("/size/3")
+			rest, err := io.ReadAll(r)
+			out = append(out, cmd+" end: "+maskRingLine(string(rest))+" "+strconv.FormatBool(err == nil))
+			c.Close()
+		}
+		return out
+	}
+	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	agree := sameLines(t, ref, got)
+	t.Logf("show events -w: %d of %d lines agree", agree, len(ref))
+}

@@ -119,18 +119,34 @@ func (ss *session) flush() error {
 	return ss.out.Flush()
 }
 
-// waitEvents prints the events as they come until the client sends
-// anything, which is then discarded, or goes away.
+// waitEvents prints the events as they come. Input from the client ends
+// the command once the next event is printed, as HAProxy's handler
+// only sees the input when an event wakes it up; the input is discarded.
+// A client that goes away ends the session.
 func (ss *session) waitEvents(r *ring.Ring, rd *ring.Reader) bool {
 	if ss.in == nil || ss.conn == nil {
 		return false
 	}
-	key := make(chan struct{})
-	ss.conn.SetReadDeadline(time.Time{})
-	go func() {
-		ss.in.Peek(1)
-		close(key)
+	// One goroutine at a time watches the input; it is stopped before
+	// the session reads again.
+	key := make(chan error, 1)
+	watching := false
+	watch := func() {
+		watching = true
+		go func() {
+			_, err := ss.in.Peek(1)
+			key <- err
+		}()
+	}
+	defer func() {
+		if watching {
+			ss.conn.SetReadDeadline(time.Now())
+			<-key
+		}
 	}()
+	ss.conn.SetReadDeadline(time.Time{})
+	watch()
+	pressed := false
 	for {
 		wake := r.Wait()
 		more := ss.dumpEvents(rd)
@@ -140,11 +156,22 @@ func (ss *session) waitEvents(r *ring.Ring, rd *ring.Reader) bool {
 		if more {
 			continue
 		}
-		select {
-		case <-wake:
-		case <-key:
-			ss.in.Discard(ss.in.Buffered())
+		if pressed {
 			return false
+		}
+		for waiting := true; waiting; {
+			select {
+			case <-wake:
+				waiting = false
+			case err := <-key:
+				watching = false
+				if err != nil {
+					return true
+				}
+				ss.in.Discard(ss.in.Buffered())
+				pressed = true
+				watch()
+			}
 		}
 	}
 }
