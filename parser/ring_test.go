@@ -146,3 +146,30 @@ frontend f
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// FuzzRing parses ring sections with any lines and log ring@ targets: no
+// panic, and every diagnostic inside the file.
+func FuzzRing(f *testing.F) {
+	for _, s := range []string{"size 32768\n maxlen 100\n format rfc5424", "server s 127.0.0.1:1 log-proto octet-count",
+		"timeout server 10x\n description", "server s fd@3\nring r\n size -1", "maxlen -3\nglobal\n log ring@r local0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		text := "ring r\n " + body + "\nfrontend f\n bind 127.0.0.1:18080\n log ring@r local0\n"
+		lines := strings.Count(text, "\n") + 1
+		c, ds := Parse([]Input{{Name: "fuzz.cfg", Data: []byte(text)}}, Options{})
+		for _, d := range ds {
+			if d.Pos.Line < 0 || d.Pos.Line > lines {
+				t.Fatalf("diagnostic outside the file: %+v", d)
+			}
+		}
+		if c != nil {
+			for _, r := range c.Rings {
+				if r.MaxLen > r.Size || r.Size <= 0 {
+					t.Fatalf("ring %s: maxlen %d size %d", r.Name, r.MaxLen, r.Size)
+				}
+			}
+			RingLogDiags(c)
+		}
+	})
+}
