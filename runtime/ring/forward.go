@@ -109,6 +109,14 @@ func (f *Forwarder) serve(c net.Conn, rd *Reader) {
 		io.Copy(io.Discard, c)
 		close(closed)
 	}()
+	go func() {
+		// Stopping ends a write the server does not take.
+		select {
+		case <-f.stop:
+			c.Close()
+		case <-closed:
+		}
+	}()
 	buf := make([]byte, 0, chunkSize)
 	var n uint64
 	frame := func(msg []byte) bool {

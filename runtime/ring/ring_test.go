@@ -250,3 +250,35 @@ func TestForwarderOctetCount(t *testing.T) {
 		}
 	}
 }
+
+// A forwarder whose server stopped reading, with no server timeout,
+// still stops at once.
+func TestForwarderStopsWhileStuck(t *testing.T) {
+	r := New(32 << 20)
+	rc := listen(t, "127.0.0.1:0")
+	f := Forward(r, Target{Network: "tcp", Addr: rc.ln.Addr().String()})
+	rc.next(t)
+	big := make([]byte, 16000)
+	for range 1500 {
+		r.Write(16384, nil, big)
+	}
+	// The socket buffers fill up: the forwarder waits in a write.
+	deadline := time.Now().Add(5 * time.Second)
+	for prev := uint64(1 << 63); f.Sent() != prev; {
+		prev = f.Sent()
+		if time.Now().After(deadline) {
+			t.Fatal("the forwarder never stopped sending")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if f.Sent() == 1500 {
+		t.Fatal("the server took everything: nothing is stuck")
+	}
+	done := make(chan struct{})
+	go func() { f.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the stuck write")
+	}
+}
