@@ -359,6 +359,9 @@ ring r
 			out = append(out, cmd+" new: "+maskRingLine(l))
 			// A key ends the command at the next event.
 			io.WriteString(c, "x\n")
+			// HAProxy reads the key when it comes, and sees it at the
+			// next event.
+			time.Sleep(200 * time.Millisecond)
 			get("/size/3")
 			rest, err := io.ReadAll(r)
 			out = append(out, cmd+" end: "+maskRingLine(string(rest))+" "+strconv.FormatBool(err == nil))
