@@ -156,7 +156,7 @@ func TestConditions(t *testing.T) {
 }
 
 func TestNotImplemented(t *testing.T) {
-	for _, f := range []string{"ssl_f_sha1", "hdr(host),jwt_header_query"} {
+	for _, f := range []string{"ssl_fc_session_id", "hdr(host),aes_gcm_dec(128,txn.nonce,Zm9v,txn.aead)"} {
 		_, err := Compile(f, []string{"x"})
 		if !errors.Is(err, ErrNotImplemented) {
 			t.Errorf("%s: %v, want ErrNotImplemented", f, err)

@@ -25,10 +25,28 @@ var diffVars = []struct{ name, expr string }{
 	{"txn.key", "str(c2VjcmV0)"},
 	{"txn.hash", "str(hello)"},
 	{"txn.ip", "ipv4(10.1.2.3)"},
+	{"txn.alg", "str(HS256)"},
+	{"txn.jwtkey", "str(secret)"},
 }
 
 // diffExprs are compared byte for byte with haproxy's answer.
 var diffExprs = []string{
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_header_query",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_payload_query",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_header_query('$.alg')",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_payload_query('$.n',int)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_payload_query('$.nope')",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(HS256,secret)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(HS256,wrong)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(txn.alg,txn.jwtkey)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(HS384,secret)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(RS256,/nonexistent.pem)",
+	"str(eyJhbGciOiJub25lIn0.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.),jwt_verify(none,x)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(none,x)",
+	"str(a.b.c.d),jwt_verify(HS256,secret)",
+	"str(a.b),jwt_verify(HS256,secret)",
+	"str(a.b.),jwt_verify(HS256,secret)",
+	"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyIsIm4iOjd9.vChb_4dCp6yGIGqvgYoej_Wq51Cwx4hLywzOuDDZ_UE),jwt_verify(RS256,x)",
 	"str(foo),base64",
 	"str(Zm9v),b64dec",
 	"str(f?o>),ub64enc",

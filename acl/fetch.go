@@ -78,7 +78,7 @@ func init() {
 		&fetchDef{name: "capture.req.hdr", args: spec(1, aSint), out: TypeStr, fn: fetchCapture},
 		&fetchDef{name: "capture.res.hdr", args: spec(1, aSint), out: TypeStr, fn: fetchCapture},
 		&fetchDef{name: "capture.req.method", out: TypeStr, fn: fetchCapMethod},
-		&fetchDef{name: "capture.req.uri", out: TypeStr, fn: fetchPathQ},
+		&fetchDef{name: "capture.req.uri", out: TypeStr, fn: fetchCapReqURI},
 		&fetchDef{name: "capture.req.ver", out: TypeStr, fn: fetchCapReqVer},
 		&fetchDef{name: "capture.res.ver", out: TypeStr, fn: fetchCapResVer},
 		&fetchDef{name: "unique-id", out: TypeStr, fn: fetchUniqueID},
@@ -729,7 +729,31 @@ func fetchURL(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
 		return t.reqPending()
 	}
-	v.Type, v.B = TypeStr, t.Req.URI.Of(t.Buf)
+	v.Type, v.B = TypeStr, reqURI(t)
+	return true
+}
+
+// reqURI is the request's target as HAProxy holds it: an HTTP/2
+// request's in absolute form, its origin before the path.
+func reqURI(t *Txn) []byte {
+	u := t.Req.URI.Of(t.Buf)
+	if t.Origin == "" || len(u) == 0 || u[0] != '/' {
+		return u
+	}
+	b := append(t.tmp(), t.Origin...)
+	return t.keep(append(b, u...))
+}
+
+// fetchCapReqURI is capture.req.uri: the target of the request line
+// the log shows.
+func fetchCapReqURI(fe *fetch, t *Txn, v *Value) bool {
+	if t.Req == nil {
+		return t.reqPending()
+	}
+	if t.Origin == "" {
+		return fetchPathQ(fe, t, v)
+	}
+	v.Type, v.B = TypeStr, reqURI(t)
 	return true
 }
 
@@ -854,7 +878,7 @@ func urlHostPort(t *Txn) (v Value, port int64, ok bool) {
 	if t.Req == nil {
 		return v, 0, false
 	}
-	u := t.Req.URI.Of(t.Buf)
+	u := reqURI(t)
 	if len(u) < 7 || !h1.EqualFold(u[:7], "http://") {
 		return v, 0, false
 	}

@@ -596,6 +596,21 @@ func checkServer(fe *fetch, c *Context) error {
 		}
 		c.ServerRef(b, fe.name)
 	}
+	if c != nil && c.Servers != nil {
+		kw := fe.def.name
+		px := c.Proxy
+		switch {
+		case fe.vname != "":
+			if px = fe.vname; !c.Servers.HasBackend(px) {
+				return &ResolveError{Kind: resSrvNoProxy, Proxy: px, Arg: 1, Keyword: kw}
+			}
+		case c.Defaults:
+			return &ResolveError{Kind: resSrvNeedBackend, Arg: 1, Keyword: kw}
+		}
+		if !c.Servers.HasServer(px, fe.name) {
+			return &ResolveError{Kind: resSrvNoServer, Server: fe.name, Proxy: px, Arg: 1, Keyword: kw}
+		}
+	}
 	return nil
 }
 

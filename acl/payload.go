@@ -20,6 +20,7 @@ func init() {
 		&fetchDef{name: "req.ssl_hello_type", out: TypeInt, fn: fetchSSLHelloType},
 		&fetchDef{name: "res.ssl_hello_type", out: TypeInt, fn: fetchSSLHelloType},
 		&fetchDef{name: "req.ssl_sni", out: TypeStr, fn: fetchSSLSNI},
+		&fetchDef{name: "req.ssl_alpn", out: TypeStr, fn: fetchSSLALPN, iter: iterSSLALPN},
 		&fetchDef{name: "req.ssl_ver", out: TypeInt, fn: fetchSSLVer},
 		&fetchDef{name: "req.rdp_cookie", args: spec(0, aStr), out: TypeStr, fn: fetchRDPCookie},
 		&fetchDef{name: "req.rdp_cookie_cnt", args: spec(0, aStr), out: TypeInt, fn: fetchRDPCookieCnt},
@@ -432,6 +433,141 @@ func fetchRDPCookieCnt(fe *fetch, t *Txn, v *Value) bool {
 	v.Type, v.I = TypeInt, 0
 	if ok {
 		v.I = 1
+	}
+	return true
+}
+
+// helloALPN walks the ClientHello at the start of the request payload
+// to its ALPN extension, as smp_fetch_ssl_hello_alpn does: ext starts at
+// the extension's type; ok is false when there is none (or no hello).
+func helloALPN(t *Txn) (ext []byte, extLen int, ok bool) {
+	d := t.Payload
+	switch {
+	case len(d) == 0:
+		return nil, 0, tooShort(t)
+	case d[0] != 0x16:
+		return nil, 0, false
+	case len(d) < 3:
+		return nil, 0, tooShort(t)
+	case d[1] < 3:
+		return nil, 0, false
+	case len(d) < 5:
+		return nil, 0, tooShort(t)
+	case int(d[3])<<8+int(d[4]) < 1+3+2+32+1+2+2+1+1+2+2:
+		return nil, 0, false
+	}
+	d = d[5:]
+	switch {
+	case len(d) < 1:
+		return nil, 0, tooShort(t)
+	case d[0] != 1:
+		return nil, 0, false
+	case len(d) < 4:
+		return nil, 0, tooShort(t)
+	}
+	hsLen := int(d[1])<<16 + int(d[2])<<8 + int(d[3])
+	if hsLen < 2+32+1+2+2+1+1+2+2 {
+		return nil, 0, false
+	}
+	if len(d) < hsLen {
+		return nil, 0, tooShort(t)
+	}
+	d = d[4:]
+	if len(d) < 35 || d[0] < 3 || d[1] < 1 {
+		return nil, 0, false
+	}
+	n := int(d[34])
+	if n > 32 || n > hsLen-35 {
+		return nil, 0, false
+	}
+	hsLen -= 35 + n
+	d = d[35+n:]
+	if hsLen < 4 || len(d) < 2 {
+		return nil, 0, false
+	}
+	if n = int(d[0])<<8 + int(d[1]); n < 2 || n > hsLen || len(d) < 2+n {
+		return nil, 0, false
+	}
+	hsLen -= 2 + n
+	d = d[2+n:]
+	if hsLen < 2 || len(d) < 1 || d[0] < 1 || int(d[0]) > hsLen || len(d) < 1+int(d[0]) {
+		return nil, 0, false
+	}
+	hsLen -= 1 + int(d[0])
+	d = d[1+int(d[0]):]
+	if hsLen < 2 || len(d) < 2 {
+		return nil, 0, false
+	}
+	if n = int(d[0])<<8 + int(d[1]); n > hsLen-2 {
+		return nil, 0, false
+	}
+	hsLen = n
+	d = d[2:]
+	for hsLen >= 4 && len(d) >= 4 {
+		typ, l := int(d[0])<<8+int(d[1]), int(d[2])<<8+int(d[3])
+		if l > hsLen-4 || len(d) < 4+l {
+			return nil, 0, false
+		}
+		if typ == 16 {
+			if l < 3 {
+				return nil, 0, false
+			}
+			return d[:4+l], l, true
+		}
+		hsLen -= 4 + l
+		d = d[4+l:]
+	}
+	return nil, 0, false
+}
+
+// alpnName is the protocol name at off in an ALPN extension, and the
+// offset of the next one (0 when it is the last).
+func alpnName(ext []byte, extLen, off int) (name []byte, next int, ok bool) {
+	if off >= len(ext) {
+		return nil, 0, false
+	}
+	n := int(ext[off])
+	if n+off-3 > extLen || off+1+n > len(ext) {
+		return nil, 0, false
+	}
+	if n+off-3 < extLen {
+		next = off + n + 1
+	}
+	return ext[off+1 : off+1+n], next, true
+}
+
+// fetchSSLALPN is req.ssl_alpn: the first protocol name the ClientHello
+// offers; iterSSLALPN gives them all.
+func fetchSSLALPN(fe *fetch, t *Txn, v *Value) bool {
+	ext, l, ok := helloALPN(t)
+	if !ok {
+		return false
+	}
+	name, _, ok := alpnName(ext, l, 6)
+	if ok {
+		v.Type, v.B = TypeStr, name
+	}
+	return ok
+}
+
+func iterSSLALPN(fe *fetch, t *Txn, vis visitor) bool {
+	ext, l, ok := helloALPN(t)
+	if !ok {
+		return false
+	}
+	found := false
+	for off := 6; off != 0; {
+		name, next, ok := alpnName(ext, l, off)
+		if !ok {
+			return found
+		}
+		found = true
+		v := &t.iv
+		*v = Value{Type: TypeStr, B: name}
+		if vis.visit(t, v) {
+			return true
+		}
+		off = next
 	}
 	return true
 }

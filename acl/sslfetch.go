@@ -1,7 +1,7 @@
 package acl
 
 import (
-	"fmt"
+	"crypto/x509"
 	"strings"
 )
 
@@ -12,22 +12,20 @@ type TLSInfo struct {
 	SessionReused               bool
 	UseKeysize, AlgKeysize      int
 	// CertUsed says the client sent a certificate; Verify is the result
-	// of its verification (0 for success, else an X509 error code);
-	// SubjectDN, IssuerDN, Serial and SHA1 describe it.
-	CertUsed            bool
-	Verify              int
-	SubjectDN, IssuerDN string
-	Serial, SHA1        []byte
+	// of its verification (0 for success, else an X509 error code).
+	CertUsed bool
+	Verify   int
+	// Peer is the certificate chain the peer sent, its own first;
+	// Local is the certificate this side presented (ssl_f_*), nil when
+	// none.
+	Peer  []*x509.Certificate
+	Local *x509.Certificate
 }
 
 func init() {
 	str := func(name string, f func(*TLSInfo) string) *fetchDef {
-		var args argSpec
-		if strings.HasSuffix(name, "_dn") {
-			args = spec(0, aStr, aSint, aStr)
-		}
 		back := strings.HasPrefix(name, "ssl_bc")
-		return &fetchDef{name: name, out: TypeStr, args: args, check: noSSLArgs, fn: func(fe *fetch, t *Txn, v *Value) bool {
+		return &fetchDef{name: name, out: TypeStr, fn: func(fe *fetch, t *Txn, v *Value) bool {
 			info := t.TLS
 			if back {
 				info = t.BackTLS
@@ -54,15 +52,6 @@ func init() {
 				return false
 			}
 			v.Type, v.I = typ, f(info)
-			return true
-		}}
-	}
-	bin := func(name string, f func(*TLSInfo) []byte) *fetchDef {
-		return &fetchDef{name: name, out: TypeBin, fn: func(fe *fetch, t *Txn, v *Value) bool {
-			if t.TLS == nil || !t.TLS.CertUsed {
-				return false
-			}
-			v.Type, v.B = TypeBin, append(t.tmp(), f(t.TLS)...)
 			return true
 		}}
 	}
@@ -100,10 +89,6 @@ func init() {
 		num("ssl_fc_has_crt", TypeBool, func(i *TLSInfo) int64 { return b2i(i.CertUsed) }),
 		num("ssl_c_used", TypeBool, func(i *TLSInfo) int64 { return b2i(i.CertUsed) }),
 		num("ssl_c_verify", TypeInt, func(i *TLSInfo) int64 { return int64(i.Verify) }),
-		str("ssl_c_s_dn", func(i *TLSInfo) string { return i.SubjectDN }),
-		str("ssl_c_i_dn", func(i *TLSInfo) string { return i.IssuerDN }),
-		bin("ssl_c_serial", func(i *TLSInfo) []byte { return i.Serial }),
-		bin("ssl_c_sha1", func(i *TLSInfo) []byte { return i.SHA1 }),
 		// The server connection's TLS layer.
 		&fetchDef{name: "ssl_bc", out: TypeBool, fn: func(fe *fetch, t *Txn, v *Value) bool {
 			v.Type, v.I = TypeBool, b2i(t.BackTLS != nil)
@@ -116,13 +101,7 @@ func init() {
 		num("ssl_bc_use_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.UseKeysize) }),
 		num("ssl_bc_alg_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.AlgKeysize) }),
 	)
-}
-
-// noSSLArgs refuses the DN fetches' entry selection arguments, which are
-// not evaluated.
-func noSSLArgs(fe *fetch, _ *Context) error {
-	if len(fe.args) > 0 {
-		return fmt.Errorf("fetch '%s' with arguments: %w", fe.def.name, ErrNotImplemented)
-	}
-	return nil
+	addFetch(certFetches("ssl_c_", certClient)...)
+	addFetch(certFetches("ssl_f_", certFront)...)
+	addFetch(certFetches("ssl_s_", certServer)...)
 }

@@ -165,6 +165,10 @@ type ResolveError struct {
 	// Table is the name looked up; empty when none was given in a
 	// defaults section.
 	Table string
+	// Kind, for a server argument, says what was not found (resSrv*);
+	// Server and Proxy are the names.
+	Kind          int
+	Server, Proxy string
 	// Arg is the 1-based position of the argument.
 	Arg int
 	// Keyword is the fetch, converter or ACL keyword.
@@ -175,12 +179,32 @@ type ResolveError struct {
 	ACL bool
 }
 
+// Kinds of server argument errors.
+const (
+	resTable = iota
+	resSrvNoName
+	resSrvNoProxy
+	resSrvNeedBackend
+	resSrvNoServer
+)
+
 func (e *ResolveError) Error() string {
 	var b strings.Builder
-	if e.Table == "" {
-		fmt.Fprintf(&b, "table name must be set in arg %d of ", e.Arg)
-	} else {
-		fmt.Fprintf(&b, "unable to find table '%s' referenced in arg %d of ", e.Table, e.Arg)
+	switch e.Kind {
+	case resSrvNoName:
+		fmt.Fprintf(&b, "missing server name in arg %d of ", e.Arg)
+	case resSrvNoProxy:
+		fmt.Fprintf(&b, "unable to find proxy '%s' referenced in arg %d of ", e.Proxy, e.Arg)
+	case resSrvNeedBackend:
+		fmt.Fprintf(&b, "backend name must be set in arg %d of ", e.Arg)
+	case resSrvNoServer:
+		fmt.Fprintf(&b, "unable to find server '%s' in proxy '%s', referenced in arg %d of ", e.Server, e.Proxy, e.Arg)
+	case resTable:
+		if e.Table == "" {
+			fmt.Fprintf(&b, "table name must be set in arg %d of ", e.Arg)
+		} else {
+			fmt.Fprintf(&b, "unable to find table '%s' referenced in arg %d of ", e.Table, e.Arg)
+		}
 	}
 	outer := "sample fetch keyword"
 	if e.ACL {

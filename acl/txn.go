@@ -22,6 +22,9 @@ type Txn struct {
 	// backend and server, once known.
 	FeName, BeName, SrvName string
 	SrvID                   int
+	// FCGIDocroot and FCGIIndex are the docroot and index of the
+	// backend's fcgi-app (fcgi.docroot, fcgi.index), empty without one.
+	FCGIDocroot, FCGIIndex string
 	// LastRuleFile and LastRuleLine place the last rule that ended a
 	// rule set (last_rule_file, last_rule_line); empty when none did.
 	LastRuleFile string
@@ -63,6 +66,10 @@ type Txn struct {
 	HTX bool
 	// H2 says the request came over HTTP/2 (req.ver is "2.0").
 	H2 bool
+	// Origin is "scheme://authority" of an HTTP/2 request whose target
+	// the HTTP/1.1 side holds in origin form: HAProxy holds it in
+	// absolute form, which url and its kin show.
+	Origin string
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env
@@ -233,6 +240,17 @@ type Context struct {
 	// ServerRef, when set, learns each server a fetch argument names
 	// (srv_conn(b/s)...): those cannot be deleted at run time.
 	ServerRef func(backend, server string)
+	// Servers, when set, resolves server arguments as smp_resolve_args
+	// does: whether a backend has that name, and whether a proxy has
+	// that server. Defaults says the expression is a defaults section's.
+	Servers  ServerResolver
+	Defaults bool
+}
+
+// ServerResolver answers the questions of server argument resolution.
+type ServerResolver interface {
+	HasBackend(name string) bool
+	HasServer(proxy, server string) bool
 }
 
 // DeclareVar records a variable named by the configuration; only proc

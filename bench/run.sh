@@ -11,7 +11,9 @@
 # PROXY_CPU (0), LOAD_CPU (1), HAPROXY_BIN, SKIP_CHECK=1 to skip the
 # configuration-check timing, SKIP_HOSTS=1 to skip the 10k host rules
 # routing case (bench/hosts.sh), QUICK=1 to run only the 64-connection (plain, logged, rules)
-# keep-alive and the chunked scenarios. Needs wrk; strace for syscall counts.
+# keep-alive and the chunked scenarios, CLOSE=1 to run only the
+# Connection: close scenario (req/s, p99, CPU and syscalls per request).
+# Needs wrk; strace for syscall counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-5}
@@ -96,7 +98,7 @@ wrk_run() {
 }
 
 declare -A M # M[metric,proxy,rep]
-metrics=(ka64_rps ka256_rps close_rps p50_us p99_us cpu_ms_100k log_rps log_cpu_100k rules_rps rules_cpu_100k syscalls_req rss_kib_tunnel)
+metrics=(ka64_rps ka256_rps close_rps close_p99_us close_cpu_100k close_sysc_req p50_us p99_us cpu_ms_100k log_rps log_cpu_100k rules_rps rules_cpu_100k syscalls_req rss_kib_tunnel)
 ck_modes=(up down mix)
 for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k" "ck_${m}_sysc_req"); done
 
@@ -136,9 +138,29 @@ chunked_runs() { # proxy rep
   done
 }
 
+# close_runs PROXY REP: 64 connections, each request on a new client and
+# server connection.
+close_runs() {
+  local t0 t1 reqs rps p99
+  t0=$(cpu_ticks "$PID")
+  read -r reqs rps _ p99 < <(wrk_run 64 -H "Connection: close")
+  t1=$(cpu_ticks "$PID")
+  M[close_rps,$1,$2]=$rps; M[close_p99_us,$1,$2]=$p99
+  M[close_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+  if command -v strace >/dev/null; then
+    M[close_sysc_req,$1,$2]=$(syscalls_per_req 64 -H "Connection: close")
+  fi
+}
+
 for ((r = 1; r <= REPS; r++)); do
   for p in haproxy gohap; do
     start_proxy "$p"
+    if [ "${CLOSE:-0}" = 1 ]; then
+      wrk_run 64 -H "Connection: close" >/dev/null # warm-up
+      close_runs "$p" "$r"
+      stop_proxy
+      continue
+    fi
     wrk_run 64 >/dev/null # warm-up
     t0=$(cpu_ticks "$PID")
     read -r reqs rps p50 p99 < <(wrk_run 64)
@@ -164,8 +186,7 @@ for ((r = 1; r <= REPS; r++)); do
     fi
     read -r _ rps _ _ < <(wrk_run 256)
     M[ka256_rps,$p,$r]=$rps
-    read -r _ rps _ _ < <(wrk_run 64 -H "Connection: close")
-    M[close_rps,$p,$r]=$rps
+    close_runs "$p" "$r"
     chunked_runs "$p" "$r"
     if command -v strace >/dev/null; then
       M[syscalls_req,$p,$r]=$(syscalls_per_req 64)
@@ -204,9 +225,9 @@ for m in "${metrics[@]}"; do
   printf '%-16s %12s %12s %10s   %s\n' "$m" "$(printf '%s\n' "${h[@]}" | median)" "$(printf '%s\n' "${g[@]}" | median)" \
     "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
 done
-if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ]; then
+if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" bash cmd/gohap/testdata/bench-check.sh | tail -3
 fi
-if [ "${SKIP_HOSTS:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ]; then
+if [ "${SKIP_HOSTS:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" DUR="$DUR" bash bench/hosts.sh
 fi

@@ -153,7 +153,7 @@ var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-
 issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
-ssl-load-extra-del-ext ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
+ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
 ssl-skip-self-issued-ca thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
 tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.idle-pool.shared
 tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout
@@ -169,7 +169,7 @@ tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.serve
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
 maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  log-send-hostname
-server-state-base server-state-file log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
+log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   external-check stats
 h1-case-adjust h1-case-adjust-file lua-prepend-path`)
 

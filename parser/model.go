@@ -47,6 +47,8 @@ type Config struct {
 	Resolvers []*Resolvers
 	// Caches are the cache sections that are right, in source order.
 	Caches []*Cache
+	// FCGIApps are the fcgi-app sections, in source order.
+	FCGIApps []*FCGIApp
 	// Peers are the peers sections, in source order; LocalPeer is the
 	// global "localpeer" name, empty when not set.
 	Peers     []*Peers
@@ -101,6 +103,9 @@ type Global struct {
 	User, Group string
 	// UnixBind is "unix-bind".
 	UnixBind UnixBind
+	// ServerStateFile and ServerStateBase are server-state-file and
+	// server-state-base.
+	ServerStateFile, ServerStateBase string
 	// HardStopAfter bounds a soft stop (hard-stop-after); 0 is no bound.
 	HardStopAfter time.Duration
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
@@ -272,6 +277,9 @@ type Proxy struct {
 	// of a value the runtime cannot read.
 	Fullconn    int
 	FullconnBad Pos
+	// ServerStateLoad is load-server-state-from-file (global, local,
+	// none; "" when not set), ServerStateFileName server-state-file-name.
+	ServerStateLoad, ServerStateFileName string
 	// Dispatch is the dispatch line, nil without one.
 	Dispatch *Dispatch
 	// Cookie is the cookie line; nil without persistence cookie.
@@ -303,7 +311,10 @@ type Proxy struct {
 	// HTTPReuse is the http-reuse mode: never, safe (the default),
 	// aggressive or always.
 	HTTPReuse string
-	Stats     *ProxyStats // the "stats" lines' page (uri_auth), nil without one
+	// FCGIApp is "use-fcgi-app": the fcgi-app section whose application
+	// the backend's "proto fcgi" servers run, "" for none.
+	FCGIApp string
+	Stats   *ProxyStats // the "stats" lines' page (uri_auth), nil without one
 	// Compression is the "compression" lines, nil without any.
 	Compression *Compression
 	// StickTables are the proxy's stick-table lines (stick.go); the
@@ -546,6 +557,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.HashType = d.HashType
 		p.HashBalanceFactor = d.HashBalanceFactor
 		p.Fullconn, p.FullconnBad = d.Fullconn, d.FullconnBad
+		p.ServerStateLoad = d.ServerStateLoad
 		p.Cookie = d.Cookie
 		p.RDPPersist = d.RDPPersist
 		p.HTTPChecks, p.TCPChecks = d.HTTPChecks, d.TCPChecks

@@ -207,6 +207,8 @@ type cfgParser struct {
 	// ring is the ring section being read (ring.go), nil after a failed
 	// header.
 	ring *Ring
+	// fcgi is the fcgi-app section being read (fcgi.go).
+	fcgi *FCGIApp
 }
 
 func (cp *cfgParser) add(d Diagnostic) {
@@ -255,6 +257,8 @@ func (cp *cfgParser) line(l *Line) {
 		cp.globalLine(args, mod, pos)
 	case "defaults", "frontend", "backend", "listen":
 		cp.proxyLine(args, mod, pos)
+	case "fcgi-app":
+		cp.fcgiLine(&pctx{cp: cp, pos: pos, mod: mod, args: args})
 	default:
 		cp.otherLine(args, pos)
 	}
@@ -274,6 +278,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 	kw := args[0]
 	cp.endCache(pos)
 	cp.endRing()
+	cp.fcgi = nil
 	cp.section = kw
 	cp.proxy = nil
 	switch kw {
@@ -300,6 +305,8 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			if !cp.openCache(args, pos) {
 				return
 			}
+		case "fcgi-app":
+			cp.openFCGIApp(args, pos)
 		case "peers":
 			if !cp.openPeers(args, pos) {
 				return
@@ -326,7 +333,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "log-forward", "program", "fcgi-app":
+	case "userlist", "mailers", "log-forward", "program":
 		return Unsupported
 	}
 	return Supported

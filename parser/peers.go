@@ -1,6 +1,10 @@
 package parser
 
-import "os"
+import (
+	"fmt"
+	"os"
+	"strings"
+)
 
 // Peers is a "peers" section (configuration.txt 3.5; HAProxy's
 // cfg_parse_peers).
@@ -161,8 +165,24 @@ func (cp *cfgParser) peersLine(c *pctx) {
 			// connects to it, a local one does not listen.
 		} else if kw == "peer" || !local {
 			addr := cp.env.expandUnquoted(c.arg(2))
-			if msg, _ := checkNameserverAddress(addr); msg != "" {
-				c.alert("'%s %s' : %s", kw, name, msg)
+			if local {
+				// The local peer's address is a bind's: a port is due.
+				if msg, _ := checkNameserverAddress(addr); msg != "" {
+					c.alert("'%s %s' : %s", kw, name, msg)
+					return
+				}
+			} else if msg := checkPeerAddress(addr); msg != "" {
+				// A remote peer's is a server's, whose port may be
+				// missing (nothing then connects to it). HAProxy names
+				// its proxy after the local peer once declared.
+				px := "(null)"
+				for _, p := range ps.Peers {
+					if p.Local {
+						px = p.Name
+					}
+				}
+				cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleBracket,
+					Msg: fmt.Sprintf("'server %s/%s' : %s", px, name, msg), Detail: []string{""}})
 				return
 			}
 			pl.Addr = addr
@@ -220,4 +240,26 @@ func peersTLSWords(opts []string) ([]string, Support) {
 		}
 	}
 	return opts, Supported
+}
+
+// checkPeerAddress is parse_server's verdict on a remote peer's address:
+// the port may be missing.
+func checkPeerAddress(a string) string {
+	s := a
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		s = s[i+1:]
+	}
+	host, port, ok := splitHostPort(s)
+	if !ok {
+		return fmt.Sprintf("invalid address: '%s' in '%s'", s, a)
+	}
+	if port != "" {
+		if msg := checkPortRange(port, a); msg != "" {
+			return msg
+		}
+	}
+	if host == "" || host == "*" || isIP(host) || isInetAton(host) || resolvable(host) {
+		return ""
+	}
+	return fmt.Sprintf("invalid address: '%s' in '%s'", host, a)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,81 +17,79 @@ import (
 // proxyKeywords lists the keywords of defaults/frontend/backend/listen
 // sections (HAProxy's cfg_parse_listen and registered CFG_LISTEN keywords).
 var proxyKeywords = map[string]keyword{
-	"bind":                        {caps: CapFE, noDefaults: true, support: Supported, handle: kwBind},
-	"server":                      {caps: CapBE, noDefaults: true, support: Supported, handle: kwServer},
-	"default-server":              {caps: CapBE, support: Supported, handle: kwDefaultServer},
-	"server-template":             {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerTemplate},
-	"mode":                        {support: Supported, handle: kwMode},
-	"id":                          {noDefaults: true, support: Supported, handle: kwProxyID},
-	"description":                 {support: Harmless},
-	"disabled":                    {support: Unsupported},
-	"enabled":                     {support: Harmless},
-	"acl":                         {noDefaults: true, support: Supported, handle: kwACL},
-	"cookie":                      {caps: CapBE, support: Supported, handle: kwCookie},
-	"email-alert":                 {support: Harmless},
-	"persist":                     {caps: CapBE, support: Unsupported, handle: kwPersist},
-	"load-server-state-from-file": {caps: CapBE, support: Harmless},
-	"server-state-file-name":      {caps: CapBE, support: Harmless},
-	"max-session-srv-conns":       {caps: CapFE, support: Unsupported},
-	"capture":                     {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwCapture},
-	"retries":                     {caps: CapBE, support: Supported, handle: kwRetries},
-	"http-request":                {support: Unsupported, handle: kwRule},
-	"http-response":               {support: Unsupported, handle: kwRule},
-	"http-after-response":         {support: Unsupported, handle: kwRule},
-	"http-send-name-header":       {caps: CapBE, support: Unsupported},
-	"timeout":                     {support: Supported, handle: kwTimeout},
-	"redirect":                    {support: Unsupported, handle: kwRule},
-	"use_backend":                 {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
-	"use-server":                  {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerRule},
-	"force-persist":               {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
-	"ignore-persist":              {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
-	"stick-table":                 {support: Supported, handle: kwStickTable},
-	"stick":                       {caps: CapBE, noDefaults: true, support: Supported, handle: kwStick},
-	"stats":                       {support: Unsupported, handle: kwStats},
-	"option":                      {support: Supported, handle: kwOption},
-	"default_backend":             {caps: CapFE, support: Supported, handle: kwDefaultBackend},
-	"http-reuse":                  {caps: CapBE, support: Unsupported, handle: kwHTTPReuse},
-	"monitor":                     {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwMonitor},
-	"monitor-uri":                 {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
-	"log":                         {support: Unsupported, handle: kwLog},
-	"source":                      {caps: CapBE, support: Unsupported},
-	"errorloc":                    {support: Supported, handle: kwErrorloc},
-	"errorloc302":                 {support: Supported, handle: kwErrorloc},
-	"errorloc303":                 {support: Supported, handle: kwErrorloc},
-	"errorfile":                   {support: Supported, handle: kwErrorfile},
-	"errorfiles":                  {support: Supported, handle: kwErrorfiles},
-	"http-error":                  {support: Unsupported, handle: kwHTTPError},
-	"http-check":                  {caps: CapBE, support: Supported, handle: kwHTTPCheck},
-	"tcp-check":                   {caps: CapBE, support: Supported, handle: kwTCPCheck},
-	"tcp-request":                 {support: Unsupported, handle: kwTCPRequest},
-	"tcp-response":                {caps: CapBE, support: Unsupported, handle: kwTCPResponse},
-	"maxconn":                     {caps: CapFE, support: Supported, handle: kwMaxconn},
-	"backlog":                     {caps: CapFE, support: Supported, handle: kwBacklog},
-	"fullconn":                    {caps: CapBE, support: Supported, handle: kwFullconn},
-	"dispatch":                    {caps: CapBE, noDefaults: true, support: Supported, handle: kwDispatch},
-	"balance":                     {caps: CapBE, support: Supported, handle: kwBalance},
-	"hash-type":                   {caps: CapBE, support: Supported, handle: kwHashType},
-	"hash-balance-factor":         {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
-	"unique-id-format":            {caps: CapFE, support: Unsupported, handle: kwUniqueIDFormat},
-	"unique-id-header":            {caps: CapFE, support: Unsupported, handle: kwUniqueIDHeader},
-	"log-format":                  {support: Unsupported, handle: kwLogFormat},
-	"log-format-sd":               {support: Unsupported, handle: kwLogFormat},
-	"error-log-format":            {support: Unsupported},
-	"log-tag":                     {support: Unsupported, handle: kwLogTag},
-	"declare":                     {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
-	"compression":                 {support: Supported, handle: kwCompression},
-	"filter":                      {support: Unsupported},
-	"rate-limit":                  {caps: CapFE, support: Supported, handle: kwRateLimit},
-	"external-check":              {caps: CapBE, support: Unsupported},
-	"clitcpka-cnt":                {caps: CapFE, support: Harmless},
-	"clitcpka-idle":               {caps: CapFE, support: Harmless},
-	"clitcpka-intvl":              {caps: CapFE, support: Harmless},
-	"srvtcpka-cnt":                {caps: CapBE, support: Harmless},
-	"srvtcpka-idle":               {caps: CapBE, support: Harmless},
-	"srvtcpka-intvl":              {caps: CapBE, support: Harmless},
-	"retry-on":                    {caps: CapBE, support: Unsupported},
-	"use-fcgi-app":                {caps: CapBE, support: Unsupported},
-	"max-keep-alive-queue":        {caps: CapBE, support: Unsupported},
+	"bind":                  {caps: CapFE, noDefaults: true, support: Supported, handle: kwBind},
+	"server":                {caps: CapBE, noDefaults: true, support: Supported, handle: kwServer},
+	"default-server":        {caps: CapBE, support: Supported, handle: kwDefaultServer},
+	"server-template":       {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerTemplate},
+	"mode":                  {support: Supported, handle: kwMode},
+	"id":                    {noDefaults: true, support: Supported, handle: kwProxyID},
+	"description":           {support: Harmless},
+	"disabled":              {support: Unsupported},
+	"enabled":               {support: Harmless},
+	"acl":                   {noDefaults: true, support: Supported, handle: kwACL},
+	"cookie":                {caps: CapBE, support: Supported, handle: kwCookie},
+	"email-alert":           {support: Harmless},
+	"persist":               {caps: CapBE, support: Unsupported, handle: kwPersist},
+	"max-session-srv-conns": {caps: CapFE, support: Unsupported},
+	"capture":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwCapture},
+	"retries":               {caps: CapBE, support: Supported, handle: kwRetries},
+	"http-request":          {support: Unsupported, handle: kwRule},
+	"http-response":         {support: Unsupported, handle: kwRule},
+	"http-after-response":   {support: Unsupported, handle: kwRule},
+	"http-send-name-header": {caps: CapBE, support: Unsupported},
+	"timeout":               {support: Supported, handle: kwTimeout},
+	"redirect":              {support: Unsupported, handle: kwRule},
+	"use_backend":           {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
+	"use-server":            {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerRule},
+	"force-persist":         {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"ignore-persist":        {caps: CapBE, noDefaults: true, support: Unsupported, handle: kwServerRule},
+	"stick-table":           {support: Supported, handle: kwStickTable},
+	"stick":                 {caps: CapBE, noDefaults: true, support: Supported, handle: kwStick},
+	"stats":                 {support: Unsupported, handle: kwStats},
+	"option":                {support: Supported, handle: kwOption},
+	"default_backend":       {caps: CapFE, support: Supported, handle: kwDefaultBackend},
+	"http-reuse":            {caps: CapBE, support: Unsupported, handle: kwHTTPReuse},
+	"monitor":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwMonitor},
+	"monitor-uri":           {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
+	"log":                   {support: Unsupported, handle: kwLog},
+	"source":                {caps: CapBE, support: Unsupported},
+	"errorloc":              {support: Supported, handle: kwErrorloc},
+	"errorloc302":           {support: Supported, handle: kwErrorloc},
+	"errorloc303":           {support: Supported, handle: kwErrorloc},
+	"errorfile":             {support: Supported, handle: kwErrorfile},
+	"errorfiles":            {support: Supported, handle: kwErrorfiles},
+	"http-error":            {support: Unsupported, handle: kwHTTPError},
+	"http-check":            {caps: CapBE, support: Supported, handle: kwHTTPCheck},
+	"tcp-check":             {caps: CapBE, support: Supported, handle: kwTCPCheck},
+	"tcp-request":           {support: Unsupported, handle: kwTCPRequest},
+	"tcp-response":          {caps: CapBE, support: Unsupported, handle: kwTCPResponse},
+	"maxconn":               {caps: CapFE, support: Supported, handle: kwMaxconn},
+	"backlog":               {caps: CapFE, support: Supported, handle: kwBacklog},
+	"fullconn":              {caps: CapBE, support: Supported, handle: kwFullconn},
+	"dispatch":              {caps: CapBE, noDefaults: true, support: Supported, handle: kwDispatch},
+	"balance":               {caps: CapBE, support: Supported, handle: kwBalance},
+	"hash-type":             {caps: CapBE, support: Supported, handle: kwHashType},
+	"hash-balance-factor":   {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
+	"unique-id-format":      {caps: CapFE, support: Unsupported, handle: kwUniqueIDFormat},
+	"unique-id-header":      {caps: CapFE, support: Unsupported, handle: kwUniqueIDHeader},
+	"log-format":            {support: Unsupported, handle: kwLogFormat},
+	"log-format-sd":         {support: Unsupported, handle: kwLogFormat},
+	"error-log-format":      {support: Unsupported},
+	"log-tag":               {support: Unsupported, handle: kwLogTag},
+	"declare":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
+	"compression":           {support: Supported, handle: kwCompression},
+	"filter":                {support: Unsupported},
+	"rate-limit":            {caps: CapFE, support: Supported, handle: kwRateLimit},
+	"external-check":        {caps: CapBE, support: Unsupported},
+	"clitcpka-cnt":          {caps: CapFE, support: Harmless},
+	"clitcpka-idle":         {caps: CapFE, support: Harmless},
+	"clitcpka-intvl":        {caps: CapFE, support: Harmless},
+	"srvtcpka-cnt":          {caps: CapBE, support: Harmless},
+	"srvtcpka-idle":         {caps: CapBE, support: Harmless},
+	"srvtcpka-intvl":        {caps: CapBE, support: Harmless},
+	"retry-on":              {caps: CapBE, support: Unsupported},
+	"use-fcgi-app":          {caps: CapBE, support: Unsupported},
+	"max-keep-alive-queue":  {caps: CapBE, support: Unsupported},
 }
 
 // proxyCandidates are the names offered as "did you mean" hints, in the
@@ -540,17 +539,9 @@ func kwACL(c *pctx) {
 		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
 		return
 	}
-	if c.arg(2) == "" {
-		c.alert("error detected while parsing ACL '%s' : missing fetch method in ACL expression ''.", name)
-		return
-	}
 	expr := c.arg(2)
-	fetch := expr
-	if i := strings.IndexAny(fetch, "(,"); i >= 0 {
-		fetch = fetch[:i]
-	}
-	if !fetchNames[fetch] {
-		c.alert("error detected while parsing ACL '%s' : unknown fetch method '%s' in ACL expression '%s'.", name, fetch, expr)
+	fetch, ok := c.aclFetch(name, expr)
+	if !ok {
 		return
 	}
 	if conv, file, ok := missingPatternFile(c.arg(2)); ok {
@@ -580,6 +571,10 @@ func kwACL(c *pctx) {
 }
 
 func kwRule(c *pctx) {
+	if prev := lastRule(c.cp.proxy, c.args[0]); prev != nil && prev.Cond == nil && finalAction(prev) {
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("previous '%s' action is final and has no condition attached, further entries are NOOP.", c.args[0])})
+	}
 	if list, ok := ruleActions[c.args[0]]; ok && !knownAction(c.arg(1), list) {
 		got := fmt.Sprintf("but got '%s'.", c.arg(1))
 		if c.arg(1) == "" {
@@ -672,6 +667,39 @@ func kwRule(c *pctx) {
 		return
 	}
 	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
+}
+
+// lastRule is the proxy's last rule of the list kw adds to (the
+// redirect keyword's list is apart), nil when none.
+func lastRule(p *Proxy, kw string) *HTTPRule {
+	var list []*HTTPRule
+	switch kw {
+	case "http-request":
+		list = p.HTTPRequestRules
+	case "http-response":
+		list = p.HTTPResponseRules
+	case "http-after-response":
+		list = p.HTTPAfterRules
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Keyword == kw {
+			return list[i]
+		}
+	}
+	return nil
+}
+
+// finalAction says whether a rule's action ends the rule set
+// (ACT_FLAG_FINAL): allow, deny, tarpit, auth, return, and a redirect
+// unless ignore-empty.
+func finalAction(r *HTTPRule) bool {
+	switch r.Action {
+	case "allow", "deny", "tarpit", "auth", "return":
+		return true
+	case "redirect":
+		return !slices.Contains(strings.Fields(r.Text), "ignore-empty")
+	}
+	return false
 }
 
 // The rule lists in the order HAProxy runs them, for its warnings about
@@ -2293,6 +2321,9 @@ socket-stats tcp-smart-accept`) {
 // whose parsers HAProxy shares with other rule sets: HAProxy's message,
 // "" when they read.
 func tcpContentArgs(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
 	expr := len(a) > 1 && a[1] != "if" && a[1] != "unless"
 	switch {
 	case strings.HasPrefix(a[0], "do-resolve("):
@@ -2328,3 +2359,6 @@ func parseDoResolve(w string) (v, resolvers, family string, ok bool) {
 	}
 	return parts[0], parts[1], family, true
 }
+
+// ErrnoText renders an os error as strerror() does.
+func ErrnoText(err error) string { return errnoText(err) }

@@ -472,29 +472,37 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 // the formats' errors, sample fetches unknown or not available where the
 // format is rendered (logs at the end of the stream, unique-id with the
 // request headers), and the warning for L6 fetches in HTTP formats.
+// sampleHook checks the samples of a log-format string as HAProxy's
+// parse_logformat_string does: known fetch, usable where the string is
+// evaluated; l6 is told of layer-6 fetches in an HTTP-encoded string.
+func sampleHook(where smpuse.Val, http bool, l6 func(s string)) func(string) (int, error) {
+	return func(s string) (int, error) {
+		n, err := logfmt.ScanExpr(s)
+		if err != nil {
+			return n, err
+		}
+		kw, use, val, ok := smpuse.SampleExpr(s)
+		switch {
+		case !ok:
+			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
+		case val&where == 0:
+			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
+		case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0 && l6 != nil:
+			l6(s)
+		}
+		return n, nil
+	}
+}
+
 func (p *Proxy) LogFormatDiags() Diagnostics {
 	var out Diagnostics
 	check := func(text string, pos Pos, what string, flags logfmt.Opt, where smpuse.Val) {
 		if text == "" {
 			return
 		}
-		http := flags&logfmt.OptHTTP != 0
-		hook := func(s string) (int, error) {
-			n, err := logfmt.ScanExpr(s)
-			if err != nil {
-				return n, err
-			}
-			kw, use, val, ok := smpuse.SampleExpr(s)
-			switch {
-			case !ok:
-				return 0, fmt.Errorf("unknown fetch method '%s'", kw)
-			case val&where == 0:
-				return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
-			case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0:
-				out = append(out, warnf(pos, "L6 sample fetch <%s> ignored in HTTP log-format string.", s))
-			}
-			return n, nil
-		}
+		hook := sampleHook(where, flags&logfmt.OptHTTP != 0, func(s string) {
+			out = append(out, warnf(pos, "L6 sample fetch <%s> ignored in HTTP log-format string.", s))
+		})
 		_, err := logfmt.ParseWith(text, logfmt.Options{HTTP: p.Mode == "http", Flags: flags, Sample: hook})
 		if err != nil {
 			out = append(out, Diagnostic{Severity: Alert, Fatal: true, Style: StyleNone,

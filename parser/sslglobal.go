@@ -13,6 +13,9 @@ type SSLGlobal struct {
 	ServerOptions                             []string
 	// ServerVerify is ssl-server-verify, "" for its default (required).
 	ServerVerify string
+	// LoadExtraDelExt is ssl-load-extra-del-ext: the key of "x.crt" is
+	// looked for in "x.key".
+	LoadExtraDelExt bool
 	// DefaultDHParam, CacheSize and Lifetime are tune.ssl.default-dh-param,
 	// tune.ssl.cachesize and tune.ssl.lifetime.
 	DefaultDHParam, CacheSize int
@@ -44,6 +47,7 @@ func init() {
 	globalKeywords["ssl-default-server-options"] = keyword{support: Supported, handle: func(c *pctx) {
 		g(c).ServerOptions = append(g(c).ServerOptions, c.args[1:]...)
 	}}
+	globalKeywords["ssl-load-extra-del-ext"] = keyword{support: Supported, handle: func(c *pctx) { g(c).LoadExtraDelExt = true }}
 	globalKeywords["ssl-server-verify"] = keyword{support: Supported, handle: func(c *pctx) { g(c).ServerVerify = c.arg(1) }}
 	globalKeywords["ca-base"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.arg(1) == "" {

@@ -17,10 +17,14 @@ var optionSupport = map[string]Support{
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,
 	// Socket and statistics tuning with no effect on what is proxied.
 	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,
-	"contstats": Harmless, "socket-stats": Harmless, "http-no-delay": Harmless,
+	"contstats": Harmless, "http-no-delay": Harmless,
+	// Per-listener statistics lines and metrics.
+	"socket-stats":     Supported,
 	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,
 	// The client's destination address as the server's, with no balance line.
 	"transparent": Supported,
+	// Logged once the response head is in (http) or the server connected (tcp).
+	"logasap": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".

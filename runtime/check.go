@@ -76,12 +76,19 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// The stick-table lines were checked with the parser's (ParseChecks).
 	tables, _ := buildTables(cfg)
 	maps := acl.NewMaps()
+	servers := cfgServers{cfg}
 	r.Diags = append(r.Diags, resolvConfDiags(cfg)...)
 	listeners := 0
 	tracked := map[*parser.Server]*parser.Server{}
 	warn := func(pos parser.Pos, format string, a ...any) {
 		d := parser.Diagnostic{Severity: parser.Warning, Pos: pos, Msg: fmt.Sprintf(format, a...)}
 		r.Diags = append(r.Diags, d)
+	}
+	// The named defaults sections' rules are resolved first.
+	for _, d := range cfg.Defaults {
+		if d.Name != "" {
+			r.Diags = append(r.Diags, stickRefDiags(d, tables, maps, servers)...)
+		}
 	}
 	// HAProxy checks one proxy after the other, in this order.
 	for _, p := range cfg.Proxies {
@@ -125,11 +132,12 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, msg)
 		}
 		if p.Cap&parser.CapDef == 0 {
-			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps)...)
+			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps, servers)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 			r.Diags = append(r.Diags, p.L6CondDiags()...)
 			r.Diags = append(r.Diags, p.LogFormatDiags()...)
+			r.Diags = append(r.Diags, parser.FCGIFilterDiags(cfg, p)...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
@@ -142,6 +150,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
 			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
+		}
+		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && p.ServerStateLoad == "global" && cfg.Global.ServerStateFile == "" {
+			warn(parser.Pos{}, "backend '%s' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!", p.Name)
 		}
 		if p.Mode != "http" {
 			for _, kw := range []string{"http-request", "http-response", "http-after-response"} {
@@ -167,6 +178,8 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	peersDiags, peersListeners := peersSectionDiags(cfg)
 	r.Diags = append(r.Diags, peersDiags...)
 	listeners += peersListeners
+	// The stats sockets are listeners of the CLI's frontend.
+	listeners += len(cfg.Global.Stats.Sockets)
 	// HAProxy's post-server checks follow, proxy by proxy. Backends
 	// without a check option share one rule set, which gets its implicit
 	// connect rule once the first of them is checked.
@@ -184,6 +197,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		_, diags := cfg.ErrorPages(p)
 		r.Diags = append(r.Diags, diags...)
 	}
+	r.Diags = append(r.Diags, parser.FCGIPostDiags(cfg)...)
 	if r.Diags.HasErrors() {
 		return r
 	}
@@ -198,6 +212,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	}
 	if r.Diags.HasErrors() {
 		return r
+	}
+	// apply_server_state runs before the addresses are resolved.
+	for _, msg := range serverStateDiags(cfg) {
+		warn(parser.Pos{}, "%s", msg)
 	}
 	lookup := func(h string) (netip.Addr, error) {
 		if opts.Resolve(h) {

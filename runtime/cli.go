@@ -46,6 +46,8 @@ func compileCLI(cfg *parser.Config, g *Graph) *cliConfig {
 	if len(st.Sockets) == 0 {
 		return nil
 	}
+	// The certificate store exists for the CLI even without TLS.
+	g.certStore(cfg)
 	c := &cliConfig{timeout: st.Timeout, maxconn: st.Maxconn, ids: map[*Backend]int{}, forced: map[*Backend]bool{},
 		settings: map[*backend.Server]*parser.Server{}, proxyIDs: map[string]int{}}
 	for _, s := range st.Sockets {

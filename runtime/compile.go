@@ -33,6 +33,8 @@ type Graph struct {
 	rings *ringSet
 	// h2 holds the HTTP/2 settings (tune.h2.*).
 	h2 *h2.Config
+	// certs is the certificate store of the binds and servers.
+	certs *ssl.Store
 	// Maxconn is the global maxconn, derived from the file descriptor
 	// limit as HAProxy does when the configuration sets none.
 	Maxconn int
@@ -106,6 +108,9 @@ type Frontend struct {
 	legacy                                        *legacyRules
 	// noLinger resets connections on close (option nolinger).
 	noLinger bool
+	// smartAccept is option tcp-smart-accept, the default of HTTP
+	// frontends: the listening sockets have delayed ACKs from the start.
+	smartAccept, smartAcceptSet bool
 	// tcpKA enables TCP keep-alive on client connections (option tcpka,
 	// clitcpka).
 	tcpKA bool
@@ -175,6 +180,8 @@ type Listen struct {
 	// TFO is "tfo" (TCP Fast Open, its queue as long as the backlog).
 	Proto string
 	TFO   bool
+	// stats counts its connections (option socket-stats), nil without.
+	stats *listenerStats
 	// Name and ID name the listener in connection error logs (the
 	// bind's "name", else its number in the frontend); AcceptProxy is
 	// "accept-proxy".
@@ -251,9 +258,11 @@ type Backend struct {
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
-	Name   string
-	HTTP   bool
-	LB     *backend.Backend
+	// fcgi is the backend's fcgi-app, nil without one (fcgisrv.go).
+	fcgi *fcgiApp
+	Name string
+	HTTP bool
+	LB   *backend.Backend
 	// Server-side timeouts; zero means none.
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
@@ -411,11 +420,22 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	ownBackend := map[*parser.Proxy]*Backend{}
 	checks := checkCache{http: map[checkKey]*backend.HTTPCheck{}, tcp: map[checkKey][]backend.TCPStep{}}
 	ownFrontend := map[*parser.Proxy]*Frontend{}
+	states := loadStateFiles(cfg, proxyIDs(cfg))
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapBE == 0 {
 			continue
 		}
 		be := compileBackend(p, cfg, opts, checks, g.dns, fail)
+		if lines := states.byBackend[p]; len(lines) > 0 {
+			applyServerStates(lines, be.LB.Servers, func(srv *backend.Server) *parser.ServerSettings {
+				for _, s := range p.Servers {
+					if s.Name == srv.Name {
+						return &s.Settings
+					}
+				}
+				return &parser.ServerSettings{}
+			})
+		}
 		bes[p.Name] = be
 		ownBackend[p] = be
 		g.byName = bes
@@ -466,6 +486,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.rateLimit = newRateLimiter(p.RateLimitSessions)
 		fe.monitorURI = p.MonitorURI
 		fe.abortOnClose = p.Options["abortonclose"]
+		fe.smartAccept, fe.smartAcceptSet = p.Options["tcp-smart-accept"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
 		fe.comp = compileCompression(p, fail)
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
@@ -508,7 +529,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			if backlog == 0 {
 				backlog = fe.Maxconn
 			}
-			tlsCfg, h2, ok := compileBindTLS(&b, cfg, fe.HTTP, fail)
+			tlsCfg, h2, ok := compileBindTLS(&b, cfg, fe.HTTP, g.certStore(cfg), fail)
 			if !ok {
 				continue
 			}
@@ -545,6 +566,11 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		nameListeners(p, fe, fail)
+		if p.Options["socket-stats"] {
+			for i := range fe.Binds {
+				fe.Binds[i].stats = &listenerStats{}
+			}
+		}
 		set := proxyACLs(p, ctx, fail)
 		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
 		for _, words := range p.MonitorFail {
@@ -788,6 +814,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	quiet := func(parser.Pos, string, ...any) {}
 	ctx := opts.graph.proxyContext(p)
 	set := proxyACLs(p, ctx, fail)
+	compileFCGI(cfg, p, be, ctx, fail)
 	be.Errors = withReplies(be.Errors, cfg, p, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		set = proxyACLs(p, ctx, quiet)
@@ -1052,7 +1079,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	serverCheckMux(s, srv, fail)
 	serverAgent(s, srv, addr, fail)
 	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
-	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, fail)
+	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, opts.graph.certStore(cfg), fail)
 	if disabled {
 		srv.SetState(backend.Maint)
 	}

@@ -30,7 +30,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 observe layer4\n", ":10] : server option 'observe' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server x 127.0.0.1:1 check\n server s 127.0.0.1:1 track be/x on-marked-down shutdown-sessions\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 slowstart 10s check\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_f_sha1\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_f_sha1': not implemented"},
+		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_fc_session_id\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_fc_session_id': not implemented"},
 		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n use_backend be if { src 10.0.0.0/8 }\n default_backend be\nbackend be\n mode tcp\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n mode tcp\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},

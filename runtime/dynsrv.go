@@ -255,6 +255,7 @@ func (s cliSource) DelServer(bname, sname string) string {
 		delete(set, srv)
 		c.settings = set
 	}
+	s.releaseCert(be, srv)
 	be.tls.remove(srv)
 	be.pp.remove(srv)
 	be.h2.remove(srv)
@@ -479,20 +480,17 @@ func (s cliSource) SetServerSSL(bname, sname, onoff string) string {
 func (p *idlePool) liveConns(srv *backend.Server) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	list := p.conns[srv]
-	kept := list[:0]
-	for _, pc := range list {
-		if alive(pc.rc) {
-			kept = append(kept, pc)
-			continue
+	st := p.conns[srv]
+	if st == nil {
+		return 0
+	}
+	for i := len(st.list) - 1; i >= 0; i-- {
+		if !alive(st.list[i].rc) {
+			st.remove(i).c.Close()
+			p.n--
 		}
-		pc.c.Close()
-		p.n--
 	}
-	if len(list) > 0 {
-		p.conns[srv] = kept
-	}
-	return len(kept)
+	return len(st.list)
 }
 
 // SetServerCheck is "set server <b>/<s> check-addr|check-port|agent-addr|

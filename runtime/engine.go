@@ -66,7 +66,14 @@ type Engine struct {
 	noReuse bool
 	// peers runs the peers sections (peers.go), nil when none.
 	peers *peersRun
+	// runq hands a new session to an idle runner goroutine; idleRunners
+	// counts those (see runSession).
+	runq        chan *session
+	idleRunners atomic.Int32
 }
+
+// maxIdleRunners bounds the goroutines kept waiting for a next session.
+const maxIdleRunners = 256
 
 func (e *Engine) actconn() int64 { return e.conns.Load() }
 
@@ -121,7 +128,8 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]struct{}{}, done: make(chan struct{}), h2cfg: g.h2}
+	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]struct{}{}, done: make(chan struct{}), h2cfg: g.h2,
+		runq: make(chan *session)}
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
@@ -183,6 +191,7 @@ func (e *Engine) Bind() error {
 			}
 			if _, tcp := ln.(*net.TCPListener); tcp {
 				setFastOpen(ln, b)
+				setQuickAck(ln, fe, b)
 			}
 			l := &listener{fe: fe, bind: b, ln: ln, adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
 			if fe.Maxconn > 0 {
@@ -339,6 +348,9 @@ func (e *Engine) acceptLoop(l *listener) {
 			continue
 		}
 		l.fe.accepted.Add(1)
+		if l.bind != nil {
+			l.bind.stats.accept()
+		}
 		e.countRate(l)
 		c := nc.(netConn)
 		if tc, ok := c.(*net.TCPConn); ok && l.adopted {
@@ -355,9 +367,9 @@ func (e *Engine) acceptLoop(l *listener) {
 			go e.front(l, c, b)
 			continue
 		}
-		if !e.startSession(newSession(e, l, c), func() { e.release(l) }) {
+		if !e.startSession(newSession(e, l, c), func() { e.connEnd(l) }) {
 			c.Close()
-			e.release(l)
+			e.connEnd(l)
 		}
 	}
 }
@@ -380,12 +392,42 @@ func (e *Engine) startSession(s *session, release func()) bool {
 		release()
 		e.wg.Done()
 	}
-	go func() {
+	e.runSession(s)
+	return true
+}
+
+// runSession runs s on a goroutine that already served a session, when
+// one is idle, else on a new one. A new goroutine's stack starts small
+// and a session grows it, copying it each time it doubles; kept
+// goroutines have grown theirs already (the collector shrinks what
+// stays unused).
+func (e *Engine) runSession(s *session) {
+	select {
+	case e.runq <- s:
+	default:
+		go e.runner(s)
+	}
+}
+
+// runner serves s, then the sessions runSession hands it, until more
+// than maxIdleRunners wait or the engine stops.
+func (e *Engine) runner(s *session) {
+	for {
 		if !s.run() {
 			s.done()
 		}
-	}()
-	return true
+		if e.idleRunners.Add(1) > maxIdleRunners {
+			e.idleRunners.Add(-1)
+			return
+		}
+		select {
+		case s = <-e.runq:
+			e.idleRunners.Add(-1)
+		case <-e.done:
+			e.idleRunners.Add(-1)
+			return
+		}
+	}
 }
 
 func (e *Engine) release(l *listener) {
@@ -582,7 +624,7 @@ func (te *tunnelEnd) run() {
 	e.mu.Lock()
 	delete(e.tunnels, te.t)
 	e.mu.Unlock()
-	e.release(te.l)
+	e.connEnd(te.l)
 	e.wg.Done()
 }
 
@@ -649,4 +691,25 @@ func setFastOpen(ln net.Listener, b *Listen) {
 			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_FASTOPEN, 0)
 		}
 	})
+}
+
+// setQuickAck applies option tcp-smart-accept as HAProxy does
+// (LI_O_NOQUICKACK): on by default for HTTP frontends and TLS binds, it
+// clears TCP_QUICKACK on the listening socket, which its connections
+// inherit, so that the request is acknowledged with the response rather
+// than by a packet of its own. Without it the flag is set.
+func setQuickAck(ln net.Listener, fe *Frontend, b *Listen) {
+	smart := fe.smartAccept
+	if !fe.smartAcceptSet {
+		smart = fe.HTTP || b.TLS != nil
+	}
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		return
+	}
+	v := 1
+	if smart {
+		v = 0
+	}
+	rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, v) })
 }

@@ -75,7 +75,9 @@ func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, b
 	switch {
 	case proto == "h2" && http, proto == "h1" && http, proto == "none" && !http:
 	case proto == "fcgi" && http:
-		fail(s.Pos, "server option 'proto fcgi' is not supported by the gohap runtime yet.")
+		if f := be.fcgi; f != nil {
+			f.addServer(be, srv)
+		}
 		return
 	case proto != "":
 		fail(parser.Pos{}, "%s '%s' : MUX protocol '%s' is not usable for server '%s' at [%s:%d].",
@@ -504,7 +506,7 @@ func (s *session) h2Failed() (abort, closeAfter bool) {
 func (s *session) limitIdle() {
 	be := s.svBe
 	if s.svClean && be != nil && be.reuseOf(s.svSrv) != reuseNever && !be.idle.room(s.svSrv) {
-		s.closeServer()
+		s.resetServer()
 	}
 }
 

@@ -471,7 +471,13 @@ func TestH2ServerCompile(t *testing.T) {
 		{"backend b\n mode tcp\n server s 127.0.0.1:1 proto none\n", ""},
 		{"backend b\n mode tcp\n server s 127.0.0.1:1 proto h2\n", "backend 'b' : MUX protocol 'h2' is not usable for server 's' at [c.cfg:7]."},
 		{"backend b\n mode http\n server s 127.0.0.1:1 proto none\n", "backend 'b' : MUX protocol 'none' is not usable for server 's' at [c.cfg:7]."},
-		{"backend b\n mode http\n server s 127.0.0.1:1 proto fcgi\n", "parsing [c.cfg:7] : server option 'proto fcgi' is not supported by the gohap runtime yet."},
+		{"backend b\n mode http\n use-fcgi-app a\n server s 127.0.0.1:1 proto fcgi\nfcgi-app a\n docroot /x\n", ""},
+		{"backend b\n mode http\n use-fcgi-app a\n server s 127.0.0.1:1 proto fcgi\nfcgi-app a\n docroot /x\n option mpxs-conns\n", ""},
+		{"backend b\n mode http\n use-fcgi-app a\n option httpchk\n server s 127.0.0.1:1 proto fcgi check\nfcgi-app a\n docroot /x\n",
+			"parsing [c.cfg:9] : 'server s' : HTTP checks over 'proto fcgi' are not supported by the gohap runtime yet."},
+		{"backend b\n mode http\n use-fcgi-app a\n server s 127.0.0.1:1 proto fcgi check\nfcgi-app a\n docroot /x\n", ""},
+		{"backend b\n mode http\n use-fcgi-app a\n server s 127.0.0.1:1 proto fcgi\nfcgi-app a\n docroot /x\n log-stderr ring@r local0\n",
+			"parsing [c.cfg:11] : fcgi-app 'a': 'log-stderr ring@r' is not supported by the gohap runtime yet."},
 		{"backend b\n mode http\n option httpchk\n server s 127.0.0.1:1 proto h2 check\n", ""},
 	} {
 		cfg, ds := parser.Parse([]parser.Input{{Name: "c.cfg", Data: []byte(head + tc.cfg)}}, parser.Options{})

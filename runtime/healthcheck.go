@@ -474,6 +474,9 @@ func serverCheckMux(s *parser.Server, srv *backend.Server, fail func(parser.Pos,
 	default:
 		if s.Settings.CheckProto != "" {
 			fail(s.Pos, "'server %s' : 'check-proto %s' is not supported by the gohap runtime yet.", s.Name, proto)
+		} else if srv.Check.Enabled {
+			// HAProxy's HTTP checks speak the server's FastCGI.
+			fail(s.Pos, "'server %s' : HTTP checks over 'proto %s' are not supported by the gohap runtime yet.", s.Name, proto)
 		}
 	}
 }

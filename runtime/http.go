@@ -39,6 +39,8 @@ type session struct {
 	svUses  int
 	svClean bool
 	svConn  atomic.Pointer[net.TCPConn]
+	// svSock is svConn for a connection on the engine's own socket.
+	svSock atomic.Pointer[sockConn]
 	// svUnix is svConn for a server on a unix socket.
 	svUnix atomic.Pointer[net.UnixConn]
 	// onServer is the server of the request in progress, for
@@ -248,6 +250,9 @@ func (s *session) kill() {
 	if c := s.svConn.Load(); c != nil {
 		c.Close()
 	}
+	if c := s.svSock.Load(); c != nil {
+		c.Close()
+	}
 	if c := s.svUnix.Load(); c != nil {
 		c.Close()
 	}
@@ -271,6 +276,7 @@ func (s *session) run() bool {
 		setLinger0(s.cl.c)
 	}
 	s.txn.Src, s.txn.Dst, s.txn.TLS = s.src, s.dst, s.tls
+	s.txn.Origin = s.h2Origin
 	if !s.src.IsValid() {
 		s.txn.Src = addrPort(s.cl.c.RemoteAddr())
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
@@ -495,14 +501,27 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	t := newTunnel(s.cl.c, c, cfg, te.run)
 	t.srv = srv
 	te.t = t
+	te.logASAP()
 	s.e.handOff(s, t)
 	s.handedOff = true
 	s.setSvSock(nil)
 	t.start(toServer, toClient)
 }
 
+// resetServer closes the server connection of a finished exchange with a
+// reset (resetClose).
+func (s *session) resetServer() {
+	if s.sv.c != nil {
+		setLinger0(s.sv.c)
+	}
+	s.closeServer()
+}
+
 func (s *session) closeServer() {
 	if c := s.svConn.Swap(nil); c != nil {
+		c.Close()
+	}
+	if c := s.svSock.Swap(nil); c != nil {
 		c.Close()
 	}
 	if c := s.svUnix.Swap(nil); c != nil {
@@ -517,11 +536,15 @@ func (s *session) closeServer() {
 // clean one goes to its backend's idle pool unless http-reuse is never.
 func (s *session) releaseServer() {
 	be := s.svBe
-	if !s.svClean || s.sv.c == nil || be == nil || be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+	if !s.svClean || s.sv.c == nil || be == nil {
 		s.closeServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses})
+	if be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+		s.resetServer()
+		return
+	}
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses, safe: !s.FirstRequest()})
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
@@ -534,9 +557,9 @@ func (s *session) releaseIdle() {
 	s.mu.Lock()
 	for _, ic := range s.idleConns {
 		if ic.be.reuseOf(ic.srv) == reuseNever || s.e.stopping.Load() {
-			ic.c.Close()
+			resetClose(ic.c)
 		} else {
-			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses})
+			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses, safe: !s.FirstRequest()})
 		}
 	}
 	s.idleConns = s.idleConns[:0]
@@ -566,7 +589,7 @@ func (s *session) park() {
 	}
 	s.mu.Lock()
 	if len(s.idleConns) == cap(s.idleConns) {
-		s.idleConns[0].c.Close()
+		resetClose(s.idleConns[0].c)
 		copy(s.idleConns, s.idleConns[1:])
 		s.idleConns = s.idleConns[:len(s.idleConns)-1]
 	}
@@ -659,7 +682,7 @@ func retryDelay(be *Backend) time.Duration {
 func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := backend.Dial(context.Background(), &d, srv.DialAddr(dst))
+		c, err := dial(&d, srv.DialAddr(dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -721,13 +744,16 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	if f := be.fcgi; f != nil && f.servers[srv] {
+		return s.dialFCGI(d, be, srv)
+	}
 	if h := be.h2.get(srv); h != nil {
 		if c, ok, err := s.dialH2(d, be, srv, h); ok {
 			return c, err
 		}
 	}
 	start := time.Now()
-	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+	nc, err := dial(d, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
@@ -752,6 +778,24 @@ var errClientAborted = errors.New("client aborted")
 // clientClosed peeks at the client socket without blocking: true when
 // the client has closed its side and nothing more is to be read, what
 // HAProxy knows once it has read to the end of what was received.
+// drainClient reads, without waiting, what the client sent and nothing
+// will read.
+func (s *session) drainClient() {
+	rc, err := s.cl.c.SyscallConn()
+	if err != nil {
+		return
+	}
+	var b [4096]byte
+	rc.Read(func(fd uintptr) bool {
+		for {
+			n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_DONTWAIT)
+			if n <= 0 || err != nil {
+				return true
+			}
+		}
+	})
+}
+
 func (s *session) clientClosed() bool {
 	if s.cl.r < s.cl.w {
 		return false
@@ -826,10 +870,10 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 // between. Requests that must read more of the client (bodies, tunnels,
 // 100-continue) are served outside it.
 func (s *session) serveHTTP() {
-	rc, err := s.cl.c.SyscallConn()
-	if err != nil {
+	if s.cl.raw() != nil {
 		return
 	}
+	rc := s.cl.rc
 	keep := true
 	step := func(fd uintptr) bool { return s.step(int(fd), &keep) }
 	for {
@@ -1407,6 +1451,7 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 		out = append(out, "\r\n"...)
 	}
 	out = s.appendForwarded(out, head, be)
+	out = s.appendFCGI(out)
 	switch {
 	case upgrade:
 	case req.Minor == 0 && req.HasTE:
@@ -1722,6 +1767,7 @@ func (s *session) serveTxn(hl int) bool {
 		return s.errorReply(503, true)
 	}
 	s.txn.BeName = be.Name
+	s.txn.FCGIDocroot, s.txn.FCGIIndex = be.fcgiNames()
 	if be != s.fe.own && !s.httpContentRules(&be.tcp) {
 		return false
 	}
@@ -1877,7 +1923,11 @@ func (s *session) serveTxn(hl int) bool {
 	if s.track {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
-		s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		if s.logging {
+			// Only the log line shows them (%si, %bi): the local address
+			// is a system call.
+			s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+		}
 		s.logReused = reused
 	}
 	// The cookie follows the server finally used, a redispatch included.
@@ -2128,6 +2178,7 @@ func (s *session) serveTxn(hl int) bool {
 	if s.track {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
+	s.logASAP(rsp.Status, sv.w-rhl)
 	sv.r = rhl
 	if body == h1.BodyLength && !s.zs.on && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
 		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)
@@ -2179,7 +2230,12 @@ func (s *session) serveTxn(hl int) bool {
 		return false
 	}
 	if !serverKept(mode, rsp, bodyDone, isHead, sv) {
-		s.closeServer()
+		if body == h1.BodyUntilClose {
+			// The server's end was read: nothing lingers.
+			s.closeServer()
+		} else {
+			s.resetServer()
+		}
 	}
 	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
@@ -2353,8 +2409,15 @@ func (s *session) runTCP() {
 		s.upgradeHTTP()
 		return
 	}
+	// The switching rules see what the inspection read (req.ssl_sni,
+	// req.payload...), as the content rules did.
+	s.txn.Payload, s.txn.Final = s.cl.buf[s.cl.r:s.cl.w], true
 	be := s.route()
+	s.txn.Payload, s.txn.Final = nil, false
 	if be == nil {
+		// No backend: HAProxy has read what the client sent, so its
+		// close is a FIN, not the reset of a socket with unread data.
+		s.drainClient()
 		return
 	}
 	if be.HTTP {

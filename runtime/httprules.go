@@ -576,9 +576,27 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			ed.first[1] = out[start:len(out):len(out)]
 		case "set-method":
 			ed.first[0] = val
-		case "set-uri":
-			ed.first[1] = val
-		case "set-path", "set-pathq", "set-query", "replace-path", "replace-pathq", "replace-uri":
+		case "set-uri", "replace-uri":
+			uri := ed.first[1]
+			origin := s.txn.Origin
+			if origin != "" && len(uri) > 0 && uri[0] == '/' {
+				// HAProxy holds an HTTP/2 request's target in
+				// absolute form: that is what these rules see.
+				uri = append([]byte(origin), uri...)
+			}
+			res := val
+			if r.act == "replace-uri" {
+				if !r.re.Match(uri) {
+					// No match, no change: the target stays as it was.
+					continue
+				}
+				res = editURI(r, uri, val)
+			}
+			if origin != "" {
+				res = s.normalizedURI(ed, res)
+			}
+			ed.first[1] = res
+		case "set-path", "set-pathq", "set-query", "replace-path", "replace-pathq":
 			ed.first[1] = editURI(r, ed.first[1], val)
 		case "set-status":
 			ed.first[1] = []byte(strconv.Itoa(r.status))
@@ -676,6 +694,29 @@ func replaceAll(re *regexp.Regexp, v, repl []byte) []byte {
 }
 
 // editURI applies the path and query actions to a request target.
+// normalizedURI is what HAProxy does with the new target of an HTTP/2
+// request: it goes out as it is from now on (the start line is no more
+// a normalized one), and an absolute one names the authority, which
+// Host takes (http_update_host).
+func (s *session) normalizedURI(ed *msgEdit, uri []byte) []byte {
+	s.txn.Origin = ""
+	i := bytes.Index(uri, []byte("://"))
+	if len(uri) == 0 || uri[0] == '/' || uri[0] == '*' || i <= 0 {
+		return uri
+	}
+	rest := uri[i+3:]
+	end := bytes.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	for k := range ed.hdrs {
+		if bytes.EqualFold(ed.hdrs[k][0], []byte("host")) {
+			ed.hdrs[k][1] = rest[:end]
+		}
+	}
+	return uri
+}
+
 func editURI(r *httpRule, uri, val []byte) []byte {
 	// The path starts after an absolute form's authority.
 	pathStart := 0

@@ -69,6 +69,10 @@ func listenBind(lc net.ListenConfig, network, addr string, noReuse bool) (net.Li
 	if !noReuse {
 		lc.Control = reusePort
 	}
+	// Plain TCP, as HAProxy 2.6 listens: Go would open Multipath TCP
+	// sockets, whose connections from TCP clients still go through the
+	// MPTCP layer on every call and refuse options such as TCP_QUICKACK.
+	lc.SetMultipathTCP(false)
 	return lc.Listen(context.Background(), network, addr)
 }
 

@@ -35,7 +35,10 @@ type feLog struct {
 	// dontLogNull, dontLogNormal and sepErrors are the options of the
 	// same names.
 	dontLogNull, dontLogNormal, sepErrors bool
-	count                                 atomic.Uint32
+	// asap is "option logasap": the line goes out once the response
+	// head is in (http) or the server connected (tcp).
+	asap  bool
+	count atomic.Uint32
 }
 
 type capture struct {
@@ -76,6 +79,7 @@ func compileLog(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, string,
 		return nil
 	}
 	l.dontLogNull, l.dontLogNormal, l.sepErrors = p.Options["dontlognull"], p.Options["dontlog-normal"], p.Options["log-separate-errors"]
+	l.asap = p.Options["logasap"]
 	compile := func(nodes []logfmt.Node, pos parser.Pos) *logging.Format {
 		if nodes == nil {
 			return nil
@@ -145,6 +149,9 @@ func (e *Engine) startLogs() error {
 		if be.events != nil {
 			all = append(all, be.events)
 		}
+		if be.fcgi != nil && be.fcgi.log != nil {
+			all = append(all, be.fcgi.log)
+		}
 	}
 	for _, l := range all {
 		if lg := byKey[l.key]; lg != nil {
@@ -211,6 +218,12 @@ func (lt *logTimes) ms(t time.Time) int64 {
 // strm_log: at info level, at err for errors with log-separate-errors,
 // not at all for a normal one with dontlog-normal.
 func (s *session) logStream(flags uint32, status int) {
+	s.logStreamAt(flags, status, false, 0)
+}
+
+// logStreamAt is logStream; early sends the line of "option logasap"
+// when the response head is in.
+func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64) {
 	l := s.fe.log
 	if l == nil || l.format == nil || l.logger == nil || s.noLog {
 		return
@@ -220,6 +233,13 @@ func (s *session) logStream(flags uint32, status int) {
 		s.UniqueID()
 	}
 	r := s.fillRecord(flags, status)
+	r.LogASAP = l.asap
+	if early {
+		// http_process_res_common: the end is the response's arrival
+		// and %B counts what the response holds so far, its head and
+		// the body bytes read with it.
+		r.TClose, r.BytesOut = r.TData, int64(s.rspHTX)+bodyIn
+	}
 	err := flags&logging.SFRedisp != 0 || flags&logging.SFErrMask > logging.SFErrLocal ||
 		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.http && status >= 500
 	if !err && l.dontLogNormal {
@@ -513,10 +533,20 @@ func (s *session) tcpRecord() *logging.Record {
 
 // logTCP completes and sends the line of a mode tcp stream.
 func (te *tunnelEnd) logTCP() {
+	te.logTCPAt(false)
+}
+
+// logTCPAt is logTCP; early sends the line of "option logasap" when the
+// server connection is established, before any byte was relayed.
+func (te *tunnelEnd) logTCPAt(early bool) {
 	l := te.l.fe.log
 	r := te.rec
+	r.LogASAP = l.asap
 	r.TClose = time.Since(te.start).Milliseconds()
 	r.BytesIn, r.BytesOut = te.t.up.Load(), te.t.down.Load()
+	if early {
+		r.TClose, r.BytesIn, r.BytesOut = r.TConnect, 0, 0
+	}
 	if r.Flags&logging.SFErrMask == 0 {
 		switch te.t.timedOut.Load() {
 		case 1:
@@ -525,12 +555,18 @@ func (te *tunnelEnd) logTCP() {
 			r.Flags |= logging.SFErrSrvTO | logging.SFFinstD
 		}
 	}
-	r.ActConn = te.e.actconn()
-	r.FeConn = te.l.fe.conns.Load()
-	r.BeConn = te.be.conns.Load()
-	r.SrvConn = 0
-	if te.srv != nil {
-		r.SrvConn = int64(te.srv.Sessions())
+	if early {
+		// The stream is still on its backend, which does not count
+		// mode tcp streams in conns.
+		r.BeConn = te.be.conns.Load() + 1
+	} else {
+		r.ActConn = te.e.actconn()
+		r.FeConn = te.l.fe.conns.Load()
+		r.BeConn = te.be.conns.Load()
+		r.SrvConn = 0
+		if te.srv != nil {
+			r.SrvConn = int64(te.srv.Sessions())
+		}
 	}
 	line := l.format.Append(make([]byte, 0, 256), r)
 	if len(line) == 0 || l.dontLogNormal {
@@ -550,10 +586,21 @@ func (s *session) countStream(status int) {
 	fe.addRequest()
 	fe.addResponse(status)
 	fe.addBytes(in, out)
+	var ls *listenerStats
+	if s.l != nil && s.l.bind != nil {
+		ls = s.l.bind.stats
+	}
+	if ls != nil {
+		ls.bytesIn.Add(uint64(in))
+		ls.bytesOut.Add(uint64(out))
+	}
 	be := s.logBe
 	if be == nil {
 		if status == 400 || status == 408 {
 			fe.addError(errRequest)
+			if ls != nil {
+				ls.ereq.Add(1)
+			}
 		}
 		return
 	}

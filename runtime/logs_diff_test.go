@@ -140,6 +140,11 @@ func TestAccessLogDifferential(t *testing.T) {
 		// No empty connection in mode tcp: whether the connection to the
 		// server is made before the close is seen (CC) is a race.
 		{"tcplog", "", " option tcplog\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
+		// option logasap: the line goes out once the response head is in
+		// (http) or the server connected (tcp), with "+" before the
+		// bytes and the times that are not final.
+		{"logasap", "", " option httplog\n option logasap\n" + nosrv, "http", httpReqs},
+		{"logasap tcplog", "", " option tcplog\n option logasap\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			run := func(start func(cfg, fe string)) []string {

@@ -22,7 +22,7 @@ import (
 
 // peersTables adds the tables of the peers sections' "table" lines,
 // named "<section>/<table>" as rules name them.
-func peersTables(cfg *parser.Config, tables *stick.Tables) parser.Diagnostics {
+func peersTables(cfg *parser.Config, tables *stick.Tables, sticky map[string]bool) parser.Diagnostics {
 	var diags parser.Diagnostics
 	for _, ps := range cfg.Peers {
 		for _, pt := range ps.Tables {
@@ -30,6 +30,11 @@ func peersTables(cfg *parser.Config, tables *stick.Tables) parser.Diagnostics {
 			diags = append(diags, tableDiags(msgs, pt.Pos)...)
 			if !stick.HasErrors(msgs) {
 				c.Peers = ps.Name
+				if sticky[c.Name] {
+					// Stick rules need the server's id and key.
+					c.Store[stick.ServerID] = stick.Store{On: true, Elems: 1}
+					c.Store[stick.ServerKey] = stick.Store{On: true, Elems: 1}
+				}
 				tables.Add(stick.New(c, nil))
 			}
 		}
@@ -135,11 +140,17 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 			}
 			if pl.Addr != "" && !pl.Local {
 				host, port, err := serverTarget(pl.Addr, opts.Map)
-				if err != nil || port == "" || port == "0" {
+				switch {
+				case err != nil:
 					fail(pl.Pos, "'%s %s' : address '%s' is not supported by the gohap runtime yet.", pl.Keyword, pl.Name, pl.Addr)
 					continue
+				case port == "" || port == "0":
+					// Port 0: HAProxy's connections to it fail, so the
+					// peer only ever connects in, as one without an
+					// address.
+				default:
+					pc.Addr = net.JoinHostPort(host, port)
 				}
-				pc.Addr = net.JoinHostPort(host, port)
 			}
 			sec.cfg.Peers = append(sec.cfg.Peers, pc)
 		}
@@ -178,7 +189,7 @@ func peersBindTLS(cfg *parser.Config, ps *parser.Peers, pc *peers.Config, fail f
 		}
 		i += n
 	}
-	t, _, ok := compileBindTLS(b, cfg, false, fail)
+	t, _, ok := compileBindTLS(b, cfg, false, nil, fail)
 	if ok && t != nil {
 		pc.TLS = t.Config
 	}

@@ -30,7 +30,7 @@ func (be *Backend) reuseOf(srv *backend.Server) int {
 var reuseModes = map[string]int{"never": reuseNever, "safe": reuseSafe, "aggressive": reuseAggressive, "always": reuseAlways}
 
 // purgeDelay is HAProxy's pool-purge-delay default: every 5 s, half of
-// the idle connections of each server are closed.
+// the idle connections a server has beyond its estimated need close.
 const purgeDelay = 5 * time.Second
 
 // idlePool holds the idle server connections that client connections
@@ -38,15 +38,29 @@ const purgeDelay = 5 * time.Second
 // connection lists do (http-reuse).
 type idlePool struct {
 	mu     sync.Mutex
-	conns  map[*backend.Server][]pooledConn
+	conns  map[*backend.Server]*srvIdle
 	n      int
 	timer  *time.Timer
 	closed bool
 	// h2 are the backend's HTTP/2 servers, whose shared connections
 	// close with the idle ones.
 	h2 *srvMap[*h2Server]
+	// fcgi is the backend's fcgi-app, whose shared connections close
+	// with the idle ones.
+	fcgi *fcgiApp
 	// limits holds the "pool-max-conn" of the servers that have one.
 	limits map[*backend.Server]int
+}
+
+// srvIdle is one server's idle connections, newest last, and what
+// HAProxy's srv_add_to_idle_list weighs before keeping one more: how
+// many are safe (they last served a client's later request), the most
+// connections in use since the last purge (maxUsed) and the estimate of
+// how many the server needs (estNeed).
+type srvIdle struct {
+	list             []pooledConn
+	safe             int
+	maxUsed, estNeed int
 }
 
 // room tells whether srv's idle connections are below its pool-max-conn.
@@ -57,34 +71,84 @@ func (p *idlePool) room(srv *backend.Server) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.conns[srv]) < lim
+	return p.count(srv) < lim
+}
+
+func (p *idlePool) count(srv *backend.Server) int {
+	if st := p.conns[srv]; st != nil {
+		return len(st.list)
+	}
+	return 0
 }
 
 type pooledConn struct {
 	c  netConn
 	rc syscall.RawConn
-	// uses is how many requests the connection carried.
+	// uses is how many requests the connection carried; safe says the
+	// last of them was not its client's first.
 	uses int
+	safe bool
 }
 
-// put adds an idle connection, or closes it when the pool is closed or
-// srv has its pool-max-conn idle ones.
+// put adds an idle connection, or closes it: when the pool is closed,
+// when srv has its pool-max-conn idle ones, or when HAProxy would not
+// keep it: the server already has an idle connection (a safe one, for
+// a safe connection) and the connections in use and idle would exceed
+// what it was seen to need. A connection not kept is reset, as HAProxy
+// closes those it opened: its port is free again at once, with no
+// TIME_WAIT on this side.
 func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
+	// This connection's stream has released its slot: it counts as used
+	// until it is idle.
+	used := srv.Sessions() + 1
 	p.mu.Lock()
-	if lim, ok := p.limits[srv]; p.closed || ok && len(p.conns[srv]) >= lim {
+	lim, limited := p.limits[srv]
+	if p.closed || limited && p.count(srv) >= lim {
 		p.mu.Unlock()
-		pc.c.Close()
+		resetClose(pc.c)
 		return
 	}
 	if p.conns == nil {
-		p.conns = map[*backend.Server][]pooledConn{}
+		p.conns = map[*backend.Server]*srvIdle{}
 	}
-	p.conns[srv] = append(p.conns[srv], pc)
+	st := p.conns[srv]
+	if st == nil {
+		st = &srvIdle{}
+		p.conns[srv] = st
+	}
+	st.sawUsed(used)
+	idle := len(st.list)
+	if !(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)) {
+		p.mu.Unlock()
+		resetClose(pc.c)
+		return
+	}
+	st.list = append(st.list, pc)
+	if pc.safe {
+		st.safe++
+	}
 	p.n++
 	if p.timer == nil {
 		p.timer = time.AfterFunc(purgeDelay, p.purge)
 	}
 	p.mu.Unlock()
+}
+
+// sawUsed records that used connections to the server were in use at
+// once (HAProxy's srv_use_conn).
+func (st *srvIdle) sawUsed(used int) {
+	st.maxUsed = max(st.maxUsed, used)
+	st.estNeed = max(st.estNeed, used)
+}
+
+// remove takes the i-th idle connection out of the list.
+func (st *srvIdle) remove(i int) pooledConn {
+	pc := st.list[i]
+	st.list = append(st.list[:i], st.list[i+1:]...)
+	if pc.safe {
+		st.safe--
+	}
+	return pc
 }
 
 // take returns the newest idle connection to srv still open, opened with
@@ -93,24 +157,22 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte) (pooledConn, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	list := p.conns[srv]
-	if len(list) == 0 {
+	st := p.conns[srv]
+	if st == nil || len(st.list) == 0 {
 		return pooledConn{}, false
 	}
-	for i := len(list) - 1; i >= 0; i-- {
-		pc := list[i]
+	for i := len(st.list) - 1; i >= 0; i-- {
+		pc := st.list[i]
 		if proven && pc.uses < 2 || !sameSNI(pc.c, sni) {
 			continue
 		}
-		list = append(list[:i], list[i+1:]...)
+		st.remove(i)
 		p.n--
 		if alive(pc.rc) {
-			p.conns[srv] = list
 			return pc, true
 		}
 		pc.c.Close()
 	}
-	p.conns[srv] = list
 	return pooledConn{}, false
 }
 
@@ -126,21 +188,45 @@ func alive(rc syscall.RawConn) bool {
 	return ok
 }
 
-// purge closes the older half of each server's idle connections.
+// purge closes, oldest first, half of the idle connections each server
+// has beyond what it needs (in use and idle against the most used since
+// the last purge or the estimate), and moves the estimate halfway to that
+// most used, as HAProxy's srv_cleanup_idle_conns does.
 func (p *idlePool) purge() {
+	// The servers' counts are read without the pool's lock: a server's
+	// state change may hold its backend's lock and drop idle connections.
+	p.mu.Lock()
+	srvs := make([]*backend.Server, 0, len(p.conns))
+	for srv := range p.conns {
+		srvs = append(srvs, srv)
+	}
+	p.mu.Unlock()
+	used := make([]int, len(srvs))
+	for i, srv := range srvs {
+		used[i] = srv.Sessions()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.timer = nil
 	if p.closed {
 		return
 	}
-	for srv, list := range p.conns {
-		k := (len(list) + 1) / 2
-		for _, pc := range list[:k] {
-			pc.c.Close()
+	for i, srv := range srvs {
+		st := p.conns[srv]
+		if st == nil {
+			continue
+		}
+		exceed := used[i] + len(st.list) - max(st.maxUsed, st.estNeed)
+		st.estNeed = max((st.estNeed+st.maxUsed)/2, st.maxUsed)
+		st.maxUsed = used[i]
+		if exceed <= 0 {
+			continue
+		}
+		k := min(exceed/2+exceed&1, len(st.list))
+		for j := 0; j < k; j++ {
+			resetClose(st.remove(0).c)
 		}
 		p.n -= k
-		p.conns[srv] = append(list[:0], list[k:]...)
 	}
 	if p.n > 0 {
 		p.timer = time.AfterFunc(purgeDelay, p.purge)
@@ -150,6 +236,9 @@ func (p *idlePool) purge() {
 // drop closes the idle connections to srv, all of them when srv is nil;
 // close also refuses later ones.
 func (p *idlePool) drop(srv *backend.Server, close bool) {
+	if p.fcgi != nil {
+		p.fcgi.closeShared(srv)
+	}
 	if p.h2 != nil {
 		if m := p.h2.p.Load(); m != nil {
 			for s, h := range *m {
@@ -162,14 +251,14 @@ func (p *idlePool) drop(srv *backend.Server, close bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = p.closed || close
-	for s, list := range p.conns {
+	for s, st := range p.conns {
 		if srv != nil && s != srv {
 			continue
 		}
-		for _, pc := range list {
-			pc.c.Close()
+		for _, pc := range st.list {
+			resetClose(pc.c)
 		}
-		p.n -= len(list)
+		p.n -= len(st.list)
 		delete(p.conns, s)
 	}
 }

@@ -64,6 +64,14 @@ type ppState struct {
 	hasUniqueID  bool
 }
 
+// set keeps the TLVs of a PROXY header.
+func (p *ppState) set(h *proxyproto.Header) {
+	p.hasAuthority = h.Authority != nil
+	p.authorityLen = copy(p.authority[:], h.Authority)
+	p.hasUniqueID = h.UniqueID != nil
+	p.uniqueIDLen = copy(p.uniqueID[:], h.UniqueID)
+}
+
 // perStream says the PROXY header carries the stream's unique id, which
 // makes the connection the stream's own.
 func (p *ppSend) perStream() bool { return p != nil && p.opts&proxyproto.OptUniqueID != 0 }
@@ -140,10 +148,7 @@ func (s *session) acceptProxy() bool {
 				if h.Src.IsValid() && h.Dst.IsValid() {
 					s.txn.Src, s.txn.Dst = h.Src, h.Dst
 				}
-				s.pps.hasAuthority = h.Authority != nil
-				s.pps.authorityLen = copy(s.pps.authority[:], h.Authority)
-				s.pps.hasUniqueID = h.UniqueID != nil
-				s.pps.uniqueIDLen = copy(s.pps.uniqueID[:], h.UniqueID)
+				s.pps.set(&h)
 				return true
 			}
 		}

@@ -69,9 +69,9 @@ func newTCPSyslog(t *testing.T, octetCount bool) *tcpSyslog {
 }
 
 var (
-	cfgPath  = regexp.MustCompile(`'/[^']*/haproxy.cfg'`)
-	isoDate  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d `)
-	shortPid = regexp.MustCompile(`haproxy\[\d+\]`)
+	ringCfgPath = regexp.MustCompile(`'/[^']*/haproxy.cfg'`)
+	isoDate     = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d `)
+	shortPid    = regexp.MustCompile(`haproxy\[\d+\]`)
 )
 
 // maskRingLine is maskLog for an event of a ring: a prefix ("LF ", "OC ")
@@ -182,7 +182,7 @@ func TestRingDifferential(t *testing.T) {
 					"show events r1 -n", "show events stderr", "show events nope", "show events r1 -z"} {
 					ans := cliSend(t, "unix", sock, cmd+"\n")
 					for _, l := range strings.Split(ans, "\n") {
-						l = cfgPath.ReplaceAllString(l, "'CFG'")
+						l = ringCfgPath.ReplaceAllString(l, "'CFG'")
 						out = append(out, cmd+": "+maskRingLine(l))
 					}
 				}

@@ -28,12 +28,13 @@ type serverTLS struct {
 // when the server's traffic is not encrypted; the health checks get
 // their TLS settings either way (check-ssl, or "ssl" without a check
 // port or address, as HAProxy's init_srv_check decides).
-func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *serverTLS {
+func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, store *ssl.Store, fail func(parser.Pos, string, ...any)) *serverTLS {
 	words := s.Settings.TLSWords
 	if len(words) == 0 {
 		return nil
 	}
 	g := sslGlobals(&cfg.Global)
+	g.Store = store
 	pname := p.Name
 	bad := func(err error) {
 		fail(s.Pos, bracketed+"'server %s/%s' : %v", p.Name, s.Name, err)
@@ -59,16 +60,12 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	}
 	alpnH2, alpnH1 := false, false
 	if len(opts.ALPN) > 0 && opts.SSL {
+		// Any name is offered; HTTP/2 is spoken when the server picks
+		// h2, HTTP/1.1 otherwise, as HAProxy falls back to its mode's
+		// mux for a protocol it has none for.
 		for _, proto := range opts.ALPN {
 			alpnH2 = alpnH2 || proto == "h2"
 			alpnH1 = alpnH1 || proto == "http/1.1"
-			if proto == "h2" {
-				continue
-			}
-			if proto != "http/1.1" && proto != "http/1.0" {
-				fail(s.Pos, "'server %s/%s' : 'alpn %s' is not supported by the gohap runtime yet.", pname, s.Name, proto)
-				return nil
-			}
 		}
 	}
 	t, err := ssl.LoadServerConfig(opts, g)
@@ -212,9 +209,11 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 
 // serverTLSInfo is what the ssl_bc* fetches read of a server connection.
 func serverTLSInfo(tc *tls.Conn) *acl.TLSInfo {
-	ci := ssl.NewConnInfo(tc.ConnectionState())
+	cs := tc.ConnectionState()
+	ci := ssl.NewConnInfo(cs)
 	return &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
-		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
+		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize,
+		Peer: cs.PeerCertificates}
 }
 
 // bridgeTLS bridges an established TLS connection to a socket pair.

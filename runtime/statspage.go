@@ -223,6 +223,7 @@ func (e *Engine) statsSnapshot() *stats.Snapshot {
 				f.Limit = e.g.Maxconn
 			}
 			p.Frontend = f
+			p.Listeners = e.listenerRows(fe)
 		}
 		if be := sp.be; be != nil {
 			p.Servers, p.Backend = e.backendStats(sp, be, now)
@@ -265,7 +266,10 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	for i, s := range lb.ServerList() {
 		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
 			MaxQueue: s.MaxQueue, Weight: s.CurWeight(), UWeight: s.CurWeight(), Backup: s.Backup, Throttle: -1,
-			Cookie: st.cookies[s], Addr: s.Address()}
+			Cookie: st.cookies[s], Addr: s.Address(), IdleLimit: -1}
+		if lim, ok := be.idle.limits[s]; ok {
+			ss.IdleLimit = lim
+		}
 		if isUnixServer(s) {
 			// As HAProxy names a unix socket's address.
 			ss.Addr = "unix"

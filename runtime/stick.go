@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/acl/stick"
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/parser/logfmt"
 )
 
 // Stick tables: the tables of the proxies' "stick-table" lines, the
@@ -40,7 +42,7 @@ func buildTables(cfg *parser.Config) (*stick.Tables, parser.Diagnostics) {
 	}
 	// The "table" lines of peers sections are tables named
 	// "<peers>/<table>", which rules may name.
-	diags = append(diags, peersTables(cfg, tables)...)
+	diags = append(diags, peersTables(cfg, tables, sticky)...)
 	for _, p := range cfg.Proxies {
 		for _, st := range p.StickTables {
 			if d, ok := declared[p.Name]; ok {
@@ -108,7 +110,7 @@ func stickTableName(name string, p *parser.Proxy) string {
 // makes on stick-table references: the tables of stick rules, then of
 // track-sc actions, then the table arguments of the proxy's samples,
 // grouped as smp_resolve_args groups them.
-func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps) parser.Diagnostics {
+func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, servers acl.ServerResolver) parser.Diagnostics {
 	var diags parser.Diagnostics
 	alert := func(format string, a ...any) {
 		diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
@@ -149,7 +151,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps) parser
 		msg string
 	}
 	var errs []resErr
-	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps}
+	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0}
 	set := acl.NewSetWith(ctx)
 	note := func(pos parser.Pos, err error, where string) {
 		var re *acl.ResolveError
@@ -197,6 +199,10 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps) parser
 				where = "in http-response response in"
 			}
 			sample(r.Pos, r.Expr, where)
+			// The samples of the rule's log-format value.
+			for _, e := range formatSamples(r.Fmt) {
+				sample(r.Pos, e, where)
+			}
 			cond(r.Pos, r.Cond)
 		}
 	}
@@ -684,4 +690,49 @@ func (g *Graph) refServer(backend, server string) {
 		g.srvRefs = map[[2]string]bool{}
 	}
 	g.srvRefs[[2]string{backend, server}] = true
+}
+
+// formatSamples are the %[...] sample expressions of a log-format string.
+func formatSamples(f string) []string {
+	var out []string
+	for {
+		i := strings.Index(f, "%[")
+		if i < 0 {
+			return out
+		}
+		f = f[i+2:]
+		n, err := logfmt.ScanExpr(f)
+		if err != nil || n == 0 {
+			return out
+		}
+		out = append(out, f[:n])
+		f = f[n:]
+	}
+}
+
+// cfgServers resolves server arguments against the configuration.
+type cfgServers struct{ cfg *parser.Config }
+
+func (c cfgServers) HasBackend(name string) bool {
+	for _, p := range c.cfg.Proxies {
+		if p.Name == name && p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (c cfgServers) HasServer(proxy, server string) bool {
+	for _, p := range c.cfg.Proxies {
+		if p.Name != proxy || p.Cap&parser.CapDef != 0 {
+			continue
+		}
+		// A frontend's name finds a backend of the same name first.
+		for _, s := range p.Servers {
+			if s.Name == server {
+				return true
+			}
+		}
+	}
+	return false
 }

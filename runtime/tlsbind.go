@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,12 +21,12 @@ import (
 
 // tlsBindOptions are the bind keywords of TLS and HTTP/2, with their
 // argument counts; runtime/ssl reads them.
-var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file": 1, "crl-file": 1, "verify": 1,
+var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file": 1, "ca-verify-file": 1, "crl-file": 1, "verify": 1,
 	"alpn": 1, "ciphers": 1, "ciphersuites": 1, "curves": 1, "ecdhe": 1, "ssl-min-ver": 1, "ssl-max-ver": 1,
 	"no-sslv3": 0, "no-tlsv10": 0, "no-tlsv11": 0, "no-tlsv12": 0, "no-tlsv13": 0, "force-sslv3": 0,
 	"force-tlsv10": 0, "force-tlsv11": 0, "force-tlsv12": 0, "force-tlsv13": 0, "no-tls-tickets": 0,
 	"strict-sni": 0, "prefer-client-ciphers": 0, "ca-ignore-err": 1, "crt-ignore-err": 1, "no-ca-names": 0,
-	"allow-0rtt": 0, "proto": 1}
+	"allow-0rtt": 0, "proto": 1, "generate-certificates": 0, "ca-sign-file": 1, "ca-sign-pass": 1}
 
 // sslGlobals maps the global section's TLS settings.
 func sslGlobals(g *parser.Global) *ssl.Globals {
@@ -45,7 +46,7 @@ func h2Config(g *parser.Global) *h2.Config {
 
 // compileBindTLS reads a bind line's TLS and HTTP/2 options; ok is false
 // when they cannot be used (the reason is reported).
-func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(parser.Pos, string, ...any)) (*ssl.BindTLS, bool, bool) {
+func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.Store, fail func(parser.Pos, string, ...any)) (*ssl.BindTLS, bool, bool) {
 	useSSL, h2, tlsWords := false, false, false
 	for i := 0; i < len(b.Options); i++ {
 		switch b.Options[i] {
@@ -88,11 +89,14 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 		fail(b.Pos, "'bind %s' : %v", b.Address, err)
 		return nil, false, false
 	}
-	t, err := ssl.LoadBindConfig(opts, sslGlobals(&cfg.Global))
+	g := sslGlobals(&cfg.Global)
+	g.Store = store
+	t, err := ssl.LoadBindConfig(opts, g)
 	if err != nil {
 		fail(b.Pos, "'bind %s' : %v", b.Address, err)
 		return nil, false, false
 	}
+	t.Where = b.Pos.File + ":" + strconv.Itoa(b.Pos.Line)
 	return t, h2, true
 }
 
@@ -101,8 +105,9 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, fail func(par
 // each through a socket pair (bridge). It holds the connection's slot.
 func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
-	defer e.release(l)
+	defer e.connEnd(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	var pps ppState
 	if b.AcceptProxy {
 		// The PROXY header comes before the TLS handshake: the bridged
 		// session gets its addresses and does not look for one.
@@ -115,12 +120,13 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		if h.Src.IsValid() && h.Dst.IsValid() {
 			src, dst = h.Src, h.Dst
 		}
+		pps.set(&h)
 	}
 	var conn net.Conn = c
 	var info *acl.TLSInfo
 	speakH2 := b.H2
 	if b.TLS != nil {
-		tc := tlsServer(c, b.TLS)
+		tc, served := b.TLS.Server(c)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
@@ -136,12 +142,13 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			speakH2 = true
 		}
 		info = tlsInfo(b.TLS, cs)
+		info.Local = served()
 	}
 	if !speakH2 {
-		e.bridge(l, conn, src, dst, info)
+		e.bridge(l, conn, src, dst, info, &pps)
 		return
 	}
-	e.serveH2(l, conn, e.h2cfg, src, dst, info)
+	e.serveH2(l, conn, e.h2cfg, src, dst, info, &pps)
 }
 
 // tlsInfo is what the ssl_* fetches read of a client connection.
@@ -151,9 +158,8 @@ func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
 		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
 	if len(cs.PeerCertificates) > 0 {
 		v := bt.ClientVerify(cs)
-		cert := ssl.NewCertInfo(cs.PeerCertificates[0])
 		info.CertUsed, info.Verify = v.Used, v.Verify
-		info.SubjectDN, info.IssuerDN, info.Serial, info.SHA1 = cert.SubjectDN, cert.IssuerDN, cert.Serial, cert.SHA1
+		info.Peer = cs.PeerCertificates
 	}
 	return info
 }
@@ -166,12 +172,12 @@ func (s *session) serveH2(pre []byte) {
 	cfg.Preread = pre
 	c := s.cl.c
 	c.SetDeadline(time.Time{})
-	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil)
+	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps)
 }
 
 // serveH2 runs an HTTP/2 connection, one bridged session per stream,
 // and sends GOAWAY when the engine stops.
-func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo) {
+func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
 	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
@@ -185,14 +191,14 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		case <-stop:
 		}
 	}()
-	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst, info) })
+	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst, info, pps) })
 	close(stop)
 	conn.Close()
 }
 
 // bridge runs a session on one end of a socket pair and copies between
 // the other end and c until both directions are done.
-func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *acl.TLSInfo) {
+func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
@@ -200,8 +206,12 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	}
 	s := newSession(e, l, a)
 	s.src, s.dst, s.tls = src, dst, info
-	// A PROXY header was read on the connection the bridge serves.
+	// A PROXY header was read on the connection the bridge serves: its
+	// TLVs are the session's.
 	s.bridged = true
+	if pps != nil {
+		s.pps = *pps
+	}
 	if st, ok := c.(*h2.Stream); ok {
 		s.h2Stream, s.h2Origin = true, st.Origin()
 	}
@@ -227,8 +237,6 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	<-done
 	b.Close()
 }
-
-func tlsServer(c net.Conn, t *ssl.BindTLS) *tls.Conn { return tls.Server(c, t.Config) }
 
 // socketPair returns the two ends of a connected stream socket pair.
 func socketPair() (*net.UnixConn, *net.UnixConn, error) {

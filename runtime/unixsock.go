@@ -242,6 +242,7 @@ func SameUnixSocket(b *Listen, f *os.File) bool {
 // (nil: none), which a kill or closeServer closes.
 func (s *session) setSvSock(c netConn) {
 	s.svConn.Store(tcpOf(c))
+	s.svSock.Store(sockOf(c))
 	var u *net.UnixConn
 	switch t := c.(type) {
 	case *net.UnixConn:

@@ -2,10 +2,12 @@ package stick
 
 import (
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // TestConcurrent tracks, counts, lists and clears from many goroutines;
@@ -131,4 +133,37 @@ func BenchmarkLookupBinary(b *testing.B) {
 		}
 		e.Release()
 	}
+}
+
+// BenchmarkMillionEntries fills a table of 1M entries with an expiry and
+// reports the heap each entry costs, then times the per-request work on
+// it: bounded memory (the size caps it), constant work per request.
+func BenchmarkMillionEntries(b *testing.B) {
+	clk := newClock(1_000_000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tb := mustTable(b, "stick-table type ip size 1m expire 30s store http_req_rate(10s),gpc0", clk)
+	const n = 1 << 20
+	keys := make([]Key, 1024)
+	for i := 0; i < n; i++ {
+		k, _ := IPKey(KeyIP, netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+		tb.Get(&k).Release()
+		if i < len(keys) {
+			keys[i] = k
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	keysSize := uint64(len(keys)) * uint64(unsafe.Sizeof(Key{}))
+	perEntry := float64(after.HeapAlloc-before.HeapAlloc-keysSize) / float64(tb.Used())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e := tb.Track(&keys[i&1023])
+		e.IncHTTPReq()
+		e.StopCounters()
+		e.Release()
+	}
+	b.ReportMetric(perEntry, "heapB/entry")
 }

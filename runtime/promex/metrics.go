@@ -219,3 +219,17 @@ var stickTableMetrics = []metric{
 	{"size", "Stick table size.", false, "size"},
 	{"used", "Number of entries used in this stick table.", false, "used"},
 }
+
+// listenerMetrics are the frontend metrics HAProxy 2.6 also reports per
+// listener (PROMEX_FL_LI_METRIC), in its order.
+var listenerMetrics = func() []metric {
+	li := map[string]bool{"scur": true, "smax": true, "slim": true, "stot": true, "bin": true, "bout": true,
+		"dreq": true, "dresp": true, "ereq": true, "status": true, "dcon": true, "dses": true, "wrew": true, "eint": true}
+	var out []metric
+	for _, m := range frontendMetrics {
+		if li[m.field] {
+			out = append(out, m)
+		}
+	}
+	return out
+}()

@@ -174,8 +174,10 @@ func Render(b []byte, snap *stats.Snapshot, tables []Table, q Query) []byte {
 	if q.Scopes&ScopeFrontend != 0 {
 		w.proxies(all, frontendMetrics, "haproxy_frontend_", q, kindFrontend)
 	}
-	// Listeners have metrics only with "option socket-stats", whose
-	// per-listener counters gohap does not keep: none are listed.
+	// Listeners have metrics only with "option socket-stats".
+	if q.Scopes&ScopeListener != 0 {
+		w.proxies(all, listenerMetrics, "haproxy_listener_", q, kindListener)
+	}
 	if q.Scopes&ScopeBackend != 0 {
 		w.proxies(all, backendMetrics, "haproxy_backend_", q, kindBackend)
 	}

@@ -13,7 +13,11 @@ const (
 	kindFrontend kind = iota
 	kindBackend
 	kindServer
+	kindListener
 )
+
+// listenerStates are li_status_st, in order.
+var listenerStates = []string{"WAITING", "OPEN", "FULL"}
 
 // column is the position of each "show stat" column in a stats.Row.
 var column = func() map[string]int {
@@ -54,10 +58,11 @@ var (
 
 // proxyRows is one proxy with its lines.
 type proxyRows struct {
-	p       *stats.Proxy
-	fe, be  stats.Row
-	servers []stats.Row
-	http    bool
+	p         *stats.Proxy
+	fe, be    stats.Row
+	servers   []stats.Row
+	listeners []stats.Row
+	http      bool
 }
 
 func rowsOf(snap *stats.Snapshot) []proxyRows {
@@ -75,6 +80,8 @@ func rowsOf(snap *stats.Snapshot) []proxyRows {
 				pr.be = r
 			case stats.TypeServer:
 				pr.servers = append(pr.servers, r)
+			case 3:
+				pr.listeners = append(pr.listeners, r)
 			}
 		}
 		out = append(out, pr)
@@ -125,6 +132,12 @@ func (w *writer) proxies(all []proxyRows, metrics []metric, prefix string, q Que
 				return
 			}
 			switch {
+			case m.field == "status" && k == kindListener:
+				for _, st := range listenerStates {
+					w.line(boolValue(r[column["status"]].S == st), "proxy", pr.p.Name, "listener", r[column["svname"]].S, "state", st)
+				}
+			case k == kindListener && known:
+				w.line(value(r[col]), "proxy", pr.p.Name, "listener", r[column["svname"]].S)
 			case m.field == "status":
 				w.status(pr, s, k)
 			case m.field == "agg_server_status" || m.field == "agg_server_check_status":
@@ -177,6 +190,10 @@ func (w *writer) eachProxy(all []proxyRows, k kind, q Query, fn func(*proxyRows,
 		case kindBackend:
 			if pr.p.Backend != nil && pr.be != nil {
 				fn(pr, pr.be, nil)
+			}
+		case kindListener:
+			for j := range pr.listeners {
+				fn(pr, pr.listeners[j], nil)
 			}
 		case kindServer:
 			if pr.p.Backend == nil {

@@ -3,9 +3,11 @@ package ssl
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -23,11 +25,15 @@ type BindTLS struct {
 	// Warnings lists settings Go cannot honour in full and that were
 	// dropped (for example DHE suites in a cipher list).
 	Warnings []string
+	// Where is the bind line's "file:line", for the CLI's messages.
+	Where string
 
 	opts  *BindOptions
 	g     *Globals
 	state atomic.Pointer[bindState]
 	keys  [][32]byte
+	// gen makes certificates for unknown names (generate-certificates).
+	gen *certGen
 }
 
 // bindState is one loaded generation of certificates.
@@ -53,6 +59,9 @@ type entry struct {
 	names []*sniName
 	sni   *ctxConf // used when the entry is picked by name
 	dflt  *ctxConf // used when it serves as the default certificate
+	// line is the crt-list line (or directory file) the entry came
+	// from, nil for a "crt" file.
+	line *CrtListLine
 }
 
 // LoadBindConfig loads the certificates of a bind line and builds its
@@ -70,7 +79,14 @@ func LoadBindConfig(b *BindOptions, g *Globals) (*BindTLS, error) {
 		if b.CASignFile == "" {
 			return nil, newLate([]lateMsg{{core: lateGenNoCA, noBind: true}})
 		}
-		return nil, &Limitation{Keyword: "generate-certificates", Reason: "on-the-fly certificate generation is not supported"}
+		if b.CASignPass != "" {
+			return nil, &Limitation{Keyword: "ca-sign-pass", Reason: "an encrypted CA key cannot be read"}
+		}
+		gen, err := loadCASign(b.CASignFile)
+		if err != nil {
+			return nil, err
+		}
+		bt.gen = gen
 	}
 	if b.TLSTicketKeys != "" {
 		return nil, &Limitation{Keyword: "tls-ticket-keys", Value: b.TLSTicketKeys, Reason: "loading ticket keys from a file is not supported"}
@@ -110,35 +126,37 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 	b, g := bt.opts, bt.g
 	st := &bindState{exact: map[string][]*sniName{}, wild: map[string][]*sniName{}}
 	cache := map[string]*ckch{}
+	g.Store.forget(bt)
 	loadPath := func(path string) (*ckch, *Error) {
-		if c, ok := cache[path]; ok {
+		if c, ok := cache[path]; ok && g.Store == nil {
 			return c, nil
 		}
-		c, err := loadCertFile(path)
+		c, err := g.Store.load(path, bt, nil)
 		if err == nil {
 			cache[path] = c
 		}
 		return c, err
 	}
-	add := func(c *ckch, conf *SSLConf, filters []string) {
+	add := func(c *ckch, conf *SSLConf, filters []string) *entry {
 		e := &entry{ck: c, conf: conf}
 		st.index(e, filters)
 		st.entries = append(st.entries, e)
 		if st.def == nil {
 			st.def = e
 		}
+		return e
 	}
 	for _, src := range b.Certs {
 		if src.List {
-			err := readCrtList(src.Path, g, func(ln *CrtListLine) *Error {
-				if _, serr := os.Stat(ln.Path); serr != nil {
-					return parseErr(msgStat, ln.Path, strerror(serr))
+			err := g.Store.crtList(src.Path, false, g, bt, func(ln *CrtListLine) *Error {
+				if _, err := g.Store.certOrStat(ln.Path); err != nil {
+					return err
 				}
 				c, err := loadPath(ln.Path)
 				if err != nil {
 					return err
 				}
-				add(c, ln.Conf, ln.Filters)
+				add(c, ln.Conf, ln.Filters).line = ln
 				return nil
 			})
 			if err != nil {
@@ -151,20 +169,26 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		if serr != nil {
 			return nil, nil, parseErr(msgStat, src.Path, strerror(serr))
 		}
-		files := []string{src.Path}
 		if fi.IsDir() {
-			var derr *Error
-			if files, derr = dirCertFiles(strings.TrimRight(src.Path, "/")); derr != nil {
-				return nil, nil, derr
-			}
-		}
-		for _, f := range files {
-			c, err := loadPath(f)
+			// A directory is a crt-list of its files (crtlist_load_cert_dir).
+			err := g.Store.crtList(strings.TrimRight(src.Path, "/"), true, g, bt, func(ln *CrtListLine) *Error {
+				c, err := loadPath(ln.Path)
+				if err != nil {
+					return err
+				}
+				add(c, nil, nil).line = ln
+				return nil
+			})
 			if err != nil {
 				return nil, nil, err
 			}
-			add(c, nil, nil)
+			continue
 		}
+		c, err := loadPath(src.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		add(c, nil, nil)
 	}
 	// ca-file and crl-file are loaded while HAProxy parses the line.
 	stores := map[string]*store{}
@@ -173,7 +197,7 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			if f.path == "" || stores[f.path] != nil {
 				continue
 			}
-			s, err := loadStore(f.kw, f.path)
+			s, err := g.Store.loadCA(f.kw, f.path, bt, nil)
 			if err != nil {
 				return err
 			}
@@ -351,16 +375,45 @@ func (e *entry) excludes(name string) bool {
 var errStrictSNI = errors.New("ssl: no certificate for the requested server name (strict-sni)")
 
 func (bt *BindTLS) getConfigForClient(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+	c, _, err := bt.configFor(chi)
+	return c, err
+}
+
+// configFor picks the settings and the certificate of a handshake.
+func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certificate, error) {
 	st := bt.state.Load()
 	e, bySNI := st.pick(chi.ServerName, chi.SignatureSchemes, chi.CipherSuites, bt.opts.StrictSNI)
 	if e == nil {
-		return nil, errStrictSNI
+		return nil, nil, errStrictSNI
 	}
 	c := e.dflt
 	if bySNI {
 		c = e.sni
 	}
-	return c.forHello(chi), nil
+	if bt.gen != nil && !bySNI && chi.ServerName != "" {
+		// ssl_sock_generate_certificate: the default context with a
+		// certificate made for the name.
+		gc, err := bt.gen.get(chi.ServerName, &e.ck.cert)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg := c.forHello(chi).Clone()
+		cfg.Certificates = []tls.Certificate{*gc}
+		return cfg, gc.Leaf, nil
+	}
+	return c.forHello(chi), e.ck.cert.Leaf, nil
+}
+
+// Server returns the TLS server side of c; served tells, once the
+// handshake is over, which certificate was presented (ssl_f_*).
+func (bt *BindTLS) Server(c net.Conn) (tc *tls.Conn, served func() *x509.Certificate) {
+	var leaf *x509.Certificate
+	cfg := &tls.Config{GetConfigForClient: func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+		c, l, err := bt.configFor(chi)
+		leaf = l
+		return c, err
+	}}
+	return tls.Server(c, cfg), func() *x509.Certificate { return leaf }
 }
 
 // prep builds contexts and collects their late errors.

@@ -228,6 +228,7 @@ func TestClientVerify(t *testing.T) {
 	expired := p.issue("expired.pem", certSpec{cn: "old", client: true, expired: true, ecdsa: true})
 	revoked := p.issue("revoked.pem", certSpec{cn: "revoked", client: true, ecdsa: true})
 	crl := p.crl("crl.pem", revoked)
+	crl1 := p.crlV1("crl1.pem", revoked)
 	other := newPKI(t)
 	stranger := other.issue("stranger.pem", certSpec{cn: "stranger", client: true, ecdsa: true})
 	load := func(path string) []tls.Certificate {
@@ -278,6 +279,8 @@ func TestClientVerify(t *testing.T) {
 	run("verify optional crt-ignore-err all", []tc{{stranger, true, X509UnableToGetIssuerCertLocal}})
 	run("verify required crl-file "+crl, []tc{{good, true, 0}, {revoked, false, 0}})
 	run("verify required crl-file "+crl+" crt-ignore-err 23", []tc{{revoked, true, X509CertRevoked}})
+	// A version 1 CRL, which Go's own parser refuses.
+	run("verify required crl-file "+crl1, []tc{{good, true, 0}, {revoked, false, 0}})
 }
 
 func TestReload(t *testing.T) {

@@ -117,6 +117,12 @@ func ParseCrtListLine(line string, file string, linenum int, g *Globals) (*CrtLi
 // for each certificate line in order, before the next line is parsed, so
 // errors come in HAProxy's order.
 func readCrtList(file string, g *Globals, load func(*CrtListLine) *Error) *Error {
+	return readCrtListCount(file, g, load, nil)
+}
+
+// readCrtListCount is readCrtList; lines, when set, gets the number of
+// lines read.
+func readCrtListCount(file string, g *Globals, load func(*CrtListLine) *Error, lines *int) *Error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return parseErr(msgListOpen, file, strerror(err))
@@ -168,6 +174,9 @@ func readCrtList(file string, g *Globals, load func(*CrtListLine) *Error) *Error
 	}
 	if missingLF != -1 {
 		return parseErr(msgListNoLF, file, linenum, missingLF+1)
+	}
+	if lines != nil {
+		*lines = linenum
 	}
 	return nil
 }

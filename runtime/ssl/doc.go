@@ -26,7 +26,8 @@
 //   - DHE, CCM, CAMELLIA, ARIA, PSK and SRP suites do not exist in Go; they
 //     are dropped from a "ciphers" list with a warning, and a list made only
 //     of them is refused.
-//   - NPN, certificate generation and SSLv3 are not available.
+//   - NPN and SSLv3 are not available; generate-certificates reads an
+//     unencrypted ca-sign-file key only (ca-sign-pass is refused).
 //   - Without tickets (no-tls-tickets) Go has no session-ID cache, so
 //     tune.ssl.cachesize has no effect; tune.ssl.lifetime bounds ticket age.
 //   - tune.ssl.default-dh-param only matters for DHE, which Go lacks; it is

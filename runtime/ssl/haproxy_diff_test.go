@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"github.com/gohap/gohap/acl"
 	"net"
 	"net/http"
 	"os"
@@ -70,11 +71,15 @@ func serveInfo(t *testing.T, bt *BindTLS) string {
 		ci := NewConnInfo(cs)
 		dn := ""
 		if len(cs.PeerCertificates) > 0 {
-			dn = NewCertInfo(cs.PeerCertificates[0]).SubjectDN
+			b, _ := sDN.Append(nil, &acl.Txn{TLS: &acl.TLSInfo{Peer: cs.PeerCertificates}})
+			dn = string(b)
 		}
 		fmt.Fprintf(tc, "HTTP/1.1 200 OK\r\nx: %s\r\nc: %s\r\np: %s\r\na: %s\r\ndn: %s\r\ncontent-length: 0\r\nconnection: close\r\n\r\n", ci.SNI, ci.Cipher, ci.Protocol, ci.ALPN, dn)
 	})
 }
+
+// sDN renders the client certificate's subject as ssl_c_s_dn.
+var sDN, _ = acl.CompileSample("ssl_c_s_dn")
 
 // probe performs one handshake and, when http is set, one request; it
 // returns a comparable summary.

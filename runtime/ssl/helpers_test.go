@@ -6,8 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -165,4 +167,45 @@ func readLeaf(t *testing.T, path string) *x509.Certificate {
 		t.Fatalf("%s: no certificate", path)
 	}
 	return certs[0]
+}
+
+// crlV1 writes a version 1 CRL of the CA (no version field, no
+// extensions), as "openssl ca -gencrl" makes without crl extensions.
+func (p *pki) crlV1(name string, revoked ...string) string {
+	p.t.Helper()
+	type entry struct {
+		Serial *big.Int
+		Time   time.Time
+	}
+	var tbs struct {
+		Sig        pkix.AlgorithmIdentifier
+		Issuer     asn1.RawValue
+		ThisUpdate time.Time
+		NextUpdate time.Time
+		Revoked    []entry `asn1:"optional"`
+	}
+	tbs.Sig.Algorithm = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	tbs.Issuer = asn1.RawValue{FullBytes: p.caCert.RawSubject}
+	tbs.ThisUpdate, tbs.NextUpdate = time.Now().Add(-time.Hour).UTC(), time.Now().Add(24*time.Hour).UTC()
+	for _, r := range revoked {
+		tbs.Revoked = append(tbs.Revoked, entry{readLeaf(p.t, r).SerialNumber, time.Now().Add(-time.Minute).UTC()})
+	}
+	raw, err := asn1.Marshal(tbs)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	sum := sha256.Sum256(raw)
+	sig, err := p.caKey.Sign(rand.Reader, sum[:], crypto.SHA256)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	der, err := asn1.Marshal(struct {
+		TBS    asn1.RawValue
+		SigAlg pkix.AlgorithmIdentifier
+		Sig    asn1.BitString
+	}{asn1.RawValue{FullBytes: raw}, tbs.Sig, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return p.write(name, pemBlock("X509 CRL", der))
 }

@@ -35,7 +35,7 @@ type ckch struct {
 // loadCertFile reads a PEM file holding a certificate, its chain and
 // usually its key, falling back to "<path>.key" for the key, with
 // ssl_sock_load_files_into_ckch's checks and messages.
-func loadCertFile(path string) (*ckch, *Error) {
+func loadCertFile(path string, delExt bool) (*ckch, *Error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, parseErr(msgCannotOpen, path)
@@ -50,6 +50,10 @@ func loadCertFile(path string) (*ckch, *Error) {
 	}
 	if key == nil {
 		keyPath := path + ".key"
+		if delExt && strings.HasSuffix(path, ".crt") {
+			// ssl-load-extra-del-ext
+			keyPath = strings.TrimSuffix(path, ".crt") + ".key"
+		}
 		if _, err := os.Stat(keyPath); err == nil {
 			kd, rerr := os.ReadFile(keyPath)
 			if rerr == nil {
@@ -250,7 +254,7 @@ func (s *store) add(data []byte) {
 				s.certs = append(s.certs, c)
 			}
 		case "X509 CRL":
-			if c, err := x509.ParseRevocationList(b.Bytes); err == nil {
+			if c, err := parseCRL(b.Bytes); err == nil {
 				s.crls = append(s.crls, c)
 			}
 		}

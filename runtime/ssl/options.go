@@ -83,8 +83,9 @@ type BindOptions struct {
 	NoTLSTickets         bool      // "no-tls-tickets"
 	StrictSNI            bool      // "strict-sni"
 	PreferClientCiphers  bool      // "prefer-client-ciphers"
-	GenerateCertificates bool      // "generate-certificates": refused
+	GenerateCertificates bool      // "generate-certificates"
 	CASignFile           string    // "ca-sign-file"
+	CASignPass           string    // "ca-sign-pass": refused, encrypted keys are not read
 	CAIgnoreErr          IgnoreSet // "ca-ignore-err"
 	CrtIgnoreErr         IgnoreSet // "crt-ignore-err"
 	TLSTicketKeys        string    // "tls-ticket-keys": refused
@@ -112,6 +113,10 @@ type ServerOptions struct {
 
 // Globals holds the TLS keywords of the global section (section 3).
 type Globals struct {
+	// Store holds the certificates shared by binds and servers and
+	// changed over the CLI; nil reads the files at each load.
+	Store *Store
+
 	CrtBase string // "crt-base"
 	CABase  string // "ca-base"
 
@@ -340,6 +345,8 @@ func ParseBindOptions(words []string, g *Globals) (*BindOptions, error) {
 			}
 			if kw == "ca-sign-file" {
 				b.CASignFile = arg(i)
+			} else if kw == "ca-sign-pass" {
+				b.CASignPass = arg(i)
 			} else if kw == "tls-ticket-keys" {
 				b.TLSTicketKeys = arg(i)
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,9 +19,38 @@ type ServerTLS struct {
 	base    *tls.Config
 	check   *tls.Config
 	configs sync.Map // SNI -> *tls.Config
-	verify  *verifier
+	verify  atomic.Pointer[verifier]
 	host    string // verifyhost
+	// caFile and crlFile name the store entries verify was built from.
+	caFile, crlFile string
+	// clientCert is the "crt" certificate sent to the server.
+	clientCert atomic.Pointer[tls.Certificate]
+	// sessions is the server's TLS session cache, nil with no-ssl-reuse.
+	sessions *sessionCache
 }
+
+// sessionCache is a client session cache that can be emptied at once, as
+// HAProxy frees a server's reused sessions when its certificate changes.
+type sessionCache struct {
+	size int
+	c    atomic.Pointer[tls.ClientSessionCache]
+}
+
+func newSessionCache(size int) *sessionCache {
+	sc := &sessionCache{size: size}
+	sc.reset()
+	return sc
+}
+
+func (sc *sessionCache) reset() {
+	c := tls.NewLRUClientSessionCache(sc.size)
+	sc.c.Store(&c)
+}
+
+func (sc *sessionCache) Get(key string) (*tls.ClientSessionState, bool) {
+	return (*sc.c.Load()).Get(key)
+}
+func (sc *sessionCache) Put(key string, cs *tls.ClientSessionState) { (*sc.c.Load()).Put(key, cs) }
 
 // Alert texts of the server side (ssl_sock_prepare_srv_ssl_ctx); HAProxy
 // prints them without a position.
@@ -86,17 +116,18 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 			}
 			return nil, &Error{Msg: srvVerifyNoCA}
 		}
-		ca, err := loadStore("ca-file", s.CAFile)
+		ca, err := g.Store.loadCA("ca-file", s.CAFile, nil, st)
 		if err != nil {
 			return nil, err
 		}
 		var crl *store
 		if s.CRLFile != "" {
-			if crl, err = loadStore("crl-file", s.CRLFile); err != nil {
+			if crl, err = g.Store.loadCA("crl-file", s.CRLFile, nil, st); err != nil {
 				return nil, err
 			}
 		}
-		st.verify = &verifier{store: ca.merge(crl), crlCheck: s.CRLFile != "", server: true}
+		st.caFile, st.crlFile = s.CAFile, s.CRLFile
+		st.verify.Store(&verifier{store: ca.merge(crl), crlCheck: s.CRLFile != "", server: true})
 	}
 	// ciphers
 	ciphers := s.Ciphers
@@ -139,20 +170,26 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 		if _, serr := os.Stat(s.Crt); serr != nil {
 			return nil, parseErr(msgStat, s.Crt, strerror(serr))
 		}
-		c, err := loadCertFile(s.Crt)
+		c, err := g.Store.load(s.Crt, nil, st)
 		if err != nil {
 			return nil, err
 		}
-		tc.Certificates = []tls.Certificate{c.cert}
+		// Sent whatever CAs the server asks for, as OpenSSL does, and
+		// replaced by "commit ssl cert".
+		st.clientCert.Store(&c.cert)
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return st.clientCert.Load(), nil
+		}
 	}
 	if !s.NoSSLReuse {
 		size := g.CacheSize
 		if size <= 0 {
 			size = 64
 		}
-		tc.ClientSessionCache = tls.NewLRUClientSessionCache(size)
+		st.sessions = newSessionCache(size)
+		tc.ClientSessionCache = st.sessions
 	}
-	if st.verify != nil {
+	if st.verify.Load() != nil {
 		tc.VerifyConnection = st.verifyConnection
 	}
 	st.base = tc
@@ -185,7 +222,7 @@ func (st *ServerTLS) Config(sni string) *tls.Config {
 func (st *ServerTLS) CheckConfig() *tls.Config { return st.check }
 
 func (st *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
-	if _, err := st.verify.check(cs.PeerCertificates, time.Now()); err != nil {
+	if _, err := st.verify.Load().check(cs.PeerCertificates, time.Now()); err != nil {
 		return err
 	}
 	name := cs.ServerName

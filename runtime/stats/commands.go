@@ -53,6 +53,7 @@ func init() {
 	commands = append(commands, dynServerCommands()...)
 	commands = append(commands, errorCommands()...)
 	commands = append(commands, eventCommands()...)
+	commands = append(commands, sslCommands()...)
 }
 
 // permissionDenied is cli_permission_denied_msg.

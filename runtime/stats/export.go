@@ -54,6 +54,11 @@ func (o *Options) proxyRows(p *Proxy) []Row {
 	if p.Frontend != nil && o.typeShown(TypeFrontend) {
 		rows = append(rows, frontendRow(p))
 	}
+	if o.typeShown(3) {
+		for i := range p.Listeners {
+			rows = append(rows, listenerRow(p, &p.Listeners[i], o.Legends))
+		}
+	}
 	if o.typeShown(TypeServer) {
 		for i := range p.Servers {
 			s := &p.Servers[i]

@@ -452,6 +452,32 @@ func htmlRow(b *strings.Builder, r Row, admin, legends bool) {
 		bytesOut(b, r)
 		fmt.Fprintf(b, "<td>%s</td><td>%s</td><td>%s</td><td></td><td></td><td></td><td></td><td class=ac>%s</td><td class=ac colspan=8></td></tr>",
 			u2h(r[fDreq].U), u2h(r[fDresp].U), u2h(r[fEreq].U), r[fStatus].S)
+	case 3:
+		b.WriteString("<tr class=socket>")
+		if admin {
+			b.WriteString("<td></td>")
+		}
+		u, eu := "", ""
+		if legends {
+			u, eu = "<u>", "</u>"
+		}
+		fmt.Fprintf(b, "<td class=ac><a name=\"%s/+%s\"></a>%s<a class=lfsb href=\"#%s/+%s\">%s</a>", px, sv, u, px, sv, sv)
+		if legends {
+			b.WriteString("<div class=tips>")
+			switch addr := r[fAddr].S; {
+			case addr != "" && addr[0] >= '0' && addr[0] <= '9':
+				fmt.Fprintf(b, "IPv4: %s, ", addr)
+			case strings.HasPrefix(addr, "["):
+				fmt.Fprintf(b, "IPv6: %s, ", addr)
+			case addr != "":
+				fmt.Fprintf(b, "%s, ", addr)
+			}
+			fmt.Fprintf(b, "id: %d</div>", r[fSid].U)
+		}
+		fmt.Fprintf(b, "%s</td><td colspan=3></td><td colspan=3>&nbsp;</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>&nbsp;</td><td>&nbsp;</td><td>%s</td><td>%s</td>",
+			eu, u2h(r[fScur].U), u2h(r[fSmax].U), u2h(r[fSlim].U), u2h(r[fStot].U), u2h(r[fBin].U), u2h(r[fBout].U))
+		fmt.Fprintf(b, "<td>%s</td><td>%s</td><td>%s</td><td></td><td></td><td></td><td></td><td class=ac>%s</td><td class=ac colspan=8></td></tr>",
+			u2h(r[fDreq].U), u2h(r[fDresp].U), u2h(r[fEreq].U), r[fStatus].S)
 	case TypeServer:
 		fmt.Fprintf(b, "<tr class=\"%s\">", serverStyle(r))
 		if admin {

@@ -40,8 +40,27 @@ type Proxy struct {
 	Mode, Desc string
 	// Frontend is nil for a backend, Backend nil for a frontend.
 	Frontend *FrontendStats
-	Servers  []ServerStats
-	Backend  *BackendStats
+	// Listeners are the frontend's bind addresses with option
+	// socket-stats, in order.
+	Listeners []ListenerStats
+	Servers   []ServerStats
+	Backend   *BackendStats
+}
+
+// ListenerStats is a listener's line (stats_fill_li_stats).
+type ListenerStats struct {
+	// Name is the bind's "name", else "sock-<id>"; ID its id.
+	Name string
+	ID   int
+	// Cur, Max and Limit are its connections now, at most, allowed.
+	Cur, Max, Limit   int
+	Conns             uint64
+	BytesIn, BytesOut uint64
+	DeniedReq, DeniedResp, FailedReq,
+	DeniedConn, DeniedSess, FailedRewrites, Internal uint64
+	// Status is OPEN, FULL or STOP; Addr the address ("unix" for a unix
+	// socket).
+	Status, Addr string
 }
 
 // Cap is proxy_cap_str: what the page's legend says of the proxy.
@@ -144,6 +163,8 @@ type ServerStats struct {
 	Cookie  string
 	// Connection pools.
 	SrvICur, IdleCur, SafeCur, UsedCur, NeedEst int
+	// IdleLimit is pool-max-conn, -1 without.
+	IdleLimit int
 	// InMaint is set in maintenance; StableDown when stopped with no
 	// check to bring it back (the ";up" option hides both).
 	InMaint, StableDown bool
@@ -354,6 +375,31 @@ func frontendRow(p *Proxy) Row {
 	return r
 }
 
+// listenerRow is stats_fill_li_stats; legends adds the address.
+func listenerRow(p *Proxy, l *ListenerStats, legends bool) Row {
+	r := newRow(p, l.Name, 3, l.ID)
+	r[fScur] = fu32(tagGau, l.Cur)
+	r[fSmax] = fu32(tagMax, l.Max)
+	r[fSlim] = fu32(tagLim, l.Limit)
+	r[fStot] = fu64(tagCnt, l.Conns)
+	r[fBin] = fu64(tagCnt, l.BytesIn)
+	r[fBout] = fu64(tagCnt, l.BytesOut)
+	r[fDreq] = fu64(tagCnt, l.DeniedReq)
+	r[fDresp] = fu64(tagCnt, l.DeniedResp)
+	r[fEreq] = fu64(tagCnt, l.FailedReq)
+	r[fDcon] = fu64(tagCnt, l.DeniedConn)
+	r[fDses] = fu64(tagCnt, l.DeniedSess)
+	r[fStatus] = fstr(tagStat, l.Status)
+	r[fWrew] = fu64(tagCnt, l.FailedRewrites)
+	r[fEint] = fu64(tagCnt, l.Internal)
+	if legends {
+		r[fAddr] = fstr(tagCfg, l.Addr)
+	}
+	// Listeners count the ssl module only.
+	r.modules(false)
+	return r
+}
+
 // serverRow is stats_fill_sv_stats; legends adds the address and cookie.
 func serverRow(p *Proxy, s *ServerStats, legends bool) Row {
 	r := newRow(p, s.Name, TypeServer, s.ID)
@@ -365,6 +411,9 @@ func serverRow(p *Proxy, s *ServerStats, legends bool) Row {
 		r[fSlim] = fu32(tagLim, s.Maxconn)
 	}
 	r[fSrvIcur] = fu32(tagGau, s.SrvICur)
+	if s.IdleLimit >= 0 {
+		r[fSrvIlim] = fu32(tagLim, s.IdleLimit)
+	}
 	r[fStot] = fu64(tagCnt, s.Sessions)
 	r.serverSide(&s.Traffic)
 	r[fIdleConnCur] = fu32(tagGau, s.IdleCur)

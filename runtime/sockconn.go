@@ -1,0 +1,220 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/backend"
+)
+
+// sockConn is a TCP connection to a server that the engine opened on its
+// own socket rather than through net.Dialer, which on each connection
+// builds a context with a deadline timer, resolves the literal address
+// into a list, and asks the kernel for both addresses (getpeername,
+// getsockname) that a proxied request does not need. It makes the system
+// calls HAProxy makes (socket, TCP_NODELAY, connect, registration with
+// the poller) and one getpeername that finds the connection made, as it
+// is on loopback once connect returns; otherwise it waits for the socket
+// to be writable and reads SO_ERROR. The local address is asked for when
+// used.
+type sockConn struct {
+	f     *os.File
+	rc    syscall.RawConn
+	raddr netip.AddrPort
+	laddr atomic.Pointer[net.TCPAddr]
+}
+
+// dial connects to a server address with d's timeout and keep-alive: a
+// literal IP and port on the engine's own socket (sockConn), anything
+// else (names, unix sockets, socket pairs) through backend.Dial.
+func dial(d *net.Dialer, addr string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || ap.Addr().Zone() != "" {
+		return backend.Dial(context.Background(), d, addr)
+	}
+	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable)
+}
+
+func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool) (net.Conn, error) {
+	a := ap.Addr().Unmap()
+	ap = netip.AddrPortFrom(a, ap.Port())
+	// The calls before the poller takes the socket do not block: made
+	// raw, they spare the scheduler's system call hand-off, which the
+	// collector's monitor would otherwise take during a loopback connect
+	// (the whole handshake runs inside it).
+	var rsa unix.RawSockaddrAny
+	var salen uintptr
+	family := unix.AF_INET
+	if a.Is4() {
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		p.Family, p.Port, p.Addr = unix.AF_INET, ntohs(ap.Port()), a.As4()
+		salen = unsafe.Sizeof(*p)
+	} else {
+		family = unix.AF_INET6
+		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		p.Family, p.Port, p.Addr = unix.AF_INET6, ntohs(ap.Port()), a.As16()
+		salen = unsafe.Sizeof(*p)
+	}
+	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return nil, dialErr(ap, os.NewSyscallError("socket", e))
+	}
+	fd := int(r)
+	one := int32(1)
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	if keepAlive {
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
+	}
+	for {
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), salen)
+		if e != unix.EINTR {
+			break
+		}
+	}
+	if e != 0 && e != unix.EINPROGRESS && e != unix.EALREADY && e != unix.EISCONN {
+		unix.Close(fd)
+		return nil, dialErr(ap, os.NewSyscallError("connect", e))
+	}
+	// A non-blocking descriptor: the runtime's poller watches it.
+	f := os.NewFile(uintptr(fd), "")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, dialErr(ap, err)
+	}
+	c := &sockConn{f: f, rc: rc, raddr: ap}
+	if timeout > 0 {
+		f.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	var cerr error
+	err = rc.Write(func(fd uintptr) bool {
+		// The wait takes only the readiness that comes after it began:
+		// a connection already made (on loopback, within connect) or
+		// failed is found by asking.
+		if sockName(unix.SYS_GETPEERNAME, fd) == nil {
+			return true
+		}
+		n, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+		if err == nil && n != 0 {
+			err = unix.Errno(n)
+		}
+		switch err {
+		case nil, unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+			return false
+		}
+		cerr = os.NewSyscallError("connect", err)
+		return true
+	})
+	if timeout > 0 {
+		f.SetWriteDeadline(time.Time{})
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = os.ErrDeadlineExceeded
+		}
+		return nil, dialErr(ap, err)
+	}
+	if cerr != nil {
+		f.Close()
+		return nil, dialErr(ap, cerr)
+	}
+	return c, nil
+}
+
+func dialErr(ap netip.AddrPort, err error) error {
+	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+}
+
+func (c *sockConn) Read(b []byte) (int, error)  { return c.f.Read(b) }
+func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
+func (c *sockConn) Close() error                { return c.f.Close() }
+
+func (c *sockConn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
+func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
+func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+
+func (c *sockConn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
+func (c *sockConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.raddr) }
+
+// LocalAddr asks the kernel once, on first use (logs, fetches).
+func (c *sockConn) LocalAddr() net.Addr {
+	if a := c.laddr.Load(); a != nil {
+		return a
+	}
+	var ap netip.AddrPort
+	c.rc.Control(func(fd uintptr) {
+		var rsa unix.RawSockaddrAny
+		l := uint32(unsafe.Sizeof(rsa))
+		_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, fd, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+		if e != 0 {
+			return
+		}
+		switch rsa.Addr.Family {
+		case unix.AF_INET:
+			p := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+			ap = netip.AddrPortFrom(netip.AddrFrom4(p.Addr), ntohs(p.Port))
+		case unix.AF_INET6:
+			p := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+			ap = netip.AddrPortFrom(netip.AddrFrom16(p.Addr), ntohs(p.Port))
+		}
+	})
+	a := net.TCPAddrFromAddrPort(ap)
+	c.laddr.Store(a)
+	return a
+}
+
+// ntohs reads a port in network order.
+func ntohs(p uint16) uint16 { return p>>8 | p<<8 }
+
+// sockName calls getpeername or getsockname on fd without converting
+// the address (x/sys/unix's would also ask for SO_PROTOCOL).
+func sockName(trap, fd uintptr) error {
+	var rsa unix.RawSockaddrAny
+	l := uint32(unsafe.Sizeof(rsa))
+	_, _, e := unix.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func (c *sockConn) CloseWrite() error { return c.shutdown(unix.SHUT_WR) }
+func (c *sockConn) CloseRead() error  { return c.shutdown(unix.SHUT_RD) }
+
+func (c *sockConn) shutdown(how int) error {
+	var err error
+	if cerr := c.rc.Control(func(fd uintptr) { err = unix.Shutdown(int(fd), how) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// setLinger0 makes Close reset the connection.
+func (c *sockConn) setLinger0() {
+	c.rc.Control(func(fd uintptr) {
+		unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	})
+}
+
+// sockOf is the sockConn under an engine connection to a server.
+func sockOf(c netConn) *sockConn {
+	switch t := c.(type) {
+	case *sockConn:
+		return t
+	case *tlsServerConn:
+		sc, _ := t.tcp.(*sockConn)
+		return sc
+	}
+	return nil
+}
