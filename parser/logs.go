@@ -41,7 +41,8 @@ type Capture struct {
 	Len  int
 }
 
-// logTarget reads the target of a "log" line; a ring stays refused.
+// logTarget reads the target of a "log" line. A ring@ target is
+// checked when the runtime starts (RingLogDiags), as HAProxy does.
 func logTarget(c *pctx, global bool) (Log, bool) {
 	parse := logfmt.ParseTarget
 	if global {
@@ -64,8 +65,9 @@ func logTarget(c *pctx, global bool) (Log, bool) {
 		c.alert("log : %s", msg)
 		return Log{}, false
 	}
-	if t.Kind == logfmt.Ring {
-		return Log{}, false
+	if t.Kind == logfmt.Stream {
+		c.cp.cfg.streamRings++
+		t.Ring = fmt.Sprintf("ring#%d", c.cp.cfg.streamRings)
 	}
 	c.runtimeForm()
 	return Log{Pos: c.pos, Address: args[1], Facility: t.Raw, Target: t}, true

@@ -53,6 +53,8 @@ type Config struct {
 	// global "localpeer" name, empty when not set.
 	Peers     []*Peers
 	LocalPeer string
+	// Rings are the ring sections, in source order.
+	Rings []*Ring
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive
@@ -62,6 +64,9 @@ type Config struct {
 	// AbortAfterFile is set by errors that stop HAProxy once the current
 	// file is read (a Lua file that cannot be loaded).
 	AbortAfterFile bool
+	// streamRings counts the stream log targets read, which name their
+	// implicit rings.
+	streamRings int
 }
 
 // Directive is one keyword line inside a section.

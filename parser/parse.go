@@ -148,6 +148,7 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 		}
 		if stopped == 0 {
 			cp.endCache(Pos{File: in.Name, Line: len(f.Lines) + 1})
+			cp.endRing()
 		}
 		if stopped > 0 {
 			// HAProxy never read the lines after the one that stopped it.
@@ -203,6 +204,9 @@ type cfgParser struct {
 	env *env
 	// cache is the cache section being read (cache.go).
 	cache *Cache
+	// ring is the ring section being read (ring.go), nil after a failed
+	// header.
+	ring *Ring
 	// fcgi is the fcgi-app section being read (fcgi.go).
 	fcgi *FCGIApp
 }
@@ -273,6 +277,7 @@ func (cp *cfgParser) directive(pos Pos, kw string, args []string, s Support, leg
 func (cp *cfgParser) openSection(args []string, pos Pos) {
 	kw := args[0]
 	cp.endCache(pos)
+	cp.endRing()
 	cp.fcgi = nil
 	cp.section = kw
 	cp.proxy = nil
@@ -306,6 +311,8 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			if !cp.openPeers(args, pos) {
 				return
 			}
+		case "ring":
+			cp.openRing(args, pos)
 		case "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
@@ -326,7 +333,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "ring", "log-forward", "program":
+	case "userlist", "mailers", "log-forward", "program":
 		return Unsupported
 	}
 	return Supported

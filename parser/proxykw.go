@@ -185,6 +185,9 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	case "peers":
 		cp.peersLine(c)
 		return
+	case "ring":
+		cp.ringLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }

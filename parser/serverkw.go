@@ -119,6 +119,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val != "auto" && val != "h1" && val != "h2" {
 				bad = "'ws' has to be 'auto', 'h1' or 'h2'"
 			}
+		case "log-proto":
+			if val != "legacy" && val != "octet-count" {
+				bad = fmt.Sprintf("'log-proto' expects one of 'legacy' or 'octet-count' but got '%s'", val)
+			}
 		case "check-proto":
 			switch val {
 			case "h1", "h2", "fcgi", "none":

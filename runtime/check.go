@@ -165,6 +165,16 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			}
 		}
 	}
+	// The rings' forwarding proxies are checked last, the latest first.
+	for i := len(cfg.Rings) - 1; i >= 0; i-- {
+		if rg := cfg.Rings[i]; len(rg.Servers) > 0 && (rg.TimeoutConnect == 0 || rg.TimeoutServer == 0) {
+			warn(parser.Pos{}, "missing timeouts for backend '%s'.", rg.Name)
+			r.Diags[len(r.Diags)-1].Detail = []string{
+				"   | While not properly invalid, you will certainly encounter various problems",
+				"   | with such a configuration. To fix this, please ensure that all following",
+				"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}
+		}
+	}
 	peersDiags, peersListeners := peersSectionDiags(cfg)
 	r.Diags = append(r.Diags, peersDiags...)
 	listeners += peersListeners

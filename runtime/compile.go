@@ -29,6 +29,8 @@ import (
 // Graph is the compiled, immutable form of a configuration: listeners,
 // frontends with their routing rules, backends with their servers.
 type Graph struct {
+	// rings are the event sinks and ring sections (rings.go).
+	rings *ringSet
 	// h2 holds the HTTP/2 settings (tune.h2.*).
 	h2 *h2.Config
 	// certs is the certificate store of the binds and servers.
@@ -406,6 +408,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
 	g.dns = compileResolvers(cfg, opts, fail)
+	g.rings = compileRings(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
 	compileTables(cfg, g, fail)
 	compilePeers(cfg, g, opts, fail)

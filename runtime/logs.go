@@ -16,6 +16,7 @@ import (
 	"github.com/gohap/gohap/parser/logfmt"
 	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/logging"
+	"github.com/gohap/gohap/runtime/ring"
 )
 
 // feLog is how a frontend logs its traffic: HAProxy logs a stream with
@@ -133,6 +134,10 @@ func (e *Engine) startLogs() error {
 	if !e.g.logSendHostname {
 		host = ""
 	}
+	var sinks map[string]*ring.Sink
+	if e.g.rings != nil {
+		sinks = e.g.rings.byName
+	}
 	byKey := map[string]*logging.Logger{}
 	var all []*feLog
 	for _, fe := range e.g.Frontends {
@@ -157,7 +162,7 @@ func (e *Engine) startLogs() error {
 		if tag == "" {
 			tag = e.g.logTag
 		}
-		lg, err := logging.New(l.targets, logging.Options{Hostname: host, Tag: tag, PID: os.Getpid()})
+		lg, err := logging.New(l.targets, logging.Options{Hostname: host, Tag: tag, PID: os.Getpid(), Sinks: sinks})
 		if err != nil {
 			e.closeLogs()
 			return fmt.Errorf("cannot open the log targets: %v", err)
@@ -166,10 +171,12 @@ func (e *Engine) startLogs() error {
 		l.logger = lg
 		e.loggers = append(e.loggers, lg)
 	}
+	e.g.rings.start()
 	return nil
 }
 
 func (e *Engine) closeLogs() {
+	e.g.rings.stop()
 	for _, lg := range e.loggers {
 		lg.Close()
 	}

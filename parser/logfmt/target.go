@@ -92,8 +92,8 @@ const (
 	// (stdout, stderr, fd@N).
 	FD
 	// Stream is a TCP or unix stream target ("tcp@", "uxst@"): HAProxy
-	// feeds it through an implicit ring whose forwarder sends each line
-	// followed by LF; gohap sends the same bytes directly.
+	// feeds it through an implicit ring (Ring) whose forwarder sends each
+	// line followed by LF.
 	Stream
 	// Ring is "ring@name": lines go to a named ring section, which is not
 	// handled here.
@@ -145,6 +145,10 @@ type TargetConfig struct {
 	MinLevel Level
 	// Raw is the address word as written.
 	Raw string
+	// Ring names the implicit ring HAProxy feeds a Stream target through
+	// ("ring#N", N counting the stream log lines in the order they are
+	// read); the caller sets it.
+	Ring string
 }
 
 // ParseTarget parses the words of a "log" line in a proxy section, words[0]
@@ -230,6 +234,10 @@ func parseTarget(words []string, global bool) (TargetConfig, error) {
 	}
 	return t, nil
 }
+
+// ParseFormat returns the log format named s (get_log_format()),
+// SyslogUnspec when none is.
+func ParseFormat(s string) SyslogFormat { return parseFormat(s) }
 
 func parseFormat(s string) SyslogFormat {
 	for f := len(formatNames) - 1; f > 0; f-- {

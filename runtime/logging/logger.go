@@ -3,6 +3,8 @@ package logging
 import (
 	"unsafe"
 
+	"github.com/gohap/gohap/runtime/ring"
+
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +41,8 @@ type Options struct {
 	Now func() time.Time
 	// Resolve resolves the Host of a target; net.DefaultResolver when nil.
 	Resolve func(host string) (netip.Addr, error)
+	// Sinks are the event sinks "ring@<name>" targets name.
+	Sinks map[string]*ring.Sink
 }
 
 // Logger sends lines to a list of targets (one proxy's "log" lines).
@@ -74,6 +78,9 @@ type target struct {
 	// direct is set for UDP targets: lines go out at once from the
 	// caller, with a send that never waits, as HAProxy's sendmsg().
 	direct *packetWriter
+	// sink is set for ring@ targets: lines go into the ring from the
+	// caller (sendRing).
+	sink *ring.Sink
 }
 
 // writer sends one framed line.
@@ -84,8 +91,7 @@ type writer interface {
 
 // New opens the targets. A UDP or unix datagram socket is created per
 // target; stream targets connect lazily and reconnect after failures.
-// Ring targets are refused: they need a "ring" section, which gohap does
-// not provide here.
+// Ring targets write into Options.Sinks.
 func New(targets []TargetConfig, opts Options) (*Logger, error) {
 	if opts.Tag == "" {
 		opts.Tag = "haproxy"
@@ -109,6 +115,21 @@ func New(targets []TargetConfig, opts Options) (*Logger, error) {
 	l.meta = meta{host: []byte(opts.Hostname), tag: []byte(opts.Tag), pid: []byte(strconv.Itoa(opts.PID))}
 	for _, c := range targets {
 		if c.Global {
+			continue
+		}
+		if name := c.Path; c.Kind == Ring || c.Kind == Stream && opts.Sinks[c.Ring] != nil {
+			if c.Kind == Stream {
+				name = c.Ring
+			}
+			s := opts.Sinks[name]
+			if s == nil || s.Ring == nil {
+				l.Close()
+				return nil, fmt.Errorf("log target '%s': no ring named '%s'", c.Raw, name)
+			}
+			if c.MaxLen <= 0 {
+				c.MaxLen = MaxLenDefault
+			}
+			l.targets = append(l.targets, &target{cfg: c, sink: s, done: make(chan struct{}), rgI: make([]uint32, len(c.Ranges))})
 			continue
 		}
 		w, err := openWriter(c, opts)
@@ -171,6 +192,10 @@ func (l *Logger) Emit(level Level, facility int, msg, sd []byte) {
 		m.sd = sd
 		if t.direct != nil {
 			l.sendDirect(t, max(level, t.cfg.MinLevel), fac, &m, msg, now)
+			continue
+		}
+		if t.sink != nil {
+			l.sendRing(t, max(level, t.cfg.MinLevel), &m, msg, now)
 			continue
 		}
 		var slot int

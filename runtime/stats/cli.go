@@ -316,6 +316,8 @@ type session struct {
 	level  Level
 	prompt bool
 	out    *bufio.Writer
+	// in is the connection's input, which "show events -w" watches.
+	in *bufio.Reader
 	// conn and expose serve "_getsocks".
 	conn   net.Conn
 	expose bool
@@ -334,7 +336,7 @@ type session struct {
 func (s *CLI) serveConn(c net.Conn, l *listener) {
 	r := bufio.NewReaderSize(c, maxLine+1)
 	w := bufio.NewWriter(c)
-	ss := &session{srv: s, level: l.level, out: w, conn: c, expose: l.expose}
+	ss := &session{srv: s, level: l.level, out: w, in: r, conn: c, expose: l.expose}
 	for {
 		c.SetReadDeadline(time.Now().Add(s.timeout))
 		line, ok := ss.read(r)

@@ -52,6 +52,7 @@ func init() {
 	commands = append(commands, serverCommands()...)
 	commands = append(commands, dynServerCommands()...)
 	commands = append(commands, errorCommands()...)
+	commands = append(commands, eventCommands()...)
 	commands = append(commands, sslCommands()...)
 }
 
