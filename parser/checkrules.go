@@ -259,7 +259,12 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 			case "send-proxy":
 				r.SendProxy = true
 			case "ssl":
-				r.SSL = true
+				// HTTP checks over TLS connect rules are not run.
+				if kw != "tcp-check" {
+					unsupported("connect ssl")
+				} else {
+					r.SSL = true
+				}
 			case "port", "comment", "addr", "proto", "sni", "alpn":
 				if i+1 >= len(a) {
 					unsupported("connect " + a[i])
@@ -274,10 +279,15 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 					r.Port = v
 				case "addr":
 					r.Addr = v
-				case "sni":
-					r.SNI = v
-				case "alpn":
-					r.ALPN = v
+				case "sni", "alpn":
+					if kw != "tcp-check" {
+						unsupported("connect " + a[i])
+					}
+					if a[i] == "sni" {
+						r.SNI = v
+					} else {
+						r.ALPN = v
+					}
 				case "proto":
 					if v != "h1" && v != "h2" {
 						unsupported("connect proto " + v)

@@ -37,7 +37,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n tcp-check send-binary 0a0b\n tcp-check expect ! rstring ^-ERR\n server s 127.0.0.1:1 check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option redis-check\n server s 127.0.0.1:1 check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check expect string-lf x\n server s 127.0.0.1:1 check\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect ssl\n server s 127.0.0.1:1 check\n", "'tcp-check connect ssl' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option httpchk\n http-check connect ssl\n server s 127.0.0.1:1 check\n", "'http-check connect ssl' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option mysql-check user haproxy\n server s 127.0.0.1:1 check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option spop-check\n server s 127.0.0.1:1 check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance uri\n hash-type consistent djb2\n hash-balance-factor 150\n server s 127.0.0.1:1 id 4 maxqueue 3 maxconn 2\n", "-"},
