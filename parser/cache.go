@@ -250,22 +250,100 @@ func strtoul(s string) (uint64, bool) {
 	return v, true
 }
 
-// CacheRefDiags reports the cache names of p's cache-use and cache-store
-// rules that name no cache section, as HAProxy's cache filter check does
-// once per name, in the order the rules name them.
+// CacheRefDiags is HAProxy's flt_check on p's filters: the explicit
+// "filter" lines and the implicit cache filters of cache-use and
+// cache-store rules, in the order HAProxy lists them; then the checks of
+// check_implicit_http_comp_flt and cache_store_check.
 func CacheRefDiags(cfg *Config, p *Proxy) Diagnostics {
 	var out Diagnostics
+	alert := func(format string, a ...any) {
+		out = append(out, Diagnostic{Severity: Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
+	}
+	type flt struct {
+		kind, name string
+		implicit   bool
+	}
+	// The list in line order: a rule's cache gets an implicit filter
+	// unless one is there; an explicit one replaces the implicit one.
+	type item struct {
+		line int
+		f    flt
+	}
+	var items []item
+	for _, f := range p.Filters {
+		items = append(items, item{f.Pos.Line, flt{kind: f.Kind, name: f.Name}})
+	}
 	rules := append(append([]*HTTPRule(nil), p.HTTPRequestRules...), p.HTTPResponseRules...)
-	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Pos.Line < rules[j].Pos.Line })
-	seen := map[string]bool{}
 	for _, r := range rules {
-		if r.Cache == "" || seen[r.Cache] {
+		if r.Cache != "" {
+			items = append(items, item{r.Pos.Line, flt{kind: "cache", name: r.Cache, implicit: true}})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].line < items[j].line })
+	var list []flt
+	for _, it := range items {
+		at := -1
+		for i, f := range list {
+			if f.kind == "cache" && it.f.kind == "cache" && f.name == it.f.name {
+				at = i
+			}
+		}
+		switch {
+		case at >= 0 && it.f.implicit:
+		case at >= 0:
+			list = append(list[:at], list[at+1:]...)
+			list = append(list, it.f)
+		default:
+			list = append(list, it.f)
+		}
+	}
+	kind, name := ProxyTypeStr(p), p.Name
+	if p.Compression != nil {
+		comp, explicit := false, false
+	implicitComp:
+		for _, f := range list {
+			switch f.kind {
+			case "compression":
+				comp = true
+			case "cache":
+				if comp {
+					alert("config: %s '%s': unable to enable the compression filter before any cache filter.", kind, name)
+					break implicitComp
+				}
+			case "fcgi-app":
+			default:
+				explicit = true
+			}
+		}
+		if !comp && explicit {
+			alert("config: %s '%s': require an explicit filter declaration to use HTTP compression", kind, name)
+		}
+	}
+	for _, c := range list {
+		if c.kind != "cache" {
 			continue
 		}
-		seen[r.Cache] = true
-		if FindCache(cfg, r.Cache) == nil {
-			out = append(out, Diagnostic{Severity: Alert, Fatal: true,
-				Msg: fmt.Sprintf("config: %s '%s': unable to find the cache '%s' referenced by the filter 'cache'.", ProxyTypeStr(p), p.Name, r.Cache)})
+		if FindCache(cfg, c.name) == nil {
+			alert("config: %s '%s': unable to find the cache '%s' referenced by the filter 'cache'.", kind, name, c.name)
+			continue
+		}
+		comp := false
+	scan:
+		for i := range list {
+			f := &list[i]
+			switch {
+			case f.kind == "cache" && f.name == c.name:
+				if comp {
+					alert("config: %s '%s': unable to enable the compression filter before the cache '%s'.", kind, name, c.name)
+					break scan
+				}
+			case f.kind == "compression":
+				comp = true
+			case f.kind == "fcgi-app", f.kind == "cache":
+			case c.implicit:
+				alert("config: %s '%s': require an explicit filter declaration to use the cache '%s'.", kind, name, c.name)
+				break scan
+			}
 		}
 	}
 	return out

@@ -236,6 +236,8 @@ type Proxy struct {
 	HTTPAfterRules []*HTTPRule
 	DefaultBackend *Ref
 	UseBackends    []*SwitchRule
+	// Filters are the "filter" lines, in order.
+	Filters []*FilterDecl
 	// ServerRules are the use-server rules, in order.
 	ServerRules []*ServerRule
 	// ruleLists has a bit per rule list the proxy's own lines filled

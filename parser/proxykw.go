@@ -78,7 +78,6 @@ var proxyKeywords = map[string]keyword{
 	"log-tag":               {support: Unsupported, handle: kwLogTag},
 	"declare":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
 	"compression":           {support: Supported, handle: kwCompression},
-	"filter":                {support: Unsupported},
 	"rate-limit":            {caps: CapFE, support: Supported, handle: kwRateLimit},
 	"external-check":        {caps: CapBE, support: Unsupported},
 	"clitcpka-cnt":          {caps: CapFE, support: Harmless},
