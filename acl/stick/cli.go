@@ -297,12 +297,12 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 			s := int(t.slot[dt]) + idx
 			switch info.std {
 			case stdFreq:
-				b.WriteString(strconv.FormatUint(uint64(e.frq[s].Read(now, st.Period)), 10))
+				b.WriteString(strconv.FormatUint(uint64(e.frqs()[s].Read(now, st.Period)), 10))
 			case stdDict:
-				if e.srvKey == "" {
+				if e.srvKeyText() == "" {
 					b.WriteByte('-')
 				} else {
-					b.WriteString(e.srvKey)
+					b.WriteString(e.srvKeyText())
 				}
 			case stdULL:
 				b.WriteString(strconv.FormatUint(e.vals[s], 10))

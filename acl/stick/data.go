@@ -51,7 +51,7 @@ func (e *Entry) Value(dt DataType, idx int) (v int64, ok bool) {
 	if f := t.freq(dt, idx); f >= 0 {
 		now := t.now()
 		e.mu.Lock()
-		r := e.frq[f].Read(now, t.cfg.Store[dt].Period)
+		r := e.frqs()[f].Read(now, t.cfg.Store[dt].Period)
 		e.mu.Unlock()
 		return int64(r), true
 	}
@@ -104,7 +104,7 @@ func (e *Entry) counterPair(cnt, rate DataType, n uint64) {
 		}
 	}
 	if r >= 0 {
-		e.frq[r].Update(now, t.cfg.Store[rate].Period, uint32(n))
+		e.frqs()[r].Update(now, t.cfg.Store[rate].Period, uint32(n))
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -123,7 +123,7 @@ func (e *Entry) StartCounters() {
 		e.vals[s] = uint64(uint32(e.vals[s]) + 1)
 	}
 	if f := t.freq(ConnRate, 0); f >= 0 {
-		e.frq[f].Update(now, t.cfg.Store[ConnRate].Period, 1)
+		e.frqs()[f].Update(now, t.cfg.Store[ConnRate].Period, 1)
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -212,7 +212,7 @@ func (e *Entry) incGPC(c, r int, period uint32) (int64, bool) {
 	var v int64
 	e.mu.Lock()
 	if r >= 0 {
-		v = int64(e.frq[r].Update(now, period, 1))
+		v = int64(e.frqs()[r].Update(now, period, 1))
 	}
 	if c >= 0 {
 		e.vals[c] = uint64(uint32(e.vals[c]) + 1)
@@ -304,7 +304,7 @@ func (e *Entry) readRate(r int, period uint32) (int64, bool) {
 	}
 	now := e.t.now()
 	e.mu.Lock()
-	v := e.frq[r].Read(now, period)
+	v := e.frqs()[r].Read(now, period)
 	e.mu.Unlock()
 	return int64(v), true
 }
@@ -369,8 +369,10 @@ func (e *Entry) SetServer(id int32, key string) {
 	if s >= 0 {
 		e.vals[s] = uint64(uint32(id))
 	}
-	if hasKey {
-		e.srvKey = key
+	if hasKey && (e.srvKey == nil || *e.srvKey != key) {
+		// Only a new key is allocated.
+		k := key
+		e.srvKey = &k
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -389,7 +391,7 @@ func (e *Entry) ServerKey() (string, bool) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.srvKey, true
+	return e.srvKeyText(), true
 }
 
 // Set stores v in element 0 of dt as "set table ... data.<type> <v>" does:
@@ -403,7 +405,7 @@ func (e *Entry) Set(dt DataType, v int64) bool {
 	now := t.now()
 	e.mu.Lock()
 	if f := t.freq(dt, 0); f >= 0 {
-		e.frq[f].Set(now, uint32(v))
+		e.frqs()[f].Set(now, uint32(v))
 	} else {
 		e.vals[t.val(dt, 0)] = store(dataTypes[dt].std, v)
 	}

@@ -183,9 +183,9 @@ func (e *Entry) PeerData(fn func(dt DataType, v uint64, f FreqCtr, s string)) {
 			s := int(t.slot[dt]) + idx
 			switch info.std {
 			case stdFreq:
-				fn(dt, 0, e.frq[s], "")
+				fn(dt, 0, e.frqs()[s], "")
 			case stdDict:
-				fn(dt, 0, FreqCtr{}, e.srvKey)
+				fn(dt, 0, FreqCtr{}, e.srvKeyText())
 			case stdSint:
 				fn(dt, uint64(int64(int32(e.vals[s]))), FreqCtr{}, "")
 			case stdUint:
@@ -225,9 +225,10 @@ func (t *Table) ApplyRemote(k *Key, expire uint32, vals []Value) bool {
 		s := int(t.slot[v.DT]) + v.Idx
 		switch dataTypes[v.DT].std {
 		case stdFreq:
-			e.frq[s] = v.Freq
+			e.frqs()[s] = v.Freq
 		case stdDict:
-			e.srvKey = v.Str
+			s := v.Str
+			e.srvKey = &s
 		case stdSint, stdUint:
 			e.vals[s] = uint64(uint32(v.Int))
 		default:
@@ -241,7 +242,7 @@ func (t *Table) ApplyRemote(k *Key, expire uint32, vals []Value) bool {
 	if e.hidx >= 0 && int32(exp-e.expKey) < 0 {
 		// an earlier date than queued: requeue so the purge sees it
 		e.expKey = exp
-		heap.Fix(&t.exps, e.hidx)
+		heap.Fix(&t.exps, int(e.hidx))
 	}
 	t.mu.Unlock()
 	t.sync.logRemote(e)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Clock returns HAProxy's now_ms: a date in milliseconds that wraps at 2^32.
@@ -60,13 +61,16 @@ type Entry struct {
 	expire atomic.Uint32
 
 	expKey uint32 // expiry date the entry is queued under, lags expire
-	hidx   int    // position in the expiry queue, -1 once removed
+	hidx   int32  // position in the expiry queue, -1 once removed
 	seq    uint64 // queue order among equal dates
 
-	mu     sync.Mutex
-	vals   []uint64
-	frq    []FreqCtr
-	srvKey string
+	mu sync.Mutex
+	// vals holds the counters, then past t.nvals the rates' FreqCtr
+	// words (frqs): one allocation for both keeps entries small.
+	vals []uint64
+	// srvKey is server_key, nil when not set: a pointer keeps the
+	// entries of the tables that do not store it small.
+	srvKey *string
 
 	// updID and inLog are the entry's place in the update log, under
 	// the log's lock.
@@ -237,11 +241,8 @@ func (t *Table) create(b []byte, sh *shard, now uint32) *Entry {
 		}
 	}
 	e := &Entry{t: t, key: string(b)}
-	if t.nvals > 0 {
-		e.vals = make([]uint64, t.nvals)
-	}
-	if t.nfrq > 0 {
-		e.frq = make([]FreqCtr, t.nfrq)
+	if n := t.nvals + (t.nfrq*int(unsafe.Sizeof(FreqCtr{}))+7)/8; n > 0 {
+		e.vals = make([]uint64, n)
 	}
 	e.expire.Store(tickAdd(now, t.cfg.Expire))
 	e.expKey = e.expire.Load()
@@ -254,6 +255,23 @@ func (t *Table) create(b []byte, sh *shard, now uint32) *Entry {
 	return e
 }
 
+// srvKeyText is server_key, "" when not set.
+func (e *Entry) srvKeyText() string {
+	if e.srvKey == nil {
+		return ""
+	}
+	return *e.srvKey
+}
+
+// frqs are the entry's rates, stored after its counters.
+func (e *Entry) frqs() []FreqCtr {
+	n := e.t.nfrq
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*FreqCtr)(unsafe.Pointer(&e.vals[e.t.nvals])), n)
+}
+
 func (t *Table) queueLocked(e *Entry) {
 	t.seq++
 	e.seq = t.seq
@@ -264,7 +282,7 @@ func (t *Table) queueLocked(e *Entry) {
 func (t *Table) unlinkLocked(sh *shard, e *Entry) {
 	delete(sh.m, e.key)
 	if e.hidx >= 0 {
-		heap.Remove(&t.exps, e.hidx)
+		heap.Remove(&t.exps, int(e.hidx))
 	}
 	e.hidx = -1
 	t.current--
@@ -412,12 +430,12 @@ func (h *expHeap) Less(i, j int) bool {
 }
 func (h *expHeap) Swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].hidx = i
-	h.items[j].hidx = j
+	h.items[i].hidx = int32(i)
+	h.items[j].hidx = int32(j)
 }
 func (h *expHeap) Push(x any) {
 	e := x.(*Entry)
-	e.hidx = len(h.items)
+	e.hidx = int32(len(h.items))
 	h.items = append(h.items, e)
 }
 func (h *expHeap) Pop() any {
