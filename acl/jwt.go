@@ -60,8 +60,17 @@ func jwtAlg(s []byte) int {
 		n := min(len(rest), len(want))
 		return string(rest[:n]) == want[:n] && (len(rest) <= len(want) || rest[len(want)] == 0)
 	}
-	base := map[byte]int{'H': jwtHS256, 'R': jwtRS256, 'E': jwtES256, 'P': jwtPS256}[s[0]]
-	if base == 0 {
+	var base int
+	switch s[0] {
+	case 'H':
+		base = jwtHS256
+	case 'R':
+		base = jwtRS256
+	case 'E':
+		base = jwtES256
+	case 'P':
+		base = jwtPS256
+	default:
 		return jwtUnknown
 	}
 	for i, bits := range []string{"S256", "S384", "S512"} {

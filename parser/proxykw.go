@@ -1750,7 +1750,14 @@ func kwTCPRequest(c *pctx) {
 			}
 		}
 		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
-			after := map[string]int{"connection": listTCPSess, "session": listTCPCont, "content": listMonitor}[c.args[1]]
+			// Each stage runs before the lists from the next one on.
+			after := listMonitor
+			switch c.args[1] {
+			case "connection":
+				after = listTCPSess
+			case "session":
+				after = listTCPCont
+			}
 			if c.warnMisplaced(after, c.args[0]) {
 				base++
 			}
