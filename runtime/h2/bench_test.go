@@ -29,16 +29,14 @@ func benchServe(st *Stream) {
 
 var benchResp = []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
 
-// BenchmarkServeConnGET measures keep-alive GETs through ServeConn: one
-// connection, one request at a time, requests per second and
-// allocations per request on the server side (the client is a bare
-// framer that reuses its buffers).
-func BenchmarkServeConnGET(b *testing.B) {
+// benchDial returns a connection to a ServeConn of benchServe, both
+// closed when b ends.
+func benchDial(b *testing.B) net.Conn {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
+	b.Cleanup(func() { ln.Close() })
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -50,7 +48,16 @@ func BenchmarkServeConnGET(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// BenchmarkServeConnGET measures keep-alive GETs through ServeConn: one
+// connection, one request at a time, requests per second and
+// allocations per request on the server side (the client is a bare
+// framer that reuses its buffers).
+func BenchmarkServeConnGET(b *testing.B) {
+	c := benchDial(b)
 	bw := bufio.NewWriter(c)
 	fr := http2.NewFramer(bw, bufio.NewReader(c))
 	fr.SetReuseFrames()
@@ -110,22 +117,7 @@ var _ io.Writer = (*bytesBuf)(nil)
 // HTTP/1.1 request written in, the response read back, allocations per
 // request on the client side.
 func BenchmarkClientConnGET(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		ServeConn(c, nil, benchServe)
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := benchDial(b)
 	cc, err := NewClientConn(c, nil)
 	if err != nil {
 		b.Fatal(err)
