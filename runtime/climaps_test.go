@@ -47,6 +47,24 @@ type cliMapsSide struct {
 	dir string
 }
 
+// startCLISides starts HAProxy, then gohap, each on the config cfg
+// returns for the side's own socket and frontend port.
+func startCLISides(t *testing.T, cfg func(s *cliMapsSide) string) []cliMapsSide {
+	t.Helper()
+	var sides []cliMapsSide
+	for _, name := range []string{"haproxy", "gohap"} {
+		s := cliMapsSide{name: name, sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t)}
+		text := cfg(&s)
+		if name == "haproxy" {
+			startHAProxy(t, text, s.fe)
+		} else {
+			startGohap(t, text, nil)
+		}
+		sides = append(sides, s)
+	}
+	return sides
+}
+
 func (s cliMapsSide) send(t *testing.T, req string) string {
 	return cliSend(t, "unix", s.sock, req)
 }
@@ -96,18 +114,10 @@ func TestCLIMapsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare the CLI with")
 	}
-	var sides []cliMapsSide
-	for _, name := range []string{"haproxy", "gohap"} {
-		dir := writeMapFiles(t)
-		s := cliMapsSide{name: name, sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t), dir: dir}
-		text := fmt.Sprintf(cliMapsCfg, s.sock, s.fe, dir)
-		if name == "haproxy" {
-			startHAProxy(t, text, s.fe)
-		} else {
-			startGohap(t, text, nil)
-		}
-		sides = append(sides, s)
-	}
+	sides := startCLISides(t, func(s *cliMapsSide) string {
+		s.dir = writeMapFiles(t)
+		return fmt.Sprintf(cliMapsCfg, s.sock, s.fe, s.dir)
+	})
 	steps := []struct {
 		cmd  string
 		path string // a request after the command, when set

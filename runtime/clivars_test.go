@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,17 +26,9 @@ func TestCLIVarsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare the CLI with")
 	}
-	var sides []cliMapsSide
-	for _, name := range []string{"haproxy", "gohap"} {
-		s := cliMapsSide{name: name, sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t)}
-		text := fmt.Sprintf(cliVarsCfg, s.sock, s.fe)
-		if name == "haproxy" {
-			startHAProxy(t, text, s.fe)
-		} else {
-			startGohap(t, text, nil)
-		}
-		sides = append(sides, s)
-	}
+	sides := startCLISides(t, func(s *cliMapsSide) string {
+		return fmt.Sprintf(cliVarsCfg, s.sock, s.fe)
+	})
 	steps := []struct {
 		cmd, path string
 	}{

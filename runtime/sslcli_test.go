@@ -83,18 +83,9 @@ listen tls
  http-response set-header x-c %%[ssl_c_s_dn(CN)]
  server s %[7]s
 `
-	type side struct{ sock, fe string }
-	var sides []side
-	for _, name := range []string{"haproxy", "gohap"} {
-		s := side{sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t)}
-		text := fmt.Sprintf(cfg, s.sock, s.fe, freePort(t), cli, site, ca.file, up.Addr())
-		if name == "haproxy" {
-			startHAProxy(t, text, s.fe)
-		} else {
-			startGohap(t, text, nil)
-		}
-		sides = append(sides, s)
-	}
+	sides := startCLISides(t, func(s *cliMapsSide) string {
+		return fmt.Sprintf(cfg, s.sock, s.fe, freePort(t), cli, site, ca.file, up.Addr())
+	})
 	steps := []struct {
 		cmd     string
 		traffic bool
@@ -229,18 +220,9 @@ listen out
  bind %[7]s
  server s %[2]s ssl ca-file %[8]s verify required
 `
-	var socks []string
-	for _, name := range []string{"haproxy", "gohap"} {
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		fe := freePort(t)
-		text := fmt.Sprintf(cfg, sock, freePort(t), site, ca.file, crlEmpty, "127.0.0.1:1", fe, other.file)
-		if name == "haproxy" {
-			startHAProxy(t, text, fe)
-		} else {
-			startGohap(t, text, nil)
-		}
-		socks = append(socks, sock)
-	}
+	sides := startCLISides(t, func(s *cliMapsSide) string {
+		return fmt.Sprintf(cfg, s.sock, freePort(t), site, ca.file, crlEmpty, "127.0.0.1:1", s.fe, other.file)
+	})
 	steps := []string{
 		"show ssl ca-file\n",
 		"show ssl ca-file " + ca.file + "\n",
@@ -285,8 +267,8 @@ listen out
 	}
 	for _, st := range steps {
 		// HAProxy also lists the system's CAs its HTTP client loads.
-		h := systemCA.ReplaceAllString(cliSend(t, "unix", socks[0], st), "")
-		g := cliSend(t, "unix", socks[1], st)
+		h := systemCA.ReplaceAllString(cliSend(t, "unix", sides[0].sock, st), "")
+		g := cliSend(t, "unix", sides[1].sock, st)
 		if h != g {
 			t.Errorf("%q:\ngohap:\n%s\nhaproxy:\n%s", strings.SplitN(st, "\n", 2)[0], g, h)
 		}
@@ -329,18 +311,9 @@ listen l2
  bind %[6]s ssl crt-list %[2]s/l2.list crt %[2]s/d
  server s %[5]s
 `
-	type side struct{ sock, fe string }
-	var sides []side
-	for _, name := range []string{"haproxy", "gohap"} {
-		s := side{sock: filepath.Join(t.TempDir(), "s.sock"), fe: freePort(t)}
-		text := fmt.Sprintf(cfg, s.sock, dir, s.fe, freePort(t), up.Addr(), freePort(t))
-		if name == "haproxy" {
-			startHAProxy(t, text, s.fe)
-		} else {
-			startGohap(t, text, nil)
-		}
-		sides = append(sides, s)
-	}
+	sides := startCLISides(t, func(s *cliMapsSide) string {
+		return fmt.Sprintf(cfg, s.sock, dir, s.fe, freePort(t), up.Addr(), freePort(t))
+	})
 	steps := []struct {
 		cmd     string
 		traffic bool
