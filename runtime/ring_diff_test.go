@@ -81,6 +81,12 @@ func maskRingLine(l string) string {
 	if len(l) > 3 && (l[:3] == "LF " || l[:3] == "OC ") {
 		pfx, l = l[:3], l[3:]
 	}
+	// The request of a line cut at maxlen ends where the unmasked
+	// fields' widths put it (a timer's digits vary): the cut is told by
+	// the line's length instead.
+	if i := strings.Index(l, "?a-long-query"); i >= 0 && !strings.Contains(l[i:], "-the-ring ") {
+		l = l[:i] + "?(cut at " + strconv.Itoa(len(l)) + " bytes)"
+	}
 	l = maskLog(l)
 	l = isoDate.ReplaceAllString(l, "ISODATE ")
 	return pfx + shortPid.ReplaceAllString(l, "haproxy[PID]")
