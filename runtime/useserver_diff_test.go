@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // use-server rules pick the server before the cookie and the balancer,
@@ -17,7 +18,10 @@ func TestUseServerDifferential(t *testing.T) {
 	e1, e2, e3 := startEcho(t, "s1"), startEcho(t, "s2"), startEcho(t, "s3")
 	run := func(start func(cfg, fe string)) []string {
 		fe, tcp := freePort(t), freePort(t)
-		cfg := fmt.Sprintf(`defaults
+		cli := freePort(t)
+		cfg := fmt.Sprintf(`global
+ stats socket ipv4@%s level admin
+defaults
  mode http
  timeout connect 2s
  timeout client 5s
@@ -44,7 +48,7 @@ listen tcp
  use-server s2 if { req.payload(0,3) -m str GET }
  server s1 %s
  server s2 %s
-`, fe, e1.Addr(), e2.Addr(), e3.Addr(), tcp, e1.Addr(), e2.Addr())
+`, cli, fe, e1.Addr(), e2.Addr(), e3.Addr(), tcp, e1.Addr(), e2.Addr())
 		start(cfg, fe)
 		var out []string
 		for _, c := range []struct{ addr, req string }{
@@ -58,6 +62,10 @@ listen tcp
 			{tcp, "GET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"},
 			{tcp, "PUT /t HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
 		} {
+			// The srv_conn_free readings count the streams in progress:
+			// the previous one has ended, HAProxy sees the client's close
+			// when it gets to it.
+			waitServersIdle(t, cli, "b")
 			st, srv, fetch := getHdr(t, c.addr, c.req, "x-fetch")
 			line := strings.Fields(c.req)[0] + " " + strings.Fields(c.req)[1] + fmt.Sprintf(" -> %d %s %s", st, srv, fetch)
 			out = append(out, line)
@@ -85,4 +93,27 @@ func getHdr(t *testing.T, addr, raw, name string) (int, string, string) {
 	t.Helper()
 	resp, _ := roundTrip(t, addr, raw)
 	return resp.StatusCode, resp.Header.Get("x-server"), resp.Header.Get(name)
+}
+
+// waitServersIdle waits until no server of backend be has a session in
+// progress ("show stat" scur 0).
+func waitServersIdle(t *testing.T, cli, be string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		busy := ""
+		for _, l := range strings.Split(cliSend(t, "tcp", cli, "show stat\n"), "\n") {
+			f := strings.Split(l, ",")
+			if len(f) > 4 && f[0] == be && f[1] != "FRONTEND" && f[1] != "BACKEND" && f[4] != "0" {
+				busy = l
+			}
+		}
+		if busy == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a server stays busy: %s", busy)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
