@@ -365,9 +365,6 @@ func (s *Server) loadMaxconn() int {
 	return max(s.Minconn, load*s.Maxconn/b.Fullconn)
 }
 
-// dynMaxconn is HAProxy's srv_dynamic_maxconn: the limit between minconn
-// and maxconn by the backend's load, lowered in proportion during
-// slowstart.
 // ConnFree is HAProxy's srv_conn_free: the slots left below the
 // server's maxconn in force, -1 when it has none.
 func (s *Server) ConnFree() int {
@@ -380,6 +377,9 @@ func (s *Server) ConnFree() int {
 	return max(free, 0)
 }
 
+// dynMaxconn is HAProxy's srv_dynamic_maxconn: the limit between minconn
+// and maxconn by the backend's load, lowered in proportion during
+// slowstart.
 func (s *Server) dynMaxconn() int {
 	m := s.loadMaxconn()
 	if s.Slowstart > 0 {
