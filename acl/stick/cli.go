@@ -305,9 +305,9 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 					b.WriteString(e.srvKeyText())
 				}
 			case stdULL:
-				b.WriteString(strconv.FormatUint(e.vals[s], 10))
+				b.WriteString(strconv.FormatUint(e.vals()[s], 10))
 			default:
-				b.WriteString(strconv.FormatInt(convert(info.std, e.vals[s]), 10))
+				b.WriteString(strconv.FormatInt(convert(info.std, e.vals()[s]), 10))
 			}
 		}
 	}

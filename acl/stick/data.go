@@ -60,7 +60,7 @@ func (e *Entry) Value(dt DataType, idx int) (v int64, ok bool) {
 		return 0, false
 	}
 	e.mu.Lock()
-	raw := e.vals[s]
+	raw := e.vals()[s]
 	e.mu.Unlock()
 	return convert(dataTypes[dt].std, raw), true
 }
@@ -98,9 +98,9 @@ func (e *Entry) counterPair(cnt, rate DataType, n uint64) {
 	e.mu.Lock()
 	if c >= 0 {
 		if dataTypes[cnt].std == stdULL {
-			e.vals[c] += n
+			e.vals()[c] += n
 		} else {
-			e.vals[c] = uint64(uint32(e.vals[c]) + uint32(n))
+			e.vals()[c] = uint64(uint32(e.vals()[c]) + uint32(n))
 		}
 	}
 	if r >= 0 {
@@ -117,10 +117,10 @@ func (e *Entry) StartCounters() {
 	now := t.now()
 	e.mu.Lock()
 	if s := t.val(ConnCur, 0); s >= 0 {
-		e.vals[s] = uint64(uint32(e.vals[s]) + 1)
+		e.vals()[s] = uint64(uint32(e.vals()[s]) + 1)
 	}
 	if s := t.val(ConnCnt, 0); s >= 0 {
-		e.vals[s] = uint64(uint32(e.vals[s]) + 1)
+		e.vals()[s] = uint64(uint32(e.vals()[s]) + 1)
 	}
 	if f := t.freq(ConnRate, 0); f >= 0 {
 		e.frqs()[f].Update(now, t.cfg.Store[ConnRate].Period, 1)
@@ -140,8 +140,8 @@ func (e *Entry) StopCounters() {
 	}
 	now := t.now()
 	e.mu.Lock()
-	if uint32(e.vals[s]) > 0 {
-		e.vals[s]--
+	if uint32(e.vals()[s]) > 0 {
+		e.vals()[s]--
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -157,8 +157,8 @@ func (e *Entry) IncConnCnt() (n int64, ok bool) {
 	}
 	now := t.now()
 	e.mu.Lock()
-	e.vals[s] = uint64(uint32(e.vals[s]) + 1)
-	n = int64(uint32(e.vals[s]))
+	e.vals()[s] = uint64(uint32(e.vals()[s]) + 1)
+	n = int64(uint32(e.vals()[s]))
 	e.mu.Unlock()
 	e.touch(now)
 	return n, true
@@ -215,8 +215,8 @@ func (e *Entry) incGPC(c, r int, period uint32) (int64, bool) {
 		v = int64(e.frqs()[r].Update(now, period, 1))
 	}
 	if c >= 0 {
-		e.vals[c] = uint64(uint32(e.vals[c]) + 1)
-		v = int64(uint32(e.vals[c]))
+		e.vals()[c] = uint64(uint32(e.vals()[c]) + 1)
+		v = int64(uint32(e.vals()[c]))
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -250,8 +250,8 @@ func (e *Entry) clearSlot(s int) (int64, bool) {
 	}
 	now := e.t.now()
 	e.mu.Lock()
-	v := int64(uint32(e.vals[s]))
-	e.vals[s] = 0
+	v := int64(uint32(e.vals()[s]))
+	e.vals()[s] = 0
 	e.mu.Unlock()
 	e.touch(now)
 	return v, true
@@ -280,7 +280,7 @@ func (e *Entry) readSlot(s int) (int64, bool) {
 		return 0, false
 	}
 	e.mu.Lock()
-	v := int64(uint32(e.vals[s]))
+	v := int64(uint32(e.vals()[s]))
 	e.mu.Unlock()
 	return v, true
 }
@@ -350,7 +350,7 @@ func (e *Entry) setSlot(s int, v int64) bool {
 	}
 	now := e.t.now()
 	e.mu.Lock()
-	e.vals[s] = uint64(uint32(v))
+	e.vals()[s] = uint64(uint32(v))
 	e.mu.Unlock()
 	e.touch(now)
 	return true
@@ -367,7 +367,7 @@ func (e *Entry) SetServer(id int32, key string) {
 	now := t.now()
 	e.mu.Lock()
 	if s >= 0 {
-		e.vals[s] = uint64(uint32(id))
+		e.vals()[s] = uint64(uint32(id))
 	}
 	if hasKey && (e.srvKey == nil || *e.srvKey != key) {
 		// Only a new key is allocated.
@@ -407,7 +407,7 @@ func (e *Entry) Set(dt DataType, v int64) bool {
 	if f := t.freq(dt, 0); f >= 0 {
 		e.frqs()[f].Set(now, uint32(v))
 	} else {
-		e.vals[t.val(dt, 0)] = store(dataTypes[dt].std, v)
+		e.vals()[t.val(dt, 0)] = store(dataTypes[dt].std, v)
 	}
 	e.mu.Unlock()
 	return true

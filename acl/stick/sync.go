@@ -187,11 +187,11 @@ func (e *Entry) PeerData(fn func(dt DataType, v uint64, f FreqCtr, s string)) {
 			case stdDict:
 				fn(dt, 0, FreqCtr{}, e.srvKeyText())
 			case stdSint:
-				fn(dt, uint64(int64(int32(e.vals[s]))), FreqCtr{}, "")
+				fn(dt, uint64(int64(int32(e.vals()[s]))), FreqCtr{}, "")
 			case stdUint:
-				fn(dt, uint64(uint32(e.vals[s])), FreqCtr{}, "")
+				fn(dt, uint64(uint32(e.vals()[s])), FreqCtr{}, "")
 			default:
-				fn(dt, e.vals[s], FreqCtr{}, "")
+				fn(dt, e.vals()[s], FreqCtr{}, "")
 			}
 		}
 	}
@@ -230,9 +230,9 @@ func (t *Table) ApplyRemote(k *Key, expire uint32, vals []Value) bool {
 			s := v.Str
 			e.srvKey = &s
 		case stdSint, stdUint:
-			e.vals[s] = uint64(uint32(v.Int))
+			e.vals()[s] = uint64(uint32(v.Int))
 		default:
-			e.vals[s] = v.Int
+			e.vals()[s] = v.Int
 		}
 	}
 	e.mu.Unlock()

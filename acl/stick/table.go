@@ -37,9 +37,10 @@ type Table struct {
 
 	// slot is the index of each stored data type's first element in
 	// Entry.vals (or Entry.frq for rates), -1 when not stored.
-	slot  [NumDataTypes]int16
-	nvals int
-	nfrq  int
+	slot   [NumDataTypes]int16
+	nvals  int
+	nfrq   int
+	nwords int
 
 	// mu guards exps, current, seq and every Entry's expKey, hidx and seq.
 	// It is taken before a shard lock, never after.
@@ -65,9 +66,10 @@ type Entry struct {
 	seq    uint64 // queue order among equal dates
 
 	mu sync.Mutex
-	// vals holds the counters, then past t.nvals the rates' FreqCtr
-	// words (frqs): one allocation for both keeps entries small.
-	vals []uint64
+	// val0 is the first of t.nwords words: the counters, then past
+	// t.nvals the rates' FreqCtr words (frqs). One allocation for both,
+	// reached by a pointer and not a slice, keeps entries small.
+	val0 *uint64
 	// srvKey is server_key, nil when not set: a pointer keeps the
 	// entries of the tables that do not store it small.
 	srvKey *string
@@ -113,6 +115,7 @@ func New(cfg Config, now Clock) *Table {
 			t.nvals += n
 		}
 	}
+	t.nwords = t.nvals + (t.nfrq*int(unsafe.Sizeof(FreqCtr{}))+7)/8
 	return t
 }
 
@@ -241,8 +244,8 @@ func (t *Table) create(b []byte, sh *shard, now uint32) *Entry {
 		}
 	}
 	e := &Entry{t: t, key: string(b)}
-	if n := t.nvals + (t.nfrq*int(unsafe.Sizeof(FreqCtr{}))+7)/8; n > 0 {
-		e.vals = make([]uint64, n)
+	if t.nwords > 0 {
+		e.val0 = &make([]uint64, t.nwords)[0]
 	}
 	e.expire.Store(tickAdd(now, t.cfg.Expire))
 	e.expKey = e.expire.Load()
@@ -263,13 +266,16 @@ func (e *Entry) srvKeyText() string {
 	return *e.srvKey
 }
 
+// vals are the entry's words.
+func (e *Entry) vals() []uint64 { return unsafe.Slice(e.val0, e.t.nwords) }
+
 // frqs are the entry's rates, stored after its counters.
 func (e *Entry) frqs() []FreqCtr {
 	n := e.t.nfrq
 	if n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*FreqCtr)(unsafe.Pointer(&e.vals[e.t.nvals])), n)
+	return unsafe.Slice((*FreqCtr)(unsafe.Pointer(&e.vals()[e.t.nvals])), n)
 }
 
 func (t *Table) queueLocked(e *Entry) {
