@@ -14,17 +14,20 @@ import (
 
 // procOpts are the command-line settings of the serving process.
 type procOpts struct {
-	pidfile   string
-	daemon    bool
-	debug     bool // -d and other -d* HAProxy reads as debug mode
-	quiet     bool
-	verbose   bool
-	oldPids   []int
-	oldSig    syscall.Signal
-	maxconn   int // -n: overrides the global maxconn
-	maxpconn  int // -N: maxconn of proxies that set none
-	memMax    int // -m, in MiB
-	localPeer string
+	pidfile string
+	daemon  bool
+	debug   bool // -d and other -d* HAProxy reads as debug mode
+	// foreground is -db (and -Ws): like -d, it overrides the
+	// configuration's "daemon".
+	foreground bool
+	quiet      bool
+	verbose    bool
+	oldPids    []int
+	oldSig     syscall.Signal
+	maxconn    int // -n: overrides the global maxconn
+	maxpconn   int // -N: maxconn of proxies that set none
+	memMax     int // -m, in MiB
+	localPeer  string
 	// argv and startDir start a -D daemon again as it was started.
 	argv     []string
 	startDir string
@@ -184,7 +187,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (a *haArgs, code int, do
 		case f0 == 'V':
 			a.verbose = true
 		case f0 == 'd' && f1 == 'b':
-			// foreground: gohap never leaves it without -D
+			a.foreground = true
 		case f0 == 'd' && f1 == 'D':
 			a.diag = true
 		case f0 == 'd' && f1 == 'W':
@@ -225,7 +228,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (a *haArgs, code int, do
 		case f0 == 'D':
 			a.daemon = true
 		case f0 == 'W' && f1 == 's':
-			a.mworker, a.systemd = true, true
+			a.mworker, a.systemd, a.foreground = true, true, true
 		case f0 == 'W':
 			a.mworker = true
 		case f0 == 'q':

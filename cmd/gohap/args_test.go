@@ -31,10 +31,10 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-c", "-q", "-V"}, func(a *haArgs) { a.check, a.quiet, a.verbose = true, true, true }},
 		{[]string{"-d"}, func(a *haArgs) { a.debug = true }},
 		{[]string{"-dk", "-dv", "-dx"}, func(a *haArgs) { a.debug = true }}, // not compiled on Linux: debug mode, as haproxy
-		{[]string{"-db", "-de", "-dp", "-dS", "-dG", "-dR", "-dV"}, func(a *haArgs) { a.noReusePort = true }},
+		{[]string{"-db", "-de", "-dp", "-dS", "-dG", "-dR", "-dV"}, func(a *haArgs) { a.noReusePort, a.foreground = true, true }},
 		{[]string{"-D", "-p", "/run/x.pid"}, func(a *haArgs) { a.daemon, a.pidfile = true, "/run/x.pid" }},
 		{[]string{"-W"}, func(a *haArgs) { a.mworker = true }},
-		{[]string{"-Ws"}, func(a *haArgs) { a.mworker, a.systemd = true, true }},
+		{[]string{"-Ws"}, func(a *haArgs) { a.mworker, a.systemd, a.foreground = true, true, true }},
 		{[]string{"-S", "/run/m.sock,mode,600", "-S", "fd@3"}, func(a *haArgs) { a.masterCLI = []string{"/run/m.sock,mode,600", "fd@3"} }},
 		{[]string{"-x", "/run/old.sock"}, func(a *haArgs) { a.oldSocket = "/run/old.sock" }},
 		{[]string{"-sf", "12", " 34 ", "-f", "x"}, func(a *haArgs) { a.oldPids, a.files = []int{12, 34}, []string{"x"} }},

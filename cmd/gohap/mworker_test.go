@@ -667,3 +667,47 @@ func TestDaemonKeywords(t *testing.T) {
 		t.Errorf("daemon %d still running after SIGINT", pid)
 	}
 }
+
+// TestDaemonKeywordForeground: -db, -d and -Ws override the
+// configuration's "daemon" (the command itself serves), -D with -db goes
+// daemon, as HAProxy decides.
+func TestDaemonKeywordForeground(t *testing.T) {
+	up, _ := echo.Start("dfg", "127.0.0.1:0")
+	defer up.Close()
+	bins := map[string]string{"gohap": ""}
+	if hb := os.Getenv("HAPROXY_BIN"); hb != "" {
+		bins["haproxy"] = hb
+	}
+	for name, bin := range bins {
+		for _, flags := range [][]string{{"-db"}, {"-d"}, {"-D", "-db"}} {
+			dir := t.TempDir()
+			addr := freeAddr(t)
+			pidfile := filepath.Join(dir, "d.pid")
+			cfg := writeCfg(t, dir, "d.cfg", strings.Replace(lbCfg(addr, up.Addr()), "global\n", "global\n daemon\n pidfile "+pidfile+"\n", 1))
+			args := append(append([]string{}, flags...), "-f", cfg)
+			var p *proc
+			if bin == "" {
+				p = startGohap(t, args...)
+			} else {
+				p = startBin(t, bin, args...)
+			}
+			if flags[0] == "-D" {
+				if code := p.wait(t, 10*time.Second); code != 0 {
+					t.Fatalf("%s %v: exit %d\n%s", name, flags, code, p.stderr)
+				}
+				pid := readPid(t, pidfile, p)
+				waitServing(t, addr, "dfg", nil)
+				syscall.Kill(pid, syscall.SIGINT)
+				if !gone(pid, 5*time.Second) {
+					t.Errorf("%s %v: daemon %d still running after SIGINT", name, flags, pid)
+				}
+				continue
+			}
+			waitServing(t, addr, "dfg", p)
+			p.cmd.Process.Signal(syscall.SIGINT)
+			if p.wait(t, 5*time.Second); !p.diedBy(syscall.SIGINT) {
+				t.Errorf("%s %v: foreground run: %v on SIGINT\n%s", name, flags, p.cmd.ProcessState, p.stderr)
+			}
+		}
+	}
+}

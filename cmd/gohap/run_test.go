@@ -135,6 +135,12 @@ func (p *proc) wait(t *testing.T, d time.Duration) int {
 	return -1
 }
 
+// diedBy tells whether the exited process was killed by sig.
+func (p *proc) diedBy(sig syscall.Signal) bool {
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}
+
 func httpGet(t *testing.T, addr, host string) (*http.Response, string) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -240,8 +246,8 @@ func TestSIGINTStopsAtOnce(t *testing.T) {
 	}
 	defer c.Close()
 	p.cmd.Process.Signal(syscall.SIGINT)
-	if code := p.wait(t, 5*time.Second); code != 0 {
-		t.Errorf("exit %d on SIGINT", code)
+	if p.wait(t, 5*time.Second); !p.diedBy(syscall.SIGINT) {
+		t.Errorf("%v on SIGINT, want to die by it as HAProxy", p.cmd.ProcessState)
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := c.ReadMessage(); err == nil {

@@ -25,11 +25,16 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	m := &msgs{w: stderr}
 	w := readWorkerEnv()
 	child := os.Getenv(daemonEnv) != ""
-	if w == nil && !child && !o.daemon {
+	// As HAProxy: -d, -db and -Ws inhibit the configuration's "daemon";
+	// -D inhibits -d.
+	if o.daemon {
+		o.debug = false
+	}
+	if w == nil && !child {
 		// "daemon" and "pidfile" in the configuration act as -D and -p.
-		if g := peekGlobal(f); g != nil && g.Daemon {
-			o.daemon = true
-			if o.pidfile == "" {
+		if g := peekGlobal(f); g != nil {
+			o.daemon = o.daemon || g.Daemon && !o.debug && !o.foreground
+			if o.daemon && o.pidfile == "" {
 				o.pidfile = g.Process.Pidfile
 			}
 		}
@@ -145,8 +150,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			case syscall.SIGTTIN:
 				log.Info("SIGTTIN: resuming listeners")
 				es.cur.Resume()
-			case syscall.SIGTERM, deadlySIGINT(w != nil):
-				// HAProxy dies by the signal: the parent sees it, not a code.
+			case syscall.SIGTERM, syscall.SIGINT:
+				// HAProxy 2.6 dies by the signal (it handles neither outside
+				// its master): the parent sees it, not a code.
 				log.Info("stopping", zap.String("signal", sig.String()))
 				es.each((*runtime.Engine).Stop)
 				waitBounded(es.allDone())
@@ -388,14 +394,4 @@ func applyThreads(g *runtime.Graph) {
 	if g.Threads > 0 {
 		goruntime.GOMAXPROCS(g.Threads)
 	}
-}
-
-// deadlySIGINT is SIGINT for a master's worker, which dies by it as by
-// SIGTERM (the master then exits 130, "Interrupt"), and otherwise a
-// signal never delivered: a standalone process exits 0 on SIGINT.
-func deadlySIGINT(worker bool) os.Signal {
-	if worker {
-		return syscall.SIGINT
-	}
-	return syscall.Signal(-1)
 }
