@@ -682,7 +682,7 @@ func retryDelay(be *Backend) time.Duration {
 func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := dial(&d, srv.DialAddr(dst))
+		c, err := dialAddr(&d, srv, srv.DialAddr(dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -753,7 +753,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 		}
 	}
 	start := time.Now()
-	nc, err := dial(d, srv.DialAddr(s.txn.Dst))
+	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
