@@ -47,14 +47,13 @@ func readSocks4Addr(a string) Socks4Addr {
 		return Socks4Addr{Path: path, Abstract: abstract}
 	}
 	network := "ip"
-	switch {
-	case strings.HasPrefix(a, "ipv4@"), strings.HasPrefix(a, "tcp4@"):
-		network = "ip4"
-	case strings.HasPrefix(a, "ipv6@"), strings.HasPrefix(a, "tcp6@"):
-		network = "ip6"
-	}
-	if _, rest, ok := strings.Cut(a, "@"); ok {
-		a = rest
+	for _, p := range [...]struct{ prefix, network string }{
+		{"ipv4@", "ip4"}, {"tcp4@", "ip4"}, {"ipv6@", "ip6"}, {"tcp6@", "ip6"}, {"tcp@", "ip"},
+	} {
+		if rest, ok := strings.CutPrefix(a, p.prefix); ok {
+			a, network = rest, p.network
+			break
+		}
 	}
 	host, port, ok := splitHostPort(a)
 	if !ok {
