@@ -389,15 +389,30 @@ func (s *Server) dialCheck(ctx context.Context, d *net.Dialer, addr string, dflt
 	}
 	if err := Socks4Handshake(c, addr, deadline); err != nil {
 		c.Close()
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			return nil, errSocks4Timeout
+		}
 		return nil, err
 	}
 	return c, nil
 }
 
+// errSocks4Timeout is a check's SOCKS4 handshake that did not end in
+// time: layer 4 is up once the request is sent, so HAProxy reports a
+// layer 7 timeout.
+var errSocks4Timeout = errors.New("socks4 handshake timeout")
+
 // socks4Report is the report of a check whose SOCKS4 handshake failed:
-// a socket error once the request is sent (HCHK_STATUS_SOCKERR), where
-// appended to its info.
+// a socket error once the request is sent (HCHK_STATUS_SOCKERR), or a
+// layer 7 timeout, where appended to its info.
 func socks4Report(err error, where string) (string, bool) {
+	if err == errSocks4Timeout {
+		if where == "" {
+			return "Layer7 timeout", true
+		}
+		return `Layer7 timeout, info: "` + where + `"`, true
+	}
 	var se Socks4Error
 	if !errors.As(err, &se) {
 		return "", false

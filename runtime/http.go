@@ -2475,7 +2475,12 @@ func (s *session) runTCP() {
 		}
 		if s.logging {
 			s.logSrv = srv
-			s.logStream(logging.SFErrSrvCl|logging.SFFinstC, 0)
+			flags := logging.SFErrSrvCl | logging.SFFinstC
+			if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+				// The connect timeout struck: "sC".
+				flags = logging.SFErrSrvTO | logging.SFFinstC
+			}
+			s.logStream(flags, 0)
 		}
 		return
 	}

@@ -17,8 +17,9 @@ import (
 )
 
 // socks4Proxy is a SOCKS4 proxy for tests: it reads the 16-byte CONNECT
-// request HAProxy sends, keeps it, answers with reply as its status and,
-// when it grants the request (0x5A), relays to the address asked for.
+// request HAProxy sends, keeps it, answers with reply as its status (or
+// not at all with socks4Silent) and, when it grants the request (0x5A),
+// relays to the address asked for.
 type socks4Proxy struct {
 	addr  string
 	conns atomic.Int32
@@ -26,7 +27,10 @@ type socks4Proxy struct {
 	reqs  [][]byte
 }
 
-func startSocks4(t *testing.T, reply byte) *socks4Proxy {
+// socks4Silent makes a proxy that never answers.
+const socks4Silent = -1
+
+func startSocks4(t *testing.T, reply int) *socks4Proxy {
 	t.Helper()
 	p := &socks4Proxy{}
 	p.addr = serveRaw(t, func(c net.Conn) {
@@ -39,7 +43,11 @@ func startSocks4(t *testing.T, reply byte) *socks4Proxy {
 		p.mu.Lock()
 		p.reqs = append(p.reqs, req)
 		p.mu.Unlock()
-		c.Write([]byte{0, reply, 0, 0, 0, 0, 0, 0})
+		if reply == socks4Silent {
+			io.Copy(io.Discard, c)
+			return
+		}
+		c.Write([]byte{0, byte(reply), 0, 0, 0, 0, 0, 0})
 		if reply != 0x5a {
 			return
 		}
@@ -162,8 +170,9 @@ backend bp
 
 // A proxy that refuses the request (0x5B) fails the connection as a
 // connect failure: retried, then a 503 in mode http and a closed
-// connection in mode tcp, logged "SC", as HAProxy does.
-func TestSocks4RefusedMatchesHAProxy(t *testing.T) {
+// connection in mode tcp, logged "SC", as HAProxy does. One that does
+// not answer runs into the connect timeout, logged "sC".
+func TestSocks4FailuresMatchHAProxy(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the refusal with")
 	}
@@ -173,8 +182,8 @@ func TestSocks4RefusedMatchesHAProxy(t *testing.T) {
 		tcpData     string
 		tries, logs string
 	}
-	run := func(start func(cfg, addr string)) result {
-		px := startSocks4(t, 0x5b)
+	run := func(reply int, start func(cfg, addr string)) result {
+		px := startSocks4(t, reply)
 		sink := newLogSink(t)
 		feHTTP, feTCP := freePort(t), freePort(t)
 		start(fmtCfg(`
@@ -183,7 +192,7 @@ defaults
     log %[5]s local0
     option dontlognull
     retries 1
-    timeout connect 1s
+    timeout connect 500ms
     timeout client 5s
     timeout server 5s
 frontend h
@@ -226,19 +235,21 @@ backend bt
 		checkSocks4Requests(t, px, echo.Addr())
 		return r
 	}
-	want := run(func(cfg, addr string) { startHAProxy(t, cfg, addr) })
-	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if got != want {
-		t.Errorf("refused by the SOCKS4 proxy:\n haproxy: %+v\n gohap:   %+v", want, got)
-	}
-	if !strings.HasPrefix(want.status, "HTTP/1.1 503") || want.tries != "4" {
-		t.Errorf("haproxy: %+v", want)
+	for _, reply := range []int{0x5b, socks4Silent} {
+		want := run(reply, func(cfg, addr string) { startHAProxy(t, cfg, addr) })
+		got := run(reply, func(cfg, _ string) { startGohap(t, cfg, nil) })
+		if got != want {
+			t.Errorf("SOCKS4 reply %d:\n haproxy: %+v\n gohap:   %+v", reply, want, got)
+		}
+		if !strings.HasPrefix(want.status, "HTTP/1.1 503") || want.tries != "4" {
+			t.Errorf("haproxy, SOCKS4 reply %d: %+v", reply, want)
+		}
 	}
 }
 
 // A health check goes through the server's SOCKS4 proxy with
-// check-via-socks4, and with "tcp-check connect via-socks4"; a refusal
-// fails it with HAProxy's report. HAProxy appends to that report the
+// check-via-socks4, and with "tcp-check connect via-socks4"; a refusal,
+// or no answer, fails it with HAProxy's report. HAProxy appends to that report the
 // text of whatever errno its process last left (unclean_errno), such as
 // EMSGSIZE from its own log sends: that part is masked on both sides.
 func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
@@ -257,8 +268,8 @@ func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
 			{"http", " option httpchk\n", echo.Addr()},
 			{"tcp", " option tcp-check\n tcp-check connect via-socks4\n tcp-check send hello\n tcp-check expect string hello\n", raw},
 		} {
-			ok, ko := startSocks4(t, 0x5a), startSocks4(t, 0x5b)
-			okProxies = append(okProxies, ok, ko)
+			ok, ko, to := startSocks4(t, 0x5a), startSocks4(t, 0x5b), startSocks4(t, socks4Silent)
+			okProxies = append(okProxies, ok, ko, to)
 			via := ""
 			if c.name == "http" {
 				via = " check-via-socks4"
@@ -266,7 +277,7 @@ func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
 			for _, p := range []struct {
 				sfx string
 				px  *socks4Proxy
-			}{{"ok", ok}, {"ko", ko}} {
+			}{{"ok", ok}, {"ko", ko}, {"to", to}} {
 				fmt.Fprintf(&b, "backend %s_%s\n option log-health-checks\n%s server s %s socks4 %s%s check inter 150ms rise 1 fall 1\n",
 					c.name, p.sfx, c.rules, c.upstream, p.px.addr, via)
 			}
@@ -275,7 +286,7 @@ func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
 		got := map[string]string{}
 		// The loop ends as soon as every report is in; the bound is for a
 		// loaded machine.
-		for deadline := time.Now().Add(20 * time.Second); len(got) < 4 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(20 * time.Second); len(got) < 6 && time.Now().Before(deadline); {
 			time.Sleep(100 * time.Millisecond)
 			for _, m := range healthRe.FindAllStringSubmatch(out(), -1) {
 				got[m[1]+" "+m[2]] = staleErrno.ReplaceAllString(m[3], "$1")
@@ -286,7 +297,8 @@ func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
 	want, pxs := run(func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String })
 	got, gpxs := run(func(cfg, _ string) func() string { return startGohapOut(t, cfg) })
 	same := 0
-	for _, k := range []string{"http_ok/s succeeded", "http_ko/s failed", "tcp_ok/s succeeded", "tcp_ko/s failed"} {
+	keys := []string{"http_ok/s succeeded", "http_ko/s failed", "http_to/s failed", "tcp_ok/s succeeded", "tcp_ko/s failed", "tcp_to/s failed"}
+	for _, k := range keys {
 		if want[k] == "" {
 			t.Errorf("haproxy gave no report %q: %v", k, want)
 		}
@@ -296,10 +308,10 @@ func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
 			same++
 		}
 	}
-	t.Logf("check reports identical to HAProxy: %d/4", same)
+	t.Logf("check reports identical to HAProxy: %d/%d", same, len(keys))
 	for i, p := range append(pxs, gpxs...) {
 		up := echo.Addr()
-		if i%4 >= 2 {
+		if i%6 >= 3 {
 			up = raw
 		}
 		checkSocks4Requests(t, p, up)
