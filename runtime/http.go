@@ -1902,8 +1902,12 @@ func (s *session) serveTxn(hl int) bool {
 				return false
 			}
 			if err != nil {
-				// The log names the server that could not be reached.
+				// The log names the server that could not be reached,
+				// and the address tried.
 				s.logSrv = srv
+				if s.logging {
+					s.logSrvAddr = s.srvDst(srv, nil)
+				}
 				keep := s.errorReply(503, true)
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
@@ -1926,7 +1930,7 @@ func (s *session) serveTxn(hl int) bool {
 		if s.logging {
 			// Only the log line shows them (%si, %bi): the local address
 			// is a system call.
-			s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+			s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, s.sv.c), addrPort(s.sv.c.LocalAddr())
 		}
 		s.logReused = reused
 	}
@@ -2475,6 +2479,9 @@ func (s *session) runTCP() {
 		}
 		if s.logging {
 			s.logSrv = srv
+			if srv != nil {
+				s.logSrvAddr = s.srvDst(srv, nil)
+			}
 			flags := logging.SFErrSrvCl | logging.SFFinstC
 			if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 				// The connect timeout struck: "sC".
@@ -2487,7 +2494,7 @@ func (s *session) runTCP() {
 	if s.logging {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
-		s.logSrvAddr, s.logSrcAddr = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+		s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, c), addrPort(c.LocalAddr())
 	}
 	s.e.g.srvCounters(srv).addSession()
 	if be.stick != nil {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/gohap/gohap/backend"
@@ -51,4 +52,17 @@ func dialSocks4(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, erro
 		return nil, err
 	}
 	return c, nil
+}
+
+// srvDst is the server address of a connection to srv that the log
+// shows (%si, %sp): where the connection goes, as HAProxy keeps it
+// (conn->dst). That is the address asked of a SOCKS4 proxy rather than
+// the proxy's, and, when the connection failed (c nil), the address
+// tried.
+func (s *session) srvDst(srv *backend.Server, c net.Conn) netip.AddrPort {
+	if c == nil || srv.Socks4 != "" {
+		ap, _ := netip.ParseAddrPort(srv.DialAddr(s.txn.Dst))
+		return ap
+	}
+	return addrPort(c.RemoteAddr())
 }

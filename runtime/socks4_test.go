@@ -317,3 +317,83 @@ func TestSocks4HealthChecksMatchHAProxy(t *testing.T) {
 		checkSocks4Requests(t, p, up)
 	}
 }
+
+// The log shows the server's address (%si:%sp), not the SOCKS4 proxy's,
+// for connections made and refused, as HAProxy does.
+func TestSocks4LogMatchesHAProxy(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare the log lines with")
+	}
+	echo := startEcho(t, "s1")
+	run := func(start func(cfg, addr string)) string {
+		ok, ko := startSocks4(t, 0x5a), startSocks4(t, 0x5b)
+		sink := newLogSink(t)
+		fes := []string{freePort(t), freePort(t), freePort(t), freePort(t)}
+		start(fmtCfg(`
+defaults
+    log %[1]s local0
+    option dontlognull
+    retries 0
+    log-format "%%f %%b/%%s %%si:%%sp %%ts"
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend h_ok
+    mode http
+    bind %[2]s
+    default_backend bh_ok
+frontend h_ko
+    mode http
+    bind %[3]s
+    default_backend bh_ko
+frontend t_ok
+    mode tcp
+    bind %[4]s
+    default_backend bt_ok
+frontend t_ko
+    mode tcp
+    bind %[5]s
+    default_backend bt_ko
+backend bh_ok
+    mode http
+    server s %[6]s socks4 %[7]s
+backend bh_ko
+    mode http
+    server s %[6]s socks4 %[8]s
+backend bt_ok
+    mode tcp
+    server s %[6]s socks4 %[7]s
+backend bt_ko
+    mode tcp
+    server s %[6]s socks4 %[8]s
+`, sink.addr(), fes[0], fes[1], fes[2], fes[3], echo.Addr(), ok.addr, ko.addr), fes[0])
+		var lines []string
+		for i, fe := range fes {
+			c, err := net.DialTimeout("tcp", fe, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+			if i < 2 {
+				io.Copy(io.Discard, c)
+			} else {
+				// A tunnel ends when the client closes.
+				bufio.NewReader(c).ReadString('\n')
+			}
+			c.Close()
+			l, _ := sink.next(5 * time.Second)
+			l = strings.ReplaceAll(strings.ReplaceAll(l, ok.addr, "PROXY"), ko.addr, "PROXY")
+			lines = append(lines, logHeader.ReplaceAllString(l, ""))
+		}
+		return strings.Join(lines, "\n")
+	}
+	want := run(func(cfg, addr string) { startHAProxy(t, cfg, addr) })
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if got != want {
+		t.Errorf("log lines:\n haproxy:\n%s\n gohap:\n%s", want, got)
+	}
+	if !strings.Contains(want, echo.Addr()) {
+		t.Errorf("haproxy does not log the server's address:\n%s", want)
+	}
+}
