@@ -56,6 +56,9 @@ type Server struct {
 	MapPorts   bool
 	PortOffset int
 	Host       string
+	// Socks4 is the address of the SOCKS4 proxy connections to the
+	// server go through ("socks4"), as Dial takes it; "" for none.
+	Socks4 string
 	// Weight is the weight at start (HAProxy's iweight); CurWeight is the
 	// one in force.
 	Weight    int

@@ -43,6 +43,9 @@ type Check struct {
 	// rules.
 	Preamble  func(local, remote netip.AddrPort) []byte
 	SendProxy bool
+	// ViaSocks4 sends default connections through the server's SOCKS4
+	// proxy (check-via-socks4), as "connect via-socks4" rules do.
+	ViaSocks4 bool
 	// Mux, when set, carries the HTTP check of the default connection
 	// over another protocol (check-proto h2, or proto h2).
 	Mux func(net.Conn) (net.Conn, error)
@@ -281,8 +284,18 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	if fc >= 0 && s.Check.TCP[fc].Port != "" {
 		dial = withPort(addr, s.Check.TCP[fc].Port)
 	}
+	// The first connection is the implicit connect's, or that of a
+	// leading connect rule, which takes the server's check settings
+	// only with "default".
+	dflt, sendProxy, via := true, false, false
+	if fc >= 0 {
+		st := &s.Check.TCP[fc]
+		dflt, sendProxy, via = st.Default, st.SendProxy, st.ViaSocks4
+	} else if h := s.Check.HTTP; h != nil && len(h.Steps) > 0 {
+		dflt, sendProxy, via = h.Steps[0].Default, h.Steps[0].SendProxy, h.Steps[0].ViaSocks4
+	}
 	var d net.Dialer
-	conn, err := Dial(cctx, &d, dial)
+	conn, err := s.dialCheck(cctx, &d, dial, dflt, via)
 	if err != nil {
 		// An explicit first connect rule is named as a tcp-check step.
 		where := ""
@@ -297,6 +310,9 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 				what += " port " + first.Port
 			}
 			where = " at step " + strconv.Itoa(step) + " of tcp-check (" + what + ")"
+		}
+		if r, ok := socks4Report(err, where); ok {
+			return r, checkFailed
 		}
 		var errno syscall.Errno
 		switch {
@@ -321,15 +337,6 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		if tc, ok := conn.(*net.TCPConn); ok {
 			tc.SetLinger(0)
 		}
-	}
-	// The first connection is the implicit connect's, or that of a
-	// leading connect rule, which takes the server's check settings
-	// only with "default".
-	dflt, sendProxy := true, false
-	if fc >= 0 {
-		dflt, sendProxy = s.Check.TCP[fc].Default, s.Check.TCP[fc].SendProxy
-	} else if h := s.Check.HTTP; h != nil && len(h.Steps) > 0 {
-		dflt, sendProxy = h.Steps[0].Default, h.Steps[0].SendProxy
 	}
 	nc, reason := s.setupConn(cctx, conn, dflt, sendProxy, timeout)
 	if reason == "" && fc >= 0 && s.Check.TCP[fc].SSL && !dflt {
@@ -362,6 +369,55 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		return "Layer4 check passed", checkPassed
 	}
 	return s.Check.HTTP.run(ctx, conn, addr, time.Now().Add(timeout), c)
+}
+
+// dialCheck opens a check connection to addr: through the server's
+// SOCKS4 proxy on a default connection with check-via-socks4, or on a
+// connect rule's with via-socks4, when the server has one
+// (tcpcheck_eval_connect); directly otherwise.
+func (s *Server) dialCheck(ctx context.Context, d *net.Dialer, addr string, dflt, via bool) (net.Conn, error) {
+	if s.Socks4 == "" || !(via || dflt && s.Check.ViaSocks4) {
+		return Dial(ctx, d, addr)
+	}
+	c, err := Dial(ctx, d, s.Socks4)
+	if err != nil {
+		return nil, err
+	}
+	deadline, _ := ctx.Deadline()
+	if !d.Deadline.IsZero() && (deadline.IsZero() || d.Deadline.Before(deadline)) {
+		deadline = d.Deadline
+	}
+	if err := Socks4Handshake(c, addr, deadline); err != nil {
+		c.Close()
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			return nil, errSocks4Timeout
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// errSocks4Timeout is a check's SOCKS4 handshake that did not end in
+// time: layer 4 is up once the request is sent, so HAProxy reports a
+// layer 7 timeout.
+var errSocks4Timeout = errors.New("socks4 handshake timeout")
+
+// socks4Report is the report of a check whose SOCKS4 handshake failed:
+// a socket error once the request is sent (HCHK_STATUS_SOCKERR), or a
+// layer 7 timeout, where appended to its info.
+func socks4Report(err error, where string) (string, bool) {
+	if err == errSocks4Timeout {
+		if where == "" {
+			return "Layer7 timeout", true
+		}
+		return `Layer7 timeout, info: "` + where + `"`, true
+	}
+	var se Socks4Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	return `Socket error, info: "` + string(se) + where + `"`, true
 }
 
 // setupConn prepares a check connection as tcpcheck_eval_connect does:

@@ -33,8 +33,9 @@ type HTTPStep struct {
 	Linger bool
 	// Default takes the server's check settings (its Mux, PROXY header
 	// and TLS): the implicit connect and "connect default". SendProxy
-	// sends a PROXY header ("connect send-proxy").
-	Default, SendProxy bool
+	// sends a PROXY header ("connect send-proxy"), ViaSocks4 connects
+	// through the server's SOCKS4 proxy ("connect via-socks4").
+	Default, SendProxy, ViaSocks4 bool
 	// Mux, when set, turns the step's connection into one carrying a
 	// single HTTP/1 exchange over HTTP/2 (proto h2), whose responses have
 	// no reason phrase.
@@ -129,8 +130,11 @@ func (h *HTTPCheck) run(ctx context.Context, conn net.Conn, addr string, deadlin
 				prev = nil
 			}
 			d := net.Dialer{Deadline: deadline}
-			nc, err := Dial(ctx, &d, stepAddr(addr, st.Addr, st.Port))
+			nc, err := c.Server.dialCheck(ctx, &d, stepAddr(addr, st.Addr, st.Port), st.Default, st.ViaSocks4)
 			if err != nil {
+				if r, ok := socks4Report(err, ""); ok {
+					return r, checkFailed
+				}
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					return "Layer4 timeout", checkFailed
 				}

@@ -20,8 +20,9 @@ type TCPStep struct {
 	Port    string
 	// Linger closes the connection cleanly, not with a reset; Default
 	// takes the server's check settings (check-send-proxy, check-ssl);
-	// SendProxy sends a PROXY header.
-	Linger, Default, SendProxy bool
+	// SendProxy sends a PROXY header; ViaSocks4 connects through the
+	// server's SOCKS4 proxy.
+	Linger, Default, SendProxy, ViaSocks4 bool
 	// SSL speaks TLS on the connection (tcp-check connect ssl), with SNI
 	// and ALPN when set.
 	SSL  bool
@@ -105,11 +106,14 @@ func runTCP(ctx context.Context, conn net.Conn, addr string, steps []TCPStep, de
 			continue
 		case st.Connect:
 			d := net.Dialer{Deadline: deadline, KeepAlive: -1}
-			nc, err := Dial(ctx, &d, stepAddr(addr, "", st.Port))
+			nc, err := c.Server.dialCheck(ctx, &d, stepAddr(addr, "", st.Port), st.Default, st.ViaSocks4)
 			if err != nil {
 				what := "connect"
 				if st.Port != "" {
 					what += " port " + st.Port
+				}
+				if r, ok := socks4Report(err, " at step "+step+" of tcp-check ("+what+")"); ok {
+					return r, false
 				}
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					return `Layer4 timeout, info: " at step ` + step + ` of tcp-check (` + what + `)"`, false

@@ -27,6 +27,8 @@ type CheckRule struct {
 	Proto     string
 	Default   bool
 	SendProxy bool
+	// ViaSocks4 connects through the server's SOCKS4 proxy.
+	ViaSocks4 bool
 	// SSL is a connect rule's "ssl", SNI and ALPN its "sni" and "alpn".
 	SSL       bool
 	SNI, ALPN string
@@ -258,6 +260,8 @@ func parseCheckRule(pos Pos, kw string, a []string) *CheckRule {
 				r.Linger = true
 			case "send-proxy":
 				r.SendProxy = true
+			case "via-socks4":
+				r.ViaSocks4 = true
 			case "ssl":
 				// HTTP checks over TLS connect rules are not run.
 				if kw != "tcp-check" {

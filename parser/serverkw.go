@@ -129,6 +129,14 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			default:
 				bad = fmt.Sprintf("'check-proto' : unknown MUX protocol '%s'", val)
 			}
+		case "socks4":
+			if val == "" {
+				bad = "'socks4' expects <addr>:<port> as argument."
+			} else if msg := checkSocks4Address(val); msg != "" {
+				// srv_parse_socks4 ends its message with a newline,
+				// which indent_msg strips or keeps.
+				return indentMsg(fmt.Sprintf("'%s %s' : %s\n", kw, val, msg), 2) + "."
+			}
 		case "proto":
 			switch val {
 			case "":
@@ -201,6 +209,11 @@ type ServerSettings struct {
 	Agent                           bool
 	AgentAddr, AgentPort, AgentSend string
 	AgentInter                      time.Duration
+	// Socks4 is the SOCKS4 proxy connections to the server go through
+	// ("socks4"); CheckViaSocks4 sends the checks of the default
+	// connection through it too ("check-via-socks4").
+	Socks4         Socks4Addr
+	CheckViaSocks4 bool
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -223,6 +236,7 @@ var runtimeServerOptions = map[string]bool{
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
+	"socks4": true, "check-via-socks4": false,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 }
 
@@ -361,6 +375,10 @@ func (s *ServerSettings) apply(opts []string) {
 			s.AgentInter = dur(o, v)
 		case "port":
 			s.Port = v
+		case "socks4":
+			s.Socks4 = readSocks4Addr(v)
+		case "check-via-socks4":
+			s.CheckViaSocks4 = true
 		case "init-addr":
 			s.InitAddr = v
 		case "resolvers":

@@ -1073,6 +1073,8 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 		}
 		srv.Check.Addr = net.JoinHostPort(checkHost, p)
 	}
+	srv.Socks4 = socks4DialAddr(st.Socks4)
+	srv.Check.ViaSocks4 = st.CheckViaSocks4
 	srv.Check.HTTP = chk.http
 	srv.Check.TCP = chk.tcp
 	srv.Check.Proto = chk.proto

@@ -332,7 +332,13 @@ func (p *fcgiPool) add(c *fcgiConn, timeout time.Duration) {
 // shared, for a request that found none free.
 func (f *fcgiApp) dialShared(srv *backend.Server, connect time.Duration) (*fcgiConn, error) {
 	d := &net.Dialer{Timeout: connect}
-	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(netipZero))
+	var nc net.Conn
+	var err error
+	if srv.Socks4 != "" {
+		nc, err = dialSocks4(d, srv, srv.DialAddr(netipZero))
+	} else {
+		nc, err = backend.Dial(context.Background(), d, srv.DialAddr(netipZero))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -238,7 +238,13 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 		}
 	}
 	if local == nil {
-		nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+		var nc net.Conn
+		var err error
+		if srv.Socks4 != "" {
+			nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst))
+		} else {
+			nc, err = backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -151,7 +151,12 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 		}
 	}
 	start := time.Now()
-	nc, err := backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+	var nc net.Conn
+	if srv.Socks4 != "" {
+		nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst))
+	} else {
+		nc, err = backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+	}
 	if err != nil {
 		return nil, true, err
 	}

@@ -145,7 +145,7 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 				steps = append(steps, cur)
 			}
 			cur.connected = true
-			cur.port, cur.addr, cur.linger, cur.dflt, cur.proto, cur.sendProxy = r.Port, r.Addr, r.Linger, r.Default, r.Proto, r.SendProxy
+			cur.port, cur.addr, cur.linger, cur.dflt, cur.proto, cur.sendProxy, cur.viaSocks4 = r.Port, r.Addr, r.Linger, r.Default, r.Proto, r.SendProxy, r.ViaSocks4
 		case "send":
 			if cur.sent {
 				fail(r.Pos, "'http-check send' needs an 'http-check connect' before it.")
@@ -205,7 +205,7 @@ func compileHTTPCheck(p *parser.Proxy, cfg *parser.Config, ctx *acl.Context, fai
 		if st == steps[0] && p.CheckOpts.NoRequest && !st.sent {
 			req = nil
 		}
-		hc.Steps = append(hc.Steps, backend.HTTPStep{Addr: st.addr, Port: st.port, Linger: st.linger, Default: st.dflt, SendProxy: st.sendProxy,
+		hc.Steps = append(hc.Steps, backend.HTTPStep{Addr: st.addr, Port: st.port, Linger: st.linger, Default: st.dflt, SendProxy: st.sendProxy, ViaSocks4: st.viaSocks4,
 			Mux: checkMux(st.proto), Pre: st.pre, Request: req, Expects: st.expects})
 	}
 	return hc
@@ -236,6 +236,7 @@ type httpStepSpec struct {
 	sent, connected, dflt bool
 	port, addr, proto     string
 	linger, sendProxy     bool
+	viaSocks4             bool
 	pre                   []func(*backend.CheckCtx)
 	expects               []backend.HTTPExpect
 }
@@ -406,7 +407,7 @@ func compileTCPCheck(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, st
 			comment = r.Comment
 		case "connect":
 			st := backend.TCPStep{Connect: true, Port: r.Port, Linger: r.Linger, Default: r.Default, SendProxy: r.SendProxy,
-				SSL: r.SSL, SNI: r.SNI}
+				ViaSocks4: r.ViaSocks4, SSL: r.SSL, SNI: r.SNI}
 			if r.ALPN != "" {
 				st.ALPN = strings.Split(r.ALPN, ",")
 			}

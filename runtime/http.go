@@ -682,7 +682,7 @@ func retryDelay(be *Backend) time.Duration {
 func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
 	d := be.dialer()
 	for try := 0; ; try++ {
-		c, err := dial(&d, srv.DialAddr(dst))
+		c, err := dialAddr(&d, srv, srv.DialAddr(dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -753,7 +753,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 		}
 	}
 	start := time.Now()
-	nc, err := dial(d, srv.DialAddr(s.txn.Dst))
+	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst))
 	if err != nil {
 		return nil, err
 	}
@@ -1902,8 +1902,12 @@ func (s *session) serveTxn(hl int) bool {
 				return false
 			}
 			if err != nil {
-				// The log names the server that could not be reached.
+				// The log names the server that could not be reached,
+				// and the address tried.
 				s.logSrv = srv
+				if s.logging {
+					s.logSrvAddr = s.srvDst(srv, nil)
+				}
 				keep := s.errorReply(503, true)
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
@@ -1926,7 +1930,7 @@ func (s *session) serveTxn(hl int) bool {
 		if s.logging {
 			// Only the log line shows them (%si, %bi): the local address
 			// is a system call.
-			s.logSrvAddr, s.logSrcAddr = addrPort(s.sv.c.RemoteAddr()), addrPort(s.sv.c.LocalAddr())
+			s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, s.sv.c), addrPort(s.sv.c.LocalAddr())
 		}
 		s.logReused = reused
 	}
@@ -2475,14 +2479,22 @@ func (s *session) runTCP() {
 		}
 		if s.logging {
 			s.logSrv = srv
-			s.logStream(logging.SFErrSrvCl|logging.SFFinstC, 0)
+			if srv != nil {
+				s.logSrvAddr = s.srvDst(srv, nil)
+			}
+			flags := logging.SFErrSrvCl | logging.SFFinstC
+			if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+				// The connect timeout struck: "sC".
+				flags = logging.SFErrSrvTO | logging.SFFinstC
+			}
+			s.logStream(flags, 0)
 		}
 		return
 	}
 	if s.logging {
 		s.lt.connect = time.Now()
 		s.logSrv = srv
-		s.logSrvAddr, s.logSrcAddr = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+		s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, c), addrPort(c.LocalAddr())
 	}
 	s.e.g.srvCounters(srv).addSession()
 	if be.stick != nil {
