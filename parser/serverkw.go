@@ -67,9 +67,9 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects a delay as argument.", kw)
 			}
-		case "cookie":
+		case "cookie", "pool-low-conn":
 			if val == "" {
-				bad = "'cookie' expects <value> as argument."
+				bad = fmt.Sprintf("'%s' expects <value> as argument.", kw)
 			}
 		case "port":
 			if val == "" {
@@ -114,6 +114,17 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 				bad = "'pool-max-conn' expects <value> as argument."
 			} else if Atol(val) < -1 {
 				bad = "'pool-max-conn' must be >= -1"
+			}
+		case "pool-purge-delay":
+			if val == "" {
+				bad = "'pool-purge-delay' expects <value> as argument."
+				break
+			}
+			switch _, r := parseTime(val); r {
+			case timeOverflow:
+				bad = fmt.Sprintf("timer overflow in argument '%s' to 'pool-purge-delay' (maximum value is 2147483647 ms or ~24.8 days)", val)
+			case timeBadChar:
+				bad = fmt.Sprintf("unexpected character '%c' in argument to <pool-purge-delay>.", badTimeChar(val))
 			}
 		case "ws":
 			if val != "auto" && val != "h1" && val != "h2" {
@@ -199,6 +210,12 @@ type ServerSettings struct {
 	// PoolMaxConn is "pool-max-conn": how many idle connections the
 	// server keeps, -1 (the default) for no limit.
 	PoolMaxConn int
+	// PoolLowConn is "pool-low-conn": idle connections kept beyond the
+	// estimated need.
+	PoolLowConn uint32
+	// PoolPurgeDelay is "pool-purge-delay" (5 s by default): how often
+	// the server's idle connections are purged; 0 keeps none.
+	PoolPurgeDelay time.Duration
 	// WS is the "ws" option: the protocol of WebSocket streams (auto,
 	// h1, h2), "" for auto.
 	WS string
@@ -221,7 +238,7 @@ type ServerSettings struct {
 }
 
 func defaultServerSettings() ServerSettings {
-	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1}
+	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1, PoolPurgeDelay: 5 * time.Second}
 }
 
 // runtimeServerOptions are the server options the runtime implements,
@@ -237,6 +254,7 @@ var runtimeServerOptions = map[string]bool{
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
 	"socks4": true, "check-via-socks4": false,
+	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 }
 
@@ -361,6 +379,15 @@ func (s *ServerSettings) apply(opts []string) {
 			s.WS = v
 		case "pool-max-conn":
 			s.PoolMaxConn = int(Atol(v))
+		case "pool-low-conn":
+			s.PoolLowConn = uint32(Atol(v)) // an unsigned atoi, as HAProxy's
+		case "pool-purge-delay":
+			// Below a millisecond, HAProxy reads 0.
+			if _, r := parseTime(v); r == timeUnderflow {
+				s.PoolPurgeDelay = 0
+			} else {
+				s.PoolPurgeDelay = dur(o, v)
+			}
 		case "check-proto":
 			s.CheckProto = v
 		case "agent-check", "no-agent-check":

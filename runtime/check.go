@@ -472,7 +472,8 @@ func serverPort(addr string) (port string, mapped, ok bool) {
 	} else if strings.Count(a, ":") == 1 {
 		port = a[strings.IndexByte(a, ':')+1:]
 	}
-	return port, port == "" || port[0] == '+' || port[0] == '-', true
+	// As HAProxy: no port, an offset, or port 0 follow the client's.
+	return port, port == "" || port[0] == '+' || port[0] == '-' || strings.Trim(port, "0") == "", true
 }
 
 // resolvConfDiags are the messages of the "parse-resolv-conf" lines, which

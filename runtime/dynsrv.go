@@ -72,8 +72,8 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 	if len(fails) > 0 {
 		return strings.Join(fails, "\n"), false
 	}
-	if _, ok := aside.idle.limits[srv]; ok {
-		return "server option 'pool-max-conn' is not supported on dynamic servers by the gohap runtime yet.", false
+	if o, ok := aside.idle.opts[srv]; ok {
+		return "server option '" + o.set + "' is not supported on dynamic servers by the gohap runtime yet.", false
 	}
 	cs.h2 = aside.h2.get(srv)
 	// Checks of a dynamic server take neither the server's PROXY header

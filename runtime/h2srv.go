@@ -61,14 +61,23 @@ type h2Conn struct {
 }
 
 // compileServerConns reads how a server's connections are made and
-// kept: "pool-max-conn", then "proto", "ws" and an "alpn" naming h2.
+// kept: "pool-max-conn", "pool-low-conn", "pool-purge-delay", then "proto", "ws" and an "alpn" naming h2.
 func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
 	st := &s.Settings
-	if st.PoolMaxConn >= 0 {
-		if be.idle.limits == nil {
-			be.idle.limits = map[*backend.Server]int{}
+	o := poolOpts{max: st.PoolMaxConn, low: int(st.PoolLowConn), purge: st.PoolPurgeDelay}
+	switch {
+	case o.max != defaultPoolOpts.max:
+		o.set = "pool-max-conn"
+	case o.low != defaultPoolOpts.low:
+		o.set = "pool-low-conn"
+	case o.purge != defaultPoolOpts.purge:
+		o.set = "pool-purge-delay"
+	}
+	if o.set != "" {
+		if be.idle.opts == nil {
+			be.idle.opts = map[*backend.Server]poolOpts{}
 		}
-		be.idle.limits[srv] = st.PoolMaxConn
+		be.idle.opts[srv] = o
 	}
 	proto := st.Proto
 	http := be.HTTP

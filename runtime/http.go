@@ -34,11 +34,14 @@ type session struct {
 	// svSrv is the server the kept server connection goes to, svBe its
 	// backend and svUses the requests it carried; svClean says it is
 	// between two exchanges, fit for another request.
-	svSrv   *backend.Server
-	svBe    *Backend
-	svUses  int
-	svClean bool
-	svConn  atomic.Pointer[net.TCPConn]
+	svSrv *backend.Server
+	svKey connKey // what, beyond svSrv and the SNI, the connection fits
+	// svCounted says the connection counts in its pool's connections in use.
+	svCounted bool
+	svBe      *Backend
+	svUses    int
+	svClean   bool
+	svConn    atomic.Pointer[net.TCPConn]
 	// svSock is svConn for a connection on the engine's own socket.
 	svSock atomic.Pointer[sockConn]
 	// svUnix is svConn for a server on a unix socket.
@@ -529,12 +532,25 @@ func (s *session) closeServer() {
 	}
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
+	s.uncountServer()
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
+}
+
+// uncountServer ends the count of the server connection as in use.
+func (s *session) uncountServer() {
+	if s.svCounted {
+		s.svCounted = false
+		s.svBe.idle.unuse(s.svSrv)
+	}
 }
 
 // releaseServer ends the session's use of its server connection: a
 // clean one goes to its backend's idle pool unless http-reuse is never.
-func (s *session) releaseServer() {
+func (s *session) releaseServer() { s.releaseServerAs(!s.FirstRequest()) }
+
+// releaseServerAs is releaseServer for a connection whose last request
+// was not its client's first when safe is set.
+func (s *session) releaseServerAs(safe bool) {
 	be := s.svBe
 	if !s.svClean || s.sv.c == nil || be == nil {
 		s.closeServer()
@@ -544,10 +560,11 @@ func (s *session) releaseServer() {
 		s.resetServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, uses: s.svUses, safe: !s.FirstRequest()})
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe})
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
+	s.uncountServer()
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
 }
 
@@ -559,7 +576,7 @@ func (s *session) releaseIdle() {
 		if ic.be.reuseOf(ic.srv) == reuseNever || s.e.stopping.Load() {
 			resetClose(ic.c)
 		} else {
-			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses, safe: !s.FirstRequest()})
+			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, safe: !s.FirstRequest()})
 		}
 	}
 	s.idleConns = s.idleConns[:0]
@@ -574,6 +591,7 @@ type idleConn struct {
 	be   *Backend
 	c    netConn
 	rc   syscall.RawConn
+	key  connKey
 	uses int
 }
 
@@ -587,34 +605,43 @@ func (s *session) park() {
 		s.closeServer()
 		return
 	}
+	if be := s.svBe; be != nil && be.reuseOf(s.svSrv) != reuseNever {
+		// As HAProxy's shared connections, it waits in the server's idle
+		// list, under its keep policy; only private ones stay with the
+		// session. The request it carried was not the client's first when
+		// this one is its third or later.
+		s.releaseServerAs(s.reqs > 2 || s.h2Stream)
+		return
+	}
 	s.mu.Lock()
 	if len(s.idleConns) == cap(s.idleConns) {
 		resetClose(s.idleConns[0].c)
 		copy(s.idleConns, s.idleConns[1:])
 		s.idleConns = s.idleConns[:len(s.idleConns)-1]
 	}
-	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svUses})
+	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses})
 	s.mu.Unlock()
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
+	s.uncountServer()
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
 }
 
 // unpark takes an idle connection to srv: the session's own, else, as
 // http-reuse allows, one another client left in the backend's pool.
-func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream bool) (pooledConn, bool) {
+func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, key connKey, perStream bool) (pooledConn, bool) {
 	if perStream {
 		// The stream's PROXY header is on none of them.
 		return pooledConn{}, false
 	}
 	s.mu.Lock()
 	for i, ic := range s.idleConns {
-		if ic.srv == srv && sameSNI(ic.c, sni) && s.sameDst(ic.c, srv) {
+		if ic.srv == srv && ic.key == key && sameSNI(ic.c, sni) {
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
 			s.mu.Unlock()
-			return pooledConn{c: ic.c, rc: ic.rc, uses: ic.uses}, true
+			return pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses}, true
 		}
 	}
 	s.mu.Unlock()
@@ -628,18 +655,24 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, perStream
 	case be.reuseOf(srv) == reuseNever, be.reuse == reuseSafe && first:
 		return pooledConn{}, false
 	}
-	return be.idle.take(srv, be.reuse == reuseAggressive && first, sni)
+	return be.idle.take(srv, be.reuse == reuseAggressive && first, sni, key)
 }
 
-// sameDst tells whether c goes where srv would be dialled for the
-// current request: a transparent target follows the client's
-// destination, which rules may change from one request to the next.
-func (s *session) sameDst(c netConn, srv *backend.Server) bool {
-	if !srv.Transparent {
-		return true
+// connKeyFor is the key of a connection to srv for the current request:
+// a transparent server is dialled at the client's destination, a
+// port-mapped one at its port, and a PROXY header names the client.
+func (s *session) connKeyFor(be *Backend, srv *backend.Server) connKey {
+	var k connKey
+	switch {
+	case srv.Transparent:
+		k.dst = s.txn.Dst
+	case srv.PortMapped():
+		k.dst = netip.AddrPortFrom(netip.Addr{}, s.txn.Dst.Port())
 	}
-	a := addrPort(c.RemoteAddr())
-	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()).String() == srv.DialAddr(s.txn.Dst)
+	if be.pp.get(srv) != nil {
+		k.ppSrc, k.ppDst = s.txn.Src, s.txn.Dst
+	}
+	return k
 }
 
 func (s *session) closeIdle() {
@@ -847,7 +880,13 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 	s.sv.setConn(c, nil)
 	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
+	s.uncountServer()
 	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
+	if be.reuseOf(srv) != reuseNever {
+		be.idle.use(srv)
+		s.svCounted = true
+	}
+	s.svKey = s.connKeyFor(be, srv)
 	s.onServer.Store(srv)
 	if s.svBuf == nil {
 		s.svBuf = s.fe.pool.get()
@@ -1884,10 +1923,11 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 	}
 	sni := s.evalSNI(be, srv)
-	reused := s.sv.c != nil && s.svSrv == srv && sameSNI(s.sv.c, sni) && s.sameDst(s.sv.c, srv)
+	key := s.connKeyFor(be, srv)
+	reused := s.sv.c != nil && s.svSrv == srv && s.svKey == key && sameSNI(s.sv.c, sni)
 	if !reused {
 		s.park()
-		if pc, ok := s.unpark(srv, be, sni, perStream); ok {
+		if pc, ok := s.unpark(srv, be, sni, key, perStream); ok {
 			s.attachServer(pc.c, srv, be)
 			s.sv.rc, s.svUses = pc.rc, pc.uses
 			reused = true
@@ -2150,6 +2190,7 @@ func (s *session) serveTxn(hl int) bool {
 		// that a hard stop can still close it.
 		c := sv.c
 		s.sv.setConn(nil, nil)
+		s.uncountServer()
 		s.svSrv = nil
 		tunnelTO, serverTO := be.Tunnel, be.Server
 		if s.toTunnel > 0 {

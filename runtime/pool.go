@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -29,9 +30,17 @@ func (be *Backend) reuseOf(srv *backend.Server) int {
 
 var reuseModes = map[string]int{"never": reuseNever, "safe": reuseSafe, "aggressive": reuseAggressive, "always": reuseAlways}
 
-// purgeDelay is HAProxy's pool-purge-delay default: every 5 s, half of
-// the idle connections a server has beyond its estimated need close.
-const purgeDelay = 5 * time.Second
+// poolOpts are a server's idle-connection settings.
+type poolOpts struct {
+	max   int           // pool-max-conn, -1 for no limit
+	low   int           // pool-low-conn: kept beyond the estimated need
+	purge time.Duration // pool-purge-delay; 0 keeps no idle connection
+	// set names the first of them the server line sets.
+	set string
+}
+
+// defaultPoolOpts are HAProxy's: no limit, purged every 5 s.
+var defaultPoolOpts = poolOpts{max: -1, purge: 5 * time.Second}
 
 // idlePool holds the idle server connections that client connections
 // left behind, for the requests of other clients, as HAProxy's idle
@@ -41,6 +50,7 @@ type idlePool struct {
 	conns  map[*backend.Server]*srvIdle
 	n      int
 	timer  *time.Timer
+	due    time.Time // when the timer fires, zero when it is not set
 	closed bool
 	// h2 are the backend's HTTP/2 servers, whose shared connections
 	// close with the idle ones.
@@ -48,30 +58,40 @@ type idlePool struct {
 	// fcgi is the backend's fcgi-app, whose shared connections close
 	// with the idle ones.
 	fcgi *fcgiApp
-	// limits holds the "pool-max-conn" of the servers that have one.
-	limits map[*backend.Server]int
+	// opts holds the settings of the servers whose differ from
+	// defaultPoolOpts.
+	opts map[*backend.Server]poolOpts
 }
 
 // srvIdle is one server's idle connections, newest last, and what
 // HAProxy's srv_add_to_idle_list weighs before keeping one more: how
 // many are safe (they last served a client's later request), the most
 // connections in use since the last purge (maxUsed) and the estimate of
-// how many the server needs (estNeed).
+// how many the server needs (estNeed). used counts its connections in
+// use now; due is the server's next purge.
 type srvIdle struct {
-	list             []pooledConn
-	safe             int
-	maxUsed, estNeed int
+	list                   []pooledConn
+	safe                   int
+	used, maxUsed, estNeed int
+	due                    time.Time
+}
+
+func (p *idlePool) optsOf(srv *backend.Server) poolOpts {
+	if o, ok := p.opts[srv]; ok {
+		return o
+	}
+	return defaultPoolOpts
 }
 
 // room tells whether srv's idle connections are below its pool-max-conn.
 func (p *idlePool) room(srv *backend.Server) bool {
-	lim, ok := p.limits[srv]
-	if !ok {
-		return true
+	o := p.optsOf(srv)
+	if o.max < 0 {
+		return o.purge > 0
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.count(srv) < lim
+	return o.purge > 0 && p.count(srv) < o.max
 }
 
 func (p *idlePool) count(srv *backend.Server) int {
@@ -81,9 +101,19 @@ func (p *idlePool) count(srv *backend.Server) int {
 	return 0
 }
 
+// connKey is what, beyond its server and its SNI, a server connection
+// must match to carry a request (HAProxy's connection hash): the address
+// it was dialled to when the request chooses it (a transparent or
+// port-mapped server), and the client addresses its PROXY header gave.
+type connKey struct {
+	dst          netip.AddrPort
+	ppSrc, ppDst netip.AddrPort
+}
+
 type pooledConn struct {
-	c  netConn
-	rc syscall.RawConn
+	c   netConn
+	rc  syscall.RawConn
+	key connKey
 	// uses is how many requests the connection carried; safe says the
 	// last of them was not its client's first.
 	uses int
@@ -98,28 +128,15 @@ type pooledConn struct {
 // closes those it opened: its port is free again at once, with no
 // TIME_WAIT on this side.
 func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
-	// This connection's stream has released its slot: it counts as used
-	// until it is idle.
-	used := srv.Sessions() + 1
+	o := p.optsOf(srv)
 	p.mu.Lock()
-	lim, limited := p.limits[srv]
-	if p.closed || limited && p.count(srv) >= lim {
-		p.mu.Unlock()
-		resetClose(pc.c)
-		return
-	}
-	if p.conns == nil {
-		p.conns = map[*backend.Server]*srvIdle{}
-	}
-	st := p.conns[srv]
-	if st == nil {
-		st = &srvIdle{}
-		p.conns[srv] = st
-	}
-	st.sawUsed(used)
+	defer p.mu.Unlock()
+	st := p.stateLocked(srv)
+	// The connection counts as used until it is idle.
+	used := max(st.used, 1)
 	idle := len(st.list)
-	if !(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)) {
-		p.mu.Unlock()
+	if p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
+		!(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)+o.low) {
 		resetClose(pc.c)
 		return
 	}
@@ -128,17 +145,41 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 		st.safe++
 	}
 	p.n++
-	if p.timer == nil {
-		p.timer = time.AfterFunc(purgeDelay, p.purge)
+	if st.due.IsZero() {
+		st.due = time.Now().Add(o.purge)
+		p.scheduleLocked(st.due)
 	}
+}
+
+func (p *idlePool) stateLocked(srv *backend.Server) *srvIdle {
+	if p.conns == nil {
+		p.conns = map[*backend.Server]*srvIdle{}
+	}
+	st := p.conns[srv]
+	if st == nil {
+		st = &srvIdle{}
+		p.conns[srv] = st
+	}
+	return st
+}
+
+// use records that a connection to srv is now in use, and the most in
+// use at once (HAProxy's srv_use_conn); unuse that it no longer is.
+func (p *idlePool) use(srv *backend.Server) {
+	p.mu.Lock()
+	st := p.stateLocked(srv)
+	st.used++
+	st.maxUsed = max(st.maxUsed, st.used)
+	st.estNeed = max(st.estNeed, st.used)
 	p.mu.Unlock()
 }
 
-// sawUsed records that used connections to the server were in use at
-// once (HAProxy's srv_use_conn).
-func (st *srvIdle) sawUsed(used int) {
-	st.maxUsed = max(st.maxUsed, used)
-	st.estNeed = max(st.estNeed, used)
+func (p *idlePool) unuse(srv *backend.Server) {
+	p.mu.Lock()
+	if st := p.conns[srv]; st != nil && st.used > 0 {
+		st.used--
+	}
+	p.mu.Unlock()
 }
 
 // remove takes the i-th idle connection out of the list.
@@ -151,10 +192,24 @@ func (st *srvIdle) remove(i int) pooledConn {
 	return pc
 }
 
+// scheduleLocked makes the purge timer fire by at; p.mu is held.
+func (p *idlePool) scheduleLocked(at time.Time) {
+	if !p.due.IsZero() && !p.due.After(at) {
+		return
+	}
+	p.due = at
+	d := time.Until(at)
+	if p.timer == nil {
+		p.timer = time.AfterFunc(d, p.purge)
+	} else {
+		p.timer.Reset(d)
+	}
+}
+
 // take returns the newest idle connection to srv still open, opened with
-// the same SNI (HAProxy keys idle connections by their SNI), one that
-// carried more than one request when proven is set.
-func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte) (pooledConn, bool) {
+// the same SNI and key (HAProxy's connection hash), one that carried more
+// than one request when proven is set.
+func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKey) (pooledConn, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := p.conns[srv]
@@ -163,7 +218,7 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte) (pooledCon
 	}
 	for i := len(st.list) - 1; i >= 0; i-- {
 		pc := st.list[i]
-		if proven && pc.uses < 2 || !sameSNI(pc.c, sni) {
+		if proven && pc.uses < 2 || pc.key != key || !sameSNI(pc.c, sni) {
 			continue
 		}
 		st.remove(i)
@@ -189,47 +244,41 @@ func alive(rc syscall.RawConn) bool {
 }
 
 // purge closes, oldest first, half of the idle connections each server
-// has beyond what it needs (in use and idle against the most used since
-// the last purge or the estimate), and moves the estimate halfway to that
-// most used, as HAProxy's srv_cleanup_idle_conns does.
+// due for a purge has beyond what it needs (in use and idle against the
+// most used since the last purge or the estimate), and moves the
+// estimate halfway to that most used, as HAProxy's srv_cleanup_idle_conns
+// does every pool-purge-delay of the server.
 func (p *idlePool) purge() {
-	// The servers' counts are read without the pool's lock: a server's
-	// state change may hold its backend's lock and drop idle connections.
-	p.mu.Lock()
-	srvs := make([]*backend.Server, 0, len(p.conns))
-	for srv := range p.conns {
-		srvs = append(srvs, srv)
-	}
-	p.mu.Unlock()
-	used := make([]int, len(srvs))
-	for i, srv := range srvs {
-		used[i] = srv.Sessions()
-	}
+	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.timer = nil
+	p.due = time.Time{}
 	if p.closed {
 		return
 	}
-	for i, srv := range srvs {
-		st := p.conns[srv]
-		if st == nil {
+	for srv, st := range p.conns {
+		if st.due.IsZero() || st.due.After(now) {
 			continue
 		}
-		exceed := used[i] + len(st.list) - max(st.maxUsed, st.estNeed)
+		st.due = time.Time{}
+		exceed := st.used + len(st.list) - max(st.maxUsed, st.estNeed)
 		st.estNeed = max((st.estNeed+st.maxUsed)/2, st.maxUsed)
-		st.maxUsed = used[i]
-		if exceed <= 0 {
-			continue
+		st.maxUsed = st.used
+		if exceed > 0 {
+			k := min(exceed/2+exceed&1, len(st.list))
+			for j := 0; j < k; j++ {
+				resetClose(st.remove(0).c)
+			}
+			p.n -= k
 		}
-		k := min(exceed/2+exceed&1, len(st.list))
-		for j := 0; j < k; j++ {
-			resetClose(st.remove(0).c)
+		if len(st.list) > 0 {
+			st.due = now.Add(p.optsOf(srv).purge)
 		}
-		p.n -= k
 	}
-	if p.n > 0 {
-		p.timer = time.AfterFunc(purgeDelay, p.purge)
+	for _, st := range p.conns {
+		if !st.due.IsZero() {
+			p.scheduleLocked(st.due)
+		}
 	}
 }
 
@@ -259,6 +308,9 @@ func (p *idlePool) drop(srv *backend.Server, close bool) {
 			resetClose(pc.c)
 		}
 		p.n -= len(st.list)
-		delete(p.conns, s)
+		st.list, st.safe = nil, 0
+		if st.used == 0 {
+			delete(p.conns, s)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package runtime_test
 
 import (
+	"net"
+	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -46,6 +49,176 @@ func TestHTTPReuseModes(t *testing.T) {
 			ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 			if ref != got {
 				t.Errorf("server connections s1, s2: gohap %v, haproxy %v", got, ref)
+			}
+		})
+	}
+}
+
+// connStep is one request of a connection-hash scenario: a new client
+// (with the PROXY line it sends, if any) or the same one, the headers
+// added, and what the receiving frontend reports.
+type connStep struct {
+	newClient string // "" keeps the previous client; "-" opens one without PROXY line
+	hdr       string
+}
+
+// connCase is a connection-hash scenario: its configuration for a
+// frontend address, its requests, and what the receiver reports.
+type connCase struct {
+	name  string
+	cfg   func(fe string) string
+	steps func(fe string) []connStep
+	want  []string
+}
+
+// runConnSteps plays steps against fe and returns, per request, the
+// receiver's http_first_req and the address it saw.
+func runConnSteps(t *testing.T, fe string, steps []connStep) []string {
+	var c *client
+	var out []string
+	for _, st := range steps {
+		if st.newClient != "" {
+			if c != nil {
+				c.c.Close()
+				// The proxy sees the close before the next client.
+				time.Sleep(100 * time.Millisecond)
+			}
+			c = dial(t, fe)
+			if st.newClient != "-" {
+				c.send(st.newClient)
+			}
+		}
+		c.send("GET / HTTP/1.1\r\nHost: a\r\n" + st.hdr + "\r\n")
+		resp, _ := c.read("GET")
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		out = append(out, resp.Header.Get("X-First")+" "+resp.Header.Get("X-Seen"))
+	}
+	return out
+}
+
+// Server connections are reused only by requests they fit, as HAProxy's
+// connection hash decides: a PROXY header names its client, so another
+// client's request (http-reuse always) gets its own connection; the port
+// of a port-mapped server follows the request's destination. A
+// connection waits between two requests in the server's idle list,
+// which keeps one beyond the estimated need only with pool-low-conn;
+// "pool-purge-delay 0" keeps none, not even for the same client.
+// HAProxy alongside.
+func TestConnHashReuse(t *testing.T) {
+	recv := func(self string) string {
+		return fmtCfg("frontend recv\n bind %s accept-proxy\n http-request return status 200 hdr x-seen \"%%[src]:%%[src_port]\"\n http-after-response set-header x-first %%[http_first_req]\n", self)
+	}
+	recvPlain := func(name, self string) string {
+		return fmtCfg("frontend %s\n bind %s\n http-request return status 200 hdr x-seen %s\n http-after-response set-header x-first %%[http_first_req]\n", name, self, name)
+	}
+	mappedPort := func(name, opt, last string) connCase {
+		return connCase{name, func(fe string) string {
+			r1, r2 := freePort(t), freePort(t)
+			_, p1, _ := net.SplitHostPort(r1)
+			_, p2, _ := net.SplitHostPort(r2)
+			t.Setenv("P1", p1)
+			t.Setenv("P2", p2)
+			return fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n http-request set-dst-port hdr(x-port)\n default_backend be\nbackend be\n server s 127.0.0.1:0%s\n", fe, opt) +
+				recvPlain("r1", r1) + recvPlain("r2", r2)
+		}, func(fe string) []connStep {
+			p1, p2 := "x-port: "+os.Getenv("P1")+"\r\n", "x-port: "+os.Getenv("P2")+"\r\n"
+			return []connStep{{newClient: "-", hdr: p1}, {hdr: p1}, {hdr: p2}, {hdr: p1}, {hdr: p2}}
+		}, []string{"1 r1", "0 r1", "1 r2", "0 r1", last}}
+	}
+	cases := []connCase{
+		{"proxy", func(fe string) string {
+			r := freePort(t)
+			return fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s accept-proxy\n default_backend be\nbackend be\n http-reuse always\n server s %s send-proxy pool-low-conn 2\n", fe, r) + recv(r)
+		}, func(fe string) []connStep {
+			return []connStep{
+				{newClient: "PROXY TCP4 10.0.0.1 10.0.0.9 40000 80\r\n"}, {},
+				{newClient: "PROXY TCP4 10.0.0.2 10.0.0.9 50000 80\r\n"},
+				{newClient: "PROXY TCP4 10.0.0.1 10.0.0.9 40000 80\r\n"},
+			}
+		}, []string{"1 10.0.0.1:40000", "0 10.0.0.1:40000", "1 10.0.0.2:50000", "0 10.0.0.1:40000"}},
+		mappedPort("mapped-port", "", "1 r2"),
+		mappedPort("mapped-port-low-conn", " pool-low-conn 2", "0 r2"),
+		{"purge-delay-0", func(fe string) string {
+			r := freePort(t)
+			return fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse always\n server s %s pool-purge-delay 0\n", fe, r) + recvPlain("r", r)
+		}, func(fe string) []connStep {
+			return []connStep{{newClient: "-"}, {}, {newClient: "-"}}
+		}, []string{"1 r", "1 r", "1 r"}},
+		{"purge-delay-default", func(fe string) string {
+			r := freePort(t)
+			return fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse always\n server s %s\n", fe, r) + recvPlain("r", r)
+		}, func(fe string) []connStep {
+			return []connStep{{newClient: "-"}, {}, {newClient: "-"}}
+		}, []string{"1 r", "0 r", "0 r"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fe := freePort(t)
+			startGohap(t, tc.cfg(fe), nil)
+			got := runConnSteps(t, fe, tc.steps(fe))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("gohap: %q, want %q", got, tc.want)
+			}
+			if haproxyBin() == "" {
+				t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+			}
+			hfe := freePort(t)
+			startHAProxy(t, tc.cfg(hfe), hfe)
+			if ref := runConnSteps(t, hfe, tc.steps(hfe)); !slices.Equal(ref, got) {
+				t.Errorf("gohap %q, haproxy %q", got, ref)
+			}
+		})
+	}
+}
+
+// pool-purge-delay sets how often a server's idle connections are
+// purged: three connections left idle by three clients at once are all
+// closed within a few purges of 200 ms, and none of them within 2 s at
+// the default 5 s. HAProxy alongside.
+func TestPoolPurgeDelay(t *testing.T) {
+	run := func(t *testing.T, opt string, start func(cfg, fe string)) (open []int) {
+		s := startEcho(t, "s")
+		fe := freePort(t)
+		start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse always\n server s %s%s\n", fe, s.Addr(), opt), fe)
+		var cs []*client
+		for i := 0; i < 3; i++ {
+			c := dial(t, fe)
+			c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+			cs = append(cs, c)
+		}
+		for _, c := range cs {
+			if resp, _ := c.read("GET"); resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+		open = append(open, s.Open())
+		for _, c := range cs {
+			c.c.Close()
+		}
+		time.Sleep(100 * time.Millisecond)
+		open = append(open, s.Open())
+		deadline := time.Now().Add(2 * time.Second)
+		for s.Open() > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return append(open, s.Open())
+	}
+	for _, tc := range []struct {
+		opt  string
+		want []int
+	}{{" pool-purge-delay 200ms", []int{3, 3, 0}}, {"", []int{3, 3, 3}}} {
+		t.Run(tc.opt, func(t *testing.T) {
+			got := run(t, tc.opt, func(cfg, _ string) { startGohap(t, cfg, nil) })
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("gohap: open server connections %v, want %v", got, tc.want)
+			}
+			if haproxyBin() == "" {
+				t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+			}
+			if ref := run(t, tc.opt, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); !slices.Equal(ref, got) {
+				t.Errorf("open server connections: gohap %v, haproxy %v", got, ref)
 			}
 		})
 	}

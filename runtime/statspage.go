@@ -267,8 +267,8 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
 			MaxQueue: s.MaxQueue, Weight: s.CurWeight(), UWeight: s.CurWeight(), Backup: s.Backup, Throttle: -1,
 			Cookie: st.cookies[s], Addr: s.Address(), IdleLimit: -1}
-		if lim, ok := be.idle.limits[s]; ok {
-			ss.IdleLimit = lim
+		if o, ok := be.idle.opts[s]; ok {
+			ss.IdleLimit = o.max
 		}
 		if isUnixServer(s) {
 			// As HAProxy names a unix socket's address.

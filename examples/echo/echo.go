@@ -61,6 +61,13 @@ func Start(name, addr string) (*Server, error) {
 // Addr is the listening address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// Open counts the connections open now.
+func (s *Server) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conn)
+}
+
 // Close stops the server and closes every connection.
 func (s *Server) Close() {
 	s.ln.Close()
