@@ -353,6 +353,10 @@ frontend t_ok
 frontend t_ko
     mode tcp
     bind %[5]s
+    # The request is read before the connect fails: dontlognull
+    # leaves out a failure that saw no data.
+    tcp-request inspect-delay 2s
+    tcp-request content accept if { req.len gt 0 }
     default_backend bt_ko
 backend bh_ok
     mode http
