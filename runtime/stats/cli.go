@@ -353,11 +353,13 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	s.mu.Lock()
 	s.strms[ss.strm] = struct{}{}
 	s.mu.Unlock()
-	defer func() {
+	// The stream ends before the connection does, as HAProxy's.
+	endStream := func() {
 		s.mu.Lock()
 		delete(s.strms, ss.strm)
 		s.mu.Unlock()
-	}()
+	}
+	defer endStream()
 	for {
 		dl := time.Now().Add(s.timeout)
 		c.SetReadDeadline(dl)
@@ -385,6 +387,7 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 			break
 		}
 	}
+	endStream()
 	c.SetWriteDeadline(time.Now().Add(s.timeout))
 	w.Flush()
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
