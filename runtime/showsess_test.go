@@ -275,3 +275,48 @@ func TestShowSessDifferential(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownSessionLog: a tunnel killed by "shutdown session" is
+// logged with HAProxy's termination state "K-".
+func TestShutdownSessionLog(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	dir := t.TempDir()
+	sock, fe := filepath.Join(dir, "a.sock"), freePort(t)
+	startGohap(t, fmt.Sprintf(`global
+    stats socket %s level admin
+defaults
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend ft
+    mode tcp
+    bind %s
+    log %s local0
+    option tcplog
+    default_backend bk
+backend bk
+    mode tcp
+    server s1 %s
+`, sock, fe, pc.LocalAddr(), holdServer(t)), nil)
+	c := dialHold(t, fe, "")
+	ls := waitSess(t, sock, 1)
+	if got := cliSend(t, "unix", sock, "shutdown session "+streamID(ls[0])+"\n"); got != "\n" {
+		t.Fatalf("shutdown session: %q", got)
+	}
+	if !closedSoon(c) {
+		t.Fatal("the client is still open")
+	}
+	pc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := string(buf[:n]); !strings.Contains(line, " ft bk/s1 ") || !strings.Contains(line, " 0 K- ") {
+		t.Errorf("log line %q", line)
+	}
+}
