@@ -35,7 +35,11 @@ type Engine struct {
 	mu        sync.Mutex
 	listeners []*listener
 	sessions  map[*session]struct{}
-	tunnels   map[*tunnel]struct{}
+	tunnels   map[*tunnel]tunnelStream
+	// strmSeq numbers the streams, strmEpoch is HAProxy's stream_epoch
+	// (streams.go).
+	strmSeq   atomic.Uint64
+	strmEpoch atomic.Uint32
 	stopping  atomic.Bool
 	// hard is set by Stop: nothing more is written to clients.
 	hard   atomic.Bool
@@ -128,7 +132,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]struct{}{}, done: make(chan struct{}), h2cfg: g.h2,
+	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]tunnelStream{}, done: make(chan struct{}), h2cfg: g.h2,
 		runq: make(chan *session)}
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
@@ -383,6 +387,7 @@ func (e *Engine) startSession(s *session, release func()) bool {
 		return false
 	}
 	e.sessions[s] = struct{}{}
+	e.markStream(s)
 	e.wg.Add(1)
 	e.mu.Unlock()
 	s.done = func() {
@@ -588,7 +593,7 @@ func (e *Engine) killWhere(srv *backend.Server) {
 func (e *Engine) handOff(s *session, t *tunnel) {
 	e.mu.Lock()
 	delete(e.sessions, s)
-	e.tunnels[t] = struct{}{}
+	e.tunnels[t] = s.tunnelStream()
 	e.mu.Unlock()
 }
 

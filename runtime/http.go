@@ -217,6 +217,8 @@ type session struct {
 	stk stickSession
 	// cch is the caching of the transaction (cache.go).
 	cch cacheState
+	// strm is the stream "show sess" lists (streams.go).
+	strm streamMark
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -742,6 +744,7 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		c, err := s.dialServer(&d, be, srv)
 		// The log's retry count (%rc).
 		s.logRetries = failures
+		s.strm.retries.Store(int32(failures))
 		if err == nil {
 			return c, srv, nil
 		}

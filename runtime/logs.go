@@ -553,6 +553,8 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 			r.Flags |= logging.SFErrCliTO | logging.SFFinstD
 		case 2:
 			r.Flags |= logging.SFErrSrvTO | logging.SFFinstD
+		case tunnelKilled:
+			r.Flags |= logging.SFErrKilled
 		}
 	}
 	if early {

@@ -83,9 +83,15 @@ type CLI struct {
 	wg    sync.WaitGroup
 	// pats are the versions of the pattern references (maps.go).
 	pats patVersions
+	// strms are the connections' streams (sess.go), under mu; strm
+	// numbers them when the Source does not.
+	strms map[*cliStream]struct{}
+	strm  streamCounters
 }
 
 type listener struct {
+	// id is the socket's listener id in the GLOBAL frontend.
+	id     int
 	ln     net.Listener
 	level  Level
 	addr   string // the Socket's Addr
@@ -103,7 +109,8 @@ func New(src Source, timeout time.Duration, maxconn int) *CLI {
 	if maxconn <= 0 {
 		maxconn = 10
 	}
-	return &CLI{src: src, timeout: timeout, slots: make(chan struct{}, maxconn), conns: map[net.Conn]struct{}{}, start: time.Now()}
+	return &CLI{src: src, timeout: timeout, slots: make(chan struct{}, maxconn), conns: map[net.Conn]struct{}{},
+		strms: map[*cliStream]struct{}{}, start: time.Now()}
 }
 
 // Listen opens the sockets, in order; on error the ones already open are
@@ -124,7 +131,7 @@ func (s *CLI) ListenFrom(socks []Socket, prev *CLI) error {
 				return err
 			}
 		}
-		s.lns = append(s.lns, &listener{ln: ln, level: sk.Level, addr: sk.Addr, expose: sk.ExposeFD})
+		s.lns = append(s.lns, &listener{id: len(s.lns) + 1, ln: ln, level: sk.Level, addr: sk.Addr, expose: sk.ExposeFD})
 	}
 	return nil
 }
@@ -327,6 +334,8 @@ type session struct {
 	hasPayload bool
 	// experimental is "experimental-mode on", expert "expert-mode on".
 	experimental, expert bool
+	// strm is the connection's stream, nil outside one (Exec).
+	strm *cliStream
 }
 
 // serveConn runs cli_io_handler's loop: read a command up to a newline
@@ -337,12 +346,29 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	r := bufio.NewReaderSize(c, maxLine+1)
 	w := bufio.NewWriter(c)
 	ss := &session{srv: s, level: l.level, out: w, in: r, conn: c, expose: l.expose}
+	ss.strm = &cliStream{start: time.Now(), l: l, c: c}
+	id, epoch := s.newStream()
+	ss.strm.id = id
+	ss.strm.epoch.Store(epoch)
+	s.mu.Lock()
+	s.strms[ss.strm] = struct{}{}
+	s.mu.Unlock()
+	// The stream ends before the connection does, as HAProxy's.
+	endStream := func() {
+		s.mu.Lock()
+		delete(s.strms, ss.strm)
+		s.mu.Unlock()
+	}
+	defer endStream()
 	for {
-		c.SetReadDeadline(time.Now().Add(s.timeout))
+		dl := time.Now().Add(s.timeout)
+		c.SetReadDeadline(dl)
+		ss.strm.rx.Store(dl.UnixNano())
 		line, ok := ss.read(r)
 		if !ok {
 			break
 		}
+		ss.strm.rx.Store(0)
 		quit := ss.run(line)
 		ss.payload, ss.hasPayload = "", false
 		if quit {
@@ -361,6 +387,7 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 			break
 		}
 	}
+	endStream()
 	c.SetWriteDeadline(time.Now().Add(s.timeout))
 	w.Flush()
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {

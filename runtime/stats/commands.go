@@ -54,6 +54,7 @@ func init() {
 	commands = append(commands, errorCommands()...)
 	commands = append(commands, eventCommands()...)
 	commands = append(commands, sslCommands()...)
+	commands = append(commands, sessCommands()...)
 }
 
 // permissionDenied is cli_permission_denied_msg.
