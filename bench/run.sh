@@ -12,7 +12,10 @@
 # configuration-check timing, SKIP_HOSTS=1 to skip the 10k host rules
 # routing case (bench/hosts.sh), QUICK=1 to run only the 64-connection (plain, logged, rules)
 # keep-alive and the chunked scenarios, CLOSE=1 to run only the
-# Connection: close scenario (req/s, p99, CPU and syscalls per request).
+# Connection: close scenario (req/s, p99, CPU and syscalls per request),
+# UNPINNED=1 to run keep-alive and close with nothing pinned: gohap with
+# GOMAXPROCS at the core count, HAProxy with its default one thread per
+# core, wrk with one thread per core (req/s, p50/p99, CPU per request).
 # Needs wrk; strace for syscall counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,14 @@ DUR=${DUR:-3}
 TUNNELS=${TUNNELS:-9000}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
+UNPINNED=${UNPINNED:-0}
+if [ "$UNPINNED" = 1 ]; then
+  pin_proxy=() pin_load=()
+  WRK_THREADS=$(nproc)
+else
+  pin_proxy=(taskset -c "$PROXY_CPU") pin_load=(taskset -c "$LOAD_CPU")
+  WRK_THREADS=1
+fi
 HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
 [ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)" >&2; exit 1; }
@@ -47,7 +58,7 @@ for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS" "$BENCH_BODY_BIND" "$BENCH_BODY
     exit 1
   fi
 done
-taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" -body "$BENCH_BODY" -syslog "$BENCH_SYSLOG" &
+"${pin_load[@]}" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" -body "$BENCH_BODY" -syslog "$BENCH_SYSLOG" &
 pids+=($!)
 
 wait_port() {
@@ -63,8 +74,8 @@ wait_port "$BENCH_BODY"
 
 start_proxy() { # name -> sets PID
   case $1 in
-    haproxy) taskset -c "$PROXY_CPU" "$HAP" -db -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
-    gohap) taskset -c "$PROXY_CPU" "$tmp/gohap" run -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
+    haproxy) "${pin_proxy[@]}" "$HAP" -db -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
+    gohap) "${pin_proxy[@]}" "$tmp/gohap" run -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
   esac
   PID=$!
   pids+=("$PID")
@@ -87,7 +98,7 @@ hz=$(getconf CLK_TCK)
 # overrides the target.
 wrk_run() {
   local c=$1; shift
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$c" -d"${DUR}s" --latency "$@" "${URL:-http://$BENCH_BIND/api/items?id=42}" >"$tmp/wrk.out" 2>&1
+  "${pin_load[@]}" wrk -t"$WRK_THREADS" -c"$c" -d"${DUR}s" --latency "$@" "${URL:-http://$BENCH_BIND/api/items?id=42}" >"$tmp/wrk.out" 2>&1
   awk '
     function us(v) { if (v ~ /us$/) return v+0; if (v ~ /ms$/) return (v+0)*1000; if (v ~ /s$/) return (v+0)*1000000; return v }
     /requests in/ { reqs = $1 }
@@ -147,7 +158,7 @@ close_runs() {
   t1=$(cpu_ticks "$PID")
   M[close_rps,$1,$2]=$rps; M[close_p99_us,$1,$2]=$p99
   M[close_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
-  if command -v strace >/dev/null; then
+  if command -v strace >/dev/null && [ "$UNPINNED" != 1 ]; then
     M[close_sysc_req,$1,$2]=$(syscalls_per_req 64 -H "Connection: close")
   fi
 }
@@ -162,6 +173,16 @@ for ((r = 1; r <= REPS; r++)); do
       continue
     fi
     wrk_run 64 >/dev/null # warm-up
+    if [ "$UNPINNED" = 1 ]; then
+      t0=$(cpu_ticks "$PID")
+      read -r reqs rps p50 p99 < <(wrk_run 64)
+      t1=$(cpu_ticks "$PID")
+      M[ka64_rps,$p,$r]=$rps; M[p50_us,$p,$r]=$p50; M[p99_us,$p,$r]=$p99
+      M[cpu_ms_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+      close_runs "$p" "$r"
+      stop_proxy
+      continue
+    fi
     t0=$(cpu_ticks "$PID")
     read -r reqs rps p50 p99 < <(wrk_run 64)
     t1=$(cpu_ticks "$PID")
@@ -197,7 +218,7 @@ for ((r = 1; r <= REPS; r++)); do
     # Idle WebSocket tunnels: RSS growth per tunnel once all are open.
     sleep 0.5
     before=$(rss_kib "$PID")
-    taskset -c "$LOAD_CPU" "$tmp/wshold" -addr "$BENCH_BIND" -n "$TUNNELS" >"$tmp/wshold.out" 2>&1 &
+    "${pin_load[@]}" "$tmp/wshold" -addr "$BENCH_BIND" -n "$TUNNELS" >"$tmp/wshold.out" 2>&1 &
     hold=$!
     pids+=("$hold")
     for _ in $(seq 1 1200); do grep -q ready "$tmp/wshold.out" 2>/dev/null && break; sleep 0.1; done
@@ -225,9 +246,9 @@ for m in "${metrics[@]}"; do
   printf '%-16s %12s %12s %10s   %s\n' "$m" "$(printf '%s\n' "${h[@]}" | median)" "$(printf '%s\n' "${g[@]}" | median)" \
     "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
 done
-if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ]; then
+if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ] && [ "$UNPINNED" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" bash cmd/gohap/testdata/bench-check.sh | tail -3
 fi
-if [ "${SKIP_HOSTS:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ]; then
+if [ "${SKIP_HOSTS:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ] && [ "$UNPINNED" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" DUR="$DUR" bash bench/hosts.sh
 fi

@@ -219,6 +219,8 @@ type session struct {
 	cch cacheState
 	// strm is the stream "show sess" lists (streams.go).
 	strm streamMark
+	// killed says the CLI shut the stream down (shutdown session(s)).
+	killed atomic.Bool
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -238,6 +240,32 @@ func (s *session) wakeIfIdle() {
 	}
 }
 
+// shutdownStream is the CLI's stream_shutdown(SF_ERR_KILLED): a stream
+// on a server loses its server connection, so that a request waiting for
+// its answer gets HAProxy's 502, and its log says it was killed; any
+// other is closed.
+func (s *session) shutdownStream() {
+	s.killed.Store(true)
+	if s.onServer.Load() == nil {
+		s.kill()
+		return
+	}
+	s.closeServerSocks()
+}
+
+// closeServerSocks closes the server connection under the session.
+func (s *session) closeServerSocks() {
+	if c := s.svConn.Load(); c != nil {
+		c.Close()
+	}
+	if c := s.svSock.Load(); c != nil {
+		c.Close()
+	}
+	if c := s.svUnix.Load(); c != nil {
+		c.Close()
+	}
+}
+
 func (s *session) kill() {
 	setLinger0(s.cl.c)
 	raw := s.inRaw.Load()
@@ -252,15 +280,7 @@ func (s *session) kill() {
 	} else {
 		s.cl.c.Close()
 	}
-	if c := s.svConn.Load(); c != nil {
-		c.Close()
-	}
-	if c := s.svSock.Load(); c != nil {
-		c.Close()
-	}
-	if c := s.svUnix.Load(); c != nil {
-		c.Close()
-	}
+	s.closeServerSocks()
 	s.closeIdle()
 	if raw {
 		go s.cl.c.Close()
@@ -1675,6 +1695,7 @@ func (s *session) parse(hl int) bool {
 	}
 	cl.r = hl
 	s.reqs++
+	s.killed.Store(false)
 	if s.fe.Client == 0 && s.fe.HTTPRequest > 0 {
 		// The head's deadline must not bound the body.
 		cl.c.SetReadDeadline(time.Time{})

@@ -228,6 +228,11 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 	if l == nil || l.format == nil || l.logger == nil || s.noLog {
 		return
 	}
+	if s.killed.Load() {
+		// Whatever the closed server connection caused, the stream was
+		// killed (SF_ERR_KILLED).
+		flags = flags&^logging.SFErrMask | logging.SFErrKilled
+	}
 	if s.fe.uniqueFmt != nil && !s.uniqueSet {
 		// The log makes the unique id when nothing asked for it yet.
 		s.UniqueID()

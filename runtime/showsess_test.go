@@ -1,9 +1,11 @@
 package runtime_test
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,6 +121,16 @@ func closedSoon(c net.Conn) bool {
 	c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	_, err := c.Read(make([]byte, 1))
 	return err != nil && !isTimeoutErr(err)
+}
+
+// shutdownOnly waits for the one stream "show sess" lists and sends the
+// shutdown command cmd makes of its id, which must answer nothing.
+func shutdownOnly(t *testing.T, sock string, cmd func(id string) string) {
+	t.Helper()
+	ls := waitSess(t, sock, 1)
+	if got := cliSend(t, "unix", sock, cmd(streamID(ls[0]))); got != "\n" {
+		t.Fatalf("%q", got)
+	}
 }
 
 func streamID(line string) string { return line[:strings.IndexByte(line, ':')] }
@@ -303,10 +315,7 @@ backend bk
     server s1 %s
 `, sock, fe, pc.LocalAddr(), holdServer(t)), nil)
 	c := dialHold(t, fe, "")
-	ls := waitSess(t, sock, 1)
-	if got := cliSend(t, "unix", sock, "shutdown session "+streamID(ls[0])+"\n"); got != "\n" {
-		t.Fatalf("shutdown session: %q", got)
-	}
+	shutdownOnly(t, sock, func(id string) string { return "shutdown session " + id + "\n" })
 	if !closedSoon(c) {
 		t.Fatal("the client is still open")
 	}
@@ -318,5 +327,79 @@ backend bk
 	}
 	if line := string(buf[:n]); !strings.Contains(line, " ft bk/s1 ") || !strings.Contains(line, " 0 K- ") {
 		t.Errorf("log line %q", line)
+	}
+}
+
+// An HTTP stream waiting for its server, shut down from the CLI, loses
+// its server connection: the client gets HAProxy's 502 on a connection
+// that stays open, and the log says K (killed) in the H phase; "shutdown
+// sessions server" does the same. HAProxy alongside.
+func TestShutdownHTTPStream(t *testing.T) {
+	run := func(t *testing.T, start func(cfg, fe string), cmd func(id string) string) string {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		sock, fe := filepath.Join(t.TempDir(), "a.sock"), freePort(t)
+		start(fmt.Sprintf(`global
+    stats socket %s level admin
+    nbthread 1
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fh
+    bind %s
+    log %s local0
+    log-format "%%f %%b/%%s %%ST %%tsc"
+    option dontlognull
+    default_backend bh
+backend bh
+    server s1 %s
+`, sock, fe, pc.LocalAddr(), holdServer(t)), fe)
+		c := dialHold(t, fe, "GET /held HTTP/1.1\r\nHost: a\r\n\r\n")
+		shutdownOnly(t, sock, cmd)
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		// The connection carries the next request.
+		io.WriteString(c, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		next := "open"
+		if _, err := br.Peek(1); err != nil && !isTimeoutErr(err) {
+			next = "closed"
+		}
+		pc.SetReadDeadline(time.Now().Add(3 * time.Second))
+		buf := make([]byte, 2048)
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := string(buf[:n])
+		return fmt.Sprintf("%d %s | %s", resp.StatusCode, next, line[strings.Index(line, ": ")+2:])
+	}
+	for _, cmd := range []func(string) string{
+		func(id string) string { return "shutdown session " + id + "\n" },
+		func(string) string { return "shutdown sessions server bh/s1\n" },
+	} {
+		got := run(t, func(cfg, _ string) { startGohap(t, cfg, nil) }, cmd)
+		if want := "502 open | fh bh/s1 502 KH--\n"; got != want {
+			t.Errorf("gohap %q, want %q", got, want)
+		}
+		if haproxyBin() == "" {
+			continue
+		}
+		if ref := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }, cmd); ref != got {
+			t.Errorf("gohap %q, haproxy %q", got, ref)
+		}
+	}
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
 	}
 }

@@ -188,7 +188,7 @@ func (s cliSource) KillStream(id uint64) bool {
 	e.mu.Unlock()
 	switch {
 	case hit != nil:
-		hit.kill()
+		hit.shutdownStream()
 	case tun != nil:
 		killTunnel(tun)
 	default:
@@ -234,7 +234,7 @@ func (s cliSource) KillServer(bname, sname string) {
 	}
 	e.mu.Unlock()
 	for _, ss := range list {
-		ss.kill()
+		ss.shutdownStream()
 	}
 	for _, t := range tuns {
 		killTunnel(t)
