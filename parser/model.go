@@ -55,6 +55,8 @@ type Config struct {
 	LocalPeer string
 	// Rings are the ring sections, in source order.
 	Rings []*Ring
+	// Programs are the "program" sections, in order.
+	Programs []*Program
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive

@@ -207,6 +207,8 @@ type cfgParser struct {
 	// ring is the ring section being read (ring.go), nil after a failed
 	// header.
 	ring *Ring
+	// program is the program section being read.
+	program *Program
 	// fcgi is the fcgi-app section being read (fcgi.go).
 	fcgi *FCGIApp
 }
@@ -259,6 +261,8 @@ func (cp *cfgParser) line(l *Line) {
 		cp.proxyLine(args, mod, pos)
 	case "fcgi-app":
 		cp.fcgiLine(&pctx{cp: cp, pos: pos, mod: mod, args: args})
+	case "program":
+		cp.programLine(&pctx{cp: cp, pos: pos, mod: mod, args: args})
 	default:
 		cp.otherLine(args, pos)
 	}
@@ -279,6 +283,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 	cp.endCache(pos)
 	cp.endRing()
 	cp.fcgi = nil
+	cp.program = nil
 	cp.section = kw
 	cp.proxy = nil
 	switch kw {
@@ -313,6 +318,8 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			}
 		case "ring":
 			cp.openRing(args, pos)
+		case "program":
+			cp.openProgram(args, pos)
 		case "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
@@ -333,7 +340,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "log-forward", "program":
+	case "userlist", "mailers", "log-forward":
 		return Unsupported
 	}
 	return Supported

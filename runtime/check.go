@@ -23,6 +23,8 @@ type CheckOptions struct {
 	NoResolve bool
 	// Resolve looks a host name up; nil uses the system resolver.
 	Resolve func(host string) bool
+	// MasterWorker is -W or -Ws on the command line.
+	MasterWorker bool
 }
 
 // Result is the outcome of Check.
@@ -287,7 +289,13 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				Hint: "unsupported"})
 		}
 	}
-	r.NoListener = listeners == 0
+	mworker := opts.MasterWorker || cfg.Global.Process.MasterWorker
+	for _, msg := range cfg.ProgramDiags(mworker) {
+		alert("%s", msg)
+	}
+	// In master-worker mode, the worker's end of the master CLI is a
+	// listener of its own.
+	r.NoListener = listeners == 0 && !mworker
 	return r
 }
 

@@ -51,6 +51,8 @@ type checkFlags struct {
 	dumpKwd  string
 	// lookup reads the environment, with HAProxy's own variables.
 	lookup func(string) (string, bool)
+	// mworker is -W or -Ws.
+	mworker bool
 	// msgs, when set, is the process's message writer, so that the
 	// version notices come once.
 	msgs *msgs
@@ -58,7 +60,7 @@ type checkFlags struct {
 
 // checkFlags starts a check or run from the HAProxy flags.
 func (a *haArgs) checkFlags() *checkFlags {
-	return &checkFlags{diag: a.diag, dumpLibs: a.dumpLibs, dumpKwd: a.dumpKwd, lookup: a.lookupEnv}
+	return &checkFlags{diag: a.diag, dumpLibs: a.dumpLibs, dumpKwd: a.dumpKwd, lookup: a.lookupEnv, mworker: a.mworker}
 }
 
 // lookupEnv reads the environment as a configuration sees it: HAProxy sets
@@ -349,7 +351,7 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 		code = 1
 	default:
-		copts := runtime.CheckOptions{Compat: f.compat, NoResolve: f.noResolve}
+		copts := runtime.CheckOptions{Compat: f.compat, NoResolve: f.noResolve, MasterWorker: f.mworker}
 		if len(f.mapped) > 0 {
 			copts.Resolve = func(h string) bool {
 				if f.mapped[h] {

@@ -31,6 +31,8 @@ import (
 const workerStartWait = 30 * time.Second
 
 type worker struct {
+	// prog names the program section of a program, "" for a worker.
+	prog    string
 	pid     int
 	cmd     *exec.Cmd
 	ipc     *os.File // the master's end of the socketpair
@@ -94,6 +96,7 @@ type master struct {
 
 	mu      sync.Mutex
 	workers []*worker
+	progs   []*worker // the programs, current and leaving
 	reloads int
 	failed  int
 	socks   []runtime.BoundSocket
@@ -135,19 +138,25 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 			return 1
 		}
 		clis = append(clis, ln)
-		go mr.serveCLI(ln)
 	}
 	defer func() {
 		for _, ln := range clis {
 			ln.Close()
 		}
 	}()
+	mr.startPrograms(cfg, nil)
 	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
 	if err != nil {
 		mr.m.alert("[%s.main()] Cannot fork: %v.", os.Args[0], err)
 		return 1
 	}
-	if mr.waitReady(w) {
+	ready := mr.waitReady(w)
+	// As HAProxy's master, which polls its CLI once its children are
+	// forked, the CLI answers from here: connections made earlier wait.
+	for _, ln := range clis {
+		go mr.serveCLI(ln)
+	}
+	if ready {
 		mr.m.notice("New worker (%d) forked", w.pid)
 		mr.m.notice("Loading success.")
 		if o.systemd {
@@ -337,6 +346,9 @@ func (mr *master) reload() {
 	for _, w := range mr.workers {
 		w.reloads++
 	}
+	for _, w := range mr.progs {
+		w.reloads++
+	}
 	mr.mu.Unlock()
 	// A reloaded HAProxy is a new process: it prints its notices again.
 	m := &msgs{w: mr.stderr}
@@ -374,6 +386,7 @@ func (mr *master) reload() {
 			mr.mu.Unlock()
 			mr.closeSockets(old, socks)
 			m.notice("Worker (%d) reloaded in process", cur.pid)
+			mr.reloadPrograms(cfg)
 			m.notice("Loading success.")
 			mr.killMaxReloads(cfg)
 			return
@@ -405,6 +418,7 @@ func (mr *master) reload() {
 			p.cmd.Process.Signal(syscall.SIGUSR1)
 		}
 	}
+	mr.reloadPrograms(cfg)
 	m.notice("Loading success.")
 	mr.killMaxReloads(cfg)
 }
@@ -491,11 +505,14 @@ func (mr *master) closeSockets(list, keep []runtime.BoundSocket) {
 	}
 }
 
-// kill sends sig to every worker.
+// kill sends sig to every worker and program (mworker_kill).
 func (mr *master) kill(sig syscall.Signal) {
 	mr.mu.Lock()
 	defer mr.mu.Unlock()
 	for _, w := range mr.workers {
+		w.cmd.Process.Signal(sig)
+	}
+	for _, w := range mr.progs {
 		w.cmd.Process.Signal(sig)
 	}
 }
@@ -504,7 +521,9 @@ func (mr *master) kill(sig syscall.Signal) {
 // done is set when no worker is left, with the master's exit code.
 func (mr *master) exited(ev exitEvent) (code int, done bool) {
 	w, status := ev.w, ev.status
-	w.ipc.Close()
+	if w.ipc != nil {
+		w.ipc.Close()
+	}
 	mr.mu.Lock()
 	for i, x := range mr.workers {
 		if x == w {
@@ -512,24 +531,27 @@ func (mr *master) exited(ev exitEvent) (code int, done bool) {
 			break
 		}
 	}
-	left := len(mr.workers)
+	for i, x := range mr.progs {
+		if x == w {
+			mr.progs = append(mr.progs[:i], mr.progs[i+1:]...)
+			break
+		}
+	}
+	left := len(mr.workers) + len(mr.progs)
 	mr.mu.Unlock()
 	m := mr.m
-	if w.leaving {
+	switch {
+	case w.prog != "":
+		mr.programExited(w, status)
+	case w.leaving:
 		m.warning("Former worker (%d) exited with code %d (%s)", w.pid, status, statusText(status))
-	} else {
+	default:
 		if status < 128 {
 			m.warning("Current worker (%d) exited with code %d (%s)", w.pid, status, "Exit")
 		} else {
 			m.alert("Current worker (%d) exited with code %d (%s)", w.pid, status, statusText(status))
 		}
-		if status != 0 && status != 130 && status != 143 && !mr.noExit {
-			m.alert("exit-on-failure: killing every processes with SIGTERM")
-			mr.kill(syscall.SIGTERM)
-		}
-		if mr.exitcode < 0 && status != 0 && status != 143 {
-			mr.exitcode = status
-		}
+		mr.judgeExit(status)
 	}
 	if left > 0 {
 		return 0, false
@@ -537,6 +559,20 @@ func (mr *master) exited(ev exitEvent) (code int, done bool) {
 	code = max(mr.exitcode, 0)
 	m.warning("All workers exited. Exiting... (%d)", code)
 	return code, true
+}
+
+// judgeExit is what a current child's end does to the master: any
+// failure but SIGINT and SIGTERM kills every process (unless
+// no-exit-on-failure), and the first abnormal status is the master's
+// exit code.
+func (mr *master) judgeExit(status int) {
+	if status != 0 && status != 130 && status != 143 && !mr.noExit {
+		mr.m.alert("exit-on-failure: killing every processes with SIGTERM")
+		mr.kill(syscall.SIGTERM)
+	}
+	if mr.exitcode < 0 && status != 0 && status != 143 {
+		mr.exitcode = status
+	}
 }
 
 // statusText is "Exit" or the signal's name as strsignal() gives it.
@@ -581,6 +617,22 @@ func (mr *master) showProc() string {
 		}
 	}
 	b.WriteString("# programs\n")
+	old = 0
+	for _, w := range mr.progs {
+		if w.leaving {
+			old++
+			continue
+		}
+		fmt.Fprintf(&b, "%-15d %-15s %-15d %-15s %-15s\n", w.pid, w.prog, w.reloads, uptime(w.started), "-")
+	}
+	if old > 0 {
+		b.WriteString("# old programs\n")
+		for _, w := range mr.progs {
+			if w.leaving {
+				fmt.Fprintf(&b, "%-15d %-15s %-15d %-15s %-15s\n", w.pid, w.prog, w.reloads, uptime(w.started), "-")
+			}
+		}
+	}
 	return b.String()
 }
 

@@ -347,7 +347,7 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 	for _, fe := range g.Frontends {
 		nb += len(fe.Binds)
 	}
-	if nb == 0 {
+	if nb == 0 && w == nil && !o.mworker && !cfg.Global.Process.MasterWorker {
 		m.alert("[gohap.main()] No enabled listener found (check for 'bind' directives) ! Exiting.")
 		return nil, nil, false
 	}
