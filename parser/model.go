@@ -309,6 +309,11 @@ type Proxy struct {
 	UniqueIDPos    Pos
 	UniqueID       []logfmt.Node
 	UniqueIDHeader string
+	// SendNameHeader is http-send-name-header's header name, lower-cased.
+	SendNameHeader string
+	// MaxSessSrvConns is max-session-srv-conns (5 by default): the idle
+	// server connections a client connection keeps as its own.
+	MaxSessSrvConns int
 	// MonitorFail are the conditions of the "monitor fail" lines (from
 	// their if/unless): a monitor-uri request that matches one gets 503.
 	MonitorFail [][]string
@@ -503,7 +508,7 @@ type Section struct {
 
 func newProxy(kind, name string, pos Pos) *Proxy {
 	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{},
-		OptionArgs: map[string][]string{}, HTTPReuse: "safe", Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
+		OptionArgs: map[string][]string{}, HTTPReuse: "safe", MaxSessSrvConns: 5, Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
 	switch kind {
 	case "frontend":
 		p.Cap = CapFE
@@ -548,6 +553,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.Maxconn = d.Maxconn
 		p.MonitorURI = d.MonitorURI
 		p.UniqueIDFormat, p.UniqueIDPos, p.UniqueIDHeader = d.UniqueIDFormat, d.UniqueIDPos, d.UniqueIDHeader
+		p.MaxSessSrvConns = d.MaxSessSrvConns
 		p.RateLimitSessions = d.RateLimitSessions
 		p.Backlog = d.Backlog
 	}
@@ -557,6 +563,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.ServerDefaults = d.ServerDefaults
 		p.Retries = d.Retries
 		p.HTTPReuse = d.HTTPReuse
+		p.SendNameHeader = d.SendNameHeader
 		p.RedispatchAfter = d.RedispatchAfter
 		p.HashType = d.HashType
 		p.HashBalanceFactor = d.HashBalanceFactor

@@ -30,13 +30,13 @@ var proxyKeywords = map[string]keyword{
 	"cookie":                {caps: CapBE, support: Supported, handle: kwCookie},
 	"email-alert":           {support: Harmless},
 	"persist":               {caps: CapBE, support: Unsupported, handle: kwPersist},
-	"max-session-srv-conns": {caps: CapFE, support: Unsupported},
+	"max-session-srv-conns": {caps: CapFE, support: Unsupported, handle: kwMaxSessionSrvConns},
 	"capture":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwCapture},
 	"retries":               {caps: CapBE, support: Supported, handle: kwRetries},
 	"http-request":          {support: Unsupported, handle: kwRule},
 	"http-response":         {support: Unsupported, handle: kwRule},
 	"http-after-response":   {support: Unsupported, handle: kwRule},
-	"http-send-name-header": {caps: CapBE, support: Unsupported},
+	"http-send-name-header": {caps: CapBE, support: Unsupported, handle: kwSendNameHeader},
 	"timeout":               {support: Supported, handle: kwTimeout},
 	"redirect":              {support: Unsupported, handle: kwRule},
 	"use_backend":           {caps: CapFE, noDefaults: true, support: Supported, handle: kwUseBackend},
@@ -775,6 +775,31 @@ func kwUniqueIDHeader(c *pctx) {
 	}
 	c.runtimeForm()
 	c.cp.proxy.UniqueIDHeader = c.arg(1)
+}
+
+// kwMaxSessionSrvConns reads "max-session-srv-conns <n>": how many idle
+// server connections of its own a client connection keeps.
+func kwMaxSessionSrvConns(c *pctx) {
+	if c.arg(1) == "" {
+		// HAProxy's own spelling of its prefix.
+		d := alertf(c.pos, "parsine [%s] : '%s' expects a number. Got no argument", c.pos, c.args[0])
+		d.Style = StyleNone
+		c.cp.add(d)
+		return
+	}
+	c.runtimeForm()
+	c.cp.proxy.MaxSessSrvConns = int(Atol(c.arg(1)))
+}
+
+// kwSendNameHeader reads "http-send-name-header <name>": the header that
+// carries the server's name to the server.
+func kwSendNameHeader(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' requires a header string.", c.args[0])
+		return
+	}
+	c.runtimeForm()
+	c.cp.proxy.SendNameHeader = strings.ToLower(c.arg(1))
 }
 
 // kwMonitor reads "monitor fail if|unless <cond>": a request for the

@@ -146,6 +146,8 @@ type Frontend struct {
 	// uniqueFmt is unique-id-format, uniqueHdr unique-id-header.
 	uniqueFmt *logging.Format
 	uniqueHdr []byte
+	// maxSessSrv is max-session-srv-conns.
+	maxSessSrv int
 	// acceptInvalid is option accept-invalid-http-request.
 	acceptInvalid bool
 	// monitorFail are the monitor fail conditions: 503 when one matches.
@@ -241,6 +243,8 @@ type Backend struct {
 	// clients left for others.
 	reuse int
 	idle  idlePool
+	// sendName is http-send-name-header's name, "" when unset.
+	sendName string
 	// conns counts the streams using the backend.
 	conns atomic.Int64
 	// reqRules, rspRules and afterRules are the http-request,
@@ -495,6 +499,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 		ctx := g.proxyContext(p)
+		fe.maxSessSrv = p.MaxSessSrvConns
 		fe.log = compileLog(p, ctx, fail)
 		if p.UniqueID != nil {
 			if f, err := logging.Compile(p.UniqueID, logSampler(ctx)); err != nil {
@@ -794,6 +799,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse]}
+	be.sendName = p.SendNameHeader
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

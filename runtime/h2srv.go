@@ -516,10 +516,24 @@ func (s *session) h2Failed() (abort, closeAfter bool) {
 // limitIdle closes the session's kept server connection when the
 // server's idle connections reached its pool-max-conn: HAProxy puts a
 // connection in the server's idle list between two requests and kills
-// it when the list is full; the next request then takes an idle one.
+// it when the list is full; the next request then takes an idle one. A
+// private connection (http-reuse never) is the session's own, and goes
+// when the session already has max-session-srv-conns idle ones.
 func (s *session) limitIdle() {
 	be := s.svBe
-	if s.svClean && be != nil && be.reuseOf(s.svSrv) != reuseNever && !be.idle.room(s.svSrv) {
+	if !s.svClean || be == nil {
+		return
+	}
+	if be.reuseOf(s.svSrv) == reuseNever {
+		s.mu.Lock()
+		full := len(s.idleConns) >= s.fe.maxSessSrv
+		s.mu.Unlock()
+		if full {
+			s.resetServer()
+		}
+		return
+	}
+	if !be.idle.room(s.svSrv) {
 		s.resetServer()
 	}
 }

@@ -52,7 +52,7 @@ type session struct {
 	// mu guards idleConns, which a hard stop closes from another goroutine.
 	mu        sync.Mutex
 	idleConns []idleConn
-	idleArr   [4]idleConn
+	idleArr   [5]idleConn // HAProxy's default max-session-srv-conns
 	svBuf     *[]byte
 	be        *Backend // the current request's backend
 	// Cookie persistence of the current request: the backend's settings,
@@ -636,10 +636,11 @@ func (s *session) park() {
 		return
 	}
 	s.mu.Lock()
-	if len(s.idleConns) == cap(s.idleConns) {
-		resetClose(s.idleConns[0].c)
-		copy(s.idleConns, s.idleConns[1:])
-		s.idleConns = s.idleConns[:len(s.idleConns)-1]
+	if len(s.idleConns) >= s.fe.maxSessSrv {
+		// As session_check_idle_conn: the session keeps the ones it has.
+		s.mu.Unlock()
+		s.resetServer()
+		return
 	}
 	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses})
 	s.mu.Unlock()
@@ -1427,7 +1428,7 @@ func (s *session) appendForwarded(out []byte, head []byte, be *Backend) []byte {
 
 // buildRequest writes the request head as HAProxy forwards it: request
 // line normalised, header names lower-cased, Connection handled here.
-func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
+func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mode int) []byte {
 	req := &s.req
 	out := s.out[:0]
 	out = append(out, req.Method.Of(head)...)
@@ -1449,8 +1450,17 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 	}
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	clSeen := false
+	// http-send-name-header names a server, not a backend's dispatch
+	// target; the client's occurrences of the header go.
+	sendName := be.sendName
+	if srv == nil || srv == be.LB.Target {
+		sendName = ""
+	}
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
+		if sendName != "" && h1.EqualFold(name, sendName) {
+			continue
+		}
 		switch len(name) {
 		case 4:
 			if req.PortCut.End > 0 && h1.EqualFold(name, "host") {
@@ -1522,6 +1532,13 @@ func (s *session) buildRequest(head []byte, be *Backend, mode int) []byte {
 		out = append(out, "connection: close\r\n"...)
 	case req.Minor == 0:
 		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	if sendName != "" {
+		// Last, as HAProxy's multiplexer adds it when the head ends.
+		out = append(out, sendName...)
+		out = append(out, ": "...)
+		out = append(out, srv.Name...)
+		out = append(out, "\r\n"...)
 	}
 	return append(out, "\r\n"...)
 }
@@ -2013,7 +2030,7 @@ func (s *session) serveTxn(hl int) bool {
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	s.compRequest(head, be)
-	out := s.buildRequest(head, be, mode)
+	out := s.buildRequest(head, be, srv, mode)
 	// A body that is already here goes out with the head, in one write.
 	bodyDone := req.Body == h1.BodyNone
 	if req.Body == h1.BodyLength && int64(cl.w-cl.r) >= req.Length && len(out)+int(req.Length) <= cap(out) {

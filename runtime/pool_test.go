@@ -4,8 +4,11 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/examples/echo"
 )
 
 // http-reuse decides whether a server connection a client left behind
@@ -219,6 +222,82 @@ func TestPoolPurgeDelay(t *testing.T) {
 			}
 			if ref := run(t, tc.opt, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); !slices.Equal(ref, got) {
 				t.Errorf("open server connections: gohap %v, haproxy %v", got, ref)
+			}
+		})
+	}
+}
+
+// http-send-name-header: the server gets the name of the server it is,
+// last in the head, and the client's occurrences of that header are
+// gone; HAProxy alongside, head for head.
+func TestSendNameHeader(t *testing.T) {
+	run := func(start func(cfg, fe string)) []string {
+		s1, s2 := startEcho(t, "s1"), startEcho(t, "s2")
+		fe := freePort(t)
+		start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n option forwardfor\n default_backend be\nbackend be\n option http-server-close\n http-send-name-header X-Srv\n server s1 %s\n server s2 %s\n",
+			fe, s1.Addr(), s2.Addr()), fe)
+		c := dial(t, fe)
+		var heads []string
+		for i := 0; i < 2; i++ {
+			c.send("GET / HTTP/1.1\r\nHost: a\r\nX-SRV: forged\r\nAccept: */*\r\nx-srv: again\r\n\r\n")
+			resp, body := c.read("GET")
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			heads = append(heads, body)
+		}
+		return heads
+	}
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	for i, want := range []string{"s1", "s2"} {
+		if !strings.HasSuffix(got[i], "\r\nx-srv: "+want+"\r\n\r\n") || strings.Contains(got[i], "forged") || strings.Contains(got[i], "again") {
+			t.Errorf("request %d as the server saw it:\n%s", i, got[i])
+		}
+	}
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+	}
+	if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); !slices.Equal(ref, got) {
+		t.Errorf("gohap:\n%q\nhaproxy:\n%q", got, ref)
+	}
+}
+
+// max-session-srv-conns bounds the idle server connections a client
+// connection keeps as its own (http-reuse never): one client, six
+// requests over three servers in turn; with 5 (the default) each server
+// keeps its connection, with 1 only the first one kept idle is, with 0
+// none. HAProxy alongside: each server sees as many connections.
+func TestMaxSessionSrvConns(t *testing.T) {
+	want := map[string][3]int64{"": {1, 1, 1}, "1": {1, 2, 2}, "0": {2, 2, 2}}
+	for _, n := range []string{"", "1", "0"} {
+		t.Run("max="+n, func(t *testing.T) {
+			run := func(start func(cfg, fe string)) [3]int64 {
+				s := [3]*echo.Server{startEcho(t, "s1"), startEcho(t, "s2"), startEcho(t, "s3")}
+				fe := freePort(t)
+				opt := ""
+				if n != "" {
+					opt = " max-session-srv-conns " + n + "\n"
+				}
+				start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n http-reuse never\n server s1 %s\n server s2 %s\n server s3 %s\n",
+					fe, opt, s[0].Addr(), s[1].Addr(), s[2].Addr()), fe)
+				c := dial(t, fe)
+				for i := 0; i < 6; i++ {
+					c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+					if resp, _ := c.read("GET"); resp.StatusCode != 200 {
+						t.Fatalf("status %d", resp.StatusCode)
+					}
+				}
+				return [3]int64{s[0].Conns.Load(), s[1].Conns.Load(), s[2].Conns.Load()}
+			}
+			got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+			if got != want[n] {
+				t.Errorf("gohap: server connections %v, want %v", got, want[n])
+			}
+			if haproxyBin() == "" {
+				t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+			}
+			if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); ref != got {
+				t.Errorf("server connections: gohap %v, haproxy %v", got, ref)
 			}
 		})
 	}
