@@ -82,8 +82,8 @@ var ringPPOptions = map[string]RingPP{"ssl": PPv2SSL, "cert-cn": PPv2SSL | PPv2S
 	"cert-key": PPv2SSL | PPv2KeyAlg, "cert-sig": PPv2SSL | PPv2SigAlg, "ssl-cipher": PPv2SSL | PPv2Cipher,
 	"authority": PPv2Authority, "crc32c": PPv2CRC32C, "unique-id": PPv2UniqueID}
 
-// ringPPWords are the flags the send-proxy words set (positive) or
-// clear (negative), as server.c and cfgparse-ssl.c do.
+// ringPPWords are the flags the send-proxy words set, or clear for the
+// no- forms, as server.c and cfgparse-ssl.c do.
 var ringPPWords = map[string]struct {
 	set   bool
 	flags RingPP
@@ -95,8 +95,9 @@ var ringPPWords = map[string]struct {
 }
 
 // ringTLSRefused are the TLS options a ring forwarder does not run: the
-// health check ones (cfg_post_parse_ring prepares no check for a ring
-// server) and npn, which the TLS package has no support for.
+// health check ones (no check runs on a ring server: start_checks walks
+// proxies_list, which a ring's proxy is not on) and npn, which the TLS
+// package has no support for.
 var ringTLSRefused = map[string]bool{"check-ssl": true, "no-check-ssl": true, "check-sni": true, "check-alpn": true, "npn": true}
 
 // RingByName returns the ring section called name, nil if none.
