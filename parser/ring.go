@@ -45,13 +45,60 @@ type RingServer struct {
 	// OctetCount is "log-proto octet-count" (RFC 6587 framing); events
 	// are sent newline-terminated otherwise ("legacy").
 	OctetCount bool
+	// TLSWords are the line's TLS options with their arguments, in
+	// order; the runtime reads them with its TLS package as it does
+	// those of a proxy's server.
+	TLSWords []string
+	// PP is the PROXY protocol header the forwarder sends first on each
+	// connection (HAProxy's pp_opts), zero for none.
+	PP RingPP
 	// Refused is the first option the forwarder does not run, "" when
 	// none: "run" refuses the line.
 	Refused string
 }
 
-// ringServerOptions are the server options a ring forwarder runs.
-var ringServerOptions = map[string]bool{"log-proto": true}
+// RingPP holds the PROXY protocol flags of a ring server as HAProxy's
+// SRV_PP_* bits: any flag sends a header, v2 when PPv2 is set and v1
+// otherwise (even for proxy-v2-options alone, as connect_server does).
+type RingPP uint16
+
+// The RingPP flags: the versions, then one per proxy-v2-options word.
+const (
+	PPv1 RingPP = 1 << iota
+	PPv2
+	PPv2SSL
+	PPv2SSLCN
+	PPv2KeyAlg
+	PPv2SigAlg
+	PPv2Cipher
+	PPv2Authority
+	PPv2CRC32C
+	PPv2UniqueID
+)
+
+// ringPPOptions are the flags of the proxy-v2-options words
+// (srv_parse_proxy_v2_options).
+var ringPPOptions = map[string]RingPP{"ssl": PPv2SSL, "cert-cn": PPv2SSL | PPv2SSLCN,
+	"cert-key": PPv2SSL | PPv2KeyAlg, "cert-sig": PPv2SSL | PPv2SigAlg, "ssl-cipher": PPv2SSL | PPv2Cipher,
+	"authority": PPv2Authority, "crc32c": PPv2CRC32C, "unique-id": PPv2UniqueID}
+
+// ringPPWords are the flags the send-proxy words set, or clear for the
+// no- forms, as server.c and cfgparse-ssl.c do.
+var ringPPWords = map[string]struct {
+	set   bool
+	flags RingPP
+}{
+	"send-proxy": {true, PPv1}, "no-send-proxy": {false, PPv1},
+	"send-proxy-v2": {true, PPv2}, "no-send-proxy-v2": {false, PPv2},
+	"send-proxy-v2-ssl": {true, PPv2 | PPv2SSL}, "no-send-proxy-v2-ssl": {false, PPv2 | PPv2SSL},
+	"send-proxy-v2-ssl-cn": {true, PPv2 | PPv2SSL | PPv2SSLCN}, "no-send-proxy-v2-ssl-cn": {false, PPv2 | PPv2SSL | PPv2SSLCN},
+}
+
+// ringTLSRefused are the TLS options a ring forwarder does not run: the
+// health check ones (no check runs on a ring server: start_checks walks
+// proxies_list, which a ring's proxy is not on) and npn, which the TLS
+// package has no support for.
+var ringTLSRefused = map[string]bool{"check-ssl": true, "no-check-ssl": true, "check-sni": true, "check-alpn": true, "npn": true}
 
 // RingByName returns the ring section called name, nil if none.
 func (c *Config) RingByName(name string) *Ring {
@@ -249,13 +296,29 @@ func (cp *cfgParser) ringServer(c *pctx, r *Ring) {
 	s := &RingServer{Pos: c.pos, Name: name, Address: addr, Options: opts}
 	for i := 0; i < len(opts); i++ {
 		o := opts[i]
-		if o == "log-proto" && i+1 < len(opts) {
-			s.OctetCount = opts[i+1] == "octet-count"
+		n := min(serverKeywords[o], len(opts)-1-i)
+		arg := ""
+		if n > 0 {
+			arg = opts[i+1]
 		}
-		if !ringServerOptions[o] && s.Refused == "" {
+		pp, isPP := ringPPWords[o]
+		switch _, isTLS := serverTLSOptions[o]; {
+		case o == "log-proto":
+			s.OctetCount = arg == "octet-count"
+		case isPP && pp.set:
+			s.PP |= pp.flags
+		case isPP:
+			s.PP &^= pp.flags
+		case o == "proxy-v2-options":
+			for _, w := range strings.Split(arg, ",") {
+				s.PP |= ringPPOptions[w]
+			}
+		case isTLS && !ringTLSRefused[o]:
+			s.TLSWords = append(s.TLSWords, opts[i:i+1+n]...)
+		case s.Refused == "":
 			s.Refused = o
 		}
-		i += serverKeywords[o]
+		i += n
 	}
 	r.Servers = append(r.Servers, s)
 }

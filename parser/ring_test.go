@@ -20,7 +20,11 @@ ring r1
   timeout server 10s
   server s1 127.0.0.1:6514 log-proto octet-count
   server s2 127.0.0.1:6515
-  server s3 127.0.0.1:6516 send-proxy
+  server s3 127.0.0.1:6516 send-proxy check
+  server s4 127.0.0.1:6517 send-proxy-v2 proxy-v2-options crc32c,cert-cn ssl verify none sni str(x) alpn a,b
+  server s5 127.0.0.1:6518 proxy-v2-options unique-id
+  server s6 127.0.0.1:6519 send-proxy-v2-ssl-cn no-send-proxy-v2-ssl send-proxy no-send-proxy
+  server s7 127.0.0.1:6520 ssl verify none check-ssl
 ring r2
   maxlen 40000
 frontend f
@@ -36,7 +40,7 @@ frontend f
 		t.Fatalf("rings: %+v", c.Rings)
 	}
 	if r1.Description != "my ring" || r1.Format != logfmt.SyslogRFC5424 || r1.MaxLen != 2000 || r1.Size != 32768 ||
-		r1.TimeoutConnect != 5*time.Second || r1.TimeoutServer != 10*time.Second || len(r1.Servers) != 3 {
+		r1.TimeoutConnect != 5*time.Second || r1.TimeoutServer != 10*time.Second || len(r1.Servers) != 7 {
 		t.Errorf("r1: %+v", r1)
 	}
 	if s := r1.Servers[0]; !s.OctetCount || s.Address != "127.0.0.1:6514" || s.Refused != "" {
@@ -45,8 +49,25 @@ frontend f
 	if s := r1.Servers[1]; s.OctetCount || s.Refused != "" {
 		t.Errorf("s2: %+v", s)
 	}
-	if s := r1.Servers[2]; s.Refused != "send-proxy" {
+	// Health checks never run on a ring server: "check" is refused.
+	if s := r1.Servers[2]; s.Refused != "check" || s.PP != PPv1 {
 		t.Errorf("s3: %+v", s)
+	}
+	if s := r1.Servers[3]; s.Refused != "" || s.PP != PPv2|PPv2CRC32C|PPv2SSL|PPv2SSLCN ||
+		strings.Join(s.TLSWords, " ") != "ssl verify none sni str(x) alpn a,b" {
+		t.Errorf("s4: %+v", s)
+	}
+	// Any flag sends a header: v1 without send-proxy-v2.
+	if s := r1.Servers[4]; s.Refused != "" || s.PP != PPv2UniqueID {
+		t.Errorf("s5: %+v", s)
+	}
+	// The no- words clear what they name, as HAProxy's: v2-ssl-cn
+	// then no-v2-ssl leaves the CN flag alone.
+	if s := r1.Servers[5]; s.Refused != "" || s.PP != PPv2SSLCN {
+		t.Errorf("s6: %+v", s)
+	}
+	if s := r1.Servers[6]; s.Refused != "check-ssl" || strings.Join(s.TLSWords, " ") != "ssl verify none" {
+		t.Errorf("s7: %+v", s)
 	}
 	// maxlen larger than the size is cut to it, with a warning.
 	if r2.Description != "r2" || r2.Format != logfmt.SyslogRaw || r2.Size != RingBufSize || r2.MaxLen != RingBufSize {

@@ -34,38 +34,49 @@ func newTCPSyslog(t *testing.T, octetCount bool) *tcpSyslog {
 				return
 			}
 			t.Cleanup(func() { c.Close() })
-			go func() {
-				r := bufio.NewReader(c)
-				for {
-					var msg string
-					if octetCount {
-						n, err := r.ReadString(' ')
-						if err != nil {
-							return
-						}
-						size, err := strconv.Atoi(strings.TrimSuffix(n, " "))
-						if err != nil {
-							s.lines <- "bad frame length " + n
-							return
-						}
-						b := make([]byte, size)
-						if _, err := io.ReadFull(r, b); err != nil {
-							return
-						}
-						msg = "OC " + string(b)
-					} else {
-						l, err := r.ReadString('\n')
-						if err != nil {
-							return
-						}
-						msg = "LF " + strings.TrimSuffix(l, "\n")
-					}
-					s.lines <- msg
-				}
-			}()
+			go pumpSyslog(bufio.NewReader(c), octetCount, s.lines)
 		}
 	}()
 	return s
+}
+
+// readSyslogMsg reads a message, octet-counted or newline-terminated,
+// prefixed "OC " or "LF " as it came. A bad frame length is reported in
+// the message, with an error.
+func readSyslogMsg(r *bufio.Reader, octetCount bool) (string, error) {
+	if !octetCount {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		return "LF " + strings.TrimSuffix(l, "\n"), nil
+	}
+	n, err := r.ReadString(' ')
+	if err != nil {
+		return "", err
+	}
+	size, err := strconv.Atoi(strings.TrimSuffix(n, " "))
+	if err != nil {
+		return "bad frame length " + n, err
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return "OC " + string(b), nil
+}
+
+// pumpSyslog passes on the messages of r until it ends.
+func pumpSyslog(r *bufio.Reader, octetCount bool, out chan<- string) {
+	for {
+		msg, err := readSyslogMsg(r, octetCount)
+		if msg != "" {
+			out <- msg
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 var (
@@ -282,8 +293,8 @@ ring watched
 }
 
 // What "run" refuses: a log ring@ naming no ring or a descriptor sink
-// (HAProxy's start-up alerts), and ring server options the forwarder
-// does not run.
+// (HAProxy's start-up alerts), ring server options the forwarder does
+// not run, and TLS settings HAProxy refuses as well.
 func TestRingRefusals(t *testing.T) {
 	got := compileErr(t, `global
  log ring@stdout local0
@@ -293,17 +304,21 @@ frontend fe
  log ring@nope local0
  log ring@r local0
 ring r
- server s1 127.0.0.1:6514 send-proxy
- server s2 127.0.0.1:6514 ssl verify none
- server s3 127.0.0.1:6514 log-proto octet-count
+ server s1 127.0.0.1:6514 send-proxy check
+ server s2 127.0.0.1:6514 ssl verify none check-ssl
+ server s3 127.0.0.1:6514 log-proto octet-count send-proxy-v2 ssl verify none
+ server s4 127.0.0.1:6514 ssl
+ server s5 127.0.0.1:6514 ssl verify none sni nope_fetch
 `)
 	for _, want := range []string{
 		"global log server declared in file '",
 		"' at line 2 uses incompatible ring 'stdout'.",
 		"log server declared in proxy section 'fe' in file '",
 		"' at line 6 uses unknown ring named 'nope'.",
-		":9] : server option 'send-proxy' is not supported by the gohap runtime yet.",
-		":10] : server option 'ssl' is not supported by the gohap runtime yet.",
+		":9] : server option 'check' is not supported by the gohap runtime yet.",
+		":10] : server option 'check-ssl' is not supported by the gohap runtime yet.",
+		":12] : 'server r/s4' : verify is enabled by default but no CA file specified.",
+		":13] : 'server r/s5' : error detected while parsing sni expression : unknown fetch method 'nope_fetch'",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)

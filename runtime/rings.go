@@ -1,15 +1,19 @@
 package runtime
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/runtime/proxyproto"
 	"github.com/gohap/gohap/runtime/ring"
+	"github.com/gohap/gohap/runtime/ssl"
 	"github.com/gohap/gohap/runtime/stats"
 )
 
@@ -47,8 +51,13 @@ func compileRings(cfg *parser.Config, opts Options, fail func(parser.Pos, string
 				fail(srv.Pos, "'server %s/%s' : %s", r.Name, srv.Name, err)
 				continue
 			}
+			tlsCfg, ok := ringServerTLS(cfg, r, srv, fail)
+			if !ok {
+				continue
+			}
 			rs.targets = append(rs.targets, ringTarget{r: s.Ring, t: ring.Target{Network: network, Addr: addr,
-				OctetCount: srv.OctetCount, Connect: r.TimeoutConnect, Server: r.TimeoutServer}})
+				OctetCount: srv.OctetCount, Connect: r.TimeoutConnect, Server: r.TimeoutServer,
+				Proxy: ringProxyHeader(srv.PP), TLS: tlsCfg}})
 		}
 	}
 	rs.implicit(cfg, opts, fail)
@@ -129,6 +138,82 @@ func ringServerAddr(a string, opts Options) (network, addr, err string) {
 		}
 	}
 	return "tcp", net.JoinHostPort(ip.Unmap().String(), strconv.Itoa(n)), ""
+}
+
+// ringServerTLS compiles the TLS options of a ring server, as
+// cfg_post_parse_ring prepares them: nil when its messages go in clear.
+// The "sni" expression is evaluated at each connection, on the
+// forwarder's stream, which has no client.
+func ringServerTLS(cfg *parser.Config, r *parser.Ring, srv *parser.RingServer, fail func(parser.Pos, string, ...any)) (func() *tls.Config, bool) {
+	if len(srv.TLSWords) == 0 {
+		return nil, true
+	}
+	bad := func(err error) {
+		fail(srv.Pos, bracketed+"'server %s/%s' : %v", r.Name, srv.Name, err)
+	}
+	g := sslGlobals(&cfg.Global)
+	o, err := ssl.ParseServerOptions(srv.TLSWords, g)
+	if err != nil {
+		bad(err)
+		return nil, false
+	}
+	if !o.SSL {
+		return nil, true
+	}
+	var sni *acl.Sample
+	for i := 0; i+1 < len(srv.TLSWords); i++ {
+		if srv.TLSWords[i] == "sni" {
+			if sni, err = acl.CompileSample(srv.TLSWords[i+1]); err != nil {
+				fail(srv.Pos, bracketed+"'server %s/%s' : error detected while parsing sni expression : %v", r.Name, srv.Name, err)
+				return nil, false
+			}
+		}
+	}
+	st, err := ssl.LoadServerConfig(o, g)
+	if err != nil {
+		bad(err)
+		return nil, false
+	}
+	if sni == nil {
+		c := st.Config("")
+		return func() *tls.Config { return c }, true
+	}
+	return func() *tls.Config {
+		// The ring's proxy is the stream's frontend and backend.
+		txn := acl.Txn{FeName: r.Name, BeName: r.Name, SrvName: srv.Name, Final: true}
+		name, _ := sni.Append(nil, &txn)
+		return st.Config(string(name))
+	}, true
+}
+
+// ringProxyHeader is the PROXY protocol header of a ring server's
+// connections. The forwarder's stream has no client connection, so
+// make_proxy_line writes "PROXY UNKNOWN" in v1 and a LOCAL command in
+// v2, whose TLVs are the options' that need no client: CRC32C, an empty
+// UNIQUE_ID (the ring's proxy has no unique-id-format) and an SSL TLV
+// saying the client is not TLS.
+func ringProxyHeader(pp parser.RingPP) []byte {
+	switch {
+	case pp == 0:
+		return nil
+	case pp&parser.PPv2 == 0:
+		return proxyproto.AppendV1(nil, netip.AddrPort{}, netip.AddrPort{})
+	}
+	var o proxyproto.Options
+	for _, m := range [...]struct {
+		pp  parser.RingPP
+		opt proxyproto.Options
+	}{
+		{parser.PPv2SSL, proxyproto.OptSSL}, {parser.PPv2SSLCN, proxyproto.OptCertCN},
+		{parser.PPv2KeyAlg, proxyproto.OptCertKey}, {parser.PPv2SigAlg, proxyproto.OptCertSig},
+		{parser.PPv2Cipher, proxyproto.OptSSLCipher}, {parser.PPv2Authority, proxyproto.OptAuthority},
+		{parser.PPv2CRC32C, proxyproto.OptCRC32C}, {parser.PPv2UniqueID, proxyproto.OptUniqueID},
+	} {
+		if pp&m.pp != 0 {
+			o |= m.opt
+		}
+	}
+	return proxyproto.AppendV2(nil, &proxyproto.V2{Local: true, Options: o, UniqueID: []byte{}})
 }
 
 // start runs a forwarder per ring server.

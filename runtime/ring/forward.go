@@ -2,6 +2,7 @@ package ring
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"strconv"
@@ -28,6 +29,13 @@ type Target struct {
 	// Connect bounds a connection attempt, Server a write that makes no
 	// progress; zero means no limit ("timeout connect|server").
 	Connect, Server time.Duration
+	// Proxy is the PROXY protocol header sent first on each connection,
+	// in clear before any TLS handshake, as HAProxy's connection layer
+	// sends it; nil for none.
+	Proxy []byte
+	// TLS, when set, gives the TLS client settings of each new
+	// connection: the messages then go over TLS ("ssl").
+	TLS func() *tls.Config
 }
 
 // Forwarder sends a ring's messages to one Target over TCP, reconnecting
@@ -81,6 +89,9 @@ func (f *Forwarder) run() {
 	d := net.Dialer{Timeout: f.t.Connect}
 	for {
 		c, err := d.DialContext(ctx, f.t.Network, f.t.Addr)
+		if err == nil {
+			c, err = f.setup(ctx, c)
+		}
 		if err != nil {
 			select {
 			case <-f.stop:
@@ -98,6 +109,33 @@ func (f *Forwarder) run() {
 		default:
 		}
 	}
+}
+
+// setup sends the PROXY header and runs the TLS handshake of a new
+// connection, both within the connect timeout. It closes c on failure.
+func (f *Forwarder) setup(ctx context.Context, c net.Conn) (net.Conn, error) {
+	if len(f.t.Proxy) == 0 && f.t.TLS == nil {
+		return c, nil
+	}
+	if f.t.Connect > 0 {
+		c.SetDeadline(time.Now().Add(f.t.Connect))
+	}
+	if len(f.t.Proxy) > 0 {
+		if _, err := c.Write(f.t.Proxy); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	if f.t.TLS != nil {
+		tc := tls.Client(c, f.t.TLS())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c = tc
+	}
+	c.SetDeadline(time.Time{})
+	return c, nil
 }
 
 // serve writes the messages to c until the connection fails, the server
