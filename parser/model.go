@@ -311,6 +311,9 @@ type Proxy struct {
 	UniqueIDHeader string
 	// SendNameHeader is http-send-name-header's header name, lower-cased.
 	SendNameHeader string
+	// Disabled is "disabled" (reverted by "enabled"): the proxy is not
+	// started.
+	Disabled bool
 	// MaxSessSrvConns is max-session-srv-conns (5 by default): the idle
 	// server connections a client connection keeps as its own.
 	MaxSessSrvConns int
@@ -543,6 +546,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.OptionArgs[k] = v
 	}
 	p.CheckOpts = d.CheckOpts
+	p.Disabled = d.Disabled
 	p.HTTPMode = d.HTTPMode
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo
 	p.TCPRequests = d.TCPRequests

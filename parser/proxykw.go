@@ -24,8 +24,8 @@ var proxyKeywords = map[string]keyword{
 	"mode":                  {support: Supported, handle: kwMode},
 	"id":                    {noDefaults: true, support: Supported, handle: kwProxyID},
 	"description":           {support: Harmless},
-	"disabled":              {support: Unsupported},
-	"enabled":               {support: Harmless},
+	"disabled":              {support: Supported, handle: kwDisabled},
+	"enabled":               {support: Supported, handle: kwDisabled},
 	"acl":                   {noDefaults: true, support: Supported, handle: kwACL},
 	"cookie":                {caps: CapBE, support: Supported, handle: kwCookie},
 	"email-alert":           {support: Harmless},
@@ -775,6 +775,15 @@ func kwUniqueIDHeader(c *pctx) {
 	}
 	c.runtimeForm()
 	c.cp.proxy.UniqueIDHeader = c.arg(1)
+}
+
+// kwDisabled reads "disabled" and "enabled": a disabled proxy is
+// checked but not started (no listener, no traffic, no checks, no
+// stats); "enabled" reverts a disabled defaults section.
+func kwDisabled(c *pctx) {
+	if !c.tooMany(0) {
+		c.cp.proxy.Disabled = c.args[0] == "disabled"
+	}
 }
 
 // kwMaxSessionSrvConns reads "max-session-srv-conns <n>": how many idle

@@ -109,7 +109,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
 		}
 		if p.Cap&parser.CapFE != 0 {
-			listeners += len(p.Binds)
+			if !p.Disabled {
+				listeners += len(p.Binds)
+			}
 			checkBackendRefs(p, byName, alert)
 		}
 		for _, r := range p.ServerRules {

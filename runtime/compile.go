@@ -243,6 +243,8 @@ type Backend struct {
 	// clients left for others.
 	reuse int
 	idle  idlePool
+	// disabled is "disabled": no server, no checks, no statistics.
+	disabled bool
 	// sendName is http-send-name-header's name, "" when unset.
 	sendName string
 	// conns counts the streams using the backend.
@@ -429,6 +431,17 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		if p.Cap&parser.CapBE == 0 {
 			continue
 		}
+		if p.Disabled {
+			// Routed to, a disabled backend has no server to offer (503,
+			// <NOSRV>); it checks nothing and is in no statistics.
+			q := *p
+			q.Servers = nil
+			be := compileBackend(&q, cfg, opts, checks, g.dns, fail)
+			be.disabled = true
+			bes[p.Name] = be
+			g.byName = bes
+			continue
+		}
 		be := compileBackend(p, cfg, opts, checks, g.dns, fail)
 		if lines := states.byBackend[p]; len(lines) > 0 {
 			applyServerStates(lines, be.LB.Servers, func(srv *backend.Server) *parser.ServerSettings {
@@ -474,7 +487,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	}
 	for _, p := range cfg.Proxies {
 		checkOptions(p, fail)
-		if p.Cap&parser.CapFE == 0 {
+		if p.Cap&parser.CapFE == 0 || p.Disabled {
 			continue
 		}
 		fe := &Frontend{Name: p.Name, Pos: p.Pos, HTTP: p.Mode == "http", Maxconn: p.Maxconn,
@@ -638,6 +651,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 	}
 	for _, p := range cfg.Proxies {
+		if p.Disabled {
+			// Not started: no statistics, no stop message.
+			continue
+		}
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
 	compileCaches(cfg, g, fail)

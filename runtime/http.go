@@ -1948,6 +1948,10 @@ func (s *session) serveTxn(hl int) bool {
 			}
 			return false
 		}
+		if be.disabled && s.track {
+			// HAProxy refuses the stream before its request phase ends.
+			s.lt.request = time.Time{}
+		}
 		return s.errorReply(503, true)
 	}
 	be.streams.Add(1)

@@ -68,6 +68,9 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 		byName[p.name] = p
 	}
 	for _, p := range cfg.Proxies {
+		if p.Disabled {
+			continue
+		}
 		ref := byName[p.Name]
 		sp := statsProxy{name: p.Name, mode: p.Mode, id: ids[p], fe: ref.fe, be: ref.be}
 		if ref.fe != nil {
