@@ -341,6 +341,10 @@ func (s *Store) OCSPCLI(verb, arg, payload string, hasPayload bool) string {
 	}
 	// The tree is ordered by the key padded with zeros.
 	sort.Slice(ents, func(i, j int) bool { return padKey(ents[i].key) < padKey(ents[j].key) })
+	if len(ents) == 0 {
+		// The heading goes out with the first entry only.
+		return ""
+	}
 	var b strings.Builder
 	b.WriteString("# Certificate IDs\n")
 	for _, e := range ents {
