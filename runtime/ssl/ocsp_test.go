@@ -63,7 +63,9 @@ func TestOCSPLoadRules(t *testing.T) {
 		{name: "wrong issuer", issuer: "wrong", err: ".issuer' is not an issuer'.",
 			resp: func(p *pki, s *big.Int) []byte { return p.ocspFor(s, ocsp.Good, now.Add(-hour), now.Add(hour)) }},
 		{name: "other certificate", issuer: "file", warn: "Loading: OCSP single response: Certificate ID does not match certificate and issuer. Content will be ignored.",
-			resp: func(p *pki, s *big.Int) []byte { return p.ocspFor(big.NewInt(7), ocsp.Good, now.Add(-hour), now.Add(hour)) }},
+			resp: func(p *pki, s *big.Int) []byte {
+				return p.ocspFor(big.NewInt(7), ocsp.Good, now.Add(-hour), now.Add(hour))
+			}},
 		{name: "expired", issuer: "file", warn: "Loading: OCSP single response: no longer valid.. Content will be ignored.",
 			resp: func(p *pki, s *big.Int) []byte { return p.ocspFor(s, ocsp.Good, now.Add(-3*hour), now.Add(-2*hour)) }},
 		{name: "not yet valid", issuer: "file", warn: "Loading: OCSP single response: no longer valid.. Content will be ignored.",
@@ -75,7 +77,9 @@ func TestOCSPLoadRules(t *testing.T) {
 		{name: "garbage", issuer: "file", warn: "Loading: Unable to parse OCSP response. Content will be ignored.",
 			resp: func(p *pki, s *big.Int) []byte { return []byte("junk") }},
 		{name: "within the skew of next update", issuer: "file", staple: false,
-			resp: func(p *pki, s *big.Int) []byte { return p.ocspFor(s, ocsp.Good, now.Add(-hour), now.Add(2*time.Minute)) }},
+			resp: func(p *pki, s *big.Int) []byte {
+				return p.ocspFor(s, ocsp.Good, now.Add(-hour), now.Add(2*time.Minute))
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
