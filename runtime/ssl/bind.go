@@ -683,7 +683,7 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 	}
 	if e != nil {
 		tc.Certificates = []tls.Certificate{e.ck.cert}
-		if e.ck.ocsp != nil {
+		if e.ck.ocsp.Load() != nil {
 			// The staple can change at run time ("set ssl
 			// ocsp-response") and expires: picked per handshake.
 			tc.Certificates, tc.GetCertificate = nil, e.ck.serve

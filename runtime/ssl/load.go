@@ -36,7 +36,7 @@ type ckch struct {
 	// uses the certificate, stapled its certificate with the staple.
 	ocspResp []byte
 	issuer   *x509.Certificate
-	ocsp     *ocspEntry
+	ocsp     atomic.Pointer[ocspEntry]
 	stapled  atomic.Pointer[stapledCert]
 }
 

@@ -55,7 +55,7 @@ type stapledCert struct {
 // otherwise. crypto/tls sends it only to a client that asked
 // (status_request).
 func (c *ckch) serve(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	s := c.ocsp.cur.Load()
+	s := c.ocsp.Load().cur.Load()
 	if s == nil || s.expire < time.Now().Unix() {
 		return &c.cert, nil
 	}
@@ -262,14 +262,18 @@ func (s *Store) attachOCSP(c *ckch) (warn string, e *Error) {
 		}
 		ent = s.ocsp[string(cid)]
 		if ent == nil {
-			ent = &ocspEntry{key: cid}
+			// An entry pruned while no bind used the certificate
+			// comes back with it.
+			if ent = c.ocsp.Load(); ent == nil {
+				ent = &ocspEntry{key: cid}
+			}
 			s.ocsp[string(cid)] = ent
 		}
 		s.mu.Unlock()
-	} else {
+	} else if ent = c.ocsp.Load(); ent == nil {
 		ent = &ocspEntry{key: cid}
 	}
-	c.ocsp = ent
+	c.ocsp.Store(ent)
 	_, st, msg := checkOCSP(c.ocspResp, cid, time.Now())
 	if msg != "" {
 		return fmt.Sprintf("Loading: %s. Content will be ignored.", msg), nil
@@ -283,8 +287,10 @@ func (s *Store) attachOCSP(c *ckch) (warn string, e *Error) {
 func (s *Store) pruneOCSP() {
 	used := map[*ocspEntry]bool{}
 	for _, sc := range s.certs {
-		if sc.ck != nil && sc.ck.ocsp != nil && len(sc.binds) > 0 {
-			used[sc.ck.ocsp] = true
+		if sc.ck != nil && len(sc.binds) > 0 {
+			if e := sc.ck.ocsp.Load(); e != nil {
+				used[e] = true
+			}
 		}
 	}
 	for k, e := range s.ocsp {

@@ -141,10 +141,30 @@ func TestOCSPSetResponse(t *testing.T) {
 	p.write("site.pem.ocsp", good)
 	os.Link(p.dir+"/ca.pem", site+".issuer")
 	g := &Globals{Store: NewStore()}
-	a, b := serveTLS(t, mustBind(t, "ssl crt "+site, g).Config), serveTLS(t, mustBind(t, "ssl crt "+site, g).Config)
+	a := serveTLS(t, mustBind(t, "ssl crt "+site, g).Config)
 	if got := stapleFrom(t, a); !bytes.Equal(got, good) {
 		t.Fatalf("initial staple of %d bytes", len(got))
 	}
+	// A second bind loads and reloads the shared certificate while the
+	// first one serves handshakes.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 5 {
+			// No t.Fatal off the test goroutine.
+			if c, err := tls.Dial("tcp", a, &tls.Config{InsecureSkipVerify: true}); err == nil {
+				c.Close()
+			}
+		}
+	}()
+	bt := mustBind(t, "ssl crt "+site, g)
+	for range 3 {
+		if err := bt.Reload(); err != nil {
+			t.Error(err)
+		}
+	}
+	<-done
+	b := serveTLS(t, bt.Config)
 	if got := g.Store.OCSPCLI("set", base64.StdEncoding.EncodeToString(revoked), "", false); got != "OCSP Response updated!\n" {
 		t.Fatalf("set: %q", got)
 	}
