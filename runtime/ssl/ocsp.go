@@ -360,7 +360,7 @@ func (s *Store) OCSPCLI(verb, arg, payload string, hasPayload bool) string {
 			break
 		}
 		fmt.Fprintf(&b, " Certificate ID:\n   Issuer Name Hash: %X\n   Issuer Key Hash: %X\n   Serial Number: %s\n",
-			id.NameHash, id.KeyHash, i2aInteger(id.Serial.Bytes))
+			id.NameHash, id.KeyHash, i2aInteger(magnitude(id.Serial.Bytes)))
 	}
 	return b.String()
 }
@@ -413,4 +413,13 @@ func ocspKeyOf(der []byte) []byte {
 		return nil
 	}
 	return certIDOf(basic.TBS.Responses[0])
+}
+
+// magnitude drops the sign byte of a positive INTEGER's content, as
+// OpenSSL stores it.
+func magnitude(b []byte) []byte {
+	for len(b) > 1 && b[0] == 0 {
+		b = b[1:]
+	}
+	return b
 }

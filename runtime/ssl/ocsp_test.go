@@ -2,10 +2,17 @@ package ssl
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"math/big"
+	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +198,73 @@ func FuzzOCSPResponse(f *testing.F) {
 		ocspPrint(der)
 		ocspKeyOf(der)
 	})
+}
+
+// The CLI's response text is OpenSSL 3.0's OCSP_RESPONSE_print, which
+// "openssl ocsp -resp_text" prints too: responder certificates with the
+// usual extensions, escaped names, long serials, responder ids by key
+// hash, revocation reasons and response extensions.
+func TestOCSPPrintMatchesOpenSSL(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed: no OCSP_RESPONSE_print to compare with")
+	}
+	p := newPKI(t)
+	now := time.Now().UTC()
+	rk := rsaKey(0)
+	tpl := &x509.Certificate{SerialNumber: new(big.Int).SetBytes([]byte{0x8f, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
+		Subject:   pkix.Name{CommonName: "resp, inc/x", Organization: []string{"Org+X"}, Country: []string{"FR"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), DNSNames: []string{"a.test", "b.test"},
+		IPAddresses: []net.IP{net.ParseIP("10.0.0.1"), net.ParseIP("::1")}, EmailAddresses: []string{"x@y.z"},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning, x509.ExtKeyUsageServerAuth},
+		IsCA:        true, BasicConstraintsValid: true, MaxPathLen: 2}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, p.caCert, rk.Public(), p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := x509.ParseCertificate(der)
+	nonce := pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}, Value: make([]byte, 60)}
+	other := pkix.Extension{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: true, Value: []byte("hello world")}
+	cases := []struct {
+		signer  *x509.Certificate
+		key     crypto.Signer
+		status  int
+		reason  int
+		embed   bool
+		keyHash bool
+		exts    []pkix.Extension
+	}{
+		{signer: p.caCert, key: p.caKey, status: ocsp.Good},
+		{signer: rc, key: rk, status: ocsp.Revoked, reason: ocsp.Superseded, embed: true, keyHash: true, exts: []pkix.Extension{nonce, other}},
+		{signer: p.caCert, key: p.caKey, status: ocsp.Revoked, reason: ocsp.Unspecified, embed: true},
+		{signer: p.caCert, key: p.caKey, status: ocsp.Unknown, keyHash: true},
+	}
+	for i, c := range cases {
+		r := ocsp.Response{Status: c.status, SerialNumber: big.NewInt(int64(0x1234 + i)), ThisUpdate: now.Add(-time.Hour),
+			NextUpdate: now.Add(time.Hour), RevokedAt: now.Add(-2 * time.Hour), RevocationReason: c.reason, ExtraExtensions: c.exts}
+		if c.embed {
+			r.Certificate = c.signer
+		}
+		if c.keyHash {
+			r.ResponderKeyHash = []byte{1}
+		}
+		resp, err := ocsp.CreateResponse(p.caCert, c.signer, r, c.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := p.write("resp.der", resp)
+		out, err := exec.Command(bin, "ocsp", "-respin", path, "-resp_text", "-noverify").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// HAProxy puts a space on the empty lines.
+		want := string(out)
+		for strings.Contains(want, "\n\n") {
+			want = strings.Replace(want, "\n\n", "\n \n", 1)
+		}
+		if got := ocspPrint(resp); got != want {
+			t.Errorf("case %d:\ngot:\n%s\nopenssl:\n%s", i, got, want)
+		}
+	}
 }

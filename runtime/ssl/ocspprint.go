@@ -8,11 +8,8 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
-
-	"github.com/gohap/gohap/acl"
 )
 
 // ocspPrint is ssl_ocsp_response_print: OpenSSL 3.0's OCSP_RESPONSE_print
@@ -76,7 +73,7 @@ func writeBasic(b *strings.Builder, br *ocspBasic) {
 		var id ocspCertID
 		if _, err := asn1.Unmarshal(s.CertID.FullBytes, &id); err == nil {
 			fmt.Fprintf(b, "    Certificate ID:\n      Hash Algorithm: %s\n      Issuer Name Hash: %s\n      Issuer Key Hash: %s\n      Serial Number: %s\n",
-				oidLongName(id.Hash.Algorithm), i2aString(id.NameHash), i2aString(id.KeyHash), i2aInteger(id.Serial.Bytes))
+				oidLongName(id.Hash.Algorithm), i2aString(id.NameHash), i2aString(id.KeyHash), i2aInteger(magnitude(id.Serial.Bytes)))
 		}
 		st := s.Status.Tag
 		fmt.Fprintf(b, "    Cert Status: %s", certStatusStr(st))
@@ -146,10 +143,10 @@ func writeX509(b *strings.Builder, c *x509.Certificate) {
 	b.WriteString("Certificate:\n    Data:\n")
 	fmt.Fprintf(b, "        Version: %d (0x%x)\n", c.Version, c.Version-1)
 	b.WriteString("        Serial Number:")
-	serial, _ := acl.CertSerial(c)
-	if len(serial) <= 8 {
-		v := new(big.Int).SetBytes(serial)
-		fmt.Fprintf(b, " %s (0x%s)\n", v.String(), v.Text(16))
+	serial := c.SerialNumber.Bytes()
+	if c.SerialNumber.Sign() >= 0 && c.SerialNumber.BitLen() <= 63 {
+		// ASN1_INTEGER_get succeeds: a long.
+		fmt.Fprintf(b, " %d (0x%x)\n", c.SerialNumber.Int64(), c.SerialNumber.Int64())
 	} else {
 		b.WriteString("\n            ")
 		for i, x := range serial {
@@ -311,7 +308,7 @@ func generalName(gn asn1.RawValue) string {
 	case 2:
 		return "DNS:" + string(gn.Bytes)
 	case 4:
-		return "DirName:" + acl.DNOneline(gn.Bytes)
+		return "DirName:" + x509Oneline(gn.Bytes)
 	case 6:
 		return "URI:" + string(gn.Bytes)
 	case 7:
@@ -476,11 +473,46 @@ func nameOneline(raw []byte) string {
 	return strings.Join(parts, ", ")
 }
 
-// nameCompat is X509_NAME_print: the "/A=v" oneline form with ", "
-// where a new attribute starts.
+// x509Oneline is OpenSSL 3.0's X509_NAME_oneline: "/SN=value" per
+// attribute, '/' and '+' escaped, other bytes outside ' '..'~' as \xHH.
+func x509Oneline(raw []byte) string {
+	var rdns pkix.RDNSequence
+	if _, err := asn1.Unmarshal(raw, &rdns); err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, rdn := range rdns {
+		for _, av := range rdn {
+			n, ok := attrShort[av.Type.String()]
+			if !ok {
+				n = av.Type.String()
+			}
+			b.WriteString("/" + n + "=")
+			v := fmt.Sprint(av.Value)
+			for i := 0; i < len(v); i++ {
+				switch c := v[i]; {
+				case c == '/' || c == '+':
+					b.WriteByte('\\')
+					b.WriteByte(c)
+				case c < ' ' || c > '~':
+					fmt.Fprintf(&b, "\\x%02X", c)
+				default:
+					b.WriteByte(c)
+				}
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
+}
+
+// nameCompat is X509_NAME_print: the oneline form with ", " where a new
+// attribute starts.
 func nameCompat(raw []byte) string {
-	s := acl.DNOneline(raw)
-	if s == "" {
+	s := x509Oneline(raw)
+	if len(s) < 2 {
 		return ""
 	}
 	s = s[1:]
