@@ -154,3 +154,52 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// Deleting and adding back a crt-list line of a certificate with an
+// OCSP response keeps its entry, as HAProxy 2.6 does.
+func TestCLISSLOCSPCrtListDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare OCSP stapling with")
+	}
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "ca")
+	leaf, site := ca.issue(t, dir, "site.pem", "site.test", false)
+	_, other := ca.issue(t, dir, "other.pem", "other.test", false)
+	now := time.Now().UTC().Truncate(time.Second)
+	good := ocspResponse(t, ca, leaf.Leaf.SerialNumber, ocsp.Good, now.Add(-time.Hour), now.Add(48*time.Hour))
+	list := dir + "/list.txt"
+	for p, data := range map[string][]byte{site + ".ocsp": good, site + ".issuer": mustRead(t, ca.file), list: []byte(site + " site.test\n")} {
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const cfg = `global
+ stats socket %[1]s level admin
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+listen tls
+ bind %[2]s ssl crt %[3]s crt-list %[4]s
+ http-request return status 200
+`
+	sides := startCLISides(t, func(s *cliMapsSide) string { return fmt.Sprintf(cfg, s.sock, s.fe, other, list) })
+	for _, cmd := range []string{
+		"show ssl ocsp-response\n",
+		"del ssl crt-list " + list + " " + site + "\n",
+		"show ssl ocsp-response\n",
+		"show ssl cert " + site + "\n",
+		"add ssl crt-list " + list + " " + site + "\n",
+		"show ssl ocsp-response\n",
+		"show ssl cert " + site + ".ocsp\n",
+	} {
+		var got [2]string
+		for i, s := range sides {
+			got[i] = s.send(t, cmd)
+		}
+		if got[0] != got[1] {
+			t.Errorf("%.80q:\ngohap:\n%s\nhaproxy:\n%s", strings.TrimSpace(cmd), got[1], got[0])
+		}
+	}
+}

@@ -282,21 +282,21 @@ func (s *Store) attachOCSP(c *ckch) (warn string, e *Error) {
 	return "", nil
 }
 
-// pruneOCSP drops the entries no loaded certificate uses any more, as
-// HAProxy frees them with their last SSL context. s.mu is held.
-func (s *Store) pruneOCSP() {
-	used := map[*ocspEntry]bool{}
+// releaseOCSP drops the entry of a replaced certificate when no loaded
+// certificate uses it any more, as HAProxy frees it with the last SSL
+// context holding it. s.mu is held.
+func (s *Store) releaseOCSP(old *ckch) {
+	e := old.ocsp.Load()
+	if e == nil {
+		return
+	}
 	for _, sc := range s.certs {
-		if sc.ck != nil && len(sc.binds) > 0 {
-			if e := sc.ck.ocsp.Load(); e != nil {
-				used[e] = true
-			}
+		if sc.ck != nil && len(sc.binds) > 0 && sc.ck.ocsp.Load() == e {
+			return
 		}
 	}
-	for k, e := range s.ocsp {
-		if !used[e] {
-			delete(s.ocsp, k)
-		}
+	if s.ocsp[string(e.key)] == e {
+		delete(s.ocsp, string(e.key))
 	}
 }
 

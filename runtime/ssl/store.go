@@ -329,7 +329,11 @@ func (s *Store) commit(path string) string {
 		b.WriteString(".")
 	}
 	s.tx = nil
-	s.pruneOCSP()
+	// A certificate replaced by a commit frees its OCSP entry; a
+	// deleted crt-list line does not (HAProxy 2.6 keeps it).
+	if old != nil {
+		s.releaseOCSP(old)
+	}
 	b.WriteString("\nSuccess!\n")
 	return b.String()
 }
