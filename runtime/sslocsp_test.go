@@ -43,30 +43,39 @@ func staple(t *testing.T, addr string) []byte {
 	return c.ConnectionState().OCSPResponse
 }
 
-// A certificate with a <file>.ocsp response is stapled as HAProxy
-// staples it, and the OCSP commands of the CLI answer as HAProxy's:
-// listing, details in OpenSSL's text, replacement through "set ssl
-// ocsp-response" and through a "set ssl cert <file>.ocsp" transaction.
-func TestCLISSLOCSPDifferential(t *testing.T) {
+// ocspFixture is a CA, a certificate "site" with a <file>.ocsp response
+// ("good") and <file>.issuer, another certificate without one, and the
+// CLI sides running bind, which takes site then other (fmt verbs 3, 4).
+type ocspFixture struct {
+	dir, site, other string
+	ca               *testCA
+	serial           *big.Int
+	now              time.Time
+	good             []byte
+	sides            []cliMapsSide
+}
+
+func newOCSPFixture(t *testing.T, bind string, files map[string]string) *ocspFixture {
+	t.Helper()
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare OCSP stapling with")
 	}
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "ca")
-	leaf, site := ca.issue(t, dir, "site.pem", "site.test", false)
-	_, other := ca.issue(t, dir, "other.pem", "other.test", false)
-	serial := leaf.Leaf.SerialNumber
-	now := time.Now().UTC().Truncate(time.Second)
-	good := ocspResponse(t, ca, serial, ocsp.Good, now.Add(-time.Hour), now.Add(48*time.Hour))
-	revoked := ocspResponse(t, ca, serial, ocsp.Revoked, now.Add(-30*time.Minute), now.Add(72*time.Hour))
-	expired := ocspResponse(t, ca, serial, ocsp.Good, now.Add(-72*time.Hour), now.Add(-48*time.Hour))
-	stranger := ocspResponse(t, ca, big.NewInt(12345), ocsp.Good, now.Add(-time.Hour), now.Add(48*time.Hour))
-	for p, data := range map[string][]byte{site + ".ocsp": good, site + ".issuer": mustRead(t, ca.file)} {
+	f := &ocspFixture{dir: t.TempDir(), now: time.Now().UTC().Truncate(time.Second)}
+	f.ca = newTestCA(t, f.dir, "ca")
+	leaf, site := f.ca.issue(t, f.dir, "site.pem", "site.test", false)
+	_, f.other = f.ca.issue(t, f.dir, "other.pem", "other.test", false)
+	f.site, f.serial = site, leaf.Leaf.SerialNumber
+	f.good = ocspResponse(t, f.ca, f.serial, ocsp.Good, f.now.Add(-time.Hour), f.now.Add(48*time.Hour))
+	write := map[string][]byte{site + ".ocsp": f.good, site + ".issuer": mustRead(t, f.ca.file)}
+	for name, text := range files {
+		write[f.dir+"/"+name] = []byte(strings.ReplaceAll(text, "SITE", site))
+	}
+	for p, data := range write {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	const cfg = `global
+	cfg := `global
  stats socket %[1]s level admin
 defaults
  mode http
@@ -74,10 +83,23 @@ defaults
  timeout client 5s
  timeout server 5s
 listen tls
- bind %[2]s ssl crt %[3]s crt %[4]s
+ bind %[2]s ` + bind + `
  http-request return status 200
 `
-	sides := startCLISides(t, func(s *cliMapsSide) string { return fmt.Sprintf(cfg, s.sock, s.fe, site, other) })
+	f.sides = startCLISides(t, func(s *cliMapsSide) string { return fmt.Sprintf(cfg, s.sock, s.fe, f.site, f.other, f.dir) })
+	return f
+}
+
+// A certificate with a <file>.ocsp response is stapled as HAProxy
+// staples it, and the OCSP commands of the CLI answer as HAProxy's:
+// listing, details in OpenSSL's text, replacement through "set ssl
+// ocsp-response" and through a "set ssl cert <file>.ocsp" transaction.
+func TestCLISSLOCSPDifferential(t *testing.T) {
+	f := newOCSPFixture(t, "ssl crt %[3]s crt %[4]s", nil)
+	ca, site, other, serial, now, good, sides := f.ca, f.site, f.other, f.serial, f.now, f.good, f.sides
+	revoked := ocspResponse(t, ca, serial, ocsp.Revoked, now.Add(-30*time.Minute), now.Add(72*time.Hour))
+	expired := ocspResponse(t, ca, serial, ocsp.Good, now.Add(-72*time.Hour), now.Add(-48*time.Hour))
+	stranger := ocspResponse(t, ca, big.NewInt(12345), ocsp.Good, now.Add(-time.Hour), now.Add(48*time.Hour))
 	b64 := func(der []byte) string { return base64.StdEncoding.EncodeToString(der) }
 	list := sides[1].send(t, "show ssl ocsp-response\n")
 	m := regexp.MustCompile(`Certificate ID key : ([0-9a-f]+)`).FindStringSubmatch(list)
@@ -158,33 +180,8 @@ func mustRead(t *testing.T, p string) []byte {
 // Deleting and adding back a crt-list line of a certificate with an
 // OCSP response keeps its entry, as HAProxy 2.6 does.
 func TestCLISSLOCSPCrtListDifferential(t *testing.T) {
-	if haproxyBin() == "" {
-		t.Skip("haproxy not installed (set HAPROXY_BIN): no HAProxy to compare OCSP stapling with")
-	}
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "ca")
-	leaf, site := ca.issue(t, dir, "site.pem", "site.test", false)
-	_, other := ca.issue(t, dir, "other.pem", "other.test", false)
-	now := time.Now().UTC().Truncate(time.Second)
-	good := ocspResponse(t, ca, leaf.Leaf.SerialNumber, ocsp.Good, now.Add(-time.Hour), now.Add(48*time.Hour))
-	list := dir + "/list.txt"
-	for p, data := range map[string][]byte{site + ".ocsp": good, site + ".issuer": mustRead(t, ca.file), list: []byte(site + " site.test\n")} {
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	const cfg = `global
- stats socket %[1]s level admin
-defaults
- mode http
- timeout connect 1s
- timeout client 5s
- timeout server 5s
-listen tls
- bind %[2]s ssl crt %[3]s crt-list %[4]s
- http-request return status 200
-`
-	sides := startCLISides(t, func(s *cliMapsSide) string { return fmt.Sprintf(cfg, s.sock, s.fe, other, list) })
+	f := newOCSPFixture(t, "ssl crt %[4]s crt-list %[5]s/list.txt", map[string]string{"list.txt": "SITE site.test\n"})
+	list, site, sides := f.dir+"/list.txt", f.site, f.sides
 	for _, cmd := range []string{
 		"show ssl ocsp-response\n",
 		"del ssl crt-list " + list + " " + site + "\n",
