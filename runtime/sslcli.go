@@ -53,3 +53,12 @@ func (s cliSource) CrtListCommand(verb string, args []string, payload string, ha
 	}
 	return st.CrtListCLI(verb, args, payload, hasPayload, st.Globals)
 }
+
+// OCSPCommand answers "show|set ssl ocsp-response".
+func (s cliSource) OCSPCommand(verb, arg, payload string, hasPayload bool) string {
+	st := s.e.g.certs
+	if st == nil {
+		st = ssl.NewStore()
+	}
+	return st.OCSPCLI(verb, arg, payload, hasPayload)
+}

@@ -127,11 +127,19 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 	st := &bindState{exact: map[string][]*sniName{}, wild: map[string][]*sniName{}}
 	cache := map[string]*ckch{}
 	g.Store.forget(bt)
+	var ocspWarn []string
 	loadPath := func(path string) (*ckch, *Error) {
 		if c, ok := cache[path]; ok && g.Store == nil {
 			return c, nil
 		}
 		c, err := g.Store.load(path, bt, nil)
+		if err == nil && c.ocspResp != nil {
+			// ssl_sock_load_ocsp, once per SSL context.
+			var w string
+			if w, err = g.Store.attachOCSP(c); w != "" {
+				ocspWarn = append(ocspWarn, w)
+			}
+		}
 		if err == nil {
 			cache[path] = c
 		}
@@ -242,7 +250,7 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 	if p.limit != nil {
 		return nil, nil, p.limit
 	}
-	return st, p.warn, nil
+	return st, append(ocspWarn, p.warn...), nil
 }
 
 // index adds the names of e as ckch_inst_new_load_store and
@@ -399,6 +407,7 @@ func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certi
 		}
 		cfg := c.forHello(chi).Clone()
 		cfg.Certificates = []tls.Certificate{*gc}
+		cfg.GetCertificate = nil
 		return cfg, gc.Leaf, nil
 	}
 	return c.forHello(chi), e.ck.cert.Leaf, nil
@@ -674,6 +683,11 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 	}
 	if e != nil {
 		tc.Certificates = []tls.Certificate{e.ck.cert}
+		if e.ck.ocsp.Load() != nil {
+			// The staple can change at run time ("set ssl
+			// ocsp-response") and expires: picked per handshake.
+			tc.Certificates, tc.GetCertificate = nil, e.ck.serve
+		}
 		cc.kind = e.ck.kind
 	}
 	cc.base = tc

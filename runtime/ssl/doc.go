@@ -12,6 +12,11 @@
 // verified with OpenSSL's error codes so that ssl_c_verify and the
 // ca-ignore-err/crt-ignore-err lists behave the same.
 //
+// A certificate with a "<file>.ocsp" response staples it (ocsp.go): the
+// response is keyed by the certificate's OCSP CertID, checked as
+// ssl_sock_load_ocsp_response checks it, replaced over the CLI, and
+// rendered in OpenSSL's OCSP_RESPONSE_print text (ocspprint.go).
+//
 // The server side (LoadServerConfig) builds the client configuration for a
 // server with a per-server session cache.
 //

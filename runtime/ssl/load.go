@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // keyKind is the signature family of a certificate's key, as HAProxy's
@@ -30,6 +31,13 @@ type ckch struct {
 	path string
 	cert tls.Certificate
 	kind keyKind
+	// ocspResp is the "<path>.ocsp" response, issuer "<path>.issuer";
+	// ocsp is the response entry of the certificate id, set when a bind
+	// uses the certificate, stapled its certificate with the staple.
+	ocspResp []byte
+	issuer   *x509.Certificate
+	ocsp     atomic.Pointer[ocspEntry]
+	stapled  atomic.Pointer[stapledCert]
 }
 
 // loadCertFile reads a PEM file holding a certificate, its chain and
@@ -83,7 +91,38 @@ func loadCertFile(path string, delExt bool) (*ckch, *Error) {
 	case *ecdsa.PublicKey:
 		c.kind = keyECDSA
 	}
+	if err := c.loadOCSPFiles(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// loadOCSPFiles reads "<path>.ocsp" when it exists and then, for the
+// OCSP certificate id, "<path>.issuer" (ssl_sock_load_files_into_ckch).
+func (c *ckch) loadOCSPFiles() *Error {
+	p := c.path + ".ocsp"
+	if _, err := os.Stat(p); err != nil {
+		return nil
+	}
+	der, err := os.ReadFile(p)
+	if err != nil {
+		return parseErr("Error opening OCSP response file")
+	}
+	c.ocspResp = der
+	p = c.path + ".issuer"
+	if _, err := os.Stat(p); err != nil {
+		return nil
+	}
+	data, _ := os.ReadFile(p)
+	certs, _ := pemCerts(data)
+	if len(certs) == 0 {
+		return parseErr("'%s' cannot be read or parsed'.", p)
+	}
+	if !issued(certs[0], c.cert.Leaf) {
+		return parseErr(" '%s' is not an issuer'.", p)
+	}
+	c.issuer = certs[0]
+	return nil
 }
 
 // pemCerts returns the certificates of a PEM bundle in order. bad is set

@@ -39,6 +39,9 @@ type Store struct {
 	lists map[string]*storeList
 	// Globals gives "add ssl crt-list" the crt-base and ca-base.
 	Globals *Globals
+	// ocsp are the OCSP responses by DER certificate id
+	// (cert_ocsp_tree).
+	ocsp map[string]*ocspEntry
 }
 
 // storeCert is one ckch_store: its current certificate (nil when created
@@ -59,6 +62,9 @@ type certTx struct {
 	leaf  *x509.Certificate
 	chain []*x509.Certificate
 	key   crypto.Signer
+	// ocspResp and issuer are the ".ocsp" and ".issuer" contents.
+	ocspResp []byte
+	issuer   *x509.Certificate
 }
 
 // NewStore returns an empty store.
@@ -199,18 +205,16 @@ func (s *Store) CLI(verb, path, payload string, hasPayload bool) string {
 // (or of the transaction's copy); a ".key" path sets the key only.
 func (s *Store) set(arg, payload string) string {
 	fail := func(msg string) string { return msg + "Can't update " + arg + "!\n" }
-	name, isKey, isCrt := arg, false, false
+	name, ext := arg, ""
 	if dot := strings.LastIndexByte(arg, '.'); dot >= 0 {
 		switch arg[dot+1:] {
-		case "crt":
-			name, isCrt = arg[:dot], true
-		case "key":
-			name, isKey = arg[:dot], true
-		case "ocsp", "issuer", "sctl":
-			return fail(fmt.Sprintf("'%s': OCSP responses, issuers and SCTs cannot be loaded\n", arg))
+		case "crt", "key", "ocsp", "issuer":
+			name, ext = arg[:dot], arg[dot+1:]
+		case "sctl":
+			return fail(fmt.Sprintf("'%s': SCTs cannot be loaded\n", arg))
 		}
 	}
-	extra := (isKey || isCrt) && s.DelExt
+	extra := ext != "" && s.DelExt
 	var old *storeCert
 	if s.tx != nil {
 		// HAProxy 2.6 refuses another file only when it tried the
@@ -235,6 +239,7 @@ func (s *Store) set(arg, payload string) string {
 		*tx = *s.tx
 	case old.ck != nil:
 		tx.leaf, tx.key = old.ck.cert.Leaf, old.ck.cert.PrivateKey.(crypto.Signer)
+		tx.ocspResp, tx.issuer = old.ck.ocspResp, old.ck.issuer
 		for _, der := range old.ck.cert.Certificate[1:] {
 			if c, err := x509.ParseCertificate(der); err == nil {
 				tx.chain = append(tx.chain, c)
@@ -242,13 +247,27 @@ func (s *Store) set(arg, payload string) string {
 		}
 	}
 	data := []byte(payload)
-	if isKey {
+	switch ext {
+	case "key":
 		k := firstPrivateKey(data)
 		if k == nil {
 			return fail(fmt.Sprintf("unable to load private key from file '%s'.\nCan't load the payload\n", name))
 		}
 		tx.key = k
-	} else {
+	case "ocsp":
+		// ssl_sock_load_ocsp_response_from_file: checked at commit.
+		der, ok := decodeB64(payload)
+		if !ok {
+			return fail("Error reading OCSP response in base64 formatCan't load the payload\n")
+		}
+		tx.ocspResp = der
+	case "issuer":
+		certs, _ := pemCerts(data)
+		if len(certs) == 0 {
+			return fail(fmt.Sprintf("'%s' cannot be read or parsed'.\nCan't load the payload\n", name))
+		}
+		tx.issuer = certs[0]
+	default:
 		certs, bad := pemCerts(data)
 		if len(certs) == 0 {
 			return fail(fmt.Sprintf("unable to load certificate from file '%s'.\nCan't load the payload\n", name))
@@ -256,7 +275,9 @@ func (s *Store) set(arg, payload string) string {
 		if bad {
 			return fail(fmt.Sprintf("unable to load certificate chain from file '%s'.\nCan't load the payload\n", name))
 		}
+		// A new PEM drops the OCSP response and issuer.
 		tx.leaf, tx.chain, tx.key = certs[0], certs[1:], firstPrivateKey(data)
+		tx.ocspResp, tx.issuer = nil, nil
 	}
 	msg := "Transaction updated for certificate %s!\n"
 	if s.tx == nil {
@@ -283,7 +304,7 @@ func (s *Store) commit(path string) string {
 	if tx.leaf == nil || !keyMatches(tx.leaf.PublicKey, tx.key) {
 		return fail(fmt.Sprintf("inconsistencies between private key and certificate loaded '%s'.\n", path))
 	}
-	c := &ckch{path: path, cert: tls.Certificate{PrivateKey: tx.key, Leaf: tx.leaf, Certificate: [][]byte{tx.leaf.Raw}}}
+	c := &ckch{path: path, cert: tls.Certificate{PrivateKey: tx.key, Leaf: tx.leaf, Certificate: [][]byte{tx.leaf.Raw}}, ocspResp: tx.ocspResp, issuer: tx.issuer}
 	for _, x := range tx.chain {
 		c.cert.Certificate = append(c.cert.Certificate, x.Raw)
 	}
@@ -308,6 +329,11 @@ func (s *Store) commit(path string) string {
 		b.WriteString(".")
 	}
 	s.tx = nil
+	// A certificate replaced by a commit frees its OCSP entry; a
+	// deleted crt-list line does not (HAProxy 2.6 keeps it).
+	if old != nil {
+		s.releaseOCSP(old)
+	}
 	b.WriteString("\nSuccess!\n")
 	return b.String()
 }
@@ -331,19 +357,39 @@ func (s *Store) show(path string) string {
 		return b.String()
 	}
 	notFound := "Can't display the certificate: Not found or the certificate is a bundle!\n"
+	// "<file>.ocsp" shows the OCSP response of the certificate.
+	ocspDetail := false
+	if dot := strings.LastIndexByte(path, '.'); dot >= 0 && path[dot+1:] == "ocsp" {
+		path, ocspDetail = path[:dot], true
+	}
 	var leaf *x509.Certificate
 	var chain []*x509.Certificate
 	var sc *storeCert
+	var resp []byte
 	if rest, ok := strings.CutPrefix(path, "*"); ok {
 		if s.tx == nil || s.tx.path != rest {
 			return notFound
 		}
+		if ocspDetail {
+			// The transaction's own response, not the tree's.
+			return ocspPrint(s.tx.ocspResp)
+		}
 		b.WriteString("Filename: *" + rest + "\n")
-		leaf, chain = s.tx.leaf, s.tx.chain
+		leaf, chain, resp = s.tx.leaf, s.tx.chain, s.tx.ocspResp
 	} else {
 		sc = s.certs[path]
 		if sc == nil {
 			return notFound
+		}
+		if sc.ck != nil {
+			resp = sc.ck.ocspResp
+		}
+		if ocspDetail {
+			// The response in use for the id the file's response names.
+			if e := s.ocspLookup(ocspKeyOf(resp)); e != nil {
+				return ocspDetailOf(e)
+			}
+			return ""
 		}
 		b.WriteString("Filename: " + path + "\n")
 		if sc.ck != nil {
@@ -367,8 +413,7 @@ func (s *Store) show(path string) string {
 	if leaf != nil {
 		writeCertDetail(&b, leaf, chain)
 	}
-	// No OCSP response is ever loaded: HAProxy then prints an empty key.
-	b.WriteString("OCSP Response Key: \n")
+	fmt.Fprintf(&b, "OCSP Response Key: %x\n", ocspKeyOf(resp))
 	return b.String()
 }
 

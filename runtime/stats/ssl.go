@@ -11,6 +11,9 @@ type CertSource interface {
 	// CrtListCommand is "add|del|show ssl crt-list"; args are the words
 	// after "crt-list".
 	CrtListCommand(verb string, args []string, payload string, hasPayload bool) string
+	// OCSPCommand is "show ssl ocsp-response [<id>]" or "set ssl
+	// ocsp-response <base64>"; arg is the word after "ocsp-response".
+	OCSPCommand(verb, arg, payload string, hasPayload bool) string
 }
 
 // sslCommands are the certificate store's commands, with HAProxy 2.6's
@@ -37,6 +40,8 @@ func sslCommands() []command {
 		{words: []string{"commit", "ssl", "crl-file"}, usage: "commit ssl crl-file <crlfile>           : commit a CRL file", run: (*session).certCommand},
 		{words: []string{"abort", "ssl", "crl-file"}, usage: "abort ssl crl-file <crlfile>            : abort a transaction for a CRL file", run: (*session).certCommand},
 		{words: []string{"del", "ssl", "crl-file"}, usage: "del ssl crl-file <crlfile>              : delete an unused CRL file", run: (*session).certCommand},
+		{words: []string{"set", "ssl", "ocsp-response"}, usage: "set ssl ocsp-response <resp|payload>    : update a certificate's OCSP Response from a base64-encode DER", run: (*session).ocspCommand},
+		{words: []string{"show", "ssl", "ocsp-response"}, usage: "show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response", run: (*session).ocspCommand},
 		{words: []string{"show", "ssl", "crl-file"}, usage: "show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>", run: (*session).certCommand},
 	}
 }
@@ -72,5 +77,16 @@ func (ss *session) certCommand(args []string) bool {
 	default:
 		ss.out.WriteString(src.CAFileCommand(args[2] == "crl-file", verb, arg(args, 3), ss.payload, ss.hasPayload))
 	}
+	return false
+}
+
+// ocspCommand runs "show|set ssl ocsp-response": HAProxy 2.6 checks no
+// level for either.
+func (ss *session) ocspCommand(args []string) bool {
+	src, ok := ss.srv.src.(CertSource)
+	if !ok {
+		return false
+	}
+	ss.out.WriteString(src.OCSPCommand(args[0], arg(args, 3), ss.payload, ss.hasPayload))
 	return false
 }
