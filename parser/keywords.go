@@ -153,7 +153,7 @@ var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-
 issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
-ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
+ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
 ssl-skip-self-issued-ca thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
 tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.idle-pool.shared
 tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout
@@ -234,6 +234,7 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
 	compressionGlobals()
+	globalKeywords["ssl-load-extra-files"] = keyword{support: Unsupported, handle: sslLoadExtraFiles}
 	globalKeywords["pp2-never-send-local"] = keyword{support: Supported, handle: func(c *pctx) {
 		if !c.tooMany(0) {
 			c.cp.cfg.Global.PP2NeverSendLocal = true
@@ -670,4 +671,33 @@ func (c *pctx) rest(n int) []string {
 func isLegacyFilter(kw string) bool {
 	_, ok := legacyKinds[kw]
 	return ok
+}
+
+// sslLoadExtraFiles checks "ssl-load-extra-files" as
+// ssl_parse_global_extra_files does. gohap always reads what "all" asks
+// for, HAProxy's default, so only "all" runs; any other set is refused.
+func sslLoadExtraFiles(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).", c.args[0])
+		return
+	}
+	some := false
+	for i := 1; i < len(c.args) && c.args[i] != ""; i++ {
+		switch a := c.args[i]; a {
+		case "bundle", "sctl", "ocsp", "issuer", "key":
+			some = true
+		case "none", "all":
+			if some || c.arg(i+1) != "" {
+				c.alert("'%s' 'none' and 'all' can be only used alone", c.args[0])
+				return
+			}
+			if a == "all" {
+				c.setSupport(Supported)
+			}
+			return
+		default:
+			c.alert("'%s' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).", c.args[0])
+			return
+		}
+	}
 }

@@ -24,6 +24,8 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check connect port 81\n server s 127.0.0.1:1 check check-send-proxy\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect via-socks4\n server s 127.0.0.1:1 check socks4 127.0.0.1:2 check-via-socks4\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie\n server s 127.0.0.1:1\n", "-"},
+		{"global\n ssl-load-extra-files all\nfrontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
+		{"global\n ssl-load-extra-files key ocsp\nfrontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "'ssl-load-extra-files' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie foo\n server s 127.0.0.1:1\n", "'balance rdp-cookie foo' in backend 'be' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n tcp-request content accept\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n mode tcp\n tcp-request content accept if RDP_COOKIE\n server s 127.0.0.1:1\n", "-"},
