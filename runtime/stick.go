@@ -433,7 +433,10 @@ func (s *session) stickStreamEnd(status int) {
 	if !s.tracking() {
 		return
 	}
-	if status > 0 {
+	// An answer of the proxy's own counts as HAProxy's analysers count
+	// it: 4xx as an error, 502 and 504 (the server failed) as a failure;
+	// a 503 for want of a server or a 500 is neither.
+	if status > 0 && (status < 500 || status == 502 || status == 504) {
 		s.stickStatus(status)
 	}
 	s.stickBytes()

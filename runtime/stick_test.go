@@ -252,13 +252,16 @@ func TestStickDifferential(t *testing.T) {
  http-request return status 200 content-type text/plain lf-string "%[sc_get_gpc0(0)] %[sc1_get_gpc1] %[sc_http_req_cnt(0)] %[src_conn_cur] %[sc_get_gpt0(0)]" if { path /read }
  http-request return status 404 if { path /missing }
  http-response sc-inc-gpc1(0) if { status 200 }
+ use_backend empty if { path /nosrv }
 `
-	reqs := []string{"/", "/inc", "/inc", "/gpt", "/read", "/missing", "/", "/inc", "/read", "/", "/"}
+	// /nosrv gets the proxy's 503 for want of a server: no failure.
+	reqs := []string{"/", "/nosrv", "/inc", "/inc", "/gpt", "/read", "/missing", "/", "/inc", "/read", "/", "/"}
 	run := func(start func(cfg, fe string), sock string) []string {
 		fe := freePort(t)
 		start(fmtCfg("global\n stats socket %s level admin\n"+baseDefaults+
 			"frontend fe\n bind %s\n%s default_backend be\n"+
 			"backend users\n stick-table type string len 16 size 10 store gpc1,http_req_cnt\n"+
+			"backend empty\n"+
 			"backend be\n balance roundrobin\n stick-table type ip size 10 expire 30s\n stick on src\n server s1 %s\n server s2 %s\n",
 			sock, fe, rules, a.Addr(), b.Addr()), fe)
 		var out []string
