@@ -59,6 +59,9 @@ type Server struct {
 	// Socks4 is the address of the SOCKS4 proxy connections to the
 	// server go through ("socks4"), as Dial takes it; "" for none.
 	Socks4 string
+	// Source is the backend's "source": the address its connections,
+	// health checks included, are bound to; invalid when none.
+	Source netip.AddrPort
 	// Weight is the weight at start (HAProxy's iweight); CurWeight is the
 	// one in force.
 	Weight    int

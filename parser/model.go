@@ -311,6 +311,9 @@ type Proxy struct {
 	UniqueIDHeader string
 	// SendNameHeader is http-send-name-header's header name, lower-cased.
 	SendNameHeader string
+	// Source is "source": the address the backend's connections are
+	// bound to, invalid when none.
+	Source netip.AddrPort
 	// Disabled is "disabled" (reverted by "enabled"): the proxy is not
 	// started.
 	Disabled bool
@@ -568,6 +571,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.Retries = d.Retries
 		p.HTTPReuse = d.HTTPReuse
 		p.SendNameHeader = d.SendNameHeader
+		p.Source = d.Source
 		p.RedispatchAfter = d.RedispatchAfter
 		p.HashType = d.HashType
 		p.HashBalanceFactor = d.HashBalanceFactor

@@ -52,7 +52,7 @@ var proxyKeywords = map[string]keyword{
 	"monitor":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwMonitor},
 	"monitor-uri":           {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
 	"log":                   {support: Unsupported, handle: kwLog},
-	"source":                {caps: CapBE, support: Unsupported},
+	"source":                {caps: CapBE, support: Unsupported, handle: kwSource},
 	"errorloc":              {support: Supported, handle: kwErrorloc},
 	"errorloc302":           {support: Supported, handle: kwErrorloc},
 	"errorloc303":           {support: Supported, handle: kwErrorloc},
@@ -1160,9 +1160,60 @@ func kwDispatch(c *pctx) {
 	c.cp.proxy.Dispatch = d
 }
 
+// kwSource reads "source <addr>[:<port>] [usesrc ...] [interface ...]":
+// the address the backend's connections are bound to. The address alone
+// runs; usesrc, interface and host names stay refused.
+func kwSource(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects <addr>[:<port>], and optionally '%s' <addr>, and '%s' <name>.", "source", "usesrc", "interface")
+		return
+	}
+	a := c.arg(1)
+	if msg := checkConnectAddress(a, false); msg != "" {
+		msg, nl := strings.CutSuffix(msg, "\n")
+		c.alert("'%s %s' : %s", c.args[0], a, msg)
+		if nl {
+			c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+		}
+		return
+	}
+	extra := false
+	for i := 2; i < len(c.args) && c.args[i] != ""; i += 2 {
+		switch c.args[i] {
+		case "usesrc", "interface":
+			extra = true
+		default:
+			c.alert("'%s' only supports optional keywords '%s' and '%s'.", c.args[0], "interface", "usesrc")
+			return
+		}
+	}
+	s := a
+	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
+		s = strings.TrimPrefix(s, pfx)
+	}
+	host, port, _ := splitHostPort(s)
+	if host == "" || host == "*" {
+		host = "0.0.0.0"
+	}
+	ip, err := netip.ParseAddr(host)
+	if extra || err != nil {
+		// A later line may still run: the proxy's source is replaced.
+		c.cp.proxy.Source = netip.AddrPort{}
+		return
+	}
+	n, _ := leadingInt(port)
+	c.runtimeForm()
+	c.cp.proxy.Source = netip.AddrPortFrom(ip.Unmap(), uint16(n))
+}
+
 // checkDispatchAddress is str2sa_range's verdict on a connect address
 // whose port is mandatory and a single one.
-func checkDispatchAddress(a string) string {
+func checkDispatchAddress(a string) string { return checkConnectAddress(a, true) }
+
+// checkConnectAddress is str2sa_range's verdict on a connect address
+// (PA_O_CONNECT) with at most one port, mandatory when portMand is set
+// (PA_O_PORT_MAND).
+func checkConnectAddress(a string, portMand bool) string {
 	if a == "" {
 		return "'' resolves to an empty address (environment variable missing?)\n"
 	}
@@ -1172,13 +1223,14 @@ func checkDispatchAddress(a string) string {
 	}
 	host, port, ok := splitHostPort(s)
 	switch {
-	case !ok || port == "":
+	case (!ok || port == "") && portMand:
 		return fmt.Sprintf("missing port specification in '%s'", a)
+	case !ok || port == "":
 	case port[0] >= '0' && port[0] <= '9':
 		if strings.IndexByte(port, '-') >= 0 {
 			return fmt.Sprintf("port range not permitted here in '%s'", a)
 		}
-		if n, _ := leadingInt(port); n < 1 || n > 65535 {
+		if n, _ := leadingInt(port); n < 1 && portMand || n > 65535 {
 			return fmt.Sprintf("invalid port '%s'", port)
 		}
 	case port[0] == '+' || port[0] == '-':

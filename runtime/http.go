@@ -582,7 +582,8 @@ func (s *session) releaseServerAs(safe bool) {
 		s.resetServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe})
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe, counted: s.svCounted})
+	s.svCounted = false
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
@@ -719,6 +720,9 @@ func (be *Backend) dialer() net.Dialer {
 	d := net.Dialer{Timeout: be.Connect, KeepAliveConfig: keepAlive(be.tcpKA)}
 	if !be.tcpKA {
 		d.KeepAlive = -1
+	}
+	if be.source.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(be.source)
 	}
 	return d
 }

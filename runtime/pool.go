@@ -114,6 +114,9 @@ type pooledConn struct {
 	c   netConn
 	rc  syscall.RawConn
 	key connKey
+	// counted says the connection counts in its server's connections in
+	// use until put takes it.
+	counted bool
 	// uses is how many requests the connection carried; safe says the
 	// last of them was not its client's first.
 	uses int
@@ -132,8 +135,12 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := p.stateLocked(srv)
-	// The connection counts as used until it is idle.
+	// The connection counts as used until it is idle, then no longer,
+	// under one lock as srv_add_to_idle_list does.
 	used := max(st.used, 1)
+	if pc.counted && st.used > 0 {
+		st.used--
+	}
 	idle := len(st.list)
 	if p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
 		!(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)+o.low) {

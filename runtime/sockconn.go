@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -39,12 +40,22 @@ type sockConn struct {
 func dial(d *net.Dialer, addr string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || ap.Addr().Zone() != "" {
+		if network, _ := backend.DialTarget(addr); d.LocalAddr != nil && !strings.HasPrefix(network, "tcp") {
+			// "source" binds TCP connections only.
+			dd := *d
+			dd.LocalAddr = nil
+			d = &dd
+		}
 		return backend.Dial(context.Background(), d, addr)
 	}
-	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable)
+	var src netip.AddrPort
+	if la, ok := d.LocalAddr.(*net.TCPAddr); ok {
+		src = la.AddrPort()
+	}
+	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable, src)
 }
 
-func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool) (net.Conn, error) {
+func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, src netip.AddrPort) (net.Conn, error) {
 	a := ap.Addr().Unmap()
 	ap = netip.AddrPortFrom(a, ap.Port())
 	// The calls before the poller takes the socket do not block: made
@@ -73,6 +84,14 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool) (net.Con
 	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
 	if keepAlive {
 		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
+	}
+	if src.IsValid() {
+		// "source": bound first, with SO_REUSEADDR as HAProxy's
+		// tcp_bind_socket.
+		if err := bindSource(fd, src, a.Is4()); err != nil {
+			unix.Close(fd)
+			return nil, dialErr(ap, err)
+		}
 	}
 	for {
 		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), salen)
@@ -129,6 +148,23 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool) (net.Con
 		return nil, dialErr(ap, cerr)
 	}
 	return c, nil
+}
+
+// bindSource binds fd to src, in the family of the destination.
+func bindSource(fd int, src netip.AddrPort, v4 bool) error {
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	var sa unix.Sockaddr
+	a := src.Addr()
+	switch {
+	case v4 && a.Is4():
+		sa = &unix.SockaddrInet4{Port: int(src.Port()), Addr: a.As4()}
+	case !v4:
+		// A v4 source goes as its v4-mapped form.
+		sa = &unix.SockaddrInet6{Port: int(src.Port()), Addr: a.As16()}
+	default:
+		return os.NewSyscallError("bind", unix.EAFNOSUPPORT)
+	}
+	return os.NewSyscallError("bind", unix.Bind(fd, sa))
 }
 
 func dialErr(ap netip.AddrPort, err error) error {
