@@ -374,6 +374,11 @@ ring r
 			if cmd == "show events r -w" {
 				l, _ := r.ReadString('\n')
 				out = append(out, cmd+" old: "+maskRingLine(l))
+			} else {
+				// -nw answers nothing until an event: the command must be
+				// read before the event comes, which a loaded machine
+				// may delay.
+				time.Sleep(300 * time.Millisecond)
 			}
 			get("/size/2")
 			l, _ := r.ReadString('\n')
