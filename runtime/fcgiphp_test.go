@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -73,11 +74,14 @@ pm.max_children = 4
 	cf := filepath.Join(dir, "fpm.conf")
 	os.WriteFile(cf, []byte(conf), 0o644)
 	cmd := exec.Command(bin, "-R", "-n", "-y", cf)
+	// Its own process group: the cleanup kills the workers with the
+	// master, which would otherwise leave them listening.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Skipf("php-fpm does not start: %v", err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 	})
 	deadline := time.Now().Add(10 * time.Second)
