@@ -153,6 +153,11 @@ func (h *h1Client) try(raw, method string) (*http.Response, string, error) {
 		return nil, "", err
 	}
 	resp, err := http.ReadResponse(h.br, &http.Request{Method: method})
+	// An interim answer (a 100 Continue the proxy sends when it read the
+	// head before the body) precedes the final one.
+	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+		resp, err = http.ReadResponse(h.br, &http.Request{Method: method})
+	}
 	if err != nil {
 		return nil, "", err
 	}
