@@ -146,7 +146,6 @@ func (t *tunnel) start(toServer, toClient []byte) {
 		t.abort()
 		return
 	}
-	t.p = p
 	if len(toServer) > 0 {
 		if _, err := s.Write(toServer); err != nil {
 			t.abort()
@@ -165,8 +164,20 @@ func (t *tunnel) start(toServer, toClient []byte) {
 	// tunnel's own timer replaces them.
 	c.SetDeadline(time.Time{})
 	s.SetDeadline(time.Time{})
+	// A CLI "shutdown session" may end the tunnel from now on: the
+	// poller and pipes are published under timerMu, which end reads
+	// them under, and a tunnel that ended meanwhile takes its pipes
+	// back out of the poller.
+	t.timerMu.Lock()
+	t.p = p
 	t.pipes[0] = t.newPipe(c, s, true)
 	t.pipes[1] = t.newPipe(s, c, false)
+	if t.closed.Load() {
+		t.dropPipes()
+		t.timerMu.Unlock()
+		return
+	}
+	t.timerMu.Unlock()
 	for _, pp := range t.pipes {
 		if pp == nil {
 			t.abort()
@@ -395,6 +406,15 @@ func (t *tunnel) abort() {
 	t.end()
 }
 
+// dropPipes takes the pipes out of the poller; called under timerMu.
+func (t *tunnel) dropPipes() {
+	for _, pp := range t.pipes {
+		if pp != nil && t.p != nil {
+			t.p.remove(pp)
+		}
+	}
+}
+
 func (t *tunnel) end() {
 	t.endOnce.Do(func() {
 		t.closed.Store(true)
@@ -402,14 +422,10 @@ func (t *tunnel) end() {
 		if t.timer != nil {
 			t.timer.Stop()
 		}
+		t.dropPipes()
 		t.timerMu.Unlock()
 		t.c.Close()
 		t.s.Close()
-		for _, pp := range t.pipes {
-			if pp != nil && t.p != nil {
-				t.p.remove(pp)
-			}
-		}
 		if t.done != nil {
 			t.done()
 		}
