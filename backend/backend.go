@@ -59,9 +59,9 @@ type Server struct {
 	// Socks4 is the address of the SOCKS4 proxy connections to the
 	// server go through ("socks4"), as Dial takes it; "" for none.
 	Socks4 string
-	// Source is the backend's "source": the address its connections,
-	// health checks included, are bound to; invalid when none.
-	Source netip.AddrPort
+	// Source is the server's "source", or its backend's: what its
+	// connections, health checks included, are bound to; nil for none.
+	Source *SourceBind
 	// Weight is the weight at start (HAProxy's iweight); CurWeight is the
 	// one in force.
 	Weight    int

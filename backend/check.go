@@ -376,12 +376,12 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 // connect rule's with via-socks4, when the server has one
 // (tcpcheck_eval_connect); directly otherwise.
 func (s *Server) dialCheck(ctx context.Context, d *net.Dialer, addr string, dflt, via bool) (net.Conn, error) {
-	if s.Source.IsValid() {
-		if network, _ := DialTarget(addr); strings.HasPrefix(network, "tcp") {
-			dd := *d
-			dd.LocalAddr = net.TCPAddrFromAddrPort(s.Source)
-			d = &dd
-		}
+	if s.Source != nil {
+		// Checks have no client: usesrc does not apply
+		// (tcp_connect_server finds no conn->src).
+		dd := *d
+		dd.LocalAddr, dd.Control = nil, s.Source.Control
+		d = &dd
 	}
 	if s.Socks4 == "" || !(via || dflt && s.Check.ViaSocks4) {
 		return Dial(ctx, d, addr)

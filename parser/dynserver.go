@@ -35,6 +35,7 @@ func DynamicServer(name string, words []string) (*Server, string) {
 		i += n
 	}
 	if msg := checkServerOptions(name, opts, false); msg != "" {
+		msg, _, _ = strings.Cut(msg, "\x00")
 		return nil, msg
 	}
 	if checked, tracks := serverCheckAndTrack(opts); checked && tracks {

@@ -311,9 +311,9 @@ type Proxy struct {
 	UniqueIDHeader string
 	// SendNameHeader is http-send-name-header's header name, lower-cased.
 	SendNameHeader string
-	// Source is "source": the address the backend's connections are
-	// bound to, invalid when none.
-	Source netip.AddrPort
+	// Source is "source": what the backend's connections are bound
+	// to, nil when none.
+	Source *SourceBind
 	// Disabled is "disabled" (reverted by "enabled"): the proxy is not
 	// started.
 	Disabled bool

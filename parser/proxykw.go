@@ -53,6 +53,7 @@ var proxyKeywords = map[string]keyword{
 	"monitor-uri":           {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
 	"log":                   {support: Unsupported, handle: kwLog},
 	"source":                {caps: CapBE, support: Unsupported, handle: kwSource},
+	"usesrc":                {support: Unsupported, handle: kwUsesrc},
 	"errorloc":              {support: Supported, handle: kwErrorloc},
 	"errorloc302":           {support: Supported, handle: kwErrorloc},
 	"errorloc303":           {support: Supported, handle: kwErrorloc},
@@ -404,9 +405,7 @@ func (p *Proxy) newServer(pos Pos, name, addr string, opts []string, template bo
 
 func kwDefaultServer(c *pctx) {
 	if msg := checkServerOptions("", c.rest(1), true); msg != "" {
-		d := alertf(c.pos, "%s", msg)
-		d.Style = StyleBracket
-		c.cp.add(d)
+		c.serverOptionAlert("", msg)
 		return
 	}
 	// Each default-server line adds to the ones before it.
@@ -436,7 +435,7 @@ func kwServer(c *pctx) {
 		return
 	}
 	if msg := checkServerOptions(c.arg(1), c.rest(3), false); msg != "" {
-		bracket("'server %s/%s' : %s", c.cp.proxy.Name, c.arg(1), msg)
+		c.serverOptionAlert(fmt.Sprintf("'server %s/%s' : ", c.cp.proxy.Name, c.arg(1)), msg)
 		return
 	}
 	if !checkServerTLSFiles(c, c.cp.proxy.Name+"/"+c.arg(1), c.rest(3)) {
@@ -501,7 +500,7 @@ func kwServerTemplate(c *pctx) {
 	}
 	p := c.cp.proxy
 	if msg := checkServerOptions("(null)", c.rest(4), false); msg != "" {
-		bracket("'server %s/(null)' : %s", p.Name, msg)
+		c.serverOptionAlert(fmt.Sprintf("'server %s/(null)' : ", p.Name), msg)
 		return
 	}
 	if checked, tracks := serverCheckAndTrack(append(append([]string{}, p.DefaultServer...), c.rest(4)...)); checked && tracks {
@@ -1158,52 +1157,6 @@ func kwDispatch(c *pctx) {
 	d.Host, port, _ = splitHostPort(s)
 	d.Port, _ = leadingInt(port) // atoi, as HAProxy reads it
 	c.cp.proxy.Dispatch = d
-}
-
-// kwSource reads "source <addr>[:<port>] [usesrc ...] [interface ...]":
-// the address the backend's connections are bound to. The address alone
-// runs; usesrc, interface and host names stay refused.
-func kwSource(c *pctx) {
-	if c.arg(1) == "" {
-		c.alert("'%s' expects <addr>[:<port>], and optionally '%s' <addr>, and '%s' <name>.", "source", "usesrc", "interface")
-		return
-	}
-	a := c.arg(1)
-	if msg := checkConnectAddress(a, false); msg != "" {
-		msg, nl := strings.CutSuffix(msg, "\n")
-		c.alert("'%s %s' : %s", c.args[0], a, msg)
-		if nl {
-			c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
-		}
-		return
-	}
-	extra := false
-	for i := 2; i < len(c.args) && c.args[i] != ""; i += 2 {
-		switch c.args[i] {
-		case "usesrc", "interface":
-			extra = true
-		default:
-			c.alert("'%s' only supports optional keywords '%s' and '%s'.", c.args[0], "interface", "usesrc")
-			return
-		}
-	}
-	s := a
-	for _, pfx := range []string{"ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"} {
-		s = strings.TrimPrefix(s, pfx)
-	}
-	host, port, _ := splitHostPort(s)
-	if host == "" || host == "*" {
-		host = "0.0.0.0"
-	}
-	ip, err := netip.ParseAddr(host)
-	if extra || err != nil {
-		// A later line may still run: the proxy's source is replaced.
-		c.cp.proxy.Source = netip.AddrPort{}
-		return
-	}
-	n, _ := leadingInt(port)
-	c.runtimeForm()
-	c.cp.proxy.Source = netip.AddrPortFrom(ip.Unmap(), uint16(n))
 }
 
 // checkDispatchAddress is str2sa_range's verdict on a connect address

@@ -287,7 +287,7 @@ func (cp *cfgParser) ringServer(c *pctx, r *Ring) {
 	}
 	opts := c.rest(3)
 	if msg := checkServerOptions(name, opts, false); msg != "" {
-		bracket("'server %s/%s' : %s", r.Name, name, msg)
+		c.serverOptionAlert(fmt.Sprintf("'server %s/%s' : ", r.Name, name), msg)
 		return
 	}
 	if !checkServerTLSFiles(c, r.Name+"/"+name, opts) {

@@ -28,7 +28,7 @@ no-ssl-reuse:0 no-sslv3:0 no-tfo:0 no-tls-tickets:0 no-tlsv10:0 no-tlsv11:0 no-t
 observe:1 on-error:1 on-marked-down:1 on-marked-up:1 pool-low-conn:1 pool-max-conn:1 pool-purge-delay:1 port:1 proto:1
 proxy-v2-options:1 redir:1 resolve-net:1 resolve-opts:1 resolve-prefer:1 resolvers:1 rise:1 send-proxy:0 send-proxy-v2:0
 send-proxy-v2-ssl:0 send-proxy-v2-ssl-cn:0 slowstart:1 sni:1 socks4:1 source:1 ssl:0 ssl-max-ver:1 ssl-min-ver:1
-ssl-reuse:0 stick:0 tcp-ut:1 tfo:0 tls-tickets:0 track:1 usesrc:1 verify:1 verifyhost:1 weight:1 ws:1 interface:1`) {
+ssl-reuse:0 stick:0 tcp-ut:1 tfo:0 tls-tickets:0 track:1 usesrc:1 verify:1 verifyhost:1 weight:1 ws:1`) {
 		name, n, _ := strings.Cut(kv, ":")
 		serverKeywords[name] = int(n[0] - '0')
 		serverKeywordNames = append(serverKeywordNames, name)
@@ -57,6 +57,25 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 		}
 		var bad string
 		switch kw {
+		case "source":
+			kw0 := "server"
+			switch {
+			case isDefault:
+				kw0 = "default-server"
+			case serverName == "(null)":
+				kw0 = "server-template"
+			}
+			_, next, ret, alert, at := serverSource(opts, i, kw0)
+			if ret != "" {
+				return indentMsg(ret, 2) + "."
+			}
+			if alert != nil {
+				return alert.Msg + strings.Join(append([]string{""}, alert.Detail...), "\n") + "\x00error encountered while processing '" + at + "'."
+			}
+			i = next - 1
+			continue
+		case "usesrc":
+			bad = "'usesrc' only allowed after a 'source' statement."
 		case "rise", "fall":
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects an integer argument.", kw)
@@ -231,6 +250,9 @@ type ServerSettings struct {
 	// connection through it too ("check-via-socks4").
 	Socks4         Socks4Addr
 	CheckViaSocks4 bool
+	// Source is the server option "source", nil for none: the
+	// backend's then applies.
+	Source *SourceBind
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -300,6 +322,12 @@ func (s *ServerSettings) apply(opts []string) {
 			}
 			s.TLSWords = append(s.TLSWords[:len(s.TLSWords):len(s.TLSWords)], opts[i:i+n]...)
 			i += n - 1
+			continue
+		}
+		if o == "source" {
+			sb, next, _, _, _ := serverSource(opts, i, "")
+			s.Source = sb
+			i = next - 1
 			continue
 		}
 		takesArg, ok := runtimeServerOptions[o]

@@ -108,6 +108,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
 		}
+		sourceHdrWarnings(p, kind, warn)
 		if p.Cap&parser.CapFE != 0 {
 			if !p.Disabled {
 				listeners += len(p.Binds)

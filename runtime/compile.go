@@ -245,9 +245,9 @@ type Backend struct {
 	idle  idlePool
 	// disabled is "disabled": no server, no checks, no statistics.
 	disabled bool
-	// source is "source": the address connections to servers are bound
-	// to, invalid when none.
-	source netip.AddrPort
+	// source is "source": what connections to servers without their
+	// own are bound to, nil when none.
+	source *backend.SourceBind
 	// sendName is http-send-name-header's name, "" when unset.
 	sendName string
 	// conns counts the streams using the backend.
@@ -818,7 +818,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
-		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: p.Source}
+		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: backend.NewSourceBind(p.Source)}
 	be.sendName = p.SendNameHeader
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
@@ -1100,7 +1100,15 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 		srv.Check.Addr = net.JoinHostPort(checkHost, p)
 	}
 	srv.Socks4 = socks4DialAddr(st.Socks4)
-	srv.Source = p.Source
+	// The server's own "source" wins over the backend's.
+	switch {
+	case st.Source != nil:
+		srv.Source = backend.NewSourceBind(st.Source)
+	case be != nil:
+		srv.Source = be.source
+	default:
+		srv.Source = backend.NewSourceBind(p.Source)
+	}
 	srv.Check.ViaSocks4 = st.CheckViaSocks4
 	srv.Check.HTTP = chk.http
 	srv.Check.TCP = chk.tcp

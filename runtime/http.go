@@ -696,6 +696,10 @@ func (s *session) connKeyFor(be *Backend, srv *backend.Server) connKey {
 	if be.pp.get(srv) != nil {
 		k.ppSrc, k.ppDst = s.txn.Src, s.txn.Dst
 	}
+	if b := srv.Source; b != nil && b.Transparent() {
+		// A transparent connection carries its client's requests only.
+		k.src, _ = s.usesrcAddr(be, b)
+	}
 	return k
 }
 
@@ -721,9 +725,6 @@ func (be *Backend) dialer() net.Dialer {
 	if !be.tcpKA {
 		d.KeepAlive = -1
 	}
-	if be.source.IsValid() {
-		d.LocalAddr = net.TCPAddrFromAddrPort(be.source)
-	}
 	return d
 }
 
@@ -739,14 +740,18 @@ func retryDelay(be *Backend) time.Duration {
 // connect dials a server with the backend's connect timeout, retrying
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
-func connect(be *Backend, srv *backend.Server, dst netip.AddrPort, stopping *atomic.Bool) (netConn, error) {
-	d := be.dialer()
+func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
+	d0 := be.dialer()
+	d, err := s.sourceDialer(&d0, be, srv)
+	if err != nil {
+		return nil, err
+	}
 	for try := 0; ; try++ {
-		c, err := dialAddr(&d, srv, srv.DialAddr(dst))
+		c, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
-		if try >= be.Retries || stopping.Load() {
+		if try >= be.Retries || s.e.stopping.Load() {
 			return nil, err
 		}
 		var ne net.Error
@@ -773,7 +778,7 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		if err == nil {
 			return c, srv, nil
 		}
-		if err == errProxyHeader {
+		if err == errProxyHeader || err == errUsesrc {
 			return nil, srv, err
 		}
 		if failures++; failures > be.Retries || s.e.stopping.Load() {
@@ -805,6 +810,10 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
+	d, err := s.sourceDialer(d, be, srv)
+	if err != nil {
+		return nil, err
+	}
 	if f := be.fcgi; f != nil && f.servers[srv] {
 		return s.dialFCGI(d, be, srv)
 	}
@@ -1997,6 +2006,12 @@ func (s *session) serveTxn(hl int) bool {
 				if s.logging {
 					s.logSrvAddr = s.srvDst(srv, nil)
 				}
+				if err == errUsesrc {
+					// An internal error (SF_ERR_INTERNAL): 500, not retried.
+					keep := s.errorReply(500, true)
+					s.txFlags = logging.SFErrInternal | logging.SFFinstC
+					return keep
+				}
 				keep := s.errorReply(503, true)
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
@@ -2481,7 +2496,7 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 		s.svUses = 1
 		return true
 	}
-	c, err := connect(be, srv, s.txn.Dst, &s.e.stopping)
+	c, err := s.connect(be, srv)
 	if err != nil || s.sendProxyHeader(be, srv, c) != nil {
 		return false
 	}

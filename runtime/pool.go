@@ -108,6 +108,8 @@ func (p *idlePool) count(srv *backend.Server) int {
 type connKey struct {
 	dst          netip.AddrPort
 	ppSrc, ppDst netip.AddrPort
+	// src is the foreign address of a transparent connection (usesrc).
+	src netip.AddrPort
 }
 
 type pooledConn struct {

@@ -1,12 +1,10 @@
 package runtime_test
 
 import (
-	"io"
 	"net"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -303,62 +301,5 @@ func TestMaxSessionSrvConns(t *testing.T) {
 				t.Errorf("server connections: gohap %v, haproxy %v", got, ref)
 			}
 		})
-	}
-}
-
-// "source" binds the backend's connections, health checks included, to
-// an address: the server sees them all come from it. HAProxy alongside.
-func TestSource(t *testing.T) {
-	run := func(start func(cfg, fe string)) string {
-		var mu sync.Mutex
-		seen := map[string]int{}
-		srv := serveRaw(t, func(c net.Conn) {
-			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			b := make([]byte, 4096)
-			n, _ := c.Read(b)
-			kind := "check"
-			if strings.HasPrefix(string(b[:n]), "GET /traffic") {
-				kind = "traffic"
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-			mu.Lock()
-			seen[kind+" from "+host]++
-			mu.Unlock()
-		})
-		fe := freePort(t)
-		start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n source 127.0.0.2\n option httpchk GET /check\n server s %s check inter 100ms\n", fe, srv), fe)
-		c := dial(t, fe)
-		c.send("GET /traffic HTTP/1.1\r\nHost: a\r\n\r\n")
-		if resp, _ := c.read("GET"); resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			mu.Lock()
-			n := seen["check from 127.0.0.2"]
-			mu.Unlock()
-			if n > 0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		var kinds []string
-		for k := range seen {
-			kinds = append(kinds, k)
-		}
-		slices.Sort(kinds)
-		return strings.Join(kinds, ", ")
-	}
-	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if want := "check from 127.0.0.2, traffic from 127.0.0.2"; got != want {
-		t.Errorf("gohap: %s, want %s", got, want)
-	}
-	if haproxyBin() == "" {
-		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
-	}
-	if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); ref != got {
-		t.Errorf("gohap: %s, haproxy: %s", got, ref)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,28 +33,19 @@ type sockConn struct {
 	laddr atomic.Pointer[net.TCPAddr]
 }
 
-// dial connects to a server address with d's timeout and keep-alive: a
-// literal IP and port on the engine's own socket (sockConn), anything
-// else (names, unix sockets, socket pairs) through backend.Dial.
+// dial connects to a server address with d's timeout, keep-alive and
+// Control (which binds a "source"): a literal IP and port on the
+// engine's own socket (sockConn), anything else (names, unix sockets,
+// socket pairs) through backend.Dial.
 func dial(d *net.Dialer, addr string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || ap.Addr().Zone() != "" {
-		if network, _ := backend.DialTarget(addr); d.LocalAddr != nil && !strings.HasPrefix(network, "tcp") {
-			// "source" binds TCP connections only.
-			dd := *d
-			dd.LocalAddr = nil
-			d = &dd
-		}
 		return backend.Dial(context.Background(), d, addr)
 	}
-	var src netip.AddrPort
-	if la, ok := d.LocalAddr.(*net.TCPAddr); ok {
-		src = la.AddrPort()
-	}
-	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable, src)
+	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable, d.Control)
 }
 
-func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, src netip.AddrPort) (net.Conn, error) {
+func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control func(network, address string, rc syscall.RawConn) error) (net.Conn, error) {
 	a := ap.Addr().Unmap()
 	ap = netip.AddrPortFrom(a, ap.Port())
 	// The calls before the poller takes the socket do not block: made
@@ -85,10 +75,13 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, src neti
 	if keepAlive {
 		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
 	}
-	if src.IsValid() {
-		// "source": bound first, with SO_REUSEADDR as HAProxy's
-		// tcp_bind_socket.
-		if err := bindSource(fd, src, a.Is4()); err != nil {
+	if control != nil {
+		// "source": bound before connecting (tcp_connect_server).
+		network := "tcp6"
+		if a.Is4() {
+			network = "tcp4"
+		}
+		if err := control(network, "", fdRaw(fd)); err != nil {
 			unix.Close(fd)
 			return nil, dialErr(ap, err)
 		}
@@ -150,22 +143,13 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, src neti
 	return c, nil
 }
 
-// bindSource binds fd to src, in the family of the destination.
-func bindSource(fd int, src netip.AddrPort, v4 bool) error {
-	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	var sa unix.Sockaddr
-	a := src.Addr()
-	switch {
-	case v4 && a.Is4():
-		sa = &unix.SockaddrInet4{Port: int(src.Port()), Addr: a.As4()}
-	case !v4:
-		// A v4 source goes as its v4-mapped form.
-		sa = &unix.SockaddrInet6{Port: int(src.Port()), Addr: a.As16()}
-	default:
-		return os.NewSyscallError("bind", unix.EAFNOSUPPORT)
-	}
-	return os.NewSyscallError("bind", unix.Bind(fd, sa))
-}
+// fdRaw is a socket not yet handed to the poller, as a net.Dialer's
+// Control sees it.
+type fdRaw int
+
+func (f fdRaw) Control(fn func(fd uintptr)) error { fn(uintptr(f)); return nil }
+func (fdRaw) Read(func(fd uintptr) bool) error    { return errors.ErrUnsupported }
+func (fdRaw) Write(func(fd uintptr) bool) error   { return errors.ErrUnsupported }
 
 func dialErr(ap netip.AddrPort, err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}

@@ -1,0 +1,122 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/netip"
+
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h1"
+)
+
+// errUsesrc is a transparent connection whose foreign address cannot be
+// found (alloc_bind_address): no such header for usesrc hdr_ip.
+var errUsesrc = errors.New("no address for usesrc")
+
+// sourceDialer is d binding the connections to srv as its "source" (or
+// its backend's) says, with this session's foreign address for usesrc.
+func (s *session) sourceDialer(d *net.Dialer, be *Backend, srv *backend.Server) (*net.Dialer, error) {
+	b := srv.Source
+	if b == nil {
+		return d, nil
+	}
+	dd := *d
+	if b.Usesrc == parser.UsesrcNone {
+		dd.Control = b.Control
+		return &dd, nil
+	}
+	src, err := s.usesrcAddr(be, b)
+	if err != nil {
+		return nil, err
+	}
+	dd.Control = b.ControlFrom(src)
+	return &dd, nil
+}
+
+// usesrcAddr is the foreign address of a transparent connection
+// (alloc_bind_address): the client's, usesrc's own, or the IPv4 address
+// in a request header; invalid when the client has no inet address,
+// which then binds the source address only.
+func (s *session) usesrcAddr(be *Backend, b *backend.SourceBind) (netip.AddrPort, error) {
+	switch b.Usesrc {
+	case parser.UsesrcAddr:
+		return b.UsesrcAddr, nil
+	case parser.UsesrcClient, parser.UsesrcClientIP:
+		src := s.txn.Src
+		return netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), nil
+	case parser.UsesrcHdrIP:
+		if b.HdrOcc == 0 || !be.HTTP || s.txn.Req == nil {
+			return netip.AddrPort{}, errUsesrc
+		}
+		v, ok := headerOcc(s.txn.Buf, s.txn.Req, b.Hdr, b.HdrOcc)
+		if !ok {
+			return netip.AddrPort{}, errUsesrc
+		}
+		return netip.AddrPortFrom(inetaddrHostLim(v), 0), nil
+	}
+	return netip.AddrPort{}, nil
+}
+
+// headerOcc is occurrence occ (from the first when > 0, from the last
+// when < 0) of the comma-separated values of header name, as
+// http_get_htx_hdr finds it.
+func headerOcc(buf []byte, m *h1.Msg, name string, occ int) ([]byte, bool) {
+	var vals [][]byte
+	for _, h := range m.Headers {
+		if !h1.EqualFold(h.Name.Of(buf), name) {
+			continue
+		}
+		for _, v := range bytes.Split(h.Value.Of(buf), []byte(",")) {
+			vals = append(vals, bytes.Trim(v, " \t"))
+		}
+	}
+	if occ < 0 {
+		occ += len(vals) + 1
+	}
+	if occ < 1 || occ > len(vals) {
+		return nil, false
+	}
+	return vals[occ-1], true
+}
+
+// inetaddrHostLim reads a dotted IPv4 address as HAProxy's
+// inetaddr_host_lim: each byte from the last three digits before a dot,
+// missing bytes zero.
+func inetaddrHostLim(v []byte) netip.Addr {
+	var a [4]byte
+	for i := 0; i < 4; i++ {
+		n := 0
+		for n < len(v) && v[n] >= '0' && v[n] <= '9' {
+			n++
+		}
+		x := 0
+		for _, c := range v[max(0, n-3):n] {
+			x = x*10 + int(c-'0')
+		}
+		a[i] = byte(x)
+		if n == len(v) || v[n] != '.' {
+			break
+		}
+		v = v[n+1:]
+	}
+	return netip.AddrFrom4(a)
+}
+
+// sourceHdrWarnings are check_config_validity's warnings about usesrc
+// hdr_ip outside HTTP mode, where no header can give the address (the
+// connections then fail).
+func sourceHdrWarnings(p *parser.Proxy, kind string, warn func(parser.Pos, string, ...any)) {
+	if p.Mode == "http" || p.Cap&parser.CapDef != 0 {
+		return
+	}
+	if sb := p.Source; sb != nil && sb.Usesrc == parser.UsesrcHdrIP && sb.HdrOcc != 0 {
+		warn(parser.Pos{}, "%s '%s' : ignoring use of header %s as source IP in non-HTTP mode.", kind, p.Name, sb.Hdr)
+	}
+	for _, s := range p.Servers {
+		if sb := s.Settings.Source; sb != nil && sb.Usesrc == parser.UsesrcHdrIP && sb.HdrOcc != 0 {
+			warn(parser.Pos{}, "%s '%s' : server %s cannot use header %s as source IP in non-HTTP mode.", kind, p.Name, s.Name, sb.Hdr)
+		}
+	}
+}

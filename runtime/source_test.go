@@ -1,0 +1,179 @@
+package runtime_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sourceSeen runs a configuration whose backend "be" has one server at
+// %[1]s, sends three requests from clientIP (with SO_REUSEADDR when
+// reuse, so that usesrc client may bind the client's own port), waits
+// for a health check, and tells where the server saw each kind of
+// connection come from: the address, and whether the port was the
+// client's, one of 47000-47010, or another.
+func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP string, reuse bool, hdr string) string {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	clientPorts := map[string]bool{}
+	srv := serveRaw(t, func(c net.Conn) {
+		host, port, _ := net.SplitHostPort(c.RemoteAddr().String())
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 4096)
+		n, _ := c.Read(b)
+		var kind string
+		switch req := string(b[:n]); {
+		case strings.Contains(req, "GET /traffic"):
+			kind = "traffic"
+		case strings.Contains(req, "GET /check"), strings.Contains(req, "CHECK"):
+			kind = "check"
+		default:
+			// A TCP frontend passes on the harness's readiness probe.
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+		p, _ := strconv.Atoi(port)
+		mu.Lock()
+		defer mu.Unlock()
+		class := "any port"
+		switch {
+		case clientPorts[port]:
+			class = "client port"
+		case p >= 47000 && p <= 47010:
+			class = "range port"
+		}
+		seen[kind+" from "+host+" "+class] = true
+	})
+	fe := freePort(t)
+	chk := " option httpchk GET /check\n"
+	if mode == "tcp" {
+		chk = " option tcp-check\n tcp-check send CHECK\\r\\n\n"
+	}
+	start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n mode %[3]s\n bind %[2]s\n default_backend be\nbackend be\n mode %[3]s\n"+chk+be, srv, fe, mode), fe)
+	d := net.Dialer{Timeout: time.Second}
+	if clientIP != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(clientIP)}
+	}
+	if reuse {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) })
+		}
+	}
+	var statuses []string
+	for range 3 {
+		c, err := d.Dial("tcp", fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(c.LocalAddr().String())
+		mu.Lock()
+		clientPorts[port] = true
+		mu.Unlock()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET /traffic HTTP/1.1\r\nHost: a\r\n%sConnection: close\r\n\r\n", hdr)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			statuses = append(statuses, "no response")
+		} else {
+			statuses = append(statuses, strconv.Itoa(resp.StatusCode))
+			resp.Body.Close()
+		}
+		c.Close()
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		mu.Lock()
+		checked := false
+		for k := range seen {
+			checked = checked || strings.HasPrefix(k, "check")
+		}
+		mu.Unlock()
+		if checked || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var kinds []string
+	for k := range seen {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return "status " + strings.Join(slices.Compact(statuses), ",") + ": " + strings.Join(kinds, ", ")
+}
+
+// The forms of "source", on the backend and as a server option: what
+// the server sees of traffic and health checks, HAProxy alongside.
+func TestSourceForms(t *testing.T) {
+	cases := []struct {
+		name, mode, be, clientIP string
+		reuse                    bool
+		hdr, want                string
+	}{
+		{name: "backend", be: " source 127.0.0.2\n server s %[1]s check inter 100ms\n",
+			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.2 any port"},
+		{name: "server option wins", be: " source 127.0.0.2\n server s %[1]s check inter 100ms source 127.0.0.3\n",
+			want: "status 200: check from 127.0.0.3 any port, traffic from 127.0.0.3 any port"},
+		{name: "default-server", be: " source 127.0.0.2\n default-server source 127.0.0.4\n server s %[1]s check inter 100ms\n",
+			want: "status 200: check from 127.0.0.4 any port, traffic from 127.0.0.4 any port"},
+		{name: "port range", be: " server s %[1]s check inter 100ms source 127.0.0.2:47000-47010\n",
+			want: "status 200: check from 127.0.0.2 range port, traffic from 127.0.0.2 range port"},
+		{name: "backend port", be: " source 127.0.0.2:47005\n server s %[1]s check inter 100ms\n",
+			want: "status 200: check from 127.0.0.2 range port, traffic from 127.0.0.2 range port"},
+		{name: "usesrc clientip", be: " source 0.0.0.0 usesrc clientip\n server s %[1]s check inter 100ms\n", clientIP: "127.0.0.5",
+			want: "status 200: check from 127.0.0.1 any port, traffic from 127.0.0.5 any port"},
+		{name: "usesrc clientip tcp", mode: "tcp", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc clientip\n", clientIP: "127.0.0.5",
+			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.5 any port"},
+		{name: "usesrc client", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc client\n", clientIP: "127.0.0.6", reuse: true,
+			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.6 client port"},
+		{name: "usesrc address", be: " source 127.0.0.2 usesrc 127.0.0.7\n server s %[1]s check inter 100ms\n",
+			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.7 any port"},
+		{name: "usesrc address port", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc 127.0.0.7:47009\n",
+			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.7 range port"},
+		{name: "usesrc hdr_ip last", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src)\n",
+			hdr: "X-Src: 127.0.0.8, 127.0.0.9\r\n", want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.9 any port"},
+		{name: "usesrc hdr_ip first", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src,1)\n",
+			hdr: "X-Src: 127.0.0.8\r\nX-Src: 127.0.0.9\r\n", want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.8 any port"},
+		{name: "usesrc hdr_ip missing", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src)\n",
+			want: "status 500: check from 127.0.0.2 any port"},
+		{name: "usesrc hdr_ip occ 0", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src,0)\n",
+			hdr: "X-Src: 127.0.0.8\r\n", want: "status 500: check from 127.0.0.2 any port"},
+		{name: "usesrc hdr_ip tcp", mode: "tcp", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src)\n",
+			hdr: "X-Src: 127.0.0.8\r\n", want: "status no response: check from 127.0.0.2 any port"},
+		{name: "interface", be: " server s %[1]s check inter 100ms source 127.0.0.2 interface lo\n",
+			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.2 any port"},
+		{name: "unix source binds nothing", be: " source 127.0.0.2\n server s %[1]s check inter 100ms source unix@/nonexistent\n",
+			want: "status 200: check from 127.0.0.1 any port, traffic from 127.0.0.1 any port"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mode := tc.mode
+			if mode == "" {
+				mode = "http"
+			}
+			got := sourceSeen(t, func(cfg, _ string) { startGohap(t, cfg, nil) }, mode, tc.be, tc.clientIP, tc.reuse, tc.hdr)
+			if got != tc.want {
+				t.Errorf("gohap: %s, want %s", got, tc.want)
+			}
+			if haproxyBin() == "" {
+				t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+			}
+			if ref := sourceSeen(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }, mode, tc.be, tc.clientIP, tc.reuse, tc.hdr); ref != got {
+				t.Errorf("gohap: %s, haproxy: %s", got, ref)
+			}
+		})
+	}
+}
