@@ -257,7 +257,6 @@ func kwSource(c *pctx) {
 		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = m.Detail
 		return
 	}
-	c.runtimeForm()
 	c.cp.proxy.Source = sb
 }
 

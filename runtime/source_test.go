@@ -177,3 +177,58 @@ func TestSourceForms(t *testing.T) {
 		})
 	}
 }
+
+// A transparent connection carries only its client's requests: with
+// http-reuse always, a second client from another address gets its own
+// connection from its own address, as HAProxy keys its idle connections
+// by their source.
+func TestSourceUsesrcReuse(t *testing.T) {
+	run := func(start func(cfg, fe string)) string {
+		var mu sync.Mutex
+		var seen []string
+		srv := serveRaw(t, func(c net.Conn) {
+			br := bufio.NewReader(c)
+			for {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+				mu.Lock()
+				seen = append(seen, req.URL.Path+" from "+host)
+				mu.Unlock()
+				io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+			}
+		})
+		fe := freePort(t)
+		start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse always\n source 0.0.0.0 usesrc clientip\n server s %s\n", fe, srv), fe)
+		for _, ip := range []string{"127.0.0.5", "127.0.0.6", "127.0.0.5"} {
+			d := net.Dialer{Timeout: time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+			c, err := d.Dial("tcp", fe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: a\r\n\r\n", ip)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("client %s: %v", ip, err)
+			}
+			resp.Body.Close()
+			c.Close()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(seen, ", ")
+	}
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if want := "/127.0.0.5 from 127.0.0.5, /127.0.0.6 from 127.0.0.6, /127.0.0.5 from 127.0.0.5"; got != want {
+		t.Errorf("gohap: %s, want %s", got, want)
+	}
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+	}
+	if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); ref != got {
+		t.Errorf("gohap: %s, haproxy: %s", got, ref)
+	}
+}
