@@ -120,6 +120,10 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
+	if s.Source != nil {
+		// The agent is connected to as the server (tcp_connect_server).
+		d.Control = s.Source.Control
+	}
 	conn, err := d.DialContext(cctx, "tcp", s.agentAddr())
 	if err != nil {
 		switch {

@@ -232,3 +232,37 @@ func TestSourceUsesrcReuse(t *testing.T) {
 		t.Errorf("gohap: %s, haproxy: %s", got, ref)
 	}
 }
+
+// The agent check is connected to from the server's source too.
+func TestSourceAgent(t *testing.T) {
+	run := func(start func(cfg, fe string)) string {
+		seen := make(chan string, 16)
+		agent := serveRaw(t, func(c net.Conn) {
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			select {
+			case seen <- host:
+			default:
+			}
+			io.WriteString(c, "up\n")
+		})
+		_, aport, _ := net.SplitHostPort(agent)
+		fe := freePort(t)
+		start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n source 127.0.0.2\n server s 127.0.0.1:9 agent-check agent-port %s agent-inter 100ms source 127.0.0.3\n", fe, aport), fe)
+		select {
+		case h := <-seen:
+			return h
+		case <-time.After(3 * time.Second):
+			return "no agent check"
+		}
+	}
+	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if got != "127.0.0.3" {
+		t.Errorf("gohap: agent check from %s, want 127.0.0.3", got)
+	}
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+	}
+	if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); ref != got {
+		t.Errorf("gohap: agent check from %s, haproxy from %s", got, ref)
+	}
+}
