@@ -61,15 +61,21 @@ func (s *session) usesrcAddr(be *Backend, b *backend.SourceBind) (netip.AddrPort
 
 // headerOcc is occurrence occ (from the first when > 0, from the last
 // when < 0) of the comma-separated values of header name, as
-// http_get_htx_hdr finds it.
+// http_get_htx_hdr finds it; an empty name stands for any header.
 func headerOcc(buf []byte, m *h1.Msg, name string, occ int) ([]byte, bool) {
 	var vals [][]byte
 	for _, h := range m.Headers {
-		if !h1.EqualFold(h.Name.Of(buf), name) {
+		if name != "" && !h1.EqualFold(h.Name.Of(buf), name) {
 			continue
 		}
+		conn := h1.EqualFold(h.Name.Of(buf), "connection")
 		for _, v := range bytes.Split(h.Value.Of(buf), []byte(",")) {
-			vals = append(vals, bytes.Trim(v, " \t"))
+			v = bytes.Trim(v, " \t")
+			if conn && (h1.EqualFold(v, "close") || h1.EqualFold(v, "keep-alive")) {
+				// HAProxy's H1 parser takes these tokens off.
+				continue
+			}
+			vals = append(vals, v)
 		}
 	}
 	if occ < 0 {

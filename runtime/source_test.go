@@ -147,6 +147,8 @@ func TestSourceForms(t *testing.T) {
 			hdr: "X-Src: 127.0.0.8, 127.0.0.9\r\n", want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.9 any port"},
 		{name: "usesrc hdr_ip first", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src,1)\n",
 			hdr: "X-Src: 127.0.0.8\r\nX-Src: 127.0.0.9\r\n", want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.8 any port"},
+		{name: "usesrc hdr_ip any header", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip()\n",
+			hdr: "X-Src: 127.0.0.8\r\n", want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.8 any port"},
 		{name: "usesrc hdr_ip missing", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src)\n",
 			want: "status 500: check from 127.0.0.2 any port"},
 		{name: "usesrc hdr_ip occ 0", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src,0)\n",
