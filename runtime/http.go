@@ -741,13 +741,12 @@ func retryDelay(be *Backend) time.Duration {
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
 func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
-	d0 := be.dialer()
-	d, err := s.sourceDialer(&d0, be, srv)
-	if err != nil {
+	d := be.dialer()
+	if err := s.bindSource(&d, be, srv); err != nil {
 		return nil, err
 	}
 	for try := 0; ; try++ {
-		c, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst))
+		c, err := dialAddr(&d, srv, srv.DialAddr(s.txn.Dst))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -810,8 +809,7 @@ var errProxyHeader = errors.New("proxy header not sent")
 // dialServer opens a connection to srv: TCP, the PROXY header, then the
 // TLS handshake of an "ssl" server within the connect timeout.
 func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
-	d, err := s.sourceDialer(d, be, srv)
-	if err != nil {
+	if err := s.bindSource(d, be, srv); err != nil {
 		return nil, err
 	}
 	if f := be.fcgi; f != nil && f.servers[srv] {

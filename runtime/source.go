@@ -15,24 +15,25 @@ import (
 // found (alloc_bind_address): no such header for usesrc hdr_ip.
 var errUsesrc = errors.New("no address for usesrc")
 
-// sourceDialer is d binding the connections to srv as its "source" (or
-// its backend's) says, with this session's foreign address for usesrc.
-func (s *session) sourceDialer(d *net.Dialer, be *Backend, srv *backend.Server) (*net.Dialer, error) {
+// bindSource sets d's Control to bind the connections to srv as its
+// "source" (or its backend's) says, with this session's foreign address
+// for usesrc; d is the caller's own dialer, reset for each server tried.
+// Only a transparent connection costs an allocation.
+func (s *session) bindSource(d *net.Dialer, be *Backend, srv *backend.Server) error {
 	b := srv.Source
-	if b == nil {
-		return d, nil
+	switch {
+	case b == nil:
+		d.Control = nil
+	case !b.Transparent():
+		d.Control = b.Control
+	default:
+		src, err := s.usesrcAddr(be, b)
+		if err != nil {
+			return err
+		}
+		d.Control = b.ControlFrom(src)
 	}
-	dd := *d
-	if b.Usesrc == parser.UsesrcNone {
-		dd.Control = b.Control
-		return &dd, nil
-	}
-	src, err := s.usesrcAddr(be, b)
-	if err != nil {
-		return nil, err
-	}
-	dd.Control = b.ControlFrom(src)
-	return &dd, nil
+	return nil
 }
 
 // usesrcAddr is the foreign address of a transparent connection
