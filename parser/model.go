@@ -254,6 +254,9 @@ type Proxy struct {
 	DefaultServer  []string
 	ServerDefaults ServerSettings
 	Retries        int
+	// RetryOn is "retry-on": what failures are retried (RetryConnFailure
+	// unless set).
+	RetryOn RetryOn
 	// HasLog is set when the proxy has a log line (or inherits one).
 	HasLog bool
 	// Log holds the log targets, format and captures (logs.go).
@@ -514,7 +517,7 @@ type Section struct {
 
 func newProxy(kind, name string, pos Pos) *Proxy {
 	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{},
-		OptionArgs: map[string][]string{}, HTTPReuse: "safe", MaxSessSrvConns: 5, Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
+		OptionArgs: map[string][]string{}, HTTPReuse: "safe", MaxSessSrvConns: 5, Retries: 3, RetryOn: RetryConnFailure, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
 	switch kind {
 	case "frontend":
 		p.Cap = CapFE
@@ -569,6 +572,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.DefaultServer = d.DefaultServer
 		p.ServerDefaults = d.ServerDefaults
 		p.Retries = d.Retries
+		p.RetryOn = d.RetryOn
 		p.HTTPReuse = d.HTTPReuse
 		p.SendNameHeader = d.SendNameHeader
 		p.Source = d.Source

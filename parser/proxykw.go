@@ -86,7 +86,7 @@ var proxyKeywords = map[string]keyword{
 	"srvtcpka-cnt":          {caps: CapBE, support: Harmless},
 	"srvtcpka-idle":         {caps: CapBE, support: Harmless},
 	"srvtcpka-intvl":        {caps: CapBE, support: Harmless},
-	"retry-on":              {caps: CapBE, support: Unsupported},
+	"retry-on":              {support: Supported, handle: kwRetryOn},
 	"use-fcgi-app":          {caps: CapBE, support: Unsupported},
 	"max-keep-alive-queue":  {caps: CapBE, support: Unsupported},
 }

@@ -275,7 +275,9 @@ type Backend struct {
 	// Server-side timeouts; zero means none.
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
-	Redispatch                                bool
+	// retryOn is "retry-on": the failures that are retried.
+	retryOn    parser.RetryOn
+	Redispatch bool
 	// RedispatchAfter is "option redispatch <interval>": every Nth retry
 	// when positive, the last -N retries when negative (-1 by default).
 	RedispatchAfter int
@@ -815,7 +817,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
-		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
+		Retries: p.Retries, retryOn: p.RetryOn, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: p.Source}
