@@ -316,6 +316,31 @@ func (s *Server) SetWeight(w int) error {
 // usable reports whether s can take traffic (up with a non-zero weight).
 func (s *Server) usable() bool { return s.State() == Up && s.weight() > 0 && !s.Drained() }
 
+// KeepLast is assign_server's test for a session's last server:
+// usable, and with "max-keep-alive-queue" (maxKAQueue is its value plus
+// one, 0 when unset) either room for the stream or a queue short enough,
+// unless always (a private connection's session).
+func (s *Server) KeepLast(maxKAQueue int32, always bool) bool {
+	if !s.usable() {
+		return false
+	}
+	if always || maxKAQueue == 0 {
+		return true
+	}
+	s.Backend.mu.Lock()
+	defer s.Backend.mu.Unlock()
+	return s.Maxconn == 0 || s.cur < s.dynMaxconn() || len(s.queue)+1 < int(maxKAQueue)
+}
+
+// Hashed says whether the algorithm hashes the request (BE_LB_KIND_HI).
+func (a Algo) Hashed() bool {
+	switch a {
+	case Source, URI, Hdr, URLParam, RDPCookie:
+		return true
+	}
+	return false
+}
+
 // Acquire picks a server for a new session and takes one of its
 // connection slots, waiting in a queue up to queueTimeout when every
 // usable server is full. Release must be called when done.

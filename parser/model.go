@@ -320,6 +320,10 @@ type Proxy struct {
 	// Disabled is "disabled" (reverted by "enabled"): the proxy is not
 	// started.
 	Disabled bool
+	// MaxKAQueue is "max-keep-alive-queue" plus one, as HAProxy keeps it:
+	// 0 when unset (-1), else the server queue length from which a
+	// preferred last server is passed over.
+	MaxKAQueue int32
 	// MaxSessSrvConns is max-session-srv-conns (5 by default): the idle
 	// server connections a client connection keeps as its own.
 	MaxSessSrvConns int
@@ -573,6 +577,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.ServerDefaults = d.ServerDefaults
 		p.Retries = d.Retries
 		p.RetryOn = d.RetryOn
+		p.MaxKAQueue = d.MaxKAQueue
 		p.HTTPReuse = d.HTTPReuse
 		p.SendNameHeader = d.SendNameHeader
 		p.Source = d.Source

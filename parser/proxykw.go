@@ -88,7 +88,7 @@ var proxyKeywords = map[string]keyword{
 	"srvtcpka-intvl":        {caps: CapBE, support: Harmless},
 	"retry-on":              {support: Supported, handle: kwRetryOn},
 	"use-fcgi-app":          {caps: CapBE, support: Unsupported},
-	"max-keep-alive-queue":  {caps: CapBE, support: Unsupported},
+	"max-keep-alive-queue":  {support: Supported, handle: kwMaxKAQueue},
 }
 
 // proxyCandidates are the names offered as "did you mean" hints, in the

@@ -276,7 +276,11 @@ type Backend struct {
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
 	// retryOn is "retry-on": the failures that are retried.
-	retryOn    parser.RetryOn
+	retryOn parser.RetryOn
+	// preferLast is "option prefer-last-server"; maxKAQueue is
+	// "max-keep-alive-queue" plus one (0 when unset).
+	preferLast bool
+	maxKAQueue int32
 	Redispatch bool
 	// RedispatchAfter is "option redispatch <interval>": every Nth retry
 	// when positive, the last -N retries when negative (-1 by default).
@@ -822,6 +826,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: p.Source}
 	be.sendName = p.SendNameHeader
+	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

@@ -54,9 +54,14 @@ type session struct {
 	// mu guards idleConns, which a hard stop closes from another goroutine.
 	mu        sync.Mutex
 	idleConns []idleConn
-	idleArr   [5]idleConn // HAProxy's default max-session-srv-conns
-	svBuf     *[]byte
-	be        *Backend // the current request's backend
+	// svPrivate says the server connection is the session's own (an
+	// NTLM or Negotiate authentication began on it): it never goes to the
+	// shared pool. preferLast is then set for the session's later
+	// requests (SESS_FL_PREFER_LAST).
+	svPrivate, preferLast bool
+	idleArr               [5]idleConn // HAProxy's default max-session-srv-conns
+	svBuf                 *[]byte
+	be                    *Backend // the current request's backend
 	// Cookie persistence of the current request: the backend's settings,
 	// the chosen server's value, whether to insert it in the response.
 	ck       *cookieCfg
@@ -563,7 +568,7 @@ func (s *session) closeServer() {
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.uncountServer()
-	s.svSrv, s.svBe, s.svClean = nil, nil, false
+	s.svSrv, s.svBe, s.svClean, s.svPrivate = nil, nil, false, false
 }
 
 // uncountServer ends the count of the server connection as in use.
@@ -586,7 +591,7 @@ func (s *session) releaseServerAs(safe bool) {
 		s.closeServer()
 		return
 	}
-	if be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+	if be.reuseOf(s.svSrv) == reuseNever || s.svPrivate || s.e.stopping.Load() || s.sv.raw() != nil {
 		s.resetServer()
 		return
 	}
@@ -604,7 +609,7 @@ func (s *session) releaseServerAs(safe bool) {
 func (s *session) releaseIdle() {
 	s.mu.Lock()
 	for _, ic := range s.idleConns {
-		if ic.be.reuseOf(ic.srv) == reuseNever || s.e.stopping.Load() {
+		if ic.be.reuseOf(ic.srv) == reuseNever || ic.private || s.e.stopping.Load() {
 			resetClose(ic.c)
 		} else {
 			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, safe: !s.FirstRequest()})
@@ -624,6 +629,8 @@ type idleConn struct {
 	rc   syscall.RawConn
 	key  connKey
 	uses int
+	// private: see session.svPrivate.
+	private bool
 }
 
 // park moves the current server connection to the idle set, closing the
@@ -636,7 +643,7 @@ func (s *session) park() {
 		s.closeServer()
 		return
 	}
-	if be := s.svBe; be != nil && be.reuseOf(s.svSrv) != reuseNever {
+	if be := s.svBe; be != nil && be.reuseOf(s.svSrv) != reuseNever && !s.svPrivate {
 		// As HAProxy's shared connections, it waits in the server's idle
 		// list, under its keep policy; only private ones stay with the
 		// session. The request it carried was not the client's first when
@@ -651,13 +658,72 @@ func (s *session) park() {
 		s.resetServer()
 		return
 	}
-	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses})
+	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses, s.svPrivate})
 	s.mu.Unlock()
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.uncountServer()
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
+}
+
+// lastServer is assign_server's prefer-last search: with "option
+// prefer-last-server", or once an NTLM or Negotiate authentication began,
+// the first server the session keeps a connection of its own to that may
+// take the request, unless the algorithm hashes the request.
+func (s *session) lastServer(be *Backend) *backend.Server {
+	if !(be.preferLast || s.preferLast) || be.LB.Algo.Hashed() {
+		return nil
+	}
+	always := s.preferLast
+	if s.sv.c != nil && s.svBe == be && (s.svPrivate || be.reuseOf(s.svSrv) == reuseNever) && s.svSrv.KeepLast(be.maxKAQueue, always) {
+		return s.svSrv
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ic := range s.idleConns {
+		if ic.be == be && ic.srv.KeepLast(be.maxKAQueue, always) {
+			return ic.srv
+		}
+	}
+	return nil
+}
+
+// connAuth says whether a 401 or 407 response asks for an authentication
+// bound to the connection: a WWW-Authenticate (Proxy-Authenticate) value,
+// of those its commas outside quotes separate, that begins with "NTLM" or
+// "Nego".
+func connAuth(head []byte, m *h1.Msg) bool {
+	name := []byte("www-authenticate")
+	if m.Status == 407 {
+		name = []byte("proxy-authenticate")
+	}
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		if !bytes.EqualFold(h.Name.Of(head), name) {
+			continue
+		}
+		v := h.Value.Of(head)
+		for start, quoted, j := 0, false, 0; j <= len(v); j++ {
+			if j < len(v) {
+				c := v[j]
+				if c == '"' {
+					quoted = !quoted
+				} else if c == '\\' && quoted {
+					j++
+				}
+				if c != ',' || quoted {
+					continue
+				}
+			}
+			p := bytes.TrimLeft(v[start:min(j, len(v))], " \t")
+			if len(p) >= 4 && (bytes.EqualFold(p[:4], []byte("ntlm")) || bytes.EqualFold(p[:4], []byte("nego"))) {
+				return true
+			}
+			start = j + 1
+		}
+	}
+	return false
 }
 
 // unpark takes an idle connection to srv: the session's own, else, as
@@ -673,7 +739,7 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, key connK
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
 			s.mu.Unlock()
-			return pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses}, true
+			return pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, private: ic.private}, true
 		}
 	}
 	s.mu.Unlock()
@@ -1025,7 +1091,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
 	s.uncountServer()
-	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
+	s.svSrv, s.svBe, s.svUses, s.svClean, s.svPrivate = srv, be, 0, false, false
 	if be.reuseOf(srv) != reuseNever {
 		be.idle.use(srv)
 		s.svCounted = true
@@ -2092,6 +2158,8 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	if persisted != nil {
 		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, k)
+	} else if last := s.lastServer(be); last != nil {
+		srv, err = be.LB.AcquireServer(ctx, be.Queue, last, k)
 	} else {
 		srv, err = be.LB.AcquireKey(ctx, be.Queue, k)
 	}
@@ -2138,7 +2206,7 @@ func (s *session) serveTxn(hl int) bool {
 		s.park()
 		if pc, ok := s.unpark(srv, be, sni, key, perStream); ok {
 			s.attachServer(pc.c, srv, be)
-			s.sv.rc, s.svUses = pc.rc, pc.uses
+			s.sv.rc, s.svUses, s.svPrivate = pc.rc, pc.uses, pc.private
 			reused = true
 		} else {
 			c, got, err := s.connectServer(be, srv, k, srv == persisted, 0)
@@ -2324,6 +2392,11 @@ func (s *session) serveTxn(hl int) bool {
 		// HTTP/1 side refuses the response.
 		s.closeServer()
 		return s.errorReply(502, bodyDone)
+	}
+	if st := s.rsp.Status; (st == 401 || st == 407) && !s.svPrivate && connAuth(rhead, &s.rsp) {
+		// A connection-bound authentication: the server connection stays
+		// with the session and takes its next requests.
+		s.svPrivate, s.preferLast = true, true
 	}
 	s.compResponse(rhead)
 	s.captureResponse(rhead, &s.rsp)
