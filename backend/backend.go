@@ -106,10 +106,13 @@ type Server struct {
 	// second of the last change of state.
 	admin                        atomic.Uint32
 	health, chkStatus, chkResult atomic.Int32
-	inProgress, paused           atomic.Bool
-	lastChange                   atomic.Int64
-	cur                          int // sessions in use; guarded by Backend.mu
-	total                        atomic.Int64
+	// chkCode is the code the last check reported (an HTTP status, an
+	// external command's exit status).
+	chkCode            atomic.Int32
+	inProgress, paused atomic.Bool
+	lastChange         atomic.Int64
+	cur                int // sessions in use; guarded by Backend.mu
+	total              atomic.Int64
 	// Balancing state, guarded by Backend.mu.
 	eweight, npos, lpos, rweight, wscore, uw int
 	key                                      uint32

@@ -95,11 +95,16 @@ type GlobalSetVar struct {
 type Global struct {
 	// Experimental is expose-experimental-directives.
 	Experimental bool
-	Pos          Pos
-	Maxconn      int
-	Nbthread     int
-	Daemon       bool
-	Quiet        bool
+	// ExternalCheck is "external-check": external health checks may run.
+	// InsecureFork is "insecure-fork-wanted" and InsecureSetuid
+	// "insecure-setuid-wanted": without them HAProxy forbids new
+	// processes and privilege gains to what it starts.
+	ExternalCheck, InsecureFork, InsecureSetuid bool
+	Pos                                         Pos
+	Maxconn                                     int
+	Nbthread                                    int
+	Daemon                                      bool
+	Quiet                                       bool
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
@@ -254,6 +259,9 @@ type Proxy struct {
 	DefaultServer  []string
 	ServerDefaults ServerSettings
 	Retries        int
+	// ExtCheckCommand and ExtCheckPath are "external-check command" and
+	// "external-check path".
+	ExtCheckCommand, ExtCheckPath string
 	// RetryOn is "retry-on": what failures are retried (RetryConnFailure
 	// unless set).
 	RetryOn RetryOn
@@ -556,6 +564,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.OptionArgs[k] = v
 	}
 	p.CheckOpts = d.CheckOpts
+	p.ExtCheckCommand, p.ExtCheckPath = d.ExtCheckCommand, d.ExtCheckPath
 	p.Disabled = d.Disabled
 	p.HTTPMode = d.HTTPMode
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo

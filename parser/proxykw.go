@@ -79,7 +79,7 @@ var proxyKeywords = map[string]keyword{
 	"declare":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
 	"compression":           {support: Supported, handle: kwCompression},
 	"rate-limit":            {caps: CapFE, support: Supported, handle: kwRateLimit},
-	"external-check":        {caps: CapBE, support: Unsupported},
+	"external-check":        {support: Supported, handle: kwExternalCheck},
 	"clitcpka-cnt":          {caps: CapFE, support: Harmless},
 	"clitcpka-idle":         {caps: CapFE, support: Harmless},
 	"clitcpka-intvl":        {caps: CapFE, support: Harmless},
@@ -1720,6 +1720,10 @@ func kwHTTPCheck(c *pctx) {
 // HAProxy does.
 func checkOptionArgs(c *pctx, name string) bool {
 	switch name {
+	case "external-check":
+		if c.tooManyIdx(0, 1) {
+			return false
+		}
 	case "mysql-check":
 		if c.arg(2) == "" {
 			return true

@@ -8,6 +8,7 @@ var optionSupport = map[string]Support{
 	"forwardfor": Supported, "originalto": Supported, "allbackups": Supported, "httpchk": Supported,
 	"tcp-check": Supported, "redis-check": Supported, "smtpchk": Supported, "mysql-check": Supported,
 	"pgsql-check": Supported, "ldap-check": Supported, "ssl-hello-chk": Supported, "spop-check": Supported,
+	"external-check":  Supported,
 	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
 	"redispatch": Supported, "http-buffer-request": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported, "prefer-last-server": Supported,
