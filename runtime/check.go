@@ -43,6 +43,11 @@ type Result struct {
 func ParseChecks(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostics {
 	_, extra := buildTables(cfg)
 	extra = append(globalVarDiags(cfg), extra...)
+	tlsParse, tlsLate := bindTLSDiags(cfg, diags)
+	extra = append(extra, tlsParse...)
+	if len(tlsLate) > 0 {
+		lateTLS.Store(cfg, tlsLate)
+	}
 	for _, d := range extra {
 		i := len(diags)
 		for j, x := range diags {
@@ -171,6 +176,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				}
 			}
 		}
+	}
+	// The TLS contexts are prepared once every proxy was checked.
+	if late, ok := lateTLS.LoadAndDelete(cfg); ok {
+		r.Diags = append(r.Diags, late.(parser.Diagnostics)...)
 	}
 	// The rings' forwarding proxies are checked last, the latest first.
 	for i := len(cfg.Rings) - 1; i >= 0; i-- {
