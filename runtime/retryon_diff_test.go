@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // scriptServer answers the Nth request it receives as script[N] says,
@@ -120,8 +122,7 @@ func TestRetryOnDifferential(t *testing.T) {
 		var lines []string
 		for i, s := range sc.scripts {
 			if s[0] == "refuse" {
-				// A port nothing listens on.
-				lines = append(lines, fmt.Sprintf("    server s%d %s", i+1, freePort(t)))
+				lines = append(lines, fmt.Sprintf("    server s%d %s", i+1, refusedAddr(t)))
 				continue
 			}
 			ss := startScript(t, s...)
@@ -208,4 +209,24 @@ func retryCounters(csv string) string {
 		out = append(out, fmt.Sprintf("%s:%s/%s", f[1], f[idx["wretr"]], f[idx["wredis"]]))
 	}
 	return strings.Join(out, " ")
+}
+
+// refusedAddr is a loopback address that refuses connections for the
+// whole test: its port is held by a socket bound without listening, so
+// nothing else can take it.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
 }
