@@ -237,6 +237,9 @@ const (
 	CheckL7OKD
 	CheckL7OKCD
 	CheckL7Sts
+	CheckProcErr
+	CheckProcTout
+	CheckProcOK
 )
 
 // checkStatuses are HAProxy's check_statuses: the description a
@@ -245,24 +248,27 @@ var checkStatuses = [...]struct {
 	desc, name string
 	result     CheckResult
 }{
-	CheckUnknown: {"Unknown", "UNK", ResultUnknown},
-	CheckIni:     {"Initializing", "INI", ResultUnknown},
-	CheckStart:   {"", "", ResultUnknown},
-	CheckChecked: {"No status change", "CHECKED", ResultNeutral},
-	CheckHana:    {"Health analyze", "HANA", ResultFailed},
-	CheckSockErr: {"Socket error", "SOCKERR", ResultFailed},
-	CheckL4OK:    {"Layer4 check passed", "L4OK", ResultPassed},
-	CheckL4Tout:  {"Layer4 timeout", "L4TOUT", ResultFailed},
-	CheckL4Con:   {"Layer4 connection problem", "L4CON", ResultFailed},
-	CheckL6OK:    {"Layer6 check passed", "L6OK", ResultPassed},
-	CheckL6Tout:  {"Layer6 timeout", "L6TOUT", ResultFailed},
-	CheckL6Rsp:   {"Layer6 invalid response", "L6RSP", ResultFailed},
-	CheckL7Tout:  {"Layer7 timeout", "L7TOUT", ResultFailed},
-	CheckL7Rsp:   {"Layer7 invalid response", "L7RSP", ResultFailed},
-	CheckL57Data: {"", "", ResultUnknown},
-	CheckL7OKD:   {"Layer7 check passed", "L7OK", ResultPassed},
-	CheckL7OKCD:  {"Layer7 check conditionally passed", "L7OKC", ResultCondPass},
-	CheckL7Sts:   {"Layer7 wrong status", "L7STS", ResultFailed},
+	CheckUnknown:  {"Unknown", "UNK", ResultUnknown},
+	CheckIni:      {"Initializing", "INI", ResultUnknown},
+	CheckStart:    {"", "", ResultUnknown},
+	CheckChecked:  {"No status change", "CHECKED", ResultNeutral},
+	CheckHana:     {"Health analyze", "HANA", ResultFailed},
+	CheckSockErr:  {"Socket error", "SOCKERR", ResultFailed},
+	CheckL4OK:     {"Layer4 check passed", "L4OK", ResultPassed},
+	CheckL4Tout:   {"Layer4 timeout", "L4TOUT", ResultFailed},
+	CheckL4Con:    {"Layer4 connection problem", "L4CON", ResultFailed},
+	CheckL6OK:     {"Layer6 check passed", "L6OK", ResultPassed},
+	CheckL6Tout:   {"Layer6 timeout", "L6TOUT", ResultFailed},
+	CheckL6Rsp:    {"Layer6 invalid response", "L6RSP", ResultFailed},
+	CheckL7Tout:   {"Layer7 timeout", "L7TOUT", ResultFailed},
+	CheckL7Rsp:    {"Layer7 invalid response", "L7RSP", ResultFailed},
+	CheckL57Data:  {"", "", ResultUnknown},
+	CheckL7OKD:    {"Layer7 check passed", "L7OK", ResultPassed},
+	CheckL7OKCD:   {"Layer7 check conditionally passed", "L7OKC", ResultCondPass},
+	CheckL7Sts:    {"Layer7 wrong status", "L7STS", ResultFailed},
+	CheckProcErr:  {"External check error", "PROCERR", ResultFailed},
+	CheckProcTout: {"External check timeout", "PROCTOUT", ResultFailed},
+	CheckProcOK:   {"External check passed", "PROCOK", ResultPassed},
 }
 
 func (c CheckStatus) String() string {
@@ -313,6 +319,10 @@ const (
 // CheckStatus is the status of the server's last health check
 // (CheckIni before the first one).
 func (s *Server) CheckStatus() CheckStatus { return CheckStatus(s.chkStatus.Load()) }
+
+// CheckCode is the code of the last check's report, meaningful from
+// CheckL57Data on (HAProxy's check->code).
+func (s *Server) CheckCode() int { return int(s.chkCode.Load()) }
 
 // CheckResult is the result of the last health check, ResultUnknown
 // while one runs.

@@ -106,10 +106,13 @@ type Server struct {
 	// second of the last change of state.
 	admin                        atomic.Uint32
 	health, chkStatus, chkResult atomic.Int32
-	inProgress, paused           atomic.Bool
-	lastChange                   atomic.Int64
-	cur                          int // sessions in use; guarded by Backend.mu
-	total                        atomic.Int64
+	// chkCode is the code the last check reported (an HTTP status, an
+	// external command's exit status).
+	chkCode            atomic.Int32
+	inProgress, paused atomic.Bool
+	lastChange         atomic.Int64
+	cur                int // sessions in use; guarded by Backend.mu
+	total              atomic.Int64
 	// Balancing state, guarded by Backend.mu.
 	eweight, npos, lpos, rweight, wscore, uw int
 	key                                      uint32
@@ -315,6 +318,31 @@ func (s *Server) SetWeight(w int) error {
 
 // usable reports whether s can take traffic (up with a non-zero weight).
 func (s *Server) usable() bool { return s.State() == Up && s.weight() > 0 && !s.Drained() }
+
+// KeepLast is assign_server's test for a session's last server:
+// usable, and with "max-keep-alive-queue" (maxKAQueue is its value plus
+// one, 0 when unset) either room for the stream or a queue short enough,
+// unless always (a private connection's session).
+func (s *Server) KeepLast(maxKAQueue int32, always bool) bool {
+	if !s.usable() {
+		return false
+	}
+	if always || maxKAQueue == 0 {
+		return true
+	}
+	s.Backend.mu.Lock()
+	defer s.Backend.mu.Unlock()
+	return s.Maxconn == 0 || s.cur < s.dynMaxconn() || len(s.queue)+1 < int(maxKAQueue)
+}
+
+// Hashed says whether the algorithm hashes the request (BE_LB_KIND_HI).
+func (a Algo) Hashed() bool {
+	switch a {
+	case Source, URI, Hdr, URLParam, RDPCookie:
+		return true
+	}
+	return false
+}
 
 // Acquire picks a server for a new session and takes one of its
 // connection slots, waiting in a queue up to queueTimeout when every

@@ -55,6 +55,9 @@ type Check struct {
 	// StepTLS is the server's TLS settings for "tcp-check connect ssl"
 	// rules, also without check-ssl.
 	StepTLS *tls.Config
+	// Ext, when set, makes this an external check: a command is run,
+	// nothing connects.
+	Ext *ExtCheck
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -116,6 +119,9 @@ func (s *Server) checkLoop(ctx context.Context) {
 		s.mu.Lock()
 		s.inProgress.Store(false)
 		st := statusOf(kind, res)
+		if c, ok := reportCode(reason); ok {
+			s.chkCode.Store(int32(c))
+		}
 		s.chkStatus.Store(int32(st))
 		s.chkResult.Store(int32(checkStatuses[st].result))
 		if s.inMaint() {
@@ -159,6 +165,20 @@ func (s *Server) checkLoop(ctx context.Context) {
 		s.mu.Unlock()
 		t.Reset(c.interval(health, s.State()))
 	}
+}
+
+// reportCode reads the ", code: N" of a check's report.
+func reportCode(reason string) (int, bool) {
+	_, rest, ok := strings.Cut(reason, ", code: ")
+	if !ok {
+		return 0, false
+	}
+	end := 0
+	for end < len(rest) && (rest[end] >= '0' && rest[end] <= '9' || end == 0 && rest[end] == '-') {
+		end++
+	}
+	c, err := strconv.Atoi(rest[:end])
+	return c, err == nil
 }
 
 // stateReason is the report a change of state shows: a protocol check
@@ -264,6 +284,9 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	timeout := s.Check.Timeout
 	if timeout == 0 {
 		timeout = s.Check.Inter
+	}
+	if x := s.Check.Ext; x != nil {
+		return x.run(ctx, s)
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -219,15 +219,7 @@ func kwCacheMaxSecondary(c *pctx, k *Cache) {
 // leading blanks and a sign are taken, a negative value wraps, an
 // overflow gives the maximum.
 func strtoul(s string) (uint64, bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
+	i, neg := cSign(s)
 	start := i
 	var v uint64
 	over := false

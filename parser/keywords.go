@@ -163,14 +163,14 @@ tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord t
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
 expose-experimental-directives   noepoll nokqueue noevports nopoll busy-polling set-dumpable
-strict-limits insecure-fork-wanted insecure-setuid-wanted numa-cpu-mapping nosplice nogetaddrinfo
+strict-limits numa-cpu-mapping nosplice nogetaddrinfo
 tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
 maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  log-send-hostname
 log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
-resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   external-check stats
+resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   stats
 h1-case-adjust h1-case-adjust-file lua-prepend-path`)
 
 func init() {

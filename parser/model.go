@@ -95,11 +95,16 @@ type GlobalSetVar struct {
 type Global struct {
 	// Experimental is expose-experimental-directives.
 	Experimental bool
-	Pos          Pos
-	Maxconn      int
-	Nbthread     int
-	Daemon       bool
-	Quiet        bool
+	// ExternalCheck is "external-check": external health checks may run.
+	// InsecureFork is "insecure-fork-wanted" and InsecureSetuid
+	// "insecure-setuid-wanted": without them HAProxy forbids new
+	// processes and privilege gains to what it starts.
+	ExternalCheck, InsecureFork, InsecureSetuid bool
+	Pos                                         Pos
+	Maxconn                                     int
+	Nbthread                                    int
+	Daemon                                      bool
+	Quiet                                       bool
 	// ZeroWarning makes warnings fatal, as HAProxy's zero-warning.
 	ZeroWarning bool
 	User, Group string
@@ -254,6 +259,12 @@ type Proxy struct {
 	DefaultServer  []string
 	ServerDefaults ServerSettings
 	Retries        int
+	// ExtCheckCommand and ExtCheckPath are "external-check command" and
+	// "external-check path".
+	ExtCheckCommand, ExtCheckPath string
+	// RetryOn is "retry-on": what failures are retried (RetryConnFailure
+	// unless set).
+	RetryOn RetryOn
 	// HasLog is set when the proxy has a log line (or inherits one).
 	HasLog bool
 	// Log holds the log targets, format and captures (logs.go).
@@ -317,6 +328,10 @@ type Proxy struct {
 	// Disabled is "disabled" (reverted by "enabled"): the proxy is not
 	// started.
 	Disabled bool
+	// MaxKAQueue is "max-keep-alive-queue" plus one, as HAProxy keeps it:
+	// 0 when unset (-1), else the server queue length from which a
+	// preferred last server is passed over.
+	MaxKAQueue int32
 	// MaxSessSrvConns is max-session-srv-conns (5 by default): the idle
 	// server connections a client connection keeps as its own.
 	MaxSessSrvConns int
@@ -514,7 +529,7 @@ type Section struct {
 
 func newProxy(kind, name string, pos Pos) *Proxy {
 	p := &Proxy{Pos: pos, Kind: kind, Name: name, Mode: "tcp", Timeouts: map[string]time.Duration{}, Options: map[string]bool{}, OptionPos: map[string]Pos{},
-		OptionArgs: map[string][]string{}, HTTPReuse: "safe", MaxSessSrvConns: 5, Retries: 3, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
+		OptionArgs: map[string][]string{}, HTTPReuse: "safe", MaxSessSrvConns: 5, Retries: 3, RetryOn: RetryConnFailure, RedispatchAfter: -1, LB: Balance{Algo: "roundrobin"}, ServerDefaults: defaultServerSettings()}
 	switch kind {
 	case "frontend":
 		p.Cap = CapFE
@@ -549,6 +564,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.OptionArgs[k] = v
 	}
 	p.CheckOpts = d.CheckOpts
+	p.ExtCheckCommand, p.ExtCheckPath = d.ExtCheckCommand, d.ExtCheckPath
 	p.Disabled = d.Disabled
 	p.HTTPMode = d.HTTPMode
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo
@@ -569,6 +585,8 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.DefaultServer = d.DefaultServer
 		p.ServerDefaults = d.ServerDefaults
 		p.Retries = d.Retries
+		p.RetryOn = d.RetryOn
+		p.MaxKAQueue = d.MaxKAQueue
 		p.HTTPReuse = d.HTTPReuse
 		p.SendNameHeader = d.SendNameHeader
 		p.Source = d.Source

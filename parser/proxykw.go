@@ -80,16 +80,16 @@ var proxyKeywords = map[string]keyword{
 	"declare":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
 	"compression":           {support: Supported, handle: kwCompression},
 	"rate-limit":            {caps: CapFE, support: Supported, handle: kwRateLimit},
-	"external-check":        {caps: CapBE, support: Unsupported},
+	"external-check":        {support: Supported, handle: kwExternalCheck},
 	"clitcpka-cnt":          {caps: CapFE, support: Harmless},
 	"clitcpka-idle":         {caps: CapFE, support: Harmless},
 	"clitcpka-intvl":        {caps: CapFE, support: Harmless},
 	"srvtcpka-cnt":          {caps: CapBE, support: Harmless},
 	"srvtcpka-idle":         {caps: CapBE, support: Harmless},
 	"srvtcpka-intvl":        {caps: CapBE, support: Harmless},
-	"retry-on":              {caps: CapBE, support: Unsupported},
+	"retry-on":              {support: Supported, handle: kwRetryOn},
 	"use-fcgi-app":          {caps: CapBE, support: Unsupported},
-	"max-keep-alive-queue":  {caps: CapBE, support: Unsupported},
+	"max-keep-alive-queue":  {support: Supported, handle: kwMaxKAQueue},
 }
 
 // proxyCandidates are the names offered as "did you mean" hints, in the
@@ -1673,6 +1673,10 @@ func kwHTTPCheck(c *pctx) {
 // HAProxy does.
 func checkOptionArgs(c *pctx, name string) bool {
 	switch name {
+	case "external-check":
+		if c.tooManyIdx(0, 1) {
+			return false
+		}
 	case "mysql-check":
 		if c.arg(2) == "" {
 			return true

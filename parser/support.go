@@ -8,9 +8,10 @@ var optionSupport = map[string]Support{
 	"forwardfor": Supported, "originalto": Supported, "allbackups": Supported, "httpchk": Supported,
 	"tcp-check": Supported, "redis-check": Supported, "smtpchk": Supported, "mysql-check": Supported,
 	"pgsql-check": Supported, "ldap-check": Supported, "ssl-hello-chk": Supported, "spop-check": Supported,
+	"external-check":  Supported,
 	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
 	"redispatch": Supported, "http-buffer-request": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
-	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported,
+	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported, "prefer-last-server": Supported,
 	"http-restrict-req-hdr-names": Supported, "accept-invalid-http-request": Supported,
 	// The log formats, and which log lines are sent at which level.
 	"httplog": Supported, "tcplog": Supported, "httpslog": Supported,

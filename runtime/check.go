@@ -43,6 +43,11 @@ type Result struct {
 func ParseChecks(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostics {
 	_, extra := buildTables(cfg)
 	extra = append(globalVarDiags(cfg), extra...)
+	tlsParse, tlsLate := bindTLSDiags(cfg, diags)
+	extra = append(extra, tlsParse...)
+	if len(tlsLate) > 0 {
+		lateTLS.Store(cfg, tlsLate)
+	}
 	for _, d := range extra {
 		i := len(diags)
 		for j, x := range diags {
@@ -104,6 +109,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			} else if p.Dispatch != nil {
 				warn(parser.Pos{}, "dispatch address of %s '%s' will be ignored in balance mode.", kind, p.Name)
 			}
+		}
+		if p.Cap&parser.CapDef == 0 {
+			r.Diags = append(r.Diags, extCheckDiags(cfg, p)...)
 		}
 		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
@@ -169,6 +177,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				}
 			}
 		}
+	}
+	// The TLS contexts are prepared once every proxy was checked.
+	if late, ok := lateTLS.LoadAndDelete(cfg); ok {
+		r.Diags = append(r.Diags, late.(parser.Diagnostics)...)
 	}
 	// The rings' forwarding proxies are checked last, the latest first.
 	for i := len(cfg.Rings) - 1; i >= 0; i-- {
@@ -426,7 +438,8 @@ func checkPortless(p *parser.Proxy, s *parser.Server, implicit bool) (msg string
 			return "", false
 		}
 	}
-	if _, mapped, ok := serverPort(s.Address); !ok || !mapped {
+	if _, mapped, ok := serverPort(s.Address); !ok || !mapped || checkKind(p) == "external-check" {
+		// An external check has no connection of its own.
 		return "", false
 	}
 	// An unspecified address (no host, or 0.0.0.0) is not one checks
@@ -514,6 +527,39 @@ func resolvConfDiags(cfg *parser.Config) parser.Diagnostics {
 			continue
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// extCheckDiags are check_config_validity's messages on external checks.
+func extCheckDiags(cfg *parser.Config, p *parser.Proxy) parser.Diagnostics {
+	var out parser.Diagnostics
+	add := func(sev parser.Severity, format string, a ...any) {
+		out = append(out, parser.Diagnostic{Severity: sev, Fatal: sev == parser.Alert, Msg: fmt.Sprintf(format, a...)})
+	}
+	kind := parser.ProxyTypeStr(p)
+	ext := checkKind(p) == "external-check"
+	if ext {
+		if !cfg.Global.ExternalCheck {
+			add(parser.Alert, "Proxy '%s' : '%s' unable to find required 'global.external-check'.", p.Name, "option external-check")
+		}
+		if p.ExtCheckCommand == "" {
+			add(parser.Alert, "Proxy '%s' : '%s' unable to find required 'external-check command'.", p.Name, "option external-check")
+		}
+		if !cfg.Global.InsecureFork {
+			add(parser.Warning, "Proxy '%s' : 'insecure-fork-wanted' not enabled in the global section, '%s' will likely fail.", p.Name, "option external-check")
+		}
+	}
+	if c := p.ExtCheckCommand; c != "" {
+		if !ext {
+			add(parser.Warning, "'%s' will be ignored for %s '%s' (requires 'option external-check').", "external-check command", kind, p.Name)
+		}
+		if c[0] != '/' && p.ExtCheckPath == "" {
+			add(parser.Alert, "Proxy '%s': '%s' does not have a leading '/' and 'external-check path' is not set.", p.Name, "external-check command")
+		}
+	}
+	if p.ExtCheckPath != "" && !ext {
+		add(parser.Warning, "'%s' will be ignored for %s '%s' (requires 'option external-check').", "external-check path", kind, p.Name)
 	}
 	return out
 }

@@ -275,7 +275,13 @@ type Backend struct {
 	// Server-side timeouts; zero means none.
 	Connect, Server, Queue, Tunnel, ServerFin time.Duration
 	Retries                                   int
-	Redispatch                                bool
+	// retryOn is "retry-on": the failures that are retried.
+	retryOn parser.RetryOn
+	// preferLast is "option prefer-last-server"; maxKAQueue is
+	// "max-keep-alive-queue" plus one (0 when unset).
+	preferLast bool
+	maxKAQueue int32
+	Redispatch bool
 	// RedispatchAfter is "option redispatch <interval>": every Nth retry
 	// when positive, the last -N retries when negative (-1 by default).
 	RedispatchAfter int
@@ -815,11 +821,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
-		Retries: p.Retries, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
+		Retries: p.Retries, retryOn: p.RetryOn, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: backend.NewSourceBind(p.Source)}
 	be.sendName = p.SendNameHeader
+	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2
@@ -904,7 +911,10 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	case "spop-check":
 		protoChk = backend.SPOPCheck()
 	}
-	chk := serverChecks{http: httpChk, tcp: tcpChk, proto: protoChk}
+	chk := serverChecks{http: httpChk, tcp: tcpChk, proto: protoChk, ext: checkKind(p) == "external-check"}
+	if chk.ext {
+		chk.extID = proxyIDs(cfg)[p]
+	}
 	be.compileServer = func(s *parser.Server, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
 		return compileServer(cfg, p, s, opts, be, chk, ctx, dc, fail)
 	}
@@ -993,6 +1003,10 @@ type serverChecks struct {
 	http  *backend.HTTPCheck
 	tcp   []backend.TCPStep
 	proto *backend.ProtoCheck
+	// ext is set with option external-check; extID is then the
+	// proxy's id.
+	ext   bool
+	extID int
 }
 
 // compiledServer is a server line compiled for its backend.
@@ -1117,6 +1131,9 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	serverAgent(s, srv, addr, fail)
 	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
 	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, opts.graph.certStore(cfg), fail)
+	if chk.ext {
+		srv.Check.Ext = extCheck(cfg, p, s, chk.extID, cs.tls != nil)
+	}
 	if disabled {
 		srv.SetState(backend.Maint)
 	}
@@ -1287,7 +1304,7 @@ func compileBalance(be *Backend, p *parser.Proxy) (backend.Algo, error) {
 func checkKind(p *parser.Proxy) string {
 	kind := ""
 	var at parser.Pos
-	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk", "spop-check"} {
+	for _, o := range []string{"httpchk", "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "ssl-hello-chk", "spop-check", "external-check"} {
 		pos := p.OptionPos[o]
 		if !p.Options[o] || kind != "" && !posAfter(pos, at) {
 			continue
@@ -1375,4 +1392,62 @@ func msgLimits(g parser.Global) (bufSize, htxLimit, maxHdr int) {
 		maxHdr = g.MaxHdr
 	}
 	return bufSize, bufSize - rewrite - 49, maxHdr - 1
+}
+
+// extCheck compiles option external-check for a server.
+func extCheck(cfg *parser.Config, p *parser.Proxy, s *parser.Server, id int, ssl bool) *backend.ExtCheck {
+	x := &backend.ExtCheck{Command: p.ExtCheckCommand, Path: p.ExtCheckPath, ProxyName: p.Name,
+		ProxyID: id, ProxyAddr: "NOT_USED", ProxyPort: "NOT_USED", Proto: "tcp", SSL: ssl,
+		Timeout: s.Settings.Inter, Fork: cfg.Global.InsecureFork, NoNewPrivs: !cfg.Global.InsecureSetuid,
+		Quiet: cfg.Global.Quiet}
+	if p.Mode == "http" {
+		x.Proto = "h1"
+		if pr := s.Settings.Proto; pr != "" {
+			x.Proto = pr
+		}
+	}
+	if c := p.Timeouts["connect"]; p.Timeouts["check"] > 0 && c > 0 && c < x.Timeout {
+		// HAProxy gives the command the connect timeout then.
+		x.Timeout = c
+	}
+	if len(p.Binds) > 0 {
+		x.ProxyAddr, x.ProxyPort = extCheckListener(p.Binds[0].Address)
+	}
+	return x
+}
+
+// extCheckListener is how HAProxy names a proxy's first listener to an
+// external check: its address and port, or a unix socket's path.
+func extCheckListener(a string) (addr, port string) {
+	v6 := false
+	if n, rest, ok := strings.Cut(a, "@"); ok {
+		v6 = n == "ipv6" || n == "tcp6"
+		switch n {
+		case "unix":
+			return rest, "NOT_USED"
+		case "abns":
+			return "", "NOT_USED"
+		case "ipv4", "ipv6", "tcp", "tcp4", "tcp6":
+			a = rest
+		default:
+			return "NOT_USED", "NOT_USED"
+		}
+	}
+	if strings.HasPrefix(a, "/") {
+		return a, "NOT_USED"
+	}
+	a, _, _ = strings.Cut(a, ",")
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 {
+		return "NOT_USED", "NOT_USED"
+	}
+	host, port := strings.Trim(a[:i], "[]"), a[i+1:]
+	port, _, _ = strings.Cut(port, "-")
+	if host == "" || host == "*" {
+		host = "0.0.0.0"
+		if v6 {
+			host = "::"
+		}
+	}
+	return host, port
 }

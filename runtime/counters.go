@@ -144,14 +144,16 @@ func (c *trafficCounters) addAbort(server bool) {
 	}
 }
 
-// addRetry counts a connection retry, and a redispatch to another server.
+// addRetry counts a retry (wretr), or a redispatch to another server
+// (wredis) instead.
 func (c *trafficCounters) addRetry(redispatch bool) {
 	if c == nil {
 		return
 	}
-	c.retries.Add(1)
 	if redispatch {
 		c.redispatches.Add(1)
+	} else {
+		c.retries.Add(1)
 	}
 }
 

@@ -231,6 +231,11 @@ func (e *Engine) Serve() {
 			e.log.Warn(report + ".")
 			be.event(logging.LevelNotice, report+".")
 		}
+		for _, srv := range be.LB.Servers {
+			if x := srv.Check.Ext; x != nil {
+				x.Warn, x.Alert = func(m string) { e.log.Warn(m) }, func(m string) { e.log.Error(m) }
+			}
+		}
 		be.LB.RunChecks(ctx)
 	}
 	if e.order != nil {

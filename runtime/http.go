@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/logging"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -52,9 +54,14 @@ type session struct {
 	// mu guards idleConns, which a hard stop closes from another goroutine.
 	mu        sync.Mutex
 	idleConns []idleConn
-	idleArr   [5]idleConn // HAProxy's default max-session-srv-conns
-	svBuf     *[]byte
-	be        *Backend // the current request's backend
+	// svPrivate says the server connection is the session's own (an
+	// NTLM or Negotiate authentication began on it): it never goes to the
+	// shared pool. preferLast is then set for the session's later
+	// requests (SESS_FL_PREFER_LAST).
+	svPrivate, preferLast bool
+	idleArr               [5]idleConn // HAProxy's default max-session-srv-conns
+	svBuf                 *[]byte
+	be                    *Backend // the current request's backend
 	// Cookie persistence of the current request: the backend's settings,
 	// the chosen server's value, whether to insert it in the response.
 	ck       *cookieCfg
@@ -171,15 +178,21 @@ type session struct {
 	logSrvAddr         netip.AddrPort
 	logSrcAddr         netip.AddrPort
 	logRetries         int
-	logReused          bool
-	logUniq            uint32
-	txStatus           int
-	txFlags            uint32
-	rspWire            int
-	rspHTX             int
-	logBuf             []byte
-	logSD              []byte
-	logReqLine         []byte
+	// logRedisp says a retry went to another server (the log's "+").
+	logRedisp bool
+	// noL7Retry is "http-request disable-l7-retry".
+	noL7Retry bool
+	// rspFail is why the last readResponse failed.
+	rspFail    rspFailure
+	logReused  bool
+	logUniq    uint32
+	txStatus   int
+	txFlags    uint32
+	rspWire    int
+	rspHTX     int
+	logBuf     []byte
+	logSD      []byte
+	logReqLine []byte
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
@@ -555,7 +568,7 @@ func (s *session) closeServer() {
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.uncountServer()
-	s.svSrv, s.svBe, s.svClean = nil, nil, false
+	s.svSrv, s.svBe, s.svClean, s.svPrivate = nil, nil, false, false
 }
 
 // uncountServer ends the count of the server connection as in use.
@@ -578,7 +591,7 @@ func (s *session) releaseServerAs(safe bool) {
 		s.closeServer()
 		return
 	}
-	if be.reuseOf(s.svSrv) == reuseNever || s.e.stopping.Load() || s.sv.raw() != nil {
+	if be.reuseOf(s.svSrv) == reuseNever || s.svPrivate || s.e.stopping.Load() || s.sv.raw() != nil {
 		s.resetServer()
 		return
 	}
@@ -596,7 +609,7 @@ func (s *session) releaseServerAs(safe bool) {
 func (s *session) releaseIdle() {
 	s.mu.Lock()
 	for _, ic := range s.idleConns {
-		if ic.be.reuseOf(ic.srv) == reuseNever || s.e.stopping.Load() {
+		if ic.be.reuseOf(ic.srv) == reuseNever || ic.private || s.e.stopping.Load() {
 			resetClose(ic.c)
 		} else {
 			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, safe: !s.FirstRequest()})
@@ -616,6 +629,8 @@ type idleConn struct {
 	rc   syscall.RawConn
 	key  connKey
 	uses int
+	// private: see session.svPrivate.
+	private bool
 }
 
 // park moves the current server connection to the idle set, closing the
@@ -628,7 +643,7 @@ func (s *session) park() {
 		s.closeServer()
 		return
 	}
-	if be := s.svBe; be != nil && be.reuseOf(s.svSrv) != reuseNever {
+	if be := s.svBe; be != nil && be.reuseOf(s.svSrv) != reuseNever && !s.svPrivate {
 		// As HAProxy's shared connections, it waits in the server's idle
 		// list, under its keep policy; only private ones stay with the
 		// session. The request it carried was not the client's first when
@@ -643,13 +658,72 @@ func (s *session) park() {
 		s.resetServer()
 		return
 	}
-	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses})
+	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses, s.svPrivate})
 	s.mu.Unlock()
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.uncountServer()
 	s.svSrv, s.svBe, s.svClean = nil, nil, false
+}
+
+// lastServer is assign_server's prefer-last search: with "option
+// prefer-last-server", or once an NTLM or Negotiate authentication began,
+// the first server the session keeps a connection of its own to that may
+// take the request, unless the algorithm hashes the request.
+func (s *session) lastServer(be *Backend) *backend.Server {
+	if !(be.preferLast || s.preferLast) || be.LB.Algo.Hashed() {
+		return nil
+	}
+	always := s.preferLast
+	if s.sv.c != nil && s.svBe == be && (s.svPrivate || be.reuseOf(s.svSrv) == reuseNever) && s.svSrv.KeepLast(be.maxKAQueue, always) {
+		return s.svSrv
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ic := range s.idleConns {
+		if ic.be == be && ic.srv.KeepLast(be.maxKAQueue, always) {
+			return ic.srv
+		}
+	}
+	return nil
+}
+
+// connAuth says whether a 401 or 407 response asks for an authentication
+// bound to the connection: a WWW-Authenticate (Proxy-Authenticate) value,
+// of those its commas outside quotes separate, that begins with "NTLM" or
+// "Nego".
+func connAuth(head []byte, m *h1.Msg) bool {
+	name := []byte("www-authenticate")
+	if m.Status == 407 {
+		name = []byte("proxy-authenticate")
+	}
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		if !bytes.EqualFold(h.Name.Of(head), name) {
+			continue
+		}
+		v := h.Value.Of(head)
+		for start, quoted, j := 0, false, 0; j <= len(v); j++ {
+			if j < len(v) {
+				c := v[j]
+				if c == '"' {
+					quoted = !quoted
+				} else if c == '\\' && quoted {
+					j++
+				}
+				if c != ',' || quoted {
+					continue
+				}
+			}
+			p := bytes.TrimLeft(v[start:min(j, len(v))], " \t")
+			if len(p) >= 4 && (bytes.EqualFold(p[:4], []byte("ntlm")) || bytes.EqualFold(p[:4], []byte("nego"))) {
+				return true
+			}
+			start = j + 1
+		}
+	}
+	return false
 }
 
 // unpark takes an idle connection to srv: the session's own, else, as
@@ -665,7 +739,7 @@ func (s *session) unpark(srv *backend.Server, be *Backend, sni []byte, key connK
 			copy(s.idleConns[i:], s.idleConns[i+1:])
 			s.idleConns = s.idleConns[:len(s.idleConns)-1]
 			s.mu.Unlock()
-			return pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses}, true
+			return pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, private: ic.private}, true
 		}
 	}
 	s.mu.Unlock()
@@ -750,7 +824,7 @@ func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
 		if err == nil {
 			return c.(netConn), nil
 		}
-		if try >= be.Retries || s.e.stopping.Load() {
+		if try >= be.Retries || be.retryOn&parser.RetryConnFailure == 0 || s.e.stopping.Load() {
 			return nil, err
 		}
 		var ne net.Error
@@ -766,10 +840,11 @@ func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
 // server is down, or when the request is not persistent, the algorithm
 // is not a hash and more than one active server is up. A retry on the
 // same server (or with a single active one) waits after a refusal. It
-// returns the server whose slot the caller holds, nil if none.
-func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool) (netConn, *backend.Server, error) {
+// returns the server whose slot the caller holds, nil if none. failures
+// are the retries the stream already spent (layer 7 ones).
+func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool, failures int) (netConn, *backend.Server, error) {
 	d := be.dialer()
-	for failures := 0; ; {
+	for {
 		c, err := s.dialServer(&d, be, srv)
 		// The log's retry count (%rc).
 		s.logRetries = failures
@@ -780,18 +855,16 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		if err == errProxyHeader || err == errUsesrc {
 			return nil, srv, err
 		}
-		if failures++; failures > be.Retries || s.e.stopping.Load() {
+		if failures++; failures > be.Retries || be.retryOn&parser.RetryConnFailure == 0 || s.e.stopping.Load() {
 			return nil, srv, err
 		}
 		var ne net.Error
 		wait := !(errors.As(err, &ne) && ne.Timeout())
-		if be.redispatchNow(srv, failures, direct) {
-			be.LB.Release(srv)
-			other, aerr := be.LB.AcquireAvoid(context.Background(), be.Queue, k, srv)
-			if aerr != nil {
-				return nil, nil, err
-			}
-			srv, direct = other, false
+		var redisp bool
+		if srv, direct, redisp, err = s.retryServer(be, srv, k, direct, failures, err); srv == nil {
+			return nil, nil, err
+		}
+		if redisp {
 			wait = wait && be.LB.ActiveCount() <= 1
 		}
 		if wait {
@@ -802,6 +875,121 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		}
 	}
 }
+
+// connectFailed answers a request whose server could not be reached.
+func (s *session) connectFailed(srv *backend.Server, err error) bool {
+	if err == errClientAborted {
+		// Logged as HAProxy does: no status, the client closed while the
+		// connection was tried.
+		s.logSrv, s.txStatus = srv, -1
+		s.txFlags = logging.SFErrCliCl | logging.SFFinstC
+		return false
+	}
+	// The log names the server that could not be reached, and the
+	// address tried.
+	s.logSrv = srv
+	if s.logging {
+		s.logSrvAddr = s.srvDst(srv, nil)
+	}
+	if err == errUsesrc {
+		// An internal error (SF_ERR_INTERNAL): 500, not retried.
+		keep := s.errorReply(500, true)
+		s.txFlags = logging.SFErrInternal | logging.SFFinstC
+		return keep
+	}
+	keep := s.errorReply(503, true)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		s.txFlags = logging.SFErrSrvTO | logging.SFFinstC
+	}
+	return keep
+}
+
+// connected accounts for the server connection a request goes out on.
+func (s *session) connected(srv *backend.Server, reused bool) {
+	s.svUses++
+	s.svClean = false
+	// A server counts its session once connected (srv_inc_sess_ctr),
+	// which srv_sess_rate sees during the exchange.
+	s.e.g.srvCounters(srv).addSession()
+	s.txn.SrvName, s.txn.SrvID = srv.Name, srv.ID
+	if s.track {
+		s.lt.connect = time.Now()
+		s.logSrv = srv
+		if s.logging {
+			// Only the log line shows them (%si, %bi): the local address
+			// is a system call.
+			s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, s.sv.c), addrPort(s.sv.c.LocalAddr())
+		}
+		s.logReused = reused
+	}
+}
+
+// retryL7 is do_l7_retry: the answer is dropped with its connection and
+// the request, as it was sent, goes out again on a new connection to
+// the same server or, as "option redispatch" decides, another one. Each
+// try costs one of the backend's retries, shared with the connection's
+// own. It reports false when none is left; err is then set when no
+// connection could be made.
+func (s *session) retryL7(be *Backend, srv **backend.Server, k backend.Key, direct bool, out []byte) (bool, error) {
+	failures := s.logRetries + 1
+	if failures > be.Retries || s.e.stopping.Load() {
+		return false, nil
+	}
+	s.closeServer()
+	s.logRetries = failures
+	s.strm.retries.Store(int32(failures))
+	// do_l7_retry counts a retry before stream_choose_redispatch counts
+	// its own.
+	s.e.g.srvCounters(*srv).addRetry(false)
+	s.e.g.beCounters(be).addRetry(false)
+	next, direct, _, err := s.retryServer(be, *srv, k, direct, failures, errL7Retry)
+	if *srv = next; next == nil {
+		return false, err
+	}
+	c, got, err := s.connectServer(be, next, k, direct, failures)
+	*srv = got
+	if err != nil {
+		return false, err
+	}
+	s.attachServer(c, got, be)
+	s.connected(got, false)
+	if ck := be.cookie; ck != nil {
+		// The response's cookie names the server that answers.
+		s.ckVal = ck.bySrv[got]
+	}
+	if err := s.sv.sendAwait(out); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// retryServer is stream_choose_redispatch: the server a retry goes to,
+// another one when "option redispatch" says so, with the retry or the
+// redispatch counted. With no server left it returns nil and the error
+// to answer.
+func (s *session) retryServer(be *Backend, srv *backend.Server, k backend.Key, direct bool, failures int, err error) (*backend.Server, bool, bool, error) {
+	if !be.redispatchNow(srv, failures, direct) {
+		s.e.g.srvCounters(srv).addRetry(false)
+		s.e.g.beCounters(be).addRetry(false)
+		return srv, direct, false, nil
+	}
+	be.LB.Release(srv)
+	other, aerr := be.LB.AcquireAvoid(context.Background(), be.Queue, k, srv)
+	if aerr != nil {
+		return nil, false, true, err
+	}
+	moved := other != srv
+	if moved {
+		s.logRedisp = true
+	}
+	s.e.g.srvCounters(srv).addRetry(moved)
+	s.e.g.beCounters(be).addRetry(moved)
+	return other, false, true, nil
+}
+
+// errL7Retry stands for a retried answer when no server is left for it.
+var errL7Retry = errors.New("no server for the retry")
 
 // errProxyHeader is a failure to send the PROXY header, not retried.
 var errProxyHeader = errors.New("proxy header not sent")
@@ -916,7 +1104,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
 	s.uncountServer()
-	s.svSrv, s.svBe, s.svUses, s.svClean = srv, be, 0, false
+	s.svSrv, s.svBe, s.svUses, s.svClean, s.svPrivate = srv, be, 0, false, false
 	if be.reuseOf(srv) != reuseNever {
 		be.idle.use(srv)
 		s.svCounted = true
@@ -1657,6 +1845,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 	sv := &s.sv
 	sv.compact()
 	sv.read = int64(sv.w)
+	s.rspFail = rspJunk
 	for {
 		if sv.w > 0 {
 			err := h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
@@ -1683,11 +1872,54 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 		}
 		if err := sv.fill(); err != nil {
 			if isTimeout(err) {
+				s.rspFail = rspTimeout
 				return 0, 504, false
+			}
+			// A head cut short by the close counts as none, as in
+			// HAProxy, where the HTTP/1 side drops it.
+			switch {
+			case errors.Is(err, io.EOF):
+				s.rspFail = rspClosed
+			default:
+				s.rspFail = rspReset
 			}
 			return 0, 502, sv.read == 0
 		}
 	}
+}
+
+// rspFailure is why readResponse found no response head.
+type rspFailure uint8
+
+const (
+	// rspJunk: what came does not parse, or is too large.
+	rspJunk rspFailure = iota
+	// rspTimeout: nothing complete before the server timeout.
+	rspTimeout
+	// rspClosed: the server closed before the end of the head.
+	rspClosed
+	// rspReset: the connection failed before the end of the head.
+	rspReset
+)
+
+// l7Retryable says whether the failed answer of readResponse (status set)
+// or the response head (status 0) is retried under retry-on, as
+// http_wait_for_response decides; a connection reset without a byte is
+// an empty response, as HAProxy's HTTP/1 side reports it.
+func (s *session) l7Retryable(be *Backend, status int) bool {
+	r := be.retryOn
+	if status == 0 {
+		return r.Status(s.rsp.Status)
+	}
+	switch s.rspFail {
+	case rspJunk:
+		return r&parser.RetryJunkResponse != 0
+	case rspTimeout:
+		return r&parser.RetryResponseTimeout != 0
+	case rspClosed, rspReset:
+		return r&parser.RetryEmptyResponse != 0
+	}
+	return false
 }
 
 // parse reads the request head cl.buf[:hl] and refuses what cannot be
@@ -1939,6 +2171,8 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	if persisted != nil {
 		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, k)
+	} else if last := s.lastServer(be); last != nil {
+		srv, err = be.LB.AcquireServer(ctx, be.Queue, last, k)
 	} else {
 		srv, err = be.LB.AcquireKey(ctx, be.Queue, k)
 	}
@@ -1985,57 +2219,18 @@ func (s *session) serveTxn(hl int) bool {
 		s.park()
 		if pc, ok := s.unpark(srv, be, sni, key, perStream); ok {
 			s.attachServer(pc.c, srv, be)
-			s.sv.rc, s.svUses = pc.rc, pc.uses
+			s.sv.rc, s.svUses, s.svPrivate = pc.rc, pc.uses, pc.private
 			reused = true
 		} else {
-			c, got, err := s.connectServer(be, srv, k, srv == persisted)
+			c, got, err := s.connectServer(be, srv, k, srv == persisted, 0)
 			srv = got
-			if err == errClientAborted {
-				// Logged as HAProxy does: no status, the client closed
-				// while the connection was tried.
-				s.logSrv, s.txStatus = srv, -1
-				s.txFlags = logging.SFErrCliCl | logging.SFFinstC
-				return false
-			}
 			if err != nil {
-				// The log names the server that could not be reached,
-				// and the address tried.
-				s.logSrv = srv
-				if s.logging {
-					s.logSrvAddr = s.srvDst(srv, nil)
-				}
-				if err == errUsesrc {
-					// An internal error (SF_ERR_INTERNAL): 500, not retried.
-					keep := s.errorReply(500, true)
-					s.txFlags = logging.SFErrInternal | logging.SFFinstC
-					return keep
-				}
-				keep := s.errorReply(503, true)
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					s.txFlags = logging.SFErrSrvTO | logging.SFFinstC
-				}
-				return keep
+				return s.connectFailed(srv, err)
 			}
 			s.attachServer(c, srv, be)
 		}
 	}
-	s.svUses++
-	s.svClean = false
-	// A server counts its session once connected (srv_inc_sess_ctr),
-	// which srv_sess_rate sees during the exchange.
-	s.e.g.srvCounters(srv).addSession()
-	s.txn.SrvName, s.txn.SrvID = srv.Name, srv.ID
-	if s.track {
-		s.lt.connect = time.Now()
-		s.logSrv = srv
-		if s.logging {
-			// Only the log line shows them (%si, %bi): the local address
-			// is a system call.
-			s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, s.sv.c), addrPort(s.sv.c.LocalAddr())
-		}
-		s.logReused = reused
-	}
+	s.connected(srv, reused)
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {
 		s.ckVal = c.bySrv[srv]
@@ -2111,6 +2306,10 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		break
 	}
+	// retry-on beyond conn-failure sends the request again when its
+	// answer fails: only one that went out whole in its first write, as
+	// HAProxy keeps a copy of a request sent complete.
+	replay := be.HTTP && be.retryOn&parser.RetryL7 != 0 && bodyDone && !expect && !noReplay && len(out) > 0
 	// early: the server answered while the body was being sent.
 	early := false
 	if !bodyDone && !expect {
@@ -2147,13 +2346,32 @@ func (s *session) serveTxn(hl int) bool {
 				}
 			}
 		}
+		if replay && !s.noL7Retry && (status != 0 || s.rsp.Status >= 200) && s.l7Retryable(be, status) {
+			ok, err := s.retryL7(be, &srv, k, srv == persisted, out)
+			if ok {
+				reused = false
+				continue
+			}
+			if err != nil {
+				s.closeServer()
+				if srv == nil {
+					return s.errorReply(503, true)
+				}
+				return s.connectFailed(srv, err)
+			}
+		}
 		if status != 0 {
 			abort, closeAfter := s.h2Failed()
 			if abort {
 				return false
 			}
 			s.closeServer()
-			return s.errorReply(status, bodyDone) && !closeAfter
+			keep := s.errorReply(status, bodyDone) && !closeAfter
+			if s.rspFail == rspClosed || s.rspFail == rspReset {
+				// The server closed before its answer's head: SH.
+				s.txFlags = logging.SFErrSrvCl | logging.SFFinstH
+			}
+			return keep
 		}
 		st := s.rsp.Status
 		if st >= 200 || st == 101 {
@@ -2187,6 +2405,11 @@ func (s *session) serveTxn(hl int) bool {
 		// HTTP/1 side refuses the response.
 		s.closeServer()
 		return s.errorReply(502, bodyDone)
+	}
+	if st := s.rsp.Status; (st == 401 || st == 407) && !s.svPrivate && connAuth(rhead, &s.rsp) {
+		// A connection-bound authentication: the server connection stays
+		// with the session and takes its next requests.
+		s.svPrivate, s.preferLast = true, true
 	}
 	s.compResponse(rhead)
 	s.captureResponse(rhead, &s.rsp)
@@ -2575,7 +2798,7 @@ func (s *session) runTCP() {
 		s.lt.queue = time.Now()
 	}
 	be.streams.Add(1)
-	c, srv, err := s.connectServer(be, srv, k, direct)
+	c, srv, err := s.connectServer(be, srv, k, direct, 0)
 	if err != nil {
 		if srv != nil {
 			be.LB.Release(srv)

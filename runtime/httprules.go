@@ -427,8 +427,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			s.dropClient(r.act == "silent-drop")
 			return head, ruleAnswered, false
 		case "disable-l7-retry":
-			// Requests are never retried at layer 7 (retry-on is not
-			// run), so there is nothing to disable.
+			s.noL7Retry = true
 			continue
 		case "redirect":
 			answered, keep := s.redirect(r, head)

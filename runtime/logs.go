@@ -237,6 +237,9 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 		// The log makes the unique id when nothing asked for it yet.
 		s.UniqueID()
 	}
+	if s.logRedisp {
+		flags |= logging.SFRedisp
+	}
 	r := s.fillRecord(flags, status)
 	r.LogASAP = l.asap
 	if early {
@@ -345,6 +348,7 @@ func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
+	s.logRedisp, s.noL7Retry = false, false
 	s.logLevel, s.toServer, s.toTunnel = 0, 0, 0
 	s.uniqueSet, s.rec.UniqueID = false, nil
 	s.rspWire, s.rspHTX = 0, 0

@@ -123,6 +123,8 @@ type pooledConn struct {
 	// last of them was not its client's first.
 	uses int
 	safe bool
+	// private: a session's own connection (session.svPrivate).
+	private bool
 }
 
 // put adds an idle connection, or closes it: when the pool is closed,

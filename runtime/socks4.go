@@ -64,5 +64,9 @@ func (s *session) srvDst(srv *backend.Server, c net.Conn) netip.AddrPort {
 		ap, _ := netip.ParseAddrPort(srv.DialAddr(s.txn.Dst))
 		return ap
 	}
+	if sc, ok := c.(*sockConn); ok {
+		// Without the net.Addr RemoteAddr allocates.
+		return sc.raddr
+	}
 	return addrPort(c.RemoteAddr())
 }

@@ -302,6 +302,9 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 			if ref.CheckStatus() >= backend.CheckChecked {
 				chk.Duration = 0
 			}
+			if ref.CheckStatus() >= backend.CheckL57Data {
+				chk.Code = ref.CheckCode()
+			}
 		}
 		if s.CheckState()&backend.CheckEnabled != 0 && chk != nil {
 			c := *chk

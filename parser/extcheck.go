@@ -1,0 +1,51 @@
+package parser
+
+// External health checks (src/extcheck.c): "option external-check", the
+// "external-check command|path" proxy keyword and the global switches
+// that let HAProxy start processes.
+
+func init() {
+	globalKeywords["external-check"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooManyIdx(0, 0) {
+			c.cp.cfg.Global.ExternalCheck = true
+		}
+	}}
+	globalKeywords["insecure-fork-wanted"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooManyIdx(0, 0) {
+			c.cp.cfg.Global.InsecureFork = c.mod != "no"
+		}
+	}}
+	globalKeywords["insecure-setuid-wanted"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooManyIdx(0, 0) {
+			c.cp.cfg.Global.InsecureSetuid = true
+		}
+	}}
+}
+
+// kwExternalCheck reads "external-check command <cmd>" and
+// "external-check path <path>" (proxy_parse_extcheck), in any section.
+func kwExternalCheck(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("missing argument after '%s'.", c.args[0])
+		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = []string{""}
+		return
+	}
+	p := c.cp.proxy
+	switch c.arg(1) {
+	case "command", "path":
+		if c.tooManyIdx(2, 0) {
+			return
+		}
+		if c.arg(2) == "" {
+			c.alert("missing argument after '%s'.", c.arg(1))
+			return
+		}
+		if c.arg(1) == "command" {
+			p.ExtCheckCommand = c.arg(2)
+		} else {
+			p.ExtCheckPath = c.arg(2)
+		}
+	default:
+		c.alert("'%s' only supports 'command' and 'path'. but got '%s'.", c.args[0], c.arg(1))
+	}
+}

@@ -1,0 +1,85 @@
+package parser
+
+// kwMaxKAQueue reads "max-keep-alive-queue <value>"
+// (proxy_parse_max_ka_queue): a C integer in any base, kept plus one in
+// 32 bits; outside a backend it is only warned about, and still set.
+func kwMaxKAQueue(c *pctx) {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects expects an integer value (or -1 to disable)", c.args[0])
+		return
+	}
+	v, end := strtol0(c.arg(1))
+	if end < len(c.arg(1)) {
+		c.alert("'%s' : unexpected character '%c' in integer value '%s'", c.args[0], c.arg(1)[end], c.arg(1))
+		return
+	}
+	p := c.cp.proxy
+	if p.Cap&CapBE == 0 {
+		c.warn("%s will be ignored because %s '%s' has no backend capability", c.args[0], ProxyTypeStr(p), p.Name)
+	}
+	p.MaxKAQueue = int32(uint32(v) + 1)
+}
+
+// strtol0 is C's strtol in base 0 (decimal, 0x hexadecimal, 0 octal)
+// on a 64-bit long: the value and where the digits end.
+func strtol0(s string) (int64, int) {
+	i, neg := cSign(s)
+	base := uint64(10)
+	switch {
+	case i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && digitVal(s[i+2]) < 16:
+		base, i = 16, i+2
+	case i < len(s) && s[i] == '0':
+		base = 8
+	}
+	start := i
+	var v uint64
+	over := false
+	for ; i < len(s); i++ {
+		d := uint64(digitVal(s[i]))
+		if d >= base {
+			break
+		}
+		if v > (1<<63)/base || v*base > 1<<63-d {
+			over = true
+		}
+		v = v*base + d
+	}
+	if i == start {
+		// No digits: nothing is read, not even a sign.
+		return 0, 0
+	}
+	switch {
+	case over && neg, neg && v > 1<<63:
+		return -1 << 63, i
+	case over, !neg && v > 1<<63-1:
+		return 1<<63 - 1, i
+	case neg:
+		return -int64(v), i
+	}
+	return int64(v), i
+}
+
+func digitVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'Z':
+		return int(c-'A') + 10
+	}
+	return 99
+}
+
+// cSign skips what C's strto* functions skip before the digits: blanks
+// and a sign, which it reports.
+func cSign(s string) (i int, neg bool) {
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+		i++
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	return i, neg
+}
