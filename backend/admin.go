@@ -2,6 +2,7 @@ package backend
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -319,6 +320,26 @@ const (
 // CheckStatus is the status of the server's last health check
 // (CheckIni before the first one).
 func (s *Server) CheckStatus() CheckStatus { return CheckStatus(s.chkStatus.Load()) }
+
+// CheckDesc is the info of the last check's report (HAProxy's
+// check->desc, the stats' last_chk).
+func (s *Server) CheckDesc() string {
+	if d := s.chkDesc.Load(); d != nil {
+		return *d
+	}
+	return ""
+}
+
+// setCheckDesc keeps the info of a report: what its `info: "..."` says.
+func (s *Server) setCheckDesc(reason string) {
+	d := ""
+	if _, rest, ok := strings.Cut(reason, `info: "`); ok {
+		if i := strings.LastIndexByte(rest, '"'); i >= 0 {
+			d = rest[:i]
+		}
+	}
+	s.chkDesc.Store(&d)
+}
 
 // CheckCode is the code of the last check's report, meaningful from
 // CheckL57Data on (HAProxy's check->code).

@@ -25,6 +25,8 @@ type Agent struct {
 	Inter, Timeout time.Duration
 	// Rise and Fall bound the agent's health, as a check's.
 	Rise, Fall int
+	// First is when the first check runs (SpreadChecks).
+	First time.Duration
 
 	health, status atomic.Int32
 	inProgress     atomic.Bool
@@ -76,7 +78,7 @@ func (s *Server) checkOK() bool {
 
 func (s *Server) agentLoop(ctx context.Context) {
 	a := &s.Agent
-	t := time.NewTimer(a.Inter)
+	t := time.NewTimer(a.First)
 	defer t.Stop()
 	for {
 		select {

@@ -70,6 +70,11 @@ type Server struct {
 	// Minconn, with the backend's Fullconn, lowers the connection limit
 	// while the backend is lightly loaded.
 	Minconn int
+	// Observe, OnError and ErrorLimit are "observe", "on-error" and
+	// "error-limit" (10 when 0): see HealthAdjust.
+	Observe    Observe
+	OnError    OnError
+	ErrorLimit int
 	// Slowstart ramps the weight up after the server comes back up.
 	Slowstart time.Duration
 	upSince   atomic.Int64
@@ -108,11 +113,16 @@ type Server struct {
 	health, chkStatus, chkResult atomic.Int32
 	// chkCode is the code the last check reported (an HTTP status, an
 	// external command's exit status).
-	chkCode            atomic.Int32
+	chkCode  atomic.Int32
+	chkFails atomic.Uint64
+	// chkDesc is the info of the last check's report (last_chk).
+	chkDesc            atomic.Pointer[string]
 	inProgress, paused atomic.Bool
-	lastChange         atomic.Int64
-	cur                int // sessions in use; guarded by Backend.mu
-	total              atomic.Int64
+	// hana is the health analysis of real traffic ("observe").
+	hana       hana
+	lastChange atomic.Int64
+	cur        int // sessions in use; guarded by Backend.mu
+	total      atomic.Int64
 	// Balancing state, guarded by Backend.mu.
 	eweight, npos, lpos, rweight, wscore, uw int
 	key                                      uint32
@@ -266,6 +276,7 @@ func New(name string, servers []*Server) *Backend {
 		s.curWeight.Store(int32(s.Weight))
 		used[s.ID] = true
 		s.lastChange.Store(now)
+		s.hana.kick = make(chan time.Duration, 1)
 		s.chkStatus.Store(int32(CheckIni))
 		if s.State() != Maint {
 			s.health.Store(int32(s.Check.Rise))

@@ -58,6 +58,8 @@ type Check struct {
 	// Ext, when set, makes this an external check: a command is run,
 	// nothing connects.
 	Ext *ExtCheck
+	// First is when the first check runs (SpreadChecks).
+	First time.Duration
 }
 
 // RunChecks runs the TCP-connect health checks of every server with
@@ -76,21 +78,73 @@ func (b *Backend) RunChecks(ctx context.Context) {
 	}
 }
 
+// SpreadChecks is HAProxy's start_checks: the checks of the servers
+// given in configuration order (each server's health check, then its
+// agent) start spread over the shortest of their intervals of at least a
+// second, the first at once.
+func SpreadChecks(servers []*Server) {
+	n, minInter := 0, time.Duration(0)
+	note := func(d time.Duration) {
+		n++
+		if d >= time.Second && (minInter == 0 || d < minInter) {
+			minInter = d
+		}
+	}
+	for _, s := range servers {
+		if s.Check.Enabled {
+			note(s.Check.interval(s.CheckHealth(), s.State()))
+		}
+		if s.Agent.Enabled {
+			note(s.Agent.Inter)
+		}
+	}
+	pos := 0
+	start := func(d time.Duration) time.Duration {
+		m := max(minInter, d)
+		at := time.Duration(int64(m) * int64(pos) / int64(n))
+		pos++
+		return at
+	}
+	for _, s := range servers {
+		if s.Check.Enabled {
+			s.Check.First = start(s.Check.interval(s.CheckHealth(), s.State()))
+		}
+		if s.Agent.Enabled {
+			s.Agent.First = start(s.Agent.Inter)
+		}
+	}
+}
+
 func (s *Server) checkLoop(ctx context.Context) {
 	c := s.Check
 	// HAProxy starts a checked server UP with a health of rise (New).
 	prev := ""
-	t := time.NewTimer(c.Inter)
+	t := time.NewTimer(c.First)
 	defer t.Stop()
+	next := time.Now().Add(c.First)
+	arm := func(d time.Duration) {
+		t.Reset(d)
+		next = time.Now().Add(d)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case d := <-s.hana.kick:
+			// The observed errors bring the next check forward when
+			// fastinter is sooner; a timer that just expired (and whose
+			// tick Stop dropped) fires again at once.
+			left := time.Until(next)
+			if !t.Stop() {
+				left = 0
+			}
+			arm(min(d, max(left, 0)))
+			continue
 		case <-t.C:
 		}
 		if s.inMaint() || s.checkOff() {
 			// Checks pause in maintenance.
-			t.Reset(c.interval(s.CheckHealth(), s.State()))
+			arm(c.interval(s.CheckHealth(), s.State()))
 			continue
 		}
 		// HCHK_STATUS_START: no result while the check runs.
@@ -122,12 +176,13 @@ func (s *Server) checkLoop(ctx context.Context) {
 		if c, ok := reportCode(reason); ok {
 			s.chkCode.Store(int32(c))
 		}
+		s.setCheckDesc(reason)
 		s.chkStatus.Store(int32(st))
 		s.chkResult.Store(int32(checkStatuses[st].result))
 		if s.inMaint() {
 			// Maintenance began during the check.
 			s.mu.Unlock()
-			t.Reset(c.interval(s.CheckHealth(), s.State()))
+			arm(c.interval(s.CheckHealth(), s.State()))
 			continue
 		}
 		// set_server_check_status: a failure costs one point and drops
@@ -144,6 +199,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 			}
 		} else if health > 0 {
 			report = true
+			s.chkFails.Add(1)
 			if health--; health < c.Rise {
 				health = 0
 			}
@@ -163,7 +219,7 @@ func (s *Server) checkLoop(ctx context.Context) {
 			s.setStateLocked(Down, state+".")
 		}
 		s.mu.Unlock()
-		t.Reset(c.interval(health, s.State()))
+		arm(c.interval(health, s.State()))
 	}
 }
 

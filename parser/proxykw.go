@@ -399,6 +399,7 @@ func errnoText(err error) string {
 // default-server ones.
 func (p *Proxy) newServer(pos Pos, name, addr string, opts []string, template bool) *Server {
 	s := &Server{Pos: pos, Name: name, Address: addr, Options: opts, Template: template, Settings: p.ServerDefaults}
+	s.Settings.httpMode = p.Mode == "http"
 	s.Settings.apply(opts)
 	return s
 }
@@ -410,7 +411,9 @@ func kwDefaultServer(c *pctx) {
 	}
 	// Each default-server line adds to the ones before it.
 	p := c.cp.proxy
+	observeLayer7(c, "", c.rest(1))
 	p.DefaultServer = append(p.DefaultServer[:len(p.DefaultServer):len(p.DefaultServer)], c.args[1:]...)
+	p.ServerDefaults.httpMode = p.Mode == "http"
 	p.ServerDefaults.apply(c.args[1:])
 }
 
@@ -452,7 +455,26 @@ func kwServer(c *pctx) {
 		bracket("'server %s/%s' : unable to enable checks and tracking at the same time!", c.cp.proxy.Name, c.arg(1))
 		return
 	}
+	observeLayer7(c, "server "+c.cp.proxy.Name+"/"+c.arg(1), c.rest(3))
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, c.arg(1), c.cp.env.expandAddr(c.arg(2)), c.rest(3), false))
+}
+
+// observeLayer7 is srv_parse_observe's refusal of "observe layer7"
+// outside HTTP: an alert that is not fatal, the option left unset; what
+// names the server ("" on a default-server line).
+func observeLayer7(c *pctx, what string, opts []string) {
+	if c.cp.proxy.Mode == "http" {
+		return
+	}
+	for i := 0; i+1 < len(opts); i++ {
+		if opts[i] == "observe" && opts[i+1] == "layer7" {
+			msg := "'layer7' can only be used in http proxies.."
+			if what != "" {
+				msg = "'" + what + "' : " + msg
+			}
+			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Style: StyleBracket, Msg: msg})
+		}
+	}
 }
 
 // serverCheckAndTrack reports whether server options enable checks and

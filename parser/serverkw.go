@@ -145,6 +145,27 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			case timeBadChar:
 				bad = fmt.Sprintf("unexpected character '%c' in argument to <pool-purge-delay>.", badTimeChar(val))
 			}
+		case "observe":
+			switch val {
+			case "":
+				// HAProxy's message ends with a newline, cut before its ".".
+				bad = "'observe' expects <mode> as argument."
+			case "none", "layer4", "layer7":
+			default:
+				bad = fmt.Sprintf("'observe' expects one of 'none', 'layer4', 'layer7' but got '%s'", val)
+			}
+		case "on-error":
+			switch val {
+			case "fastinter", "fail-check", "sudden-death", "mark-down":
+			default:
+				bad = fmt.Sprintf("'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '%s'", val)
+			}
+		case "error-limit":
+			if val == "" {
+				bad = "'error-limit' expects an integer argument."
+			} else if Atol(val) <= 0 {
+				bad = "error-limit has to be > 0."
+			}
 		case "ws":
 			if val != "auto" && val != "h1" && val != "h2" {
 				bad = "'ws' has to be 'auto', 'h1' or 'h2'"
@@ -212,6 +233,13 @@ type ServerSettings struct {
 	AllowDupIP, IgnoreWeight            bool
 	Track, Cookie                       string
 	ShutdownOnDown, ShutdownBackupsOnUp bool
+	// Observe, OnError and ErrorLimit are "observe" (none, layer4,
+	// layer7), "on-error" and "error-limit" (0 for HAProxy's 10).
+	Observe, OnError string
+	ErrorLimit       int
+	// httpMode is the proxy's mode when the line is read: "observe
+	// layer7" needs HTTP.
+	httpMode bool
 	// SendProxy and SendProxyV2 are send-proxy and send-proxy-v2 (v2
 	// wins when both are set), ProxyV2Options the words of the
 	// proxy-v2-options lines, CheckSendProxy is check-send-proxy
@@ -278,6 +306,7 @@ var runtimeServerOptions = map[string]bool{
 	"socks4": true, "check-via-socks4": false,
 	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
+	"observe": true, "on-error": true, "error-limit": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -377,6 +406,14 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Track = v
 		case "cookie":
 			s.Cookie = v
+		case "observe":
+			if v != "layer7" || s.httpMode {
+				s.Observe = v
+			}
+		case "on-error":
+			s.OnError = v
+		case "error-limit":
+			s.ErrorLimit = int(Atol(v))
 		case "on-marked-down":
 			s.ShutdownOnDown = v == "shutdown-sessions"
 		case "on-marked-up":

@@ -150,6 +150,9 @@ type Frontend struct {
 	maxSessSrv int
 	// acceptInvalid is option accept-invalid-http-request.
 	acceptInvalid bool
+	// ignoreProbes is option http-ignore-probes: a connection that sends
+	// nothing before it closes or times out gets no error and no log.
+	ignoreProbes bool
 	// monitorFail are the monitor fail conditions: 503 when one matches.
 	monitorFail []*acl.Cond
 	// abortOnClose is the frontend's option abortonclose: only then does
@@ -514,6 +517,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.abortOnClose = p.Options["abortonclose"]
 		fe.smartAccept, fe.smartAcceptSet = p.Options["tcp-smart-accept"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
+		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.comp = compileCompression(p, fail)
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
 			for _, m := range p.ResolveLogFormat() {
@@ -1040,6 +1044,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,
 		Slowstart: st.Slowstart, MaxQueue: st.MaxQueue, ID: st.ID, Backup: st.Backup,
 		ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
+		Observe: observeModes[st.Observe], OnError: onErrors[st.OnError], ErrorLimit: st.ErrorLimit,
 		Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
 			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"]}}
 	if st.Unsupported != "" {
@@ -1451,3 +1456,11 @@ func extCheckListener(a string) (addr, port string) {
 	}
 	return host, port
 }
+
+// observeModes and onErrors map "observe" and "on-error".
+var (
+	observeModes = map[string]backend.Observe{"": backend.ObserveNone, "none": backend.ObserveNone,
+		"layer4": backend.ObserveLayer4, "layer7": backend.ObserveLayer7}
+	onErrors = map[string]backend.OnError{"": backend.OnErrorFailCheck, "fail-check": backend.OnErrorFailCheck,
+		"fastinter": backend.OnErrorFastInter, "sudden-death": backend.OnErrorSuddenDeath, "mark-down": backend.OnErrorMarkDown}
+)

@@ -224,6 +224,11 @@ func (e *Engine) Serve() {
 	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
+	var all []*backend.Server
+	for _, be := range e.g.Backends {
+		all = append(all, be.LB.Servers...)
+	}
+	backend.SpreadChecks(all)
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
 		be.LB.OnAdmin = e.adminChange

@@ -852,6 +852,9 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		if err == nil {
 			return c, srv, nil
 		}
+		if err != errProxyHeader && err != errUsesrc {
+			srv.HealthAdjust(backend.HanaL4Err)
+		}
 		if err == errProxyHeader || err == errUsesrc {
 			return nil, srv, err
 		}
@@ -907,6 +910,7 @@ func (s *session) connectFailed(srv *backend.Server, err error) bool {
 
 // connected accounts for the server connection a request goes out on.
 func (s *session) connected(srv *backend.Server, reused bool) {
+	srv.HealthAdjust(backend.HanaL4OK)
 	s.svUses++
 	s.svClean = false
 	// A server counts its session once connected (srv_inc_sess_ctr),
@@ -1238,6 +1242,10 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			s.hdDeadline = time.Now().Add(hto)
 		}
 	}
+	// recheck is set by a short read: a close that came with the data
+	// makes no new readiness event, so an incomplete head reads once
+	// more to find it.
+	recheck := false
 	for {
 		if cl.w > 0 {
 			var err error
@@ -1251,6 +1259,9 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				s.hdActive = false
 				s.perr = err
 				return max(s.req.HeadLen, 1), true
+			}
+			if recheck {
+				recheck, *canRead = false, true
 			}
 		}
 		if cl.w >= fe.bufSize {
@@ -1284,18 +1295,27 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			continue
 		}
 		if err != nil || n == 0 {
-			if n == 0 && err == nil && cl.w == 0 && s.reqs == 0 {
-				s.logEmpty()
-			}
-			if n == 0 && err == nil && (cl.w > 0 || s.reqs == 0) {
+			probe := cl.w == 0 && s.reqs == 0
+			if n == 0 && err == nil && (cl.w > 0 || probe && !fe.ignoreProbes) {
+				// A request cut short, or none at all on a new
+				// connection: HAProxy's 400, logged and counted, unsent.
 				s.stickEarly(400)
+				if s.track {
+					s.countStream(400)
+				}
+				if probe {
+					s.logEmpty()
+				} else if s.logging {
+					s.rec.RequestLine = nil
+					s.logStream(logging.SFErrCliCl|logging.SFFinstR, 400)
+				}
 			}
 			return 0, false
 		}
 		// A short read emptied the socket: more data will come with
 		// a readiness event.
 		if n < space {
-			*canRead = false
+			*canRead, recheck = false, true
 		}
 		if cl.w == 0 && s.track && s.lt.first.IsZero() {
 			s.lt.first = time.Now()
@@ -1365,8 +1385,11 @@ func (s *session) headFailed(err error) {
 	if !isTimeout(err) || s.e.stopping.Load() {
 		return
 	}
-	if s.cl.w > 0 || s.reqs == 0 {
+	if s.cl.w > 0 || s.reqs == 0 && !s.fe.ignoreProbes {
 		s.cl.send(s.fe.Errors.raw(408))
+		if s.track {
+			s.countStream(408)
+		}
 		if s.logging {
 			s.rec.RequestLine = nil
 			s.logStream(errFlags(408), 408)
@@ -2346,6 +2369,10 @@ func (s *session) serveTxn(hl int) bool {
 				}
 			}
 		}
+		if status != 0 && s.rspFail == rspJunk {
+			// An answer that does not parse counts before its retry.
+			srv.HealthAdjust(backend.HanaHTTPHdrRsp)
+		}
 		if replay && !s.noL7Retry && (status != 0 || s.rsp.Status >= 200) && s.l7Retryable(be, status) {
 			ok, err := s.retryL7(be, &srv, k, srv == persisted, out)
 			if ok {
@@ -2359,6 +2386,14 @@ func (s *session) serveTxn(hl int) bool {
 				}
 				return s.connectFailed(srv, err)
 			}
+		}
+		switch {
+		case status == 0:
+			srv.HealthAdjust(backend.HanaStatus(s.rsp.Status))
+		case s.rspFail == rspTimeout:
+			srv.HealthAdjust(backend.HanaHTTPReadTimeout)
+		case s.rspFail == rspClosed || s.rspFail == rspReset:
+			srv.HealthAdjust(backend.HanaHTTPBrokenPipe)
 		}
 		if status != 0 {
 			abort, closeAfter := s.h2Failed()
@@ -2817,6 +2852,7 @@ func (s *session) runTCP() {
 		}
 		return
 	}
+	srv.HealthAdjust(backend.HanaL4OK)
 	if s.logging {
 		s.lt.connect = time.Now()
 		s.logSrv = srv

@@ -305,12 +305,19 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 			if ref.CheckStatus() >= backend.CheckL57Data {
 				chk.Code = ref.CheckCode()
 			}
+			if ref.CheckStatus() == backend.CheckHana {
+				// A health analysis failure has no duration.
+				chk.Duration = -1
+			}
+			chk.Fails = ref.CheckFails()
+			chk.Last = ref.CheckDesc()
 		}
 		if s.CheckState()&backend.CheckEnabled != 0 && chk != nil {
 			c := *chk
 			c.Paused = s.CheckState()&backend.CheckPaused != 0
 			ss.Check = &c
 		}
+		ss.Observed, ss.HanaFails = ref.Observe != backend.ObserveNone, s.HanaFails()
 		state := stats.SrvRunning
 		switch s.State() {
 		case backend.Down, backend.Maint:

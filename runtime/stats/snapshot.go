@@ -168,6 +168,10 @@ type ServerStats struct {
 	// InMaint is set in maintenance; StableDown when stopped with no
 	// check to bring it back (the ";up" option hides both).
 	InMaint, StableDown bool
+	// Observed says the server has "observe"; HanaFails then counts its
+	// health analysis failures.
+	Observed  bool
+	HanaFails uint64
 }
 
 // Check is a server's health check or agent check.
@@ -430,6 +434,9 @@ func serverRow(p *Proxy, s *ServerStats, legends bool) Row {
 	}
 	r[fAct] = fu32(tagStat, act)
 	r[fBck] = fu32(tagStat, bck)
+	if s.Observed {
+		r[fHanafail] = fu64(tagCnt, s.HanaFails)
+	}
 	if c := s.Check; c != nil {
 		r[fChkfail] = fu64(tagCnt, c.Fails)
 		r[fChkdown] = fu64(tagCnt, c.Downs)
