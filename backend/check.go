@@ -373,6 +373,11 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	} else if h := s.Check.HTTP; h != nil && len(h.Steps) > 0 {
 		dflt, sendProxy, via = h.Steps[0].Default, h.Steps[0].SendProxy, h.Steps[0].ViaSocks4
 	}
+	if s.plainL4() {
+		if r, ok := connectOnly(dial, timeout); ok {
+			return r, passedIf(r == "Layer4 check passed")
+		}
+	}
 	var d net.Dialer
 	conn, err := s.dialCheck(cctx, &d, dial, dflt, via)
 	if err != nil {

@@ -12,7 +12,7 @@ var optionSupport = map[string]Support{
 	"http-keep-alive": Supported, "http-server-close": Supported, "httpclose": Supported,
 	"redispatch": Supported, "http-buffer-request": Supported, "tcpka": Supported, "clitcpka": Supported, "srvtcpka": Supported,
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported, "prefer-last-server": Supported,
-	"http-ignore-probes":          Supported,
+	"http-ignore-probes": Supported, "http-pretend-keepalive": Supported,
 	"http-restrict-req-hdr-names": Supported, "accept-invalid-http-request": Supported,
 	// The log formats, and which log lines are sent at which level.
 	"httplog": Supported, "tcplog": Supported, "httpslog": Supported,

@@ -280,6 +280,8 @@ type Backend struct {
 	Retries                                   int
 	// retryOn is "retry-on": the failures that are retried.
 	retryOn parser.RetryOn
+	// pretendKA is "option http-pretend-keepalive".
+	pretendKA bool
 	// preferLast is "option prefer-last-server"; maxKAQueue is
 	// "max-keep-alive-queue" plus one (0 when unset).
 	preferLast bool
@@ -831,6 +833,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: backend.NewSourceBind(p.Source)}
 	be.sendName = p.SendNameHeader
 	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue
+	be.pretendKA = p.Options["http-pretend-keepalive"]
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

@@ -1750,6 +1750,13 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 	case upgrade:
 	case req.Minor == 0 && req.HasTE:
 		// Closing anyway: HTTP/1.0 says so without a header.
+	case mode != modeKeepAlive && be.pretendKA:
+		// http-pretend-keepalive: the request is written as in
+		// keep-alive mode, the close that follows the answer untold.
+		if req.Minor == 0 {
+			out = append(out, "connection: keep-alive\r\n"...)
+		}
+	case req.Minor == 0 && mode != modeKeepAlive:
 	case mode != modeKeepAlive:
 		out = append(out, "connection: close\r\n"...)
 	case req.Minor == 0:

@@ -22,7 +22,8 @@ func bindTLSDiags(cfg *parser.Config, diags parser.Diagnostics) (parse, late par
 			bad[parser.Pos{File: d.Pos.File, Line: d.Pos.Line}] = true
 		}
 	}
-	store := ssl.NewStore()
+	// The store as compiling makes it (certStore).
+	store := (&Graph{}).certStore(cfg)
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapFE == 0 || p.Cap&parser.CapDef != 0 {
 			continue
