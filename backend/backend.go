@@ -59,6 +59,9 @@ type Server struct {
 	// Socks4 is the address of the SOCKS4 proxy connections to the
 	// server go through ("socks4"), as Dial takes it; "" for none.
 	Socks4 string
+	// Redir is the server's "redir" prefix: GET and HEAD requests are
+	// redirected there instead of sent to it.
+	Redir string
 	// Source is the server's "source", or its backend's: what its
 	// connections, health checks included, are bound to; nil for none.
 	Source *SourceBind

@@ -154,6 +154,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			default:
 				bad = fmt.Sprintf("'observe' expects one of 'none', 'layer4', 'layer7' but got '%s'", val)
 			}
+		case "redir":
+			if val == "" {
+				bad = "'redir' expects <prefix> as argument."
+			}
 		case "on-error":
 			switch val {
 			case "fastinter", "fail-check", "sudden-death", "mark-down":
@@ -237,6 +241,9 @@ type ServerSettings struct {
 	// layer7), "on-error" and "error-limit" (0 for HAProxy's 10).
 	Observe, OnError string
 	ErrorLimit       int
+	// Redir is "redir": GET and HEAD requests the server would get are
+	// redirected to this prefix instead.
+	Redir string
 	// httpMode is the proxy's mode when the line is read: "observe
 	// layer7" needs HTTP.
 	httpMode bool
@@ -306,7 +313,7 @@ var runtimeServerOptions = map[string]bool{
 	"socks4": true, "check-via-socks4": false,
 	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
-	"observe": true, "on-error": true, "error-limit": true,
+	"observe": true, "on-error": true, "error-limit": true, "redir": true,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -412,6 +419,8 @@ func (s *ServerSettings) apply(opts []string) {
 			}
 		case "on-error":
 			s.OnError = v
+		case "redir":
+			s.Redir = v
 		case "error-limit":
 			s.ErrorLimit = int(Atol(v))
 		case "on-marked-down":

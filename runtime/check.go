@@ -176,6 +176,16 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 					}
 				}
 			}
+			if p.Cap&parser.CapDef == 0 {
+				for _, sv := range p.Servers {
+					if sv.Settings.Redir != "" {
+						alert("%s '%s' : server cannot have cookie or redirect prefix in non-HTTP mode.", kind, p.Name)
+					}
+					if sv.Settings.Cookie != "" {
+						warn(parser.Pos{}, "%s '%s' : ignoring cookie for server '%s' as HTTP mode is disabled.", kind, p.Name, sv.Name)
+					}
+				}
+			}
 		}
 	}
 	// The TLS contexts are prepared once every proxy was checked.

@@ -995,6 +995,47 @@ func (s *session) retryServer(be *Backend, srv *backend.Server, k backend.Key, d
 // errL7Retry stands for a retried answer when no server is left for it.
 var errL7Retry = errors.New("no server for the retry")
 
+// serverRedirect is http_perform_server_redirect: the server's "redir"
+// prefix and the request's path, in a 302 that closes the connection.
+func (s *session) serverRedirect(srv *backend.Server, head []byte) bool {
+	path := requestPath(s.req.URI.Of(head))
+	if path == nil {
+		// No path (an asterisk): HAProxy makes no answer either.
+		s.txStatus, s.txFlags = -1, logging.SFErrLocal|logging.SFFinstC
+		return false
+	}
+	// The head may sit in a session buffer: the answer gets its own.
+	out := make([]byte, 0, 128+len(srv.Redir)+len(path))
+	out = append(out, "HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: "...)
+	if srv.Redir != "/" {
+		out = append(out, srv.Redir...)
+	}
+	out = append(out, path...)
+	out = append(out, "\r\nconnection: close\r\n\r\n"...)
+	s.logSrv = srv
+	s.e.g.srvCounters(srv).addSession()
+	s.setReply(out)
+	s.cl.send(out)
+	s.txStatus, s.txFlags = 302, logging.SFErrLocal|logging.SFFinstC
+	return false
+}
+
+// requestPath is http_parse_path: the URI from its path on (with the
+// query), nil when it has none.
+func requestPath(uri []byte) []byte {
+	if len(uri) > 0 && uri[0] == '/' {
+		return uri
+	}
+	if i := bytes.Index(uri, []byte("://")); i >= 0 {
+		rest := uri[i+3:]
+		if j := bytes.IndexByte(rest, '/'); j >= 0 {
+			return rest[j:]
+		}
+		return nil
+	}
+	return nil
+}
+
 // errProxyHeader is a failure to send the PROXY header, not retried.
 var errProxyHeader = errors.New("proxy header not sent")
 
@@ -2060,6 +2101,9 @@ func (s *session) serveTxn(hl int) bool {
 	head := cl.buf[:hl]
 	// The client's method, before any rule: its response has no body.
 	clientHead := s.req.Method.Len() == 4 && string(head[s.req.Method.Off:s.req.Method.End]) == "HEAD"
+	// A server's "redir" takes the requests that came as GET or HEAD
+	// (SF_REDIRECTABLE).
+	redirectable := clientHead || s.req.Method.Len() == 3 && string(head[s.req.Method.Off:s.req.Method.End]) == "GET"
 	s.reqBodyHTX = s.bodyHTX(&s.req, true, cl.w-hl)
 	req := &s.req
 	s.txn.Buf, s.txn.Req = head, req
@@ -2236,6 +2280,9 @@ func (s *session) serveTxn(hl int) bool {
 			be.LB.Release(srv)
 		}
 	}()
+	if srv.Redir != "" && redirectable {
+		return s.serverRedirect(srv, head)
+	}
 	// A PROXY header carrying the stream's unique id is the stream's
 	// own: its connection serves no other request.
 	perStream := be.pp.get(srv).perStream()
