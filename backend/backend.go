@@ -62,6 +62,8 @@ type Server struct {
 	// Redir is the server's "redir" prefix: GET and HEAD requests are
 	// redirected there instead of sent to it.
 	Redir string
+	// NonStick is "non-stick": stick stores do not record the server.
+	NonStick bool
 	// Source is the server's "source", or its backend's: what its
 	// connections, health checks included, are bound to; nil for none.
 	Source *SourceBind

@@ -244,6 +244,9 @@ type ServerSettings struct {
 	// Redir is "redir": GET and HEAD requests the server would get are
 	// redirected to this prefix instead.
 	Redir string
+	// NonStick is "non-stick" ("stick" clears it): no stick-table entry
+	// records the server.
+	NonStick bool
 	// httpMode is the proxy's mode when the line is read: "observe
 	// layer7" needs HTTP.
 	httpMode bool
@@ -313,7 +316,7 @@ var runtimeServerOptions = map[string]bool{
 	"socks4": true, "check-via-socks4": false,
 	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
-	"observe": true, "on-error": true, "error-limit": true, "redir": true,
+	"observe": true, "on-error": true, "error-limit": true, "redir": true, "non-stick": false, "stick": false,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -421,6 +424,8 @@ func (s *ServerSettings) apply(opts []string) {
 			s.OnError = v
 		case "redir":
 			s.Redir = v
+		case "non-stick", "stick":
+			s.NonStick = o == "non-stick"
 		case "error-limit":
 			s.ErrorLimit = int(Atol(v))
 		case "on-marked-down":

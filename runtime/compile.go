@@ -1047,7 +1047,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,
 		Slowstart: st.Slowstart, MaxQueue: st.MaxQueue, ID: st.ID, Backup: st.Backup,
 		ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
-		Observe: observeModes[st.Observe], OnError: onErrors[st.OnError], ErrorLimit: st.ErrorLimit, Redir: st.Redir,
+		Observe: observeModes[st.Observe], OnError: onErrors[st.OnError], ErrorLimit: st.ErrorLimit, Redir: st.Redir, NonStick: st.NonStick,
 		Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
 			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"]}}
 	if st.Unsupported != "" {

@@ -623,7 +623,8 @@ func (st *stickSession) addStore(tb *stick.Table, k stick.Key) {
 // key with the server the stream used (process_store_rules).
 func (s *session) stickStore(be *Backend, srv *backend.Server) {
 	st := &s.stk
-	if be.stick == nil || srv == nil {
+	if be.stick == nil || srv == nil || srv.NonStick {
+		// A non-stick server's stores are dropped, entries not made.
 		st.stores = st.stores[:0]
 		return
 	}
