@@ -5,6 +5,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -68,11 +69,15 @@ frontend h
 		} else {
 			out = append(out, "g refuses")
 		}
+		// The two requests' lines may come in either order.
+		var lines []string
 		for i := 0; i < 2; i++ {
 			l, _ := sink.next(3 * time.Second)
 			l = logHeader.ReplaceAllString(l, "")
-			out = append(out, regexp.MustCompile(`/\d+ `).ReplaceAllString(l, "/N "))
+			lines = append(lines, regexp.MustCompile(`/\d+ `).ReplaceAllString(l, "/N "))
 		}
+		sort.Strings(lines)
+		out = append(out, lines...)
 		for _, l := range strings.Split(cliSend(t, "unix", sock, "show stat\n"), "\n") {
 			if f := strings.SplitN(l, ",", 3); len(f) == 3 && !strings.HasPrefix(l, "#") {
 				out = append(out, f[0]+","+f[1])
