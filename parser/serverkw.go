@@ -158,10 +158,6 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val == "" {
 				bad = "'redir' expects <prefix> as argument."
 			}
-		case "max-reuse":
-			if val == "" {
-				bad = "'max-reuse' expects <value> as argument."
-			}
 		case "on-error":
 			switch val {
 			case "fastinter", "fail-check", "sudden-death", "mark-down":
@@ -251,9 +247,6 @@ type ServerSettings struct {
 	// NonStick is "non-stick" ("stick" clears it): no stick-table entry
 	// records the server.
 	NonStick bool
-	// MaxReuse is "max-reuse", -1 when unset: in HAProxy 2.6 it bounds
-	// the streams of HTTP/2 and FastCGI connections only.
-	MaxReuse int
 	// httpMode is the proxy's mode when the line is read: "observe
 	// layer7" needs HTTP.
 	httpMode bool
@@ -305,7 +298,7 @@ type ServerSettings struct {
 }
 
 func defaultServerSettings() ServerSettings {
-	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1, PoolPurgeDelay: 5 * time.Second, MaxReuse: -1}
+	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1, PoolPurgeDelay: 5 * time.Second}
 }
 
 // runtimeServerOptions are the server options the runtime implements,
@@ -323,7 +316,7 @@ var runtimeServerOptions = map[string]bool{
 	"socks4": true, "check-via-socks4": false,
 	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
-	"observe": true, "on-error": true, "error-limit": true, "redir": true, "non-stick": false, "stick": false, "max-reuse": true,
+	"observe": true, "on-error": true, "error-limit": true, "redir": true, "non-stick": false, "stick": false,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -433,8 +426,6 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Redir = v
 		case "non-stick", "stick":
 			s.NonStick = o == "non-stick"
-		case "max-reuse":
-			s.MaxReuse = int(Atol(v))
 		case "error-limit":
 			s.ErrorLimit = int(Atol(v))
 		case "on-marked-down":

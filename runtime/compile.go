@@ -1053,10 +1053,6 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	if st.Unsupported != "" {
 		fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", st.Unsupported)
 	}
-	if st.MaxReuse >= 0 && mayMultiplex(p, st) {
-		// HTTP/1 connections take no notice of it, as in HAProxy 2.6.
-		fail(s.Pos, "server option 'max-reuse' on an HTTP/2 or FastCGI server is not supported by the gohap runtime yet.")
-	}
 	for _, b := range st.Bad {
 		fail(s.Pos, "server '%s': invalid value '%s' for '%s'.", s.Name, b[1], b[0])
 	}
@@ -1471,17 +1467,3 @@ var (
 	onErrors = map[string]backend.OnError{"": backend.OnErrorFailCheck, "fail-check": backend.OnErrorFailCheck,
 		"fastinter": backend.OnErrorFastInter, "sudden-death": backend.OnErrorSuddenDeath, "mark-down": backend.OnErrorMarkDown}
 )
-
-// mayMultiplex says a server's connections may carry HTTP/2 or FastCGI:
-// "proto h2|fcgi", an "alpn" list with h2, or an fcgi-app backend.
-func mayMultiplex(p *parser.Proxy, st *parser.ServerSettings) bool {
-	if st.Proto == "h2" || st.Proto == "fcgi" || p.FCGIApp != "" {
-		return true
-	}
-	for i := 0; i+1 < len(st.TLSWords); i++ {
-		if st.TLSWords[i] == "alpn" && slices.Contains(strings.Split(st.TLSWords[i+1], ","), "h2") {
-			return true
-		}
-	}
-	return false
-}

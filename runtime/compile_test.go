@@ -30,7 +30,6 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n tcp-request content accept\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n mode tcp\n tcp-request content accept if RDP_COOKIE\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 tcp-ut 5s\n", ":10] : server option 'tcp-ut' is not supported"},
-		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 proto h2 max-reuse 3\n", ":10] : server option 'max-reuse' on an HTTP/2 or FastCGI server is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server x 127.0.0.1:1 check\n server s 127.0.0.1:1 track be/x on-marked-down shutdown-sessions\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 slowstart 10s check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_fc_session_id\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_fc_session_id': not implemented"},
