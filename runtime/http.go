@@ -544,6 +544,11 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	s.handedOff = true
 	s.setSvSock(nil)
 	t.start(toServer, toClient)
+	if s.killed.Load() {
+		// "shutdown session" reached the stream while it was becoming a
+		// tunnel: the tunnel ends as killed, and logs so.
+		killTunnel(t)
+	}
 }
 
 // resetServer closes the server connection of a finished exchange with a
