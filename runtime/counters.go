@@ -50,21 +50,20 @@ func (c *trafficCounters) addResponse(status int) {
 }
 
 // addRequest counts an HTTP request parsed for this object.
-func (c *trafficCounters) addRequest() {
+func (c *trafficCounters) addRequest(now time.Time) {
 	if c == nil {
 		return
 	}
 	c.requests.Add(1)
-	c.reqRate.add(time.Now())
+	c.reqRate.add(now)
 }
 
 // addSession counts a session (a connection to a server, a stream for a
 // backend, an accepted connection for a frontend).
-func (c *trafficCounters) addSession() {
+func (c *trafficCounters) addSession(now time.Time) {
 	if c == nil {
 		return
 	}
-	now := time.Now()
 	c.lastSess.Store(now.Unix())
 	c.sessRate.add(now)
 }

@@ -352,8 +352,9 @@ func (s *session) run() bool {
 	// Timers and counts of each stream, for the log and the statistics.
 	s.track = s.logging || s.e.g.stats != nil
 	if s.track {
-		s.beginStream(time.Now())
-		s.e.g.feCounters(s.fe).addSession()
+		now := time.Now()
+		s.beginStream(now)
+		s.e.g.feCounters(s.fe).addSession(now)
 	}
 	defer func() {
 		if !s.handedOff {
@@ -920,10 +921,16 @@ func (s *session) connected(srv *backend.Server, reused bool) {
 	s.svClean = false
 	// A server counts its session once connected (srv_inc_sess_ctr),
 	// which srv_sess_rate sees during the exchange.
-	s.e.g.srvCounters(srv).addSession()
+	// A reused connection waited for nothing since the stream left the
+	// queue: that reading is still now.
+	now := s.lt.queue
+	if !reused || now.IsZero() {
+		now = time.Now()
+	}
+	s.e.g.srvCounters(srv).addSession(now)
 	s.txn.SrvName, s.txn.SrvID = srv.Name, srv.ID
 	if s.track {
-		s.lt.connect = time.Now()
+		s.lt.connect = now
 		s.logSrv = srv
 		if s.logging {
 			// Only the log line shows them (%si, %bi): the local address
@@ -1018,7 +1025,7 @@ func (s *session) serverRedirect(srv *backend.Server, head []byte) bool {
 	out = append(out, path...)
 	out = append(out, "\r\nconnection: close\r\n\r\n"...)
 	s.logSrv = srv
-	s.e.g.srvCounters(srv).addSession()
+	s.e.g.srvCounters(srv).addSession(time.Now())
 	s.setReply(out)
 	s.cl.send(out)
 	s.txStatus, s.txFlags = 302, logging.SFErrLocal|logging.SFFinstC
@@ -1322,7 +1329,12 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				}
 				var t time.Time
 				if kto > 0 {
-					t = time.Now().Add(kto)
+					// The idle time counts from the previous stream's
+					// end, the clock reading it ended with.
+					if t = s.lt.start; !s.track || t.IsZero() {
+						t = time.Now()
+					}
+					t = t.Add(kto)
 				}
 				cl.c.SetReadDeadline(t)
 				s.idle.Store(true)
@@ -1363,17 +1375,20 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		if n < space {
 			*canRead, recheck = false, true
 		}
-		if cl.w == 0 && s.track && s.lt.first.IsZero() {
-			s.lt.first = time.Now()
+		first := cl.w == 0 && s.track && s.lt.first.IsZero()
+		if first || !s.hdStarted && hto > 0 {
+			// One clock reading for both.
+			now := time.Now()
+			if first {
+				s.lt.first = now
+			}
+			if !s.hdStarted && hto > 0 {
+				s.hdDeadline = now.Add(hto)
+			}
 		}
 		cl.w += n
 		cl.rbytes += int64(n)
-		if !s.hdStarted {
-			s.hdStarted = true
-			if hto > 0 {
-				s.hdDeadline = time.Now().Add(hto)
-			}
-		}
+		s.hdStarted = true
 	}
 }
 
@@ -2094,9 +2109,10 @@ func (s *session) transaction(hl int) bool {
 		if status == 0 {
 			status = s.rsp.Status
 		}
+		s.lt.end = time.Now()
 		s.countStream(status)
 		s.logStream(s.txFlags, status)
-		s.beginStream(time.Now())
+		s.beginStream(s.lt.end)
 	}
 	return keep
 }
@@ -2917,7 +2933,7 @@ func (s *session) runTCP() {
 		s.logSrv = srv
 		s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, c), addrPort(c.LocalAddr())
 	}
-	s.e.g.srvCounters(srv).addSession()
+	s.e.g.srvCounters(srv).addSession(time.Now())
 	if be.stick != nil {
 		s.stickStore(be, srv)
 	}

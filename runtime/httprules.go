@@ -25,7 +25,7 @@ type httpRule struct {
 	cond *acl.Cond
 	// name is a header name, match how del-header compares it.
 	name      []byte
-	match     string
+	match     nameMatch
 	nameRe    *regexp.Regexp
 	value     *logging.Format
 	re        *regexp.Regexp
@@ -62,9 +62,9 @@ type httpRule struct {
 	capID int
 	// norm is normalize-uri's normalizer.
 	norm acl.URINormalizer
-	// edits marks the head-editing actions; constVal is the value of a
-	// format without samples, rendered once.
-	edits    bool
+	// edit is the head-editing action, edNone for the others; constVal
+	// is the value of a format without samples, rendered once.
+	edit     editOp
 	constVal []byte
 	// logLevel is set-log-level's; timeout set-timeout's fixed value.
 	logLevel int
@@ -81,6 +81,46 @@ type httpRule struct {
 	// family is do-resolve's "ipv4" or "ipv6" (refName its resolvers).
 	family string
 	mapVal *logging.Format
+}
+
+// nameMatch is how a header rule compares names ("str", "beg", ...).
+type nameMatch uint8
+
+const (
+	matchStr nameMatch = iota
+	matchBeg
+	matchEnd
+	matchSub
+	matchReg
+)
+
+var matchKinds = map[string]nameMatch{"": matchStr, "str": matchStr, "beg": matchBeg, "end": matchEnd, "sub": matchSub, "reg": matchReg}
+
+// editOp is a head-editing action, so that rules switch on a number and
+// not on the action's name for every request.
+type editOp uint8
+
+const (
+	edNone editOp = iota
+	edSetHeader
+	edAddHeader
+	edDelHeader
+	edReplaceHeader
+	edReplaceValue
+	edNormalizeURI
+	edSetMethod
+	edSetURI
+	edReplaceURI
+	edPath
+	edSetStatus
+)
+
+var editOps = map[string]editOp{
+	"set-header": edSetHeader, "add-header": edAddHeader, "del-header": edDelHeader,
+	"replace-header": edReplaceHeader, "replace-value": edReplaceValue, "normalize-uri": edNormalizeURI,
+	"set-method": edSetMethod, "set-uri": edSetURI, "replace-uri": edReplaceURI,
+	"set-path": edPath, "set-pathq": edPath, "set-query": edPath, "replace-path": edPath, "replace-pathq": edPath,
+	"set-status": edSetStatus,
 }
 
 type ruleHdr struct {
@@ -112,7 +152,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			// Refused as a line already (Config.Refusals).
 			continue
 		}
-		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: r.Match,
+		hr := httpRule{act: r.Action, name: []byte(strings.ToLower(r.Name)), match: matchKinds[r.Match],
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
 			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID,
@@ -133,7 +173,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 				continue
 			}
 		}
-		if hr.match == "reg" {
+		if hr.match == matchReg {
 			if hr.nameRe, err = regexp.Compile(r.Name); err != nil {
 				bad("regex: %v", err)
 				continue
@@ -205,13 +245,8 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			}
 			hr.hdrs = append(hr.hdrs, ruleHdr{name: strings.ToLower(h[0]), value: f})
 		}
-		switch hr.act {
-		case "set-header", "del-header", "add-header", "replace-header", "replace-value", "set-method", "set-uri",
-			"set-path", "set-pathq", "set-query", "replace-path", "replace-pathq", "replace-uri", "set-status", "normalize-uri":
-			hr.edits = true
-			if hr.value != nil && hr.value.IsConst() {
-				hr.constVal = hr.value.Append([]byte{}, &logging.Record{})
-			}
+		if hr.edit = editOps[hr.act]; hr.edit != edNone && hr.value != nil && hr.value.IsConst() {
+			hr.constVal = hr.value.Append([]byte{}, &logging.Record{})
 		}
 		hr.cacheName = r.Cache
 		out = append(out, hr)
@@ -317,18 +352,29 @@ func (m *msgEdit) build(dst []byte) []byte {
 
 func (r *httpRule) nameMatches(n []byte) bool {
 	switch r.match {
-	case "", "str":
-		return bytes.EqualFold(n, r.name)
-	case "beg":
-		return len(n) >= len(r.name) && bytes.EqualFold(n[:len(r.name)], r.name)
-	case "end":
-		return len(n) >= len(r.name) && bytes.EqualFold(n[len(n)-len(r.name):], r.name)
-	case "sub":
+	case matchStr:
+		return len(n) == len(r.name) && foldedEq(n, r.name)
+	case matchBeg:
+		return len(n) >= len(r.name) && foldedEq(n[:len(r.name)], r.name)
+	case matchEnd:
+		return len(n) >= len(r.name) && foldedEq(n[len(n)-len(r.name):], r.name)
+	case matchSub:
 		return bytes.Contains(bytes.ToLower(n), r.name)
-	case "reg":
+	case matchReg:
 		return r.nameRe.Match(n)
 	}
 	return false
+}
+
+// foldedEq compares n, of lower's length, with the lowercase lower,
+// ignoring the case of ASCII letters in n (header names are tokens).
+func foldedEq(n, lower []byte) bool {
+	for i, c := range n {
+		if l := lower[i]; c != l && (c|0x20 != l || l < 'a' || l > 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // ruleResult is what a rule set decided.
@@ -394,7 +440,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		// Consecutive header edits are applied to the head once, before
 		// anything reads the message again: a condition, a sample, an
 		// answer or the end of the rules.
-		if ed.dirty && (r.cond != nil || !r.edits || r.value != nil && r.constVal == nil) {
+		if ed.dirty && (r.cond != nil || r.edit == edNone || r.value != nil && r.constVal == nil) {
 			if !s.flushEdit(ed, &head, request, msg) {
 				return head, ruleBad, false
 			}
@@ -406,97 +452,99 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		// (noteLastRule); allow, deny and tarpit are already for their
 		// own answer, the others' answers are made before, as in HAProxy.
 		s.curRule = r
-		switch r.act {
-		case "allow":
-			s.noteLastRule(ruleAllow)
-			return head, ruleAllow, false
-		case "deny", "return":
-			if r.act == "deny" {
+		if r.edit == edNone {
+			switch r.act {
+			case "allow":
+				s.noteLastRule(ruleAllow)
+				return head, ruleAllow, false
+			case "deny", "return":
+				if r.act == "deny" {
+					s.noteLastRule(ruleAnswered)
+				}
+				keep := s.ruleAnswer(r, request)
+				return head, ruleAnswered, keep
+			case "tarpit":
 				s.noteLastRule(ruleAnswered)
-			}
-			keep := s.ruleAnswer(r, request)
-			return head, ruleAnswered, keep
-		case "tarpit":
-			s.noteLastRule(ruleAnswered)
-			return head, ruleAnswered, s.tarpit(r)
-		case "use-service":
-			return head, ruleAnswered, s.promexAnswer(head)
-		case "auth":
-			return head, ruleAnswered, s.authReply(r.realm)
-		case "reject", "silent-drop":
-			s.dropClient(r.act == "silent-drop")
-			return head, ruleAnswered, false
-		case "disable-l7-retry":
-			s.noL7Retry = true
-			continue
-		case "redirect":
-			answered, keep := s.redirect(r, head)
-			if !answered {
-				continue
-			}
-			return head, ruleAnswered, keep
-		case "set-src", "set-dst", "set-src-port", "set-dst-port":
-			s.setAddr(r)
-			continue
-		case "set-priority-class", "set-priority-offset":
-			s.setPriority(r.act, r.expr)
-			continue
-		case "set-var", "set-var-fmt", "unset-var":
-			s.setVar(r)
-			continue
-		case "do-resolve":
-			s.doResolve(r)
-			continue
-		case "capture":
-			s.captureSample(r, request)
-			continue
-		case "set-log-level":
-			s.setLogLevel(r.logLevel)
-			continue
-		case "strict-mode":
-			strict = r.status != 0
-			continue
-		case "add-acl", "del-acl", "set-map", "del-map":
-			s.updatePatterns(r)
-			continue
-		case "set-mark", "set-tos":
-			s.setClientSockopt(r.act == "set-mark", r.status)
-			continue
-		case "wait-for-handshake":
-			// A TLS handshake always completes before gohap reads a
-			// request (it accepts no early data): nothing to wait for.
-			continue
-		case "early-hint":
-			if s.earlyHint(r) != nil {
+				return head, ruleAnswered, s.tarpit(r)
+			case "use-service":
+				return head, ruleAnswered, s.promexAnswer(head)
+			case "auth":
+				return head, ruleAnswered, s.authReply(r.realm)
+			case "reject", "silent-drop":
+				s.dropClient(r.act == "silent-drop")
 				return head, ruleAnswered, false
-			}
-			continue
-		case "wait-for-body":
-			wait := r.timeout
-			if wait == 0 {
-				// No time of its own: the client timeout still holds.
-				wait = s.fe.Client
-			}
-			if !request {
-				if !s.waitResponseBody(wait, r.atLeast) {
-					// The body did not come in time: 504.
-					return head, ruleTimeout, false
+			case "disable-l7-retry":
+				s.noL7Retry = true
+				continue
+			case "redirect":
+				answered, keep := s.redirect(r, head)
+				if !answered {
+					continue
+				}
+				return head, ruleAnswered, keep
+			case "set-src", "set-dst", "set-src-port", "set-dst-port":
+				s.setAddr(r)
+				continue
+			case "set-priority-class", "set-priority-offset":
+				s.setPriority(r.act, r.expr)
+				continue
+			case "set-var", "set-var-fmt", "unset-var":
+				s.setVar(r)
+				continue
+			case "do-resolve":
+				s.doResolve(r)
+				continue
+			case "capture":
+				s.captureSample(r, request)
+				continue
+			case "set-log-level":
+				s.setLogLevel(r.logLevel)
+				continue
+			case "strict-mode":
+				strict = r.status != 0
+				continue
+			case "add-acl", "del-acl", "set-map", "del-map":
+				s.updatePatterns(r)
+				continue
+			case "set-mark", "set-tos":
+				s.setClientSockopt(r.act == "set-mark", r.status)
+				continue
+			case "wait-for-handshake":
+				// A TLS handshake always completes before gohap reads a
+				// request (it accepts no early data): nothing to wait for.
+				continue
+			case "early-hint":
+				if s.earlyHint(r) != nil {
+					return head, ruleAnswered, false
 				}
 				continue
+			case "wait-for-body":
+				wait := r.timeout
+				if wait == 0 {
+					// No time of its own: the client timeout still holds.
+					wait = s.fe.Client
+				}
+				if !request {
+					if !s.waitResponseBody(wait, r.atLeast) {
+						// The body did not come in time: 504.
+						return head, ruleTimeout, false
+					}
+					continue
+				}
+				if done, keep := s.waitBody(wait, r.atLeast); done {
+					return head, ruleAnswered, keep
+				}
+				continue
+			case "set-timeout":
+				s.setTimeout(r)
+				continue
+			case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
+				s.stickAction(r.act, &r.stk, r.expr, from)
+				continue
+			case "cache-use", "cache-store":
+				head = s.cacheRule(r, head, msg)
+				continue
 			}
-			if done, keep := s.waitBody(wait, r.atLeast); done {
-				return head, ruleAnswered, keep
-			}
-			continue
-		case "set-timeout":
-			s.setTimeout(r)
-			continue
-		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
-			s.stickAction(r.act, &r.stk, r.expr, from)
-			continue
-		case "cache-use", "cache-store":
-			head = s.cacheRule(r, head, msg)
-			continue
 		}
 		if !ed.loaded {
 			ed.load(head, msg, request)
@@ -507,12 +555,16 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			s.edVals = r.value.Append(s.edVals, &s.rec)
 			val = s.edVals[start:len(s.edVals):len(s.edVals)]
 		}
-		if r.act == "set-header" || r.act == "add-header" {
+		// found says set-header has occurrences to drop (del-header
+		// always looks).
+		found := r.edit == edDelHeader
+		if r.edit == edSetHeader || r.edit == edAddHeader {
 			delta := 8 + len(r.name) + len(val)
-			if r.act == "set-header" {
+			if r.edit == edSetHeader {
 				for _, h := range ed.hdrs {
 					if r.nameMatches(h[0]) {
 						delta -= 8 + len(h[0]) + len(h[1])
+						found = true
 					}
 				}
 			}
@@ -524,26 +576,28 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			}
 			cost += delta
 		}
-		switch r.act {
-		case "set-header", "del-header":
-			kept := ed.hdrs[:0]
-			for _, h := range ed.hdrs {
-				if !r.nameMatches(h[0]) {
-					kept = append(kept, h)
+		switch r.edit {
+		case edSetHeader, edDelHeader:
+			if found {
+				kept := ed.hdrs[:0]
+				for _, h := range ed.hdrs {
+					if !r.nameMatches(h[0]) {
+						kept = append(kept, h)
+					}
 				}
+				ed.hdrs = kept
 			}
-			ed.hdrs = kept
-			if r.act == "set-header" {
+			if r.edit == edSetHeader {
 				ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
 			}
-		case "add-header":
+		case edAddHeader:
 			ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
-		case "replace-header", "replace-value":
+		case edReplaceHeader, edReplaceValue:
 			for j, h := range ed.hdrs {
 				if !bytes.EqualFold(h[0], r.name) {
 					continue
 				}
-				if r.act == "replace-header" {
+				if r.edit == edReplaceHeader {
 					ed.hdrs[j][1] = replaceAll(r.re, h[1], val)
 					continue
 				}
@@ -558,7 +612,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				}
 				ed.hdrs[j][1] = nv
 			}
-		case "normalize-uri":
+		case edNormalizeURI:
 			start := len(s.edVals)
 			out, ok, err := acl.NormalizeURI(s.edVals, ed.first[1], r.norm)
 			switch {
@@ -573,9 +627,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			}
 			s.edVals = out
 			ed.first[1] = out[start:len(out):len(out)]
-		case "set-method":
+		case edSetMethod:
 			ed.first[0] = val
-		case "set-uri", "replace-uri":
+		case edSetURI, edReplaceURI:
 			uri := ed.first[1]
 			origin := s.txn.Origin
 			if origin != "" && len(uri) > 0 && uri[0] == '/' {
@@ -584,7 +638,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				uri = append([]byte(origin), uri...)
 			}
 			res := val
-			if r.act == "replace-uri" {
+			if r.edit == edReplaceURI {
 				if !r.re.Match(uri) {
 					// No match, no change: the target stays as it was.
 					continue
@@ -595,9 +649,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				res = s.normalizedURI(ed, res)
 			}
 			ed.first[1] = res
-		case "set-path", "set-pathq", "set-query", "replace-path", "replace-pathq":
+		case edPath:
 			ed.first[1] = editURI(r, ed.first[1], val)
-		case "set-status":
+		case edSetStatus:
 			ed.first[1] = []byte(strconv.Itoa(r.status))
 			reason := r.reason
 			if reason == "" {
@@ -618,7 +672,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			}
 		}
 		ed.dirty = true
-		if r.act != "set-header" && r.act != "add-header" {
+		if r.edit != edSetHeader && r.edit != edAddHeader {
 			if cost = ed.cost(request) + body; cost > room && strict {
 				return head, ruleErr, false
 			}

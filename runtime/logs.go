@@ -204,6 +204,17 @@ type logTimes struct {
 	start               time.Time
 	first, request      time.Time
 	queue, connect, rsp time.Time
+	// end is when the stream ended, once known: the counters, the log
+	// line and the next stream's start share that one clock reading.
+	end time.Time
+}
+
+// endTime is the stream's end, or now while it is in progress.
+func (lt *logTimes) endTime() time.Time {
+	if lt.end.IsZero() {
+		return time.Now()
+	}
+	return lt.end
 }
 
 // ms is t's offset from start in milliseconds, -1 when t never came.
@@ -280,8 +291,8 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	l := s.fe.log
 	r := &s.rec
-	now := time.Now()
 	lt := &s.lt
+	now := lt.endTime()
 	r.AcceptDate = lt.start
 	if t := s.txn.TLS; t != nil {
 		// %ft's "~", %sslv and %sslc, made once per connection.
@@ -593,8 +604,9 @@ func (s *session) countStream(status int) {
 		return
 	}
 	in, out := s.cl.rbytes-s.lt0In, s.cl.wbytes-s.lt0Out
+	now := s.lt.endTime()
 	fe := g.feCounters(s.fe)
-	fe.addRequest()
+	fe.addRequest(now)
 	fe.addResponse(status)
 	fe.addBytes(in, out)
 	var ls *listenerStats
@@ -616,14 +628,14 @@ func (s *session) countStream(status int) {
 		return
 	}
 	bc := g.beCounters(be)
-	bc.addSession()
-	bc.addRequest()
+	bc.addSession(now)
+	bc.addRequest(now)
 	bc.addBytes(in, out)
 	srv := s.logSrv
 	sc := g.srvCounters(srv)
 	if srv != nil {
 		// The server's session was counted when it was connected.
-		sc.addRequest()
+		sc.addRequest(now)
 		sc.addBytes(in, out)
 		bc.addConnect(s.logReused)
 		sc.addConnect(s.logReused)
@@ -635,7 +647,7 @@ func (s *session) countStream(status int) {
 		}
 		return to.Sub(from)
 	}
-	tw, tc, tr, tt := d(lt.request, lt.queue), d(lt.queue, lt.connect), d(lt.connect, lt.rsp), time.Since(lt.start)
+	tw, tc, tr, tt := d(lt.request, lt.queue), d(lt.queue, lt.connect), d(lt.connect, lt.rsp), now.Sub(lt.start)
 	switch {
 	case status == 503 && srv == nil:
 	case status == 503, s.txFlags&logging.SFFinstMask == logging.SFFinstC:
