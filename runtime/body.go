@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -70,6 +69,7 @@ type side struct {
 	wv       [][]byte
 	writevFn func(fd uintptr) bool
 	iovs     [maxSegs + 4]unix.Iovec
+	msg      unix.Msghdr
 	// out, outErr: sendAwait's write and its error; pending is the read
 	// error it met, for the next fill.
 	out     [][]byte
@@ -240,7 +240,7 @@ func (s *side) rawWritev(fd uintptr) bool {
 				n++
 			}
 		}
-		r, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&s.iovs[0])), uintptr(n))
+		r, e := sendIov(fd, &s.msg, s.iovs[:n])
 		switch {
 		case e == unix.EINTR:
 			continue

@@ -1393,16 +1393,38 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 }
 
 func rawRead(fd int, b []byte) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
 	for {
-		n, err := unix.Read(fd, b)
-		if err == unix.EINTR {
+		// recv, not read: the socket layer without the file layer's
+		// checks. The socket never blocks, so the scheduler need not
+		// hear of the call (RawSyscall).
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(len(b)), 0, 0, 0)
+		switch e {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
 			continue
 		}
-		if n < 0 {
-			n = 0
-		}
-		return n, err
+		return 0, e
 	}
+}
+
+// sendIov writes iov to the socket fd with sendmsg: the socket layer
+// without writev's file layer, no SIGPIPE, and, as the socket never
+// blocks, no word to the scheduler. msg is the caller's, kept so that
+// nothing is allocated.
+func sendIov(fd uintptr, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
+	msg.Iov = &iov[0]
+	msg.SetIovlen(len(iov))
+	r, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	msg.Iov = nil
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), 0
 }
 
 // refuse answers a request that cannot be served and ends the session
