@@ -284,7 +284,7 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 		sd = l.sd.Append(s.logSD[:0], r)
 		s.logSD = sd
 	}
-	l.logger.Emit(level, -1, line, sd)
+	l.logger.EmitAt(level, -1, line, sd, s.lt.end)
 }
 
 // fillRecord completes the record of the stream in progress.

@@ -117,18 +117,7 @@ func appendPri(dst []byte, pri int) []byte {
 
 // appendLegacyTime writes "Mmm dd hh:mm:ss " in local time.
 func appendLegacyTime(dst []byte, now time.Time) []byte {
-	t := now.Local()
-	_, mon, day := t.Date()
-	h, mi, s := t.Clock()
-	dst = append(dst, monthNames[mon-1]...)
-	dst = append(dst, ' ')
-	if day < 10 {
-		dst = append(dst, ' ')
-	}
-	dst = appendUint(dst, uint64(day))
-	dst = append(dst, ' ')
-	dst = appendClock(dst, h, mi, s)
-	return append(dst, ' ')
+	return append(dst, secondOf(now.Local()).legacy...)
 }
 
 // appendClock writes "hh:mm:ss".

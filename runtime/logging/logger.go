@@ -166,13 +166,18 @@ func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
 // rendered structured data (log-format-sd) for rfc5424 targets; nil means
 // "-". Emit never blocks and does not allocate once buffers are warm.
 func (l *Logger) Emit(level Level, facility int, msg, sd []byte) {
+	l.EmitAt(level, facility, msg, sd, time.Time{})
+}
+
+// EmitAt is Emit with the line dated now, a clock reading the caller
+// already has; a zero now reads the logger's clock.
+func (l *Logger) EmitAt(level Level, facility int, msg, sd []byte, now time.Time) {
 	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
 		msg = msg[:len(msg)-1]
 	}
 	for len(sd) > 0 && sd[len(sd)-1] == ' ' {
 		sd = sd[:len(sd)-1]
 	}
-	var now time.Time
 	for _, t := range l.targets {
 		if level > t.cfg.Level || !t.sample() {
 			continue
@@ -519,12 +524,13 @@ func (w *packetWriter) prepareDirect() error {
 	return nil
 }
 
-// sendto sends b to the prepared destination without waiting for room.
+// sendto sends b to the prepared destination without waiting for room;
+// the socket never blocks, so the scheduler need not hear of the call.
 func (w *packetWriter) sendto(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(w.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
+	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(w.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
 		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&w.raw[0])), w.rawLen)
 	if e != 0 {
 		return e

@@ -3,6 +3,7 @@ package logging
 import (
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/gohap/gohap/parser/logfmt"
@@ -336,15 +337,63 @@ func (l *line) date(t time.Time) bool {
 }
 
 func (l *line) dayTime(t time.Time) {
+	l.b = append(l.b, secondOf(t).day...)
+}
+
+// second is one second of one time zone as the log lines write it, so
+// that the lines of a second render its date once.
+type second struct {
+	unix int64
+	loc  *time.Location
+	// day is "dd/Mmm/yyyy:HH:MM:SS", legacy "Mmm dd hh:mm:ss " (RFC 3164).
+	day, legacy []byte
+}
+
+// lastSecond holds the last second rendered in local time and in UTC.
+var lastSecond [2]atomic.Pointer[second]
+
+// secondOf is t's second, rendered or taken from the last one rendered
+// in its zone.
+func secondOf(t time.Time) *second {
+	unix, loc := t.Unix(), t.Location()
+	var slot *atomic.Pointer[second]
+	switch loc {
+	case time.Local:
+		slot = &lastSecond[0]
+	case time.UTC:
+		slot = &lastSecond[1]
+	}
+	if slot != nil {
+		if c := slot.Load(); c != nil && c.unix == unix && c.loc == loc {
+			return c
+		}
+	}
+	c := &second{unix: unix, loc: loc}
 	y, mon, d := t.Date()
 	h, mi, s := t.Clock()
-	l.b = appendPad(l.b, uint64(d), 2)
-	l.b = append(l.b, '/')
-	l.b = append(l.b, monthNames[mon-1]...)
-	l.b = append(l.b, '/')
-	l.b = appendPad(l.b, uint64(y), 4)
-	l.b = append(l.b, ':')
-	l.b = appendClock(l.b, h, mi, s)
+	b := make([]byte, 0, 48)
+	b = appendPad(b, uint64(d), 2)
+	b = append(b, '/')
+	b = append(b, monthNames[mon-1]...)
+	b = append(b, '/')
+	b = appendPad(b, uint64(y), 4)
+	b = append(b, ':')
+	b = appendClock(b, h, mi, s)
+	c.day = b[:len(b):len(b)]
+	start := len(b)
+	b = append(b, monthNames[mon-1]...)
+	b = append(b, ' ')
+	if d < 10 {
+		b = append(b, ' ')
+	}
+	b = appendUint(b, uint64(d))
+	b = append(b, ' ')
+	b = appendClock(b, h, mi, s)
+	c.legacy = append(b, ' ')[start:]
+	if slot != nil {
+		slot.Store(c)
+	}
+	return c
 }
 
 // zoned is gmt2str_log() (UTC) and localdate2str_log():
