@@ -97,18 +97,10 @@ frontend f
 }
 
 // checkState is status, check_status and check_code of b/s1 in "show stat".
-func checkState(csv string) string {
-	lines := strings.Split(csv, "\n")
-	cols := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
-	idx := map[string]int{}
-	for i, c := range cols {
-		idx[c] = i
+func checkState(out string) string {
+	r := statRow(out, "b", "s1")
+	if r == nil {
+		return ""
 	}
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		if len(f) == len(cols) && f[0] == "b" && f[1] == "s1" {
-			return fmt.Sprintf("%s %s %s ", f[idx["status"]], f[idx["check_status"]], f[idx["check_code"]])
-		}
-	}
-	return ""
+	return r["status"] + " " + r["check_status"] + " " + r["check_code"] + " "
 }

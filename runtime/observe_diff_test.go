@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net"
@@ -107,23 +106,13 @@ backend b
 // hanaState is b/s1's status, check_status, chkfail, hanafail and
 // last_chk in "show stat".
 func hanaState(out string) string {
-	rows, _ := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "# "))).ReadAll()
-	if len(rows) == 0 {
+	r := statRow(out, "b", "s1")
+	if r == nil {
 		return ""
 	}
-	cols := rows[0]
-	idx := map[string]int{}
-	for i, c := range cols {
-		idx[c] = i
+	var kv []string
+	for _, k := range []string{"status", "check_status", "chkfail", "hanafail", "last_chk"} {
+		kv = append(kv, k+"="+r[k])
 	}
-	for _, f := range rows[1:] {
-		if len(f) == len(cols) && f[0] == "b" && f[1] == "s1" {
-			var out []string
-			for _, k := range []string{"status", "check_status", "chkfail", "hanafail", "last_chk"} {
-				out = append(out, k+"="+f[idx[k]])
-			}
-			return strings.Join(out, " ")
-		}
-	}
-	return ""
+	return strings.Join(kv, " ")
 }

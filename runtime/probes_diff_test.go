@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net"
@@ -109,20 +108,11 @@ func drainLogs(pc net.PacketConn, d time.Duration) []string {
 
 // feCounters is frontend f's ereq and req_tot in "show stat".
 func feCounters(out string) (ereq, reqTot int) {
-	rows, _ := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "# "))).ReadAll()
-	if len(rows) == 0 {
+	r := statRow(out, "f", "FRONTEND")
+	if r == nil {
 		return -1, -1
 	}
-	idx := map[string]int{}
-	for i, c := range rows[0] {
-		idx[c] = i
-	}
-	for _, f := range rows[1:] {
-		if len(f) == len(rows[0]) && f[0] == "f" && f[1] == "FRONTEND" {
-			ereq, _ = strconv.Atoi(f[idx["ereq"]])
-			reqTot, _ = strconv.Atoi(f[idx["req_tot"]])
-			return ereq, reqTot
-		}
-	}
-	return -1, -1
+	ereq, _ = strconv.Atoi(r["ereq"])
+	reqTot, _ = strconv.Atoi(r["req_tot"])
+	return ereq, reqTot
 }

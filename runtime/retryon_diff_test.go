@@ -190,25 +190,14 @@ backend b
 }
 
 // retryCounters picks wretr and wredis of proxy b's rows from "show stat".
-func retryCounters(csv string) string {
-	lines := strings.Split(csv, "\n")
-	if len(lines) == 0 {
-		return ""
-	}
-	cols := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
-	idx := map[string]int{}
-	for i, c := range cols {
-		idx[c] = i
-	}
-	var out []string
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		if len(f) < len(cols) || f[0] != "b" {
-			continue
+func retryCounters(out string) string {
+	var kv []string
+	for _, r := range statRows(out) {
+		if r["pxname"] == "b" {
+			kv = append(kv, r["svname"]+":"+r["wretr"]+"/"+r["wredis"])
 		}
-		out = append(out, fmt.Sprintf("%s:%s/%s", f[1], f[idx["wretr"]], f[idx["wredis"]]))
 	}
-	return strings.Join(out, " ")
+	return strings.Join(kv, " ")
 }
 
 // refusedAddr is a loopback address that refuses connections for the
