@@ -273,6 +273,37 @@ func serveRaw(t testing.TB, handle func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// recordingUpstream is a keep-alive upstream that numbers its connections
+// in accept order (from 1) and appends, under mu, what note says of each
+// request to log. answer may write its own answer and report it did;
+// otherwise the answer is a 200 "ok".
+func recordingUpstream(t testing.TB, mu *sync.Mutex, log *[]string, note func(conn int, r *http.Request) string, answer func(c net.Conn, r *http.Request) bool) string {
+	t.Helper()
+	conns := 0
+	return serveRaw(t, func(c net.Conn) {
+		mu.Lock()
+		conns++
+		id := conns
+		mu.Unlock()
+		br := bufio.NewReader(c)
+		for {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			mu.Lock()
+			*log = append(*log, note(id, req))
+			mu.Unlock()
+			if answer != nil && answer(c, req) {
+				continue
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+}
+
 // acceptClose accepts and closes connections on ln until it is closed:
 // a server that is up at layer 4 and answers nothing.
 func acceptClose(ln net.Listener) {

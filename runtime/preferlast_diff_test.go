@@ -12,43 +12,21 @@ import (
 	"time"
 )
 
-// kaServer is a keep-alive upstream that records, per request, its own
-// name, the connection it came on (numbered in accept order) and the path.
-// /auth answers 401 with an NTLM challenge, /slow answers after 600ms.
-type kaServer struct {
-	addr string
-	mu   *sync.Mutex
-	log  *[]string
-}
-
+// startKAServer is a keep-alive upstream that records, per request, its
+// own name, the connection it came on and the path. /auth answers 401
+// with an NTLM challenge, /slow answers after 600ms.
 func startKAServer(t *testing.T, name string, mu *sync.Mutex, log *[]string) string {
 	t.Helper()
-	conns := 0
-	return serveRaw(t, func(c net.Conn) {
-		mu.Lock()
-		conns++
-		id := conns
-		mu.Unlock()
-		br := bufio.NewReader(c)
-		for {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			mu.Lock()
-			*log = append(*log, fmt.Sprintf("%s#%d%s", name, id, req.URL.Path))
-			mu.Unlock()
-			switch req.URL.Path {
-			case "/auth":
-				io.WriteString(c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"a,b\", NTLM\r\nContent-Length: 0\r\n\r\n")
-				continue
-			case "/slow":
-				time.Sleep(600 * time.Millisecond)
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	note := func(id int, r *http.Request) string { return fmt.Sprintf("%s#%d%s", name, id, r.URL.Path) }
+	return recordingUpstream(t, mu, log, note, func(c net.Conn, r *http.Request) bool {
+		switch r.URL.Path {
+		case "/auth":
+			io.WriteString(c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"a,b\", NTLM\r\nContent-Length: 0\r\n\r\n")
+			return true
+		case "/slow":
+			time.Sleep(600 * time.Millisecond)
 		}
+		return false
 	})
 }
 

@@ -42,26 +42,9 @@ func TestPretendKeepAliveDifferential(t *testing.T) {
 func pretendRun(t *testing.T, mode, pretend, ver string, start func(cfg, fe string)) string {
 	var mu sync.Mutex
 	var seen []string
-	conns := 0
-	up := serveRaw(t, func(c net.Conn) {
-		mu.Lock()
-		conns++
-		id := conns
-		mu.Unlock()
-		br := bufio.NewReader(c)
-		for {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			mu.Lock()
-			seen = append(seen, fmt.Sprintf("#%d %s conn=%q", id, req.URL.Path, req.Header.Get("Connection")))
-			mu.Unlock()
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-		}
-	})
+	up := recordingUpstream(t, &mu, &seen, func(id int, r *http.Request) string {
+		return fmt.Sprintf("#%d %s conn=%q", id, r.URL.Path, r.Header.Get("Connection"))
+	}, nil)
 	fe := freePort(t)
 	start(fmt.Sprintf(`defaults
     mode http
