@@ -171,7 +171,7 @@ tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprat
 maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  log-send-hostname
 log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   stats
-h1-case-adjust h1-case-adjust-file lua-prepend-path`)
+lua-prepend-path`)
 
 func init() {
 	for _, k := range harmlessGlobal {

@@ -93,6 +93,8 @@ type GlobalSetVar struct {
 
 // Global holds process settings from the global sections.
 type Global struct {
+	// H1Case is h1-case-adjust and h1-case-adjust-file.
+	H1Case H1CaseAdjust
 	// Experimental is expose-experimental-directives.
 	Experimental bool
 	// ExternalCheck is "external-check": external health checks may run.

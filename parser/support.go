@@ -27,6 +27,8 @@ var optionSupport = map[string]Support{
 	"transparent": Supported,
 	// Logged once the response head is in (http) or the server connected (tcp).
 	"logasap": Supported,
+	// h1-case-adjust's names, to the frontend's clients or the backend's servers.
+	"h1-case-adjust-bogus-client": Supported, "h1-case-adjust-bogus-server": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".

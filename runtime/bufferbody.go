@@ -109,7 +109,15 @@ func (s *session) skipBufferedBody() bool {
 	if s.bodyDone || s.req.Body == h1.BodyNone {
 		return true
 	}
-	if !s.txn.BodyDone || s.bodyWire == 0 || s.cl.w-s.cl.r < s.bodyWire {
+	if !s.txn.BodyDone {
+		// Not waited for, but it may all be here already, as HAProxy
+		// then holds the whole message.
+		whole, _, wire := bufferedBody(&s.req, s.cl.buf[s.cl.r:s.cl.w], &s.bodyBuf)
+		if !whole {
+			return false
+		}
+		s.bodyWire = wire
+	} else if s.bodyWire == 0 || s.cl.w-s.cl.r < s.bodyWire {
 		return false
 	}
 	s.cl.r += s.bodyWire

@@ -327,7 +327,7 @@ func (s *session) serveHit(be *Backend) bool {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
 	iov := st.iov[:1]
-	iov[0] = out
+	iov[0] = s.fe.caseCli.adjusted(out)
 	var zp *[]byte
 	switch {
 	case st.notModified || string(req.Method.Of(s.txn.Buf)) == "HEAD":

@@ -224,6 +224,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		_, diags := cfg.ErrorPages(p)
 		r.Diags = append(r.Diags, diags...)
 	}
+	r.Diags = append(r.Diags, parser.H1CasePostDiags(cfg)...)
 	r.Diags = append(r.Diags, parser.FCGIPostDiags(cfg)...)
 	if r.Diags.HasErrors() {
 		return r

@@ -150,6 +150,8 @@ type Frontend struct {
 	maxSessSrv int
 	// acceptInvalid is option accept-invalid-http-request.
 	acceptInvalid bool
+	// caseCli is h1-case-adjust for this frontend's clients.
+	caseCli caseMap
 	// ignoreProbes is option http-ignore-probes: a connection that sends
 	// nothing before it closes or times out gets no error and no log.
 	ignoreProbes bool
@@ -282,6 +284,8 @@ type Backend struct {
 	retryOn parser.RetryOn
 	// pretendKA is "option http-pretend-keepalive".
 	pretendKA bool
+	// caseSrv is h1-case-adjust for this backend's servers.
+	caseSrv caseMap
 	// preferLast is "option prefer-last-server"; maxKAQueue is
 	// "max-keep-alive-queue" plus one (0 when unset).
 	preferLast bool
@@ -519,6 +523,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.abortOnClose = p.Options["abortonclose"]
 		fe.smartAccept, fe.smartAcceptSet = p.Options["tcp-smart-accept"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
+		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.comp = compileCompression(p, fail)
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
@@ -834,6 +839,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.sendName = p.SendNameHeader
 	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue
 	be.pretendKA = p.Options["http-pretend-keepalive"]
+	be.caseSrv = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-server"], fail)
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

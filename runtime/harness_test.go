@@ -273,6 +273,10 @@ func serveRaw(t testing.TB, handle func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// diffDefaults is the defaults section of the side-by-side tests' HTTP
+// configurations, with room for more lines after it.
+const diffDefaults = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n"
+
 // recordingUpstream is a keep-alive upstream that numbers its connections
 // in accept order (from 1) and appends, under mu, what note says of each
 // request to log. answer may write its own answer and report it did;

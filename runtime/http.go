@@ -83,6 +83,8 @@ type session struct {
 	// legacy is what reqsetbe and reqtarpit decided for the request.
 	legacy legacyResult
 	// bodyBuf holds a buffered chunked body's data for the body fetches;
+	// forceClose makes the next answer close the connection.
+	forceClose bool
 	// bodyWire is the buffered body's length on the wire once known.
 	bodyBuf  []byte
 	bodyWire int
@@ -1024,6 +1026,7 @@ func (s *session) serverRedirect(srv *backend.Server, head []byte) bool {
 	}
 	out = append(out, path...)
 	out = append(out, "\r\nconnection: close\r\n\r\n"...)
+	s.fe.caseCli.adjust(out)
 	s.logSrv = srv
 	s.e.g.srvCounters(srv).addSession(time.Now())
 	s.setReply(out)
@@ -1565,6 +1568,7 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	} else {
 		page = s.afterAnswer(set.stream(code, !keep))
 	}
+	page = s.fe.caseCli.adjusted(page)
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -1852,7 +1856,9 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 		out = append(out, srv.Name...)
 		out = append(out, "\r\n"...)
 	}
-	return append(out, "\r\n"...)
+	out = append(out, "\r\n"...)
+	be.caseSrv.adjust(out)
+	return out
 }
 
 func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []byte {
@@ -1948,7 +1954,9 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
-	return append(out, "\r\n"...)
+	out = append(out, "\r\n"...)
+	s.fe.caseCli.adjust(out)
+	return out
 }
 
 // readResponse reads a response head at the start of the server buffer.

@@ -895,13 +895,15 @@ func (s *session) buildReply(r *httpRule, status int) (head, body []byte) {
 // closes when the request body is not all read.
 func (s *session) sendAnswer(status int, head, body []byte) bool {
 	s.txStatus, s.txFlags = status, logging.SFErrLocal|logging.SFFinstR
-	keep := s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
+	keep := !s.forceClose && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
+	s.forceClose = false
 	head = append(head, "\r\n"...)
 	page := s.afterAnswer(append(head, body...))
 	if !keep {
 		// Added on the way out, after http-after-response rules.
 		page = insertHeader(page, "connection: close")
 	}
+	page = s.fe.caseCli.adjusted(page)
 	s.setReply(page)
 	s.cl.send(page)
 	return keep
@@ -976,6 +978,12 @@ func (s *session) redirect(r *httpRule, head []byte) (answered, keep bool) {
 	}
 	if r.clearCookie != "" {
 		out = append(out, "set-cookie: "+r.clearCookie+"; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n"...)
+	}
+	// A redirect keeps the connection only when the request's body, if
+	// any, was waited for (HAProxy's HTTP_MSG_DONE): one merely here
+	// already does not count.
+	if s.req.Body != h1.BodyNone && !s.txn.BodyDone {
+		s.forceClose = true
 	}
 	return true, s.sendAnswer(code, out, nil)
 }
@@ -1304,7 +1312,7 @@ func (s *session) earlyHint(r *httpRule) error {
 	s.hints = append(s.hints, ": "...)
 	s.hints = append(s.hints, s.render(r.value)...)
 	s.hints = append(s.hints, "\r\n\r\n"...)
-	return s.cl.send(s.hints)
+	return s.cl.send(s.fe.caseCli.adjusted(s.hints))
 }
 
 // restrictMode is option http-restrict-req-hdr-names.

@@ -73,7 +73,7 @@ func (s *session) promexAnswer(head []byte) bool {
 			adjust(len(page)-n-len(body), 0)
 		}
 	}
-	if err := s.cl.send(page); err != nil {
+	if err := s.cl.send(s.fe.caseCli.adjusted(page)); err != nil {
 		return false
 	}
 	return keep

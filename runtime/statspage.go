@@ -581,7 +581,7 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 		s.e.g.feCounters(s.fe).addIntercepted()
 	}
 	// The page is the proxy's own answer: http-after-response applies.
-	out := s.afterAnswer(resp.Bytes())
+	out := s.fe.caseCli.adjusted(s.afterAnswer(resp.Bytes()))
 	s.e.g.feCounters(s.fe).addBytes(0, int64(len(out)))
 	if err := s.cl.send(out); err != nil {
 		return true, false, status
