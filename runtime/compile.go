@@ -286,6 +286,8 @@ type Backend struct {
 	pretendKA bool
 	// caseSrv is h1-case-adjust for this backend's servers.
 	caseSrv caseMap
+	// acceptInvalidRsp is option accept-invalid-http-response.
+	acceptInvalidRsp bool
 	// preferLast is "option prefer-last-server"; maxKAQueue is
 	// "max-keep-alive-queue" plus one (0 when unset).
 	preferLast bool
@@ -840,6 +842,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue
 	be.pretendKA = p.Options["http-pretend-keepalive"]
 	be.caseSrv = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-server"], fail)
+	be.acceptInvalidRsp = p.Options["accept-invalid-http-response"]
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

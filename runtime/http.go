@@ -1969,7 +1969,12 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 	s.rspFail = rspJunk
 	for {
 		if sv.w > 0 {
-			err := h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
+			var err error
+			if be := s.logBe; be != nil && be.acceptInvalidRsp {
+				err = h1.ParseResponseLax(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
+			} else {
+				err = h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
+			}
 			if err == nil {
 				hl := s.rsp.HeadLen
 				if htxCost(&s.rsp, false) > s.fe.htxLimit {

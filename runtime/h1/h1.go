@@ -305,17 +305,24 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 // ParseResponse parses the response head at the start of buf, like
 // ParseRequest.
 func ParseResponse(buf []byte, m *Msg, maxHdr int) error {
-	return parseResponse(buf, m, maxHdr, false)
+	return parseResponse(buf, m, maxHdr, false, false)
+}
+
+// ParseResponseLax is ParseResponse under "option
+// accept-invalid-http-response": any byte but a colon or a line end in a
+// header name, as HAProxy's parser then lets through.
+func ParseResponseLax(buf []byte, m *Msg, maxHdr int) error {
+	return parseResponse(buf, m, maxHdr, false, true)
 }
 
 // ParseEditedResponse is ParseEditedRequest for a response head.
 func ParseEditedResponse(buf []byte, m *Msg, maxHdr int) error {
-	return parseResponse(buf, m, maxHdr, true)
+	return parseResponse(buf, m, maxHdr, true, false)
 }
 
-func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
+func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 	m.reset()
-	m.verbatim = verbatim
+	m.verbatim, m.lax = verbatim, lax
 	p := 0
 	for p < len(buf) && verChar(buf[p]) {
 		p++
@@ -360,7 +367,7 @@ func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim bool) error {
 		}
 		return err
 	}
-	if err := m.parseHeaders(buf, p, maxHdr, false, false); err != nil {
+	if err := m.parseHeaders(buf, p, maxHdr, false, lax); err != nil {
 		if err == errBad || err == errTooMany {
 			err = errBadResp
 		}
