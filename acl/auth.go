@@ -106,13 +106,21 @@ func checkUserlist(fe *fetch, ctx *Context) error {
 	return nil
 }
 
+// authHeader is the request header that carries the credentials.
+func authHeader(t *Txn) string {
+	if t.ProxyAuth {
+		return "proxy-authorization"
+	}
+	return "authorization"
+}
+
 // basicAuth decodes the Authorization header as get_http_auth does: the
 // scheme, and for Basic the user and password.
 func basicAuth(t *Txn) (scheme, user, pass []byte, ok bool) {
 	if t.Req == nil {
 		return nil, nil, nil, false
 	}
-	it := hdrIter{buf: t.Buf, hs: t.Req.Headers, name: "authorization"}
+	it := hdrIter{buf: t.Buf, hs: t.Req.Headers, name: authHeader(t)}
 	v, found := it.next()
 	if !found {
 		return nil, nil, nil, false
@@ -182,7 +190,7 @@ func fetchAuthBearer(fe *fetch, t *Txn, v *Value) bool {
 	if t.Req == nil {
 		return t.reqPending()
 	}
-	name := "authorization"
+	name := authHeader(t)
 	if s := argStr(fe.args, 0); s != "" {
 		name = strings.ToLower(s)
 	}

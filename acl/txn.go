@@ -18,6 +18,10 @@ import (
 type Txn struct {
 	Buf []byte
 	Req *h1.Msg
+	// ProxyAuth is HAProxy's TX_USE_PX_CONN: option http-use-proxy-header
+	// and a request whose target starts with neither '/' nor '*'; the
+	// credentials are then in Proxy-Authorization.
+	ProxyAuth bool
 	// FeName, BeName, SrvName and SrvID name the stream's frontend,
 	// backend and server, once known.
 	FeName, BeName, SrvName string

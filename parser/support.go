@@ -14,7 +14,7 @@ var optionSupport = map[string]Support{
 	"nolinger": Supported, "abortonclose": Supported, "log-health-checks": Supported, "prefer-last-server": Supported,
 	"http-ignore-probes": Supported, "http-pretend-keepalive": Supported,
 	"http-restrict-req-hdr-names": Supported, "accept-invalid-http-request": Supported,
-	"accept-invalid-http-response": Supported,
+	"accept-invalid-http-response": Supported, "http-use-proxy-header": Supported,
 	// The log formats, and which log lines are sent at which level.
 	"httplog": Supported, "tcplog": Supported, "httpslog": Supported,
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,

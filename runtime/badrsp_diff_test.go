@@ -51,12 +51,7 @@ func badRspRun(t *testing.T, opt, rsp string, start func(cfg, fe string)) string
 	// turn off there.
 	start(fmt.Sprintf("%s    option accept-invalid-http-response\nfrontend f\n    bind %s\n    default_backend b\nbackend b\n    %s\n    server s1 %s\n",
 		diffDefaults, addr, opt, up), addr)
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
 	br := bufio.NewReader(c)
 	var lines []string

@@ -150,6 +150,8 @@ type Frontend struct {
 	maxSessSrv int
 	// acceptInvalid is option accept-invalid-http-request.
 	acceptInvalid bool
+	// proxyHdr is option http-use-proxy-header.
+	proxyHdr bool
 	// caseCli is h1-case-adjust for this frontend's clients.
 	caseCli caseMap
 	// ignoreProbes is option http-ignore-probes: a connection that sends
@@ -525,6 +527,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.abortOnClose = p.Options["abortonclose"]
 		fe.smartAccept, fe.smartAcceptSet = p.Options["tcp-smart-accept"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
+		fe.proxyHdr = p.Options["http-use-proxy-header"]
 		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.comp = compileCompression(p, fail)

@@ -84,12 +84,7 @@ backend b
     %s
     server s1 %s
 `, global, diffDefaults, defaults, addr, fe, be, up), addr)
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: a\r\nCONTENT-TYPE: text/plain\r\nX-Custom: 2\r\nContent-Length: 2\r\n\r\nhi")
 	got := headNames(bufio.NewReader(c))
 	mu.Lock()

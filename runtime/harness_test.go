@@ -273,6 +273,19 @@ func serveRaw(t testing.TB, handle func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// dialRaw connects to addr with every later read and write bounded by
+// a deadline; the connection closes with the test.
+func dialRaw(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
 // diffDefaults is the defaults section of the side-by-side tests' HTTP
 // configurations, with room for more lines after it.
 const diffDefaults = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n"

@@ -2124,6 +2124,10 @@ func (s *session) transaction(hl int) bool {
 			s.lt.first = s.lt.start
 		}
 	}
+	// http-use-proxy-header: a target that is not a path or '*' (an
+	// HTTP/2 target is absolute) is a proxied request.
+	uri := s.req.URI.Of(s.cl.buf[:hl])
+	s.txn.ProxyAuth = s.fe.proxyHdr && (s.txn.Origin != "" || len(uri) > 0 && uri[0] != '/' && uri[0] != '*')
 	s.captureRequest(s.cl.buf[:hl], &s.req)
 	s.logBe = nil
 	s.txn.Dir = acl.DirReq

@@ -1169,13 +1169,19 @@ func (s *session) tarpit(r *httpRule) bool {
 // authReply answers 401 with the page for 401 and a Basic challenge for
 // realm, as HAProxy's http_reply_40x_unauthorized.
 func (s *session) authReply(realm string) bool {
-	page := s.errors().stream(401, false)
+	// A proxied request under http-use-proxy-header asks for proxy
+	// credentials.
+	code, hdr := 401, "www-authenticate"
+	if s.txn.ProxyAuth {
+		code, hdr = 407, "proxy-authenticate"
+	}
+	page := s.errors().stream(code, false)
 	hl := h1.HeadEnd(page, 0)
 	if hl < 2 {
-		return s.errorReply(401, true)
+		return s.errorReply(code, true)
 	}
-	head := append(append([]byte(nil), page[:hl-2]...), "www-authenticate: Basic realm=\""+realm+"\"\r\n"...)
-	return s.sendAnswer(401, head, page[hl:])
+	head := append(append([]byte(nil), page[:hl-2]...), hdr+": Basic realm=\""+realm+"\"\r\n"...)
+	return s.sendAnswer(code, head, page[hl:])
 }
 
 // insertHeader adds a header line at the end of a response head.

@@ -528,7 +528,7 @@ func (e *Engine) statsAnswer(px, method, target, authorization string, http11 bo
 		}
 	}
 	if !pg.page.Authorized(authorization) {
-		return stats.Response{Head: string(pg.page.Unauthorized(errorPage))}, true
+		return stats.Response{Head: string(pg.page.Unauthorized(errorPage, txn.ProxyAuth))}, true
 	}
 	v := pg.page.View(target)
 	v.Self = px
@@ -562,8 +562,12 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 	method := string(req.Method.Of(head))
 	target := string(req.URI.Of(head))
 	var authz string
+	authName := "authorization"
+	if s.txn.ProxyAuth {
+		authName = "proxy-authorization"
+	}
 	for _, h := range req.Headers {
-		if h1.EqualFold(h.Name.Of(head), "authorization") {
+		if h1.EqualFold(h.Name.Of(head), authName) {
 			authz = string(h.Value.Of(head))
 			break
 		}
@@ -571,6 +575,9 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 	var errPage []byte
 	if es := s.errors(); es != nil {
 		errPage = es.streams[401]
+		if s.txn.ProxyAuth {
+			errPage = es.streams[407]
+		}
 	}
 	resp, ok := s.e.statsAnswer(px, method, target, authz, req.Minor == 1, &s.txn, readBody, errPage)
 	if !ok {

@@ -67,17 +67,22 @@ func (pg *Page) Authorized(authorization string) bool {
 	return false
 }
 
-// Unauthorized is the 401 answer: HAProxy's page, or errorPage (a 401
-// errorfile, head and body as sent) with its WWW-Authenticate replaced.
-func (pg *Page) Unauthorized(errorPage []byte) []byte {
+// Unauthorized is the 401 answer, or with proxy the 407 one: HAProxy's
+// page, or errorPage (that status's errorfile, head and body as sent)
+// with its WWW-Authenticate (Proxy-Authenticate) replaced.
+func (pg *Page) Unauthorized(errorPage []byte, proxy bool) []byte {
 	realm := pg.Realm
 	if realm == "" {
 		realm = DefaultRealm
 	}
-	hdr := "www-authenticate: Basic realm=\"" + realm + "\"\r\n"
+	name, code := "www-authenticate", "401"
+	if proxy {
+		name, code = "proxy-authenticate", "407"
+	}
+	hdr := name + ": Basic realm=\"" + realm + "\"\r\n"
 	if len(errorPage) == 0 {
-		body := "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"
-		return []byte("HTTP/1.1 401 Unauthorized\r\ncontent-length: " + strconv.Itoa(len(body)) +
+		body := "<html><body><h1>" + code + " Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"
+		return []byte("HTTP/1.1 " + code + " Unauthorized\r\ncontent-length: " + strconv.Itoa(len(body)) +
 			"\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n" + hdr + "\r\n" + body)
 	}
 	head, body, ok := strings.Cut(string(errorPage), "\r\n\r\n")
@@ -86,7 +91,7 @@ func (pg *Page) Unauthorized(errorPage []byte) []byte {
 	}
 	var out []string
 	for _, l := range strings.Split(head, "\r\n") {
-		if n, _, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(n), "www-authenticate") {
+		if n, _, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
 			continue
 		}
 		out = append(out, l)
