@@ -101,7 +101,7 @@ func checkUserlist(fe *fetch, ctx *Context) error {
 		fe.ul = ctx.Userlists[name]
 	}
 	if fe.ul == nil {
-		return errorf("unable to find userlist '%s'", name)
+		return &ResolveError{Kind: resUserlist, Table: name, Arg: 1, Keyword: fe.def.name}
 	}
 	return nil
 }

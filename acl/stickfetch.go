@@ -162,8 +162,8 @@ func (s *Sample) Key(t *Txn, tb *stick.Table) (stick.Key, bool) {
 // followed by where the expression is (" in http-request expression in
 // proxy 'fe'.").
 type ResolveError struct {
-	// Table is the name looked up; empty when none was given in a
-	// defaults section.
+	// Table is the name looked up (a table's, or a userlist's); empty
+	// when none was given in a defaults section.
 	Table string
 	// Kind, for a server argument, says what was not found (resSrv*);
 	// Server and Proxy are the names.
@@ -186,6 +186,7 @@ const (
 	resSrvNoProxy
 	resSrvNeedBackend
 	resSrvNoServer
+	resUserlist
 )
 
 func (e *ResolveError) Error() string {
@@ -197,6 +198,8 @@ func (e *ResolveError) Error() string {
 		fmt.Fprintf(&b, "unable to find proxy '%s' referenced in arg %d of ", e.Proxy, e.Arg)
 	case resSrvNeedBackend:
 		fmt.Fprintf(&b, "backend name must be set in arg %d of ", e.Arg)
+	case resUserlist:
+		fmt.Fprintf(&b, "unable to find userlist '%s' referenced in arg %d of ", e.Table, e.Arg)
 	case resSrvNoServer:
 		fmt.Fprintf(&b, "unable to find server '%s' in proxy '%s', referenced in arg %d of ", e.Server, e.Proxy, e.Arg)
 	case resTable:

@@ -47,6 +47,8 @@ type Config struct {
 	Resolvers []*Resolvers
 	// Caches are the cache sections that are right, in source order.
 	Caches []*Cache
+	// Userlists are the userlist sections, in order.
+	Userlists []*Userlist
 	// FCGIApps are the fcgi-app sections, in source order.
 	FCGIApps []*FCGIApp
 	// Peers are the peers sections, in source order; LocalPeer is the

@@ -209,6 +209,9 @@ type cfgParser struct {
 	ring *Ring
 	// program is the program section being read.
 	program *Program
+	// userlist is the userlist declared last, which user and group
+	// lines go to (HAProxy's list head).
+	userlist *Userlist
 	// fcgi is the fcgi-app section being read (fcgi.go).
 	fcgi *FCGIApp
 }
@@ -320,6 +323,8 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			cp.openRing(args, pos)
 		case "program":
 			cp.openProgram(args, pos)
+		case "userlist":
+			cp.openUserlist(args, pos)
 		case "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.
@@ -340,7 +345,7 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 
 func sectionSupport(kw string) Support {
 	switch kw {
-	case "userlist", "mailers", "log-forward":
+	case "mailers", "log-forward":
 		return Unsupported
 	}
 	return Supported

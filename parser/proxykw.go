@@ -188,6 +188,10 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	case "ring":
 		cp.ringLine(c)
 		return
+	case "userlist":
+		cp.directive(pos, args[0], args[1:], Supported, false)
+		cp.userlistLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }

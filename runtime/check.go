@@ -85,6 +85,12 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	maps := acl.NewMaps()
 	servers := cfgServers{cfg}
 	r.Diags = append(r.Diags, resolvConfDiags(cfg)...)
+	// userlist_postinit, which ends the checks when it fails.
+	if d := parser.UserlistDiags(cfg); len(d) > 0 {
+		r.Diags = append(r.Diags, d...)
+		return r
+	}
+	uls := namedUserlists(cfg)
 	listeners := 0
 	tracked := map[*parser.Server]*parser.Server{}
 	warn := func(pos parser.Pos, format string, a ...any) {
@@ -94,7 +100,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// The named defaults sections' rules are resolved first.
 	for _, d := range cfg.Defaults {
 		if d.Name != "" {
-			r.Diags = append(r.Diags, stickRefDiags(d, tables, maps, servers)...)
+			r.Diags = append(r.Diags, stickRefDiags(d, tables, maps, servers, uls)...)
 		}
 	}
 	// HAProxy checks one proxy after the other, in this order.
@@ -145,7 +151,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, msg)
 		}
 		if p.Cap&parser.CapDef == 0 {
-			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps, servers)...)
+			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps, servers, uls)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 			r.Diags = append(r.Diags, p.L6CondDiags()...)

@@ -29,6 +29,8 @@ import (
 // Graph is the compiled, immutable form of a configuration: listeners,
 // frontends with their routing rules, backends with their servers.
 type Graph struct {
+	// userlists are the userlist sections by name.
+	userlists map[string]*acl.Userlist
 	// rings are the event sinks and ring sections (rings.go).
 	rings *ringSet
 	// h2 holds the HTTP/2 settings (tune.h2.*).
@@ -441,6 +443,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	compileTables(cfg, g, fail)
 	compilePeers(cfg, g, opts, fail)
 	compileGlobalVars(cfg, g, fail)
+	g.userlists = compileUserlists(cfg, fail)
 	opts.graph = g
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves

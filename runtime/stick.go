@@ -110,7 +110,7 @@ func stickTableName(name string, p *parser.Proxy) string {
 // makes on stick-table references: the tables of stick rules, then of
 // track-sc actions, then the table arguments of the proxy's samples,
 // grouped as smp_resolve_args groups them.
-func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, servers acl.ServerResolver) parser.Diagnostics {
+func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, servers acl.ServerResolver, uls map[string]*acl.Userlist) parser.Diagnostics {
 	var diags parser.Diagnostics
 	alert := func(format string, a ...any) {
 		diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
@@ -151,7 +151,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		msg string
 	}
 	var errs []resErr
-	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0}
+	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0, Userlists: uls}
 	set := acl.NewSetWith(ctx)
 	note := func(pos parser.Pos, err error, where string) {
 		var re *acl.ResolveError
@@ -237,7 +237,7 @@ func (g *Graph) proxyContext(p *parser.Proxy) *acl.Context {
 	if g == nil {
 		return &acl.Context{Proxy: p.Name}
 	}
-	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line, ProcVars: &g.procVars, ServerRef: g.refServer}
+	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line, ProcVars: &g.procVars, ServerRef: g.refServer, Userlists: g.userlists}
 }
 
 // compileTables builds the graph's tables; the check stage has reported
