@@ -1,6 +1,7 @@
 package stick
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -200,18 +201,23 @@ func (f filter) skip(data int64) bool {
 	}
 }
 
-// sorted returns the entries in HAProxy's tree order: by key bytes.
+// sorted returns the entries in HAProxy's tree order, by key bytes, each
+// referenced once.
 func (t *Table) sorted() []*Entry {
 	var es []*Entry
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.RLock()
-		for _, e := range sh.m {
-			es = append(es, e)
+		for _, v := range sh.slots {
+			if v != 0 {
+				e := t.entry(v - 1)
+				e.ref.Add(1)
+				es = append(es, e)
+			}
 		}
 		sh.mu.RUnlock()
 	}
-	slices.SortFunc(es, func(a, b *Entry) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(es, func(a, b *Entry) int { return bytes.Compare(a.keyBytes(), b.keyBytes()) })
 	return es
 }
 
@@ -222,6 +228,13 @@ func (t *Table) sorted() []*Entry {
 func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
 	es := t.sorted()
 	now := t.now()
+	defer func() {
+		for _, e := range es {
+			if e != nil {
+				e.ref.Add(-1)
+			}
+		}
+	}()
 	for i, e := range es {
 		skip := false
 		for _, f := range filters {
@@ -232,7 +245,7 @@ func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
 		}
 		if act == actShow {
 			if !skip {
-				e.writeLine(b, now, 0)
+				e.writeLine(b, now, 1)
 			}
 			continue
 		}
@@ -240,8 +253,9 @@ func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
 		if i+1 < len(es) {
 			next = es[i+1]
 		}
-		if !skip && next.ref.Load() == 0 {
-			t.remove(e)
+		// the walk holds one reference on each entry
+		if !skip && next.ref.Load() == 1 && t.remove(e, 1, false) {
+			es[i] = nil
 		}
 	}
 }
@@ -256,7 +270,7 @@ func (e *Entry) filterValue(dt DataType) int64 {
 // Line returns the entry's "show table" line, without its newline.
 func (e *Entry) Line() string {
 	var b strings.Builder
-	e.writeLine(&b, e.t.now(), 0)
+	e.writeLine(&b, e.tab().now(), 0)
 	s := b.String()
 	return s[:len(s)-1]
 }
@@ -265,9 +279,9 @@ func (e *Entry) Line() string {
 // the entry's address; held is the number of references the caller holds,
 // not counted in "use".
 func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
-	t := e.t
+	t := e.tab()
 	fmt.Fprintf(b, "%p: key=", e)
-	b.WriteString(formatKey(t.cfg, e.key))
+	b.WriteString(formatKey(t.cfg, e.keyBytes()))
 	fmt.Fprintf(b, " use=%d exp=%d", e.ref.Load()-held, remain(now, e.expire.Load()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -294,10 +308,10 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 				fmt.Fprintf(b, "(%d)", st.Period)
 			}
 			b.WriteByte('=')
-			s := int(t.slot[dt]) + idx
+			s := int(t.slot[dt]) + idx*info.std.words()
 			switch info.std {
 			case stdFreq:
-				b.WriteString(strconv.FormatUint(uint64(e.frqs()[s].Read(now, st.Period)), 10))
+				b.WriteString(strconv.FormatUint(uint64(e.frq(s).Read(now, st.Period)), 10))
 			case stdDict:
 				if e.srvKeyText() == "" {
 					b.WriteByte('-')
@@ -305,9 +319,9 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 					b.WriteString(e.srvKeyText())
 				}
 			case stdULL:
-				b.WriteString(strconv.FormatUint(e.vals()[s], 10))
+				b.WriteString(strconv.FormatUint(e.raw(s, stdULL), 10))
 			default:
-				b.WriteString(strconv.FormatInt(convert(info.std, e.vals()[s]), 10))
+				b.WriteString(strconv.FormatInt(convert(info.std, e.raw(s, info.std)), 10))
 			}
 		}
 	}
@@ -315,16 +329,16 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 }
 
 // formatKey renders a stored key as "show table" does.
-func formatKey(c Config, k string) string {
+func formatKey(c Config, k []byte) string {
 	switch c.Type {
 	case KeyIP:
-		return netip.AddrFrom4([4]byte([]byte(k))).String()
+		return netip.AddrFrom4([4]byte(k)).String()
 	case KeyIPv6:
-		return string(AppendIPv6(nil, [16]byte([]byte(k))))
+		return string(AppendIPv6(nil, [16]byte(k)))
 	case KeyInteger:
-		return strconv.FormatUint(uint64(binary.LittleEndian.Uint32([]byte(k))), 10)
+		return strconv.FormatUint(uint64(binary.LittleEndian.Uint32(k)), 10)
 	case KeyString:
-		return dumpText(k)
+		return dumpText(string(k))
 	}
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
@@ -451,8 +465,8 @@ func (t *Table) keyCommand(act cliAction, text string, rest []string, oper bool)
 		if e == nil {
 			return ""
 		}
-		e.ref.Add(-1)
-		if !t.remove(e) {
+		if !t.remove(e, 1, false) {
+			e.ref.Add(-1)
 			return "Entry currently in use, cannot remove\n"
 		}
 		return ""
