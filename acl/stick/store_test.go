@@ -19,7 +19,7 @@ func TestIndexChurn(t *testing.T) {
 	set.Add(tb)
 	model := map[string]int64{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	key := func() string { return strings.Repeat("k", 1+rng.IntN(3)) + strconv.Itoa(rng.IntN(size / 3)) }
+	key := func() string { return strings.Repeat("k", 1+rng.IntN(3)) + strconv.Itoa(rng.IntN(size/3)) }
 	for step := 0; step < 60000; step++ {
 		s := key()
 		k := BytesKey([]byte(s))
