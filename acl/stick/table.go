@@ -40,13 +40,14 @@ const chunkLen = 1020
 // fills and kept: freed entries are reused. An entry finds its chunk from
 // its own address, so entries carry no pointer.
 type chunk struct {
-	t    *Table
-	base uint32   // index of ents[0]
-	data []uint32 // Table.stride words per entry
-	keys []byte   // Config.KeySize bytes per entry, zero padded
-	srv  []string // server_key, when stored
-	upd  []updSlot
-	ents [chunkLen]Entry
+	t      *Table
+	base   uint32   // index of ents[0]
+	stride int      // Table.stride
+	data   []uint32 // stride words per entry
+	keys   []byte   // Config.KeySize bytes per entry, zero padded
+	srv    []string // server_key, when stored
+	upd    []updSlot
+	ents   [chunkLen]Entry
 }
 
 // Table is a stick table. Its methods are safe for concurrent use. A nil
@@ -391,7 +392,7 @@ func (t *Table) allocLocked() *Entry {
 	}
 	i := t.nalloc
 	if i%chunkLen == 0 {
-		c := &chunk{t: t, base: i}
+		c := &chunk{t: t, base: i, stride: t.stride}
 		c.data = make([]uint32, chunkLen*t.stride)
 		c.keys = make([]byte, chunkLen*t.cfg.KeySize)
 		if t.Stores(ServerKey) {
@@ -438,36 +439,37 @@ func (e *Entry) srvKeyText() string {
 // data returns the entry's data words.
 func (e *Entry) data() []uint32 {
 	c := e.chunk()
-	n := c.t.stride
+	n := c.stride
 	return c.data[int(e.off)*n : int(e.off+1)*n : int(e.off+1)*n]
+}
+
+// u32 is data word s, a 32-bit counter or the first word of a wider
+// element; s is an offset the table's slots gave. e.mu is held.
+func (e *Entry) u32(s int) *uint32 {
+	c := e.chunk()
+	return &c.data[int(e.off)*c.stride+s]
 }
 
 // raw reads the scalar at word s of storage class std; e.mu is held.
 func (e *Entry) raw(s int, std stdType) uint64 {
-	d := e.data()
+	p := e.u32(s)
 	if std == stdULL {
-		return uint64(d[s]) | uint64(d[s+1])<<32
+		return uint64(*p) | uint64(*(*uint32)(unsafe.Add(unsafe.Pointer(p), 4)))<<32
 	}
-	return uint64(d[s])
+	return uint64(*p)
 }
 
 // setRaw writes the scalar at word s of storage class std; e.mu is held.
 func (e *Entry) setRaw(s int, std stdType, v uint64) {
-	d := e.data()
-	d[s] = uint32(v)
+	p := e.u32(s)
+	*p = uint32(v)
 	if std == stdULL {
-		d[s+1] = uint32(v >> 32)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(p), 4)) = uint32(v >> 32)
 	}
 }
 
-// u32 is the 32-bit counter at word s; e.mu is held.
-func (e *Entry) u32(s int) *uint32 { return &e.data()[s] }
-
 // frq is the rate at word s; e.mu is held.
-func (e *Entry) frq(s int) *FreqCtr {
-	d := e.data()[s : s+3]
-	return (*FreqCtr)(unsafe.Pointer(&d[0]))
-}
+func (e *Entry) frq(s int) *FreqCtr { return (*FreqCtr)(unsafe.Pointer(e.u32(s))) }
 
 func (t *Table) queueLocked(e *Entry) {
 	t.seq++
