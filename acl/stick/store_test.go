@@ -5,7 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
+
+// TestChunkSize keeps a chunk in the 32 KiB size class.
+func TestChunkSize(t *testing.T) {
+	if n := unsafe.Sizeof(chunk{}); n > 32<<10 {
+		t.Errorf("chunk takes %d bytes", n)
+	}
+}
 
 // TestIndexChurn creates, counts and removes string keys that are prefixes
 // of each other across several chunks, and checks every key against a

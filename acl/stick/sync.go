@@ -28,7 +28,7 @@ type syncLog struct {
 func (t *Table) Share(notify func()) {
 	t.sync = &syncLog{byID: make(map[uint32]*Entry), notify: notify}
 	for _, c := range *t.dir.Load() {
-		c.upd = make([]updSlot, chunkLen)
+		c.upd = make([]updSlot, c.n)
 	}
 }
 

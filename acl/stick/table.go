@@ -42,6 +42,7 @@ const chunkLen = 1020
 type chunk struct {
 	t      *Table
 	base   uint32   // index of ents[0]
+	n      uint32   // entries the table's size leaves to the chunk
 	stride int      // Table.stride
 	data   []uint32 // stride words per entry
 	keys   []byte   // Config.KeySize bytes per entry, zero padded
@@ -392,14 +393,16 @@ func (t *Table) allocLocked() *Entry {
 	}
 	i := t.nalloc
 	if i%chunkLen == 0 {
-		c := &chunk{t: t, base: i, stride: t.stride}
-		c.data = make([]uint32, chunkLen*t.stride)
-		c.keys = make([]byte, chunkLen*t.cfg.KeySize)
+		// the arrays of a small table's only chunk are cut to its size
+		n := min(chunkLen, int(t.cfg.Size-i))
+		c := &chunk{t: t, base: i, n: uint32(n), stride: t.stride}
+		c.data = make([]uint32, n*t.stride)
+		c.keys = make([]byte, n*t.cfg.KeySize)
 		if t.Stores(ServerKey) {
-			c.srv = make([]string, chunkLen)
+			c.srv = make([]string, n)
 		}
 		if t.sync != nil {
-			c.upd = make([]updSlot, chunkLen)
+			c.upd = make([]updSlot, n)
 		}
 		for j := range c.ents {
 			c.ents[j].off = uint32(j)
