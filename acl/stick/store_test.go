@@ -2,8 +2,10 @@ package stick
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -122,4 +124,61 @@ func TestReleaseAfterReuse(t *testing.T) {
 	} else {
 		e.Release()
 	}
+}
+
+// TestUpdateLogReferences takes entries from the update log of a shared
+// table while other goroutines fill it past its size and clear it: an
+// entry referenced from the log stays in the table under its key until
+// released, though unreferenced ones are evicted and reused meanwhile.
+func TestUpdateLogReferences(t *testing.T) {
+	clk := newClock(1000)
+	tb := mustTable(t, "stick-table type integer size 32 store gpc0", clk)
+	tb.Share(func() {})
+	var set Tables
+	set.Add(tb)
+	done := make(chan struct{})
+	var workers sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		workers.Add(1)
+		go func(w int) {
+			defer workers.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				k := IntKey(int64(w<<20 | i%97))
+				if e := tb.Get(&k); e != nil {
+					e.IncGPC0()
+					e.Release()
+				}
+				if i%50 == 0 {
+					set.Command(strings.Fields("clear table fe"), true)
+				}
+			}
+		}(w)
+	}
+	from, seen := uint32(0), 0
+	for round := 0; round < 1e7 && seen < 20000; round++ {
+		ups, last := tb.LocalUpdates(from, 16)
+		from = last
+		if len(ups) > 0 {
+			from = ups[len(ups)-1].ID
+		}
+		for _, u := range ups {
+			key := u.Entry.KeyBytes()
+			runtime.Gosched()
+			k := tb.PeerKey([]byte{key[3], key[2], key[1], key[0]})
+			e := tb.Lookup(&k)
+			if e != u.Entry || string(u.Entry.KeyBytes()) != string(key) {
+				t.Fatalf("round %d: entry of update %d left the table or changed key while referenced", round, u.ID)
+			}
+			e.Release()
+			u.Entry.Release()
+			seen++
+		}
+	}
+	close(done)
+	workers.Wait()
 }
