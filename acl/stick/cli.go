@@ -201,41 +201,83 @@ func (f filter) skip(data int64) bool {
 	}
 }
 
-// sorted returns the entries in HAProxy's tree order, by key bytes, each
-// referenced once.
-func (t *Table) sorted() []*Entry {
-	var es []*Entry
+// storedKeys lists the stored keys of the entries, zero padded to the key
+// size, one after the other in keys; order numbers them in HAProxy's tree
+// order: by key bytes (keys hold no NUL, so the padding keeps the order).
+type storedKeys struct {
+	keys  []byte
+	size  int
+	order []uint32
+}
+
+func (s *storedKeys) key(i int) []byte {
+	o := int(s.order[i]) * s.size
+	return s.keys[o : o+s.size : o+s.size]
+}
+
+func (t *Table) sortedKeys() storedKeys {
+	n := t.cfg.KeySize
+	var buf []byte
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.RLock()
 		for _, v := range sh.slots {
 			if v != 0 {
 				e := t.entry(v - 1)
-				e.ref.Add(1)
-				es = append(es, e)
+				c := e.chunk()
+				buf = append(buf, c.keys[int(e.off)*n:int(e.off+1)*n]...)
 			}
 		}
 		sh.mu.RUnlock()
 	}
-	slices.SortFunc(es, func(a, b *Entry) int { return bytes.Compare(a.keyBytes(), b.keyBytes()) })
-	return es
+	s := storedKeys{keys: buf, size: n, order: make([]uint32, len(buf)/max(n, 1))}
+	for i := range s.order {
+		s.order[i] = uint32(i)
+	}
+	slices.SortFunc(s.order, func(a, b uint32) int {
+		return bytes.Compare(buf[int(a)*n:int(a+1)*n], buf[int(b)*n:int(b+1)*n])
+	})
+	return s
 }
 
-// walk dumps or removes the entries passing filters (cli_io_handler_table).
-// Removal keeps HAProxy 2.6's test of the reference count of the entry
-// that follows in key order, not of the removed one, so an idle entry
-// just before a tracked one survives "clear table".
-func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
-	es := t.sorted()
-	now := t.now()
-	defer func() {
-		for _, e := range es {
-			if e != nil {
-				e.ref.Add(-1)
-			}
+// lookupStored returns the live entry stored under a padded stored key,
+// referenced, or nil.
+func (t *Table) lookupStored(k []byte) *Entry {
+	if t.cfg.Type == KeyString {
+		if i := bytes.IndexByte(k, 0); i >= 0 {
+			k = k[:i]
 		}
-	}()
-	for i, e := range es {
+	}
+	now := t.now()
+	h := t.hash(k)
+	sh := t.shardOf(h)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return t.refLive(sh.lookup(t, k, h), now)
+}
+
+// walk dumps or removes the entries passing filters (cli_io_handler_table),
+// in key order, holding a reference on the entry at hand and the next
+// one as HAProxy does. Removal keeps HAProxy 2.6's test of the reference
+// count of the entry that follows in key order, not of the removed one,
+// so an idle entry just before a tracked one survives "clear table".
+func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
+	keys := t.sortedKeys()
+	n := len(keys.order)
+	now := t.now()
+	var next *Entry
+	if n > 0 {
+		next = t.lookupStored(keys.key(0))
+	}
+	for i := 0; i < n; i++ {
+		e := next
+		next = nil
+		if i+1 < n {
+			next = t.lookupStored(keys.key(i + 1))
+		}
+		if e == nil {
+			continue // gone since listed
+		}
 		skip := false
 		for _, f := range filters {
 			if f.skip(e.filterValue(f.dt)) {
@@ -247,15 +289,16 @@ func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
 			if !skip {
 				e.writeLine(b, now, 1)
 			}
+			e.ref.Add(-1)
 			continue
 		}
-		next := e
-		if i+1 < len(es) {
-			next = es[i+1]
+		after := next
+		if i+1 == n {
+			after = e
 		}
-		// the walk holds one reference on each entry
-		if !skip && next.ref.Load() == 1 && t.remove(e, 1, false) {
-			es[i] = nil
+		// the walk holds one reference on each of e and after
+		if skip || (after != nil && after.ref.Load() != 1) || !t.remove(e, 1, false) {
+			e.ref.Add(-1)
 		}
 	}
 }
