@@ -248,12 +248,7 @@ func (t *Table) lookupStored(k []byte) *Entry {
 			k = k[:i]
 		}
 	}
-	now := t.now()
-	h := t.hash(k)
-	sh := t.shardOf(h)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	return t.refLive(sh.lookup(t, k, h), now)
+	return t.lookupKey(k)
 }
 
 // walk dumps or removes the entries passing filters (cli_io_handler_table),

@@ -693,6 +693,12 @@ func (t *Table) LookupEntry(o *Entry) *Entry {
 		copy(b, k)
 		k = b
 	}
+	return t.lookupKey(k)
+}
+
+// lookupKey returns the live entry stored under the normalized key k,
+// referenced, or nil.
+func (t *Table) lookupKey(k []byte) *Entry {
 	now := t.now()
 	h := t.hash(k)
 	sh := t.shardOf(h)
