@@ -182,3 +182,54 @@ func TestUpdateLogReferences(t *testing.T) {
 	close(done)
 	workers.Wait()
 }
+
+// TestExpiryOrder gives entries expiry dates out of creation order, as
+// peers do, removes some from the middle of the expiry queue, and checks
+// that each purge removes exactly the entries past their date.
+func TestExpiryOrder(t *testing.T) {
+	clk := newClock(1000)
+	const n = 2000
+	tb := mustTable(t, "stick-table type integer size 4k expire 100s store gpc0", clk)
+	tb.Share(func() {})
+	var set Tables
+	set.Add(tb)
+	rng := rand.New(rand.NewPCG(3, 4))
+	exp := make([]uint32, n) // ms after the start; 0 once cleared
+	for i := range exp {
+		exp[i] = 1 + uint32(rng.IntN(100_000))
+		k := IntKey(int64(i))
+		if !tb.ApplyRemote(&k, exp[i], nil) {
+			t.Fatal("not stored")
+		}
+	}
+	for i := 0; i < n; i += 7 {
+		set.Command([]string{"clear", "table", "fe", "key", strconv.Itoa(i)}, true)
+		exp[i] = 0
+	}
+	for at := uint32(0); at <= 100_000; at += 2500 {
+		clk.set(1000 + at)
+		tb.Purge()
+		alive := 0
+		for _, x := range exp {
+			if x > at {
+				alive++
+			}
+		}
+		if tb.Used() != alive {
+			t.Fatalf("at %d ms: %d entries after the purge, want %d", at, tb.Used(), alive)
+		}
+		for i, x := range exp {
+			k := IntKey(int64(i))
+			e := tb.Lookup(&k)
+			if want := x > at; (e != nil) != want {
+				t.Fatalf("at %d ms: key %d (expiring at %d) present %v", at, i, x, e != nil)
+			}
+			if e != nil {
+				e.Release()
+			}
+		}
+	}
+	if tb.Used() != 0 {
+		t.Fatalf("used %d at the end", tb.Used())
+	}
+}

@@ -1,7 +1,6 @@
 package stick
 
 import (
-	"container/heap"
 	"slices"
 	"sync"
 )
@@ -260,7 +259,7 @@ func (t *Table) ApplyRemote(k *Key, expire uint32, vals []Value) bool {
 	if e.hidx >= 0 && int32(exp-e.expKey) < 0 {
 		// an earlier date than queued: requeue so the purge sees it
 		e.expKey = exp
-		heap.Fix(&t.exps, int(e.hidx))
+		t.exps.fix(int(e.hidx))
 	}
 	t.mu.Unlock()
 	t.sync.logRemote(e)

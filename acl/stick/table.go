@@ -2,7 +2,6 @@ package stick
 
 import (
 	"bytes"
-	"container/heap"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -477,7 +476,7 @@ func (e *Entry) frq(s int) *FreqCtr { return (*FreqCtr)(unsafe.Pointer(e.u32(s))
 func (t *Table) queueLocked(e *Entry) {
 	t.seq++
 	e.seq = t.seq
-	heap.Push(&t.exps, e.index())
+	t.exps.push(e.index())
 }
 
 // unlinkLocked removes e, holding held references, from the table and
@@ -489,7 +488,7 @@ func (t *Table) unlinkLocked(sh *shard, e *Entry, held int32) bool {
 	}
 	sh.delete(t, e.index(), t.hash(e.keyBytes()))
 	if e.hidx >= 0 {
-		heap.Remove(&t.exps, int(e.hidx))
+		t.exps.remove(int(e.hidx))
 	}
 	e.hidx = -1
 	e.ref.Store(0)
@@ -539,21 +538,21 @@ func (t *Table) sweep(now uint32, batch int, onlyExpired bool) int {
 		sh.mu.Lock()
 		if e.ref.Load() != 0 {
 			sh.mu.Unlock()
-			heap.Pop(&t.exps)
+			t.exps.remove(0)
 			aside = append(aside, i)
 			continue
 		}
 		exp := e.expire.Load()
 		if requeue := exp != e.expKey && !(onlyExpired && expired(exp, now)); requeue {
 			sh.mu.Unlock()
-			heap.Pop(&t.exps)
+			t.exps.remove(0)
 			e.expKey = exp
 			t.queueLocked(e)
 			continue
 		}
 		if !t.unlinkLocked(sh, e, 0) {
 			sh.mu.Unlock()
-			heap.Pop(&t.exps)
+			t.exps.remove(0)
 			aside = append(aside, i)
 			continue
 		}
@@ -562,7 +561,7 @@ func (t *Table) sweep(now uint32, batch int, onlyExpired bool) int {
 	}
 	// entries set aside go back in their former order
 	for _, i := range aside {
-		heap.Push(&t.exps, i)
+		t.exps.push(i)
 	}
 	return done
 }
@@ -635,36 +634,87 @@ func (e *Entry) touch(now uint32) {
 }
 
 // expHeap orders entry indexes by queued expiry date (wrapping), then by
-// the order they were queued in, as HAProxy's expiry tree does.
+// the order they were queued in, as HAProxy's expiry tree does. An entry
+// queued at the latest date, the usual case, stays at the bottom: pushing
+// it costs one comparison.
 type expHeap struct {
 	t     *Table
 	items []uint32
 }
 
-func (h *expHeap) Len() int { return len(h.items) }
-func (h *expHeap) Less(i, j int) bool {
+func (h *expHeap) less(i, j int) bool {
 	a, b := h.t.entry(h.items[i]), h.t.entry(h.items[j])
 	if d := int32(a.expKey - b.expKey); d != 0 {
 		return d < 0
 	}
 	return int32(a.seq-b.seq) < 0
 }
-func (h *expHeap) Swap(i, j int) {
+
+func (h *expHeap) swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
 	h.t.entry(h.items[i]).hidx = int32(i)
 	h.t.entry(h.items[j]).hidx = int32(j)
 }
-func (h *expHeap) Push(x any) {
-	i := x.(uint32)
+
+func (h *expHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
+}
+
+// down sifts the entry at position i down among the first n.
+func (h *expHeap) down(i, n int) bool {
+	i0 := i
+	for {
+		j := 2*i + 1
+		if j >= n || j < 0 {
+			break
+		}
+		if j2 := j + 1; j2 < n && h.less(j2, j) {
+			j = j2
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+// push queues entry index i.
+func (h *expHeap) push(i uint32) {
 	h.t.entry(i).hidx = int32(len(h.items))
 	h.items = append(h.items, i)
+	h.up(len(h.items) - 1)
 }
-func (h *expHeap) Pop() any {
+
+// remove takes the entry at position k out of the queue and returns its
+// index.
+func (h *expHeap) remove(k int) uint32 {
 	n := len(h.items) - 1
+	if n != k {
+		h.swap(k, n)
+		if !h.down(k, n) {
+			h.up(k)
+		}
+	}
 	i := h.items[n]
 	h.items = h.items[:n]
 	h.t.entry(i).hidx = -1
 	return i
+}
+
+// fix restores the order after the date of the entry at position k changed.
+func (h *expHeap) fix(k int) {
+	if !h.down(k, len(h.items)) {
+		h.up(k)
+	}
 }
 
 // LookupEntry returns the live entry of t whose key has the bytes of o's
