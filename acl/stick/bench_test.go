@@ -167,3 +167,37 @@ func BenchmarkMillionEntries(b *testing.B) {
 	}
 	b.ReportMetric(perEntry, "heapB/entry")
 }
+
+// BenchmarkChurnFull creates a new key per request in a full table with an
+// expiry, so that every creation may evict: the work per request stays
+// constant and, once the table has filled, allocates nothing.
+func BenchmarkChurnFull(b *testing.B) {
+	clk := newClock(1_000_000)
+	tb := mustTable(b, "stick-table type ip size 64k expire 30s store http_req_rate(10s),gpc0", clk)
+	key := func(i int) Key {
+		k, _ := IPKey(KeyIP, netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+		return k
+	}
+	for i := 0; i < 1<<16; i++ {
+		k := key(i)
+		tb.Get(&k).Release()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := key(1<<16 + i%(1<<22))
+		e := tb.Track(&k)
+		if e == nil {
+			b.Fatal("table full")
+		}
+		e.IncHTTPReq()
+		e.StopCounters()
+		e.Release()
+		if i&1023 == 0 {
+			clk.add(1)
+		}
+	}
+	if n := tb.Used(); n > 1<<16 {
+		b.Fatalf("used %d", n)
+	}
+}

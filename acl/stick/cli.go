@@ -1,6 +1,7 @@
 package stick
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -200,29 +201,78 @@ func (f filter) skip(data int64) bool {
 	}
 }
 
-// sorted returns the entries in HAProxy's tree order: by key bytes.
-func (t *Table) sorted() []*Entry {
-	var es []*Entry
+// storedKeys lists the stored keys of the entries, zero padded to the key
+// size, one after the other in keys; order numbers them in HAProxy's tree
+// order: by key bytes (keys hold no NUL, so the padding keeps the order).
+type storedKeys struct {
+	keys  []byte
+	size  int
+	order []uint32
+}
+
+func (s *storedKeys) key(i int) []byte {
+	o := int(s.order[i]) * s.size
+	return s.keys[o : o+s.size : o+s.size]
+}
+
+func (t *Table) sortedKeys() storedKeys {
+	n := t.cfg.KeySize
+	var buf []byte
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.RLock()
-		for _, e := range sh.m {
-			es = append(es, e)
+		for _, v := range sh.slots {
+			if v != 0 {
+				e := t.entry(v - 1)
+				c := e.chunk()
+				buf = append(buf, c.keys[int(e.off)*n:int(e.off+1)*n]...)
+			}
 		}
 		sh.mu.RUnlock()
 	}
-	slices.SortFunc(es, func(a, b *Entry) int { return strings.Compare(a.key, b.key) })
-	return es
+	s := storedKeys{keys: buf, size: n, order: make([]uint32, len(buf)/max(n, 1))}
+	for i := range s.order {
+		s.order[i] = uint32(i)
+	}
+	slices.SortFunc(s.order, func(a, b uint32) int {
+		return bytes.Compare(buf[int(a)*n:int(a+1)*n], buf[int(b)*n:int(b+1)*n])
+	})
+	return s
 }
 
-// walk dumps or removes the entries passing filters (cli_io_handler_table).
-// Removal keeps HAProxy 2.6's test of the reference count of the entry
-// that follows in key order, not of the removed one, so an idle entry
-// just before a tracked one survives "clear table".
+// lookupStored returns the live entry stored under a padded stored key,
+// referenced, or nil.
+func (t *Table) lookupStored(k []byte) *Entry {
+	if t.cfg.Type == KeyString {
+		if i := bytes.IndexByte(k, 0); i >= 0 {
+			k = k[:i]
+		}
+	}
+	return t.lookupKey(k)
+}
+
+// walk dumps or removes the entries passing filters (cli_io_handler_table),
+// in key order, holding a reference on the entry at hand and the next
+// one as HAProxy does. Removal keeps HAProxy 2.6's test of the reference
+// count of the entry that follows in key order, not of the removed one,
+// so an idle entry just before a tracked one survives "clear table".
 func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
-	es := t.sorted()
+	keys := t.sortedKeys()
+	n := len(keys.order)
 	now := t.now()
-	for i, e := range es {
+	var next *Entry
+	if n > 0 {
+		next = t.lookupStored(keys.key(0))
+	}
+	for i := 0; i < n; i++ {
+		e := next
+		next = nil
+		if i+1 < n {
+			next = t.lookupStored(keys.key(i + 1))
+		}
+		if e == nil {
+			continue // gone since listed
+		}
 		skip := false
 		for _, f := range filters {
 			if f.skip(e.filterValue(f.dt)) {
@@ -232,16 +282,18 @@ func (t *Table) walk(b *strings.Builder, act cliAction, filters []filter) {
 		}
 		if act == actShow {
 			if !skip {
-				e.writeLine(b, now, 0)
+				e.writeLine(b, now, 1)
 			}
+			e.ref.Add(-1)
 			continue
 		}
-		next := e
-		if i+1 < len(es) {
-			next = es[i+1]
+		after := next
+		if i+1 == n {
+			after = e
 		}
-		if !skip && next.ref.Load() == 0 {
-			t.remove(e)
+		// the walk holds one reference on each of e and after
+		if skip || (after != nil && after.ref.Load() != 1) || !t.remove(e, 1, false) {
+			e.ref.Add(-1)
 		}
 	}
 }
@@ -256,7 +308,7 @@ func (e *Entry) filterValue(dt DataType) int64 {
 // Line returns the entry's "show table" line, without its newline.
 func (e *Entry) Line() string {
 	var b strings.Builder
-	e.writeLine(&b, e.t.now(), 0)
+	e.writeLine(&b, e.tab().now(), 0)
 	s := b.String()
 	return s[:len(s)-1]
 }
@@ -265,9 +317,9 @@ func (e *Entry) Line() string {
 // the entry's address; held is the number of references the caller holds,
 // not counted in "use".
 func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
-	t := e.t
+	t := e.tab()
 	fmt.Fprintf(b, "%p: key=", e)
-	b.WriteString(formatKey(t.cfg, e.key))
+	b.WriteString(formatKey(t.cfg, e.keyBytes()))
 	fmt.Fprintf(b, " use=%d exp=%d", e.ref.Load()-held, remain(now, e.expire.Load()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -294,10 +346,10 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 				fmt.Fprintf(b, "(%d)", st.Period)
 			}
 			b.WriteByte('=')
-			s := int(t.slot[dt]) + idx
+			s := int(t.slot[dt]) + idx*info.std.words()
 			switch info.std {
 			case stdFreq:
-				b.WriteString(strconv.FormatUint(uint64(e.frqs()[s].Read(now, st.Period)), 10))
+				b.WriteString(strconv.FormatUint(uint64(e.frq(s).Read(now, st.Period)), 10))
 			case stdDict:
 				if e.srvKeyText() == "" {
 					b.WriteByte('-')
@@ -305,9 +357,9 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 					b.WriteString(e.srvKeyText())
 				}
 			case stdULL:
-				b.WriteString(strconv.FormatUint(e.vals()[s], 10))
+				b.WriteString(strconv.FormatUint(e.raw(s, stdULL), 10))
 			default:
-				b.WriteString(strconv.FormatInt(convert(info.std, e.vals()[s]), 10))
+				b.WriteString(strconv.FormatInt(convert(info.std, e.raw(s, info.std)), 10))
 			}
 		}
 	}
@@ -315,16 +367,16 @@ func (e *Entry) writeLine(b *strings.Builder, now uint32, held int32) {
 }
 
 // formatKey renders a stored key as "show table" does.
-func formatKey(c Config, k string) string {
+func formatKey(c Config, k []byte) string {
 	switch c.Type {
 	case KeyIP:
-		return netip.AddrFrom4([4]byte([]byte(k))).String()
+		return netip.AddrFrom4([4]byte(k)).String()
 	case KeyIPv6:
-		return string(AppendIPv6(nil, [16]byte([]byte(k))))
+		return string(AppendIPv6(nil, [16]byte(k)))
 	case KeyInteger:
-		return strconv.FormatUint(uint64(binary.LittleEndian.Uint32([]byte(k))), 10)
+		return strconv.FormatUint(uint64(binary.LittleEndian.Uint32(k)), 10)
 	case KeyString:
-		return dumpText(k)
+		return dumpText(string(k))
 	}
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
@@ -451,8 +503,8 @@ func (t *Table) keyCommand(act cliAction, text string, rest []string, oper bool)
 		if e == nil {
 			return ""
 		}
-		e.ref.Add(-1)
-		if !t.remove(e) {
+		if !t.remove(e, 1, false) {
+			e.ref.Add(-1)
 			return "Entry currently in use, cannot remove\n"
 		}
 		return ""

@@ -5,22 +5,22 @@ package stick
 // and refreshes the entry's expiry date when it changed something, as
 // stktable_touch_local does.
 
-// val returns the scalar slot of element idx of dt, or -1.
+// val returns the data word of element idx of dt, a scalar, or -1.
 func (t *Table) val(dt DataType, idx int) int {
 	s := t.slot[dt]
 	if s < 0 || idx < 0 || idx >= t.cfg.Store[dt].Elems || dataTypes[dt].std == stdFreq || dataTypes[dt].std == stdDict {
 		return -1
 	}
-	return int(s) + idx
+	return int(s) + idx*dataTypes[dt].std.words()
 }
 
-// freq returns the rate slot of element idx of dt, or -1.
+// freq returns the data word of element idx of dt, a rate, or -1.
 func (t *Table) freq(dt DataType, idx int) int {
 	s := t.slot[dt]
 	if s < 0 || idx < 0 || idx >= t.cfg.Store[dt].Elems || dataTypes[dt].std != stdFreq {
 		return -1
 	}
-	return int(s) + idx
+	return int(s) + idx*stdFreq.words()
 }
 
 // Period returns the rate period of dt in milliseconds, 0 if not stored.
@@ -44,14 +44,14 @@ func (t *Table) Elems(dt DataType) int {
 // signed. ok is false when the table does not store it; server_key is read
 // with ServerKey.
 func (e *Entry) Value(dt DataType, idx int) (v int64, ok bool) {
-	t := e.t
+	t := e.tab()
 	if dt >= NumDataTypes {
 		return 0, false
 	}
 	if f := t.freq(dt, idx); f >= 0 {
 		now := t.now()
 		e.mu.Lock()
-		r := e.frqs()[f].Read(now, t.cfg.Store[dt].Period)
+		r := e.frq(f).Read(now, t.cfg.Store[dt].Period)
 		e.mu.Unlock()
 		return int64(r), true
 	}
@@ -60,7 +60,7 @@ func (e *Entry) Value(dt DataType, idx int) (v int64, ok bool) {
 		return 0, false
 	}
 	e.mu.Lock()
-	raw := e.vals()[s]
+	raw := e.raw(s, dataTypes[dt].std)
 	e.mu.Unlock()
 	return convert(dataTypes[dt].std, raw), true
 }
@@ -89,7 +89,7 @@ func store(std stdType, v int64) uint64 {
 // counterPair adds n to the count cnt and to the rate rate, then touches
 // the entry if either is stored (stkctr_inc_*_ctr).
 func (e *Entry) counterPair(cnt, rate DataType, n uint64) {
-	t := e.t
+	t := e.tab()
 	c, r := t.val(cnt, 0), t.freq(rate, 0)
 	if c < 0 && r < 0 {
 		return
@@ -97,14 +97,11 @@ func (e *Entry) counterPair(cnt, rate DataType, n uint64) {
 	now := t.now()
 	e.mu.Lock()
 	if c >= 0 {
-		if dataTypes[cnt].std == stdULL {
-			e.vals()[c] += n
-		} else {
-			e.vals()[c] = uint64(uint32(e.vals()[c]) + uint32(n))
-		}
+		std := dataTypes[cnt].std
+		e.setRaw(c, std, e.raw(c, std)+n)
 	}
 	if r >= 0 {
-		e.frqs()[r].Update(now, t.cfg.Store[rate].Period, uint32(n))
+		e.frq(r).Update(now, t.cfg.Store[rate].Period, uint32(n))
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -113,17 +110,17 @@ func (e *Entry) counterPair(cnt, rate DataType, n uint64) {
 // StartCounters counts a new tracked connection: conn_cur, conn_cnt and
 // conn_rate, and refreshes the expiry (stream_start_counters).
 func (e *Entry) StartCounters() {
-	t := e.t
+	t := e.tab()
 	now := t.now()
 	e.mu.Lock()
 	if s := t.val(ConnCur, 0); s >= 0 {
-		e.vals()[s] = uint64(uint32(e.vals()[s]) + 1)
+		*e.u32(s)++
 	}
 	if s := t.val(ConnCnt, 0); s >= 0 {
-		e.vals()[s] = uint64(uint32(e.vals()[s]) + 1)
+		*e.u32(s)++
 	}
 	if f := t.freq(ConnRate, 0); f >= 0 {
-		e.frqs()[f].Update(now, t.cfg.Store[ConnRate].Period, 1)
+		e.frq(f).Update(now, t.cfg.Store[ConnRate].Period, 1)
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -133,15 +130,15 @@ func (e *Entry) StartCounters() {
 // (stream_stop_content_counters, stream_store_counters). The reference is
 // dropped separately with Release.
 func (e *Entry) StopCounters() {
-	t := e.t
+	t := e.tab()
 	s := t.val(ConnCur, 0)
 	if s < 0 {
 		return
 	}
 	now := t.now()
 	e.mu.Lock()
-	if uint32(e.vals()[s]) > 0 {
-		e.vals()[s]--
+	if *e.u32(s) > 0 {
+		*e.u32(s)--
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -150,15 +147,15 @@ func (e *Entry) StopCounters() {
 // IncConnCnt adds one to conn_cnt and returns the new count; ok is false
 // when conn_cnt is not stored (src_updt_conn_cnt).
 func (e *Entry) IncConnCnt() (n int64, ok bool) {
-	t := e.t
+	t := e.tab()
 	s := t.val(ConnCnt, 0)
 	if s < 0 {
 		return 0, false
 	}
 	now := t.now()
 	e.mu.Lock()
-	e.vals()[s] = uint64(uint32(e.vals()[s]) + 1)
-	n = int64(uint32(e.vals()[s]))
+	*e.u32(s)++
+	n = int64(*e.u32(s))
 	e.mu.Unlock()
 	e.touch(now)
 	return n, true
@@ -208,15 +205,15 @@ func (e *Entry) incGPC(c, r int, period uint32) (int64, bool) {
 	if c < 0 && r < 0 {
 		return 0, false
 	}
-	now := e.t.now()
+	now := e.tab().now()
 	var v int64
 	e.mu.Lock()
 	if r >= 0 {
-		v = int64(e.frqs()[r].Update(now, period, 1))
+		v = int64(e.frq(r).Update(now, period, 1))
 	}
 	if c >= 0 {
-		e.vals()[c] = uint64(uint32(e.vals()[c]) + 1)
-		v = int64(uint32(e.vals()[c]))
+		*e.u32(c)++
+		v = int64(*e.u32(c))
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -225,21 +222,21 @@ func (e *Entry) incGPC(c, r int, period uint32) (int64, bool) {
 
 // IncGPC increments gpc[idx] and gpc_rate[idx] (sc-inc-gpc, sc_inc_gpc).
 func (e *Entry) IncGPC(idx int) (int64, bool) {
-	c, r, p := e.t.gpcSlots(NumDataTypes, NumDataTypes, idx)
+	c, r, p := e.tab().gpcSlots(NumDataTypes, NumDataTypes, idx)
 	return e.incGPC(c, r, p)
 }
 
 // IncGPC0 increments gpc0 and gpc0_rate, or gpc[0] and gpc_rate[0]
 // (sc-inc-gpc0, sc_inc_gpc0).
 func (e *Entry) IncGPC0() (int64, bool) {
-	c, r, p := e.t.gpcSlots(GPC0, GPC0Rate, 0)
+	c, r, p := e.tab().gpcSlots(GPC0, GPC0Rate, 0)
 	return e.incGPC(c, r, p)
 }
 
 // IncGPC1 increments gpc1 and gpc1_rate, or gpc[1] and gpc_rate[1]
 // (sc-inc-gpc1, sc_inc_gpc1).
 func (e *Entry) IncGPC1() (int64, bool) {
-	c, r, p := e.t.gpcSlots(GPC1, GPC1Rate, 1)
+	c, r, p := e.tab().gpcSlots(GPC1, GPC1Rate, 1)
 	return e.incGPC(c, r, p)
 }
 
@@ -248,29 +245,29 @@ func (e *Entry) clearSlot(s int) (int64, bool) {
 	if s < 0 {
 		return 0, false
 	}
-	now := e.t.now()
+	now := e.tab().now()
 	e.mu.Lock()
-	v := int64(uint32(e.vals()[s]))
-	e.vals()[s] = 0
+	v := int64(*e.u32(s))
+	*e.u32(s) = 0
 	e.mu.Unlock()
 	e.touch(now)
 	return v, true
 }
 
 // ClearGPC zeroes gpc[idx] and returns its former value (sc_clr_gpc).
-func (e *Entry) ClearGPC(idx int) (int64, bool) { return e.clearSlot(e.t.val(GPC, idx)) }
+func (e *Entry) ClearGPC(idx int) (int64, bool) { return e.clearSlot(e.tab().val(GPC, idx)) }
 
 // ClearGPC0 zeroes gpc0, or gpc[0], and returns its former value
 // (sc_clr_gpc0).
 func (e *Entry) ClearGPC0() (int64, bool) {
-	c, _, _ := e.t.gpcSlots(GPC0, GPC0Rate, 0)
+	c, _, _ := e.tab().gpcSlots(GPC0, GPC0Rate, 0)
 	return e.clearSlot(c)
 }
 
 // ClearGPC1 zeroes gpc1, or gpc[1], and returns its former value
 // (sc_clr_gpc1).
 func (e *Entry) ClearGPC1() (int64, bool) {
-	c, _, _ := e.t.gpcSlots(GPC1, GPC1Rate, 1)
+	c, _, _ := e.tab().gpcSlots(GPC1, GPC1Rate, 1)
 	return e.clearSlot(c)
 }
 
@@ -280,20 +277,20 @@ func (e *Entry) readSlot(s int) (int64, bool) {
 		return 0, false
 	}
 	e.mu.Lock()
-	v := int64(uint32(e.vals()[s]))
+	v := int64(*e.u32(s))
 	e.mu.Unlock()
 	return v, true
 }
 
 // GPC0 returns gpc0, or gpc[0] (sc_get_gpc0).
 func (e *Entry) GPC0() (int64, bool) {
-	c, _, _ := e.t.gpcSlots(GPC0, GPC0Rate, 0)
+	c, _, _ := e.tab().gpcSlots(GPC0, GPC0Rate, 0)
 	return e.readSlot(c)
 }
 
 // GPC1 returns gpc1, or gpc[1] (sc_get_gpc1).
 func (e *Entry) GPC1() (int64, bool) {
-	c, _, _ := e.t.gpcSlots(GPC1, GPC1Rate, 1)
+	c, _, _ := e.tab().gpcSlots(GPC1, GPC1Rate, 1)
 	return e.readSlot(c)
 }
 
@@ -302,22 +299,22 @@ func (e *Entry) readRate(r int, period uint32) (int64, bool) {
 	if r < 0 {
 		return 0, false
 	}
-	now := e.t.now()
+	now := e.tab().now()
 	e.mu.Lock()
-	v := e.frqs()[r].Read(now, period)
+	v := e.frq(r).Read(now, period)
 	e.mu.Unlock()
 	return int64(v), true
 }
 
 // GPC0Rate returns gpc0_rate, or gpc_rate[0] (sc_gpc0_rate).
 func (e *Entry) GPC0Rate() (int64, bool) {
-	_, r, p := e.t.gpcSlots(GPC0, GPC0Rate, 0)
+	_, r, p := e.tab().gpcSlots(GPC0, GPC0Rate, 0)
 	return e.readRate(r, p)
 }
 
 // GPC1Rate returns gpc1_rate, or gpc_rate[1] (sc_gpc1_rate).
 func (e *Entry) GPC1Rate() (int64, bool) {
-	_, r, p := e.t.gpcSlots(GPC1, GPC1Rate, 1)
+	_, r, p := e.tab().gpcSlots(GPC1, GPC1Rate, 1)
 	return e.readRate(r, p)
 }
 
@@ -333,24 +330,24 @@ func (t *Table) gptSlot(idx int) int {
 }
 
 // SetGPT stores v in gpt[idx] (sc-set-gpt).
-func (e *Entry) SetGPT(idx int, v int64) bool { return e.setSlot(e.t.gptSlot(max(idx, 0)), v) }
+func (e *Entry) SetGPT(idx int, v int64) bool { return e.setSlot(e.tab().gptSlot(max(idx, 0)), v) }
 
 // SetGPT0 stores v in gpt0, or gpt[0] (sc-set-gpt0).
-func (e *Entry) SetGPT0(v int64) bool { return e.setSlot(e.t.gptSlot(-1), v) }
+func (e *Entry) SetGPT0(v int64) bool { return e.setSlot(e.tab().gptSlot(-1), v) }
 
 // GPT returns gpt[idx] (sc_get_gpt).
-func (e *Entry) GPT(idx int) (int64, bool) { return e.readSlot(e.t.gptSlot(max(idx, 0))) }
+func (e *Entry) GPT(idx int) (int64, bool) { return e.readSlot(e.tab().gptSlot(max(idx, 0))) }
 
 // GPT0 returns gpt0, or gpt[0] (sc_get_gpt0).
-func (e *Entry) GPT0() (int64, bool) { return e.readSlot(e.t.gptSlot(-1)) }
+func (e *Entry) GPT0() (int64, bool) { return e.readSlot(e.tab().gptSlot(-1)) }
 
 func (e *Entry) setSlot(s int, v int64) bool {
 	if s < 0 {
 		return false
 	}
-	now := e.t.now()
+	now := e.tab().now()
 	e.mu.Lock()
-	e.vals()[s] = uint64(uint32(v))
+	*e.u32(s) = uint32(v)
 	e.mu.Unlock()
 	e.touch(now)
 	return true
@@ -359,7 +356,7 @@ func (e *Entry) setSlot(s int, v int64) bool {
 // SetServer stores the server a "stick store" rule learned: its id in
 // server_id and its name or address in server_key, those stored.
 func (e *Entry) SetServer(id int32, key string) {
-	t := e.t
+	t := e.tab()
 	s, hasKey := t.val(ServerID, 0), t.Stores(ServerKey)
 	if s < 0 && !hasKey {
 		return
@@ -367,12 +364,10 @@ func (e *Entry) SetServer(id int32, key string) {
 	now := t.now()
 	e.mu.Lock()
 	if s >= 0 {
-		e.vals()[s] = uint64(uint32(id))
+		*e.u32(s) = uint32(id)
 	}
-	if hasKey && (e.srvKey == nil || *e.srvKey != key) {
-		// Only a new key is allocated.
-		k := key
-		e.srvKey = &k
+	if hasKey {
+		e.chunk().srv[e.off] = key
 	}
 	e.mu.Unlock()
 	e.touch(now)
@@ -386,7 +381,7 @@ func (e *Entry) ServerID() (int32, bool) {
 
 // ServerKey returns server_key; the empty string means unset.
 func (e *Entry) ServerKey() (string, bool) {
-	if !e.t.Stores(ServerKey) {
+	if !e.tab().Stores(ServerKey) {
 		return "", false
 	}
 	e.mu.Lock()
@@ -398,20 +393,20 @@ func (e *Entry) ServerKey() (string, bool) {
 // counters take it cast to their C type, rates take it as the current
 // period's count with no history. It reports whether dt is stored.
 func (e *Entry) Set(dt DataType, v int64) bool {
-	t := e.t
+	t := e.tab()
 	if !t.Stores(dt) || dataTypes[dt].std == stdDict {
 		return t.Stores(dt)
 	}
 	now := t.now()
 	e.mu.Lock()
 	if f := t.freq(dt, 0); f >= 0 {
-		e.frqs()[f].Set(now, uint32(v))
+		e.frq(f).Set(now, uint32(v))
 	} else {
-		e.vals()[t.val(dt, 0)] = store(dataTypes[dt].std, v)
+		e.setRaw(t.val(dt, 0), dataTypes[dt].std, store(dataTypes[dt].std, v))
 	}
 	e.mu.Unlock()
 	return true
 }
 
 // Touch refreshes the entry's expiry date (stktable_touch_local).
-func (e *Entry) Touch() { e.touch(e.t.now()) }
+func (e *Entry) Touch() { e.touch(e.tab().now()) }

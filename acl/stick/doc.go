@@ -11,4 +11,11 @@
 // applied lazily: an unreferenced entry past its expiry date is never
 // returned and is removed by the next purge, which is what HAProxy's
 // expiry task makes visible.
+//
+// Memory: entries are 32-byte headers in chunks of 1020 with their keys
+// (the table's key size) and data (4 bytes per 32-bit counter, 8 per
+// 64-bit one, 12 per rate) in parallel pointer-free arrays, named by a
+// 32-bit index; the key index and the expiry heap hold indexes. Freed
+// entries are reused, so memory is bounded by the table's size, and an
+// entry may only be used while referenced.
 package stick

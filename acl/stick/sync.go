@@ -1,7 +1,6 @@
 package stick
 
 import (
-	"container/heap"
 	"slices"
 	"sync"
 )
@@ -27,6 +26,9 @@ type syncLog struct {
 // called before the table is used.
 func (t *Table) Share(notify func()) {
 	t.sync = &syncLog{byID: make(map[uint32]*Entry), notify: notify}
+	for _, c := range *t.dir.Load() {
+		c.upd = make([]updSlot, c.n)
+	}
 }
 
 // Shared reports whether Share was called.
@@ -40,17 +42,27 @@ func (t *Table) LocalUpdate() uint32 {
 	return s.local
 }
 
+// updSlot is an entry's place in the update log, under the log's lock.
+type updSlot struct {
+	id uint32
+	in bool
+}
+
+// upd returns e's place in the update log.
+func (e *Entry) upd() *updSlot { return &e.chunk().upd[e.off] }
+
 // logLocal numbers a local change of e (the local case of
 // __stktable_touch_with_exp).
 func (s *syncLog) logLocal(e *Entry) {
 	s.mu.Lock()
-	if e.inLog {
-		delete(s.byID, e.updID)
+	u := e.upd()
+	if u.in {
+		delete(s.byID, u.id)
 	}
 	s.update++
 	s.local = s.update
-	e.updID, e.inLog = s.update, true
-	s.byID[e.updID] = e
+	u.id, u.in = s.update, true
+	s.byID[u.id] = e
 	s.mu.Unlock()
 	s.notify()
 }
@@ -59,22 +71,31 @@ func (s *syncLog) logLocal(e *Entry) {
 // its number is out of the range of local changes.
 func (s *syncLog) logRemote(e *Entry) {
 	s.mu.Lock()
-	if !e.inLog {
+	if u := e.upd(); !u.in {
 		s.update++
-		e.updID, e.inLog = s.update+1<<31, true
-		s.byID[e.updID] = e
+		u.id, u.in = s.update+1<<31, true
+		s.byID[u.id] = e
 	}
 	s.mu.Unlock()
 }
 
-// forget removes e from the log when it leaves the table.
-func (s *syncLog) forget(e *Entry) {
+// detach removes e from the log when it leaves the table, unless a peer
+// session referenced it from the log since the caller checked that it
+// holds the only held references: the log's references are taken under
+// the log's lock.
+func (s *syncLog) detach(e *Entry, held int32) bool {
 	s.mu.Lock()
-	if e.inLog && s.byID[e.updID] == e {
-		delete(s.byID, e.updID)
+	defer s.mu.Unlock()
+	if e.ref.Load() != held {
+		return false
 	}
-	e.inLog = false
-	s.mu.Unlock()
+	if u := e.upd(); u.in {
+		if s.byID[u.id] == e {
+			delete(s.byID, u.id)
+		}
+		u.in = false
+	}
+	return true
 }
 
 // Update is an entry of the update log, referenced; the caller releases
@@ -171,7 +192,7 @@ func (d DataType) IsLocal() bool { return d < NumDataTypes && dataTypes[d].local
 // value a peer update carries: integers as HAProxy's intencode receives
 // them (server_id sign-extended), rates as counters, server_key as text.
 func (e *Entry) PeerData(fn func(dt DataType, v uint64, f FreqCtr, s string)) {
-	t := e.t
+	t := e.tab()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for dt := DataType(0); dt < NumDataTypes; dt++ {
@@ -180,18 +201,16 @@ func (e *Entry) PeerData(fn func(dt DataType, v uint64, f FreqCtr, s string)) {
 		}
 		info := dataTypes[dt]
 		for idx := 0; idx < t.cfg.Store[dt].Elems; idx++ {
-			s := int(t.slot[dt]) + idx
+			s := int(t.slot[dt]) + idx*info.std.words()
 			switch info.std {
 			case stdFreq:
-				fn(dt, 0, e.frqs()[s], "")
+				fn(dt, 0, *e.frq(s), "")
 			case stdDict:
 				fn(dt, 0, FreqCtr{}, e.srvKeyText())
 			case stdSint:
-				fn(dt, uint64(int64(int32(e.vals()[s]))), FreqCtr{}, "")
-			case stdUint:
-				fn(dt, uint64(uint32(e.vals()[s])), FreqCtr{}, "")
+				fn(dt, uint64(int64(int32(e.raw(s, stdSint)))), FreqCtr{}, "")
 			default:
-				fn(dt, e.vals()[s], FreqCtr{}, "")
+				fn(dt, e.raw(s, info.std), FreqCtr{}, "")
 			}
 		}
 	}
@@ -222,17 +241,15 @@ func (t *Table) ApplyRemote(k *Key, expire uint32, vals []Value) bool {
 		if v.DT >= NumDataTypes || t.slot[v.DT] < 0 || dataTypes[v.DT].local || v.Idx >= t.cfg.Store[v.DT].Elems {
 			continue
 		}
-		s := int(t.slot[v.DT]) + v.Idx
-		switch dataTypes[v.DT].std {
+		std := dataTypes[v.DT].std
+		s := int(t.slot[v.DT]) + v.Idx*std.words()
+		switch std {
 		case stdFreq:
-			e.frqs()[s] = v.Freq
+			*e.frq(s) = v.Freq
 		case stdDict:
-			s := v.Str
-			e.srvKey = &s
-		case stdSint, stdUint:
-			e.vals()[s] = uint64(uint32(v.Int))
+			e.chunk().srv[e.off] = v.Str
 		default:
-			e.vals()[s] = v.Int
+			e.setRaw(s, std, v.Int)
 		}
 	}
 	e.mu.Unlock()
@@ -242,7 +259,7 @@ func (t *Table) ApplyRemote(k *Key, expire uint32, vals []Value) bool {
 	if e.hidx >= 0 && int32(exp-e.expKey) < 0 {
 		// an earlier date than queued: requeue so the purge sees it
 		e.expKey = exp
-		heap.Fix(&t.exps, int(e.hidx))
+		t.exps.fix(int(e.hidx))
 	}
 	t.mu.Unlock()
 	t.sync.logRemote(e)

@@ -221,13 +221,13 @@ func TestKeys(t *testing.T) {
 	b := mustTable(t, "stick-table type binary len 4 size 10", clk)
 	k = BytesKey([]byte{1})
 	e = b.Get(&k)
-	if e.key != "\x01\x00\x00\x00" {
-		t.Errorf("binary key %q", e.key)
+	if string(e.keyBytes()) != "\x01\x00\x00\x00" {
+		t.Errorf("binary key %q", e.keyBytes())
 	}
 	v6 := mustTable(t, "stick-table type ipv6 size 10", clk)
 	k, _ = IPKey(KeyIPv6, netip.MustParseAddr("192.0.2.1"))
 	e = v6.Get(&k)
-	if got := formatKey(v6.cfg, e.key); got != "::ffff:192.0.2.1" {
+	if got := formatKey(v6.cfg, e.keyBytes()); got != "::ffff:192.0.2.1" {
 		t.Errorf("ipv6 key %s", got)
 	}
 	if _, ok := IPKey(KeyIP, netip.MustParseAddr("2001:db8::1")); ok {
