@@ -182,6 +182,10 @@ type Backend struct {
 	// Redispatch lets requests leave a server that is down or whose
 	// queue is full (option redispatch).
 	Redispatch bool
+	// Persist keeps persistence (a cookie, use-server, a stick table) on
+	// a server that is down or in maintenance (option persist), and its
+	// queue with it when it goes down.
+	Persist bool
 	// Consistent selects HAProxy's consistent hashing tree instead of the
 	// map for the hash algorithms; BalanceFactor bounds the load of a
 	// server in it (hash-balance-factor, in percent; 0 for none).
@@ -333,6 +337,9 @@ func (s *Server) SetWeight(w int) error {
 }
 
 // usable reports whether s can take traffic (up with a non-zero weight).
+// Stopped is HAProxy's SRV_ST_STOPPED: down or in maintenance.
+func (s *Server) Stopped() bool { st := s.State(); return st == Down || st == Maint }
+
 func (s *Server) usable() bool { return s.State() == Up && s.weight() > 0 && !s.Drained() }
 
 // KeepLast is assign_server's test for a session's last server:
@@ -364,41 +371,47 @@ func (a Algo) Hashed() bool {
 // connection slots, waiting in a queue up to queueTimeout when every
 // usable server is full. Release must be called when done.
 func (b *Backend) Acquire(ctx context.Context, queueTimeout time.Duration) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, nil, Key{}, nil)
+	return b.acquire(ctx, queueTimeout, nil, Key{}, nil, false)
 }
 
 // AcquireServer takes a slot on s, the server a persistence cookie points
 // at, when it is up, waiting in its queue when it is full; otherwise it
 // balances as AcquireKey does.
 func (b *Backend) AcquireServer(ctx context.Context, queueTimeout time.Duration, s *Server, k Key) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, s, k, nil)
+	return b.acquire(ctx, queueTimeout, s, k, nil, false)
+}
+
+// AcquirePersist is AcquireServer for a server that persistence chose:
+// with Persist, it is taken even when it is down or in maintenance.
+func (b *Backend) AcquirePersist(ctx context.Context, queueTimeout time.Duration, s *Server, k Key) (*Server, error) {
+	return b.acquire(ctx, queueTimeout, s, k, nil, b.Persist)
 }
 
 // AcquireKey is Acquire for the hash algorithms: k carries the request's
 // hash.
 func (b *Backend) AcquireKey(ctx context.Context, queueTimeout time.Duration, k Key) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, nil, k, nil)
+	return b.acquire(ctx, queueTimeout, nil, k, nil, false)
 }
 
 // AcquireAvoid is AcquireKey for a request whose connection to avoid
 // failed: the balancers pass over avoid when they can, as HAProxy's do
 // (a map-based hash cannot and picks the same server again).
 func (b *Backend) AcquireAvoid(ctx context.Context, queueTimeout time.Duration, k Key, avoid *Server) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, nil, k, avoid)
+	return b.acquire(ctx, queueTimeout, nil, k, avoid, false)
 }
 
 // acquire is HAProxy's assign_server_and_queue: a server chosen by a
 // hash or a cookie is waited for in its own queue, bounded by its
 // maxqueue; when the balancer finds every server full, the request waits
 // in the backend's queue for whichever frees a slot first.
-func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direct *Server, k Key, avoid *Server) (*Server, error) {
+func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direct *Server, k Key, avoid *Server, force bool) (*Server, error) {
 	// The queue timer is made only for a request that waits: the path
 	// of a request served at once allocates nothing.
 	var timer <-chan time.Time
 	for {
 		b.mu.Lock()
 		s, assigned, anyUsable := direct, true, true
-		if s == nil || !s.usable() && !(s.State() == Stopping && s.weight() > 0) {
+		if s == nil || !force && !s.usable() && !(s.State() == Stopping && s.weight() > 0) {
 			if b.Target != nil {
 				// No balancing: what persistence does not send to a
 				// server goes to the target, which has no limit.
@@ -665,7 +678,7 @@ func (s *Server) moveLocked(from, to State) StateChange {
 		before := len(b.queue)
 		b.serveQueuesLocked(s)
 		moved = before - len(b.queue)
-	case b.Redispatch:
+	case b.Redispatch && !b.Persist:
 		// pendconn_redistribute: with redispatch, the requests waiting
 		// for this server are dispatched again.
 		for _, w := range s.queue {

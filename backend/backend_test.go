@@ -175,3 +175,46 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		be.Release(s)
 	}
 }
+
+// TestPersistKeepsQueue: with redispatch, the requests queued on a server
+// that goes into maintenance go elsewhere, unless option persist keeps
+// them on it (pendconn_redistribute).
+func TestPersistKeepsQueue(t *testing.T) {
+	for _, persist := range []bool{false, true} {
+		srv := servers(1, 1)
+		srv[0].Maxconn = 1
+		b := New("be", srv)
+		b.Redispatch, b.Persist = true, persist
+		first, err := b.AcquirePersist(context.Background(), 0, srv[0], Key{})
+		if err != nil || first != srv[0] {
+			t.Fatalf("first: %v %v", first, err)
+		}
+		got := make(chan *Server, 1)
+		go func() {
+			s, _ := b.AcquirePersist(context.Background(), 5*time.Second, srv[0], Key{})
+			got <- s
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for srv[0].QueueLen() != 1 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		srv[0].Disable()
+		var s *Server
+		if persist {
+			select {
+			case s = <-got:
+				t.Fatalf("persist: the queued request left for %s", s.Name)
+			case <-time.After(50 * time.Millisecond):
+			}
+			b.Release(first)
+		}
+		select {
+		case s = <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("persist %v: the queued request got no server", persist)
+		}
+		if want := map[bool]string{false: "b", true: "a"}[persist]; s == nil || s.Name != want {
+			t.Errorf("persist %v: got %v, want %s", persist, s, want)
+		}
+	}
+}

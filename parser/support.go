@@ -15,6 +15,8 @@ var optionSupport = map[string]Support{
 	"http-ignore-probes": Supported, "http-pretend-keepalive": Supported,
 	"http-restrict-req-hdr-names": Supported, "accept-invalid-http-request": Supported,
 	"accept-invalid-http-response": Supported, "http-use-proxy-header": Supported,
+	// Persistence to a stopped server.
+	"persist": Supported,
 	// The log formats, and which log lines are sent at which level.
 	"httplog": Supported, "tcplog": Supported, "httpslog": Supported,
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,

@@ -1001,6 +1001,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		be.Redispatch = be.RedispatchAfter != 0
 	}
 	be.LB.Redispatch = be.Redispatch
+	be.LB.Persist = p.Options["persist"]
 	be.LB.Consistent = consistent
 	be.LB.BalanceFactor = p.HashBalanceFactor
 	be.LB.Algo = algo

@@ -1595,7 +1595,7 @@ func (s *session) useServer(be *Backend) *backend.Server {
 				return nil
 			}
 		}
-		if st := srv.State(); st != backend.Down && st != backend.Maint {
+		if be.LB.Persist || !srv.Stopped() {
 			return srv
 		}
 	}
@@ -2304,7 +2304,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	if persisted != nil {
-		srv, err = be.LB.AcquireServer(ctx, be.Queue, persisted, k)
+		srv, err = be.LB.AcquirePersist(ctx, be.Queue, persisted, k)
 	} else if last := s.lastServer(be); last != nil {
 		srv, err = be.LB.AcquireServer(ctx, be.Queue, last, k)
 	} else {
@@ -2374,8 +2374,9 @@ func (s *session) serveTxn(hl int) bool {
 		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
 		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 		s.ckDirect = srv == persisted
-		if s.ckTx == logging.TxCkValid && !s.ckDirect {
-			// The cookie's server was down: the request went elsewhere.
+		if s.ckTx == logging.TxCkValid && (!s.ckDirect || srv.Stopped()) {
+			// The cookie's server was down: the request went elsewhere,
+			// or there all the same with option persist.
 			s.ckTx = logging.TxCkDown
 		}
 	}

@@ -117,7 +117,9 @@ func TestPeersWithHAProxy(t *testing.T) {
 		// push in flight); the receiver's entry is idle.
 		want = peersUse.ReplaceAllString(want, "use=0")
 		exp := peersWait(t, s.to, s.table, key, want)
-		if s.expire == 0 && exp != 0 || s.expire != 0 && (exp > s.expire || exp < s.expire-5000) {
+		// HAProxy's CLI may read a date a tick older than the one its
+		// peers applet stamped the entry with: a few ms over is fine.
+		if s.expire == 0 && exp != 0 || s.expire != 0 && (exp > s.expire+10 || exp < s.expire-5000) {
 			t.Errorf("%s %s on %s: exp=%d, want about %d", s.table, key, s.to, exp, s.expire)
 		}
 	}

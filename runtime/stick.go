@@ -591,7 +591,7 @@ func stickTarget(be *Backend, tb *stick.Table, e *stick.Entry) *backend.Server {
 			}
 		}
 	}
-	if srv == nil || srv.State() == backend.Down || srv.State() == backend.Maint {
+	if srv == nil || srv.Stopped() && !be.LB.Persist {
 		return nil
 	}
 	return srv
