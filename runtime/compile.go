@@ -154,6 +154,9 @@ type Frontend struct {
 	acceptInvalid bool
 	// proxyHdr is option http-use-proxy-header.
 	proxyHdr bool
+	// noH2Upgrade is option disable-h2-upgrade: the HTTP/2 preface on an
+	// HTTP/1 connection is a bad request.
+	noH2Upgrade bool
 	// caseCli is h1-case-adjust for this frontend's clients.
 	caseCli caseMap
 	// ignoreProbes is option http-ignore-probes: a connection that sends
@@ -531,6 +534,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.smartAccept, fe.smartAcceptSet = p.Options["tcp-smart-accept"]
 		fe.acceptInvalid = p.Options["accept-invalid-http-request"]
 		fe.proxyHdr = p.Options["http-use-proxy-header"]
+		fe.noH2Upgrade = p.Options["disable-h2-upgrade"]
 		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.comp = compileCompression(p, fail)

@@ -45,12 +45,9 @@ func TestH1CaseAdjustDifferential(t *testing.T) {
 		c := c
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			g := caseRun(t, global, c.defaults, c.fe, c.be, c.path, func(cfg, fe string) { startGohap(t, cfg, nil) })
-			h := caseRun(t, global, c.defaults, c.fe, c.be, c.path, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-			t.Logf("%s", h)
-			if g != h {
-				t.Errorf("gohap:   %s\nhaproxy: %s", g, h)
-			}
+			sideBySide(t, func(start func(cfg, fe string)) string {
+				return caseRun(t, global, c.defaults, c.fe, c.be, c.path, start)
+			})
 		})
 	}
 }

@@ -273,6 +273,18 @@ func serveRaw(t testing.TB, handle func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// sideBySide runs one case against gohap, then HAProxy, and fails when
+// what run reports of them differs.
+func sideBySide(t *testing.T, run func(start func(cfg, fe string)) string) {
+	t.Helper()
+	g := run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+	h := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	t.Logf("%s", h)
+	if g != h {
+		t.Errorf("gohap:   %s\nhaproxy: %s", g, h)
+	}
+}
+
 // dialRaw connects to addr with every later read and write bounded by
 // a deadline; the connection closes with the test.
 func dialRaw(t testing.TB, addr string) net.Conn {

@@ -2056,11 +2056,17 @@ func (s *session) parse(hl int) bool {
 	req := &s.req
 	if err := s.perr; err != nil {
 		s.perr = nil
-		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() && s.l.bind.Proto != "h1" && s.switchProto != "h1" {
+		if err == h1.ErrPreface && s.reqs == 0 && !s.src.IsValid() && s.l.bind.Proto != "h1" && s.switchProto != "h1" && !s.fe.noH2Upgrade {
 			// HAProxy's HTTP/1 side switches to HTTP/2 on the preface;
 			// serveHTTP does it once out of the readiness wait, whose
 			// hold on the socket's reads would block HTTP/2's.
 			s.h2Pre = append([]byte(nil), cl.buf[:cl.w]...)
+			return false
+		}
+		if err == h1.ErrPreface {
+			// Not upgraded, "PRI * HTTP/2.0" is a request whose method
+			// HAProxy's stream refuses: the stream's 400.
+			s.refuse(400, s.fe.Errors.stream(400, true))
 			return false
 		}
 		code := 400

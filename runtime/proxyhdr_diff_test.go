@@ -43,12 +43,7 @@ func TestUseProxyHeaderDifferential(t *testing.T) {
 		c := c
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			g := proxyHdrRun(t, c.opt, c.target, c.hdr, func(cfg, fe string) { startGohap(t, cfg, nil) })
-			h := proxyHdrRun(t, c.opt, c.target, c.hdr, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-			t.Logf("%s", h)
-			if g != h {
-				t.Errorf("gohap:   %s\nhaproxy: %s", g, h)
-			}
+			sideBySide(t, func(start func(cfg, fe string)) string { return proxyHdrRun(t, c.opt, c.target, c.hdr, start) })
 		})
 	}
 }
