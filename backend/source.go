@@ -79,9 +79,8 @@ func (b *SourceBind) control(network string, rc syscall.RawConn, src netip.AddrP
 			h.HoldPort(b.ports, port)
 		} else {
 			// A socket whose closing is not seen here (a health
-			// check's, one dialled by name) gives its port back at
-			// once, behind the ports still free.
-			b.ports.Release(port)
+			// check's, one dialled by name).
+			rc.Control(func(fd uintptr) { b.ports.holdLoose(int(fd), port) })
 		}
 	}
 	return nil
@@ -102,6 +101,42 @@ type PortRange struct {
 	mu       sync.Mutex
 	ports    []int
 	get, put int
+	// loose are the ports held by sockets that do not say when they
+	// close: each goes back once its descriptor no longer holds the
+	// same socket.
+	loose []looseHold
+}
+
+// looseHold is a port held by socket fd, known by its cookie.
+type looseHold struct {
+	fd, port int
+	cookie   uint64
+}
+
+// holdLoose keeps port for the socket fd until it is closed.
+func (r *PortRange) holdLoose(fd, port int) {
+	cookie, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		r.Release(port)
+		return
+	}
+	r.mu.Lock()
+	r.loose = append(r.loose, looseHold{fd: fd, port: port, cookie: cookie})
+	r.mu.Unlock()
+}
+
+// reclaim gives back the ports of closed loose sockets; r.mu is held.
+func (r *PortRange) reclaim() {
+	kept := r.loose[:0]
+	for _, h := range r.loose {
+		if c, err := unix.GetsockoptUint64(h.fd, unix.SOL_SOCKET, unix.SO_COOKIE); err == nil && c == h.cookie {
+			kept = append(kept, h)
+			continue
+		}
+		r.ports[r.put] = h.port
+		r.put = (r.put + 1) % len(r.ports)
+	}
+	r.loose = kept
 }
 
 // newPortRange is port_range_alloc_range with its ports filled as
@@ -127,6 +162,9 @@ func newPortRange(lo, hi, copies int) *PortRange {
 func (r *PortRange) alloc() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.loose) > 0 {
+		r.reclaim()
+	}
 	if r.get == r.put {
 		return 0
 	}
@@ -149,10 +187,29 @@ func (r *PortRange) Release(port int) {
 
 // ErrSourceBind is a failure to bind a connection's source address,
 // ErrTproxyBind one to bind the foreign address of a transparent one.
+// ErrPortRange, joined to one of them, an empty port range.
 var (
 	ErrSourceBind = errors.New("cannot bind to source address before connect()")
 	ErrTproxyBind = errors.New("cannot bind to tproxy source address before connect()")
+	ErrPortRange  = errors.New("source port range exhausted")
 )
+
+// sourceReport is the report of a health check whose socket could not
+// be bound (CO_ER_CANT_BIND, with the errno HAProxy then finds on the
+// closed socket) or found no free port in its range (CO_ER_PORT_RANGE).
+func sourceReport(err error, where string) (string, bool) {
+	var what string
+	switch {
+	case errors.Is(err, ErrPortRange):
+		// No system call failed.
+		what = "Source port range exhausted"
+	case errors.Is(err, ErrSourceBind), errors.Is(err, ErrTproxyBind):
+		what = "Can't bind to source address (" + strerror(syscall.ENOTCONN) + ")"
+	default:
+		return "", false
+	}
+	return `Layer4 connection problem, info: "` + what + where + `"`, true
+}
 
 // Bind binds fd, a socket of the destination's family (v6 for IPv6), as
 // tcp_connect_server: SO_BINDTODEVICE on the interface, then the source
@@ -189,7 +246,7 @@ func (b *SourceBind) Bind(fd int, v6 bool, src netip.AddrPort) (int, error) {
 			break
 		}
 		if port = b.ports.alloc(); port == 0 {
-			break
+			return 0, errors.Join(err, ErrPortRange)
 		}
 		if err = b.bindOnce(fd, v6, port, src); err == nil {
 			return port, nil
