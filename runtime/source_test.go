@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/sys/unix"
 )
 
@@ -305,7 +303,10 @@ func TestSourceAgent(t *testing.T) {
 	}
 }
 
-var rangeConns = regexp.MustCompile(` A/F/\d+/\d+/(\+?\d+) `)
+var (
+	rangeConns       = regexp.MustCompile(` A/F/\d+/\d+/(\+?\d+) `)
+	srcCheckDuration = regexp.MustCompile(`check duration: \d+ms`)
+)
 
 // rangeRun is what one proxy did with a source port range scenario.
 type rangeRun struct {
@@ -477,17 +478,7 @@ func TestSourcePortRange(t *testing.T) {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare with")
 	}
 	gohap := func(t *testing.T) func(cfg, fe string) func() string {
-		return func(cfg, _ string) func() string {
-			core, logs := observer.New(zap.InfoLevel)
-			startGohapLog(t, cfg, nil, zap.New(core))
-			return func() string {
-				var all []string
-				for _, e := range logs.All() {
-					all = append(all, e.Message)
-				}
-				return strings.Join(all, "\n")
-			}
-		}
+		return func(cfg, _ string) func() string { return startGohapOut(t, cfg) }
 	}
 	haproxy := func(t *testing.T) func(cfg, fe string) func() string {
 		return func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String }
@@ -534,4 +525,55 @@ func TestSourcePortRange(t *testing.T) {
 		})
 	}
 	t.Logf("port range scenarios agreeing with HAProxy: %d/%d", agreed, len(cases))
+}
+
+// A health check whose source cannot be bound fails as in HAProxy: the
+// alert and emergency line of each attempt, and the server going down
+// with HAProxy's reason, with a port range and without.
+func TestSourceCheckBindFailure(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare with")
+	}
+	run := func(source string, start func(cfg, fe string) func() string) (string, string) {
+		sink := newLogSink(t)
+		srv := serveRaw(t, func(net.Conn) {})
+		fe := freePort(t)
+		out := start(fmtCfg("global\n nbthread 1\n log %[3]s local0\n"+baseDefaults+" log global\nfrontend fe\n bind %[2]s\n default_backend be\nbackend be\n server s %[1]s check inter 100ms fall 1 source %[4]s\n", srv, fe, sink.addr(), source), fe)
+		// Up to the line saying the server is down, after the first
+		// check's alert.
+		var down string
+		for down == "" {
+			l, ok := sink.next(3 * time.Second)
+			if !ok {
+				break
+			}
+			if strings.Contains(l, "is DOWN") {
+				down = maskLog(strings.TrimSpace(l))
+			}
+		}
+		// The check duration is a timer.
+		down = srcCheckDuration.ReplaceAllString(down, "check duration: Nms")
+		alert := ""
+		for _, l := range strings.Split(out(), "\n") {
+			if i := strings.Index(l, "Cannot bind"); i >= 0 {
+				alert = l[i:]
+				break
+			}
+		}
+		return down, alert
+	}
+	gohap := func(cfg, _ string) func() string { return startGohapOut(t, cfg) }
+	haproxy := func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String }
+	agreed := 0
+	sources := []string{"192.0.2.1", "192.0.2.1:32720-32721"}
+	for _, src := range sources {
+		gd, ga := run(src, gohap)
+		hd, ha := run(src, haproxy)
+		if gd != hd || ga != ha || hd == "" {
+			t.Errorf("source %s:\ngohap   %q %q\nhaproxy %q %q", src, gd, ga, hd, ha)
+			continue
+		}
+		agreed++
+	}
+	t.Logf("check bind failures agreeing with HAProxy: %d/%d", agreed, len(sources))
 }
