@@ -398,6 +398,9 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		if r, ok := socks4Report(err, where); ok {
 			return r, checkFailed
 		}
+		if r, ok := sourceReport(err, where); ok {
+			return r, checkFailed
+		}
 		var errno syscall.Errno
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):

@@ -847,7 +847,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Retries: p.Retries, retryOn: p.RetryOn, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
 		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
-		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: backend.NewSourceBind(p.Source)}
+		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: backend.NewSourceBind(p.Source, 0)}
 	be.sendName = p.SendNameHeader
 	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue
 	be.pretendKA = p.Options["http-pretend-keepalive"]
@@ -1145,11 +1145,11 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	// The server's own "source" wins over the backend's.
 	switch {
 	case st.Source != nil:
-		srv.Source = backend.NewSourceBind(st.Source)
+		srv.Source = backend.NewSourceBind(st.Source, sourceCopies(p, s))
 	case be != nil:
 		srv.Source = be.source
 	default:
-		srv.Source = backend.NewSourceBind(p.Source)
+		srv.Source = backend.NewSourceBind(p.Source, 0)
 	}
 	srv.Check.ViaSocks4 = st.CheckViaSocks4
 	srv.Check.HTTP = chk.http

@@ -232,6 +232,7 @@ func (e *Engine) Serve() {
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
 		be.LB.OnAdmin = e.adminChange
+		e.reportSourceFailures(be)
 		be.LB.OnCheck = func(_ *backend.Server, report string) {
 			e.log.Warn(report + ".")
 			be.event(logging.LevelNotice, report+".")

@@ -860,6 +860,7 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		if err == nil {
 			return c, srv, nil
 		}
+		local := s.e.connectError(be, err)
 		if err != errProxyHeader && err != errUsesrc {
 			srv.HealthAdjust(backend.HanaL4Err)
 		}
@@ -870,7 +871,7 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 			return nil, srv, err
 		}
 		var ne net.Error
-		wait := !(errors.As(err, &ne) && ne.Timeout())
+		wait := !(errors.As(err, &ne) && ne.Timeout()) && !local
 		var redisp bool
 		if srv, direct, redisp, err = s.retryServer(be, srv, k, direct, failures, err); srv == nil {
 			return nil, nil, err

@@ -31,6 +31,8 @@ type sockConn struct {
 	rc    syscall.RawConn
 	raddr netip.AddrPort
 	laddr atomic.Pointer[net.TCPAddr]
+	// src is the port of a source range the socket holds, if any.
+	src srcPort
 }
 
 // dial connects to a server address with d's timeout, keep-alive and
@@ -54,6 +56,9 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 	// (the whole handshake runs inside it).
 	var rsa unix.RawSockaddrAny
 	var salen uintptr
+	var raw *fdRaw
+	// A port of a source range goes back when the connection fails.
+	defer func() { raw.release() }()
 	family := unix.AF_INET
 	if a.Is4() {
 		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
@@ -81,7 +86,8 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		if a.Is4() {
 			network = "tcp4"
 		}
-		if err := control(network, "", fdRaw(fd)); err != nil {
+		raw = &fdRaw{fd: fd}
+		if err := control(network, "", raw); err != nil {
 			unix.Close(fd)
 			return nil, dialErr(ap, err)
 		}
@@ -104,6 +110,7 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		return nil, dialErr(ap, err)
 	}
 	c := &sockConn{f: f, rc: rc, raddr: ap}
+	raw.handTo(&c.src)
 	if timeout > 0 {
 		f.SetWriteDeadline(time.Now().Add(timeout))
 	}
@@ -144,12 +151,15 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 }
 
 // fdRaw is a socket not yet handed to the poller, as a net.Dialer's
-// Control sees it.
-type fdRaw int
+// Control sees it; it keeps the port of a source range it is bound to.
+type fdRaw struct {
+	fd  int
+	src srcPort
+}
 
-func (f fdRaw) Control(fn func(fd uintptr)) error { fn(uintptr(f)); return nil }
-func (fdRaw) Read(func(fd uintptr) bool) error    { return errors.ErrUnsupported }
-func (fdRaw) Write(func(fd uintptr) bool) error   { return errors.ErrUnsupported }
+func (f *fdRaw) Control(fn func(fd uintptr)) error { fn(uintptr(f.fd)); return nil }
+func (*fdRaw) Read(func(fd uintptr) bool) error    { return errors.ErrUnsupported }
+func (*fdRaw) Write(func(fd uintptr) bool) error   { return errors.ErrUnsupported }
 
 func dialErr(ap netip.AddrPort, err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
@@ -157,7 +167,11 @@ func dialErr(ap netip.AddrPort, err error) error {
 
 func (c *sockConn) Read(b []byte) (int, error)  { return c.f.Read(b) }
 func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
-func (c *sockConn) Close() error                { return c.f.Close() }
+func (c *sockConn) Close() error {
+	err := c.f.Close()
+	c.src.release()
+	return err
+}
 
 func (c *sockConn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
 func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"slices"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
 )
 
 // errUsesrc is a transparent connection whose foreign address cannot be
@@ -126,4 +132,103 @@ func sourceHdrWarnings(p *parser.Proxy, kind string, warn func(parser.Pos, strin
 			warn(parser.Pos{}, "%s '%s' : server %s cannot use header %s as source IP in non-HTTP mode.", kind, p.Name, s.Name, sb.Hdr)
 		}
 	}
+}
+
+// srcPort is the port of a source range a connection holds until it is
+// closed (HAProxy's fdinfo port_range and local_port).
+type srcPort struct {
+	r    *backend.PortRange
+	port atomic.Int32
+}
+
+// release gives the port back, once.
+func (p *srcPort) release() {
+	if n := p.port.Swap(0); n != 0 {
+		p.r.Release(int(n))
+	}
+}
+
+// HoldPort keeps the port the socket was bound to (backend.PortHolder).
+func (f *fdRaw) HoldPort(r *backend.PortRange, port int) {
+	f.src.r = r
+	f.src.port.Store(int32(port))
+}
+
+// release gives back the port of a socket that did not connect.
+func (f *fdRaw) release() {
+	if f != nil {
+		f.src.release()
+	}
+}
+
+// handTo passes the port of a connected socket to its connection.
+func (f *fdRaw) handTo(p *srcPort) {
+	if f != nil && f.src.port.Load() != 0 {
+		p.r = f.src.r
+		p.port.Store(f.src.port.Swap(0))
+	}
+}
+
+// sourceCopies is how many times HAProxy copied a server's source port
+// range before using it (srv_settings_cpy): from the default-server when
+// the server has no "source" of its own, and from the first server of a
+// server-template to the others.
+func sourceCopies(p *parser.Proxy, s *parser.Server) int {
+	n := 0
+	if !slices.Contains(s.Options, "source") {
+		n++
+	}
+	if s.Template {
+		if i := slices.Index(p.Servers, s); i > 0 && p.Servers[i-1].Template && p.Servers[i-1].Pos == s.Pos {
+			n++
+		}
+	}
+	return n
+}
+
+// reportSourceFailures has the backend's servers report a socket that
+// their "source" could not bind as tcp_connect_server does: an alert on
+// the standard error, an emergency line in the backend's logs.
+func (e *Engine) reportSourceFailures(be *Backend) {
+	for _, srv := range be.LB.Servers {
+		if b := srv.Source; b != nil {
+			b.Failed = func(tproxy bool) {
+				what := "source address"
+				if tproxy {
+					what = "tproxy source address"
+				}
+				msg := "Cannot bind to " + what + " before connect() for backend " + be.Name + "."
+				e.log.Error(msg + " Aborting.")
+				be.event(logging.LevelEmerg, msg)
+			}
+		}
+	}
+}
+
+// connectError reports a connection to a server that failed at once as
+// tcp_connect_server does, and tells whether it did (SF_ERR_RESOURCE):
+// no source port to bind, or none left to connect from. Such a failure
+// is retried at once, being a lack of local ports, not the server's.
+func (e *Engine) connectError(be *Backend, err error) bool {
+	if errors.Is(err, backend.ErrSourceBind) || errors.Is(err, backend.ErrTproxyBind) {
+		// Reported when the socket was bound.
+		return true
+	}
+	var se *os.SyscallError
+	if !errors.As(err, &se) || se.Syscall != "connect" {
+		return false
+	}
+	var msg string
+	switch se.Err {
+	case unix.EAGAIN, unix.EADDRNOTAVAIL:
+		msg = "no free ports"
+	case unix.EADDRINUSE:
+		msg = "local address already in use"
+	default:
+		return false
+	}
+	msg = "Connect() failed for backend " + be.Name + ": " + msg + "."
+	e.log.Error(msg)
+	be.event(logging.LevelErr, msg)
+	return true
 }

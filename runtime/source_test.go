@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP str
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	clientPorts := map[string]bool{}
+	trafficDone, checkDone := make(chan struct{}, 8), make(chan struct{}, 1)
 	srv := serveRaw(t, func(c net.Conn) {
 		host, port, _ := net.SplitHostPort(c.RemoteAddr().String())
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -44,17 +46,33 @@ func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP str
 			return
 		}
 		io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+		// Until the proxy closes the connection, which frees its source
+		// port for the next one.
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		io.Copy(io.Discard, c)
+		done := trafficDone
+		if kind == "check" {
+			done = checkDone
+		}
+		defer func() {
+			select {
+			case done <- struct{}{}:
+			default:
+			}
+		}()
 		p, _ := strconv.Atoi(port)
 		mu.Lock()
 		defer mu.Unlock()
 		class := "any port"
 		switch {
+		case p >= 47000 && p <= 47010:
+			// Before the client's: a client may be given one of these
+			// ephemeral ports.
+			class = "range port"
 		case clientPorts[port] && kind == "traffic":
 			// A check never takes the client's port; one whose
 			// ephemeral port a client used before is a coincidence.
 			class = "client port"
-		case p >= 47000 && p <= 47010:
-			class = "range port"
 		}
 		seen[kind+" from "+host+" "+class] = true
 	})
@@ -72,6 +90,12 @@ func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP str
 		d.Control = func(_, _ string, rc syscall.RawConn) error {
 			return rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) })
 		}
+	}
+	// Traffic starts after a first check, so that a fixed source port
+	// is not held by a check when a request needs it.
+	select {
+	case <-checkDone:
+	case <-time.After(3 * time.Second):
 	}
 	var statuses []string
 	for range 3 {
@@ -93,6 +117,12 @@ func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP str
 			resp.Body.Close()
 		}
 		c.Close()
+		if err == nil && resp.StatusCode == 200 {
+			select {
+			case <-trafficDone:
+			case <-time.After(3 * time.Second):
+			}
+		}
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for {
@@ -133,7 +163,9 @@ func TestSourceForms(t *testing.T) {
 			want: "status 200: check from 127.0.0.4 any port, traffic from 127.0.0.4 any port"},
 		{name: "port range", be: " server s %[1]s check inter 100ms source 127.0.0.2:47000-47010\n",
 			want: "status 200: check from 127.0.0.2 range port, traffic from 127.0.0.2 range port"},
-		{name: "backend port", be: " source 127.0.0.2:47005\n server s %[1]s check inter 100ms\n",
+		// A check holding the port fails a request's connect(), retried
+		// at once as in HAProxy: the next check comes after the traffic.
+		{name: "backend port", be: " source 127.0.0.2:47005\n server s %[1]s check inter 1s\n",
 			want: "status 200: check from 127.0.0.2 range port, traffic from 127.0.0.2 range port"},
 		{name: "usesrc clientip", be: " source 0.0.0.0 usesrc clientip\n server s %[1]s check inter 100ms\n", clientIP: "127.0.0.5",
 			want: "status 200: check from 127.0.0.1 any port, traffic from 127.0.0.5 any port"},
@@ -269,4 +301,279 @@ func TestSourceAgent(t *testing.T) {
 	if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); ref != got {
 		t.Errorf("gohap: agent check from %s, haproxy from %s", got, ref)
 	}
+}
+
+var (
+	rangeConns       = regexp.MustCompile(` A/F/\d+/\d+/(\+?\d+) `)
+	srcCheckDuration = regexp.MustCompile(`check duration: \d+ms`)
+)
+
+// rangeRun is what one proxy did with a source port range scenario.
+type rangeRun struct {
+	// seen is each request the server got and the port it came from,
+	// closed the requests whose connection the proxy closed;
+	// statuses the answer to each request; alerts what went to the
+	// standard error about the source or connect(); logs the syslog
+	// lines, masked and sorted.
+	seen, closed, statuses, alerts, logs []string
+}
+
+// runPortRange runs backend body be (%[1]s the server) behind frontend
+// "fe" with httplog to a syslog sink, and sends the requests of steps in
+// turn: "hold NAME" leaves a request the server holds until "free NAME"
+// lets it answer (and its answer is read); "get NAME" is a request
+// answered at once. start starts the proxy and returns what it printed.
+func runPortRange(t *testing.T, start func(cfg, fe string) func() string, be string, steps []string) rangeRun {
+	t.Helper()
+	var mu sync.Mutex
+	var run rangeRun
+	gates := map[string]chan struct{}{}
+	gate := func(name string) chan struct{} {
+		mu.Lock()
+		defer mu.Unlock()
+		if gates[name] == nil {
+			gates[name] = make(chan struct{})
+		}
+		return gates[name]
+	}
+	srv := serveRaw(t, func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		name := strings.TrimPrefix(req.URL.Path, "/")
+		_, port, _ := net.SplitHostPort(c.RemoteAddr().String())
+		mu.Lock()
+		run.seen = append(run.seen, name+" from "+port)
+		mu.Unlock()
+		if strings.HasPrefix(name, "hold") {
+			select {
+			case <-gate(name):
+			case <-time.After(5 * time.Second):
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+		// Until the proxy closes the connection, which frees its port.
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		io.Copy(io.Discard, c)
+		mu.Lock()
+		run.closed = append(run.closed, name)
+		mu.Unlock()
+	})
+	sink := newLogSink(t)
+	fe := freePort(t)
+	out := start(fmtCfg("global\n nbthread 1\n log %[3]s local0\n"+baseDefaults+" log global\n option httplog\n option dontlognull\nfrontend fe\n bind %[2]s\n default_backend be\nbackend be\n"+be, srv, fe, sink.addr()), fe)
+	send := func(name string) chan string {
+		got := make(chan string, 1)
+		go func() {
+			c, err := net.DialTimeout("tcp", fe, time.Second)
+			if err != nil {
+				got <- "no connection"
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(8 * time.Second))
+			fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", name)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				got <- name + " no response"
+				return
+			}
+			resp.Body.Close()
+			got <- name + " " + strconv.Itoa(resp.StatusCode)
+		}()
+		return got
+	}
+	seenCount := func(name string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range run.seen {
+			if strings.HasPrefix(s, name+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	// waitClosed waits until the proxy closed the server connection of
+	// request name, if the server got it: its port is free for the next.
+	waitClosed := func(name string) {
+		for deadline := time.Now().Add(3 * time.Second); seenCount(name) && time.Now().Before(deadline); {
+			mu.Lock()
+			done := slices.Contains(run.closed, name)
+			mu.Unlock()
+			if done {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	held := map[string]chan string{}
+	for _, step := range steps {
+		verb, name, _ := strings.Cut(step, " ")
+		switch verb {
+		case "hold":
+			held[name] = send(name)
+			// The server has it before the next step.
+			for deadline := time.Now().Add(3 * time.Second); !seenCount(name) && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+		case "free":
+			close(gate(name))
+			run.statuses = append(run.statuses, <-held[name])
+			waitClosed(name)
+		case "get":
+			run.statuses = append(run.statuses, <-send(name))
+			waitClosed(name)
+		}
+	}
+	// Every request is logged, after its alerts.
+	for n := 0; n < len(run.statuses); {
+		l, ok := sink.next(3 * time.Second)
+		if !ok {
+			break
+		}
+		if strings.Contains(l, "] fe be/") {
+			n++
+		}
+		// The backend and server connection counts depend on when each
+		// proxy ends the held streams; the retries stay compared.
+		run.logs = append(run.logs, rangeConns.ReplaceAllString(maskLog(strings.TrimSpace(l)), " A/F/B/S/$1 "))
+	}
+	slices.Sort(run.logs)
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		run.alerts = run.alerts[:0]
+		for _, l := range strings.Split(out(), "\n") {
+			if i := strings.Index(l, "Cannot bind"); i >= 0 {
+				run.alerts = append(run.alerts, l[i:])
+			} else if i := strings.Index(l, "Connect() failed"); i >= 0 {
+				run.alerts = append(run.alerts, l[i:])
+			}
+		}
+		emerg := 0
+		for _, l := range run.logs {
+			if strings.Contains(l, "Cannot bind") || strings.Contains(l, "Connect() failed") {
+				emerg++
+			}
+		}
+		if len(run.alerts) >= emerg || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return run
+}
+
+// A server's source port range gives each connection a port of its own
+// until the connection closes: a connection finding all of them taken
+// fails (503, SC, retried at once, with HAProxy's alert and emergency log
+// line each time), and freed ports go out again in the order they came
+// back. A range copied from a default-server or the first server of a
+// server-template has one slot more each time, as HAProxy's copy makes
+// it: the port after the range, then a zero that reads as an empty
+// range once. A source that cannot be bound, and a fixed
+// source port already connected to the server, fail as in HAProxy.
+func TestSourcePortRange(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare with")
+	}
+	gohap := func(t *testing.T) func(cfg, fe string) func() string {
+		return func(cfg, _ string) func() string { return startGohapOut(t, cfg) }
+	}
+	haproxy := func(t *testing.T) func(cfg, fe string) func() string {
+		return func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String }
+	}
+	// Below the kernel's ephemeral ports and above freePort's.
+	cases := []struct {
+		name, be string
+		steps    []string
+	}{
+		{"exhausted then reused", " server s %[1]s source 127.0.0.1:32700-32701\n",
+			[]string{"hold hold1", "hold hold2", "get third", "free hold1", "free hold2", "get q1", "get q2", "get q3"}},
+		{"freed ports in turn", " server s %[1]s source 127.0.0.1:32700-32702\n",
+			[]string{"hold hold1", "get q1", "get q2", "get q3", "get q4", "free hold1", "get q5"}},
+		{"default-server range", " default-server source 127.0.0.1:32700-32701\n server s %[1]s\n",
+			[]string{"hold hold1", "hold hold2", "hold hold3", "get fourth", "free hold1", "free hold2", "free hold3", "get q1"}},
+		{"template range", " server-template s 2 %[1]s source 127.0.0.1:32700-32701\n",
+			[]string{"get q1", "get q2", "get q3", "get q4", "get q5", "get q6"}},
+		{"template range from default-server", " default-server source 127.0.0.1:32700-32701\n server-template s 2 %[1]s\n",
+			[]string{"get q1", "get q2", "get q3", "get q4", "get q5", "get q6", "get q7", "get q8", "get q9", "get q10"}},
+		{"range not bound", " server s %[1]s source 192.0.2.1:32700-32701\n",
+			[]string{"get a", "get b"}},
+		{"fixed port in use", " source 127.0.0.1:32705\n server s %[1]s\n",
+			[]string{"hold hold1", "get second", "free hold1", "get third"}},
+	}
+	agreed := 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runPortRange(t, gohap(t), tc.be, tc.steps)
+			want := runPortRange(t, haproxy(t), tc.be, tc.steps)
+			ok := true
+			for _, c := range []struct {
+				what      string
+				got, want []string
+			}{{"server saw", got.seen, want.seen}, {"answers", got.statuses, want.statuses},
+				{"alerts", got.alerts, want.alerts}, {"log lines", got.logs, want.logs}} {
+				if !slices.Equal(c.got, c.want) {
+					ok = false
+					t.Errorf("%s:\ngohap   %q\nhaproxy %q", c.what, c.got, c.want)
+				}
+			}
+			if ok {
+				agreed++
+			}
+		})
+	}
+	t.Logf("port range scenarios agreeing with HAProxy: %d/%d", agreed, len(cases))
+}
+
+// A health check whose source cannot be bound fails as in HAProxy: the
+// alert and emergency line of each attempt, and the server going down
+// with HAProxy's reason, with a port range and without.
+func TestSourceCheckBindFailure(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare with")
+	}
+	run := func(source string, start func(cfg, fe string) func() string) (string, string) {
+		sink := newLogSink(t)
+		srv := serveRaw(t, func(net.Conn) {})
+		fe := freePort(t)
+		out := start(fmtCfg("global\n nbthread 1\n log %[3]s local0\n"+baseDefaults+" log global\nfrontend fe\n bind %[2]s\n default_backend be\nbackend be\n server s %[1]s check inter 100ms fall 1 source %[4]s\n", srv, fe, sink.addr(), source), fe)
+		// Up to the line saying the server is down, after the first
+		// check's alert.
+		var down string
+		for down == "" {
+			l, ok := sink.next(3 * time.Second)
+			if !ok {
+				break
+			}
+			if strings.Contains(l, "is DOWN") {
+				down = maskLog(strings.TrimSpace(l))
+			}
+		}
+		// The check duration is a timer.
+		down = srcCheckDuration.ReplaceAllString(down, "check duration: Nms")
+		alert := ""
+		for _, l := range strings.Split(out(), "\n") {
+			if i := strings.Index(l, "Cannot bind"); i >= 0 {
+				alert = l[i:]
+				break
+			}
+		}
+		return down, alert
+	}
+	gohap := func(cfg, _ string) func() string { return startGohapOut(t, cfg) }
+	haproxy := func(cfg, fe string) func() string { return startHAProxyOut(t, cfg, fe).String }
+	agreed := 0
+	sources := []string{"192.0.2.1", "192.0.2.1:32720-32721"}
+	for _, src := range sources {
+		gd, ga := run(src, gohap)
+		hd, ha := run(src, haproxy)
+		if gd != hd || ga != ha || hd == "" {
+			t.Errorf("source %s:\ngohap   %q %q\nhaproxy %q %q", src, gd, ga, hd, ha)
+			continue
+		}
+		agreed++
+	}
+	t.Logf("check bind failures agreeing with HAProxy: %d/%d", agreed, len(sources))
 }

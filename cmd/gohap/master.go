@@ -130,6 +130,9 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 			return 1
 		}
 	}
+	if id, _ := resolveIdentity(cfg.Global); !checkPrivileges(cfg, id.uid, o, mr.m) {
+		return 1
+	}
 	var clis []net.Listener
 	for _, spec := range o.masterCLI {
 		ln, err := listenMasterCLI(spec)

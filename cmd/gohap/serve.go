@@ -102,6 +102,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		m.alert("[gohap.main()] Some protocols failed to start their listeners! Exiting.")
 		return 1
 	}
+	if w == nil && !checkPrivileges(cfg, id.uid, o, m) {
+		return 1
+	}
 	// Bound as the starting user, serving only as the configured one.
 	if id.apply(m) != nil {
 		if w == nil {
