@@ -394,8 +394,11 @@ type Cookie struct {
 	// Mode is "rewrite" (HAProxy's default), "insert" or "prefix".
 	Mode                                           string
 	Indirect, Preserve, HTTPOnly, Secure, PostOnly bool
-	Domains, Attrs                                 []string
-	MaxIdle, MaxLife                               time.Duration
+	// NoCache is the nocache option: a cacheable response that gets the
+	// inserted cookie is marked private.
+	NoCache          bool
+	Domains, Attrs   []string
+	MaxIdle, MaxLife time.Duration
 	// Unsupported lists the options the runtime does not run;
 	// BadTimes the "option value" pairs whose time cannot be read.
 	Unsupported []string

@@ -1240,8 +1240,7 @@ func kwCookie(c *pctx) {
 		case "preserve":
 			ck.Preserve = true
 		case "nocache":
-			// Only marks responses as not cacheable by HAProxy's own
-			// cache, which gohap does not have.
+			ck.NoCache = true
 		case "httponly":
 			ck.HTTPOnly = true
 		case "secure":

@@ -17,6 +17,8 @@ var optionSupport = map[string]Support{
 	"accept-invalid-http-response": Supported, "http-use-proxy-header": Supported,
 	// Persistence to a stopped server.
 	"persist": Supported,
+	// Cacheable responses that set a cookie are blocked.
+	"checkcache": Supported,
 	// The HTTP/2 preface on an HTTP/1 bind is a 400.
 	"disable-h2-upgrade": Supported,
 	// The log formats, and which log lines are sent at which level.

@@ -295,6 +295,8 @@ type Backend struct {
 	caseSrv caseMap
 	// acceptInvalidRsp is option accept-invalid-http-response.
 	acceptInvalidRsp bool
+	// checkCache is option checkcache.
+	checkCache bool
 	// preferLast is "option prefer-last-server"; maxKAQueue is
 	// "max-keep-alive-queue" plus one (0 when unset).
 	preferLast bool
@@ -853,6 +855,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.pretendKA = p.Options["http-pretend-keepalive"]
 	be.caseSrv = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-server"], fail)
 	be.acceptInvalidRsp = p.Options["accept-invalid-http-response"]
+	be.checkCache = p.Options["checkcache"]
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

@@ -30,8 +30,9 @@ type cookieCfg struct {
 	name               string
 	mode               cookieMode
 	indirect, preserve bool
-	// postOnly inserts the cookie in responses to POST requests only.
-	postOnly bool
+	// postOnly inserts the cookie in responses to POST requests only;
+	// noCache marks a cacheable response that gets it private.
+	postOnly, noCache bool
 	// maxIdle and maxLife, in seconds, date the inserted cookie and
 	// ignore it once idle or old for longer.
 	maxIdle, maxLife int64
@@ -49,7 +50,7 @@ func compileCookie(p *parser.Proxy, servers map[string]*backend.Server, fail fun
 	if d == nil {
 		return nil
 	}
-	c := &cookieCfg{name: d.Name, indirect: d.Indirect, preserve: d.Preserve, postOnly: d.PostOnly,
+	c := &cookieCfg{name: d.Name, indirect: d.Indirect, preserve: d.Preserve, postOnly: d.PostOnly, noCache: d.NoCache,
 		maxIdle: int64(d.MaxIdle / time.Second), maxLife: int64(d.MaxLife / time.Second),
 		bySrv: map[*backend.Server]string{}, byVal: map[string]*backend.Server{}}
 	switch d.Mode {

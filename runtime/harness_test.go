@@ -309,11 +309,28 @@ const diffDefaults = "defaults\n    mode http\n    timeout connect 1s\n    timeo
 func recordingUpstream(t testing.TB, mu *sync.Mutex, log *[]string, note func(conn int, r *http.Request) string, answer func(c net.Conn, r *http.Request) bool) string {
 	t.Helper()
 	conns := 0
-	return serveRaw(t, func(c net.Conn) {
+	ids := map[net.Conn]int{}
+	return serveRequests(t, func(c net.Conn, req *http.Request) {
 		mu.Lock()
-		conns++
-		id := conns
+		id, ok := ids[c]
+		if !ok {
+			conns++
+			id, ids[c] = conns, conns
+		}
+		*log = append(*log, note(id, req))
 		mu.Unlock()
+		if answer != nil && answer(c, req) {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+}
+
+// serveRequests is a keep-alive upstream that calls answer for each
+// request it reads, once its body is read; every read is bounded.
+func serveRequests(t testing.TB, answer func(c net.Conn, r *http.Request)) string {
+	t.Helper()
+	return serveRaw(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for {
 			c.SetDeadline(time.Now().Add(5 * time.Second))
@@ -322,13 +339,7 @@ func recordingUpstream(t testing.TB, mu *sync.Mutex, log *[]string, note func(co
 				return
 			}
 			io.Copy(io.Discard, req.Body)
-			mu.Lock()
-			*log = append(*log, note(id, req))
-			mu.Unlock()
-			if answer != nil && answer(c, req) {
-				continue
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			answer(c, req)
 		}
 	})
 }

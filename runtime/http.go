@@ -83,6 +83,9 @@ type session struct {
 	// legacy is what reqsetbe and reqtarpit decided for the request.
 	legacy legacyResult
 	// bodyBuf holds a buffered chunked body's data for the body fetches;
+	// ckPrivate says the inserted cookie goes with "Cache-Control:
+	// private" (cookie nocache on a cacheable response).
+	ckPrivate bool
 	// forceClose makes the next answer close the connection.
 	forceClose bool
 	// bodyWire is the buffered body's length on the wire once known.
@@ -1944,6 +1947,10 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			sck = logging.TxSckUpdated
 		}
 		s.ckTx = s.ckTx&^logging.TxSckMask | sck
+		if s.ckPrivate {
+			// cookie nocache: no cache may keep the cookie with it.
+			out = append(out, "cache-control: private\r\n"...)
+		}
 	}
 	if s.zs.on {
 		out = s.zs.appendAdds(out)
@@ -2616,6 +2623,9 @@ func (s *session) serveTxn(hl int) bool {
 		if res == ruleAllow {
 			continue
 		}
+	}
+	if blocked, keep := s.checkCache(be, safeMethod(req.Method.Of(head)), rhead, sv.w-rhl, bodyDone); blocked {
+		return keep
 	}
 	rhead = s.applyAfter(rhead, rsp)
 	if rsp.Status == 101 || req.Connect && rsp.Status >= 200 && rsp.Status < 300 {
