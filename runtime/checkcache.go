@@ -117,10 +117,7 @@ func (s *session) checkCache(be *Backend, safe bool, rhead []byte, bodyIn int, k
 	msg := fmt.Sprintf("Blocking cacheable cookie in response from instance %s, server %s.", be.Name, name)
 	s.e.log.Error(msg)
 	be.event(logging.LevelAlert, msg)
-	g := s.e.g
-	g.feCounters(s.fe).addDenied(true)
-	g.beCounters(be).addDenied(true)
-	g.srvCounters(srv).addDenied(true)
+	s.countDenied(true)
 	s.closeServer()
 	status := rsp.Status
 	page := status

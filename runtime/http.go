@@ -83,6 +83,8 @@ type session struct {
 	// legacy is what reqsetbe and reqtarpit decided for the request.
 	legacy legacyResult
 	// bodyBuf holds a buffered chunked body's data for the body fetches;
+	// beAssigned says the stream has its backend (SF_BE_ASSIGNED).
+	beAssigned bool
 	// ckPrivate says the inserted cookie goes with "Cache-Control:
 	// private" (cookie nocache on a cacheable response).
 	ckPrivate bool
@@ -2124,6 +2126,7 @@ func (s *session) parse(hl int) bool {
 // transaction serves one request and logs its stream.
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
+	s.beAssigned = false
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, s.fe.Name, ""
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
@@ -2237,6 +2240,7 @@ func (s *session) serveTxn(hl int) bool {
 	if be == nil {
 		return s.errorReply(503, true)
 	}
+	s.beAssigned = true
 	s.txn.BeName = be.Name
 	s.txn.FCGIDocroot, s.txn.FCGIIndex = be.fcgiNames()
 	if be != s.fe.own && !s.httpContentRules(&be.tcp) {

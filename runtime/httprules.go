@@ -460,11 +460,13 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			case "deny", "return":
 				if r.act == "deny" {
 					s.noteLastRule(ruleAnswered)
+					s.countDenied(!request)
 				}
 				keep := s.ruleAnswer(r, request)
 				return head, ruleAnswered, keep
 			case "tarpit":
 				s.noteLastRule(ruleAnswered)
+				s.countDenied(false)
 				return head, ruleAnswered, s.tarpit(r)
 			case "use-service":
 				return head, ruleAnswered, s.promexAnswer(head)

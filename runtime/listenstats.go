@@ -13,6 +13,7 @@ import (
 type listenerStats struct {
 	cur, max                       atomic.Int64
 	conns, bytesIn, bytesOut, ereq atomic.Uint64
+	deniedReq, deniedResp          atomic.Uint64
 }
 
 func (c *listenerStats) accept() {
@@ -61,6 +62,7 @@ func (e *Engine) listenerRows(fe *Frontend) []stats.ListenerStats {
 		}
 		out = append(out, stats.ListenerStats{Name: name, ID: b.ID, Cur: int(c.cur.Load()), Max: int(c.max.Load()),
 			Conns: c.conns.Load(), BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(), FailedReq: c.ereq.Load(),
+			DeniedReq: c.deniedReq.Load(), DeniedResp: c.deniedResp.Load(),
 			Status: st, Addr: e.listenerAddr(b)})
 	}
 	return out
@@ -80,4 +82,33 @@ func (e *Engine) listenerAddr(b *Listen) string {
 		}
 	}
 	return ""
+}
+
+// countDenied counts a request (or, with resp, a response) a rule
+// denied: on the frontend, on the backend once the stream has one
+// (HAProxy's SF_BE_ASSIGNED; always for a response), on the server for
+// a response, and on the listener, as HAProxy's deny paths count them.
+func (s *session) countDenied(resp bool) { s.countDeniedBy(resp, s.beAssigned || resp) }
+
+// countDeniedBy is countDenied, with be saying whether the backend
+// counts it too (a tcp-request content rule's never does).
+func (s *session) countDeniedBy(resp, be bool) {
+	g := s.e.g
+	if g.stats == nil {
+		return
+	}
+	g.feCounters(s.fe).addDenied(resp)
+	if be {
+		g.beCounters(s.be).addDenied(resp)
+	}
+	if resp {
+		g.srvCounters(s.svSrv).addDenied(true)
+	}
+	if s.l != nil && s.l.bind != nil && s.l.bind.stats != nil {
+		if resp {
+			s.l.bind.stats.deniedResp.Add(1)
+		} else {
+			s.l.bind.stats.deniedReq.Add(1)
+		}
+	}
 }

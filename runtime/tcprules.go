@@ -180,6 +180,9 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 		case "accept":
 			return tcpContinue
 		case "reject":
+			if r.stage == "content" {
+				s.countDeniedBy(response, response)
+			}
 			return tcpReject
 		case "close":
 			return tcpClose
