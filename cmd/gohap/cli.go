@@ -223,6 +223,12 @@ func newRun(stdout, stderr io.Writer, p *haArgs) *cobra.Command {
 				}
 				f.mapped[from] = true
 			}
+			if p.argv == nil {
+				// "gohap run" itself runs in the foreground, as -db: the
+				// configuration's "daemon" applies to the HAProxy command
+				// line only, which can start itself again.
+				p.foreground = true
+			}
 			if code := serve(f, maps, &p.procOpts, stdout, stderr); code != 0 {
 				return exitError{code}
 			}

@@ -374,3 +374,24 @@ func TestHardStopAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSubcommandStaysInForeground: "gohap run" is the foreground run
+// even when the configuration says "daemon" (which the HAProxy command
+// line obeys): it serves, and is the process that was started.
+func TestRunSubcommandStaysInForeground(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := proxyCfg(t, dir, addr, "fgrun")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = writeCfg(t, dir, "daemon.cfg", "global\n daemon\n"+string(b))
+	p := startGohap(t, "run", "-f", cfg)
+	waitServing(t, addr, "fgrun", p)
+	select {
+	case <-p.done:
+		t.Fatalf("gohap run left the foreground: %v\n%s", p.cmd.ProcessState, p.stderr.String())
+	default:
+	}
+}
