@@ -18,7 +18,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n http-request set-nice 10\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'http-request' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"backend be\n server s 127.0.0.1:1\ndefaults named\n mode http\n http-request set-header x-a b\nfrontend fe from named\n bind 127.0.0.1:8001\n default_backend be\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n option http-use-proxy-header\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option http-use-proxy-header' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n option independent-streams\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : 'option independent-streams' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-netscaler-cip 1234\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'accept-netscaler-cip' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-proxy\n default_backend be\nbackend be\n server s 127.0.0.1:1 send-proxy-v2 proxy-v2-options crc32c check-send-proxy\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check connect port 81\n server s 127.0.0.1:1 check check-send-proxy\n", "-"},
