@@ -95,11 +95,17 @@ backend b
 			io.WriteString(c, one)
 		}
 	}
+	// Each request ends with its access log line, after any alert it
+	// caused: two access lines mean every line is in.
 	var lines []string
-	for {
-		l, ok := logs.next(300 * time.Millisecond)
+	for access := 0; access < 2; {
+		l, ok := logs.next(3 * time.Second)
 		if !ok {
+			lines = append(lines, "no more log")
 			break
+		}
+		if strings.Contains(l, ` "GET /`) || strings.Contains(l, ` "POST /`) {
+			access++
 		}
 		if i := strings.Index(l, ">"); i >= 0 {
 			if j := strings.Index(l, "]: "); j >= 0 {

@@ -75,7 +75,18 @@ backend b
 	if l, ok := logs.next(2 * time.Second); ok {
 		lines = append(lines, logLine(l))
 	}
+
+	next := func() {
+		// One line at a time: a stream logs when it ends, which may be
+		// after its client has the answer.
+		l, ok := logs.next(2 * time.Second)
+		if !ok {
+			l = "no log"
+		}
+		lines = append(lines, logLine(l))
+	}
 	cliSend(t, "unix", sock, "set server b/s1 state maint\n")
+	next()
 	for _, req := range []struct{ name, head string }{
 		{"cookie", "GET / HTTP/1.1\r\nHost: x\r\nCookie: SRV=a\r\n"},
 		{"use-server", "GET /use HTTP/1.1\r\nHost: x\r\n"},
@@ -84,14 +95,7 @@ backend b
 	} {
 		_, srv, _ := get(t, fe, req.head+"Connection: close\r\n\r\n")
 		got = append(got, req.name+":"+srv)
-	}
-	for i := 0; i < 5; i++ {
-		l, ok := logs.next(2 * time.Second)
-		if !ok {
-			lines = append(lines, "no log")
-			break
-		}
-		lines = append(lines, logLine(l))
+		next()
 	}
 	return strings.Join(got, ",") + " | " + strings.Join(lines, ", ")
 }
