@@ -94,14 +94,14 @@ func safeMethod(m []byte) bool {
 // that sets a cookie itself and is still cacheable is blocked. blocked
 // says it was, and keep whether the client connection goes on.
 // bodyIn is how much of the response's body is already in.
-func (s *session) checkCache(be *Backend, safe bool, rhead []byte, bodyIn int, keepAfter bool) (blocked, keep bool) {
+func (s *session) checkCache(be *Backend, method, rhead []byte, bodyIn int, keepAfter bool) (blocked, keep bool) {
 	rsp := &s.rsp
 	s.ckPrivate = false
 	insert := s.ckInsert && s.ck.noCache && rsp.Status >= 200 && !(s.ckSrvSet && s.ck.preserve)
 	if !be.checkCache && !insert {
 		return false, false
 	}
-	cacheable, cook := rspCacheable(safe, rsp, rhead)
+	cacheable, cook := rspCacheable(safeMethod(method), rsp, rhead)
 	if insert && cacheable {
 		s.ckPrivate = true
 		cacheable, cook = false, false

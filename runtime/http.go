@@ -2628,7 +2628,7 @@ func (s *session) serveTxn(hl int) bool {
 			continue
 		}
 	}
-	if blocked, keep := s.checkCache(be, safeMethod(req.Method.Of(head)), rhead, sv.w-rhl, bodyDone); blocked {
+	if blocked, keep := s.checkCache(be, req.Method.Of(head), rhead, sv.w-rhl, bodyDone); blocked {
 		return keep
 	}
 	rhead = s.applyAfter(rhead, rsp)
