@@ -179,12 +179,6 @@ func (s *Server) checkLoop(ctx context.Context) {
 		s.setCheckDesc(reason)
 		s.chkStatus.Store(int32(st))
 		s.chkResult.Store(int32(checkStatuses[st].result))
-		if s.inMaint() {
-			// Maintenance began during the check.
-			s.mu.Unlock()
-			arm(c.interval(s.CheckHealth(), s.State()))
-			continue
-		}
 		// set_server_check_status: a failure costs one point and drops
 		// to 0 below rise; a success gains one and, on reaching rise,
 		// restores the full rise+fall-1.
@@ -209,7 +203,10 @@ func (s *Server) checkLoop(ctx context.Context) {
 			b.OnCheck(s, s.checkReport(ok, cond, reason, health))
 		}
 		prev = kind
+		// A check that ends after maintenance began still counts, as
+		// in HAProxy, but changes no state.
 		switch st := s.State(); {
+		case s.inMaint():
 		case health >= c.Rise && cond && st == Up:
 			// check_notify_stopping: HAProxy says nothing of it.
 			s.setQuietLocked(Stopping)

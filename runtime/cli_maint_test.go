@@ -85,7 +85,16 @@ func TestCLIMaintDifferential(t *testing.T) {
 	waitDown := func(step string) {
 		t.Helper()
 		for _, sock := range []string{hsock, gsock} {
-			for deadline := time.Now().Add(3 * time.Second); !strings.Contains(cliSend(t, "unix", sock, "show servers state be1\n"), " down 127.0.0.1 0 "); {
+			// Checks start spread over their interval: "up" and "bk"
+			// must have passed one, or a server put in maintenance
+			// first would keep its initial check status on one side.
+			ready := func() bool {
+				st := mask(cliSend(t, "unix", sock, "show servers state be1\n"))
+				return strings.Contains(st, " down 127.0.0.1 0 ") && (step != "start" ||
+					strings.Contains(st, " up 127.0.0.1 2 0 1 1 T 6 3 ") &&
+						strings.Contains(st, " bk 127.0.0.1 2 0 1 1 T 6 3 "))
+			}
+			for deadline := time.Now().Add(3 * time.Second); !ready(); {
 				if time.Now().After(deadline) {
 					t.Fatalf("after %s: be1/down is not down on %s", step, sock)
 				}
