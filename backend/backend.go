@@ -156,6 +156,10 @@ func (s *Server) Sessions() int {
 // Total is the number of sessions ever given to the server.
 func (s *Server) Total() int64 { return s.total.Load() }
 
+// CountAttempt counts a retried connection to the server whose slot the
+// caller keeps: HAProxy counts a session per connection attempt.
+func (s *Server) CountAttempt() { s.total.Add(1) }
+
 // Backend is a set of servers with a balancing algorithm and a queue.
 type Backend struct {
 	Name    string

@@ -272,8 +272,7 @@ func (s *session) serveHit(be *Backend) bool {
 		s.lt.queue, s.lt.connect, s.lt.rsp = now, now, now
 	}
 	if be != nil {
-		s.logBe = be
-		be.conns.Add(1)
+		s.assignBe(be)
 	} else {
 		be = noBackend
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -85,6 +86,14 @@ type session struct {
 	// bodyBuf holds a buffered chunked body's data for the body fetches;
 	// beAssigned says the stream has its backend (SF_BE_ASSIGNED).
 	beAssigned bool
+	// feRejected says the frontend's tcp-request content rules rejected
+	// the request, which HAProxy does before it counts it.
+	feRejected bool
+	// srvStatus is the status of the server's final answer, which the
+	// server's counters count whatever the rules make of it.
+	srvStatus int
+	// noServer says the backend had no server for the request.
+	noServer bool
 	// ckPrivate says the inserted cookie goes with "Cache-Control:
 	// private" (cookie nocache on a cacheable response).
 	ckPrivate bool
@@ -996,6 +1005,7 @@ func (s *session) retryServer(be *Backend, srv *backend.Server, k backend.Key, d
 	if !be.redispatchNow(srv, failures, direct) {
 		s.e.g.srvCounters(srv).addRetry(false)
 		s.e.g.beCounters(be).addRetry(false)
+		srv.CountAttempt()
 		return srv, direct, false, nil
 	}
 	be.LB.Release(srv)
@@ -1227,6 +1237,11 @@ func (s *session) serveHTTP() {
 			// during a soft stop: pipelined requests then get theirs.
 			if !s.transaction(s.next) {
 				return
+			}
+			if s.cl.r == s.cl.w {
+				// As in fill: the other sessions run first, which often
+				// saves a read failing with EAGAIN on the next request.
+				goruntime.Gosched()
 			}
 		}
 	}
@@ -2126,7 +2141,7 @@ func (s *session) parse(hl int) bool {
 // transaction serves one request and logs its stream.
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
-	s.beAssigned = false
+	s.beAssigned, s.feRejected, s.srvStatus, s.noServer = false, false, 0, false
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, s.fe.Name, ""
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
@@ -2195,6 +2210,7 @@ func (s *session) serveTxn(hl int) bool {
 		// The frontend's content rules ran before the switch to HTTP.
 		s.upgraded = false
 	} else if !s.httpContentRules(&s.fe.tcp) {
+		s.feRejected = true
 		return false
 	}
 	if s.fe.bufferRequest {
@@ -2241,6 +2257,7 @@ func (s *session) serveTxn(hl int) bool {
 		return s.errorReply(503, true)
 	}
 	s.beAssigned = true
+	s.assignBe(be)
 	s.txn.BeName = be.Name
 	s.txn.FCGIDocroot, s.txn.FCGIIndex = be.fcgiNames()
 	if be != s.fe.own && !s.httpContentRules(&be.tcp) {
@@ -2290,8 +2307,6 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	if s.bodyAborted {
 		// The client left before the body it was waited for was in.
-		s.logBe = be
-		be.conns.Add(1)
 		s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstR
 		return false
 	}
@@ -2331,8 +2346,6 @@ func (s *session) serveTxn(hl int) bool {
 	if stopWatch != nil && stopWatch() {
 		aborted = true
 	}
-	s.logBe = be
-	be.conns.Add(1)
 	if s.track && err == nil {
 		s.lt.queue = time.Now()
 	}
@@ -2349,9 +2362,9 @@ func (s *session) serveTxn(hl int) bool {
 			// HAProxy refuses the stream before its request phase ends.
 			s.lt.request = time.Time{}
 		}
+		s.noServer = err == backend.ErrNoServer
 		return s.errorReply(503, true)
 	}
-	be.streams.Add(1)
 	// A tunnel keeps the server slot until it ends.
 	defer func() {
 		if !s.handedOff && srv != nil {
@@ -2543,6 +2556,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		st := s.rsp.Status
 		if st >= 200 || st == 101 {
+			s.srvStatus = st
 			break
 		}
 		// Interim responses are relayed as they come.

@@ -597,6 +597,17 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 	l.logger.Emit(logging.LevelInfo, -1, line, nil)
 }
 
+// assignBe makes be the stream's backend for its logs and counters,
+// counted in its current and total streams (HAProxy's
+// stream_set_backend), once.
+func (s *session) assignBe(be *Backend) {
+	if s.logBe == nil {
+		s.logBe = be
+		be.conns.Add(1)
+		be.streams.Add(1)
+	}
+}
+
 // countStream adds the stream that ends to the statistics counters.
 func (s *session) countStream(status int) {
 	g := s.e.g
@@ -606,7 +617,9 @@ func (s *session) countStream(status int) {
 	in, out := s.cl.rbytes-s.lt0In, s.cl.wbytes-s.lt0Out
 	now := s.lt.endTime()
 	fe := g.feCounters(s.fe)
-	fe.addRequest(now)
+	if !s.feRejected {
+		fe.addRequest(now)
+	}
 	fe.addResponse(status)
 	fe.addBytes(in, out)
 	var ls *listenerStats
@@ -629,13 +642,17 @@ func (s *session) countStream(status int) {
 	}
 	bc := g.beCounters(be)
 	bc.addSession(now)
-	bc.addRequest(now)
+	if status > 0 {
+		// HAProxy counts a backend's request and response once the
+		// stream ends with a status, whoever made it.
+		bc.addRequest(now)
+		bc.addResponse(status)
+	}
 	bc.addBytes(in, out)
 	srv := s.logSrv
 	sc := g.srvCounters(srv)
 	if srv != nil {
 		// The server's session was counted when it was connected.
-		sc.addRequest(now)
 		sc.addBytes(in, out)
 		bc.addConnect(s.logReused)
 		sc.addConnect(s.logReused)
@@ -649,7 +666,15 @@ func (s *session) countStream(status int) {
 	}
 	tw, tc, tr, tt := d(lt.request, lt.queue), d(lt.queue, lt.connect), d(lt.connect, lt.rsp), now.Sub(lt.start)
 	switch {
+	case s.srvStatus != 0 && srv != nil:
+		// http_wait_for_response counts the server's answer.
+		sc.addRequest(now)
+		sc.addResponse(s.srvStatus)
 	case status == 503 && srv == nil:
+		if s.noServer {
+			// SRV_STATUS_NOSRV: a failed connection for the backend.
+			bc.addError(errConnect)
+		}
 	case status == 503, s.txFlags&logging.SFFinstMask == logging.SFFinstC:
 		bc.addError(errConnect)
 		sc.addError(errConnect)
@@ -658,7 +683,8 @@ func (s *session) countStream(status int) {
 		sc.addError(errResponse)
 	default:
 		if srv != nil {
-			bc.addResponse(status)
+			// A server counts the requests it answered.
+			sc.addRequest(now)
 			sc.addResponse(status)
 		}
 	}

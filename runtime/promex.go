@@ -27,8 +27,7 @@ func (s *session) promexAnswer(head []byte) bool {
 	if be := s.be; be != nil {
 		// A backend's rule: the stream is the backend's, as for the
 		// stats page.
-		s.logBe = be
-		be.conns.Add(1)
+		s.assignBe(be)
 	}
 	s.txFlags = logging.SFErrLocal | logging.SFFinstR
 	var page []byte

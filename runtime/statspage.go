@@ -610,8 +610,7 @@ func (s *session) serveStats(px string, be *Backend, head []byte) (done, keep bo
 	}
 	s.txStatus = status
 	if be != nil {
-		s.logBe = be
-		be.conns.Add(1)
+		s.assignBe(be)
 	}
 	s.logApplet = "<STATS>"
 	return true, keep
