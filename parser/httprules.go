@@ -71,6 +71,8 @@ type HTTPRule struct {
 	AtLeast int64
 	// LogLevel is set-log-level's level (LevelSilent for silent).
 	LogLevel int
+	// Nice is set-nice's value, within -1024..1024.
+	Nice int
 	// Timeout is set-timeout's fixed value, Expr its sample otherwise;
 	// Name says which timeout (server or tunnel).
 	Timeout time.Duration
@@ -94,12 +96,12 @@ var httpRuleForms = map[string]map[string]bool{
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true,
 		"early-hint": true, "wait-for-body": true, "set-mark": true, "set-tos": true, "wait-for-handshake": true,
 		"normalize-uri": true, "strict-mode": true, "use-service": true,
-		"set-priority-class": true, "set-priority-offset": true},
+		"set-priority-class": true, "set-priority-offset": true, "set-nice": true},
 	"http-after-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "set-status": true, "allow": true},
 	"http-response": {"set-var": true, "set-var-fmt": true, "unset-var": true, "set-header": true, "add-header": true, "del-header": true, "replace-header": true,
 		"replace-value": true, "deny": true, "allow": true, "return": true, "redirect": true, "set-status": true,
-		"capture": true, "set-log-level": true,
+		"capture": true, "set-log-level": true, "set-nice": true,
 		"add-acl": true, "del-acl": true, "set-map": true, "del-map": true, "set-mark": true, "set-tos": true,
 		"strict-mode": true, "wait-for-body": true},
 }
@@ -269,6 +271,11 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		if r.LogLevel, ok = parseLogLevel(args); !ok {
 			refuse()
 		}
+	case "set-nice":
+		if len(args) != 1 {
+			refuse()
+		}
+		r.Nice = ParseNice(arg(0))
 	case "set-timeout":
 		// set-timeout server|tunnel <time>|<expr>
 		r.Name = arg(0)
@@ -500,3 +507,7 @@ func parseRedirect(r *HTTPRule, a []string, refuse func()) {
 		refuse()
 	}
 }
+
+// ParseNice reads set-nice's value as HAProxy does: atoi's leading
+// number (0 when there is none), clamped to -1024..1024.
+func ParseNice(w string) int { return max(-1024, min(1024, Atol(w))) }

@@ -416,6 +416,9 @@ type Bind struct {
 	// Unix is the owner and mode of the bind's unix sockets: the global
 	// "unix-bind" settings, then the line's mode, uid, gid, user, group.
 	Unix UnixPerms
+	// Nice is "nice": the scheduling priority of the bind's streams
+	// (-1024..1024, lower runs first).
+	Nice int
 }
 
 // UnixPerms are the owner and mode a unix socket file is given once
@@ -477,8 +480,8 @@ type TCPRequest struct {
 	// sc-inc-gpc*, sc-set-gpt*), nil for the others.
 	Stick *StickAction
 	// LogLevel is set-log-level's level (LevelSilent for silent); Mark
-	// set-mark's or set-tos's value.
-	LogLevel, Mark int
+	// set-mark's or set-tos's value; Nice set-nice's.
+	LogLevel, Mark, Nice int
 	// Proto is switch-mode's "proto" (h1, h2, none), empty when not set.
 	Proto string
 	// Resolvers and Family are do-resolve's section and "ipv4"/"ipv6".

@@ -264,8 +264,19 @@ func kwBind(c *pctx) {
 		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
 		return
 	}
-	for _, o := range opts {
+	for i, o := range opts {
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
+		if o == "nice" {
+			// bind_parse_nice
+			if i+1 == len(opts) || opts[i+1] == "" {
+				c.alert("'bind %s' in section '%s' : 'nice' : missing value", addr, c.cp.section)
+				return
+			}
+			if b.Nice = Atol(opts[i+1]); b.Nice < -1024 || b.Nice > 1024 {
+				c.alert("'bind %s' in section '%s' : 'nice' : invalid value %d, allowed range is -1024..1024", addr, c.cp.section, b.Nice)
+				return
+			}
+		}
 	}
 	p.Binds = append(p.Binds, b)
 }
@@ -1900,7 +1911,7 @@ func kwTCPResponse(c *pctx) {
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
 	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
-	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true, "do-resolve": true}
+	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true, "do-resolve": true, "set-nice": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1959,6 +1970,11 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 		if r.LogLevel, ok = parseLogLevel(args); !ok || stage != "content" {
 			return nil
 		}
+	case "set-nice":
+		if len(args) != 1 || stage != "content" {
+			return nil
+		}
+		r.Nice = ParseNice(args[0])
 	case "set-src", "set-dst", "set-src-port", "set-dst-port":
 		if len(args) != 1 || response {
 			return nil
@@ -2224,7 +2240,7 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 
 // ruleWordCount is how many words these actions take before their
 // condition (HAProxy reports the first extra one).
-var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0, "use-service": 1}
+var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0, "use-service": 1, "set-nice": 1}
 
 func checkRuleWords(p *Proxy, args []string) string {
 	var a []string
@@ -2345,6 +2361,10 @@ func checkRuleWords(p *Proxy, args []string) string {
 	case "set-log-level":
 		if _, ok := parseLogLevel(a); !ok {
 			return "expects exactly 1 argument (log level name or 'silent')."
+		}
+	case "set-nice":
+		if len(a) < 1 {
+			return "expects exactly 1 argument (integer value)."
 		}
 	case "capture":
 		if args[0] == "http-response" {

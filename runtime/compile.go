@@ -208,6 +208,8 @@ type Listen struct {
 	// Family is "4" or "6" for an address given as ipv4@ or tcp4@, ipv6@
 	// or tcp6@: the socket is of that family only.
 	Family string
+	// Nice is the scheduling priority its streams start with ("nice").
+	Nice int
 }
 
 // network is the Go network a TCP bind listens on.
@@ -408,7 +410,9 @@ func (e *CompileError) Error() string {
 // applied.
 var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0, "tfo": 0,
 	// A unix socket's owner and mode, which the parser read (Bind.Unix).
-	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1}
+	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1,
+	// The streams' scheduling priority (Listen.Nice).
+	"nice": 1}
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -610,7 +614,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				}
 				for _, addr := range addrs {
 					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
-						TFO: slices.Contains(b.Options, "tfo")}
+						TFO: slices.Contains(b.Options, "tfo"), Nice: b.Nice}
 					l.Unix = unixListenOf(addr, b.Unix)
 					l.Family = addrFamily(a)
 					fe.Binds = append(fe.Binds, l)

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"cmp"
 	goruntime "runtime"
+	"slices"
 	"sync"
 )
 
@@ -11,7 +13,7 @@ import (
 // whole batch, which widens the latency spread. HAProxy serves its poll
 // in order. With one P, a session woken by its client queues here and a
 // dispatcher, run once the batch has queued, wakes them first-ready
-// first. With more Ps the batches are spread over them and this is off.
+// first, streams of a lower nice (set-nice) before the others. With more Ps the batches are spread over them and this is off.
 type readyOrder struct {
 	mu      sync.Mutex
 	stack   []*session // run order, which is the reverse of ready order
@@ -83,6 +85,7 @@ func (o *readyOrder) run(done <-chan struct{}) {
 		if n == 0 {
 			continue
 		}
+		o.byNice()
 		// A woken goroutine runs next and pushes the previous one to
 		// the back of the run queue: waking the second-ready to the
 		// last-ready, then the first-ready, runs them in ready order.
@@ -91,5 +94,19 @@ func (o *readyOrder) run(done <-chan struct{}) {
 		}
 		o.pending[n-1].turn <- struct{}{}
 		clear(o.pending)
+	}
+}
+
+// byNice makes the batch's streams of lower nice run first, in ready
+// order among equals, as HAProxy's run queue runs a niced task later.
+// pending is in queue order, the reverse of the run order.
+func (o *readyOrder) byNice() {
+	for _, s := range o.pending {
+		if s.strm.nice.Load() != 0 {
+			slices.SortStableFunc(o.pending, func(a, b *session) int {
+				return cmp.Compare(b.strm.nice.Load(), a.strm.nice.Load())
+			})
+			return
+		}
 	}
 }

@@ -6,6 +6,7 @@
 package runtime
 
 import (
+	"fmt"
 	goruntime "runtime"
 	"sync"
 	"testing"
@@ -15,6 +16,35 @@ import (
 // Sessions queue in the order the poller ran them, last-ready first; the
 // dispatcher must run them first-ready first, the reverse.
 func TestReadyOrderRunsFirstReadyFirst(t *testing.T) {
+	resumed := resumeOrder(t, func(int) int { return 0 })
+	for k, i := range resumed {
+		if i != len(resumed)-1-k {
+			t.Fatalf("resumed in order %v, want %d down to 0", resumed, len(resumed)-1)
+		}
+	}
+}
+
+// Within a batch, a stream of a lower nice (set-nice) runs first; equals
+// keep their ready order.
+func TestReadyOrderRunsLowerNiceFirst(t *testing.T) {
+	nice := func(i int) int { return []int{0, -10, 5}[i%3] }
+	resumed := resumeOrder(t, nice)
+	var want []int
+	for _, n := range []int{-10, 0, 5} {
+		for i := len(resumed) - 1; i >= 0; i-- {
+			if nice(i) == n {
+				want = append(want, i)
+			}
+		}
+	}
+	if fmt.Sprint(resumed) != fmt.Sprint(want) {
+		t.Fatalf("resumed in order %v, want %v", resumed, want)
+	}
+}
+
+// resumeOrder queues 16 sessions one by one with the given nice values,
+// runs the dispatcher and returns the order they resumed in.
+func resumeOrder(t *testing.T, nice func(int) int) []int {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
 	o := newReadyOrder()
 	if o == nil {
@@ -26,6 +56,7 @@ func TestReadyOrderRunsFirstReadyFirst(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		s := &session{turn: make(chan struct{}, 1)}
+		s.setNice(nice(i))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -53,11 +84,7 @@ func TestReadyOrderRunsFirstReadyFirst(t *testing.T) {
 	defer close(done)
 	go o.run(done)
 	wg.Wait()
-	for k, i := range resumed {
-		if i != n-1-k {
-			t.Fatalf("resumed in order %v, want %d down to 0", resumed, n-1)
-		}
-	}
+	return resumed
 }
 
 func TestReadyOrderOffWithSeveralPs(t *testing.T) {

@@ -365,6 +365,7 @@ func (s *session) run() bool {
 		s.logging = l.format != nil && l.logger != nil
 		s.logConnect()
 	}
+	s.resetNice()
 	// Timers and counts of each stream, for the log and the statistics.
 	s.track = s.logging || s.e.g.stats != nil
 	if s.track {
@@ -2185,6 +2186,8 @@ func (s *session) transaction(hl int) bool {
 		s.logStream(s.txFlags, status)
 		s.beginStream(s.lt.end)
 	}
+	// The next request is a new stream, with the listener's priority.
+	s.resetNice()
 	return keep
 }
 

@@ -66,9 +66,10 @@ type httpRule struct {
 	// is the value of a format without samples, rendered once.
 	edit     editOp
 	constVal []byte
-	// logLevel is set-log-level's; timeout set-timeout's fixed value.
-	logLevel int
-	timeout  time.Duration
+	// logLevel is set-log-level's, nice set-nice's; timeout
+	// set-timeout's fixed value.
+	logLevel, nice int
+	timeout        time.Duration
 	// atLeast is wait-for-body's byte count.
 	atLeast int64
 	// pos places the rule for last_rule_file and last_rule_line.
@@ -156,7 +157,7 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 			status: r.Status, reason: r.Reason, ctype: r.ContentType, errorPage: r.DefaultErrorfiles,
 			redir: r.RedirType, dropQuery: r.DropQuery, appendSlash: r.AppendSlash, ignoreEmpty: r.IgnoreEmpty,
 			setCookie: r.SetCookie, clearCookie: r.ClearCookie, realm: r.Realm, capID: r.CaptureID,
-			logLevel: r.LogLevel, timeout: r.Timeout, atLeast: r.AtLeast, pos: r.Pos}
+			logLevel: r.LogLevel, nice: r.Nice, timeout: r.Timeout, atLeast: r.AtLeast, pos: r.Pos}
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", r.Keyword, r.Text, fmt.Sprintf(format, a...))
 		}
@@ -501,6 +502,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				continue
 			case "set-log-level":
 				s.setLogLevel(r.logLevel)
+				continue
+			case "set-nice":
+				s.setNice(r.nice)
 				continue
 			case "strict-mode":
 				strict = r.status != 0

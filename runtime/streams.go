@@ -18,6 +18,9 @@ type streamMark struct {
 	start   time.Time
 	epoch   uint32
 	retries atomic.Int32
+	// nice is the stream's scheduling priority (set-nice), which the
+	// session's goroutine sets and readyOrder and "show sess" read.
+	nice atomic.Int32
 }
 
 // tunnelStream is the stream a tunnel carries on: the session's mark
@@ -27,6 +30,7 @@ type tunnelStream struct {
 	start   time.Time
 	epoch   uint32
 	retries int32
+	nice    int32
 	l       *listener
 	src     netip.AddrPort
 }
@@ -45,7 +49,7 @@ func (e *Engine) markStream(s *session) {
 // tunnelStream carries a session's mark over to the tunnel that
 // replaces it.
 func (s *session) tunnelStream() tunnelStream {
-	return tunnelStream{id: s.strm.id, start: s.strm.start, epoch: s.strm.epoch, retries: s.strm.retries.Load(), l: s.l, src: s.src}
+	return tunnelStream{id: s.strm.id, start: s.strm.start, epoch: s.strm.epoch, retries: s.strm.retries.Load(), nice: s.strm.nice.Load(), l: s.l, src: s.src}
 }
 
 var _ stats.StreamSource = cliSource{}
@@ -125,7 +129,7 @@ func (s cliSource) serverStream(st *stats.Stream, srv *backend.Server, c net.Con
 }
 
 func (s cliSource) sessionStream(ss *session) stats.Stream {
-	st := stats.Stream{ID: ss.strm.id, Start: ss.strm.start, Epoch: ss.strm.epoch, Retries: int(ss.strm.retries.Load()), SrvFD: -1}
+	st := stats.Stream{ID: ss.strm.id, Start: ss.strm.start, Epoch: ss.strm.epoch, Retries: int(ss.strm.retries.Load()), Nice: int(ss.strm.nice.Load()), SrvFD: -1}
 	s.listenerStream(&st, ss.l, ss.cl.c, ss.src)
 	var c net.Conn
 	if x := ss.svConn.Load(); x != nil {
@@ -140,7 +144,7 @@ func (s cliSource) sessionStream(ss *session) stats.Stream {
 }
 
 func (s cliSource) tunnelStream(t *tunnel, ts tunnelStream) stats.Stream {
-	st := stats.Stream{ID: ts.id, Start: ts.start, Epoch: ts.epoch, Retries: int(ts.retries), SrvFD: -1}
+	st := stats.Stream{ID: ts.id, Start: ts.start, Epoch: ts.epoch, Retries: int(ts.retries), Nice: int(ts.nice), SrvFD: -1}
 	s.listenerStream(&st, ts.l, t.c, ts.src)
 	s.serverStream(&st, t.srv, t.s)
 	// The read timeouts run from each side's last read.
@@ -239,4 +243,17 @@ func (s cliSource) KillServer(bname, sname string) {
 	for _, t := range tuns {
 		killTunnel(t)
 	}
+}
+
+// setNice is set-nice: the stream's priority, already within
+// -1024..1024.
+func (s *session) setNice(n int) { s.strm.nice.Store(int32(n)) }
+
+// resetNice gives a new stream its listener's priority.
+func (s *session) resetNice() {
+	n := 0
+	if s.l != nil && s.l.bind != nil {
+		n = s.l.bind.Nice
+	}
+	s.strm.nice.Store(int32(n))
 }

@@ -30,9 +30,9 @@ type tcpRule struct {
 	stk  stickAct
 	from int
 	// logLevel is set-log-level's; mark set-mark's or set-tos's value;
-	// stage the rule's (connection, session, content).
-	logLevel, mark int
-	stage          string
+	// nice set-nice's; stage the rule's (connection, session, content).
+	logLevel, mark, nice int
+	stage                string
 	// refName and family are do-resolve's resolvers and "ipv4"/"ipv6".
 	refName, family string
 }
@@ -65,7 +65,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 		bad := func(format string, a ...any) {
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
-		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, stage: r.Stage, pos: r.Pos, proto: r.Proto,
+		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, nice: r.Nice, stage: r.Stage, pos: r.Pos, proto: r.Proto,
 			refName: r.Resolvers, family: r.Family}
 		var err error
 		if tr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
@@ -190,6 +190,8 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			s.stickAction(r.act, &r.stk, r.expr, r.from)
 		case "set-log-level":
 			s.setLogLevel(r.logLevel)
+		case "set-nice":
+			s.setNice(r.nice)
 		case "set-src", "set-dst", "set-src-port", "set-dst-port":
 			s.setAddrExpr(r.act, r.expr, r.stage == "connection")
 		case "set-priority-class", "set-priority-offset":

@@ -46,8 +46,9 @@ type Stream struct {
 	// server side is established (an applet for the CLI).
 	CliFD, SrvFD int
 	SrvUp        bool
-	// Retries is the connection retry count (conn_retries).
-	Retries int
+	// Retries is the connection retry count (conn_retries); Nice the
+	// stream's scheduling priority.
+	Retries, Nice int
 	// ReqRx and RspRx are when the client's and the server's read
 	// timeouts expire, zero when none runs.
 	ReqRx, RspRx time.Time
@@ -135,7 +136,9 @@ func (s *CLI) streams(epoch uint32) []Stream {
 
 func (cs *cliStream) stream() Stream {
 	st := Stream{ID: cs.id, Start: cs.start, Epoch: cs.epoch.Load(), Frontend: "GLOBAL", FrontendMode: "tcp",
-		ListenerID: cs.l.id, CliFD: ConnFD(cs.c), SrvFD: -1, SrvUp: true}
+		ListenerID: cs.l.id, CliFD: ConnFD(cs.c), SrvFD: -1, SrvUp: true,
+		// HAProxy boosts the stats sockets' streams (cli.c).
+		Nice: -64}
 	st.Src, st.Dst = cs.c.RemoteAddr(), cs.c.LocalAddr()
 	switch a := st.Dst.(type) {
 	case *net.TCPAddr:
@@ -409,7 +412,7 @@ func (st *Stream) detail(now time.Time) string {
 		b.WriteString("  server=<NONE> (id=-1)")
 	}
 	srvAddr(st.SrvAddr)
-	fmt.Fprintf(&b, "  task=(nil) (state=0x00 nice=0 calls=0 rate=0 exp=<NEVER> tmask=0x1 age=%s)\n", humanTime(int(now.Unix()-st.Start.Unix())))
+	fmt.Fprintf(&b, "  task=(nil) (state=0x00 nice=%d calls=0 rate=0 exp=<NEVER> tmask=0x1 age=%s)\n", st.Nice, humanTime(int(now.Unix()-st.Start.Unix())))
 	cs, ss := st.scState()
 	scName := [...]string{0: "INI", 8: "EST"}
 	fmt.Fprintf(&b, "  scf=(nil) flags=0x00000000 state=%s endp=CONN,(nil),0x00000000 sub=0\n", scName[cs])
@@ -434,7 +437,7 @@ func (st *Stream) detail(now time.Time) string {
 		fmt.Fprintf(&b, "      co1=(nil) ctrl=%s xprt=RAW mux=PASS data=STRM target=SERVER:(nil)\n", ctrl)
 		fmt.Fprintf(&b, "      flags=0x00000000 fd=%d fd.state=00 updt=0 fd.tmask=0x1\n", st.SrvFD)
 	case "APPCTX":
-		b.WriteString("      app1=(nil) st0=0 st1=0 st2=0 applet=<CLI> tmask=0x1 nice=0 calls=0 rate=0 cpu=0 lat=0\n")
+		fmt.Fprintf(&b, "      app1=(nil) st0=0 st1=0 st2=0 applet=<CLI> tmask=0x1 nice=%d calls=0 rate=0 cpu=0 lat=0\n", st.Nice)
 	}
 	for _, ch := range [2]struct {
 		name string
