@@ -419,6 +419,15 @@ type Bind struct {
 	// Nice is "nice": the scheduling priority of the bind's streams
 	// (-1024..1024, lower runs first).
 	Nice int
+	// Maxconn is the bind's own connection limit ("maxconn", 0 for the
+	// frontend's); MSS the segment size it advertises ("mss", used when
+	// positive); Interface the device it is bound to ("interface").
+	Maxconn, MSS int
+	Interface    string
+	// Transparent binds addresses that are not local ("transparent");
+	// V6Only keeps an IPv6 socket from IPv4 ("v6only"); DeferAccept
+	// accepts a connection once data came ("defer-accept").
+	Transparent, V6Only, DeferAccept bool
 }
 
 // UnixPerms are the owner and mode a unix socket file is given once

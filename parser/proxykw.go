@@ -264,16 +264,55 @@ func kwBind(c *pctx) {
 		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
 		return
 	}
-	for i, o := range opts {
+	bad := func(format string, a ...any) {
+		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, fmt.Sprintf(format, a...))
+	}
+	for i := 0; i < len(opts); i += 1 + bindKeywordArgs[opts[i]] {
+		o := opts[i]
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
-		if o == "nice" {
-			// bind_parse_nice
-			if i+1 == len(opts) || opts[i+1] == "" {
-				c.alert("'bind %s' in section '%s' : 'nice' : missing value", addr, c.cp.section)
+		b.Transparent = b.Transparent || o == "transparent"
+		b.V6Only = b.V6Only || o == "v6only"
+		b.DeferAccept = b.DeferAccept || o == "defer-accept"
+		val := ""
+		if i+1 < len(opts) {
+			val = opts[i+1]
+		}
+		switch o {
+		case "maxconn":
+			// bind_parse_maxconn
+			if val == "" {
+				bad("'maxconn' : missing value")
 				return
 			}
-			if b.Nice = Atol(opts[i+1]); b.Nice < -1024 || b.Nice > 1024 {
-				c.alert("'bind %s' in section '%s' : 'nice' : invalid value %d, allowed range is -1024..1024", addr, c.cp.section, b.Nice)
+			if b.Maxconn = Atol(val); b.Maxconn < 0 {
+				bad("'maxconn' : invalid value %d, must be >= 0", b.Maxconn)
+				return
+			}
+		case "mss":
+			// bind_parse_mss
+			if val == "" {
+				bad("'mss' : missing MSS value")
+				return
+			}
+			if b.MSS = Atol(val); b.MSS == 0 || b.MSS > 65535 || b.MSS < -65535 {
+				bad("'mss' : expects an MSS with and absolute value between 1 and 65535")
+				return
+			}
+		case "interface":
+			if val == "" {
+				bad("'interface' : missing interface name")
+				return
+			}
+			b.Interface = val
+		}
+		if o == "nice" {
+			// bind_parse_nice
+			if val == "" {
+				bad("'nice' : missing value")
+				return
+			}
+			if b.Nice = Atol(val); b.Nice < -1024 || b.Nice > 1024 {
+				bad("'nice' : invalid value %d, allowed range is -1024..1024", b.Nice)
 				return
 			}
 		}

@@ -210,6 +210,11 @@ type Listen struct {
 	Family string
 	// Nice is the scheduling priority its streams start with ("nice").
 	Nice int
+	// Maxconn, MSS, Interface, Transparent, V6Only and DeferAccept are
+	// the bind's options of these names (parser.Bind).
+	Maxconn, MSS                     int
+	Interface                        string
+	Transparent, V6Only, DeferAccept bool
 }
 
 // network is the Go network a TCP bind listens on.
@@ -411,8 +416,9 @@ func (e *CompileError) Error() string {
 var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0, "tfo": 0,
 	// A unix socket's owner and mode, which the parser read (Bind.Unix).
 	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1,
-	// The streams' scheduling priority (Listen.Nice).
-	"nice": 1}
+	// The streams' scheduling priority (Listen.Nice), and the socket's
+	// options (bindSockopts).
+	"nice": 1, "maxconn": 1, "mss": 1, "interface": 1, "transparent": 0, "v6only": 0, "defer-accept": 0}
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -614,7 +620,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				}
 				for _, addr := range addrs {
 					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
-						TFO: slices.Contains(b.Options, "tfo"), Nice: b.Nice}
+						TFO: slices.Contains(b.Options, "tfo"), Nice: b.Nice, Maxconn: b.Maxconn, MSS: b.MSS,
+						Interface: b.Interface, Transparent: b.Transparent, V6Only: b.V6Only, DeferAccept: b.DeferAccept}
 					l.Unix = unixListenOf(addr, b.Unix)
 					l.Family = addrFamily(a)
 					fe.Binds = append(fe.Binds, l)

@@ -114,7 +114,7 @@ func (e *Engine) openListener(fe *Frontend, b *Listen) (sockListener, error) {
 		if !fe.tcpKA {
 			lc.KeepAlive = -1
 		}
-		ln, err = listenBind(lc, b.network(), b.Addr, e.noReuse)
+		ln, err = listenBind(lc, b, e.noReuse, func(msg string) { e.log.Warn(bindWarning(fe.Name, b, msg)) })
 	}
 	if err != nil {
 		return nil, listenAlert(fe.Name, b, err)
@@ -198,8 +198,8 @@ func (e *Engine) Bind() error {
 				setQuickAck(ln, fe, b)
 			}
 			l := &listener{fe: fe, bind: b, ln: ln, adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
-			if fe.Maxconn > 0 {
-				l.slots = make(chan struct{}, fe.Maxconn)
+			if n := listenerMaxconn(fe, b); n > 0 {
+				l.slots = make(chan struct{}, n)
 			}
 			lns = append(lns, l)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -47,28 +48,14 @@ func takeInherited(addr string) (int, bool) {
 	return fd, ok
 }
 
-// reusePort sets SO_REUSEPORT, as HAProxy does by default on Linux, so
-// that a new process binds the addresses an old one still serves.
-func reusePort(_, _ string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-	})
-	if err != nil {
-		return err
-	}
-	return serr
-}
-
 // listenBind opens a bind: the socket a parent passed down for addr, or
 // a new one, with SO_REUSEPORT unless noReuse (noreuseport, -dR).
-func listenBind(lc net.ListenConfig, network, addr string, noReuse bool) (net.Listener, error) {
+func listenBind(lc net.ListenConfig, b *Listen, noReuse bool, warn func(string)) (net.Listener, error) {
+	network, addr := b.network(), b.Addr
 	if fd, ok := takeInherited(addr); ok {
 		return adoptListener(strconv.Itoa(fd))
 	}
-	if !noReuse {
-		lc.Control = reusePort
-	}
+	lc.Control = bindSockopts(b, !noReuse, warn)
 	// Plain TCP, as HAProxy 2.6 listens: Go would open Multipath TCP
 	// sockets, whose connections from TCP clients still go through the
 	// MPTCP layer on every call and refuse options such as TCP_QUICKACK.
@@ -120,7 +107,7 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 			if b.Unix != nil {
 				ln, err = listenUnixBind(&b)
 			} else {
-				ln, err = listenBind(net.ListenConfig{}, b.network(), b.Addr, noReuse)
+				ln, err = listenBind(net.ListenConfig{}, &b, noReuse, nil)
 			}
 			if err != nil {
 				return fail(listenAlert(fe.Name, &b, err))
@@ -142,17 +129,108 @@ func listenAlert(fe string, b *Listen, err error) error {
 	if errors.As(err, &bf) {
 		return fmt.Errorf("Binding [%s:%d] for frontend %s: %w", b.Pos.File, b.Pos.Line, fe, bf)
 	}
-	return bindError(fe, b.Addr, err)
+	reason := "cannot bind socket (" + unixsock.ErrText(err) + ")"
+	if errors.Is(err, errTransparent) {
+		reason = "cannot make receiving socket transparent"
+	}
+	return fmt.Errorf("Binding [%s:%d] for frontend %s: %s for [%s]", b.Pos.File, b.Pos.Line, fe, reason, bindAddrText(b, err))
 }
 
-func bindError(fe, addr string, err error) error {
-	reason := "cannot bind socket"
-	if errors.Is(err, syscall.EADDRINUSE) {
-		reason += " (Address already in use)"
-	} else if errors.Is(err, syscall.EACCES) {
-		reason += " (Permission denied)"
+// bindWarning is HAProxy's warning for a bind option that failed while
+// the socket was bound anyway.
+func bindWarning(fe string, b *Listen, msg string) string {
+	return fmt.Sprintf("Binding [%s:%d] for frontend %s: %s for [%s]", b.Pos.File, b.Pos.Line, fe, msg, bindAddrText(b, nil))
+}
+
+// bindAddrText is the address a bind alert names, as HAProxy prints it
+// (addr_to_str and the port, a wildcard as 0.0.0.0 or ::).
+func bindAddrText(b *Listen, err error) string {
+	var ap netip.AddrPort
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		if a, ok := oe.Addr.(*net.TCPAddr); ok {
+			ap = a.AddrPort()
+		}
 	}
-	return fmt.Errorf("Starting frontend %s: %s [%s]", fe, reason, addr)
+	if !ap.IsValid() {
+		if a, aerr := net.ResolveTCPAddr(b.network(), strings.TrimPrefix(strings.TrimPrefix(b.Addr, "ipv4@"), "ipv6@")); aerr == nil {
+			ap = a.AddrPort()
+		}
+	}
+	ip := ap.Addr().Unmap()
+	if !ip.IsValid() {
+		ip = netip.IPv4Unspecified()
+		if b.Family == "6" {
+			ip = netip.IPv6Unspecified()
+		}
+	}
+	return ip.String() + ":" + strconv.Itoa(int(ap.Port()))
+}
+
+// errTransparent is a "transparent" bind whose socket refused it.
+var errTransparent = errors.New("cannot make receiving socket transparent")
+
+// bindSockopts sets a TCP bind's socket options before it is bound, as
+// HAProxy's sock_inet_bind_receiver and tcp_bind_listener do: SO_REUSEPORT
+// (unless reuse is off), IP(V6)_TRANSPARENT or IP_FREEBIND, the device,
+// IPV6_V6ONLY, the MSS and TCP_DEFER_ACCEPT. A device that cannot be
+// used is a warning, as in HAProxy.
+func bindSockopts(b *Listen, reuse bool, warn func(string)) func(network, address string, c syscall.RawConn) error {
+	return func(network, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(ufd uintptr) {
+			fd := int(ufd)
+			if reuse {
+				if serr = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); serr != nil {
+					return
+				}
+			}
+			v6 := strings.HasSuffix(network, "6")
+			if b.Transparent {
+				ok := false
+				if v6 {
+					ok = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_TRANSPARENT, 1) == nil
+				} else {
+					ok = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TRANSPARENT, 1) == nil
+				}
+				if !ok && unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_FREEBIND, 1) != nil {
+					serr = errTransparent
+					return
+				}
+			}
+			if b.Interface != "" {
+				if err := unix.BindToDevice(fd, b.Interface); err != nil && warn != nil {
+					warn(fmt.Sprintf("cannot bind receiver to device '%s' (%s)", b.Interface, unixsock.ErrText(err)))
+				}
+			}
+			if v6 && b.V6Only {
+				unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+			}
+			if b.MSS > 0 {
+				unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, b.MSS)
+			}
+			if b.DeferAccept {
+				// Accepted once data came, waiting up to a second.
+				unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 1)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}
+}
+
+// listenerMaxconn is how many connections a listener holds at once: its
+// bind's maxconn, within the frontend's; 0 for no limit.
+func listenerMaxconn(fe *Frontend, b *Listen) int {
+	switch {
+	case b.Maxconn > 0 && fe.Maxconn > 0:
+		return min(b.Maxconn, fe.Maxconn)
+	case b.Maxconn > 0:
+		return b.Maxconn
+	}
+	return fe.Maxconn
 }
 
 // listenerFDs runs f on each listening socket's descriptor with its

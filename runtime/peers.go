@@ -252,7 +252,7 @@ func (e *Engine) startPeers() error {
 			if n, ok := strings.CutPrefix(cfg.Bind, "fd@"); ok {
 				ln, err = adoptListener(n)
 			} else {
-				ln, err = listenBind(net.ListenConfig{}, "tcp", cfg.Bind, e.noReuse)
+				ln, err = listenBind(net.ListenConfig{}, &Listen{Addr: cfg.Bind}, e.noReuse, nil)
 			}
 			if err != nil {
 				run.stop()
