@@ -375,6 +375,9 @@ func (mr *master) reload() {
 	mr.f.msgs = m
 	fail := func() {
 		m.warning("Loading failure!")
+		// HAProxy's master executes itself again, in wait mode: a new
+		// process image, which prints the version header again.
+		mr.m = &msgs{w: mr.stderr, diagOn: mr.f.diag}
 		mr.mu.Lock()
 		mr.failed++
 		mr.mu.Unlock()

@@ -140,6 +140,17 @@ func stderrScenarios() []stderrScenario {
 			r.waitLine("All workers exited.", 1)
 			r.exit()
 		}},
+		{name: "master-worker-invalid-reload", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			r.rewrite("default_backend be", "default_backend be\n nosuchkeyword")
+			r.signal(syscall.SIGUSR2)
+			r.waitLine("Loading failure!", 1)
+			r.masterReady()
+			r.signal(syscall.SIGUSR1)
+			r.waitLine("All workers exited.", 1)
+			r.exit()
+		}},
 		{name: "master-worker-sigterm", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
 			r.waitLine("has no server available!", 1)
@@ -166,7 +177,8 @@ func stderrRun(t *testing.T, bin string, sc stderrScenario) map[string][]string 
 	}
 	r.p = startBin(t, bin, append(args, "-f", r.cfg)...)
 	sc.run(r)
-	return byRole(r.p.cmd.Process.Pid, r.p.stderr.String(), sc.keep)
+	// Alerts name the configuration, in a directory of each run's own.
+	return byRole(r.p.cmd.Process.Pid, strings.ReplaceAll(r.p.stderr.String(), r.cfg, "CFG"), sc.keep)
 }
 
 func (r *stderrRig) signal(sig syscall.Signal) {
