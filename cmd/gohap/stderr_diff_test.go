@@ -126,6 +126,26 @@ func stderrScenarios() []stderrScenario {
 			r.signal(syscall.SIGUSR1)
 			r.exit()
 		}},
+		{name: "hard-stop-after", cfg: "global\n hard-stop-after 300ms\n" + stderrDefaults + "frontend fe\n bind {ADDR}\n default_backend be\n" +
+			"backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
+			accepted := silentServer(r.t, r.up)
+			r.ready()
+			c := dialRetry(r.t, "tcp", r.addr, 5*time.Second)
+			defer c.Close()
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			select {
+			case <-accepted:
+			case <-time.After(5 * time.Second):
+				r.t.Fatalf("the request did not reach the server\n%s", r.p.stderr)
+			}
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}, keep: func(l string) bool {
+			// HAProxy then names each frontend with connections left
+			// ("Proxy fe hard-stopped (1 remaining conns will be
+			// closed)."), which needs the runtime's per-frontend count.
+			return !strings.Contains(l, "hard-stopped (")
+		}},
 		{name: "master-worker", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n nbthread 1\n" + checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
 			r.waitLine("has no server available!", 1)
@@ -271,6 +291,34 @@ func cacheableCookieServer(t *testing.T, addr string) {
 			}()
 		}
 	}()
+}
+
+// silentServer accepts connections and never answers; accepted is
+// closed at the first one.
+func silentServer(t *testing.T, addr string) (accepted <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			if held = append(held, c); len(held) == 1 {
+				close(done)
+			}
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return done
 }
 
 var (
