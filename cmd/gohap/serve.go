@@ -50,6 +50,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if !ok {
 		return 1
 	}
+	if w == nil && (o.verbose || o.debug) {
+		verboseStart(cfg, g, stdout, stderr)
+	}
 	// -x, as HAProxy: not in a worker (its master holds the sockets), and
 	// fatal only outside master-worker mode. /dev/null means none.
 	if w == nil && o.oldSocket != "" && o.oldSocket != "/dev/null" {
@@ -377,6 +380,17 @@ func dumpStates(backends []backend.Status, log *zap.Logger) {
 	for _, s := range []string{"<HTTPCLIENT>", "<HTTPSCLIENT>"} {
 		log.Warn("SIGHUP: Server <HTTPCLIENT>/" + s + " is UP. Conn: 0 act, 0 pend, 0 tot.")
 	}
+}
+
+// verboseStart prints what HAProxy's -V and -d print once the
+// configuration is read: the maxconn it computed (src/haproxy.c init)
+// and the poller, which for Go's network poller on Linux is epoll. Its
+// lists of pollers and filters, which describe HAProxy's build, are not.
+func verboseStart(cfg *parser.Config, g *runtime.Graph, stdout, stderr io.Writer) {
+	if cfg.Global.Maxconn == 0 {
+		fmt.Fprintf(stderr, "Note: setting global.maxconn to %d.\n", g.Maxconn)
+	}
+	fmt.Fprintln(stdout, "Using epoll() as the polling mechanism.")
 }
 
 // quietRun tells -q or "quiet" without -V: HAProxy then closes its

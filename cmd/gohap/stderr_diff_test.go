@@ -95,9 +95,9 @@ func stderrScenarios() []stderrScenario {
 			r.signal(syscall.SIGINT)
 			r.exit()
 		}, keep: func(l string) bool {
-			// -d's start-up report (maxconn, pollers, filters) is not
-			// compared: it describes HAProxy's build.
-			return stderrLineRe.MatchString(l)
+			// -d's lists of pollers and filters are not compared: they
+			// describe HAProxy's build.
+			return stderrLineRe.MatchString(l) || strings.HasPrefix(l, "Note: ") || strings.HasPrefix(l, "Using ")
 		}},
 		{name: "quiet", args: []string{"-q"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.ready()
