@@ -130,6 +130,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		o.tellOld(o.oldSig)
 	}
 	es := newEngineSet(eng)
+	// paused is between SIGTTOU and SIGTTIN, whose messages HAProxy
+	// prints when the listeners change state.
+	paused := false
 	var reloads <-chan struct{}
 	if w != nil {
 		reloads = w.reloads
@@ -154,8 +157,20 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				dumpStates(es.cur.Snapshot(), log)
 			case syscall.SIGTTOU:
 				es.cur.Pause()
+				if !paused {
+					for _, p := range pausedProxies(cfg, g) {
+						log.Warn("Paused " + p + ".")
+					}
+				}
+				paused = true
 			case syscall.SIGTTIN:
 				es.cur.Resume()
+				if paused {
+					for _, p := range pausedProxies(cfg, g) {
+						log.Warn("Resumed " + p + ".")
+					}
+				}
+				paused = false
 			case syscall.SIGTERM, syscall.SIGINT:
 				// HAProxy 2.6 dies by the signal (it handles neither outside
 				// its master): the parent sees it, not a code, and it says
@@ -174,7 +189,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				return 0
 			}
 		case <-reloads:
-			if next, ncfg := reloadInProcess(f, maps, o, w, es.cur, log, ev); next != nil {
+			if next, ncfg, ng := reloadInProcess(f, maps, o, w, es.cur, log, ev); next != nil {
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					// As a former worker would be: its configuration's
 					// hard-stop-after bounds the retired graph's sessions,
@@ -188,7 +203,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 					})
 				}
 				es.swap(next)
-				cfg = ncfg
+				cfg, g = ncfg, ng
 				if p := cfg.Global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
 					es.stopOlderThan(p.MaxReloads, ev)
 				}
@@ -211,23 +226,23 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 // printed what they warn about. It returns nil when the new engine cannot
 // start; the master then starts a new worker. Only -dD tells how it went:
 // HAProxy has no in-process reload, nor messages for it.
-func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cur *runtime.Engine, log *zap.Logger, ev *msgs) (*runtime.Engine, *parser.Config) {
+func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cur *runtime.Engine, log *zap.Logger, ev *msgs) (*runtime.Engine, *parser.Config, *runtime.Graph) {
 	f.msgs = &msgs{w: io.Discard}
 	cfg, g, ok := loadConfig(f, maps, o, w, io.Discard, io.Discard)
 	if !ok {
 		ev.diag("in-process reload: the configuration does not load here")
-		return nil, nil
+		return nil, nil, nil
 	}
 	applyEnv(cfg.Global.Process.Env)
 	next := runtime.NewEngine(g, log)
 	next.TakeOver(cur)
 	if err := next.Start(); err != nil {
 		ev.diag("in-process reload failed: %v", err)
-		return nil, nil
+		return nil, nil, nil
 	}
 	cur.Retire()
 	ev.diag("reloaded in process: new connections use the new configuration, %d sessions on the former one", cur.Sessions())
-	return next, cfg
+	return next, cfg, g
 }
 
 // engineSet is a process's engines: the current one, which accepts, and
