@@ -85,6 +85,17 @@ func stderrScenarios() []stderrScenario {
 			r.signal(syscall.SIGUSR1)
 			r.exit()
 		}},
+		{name: "checks-rise-fall", cfg: strings.Replace(checkedCfg, "fall 1 rise 1", "fall 2 rise 2", 1), run: func(r *stderrRig) {
+			r.waitLine("backend 'be' has no server available!", 1)
+			up, err := echo.Start("s1", r.up)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			defer up.Close()
+			r.waitLine("Server be/s1 is UP", 1)
+			r.signal(syscall.SIGTERM)
+			r.exit()
+		}},
 		{name: "sigterm", cfg: checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
 			r.signal(syscall.SIGTERM)
