@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/gohap/gohap/examples/echo"
 )
 
@@ -409,4 +411,24 @@ func flatRoles(m map[string][]string) []string {
 		}
 	}
 	return out
+}
+
+// TestStderrCore checks the rendering of each level without HAProxy at
+// hand: warnings and errors as its [WARNING] and [ALERT] lines, the
+// rest not at all.
+func TestStderrCore(t *testing.T) {
+	var b strings.Builder
+	log := newLogger(&b)
+	log.Info("listening")
+	log.Debug("detail")
+	log.Warn("Server be/s1 is DOWN.")
+	log.Error("backend 'be' has no server available!")
+	log.With(zap.String("frontend", "fe")).Warn("cannot bind again", zap.Int("n", 2))
+	p := pid()
+	want := "[WARNING]  (" + p + ") : Server be/s1 is DOWN.\n" +
+		"[ALERT]    (" + p + ") : backend 'be' has no server available!\n" +
+		"[WARNING]  (" + p + ") : cannot bind again (frontend: fe, n: 2)\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
 }
