@@ -128,6 +128,8 @@ const usageText = `Usage : %s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] 
 type msgs struct {
 	w       io.Writer
 	started bool
+	// diagOn shows the [DIAG] lines (-dD).
+	diagOn bool
 }
 
 func (m *msgs) header() {
@@ -136,18 +138,18 @@ func (m *msgs) header() {
 	}
 	m.started = true
 	exe, _ := os.Executable()
-	fmt.Fprintf(m.w, "[NOTICE]   (%s) : haproxy version is %s (gohap %s)\n", pid(), parser.HAProxyVersion, Version)
-	fmt.Fprintf(m.w, "[NOTICE]   (%s) : path to executable is %s\n", pid(), exe)
+	io.WriteString(m.w, haLine("NOTICE", fmt.Sprintf("haproxy version is %s (gohap %s)", parser.HAProxyVersion, Version)))
+	io.WriteString(m.w, haLine("NOTICE", "path to executable is "+exe))
 }
 
 func (m *msgs) alert(format string, a ...any) {
 	m.header()
-	fmt.Fprintf(m.w, "[ALERT]    (%s) : "+format+"\n", append([]any{pid()}, a...)...)
+	io.WriteString(m.w, haLine("ALERT", fmt.Sprintf(format, a...)))
 }
 
 func (m *msgs) warning(format string, a ...any) {
 	m.header()
-	fmt.Fprintf(m.w, "[WARNING]  (%s) : "+format+"\n", append([]any{pid()}, a...)...)
+	io.WriteString(m.w, haLine("WARNING", fmt.Sprintf(format, a...)))
 }
 
 // parseArgs reads HAProxy's command line. When it returns done, the

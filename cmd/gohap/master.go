@@ -112,6 +112,13 @@ type master struct {
 func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g *runtime.Graph, child bool, stdout, stderr io.Writer) int {
 	mr := &master{f: f, maps: maps, o: o, stderr: stderr, m: f.msgs, started: time.Now(),
 		noExit: cfg.Global.Process.NoExitOnFailure, exits: make(chan exitEvent, 8), reloadCh: make(chan struct{}, 1), exitcode: -1}
+	mr.m.diagOn = f.diag
+	if quietRun(o, cfg) {
+		// HAProxy's quiet master prints nothing, now or on reloads.
+		mr.stderr = io.Discard
+		mr.m = &msgs{w: io.Discard}
+		f.msgs = mr.m
+	}
 	applyEnv(cfg.Global.Process.Env)
 	applyUlimit(cfg.Global.Process.UlimitN, mr.m)
 	sigs := make(chan os.Signal, 8)
@@ -185,6 +192,7 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 			case syscall.SIGUSR1:
 				// A newer process took over (-sf): the workers hand their
 				// sockets' traffic over, the master lets go of its copies.
+				mr.m.warning("Exiting Master process...")
 				mr.kill(syscall.SIGUSR1)
 				mr.closeSockets(nil, nil)
 			default:
@@ -200,10 +208,18 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 	}
 }
 
-// notice prints a [NOTICE] line.
+// notice prints a [NOTICE] line. As HAProxy's ha_notice, it does not
+// print the version header the first warning or alert does.
 func (m *msgs) notice(format string, a ...any) {
-	m.header()
-	fmt.Fprintf(m.w, "[NOTICE]   (%s) : "+format+"\n", append([]any{pid()}, a...)...)
+	io.WriteString(m.w, haLine("NOTICE", fmt.Sprintf(format, a...)))
+}
+
+// diag prints a [DIAG] line in diagnostic mode (-dD) only: what gohap
+// does that HAProxy has no message for, such as in-process reloads.
+func (m *msgs) diag(format string, a ...any) {
+	if m.diagOn {
+		io.WriteString(m.w, haLine("DIAG", fmt.Sprintf(format, a...)))
+	}
 }
 
 // spawn starts a worker on the current sockets.
@@ -354,11 +370,14 @@ func (mr *master) reload() {
 	}
 	mr.mu.Unlock()
 	// A reloaded HAProxy is a new process: it prints its notices again.
-	m := &msgs{w: mr.stderr}
+	m := &msgs{w: mr.stderr, diagOn: mr.f.diag}
 	mr.m = m
 	mr.f.msgs = m
 	fail := func() {
 		m.warning("Loading failure!")
+		// HAProxy's master executes itself again, in wait mode: a new
+		// process image, which prints the version header again.
+		mr.m = &msgs{w: mr.stderr, diagOn: mr.f.diag}
 		mr.mu.Lock()
 		mr.failed++
 		mr.mu.Unlock()
@@ -381,20 +400,20 @@ func (mr *master) reload() {
 	}
 	if cur := mr.target("@1"); cur != nil {
 		if why := inProcessBlocker(cur, cfg, g); why != "" {
-			m.notice("Reloading with a new worker: %s.", why)
+			m.diag("Reloading with a new worker: %s.", why)
 		} else if mr.reloadWorker(cur) {
 			mr.mu.Lock()
 			mr.socks = socks
 			cur.key, cur.addrs = keyOf(cfg), bindAddrs(g)
 			mr.mu.Unlock()
 			mr.closeSockets(old, socks)
-			m.notice("Worker (%d) reloaded in process", cur.pid)
+			m.diag("Worker (%d) reloaded in process", cur.pid)
 			mr.reloadPrograms(cfg)
 			m.notice("Loading success.")
 			mr.killMaxReloads(cfg)
 			return
 		} else {
-			m.warning("Worker (%d) could not reload in process; starting a new worker.", cur.pid)
+			m.diag("Worker (%d) could not reload in process; starting a new worker.", cur.pid)
 		}
 	}
 	mr.mu.Lock()

@@ -79,6 +79,13 @@ func privOutcome(t *testing.T, bin, dir, cfg string, uid int, args ...string) st
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if state == "serving" && slices.Contains(args, "-W") {
+		// A master reports its worker once told it serves: the worker
+		// may answer a request a moment before.
+		for deadline := time.Now().Add(2 * time.Second); !strings.Contains(out.String(), "Loading success.") && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	var lines []string
 	for _, l := range alertLinesNotices(out.String()) {
 		l = privNotice.ReplaceAllString(l, "$1 X")

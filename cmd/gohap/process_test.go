@@ -249,7 +249,7 @@ func TestOldPids(t *testing.T) {
 	a := startGohap(t, "-db", "-f", proxyCfg(t, dir, addrA, "a"))
 	waitServing(t, addrA, "a", a)
 	b := startGohap(t, "-db", "-f", proxyCfg(t, dir, addrB, "b"), "-sf", strconv.Itoa(a.cmd.Process.Pid))
-	if code := a.wait(t, 5*time.Second); code != 0 || !strings.Contains(a.stderr.String(), "soft stop") {
+	if code := a.wait(t, 5*time.Second); code != 0 || !strings.Contains(a.stderr.String(), ") : Proxy fe stopped (cumulated conns: FE: ") {
 		t.Errorf("old instance after -sf: exit %d\n%s", code, a.stderr)
 	}
 	waitServing(t, addrB, "b", b)
@@ -276,19 +276,41 @@ func TestOldPidSameAddress(t *testing.T) {
 	waitServing(t, addr, "new", nu)
 }
 
-// TestQuietRun: -q prints the start-up log, nothing once listening.
+// TestQuietRun: -q prints nothing, as HAProxy: not a server's state
+// changes, nor the SIGHUP dump, nor a soft stop's proxies. Without -q the
+// same run prints them.
 func TestQuietRun(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	p := startGohap(t, "-db", "-q", "-f", proxyCfg(t, dir, addr, "quiet"))
-	waitServing(t, addr, "quiet", p)
-	before := p.stderr.String()
-	p.cmd.Process.Signal(syscall.SIGINT)
-	if p.wait(t, 2*time.Second); !p.diedBy(syscall.SIGINT) {
-		t.Errorf("%v on SIGINT", p.cmd.ProcessState)
-	}
-	if after := p.stderr.String(); after != before || strings.Contains(after, "stopping") {
-		t.Errorf("-q logged after start:\n%s", after)
+	for _, quiet := range []bool{true, false} {
+		dir := t.TempDir()
+		addr := freeAddr(t)
+		cfg := proxyCfg(t, dir, addr, "quiet")
+		b, _ := os.ReadFile(cfg)
+		os.WriteFile(cfg, []byte(strings.Replace(string(b), "server s1 ", "server dead "+freeAddr(t)+" check inter 100\n server s1 ", 1)), 0o644)
+		args := []string{"-db", "-f", cfg}
+		if quiet {
+			args = append(args, "-q")
+		}
+		p := startGohap(t, args...)
+		waitServing(t, addr, "quiet", p)
+		// Once served, the dead server's first check is over.
+		for deadline := time.Now().Add(5 * time.Second); !quiet && !strings.Contains(p.stderr.String(), "Server be/dead is DOWN"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no DOWN line without -q:\n%s", p.stderr)
+			}
+		}
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		time.Sleep(100 * time.Millisecond)
+		p.cmd.Process.Signal(syscall.SIGUSR1)
+		if code := p.wait(t, 5*time.Second); code != 0 {
+			t.Errorf("exit %d after SIGUSR1", code)
+		}
+		out := p.stderr.String()
+		if quiet && out != "" {
+			t.Errorf("-q printed:\n%s", out)
+		}
+		if !quiet && (!strings.Contains(out, "SIGHUP: Server be/dead is DOWN") || !strings.Contains(out, "Proxy fe stopped")) {
+			t.Errorf("without -q:\n%s", out)
+		}
 	}
 }
 
@@ -301,7 +323,7 @@ func TestSIGHUPDumpsStates(t *testing.T) {
 	waitServing(t, addr, "hup", p)
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	// The session of the one request may not be released yet: 0 or 1 act.
-	want := regexp.MustCompile(`warn\tSIGHUP: Server be/s1 is UP\. Conn: [01] act, 0 pend, 1 tot\.\n`)
+	want := regexp.MustCompile(`\[WARNING\]  \(\d+\) : SIGHUP: Server be/s1 is UP\. Conn: [01] act, 0 pend, 1 tot\.\n`)
 	deadline := time.Now().Add(5 * time.Second)
 	for !want.MatchString(p.stderr.String()) {
 		if time.Now().After(deadline) {

@@ -43,7 +43,8 @@ func newReloadRig(t *testing.T, name string, upstreams int, global string) *relo
 		r.ups = append(r.ups, up)
 	}
 	r.write(0, global)
-	r.p = startGohap(t, "-W", "-S", r.sock, "-f", r.cfg)
+	// -dD: the master says which way each reload went.
+	r.p = startGohap(t, "-W", "-dD", "-S", r.sock, "-f", r.cfg)
 	r.master = r.p.cmd.Process.Pid
 	waitServing(t, r.addr, r.ups[0].Name, r.p)
 	// The master reports the start after the worker serves.

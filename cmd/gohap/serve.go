@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
@@ -51,6 +50,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if !ok {
 		return 1
 	}
+	if w == nil && (o.verbose || o.debug) {
+		verboseStart(cfg, g, stdout, stderr)
+	}
 	// -x, as HAProxy: not in a worker (its master holds the sockets), and
 	// fatal only outside master-worker mode. /dev/null means none.
 	if w == nil && o.oldSocket != "" && o.oldSocket != "/dev/null" {
@@ -88,7 +90,12 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	o.limitMemory()
 	applyThreads(g)
 	logOut := &switchWriter{w: stderr}
+	if quietRun(o, cfg) {
+		// HAProxy prints nothing at all in quiet mode.
+		logOut.set(io.Discard)
+	}
 	log := newLogger(logOut)
+	ev := &msgs{w: logOut, diagOn: f.diag}
 	defer log.Sync()
 	eng := runtime.NewEngine(g, log)
 	if o.reusePortOff(cfg) {
@@ -113,20 +120,19 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		return 1
 	}
 	eng.Serve()
-	log.Info("gohap started", zap.String("version", Version), zap.Int("pid", os.Getpid()))
 	switch {
 	case w != nil:
 		w.ready()
 	case child:
 		daemonReady()
 	}
-	if !child && o.quiet && !o.verbose {
-		logOut.set(io.Discard)
-	}
 	if w == nil {
 		o.tellOld(o.oldSig)
 	}
 	es := newEngineSet(eng)
+	// paused is between SIGTTOU and SIGTTIN, whose messages HAProxy
+	// prints when the listeners change state.
+	paused := false
 	var reloads <-chan struct{}
 	if w != nil {
 		reloads = w.reloads
@@ -136,9 +142,11 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGUSR1:
-				log.Info("soft stop: no more connections accepted, finishing the current ones")
 				es.cur.Handover()
 				es.each((*runtime.Engine).SoftStop)
+				// Every HAProxy 2.6 process has an internal HTTP client
+				// proxy, stopped last; gohap's has nothing to count.
+				log.Warn("Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).")
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					time.AfterFunc(d, func() {
 						log.Warn("soft-stop running for too long, performing a hard-stop.")
@@ -148,15 +156,26 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			case syscall.SIGHUP:
 				dumpStates(es.cur.Snapshot(), log)
 			case syscall.SIGTTOU:
-				log.Info("SIGTTOU: pausing listeners")
 				es.cur.Pause()
+				if !paused {
+					for _, p := range pausedProxies(cfg, g) {
+						log.Warn("Paused " + p + ".")
+					}
+				}
+				paused = true
 			case syscall.SIGTTIN:
-				log.Info("SIGTTIN: resuming listeners")
 				es.cur.Resume()
+				if paused {
+					for _, p := range pausedProxies(cfg, g) {
+						log.Warn("Resumed " + p + ".")
+					}
+				}
+				paused = false
 			case syscall.SIGTERM, syscall.SIGINT:
 				// HAProxy 2.6 dies by the signal (it handles neither outside
-				// its master): the parent sees it, not a code.
-				log.Info("stopping", zap.String("signal", sig.String()))
+				// its master): the parent sees it, not a code, and it says
+				// nothing.
+				logOut.set(io.Discard)
 				es.each((*runtime.Engine).Stop)
 				waitBounded(es.allDone())
 				log.Sync()
@@ -164,28 +183,29 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 				select {}
 			default:
-				log.Info("stopping", zap.String("signal", sig.String()))
+				logOut.set(io.Discard)
 				es.each((*runtime.Engine).Stop)
 				waitBounded(es.allDone())
 				return 0
 			}
 		case <-reloads:
-			if next, ncfg := reloadInProcess(f, maps, o, w, es.cur, log); next != nil {
+			if next, ncfg, ng := reloadInProcess(f, maps, o, w, es.cur, log, ev); next != nil {
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					// As a former worker would be: its configuration's
-					// hard-stop-after bounds the retired graph's sessions.
+					// hard-stop-after bounds the retired graph's sessions,
+					// with that worker's warning.
 					old := es.cur
 					time.AfterFunc(d, func() {
 						if old.Sessions() > 0 {
-							log.Warn("hard-stop-after: closing the sessions of a former configuration")
+							log.Warn("soft-stop running for too long, performing a hard-stop.")
 						}
 						old.Stop()
 					})
 				}
 				es.swap(next)
-				cfg = ncfg
+				cfg, g = ncfg, ng
 				if p := cfg.Global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
-					es.stopOlderThan(p.MaxReloads, log)
+					es.stopOlderThan(p.MaxReloads, ev)
 				}
 				w.reply(true)
 			} else {
@@ -193,7 +213,6 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			}
 		case e := <-es.ended:
 			if es.remove(e) {
-				log.Info("all sessions ended, exiting")
 				return 0
 			}
 			es.released()
@@ -205,24 +224,25 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 // with a new engine on the same listening sockets; the old engine keeps
 // its sessions until they end. The master already checked the files and
 // printed what they warn about. It returns nil when the new engine cannot
-// start; the master then starts a new worker.
-func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cur *runtime.Engine, log *zap.Logger) (*runtime.Engine, *parser.Config) {
+// start; the master then starts a new worker. Only -dD tells how it went:
+// HAProxy has no in-process reload, nor messages for it.
+func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cur *runtime.Engine, log *zap.Logger, ev *msgs) (*runtime.Engine, *parser.Config, *runtime.Graph) {
 	f.msgs = &msgs{w: io.Discard}
 	cfg, g, ok := loadConfig(f, maps, o, w, io.Discard, io.Discard)
 	if !ok {
-		log.Warn("in-process reload: the configuration does not load here")
-		return nil, nil
+		ev.diag("in-process reload: the configuration does not load here")
+		return nil, nil, nil
 	}
 	applyEnv(cfg.Global.Process.Env)
 	next := runtime.NewEngine(g, log)
 	next.TakeOver(cur)
 	if err := next.Start(); err != nil {
-		log.Warn("in-process reload failed", zap.Error(err))
-		return nil, nil
+		ev.diag("in-process reload failed: %v", err)
+		return nil, nil, nil
 	}
 	cur.Retire()
-	log.Info("reloaded in process: new connections use the new configuration", zap.Int("sessions on the former one", cur.Sessions()))
-	return next, cfg
+	ev.diag("reloaded in process: new connections use the new configuration, %d sessions on the former one", cur.Sessions())
+	return next, cfg, g
 }
 
 // engineSet is a process's engines: the current one, which accepts, and
@@ -259,10 +279,10 @@ func (es *engineSet) swap(next *runtime.Engine) {
 // stopOlderThan closes the sessions of the retired engines that outlived
 // max reloads (the one that retired them counts): mworker-max-reloads
 // for the old configurations a worker keeps in process.
-func (es *engineSet) stopOlderThan(max int, log *zap.Logger) {
+func (es *engineSet) stopOlderThan(max int, ev *msgs) {
 	for e, at := range es.old {
 		if es.reloads-at+1 > max {
-			log.Warn("mworker-max-reloads: closing the sessions of a former configuration", zap.Int("sessions", e.Sessions()))
+			ev.diag("mworker-max-reloads: closing the %d sessions of a former configuration", e.Sessions())
 			e.Stop()
 		}
 	}
@@ -358,7 +378,9 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 }
 
 // dumpStates logs every server's state on SIGHUP, in HAProxy's words
-// (src/haproxy.c sig_dump_state), without its per-proxy totals.
+// (src/haproxy.c sig_dump_state), without its per-proxy totals. The
+// last servers are those of the internal HTTP client proxy every HAProxy
+// 2.6 process has, always up and unused.
 func dumpStates(backends []backend.Status, log *zap.Logger) {
 	log.Warn("SIGHUP received, dumping servers states.")
 	for _, be := range backends {
@@ -370,6 +392,26 @@ func dumpStates(backends []backend.Status, log *zap.Logger) {
 			log.Warn(fmt.Sprintf("SIGHUP: Server %s/%s is %s. Conn: %d act, %d pend, %d tot.", be.Name, s.Name, state, s.Sessions, s.Queue, s.Total))
 		}
 	}
+	for _, s := range []string{"<HTTPCLIENT>", "<HTTPSCLIENT>"} {
+		log.Warn("SIGHUP: Server <HTTPCLIENT>/" + s + " is UP. Conn: 0 act, 0 pend, 0 tot.")
+	}
+}
+
+// verboseStart prints what HAProxy's -V and -d print once the
+// configuration is read: the maxconn it computed (src/haproxy.c init)
+// and the poller, which for Go's network poller on Linux is epoll. Its
+// lists of pollers and filters, which describe HAProxy's build, are not.
+func verboseStart(cfg *parser.Config, g *runtime.Graph, stdout, stderr io.Writer) {
+	if cfg.Global.Maxconn == 0 {
+		fmt.Fprintf(stderr, "Note: setting global.maxconn to %d.\n", g.Maxconn)
+	}
+	fmt.Fprintln(stdout, "Using epoll() as the polling mechanism.")
+}
+
+// quietRun tells -q or "quiet" without -V: HAProxy then closes its
+// standard error once started, and says nothing before.
+func quietRun(o *procOpts, cfg *parser.Config) bool {
+	return (o.quiet || cfg.Global.Quiet) && !o.verbose
 }
 
 // hardStopWait bounds how long a hard stop waits for sessions to close:
@@ -381,13 +423,6 @@ func waitBounded(done <-chan struct{}) {
 	case <-done:
 	case <-time.After(hardStopWait):
 	}
-}
-
-func newLogger(w io.Writer) *zap.Logger {
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), zap.InfoLevel)
-	return zap.New(core)
 }
 
 // applyThreads runs the process on nbthread threads, as HAProxy does:

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// haLine is one process message as HAProxy prints it on its standard
+// error (src/errors.c print_message): the label padded to 10 columns,
+// the pid, then the text.
+func haLine(label, msg string) string {
+	return fmt.Sprintf("%-10s (%s) : %s\n", "["+label+"]", pid(), msg)
+}
+
+// stderrCore renders the engine's entries as HAProxy's process messages:
+// a warning is ha_warning's [WARNING] line, an error or worse ha_alert's
+// [ALERT] one. The levels below have no counterpart there (HAProxy says
+// nothing while it runs unless something went wrong), so they print
+// nothing. Fields, which only gohap's own messages carry, follow the
+// text in parentheses.
+type stderrCore struct {
+	w      io.Writer
+	mu     *sync.Mutex
+	fields []zapcore.Field
+}
+
+func newLogger(w io.Writer) *zap.Logger {
+	return zap.New(&stderrCore{w: w, mu: &sync.Mutex{}})
+}
+
+func (c *stderrCore) Enabled(l zapcore.Level) bool { return l >= zapcore.WarnLevel }
+
+func (c *stderrCore) With(fs []zapcore.Field) zapcore.Core {
+	all := make([]zapcore.Field, 0, len(c.fields)+len(fs))
+	return &stderrCore{w: c.w, mu: c.mu, fields: append(append(all, c.fields...), fs...)}
+}
+
+func (c *stderrCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
+	}
+	return ce
+}
+
+func (c *stderrCore) Write(e zapcore.Entry, fs []zapcore.Field) error {
+	label := "WARNING"
+	if e.Level > zapcore.WarnLevel {
+		label = "ALERT"
+	}
+	line := haLine(label, e.Message+fieldText(append(c.fields[:len(c.fields):len(c.fields)], fs...)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := io.WriteString(c.w, line)
+	return err
+}
+
+func (c *stderrCore) Sync() error { return nil }
+
+// fieldText is " (key: value, ...)", or nothing without fields.
+func fieldText(fs []zapcore.Field) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	enc := zapcore.NewMapObjectEncoder()
+	parts := make([]string, 0, len(fs))
+	for _, f := range fs {
+		f.AddTo(enc)
+		parts = append(parts, fmt.Sprintf("%s: %v", f.Key, enc.Fields[f.Key]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// pausedProxies names the proxies with listeners as HAProxy's "Paused"
+// and "Resumed" lines do (proxy_cap_str: a listen section is a "proxy"),
+// in the order it pauses their listeners: its protocols' lists, TCPv6,
+// TCPv4 then unix sockets, each in configuration order; a proxy is named
+// once its last listener is paused. The stats sockets' proxy (GLOBAL) is
+// not one of them: SIGTTOU leaves the CLI answering.
+func pausedProxies(cfg *parser.Config, g *runtime.Graph) []string {
+	listen := map[string]bool{}
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapBE != 0 {
+			listen[p.Name] = true
+		}
+	}
+	left := map[string]int{}
+	for _, fe := range g.Frontends {
+		left[fe.Name] = len(fe.Binds)
+	}
+	var out []string
+	for _, proto := range []string{"6", "4", "unix"} {
+		for _, fe := range g.Frontends {
+			for _, b := range fe.Binds {
+				if bindProto(b) != proto {
+					continue
+				}
+				if left[fe.Name]--; left[fe.Name] == 0 {
+					word := "frontend"
+					if listen[fe.Name] {
+						word = "proxy"
+					}
+					out = append(out, word+" "+fe.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// bindProto is the protocol list a bind's listener is on: "6", "4" or
+// "unix". An address without a host is IPv4's, as in HAProxy.
+func bindProto(b runtime.Listen) string {
+	switch {
+	case b.Unix != nil:
+		return "unix"
+	case b.Family != "":
+		return b.Family
+	}
+	host, _, _ := net.SplitHostPort(b.Addr)
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+		return "6"
+	}
+	return "4"
+}

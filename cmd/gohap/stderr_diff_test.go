@@ -1,0 +1,434 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gohap/gohap/examples/echo"
+)
+
+// The stderr scenarios run HAProxy and gohap in turn on the same
+// configuration, drive them the same way over real sockets and signals,
+// and compare what each process prints on its standard error. Processes
+// are told apart by role (the started one, then its workers in the order
+// the master forks them), since lines from different processes interleave
+// as the scheduler pleases; within a process the order must match.
+
+// stderrRig is one binary's run of a scenario.
+type stderrRig struct {
+	t    *testing.T
+	p    *proc
+	addr string
+	cfg  string
+	up   string
+	sock string
+}
+
+// stderrScenario drives a run: cfg is a configuration template with
+// {ADDR} (the proxy's bind) and {UP} (the server's address, where nothing
+// listens unless the scenario starts something there).
+type stderrScenario struct {
+	name string
+	args []string
+	cfg  string
+	run  func(r *stderrRig)
+	// keep, when set, keeps only the lines it accepts on both sides.
+	keep func(line string) bool
+}
+
+const stderrDefaults = "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"
+
+const checkedCfg = stderrDefaults + "frontend fe\n bind {ADDR}\n default_backend be\n" +
+	"backend be\n server s1 {UP} check inter 100 fall 1 rise 1\n"
+
+func TestStderrAsHAProxy(t *testing.T) {
+	ref := refHAProxy(t)
+	gh, err := gohapBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range stderrScenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			want := stderrRun(t, ref, sc)
+			got := stderrRun(t, gh, sc)
+			if len(want) == 0 && !strings.HasPrefix(sc.name, "quiet") {
+				t.Fatalf("haproxy printed nothing: the scenario tests nothing")
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("gohap:\n%s\nhaproxy:\n%s", strings.Join(flatRoles(got), "\n"), strings.Join(flatRoles(want), "\n"))
+			}
+		})
+	}
+}
+
+func stderrScenarios() []stderrScenario {
+	return []stderrScenario{
+		{name: "checks-and-soft-stop", cfg: checkedCfg, run: func(r *stderrRig) {
+			r.waitLine("backend 'be' has no server available!", 1)
+			up, err := echo.Start("s1", r.up)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			defer up.Close()
+			r.waitLine("Server be/s1 is UP", 1)
+			waitServing(r.t, r.addr, "s1", r.p)
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}},
+		{name: "checks-rise-fall", cfg: strings.Replace(checkedCfg, "fall 1 rise 1", "fall 2 rise 2", 1), run: func(r *stderrRig) {
+			r.waitLine("backend 'be' has no server available!", 1)
+			up, err := echo.Start("s1", r.up)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			defer up.Close()
+			r.waitLine("Server be/s1 is UP", 1)
+			r.signal(syscall.SIGTERM)
+			r.exit()
+		}},
+		{name: "sigterm", cfg: checkedCfg, run: func(r *stderrRig) {
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGTERM)
+			r.exit()
+		}},
+		{name: "sigint-debug", args: []string{"-d"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGINT)
+			r.exit()
+		}, keep: func(l string) bool {
+			// -d's lists of pollers and filters are not compared: they
+			// describe HAProxy's build.
+			return stderrLineRe.MatchString(l) || strings.HasPrefix(l, "Note: ") || strings.HasPrefix(l, "Using ")
+		}},
+		{name: "quiet", args: []string{"-q"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.ready()
+			// The check fails at once; give it time to be printed.
+			time.Sleep(500 * time.Millisecond)
+			r.signal(syscall.SIGHUP)
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}},
+		{name: "quiet-keyword", cfg: "global\n quiet\n" + checkedCfg, run: func(r *stderrRig) {
+			r.ready()
+			time.Sleep(500 * time.Millisecond)
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}},
+		{name: "pause-resume", cfg: checkedCfg, run: func(r *stderrRig) {
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGTTOU)
+			r.signal(syscall.SIGTTIN)
+			r.ready()
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}},
+		{name: "pause-resume-order", cfg: stderrDefaults + "frontend f1\n bind {DIR}/u1.sock\n default_backend be\n" +
+			"frontend f2\n bind {ADDR}\n default_backend be\n" +
+			"listen l3\n bind {DIR}/u3.sock\n bind {ADDR2}\n server s1 {UP}\n" +
+			"frontend f4\n bind {ADDR3}\n default_backend be\n" +
+			"backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
+			r.ready()
+			r.signal(syscall.SIGTTOU)
+			r.signal(syscall.SIGTTIN)
+			r.ready()
+			r.signal(syscall.SIGTERM)
+			r.exit()
+		}},
+		{name: "sighup", cfg: checkedCfg, run: func(r *stderrRig) {
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGHUP)
+			r.waitLine("SIGHUP: Server be/s1 is DOWN", 1)
+			r.signal(syscall.SIGTERM)
+			r.exit()
+		}, keep: func(l string) bool {
+			// The per-proxy lines need the runtime's proxy counters.
+			return !strings.Contains(l, "SIGHUP: Proxy")
+		}},
+		{name: "checkcache", cfg: stderrDefaults + "frontend fe\n bind {ADDR}\n default_backend be\n" +
+			"backend be\n option checkcache\n server s1 {UP}\n", run: func(r *stderrRig) {
+			cacheableCookieServer(r.t, r.up)
+			r.ready()
+			get(r.addr)
+			r.waitLine("Blocking cacheable cookie", 1)
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}},
+		{name: "hard-stop-after", cfg: "global\n hard-stop-after 300ms\n" + stderrDefaults + "frontend fe\n bind {ADDR}\n default_backend be\n" +
+			"backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
+			accepted := silentServer(r.t, r.up)
+			r.ready()
+			c := dialRetry(r.t, "tcp", r.addr, 5*time.Second)
+			defer c.Close()
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			select {
+			case <-accepted:
+			case <-time.After(5 * time.Second):
+				r.t.Fatalf("the request did not reach the server\n%s", r.p.stderr)
+			}
+			r.signal(syscall.SIGUSR1)
+			r.exit()
+		}, keep: func(l string) bool {
+			// HAProxy then names each frontend with connections left
+			// ("Proxy fe hard-stopped (1 remaining conns will be
+			// closed)."), which needs the runtime's per-frontend count.
+			return !strings.Contains(l, "hard-stopped (")
+		}},
+		{name: "master-worker", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n nbthread 1\n" + checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			// Another nbthread takes a new worker in gohap too.
+			r.rewrite("nbthread 1", "nbthread 2")
+			r.signal(syscall.SIGUSR2)
+			r.waitLine("Loading success.", 2)
+			r.waitLine("has no server available!", 2)
+			r.waitLine("Former worker", 1)
+			r.masterReady()
+			r.signal(syscall.SIGUSR1)
+			r.waitLine("All workers exited.", 1)
+			r.exit()
+		}},
+		{name: "master-worker-invalid-reload", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			r.rewrite("default_backend be", "default_backend be\n nosuchkeyword")
+			r.signal(syscall.SIGUSR2)
+			r.waitLine("Loading failure!", 1)
+			r.masterReady()
+			r.signal(syscall.SIGUSR1)
+			r.waitLine("All workers exited.", 1)
+			r.exit()
+		}},
+		{name: "master-worker-sigterm", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGTERM)
+			r.waitLine("All workers exited.", 1)
+			r.exit()
+		}},
+	}
+}
+
+// stderrRun runs one binary through a scenario and returns its lines by
+// role.
+func stderrRun(t *testing.T, bin string, sc stderrScenario) map[string][]string {
+	t.Helper()
+	dir := t.TempDir()
+	r := &stderrRig{t: t, addr: freeAddr(t), up: freeAddr(t), cfg: filepath.Join(dir, "p.cfg"), sock: filepath.Join(dir, "m.sock")}
+	body := strings.NewReplacer("{ADDR}", r.addr, "{UP}", r.up, "{DIR}", dir,
+		"{ADDR2}", freeAddr(t), "{ADDR3}", freeAddr(t)).Replace(sc.cfg)
+	if err := os.WriteFile(r.cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{}
+	for _, a := range sc.args {
+		args = append(args, strings.ReplaceAll(a, "{SOCK}", r.sock))
+	}
+	r.p = startBin(t, bin, append(args, "-f", r.cfg)...)
+	sc.run(r)
+	// Alerts name the configuration, in a directory of each run's own.
+	return byRole(r.p.cmd.Process.Pid, strings.ReplaceAll(r.p.stderr.String(), r.cfg, "CFG"), sc.keep)
+}
+
+func (r *stderrRig) signal(sig syscall.Signal) {
+	r.t.Helper()
+	if err := r.p.cmd.Process.Signal(sig); err != nil {
+		r.t.Fatalf("%v: %v\n%s", sig, err, r.p.stderr)
+	}
+	// HAProxy handles one signal per loop turn: let each be seen alone.
+	time.Sleep(100 * time.Millisecond)
+}
+
+// ready waits until the proxy accepts connections.
+func (r *stderrRig) ready() {
+	r.t.Helper()
+	dialRetry(r.t, "tcp", r.addr, 10*time.Second).Close()
+}
+
+// masterReady waits until the master serves its CLI: it then handles
+// its signals (HAProxy's master dies by those that come earlier).
+func (r *stderrRig) masterReady() {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for out := ""; !strings.Contains(out, "worker"); out = masterCmd(r.t, r.sock, "show proc") {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("show proc: %q\n%s", out, r.p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitLine waits until n lines contain s.
+func (r *stderrRig) waitLine(s string, n int) {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(r.p.stderr.String(), s) < n {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("no %d× %q\n%s", n, s, r.p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// exit waits until the process is over.
+func (r *stderrRig) exit() {
+	r.t.Helper()
+	select {
+	case <-r.p.done:
+	case <-time.After(10 * time.Second):
+		r.t.Fatalf("still running\n%s", r.p.stderr)
+	}
+}
+
+func (r *stderrRig) rewrite(from, to string) {
+	r.t.Helper()
+	b, err := os.ReadFile(r.cfg)
+	if err == nil {
+		err = os.WriteFile(r.cfg, []byte(strings.Replace(string(b), from, to, 1)), 0o644)
+	}
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// cacheableCookieServer answers every request with a cacheable response
+// that sets a cookie, which "option checkcache" blocks.
+func cacheableCookieServer(t *testing.T, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				for {
+					l, err := br.ReadString('\n')
+					if err != nil || l == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=b\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\nok")
+			}()
+		}
+	}()
+}
+
+// silentServer accepts connections and never answers; accepted is
+// closed at the first one.
+func silentServer(t *testing.T, addr string) (accepted <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			if held = append(held, c); len(held) == 1 {
+				close(done)
+			}
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return done
+}
+
+var (
+	stderrLineRe = regexp.MustCompile(`^(\[[A-Z]+\] +)\((\d+)\) : (.*)$`)
+	namedPidRe   = regexp.MustCompile(`(worker|Worker) \((\d+)\)`)
+	durationRe   = regexp.MustCompile(`duration: \d+ms`)
+)
+
+// byRole files the lines under their process's role, pids and durations
+// masked; the version header names each binary and its path, so only
+// its presence is compared.
+func byRole(main int, out string, keep func(string) bool) map[string][]string {
+	roles := map[string]string{strconv.Itoa(main): "main"}
+	role := func(pid string) string {
+		if r, ok := roles[pid]; ok {
+			return r
+		}
+		roles[pid] = fmt.Sprintf("worker%d", len(roles))
+		return roles[pid]
+	}
+	got := map[string][]string{}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if l == "" || keep != nil && !keep(l) {
+			continue
+		}
+		m := stderrLineRe.FindStringSubmatch(l)
+		if m == nil {
+			got["?"] = append(got["?"], l)
+			continue
+		}
+		text := namedPidRe.ReplaceAllStringFunc(m[3], func(s string) string {
+			sm := namedPidRe.FindStringSubmatch(s)
+			return sm[1] + " (" + role(sm[2]) + ")"
+		})
+		text = durationRe.ReplaceAllString(text, "duration: Nms")
+		if strings.HasPrefix(text, "haproxy version is ") || strings.HasPrefix(text, "path to executable is ") {
+			text, _, _ = strings.Cut(text, " is ")
+		}
+		r := role(m[2])
+		got[r] = append(got[r], m[1]+text)
+	}
+	return got
+}
+
+func flatRoles(m map[string][]string) []string {
+	var out []string
+	for _, r := range []string{"main", "worker1", "worker2", "worker3", "?"} {
+		for _, l := range m[r] {
+			out = append(out, r+": "+l)
+		}
+	}
+	return out
+}
+
+// TestStderrCore checks the rendering of each level without HAProxy at
+// hand: warnings and errors as its [WARNING] and [ALERT] lines, the
+// rest not at all.
+func TestStderrCore(t *testing.T) {
+	var b strings.Builder
+	log := newLogger(&b)
+	log.Info("listening")
+	log.Debug("detail")
+	log.Warn("Server be/s1 is DOWN.")
+	log.Error("backend 'be' has no server available!")
+	log.With(zap.String("frontend", "fe")).Warn("cannot bind again", zap.Int("n", 2))
+	p := pid()
+	want := "[WARNING]  (" + p + ") : Server be/s1 is DOWN.\n" +
+		"[ALERT]    (" + p + ") : backend 'be' has no server available!\n" +
+		"[WARNING]  (" + p + ") : cannot bind again (frontend: fe, n: 2)\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
