@@ -94,6 +94,8 @@ const (
 
 // Frontend is a compiled frontend (or the frontend half of a listen).
 type Frontend struct {
+	// traces are the trace filters (trace.go), nil when none.
+	traces  []*traceConf
 	Name    string
 	Pos     parser.Pos
 	HTTP    bool
@@ -251,6 +253,8 @@ type namePart struct {
 
 // Backend is a compiled backend.
 type Backend struct {
+	// traces are the trace filters (trace.go), nil when none.
+	traces []*traceConf
 	// reuse is the http-reuse mode; idle holds the server connections
 	// clients left for others.
 	reuse int
@@ -540,6 +544,11 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.comp = compileCompression(p, fail)
+		if own := ownBackend[p]; own != nil {
+			fe.traces = own.traces
+		} else {
+			fe.traces = compileTraces(p, fe.HTTP, fail)
+		}
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
 			for _, m := range p.ResolveLogFormat() {
 				fail(p.Log.FormatPos, "%s", m)
@@ -860,6 +869,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2
 	be.comp = compileCompression(p, fail)
+	be.traces = compileTraces(p, be.HTTP, fail)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

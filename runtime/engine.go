@@ -220,6 +220,7 @@ func (e *Engine) Bind() error {
 // Serve starts the stats sockets' and listeners' accept loops and the
 // health checks of a bound engine.
 func (e *Engine) Serve() {
+	e.g.traceInit()
 	e.serveCLI()
 	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())

@@ -230,6 +230,8 @@ type session struct {
 	capCliCk, capSrvCk []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
+	// tr is the stream's trace filters (trace.go), nil without any.
+	tr *traceStream
 	// pps is what the PROXY header of the connection carried
 	// (proxy_protocol.go).
 	pps ppState
@@ -2149,7 +2151,13 @@ func (s *session) transaction(hl int) bool {
 	s.logBe = nil
 	s.txn.Dir = acl.DirReq
 	s.stickStreamStart()
+	if len(s.fe.traces) > 0 {
+		s.traceStart()
+	}
 	keep := s.serveTxn(hl)
+	if s.tracing() {
+		s.traceStop()
+	}
 	s.cacheEnd()
 	if st := s.txStatus; st != 0 {
 		s.stickStreamEnd(st)
@@ -2403,6 +2411,9 @@ func (s *session) serveTxn(hl int) bool {
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	s.compRequest(head, be)
 	out := s.buildRequest(head, be, srv, mode)
+	if len(be.traces) > 0 || s.tracing() {
+		s.traceRequest(be, out)
+	}
 	// A body that is already here goes out with the head, in one write.
 	bodyDone := req.Body == h1.BodyNone
 	if req.Body == h1.BodyLength && int64(cl.w-cl.r) >= req.Length && len(out)+int(req.Length) <= cap(out) {
@@ -2476,6 +2487,9 @@ func (s *session) serveTxn(hl int) bool {
 		} else {
 			early = true
 		}
+	}
+	if bodyDone && s.tracing() {
+		s.traceRequestEnd()
 	}
 	var rhl int
 	for attempt := 0; ; attempt++ {
@@ -2676,6 +2690,9 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	out = s.buildResponse(rhead, closeClient, false)
+	if s.tracing() {
+		s.traceResponse(out)
+	}
 	if s.track {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
@@ -2725,6 +2742,9 @@ func (s *session) serveTxn(hl int) bool {
 			setLinger0(s.cl.c)
 		}
 		return false
+	}
+	if s.tracing() {
+		s.traceResponseEnd()
 	}
 	if early && !closeClient && !s.finishBody(rsp.KeepAlive() && rsp.Body != h1.BodyUntilClose) {
 		s.closeServer()

@@ -1,0 +1,567 @@
+package runtime
+
+// The trace filter (configuration.txt 9.1, flt_trace.c): for each HTTP
+// stream it writes the filter callbacks HAProxy calls, one line each, on
+// stderr, and with random-forwarding it lets each message's payload go
+// in randomly sized pieces. It hooks into the transaction at the points
+// where HAProxy's filter callbacks run, and into the sides' writes for
+// the payload; a stream with no trace filter carries a nil pointer.
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	goruntime "runtime"
+	"time"
+	"unsafe"
+
+	"github.com/gohap/gohap/parser"
+)
+
+// traceConf is one "filter trace" line of a proxy.
+type traceConf struct {
+	// name is "NAME/proxy", or "TRACE/proxy" without a name, as
+	// trace_init makes it.
+	name                    string
+	quiet, randFwd, hexdump bool
+}
+
+// compileTraces reads a proxy's trace filters. HAProxy runs them on TCP
+// streams too (tcp_payload); gohap runs them on HTTP streams only.
+func compileTraces(p *parser.Proxy, http bool, fail func(parser.Pos, string, ...any)) []*traceConf {
+	var out []*traceConf
+	for _, f := range p.Filters {
+		if f.Kind != "trace" || f.Trace == nil {
+			continue
+		}
+		if !http {
+			fail(f.Pos, "'filter trace' in a TCP proxy is not supported by the gohap runtime yet.")
+			continue
+		}
+		name := "TRACE"
+		if f.Trace.Name != "" {
+			name = f.Trace.Name
+		}
+		out = append(out, &traceConf{name: name + "/" + p.Name, quiet: f.Trace.Quiet,
+			randFwd: f.Trace.RandFwd, hexdump: f.Trace.Hexdump})
+	}
+	return out
+}
+
+// traceInit writes the lines trace_init and trace_init_per_thread write
+// when the process starts, for every trace filter in proxy order.
+func (g *Graph) traceInit() {
+	var confs []*traceConf
+	for _, p := range g.proxies {
+		if p.fe != nil {
+			confs = append(confs, p.fe.traces...)
+		} else if p.be != nil {
+			confs = append(confs, p.be.traces...)
+		}
+	}
+	if len(confs) == 0 {
+		return
+	}
+	var b []byte
+	for _, c := range confs {
+		b = c.appendHead(b[:0], time.Now())
+		b = fmt.Appendf(b, "filter initialized [quiet=%t - fwd random=%t - hexdump=%t]\n", c.quiet, c.randFwd, c.hexdump)
+		c.write(b)
+	}
+	n := g.Threads
+	if n <= 0 {
+		n = goruntime.GOMAXPROCS(0)
+	}
+	for tid := 0; tid < n; tid++ {
+		for _, c := range confs {
+			b = c.appendHead(b[:0], time.Now())
+			b = fmt.Appendf(b, "filter initialized for thread tid %d\n", tid)
+			c.write(b)
+		}
+	}
+}
+
+// appendHead is FLT_TRACE's prefix: the time and the padded name.
+func (c *traceConf) appendHead(b []byte, now time.Time) []byte {
+	return fmt.Appendf(b, "%d.%06d [%-20s] ", now.Unix(), now.Nanosecond()/1000, c.name)
+}
+
+// write puts one or more whole lines on stderr, unless quiet.
+func (c *traceConf) write(b []byte) {
+	if !c.quiet {
+		os.Stderr.Write(b)
+	}
+}
+
+// traceFlt is a trace filter attached to a stream.
+type traceFlt struct {
+	c       *traceConf
+	backend bool // attached with the backend (filter-type=backend)
+}
+
+// traceStream is a stream's trace filters and where its messages are.
+type traceStream struct {
+	// on: the stream has trace filters.
+	on   bool
+	s    *session
+	flts []traceFlt
+	// nfe is the count of the frontend's filters, first in flts.
+	nfe int
+	// beSet: the backend was set (stream_pos says backend); rspOn: the
+	// response's analysis started; stopped: the stream ended.
+	beSet, rspOn bool
+	req, rsp     traceChan
+	line, dump   []byte
+}
+
+// traceChan follows one message's payload through its side's writes.
+type traceChan struct {
+	t    *traceStream
+	resp bool
+	// head is what is left to write of the message's head, which goes
+	// before its payload and is not part of it; headLen its size.
+	head, headLen int
+	// payloads counts the payload callbacks made; ended says http_end
+	// was called.
+	payloads int
+	ended    bool
+	piece    [maxSegs + 4][]byte
+}
+
+// traceStart attaches the frontend's trace filters to a new stream and
+// writes the callbacks HAProxy makes up to the backend's choice.
+func (s *session) traceStart() {
+	t := s.traceNew()
+	for i := range t.flts {
+		t.printf(i, "%-25s: filter-type=frontend", "trace_attach")
+	}
+	for i := range t.flts {
+		t.printf(i, "%-25s", "trace_stream_start")
+	}
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST")
+	t.analyze(false, "AN_REQ_WAIT_HTTP")
+	t.analyze(false, "AN_REQ_HTTP_PROCESS_FE")
+	t.step(false, "AN_REQ_SWITCHING_RULES", "PRE")
+}
+
+// traceNew readies the stream's trace with the frontend's filters.
+func (s *session) traceNew() *traceStream {
+	t := s.tr
+	if t == nil {
+		t = &traceStream{s: s}
+		t.req.t, t.rsp.t, t.rsp.resp = t, t, true
+		s.tr = t
+	}
+	t.on = true
+	t.flts = t.flts[:0]
+	for _, c := range s.fe.traces {
+		t.flts = append(t.flts, traceFlt{c: c})
+	}
+	t.nfe = len(t.flts)
+	t.beSet, t.rspOn = false, false
+	t.req.reset()
+	t.rsp.reset()
+	return t
+}
+
+// tracing says the stream has trace filters.
+func (s *session) tracing() bool { return s.tr != nil && s.tr.on }
+
+func (c *traceChan) reset() {
+	c.head, c.headLen, c.payloads, c.ended = 0, 0, 0, false
+}
+
+// traceRequest runs when the request goes to the backend with head as
+// its head: the backend's filters attach, and the request's headers are
+// shown. The server side's writes then go through the trace.
+func (s *session) traceRequest(be *Backend, head []byte) {
+	t := s.tr
+	if !s.tracing() {
+		// Only the backend has trace filters.
+		t = s.traceNew()
+	}
+	if be != s.fe.own {
+		for _, c := range be.traces {
+			t.flts = append(t.flts, traceFlt{c: c, backend: true})
+			t.printf(len(t.flts)-1, "%-25s: filter-type=backend", "trace_attach")
+		}
+	}
+	for i := range t.flts {
+		t.printf(i, "%-25s: backend=%s", "trace_stream_set_backend", be.Name)
+	}
+	t.beSet = true
+	for i := 0; i < t.nfe; i++ {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - analyzer=%s - step=%s", "trace_chn_analyze",
+			"REQUEST", "HTTP", t.pos(), "AN_REQ_SWITCHING_RULES", "POST")
+	}
+	for i := t.nfe; i < len(t.flts); i++ {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST", "HTTP", t.pos())
+	}
+	t.analyze(false, "AN_REQ_HTTP_PROCESS_BE")
+	t.analyze(false, "AN_REQ_HTTP_INNER")
+	t.headers("REQUEST", head)
+	t.req.head, t.req.headLen = len(head), len(head)
+	s.sv.trace = &t.req
+}
+
+// traceRequestEnd runs once the request is sent whole: the server's
+// answer is awaited next.
+func (s *session) traceRequestEnd() {
+	t := s.tr
+	t.end(&t.req)
+	t.rspOn = true
+	for i := range t.flts {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE", "HTTP", t.pos())
+		if t.flts[i].backend {
+			// HAProxy starts a backend filter's response analysis twice.
+			t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE", "HTTP", t.pos())
+		}
+	}
+	t.step(true, "AN_RES_WAIT_HTTP", "PRE")
+}
+
+// traceResponse runs when the response's head, as it goes to the
+// client, is made.
+func (s *session) traceResponse(head []byte) {
+	t := s.tr
+	if !t.req.ended {
+		s.traceRequestEnd()
+	}
+	t.step(true, "AN_RES_WAIT_HTTP", "POST")
+	t.analyze(true, "AN_RES_HTTP_PROCESS_FE/BE")
+	t.headers("RESPONSE", head)
+	t.rsp.head, t.rsp.headLen = len(head), len(head)
+	s.cl.trace = &t.rsp
+}
+
+// traceResponseEnd runs once the response went whole to the client.
+func (s *session) traceResponseEnd() {
+	if t := s.tr; t.rspOn {
+		t.end(&t.rsp)
+	}
+}
+
+// traceStop ends the stream: its filters detach.
+func (s *session) traceStop() {
+	t := s.tr
+	t.on = false
+	s.sv.trace, s.cl.trace = nil, nil
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", "REQUEST")
+	if t.rspOn {
+		t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", "RESPONSE")
+	}
+	for i := t.nfe; i < len(t.flts); i++ {
+		t.printf(i, "%-25s: filter-type=backend", "trace_detach")
+	}
+	for i := 0; i < t.nfe; i++ {
+		t.printf(i, "%-25s", "trace_stream_stop")
+	}
+	for i := 0; i < t.nfe; i++ {
+		t.printf(i, "%-25s: filter-type=frontend", "trace_detach")
+	}
+}
+
+// pos is stream_pos.
+func (t *traceStream) pos() string {
+	if t.beSet {
+		return "backend"
+	}
+	return "frontend"
+}
+
+// printf writes one FLT_STRM_TRACE line for filter i.
+func (t *traceStream) printf(i int, format string, a ...any) {
+	c := t.flts[i].c
+	if c.quiet {
+		return
+	}
+	b := c.appendHead(t.line[:0], time.Now())
+	// The stream's address and id; gohap has no analyser bits to show.
+	b = fmt.Appendf(b, "[strm %p(%x) 0x%08x 0x%08x] ", unsafe.Pointer(t.s), t.s.logUniq, 0, 0)
+	b = fmt.Appendf(b, format, a...)
+	b = append(b, '\n')
+	os.Stderr.Write(b)
+	t.line = b
+}
+
+// each writes a channel callback's line for every filter.
+func (t *traceStream) each(format, fn, channel string) {
+	for i := range t.flts {
+		t.printf(i, format, fn, channel, "HTTP", t.pos())
+	}
+}
+
+// step writes the channel_pre/post_analyze lines of an analyser.
+func (t *traceStream) step(resp bool, an, step string) {
+	ch := "REQUEST"
+	if resp {
+		ch = "RESPONSE"
+	}
+	for i := range t.flts {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - analyzer=%s - step=%s", "trace_chn_analyze",
+			ch, "HTTP", t.pos(), an, step)
+	}
+}
+
+// analyze is an analyser's PRE then POST lines.
+func (t *traceStream) analyze(resp bool, an string) {
+	t.step(resp, an, "PRE")
+	t.step(resp, an, "POST")
+}
+
+// headers writes trace_http_headers: the start line, then each header
+// with its name in lower case, as HTX holds them.
+func (t *traceStream) headers(channel string, head []byte) {
+	line, rest := cutLine(head)
+	p1, p2, p3 := splitStartLine(line)
+	for i := range t.flts {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)\t%s %s %s", "trace_http_headers",
+			channel, "HTTP", t.pos(), p1, p2, p3)
+		for r := rest; ; {
+			var h []byte
+			h, r = cutLine(r)
+			if len(h) == 0 {
+				break
+			}
+			name, value := h, []byte(nil)
+			for j, ch := range h {
+				if ch == ':' {
+					name, value = h[:j], trimOWS(h[j+1:])
+					break
+				}
+			}
+			t.printf(i, "\t%s: %s", lowerName(&t.dump, name), value)
+		}
+	}
+}
+
+// end writes the message's http_end, after an empty payload callback for
+// a message that had none.
+func (t *traceStream) end(c *traceChan) {
+	if c.ended {
+		return
+	}
+	if c.payloads == 0 {
+		c.payload(c.headLen, 0, nil)
+	}
+	c.ended = true
+	ch := "REQUEST"
+	if c.resp {
+		ch = "RESPONSE"
+	}
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_http_end", ch)
+}
+
+// payload makes the http_payload callbacks for n bytes at offset off of
+// data: each filter forwards part of what the previous one forwarded
+// (all of it unless random-forwarding). It returns the bytes forwarded.
+func (c *traceChan) payload(off, n int, data [][]byte) int {
+	t := c.t
+	c.payloads++
+	ch := "REQUEST"
+	if c.resp {
+		ch = "RESPONSE"
+	}
+	for i := range t.flts {
+		f := t.flts[i].c
+		fwd := n
+		if n > 0 && f.randFwd {
+			// ha_random() % (len+1), nothing or all meaning all.
+			if fwd = int(rand.Uint64N(uint64(n) + 1)); fwd == 0 {
+				fwd = n
+			}
+		}
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - offset=%d - len=%d - forward=%d", "trace_http_payload",
+			ch, "HTTP", t.pos(), off, n, fwd)
+		if f.hexdump && fwd > 0 {
+			t.hexdump(data, fwd)
+		}
+		n = fwd
+	}
+	return n
+}
+
+// hexdump writes trace_hexdump's dump of the first n bytes of data;
+// like HAProxy's, it is written even by a quiet filter.
+func (t *traceStream) hexdump(data [][]byte, n int) {
+	p := t.dump[:0]
+	for _, d := range data {
+		if len(p)+len(d) >= n {
+			p = append(p, d[:n-len(p)]...)
+			break
+		}
+		p = append(p, d...)
+	}
+	t.dump = p
+	b := appendHexdump(t.line[:0], p)
+	os.Stderr.Write(b)
+	t.line = b
+}
+
+// appendHexdump formats p as trace_hexdump does: 16 bytes a line, in two
+// groups of 8, then the printable characters.
+func appendHexdump(b, p []byte) []byte {
+	const hex = "0123456789abcdef"
+	padding := 0
+	if len(p)%16 != 0 {
+		padding = 16 - len(p)%16
+	}
+	for i := 0; i < len(p)+padding; i++ {
+		if i%16 == 0 {
+			b = fmt.Appendf(b, "\t0x%06x: ", i)
+		} else if i%8 == 0 {
+			b = append(b, "  "...)
+		}
+		if i < len(p) {
+			b = append(b, hex[p[i]>>4], hex[p[i]&0xf], ' ')
+		} else {
+			b = append(b, "   "...)
+		}
+		if i%16 == 15 {
+			b = append(b, "  |"...)
+			for j := i - 15; j <= i && j < len(p); j++ {
+				if p[j] >= 0x20 && p[j] < 0x7f {
+					b = append(b, p[j])
+				} else {
+					b = append(b, '.')
+				}
+			}
+			b = append(b, "|\n"...)
+		}
+	}
+	return b
+}
+
+// send writes b for side s (awaiting the answer on the last write with
+// await): the message's head, then its payload through the filters'
+// payload callbacks, each forwarded part in a write of its own.
+func (c *traceChan) send(s *side, b [][]byte, await bool) error {
+	total := 0
+	for _, x := range b {
+		total += len(x)
+	}
+	h := min(c.head, total)
+	c.head -= h
+	n := total - h
+	if n == 0 || c.ended {
+		if await {
+			return c.awaitv(s, b)
+		}
+		return s.writev(b)
+	}
+	off := 0
+	if c.payloads == 0 {
+		off = h
+	}
+	for n > 0 {
+		fwd := c.payload(off, n, c.dataOf(b, h))
+		var p [][]byte
+		p, b = c.cut(b, h+fwd)
+		h = 0
+		n -= fwd
+		off += fwd
+		var err error
+		if n == 0 && await {
+			err = c.awaitv(s, p)
+		} else {
+			err = s.writev(p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// awaitv is the side's awaitv, whose write, made inside its readiness
+// wait through sendv, must not come through the trace again.
+func (c *traceChan) awaitv(s *side, b [][]byte) error {
+	s.trace = nil
+	err := s.awaitv(b)
+	s.trace = c
+	return err
+}
+
+// dataOf is b past its first h bytes, in piece's slots.
+func (c *traceChan) dataOf(b [][]byte, h int) [][]byte {
+	p := c.piece[:0]
+	for _, x := range b {
+		if h >= len(x) {
+			h -= len(x)
+			continue
+		}
+		p = append(p, x[h:])
+		h = 0
+	}
+	return p
+}
+
+// cut splits off the first n bytes of b, in piece's slots, and returns
+// them and the rest.
+func (c *traceChan) cut(b [][]byte, n int) ([][]byte, [][]byte) {
+	p := c.piece[:0]
+	for n > 0 && len(b) > 0 {
+		if len(b[0]) <= n {
+			p = append(p, b[0])
+			n -= len(b[0])
+			b = b[1:]
+		} else {
+			p = append(p, b[0][:n])
+			b[0] = b[0][n:]
+			n = 0
+		}
+	}
+	return p, b
+}
+
+// cutLine returns b's first line without its CRLF, and the rest.
+func cutLine(b []byte) ([]byte, []byte) {
+	for i, ch := range b {
+		if ch == '\n' {
+			l := b[:i]
+			if len(l) > 0 && l[len(l)-1] == '\r' {
+				l = l[:len(l)-1]
+			}
+			return l, b[i+1:]
+		}
+	}
+	return b, nil
+}
+
+// splitStartLine splits a start line in its three parts.
+func splitStartLine(l []byte) (p1, p2, p3 []byte) {
+	i := indexByte(l, ' ')
+	if i < 0 {
+		return l, nil, nil
+	}
+	p1, l = l[:i], l[i+1:]
+	if i = indexByte(l, ' '); i < 0 {
+		return p1, l, nil
+	}
+	return p1, l[:i], l[i+1:]
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// lowerName is name in lower case, in *buf.
+func lowerName(buf *[]byte, name []byte) []byte {
+	*buf = appendLower((*buf)[:0], name)
+	return *buf
+}
