@@ -449,9 +449,10 @@ func (c *traceChan) send(s *side, b [][]byte, await bool) error {
 		}
 		return s.writev(b)
 	}
+	// The first payload comes after the head, as in HAProxy's buffer.
 	off := 0
 	if c.payloads == 0 {
-		off = h
+		off = c.headLen
 	}
 	for n > 0 {
 		fwd := c.payload(off, n, c.dataOf(b, h))

@@ -1,0 +1,294 @@
+package runtime_test
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
+)
+
+// traceBody is n bytes of a pattern that shows a reordered or dropped
+// piece.
+func traceBody(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+// traceUpstream answers /cl/N with N bytes and a Content-Length, /ch/N
+// with N bytes in chunks, each with the digest and size of the request
+// body it read in x-req.
+func traceUpstream(t *testing.T) string {
+	return serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			in, _ := io.ReadAll(req.Body)
+			parts := strings.Split(req.URL.Path, "/")
+			n, _ := strconv.Atoi(parts[len(parts)-1])
+			body := traceBody(n)
+			sum := fmt.Sprintf("%x/%d", sha256.Sum256(in), len(in))
+			w := bufio.NewWriter(c)
+			if parts[1] == "ch" {
+				fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nx-req: %s\r\nTransfer-Encoding: chunked\r\n\r\n", sum)
+				for len(body) > 0 {
+					k := min(len(body), 3000)
+					fmt.Fprintf(w, "%x\r\n%s\r\n", k, body[:k])
+					body = body[k:]
+				}
+				io.WriteString(w, "0\r\n\r\n")
+			} else {
+				fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nx-req: %s\r\nContent-Length: %d\r\n\r\n%s", sum, len(body), body)
+			}
+			w.Flush()
+		}
+	})
+}
+
+// traceExchange sends a request with an n-byte body, chunked or not, on
+// c and reads the answer: it reports what the server read and what the
+// client received.
+func traceExchange(t *testing.T, c net.Conn, br *bufio.Reader, path string, n int, chunked bool) string {
+	t.Helper()
+	body := traceBody(n)
+	var head string
+	if chunked {
+		head = fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", path)
+		var b strings.Builder
+		for rest := body; len(rest) > 0; {
+			k := min(len(rest), 5000)
+			fmt.Fprintf(&b, "%x\r\n%s\r\n", k, rest[:k])
+			rest = rest[k:]
+		}
+		b.WriteString("0\r\n\r\n")
+		head += b.String()
+	} else {
+		head = fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", path, n, body)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	go io.WriteString(c, head)
+	rsp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	got, err := io.ReadAll(rsp.Body)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	want := traceBody(len(got))
+	return fmt.Sprintf("%s chunked=%v: %d server-read=%s client-got=%d intact=%v", path, chunked, rsp.StatusCode,
+		rsp.Header.Get("x-req"), len(got), string(got) == string(want))
+}
+
+// With random-forwarding trace filters on both proxies, request and
+// response bodies, chunked or with a length, arrive whole and in order,
+// as through HAProxy.
+func TestTraceRandomForwardingDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	up := traceUpstream(t)
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		fe := freePort(t)
+		start(fmt.Sprintf(diffDefaults+`frontend fe
+    bind %s
+    filter trace name A random-forwarding quiet
+    default_backend b
+backend b
+    filter trace name B random-forwarding quiet
+    server s1 %s
+`, fe, up), fe)
+		c := dialRaw(t, fe)
+		br := bufio.NewReader(c)
+		var out []string
+		for _, n := range []int{0, 1, 70000, 300000} {
+			for _, chunked := range []bool{false, true} {
+				for _, kind := range []string{"cl", "ch"} {
+					out = append(out, traceExchange(t, c, br, fmt.Sprintf("/%s/%d", kind, n), n, chunked))
+				}
+			}
+		}
+		return strings.Join(out, "\n")
+	})
+}
+
+var (
+	traceBinOnce sync.Once
+	traceBin     string
+	traceBinErr  error
+)
+
+// builtGohap builds the gohap binary once for the tests that read what
+// the process writes on its own stderr.
+func builtGohap(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	traceBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gohap-trace")
+		if err != nil {
+			traceBinErr = err
+			return
+		}
+		traceBin = filepath.Join(dir, "gohap")
+		if out, err := exec.Command("go", "build", "-o", traceBin, "../cmd/gohap").CombinedOutput(); err != nil {
+			traceBinErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if traceBinErr != nil {
+		t.Fatal(traceBinErr)
+	}
+	return traceBin
+}
+
+var (
+	traceLineRE = regexp.MustCompile(`^\d+\.\d{6} \[.{20}\] `)
+	traceStrmRE = regexp.MustCompile(`\[strm [^]]*\] `)
+	traceOffRE  = regexp.MustCompile(`offset=\d+`)
+)
+
+// traceLines waits for the stream's last trace line and returns the
+// trace lines, with times, stream addresses and payload offsets (HTX
+// sizes in HAProxy) masked.
+func traceLines(t *testing.T, out *lockedBuffer) []string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "trace_detach             : filter-type=frontend\n"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no end of stream in:\n%s", out.String())
+		}
+	}
+	var lines []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !traceLineRE.MatchString(l) {
+			continue
+		}
+		l = traceLineRE.ReplaceAllStringFunc(l, func(m string) string { return "T " + m[strings.IndexByte(m, '['):] })
+		l = traceStrmRE.ReplaceAllString(l, "[strm X] ")
+		lines = append(lines, traceOffRE.ReplaceAllString(l, "offset=N"))
+	}
+	return lines
+}
+
+// The trace filter writes the callbacks of one request, from the
+// frontend's and the backend's filters, as HAProxy does: same lines, in
+// the same order, once times, addresses and buffer offsets are masked.
+func TestTraceLinesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	bin := builtGohap(t)
+	up := traceUpstream(t)
+	run := func(bin string) []string {
+		fe := freePort(t)
+		out := startProcess(t, bin, fmt.Sprintf(`global
+    nbthread 1
+`+diffDefaults+`frontend fe
+    bind %s
+    filter trace name F
+    default_backend b
+backend b
+    filter trace
+    server s1 %s
+`, fe, up), fe)
+		c := dialRaw(t, fe)
+		c.Write([]byte("POST /cl/20 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"))
+		rsp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(rsp.Body)
+		return traceLines(t, out)
+	}
+	ref := run(haproxyBin())
+	got := run(bin)
+	if strings.Join(got, "\n") != strings.Join(ref, "\n") {
+		t.Errorf("haproxy:\n%s\ngohap:\n%s", strings.Join(ref, "\n"), strings.Join(got, "\n"))
+	}
+	t.Logf("%d lines:\n%s", len(got), strings.Join(got, "\n"))
+}
+
+// With random-forwarding, a body goes out in pieces: the payload lines
+// forward less than they have at least once, and their forwards add up
+// to the body.
+func TestTraceRandomForwardingPieces(t *testing.T) {
+	bin := builtGohap(t)
+	up := traceUpstream(t)
+	fe := freePort(t)
+	out := startProcess(t, bin, fmt.Sprintf(diffDefaults+`listen fe
+    bind %s
+    filter trace name R random-forwarding
+    server s1 %s
+`, fe, up), fe)
+	c := dialRaw(t, fe)
+	br := bufio.NewReader(c)
+	if got := traceExchange(t, c, br, "/cl/100000", 100000, false); !strings.Contains(got, "client-got=100000 intact=true") {
+		t.Fatalf("answer: %s", got)
+	}
+	lines := traceLines(t, out)
+	re := regexp.MustCompile(`channel=(\w+) .* len=(\d+) - forward=(\d+)`)
+	sum := map[string]int{}
+	partial := map[string]bool{}
+	for _, l := range lines {
+		m := re.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		f, _ := strconv.Atoi(m[3])
+		sum[m[1]] += f
+		partial[m[1]] = partial[m[1]] || f < n
+	}
+	if sum["REQUEST"] != 100000 || !partial["REQUEST"] {
+		t.Errorf("request payload: forwarded %d, in pieces %v", sum["REQUEST"], partial["REQUEST"])
+	}
+	// The response's forwards count its head's bytes out: only the
+	// body's length.
+	if sum["RESPONSE"] != 100000 || !partial["RESPONSE"] {
+		t.Errorf("response payload: forwarded %d, in pieces %v", sum["RESPONSE"], partial["RESPONSE"])
+	}
+}
+
+// A trace filter runs on HTTP proxies; on a TCP proxy it is refused, as
+// the other filters gohap does not run are.
+func TestTraceFilterRefusals(t *testing.T) {
+	for _, c := range []struct{ cfg, want string }{
+		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter trace name T random-forwarding\n server s 127.0.0.1:1\n", ""},
+		{"listen l\n mode tcp\n bind 127.0.0.1:8001\n filter trace\n server s 127.0.0.1:1\n", ":4] : 'filter trace' in a TCP proxy is not supported by the gohap runtime yet."},
+		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter spoe\n server s 127.0.0.1:1\n", ":4] : 'filter' is not supported by the gohap runtime yet."},
+	} {
+		inputs, err := parser.ReadInputs([]string{writeCfg(t, c.cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, diags := parser.Parse(inputs, parser.Options{})
+		if diags.HasErrors() {
+			t.Fatalf("%q: %v", c.cfg, diags)
+		}
+		_, errs := runtime.Compile(cfg, runtime.Options{})
+		got := fmt.Sprint(errs)
+		if c.want == "" && len(errs) > 0 || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%q: got %s, want %q", c.cfg, got, c.want)
+		}
+	}
+}
