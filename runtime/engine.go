@@ -652,7 +652,10 @@ func (e *Engine) Wait() {
 	// Without frontends nothing holds the group: the stop does.
 	<-e.done
 	e.wg.Wait()
-	e.logsClosed.Do(e.closeLogs)
+	e.logsClosed.Do(func() {
+		e.g.traceDeinit()
+		e.closeLogs()
+	})
 }
 
 func addrPort(a net.Addr) netip.AddrPort {

@@ -891,6 +891,9 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 				return nil, srv, errClientAborted
 			}
 			time.Sleep(retryDelay(be))
+			if s.tracing() {
+				s.traceTimeouts()
+			}
 		}
 	}
 }

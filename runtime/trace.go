@@ -48,9 +48,8 @@ func compileTraces(p *parser.Proxy, http bool, fail func(parser.Pos, string, ...
 	return out
 }
 
-// traceInit writes the lines trace_init and trace_init_per_thread write
-// when the process starts, for every trace filter in proxy order.
-func (g *Graph) traceInit() {
+// traceConfs are the trace filters of every proxy, in proxy order.
+func (g *Graph) traceConfs() []*traceConf {
 	var confs []*traceConf
 	for _, p := range g.proxies {
 		if p.fe != nil {
@@ -59,6 +58,21 @@ func (g *Graph) traceInit() {
 			confs = append(confs, p.be.traces...)
 		}
 	}
+	return confs
+}
+
+// threads is nbthread, or the CPUs HAProxy would take without it.
+func (g *Graph) threads() int {
+	if g.Threads > 0 {
+		return g.Threads
+	}
+	return goruntime.GOMAXPROCS(0)
+}
+
+// traceInit writes the lines trace_init and trace_init_per_thread write
+// when the process starts, for every trace filter in proxy order.
+func (g *Graph) traceInit() {
+	confs := g.traceConfs()
 	if len(confs) == 0 {
 		return
 	}
@@ -68,16 +82,31 @@ func (g *Graph) traceInit() {
 		b = fmt.Appendf(b, "filter initialized [quiet=%t - fwd random=%t - hexdump=%t]\n", c.quiet, c.randFwd, c.hexdump)
 		c.write(b)
 	}
-	n := g.Threads
-	if n <= 0 {
-		n = goruntime.GOMAXPROCS(0)
-	}
-	for tid := 0; tid < n; tid++ {
+	for tid := 0; tid < g.threads(); tid++ {
 		for _, c := range confs {
 			b = c.appendHead(b[:0], time.Now())
 			b = fmt.Appendf(b, "filter initialized for thread tid %d\n", tid)
 			c.write(b)
 		}
+	}
+}
+
+// traceDeinit writes the lines trace_deinit_per_thread and trace_deinit
+// write when the process ends.
+func (g *Graph) traceDeinit() {
+	confs := g.traceConfs()
+	var b []byte
+	for tid := 0; tid < g.threads() && len(confs) > 0; tid++ {
+		for _, c := range confs {
+			b = c.appendHead(b[:0], time.Now())
+			b = fmt.Appendf(b, "filter deinitialized for thread tid %d\n", tid)
+			c.write(b)
+		}
+	}
+	for _, c := range confs {
+		b = c.appendHead(b[:0], time.Now())
+		b = append(b, "filter deinitialized\n"...)
+		c.write(b)
 	}
 }
 
@@ -107,9 +136,9 @@ type traceStream struct {
 	flts []traceFlt
 	// nfe is the count of the frontend's filters, first in flts.
 	nfe int
-	// beSet: the backend was set (stream_pos says backend); rspOn: the
-	// response's analysis started; stopped: the stream ended.
-	beSet, rspOn bool
+	// feDone: the frontend's analysers ran; beSet: the backend was set
+	// (stream_pos says backend); rspOn: the response's analysis started.
+	feDone, beSet, rspOn bool
 	req, rsp     traceChan
 	line, dump   []byte
 }
@@ -140,8 +169,10 @@ func (s *session) traceStart() {
 	}
 	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST")
 	t.analyze(false, "AN_REQ_WAIT_HTTP")
-	t.analyze(false, "AN_REQ_HTTP_PROCESS_FE")
-	t.step(false, "AN_REQ_SWITCHING_RULES", "PRE")
+	// The frontend's rules run now: one that answers ends the stream
+	// before the analyser's POST step.
+	t.step(false, "AN_REQ_HTTP_PROCESS_FE", "PRE")
+	t.feDone = false
 }
 
 // traceNew readies the stream's trace with the frontend's filters.
@@ -179,6 +210,21 @@ func (s *session) traceRequest(be *Backend, head []byte) {
 	if !s.tracing() {
 		// Only the backend has trace filters.
 		t = s.traceNew()
+		t.feDone = true
+	}
+	t.backend(be, head)
+	t.req.head, t.req.headLen = len(head), len(head)
+	s.sv.trace = &t.req
+}
+
+// backend writes the callbacks from the backend's choice to the
+// request's headers.
+func (t *traceStream) backend(be *Backend, head []byte) {
+	s := t.s
+	if !t.feDone {
+		t.step(false, "AN_REQ_HTTP_PROCESS_FE", "POST")
+		t.step(false, "AN_REQ_SWITCHING_RULES", "PRE")
+		t.feDone = true
 	}
 	if be != s.fe.own {
 		for _, c := range be.traces {
@@ -200,8 +246,6 @@ func (s *session) traceRequest(be *Backend, head []byte) {
 	t.analyze(false, "AN_REQ_HTTP_PROCESS_BE")
 	t.analyze(false, "AN_REQ_HTTP_INNER")
 	t.headers("REQUEST", head)
-	t.req.head, t.req.headLen = len(head), len(head)
-	s.sv.trace = &t.req
 }
 
 // traceRequestEnd runs once the request is sent whole: the server's
@@ -241,13 +285,36 @@ func (s *session) traceResponseEnd() {
 	}
 }
 
+// traceTimeouts runs when the stream wakes up for a timer (a connection
+// retry): HAProxy had shown the request before connecting.
+func (s *session) traceTimeouts() {
+	t := s.tr
+	t.requestShown()
+	for i := range t.flts {
+		t.printf(i, "%-25s", "trace_check_timeouts")
+	}
+}
+
+// requestShown writes the request's callbacks, before the server
+// connection, when the request did not go (yet).
+func (t *traceStream) requestShown() {
+	s := t.s
+	if !t.beSet && s.beAssigned && s.be != nil && s.txn.Req != nil {
+		t.backend(s.be, s.txn.Buf)
+		t.req.headLen = s.txn.Req.HeadLen
+		t.end(&t.req)
+	}
+}
+
 // traceStop ends the stream: its filters detach.
 func (s *session) traceStop() {
 	t := s.tr
 	t.on = false
 	s.sv.trace, s.cl.trace = nil, nil
+	// The request never went (no connection to the server).
+	t.requestShown()
 	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", "REQUEST")
-	if t.rspOn {
+	if t.beSet {
 		t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", "RESPONSE")
 	}
 	for i := t.nfe; i < len(t.flts); i++ {

@@ -190,42 +190,56 @@ func traceLines(t *testing.T, out *lockedBuffer) []string {
 	return lines
 }
 
-// The trace filter writes the callbacks of one request, from the
+// The trace filter writes the callbacks of a request, from the
 // frontend's and the backend's filters, as HAProxy does: same lines, in
-// the same order, once times, addresses and buffer offsets are masked.
+// the same order, once times, addresses and buffer offsets are masked;
+// so for a request a rule denies and one whose server is down (the
+// connection retried once).
 func TestTraceLinesDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
 	bin := builtGohap(t)
 	up := traceUpstream(t)
-	run := func(bin string) []string {
-		fe := freePort(t)
-		out := startProcess(t, bin, fmt.Sprintf(`global
+	down := freePort(t)
+	for _, c := range []struct{ name, req string }{
+		{"proxied", "POST /cl/20 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"},
+		{"denied", "GET /deny HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"server down", "GET /down HTTP/1.1\r\nHost: x\r\n\r\n"},
+	} {
+		run := func(bin string) []string {
+			fe := freePort(t)
+			out := startProcess(t, bin, fmt.Sprintf(`global
     nbthread 1
 `+diffDefaults+`frontend fe
     bind %s
     filter trace name F
+    http-request deny if { path /deny }
+    use_backend down if { path /down }
     default_backend b
 backend b
     filter trace
     server s1 %s
-`, fe, up), fe)
-		c := dialRaw(t, fe)
-		c.Write([]byte("POST /cl/20 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"))
-		rsp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
+backend down
+    retries 1
+    server s1 %s
+`, fe, up, down), fe)
+			conn := dialRaw(t, fe)
+			conn.Write([]byte(c.req))
+			rsp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.ReadAll(rsp.Body)
+			return append([]string{rsp.Status}, traceLines(t, out)...)
 		}
-		io.ReadAll(rsp.Body)
-		return traceLines(t, out)
+		ref := run(haproxyBin())
+		got := run(bin)
+		if strings.Join(got, "\n") != strings.Join(ref, "\n") {
+			t.Errorf("%s: haproxy:\n%s\ngohap:\n%s", c.name, strings.Join(ref, "\n"), strings.Join(got, "\n"))
+		}
+		t.Logf("%s: %d lines:\n%s", c.name, len(got), strings.Join(got, "\n"))
 	}
-	ref := run(haproxyBin())
-	got := run(bin)
-	if strings.Join(got, "\n") != strings.Join(ref, "\n") {
-		t.Errorf("haproxy:\n%s\ngohap:\n%s", strings.Join(ref, "\n"), strings.Join(got, "\n"))
-	}
-	t.Logf("%d lines:\n%s", len(got), strings.Join(got, "\n"))
 }
 
 // With random-forwarding, a body goes out in pieces: the payload lines
