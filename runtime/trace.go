@@ -139,8 +139,8 @@ type traceStream struct {
 	// feDone: the frontend's analysers ran; beSet: the backend was set
 	// (stream_pos says backend); rspOn: the response's analysis started.
 	feDone, beSet, rspOn bool
-	req, rsp     traceChan
-	line, dump   []byte
+	req, rsp             traceChan
+	line, dump           []byte
 }
 
 // traceChan follows one message's payload through its side's writes.
