@@ -409,7 +409,7 @@ func (t *traceStream) end(c *traceChan) {
 		return
 	}
 	if c.payloads == 0 {
-		c.payload(c.headLen, 0, nil)
+		c.payload(c.headLen, 0, 0, nil)
 	}
 	c.ended = true
 	ch := "REQUEST"
@@ -419,10 +419,11 @@ func (t *traceStream) end(c *traceChan) {
 	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_http_end", ch)
 }
 
-// payload makes the http_payload callbacks for n bytes at offset off of
-// data: each filter forwards part of what the previous one forwarded
-// (all of it unless random-forwarding). It returns the bytes forwarded.
-func (c *traceChan) payload(off, n int, data [][]byte) int {
+// payload makes the http_payload callbacks for n bytes at offset off,
+// of which the first dlen are data, in data: each filter forwards part
+// of what the previous one forwarded (all of it unless
+// random-forwarding). It returns the bytes forwarded.
+func (c *traceChan) payload(off, n, dlen int, data [][]byte) int {
 	t := c.t
 	c.payloads++
 	ch := "REQUEST"
@@ -432,18 +433,19 @@ func (c *traceChan) payload(off, n int, data [][]byte) int {
 	for i := range t.flts {
 		f := t.flts[i].c
 		fwd := n
-		if n > 0 && f.randFwd {
-			// ha_random() % (len+1), nothing or all meaning all.
-			if fwd = int(rand.Uint64N(uint64(n) + 1)); fwd == 0 {
+		if n > 0 && f.randFwd && dlen > 0 {
+			// ha_random() % (len+1), nothing or all the data meaning
+			// all.
+			if fwd = int(rand.Uint64N(uint64(n) + 1)); fwd == 0 || fwd >= dlen {
 				fwd = n
 			}
 		}
 		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - offset=%d - len=%d - forward=%d", "trace_http_payload",
 			ch, "HTTP", t.pos(), off, n, fwd)
-		if f.hexdump && fwd > 0 {
-			t.hexdump(data, fwd)
+		if f.hexdump && min(fwd, dlen) > 0 {
+			t.hexdump(data, min(fwd, dlen))
 		}
-		n = fwd
+		n, dlen = fwd, min(fwd, dlen)
 	}
 	return n
 }
@@ -501,15 +503,32 @@ func appendHexdump(b, p []byte) []byte {
 
 // send writes b for side s (awaiting the answer on the last write with
 // await): the message's head, then its payload through the filters'
-// payload callbacks, each forwarded part in a write of its own.
+// payload callbacks, each forwarded part in a write of its own. The
+// payload counts the body's data, as HTX holds it, without the chunked
+// framing gohap writes around it.
 func (c *traceChan) send(s *side, b [][]byte, await bool) error {
-	total := 0
+	total, n, eot := 0, 0, 0
+	h := c.head
 	for _, x := range b {
 		total += len(x)
+		if len(x) > 0 && &x[0] == &lastChunk[0] {
+			// The chunked message ends here: HTX's end-of-trailers
+			// block, one byte, goes with this payload.
+			eot = 1
+		}
+		switch k := min(h, len(x)); {
+		case k > 0:
+			h -= k
+			if !c.framing(x) {
+				n += len(x) - k
+			}
+		case !c.framing(x):
+			n += len(x)
+		}
 	}
-	h := min(c.head, total)
+	h = min(c.head, total)
 	c.head -= h
-	n := total - h
+	n += eot
 	if n == 0 || c.ended {
 		if await {
 			return c.awaitv(s, b)
@@ -522,15 +541,22 @@ func (c *traceChan) send(s *side, b [][]byte, await bool) error {
 		off = c.headLen
 	}
 	for n > 0 {
-		fwd := c.payload(off, n, c.dataOf(b, h))
+		fwd := c.payload(off, n, n-eot, c.dataOf(b, h))
+		w := total
+		if fwd < n {
+			w = c.wireLen(b, h, fwd)
+		}
 		var p [][]byte
-		p, b = c.cut(b, h+fwd)
+		p, b = c.cut(b, w)
+		total -= w
 		h = 0
 		n -= fwd
 		off += fwd
 		var err error
 		if n == 0 && await {
-			err = c.awaitv(s, p)
+			err = c.awaitv(s, append(p, b...))
+		} else if n == 0 {
+			err = s.writev(append(p, b...))
 		} else {
 			err = s.writev(p)
 		}
@@ -539,6 +565,52 @@ func (c *traceChan) send(s *side, b [][]byte, await bool) error {
 		}
 	}
 	return nil
+}
+
+// framing says x is chunked framing gohap wrote (size line, CRLF, last
+// chunk, trailers), not the body's data.
+func (c *traceChan) framing(x []byte) bool {
+	if len(x) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(&x[0]))
+	co := &c.t.s.co
+	in := func(b []byte) bool {
+		if cap(b) == 0 {
+			return false
+		}
+		b = b[:cap(b)]
+		return p >= uintptr(unsafe.Pointer(&b[0])) && p <= uintptr(unsafe.Pointer(&b[len(b)-1]))
+	}
+	return &x[0] == &crlf[0] || &x[0] == &lastChunk[0] || in(co.hdr[:]) || in(co.tbuf)
+}
+
+// wireLen is how many bytes of b hold its first h bytes (the head) and
+// then n bytes of data, with the framing before them.
+func (c *traceChan) wireLen(b [][]byte, h, n int) int {
+	w := 0
+	for _, x := range b {
+		if h > 0 {
+			k := min(h, len(x))
+			h -= k
+			w += k
+			x = x[k:]
+			if len(x) == 0 {
+				continue
+			}
+		}
+		if n == 0 {
+			break
+		}
+		if c.framing(x) {
+			w += len(x)
+			continue
+		}
+		k := min(n, len(x))
+		w += k
+		n -= k
+	}
+	return w
 }
 
 // awaitv is the side's awaitv, whose write, made inside its readiness
@@ -550,7 +622,7 @@ func (c *traceChan) awaitv(s *side, b [][]byte) error {
 	return err
 }
 
-// dataOf is b past its first h bytes, in piece's slots.
+// dataOf is the data of b past its first h bytes, in piece's slots.
 func (c *traceChan) dataOf(b [][]byte, h int) [][]byte {
 	p := c.piece[:0]
 	for _, x := range b {
@@ -558,7 +630,9 @@ func (c *traceChan) dataOf(b [][]byte, h int) [][]byte {
 			h -= len(x)
 			continue
 		}
-		p = append(p, x[h:])
+		if x = x[h:]; !c.framing(x) {
+			p = append(p, x)
+		}
 		h = 0
 	}
 	return p

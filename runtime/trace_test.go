@@ -190,7 +190,8 @@ func traceLines(t *testing.T, out *lockedBuffer) []string {
 	return lines
 }
 
-// The trace filter writes the callbacks of a request, from the
+// The trace filter writes the callbacks of a request (with a length or
+// chunked, payloads counting the data only), from the
 // frontend's and the backend's filters, as HAProxy does: same lines, in
 // the same order, once times, addresses and buffer offsets are masked;
 // so for a request a rule denies and one whose server is down (the
@@ -204,6 +205,7 @@ func TestTraceLinesDifferential(t *testing.T) {
 	down := freePort(t)
 	for _, c := range []struct{ name, req string }{
 		{"proxied", "POST /cl/20 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"},
+		{"chunked", "POST /ch/20 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\n to\r\n0\r\n\r\n"},
 		{"denied", "GET /deny HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"server down", "GET /down HTTP/1.1\r\nHost: x\r\n\r\n"},
 	} {
