@@ -549,7 +549,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		if own := ownBackend[p]; own != nil {
 			fe.traces = own.traces
 		} else {
-			fe.traces = compileTraces(p, fe.HTTP, fail)
+			fe.traces = compileTraces(p)
 		}
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
 			for _, m := range p.ResolveLogFormat() {
@@ -871,7 +871,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2
 	be.comp = compileCompression(p, fail)
-	be.traces = compileTraces(p, be.HTTP, fail)
+	be.traces = compileTraces(p)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

@@ -548,6 +548,9 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	te.track = s.stickHandOff()
 	t := newTunnel(s.cl.c, c, cfg, te.run)
 	t.srv = srv
+	if s.tracing() && s.tr.mode == "TCP" {
+		s.traceTunnel(t)
+	}
 	te.t = t
 	te.logASAP()
 	s.e.handOff(s, t)
@@ -2923,6 +2926,10 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 // runTCP serves a "mode tcp" connection: inspect, pick a server,
 // connect, relay.
 func (s *session) runTCP() {
+	if len(s.fe.traces) > 0 {
+		s.traceTCPStart()
+	}
+	defer s.traceTCPEnd()
 	// use_backend rules see the connection: no HTTP message here.
 	s.txn.Req = &s.req
 	start := time.Now()
@@ -2951,6 +2958,9 @@ func (s *session) runTCP() {
 		return
 	}
 	s.logBe = be
+	if len(be.traces) > 0 || s.tracing() {
+		s.traceTCPBackend(be)
+	}
 	if !s.inspectContent(&be.tcp, time.Now()) {
 		return
 	}

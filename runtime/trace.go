@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -26,16 +27,11 @@ type traceConf struct {
 	quiet, randFwd, hexdump bool
 }
 
-// compileTraces reads a proxy's trace filters. HAProxy runs them on TCP
-// streams too (tcp_payload); gohap runs them on HTTP streams only.
-func compileTraces(p *parser.Proxy, http bool, fail func(parser.Pos, string, ...any)) []*traceConf {
+// compileTraces reads a proxy's trace filters.
+func compileTraces(p *parser.Proxy) []*traceConf {
 	var out []*traceConf
 	for _, f := range p.Filters {
 		if f.Kind != "trace" || f.Trace == nil {
-			continue
-		}
-		if !http {
-			fail(f.Pos, "'filter trace' in a TCP proxy is not supported by the gohap runtime yet.")
 			continue
 		}
 		name := "TRACE"
@@ -130,8 +126,10 @@ type traceFlt struct {
 
 // traceStream is a stream's trace filters and where its messages are.
 type traceStream struct {
-	// on: the stream has trace filters.
+	// on: the stream has trace filters; mode is the proxies' mode as
+	// the lines show it, HTTP or TCP.
 	on   bool
+	mode string
 	s    *session
 	flts []traceFlt
 	// nfe is the count of the frontend's filters, first in flts.
@@ -139,8 +137,10 @@ type traceStream struct {
 	// feDone: the frontend's analysers ran; beSet: the backend was set
 	// (stream_pos says backend); rspOn: the response's analysis started.
 	feDone, beSet, rspOn bool
-	req, rsp             traceChan
-	line, dump           []byte
+	// rspStarted: a tunnel's response analysis was shown.
+	rspStarted atomic.Bool
+	req, rsp   traceChan
+	line, dump []byte
 }
 
 // traceChan follows one message's payload through its side's writes.
@@ -155,6 +155,10 @@ type traceChan struct {
 	payloads int
 	ended    bool
 	piece    [maxSegs + 4][]byte
+	// line and dump are the payload lines' buffers; one is a tunnel
+	// write's slice.
+	line, dump []byte
+	one        [1][]byte
 }
 
 // traceStart attaches the frontend's trace filters to a new stream and
@@ -183,7 +187,7 @@ func (s *session) traceNew() *traceStream {
 		t.req.t, t.rsp.t, t.rsp.resp = t, t, true
 		s.tr = t
 	}
-	t.on = true
+	t.on, t.mode = true, "HTTP"
 	t.flts = t.flts[:0]
 	for _, c := range s.fe.traces {
 		t.flts = append(t.flts, traceFlt{c: c})
@@ -238,10 +242,10 @@ func (t *traceStream) backend(be *Backend, head []byte) {
 	t.beSet = true
 	for i := 0; i < t.nfe; i++ {
 		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - analyzer=%s - step=%s", "trace_chn_analyze",
-			"REQUEST", "HTTP", t.pos(), "AN_REQ_SWITCHING_RULES", "POST")
+			"REQUEST", t.mode, t.pos(), "AN_REQ_SWITCHING_RULES", "POST")
 	}
 	for i := t.nfe; i < len(t.flts); i++ {
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST", "HTTP", t.pos())
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST", t.mode, t.pos())
 	}
 	t.analyze(false, "AN_REQ_HTTP_PROCESS_BE")
 	t.analyze(false, "AN_REQ_HTTP_INNER")
@@ -255,10 +259,10 @@ func (s *session) traceRequestEnd() {
 	t.end(&t.req)
 	t.rspOn = true
 	for i := range t.flts {
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE", "HTTP", t.pos())
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE", t.mode, t.pos())
 		if t.flts[i].backend {
 			// HAProxy starts a backend filter's response analysis twice.
-			t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE", "HTTP", t.pos())
+			t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE", t.mode, t.pos())
 		}
 	}
 	t.step(true, "AN_RES_WAIT_HTTP", "PRE")
@@ -317,6 +321,11 @@ func (s *session) traceStop() {
 	if t.beSet {
 		t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", "RESPONSE")
 	}
+	t.detach()
+}
+
+// detach writes the stream's end: its filters detach.
+func (t *traceStream) detach() {
 	for i := t.nfe; i < len(t.flts); i++ {
 		t.printf(i, "%-25s: filter-type=backend", "trace_detach")
 	}
@@ -338,23 +347,29 @@ func (t *traceStream) pos() string {
 
 // printf writes one FLT_STRM_TRACE line for filter i.
 func (t *traceStream) printf(i int, format string, a ...any) {
+	t.printTo(&t.line, i, format, a...)
+}
+
+// printTo is printf formatting in *buf: a tunnel's directions write at
+// once, each with its own buffer.
+func (t *traceStream) printTo(buf *[]byte, i int, format string, a ...any) {
 	c := t.flts[i].c
 	if c.quiet {
 		return
 	}
-	b := c.appendHead(t.line[:0], time.Now())
+	b := c.appendHead((*buf)[:0], time.Now())
 	// The stream's address and id; gohap has no analyser bits to show.
 	b = fmt.Appendf(b, "[strm %p(%x) 0x%08x 0x%08x] ", unsafe.Pointer(t.s), t.s.logUniq, 0, 0)
 	b = fmt.Appendf(b, format, a...)
 	b = append(b, '\n')
 	os.Stderr.Write(b)
-	t.line = b
+	*buf = b
 }
 
 // each writes a channel callback's line for every filter.
 func (t *traceStream) each(format, fn, channel string) {
 	for i := range t.flts {
-		t.printf(i, format, fn, channel, "HTTP", t.pos())
+		t.printf(i, format, fn, channel, t.mode, t.pos())
 	}
 }
 
@@ -366,7 +381,7 @@ func (t *traceStream) step(resp bool, an, step string) {
 	}
 	for i := range t.flts {
 		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - analyzer=%s - step=%s", "trace_chn_analyze",
-			ch, "HTTP", t.pos(), an, step)
+			ch, t.mode, t.pos(), an, step)
 	}
 }
 
@@ -383,7 +398,7 @@ func (t *traceStream) headers(channel string, head []byte) {
 	p1, p2, p3 := splitStartLine(line)
 	for i := range t.flts {
 		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)\t%s %s %s", "trace_http_headers",
-			channel, "HTTP", t.pos(), p1, p2, p3)
+			channel, t.mode, t.pos(), p1, p2, p3)
 		for r := rest; ; {
 			var h []byte
 			h, r = cutLine(r)
@@ -430,20 +445,28 @@ func (c *traceChan) payload(off, n, dlen int, data [][]byte) int {
 	if c.resp {
 		ch = "RESPONSE"
 	}
+	fn := "trace_http_payload"
+	if t.mode == "TCP" {
+		fn = "trace_tcp_payload"
+	}
 	for i := range t.flts {
 		f := t.flts[i].c
 		fwd := n
-		if n > 0 && f.randFwd && dlen > 0 {
+		switch {
+		case n > 0 && f.randFwd && t.mode == "TCP":
+			// ha_random() % (len+1): raw data may wait.
+			fwd = int(rand.Uint64N(uint64(n) + 1))
+		case n > 0 && f.randFwd && dlen > 0:
 			// ha_random() % (len+1), nothing or all the data meaning
 			// all.
 			if fwd = int(rand.Uint64N(uint64(n) + 1)); fwd == 0 || fwd >= dlen {
 				fwd = n
 			}
 		}
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - offset=%d - len=%d - forward=%d", "trace_http_payload",
-			ch, "HTTP", t.pos(), off, n, fwd)
+		t.printTo(&c.line, i, "%-25s: channel=%-10s - mode=%-5s (%s) - offset=%d - len=%d - forward=%d", fn,
+			ch, t.mode, t.pos(), off, n, fwd)
 		if f.hexdump && min(fwd, dlen) > 0 {
-			t.hexdump(data, min(fwd, dlen))
+			c.hexdump(data, min(fwd, dlen))
 		}
 		n, dlen = fwd, min(fwd, dlen)
 	}
@@ -452,8 +475,8 @@ func (c *traceChan) payload(off, n, dlen int, data [][]byte) int {
 
 // hexdump writes trace_hexdump's dump of the first n bytes of data;
 // like HAProxy's, it is written even by a quiet filter.
-func (t *traceStream) hexdump(data [][]byte, n int) {
-	p := t.dump[:0]
+func (c *traceChan) hexdump(data [][]byte, n int) {
+	p := c.dump[:0]
 	for _, d := range data {
 		if len(p)+len(d) >= n {
 			p = append(p, d[:n-len(p)]...)
@@ -461,10 +484,10 @@ func (t *traceStream) hexdump(data [][]byte, n int) {
 		}
 		p = append(p, d...)
 	}
-	t.dump = p
-	b := appendHexdump(t.line[:0], p)
+	c.dump = p
+	b := appendHexdump(c.line[:0], p)
 	os.Stderr.Write(b)
-	t.line = b
+	c.line = b
 }
 
 // appendHexdump formats p as trace_hexdump does: 16 bytes a line, in two
@@ -706,4 +729,116 @@ func trimOWS(b []byte) []byte {
 func lowerName(buf *[]byte, name []byte) []byte {
 	*buf = appendLower((*buf)[:0], name)
 	return *buf
+}
+
+// traceTCPStart attaches the frontend's trace filters to a TCP stream.
+func (s *session) traceTCPStart() {
+	t := s.traceNew()
+	t.mode, t.feDone = "TCP", true
+	t.rspStarted.Store(false)
+	for i := range t.flts {
+		t.printf(i, "%-25s: filter-type=frontend", "trace_attach")
+	}
+	for i := range t.flts {
+		t.printf(i, "%-25s", "trace_stream_start")
+	}
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST")
+	t.step(false, "AN_REQ_SWITCHING_RULES", "PRE")
+}
+
+// traceTCPBackend runs once a TCP stream has its backend.
+func (s *session) traceTCPBackend(be *Backend) {
+	t := s.tr
+	if !s.tracing() {
+		// Only the backend has trace filters.
+		t = s.traceNew()
+		t.mode, t.feDone = "TCP", true
+		t.rspStarted.Store(false)
+	}
+	if be != s.fe.own {
+		for _, c := range be.traces {
+			t.flts = append(t.flts, traceFlt{c: c, backend: true})
+			t.printf(len(t.flts)-1, "%-25s: filter-type=backend", "trace_attach")
+		}
+	}
+	for i := range t.flts {
+		t.printf(i, "%-25s: backend=%s", "trace_stream_set_backend", be.Name)
+	}
+	t.beSet = true
+	for i := 0; i < t.nfe; i++ {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - analyzer=%s - step=%s", "trace_chn_analyze",
+			"REQUEST", t.mode, t.pos(), "AN_REQ_SWITCHING_RULES", "POST")
+	}
+	for i := t.nfe; i < len(t.flts); i++ {
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST", t.mode, t.pos())
+	}
+}
+
+// traceTunnel hands a TCP stream's trace to its tunnel, once connected:
+// the tunnel's writes go through the payload callbacks and its end
+// ends the stream.
+func (s *session) traceTunnel(tn *tunnel) {
+	t := s.tr
+	s.tr = nil
+	tn.tr = t
+}
+
+// responseStart writes, once, that the response's analysis started: as
+// HAProxy, after the request data it had when the server connection was
+// made, before the response's first data.
+func (t *traceStream) responseStart() {
+	if t.rspStarted.CompareAndSwap(false, true) {
+		t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "RESPONSE")
+	}
+}
+
+// write sends b to dst through the payload callbacks of the direction
+// (fromClient: the request channel).
+func (t *traceStream) write(fromClient bool, dst netConn, b []byte) error {
+	c := &t.rsp
+	if fromClient {
+		c = &t.req
+	} else {
+		t.responseStart()
+	}
+	off := 0
+	for len(b) > 0 {
+		c.one[0] = b
+		fwd := c.payload(off, len(b), len(b), c.one[:])
+		if fwd == 0 {
+			continue
+		}
+		if _, err := dst.Write(b[:fwd]); err != nil {
+			return err
+		}
+		b = b[fwd:]
+		off += fwd
+	}
+	if fromClient {
+		t.responseStart()
+	}
+	return nil
+}
+
+// tcpStop ends a tunnel's stream, the channel whose data ended first
+// first (serverFirst: the response's).
+func (t *traceStream) tcpStop(serverFirst bool) {
+	first, second := "REQUEST", "RESPONSE"
+	if serverFirst {
+		first, second = second, first
+	}
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", first)
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", second)
+	t.detach()
+}
+
+// traceTCPEnd ends a TCP stream that did not become a tunnel.
+func (s *session) traceTCPEnd() {
+	if !s.tracing() {
+		return
+	}
+	t := s.tr
+	t.on = false
+	t.each("%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_end_analyze", "REQUEST")
+	t.detach()
 }

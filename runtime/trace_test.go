@@ -102,34 +102,39 @@ func traceExchange(t *testing.T, c net.Conn, br *bufio.Reader, path string, n in
 
 // With random-forwarding trace filters on both proxies, request and
 // response bodies, chunked or with a length, arrive whole and in order,
-// as through HAProxy.
+// as through HAProxy; in TCP mode too, where raw data is forwarded in
+// random pieces.
 func TestTraceRandomForwardingDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
 	up := traceUpstream(t)
-	sideBySide(t, func(start func(cfg, fe string)) string {
-		fe := freePort(t)
-		start(fmt.Sprintf(diffDefaults+`frontend fe
+	for _, mode := range []string{"http", "tcp"} {
+		sideBySide(t, func(start func(cfg, fe string)) string {
+			fe := freePort(t)
+			start(fmt.Sprintf(diffDefaults+`frontend fe
+    mode %s
     bind %s
     filter trace name A random-forwarding quiet
     default_backend b
 backend b
+    mode %s
     filter trace name B random-forwarding quiet
     server s1 %s
-`, fe, up), fe)
-		c := dialRaw(t, fe)
-		br := bufio.NewReader(c)
-		var out []string
-		for _, n := range []int{0, 1, 70000, 300000} {
-			for _, chunked := range []bool{false, true} {
-				for _, kind := range []string{"cl", "ch"} {
-					out = append(out, traceExchange(t, c, br, fmt.Sprintf("/%s/%d", kind, n), n, chunked))
+`, mode, fe, mode, up), fe)
+			c := dialRaw(t, fe)
+			br := bufio.NewReader(c)
+			var out []string
+			for _, n := range []int{0, 1, 70000, 300000} {
+				for _, chunked := range []bool{false, true} {
+					for _, kind := range []string{"cl", "ch"} {
+						out = append(out, mode+" "+traceExchange(t, c, br, fmt.Sprintf("/%s/%d", kind, n), n, chunked))
+					}
 				}
 			}
-		}
-		return strings.Join(out, "\n")
-	})
+			return strings.Join(out, "\n")
+		})
+	}
 }
 
 var (
@@ -168,12 +173,18 @@ var (
 	traceOffRE  = regexp.MustCompile(`offset=\d+`)
 )
 
-// traceLines waits for the stream's last trace line and returns the
-// trace lines, with times, stream addresses and payload offsets (HTX
-// sizes in HAProxy) masked.
+// traceLines waits for the end of a stream and returns the trace
+// lines, with times, stream addresses and payload offsets (HTX sizes in
+// HAProxy) masked.
 func traceLines(t *testing.T, out *lockedBuffer) []string {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "trace_detach             : filter-type=frontend\n"); time.Sleep(20 * time.Millisecond) {
+	return traceLinesAfter(t, out, 1)
+}
+
+// traceLinesAfter is traceLines once n streams ended.
+func traceLinesAfter(t *testing.T, out *lockedBuffer, n int) []string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(out.String(), "trace_detach             : filter-type=frontend\n") < n; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no end of stream in:\n%s", out.String())
 		}
@@ -285,12 +296,12 @@ func TestTraceRandomForwardingPieces(t *testing.T) {
 	}
 }
 
-// A trace filter runs on HTTP proxies; on a TCP proxy it is refused, as
-// the other filters gohap does not run are.
+// A trace filter runs on HTTP and TCP proxies; the filters gohap does
+// not run are refused.
 func TestTraceFilterRefusals(t *testing.T) {
 	for _, c := range []struct{ cfg, want string }{
 		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter trace name T random-forwarding\n server s 127.0.0.1:1\n", ""},
-		{"listen l\n mode tcp\n bind 127.0.0.1:8001\n filter trace\n server s 127.0.0.1:1\n", ":4] : 'filter trace' in a TCP proxy is not supported by the gohap runtime yet."},
+		{"listen l\n mode tcp\n bind 127.0.0.1:8001\n filter trace\n server s 127.0.0.1:1\n", ""},
 		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter spoe\n server s 127.0.0.1:1\n", ":4] : 'filter' is not supported by the gohap runtime yet."},
 	} {
 		inputs, err := parser.ReadInputs([]string{writeCfg(t, c.cfg)})
@@ -307,4 +318,58 @@ func TestTraceFilterRefusals(t *testing.T) {
 			t.Errorf("%q: got %s, want %q", c.cfg, got, c.want)
 		}
 	}
+}
+
+// In TCP mode the trace filter writes the stream's callbacks and a
+// tcp_payload line for the data of each direction as HAProxy does. Its
+// empty tcp_payload calls, which depend on wake-ups, are left out, and
+// the response's start of analysis, which comes before or after the
+// request's data as the connection to the server is quicker or not, is
+// only counted.
+func TestTraceTCPLinesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	bin := builtGohap(t)
+	up := traceUpstream(t)
+	run := func(bin string) []string {
+		fe := freePort(t)
+		out := startProcess(t, bin, fmt.Sprintf(`global
+    nbthread 1
+`+diffDefaults+`listen l
+    mode tcp
+    bind %s
+    filter trace name T
+    server s1 %s
+`, fe, up), fe)
+		// The start-up probe's stream ends first; how, HAProxy's timing
+		// decides: only the next stream is compared.
+		probe := len(traceLinesAfter(t, out, 1))
+		conn := dialRaw(t, fe)
+		conn.Write([]byte("POST /cl/20 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"))
+		rsp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(rsp.Body)
+		conn.Close()
+		var lines []string
+		rspStart := 0
+		for _, l := range traceLinesAfter(t, out, 2)[probe:] {
+			switch {
+			case strings.Contains(l, "trace_tcp_payload") && strings.Contains(l, " len=0 "):
+			case strings.Contains(l, "trace_chn_start_analyze  : channel=RESPONSE"):
+				rspStart++
+			default:
+				lines = append(lines, l)
+			}
+		}
+		return append(lines, fmt.Sprint("response analysis started ", rspStart, " time(s)"))
+	}
+	ref := run(haproxyBin())
+	got := run(bin)
+	if strings.Join(got, "\n") != strings.Join(ref, "\n") {
+		t.Errorf("haproxy:\n%s\ngohap:\n%s", strings.Join(ref, "\n"), strings.Join(got, "\n"))
+	}
+	t.Logf("%d lines:\n%s", len(got), strings.Join(got, "\n"))
 }
