@@ -224,29 +224,12 @@ func (s *session) traceRequest(be *Backend, head []byte) {
 // backend writes the callbacks from the backend's choice to the
 // request's headers.
 func (t *traceStream) backend(be *Backend, head []byte) {
-	s := t.s
 	if !t.feDone {
 		t.step(false, "AN_REQ_HTTP_PROCESS_FE", "POST")
 		t.step(false, "AN_REQ_SWITCHING_RULES", "PRE")
 		t.feDone = true
 	}
-	if be != s.fe.own {
-		for _, c := range be.traces {
-			t.flts = append(t.flts, traceFlt{c: c, backend: true})
-			t.printf(len(t.flts)-1, "%-25s: filter-type=backend", "trace_attach")
-		}
-	}
-	for i := range t.flts {
-		t.printf(i, "%-25s: backend=%s", "trace_stream_set_backend", be.Name)
-	}
-	t.beSet = true
-	for i := 0; i < t.nfe; i++ {
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s) - analyzer=%s - step=%s", "trace_chn_analyze",
-			"REQUEST", t.mode, t.pos(), "AN_REQ_SWITCHING_RULES", "POST")
-	}
-	for i := t.nfe; i < len(t.flts); i++ {
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)", "trace_chn_start_analyze", "REQUEST", t.mode, t.pos())
-	}
+	t.setBackend(be)
 	t.analyze(false, "AN_REQ_HTTP_PROCESS_BE")
 	t.analyze(false, "AN_REQ_HTTP_INNER")
 	t.headers("REQUEST", head)
@@ -755,7 +738,13 @@ func (s *session) traceTCPBackend(be *Backend) {
 		t.mode, t.feDone = "TCP", true
 		t.rspStarted.Store(false)
 	}
-	if be != s.fe.own {
+	t.setBackend(be)
+}
+
+// setBackend writes the backend's choice: its filters attach, the
+// switching rules end.
+func (t *traceStream) setBackend(be *Backend) {
+	if be != t.s.fe.own {
 		for _, c := range be.traces {
 			t.flts = append(t.flts, traceFlt{c: c, backend: true})
 			t.printf(len(t.flts)-1, "%-25s: filter-type=backend", "trace_attach")
