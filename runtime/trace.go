@@ -379,9 +379,15 @@ func (t *traceStream) analyze(resp bool, an string) {
 func (t *traceStream) headers(channel string, head []byte) {
 	line, rest := cutLine(head)
 	p1, p2, p3 := splitStartLine(line)
+	origin := ""
+	if s := t.s; s.h2Stream && channel == "REQUEST" && len(p2) > 0 && p2[0] == '/' {
+		// HTX holds an HTTP/2 request's target absolute, and its
+		// version as HTTP/2.0.
+		origin, p3 = s.h2Origin, h2Version
+	}
 	for i := range t.flts {
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)\t%s %s %s", "trace_http_headers",
-			channel, t.mode, t.pos(), p1, p2, p3)
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)\t%s %s%s %s", "trace_http_headers",
+			channel, t.mode, t.pos(), p1, origin, p2, p3)
 		for r := rest; ; {
 			var h []byte
 			h, r = cutLine(r)
@@ -661,6 +667,8 @@ func (c *traceChan) cut(b [][]byte, n int) ([][]byte, [][]byte) {
 	}
 	return p, b
 }
+
+var h2Version = []byte("HTTP/2.0")
 
 // cutLine returns b's first line without its CRLF, and the rest.
 func cutLine(b []byte) ([]byte, []byte) {

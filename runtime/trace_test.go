@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"bufio"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
@@ -208,10 +211,6 @@ func traceLinesAfter(t *testing.T, out *lockedBuffer, n int) []string {
 // so for a request a rule denies and one whose server is down (the
 // connection retried once).
 func TestTraceLinesDifferential(t *testing.T) {
-	if haproxyBin() == "" {
-		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
-	}
-	bin := builtGohap(t)
 	up := traceUpstream(t)
 	down := freePort(t)
 	for _, c := range []struct{ name, req string }{
@@ -220,11 +219,8 @@ func TestTraceLinesDifferential(t *testing.T) {
 		{"denied", "GET /deny HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"server down", "GET /down HTTP/1.1\r\nHost: x\r\n\r\n"},
 	} {
-		run := func(bin string) []string {
-			fe := freePort(t)
-			out := startProcess(t, bin, fmt.Sprintf(`global
-    nbthread 1
-`+diffDefaults+`frontend fe
+		traceSideBySide(t, c.name, func(bin string) []string {
+			fe, out := startTraced(t, bin, `frontend fe
     bind %s
     filter trace name F
     http-request deny if { path /deny }
@@ -236,7 +232,7 @@ backend b
 backend down
     retries 1
     server s1 %s
-`, fe, up, down), fe)
+`, up, down)
 			conn := dialRaw(t, fe)
 			conn.Write([]byte(c.req))
 			rsp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -245,14 +241,33 @@ backend down
 			}
 			io.ReadAll(rsp.Body)
 			return append([]string{rsp.Status}, traceLines(t, out)...)
-		}
-		ref := run(haproxyBin())
-		got := run(bin)
-		if strings.Join(got, "\n") != strings.Join(ref, "\n") {
-			t.Errorf("%s: haproxy:\n%s\ngohap:\n%s", c.name, strings.Join(ref, "\n"), strings.Join(got, "\n"))
-		}
-		t.Logf("%s: %d lines:\n%s", c.name, len(got), strings.Join(got, "\n"))
+		})
 	}
+}
+
+// traceSideBySide runs run against HAProxy, then against the gohap
+// binary, and fails when the lines it returns differ.
+func traceSideBySide(t *testing.T, name string, run func(bin string) []string) {
+	t.Helper()
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	bin := builtGohap(t)
+	ref := run(haproxyBin())
+	got := run(bin)
+	if strings.Join(got, "\n") != strings.Join(ref, "\n") {
+		t.Errorf("%s: haproxy:\n%s\ngohap:\n%s", name, strings.Join(ref, "\n"), strings.Join(got, "\n"))
+	}
+	t.Logf("%s: %d lines:\n%s", name, len(got), strings.Join(got, "\n"))
+}
+
+// startTraced runs bin on one thread with the side-by-side defaults and
+// sections, whose first verb is the frontend's address; it returns that
+// address and what the process prints.
+func startTraced(t *testing.T, bin, sections string, a ...any) (string, *lockedBuffer) {
+	t.Helper()
+	fe := freePort(t)
+	return fe, startProcess(t, bin, "global\n    nbthread 1\n"+diffDefaults+fmt.Sprintf(sections, append([]any{fe}, a...)...), fe)
 }
 
 // With random-forwarding, a body goes out in pieces: the payload lines
@@ -327,21 +342,14 @@ func TestTraceFilterRefusals(t *testing.T) {
 // request's data as the connection to the server is quicker or not, is
 // only counted.
 func TestTraceTCPLinesDifferential(t *testing.T) {
-	if haproxyBin() == "" {
-		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
-	}
-	bin := builtGohap(t)
 	up := traceUpstream(t)
-	run := func(bin string) []string {
-		fe := freePort(t)
-		out := startProcess(t, bin, fmt.Sprintf(`global
-    nbthread 1
-`+diffDefaults+`listen l
+	traceSideBySide(t, "tcp", func(bin string) []string {
+		fe, out := startTraced(t, bin, `listen l
     mode tcp
     bind %s
     filter trace name T
     server s1 %s
-`, fe, up), fe)
+`, up)
 		// The start-up probe's stream ends first; how, HAProxy's timing
 		// decides: only the next stream is compared.
 		probe := len(traceLinesAfter(t, out, 1))
@@ -365,11 +373,36 @@ func TestTraceTCPLinesDifferential(t *testing.T) {
 			}
 		}
 		return append(lines, fmt.Sprint("response analysis started ", rspStart, " time(s)"))
-	}
-	ref := run(haproxyBin())
-	got := run(bin)
-	if strings.Join(got, "\n") != strings.Join(ref, "\n") {
-		t.Errorf("haproxy:\n%s\ngohap:\n%s", strings.Join(ref, "\n"), strings.Join(got, "\n"))
-	}
-	t.Logf("%d lines:\n%s", len(got), strings.Join(got, "\n"))
+	})
+}
+
+// An HTTP/2 request's headers show as HTX holds them: the target
+// absolute and the version HTTP/2.0, as HAProxy's trace shows them.
+func TestTraceH2LinesDifferential(t *testing.T) {
+	up := traceUpstream(t)
+	traceSideBySide(t, "h2", func(bin string) []string {
+		fe, out := startTraced(t, bin, `frontend fe
+    bind %s proto h2
+    filter trace name F
+    default_backend b
+backend b
+    server s1 %s
+`, up)
+		c := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		defer c.CloseIdleConnections()
+		r, err := c.Get("http://" + fe + "/cl/20?x=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(r.Body)
+		r.Body.Close()
+		var lines []string
+		for _, l := range traceLines(t, out) {
+			if strings.Contains(l, "trace_http_headers") || strings.Contains(l, "] \t") {
+				lines = append(lines, strings.ReplaceAll(l, fe, "FE"))
+			}
+		}
+		return lines
+	})
 }
