@@ -194,6 +194,11 @@ func traceLinesAfter(t *testing.T, out *lockedBuffer, n int) []string {
 	}
 	var lines []string
 	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "\t0x") {
+			// A hexdump line.
+			lines = append(lines, l)
+			continue
+		}
 		if !traceLineRE.MatchString(l) {
 			continue
 		}
@@ -205,7 +210,8 @@ func traceLinesAfter(t *testing.T, out *lockedBuffer, n int) []string {
 }
 
 // The trace filter writes the callbacks of a request (with a length or
-// chunked, payloads counting the data only), from the
+// chunked, payloads counting the data only, and the hexdump of that
+// data), from the
 // frontend's and the backend's filters, as HAProxy does: same lines, in
 // the same order, once times, addresses and buffer offsets are masked;
 // so for a request a rule denies and one whose server is down (the
@@ -222,7 +228,7 @@ func TestTraceLinesDifferential(t *testing.T) {
 		traceSideBySide(t, c.name, func(bin string) []string {
 			fe, out := startTraced(t, bin, `frontend fe
     bind %s
-    filter trace name F
+    filter trace name F hexdump
     http-request deny if { path /deny }
     use_backend down if { path /down }
     default_backend b
