@@ -2,8 +2,8 @@ package parser
 
 // The "filter" keyword (configuration.txt section 9): explicit filter
 // declarations, whose order decides where the cache and the compression
-// run. The compression and cache filters are run; the others are read
-// with HAProxy's messages and refused by the runtime.
+// run. The compression, cache and trace filters are run; the others are
+// read with HAProxy's messages and refused by the runtime.
 
 // FilterDecl is a "filter" line.
 type FilterDecl struct {
@@ -11,6 +11,17 @@ type FilterDecl struct {
 	// Kind is the filter (cache, compression, trace, spoe, opentracing,
 	// fcgi-app); Name is the cache's name.
 	Kind, Name string
+	// Trace holds a trace filter's options (nil for other kinds).
+	Trace *TraceOpts
+}
+
+// TraceOpts are the options of "filter trace" (configuration.txt 9.1):
+// Name is empty without "name"; Quiet, RandFwd and Hexdump are "quiet",
+// "random-forwarding" and "hexdump" ("random-parsing" is read and has no
+// effect, as in HAProxy 2.6).
+type TraceOpts struct {
+	Name                    string
+	Quiet, RandFwd, Hexdump bool
 }
 
 // filterKinds are the registered filters as "filter" lists them.
@@ -64,7 +75,12 @@ func kwFilter(c *pctx) {
 			return
 		}
 		c.runtimeForm()
-	case "trace", "spoe", "opentracing", "fcgi-app":
+	case "trace":
+		if !kwTraceFilter(c, f) {
+			return
+		}
+		c.runtimeForm()
+	case "spoe", "opentracing", "fcgi-app":
 		// Read, not run: the line stays refused by the runtime.
 	default:
 		c.alert("'%s' : unknown keyword '%s'. Registered keywords :", c.args[0], c.arg(1))
@@ -72,4 +88,42 @@ func kwFilter(c *pctx) {
 		return
 	}
 	p.Filters = append(p.Filters, f)
+}
+
+// kwTraceFilter reads a trace filter's options as flt_trace.c's parser:
+// the first word it does not know ends them, and is then refused as
+// parse_filter refuses any word left.
+func kwTraceFilter(c *pctx, f *FilterDecl) bool {
+	o := &TraceOpts{}
+	pos := 2
+	for ; c.arg(pos) != ""; pos++ {
+		switch c.arg(pos) {
+		case "name":
+			if c.arg(pos+1) == "" {
+				c.alert("'%s' : ''%s' : '%s' option without value'", c.args[0], c.args[1], c.arg(pos))
+				return false
+			}
+			o.Name = c.arg(pos + 1)
+			pos++
+			continue
+		case "quiet":
+			o.Quiet = true
+			continue
+		case "random-parsing":
+			continue
+		case "random-forwarding":
+			o.RandFwd = true
+			continue
+		case "hexdump":
+			o.Hexdump = true
+			continue
+		}
+		break
+	}
+	if c.arg(pos) != "" {
+		c.alert("'%s %s' : unknown keyword '%s'.", c.args[0], c.args[1], c.arg(pos))
+		return false
+	}
+	f.Trace = o
+	return true
 }

@@ -35,6 +35,21 @@ ssl-reuse:0 stick:0 tcp-ut:1 tfo:0 tls-tickets:0 track:1 usesrc:1 verify:1 verif
 	}
 }
 
+// delayOptionMsg checks the delay val of server option kw: missing is
+// the option's message without one, badChar makes it for a bad unit.
+func delayOptionMsg(kw, val, missing string, badChar func() string) string {
+	if val == "" {
+		return missing
+	}
+	switch _, r := parseTime(val); r {
+	case timeOverflow:
+		return fmt.Sprintf("timer overflow in argument '%s' to '%s' (maximum value is 2147483647 ms or ~24.8 days)", val, kw)
+	case timeBadChar:
+		return badChar()
+	}
+	return ""
+}
+
 // checkServerOptions validates the options of a server or default-server
 // line. It returns HAProxy's message for the first bad option, "" if none.
 func checkServerOptions(serverName string, opts []string, isDefault bool) string {
@@ -86,7 +101,7 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects a delay as argument.", kw)
 			}
-		case "cookie", "pool-low-conn":
+		case "cookie", "pool-low-conn", "max-reuse":
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects <value> as argument.", kw)
 			}
@@ -135,16 +150,13 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 				bad = "'pool-max-conn' must be >= -1"
 			}
 		case "pool-purge-delay":
-			if val == "" {
-				bad = "'pool-purge-delay' expects <value> as argument."
-				break
-			}
-			switch _, r := parseTime(val); r {
-			case timeOverflow:
-				bad = fmt.Sprintf("timer overflow in argument '%s' to 'pool-purge-delay' (maximum value is 2147483647 ms or ~24.8 days)", val)
-			case timeBadChar:
-				bad = fmt.Sprintf("unexpected character '%c' in argument to <pool-purge-delay>.", badTimeChar(val))
-			}
+			bad = delayOptionMsg(kw, val, "'pool-purge-delay' expects <value> as argument.", func() string {
+				return fmt.Sprintf("unexpected character '%c' in argument to <pool-purge-delay>.", badTimeChar(val))
+			})
+		case "tcp-ut":
+			bad = delayOptionMsg(kw, val, "'tcp-ut' : missing TCP User Timeout value", func() string {
+				return "'tcp-ut' : expects a positive delay in milliseconds"
+			})
 		case "observe":
 			switch val {
 			case "":
@@ -291,6 +303,16 @@ type ServerSettings struct {
 	// Source is the server option "source", nil for none: the
 	// backend's then applies.
 	Source *SourceBind
+	// MaxReuse is "max-reuse": how many more streams a connection to
+	// the server carries after its first, -1 for no limit.
+	MaxReuse int
+	// TCPUserTimeout is "tcp-ut", TCP_USER_TIMEOUT on the connections
+	// to the server, 0 for none.
+	TCPUserTimeout time.Duration
+	// TFO is "tfo" (unset by "no-tfo"): TCP Fast Open on the
+	// connections to the server, which HAProxy 2.6 never uses (see the
+	// runtime's srvSockOpts).
+	TFO bool
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -298,7 +320,7 @@ type ServerSettings struct {
 }
 
 func defaultServerSettings() ServerSettings {
-	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1, PoolPurgeDelay: 5 * time.Second}
+	return ServerSettings{Weight: 1, Inter: 2 * time.Second, Rise: 2, Fall: 3, PoolMaxConn: -1, PoolPurgeDelay: 5 * time.Second, MaxReuse: -1}
 }
 
 // runtimeServerOptions are the server options the runtime implements,
@@ -317,6 +339,7 @@ var runtimeServerOptions = map[string]bool{
 	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 	"observe": true, "on-error": true, "error-limit": true, "redir": true, "non-stick": false, "stick": false,
+	"max-reuse": true, "tcp-ut": true, "tfo": false, "no-tfo": false,
 }
 
 // serverTLSOptions are the TLS options of server lines
@@ -428,6 +451,17 @@ func (s *ServerSettings) apply(opts []string) {
 			s.NonStick = o == "non-stick"
 		case "error-limit":
 			s.ErrorLimit = int(Atol(v))
+		case "max-reuse":
+			s.MaxReuse = int(int32(Atol(v))) // atoi
+		case "tcp-ut":
+			if _, r := parseTime(v); r == timeUnderflow {
+				// HAProxy 2.6.12 sets a delay below a millisecond as 1ms.
+				s.TCPUserTimeout = time.Millisecond
+			} else {
+				s.TCPUserTimeout = dur(o, v)
+			}
+		case "tfo", "no-tfo":
+			s.TFO = o == "tfo"
 		case "on-marked-down":
 			s.ShutdownOnDown = v == "shutdown-sessions"
 		case "on-marked-up":

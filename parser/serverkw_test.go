@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,6 +104,36 @@ func TestServerPoolMaxConn(t *testing.T) {
 	} {
 		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
 		if !ds.HasErrors() || ds[0].Text() != want {
+			t.Errorf("%s: %v, want %q", opts, ds, want)
+		}
+	}
+}
+
+// "max-reuse", "tcp-ut" and "tfo" with HAProxy's values and messages.
+func TestServerReuseAndSocketOptions(t *testing.T) {
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n default-server tfo\n server a 127.0.0.1:1\n" +
+		" server b 127.0.0.1:1 max-reuse 3 tcp-ut 1500 no-tfo\n server c 127.0.0.1:1 max-reuse abc tcp-ut 2s\n server d 127.0.0.1:1 tcp-ut 10us\n")}}, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	var got []string
+	for _, s := range c.Proxies[0].Servers {
+		st := s.Settings
+		got = append(got, fmt.Sprintf("%s:%d/%v/%v/%q", s.Name, st.MaxReuse, st.TCPUserTimeout, st.TFO, st.Unsupported))
+	}
+	if want := `a:-1/0s/true/"" b:3/1.5s/false/"" c:0/2s/true/"" d:-1/1ms/true/""`; strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
+	}
+	for opts, want := range map[string]string{
+		"max-reuse":   "[p.cfg:2] : 'server be/s' : 'max-reuse' expects <value> as argument..",
+		"tcp-ut":      "[p.cfg:2] : 'server be/s' : 'tcp-ut' : missing TCP User Timeout value.",
+		"tcp-ut 5x":   "[p.cfg:2] : 'server be/s' : 'tcp-ut' : expects a positive delay in milliseconds.",
+		"tcp-ut 30d":  "[p.cfg:2] : 'server be/s' : timer overflow in argument '30d' to 'tcp-ut' (maximum value is 2147483647 ms or ~24.8 days).",
+		"tcp-ut -1":   "[p.cfg:2] : 'server be/s' : 'tcp-ut' : expects a positive delay in milliseconds.",
+		"max-reuse 1": "",
+	} {
+		_, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("backend be\n server s 127.0.0.1:1 " + opts + "\n")}}, Options{})
+		if want == "" && ds.HasErrors() || want != "" && (!ds.HasErrors() || ds[0].Text() != want) {
 			t.Errorf("%s: %v, want %q", opts, ds, want)
 		}
 	}

@@ -95,6 +95,9 @@ type side struct {
 	rbytes, wbytes int64
 	// tap, when set, sees what is written (a response being cached).
 	tap *cache.Writer
+	// trace, when set, is the message written through the stream's
+	// trace filters (trace.go).
+	trace *traceChan
 }
 
 var (
@@ -203,6 +206,14 @@ func (s *side) sendv(b [][]byte) error {
 	if s.tap != nil {
 		s.tap.Write(b)
 	}
+	if s.trace != nil {
+		return s.trace.send(s, b, false)
+	}
+	return s.writev(b)
+}
+
+// writev is sendv's write.
+func (s *side) writev(b [][]byte) error {
 	if err := s.raw(); err != nil {
 		return err
 	}
@@ -302,6 +313,14 @@ func (s *side) sendAwait(out []byte) error {
 
 // sendAwaitv is sendAwait for a write gathered from several slices.
 func (s *side) sendAwaitv(out [][]byte) error {
+	if s.trace != nil {
+		return s.trace.send(s, out, true)
+	}
+	return s.awaitv(out)
+}
+
+// awaitv is sendAwaitv's write and wait.
+func (s *side) awaitv(out [][]byte) error {
 	s.compact()
 	if s.timeout > 0 {
 		s.c.SetReadDeadline(time.Now().Add(s.timeout))

@@ -94,6 +94,8 @@ const (
 
 // Frontend is a compiled frontend (or the frontend half of a listen).
 type Frontend struct {
+	// traces are the trace filters (trace.go), nil when none.
+	traces  []*traceConf
 	Name    string
 	Pos     parser.Pos
 	HTTP    bool
@@ -258,6 +260,8 @@ type namePart struct {
 
 // Backend is a compiled backend.
 type Backend struct {
+	// traces are the trace filters (trace.go), nil when none.
+	traces []*traceConf
 	// reuse is the http-reuse mode; idle holds the server connections
 	// clients left for others.
 	reuse int
@@ -351,6 +355,8 @@ type Backend struct {
 	tls srvMap[*serverTLS]
 	// h2 holds the servers spoken to in HTTP/2.
 	h2 srvMap[*h2Server]
+	// sockOpts are the servers' tcp-ut and tfo (source.go).
+	sockOpts srvMap[srvSockOpts]
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 	// compileServer compiles a server line of the backend, for "add
@@ -550,6 +556,11 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.comp = compileCompression(p, fail)
+		if own := ownBackend[p]; own != nil {
+			fe.traces = own.traces
+		} else {
+			fe.traces = compileTraces(p)
+		}
 		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
 			for _, m := range p.ResolveLogFormat() {
 				fail(p.Log.FormatPos, "%s", m)
@@ -871,6 +882,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2
 	be.comp = compileCompression(p, fail)
+	be.traces = compileTraces(p)
 	if be.Queue == 0 {
 		// HAProxy waits in the queue for the connect timeout when no
 		// queue timeout is set.

@@ -220,6 +220,7 @@ func (e *Engine) Bind() error {
 // Serve starts the stats sockets' and listeners' accept loops and the
 // health checks of a bound engine.
 func (e *Engine) Serve() {
+	e.g.traceInit()
 	e.serveCLI()
 	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())
@@ -651,7 +652,10 @@ func (e *Engine) Wait() {
 	// Without frontends nothing holds the group: the stop does.
 	<-e.done
 	e.wg.Wait()
-	e.logsClosed.Do(e.closeLogs)
+	e.logsClosed.Do(func() {
+		e.g.traceDeinit()
+		e.closeLogs()
+	})
 }
 
 func addrPort(a net.Addr) netip.AddrPort {

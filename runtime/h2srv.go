@@ -39,6 +39,9 @@ type h2Server struct {
 	reuse int
 	// timeout is timeout server: an idle shared connection closes then.
 	timeout time.Duration
+	// maxReuse is the server's max-reuse: a connection carries at most
+	// maxReuse+1 streams (h2_avail_streams), -1 for no limit.
+	maxReuse int
 
 	mu    sync.Mutex
 	avail []*h2Conn
@@ -53,17 +56,19 @@ type h2Conn struct {
 	local  net.Addr
 	remote net.Addr
 	// refs counts the engine connections using it, used the streams
-	// it completed; both under h.mu.
-	refs   int
-	used   bool
-	shared bool
-	idle   *time.Timer
+	// it completed, streams those opened; all under h.mu.
+	refs    int
+	used    bool
+	streams int
+	shared  bool
+	idle    *time.Timer
 }
 
 // compileServerConns reads how a server's connections are made and
 // kept: "pool-max-conn", "pool-low-conn", "pool-purge-delay", then "proto", "ws" and an "alpn" naming h2.
 func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
 	st := &s.Settings
+	compileSockOpts(st, be, srv)
 	o := poolOpts{max: st.PoolMaxConn, low: int(st.PoolLowConn), purge: st.PoolPurgeDelay}
 	switch {
 	case o.max != defaultPoolOpts.max:
@@ -84,6 +89,9 @@ func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, b
 	switch {
 	case proto == "h2" && http, proto == "h1" && http, proto == "none" && !http:
 	case proto == "fcgi" && http:
+		if st.MaxReuse >= 0 {
+			fail(s.Pos, "server option 'max-reuse' on a FastCGI server is not supported by the gohap runtime yet.")
+		}
 		if f := be.fcgi; f != nil {
 			f.addServer(be, srv)
 		}
@@ -98,7 +106,7 @@ func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, b
 	}
 	t := be.tls.get(srv)
 	h := &h2Server{main: proto == "h2", alpn: proto == "" && t != nil && t.alpnH2, ws: st.WS,
-		alpnH1: t != nil && t.alpnH1, reuse: be.reuse, timeout: be.Server}
+		alpnH1: t != nil && t.alpnH1, reuse: be.reuse, timeout: be.Server, maxReuse: st.MaxReuse}
 	if !h.main && !h.alpn && h.ws != "h2" && !(h.ws == "h1" && t != nil && t.alpn) {
 		return
 	}
@@ -194,13 +202,13 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	if err != nil {
 		return nil, true, err
 	}
-	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: tc.LocalAddr(), remote: tc.RemoteAddr(), refs: 1, shared: shared}
+	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: tc.LocalAddr(), remote: tc.RemoteAddr(), refs: 1, shared: shared, streams: 1}
 	st, err := cc.Open()
 	if err != nil {
 		cc.Close()
 		return nil, true, err
 	}
-	if shared {
+	if shared && !hc.spent() {
 		h.mu.Lock()
 		h.avail = append(h.avail, hc)
 		h.mu.Unlock()
@@ -232,6 +240,9 @@ func (h *h2Server) take(sni []byte) (*h2Conn, *h2.ClientStream) {
 			continue
 		}
 		hc.refs++
+		if hc.streams++; hc.spent() {
+			h.avail = append(h.avail[:i], h.avail[i+1:]...)
+		}
 		if hc.idle != nil {
 			hc.idle.Stop()
 			hc.idle = nil
@@ -239,6 +250,11 @@ func (h *h2Server) take(sni []byte) (*h2Conn, *h2.ClientStream) {
 		return hc, st
 	}
 	return nil, nil
+}
+
+// spent says hc carried the streams max-reuse allows. h.mu held.
+func (hc *h2Conn) spent() bool {
+	return hc.h.maxReuse >= 0 && hc.streams > hc.h.maxReuse
 }
 
 // release drops an engine connection's use of hc: a private connection
@@ -249,7 +265,7 @@ func (hc *h2Conn) release() {
 	h.mu.Lock()
 	hc.refs--
 	last := hc.refs == 0
-	if last && hc.shared && h.timeout > 0 {
+	if last && hc.shared && h.timeout > 0 && !hc.spent() {
 		hc.idle = time.AfterFunc(h.timeout, func() {
 			h.mu.Lock()
 			idle := hc.refs == 0
@@ -412,6 +428,11 @@ func (v *h2VConn) pump(first *h2.ClientStream) {
 				// The engine retries on a new connection.
 				return
 			}
+			v.hc.h.mu.Lock()
+			if v.hc.streams++; v.hc.spent() {
+				v.hc.h.drop(v.hc)
+			}
+			v.hc.h.mu.Unlock()
 		}
 		if !started {
 			v.mu.Lock()
@@ -480,10 +501,14 @@ func (v *h2VConn) copier() {
 		}
 		v.hc.h.mu.Lock()
 		v.hc.used = v.hc.used || ok
+		// A connection that carried its max-reuse streams takes no
+		// more: the engine connection closes, the next request opens
+		// another.
+		spent := v.hc.spent()
 		v.hc.h.mu.Unlock()
 		v.mu.Lock()
 		v.active = false
-		if v.dead && ok {
+		if (v.dead || spent) && ok {
 			ok = false
 			v.peer.Close()
 		}

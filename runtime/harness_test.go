@@ -147,6 +147,13 @@ func startHAProxyOut(t testing.TB, text, addr string) *lockedBuffer {
 	if bin == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
+	return startProcess(t, bin, text, addr)
+}
+
+// startProcess runs bin -db on a configuration and returns what it
+// prints once addr accepts connections.
+func startProcess(t testing.TB, bin, text, addr string) *lockedBuffer {
+	t.Helper()
 	cmd := exec.Command(bin, "-db", "-f", writeCfg(t, text))
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
@@ -167,7 +174,7 @@ func startHAProxyOut(t testing.TB, text, addr string) *lockedBuffer {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("haproxy did not start: %s", stderr.String())
+	t.Fatalf("%s did not start: %s", bin, stderr.String())
 	return nil
 }
 

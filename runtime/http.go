@@ -239,6 +239,8 @@ type session struct {
 	capCliCk, capSrvCk []byte
 	// zs is the transaction's compression (compress.go).
 	zs compState
+	// tr is the stream's trace filters (trace.go), nil without any.
+	tr *traceStream
 	// pps is what the PROXY header of the connection carried
 	// (proxy_protocol.go).
 	pps ppState
@@ -556,6 +558,9 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	te.track = s.stickHandOff()
 	t := newTunnel(s.cl.c, c, cfg, te.run)
 	t.srv = srv
+	if s.tracing() && s.tr.mode == "TCP" {
+		s.traceTunnel(t)
+	}
 	te.t = t
 	te.logASAP()
 	s.e.handOff(s, t)
@@ -899,6 +904,9 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 				return nil, srv, errClientAborted
 			}
 			time.Sleep(retryDelay(be))
+			if s.tracing() {
+				s.traceTimeouts()
+			}
 		}
 	}
 }
@@ -2165,7 +2173,13 @@ func (s *session) transaction(hl int) bool {
 	s.logBe = nil
 	s.txn.Dir = acl.DirReq
 	s.stickStreamStart()
+	if len(s.fe.traces) > 0 {
+		s.traceStart()
+	}
 	keep := s.serveTxn(hl)
+	if s.tracing() {
+		s.traceStop()
+	}
 	s.cacheEnd()
 	if st := s.txStatus; st != 0 {
 		s.stickStreamEnd(st)
@@ -2419,6 +2433,9 @@ func (s *session) serveTxn(hl int) bool {
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	s.compRequest(head, be)
 	out := s.buildRequest(head, be, srv, mode)
+	if len(be.traces) > 0 || s.tracing() {
+		s.traceRequest(be, out)
+	}
 	// A body that is already here goes out with the head, in one write.
 	bodyDone := req.Body == h1.BodyNone
 	if req.Body == h1.BodyLength && int64(cl.w-cl.r) >= req.Length && len(out)+int(req.Length) <= cap(out) {
@@ -2492,6 +2509,9 @@ func (s *session) serveTxn(hl int) bool {
 		} else {
 			early = true
 		}
+	}
+	if bodyDone && s.tracing() {
+		s.traceRequestEnd()
 	}
 	var rhl int
 	for attempt := 0; ; attempt++ {
@@ -2693,6 +2713,9 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	out = s.buildResponse(rhead, closeClient, false)
+	if s.tracing() {
+		s.traceResponse(out)
+	}
 	if s.track {
 		s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
 	}
@@ -2742,6 +2765,9 @@ func (s *session) serveTxn(hl int) bool {
 			setLinger0(s.cl.c)
 		}
 		return false
+	}
+	if s.tracing() {
+		s.traceResponseEnd()
 	}
 	if early && !closeClient && !s.finishBody(rsp.KeepAlive() && rsp.Body != h1.BodyUntilClose) {
 		s.closeServer()
@@ -2917,6 +2943,10 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 // runTCP serves a "mode tcp" connection: inspect, pick a server,
 // connect, relay.
 func (s *session) runTCP() {
+	if len(s.fe.traces) > 0 {
+		s.traceTCPStart()
+	}
+	defer s.traceTCPEnd()
 	// use_backend rules see the connection: no HTTP message here.
 	s.txn.Req = &s.req
 	start := time.Now()
@@ -2945,6 +2975,9 @@ func (s *session) runTCP() {
 		return
 	}
 	s.logBe = be
+	if len(be.traces) > 0 || s.tracing() {
+		s.traceTCPBackend(be)
+	}
 	if !s.inspectContent(&be.tcp, time.Now()) {
 		return
 	}

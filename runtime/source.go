@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -39,7 +41,47 @@ func (s *session) bindSource(d *net.Dialer, be *Backend, srv *backend.Server) er
 		}
 		d.Control = b.ControlFrom(src)
 	}
+	if o := be.sockOpts.get(srv); o != (srvSockOpts{}) {
+		d.Control = o.control(d.Control)
+	}
 	return nil
+}
+
+// srvSockOpts are the socket options of a server's connections:
+// "tcp-ut" (TCP_USER_TIMEOUT, in milliseconds), set before connecting as
+// tcp_connect_server sets it.
+//
+// "tfo" sets nothing: HAProxy 2.6 sets TCP_FASTOPEN_CONNECT only when
+// connect_server finds data in the stream's response channel
+// (CONNECT_HAS_DATA), which is empty whenever a server connection is
+// opened, so its server sockets never get it either.
+type srvSockOpts struct {
+	userTimeout int
+}
+
+// compileSockOpts records a server's socket options on be.
+func compileSockOpts(st *parser.ServerSettings, be *Backend, srv *backend.Server) {
+	o := srvSockOpts{userTimeout: int(st.TCPUserTimeout / time.Millisecond)}
+	if o != (srvSockOpts{}) {
+		be.sockOpts.put(srv, o)
+	}
+}
+
+// control sets the options on a socket after what next does (the
+// source address).
+func (o srvSockOpts) control(next func(network, address string, rc syscall.RawConn) error) func(string, string, syscall.RawConn) error {
+	return func(network, address string, rc syscall.RawConn) error {
+		if next != nil {
+			if err := next(network, address, rc); err != nil {
+				return err
+			}
+		}
+		return rc.Control(func(fd uintptr) {
+			// A failure changes nothing of the connection, as in
+			// HAProxy, which ignores it.
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, o.userTimeout)
+		})
+	}
 }
 
 // usesrcAddr is the foreign address of a transparent connection

@@ -13,17 +13,30 @@ import (
 var ssUsers = regexp.MustCompile(`pid=(\d+),fd=(\d+)`)
 
 // listenerFastOpen reads TCP_FASTOPEN (the Fast Open queue length, 0 when
-// off) on the socket listening on port, in whichever process holds it
-// (pidfd_getfd needs root).
+// off) on the socket listening on port, in whichever process holds it.
 func listenerFastOpen(t *testing.T, port string) int {
 	t.Helper()
-	out, err := exec.Command("ss", "-ltnpH", "sport = :"+port).Output()
+	fd := socketOf(t, "-ltnpH", "sport = :"+port)
+	defer unix.Close(fd)
+	q, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// socketOf is a copy of the socket ss lists first with these options
+// and filter, in whichever process holds it (pidfd_getfd needs root);
+// the caller closes it.
+func socketOf(t *testing.T, opts, filter string) int {
+	t.Helper()
+	out, err := exec.Command("ss", opts, filter).Output()
 	if err != nil {
 		t.Skip("ss not available:", err)
 	}
 	m := ssUsers.FindSubmatch(out)
 	if m == nil {
-		t.Fatalf("no listener on %s: %q", port, out)
+		t.Fatalf("no socket for %s: %q", filter, out)
 	}
 	pid, _ := strconv.Atoi(string(m[1]))
 	fd, _ := strconv.Atoi(string(m[2]))
@@ -36,12 +49,7 @@ func listenerFastOpen(t *testing.T, port string) int {
 	if err != nil {
 		t.Skip("pidfd_getfd (needs root):", err)
 	}
-	defer unix.Close(dup)
-	q, err := unix.GetsockoptInt(dup, unix.IPPROTO_TCP, unix.TCP_FASTOPEN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
+	return dup
 }
 
 // "bind ... tfo" turns TCP Fast Open on with the listen backlog as its

@@ -125,6 +125,10 @@ type tunnel struct {
 	// timedOut tells which side's timeout ended the tunnel: 1 the
 	// client's, 2 the server's (the log's cD and sD).
 	timedOut atomic.Uint32
+	// tr, when set, is the TCP stream's trace filters (trace.go);
+	// srvFirst: the server's side ended before the client's.
+	tr       *traceStream
+	srvFirst atomic.Bool
 }
 
 // A tunnel relays bytes both ways until both directions end or a
@@ -147,14 +151,15 @@ func (t *tunnel) start(toServer, toClient []byte) {
 		return
 	}
 	if len(toServer) > 0 {
-		if _, err := s.Write(toServer); err != nil {
+		if err := t.write(true, s, toServer); err != nil {
 			t.abort()
 			return
 		}
 		t.up.Add(int64(len(toServer)))
 	}
+
 	if len(toClient) > 0 {
-		if _, err := c.Write(toClient); err != nil {
+		if err := t.write(false, c, toClient); err != nil {
 			t.abort()
 			return
 		}
@@ -263,7 +268,7 @@ func (pp *pipe) ready() {
 			if wto := t.writeTimeout(pp.fromClient); wto > 0 {
 				pp.dst.SetWriteDeadline(time.Now().Add(wto))
 			}
-			if _, werr := pp.dst.Write(pp.buf[:n]); werr != nil {
+			if werr := t.write(pp.fromClient, pp.dst, pp.buf[:n]); werr != nil {
 				break
 			}
 			if pp.fromClient {
@@ -286,6 +291,7 @@ func (pp *pipe) ready() {
 				t.cDone.Store(true)
 			} else {
 				t.sDone.Store(true)
+				t.srvFirst.Store(!t.cDone.Load())
 			}
 			pp.dst.CloseWrite()
 			t.schedule()
@@ -415,8 +421,20 @@ func (t *tunnel) dropPipes() {
 	}
 }
 
+// write relays b to dst, through the trace filters when there are.
+func (t *tunnel) write(fromClient bool, dst netConn, b []byte) error {
+	if t.tr != nil {
+		return t.tr.write(fromClient, dst, b)
+	}
+	_, err := dst.Write(b)
+	return err
+}
+
 func (t *tunnel) end() {
 	t.endOnce.Do(func() {
+		if t.tr != nil {
+			t.tr.tcpStop(t.srvFirst.Load())
+		}
 		t.closed.Store(true)
 		t.timerMu.Lock()
 		if t.timer != nil {
