@@ -160,13 +160,20 @@ func (c *pctx) tcpInspectDelayDiag(response, anon bool) bool {
 		c.alert("%s", msg)
 		return false
 	}
-	// A delay under a millisecond is taken as none.
 	switch _, res := parseTime(v); res {
 	case timeOverflow:
 		msg += fmt.Sprintf(" (timer overflow in '%s', maximum value is 2147483647 ms or ~24.8 days)", v)
 	case timeBadChar:
 		msg += fmt.Sprintf(" (unexpected character '%c')", badTimeChar(v))
 	default:
+		// The first non-null delay stays, even one inherited.
+		for _, r := range p.TCPRequests {
+			if r.Stage == "" && r.Response == response && r.InspectDelay > 0 {
+				c.runtimeForm()
+				c.warn("ignoring %s %s (was already defined) in %s '%s'", kw, stage, ProxyTypeStr(p), p.Name)
+				return false
+			}
+		}
 		return true
 	}
 	c.alert("%s", msg)
@@ -238,7 +245,21 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 			return 0, strings.TrimSuffix(msg, ".")
 		}
 		return 2, ""
-	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-priority-class", "set-priority-offset":
+	case "set-src", "set-dst", "set-src-port", "set-dst-port":
+		if msg := tcpFetchDiag(w(1)); msg != "" {
+			return 0, msg
+		}
+		// tcp_parse_set_src_dst checks the fetch against the HTTP
+		// request headers, whatever the rule set.
+		var where smpuse.Val
+		if p.Cap&CapFE != 0 {
+			where |= smpuse.ValFE_HRQ_HDR
+		}
+		if p.Cap&CapBE != 0 {
+			where |= smpuse.ValBE_HRQ_HDR
+		}
+		return 2, sampleExprCheck(w(1), w(1), where, false)
+	case "set-priority-class", "set-priority-offset":
 		return 2, tcpFetchDiag(w(1))
 	case "silent-drop":
 		return 1, ""

@@ -171,6 +171,21 @@ func tcpRuleLines() []string {
 	return lines
 }
 
+// tcpRuleMultiCases are rule lines whose message depends on the lines
+// before them: head ends with those lines.
+var tcpRuleMultiCases = []struct{ head, line string }{
+	{"frontend fe\n  bind 127.0.0.1:8080\n  tcp-request inspect-delay 1s\n", "tcp-request inspect-delay 2s"},
+	{"frontend fe\n  bind 127.0.0.1:8080\n  tcp-request inspect-delay 1s\n", "tcp-request inspect-delay 0"},
+	{"frontend fe\n  bind 127.0.0.1:8080\n  tcp-request inspect-delay 0\n", "tcp-request inspect-delay 2s"},
+	{"backend be\n  tcp-response inspect-delay 1s\n", "tcp-response inspect-delay 2s"},
+	{"backend be\n  tcp-response inspect-delay 1s\n", "tcp-request inspect-delay 2s"},
+	{"defaults dn\n  tcp-request inspect-delay 1s\nfrontend fe from dn\n  bind 127.0.0.1:8080\n", "tcp-request inspect-delay 2s"},
+	{"defaults dn\n  tcp-request inspect-delay 1s\nfrontend fe\n  bind 127.0.0.1:8080\n", "tcp-request inspect-delay 2s"},
+	{"frontend fe\n  bind 127.0.0.1:8080\n", "tcp-request connection set-dst-port res.len"},
+	{"frontend fe\n  bind 127.0.0.1:8080\n", "tcp-request connection set-src req.len"},
+	{"backend be\n", "tcp-request content set-dst res.len"},
+}
+
 var tcpDiffPID = regexp.MustCompile(`^(\[[A-Z]+\] +)\(\d+\)`)
 
 // tcpRuleConfig is a configuration whose last line is the rule line.
@@ -235,26 +250,34 @@ func TestTCPRuleMessagesMatchHAProxy(t *testing.T) {
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "c.cfg")
-	total, same := 0, 0
+	type tcpCase struct{ name, head, line string }
+	var cases []tcpCase
 	for _, sec := range tcpRuleSections {
 		for _, line := range tcpRuleLines() {
-			cfg, n := tcpRuleConfig(sec.head, line)
-			if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(bin, "-c", "-f", "c.cfg")
-			cmd.Dir = dir
-			out, _ := cmd.CombinedOutput()
-			want := lineMessages(string(out), "c.cfg", n)
-			_, ds := Parse([]Input{{Name: "c.cfg", Data: []byte(cfg)}}, Options{})
-			got := renderLine(ds, n)
-			total++
-			if strings.Join(want, "\n") == strings.Join(got, "\n") {
-				same++
-				continue
-			}
-			t.Errorf("%s: %s\n haproxy: %q\n gohap:   %q", sec.name, line, want, got)
+			cases = append(cases, tcpCase{sec.name, sec.head, line})
 		}
+	}
+	for _, m := range tcpRuleMultiCases {
+		cases = append(cases, tcpCase{"after " + strings.ReplaceAll(m.head, "\n", "; "), m.head, m.line})
+	}
+	total, same := 0, 0
+	for _, tc := range cases {
+		cfg, n := tcpRuleConfig(tc.head, tc.line)
+		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-c", "-f", "c.cfg")
+		cmd.Dir = dir
+		out, _ := cmd.CombinedOutput()
+		want := lineMessages(string(out), "c.cfg", n)
+		_, ds := Parse([]Input{{Name: "c.cfg", Data: []byte(cfg)}}, Options{})
+		got := renderLine(ds, n)
+		total++
+		if strings.Join(want, "\n") == strings.Join(got, "\n") {
+			same++
+			continue
+		}
+		t.Errorf("%s: %s\n haproxy: %q\n gohap:   %q", tc.name, tc.line, want, got)
 	}
 	t.Logf("tcp rule forms with HAProxy's messages: %d/%d", same, total)
 }
