@@ -2259,20 +2259,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return m + "."
 		}
 	case "set-mark", "set-tos":
-		if len(a) < 1 {
-			return "expects exactly 1 argument (integer/hex value)."
-		}
-		// strtoul(..., 0): where the number ends; "0x" needs a hex
-		// digit after it, and a leading 0 means octal.
-		v, digits := a[0], "0123456789"
-		switch {
-		case (strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X")) && len(v) > 2 && strings.ContainsRune("0123456789abcdefABCDEF", rune(v[2])):
-			v, digits = v[2:], digits+"abcdefABCDEF"
-		case strings.HasPrefix(v, "0"):
-			digits = "01234567"
-		}
-		if rest := strings.TrimLeft(v, digits); rest != "" {
-			return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected).", rest)
+		if msg := markValueMsg(a); msg != "" {
+			return msg + "."
 		}
 	case "early-hint":
 		if len(a) < 2 {
@@ -2366,6 +2354,27 @@ func checkRuleWords(p *Proxy, args []string) string {
 		if n, _ := strconv.Atoi(a[2]); a[1] == "len" && n <= 0 {
 			return "length must be > 0."
 		}
+	}
+	return ""
+}
+
+// markValueMsg is the message of the set-mark and set-tos parsers for
+// their words a, without the period http rules add; "" when they read.
+func markValueMsg(a []string) string {
+	if len(a) < 1 {
+		return "expects exactly 1 argument (integer/hex value)"
+	}
+	// strtoul(..., 0): where the number ends; "0x" needs a hex digit
+	// after it, and a leading 0 means octal.
+	v, digits := a[0], "0123456789"
+	switch {
+	case (strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X")) && len(v) > 2 && strings.ContainsRune("0123456789abcdefABCDEF", rune(v[2])):
+		v, digits = v[2:], digits+"abcdefABCDEF"
+	case strings.HasPrefix(v, "0"):
+		digits = "01234567"
+	}
+	if rest := strings.TrimLeft(v, digits); rest != "" {
+		return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected)", rest)
 	}
 	return ""
 }

@@ -213,7 +213,6 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		}
 		return ""
 	}
-	words := cutCond(a[1:])
 	switch name {
 	case "set-var", "set-var-fmt", "unset-var":
 		inner, ok := strings.CutSuffix(strings.TrimPrefix(a[0], name+"("), ")")
@@ -241,10 +240,12 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		}
 		return 2, ""
 	case "set-mark", "set-tos":
-		if msg := checkRuleWords(p, append([]string{"", name}, words...)); msg != "" {
-			return 0, strings.TrimSuffix(msg, ".")
+		// The value is the next word, even "if".
+		var v []string
+		if w(1) != "" {
+			v = []string{w(1)}
 		}
-		return 2, ""
+		return 2, markValueMsg(v)
 	case "set-src", "set-dst", "set-src-port", "set-dst-port":
 		if msg := tcpFetchDiag(w(1)); msg != "" {
 			return 0, msg
@@ -275,31 +276,37 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		if _, _, _, ok := parseDoResolve(a[0]); !ok {
 			return 0, fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'", a[0])
 		}
-		if msg := tcpContentArgs(a); msg != "" {
-			return 0, msg
+		if w(1) == "" || tcpFetchDiag(w(1)) != "" {
+			return 0, fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'", w(1))
 		}
-		return 2, tcpFetchDiag(w(1))
-	case "send-spoe-group":
-		if len(words) < 2 {
+		return 2, ""
+	case "send-spoe-group", "ot-group":
+		// Two words, whatever they are, then nothing or a condition.
+		if w(1) == "" || w(2) == "" || w(3) != "" && w(3) != "if" && w(3) != "unless" {
+			if name == "ot-group" {
+				return 0, "expects: <filter-id> <group-id> [{ if | unless } ...]"
+			}
 			return 0, "expects 2 arguments: <engine-id> <group-id>"
 		}
 		return 3, ""
-	case "ot-group":
-		if len(words) < 2 {
-			return 0, "expects: <filter-id> <group-id> [{ if | unless } ...]"
-		}
-		return 3, ""
 	case "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0":
-		if !checkTCPStick(c, c.args[1:]) {
+		// The counter and value first, the word after them last.
+		// The value is the next word, even "if".
+		sa := []string{c.args[1], a[0]}
+		if strings.HasPrefix(name, "sc-set-gpt") && w(1) != "" {
+			sa = append(sa, w(1))
+		}
+		if !checkTCPStick(c, sa) {
 			return -1, ""
 		}
-		if strings.HasPrefix(name, "sc-set-gpt") {
-			if _, err := strconv.Atoi(w(1)); err != nil && w(1) != "" {
-				return 2, tcpFetchDiag(w(1))
+		if len(sa) == 3 {
+			if _, err := strconv.Atoi(w(1)); err != nil {
+				if msg := tcpFetchDiag(w(1)); msg != "" {
+					return 0, msg
+				}
 			}
-			return 2, ""
 		}
-		return 1, ""
+		return len(sa) - 1, ""
 	}
 	return 1, ""
 }
@@ -346,6 +353,16 @@ func (c *pctx) tcpTrackDiag(a []string) bool {
 	}
 	if len(words) == 3 && words[2] == "table" {
 		words = words[:2]
+	}
+	if len(words) > 3 && words[2] == "table" && (words[3] == "if" || words[3] == "unless") {
+		// The table is named "if" or "unless": the condition starts
+		// after it.
+		if x := cutCond(words[4:]); len(words) > 4 && len(x) > 0 {
+			p := c.cp.proxy
+			c.alert("'%s %s %s' only accepts 'if' or 'unless', in %s '%s' (got '%s')", c.args[0], c.args[1], a[0], ProxyTypeStr(p), p.Name, words[4])
+			return false
+		}
+		return true
 	}
 	return checkTCPStick(c, append([]string{c.args[1]}, words...))
 }

@@ -152,7 +152,17 @@ set-priority-class int(1) if TRUE
 set-src-port int(1) unless TRUE
 reject if TRUE x
 accept if nosuchacl
-set-nice 3 if`, "\n")[1:]
+set-nice 3 if
+set-mark if TRUE
+sc-set-gpt0(0) if TRUE
+sc-set-gpt0(0) nosuchfetch x
+do-resolve(txn.x,r) nosuchfetch
+do-resolve(txn.x,r) if TRUE
+ot-group a b c
+send-spoe-group a b c
+track-sc0 src table if TRUE
+set-src res.len
+set-dst-port req.len`, "\n")[1:]
 
 // tcpRuleLines returns every tcp-request and tcp-response line the
 // differential test tries.
