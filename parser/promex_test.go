@@ -39,8 +39,9 @@ func TestUseServiceErrors(t *testing.T) {
 		"tcp-request content use-service nope":                "'content' unknown service name.",
 		"tcp-request content use-service prometheus-exporter": "Prometheus exporter service only available on 'http-request' rulesets",
 		// A Lua script may register the service: gohap cannot tell.
-		"http-request use-service lua.svc":        "",
-		"tcp-request content use-service lua.svc": "",
+		"http-request use-service lua.svc": "",
+		// With no script loaded, no Lua service exists.
+		"tcp-request content use-service lua.svc": "'content' unknown service name.",
 	} {
 		_, ds := Parse([]Input{{Name: "c.cfg", Data: []byte("frontend fe\n mode http\n bind :8405\n " + line + "\n")}}, Options{})
 		var got []string

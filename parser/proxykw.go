@@ -63,7 +63,7 @@ var proxyKeywords = map[string]keyword{
 	"http-check":            {caps: CapBE, support: Supported, handle: kwHTTPCheck},
 	"tcp-check":             {caps: CapBE, support: Supported, handle: kwTCPCheck},
 	"tcp-request":           {support: Unsupported, handle: kwTCPRequest},
-	"tcp-response":          {caps: CapBE, support: Unsupported, handle: kwTCPResponse},
+	"tcp-response":          {support: Unsupported, handle: kwTCPResponse},
 	"maxconn":               {caps: CapFE, support: Supported, handle: kwMaxconn},
 	"backlog":               {caps: CapFE, support: Supported, handle: kwBacklog},
 	"fullconn":              {caps: CapBE, support: Supported, handle: kwFullconn},
@@ -1842,7 +1842,7 @@ func (c *pctx) defaultsRules(msg string, a ...any) bool {
 }
 
 func kwTCPRequest(c *pctx) {
-	if !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
+	if !c.tcpRuleDiag(false) || !c.defaultsRules("tcp-request %s is not allowed in anonymous 'defaults' sections", c.arg(1)) {
 		return
 	}
 	if !c.checkTCPRuleExpr(false) {
@@ -1852,15 +1852,12 @@ func kwTCPRequest(c *pctx) {
 	base := len(c.cp.lineDiags)
 	defer func() { c.warnTCPCondConflict(base, false) }()
 	switch {
-	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
+	case c.arg(1) == "inspect-delay" && len(c.args) >= 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
 			c.runtimeForm()
 			addTCPRequest(c, &TCPRequest{InspectDelay: d})
 		}
 	case c.arg(1) == "connection" || c.arg(1) == "session" || c.arg(1) == "content":
-		if !checkTCPStick(c, c.args[1:]) {
-			return
-		}
 		if c.arg(1) == "content" {
 			if msg := tcpContentArgs(c.args[2:]); msg != "" {
 				c.alert("%s", msg)
@@ -1904,7 +1901,7 @@ func kwTCPRequest(c *pctx) {
 		case "prometheus-exporter":
 			c.alert("Prometheus exporter service only available on 'http-request' rulesets")
 		default:
-			if !strings.HasPrefix(c.arg(3), "lua.") {
+			if !strings.HasPrefix(c.arg(3), "lua.") || !c.cp.luaLoaded() {
 				c.alert("'content' unknown service name.")
 			}
 		}
@@ -1925,7 +1922,7 @@ func kwTCPRequest(c *pctx) {
 
 // kwTCPResponse: "inspect-delay" and the content rules the runtime runs.
 func kwTCPResponse(c *pctx) {
-	if !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
+	if !c.tcpRuleDiag(true) || !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
 		return
 	}
 	if !c.checkTCPRuleExpr(true) {
@@ -1933,7 +1930,7 @@ func kwTCPResponse(c *pctx) {
 	}
 	defer c.warnTCPCondConflict(len(c.cp.lineDiags), true)
 	switch {
-	case c.arg(1) == "inspect-delay" && len(c.args) == 3:
+	case c.arg(1) == "inspect-delay" && len(c.args) >= 3:
 		if d, r := parseTime(c.arg(2)); r == timeOK {
 			c.runtimeForm()
 			addTCPRequest(c, &TCPRequest{Response: true, InspectDelay: d})
@@ -1985,7 +1982,12 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 		var msg string
 		var extra int
 		r.Action = name
-		if r.Stick, r.Expr, extra, msg = parseStickAction(a[0], args, true); msg != "" || extra >= 0 {
+		act := a[0]
+		if act == "track-sc" {
+			// No counter number is counter 0 (cfg_parse_track_sc_num).
+			act = "track-sc0"
+		}
+		if r.Stick, r.Expr, extra, msg = parseStickAction(act, args, true); msg != "" || extra >= 0 {
 			return nil
 		}
 		return r
@@ -2087,10 +2089,8 @@ func parseTime(s string) (time.Duration, timeResult) {
 	case "", "ms":
 		ms = float64(v)
 	case "us":
-		ms = float64(v) / 1000
-		if v > 0 && v < 1000 {
-			return 0, timeUnderflow
-		}
+		// parse_time_err rounds up: a non-null value is at least 1 ms.
+		ms = float64((v + 999) / 1000)
 	case "s":
 		ms = float64(v) * 1000
 	case "m":
@@ -2314,16 +2314,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return m + "."
 		}
 	case "set-mark", "set-tos":
-		if len(a) < 1 {
-			return "expects exactly 1 argument (integer/hex value)."
-		}
-		// strtoul(..., 0): where the number ends.
-		v, digits := a[0], "0123456789"
-		if strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X") {
-			v, digits = v[2:], digits+"abcdefABCDEF"
-		}
-		if rest := strings.TrimLeft(v, digits); rest != "" {
-			return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected).", rest)
+		if msg := markValueMsg(a); msg != "" {
+			return msg + "."
 		}
 	case "early-hint":
 		if len(a) < 2 {
@@ -2421,6 +2413,27 @@ func checkRuleWords(p *Proxy, args []string) string {
 		if n, _ := strconv.Atoi(a[2]); a[1] == "len" && n <= 0 {
 			return "length must be > 0."
 		}
+	}
+	return ""
+}
+
+// markValueMsg is the message of the set-mark and set-tos parsers for
+// their words a, without the period http rules add; "" when they read.
+func markValueMsg(a []string) string {
+	if len(a) < 1 {
+		return "expects exactly 1 argument (integer/hex value)"
+	}
+	// strtoul(..., 0): where the number ends; "0x" needs a hex digit
+	// after it, and a leading 0 means octal.
+	v, digits := a[0], "0123456789"
+	switch {
+	case (strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X")) && len(v) > 2 && strings.ContainsRune("0123456789abcdefABCDEF", rune(v[2])):
+		v, digits = v[2:], digits+"abcdefABCDEF"
+	case strings.HasPrefix(v, "0"):
+		digits = "01234567"
+	}
+	if rest := strings.TrimLeft(v, digits); rest != "" {
+		return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected)", rest)
 	}
 	return ""
 }
