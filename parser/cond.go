@@ -19,7 +19,9 @@ const maxNestedConds = 10
 // for -Ws's notifications, NETFILTER for set-mark, PROMEX for the
 // Prometheus exporter. PCRE2 stays off: Go's regexps refuse PCRE's
 // look-arounds and back-references. Any other name is off.
-var features = map[string]bool{"OPENSSL": true, "SLZ": true, "THREAD": true, "SYSTEMD": true, "NETFILTER": true, "PROMEX": true, "TFO": true}
+var features = map[string]bool{"OPENSSL": true, "SLZ": true, "THREAD": true, "SYSTEMD": true, "NETFILTER": true, "PROMEX": true, "TFO": true,
+	// transparent binds and "source ... usesrc".
+	"LINUX_TPROXY": true, "TPROXY": true}
 
 // directive handles a line whose first word starts with '.'. It returns false
 // when the word is not a directive, so the line is processed as a keyword.

@@ -92,15 +92,8 @@ func TestServerTemplate(t *testing.T) {
 // forms alike, each once.
 func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
-		"frontend fe
- bind 127.0.0.1:8001
- option independent-streams
- default_backend be
-" +
-		"backend be
- cookie SRV insert dynamic
- server s 127.0.0.1:1 namespace ns1
-"
+		"frontend fe\n bind 127.0.0.1:8001\n option independent-streams\n default_backend be\n" +
+		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 namespace ns1\n"
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
 		t.Fatal(err)

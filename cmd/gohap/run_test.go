@@ -28,19 +28,7 @@ func TestRunRefusesUnresolvableServer(t *testing.T) {
 }
 
 func TestRunRefusesUnsupportedKeyword(t *testing.T) {
-	f := writeCfg(t, t.TempDir(), "u.cfg", "defaults
- mode http
- timeout connect 1s
- timeout client 1s
- timeout server 1s
-frontend fe
- bind 127.0.0.1:18099
- option independent-streams
- default_backend be
-backend be
- cookie SRV insert dynamic
- server s 127.0.0.1:1 namespace ns1
-")
+	f := writeCfg(t, t.TempDir(), "u.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nfrontend fe\n bind 127.0.0.1:18099\n option independent-streams\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 namespace ns1\n")
 	code, _, errOut := runCLI("run", "-f", f)
 	for _, want := range []string{
 		"u.cfg:8] : 'option independent-streams' is not supported by the gohap runtime yet.",
