@@ -34,9 +34,9 @@ func bindStart(t *testing.T, haproxy bool, text string) (said string, up bool) {
 		return regexp.MustCompile(`\(\d+\) : `).ReplaceAllString(s, ": ")
 	}
 	if haproxy {
-		var out bytes.Buffer
+		out := &lockedBuffer{}
 		cmd := exec.Command(haproxyBin(), "-db", "-f", writeCfg(t, text))
-		cmd.Stderr, cmd.Stdout = &out, &out
+		cmd.Stderr, cmd.Stdout = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
