@@ -111,7 +111,7 @@ type tunnel struct {
 	c, s         netConn
 	p            *poller
 	pipes        [2]*pipe
-	lastC, lastS atomic.Int64 // unix nanos of the last read on each side
+	lastC, lastS atomic.Int64 // unix nanos of the last read from or write to each side
 	cDone, sDone atomic.Bool
 	closed       atomic.Bool
 	finished     atomic.Int32
@@ -271,10 +271,15 @@ func (pp *pipe) ready() {
 			if werr := t.write(pp.fromClient, pp.dst, pp.buf[:n]); werr != nil {
 				break
 			}
+			// As in HAProxy, data sent to a side refreshes that side's
+			// read timeout too: a server talking to a silent client
+			// keeps the client's timeout from expiring.
 			if pp.fromClient {
 				t.up.Add(int64(n))
+				t.lastS.Store(now)
 			} else {
 				t.down.Add(int64(n))
+				t.lastC.Store(now)
 			}
 			continue
 		}
