@@ -511,10 +511,11 @@ func (s *Section) accept(c net.Conn) {
 	// Stop does not wait for a handshake to end.
 	hs := make(chan struct{})
 	defer close(hs)
+	raw := c // c becomes the TLS layer below
 	go func() {
 		select {
 		case <-s.done:
-			c.Close()
+			raw.Close()
 		case <-hs:
 		}
 	}()
