@@ -1,8 +1,8 @@
 package parser
 
-// bindKeywordArgs is the number of words after each of HAProxy 2.6's
+// BindKeywordArgs is the number of words after each of HAProxy 2.6's
 // bind keywords, for reading a bind line's options one by one.
-var bindKeywordArgs = map[string]int{
+var BindKeywordArgs = map[string]int{
 	"accept-netscaler-cip": 1, "accept-proxy": 0, "allow-0rtt": 0, "alpn": 1, "backlog": 1,
 	"ca-file": 1, "ca-ignore-err": 1, "ca-sign-file": 1, "ca-sign-pass": 1, "ca-verify-file": 1,
 	"ciphers": 1, "ciphersuites": 1, "crl-file": 1, "crt-ignore-err": 1, "crt-list": 1, "crt": 1,

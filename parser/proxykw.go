@@ -267,7 +267,7 @@ func kwBind(c *pctx) {
 	bad := func(format string, a ...any) {
 		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, fmt.Sprintf(format, a...))
 	}
-	for i := 0; i < len(opts); i += 1 + bindKeywordArgs[opts[i]] {
+	for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
 		o := opts[i]
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 		b.Transparent = b.Transparent || o == "transparent"

@@ -415,16 +415,13 @@ func (e *CompileError) Error() string {
 }
 
 // Bind options that do not change traffic.
-// bindOptions lists the bind options the runtime takes, with the number
-// of words after each: name and id only label the socket, process only
+// bindOptions lists the bind options the runtime takes (the parser's
+// BindKeywordArgs gives their words): name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
 // applied.
-var bindOptions = map[string]int{"name": 1, "id": 1, "process": 1, "backlog": 1, "v4v6": 0, "accept-proxy": 0, "tfo": 0,
-	// A unix socket's owner and mode, which the parser read (Bind.Unix).
-	"mode": 1, "uid": 1, "gid": 1, "user": 1, "group": 1,
-	// The streams' scheduling priority (Listen.Nice), and the socket's
-	// options (bindSockopts).
-	"nice": 1, "maxconn": 1, "mss": 1, "interface": 1, "transparent": 0, "v6only": 0, "defer-accept": 0}
+var bindOptions = wordSet(`name id process backlog v4v6 accept-proxy tfo
+	mode uid gid user group
+	nice maxconn mss interface transparent v6only defer-accept`)
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -608,11 +605,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 			for i := 0; i < len(b.Options); i++ {
 				opt := b.Options[i]
-				n, ok := bindOptions[opt]
-				if !ok {
-					n, ok = tlsBindOptions[opt]
-				}
-				if !ok {
+				if !bindOptions[opt] && !tlsBindOptions[opt] {
 					fail(b.Pos, "bind option '%s' is not supported by the gohap runtime yet.", opt)
 					break
 				}
@@ -621,7 +614,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 						backlog = v
 					}
 				}
-				i += n
+				i += parser.BindKeywordArgs[opt]
 			}
 			for _, a := range strings.Split(b.Address, ",") {
 				addrs, err := listenAddrs(a, cfg.Global.UnixBind.Prefix, opts.Map)

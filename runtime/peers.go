@@ -182,12 +182,11 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 func peersBindTLS(cfg *parser.Config, ps *parser.Peers, pc *peers.Config, fail func(parser.Pos, string, ...any)) bool {
 	b := ps.Bind
 	for i := 0; i < len(b.Options); i++ {
-		n, ok := tlsBindOptions[b.Options[i]]
-		if !ok {
+		if !tlsBindOptions[b.Options[i]] {
 			fail(b.Pos, "'bind %s' : option '%s' is not supported by the gohap runtime yet in a peers section.", b.Address, b.Options[i])
 			return false
 		}
-		i += n
+		i += parser.BindKeywordArgs[b.Options[i]]
 	}
 	t, _, ok := compileBindTLS(b, cfg, false, nil, fail)
 	if ok && t != nil {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,14 +20,22 @@ import (
 	"github.com/gohap/gohap/runtime/ssl"
 )
 
-// tlsBindOptions are the bind keywords of TLS and HTTP/2, with their
-// argument counts; runtime/ssl reads them.
-var tlsBindOptions = map[string]int{"ssl": 0, "crt": 1, "crt-list": 1, "ca-file": 1, "ca-verify-file": 1, "crl-file": 1, "verify": 1,
-	"alpn": 1, "ciphers": 1, "ciphersuites": 1, "curves": 1, "ecdhe": 1, "ssl-min-ver": 1, "ssl-max-ver": 1,
-	"no-sslv3": 0, "no-tlsv10": 0, "no-tlsv11": 0, "no-tlsv12": 0, "no-tlsv13": 0, "force-sslv3": 0,
-	"force-tlsv10": 0, "force-tlsv11": 0, "force-tlsv12": 0, "force-tlsv13": 0, "no-tls-tickets": 0,
-	"strict-sni": 0, "prefer-client-ciphers": 0, "ca-ignore-err": 1, "crt-ignore-err": 1, "no-ca-names": 0,
-	"allow-0rtt": 0, "proto": 1, "generate-certificates": 0, "ca-sign-file": 1, "ca-sign-pass": 1}
+// tlsBindOptions are the bind keywords of TLS and HTTP/2, which
+// runtime/ssl reads.
+var tlsBindOptions = wordSet(`ssl crt crt-list ca-file ca-verify-file crl-file verify alpn ciphers
+	ciphersuites curves ecdhe ssl-min-ver ssl-max-ver no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12
+	no-tlsv13 force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-tls-tickets
+	strict-sni prefer-client-ciphers ca-ignore-err crt-ignore-err no-ca-names allow-0rtt proto
+	generate-certificates ca-sign-file ca-sign-pass`)
+
+// wordSet is a set of the words of s.
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
 
 // sslGlobals maps the global section's TLS settings.
 func sslGlobals(g *parser.Global) *ssl.Globals {
@@ -70,7 +79,7 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.St
 			}
 			i++
 		default:
-			if _, ok := tlsBindOptions[b.Options[i]]; ok {
+			if tlsBindOptions[b.Options[i]] {
 				tlsWords = true
 			}
 		}
