@@ -243,6 +243,10 @@ func (e *Engine) Serve() {
 				x.Warn, x.Alert = func(m string) { e.log.Warn(m) }, func(m string) { e.log.Error(m) }
 			}
 		}
+	}
+	// Checks start once every backend has its hooks: a tracked server's
+	// change reaches its trackers' backends.
+	for _, be := range e.g.Backends {
 		be.LB.RunChecks(ctx)
 	}
 	if e.order != nil {

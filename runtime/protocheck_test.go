@@ -224,14 +224,21 @@ backend b4
  server y %[2]s track b4/x backup
 `, fe, port)
 		out := start(cfg, fe)
-		time.Sleep(450 * time.Millisecond)
+		// Each phase ends on the lines it waits for, so that a slow start
+		// on a loaded machine shifts both proxies alike; the bounds are for
+		// a loaded machine, and the short pause lets late lines in.
+		waitLines(out, 10*time.Second, "Server b1/s is DOWN", "Backup Server b2/t is DOWN",
+			"Server b3/u is DOWN", "Backup Server b4/y is DOWN")
+		time.Sleep(150 * time.Millisecond)
 		ln, err := net.Listen("tcp", port)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ln.Close()
 		go acceptClose(ln)
-		time.Sleep(700 * time.Millisecond)
+		waitLines(out, 10*time.Second, "Server b1/s is UP", "Backup Server b2/t is UP",
+			"Server b3/u is UP", "Backup Server b4/y is UP")
+		time.Sleep(150 * time.Millisecond)
 		per := map[string][]string{}
 		for _, l := range stateLineRe.FindAllString(out(), -1) {
 			l = durationRe.ReplaceAllString(strings.TrimSuffix(l, "."), "check duration: Nms")
@@ -259,6 +266,19 @@ backend b4
 		t.Errorf("haproxy logged only %d lines: %v", total, want)
 	}
 	t.Logf("check log lines identical to HAProxy: %d/%d", same, total)
+}
+
+// waitLines waits, at most d, until out has every one of lines.
+func waitLines(out func() string, d time.Duration, lines ...string) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		all, s := true, out()
+		for _, l := range lines {
+			all = all && strings.Contains(s, l)
+		}
+		if all {
+			return
+		}
+	}
 }
 
 // startGohapOut starts gohap and returns what it logs, a line a message.
