@@ -36,6 +36,8 @@ var optionSupport = map[string]Support{
 	"logasap": Supported,
 	// h1-case-adjust's names, to the frontend's clients or the backend's servers.
 	"h1-case-adjust-bogus-client": Supported, "h1-case-adjust-bogus-server": Supported,
+	// Writes to a side no longer refresh its read timeout.
+	"independent-streams": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".

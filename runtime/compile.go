@@ -127,6 +127,9 @@ type Frontend struct {
 	capCookieLen int
 	// restrictHdr is option http-restrict-req-hdr-names.
 	restrictHdr restrictMode
+	// independent: "option independent-streams", data sent to this
+	// proxy's side no longer refreshes that side's read timeout.
+	independent bool
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
@@ -284,6 +287,9 @@ type Backend struct {
 	tarpit time.Duration
 	// restrictHdr is option http-restrict-req-hdr-names.
 	restrictHdr restrictMode
+	// independent: "option independent-streams", data sent to this
+	// proxy's side no longer refreshes that side's read timeout.
+	independent bool
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
@@ -580,6 +586,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		compileCaptures(p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
+		fe.independent = p.Options["independent-streams"]
 		fe.restrictHdr = restrictOption(p)
 		if fe.tarpit = p.Timeouts["tarpit"]; fe.tarpit == 0 {
 			fe.tarpit = p.Timeouts["connect"]
@@ -882,6 +889,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		be.Queue = be.Connect
 	}
 	be.bufferRequest = p.Options["http-buffer-request"]
+	be.independent = p.Options["independent-streams"]
 	be.restrictHdr = restrictOption(p)
 	if be.tarpit = p.Timeouts["tarpit"]; be.tarpit == 0 {
 		be.tarpit = p.Timeouts["connect"]

@@ -2504,6 +2504,8 @@ func (s *session) serveTxn(hl int) bool {
 	if !bodyDone && !expect {
 		if err := s.sendBody(be); err == nil {
 			bodyDone = true
+		} else if err == errServerTimeout {
+			return s.bodyTimedOut(srv)
 		} else if err != errServerEarly {
 			return false
 		} else {
@@ -2591,6 +2593,8 @@ func (s *session) serveTxn(hl int) bool {
 			expect = false
 			if err := s.sendBody(be); err == nil {
 				bodyDone = true
+			} else if err == errServerTimeout {
+				return s.bodyTimedOut(srv)
 			} else if err != errServerEarly {
 				return false
 			} else {
@@ -2693,7 +2697,7 @@ func (s *session) serveTxn(hl int) bool {
 			serverTO = s.toServer
 		}
 		cfg := tunnelCfg{shared: tunnelTO > 0, idle: tunnelTO, client: s.fe.Client, server: serverTO,
-			clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
+			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent}
 		s.handedOff = true
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false
@@ -2794,7 +2798,7 @@ func (s *session) sendBody(be *Backend) error {
 	if !(s.req.Body == h1.BodyLength && int64(s.cl.w-s.cl.r) >= s.req.Length) {
 		// The body has to wait for the client: meanwhile the server
 		// may answer or close, and HAProxy relays that at once.
-		w = s.watchServer()
+		w = s.watchServer(be)
 		s.cl.stop = &w.fired
 	}
 	var err error
@@ -2808,7 +2812,10 @@ func (s *session) sendBody(be *Backend) error {
 	if w != nil {
 		s.cl.stop = nil
 	}
-	if w != nil && w.stop(&s.sv) {
+	if w != nil && w.stop(&s.sv) && w.timedOut.Load() {
+		return errServerTimeout
+	}
+	if w != nil && w.fired.Load() {
 		if err != nil {
 			// The copy goes on after the answer (finishBody); the
 			// answer's own re-framing needs the scanner meanwhile.
@@ -2880,22 +2887,33 @@ func (s *session) finishBody(toServer bool) bool {
 // body was sent whole.
 var errServerEarly = errors.New("server answered before the end of the request body")
 
+// errServerTimeout says the server's read timeout expired while the
+// request body was being sent (option independent-streams).
+var errServerTimeout = errors.New("server timeout during the request body")
+
 // serverWatch waits for the server connection to become readable while
 // the request body is streamed.
 type serverWatch struct {
-	fired atomic.Bool
-	done  chan struct{}
+	// fired: the server became readable, or its timeout expired
+	// (timedOut); stopping: stop ended the wait.
+	fired, timedOut, stopping atomic.Bool
+	done                      chan struct{}
 }
 
 // watchServer starts waiting for the server to answer or close; when it
-// does, the client read in progress is interrupted.
-func (s *session) watchServer() *serverWatch {
+// does, the client read in progress is interrupted. With the backend's
+// "option independent-streams" the body sent does not refresh the
+// server's read timeout, which then runs from the request's head on.
+func (s *session) watchServer(be *Backend) *serverWatch {
 	w := &serverWatch{done: make(chan struct{})}
 	if s.sv.raw() != nil {
 		close(w.done)
 		return w
 	}
 	rc, cl := s.sv.rc, s.cl.c
+	if be.independent && s.sv.timeout > 0 {
+		s.sv.c.SetReadDeadline(time.Now().Add(s.sv.timeout))
+	}
 	go func() {
 		defer close(w.done)
 		err := rc.Read(func(fd uintptr) bool {
@@ -2903,20 +2921,35 @@ func (s *session) watchServer() *serverWatch {
 			_, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
 			return e != unix.EAGAIN
 		})
-		if err == nil {
-			w.fired.Store(true)
-			cl.SetReadDeadline(time.Now())
+		if err != nil && (w.stopping.Load() || !isTimeout(err)) {
+			return
 		}
+		w.timedOut.Store(err != nil)
+		w.fired.Store(true)
+		cl.SetReadDeadline(time.Now())
 	}()
 	return w
 }
 
-// stop ends the wait and reports whether the server became readable.
+// stop ends the wait and reports whether the server became readable or
+// timed out.
 func (w *serverWatch) stop(sv *side) bool {
+	w.stopping.Store(true)
 	sv.c.SetReadDeadline(time.Now())
 	<-w.done
 	sv.c.SetReadDeadline(time.Time{})
 	return w.fired.Load()
+}
+
+// bodyTimedOut answers the server timeout that expired while the request
+// body was being sent: a 504, and a reset to the server, as HAProxy
+// does.
+func (s *session) bodyTimedOut(srv *backend.Server) bool {
+	s.rspFail = rspTimeout
+	srv.HealthAdjust(backend.HanaHTTPReadTimeout)
+	setLinger0(s.sv.c)
+	s.closeServer()
+	return s.errorReply(504, false)
 }
 
 func (s *session) redial(be *Backend, srv *backend.Server) bool {
@@ -3049,7 +3082,7 @@ func (s *session) runTCP() {
 		s.stickStore(be, srv)
 	}
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
-		clientFin: s.fe.ClientFin, srvFin: be.ServerFin}
+		clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent}
 	// What the inspection read goes first.
 	toServer, toClient := s.cl.buf[s.cl.r:s.cl.w], []byte(nil)
 	if len(be.tcp.response) > 0 {

@@ -294,9 +294,6 @@ func TestTunnelTimeoutFlagsDifferential(t *testing.T) {
 			}()
 		}
 	}()
-	// Not compared: with a server that never reads, HAProxy only
-	// half-closes on the client timeout and logs -- once the server
-	// closes; gohap ends the tunnel at once and logs cD.
 	for _, to := range []string{" timeout client 20ms\n timeout server 5s\n", " timeout client 5s\n timeout server 100ms\n"} {
 		run := func(start func(cfg, fe string)) string {
 			sink := newLogSink(t)

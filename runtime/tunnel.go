@@ -15,7 +15,11 @@ import (
 // otherwise each side's own inactivity timeout applies to its reads, as
 // HAProxy does without "timeout tunnel".
 type tunnelCfg struct {
-	shared            bool
+	shared bool
+	// indepC and indepS are "option independent-streams" on the
+	// frontend and the backend: data written to the client (the
+	// server) no longer refreshes that side's read timeout.
+	indepC, indepS    bool
 	idle              time.Duration
 	client, server    time.Duration
 	clientFin, srvFin time.Duration
@@ -90,6 +94,9 @@ type pipe struct {
 	id         uint64
 	fromClient bool
 	registered bool
+	// over is set once the direction has ended, by its end of stream or
+	// by its read timeout.
+	over atomic.Bool
 	// mu orders one wake-up's work before the next one's: the epoll
 	// one-shot guarantees it, but only the kernel knows that.
 	mu sync.Mutex
@@ -258,6 +265,10 @@ func (pp *pipe) ready() {
 			pp.rdErr = err
 		}
 		n, err := pp.n, pp.rdErr
+		if pp.over.Load() {
+			// Its read timeout ended the direction meanwhile.
+			break
+		}
 		if n > 0 {
 			now := time.Now().UnixNano()
 			if pp.fromClient {
@@ -276,10 +287,14 @@ func (pp *pipe) ready() {
 			// keeps the client's timeout from expiring.
 			if pp.fromClient {
 				t.up.Add(int64(n))
-				t.lastS.Store(now)
+				if !t.cfg.indepS {
+					t.lastS.Store(now)
+				}
 			} else {
 				t.down.Add(int64(n))
-				t.lastC.Store(now)
+				if !t.cfg.indepC {
+					t.lastC.Store(now)
+				}
 			}
 			continue
 		}
@@ -292,16 +307,8 @@ func (pp *pipe) ready() {
 			}
 		case err == nil:
 			// End of the stream on this side: pass the FIN on.
-			if pp.fromClient {
-				t.cDone.Store(true)
-			} else {
-				t.sDone.Store(true)
-				t.srvFirst.Store(!t.cDone.Load())
-			}
-			pp.dst.CloseWrite()
-			t.schedule()
-			if t.finished.Add(1) == 2 {
-				t.end()
+			if !t.finish(pp) {
+				t.schedule()
 			}
 		default:
 			t.abort()
@@ -310,7 +317,29 @@ func (pp *pipe) ready() {
 	}
 	pp.buf = nil
 	putBuf(bp)
-	t.abort()
+	if !pp.over.Load() {
+		t.abort()
+	}
+}
+
+// finish ends one direction and passes its FIN on; the second one to end
+// ends the tunnel, and finish then returns true.
+func (t *tunnel) finish(pp *pipe) bool {
+	if pp.over.Swap(true) {
+		return false
+	}
+	if pp.fromClient {
+		t.cDone.Store(true)
+	} else {
+		t.sDone.Store(true)
+		t.srvFirst.Store(!t.cDone.Load())
+	}
+	pp.dst.CloseWrite()
+	if t.finished.Add(1) == 2 {
+		t.end()
+		return true
+	}
+	return false
 }
 
 func (t *tunnel) writeTimeout(fromClient bool) time.Duration {
@@ -342,21 +371,9 @@ func (t *tunnel) readTimeout(fromClient bool) time.Duration {
 	return d
 }
 
-// expiry returns how long until the tunnel times out; expired is set
-// when it already has.
-func (t *tunnel) expiry() (wait time.Duration, any, expired bool) {
-	wait, any, side := t.expirySide()
-	if side != 0 {
-		// HAProxy looks at the request side first.
-		t.timedOut.CompareAndSwap(0, uint32(side))
-		return 0, true, true
-	}
-	return wait, any, false
-}
-
-// expirySide is expiry telling which side expired: 1 the client, 2 the
-// server, 0 none.
-func (t *tunnel) expirySide() (wait time.Duration, any bool, side int) {
+// expiry returns how long until the next read timeout, and which sides'
+// read timeouts expired: bit 0 the client's, bit 1 the server's.
+func (t *tunnel) expiry() (wait time.Duration, any bool, expired int) {
 	now := time.Now().UnixNano()
 	for i, fromClient := range []bool{true, false} {
 		if fromClient && t.cDone.Load() || !fromClient && t.sDone.Load() {
@@ -366,31 +383,60 @@ func (t *tunnel) expirySide() (wait time.Duration, any bool, side int) {
 		if d <= 0 {
 			continue
 		}
+		// Without independent streams a write to a side refreshes its
+		// read timeout, so "timeout tunnel" sees activity either way.
 		last := t.lastC.Load()
 		if i == 1 {
 			last = t.lastS.Load()
 		}
-		if t.cfg.shared {
-			last = max(t.lastC.Load(), t.lastS.Load())
-		}
 		left := time.Duration(last+int64(d)-now) + time.Millisecond
 		if left <= time.Millisecond {
-			return 0, true, i + 1
+			expired |= 1 << i
+			continue
 		}
 		if !any || left < wait {
 			wait = left
 		}
 		any = true
 	}
-	return wait, any, 0
+	return wait, any, expired
 }
 
-// schedule (re)arms the inactivity timer.
+// schedule handles the read timeouts that expired and (re)arms the
+// timer for the next one. As in HAProxy, a side whose read timeout
+// expires is read no more and its direction ends with a FIN to the other
+// side; the tunnel goes on the other way. When "timeout tunnel" expires
+// both ways at once, the server gets a reset and the client a FIN.
 func (t *tunnel) schedule() {
 	wait, any, expired := t.expiry()
-	if expired {
-		t.abort()
-		return
+	if expired != 0 {
+		// HAProxy looks at the request side first.
+		side := uint32(1)
+		if expired&1 == 0 {
+			side = 2
+		}
+		t.timedOut.CompareAndSwap(0, side)
+		if t.cfg.shared && expired == 3 {
+			if !t.closed.Swap(true) {
+				setLinger0(t.s)
+				t.end()
+			}
+			return
+		}
+		for i, pp := range t.pipes {
+			if expired&(1<<i) == 0 {
+				continue
+			}
+			if pp == nil {
+				t.abort()
+				return
+			}
+			t.p.remove(pp)
+			if t.finish(pp) {
+				return
+			}
+		}
+		wait, any, _ = t.expiry()
 	}
 	if !any {
 		return
