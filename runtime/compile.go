@@ -52,6 +52,10 @@ type Graph struct {
 	// proxies lists frontends and backends in configuration order, a
 	// listen section being both.
 	proxies []proxyRef
+	// hasGlobal says a "stats" line made HAProxy's GLOBAL proxy, which
+	// sits at globalAt among proxies.
+	hasGlobal bool
+	globalAt  int
 	// cli is the runtime CLI on the stats sockets, nil without one.
 	cli *cliConfig
 	// logTag, logHostname and logSendHostname are the global log-tag
@@ -699,12 +703,20 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 	}
-	for _, p := range cfg.Proxies {
+	g.hasGlobal = cfg.Global.Stats.Declared
+	g.globalAt = -1
+	for i, p := range cfg.Proxies {
+		if g.hasGlobal && i == cfg.Global.Stats.ProxiesBefore {
+			g.globalAt = len(g.proxies)
+		}
 		if p.Disabled {
 			// Not started: no statistics, no stop message.
 			continue
 		}
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
+	}
+	if g.globalAt < 0 {
+		g.globalAt = len(g.proxies)
 	}
 	compileCaches(cfg, g, fail)
 	g.cli = compileCLI(cfg, g)

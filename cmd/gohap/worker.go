@@ -78,9 +78,21 @@ func (w *workerEnv) adopt(cfg *parser.Config) {
 	}
 	if w.cliFD >= 0 {
 		cfg.Global.Stats.Sockets = append(cfg.Global.Stats.Sockets, parser.StatsSocket{
-			Pos: cfg.Global.Pos, Address: "fd@" + strconv.Itoa(w.cliFD), Level: "admin"})
+			Pos: cfg.Global.Pos, Address: masterSocketAddr(w.cliFD), Level: "admin"})
 	}
 }
+
+// markMasterSocket tells the engine which stats socket is the master
+// CLI's, outside a worker none.
+func (w *workerEnv) markMasterSocket(e *runtime.Engine) {
+	if w != nil && w.cliFD >= 0 {
+		e.MasterSocket(masterSocketAddr(w.cliFD))
+	}
+}
+
+// masterSocketAddr is the stats socket address of the master CLI's
+// inherited socket.
+func masterSocketAddr(fd int) string { return "fd@" + strconv.Itoa(fd) }
 
 // ready tells the master the worker serves, then exits the process when
 // the master goes away, as HAProxy's workers do.

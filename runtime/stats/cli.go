@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -87,6 +88,9 @@ type CLI struct {
 	// numbers them when the Source does not.
 	strms map[*cliStream]struct{}
 	strm  streamCounters
+	// accepted counts the connections accepted, for the GLOBAL proxy's
+	// cumulated counts.
+	accepted atomic.Int64
 }
 
 type listener struct {
@@ -196,6 +200,56 @@ func (s *CLI) Close() {
 	s.wg.Wait()
 }
 
+// forget drops a connection that is over from the ones served.
+func (s *CLI) forget(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Conns returns the connections being served and the ones accepted
+// since the CLI started: HAProxy's feconn and cum_conn of its GLOBAL
+// proxy, whose every connection is also a stream of it as a backend.
+func (s *CLI) Conns() (cur int, total int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns), s.accepted.Load()
+}
+
+// StopListening closes the listeners keep does not name by address,
+// and leaves the connections be: a soft stop's stop_listener.
+func (s *CLI) StopListening(keep func(addr string) bool) {
+	for _, l := range s.lns {
+		if keep == nil || !keep(l.addr) {
+			l.ln.Close()
+		}
+	}
+}
+
+// Pause makes the kernel stop listening on the TCP sockets while they
+// stay open (SIGTTOU), as HAProxy's tcp_suspend_receiver; unix ones are
+// left as they are. Resume listens again.
+func (s *CLI) Pause() {
+	s.eachTCP(func(fd int) { syscall.Shutdown(fd, syscall.SHUT_RD) })
+}
+
+// Resume undoes Pause.
+func (s *CLI) Resume() {
+	s.eachTCP(func(fd int) { syscall.Listen(fd, syscall.SOMAXCONN) })
+}
+
+func (s *CLI) eachTCP(f func(fd int)) {
+	for _, l := range s.lns {
+		tl, ok := l.ln.(*net.TCPListener)
+		if !ok {
+			continue
+		}
+		if rc, err := tl.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { f(int(fd)) })
+		}
+	}
+}
+
 func (s *CLI) closeListeners() {
 	for _, l := range s.lns {
 		l.ln.Close()
@@ -297,13 +351,12 @@ func (s *CLI) accept(l *listener) {
 			return
 		}
 		s.conns[c] = struct{}{}
+		s.accepted.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer func() {
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
+				s.forget(c)
 				c.Close()
 				<-s.slots
 				s.wg.Done()
@@ -390,6 +443,8 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	endStream()
 	c.SetWriteDeadline(time.Now().Add(s.timeout))
 	w.Flush()
+	// Over before the client sees the end: it is no longer counted.
+	s.forget(c)
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
