@@ -154,7 +154,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 					})
 				}
 			case syscall.SIGHUP:
-				dumpStates(es.cur.States(), log)
+				dumpStates(es.cur.States(), w.masterServers(), log)
 			case syscall.SIGTTOU:
 				es.cur.Pause()
 				if !paused {
@@ -382,11 +382,16 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 
 // dumpStates logs every proxy's state on SIGHUP, in HAProxy's words
 // (src/haproxy.c sig_dump_state): each proxy's servers, then the proxy.
-// The last proxy is the internal HTTP client every HAProxy 2.6 process
-// has, with two servers always up and never used: gohap has none, so
-// nothing to count.
-func dumpStates(proxies []runtime.ProxyState, log *zap.Logger) {
+// A worker then has the master's MASTER proxy, whose servers, one per
+// worker, it never uses. The last proxy is the internal HTTP client
+// every HAProxy 2.6 process has, with two servers always up and never
+// used. gohap has neither, so they have nothing to count.
+func dumpStates(proxies []runtime.ProxyState, master []string, log *zap.Logger) {
 	log.Warn("SIGHUP received, dumping servers states.")
+	if len(master) > 0 {
+		proxies = append(proxies, inertProxy("MASTER", master...))
+	}
+	proxies = append(proxies, inertProxy("<HTTPCLIENT>", "<HTTPCLIENT>", "<HTTPSCLIENT>"))
 	for _, p := range proxies {
 		for _, s := range p.Servers {
 			state := "DOWN"
@@ -397,10 +402,16 @@ func dumpStates(proxies []runtime.ProxyState, log *zap.Logger) {
 		}
 		log.Warn(proxyStateLine(p))
 	}
-	for _, s := range []string{"<HTTPCLIENT>", "<HTTPSCLIENT>"} {
-		log.Warn("SIGHUP: Server <HTTPCLIENT>/" + s + " is UP. Conn: 0 act, 0 pend, 0 tot.")
+}
+
+// inertProxy is an internal proxy of HAProxy's that gohap does not
+// have: its servers are up, with no weight, and nothing ever used them.
+func inertProxy(name string, servers ...string) runtime.ProxyState {
+	p := runtime.ProxyState{Name: name}
+	for _, s := range servers {
+		p.Servers = append(p.Servers, runtime.ServerState{Name: s, Up: true})
 	}
-	log.Warn(proxyStateLine(runtime.ProxyState{Name: "<HTTPCLIENT>", Servers: make([]runtime.ServerState, 2)}))
+	return p
 }
 
 // proxyStateLine is a proxy's line of the SIGHUP dump.

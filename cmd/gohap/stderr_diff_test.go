@@ -215,9 +215,7 @@ func stderrScenarios() []stderrScenario {
 			r.waitLine("has no server available!", 2)
 			r.waitLine("Former worker", 1)
 			r.masterReady()
-			r.signal(syscall.SIGUSR1)
-			r.waitLine("All workers exited.", 1)
-			r.exit()
+			r.stopMaster(syscall.SIGUSR1)
 		}},
 		{name: "master-worker-invalid-reload", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
@@ -226,16 +224,31 @@ func stderrScenarios() []stderrScenario {
 			r.signal(syscall.SIGUSR2)
 			r.waitLine("Loading failure!", 1)
 			r.masterReady()
-			r.signal(syscall.SIGUSR1)
-			r.waitLine("All workers exited.", 1)
-			r.exit()
+			r.stopMaster(syscall.SIGUSR1)
+		}},
+		// A worker's GLOBAL holds its end of the master CLI: paused with
+		// the other listeners, never stopped.
+		{name: "master-worker-pause", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n stats socket {DIR}/s.sock\n" + checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGTTOU)
+			r.signal(syscall.SIGTTIN)
+			r.stopMaster(syscall.SIGUSR1)
+		}},
+		// A worker's SIGHUP dump has the master's MASTER proxy too.
+		{name: "master-worker-sighup", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			if err := syscall.Kill(r.workerPid(), syscall.SIGHUP); err != nil {
+				r.t.Fatal(err)
+			}
+			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
+			r.stopMaster(syscall.SIGUSR1)
 		}},
 		{name: "master-worker-sigterm", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
 			r.waitLine("has no server available!", 1)
-			r.signal(syscall.SIGTERM)
-			r.waitLine("All workers exited.", 1)
-			r.exit()
+			r.stopMaster(syscall.SIGTERM)
 		}},
 	}
 }
@@ -342,6 +355,21 @@ func (r *stderrRig) masterReady() {
 	}
 }
 
+// workerPid is the pid of the current worker, as the master CLI's
+// "show proc" lists it.
+func (r *stderrRig) workerPid() int {
+	r.t.Helper()
+	out := masterCmd(r.t, r.sock, "show proc")
+	_, workers, _ := strings.Cut(out, "# workers\n")
+	if f := strings.Fields(workers); len(f) > 0 {
+		if pid, err := strconv.Atoi(f[0]); err == nil {
+			return pid
+		}
+	}
+	r.t.Fatalf("no worker in %q", out)
+	return 0
+}
+
 // waitLine waits until n lines contain s.
 func (r *stderrRig) waitLine(s string, n int) {
 	r.t.Helper()
@@ -358,6 +386,15 @@ func (r *stderrRig) waitLine(s string, n int) {
 func (r *stderrRig) stop(sig syscall.Signal) {
 	r.t.Helper()
 	r.signal(sig)
+	r.exit()
+}
+
+// stopMaster sends sig to the master and waits until it and its
+// workers are over.
+func (r *stderrRig) stopMaster(sig syscall.Signal) {
+	r.t.Helper()
+	r.signal(sig)
+	r.waitLine("All workers exited.", 1)
 	r.exit()
 }
 
