@@ -52,8 +52,9 @@ type Graph struct {
 	// proxies lists frontends and backends in configuration order, a
 	// listen section being both.
 	proxies []proxyRef
-	// hasGlobal says a "stats" line made HAProxy's GLOBAL proxy, which
-	// sits at globalAt among proxies.
+	// hasGlobal says a "stats" line made HAProxy's GLOBAL proxy. It
+	// sits at globalAt among proxies: where that line is, or after them
+	// all when only a worker's master CLI socket makes it.
 	hasGlobal bool
 	globalAt  int
 	// cli is the runtime CLI on the stats sockets, nil without one.
