@@ -245,6 +245,27 @@ func stderrScenarios() []stderrScenario {
 			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
 			r.stopMaster(syscall.SIGUSR1)
 		}},
+		// A former worker still serving is an "old-PID" server of the
+		// new worker's MASTER proxy.
+		{name: "master-worker-sighup-old", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n nbthread 1\n" + stderrDefaults +
+			"frontend fe\n bind {ADDR}\n default_backend be\n" + "backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
+			r.masterReady()
+			r.pending(r.addr)
+			// Another nbthread takes a new worker in gohap too.
+			r.rewrite("nbthread 1", "nbthread 2")
+			r.signal(syscall.SIGUSR2)
+			r.waitLine("Loading success.", 2)
+			r.masterReady()
+			if err := syscall.Kill(r.workerPid(), syscall.SIGHUP); err != nil {
+				r.t.Fatal(err)
+			}
+			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
+			r.stopMaster(syscall.SIGTERM)
+		}, keep: func(l string) bool {
+			// Both workers die at once: the master reports them in the
+			// order it reaps them.
+			return !strings.Contains(l, "exited with code")
+		}},
 		{name: "master-worker-sigterm", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
 			r.waitLine("has no server available!", 1)
@@ -481,6 +502,7 @@ func silentServer(t *testing.T, addr string, n int) (accepted <-chan struct{}) {
 var (
 	stderrLineRe = regexp.MustCompile(`^(\[[A-Z]+\] +)\((\d+)\) : (.*)$`)
 	namedPidRe   = regexp.MustCompile(`(worker|Worker) \((\d+)\)`)
+	oldWorkerRe  = regexp.MustCompile(`MASTER/old-(\d+)`)
 	durationRe   = regexp.MustCompile(`duration: \d+ms`)
 )
 
@@ -509,6 +531,9 @@ func byRole(main int, out string, keep func(string) bool) map[string][]string {
 		text := namedPidRe.ReplaceAllStringFunc(m[3], func(s string) string {
 			sm := namedPidRe.FindStringSubmatch(s)
 			return sm[1] + " (" + role(sm[2]) + ")"
+		})
+		text = oldWorkerRe.ReplaceAllStringFunc(text, func(s string) string {
+			return "MASTER/old-" + role(oldWorkerRe.FindStringSubmatch(s)[1])
 		})
 		text = durationRe.ReplaceAllString(text, "duration: Nms")
 		if strings.HasPrefix(text, "haproxy version is ") || strings.HasPrefix(text, "path to executable is ") {
