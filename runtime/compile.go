@@ -52,11 +52,9 @@ type Graph struct {
 	// proxies lists frontends and backends in configuration order, a
 	// listen section being both.
 	proxies []proxyRef
-	// hasGlobal says a "stats" line made HAProxy's GLOBAL proxy. It
-	// sits at globalAt among proxies: where that line is, or after them
-	// all when only a worker's master CLI socket makes it.
-	hasGlobal bool
-	globalAt  int
+	// procList is every proxy in HAProxy's proxies_list order, GLOBAL
+	// and disabled ones included (procProxies).
+	procList []procProxy
 	// cli is the runtime CLI on the stats sockets, nil without one.
 	cli *cliConfig
 	// logTag, logHostname and logSendHostname are the global log-tag
@@ -704,21 +702,14 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			}
 		}
 	}
-	g.hasGlobal = cfg.Global.Stats.Declared
-	g.globalAt = -1
-	for i, p := range cfg.Proxies {
-		if g.hasGlobal && i == cfg.Global.Stats.ProxiesBefore {
-			g.globalAt = len(g.proxies)
-		}
+	for _, p := range cfg.Proxies {
 		if p.Disabled {
 			// Not started: no statistics, no stop message.
 			continue
 		}
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
-	if g.globalAt < 0 {
-		g.globalAt = len(g.proxies)
-	}
+	g.procList = procProxies(cfg, g.proxies)
 	compileCaches(cfg, g, fail)
 	g.cli = compileCLI(cfg, g)
 	g.stats = compileStats(cfg, g, fail)

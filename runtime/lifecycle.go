@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/stats"
 	"github.com/gohap/gohap/runtime/unixsock"
 )
@@ -392,10 +393,24 @@ func stopDeadline(t time.Time) time.Time {
 const globalProxy = "GLOBAL"
 
 // procProxy is one proxy of the process: a frontend, a backend, both
-// (a listen section), or GLOBAL.
+// (a listen section), GLOBAL, or a disabled one (off).
 type procProxy struct {
 	proxyRef
 	global bool
+	off    *offProxy
+}
+
+// offProxy is a disabled proxy, which HAProxy never starts but still
+// dumps on SIGHUP as its configuration left it: its servers in reverse
+// order (the parser prepends them, and only started proxies have the
+// list turned round), up unless "disabled", all counted as available.
+type offProxy struct {
+	servers []offServer
+}
+
+type offServer struct {
+	name             string
+	backup, disabled bool
 }
 
 // MasterSocket names the stats socket at addr as a worker's end of the
@@ -405,20 +420,35 @@ type procProxy struct {
 func (e *Engine) MasterSocket(addr string) { e.masterSock = addr }
 
 // procProxies lists the proxies in HAProxy's proxies_list order: the
-// configuration's, with GLOBAL where the first "stats" line is, or last
-// when only the master's socket makes it.
-func (e *Engine) procProxies() []procProxy {
-	g := e.g
-	global := g.hasGlobal || g.cli != nil
-	out := make([]procProxy, 0, len(g.proxies)+1)
-	for i, p := range g.proxies {
-		if global && i == g.globalAt {
-			out = append(out, procProxy{proxyRef: proxyRef{name: globalProxy}, global: true})
+// configuration's, refs being the started ones in order, with GLOBAL
+// where the first "stats" line is, or last when only a stats socket
+// added for a worker's master CLI makes it.
+func procProxies(cfg *parser.Config, refs []proxyRef) []procProxy {
+	st := cfg.Global.Stats
+	global := procProxy{proxyRef: proxyRef{name: globalProxy}, global: true}
+	var out []procProxy
+	for i, p := range cfg.Proxies {
+		if st.Declared && i == st.ProxiesBefore {
+			out = append(out, global)
 		}
-		out = append(out, procProxy{proxyRef: p})
+		if !p.Disabled {
+			if len(refs) > 0 {
+				out = append(out, procProxy{proxyRef: refs[0]})
+				refs = refs[1:]
+			}
+			continue
+		}
+		off := &offProxy{}
+		if p.Cap&parser.CapBE != 0 {
+			for j := len(p.Servers) - 1; j >= 0; j-- {
+				s := p.Servers[j]
+				off.servers = append(off.servers, offServer{name: s.Name, backup: s.Settings.Backup, disabled: s.Settings.Disabled})
+			}
+		}
+		out = append(out, procProxy{proxyRef: proxyRef{name: p.Name}, off: off})
 	}
-	if global && g.globalAt >= len(g.proxies) {
-		out = append(out, procProxy{proxyRef: proxyRef{name: globalProxy}, global: true})
+	if st.Declared && st.ProxiesBefore >= len(cfg.Proxies) || !st.Declared && len(st.Sockets) > 0 {
+		out = append(out, global)
 	}
 	return out
 }
@@ -587,7 +617,7 @@ func (e *Engine) listenerOrder(list []procProxy, stopping bool) (order []int, li
 // and "Resumed" lines do (proxy_cap_str: a listen section is a "proxy",
 // GLOBAL a "frontend"), in the order it pauses their listeners.
 func (e *Engine) ListenerProxies() []string {
-	list := e.procProxies()
+	list := e.g.procList
 	order, _ := e.listenerOrder(list, false)
 	out := make([]string, 0, len(order))
 	for _, i := range order {
@@ -605,10 +635,11 @@ func (e *Engine) ListenerProxies() []string {
 // the ones with listeners as their last listener stops, then the others
 // in proxies_list order (stop_proxy from their tasks).
 func (e *Engine) logStopped() {
-	list := e.procProxies()
+	list := e.g.procList
 	order, listening := e.listenerOrder(list, true)
-	for i := range list {
-		if !listening[i] {
+	for i, p := range list {
+		// A disabled proxy never started, so never stops.
+		if !listening[i] && p.off == nil {
 			order = append(order, i)
 		}
 	}
@@ -635,7 +666,7 @@ func (e *Engine) logStopped() {
 // HardStop is Stop when hard-stop-after expires, first with HAProxy's
 // warning for each frontend that still has connections (hard_stop).
 func (e *Engine) HardStop() {
-	for _, p := range e.procProxies() {
+	for _, p := range e.g.procList {
 		var n int64
 		switch {
 		case p.global:
@@ -681,11 +712,23 @@ type ServerState struct {
 // proxies_list order, from the counters "show stat" reads.
 func (e *Engine) States() []ProxyState {
 	var out []ProxyState
-	for _, p := range e.procProxies() {
+	for _, p := range e.g.procList {
 		ps := ProxyState{Name: p.name}
-		if p.global {
+		switch {
+		case p.global:
 			cur, total := e.cliConns()
 			ps.FeConn, ps.BeConn, ps.FeTotal, ps.BeTotal = int64(cur), int64(cur), total, total
+			out = append(out, ps)
+			continue
+		case p.off != nil:
+			for _, s := range p.off.servers {
+				ps.Servers = append(ps.Servers, ServerState{Name: s.name, Up: !s.disabled})
+				if s.backup {
+					ps.Bck++
+				} else {
+					ps.Act++
+				}
+			}
 			out = append(out, ps)
 			continue
 		}

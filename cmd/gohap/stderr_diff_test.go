@@ -158,7 +158,10 @@ func stderrScenarios() []stderrScenario {
 			"listen l2\n bind {ADDR2}\n server s2 {UP}\n" +
 			"backend be\n server s1 {UP}\n server s3 {UP} backup\n" +
 			"backend bk\n server d1 {ADDR4} check inter 100 fall 1 rise 1\n server d2 {UP} backup\n" +
-			"backend empty\n", run: func(r *stderrRig) {
+			"backend empty\n" +
+			// Disabled proxies are dumped as configured, never stopped.
+			"frontend f0\n disabled\n bind {ADDR3}\n default_backend be\n" +
+			"backend off\n disabled\n server o1 {UP} check\n server o2 {UP} disabled\n server o3 {UP} backup\n", run: func(r *stderrRig) {
 			up, err := echo.Start("s1", r.up)
 			if err != nil {
 				r.t.Fatal(err)
@@ -175,7 +178,7 @@ func stderrScenarios() []stderrScenario {
 			// counts the connection as active until it is done.
 			time.Sleep(100 * time.Millisecond)
 			r.signal(syscall.SIGHUP)
-			r.waitLine("SIGHUP: Proxy empty", 1)
+			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
 			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "stats-sockets-pause-stop", cfg: stderrDefaults + "backend b0\n server s0 {UP}\n" +
