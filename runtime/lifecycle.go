@@ -546,12 +546,13 @@ func (e *Engine) runningCLI() *stats.CLI {
 	return c.cli
 }
 
-// cliConns returns GLOBAL's connections now and since the start.
-func (e *Engine) cliConns() (cur int, total int64) {
+// cliConns returns GLOBAL's connections now and since the start, as a
+// frontend and as a backend (stats.CLI.Conns).
+func (e *Engine) cliConns() (feCur, feTotal, beCur, beTotal int64) {
 	if cli := e.runningCLI(); cli != nil {
 		return cli.Conns()
 	}
-	return 0, 0
+	return 0, 0, 0, 0
 }
 
 // stopCLIListeners closes the stats sockets but the master's, and lets
@@ -648,9 +649,7 @@ func (e *Engine) logStopped() {
 		var fe, be int64
 		switch {
 		case p.global:
-			// Each CLI connection is a stream of GLOBAL as a backend too.
-			_, fe = e.cliConns()
-			be = fe
+			_, fe, _, be = e.cliConns()
 		default:
 			if p.fe != nil {
 				fe = p.fe.accepted.Load()
@@ -670,8 +669,7 @@ func (e *Engine) HardStop() {
 		var n int64
 		switch {
 		case p.global:
-			cur, _ := e.cliConns()
-			n = int64(cur)
+			n, _, _, _ = e.cliConns()
 		case p.fe != nil:
 			n = p.fe.conns.Load()
 		}
@@ -716,8 +714,7 @@ func (e *Engine) States() []ProxyState {
 		ps := ProxyState{Name: p.name}
 		switch {
 		case p.global:
-			cur, total := e.cliConns()
-			ps.FeConn, ps.BeConn, ps.FeTotal, ps.BeTotal = int64(cur), int64(cur), total, total
+			ps.FeConn, ps.FeTotal, ps.BeConn, ps.BeTotal = e.cliConns()
 			out = append(out, ps)
 			continue
 		case p.off != nil:

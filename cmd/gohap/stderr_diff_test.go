@@ -189,7 +189,15 @@ func stderrScenarios() []stderrScenario {
 			"listen l3\n bind {ADDR2}\n bind {DIR}/u3.sock\n server s1 {UP}\n", run: func(r *stderrRig) {
 			r.ready()
 			masterCmd(r.t, r.sock, "show info")
-			r.pauseResume()
+			r.signal(syscall.SIGTTOU)
+			// A paused TCP stats socket no longer listens.
+			if c, err := net.DialTimeout("tcp", r.addr3, time.Second); err == nil {
+				c.Close()
+				r.t.Errorf("the paused stats socket %s accepts", r.addr3)
+			}
+			r.signal(syscall.SIGTTIN)
+			r.exchange(r.addr3, "show info\n", "Name: HAProxy\n")
+			r.ready()
 			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "stats-without-socket", cfg: "global\n stats timeout 10s\n" + checkedCfg, run: func(r *stderrRig) {

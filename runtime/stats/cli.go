@@ -88,9 +88,11 @@ type CLI struct {
 	// numbers them when the Source does not.
 	strms map[*cliStream]struct{}
 	strm  streamCounters
-	// accepted counts the connections accepted, for the GLOBAL proxy's
-	// cumulated counts.
-	accepted atomic.Int64
+	// accepted counts the connections accepted, reached those that
+	// reached the CLI with a first byte and reaching those still open:
+	// HAProxy's GLOBAL proxy counts them as a frontend's and as a
+	// backend's (its stream reaches the CLI applet once data came).
+	accepted, reached, reaching atomic.Int64
 }
 
 type listener struct {
@@ -207,13 +209,15 @@ func (s *CLI) forget(c net.Conn) {
 	s.mu.Unlock()
 }
 
-// Conns returns the connections being served and the ones accepted
-// since the CLI started: HAProxy's feconn and cum_conn of its GLOBAL
-// proxy, whose every connection is also a stream of it as a backend.
-func (s *CLI) Conns() (cur int, total int64) {
+// Conns returns HAProxy's counts of its GLOBAL proxy: the connections
+// being served and accepted since the CLI started (feconn, fe cum_conn),
+// and of those the ones that reached the CLI with data (beconn, be
+// cum_conn).
+func (s *CLI) Conns() (feCur, feTotal, beCur, beTotal int64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns), s.accepted.Load()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return int64(n), s.accepted.Load(), s.reaching.Load(), s.reached.Load()
 }
 
 // StopListening closes the listeners keep does not name by address,
@@ -406,17 +410,29 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	s.mu.Lock()
 	s.strms[ss.strm] = struct{}{}
 	s.mu.Unlock()
+	// reached is set while the stream counts among the CLI's reaching.
+	reached := false
 	// The stream ends before the connection does, as HAProxy's.
 	endStream := func() {
 		s.mu.Lock()
 		delete(s.strms, ss.strm)
 		s.mu.Unlock()
+		if reached {
+			reached = false
+			s.reaching.Add(-1)
+		}
 	}
 	defer endStream()
+	counted := false
 	for {
 		dl := time.Now().Add(s.timeout)
 		c.SetReadDeadline(dl)
 		ss.strm.rx.Store(dl.UnixNano())
+		if _, err := r.Peek(1); err == nil && !counted {
+			counted, reached = true, true
+			s.reached.Add(1)
+			s.reaching.Add(1)
+		}
 		line, ok := ss.read(r)
 		if !ok {
 			break
