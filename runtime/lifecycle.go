@@ -402,8 +402,8 @@ type procProxy struct {
 
 // offProxy is a disabled proxy, which HAProxy never starts but still
 // dumps on SIGHUP as its configuration left it: its servers in reverse
-// order (the parser prepends them, and only started proxies have the
-// list turned round), up unless "disabled", all counted as available.
+// order (HAProxy's parser prepends them, and only started proxies have
+// the list turned round), up unless "disabled", all counted available.
 type offProxy struct {
 	servers []offServer
 }
