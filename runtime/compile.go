@@ -52,6 +52,9 @@ type Graph struct {
 	// proxies lists frontends and backends in configuration order, a
 	// listen section being both.
 	proxies []proxyRef
+	// procList is every proxy in HAProxy's proxies_list order, GLOBAL
+	// and disabled ones included (procProxies).
+	procList []procProxy
 	// cli is the runtime CLI on the stats sockets, nil without one.
 	cli *cliConfig
 	// logTag, logHostname and logSendHostname are the global log-tag
@@ -713,6 +716,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		g.proxies = append(g.proxies, proxyRef{name: p.Name, fe: ownFrontend[p], be: ownBackend[p]})
 	}
+	g.procList = procProxies(cfg, g.proxies)
 	compileCaches(cfg, g, fail)
 	g.cli = compileCLI(cfg, g)
 	g.stats = compileStats(cfg, g, fail)

@@ -68,6 +68,9 @@ type Engine struct {
 	retired atomic.Bool
 	// noReuse binds without SO_REUSEPORT (NoReusePort).
 	noReuse bool
+	// masterSock is the stats socket of the master CLI (MasterSocket),
+	// "" when none.
+	masterSock string
 	// peers runs the peers sections (peers.go), nil when none.
 	peers *peersRun
 	// runq hands a new session to an idle runner goroutine; idleRunners
@@ -541,16 +544,8 @@ func (e *Engine) SoftStop() {
 		l.ln.Close()
 	}
 	e.peers.stopSoft(e.hard.Load())
-	for _, p := range e.g.proxies {
-		var fe, be int64
-		if p.fe != nil {
-			fe = p.fe.accepted.Load()
-		}
-		if p.be != nil {
-			be = p.be.streams.Load()
-		}
-		e.log.Warn(fmt.Sprintf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", p.name, fe, be))
-	}
+	e.logStopped()
+	e.stopCLIListeners()
 	e.mu.Lock()
 	for s := range e.sessions {
 		s.wakeIfIdle()
@@ -570,8 +565,8 @@ func (e *Engine) SoftStop() {
 func (e *Engine) Stop() {
 	// Set first: a session a kill has not reached yet answers no one.
 	e.hard.Store(true)
-	e.stopCLI()
 	e.SoftStop()
+	e.stopCLI()
 	e.killAll()
 }
 

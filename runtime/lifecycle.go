@@ -16,6 +16,9 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
+	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/stats"
 	"github.com/gohap/gohap/runtime/unixsock"
 )
 
@@ -272,6 +275,9 @@ func (e *Engine) Pause() {
 			unix.Shutdown(fd, unix.SHUT_RD)
 		}
 	})
+	if cli := e.runningCLI(); cli != nil {
+		cli.Pause()
+	}
 }
 
 // Resume listens again on paused sockets (SIGTTIN), and binds again the
@@ -315,6 +321,9 @@ func (e *Engine) Resume() {
 		}
 		unix.Listen(fd, backlog)
 	})
+	if cli := e.runningCLI(); cli != nil && !e.stopping.Load() {
+		cli.Resume()
+	}
 }
 
 // handoverDrain is how long a process keeps accepting once it has
@@ -374,4 +383,375 @@ func stopDeadline(t time.Time) time.Time {
 		return g
 	}
 	return t
+}
+
+// The proxies as HAProxy's signal handlers see them: its proxies_list,
+// with the stats sockets' GLOBAL proxy among them, and the order in
+// which it pauses and stops their listeners.
+
+// globalProxy is the name of the stats sockets' proxy.
+const globalProxy = "GLOBAL"
+
+// procProxy is one proxy of the process: a frontend, a backend, both
+// (a listen section), GLOBAL, or a disabled one (off).
+type procProxy struct {
+	proxyRef
+	global bool
+	off    *offProxy
+}
+
+// offProxy is a disabled proxy, which HAProxy never starts but still
+// dumps on SIGHUP as its configuration left it: its servers in reverse
+// order (HAProxy's parser prepends them, and only started proxies have
+// the list turned round), up unless "disabled", all counted available.
+type offProxy struct {
+	servers []offServer
+}
+
+type offServer struct {
+	name             string
+	backup, disabled bool
+}
+
+// MasterSocket names the stats socket at addr as a worker's end of the
+// master CLI: it belongs to GLOBAL, after the other listeners, and a
+// soft stop leaves it open (HAProxy's LI_O_NOSTOP), so that GLOBAL is
+// never reported stopped.
+func (e *Engine) MasterSocket(addr string) { e.masterSock = addr }
+
+// procProxies lists the proxies in HAProxy's proxies_list order: the
+// configuration's, refs being the started ones in order, with GLOBAL
+// where the first "stats" line is, or last when only a stats socket
+// added for a worker's master CLI makes it.
+func procProxies(cfg *parser.Config, refs []proxyRef) []procProxy {
+	st := cfg.Global.Stats
+	global := procProxy{proxyRef: proxyRef{name: globalProxy}, global: true}
+	var out []procProxy
+	for i, p := range cfg.Proxies {
+		if st.Declared && i == st.ProxiesBefore {
+			out = append(out, global)
+		}
+		if !p.Disabled {
+			if len(refs) > 0 {
+				out = append(out, procProxy{proxyRef: refs[0]})
+				refs = refs[1:]
+			}
+			continue
+		}
+		off := &offProxy{}
+		if p.Cap&parser.CapBE != 0 {
+			for j := len(p.Servers) - 1; j >= 0; j-- {
+				s := p.Servers[j]
+				off.servers = append(off.servers, offServer{name: s.Name, backup: s.Settings.Backup, disabled: s.Settings.Disabled})
+			}
+		}
+		out = append(out, procProxy{proxyRef: proxyRef{name: p.Name}, off: off})
+	}
+	if st.Declared && st.ProxiesBefore >= len(cfg.Proxies) || !st.Declared && len(st.Sockets) > 0 {
+		out = append(out, global)
+	}
+	return out
+}
+
+// protoOrder is the order of the protocol lists HAProxy walks when it
+// pauses or stops every listener: TCPv6, TCPv4, unix sockets, then the
+// master's socketpair.
+var protoOrder = []string{"6", "4", "unix", "pair"}
+
+// protoList is the protocol list a bind's listener is on: "6", "4" or
+// "unix". An address without a host is IPv4's, as in HAProxy.
+func (b *Listen) protoList() string {
+	switch {
+	case b.Unix != nil:
+		return "unix"
+	case b.Family != "":
+		return b.Family
+	}
+	return hostProto(b.Addr)
+}
+
+func hostProto(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+		return "6"
+	}
+	return "4"
+}
+
+// socketProto is the protocol list of the stats socket at addr; live is
+// its listening address, which tells what an inherited fd@ one is.
+func socketProto(addr string, live net.Addr) string {
+	pfx, rest, found := strings.Cut(addr, "@")
+	if !found {
+		if strings.HasPrefix(addr, "/") || !strings.Contains(addr, ":") {
+			return "unix"
+		}
+		pfx, rest = "", addr
+	}
+	switch pfx {
+	case "unix", "abns":
+		return "unix"
+	case "ipv4":
+		return "4"
+	case "ipv6":
+		return "6"
+	case "fd":
+		switch a := live.(type) {
+		case *net.UnixAddr:
+			return "unix"
+		case *net.TCPAddr:
+			if a.IP.To4() == nil {
+				return "6"
+			}
+		}
+		return "4"
+	}
+	return hostProto(rest)
+}
+
+// cliSockets returns the protocol lists of the stats sockets, in order,
+// the master's apart.
+func (e *Engine) cliSockets() (protos []string, master bool) {
+	c := e.g.cli
+	if c == nil {
+		return nil, false
+	}
+	cli := e.runningCLI()
+	var live []net.Addr
+	if cli != nil {
+		live = cli.Addrs()
+	}
+	for i, sk := range c.sockets {
+		if e.masterSock != "" && sk.Addr == e.masterSock {
+			master = true
+			continue
+		}
+		var a net.Addr
+		if i < len(live) {
+			a = live[i]
+		}
+		protos = append(protos, socketProto(sk.Addr, a))
+	}
+	return protos, master
+}
+
+// runningCLI is the CLI on the stats sockets, nil when none runs.
+func (e *Engine) runningCLI() *stats.CLI {
+	c := e.g.cli
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cli
+}
+
+// cliConns returns GLOBAL's connections now and since the start, as a
+// frontend and as a backend (stats.CLI.Conns).
+func (e *Engine) cliConns() (feCur, feTotal, beCur, beTotal int64) {
+	if cli := e.runningCLI(); cli != nil {
+		return cli.Conns()
+	}
+	return 0, 0, 0, 0
+}
+
+// stopCLIListeners closes the stats sockets but the master's, and lets
+// their connections finish, as a soft stop does.
+func (e *Engine) stopCLIListeners() {
+	if cli := e.runningCLI(); cli != nil {
+		cli.StopListening(func(addr string) bool { return e.masterSock != "" && addr == e.masterSock })
+	}
+}
+
+// listenerOrder returns the proxies of list with listeners, by index,
+// in the order HAProxy pauses or stops them: it walks each protocol's
+// listeners in configuration order, and a proxy is done with its last
+// listener. When stopping, the master's socket is never done, nor is
+// GLOBAL with it. listening marks the proxies with listeners.
+func (e *Engine) listenerOrder(list []procProxy, stopping bool) (order []int, listening map[int]bool) {
+	type lis struct {
+		px    int
+		proto string
+	}
+	var all []lis
+	left := map[int]int{}
+	for i, p := range list {
+		switch {
+		case p.global:
+			protos, master := e.cliSockets()
+			for _, pr := range protos {
+				all = append(all, lis{i, pr})
+			}
+			if master && stopping {
+				left[i]++
+			} else if master {
+				all = append(all, lis{i, "pair"})
+			}
+		case p.fe != nil:
+			for j := range p.fe.Binds {
+				all = append(all, lis{i, p.fe.Binds[j].protoList()})
+			}
+		}
+	}
+	listening = map[int]bool{}
+	for i := range left {
+		listening[i] = true
+	}
+	for _, l := range all {
+		left[l.px]++
+		listening[l.px] = true
+	}
+	for _, pr := range protoOrder {
+		for _, l := range all {
+			if l.proto != pr {
+				continue
+			}
+			if left[l.px]--; left[l.px] == 0 {
+				order = append(order, l.px)
+			}
+		}
+	}
+	return order, listening
+}
+
+// ListenerProxies names the proxies with listeners as HAProxy's "Paused"
+// and "Resumed" lines do (proxy_cap_str: a listen section is a "proxy",
+// GLOBAL a "frontend"), in the order it pauses their listeners.
+func (e *Engine) ListenerProxies() []string {
+	list := e.g.procList
+	order, _ := e.listenerOrder(list, false)
+	out := make([]string, 0, len(order))
+	for _, i := range order {
+		p := list[i]
+		word := "frontend"
+		if p.fe != nil && p.be != nil {
+			word = "proxy"
+		}
+		out = append(out, word+" "+p.name)
+	}
+	return out
+}
+
+// logStopped reports each proxy stopped, in HAProxy's soft-stop order:
+// the ones with listeners as their last listener stops, then the others
+// in proxies_list order (stop_proxy from their tasks).
+func (e *Engine) logStopped() {
+	list := e.g.procList
+	order, listening := e.listenerOrder(list, true)
+	for i, p := range list {
+		// A disabled proxy never started, so never stops.
+		if !listening[i] && p.off == nil {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		p := list[i]
+		var fe, be int64
+		switch {
+		case p.global:
+			_, fe, _, be = e.cliConns()
+		default:
+			if p.fe != nil {
+				fe = p.fe.accepted.Load()
+			}
+			if p.be != nil {
+				be = p.be.streams.Load()
+			}
+		}
+		e.log.Warn(fmt.Sprintf("Proxy %s stopped (cumulated conns: FE: %d, BE: %d).", p.name, fe, be))
+	}
+}
+
+// HardStop is Stop when hard-stop-after expires, first with HAProxy's
+// warning for each frontend that still has connections (hard_stop).
+func (e *Engine) HardStop() {
+	for _, p := range e.g.procList {
+		var n int64
+		switch {
+		case p.global:
+			n, _, _, _ = e.cliConns()
+		case p.fe != nil:
+			n = p.fe.conns.Load()
+		}
+		if n > 0 {
+			e.log.Warn(fmt.Sprintf("Proxy %s hard-stopped (%d remaining conns will be closed).", p.name, n))
+		}
+	}
+	e.Stop()
+}
+
+// ProxyState is one proxy in HAProxy's SIGHUP dump (sig_dump_state).
+// A frontend and GLOBAL have no servers.
+type ProxyState struct {
+	Name    string
+	Servers []ServerState
+	// Act and Bck count the active and backup servers that take
+	// traffic (srv_act, srv_bck).
+	Act, Bck int
+	// FeConn counts the connections served as a frontend and BeConn the
+	// streams as a backend, FeTotal and BeTotal those since the start.
+	FeConn, BeConn   int64
+	FeTotal, BeTotal int64
+	// Pend counts the requests waiting, Unassigned those waiting for
+	// any server.
+	Pend, Unassigned int
+}
+
+// ServerState is a server in the SIGHUP dump: Up unless stopped (down
+// or in maintenance), its sessions, queue and total (stot).
+type ServerState struct {
+	Name       string
+	Up         bool
+	Cur, Queue int
+	Total      int64
+}
+
+// States returns every proxy's state for the SIGHUP dump, in
+// proxies_list order, from the counters "show stat" reads.
+func (e *Engine) States() []ProxyState {
+	var out []ProxyState
+	for _, p := range e.g.procList {
+		ps := ProxyState{Name: p.name}
+		switch {
+		case p.global:
+			ps.FeConn, ps.FeTotal, ps.BeConn, ps.BeTotal = e.cliConns()
+			out = append(out, ps)
+			continue
+		case p.off != nil:
+			for _, s := range p.off.servers {
+				ps.Servers = append(ps.Servers, ServerState{Name: s.name, Up: !s.disabled})
+				if s.backup {
+					ps.Bck++
+				} else {
+					ps.Act++
+				}
+			}
+			out = append(out, ps)
+			continue
+		}
+		if fe := p.fe; fe != nil {
+			ps.FeConn, ps.FeTotal = fe.conns.Load(), fe.accepted.Load()
+		}
+		if be := p.be; be != nil {
+			ps.BeConn, ps.BeTotal = be.conns.Load(), be.streams.Load()
+			ps.Pend, ps.Unassigned = be.LB.QueueLen(), be.LB.QueueLen()
+			for _, s := range be.LB.ServerList() {
+				st := s.State()
+				ss := ServerState{Name: s.Name, Up: st != backend.Down && st != backend.Maint,
+					Cur: s.Sessions(), Queue: s.QueueLen(), Total: s.Total()}
+				ps.Unassigned -= ss.Queue
+				if st == backend.Up && s.CurWeight() > 0 && !s.Drained() {
+					if s.Backup {
+						ps.Bck++
+					} else {
+						ps.Act++
+					}
+				}
+				ps.Servers = append(ps.Servers, ss)
+			}
+			ps.Unassigned = max(ps.Unassigned, 0)
+		}
+		out = append(out, ps)
+	}
+	return out
 }

@@ -235,6 +235,10 @@ func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 	mr.nextCLI++
 	cliAddr := fmt.Sprintf("@gohap-master-%d-%d", os.Getpid(), mr.nextCLI)
 	socks := mr.socks
+	var old []string
+	for i := len(mr.workers) - 1; i >= 0; i-- {
+		old = append(old, strconv.Itoa(mr.workers[i].pid))
+	}
 	mr.mu.Unlock()
 	cliLn, err := net.ListenUnix("unix", &net.UnixAddr{Name: cliAddr, Net: "unix"})
 	if err != nil {
@@ -261,7 +265,8 @@ func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 	}
 	cmd := exec.Command(exe, mr.o.argv...)
 	cmd.Dir = mr.o.startDir
-	cmd.Env = workerEnviron(map[string]string{workerIPCEnv: strconv.Itoa(ipcFD), workerCLIEnv: strconv.Itoa(cliFD), workerListenEnv: strings.Join(fds, ";")})
+	cmd.Env = workerEnviron(map[string]string{workerIPCEnv: strconv.Itoa(ipcFD), workerCLIEnv: strconv.Itoa(cliFD), workerListenEnv: strings.Join(fds, ";"),
+		workerOldEnv: strings.Join(old, ",")})
 	cmd.ExtraFiles = extra
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

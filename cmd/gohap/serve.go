@@ -13,7 +13,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
@@ -98,6 +97,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	ev := &msgs{w: logOut, diagOn: f.diag}
 	defer log.Sync()
 	eng := runtime.NewEngine(g, log)
+	w.markMasterSocket(eng)
 	if o.reusePortOff(cfg) {
 		eng.NoReusePort()
 	}
@@ -150,15 +150,15 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				if d := cfg.Global.HardStopAfter; d > 0 {
 					time.AfterFunc(d, func() {
 						log.Warn("soft-stop running for too long, performing a hard-stop.")
-						es.each((*runtime.Engine).Stop)
+						es.each((*runtime.Engine).HardStop)
 					})
 				}
 			case syscall.SIGHUP:
-				dumpStates(es.cur.Snapshot(), log)
+				dumpStates(es.cur.States(), w.masterServers(), log)
 			case syscall.SIGTTOU:
 				es.cur.Pause()
 				if !paused {
-					for _, p := range pausedProxies(cfg, g) {
+					for _, p := range es.cur.ListenerProxies() {
 						log.Warn("Paused " + p + ".")
 					}
 				}
@@ -166,7 +166,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			case syscall.SIGTTIN:
 				es.cur.Resume()
 				if paused {
-					for _, p := range pausedProxies(cfg, g) {
+					for _, p := range es.cur.ListenerProxies() {
 						log.Warn("Resumed " + p + ".")
 					}
 				}
@@ -198,6 +198,8 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 					time.AfterFunc(d, func() {
 						if old.Sessions() > 0 {
 							log.Warn("soft-stop running for too long, performing a hard-stop.")
+							old.HardStop()
+							return
 						}
 						old.Stop()
 					})
@@ -235,6 +237,7 @@ func reloadInProcess(f *checkFlags, maps []string, o *procOpts, w *workerEnv, cu
 	}
 	applyEnv(cfg.Global.Process.Env)
 	next := runtime.NewEngine(g, log)
+	w.markMasterSocket(next)
 	next.TakeOver(cur)
 	if err := next.Start(); err != nil {
 		ev.diag("in-process reload failed: %v", err)
@@ -377,24 +380,53 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 	return cfg, g, true
 }
 
-// dumpStates logs every server's state on SIGHUP, in HAProxy's words
-// (src/haproxy.c sig_dump_state), without its per-proxy totals. The
-// last servers are those of the internal HTTP client proxy every HAProxy
-// 2.6 process has, always up and unused.
-func dumpStates(backends []backend.Status, log *zap.Logger) {
+// dumpStates logs every proxy's state on SIGHUP, in HAProxy's words
+// (src/haproxy.c sig_dump_state): each proxy's servers, then the proxy.
+// A worker then has the master's MASTER proxy, whose servers, one per
+// worker, it never uses. The last proxy is the internal HTTP client
+// every HAProxy 2.6 process has, with two servers always up and never
+// used. gohap has neither, so they have nothing to count.
+func dumpStates(proxies []runtime.ProxyState, master []string, log *zap.Logger) {
 	log.Warn("SIGHUP received, dumping servers states.")
-	for _, be := range backends {
-		for _, s := range be.Servers {
+	if len(master) > 0 {
+		proxies = append(proxies, inertProxy("MASTER", master...))
+	}
+	proxies = append(proxies, inertProxy("<HTTPCLIENT>", "<HTTPCLIENT>", "<HTTPSCLIENT>"))
+	for _, p := range proxies {
+		for _, s := range p.Servers {
 			state := "DOWN"
-			if s.State == "UP" || s.State == "DRAIN" {
+			if s.Up {
 				state = "UP"
 			}
-			log.Warn(fmt.Sprintf("SIGHUP: Server %s/%s is %s. Conn: %d act, %d pend, %d tot.", be.Name, s.Name, state, s.Sessions, s.Queue, s.Total))
+			log.Warn(fmt.Sprintf("SIGHUP: Server %s/%s is %s. Conn: %d act, %d pend, %d tot.", p.Name, s.Name, state, s.Cur, s.Queue, s.Total))
 		}
+		log.Warn(proxyStateLine(p))
 	}
-	for _, s := range []string{"<HTTPCLIENT>", "<HTTPSCLIENT>"} {
-		log.Warn("SIGHUP: Server <HTTPCLIENT>/" + s + " is UP. Conn: 0 act, 0 pend, 0 tot.")
+}
+
+// inertProxy is an internal proxy of HAProxy's that gohap does not
+// have: its servers are up, with no weight, and nothing ever used them.
+func inertProxy(name string, servers ...string) runtime.ProxyState {
+	p := runtime.ProxyState{Name: name}
+	for _, s := range servers {
+		p.Servers = append(p.Servers, runtime.ServerState{Name: s, Up: true})
 	}
+	return p
+}
+
+// proxyStateLine is a proxy's line of the SIGHUP dump.
+func proxyStateLine(p runtime.ProxyState) string {
+	conns := fmt.Sprintf("Conn: act(FE+BE): %d+%d, %d pend (%d unass), tot(FE+BE): %d+%d.",
+		p.FeConn, p.BeConn, p.Pend, p.Unassigned, p.FeTotal, p.BeTotal)
+	switch {
+	case len(p.Servers) == 0:
+		return fmt.Sprintf("SIGHUP: Proxy %s has no servers. %s", p.Name, conns)
+	case p.Act == 0 && p.Bck > 0:
+		return fmt.Sprintf("SIGHUP: Proxy %s is running on backup servers ! %s", p.Name, conns)
+	case p.Act == 0:
+		return fmt.Sprintf("SIGHUP: Proxy %s has no server available ! %s", p.Name, conns)
+	}
+	return fmt.Sprintf("SIGHUP: Proxy %s has %d active servers and %d backup servers available. %s", p.Name, p.Act, p.Bck, conns)
 }
 
 // verboseStart prints what HAProxy's -V and -d print once the

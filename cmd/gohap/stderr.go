@@ -3,16 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"strings"
 	"sync"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-
-	"github.com/gohap/gohap/parser"
-	"github.com/gohap/gohap/runtime"
 )
 
 // haLine is one process message as HAProxy prints it on its standard
@@ -78,57 +73,4 @@ func fieldText(fs []zapcore.Field) string {
 		parts = append(parts, fmt.Sprintf("%s: %v", f.Key, enc.Fields[f.Key]))
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-// pausedProxies names the proxies with listeners as HAProxy's "Paused"
-// and "Resumed" lines do (proxy_cap_str: a listen section is a "proxy"),
-// in the order it pauses their listeners: its protocols' lists, TCPv6,
-// TCPv4 then unix sockets, each in configuration order; a proxy is named
-// once its last listener is paused. The stats sockets' proxy (GLOBAL) is
-// not one of them: SIGTTOU leaves the CLI answering.
-func pausedProxies(cfg *parser.Config, g *runtime.Graph) []string {
-	listen := map[string]bool{}
-	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapBE != 0 {
-			listen[p.Name] = true
-		}
-	}
-	left := map[string]int{}
-	for _, fe := range g.Frontends {
-		left[fe.Name] = len(fe.Binds)
-	}
-	var out []string
-	for _, proto := range []string{"6", "4", "unix"} {
-		for _, fe := range g.Frontends {
-			for _, b := range fe.Binds {
-				if bindProto(b) != proto {
-					continue
-				}
-				if left[fe.Name]--; left[fe.Name] == 0 {
-					word := "frontend"
-					if listen[fe.Name] {
-						word = "proxy"
-					}
-					out = append(out, word+" "+fe.Name)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// bindProto is the protocol list a bind's listener is on: "6", "4" or
-// "unix". An address without a host is IPv4's, as in HAProxy.
-func bindProto(b runtime.Listen) string {
-	switch {
-	case b.Unix != nil:
-		return "unix"
-	case b.Family != "":
-		return b.Family
-	}
-	host, _, _ := net.SplitHostPort(b.Addr)
-	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
-		return "6"
-	}
-	return "4"
 }

@@ -31,14 +31,19 @@ type stderrRig struct {
 	t    *testing.T
 	p    *proc
 	addr string
-	cfg  string
-	up   string
+	// addr2 and addr3 are the addresses of {ADDR2} and {ADDR3}.
+	addr2, addr3 string
+	cfg          string
+	up           string
+	// sock is {SOCK}: the master CLI's socket, or a stats socket.
 	sock string
 }
 
 // stderrScenario drives a run: cfg is a configuration template with
-// {ADDR} (the proxy's bind) and {UP} (the server's address, where nothing
-// listens unless the scenario starts something there).
+// {ADDR} (the proxy's bind), {UP} (the server's address, where nothing
+// listens unless the scenario starts something there), {ADDR2} to
+// {ADDR4} (more free addresses), {DIR} (a directory of the run's own)
+// and {SOCK} (a unix socket path in it).
 type stderrScenario struct {
 	name string
 	args []string
@@ -84,8 +89,7 @@ func stderrScenarios() []stderrScenario {
 			defer up.Close()
 			r.waitLine("Server be/s1 is UP", 1)
 			waitServing(r.t, r.addr, "s1", r.p)
-			r.signal(syscall.SIGUSR1)
-			r.exit()
+			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "checks-rise-fall", cfg: strings.Replace(checkedCfg, "fall 1 rise 1", "fall 2 rise 2", 1), run: func(r *stderrRig) {
 			r.waitLine("backend 'be' has no server available!", 1)
@@ -95,18 +99,15 @@ func stderrScenarios() []stderrScenario {
 			}
 			defer up.Close()
 			r.waitLine("Server be/s1 is UP", 1)
-			r.signal(syscall.SIGTERM)
-			r.exit()
+			r.stop(syscall.SIGTERM)
 		}},
 		{name: "sigterm", cfg: checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
-			r.signal(syscall.SIGTERM)
-			r.exit()
+			r.stop(syscall.SIGTERM)
 		}},
 		{name: "sigint-debug", args: []string{"-d"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
-			r.signal(syscall.SIGINT)
-			r.exit()
+			r.stop(syscall.SIGINT)
 		}, keep: func(l string) bool {
 			// -d's lists of pollers and filters are not compared: they
 			// describe HAProxy's build.
@@ -117,44 +118,32 @@ func stderrScenarios() []stderrScenario {
 			// The check fails at once; give it time to be printed.
 			time.Sleep(500 * time.Millisecond)
 			r.signal(syscall.SIGHUP)
-			r.signal(syscall.SIGUSR1)
-			r.exit()
+			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "quiet-keyword", cfg: "global\n quiet\n" + checkedCfg, run: func(r *stderrRig) {
 			r.ready()
 			time.Sleep(500 * time.Millisecond)
-			r.signal(syscall.SIGUSR1)
-			r.exit()
+			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "pause-resume", cfg: checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
-			r.signal(syscall.SIGTTOU)
-			r.signal(syscall.SIGTTIN)
-			r.ready()
-			r.signal(syscall.SIGUSR1)
-			r.exit()
+			r.pauseResume()
+			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "pause-resume-order", cfg: stderrDefaults + "frontend f1\n bind {DIR}/u1.sock\n default_backend be\n" +
 			"frontend f2\n bind {ADDR}\n default_backend be\n" +
 			"listen l3\n bind {DIR}/u3.sock\n bind {ADDR2}\n server s1 {UP}\n" +
 			"frontend f4\n bind {ADDR3}\n default_backend be\n" +
 			"backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
-			r.ready()
-			r.signal(syscall.SIGTTOU)
-			r.signal(syscall.SIGTTIN)
-			r.ready()
-			r.signal(syscall.SIGTERM)
-			r.exit()
+			r.serving()
+			r.pauseResume()
+			r.stop(syscall.SIGTERM)
 		}},
 		{name: "sighup", cfg: checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
 			r.signal(syscall.SIGHUP)
 			r.waitLine("SIGHUP: Server be/s1 is DOWN", 1)
-			r.signal(syscall.SIGTERM)
-			r.exit()
-		}, keep: func(l string) bool {
-			// The per-proxy lines need the runtime's proxy counters.
-			return !strings.Contains(l, "SIGHUP: Proxy")
+			r.stop(syscall.SIGTERM)
 		}},
 		{name: "checkcache", cfg: stderrDefaults + "frontend fe\n bind {ADDR}\n default_backend be\n" +
 			"backend be\n option checkcache\n server s1 {UP}\n", run: func(r *stderrRig) {
@@ -162,28 +151,70 @@ func stderrScenarios() []stderrScenario {
 			r.ready()
 			get(r.addr)
 			r.waitLine("Blocking cacheable cookie", 1)
-			r.signal(syscall.SIGUSR1)
-			r.exit()
+			r.stop(syscall.SIGUSR1)
 		}},
-		{name: "hard-stop-after", cfg: "global\n hard-stop-after 300ms\n" + stderrDefaults + "frontend fe\n bind {ADDR}\n default_backend be\n" +
-			"backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
-			accepted := silentServer(r.t, r.up)
-			r.ready()
-			c := dialRetry(r.t, "tcp", r.addr, 5*time.Second)
-			defer c.Close()
-			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-			select {
-			case <-accepted:
-			case <-time.After(5 * time.Second):
-				r.t.Fatalf("the request did not reach the server\n%s", r.p.stderr)
+		{name: "sighup-counts", cfg: "global\n stats socket {SOCK}\n" + stderrDefaults +
+			"frontend fe\n bind {ADDR}\n default_backend be\n" +
+			"listen l2\n bind {ADDR2}\n server s2 {UP}\n" +
+			"backend be\n server s1 {UP}\n server s3 {UP} backup\n" +
+			"backend bk\n server d1 {ADDR4} check inter 100 fall 1 rise 1\n server d2 {UP} backup\n" +
+			"backend empty\n" +
+			// Disabled proxies are dumped as configured, never stopped.
+			"frontend f0\n disabled\n bind {ADDR3}\n default_backend be\n" +
+			"backend off\n disabled\n server o1 {UP} check\n server o2 {UP} disabled\n server o3 {UP} backup\n", run: func(r *stderrRig) {
+			up, err := echo.Start("s1", r.up)
+			if err != nil {
+				r.t.Fatal(err)
 			}
-			r.signal(syscall.SIGUSR1)
-			r.exit()
-		}, keep: func(l string) bool {
-			// HAProxy then names each frontend with connections left
-			// ("Proxy fe hard-stopped (1 remaining conns will be
-			// closed)."), which needs the runtime's per-frontend count.
-			return !strings.Contains(l, "hard-stopped (")
+			defer up.Close()
+			r.waitLine("Server bk/d1 is DOWN", 1)
+			r.ready()
+			for _, a := range []string{r.addr, r.addr, r.addr2} {
+				r.exchange(a, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 ")
+			}
+			masterCmd(r.t, r.sock, "show info")
+			// The client saw the end of each exchange; the proxy may
+			// still be closing its side (a lingering close), which
+			// counts the connection as active until it is done.
+			time.Sleep(100 * time.Millisecond)
+			r.signal(syscall.SIGHUP)
+			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
+			r.stop(syscall.SIGUSR1)
+		}},
+		{name: "stats-sockets-pause-stop", cfg: stderrDefaults + "backend b0\n server s0 {UP}\n" +
+			"frontend f1\n bind {DIR}/u1.sock\n default_backend be\n" +
+			"global\n stats socket ipv4@{ADDR3}\n stats socket {SOCK}\n" +
+			"frontend f2\n bind {ADDR}\n default_backend be\n" +
+			"backend be\n server s1 {UP}\n" +
+			"listen l3\n bind {ADDR2}\n bind {DIR}/u3.sock\n server s1 {UP}\n", run: func(r *stderrRig) {
+			r.ready()
+			masterCmd(r.t, r.sock, "show info")
+			r.signal(syscall.SIGTTOU)
+			// A paused TCP stats socket no longer listens.
+			if c, err := net.DialTimeout("tcp", r.addr3, time.Second); err == nil {
+				c.Close()
+				r.t.Errorf("the paused stats socket %s accepts", r.addr3)
+			}
+			r.signal(syscall.SIGTTIN)
+			r.exchange(r.addr3, "show info\n", "Name: HAProxy\n")
+			r.ready()
+			r.stop(syscall.SIGUSR1)
+		}},
+		{name: "stats-without-socket", cfg: "global\n stats timeout 10s\n" + checkedCfg, run: func(r *stderrRig) {
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGHUP)
+			r.waitLine("SIGHUP: Proxy be", 1)
+			r.pauseResume()
+			r.stop(syscall.SIGUSR1)
+		}},
+		// Each frontend with connections left is named, with their count.
+		{name: "hard-stop-after", cfg: "global\n hard-stop-after 300ms\n stats socket {SOCK}\n" + stderrDefaults +
+			"frontend f0\n bind {ADDR2}\n default_backend be\n" +
+			"listen l1\n bind {ADDR}\n server s1 {UP}\n" +
+			"frontend f2\n bind {ADDR3}\n default_backend be\n" +
+			"backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
+			r.pending(r.addr, r.addr, r.addr3)
+			r.stop(syscall.SIGUSR1)
 		}},
 		{name: "master-worker", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n nbthread 1\n" + checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
@@ -195,9 +226,7 @@ func stderrScenarios() []stderrScenario {
 			r.waitLine("has no server available!", 2)
 			r.waitLine("Former worker", 1)
 			r.masterReady()
-			r.signal(syscall.SIGUSR1)
-			r.waitLine("All workers exited.", 1)
-			r.exit()
+			r.stopMaster(syscall.SIGUSR1)
 		}},
 		{name: "master-worker-invalid-reload", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
@@ -206,16 +235,52 @@ func stderrScenarios() []stderrScenario {
 			r.signal(syscall.SIGUSR2)
 			r.waitLine("Loading failure!", 1)
 			r.masterReady()
-			r.signal(syscall.SIGUSR1)
-			r.waitLine("All workers exited.", 1)
-			r.exit()
+			r.stopMaster(syscall.SIGUSR1)
+		}},
+		// A worker's GLOBAL holds its end of the master CLI: paused with
+		// the other listeners, never stopped.
+		{name: "master-worker-pause", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n stats socket {DIR}/s.sock\n" + checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			r.signal(syscall.SIGTTOU)
+			r.signal(syscall.SIGTTIN)
+			r.stopMaster(syscall.SIGUSR1)
+		}},
+		// A worker's SIGHUP dump has the master's MASTER proxy too.
+		{name: "master-worker-sighup", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
+			r.masterReady()
+			r.waitLine("has no server available!", 1)
+			if err := syscall.Kill(r.workerPid(), syscall.SIGHUP); err != nil {
+				r.t.Fatal(err)
+			}
+			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
+			r.stopMaster(syscall.SIGUSR1)
+		}},
+		// A former worker still serving is an "old-PID" server of the
+		// new worker's MASTER proxy.
+		{name: "master-worker-sighup-old", args: []string{"-W", "-S", "{SOCK}"}, cfg: "global\n nbthread 1\n" + stderrDefaults +
+			"frontend fe\n bind {ADDR}\n default_backend be\n" + "backend be\n server s1 {UP}\n", run: func(r *stderrRig) {
+			r.masterReady()
+			r.pending(r.addr)
+			// Another nbthread takes a new worker in gohap too.
+			r.rewrite("nbthread 1", "nbthread 2")
+			r.signal(syscall.SIGUSR2)
+			r.waitLine("Loading success.", 2)
+			r.masterReady()
+			if err := syscall.Kill(r.workerPid(), syscall.SIGHUP); err != nil {
+				r.t.Fatal(err)
+			}
+			r.waitLine("SIGHUP: Proxy <HTTPCLIENT>", 1)
+			r.stopMaster(syscall.SIGTERM)
+		}, keep: func(l string) bool {
+			// Both workers die at once: the master reports them in the
+			// order it reaps them.
+			return !strings.Contains(l, "exited with code")
 		}},
 		{name: "master-worker-sigterm", args: []string{"-W", "-S", "{SOCK}"}, cfg: checkedCfg, run: func(r *stderrRig) {
 			r.masterReady()
 			r.waitLine("has no server available!", 1)
-			r.signal(syscall.SIGTERM)
-			r.waitLine("All workers exited.", 1)
-			r.exit()
+			r.stopMaster(syscall.SIGTERM)
 		}},
 	}
 }
@@ -225,9 +290,10 @@ func stderrScenarios() []stderrScenario {
 func stderrRun(t *testing.T, bin string, sc stderrScenario) map[string][]string {
 	t.Helper()
 	dir := t.TempDir()
-	r := &stderrRig{t: t, addr: freeAddr(t), up: freeAddr(t), cfg: filepath.Join(dir, "p.cfg"), sock: filepath.Join(dir, "m.sock")}
-	body := strings.NewReplacer("{ADDR}", r.addr, "{UP}", r.up, "{DIR}", dir,
-		"{ADDR2}", freeAddr(t), "{ADDR3}", freeAddr(t)).Replace(sc.cfg)
+	r := &stderrRig{t: t, addr: freeAddr(t), addr2: freeAddr(t), addr3: freeAddr(t), up: freeAddr(t),
+		cfg: filepath.Join(dir, "p.cfg"), sock: filepath.Join(dir, "m.sock")}
+	body := strings.NewReplacer("{ADDR}", r.addr, "{UP}", r.up, "{DIR}", dir, "{SOCK}", r.sock,
+		"{ADDR2}", r.addr2, "{ADDR3}", r.addr3, "{ADDR4}", freeAddr(t)).Replace(sc.cfg)
 	if err := os.WriteFile(r.cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +322,58 @@ func (r *stderrRig) ready() {
 	dialRetry(r.t, "tcp", r.addr, 10*time.Second).Close()
 }
 
+// pauseResume pauses the listeners (SIGTTOU), resumes them (SIGTTIN)
+// and waits until they accept again.
+func (r *stderrRig) pauseResume() {
+	r.t.Helper()
+	r.signal(syscall.SIGTTOU)
+	r.signal(syscall.SIGTTIN)
+	r.ready()
+}
+
+// serving waits until the proxy answers a request: HAProxy handles
+// SIGTTOU and SIGTTIN only once its listeners are bound, and a signal
+// it does not handle yet stops it.
+func (r *stderrRig) serving() {
+	r.t.Helper()
+	r.ready()
+	r.exchange(r.addr, "NOT HTTP\r\n\r\n", "HTTP/1.1 400 ")
+}
+
+// exchange sends req to addr and reads until the proxy closes the
+// connection, which it does once the stream is over and counted out;
+// the answer must start with want.
+func (r *stderrRig) exchange(addr, req, want string) {
+	r.t.Helper()
+	c := dialRetry(r.t, "tcp", addr, 5*time.Second)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, req)
+	b, err := io.ReadAll(c)
+	if err != nil || !strings.HasPrefix(string(b), want) {
+		r.t.Fatalf("%q to %s: %q %v\n%s", req, addr, b, err, r.p.stderr)
+	}
+}
+
+// pending sends a request to each address, which the server, at {UP},
+// accepts and never answers, and returns once they all reached it. The
+// connections stay open until the test ends.
+func (r *stderrRig) pending(addrs ...string) {
+	r.t.Helper()
+	accepted := silentServer(r.t, r.up, len(addrs))
+	r.ready()
+	for _, a := range addrs {
+		c := dialRetry(r.t, "tcp", a, 5*time.Second)
+		r.t.Cleanup(func() { c.Close() })
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		r.t.Fatalf("the requests did not reach the server\n%s", r.p.stderr)
+	}
+}
+
 // masterReady waits until the master serves its CLI: it then handles
 // its signals (HAProxy's master dies by those that come earlier).
 func (r *stderrRig) masterReady() {
@@ -269,6 +387,21 @@ func (r *stderrRig) masterReady() {
 	}
 }
 
+// workerPid is the pid of the current worker, as the master CLI's
+// "show proc" lists it.
+func (r *stderrRig) workerPid() int {
+	r.t.Helper()
+	out := masterCmd(r.t, r.sock, "show proc")
+	_, workers, _ := strings.Cut(out, "# workers\n")
+	if f := strings.Fields(workers); len(f) > 0 {
+		if pid, err := strconv.Atoi(f[0]); err == nil {
+			return pid
+		}
+	}
+	r.t.Fatalf("no worker in %q", out)
+	return 0
+}
+
 // waitLine waits until n lines contain s.
 func (r *stderrRig) waitLine(s string, n int) {
 	r.t.Helper()
@@ -279,6 +412,22 @@ func (r *stderrRig) waitLine(s string, n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// stop sends sig and waits until the process is over.
+func (r *stderrRig) stop(sig syscall.Signal) {
+	r.t.Helper()
+	r.signal(sig)
+	r.exit()
+}
+
+// stopMaster sends sig to the master and waits until it and its
+// workers are over.
+func (r *stderrRig) stopMaster(sig syscall.Signal) {
+	r.t.Helper()
+	r.signal(sig)
+	r.waitLine("All workers exited.", 1)
+	r.exit()
 }
 
 // exit waits until the process is over.
@@ -334,8 +483,8 @@ func cacheableCookieServer(t *testing.T, addr string) {
 }
 
 // silentServer accepts connections and never answers; accepted is
-// closed at the first one.
-func silentServer(t *testing.T, addr string) (accepted <-chan struct{}) {
+// closed at the nth one.
+func silentServer(t *testing.T, addr string, n int) (accepted <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -352,7 +501,7 @@ func silentServer(t *testing.T, addr string) (accepted <-chan struct{}) {
 				}
 				return
 			}
-			if held = append(held, c); len(held) == 1 {
+			if held = append(held, c); len(held) == n {
 				close(done)
 			}
 		}
@@ -364,6 +513,7 @@ func silentServer(t *testing.T, addr string) (accepted <-chan struct{}) {
 var (
 	stderrLineRe = regexp.MustCompile(`^(\[[A-Z]+\] +)\((\d+)\) : (.*)$`)
 	namedPidRe   = regexp.MustCompile(`(worker|Worker) \((\d+)\)`)
+	oldWorkerRe  = regexp.MustCompile(`MASTER/old-(\d+)`)
 	durationRe   = regexp.MustCompile(`duration: \d+ms`)
 )
 
@@ -392,6 +542,9 @@ func byRole(main int, out string, keep func(string) bool) map[string][]string {
 		text := namedPidRe.ReplaceAllStringFunc(m[3], func(s string) string {
 			sm := namedPidRe.FindStringSubmatch(s)
 			return sm[1] + " (" + role(sm[2]) + ")"
+		})
+		text = oldWorkerRe.ReplaceAllStringFunc(text, func(s string) string {
+			return "MASTER/old-" + role(oldWorkerRe.FindStringSubmatch(s)[1])
 		})
 		text = durationRe.ReplaceAllString(text, "duration: Nms")
 		if strings.HasPrefix(text, "haproxy version is ") || strings.HasPrefix(text, "path to executable is ") {

@@ -25,6 +25,9 @@ const (
 	// workerCLIEnv is a listening unix socket the worker serves its
 	// runtime CLI on, for the master CLI's @1 and @!pid.
 	workerCLIEnv = "GOHAP_MWORKER_CLI_FD"
+	// workerOldEnv lists the pids of the workers that ran when this one
+	// was forked, newest first, comma-separated.
+	workerOldEnv = "GOHAP_MWORKER_OLD_PIDS"
 )
 
 // workerEnv is what a worker inherited; nil outside a worker.
@@ -36,6 +39,8 @@ type workerEnv struct {
 	inherited bool
 	// reloads receives the master's requests for an in-process reload.
 	reloads chan struct{}
+	// old are the pids of workerOldEnv.
+	old []string
 }
 
 // The bytes of the master-worker socketpair: the worker says it serves,
@@ -62,7 +67,10 @@ func readWorkerEnv() *workerEnv {
 			w.listeners[addr] = n
 		}
 	}
-	for _, k := range []string{workerIPCEnv, workerListenEnv, workerCLIEnv} {
+	if v := os.Getenv(workerOldEnv); v != "" {
+		w.old = strings.Split(v, ",")
+	}
+	for _, k := range []string{workerIPCEnv, workerListenEnv, workerCLIEnv, workerOldEnv} {
 		os.Unsetenv(k)
 	}
 	return w
@@ -78,9 +86,36 @@ func (w *workerEnv) adopt(cfg *parser.Config) {
 	}
 	if w.cliFD >= 0 {
 		cfg.Global.Stats.Sockets = append(cfg.Global.Stats.Sockets, parser.StatsSocket{
-			Pos: cfg.Global.Pos, Address: "fd@" + strconv.Itoa(w.cliFD), Level: "admin"})
+			Pos: cfg.Global.Pos, Address: masterSocketAddr(w.cliFD), Level: "admin"})
 	}
 }
+
+// masterServers names the servers of the MASTER proxy a worker has,
+// the master's view of its workers when it forked this one
+// (mworker_cli_proxy_create): "cur-1" for this one, then "old-PID" for
+// the others, newest first. Outside a worker there is no such proxy.
+func (w *workerEnv) masterServers() []string {
+	if w == nil {
+		return nil
+	}
+	out := []string{"cur-1"}
+	for _, pid := range w.old {
+		out = append(out, "old-"+pid)
+	}
+	return out
+}
+
+// markMasterSocket tells the engine which stats socket is the master
+// CLI's, outside a worker none.
+func (w *workerEnv) markMasterSocket(e *runtime.Engine) {
+	if w != nil && w.cliFD >= 0 {
+		e.MasterSocket(masterSocketAddr(w.cliFD))
+	}
+}
+
+// masterSocketAddr is the stats socket address of the master CLI's
+// inherited socket.
+func masterSocketAddr(fd int) string { return "fd@" + strconv.Itoa(fd) }
 
 // ready tells the master the worker serves, then exits the process when
 // the master goes away, as HAProxy's workers do.

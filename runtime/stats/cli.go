@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -87,6 +88,11 @@ type CLI struct {
 	// numbers them when the Source does not.
 	strms map[*cliStream]struct{}
 	strm  streamCounters
+	// accepted counts the connections accepted, reached those that
+	// reached the CLI with a first byte and reaching those still open:
+	// HAProxy's GLOBAL proxy counts them as a frontend's and as a
+	// backend's (its stream reaches the CLI applet once data came).
+	accepted, reached, reaching atomic.Int64
 }
 
 type listener struct {
@@ -196,6 +202,58 @@ func (s *CLI) Close() {
 	s.wg.Wait()
 }
 
+// forget drops a connection that is over from the ones served.
+func (s *CLI) forget(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Conns returns HAProxy's counts of its GLOBAL proxy: the connections
+// being served and accepted since the CLI started (feconn, fe cum_conn),
+// and of those the ones that reached the CLI with data (beconn, be
+// cum_conn).
+func (s *CLI) Conns() (feCur, feTotal, beCur, beTotal int64) {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return int64(n), s.accepted.Load(), s.reaching.Load(), s.reached.Load()
+}
+
+// StopListening closes the listeners keep does not name by address,
+// and leaves the connections be: a soft stop's stop_listener.
+func (s *CLI) StopListening(keep func(addr string) bool) {
+	for _, l := range s.lns {
+		if keep == nil || !keep(l.addr) {
+			l.ln.Close()
+		}
+	}
+}
+
+// Pause makes the kernel stop listening on the TCP sockets while they
+// stay open (SIGTTOU), as HAProxy's tcp_suspend_receiver; unix ones are
+// left as they are. Resume listens again.
+func (s *CLI) Pause() {
+	s.eachTCP(func(fd int) { syscall.Shutdown(fd, syscall.SHUT_RD) })
+}
+
+// Resume undoes Pause.
+func (s *CLI) Resume() {
+	s.eachTCP(func(fd int) { syscall.Listen(fd, syscall.SOMAXCONN) })
+}
+
+func (s *CLI) eachTCP(f func(fd int)) {
+	for _, l := range s.lns {
+		tl, ok := l.ln.(*net.TCPListener)
+		if !ok {
+			continue
+		}
+		if rc, err := tl.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { f(int(fd)) })
+		}
+	}
+}
+
 func (s *CLI) closeListeners() {
 	for _, l := range s.lns {
 		l.ln.Close()
@@ -297,13 +355,12 @@ func (s *CLI) accept(l *listener) {
 			return
 		}
 		s.conns[c] = struct{}{}
+		s.accepted.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer func() {
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
+				s.forget(c)
 				c.Close()
 				<-s.slots
 				s.wg.Done()
@@ -353,17 +410,29 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	s.mu.Lock()
 	s.strms[ss.strm] = struct{}{}
 	s.mu.Unlock()
+	// reached is set while the stream counts among the CLI's reaching.
+	reached := false
 	// The stream ends before the connection does, as HAProxy's.
 	endStream := func() {
 		s.mu.Lock()
 		delete(s.strms, ss.strm)
 		s.mu.Unlock()
+		if reached {
+			reached = false
+			s.reaching.Add(-1)
+		}
 	}
 	defer endStream()
+	counted := false
 	for {
 		dl := time.Now().Add(s.timeout)
 		c.SetReadDeadline(dl)
 		ss.strm.rx.Store(dl.UnixNano())
+		if _, err := r.Peek(1); err == nil && !counted {
+			counted, reached = true, true
+			s.reached.Add(1)
+			s.reaching.Add(1)
+		}
 		line, ok := ss.read(r)
 		if !ok {
 			break
@@ -390,6 +459,8 @@ func (s *CLI) serveConn(c net.Conn, l *listener) {
 	endStream()
 	c.SetWriteDeadline(time.Now().Add(s.timeout))
 	w.Flush()
+	// Over before the client sees the end: it is no longer counted.
+	s.forget(c)
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
