@@ -38,6 +38,8 @@ var optionSupport = map[string]Support{
 	"h1-case-adjust-bogus-client": Supported, "h1-case-adjust-bogus-server": Supported,
 	// Writes to a side no longer refresh its read timeout.
 	"independent-streams": Supported,
+	// Soft stops leave idle connections open until their next answer.
+	"idle-close-on-response": Supported,
 }
 
 // OptionSupport says what the runtime does with "option NAME".

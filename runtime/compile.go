@@ -167,6 +167,9 @@ type Frontend struct {
 	noH2Upgrade bool
 	// caseCli is h1-case-adjust for this frontend's clients.
 	caseCli caseMap
+	// keepIdle is option idle-close-on-response: a soft stop leaves idle
+	// connections open until their next answer, which closes them.
+	keepIdle bool
 	// ignoreProbes is option http-ignore-probes: a connection that sends
 	// nothing before it closes or times out gets no error and no log.
 	ignoreProbes bool
@@ -561,6 +564,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.noH2Upgrade = p.Options["disable-h2-upgrade"]
 		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
+		fe.keepIdle = p.Options["idle-close-on-response"]
 		fe.comp = compileCompression(p, fail)
 		if own := ownBackend[p]; own != nil {
 			fe.traces = own.traces

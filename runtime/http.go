@@ -266,7 +266,7 @@ func newSession(e *Engine, l *listener, c netConn) *session {
 }
 
 func (s *session) wakeIfIdle() {
-	if s.idle.Load() {
+	if s.idle.Load() && !s.fe.keepIdle {
 		s.cl.c.SetReadDeadline(stopDeadline(time.Time{}))
 	}
 }
@@ -1371,7 +1371,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				}
 				cl.c.SetReadDeadline(t)
 				s.idle.Store(true)
-				if s.e.stopping.Load() {
+				if s.e.stopping.Load() && !fe.keepIdle {
 					cl.c.SetReadDeadline(stopDeadline(t))
 				}
 			} else {
