@@ -336,6 +336,9 @@ type Proxy struct {
 	// 0 when unset (-1), else the server queue length from which a
 	// preferred last server is passed over.
 	MaxKAQueue int32
+	// DynCookieKey is "dynamic-cookie-key": the secret that "cookie ...
+	// dynamic" hashes with each server's address.
+	DynCookieKey string
 	// MaxSessSrvConns is max-session-srv-conns (5 by default): the idle
 	// server connections a client connection keeps as its own.
 	MaxSessSrvConns int
@@ -396,7 +399,10 @@ type Cookie struct {
 	Indirect, Preserve, HTTPOnly, Secure, PostOnly bool
 	// NoCache is the nocache option: a cacheable response that gets the
 	// inserted cookie is marked private.
-	NoCache          bool
+	NoCache bool
+	// Dynamic: servers without a cookie value get one from a hash of
+	// dynamic-cookie-key and their address.
+	Dynamic          bool
 	Domains, Attrs   []string
 	MaxIdle, MaxLife time.Duration
 	// Unsupported lists the options the runtime does not run;
@@ -606,6 +612,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.Retries = d.Retries
 		p.RetryOn = d.RetryOn
 		p.MaxKAQueue = d.MaxKAQueue
+		p.DynCookieKey = d.DynCookieKey
 		p.HTTPReuse = d.HTTPReuse
 		p.SendNameHeader = d.SendNameHeader
 		p.Source = d.Source

@@ -71,25 +71,36 @@ var proxyKeywords = map[string]keyword{
 	"balance":               {caps: CapBE, support: Supported, handle: kwBalance},
 	"hash-type":             {caps: CapBE, support: Supported, handle: kwHashType},
 	"hash-balance-factor":   {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
-	"unique-id-format":      {caps: CapFE, support: Unsupported, handle: kwUniqueIDFormat},
-	"unique-id-header":      {caps: CapFE, support: Unsupported, handle: kwUniqueIDHeader},
-	"log-format":            {support: Unsupported, handle: kwLogFormat},
-	"log-format-sd":         {support: Unsupported, handle: kwLogFormat},
-	"error-log-format":      {support: Unsupported},
-	"log-tag":               {support: Unsupported, handle: kwLogTag},
-	"declare":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
-	"compression":           {support: Supported, handle: kwCompression},
-	"rate-limit":            {caps: CapFE, support: Supported, handle: kwRateLimit},
-	"external-check":        {support: Supported, handle: kwExternalCheck},
-	"clitcpka-cnt":          {caps: CapFE, support: Harmless},
-	"clitcpka-idle":         {caps: CapFE, support: Harmless},
-	"clitcpka-intvl":        {caps: CapFE, support: Harmless},
-	"srvtcpka-cnt":          {caps: CapBE, support: Harmless},
-	"srvtcpka-idle":         {caps: CapBE, support: Harmless},
-	"srvtcpka-intvl":        {caps: CapBE, support: Harmless},
-	"retry-on":              {support: Supported, handle: kwRetryOn},
-	"use-fcgi-app":          {caps: CapBE, support: Unsupported},
-	"max-keep-alive-queue":  {support: Supported, handle: kwMaxKAQueue},
+	"dynamic-cookie-key": {support: Supported, handle: func(c *pctx) {
+		if p := c.cp.proxy; p.Cap&CapBE == 0 {
+			// HAProxy warns, then reads on.
+			c.warn("'%s' ignored because %s '%s' has no backend capability.", c.args[0], p.Kind, p.Name)
+		}
+		if c.arg(1) == "" {
+			c.alert("'%s' expects <secret_key> as argument.", c.args[0])
+			return
+		}
+		c.cp.proxy.DynCookieKey = c.arg(1)
+	}},
+	"unique-id-format":     {caps: CapFE, support: Unsupported, handle: kwUniqueIDFormat},
+	"unique-id-header":     {caps: CapFE, support: Unsupported, handle: kwUniqueIDHeader},
+	"log-format":           {support: Unsupported, handle: kwLogFormat},
+	"log-format-sd":        {support: Unsupported, handle: kwLogFormat},
+	"error-log-format":     {support: Unsupported},
+	"log-tag":              {support: Unsupported, handle: kwLogTag},
+	"declare":              {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
+	"compression":          {support: Supported, handle: kwCompression},
+	"rate-limit":           {caps: CapFE, support: Supported, handle: kwRateLimit},
+	"external-check":       {support: Supported, handle: kwExternalCheck},
+	"clitcpka-cnt":         {caps: CapFE, support: Harmless},
+	"clitcpka-idle":        {caps: CapFE, support: Harmless},
+	"clitcpka-intvl":       {caps: CapFE, support: Harmless},
+	"srvtcpka-cnt":         {caps: CapBE, support: Harmless},
+	"srvtcpka-idle":        {caps: CapBE, support: Harmless},
+	"srvtcpka-intvl":       {caps: CapBE, support: Harmless},
+	"retry-on":             {support: Supported, handle: kwRetryOn},
+	"use-fcgi-app":         {caps: CapBE, support: Unsupported},
+	"max-keep-alive-queue": {support: Supported, handle: kwMaxKAQueue},
 }
 
 // proxyCandidates are the names offered as "did you mean" hints, in the
@@ -1297,6 +1308,8 @@ func kwCookie(c *pctx) {
 			ck.Secure = true
 		case "postonly":
 			ck.PostOnly = true
+		case "dynamic":
+			ck.Dynamic = true
 		case "domain", "attr", "maxidle", "maxlife":
 			if i+1 >= len(a) {
 				break

@@ -2,8 +2,16 @@ package runtime
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
@@ -37,8 +45,86 @@ type cookieCfg struct {
 	// ignore it once idle or old for longer.
 	maxIdle, maxLife int64
 	attrs            string // "; path=/; domain=...; HttpOnly; Secure; attr"
-	bySrv            map[*backend.Server]string
-	byVal            map[string]*backend.Server
+	// vals maps servers and values both ways; dynamic cookies change it
+	// with the servers' addresses.
+	vals atomic.Pointer[cookieVals]
+	// dyn is "cookie ... dynamic" with its key (dynamic-cookie-key):
+	// servers without a value get one from their address.
+	dynMu   sync.Mutex
+	dyn     bool
+	dynKey  string
+	fixed   map[*backend.Server]string
+	servers []*backend.Server
+}
+
+type cookieVals struct {
+	bySrv map[*backend.Server]string
+	byVal map[string]*backend.Server
+}
+
+// setServer adds srv, with its configured value (or none), or removes
+// it (del), then computes the values again.
+func (c *cookieCfg) setServer(srv *backend.Server, val string, del bool) {
+	c.dynMu.Lock()
+	c.servers = slices.DeleteFunc(slices.Clone(c.servers), func(x *backend.Server) bool { return x == srv })
+	delete(c.fixed, srv)
+	if !del {
+		c.servers = append(c.servers, srv)
+		if val != "" {
+			c.fixed[srv] = val
+		}
+	}
+	c.dynMu.Unlock()
+	c.refresh()
+}
+
+// setDyn turns dynamic cookies on or off, or changes their key, and
+// computes the values again.
+func (c *cookieCfg) setDyn(on *bool, key *string) {
+	c.dynMu.Lock()
+	if on != nil {
+		c.dyn = *on
+	}
+	if key != nil {
+		c.dynKey = *key
+	}
+	c.dynMu.Unlock()
+	c.refresh()
+}
+
+// valOf is srv's cookie value, "" when it has none.
+func (c *cookieCfg) valOf(srv *backend.Server) string { return c.vals.Load().bySrv[srv] }
+
+// refresh computes the cookie values again: the configured ones, and the
+// dynamic ones from each server's current address.
+func (c *cookieCfg) refresh() {
+	c.dynMu.Lock()
+	defer c.dynMu.Unlock()
+	v := &cookieVals{bySrv: map[*backend.Server]string{}, byVal: map[string]*backend.Server{}}
+	for _, srv := range c.servers {
+		val, ok := c.fixed[srv]
+		if !ok && c.dyn && c.dynKey != "" {
+			val = dynCookie(c.dynKey, srv.Address())
+		}
+		if val != "" {
+			v.bySrv[srv] = val
+			v.byVal[val] = srv
+		}
+	}
+	c.vals.Store(v)
+}
+
+// dynCookie is HAProxy's srv_set_dyncookie: the XXH64 of the key, the
+// address's bytes and the port as 4 big-endian bytes, in hexadecimal;
+// "" for an address that is not an IP one.
+func dynCookie(key, addr string) string {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return ""
+	}
+	b := append([]byte(key), ap.Addr().Unmap().AsSlice()...)
+	b = binary.BigEndian.AppendUint32(b, uint32(ap.Port()))
+	return fmt.Sprintf("%016x", xxhash.Sum64(b))
 }
 
 // cookieDates are the last-seen and first-seen dates a persistence
@@ -52,7 +138,7 @@ func compileCookie(p *parser.Proxy, servers map[string]*backend.Server, fail fun
 	}
 	c := &cookieCfg{name: d.Name, indirect: d.Indirect, preserve: d.Preserve, postOnly: d.PostOnly, noCache: d.NoCache,
 		maxIdle: int64(d.MaxIdle / time.Second), maxLife: int64(d.MaxLife / time.Second),
-		bySrv: map[*backend.Server]string{}, byVal: map[string]*backend.Server{}}
+		dyn: d.Dynamic, dynKey: p.DynCookieKey, fixed: map[*backend.Server]string{}}
 	switch d.Mode {
 	case "insert":
 		c.mode = ckInsert
@@ -82,13 +168,16 @@ func compileCookie(p *parser.Proxy, servers map[string]*backend.Server, fail fun
 		c.attrs += "; " + a
 	}
 	for _, s := range p.Servers {
+		srv := servers[s.Name]
+		if srv == nil {
+			continue
+		}
+		c.servers = append(c.servers, srv)
 		if v := s.Settings.Cookie; v != "" {
-			if srv := servers[s.Name]; srv != nil {
-				c.bySrv[srv] = v
-				c.byVal[v] = srv
-			}
+			c.fixed[srv] = v
 		}
 	}
+	c.refresh()
 	return c
 }
 
@@ -164,7 +253,7 @@ func (c *cookieCfg) persistTarget(req *h1.Msg, head []byte, now int64) (*backend
 				v = v[:i]
 			}
 		}
-		if s := c.byVal[string(v)]; s != nil {
+		if s := c.vals.Load().byVal[string(v)]; s != nil {
 			return s, d, logging.TxCkValid
 		}
 		state = logging.TxCkInvalid

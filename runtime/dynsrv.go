@@ -24,6 +24,14 @@ var _ stats.ServerEditor = cliSource{}
 // replaced, never modified, so that it reads them without a lock.
 var dynMu sync.Mutex
 
+// SetDynCookie is the CLI's change of a backend's dynamic cookies; a
+// backend without a "cookie" line has none to change.
+func (s cliSource) SetDynCookie(bname string, on *bool, key *string) {
+	if be := s.e.g.byName[bname]; be != nil && be.cookie != nil {
+		be.cookie.setDyn(on, key)
+	}
+}
+
 // AddServer is "add server <b>/<s> <addr> [options]" (cli_parse_add_server):
 // the server is compiled as a configuration line would be, and joins the
 // backend in forced maintenance with its checks disabled.
@@ -118,6 +126,9 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 		srv.Track(tracked)
 	}
 	be.publishServer(cs)
+	if be.cookie != nil {
+		be.cookie.setServer(srv, ps.Settings.Cookie, false)
+	}
 	if c := s.c; c != nil {
 		set := maps.Clone(c.settings)
 		set[srv] = ps
@@ -250,6 +261,9 @@ func (s cliSource) DelServer(bname, sname string) string {
 	if err := be.LB.RemoveServer(srv); err != nil {
 		return err.Error()
 	}
+	if be.cookie != nil {
+		be.cookie.setServer(srv, "", true)
+	}
 	if c := s.c; c != nil {
 		set := maps.Clone(c.settings)
 		delete(set, srv)
@@ -347,6 +361,9 @@ func (s cliSource) SetServerAddr(bname, sname, addr, port string) string {
 			srv.SetFixedAddress(newIP, newPort)
 		} else {
 			srv.SetAddress(newIP, newPort)
+		}
+		if be := s.e.g.byName[bname]; be != nil && be.cookie != nil {
+			be.cookie.refresh()
 		}
 	}
 	for _, ch := range srv.ClearResolveMaint() {

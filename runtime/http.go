@@ -998,7 +998,7 @@ func (s *session) retryL7(be *Backend, srv **backend.Server, k backend.Key, dire
 	s.connected(got, false)
 	if ck := be.cookie; ck != nil {
 		// The response's cookie names the server that answers.
-		s.ckVal = ck.bySrv[got]
+		s.ckVal = ck.valOf(got)
 	}
 	if err := s.sv.sendAwait(out); err != nil {
 		return false, err
@@ -2418,7 +2418,7 @@ func (s *session) serveTxn(hl int) bool {
 	s.connected(srv, reused)
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {
-		s.ckVal = c.bySrv[srv]
+		s.ckVal = c.valOf(srv)
 		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
 		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 		s.ckDirect = srv == persisted

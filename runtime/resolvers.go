@@ -363,6 +363,9 @@ func (e *Engine) dnsUpdate(be *Backend, srv *backend.Server, port int, u dns.Upd
 	}
 	if u.Kind != dns.KindFQDN && u.Kind != dns.KindWeight {
 		srv.SetAddress(st.Addr, port)
+		if be.cookie != nil {
+			be.cookie.refresh()
+		}
 	}
 	switch u.Kind {
 	case dns.KindAddr:

@@ -32,7 +32,6 @@ func TestRunRefusesUnsupportedKeyword(t *testing.T) {
 	code, _, errOut := runCLI("run", "-f", f)
 	for _, want := range []string{
 		"u.cfg:8] : bind option 'accept-netscaler-cip' is not supported by the gohap runtime yet.",
-		"u.cfg:11] : 'cookie' option 'dynamic' is not supported by the gohap runtime yet.",
 		"u.cfg:12] : server option 'namespace' is not supported by the gohap runtime yet.",
 		"Fatal errors found in configuration.",
 	} {

@@ -22,6 +22,9 @@ type ServerEditor interface {
 	SetServerCheck(backend, server, what, addr, port string) string
 	// SetServerAgent is "set server ... agent up|down".
 	SetServerAgent(backend, server, state string) string
+	// SetDynCookie is "enable|disable dynamic-cookie backend" (on set)
+	// and "set dynamic-cookie-key backend" (key set).
+	SetDynCookie(backend string, on *bool, key *string)
 }
 
 // dynServerCommands are "add server", "del server" and the commands that
@@ -34,7 +37,45 @@ func dynServerCommands() []command {
 		{words: []string{"enable", "health"}, usage: "enable health                           : enable health checks", run: (*session).setCheck},
 		{words: []string{"add", "server"}, usage: "add server <bk>/<srv>                   : create a new server", run: (*session).addServer},
 		{words: []string{"del", "server"}, usage: "del server <bk>/<srv>                   : remove a dynamically added server", run: (*session).delServer},
+		{words: []string{"enable", "dynamic-cookie", "backend"}, usage: "enable dynamic-cookie backend <bk>      : enable dynamic cookies on a specific backend", run: (*session).dynCookie},
+		{words: []string{"disable", "dynamic-cookie", "backend"}, usage: "disable dynamic-cookie backend <bk>     : disable dynamic cookies on a specific backend", run: (*session).dynCookie},
+		{words: []string{"set", "dynamic-cookie-key", "backend"}, usage: "set dynamic-cookie-key backend <bk> <k> : change a backend secret key for dynamic cookies", run: (*session).dynCookie},
 	}
+}
+
+// dynCookie is "enable|disable dynamic-cookie backend <b>" and "set
+// dynamic-cookie-key backend <b> <key>", at level admin, silent when done.
+func (ss *session) dynCookie(args []string) bool {
+	ed := ss.editor()
+	if ss.level < LevelAdmin {
+		ss.out.WriteString(permissionDenied)
+		return false
+	}
+	if ed == nil {
+		return false
+	}
+	name := arg(args, 3)
+	if name == "" {
+		ss.out.WriteString("A backend name is expected.\n")
+		return false
+	}
+	be := findBackend(ss.srv.src.Backends(), name)
+	if be == nil {
+		ss.out.WriteString("No such backend.\n")
+		return false
+	}
+	if args[0] == "set" {
+		key := arg(args, 4)
+		if key == "" {
+			ss.out.WriteString("String value expected.\n")
+			return false
+		}
+		ed.SetDynCookie(be.Name, nil, &key)
+		return false
+	}
+	on := args[0] == "enable"
+	ed.SetDynCookie(be.Name, &on, nil)
+	return false
 }
 
 // splitServerArg splits "<b>/<s>" as cli_parse_add_server does: at the
