@@ -284,6 +284,16 @@ const (
 )
 
 // findBackend is proxy_be_by_name: a name, or "#id" read as atoi reads.
+// backendArg finds the backend a command names, answering HAProxy's
+// "No such backend." when there is none.
+func (ss *session) backendArg(name string) *Backend {
+	be := findBackend(ss.srv.src.Backends(), name)
+	if be == nil {
+		ss.out.WriteString("No such backend.\n")
+	}
+	return be
+}
+
 func findBackend(bes []Backend, name string) *Backend {
 	if id, ok := strings.CutPrefix(name, "#"); ok {
 		n := atoi(id)
@@ -423,9 +433,8 @@ func (ss *session) findServer(arg string) (*Backend, *ServerState, bool) {
 		ss.out.WriteString("Require 'backend/server'.\n")
 		return nil, nil, false
 	}
-	be := findBackend(ss.srv.src.Backends(), bname)
+	be := ss.backendArg(bname)
 	if be == nil {
-		ss.out.WriteString("No such backend.\n")
 		return nil, nil, false
 	}
 	sid := -1

@@ -59,9 +59,8 @@ func (ss *session) dynCookie(args []string) bool {
 		ss.out.WriteString("A backend name is expected.\n")
 		return false
 	}
-	be := findBackend(ss.srv.src.Backends(), name)
+	be := ss.backendArg(name)
 	if be == nil {
-		ss.out.WriteString("No such backend.\n")
 		return false
 	}
 	if args[0] == "set" {

@@ -130,9 +130,8 @@ func (ss *session) getWeight(args []string) bool {
 		ss.out.WriteString("Require 'backend/server'.\n")
 		return false
 	}
-	be := findBackend(ss.srv.src.Backends(), bname)
+	be := ss.backendArg(bname)
 	if be == nil {
-		ss.out.WriteString("No such backend.\n")
 		return false
 	}
 	for _, s := range be.Servers {
