@@ -97,7 +97,10 @@ type Server struct {
 	ShutdownOnDown, ShutdownBackupsOnUp bool
 	// Tracked is the server whose state this one follows ("track");
 	// trackers are the servers following this one.
-	Tracked  *Server
+	Tracked *Server
+	// NetNS is the network namespace of the connections to the server
+	// and of its checks ("namespace"), nil for the process's own.
+	NetNS    *NetNS
 	trackers []*Server
 	// ID is the server's id, which keys its consistent hashing nodes.
 	ID int

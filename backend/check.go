@@ -371,7 +371,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		dflt, sendProxy, via = h.Steps[0].Default, h.Steps[0].SendProxy, h.Steps[0].ViaSocks4
 	}
 	if s.plainL4() {
-		if r, ok := connectOnly(dial, timeout); ok {
+		if r, ok := connectOnly(dial, timeout, s.NetNS); ok {
 			return r, passedIf(r == "Layer4 check passed")
 		}
 	}
@@ -468,9 +468,9 @@ func (s *Server) dialCheck(ctx context.Context, d *net.Dialer, addr string, dflt
 		d = &dd
 	}
 	if s.Socks4 == "" || !(via || dflt && s.Check.ViaSocks4) {
-		return Dial(ctx, d, addr)
+		return DialIn(ctx, s.NetNS, d, addr)
 	}
-	c, err := Dial(ctx, d, s.Socks4)
+	c, err := DialIn(ctx, s.NetNS, d, s.Socks4)
 	if err != nil {
 		return nil, err
 	}

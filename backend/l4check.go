@@ -22,7 +22,7 @@ func (s *Server) plainL4() bool {
 // connection is reset as soon as it is made, with no trip through the
 // scheduler when the connect completes at once (a local server). ok is
 // false for an address it does not handle (not a literal IP and port).
-func connectOnly(addr string, timeout time.Duration) (report string, ok bool) {
+func connectOnly(addr string, timeout time.Duration, ns *NetNS) (report string, ok bool) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || ap.Addr().Zone() != "" {
 		return "", false
@@ -43,7 +43,12 @@ func connectOnly(addr string, timeout time.Duration) (report string, ok bool) {
 		netPort(&p.Port, ap.Port())
 		salen = unsafe.Sizeof(*p)
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	var fd int
+	if ns != nil {
+		fd, err = ns.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	} else {
+		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	}
 	if err != nil {
 		return l4Report(err), true
 	}

@@ -52,6 +52,16 @@ func delayOptionMsg(kw, val, missing string, badChar func() string) string {
 
 // checkServerOptions validates the options of a server or default-server
 // line. It returns HAProxy's message for the first bad option, "" if none.
+// netnsExists tells whether the network namespace NAME can be opened.
+func netnsExists(name string) bool {
+	f, err := os.Open("/var/run/netns/" + name)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
 func checkServerOptions(serverName string, opts []string, isDefault bool) string {
 	for i := 0; i < len(opts); i++ {
 		kw := opts[i]
@@ -91,6 +101,11 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			continue
 		case "usesrc":
 			bad = "'usesrc' only allowed after a 'source' statement."
+		case "namespace":
+			// HAProxy opens the namespace while it reads the line.
+			if val != "" && val != "*" && !netnsExists(val) {
+				bad = fmt.Sprintf("Cannot open namespace '%s'", val)
+			}
 		case "rise", "fall":
 			if val == "" {
 				bad = fmt.Sprintf("'%s' expects an integer argument.", kw)
@@ -313,6 +328,9 @@ type ServerSettings struct {
 	// connections to the server, which HAProxy 2.6 never uses (see the
 	// runtime's srvSockOpts).
 	TFO bool
+	// Namespace is "namespace": the network namespace connections to
+	// the server (and its checks) are made in.
+	Namespace string
 	// Unsupported is the first option the runtime does not run.
 	Unsupported string
 	// Bad holds the option and value pairs that could not be read.
@@ -335,7 +353,7 @@ var runtimeServerOptions = map[string]bool{
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
-	"socks4": true, "check-via-socks4": false,
+	"socks4": true, "check-via-socks4": false, "namespace": true,
 	"pool-low-conn": true, "pool-purge-delay": true,
 	"agent-check": false, "no-agent-check": false, "agent-addr": true, "agent-port": true, "agent-send": true, "agent-inter": true,
 	"observe": true, "on-error": true, "error-limit": true, "redir": true, "non-stick": false, "stick": false,
@@ -519,6 +537,8 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Socks4 = readSocks4Addr(v)
 		case "check-via-socks4":
 			s.CheckViaSocks4 = true
+		case "namespace":
+			s.Namespace = v
 		case "init-addr":
 			s.InitAddr = v
 		case "resolvers":

@@ -221,6 +221,9 @@ type Listen struct {
 	Family string
 	// Nice is the scheduling priority its streams start with ("nice").
 	Nice int
+	// NetNS is the network namespace the socket listens in
+	// ("namespace"), nil for the process's own.
+	NetNS *backend.NetNS
 	// Maxconn, MSS, Interface, Transparent, V6Only and DeferAccept are
 	// the bind's options of these names (parser.Bind).
 	Maxconn, MSS                     int
@@ -433,7 +436,7 @@ func (e *CompileError) Error() string {
 // applied.
 var bindOptions = wordSet(`name id process backlog v4v6 accept-proxy tfo
 	mode uid gid user group
-	nice maxconn mss interface transparent v6only defer-accept`)
+	nice maxconn mss interface transparent v6only defer-accept namespace`)
 
 // Compile turns a checked configuration into a runtime graph. It refuses,
 // with the position of the line, everything that would change traffic and
@@ -617,11 +620,18 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			if !ok {
 				continue
 			}
+			var netNS *backend.NetNS
 			for i := 0; i < len(b.Options); i++ {
 				opt := b.Options[i]
 				if !bindOptions[opt] && !tlsBindOptions[opt] {
 					fail(b.Pos, "bind option '%s' is not supported by the gohap runtime yet.", opt)
 					break
+				}
+				if opt == "namespace" && i+1 < len(b.Options) {
+					var err error
+					if netNS, err = backend.OpenNetNS(b.Options[i+1]); err != nil {
+						fail(b.Pos, "Cannot open namespace '%s'.", b.Options[i+1])
+					}
 				}
 				if opt == "backlog" && i+1 < len(b.Options) {
 					if v := parser.Atol(b.Options[i+1]); v > 0 {
@@ -639,7 +649,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				for _, addr := range addrs {
 					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
 						TFO: slices.Contains(b.Options, "tfo"), Nice: b.Nice, Maxconn: b.Maxconn, MSS: b.MSS,
-						Interface: b.Interface, Transparent: b.Transparent, V6Only: b.V6Only, DeferAccept: b.DeferAccept}
+						Interface: b.Interface, Transparent: b.Transparent, V6Only: b.V6Only, DeferAccept: b.DeferAccept, NetNS: netNS}
 					l.Unix = unixListenOf(addr, b.Unix)
 					l.Family = addrFamily(a)
 					fe.Binds = append(fe.Binds, l)
@@ -1187,6 +1197,17 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 		srv.Source = backend.NewSourceBind(p.Source, 0)
 	}
 	srv.Check.ViaSocks4 = st.CheckViaSocks4
+	switch ns := st.Namespace; ns {
+	case "":
+	case "*":
+		// The namespace a PROXY header names.
+		fail(s.Pos, "server option 'namespace *' is not supported by the gohap runtime yet.")
+	default:
+		var err error
+		if srv.NetNS, err = backend.OpenNetNS(ns); err != nil {
+			fail(s.Pos, "'server %s/%s' : Cannot open namespace '%s'.", p.Name, s.Name, ns)
+		}
+	}
 	srv.Check.HTTP = chk.http
 	srv.Check.TCP = chk.tcp
 	srv.Check.Proto = chk.proto

@@ -29,7 +29,7 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n balance rdp-cookie foo\n server s 127.0.0.1:1\n", "'balance rdp-cookie foo' in backend 'be' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n tcp-request inspect-delay 1s\n tcp-request content accept\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n mode tcp\n tcp-request content accept if RDP_COOKIE\n server s 127.0.0.1:1\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 namespace ns1\n", ":10] : server option 'namespace' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 allow-0rtt\n", ":10] : server option 'allow-0rtt' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server x 127.0.0.1:1 check\n server s 127.0.0.1:1 track be/x on-marked-down shutdown-sessions\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n server s 127.0.0.1:1 slowstart 10s check\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n acl x ssl_fc_session_id\n use_backend be if x\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : acl 'x': fetch method 'ssl_fc_session_id': not implemented"},
@@ -93,7 +93,7 @@ func TestServerTemplate(t *testing.T) {
 func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
 		"frontend fe\n bind 127.0.0.1:8001\n bind 127.0.0.1:8002 accept-netscaler-cip 1234\n default_backend be\n" +
-		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 namespace ns1\n"
+		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 allow-0rtt\n"
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	}
 	want := []string{
 		"8 bind option 'accept-netscaler-cip' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
-		"12 server option 'namespace' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
+		"12 server option 'allow-0rtt' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -337,7 +336,7 @@ func (f *fcgiApp) dialShared(srv *backend.Server, connect time.Duration) (*fcgiC
 	if srv.Socks4 != "" {
 		nc, err = dialSocks4(d, srv, srv.DialAddr(netipZero))
 	} else {
-		nc, err = backend.Dial(context.Background(), d, srv.DialAddr(netipZero))
+		nc, err = netDial(d, srv, srv.DialAddr(netipZero))
 	}
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package runtime
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -243,7 +242,7 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 		if srv.Socks4 != "" {
 			nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst))
 		} else {
-			nc, err = backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+			nc, err = netDial(d, srv, srv.DialAddr(s.txn.Dst))
 		}
 		if err != nil {
 			return nil, err

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -172,7 +171,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	if srv.Socks4 != "" {
 		nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst))
 	} else {
-		nc, err = backend.Dial(context.Background(), d, srv.DialAddr(s.txn.Dst))
+		nc, err = netDial(d, srv, srv.DialAddr(s.txn.Dst))
 	}
 	if err != nil {
 		return nil, true, err

@@ -63,6 +63,14 @@ func listenBind(lc net.ListenConfig, b *Listen, noReuse bool, warn func(string))
 	// sockets, whose connections from TCP clients still go through the
 	// MPTCP layer on every call and refuse options such as TCP_QUICKACK.
 	lc.SetMultipathTCP(false)
+	if b.NetNS != nil {
+		var ln net.Listener
+		var err error
+		if derr := b.NetNS.Do(func() { ln, err = lc.Listen(context.Background(), network, addr) }); derr != nil {
+			return nil, derr
+		}
+		return ln, err
+	}
 	return lc.Listen(context.Background(), network, addr)
 }
 

@@ -38,16 +38,17 @@ type sockConn struct {
 // dial connects to a server address with d's timeout, keep-alive and
 // Control (which binds a "source"): a literal IP and port on the
 // engine's own socket (sockConn), anything else (names, unix sockets,
-// socket pairs) through backend.Dial.
-func dial(d *net.Dialer, addr string) (net.Conn, error) {
+// socket pairs) through backend.Dial; in ns, the server's network
+// namespace, when set.
+func dial(d *net.Dialer, addr string, ns *backend.NetNS) (c net.Conn, err error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || ap.Addr().Zone() != "" {
-		return backend.Dial(context.Background(), d, addr)
+		return backend.DialIn(context.Background(), ns, d, addr)
 	}
-	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable, d.Control)
+	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable, d.Control, ns)
 }
 
-func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control func(network, address string, rc syscall.RawConn) error) (net.Conn, error) {
+func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control func(network, address string, rc syscall.RawConn) error, ns *backend.NetNS) (net.Conn, error) {
 	a := ap.Addr().Unmap()
 	ap = netip.AddrPortFrom(a, ap.Port())
 	// The calls before the poller takes the socket do not block: made
@@ -70,11 +71,21 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		p.Family, p.Port, p.Addr = unix.AF_INET6, ntohs(ap.Port()), a.As16()
 		salen = unsafe.Sizeof(*p)
 	}
-	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if e != 0 {
-		return nil, dialErr(ap, os.NewSyscallError("socket", e))
+	var fd int
+	var e syscall.Errno
+	if ns != nil {
+		var err error
+		if fd, err = ns.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC); err != nil {
+			return nil, dialErr(ap, os.NewSyscallError("socket", err))
+		}
+	} else {
+		var r uintptr
+		r, _, e = unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if e != 0 {
+			return nil, dialErr(ap, os.NewSyscallError("socket", e))
+		}
+		fd = int(r)
 	}
-	fd := int(r)
 	one := int32(1)
 	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
 	if keepAlive {

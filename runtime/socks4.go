@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"time"
@@ -29,7 +30,13 @@ func dialAddr(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error)
 	if srv.Socks4 != "" {
 		return dialSocks4(d, srv, addr)
 	}
-	return dial(d, addr)
+	return dial(d, addr, srv.NetNS)
+}
+
+// netDial dials addr with Go's own sockets (which the HTTP/2 and FastCGI
+// connections use), in srv's network namespace when it has one.
+func netDial(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error) {
+	return backend.DialIn(context.Background(), srv.NetNS, d, addr)
 }
 
 // dialSocks4 connects to srv's SOCKS4 proxy and has it connect to addr,
@@ -39,7 +46,7 @@ func dialAddr(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error)
 // retried as one.
 func dialSocks4(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error) {
 	start := time.Now()
-	c, err := dial(d, srv.Socks4)
+	c, err := dial(d, srv.Socks4, srv.NetNS)
 	if err != nil {
 		return nil, err
 	}
