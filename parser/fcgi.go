@@ -270,10 +270,10 @@ func fcgiCond(c *pctx, a *FCGIApp, name string, words []string) ([]string, bool)
 	}
 	saved := c.cp.proxy
 	c.cp.proxy = &Proxy{aclNames: a.aclNames}
-	bad := c.cp.unknownCondACL(words)
+	bad := c.cp.condError(c.pos, words)
 	c.cp.proxy = saved
 	if bad != "" {
-		c.alert("'%s' : no such ACL : '%s'.", name, bad)
+		c.alert("'%s' : %s.", name, bad)
 		return nil, false
 	}
 	return append([]string(nil), words...), true

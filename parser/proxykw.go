@@ -267,8 +267,34 @@ func kwBind(c *pctx) {
 	bad := func(format string, a ...any) {
 		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, fmt.Sprintf(format, a...))
 	}
+	if p.bindIDs == nil {
+		p.bindIDs = map[int]bindIDRef{}
+	}
+	var line bindLine
 	for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
 		o := opts[i]
+		if _, ok := BindKeywordArgs[o]; !ok || o == "quic-force-retry" {
+			if best := bestMatch(o, bindKnown); best != "" {
+				c.alert("'bind %s' in section '%s': unknown keyword '%s'; did you mean '%s' maybe ?", addr, c.cp.section, o, best)
+			} else {
+				c.alert("'bind %s' in section '%s': unknown keyword '%s'.", addr, c.cp.section, o)
+			}
+			return
+		}
+		arg := ""
+		if i+1 < len(opts) && BindKeywordArgs[o] > 0 {
+			arg = opts[i+1]
+		}
+		if msg := c.bindFileError(o, arg); msg != "" {
+			bad("%s", msg)
+			return
+		}
+		if msg, warn := bindOptionError(o, arg, addr, c.pos, p.bindIDs, &line); warn {
+			c.warn("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
+		} else if msg != "" {
+			bad("%s", msg)
+			return
+		}
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 		b.Transparent = b.Transparent || o == "transparent"
 		b.V6Only = b.V6Only || o == "v6only"
@@ -626,15 +652,13 @@ func kwACL(c *pctx) {
 		c.alert("error detected while parsing ACL '%s' : ACL keyword '%s' : invalid args in converter '%s' : failed to open pattern file <%s>..", name, fetch, conv, file)
 		return
 	}
-	if len(c.rest(3)) == 0 && !boolFetches[fetch] && !strings.Contains(expr, ",") {
-		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone,
-			Msg: fmt.Sprintf("parsing acl keyword '%s' :", fetch),
-			Detail: []string{
-				"  no pattern to match against were provided, so this ACL will never match.",
-				"  If this is what you intended, please add '--' to get rid of this warning.",
-				"  If you intended to match only for existence, please use '-m found'.",
-				"  If you wanted to force an int to match as a bool, please use '-m bool'.",
-				""}})
+	r := checkACLExpr(expr, c.rest(3))
+	if r.Err != "" {
+		c.alert("error detected while parsing ACL '%s' : %s.", name, r.Err)
+		return
+	}
+	if r.Checked && r.NoPattern || !r.Checked && len(c.rest(3)) == 0 && !boolFetches[fetch] && !strings.Contains(expr, ",") {
+		c.cp.add(noPatternWarning(c.pos, expr))
 	}
 	p := c.cp.proxy
 	p.ACLs = append(p.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
@@ -907,65 +931,24 @@ func kwMonitor(c *pctx) {
 	p.MonitorFail = append(p.MonitorFail, c.args[2:])
 }
 
-// checkCondACLs resolves the named ACLs of an "if/unless" condition as
-// HAProxy does at parse time: an ACL declared later is an error.
+// checkCondACLs compiles the condition of rule words as HAProxy does at
+// parse time (an ACL declared later is an error) and reports its error
+// in the wording of the rule's keyword; false after an alert.
 func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
-	name := cp.unknownCondACL(words)
-	if name == "" {
+	msg := cp.condError(c.pos, words)
+	if msg == "" {
 		return true
 	}
 	if what == "redirect" {
-		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: %s.", cp.proxy.Kind, cp.proxy.Name, msg)
 	} else if what == "sticking condition" {
-		c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
+		c.alert("'stick': error detected while parsing sticking condition : %s.", msg)
 	} else if what == "switching rule" {
-		c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
+		c.alert("error detected while parsing switching rule : %s.", msg)
 	} else {
-		c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
+		c.alert("error detected while parsing %s : %s.", what, msg)
 	}
 	return false
-}
-
-// unknownCondACL returns the first ACL name of condition words (from the
-// first if/unless) that is neither declared so far nor predefined.
-func (cp *cfgParser) unknownCondACL(words []string) string {
-	start := -1
-	for i, w := range words {
-		if w == "if" || w == "unless" {
-			start = i + 1
-			break
-		}
-	}
-	if start < 0 {
-		return ""
-	}
-	depth := 0
-	for _, w := range words[start:] {
-		switch w {
-		case "{":
-			depth++
-			continue
-		case "}":
-			depth--
-			continue
-		case "||", "or", "OR", "!":
-			continue
-		case "!{":
-			depth++
-			continue
-		}
-		if depth > 0 {
-			continue
-		}
-		name := strings.TrimPrefix(w, "!")
-		if name == "" || predefinedACLs[name] {
-			continue
-		}
-		if !cp.proxy.aclNames[name] {
-			return name
-		}
-	}
-	return ""
 }
 
 var predefinedACLs = map[string]bool{
