@@ -2,6 +2,7 @@ package acl
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/gohap/gohap/parser"
@@ -19,7 +20,7 @@ func exprMessage(fetch string, args []string) parser.ACLExprResult {
 	e, err := CompileWith(fetch, args, nil)
 	var re *ResolveError
 	if errors.As(err, &re) || errors.Is(err, ErrNotImplemented) {
-		return parser.ACLExprResult{}
+		return parser.ACLExprResult{UniqueID: -1}
 	}
 	if err != nil {
 		msg := err.Error()
@@ -28,9 +29,30 @@ func exprMessage(fetch string, args []string) parser.ACLExprResult {
 		if strings.HasPrefix(msg, "ACL keyword '") && strings.Contains(msg, " converter '") && !strings.HasSuffix(msg, ".") {
 			msg += "."
 		}
-		return parser.ACLExprResult{Checked: true, Err: msg}
+		return parser.ACLExprResult{Checked: true, Err: msg, UniqueID: -1}
 	}
-	return parser.ACLExprResult{Checked: true, NoPattern: len(args) == 0 && e.needsPattern()}
+	return parser.ACLExprResult{Checked: true, NoPattern: len(args) == 0 && e.needsPattern(), UniqueID: uniqueID(args)}
+}
+
+// uniqueID returns the pattern reference id of an ACL's "-u" flag, -1
+// without one.
+func uniqueID(args []string) int {
+	for i := 0; i < len(args) && strings.HasPrefix(args[i], "-"); i++ {
+		switch args[i] {
+		case "--":
+			return -1
+		case "-u":
+			if i+1 < len(args) {
+				if id, err := strconv.Atoi(args[i+1]); err == nil {
+					return id
+				}
+			}
+			return -1
+		case "-m", "-f":
+			i++
+		}
+	}
+	return -1
 }
 
 // needsPattern reports whether the expression matches against patterns:

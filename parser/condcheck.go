@@ -19,6 +19,8 @@ type ACLExprResult struct {
 	// NoPattern is set when HAProxy warns that the ACL will never match
 	// for want of a pattern.
 	NoPattern bool
+	// UniqueID is the pattern reference id set with "-u", -1 without.
+	UniqueID int
 }
 
 // aclExprCheck checks an ACL expression as parse_acl_expr() compiles it.
@@ -38,6 +40,24 @@ func checkACLExpr(fetch string, args []string) ACLExprResult {
 		return ACLExprResult{}
 	}
 	return aclExprCheck(fetch, args)
+}
+
+// aclExpr checks an ACL expression and records its "-u" id: an id set
+// before makes the expression an error, as pat_ref_lookupid() finds it.
+func (cp *cfgParser) aclExpr(fetch string, args []string) ACLExprResult {
+	r := checkACLExpr(fetch, args)
+	if !r.Checked || r.Err != "" || r.UniqueID < 0 {
+		return r
+	}
+	if cp.patRefIDs[r.UniqueID] {
+		r.Err = "the id is already used"
+		return r
+	}
+	if cp.patRefIDs == nil {
+		cp.patRefIDs = map[int]bool{}
+	}
+	cp.patRefIDs[r.UniqueID] = true
+	return r
 }
 
 // noPatternWarning is parse_acl_expr()'s warning for an ACL expression
@@ -90,7 +110,7 @@ func (cp *cfgParser) condError(pos Pos, words []string) string {
 			if fetch == "" {
 				return "missing fetch method in ACL expression ''"
 			}
-			r := checkACLExpr(fetch, args)
+			r := cp.aclExpr(fetch, args)
 			if r.Err != "" {
 				return r.Err
 			}

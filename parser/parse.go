@@ -214,6 +214,8 @@ type cfgParser struct {
 	userlist *Userlist
 	// fcgi is the fcgi-app section being read (fcgi.go).
 	fcgi *FCGIApp
+	// patRefIDs are the pattern reference ids ACLs set with "-u".
+	patRefIDs map[int]bool
 }
 
 func (cp *cfgParser) add(d Diagnostic) {

@@ -652,7 +652,7 @@ func kwACL(c *pctx) {
 		c.alert("error detected while parsing ACL '%s' : ACL keyword '%s' : invalid args in converter '%s' : failed to open pattern file <%s>..", name, fetch, conv, file)
 		return
 	}
-	r := checkACLExpr(expr, c.rest(3))
+	r := c.cp.aclExpr(expr, c.rest(3))
 	if r.Err != "" {
 		c.alert("error detected while parsing ACL '%s' : %s.", name, r.Err)
 		return
@@ -752,8 +752,12 @@ func kwRule(c *pctx) {
 		}
 	}
 	what := fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))
-	if c.args[0] == "redirect" {
+	switch {
+	case c.args[0] == "redirect":
 		what = "redirect"
+	case c.arg(1) == "redirect":
+		// http_parse_redirect_rule() reads the condition.
+		what = "http redirect"
 	}
 	if !c.cp.checkCondACLs(c, c.args[1:], what) {
 		if c.args[0] != "redirect" {
@@ -940,7 +944,9 @@ func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
 		return true
 	}
 	if what == "redirect" {
-		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: %s.", cp.proxy.Kind, cp.proxy.Name, msg)
+		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: %s.", ProxyTypeStr(cp.proxy), cp.proxy.Name, msg)
+	} else if what == "http redirect" {
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : error in condition: %s.", ProxyTypeStr(cp.proxy), cp.proxy.Name, c.args[0], c.args[1], msg)
 	} else if what == "sticking condition" {
 		c.alert("'stick': error detected while parsing sticking condition : %s.", msg)
 	} else if what == "switching rule" {

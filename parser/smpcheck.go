@@ -648,7 +648,10 @@ func (p *Proxy) L6CondDiags() Diagnostics {
 		check(r.Pos, r.Cond)
 	}
 	for _, r := range p.StickRules {
-		check(r.Pos, r.Cond)
+		if !r.Response {
+			// store-response rules are not looked at.
+			check(r.Pos, r.Cond)
+		}
 	}
 	for _, stage := range []string{"connection", "session", "content", "response"} {
 		for _, r := range p.TCPRequests {

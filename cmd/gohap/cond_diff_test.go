@@ -36,12 +36,26 @@ var condRuleFamilies = []struct{ head, rule string }{
 	{condLI, "http-request deny %s"},
 	{condLI, "tcp-request content accept %s"},
 	{condLI, "use_backend be %s"},
+	{condLI, "monitor fail %s"},
+	{condFE, "http-request deny deny_status 403 %s"},
+	{condFE, "http-request redirect location / %s"},
+	{condFE, "http-request capture req.hdr(host) len 10 %s"},
+	{condFE, "http-request track-sc0 src %s"},
+	{condFE, "tcp-request content track-sc0 src %s"},
+	{condFE, "tcp-request content set-var(txn.x) int(1) %s"},
+	{condFE, "http-after-response set-status 500 %s"},
+	{condBE, "http-response set-header X y %s"},
+	{condBE, "stick store-response src %s"},
+	{condDN, "http-request deny %s"},
 }
 
 const (
 	condFE = "frontend fe\n  bind 127.0.0.1:8080\n  acl a1 path /a\n"
 	condBE = "backend be2\n  stick-table type ip size 10\n  stats enable\n  server s1 127.0.0.1:8000\n  acl a1 path /a\n"
 	condLI = "listen li\n  bind 127.0.0.1:8081\n  acl a1 path /a\n"
+	// No ACL line: the rules of a named defaults section would need its
+	// own ACLs, which gohap refuses there.
+	condDN = "defaults dn\n  mode http\n"
 )
 
 // condForms are conditions: empty, with lone or misplaced operators,
@@ -120,7 +134,46 @@ if { method FOO }
 if { req.ver 1.x }
 if { path -m found -i }
 if { path -i -m sub x }
-if { path -m beg -f /nonexistent/gohap }`, "\n")
+if { path -m beg -f /nonexistent/gohap }
+if TRUE Or FALSE
+if TRUE oR
+if !!
+if { path -m found } { src }
+if {path -m found }
+if { path -m found}
+if a1 {
+unless !a1
+if { req.hdr(host) -m found } a1 !a1
+if { path_beg /x }
+if { path_beg }
+if { res.hdr(x) -m found }
+if { hdr(host),lower }
+if { src,ipmask(24) }
+if { int(1),bool }
+if { always_true }
+if { str(x),length }
+if { hdr_cnt }
+if { path,json -m found }
+if { var(proc.x) -m found }
+if { path -m len 3 }
+if { path -m int 3 }
+if { path -m ip 1.2.3.4 }
+if { src -m beg 1 }
+if { src -m found x }
+if { path -m bin zz }
+if { path -m bin 0a }
+if { req.len -m int x }
+if { req.len ge 1:2 }
+if { req.len eq x }
+if { req.ver gt 1.x }
+if { req.ver gt 99999 }
+if { hdr_ip(x) 1.2.3.4/40 }
+if { src 1.2.3.4/33 }
+if { src ::1/129 }
+if { path -m dom x }
+if { path -m reg -i a(b }
+if { path -u x a }
+if { path -u 3 a } { path -u 3 b }`, "\n")
 
 // TestDifferentialConditions runs haproxy -c and gohap check on every
 // condition form in every rule family that takes one, and compares exit
