@@ -39,15 +39,99 @@ var bindKnown = func() []string {
 	return out
 }()
 
-// bindLine is what a bind line's options set so far that later ones
-// depend on.
+// bindLine is a bind line being read: its address as written, what its
+// options set so far that later ones depend on, and where they go.
 type bindLine struct {
+	addr string
+	// ids are the listener ids of the proxy so far.
+	ids map[int]bindIDRef
+	// perms receives the UNIX socket options.
+	perms *UnixPerms
 	// id is set once the line has set a listener id.
 	id bool
 	// tgroup and thread are the thread group and whether "thread" set
 	// threads, as bind_parse_thread keeps them.
 	tgroup int
 	thread bool
+}
+
+// bindResult is what reading one bind option finds.
+type bindResult struct {
+	// arg is the option's argument, "" when it takes none or it is
+	// missing.
+	arg string
+	// unknown is set for a keyword HAProxy does not know; best is the
+	// closest one, "" when none is close enough.
+	unknown bool
+	best    string
+	// msg is the keyword's message, a warning when warn is set.
+	msg  string
+	warn bool
+}
+
+// bindOption reads option opts[i] of a bind line (or of a stats socket)
+// as bind_parse_args_list() hands it to its keyword's parser.
+func (c *pctx) bindOption(opts []string, i int, line *bindLine) bindResult {
+	o := opts[i]
+	n, known := BindKeywordArgs[o]
+	if !known || o == "quic-force-retry" {
+		return bindResult{unknown: true, best: bestMatch(o, bindKnown)}
+	}
+	r := bindResult{}
+	if n > 0 && i+1 < len(opts) {
+		r.arg = opts[i+1]
+	}
+	switch o {
+	case "mode", "uid", "gid", "user", "group":
+		r.msg = bindUnixOptions(line.perms, opts[i:min(i+2, len(opts))])
+		return r
+	case "crt":
+		if r.arg == "" {
+			break
+		}
+		f := r.arg
+		if base := c.cp.cfg.Global.CrtBase; base != "" && !strings.HasPrefix(f, "/") {
+			f = base + "/" + f
+		}
+		if _, err := os.Stat(f); err != nil {
+			r.msg = fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.\n", f, errnoText(err))
+			return r
+		}
+	case "maxconn":
+		// bind_parse_maxconn
+		if r.arg == "" {
+			r.msg = "'maxconn' : missing value"
+		} else if v := Atol(r.arg); v < 0 {
+			r.msg = fmt.Sprintf("'maxconn' : invalid value %d, must be >= 0", v)
+		}
+		return r
+	case "mss":
+		// bind_parse_mss
+		if r.arg == "" {
+			r.msg = "'mss' : missing MSS value"
+		} else if v := Atol(r.arg); v == 0 || v > 65535 || v < -65535 {
+			r.msg = "'mss' : expects an MSS with and absolute value between 1 and 65535"
+		}
+		return r
+	case "interface":
+		if r.arg == "" {
+			r.msg = "'interface' : missing interface name"
+		}
+		return r
+	case "nice":
+		// bind_parse_nice
+		if r.arg == "" {
+			r.msg = "'nice' : missing value"
+		} else if v := Atol(r.arg); v < -1024 || v > 1024 {
+			r.msg = fmt.Sprintf("'nice' : invalid value %d, allowed range is -1024..1024", v)
+		}
+		return r
+	}
+	if r.msg = c.bindFileError(o, r.arg); r.msg != "" {
+		return r
+	}
+	r.msg, r.warn = bindOptionError(o, r.arg, line.addr, c.pos, line.ids, line)
+	return r
 }
 
 // bindIDRef is where a listener id was declared, for duplicates.
@@ -171,7 +255,7 @@ func bindOptionError(o, val, addr string, pos Pos, ids map[int]bindIDRef, line *
 		line.tgroup, line.thread = group, true
 	case "verify":
 		if val != "none" && val != "optional" && val != "required" {
-			return fmt.Sprintf("'%s' : unknown verify method '%s', only 'none', 'optional', and 'required' are supported", o, val), false
+			return fmt.Sprintf("'%s' : unknown verify method '%s', only 'none', 'optional', and 'required' are supported\n", o, val), false
 		}
 	case "ssl-min-ver", "ssl-max-ver":
 		switch val {
@@ -211,7 +295,8 @@ func processNumberError(arg string, max int) string {
 		low, high = high, low
 	}
 	if low < 1 || low > uint64(max) || high > uint64(max) {
-		return fmt.Sprintf("'%s' is not a valid number/range. It supports numbers from 1 to %d.", arg, max)
+		// With parse_process_number()'s final newline.
+		return fmt.Sprintf("'%s' is not a valid number/range. It supports numbers from 1 to %d.\n", arg, max)
 	}
 	return ""
 }

@@ -51,3 +51,22 @@ func TestBindOptionMessages(t *testing.T) {
 		t.Errorf("no warning %q in %v", want, ds)
 	}
 }
+
+// A stats socket's options are bind options, with cli.c's wording.
+func TestStatsSocketOptionMessages(t *testing.T) {
+	sock := t.TempDir() + "/s.sock"
+	for _, c := range []struct{ opts, want string }{
+		{"level admin expose-fd listeners", ""},
+		{"bogus", "'stats socket' : unknown keyword 'bogus'."},
+		{"acept-proxy", "'stats socket' : unknown keyword 'acept-proxy'. Did you mean 'accept-proxy' maybe ?"},
+		{"level x", "'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got 'x')'"},
+		{"process 2", "'stats socket' : ''process' : '2' is not a valid number/range. It supports numbers from 1 to 1.\n'"},
+		{"mode x", "'stats socket' : ''mode' : missing or invalid mode 'x' (octal integer expected)'"},
+		{"id 3 id 4", "'stats socket' : ''id' : custom id 4 already used at c.cfg:2 ('bind " + sock + "')'"},
+	} {
+		cfg := "global\n stats socket " + sock + " " + c.opts + "\n"
+		if got := lineAlert(cfg); got != c.want {
+			t.Errorf("%s\n got  %q\n want %q", c.opts, got, c.want)
+		}
+	}
+}

@@ -247,100 +247,42 @@ func kwBind(c *pctx) {
 		expanded = append(expanded, ea)
 	}
 	opts := c.rest(2)
-	for i := 0; i < len(opts); i++ {
-		if opts[i] == "crt" && i+1 < len(opts) {
-			f := opts[i+1]
-			if base := c.cp.cfg.Global.CrtBase; base != "" && !strings.HasPrefix(f, "/") {
-				f = base + "/" + f
-			}
-			if _, err := os.Stat(f); err != nil {
-				c.alert("'bind %s' in section '%s' : unable to stat SSL certificate from file '%s' : %s.", addr, c.cp.section, f, errnoText(err))
-				return
-			}
-		}
-	}
 	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts, Unix: c.cp.cfg.Global.UnixBind.Perms}
-	if msg := bindUnixOptions(&b.Unix, opts); msg != "" {
-		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
-		return
-	}
-	bad := func(format string, a ...any) {
-		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, fmt.Sprintf(format, a...))
-	}
 	if p.bindIDs == nil {
 		p.bindIDs = map[int]bindIDRef{}
 	}
-	var line bindLine
+	st := bindLine{addr: addr, ids: p.bindIDs, perms: &b.Unix}
+	pre := fmt.Sprintf("'bind %s' in section '%s'", addr, c.cp.section)
 	for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
 		o := opts[i]
-		if _, ok := BindKeywordArgs[o]; !ok || o == "quic-force-retry" {
-			if best := bestMatch(o, bindKnown); best != "" {
-				c.alert("'bind %s' in section '%s': unknown keyword '%s'; did you mean '%s' maybe ?", addr, c.cp.section, o, best)
-			} else {
-				c.alert("'bind %s' in section '%s': unknown keyword '%s'.", addr, c.cp.section, o)
-			}
+		r := c.bindOption(opts, i, &st)
+		switch {
+		case r.unknown && r.best != "":
+			c.alert("%s: unknown keyword '%s'; did you mean '%s' maybe ?", pre, o, r.best)
 			return
-		}
-		arg := ""
-		if i+1 < len(opts) && BindKeywordArgs[o] > 0 {
-			arg = opts[i+1]
-		}
-		if msg := c.bindFileError(o, arg); msg != "" {
-			bad("%s", msg)
+		case r.unknown:
+			c.alert("%s: unknown keyword '%s'.", pre, o)
 			return
-		}
-		if msg, warn := bindOptionError(o, arg, addr, c.pos, p.bindIDs, &line); warn {
-			c.warn("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
-		} else if msg != "" {
-			bad("%s", msg)
+		case r.warn:
+			c.warn("%s : %s", pre, r.msg)
+		case r.msg != "":
+			// indent_msg() drops a final newline.
+			c.alert("%s : %s", pre, strings.TrimSuffix(r.msg, "\n"))
 			return
 		}
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 		b.Transparent = b.Transparent || o == "transparent"
 		b.V6Only = b.V6Only || o == "v6only"
 		b.DeferAccept = b.DeferAccept || o == "defer-accept"
-		val := ""
-		if i+1 < len(opts) {
-			val = opts[i+1]
-		}
-		switch o {
+		switch val := r.arg; o {
 		case "maxconn":
-			// bind_parse_maxconn
-			if val == "" {
-				bad("'maxconn' : missing value")
-				return
-			}
-			if b.Maxconn = Atol(val); b.Maxconn < 0 {
-				bad("'maxconn' : invalid value %d, must be >= 0", b.Maxconn)
-				return
-			}
+			b.Maxconn = Atol(val)
 		case "mss":
-			// bind_parse_mss
-			if val == "" {
-				bad("'mss' : missing MSS value")
-				return
-			}
-			if b.MSS = Atol(val); b.MSS == 0 || b.MSS > 65535 || b.MSS < -65535 {
-				bad("'mss' : expects an MSS with and absolute value between 1 and 65535")
-				return
-			}
+			b.MSS = Atol(val)
 		case "interface":
-			if val == "" {
-				bad("'interface' : missing interface name")
-				return
-			}
 			b.Interface = val
-		}
-		if o == "nice" {
-			// bind_parse_nice
-			if val == "" {
-				bad("'nice' : missing value")
-				return
-			}
-			if b.Nice = Atol(val); b.Nice < -1024 || b.Nice > 1024 {
-				bad("'nice' : invalid value %d, allowed range is -1024..1024", b.Nice)
-				return
-			}
+		case "nice":
+			b.Nice = Atol(val)
 		}
 	}
 	p.Binds = append(p.Binds, b)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -205,6 +206,20 @@ func TestDifferentialBindOptions(t *testing.T) {
 		lines = append(lines, struct{ head, line string }{"frontend fe\n", l})
 	}
 	agree := diffLines(t, bin, lines)
-	t.Logf("bind option forms with HAProxy's messages and exit code: %d/%d agree", agree, len(lines))
-	fmt.Printf("differential bind options: %d/%d agree\n", agree, len(lines))
+	// The options of a stats socket are bind options too (cli.c).
+	dir := t.TempDir()
+	var cfgs []struct{ name, cfg string }
+	for _, o := range append(bindOptionForms, "id 3 id 4", "level admin expose-fd listeners", "mode 600 level user") {
+		if strings.HasPrefix(o, "proto ") {
+			// Whether the CLI may use a mux is checked after parsing.
+			continue
+		}
+		line := "stats socket " + filepath.Join(dir, "s.sock") + " " + o
+		cfgs = append(cfgs, struct{ name, cfg string }{line, "global\n  " + line +
+			"\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend fe\n  bind 127.0.0.1:8080\n"})
+	}
+	agree += diffConfigs(t, bin, cfgs)
+	total := len(lines) + len(cfgs)
+	t.Logf("bind and stats socket option forms with HAProxy's messages and exit code: %d/%d agree", agree, total)
+	fmt.Printf("differential bind options: %d/%d agree\n", agree, total)
 }

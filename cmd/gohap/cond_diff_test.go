@@ -206,13 +206,25 @@ func TestDifferentialConditions(t *testing.T) {
 // how many give the same exit code and messages; it logs the others.
 func diffLines(t *testing.T, bin string, lines []struct{ head, line string }) int {
 	t.Helper()
+	cfgs := make([]struct{ name, cfg string }, 0, len(lines))
+	for _, l := range lines {
+		cfgs = append(cfgs, struct{ name, cfg string }{l.line,
+			"global\n  log stdout local0\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n" +
+				"backend be\n  server s 127.0.0.1:8000\n" + l.head + "  " + l.line + "\n"})
+	}
+	return diffConfigs(t, bin, cfgs)
+}
+
+// diffConfigs runs haproxy -c and gohap check on each configuration and
+// returns how many give the same exit code and messages; it reports the
+// others under their name.
+func diffConfigs(t *testing.T, bin string, cfgs []struct{ name, cfg string }) int {
+	t.Helper()
 	dir := t.TempDir()
 	f := filepath.Join(dir, "c.cfg")
 	agree := 0
-	for _, l := range lines {
-		cfg := "global\n  log stdout local0\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n" +
-			"backend be\n  server s 127.0.0.1:8000\n" + l.head + "  " + l.line + "\n"
-		if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
+	for _, c := range cfgs {
+		if err := os.WriteFile(f, []byte(c.cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		h := runHAProxy(t, bin, dir, f)
@@ -221,7 +233,7 @@ func diffLines(t *testing.T, bin string, lines []struct{ head, line string }) in
 			agree++
 			continue
 		}
-		t.Errorf("%s: exit %d (haproxy) vs %d (gohap)\nhaproxy:\n%s\ngohap:\n%s", l.line, h.code, g.code,
+		t.Errorf("%s: exit %d (haproxy) vs %d (gohap)\nhaproxy:\n%s\ngohap:\n%s", c.name, h.code, g.code,
 			strings.Join(h.lines, "\n"), strings.Join(g.lines, "\n"))
 	}
 	return agree
