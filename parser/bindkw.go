@@ -69,6 +69,29 @@ type bindResult struct {
 	warn bool
 }
 
+// bindOptionChecked reads option opts[i] of a bind line in a proxy or
+// peers section, and reports its message as bind_parse_args_list()
+// does; false after an alert.
+func (c *pctx) bindOptionChecked(opts []string, i int, line *bindLine) (bindResult, bool) {
+	pre := fmt.Sprintf("'bind %s' in section '%s'", line.addr, c.cp.section)
+	r := c.bindOption(opts, i, line)
+	switch {
+	case r.unknown && r.best != "":
+		c.alert("%s: unknown keyword '%s'; did you mean '%s' maybe ?", pre, opts[i], r.best)
+		return r, false
+	case r.unknown:
+		c.alert("%s: unknown keyword '%s'.", pre, opts[i])
+		return r, false
+	case r.warn:
+		c.warn("%s : %s", pre, r.msg)
+	case r.msg != "":
+		// indent_msg() drops a final newline.
+		c.alert("%s : %s", pre, strings.TrimSuffix(r.msg, "\n"))
+		return r, false
+	}
+	return r, true
+}
+
 // bindOption reads option opts[i] of a bind line (or of a stats socket)
 // as bind_parse_args_list() hands it to its keyword's parser.
 func (c *pctx) bindOption(opts []string, i int, line *bindLine) bindResult {

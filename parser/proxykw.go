@@ -252,22 +252,10 @@ func kwBind(c *pctx) {
 		p.bindIDs = map[int]bindIDRef{}
 	}
 	st := bindLine{addr: addr, ids: p.bindIDs, perms: &b.Unix}
-	pre := fmt.Sprintf("'bind %s' in section '%s'", addr, c.cp.section)
 	for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
 		o := opts[i]
-		r := c.bindOption(opts, i, &st)
-		switch {
-		case r.unknown && r.best != "":
-			c.alert("%s: unknown keyword '%s'; did you mean '%s' maybe ?", pre, o, r.best)
-			return
-		case r.unknown:
-			c.alert("%s: unknown keyword '%s'.", pre, o)
-			return
-		case r.warn:
-			c.warn("%s : %s", pre, r.msg)
-		case r.msg != "":
-			// indent_msg() drops a final newline.
-			c.alert("%s : %s", pre, strings.TrimSuffix(r.msg, "\n"))
+		r, ok := c.bindOptionChecked(opts, i, &st)
+		if !ok {
 			return
 		}
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"

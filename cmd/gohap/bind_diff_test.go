@@ -218,8 +218,14 @@ func TestDifferentialBindOptions(t *testing.T) {
 		cfgs = append(cfgs, struct{ name, cfg string }{line, "global\n  " + line +
 			"\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend fe\n  bind 127.0.0.1:8080\n"})
 	}
+	// So are those of a peers section's bind line.
+	for _, o := range bindOptionForms {
+		line := "bind 127.0.0.1:10000 " + o
+		cfgs = append(cfgs, struct{ name, cfg string }{"peers: " + line,
+			"defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend fe\n  bind 127.0.0.1:8080\npeers p\n  " + line + "\n"})
+	}
 	agree += diffConfigs(t, bin, cfgs)
 	total := len(lines) + len(cfgs)
-	t.Logf("bind and stats socket option forms with HAProxy's messages and exit code: %d/%d agree", agree, total)
+	t.Logf("bind, stats socket and peers bind option forms with HAProxy's messages and exit code: %d/%d agree", agree, total)
 	fmt.Printf("differential bind options: %d/%d agree\n", agree, total)
 }
