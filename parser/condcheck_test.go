@@ -37,6 +37,7 @@ func TestConditionMessages(t *testing.T) {
 		{"redirect location / if {", "error detected in frontend 'fe' while parsing redirect rule : error in condition: missing closing '}' in condition."},
 		{"use_backend b if x", "error detected while parsing switching rule : no such ACL : 'x'."},
 		{"tcp-request content reject if x", "'tcp-request content reject' : error detected in frontend 'fe' while parsing 'if' condition : no such ACL : 'x'"},
+		{"acl OR path /x", "acl name 'OR' will never match. 'or' is used to express a logical disjunction within a condition."},
 		{"monitor fail unless {", "error detected while parsing a 'monitor fail' condition : missing closing '}' in condition."},
 	} {
 		if got := lineAlert(fe + c.line + "\n"); got != c.want {

@@ -232,6 +232,14 @@ func kwFCGIACL(c *pctx, a *FCGIApp) {
 	if _, ok := c.aclFetch(name, c.arg(2)); !ok {
 		return
 	}
+	r := c.cp.aclExpr(c.arg(2), c.rest(3))
+	if r.Err != "" {
+		c.alert("error detected while parsing ACL '%s' : %s.", name, r.Err)
+		return
+	}
+	if r.NoPattern {
+		c.cp.add(noPatternWarning(c.pos, c.arg(2)))
+	}
 	a.ACLs = append(a.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
 	if a.aclNames == nil {
 		a.aclNames = map[string]bool{}

@@ -569,6 +569,10 @@ func kwACL(c *pctx) {
 		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
 		return
 	}
+	if strings.EqualFold(name, "or") {
+		c.alert("acl name '%s' will never match. 'or' is used to express a logical disjunction within a condition.", name)
+		return
+	}
 	expr := c.arg(2)
 	fetch, ok := c.aclFetch(name, expr)
 	if !ok {

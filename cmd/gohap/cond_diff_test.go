@@ -47,6 +47,8 @@ var condRuleFamilies = []struct{ head, rule string }{
 	{condBE, "http-response set-header X y %s"},
 	{condBE, "stick store-response src %s"},
 	{condDN, "http-request deny %s"},
+	{condFCGI, "set-param X y %s"},
+	{condFCGI, "pass-header x %s"},
 }
 
 const (
@@ -55,7 +57,8 @@ const (
 	condLI = "listen li\n  bind 127.0.0.1:8081\n  acl a1 path /a\n"
 	// No ACL line: the rules of a named defaults section would need its
 	// own ACLs, which gohap refuses there.
-	condDN = "defaults dn\n  mode http\n"
+	condDN   = "defaults dn\n  mode http\n"
+	condFCGI = "fcgi-app app\n  docroot /tmp\n  acl a1 path /a\n"
 )
 
 // condForms are conditions: empty, with lone or misplaced operators,
@@ -173,7 +176,9 @@ if { src ::1/129 }
 if { path -m dom x }
 if { path -m reg -i a(b }
 if { path -u x a }
-if { path -u 3 a } { path -u 3 b }`, "\n")
+if { path -u 3 a } { path -u 3 b }
+if or
+if { path -m found } or`, "\n")
 
 // TestDifferentialConditions runs haproxy -c and gohap check on every
 // condition form in every rule family that takes one, and compares exit
@@ -193,7 +198,8 @@ func TestDifferentialConditions(t *testing.T) {
 	for _, c := range condForms {
 		i, j := strings.Index(c, "{ "), strings.LastIndex(c, " }")
 		if i >= 0 && j >= i+2 {
-			lines = append(lines, struct{ head, line string }{condFE, "acl x " + c[i+2:j]})
+			lines = append(lines, struct{ head, line string }{condFE, "acl x " + c[i+2:j]},
+				struct{ head, line string }{condFCGI, "acl x " + c[i+2:j]})
 		}
 	}
 	agree := diffLines(t, bin, lines)
