@@ -46,3 +46,26 @@ func TestExprMessage(t *testing.T) {
 		t.Errorf("table argument checked: %+v", r)
 	}
 }
+
+// A condition of any words compiles or fails without panicking, and the
+// expression check gives a message or a clean result for any expression.
+func FuzzParseCond(f *testing.F) {
+	for _, s := range []string{"if", "unless", "if !", "if || TRUE ||", "if a !a or TRUE", "if { path -m beg / } !{ src 1.2.3.4 }",
+		"if { path", "if { }", "if }", "if { path -m reg a(b }", "if { req.len gt x }", "if { path -u 3 a }", "unless !!a OR { hdr(host),lower -m str x }"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words := strings.Fields(s)
+		set := NewSet()
+		if err := set.Add("a", "path", []string{"/a"}); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := set.ParseCond(words); err == nil {
+			c.Eval(txn(t, req))
+		}
+		if len(words) > 0 {
+			exprMessage(words[0], words[1:])
+		}
+		pcreError(s)
+	})
+}
