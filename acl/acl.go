@@ -274,7 +274,9 @@ func inlinePatterns(m matchKind, args []string) ([]string, error) {
 			op = a
 			continue
 		}
-		if op == "" || op == "eq" {
+		if op == "" || op == "eq" || strings.ContainsAny(a, ":-") {
+			// Ranges go to the pattern parser as written, the
+			// operator ignored.
 			out = append(out, a)
 			continue
 		}

@@ -133,6 +133,15 @@ func TestConditions(t *testing.T) {
 		{"if HTTP_1.1 TRUE", true},
 		{"if FALSE", false},
 		{"if LOCALHOST", false},
+		// parse_acl_cond's forms: no term, a lone "!", empty groups.
+		{"if", false},
+		{"unless", true},
+		{"if !", false},
+		{"if ! TRUE", false},
+		{"if || TRUE", true},
+		{"if FALSE ||", false},
+		{"if FALSE OR TRUE", true},
+		{"if !{ method POST }", true},
 	}
 	for _, c := range cases {
 		cond, err := s.ParseCond(splitWords(c.cond))
@@ -144,7 +153,7 @@ func TestConditions(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.cond, got, c.want)
 		}
 	}
-	for _, bad := range []string{"if", "when x", "if unknown_acl", "if { method }x"} {
+	for _, bad := range []string{"when x", "if unknown_acl", "if { method }x", "if { method", "if { }"} {
 		if _, err := s.ParseCond(splitWords(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

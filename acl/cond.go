@@ -2,6 +2,7 @@ package acl
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -114,8 +115,12 @@ type Cond struct {
 	ors    [][]term
 }
 
-// ParseCond compiles condition words starting with "if" or "unless". An
-// empty word list yields nil, which Eval treats as true.
+// ParseCond compiles condition words starting with "if" or "unless" as
+// parse_acl_cond (src/acl.c) reads them: "!" toggles the next term and
+// may stand alone, "||" and "or" (any case) start a new AND group, and
+// empty groups are dropped. An empty word list yields nil, which Eval
+// treats as true; "if" or "unless" alone yields a condition with no
+// group, which an "if" never matches and an "unless" always does.
 func (s *Set) ParseCond(words []string) (*Cond, error) {
 	if len(words) == 0 {
 		return nil, nil
@@ -126,59 +131,55 @@ func (s *Set) ParseCond(words []string) (*Cond, error) {
 	case "unless":
 		c.unless = true
 	default:
-		return nil, fmt.Errorf("expects 'if' or 'unless', got '%s'", words[0])
+		return nil, fmt.Errorf("conditions must start with either 'if' or 'unless'")
 	}
 	words = words[1:]
-	if len(words) == 0 {
-		return nil, fmt.Errorf("missing condition after '%s'", map[bool]string{true: "unless", false: "if"}[c.unless])
-	}
-	group := []term{}
+	var group []term
 	neg := false
 	for i := 0; i < len(words); i++ {
 		w := words[i]
-		// "!" may be glued to its term, "!{" included.
-		for len(w) > 1 && w[0] == '!' {
+		for len(w) > 0 && w[0] == '!' {
 			neg = !neg
 			w = w[1:]
 		}
-		switch {
-		case w == "||" || w == "or":
-			if len(group) == 0 {
-				return nil, fmt.Errorf("missing ACL before '%s'", w)
+		if w == "" {
+			continue
+		}
+		if w == "||" || strings.EqualFold(w, "or") {
+			if len(group) > 0 {
+				c.ors = append(c.ors, group)
 			}
-			c.ors = append(c.ors, group)
-			group = []term{}
+			group, neg = nil, false
 			continue
-		case w == "!":
-			neg = !neg
-			continue
-		case w == "{":
+		}
+		var a *ACL
+		if w == "{" {
 			j := i + 1
 			for j < len(words) && words[j] != "}" {
 				j++
 			}
-			if j >= len(words) || j == i+1 {
-				return nil, fmt.Errorf("unterminated anonymous ACL")
+			if j >= len(words) {
+				return nil, fmt.Errorf("missing closing '}' in condition")
 			}
-			e, err := CompileWith(words[i+1], words[i+2:j], s.ctx)
+			fetch, args := "", []string(nil)
+			if j > i+1 {
+				fetch, args = words[i+1], words[i+2:j]
+			}
+			e, err := CompileWith(fetch, args, s.ctx)
 			if err != nil {
 				return nil, err
 			}
-			group = append(group, term{neg, &ACL{Name: "anonymous", exprs: []*Expr{e}}})
+			a = &ACL{Name: "anonymous", exprs: []*Expr{e}}
 			i = j
-		default:
-			a := s.lookup(w)
-			if a == nil {
-				return nil, fmt.Errorf("no such ACL : '%s'", w)
-			}
-			group = append(group, term{neg, a})
+		} else if a = s.lookup(w); a == nil {
+			return nil, fmt.Errorf("no such ACL : '%s'", w)
 		}
+		group = append(group, term{neg, a})
 		neg = false
 	}
-	if len(group) == 0 {
-		return nil, fmt.Errorf("missing ACL at the end of the condition")
+	if len(group) > 0 {
+		c.ors = append(c.ors, group)
 	}
-	c.ors = append(c.ors, group)
 	return c, nil
 }
 

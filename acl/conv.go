@@ -2,8 +2,10 @@ package acl
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -462,17 +464,64 @@ func convWord(c *conv, t *Txn, v *Value) bool {
 // compileRegex compiles a PCRE pattern with Go's engine; constructs that
 // engine lacks (back-references, look-arounds) are not implemented.
 func compileRegex(p string, icase bool) (*regexp.Regexp, error) {
+	src := p
 	if icase {
-		p = "(?i)" + p
+		src = "(?i)" + p
 	}
-	re, err := regexp.Compile(p)
+	re, err := regexp.Compile(src)
 	if err != nil {
 		if strings.Contains(err.Error(), "invalid or unsupported Perl syntax") || strings.Contains(err.Error(), "invalid escape sequence") {
-			return nil, errorf("regex '%s': %w", p, errNotImpl)
+			return nil, errorf("regex '%s': %w", src, errNotImpl)
+		}
+		if msg, off, ok := pcreError(p); ok {
+			return nil, errorf("regex '%s' is invalid (error=%s, erroffset=%d)", p, msg, off)
 		}
 		return nil, errorf("regex '%s' is invalid", p)
 	}
 	return re, nil
+}
+
+// pcreError returns PCRE2's message and offset for the syntax error Go's
+// parser finds in p, for the errors both engines see alike.
+func pcreError(p string) (string, int, bool) {
+	_, err := syntax.Parse(p, syntax.Perl)
+	var se *syntax.Error
+	if !errors.As(err, &se) {
+		return "", 0, false
+	}
+	at := strings.Index(p, se.Expr)
+	switch se.Code {
+	case syntax.ErrMissingParen:
+		return "missing closing parenthesis", len(p), true
+	case syntax.ErrMissingBracket:
+		return "missing terminating ] for character class", len(p), true
+	case syntax.ErrTrailingBackslash:
+		return `\ at end of pattern`, len(p), true
+	case syntax.ErrUnexpectedParen:
+		depth := 0
+		for i := 0; i < len(p); i++ {
+			switch p[i] {
+			case '\\':
+				i++
+			case '(':
+				depth++
+			case ')':
+				if depth == 0 {
+					return "unmatched closing parenthesis", i, true
+				}
+				depth--
+			}
+		}
+	case syntax.ErrMissingRepeatArgument:
+		if at >= 0 {
+			return "quantifier does not follow a repeatable item", at, true
+		}
+	case syntax.ErrInvalidRepeatOp:
+		if at >= 0 && len(se.Expr) > 1 {
+			return "quantifier does not follow a repeatable item", at + 1, true
+		}
+	}
+	return "", 0, false
 }
 
 func checkRegsub(c *conv, _ *Context) error {

@@ -514,6 +514,10 @@ func parseIntRange(op, p string, dotted bool) (intRange, error) {
 	if op != "" {
 		n, err := num(p)
 		if err != nil {
+			if op != "eq" && !strings.ContainsAny(p, ":-") {
+				// parse_acl_expr converts the value itself then.
+				err = errorf("'%s' is neither a number nor a supported operator", p)
+			}
 			return intRange{}, err
 		}
 		switch op {

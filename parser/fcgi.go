@@ -232,6 +232,14 @@ func kwFCGIACL(c *pctx, a *FCGIApp) {
 	if _, ok := c.aclFetch(name, c.arg(2)); !ok {
 		return
 	}
+	r := c.cp.aclExpr(c.arg(2), c.rest(3))
+	if r.Err != "" {
+		c.alert("error detected while parsing ACL '%s' : %s.", name, r.Err)
+		return
+	}
+	if r.NoPattern {
+		c.cp.add(noPatternWarning(c.pos, c.arg(2)))
+	}
 	a.ACLs = append(a.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
 	if a.aclNames == nil {
 		a.aclNames = map[string]bool{}
@@ -270,10 +278,10 @@ func fcgiCond(c *pctx, a *FCGIApp, name string, words []string) ([]string, bool)
 	}
 	saved := c.cp.proxy
 	c.cp.proxy = &Proxy{aclNames: a.aclNames}
-	bad := c.cp.unknownCondACL(words)
+	bad := c.cp.condError(c.pos, words)
 	c.cp.proxy = saved
 	if bad != "" {
-		c.alert("'%s' : no such ACL : '%s'.", name, bad)
+		c.alert("'%s' : %s.", name, bad)
 		return nil, false
 	}
 	return append([]string(nil), words...), true

@@ -607,6 +607,27 @@ func (c *pctx) statsSocket(addr string) {
 		return
 	}
 	s := StatsSocket{Pos: c.pos, Address: addr, Level: "operator"}
+	if c.cp.statsIDs == nil {
+		c.cp.statsIDs = map[int]bindIDRef{}
+	}
+	// The options are bind options of the CLI's frontend (cli.c).
+	line := bindLine{addr: addr, ids: c.cp.statsIDs, perms: &UnixPerms{}}
+	for i := 3; i < len(c.args); i += 1 + BindKeywordArgs[c.args[i]] {
+		r := c.bindOption(c.args[3:], i-3, &line)
+		switch {
+		case r.unknown && r.best != "":
+			c.alert("'stats socket' : unknown keyword '%s'. Did you mean '%s' maybe ?", c.args[i], r.best)
+			return
+		case r.unknown:
+			c.alert("'stats socket' : unknown keyword '%s'.", c.args[i])
+			return
+		case r.warn:
+			c.warn("'stats socket' : %s", r.msg)
+		case r.msg != "":
+			c.alert("'stats socket' : '%s'", r.msg)
+			return
+		}
+	}
 	ok := true
 	if pfx, _, found := strings.Cut(addr, "@"); found && pfx != "fd" && pfx != "unix" && pfx != "abns" && pfx != "ipv4" && pfx != "ipv6" {
 		ok = false

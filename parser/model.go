@@ -368,6 +368,8 @@ type Proxy struct {
 	hasRules, usedByFE, usedByBE bool
 
 	aclNames map[string]bool
+	// bindIDs are the listener ids of the bind lines so far.
+	bindIDs map[int]bindIDRef
 }
 
 // ForwardOpt is "option forwardfor [except NET] [header NAME] [if-none]"

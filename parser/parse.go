@@ -214,6 +214,10 @@ type cfgParser struct {
 	userlist *Userlist
 	// fcgi is the fcgi-app section being read (fcgi.go).
 	fcgi *FCGIApp
+	// statsIDs are the listener ids of the stats sockets.
+	statsIDs map[int]bindIDRef
+	// patRefIDs are the pattern reference ids ACLs set with "-u".
+	patRefIDs map[int]bool
 }
 
 func (cp *cfgParser) add(d Diagnostic) {

@@ -142,8 +142,15 @@ func (cp *cfgParser) peersLine(c *pctx) {
 			c.alert("'%s %s' : %s", kw, c.arg(1), msg)
 			return
 		}
+		opts := c.rest(2)
+		line := bindLine{addr: c.arg(1), ids: map[int]bindIDRef{}, perms: &UnixPerms{}}
+		for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
+			if _, ok := c.bindOptionChecked(opts, i, &line); !ok {
+				return
+			}
+		}
 		// The runtime runs the TLS options and refuses the others.
-		ps.Bind = &Bind{Pos: c.pos, Address: addr, Options: c.rest(2)}
+		ps.Bind = &Bind{Pos: c.pos, Address: addr, Options: opts}
 	case "peer", "server":
 		name := c.arg(1)
 		local := name == ps.LocalName

@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -110,13 +112,18 @@ func TestPeersLocalFromEnv(t *testing.T) {
 // TLS options of servers are kept for the runtime; other server options
 // are not run on peers.
 func TestPeersServerOptions(t *testing.T) {
-	cfg := "global\n  localpeer a\npeers p\n  default-server ssl verify none\n  bind 127.0.0.1:1 ssl crt x.pem\n  server a\n  server b 127.0.0.1:2 crt y.pem\n  server c 127.0.0.1:3 check\n"
+	// The bind line's certificate must exist, as HAProxy checks.
+	crt := filepath.Join(t.TempDir(), "x.pem")
+	if err := os.WriteFile(crt, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "global\n  localpeer a\npeers p\n  default-server ssl verify none\n  bind 127.0.0.1:1 ssl crt " + crt + "\n  server a\n  server b 127.0.0.1:2 crt y.pem\n  server c 127.0.0.1:3 check\n"
 	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte(cfg)}}, Options{})
 	if ds.HasErrors() {
 		t.Fatal(ds)
 	}
 	ps := c.Peers[0]
-	if strings.Join(ps.DefaultServer, " ") != "ssl verify none" || strings.Join(ps.Peers[1].TLSWords, " ") != "crt y.pem" || strings.Join(ps.Bind.Options, " ") != "ssl crt x.pem" {
+	if strings.Join(ps.DefaultServer, " ") != "ssl verify none" || strings.Join(ps.Peers[1].TLSWords, " ") != "crt y.pem" || strings.Join(ps.Bind.Options, " ") != "ssl crt "+crt {
 		t.Errorf("%+v %+v %+v", ps.DefaultServer, ps.Peers[1], ps.Bind)
 	}
 	support := map[int]Support{}

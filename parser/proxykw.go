@@ -258,74 +258,30 @@ func kwBind(c *pctx) {
 		expanded = append(expanded, ea)
 	}
 	opts := c.rest(2)
-	for i := 0; i < len(opts); i++ {
-		if opts[i] == "crt" && i+1 < len(opts) {
-			f := opts[i+1]
-			if base := c.cp.cfg.Global.CrtBase; base != "" && !strings.HasPrefix(f, "/") {
-				f = base + "/" + f
-			}
-			if _, err := os.Stat(f); err != nil {
-				c.alert("'bind %s' in section '%s' : unable to stat SSL certificate from file '%s' : %s.", addr, c.cp.section, f, errnoText(err))
-				return
-			}
-		}
-	}
 	b := Bind{Pos: c.pos, Address: strings.Join(expanded, ","), Options: opts, Unix: c.cp.cfg.Global.UnixBind.Perms}
-	if msg := bindUnixOptions(&b.Unix, opts); msg != "" {
-		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, msg)
-		return
+	if p.bindIDs == nil {
+		p.bindIDs = map[int]bindIDRef{}
 	}
-	bad := func(format string, a ...any) {
-		c.alert("'bind %s' in section '%s' : %s", addr, c.cp.section, fmt.Sprintf(format, a...))
-	}
+	st := bindLine{addr: addr, ids: p.bindIDs, perms: &b.Unix}
 	for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
 		o := opts[i]
+		r, ok := c.bindOptionChecked(opts, i, &st)
+		if !ok {
+			return
+		}
 		b.AcceptProxy = b.AcceptProxy || o == "accept-proxy"
 		b.Transparent = b.Transparent || o == "transparent"
 		b.V6Only = b.V6Only || o == "v6only"
 		b.DeferAccept = b.DeferAccept || o == "defer-accept"
-		val := ""
-		if i+1 < len(opts) {
-			val = opts[i+1]
-		}
-		switch o {
+		switch val := r.arg; o {
 		case "maxconn":
-			// bind_parse_maxconn
-			if val == "" {
-				bad("'maxconn' : missing value")
-				return
-			}
-			if b.Maxconn = Atol(val); b.Maxconn < 0 {
-				bad("'maxconn' : invalid value %d, must be >= 0", b.Maxconn)
-				return
-			}
+			b.Maxconn = Atol(val)
 		case "mss":
-			// bind_parse_mss
-			if val == "" {
-				bad("'mss' : missing MSS value")
-				return
-			}
-			if b.MSS = Atol(val); b.MSS == 0 || b.MSS > 65535 || b.MSS < -65535 {
-				bad("'mss' : expects an MSS with and absolute value between 1 and 65535")
-				return
-			}
+			b.MSS = Atol(val)
 		case "interface":
-			if val == "" {
-				bad("'interface' : missing interface name")
-				return
-			}
 			b.Interface = val
-		}
-		if o == "nice" {
-			// bind_parse_nice
-			if val == "" {
-				bad("'nice' : missing value")
-				return
-			}
-			if b.Nice = Atol(val); b.Nice < -1024 || b.Nice > 1024 {
-				bad("'nice' : invalid value %d, allowed range is -1024..1024", b.Nice)
-				return
-			}
+		case "nice":
+			b.Nice = Atol(val)
 		}
 	}
 	p.Binds = append(p.Binds, b)
@@ -624,6 +580,10 @@ func kwACL(c *pctx) {
 		c.alert("character '%c' is not permitted in acl name '%s'.", name[i], name)
 		return
 	}
+	if strings.EqualFold(name, "or") {
+		c.alert("acl name '%s' will never match. 'or' is used to express a logical disjunction within a condition.", name)
+		return
+	}
 	expr := c.arg(2)
 	fetch, ok := c.aclFetch(name, expr)
 	if !ok {
@@ -637,15 +597,13 @@ func kwACL(c *pctx) {
 		c.alert("error detected while parsing ACL '%s' : ACL keyword '%s' : invalid args in converter '%s' : failed to open pattern file <%s>..", name, fetch, conv, file)
 		return
 	}
-	if len(c.rest(3)) == 0 && !boolFetches[fetch] && !strings.Contains(expr, ",") {
-		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone,
-			Msg: fmt.Sprintf("parsing acl keyword '%s' :", fetch),
-			Detail: []string{
-				"  no pattern to match against were provided, so this ACL will never match.",
-				"  If this is what you intended, please add '--' to get rid of this warning.",
-				"  If you intended to match only for existence, please use '-m found'.",
-				"  If you wanted to force an int to match as a bool, please use '-m bool'.",
-				""}})
+	r := c.cp.aclExpr(expr, c.rest(3))
+	if r.Err != "" {
+		c.alert("error detected while parsing ACL '%s' : %s.", name, r.Err)
+		return
+	}
+	if r.Checked && r.NoPattern || !r.Checked && len(c.rest(3)) == 0 && !boolFetches[fetch] && !strings.Contains(expr, ",") {
+		c.cp.add(noPatternWarning(c.pos, expr))
 	}
 	p := c.cp.proxy
 	p.ACLs = append(p.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
@@ -739,8 +697,12 @@ func kwRule(c *pctx) {
 		}
 	}
 	what := fmt.Sprintf("an '%s %s' condition", c.args[0], c.arg(1))
-	if c.args[0] == "redirect" {
+	switch {
+	case c.args[0] == "redirect":
 		what = "redirect"
+	case c.arg(1) == "redirect":
+		// http_parse_redirect_rule() reads the condition.
+		what = "http redirect"
 	}
 	if !c.cp.checkCondACLs(c, c.args[1:], what) {
 		if c.args[0] != "redirect" {
@@ -918,65 +880,26 @@ func kwMonitor(c *pctx) {
 	p.MonitorFail = append(p.MonitorFail, c.args[2:])
 }
 
-// checkCondACLs resolves the named ACLs of an "if/unless" condition as
-// HAProxy does at parse time: an ACL declared later is an error.
+// checkCondACLs compiles the condition of rule words as HAProxy does at
+// parse time (an ACL declared later is an error) and reports its error
+// in the wording of the rule's keyword; false after an alert.
 func (cp *cfgParser) checkCondACLs(c *pctx, words []string, what string) bool {
-	name := cp.unknownCondACL(words)
-	if name == "" {
+	msg := cp.condError(c.pos, words)
+	if msg == "" {
 		return true
 	}
 	if what == "redirect" {
-		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: no such ACL : '%s'.", cp.proxy.Kind, cp.proxy.Name, name)
+		c.alert("error detected in %s '%s' while parsing redirect rule : error in condition: %s.", ProxyTypeStr(cp.proxy), cp.proxy.Name, msg)
+	} else if what == "http redirect" {
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : error in condition: %s.", ProxyTypeStr(cp.proxy), cp.proxy.Name, c.args[0], c.args[1], msg)
 	} else if what == "sticking condition" {
-		c.alert("'stick': error detected while parsing sticking condition : no such ACL : '%s'.", name)
+		c.alert("'stick': error detected while parsing sticking condition : %s.", msg)
 	} else if what == "switching rule" {
-		c.alert("error detected while parsing switching rule : no such ACL : '%s'.", name)
+		c.alert("error detected while parsing switching rule : %s.", msg)
 	} else {
-		c.alert("error detected while parsing %s : no such ACL : '%s'.", what, name)
+		c.alert("error detected while parsing %s : %s.", what, msg)
 	}
 	return false
-}
-
-// unknownCondACL returns the first ACL name of condition words (from the
-// first if/unless) that is neither declared so far nor predefined.
-func (cp *cfgParser) unknownCondACL(words []string) string {
-	start := -1
-	for i, w := range words {
-		if w == "if" || w == "unless" {
-			start = i + 1
-			break
-		}
-	}
-	if start < 0 {
-		return ""
-	}
-	depth := 0
-	for _, w := range words[start:] {
-		switch w {
-		case "{":
-			depth++
-			continue
-		case "}":
-			depth--
-			continue
-		case "||", "or", "OR", "!":
-			continue
-		case "!{":
-			depth++
-			continue
-		}
-		if depth > 0 {
-			continue
-		}
-		name := strings.TrimPrefix(w, "!")
-		if name == "" || predefinedACLs[name] {
-			continue
-		}
-		if !cp.proxy.aclNames[name] {
-			return name
-		}
-	}
-	return ""
 }
 
 var predefinedACLs = map[string]bool{

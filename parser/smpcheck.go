@@ -434,9 +434,9 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 		return true
 	}
 	act := c.args[2]
-	if name := c.cp.unknownCondACL(c.args[3:]); name != "" {
+	if msg := c.cp.condError(c.pos, c.args[3:]); msg != "" {
 		kw := condWord(c.args[3:])
-		c.alert("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition : no such ACL : '%s'", c.args[0], stage, act, ProxyTypeStr(p), p.Name, kw, name)
+		c.alert("'%s %s %s' : error detected in %s '%s' while parsing '%s' condition : %s", c.args[0], stage, act, ProxyTypeStr(p), p.Name, kw, msg)
 		return false
 	}
 	if strings.HasPrefix(act, "set-var-fmt(") && len(c.args) > 3 {
@@ -629,7 +629,7 @@ func condUses(p *Proxy, words []string) smpuse.Use {
 
 // L6CondDiags returns HAProxy's warnings for the conditions of an HTTP
 // proxy's rules that use buffer (L6) fetches, in the order
-// check_config_validity() meets them: use_backend, stick, tcp rules by
+// check_config_validity() meets them: use_backend, use-server, stick, tcp rules by
 // stage, then HTTP rules.
 func (p *Proxy) L6CondDiags() Diagnostics {
 	if p.Mode != "http" || p.Cap&CapDef != 0 {
@@ -644,8 +644,14 @@ func (p *Proxy) L6CondDiags() Diagnostics {
 	for _, r := range p.UseBackends {
 		check(r.Pos, r.Cond)
 	}
-	for _, r := range p.StickRules {
+	for _, r := range p.ServerRules {
 		check(r.Pos, r.Cond)
+	}
+	for _, r := range p.StickRules {
+		if !r.Response {
+			// store-response rules are not looked at.
+			check(r.Pos, r.Cond)
+		}
 	}
 	for _, stage := range []string{"connection", "session", "content", "response"} {
 		for _, r := range p.TCPRequests {
@@ -656,7 +662,10 @@ func (p *Proxy) L6CondDiags() Diagnostics {
 	}
 	for _, rules := range [][]*HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules, p.HTTPAfterRules} {
 		for _, r := range rules {
-			check(r.Pos, r.Cond)
+			if r.Keyword != "redirect" {
+				// check_config_validity() leaves redirect rules out.
+				check(r.Pos, r.Cond)
+			}
 		}
 	}
 	return out

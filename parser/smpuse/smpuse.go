@@ -222,6 +222,11 @@ func ACLExpr(word string) (kw string, use Use, val Val, ok bool) {
 	kw = Keyword(word)
 	if f, isACL := aclFetches[kw]; isACL {
 		use, val, ok = Fetch(f)
+		if hasConverter(word[len(kw):]) {
+			// parse_acl_expr names the sample fetch of an ACL keyword
+			// that has converters.
+			kw = f
+		}
 		return kw, use, val, ok
 	}
 	use, val, ok = Fetch(kw)
@@ -234,4 +239,17 @@ func SampleExpr(expr string) (kw string, use Use, val Val, ok bool) {
 	kw = Keyword(expr)
 	use, val, ok = Fetch(kw)
 	return kw, use, val, ok
+}
+
+// hasConverter reports whether the rest of an expression after its fetch
+// keyword (its arguments, then converters) has a converter.
+func hasConverter(rest string) bool {
+	if strings.HasPrefix(rest, "(") {
+		i := strings.IndexByte(rest, ')')
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1:]
+	}
+	return strings.HasPrefix(rest, ",")
 }
