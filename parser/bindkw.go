@@ -64,9 +64,11 @@ type bindResult struct {
 	// closest one, "" when none is close enough.
 	unknown bool
 	best    string
-	// msg is the keyword's message, a warning when warn is set.
-	msg  string
-	warn bool
+	// msg is the keyword's message, a warning when warn is set; before,
+	// an alert of its own the keyword printed first, with no position.
+	msg    string
+	warn   bool
+	before string
 }
 
 // bindOptionChecked reads option opts[i] of a bind line in a proxy or
@@ -85,6 +87,11 @@ func (c *pctx) bindOptionChecked(opts []string, i int, line *bindLine) (bindResu
 	case r.warn:
 		c.warn("%s : %s", pre, r.msg)
 	case r.msg != "":
+		if r.before != "" {
+			d := alertf(c.pos, "%s", r.before)
+			d.Style = StyleNone
+			c.cp.add(d)
+		}
 		// indent_msg() drops a final newline.
 		c.alert("%s : %s", pre, strings.TrimSuffix(r.msg, "\n"))
 		return r, false
@@ -141,6 +148,13 @@ func (c *pctx) bindOption(opts []string, i int, line *bindLine) bindResult {
 			r.msg = "'interface' : missing interface name"
 		}
 		return r
+	case "namespace":
+		// bind_parse_namespace opens it, and prints its own alert.
+		if r.arg != "" && !netnsExists(r.arg) {
+			r.before = fmt.Sprintf("Cannot open namespace '%s'.", r.arg)
+			r.msg = "error encountered while processing 'namespace'."
+			return r
+		}
 	case "nice":
 		// bind_parse_nice
 		if r.arg == "" {

@@ -623,6 +623,13 @@ func (c *pctx) statsSocket(addr string) {
 			return
 		case r.warn:
 			c.warn("'stats socket' : %s", r.msg)
+		case r.before != "":
+			// The keyword printed its own alert, and set no message.
+			d := alertf(c.pos, "%s", r.before)
+			d.Style = StyleNone
+			c.cp.add(d)
+			c.alert("'stats socket' : error encountered while processing '%s'", c.args[i])
+			return
 		case r.msg != "":
 			c.alert("'stats socket' : '%s'", r.msg)
 			return

@@ -37,6 +37,8 @@ id 5
 id 5 id 6
 interface
 interface lo
+namespace
+namespace gohap-no-such-ns
 level
 level admin
 level x
