@@ -124,7 +124,7 @@ func TestServerSettings(t *testing.T) {
 backend b
  default-server check fall 5
  default-server weight 7 disabled
- server a 127.0.0.1:1 enabled weight 9 observe layer4 cookie x namespace ns1
+ server a 127.0.0.1:1 enabled weight 9 observe layer4 cookie x namespace * allow-0rtt
  server c 127.0.0.1:2 no-check init-addr last,none track a
  server-template t 1-2 127.0.0.1:3 maxconn 4 slowstart 2s
 `
@@ -134,7 +134,7 @@ backend b
 	}
 	s := c.Proxies[0].Servers
 	a, b, t1 := s[0].Settings, s[1].Settings, s[2].Settings
-	if !a.Check || a.Fall != 5 || a.Inter.Seconds() != 3 || a.Weight != 9 || a.Disabled || a.Cookie != "x" || a.Observe != "layer4" || a.Unsupported != "namespace" {
+	if !a.Check || a.Fall != 5 || a.Inter.Seconds() != 3 || a.Weight != 9 || a.Disabled || a.Cookie != "x" || a.Observe != "layer4" || a.Unsupported != "allow-0rtt" || a.Namespace != "*" {
 		t.Errorf("a: %+v", a)
 	}
 	if b.Check || b.InitAddr != "last,none" || b.Track != "a" || b.Weight != 7 || !b.Disabled {
