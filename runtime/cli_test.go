@@ -170,7 +170,6 @@ func TestCLIDifferential(t *testing.T) {
 // serve is refused by run, never accepted and ignored.
 func TestCLIRefusedForms(t *testing.T) {
 	for _, line := range []string{
-		"stats socket /tmp/x.sock level admin expose-fd all",
 		"stats socket /tmp/x.sock level admin accept-proxy",
 	} {
 		err := compileErr(t, "global\n    "+line+"\nlisten li\n    bind 127.0.0.1:8999\n    server x 127.0.0.1:1\n")
