@@ -78,13 +78,13 @@ func init() {
 		&fetchDef{name: "fe_conn", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat},
 		&fetchDef{name: "fe_req_rate", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat},
 		&fetchDef{name: "fe_sess_rate", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "be_conn", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "be_conn_free", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "be_sess_rate", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "nbsrv", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "queue", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "avg_queue", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "connslots", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat},
+		&fetchDef{name: "be_conn", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
+		&fetchDef{name: "be_conn_free", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
+		&fetchDef{name: "be_sess_rate", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
+		&fetchDef{name: "nbsrv", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
+		&fetchDef{name: "queue", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
+		&fetchDef{name: "avg_queue", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
+		&fetchDef{name: "connslots", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
 		&fetchDef{name: "srv_is_up", args: spec(1, aSrv), out: TypeBool, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_conn", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
 		&fetchDef{name: "srv_queue", args: spec(1, aSrv), out: TypeInt, fn: fetchServerStat, check: checkServer},
@@ -576,6 +576,14 @@ func fetchProxyStat(fe *fetch, t *Txn, v *Value) bool {
 		v.I = st.ConnSlots
 	}
 	return true
+}
+
+// checkBackendArg resolves a backend argument as smp_resolve_args does.
+func checkBackendArg(fe *fetch, c *Context) error {
+	if b := fe.args[0].s; b != "" && c != nil && c.Servers != nil && !c.Servers.HasBackend(b) {
+		return &ResolveError{Kind: resBackend, Proxy: b, Arg: 1, Keyword: fe.def.name}
+	}
+	return nil
 }
 
 // checkServer splits a "[backend/]server" argument.

@@ -187,6 +187,7 @@ const (
 	resSrvNeedBackend
 	resSrvNoServer
 	resUserlist
+	resBackend
 )
 
 func (e *ResolveError) Error() string {
@@ -198,6 +199,8 @@ func (e *ResolveError) Error() string {
 		fmt.Fprintf(&b, "unable to find proxy '%s' referenced in arg %d of ", e.Proxy, e.Arg)
 	case resSrvNeedBackend:
 		fmt.Fprintf(&b, "backend name must be set in arg %d of ", e.Arg)
+	case resBackend:
+		fmt.Fprintf(&b, "unable to find backend '%s' referenced in arg %d of ", e.Proxy, e.Arg)
 	case resUserlist:
 		fmt.Fprintf(&b, "unable to find userlist '%s' referenced in arg %d of ", e.Table, e.Arg)
 	case resSrvNoServer:
