@@ -206,8 +206,14 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			cond(r.Pos, r.Cond)
 		}
 	}
+	for _, r := range p.HTTPAfterRules {
+		cond(r.Pos, r.Cond)
+	}
 	for _, r := range p.StickRules {
 		sample(r.Pos, r.Expr, "in stick rule in")
+		cond(r.Pos, r.Cond)
+	}
+	for _, r := range p.ServerRules {
 		cond(r.Pos, r.Cond)
 	}
 	for _, u := range p.UseBackends {
