@@ -580,7 +580,11 @@ func fetchProxyStat(fe *fetch, t *Txn, v *Value) bool {
 
 // checkBackendArg resolves a backend argument as smp_resolve_args does.
 func checkBackendArg(fe *fetch, c *Context) error {
-	if b := fe.args[0].s; b != "" && c != nil && c.Servers != nil && !c.Servers.HasBackend(b) {
+	// The argument is optional: none is the stream's own backend.
+	if len(fe.args) == 0 || c == nil || c.Servers == nil {
+		return nil
+	}
+	if b := fe.args[0].s; b != "" && !c.Servers.HasBackend(b) {
 		return &ResolveError{Kind: resBackend, Proxy: b, Arg: 1, Keyword: fe.def.name}
 	}
 	return nil
