@@ -164,7 +164,7 @@ func TestNoReusePort(t *testing.T) {
 			b := startGohap(t, append(append([]string{"-db"}, c.args...), "-f", cfg, "-sf", strconv.Itoa(a.cmd.Process.Pid))...)
 			select {
 			case <-a.done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(30 * time.Second):
 				t.Fatalf("the old process still runs\n%s\n%s", a.stderr, b.stderr)
 			}
 			waitServing(t, addr, "nr", b)

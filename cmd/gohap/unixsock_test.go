@@ -81,7 +81,7 @@ func TestTakeUnixSocketsFromOldProcess(t *testing.T) {
 			waitAnswer(t, "@"+abns+strings.Repeat("\x00", 107-len(abns)), "a1", b)
 			select {
 			case <-a.done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(30 * time.Second):
 				t.Fatalf("the old process still runs\n%s", a.stderr)
 			}
 			if after := unixListenInode(t, path); after != before || !holds(b.cmd.Process.Pid, before) {
