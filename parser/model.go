@@ -421,6 +421,10 @@ type Bind struct {
 	// AcceptProxy is "accept-proxy": connections start with a PROXY
 	// protocol header (configuration.txt 5.1).
 	AcceptProxy bool
+	// AcceptCIP is "accept-netscaler-cip": connections start with a
+	// NetScaler Client IP insertion header whose magic number is CIPMagic.
+	AcceptCIP bool
+	CIPMagic  uint32
 	// Unix is the owner and mode of the bind's unix sockets: the global
 	// "unix-bind" settings, then the line's mode, uid, gid, user, group.
 	Unix UnixPerms

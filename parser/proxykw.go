@@ -276,6 +276,9 @@ func kwBind(c *pctx) {
 		switch val := r.arg; o {
 		case "maxconn":
 			b.Maxconn = Atol(val)
+		case "accept-netscaler-cip":
+			// A uint32_t there: the value wraps as in HAProxy.
+			b.AcceptCIP, b.CIPMagic = true, uint32(Atol(val))
 		case "mss":
 			b.MSS = Atol(val)
 		case "interface":
@@ -1883,7 +1886,8 @@ func kwTCPResponse(c *pctx) {
 // runs.
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
 	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
-	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true, "do-resolve": true, "set-nice": true}
+	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true, "do-resolve": true, "set-nice": true,
+	"expect-proxy": true, "expect-netscaler-cip": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1957,6 +1961,10 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 			return nil
 		}
 		r.Expr = args[0]
+	case "expect-proxy", "expect-netscaler-cip":
+		if len(args) != 1 || args[0] != "layer4" || response || stage != "connection" {
+			return nil
+		}
 	case "set-priority-class", "set-priority-offset", "do-resolve":
 		if len(args) != 1 || response || stage != "content" {
 			return nil

@@ -65,9 +65,9 @@ func TestServerResolution(t *testing.T) {
 }
 
 func TestUnsupportedKeywordsAreReported(t *testing.T) {
-	cfg := base + "frontend fe\n bind 127.0.0.1:18080\n bind 127.0.0.1:8002 accept-netscaler-cip 1234\n default_backend be\nbackend be\n server s 127.0.0.1:1\n"
+	cfg := base + "frontend fe\n bind 127.0.0.1:18080\n bind 127.0.0.1:8002 severity-output number\n default_backend be\nbackend be\n server s 127.0.0.1:1\n"
 	_, out := check(t, cfg, CheckOptions{})
-	if !strings.Contains(out, "notice: parsing [c.cfg:8] : bind option 'accept-netscaler-cip' is not supported by the gohap runtime yet") {
+	if !strings.Contains(out, "notice: parsing [c.cfg:8] : bind option 'severity-output' is not supported by the gohap runtime yet") {
 		t.Errorf("default mode:\n%s", out)
 	}
 	if _, out := check(t, cfg, CheckOptions{Compat: true}); strings.Contains(out, "not supported by the gohap runtime") {

@@ -213,6 +213,9 @@ type Listen struct {
 	Name        string
 	ID          int
 	AcceptProxy bool
+	// AcceptCIP is "accept-netscaler-cip", with its magic number.
+	AcceptCIP bool
+	CIPMagic  uint32
 	// Unix, when set, makes the bind a unix stream socket (unix@, abns@,
 	// a path) or a socket pair receiving connections (sockpair@).
 	Unix *unixListen
@@ -434,7 +437,7 @@ func (e *CompileError) Error() string {
 // BindKeywordArgs gives their words): name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
 // applied.
-var bindOptions = wordSet(`name id process backlog v4v6 accept-proxy tfo
+var bindOptions = wordSet(`name id process backlog v4v6 accept-proxy accept-netscaler-cip tfo
 	mode uid gid user group
 	nice maxconn mss interface transparent v6only defer-accept namespace`)
 
@@ -648,6 +651,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				}
 				for _, addr := range addrs {
 					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
+						AcceptCIP: b.AcceptCIP, CIPMagic: b.CIPMagic,
 						TFO: slices.Contains(b.Options, "tfo"), Nice: b.Nice, Maxconn: b.Maxconn, MSS: b.MSS,
 						Interface: b.Interface, Transparent: b.Transparent, V6Only: b.V6Only, DeferAccept: b.DeferAccept, NetNS: netNS}
 					l.Unix = unixListenOf(addr, b.Unix)
@@ -673,6 +677,18 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		fe.tcp = compileTCPRules(p, set, fail)
 		fe.tcp.response = nil
+		for _, r := range fe.tcp.conn {
+			if r.act != "expect-proxy" && r.act != "expect-netscaler-cip" {
+				continue
+			}
+			for _, b := range fe.Binds {
+				if b.TLS != nil || b.H2 {
+					// The header would have to be read before the handshake.
+					fail(r.pos, "'tcp-request connection %s' on a frontend with TLS or HTTP/2 binds is not supported by the gohap runtime yet.", r.act)
+					break
+				}
+			}
+		}
 		if own != nil {
 			// A listen section is one proxy: its filters and rules run
 			// once.

@@ -181,6 +181,9 @@ type session struct {
 	// bridged is a session on a socket pair (TLS, HTTP/2): a PROXY
 	// header was read, when one was expected, on the real connection.
 	bridged bool
+	// expectCIP and expectPP say the connection starts with a NetScaler
+	// Client IP header, a PROXY header: its bind's, or its rules' asking.
+	expectCIP, expectPP bool
 	// hints holds the 103 answer of an early-hint rule.
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
@@ -338,13 +341,22 @@ func (s *session) run() bool {
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	}
 	s.txn.Vars, s.txn.Proc, s.txn.ProcMu, s.txn.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
-	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy {
+	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy || s.l.bind.AcceptCIP {
 		// Rejected at layer 4 or 5: no stream, so no log line. The
-		// PROXY header comes between the two, as HAProxy's handshake.
-		if s.runTCPRules(r.conn, nil, false, nil) == tcpReject || s.l.bind.AcceptProxy && !s.bridged && !s.acceptProxy() ||
-			s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
+		// headers come between the two, as HAProxy's handshake.
+		s.expectCIP, s.expectPP = s.l.bind.AcceptCIP, s.l.bind.AcceptProxy
+		rejected := s.runTCPRules(r.conn, nil, false, nil) == tcpReject
+		// A header that failed ends with a reset only when bytes were
+		// left unread, as HAProxy, which peeks at them, leaves them.
+		fin := false
+		if !rejected && (s.expectCIP || s.expectPP) && !s.bridged && !s.acceptHeaders(s.expectCIP, s.expectPP) {
+			rejected, fin = true, s.cl.r == s.cl.w
+		}
+		if rejected || s.runTCPRules(r.sess, nil, false, nil) == tcpReject {
 			s.releaseSessTrack()
-			setLinger0(s.cl.c)
+			if !fin {
+				setLinger0(s.cl.c)
+			}
 			s.cl.c.Close()
 			s.fe.pool.put(bp)
 			s.vars.Clear(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)

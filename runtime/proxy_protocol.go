@@ -113,56 +113,89 @@ func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c netConn) e
 	return err
 }
 
-// acceptProxy reads the PROXY header of a connection to an accept-proxy
-// bind, as conn_recv_proxy does: once the client sends, one read of up
-// to tune.bufsize decides, within "timeout client". The addresses it
-// carries replace the connection's; the bytes after it stay in the
-// client buffer. On failure the connection error is logged, as
-// session_kill_embryonic logs it, and false is returned.
-func (s *session) acceptProxy() bool {
+// acceptHeaders reads what the connection starts with, as HAProxy's
+// handshake does for its bind ("accept-netscaler-cip", "accept-proxy")
+// or its connection rules (expect-netscaler-cip, expect-proxy): a
+// NetScaler Client IP header, then a PROXY header, each decided by one
+// read of up to tune.bufsize once the client sends (conn_recv_netscaler_cip,
+// conn_recv_proxy), within "timeout client" from the accept. The
+// addresses they carry replace the connection's; the bytes after them
+// stay in the client buffer. On failure the connection error is logged,
+// as session_kill_embryonic logs it, and false is returned.
+func (s *session) acceptHeaders(cip, pp bool) bool {
 	accepted := time.Now()
 	cl := &s.cl
+	cl.r, cl.w = 0, 0
+	// A timeout is reported as the PROXY header's while one is expected.
+	empty, abort, timeout := proxyproto.ErrCIPEmpty, proxyproto.ErrCIPAbort, proxyproto.ErrCIPTimeout
+	if pp {
+		timeout = proxyproto.ErrTimeout
+	}
 	rc, err := cl.c.SyscallConn()
-	if err == nil {
-		if s.fe.Client > 0 {
-			cl.c.SetReadDeadline(time.Now().Add(s.fe.Client))
+	if err == nil && s.fe.Client > 0 {
+		cl.c.SetReadDeadline(accepted.Add(s.fe.Client))
+		defer cl.c.SetReadDeadline(time.Time{})
+	}
+	fill := func() error {
+		if err != nil {
+			return err
 		}
 		var n int
 		var rerr error
-		err = rc.Read(func(fd uintptr) bool {
-			n, rerr = unix.Read(int(fd), cl.buf[:min(len(cl.buf), s.fe.bufSize)])
+		err := rc.Read(func(fd uintptr) bool {
+			n, rerr = unix.Read(int(fd), cl.buf[cl.w:min(len(cl.buf), s.fe.bufSize)])
 			return rerr != unix.EAGAIN
 		})
-		cl.c.SetReadDeadline(time.Time{})
-		if err == nil {
-			err = rerr
+		switch {
+		case os.IsTimeout(err):
+			return timeout
+		case err != nil || rerr != nil:
+			return abort
+		case n == 0:
+			return empty
 		}
-		if err == nil && n == 0 {
-			err = proxyproto.ErrEmpty
-		} else if err == nil {
-			cl.r, cl.w = 0, n
-			var h proxyproto.Header
-			var hl int
-			if h, hl, err = proxyproto.Parse(cl.buf[:n]); err == nil {
-				cl.r = hl
-				if h.Src.IsValid() && h.Dst.IsValid() {
-					s.txn.Src, s.txn.Dst = h.Src, h.Dst
-				}
-				s.pps.set(&h)
-				return true
+		cl.w += n
+		return nil
+	}
+	fail := func(err error) bool {
+		msg, _ := err.(proxyproto.Error)
+		if msg == "" {
+			msg = abort
+		}
+		null := msg == proxyproto.ErrEmpty || msg == proxyproto.ErrAbort || msg == proxyproto.ErrCIPEmpty || msg == proxyproto.ErrCIPAbort
+		s.logConnError(accepted, string(msg), null)
+		return false
+	}
+	if cip {
+		if err := fill(); err != nil {
+			return fail(err)
+		}
+		src, dst, n, err := proxyproto.ParseCIP(cl.buf[:cl.w], s.l.bind.CIPMagic)
+		if err != nil {
+			return fail(err)
+		}
+		cl.r = n
+		s.txn.Src, s.txn.Dst = src, dst
+	}
+	if pp {
+		empty, abort = proxyproto.ErrEmpty, proxyproto.ErrAbort
+		if cl.r == cl.w {
+			cl.r, cl.w = 0, 0
+			if err := fill(); err != nil {
+				return fail(err)
 			}
 		}
+		h, n, err := proxyproto.Parse(cl.buf[cl.r:cl.w])
+		if err != nil {
+			return fail(err)
+		}
+		cl.r += n
+		if h.Src.IsValid() && h.Dst.IsValid() {
+			s.txn.Src, s.txn.Dst = h.Src, h.Dst
+		}
+		s.pps.set(&h)
 	}
-	msg, ok := err.(proxyproto.Error)
-	switch {
-	case ok:
-	case os.IsTimeout(err):
-		msg = proxyproto.ErrTimeout
-	default:
-		msg = proxyproto.ErrAbort
-	}
-	s.logConnError(accepted, string(msg), msg == proxyproto.ErrEmpty || msg == proxyproto.ErrAbort)
-	return false
+	return true
 }
 
 // logConnError sends HAProxy's line for a connection that failed before
@@ -178,7 +211,8 @@ func (s *session) logConnError(accepted time.Time, msg string, null bool) {
 	if l.sepErrors {
 		level = logging.LevelErr
 	}
-	line := logging.AppendConnError(s.logBuf[:0], addrPort(s.cl.c.RemoteAddr()), s.l.unix, accepted, s.fe.Name, s.l.bind.Name, s.l.bind.ID, msg)
+	// The client is the one a NetScaler header gave, if any.
+	line := logging.AppendConnError(s.logBuf[:0], s.txn.Src, s.l.unix, accepted, s.fe.Name, s.l.bind.Name, s.l.bind.ID, msg)
 	s.logBuf = line
 	l.logger.Emit(level, -1, line, nil)
 }

@@ -188,6 +188,10 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			return tcpClose
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, r.from)
+		case "expect-proxy":
+			s.expectPP = true
+		case "expect-netscaler-cip":
+			s.expectCIP = true
 		case "set-log-level":
 			s.setLogLevel(r.logLevel)
 		case "set-nice":

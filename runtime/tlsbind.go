@@ -117,6 +117,14 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.connEnd(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	var pps ppState
+	if b.AcceptCIP {
+		var ok bool
+		if src, dst, ok = readCIPHeader(c, l.fe.Client, b.CIPMagic); !ok {
+			setLinger0(c)
+			c.Close()
+			return
+		}
+	}
 	if b.AcceptProxy {
 		// The PROXY header comes before the TLS handshake: the bridged
 		// session gets its addresses and does not look for one.
@@ -279,9 +287,28 @@ func socketPair() (*net.UnixConn, *net.UnixConn, error) {
 // its length is consumed, so the TLS handshake reads what follows.
 func readProxyHeader(c netConn, timeout time.Duration) (proxyproto.Header, bool) {
 	var h proxyproto.Header
+	ok := peekHeader(c, timeout, func(b []byte) (n int, err error) {
+		h, n, err = proxyproto.Parse(b)
+		return n, err
+	})
+	return h, ok
+}
+
+// readCIPHeader is readProxyHeader for a NetScaler Client IP header.
+func readCIPHeader(c netConn, timeout time.Duration, magic uint32) (src, dst netip.AddrPort, ok bool) {
+	ok = peekHeader(c, timeout, func(b []byte) (n int, err error) {
+		src, dst, n, err = proxyproto.ParseCIP(b, magic)
+		return n, err
+	})
+	return src, dst, ok
+}
+
+// peekHeader looks at what c starts with until parse reads a header from
+// it, then takes the header's bytes off the socket.
+func peekHeader(c netConn, timeout time.Duration, parse func([]byte) (int, error)) bool {
 	rc, err := c.SyscallConn()
 	if err != nil {
-		return h, false
+		return false
 	}
 	deadline := time.Now().Add(timeout)
 	if timeout <= 0 {
@@ -298,10 +325,9 @@ func readProxyHeader(c netConn, timeout time.Duration) (proxyproto.Header, bool)
 			return rerr != unix.EAGAIN
 		})
 		if err != nil || rerr != nil || n == 0 {
-			return h, false
+			return false
 		}
-		var hl int
-		h, hl, err = proxyproto.Parse(buf[:n])
+		hl, err := parse(buf[:n])
 		if err == proxyproto.ErrIncomplete {
 			// The rest is on its way: the socket stays readable with
 			// what was peeked, so wait a little before looking again.
@@ -309,15 +335,15 @@ func readProxyHeader(c netConn, timeout time.Duration) (proxyproto.Header, bool)
 			continue
 		}
 		if err != nil {
-			return h, false
+			return false
 		}
 		err = rc.Read(func(fd uintptr) bool {
 			_, rerr = unix.Read(int(fd), buf[:hl])
 			return rerr != unix.EAGAIN
 		})
-		return h, err == nil && rerr == nil
+		return err == nil && rerr == nil
 	}
-	return h, false
+	return false
 }
 
 // bindProto is the word after a bind line's "proto", empty without one.

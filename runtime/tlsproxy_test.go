@@ -15,14 +15,31 @@ import (
 // handshake, and its source address is the client's (X-Forwarded-For),
 // through HAProxy and gohap alike; a connection without one is closed.
 func TestAcceptProxyOnTLSBind(t *testing.T) {
+	tlsPrefixDiff(t, "accept-proxy", []string{"PROXY TCP4 10.9.8.7 10.0.0.1 1234 443\r\n", "\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\x0a\x01\x02\x03\x0a\x00\x00\x01\x04\xd2\x01\xbb", ""},
+		[]string{"200 OK x-forwarded-for: 10.9.8.7", "200 OK x-forwarded-for: 10.1.2.3", "handshake failed"})
+}
+
+// accept-netscaler-cip on a TLS bind: the NetScaler Client IP header
+// comes before the handshake and gives the client's address; one with
+// another magic number, or none, closes the connection.
+func TestAcceptNetScalerCIPOnTLSBind(t *testing.T) {
+	v4 := cipIPv4("10.1.2.3:1111", "10.9.9.9:443", 6, 5)
+	tlsPrefixDiff(t, "accept-netscaler-cip 1234", []string{cipLegacy(1234, v4, len(v4)), cipStd(1234, 0, v4, len(v4)), cipLegacy(99, v4, len(v4)), ""},
+		[]string{"200 OK x-forwarded-for: 10.1.2.3", "200 OK x-forwarded-for: 10.1.2.3", "handshake failed", "handshake failed"})
+}
+
+// tlsPrefixDiff sends each prefix, then a TLS handshake and a request,
+// to a TLS bind with opts, and compares the answers (status and
+// X-Forwarded-For) with want, and with HAProxy's when it is installed.
+func tlsPrefixDiff(t *testing.T, opts string, prefixes, want []string) {
 	dir := t.TempDir()
 	writeCert(t, dir, "site.pem", "site.test")
 	up := startEcho(t, "s1")
 	run := func(start func(cfg, fe string)) []string {
 		fe := freePort(t)
-		start(fmtCfg(baseDefaults+"frontend fe\n bind %s ssl crt %s/site.pem accept-proxy\n option forwardfor\n default_backend be\nbackend be\n server s1 %s\n", fe, dir, up.Addr()), fe)
+		start(fmtCfg(baseDefaults+"frontend fe\n bind %s ssl crt %s/site.pem %s\n option forwardfor\n default_backend be\nbackend be\n server s1 %s\n", fe, dir, opts, up.Addr()), fe)
 		var out []string
-		for _, pre := range []string{"PROXY TCP4 10.9.8.7 10.0.0.1 1234 443\r\n", "\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\x0a\x01\x02\x03\x0a\x00\x00\x01\x04\xd2\x01\xbb", ""} {
+		for _, pre := range prefixes {
 			c, err := net.DialTimeout("tcp", fe, time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -55,7 +72,6 @@ func TestAcceptProxyOnTLSBind(t *testing.T) {
 		return out
 	}
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	want := []string{"200 OK x-forwarded-for: 10.9.8.7", "200 OK x-forwarded-for: 10.1.2.3", "handshake failed"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("gohap: %q, want %q", got, want)
 	}

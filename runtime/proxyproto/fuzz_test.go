@@ -41,3 +41,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCIP checks that no input makes ParseCIP panic or claim more
+// bytes than it was given, and that accepted headers give addresses of
+// the IP version they announce.
+func FuzzParseCIP(f *testing.F) {
+	for _, c := range cipCases {
+		f.Add(c.in, c.magic)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, magic uint32) {
+		in := bytes.Clone(b)
+		src, dst, n, err := ParseCIP(b, magic)
+		if !bytes.Equal(in, b) {
+			t.Fatal("ParseCIP modified its input")
+		}
+		if err != nil {
+			if n != 0 || src.IsValid() || dst.IsValid() {
+				t.Fatalf("error %v with n = %d, %v %v", err, n, src, dst)
+			}
+			return
+		}
+		if n < 8 || n > len(b) {
+			t.Fatalf("n = %d for %d bytes", n, len(b))
+		}
+		if src.Addr().Is4() != dst.Addr().Is4() {
+			t.Fatalf("mixed families %v %v", src, dst)
+		}
+	})
+}
