@@ -277,12 +277,14 @@ type ServerSettings struct {
 	// httpMode is the proxy's mode when the line is read: "observe
 	// layer7" needs HTTP.
 	httpMode bool
-	// SendProxy and SendProxyV2 are send-proxy and send-proxy-v2 (v2
-	// wins when both are set), ProxyV2Options the words of the
-	// proxy-v2-options lines, CheckSendProxy is check-send-proxy
-	// (configuration.txt 5.2).
-	SendProxy, SendProxyV2, CheckSendProxy bool
-	ProxyV2Options                         []string
+	// ProxyV2Options are the words of the proxy-v2-options lines,
+	// CheckSendProxy is check-send-proxy (configuration.txt 5.2).
+	// PP holds the PROXY protocol flags the send-proxy words, their no-
+	// forms and proxy-v2-options set, in order (SRV_PP_*): any flag sends
+	// a header, v2 with PPv2 and v1 otherwise, as connect_server does.
+	PP             RingPP
+	CheckSendProxy bool
+	ProxyV2Options []string
 	// TLSWords are the TLS options of the line after those of the
 	// default-server lines, in order, each with its argument; the
 	// runtime reads them with its TLS package (later words win).
@@ -351,6 +353,8 @@ var runtimeServerOptions = map[string]bool{
 	"id": true, "track": true, "on-marked-down": true, "on-marked-up": true,
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
+	"send-proxy-v2-ssl": false, "no-send-proxy-v2-ssl": false, "send-proxy-v2-ssl-cn": false, "no-send-proxy-v2-ssl-cn": false,
+	"no-backup":        false,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
 	"socks4": true, "check-via-socks4": false, "namespace": true,
@@ -484,14 +488,20 @@ func (s *ServerSettings) apply(opts []string) {
 			s.ShutdownOnDown = v == "shutdown-sessions"
 		case "on-marked-up":
 			s.ShutdownBackupsOnUp = v == "shutdown-backup-sessions"
-		case "send-proxy", "no-send-proxy":
-			s.SendProxy = o == "send-proxy"
-		case "send-proxy-v2", "no-send-proxy-v2":
-			s.SendProxyV2 = o == "send-proxy-v2"
+		case "send-proxy", "no-send-proxy", "send-proxy-v2", "no-send-proxy-v2",
+			"send-proxy-v2-ssl", "no-send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "no-send-proxy-v2-ssl-cn":
+			if w := ringPPWords[o]; w.set {
+				s.PP |= w.flags
+			} else {
+				s.PP &^= w.flags
+			}
 		case "check-send-proxy", "no-check-send-proxy":
 			s.CheckSendProxy = o == "check-send-proxy"
 		case "proxy-v2-options":
 			s.ProxyV2Options = append(s.ProxyV2Options[:len(s.ProxyV2Options):len(s.ProxyV2Options)], strings.Split(v, ",")...)
+			for _, w := range strings.Split(v, ",") {
+				s.PP |= ringPPOptions[w]
+			}
 		case "check":
 			s.Check = true
 		case "no-check":
@@ -500,8 +510,8 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Disabled = true
 		case "enabled":
 			s.Disabled = false
-		case "backup":
-			s.Backup = true
+		case "backup", "no-backup":
+			s.Backup = o == "backup"
 		case "addr":
 			s.Addr = v
 		case "proto":

@@ -26,17 +26,16 @@ type ppSend struct {
 // decides for checks without "port" or "addr".
 func compileServerPP(g *parser.Global, s *parser.Server, srv *backend.Server, fail func(parser.Pos, string, ...any)) *ppSend {
 	st := &s.Settings
-	var opts proxyproto.Options
 	for _, w := range st.ProxyV2Options {
-		o, err := proxyproto.ParseOptions(w)
-		if err != nil {
+		if _, err := proxyproto.ParseOptions(w); err != nil {
 			fail(s.Pos, "%v", err)
 		}
-		opts |= o
 	}
+	// Any flag sends a header, proxy-v2-options alone a v1 one.
 	var pp *ppSend
-	if st.SendProxy || st.SendProxyV2 {
-		pp = &ppSend{v2: st.SendProxyV2, opts: opts}
+	opts := ppOptions(st.PP)
+	if st.PP != 0 {
+		pp = &ppSend{v2: st.PP&parser.PPv2 != 0, opts: opts}
 	}
 	// Checks send the header on their default connections with
 	// check-send-proxy (or send-proxy without a check port or address),
@@ -51,6 +50,25 @@ func compileServerPP(g *parser.Global, s *parser.Server, srv *backend.Server, fa
 		return proxyproto.AppendV2(nil, &proxyproto.V2{Src: local, Dst: remote, Local: !g.PP2NeverSendLocal, Options: opts})
 	}
 	return pp
+}
+
+// ppOptions are the proxy-v2-options of a server's PROXY flags.
+func ppOptions(pp parser.RingPP) proxyproto.Options {
+	var o proxyproto.Options
+	for _, m := range [...]struct {
+		pp  parser.RingPP
+		opt proxyproto.Options
+	}{
+		{parser.PPv2SSL, proxyproto.OptSSL}, {parser.PPv2SSLCN, proxyproto.OptCertCN},
+		{parser.PPv2KeyAlg, proxyproto.OptCertKey}, {parser.PPv2SigAlg, proxyproto.OptCertSig},
+		{parser.PPv2Cipher, proxyproto.OptSSLCipher}, {parser.PPv2Authority, proxyproto.OptAuthority},
+		{parser.PPv2CRC32C, proxyproto.OptCRC32C}, {parser.PPv2UniqueID, proxyproto.OptUniqueID},
+	} {
+		if pp&m.pp != 0 {
+			o |= m.opt
+		}
+	}
+	return o
 }
 
 // ppState is what a session keeps of the PROXY header it received: the

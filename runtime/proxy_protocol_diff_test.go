@@ -229,3 +229,104 @@ backend be
 		}
 	}
 }
+
+// ppWordsCfg routes /N to backend bN, whose server line carries the
+// PROXY words of case N; the client's own PROXY header fixes the
+// addresses the servers' headers carry.
+const ppWordsHead = `
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+frontend fe
+    bind %[1]s accept-proxy
+    bind %[2]s
+    http-request return status 200 if { dst_port %[3]s }
+`
+
+// ppPreamble answers each request with what came before its request
+// line, in hex: the PROXY header the proxy sent, if any.
+func ppPreamble(t *testing.T) string {
+	return serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		var got []byte
+		buf := make([]byte, 4096)
+		// A v2 signature holds a blank line: the request's ends it.
+		for i := bytes.Index(got, []byte("GET ")); i < 0 || !bytes.Contains(got[i:], []byte("\r\n\r\n")); i = bytes.Index(got, []byte("GET ")) {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			got = append(got, buf[:n]...)
+		}
+		pre := hex.EncodeToString(got[:bytes.Index(got, []byte("GET "))])
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s", len(pre), pre)
+	})
+}
+
+// The server PROXY words send-proxy-v2-ssl, send-proxy-v2-ssl-cn, their
+// no- forms, no-backup, and proxy-v2-options alone (a v1 header, as
+// connect_server sends for any flag without v2), over default-server
+// lines too, make the server connections start as HAProxy's do.
+func TestDifferentialServerProxyWords(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	srv := ppPreamble(t)
+	other := startEcho(t, "other").Addr()
+	// Each backend's lines; SRV is the recording server, OTHER an echo.
+	cases := []string{
+		"server s SRV proxy-v2-options crc32c",
+		"server s SRV send-proxy-v2-ssl",
+		"server s SRV send-proxy-v2-ssl-cn",
+		"server s SRV send-proxy-v2 no-send-proxy-v2-ssl",
+		"server s SRV send-proxy-v2-ssl-cn no-send-proxy-v2-ssl",
+		"server s SRV send-proxy-v2-ssl-cn no-send-proxy-v2-ssl-cn send-proxy-v2",
+		"default-server send-proxy-v2-ssl-cn\n    server s SRV",
+		"default-server send-proxy-v2-ssl-cn\n    server s SRV no-send-proxy-v2-ssl-cn",
+		"default-server send-proxy-v2-ssl\n    server s SRV no-send-proxy-v2-ssl send-proxy",
+		"default-server send-proxy-v2-ssl proxy-v2-options authority\n    server s SRV no-send-proxy-v2-ssl",
+		// The backup server of the default-server line takes no traffic
+		// while "other" is up; no-backup puts it back.
+		"default-server backup\n    server s SRV send-proxy-v2-ssl\n    server other OTHER no-backup",
+		"default-server backup\n    server s SRV no-backup send-proxy-v2-ssl\n    server other OTHER no-backup",
+	}
+	var b strings.Builder
+	for i := range cases {
+		fmt.Fprintf(&b, "    use_backend b%d if { path /%d }\n", i, i)
+	}
+	for i, c := range cases {
+		fmt.Fprintf(&b, "backend b%d\n    %s\n", i, strings.NewReplacer("SRV", srv, "OTHER", other).Replace(c))
+	}
+	run := func(gohap bool) []string {
+		fe, ready := freePort(t), freePort(t)
+		_, port, _ := net.SplitHostPort(ready)
+		cfg := fmtCfg(ppWordsHead, fe, ready, port) + b.String()
+		if gohap {
+			startGohap(t, cfg, nil)
+		} else {
+			startHAProxy(t, cfg, ready)
+		}
+		var out []string
+		for i := range cases {
+			req := fmt.Sprintf("PROXY TCP4 192.0.2.1 198.51.100.2 1000 80\r\nGET /%d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", i)
+			resp := ppExchange(t, fe, req)
+			if j := strings.Index(resp, `\r\n\r\n`); j >= 0 {
+				resp = resp[j+8:]
+			}
+			out = append(out, resp)
+		}
+		return out
+	}
+	want, got := run(false), run(true)
+	agree := 0
+	for i, c := range cases {
+		if want[i] != got[i] {
+			t.Errorf("%q:\nhaproxy: %s\ngohap:   %s", c, want[i], got[i])
+			continue
+		}
+		agree++
+	}
+	t.Logf("server PROXY words: %d/%d cases identical to HAProxy", agree, len(cases))
+}

@@ -199,20 +199,7 @@ func ringProxyHeader(pp parser.RingPP) []byte {
 	case pp&parser.PPv2 == 0:
 		return proxyproto.AppendV1(nil, netip.AddrPort{}, netip.AddrPort{})
 	}
-	var o proxyproto.Options
-	for _, m := range [...]struct {
-		pp  parser.RingPP
-		opt proxyproto.Options
-	}{
-		{parser.PPv2SSL, proxyproto.OptSSL}, {parser.PPv2SSLCN, proxyproto.OptCertCN},
-		{parser.PPv2KeyAlg, proxyproto.OptCertKey}, {parser.PPv2SigAlg, proxyproto.OptCertSig},
-		{parser.PPv2Cipher, proxyproto.OptSSLCipher}, {parser.PPv2Authority, proxyproto.OptAuthority},
-		{parser.PPv2CRC32C, proxyproto.OptCRC32C}, {parser.PPv2UniqueID, proxyproto.OptUniqueID},
-	} {
-		if pp&m.pp != 0 {
-			o |= m.opt
-		}
-	}
+	o := ppOptions(pp)
 	return proxyproto.AppendV2(nil, &proxyproto.V2{Local: true, Options: o, UniqueID: []byte{}})
 }
 
