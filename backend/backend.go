@@ -100,8 +100,11 @@ type Server struct {
 	Tracked *Server
 	// NetNS is the network namespace of the connections to the server
 	// and of its checks ("namespace"), nil for the process's own.
-	NetNS    *NetNS
-	trackers []*Server
+	// NetNSFromPP is "namespace *": connections go in the client
+	// connection's namespace; checks in the process's own.
+	NetNSFromPP bool
+	NetNS       *NetNS
+	trackers    []*Server
 	// ID is the server's id, which keys its consistent hashing nodes.
 	ID int
 	// MaxQueue bounds the server's own queue (0 for no bound).

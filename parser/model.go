@@ -59,6 +59,10 @@ type Config struct {
 	Rings []*Ring
 	// Programs are the "program" sections, in order.
 	Programs []*Program
+	// Namespaces are the network namespaces of the namespace_list
+	// sections, the ones a PROXY header may name besides those of binds
+	// and servers.
+	Namespaces []string
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive

@@ -232,6 +232,7 @@ var sectionKeywords = map[string]bool{
 	"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true,
 	"userlist": true, "peers": true, "resolvers": true, "mailers": true, "http-errors": true,
 	"ring": true, "log-forward": true, "program": true, "cache": true, "fcgi-app": true,
+	"namespace_list": true,
 }
 
 func isSectionKeyword(w string) bool { return sectionKeywords[w] }
@@ -329,6 +330,8 @@ func (cp *cfgParser) openSection(args []string, pos Pos) {
 			cp.openProgram(args, pos)
 		case "userlist":
 			cp.openUserlist(args, pos)
+		case "namespace_list":
+			// Its arguments are ignored, as cfg_parse_netns ignores them.
 		case "mailers":
 			if len(args) < 2 {
 				// HAProxy stops reading the file here.

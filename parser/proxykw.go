@@ -203,6 +203,10 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 		cp.directive(pos, args[0], args[1:], Supported, false)
 		cp.userlistLine(c)
 		return
+	case "namespace_list":
+		cp.directive(pos, args[0], args[1:], Supported, false)
+		cp.namespaceLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }

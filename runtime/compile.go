@@ -29,6 +29,10 @@ import (
 // Graph is the compiled, immutable form of a configuration: listeners,
 // frontends with their routing rules, backends with their servers.
 type Graph struct {
+	// netns are the network namespaces the configuration names (its
+	// namespace_list sections, binds and servers): those a PROXY header
+	// may name (HAProxy's namespace store).
+	netns map[string]*backend.NetNS
 	// userlists are the userlist sections by name.
 	userlists map[string]*acl.Userlist
 	// rings are the event sinks and ring sections (rings.go).
@@ -473,6 +477,12 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
+	g.netns = map[string]*backend.NetNS{}
+	for _, name := range cfg.Namespaces {
+		if ns, err := backend.OpenNetNS(name); err == nil {
+			g.netns[name] = ns
+		}
+	}
 	g.dns = compileResolvers(cfg, opts, fail)
 	g.rings = compileRings(cfg, opts, fail)
 	g.comp = newCompGlobal(&cfg.Global)
@@ -634,6 +644,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					var err error
 					if netNS, err = backend.OpenNetNS(b.Options[i+1]); err != nil {
 						fail(b.Pos, "Cannot open namespace '%s'.", b.Options[i+1])
+					} else {
+						g.netns[netNS.Name] = netNS
 					}
 				}
 				if opt == "backlog" && i+1 < len(b.Options) {
@@ -1216,12 +1228,15 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	switch ns := st.Namespace; ns {
 	case "":
 	case "*":
-		// The namespace a PROXY header names.
-		fail(s.Pos, "server option 'namespace *' is not supported by the gohap runtime yet.")
+		srv.NetNSFromPP = true
 	default:
 		var err error
 		if srv.NetNS, err = backend.OpenNetNS(ns); err != nil {
 			fail(s.Pos, "'server %s/%s' : Cannot open namespace '%s'.", p.Name, s.Name, ns)
+		} else {
+			if opts.graph != nil {
+				opts.graph.netns[ns] = srv.NetNS
+			}
 		}
 	}
 	srv.Check.HTTP = chk.http

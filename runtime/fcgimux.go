@@ -334,9 +334,9 @@ func (f *fcgiApp) dialShared(srv *backend.Server, connect time.Duration) (*fcgiC
 	var nc net.Conn
 	var err error
 	if srv.Socks4 != "" {
-		nc, err = dialSocks4(d, srv, srv.DialAddr(netipZero))
+		nc, err = dialSocks4(d, srv, srv.DialAddr(netipZero), srv.NetNS)
 	} else {
-		nc, err = netDial(d, srv, srv.DialAddr(netipZero))
+		nc, err = netDial(d, srv.DialAddr(netipZero), srv.NetNS)
 	}
 	if err != nil {
 		return nil, err

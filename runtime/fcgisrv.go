@@ -240,9 +240,9 @@ func (s *session) dialFCGI(d *net.Dialer, be *Backend, srv *backend.Server) (net
 		var nc net.Conn
 		var err error
 		if srv.Socks4 != "" {
-			nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst))
+			nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 		} else {
-			nc, err = netDial(d, srv, srv.DialAddr(s.txn.Dst))
+			nc, err = netDial(d, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 		}
 		if err != nil {
 			return nil, err

@@ -169,9 +169,9 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	start := time.Now()
 	var nc net.Conn
 	if srv.Socks4 != "" {
-		nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst))
+		nc, err = dialSocks4(d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 	} else {
-		nc, err = netDial(d, srv, srv.DialAddr(s.txn.Dst))
+		nc, err = netDial(d, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 	}
 	if err != nil {
 		return nil, true, err

@@ -341,6 +341,9 @@ func (s *session) run() bool {
 		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 	}
 	s.txn.Vars, s.txn.Proc, s.txn.ProcMu, s.txn.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
+	if !s.bridged {
+		s.pps.ns = s.l.bind.NetNS
+	}
 	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy || s.l.bind.AcceptCIP {
 		// Rejected at layer 4 or 5: no stream, so no log line. The
 		// headers come between the two, as HAProxy's handshake.
@@ -860,7 +863,7 @@ func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
 		return nil, err
 	}
 	for try := 0; ; try++ {
-		c, err := dialAddr(&d, srv, srv.DialAddr(s.txn.Dst))
+		c, err := dialAddr(&d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 		if err == nil {
 			return c.(netConn), nil
 		}
@@ -1106,7 +1109,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 		}
 	}
 	start := time.Now()
-	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst))
+	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 	if err != nil {
 		return nil, err
 	}

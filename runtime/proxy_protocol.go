@@ -80,6 +80,19 @@ type ppState struct {
 	uniqueID     [proxyproto.MaxUniqueID]byte
 	uniqueIDLen  int
 	hasUniqueID  bool
+	// ns is the client connection's network namespace (proxy_netns): its
+	// bind's, or the known one its PROXY header named; nil for none.
+	ns *backend.NetNS
+}
+
+// setNS takes the namespace a PROXY header names when it is one of the
+// configuration's (netns_store_lookup); another name changes nothing.
+func (p *ppState) setNS(h *proxyproto.Header, known map[string]*backend.NetNS) {
+	if h.NetNS != nil {
+		if ns := known[string(h.NetNS)]; ns != nil {
+			p.ns = ns
+		}
+	}
 }
 
 // set keeps the TLVs of a PROXY header.
@@ -107,6 +120,10 @@ func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c netConn) e
 		v := proxyproto.V2{Src: s.txn.Src, Dst: s.txn.Dst, Options: pp.opts}
 		if s.pps.hasAuthority {
 			v.Authority = s.pps.authority[:s.pps.authorityLen]
+		}
+		if s.pps.ns != nil {
+			// Any namespace of the client connection goes along.
+			v.NetNS = []byte(s.pps.ns.Name)
 		}
 		if pp.opts&proxyproto.OptUniqueID != 0 {
 			// Without unique-id-format the stream's id is empty.
@@ -212,6 +229,7 @@ func (s *session) acceptHeaders(cip, pp bool) bool {
 			s.txn.Src, s.txn.Dst = h.Src, h.Dst
 		}
 		s.pps.set(&h)
+		s.pps.setNS(&h, s.e.g.netns)
 	}
 	return true
 }

@@ -26,17 +26,17 @@ func socks4DialAddr(a parser.Socks4Addr) string {
 
 // dialAddr connects to a server at addr, through its SOCKS4 proxy when
 // it has one.
-func dialAddr(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error) {
+func dialAddr(d *net.Dialer, srv *backend.Server, addr string, ns *backend.NetNS) (net.Conn, error) {
 	if srv.Socks4 != "" {
-		return dialSocks4(d, srv, addr)
+		return dialSocks4(d, srv, addr, ns)
 	}
-	return dial(d, addr, srv.NetNS)
+	return dial(d, addr, ns)
 }
 
 // netDial dials addr with Go's own sockets (which the HTTP/2 and FastCGI
-// connections use), in srv's network namespace when it has one.
-func netDial(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error) {
-	return backend.DialIn(context.Background(), srv.NetNS, d, addr)
+// connections use), in the network namespace ns when not nil.
+func netDial(d *net.Dialer, addr string, ns *backend.NetNS) (net.Conn, error) {
+	return backend.DialIn(context.Background(), ns, d, addr)
 }
 
 // dialSocks4 connects to srv's SOCKS4 proxy and has it connect to addr,
@@ -44,9 +44,9 @@ func netDial(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error) 
 // handshake. The handshake comes before any PROXY header or TLS
 // (xprt_handshake_io_cb). A refused request is a connection failure,
 // retried as one.
-func dialSocks4(d *net.Dialer, srv *backend.Server, addr string) (net.Conn, error) {
+func dialSocks4(d *net.Dialer, srv *backend.Server, addr string, ns *backend.NetNS) (net.Conn, error) {
 	start := time.Now()
-	c, err := dial(d, srv.Socks4, srv.NetNS)
+	c, err := dial(d, srv.Socks4, ns)
 	if err != nil {
 		return nil, err
 	}
@@ -76,4 +76,14 @@ func (s *session) srvDst(srv *backend.Server, c net.Conn) netip.AddrPort {
 		return sc.raddr
 	}
 	return addrPort(c.RemoteAddr())
+}
+
+// srvNS is the network namespace of the session's connections to srv:
+// its own, or with "namespace *" the client connection's (its bind's, or
+// the one its PROXY header named), none for a check.
+func (s *session) srvNS(srv *backend.Server) *backend.NetNS {
+	if srv.NetNSFromPP {
+		return s.pps.ns
+	}
+	return srv.NetNS
 }

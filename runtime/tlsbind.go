@@ -116,7 +116,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
 	defer e.connEnd(l)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
-	var pps ppState
+	pps := ppState{ns: b.NetNS}
 	if b.AcceptCIP {
 		var ok bool
 		if src, dst, ok = readCIPHeader(c, l.fe.Client, b.CIPMagic); !ok {
@@ -138,6 +138,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			src, dst = h.Src, h.Dst
 		}
 		pps.set(&h)
+		pps.setNS(&h, e.g.netns)
 	}
 	var conn net.Conn = c
 	var info *acl.TLSInfo
