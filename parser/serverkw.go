@@ -354,7 +354,7 @@ var runtimeServerOptions = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true,
 	"send-proxy": false, "send-proxy-v2": false, "no-send-proxy": false, "no-send-proxy-v2": false,
 	"send-proxy-v2-ssl": false, "no-send-proxy-v2-ssl": false, "send-proxy-v2-ssl-cn": false, "no-send-proxy-v2-ssl-cn": false,
-	"no-backup":        false,
+	"no-backup": false, "log-proto": true,
 	"proxy-v2-options": true, "check-send-proxy": false, "no-check-send-proxy": false,
 	"proto": true, "ws": true, "pool-max-conn": true, "check-proto": true,
 	"socks4": true, "check-via-socks4": false, "namespace": true,
@@ -510,6 +510,9 @@ func (s *ServerSettings) apply(opts []string) {
 			s.Disabled = true
 		case "enabled":
 			s.Disabled = false
+		case "log-proto":
+			// Only a ring's forwarder reads it (sink.c): on a proxy's
+			// server it changes nothing, in HAProxy as here.
 		case "backup", "no-backup":
 			s.Backup = o == "backup"
 		case "addr":

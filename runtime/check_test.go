@@ -65,9 +65,9 @@ func TestServerResolution(t *testing.T) {
 }
 
 func TestUnsupportedKeywordsAreReported(t *testing.T) {
-	cfg := base + "frontend fe\n bind 127.0.0.1:18080\n bind 127.0.0.1:8002 severity-output number\n default_backend be\nbackend be\n server s 127.0.0.1:1\n"
+	cfg := base + "frontend fe\n bind 127.0.0.1:18080\n bind 127.0.0.1:8002 npn http/1.1\n default_backend be\nbackend be\n server s 127.0.0.1:1\n"
 	_, out := check(t, cfg, CheckOptions{})
-	if !strings.Contains(out, "notice: parsing [c.cfg:8] : bind option 'severity-output' is not supported by the gohap runtime yet") {
+	if !strings.Contains(out, "notice: parsing [c.cfg:8] : bind option 'npn' is not supported by the gohap runtime yet") {
 		t.Errorf("default mode:\n%s", out)
 	}
 	if _, out := check(t, cfg, CheckOptions{Compat: true}); strings.Contains(out, "not supported by the gohap runtime") {

@@ -436,13 +436,14 @@ func (e *CompileError) Error() string {
 	return fmt.Sprintf("parsing [%s:%d] : %s", e.Pos.File, e.Pos.Line, e.Msg)
 }
 
-// Bind options that do not change traffic.
 // bindOptions lists the bind options the runtime takes (the parser's
 // BindKeywordArgs gives their words): name and id only label the socket, process only
 // picks threads, v4v6 is how a "::" socket listens anyway, backlog is
-// applied.
+// applied. level, severity-output and expose-fd only act on a CLI
+// listener (cli.c reads them from the stats sockets' bind_conf alone):
+// on a proxy's bind they change nothing, in HAProxy as here.
 var bindOptions = wordSet(`name id process backlog v4v6 accept-proxy accept-netscaler-cip tfo
-	mode uid gid user group
+	mode uid gid user group level severity-output expose-fd
 	nice maxconn mss interface transparent v6only defer-accept namespace`)
 
 // Compile turns a checked configuration into a runtime graph. It refuses,

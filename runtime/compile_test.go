@@ -18,8 +18,8 @@ func TestCompileRefusesWhatItDoesNotRun(t *testing.T) {
 		{"frontend fe\n bind 127.0.0.1:8001\n http-request set-nice 10\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n option http-buffer-request\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", "-"},
 		{"backend be\n server s 127.0.0.1:1\ndefaults named\n mode http\n http-request set-header x-a b\nfrontend fe from named\n bind 127.0.0.1:8001\n default_backend be\n", "-"},
-		{"frontend fe\n bind 127.0.0.1:8001\n bind 127.0.0.1:8002 severity-output number\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : bind option 'severity-output' is not supported"},
-		{"frontend fe\n bind 127.0.0.1:8001 severity-output string\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'severity-output' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001\n bind 127.0.0.1:8002 npn http/1.1\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":8] : bind option 'npn' is not supported"},
+		{"frontend fe\n bind 127.0.0.1:8001 npn h2\n default_backend be\nbackend be\n server s 127.0.0.1:1\n", ":7] : bind option 'npn' is not supported"},
 		{"frontend fe\n bind 127.0.0.1:8001 accept-proxy\n default_backend be\nbackend be\n server s 127.0.0.1:1 send-proxy-v2 proxy-v2-options crc32c check-send-proxy\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect\n tcp-check connect port 81\n server s 127.0.0.1:1 check check-send-proxy\n", "-"},
 		{"frontend fe\n bind 127.0.0.1:8001\n default_backend be\nbackend be\n option tcp-check\n tcp-check connect via-socks4\n server s 127.0.0.1:1 check socks4 127.0.0.1:2 check-via-socks4\n", "-"},
@@ -92,7 +92,7 @@ func TestServerTemplate(t *testing.T) {
 // forms alike, each once.
 func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
-		"frontend fe\n bind 127.0.0.1:8001\n bind 127.0.0.1:8002 severity-output number\n default_backend be\n" +
+		"frontend fe\n bind 127.0.0.1:8001\n bind 127.0.0.1:8002 npn http/1.1\n default_backend be\n" +
 		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 allow-0rtt\n"
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
@@ -110,7 +110,7 @@ func TestCheckReportsRuntimeRefusals(t *testing.T) {
 		}
 	}
 	want := []string{
-		"8 bind option 'severity-output' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
+		"8 bind option 'npn' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
 		"12 server option 'allow-0rtt' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

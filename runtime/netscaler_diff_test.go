@@ -29,7 +29,8 @@ defaults
     timeout client 1s
     timeout server 1s
 frontend cip
-    bind %[2]s accept-netscaler-cip 1234
+    # CLI options on a proxy's bind change nothing.
+    bind %[2]s accept-netscaler-cip 1234 level admin severity-output number expose-fd listeners
     http-request return status 200 content-type text/plain lf-string "%%[src]:%%[src_port]>%%[dst]:%%[dst_port]"
 frontend rulepp
     bind %[3]s

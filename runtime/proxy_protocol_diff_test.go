@@ -279,6 +279,8 @@ func TestDifferentialServerProxyWords(t *testing.T) {
 	cases := []string{
 		"server s SRV proxy-v2-options crc32c",
 		"server s SRV send-proxy-v2-ssl",
+		// Only a ring's forwarder reads log-proto.
+		"server s SRV send-proxy-v2 log-proto octet-count",
 		"server s SRV send-proxy-v2-ssl-cn",
 		"server s SRV send-proxy-v2 no-send-proxy-v2-ssl",
 		"server s SRV send-proxy-v2-ssl-cn no-send-proxy-v2-ssl",
