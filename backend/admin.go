@@ -79,6 +79,15 @@ func (s *Server) ClearResolveMaint() []AdminChange { return s.clrAdmin(AdminReso
 // HAProxy's order, none when s was in forced maintenance already.
 func (s *Server) Disable() []AdminChange { return s.setAdmin(AdminForcedMaint, nil) }
 
+// DisableFor is Disable with the cause its report names in parentheses
+// (srv_set_admin_flag's cause: the stats page's older "disable").
+func (s *Server) DisableFor(cause string) []AdminChange {
+	s.mu.Lock()
+	s.admCause = cause
+	s.mu.Unlock()
+	return s.setAdmin(AdminForcedMaint, nil)
+}
+
 // Enable ends the forced maintenance of s, as "enable server" does
 // (srv_adm_set_ready): s comes back up at once unless it tracks a server
 // that is down, its checks resume from rise and decide from the next
@@ -112,12 +121,18 @@ func (s *Server) setAdmin(mode Admin, out []AdminChange) []AdminChange {
 	}
 	next := cur | mode
 	s.admin.Store(uint32(next))
+	cause := s.admCause
+	s.admCause = ""
 	if cur&adminMaint == 0 {
 		via := ""
 		if next&AdminForcedMaint == 0 {
 			via = s.via()
+		} else if cause != "" {
+			via = " (" + cause + ")"
 		}
-		if s.Check.Enabled {
+		// Only a running check pauses (CHK_ST_ENABLED): one stopped by
+		// "disable health" keeps its health and stays unpaused.
+		if s.Check.Enabled && !s.checkOff() {
 			s.paused.Store(true)
 			s.health.Store(0)
 		}
@@ -166,7 +181,7 @@ func (s *Server) clrAdmin(mode Admin, out []AdminChange) []AdminChange {
 	s.admin.Store(uint32(next))
 	switch {
 	case cur&adminMaint != 0 && next&adminMaint == 0:
-		if s.Check.Enabled {
+		if s.Check.Enabled && !s.checkOff() {
 			// Start OK, and let the next check decide.
 			s.paused.Store(false)
 			s.health.Store(int32(s.Check.Rise))
@@ -409,6 +424,11 @@ func (s *Server) SetDrain() []AdminChange {
 		return out
 	}
 	defer s.mu.Unlock()
+	why := ""
+	if s.admCause != "" {
+		why = " (" + s.admCause + ")"
+		s.admCause = ""
+	}
 	s.lastChange.Store(time.Now().Unix())
 	b := s.Backend
 	b.mu.Lock()
@@ -420,8 +440,28 @@ func (s *Server) SetDrain() []AdminChange {
 	st += " 0 sessions requeued, " + strconv.Itoa(len(s.queue)) + " total in queue"
 	b.mu.Unlock()
 	wasUsable := s.State() == Up && s.weight() > 0
-	return []AdminChange{{Server: s, Text: s.label() + " enters drain state" + st, Status: st,
+	return []AdminChange{{Server: s, Text: s.label() + " enters drain state" + why + st, Status: st,
 		NoServer: wasUsable && act+bck == 0}}
+}
+
+// ForceDrain sets drain mode alone, leaving any maintenance in place
+// (the stats page's older "stop" action: SRV_ADMF_FDRAIN), its report
+// naming cause.
+func (s *Server) ForceDrain(cause string) []AdminChange {
+	s.mu.Lock()
+	cur := s.Admin()
+	if cur&AdminForcedDrain != 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if cur&adminMaint != 0 {
+		s.setDrainLocked(true)
+		s.mu.Unlock()
+		return nil
+	}
+	s.admCause = cause
+	s.mu.Unlock()
+	return s.SetDrain()
 }
 
 // ClearDrain ends drain mode, as the "ready" actions do: the server

@@ -117,6 +117,8 @@ type Server struct {
 	// Backend.mu.
 	mu    sync.Mutex
 	state atomic.Int32
+	// admCause is the cause the next admin change reports (under mu).
+	admCause string
 	// admin holds the Admin flags; health, chkStatus and chkResult the
 	// health check's health, status and result; lastChange the Unix
 	// second of the last change of state.

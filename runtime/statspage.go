@@ -467,32 +467,64 @@ func (a statsActor) BackendName(b string) string {
 	return ""
 }
 
-// Act applies one action to one server; the actions gohap's servers do
-// not have (drain, agent and check switches) change nothing.
+// Act applies one action to one server, as stats_process_http_post
+// does; altered is false for an action with nothing to do (a check or an
+// agent the server does not have, a tracking server's health, a flag
+// already in place for the older actions).
 func (a statsActor) Act(bname, sname, action string) (found, altered bool) {
 	be := a.e.g.byName[bname]
 	if be == nil {
 		return false, false
 	}
+	const web = "changed from Web interface"
 	for _, srv := range be.LB.ServerList() {
 		if srv.Name != sname {
 			continue
 		}
 		var chs []backend.AdminChange
 		switch action {
-		case "maint", "disable":
-			chs = srv.Disable()
-		case "ready", "enable":
-			srv.ClearDrain()
-			chs = srv.Enable()
+		case "ready": // srv_adm_set_ready
+			chs = append(srv.ClearDrain(), srv.Enable()...)
 		case "drain":
 			chs = srv.SetDrain()
+		case "maint": // srv_adm_set_maint
+			chs = append(srv.Disable(), srv.ClearDrain()...)
+		case "disable", "enable", "stop", "start":
+			// The older actions set or clear one flag, when it changes.
+			maint, drain := srv.Admin()&backend.AdminForcedMaint != 0, srv.Drained()
+			switch {
+			case action == "disable" && !maint:
+				chs = srv.DisableFor("'disable' on stats page")
+			case action == "enable" && maint:
+				chs = srv.Enable()
+			case action == "stop" && !drain:
+				chs = srv.ForceDrain("'stop' on stats page")
+			case action == "start" && drain:
+				chs = srv.ClearDrain()
+			default:
+				return true, false
+			}
+		case "dhlth", "ehlth":
+			if !srv.Check.Enabled {
+				return true, false
+			}
+			srv.SetCheckRunning(action == "ehlth")
+		case "dagent", "eagent":
+			if !srv.Agent.Enabled {
+				return true, false
+			}
+			srv.SetAgentRunning(action == "eagent")
 		case "hrunn", "hnolb", "hdown":
 			if srv.Tracked != nil {
 				return true, false
 			}
 			to := map[string]backend.State{"hrunn": backend.Up, "hnolb": backend.Stopping, "hdown": backend.Down}[action]
-			srv.SetState(to)
+			srv.ForceState(to, web)
+		case "arunn", "adown":
+			if srv.AgentState()&backend.CheckEnabled == 0 {
+				return true, false
+			}
+			srv.ForceAgentState(action == "arunn", web)
 		case "shutdown":
 			a.e.shutdownSessions(srv)
 		default:
