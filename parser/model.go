@@ -511,6 +511,9 @@ type TCPRequest struct {
 	Proto string
 	// Resolvers and Family are do-resolve's section and "ipv4"/"ipv6".
 	Resolvers, Family string
+	// CaptureLen is capture's "len", CaptureID the request capture slot
+	// the rule fills.
+	CaptureLen, CaptureID int
 	// Where are the check places the rule runs at (Proxy.TCPPlaces).
 	Where smpuse.Val
 }

@@ -1825,6 +1825,9 @@ func kwTCPRequest(c *pctx) {
 			case "content":
 				c.ruleAdded(listTCPCont)
 			}
+			if r.Action == "capture" {
+				r.CaptureID = addCapture(c.cp.proxy, true, Capture{Pos: c.pos, Len: r.CaptureLen})
+			}
 			c.runtimeForm()
 			addTCPRequest(c, r)
 		}
@@ -1891,7 +1894,7 @@ func kwTCPResponse(c *pctx) {
 var tcpRuleActions = map[string]bool{"accept": true, "reject": true, "set-var": true, "set-var-fmt": true, "unset-var": true, "set-log-level": true,
 	"set-src": true, "set-dst": true, "set-src-port": true, "set-dst-port": true, "set-mark": true, "set-tos": true, "silent-drop": true,
 	"switch-mode": true, "set-priority-class": true, "set-priority-offset": true, "do-resolve": true, "set-nice": true,
-	"expect-proxy": true, "expect-netscaler-cip": true}
+	"expect-proxy": true, "expect-netscaler-cip": true, "capture": true}
 
 func arg0(a []string) string {
 	if len(a) > 0 {
@@ -1969,6 +1972,13 @@ func parseTCPRule(stage string, a []string, response bool) *TCPRequest {
 		if len(args) != 1 || args[0] != "layer4" || response || stage != "connection" {
 			return nil
 		}
+	case "capture":
+		// capture <sample> len <n>: a request capture slot of its own.
+		n, err := strconv.Atoi(arg0(args[min(2, len(args)):]))
+		if len(args) != 3 || args[1] != "len" || err != nil || n <= 0 || response || stage != "content" {
+			return nil
+		}
+		r.Expr, r.CaptureLen = args[0], n
 	case "set-priority-class", "set-priority-offset", "do-resolve":
 		if len(args) != 1 || response || stage != "content" {
 			return nil

@@ -1237,24 +1237,40 @@ func (s *session) setClientSockopt(mark bool, v int) {
 
 // captureSample fills a capture slot with a sample, cut to the slot's
 // length; a slot the frontend does not have is left alone.
-func (s *session) captureSample(r *httpRule, request bool) {
+func (s *session) captureSample(r *httpRule, request bool) { s.capture(r.expr, r.capID, request) }
+
+// capture keeps the value of expr, cut to its slot's length, in the
+// request or response capture slot id (a tcp-request content or an
+// http-request/http-response capture).
+func (s *session) capture(expr *acl.Sample, id int, request bool) {
 	caps, slots, buf := s.rec.ReqCaps, s.fe.reqCaps, &s.capBuf
 	if !request {
 		caps, slots, buf = s.rec.ResCaps, s.fe.rspCaps, &s.capRspBuf
 	}
-	if r.capID >= len(caps) || r.capID >= len(slots) {
+	if request && len(caps) < len(slots) {
+		// No head was captured: a tcp-request content capture in mode
+		// tcp, the stream's first.
+		if len(caps) == 0 {
+			*buf = (*buf)[:0]
+		}
+		for len(caps) < len(slots) {
+			caps = append(caps, nil)
+		}
+		s.rec.ReqCaps = caps
+	}
+	if id >= len(caps) || id >= len(slots) {
 		return
 	}
 	start := len(*buf)
-	v, ok := r.expr.Append(*buf, &s.txn)
+	v, ok := expr.Append(*buf, &s.txn)
 	if !ok {
 		return
 	}
-	if len(v)-start > slots[r.capID].len {
-		v = v[:start+slots[r.capID].len]
+	if len(v)-start > slots[id].len {
+		v = v[:start+slots[id].len]
 	}
 	*buf = v
-	caps[r.capID] = v[start:len(v):len(v)]
+	caps[id] = v[start:len(v):len(v)]
 }
 
 // setLogLevel overrides the level the stream is logged at.

@@ -35,6 +35,8 @@ type tcpRule struct {
 	stage                string
 	// refName and family are do-resolve's resolvers and "ipv4"/"ipv6".
 	refName, family string
+	// capID is capture's request capture slot.
+	capID int
 }
 
 // tcpRules are a proxy's tcp rules by stage, with the inspection delays.
@@ -66,7 +68,7 @@ func compileTCPRules(p *parser.Proxy, set *acl.Set, fail func(parser.Pos, string
 			fail(r.Pos, "'%s %s': %s", kw, r.Text, fmt.Sprintf(format, a...))
 		}
 		tr := tcpRule{act: r.Action, logLevel: r.LogLevel, mark: r.Mark, nice: r.Nice, stage: r.Stage, pos: r.Pos, proto: r.Proto,
-			refName: r.Resolvers, family: r.Family}
+			refName: r.Resolvers, family: r.Family, capID: r.CaptureID}
 		var err error
 		if tr.cond, err = set.ParseCondAt(r.Cond, r.Where); err != nil {
 			bad("condition: %v", err)
@@ -157,9 +159,10 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			}
 			continue
 		}
-		if ok && r.expr != nil && r.act == "track-sc" && more != nil && r.expr.Pending(t) {
-			// The key may still change: wait for more data, as HAProxy
-			// yields until it is settled or the inspection ends.
+		if ok && r.expr != nil && (r.act == "track-sc" || r.act == "capture") && more != nil && r.expr.Pending(t) {
+			// The key or the captured value may still change: wait for
+			// more data, as HAProxy yields until it is settled or the
+			// inspection ends.
 			if !more() {
 				t.Final = true
 			}
@@ -188,6 +191,8 @@ func (s *session) runTCPRules(rules []tcpRule, payload func() []byte, response b
 			return tcpClose
 		case "track-sc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-inc-gpc", "sc-set-gpt0", "sc-set-gpt":
 			s.stickAction(r.act, &r.stk, r.expr, r.from)
+		case "capture":
+			s.capture(r.expr, r.capID, true)
 		case "expect-proxy":
 			s.expectPP = true
 		case "expect-netscaler-cip":
