@@ -123,7 +123,7 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 			if err != nil {
 				return fail(listenAlert(fe.Name, &b, err))
 			}
-			f, err := ln.(sockListener).File()
+			f, err := SocketFile(ln.(sockListener))
 			ln.Close()
 			if err != nil {
 				return fail(err)
@@ -132,6 +132,30 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 		}
 	}
 	return out, nil
+}
+
+// SocketFile duplicates a socket's descriptor into a File whose Fd,
+// which exec.Cmd calls to pass it on, leaves the socket non-blocking.
+// net's File would make it blocking, and the mode is the open socket's,
+// shared by every process holding it: their accept would block in the
+// kernel, and the close of a soft stop wait for a connection to come.
+func SocketFile(c syscall.Conn) (*os.File, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd := -1
+	cerr := rc.Control(func(fd uintptr) {
+		nfd, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A non-blocking descriptor stays so through NewFile's File.
+	return os.NewFile(uintptr(nfd), "socket"), nil
 }
 
 // listenAlert is HAProxy's alert for a bind that could not be opened.
