@@ -123,7 +123,7 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 			if err != nil {
 				return fail(listenAlert(fe.Name, &b, err))
 			}
-			f, err := ln.(sockListener).File()
+			f, err := SocketFile(ln.(sockListener))
 			ln.Close()
 			if err != nil {
 				return fail(err)
@@ -132,6 +132,30 @@ func BindListeners(g *Graph, keep []BoundSocket, noReuse bool) ([]BoundSocket, e
 		}
 	}
 	return out, nil
+}
+
+// SocketFile duplicates a socket's descriptor into a File whose Fd,
+// which exec.Cmd calls to pass it on, leaves the socket non-blocking.
+// net's File would make it blocking, and the mode is the open socket's,
+// shared by every process holding it: their accept would block in the
+// kernel, and the close of a soft stop wait for a connection to come.
+func SocketFile(c syscall.Conn) (*os.File, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd := -1
+	cerr := rc.Control(func(fd uintptr) {
+		nfd, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A non-blocking descriptor stays so through NewFile's File.
+	return os.NewFile(uintptr(nfd), "socket"), nil
 }
 
 // listenAlert is HAProxy's alert for a bind that could not be opened.
@@ -286,6 +310,11 @@ func (e *Engine) Pause() {
 	if cli := e.runningCLI(); cli != nil {
 		cli.Pause()
 	}
+	if e.peers != nil {
+		for _, sec := range e.peers.secs {
+			sec.Pause()
+		}
+	}
 }
 
 // Resume listens again on paused sockets (SIGTTIN), and binds again the
@@ -331,6 +360,11 @@ func (e *Engine) Resume() {
 	})
 	if cli := e.runningCLI(); cli != nil && !e.stopping.Load() {
 		cli.Resume()
+	}
+	if e.peers != nil && !e.stopping.Load() {
+		for _, sec := range e.peers.secs {
+			sec.Resume()
+		}
 	}
 }
 
@@ -401,11 +435,14 @@ func stopDeadline(t time.Time) time.Time {
 const globalProxy = "GLOBAL"
 
 // procProxy is one proxy of the process: a frontend, a backend, both
-// (a listen section), GLOBAL, or a disabled one (off).
+// (a listen section), GLOBAL, a disabled one (off), or the frontend of
+// a peers section's local peer (peers, the section's name), which only
+// pausing and resuming report: it is no member of proxies_list.
 type procProxy struct {
 	proxyRef
 	global bool
 	off    *offProxy
+	peers  string
 }
 
 // offProxy is a disabled proxy, which HAProxy never starts but still
@@ -435,9 +472,15 @@ func procProxies(cfg *parser.Config, refs []proxyRef) []procProxy {
 	st := cfg.Global.Stats
 	global := procProxy{proxyRef: proxyRef{name: globalProxy}, global: true}
 	var out []procProxy
+	peersLns := peersListeners(cfg)
 	for i, p := range cfg.Proxies {
 		if st.Declared && i == st.ProxiesBefore {
 			out = append(out, global)
+		}
+		// A peers section's listener comes where its line is read.
+		for len(peersLns) > 0 && peersLns[0].before(p.Pos) {
+			out = append(out, peersLns[0].px)
+			peersLns = peersLns[1:]
 		}
 		if !p.Disabled {
 			if len(refs) > 0 {
@@ -458,7 +501,76 @@ func procProxies(cfg *parser.Config, refs []proxyRef) []procProxy {
 	if st.Declared && st.ProxiesBefore >= len(cfg.Proxies) || !st.Declared && len(st.Sockets) > 0 {
 		out = append(out, global)
 	}
+	for _, l := range peersLns {
+		out = append(out, l.px)
+	}
 	return out
+}
+
+// peersListener is the frontend of a peers section that listens;
+// before tells whether the line that opens its listener comes before a
+// position.
+type peersListener struct {
+	px     procProxy
+	before func(parser.Pos) bool
+}
+
+// peersListeners lists the listening peers sections in source order:
+// as compilePeers runs them, the enabled ones with their local peer and
+// an address. Their frontend is named after the local peer.
+func peersListeners(cfg *parser.Config) []peersListener {
+	files := map[string]int{}
+	for _, d := range cfg.Directives {
+		if _, ok := files[d.Pos.File]; !ok {
+			files[d.Pos.File] = len(files)
+		}
+	}
+	var out []peersListener
+	for _, ps := range cfg.Peers {
+		if !peersActive(ps) {
+			continue
+		}
+		local := ps.LocalPeerLine()
+		pos := local.Pos
+		if ps.Bind != nil {
+			pos = ps.Bind.Pos
+		} else if local.Addr == "" {
+			continue
+		}
+		out = append(out, peersListener{px: procProxy{proxyRef: proxyRef{name: local.Name}, peers: ps.Name},
+			before: func(p parser.Pos) bool {
+				if f, g := files[pos.File], files[p.File]; f != g {
+					return f < g
+				}
+				return pos.Line < p.Line
+			}})
+	}
+	return out
+}
+
+// peersProto is the protocol list of a running peers section's
+// listener, "" when it has none.
+func (e *Engine) peersProto(name string) string {
+	if e.peers == nil {
+		return ""
+	}
+	for i, ps := range e.g.peers {
+		if ps.name != name || i >= len(e.peers.secs) {
+			continue
+		}
+		live := e.peers.secs[i].Addr()
+		if live == nil {
+			return ""
+		}
+		if strings.HasPrefix(ps.cfg.Bind, "fd@") {
+			if a, ok := live.(*net.TCPAddr); ok && a.IP.To4() == nil {
+				return "6"
+			}
+			return "4"
+		}
+		return hostProto(ps.cfg.Bind)
+	}
+	return ""
 }
 
 // protoOrder is the order of the protocol lists HAProxy walks when it
@@ -599,6 +711,10 @@ func (e *Engine) listenerOrder(list []procProxy, stopping bool) (order []int, li
 			for j := range p.fe.Binds {
 				all = append(all, lis{i, p.fe.Binds[j].protoList()})
 			}
+		case p.peers != "" && !stopping:
+			if pr := e.peersProto(p.peers); pr != "" {
+				all = append(all, lis{i, pr})
+			}
 		}
 	}
 	listening = map[int]bool{}
@@ -632,7 +748,7 @@ func (e *Engine) ListenerProxies() []string {
 	for _, i := range order {
 		p := list[i]
 		word := "frontend"
-		if p.fe != nil && p.be != nil {
+		if p.fe != nil && p.be != nil || p.peers != "" {
 			word = "proxy"
 		}
 		out = append(out, word+" "+p.name)
@@ -647,8 +763,9 @@ func (e *Engine) logStopped() {
 	list := e.g.procList
 	order, listening := e.listenerOrder(list, true)
 	for i, p := range list {
-		// A disabled proxy never started, so never stops.
-		if !listening[i] && p.off == nil {
+		// A disabled proxy never started, so never stops; a peers
+		// section's frontend stops silently.
+		if !listening[i] && p.off == nil && p.peers == "" {
 			order = append(order, i)
 		}
 	}
@@ -676,6 +793,8 @@ func (e *Engine) HardStop() {
 	for _, p := range e.g.procList {
 		var n int64
 		switch {
+		case p.peers != "":
+			continue
 		case p.global:
 			n, _, _, _ = e.cliConns()
 		case p.fe != nil:
@@ -719,6 +838,10 @@ type ServerState struct {
 func (e *Engine) States() []ProxyState {
 	var out []ProxyState
 	for _, p := range e.g.procList {
+		if p.peers != "" {
+			// Not in proxies_list: SIGHUP does not dump it.
+			continue
+		}
 		ps := ProxyState{Name: p.name}
 		switch {
 		case p.global:

@@ -89,19 +89,71 @@ func TestTakeSocketsFromOldProcess(t *testing.T) {
 			}
 			b := startBin(t, c.to, "-db", "-f", cfg(1), "-x", dir+"/0.sock", "-sf", strconv.Itoa(a.cmd.Process.Pid))
 			waitServing(t, addr, "x1", b)
-			select {
-			case <-a.done:
-			case <-time.After(30 * time.Second):
-				// The bound is for a loaded machine (CI runs packages side
-				// by side); unloaded, the old process ends within a second.
-				t.Fatalf("the old process still runs\n%s", a.stderr)
-			}
+			waitOldExit(t, a, c.from == gohap, "")
 			if after := listenInodes(t, port); len(after) != 1 || after[0] != before[0] || !holds(b.cmd.Process.Pid, before[0]) {
 				t.Errorf("listening sockets %v after, %v before\n%s", after, before, b.stderr)
 			}
 			waitServing(t, addr, "x1", b)
 		})
 	}
+}
+
+// waitOldExit waits for the old process of a hand-over to end; it ends
+// within a second, and 10 s even under load. A gohap still running dumps
+// its goroutines (SIGQUIT) into the failure: what it waits on.
+func waitOldExit(t *testing.T, p *proc, dump bool, more string) {
+	t.Helper()
+	select {
+	case <-p.done:
+		return
+	case <-time.After(10 * time.Second):
+	}
+	if dump {
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	t.Fatalf("the old process still runs\n%s\n%s", p.stderr, more)
+}
+
+// TestGetSocksLeavesListenersNonBlocking: handing the listening sockets
+// over leaves them non-blocking. Their mode is the open socket's, shared
+// with the old process, whose next accept would otherwise block in the
+// kernel, and the close of its soft stop wait for another connection.
+func TestGetSocksLeavesListenersNonBlocking(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	up, err := echo.Start("nb", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	cfg := writeCfg(t, dir, "a.cfg", fmt.Sprintf("global\n stats socket %s/a.sock level admin expose-fd listeners\n"+
+		"defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
+		"frontend fe\n bind %s\n bind %s/fe.sock\n default_backend be\nbackend be\n server s1 %s\n", dir, addr, dir, up.Addr()))
+	a := startGohap(t, "-db", "-f", cfg)
+	waitServing(t, addr, "nb", a)
+	dialRetry(t, "unix", dir+"/a.sock", 5*time.Second).Close()
+	files, err := fetchSockets(dir + "/a.sock")
+	if err != nil || len(files) != 2 {
+		t.Fatalf("%d sockets: %v", len(files), err)
+	}
+	for _, f := range files {
+		defer f.Close()
+		rc, _ := f.SyscallConn()
+		var fl int
+		rc.Control(func(fd uintptr) { fl, _ = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+		if fl&unix.O_NONBLOCK == 0 {
+			t.Errorf("socket %s handed over in blocking mode", f.Name())
+		}
+	}
+	// The old process accepts once more, then stops at once: no accept
+	// of its holds the sockets.
+	waitServing(t, addr, "nb", a)
+	a.cmd.Process.Signal(syscall.SIGUSR1)
+	waitOldExit(t, a, true, "")
 }
 
 // TestGetSocksNeedsExposeFD: without "expose-fd listeners" the stats
@@ -162,11 +214,7 @@ func TestNoReusePort(t *testing.T) {
 				t.Errorf("binding next to it: %v", err)
 			}
 			b := startGohap(t, append(append([]string{"-db"}, c.args...), "-f", cfg, "-sf", strconv.Itoa(a.cmd.Process.Pid))...)
-			select {
-			case <-a.done:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("the old process still runs\n%s\n%s", a.stderr, b.stderr)
-			}
+			waitOldExit(t, a, true, b.stderr.String())
 			waitServing(t, addr, "nr", b)
 		})
 	}

@@ -245,7 +245,7 @@ func (mr *master) spawn(key procKey, addrs map[string]bool) (*worker, error) {
 		mine.Close()
 		return nil, err
 	}
-	cliFile, err := cliLn.File()
+	cliFile, err := runtime.SocketFile(cliLn)
 	cliLn.Close()
 	if err != nil {
 		mine.Close()

@@ -139,6 +139,20 @@ func stderrScenarios() []stderrScenario {
 			r.pauseResume()
 			r.stop(syscall.SIGTERM)
 		}},
+		{name: "peers-pause", args: []string{"-L", "LOCAL"}, cfg: stderrDefaults + "frontend f1\n bind {ADDR}\n default_backend be\n" +
+			"peers mypeers\n peer LOCAL {ADDR2}\n peer other {ADDR4}\n" +
+			"backend be\n stick-table type ip size 10 peers mypeers\n server s1 {UP}\n" +
+			"listen l3\n bind {ADDR3}\n server s1 {UP}\n", run: func(r *stderrRig) {
+			r.serving()
+			r.peerHello("200\n")
+			// The local peer's listener pauses with the proxies: a peer
+			// is refused, then served again.
+			r.signal(syscall.SIGTTOU)
+			r.peerHello("refused")
+			r.signal(syscall.SIGTTIN)
+			r.peerHello("200\n")
+			r.stop(syscall.SIGUSR1)
+		}},
 		{name: "sighup", cfg: checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
 			r.signal(syscall.SIGHUP)
@@ -329,6 +343,23 @@ func (r *stderrRig) pauseResume() {
 	r.signal(syscall.SIGTTOU)
 	r.signal(syscall.SIGTTIN)
 	r.ready()
+}
+
+// peerHello opens a peers session at {ADDR2} as peer "other" of local
+// peer "LOCAL", and wants the handshake's status line, or "refused"
+// when the connection is.
+func (r *stderrRig) peerHello(want string) {
+	r.t.Helper()
+	got := "refused"
+	if c, err := net.DialTimeout("tcp", r.addr2, time.Second); err == nil {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		io.WriteString(c, "HAProxyS 2.1\nLOCAL\nother 1 1\n")
+		got, _ = bufio.NewReader(c).ReadString('\n')
+		c.Close()
+	}
+	if got != want {
+		r.t.Errorf("peer handshake at %s: %q, want %q\n%s", r.addr2, got, want, r.p.stderr)
+	}
 }
 
 // serving waits until the proxy answers a request: HAProxy handles

@@ -79,11 +79,7 @@ func TestTakeUnixSocketsFromOldProcess(t *testing.T) {
 			b := startBin(t, c.to, "-db", "-f", cfg(1), "-x", dir+"/0.sock", "-sf", strconv.Itoa(a.cmd.Process.Pid))
 			waitAnswer(t, path, "a1", b)
 			waitAnswer(t, "@"+abns+strings.Repeat("\x00", 107-len(abns)), "a1", b)
-			select {
-			case <-a.done:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("the old process still runs\n%s", a.stderr)
-			}
+			waitOldExit(t, a, c.from == gohap, "")
 			if after := unixListenInode(t, path); after != before || !holds(b.cmd.Process.Pid, before) {
 				t.Errorf("listening socket %s after, %s before\n%s", after, before, b.stderr)
 			}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gohap/gohap/acl/stick"
@@ -208,6 +209,33 @@ func (s *Section) Start() {
 	}
 	s.wg.Add(1)
 	go s.syncTask()
+}
+
+// Pause makes the kernel stop listening on the local peer's socket
+// while it stays open (SIGTTOU), as HAProxy's tcp_suspend_receiver: new
+// peer connections are refused, or go to another process bound to the
+// address. The sessions go on. It reports whether a listener paused.
+func (s *Section) Pause() bool {
+	return s.onListener(func(fd int) { syscall.Shutdown(fd, syscall.SHUT_RD) })
+}
+
+// Resume listens again on a paused socket (SIGTTIN).
+func (s *Section) Resume() bool {
+	return s.onListener(func(fd int) { syscall.Listen(fd, syscall.SOMAXCONN) })
+}
+
+// onListener runs f on the listening socket's descriptor; false when
+// there is none, or it is closed.
+func (s *Section) onListener(f func(fd int)) bool {
+	sc, ok := s.ln.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	return rc.Control(func(fd uintptr) { f(int(fd)) }) == nil
 }
 
 // Stop closes the listener and every session and waits for them.

@@ -223,3 +223,43 @@ func TestHandOver(t *testing.T) {
 		t.Errorf("resync flags %#x, want finished", flags)
 	}
 }
+
+// Pause (SIGTTOU) stops listening: a peer's connection is refused, not
+// left waiting. Resume (SIGTTIN) serves it again on the same socket.
+func TestPauseRefusesPeers(t *testing.T) {
+	// A port of its own: a socket bound to port 0 loses it when it stops
+	// listening, and listens again on another one.
+	l0 := listen(t)
+	l0.Close()
+	la, err := net.Listen("tcp", l0.Addr().String())
+	if err != nil {
+		t.Skip("port taken again:", err)
+	}
+	n := startNode(t, "a", la, map[string]string{"a": la.Addr().String(), "b": "127.0.0.1:1"}, "type ip size 10")
+	hello := func() string {
+		c, err := net.DialTimeout("tcp", la.Addr().String(), time.Second)
+		if err != nil {
+			return "refused"
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.Write([]byte("HAProxyS 2.1\na\nb 1 1\n"))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		return line
+	}
+	if got := hello(); got != "200\n" {
+		t.Fatalf("before the pause: %q", got)
+	}
+	if !n.sec.Pause() {
+		t.Fatal("no listener paused")
+	}
+	if got := hello(); got != "refused" {
+		t.Errorf("paused: %q", got)
+	}
+	if !n.sec.Resume() {
+		t.Fatal("no listener resumed")
+	}
+	if got := hello(); got != "200\n" {
+		t.Errorf("resumed: %q", got)
+	}
+}

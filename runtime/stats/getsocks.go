@@ -49,9 +49,9 @@ func (ss *session) getSocks([]string) bool {
 	}
 	for i := 0; i < len(files); i += maxSendFD {
 		batch := files[i:min(i+maxSendFD, len(files))]
-		fds := make([]int, len(batch))
-		for j, f := range batch {
-			fds[j] = int(f.Fd())
+		fds := make([]int, 0, len(batch))
+		for _, f := range batch {
+			fds = append(fds, rawFD(f))
 		}
 		if i > 0 {
 			// The receiver acknowledges each message.
@@ -64,4 +64,17 @@ func (ss *session) getSocks([]string) bool {
 		}
 	}
 	return true
+}
+
+// rawFD is f's descriptor, open until f is closed. Not f.Fd(): for a
+// socket's File, Fd puts the socket in blocking mode, and the mode is
+// the open socket's, shared with this process's listener, whose next
+// accept would then block in the kernel, and the close of a soft stop
+// would wait for a connection to come.
+func rawFD(f *os.File) int {
+	fd := -1
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(u uintptr) { fd = int(u) })
+	}
+	return fd
 }
