@@ -139,6 +139,33 @@ func cipExchange(t *testing.T, addr, src, raw string) string {
 	return fmt.Sprintf("%q %s", b, end)
 }
 
+// logSide is one proxy of a side-by-side log comparison: its log sink
+// and its listening ports.
+type logSide struct {
+	sink  *logSink
+	ports []string
+}
+
+// startLogPair starts HAProxy (sides[0]) and gohap (sides[1]) on the
+// configuration cfg(sink address, ports), each with n ports of its own;
+// HAProxy's readiness probe goes to the last port, where nothing logs.
+func startLogPair(t *testing.T, n int, cfg func(sink string, ports []string) string) (sides [2]logSide) {
+	for i := range sides {
+		s := &sides[i]
+		s.sink = newLogSink(t)
+		for range n {
+			s.ports = append(s.ports, freePort(t))
+		}
+		text := cfg(s.sink.addr(), s.ports)
+		if i == 0 {
+			startHAProxy(t, text, s.ports[n-1])
+		} else {
+			startGohap(t, text, nil)
+		}
+	}
+	return sides
+}
+
 // TestNetScalerCIPDifferential: "accept-netscaler-cip", "tcp-request
 // connection expect-netscaler-cip" and "expect-proxy" read the client's
 // addresses from the headers, refuse bad ones and log the connection
@@ -149,25 +176,9 @@ func TestNetScalerCIPDifferential(t *testing.T) {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference to compare NetScaler CIP handling with")
 	}
 	echo := rawEcho(t)
-	type side struct {
-		sink  *logSink
-		ports [6]string
-	}
-	var sides [2]side
-	for i := range sides {
-		s := &sides[i]
-		s.sink = newLogSink(t)
-		for j := range s.ports {
-			s.ports[j] = freePort(t)
-		}
-		cfg := fmtCfg(cipCfg, s.sink.addr(), s.ports[0], s.ports[1], s.ports[2], s.ports[3], s.ports[4], echo, s.ports[5])
-		if i == 0 {
-			// Its readiness probe goes where nothing logs.
-			startHAProxy(t, cfg, s.ports[5])
-		} else {
-			startGohap(t, cfg, nil)
-		}
-	}
+	sides := startLogPair(t, 6, func(sink string, p []string) string {
+		return fmtCfg(cipCfg, sink, p[0], p[1], p[2], p[3], p[4], echo, p[5])
+	})
 	req := "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 	v4 := cipIPv4("10.1.2.3:1111", "10.9.9.9:80", 6, 5)
 	v6 := cipIPv6("[2001:db8::1]:3333", "[2001:db8::2]:443", 6)

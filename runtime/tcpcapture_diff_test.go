@@ -57,24 +57,9 @@ func TestTCPCaptureDifferential(t *testing.T) {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
 	echo := rawEcho(t)
-	type side struct {
-		sink  *logSink
-		ports [3]string
-	}
-	var sides [2]side
-	for i := range sides {
-		s := &sides[i]
-		s.sink = newLogSink(t)
-		for j := range s.ports {
-			s.ports[j] = freePort(t)
-		}
-		cfg := fmtCfg(tcpCaptureCfg, s.sink.addr(), s.ports[0], s.ports[1], echo, s.ports[2])
-		if i == 0 {
-			startHAProxy(t, cfg, s.ports[2])
-		} else {
-			startGohap(t, cfg, nil)
-		}
-	}
+	sides := startLogPair(t, 3, func(sink string, p []string) string {
+		return fmtCfg(tcpCaptureCfg, sink, p[0], p[1], echo, p[2])
+	})
 	cases := []struct {
 		name string
 		fe   int
