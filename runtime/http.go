@@ -255,6 +255,10 @@ type session struct {
 	strm streamMark
 	// killed says the CLI shut the stream down (shutdown session(s)).
 	killed atomic.Bool
+	// handing says the connections are going to a tunnel, tun that
+	// tunnel once it runs: a kill from then on is the tunnel's.
+	handing atomic.Bool
+	tun     atomic.Pointer[tunnel]
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
@@ -280,6 +284,13 @@ func (s *session) wakeIfIdle() {
 // other is closed.
 func (s *session) shutdownStream() {
 	s.killed.Store(true)
+	if s.handing.Load() {
+		// handOff kills the tunnel once it runs, unless this does.
+		if t := s.tun.Load(); t != nil {
+			killTunnel(t)
+		}
+		return
+	}
 	if s.onServer.Load() == nil {
 		s.kill()
 		return
@@ -566,6 +577,7 @@ func indexOf(b []byte, sub string) int {
 // handOff gives both connections to a tunnel; the session ends here and
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
+	s.handing.Store(true)
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
 	if s.logging && !s.http {
 		te.rec, te.start = s.tcpRecord(), s.lt.start
@@ -582,9 +594,11 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	s.handedOff = true
 	s.setSvSock(nil)
 	t.start(toServer, toClient)
+	// A "shutdown session" that reached the stream while it became a
+	// tunnel ends the tunnel as killed, and logs so: either this or
+	// shutdownStream sees the other's store.
+	s.tun.Store(t)
 	if s.killed.Load() {
-		// "shutdown session" reached the stream while it was becoming a
-		// tunnel: the tunnel ends as killed, and logs so.
 		killTunnel(t)
 	}
 }
