@@ -249,12 +249,24 @@ type Context struct {
 	// that server. Defaults says the expression is a defaults section's.
 	Servers  ServerResolver
 	Defaults bool
+	// NoBackend and NoFrontend say the proxy lacks that capability: a
+	// backend (frontend) fetch written without an argument designates the
+	// proxy itself, which smp_resolve_args then refuses. HAProxy gives a
+	// defaults section whose rules a frontend inherits the frontend's
+	// capability only (and the other way round).
+	NoBackend, NoFrontend bool
 }
 
 // ServerResolver answers the questions of server argument resolution.
 type ServerResolver interface {
 	HasBackend(name string) bool
 	HasServer(proxy, server string) bool
+}
+
+// FrontendResolver, when a ServerResolver has it, resolves frontend
+// arguments (fe_conn(name)...): whether a frontend has that name.
+type FrontendResolver interface {
+	HasFrontend(name string) bool
 }
 
 // DeclareVar records a variable named by the configuration; only proc

@@ -877,7 +877,7 @@ func kwMonitor(c *pctx) {
 	c.ruleAdded(listMonitor)
 	c.runtimeForm()
 	p := c.cp.proxy
-	p.MonitorFail = append(p.MonitorFail, c.args[2:])
+	p.MonitorFail = append(p.MonitorFail, CondLine{Pos: c.pos, Keyword: "monitor fail", Cond: c.args[2:]})
 }
 
 // checkCondACLs compiles the condition of rule words as HAProxy does at

@@ -664,8 +664,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		set := proxyACLs(p, ctx, fail)
 		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
-		for _, words := range p.MonitorFail {
-			if cond, err := set.ParseCond(words); err == nil {
+		for _, m := range p.MonitorFail {
+			if cond, err := set.ParseCond(m.Cond); err == nil {
 				fe.monitorFail = append(fe.monitorFail, cond)
 			} else {
 				fail(p.Pos, "'monitor fail': condition: %v", err)

@@ -112,6 +112,11 @@ func stickTableName(name string, p *parser.Proxy) string {
 // grouped as smp_resolve_args groups them.
 func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, servers acl.ServerResolver, uls map[string]*acl.Userlist) parser.Diagnostics {
 	var diags parser.Diagnostics
+	if p.Cap&parser.CapDef != 0 && !p.RulesInherited() {
+		// HAProxy checks a defaults section when a proxy inherits its
+		// rules, and otherwise not at all.
+		return nil
+	}
 	alert := func(format string, a ...any) {
 		diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
 	}
@@ -151,7 +156,9 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		msg string
 	}
 	var errs []resErr
-	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0, Userlists: uls}
+	rc := p.ResolveCap()
+	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0, Userlists: uls,
+		NoBackend: rc&parser.CapBE == 0, NoFrontend: rc&parser.CapFE == 0}
 	set := acl.NewSetWith(ctx)
 	note := func(pos parser.Pos, err error, where string) {
 		var re *acl.ResolveError
@@ -161,7 +168,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		if re.ACL {
 			where = "in"
 		}
-		errs = append(errs, resErr{pos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'.", pos.File, pos.Line, re.Error(), where, p.Name)})
+		errs = append(errs, resErr{pos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'%s.", pos.File, pos.Line, re.Error(), where, p.Name, re.Suffix())})
 	}
 	for _, a := range p.ACLs {
 		ctx.File, ctx.Line = a.Pos.File, a.Pos.Line
@@ -180,7 +187,9 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		}
 	}
 	for _, r := range p.TCPRequests {
-		if r.Stage == "" {
+		if r.Stage == "" || r.Section == "defaults" && p.Cap&parser.CapDef == 0 {
+			// The inherited rules are the defaults section's, resolved
+			// there.
 			continue
 		}
 		where := "in tcp-request " + r.Stage + " expression in"
@@ -215,6 +224,17 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	}
 	for _, r := range p.ServerRules {
 		cond(r.Pos, r.Cond)
+	}
+	for _, r := range p.PersistRules {
+		cond(r.Pos, r.Cond)
+	}
+	for _, r := range p.MonitorFail {
+		cond(r.Pos, r.Cond)
+	}
+	if p.Stats != nil {
+		for _, a := range p.Stats.Admin {
+			cond(a.Pos, a.Cond)
+		}
 	}
 	for _, u := range p.UseBackends {
 		cond(u.Pos, u.Cond)
@@ -726,6 +746,16 @@ type cfgServers struct{ cfg *parser.Config }
 func (c cfgServers) HasBackend(name string) bool {
 	for _, p := range c.cfg.Proxies {
 		if p.Name == name && p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasFrontend is proxy_fe_by_name: a frontend or listen section.
+func (c cfgServers) HasFrontend(name string) bool {
+	for _, p := range c.cfg.Proxies {
+		if p.Name == name && p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 {
 			return true
 		}
 	}
