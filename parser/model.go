@@ -254,6 +254,10 @@ type Proxy struct {
 	// PersistRules are the force-persist and ignore-persist lines, in
 	// order (Keyword says which), which the runtime does not run.
 	PersistRules []CondLine
+	// IgnoredConds are the conditions of the lines the proxy ignores for
+	// want of capability (monitor fail in a backend, force-persist in a
+	// frontend...), whose fetch arguments HAProxy still resolves.
+	IgnoredConds []CondLine
 	// ruleLists has a bit per rule list the proxy's own lines filled
 	// (placedLists), for the warnings about misplaced rules.
 	ruleLists uint

@@ -573,8 +573,13 @@ func kwServerRule(c *pctx) {
 	if c.args[0] == "use-server" && c.cp.proxy.Cap&CapBE != 0 {
 		c.cp.proxy.ServerRules = append(c.cp.proxy.ServerRules, &ServerRule{Pos: c.pos, Server: c.args[1], Cond: cond, Where: where})
 		c.ruleAdded(listUseServer)
-	} else if c.args[0] != "use-server" && c.cp.proxy.Cap&CapBE != 0 {
-		c.cp.proxy.PersistRules = append(c.cp.proxy.PersistRules, CondLine{Pos: c.pos, Keyword: c.args[0], Cond: cond})
+	} else if c.args[0] != "use-server" {
+		l := CondLine{Pos: c.pos, Keyword: c.args[0], Cond: cond}
+		if c.noCap {
+			c.cp.proxy.IgnoredConds = append(c.cp.proxy.IgnoredConds, l)
+		} else {
+			c.cp.proxy.PersistRules = append(c.cp.proxy.PersistRules, l)
+		}
 	}
 }
 

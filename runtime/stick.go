@@ -231,6 +231,9 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	for _, r := range p.MonitorFail {
 		cond(r.Pos, r.Cond)
 	}
+	for _, r := range p.IgnoredConds {
+		cond(r.Pos, r.Cond)
+	}
 	if p.Stats != nil {
 		for _, a := range p.Stats.Admin {
 			cond(a.Pos, a.Cond)
