@@ -29,6 +29,28 @@ func argStatus(t *testing.T, fe, path, mark string) string {
 	return fmt.Sprint(rsp.StatusCode)
 }
 
+// startArgres starts a frontend f with the lines feLines, its backend b
+// and a backend other, both with one server, and a CLI socket; it returns
+// the frontend's address and the socket's path.
+func startArgres(t *testing.T, start func(cfg, fe string), feLines string) (string, string) {
+	up := serveRequests(t, func(c net.Conn, _ *http.Request) {
+		c.Write([]byte("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"))
+	})
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	fe := freePort(t)
+	start(fmt.Sprintf(`global
+    stats socket %s level admin
+%sfrontend f
+    bind %s
+%s    default_backend b
+backend b
+    server s %s
+backend other
+    server o %s
+`, sock, diffDefaults, fe, feLines, up, up), fe)
+	return fe, sock
+}
+
 // The backend a monitor fail condition names is the one it reads: the
 // monitor URI fails once that backend has no usable server, whatever
 // the frontend's own backend has.
@@ -37,23 +59,7 @@ func TestMonitorFailBackendArgDifferential(t *testing.T) {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for monitor fail")
 	}
 	sideBySide(t, func(start func(cfg, fe string)) string {
-		up := serveRequests(t, func(c net.Conn, _ *http.Request) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"))
-		})
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		fe := freePort(t)
-		start(fmt.Sprintf(`global
-    stats socket %s level admin
-%sfrontend f
-    bind %s
-    monitor-uri /health
-    monitor fail if { nbsrv(other) lt 1 }
-    default_backend b
-backend b
-    server s %s
-backend other
-    server o %s
-`, sock, diffDefaults, fe, up, up), fe)
+		fe, sock := startArgres(t, start, "    monitor-uri /health\n    monitor fail if { nbsrv(other) lt 1 }\n")
 		var out []string
 		out = append(out, argStatus(t, fe, "/health", ""))
 		cliSend(t, "unix", sock, "disable server other/o\n")
@@ -72,24 +78,7 @@ func TestStatsAdminBackendArgDifferential(t *testing.T) {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for stats admin")
 	}
 	sideBySide(t, func(start func(cfg, fe string)) string {
-		up := serveRequests(t, func(c net.Conn, _ *http.Request) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"))
-		})
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		fe := freePort(t)
-		start(fmt.Sprintf(`global
-    stats socket %s level admin
-%sfrontend f
-    bind %s
-    stats enable
-    stats uri /st
-    stats admin if { srv_is_up(other/o) } { be_conn(b) eq 0 }
-    default_backend b
-backend b
-    server s %s
-backend other
-    server o %s
-`, sock, diffDefaults, fe, up, up), fe)
+		fe, sock := startArgres(t, start, "    stats enable\n    stats uri /st\n    stats admin if { srv_is_up(other/o) } { be_conn(b) eq 0 }\n")
 		const form = "Choose the action to perform"
 		var out []string
 		out = append(out, argStatus(t, fe, "/st", form))
