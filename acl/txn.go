@@ -255,6 +255,21 @@ type Context struct {
 	// defaults section whose rules a frontend inherits the frontend's
 	// capability only (and the other way round).
 	NoBackend, NoFrontend bool
+	// Unresolved, when set, receives each argument that does not
+	// resolve, and compiling goes on, so that one expression reports
+	// them all as smp_resolve_args does; nil makes the first one the
+	// compile error. An expression compiled so is only for checking.
+	Unresolved func(*ResolveError)
+}
+
+// unresolved passes a resolution error to the Unresolved hook and
+// reports whether it took it.
+func (c *Context) unresolved(re *ResolveError) bool {
+	if c == nil || c.Unresolved == nil {
+		return false
+	}
+	c.Unresolved(re)
+	return true
 }
 
 // ServerResolver answers the questions of server argument resolution.

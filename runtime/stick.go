@@ -160,28 +160,39 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0, Userlists: uls,
 		NoBackend: rc&parser.CapBE == 0, NoFrontend: rc&parser.CapFE == 0}
 	set := acl.NewSetWith(ctx)
-	note := func(pos parser.Pos, err error, where string) {
-		var re *acl.ResolveError
-		if !errors.As(err, &re) {
-			return
-		}
+	// Every argument that does not resolve is reported, several in one
+	// expression as well, at the line and place being compiled.
+	var curPos parser.Pos
+	var curWhere string
+	ctx.Unresolved = func(re *acl.ResolveError) {
+		where := curWhere
 		if re.ACL {
 			where = "in"
 		}
-		errs = append(errs, resErr{pos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'%s.", pos.File, pos.Line, re.Error(), where, p.Name, re.Suffix())})
+		errs = append(errs, resErr{curPos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'%s.", curPos.File, curPos.Line, re.Error(), where, p.Name, re.Suffix())})
+	}
+	note := func(pos parser.Pos, err error, where string) {
+		var re *acl.ResolveError
+		if errors.As(err, &re) {
+			curPos, curWhere = pos, where
+			ctx.Unresolved(re)
+		}
 	}
 	for _, a := range p.ACLs {
 		ctx.File, ctx.Line = a.Pos.File, a.Pos.Line
+		curPos, curWhere = a.Pos, "in"
 		note(a.Pos, set.Add(a.Name, a.Fetch, a.Args), "in")
 	}
 	cond := func(pos parser.Pos, words []string) {
 		if len(words) > 0 {
+			curPos, curWhere = pos, "in"
 			_, err := set.ParseCond(words)
 			note(pos, err, "in")
 		}
 	}
 	sample := func(pos parser.Pos, expr, where string) {
 		if expr != "" {
+			curPos, curWhere = pos, where
 			_, err := acl.CompileSampleWith(expr, ctx)
 			note(pos, err, where)
 		}
