@@ -229,6 +229,19 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	for _, r := range p.HTTPAfterRules {
 		cond(r.Pos, r.Cond)
 	}
+	if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 {
+		for _, e := range formatSamples(p.Log.FormatText) {
+			sample(p.LogFormatLine(), e, "in log-format string in")
+		}
+		for _, e := range formatSamples(p.Log.SDText) {
+			sample(p.LogFormatLine(), e, "in log-format-sd string in")
+		}
+	}
+	if p.Cap&parser.CapDef == 0 {
+		for _, e := range formatSamples(p.UniqueIDFormat) {
+			sample(p.UniqueIDPos, e, "in unique-id-format string in")
+		}
+	}
 	for _, r := range p.StickRules {
 		sample(r.Pos, r.Expr, "in stick rule in")
 		cond(r.Pos, r.Cond)
