@@ -72,6 +72,12 @@ func CompileWith(fetchWord string, args []string, ctx *Context) (*Expr, error) {
 	}
 	var kw aclKeyword
 	isKW := false
+	if ctx != nil && ctx.Unresolved != nil {
+		// The errors an ACL line's expression reports name its keyword.
+		outer := ctx.Unresolved
+		ctx.Unresolved = func(re *ResolveError) { outer(aclResolveErr(re, name[:n])) }
+		defer func() { ctx.Unresolved = outer }()
+	}
 	if k, ok := aclKeywords[name[:n]]; ok {
 		kw, isKW = k, true
 		rest := name[n:]

@@ -17,7 +17,11 @@ func init() { parser.SetACLExprCheck(exprMessage) }
 // lacks are refused when the configuration is compiled: neither is an
 // error here, and such expressions are left unchecked.
 func exprMessage(fetch string, args []string) parser.ACLExprResult {
-	e, err := CompileWith(fetch, args, nil)
+	// Arguments naming tables, servers or userlists are resolved later:
+	// the rest of the expression is checked past them, and an expression
+	// with such arguments is judged then.
+	unresolved := false
+	e, err := CompileWith(fetch, args, &Context{Unresolved: func(*ResolveError) { unresolved = true }})
 	var re *ResolveError
 	if errors.As(err, &re) || errors.Is(err, ErrNotImplemented) {
 		return parser.ACLExprResult{UniqueID: -1}
@@ -30,6 +34,9 @@ func exprMessage(fetch string, args []string) parser.ACLExprResult {
 			msg += "."
 		}
 		return parser.ACLExprResult{Checked: true, Err: msg, UniqueID: -1}
+	}
+	if unresolved {
+		return parser.ACLExprResult{UniqueID: -1}
 	}
 	return parser.ACLExprResult{Checked: true, NoPattern: len(args) == 0 && e.needsPattern(), UniqueID: uniqueID(args)}
 }

@@ -147,13 +147,16 @@ func parseExpr(s string, ctx *Context, partial bool) (*sampleExpr, int, error) {
 	if def.check != nil {
 		if err := def.check(&x.fe, ctx); err != nil {
 			var re *ResolveError
-			if errors.As(err, &re) {
-				return nil, 0, re
-			}
-			if errors.Is(err, errNotImpl) {
+			switch {
+			case errors.As(err, &re):
+				if !ctx.unresolved(re) {
+					return nil, 0, re
+				}
+			case errors.Is(err, errNotImpl):
 				return nil, 0, fmt.Errorf("fetch method '%s': %w", fkw, err)
+			default:
+				return nil, 0, errorf("invalid args in fetch method '%s' : %v", fkw, err)
 			}
-			return nil, 0, errorf("invalid args in fetch method '%s' : %v", fkw, err)
 		}
 	}
 	p, end, err := parseConvs(x, s, e+n, ctx, fkw, partial)
@@ -210,14 +213,17 @@ func parseConvs(x *sampleExpr, s string, p int, ctx *Context, fkw string, partia
 		if def.check != nil {
 			if err := def.check(&c, ctx); err != nil {
 				var re *ResolveError
-				if errors.As(err, &re) {
+				switch {
+				case errors.As(err, &re):
 					re.Fetch = fkw
-					return 0, 0, re
-				}
-				if errors.Is(err, errNotImpl) {
+					if !ctx.unresolved(re) {
+						return 0, 0, re
+					}
+				case errors.Is(err, errNotImpl):
 					return 0, 0, fmt.Errorf("converter '%s': %w", ckw, err)
+				default:
+					return 0, 0, errorf("invalid args in converter '%s' : %v", ckw, err)
 				}
-				return 0, 0, errorf("invalid args in converter '%s' : %v", ckw, err)
 			}
 		}
 		x.convs = append(x.convs, c)

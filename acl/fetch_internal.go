@@ -75,9 +75,9 @@ func init() {
 		&fetchDef{name: "srv_id", out: TypeInt, fn: fetchSrvID},
 		&fetchDef{name: "fe_id", out: TypeInt, fn: fetchProxyStat},
 		&fetchDef{name: "be_id", out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "fe_conn", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "fe_req_rate", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat},
-		&fetchDef{name: "fe_sess_rate", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat},
+		&fetchDef{name: "fe_conn", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat, check: checkFrontendArg},
+		&fetchDef{name: "fe_req_rate", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat, check: checkFrontendArg},
+		&fetchDef{name: "fe_sess_rate", args: spec(0, aFE), out: TypeInt, fn: fetchProxyStat, check: checkFrontendArg},
 		&fetchDef{name: "be_conn", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
 		&fetchDef{name: "be_conn_free", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
 		&fetchDef{name: "be_sess_rate", args: spec(0, aBE), out: TypeInt, fn: fetchProxyStat, check: checkBackendArg},
@@ -578,14 +578,37 @@ func fetchProxyStat(fe *fetch, t *Txn, v *Value) bool {
 	return true
 }
 
-// checkBackendArg resolves a backend argument as smp_resolve_args does.
+// checkBackendArg resolves a backend argument as smp_resolve_args does:
+// none (or an empty one) designates the expression's proxy, which must
+// then be able to act as a backend; at run time it is the stream's.
 func checkBackendArg(fe *fetch, c *Context) error {
-	// The argument is optional: none is the stream's own backend.
-	if len(fe.args) == 0 || c == nil || c.Servers == nil {
+	if c == nil || c.Servers == nil {
 		return nil
 	}
-	if b := fe.args[0].s; b != "" && !c.Servers.HasBackend(b) {
+	b := argStr(fe.args, 0)
+	switch {
+	case b == "" && c.NoBackend:
+		return &ResolveError{Kind: resNoBackend, Proxy: c.Proxy, Arg: 1, Keyword: fe.def.name}
+	case b != "" && !c.Servers.HasBackend(b):
 		return &ResolveError{Kind: resBackend, Proxy: b, Arg: 1, Keyword: fe.def.name}
+	}
+	return nil
+}
+
+// checkFrontendArg is checkBackendArg for the frontend fetches.
+func checkFrontendArg(fe *fetch, c *Context) error {
+	if c == nil || c.Servers == nil {
+		return nil
+	}
+	f := argStr(fe.args, 0)
+	if f == "" {
+		if c.NoFrontend {
+			return &ResolveError{Kind: resNoFrontend, Proxy: c.Proxy, Arg: 1, Keyword: fe.def.name}
+		}
+		return nil
+	}
+	if r, ok := c.Servers.(FrontendResolver); ok && !r.HasFrontend(f) {
+		return &ResolveError{Kind: resFrontend, Proxy: f, Arg: 1, Keyword: fe.def.name}
 	}
 	return nil
 }

@@ -188,6 +188,9 @@ const (
 	resSrvNoServer
 	resUserlist
 	resBackend
+	resFrontend
+	resNoBackend
+	resNoFrontend
 )
 
 func (e *ResolveError) Error() string {
@@ -201,6 +204,10 @@ func (e *ResolveError) Error() string {
 		fmt.Fprintf(&b, "backend name must be set in arg %d of ", e.Arg)
 	case resBackend:
 		fmt.Fprintf(&b, "unable to find backend '%s' referenced in arg %d of ", e.Proxy, e.Arg)
+	case resFrontend:
+		fmt.Fprintf(&b, "unable to find frontend '%s' referenced in arg %d of ", e.Proxy, e.Arg)
+	case resNoBackend, resNoFrontend:
+		fmt.Fprintf(&b, "proxy '%s', referenced in arg %d of ", e.Proxy, e.Arg)
 	case resUserlist:
 		fmt.Fprintf(&b, "unable to find userlist '%s' referenced in arg %d of ", e.Table, e.Arg)
 	case resSrvNoServer:
@@ -222,6 +229,19 @@ func (e *ResolveError) Error() string {
 		fmt.Fprintf(&b, "%s '%s'", outer, e.Keyword)
 	}
 	return b.String()
+}
+
+// Suffix is what HAProxy writes after the proxy an expression belongs to
+// ("... in proxy 'fe', has not backend capability."): empty but for a
+// capability error.
+func (e *ResolveError) Suffix() string {
+	switch e.Kind {
+	case resNoBackend:
+		return ", has not backend capability"
+	case resNoFrontend:
+		return ", has not frontend capability"
+	}
+	return ""
 }
 
 // resolveTable finds the table argument i names; an empty name is the

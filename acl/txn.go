@@ -249,12 +249,39 @@ type Context struct {
 	// that server. Defaults says the expression is a defaults section's.
 	Servers  ServerResolver
 	Defaults bool
+	// NoBackend and NoFrontend say the proxy lacks that capability: a
+	// backend (frontend) fetch written without an argument designates the
+	// proxy itself, which smp_resolve_args then refuses. HAProxy gives a
+	// defaults section whose rules a frontend inherits the frontend's
+	// capability only (and the other way round).
+	NoBackend, NoFrontend bool
+	// Unresolved, when set, receives each argument that does not
+	// resolve, and compiling goes on, so that one expression reports
+	// them all as smp_resolve_args does; nil makes the first one the
+	// compile error. An expression compiled so is only for checking.
+	Unresolved func(*ResolveError)
+}
+
+// unresolved passes a resolution error to the Unresolved hook and
+// reports whether it took it.
+func (c *Context) unresolved(re *ResolveError) bool {
+	if c == nil || c.Unresolved == nil {
+		return false
+	}
+	c.Unresolved(re)
+	return true
 }
 
 // ServerResolver answers the questions of server argument resolution.
 type ServerResolver interface {
 	HasBackend(name string) bool
 	HasServer(proxy, server string) bool
+}
+
+// FrontendResolver, when a ServerResolver has it, resolves frontend
+// arguments (fe_conn(name)...): whether a frontend has that name.
+type FrontendResolver interface {
+	HasFrontend(name string) bool
 }
 
 // DeclareVar records a variable named by the configuration; only proc

@@ -15,6 +15,9 @@ type pctx struct {
 	pos  Pos
 	mod  string // "", "no" or "default"
 	args []string
+	// noCap marks a line its proxy ignores for want of capability, which
+	// HAProxy still reads to the end (its condition included).
+	noCap bool
 }
 
 func (c *pctx) alert(format string, a ...any) { c.cp.add(alertf(c.pos, format, a...)) }

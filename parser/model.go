@@ -255,6 +255,13 @@ type Proxy struct {
 	Filters []*FilterDecl
 	// ServerRules are the use-server rules, in order.
 	ServerRules []*ServerRule
+	// PersistRules are the force-persist and ignore-persist lines, in
+	// order (Keyword says which), which the runtime does not run.
+	PersistRules []CondLine
+	// IgnoredConds are the conditions of the lines the proxy ignores for
+	// want of capability (monitor fail in a backend, force-persist in a
+	// frontend...), whose fetch arguments HAProxy still resolves.
+	IgnoredConds []CondLine
 	// ruleLists has a bit per rule list the proxy's own lines filled
 	// (placedLists), for the warnings about misplaced rules.
 	ruleLists uint
@@ -346,9 +353,9 @@ type Proxy struct {
 	// MaxSessSrvConns is max-session-srv-conns (5 by default): the idle
 	// server connections a client connection keeps as its own.
 	MaxSessSrvConns int
-	// MonitorFail are the conditions of the "monitor fail" lines (from
-	// their if/unless): a monitor-uri request that matches one gets 503.
-	MonitorFail [][]string
+	// MonitorFail are the "monitor fail" lines, their conditions from
+	// their if/unless: a monitor-uri request that matches one gets 503.
+	MonitorFail []CondLine
 	// HTTPReuse is the http-reuse mode: never, safe (the default),
 	// aggressive or always.
 	HTTPReuse string
@@ -536,6 +543,15 @@ type SwitchRule struct {
 	Where smpuse.Val
 }
 
+// CondLine is a line whose whole effect hangs on one condition
+// ("monitor fail", "force-persist", "ignore-persist"): Cond holds the
+// words from "if"/"unless" on.
+type CondLine struct {
+	Pos     Pos
+	Keyword string
+	Cond    []string
+}
+
 // ServerRule is a "use-server <server> if|unless <cond>" line; Server
 // may be a log-format string naming it.
 type ServerRule struct {
@@ -651,4 +667,28 @@ type Dispatch struct {
 	Addr string
 	Host string
 	Port int
+}
+
+// RulesInherited reports whether this is a defaults section whose TCP or
+// HTTP rules proxies inherit: HAProxy then checks its rules and resolves
+// its fetch arguments, once (check_config_validity), and not otherwise.
+func (p *Proxy) RulesInherited() bool {
+	return p.Cap&CapDef != 0 && p.hasRules && (p.usedByFE || p.usedByBE)
+}
+
+// ResolveCap is the capability HAProxy resolves the proxy's fetch
+// arguments with: a defaults section whose rules frontends (backends)
+// inherit takes theirs (cfgparse-listen.c), others keep their own.
+func (p *Proxy) ResolveCap() Cap {
+	if !p.RulesInherited() {
+		return p.Cap
+	}
+	c := p.Cap &^ (CapFE | CapBE)
+	if p.usedByFE {
+		c |= CapFE
+	}
+	if p.usedByBE {
+		c |= CapBE
+	}
+	return c
 }

@@ -148,3 +148,38 @@ backend b
 		t.Errorf("check and track from two default-server lines: %v", ds)
 	}
 }
+
+// A named defaults section keeps its ACLs for its own rules: a proxy
+// inheriting from it does not see them, and the section takes the
+// capability of the proxies that inherit its rules. An anonymous one
+// refuses ACLs.
+func TestDefaultsACLs(t *testing.T) {
+	for _, c := range []struct{ cfg, want string }{
+		{"defaults d1\n mode http\n acl blocked path /b\n http-request deny if blocked\nfrontend f from d1\n bind :80\n",
+			""},
+		{"defaults d1\n mode http\n acl blocked path /b\nfrontend f from d1\n bind :80\n http-request deny if blocked\n",
+			"error detected while parsing an 'http-request deny' condition : no such ACL : 'blocked'."},
+		{"defaults\n acl x path /x\n", "'acl' not allowed in anonymous 'defaults' section."},
+	} {
+		cfg, ds := Parse([]Input{{Name: "d.cfg", Data: []byte(c.cfg)}}, Options{})
+		got := ""
+		for _, d := range ds {
+			if d.Severity == Alert {
+				got = d.Msg
+			}
+		}
+		if got != c.want {
+			t.Errorf("%q: alert %q, want %q", c.cfg, got, c.want)
+		}
+		if c.want != "" {
+			continue
+		}
+		d := cfg.Defaults[0]
+		if len(d.ACLs) != 1 || len(cfg.Proxies[0].ACLs) != 0 {
+			t.Errorf("ACLs: defaults %d, frontend %d", len(d.ACLs), len(cfg.Proxies[0].ACLs))
+		}
+		if !d.RulesInherited() || d.ResolveCap() != CapDef|CapFE {
+			t.Errorf("defaults d1: inherited %v, cap %d", d.RulesInherited(), d.ResolveCap())
+		}
+	}
+}

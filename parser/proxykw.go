@@ -26,7 +26,7 @@ var proxyKeywords = map[string]keyword{
 	"description":           {support: Harmless},
 	"disabled":              {support: Supported, handle: kwDisabled},
 	"enabled":               {support: Supported, handle: kwDisabled},
-	"acl":                   {noDefaults: true, support: Supported, handle: kwACL},
+	"acl":                   {support: Supported, handle: kwACL},
 	"cookie":                {caps: CapBE, support: Supported, handle: kwCookie},
 	"email-alert":           {support: Harmless},
 	"persist":               {caps: CapBE, support: Unsupported, handle: kwPersist},
@@ -172,6 +172,10 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 			return
 		}
 		cp.add(warnf(pos, "'%s' ignored because %s '%s' has no %s capability.", kw, p.Kind, p.Name, need))
+		if readIgnored[kw] {
+			c.noCap = true
+			k.handle(c)
+		}
 		return
 	}
 	cp.directive(pos, kw, args[1:], k.support, false)
@@ -179,6 +183,11 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 		k.handle(c)
 	}
 }
+
+// readIgnored are the keywords whose lines cfgparse-listen.c reads on
+// after warning that the proxy ignores them: their conditions must still
+// parse and their fetch arguments resolve.
+var readIgnored = map[string]bool{"monitor": true, "force-persist": true, "ignore-persist": true}
 
 func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	c := &pctx{cp: cp, pos: pos, args: args}
@@ -578,6 +587,12 @@ func templateRange(arg string) (lo, hi int, ok bool) {
 }
 
 func kwACL(c *pctx) {
+	if p := c.cp.proxy; p.Cap&CapDef != 0 && p.Name == "" {
+		// A named defaults section keeps ACLs for its own rules; the
+		// proxies inheriting from it do not see them.
+		c.alert("'%s' not allowed in anonymous 'defaults' section.", c.args[0])
+		return
+	}
 	name := c.arg(1)
 	if name == "" {
 		c.cp.add(nulTruncated(c.pos))
@@ -881,10 +896,14 @@ func kwMonitor(c *pctx) {
 	if !c.cp.checkCondACLs(c, c.args[2:], "a 'monitor fail' condition") {
 		return
 	}
-	c.ruleAdded(listMonitor)
-	c.runtimeForm()
 	p := c.cp.proxy
-	p.MonitorFail = append(p.MonitorFail, c.args[2:])
+	c.ruleAdded(listMonitor)
+	if c.noCap {
+		p.IgnoredConds = append(p.IgnoredConds, CondLine{Pos: c.pos, Keyword: "monitor fail", Cond: c.args[2:]})
+		return
+	}
+	c.runtimeForm()
+	p.MonitorFail = append(p.MonitorFail, CondLine{Pos: c.pos, Keyword: "monitor fail", Cond: c.args[2:]})
 }
 
 // checkCondACLs compiles the condition of rule words as HAProxy does at

@@ -509,10 +509,7 @@ func (p *Proxy) LogFormatDiags() Diagnostics {
 				Msg: fmt.Sprintf("Parsing [%s:%d]: failed to parse %s : %v.", pos.File, pos.Line, what, err)})
 		}
 	}
-	lfs := p.lfsPos
-	if lfs.Line == 0 {
-		lfs = p.Log.FormatPos
-	}
+	lfs := p.LogFormatLine()
 	if p.Cap&CapFE != 0 {
 		text := p.Log.FormatText
 		if p.Mode != "http" && (text == logfmt.HTTPLog || text == logfmt.HTTPLogCLF) {
@@ -524,6 +521,16 @@ func (p *Proxy) LogFormatDiags() Diagnostics {
 	}
 	check(p.UniqueIDFormat, p.UniqueIDPos, "unique-id", logfmt.UniqueIDFlags, p.Places(smpuse.ValFE_HRQ_HDR, smpuse.ValBE_HRQ_HDR))
 	return out
+}
+
+// LogFormatLine is the line HAProxy names for the log-format and
+// log-format-sd strings of the proxy: the last one that parsed a log
+// format (with the rule formats), else the log-format's own.
+func (p *Proxy) LogFormatLine() Pos {
+	if p.lfsPos.Line == 0 {
+		return p.Log.FormatPos
+	}
+	return p.lfsPos
 }
 
 // stickPlaces returns where a stick rule's pattern and condition are
@@ -573,6 +580,13 @@ func kwServerRule(c *pctx) {
 	if c.args[0] == "use-server" && c.cp.proxy.Cap&CapBE != 0 {
 		c.cp.proxy.ServerRules = append(c.cp.proxy.ServerRules, &ServerRule{Pos: c.pos, Server: c.args[1], Cond: cond, Where: where})
 		c.ruleAdded(listUseServer)
+	} else if c.args[0] != "use-server" {
+		l := CondLine{Pos: c.pos, Keyword: c.args[0], Cond: cond}
+		if c.noCap {
+			c.cp.proxy.IgnoredConds = append(c.cp.proxy.IgnoredConds, l)
+		} else {
+			c.cp.proxy.PersistRules = append(c.cp.proxy.PersistRules, l)
+		}
 	}
 }
 

@@ -167,7 +167,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				"   | with such a configuration. To fix this, please ensure that all following",
 				"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}
 		}
-		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
+		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Log.FormatText != "" || p.Log.SDText != "" || p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
 			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
 		}
 		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && p.ServerStateLoad == "global" && cfg.Global.ServerStateFile == "" {

@@ -679,16 +679,17 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				fe.Binds[i].stats = &listenerStats{}
 			}
 		}
-		set := proxyACLs(p, ctx, fail)
+		rs := proxyRuleSets(p, ctx, fail)
+		set := rs.own
 		fe.Errors = withReplies(fe.Errors, cfg, p, set, fail)
-		for _, words := range p.MonitorFail {
-			if cond, err := set.ParseCond(words); err == nil {
+		for _, m := range p.MonitorFail {
+			if cond, err := set.ParseCond(m.Cond); err == nil {
 				fe.monitorFail = append(fe.monitorFail, cond)
 			} else {
 				fail(p.Pos, "'monitor fail': condition: %v", err)
 			}
 		}
-		fe.tcp = compileTCPRules(p, set, fail)
+		fe.tcp = rs.tcp(p, fail)
 		fe.tcp.response = nil
 		for _, r := range fe.tcp.conn {
 			if r.act != "expect-proxy" && r.act != "expect-netscaler-cip" {
@@ -709,9 +710,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			fe.reqRules, fe.rspRules, fe.afterRules, fe.own = own.reqRules, own.rspRules, own.afterRules, own
 		} else {
 			fe.legacy = compileLegacy(p, cfg, set, fail)
-			fe.reqRules = ownRules(compileHTTPRules(cfg, withDefaults(p, p.HTTPRequestRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPRequestRules }), set, fail), p)
-			fe.rspRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPResponseRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPResponseRules }), set, fail)
-			fe.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)
+			fe.reqRules = ownRules(rs.http(cfg, p, reqRulesOf, fail), p)
+			fe.rspRules = rs.http(cfg, p, rspRulesOf, fail)
+			fe.afterRules = rs.http(cfg, p, afterRulesOf, fail)
 		}
 		for _, u := range p.UseBackends {
 			cond, err := set.ParseCondAt(u.Cond, u.Where)
@@ -804,6 +805,52 @@ func tableRoutes(routes []route) []route {
 		i = j
 	}
 	return out
+}
+
+// ruleSets are the ACL sets a proxy's rules compile with: its own, and
+// def, that of the named defaults section whose TCP and HTTP rules it
+// inherits, nil when that section declares no ACL. HAProxy keeps them
+// apart: the section's rules see its ACLs only, the proxy's its own.
+type ruleSets struct{ own, def *acl.Set }
+
+func proxyRuleSets(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, string, ...any)) ruleSets {
+	rs := ruleSets{own: proxyACLs(p, ctx, fail)}
+	if p.Def != nil && len(p.Def.ACLs) > 0 {
+		rs.def = proxyACLs(p.Def, ctx, fail)
+	}
+	return rs
+}
+
+// http compiles the proxy's HTTP rules of one list (of), those it
+// inherits first.
+func (rs ruleSets) http(cfg *parser.Config, p *parser.Proxy, of func(*parser.Proxy) []*parser.HTTPRule, fail func(parser.Pos, string, ...any)) []httpRule {
+	if rs.def == nil {
+		return compileHTTPRules(cfg, withDefaults(p, of(p), of), rs.own, fail)
+	}
+	return append(compileHTTPRules(cfg, of(p.Def), rs.def, fail), compileHTTPRules(cfg, of(p), rs.own, fail)...)
+}
+
+// tcp compiles the proxy's TCP rules, the inherited ones (first in each
+// stage) with the defaults section's ACLs.
+func (rs ruleSets) tcp(p *parser.Proxy, fail func(parser.Pos, string, ...any)) tcpRules {
+	if rs.def == nil {
+		return compileTCPRules(p, rs.own, fail)
+	}
+	own, inh := *p, *p
+	own.TCPRequests, inh.TCPRequests = nil, nil
+	for _, r := range p.TCPRequests {
+		if r.Stage != "" && r.Section == "defaults" {
+			inh.TCPRequests = append(inh.TCPRequests, r)
+		} else {
+			own.TCPRequests = append(own.TCPRequests, r)
+		}
+	}
+	d, o := compileTCPRules(&inh, rs.def, fail), compileTCPRules(&own, rs.own, fail)
+	o.conn = append(d.conn, o.conn...)
+	o.sess = append(d.sess, o.sess...)
+	o.content = append(d.content, o.content...)
+	o.response = append(d.response, o.response...)
+	return o
 }
 
 func proxyACLs(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *acl.Set {
@@ -949,21 +996,25 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	set := proxyACLs(p, ctx, fail)
 	compileFCGI(cfg, p, be, ctx, fail)
 	be.Errors = withReplies(be.Errors, cfg, p, set, fail)
+	rs := ruleSets{own: set}
 	if p.Cap&parser.CapFE != 0 {
-		set = proxyACLs(p, ctx, quiet)
+		rs = proxyRuleSets(p, ctx, quiet)
+		set = rs.own
+	} else if p.Def != nil && len(p.Def.ACLs) > 0 {
+		rs.def = proxyACLs(p.Def, ctx, fail)
 	}
 	be.stick = compileStickRules(p, set, fail)
 	be.legacy = compileLegacy(p, cfg, set, fail)
 	if p.Cap&parser.CapFE != 0 {
 		// A listen section's request rules run once, as its frontend's.
-		be.tcp = compileTCPRules(p, set, quiet)
+		be.tcp = rs.tcp(p, quiet)
 		be.tcp.conn, be.tcp.sess, be.tcp.content = nil, nil, nil
 	} else {
-		be.tcp = compileTCPRules(p, set, fail)
+		be.tcp = rs.tcp(p, fail)
 	}
-	be.reqRules = ownRules(compileHTTPRules(cfg, withDefaults(p, p.HTTPRequestRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPRequestRules }), set, fail), p)
-	be.rspRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPResponseRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPResponseRules }), set, fail)
-	be.afterRules = compileHTTPRules(cfg, withDefaults(p, p.HTTPAfterRules, func(d *parser.Proxy) []*parser.HTTPRule { return d.HTTPAfterRules }), set, fail)
+	be.reqRules = ownRules(rs.http(cfg, p, reqRulesOf, fail), p)
+	be.rspRules = rs.http(cfg, p, rspRulesOf, fail)
+	be.afterRules = rs.http(cfg, p, afterRulesOf, fail)
 	algo, err := compileBalance(be, p)
 	if err != nil {
 		fail(p.Pos, "%v", err)
@@ -1260,6 +1311,10 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 // own, as HAProxy evaluates them: one list, where an allow or an answer in
 // the defaults' part ends it. A section's frontends and backends never
 // share such a defaults section, so no rule runs twice.
+func reqRulesOf(p *parser.Proxy) []*parser.HTTPRule   { return p.HTTPRequestRules }
+func rspRulesOf(p *parser.Proxy) []*parser.HTTPRule   { return p.HTTPResponseRules }
+func afterRulesOf(p *parser.Proxy) []*parser.HTTPRule { return p.HTTPAfterRules }
+
 func withDefaults(p *parser.Proxy, own []*parser.HTTPRule, of func(*parser.Proxy) []*parser.HTTPRule) []*parser.HTTPRule {
 	if p.Def == nil || len(of(p.Def)) == 0 {
 		return own

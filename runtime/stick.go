@@ -112,6 +112,11 @@ func stickTableName(name string, p *parser.Proxy) string {
 // grouped as smp_resolve_args groups them.
 func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, servers acl.ServerResolver, uls map[string]*acl.Userlist) parser.Diagnostics {
 	var diags parser.Diagnostics
+	if p.Cap&parser.CapDef != 0 && !p.RulesInherited() {
+		// HAProxy checks a defaults section when a proxy inherits its
+		// rules, and otherwise not at all.
+		return nil
+	}
 	alert := func(format string, a ...any) {
 		diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
 	}
@@ -151,63 +156,102 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		msg string
 	}
 	var errs []resErr
-	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0, Userlists: uls}
+	rc := p.ResolveCap()
+	ctx := &acl.Context{Tables: tables, Proxy: p.Name, Maps: maps, Servers: servers, Defaults: p.Cap&parser.CapDef != 0, Userlists: uls,
+		NoBackend: rc&parser.CapBE == 0, NoFrontend: rc&parser.CapFE == 0}
 	set := acl.NewSetWith(ctx)
-	note := func(pos parser.Pos, err error, where string) {
-		var re *acl.ResolveError
-		if !errors.As(err, &re) {
-			return
+	// Every argument that does not resolve is reported, several in one
+	// expression as well, at the line and place being compiled.
+	var curPos parser.Pos
+	var curWhere string
+	ctx.Unresolved = func(re *acl.ResolveError) {
+		where := curWhere
+		if where == argACL {
+			re.ACL = true
 		}
 		if re.ACL {
 			where = "in"
 		}
-		errs = append(errs, resErr{pos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'.", pos.File, pos.Line, re.Error(), where, p.Name)})
+		errs = append(errs, resErr{curPos, fmt.Sprintf("parsing [%s:%d]: %s %s proxy '%s'%s.", curPos.File, curPos.Line, re.Error(), where, p.Name, re.Suffix())})
+	}
+	note := func(pos parser.Pos, err error, where string) {
+		var re *acl.ResolveError
+		if errors.As(err, &re) {
+			curPos, curWhere = pos, where
+			ctx.Unresolved(re)
+		}
 	}
 	for _, a := range p.ACLs {
 		ctx.File, ctx.Line = a.Pos.File, a.Pos.Line
+		curPos, curWhere = a.Pos, "in"
 		note(a.Pos, set.Add(a.Name, a.Fetch, a.Args), "in")
 	}
 	cond := func(pos parser.Pos, words []string) {
 		if len(words) > 0 {
+			curPos, curWhere = pos, "in"
 			_, err := set.ParseCond(words)
 			note(pos, err, "in")
 		}
 	}
 	sample := func(pos parser.Pos, expr, where string) {
 		if expr != "" {
+			curPos, curWhere = pos, where
 			_, err := acl.CompileSampleWith(expr, ctx)
 			note(pos, err, where)
 		}
 	}
+	places := argPlaces(p)
 	for _, r := range p.TCPRequests {
-		if r.Stage == "" {
+		if r.Stage == "" || r.Section == "defaults" && p.Cap&parser.CapDef == 0 {
+			// The inherited rules are the defaults section's, resolved
+			// there.
 			continue
 		}
-		where := "in tcp-request " + r.Stage + " expression in"
-		if r.Response {
-			where = "in tcp-response content expression in"
-		} else if r.Action == "track-sc" {
-			where = "in tracking rule in"
-		}
-		sample(r.Pos, r.Expr, where)
+		sample(r.Pos, r.Expr, places[r])
 		cond(r.Pos, r.Cond)
 	}
-	for _, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
-		for _, r := range rules {
-			where := "in http-request expression in"
-			if r.Keyword == "http-response" {
-				where = "in http-response response in"
+	httpRule := func(r *parser.HTTPRule, where string) {
+		sample(r.Pos, r.Expr, places[r])
+		// The samples of the rule's log-format values, but for the
+		// legacy redirect lines', which HAProxy leaves unresolved.
+		if r.Keyword != "redirect" {
+			fw := where
+			if r.Action == "redirect" {
+				fw = "in redirect format string in"
 			}
-			sample(r.Pos, r.Expr, where)
-			// The samples of the rule's log-format value.
-			for _, e := range formatSamples(r.Fmt) {
-				sample(r.Pos, e, where)
+			fmts := []string{r.Fmt, r.MapValue}
+			for _, h := range r.Hdrs {
+				fmts = append(fmts, h[1])
 			}
-			cond(r.Pos, r.Cond)
+			for _, f := range append(fmts, r.BodyFmt) {
+				for _, e := range formatSamples(f) {
+					sample(r.Pos, e, fw)
+				}
+			}
 		}
+		cond(r.Pos, r.Cond)
+	}
+	for _, r := range p.HTTPRequestRules {
+		httpRule(r, "in http-request expression in")
+	}
+	for _, r := range p.HTTPResponseRules {
+		httpRule(r, "in http-response response in")
 	}
 	for _, r := range p.HTTPAfterRules {
-		cond(r.Pos, r.Cond)
+		httpRule(r, "in http-response response in")
+	}
+	if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 {
+		for _, e := range formatSamples(p.Log.FormatText) {
+			sample(p.LogFormatLine(), e, "in log-format string in")
+		}
+		for _, e := range formatSamples(p.Log.SDText) {
+			sample(p.LogFormatLine(), e, "in log-format-sd string in")
+		}
+	}
+	if p.Cap&parser.CapDef == 0 {
+		for _, e := range formatSamples(p.UniqueIDFormat) {
+			sample(p.UniqueIDPos, e, "in unique-id-format string in")
+		}
 	}
 	for _, r := range p.StickRules {
 		sample(r.Pos, r.Expr, "in stick rule in")
@@ -216,7 +260,26 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	for _, r := range p.ServerRules {
 		cond(r.Pos, r.Cond)
 	}
+	for _, r := range p.PersistRules {
+		cond(r.Pos, r.Cond)
+	}
+	for _, r := range p.MonitorFail {
+		cond(r.Pos, r.Cond)
+	}
+	for _, r := range p.IgnoredConds {
+		cond(r.Pos, r.Cond)
+	}
+	if p.Stats != nil {
+		for _, a := range p.Stats.Admin {
+			cond(a.Pos, a.Cond)
+		}
+	}
 	for _, u := range p.UseBackends {
+		if strings.Contains(u.Backend, "%[") {
+			for _, e := range formatSamples(u.Backend) {
+				sample(u.Pos, e, "in use_backend expression in")
+			}
+		}
 		cond(u.Pos, u.Cond)
 	}
 	sort.SliceStable(errs, func(i, j int) bool {
@@ -235,6 +298,152 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		diags = append(diags, d)
 	}
 	return diags
+}
+
+// argACL is the place of the sample arguments of rules parsed while a
+// proxy's argument context is still HAProxy's initial one, ARGC_ACL:
+// they are reported as ACL keywords.
+const argACL = "ACL"
+
+// argPlaces says where HAProxy reports an unresolved argument of each
+// TCP and HTTP rule's sample expression: the argument context of the
+// proxy when the line is read, which only some actions set
+// (set-header, set-var, capture, track-sc, redirect...), the others
+// keeping that of the lines before (src/http_act.c, vars.c,
+// tcp_rules.c).
+func argPlaces(p *parser.Proxy) map[any]string {
+	type line struct {
+		pos  parser.Pos
+		rule any
+		set  string // the context the line sets, "" for none
+		// after: the line sets it once its expression is read.
+		after bool
+	}
+	var lines []line
+	for _, r := range p.TCPRequests {
+		if r.Stage == "" || r.Section == "defaults" && p.Cap&parser.CapDef == 0 {
+			continue
+		}
+		l := line{pos: r.Pos, rule: r}
+		switch {
+		case r.Action == "track-sc":
+			l.set = "in tracking rule in"
+		case r.Action == "capture":
+			l.set = "in capture rule in"
+		case strings.HasPrefix(r.Action, "set-var") || r.Action == "unset-var":
+			l.set = "in tcp-request " + r.Stage + " expression in"
+			if r.Response {
+				l.set = "in tcp-response content expression in"
+			}
+		}
+		lines = append(lines, l)
+	}
+	for _, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules, p.HTTPAfterRules} {
+		for _, r := range rules {
+			l := line{pos: r.Pos, rule: r}
+			dir := "in http-request expression in"
+			if r.Keyword != "http-request" && r.Keyword != "redirect" {
+				dir = "in http-response response in"
+			}
+			switch r.Action {
+			case "redirect":
+				l.set = "in redirect format string in"
+			case "capture":
+				l.set, l.after = "in capture rule in", true
+			case "set-method", "set-path", "set-pathq", "set-query", "set-uri",
+				"replace-uri", "replace-path", "replace-pathq":
+				l.set = "in http-request expression in"
+			case "deny", "tarpit", "return", "set-header", "add-header", "early-hint", "replace-header",
+				"replace-value", "del-header", "set-map", "add-acl", "del-acl", "del-map",
+				"set-var", "set-var-fmt", "unset-var":
+				l.set = dir
+			}
+			if r.Keyword == "redirect" {
+				l.set = "in redirect format string in"
+			}
+			lines = append(lines, l)
+		}
+	}
+	for _, r := range p.StickRules {
+		lines = append(lines, line{pos: r.Pos, set: "in stick rule in"})
+	}
+	// Parsing an ACL expression leaves the context at ARGC_ACL: the acl
+	// lines, and the conditions with an anonymous or predefined ACL.
+	for _, a := range p.ACLs {
+		lines = append(lines, line{pos: a.Pos, set: argACL, after: true})
+	}
+	user := map[string]bool{}
+	for _, a := range p.ACLs {
+		user[a.Name] = true
+	}
+	conds := map[parser.Pos][]string{}
+	for _, r := range p.TCPRequests {
+		conds[r.Pos] = r.Cond
+	}
+	for _, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules, p.HTTPAfterRules} {
+		for _, r := range rules {
+			conds[r.Pos] = r.Cond
+		}
+	}
+	for _, r := range p.StickRules {
+		conds[r.Pos] = r.Cond
+	}
+	for _, r := range p.UseBackends {
+		conds[r.Pos] = r.Cond
+	}
+	for _, r := range p.ServerRules {
+		conds[r.Pos] = r.Cond
+	}
+	for _, rs := range [][]parser.CondLine{p.PersistRules, p.MonitorFail, p.IgnoredConds} {
+		for _, r := range rs {
+			conds[r.Pos] = r.Cond
+		}
+	}
+	if p.Stats != nil {
+		for _, a := range p.Stats.Admin {
+			conds[a.Pos] = a.Cond
+		}
+	}
+	for pos, c := range conds {
+		if condParsesACL(c, user) {
+			lines = append(lines, line{pos: pos, set: argACL, after: true})
+		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool {
+		a, b := lines[i].pos, lines[j].pos
+		return a.File == b.File && a.Line < b.Line
+	})
+	out := make(map[any]string, len(lines))
+	cur := argACL
+	for _, l := range lines {
+		if l.set != "" && !l.after {
+			cur = l.set
+		}
+		if l.rule != nil {
+			out[l.rule] = cur
+		}
+		if l.after {
+			cur = l.set
+		}
+	}
+	return out
+}
+
+// condParsesACL reports whether HAProxy parses an ACL expression for a
+// condition: an anonymous ACL, or a predefined one (TRUE, HTTP...) the
+// proxy does not define.
+func condParsesACL(words []string, user map[string]bool) bool {
+	for _, w := range words {
+		w = strings.TrimLeft(w, "!")
+		if w == "{" || strings.HasPrefix(w, "{") {
+			return true
+		}
+		if w != "" && w != "if" && w != "unless" && w != "||" && !user[w] && w == strings.ToUpper(w) &&
+			strings.IndexFunc(w, func(r rune) bool { return r >= 'A' && r <= 'Z' }) >= 0 && w != "OR" {
+			return true
+		}
+	}
+	return false
 }
 
 // proxyContext is what a proxy's expressions compile with: the graph's
@@ -726,6 +935,16 @@ type cfgServers struct{ cfg *parser.Config }
 func (c cfgServers) HasBackend(name string) bool {
 	for _, p := range c.cfg.Proxies {
 		if p.Name == name && p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasFrontend is proxy_fe_by_name: a frontend or listen section.
+func (c cfgServers) HasFrontend(name string) bool {
+	for _, p := range c.cfg.Proxies {
+		if p.Name == name && p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 {
 			return true
 		}
 	}

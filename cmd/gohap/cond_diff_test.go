@@ -55,9 +55,8 @@ const (
 	condFE = "frontend fe\n  bind 127.0.0.1:8080\n  acl a1 path /a\n"
 	condBE = "backend be2\n  stick-table type ip size 10\n  stats enable\n  server s1 127.0.0.1:8000\n  acl a1 path /a\n"
 	condLI = "listen li\n  bind 127.0.0.1:8081\n  acl a1 path /a\n"
-	// No ACL line: the rules of a named defaults section would need its
-	// own ACLs, which gohap refuses there.
-	condDN   = "defaults dn\n  mode http\n"
+	// A named defaults section's rules see its own ACLs.
+	condDN   = "defaults dn\n  mode http\n  acl a1 path /a\n"
 	condFCGI = "fcgi-app app\n  docroot /tmp\n  acl a1 path /a\n"
 )
 
