@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // With option socket-stats, "show stat" has a line per listener after
@@ -41,12 +42,22 @@ frontend metrics
 			get(t, a, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 		}
 		var rows []string
-		for _, l := range strings.Split(cliSend(t, "unix", sock, "show stat\n"), "\n") {
-			if f := strings.Split(l, ","); len(f) > 32 && f[32] == "3" {
-				// smax, bin, bout; the address's port.
-				f[5], f[8], f[9] = "M", "B", "B"
-				rows = append(rows, regexp.MustCompile(`:\d+$`).ReplaceAllString(strings.Join(f, ","), ":PORT"))
-				rows[len(rows)-1] = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(rows[len(rows)-1], "127.0.0.1:PORT")
+		// The last connection counts as current until the proxy has
+		// seen it close, which under load may take a moment.
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			busy := false
+			rows = rows[:0]
+			for _, l := range strings.Split(cliSend(t, "unix", sock, "show stat\n"), "\n") {
+				if f := strings.Split(l, ","); len(f) > 32 && f[32] == "3" {
+					busy = busy || f[4] != "0"
+					// smax, bin, bout; the address's port.
+					f[5], f[8], f[9] = "M", "B", "B"
+					rows = append(rows, regexp.MustCompile(`:\d+$`).ReplaceAllString(strings.Join(f, ","), ":PORT"))
+					rows[len(rows)-1] = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(rows[len(rows)-1], "127.0.0.1:PORT")
+				}
+			}
+			if !busy || time.Now().After(deadline) {
+				break
 			}
 		}
 		_, _, body := get(t, prom, "GET /metrics?scope=listener HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
