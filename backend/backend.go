@@ -394,9 +394,10 @@ func (b *Backend) AcquireServer(ctx context.Context, queueTimeout time.Duration,
 }
 
 // AcquirePersist is AcquireServer for a server that persistence chose:
-// with Persist, it is taken even when it is down or in maintenance.
-func (b *Backend) AcquirePersist(ctx context.Context, queueTimeout time.Duration, s *Server, k Key) (*Server, error) {
-	return b.acquire(ctx, queueTimeout, s, k, nil, b.Persist)
+// with Persist, or force (a force-persist rule), it is taken even when it
+// is down or in maintenance.
+func (b *Backend) AcquirePersist(ctx context.Context, queueTimeout time.Duration, s *Server, k Key, force bool) (*Server, error) {
+	return b.acquire(ctx, queueTimeout, s, k, nil, b.Persist || force)
 }
 
 // AcquireKey is Acquire for the hash algorithms: k carries the request's

@@ -185,13 +185,13 @@ func TestPersistKeepsQueue(t *testing.T) {
 		srv[0].Maxconn = 1
 		b := New("be", srv)
 		b.Redispatch, b.Persist = true, persist
-		first, err := b.AcquirePersist(context.Background(), 0, srv[0], Key{})
+		first, err := b.AcquirePersist(context.Background(), 0, srv[0], Key{}, false)
 		if err != nil || first != srv[0] {
 			t.Fatalf("first: %v %v", first, err)
 		}
 		got := make(chan *Server, 1)
 		go func() {
-			s, _ := b.AcquirePersist(context.Background(), 5*time.Second, srv[0], Key{})
+			s, _ := b.AcquirePersist(context.Background(), 5*time.Second, srv[0], Key{}, false)
 			got <- s
 		}()
 		deadline := time.Now().Add(5 * time.Second)

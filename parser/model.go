@@ -256,7 +256,7 @@ type Proxy struct {
 	// ServerRules are the use-server rules, in order.
 	ServerRules []*ServerRule
 	// PersistRules are the force-persist and ignore-persist lines, in
-	// order (Keyword says which), which the runtime does not run.
+	// order (Keyword says which).
 	PersistRules []CondLine
 	// IgnoredConds are the conditions of the lines the proxy ignores for
 	// want of capability (monitor fail in a backend, force-persist in a

@@ -587,6 +587,7 @@ func kwServerRule(c *pctx) {
 		} else {
 			c.cp.proxy.PersistRules = append(c.cp.proxy.PersistRules, l)
 		}
+		c.runtimeForm()
 	}
 }
 

@@ -357,6 +357,8 @@ type Backend struct {
 	cookie    *cookieCfg
 	// srvRules are the use-server rules.
 	srvRules []srvRule
+	// persistRules are the force-persist and ignore-persist rules.
+	persistRules []persistRule
 	// noLinger resets server connections on close (option nolinger).
 	noLinger bool
 	// tcpKA enables TCP keep-alive on server connections (option tcpka,
@@ -1122,6 +1124,18 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 			sr.srv.Pin()
 		}
 		be.srvRules = append(be.srvRules, sr)
+	}
+	for _, r := range p.PersistRules {
+		cond, err := set.ParseCond(r.Cond)
+		if err != nil {
+			fail(r.Pos, "%s condition: %v", r.Keyword, err)
+			continue
+		}
+		kind := prstIgnore
+		if r.Keyword == "force-persist" {
+			kind = prstForce
+		}
+		be.persistRules = append(be.persistRules, persistRule{kind: kind, cond: cond})
 	}
 	be.RedispatchAfter = -1
 	if be.Redispatch {

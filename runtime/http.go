@@ -253,6 +253,8 @@ type session struct {
 	cch cacheState
 	// strm is the stream "show sess" lists (streams.go).
 	strm streamMark
+	// prst is the stream's force-persist or ignore-persist (0: none).
+	prst uint8
 	// killed says the CLI shut the stream down (shutdown session(s)).
 	killed atomic.Bool
 	// handing says the connections are going to a tunnel, tun that
@@ -1635,6 +1637,37 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 
 // useServer runs the backend's use-server rules (process_server_rules):
 // the first matching rule whose server is not stopped names it.
+// persistRule is a force-persist (kind prstForce) or ignore-persist
+// (prstIgnore) line.
+type persistRule struct {
+	kind uint8
+	cond *acl.Cond
+}
+
+const (
+	prstForce uint8 = 1 + iota
+	prstIgnore
+)
+
+// evalPersist runs the backend's persistence rules once it is known, as
+// process_switching_rules does: the first that matches forces the
+// stream's persistence on stopped servers, or has it ignore the cookie.
+func (s *session) evalPersist(be *Backend) {
+	s.prst = 0
+	for i := range be.persistRules {
+		if r := &be.persistRules[i]; r.cond.Eval(&s.txn) {
+			s.prst = r.kind
+			return
+		}
+	}
+}
+
+// persistOn says persistence may pick srv: it runs, or option persist
+// or a force-persist rule sends there all the same.
+func (s *session) persistOn(be *Backend, srv *backend.Server) bool {
+	return !srv.Stopped() || be.LB.Persist || s.prst == prstForce
+}
+
 func (s *session) useServer(be *Backend) *backend.Server {
 	for i := range be.srvRules {
 		r := &be.srvRules[i]
@@ -1654,7 +1687,7 @@ func (s *session) useServer(be *Backend) *backend.Server {
 				return nil
 			}
 		}
-		if be.LB.Persist || !srv.Stopped() {
+		if s.persistOn(be, srv) {
 			return srv
 		}
 	}
@@ -1964,7 +1997,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		if bodiless && len(name) == 17 && h1.EqualFold(name, "transfer-encoding") {
 			continue
 		}
-		if c := s.ck; c != nil && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
+		if c := s.ck; c != nil && s.prst != prstIgnore && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
 			mark := len(out)
 			var keep bool
 			v := h.Value.Of(rhead)
@@ -2347,9 +2380,17 @@ func (s *session) serveTxn(hl int) bool {
 		s.capCliCk = s.rec.CliCookie[:0]
 	}
 	s.ck, s.ckVal, s.ckInsert, s.ckSrvSet, s.ckTx = be.cookie, "", false, false, 0
+	s.evalPersist(be)
 	var persisted *backend.Server
 	if be.cookie != nil {
 		persisted, s.ckDates, s.ckTx = be.cookie.persistTarget(req, head, time.Now().Unix())
+		if s.prst == prstIgnore {
+			// The cookie is read, dates and all, but leads nowhere.
+			persisted = nil
+			if s.ckTx == logging.TxCkValid || s.ckTx == logging.TxCkInvalid {
+				s.ckTx = logging.TxCkUnused
+			}
+		}
 	}
 	if s.bodyAborted {
 		// The client left before the body it was waited for was in.
@@ -2383,7 +2424,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	if persisted != nil {
-		srv, err = be.LB.AcquirePersist(ctx, be.Queue, persisted, k)
+		srv, err = be.LB.AcquirePersist(ctx, be.Queue, persisted, k, s.prst == prstForce)
 	} else if last := s.lastServer(be); last != nil {
 		srv, err = be.LB.AcquireServer(ctx, be.Queue, last, k)
 	} else {
@@ -2449,7 +2490,7 @@ func (s *session) serveTxn(hl int) bool {
 	if c := be.cookie; c != nil {
 		s.ckVal = c.valOf(srv)
 		isPost := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "POST"
-		s.ckInsert = c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
+		s.ckInsert = s.prst != prstIgnore && c.wantInsert(srv == persisted, s.ckDates, isPost, time.Now().Unix())
 		s.ckDirect = srv == persisted
 		if s.ckTx == logging.TxCkValid && (!s.ckDirect || srv.Stopped()) {
 			// The cookie's server was down: the request went elsewhere,
@@ -3049,6 +3090,7 @@ func (s *session) runTCP() {
 	direct := false
 	// The rules see what the client sent so far, as the content rules.
 	s.txn.Payload, s.txn.Final = s.cl.buf[s.cl.r:s.cl.w], true
+	s.evalPersist(be)
 	t := s.useServer(be)
 	s.txn.Payload, s.txn.Final = nil, false
 	if t != nil {

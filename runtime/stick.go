@@ -766,7 +766,7 @@ func (s *session) stickMatch(be *Backend, assigned bool) *backend.Server {
 		if r.match {
 			if e := r.tb.Lookup(&k); e != nil {
 				if !assigned && target == nil {
-					if srv := stickTarget(be, r.tb, e); srv != nil {
+					if srv := stickTarget(be, r.tb, e); srv != nil && s.persistOn(be, srv) {
 						target = srv
 					}
 				}
@@ -782,7 +782,8 @@ func (s *session) stickMatch(be *Backend, assigned bool) *backend.Server {
 }
 
 // stickTarget finds the server an entry names, by server_key, else by
-// server_id; nil when it is stopped (sticking_rule_find_target).
+// server_id (sticking_rule_find_target); the caller checks it may go
+// there.
 func stickTarget(be *Backend, tb *stick.Table, e *stick.Entry) *backend.Server {
 	var srv *backend.Server
 	if key, _ := e.ServerKey(); key != "" {
@@ -805,9 +806,6 @@ func stickTarget(be *Backend, tb *stick.Table, e *stick.Entry) *backend.Server {
 				break
 			}
 		}
-	}
-	if srv == nil || srv.Stopped() && !be.LB.Persist {
-		return nil
 	}
 	return srv
 }
