@@ -36,9 +36,9 @@ type ProxyStats struct {
 	// Admin are the "stats admin" rules: the condition words from
 	// "if"/"unless" on, compiled by the runtime.
 	Admin []StatsAdmin
-	// HTTPRequest is set by "stats http-request", which the runtime does
-	// not run.
-	HTTPRequest bool
+	// HTTPRules are the "stats http-request" rules, run on the page's
+	// requests before it answers.
+	HTTPRules []*HTTPRule
 
 	owner *Proxy
 }
@@ -98,7 +98,16 @@ func kwStats(c *pctx) {
 		c.warnCondConflict(c.rest(2), p.HTTPPlaces("http-request"))
 		st.Admin = append(st.Admin, StatsAdmin{Pos: c.pos, Cond: c.rest(2)})
 	case "http-request":
-		st.HTTPRequest = true
+		if n := len(st.HTTPRules); n > 0 && len(st.HTTPRules[n-1].Cond) == 0 {
+			c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+				Msg: fmt.Sprintf("previous '%s' action has no condition attached, further entries are NOOP.", c.args[0])})
+		}
+		r := parseHTTPRule(c.pos, "http-request", c.args[2:])
+		r.Where = p.HTTPPlaces("http-request")
+		st.HTTPRules = append(st.HTTPRules, r)
+		if r.Refused == "" {
+			c.runtimeForm()
+		}
 	case "uri":
 		st.URI = c.arg(2)
 	case "realm":

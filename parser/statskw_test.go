@@ -51,8 +51,11 @@ func TestStatsKeywords(t *testing.T) {
 	}
 	cfg, _ = Parse([]Input{{Name: "s.cfg", Data: []byte("listen l\n bind :80\n stats http-request deny\n stats show-modules\n")}}, Options{})
 	for _, d := range cfg.Directives {
-		if d.Keyword == "stats" && d.Support != Unsupported {
-			t.Errorf("%v: the runtime does not serve it", d.Args)
+		if d.Keyword == "stats" && (d.Support != Unsupported) != (d.Args[0] == "http-request") {
+			t.Errorf("%v: support %v", d.Args, d.Support)
 		}
+	}
+	if r := cfg.Proxies[0].Stats.HTTPRules; len(r) != 1 || r[0].Action != "deny" {
+		t.Errorf("stats http-request rules: %v", r)
 	}
 }

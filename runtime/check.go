@@ -153,6 +153,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapDef == 0 {
 			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps, servers, uls)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
+			if st := p.Stats; st != nil && len(st.HTTPRules) > 0 && (len(st.Auth) > 0 || st.Realm != "") {
+				alert("proxy '%s': stats 'auth'/'realm' and 'http-request' can't be used at the same time.", p.Name)
+			}
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 			r.Diags = append(r.Diags, p.L6CondDiags()...)
 			r.Diags = append(r.Diags, p.LogFormatDiags()...)

@@ -12,6 +12,7 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/logging"
 	"github.com/gohap/gohap/runtime/stats"
 )
 
@@ -48,6 +49,8 @@ type statsProxy struct {
 type statsPage struct {
 	page  stats.Page
 	admin []*acl.Cond
+	// rules are the "stats http-request" rules.
+	rules []httpRule
 }
 
 // compileStats prepares the stats of a compiled graph. It must run once
@@ -109,6 +112,14 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			}
 			pg.admin = append(pg.admin, c)
 		}
+		pg.rules = compileHTTPRules(cfg, p.Stats.HTTPRules, set, fail)
+		for i := range pg.rules {
+			if r := &pg.rules[i]; r.realm == "" {
+				// STATS_DEFAULT_REALM, not the proxy's name.
+				r.realm = "HAProxy Statistics"
+			}
+		}
+		pg.rules = ownRules(pg.rules, p)
 		st.pages[p.Name] = pg
 	}
 	st.byName, st.byFe, st.byBe = map[string]*statsProxy{}, map[*Frontend]*statsProxy{}, map[*Backend]*statsProxy{}
@@ -611,6 +622,16 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 			errPage = es.streams[407]
 		}
 	}
+	if pg := s.e.g.stats.pages[px]; pg != nil && len(pg.rules) > 0 && pg.page.Matches(method, target) {
+		// The page's own rules come first: deny, auth and the answering
+		// actions answer for it; allow, or no match, lets it answer.
+		h := head
+		if done, keep := s.requestRules(pg.rules, &h); done {
+			// HAProxy logs these answers with status 400, whatever
+			// they sent.
+			return true, keep, 400
+		}
+	}
 	resp, ok := s.e.statsAnswer(px, method, target, authz, req.Minor == 1, &s.txn, readBody, errPage)
 	if !ok {
 		return false, false, 0
@@ -641,6 +662,11 @@ func (s *session) serveStats(px string, be *Backend, head []byte) (done, keep bo
 		return false, false
 	}
 	s.txStatus = status
+	if s.txFlags == 0 {
+		// The page's answer is the proxy's own (SF_ERR_LOCAL), once
+		// the request was read.
+		s.txFlags = logging.SFErrLocal | logging.SFFinstR
+	}
 	if be != nil {
 		s.assignBe(be)
 	}
