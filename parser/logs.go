@@ -107,8 +107,21 @@ func kwLogFormat(c *pctx) {
 		c.alert("%s expects an argument.", c.args[0])
 		return
 	}
+	if c.arg(2) != "" {
+		c.alert("%s expects only one argument, don't forget to escape spaces!", c.args[0])
+		return
+	}
 	c.runtimeForm()
 	p := c.cp.proxy
+	if c.args[0] == "log-format" && p.Cap&CapDef != 0 && p.Log.FormatText != "" {
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("'log-format' overrides previous '%s' in 'defaults' section.", prevLogFormat(p.Log.FormatText))})
+	}
+	defer func() {
+		if p.Cap&(CapDef|CapFE) == 0 {
+			c.warn("backend '%s' : '%s' directive is ignored in backends.", p.Name, c.args[0])
+		}
+	}()
 	if c.args[0] == "log-format-sd" {
 		p.Log.SDText, p.Log.SDPos, p.Log.SD = c.arg(1), c.pos, nil
 		return
@@ -125,18 +138,42 @@ func logOption(c *pctx, name string) {
 		}
 		return
 	}
+	p := c.cp.proxy
+	// HAProxy's messages name "option httplog" for httpslog too.
+	what := "option " + name
+	text := map[string]string{"httplog": logfmt.HTTPLog, "tcplog": logfmt.TCPLog, "httpslog": logfmt.HTTPSLog}[name]
 	switch name {
 	case "httplog":
-		text := logfmt.HTTPLog
 		if c.arg(2) == "clf" {
-			text = logfmt.HTTPLogCLF
+			text, what = logfmt.HTTPLogCLF, "option httplog clf"
 		}
-		setLogFormat(c, text)
-	case "tcplog":
-		setLogFormat(c, logfmt.TCPLog)
 	case "httpslog":
-		setLogFormat(c, logfmt.HTTPSLog)
+		what = "option httplog"
 	}
+	if p.Cap&CapDef != 0 && p.Log.FormatText != "" {
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("'%s' overrides previous '%s' in 'defaults' section.", what, prevLogFormat(p.Log.FormatText))})
+	}
+	setLogFormat(c, text)
+	if p.Cap&(CapDef|CapFE) == 0 {
+		c.warn("backend '%s' : 'option %s' directive is ignored in backends.", p.Name, name)
+	}
+}
+
+// prevLogFormat names what set a defaults section's log format, for
+// the warning of a line that overrides it.
+func prevLogFormat(text string) string {
+	switch text {
+	case logfmt.HTTPLog:
+		return "option httplog"
+	case logfmt.TCPLog:
+		return "option tcplog"
+	case logfmt.HTTPLogCLF:
+		return "option httplog clf"
+	case logfmt.HTTPSLog:
+		return "option httpslog"
+	}
+	return "log-format"
 }
 
 func kwLogTag(c *pctx) {

@@ -82,8 +82,9 @@ var proxyKeywords = map[string]keyword{
 		}
 		c.cp.proxy.DynCookieKey = c.arg(1)
 	}},
-	"unique-id-format":     {caps: CapFE, support: Unsupported, handle: kwUniqueIDFormat},
-	"unique-id-header":     {caps: CapFE, support: Unsupported, handle: kwUniqueIDHeader},
+	// Read in any proxy (a backend's are unused: the frontend's apply).
+	"unique-id-format":     {support: Unsupported, handle: kwUniqueIDFormat},
+	"unique-id-header":     {support: Unsupported, handle: kwUniqueIDHeader},
 	"log-format":           {support: Unsupported, handle: kwLogFormat},
 	"log-format-sd":        {support: Unsupported, handle: kwLogFormat},
 	"error-log-format":     {support: Unsupported},
