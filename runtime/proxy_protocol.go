@@ -239,18 +239,24 @@ func (s *session) acceptHeaders(cip, pp bool) bool {
 // from frontends with a log format, at level err with
 // log-separate-errors; dontlognull drops those that sent nothing.
 func (s *session) logConnError(accepted time.Time, msg string, null bool) {
-	l := s.fe.log
-	if l == nil || l.format == nil || l.logger == nil || null && l.dontLogNull {
-		return
+	// The client is the one a NetScaler header gave, if any.
+	s.logBuf = logConnErr(s.l, s.txn.Src, accepted, msg, null, s.logBuf[:0])
+}
+
+// logConnErr is session_kill_embryonic's log line for a connection of
+// listener l from client, into buf (returned for reuse).
+func logConnErr(l *listener, client netip.AddrPort, accepted time.Time, msg string, null bool, buf []byte) []byte {
+	lg := l.fe.log
+	if lg == nil || lg.format == nil || lg.logger == nil || null && lg.dontLogNull {
+		return buf
 	}
 	level := logging.LevelInfo
-	if l.sepErrors {
+	if lg.sepErrors {
 		level = logging.LevelErr
 	}
-	// The client is the one a NetScaler header gave, if any.
-	line := logging.AppendConnError(s.logBuf[:0], s.txn.Src, s.l.unix, accepted, s.fe.Name, s.l.bind.Name, s.l.bind.ID, msg)
-	s.logBuf = line
-	l.logger.Emit(level, -1, line, nil)
+	line := logging.AppendConnError(buf[:0], client, l.unix, accepted, l.fe.Name, l.bind.Name, l.bind.ID, msg)
+	lg.logger.Emit(level, -1, line, nil)
+	return line
 }
 
 // nameListeners gives each listener of a frontend its bind's "name" and

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -144,11 +145,14 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	var info *acl.TLSInfo
 	speakH2 := b.H2
 	if b.TLS != nil {
+		accepted := time.Now()
 		tc, served := b.TLS.Server(c)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
 		if err := tc.Handshake(); err != nil {
+			msg, null := handshakeError(err)
+			logConnErr(l, src, accepted, msg, null, nil)
 			setLinger0(c)
 			c.Close()
 			return
@@ -355,4 +359,23 @@ func bindProto(b *parser.Bind) string {
 		}
 	}
 	return ""
+}
+
+// handshakeError is the connection error of a failed TLS handshake, as
+// HAProxy's ssl_sock_handshake and its verify callback set it (the
+// conn_err_code_str text), and whether dontlognull drops its log line.
+func handshakeError(err error) (msg string, null bool) {
+	var ne net.Error
+	var ve *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "Connection closed during SSL handshake", true
+	case errors.As(err, &ne) && ne.Timeout():
+		return "Timeout during SSL handshake", false
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return "Connection error during SSL handshake", true
+	case errors.As(err, &ve):
+		return "SSL client certificate not trusted", false
+	}
+	return "SSL handshake failure", false
 }
