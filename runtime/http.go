@@ -2822,6 +2822,7 @@ func (s *session) serveTxn(hl int) bool {
 	if s.zs.on && body != h1.BodyNone {
 		body, berr = h1.BodyNone, s.relayCompressed(body)
 	}
+	s.spliceSides(be, false)
 	switch body {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
@@ -2830,6 +2831,7 @@ func (s *session) serveTxn(hl int) bool {
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
+	sv.sp.mode = spliceOff
 	if berr != nil {
 		s.closeServer()
 		// A body the server cut short ends the client connection with
@@ -2872,6 +2874,7 @@ func (s *session) sendBody(be *Backend) error {
 		s.cl.stop = &w.fired
 	}
 	var err error
+	s.spliceSides(be, true)
 	switch s.req.Body {
 	case h1.BodyLength:
 		s.reqLeft = s.req.Length

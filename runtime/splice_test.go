@@ -1,0 +1,201 @@
+package runtime_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// spliceUpstream answers "POST /" by checking the body it read and
+// sending a content-length body, "GET /close" with a close-delimited
+// body, "GET /stall" with a content-length body cut short by a pause.
+func spliceUpstream(t *testing.T, body []byte) string {
+	return serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		r, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		got, _ := io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case "/":
+			status := "200 OK"
+			if !bytes.Equal(got, body) {
+				status = "400 Bad Body"
+			}
+			fmt.Fprintf(c, "HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n", status, len(body))
+			c.Write(body)
+		case "/close":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+			c.Write(body)
+		case "/stall":
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(body))
+			c.Write(body[:len(body)/4])
+			time.Sleep(3 * time.Second)
+		}
+	})
+}
+
+// spliceExchange sends one request and returns the status line, the
+// body read until the connection ends and how it ended.
+func spliceExchange(t *testing.T, addr, head string, body []byte) (string, []byte, string) {
+	t.Helper()
+	c := dialRaw(t, addr)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		io.WriteString(c, head)
+		c.Write(body)
+	}()
+	br := bufio.NewReader(c)
+	status, _ := br.ReadString('\n')
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || l == "\r\n" {
+			break
+		}
+	}
+	got, err := io.ReadAll(br)
+	end := "eof"
+	switch {
+	case isReset(err):
+		end = "reset"
+	case isTimeoutErr(err):
+		end = "hang"
+	case err != nil:
+		end = err.Error()
+	}
+	return strings.TrimSpace(status), got, end
+}
+
+var splicedRe = regexp.MustCompile(`(?m)^([FB])\.\d+\.\d+\.\d+\.h1_spliced_bytes_(in|out)\.1:MCP:u64:(\d+)$`)
+
+// splicedCounters reads the h1 spliced counters of show stat typed as
+// "F in>0 F out=0 ..." for the one proxy.
+func splicedCounters(t *testing.T, sock string) string {
+	out := cliSend(t, "unix", sock, "show stat typed\n")
+	var words []string
+	for _, m := range splicedRe.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.ParseUint(m[3], 10, 64)
+		cmp := "=0"
+		if v > 0 {
+			cmp = ">0"
+		}
+		words = append(words, m[1]+" "+m[2]+cmp)
+	}
+	return strings.Join(words, " ")
+}
+
+// TestSpliceBodies forwards a 1 MiB request body, a 1 MiB content-length
+// answer and a 1 MiB close-delimited answer through splice-request and
+// splice-response proxies: the bytes arrive whole and in order, and the
+// h1 spliced counters move on the same sides as HAProxy's.
+func TestSpliceBodies(t *testing.T) {
+	body := traceBody(1 << 20)
+	up := spliceUpstream(t, body)
+	run := func(t *testing.T, start func(cfg, fe string)) string {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		li1, li2 := freePort(t), freePort(t)
+		start(fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout client 5s
+ timeout server 5s
+ timeout connect 5s
+ option splice-request
+ option splice-response
+listen li1
+ bind %s
+ server s %s
+listen li2
+ bind %s
+ server s %s
+`, sock, li1, up, li2, up), li1)
+		waitListen(t, li2)
+		status, got, end := spliceExchange(t, li1, fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", len(body)), body)
+		if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
+			t.Errorf("li1: %q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
+		}
+		st1 := splicedCounters(t, sock)
+		status, got, end = spliceExchange(t, li2, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
+		if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
+			t.Errorf("li2: %q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
+		}
+		all := splicedCounters(t, sock)
+		return "li1: " + st1 + " | all: " + all
+	}
+	g := run(t, func(cfg, fe string) { startGohap(t, cfg, nil) })
+	want := "li1: F in>0 F out>0 B in>0 B out>0 F in=0 F out=0 B in=0 B out=0 | all: F in>0 F out>0 B in>0 B out>0 F in=0 F out>0 B in>0 B out=0"
+	if g != want {
+		t.Errorf("gohap counters:\n got %s\nwant %s", g, want)
+	}
+	if haproxyBin() == "" {
+		t.Skip("HAPROXY_BIN not set: no comparison with HAProxy")
+	}
+	h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	if g != h {
+		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
+	}
+}
+
+// TestSpliceTimeout: a server that stops in the middle of a body hits
+// timeout server the same way with splice-response as without it: the
+// client gets the same bytes and the same end.
+func TestSpliceTimeout(t *testing.T) {
+	body := traceBody(1 << 20)
+	up := spliceUpstream(t, body)
+	run := func(opt string) (string, string) {
+		fe := freePort(t)
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		startGohap(t, fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout client 5s
+ timeout server 300ms
+ timeout connect 5s
+%s
+listen li
+ bind %s
+ server s %s
+`, sock, opt, fe, up), nil)
+		status, got, end := spliceExchange(t, fe, "GET /stall HTTP/1.1\r\nHost: x\r\n\r\n", nil)
+		return fmt.Sprintf("%s, %d bytes (prefix intact %v), %s", status, len(got), bytes.Equal(got, body[:len(got)]), end),
+			splicedCounters(t, sock)
+	}
+	plain, plainCnt := run("")
+	spliced, splicedCnt := run(" option splice-response")
+	if plainCnt != "F in=0 F out=0 B in=0 B out=0" || splicedCnt != "F in=0 F out>0 B in>0 B out=0" {
+		t.Errorf("spliced counters: without splice %s, with splice %s", plainCnt, splicedCnt)
+	}
+	if plain != spliced {
+		t.Errorf("timeout mid-body:\n without splice %s\n with splice    %s", plain, spliced)
+	}
+	if !strings.Contains(plain, fmt.Sprintf("%d bytes", len(body)/4)) {
+		t.Errorf("timeout mid-body: %s, want %d bytes", plain, len(body)/4)
+	}
+}
+
+// waitListen waits, bounded, until addr accepts connections.
+func waitListen(t *testing.T, addr string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s does not accept connections", addr)
+}
