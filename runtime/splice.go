@@ -17,7 +17,10 @@ type spliceOpts struct {
 	req, rsp, auto bool
 }
 
-func spliceOptions(p *parser.Proxy) spliceOpts {
+func spliceOptions(p *parser.Proxy, opts Options) spliceOpts {
+	if opts.NoSplice {
+		return spliceOpts{}
+	}
 	return spliceOpts{req: p.Options["splice-request"], rsp: p.Options["splice-response"], auto: p.Options["splice-auto"]}
 }
 

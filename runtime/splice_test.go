@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime"
 )
 
 // spliceUpstream answers "POST /" by checking the body it read and
@@ -198,4 +201,48 @@ func waitListen(t *testing.T, addr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s does not accept connections", addr)
+}
+
+// TestSpliceNoSplice: -dS (Options.NoSplice) keeps every body in user
+// space whatever the options say.
+func TestSpliceNoSplice(t *testing.T) {
+	body := traceBody(1 << 20)
+	up := spliceUpstream(t, body)
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	fe := freePort(t)
+	inputs, err := parser.ReadInputs([]string{writeCfg(t, fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout client 5s
+ timeout server 5s
+ timeout connect 5s
+ option splice-response
+listen li
+ bind %s
+ server s %s
+`, sock, fe, up))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := parser.Parse(inputs, parser.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, errs := runtime.Compile(cfg, runtime.Options{NoSplice: true})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	e := runtime.NewEngine(g, nil)
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop(); e.Wait() })
+	status, got, end := spliceExchange(t, fe, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
+	if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
+		t.Errorf("%q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
+	}
+	if c := splicedCounters(t, sock); c != "F in=0 F out=0 B in=0 B out=0" {
+		t.Errorf("spliced counters with NoSplice: %s", c)
+	}
 }
