@@ -401,7 +401,6 @@ func copyLeft(src, dst *side, n *int64) error {
 		if err := src.fill(); err != nil {
 			return srcErr(err)
 		}
-		src.noteRead()
 	}
 }
 
@@ -425,7 +424,6 @@ func copyUntilClose(src, dst *side) error {
 			}
 			return srcErr(err)
 		}
-		src.noteRead()
 	}
 }
 

@@ -2831,7 +2831,7 @@ func (s *session) serveTxn(hl int) bool {
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
-	sv.sp.mode = spliceOff
+	sv.sp.on = false
 	if berr != nil {
 		s.closeServer()
 		// A body the server cut short ends the client connection with

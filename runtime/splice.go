@@ -11,43 +11,28 @@ import (
 	"github.com/gohap/gohap/parser"
 )
 
-// spliceOpts are a proxy's splicing options: option splice-request,
-// splice-response and splice-auto.
+// spliceOpts are a proxy's splicing options: option splice-request and
+// splice-response. Option splice-auto alone splices no HTTP/1 body:
+// HAProxy 2.6 never finds an HTTP stream a fast streamer (measured with
+// fast and rate-limited 16 MiB answers), so neither does gohap.
 type spliceOpts struct {
-	req, rsp, auto bool
+	req, rsp bool
 }
 
 func spliceOptions(p *parser.Proxy, opts Options) spliceOpts {
 	if opts.NoSplice {
 		return spliceOpts{}
 	}
-	return spliceOpts{req: p.Options["splice-request"], rsp: p.Options["splice-response"], auto: p.Options["splice-auto"]}
+	return spliceOpts{req: p.Options["splice-request"], rsp: p.Options["splice-response"]}
 }
 
-// Splice modes of a side's body, as HAProxy's stream decides them from
-// the frontend's and the backend's options together.
-const (
-	spliceOff = iota
-	spliceOn
-	// spliceAuto splices once the source is a fast streamer: it filled
-	// most of the buffer on three reads in a row (CF_STREAMER_FAST).
-	spliceAuto
-)
-
-// spliceMode is the splice mode for one direction, from the options of
-// the stream's frontend and backend (either one enables it).
-func spliceMode(fe, be spliceOpts, request bool) int {
-	on := fe.rsp || be.rsp
+// spliceMode says whether a direction's bodies are spliced, from the
+// options of the stream's frontend and backend (either one enables it).
+func spliceMode(fe, be spliceOpts, request bool) bool {
 	if request {
-		on = fe.req || be.req
+		return fe.req || be.req
 	}
-	switch {
-	case on:
-		return spliceOn
-	case fe.auto || be.auto:
-		return spliceAuto
-	}
-	return spliceOff
+	return fe.rsp || be.rsp
 }
 
 // kpipe is a kernel pipe that carries spliced data; n bytes are in it.
@@ -91,10 +76,8 @@ func putPipe(p *kpipe) {
 // spliceState is a side's splicing state, kept in the side so that
 // splicing allocates nothing per body.
 type spliceState struct {
-	mode int
-	// large counts the reads in a row that filled at least half the
-	// buffer, for spliceAuto.
-	large int
+	// on: the body read from this side now may be spliced.
+	on bool
 	// h1 counts the bytes spliced in and out through this side, for its
 	// proxy's h1 module statistics.
 	h1 *trafficCounters
@@ -110,12 +93,8 @@ type spliceState struct {
 // ends are plain TCP sockets, and nothing needs to see the data (cache,
 // traces, a dropped request body).
 func canSplice(src, dst *side) bool {
-	sp := &src.sp
-	if sp.mode == spliceOff || src.r != src.w || src.pending != nil || dst.discard || dst.tap != nil ||
+	if !src.sp.on || src.r != src.w || src.pending != nil || dst.discard || dst.tap != nil ||
 		dst.trace != nil || src.trace != nil {
-		return false
-	}
-	if sp.mode == spliceAuto && sp.large < 3 {
 		return false
 	}
 	return plainTCP(src.c) && plainTCP(dst.c)
@@ -129,18 +108,6 @@ func plainTCP(c netConn) bool {
 		return true
 	}
 	return false
-}
-
-// noteRead follows how much a read filled the buffer, for spliceAuto.
-func (s *side) noteRead() {
-	if s.sp.mode != spliceAuto {
-		return
-	}
-	if s.rn >= len(s.buf)/2 {
-		s.sp.large++
-	} else {
-		s.sp.large = 0
-	}
 }
 
 // spliceBody forwards the rest of a body from src to dst through a
@@ -290,6 +257,6 @@ func (s *session) spliceSides(be *Backend, request bool) {
 	if request {
 		src = &s.cl
 	}
-	src.sp.mode, src.sp.large = spliceMode(s.fe.splice, be.splice, request), 0
+	src.sp.on = spliceMode(s.fe.splice, be.splice, request)
 	s.cl.sp.h1, s.sv.sp.h1 = s.e.g.feCounters(s.fe), s.e.g.beCounters(be)
 }
