@@ -26,18 +26,21 @@ func spliceUpstream(t *testing.T, body []byte) string {
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		br := bufio.NewReader(c)
 		r, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		got, _ := io.ReadAll(r.Body)
-		switch r.URL.Path {
-		case "/":
+		for err == nil && r.URL.Path == "/" {
+			// Keep-alive: POST / may come again on this connection.
+			got, _ := io.ReadAll(r.Body)
 			status := "200 OK"
 			if !bytes.Equal(got, body) {
 				status = "400 Bad Body"
 			}
 			fmt.Fprintf(c, "HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n", status, len(body))
 			c.Write(body)
+			r, err = http.ReadRequest(br)
+		}
+		if err != nil {
+			return
+		}
+		switch r.URL.Path {
 		case "/close":
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
 			c.Write(body)
@@ -289,5 +292,47 @@ listen li
 	}
 	if h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); g != h {
 		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
+	}
+}
+
+// TestSpliceKeepAlive: after spliced bodies, the client connection and
+// the server connection carry the next exchanges intact.
+func TestSpliceKeepAlive(t *testing.T) {
+	for _, opts := range []string{"", " option splice-request\n option splice-response"} {
+		spliceKeepAlive(t, opts)
+	}
+}
+
+func spliceKeepAlive(t *testing.T, opts string) {
+	body := traceBody(300 << 10)
+	up := spliceUpstream(t, body)
+	fe := freePort(t)
+	startGohap(t, fmt.Sprintf(`defaults
+ mode http
+ timeout client 5s
+ timeout server 5s
+ timeout connect 5s
+%s
+listen li
+ bind %s
+ server s %s
+`, opts, fe, up), nil)
+	c := dialRaw(t, fe)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := 0; i < 3; i++ {
+		go func() {
+			fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body))
+			c.Write(body)
+		}()
+		rsp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%q, exchange %d: %v", opts, i, err)
+		}
+		got, err := io.ReadAll(rsp.Body)
+		if rsp.StatusCode != 200 || err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%q, exchange %d: %d, %d bytes (intact %v), %v", opts, i, rsp.StatusCode, len(got), bytes.Equal(got, body), err)
+		}
 	}
 }
