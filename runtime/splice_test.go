@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -334,5 +335,60 @@ listen li
 		if rsp.StatusCode != 200 || err != nil || !bytes.Equal(got, body) {
 			t.Fatalf("%q, exchange %d: %d, %d bytes (intact %v), %v", opts, i, rsp.StatusCode, len(got), bytes.Equal(got, body), err)
 		}
+	}
+}
+
+// TestSpliceTLS: a TLS client connection never splices, in either
+// direction, as in HAProxy, whose TLS layer has no pipe operations.
+func TestSpliceTLS(t *testing.T) {
+	body := traceBody(1 << 20)
+	up := spliceUpstream(t, body)
+	dir := t.TempDir()
+	crt := writeCert(t, dir, "site.pem", "site.test")
+	run := func(t *testing.T, start func(cfg, fe string)) string {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		fe := freePort(t)
+		start(fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout client 5s
+ timeout server 5s
+ timeout connect 5s
+ option splice-request
+ option splice-response
+listen li
+ bind %s ssl crt %s
+ server s %s
+`, sock, fe, crt, up), fe)
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", fe, &tls.Config{InsecureSkipVerify: true, ServerName: "site.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		go func() {
+			fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body))
+			c.Write(body)
+		}()
+		rsp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rsp.Body)
+		if rsp.StatusCode != 200 || err != nil || !bytes.Equal(got, body) {
+			t.Errorf("%d, %d bytes (intact %v), %v", rsp.StatusCode, len(got), bytes.Equal(got, body), err)
+		}
+		return splicedCounters(t, sock)
+	}
+	g := run(t, func(cfg, fe string) { startGohap(t, cfg, nil) })
+	if want := "F in=0 F out=0 B in=0 B out=0"; g != want {
+		t.Errorf("gohap counters: %s, want %s", g, want)
+	}
+	if haproxyBin() == "" {
+		t.Skip("HAPROXY_BIN not set: no comparison with HAProxy")
+	}
+	if h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); g != h {
+		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
 	}
 }
