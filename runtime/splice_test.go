@@ -392,3 +392,53 @@ listen li
 		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
 	}
 }
+
+// BenchmarkSpliceBody relays 1 MiB content-length answers on a
+// keep-alive connection, copied through the buffers or spliced.
+func BenchmarkSpliceBody(b *testing.B) {
+	body := traceBody(1 << 20)
+	rsp := append([]byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(body))), body...)
+	up := serveRaw(b, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+			if _, err := c.Write(rsp); err != nil {
+				return
+			}
+		}
+	})
+	for _, mode := range []struct{ name, opt string }{{"copy", ""}, {"splice", " option splice-response"}} {
+		b.Run(mode.name, func(b *testing.B) {
+			fe := freePort(b)
+			startGohap(b, fmt.Sprintf("defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n%s\nlisten li\n bind %s\n server s %s\n",
+				mode.opt, fe, up), nil)
+			c, err := net.Dial("tcp", fe)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReaderSize(c, 64<<10)
+			req := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.Write(req)
+				for {
+					l, err := br.ReadSlice('\n')
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(l) == 2 {
+						break
+					}
+				}
+				if _, err := br.Discard(len(body)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
