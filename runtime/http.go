@@ -2767,7 +2767,9 @@ func (s *session) serveTxn(hl int) bool {
 			serverTO = s.toServer
 		}
 		cfg := tunnelCfg{shared: tunnelTO > 0, idle: tunnelTO, client: s.fe.Client, server: serverTO,
-			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent}
+			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent,
+			spliceUp: spliceMode(s.fe.splice, be.splice, true), spliceDown: spliceMode(s.fe.splice, be.splice, false),
+			fe: s.e.g.feCounters(s.fe), be: s.e.g.beCounters(be)}
 		s.handedOff = true
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false

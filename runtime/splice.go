@@ -260,3 +260,99 @@ func (s *session) spliceSides(be *Backend, request bool) {
 	src.sp.on = spliceMode(s.fe.splice, be.splice, request)
 	s.cl.sp.h1, s.sv.sp.h1 = s.e.g.feCounters(s.fe), s.e.g.beCounters(be)
 }
+
+// setSplice makes a tunnel direction splice its data when on; in and
+// out count the bytes spliced from its source and to its destination.
+func (pp *pipe) setSplice(on bool, in, out *trafficCounters) {
+	if !on {
+		return
+	}
+	rc, err := pp.dst.SyscallConn()
+	if err != nil {
+		return
+	}
+	pp.splice, pp.dstRC, pp.in, pp.out = true, rc, in, out
+	pp.outFn = pp.spliceOut
+}
+
+// take gets what a wake-up moves data through: a kernel pipe when the
+// direction splices and one is free, else a buffer (returned).
+func (pp *pipe) take() *[]byte {
+	if pp.splice {
+		if pp.kp = getPipe(); pp.kp != nil {
+			return nil
+		}
+	}
+	bp := getBuf()
+	pp.buf = *bp
+	return bp
+}
+
+// release gives back what take got.
+func (pp *pipe) release(bp *[]byte) {
+	if pp.kp != nil {
+		putPipe(pp.kp)
+		pp.kp = nil
+		return
+	}
+	pp.buf = nil
+	putBuf(bp)
+}
+
+// spliceIn is the tunnel read when splicing: the source's data goes
+// into the empty pipe.
+func (pp *pipe) spliceIn(fd uintptr) {
+	for {
+		r, err := unix.Splice(int(fd), nil, pp.kp.w, nil, pp.kp.size, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		if err == unix.EINTR {
+			continue
+		}
+		pp.n, pp.rdErr = int(r), err
+		if pp.n < 0 {
+			pp.n = 0
+		}
+		if pp.n > 0 {
+			pp.kp.n += pp.n
+			if pp.in != nil {
+				pp.in.splicedIn.Add(uint64(pp.n))
+			}
+		}
+		return
+	}
+}
+
+// forward writes the n bytes just read to the destination: from the
+// pipe, or from the buffer through the trace filters if any.
+func (pp *pipe) forward(n int) error {
+	if pp.kp == nil {
+		return pp.t.write(pp.fromClient, pp.dst, pp.buf[:n])
+	}
+	pp.wrErr = nil
+	if err := pp.dstRC.Write(pp.outFn); err != nil {
+		return err
+	}
+	return pp.wrErr
+}
+
+func (pp *pipe) spliceOut(fd uintptr) bool {
+	for pp.kp.n > 0 {
+		r, err := unix.Splice(pp.kp.r, nil, int(fd), nil, pp.kp.n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return false
+		case err != nil:
+			pp.wrErr = err
+			return true
+		case r == 0:
+			pp.wrErr = io.ErrShortWrite
+			return true
+		}
+		pp.kp.n -= int(r)
+		if pp.out != nil {
+			pp.out.splicedOut.Add(uint64(r))
+		}
+	}
+	return true
+}

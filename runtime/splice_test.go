@@ -148,18 +148,7 @@ listen li2
 		}
 		return "li1: " + st1 + " | all: " + all + " | " + info
 	}
-	g := run(t, func(cfg, fe string) { startGohap(t, cfg, nil) })
-	want := "li1: F in>0 F out>0 B in>0 B out>0 F in=0 F out=0 B in=0 B out=0 | all: F in>0 F out>0 B in>0 B out>0 F in=0 F out>0 B in>0 B out=0 | info>0"
-	if g != want {
-		t.Errorf("gohap counters:\n got %s\nwant %s", g, want)
-	}
-	if haproxyBin() == "" {
-		t.Skip("HAPROXY_BIN not set: no comparison with HAProxy")
-	}
-	h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-	if g != h {
-		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
-	}
+	spliceDiff(t, "li1: F in>0 F out>0 B in>0 B out>0 F in=0 F out=0 B in=0 B out=0 | all: F in>0 F out>0 B in>0 B out>0 F in=0 F out>0 B in>0 B out=0 | info>0", run)
 }
 
 // TestSpliceTimeout: a server that stops in the middle of a body hits
@@ -284,16 +273,7 @@ listen li
 		}
 		return splicedCounters(t, sock)
 	}
-	g := run(t, func(cfg, fe string) { startGohap(t, cfg, nil) })
-	if want := "F in=0 F out=0 B in=0 B out=0"; g != want {
-		t.Errorf("gohap counters: %s, want %s", g, want)
-	}
-	if haproxyBin() == "" {
-		t.Skip("HAPROXY_BIN not set: no comparison with HAProxy")
-	}
-	if h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); g != h {
-		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
-	}
+	spliceDiff(t, "F in=0 F out=0 B in=0 B out=0", run)
 }
 
 // TestSpliceKeepAlive: after spliced bodies, the client connection and
@@ -381,16 +361,7 @@ listen li
 		}
 		return splicedCounters(t, sock)
 	}
-	g := run(t, func(cfg, fe string) { startGohap(t, cfg, nil) })
-	if want := "F in=0 F out=0 B in=0 B out=0"; g != want {
-		t.Errorf("gohap counters: %s, want %s", g, want)
-	}
-	if haproxyBin() == "" {
-		t.Skip("HAPROXY_BIN not set: no comparison with HAProxy")
-	}
-	if h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); g != h {
-		t.Errorf("spliced counters:\n gohap   %s\n haproxy %s", g, h)
-	}
+	spliceDiff(t, "F in=0 F out=0 B in=0 B out=0", run)
 }
 
 // BenchmarkSpliceBody relays 1 MiB content-length answers on a
@@ -440,5 +411,79 @@ func BenchmarkSpliceBody(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpliceUpgrade: after a 101 answer the tunnel's data is spliced
+// both ways with splice-request and splice-response, and counted on the
+// same sides as HAProxy counts it.
+func TestSpliceUpgrade(t *testing.T) {
+	down, up := traceBody(1<<20), traceBody(1<<19)
+	srv := serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n")
+		got := make([]byte, len(up))
+		if _, err := io.ReadFull(br, got); err != nil || !bytes.Equal(got, up) {
+			return
+		}
+		c.Write(down)
+	})
+	run := func(t *testing.T, start func(cfg, fe string)) string {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		fe := freePort(t)
+		start(fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout client 5s
+ timeout server 5s
+ timeout connect 5s
+ timeout tunnel 5s
+ option splice-request
+ option splice-response
+listen li
+ bind %s
+ server s %s
+`, sock, fe, srv), fe)
+		c := dialRaw(t, fe)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n")
+		br := bufio.NewReader(c)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l == "\r\n" {
+				break
+			}
+		}
+		c.Write(up)
+		got, err := io.ReadAll(br)
+		if !bytes.Equal(got, down) {
+			t.Errorf("%d bytes (intact %v), %v", len(got), bytes.Equal(got, down), err)
+		}
+		return splicedCounters(t, sock)
+	}
+	spliceDiff(t, "F in>0 F out>0 B in>0 B out>0", run)
+}
+
+// spliceDiff runs a case against gohap, checks what it reports, then
+// against HAProxy, whose report must be the same.
+func spliceDiff(t *testing.T, want string, run func(t *testing.T, start func(cfg, fe string)) string) {
+	t.Helper()
+	if g := run(t, func(cfg, fe string) { startGohap(t, cfg, nil) }); g != want {
+		t.Errorf("gohap:\n got %s\nwant %s", g, want)
+	}
+	if haproxyBin() == "" {
+		t.Skip("HAPROXY_BIN not set: no comparison with HAProxy")
+	}
+	if h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); h != want {
+		t.Errorf("haproxy:\n got %s\nwant %s", h, want)
 	}
 }
