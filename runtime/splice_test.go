@@ -115,14 +115,7 @@ func TestSpliceBodies(t *testing.T) {
 	run := func(t *testing.T, start func(cfg, fe string)) string {
 		sock := filepath.Join(t.TempDir(), "s.sock")
 		li1, li2 := freePort(t), freePort(t)
-		start(fmt.Sprintf(`global
- stats socket %s level admin
-defaults
- mode http
- timeout client 5s
- timeout server 5s
- timeout connect 5s
- option splice-request
+		start(spliceHead(sock)+fmt.Sprintf(` option splice-request
  option splice-response
 listen li1
  bind %s
@@ -130,7 +123,7 @@ listen li1
 listen li2
  bind %s
  server s %s
-`, sock, li1, up, li2, up), li1)
+`, li1, up, li2, up), li1)
 		waitListen(t, li2)
 		status, got, end := spliceExchange(t, li1, fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", len(body)), body)
 		if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
@@ -209,18 +202,11 @@ func TestSpliceNoSplice(t *testing.T) {
 	up := spliceUpstream(t, body)
 	sock := filepath.Join(t.TempDir(), "s.sock")
 	fe := freePort(t)
-	inputs, err := parser.ReadInputs([]string{writeCfg(t, fmt.Sprintf(`global
- stats socket %s level admin
-defaults
- mode http
- timeout client 5s
- timeout server 5s
- timeout connect 5s
- option splice-response
+	inputs, err := parser.ReadInputs([]string{writeCfg(t, spliceHead(sock)+fmt.Sprintf(` option splice-response
 listen li
  bind %s
  server s %s
-`, sock, fe, up))})
+`, fe, up))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,18 +241,11 @@ func TestSpliceAuto(t *testing.T) {
 	run := func(t *testing.T, start func(cfg, fe string)) string {
 		sock := filepath.Join(t.TempDir(), "s.sock")
 		fe := freePort(t)
-		start(fmt.Sprintf(`global
- stats socket %s level admin
-defaults
- mode http
- timeout client 5s
- timeout server 5s
- timeout connect 5s
- option splice-auto
+		start(spliceHead(sock)+fmt.Sprintf(` option splice-auto
 listen li
  bind %s
  server s %s
-`, sock, fe, up), fe)
+`, fe, up), fe)
 		status, got, end := spliceExchange(t, fe, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
 		if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
 			t.Errorf("%q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
@@ -328,19 +307,12 @@ func TestSpliceTLS(t *testing.T) {
 	run := func(t *testing.T, start func(cfg, fe string)) string {
 		sock := filepath.Join(t.TempDir(), "s.sock")
 		fe := freePort(t)
-		start(fmt.Sprintf(`global
- stats socket %s level admin
-defaults
- mode http
- timeout client 5s
- timeout server 5s
- timeout connect 5s
- option splice-request
+		start(spliceHead(sock)+fmt.Sprintf(` option splice-request
  option splice-response
 listen li
  bind %s ssl crt %s
  server s %s
-`, sock, fe, crt, up), fe)
+`, fe, crt, up), fe)
 		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", fe, &tls.Config{InsecureSkipVerify: true, ServerName: "site.test"})
 		if err != nil {
 			t.Fatal(err)
@@ -435,20 +407,13 @@ func TestSpliceUpgrade(t *testing.T) {
 	run := func(t *testing.T, start func(cfg, fe string)) string {
 		sock := filepath.Join(t.TempDir(), "s.sock")
 		fe := freePort(t)
-		start(fmt.Sprintf(`global
- stats socket %s level admin
-defaults
- mode http
- timeout client 5s
- timeout server 5s
- timeout connect 5s
- timeout tunnel 5s
+		start(spliceHead(sock)+fmt.Sprintf(` timeout tunnel 5s
  option splice-request
  option splice-response
 listen li
  bind %s
  server s %s
-`, sock, fe, srv), fe)
+`, fe, srv), fe)
 		c := dialRaw(t, fe)
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
@@ -486,4 +451,10 @@ func spliceDiff(t *testing.T, want string, run func(t *testing.T, start func(cfg
 	if h := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); h != want {
 		t.Errorf("haproxy:\n got %s\nwant %s", h, want)
 	}
+}
+
+// spliceHead starts the configurations of these tests: a stats socket
+// and HTTP defaults.
+func spliceHead(sock string) string {
+	return "global\n stats socket " + sock + " level admin\ndefaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n"
 }
