@@ -258,7 +258,9 @@ func (s *session) spliceSides(be *Backend, request bool) {
 		src = &s.cl
 	}
 	src.sp.on = spliceMode(s.fe.splice, be.splice, request)
-	s.cl.sp.h1, s.sv.sp.h1 = s.e.g.feCounters(s.fe), s.e.g.beCounters(be)
+	if src.sp.on {
+		s.cl.sp.h1, s.sv.sp.h1 = s.e.g.feCounters(s.fe), s.e.g.beCounters(be)
+	}
 }
 
 // setSplice makes a tunnel direction splice its data when on; in and
