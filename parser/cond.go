@@ -21,7 +21,9 @@ const maxNestedConds = 10
 // look-arounds and back-references. Any other name is off.
 var features = map[string]bool{"OPENSSL": true, "SLZ": true, "THREAD": true, "SYSTEMD": true, "NETFILTER": true, "PROMEX": true, "TFO": true,
 	// transparent binds and "source ... usesrc".
-	"LINUX_TPROXY": true, "TPROXY": true}
+	"LINUX_TPROXY": true, "TPROXY": true,
+	// option splice-request/splice-response/splice-auto splice bodies.
+	"LINUX_SPLICE": true}
 
 // directive handles a line whose first word starts with '.'. It returns false
 // when the word is not a directive, so the line is processed as a keyword.

@@ -98,6 +98,8 @@ type side struct {
 	// trace, when set, is the message written through the stream's
 	// trace filters (trace.go).
 	trace *traceChan
+	// sp is the splicing of bodies read from this side (splice.go).
+	sp spliceState
 }
 
 var (
@@ -220,9 +222,18 @@ func (s *side) writev(b [][]byte) error {
 	if s.writevFn == nil {
 		s.writevFn = s.rawWritev
 	}
-	s.wv, s.wArmed, s.sendErr = b, false, nil
-	err := s.rc.Write(s.writevFn)
+	s.wv = b
+	err := s.writeWait(s.writevFn)
 	s.wv = nil
+	return err
+}
+
+// writeWait runs a raw write through the socket's readiness wait and
+// returns its error; the write arms the write timeout (armWrite) only
+// when the socket is full, and the deadline is cleared after.
+func (s *side) writeWait(fn func(fd uintptr) bool) error {
+	s.wArmed, s.sendErr = false, nil
+	err := s.rc.Write(fn)
 	if s.wArmed {
 		s.c.SetWriteDeadline(time.Time{})
 	}
@@ -230,6 +241,15 @@ func (s *side) writev(b [][]byte) error {
 		return err
 	}
 	return s.sendErr
+}
+
+// armWrite sets the write timeout for a write that found the socket
+// full.
+func (s *side) armWrite() {
+	if s.wto > 0 {
+		s.c.SetWriteDeadline(time.Now().Add(s.wto))
+		s.wArmed = true
+	}
 }
 
 func (s *side) rawWritev(fd uintptr) bool {
@@ -256,10 +276,7 @@ func (s *side) rawWritev(fd uintptr) bool {
 		case e == unix.EINTR:
 			continue
 		case e == unix.EAGAIN:
-			if s.wto > 0 {
-				s.c.SetWriteDeadline(time.Now().Add(s.wto))
-				s.wArmed = true
-			}
+			s.armWrite()
 			return false
 		case e != 0:
 			s.sendErr = e
@@ -376,6 +393,11 @@ func copyLeft(src, dst *side, n *int64) error {
 			return nil
 		}
 		src.r, src.w = 0, 0
+		if canSplice(src, dst) {
+			if err, ok := spliceBody(src, dst, n, false); ok {
+				return err
+			}
+		}
 		if err := src.fill(); err != nil {
 			return srcErr(err)
 		}
@@ -391,6 +413,11 @@ func copyUntilClose(src, dst *side) error {
 			}
 		}
 		src.r, src.w = 0, 0
+		if canSplice(src, dst) {
+			if err, ok := spliceBody(src, dst, nil, true); ok {
+				return err
+			}
+		}
 		if err := src.fill(); err != nil {
 			if err == io.EOF {
 				return nil

@@ -140,6 +140,8 @@ type Frontend struct {
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
+	// splice: option splice-request, splice-response, splice-auto.
+	splice spliceOpts
 	// tarpit is timeout tarpit, timeout connect when unset (reqtarpit).
 	tarpit time.Duration
 	// bufSize bounds a message head (tune.bufsize), htxLimit its size as
@@ -309,6 +311,8 @@ type Backend struct {
 	// bufferRequest waits for the request body (option
 	// http-buffer-request).
 	bufferRequest bool
+	// splice: option splice-request, splice-response, splice-auto.
+	splice spliceOpts
 	// events sends the backend's server events to its log targets, nil
 	// without any.
 	events *feLog
@@ -408,6 +412,8 @@ type Options struct {
 	// NoResolve is -dr: a server whose address does not resolve starts
 	// in maintenance instead of refusing the configuration.
 	NoResolve bool
+	// NoSplice is -dS: bodies are never spliced, whatever the options.
+	NoSplice bool
 	// ResolvConf is the file "parse-resolv-conf" and the implicit
 	// "default" resolvers section read; "" is /etc/resolv.conf.
 	ResolvConf string
@@ -612,6 +618,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 		compileCaptures(p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
+		fe.splice = spliceOptions(p, opts)
 		fe.independent = p.Options["independent-streams"]
 		fe.restrictHdr = restrictOption(p)
 		if fe.tarpit = p.Timeouts["tarpit"]; fe.tarpit == 0 {
@@ -974,6 +981,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	be.caseSrv = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-server"], fail)
 	be.acceptInvalidRsp = p.Options["accept-invalid-http-response"]
 	be.checkCache = p.Options["checkcache"]
+	be.splice = spliceOptions(p, opts)
 	be.events = eventLog(p)
 	// The idle pool closes the HTTP/2 connections of the servers too.
 	be.idle.h2 = &be.h2

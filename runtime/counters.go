@@ -28,6 +28,8 @@ type trafficCounters struct {
 	failedRewrites       atomic.Uint64
 	internal             atomic.Uint64
 	connect, reuse       atomic.Uint64
+	// splicedIn and splicedOut are the h1 module's spliced bytes.
+	splicedIn, splicedOut atomic.Uint64
 	// lastSess is the Unix second of the last session, 0 for none.
 	lastSess atomic.Int64
 	// Times in ms: sliding averages over 1024 samples and maxima.
@@ -283,6 +285,7 @@ func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
 	v.CliAborts, v.SrvAborts = c.cliAborts.Load(), c.srvAborts.Load()
 	v.Intercepted, v.FailedRewrites, v.Internal = c.intercepted.Load(), c.failedRewrites.Load(), c.internal.Load()
 	v.Connect, v.Reuse = c.connect.Load(), c.reuse.Load()
+	v.SplicedIn, v.SplicedOut = c.splicedIn.Load(), c.splicedOut.Load()
 	v.Rate, v.RateMax = c.sessRate.read(now)
 	v.ReqRate, v.ReqRateMax = c.reqRate.read(now)
 	v.LastSess = -1

@@ -2767,7 +2767,9 @@ func (s *session) serveTxn(hl int) bool {
 			serverTO = s.toServer
 		}
 		cfg := tunnelCfg{shared: tunnelTO > 0, idle: tunnelTO, client: s.fe.Client, server: serverTO,
-			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent}
+			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent,
+			spliceUp: spliceMode(s.fe.splice, be.splice, true), spliceDown: spliceMode(s.fe.splice, be.splice, false),
+			fe: s.e.g.feCounters(s.fe), be: s.e.g.beCounters(be)}
 		s.handedOff = true
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false
@@ -2822,6 +2824,7 @@ func (s *session) serveTxn(hl int) bool {
 	if s.zs.on && body != h1.BodyNone {
 		body, berr = h1.BodyNone, s.relayCompressed(body)
 	}
+	s.spliceSides(be, false)
 	switch body {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
@@ -2830,6 +2833,7 @@ func (s *session) serveTxn(hl int) bool {
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
+	sv.sp.on = false
 	if berr != nil {
 		s.closeServer()
 		// A body the server cut short ends the client connection with
@@ -2872,6 +2876,7 @@ func (s *session) sendBody(be *Backend) error {
 		s.cl.stop = &w.fired
 	}
 	var err error
+	s.spliceSides(be, true)
 	switch s.req.Body {
 	case h1.BodyLength:
 		s.reqLeft = s.req.Length

@@ -443,8 +443,13 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 		t := st.fe[fe].traffic(now)
 		in.CumReq += t.Requests
 		in.TotalBytesOut += t.BytesOut
+		in.TotalSplicedBytesOut += t.SplicedOut
 		in.ConnRate += t.Rate
 		in.MaxConnRate += t.RateMax
+	}
+	for _, c := range st.be {
+		// Spliced bytes go out to clients and servers alike.
+		in.TotalSplicedBytesOut += c.splicedOut.Load()
 	}
 	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate
 	return in

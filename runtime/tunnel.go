@@ -23,6 +23,12 @@ type tunnelCfg struct {
 	idle              time.Duration
 	client, server    time.Duration
 	clientFin, srvFin time.Duration
+	// spliceUp and spliceDown splice the data to the server and to the
+	// client through kernel pipes (an HTTP/1 tunnel after an upgrade,
+	// with option splice-request and splice-response); fe and be count
+	// the spliced bytes for the h1 module statistics.
+	spliceUp, spliceDown bool
+	fe, be               *trafficCounters
 }
 
 // An idle tunnel must cost next to nothing: no goroutine, no buffer. Its
@@ -109,6 +115,15 @@ type pipe struct {
 	n      int
 	rdErr  error
 	readFn func(fd uintptr) bool
+	// splice: the direction goes through kp, a kernel pipe held while
+	// data flows (dstRC, outFn, wrErr: its writes); in and out count
+	// the spliced bytes.
+	splice  bool
+	kp      *kpipe
+	dstRC   syscall.RawConn
+	outFn   func(fd uintptr) bool
+	wrErr   error
+	in, out *trafficCounters
 }
 
 type tunnel struct {
@@ -184,6 +199,10 @@ func (t *tunnel) start(toServer, toClient []byte) {
 	t.p = p
 	t.pipes[0] = t.newPipe(c, s, true)
 	t.pipes[1] = t.newPipe(s, c, false)
+	if t.tr == nil && plainTCP(c) && plainTCP(s) {
+		t.pipes[0].setSplice(t.cfg.spliceUp, t.cfg.fe, t.cfg.be)
+		t.pipes[1].setSplice(t.cfg.spliceDown, t.cfg.be, t.cfg.fe)
+	}
 	if t.closed.Load() {
 		t.dropPipes()
 		t.timerMu.Unlock()
@@ -226,6 +245,10 @@ func (t *tunnel) newPipe(src, dst netConn, fromClient bool) *pipe {
 		}
 	}
 	pp.readFn = func(fd uintptr) bool {
+		if pp.kp != nil {
+			pp.spliceIn(fd)
+			return true
+		}
 		pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
 		for pp.rdErr == syscall.EINTR {
 			pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
@@ -257,8 +280,7 @@ func (pp *pipe) ready() {
 	t := pp.t
 	pp.mu.Lock()
 	pp.mu.Unlock()
-	bp := getBuf()
-	pp.buf = *bp
+	bp := pp.take()
 	for {
 		pp.n = 0
 		if err := pp.rc.Read(pp.readFn); err != nil {
@@ -279,7 +301,7 @@ func (pp *pipe) ready() {
 			if wto := t.writeTimeout(pp.fromClient); wto > 0 {
 				pp.dst.SetWriteDeadline(time.Now().Add(wto))
 			}
-			if werr := t.write(pp.fromClient, pp.dst, pp.buf[:n]); werr != nil {
+			if werr := pp.forward(n); werr != nil {
 				break
 			}
 			// As in HAProxy, data sent to a side refreshes that side's
@@ -298,8 +320,7 @@ func (pp *pipe) ready() {
 			}
 			continue
 		}
-		pp.buf = nil
-		putBuf(bp)
+		pp.release(bp)
 		switch {
 		case err == syscall.EAGAIN:
 			if !pp.arm() {
@@ -315,8 +336,7 @@ func (pp *pipe) ready() {
 		}
 		return
 	}
-	pp.buf = nil
-	putBuf(bp)
+	pp.release(bp)
 	if !pp.over.Load() {
 		t.abort()
 	}

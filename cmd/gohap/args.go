@@ -54,9 +54,11 @@ type haArgs struct {
 	diag      bool
 	zeroWarn  bool
 	noResolve bool
-	chdir     string
-	dumpKwd   string
-	dumpLibs  bool
+	// noSplice is -dS: no kernel splicing.
+	noSplice bool
+	chdir    string
+	dumpKwd  string
+	dumpLibs bool
 	// long holds gohap's own --options, which HAProxy does not have.
 	long []string
 }
@@ -183,8 +185,10 @@ func parseArgs(args []string, stdout, stderr io.Writer) (a *haArgs, code int, do
 			return nil, 0, true
 		case f0 == 'd' && f1 == 'R':
 			a.noReusePort = true
-		case f0 == 'd' && (f1 == 'e' || f1 == 'p' || f1 == 'S' || f1 == 'G' || f1 == 'V'):
-			// epoll, poll, splice, getaddrinfo and server-side SSL
+		case f0 == 'd' && f1 == 'S':
+			a.noSplice = true
+		case f0 == 'd' && (f1 == 'e' || f1 == 'p' || f1 == 'G' || f1 == 'V'):
+			// epoll, poll, getaddrinfo and server-side SSL
 			// verification: gohap uses none of them, so each is off.
 		case f0 == 'V':
 			a.verbose = true

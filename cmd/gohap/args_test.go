@@ -31,7 +31,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-c", "-q", "-V"}, func(a *haArgs) { a.check, a.quiet, a.verbose = true, true, true }},
 		{[]string{"-d"}, func(a *haArgs) { a.debug = true }},
 		{[]string{"-dk", "-dv", "-dx"}, func(a *haArgs) { a.debug = true }}, // not compiled on Linux: debug mode, as haproxy
-		{[]string{"-db", "-de", "-dp", "-dS", "-dG", "-dR", "-dV"}, func(a *haArgs) { a.noReusePort, a.foreground = true, true }},
+		{[]string{"-db", "-de", "-dp", "-dS", "-dG", "-dR", "-dV"}, func(a *haArgs) { a.noReusePort, a.foreground, a.noSplice = true, true, true }},
 		{[]string{"-D", "-p", "/run/x.pid"}, func(a *haArgs) { a.daemon, a.pidfile = true, "/run/x.pid" }},
 		{[]string{"-W"}, func(a *haArgs) { a.mworker = true }},
 		{[]string{"-Ws"}, func(a *haArgs) { a.mworker, a.systemd, a.foreground = true, true, true }},

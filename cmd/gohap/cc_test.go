@@ -112,7 +112,7 @@ func TestCondAnswers(t *testing.T) {
 	t.Setenv("GOHAP_CC_VAR", "x y")
 	for expr, want := range map[string]int{
 		"version_atleast(2.5-dev0)": 0, "version_atleast(2.6)": 0, "version_before(2.7)": 0,
-		"version_atleast(2.7)": 1, "feature(OPENSSL)": 0, "feature(LUA)": 1, "feature(LINUX_SPLICE)": 1,
+		"version_atleast(2.7)": 1, "feature(OPENSSL)": 0, "feature(LUA)": 1, "feature(LINUX_SPLICE)": 0,
 		"feature(QUIC)": 1, "feature(THREAD)": 0, "feature(PROMEX)": 0, `streq("$GOHAP_CC_VAR","x y")`: 0,
 		`defined(GOHAP_CC_VAR) && !defined(GOHAP_CC_NONE)`: 0, "streq(a#b,a#b)": 0,
 		"": 1, "1\n0": 0, `"a`: 2, "(1": 2,
@@ -127,7 +127,7 @@ func TestCondAnswers(t *testing.T) {
 	}
 	// -vv lists the same features as feature() answers.
 	_, out, _ := runCLI("-vv")
-	for _, f := range []string{"+OPENSSL", "-LUA", "+THREAD", "-LINUX_SPLICE", "-PCRE2", "+SLZ", "+PROMEX"} {
+	for _, f := range []string{"+OPENSSL", "-LUA", "+THREAD", "+LINUX_SPLICE", "-PCRE2", "+SLZ", "+PROMEX"} {
 		if !strings.Contains(out, " "+f+" ") {
 			t.Errorf("-vv feature list lacks %s:\n%s", f, out)
 		}
@@ -144,6 +144,7 @@ var featureProbes = map[string]string{
 	"TFO":          "bind 127.0.0.1:18443 tfo",
 	"LINUX_TPROXY": "bind 127.0.0.1:18443 transparent",
 	"NETFILTER":    "http-request set-mark 1",
+	"LINUX_SPLICE": "option splice-response",
 }
 
 // TestFeaturesAreRun: feature(X) is true exactly when this binary runs

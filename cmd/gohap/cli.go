@@ -42,6 +42,7 @@ type checkFlags struct {
 	verbose   bool
 	format    string
 	noResolve bool
+	noSplice  bool
 	// mapped lists host names that --map points elsewhere.
 	mapped   map[string]bool
 	zeroWarn bool
@@ -121,7 +122,7 @@ func (a *haArgs) run(stdout, stderr io.Writer) int {
 	for _, o := range []struct {
 		on   bool
 		flag string
-	}{{a.quiet, "-q"}, {a.verbose, "-V"}, {a.zeroWarn, "--zero-warning"}, {a.noResolve, "--no-resolve"}} {
+	}{{a.quiet, "-q"}, {a.verbose, "-V"}, {a.zeroWarn, "--zero-warning"}, {a.noResolve, "--no-resolve"}, {a.noSplice, "--no-splice"}} {
 		if o.on {
 			argv = append(argv, o.flag)
 		}
@@ -181,6 +182,7 @@ func addCheckFlags(c *cobra.Command, f *checkFlags) {
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing, report through the exit code")
 	c.Flags().BoolVarP(&f.verbose, "verbose", "V", false, "print messages even when 'quiet' is set")
 	c.Flags().BoolVar(&f.noResolve, "no-resolve", false, "unresolvable server addresses only disable the server (haproxy -dr)")
+	c.Flags().BoolVar(&f.noSplice, "no-splice", false, "never splice bodies through kernel pipes (haproxy -dS)")
 	c.Flags().BoolVar(&f.zeroWarn, "zero-warning", false, "make warnings fatal (haproxy -dW)")
 }
 

@@ -350,7 +350,7 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 	if w != nil {
 		w.adopt(cfg)
 	}
-	opts := runtime.Options{Map: map[string]string{}, NoResolve: f.noResolve}
+	opts := runtime.Options{Map: map[string]string{}, NoResolve: f.noResolve, NoSplice: f.noSplice}
 	for _, mp := range maps {
 		from, to, ok := strings.Cut(mp, "=")
 		if !ok || from == "" || to == "" {

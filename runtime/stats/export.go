@@ -255,7 +255,7 @@ func (in *Info) fields() []Field {
 	set("Jobs", fu32("MGP", in.Jobs))
 	set("Listeners", fu32("MGP", in.Listeners))
 	set("TotalBytesOut", fu64("MGP", in.TotalBytesOut))
-	set("TotalSplicdedBytesOut", fu64("MGP", 0))
+	set("TotalSplicdedBytesOut", fu64("MGP", in.TotalSplicedBytesOut))
 	set("BytesOutRate", fu64("MRP", in.BytesOutRate))
 	set("Tainted", fstr("SGP", "0"))
 	return f

@@ -170,6 +170,9 @@ const (
 	sslFirst = staticFields
 	h2First  = staticFields + 3
 	modEnd   = staticFields + 24
+	// h1SplicedIn and h1SplicedOut are the h1 module's last two.
+	h1SplicedIn  = modEnd - 2
+	h1SplicedOut = modEnd - 1
 )
 
 var moduleGauges = map[string]bool{"h2_open_connections": true, "h2_backend_open_streams": true,

@@ -30,6 +30,8 @@ type Info struct {
 	Stopping                     bool
 	Jobs, Listeners              int
 	TotalBytesOut, BytesOutRate  uint64
+	// TotalSplicedBytesOut counts the bytes sent through kernel pipes.
+	TotalSplicedBytesOut uint64
 }
 
 // Proxy is one frontend, backend or listen section, with its lines.
@@ -91,6 +93,9 @@ type Traffic struct {
 	Intercepted              uint64
 	FailedRewrites, Internal uint64
 	Connect, Reuse           uint64
+	// SplicedIn and SplicedOut are the bytes received and sent
+	// through kernel pipes (h1 module).
+	SplicedIn, SplicedOut uint64
 	// Rate, RateMax: sessions (frontend) or requests (backend,
 	// server) over the last second; ReqRate, ReqRateMax requests.
 	Rate, RateMax, ReqRate, ReqRateMax int
@@ -288,9 +293,10 @@ func (r Row) httpCounters(p *Proxy, t *Traffic, fe bool) {
 	}
 }
 
-// modules fills the ssl, h2 and h1 module columns with zeros: gohap
-// counts none of them.
-func (r Row) modules(all bool) {
+// modules fills the ssl, h2 and h1 module columns: the h1 spliced
+// bytes of t (a frontend or backend line), zeros for the others, which
+// gohap does not count.
+func (r Row) modules(all bool, t *Traffic) {
 	for i := sslFirst; i < modEnd; i++ {
 		if i >= h2First && !all {
 			break
@@ -300,6 +306,10 @@ func (r Row) modules(all bool) {
 			tags = tagGau
 		}
 		r[i] = fu64(tags, 0)
+	}
+	if all && t != nil {
+		r[h1SplicedIn] = fu64(tagCnt, t.SplicedIn)
+		r[h1SplicedOut] = fu64(tagCnt, t.SplicedOut)
 	}
 }
 
@@ -375,7 +385,7 @@ func frontendRow(p *Proxy) Row {
 	r[fConnRate] = fu32(tagRate, f.ConnRate)
 	r[fConnRateMax] = fu32(tagMax, f.ConnRateMax)
 	r[fConnTot] = fu64(tagCnt, f.Conns)
-	r.modules(true)
+	r.modules(true, &f.Traffic)
 	return r
 }
 
@@ -400,7 +410,7 @@ func listenerRow(p *Proxy, l *ListenerStats, legends bool) Row {
 		r[fAddr] = fstr(tagCfg, l.Addr)
 	}
 	// Listeners count the ssl module only.
-	r.modules(false)
+	r.modules(false, nil)
 	return r
 }
 
@@ -502,7 +512,7 @@ func serverRow(p *Proxy, s *ServerStats, legends bool) Row {
 	if legends && s.Cookie != "" {
 		r[fCookie] = fstr(tagCfgN, s.Cookie)
 	}
-	r.modules(false)
+	r.modules(false, nil)
 	return r
 }
 
@@ -559,6 +569,6 @@ func backendRow(p *Proxy, legends, counts bool) Row {
 	}
 	r[fLastsess] = fs32(tagAge, b.LastSess)
 	r.times(&b.Traffic, p.Mode == "http")
-	r.modules(true)
+	r.modules(true, &b.Traffic)
 	return r
 }
