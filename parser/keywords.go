@@ -166,7 +166,7 @@ tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord t
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
 expose-experimental-directives   noepoll nokqueue noevports nopoll busy-polling set-dumpable
-strict-limits numa-cpu-mapping nosplice nogetaddrinfo
+strict-limits numa-cpu-mapping nogetaddrinfo
 tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
@@ -237,6 +237,21 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
 	compressionGlobals()
+	// Splicing: nosplice turns it off (as -dS); maxpipes bounds the pipes
+	// in use and tune.pipesize sizes them.
+	globalKeywords["nosplice"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.NoSplice = true
+		}
+	}}
+	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {
+		needInt(c)
+		c.cp.cfg.Global.MaxPipes = Atol(c.arg(1))
+	}}
+	globalKeywords["tune.pipesize"] = keyword{support: Supported, handle: func(c *pctx) {
+		needInt(c)
+		c.cp.cfg.Global.PipeSize = Atol(c.arg(1))
+	}}
 	globalKeywords["ssl-load-extra-files"] = keyword{support: Unsupported, handle: sslLoadExtraFiles}
 	globalKeywords["pp2-never-send-local"] = keyword{support: Supported, handle: func(c *pctx) {
 		if !c.tooMany(0) {

@@ -126,6 +126,10 @@ type Global struct {
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
 	// connections accepted per second by the whole process; 0 is no limit.
 	MaxConnRate, MaxSessRate int
+	// NoSplice is "nosplice"; MaxPipes "maxpipes" (0: maxconn/4) and
+	// PipeSize "tune.pipesize" (0: the kernel's).
+	NoSplice           bool
+	MaxPipes, PipeSize int
 	// BufSize, MaxRewrite and MaxHdr are tune.bufsize, tune.maxrewrite
 	// and tune.http.maxhdr; zero when not set (MaxRewriteSet tells an
 	// explicit 0).

@@ -25,7 +25,7 @@ var optionSupport = map[string]Support{
 	"httplog": Supported, "tcplog": Supported, "httpslog": Supported,
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,
 	// Socket and statistics tuning with no effect on what is proxied.
-	"splice-auto": Harmless, "splice-request": Harmless, "splice-response": Harmless,
+	"splice-auto": Supported, "splice-request": Supported, "splice-response": Supported,
 	"contstats": Harmless, "http-no-delay": Harmless,
 	// Per-listener statistics lines and metrics.
 	"socket-stats":     Supported,

@@ -29,6 +29,9 @@ import (
 // Graph is the compiled, immutable form of a configuration: listeners,
 // frontends with their routing rules, backends with their servers.
 type Graph struct {
+	// maxPipes bounds the splicing pipes in use (maxpipes); pipeSize
+	// sizes them (tune.pipesize, 0 for the kernel's).
+	maxPipes, pipeSize int
 	// netns are the network namespaces the configuration names (its
 	// namespace_list sections, binds and servers): those a PROXY header
 	// may name (HAProxy's namespace store).
@@ -500,6 +503,12 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	compileGlobalVars(cfg, g, fail)
 	g.userlists = compileUserlists(cfg, fail)
 	opts.graph = g
+	opts.NoSplice = opts.NoSplice || cfg.Global.NoSplice
+	g.maxPipes, g.pipeSize = cfg.Global.MaxPipes, cfg.Global.PipeSize
+	if g.maxPipes <= 0 {
+		// HAProxy's default: a quarter of maxconn.
+		g.maxPipes = g.Maxconn / 4
+	}
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.

@@ -149,6 +149,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
+	setPipeLimits(e.g.maxPipes, e.g.pipeSize)
 	if err := e.Bind(); err != nil {
 		return err
 	}

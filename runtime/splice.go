@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -44,9 +45,25 @@ type kpipe struct {
 // (a failed write) is closed instead.
 var pipes = make(chan *kpipe, 32)
 
+// pipesUsed counts the pipes in use; pipeLimit (maxpipes) bounds them,
+// as HAProxy's get_pipe refuses one beyond it (the body is then copied);
+// pipeSize is tune.pipesize.
+var pipesUsed, pipeLimit, pipeSize atomic.Int64
+
+// setPipeLimits applies maxpipes (0: no bound) and tune.pipesize (0:
+// the kernel's size) to the pipes taken from now on.
+func setPipeLimits(limit, size int) {
+	pipeLimit.Store(int64(limit))
+	pipeSize.Store(int64(size))
+}
+
 func getPipe() *kpipe {
+	if l := pipeLimit.Load(); l > 0 && pipesUsed.Load() >= l {
+		return nil
+	}
 	select {
 	case p := <-pipes:
+		pipesUsed.Add(1)
 		return p
 	default:
 	}
@@ -54,14 +71,19 @@ func getPipe() *kpipe {
 	if unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC) != nil {
 		return nil
 	}
+	if want := pipeSize.Load(); want > 0 {
+		unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, int(want))
+	}
 	size, err := unix.FcntlInt(uintptr(fds[1]), unix.F_GETPIPE_SZ, 0)
 	if err != nil || size <= 0 {
 		size = 65536
 	}
+	pipesUsed.Add(1)
 	return &kpipe{r: fds[0], w: fds[1], size: size}
 }
 
 func putPipe(p *kpipe) {
+	pipesUsed.Add(-1)
 	if p.n == 0 {
 		select {
 		case pipes <- p:

@@ -458,3 +458,31 @@ func spliceDiff(t *testing.T, want string, run func(t *testing.T, start func(cfg
 func spliceHead(sock string) string {
 	return "global\n stats socket " + sock + " level admin\ndefaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n"
 }
+
+// TestSpliceGlobalSettings: the global "nosplice" keeps every body in
+// user space, as -dS does; "tune.pipesize" and "maxpipes" leave bodies
+// spliced, whole, through pipes of that size, as in HAProxy.
+func TestSpliceGlobalSettings(t *testing.T) {
+	body := traceBody(1 << 20)
+	up := spliceUpstream(t, body)
+	for _, c := range []struct{ global, want string }{
+		{" nosplice\n", "F in=0 F out=0 B in=0 B out=0"},
+		{" tune.pipesize 16384\n maxpipes 2\n", "F in=0 F out>0 B in>0 B out=0"},
+	} {
+		spliceDiff(t, c.want, func(t *testing.T, start func(cfg, fe string)) string {
+			sock := filepath.Join(t.TempDir(), "s.sock")
+			fe := freePort(t)
+			head := strings.Replace(spliceHead(sock), "global\n", "global\n"+c.global, 1)
+			start(head+fmt.Sprintf(` option splice-response
+listen li
+ bind %s
+ server s %s
+`, fe, up), fe)
+			status, got, end := spliceExchange(t, fe, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
+			if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
+				t.Errorf("%q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
+			}
+			return splicedCounters(t, sock)
+		})
+	}
+}
