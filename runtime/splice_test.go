@@ -238,21 +238,7 @@ listen li
 func TestSpliceAuto(t *testing.T) {
 	body := traceBody(1 << 20)
 	up := spliceUpstream(t, body)
-	run := func(t *testing.T, start func(cfg, fe string)) string {
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		fe := freePort(t)
-		start(spliceHead(sock)+fmt.Sprintf(` option splice-auto
-listen li
- bind %s
- server s %s
-`, fe, up), fe)
-		status, got, end := spliceExchange(t, fe, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
-		if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
-			t.Errorf("%q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
-		}
-		return splicedCounters(t, sock)
-	}
-	spliceDiff(t, "F in=0 F out=0 B in=0 B out=0", run)
+	spliceDiff(t, "F in=0 F out=0 B in=0 B out=0", closeAnswerRun(up, body, "", " option splice-auto\n"))
 }
 
 // TestSpliceKeepAlive: after spliced bodies, the client connection and
@@ -469,20 +455,23 @@ func TestSpliceGlobalSettings(t *testing.T) {
 		{" nosplice\n", "F in=0 F out=0 B in=0 B out=0"},
 		{" tune.pipesize 16384\n maxpipes 2\n", "F in=0 F out>0 B in>0 B out=0"},
 	} {
-		spliceDiff(t, c.want, func(t *testing.T, start func(cfg, fe string)) string {
-			sock := filepath.Join(t.TempDir(), "s.sock")
-			fe := freePort(t)
-			head := strings.Replace(spliceHead(sock), "global\n", "global\n"+c.global, 1)
-			start(head+fmt.Sprintf(` option splice-response
-listen li
- bind %s
- server s %s
-`, fe, up), fe)
-			status, got, end := spliceExchange(t, fe, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
-			if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
-				t.Errorf("%q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
-			}
-			return splicedCounters(t, sock)
-		})
+		spliceDiff(t, c.want, closeAnswerRun(up, body, c.global, " option splice-response\n"))
+	}
+}
+
+// closeAnswerRun is a spliceDiff run: a proxy with the global lines and
+// defaults options given fetches a close-delimited answer, checked
+// whole, and reports its spliced counters.
+func closeAnswerRun(up string, body []byte, global, options string) func(t *testing.T, start func(cfg, fe string)) string {
+	return func(t *testing.T, start func(cfg, fe string)) string {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		fe := freePort(t)
+		head := strings.Replace(spliceHead(sock), "global\n", "global\n"+global, 1)
+		start(head+options+fmt.Sprintf("listen li\n bind %s\n server s %s\n", fe, up), fe)
+		status, got, end := spliceExchange(t, fe, "GET /close HTTP/1.1\r\nHost: x\r\n\r\n", nil)
+		if status != "HTTP/1.1 200 OK" || !bytes.Equal(got, body) || end != "eof" {
+			t.Errorf("%q, %d bytes (intact %v), %s", status, len(got), bytes.Equal(got, body), end)
+		}
+		return splicedCounters(t, sock)
 	}
 }
