@@ -362,11 +362,11 @@ func bindProto(b *parser.Bind) string {
 }
 
 // handshakeError is the connection error of a failed TLS handshake, as
-// HAProxy's ssl_sock_handshake and its verify callback set it (the
-// conn_err_code_str text), and whether dontlognull drops its log line.
+// HAProxy's ssl_sock_handshake sets it (the conn_err_code_str text; an
+// untrusted client certificate is a handshake failure there too), and
+// whether dontlognull drops its log line.
 func handshakeError(err error) (msg string, null bool) {
 	var ne net.Error
-	var ve *tls.CertificateVerificationError
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return "Connection closed during SSL handshake", true
@@ -374,8 +374,6 @@ func handshakeError(err error) (msg string, null bool) {
 		return "Timeout during SSL handshake", false
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		return "Connection error during SSL handshake", true
-	case errors.As(err, &ve):
-		return "SSL client certificate not trusted", false
 	}
 	return "SSL handshake failure", false
 }
