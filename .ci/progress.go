@@ -1,6 +1,6 @@
 // Command progress reads `go test -json` on stdin and prints each package
 // as it starts and ends, with the output of what failed, so that a long
-// run shows where it is.
+// run shows where it is. The differential agreement rates are echoed.
 package main
 
 import (
@@ -43,6 +43,10 @@ func main() {
 		case "start":
 			fmt.Printf("%s start %s\n", stamp(), e.Package)
 		case "output":
+			// Agreement rates with HAProxy are printed as they come.
+			if t := strings.TrimSpace(e.Output); strings.Contains(t, "differential check ") || strings.Contains(t, "differential HTTP: ") {
+				fmt.Println(t)
+			}
 			b := out[key]
 			if b == nil {
 				b = &strings.Builder{}

@@ -13,8 +13,9 @@ import (
 )
 
 // agentServer answers each connection with its current line, after
-// reading what the agent check sends; served counts the answers given
-// since the line last changed.
+// reading what the agent check sends; n counts the answers given to the
+// server that sends "hello" since the line last changed (the other
+// server's single check comes at a time of its own and must not count).
 type agentServer struct {
 	addr string
 	mu   sync.Mutex
@@ -33,7 +34,9 @@ func startAgentServer(t *testing.T) *agentServer {
 			a.sent[l] = true
 		}
 		line := a.line
-		a.n++
+		if l == "hello\n" {
+			a.n++
+		}
 		a.mu.Unlock()
 		c.Write([]byte(line))
 	})
@@ -72,7 +75,9 @@ func TestAgentCheckMatchesHAProxy(t *testing.T) {
 	statCols := []string{"svname", "status", "weight", "slim", "agent_status", "agent_code", "agent_desc", "agent_rise", "agent_fall", "agent_health", "chkdown"}
 	// One agent for both, its port shows in "show servers state".
 	agent := startAgentServer(t)
-	run := func(name string) (steps []string, logs string, sent map[string]bool) {
+	// Each side runs in a subtest of its own, so that HAProxy is stopped,
+	// and no longer asks the shared agent, when gohap starts.
+	run := func(t *testing.T, name string) (steps []string, logs string, sent map[string]bool) {
 		agent.mu.Lock()
 		agent.line, agent.sent = answers[0], map[string]bool{}
 		agent.mu.Unlock()
@@ -123,8 +128,21 @@ backend be
 		defer agent.mu.Unlock()
 		return steps, strings.Join(lines, "\n"), agent.sent
 	}
-	wantSteps, wantLogs, wantSent := run("haproxy")
-	gotSteps, gotLogs, gotSent := run("gohap")
+	var wantSteps, gotSteps []string
+	var wantLogs, gotLogs string
+	var wantSent, gotSent map[string]bool
+	for _, side := range []string{"haproxy", "gohap"} {
+		ok := t.Run(side, func(t *testing.T) {
+			if side == "haproxy" {
+				wantSteps, wantLogs, wantSent = run(t, side)
+			} else {
+				gotSteps, gotLogs, gotSent = run(t, side)
+			}
+		})
+		if !ok {
+			t.FailNow()
+		}
+	}
 	same := 0
 	for i := range wantSteps {
 		if gotSteps[i] == wantSteps[i] {
