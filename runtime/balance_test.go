@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -924,4 +925,70 @@ backend all
 		}
 	}
 	t.Logf("round robin sequences identical to HAProxy: %d/%d\n%s", same, len(want), strings.Join(want, "\n"))
+}
+
+// TestAbortOnCloseDuringRetries has a client close while its request
+// waits out the turn-around between refused connection attempts: with
+// abortonclose HAProxy ends the stream as soon as it sees the close
+// (CC, one retry spent), not at the next attempt a second later.
+func TestAbortOnCloseDuringRetries(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	run := func(t *testing.T, start func(cfg, fe string)) string {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		fe := freePort(t)
+		start(fmtCfg(`defaults
+ mode http
+ option abortonclose
+ option dontlognull
+ retries 10
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %s
+ log %s local0
+ log-format "%%ST %%rc %%ts %%b/%%s %%{+Q}r %%Tt"
+ default_backend be
+backend be
+ server s %s
+`, fe, pc.LocalAddr(), refusedAddr(t)), fe)
+		c, err := net.Dial("tcp", fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /gone HTTP/1.1\r\nHost: a\r\n\r\n")
+		// Well inside the first one-second turn-around.
+		time.Sleep(300 * time.Millisecond)
+		c.(*net.TCPConn).CloseWrite()
+		pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 2048)
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no log line: %v", err)
+		}
+		line := strings.TrimSpace(string(buf[:n]))
+		if i := strings.Index(line, "]: "); i >= 0 {
+			line = line[i+3:]
+		}
+		// The total time only tells whether the next attempt was awaited.
+		i := strings.LastIndexByte(line, ' ')
+		if tt, _ := strconv.Atoi(line[i+1:]); tt < 1000 {
+			return line[:i] + " Tt<1s"
+		}
+		return line[:i] + " Tt>=1s"
+	}
+	var want, got string
+	t.Run("haproxy", func(t *testing.T) { want = run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }) })
+	t.Run("gohap", func(t *testing.T) { got = run(t, func(cfg, _ string) { startGohap(t, cfg, nil) }) })
+	if got != want {
+		t.Errorf("log line:\nhaproxy: %s\ngohap:   %s", want, got)
+	}
+	t.Logf("haproxy: %s", want)
 }

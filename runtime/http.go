@@ -870,6 +870,24 @@ func retryDelay(be *Backend) time.Duration {
 	return time.Second
 }
 
+// awaitUnlessClosed waits d, the turn-around before a retry, unless the
+// client closes first: with abortonclose HAProxy ends the stream as soon
+// as the close is seen, not at the next attempt. It tells whether the
+// client closed.
+func (s *session) awaitUnlessClosed(d time.Duration) bool {
+	end := time.Now().Add(d)
+	for {
+		if s.clientClosed() {
+			return true
+		}
+		left := time.Until(end)
+		if left <= 0 {
+			return false
+		}
+		time.Sleep(min(left, abortPoll))
+	}
+}
+
 // connect dials a server with the backend's connect timeout, retrying
 // "retries" more times on the same server, after retryDelay when the
 // connection was refused.
@@ -931,10 +949,15 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 			wait = wait && be.LB.ActiveCount() <= 1
 		}
 		if wait {
-			if be.abortOnClose && s.clientClosed() {
+			if be.abortOnClose && s.awaitUnlessClosed(retryDelay(be)) {
+				// The failed attempt counts as a retry spent.
+				s.logRetries = failures
+				s.strm.retries.Store(int32(failures))
 				return nil, srv, errClientAborted
 			}
-			time.Sleep(retryDelay(be))
+			if !be.abortOnClose {
+				time.Sleep(retryDelay(be))
+			}
 			if s.tracing() {
 				s.traceTimeouts()
 			}
