@@ -80,8 +80,9 @@ backend bt
 			}
 			sort.Strings(rows)
 			// Without an inspection delay the tcp-response rule runs
-			// once connected, before any answer.
-			if len(rows) == 6 || time.Now().After(end) {
+			// once connected, before any answer: a process under load
+			// may show the stream before that.
+			if len(rows) == 6 && strings.Contains(strings.Join(rows, "\n"), "ft 40") || time.Now().After(end) {
 				break
 			}
 		}
