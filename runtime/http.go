@@ -165,6 +165,8 @@ type session struct {
 	// rendered into it.
 	ed     msgEdit
 	edVals []byte
+	// edPend is what the edits not yet written to the head change.
+	edPend acl.Reads
 	// reqBodyHTX and rspBodyHTX are the body data HAProxy would hold
 	// with the heads as read (bodyHTX); rspHL is the response head's
 	// length as read, rspBodyBuf what waitResponseBody decoded.

@@ -66,6 +66,10 @@ type httpRule struct {
 	// is the value of a format without samples, rendered once.
 	edit     editOp
 	constVal []byte
+	// condReads and valReads are what the condition and the value read
+	// of the message, changes what the edit changes: header edits are
+	// written to the message only once something reads what they change.
+	condReads, valReads, changes acl.Reads
 	// logLevel is set-log-level's, nice set-nice's; timeout
 	// set-timeout's fixed value.
 	logLevel, nice int
@@ -249,10 +253,55 @@ func compileHTTPRules(cfg *parser.Config, rules []*parser.HTTPRule, set *acl.Set
 		if hr.edit = editOps[hr.act]; hr.edit != edNone && hr.value != nil && hr.value.IsConst() {
 			hr.constVal = hr.value.Append([]byte{}, &logging.Record{})
 		}
+		hr.condReads, hr.changes = hr.cond.Reads(), hr.editChanges()
+		if hr.value != nil && hr.constVal == nil {
+			hr.valReads = formatReads(r.Fmt, ctx)
+		}
 		hr.cacheName = r.Cache
 		out = append(out, hr)
 	}
 	return out
+}
+
+// formatReads is what a rule's log-format argument reads of the message:
+// its samples' fetches; any other variable counts as reading all of it.
+func formatReads(text string, ctx *acl.Context) acl.Reads {
+	var r acl.Reads
+	nodes, err := logfmt.ParseWith(text, logfmt.Options{HTTP: true, Flags: logfmt.OptHTTP})
+	if err != nil {
+		return acl.Reads{Other: true}
+	}
+	for _, n := range nodes {
+		switch n.Kind {
+		case logfmt.Text, logfmt.Separator:
+		case logfmt.Expr:
+			smp, err := acl.CompileSampleWith(n.Expr, ctx)
+			if err != nil {
+				return acl.Reads{Other: true}
+			}
+			r.Add(smp.Reads())
+		default:
+			r.Other = true
+		}
+	}
+	return r
+}
+
+// editChanges is what the rule's edit changes of the message.
+func (r *httpRule) editChanges() acl.Reads {
+	switch r.edit {
+	case edNone:
+		return acl.Reads{}
+	case edSetHeader, edAddHeader, edDelHeader, edReplaceHeader, edReplaceValue:
+		if r.match == matchStr {
+			return acl.Reads{Hdrs: []string{string(r.name)}}
+		}
+	case edPath, edSetMethod, edNormalizeURI:
+		return acl.Reads{Line: true}
+	}
+	// A new target may name the authority (normalizedURI), a status
+	// drop the length headers.
+	return acl.Reads{Other: true}
 }
 
 // ruleFormat compiles a log-format argument of a rule.
@@ -436,18 +485,28 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		s.txn.Dir, from = acl.DirRes, stkHTTPRes
 	}
 	s.curRule = nil
+	// pend is what the edits not yet written change. Request rules see
+	// only the request, which is all they edit; response rules may read
+	// either, and write their edits before any read.
+	pend := &s.edPend
+	pend.Hdrs, pend.Line, pend.Other = pend.Hdrs[:0], false, false
 	for i := range rules {
 		r := &rules[i]
 		// Consecutive header edits are applied to the head once, before
-		// anything reads the message again: a condition, a sample, an
+		// anything reads what they changed: a condition, a sample, an
 		// answer or the end of the rules.
-		if ed.dirty && (r.cond != nil || r.edit == edNone || r.value != nil && r.constVal == nil) {
+		if ed.dirty && r.cond != nil && (!request || r.condReads.Sees(*pend)) {
 			if !s.flushEdit(ed, &head, request, msg) {
 				return head, ruleBad, false
 			}
 		}
 		if r.cond != nil && !r.cond.Eval(&s.txn) {
 			continue
+		}
+		if ed.dirty && (r.edit == edNone || r.value != nil && r.constVal == nil && (!request || r.valReads.Sees(*pend))) {
+			if !s.flushEdit(ed, &head, request, msg) {
+				return head, ruleBad, false
+			}
 		}
 		// A rule that ends the set is the stream's last rule
 		// (noteLastRule); allow, deny and tarpit are already for their
@@ -678,6 +737,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			}
 		}
 		ed.dirty = true
+		pend.Add(r.changes)
 		if r.edit != edSetHeader && r.edit != edAddHeader {
 			if cost = ed.cost(request) + body; cost > room && strict {
 				return head, ruleErr, false
@@ -696,6 +756,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 // the edited head is not a valid message.
 func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg) bool {
 	ed.dirty, ed.loaded = false, false
+	s.edPend.Hdrs, s.edPend.Line, s.edPend.Other = s.edPend.Hdrs[:0], false, false
 	// The edit reads the current head: it is written to the other of
 	// the direction's two buffers.
 	bufp := &s.rw

@@ -462,3 +462,38 @@ func TestBackendNameBeforeSwitchingDifferential(t *testing.T) {
 `
 	compareRules(t, baseDefaults+"frontend fe\n id 7\n bind %s\n%s default_backend be\nbackend be\n id 9\n http-request set-header x-be-be \"%%[be_name] %%[be_id]\"\n server s1 %s\n", rules, up.Addr(), []string{"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"})
 }
+
+// TestDeferredHeaderEditsDifferential: header edits are written to the
+// request once something reads what they changed. Conditions, samples
+// and answers that read an edited header, the start line after a path
+// edit, or a header deleted since, see the edits as HAProxy's do; those
+// reading something else see the same message either way.
+func TestDeferredHeaderEditsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN)")
+	}
+	up := startEcho(t, "s1")
+	rules := ` http-request set-header x-a one
+ http-request set-header x-b two
+ http-request return status 200 content-type text/plain lf-string "a=%[req.hdr(x-a)] b=%[req.hdr(x-b)]" if { req.hdr(x-a) one } { path /a }
+ http-request set-header x-a three
+ http-request add-header x-a four if { path_beg /b }
+ http-request set-header x-c %[req.hdr(x-a)]-%[req.hdr(x-b)]-%[req.hdr(host)]
+ http-request deny deny_status 403 if { req.hdr(x-c) three-two-h } { path /c }
+ http-request set-header x-n %[req.hdr_cnt(x-a)] if { req.hdr(x-b) two }
+ http-request set-path /p%[path]
+ http-request return status 200 content-type text/plain lf-string "%[path] %[req.hdr(x-c)] %[req.hdr(x-n)]" if { path_beg /p/b }
+ http-request del-header x-b
+ http-request set-header x-d "%[req.hdr(x-b)]|%[req.fhdr(x-a)]" if { src 127.0.0.1 }
+ http-request set-header x-e %[req.hdrs,length] if { path_end /e }
+ http-request set-header x-f %[url]
+`
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: h\r\nX-A: client\r\n\r\n",
+		"GET /b HTTP/1.1\r\nHost: h\r\nX-A: client\r\n\r\n",
+		"GET /c HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /d HTTP/1.1\r\nHost: h\r\nX-B: client\r\n\r\n",
+		"GET /d/e HTTP/1.1\r\nHost: h\r\nX-A: x\r\nX-A: y\r\n\r\n",
+	}
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
+}
