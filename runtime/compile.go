@@ -506,8 +506,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	opts.NoSplice = opts.NoSplice || cfg.Global.NoSplice
 	g.maxPipes, g.pipeSize = cfg.Global.MaxPipes, cfg.Global.PipeSize
 	if g.maxPipes <= 0 {
-		// HAProxy's default: a quarter of maxconn.
-		g.maxPipes = g.Maxconn / 4
+		g.maxPipes = idealMaxpipes(cfg, g.Maxconn)
 	}
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
@@ -1519,6 +1518,40 @@ func checkKind(p *parser.Proxy) string {
 // posAfter orders positions of the same file by line; across files the
 // later-read file comes later, which Pos cannot tell, so it stays false.
 func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line }
+
+// idealMaxpipes is HAProxy's compute_ideal_maxpipes: a quarter of the
+// connections the splicing proxies may hold, bounded by maxconn; none
+// when no proxy splices.
+func idealMaxpipes(cfg *parser.Config, maxconn int) int {
+	nbfe, nbbe := 0, 0
+	for _, p := range cfg.Proxies {
+		if !p.Options["splice-request"] && !p.Options["splice-response"] && !p.Options["splice-auto"] {
+			continue
+		}
+		if p.Cap&parser.CapFE != 0 {
+			m := p.Maxconn
+			if m == 0 {
+				m = maxconn
+			}
+			nbfe += m
+		}
+		if p.Cap&parser.CapBE != 0 {
+			m := p.Fullconn
+			if m == 0 {
+				m = maxconn
+			}
+			nbbe += m
+		}
+	}
+	pipes := max(nbfe, nbbe)
+	if maxconn > 0 && pipes > maxconn {
+		pipes = maxconn
+	}
+	if pipes >= 4 {
+		return pipes / 4
+	}
+	return pipes
+}
 
 // idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
 // SSL engines: half the file descriptors left once 10 reserved ones, one

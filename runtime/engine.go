@@ -149,7 +149,6 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 // Start binds every listener, starts health checks and accept loops. It
 // fails as HAProxy does when an address cannot be bound.
 func (e *Engine) Start() error {
-	setPipeLimits(e.g.maxPipes, e.g.pipeSize)
 	if err := e.Bind(); err != nil {
 		return err
 	}
@@ -162,6 +161,7 @@ func (e *Engine) Start() error {
 // privileges between binding and serving, as HAProxy does. A failed
 // Bind leaves nothing open and may be retried.
 func (e *Engine) Bind() error {
+	setPipeLimits(e.g.maxPipes, e.g.pipeSize)
 	// The donor is needed for binding only: keeping it would keep its
 	// graph alive.
 	defer func() { e.donor = nil }()

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,14 +42,18 @@ type kpipe struct {
 	r, w, size, n int
 }
 
-// pipes keeps a few empty pipes for reuse; a pipe left with data in it
-// (a failed write) is closed instead.
-var pipes = make(chan *kpipe, 32)
+// pipePool keeps the empty pipes for reuse, as HAProxy's pipes_live; a
+// pipe left with data in it (a failed write) is closed instead.
+var pipePool struct {
+	sync.Mutex
+	free []*kpipe
+}
 
-// pipesUsed counts the pipes in use; pipeLimit (maxpipes) bounds them,
-// as HAProxy's get_pipe refuses one beyond it (the body is then copied);
-// pipeSize is tune.pipesize.
-var pipesUsed, pipeLimit, pipeSize atomic.Int64
+// pipesUsed counts the pipes in use and pipesFree those in the pool;
+// pipeLimit (maxpipes) bounds both together, as HAProxy's get_pipe
+// refuses a new one beyond it (the body is then copied); pipeSize is
+// tune.pipesize.
+var pipesUsed, pipesFree, pipeLimit, pipeSize atomic.Int64
 
 // setPipeLimits applies maxpipes (0: no bound) and tune.pipesize (0:
 // the kernel's size) to the pipes taken from now on.
@@ -58,17 +63,26 @@ func setPipeLimits(limit, size int) {
 }
 
 func getPipe() *kpipe {
-	if l := pipeLimit.Load(); l > 0 && pipesUsed.Load() >= l {
-		return nil
-	}
-	select {
-	case p := <-pipes:
+	pipePool.Lock()
+	if n := len(pipePool.free); n > 0 {
+		p := pipePool.free[n-1]
+		pipePool.free = pipePool.free[:n-1]
+		pipesFree.Add(-1)
 		pipesUsed.Add(1)
+		pipePool.Unlock()
 		return p
-	default:
+	}
+	pipePool.Unlock()
+	// get_pipe counts the new pipe before it compares: with maxpipes N
+	// at most N-1 pipes exist.
+	used := pipesUsed.Add(1)
+	if l := pipeLimit.Load(); l > 0 && used+pipesFree.Load() >= l {
+		pipesUsed.Add(-1)
+		return nil
 	}
 	var fds [2]int
 	if unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC) != nil {
+		pipesUsed.Add(-1)
 		return nil
 	}
 	if want := pipeSize.Load(); want > 0 {
@@ -78,19 +92,19 @@ func getPipe() *kpipe {
 	if err != nil || size <= 0 {
 		size = 65536
 	}
-	pipesUsed.Add(1)
 	return &kpipe{r: fds[0], w: fds[1], size: size}
 }
 
 func putPipe(p *kpipe) {
-	pipesUsed.Add(-1)
 	if p.n == 0 {
-		select {
-		case pipes <- p:
-			return
-		default:
-		}
+		pipePool.Lock()
+		pipePool.free = append(pipePool.free, p)
+		pipesFree.Add(1)
+		pipePool.Unlock()
+		pipesUsed.Add(-1)
+		return
 	}
+	pipesUsed.Add(-1)
 	unix.Close(p.r)
 	unix.Close(p.w)
 }

@@ -452,6 +452,7 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 		in.TotalSplicedBytesOut += c.splicedOut.Load()
 	}
 	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate
+	in.Maxpipes, in.PipesUsed, in.PipesFree = e.g.maxPipes, int(pipesUsed.Load()), int(pipesFree.Load())
 	return in
 }
 

@@ -486,6 +486,24 @@ func (r *stderrRig) rewrite(from, to string) {
 // that sets a cookie, which "option checkcache" blocks.
 func cacheableCookieServer(t *testing.T, addr string) {
 	t.Helper()
+	serveEach(t, addr, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil || l == "\r\n" {
+				break
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=b\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\nok")
+	})
+}
+
+// serveEach listens on addr and runs handle on each connection in a
+// goroutine of its own, closing the connection after; it returns the
+// address listened on.
+func serveEach(t *testing.T, addr string, handle func(c net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -499,18 +517,11 @@ func cacheableCookieServer(t *testing.T, addr string) {
 			}
 			go func() {
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil || l == "\r\n" {
-						break
-					}
-				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=b\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\nok")
+				handle(c)
 			}()
 		}
 	}()
+	return ln.Addr().String()
 }
 
 // silentServer accepts connections and never answers; accepted is

@@ -218,8 +218,11 @@ func (in *Info) fields() []Field {
 	set("Uptime", fstr("MDP", UptimeString(up)))
 	set("Uptime_sec", fu32("MDP", up))
 	set("Start_time_sec", fu32("MDP", int(in.Start.Unix())))
-	zero("CLP", "Memmax_MB", "Memmax_bytes", "Maxpipes", "CompressBpsRateLim", "SslRateLimit")
-	zero("MGP", "PoolAlloc_MB", "PoolUsed_MB", "CurrSslConns", "PipesUsed", "PipesFree", "SslFrontendSessionReuse_pct",
+	zero("CLP", "Memmax_MB", "Memmax_bytes", "CompressBpsRateLim", "SslRateLimit")
+	set("Maxpipes", fu32("CLP", in.Maxpipes))
+	set("PipesUsed", fu32("MGP", in.PipesUsed))
+	set("PipesFree", fu32("MGP", in.PipesFree))
+	zero("MGP", "PoolAlloc_MB", "PoolUsed_MB", "CurrSslConns", "SslFrontendSessionReuse_pct",
 		"SslFrontendKeyRate", "Unstoppable Jobs", "ActivePeers", "ConnectedPeers", "DroppedLogs", "BusyPolling",
 		"FailedResolutions", "DebugCommandsIssued")
 	zero("MCP", "PoolFailed", "CumSslConns", "SslCacheLookups", "SslCacheMisses", "CumRecvLogs")

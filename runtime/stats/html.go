@@ -208,7 +208,7 @@ func (s *Snapshot) htmlInfo(b *strings.Builder, pg *Page, v *View) {
 		"Running tasks: %d/%d; idle = %d %%<br>\n"+
 		"</td><td align=\"center\" nowrap>\n",
 		ver, in.PID, h2, in.PID, 1, 1, in.Nbthread, up/86400, up%86400/3600, up%3600/60, up%60,
-		in.UlimitN, in.Maxsock, in.Maxconn, 0, in.CurrConns, 0, 0, in.ConnRate, bps/div, unit,
+		in.UlimitN, in.Maxsock, in.Maxconn, in.Maxpipes, in.CurrConns, in.PipesUsed, in.PipesUsed+in.PipesFree, in.ConnRate, bps/div, unit,
 		in.RunQueue, in.Tasks, in.IdlePct)
 	{
 		b.WriteString("<table class=\"lgd\"><tr>\n" +

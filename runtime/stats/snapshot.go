@@ -32,6 +32,9 @@ type Info struct {
 	TotalBytesOut, BytesOutRate  uint64
 	// TotalSplicedBytesOut counts the bytes sent through kernel pipes.
 	TotalSplicedBytesOut uint64
+	// Maxpipes bounds the splicing pipes; PipesUsed are in use and
+	// PipesFree kept empty for reuse.
+	Maxpipes, PipesUsed, PipesFree int
 }
 
 // Proxy is one frontend, backend or listen section, with its lines.
