@@ -41,6 +41,9 @@ type Engine struct {
 	strmSeq   atomic.Uint64
 	strmEpoch atomic.Uint32
 	stopping  atomic.Bool
+	// splicedOut counts every byte sent from a kernel pipe (show info's
+	// TotalSplicdedBytesOut), in any mode.
+	splicedOut atomic.Uint64
 	// hard is set by Stop: nothing more is written to clients.
 	hard   atomic.Bool
 	done   chan struct{}

@@ -2793,7 +2793,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		cfg := tunnelCfg{shared: tunnelTO > 0, idle: tunnelTO, client: s.fe.Client, server: serverTO,
 			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent,
-			spliceUp: spliceMode(s.fe.splice, be.splice, true), spliceDown: spliceMode(s.fe.splice, be.splice, false),
+			spliceUp: spliceMode(s.fe.splice, be.splice, true), spliceDown: spliceMode(s.fe.splice, be.splice, false), total: &s.e.splicedOut,
 			fe: s.e.g.feCounters(s.fe), be: s.e.g.beCounters(be)}
 		s.handedOff = true
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
@@ -3183,7 +3183,8 @@ func (s *session) runTCP() {
 		s.stickStore(be, srv)
 	}
 	cfg := tunnelCfg{shared: be.Tunnel > 0, idle: be.Tunnel, client: s.fe.Client, server: be.Server,
-		clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent}
+		clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent,
+		spliceUp: spliceMode(s.fe.splice, be.splice, true), spliceDown: spliceMode(s.fe.splice, be.splice, false), total: &s.e.splicedOut}
 	// What the inspection read goes first.
 	toServer, toClient := s.cl.buf[s.cl.r:s.cl.w], []byte(nil)
 	if len(be.tcp.response) > 0 {

@@ -117,7 +117,9 @@ type spliceState struct {
 	// h1 counts the bytes spliced in and out through this side, for its
 	// proxy's h1 module statistics.
 	h1 *trafficCounters
-	p  *kpipe
+	// total is the engine's count of all spliced bytes out.
+	total *atomic.Uint64
+	p     *kpipe
 	// want, got and err are the current splice call's.
 	want, got   int
 	err         error
@@ -280,6 +282,9 @@ func (s *side) rawSpliceOut(fd uintptr) bool {
 		if sp.h1 != nil {
 			sp.h1.splicedOut.Add(uint64(r))
 		}
+		if sp.total != nil {
+			sp.total.Add(uint64(r))
+		}
 	}
 	return true
 }
@@ -296,12 +301,14 @@ func (s *session) spliceSides(be *Backend, request bool) {
 	src.sp.on = spliceMode(s.fe.splice, be.splice, request)
 	if src.sp.on {
 		s.cl.sp.h1, s.sv.sp.h1 = s.e.g.feCounters(s.fe), s.e.g.beCounters(be)
+		s.cl.sp.total, s.sv.sp.total = &s.e.splicedOut, &s.e.splicedOut
 	}
 }
 
 // setSplice makes a tunnel direction splice its data when on; in and
-// out count the bytes spliced from its source and to its destination.
-func (pp *pipe) setSplice(on bool, in, out *trafficCounters) {
+// out count the bytes spliced from its source and to its destination
+// (nil when no h1 module sees them), total all spliced bytes out.
+func (pp *pipe) setSplice(on bool, in, out *trafficCounters, total *atomic.Uint64) {
 	if !on {
 		return
 	}
@@ -309,7 +316,7 @@ func (pp *pipe) setSplice(on bool, in, out *trafficCounters) {
 	if err != nil {
 		return
 	}
-	pp.splice, pp.dstRC, pp.in, pp.out = true, rc, in, out
+	pp.splice, pp.dstRC, pp.in, pp.out, pp.total = true, rc, in, out, total
 	pp.outFn = pp.spliceOut
 }
 
@@ -390,6 +397,9 @@ func (pp *pipe) spliceOut(fd uintptr) bool {
 		pp.kp.n -= int(r)
 		if pp.out != nil {
 			pp.out.splicedOut.Add(uint64(r))
+		}
+		if pp.total != nil {
+			pp.total.Add(uint64(r))
 		}
 	}
 	return true

@@ -475,3 +475,48 @@ func closeAnswerRun(up string, body []byte, global, options string) func(t *test
 		return splicedCounters(t, sock)
 	}
 }
+
+// TestSpliceTCPMode: a TCP-mode stream goes through kernel pipes with
+// option splice-request and splice-response, as in HAProxy: whole and in
+// order both ways, counted in show info's TotalSplicdedBytesOut, and not
+// in the h1 module's counters, which TCP mode does not use. Without the
+// options, or with splice-auto alone, nothing is spliced.
+func TestSpliceTCPMode(t *testing.T) {
+	body := traceBody(1 << 20)
+	// The upstream reads the whole upload, then sends it back and closes.
+	up := serveRaw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		got := make([]byte, len(body))
+		if _, err := io.ReadFull(c, got); err != nil {
+			return
+		}
+		c.Write(got)
+	})
+	for _, c := range []struct{ opts, want string }{
+		{" option splice-request\n option splice-response\n", "F in=0 F out=0 B in=0 B out=0 | info>0"},
+		{" option splice-response\n", "F in=0 F out=0 B in=0 B out=0 | info>0"},
+		{"", "F in=0 F out=0 B in=0 B out=0 | info=0"},
+		// Neither finds this one-megabyte exchange a fast streamer.
+		{" option splice-auto\n", "F in=0 F out=0 B in=0 B out=0 | info=0"},
+	} {
+		spliceDiff(t, c.want, func(t *testing.T, start func(cfg, fe string)) string {
+			sock := filepath.Join(t.TempDir(), "s.sock")
+			fe := freePort(t)
+			head := strings.Replace(spliceHead(sock), " mode http\n", " mode tcp\n", 1)
+			start(head+c.opts+fmt.Sprintf("listen li\n bind %s\n server s %s\n", fe, up), fe)
+			conn := dialRaw(t, fe)
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			go conn.Write(body)
+			got := make([]byte, len(body))
+			if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, body) {
+				t.Errorf("%q: echo intact %v, %v", c.opts, bytes.Equal(got, body), err)
+			}
+			info := "info=0"
+			if m := totalSplicedRe.FindStringSubmatch(cliSend(t, "unix", sock, "show info\n")); m != nil && m[1] != "0" {
+				info = "info>0"
+			}
+			return splicedCounters(t, sock) + " | " + info
+		})
+	}
+}

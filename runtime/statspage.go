@@ -443,14 +443,10 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 		t := st.fe[fe].traffic(now)
 		in.CumReq += t.Requests
 		in.TotalBytesOut += t.BytesOut
-		in.TotalSplicedBytesOut += t.SplicedOut
 		in.ConnRate += t.Rate
 		in.MaxConnRate += t.RateMax
 	}
-	for _, c := range st.be {
-		// Spliced bytes go out to clients and servers alike.
-		in.TotalSplicedBytesOut += c.splicedOut.Load()
-	}
+	in.TotalSplicedBytesOut = e.splicedOut.Load()
 	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate
 	in.Maxpipes, in.PipesUsed, in.PipesFree = e.g.maxPipes, int(pipesUsed.Load()), int(pipesFree.Load())
 	return in

@@ -24,11 +24,14 @@ type tunnelCfg struct {
 	client, server    time.Duration
 	clientFin, srvFin time.Duration
 	// spliceUp and spliceDown splice the data to the server and to the
-	// client through kernel pipes (an HTTP/1 tunnel after an upgrade,
-	// with option splice-request and splice-response); fe and be count
-	// the spliced bytes for the h1 module statistics.
+	// client through kernel pipes (option splice-request and
+	// splice-response: a TCP-mode stream, an HTTP/1 tunnel after an
+	// upgrade); fe and be count the spliced bytes for the h1 module
+	// statistics, nil in TCP mode, which has none.
 	spliceUp, spliceDown bool
 	fe, be               *trafficCounters
+	// total counts all spliced bytes out (the engine's).
+	total *atomic.Uint64
 }
 
 // An idle tunnel must cost next to nothing: no goroutine, no buffer. Its
@@ -124,6 +127,7 @@ type pipe struct {
 	outFn   func(fd uintptr) bool
 	wrErr   error
 	in, out *trafficCounters
+	total   *atomic.Uint64
 }
 
 type tunnel struct {
@@ -200,8 +204,8 @@ func (t *tunnel) start(toServer, toClient []byte) {
 	t.pipes[0] = t.newPipe(c, s, true)
 	t.pipes[1] = t.newPipe(s, c, false)
 	if t.tr == nil && plainTCP(c) && plainTCP(s) {
-		t.pipes[0].setSplice(t.cfg.spliceUp, t.cfg.fe, t.cfg.be)
-		t.pipes[1].setSplice(t.cfg.spliceDown, t.cfg.be, t.cfg.fe)
+		t.pipes[0].setSplice(t.cfg.spliceUp, t.cfg.fe, t.cfg.be, t.cfg.total)
+		t.pipes[1].setSplice(t.cfg.spliceDown, t.cfg.be, t.cfg.fe, t.cfg.total)
 	}
 	if t.closed.Load() {
 		t.dropPipes()
