@@ -394,7 +394,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			go e.front(l, c, b)
 			continue
 		}
-		if !e.startSession(newSession(e, l, c), func() { e.connEnd(l) }) {
+		if !e.startSession(newSession(e, l, c), true) {
 			c.Close()
 			e.connEnd(l)
 		}
@@ -402,8 +402,9 @@ func (e *Engine) acceptLoop(l *listener) {
 }
 
 // startSession runs s in its own goroutine, unless the engine is
-// stopping; release runs when the session's bookkeeping ends.
-func (e *Engine) startSession(s *session, release func()) bool {
+// stopping; slot says the session holds a connection slot of its
+// listener, released when its bookkeeping ends.
+func (e *Engine) startSession(s *session, slot bool) bool {
 	e.mu.Lock()
 	if e.stopping.Load() {
 		e.mu.Unlock()
@@ -413,13 +414,7 @@ func (e *Engine) startSession(s *session, release func()) bool {
 	e.markStream(s)
 	e.wg.Add(1)
 	e.mu.Unlock()
-	s.done = func() {
-		e.mu.Lock()
-		delete(e.sessions, s)
-		e.mu.Unlock()
-		release()
-		e.wg.Done()
-	}
+	s.slot = slot
 	e.runSession(s)
 	return true
 }
@@ -437,12 +432,26 @@ func (e *Engine) runSession(s *session) {
 	}
 }
 
+// finish ends the session's bookkeeping (a session handed over to a
+// tunnel leaves it to the tunnel). A method, not a closure: nothing to
+// allocate per connection.
+func (s *session) finish() {
+	e := s.e
+	e.mu.Lock()
+	delete(e.sessions, s)
+	e.mu.Unlock()
+	if s.slot {
+		e.connEnd(s.l)
+	}
+	e.wg.Done()
+}
+
 // runner serves s, then the sessions runSession hands it, until more
 // than maxIdleRunners wait or the engine stops.
 func (e *Engine) runner(s *session) {
 	for {
 		if !s.run() {
-			s.done()
+			s.finish()
 		}
 		if e.idleRunners.Add(1) > maxIdleRunners {
 			e.idleRunners.Add(-1)

@@ -147,10 +147,12 @@ type session struct {
 	// where the session waits for its turn after one (see readyOrder).
 	waited bool
 	turn   chan struct{}
-	// done ends the session's bookkeeping; a tunnel calls it when the
-	// session goroutine has handed the connections over.
-	done      func()
+	// slot says the session holds its listener's connection slot, which
+	// finish releases; handedOff that a tunnel took the connections.
+	slot      bool
 	handedOff bool
+	// dialer is connectServer's, set for each connection it makes.
+	dialer net.Dialer
 	// Logging of the stream in progress (logs.go): logging is set when
 	// the frontend logs streams; rec is the line's record, lt its
 	// instants; lt0In and lt0Out the client byte counts at its start.
@@ -922,9 +924,11 @@ func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
 // returns the server whose slot the caller holds, nil if none. failures
 // are the retries the stream already spent (layer 7 ones).
 func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool, failures int) (netConn, *backend.Server, error) {
-	d := be.dialer()
+	// The session's own dialer: a local one would escape to the heap.
+	s.dialer = be.dialer()
+	d := &s.dialer
 	for {
-		c, err := s.dialServer(&d, be, srv)
+		c, err := s.dialServer(d, be, srv)
 		// The log's retry count (%rc).
 		s.logRetries = failures
 		s.strm.retries.Store(int32(failures))

@@ -237,7 +237,7 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	if st, ok := c.(*h2.Stream); ok {
 		s.h2Stream, s.h2Origin = true, st.Origin()
 	}
-	if !e.startSession(s, func() {}) {
+	if !e.startSession(s, false) {
 		a.Close()
 		b.Close()
 		c.Close()

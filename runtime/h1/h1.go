@@ -387,6 +387,11 @@ func ParseTrailers(buf []byte, m *Msg, maxHdr int) error {
 
 func (m *Msg) reset() {
 	h := m.Headers[:0]
+	if h == nil {
+		// Room for a usual head at once, not grown one header at a
+		// time: a new connection's first message allocates once.
+		h = make([]Header, 0, 8)
+	}
 	*m = Msg{Headers: h}
 }
 
