@@ -74,7 +74,13 @@ frontend h
 		for i := 0; i < 2; i++ {
 			l, _ := sink.next(3 * time.Second)
 			l = logHeader.ReplaceAllString(l, "")
-			lines = append(lines, regexp.MustCompile(`/\d+ `).ReplaceAllString(l, "/N "))
+			// Timers only say whether each step happened: under load a
+			// connect may take a millisecond.
+			if f := strings.SplitN(l, " ", 3); len(f) == 3 {
+				f[1] = regexp.MustCompile(`\d+`).ReplaceAllString(f[1], "N")
+				l = strings.Join(f, " ")
+			}
+			lines = append(lines, l)
 		}
 		sort.Strings(lines)
 		out = append(out, lines...)
@@ -86,7 +92,7 @@ frontend h
 		return strings.Join(out, "\n")
 	}
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
-	for _, want := range []string{"/b 503", "/c 200", "g refuses", "b/<NOSRV> -1/-1/-1/-1 503 SC--", "c/s 0/0/0/N 200 --", "h,FRONTEND"} {
+	for _, want := range []string{"/b 503", "/c 200", "g refuses", "b/<NOSRV> -N/-N/-N/-N 503 SC--", "c/s N/N/N/N 200 --", "h,FRONTEND"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("gohap lacks %q:\n%s", want, got)
 		}
