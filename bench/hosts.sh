@@ -13,14 +13,7 @@ REPS=${REPS:-3}
 HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
 [ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)" >&2; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source bench/lib.sh
 go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
 UP=127.0.0.1:18921 BIND=127.0.0.1:18920
@@ -35,7 +28,6 @@ gen() {
     for (i = 0; i < n; i++) printf "backend b%d\n    server s %s\n", i, up
   }'
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # measure BIN-KIND CFG N -> CPU microseconds per request
 measure() {

@@ -27,14 +27,7 @@ RELOADS=${RELOADS:-100}
 HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
 BIND=127.0.0.1:18950 WS=127.0.0.1:18952
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source bench/lib.sh
 # Two descriptors per tunnel in the proxy, one in the client and the upstream.
 ulimit -n $((TUNNELS * 4 + 10000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 

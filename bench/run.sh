@@ -16,9 +16,14 @@
 # UNPINNED=1 to run keep-alive and close with nothing pinned: gohap with
 # GOMAXPROCS at the core count, HAProxy with its default one thread per
 # core, wrk with one thread per core (req/s, p50/p99, CPU per request).
+# TLS=1 runs bench/tls.sh instead (TLS handshakes, HTTP/2 over TLS, idle
+# TLS connections).
 # Needs wrk; strace for syscall counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${TLS:-0}" = 1 ]; then
+  exec bash bench/tls.sh
+fi
 REPS=${REPS:-5}
 DUR=${DUR:-3}
 TUNNELS=${TUNNELS:-9000}
@@ -36,14 +41,7 @@ HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
 [ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)" >&2; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source bench/lib.sh
 
 go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
@@ -90,8 +88,6 @@ stop_proxy() {
   wait "$PID" 2>/dev/null || true
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/18900") 2>/dev/null || return 0; sleep 0.05; done
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 # wrk_run CONNS [extra wrk args] -> "reqs req/s p50_us p99_us"; URL
@@ -233,19 +229,7 @@ for ((r = 1; r <= REPS; r++)); do
   echo "repetition $r/$REPS done" >&2
 done
 
-median() { sort -g | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print 0 }'; }
-printf '%-16s %12s %12s %10s   %s\n' metric haproxy gohap ratio "per-repetition ratios"
-for m in "${metrics[@]}"; do
-  [ -n "${M[$m,haproxy,1]:-}" ] || continue # not measured (QUICK, no strace)
-  h=(); g=(); q=()
-  for ((r = 1; r <= REPS; r++)); do
-    hv=${M[$m,haproxy,$r]:-0}; gv=${M[$m,gohap,$r]:-0}
-    h+=("$hv"); g+=("$gv")
-    q+=("$(awk -v g="$gv" -v h="$hv" 'BEGIN { printf "%.2f", (h > 0 ? g / h : 0) }')")
-  done
-  printf '%-16s %12s %12s %10s   %s\n' "$m" "$(printf '%s\n' "${h[@]}" | median)" "$(printf '%s\n' "${g[@]}" | median)" \
-    "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
-done
+report
 if [ "${SKIP_CHECK:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ] && [ "${CLOSE:-0}" != 1 ] && [ "$UNPINNED" != 1 ]; then
   HAPROXY_BIN="$HAP" REPS="$REPS" bash cmd/gohap/testdata/bench-check.sh | tail -3
 fi

@@ -17,14 +17,7 @@ HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
 [ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "openssl not found" >&2; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source bench/lib.sh
 go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
 UP=127.0.0.1:18931 TLS=127.0.0.1:18933 BIND=127.0.0.1:18930
@@ -64,7 +57,6 @@ frontend fe
 backend b
     server s $TLS ssl verify none
 CFG
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # measure KIND -> "req/s cpu-us-per-request"
 measure() {

@@ -1,0 +1,34 @@
+# Shared by the bench scripts (sourced): a work directory removed at exit
+# with the background processes listed in pids, the proxy's CPU ticks and
+# RSS, and the report of a side-by-side run.
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+median() { sort -g | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print 0 }'; }
+
+# report: for each name in the metrics array with values in M[metric,
+# haproxy|gohap,rep] for rep 1..REPS, the medians, the median of the
+# per-repetition ratios gohap/haproxy, and those ratios. Metrics not
+# measured are left out.
+report() {
+  local m r hv gv h g q
+  printf '%-16s %12s %12s %10s   %s\n' metric haproxy gohap ratio "per-repetition ratios"
+  for m in "${metrics[@]}"; do
+    [ -n "${M[$m,haproxy,1]:-}" ] || continue
+    h=(); g=(); q=()
+    for ((r = 1; r <= REPS; r++)); do
+      hv=${M[$m,haproxy,$r]:-0}; gv=${M[$m,gohap,$r]:-0}
+      h+=("$hv"); g+=("$gv")
+      q+=("$(awk -v g="$gv" -v h="$hv" 'BEGIN { printf "%.2f", (h > 0 ? g / h : 0) }')")
+    done
+    printf '%-16s %12s %12s %10s   %s\n' "$m" "$(printf '%s\n' "${h[@]}" | median)" "$(printf '%s\n' "${g[@]}" | median)" \
+      "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
+  done
+}

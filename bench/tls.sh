@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# TLS and HTTP/2 termination, gohap against HAProxy 2.6 in the same run,
+# repetition by repetition: full TLS handshakes per second (one request
+# per connection, Connection: close) on an RSA 2048 and on an ECDSA P-256
+# certificate, HTTP/2 requests per second over TLS with h2load -c 20
+# -m 10, and the RSS an idle TLS connection adds (IDLE connections that
+# each served one request). The proxy is pinned alone to PROXY_CPU with
+# one thread, the load and bench/upstream to LOAD_CPU. Prints medians,
+# the proxy's CPU time per handshake or request, and the gohap/HAProxy
+# ratios (median of the per-repetition ratios).
+# Environment: REPS (3), DUR seconds (3), IDLE (2000, below maxconn 5000), HAPROXY_BIN,
+# PROXY_CPU (0), LOAD_CPU (1). Needs wrk, h2load (nghttp2-client) and
+# openssl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-3}
+DUR=${DUR:-3}
+IDLE=${IDLE:-2000}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
+[ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
+for c in wrk h2load openssl; do
+  command -v "$c" >/dev/null || { echo "$c not found (apt-get install -y wrk nghttp2-client openssl)" >&2; exit 1; }
+done
+source bench/lib.sh
+go build -o "$tmp/gohap" ./cmd/gohap
+go build -o "$tmp/upstream" ./bench/upstream
+go build -o "$tmp/tlshold" ./bench/tlshold
+UP=127.0.0.1:18941 RSA=127.0.0.1:18942 EC=127.0.0.1:18943
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/rk.pem" -out "$tmp/rc.pem" -days 1 -subj /CN=bench.test 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ek.pem" -out "$tmp/ec.pem" -days 1 -subj /CN=bench.test 2>/dev/null
+cat "$tmp/rc.pem" "$tmp/rk.pem" >"$tmp/rsa.pem"
+cat "$tmp/ec.pem" "$tmp/ek.pem" >"$tmp/ecdsa.pem"
+taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$UP" -ws 127.0.0.1:18944 >/dev/null 2>&1 &
+pids+=($!)
+cat >"$tmp/proxy.cfg" <<CFG
+global
+    nbthread 1
+    maxconn 5000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend rsa
+    bind $RSA ssl crt $tmp/rsa.pem alpn h2,http/1.1
+    default_backend up
+frontend ecdsa
+    bind $EC ssl crt $tmp/ecdsa.pem alpn h2,http/1.1
+    default_backend up
+backend up
+    server s $UP
+CFG
+hz=$(getconf CLK_TCK)
+per() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
+
+declare -A M # M[metric,proxy,rep]
+metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us idle_kib)
+# handshakes ADDR -> "handshakes/s cpu-us-per-handshake"
+handshakes() {
+  local t0 t1 n
+  t0=$(cpu_ticks "$PID")
+  taskset -c "$LOAD_CPU" wrk -t1 -c64 -d"${DUR}s" -H "Connection: close" "https://$1/" >"$tmp/wrk.out" 2>&1
+  t1=$(cpu_ticks "$PID")
+  n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+  if grep -qE 'Non-2xx|Socket errors' "$tmp/wrk.out"; then echo "warning: $(grep -E 'Non-2xx|Socket errors' "$tmp/wrk.out")" >&2; fi
+  echo "$(awk -v n="$n" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }') $(per $((t1 - t0)) "$n")"
+}
+for ((r = 1; r <= REPS; r++)); do
+  for p in haproxy gohap; do
+    if [ "$p" = haproxy ]; then bin=$HAP; else bin=$tmp/gohap; fi
+    taskset -c "$PROXY_CPU" "$bin" -db -f "$tmp/proxy.cfg" >"$tmp/$p.log" 2>&1 &
+    PID=$!
+    pids+=("$PID")
+    for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/${EC%:*}/${EC#*:}") 2>/dev/null && break; sleep 0.02; done
+    kill -0 "$PID" 2>/dev/null || { cat "$tmp/$p.log" >&2; exit 1; }
+    taskset -c "$LOAD_CPU" wrk -t1 -c64 -d1s -H "Connection: close" "https://$EC/" >/dev/null 2>&1 || true # warm-up
+    read -r M[rsa_hs_s,$p,$r] M[rsa_cpu_us,$p,$r] < <(handshakes "$RSA")
+    read -r M[ecdsa_hs_s,$p,$r] M[ecdsa_cpu_us,$p,$r] < <(handshakes "$EC")
+    t0=$(cpu_ticks "$PID")
+    taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
+    t1=$(cpu_ticks "$PID")
+    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
+    M[h2_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
+    M[h2_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
+    # Idle TLS connections: RSS growth per connection once all are open.
+    sleep 0.5
+    before=$(rss_kib "$PID")
+    taskset -c "$LOAD_CPU" "$tmp/tlshold" -addr "$EC" -n "$IDLE" >"$tmp/hold.out" 2>&1 &
+    hold=$!
+    for _ in $(seq 1 1200); do grep -q ready "$tmp/hold.out" 2>/dev/null && break; sleep 0.1; done
+    sleep 1
+    after=$(rss_kib "$PID")
+    opened=$(awk '/ready/ {print $2}' "$tmp/hold.out")
+    M[idle_kib,$p,$r]=$(awk -v a="$after" -v b="$before" -v n="${opened:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n : 0) }')
+    kill "$hold" 2>/dev/null || true
+    wait "$hold" 2>/dev/null || true
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  done
+  echo "repetition $r/$REPS done" >&2
+done
+report
