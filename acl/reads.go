@@ -22,6 +22,8 @@ func (r *Reads) Add(o Reads) {
 	}
 }
 
+func (r Reads) any() bool { return r.Other || r.Line || len(r.Hdrs) > 0 }
+
 func (r *Reads) reads(name string) bool {
 	for _, h := range r.Hdrs {
 		if h == name {
@@ -34,8 +36,11 @@ func (r *Reads) reads(name string) bool {
 // Sees tells whether something reading r may see the changes pending
 // says were made: header names changed, the start line, or other parts.
 func (r Reads) Sees(pending Reads) bool {
+	if !r.any() || !pending.any() {
+		return false
+	}
 	if r.Other || pending.Other {
-		return r.Other || r.Line || len(r.Hdrs) > 0 || pending.Line || len(pending.Hdrs) > 0
+		return true
 	}
 	if r.Line && pending.Line {
 		return true
