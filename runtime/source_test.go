@@ -553,11 +553,15 @@ func TestSourceCheckBindFailure(t *testing.T) {
 		}
 		// The check duration is a timer.
 		down = srcCheckDuration.ReplaceAllString(down, "check duration: Nms")
+		// The alert goes to stderr, whose pipe may be read after the
+		// log line came.
 		alert := ""
-		for _, l := range strings.Split(out(), "\n") {
-			if i := strings.Index(l, "Cannot bind"); i >= 0 {
-				alert = l[i:]
-				break
+		for end := time.Now().Add(2 * time.Second); alert == "" && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			for _, l := range strings.Split(out(), "\n") {
+				if i := strings.Index(l, "Cannot bind"); i >= 0 {
+					alert = l[i:]
+					break
+				}
 			}
 		}
 		return down, alert
