@@ -11,6 +11,9 @@ type Reads struct {
 	Line, Other bool
 }
 
+// Reset empties r, keeping its storage.
+func (r *Reads) Reset() { r.Hdrs, r.Line, r.Other = r.Hdrs[:0], false, false }
+
 // Add merges o into r.
 func (r *Reads) Add(o Reads) {
 	r.Line = r.Line || o.Line

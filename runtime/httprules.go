@@ -489,7 +489,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 	// only the request, which is all they edit; response rules may read
 	// either, and write their edits before any read.
 	pend := &s.edPend
-	pend.Hdrs, pend.Line, pend.Other = pend.Hdrs[:0], false, false
+	pend.Reset()
 	for i := range rules {
 		r := &rules[i]
 		// Consecutive header edits are applied to the head once, before
@@ -756,7 +756,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 // the edited head is not a valid message.
 func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg) bool {
 	ed.dirty, ed.loaded = false, false
-	s.edPend.Hdrs, s.edPend.Line, s.edPend.Other = s.edPend.Hdrs[:0], false, false
+	s.edPend.Reset()
 	// The edit reads the current head: it is written to the other of
 	// the direction's two buffers.
 	bufp := &s.rw

@@ -262,31 +262,44 @@ func (s *side) spliceOut(p *kpipe) error {
 
 func (s *side) rawSpliceOut(fd uintptr) bool {
 	sp := &s.sp
-	for sp.p.n > 0 {
-		r, err := unix.Splice(sp.p.r, nil, int(fd), nil, sp.p.n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	moved, full, err := sp.p.drainTo(int(fd), sp.h1, sp.total)
+	s.wbytes += moved
+	if full {
+		s.armWrite()
+		return false
+	}
+	if err != nil {
+		s.sendErr = err
+	}
+	return true
+}
+
+// drainTo splices the pipe's bytes out to the socket fd until the pipe
+// is empty, the socket is full (full) or it fails; out (when not nil)
+// and total count the bytes moved.
+func (p *kpipe) drainTo(fd int, out *trafficCounters, total *atomic.Uint64) (moved int64, full bool, err error) {
+	for p.n > 0 {
+		r, err := unix.Splice(p.r, nil, fd, nil, p.n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			s.armWrite()
-			return false
+			return moved, true, nil
 		case err != nil:
-			s.sendErr = err
-			return true
+			return moved, false, err
 		case r == 0:
-			s.sendErr = io.ErrShortWrite
-			return true
+			return moved, false, io.ErrShortWrite
 		}
-		sp.p.n -= int(r)
-		s.wbytes += r
-		if sp.h1 != nil {
-			sp.h1.splicedOut.Add(uint64(r))
+		p.n -= int(r)
+		moved += r
+		if out != nil {
+			out.splicedOut.Add(uint64(r))
 		}
-		if sp.total != nil {
-			sp.total.Add(uint64(r))
+		if total != nil {
+			total.Add(uint64(r))
 		}
 	}
-	return true
+	return moved, false, nil
 }
 
 // spliceSides sets the splice mode of the body about to be forwarded, a
@@ -380,27 +393,12 @@ func (pp *pipe) forward(n int) error {
 }
 
 func (pp *pipe) spliceOut(fd uintptr) bool {
-	for pp.kp.n > 0 {
-		r, err := unix.Splice(pp.kp.r, nil, int(fd), nil, pp.kp.n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return false
-		case err != nil:
-			pp.wrErr = err
-			return true
-		case r == 0:
-			pp.wrErr = io.ErrShortWrite
-			return true
-		}
-		pp.kp.n -= int(r)
-		if pp.out != nil {
-			pp.out.splicedOut.Add(uint64(r))
-		}
-		if pp.total != nil {
-			pp.total.Add(uint64(r))
-		}
+	_, full, err := pp.kp.drainTo(int(fd), pp.out, pp.total)
+	if full {
+		return false
+	}
+	if err != nil {
+		pp.wrErr = err
 	}
 	return true
 }
