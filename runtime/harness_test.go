@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohap/gohap/examples/echo"
+	"github.com/gohap/gohap/examples/freeport"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
@@ -37,32 +37,12 @@ func startEcho(t testing.TB, name string) *echo.Server {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) string {
 	t.Helper()
-	// Below the kernel's ephemeral range (32768-60999): a port found
-	// free there may be given to some outgoing connection before the
-	// proxy under test binds it. Ports handed out once are not reused.
-	portMu.Lock()
-	defer portMu.Unlock()
-	for i := 0; i < 1000; i++ {
-		p := 20000 + rand.Intn(12000)
-		if portsUsed[p] {
-			continue
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		portsUsed[p] = true
-		return ln.Addr().String()
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return ""
+	return addr
 }
-
-var (
-	portMu    sync.Mutex
-	portsUsed = map[int]bool{}
-)
 
 func writeCfg(t testing.TB, text string) string {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -15,44 +14,23 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gohap/gohap/examples/echo"
+	"github.com/gohap/gohap/examples/freeport"
 )
 
 // freeAddr returns a loopback address nothing listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	// Below the kernel's ephemeral range (32768-60999): a port found
-	// free there may be taken, before the process under test binds it,
-	// by an outgoing connection or by an upstream listening on port 0.
-	// Ports handed out once are not reused.
-	portMu.Lock()
-	defer portMu.Unlock()
-	for i := 0; i < 1000; i++ {
-		p := 20000 + rand.Intn(12000)
-		if portsUsed[p] {
-			continue
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		portsUsed[p] = true
-		return ln.Addr().String()
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return ""
+	return addr
 }
-
-var (
-	portMu    sync.Mutex
-	portsUsed = map[int]bool{}
-)
 
 // proxyCfg writes a configuration that sends everything on addr to an
 // echo server named name.
