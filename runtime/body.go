@@ -57,8 +57,10 @@ type side struct {
 	c netConn
 	// rc is c's raw connection, read through fill's readFn, which
 	// tells a read that had to wait for readiness.
-	rc        syscall.RawConn
-	readFn    func(fd uintptr) bool
+	rc     syscall.RawConn
+	readFn func(fd uintptr) bool
+	// m is rc when c is a memConn: reads and writes go through it.
+	m         *memRaw
 	rn, calls int
 	rerr      error
 	// wArmed, sendErr: send's state.
@@ -179,7 +181,7 @@ func (s *side) rawRead(fd uintptr) bool {
 	if s.calls == 2 && s.order != nil {
 		s.order.wait(s.sess)
 	}
-	n, err := rawRead(int(fd), s.buf[s.w:])
+	n, err := s.recv(fd, s.buf[s.w:])
 	if err == unix.EAGAIN {
 		return false
 	}
@@ -252,7 +254,19 @@ func (s *side) armWrite() {
 	}
 }
 
+// recv is rawRead on the side's connection, called inside its
+// readiness wait.
+func (s *side) recv(fd uintptr, b []byte) (int, error) {
+	if s.m != nil {
+		return s.m.read(b)
+	}
+	return rawRead(int(fd), b)
+}
+
 func (s *side) rawWritev(fd uintptr) bool {
+	if s.m != nil {
+		return s.memWritev()
+	}
 	for {
 		for len(s.wv) > 0 && len(s.wv[0]) == 0 {
 			s.wv = s.wv[1:]
@@ -302,7 +316,49 @@ func (s *side) raw() error {
 	}
 	rc, err := s.c.SyscallConn()
 	s.rc = rc
+	s.m, _ = rc.(*memRaw)
 	return err
+}
+
+// memCoalesce is the most a memConn write gathers into one: a TLS
+// record, an HTTP/2 write, each costing a system call.
+const memCoalesce = 16 << 10
+
+var coalescePool = sync.Pool{New: func() any { return new([memCoalesce]byte) }}
+
+// memWritev is rawWritev for a memConn: blocking writes, under the
+// write timeout, small slices gathered into one.
+func (s *side) memWritev() bool {
+	s.armWrite()
+	total := 0
+	for _, b := range s.wv {
+		total += len(b)
+	}
+	var err error
+	if len(s.wv) > 1 && total <= memCoalesce {
+		bp := coalescePool.Get().(*[memCoalesce]byte)
+		buf := bp[:0]
+		for _, b := range s.wv {
+			buf = append(buf, b...)
+		}
+		_, err = s.c.Write(buf)
+		coalescePool.Put(bp)
+	} else {
+		for _, b := range s.wv {
+			if len(b) > 0 {
+				if _, err = s.c.Write(b); err != nil {
+					break
+				}
+			}
+		}
+	}
+	s.wv = nil
+	if err != nil {
+		s.sendErr = err
+		return true
+	}
+	s.wbytes += int64(total)
+	return true
 }
 
 // readErr is the error of a read that returned nothing.
@@ -316,6 +372,7 @@ func (s *side) readErr() error {
 // setConn gives the side a connection, with its raw connection if known.
 func (s *side) setConn(c netConn, rc syscall.RawConn) {
 	s.c, s.rc, s.pending = c, rc, nil
+	s.m, _ = rc.(*memRaw)
 }
 
 // sendAwait writes a whole request to the server and reads the first

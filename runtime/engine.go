@@ -405,17 +405,36 @@ func (e *Engine) acceptLoop(l *listener) {
 // stopping; slot says the session holds a connection slot of its
 // listener, released when its bookkeeping ends.
 func (e *Engine) startSession(s *session, slot bool) bool {
+	if !e.addSession(s) {
+		return false
+	}
+	s.slot = slot
+	e.runSession(s)
+	return true
+}
+
+// addSession counts s among the engine's sessions, unless it stops.
+func (e *Engine) addSession(s *session) bool {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.stopping.Load() {
-		e.mu.Unlock()
 		return false
 	}
 	e.sessions[s] = struct{}{}
 	e.markStream(s)
 	e.wg.Add(1)
-	e.mu.Unlock()
-	s.slot = slot
-	e.runSession(s)
+	return true
+}
+
+// runSessionHere is startSession for a session run by the calling
+// goroutine, which returns once the session ended or became a tunnel.
+func (e *Engine) runSessionHere(s *session) bool {
+	if !e.addSession(s) {
+		return false
+	}
+	if !s.run() {
+		s.finish()
+	}
 	return true
 }
 
@@ -444,6 +463,9 @@ func (s *session) finish() {
 		e.connEnd(s.l)
 	}
 	e.wg.Done()
+	if s.waitEnd {
+		s.ended.Done()
+	}
 }
 
 // runner serves s, then the sessions runSession hands it, until more
@@ -635,6 +657,10 @@ type tunnelEnd struct {
 	// track holds the stream's and the session's tracked entries, nil
 	// when none.
 	track *[2]acl.TrackSet
+	// slot: the session held its listener's connection slot, now the
+	// tunnel's; ended, when set, is told the tunnel ended (serveConn).
+	slot  bool
+	ended *sync.WaitGroup
 }
 
 func (te *tunnelEnd) run() {
@@ -653,8 +679,13 @@ func (te *tunnelEnd) run() {
 	e.mu.Lock()
 	delete(e.tunnels, te.t)
 	e.mu.Unlock()
-	e.connEnd(te.l)
+	if te.slot {
+		e.connEnd(te.l)
+	}
 	e.wg.Done()
+	if te.ended != nil {
+		te.ended.Done()
+	}
 }
 
 // Wait blocks until every accept loop and session has ended.

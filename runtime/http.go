@@ -149,7 +149,11 @@ type session struct {
 	turn   chan struct{}
 	// slot says the session holds its listener's connection slot, which
 	// finish releases; handedOff that a tunnel took the connections.
-	slot      bool
+	slot bool
+	// waitEnd: ended is told when the session, or the tunnel it became,
+	// ends (serveConn waits for it).
+	waitEnd   bool
+	ended     sync.WaitGroup
 	handedOff bool
 	// dialer is connectServer's, set for each connection it makes.
 	dialer net.Dialer
@@ -270,7 +274,7 @@ type session struct {
 func newSession(e *Engine, l *listener, c netConn) *session {
 	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}, rawFD: -1}
 	s.idleConns = s.idleArr[:0]
-	if e.order != nil {
+	if _, mem := c.(*memConn); e.order != nil && !mem {
 		s.turn = make(chan struct{}, 1)
 		s.cl.order, s.cl.sess = e.order, s
 		s.sv.order, s.sv.sess = e.order, s
@@ -584,7 +588,10 @@ func indexOf(b []byte, sub string) int {
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	s.handing.Store(true)
-	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv}
+	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv, slot: s.slot}
+	if s.waitEnd {
+		te.ended = &s.ended
+	}
 	if s.logging && !s.http {
 		te.rec, te.start = s.tcpRecord(), s.lt.start
 	}
@@ -1182,6 +1189,10 @@ var errClientAborted = errors.New("client aborted")
 // drainClient reads, without waiting, what the client sent and nothing
 // will read.
 func (s *session) drainClient() {
+	if s.cl.m != nil {
+		// What came is in no socket buffer to reset the close.
+		return
+	}
 	rc, err := s.cl.c.SyscallConn()
 	if err != nil {
 		return
@@ -1200,6 +1211,9 @@ func (s *session) drainClient() {
 func (s *session) clientClosed() bool {
 	if s.cl.r < s.cl.w {
 		return false
+	}
+	if m := s.cl.m; m != nil {
+		return m.got == 0 && m.end == io.EOF
 	}
 	closed := false
 	var b [1]byte
@@ -1324,7 +1338,7 @@ func (s *session) step(fd int, keep *bool) bool {
 	s.idle.Store(false)
 	if s.waited {
 		s.waited = false
-		if o := s.e.order; o != nil {
+		if o := s.e.order; o != nil && s.turn != nil {
 			o.wait(s)
 		}
 	}
@@ -1440,7 +1454,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			return 0, true
 		}
 		space := fe.bufSize - cl.w
-		n, err := rawRead(fd, cl.buf[cl.w:fe.bufSize])
+		n, err := cl.recv(uintptr(fd), cl.buf[cl.w:fe.bufSize])
 		if err == unix.EAGAIN {
 			*canRead = false
 			continue

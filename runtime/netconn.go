@@ -1,8 +1,13 @@
 package runtime
 
 import (
+	"errors"
+	"io"
 	"net"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // netConn is a socket the engine reads and writes through its file
@@ -21,6 +26,8 @@ func setLinger0(c netConn) {
 		t.SetLinger(0)
 	} else if t := sockOf(c); t != nil {
 		t.setLinger0()
+	} else if m, ok := c.(*memConn); ok && m.under != nil {
+		setLinger0(m.under)
 	}
 }
 
@@ -32,4 +39,119 @@ func setLinger0(c netConn) {
 func resetClose(c netConn) {
 	setLinger0(c)
 	c.Close()
+}
+
+// memConn is a client connection the engine reads and writes through Go
+// calls rather than a descriptor of its own: a TLS connection, or an
+// HTTP/2 stream. The session drives it as it drives a socket, through
+// raw, whose readiness wait is a blocking read (memRaw).
+type memConn struct {
+	net.Conn
+	raw memRaw
+	// under is the socket under a TLS connection, nil under a stream,
+	// which shares its connection with others.
+	under netConn
+}
+
+func newMemConn(c net.Conn, under netConn) *memConn {
+	m := &memConn{Conn: c, under: under}
+	m.raw.c = c
+	return m
+}
+
+func (m *memConn) SyscallConn() (syscall.RawConn, error) { return &m.raw, nil }
+
+func (m *memConn) CloseWrite() error {
+	if cw, ok := m.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// CloseRead does nothing: what is not read is dropped with the
+// connection or the stream.
+func (m *memConn) CloseRead() error { return nil }
+
+// memFD is the descriptor a memRaw hands its callbacks: none, so that a
+// system call made on it by code that expects a socket fails (EBADF)
+// instead of touching another file.
+const memFD = ^uintptr(0)
+
+var errNoFD = errors.New("connection has no descriptor of its own")
+
+// memRaw is a memConn's syscall.RawConn. A read that finds nothing
+// (read) records where its bytes were to go; the wait then reads into
+// that very place, blocking, and the next read finds them there: no
+// copy and no buffer of its own.
+type memRaw struct {
+	c    net.Conn
+	want []byte
+	got  int
+	// end is the read error that ended the input: io.EOF or the
+	// connection's failure.
+	end error
+}
+
+func (m *memRaw) Control(func(fd uintptr)) error { return errNoFD }
+
+func (m *memRaw) Read(f func(fd uintptr) bool) error {
+	for {
+		if m.got == 0 {
+			// Only a read f makes tells the wait where to read.
+			m.want = nil
+		}
+		if f(memFD) {
+			return nil
+		}
+		if err := m.wait(); err != nil {
+			return err
+		}
+	}
+}
+
+// Write runs f once: a memConn's writes block until done (side.memWritev).
+func (m *memRaw) Write(f func(fd uintptr) bool) error {
+	f(memFD)
+	return nil
+}
+
+// wait is the readiness wait: it returns a deadline's error, and
+// otherwise nil once bytes or the end of the input came.
+func (m *memRaw) wait() error {
+	if m.got > 0 || m.end != nil || len(m.want) == 0 {
+		return nil
+	}
+	n, err := m.c.Read(m.want)
+	m.got = n
+	switch {
+	case err == nil:
+	case isTimeout(err):
+		if n == 0 {
+			return err
+		}
+	default:
+		m.end = err
+	}
+	return nil
+}
+
+// read is a non-blocking read: unix.EAGAIN when nothing came, (0, nil)
+// at the end of the input, as recv.
+func (m *memRaw) read(p []byte) (int, error) {
+	if n := m.got; n > 0 {
+		if len(p) == 0 || unsafe.SliceData(p) != unsafe.SliceData(m.want) {
+			n = copy(p, m.want[:n])
+		}
+		m.got, m.want = 0, nil
+		return n, nil
+	}
+	m.want = nil
+	switch {
+	case m.end == io.EOF:
+		return 0, nil
+	case m.end != nil:
+		return 0, m.end
+	}
+	m.want = p
+	return 0, unix.EAGAIN
 }

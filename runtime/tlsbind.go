@@ -111,8 +111,8 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.St
 }
 
 // front serves a connection of a TLS or HTTP/2 bind: the handshake, then
-// one session per HTTP/2 stream, or one session for the connection,
-// each through a socket pair (bridge). It holds the connection's slot.
+// one session per HTTP/2 stream, or one session for the connection
+// (serveConn). It holds the connection's slot.
 func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	defer e.wg.Done()
 	defer e.connEnd(l)
@@ -167,7 +167,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		info.Local = served()
 	}
 	if !speakH2 {
-		e.bridge(l, conn, src, dst, info, &pps)
+		e.serveConn(l, conn, c, src, dst, info, &pps)
 		return
 	}
 	e.serveH2(l, conn, e.h2cfg, src, dst, info, &pps)
@@ -197,7 +197,7 @@ func (s *session) serveH2(pre []byte) {
 	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps)
 }
 
-// serveH2 runs an HTTP/2 connection, one bridged session per stream,
+// serveH2 runs an HTTP/2 connection, one session per stream,
 // and sends GOAWAY when the engine stops.
 func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
 	sc, err := h2.NewServerConn(conn, cfg)
@@ -213,23 +213,19 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		case <-stop:
 		}
 	}()
-	sc.Serve(func(st *h2.Stream) { e.bridge(l, st, src, dst, info, pps) })
+	sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) })
 	close(stop)
 	conn.Close()
 }
 
-// bridge runs a session on one end of a socket pair and copies between
-// the other end and c until both directions are done.
-func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
-	a, b, err := socketPair()
-	if err != nil {
-		c.Close()
-		return
-	}
-	s := newSession(e, l, a)
+// serveConn runs a session on c, a TLS connection (under is its socket)
+// or an HTTP/2 stream, in the calling goroutine, and returns once it and
+// any tunnel it became have ended.
+func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
+	s := newSession(e, l, newMemConn(c, under))
 	s.src, s.dst, s.tls = src, dst, info
-	// A PROXY header was read on the connection the bridge serves: its
-	// TLVs are the session's.
+	// A PROXY header was read on the connection: its TLVs are the
+	// session's.
 	s.bridged = true
 	if pps != nil {
 		s.pps = *pps
@@ -237,27 +233,13 @@ func (e *Engine) bridge(l *listener, c net.Conn, src, dst netip.AddrPort, info *
 	if st, ok := c.(*h2.Stream); ok {
 		s.h2Stream, s.h2Origin = true, st.Origin()
 	}
-	if !e.startSession(s, false) {
-		a.Close()
-		b.Close()
+	s.waitEnd = true
+	s.ended.Add(1)
+	if !e.runSessionHere(s) {
 		c.Close()
 		return
 	}
-	done := make(chan struct{})
-	go func() {
-		// Client to session; the client's end of stream is the
-		// session's.
-		io.Copy(b, c)
-		b.CloseWrite()
-		close(done)
-	}()
-	io.Copy(c, b)
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-	c.Close()
-	<-done
-	b.Close()
+	s.ended.Wait()
 }
 
 // socketPair returns the two ends of a connected stream socket pair.

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"io"
+
 	"github.com/gohap/gohap/backend"
 	"sync"
 	"sync/atomic"
@@ -103,6 +105,10 @@ type pipe struct {
 	id         uint64
 	fromClient bool
 	registered bool
+	// mem is set when the source is a memConn, read by one goroutine
+	// that blocks in its Read (started by the first arm).
+	mem     bool
+	started bool
 	// over is set once the direction has ended, by its end of stream or
 	// by its read timeout.
 	over atomic.Bool
@@ -235,6 +241,10 @@ func (t *tunnel) newPipe(src, dst netConn, fromClient bool) *pipe {
 		return nil
 	}
 	pp := &pipe{t: t, src: src, dst: dst, rc: rc, fromClient: fromClient}
+	if _, ok := src.(*memConn); ok {
+		pp.mem = true
+		return pp
+	}
 	pp.id = t.p.newID()
 	pp.ev = unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT,
 		Fd: int32(uint32(pp.id)), Pad: int32(uint32(pp.id >> 32))}
@@ -273,6 +283,13 @@ func (pp *pipe) arm() bool {
 	}
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
+	if pp.mem {
+		if !pp.started {
+			pp.started = true
+			go pp.ready()
+		}
+		return true
+	}
 	if err := pp.rc.Control(pp.armFn); err != nil {
 		return false
 	}
@@ -287,7 +304,9 @@ func (pp *pipe) ready() {
 	bp := pp.take()
 	for {
 		pp.n = 0
-		if err := pp.rc.Read(pp.readFn); err != nil {
+		if pp.mem {
+			pp.memRead()
+		} else if err := pp.rc.Read(pp.readFn); err != nil {
 			pp.rdErr = err
 		}
 		n, err := pp.n, pp.rdErr
@@ -343,6 +362,15 @@ func (pp *pipe) ready() {
 	pp.release(bp)
 	if !pp.over.Load() {
 		t.abort()
+	}
+}
+
+// memRead is the read of a memConn source, blocking: its end of stream
+// reads as the socket's, (0, nil).
+func (pp *pipe) memRead() {
+	pp.n, pp.rdErr = pp.src.Read(pp.buf)
+	if pp.n > 0 || pp.rdErr == io.EOF {
+		pp.rdErr = nil
 	}
 }
 
