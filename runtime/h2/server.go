@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -215,6 +217,9 @@ type ServerConn struct {
 	shutdown bool // GOAWAY sent: no new stream
 	wg       sync.WaitGroup
 	idleSet  bool
+	// flushQ asks flusher to send what the streams wrote; flushEnd
+	// stops it.
+	flushQ, flushEnd chan struct{}
 }
 
 // NewServerConn prepares an HTTP/2 server connection on c; Serve runs it.
@@ -283,6 +288,8 @@ func (sc *ServerConn) Close() error {
 // Serve runs the connection; see ServeConn.
 func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	sc.serve = serve
+	sc.flushQ, sc.flushEnd = make(chan struct{}, 1), make(chan struct{})
+	go sc.flusher()
 	err := sc.run()
 	var ce connError
 	switch {
@@ -303,8 +310,10 @@ func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	}
 	sc.kill(ErrConnClosed)
 	sc.launch()
+	sc.flush()
 	sc.nc.Close()
 	sc.wg.Wait()
+	close(sc.flushEnd)
 	if err == io.EOF || sc.shutdown {
 		err = nil
 	}
@@ -825,7 +834,11 @@ func (sc *ServerConn) launch() {
 			continue
 		}
 		sc.wg.Add(1)
-		go sc.runStream(st)
+		select {
+		case streamq <- st:
+		default:
+			go streamWorker(st)
+		}
 	}
 	sc.pending = sc.pending[:0]
 }
@@ -872,6 +885,54 @@ const badRequestPage = "HTTP/1.1 400 Bad request\r\n" +
 	"Content-Type: text/html\r\n" +
 	"\r\n" +
 	"<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
+
+// streamq hands a stream to a worker that served one before and waits
+// for the next: its stack has grown already, where a new goroutine's
+// grows and is copied each time it doubles while the engine serves.
+var (
+	streamq     = make(chan *Stream)
+	idleWorkers atomic.Int32
+)
+
+// maxIdleWorkers bounds the workers kept waiting for a stream.
+const maxIdleWorkers = 256
+
+func streamWorker(st *Stream) {
+	for {
+		st.sc.runStream(st)
+		if idleWorkers.Add(1) > maxIdleWorkers {
+			idleWorkers.Add(-1)
+			return
+		}
+		st = <-streamq
+		idleWorkers.Add(-1)
+	}
+}
+
+// flushSoon has the frames the streams wrote sent once the goroutines
+// ready now have run: the answers of the streams served in one round go
+// out in one write, as HAProxy sends once per loop.
+func (sc *ServerConn) flushSoon() error {
+	select {
+	case sc.flushQ <- struct{}{}:
+	default:
+	}
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	return sc.werr
+}
+
+func (sc *ServerConn) flusher() {
+	for {
+		select {
+		case <-sc.flushQ:
+			goruntime.Gosched()
+			sc.flush()
+		case <-sc.flushEnd:
+			return
+		}
+	}
+}
 
 func (sc *ServerConn) runStream(st *Stream) {
 	defer sc.wg.Done()

@@ -302,7 +302,7 @@ func (st *Stream) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	err := st.out.write(p, st, false)
-	if ferr := st.sc.flush(); err == nil {
+	if ferr := st.sc.flushSoon(); err == nil {
 		err = ferr
 	}
 	if err != nil {
@@ -385,7 +385,7 @@ func (st *Stream) Close() error {
 	st.rw.signal()
 	st.ww.signal()
 	sc.mu.Unlock()
-	sc.flush()
+	sc.flushSoon()
 	return nil
 }
 
