@@ -62,7 +62,11 @@ type session struct {
 	svPrivate, preferLast bool
 	idleArr               [5]idleConn // HAProxy's default max-session-srv-conns
 	svBuf                 *[]byte
-	be                    *Backend // the current request's backend
+	// clBuf and outBuf are the pool buffers under cl.buf and out;
+	// svShed: shedBuffers gave svBuf back.
+	clBuf, outBuf *[]byte
+	svShed        bool
+	be            *Backend // the current request's backend
 	// Cookie persistence of the current request: the backend's settings,
 	// the chosen server's value, whether to insert it in the response.
 	ck       *cookieCfg
@@ -349,6 +353,7 @@ func (s *session) run() bool {
 	// switched to HTTP.
 	s.http = s.fe.HTTP || s.h2Stream
 	bp := s.fe.pool.get()
+	s.clBuf = bp
 	s.cl.buf = *bp
 	s.cl.wto = s.fe.Client
 	s.cl.timeout = s.fe.Client
@@ -383,6 +388,7 @@ func (s *session) run() bool {
 			}
 			s.cl.c.Close()
 			s.fe.pool.put(bp)
+			s.clBuf = nil
 			s.vars.Clear(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 			return false
 		}
@@ -420,7 +426,10 @@ func (s *session) run() bool {
 			s.cl.c.Close()
 		}
 		s.releaseIdle()
-		s.fe.pool.put(bp)
+		if s.clBuf != nil {
+			s.fe.pool.put(s.clBuf)
+			s.clBuf = nil
+		}
 		if s.svBuf != nil {
 			s.fe.pool.put(s.svBuf)
 		}
@@ -440,11 +449,55 @@ func (s *session) run() bool {
 		s.runTCP()
 		return s.handedOff
 	}
-	ob := s.fe.pool.get()
-	s.out = (*ob)[:0]
-	defer s.fe.pool.put(ob)
+	s.outBuf = s.fe.pool.get()
+	s.out = (*s.outBuf)[:0]
+	defer s.putOutBuf()
 	s.serveHTTP()
 	return s.handedOff
+}
+
+func (s *session) putOutBuf() {
+	if s.outBuf != nil {
+		s.fe.pool.put(s.outBuf)
+		s.outBuf = nil
+	}
+}
+
+// shedBuffers gives the buffers of a session waiting, empty, for its
+// client's next request back to the pool, as HAProxy frees empty
+// buffers: an idle TLS connection or HTTP/2 stream then holds none.
+// Plain sockets keep theirs: their wait follows each answer, where the
+// pool's round trip would cost every request.
+func (s *session) shedBuffers() {
+	cl := &s.cl
+	if cl.m == nil || cl.w != 0 || s.clBuf == nil {
+		return
+	}
+	cl.m.want = nil
+	s.fe.pool.put(s.clBuf)
+	s.clBuf, cl.buf, cl.r = nil, nil, 0
+	s.putOutBuf()
+	s.out = nil
+	if s.svBuf != nil && s.sv.r == s.sv.w {
+		s.fe.pool.put(s.svBuf)
+		s.svBuf, s.sv.buf, s.sv.r, s.sv.w = nil, nil, 0, 0
+		s.svShed = true
+	}
+}
+
+// takeBuffers takes back what shedBuffers gave.
+func (s *session) takeBuffers() {
+	s.clBuf = s.fe.pool.get()
+	s.cl.buf = *s.clBuf
+	if s.outBuf == nil {
+		s.outBuf = s.fe.pool.get()
+		s.out = (*s.outBuf)[:0]
+	}
+	if s.svShed {
+		s.svShed = false
+		s.svBuf = s.fe.pool.get()
+		s.sv.buf = *s.svBuf
+	}
 }
 
 // upgradeHTTP turns a TCP stream into an HTTP one, as HAProxy does on
@@ -458,9 +511,9 @@ func (s *session) upgradeHTTP() {
 	}
 	s.http, s.txn.HTX, s.upgraded = true, true, true
 	s.txn.Req, s.txn.Buf = &s.req, nil
-	ob := s.fe.pool.get()
-	s.out = (*ob)[:0]
-	defer s.fe.pool.put(ob)
+	s.outBuf = s.fe.pool.get()
+	s.out = (*s.outBuf)[:0]
+	defer s.putOutBuf()
 	if s.switchProto == "h2" {
 		s.serveH2(append([]byte(nil), s.cl.buf[s.cl.r:s.cl.w]...))
 		return
@@ -1393,6 +1446,9 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 	if hto == 0 {
 		hto = fe.Client
 	}
+	if s.clBuf == nil {
+		s.takeBuffers()
+	}
 	if !s.hdActive {
 		cl.compact()
 		s.hdActive = true
@@ -1445,6 +1501,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				}
 				cl.c.SetReadDeadline(t)
 				s.idle.Store(true)
+				s.shedBuffers()
 				if s.e.stopping.Load() && !fe.keepIdle {
 					cl.c.SetReadDeadline(stopDeadline(t))
 				}

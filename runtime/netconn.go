@@ -90,6 +90,9 @@ type memRaw struct {
 	// end is the read error that ended the input: io.EOF or the
 	// connection's failure.
 	end error
+	// small takes a wait's bytes when no read said where: a session
+	// waiting for a request has given its buffer back (shedBuffers).
+	small [256]byte
 }
 
 func (m *memRaw) Control(func(fd uintptr)) error { return errNoFD }
@@ -118,8 +121,11 @@ func (m *memRaw) Write(f func(fd uintptr) bool) error {
 // wait is the readiness wait: it returns a deadline's error, and
 // otherwise nil once bytes or the end of the input came.
 func (m *memRaw) wait() error {
-	if m.got > 0 || m.end != nil || len(m.want) == 0 {
+	if m.got > 0 || m.end != nil {
 		return nil
+	}
+	if len(m.want) == 0 {
+		m.want = m.small[:]
 	}
 	n, err := m.c.Read(m.want)
 	m.got = n
