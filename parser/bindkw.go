@@ -372,8 +372,8 @@ func (c *pctx) bindFileError(o, val string) string {
 			return fmt.Sprintf("'%s' : cannot open file '%s' : %s", o, f, errnoText(err))
 		}
 	case "tls-ticket-keys":
-		if _, err := os.Stat(val); err != nil {
-			return fmt.Sprintf("'%s' : unable to load ssl tickets keys file", val)
+		if _, err := LoadTicketKeys(val); err != nil {
+			return err.Error()
 		}
 	}
 	return ""

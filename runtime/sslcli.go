@@ -62,3 +62,12 @@ func (s cliSource) OCSPCommand(verb, arg, payload string, hasPayload bool) strin
 	}
 	return st.OCSPCLI(verb, arg, payload, hasPayload)
 }
+
+// TLSKeysCommand answers "show tls-keys" and "set ssl tls-key".
+func (s cliSource) TLSKeysCommand(verb, arg, key string) string {
+	st := s.e.g.certs
+	if st == nil {
+		st = ssl.NewStore()
+	}
+	return st.TLSKeysCLI(verb, arg, key)
+}

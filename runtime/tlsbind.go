@@ -27,7 +27,7 @@ var tlsBindOptions = wordSet(`ssl crt crt-list ca-file ca-verify-file crl-file v
 	ciphersuites curves ecdhe ssl-min-ver ssl-max-ver no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12
 	no-tlsv13 force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-tls-tickets
 	strict-sni prefer-client-ciphers ca-ignore-err crt-ignore-err no-ca-names allow-0rtt proto
-	generate-certificates ca-sign-file ca-sign-pass`)
+	generate-certificates ca-sign-file ca-sign-pass tls-ticket-keys`)
 
 // wordSet is a set of the words of s.
 func wordSet(s string) map[string]bool {

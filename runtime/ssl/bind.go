@@ -89,13 +89,18 @@ func LoadBindConfig(b *BindOptions, g *Globals) (*BindTLS, error) {
 		bt.gen = gen
 	}
 	if b.TLSTicketKeys != "" {
-		return nil, &Limitation{Keyword: "tls-ticket-keys", Value: b.TLSTicketKeys, Reason: "loading ticket keys from a file is not supported"}
+		r, err := g.Store.ticketRef(b.TLSTicketKeys, bt)
+		if err != nil {
+			return nil, err
+		}
+		bt.keys = r.goKeys()
+	} else {
+		var k [32]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			return nil, fmt.Errorf("ssl: ticket key: %w", err)
+		}
+		bt.keys = [][32]byte{k}
 	}
-	var k [32]byte
-	if _, err := rand.Read(k[:]); err != nil {
-		return nil, fmt.Errorf("ssl: ticket key: %w", err)
-	}
-	bt.keys = [][32]byte{k}
 	st, warn, err := bt.load()
 	if err != nil {
 		return nil, err

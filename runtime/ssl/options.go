@@ -88,7 +88,7 @@ type BindOptions struct {
 	CASignPass           string    // "ca-sign-pass": refused, encrypted keys are not read
 	CAIgnoreErr          IgnoreSet // "ca-ignore-err"
 	CrtIgnoreErr         IgnoreSet // "crt-ignore-err"
-	TLSTicketKeys        string    // "tls-ticket-keys": refused
+	TLSTicketKeys        string    // "tls-ticket-keys": the keys file
 }
 
 // ServerOptions holds the TLS options of one "server" line (section 5.2).

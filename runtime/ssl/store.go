@@ -42,6 +42,9 @@ type Store struct {
 	// ocsp are the OCSP responses by DER certificate id
 	// (cert_ocsp_tree).
 	ocsp map[string]*ocspEntry
+	// tickets are the tls-ticket-keys files, in the order binds named
+	// them first.
+	tickets []*ticketRef
 }
 
 // storeCert is one ckch_store: its current certificate (nil when created

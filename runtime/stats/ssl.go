@@ -14,6 +14,9 @@ type CertSource interface {
 	// OCSPCommand is "show ssl ocsp-response [<id>]" or "set ssl
 	// ocsp-response <base64>"; arg is the word after "ocsp-response".
 	OCSPCommand(verb, arg, payload string, hasPayload bool) string
+	// TLSKeysCommand is "show tls-keys [id|*]" (verb show, arg the word
+	// after tls-keys) or "set ssl tls-key <id|file> <key>" (verb set).
+	TLSKeysCommand(verb, arg, key string) string
 }
 
 // sslCommands are the certificate store's commands, with HAProxy 2.6's
@@ -42,6 +45,8 @@ func sslCommands() []command {
 		{words: []string{"del", "ssl", "crl-file"}, usage: "del ssl crl-file <crlfile>              : delete an unused CRL file", run: (*session).certCommand},
 		{words: []string{"set", "ssl", "ocsp-response"}, usage: "set ssl ocsp-response <resp|payload>    : update a certificate's OCSP Response from a base64-encode DER", run: (*session).ocspCommand},
 		{words: []string{"show", "ssl", "ocsp-response"}, usage: "show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response", run: (*session).ocspCommand},
+		{words: []string{"show", "tls-keys"}, usage: "show tls-keys [id|*]                    : show tls keys references or dump tls ticket keys when id specified", run: (*session).tlsKeysCommand},
+		{words: []string{"set", "ssl", "tls-key"}, usage: "set ssl tls-key [id|file] <key>         : set the next TLS key for the <id> or <file> listener to <key>", run: (*session).tlsKeysCommand},
 		{words: []string{"show", "ssl", "crl-file"}, usage: "show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>", run: (*session).certCommand},
 	}
 }
@@ -88,5 +93,20 @@ func (ss *session) ocspCommand(args []string) bool {
 		return false
 	}
 	ss.out.WriteString(src.OCSPCommand(args[0], arg(args, 3), ss.payload, ss.hasPayload))
+	return false
+}
+
+// tlsKeysCommand runs "show tls-keys" and "set ssl tls-key": HAProxy 2.6
+// checks no level for either.
+func (ss *session) tlsKeysCommand(args []string) bool {
+	src, ok := ss.srv.src.(CertSource)
+	if !ok {
+		return false
+	}
+	if args[0] == "show" {
+		ss.out.WriteString(src.TLSKeysCommand("show", arg(args, 2), ""))
+	} else {
+		ss.out.WriteString(src.TLSKeysCommand("set", arg(args, 3), arg(args, 4)))
+	}
 	return false
 }
