@@ -30,12 +30,43 @@ type trafficCounters struct {
 	connect, reuse       atomic.Uint64
 	// splicedIn and splicedOut are the h1 module's spliced bytes.
 	splicedIn, splicedOut atomic.Uint64
+	ssl                   sslCounters
 	// lastSess is the Unix second of the last session, 0 for none.
 	lastSess atomic.Int64
 	// Times in ms: sliding averages over 1024 samples and maxima.
 	times timeStats
 	// Per-second rates of sessions and of requests.
 	sessRate, reqRate rateCounter
+}
+
+// sslCounters are the ssl module's: full, resumed and failed handshakes.
+type sslCounters struct {
+	sess, reused, failed atomic.Uint64
+}
+
+// handshake counts one handshake's outcome, as ssl_sock_handshake.
+func (c *sslCounters) handshake(resumed bool, err error) {
+	switch {
+	case err != nil:
+		c.failed.Add(1)
+	case resumed:
+		c.reused.Add(1)
+	default:
+		c.sess.Add(1)
+	}
+}
+
+func (c *sslCounters) load() stats.SSLCounts {
+	return stats.SSLCounts{Sess: c.sess.Load(), Reused: c.reused.Load(), Failed: c.failed.Load()}
+}
+
+// countHandshake counts a handshake on each of cs, nil ones aside.
+func countHandshake(resumed bool, err error, cs ...*trafficCounters) {
+	for _, c := range cs {
+		if c != nil {
+			c.ssl.handshake(resumed, err)
+		}
+	}
 }
 
 // addResponse counts a response sent with the given status (a status
@@ -286,6 +317,7 @@ func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
 	v.Intercepted, v.FailedRewrites, v.Internal = c.intercepted.Load(), c.failedRewrites.Load(), c.internal.Load()
 	v.Connect, v.Reuse = c.connect.Load(), c.reuse.Load()
 	v.SplicedIn, v.SplicedOut = c.splicedIn.Load(), c.splicedOut.Load()
+	v.SSL = c.ssl.load()
 	v.Rate, v.RateMax = c.sessRate.read(now)
 	v.ReqRate, v.ReqRateMax = c.reqRate.read(now)
 	v.LastSess = -1

@@ -187,7 +187,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 		if be.Connect > 0 {
 			deadline = start.Add(be.Connect)
 		}
-		sc, err := handshakeTLS(tc, t, sni, deadline, alpn)
+		sc, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)})
 		if err != nil {
 			return nil, true, err
 		}

@@ -1230,7 +1230,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if be.Connect > 0 {
 		deadline = start.Add(be.Connect)
 	}
-	return startTLS(c, t, s.evalSNI(be, srv), deadline)
+	return startTLS(c, t, s.evalSNI(be, srv), deadline, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)})
 }
 
 // errClientAborted ends a request dropped by abortonclose.

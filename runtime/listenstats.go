@@ -14,6 +14,7 @@ type listenerStats struct {
 	cur, max                       atomic.Int64
 	conns, bytesIn, bytesOut, ereq atomic.Uint64
 	deniedReq, deniedResp          atomic.Uint64
+	ssl                            sslCounters
 }
 
 func (c *listenerStats) accept() {
@@ -62,7 +63,7 @@ func (e *Engine) listenerRows(fe *Frontend) []stats.ListenerStats {
 		}
 		out = append(out, stats.ListenerStats{Name: name, ID: b.ID, Cur: int(c.cur.Load()), Max: int(c.max.Load()),
 			Conns: c.conns.Load(), BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(), FailedReq: c.ereq.Load(),
-			DeniedReq: c.deniedReq.Load(), DeniedResp: c.deniedResp.Load(),
+			DeniedReq: c.deniedReq.Load(), DeniedResp: c.deniedResp.Load(), SSL: c.ssl.load(),
 			Status: st, Addr: e.listenerAddr(b)})
 	}
 	return out

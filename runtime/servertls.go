@@ -184,8 +184,8 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 
 // startTLS performs the TLS handshake on a new server connection within
 // what is left of the connect timeout, then bridges it to a socket pair.
-func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time) (netConn, error) {
-	tc, err := handshakeTLS(c, t, sni, deadline, nil)
+func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters) (netConn, error) {
+	tc, err := handshakeTLS(c, t, sni, deadline, nil, cnt)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +193,9 @@ func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time) (netConn,
 }
 
 // handshakeTLS runs the TLS handshake of a new server connection,
-// offering alpn instead of the server's ALPN when set.
-func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string) (*tls.Conn, error) {
+// offering alpn instead of the server's ALPN when set, and counts it on
+// the server and its backend (cnt).
+func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters) (*tls.Conn, error) {
 	cfg := t.cfg.Config(string(sni))
 	if alpn != nil {
 		cfg = cfg.Clone()
@@ -204,7 +205,9 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
-	if err := tc.Handshake(); err != nil {
+	err := tc.Handshake()
+	countHandshake(err == nil && tc.ConnectionState().DidResume, err, cnt[0], cnt[1])
+	if err != nil {
 		setLinger0(c)
 		c.Close()
 		return nil, err

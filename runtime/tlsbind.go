@@ -150,7 +150,9 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
-		if err := tc.Handshake(); err != nil {
+		err := tc.Handshake()
+		e.countBindHandshake(l, tc, err)
+		if err != nil {
 			msg, null := handshakeError(err)
 			logConnErr(l, src, accepted, msg, null, nil)
 			setLinger0(c)
@@ -171,6 +173,16 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		return
 	}
 	e.serveH2(l, conn, e.h2cfg, src, dst, info, &pps)
+}
+
+// countBindHandshake counts a client handshake on the frontend and, with
+// option socket-stats, on its listener.
+func (e *Engine) countBindHandshake(l *listener, tc *tls.Conn, err error) {
+	resumed := err == nil && tc.ConnectionState().DidResume
+	countHandshake(resumed, err, e.g.feCounters(l.fe))
+	if l.bind != nil && l.bind.stats != nil {
+		l.bind.stats.ssl.handshake(resumed, err)
+	}
 }
 
 // tlsInfo is what the ssl_* fetches read of a client connection.

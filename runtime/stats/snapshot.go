@@ -66,6 +66,13 @@ type ListenerStats struct {
 	// Status is OPEN, FULL or STOP; Addr the address ("unix" for a unix
 	// socket).
 	Status, Addr string
+	SSL          SSLCounts
+}
+
+// SSLCounts are the ssl module's counters: full handshakes, resumed
+// ones and failed ones.
+type SSLCounts struct {
+	Sess, Reused, Failed uint64
 }
 
 // Cap is proxy_cap_str: what the page's legend says of the proxy.
@@ -99,6 +106,8 @@ type Traffic struct {
 	// SplicedIn and SplicedOut are the bytes received and sent
 	// through kernel pipes (h1 module).
 	SplicedIn, SplicedOut uint64
+	// SSL is the ssl module's handshakes.
+	SSL SSLCounts
 	// Rate, RateMax: sessions (frontend) or requests (backend,
 	// server) over the last second; ReqRate, ReqRateMax requests.
 	Rate, RateMax, ReqRate, ReqRateMax int
@@ -296,10 +305,10 @@ func (r Row) httpCounters(p *Proxy, t *Traffic, fe bool) {
 	}
 }
 
-// modules fills the ssl, h2 and h1 module columns: the h1 spliced
-// bytes of t (a frontend or backend line), zeros for the others, which
-// gohap does not count.
-func (r Row) modules(all bool, t *Traffic) {
+// modules fills the ssl, h2 and h1 module columns: the handshakes, the
+// h1 spliced bytes of t (a frontend or backend line), zeros for the
+// others, which gohap does not count.
+func (r Row) modules(all bool, ssl SSLCounts, t *Traffic) {
 	for i := sslFirst; i < modEnd; i++ {
 		if i >= h2First && !all {
 			break
@@ -310,6 +319,9 @@ func (r Row) modules(all bool, t *Traffic) {
 		}
 		r[i] = fu64(tags, 0)
 	}
+	r[sslFirst] = fu64(tagCnt, ssl.Sess)
+	r[sslFirst+1] = fu64(tagCnt, ssl.Reused)
+	r[sslFirst+2] = fu64(tagCnt, ssl.Failed)
 	if all && t != nil {
 		r[h1SplicedIn] = fu64(tagCnt, t.SplicedIn)
 		r[h1SplicedOut] = fu64(tagCnt, t.SplicedOut)
@@ -388,7 +400,7 @@ func frontendRow(p *Proxy) Row {
 	r[fConnRate] = fu32(tagRate, f.ConnRate)
 	r[fConnRateMax] = fu32(tagMax, f.ConnRateMax)
 	r[fConnTot] = fu64(tagCnt, f.Conns)
-	r.modules(true, &f.Traffic)
+	r.modules(true, f.SSL, &f.Traffic)
 	return r
 }
 
@@ -413,7 +425,7 @@ func listenerRow(p *Proxy, l *ListenerStats, legends bool) Row {
 		r[fAddr] = fstr(tagCfg, l.Addr)
 	}
 	// Listeners count the ssl module only.
-	r.modules(false, nil)
+	r.modules(false, l.SSL, nil)
 	return r
 }
 
@@ -515,7 +527,7 @@ func serverRow(p *Proxy, s *ServerStats, legends bool) Row {
 	if legends && s.Cookie != "" {
 		r[fCookie] = fstr(tagCfgN, s.Cookie)
 	}
-	r.modules(false, nil)
+	r.modules(false, s.SSL, nil)
 	return r
 }
 
@@ -572,6 +584,6 @@ func backendRow(p *Proxy, legends, counts bool) Row {
 	}
 	r[fLastsess] = fs32(tagAge, b.LastSess)
 	r.times(&b.Traffic, p.Mode == "http")
-	r.modules(true, &b.Traffic)
+	r.modules(true, b.SSL, &b.Traffic)
 	return r
 }
