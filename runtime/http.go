@@ -327,6 +327,15 @@ func (s *session) closeServerSocks() {
 
 func (s *session) kill() {
 	setLinger0(s.cl.c)
+	if m, ok := s.cl.c.(*memConn); ok {
+		// An HTTP/2 stream's Close waits for a write in progress:
+		// the socket under a TLS connection goes at once, the rest
+		// after.
+		m.abort()
+		s.closeServerSocks()
+		s.closeIdle()
+		return
+	}
 	raw := s.inRaw.Load()
 	if raw {
 		// Close waits for the session to leave the client's readiness

@@ -68,6 +68,16 @@ func (m *memConn) CloseWrite() error {
 	return nil
 }
 
+// abort ends the connection without waiting: the socket under a TLS
+// connection is closed at once, which fails a read or write in
+// progress; the connection or stream itself is closed meanwhile.
+func (m *memConn) abort() {
+	if m.under != nil {
+		m.under.Close()
+	}
+	go m.Conn.Close()
+}
+
 // CloseRead does nothing: what is not read is dropped with the
 // connection or the stream.
 func (m *memConn) CloseRead() error { return nil }
