@@ -221,6 +221,7 @@ func (cc *ClientConn) readLoop() {
 func (cc *ClientConn) read() error {
 	for {
 		if cc.br.Buffered() == 0 {
+			cc.br.idle()
 			cc.sendConnCredit()
 			if err := cc.flush(); err != nil {
 				return err

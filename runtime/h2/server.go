@@ -1,7 +1,6 @@
 package h2
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -86,8 +85,8 @@ var errSilent = errors.New("h2: invalid connection preface")
 type conn struct {
 	nc  net.Conn
 	set settings
-	br  *bufio.Reader
-	bw  *bufio.Writer
+	br  *lazyReader
+	bw  *lazyWriter
 	fr  *http2.Framer
 
 	// wmu serialises frame writes; hbuf and lower are its scratch.
@@ -129,8 +128,8 @@ func (c *conn) init(nc net.Conn, cfg *Config, preread []byte) error {
 	if len(preread) > 0 {
 		r = io.MultiReader(bytes.NewReader(preread), nc)
 	}
-	c.br = bufio.NewReaderSize(r, 16<<10)
-	c.bw = bufio.NewWriterSize(nc, 16<<10)
+	c.br = &lazyReader{src: r}
+	c.bw = &lazyWriter{dst: nc}
 	c.fr = http2.NewFramer(c.bw, c.br)
 	c.fr.SetReuseFrames()
 	c.fr.SetMaxReadFrameSize(uint32(set.bufSize))
@@ -357,6 +356,7 @@ func (sc *ServerConn) run() error {
 		if sc.br.Buffered() == 0 {
 			// Input drained: return window credit and send what the
 			// frames read so far produced.
+			sc.br.idle()
 			sc.launch()
 			sc.sendConnCredit()
 			if err := sc.flush(); err != nil {

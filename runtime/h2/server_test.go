@@ -239,3 +239,33 @@ func TestGoClientConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Idle HTTP/2 connections, each after a request, hold no buffer: their
+// reads and writes gave back what they took.
+func TestIdleConnsHoldNoBuffer(t *testing.T) {
+	addr := startServer(t, nil, echoServe)
+	before := buffersHeld.Load()
+	var clients []*http.Client
+	for range 20 {
+		cl := h2cClient()
+		resp, err := cl.Get("http://" + addr + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		clients = append(clients, cl)
+	}
+	// The connections stay open (the clients keep them); their
+	// servers' last reads and writes finish shortly after the answers.
+	deadline := time.Now().Add(3 * time.Second)
+	for buffersHeld.Load() != before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := buffersHeld.Load() - before; n != 0 {
+		t.Errorf("%d buffers held by 20 idle connections", n)
+	}
+	for _, cl := range clients {
+		cl.CloseIdleConnections()
+	}
+}
