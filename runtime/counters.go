@@ -31,12 +31,49 @@ type trafficCounters struct {
 	// splicedIn and splicedOut are the h1 module's spliced bytes.
 	splicedIn, splicedOut atomic.Uint64
 	ssl                   sslCounters
+	h1                    h1Counters
 	// lastSess is the Unix second of the last session, 0 for none.
 	lastSess atomic.Int64
 	// Times in ms: sliding averages over 1024 samples and maxima.
 	times timeStats
 	// Per-second rates of sessions and of requests.
 	sessRate, reqRate rateCounter
+}
+
+// h1Counters are the h1 module's of a frontend: its HTTP/1 client
+// connections and streams, open and in all, and the bytes they read and
+// wrote.
+type h1Counters struct {
+	openConns, openStreams                      atomic.Int64
+	totalConns, totalStreams, bytesIn, bytesOut atomic.Uint64
+}
+
+func (c *h1Counters) load() stats.H1Counts {
+	return stats.H1Counts{OpenConns: c.openConns.Load(), OpenStreams: c.openStreams.Load(),
+		TotalConns: c.totalConns.Load(), TotalStreams: c.totalStreams.Load(),
+		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load()}
+}
+
+// h1Conn counts an HTTP/1 connection opening (n 1) or closing (n -1).
+func (c *trafficCounters) h1Conn(n int64) {
+	if c == nil {
+		return
+	}
+	c.h1.openConns.Add(n)
+	if n > 0 {
+		c.h1.totalConns.Add(1)
+	}
+}
+
+// h1Stream counts a stream starting (n 1) or ending (n -1).
+func (c *trafficCounters) h1Stream(n int64) {
+	if c == nil {
+		return
+	}
+	c.h1.openStreams.Add(n)
+	if n > 0 {
+		c.h1.totalStreams.Add(1)
+	}
 }
 
 // sslCounters are the ssl module's: full, resumed and failed handshakes.
@@ -318,6 +355,7 @@ func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
 	v.Connect, v.Reuse = c.connect.Load(), c.reuse.Load()
 	v.SplicedIn, v.SplicedOut = c.splicedIn.Load(), c.splicedOut.Load()
 	v.SSL = c.ssl.load()
+	v.H1 = c.h1.load()
 	v.Rate, v.RateMax = c.sessRate.read(now)
 	v.ReqRate, v.ReqRateMax = c.reqRate.read(now)
 	v.LastSess = -1

@@ -458,6 +458,12 @@ func (s *session) run() bool {
 		s.runTCP()
 		return s.handedOff
 	}
+	if !s.h2Stream {
+		// The h1 module's count of the frontend's connections.
+		fe := s.e.g.feCounters(s.fe)
+		fe.h1Conn(1)
+		defer fe.h1Conn(-1)
+	}
 	s.outBuf = s.fe.pool.get()
 	s.out = (*s.outBuf)[:0]
 	defer s.putOutBuf()
@@ -1529,8 +1535,11 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			probe := cl.w == 0 && s.reqs == 0
 			if n == 0 && err == nil && (cl.w > 0 || probe && !fe.ignoreProbes) {
 				// A request cut short, or none at all on a new
-				// connection: HAProxy's 400, logged and counted, unsent.
+				// connection: HAProxy's 400, logged and counted, and
+				// sent, which a client that only shut its side for
+				// writing reads.
 				s.stickEarly(400)
+				s.cl.send(fe.Errors.raw(400))
 				if s.track {
 					s.countStream(400)
 				}
@@ -2268,6 +2277,12 @@ func (s *session) parse(hl int) bool {
 			s.h2Pre = append([]byte(nil), cl.buf[:cl.w]...)
 			return false
 		}
+		if !s.h2Stream {
+			// HAProxy's h1 side makes a stream to answer a bad head.
+			fe := s.e.g.feCounters(s.fe)
+			fe.h1Stream(1)
+			defer fe.h1Stream(-1)
+		}
 		if err == h1.ErrPreface {
 			// Not upgraded, "PRI * HTTP/2.0" is a request whose method
 			// HAProxy's stream refuses: the stream's 400.
@@ -2343,6 +2358,11 @@ func (s *session) transaction(hl int) bool {
 	s.captureRequest(s.cl.buf[:hl], &s.req)
 	s.logBe = nil
 	s.txn.Dir = acl.DirReq
+	if !s.h2Stream {
+		fe := s.e.g.feCounters(s.fe)
+		fe.h1Stream(1)
+		defer fe.h1Stream(-1)
+	}
 	s.stickStreamStart()
 	if len(s.fe.traces) > 0 {
 		s.traceStart()

@@ -622,6 +622,10 @@ func (s *session) countStream(status int) {
 	}
 	fe.addResponse(status)
 	fe.addBytes(in, out)
+	if fe != nil && !s.h2Stream {
+		fe.h1.bytesIn.Add(uint64(max(in, 0)))
+		fe.h1.bytesOut.Add(uint64(max(out, 0)))
+	}
 	var ls *listenerStats
 	if s.l != nil && s.l.bind != nil {
 		ls = s.l.bind.stats

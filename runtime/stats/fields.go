@@ -170,7 +170,9 @@ const (
 	sslFirst = staticFields
 	h2First  = staticFields + 3
 	modEnd   = staticFields + 24
-	// h1SplicedIn and h1SplicedOut are the h1 module's last two.
+	// h1First is the h1 module's first field; h1SplicedIn and
+	// h1SplicedOut are its last two.
+	h1First      = modEnd - 8
 	h1SplicedIn  = modEnd - 2
 	h1SplicedOut = modEnd - 1
 )

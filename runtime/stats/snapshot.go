@@ -69,6 +69,12 @@ type ListenerStats struct {
 	SSL          SSLCounts
 }
 
+// H1Counts are the h1 module's connections, streams and bytes.
+type H1Counts struct {
+	OpenConns, OpenStreams                      int64
+	TotalConns, TotalStreams, BytesIn, BytesOut uint64
+}
+
 // SSLCounts are the ssl module's counters: full handshakes, resumed
 // ones and failed ones.
 type SSLCounts struct {
@@ -106,8 +112,10 @@ type Traffic struct {
 	// SplicedIn and SplicedOut are the bytes received and sent
 	// through kernel pipes (h1 module).
 	SplicedIn, SplicedOut uint64
-	// SSL is the ssl module's handshakes.
+	// SSL is the ssl module's handshakes; H1 the h1 module's counts of
+	// a frontend's client connections.
 	SSL SSLCounts
+	H1  H1Counts
 	// Rate, RateMax: sessions (frontend) or requests (backend,
 	// server) over the last second; ReqRate, ReqRateMax requests.
 	Rate, RateMax, ReqRate, ReqRateMax int
@@ -323,6 +331,13 @@ func (r Row) modules(all bool, ssl SSLCounts, t *Traffic) {
 	r[sslFirst+1] = fu64(tagCnt, ssl.Reused)
 	r[sslFirst+2] = fu64(tagCnt, ssl.Failed)
 	if all && t != nil {
+		h := &t.H1
+		r[h1First] = fu64(tagGau, uint64(max(h.OpenConns, 0)))
+		r[h1First+1] = fu64(tagGau, uint64(max(h.OpenStreams, 0)))
+		r[h1First+2] = fu64(tagCnt, h.TotalConns)
+		r[h1First+3] = fu64(tagCnt, h.TotalStreams)
+		r[h1First+4] = fu64(tagCnt, h.BytesIn)
+		r[h1First+5] = fu64(tagCnt, h.BytesOut)
 		r[h1SplicedIn] = fu64(tagCnt, t.SplicedIn)
 		r[h1SplicedOut] = fu64(tagCnt, t.SplicedOut)
 	}
