@@ -102,5 +102,7 @@ func checkState(out string) string {
 	if r == nil {
 		return ""
 	}
-	return r["status"] + " " + r["check_status"] + " " + r["check_code"] + " "
+	// "* " marks a check in progress at that instant, which timing
+	// decides: it is left out.
+	return r["status"] + " " + strings.TrimPrefix(r["check_status"], "* ") + " " + r["check_code"] + " "
 }
