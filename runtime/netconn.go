@@ -155,10 +155,13 @@ func (m *memRaw) wait() error {
 // at the end of the input, as recv.
 func (m *memRaw) read(p []byte) (int, error) {
 	if n := m.got; n > 0 {
-		if len(p) == 0 || unsafe.SliceData(p) != unsafe.SliceData(m.want) {
-			n = copy(p, m.want[:n])
+		if unsafe.SliceData(p) == unsafe.SliceData(m.want) {
+			m.got, m.want = 0, nil
+			return n, nil
 		}
-		m.got, m.want = 0, nil
+		// The bytes came into small: what p cannot take stays there.
+		n = copy(p, m.want[:n])
+		m.want, m.got = m.want[n:], m.got-n
 		return n, nil
 	}
 	m.want = nil
