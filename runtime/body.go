@@ -54,7 +54,10 @@ func putBuf(b *[]byte) { defPool.put(b) }
 // side is one connection with its read buffer: unconsumed data is
 // buf[r:w].
 type side struct {
-	c netConn
+	// clock, when set, is a clock reading the next awaitv may take as
+	// now: one taken just before, with nothing waited for since.
+	clock time.Time
+	c     netConn
 	// rc is c's raw connection, read through fill's readFn, which
 	// tells a read that had to wait for readiness.
 	rc     syscall.RawConn
@@ -274,18 +277,34 @@ func (s *side) rawWritev(fd uintptr) bool {
 		if len(s.wv) == 0 {
 			return true
 		}
-		n := 0
-		for _, b := range s.wv {
-			if n == len(s.iovs) {
-				break
+		var r int
+		var e unix.Errno
+		if len(s.wv) == 1 {
+			r, e = sendOne(fd, s.wv[0])
+		} else if t := gatherLen(s.wv); t <= memCoalesce {
+			// Small slices go out copied into one: the kernel's
+			// per-segment cost on a gathered send is above a copy's.
+			buf := coalescePool.Get().(*[memCoalesce]byte)
+			k := 0
+			for _, b := range s.wv {
+				k += copy(buf[k:], b)
 			}
-			if len(b) > 0 {
-				s.iovs[n].Base = &b[0]
-				s.iovs[n].SetLen(len(b))
-				n++
+			r, e = sendOne(fd, buf[:k])
+			coalescePool.Put(buf)
+		} else {
+			n := 0
+			for _, b := range s.wv {
+				if n == len(s.iovs) {
+					break
+				}
+				if len(b) > 0 {
+					s.iovs[n].Base = &b[0]
+					s.iovs[n].SetLen(len(b))
+					n++
+				}
 			}
+			r, e = sendIov(fd, &s.msg, s.iovs[:n])
 		}
-		r, e := sendIov(fd, &s.msg, s.iovs[:n])
 		switch {
 		case e == unix.EINTR:
 			continue
@@ -397,8 +416,13 @@ func (s *side) sendAwaitv(out [][]byte) error {
 func (s *side) awaitv(out [][]byte) error {
 	s.compact()
 	if s.timeout > 0 {
-		s.c.SetReadDeadline(time.Now().Add(s.timeout))
+		now := s.clock
+		if now.IsZero() {
+			now = time.Now()
+		}
+		s.c.SetReadDeadline(now.Add(s.timeout))
 	}
+	s.clock = time.Time{}
 	s.pending = nil
 	err := s.readWait(out)
 	switch {

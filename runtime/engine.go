@@ -143,7 +143,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
-	e.order = newReadyOrder()
+	e.order = newReadyOrder(g)
 	e.procVars = g.procVars.Clone()
 	e.connRate, e.sessRate = newRateLimiter(g.ConnRate), newRateLimiter(g.SessRate)
 	return e

@@ -46,7 +46,7 @@ func TestReadyOrderRunsLowerNiceFirst(t *testing.T) {
 // runs the dispatcher and returns the order they resumed in.
 func resumeOrder(t *testing.T, nice func(int) int) []int {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
-	o := newReadyOrder()
+	o := newReadyOrder(niceGraph)
 	if o == nil {
 		t.Fatal("ready order is off with one P")
 	}
@@ -87,9 +87,29 @@ func resumeOrder(t *testing.T, nice func(int) int) []int {
 	return resumed
 }
 
+// niceGraph is a configuration with a set-nice rule.
+var niceGraph = &Graph{Frontends: []*Frontend{{reqRules: []httpRule{{act: "set-nice"}}}}}
+
+// Without any nice to honour, sessions are not re-queued.
+func TestReadyOrderOnlyWithNice(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	if newReadyOrder(&Graph{}) != nil {
+		t.Fatal("ready order is on without set-nice")
+	}
+	for _, g := range []*Graph{
+		niceGraph,
+		{Backends: []*Backend{{tcp: tcpRules{content: []tcpRule{{act: "set-nice"}}}}}},
+		{Frontends: []*Frontend{{Binds: []Listen{{Nice: 5}}}}},
+	} {
+		if newReadyOrder(g) == nil {
+			t.Fatal("ready order is off with a nice in use")
+		}
+	}
+}
+
 func TestReadyOrderOffWithSeveralPs(t *testing.T) {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
-	if newReadyOrder() != nil {
+	if newReadyOrder(niceGraph) != nil {
 		t.Fatal("ready order is on with two Ps")
 	}
 }
@@ -97,7 +117,7 @@ func TestReadyOrderOffWithSeveralPs(t *testing.T) {
 // A stopped dispatcher releases its waiters and lets new ones through.
 func TestReadyOrderReleasesOnStop(t *testing.T) {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
-	o := newReadyOrder()
+	o := newReadyOrder(niceGraph)
 	done := make(chan struct{})
 	close(done)
 	o.run(done)

@@ -160,6 +160,8 @@ func tcpOf(c netConn) *net.TCPConn {
 	switch t := c.(type) {
 	case *net.TCPConn:
 		return t
+	case *cliConn:
+		return t.TCPConn
 	case *tlsServerConn:
 		tc, _ := t.tcp.(*net.TCPConn)
 		return tc

@@ -3,9 +3,11 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,7 +35,126 @@ type sockConn struct {
 	laddr atomic.Pointer[net.TCPAddr]
 	// src is the port of a source range the socket holds, if any.
 	src srcPort
+	// raw is rc with the read deadline armed lazily (see readDL).
+	raw lazyRaw
+	dl  readDL
 }
+
+// readDL arms a socket's read deadline lazily. A keep-alive exchange
+// asks for a later one on every request; re-arming the poller's timer
+// each time reads the clock three times and moves the timer. A deadline
+// already armed that falls before the one asked for is kept instead:
+// when it fires, a wait finds the deadline asked for still ahead and
+// arms that one. A deadline asked for that is earlier (a wake-up, a
+// shorter timeout) is armed at once.
+type readDL struct {
+	mu          sync.Mutex
+	want, armed time.Time // zero: none
+}
+
+// deadliner is the connection under a readDL.
+type deadliner interface{ SetReadDeadline(time.Time) error }
+
+// set asks for t as the read deadline.
+func (d *readDL) set(f deadliner, t time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.want = t
+	if !d.armed.IsZero() && (t.IsZero() || !d.armed.After(t)) {
+		return nil
+	}
+	d.armed = t
+	return f.SetReadDeadline(t)
+}
+
+// early reports, after a read failed on its deadline, whether the
+// deadline that fired came before the one asked for, which it then
+// arms: the read is to be tried again.
+func (d *readDL) early(f deadliner) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.armed.Equal(d.want) || !d.want.IsZero() && !time.Now().Before(d.want) {
+		return false
+	}
+	d.armed = d.want
+	f.SetReadDeadline(d.want)
+	return true
+}
+
+// settle arms the deadline asked for if another is armed, for a reader
+// that will not go through early.
+func (d *readDL) settle(f deadliner) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.armed.Equal(d.want) {
+		d.armed = d.want
+		f.SetReadDeadline(d.want)
+	}
+}
+
+// lazyRaw is the RawConn of a connection under a readDL: a read that
+// fails on a deadline armed early goes on under the one asked for.
+type lazyRaw struct {
+	rc syscall.RawConn
+	dl *readDL
+	f  deadliner
+}
+
+func (r *lazyRaw) Control(fn func(fd uintptr)) error    { return r.rc.Control(fn) }
+func (r *lazyRaw) Write(fn func(fd uintptr) bool) error { return r.rc.Write(fn) }
+func (r *lazyRaw) Read(fn func(fd uintptr) bool) error {
+	for {
+		err := r.rc.Read(fn)
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !r.dl.early(r.f) {
+			return err
+		}
+	}
+}
+
+// lazyRead is a Read under a readDL.
+func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, b []byte) (int, error) {
+	for {
+		n, err := read(b)
+		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !dl.early(f) {
+			return n, err
+		}
+	}
+}
+
+// cliConn is a client's TCP connection with its read deadline armed
+// lazily (readDL); it lives in its session.
+type cliConn struct {
+	*net.TCPConn
+	dl  readDL
+	raw lazyRaw
+}
+
+func (c *cliConn) init(tc *net.TCPConn) error {
+	rc, err := tc.SyscallConn()
+	c.TCPConn, c.raw = tc, lazyRaw{rc: rc, dl: &c.dl, f: tc}
+	return err
+}
+
+// release gives the connection to a reader that knows nothing of the
+// lazy deadline (a tunnel), with the deadline asked for armed.
+func (c *cliConn) release() *net.TCPConn {
+	c.dl.settle(c.TCPConn)
+	return c.TCPConn
+}
+
+func (c *cliConn) Read(b []byte) (int, error) { return lazyRead(c.TCPConn.Read, &c.dl, c.TCPConn, b) }
+func (c *cliConn) SetDeadline(t time.Time) error {
+	if err := c.TCPConn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.dl.set(c.TCPConn, t)
+}
+func (c *cliConn) SetReadDeadline(t time.Time) error     { return c.dl.set(c.TCPConn, t) }
+func (c *cliConn) SyscallConn() (syscall.RawConn, error) { return &c.raw, nil }
+func (c *cliConn) WriteTo(w io.Writer) (int64, error)    { return io.Copy(w, readerOnly{c}) }
+
+// readerOnly hides a reader's other methods from io.Copy.
+type readerOnly struct{ io.Reader }
 
 // dial connects to a server address with d's timeout, keep-alive and
 // Control (which binds a "source"): a literal IP and port on the
@@ -121,6 +242,7 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		return nil, dialErr(ap, err)
 	}
 	c := &sockConn{f: f, rc: rc, raddr: ap}
+	c.raw = lazyRaw{rc: rc, dl: &c.dl, f: f}
 	raw.handTo(&c.src)
 	if timeout > 0 {
 		f.SetWriteDeadline(time.Now().Add(timeout))
@@ -176,7 +298,8 @@ func dialErr(ap netip.AddrPort, err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 }
 
-func (c *sockConn) Read(b []byte) (int, error)  { return c.f.Read(b) }
+func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.f.Read, &c.dl, c.f, b) }
+
 func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
 func (c *sockConn) Close() error {
 	err := c.f.Close()
@@ -184,11 +307,16 @@ func (c *sockConn) Close() error {
 	return err
 }
 
-func (c *sockConn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
-func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
+func (c *sockConn) SetDeadline(t time.Time) error {
+	if err := c.f.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.dl.set(c.f, t)
+}
+func (c *sockConn) SetReadDeadline(t time.Time) error  { return c.dl.set(c.f, t) }
 func (c *sockConn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
 
-func (c *sockConn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+func (c *sockConn) SyscallConn() (syscall.RawConn, error) { return &c.raw, nil }
 
 func (c *sockConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.raddr) }
 

@@ -142,7 +142,7 @@ func canSplice(src, dst *side) bool {
 // TLS, HTTP/2 or a socket pair).
 func plainTCP(c netConn) bool {
 	switch c.(type) {
-	case *net.TCPConn, *sockConn:
+	case *net.TCPConn, *sockConn, *cliConn:
 		return true
 	}
 	return false

@@ -1,0 +1,130 @@
+package runtime
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// lazyPair is a connected loopback pair: the client end as the engine
+// holds a client (cliConn) or a server (sockConn) connection, and the
+// peer.
+func lazyPair(t *testing.T, server bool) (netConn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if server {
+		c, err := dialSock(netip.MustParseAddrPort(ln.Addr().String()), time.Second, false, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(); p.Close() })
+		return c.(netConn), p
+	}
+	p, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := new(cliConn)
+	if err := cc.init(a.(*net.TCPConn)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close(); p.Close() })
+	return cc, p
+}
+
+// readOnce reads once through Read and, when raw, through the RawConn.
+func readOnce(c netConn, raw bool) error {
+	var b [16]byte
+	if !raw {
+		_, err := c.Read(b[:])
+		return err
+	}
+	rc, _ := c.SyscallConn()
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		n, e := rawRead(int(fd), b[:])
+		if e != nil && n == 0 {
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return rerr
+}
+
+// A later deadline asked for while an earlier one is armed is kept
+// lazily, yet a read times out on the later one, not the earlier; an
+// earlier one, as a wake-up, is armed at once; none lets a read wait.
+func TestLazyReadDeadline(t *testing.T) {
+	for _, server := range []bool{false, true} {
+		for _, raw := range []bool{false, true} {
+			c, peer := lazyPair(t, server)
+			start := time.Now()
+			c.SetReadDeadline(start.Add(100 * time.Millisecond))
+			c.SetReadDeadline(start.Add(600 * time.Millisecond))
+			err := readOnce(c, raw)
+			if el := time.Since(start); !isTimeout(err) || el < 550*time.Millisecond || el > 3*time.Second {
+				t.Fatalf("server=%v raw=%v: later deadline: %v after %v, want a timeout after 600ms", server, raw, err, el)
+			}
+
+			// A wake-up from another goroutine.
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			start = time.Now()
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				c.SetReadDeadline(time.Now())
+			}()
+			err = readOnce(c, raw)
+			if el := time.Since(start); !isTimeout(err) || el > 3*time.Second {
+				t.Fatalf("server=%v raw=%v: wake-up: %v after %v", server, raw, err, el)
+			}
+
+			// No deadline after an early one: the read waits for data.
+			c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			c.SetReadDeadline(time.Time{})
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				peer.Write([]byte("x"))
+			}()
+			start = time.Now()
+			err = readOnce(c, raw)
+			if el := time.Since(start); err != nil || el < 250*time.Millisecond || el > 3*time.Second {
+				t.Fatalf("server=%v raw=%v: no deadline: %v after %v, want the data after 300ms", server, raw, err, el)
+			}
+		}
+	}
+}
+
+// A tunnel gets the client connection with the deadline asked for
+// armed, not an earlier one left armed.
+func TestCliConnRelease(t *testing.T) {
+	c, peer := lazyPair(t, false)
+	cc := c.(*cliConn)
+	cc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	cc.SetReadDeadline(time.Time{})
+	tc := cc.release()
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		peer.Write([]byte("x"))
+	}()
+	var b [1]byte
+	start := time.Now()
+	if _, err := tc.Read(b[:]); err != nil || time.Since(start) < 250*time.Millisecond {
+		t.Fatalf("released connection: %v after %v, want the data after 300ms", err, time.Since(start))
+	}
+}
