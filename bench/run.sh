@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of gohap and HAProxy 2.6 on the same machine, in
-# the same run: they alternate repetition by repetition, and the report
-# gives medians and the median of the per-repetition ratios gohap/HAProxy.
+# the same run: both run at once on their own ports, each load run goes to
+# one then the other back to back (the order swaps every repetition), and
+# the report gives medians and the median of the per-repetition ratios
+# gohap/HAProxy.
 #
-# The proxy under test is pinned alone to one core (PROXY_CPU); the load
-# generator and the upstream share the other (LOAD_CPU), so that neither
-# steals cycles from the proxy and its CPU time is its own.
+# The proxy under test is pinned to one core (PROXY_CPU), where the other,
+# idle, takes nothing; the load generator and the upstream share the other
+# core (LOAD_CPU), so that neither steals cycles from the proxy and its CPU
+# time is its own.
 #
 # Environment: REPS (5), DUR seconds per load run (3), TUNNELS (9000),
 # PROXY_CPU (0), LOAD_CPU (1), HAPROXY_BIN, SKIP_CHECK=1 to skip the
@@ -47,10 +50,10 @@ go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
 go build -o "$tmp/wshold" ./bench/wshold
 
-export BENCH_BIND=127.0.0.1:18900 BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902
-export BENCH_BODY_BIND=127.0.0.1:18903 BENCH_BODY=127.0.0.1:18904
-export BENCH_LOG_BIND=127.0.0.1:18905 BENCH_SYSLOG=127.0.0.1:18906 BENCH_RULES_BIND=127.0.0.1:18907
-for a in "$BENCH_BIND" "$BENCH_HTTP" "$BENCH_WS" "$BENCH_BODY_BIND" "$BENCH_BODY" "$BENCH_LOG_BIND" "$BENCH_RULES_BIND"; do
+export BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902 BENCH_BODY=127.0.0.1:18904 BENCH_SYSLOG=127.0.0.1:18906
+# Each proxy's frontends: HAProxy's on 189x0, gohap's on 189x0 + 10.
+declare -A PORTBASE=([haproxy]=18900 [gohap]=18910)
+for a in 127.0.0.1:{18900,18901,18902,18903,18904,18905,18906,18907,18910,18913,18915,18917}; do
   if (exec 3<>"/dev/tcp/${a%:*}/${a#*:}") 2>/dev/null; then
     echo "$a is already in use: stop what listens there first" >&2
     exit 1
@@ -70,23 +73,35 @@ wait_port() {
 wait_port "$BENCH_HTTP"
 wait_port "$BENCH_BODY"
 
-start_proxy() { # name -> sets PID
+# use NAME: the proxy the next load runs go to (PID and its frontends'
+# BENCH_BIND, BENCH_BODY_BIND, BENCH_LOG_BIND, BENCH_RULES_BIND).
+declare -A PIDOF
+use() {
+  local b=${PORTBASE[$1]}
+  PID=${PIDOF[$1]:-}
+  BENCH_BIND=127.0.0.1:$b BENCH_BODY_BIND=127.0.0.1:$((b + 3))
+  BENCH_LOG_BIND=127.0.0.1:$((b + 5)) BENCH_RULES_BIND=127.0.0.1:$((b + 7))
+}
+start_proxy() { # name -> PIDOF[name]
+  use "$1"
+  export BENCH_BIND BENCH_BODY_BIND BENCH_LOG_BIND BENCH_RULES_BIND
   case $1 in
     haproxy) "${pin_proxy[@]}" "$HAP" -db -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
     gohap) "${pin_proxy[@]}" "$tmp/gohap" run -f bench/proxy.cfg >"$tmp/$1.log" 2>&1 & ;;
   esac
-  PID=$!
-  pids+=("$PID")
+  PIDOF[$1]=$!
+  pids+=("$!")
   wait_port "$BENCH_BIND"
   wait_port "$BENCH_BODY_BIND"
   wait_port "$BENCH_LOG_BIND"
   wait_port "$BENCH_RULES_BIND"
-  kill -0 "$PID" 2>/dev/null || { cat "$tmp/$1.log" >&2; exit 1; }
+  kill -0 "${PIDOF[$1]}" 2>/dev/null || { cat "$tmp/$1.log" >&2; exit 1; }
 }
-stop_proxy() {
+stop_proxy() { # name
+  use "$1"
   kill "$PID" 2>/dev/null || true
   wait "$PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/18900") 2>/dev/null || return 0; sleep 0.05; done
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/${BENCH_BIND%:*}/${BENCH_BIND#*:}") 2>/dev/null || return 0; sleep 0.05; done
 }
 hz=$(getconf CLK_TCK)
 
@@ -131,18 +146,16 @@ syscalls_per_req() {
 # (bench/chunked.lua): up = chunked uploads, down = chunked responses,
 # mix = plain GET, up and down in turn. Any non-2xx answer (the upstream
 # checks every body's length and framing) or socket error is reported.
-chunked_runs() { # proxy rep
-  local m t0 t1 reqs rps
-  for m in "${ck_modes[@]}"; do
-    t0=$(cpu_ticks "$PID")
-    read -r reqs rps _ _ < <(CHUNKED=$m URL="http://$BENCH_BODY_BIND/" wrk_run 64 -s bench/chunked.lua)
-    t1=$(cpu_ticks "$PID")
-    M[ck_${m}_rps,$1,$2]=$rps
-    M[ck_${m}_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
-    if grep -E 'Non-2xx|Socket errors' "$tmp/wrk.out" >"$tmp/wrk.err"; then
-      echo "warning: $1 ck_$m: $(tr '\n' ' ' <"$tmp/wrk.err")" >&2
-    fi
-  done
+chunked_run() { # proxy rep, mode in CK_MODE
+  local m=$CK_MODE t0 t1 reqs rps
+  t0=$(cpu_ticks "$PID")
+  read -r reqs rps _ _ < <(CHUNKED=$m URL="http://$BENCH_BODY_BIND/" wrk_run 64 -s bench/chunked.lua)
+  t1=$(cpu_ticks "$PID")
+  M[ck_${m}_rps,$1,$2]=$rps
+  M[ck_${m}_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+  if grep -E 'Non-2xx|Socket errors' "$tmp/wrk.out" >"$tmp/wrk.err"; then
+    echo "warning: $1 ck_$m: $(tr '\n' ' ' <"$tmp/wrk.err")" >&2
+  fi
 }
 
 # close_runs PROXY REP: 64 connections, each request on a new client and
@@ -159,73 +172,92 @@ close_runs() {
   fi
 }
 
-for ((r = 1; r <= REPS; r++)); do
-  for p in haproxy gohap; do
-    start_proxy "$p"
-    if [ "${CLOSE:-0}" = 1 ]; then
-      wrk_run 64 -H "Connection: close" >/dev/null # warm-up
-      close_runs "$p" "$r"
-      stop_proxy
-      continue
-    fi
-    wrk_run 64 >/dev/null # warm-up
-    if [ "$UNPINNED" = 1 ]; then
-      t0=$(cpu_ticks "$PID")
-      read -r reqs rps p50 p99 < <(wrk_run 64)
-      t1=$(cpu_ticks "$PID")
-      M[ka64_rps,$p,$r]=$rps; M[p50_us,$p,$r]=$p50; M[p99_us,$p,$r]=$p99
-      M[cpu_ms_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
-      close_runs "$p" "$r"
-      stop_proxy
-      continue
-    fi
-    t0=$(cpu_ticks "$PID")
-    read -r reqs rps p50 p99 < <(wrk_run 64)
-    t1=$(cpu_ticks "$PID")
-    M[ka64_rps,$p,$r]=$rps; M[p50_us,$p,$r]=$p50; M[p99_us,$p,$r]=$p99
-    M[cpu_ms_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
-    # The same requests with an httplog line each to the syslog sink.
-    t0=$(cpu_ticks "$PID")
-    read -r reqs rps _ _ < <(URL="http://$BENCH_LOG_BIND/api/items?id=42" wrk_run 64)
-    t1=$(cpu_ticks "$PID")
-    M[log_rps,$p,$r]=$rps
-    M[log_cpu_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
-    # The same requests through 10 set-header rules, 2 redirects, a map.
-    t0=$(cpu_ticks "$PID")
-    read -r reqs rps _ _ < <(URL="http://$BENCH_RULES_BIND/api/items?id=42" wrk_run 64)
-    t1=$(cpu_ticks "$PID")
-    M[rules_rps,$p,$r]=$rps
-    M[rules_cpu_100k,$p,$r]=$(cpu_per_100k $((t1 - t0)) "$reqs")
-    if [ "${QUICK:-0}" = 1 ]; then
-      chunked_runs "$p" "$r"
-      stop_proxy
-      continue
-    fi
-    read -r _ rps _ _ < <(wrk_run 256)
-    M[ka256_rps,$p,$r]=$rps
-    close_runs "$p" "$r"
-    chunked_runs "$p" "$r"
-    if command -v strace >/dev/null; then
-      M[syscalls_req,$p,$r]=$(syscalls_per_req 64)
-      for m in "${ck_modes[@]}"; do
-        M[ck_${m}_sysc_req,$p,$r]=$(CHUNKED=$m URL="http://$BENCH_BODY_BIND/" syscalls_per_req 64 -s bench/chunked.lua)
-      done
-    fi
-    # Idle WebSocket tunnels: RSS growth per tunnel once all are open.
-    sleep 0.5
-    before=$(rss_kib "$PID")
-    "${pin_load[@]}" "$tmp/wshold" -addr "$BENCH_BIND" -n "$TUNNELS" >"$tmp/wshold.out" 2>&1 &
-    hold=$!
-    pids+=("$hold")
-    for _ in $(seq 1 1200); do grep -q ready "$tmp/wshold.out" 2>/dev/null && break; sleep 0.1; done
-    sleep 1
-    after=$(rss_kib "$PID")
-    opened=$(awk '/ready/ {print $2}' "$tmp/wshold.out")
-    M[rss_kib_tunnel,$p,$r]=$(awk -v a="$after" -v b="$before" -v n="${opened:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n : 0) }')
-    kill "$hold" 2>/dev/null || true
-    wait "$hold" 2>/dev/null || true
-    stop_proxy
+# each RUN: the scenario RUN (a function taking the proxy and the
+# repetition) for both proxies back to back, in the repetition's order.
+each() {
+  local p
+  for p in "${order[@]}"; do
+    use "$p"
+    "$1" "$p" "$r"
   done
+}
+ka64() {
+  local t0 t1 reqs rps p50 p99
+  t0=$(cpu_ticks "$PID")
+  read -r reqs rps p50 p99 < <(wrk_run 64)
+  t1=$(cpu_ticks "$PID")
+  M[ka64_rps,$1,$2]=$rps; M[p50_us,$1,$2]=$p50; M[p99_us,$1,$2]=$p99
+  M[cpu_ms_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+}
+# logged: the same requests with an httplog line each to the syslog sink;
+# rules: through 10 set-header rules, 2 redirects, a map.
+logged() { cpu_run log "$1" "$2" "http://$BENCH_LOG_BIND/api/items?id=42"; }
+rules() { cpu_run rules "$1" "$2" "http://$BENCH_RULES_BIND/api/items?id=42"; }
+cpu_run() { # metric proxy rep url
+  local t0 t1 reqs rps
+  t0=$(cpu_ticks "$PID")
+  read -r reqs rps _ _ < <(URL="$4" wrk_run 64)
+  t1=$(cpu_ticks "$PID")
+  M[$1_rps,$2,$3]=$rps
+  M[$1_cpu_100k,$2,$3]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+}
+ka256() { local rps; read -r _ rps _ _ < <(wrk_run 256); M[ka256_rps,$1,$2]=$rps; }
+syscalls() {
+  local m
+  M[syscalls_req,$1,$2]=$(syscalls_per_req 64)
+  for m in "${ck_modes[@]}"; do
+    M[ck_${m}_sysc_req,$1,$2]=$(CHUNKED=$m URL="http://$BENCH_BODY_BIND/" syscalls_per_req 64 -s bench/chunked.lua)
+  done
+}
+# Idle WebSocket tunnels: RSS growth per tunnel once all are open.
+tunnels() {
+  local before after hold opened
+  sleep 0.5
+  before=$(rss_kib "$PID")
+  "${pin_load[@]}" "$tmp/wshold" -addr "$BENCH_BIND" -n "$TUNNELS" >"$tmp/wshold.out" 2>&1 &
+  hold=$!
+  pids+=("$hold")
+  for _ in $(seq 1 1200); do grep -q ready "$tmp/wshold.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  after=$(rss_kib "$PID")
+  opened=$(awk '/ready/ {print $2}' "$tmp/wshold.out")
+  M[rss_kib_tunnel,$1,$2]=$(awk -v a="$after" -v b="$before" -v n="${opened:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n : 0) }')
+  kill "$hold" 2>/dev/null || true
+  wait "$hold" 2>/dev/null || true
+}
+warm() { wrk_run 64 >/dev/null; }
+warm_close() { wrk_run 64 -H "Connection: close" >/dev/null; }
+
+for ((r = 1; r <= REPS; r++)); do
+  if ((r % 2)); then order=(haproxy gohap); else order=(gohap haproxy); fi
+  start_proxy haproxy
+  start_proxy gohap
+  if [ "${CLOSE:-0}" = 1 ]; then
+    each warm_close
+    each close_runs
+  elif [ "$UNPINNED" = 1 ]; then
+    each warm
+    each ka64
+    each close_runs
+  else
+    each warm
+    each ka64
+    each logged
+    each rules
+    if [ "${QUICK:-0}" != 1 ]; then
+      each ka256
+      each close_runs
+    fi
+    for m in "${ck_modes[@]}"; do
+      CK_MODE=$m each chunked_run
+    done
+    if [ "${QUICK:-0}" != 1 ]; then
+      command -v strace >/dev/null && each syscalls
+      each tunnels
+    fi
+  fi
+  stop_proxy haproxy
+  stop_proxy gohap
   echo "repetition $r/$REPS done" >&2
 done
 

@@ -489,15 +489,18 @@ func (s *session) putOutBuf() {
 
 // shedBuffers gives the buffers of a session waiting, empty, for its
 // client's next request back to the pool, as HAProxy frees empty
-// buffers: an idle TLS connection or HTTP/2 stream then holds none.
-// Plain sockets keep theirs: their wait follows each answer, where the
-// pool's round trip would cost every request.
+// buffers: an idle connection or HTTP/2 stream then holds none. The
+// pool's round trip per request is repaid: the next request is read into
+// a buffer just used, still in the CPU's cache, not into the session's
+// own, cold after the other sessions' requests.
 func (s *session) shedBuffers() {
 	cl := &s.cl
-	if cl.m == nil || cl.w != 0 || s.clBuf == nil {
+	if cl.w != 0 || s.clBuf == nil {
 		return
 	}
-	cl.m.want = nil
+	if cl.m != nil {
+		cl.m.want = nil
+	}
 	s.fe.pool.put(s.clBuf)
 	s.clBuf, cl.buf, cl.r = nil, nil, 0
 	s.putOutBuf()
