@@ -626,8 +626,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		if r.edit == edSetHeader || r.edit == edAddHeader {
 			delta := 8 + len(r.name) + len(val)
 			if r.edit == edSetHeader {
-				for _, h := range ed.hdrs {
-					if r.nameMatches(h[0]) {
+				for i := range ed.hdrs {
+					h := &ed.hdrs[i]
+					if (r.match != matchStr || len(h[0]) == len(r.name)) && r.nameMatches(h[0]) {
 						delta -= 8 + len(h[0]) + len(h[1])
 						found = true
 					}
