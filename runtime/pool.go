@@ -5,6 +5,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/gohap/gohap/backend"
 	"golang.org/x/sys/unix"
@@ -125,7 +126,23 @@ type pooledConn struct {
 	safe bool
 	// private: a session's own connection (session.svPrivate).
 	private bool
+	// idleAt is when put took it (monoNow).
+	idleAt int64
 }
+
+// freshIdle is how long a connection back in the pool is taken again
+// without asking the kernel whether the server closed it. HAProxy learns
+// of such a close from its poller, between two of its loops; a peek per
+// reuse costs a system call per request under HTTP/2 load, for a window
+// that short. A close that falls in it makes the request meet a closed
+// connection, which is sent again on a new one when it can be (redial).
+const freshIdle = int64(time.Millisecond)
+
+// monoBase is the origin of monoNow.
+var monoBase = time.Now()
+
+// monoNow reads the monotonic clock only, in nanoseconds.
+func monoNow() int64 { return int64(time.Since(monoBase)) }
 
 // put adds an idle connection, or closes it: when the pool is closed,
 // when srv has its pool-max-conn idle ones, or when HAProxy would not
@@ -151,6 +168,7 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 		resetClose(pc.c)
 		return
 	}
+	pc.idleAt = monoNow()
 	st.list = append(st.list, pc)
 	if pc.safe {
 		st.safe++
@@ -234,7 +252,7 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKe
 		}
 		st.remove(i)
 		p.n--
-		if alive(pc.rc) {
+		if monoNow()-pc.idleAt < freshIdle || pc.alive() {
 			return pc, true
 		}
 		pc.c.Close()
@@ -245,13 +263,19 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKe
 // alive peeks at an idle connection: anything to read, an end or an
 // error means the server closed it or broke the exchange.
 func alive(rc syscall.RawConn) bool {
-	ok := false
+	var e syscall.Errno
+	rc.Control(func(fd uintptr) { e = peek(fd) })
+	return e == unix.EAGAIN
+}
+
+// alive is alive on an idle connection.
+func (pc *pooledConn) alive() bool { return alive(pc.rc) }
+
+// peek reads a byte of fd without taking it or waiting.
+func peek(fd uintptr) syscall.Errno {
 	var b [1]byte
-	rc.Control(func(fd uintptr) {
-		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		ok = err == unix.EAGAIN
-	})
-	return ok
+	_, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	return e
 }
 
 // purge closes, oldest first, half of the idle connections each server

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/gohap/gohap/backend"
 	"net"
 	"net/netip"
 	"testing"
@@ -126,5 +127,48 @@ func TestCliConnRelease(t *testing.T) {
 	start := time.Now()
 	if _, err := tc.Read(b[:]); err != nil || time.Since(start) < 250*time.Millisecond {
 		t.Fatalf("released connection: %v after %v, want the data after 300ms", err, time.Since(start))
+	}
+}
+
+// A connection back in the pool for less than freshIdle is taken without
+// a peek; after that, one the server closed is found closed and dropped.
+func TestPoolFreshIdle(t *testing.T) {
+	var p idlePool
+	srv := &backend.Server{Name: "s"}
+	take := func() bool {
+		pc, ok := p.take(srv, false, nil, connKey{})
+		if ok {
+			pc.c.Close()
+		}
+		return ok
+	}
+	put := func() net.Conn {
+		c, peer := lazyPair(t, true)
+		rc, _ := c.SyscallConn()
+		p.put(srv, pooledConn{c: c, rc: rc})
+		return peer
+	}
+	// Closed by the server, taken at once: not asked.
+	peer := put()
+	peer.Close()
+	time.Sleep(50 * time.Millisecond)
+	p.mu.Lock()
+	p.conns[srv].list[0].idleAt = monoNow()
+	p.mu.Unlock()
+	if !take() {
+		t.Fatal("a connection just back in the pool was peeked at")
+	}
+	// Closed by the server, taken later: found closed.
+	peer = put()
+	peer.Close()
+	time.Sleep(50 * time.Millisecond)
+	if take() {
+		t.Fatal("a connection the server closed was taken")
+	}
+	// Open, taken later: taken.
+	put()
+	time.Sleep(5 * time.Millisecond)
+	if !take() {
+		t.Fatal("an open idle connection was dropped")
 	}
 }
