@@ -1,11 +1,12 @@
 package runtime
 
 import (
-	"github.com/gohap/gohap/backend"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/backend"
 )
 
 // lazyPair is a connected loopback pair: the client end as the engine
