@@ -380,7 +380,7 @@ func (s *session) drainRequestBody() bool {
 			}
 		}
 	case h1.BodyChunked:
-		co := &s.co
+		co := s.chunks()
 		co.cs = chunkScanner{}
 		for co.cs.st != chTrailer {
 			for cl.r < cl.w && co.cs.st != chTrailer {

@@ -157,7 +157,7 @@ func (s *session) relayCompressed(body h1.BodyKind) error {
 // compressBody is relayCompressed's loop; zb is its output buffer,
 // returned as last used.
 func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) ([]byte, error) {
-	src, dst, co, g := &s.sv, &s.cl, &s.co, s.e.g.comp
+	src, dst, co, g := &s.sv, &s.cl, s.chunks(), s.e.g.comp
 	co.cs = chunkScanner{}
 	co.iov[0] = nil
 	remain := s.rsp.Length

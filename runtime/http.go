@@ -60,7 +60,6 @@ type session struct {
 	// shared pool. preferLast is then set for the session's later
 	// requests (SESS_FL_PREFER_LAST).
 	svPrivate, preferLast bool
-	idleArr               [5]idleConn // HAProxy's default max-session-srv-conns
 	svBuf                 *[]byte
 	// clBuf and outBuf are the pool buffers under cl.buf and out;
 	// svShed: shedBuffers gave svBuf back.
@@ -124,7 +123,7 @@ type session struct {
 	// perr is the request head's parse error, found while reading it.
 	perr error
 	// co is the chunked re-framing state of the body in progress.
-	co chunkOut
+	co *chunkOut
 	// bodyDone says the request body was read whole.
 	bodyDone bool
 	// chunkedWhole says a chunked request body is buffered up to its
@@ -286,7 +285,6 @@ func newSession(e *Engine, l *listener, c netConn) *session {
 	if tc, ok := c.(*net.TCPConn); ok && s.cc.init(tc) == nil {
 		s.cl.c = &s.cc
 	}
-	s.idleConns = s.idleArr[:0]
 	if _, mem := c.(*memConn); e.order != nil && !mem {
 		s.turn = make(chan struct{}, 1)
 		s.cl.order, s.cl.sess = e.order, s
@@ -811,6 +809,11 @@ func (s *session) park() {
 		s.mu.Unlock()
 		s.resetServer()
 		return
+	}
+	if s.idleConns == nil {
+		// HAProxy's default max-session-srv-conns; most sessions keep
+		// none.
+		s.idleConns = make([]idleConn, 0, 5)
 	}
 	s.idleConns = append(s.idleConns, idleConn{s.svSrv, s.svBe, s.sv.c, s.sv.rc, s.svKey, s.svUses, s.svPrivate})
 	s.mu.Unlock()
@@ -2236,7 +2239,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
 				if s.rsp.Body == h1.BodyChunked && sv.w > hl {
-					if _, err := checkChunked(sv.buf[hl:sv.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+					if _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
 						return 0, 502, false
 					}
 				}
@@ -2360,7 +2363,7 @@ func (s *session) parse(hl int) bool {
 	// server is chosen, as HAProxy's parser sees it first.
 	s.chunkedWhole = false
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		whole, err := checkChunked(cl.buf[cl.r:cl.w], &s.co.tm, s.fe.maxHdr, s.fe.bufSize)
+		whole, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
 		if err != nil {
 			s.refuse(400, s.fe.Errors.raw(400))
 			return false
@@ -2714,7 +2717,7 @@ func (s *session) serveTxn(hl int) bool {
 		case req.Body == h1.BodyChunked && s.chunkedWhole && !expect:
 			// The head and the re-framed body in one write, inside the
 			// server's readiness wait, as HAProxy sends them.
-			if err = copyChunked(cl, sv, &s.co, s.fe.maxHdr, s.fe.bufSize, out, true); err == nil {
+			if err = copyChunked(cl, sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, out, true); err == nil {
 				bodyDone, s.bodyDone, noReplay = true, true, true
 			}
 		case whole:
@@ -2985,7 +2988,7 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 		return false
 	}
-	if clientHead && !isHead && skipBody(sv, rsp, &s.co, s.fe.maxHdr, s.fe.bufSize) != nil {
+	if clientHead && !isHead && skipBody(sv, rsp, s.chunks(), s.fe.maxHdr, s.fe.bufSize) != nil {
 		s.closeServer()
 	}
 	if body == h1.BodyNone && s.h2Stream {
@@ -3007,7 +3010,7 @@ func (s *session) serveTxn(hl int) bool {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
-		berr = copyChunked(sv, cl, &s.co, s.fe.maxHdr, s.fe.bufSize, out, false)
+		berr = copyChunked(sv, cl, s.chunks(), s.fe.maxHdr, s.fe.bufSize, out, false)
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
@@ -3060,7 +3063,7 @@ func (s *session) sendBody(be *Backend) error {
 		s.reqLeft = s.req.Length
 		err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
 	case h1.BodyChunked:
-		err = copyChunked(&s.cl, &s.sv, &s.co, s.fe.maxHdr, s.fe.bufSize, nil, false)
+		err = copyChunked(&s.cl, &s.sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, nil, false)
 	}
 	if w != nil {
 		s.cl.stop = nil
@@ -3072,7 +3075,7 @@ func (s *session) sendBody(be *Backend) error {
 		if err != nil {
 			// The copy goes on after the answer (finishBody); the
 			// answer's own re-framing needs the scanner meanwhile.
-			s.reqCS = s.co.cs
+			s.reqCS = s.chunks().cs
 			return errServerEarly
 		}
 		// The body was whole anyway: the client's reads go on.
@@ -3113,14 +3116,14 @@ func (s *session) finishBody(toServer bool) bool {
 	s.cl.c.SetReadDeadline(time.Time{})
 	s.sv.discard = !toServer || s.sv.c == nil
 	defer func() { s.sv.discard = false }()
-	s.co.cs = s.reqCS
+	s.chunks().cs = s.reqCS
 	for {
 		var err error
 		switch s.req.Body {
 		case h1.BodyLength:
 			err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
 		case h1.BodyChunked:
-			err = s.co.copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)
+			err = s.chunks().copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)
 		}
 		var b *bodyErr
 		if err != nil && errors.As(err, &b) && !b.src && !s.sv.discard {
@@ -3353,4 +3356,13 @@ func (s *session) runTCP() {
 		toServer = nil
 	}
 	s.handOff(c, cfg, be, srv, toServer, toClient)
+}
+
+// chunks is the session's chunk re-framing state, made on first use:
+// most sessions see no chunked body.
+func (s *session) chunks() *chunkOut {
+	if s.co == nil {
+		s.co = new(chunkOut)
+	}
+	return s.co
 }

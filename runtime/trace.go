@@ -586,7 +586,7 @@ func (c *traceChan) framing(x []byte) bool {
 		return false
 	}
 	p := uintptr(unsafe.Pointer(&x[0]))
-	co := &c.t.s.co
+	co := c.t.s.chunks()
 	in := func(b []byte) bool {
 		if cap(b) == 0 {
 			return false
