@@ -281,16 +281,6 @@ func (s *side) rawWritev(fd uintptr) bool {
 		var e unix.Errno
 		if len(s.wv) == 1 {
 			r, e = sendOne(fd, s.wv[0])
-		} else if t := gatherLen(s.wv); t <= memCoalesce {
-			// Small slices go out copied into one: the kernel's
-			// per-segment cost on a gathered send is above a copy's.
-			buf := coalescePool.Get().(*[memCoalesce]byte)
-			k := 0
-			for _, b := range s.wv {
-				k += copy(buf[k:], b)
-			}
-			r, e = sendOne(fd, buf[:k])
-			coalescePool.Put(buf)
 		} else {
 			n := 0
 			for _, b := range s.wv {

@@ -1628,18 +1628,6 @@ func sendOne(fd uintptr, b []byte) (int, unix.Errno) {
 	return int(r), 0
 }
 
-// gatherLen is the byte count of b, stopping once it exceeds memCoalesce.
-func gatherLen(b [][]byte) int {
-	t := 0
-	for _, x := range b {
-		t += len(x)
-		if t > memCoalesce {
-			break
-		}
-	}
-	return t
-}
-
 func sendIov(fd uintptr, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
 	msg.Iov = &iov[0]
 	msg.SetIovlen(len(iov))
