@@ -63,6 +63,13 @@ frontend f
     external-check path /usr/bin:/bin
     external-check command %s
 `, sock, global, fe, sec, script), fe)
+		// The stats socket may be bound after the listener the start
+		// waited for.
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(sock); err == nil {
+				break
+			}
+		}
 		var out []string
 		for _, phase := range []struct{ code, want string }{{"0", "PROCOK"}, {"3", "PROCERR"}, {"sleep", "PROCTOUT"}, {"0", "PROCOK"}} {
 			os.WriteFile(filepath.Join(dir, "code"), []byte(phase.code), 0o644)
