@@ -108,6 +108,22 @@ func TestLazyReadDeadline(t *testing.T) {
 			if el := time.Since(start); err != nil || el < 250*time.Millisecond || el > 3*time.Second {
 				t.Fatalf("server=%v raw=%v: no deadline: %v after %v, want the data after 300ms", server, raw, err, el)
 			}
+
+			// Data that waits is read once even when the deadline asked
+			// for passed while an earlier one, already fired, was kept:
+			// as a read right after asking would have found it.
+			peer.Write([]byte("y"))
+			c.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+			time.Sleep(30 * time.Millisecond)
+			c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			time.Sleep(10 * time.Millisecond)
+			if err := readOnce(c, raw); err != nil {
+				t.Fatalf("server=%v raw=%v: waiting data after a kept deadline: %v", server, raw, err)
+			}
+			// Nothing waits: the deadline asked for holds.
+			if err := readOnce(c, raw); !isTimeout(err) {
+				t.Fatalf("server=%v raw=%v: no data after a passed deadline: %v, want a timeout", server, raw, err)
+			}
 		}
 	}
 }

@@ -70,15 +70,21 @@ func (d *readDL) set(f deadliner, t time.Time) error {
 // early reports, after a read failed on its deadline, whether the
 // deadline that fired came before the one asked for, which it then
 // arms: the read is to be tried again.
-func (d *readDL) early(f deadliner) bool {
+//
+// When the deadline that fired was an earlier one and the one asked for
+// has passed too, once is set instead: the read is to be tried once
+// without waiting, as a read right after the deadline was asked for
+// would have been, before its timer fired.
+func (d *readDL) early(f deadliner) (retry, once bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.armed.Equal(d.want) || !d.want.IsZero() && !time.Now().Before(d.want) {
-		return false
+	if d.armed.Equal(d.want) {
+		return false, false
 	}
+	passed := !d.want.IsZero() && !time.Now().Before(d.want)
 	d.armed = d.want
 	f.SetReadDeadline(d.want)
-	return true
+	return !passed, passed
 }
 
 // settle arms the deadline asked for if another is armed, for a reader
@@ -105,17 +111,43 @@ func (r *lazyRaw) Write(fn func(fd uintptr) bool) error { return r.rc.Write(fn) 
 func (r *lazyRaw) Read(fn func(fd uintptr) bool) error {
 	for {
 		err := r.rc.Read(fn)
-		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !r.dl.early(r.f) {
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		retry, once := r.dl.early(r.f)
+		if once {
+			done := false
+			r.rc.Control(func(fd uintptr) { done = fn(fd) })
+			if done {
+				return nil
+			}
+		}
+		if !retry {
 			return err
 		}
 	}
 }
 
-// lazyRead is a Read under a readDL.
-func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, b []byte) (int, error) {
+// lazyRead is a Read under a readDL; rc reads once without waiting.
+func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, rc syscall.RawConn, b []byte) (int, error) {
 	for {
 		n, err := read(b)
-		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !dl.early(f) {
+		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		retry, once := dl.early(f)
+		if once {
+			var rerr error
+			n := 0
+			rc.Control(func(fd uintptr) { n, rerr = rawRead(int(fd), b) })
+			if rerr == nil {
+				if n == 0 && len(b) > 0 {
+					return 0, io.EOF
+				}
+				return n, nil
+			}
+		}
+		if !retry {
 			return n, err
 		}
 	}
@@ -142,7 +174,9 @@ func (c *cliConn) release() *net.TCPConn {
 	return c.TCPConn
 }
 
-func (c *cliConn) Read(b []byte) (int, error) { return lazyRead(c.TCPConn.Read, &c.dl, c.TCPConn, b) }
+func (c *cliConn) Read(b []byte) (int, error) {
+	return lazyRead(c.TCPConn.Read, &c.dl, c.TCPConn, c.raw.rc, b)
+}
 func (c *cliConn) SetDeadline(t time.Time) error {
 	if err := c.TCPConn.SetWriteDeadline(t); err != nil {
 		return err
@@ -298,7 +332,7 @@ func dialErr(ap netip.AddrPort, err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 }
 
-func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.f.Read, &c.dl, c.f, b) }
+func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.f.Read, &c.dl, c.f, c.rc, b) }
 
 func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
 func (c *sockConn) Close() error {
