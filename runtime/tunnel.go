@@ -461,6 +461,22 @@ func (t *tunnel) expiry() (wait time.Duration, any bool, expired int) {
 // both ways at once, the server gets a reset and the client a FIN.
 func (t *tunnel) schedule() {
 	wait, any, expired := t.expiry()
+	var recheck time.Duration
+	if expired != 0 {
+		expired, recheck = t.unread(expired)
+	}
+	defer func() {
+		// A side spared for what it has to read is looked at again.
+		if recheck > 0 && (!any || recheck < wait) && !t.closed.Load() {
+			t.timerMu.Lock()
+			defer t.timerMu.Unlock()
+			if t.timer == nil {
+				t.timer = time.AfterFunc(recheck, t.schedule)
+			} else {
+				t.timer.Reset(recheck)
+			}
+		}
+	}()
 	if expired != 0 {
 		// HAProxy looks at the request side first.
 		side := uint32(1)
@@ -503,6 +519,28 @@ func (t *tunnel) schedule() {
 	} else {
 		t.timer.Reset(wait)
 	}
+}
+
+// unread clears from expired the sides whose socket has bytes, or its
+// end, waiting to be read: HAProxy handles what arrived before it looks
+// at its timeouts, and a side blocked on a full destination is not
+// reading. It returns what is left of expired and when to look again.
+func (t *tunnel) unread(expired int) (int, time.Duration) {
+	var recheck time.Duration
+	for i, pp := range t.pipes {
+		if expired&(1<<i) == 0 || pp == nil || pp.mem || pp.rc == nil {
+			continue
+		}
+		var e syscall.Errno
+		if pp.rc.Control(func(fd uintptr) { e = peek(fd) }) != nil || e == unix.EAGAIN {
+			continue
+		}
+		expired &^= 1 << i
+		if d := t.readTimeout(pp.fromClient); recheck == 0 || d < recheck {
+			recheck = max(d, time.Millisecond)
+		}
+	}
+	return expired, recheck
 }
 
 // abort closes both connections, with a reset towards the client as
