@@ -502,7 +502,7 @@ func (p *idlePool) liveConns(srv *backend.Server) int {
 		return 0
 	}
 	for i := len(st.list) - 1; i >= 0; i-- {
-		if !st.list[i].alive() {
+		if !alive(st.list[i].rc) {
 			st.remove(i).c.Close()
 			p.n--
 		}

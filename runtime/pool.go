@@ -252,7 +252,7 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKe
 		}
 		st.remove(i)
 		p.n--
-		if monoNow()-pc.idleAt < freshIdle || pc.alive() {
+		if monoNow()-pc.idleAt < freshIdle || alive(pc.rc) {
 			return pc, true
 		}
 		pc.c.Close()
@@ -267,9 +267,6 @@ func alive(rc syscall.RawConn) bool {
 	rc.Control(func(fd uintptr) { e = peek(fd) })
 	return e == unix.EAGAIN
 }
-
-// alive is alive on an idle connection.
-func (pc *pooledConn) alive() bool { return alive(pc.rc) }
 
 // peek reads a byte of fd without taking it or waiting.
 func peek(fd uintptr) syscall.Errno {

@@ -138,7 +138,6 @@ func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, rc syscal
 		retry, once := dl.early(f)
 		if once {
 			var rerr error
-			n := 0
 			rc.Control(func(fd uintptr) { n, rerr = rawRead(int(fd), b) })
 			if rerr == nil {
 				if n == 0 && len(b) > 0 {
@@ -146,6 +145,7 @@ func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, rc syscal
 				}
 				return n, nil
 			}
+			n = 0
 		}
 		if !retry {
 			return n, err

@@ -465,18 +465,6 @@ func (t *tunnel) schedule() {
 	if expired != 0 {
 		expired, recheck = t.unread(expired)
 	}
-	defer func() {
-		// A side spared for what it has to read is looked at again.
-		if recheck > 0 && (!any || recheck < wait) && !t.closed.Load() {
-			t.timerMu.Lock()
-			defer t.timerMu.Unlock()
-			if t.timer == nil {
-				t.timer = time.AfterFunc(recheck, t.schedule)
-			} else {
-				t.timer.Reset(recheck)
-			}
-		}
-	}()
 	if expired != 0 {
 		// HAProxy looks at the request side first.
 		side := uint32(1)
@@ -505,6 +493,10 @@ func (t *tunnel) schedule() {
 			}
 		}
 		wait, any, _ = t.expiry()
+	}
+	if recheck > 0 && (!any || recheck < wait) {
+		// A side spared for what it has to read is looked at again.
+		wait, any = recheck, true
 	}
 	if !any {
 		return
