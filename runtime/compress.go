@@ -212,11 +212,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 			if len(zb) > 0 {
 				out = co.frame(append(co.iov[:2], zb), len(zb))
 			}
-			out = append(out, lastChunk)
-			if tl != nil {
-				out = append(out, tl)
-			}
-			if err := dst.sendv(append(out, crlf)); err != nil {
+			if err := dst.sendv(endChunks(out, len(zb) > 0, tl)); err != nil {
 				return zb, &bodyErr{err: err}
 			}
 			return zb, nil

@@ -153,6 +153,13 @@ var diffCases = []diffCase{
 	{"redispatch-2", 1, req("GET /redisp HTTP/1.1", "Host: a"), []string{"GET"}},
 	{"redispatch-3", 1, req("GET /redisp HTTP/1.1", "Host: a"), []string{"GET"}},
 	{"originalto", 1, req("GET /b2 HTTP/1.1", "Host: a"), []string{"GET"}},
+	// Chunked requests buffered to their end, trailers included, are
+	// served as they come, pipelined ones after them.
+	{"pipelined-chunked-trailers", 0, "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nX-Sum: 1\r\nx-folded: a\r\n b\r\n\r\n" +
+		req("GET /2 HTTP/1.1", "Host: a") +
+		"POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0000A\r\n0123456789\r\n0\r\n\r\n", []string{"POST", "GET", "POST"}},
+	{"chunked-server-down", 0, "POST /down HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + req("GET / HTTP/1.1", "Host: a"), []string{"POST", "GET"}},
+	{"chunked-redispatch", 1, "POST /redisp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", []string{"POST"}},
 }
 
 func TestDifferentialHTTP(t *testing.T) {

@@ -129,6 +129,8 @@ type session struct {
 	// chunkedWhole says a chunked request body is buffered up to its
 	// trailers: it goes out with the head once they are whole.
 	chunkedWhole bool
+	// chunkedDone says it is buffered to the end of its trailers.
+	chunkedDone bool
 	// linger asks for a lingering close (see refuse).
 	linger bool
 	out    []byte
@@ -1465,6 +1467,10 @@ func (s *session) simple() bool {
 		return true
 	case req.Body == h1.BodyLength:
 		return int64(s.cl.w-s.cl.r) >= req.Length
+	case req.Body == h1.BodyChunked:
+		// Buffered to the end of its trailers: forwarding it reads
+		// nothing more of the client.
+		return s.chunkedDone
 	}
 	return false
 }
@@ -2227,7 +2233,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
 				if s.rsp.Body == h1.BodyChunked && sv.w > hl {
-					if _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+					if _, _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
 						return 0, 502, false
 					}
 				}
@@ -2349,14 +2355,14 @@ func (s *session) parse(hl int) bool {
 	}
 	// A malformed chunked body that is already here is refused before a
 	// server is chosen, as HAProxy's parser sees it first.
-	s.chunkedWhole = false
+	s.chunkedWhole, s.chunkedDone = false, false
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		whole, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
+		whole, done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
 		if err != nil {
 			s.refuse(400, s.fe.Errors.raw(400))
 			return false
 		}
-		s.chunkedWhole = whole
+		s.chunkedWhole, s.chunkedDone = whole, done
 	}
 	return true
 }

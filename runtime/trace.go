@@ -523,7 +523,7 @@ func (c *traceChan) send(s *side, b [][]byte, await bool) error {
 	h := c.head
 	for _, x := range b {
 		total += len(x)
-		if len(x) > 0 && &x[0] == &lastChunk[0] {
+		if len(x) > 0 && (&x[0] == &lastChunk[0] || &x[len(x)-1] == &endData[len(endData)-1]) {
 			// The chunked message ends here: HTX's end-of-trailers
 			// block, one byte, goes with this payload.
 			eot = 1
@@ -594,7 +594,7 @@ func (c *traceChan) framing(x []byte) bool {
 		b = b[:cap(b)]
 		return p >= uintptr(unsafe.Pointer(&b[0])) && p <= uintptr(unsafe.Pointer(&b[len(b)-1]))
 	}
-	return &x[0] == &crlf[0] || &x[0] == &lastChunk[0] || in(co.hdr[:]) || in(co.tbuf)
+	return &x[0] == &crlf[0] || &x[0] == &lastChunk[0] || in(endData) || in(co.hdr[:]) || in(co.tbuf)
 }
 
 // wireLen is how many bytes of b hold its first h bytes (the head) and
