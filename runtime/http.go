@@ -280,10 +280,14 @@ type session struct {
 	// and headAtW the bytes buffered with that read.
 	headAt  time.Time
 	headAtW int
+	// The header tables of req and rsp, while they hold a usual head:
+	// a new connection's messages then allocate nothing.
+	reqHdrs, rspHdrs [12]h1.Header
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
 	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}, rawFD: -1}
+	s.req.Headers, s.rsp.Headers = s.reqHdrs[:0], s.rspHdrs[:0]
 	if tc, ok := c.(*net.TCPConn); ok && s.cc.init(tc) == nil {
 		s.cl.c = &s.cc
 	}
@@ -2711,7 +2715,14 @@ func (s *session) serveTxn(hl int) bool {
 		case req.Body == h1.BodyChunked && s.chunkedWhole && !expect:
 			// The head and the re-framed body in one write, inside the
 			// server's readiness wait, as HAProxy sends them.
-			if err = copyChunked(cl, sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, out, true); err == nil {
+			if s.track && s.chunkedDone {
+				// All buffered: as for a whole body, nothing waits
+				// between the connection and the write.
+				sv.clock = s.lt.connect
+			}
+			err = copyChunked(cl, sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, out, true)
+			sv.clock = time.Time{}
+			if err == nil {
 				bodyDone, s.bodyDone, noReplay = true, true, true
 			}
 		case whole:
