@@ -324,6 +324,10 @@ func ruleFormat(text string, ctx *acl.Context) (*logging.Format, error) {
 type msgEdit struct {
 	first [3][]byte
 	hdrs  [][2][]byte
+	// names has the bit nameBit(n) of each name n in hdrs set (and of
+	// some that went): a set-header whose name's bit is clear has no
+	// occurrence to look for.
+	names uint64
 	// loaded says first and hdrs hold the head; dirty that they were
 	// edited since it was written; emptied that a set-status to a
 	// bodiless status dropped the length headers.
@@ -337,10 +341,22 @@ func (m *msgEdit) load(head []byte, msg *h1.Msg, request bool) {
 	} else {
 		m.first = [3][]byte{msg.Version.Of(head), msg.Code.Of(head), msg.Reason.Of(head)}
 	}
-	m.hdrs = m.hdrs[:0]
+	m.hdrs, m.names = m.hdrs[:0], 0
 	for _, h := range msg.Headers {
-		m.hdrs = append(m.hdrs, [2][]byte{h.Name.Of(head), h.Out(head)})
+		n := h.Name.Of(head)
+		m.hdrs = append(m.hdrs, [2][]byte{n, h.Out(head)})
+		m.names |= nameBit(n)
 	}
+}
+
+// nameBit is a header name's bit in msgEdit.names, from its length and
+// its last byte, case folded: names that differ there, as rules' names
+// often do, fall on different bits.
+func nameBit(n []byte) uint64 {
+	if len(n) == 0 {
+		return 1
+	}
+	return 1 << ((uint(len(n))*7 + uint(n[len(n)-1]|0x20)) & 63)
 }
 
 // cost is htxCost of the edited head.
@@ -622,10 +638,10 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		}
 		// found says set-header has occurrences to drop (del-header
 		// always looks).
-		found := r.edit == edDelHeader
+		found := r.edit == edDelHeader && (r.match != matchStr || ed.names&nameBit(r.name) != 0)
 		if r.edit == edSetHeader || r.edit == edAddHeader {
 			delta := 8 + len(r.name) + len(val)
-			if r.edit == edSetHeader {
+			if r.edit == edSetHeader && (r.match != matchStr || ed.names&nameBit(r.name) != 0) {
 				for i := range ed.hdrs {
 					h := &ed.hdrs[i]
 					if (r.match != matchStr || len(h[0]) == len(r.name)) && r.nameMatches(h[0]) {
@@ -655,9 +671,11 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			}
 			if r.edit == edSetHeader {
 				ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
+				ed.names |= nameBit(r.name)
 			}
 		case edAddHeader:
 			ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
+			ed.names |= nameBit(r.name)
 		case edReplaceHeader, edReplaceValue:
 			for j, h := range ed.hdrs {
 				if !bytes.EqualFold(h[0], r.name) {

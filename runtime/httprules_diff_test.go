@@ -40,6 +40,13 @@ func TestHTTPRulesDifferential(t *testing.T) {
  http-request redirect prefix https://example.com drop-query if { path_beg /moved }
  http-request redirect scheme https if { path /secure }
  http-request set-header x-forwarded-proto http
+ http-request add-header X-DUP one if { path /dup }
+ http-request add-header x-dup two if { path /dup }
+ http-request set-header X-DUP three if { path /dup }
+ http-request set-header x-client-case w if { path /dup }
+ http-request add-header X-GONE 1 if { path /dup }
+ http-request del-header x-gone if { path /dup }
+ http-request del-header x-never if { path /dup }
  http-request add-header x-added %[path] if is_api
  http-request set-header x-client-hdr %[req.hdr(x-test)] if has_x
  http-request del-header x-secret
@@ -92,6 +99,7 @@ func TestHTTPRulesDifferential(t *testing.T) {
 		"GET /uri?x HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /status HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /legacy-redirect HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /dup HTTP/1.1\r\nHost: a\r\nX-CLIENT-CASE: v\r\nX-GONE: 0\r\n\r\n",
 	}
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n option forwardfor\n server s1 %s\n", rules, up.Addr(), reqs)
 }
