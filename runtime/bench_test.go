@@ -16,7 +16,7 @@ import (
 // fixedUpstream answers every request with the same small response and
 // allocates nothing per request, so that allocation figures of the
 // benchmarks are the proxy's own.
-func fixedUpstream(b *testing.B) string {
+func fixedUpstream(b testing.TB) string {
 	ln, err := echo.StartFixed("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -426,18 +426,6 @@ func (e *Engine) addSession(s *session) bool {
 	return true
 }
 
-// runSessionHere is startSession for a session run by the calling
-// goroutine, which returns once the session ended or became a tunnel.
-func (e *Engine) runSessionHere(s *session) bool {
-	if !e.addSession(s) {
-		return false
-	}
-	if !s.run() {
-		s.finish()
-	}
-	return true
-}
-
 // runSession runs s on a goroutine that already served a session, when
 // one is idle, else on a new one. A new goroutine's stack starts small
 // and a session grows it, copying it each time it doubles; kept
@@ -474,6 +462,7 @@ func (e *Engine) runner(s *session) {
 	for {
 		if !s.run() {
 			s.finish()
+			s.recycle()
 		}
 		if e.idleRunners.Add(1) > maxIdleRunners {
 			e.idleRunners.Add(-1)
@@ -618,6 +607,7 @@ func (e *Engine) killWhere(srv *backend.Server) {
 	list := make([]*session, 0, len(e.sessions))
 	for s := range e.sessions {
 		if srv == nil || s.onServer.Load() == srv {
+			s.pins.Add(1)
 			list = append(list, s)
 		}
 	}
@@ -630,6 +620,7 @@ func (e *Engine) killWhere(srv *backend.Server) {
 	e.mu.Unlock()
 	for _, s := range list {
 		s.kill()
+		s.pins.Add(-1)
 	}
 	for _, t := range tuns {
 		t.abort()

@@ -270,6 +270,9 @@ type session struct {
 	prst uint8
 	// killed says the CLI shut the stream down (shutdown session(s)).
 	killed atomic.Bool
+	// pins counts the killers that took the session from the engine's
+	// list and may still act on it: a pinned session is not recycled.
+	pins atomic.Int32
 	// handing says the connections are going to a tunnel, tun that
 	// tunnel once it runs: a kill from then on is the tunnel's.
 	handing atomic.Bool
@@ -286,7 +289,8 @@ type session struct {
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
-	s := &session{e: e, l: l, fe: l.fe, cl: side{c: c}, rawFD: -1}
+	s := sessionPool.Get().(*session)
+	s.e, s.l, s.fe, s.cl.c, s.rawFD = e, l, l.fe, c, -1
 	s.req.Headers, s.rsp.Headers = s.reqHdrs[:0], s.rspHdrs[:0]
 	if tc, ok := c.(*net.TCPConn); ok && s.cc.init(tc) == nil {
 		s.cl.c = &s.cc
@@ -297,6 +301,24 @@ func newSession(e *Engine, l *listener, c netConn) *session {
 		s.sv.order, s.sv.sess = e.order, s
 	}
 	return s
+}
+
+// sessionPool keeps the sessions that ended for the next connections
+// and HTTP/2 streams: a session is 8 KiB, and allocating one per stream
+// made the collector run every few hundred streams.
+var sessionPool = sync.Pool{New: func() any { return new(session) }}
+
+// recycle gives an ended session back to sessionPool, cleared. Only its
+// goroutine calls it, once the session is off the engine's list and
+// whatever it started has returned; a session still pinned by a killer,
+// or one that became a tunnel or waits in ready order, is left to the
+// collector.
+func (s *session) recycle() {
+	if s.pins.Load() != 0 || s.turn != nil || s.handing.Load() {
+		return
+	}
+	*s = session{}
+	sessionPool.Put(s)
 }
 
 func (s *session) wakeIfIdle() {
@@ -364,7 +386,13 @@ func (s *session) kill() {
 	s.closeServerSocks()
 	s.closeIdle()
 	if raw {
-		go s.cl.c.Close()
+		// The connection itself, not the session's wrapper: the
+		// session may be recycled before this runs.
+		var c io.Closer = s.cl.c
+		if cc, ok := c.(*cliConn); ok {
+			c = cc.TCPConn
+		}
+		go c.Close()
 	}
 }
 

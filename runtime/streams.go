@@ -179,6 +179,7 @@ func (s cliSource) KillStream(id uint64) bool {
 	for ss := range e.sessions {
 		if ss.strm.id == id {
 			hit = ss
+			hit.pins.Add(1)
 			break
 		}
 	}
@@ -193,6 +194,7 @@ func (s cliSource) KillStream(id uint64) bool {
 	switch {
 	case hit != nil:
 		hit.shutdownStream()
+		hit.pins.Add(-1)
 	case tun != nil:
 		killTunnel(tun)
 	default:
@@ -227,6 +229,7 @@ func (s cliSource) KillServer(bname, sname string) {
 	var list []*session
 	for ss := range e.sessions {
 		if ss.onServer.Load() == srv {
+			ss.pins.Add(1)
 			list = append(list, ss)
 		}
 	}
@@ -239,6 +242,7 @@ func (s cliSource) KillServer(bname, sname string) {
 	e.mu.Unlock()
 	for _, ss := range list {
 		ss.shutdownStream()
+		ss.pins.Add(-1)
 	}
 	for _, t := range tuns {
 		killTunnel(t)

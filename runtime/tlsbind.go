@@ -217,8 +217,9 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		conn.Close()
 		return
 	}
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		select {
 		case <-e.done:
 			sc.Shutdown()
@@ -227,6 +228,9 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 	}()
 	sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) })
 	close(stop)
+	// conn may be the session's own (h2c on a plain bind), recycled
+	// once this returns.
+	<-stopped
 	conn.Close()
 }
 
@@ -247,11 +251,18 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	}
 	s.waitEnd = true
 	s.ended.Add(1)
-	if !e.runSessionHere(s) {
+	if !e.addSession(s) {
 		c.Close()
 		return
 	}
+	handed := s.run()
+	if !handed {
+		s.finish()
+	}
 	s.ended.Wait()
+	if !handed {
+		s.recycle()
+	}
 }
 
 // socketPair returns the two ends of a connected stream socket pair.

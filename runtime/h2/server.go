@@ -217,8 +217,9 @@ type ServerConn struct {
 	wg       sync.WaitGroup
 	idleSet  bool
 	// flushQ asks flusher to send what the streams wrote; flushEnd
-	// stops it.
-	flushQ, flushEnd chan struct{}
+	// stops it, and flushDone says it stopped: Serve returns only then,
+	// so nothing writes to the connection once it returned.
+	flushQ, flushEnd, flushDone chan struct{}
 }
 
 // NewServerConn prepares an HTTP/2 server connection on c; Serve runs it.
@@ -287,7 +288,7 @@ func (sc *ServerConn) Close() error {
 // Serve runs the connection; see ServeConn.
 func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	sc.serve = serve
-	sc.flushQ, sc.flushEnd = make(chan struct{}, 1), make(chan struct{})
+	sc.flushQ, sc.flushEnd, sc.flushDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go sc.flusher()
 	err := sc.run()
 	var ce connError
@@ -313,6 +314,7 @@ func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	sc.nc.Close()
 	sc.wg.Wait()
 	close(sc.flushEnd)
+	<-sc.flushDone
 	if err == io.EOF || sc.shutdown {
 		err = nil
 	}
@@ -923,6 +925,7 @@ func (sc *ServerConn) flushSoon() error {
 }
 
 func (sc *ServerConn) flusher() {
+	defer close(sc.flushDone)
 	for {
 		select {
 		case <-sc.flushQ:
