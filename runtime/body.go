@@ -155,6 +155,16 @@ func (s *side) fill() error {
 	return s.readErr()
 }
 
+// sideCallbacks are a side's readiness callbacks, bound to the side:
+// a recycled session keeps them rather than making them again.
+type sideCallbacks struct {
+	read, writev func(uintptr) bool
+}
+
+func (s *side) callbacks() sideCallbacks { return sideCallbacks{s.readFn, s.writevFn} }
+
+func (s *side) setCallbacks(c sideCallbacks) { s.readFn, s.writevFn = c.read, c.writev }
+
 // readWait reads once through the connection's readiness wait, first
 // writing out when given. A read after a wait takes the session's turn
 // in ready order (see readyOrder). It returns the wait's own error.

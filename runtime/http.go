@@ -268,6 +268,11 @@ type session struct {
 	strm streamMark
 	// prst is the stream's force-persist or ignore-persist (0: none).
 	prst uint8
+	// stepFn is serveHTTP's readiness callback and keep what it says
+	// of the connection; like the sides' callbacks, it is bound to the
+	// session object, made once and kept when the session is recycled.
+	stepFn func(uintptr) bool
+	keep   bool
 	// killed says the CLI shut the stream down (shutdown session(s)).
 	killed atomic.Bool
 	// pins counts the killers that took the session from the engine's
@@ -317,7 +322,11 @@ func (s *session) recycle() {
 	if s.pins.Load() != 0 || s.turn != nil || s.handing.Load() {
 		return
 	}
+	step, cl, sv := s.stepFn, s.cl.callbacks(), s.sv.callbacks()
 	*s = session{}
+	s.stepFn = step
+	s.cl.setCallbacks(cl)
+	s.sv.setCallbacks(sv)
 	sessionPool.Put(s)
 }
 
@@ -1416,12 +1425,14 @@ func (s *session) serveHTTP() {
 		return
 	}
 	rc := s.cl.rc
-	keep := true
-	step := func(fd uintptr) bool { return s.step(int(fd), &keep) }
+	s.keep = true
+	if s.stepFn == nil {
+		s.stepFn = func(fd uintptr) bool { return s.step(int(fd), &s.keep) }
+	}
 	for {
 		s.next = 0
 		s.inRaw.Store(true)
-		err := rc.Read(step)
+		err := rc.Read(s.stepFn)
 		s.rawFD = -1
 		s.inRaw.Store(false)
 		s.idle.Store(false)
@@ -1429,7 +1440,7 @@ func (s *session) serveHTTP() {
 			s.headFailed(err)
 			return
 		}
-		if !keep {
+		if !s.keep {
 			if pre := s.h2Pre; pre != nil {
 				s.h2Pre = nil
 				s.serveH2(pre)
