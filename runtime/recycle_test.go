@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // Ended sessions are recycled for the next connections. "shutdown
@@ -20,6 +23,46 @@ import (
 // reach the streams it was aimed at, never a connection that got a
 // recycled session meanwhile.
 func TestRecycledSessionsAndKills(t *testing.T) {
+	fe, sock := recycleProxy(t, "")
+	exchange := func(path string) (string, error) {
+		c, err := net.DialTimeout("tcp", fe, 2*time.Second)
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path)
+		b, err := io.ReadAll(c)
+		return string(b), err
+	}
+	recycleRun(t, sock, exchange, func(out string) bool {
+		return strings.HasPrefix(out, "HTTP/1.1 200") && strings.HasSuffix(out, "\r\n\r\nok")
+	})
+}
+
+// The same with HTTP/2 streams, each served by a session, the slow ones
+// killed while the fast ones share their connections.
+func TestRecycledSessionsAndKillsH2(t *testing.T) {
+	fe, sock := recycleProxy(t, " proto h2")
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+		DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+	defer c.CloseIdleConnections()
+	exchange := func(path string) (string, error) {
+		r, err := c.Get("http://" + fe + path)
+		if err != nil {
+			return "", err
+		}
+		defer r.Body.Close()
+		b, err := io.ReadAll(r.Body)
+		return r.Status + " " + string(b), err
+	}
+	recycleRun(t, sock, exchange, func(out string) bool { return out == "200 OK ok" })
+}
+
+// recycleProxy starts a proxy whose /slow requests go to a server that
+// answers after 20 ms and the others to a fixed one; it returns the
+// frontend's and the stats socket's addresses.
+func recycleProxy(t *testing.T, bindOpts string) (string, string) {
 	slow := serveRaw(t, func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
@@ -47,42 +90,30 @@ defaults
  timeout client 5s
  timeout server 5s
 frontend fe
- bind %s
+ bind %s%s
  use_backend be_slow if { path_beg /slow }
  default_backend be_fast
 backend be_slow
  server s %s
 backend be_fast
  server f %s
-`, sock, fe, slow, fast), nil)
+`, sock, fe, bindOpts, slow, fast), nil)
+	return fe, sock
+}
 
+// recycleRun has six clients send fast requests and three slow ones
+// while the CLI kills the slow server's streams, for 1.5 s; every fast
+// answer must be whole (fastOK).
+func recycleRun(t *testing.T, sock string, exchange func(path string) (string, error), fastOK func(string) bool) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var fastOK, slowCut atomic.Int64
+	var answered, slowCut atomic.Int64
 	fail := make(chan string, 1)
 	report := func(s string) {
 		select {
 		case fail <- s:
 		default:
 		}
-	}
-	exchange := func(path string, closeConn bool) (string, error) {
-		c, err := net.DialTimeout("tcp", fe, 2*time.Second)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		hdr := ""
-		if closeConn {
-			hdr = "Connection: close\r\n"
-		}
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n", path, hdr)
-		b, err := io.ReadAll(c)
-		if !closeConn && len(b) > 0 {
-			err = nil
-		}
-		return string(b), err
 	}
 	for i := 0; i < 6; i++ {
 		wg.Add(1)
@@ -94,12 +125,12 @@ backend be_fast
 					return
 				default:
 				}
-				out, err := exchange("/fast", true)
-				if err != nil || !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.HasSuffix(out, "\r\n\r\nok") {
+				out, err := exchange("/fast")
+				if err != nil || !fastOK(out) {
 					report(fmt.Sprintf("fast request: %q, %v", out, err))
 					return
 				}
-				fastOK.Add(1)
+				answered.Add(1)
 			}
 		}()
 	}
@@ -113,7 +144,7 @@ backend be_fast
 					return
 				default:
 				}
-				if out, _ := exchange("/slow", true); !strings.HasSuffix(out, "slow") {
+				if out, _ := exchange("/slow"); !strings.HasSuffix(out, "slow") {
 					slowCut.Add(1)
 				}
 			}
@@ -131,8 +162,8 @@ backend be_fast
 		t.Fatal(s)
 	default:
 	}
-	if fastOK.Load() == 0 || slowCut.Load() == 0 {
-		t.Fatalf("%d fast requests answered, %d slow ones cut: the test did not run", fastOK.Load(), slowCut.Load())
+	if answered.Load() == 0 || slowCut.Load() == 0 {
+		t.Fatalf("%d fast requests answered, %d slow ones cut: the test did not run", answered.Load(), slowCut.Load())
 	}
-	t.Logf("%d fast requests answered, %d slow ones cut", fastOK.Load(), slowCut.Load())
+	t.Logf("%d fast requests answered, %d slow ones cut", answered.Load(), slowCut.Load())
 }
