@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -27,9 +28,23 @@ func TestStreamCountersDifferential(t *testing.T) {
 		dialRaw(t, fe).Close()
 	})
 	h := streamCountRun(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	// HAProxy counts the tcp-request content reject as a response of
+	// another status (hrsp_other) in most runs, and not at all in some
+	// runs on a loaded machine (about 1 in 18): a run that differs only
+	// there is run again.
+	for try := 0; try < 2 && g != h && withoutOther(g) == withoutOther(h); try++ {
+		h = streamCountRun(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	}
 	if g != h {
 		t.Errorf("gohap:\n%s\nhaproxy:\n%s", g, h)
 	}
+}
+
+// withoutOther is a streamCountRun result without the frontend's
+// hrsp_other.
+func withoutOther(rows string) string {
+	re := regexp.MustCompile(`(f/FRONTEND .*)hrsp_other=\S*`)
+	return re.ReplaceAllString(rows, "$1")
 }
 
 func streamCountRun(t *testing.T, start func(cfg, fe string)) string {
