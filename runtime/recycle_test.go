@@ -167,3 +167,51 @@ func recycleRun(t *testing.T, sock string, exchange func(path string) (string, e
 	}
 	t.Logf("%d fast requests answered, %d slow ones cut", answered.Load(), slowCut.Load())
 }
+
+// A connection that gets a recycled session starts from nothing: the
+// session variables an earlier connection set are not seen.
+func TestRecycledSessionStartsClean(t *testing.T) {
+	up := fixedUpstream(t)
+	fe := freePort(t)
+	startGohap(t, fmt.Sprintf(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 5s
+frontend fe
+ bind %s
+ http-request set-var(sess.who) req.hdr(x-who) if { req.hdr(x-who) -m found }
+ http-response set-header x-who "%%[var(sess.who)]"
+ default_backend be
+backend be
+ server s %s
+`, fe, up), nil)
+	get := func(c net.Conn, hdr string) string {
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n%s\r\n", hdr)
+		rsp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, rsp.Body)
+		rsp.Body.Close()
+		return rsp.Header.Get("x-who")
+	}
+	for i := 0; i < 50; i++ {
+		c, err := net.DialTimeout("tcp", fe, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if i%2 == 0 {
+			// The variable lives as long as the connection.
+			if a, b := get(c, "x-who: alice\r\n"), get(c, ""); a != "alice" || b != "alice" {
+				t.Fatalf("connection %d: x-who %q then %q, want alice twice", i, a, b)
+			}
+		} else if w := get(c, ""); w != "" {
+			t.Fatalf("connection %d, after one that set sess.who: x-who %q", i, w)
+		}
+		c.Close()
+		// Let the session end before the next connection comes.
+		time.Sleep(2 * time.Millisecond)
+	}
+}
