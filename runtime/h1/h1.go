@@ -398,9 +398,10 @@ func (m *Msg) reset() {
 func isSP(c byte) bool    { return c == ' ' || c == '\t' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// verChar is HAProxy's HTTP_IS_VER_TOKEN: letters, digits, '.', '/'.
+// verChar is HAProxy's HTTP_IS_VER_TOKEN: upper-case letters, digits,
+// '.', '/'. Any other byte in a version is refused as it arrives.
 func verChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '.' || c == '/'
+	return c >= 'A' && c <= 'Z' || isDigit(c) || c == '.' || c == '/'
 }
 
 // skipSP skips blanks from p; it returns the new offset twice.
