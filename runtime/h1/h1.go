@@ -272,16 +272,23 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 	}
 	m.Version = Span{int32(start), int32(p)}
 	v := buf[start:p]
-	if len(v) != 8 || string(v[:5]) != "HTTP/" || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7]) {
-		return errBad
-	}
+	badVersion := len(v) != 8 || string(v[:5]) != "HTTP/" || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7])
 	// HTTP/1.1 and above are HTTP/1.1, anything below is HTTP/1.0.
-	if v[5] > '1' || v[5] == '1' && v[7] >= '1' {
+	if !badVersion && (v[5] > '1' || v[5] == '1' && v[7] >= '1') {
 		m.Minor = 1
 	}
 	p, err := lineEnd(buf, p)
 	if err != nil {
 		return err
+	}
+	if badVersion {
+		// HAProxy checks the version's form once the head is whole
+		// (h1_process_req_vsn): until then the head waits like any
+		// other, and a bad header is refused first.
+		if err := m.parseHeaders(buf, p, maxHdr, true, lax); err != nil {
+			return err
+		}
+		return errBad
 	}
 	meth := m.Method.Of(buf)
 	m.Connect = string(meth) == "CONNECT"

@@ -186,6 +186,7 @@ func allCases() []h1case {
 		one("fz-version-lower-partial", "GET / htt"),
 		one("fz-version-p-partial", "GET / p/9999"),
 		one("fz-version-digit-lower-partial", "0 0 0a"),
+		one("fz-version-digits-lf", "0000 00 0\n"),
 		one("fz-uri-highbit-partial", "GET \x87\x87/a"),
 		one("fz-absolute-empty-host-port", "GET p://:/s HTTP/1.1\n\n"),
 		one("fz-del-uri-lf-end", "GET /abs\x7f\x7f HTTP/1.1\r\n\n\rs"),
