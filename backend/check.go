@@ -26,6 +26,10 @@ type Check struct {
 	Fall                 int
 	// Timeout bounds one check; zero uses Inter.
 	Timeout time.Duration
+	// Connect is the proxy's "timeout connect": with Timeout set, a
+	// check connects within min(Connect, Inter), then Timeout bounds
+	// the rest, as HAProxy does.
+	Connect time.Duration
 	// Addr is where checks connect ("addr" option, with Port or the
 	// server's port); "" follows the server's current address, on Port
 	// when it is set ("port" option).
@@ -334,15 +338,26 @@ func passedIf(ok bool) checkResult {
 }
 
 func (s *Server) probe(ctx context.Context) (string, checkResult) {
-	timeout := s.Check.Timeout
+	timeout, connTimeout := s.Check.Timeout, s.Check.Inter
 	if timeout == 0 {
 		timeout = s.Check.Inter
+	} else if c := s.Check.Connect; c > 0 && c < connTimeout {
+		connTimeout = c
 	}
 	if x := s.Check.Ext; x != nil {
 		return x.run(ctx, s)
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	// Without "timeout check", inter bounds the whole check; with it,
+	// the connect has min(timeout connect, inter) and "timeout check"
+	// runs from the connection on.
+	cctx, cancel := context.WithTimeout(ctx, max(timeout, connTimeout))
 	defer cancel()
+	dctx := cctx
+	if connTimeout != timeout {
+		var dcancel context.CancelFunc
+		dctx, dcancel = context.WithTimeout(ctx, connTimeout)
+		defer dcancel()
+	}
 	c := &CheckCtx{Server: s}
 	addr := s.Check.Addr
 	if addr == "" {
@@ -371,12 +386,18 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		dflt, sendProxy, via = h.Steps[0].Default, h.Steps[0].SendProxy, h.Steps[0].ViaSocks4
 	}
 	if s.plainL4() {
-		if r, ok := connectOnly(dial, timeout, s.NetNS); ok {
+		if r, ok := connectOnly(dial, connTimeout, s.NetNS); ok {
 			return r, passedIf(r == "Layer4 check passed")
 		}
 	}
 	var d net.Dialer
-	conn, err := s.dialCheck(cctx, &d, dial, dflt, via)
+	conn, err := s.dialCheck(dctx, &d, dial, dflt, via)
+	if err == nil && connTimeout != timeout {
+		// "timeout check" starts once connected.
+		var ccancel context.CancelFunc
+		cctx, ccancel = context.WithTimeout(ctx, timeout)
+		defer ccancel()
+	}
 	if err != nil {
 		// An explicit first connect rule is named as a tcp-check step.
 		where := ""
@@ -402,7 +423,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
 			return `Layer4 connection problem, info: "Connection refused` + where + `"`, checkFailed
-		case errors.Is(err, context.DeadlineExceeded) || cctx.Err() != nil:
+		case errors.Is(err, context.DeadlineExceeded) || dctx.Err() != nil:
 			if where != "" {
 				return `Layer4 timeout, info: "` + where + `"`, checkFailed
 			}

@@ -1224,7 +1224,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 		ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
 		Observe: observeModes[st.Observe], OnError: onErrors[st.OnError], ErrorLimit: st.ErrorLimit, Redir: st.Redir, NonStick: st.NonStick,
 		Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
-			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"]}}
+			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"], Connect: p.Timeouts["connect"]}}
 	if st.Unsupported != "" {
 		fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", st.Unsupported)
 	}
