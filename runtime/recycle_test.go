@@ -115,41 +115,41 @@ func recycleRun(t *testing.T, sock string, exchange func(path string) (string, e
 		default:
 		}
 	}
-	for i := 0; i < 6; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
+	// spawn runs n clients, each calling body until the test stops or
+	// body says to.
+	spawn := func(n int, body func() bool) {
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if !body() {
+						return
+					}
 				}
-				out, err := exchange("/fast")
-				if err != nil || !fastOK(out) {
-					report(fmt.Sprintf("fast request: %q, %v", out, err))
-					return
-				}
-				answered.Add(1)
-			}
-		}()
+			}()
+		}
 	}
-	for i := 0; i < 3; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if out, _ := exchange("/slow"); !strings.HasSuffix(out, "slow") {
-					slowCut.Add(1)
-				}
-			}
-		}()
-	}
+	spawn(6, func() bool {
+		out, err := exchange("/fast")
+		if err != nil || !fastOK(out) {
+			report(fmt.Sprintf("fast request: %q, %v", out, err))
+			return false
+		}
+		answered.Add(1)
+		return true
+	})
+	spawn(3, func() bool {
+		if out, _ := exchange("/slow"); !strings.HasSuffix(out, "slow") {
+			slowCut.Add(1)
+		}
+		return true
+	})
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		cliSend(t, "unix", sock, "shutdown sessions server be_slow/s\n")
