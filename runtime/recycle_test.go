@@ -63,20 +63,9 @@ func TestRecycledSessionsAndKillsH2(t *testing.T) {
 // answers after 20 ms and the others to a fixed one; it returns the
 // frontend's and the stats socket's addresses.
 func recycleProxy(t *testing.T, bindOpts string) (string, string) {
-	slow := serveRaw(t, func(c net.Conn) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			time.Sleep(20 * time.Millisecond)
-			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow"); err != nil {
-				return
-			}
-		}
+	slow := serveRequests(t, func(c net.Conn, _ *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
 	})
 	fast := fixedUpstream(t)
 	dir := t.TempDir()
