@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gohap/gohap/runtime/h2"
 	"github.com/gohap/gohap/runtime/stats"
 )
 
@@ -32,6 +33,7 @@ type trafficCounters struct {
 	splicedIn, splicedOut atomic.Uint64
 	ssl                   sslCounters
 	h1                    h1Counters
+	h2                    h2.Counters
 	// lastSess is the Unix second of the last session, 0 for none.
 	lastSess atomic.Int64
 	// Times in ms: sliding averages over 1024 samples and maxima.
@@ -74,6 +76,23 @@ func (c *trafficCounters) h1Stream(n int64) {
 	if n > 0 {
 		c.h1.totalStreams.Add(1)
 	}
+}
+
+// h2Counters is where a connection of p counts, nil without stats.
+func (c *trafficCounters) h2Counters() *h2.Counters {
+	if c == nil {
+		return nil
+	}
+	return &c.h2
+}
+
+func loadH2(c *h2.Counters) stats.H2Counts {
+	return stats.H2Counts{HeadersRcvd: c.HeadersRcvd.Load(), DataRcvd: c.DataRcvd.Load(),
+		SettingsRcvd: c.SettingsRcvd.Load(), RstStreamRcvd: c.RstStreamRcvd.Load(), GoawayRcvd: c.GoawayRcvd.Load(),
+		ConnProtoErr: c.ConnProtoErr.Load(), StrmProtoErr: c.StrmProtoErr.Load(),
+		RstStreamResp: c.RstStreamResp.Load(), GoawayResp: c.GoawayResp.Load(),
+		OpenConns: c.OpenConns.Load(), OpenStreams: c.OpenStreams.Load(),
+		TotalConns: c.TotalConns.Load(), TotalStreams: c.TotalStreams.Load()}
 }
 
 // sslCounters are the ssl module's: full, resumed and failed handshakes.
@@ -356,6 +375,7 @@ func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
 	v.SplicedIn, v.SplicedOut = c.splicedIn.Load(), c.splicedOut.Load()
 	v.SSL = c.ssl.load()
 	v.H1 = c.h1.load()
+	v.H2 = loadH2(&c.h2)
 	v.Rate, v.RateMax = c.sessRate.read(now)
 	v.ReqRate, v.ReqRateMax = c.reqRate.read(now)
 	v.LastSess = -1

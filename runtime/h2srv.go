@@ -197,7 +197,9 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 		}
 		conn, info = sc, serverTLSInfo(sc)
 	}
-	cc, err := h2.NewClientConn(conn, h.cfg)
+	cfg := *h.cfg
+	cfg.Counters = s.e.g.beCounters(be).h2Counters()
+	cc, err := h2.NewClientConn(conn, &cfg)
 	if err != nil {
 		return nil, true, err
 	}

@@ -217,6 +217,7 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		conn.Close()
 		return
 	}
+	sc.SetCounters(e.g.feCounters(l.fe).h2Counters())
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)

@@ -62,6 +62,9 @@ func NewClientConn(c net.Conn, cfg *Config) (*ClientConn, error) {
 	if err := cc.init(c, cfg, nil); err != nil {
 		return nil, err
 	}
+	if cfg != nil {
+		cc.ctr = cfg.Counters
+	}
 	_, cc.tls = c.(*tls.Conn)
 	cc.limit = cc.set.maxStreams
 	cc.eachTx = func(f func(*tx)) {
@@ -91,6 +94,7 @@ func NewClientConn(c net.Conn, cfg *Config) (*ClientConn, error) {
 		c.Close()
 		return nil, err
 	}
+	cc.ctr.conn(1)
 	go cc.readLoop()
 	return cc, nil
 }
@@ -202,16 +206,23 @@ func (cc *ClientConn) fail(err error) {
 	}
 	for id, cs := range cc.streams {
 		failHalves(&cs.rx, &cs.tx, err)
-		delete(cc.streams, id)
+		cc.drop(id)
 	}
 	cc.mu.Unlock()
 }
 
 func (cc *ClientConn) readLoop() {
 	defer close(cc.done)
+	defer cc.ctr.conn(-1)
 	err := cc.read()
 	var ce connError
 	if errors.As(err, &ce) {
+		if connErrCounted(http2.ErrCode(ce)) {
+			cc.ctr.inc(connProtoErr)
+		}
+		if goawayCounted(http2.ErrCode(ce)) {
+			cc.ctr.inc(goawayResp)
+		}
 		cc.writeGoAway(0, http2.ErrCode(ce))
 	}
 	cc.fail(ErrConnClosed)
@@ -234,6 +245,12 @@ func (cc *ClientConn) read() error {
 			}
 			continue
 		}
+		cc.ctr.frame(f.Header().Type)
+		if s, ok := f.(*http2.SettingsFrame); ok && !s.IsAck() && !cc.readyOnce {
+			// HAProxy counts the server's first SETTINGS twice, as a
+			// client's preface SETTINGS.
+			cc.ctr.frame(http2.FrameSettings)
+		}
 		if err := cc.handle(f); err != nil {
 			return err
 		}
@@ -246,11 +263,29 @@ func (cc *ClientConn) read() error {
 	}
 }
 
+// drop removes a stream from the connection. mu held.
+func (cc *ClientConn) drop(id uint32) {
+	if _, ok := cc.streams[id]; ok {
+		delete(cc.streams, id)
+		cc.ctr.stream(-1)
+	}
+}
+
+// resetIn is resetStream for a frame received, a stream protocol error
+// when proto is set.
+func (cc *ClientConn) resetIn(id uint32, code http2.ErrCode, proto bool) {
+	if proto {
+		cc.ctr.inc(strmProtoErr)
+	}
+	cc.ctr.inc(rstStreamResp)
+	cc.resetStream(id, code)
+}
+
 func (cc *ClientConn) resetClientStream(id uint32, code http2.ErrCode) {
 	cc.mu.Lock()
 	if cs := cc.streams[id]; cs != nil {
 		failHalves(&cs.rx, &cs.tx, &StreamError{Code: code})
-		delete(cc.streams, id)
+		cc.drop(id)
 	}
 	cc.mu.Unlock()
 	cc.writeRST(id, code)
@@ -300,7 +335,7 @@ func (cc *ClientConn) handle(f http2.Frame) error {
 		cc.mu.Lock()
 		if cs := cc.streams[f.StreamID]; cs != nil {
 			failHalves(&cs.rx, &cs.tx, &StreamError{Code: f.ErrCode, Remote: true})
-			delete(cc.streams, f.StreamID)
+			cc.drop(f.StreamID)
 		}
 		cc.mu.Unlock()
 		return nil
@@ -310,7 +345,7 @@ func (cc *ClientConn) handle(f http2.Frame) error {
 		for id, cs := range cc.streams {
 			if id > f.LastStreamID {
 				failHalves(&cs.rx, &cs.tx, &GoAwayError{Code: f.ErrCode, LastID: f.LastStreamID, Retryable: true})
-				delete(cc.streams, id)
+				cc.drop(id)
 			}
 		}
 		cc.mu.Unlock()
@@ -323,7 +358,7 @@ func (cc *ClientConn) handle(f http2.Frame) error {
 		if cs == nil || !cs.gotHead {
 			if cs != nil {
 				cc.mu.Unlock()
-				cc.resetStream(f.StreamID, http2.ErrCodeProtocol)
+				cc.resetIn(f.StreamID, http2.ErrCodeProtocol, false)
 				cc.mu.Lock()
 				return nil
 			}
@@ -337,7 +372,7 @@ func (cc *ClientConn) handle(f http2.Frame) error {
 		if cs.hasLength {
 			if int64(len(data)) > cs.remain || f.StreamEnded() && cs.remain != int64(len(data)) {
 				cc.mu.Unlock()
-				cc.resetStream(f.StreamID, http2.ErrCodeProtocol)
+				cc.resetIn(f.StreamID, http2.ErrCodeProtocol, true)
 				cc.mu.Lock()
 				return nil
 			}
@@ -364,7 +399,7 @@ func (cc *ClientConn) handle(f http2.Frame) error {
 // maybeDone drops a stream whose both sides ended. mu held.
 func (cc *ClientConn) maybeDone(cs *ClientStream) {
 	if cs.localEnd && cs.remoteEnd {
-		delete(cc.streams, cs.id)
+		cc.drop(cs.id)
 	}
 }
 
@@ -388,7 +423,7 @@ func (cc *ClientConn) handleHeaders(f *http2.HeadersFrame) error {
 	}
 	if !ok {
 		cc.mu.Unlock()
-		cc.resetStream(f.StreamID, http2.ErrCodeProtocol)
+		cc.resetIn(f.StreamID, http2.ErrCodeProtocol, true)
 		cc.mu.Lock()
 		return nil
 	}
@@ -560,7 +595,7 @@ func (cs *ClientStream) Close() error {
 	cs.released, cs.closed = true, true
 	_, live := cc.streams[cs.id]
 	if live {
-		delete(cc.streams, cs.id)
+		cc.drop(cs.id)
 	}
 	cc.active--
 	end := cc.goaway != nil && cc.active == 0
@@ -680,6 +715,7 @@ func (cs *ClientStream) register() error {
 	cc.nextID += 2
 	cs.sendWin = int64(cc.peerWin)
 	cc.streams[cs.id] = cs
+	cc.ctr.stream(1)
 	return nil
 }
 

@@ -43,6 +43,9 @@ type Config struct {
 	// active stream for that long, like HAProxy's timeout
 	// http-keep-alive/client on an idle H2 connection. 0 disables it.
 	IdleTimeout time.Duration
+	// Counters, when set, counts a client connection: its backend's h2
+	// module counters (a server connection takes SetCounters).
+	Counters *Counters
 	// Preread holds bytes already read from the connection, such as an
 	// h2c preface sniffed on a plain bind (see IsPreface). They are
 	// read before the connection's own bytes.

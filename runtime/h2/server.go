@@ -110,6 +110,9 @@ type conn struct {
 	eachTx      func(func(*tx))
 	resetStream func(id uint32, code http2.ErrCode)
 
+	// ctr counts frames, errors, the connection and its streams.
+	ctr *Counters
+
 	// Header block decoding, reader goroutine only.
 	dec   *hpack.Decoder
 	hdrs  []hpack.HeaderField
@@ -279,6 +282,10 @@ func (sc *ServerConn) Shutdown() {
 	}
 }
 
+// SetCounters has the connection counted in c (its frontend's); it is
+// called before Serve.
+func (sc *ServerConn) SetCounters(c *Counters) { sc.ctr = c }
+
 // Close closes the connection at once; streams fail with ErrConnClosed.
 func (sc *ServerConn) Close() error {
 	sc.kill(ErrConnClosed)
@@ -290,6 +297,8 @@ func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	sc.serve = serve
 	sc.flushQ, sc.flushEnd, sc.flushDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go sc.flusher()
+	sc.ctr.conn(1)
+	defer sc.ctr.conn(-1)
 	err := sc.run()
 	var ce connError
 	switch {
@@ -297,6 +306,12 @@ func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 		sc.mu.Lock()
 		last := sc.maxID
 		sc.mu.Unlock()
+		if connErrCounted(http2.ErrCode(ce)) {
+			sc.ctr.inc(connProtoErr)
+		}
+		if goawayCounted(http2.ErrCode(ce)) {
+			sc.ctr.inc(goawayResp)
+		}
 		sc.writeGoAway(last, http2.ErrCode(ce))
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		sc.mu.Lock()
@@ -330,6 +345,7 @@ func (sc *ServerConn) kill(err error) {
 	for id, st := range sc.streams {
 		st.fail(err)
 		delete(sc.streams, id)
+		sc.ctr.stream(-1)
 	}
 	sc.active = 0
 	sc.mu.Unlock()
@@ -338,6 +354,8 @@ func (sc *ServerConn) kill(err error) {
 func (sc *ServerConn) run() error {
 	var pre [PrefaceLen]byte
 	if _, err := io.ReadFull(sc.br, pre[:]); err != nil || string(pre[:]) != Preface {
+		// A connection closed before its preface counts too.
+		sc.ctr.inc(connProtoErr)
 		return errSilent
 	}
 	if err := sc.sendSettings(); err != nil {
@@ -348,8 +366,13 @@ func (sc *ServerConn) run() error {
 		return errSilent
 	}
 	if s, ok := f.(*http2.SettingsFrame); !ok || s.IsAck() {
+		sc.ctr.inc(connProtoErr)
 		return errSilent
 	}
+	// HAProxy counts the preface's SETTINGS twice: once with the
+	// preface, once as it processes the frame.
+	sc.ctr.frame(http2.FrameSettings)
+	sc.ctr.frame(http2.FrameSettings)
 	if err := sc.handleSettings(f.(*http2.SettingsFrame), nil); err != nil {
 		return err
 	}
@@ -369,6 +392,7 @@ func (sc *ServerConn) run() error {
 		if err != nil {
 			return sc.readError(err)
 		}
+		sc.ctr.frame(f.Header().Type)
 		if err := sc.handle(f); err != nil {
 			return err
 		}
@@ -391,6 +415,9 @@ func (c *conn) readError(err error) error {
 	case errors.As(err, &se):
 		// Only the framer's stream-level checks (WINDOW_UPDATE of 0)
 		// land here; the frame was consumed.
+		if se.Code == http2.ErrCodeProtocol {
+			c.ctr.inc(strmProtoErr)
+		}
 		c.resetStream(se.StreamID, se.Code)
 		return nil
 	case err == http2.ErrFrameTooLarge:
@@ -596,7 +623,7 @@ func (sc *ServerConn) handleWindowUpdate(f *http2.WindowUpdateFrame) error {
 		return nil
 	}
 	if st.sendWin+int64(f.Increment) > 1<<31-1 {
-		sc.resetLocked(st, http2.ErrCodeFlowControl)
+		sc.resetInLocked(st, http2.ErrCodeFlowControl)
 		return nil
 	}
 	st.sendWin += int64(f.Increment)
@@ -604,14 +631,28 @@ func (sc *ServerConn) handleWindowUpdate(f *http2.WindowUpdateFrame) error {
 	return nil
 }
 
-// resetServerStream sends RST_STREAM code on id and ends the stream if
-// known.
+// resetServerStream sends RST_STREAM code on id for a frame received and
+// ends the stream if known.
 func (sc *ServerConn) resetServerStream(id uint32, code http2.ErrCode) {
+	sc.ctr.inc(rstStreamResp)
 	sc.mu.Lock()
 	if st := sc.streams[id]; st != nil {
 		sc.finish(st, &StreamError{Code: code})
 	}
 	sc.mu.Unlock()
+	sc.writeRST(id, code)
+}
+
+// resetInLocked is resetLocked for a frame received.
+func (sc *ServerConn) resetInLocked(st *Stream, code http2.ErrCode) {
+	sc.ctr.inc(rstStreamResp)
+	sc.resetLocked(st, code)
+}
+
+// rstIn sends RST_STREAM code on a stream the engine never saw, for a
+// frame received.
+func (sc *ServerConn) rstIn(id uint32, code http2.ErrCode) {
+	sc.ctr.inc(rstStreamResp)
 	sc.writeRST(id, code)
 }
 
@@ -634,6 +675,7 @@ func (sc *ServerConn) finish(st *Stream, err error) {
 		return
 	}
 	delete(sc.streams, st.id)
+	sc.ctr.stream(-1)
 	sc.active--
 	if sc.active == 0 && sc.shutdown {
 		// Wake the reader so that it sees the end.
@@ -665,14 +707,15 @@ func (sc *ServerConn) handleData(f *http2.DataFrame) error {
 	}
 	data := f.Data()
 	if int64(flow) > int64(st.recvWin) {
-		sc.resetLocked(st, http2.ErrCodeFlowControl)
+		sc.resetInLocked(st, http2.ErrCodeFlowControl)
 		sc.mu.Unlock()
 		return nil
 	}
 	st.recvWin -= int32(flow)
 	if st.ri.hasLength {
 		if int64(len(data)) > st.remain || f.StreamEnded() && st.remain != int64(len(data)) {
-			sc.resetLocked(st, http2.ErrCodeProtocol)
+			sc.ctr.inc(strmProtoErr)
+			sc.resetInLocked(st, http2.ErrCodeProtocol)
 			sc.mu.Unlock()
 			return nil
 		}
@@ -797,7 +840,7 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 	refuse := sc.shutdown || sc.dead != nil || sc.set.maxStreams >= 0 && sc.active >= sc.set.maxStreams
 	sc.mu.Unlock()
 	if refuse {
-		sc.writeRST(id, http2.ErrCodeRefusedStream)
+		sc.rstIn(id, http2.ErrCodeRefusedStream)
 		return nil
 	}
 	st = getStream()
@@ -807,12 +850,13 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 		// Refused as a stream error; HAProxy's buffer keeps
 		// tune.maxrewrite (1024) free.
 		putStream(st)
-		sc.writeRST(id, http2.ErrCodeProtocol)
+		sc.rstIn(id, http2.ErrCodeProtocol)
 		return nil
 	}
 	st.open(sc, id, f.StreamEnded())
 	sc.mu.Lock()
 	sc.streams[id] = st
+	sc.ctr.stream(1)
 	sc.active++
 	sc.mu.Unlock()
 	sc.armIdle()
@@ -866,11 +910,11 @@ func (sc *ServerConn) handleTrailers(st *Stream, f *http2.HeadersFrame) error {
 		return nil
 	}
 	if st.ri.hasLength && st.remain != 0 {
-		sc.resetLocked(st, http2.ErrCodeProtocol)
+		sc.resetInLocked(st, http2.ErrCodeProtocol)
 		return nil
 	}
 	if !st.pushTrailers(sc.hdrs) {
-		sc.resetLocked(st, http2.ErrCodeInternal)
+		sc.resetInLocked(st, http2.ErrCodeInternal)
 		return nil
 	}
 	st.remoteEnd = true

@@ -75,6 +75,14 @@ type H1Counts struct {
 	TotalConns, TotalStreams, BytesIn, BytesOut uint64
 }
 
+// H2Counts are the h2 module's, in the order of its fields.
+type H2Counts struct {
+	HeadersRcvd, DataRcvd, SettingsRcvd, RstStreamRcvd, GoawayRcvd uint64
+	ConnProtoErr, StrmProtoErr, RstStreamResp, GoawayResp          uint64
+	OpenConns, OpenStreams                                         int64
+	TotalConns, TotalStreams                                       uint64
+}
+
 // SSLCounts are the ssl module's counters: full handshakes, resumed
 // ones and failed ones.
 type SSLCounts struct {
@@ -116,6 +124,7 @@ type Traffic struct {
 	// a frontend's client connections.
 	SSL SSLCounts
 	H1  H1Counts
+	H2  H2Counts
 	// Rate, RateMax: sessions (frontend) or requests (backend,
 	// server) over the last second; ReqRate, ReqRateMax requests.
 	Rate, RateMax, ReqRate, ReqRateMax int
@@ -313,9 +322,8 @@ func (r Row) httpCounters(p *Proxy, t *Traffic, fe bool) {
 	}
 }
 
-// modules fills the ssl, h2 and h1 module columns: the handshakes, the
-// h1 spliced bytes of t (a frontend or backend line), zeros for the
-// others, which gohap does not count.
+// modules fills the ssl, h2 and h1 module columns: the handshakes on
+// every line, the h2 and h1 counts of t on a frontend or backend line.
 func (r Row) modules(all bool, ssl SSLCounts, t *Traffic) {
 	for i := sslFirst; i < modEnd; i++ {
 		if i >= h2First && !all {
@@ -331,6 +339,12 @@ func (r Row) modules(all bool, ssl SSLCounts, t *Traffic) {
 	r[sslFirst+1] = fu64(tagCnt, ssl.Reused)
 	r[sslFirst+2] = fu64(tagCnt, ssl.Failed)
 	if all && t != nil {
+		h2 := &t.H2
+		for i, v := range []uint64{h2.HeadersRcvd, h2.DataRcvd, h2.SettingsRcvd, h2.RstStreamRcvd, h2.GoawayRcvd,
+			h2.ConnProtoErr, h2.StrmProtoErr, h2.RstStreamResp, h2.GoawayResp,
+			uint64(max(h2.OpenConns, 0)), uint64(max(h2.OpenStreams, 0)), h2.TotalConns, h2.TotalStreams} {
+			r[h2First+i].U = v
+		}
 		h := &t.H1
 		r[h1First] = fu64(tagGau, uint64(max(h.OpenConns, 0)))
 		r[h1First+1] = fu64(tagGau, uint64(max(h.OpenStreams, 0)))
