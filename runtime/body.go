@@ -105,6 +105,8 @@ type side struct {
 	trace *traceChan
 	// sp is the splicing of bodies read from this side (splice.go).
 	sp spliceState
+	// lazyW is the connection when it takes the write timeout once.
+	lazyW writeTimeouter
 }
 
 var (
@@ -261,6 +263,10 @@ func (s *side) writeWait(fn func(fd uintptr) bool) error {
 // armWrite sets the write timeout for a write that found the socket
 // full.
 func (s *side) armWrite() {
+	if w := s.lazyW; w != nil {
+		w.SetWriteTimeout(s.wto)
+		return
+	}
 	if s.wto > 0 {
 		s.c.SetWriteDeadline(time.Now().Add(s.wto))
 		s.wArmed = true
@@ -336,6 +342,7 @@ func (s *side) raw() error {
 	rc, err := s.c.SyscallConn()
 	s.rc = rc
 	s.m, _ = rc.(*memRaw)
+	s.setLazyW()
 	return err
 }
 
@@ -392,7 +399,21 @@ func (s *side) readErr() error {
 func (s *side) setConn(c netConn, rc syscall.RawConn) {
 	s.c, s.rc, s.pending = c, rc, nil
 	s.m, _ = rc.(*memRaw)
+	s.setLazyW()
 }
+
+// setLazyW finds whether the side's connection takes a write timeout.
+func (s *side) setLazyW() {
+	s.lazyW = nil
+	if m, ok := s.c.(*memConn); ok {
+		s.lazyW, _ = m.Conn.(writeTimeouter)
+	}
+}
+
+// writeTimeouter is a connection whose writes take an inactivity
+// timeout once (an HTTP/2 stream), instead of a deadline armed and
+// cleared around each.
+type writeTimeouter interface{ SetWriteTimeout(time.Duration) }
 
 // sendAwait writes a whole request to the server and reads the first
 // of the answer once the server's socket reports it, without the read

@@ -14,29 +14,38 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-// h2Exchange opens an HTTP/2 connection to addr, sends the preface and
-// its SETTINGS, acknowledges the server's, has send write frames, then
-// reads until the server closes or goes quiet for a moment.
-func h2Exchange(t *testing.T, addr string, send func(fr *http2.Framer, block func(...string) []byte)) {
+// dialH2 opens an HTTP/2 connection to addr with a 3 s deadline and
+// sends the preface with settings; block encodes header fields (name,
+// value...) into a header block.
+func dialH2(t *testing.T, addr string, settings ...http2.Setting) (c net.Conn, fr *http2.Framer, block func(...string) []byte) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	c.SetDeadline(time.Now().Add(3 * time.Second))
 	io.WriteString(c, http2.ClientPreface)
-	fr := http2.NewFramer(c, c)
-	fr.WriteSettings()
+	fr = http2.NewFramer(c, c)
+	fr.WriteSettings(settings...)
 	var buf bytes.Buffer
 	enc := hpack.NewEncoder(&buf)
-	block := func(kv ...string) []byte {
+	block = func(kv ...string) []byte {
 		buf.Reset()
 		for i := 0; i+1 < len(kv); i += 2 {
 			enc.WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
 		}
 		return append([]byte(nil), buf.Bytes()...)
 	}
+	return c, fr, block
+}
+
+// h2Exchange opens an HTTP/2 connection to addr, acknowledges the
+// server's SETTINGS, has send write frames, then reads until the server
+// closes or goes quiet for a moment.
+func h2Exchange(t *testing.T, addr string, send func(fr *http2.Framer, block func(...string) []byte)) {
+	t.Helper()
+	c, fr, block := dialH2(t, addr)
+	defer c.Close()
 	// The server's SETTINGS acknowledged before anything else, so that
 	// the acknowledgement is read whatever send makes of the connection.
 	for {

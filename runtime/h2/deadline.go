@@ -3,6 +3,7 @@ package h2
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,6 +14,10 @@ type waiter struct {
 	dl    time.Time
 	timer *time.Timer
 	wake  chan struct{}
+	// rel, without a deadline, bounds each wait: it runs from when the
+	// wait starts (an inactivity timeout set once instead of a deadline
+	// armed and cleared around every call).
+	rel atomic.Int64
 }
 
 func (w *waiter) init() {
@@ -51,6 +56,10 @@ func (w *waiter) wait() error {
 	w.mu.Lock()
 	dl := w.dl
 	w.mu.Unlock()
+	relOnly := false
+	if rel := w.rel.Load(); dl.IsZero() && rel > 0 {
+		dl, relOnly = time.Now().Add(time.Duration(rel)), true
+	}
 	if dl.IsZero() {
 		<-w.wake
 		return nil
@@ -73,6 +82,14 @@ func (w *waiter) wait() error {
 		if w.expired() {
 			return os.ErrDeadlineExceeded
 		}
+		if relOnly {
+			w.mu.Lock()
+			set := !w.dl.IsZero()
+			w.mu.Unlock()
+			if !set {
+				return os.ErrDeadlineExceeded
+			}
+		}
 		return nil
 	}
 }
@@ -82,6 +99,7 @@ func (w *waiter) reset() {
 	w.mu.Lock()
 	w.dl = time.Time{}
 	w.mu.Unlock()
+	w.rel.Store(0)
 	select {
 	case <-w.wake:
 	default:

@@ -155,6 +155,10 @@ func (st *Stream) SetReadDeadline(t time.Time) error { st.rw.setDeadline(t); ret
 // control.
 func (st *Stream) SetWriteDeadline(t time.Time) error { st.ww.setDeadline(t); return nil }
 
+// SetWriteTimeout bounds each wait of Write for flow control to d from
+// when it starts, when no write deadline is set; 0 removes the bound.
+func (st *Stream) SetWriteTimeout(d time.Duration) { st.ww.rel.Store(int64(d)) }
+
 // fail ends the stream's pending and future I/O with err. mu held.
 func (st *Stream) fail(err error) { failHalves(&st.rx, &st.tx, err) }
 
