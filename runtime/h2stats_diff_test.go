@@ -170,63 +170,48 @@ backend be
 
 // startRawH2Upstream serves HTTP/2 with prior knowledge, frame by frame:
 // a request for /bad gets a body shorter than its content-length, any
-// other "ok". It counts the connections it accepted.
+// other "ok".
 func startRawH2Upstream(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return serveRaw(t, func(c net.Conn) {
+		pre := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(c, pre); err != nil {
+			return
+		}
+		fr := http2.NewFramer(c, c)
+		fr.WriteSettings()
+		var buf bytes.Buffer
+		enc := hpack.NewEncoder(&buf)
+		dec := hpack.NewDecoder(4096, nil)
 		for {
-			c, err := ln.Accept()
+			f, err := fr.ReadFrame()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				pre := make([]byte, len(http2.ClientPreface))
-				if _, err := io.ReadFull(c, pre); err != nil {
-					return
+			switch f := f.(type) {
+			case *http2.SettingsFrame:
+				if !f.IsAck() {
+					fr.WriteSettingsAck()
 				}
-				fr := http2.NewFramer(c, c)
-				fr.WriteSettings()
-				var buf bytes.Buffer
-				enc := hpack.NewEncoder(&buf)
-				dec := hpack.NewDecoder(4096, nil)
-				for {
-					f, err := fr.ReadFrame()
-					if err != nil {
-						return
-					}
-					switch f := f.(type) {
-					case *http2.SettingsFrame:
-						if !f.IsAck() {
-							fr.WriteSettingsAck()
-						}
-					case *http2.HeadersFrame:
-						fields, _ := dec.DecodeFull(f.HeaderBlockFragment())
-						path := ""
-						for _, hf := range fields {
-							if hf.Name == ":path" {
-								path = hf.Value
-							}
-						}
-						body, cl := "ok", "2"
-						if path == "/bad" {
-							body, cl = "abc", "5"
-						}
-						buf.Reset()
-						enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
-						enc.WriteField(hpack.HeaderField{Name: "content-length", Value: cl})
-						fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: buf.Bytes(), EndHeaders: true})
-						fr.WriteData(f.StreamID, true, []byte(body))
+			case *http2.HeadersFrame:
+				fields, _ := dec.DecodeFull(f.HeaderBlockFragment())
+				path := ""
+				for _, hf := range fields {
+					if hf.Name == ":path" {
+						path = hf.Value
 					}
 				}
-			}()
+				body, cl := "ok", "2"
+				if path == "/bad" {
+					body, cl = "abc", "5"
+				}
+				buf.Reset()
+				enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+				enc.WriteField(hpack.HeaderField{Name: "content-length", Value: cl})
+				fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: buf.Bytes(), EndHeaders: true})
+				fr.WriteData(f.StreamID, true, []byte(body))
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // A backend's h2 module columns count its HTTP/2 server connections as

@@ -16,33 +16,19 @@ import (
 // for idle, and keeps reading: a request that still comes on such a
 // connection is counted in late, then the connection is closed.
 type finServer struct {
-	ln   net.Listener
+	addr string
 	idle time.Duration
 	mu   sync.Mutex
 	late []string
 }
 
 func startFinServer(t *testing.T, idle time.Duration) *finServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &finServer{ln: ln, idle: idle}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go h.serve(c.(*net.TCPConn))
-		}
-	}()
+	h := &finServer{idle: idle}
+	h.addr = serveRaw(t, func(c net.Conn) { h.serve(c.(*net.TCPConn)) })
 	return h
 }
 
 func (h *finServer) serve(c *net.TCPConn) {
-	defer c.Close()
 	br := bufio.NewReader(c)
 	ended := false
 	for {
@@ -86,7 +72,7 @@ func (h *finServer) lateRequests() string {
 func TestStalePooledConnection(t *testing.T) {
 	up := startFinServer(t, 20*time.Millisecond)
 	fe := freePort(t)
-	startGohap(t, fmtCfg("defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse always\n server s1 %s\n", fe, up.ln.Addr()), nil)
+	startGohap(t, fmtCfg("defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse always\n server s1 %s\n", fe, up.addr), nil)
 	do := func(req string) string {
 		c := dialRaw(t, fe)
 		defer c.Close()

@@ -40,12 +40,11 @@ func TestStreamCountersDifferential(t *testing.T) {
 	}
 }
 
+var frontendOtherRE = regexp.MustCompile(`(f/FRONTEND .*)hrsp_other=\S*`)
+
 // withoutOther is a streamCountRun result without the frontend's
 // hrsp_other.
-func withoutOther(rows string) string {
-	re := regexp.MustCompile(`(f/FRONTEND .*)hrsp_other=\S*`)
-	return re.ReplaceAllString(rows, "$1")
-}
+func withoutOther(rows string) string { return frontendOtherRE.ReplaceAllString(rows, "$1") }
 
 func streamCountRun(t *testing.T, start func(cfg, fe string)) string {
 	up := serveRequests(t, func(c net.Conn, r *http.Request) {
