@@ -153,8 +153,10 @@ type session struct {
 	waited bool
 	turn   chan struct{}
 	// slot says the session holds its listener's connection slot, which
-	// finish releases; handedOff that a tunnel took the connections.
-	slot bool
+	// finish releases; handedOff that a tunnel took the connections;
+	// parked that the connection parked (park.go): resumeParked goes on.
+	slot   bool
+	parked bool
 	// waitEnd: ended is told when the session, or the tunnel it became,
 	// ends (serveConn waits for it).
 	waitEnd   bool
@@ -349,7 +351,8 @@ func (s *session) shutdownStream() {
 		}
 		return
 	}
-	if s.onServer.Load() == nil {
+	if s.onServer.Load() == nil || s.idle.Load() {
+		// No request in progress: the client goes.
 		s.kill()
 		return
 	}
@@ -458,10 +461,8 @@ func (s *session) run() bool {
 	s.e.conns.Add(1)
 	s.fe.conns.Add(1)
 	defer func() {
-		// A tunnel counts its connection until it ends.
-		if !s.handedOff {
-			s.e.conns.Add(-1)
-			s.fe.conns.Add(-1)
+		if !s.parked {
+			s.uncountConn()
 		}
 	}()
 	if l := s.fe.log; l != nil {
@@ -477,31 +478,9 @@ func (s *session) run() bool {
 		s.e.g.feCounters(s.fe).addSession(now)
 	}
 	defer func() {
-		if !s.handedOff {
-			s.releaseServer()
-			if s.linger && !s.e.stopping.Load() {
-				s.lingerClose()
-			}
-			s.cl.c.Close()
+		if !s.parked {
+			s.endRun()
 		}
-		s.releaseIdle()
-		if s.clBuf != nil {
-			s.fe.pool.put(s.clBuf)
-			s.clBuf = nil
-		}
-		if s.svBuf != nil {
-			s.fe.pool.put(s.svBuf)
-		}
-		for _, b := range s.rwBufs {
-			s.fe.pool.put(b)
-		}
-		if !s.handedOff {
-			s.stickStreamEnd(0)
-			s.releaseSessTrack()
-		}
-		s.rw, s.rwr, s.rwAlt, s.rwBufs = nil, nil, nil, nil
-		// Nothing of the HTTP state is needed by a tunnel.
-		s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 	}()
 	s.txn.HTX, s.txn.H2 = s.http, s.h2Stream
 	if !s.http {
@@ -510,15 +489,62 @@ func (s *session) run() bool {
 	}
 	if !s.h2Stream {
 		// The h1 module's count of the frontend's connections.
-		fe := s.e.g.feCounters(s.fe)
-		fe.h1Conn(1)
-		defer fe.h1Conn(-1)
+		s.e.g.feCounters(s.fe).h1Conn(1)
 	}
 	s.outBuf = s.fe.pool.get()
 	s.out = (*s.outBuf)[:0]
-	defer s.putOutBuf()
 	s.serveHTTP()
+	if !s.parked {
+		s.endHTTP()
+	}
 	return s.handedOff
+}
+
+// endHTTP ends what run began for an HTTP session; endRun and
+// uncountConn follow.
+func (s *session) endHTTP() {
+	s.putOutBuf()
+	if !s.h2Stream {
+		s.e.g.feCounters(s.fe).h1Conn(-1)
+	}
+}
+
+// uncountConn takes the connection out of the counts; a tunnel counts
+// it until it ends.
+func (s *session) uncountConn() {
+	if !s.handedOff {
+		s.e.conns.Add(-1)
+		s.fe.conns.Add(-1)
+	}
+}
+
+// endRun closes what run leaves open and gives back its buffers.
+func (s *session) endRun() {
+	if !s.handedOff {
+		s.releaseServer()
+		if s.linger && !s.e.stopping.Load() {
+			s.lingerClose()
+		}
+		s.cl.c.Close()
+	}
+	s.releaseIdle()
+	if s.clBuf != nil {
+		s.fe.pool.put(s.clBuf)
+		s.clBuf = nil
+	}
+	if s.svBuf != nil {
+		s.fe.pool.put(s.svBuf)
+	}
+	for _, b := range s.rwBufs {
+		s.fe.pool.put(b)
+	}
+	if !s.handedOff {
+		s.stickStreamEnd(0)
+		s.releaseSessTrack()
+	}
+	s.rw, s.rwr, s.rwAlt, s.rwBufs = nil, nil, nil, nil
+	// Nothing of the HTTP state is needed by a tunnel.
+	s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
 }
 
 func (s *session) putOutBuf() {
@@ -1435,6 +1461,11 @@ func (s *session) serveHTTP() {
 		err := rc.Read(s.stepFn)
 		s.rawFD = -1
 		s.inRaw.Store(false)
+		if err == errParked {
+			// Still idle: resumeParked goes on.
+			s.parked = true
+			return
+		}
 		s.idle.Store(false)
 		if err != nil {
 			s.headFailed(err)
@@ -1582,7 +1613,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 					}
 					t = t.Add(kto)
 				}
-				cl.c.SetReadDeadline(t)
+				setIdleDeadline(cl.c, t)
 				s.idle.Store(true)
 				s.shedBuffers()
 				if s.e.stopping.Load() && !fe.keepIdle {

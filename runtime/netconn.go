@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -61,6 +62,30 @@ func newMemConn(c net.Conn, under netConn) *memConn {
 
 func (m *memConn) SyscallConn() (syscall.RawConn, error) { return &m.raw, nil }
 
+// SetReadDeadline also wakes the connection if it parked: the deadline
+// may come before the one it parked with (a stop).
+func (m *memConn) SetReadDeadline(t time.Time) error { return m.setDeadline(t, true) }
+
+func (m *memConn) SetDeadline(t time.Time) error { return m.setDeadline(t, false) }
+
+func (m *memConn) setDeadline(t time.Time, readOnly bool) error {
+	if m.raw.pk != nil {
+		m.raw.setRDL(t)
+		defer m.raw.wake()
+	}
+	if readOnly {
+		return m.Conn.SetReadDeadline(t)
+	}
+	return m.Conn.SetDeadline(t)
+}
+
+func (m *memConn) Close() error {
+	if m.raw.parked {
+		m.raw.pk.forget(&m.raw)
+	}
+	return m.Conn.Close()
+}
+
 func (m *memConn) CloseWrite() error {
 	if cw, ok := m.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
@@ -76,6 +101,9 @@ func (m *memConn) abort() {
 		m.under.Close()
 	}
 	go m.Conn.Close()
+	if m.raw.pk != nil {
+		m.raw.wake()
+	}
 }
 
 // CloseRead does nothing: what is not read is dropped with the
@@ -103,6 +131,7 @@ type memRaw struct {
 	// small takes a wait's bytes when no read said where: a session
 	// waiting for a request has given its buffer back (shedBuffers).
 	small [256]byte
+	parkState
 }
 
 func (m *memRaw) Control(func(fd uintptr)) error { return errNoFD }
@@ -137,12 +166,17 @@ func (m *memRaw) wait() error {
 	if len(m.want) == 0 {
 		m.want = m.small[:]
 	}
+	idle := m.idleArm
+	m.idleArm = false
 	n, err := m.c.Read(m.want)
 	m.got = n
 	switch {
 	case err == nil:
 	case isTimeout(err):
 		if n == 0 {
+			if idle && m.parkNow() {
+				return errParked
+			}
 			return err
 		}
 	default:

@@ -114,8 +114,14 @@ func compileBindTLS(b *parser.Bind, cfg *parser.Config, http bool, store *ssl.St
 // one session per HTTP/2 stream, or one session for the connection
 // (serveConn). It holds the connection's slot.
 func (e *Engine) front(l *listener, c netConn, b *Listen) {
-	defer e.wg.Done()
-	defer e.connEnd(l)
+	parked := false
+	defer func() {
+		// A parked connection's session ends them.
+		if !parked {
+			e.connEnd(l)
+			e.wg.Done()
+		}
+	}()
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	pps := ppState{ns: b.NetNS}
 	if b.AcceptCIP {
@@ -169,7 +175,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		info.Local = served()
 	}
 	if !speakH2 {
-		e.serveConn(l, conn, c, src, dst, info, &pps)
+		parked = e.serveConn(l, conn, c, src, dst, info, &pps)
 		return
 	}
 	e.serveH2(l, conn, e.h2cfg, src, dst, info, &pps)
@@ -237,9 +243,11 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 
 // serveConn runs a session on c, a TLS connection (under is its socket)
 // or an HTTP/2 stream, in the calling goroutine, and returns once it and
-// any tunnel it became have ended.
-func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
-	s := newSession(e, l, newMemConn(c, under))
+// any tunnel it became have ended, or once the connection parked: it
+// then reports true, and the session ends front's work (resumeParked).
+func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) bool {
+	mc := newMemConn(c, under)
+	s := newSession(e, l, mc)
 	s.src, s.dst, s.tls = src, dst, info
 	// A PROXY header was read on the connection: its TLVs are the
 	// session's.
@@ -254,9 +262,23 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	s.ended.Add(1)
 	if !e.addSession(s) {
 		c.Close()
-		return
+		return false
+	}
+	if under != nil && l.fe.HTTP {
+		mc.enablePark(s)
 	}
 	handed := s.run()
+	if s.parked {
+		// The last thing this goroutine does with the session.
+		mc.raw.pk.arm(&mc.raw)
+		return true
+	}
+	s.endConn(handed)
+	return false
+}
+
+// endConn ends serveConn's session.
+func (s *session) endConn(handed bool) {
 	if !handed {
 		s.finish()
 	}
@@ -264,6 +286,25 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	if !handed {
 		s.recycle()
 	}
+}
+
+// resumeParked goes on with a session whose connection parked, in a new
+// goroutine, and ends the work of run, serveConn and front for it.
+func (s *session) resumeParked() {
+	s.parked = false
+	s.serveHTTP()
+	if s.parked {
+		m := s.cl.c.(*memConn)
+		m.raw.pk.arm(&m.raw)
+		return
+	}
+	e, l := s.e, s.l
+	s.endHTTP()
+	s.endRun()
+	s.uncountConn()
+	s.endConn(s.handedOff)
+	e.connEnd(l)
+	e.wg.Done()
 }
 
 // socketPair returns the two ends of a connected stream socket pair.

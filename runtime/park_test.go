@@ -1,0 +1,163 @@
+package runtime_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+)
+
+// frontGoroutines counts the goroutines serving a TLS connection's
+// session from its handshake (Engine.front).
+func frontGoroutines() int {
+	var b bytes.Buffer
+	pprof.Lookup("goroutine").WriteTo(&b, 1)
+	n := 0
+	for _, g := range strings.Split(b.String(), "\n\n") {
+		if strings.Contains(g, "runtime.(*Engine).front+") {
+			var k int
+			fmt.Sscanf(g, "%d @", &k)
+			n += k
+		}
+	}
+	return n
+}
+
+// waitFronts waits until n goroutines serve TLS connections.
+func waitFronts(t *testing.T, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for frontGoroutines() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines serve TLS connections after %v, want %d", frontGoroutines(), within, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// tlsRequest sends a request on c and reads its answer's status.
+func tlsRequest(t *testing.T, c net.Conn, br *bufio.Reader, path string) int {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	rsp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rsp.Body)
+	rsp.Body.Close()
+	return rsp.StatusCode
+}
+
+// An idle TLS connection gives up its goroutine (park.go) and is served
+// again when its client sends the next request, closed when its
+// keep-alive timeout passes, when the client leaves, on a soft stop and
+// on "shutdown session", as a connection waiting in its goroutine.
+func TestTLSIdleParks(t *testing.T) {
+	dir := t.TempDir()
+	writeCert(t, dir, "site.pem", "site.test")
+	up := startEcho(t, "up").Addr()
+	sock := filepath.Join(dir, "s.sock")
+	fe, feKA := freePort(t), freePort(t)
+	e := startGohap(t, fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 60s
+ timeout server 60s
+frontend fe
+ bind %s ssl crt %s/site.pem
+ default_backend be
+frontend feka
+ timeout http-keep-alive 1500ms
+ bind %s ssl crt %s/site.pem
+ default_backend be
+backend be
+ server up %s
+`, sock, fe, dir, feKA, dir, up), nil)
+	dial := func(addr string) (*tls.Conn, *bufio.Reader) {
+		c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	base := frontGoroutines()
+	// parked opens a connection whose first request was answered and
+	// which then parked.
+	parked := func(addr string) (*tls.Conn, *bufio.Reader) {
+		c, br := dial(addr)
+		if st := tlsRequest(t, c, br, "/"); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		waitFronts(t, base, 3*time.Second)
+		return c, br
+	}
+
+	t.Run("resume", func(t *testing.T) {
+		c, br := parked(fe)
+		// The session is still listed, and serves the next requests.
+		waitSess(t, sock, 1)
+		for i := 1; i < 4; i++ {
+			if st := tlsRequest(t, c, br, fmt.Sprintf("/%d", i)); st != 200 {
+				t.Fatalf("request %d: status %d", i, st)
+			}
+			time.Sleep(400 * time.Millisecond)
+		}
+		// The client leaves while parked: the session ends.
+		waitFronts(t, base, 3*time.Second)
+		c.Close()
+		waitSess(t, sock, 0)
+	})
+
+	t.Run("keep-alive timeout", func(t *testing.T) {
+		start := time.Now()
+		c, br := parked(feKA)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := br.ReadByte()
+		if el := time.Since(start); err == nil || isTimeoutErr(err) || el < time.Second || el > 4*time.Second {
+			t.Fatalf("read after %v: %v, want the close at 1.5s", el, err)
+		}
+		waitSess(t, sock, 0)
+	})
+
+	t.Run("shutdown session", func(t *testing.T) {
+		c, _ := parked(fe)
+		shutdownOnly(t, sock, func(id string) string { return "shutdown session " + id + "\n" })
+		if !closedSoon(c) {
+			t.Fatal("parked connection still open after shutdown session")
+		}
+		waitSess(t, sock, 0)
+	})
+
+	t.Run("soft stop", func(t *testing.T) {
+		c, br := parked(fe)
+		// An idle connection has stopIdleGrace (5s) to send one more
+		// request, not its timeout client (60s).
+		start := time.Now()
+		e.SoftStop()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := br.ReadByte(); err == nil || isTimeoutErr(err) {
+			t.Fatalf("parked connection still open %v after a soft stop: %v", time.Since(start), err)
+		}
+		done := make(chan struct{})
+		go func() { e.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("engine still running 5s after a soft stop")
+		}
+	})
+}
