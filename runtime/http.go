@@ -78,10 +78,8 @@ type session struct {
 	ckDirect bool
 	// ckSrvSet is set when the server's response sets the cookie itself.
 	ckSrvSet bool
-	// rwAlt is the second buffer of rules editing a head in rw or rwr;
-	// amsg holds an answer the proxy makes, for http-after-response.
+	// rwAlt is the second buffer of rules editing a head in rw or rwr.
 	rwAlt []byte
-	amsg  h1.Msg
 	// vars are the connection's and the stream's variables.
 	vars acl.Vars
 	// legacy is what reqsetbe and reqtarpit decided for the request.
@@ -118,8 +116,6 @@ type session struct {
 	rw, rwr    []byte
 	rwBufs     []*[]byte
 	denyStatus int
-	req        h1.Msg
-	rsp        h1.Msg
 	// perr is the request head's parse error, found while reading it.
 	perr error
 	// co is the chunked re-framing state of the body in progress.
@@ -162,11 +158,9 @@ type session struct {
 	waitEnd   bool
 	ended     sync.WaitGroup
 	handedOff bool
-	// dialer is connectServer's, set for each connection it makes.
-	dialer net.Dialer
 	// Logging of the stream in progress (logs.go): logging is set when
-	// the frontend logs streams; rec is the line's record, lt its
-	// instants; lt0In and lt0Out the client byte counts at its start.
+	// the frontend logs streams; lt holds its instants (the record is
+	// the scratch's rec); lt0In and lt0Out the client byte counts at its start.
 	logging   bool
 	track     bool
 	logApplet string
@@ -174,9 +168,8 @@ type session struct {
 	// logLevel is set-log-level's: 0 when unset, -1 for silent, the
 	// level plus one otherwise (HAProxy's encoding).
 	logLevel int
-	// ed is the head that http rules edit, edVals the values they
-	// rendered into it.
-	ed     msgEdit
+	// edVals holds the values the http rules rendered into the head
+	// they edit (the scratch's ed).
 	edVals []byte
 	// edPend is what the edits not yet written to the head change.
 	edPend acl.Reads
@@ -203,7 +196,6 @@ type session struct {
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
 	toServer, toTunnel time.Duration
-	rec                logging.Record
 	lt                 logTimes
 	lt0In              int64
 	lt0Out             int64
@@ -255,8 +247,6 @@ type session struct {
 	capRspBuf []byte
 	// capCliCk and capSrvCk hold the captured cookies (capture cookie).
 	capCliCk, capSrvCk []byte
-	// zs is the transaction's compression (compress.go).
-	zs compState
 	// tr is the stream's trace filters (trace.go), nil without any.
 	tr *traceStream
 	// pps is what the PROXY header of the connection carried
@@ -264,8 +254,6 @@ type session struct {
 	pps ppState
 	// stk is the stick-table state of the connection and its stream.
 	stk stickSession
-	// cch is the caching of the transaction (cache.go).
-	cch cacheState
 	// strm is the stream "show sess" lists (streams.go).
 	strm streamMark
 	// prst is the stream's force-persist or ignore-persist (0: none).
@@ -290,15 +278,57 @@ type session struct {
 	// and headAtW the bytes buffered with that read.
 	headAt  time.Time
 	headAtW int
+	*streamScratch
+}
+
+// streamScratch is the state of a session's transaction in progress,
+// apart from the session: a parked connection (park.go) gives it up,
+// the largest part of its session, and takes a cleared one when its
+// client comes back. Nothing of it lasts from one transaction to the
+// next.
+type streamScratch struct {
+	req, rsp h1.Msg
+	// amsg holds an answer the proxy makes, for http-after-response.
+	amsg h1.Msg
+	// dialer is connectServer's, set for each connection it makes.
+	dialer net.Dialer
+	// ed is the head that http rules edit.
+	ed msgEdit
+	// rec is the log line's record.
+	rec logging.Record
+	// zs is the transaction's compression (compress.go).
+	zs compState
+	// cch is the caching of the transaction (cache.go).
+	cch cacheState
 	// The header tables of req and rsp, while they hold a usual head:
 	// a new connection's messages then allocate nothing.
 	reqHdrs, rspHdrs [12]h1.Header
 }
 
+// scratchPool keeps the scratches parked connections gave up.
+var scratchPool = sync.Pool{New: func() any { return new(streamScratch) }}
+
+// takeScratch gives the session a cleared scratch.
+func (s *session) takeScratch() {
+	s.streamScratch = scratchPool.Get().(*streamScratch)
+	s.req.Headers, s.rsp.Headers = s.reqHdrs[:0], s.rspHdrs[:0]
+}
+
+// dropScratch gives the session's scratch back, cleared.
+func (s *session) dropScratch() {
+	*s.streamScratch = streamScratch{}
+	scratchPool.Put(s.streamScratch)
+	s.streamScratch = nil
+}
+
 func newSession(e *Engine, l *listener, c netConn) *session {
 	s := sessionPool.Get().(*session)
 	s.e, s.l, s.fe, s.cl.c, s.rawFD = e, l, l.fe, c, -1
-	s.req.Headers, s.rsp.Headers = s.reqHdrs[:0], s.rspHdrs[:0]
+	if s.streamScratch == nil {
+		s.takeScratch()
+	} else {
+		s.req.Headers, s.rsp.Headers = s.reqHdrs[:0], s.rspHdrs[:0]
+	}
 	if tc, ok := c.(*net.TCPConn); ok && s.cc.init(tc) == nil {
 		s.cl.c = &s.cc
 	}
@@ -324,9 +354,12 @@ func (s *session) recycle() {
 	if s.pins.Load() != 0 || s.turn != nil || s.handing.Load() {
 		return
 	}
-	step, cl, sv := s.stepFn, s.cl.callbacks(), s.sv.callbacks()
+	step, cl, sv, sc := s.stepFn, s.cl.callbacks(), s.sv.callbacks(), s.streamScratch
 	*s = session{}
-	s.stepFn = step
+	if sc != nil {
+		*sc = streamScratch{}
+	}
+	s.stepFn, s.streamScratch = step, sc
 	s.cl.setCallbacks(cl)
 	s.sv.setCallbacks(sv)
 	sessionPool.Put(s)

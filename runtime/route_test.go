@@ -89,8 +89,8 @@ func TestTableRoutesMatchWalk(t *testing.T) {
 	if n, m := len(tables.Frontends[0].routes), len(walk.Frontends[0].routes); n != 7 || m != 13 {
 		t.Fatalf("tables made %d routes of %d", n, m)
 	}
-	st := &session{e: &Engine{g: tables}, fe: tables.Frontends[0]}
-	sw := &session{e: &Engine{g: walk}, fe: walk.Frontends[0]}
+	st := &session{e: &Engine{g: tables}, fe: tables.Frontends[0], streamScratch: new(streamScratch)}
+	sw := &session{e: &Engine{g: walk}, fe: walk.Frontends[0], streamScratch: new(streamScratch)}
 	checked := 0
 	for _, req := range RouteRequests() {
 		got, want := routeOf(t, tables, st, req), routeOf(t, walk, sw, req)
@@ -151,7 +151,7 @@ func BenchmarkRoute(b *testing.B) {
 					minTable = 1 << 30
 				}
 				g := compileText(b, hostRules(n))
-				s := &session{e: &Engine{g: g}, fe: g.Frontends[0]}
+				s := &session{e: &Engine{g: g}, fe: g.Frontends[0], streamScratch: new(streamScratch)}
 				want := fmt.Sprintf("b%d", n-1)
 				req := fmt.Sprintf("GET / HTTP/1.1\r\nHost: H%d.example\r\nUser-Agent: bench\r\n\r\n", n-1)
 				if got := routeOf(b, g, s, req); got != want {

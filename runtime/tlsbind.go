@@ -269,6 +269,7 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	}
 	handed := s.run()
 	if s.parked {
+		s.dropScratch()
 		// The last thing this goroutine does with the session.
 		mc.raw.pk.arm(&mc.raw)
 		return true
@@ -292,8 +293,10 @@ func (s *session) endConn(handed bool) {
 // goroutine, and ends the work of run, serveConn and front for it.
 func (s *session) resumeParked() {
 	s.parked = false
+	s.takeScratch()
 	s.serveHTTP()
 	if s.parked {
+		s.dropScratch()
 		m := s.cl.c.(*memConn)
 		m.raw.pk.arm(&m.raw)
 		return
