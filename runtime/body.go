@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -69,12 +70,10 @@ type side struct {
 	// wArmed, sendErr: send's state.
 	wArmed  bool
 	sendErr error
-	// wv, writevFn, iovs, one: sendv's state.
+	// wv, writevFn, one: sendv's state (the vector is sendSegs').
 	one      [1][]byte
 	wv       [][]byte
 	writevFn func(fd uintptr) bool
-	iovs     [maxSegs + 4]unix.Iovec
-	msg      unix.Msghdr
 	// out, outErr: sendAwait's write and its error; pending is the read
 	// error it met, for the next fill.
 	out     [][]byte
@@ -298,18 +297,7 @@ func (s *side) rawWritev(fd uintptr) bool {
 		if len(s.wv) == 1 {
 			r, e = sendOne(fd, s.wv[0])
 		} else {
-			n := 0
-			for _, b := range s.wv {
-				if n == len(s.iovs) {
-					break
-				}
-				if len(b) > 0 {
-					s.iovs[n].Base = &b[0]
-					s.iovs[n].SetLen(len(b))
-					n++
-				}
-			}
-			r, e = sendIov(fd, &s.msg, s.iovs[:n])
+			r, e = sendSegs(fd, s.wv)
 		}
 		switch {
 		case e == unix.EINTR:
@@ -332,6 +320,32 @@ func (s *side) rawWritev(fd uintptr) bool {
 			}
 		}
 	}
+}
+
+// sendSegs sends the first segments of wv in one sendmsg. Its vector
+// is on the stack: in the side, it made every session 750 bytes larger
+// for the whole connection.
+func sendSegs(fd uintptr, wv [][]byte) (int, unix.Errno) {
+	var iovs [maxSegs + 4]unix.Iovec
+	var msg unix.Msghdr
+	n := 0
+	for _, b := range wv {
+		if n == len(iovs) {
+			break
+		}
+		if len(b) > 0 {
+			iovs[n].Base = &b[0]
+			iovs[n].SetLen(len(b))
+			n++
+		}
+	}
+	msg.Iov = &iovs[0]
+	msg.SetIovlen(n)
+	r, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), 0
 }
 
 // raw gets the connection's RawConn once.

@@ -1741,17 +1741,6 @@ func sendOne(fd uintptr, b []byte) (int, unix.Errno) {
 	return int(r), 0
 }
 
-func sendIov(fd uintptr, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
-	msg.Iov = &iov[0]
-	msg.SetIovlen(len(iov))
-	r, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
-	msg.Iov = nil
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), 0
-}
-
 // refuse answers a request that cannot be served and ends the session
 // with a lingering close: the rest of what the client sent is read and
 // dropped while it reads the answer, so that it sees a FIN, not the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -129,8 +130,10 @@ type memRaw struct {
 	// connection's failure.
 	end error
 	// small takes a wait's bytes when no read said where: a session
-	// waiting for a request has given its buffer back (shedBuffers).
-	small [256]byte
+	// waiting for a request has given its buffer back (shedBuffers). It
+	// comes from smallPool for the wait and goes back once read, so that
+	// a parked connection or a stream holds none.
+	small *[256]byte
 	parkState
 }
 
@@ -141,6 +144,7 @@ func (m *memRaw) Read(f func(fd uintptr) bool) error {
 		if m.got == 0 {
 			// Only a read f makes tells the wait where to read.
 			m.want = nil
+			m.dropSmall()
 		}
 		if f(memFD) {
 			return nil
@@ -164,6 +168,7 @@ func (m *memRaw) wait() error {
 		return nil
 	}
 	if len(m.want) == 0 {
+		m.small = smallPool.Get().(*[256]byte)
 		m.want = m.small[:]
 	}
 	idle := m.idleArm
@@ -175,6 +180,8 @@ func (m *memRaw) wait() error {
 	case isTimeout(err):
 		if n == 0 {
 			if idle && m.parkNow() {
+				m.want = nil
+				m.dropSmall()
 				return errParked
 			}
 			return err
@@ -183,6 +190,15 @@ func (m *memRaw) wait() error {
 		m.end = err
 	}
 	return nil
+}
+
+var smallPool = sync.Pool{New: func() any { return new([256]byte) }}
+
+func (m *memRaw) dropSmall() {
+	if m.small != nil {
+		smallPool.Put(m.small)
+		m.small = nil
+	}
 }
 
 // read is a non-blocking read: unix.EAGAIN when nothing came, (0, nil)
@@ -196,6 +212,10 @@ func (m *memRaw) read(p []byte) (int, error) {
 		// The bytes came into small: what p cannot take stays there.
 		n = copy(p, m.want[:n])
 		m.want, m.got = m.want[n:], m.got-n
+		if m.got == 0 {
+			m.want = nil
+			m.dropSmall()
+		}
 		return n, nil
 	}
 	m.want = nil
