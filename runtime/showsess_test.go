@@ -154,6 +154,12 @@ func TestShowSess(t *testing.T) {
 	// An idle HTTP connection has no stream.
 	dialHold(t, s.fh, "")
 	ls := waitSess(t, s.admin, 3)
+	// A TCP stream is listed from its accept, and has its server once
+	// connected.
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(strings.Join(ls, "\n"), " srv=s") < 3 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		ls = waitSess(t, s.admin, 3)
+	}
 	for i, want := range []struct {
 		c           net.Conn
 		fe, be, srv string
