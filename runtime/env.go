@@ -190,8 +190,12 @@ func (s *session) Timeouts() (server, tunnel, curServer, curTunnel time.Duration
 // ProxyTLV is a TLV of the connection's PROXY header: its authority
 // (fc_pp_authority) or its unique id (fc_pp_unique_id).
 func (s *session) ProxyTLV(uniqueID bool) ([]byte, bool) {
-	if uniqueID {
-		return s.pps.uniqueID[:s.pps.uniqueIDLen], s.pps.hasUniqueID
+	t := s.pps.tlv
+	switch {
+	case t == nil:
+		return nil, false
+	case uniqueID:
+		return t.uniqueID[:t.uniqueIDLen], t.hasUniqueID
 	}
-	return s.pps.authority[:s.pps.authorityLen], s.pps.hasAuthority
+	return t.authority[:t.authorityLen], t.hasAuthority
 }

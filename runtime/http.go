@@ -82,8 +82,6 @@ type session struct {
 	rwAlt []byte
 	// vars are the connection's and the stream's variables.
 	vars acl.Vars
-	// legacy is what reqsetbe and reqtarpit decided for the request.
-	legacy legacyResult
 	// bodyBuf holds a buffered chunked body's data for the body fetches;
 	// beAssigned says the stream has its backend (SF_BE_ASSIGNED).
 	beAssigned bool
@@ -296,6 +294,8 @@ type streamScratch struct {
 	ed msgEdit
 	// rec is the log line's record.
 	rec logging.Record
+	// legacy is what reqsetbe and reqtarpit decided for the request.
+	legacy legacyResult
 	// zs is the transaction's compression (compress.go).
 	zs compState
 	// cch is the caching of the transaction (cache.go).

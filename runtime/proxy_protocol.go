@@ -74,15 +74,22 @@ func ppOptions(pp parser.RingPP) proxyproto.Options {
 // ppState is what a session keeps of the PROXY header it received: the
 // authority TLV, passed on to servers with proxy-v2-options authority.
 type ppState struct {
+	// tlv holds the TLVs, nil when the header carried none: most
+	// connections never see one, and their sessions stay smaller.
+	tlv *ppTLV
+	// ns is the client connection's network namespace (proxy_netns): its
+	// bind's, or the known one its PROXY header named; nil for none.
+	ns *backend.NetNS
+}
+
+// ppTLV is the TLVs of a PROXY header that a session keeps.
+type ppTLV struct {
 	authority    [proxyproto.MaxAuthority]byte
 	authorityLen int
 	hasAuthority bool
 	uniqueID     [proxyproto.MaxUniqueID]byte
 	uniqueIDLen  int
 	hasUniqueID  bool
-	// ns is the client connection's network namespace (proxy_netns): its
-	// bind's, or the known one its PROXY header named; nil for none.
-	ns *backend.NetNS
 }
 
 // setNS takes the namespace a PROXY header names when it is one of the
@@ -97,10 +104,16 @@ func (p *ppState) setNS(h *proxyproto.Header, known map[string]*backend.NetNS) {
 
 // set keeps the TLVs of a PROXY header.
 func (p *ppState) set(h *proxyproto.Header) {
-	p.hasAuthority = h.Authority != nil
-	p.authorityLen = copy(p.authority[:], h.Authority)
-	p.hasUniqueID = h.UniqueID != nil
-	p.uniqueIDLen = copy(p.uniqueID[:], h.UniqueID)
+	if h.Authority == nil && h.UniqueID == nil {
+		p.tlv = nil
+		return
+	}
+	t := new(ppTLV)
+	t.hasAuthority = h.Authority != nil
+	t.authorityLen = copy(t.authority[:], h.Authority)
+	t.hasUniqueID = h.UniqueID != nil
+	t.uniqueIDLen = copy(t.uniqueID[:], h.UniqueID)
+	p.tlv = t
 }
 
 // perStream says the PROXY header carries the stream's unique id, which
@@ -118,8 +131,8 @@ func (s *session) sendProxyHeader(be *Backend, srv *backend.Server, c netConn) e
 	var b []byte
 	if pp.v2 {
 		v := proxyproto.V2{Src: s.txn.Src, Dst: s.txn.Dst, Options: pp.opts}
-		if s.pps.hasAuthority {
-			v.Authority = s.pps.authority[:s.pps.authorityLen]
+		if t := s.pps.tlv; t != nil && t.hasAuthority {
+			v.Authority = t.authority[:t.authorityLen]
 		}
 		if s.pps.ns != nil {
 			// Any namespace of the client connection goes along.
