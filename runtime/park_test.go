@@ -68,7 +68,12 @@ func TestTLSIdleParks(t *testing.T) {
 	writeCert(t, dir, "site.pem", "site.test")
 	up := startEcho(t, "up").Addr()
 	sock := filepath.Join(dir, "s.sock")
-	fe, feKA := freePort(t), freePort(t)
+	fe, feKA, feLog := freePort(t), freePort(t), freePort(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
 	e := startGohap(t, fmt.Sprintf(`global
  stats socket %s level admin
 defaults
@@ -83,9 +88,14 @@ frontend feka
  timeout http-keep-alive 1500ms
  bind %s ssl crt %s/site.pem
  default_backend be
+frontend felog
+ bind %s ssl crt %s/site.pem
+ log %s local0
+ log-format "%%Ti %%r %%ST"
+ default_backend be
 backend be
  server up %s
-`, sock, fe, dir, feKA, dir, up), nil)
+`, sock, fe, dir, feKA, dir, feLog, dir, pc.LocalAddr(), up), nil)
 	dial := func(addr string) (*tls.Conn, *bufio.Reader) {
 		c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
@@ -118,6 +128,35 @@ backend be
 		}
 		// The client leaves while parked: the session ends.
 		waitFronts(t, base, 3*time.Second)
+		c.Close()
+		waitSess(t, sock, 0)
+	})
+
+	t.Run("log", func(t *testing.T) {
+		// The stream after a park starts where the one before ended: its
+		// idle time (Ti) spans the park, and its line is its own.
+		c, br := parked(feLog)
+		time.Sleep(300 * time.Millisecond)
+		if st := tlsRequest(t, c, br, "/second"); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		var lines []string
+		buf := make([]byte, 2048)
+		for len(lines) < 2 {
+			pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("%v after %q", err, lines)
+			}
+			lines = append(lines, string(buf[:n]))
+		}
+		var ti int
+		var path string
+		if i := strings.Index(lines[1], "]: "); i < 0 {
+			t.Fatalf("log line %q", lines[1])
+		} else if _, err := fmt.Sscanf(lines[1][i+3:], "%d GET %s HTTP/1.1 200", &ti, &path); err != nil || path != "/second" || ti < 400 {
+			t.Fatalf("second line %q: Ti %d path %q (%v), want Ti of 500 ms or so", lines[1], ti, path, err)
+		}
 		c.Close()
 		waitSess(t, sock, 0)
 	})
