@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -158,6 +159,47 @@ backend be
 			t.Fatalf("second line %q: Ti %d path %q (%v), want Ti of 500 ms or so", lines[1], ti, path, err)
 		}
 		c.Close()
+		waitSess(t, sock, 0)
+	})
+
+	t.Run("many", func(t *testing.T) {
+		// Clients sending at random around the park delay: parks,
+		// wakes and resumes race; every request is answered.
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				c, err := tls.Dial("tcp", fe, &tls.Config{InsecureSkipVerify: true})
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for j := 0; j < 8; j++ {
+					c.SetDeadline(time.Now().Add(5 * time.Second))
+					if _, err := fmt.Fprintf(c, "GET /%d/%d HTTP/1.1\r\nHost: x\r\n\r\n", i, j); err != nil {
+						errs <- err
+						return
+					}
+					rsp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						errs <- fmt.Errorf("client %d request %d: %v", i, j, err)
+						return
+					}
+					io.Copy(io.Discard, rsp.Body)
+					rsp.Body.Close()
+					time.Sleep(time.Duration(150+(i*37+j*53)%150) * time.Millisecond)
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
 		waitSess(t, sock, 0)
 	})
 
