@@ -79,14 +79,14 @@ var h2StatCols = []string{"h2_headers_rcvd", "h2_data_rcvd", "h2_settings_rcvd",
 // diffH2Stats runs cfg (a format taking the stats socket and the
 // frontend's address) in HAProxy then in gohap, has exercise drive each,
 // and compares their h2 module columns once done says they settled.
-func diffH2Stats(t *testing.T, cfg string, exercise func(fe string, gohap bool), done func(rows []string) bool) {
+func diffH2Stats(t *testing.T, cfg string, exercise func(fe, sock string, gohap bool), done func(rows []string) bool) {
 	t.Helper()
 	dir := t.TempDir()
 	run := func(name string, start func(cfg, fe string)) string {
 		fe := freePort(t)
 		sock := filepath.Join(dir, name+".sock")
 		start(fmt.Sprintf(cfg, sock, fe), fe)
-		exercise(fe, name == "g")
+		exercise(fe, sock, name == "g")
 		var rows []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), h2StatCols...)
@@ -129,7 +129,7 @@ frontend fe
  default_backend be
 backend be
  server s1 ` + up.Addr() + "\n"
-	diffH2Stats(t, cfg, func(fe string, gohap bool) {
+	diffH2Stats(t, cfg, func(fe, _ string, gohap bool) {
 		if gohap {
 			// startHAProxy's wait for the port is a connection closed
 			// before its preface, which HAProxy counts.
@@ -234,8 +234,17 @@ frontend fe
 backend be
  http-reuse always
  server s1 ` + startRawH2Upstream(t) + " proto h2\n"
-	diffH2Stats(t, cfg, func(fe string, _ bool) {
+	diffH2Stats(t, cfg, func(fe, sock string, _ bool) {
 		for _, path := range []string{"/a", "/b", "/bad", "/c"} {
+			// The server connection is back among the idle ones once its
+			// stream is gone: under load HAProxy may otherwise open a
+			// second one for the next request.
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				rows := statColumns(cliSend(t, "unix", sock, "show stat\n"), "h2_backend_open_streams")
+				if strings.Contains(rows[len(rows)-1], "h2_backend_open_streams=0") {
+					break
+				}
+			}
 			c, err := net.DialTimeout("tcp", fe, time.Second)
 			if err != nil {
 				t.Fatal(err)
