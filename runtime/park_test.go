@@ -119,8 +119,9 @@ backend be
 
 	t.Run("resume", func(t *testing.T) {
 		c, br := parked(fe)
-		// The session is still listed, and serves the next requests.
-		waitSess(t, sock, 1)
+		// No stream is listed, as for an idle connection in HAProxy; the
+		// session serves the next requests.
+		waitSess(t, sock, 0)
 		for i := 1; i < 4; i++ {
 			if st := tlsRequest(t, c, br, fmt.Sprintf("/%d", i)); st != 200 {
 				t.Fatalf("request %d: status %d", i, st)
@@ -214,13 +215,31 @@ backend be
 		waitSess(t, sock, 0)
 	})
 
-	t.Run("shutdown session", func(t *testing.T) {
-		c, _ := parked(fe)
-		shutdownOnly(t, sock, func(id string) string { return "shutdown session " + id + "\n" })
+	t.Run("hard stop", func(t *testing.T) {
+		// A hard stop's kill reaches a parked connection.
+		fe2 := freePort(t)
+		e2 := startGohap(t, fmt.Sprintf(`defaults
+ mode http
+ timeout connect 1s
+ timeout client 60s
+ timeout server 60s
+frontend fe
+ bind %s ssl crt %s/site.pem
+ default_backend be
+backend be
+ server up %s
+`, fe2, dir, up), nil)
+		c, _ := parked(fe2)
+		done := make(chan struct{})
+		go func() { e2.Stop(); e2.Wait(); close(done) }()
 		if !closedSoon(c) {
-			t.Fatal("parked connection still open after shutdown session")
+			t.Fatal("parked connection still open after a hard stop")
 		}
-		waitSess(t, sock, 0)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("engine still running 5s after a hard stop")
+		}
 	})
 
 	t.Run("soft stop", func(t *testing.T) {

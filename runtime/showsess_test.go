@@ -423,3 +423,76 @@ backend bh
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
 	}
 }
+
+// An HTTP connection waiting for its next request has no stream in
+// "show sess", in HAProxy and in gohap: its stream ended with the
+// answer. A request on its way is listed.
+func TestShowSessIdleKeepAliveDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	slow := serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			if req.URL.Path == "/slow" {
+				time.Sleep(time.Second)
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	for _, p := range []string{"haproxy", "gohap"} {
+		t.Run(p, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "s.sock")
+			fe := freePort(t)
+			cfg := fmt.Sprintf(`global
+ stats socket %s level admin
+defaults
+ mode http
+ timeout connect 1s
+ timeout client 10s
+ timeout server 10s
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ server s1 %s
+`, sock, fe, slow)
+			if p == "haproxy" {
+				startHAProxy(t, cfg, fe)
+			} else {
+				startGohap(t, cfg, nil)
+			}
+			c, err := net.DialTimeout("tcp", fe, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			ask := func(path string) {
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			}
+			answer := func() {
+				rsp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, rsp.Body)
+				rsp.Body.Close()
+			}
+			ask("/")
+			answer()
+			time.Sleep(100 * time.Millisecond)
+			if ls := sessLines(t, sock); len(ls) != 0 {
+				t.Errorf("idle keep-alive connection listed:\n%s", strings.Join(ls, "\n"))
+			}
+			ask("/slow")
+			waitSess(t, sock, 1)
+			answer()
+		})
+	}
+}

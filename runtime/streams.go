@@ -70,7 +70,9 @@ func (s cliSource) Streams() []stats.Stream {
 	e.mu.Lock()
 	out := make([]stats.Stream, 0, len(e.sessions)+len(e.tunnels))
 	for ss := range e.sessions {
-		if ss.fe.HTTP && ss.onServer.Load() == nil {
+		// An HTTP connection has a stream from its request to its
+		// answer: none before, none while it waits for the next one.
+		if ss.fe.HTTP && (ss.onServer.Load() == nil || ss.idle.Load()) {
 			continue
 		}
 		out = append(out, s.sessionStream(ss))
