@@ -75,14 +75,15 @@ func TestTLSIdleParks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	e := startGohap(t, fmt.Sprintf(`global
- stats socket %s level admin
-defaults
+	const defaults = `defaults
  mode http
  timeout connect 1s
  timeout client 60s
  timeout server 60s
-frontend fe
+`
+	e := startGohap(t, fmt.Sprintf(`global
+ stats socket %s level admin
+`+defaults+`frontend fe
  bind %s ssl crt %s/site.pem
  default_backend be
 frontend feka
@@ -218,12 +219,7 @@ backend be
 	t.Run("hard stop", func(t *testing.T) {
 		// A hard stop's kill reaches a parked connection.
 		fe2 := freePort(t)
-		e2 := startGohap(t, fmt.Sprintf(`defaults
- mode http
- timeout connect 1s
- timeout client 60s
- timeout server 60s
-frontend fe
+		e2 := startGohap(t, fmt.Sprintf(defaults+`frontend fe
  bind %s ssl crt %s/site.pem
  default_backend be
 backend be

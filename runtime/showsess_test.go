@@ -431,24 +431,11 @@ func TestShowSessIdleKeepAliveDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	slow := serveRaw(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			if req.URL.Path == "/slow" {
-				time.Sleep(time.Second)
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-		}
-	})
-	for _, p := range []string{"haproxy", "gohap"} {
-		t.Run(p, func(t *testing.T) {
-			sock := filepath.Join(t.TempDir(), "s.sock")
-			fe := freePort(t)
-			cfg := fmt.Sprintf(`global
+	up := startEcho(t, "s1")
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		sock := filepath.Join(t.TempDir(), "s.sock")
+		fe := freePort(t)
+		start(fmt.Sprintf(`global
  stats socket %s level admin
 defaults
  mode http
@@ -460,39 +447,24 @@ frontend fe
  default_backend be
 backend be
  server s1 %s
-`, sock, fe, slow)
-			if p == "haproxy" {
-				startHAProxy(t, cfg, fe)
-			} else {
-				startGohap(t, cfg, nil)
-			}
-			c, err := net.DialTimeout("tcp", fe, time.Second)
+`, sock, fe, up.Addr()), fe)
+		c := dialRaw(t, fe)
+		br := bufio.NewReader(c)
+		answer := func() {
+			rsp, err := http.ReadResponse(br, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c.Close()
-			br := bufio.NewReader(c)
-			ask := func(path string) {
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
-			}
-			answer := func() {
-				rsp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				io.Copy(io.Discard, rsp.Body)
-				rsp.Body.Close()
-			}
-			ask("/")
-			answer()
-			time.Sleep(100 * time.Millisecond)
-			if ls := sessLines(t, sock); len(ls) != 0 {
-				t.Errorf("idle keep-alive connection listed:\n%s", strings.Join(ls, "\n"))
-			}
-			ask("/slow")
-			waitSess(t, sock, 1)
-			answer()
-		})
-	}
+			io.Copy(io.Discard, rsp.Body)
+			rsp.Body.Close()
+		}
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		answer()
+		time.Sleep(100 * time.Millisecond)
+		idle := len(sessLines(t, sock))
+		io.WriteString(c, "GET /sleep/1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+		busy := len(waitSess(t, sock, 1))
+		answer()
+		return fmt.Sprintf("listed while idle %d, while a request waits %d", idle, busy)
+	})
 }

@@ -269,9 +269,7 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	}
 	handed := s.run()
 	if s.parked {
-		s.dropScratch()
-		// The last thing this goroutine does with the session.
-		mc.raw.pk.arm(&mc.raw)
+		s.parkConn()
 		return true
 	}
 	s.endConn(handed)
@@ -289,6 +287,14 @@ func (s *session) endConn(handed bool) {
 	}
 }
 
+// parkConn leaves a session whose connection parked: the last thing its
+// goroutine does with it, since a wake may resume it at once in another.
+func (s *session) parkConn() {
+	s.dropScratch()
+	m := s.cl.c.(*memConn)
+	m.raw.pk.arm(&m.raw)
+}
+
 // resumeParked goes on with a session whose connection parked, in a new
 // goroutine, and ends the work of run, serveConn and front for it.
 func (s *session) resumeParked() {
@@ -296,9 +302,7 @@ func (s *session) resumeParked() {
 	s.takeScratch()
 	s.serveHTTP()
 	if s.parked {
-		s.dropScratch()
-		m := s.cl.c.(*memConn)
-		m.raw.pk.arm(&m.raw)
+		s.parkConn()
 		return
 	}
 	e, l := s.e, s.l
