@@ -147,8 +147,12 @@ func TestCliConnRelease(t *testing.T) {
 	}
 }
 
+// unwatched is a server connection the close watcher does not watch.
+type unwatched struct{ netConn }
+
 // A connection back in the pool for less than freshIdle is taken without
 // a peek; after that, one the server closed is found closed and dropped.
+// This is for the connections the close watcher does not watch.
 func TestPoolFreshIdle(t *testing.T) {
 	var p idlePool
 	srv := &backend.Server{Name: "s"}
@@ -162,7 +166,8 @@ func TestPoolFreshIdle(t *testing.T) {
 	put := func() net.Conn {
 		c, peer := lazyPair(t, true)
 		rc, _ := c.SyscallConn()
-		p.put(srv, pooledConn{c: c, rc: rc})
+		// One the close watcher does not watch.
+		p.put(srv, pooledConn{c: unwatched{c}, rc: rc})
 		return peer
 	}
 	// Closed by the server, taken at once: not asked.
@@ -188,4 +193,85 @@ func TestPoolFreshIdle(t *testing.T) {
 	if !take() {
 		t.Fatal("an open idle connection was dropped")
 	}
+}
+
+// A connection to a server in the pool is watched for the server's close:
+// taken again, an open one needs no peek however long it waited, and one
+// the server ended is dropped.
+func TestPoolCloseWatch(t *testing.T) {
+	if getCloseWatcher() == nil {
+		t.Skip("no epoll instance for the close watcher")
+	}
+	var p idlePool
+	srv := &backend.Server{Name: "s"}
+	// Seen to need 6 connections at once: the pool keeps up to that.
+	for range 6 {
+		p.use(srv)
+	}
+	for range 6 {
+		p.unuse(srv)
+	}
+	put := func() (netConn, net.Conn) {
+		c, peer := lazyPair(t, true)
+		rc, _ := c.SyscallConn()
+		p.put(srv, pooledConn{c: c, rc: rc})
+		if _, known := pooledEnded(c); !known {
+			t.Fatal("a pooled server connection is not watched")
+		}
+		return c, peer
+	}
+	// Open, taken after freshIdle: taken without a peek.
+	put()
+	time.Sleep(20 * time.Millisecond)
+	before := peeks.Load()
+	pc, ok := p.take(srv, false, nil, connKey{})
+	if !ok {
+		t.Fatal("an open idle connection was dropped")
+	}
+	if n := peeks.Load() - before; n != 0 {
+		t.Fatalf("%d peeks to take a watched connection, want 0", n)
+	}
+	// Back in the pool (registered once), then ended by the server: the
+	// watcher marks it, and take drops it.
+	p.put(srv, pc)
+	peer := func() net.Conn { _, peer := put(); return peer }()
+	for _, end := range []func(net.Conn){
+		func(c net.Conn) { c.Close() },
+		func(c net.Conn) { c.(*net.TCPConn).SetLinger(0); c.Close() },
+	} {
+		c2, peer2 := put()
+		end(peer2)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if ended, _ := pooledEnded(c2); ended {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the server's close was not seen within 5s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// The list: pc (open), the open one of peer, then the two ended ones
+	// on top: take skips and closes those, and returns an open one.
+	pc, ok = p.take(srv, false, nil, connKey{})
+	if !ok {
+		t.Fatal("no open connection taken")
+	}
+	if ended, _ := pooledEnded(pc.c); ended {
+		t.Fatal("an ended connection was taken")
+	}
+	if n := p.n; n != 1 {
+		t.Fatalf("%d idle connections left, want 1", n)
+	}
+	// A closed connection leaves the watcher.
+	sc := pc.c.(*sockConn)
+	sc.Close()
+	theWatcher.mu.Lock()
+	held := theWatcher.byFD[sc.watch.fd] == sc
+	theWatcher.mu.Unlock()
+	if held {
+		t.Fatal("the watcher still holds a closed connection")
+	}
+	_ = peer
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -131,11 +132,12 @@ type pooledConn struct {
 }
 
 // freshIdle is how long a connection back in the pool is taken again
-// without asking the kernel whether the server closed it. HAProxy learns
-// of such a close from its poller, between two of its loops; a peek per
-// reuse costs a system call per request under HTTP/2 load, for a window
-// that short. A close that falls in it makes the request meet a closed
-// connection, which is sent again on a new one when it can be (redial).
+// without asking the kernel whether the server closed it, when the
+// close watcher does not watch it. HAProxy learns of such a close from
+// its poller, between two of its loops; a peek per reuse costs a system
+// call per request under HTTP/2 load, for a window that short. A close
+// that falls in it makes the request meet a closed connection, which is
+// sent again on a new one when it can be (redial).
 const freshIdle = int64(time.Millisecond)
 
 // monoBase is the origin of monoNow.
@@ -169,6 +171,7 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 		return
 	}
 	pc.idleAt = monoNow()
+	watchPooled(pc.c)
 	st.list = append(st.list, pc)
 	if pc.safe {
 		st.safe++
@@ -252,7 +255,11 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKe
 		}
 		st.remove(i)
 		p.n--
-		if monoNow()-pc.idleAt < freshIdle || alive(pc.rc) {
+		if ended, known := pooledEnded(pc.c); known {
+			if !ended {
+				return pc, true
+			}
+		} else if monoNow()-pc.idleAt < freshIdle || alive(pc.rc) {
 			return pc, true
 		}
 		pc.c.Close()
@@ -263,10 +270,14 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKe
 // alive peeks at an idle connection: anything to read, an end or an
 // error means the server closed it or broke the exchange.
 func alive(rc syscall.RawConn) bool {
+	peeks.Add(1)
 	var e syscall.Errno
 	rc.Control(func(fd uintptr) { e = peek(fd) })
 	return e == unix.EAGAIN
 }
+
+// peeks counts alive's system calls, which the close watcher saves.
+var peeks atomic.Int64
 
 // peek reads a byte of fd without taking it or waiting.
 func peek(fd uintptr) syscall.Errno {

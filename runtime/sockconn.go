@@ -38,6 +38,9 @@ type sockConn struct {
 	// raw is rc with the read deadline armed lazily (see readDL).
 	raw lazyRaw
 	dl  readDL
+	// watch is the connection's registration with the close watcher,
+	// from its first time in the idle pool.
+	watch closeWatch
 }
 
 // readDL arms a socket's read deadline lazily. A keep-alive exchange
@@ -344,6 +347,9 @@ func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.f.Read, &c.dl
 func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
 func (c *sockConn) Close() error {
 	err := c.f.Close()
+	if c.watch.gen != 0 {
+		theWatcher.forget(c)
+	}
 	c.src.release()
 	return err
 }

@@ -1,0 +1,139 @@
+package runtime
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// closeWatcher learns, as HAProxy's poller does, when a server ends a
+// connection that waits in the idle pool, so that taking it again needs
+// no peek: a system call per reuse, that is per request for an HTTP/2
+// client's streams. A pooled connection is registered once in a
+// process-wide epoll instance for the peer's close only (EPOLLRDHUP,
+// one-shot; errors and hang-ups are always reported), and a goroutine
+// blocked on it marks the connection ended. Data coming in does not
+// wake it: the mask filters it out in the kernel.
+type closeWatcher struct {
+	epfd int
+	mu   sync.Mutex
+	byFD map[int32]*sockConn
+	gen  int32 // the last registration's; under mu
+}
+
+// closeWatch is a sockConn's registration with the watcher.
+type closeWatch struct {
+	// gen identifies the registration (0: none): an event read for a
+	// descriptor that was closed and reused meanwhile is not the new
+	// connection's. Set under the watcher's mu, and before the
+	// connection enters the pool.
+	gen int32
+	fd  int32
+	// ended: the server closed or reset the connection.
+	ended atomic.Bool
+}
+
+var (
+	watchOnce  sync.Once
+	theWatcher *closeWatcher
+)
+
+// getCloseWatcher starts the watcher once; nil when the system has none
+// to give, and pooled connections are then peeked at.
+func getCloseWatcher() *closeWatcher {
+	watchOnce.Do(func() {
+		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			return
+		}
+		theWatcher = &closeWatcher{epfd: fd, byFD: make(map[int32]*sockConn)}
+		go theWatcher.loop()
+	})
+	return theWatcher
+}
+
+func (w *closeWatcher) loop() {
+	var evs [64]unix.EpollEvent
+	for {
+		n, err := unix.EpollWait(w.epfd, evs[:], -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return
+		}
+		w.mu.Lock()
+		for i := 0; i < n; i++ {
+			fd := evs[i].Fd
+			if c := w.byFD[fd]; c != nil && c.watch.gen == evs[i].Pad {
+				delete(w.byFD, fd)
+				c.watch.ended.Store(true)
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+// watch registers c the first time it enters the pool; it reports
+// whether c is watched.
+func (w *closeWatcher) watch(c *sockConn) bool {
+	if c.watch.gen != 0 {
+		return true
+	}
+	var fd int32 = -1
+	c.rc.Control(func(f uintptr) { fd = int32(f) })
+	if fd < 0 {
+		return false
+	}
+	w.mu.Lock()
+	w.gen++
+	if w.gen <= 0 {
+		w.gen = 1
+	}
+	gen := w.gen
+	w.byFD[fd] = c
+	c.watch.gen, c.watch.fd = gen, fd
+	w.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: fd, Pad: gen}
+	if unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev) != nil {
+		w.mu.Lock()
+		if w.byFD[fd] == c {
+			delete(w.byFD, fd)
+		}
+		c.watch.gen = 0
+		w.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// forget drops c's registration as it closes; the kernel drops its own
+// with the descriptor.
+func (w *closeWatcher) forget(c *sockConn) {
+	w.mu.Lock()
+	if w.byFD[c.watch.fd] == c {
+		delete(w.byFD, c.watch.fd)
+	}
+	w.mu.Unlock()
+}
+
+// watchPooled registers a connection entering the pool, when it is one
+// the watcher can watch.
+func watchPooled(c netConn) {
+	if sc, ok := c.(*sockConn); ok {
+		if w := getCloseWatcher(); w != nil {
+			w.watch(sc)
+		}
+	}
+}
+
+// pooledEnded reports whether a connection taken from the pool is known
+// ended (ended) or known open (known); neither when it is not watched.
+func pooledEnded(c netConn) (ended, known bool) {
+	sc, ok := c.(*sockConn)
+	if !ok || sc.watch.gen == 0 {
+		return false, false
+	}
+	return sc.watch.ended.Load(), true
+}
