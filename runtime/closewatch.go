@@ -54,17 +54,9 @@ func getCloseWatcher() *closeWatcher {
 }
 
 func (w *closeWatcher) loop() {
-	var evs [64]unix.EpollEvent
-	for {
-		n, err := unix.EpollWait(w.epfd, evs[:], -1)
-		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return
-		}
+	epollLoop(w.epfd, func(evs []unix.EpollEvent) {
 		w.mu.Lock()
-		for i := 0; i < n; i++ {
+		for i := range evs {
 			fd := evs[i].Fd
 			if c := w.byFD[fd]; c != nil && c.watch.gen == evs[i].Pad {
 				delete(w.byFD, fd)
@@ -72,7 +64,7 @@ func (w *closeWatcher) loop() {
 			}
 		}
 		w.mu.Unlock()
-	}
+	})
 }
 
 // watch registers c the first time it enters the pool; it reports

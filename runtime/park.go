@@ -69,16 +69,8 @@ func getParker() *parker {
 }
 
 func (p *parker) loop() {
-	var evs [64]unix.EpollEvent
-	for {
-		n, err := unix.EpollWait(p.epfd, evs[:], -1)
-		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return
-		}
-		for i := 0; i < n; i++ {
+	epollLoop(p.epfd, func(evs []unix.EpollEvent) {
+		for i := range evs {
 			fd := evs[i].Fd
 			p.mu.Lock()
 			m := p.byFD[fd]
@@ -88,6 +80,22 @@ func (p *parker) loop() {
 				m.wake()
 			}
 		}
+	})
+}
+
+// epollLoop hands the events of the epoll instance epfd to handle, batch
+// by batch, until the instance fails.
+func epollLoop(epfd int, handle func([]unix.EpollEvent)) {
+	var evs [64]unix.EpollEvent
+	for {
+		n, err := unix.EpollWait(epfd, evs[:], -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return
+		}
+		handle(evs[:n])
 	}
 }
 
