@@ -63,7 +63,10 @@ type reqInfo struct {
 // request head, appended to dst, following h2_make_htx_request (src/h2.c)
 // and what HAProxy's H1 multiplexer then writes. ok is false for a
 // request refused with RST_STREAM PROTOCOL_ERROR.
-func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *reqInfo) (_ []byte, ok bool) {
+//
+// lastOrigin is the origin of the connection's previous request, taken
+// again when it is the same (see joinOrigin).
+func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *reqInfo, lastOrigin string) (_ []byte, ok bool) {
 	*ri = reqInfo{}
 	var ph [phCount]string
 	var found uint32
@@ -178,7 +181,7 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		switch {
 		case path != "*":
 			dst = append(dst, path...)
-			ri.origin = scheme + "://" + hostVal
+			ri.origin = joinOrigin(lastOrigin, scheme, hostVal)
 		case meth == "OPTIONS":
 			dst = append(dst, '*')
 		default:
@@ -450,4 +453,15 @@ func appendWSKey(dst []byte) []byte {
 	var k [16]byte
 	rand.Read(k[:])
 	return base64.StdEncoding.AppendEncode(dst, k[:])
+}
+
+// joinOrigin is scheme "://" host, or last when it says just that: the
+// requests of a connection nearly always share their origin, which is
+// then not made again for each.
+func joinOrigin(last, scheme, host string) string {
+	n := len(scheme)
+	if len(last) == n+3+len(host) && last[:n] == scheme && last[n:n+3] == "://" && last[n+3:] == host {
+		return last
+	}
+	return scheme + "://" + host
 }

@@ -212,13 +212,15 @@ type ServerConn struct {
 	cfg   *Config
 	serve func(*Stream)
 
-	streams  map[uint32]*Stream
-	pending  []*Stream // opened, engine not started yet
-	active   int
-	maxID    uint32
-	shutdown bool // GOAWAY sent: no new stream
-	wg       sync.WaitGroup
-	idleSet  bool
+	streams map[uint32]*Stream
+	pending []*Stream // opened, engine not started yet
+	// lastOrigin is the origin of the last request that had one.
+	lastOrigin string
+	active     int
+	maxID      uint32
+	shutdown   bool // GOAWAY sent: no new stream
+	wg         sync.WaitGroup
+	idleSet    bool
 	// flushQ asks flusher to send what the streams wrote; flushEnd
 	// stops it, and flushDone says it stopped: Serve returns only then,
 	// so nothing writes to the connection once it returned.
@@ -845,7 +847,10 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 	}
 	st = getStream()
 	var ok bool
-	st.rbuf, ok = appendRequest(st.rbuf[:0], sc.hdrs, f.StreamEnded(), &st.ri)
+	st.rbuf, ok = appendRequest(st.rbuf[:0], sc.hdrs, f.StreamEnded(), &st.ri, sc.lastOrigin)
+	if st.ri.origin != "" {
+		sc.lastOrigin = st.ri.origin
+	}
 	if !ok || len(st.rbuf) > sc.set.bufSize-1024 {
 		// Refused as a stream error; HAProxy's buffer keeps
 		// tune.maxrewrite (1024) free.

@@ -269,3 +269,20 @@ func TestIdleConnsHoldNoBuffer(t *testing.T) {
 		cl.CloseIdleConnections()
 	}
 }
+
+// joinOrigin takes the previous origin again when it is the same, without
+// making a string, and makes a new one otherwise.
+func TestJoinOrigin(t *testing.T) {
+	last := joinOrigin("", "https", "example.com")
+	if last != "https://example.com" {
+		t.Fatalf("got %q", last)
+	}
+	if n := testing.AllocsPerRun(100, func() { joinOrigin(last, "https", "example.com") }); n != 0 {
+		t.Fatalf("%v allocations for the same origin, want 0", n)
+	}
+	for _, c := range [][2]string{{"http", "example.com"}, {"https", "example.org"}, {"https:/", "/example.com"}, {"https", "example.com:8443"}} {
+		if got, want := joinOrigin(last, c[0], c[1]), c[0]+"://"+c[1]; got != want {
+			t.Fatalf("joinOrigin(%q, %q, %q) = %q, want %q", last, c[0], c[1], got, want)
+		}
+	}
+}
