@@ -36,6 +36,9 @@ type Engine struct {
 	listeners []*listener
 	sessions  map[*session]struct{}
 	tunnels   map[*tunnel]tunnelStream
+	// h2conns are the clients' HTTP/2 connections, which a stop shuts
+	// down (GOAWAY).
+	h2conns map[*h2.ServerConn]struct{}
 	// strmSeq numbers the streams, strmEpoch is HAProxy's stream_epoch
 	// (streams.go).
 	strmSeq   atomic.Uint64
@@ -546,6 +549,35 @@ func (e *Engine) Retire() {
 	}()
 }
 
+// addH2 counts sc among the clients' HTTP/2 connections; one that comes
+// once the engine stops is shut down at once.
+func (e *Engine) addH2(sc *h2.ServerConn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping.Load() {
+		go sc.Shutdown()
+		return
+	}
+	if e.h2conns == nil {
+		e.h2conns = map[*h2.ServerConn]struct{}{}
+	}
+	e.h2conns[sc] = struct{}{}
+}
+
+func (e *Engine) dropH2(sc *h2.ServerConn) {
+	e.mu.Lock()
+	delete(e.h2conns, sc)
+	e.mu.Unlock()
+}
+
+// shutdownH2Locked starts the graceful close of every HTTP/2 connection,
+// each in its own goroutine: its GOAWAY may wait for a full socket.
+func (e *Engine) shutdownH2Locked() {
+	for sc := range e.h2conns {
+		go sc.Shutdown()
+	}
+}
+
 // Sessions returns how many client connections and tunnels e serves.
 func (e *Engine) Sessions() int {
 	e.mu.Lock()
@@ -563,6 +595,7 @@ func (e *Engine) SoftStop() {
 		return
 	}
 	close(e.done)
+	e.shutdownH2Locked()
 	e.mu.Unlock()
 	for _, l := range e.listeners {
 		l.ln.Close()

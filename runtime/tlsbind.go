@@ -224,20 +224,14 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		return
 	}
 	sc.SetCounters(e.g.feCounters(l.fe).h2Counters())
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-e.done:
-			sc.Shutdown()
-		case <-stop:
-		}
-	}()
+	// A stop reaches the connection through the engine's list: no
+	// goroutine waits for it beside each connection.
+	e.addH2(sc)
 	sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) })
-	close(stop)
 	// conn may be the session's own (h2c on a plain bind), recycled
-	// once this returns.
-	<-stopped
+	// once this returns: a Shutdown started meanwhile must be over.
+	e.dropH2(sc)
+	sc.WaitShutdown()
 	conn.Close()
 }
 

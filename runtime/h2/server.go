@@ -216,11 +216,15 @@ type ServerConn struct {
 	pending []*Stream // opened, engine not started yet
 	// lastOrigin is the origin of the last request that had one.
 	lastOrigin string
-	active     int
-	maxID      uint32
-	shutdown   bool // GOAWAY sent: no new stream
-	wg         sync.WaitGroup
-	idleSet    bool
+	// sdmu is held by Shutdown; sdOver, under it, says the connection
+	// is over (WaitShutdown).
+	sdmu     sync.Mutex
+	sdOver   bool
+	active   int
+	maxID    uint32
+	shutdown bool // GOAWAY sent: no new stream
+	wg       sync.WaitGroup
+	idleSet  bool
 	// flushQ asks flusher to send what the streams wrote; flushEnd
 	// stops it, and flushDone says it stopped: Serve returns only then,
 	// so nothing writes to the connection once it returned.
@@ -270,6 +274,11 @@ func (sc *ServerConn) RemoteAddr() net.Addr { return sc.nc.RemoteAddr() }
 // ID is sent, new streams are refused, and the connection closes once
 // the streams in flight are done.
 func (sc *ServerConn) Shutdown() {
+	sc.sdmu.Lock()
+	defer sc.sdmu.Unlock()
+	if sc.sdOver {
+		return
+	}
 	sc.mu.Lock()
 	if sc.shutdown || sc.dead != nil {
 		sc.mu.Unlock()
@@ -282,6 +291,14 @@ func (sc *ServerConn) Shutdown() {
 	if idle {
 		sc.nc.Close()
 	}
+}
+
+// WaitShutdown waits for a Shutdown in progress to return, and makes
+// later ones do nothing: the connection may then be reused.
+func (sc *ServerConn) WaitShutdown() {
+	sc.sdmu.Lock()
+	sc.sdOver = true
+	sc.sdmu.Unlock()
 }
 
 // SetCounters has the connection counted in c (its frontend's); it is
