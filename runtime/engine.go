@@ -38,7 +38,7 @@ type Engine struct {
 	tunnels   map[*tunnel]tunnelStream
 	// h2conns are the clients' HTTP/2 connections, which a stop shuts
 	// down (GOAWAY).
-	h2conns map[*h2.ServerConn]struct{}
+	h2conns map[*h2.ServerConn]*h2Park
 	// strmSeq numbers the streams, strmEpoch is HAProxy's stream_epoch
 	// (streams.go).
 	strmSeq   atomic.Uint64
@@ -92,6 +92,9 @@ func (e *Engine) actconn() int64 { return e.conns.Load() }
 
 type listener struct {
 	fe *Frontend
+	// h2cfg is the HTTP/2 settings of its clients' connections, with
+	// the frontend's idle timeouts.
+	h2cfg *h2.Config
 	// bind is the bind line's settings (TLS, HTTP/2).
 	bind *Listen
 	// adopted is set for an inherited socket (fd@N).
@@ -208,6 +211,7 @@ func (e *Engine) Bind() error {
 				setQuickAck(ln, fe, b)
 			}
 			l := &listener{fe: fe, bind: b, ln: ln, adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
+			l.h2cfg = h2ConfigFor(e.h2cfg, fe)
 			if n := listenerMaxconn(fe, b); n > 0 {
 				l.slots = make(chan struct{}, n)
 			}
@@ -551,7 +555,7 @@ func (e *Engine) Retire() {
 
 // addH2 counts sc among the clients' HTTP/2 connections; one that comes
 // once the engine stops is shut down at once.
-func (e *Engine) addH2(sc *h2.ServerConn) {
+func (e *Engine) addH2(sc *h2.ServerConn, hp *h2Park) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopping.Load() {
@@ -559,9 +563,9 @@ func (e *Engine) addH2(sc *h2.ServerConn) {
 		return
 	}
 	if e.h2conns == nil {
-		e.h2conns = map[*h2.ServerConn]struct{}{}
+		e.h2conns = map[*h2.ServerConn]*h2Park{}
 	}
-	e.h2conns[sc] = struct{}{}
+	e.h2conns[sc] = hp
 }
 
 func (e *Engine) dropH2(sc *h2.ServerConn) {
@@ -571,10 +575,16 @@ func (e *Engine) dropH2(sc *h2.ServerConn) {
 }
 
 // shutdownH2Locked starts the graceful close of every HTTP/2 connection,
-// each in its own goroutine: its GOAWAY may wait for a full socket.
+// each in its own goroutine: its GOAWAY may wait for a full socket. A
+// parked connection is woken to end.
 func (e *Engine) shutdownH2Locked() {
-	for sc := range e.h2conns {
-		go sc.Shutdown()
+	for sc, hp := range e.h2conns {
+		go func() {
+			sc.Shutdown()
+			if hp != nil {
+				hp.wake()
+			}
+		}()
 	}
 }
 

@@ -82,7 +82,7 @@ func (m *memConn) setDeadline(t time.Time, readOnly bool) error {
 
 func (m *memConn) Close() error {
 	if m.raw.parked {
-		m.raw.pk.forget(&m.raw)
+		m.raw.pk.forget(&m.raw.parkState)
 	}
 	return m.Conn.Close()
 }

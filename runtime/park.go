@@ -46,7 +46,7 @@ const (
 type parker struct {
 	epfd int
 	mu   sync.Mutex
-	byFD map[int32]*memRaw
+	byFD map[int32]*parkState
 }
 
 var (
@@ -62,7 +62,7 @@ func getParker() *parker {
 		if err != nil {
 			return
 		}
-		theParker = &parker{epfd: fd, byFD: make(map[int32]*memRaw)}
+		theParker = &parker{epfd: fd, byFD: make(map[int32]*parkState)}
 		go theParker.loop()
 	})
 	return theParker
@@ -102,7 +102,7 @@ func epollLoop(epfd int, handle func([]unix.EpollEvent)) {
 // arm registers m's socket, one-shot, and its deadline: the last thing
 // the parking goroutine does, since a wake may start the session at
 // once in another.
-func (p *parker) arm(m *memRaw) {
+func (p *parker) arm(m *parkState) {
 	fd := int32(m.fd)
 	p.mu.Lock()
 	p.byFD[fd] = m
@@ -127,7 +127,7 @@ func (p *parker) arm(m *memRaw) {
 }
 
 // forget drops m's registration once its connection closes.
-func (p *parker) forget(m *memRaw) {
+func (p *parker) forget(m *parkState) {
 	p.mu.Lock()
 	if p.byFD[int32(m.fd)] == m {
 		delete(p.byFD, int32(m.fd))
@@ -191,7 +191,7 @@ func setIdleDeadline(c netConn, t time.Time) {
 	m.Conn.SetReadDeadline(t)
 }
 
-func (m *memRaw) setRDL(t time.Time) {
+func (m *parkState) setRDL(t time.Time) {
 	if t.IsZero() {
 		m.rdl.Store(0)
 	} else {
@@ -206,19 +206,25 @@ func (m *memRaw) parkNow() bool {
 	if d != 0 && time.Now().UnixNano() >= d {
 		return false
 	}
-	if d != 0 && m.tm == nil {
+	m.parking(m.c)
+	return true
+}
+
+// parking readies the connection, over c, to park: arm then registers
+// it. The timer of its deadline is made once.
+func (m *parkState) parking(c net.Conn) {
+	if m.rdl.Load() != 0 && m.tm == nil {
 		m.tm = time.AfterFunc(time.Hour, m.wake)
 		m.tm.Stop()
 	}
-	trimTLS(m.c)
+	trimTLS(c)
 	m.parked = true
 	m.state.Store(parkParking)
-	return true
 }
 
 // wake starts the parked session again, once; one parking now does so
 // when it has parked.
-func (m *memRaw) wake() {
+func (m *parkState) wake() {
 	for {
 		switch m.state.Load() {
 		case parkParked:

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -52,6 +53,20 @@ func h2Config(g *parser.Global) *h2.Config {
 	s := &g.SSL
 	return &h2.Config{HeaderTableSize: uint32(s.H2HeaderTableSize), InitialWindowSize: uint32(s.H2InitialWindowSize),
 		MaxConcurrentStreams: s.H2MaxConcurrentStreams, MaxFrameSize: uint32(s.H2MaxFrameSize)}
+}
+
+// h2ConfigFor is g with fe's idle timeouts, as HAProxy's h2c_update_timeout
+// sets them on a client connection with no stream: timeout http-request
+// before its first stream, timeout http-keep-alive or else http-request
+// after one, timeout client when those are not set.
+func h2ConfigFor(g *h2.Config, fe *Frontend) *h2.Config {
+	var c h2.Config
+	if g != nil {
+		c = *g
+	}
+	first := cmp.Or(fe.HTTPRequest, fe.Client)
+	c.FirstIdleTimeout, c.IdleTimeout = first, cmp.Or(fe.HTTPKeepAlive, first)
+	return &c
 }
 
 // compileBindTLS reads a bind line's TLS and HTTP/2 options; ok is false
@@ -178,7 +193,10 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		parked = e.serveConn(l, conn, c, src, dst, info, &pps)
 		return
 	}
-	e.serveH2(l, conn, e.h2cfg, src, dst, info, &pps)
+	parked = e.serveH2(l, conn, l.h2cfg, src, dst, info, &pps, func() {
+		e.connEnd(l)
+		e.wg.Done()
+	}, c)
 }
 
 // countBindHandshake counts a client handshake on the frontend and, with
@@ -208,31 +226,97 @@ func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
 // first bytes (pre) showed the preface; it returns when the connection
 // ends.
 func (s *session) serveH2(pre []byte) {
-	cfg := *s.e.h2cfg
+	cfg := *s.l.h2cfg
 	cfg.Preread = pre
 	c := s.cl.c
 	c.SetDeadline(time.Time{})
-	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps)
+	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps, nil, nil)
+}
+
+// h2Park is what an HTTP/2 connection needs to park (h2.SetPark).
+type h2Park struct {
+	parkState
+	sc *h2.ServerConn
+	c  net.Conn
+	// end ends the connection's work once it is over after a park: that
+	// of serveH2 and of its caller.
+	end func()
+}
+
+// newH2Park lets sc, over c, park on under's descriptor; nil when it
+// cannot.
+func newH2Park(sc *h2.ServerConn, c net.Conn, under netConn) *h2Park {
+	p := getParker()
+	if p == nil {
+		return nil
+	}
+	rc, err := under.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	fd := -1
+	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
+		return nil
+	}
+	hp := &h2Park{sc: sc, c: c}
+	hp.pk, hp.fd, hp.resume = p, fd, hp
+	sc.SetPark(parkAfter, hp.park)
+	return hp
+}
+
+// park is the reader's last step before the connection parks: deadline
+// is the idle timeout's, which wakes it.
+func (hp *h2Park) park(deadline time.Time) bool {
+	hp.setRDL(deadline)
+	hp.parking(hp.c)
+	return true
+}
+
+// resumeParked goes on with the connection in a new goroutine.
+func (hp *h2Park) resumeParked() {
+	if hp.sc.Resume() == h2.ErrParked {
+		hp.pk.arm(&hp.parkState)
+		return
+	}
+	hp.end()
 }
 
 // serveH2 runs an HTTP/2 connection, one session per stream,
-// and sends GOAWAY when the engine stops.
-func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) {
+// and sends GOAWAY when the engine stops. With under, the socket under
+// conn, the connection parks when idle: serveH2 then returns true, and
+// then is called once the connection is over, by the goroutine that
+// resumed it last.
+func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState, then func(), under netConn) bool {
 	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
-		return
+		return false
 	}
 	sc.SetCounters(e.g.feCounters(l.fe).h2Counters())
+	var hp *h2Park
+	if under != nil {
+		hp = newH2Park(sc, conn, under)
+	}
 	// A stop reaches the connection through the engine's list: no
 	// goroutine waits for it beside each connection.
-	e.addH2(sc)
-	sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) })
-	// conn may be the session's own (h2c on a plain bind), recycled
-	// once this returns: a Shutdown started meanwhile must be over.
-	e.dropH2(sc)
-	sc.WaitShutdown()
-	conn.Close()
+	e.addH2(sc, hp)
+	end := func() {
+		// conn may be the session's own (h2c on a plain bind), recycled
+		// once this returns: a Shutdown started meanwhile must be over.
+		e.dropH2(sc)
+		sc.WaitShutdown()
+		conn.Close()
+	}
+	if sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) }) == h2.ErrParked {
+		hp.end = func() {
+			end()
+			then()
+		}
+		hp.pk.arm(&hp.parkState)
+		return true
+	}
+	end()
+	return false
 }
 
 // serveConn runs a session on c, a TLS connection (under is its socket)
@@ -286,7 +370,7 @@ func (s *session) endConn(handed bool) {
 func (s *session) parkConn() {
 	s.dropScratch()
 	m := s.cl.c.(*memConn)
-	m.raw.pk.arm(&m.raw)
+	m.raw.pk.arm(&m.raw.parkState)
 }
 
 // resumeParked goes on with a session whose connection parked, in a new

@@ -40,9 +40,11 @@ type Config struct {
 	// accepted. 0 means 16384.
 	BufSize int
 	// IdleTimeout closes a connection (GOAWAY NO_ERROR) that has had no
-	// active stream for that long, like HAProxy's timeout
-	// http-keep-alive/client on an idle H2 connection. 0 disables it.
-	IdleTimeout time.Duration
+	// active stream for that long since its last one, like HAProxy's
+	// timeout http-keep-alive/client on an idle H2 connection;
+	// FirstIdleTimeout is that before the first stream (timeout
+	// http-request/client). 0 disables them.
+	IdleTimeout, FirstIdleTimeout time.Duration
 	// Counters, when set, counts a client connection: its backend's h2
 	// module counters (a server connection takes SetCounters).
 	Counters *Counters
@@ -66,6 +68,7 @@ type settings struct {
 	frameSize   uint32
 	bufSize     int
 	idle        time.Duration
+	firstIdle   time.Duration
 }
 
 var errConfig = errors.New("h2: invalid config")
@@ -113,6 +116,6 @@ func (c *Config) settings() (settings, error) {
 		// RFC 9113 6.5.2: the smallest maximum frame size.
 		s.frameSize = 16384
 	}
-	s.idle = c.IdleTimeout
+	s.idle, s.firstIdle = c.IdleTimeout, c.FirstIdleTimeout
 	return s, nil
 }

@@ -40,7 +40,13 @@ type lazyReader struct {
 	// buffer.
 	primed bool
 	err    error
+	// onPrime, when set, is called as the first bytes come after idle.
+	onPrime func()
 }
+
+// clearErr forgets a read error that is not the connection's end (a
+// deadline the reader set to park).
+func (l *lazyReader) clearErr() { l.err = nil }
 
 // Buffered is how many bytes can be read without reading src.
 func (l *lazyReader) Buffered() int { return l.w - l.r + l.sw - l.sr }
@@ -69,9 +75,13 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 		}
 		if !l.primed {
 			n, err := l.src.Read(l.small[:])
-			l.sr, l.sw, l.err, l.primed = 0, n, err, true
 			if n == 0 {
+				l.err = err
 				return 0, err
+			}
+			l.sr, l.sw, l.err, l.primed = 0, n, err, true
+			if l.onPrime != nil {
+				l.onPrime()
 			}
 			return l.Read(p)
 		}

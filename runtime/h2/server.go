@@ -225,6 +225,16 @@ type ServerConn struct {
 	shutdown bool // GOAWAY sent: no new stream
 	wg       sync.WaitGroup
 	idleSet  bool
+	// idleDL is the idle timeout's deadline while idleSet (zero when
+	// there is no idle timeout); under mu.
+	idleDL time.Time
+	// park parks the idle connection (SetPark). Under mu: atIdle says
+	// the reader waits for a frame with nothing read since it drained
+	// its input, and parkArmed that its wait has the park deadline.
+	park      func(deadline time.Time) bool
+	parkAfter time.Duration
+	atIdle    bool
+	parkArmed bool
 	// flushQ asks flusher to send what the streams wrote; flushEnd
 	// stops it, and flushDone says it stopped: Serve returns only then,
 	// so nothing writes to the connection once it returned.
@@ -311,14 +321,54 @@ func (sc *ServerConn) Close() error {
 	return sc.nc.Close()
 }
 
+// ErrParked is what Serve and Resume return when the connection parked
+// (SetPark): nothing of it runs until Resume is called.
+var ErrParked = errors.New("h2: connection parked")
+
+// SetPark lets the connection park once it has waited after for a frame
+// with no stream open: its reader then stops its flusher, hands its
+// buffers back and calls park with the idle timeout's deadline (zero
+// when none). When park returns true, Serve or Resume returns ErrParked,
+// and Resume is to be called in a new goroutine once the socket is
+// readable, the deadline passed, or Shutdown was called. Called before
+// Serve.
+func (sc *ServerConn) SetPark(after time.Duration, park func(deadline time.Time) bool) {
+	sc.park, sc.parkAfter = park, after
+	sc.br.onPrime = sc.unarmPark
+}
+
 // Serve runs the connection; see ServeConn.
 func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	sc.serve = serve
-	sc.flushQ, sc.flushEnd, sc.flushDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	go sc.flusher()
+	sc.flushQ = make(chan struct{}, 1)
+	sc.startFlusher()
 	sc.ctr.conn(1)
+	return sc.end(sc.run())
+}
+
+// Resume goes on with a connection that parked, in the calling
+// goroutine; it returns as Serve does.
+func (sc *ServerConn) Resume() error {
+	sc.startFlusher()
+	return sc.end(sc.loop())
+}
+
+func (sc *ServerConn) startFlusher() {
+	sc.flushEnd, sc.flushDone = make(chan struct{}), make(chan struct{})
+	go sc.flusher()
+}
+
+func (sc *ServerConn) stopFlusher() {
+	close(sc.flushEnd)
+	<-sc.flushDone
+}
+
+// end is the end of Serve and Resume, once the reader returned err.
+func (sc *ServerConn) end(err error) error {
+	if err == ErrParked {
+		return err
+	}
 	defer sc.ctr.conn(-1)
-	err := sc.run()
 	var ce connError
 	switch {
 	case errors.As(err, &ce):
@@ -347,8 +397,7 @@ func (sc *ServerConn) Serve(serve func(st *Stream)) error {
 	sc.flush()
 	sc.nc.Close()
 	sc.wg.Wait()
-	close(sc.flushEnd)
-	<-sc.flushDone
+	sc.stopFlusher()
 	if err == io.EOF || sc.shutdown {
 		err = nil
 	}
@@ -396,6 +445,11 @@ func (sc *ServerConn) run() error {
 		return err
 	}
 	sc.armIdle()
+	return sc.loop()
+}
+
+// loop reads and handles frames until the connection ends or parks.
+func (sc *ServerConn) loop() error {
 	for {
 		if sc.br.Buffered() == 0 {
 			// Input drained: return window credit and send what the
@@ -406,9 +460,19 @@ func (sc *ServerConn) run() error {
 			if err := sc.flush(); err != nil {
 				return err
 			}
+			sc.armPark()
 		}
 		f, err := sc.fr.ReadFrame()
 		if err != nil {
+			if sc.park != nil && sc.parkFired() {
+				// Nothing came since the connection went idle: no
+				// frame was cut short.
+				if parked, again := sc.parkNow(err); parked {
+					return ErrParked
+				} else if again {
+					continue
+				}
+			}
 			return sc.readError(err)
 		}
 		sc.ctr.frame(f.Header().Type)
@@ -447,22 +511,120 @@ func (c *conn) readError(err error) error {
 
 // armIdle sets the idle timeout when no stream is active.
 func (sc *ServerConn) armIdle() {
-	if sc.set.idle <= 0 {
+	if sc.set.idle <= 0 && sc.set.firstIdle <= 0 && sc.park == nil {
 		return
 	}
 	sc.mu.Lock()
+	defer sc.mu.Unlock()
 	idle := sc.active == 0
 	changed := idle != sc.idleSet
 	sc.idleSet = idle
-	sc.mu.Unlock()
 	if !changed {
 		return
 	}
-	if idle {
-		sc.nc.SetReadDeadline(time.Now().Add(sc.set.idle))
-	} else {
-		sc.nc.SetReadDeadline(time.Time{})
+	if idle && sc.shutdown {
+		// The reader is to see the end now (finish), not at a timeout.
+		sc.nc.SetReadDeadline(time.Now())
+		return
 	}
+	to := sc.set.idle
+	if sc.maxID == 0 {
+		to = sc.set.firstIdle
+	}
+	// Under mu: the reader's park deadline (armPark) is set under it
+	// too, and the last one set holds.
+	if idle && to > 0 {
+		sc.idleDL = time.Now().Add(to)
+	} else {
+		sc.idleDL = time.Time{}
+	}
+	if idle && sc.armParkLocked() {
+		return
+	}
+	sc.nc.SetReadDeadline(sc.idleDL)
+}
+
+// armParkLocked gives the reader's wait the park deadline when it waits
+// for a frame with nothing read, and the connection may park; mu is
+// held.
+func (sc *ServerConn) armParkLocked() bool {
+	if sc.park == nil || !sc.atIdle || sc.active != 0 || sc.shutdown || sc.dead != nil {
+		return false
+	}
+	t := time.Now().Add(sc.parkAfter)
+	if !sc.idleDL.IsZero() && !sc.idleDL.After(t) {
+		return false
+	}
+	sc.parkArmed = true
+	sc.nc.SetReadDeadline(t)
+	return true
+}
+
+// parkFired says, after a read error, whether the read had the park
+// deadline.
+func (sc *ServerConn) parkFired() bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	armed := sc.parkArmed
+	sc.parkArmed, sc.atIdle = false, false
+	return armed
+}
+
+// armPark says the reader now waits for a frame with its input drained,
+// and arms the park deadline when the connection is idle; the last
+// stream's end arms it otherwise (armIdle).
+func (sc *ServerConn) armPark() {
+	if sc.park == nil {
+		return
+	}
+	sc.mu.Lock()
+	sc.atIdle = true
+	sc.armParkLocked()
+	sc.mu.Unlock()
+}
+
+// unarmPark puts the idle deadline back once bytes came: the frame they
+// begin is read whole, however long it takes within that deadline.
+func (sc *ServerConn) unarmPark() {
+	sc.mu.Lock()
+	sc.atIdle = false
+	if sc.parkArmed {
+		sc.parkArmed = false
+		sc.nc.SetReadDeadline(sc.idleDL)
+	}
+	sc.mu.Unlock()
+}
+
+// parkNow answers the park deadline's timeout err: the connection parks
+// when it is still idle, or the reader reads again (again) with the idle
+// deadline back; otherwise err is the connection's.
+func (sc *ServerConn) parkNow(err error) (parked, again bool) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false, false
+	}
+	sc.mu.Lock()
+	dl := sc.idleDL
+	idle := sc.active == 0 && !sc.shutdown && sc.dead == nil
+	sc.nc.SetReadDeadline(dl)
+	sc.mu.Unlock()
+	if !dl.IsZero() && !time.Now().Before(dl) {
+		// The idle timeout itself.
+		return false, false
+	}
+	sc.br.clearErr()
+	if !idle {
+		return false, true
+	}
+	sc.stopFlusher()
+	if err := sc.flush(); err != nil {
+		sc.startFlusher()
+		return false, false
+	}
+	if sc.park(dl) {
+		return true, false
+	}
+	sc.startFlusher()
+	return false, true
 }
 
 func (sc *ServerConn) sendSettings() error {
