@@ -4,7 +4,8 @@
 # per connection, Connection: close) on an RSA 2048 and on an ECDSA P-256
 # certificate, HTTP/2 requests per second over TLS with h2load -c 20
 # -m 10, and the RSS an idle TLS connection adds (IDLE connections that
-# each served one request). The proxy is pinned alone to PROXY_CPU with
+# each served one request), then an idle HTTP/2 one (one stream each, on
+# a new process warmed by a short h2load run). The proxy is pinned alone to PROXY_CPU with
 # one thread, the load and bench/upstream to LOAD_CPU. Prints medians,
 # the proxy's CPU time per handshake or request, and the gohap/HAProxy
 # ratios (median of the per-repetition ratios).
@@ -56,7 +57,7 @@ hz=$(getconf CLK_TCK)
 per() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
 
 declare -A M # M[metric,proxy,rep]
-metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us idle_kib)
+metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us idle_kib h2_idle_kib)
 # handshakes ADDR -> "handshakes/s cpu-us-per-handshake"
 handshakes() {
   local t0 t1 n
@@ -67,14 +68,34 @@ handshakes() {
   if grep -qE 'Non-2xx|Socket errors' "$tmp/wrk.out"; then echo "warning: $(grep -E 'Non-2xx|Socket errors' "$tmp/wrk.out")" >&2; fi
   echo "$(awk -v n="$n" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }') $(per $((t1 - t0)) "$n")"
 }
+# start_proxy NAME BIN starts a proxy pinned to PROXY_CPU, as PID.
+start_proxy() {
+  taskset -c "$PROXY_CPU" "$2" -db -f "$tmp/proxy.cfg" >"$tmp/$1.log" 2>&1 &
+  PID=$!
+  pids+=("$PID")
+  for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/${EC%:*}/${EC#*:}") 2>/dev/null && break; sleep 0.02; done
+  kill -0 "$PID" 2>/dev/null || { cat "$tmp/$1.log" >&2; exit 1; }
+}
+# idle_growth [-h2] -> KiB of RSS per idle connection that tlshold holds
+# open, after one request (one stream with -h2) each.
+idle_growth() {
+  local before after opened hold
+  sleep 0.5
+  before=$(rss_kib "$PID")
+  taskset -c "$LOAD_CPU" "$tmp/tlshold" "$@" -addr "$EC" -n "$IDLE" >"$tmp/hold.out" 2>&1 &
+  hold=$!
+  for _ in $(seq 1 1200); do grep -q ready "$tmp/hold.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  after=$(rss_kib "$PID")
+  opened=$(awk '/ready/ {print $2}' "$tmp/hold.out")
+  kill "$hold" 2>/dev/null || true
+  wait "$hold" 2>/dev/null || true
+  awk -v a="$after" -v b="$before" -v n="${opened:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n : 0) }'
+}
 for ((r = 1; r <= REPS; r++)); do
   for p in haproxy gohap; do
     if [ "$p" = haproxy ]; then bin=$HAP; else bin=$tmp/gohap; fi
-    taskset -c "$PROXY_CPU" "$bin" -db -f "$tmp/proxy.cfg" >"$tmp/$p.log" 2>&1 &
-    PID=$!
-    pids+=("$PID")
-    for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/${EC%:*}/${EC#*:}") 2>/dev/null && break; sleep 0.02; done
-    kill -0 "$PID" 2>/dev/null || { cat "$tmp/$p.log" >&2; exit 1; }
+    start_proxy "$p" "$bin"
     taskset -c "$LOAD_CPU" wrk -t1 -c64 -d1s -H "Connection: close" "https://$EC/" >/dev/null 2>&1 || true # warm-up
     read -r M[rsa_hs_s,$p,$r] M[rsa_cpu_us,$p,$r] < <(handshakes "$RSA")
     read -r M[ecdsa_hs_s,$p,$r] M[ecdsa_cpu_us,$p,$r] < <(handshakes "$EC")
@@ -85,17 +106,14 @@ for ((r = 1; r <= REPS; r++)); do
     M[h2_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     M[h2_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
     # Idle TLS connections: RSS growth per connection once all are open.
-    sleep 0.5
-    before=$(rss_kib "$PID")
-    taskset -c "$LOAD_CPU" "$tmp/tlshold" -addr "$EC" -n "$IDLE" >"$tmp/hold.out" 2>&1 &
-    hold=$!
-    for _ in $(seq 1 1200); do grep -q ready "$tmp/hold.out" 2>/dev/null && break; sleep 0.1; done
-    sleep 1
-    after=$(rss_kib "$PID")
-    opened=$(awk '/ready/ {print $2}' "$tmp/hold.out")
-    M[idle_kib,$p,$r]=$(awk -v a="$after" -v b="$before" -v n="${opened:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (a - b) / n : 0) }')
-    kill "$hold" 2>/dev/null || true
-    wait "$hold" 2>/dev/null || true
+    M[idle_kib,$p,$r]=$(idle_growth)
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    # Idle HTTP/2 connections, each after one stream, on a new process
+    # warmed by a short h2load run.
+    start_proxy "$p" "$bin"
+    taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
+    M[h2_idle_kib,$p,$r]=$(idle_growth -h2)
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   done
