@@ -620,6 +620,8 @@ func (sc *ServerConn) parkNow(err error) (parked, again bool) {
 		sc.startFlusher()
 		return false, false
 	}
+	// The last request's header fields and block go too.
+	sc.hdrs, sc.block = nil, nil
 	if sc.park(dl) {
 		return true, false
 	}
