@@ -558,14 +558,13 @@ func (e *Engine) Retire() {
 func (e *Engine) addH2(sc *h2.ServerConn, hp *h2Park) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stopping.Load() {
-		go sc.Shutdown()
-		return
-	}
 	if e.h2conns == nil {
 		e.h2conns = map[*h2.ServerConn]*h2Park{}
 	}
 	e.h2conns[sc] = hp
+	if e.stopping.Load() {
+		go shutdownH2(sc, hp)
+	}
 }
 
 func (e *Engine) dropH2(sc *h2.ServerConn) {
@@ -579,12 +578,16 @@ func (e *Engine) dropH2(sc *h2.ServerConn) {
 // parked connection is woken to end.
 func (e *Engine) shutdownH2Locked() {
 	for sc, hp := range e.h2conns {
-		go func() {
-			sc.Shutdown()
-			if hp != nil {
-				hp.wake()
-			}
-		}()
+		go shutdownH2(sc, hp)
+	}
+}
+
+// shutdownH2 sends sc's GOAWAY, then wakes it if it parked: the wake
+// comes after the shutdown, which a connection about to park sees.
+func shutdownH2(sc *h2.ServerConn, hp *h2Park) {
+	sc.Shutdown()
+	if hp != nil {
+		hp.wake()
 	}
 }
 

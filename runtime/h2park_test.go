@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/gohap/gohap/runtime"
 )
 
 // h2Client is a client HTTP/2 connection that sends GETs one at a time.
@@ -192,12 +194,22 @@ backend be
 		h := dial(feTO)
 		get(h, 0)
 		waitFronts(t, base, 3*time.Second)
+		regs := runtime.ParkedRegistrations()
 		start := time.Now()
 		if err := h.goaway(); err != nil {
 			t.Fatal(err)
 		}
 		if d := time.Since(start); d < time.Second || d > 4*time.Second {
 			t.Fatalf("closed after %v, want the 1.5s idle timeout", d)
+		}
+		// Woken by its deadline, not by the parker: the connection's
+		// registration goes with it all the same.
+		deadline := time.Now().Add(3 * time.Second)
+		for runtime.ParkedRegistrations() != regs-1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the parker holds %d registrations after the close, want %d", runtime.ParkedRegistrations(), regs-1)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 	t.Run("many", func(t *testing.T) {

@@ -306,6 +306,11 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		e.dropH2(sc)
 		sc.WaitShutdown()
 		conn.Close()
+		if hp != nil {
+			// A wake that did not come through the parker (a deadline, a
+			// stop) left the registration behind.
+			hp.pk.forget(&hp.parkState)
+		}
 	}
 	if sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) }) == h2.ErrParked {
 		hp.end = func() {
