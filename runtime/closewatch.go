@@ -26,10 +26,11 @@ type closeWatcher struct {
 type closeWatch struct {
 	// gen identifies the registration (0: none): an event read for a
 	// descriptor that was closed and reused meanwhile is not the new
-	// connection's. Set under the watcher's mu, and before the
-	// connection enters the pool.
-	gen int32
-	fd  int32
+	// connection's. Set under the watcher's mu, before the connection
+	// enters the pool; atomic, as a kill may close the connection from
+	// another goroutine meanwhile.
+	gen atomic.Int32
+	fd  atomic.Int32
 	// ended: the server closed or reset the connection.
 	ended atomic.Bool
 }
@@ -58,7 +59,7 @@ func (w *closeWatcher) loop() {
 		w.mu.Lock()
 		for i := range evs {
 			fd := evs[i].Fd
-			if c := w.byFD[fd]; c != nil && c.watch.gen == evs[i].Pad {
+			if c := w.byFD[fd]; c != nil && c.watch.gen.Load() == evs[i].Pad {
 				delete(w.byFD, fd)
 				c.watch.ended.Store(true)
 			}
@@ -70,7 +71,7 @@ func (w *closeWatcher) loop() {
 // watch registers c the first time it enters the pool; it reports
 // whether c is watched.
 func (w *closeWatcher) watch(c *sockConn) bool {
-	if c.watch.gen != 0 {
+	if c.watch.gen.Load() != 0 {
 		return true
 	}
 	var fd int32 = -1
@@ -85,7 +86,8 @@ func (w *closeWatcher) watch(c *sockConn) bool {
 	}
 	gen := w.gen
 	w.byFD[fd] = c
-	c.watch.gen, c.watch.fd = gen, fd
+	c.watch.fd.Store(fd)
+	c.watch.gen.Store(gen)
 	w.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: fd, Pad: gen}
 	if unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev) != nil {
@@ -93,7 +95,7 @@ func (w *closeWatcher) watch(c *sockConn) bool {
 		if w.byFD[fd] == c {
 			delete(w.byFD, fd)
 		}
-		c.watch.gen = 0
+		c.watch.gen.Store(0)
 		w.mu.Unlock()
 		return false
 	}
@@ -104,8 +106,8 @@ func (w *closeWatcher) watch(c *sockConn) bool {
 // with the descriptor.
 func (w *closeWatcher) forget(c *sockConn) {
 	w.mu.Lock()
-	if w.byFD[c.watch.fd] == c {
-		delete(w.byFD, c.watch.fd)
+	if fd := c.watch.fd.Load(); w.byFD[fd] == c {
+		delete(w.byFD, fd)
 	}
 	w.mu.Unlock()
 }
@@ -124,7 +126,7 @@ func watchPooled(c netConn) {
 // ended (ended) or known open (known); neither when it is not watched.
 func pooledEnded(c netConn) (ended, known bool) {
 	sc, ok := c.(*sockConn)
-	if !ok || sc.watch.gen == 0 {
+	if !ok || sc.watch.gen.Load() == 0 {
 		return false, false
 	}
 	return sc.watch.ended.Load(), true

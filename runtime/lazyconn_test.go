@@ -268,7 +268,7 @@ func TestPoolCloseWatch(t *testing.T) {
 	sc := pc.c.(*sockConn)
 	sc.Close()
 	theWatcher.mu.Lock()
-	held := theWatcher.byFD[sc.watch.fd] == sc
+	held := theWatcher.byFD[sc.watch.fd.Load()] == sc
 	theWatcher.mu.Unlock()
 	if held {
 		t.Fatal("the watcher still holds a closed connection")

@@ -347,7 +347,7 @@ func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.f.Read, &c.dl
 func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
 func (c *sockConn) Close() error {
 	err := c.f.Close()
-	if c.watch.gen != 0 {
+	if c.watch.gen.Load() != 0 {
 		theWatcher.forget(c)
 	}
 	c.src.release()
