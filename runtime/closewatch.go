@@ -35,37 +35,26 @@ type closeWatch struct {
 	ended atomic.Bool
 }
 
-var (
-	watchOnce  sync.Once
-	theWatcher *closeWatcher
-)
-
 // getCloseWatcher starts the watcher once; nil when the system has none
 // to give, and pooled connections are then peeked at.
-func getCloseWatcher() *closeWatcher {
-	watchOnce.Do(func() {
-		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-		if err != nil {
-			return
-		}
-		theWatcher = &closeWatcher{epfd: fd, byFD: make(map[int32]*sockConn)}
-		go theWatcher.loop()
-	})
-	return theWatcher
-}
+var getCloseWatcher = sync.OnceValue(func() *closeWatcher {
+	w := &closeWatcher{byFD: make(map[int32]*sockConn)}
+	if w.epfd = startEpoll(w.handle); w.epfd < 0 {
+		return nil
+	}
+	return w
+})
 
-func (w *closeWatcher) loop() {
-	epollLoop(w.epfd, func(evs []unix.EpollEvent) {
-		w.mu.Lock()
-		for i := range evs {
-			fd := evs[i].Fd
-			if c := w.byFD[fd]; c != nil && c.watch.gen.Load() == evs[i].Pad {
-				delete(w.byFD, fd)
-				c.watch.ended.Store(true)
-			}
+func (w *closeWatcher) handle(evs []unix.EpollEvent) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range evs {
+		fd := evs[i].Fd
+		if c := w.byFD[fd]; c != nil && c.watch.gen.Load() == evs[i].Pad {
+			delete(w.byFD, fd)
+			c.watch.ended.Store(true)
 		}
-		w.mu.Unlock()
-	})
+	}
 }
 
 // watch registers c the first time it enters the pool; it reports

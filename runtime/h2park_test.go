@@ -249,13 +249,7 @@ backend be
 		if err := h.goaway(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan struct{})
-		go func() { e.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("the engine did not end within 5s of its soft stop")
-		}
+		waitEngine(t, e, 5*time.Second)
 	})
 }
 

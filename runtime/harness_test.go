@@ -260,6 +260,18 @@ func serveRaw(t testing.TB, handle func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// waitEngine waits, up to within, for e's sessions to end after a stop.
+func waitEngine(t *testing.T, e *runtime.Engine, within time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { e.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(within):
+		t.Fatalf("the engine still runs %v after its stop", within)
+	}
+}
+
 // sideBySide runs one case against gohap, then HAProxy, and fails when
 // what run reports of them differs.
 func sideBySide(t *testing.T, run func(start func(cfg, fe string)) string) {

@@ -267,9 +267,10 @@ func TestPoolCloseWatch(t *testing.T) {
 	// A closed connection leaves the watcher.
 	sc := pc.c.(*sockConn)
 	sc.Close()
-	theWatcher.mu.Lock()
-	held := theWatcher.byFD[sc.watch.fd.Load()] == sc
-	theWatcher.mu.Unlock()
+	w := getCloseWatcher()
+	w.mu.Lock()
+	held := w.byFD[sc.watch.fd.Load()] == sc
+	w.mu.Unlock()
 	if held {
 		t.Fatal("the watcher still holds a closed connection")
 	}

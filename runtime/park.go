@@ -49,42 +49,43 @@ type parker struct {
 	byFD map[int32]*parkState
 }
 
-var (
-	parkOnce  sync.Once
-	theParker *parker
-)
-
 // getParker starts the parker once; nil when the system has none to
 // give, and connections then wait in their goroutines.
-func getParker() *parker {
-	parkOnce.Do(func() {
-		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-		if err != nil {
-			return
+var getParker = sync.OnceValue(func() *parker {
+	p := &parker{byFD: make(map[int32]*parkState)}
+	if p.epfd = startEpoll(p.handle); p.epfd < 0 {
+		return nil
+	}
+	return p
+})
+
+func (p *parker) handle(evs []unix.EpollEvent) {
+	for i := range evs {
+		fd := evs[i].Fd
+		p.mu.Lock()
+		m := p.byFD[fd]
+		delete(p.byFD, fd)
+		p.mu.Unlock()
+		if m != nil {
+			m.wake()
 		}
-		theParker = &parker{epfd: fd, byFD: make(map[int32]*parkState)}
-		go theParker.loop()
-	})
-	return theParker
+	}
 }
 
-func (p *parker) loop() {
-	epollLoop(p.epfd, func(evs []unix.EpollEvent) {
-		for i := range evs {
-			fd := evs[i].Fd
-			p.mu.Lock()
-			m := p.byFD[fd]
-			delete(p.byFD, fd)
-			p.mu.Unlock()
-			if m != nil {
-				m.wake()
-			}
-		}
-	})
+// startEpoll makes an epoll instance and hands its events to handle,
+// batch by batch, in a goroutine of its own; -1 when the system gives
+// none.
+func startEpoll(handle func([]unix.EpollEvent)) int {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return -1
+	}
+	go epollLoop(fd, handle)
+	return fd
 }
 
-// epollLoop hands the events of the epoll instance epfd to handle, batch
-// by batch, until the instance fails.
+// epollLoop hands the events of the epoll instance epfd to handle until
+// the instance fails.
 func epollLoop(epfd int, handle func([]unix.EpollEvent)) {
 	var evs [64]unix.EpollEvent
 	for {

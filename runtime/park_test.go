@@ -248,12 +248,6 @@ backend be
 		if _, err := br.ReadByte(); err == nil || isTimeoutErr(err) {
 			t.Fatalf("parked connection still open %v after a soft stop: %v", time.Since(start), err)
 		}
-		done := make(chan struct{})
-		go func() { e.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("engine still running 5s after a soft stop")
-		}
+		waitEngine(t, e, 5*time.Second)
 	})
 }

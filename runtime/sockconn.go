@@ -348,7 +348,7 @@ func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
 func (c *sockConn) Close() error {
 	err := c.f.Close()
 	if c.watch.gen.Load() != 0 {
-		theWatcher.forget(c)
+		getCloseWatcher().forget(c)
 	}
 	c.src.release()
 	return err
