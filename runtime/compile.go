@@ -105,7 +105,10 @@ const (
 // Frontend is a compiled frontend (or the frontend half of a listen).
 type Frontend struct {
 	// traces are the trace filters (trace.go), nil when none.
-	traces  []*traceConf
+	traces []*traceConf
+	// ctr are its traffic counters (statsState.fe), read on every
+	// request without a map lookup.
+	ctr     *trafficCounters
 	Name    string
 	Pos     parser.Pos
 	HTTP    bool
@@ -286,6 +289,8 @@ type namePart struct {
 type Backend struct {
 	// traces are the trace filters (trace.go), nil when none.
 	traces []*traceConf
+	// ctr are its traffic counters (statsState.be).
+	ctr *trafficCounters
 	// reuse is the http-reuse mode; idle holds the server connections
 	// clients left for others.
 	reuse int

@@ -422,13 +422,15 @@ func (e *Engine) startSession(s *session, slot bool) bool {
 
 // addSession counts s among the engine's sessions, unless it stops.
 func (e *Engine) addSession(s *session) bool {
+	// The clock is read outside the lock every connection takes.
+	now := time.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopping.Load() {
 		return false
 	}
 	e.sessions[s] = struct{}{}
-	e.markStream(s)
+	e.markStream(s, now)
 	e.wg.Add(1)
 	return true
 }

@@ -506,7 +506,12 @@ func (s *session) run() bool {
 	// Timers and counts of each stream, for the log and the statistics.
 	s.track = s.logging || s.e.g.stats != nil
 	if s.track {
-		now := time.Now()
+		now := s.strm.start
+		if !s.bridged {
+			// A socket's session may have waited for a goroutine since
+			// it was marked; serveConn runs its own at once.
+			now = time.Now()
+		}
 		s.beginStream(now)
 		s.e.g.feCounters(s.fe).addSession(now)
 	}

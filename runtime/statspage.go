@@ -77,10 +77,12 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 		ref := byName[p.Name]
 		sp := statsProxy{name: p.Name, mode: p.Mode, id: ids[p], fe: ref.fe, be: ref.be}
 		if ref.fe != nil {
-			st.fe[ref.fe] = &trafficCounters{}
+			ref.fe.ctr = &trafficCounters{}
+			st.fe[ref.fe] = ref.fe.ctr
 		}
 		if be := ref.be; be != nil {
-			st.be[be] = &trafficCounters{}
+			be.ctr = &trafficCounters{}
+			st.be[be] = be.ctr
 			sp.algo = p.LB.Algo
 			if p.Cookie != nil {
 				sp.cookie = p.Cookie.Name
@@ -181,17 +183,17 @@ func proxyIDs(cfg *parser.Config) map[*parser.Proxy]int {
 // Counter accessors for the request path: nil (which every counter
 // method accepts) when the graph was compiled without stats.
 func (g *Graph) feCounters(fe *Frontend) *trafficCounters {
-	if g.stats == nil {
+	if g.stats == nil || fe == nil {
 		return nil
 	}
-	return g.stats.fe[fe]
+	return fe.ctr
 }
 
 func (g *Graph) beCounters(be *Backend) *trafficCounters {
-	if g.stats == nil {
+	if g.stats == nil || be == nil {
 		return nil
 	}
-	return g.stats.be[be]
+	return be.ctr
 }
 
 func (g *Graph) srvCounters(s *backend.Server) *trafficCounters {

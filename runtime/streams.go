@@ -40,10 +40,10 @@ type tunnelStream struct {
 const tunnelKilled = 3
 
 // markStream numbers a session that begins; called under e.mu.
-func (e *Engine) markStream(s *session) {
+func (e *Engine) markStream(s *session, now time.Time) {
 	s.strm.id = e.strmSeq.Add(1)
 	s.strm.epoch = e.strmEpoch.Load()
-	s.strm.start = time.Now()
+	s.strm.start = now
 }
 
 // tunnelStream carries a session's mark over to the tunnel that

@@ -5,24 +5,117 @@ package h2
 // indexing and without Huffman coding. No dynamic table is kept, so the
 // encoder holds no state and allocates nothing.
 
-// staticNames maps a header name to its first index in the HPACK static
-// table (RFC 7541 Appendix A).
-var staticNames = map[string]uint8{
-	":authority": 1, ":method": 2, ":path": 4, ":scheme": 6, ":status": 8,
-	"accept-charset": 15, "accept-encoding": 16, "accept-language": 17,
-	"accept-ranges": 18, "accept": 19, "access-control-allow-origin": 20,
-	"age": 21, "allow": 22, "authorization": 23, "cache-control": 24,
-	"content-disposition": 25, "content-encoding": 26, "content-language": 27,
-	"content-length": 28, "content-location": 29, "content-range": 30,
-	"content-type": 31, "cookie": 32, "date": 33, "etag": 34, "expect": 35,
-	"expires": 36, "from": 37, "host": 38, "if-match": 39,
-	"if-modified-since": 40, "if-none-match": 41, "if-range": 42,
-	"if-unmodified-since": 43, "last-modified": 44, "link": 45,
-	"location": 46, "max-forwards": 47, "proxy-authenticate": 48,
-	"proxy-authorization": 49, "range": 50, "referer": 51, "refresh": 52,
-	"retry-after": 53, "server": 54, "set-cookie": 55,
-	"strict-transport-security": 56, "transfer-encoding": 57,
-	"user-agent": 58, "vary": 59, "via": 60, "www-authenticate": 61,
+// staticName is a header name's first index in the HPACK static table
+// (RFC 7541 Appendix A). A switch: it hashes nothing, where a map
+// lookup hashed every name of every answer.
+func staticName(name []byte) (uint8, bool) {
+	switch string(name) {
+	case ":authority":
+		return 1, true
+	case ":method":
+		return 2, true
+	case ":path":
+		return 4, true
+	case ":scheme":
+		return 6, true
+	case ":status":
+		return 8, true
+	case "accept-charset":
+		return 15, true
+	case "accept-encoding":
+		return 16, true
+	case "accept-language":
+		return 17, true
+	case "accept-ranges":
+		return 18, true
+	case "accept":
+		return 19, true
+	case "access-control-allow-origin":
+		return 20, true
+	case "age":
+		return 21, true
+	case "allow":
+		return 22, true
+	case "authorization":
+		return 23, true
+	case "cache-control":
+		return 24, true
+	case "content-disposition":
+		return 25, true
+	case "content-encoding":
+		return 26, true
+	case "content-language":
+		return 27, true
+	case "content-length":
+		return 28, true
+	case "content-location":
+		return 29, true
+	case "content-range":
+		return 30, true
+	case "content-type":
+		return 31, true
+	case "cookie":
+		return 32, true
+	case "date":
+		return 33, true
+	case "etag":
+		return 34, true
+	case "expect":
+		return 35, true
+	case "expires":
+		return 36, true
+	case "from":
+		return 37, true
+	case "host":
+		return 38, true
+	case "if-match":
+		return 39, true
+	case "if-modified-since":
+		return 40, true
+	case "if-none-match":
+		return 41, true
+	case "if-range":
+		return 42, true
+	case "if-unmodified-since":
+		return 43, true
+	case "last-modified":
+		return 44, true
+	case "link":
+		return 45, true
+	case "location":
+		return 46, true
+	case "max-forwards":
+		return 47, true
+	case "proxy-authenticate":
+		return 48, true
+	case "proxy-authorization":
+		return 49, true
+	case "range":
+		return 50, true
+	case "referer":
+		return 51, true
+	case "refresh":
+		return 52, true
+	case "retry-after":
+		return 53, true
+	case "server":
+		return 54, true
+	case "set-cookie":
+		return 55, true
+	case "strict-transport-security":
+		return 56, true
+	case "transfer-encoding":
+		return 57, true
+	case "user-agent":
+		return 58, true
+	case "vary":
+		return 59, true
+	case "via":
+		return 60, true
+	case "www-authenticate":
+		return 61, true
+	}
+	return 0, false
 }
 
 // appendInt appends an HPACK integer with an n-bit prefix whose high bits
@@ -49,7 +142,7 @@ func appendString(dst, s []byte) []byte {
 // appendField appends a literal header field without indexing. name must
 // already be lower case.
 func appendField(dst, name, value []byte) []byte {
-	if i, ok := staticNames[string(name)]; ok {
+	if i, ok := staticName(name); ok {
 		dst = appendInt(dst, 0, 4, uint64(i))
 	} else {
 		dst = append(dst, 0)
