@@ -5,7 +5,10 @@
 # certificate, HTTP/2 requests per second over TLS with h2load -c 20
 # -m 10, and the RSS an idle TLS connection adds (IDLE connections that
 # each served one request), then an idle HTTP/2 one (one stream each, on
-# a new process warmed by a short h2load run). The proxy is pinned alone to PROXY_CPU with
+# a new process warmed by a short h2load run), and requests per second on
+# one connection with one request at a time, HTTP/2 (h2load -c 1 -m 1) and
+# HTTP/1.1 over TLS (wrk -c 1): the latency of the whole path, where the
+# proxy waits between requests. The proxy is pinned alone to PROXY_CPU with
 # one thread, the load and bench/upstream to LOAD_CPU. Prints medians,
 # the proxy's CPU time per handshake or request, and the gohap/HAProxy
 # ratios (median of the per-repetition ratios).
@@ -57,7 +60,7 @@ hz=$(getconf CLK_TCK)
 per() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
 
 declare -A M # M[metric,proxy,rep]
-metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us idle_kib h2_idle_kib)
+metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us h2_c1_req_s tls_c1_req_s idle_kib h2_idle_kib)
 # handshakes ADDR -> "handshakes/s cpu-us-per-handshake"
 handshakes() {
   local t0 t1 n
@@ -105,6 +108,13 @@ for ((r = 1; r <= REPS; r++)); do
     n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
     M[h2_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     M[h2_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
+    # One request at a time.
+    taskset -c "$LOAD_CPU" h2load -c 1 -m 1 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
+    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
+    M[h2_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
+    taskset -c "$LOAD_CPU" wrk -t1 -c1 -d"${DUR}s" "https://$EC/" >"$tmp/wrk.out" 2>&1 || true
+    n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+    M[tls_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     # Idle TLS connections: RSS growth per connection once all are open.
     M[idle_kib,$p,$r]=$(idle_growth)
     kill "$PID" 2>/dev/null || true

@@ -1733,10 +1733,6 @@ func rawRead(fd int, b []byte) (int, error) {
 	}
 }
 
-// sendIov writes iov to the socket fd with sendmsg: the socket layer
-// without writev's file layer, no SIGPIPE, and, as the socket never
-// blocks, no word to the scheduler. msg is the caller's, kept so that
-// nothing is allocated.
 // sendOne sends b with send(2), the cheapest way for one slice.
 func sendOne(fd uintptr, b []byte) (int, unix.Errno) {
 	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, 0, 0)

@@ -25,7 +25,9 @@ type netConn interface {
 // setLinger0 makes Close reset a TCP connection instead of draining it.
 func setLinger0(c netConn) {
 	if t := tcpOf(c); t != nil {
-		t.SetLinger(0)
+		if rc, err := t.SyscallConn(); err == nil {
+			linger0(rc)
+		}
 	} else if t := sockOf(c); t != nil {
 		t.setLinger0()
 	} else if m, ok := c.(*memConn); ok && m.under != nil {

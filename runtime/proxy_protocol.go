@@ -191,7 +191,7 @@ func (s *session) acceptHeaders(cip, pp bool) bool {
 		var n int
 		var rerr error
 		err := rc.Read(func(fd uintptr) bool {
-			n, rerr = unix.Read(int(fd), cl.buf[cl.w:min(len(cl.buf), s.fe.bufSize)])
+			n, rerr = rawRead(int(fd), cl.buf[cl.w:min(len(cl.buf), s.fe.bufSize)])
 			return rerr != unix.EAGAIN
 		})
 		switch {

@@ -178,7 +178,18 @@ func (c *cliConn) release() *net.TCPConn {
 }
 
 func (c *cliConn) Read(b []byte) (int, error) {
-	return lazyRead(c.TCPConn.Read, &c.dl, c.TCPConn, c.raw.rc, b)
+	return lazyRead(c.recv, &c.dl, c.TCPConn, c.raw.rc, b)
+}
+
+// recv and Write are net's Read and Write with raw system calls (sockRead).
+func (c *cliConn) recv(b []byte) (int, error) {
+	n, err, errno := sockRead(c.raw.rc, b)
+	return n, netErr(c.TCPConn, "read", err, errno)
+}
+
+func (c *cliConn) Write(b []byte) (int, error) {
+	n, err, errno := sockWrite(c.raw.rc, b)
+	return n, netErr(c.TCPConn, "write", err, errno)
 }
 func (c *cliConn) SetDeadline(t time.Time) error {
 	if err := c.TCPConn.SetWriteDeadline(t); err != nil {
@@ -189,6 +200,120 @@ func (c *cliConn) SetDeadline(t time.Time) error {
 func (c *cliConn) SetReadDeadline(t time.Time) error     { return c.dl.set(c.TCPConn, t) }
 func (c *cliConn) SyscallConn() (syscall.RawConn, error) { return &c.raw, nil }
 func (c *cliConn) WriteTo(w io.Writer) (int64, error)    { return io.Copy(w, readerOnly{c}) }
+
+// rawSock is a client's TCP socket under TLS or HTTP/2, read and written
+// with raw system calls inside the poller's readiness waits. Go's own
+// Read and Write tell the scheduler of each call (entersyscall), which
+// wakes its monitor thread whenever that sleeps, as it does once the
+// process has been idle: on a connection between requests, a futex wake
+// and two more context switches per read and per write. The socket does
+// not block; the calls only copy.
+type rawSock struct {
+	*net.TCPConn
+	rc syscall.RawConn
+}
+
+// newRawSock wraps c when it is a TCP socket, else returns it.
+func newRawSock(c net.Conn) net.Conn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return &rawSock{TCPConn: tc, rc: rc}
+}
+
+func (r *rawSock) Read(b []byte) (int, error) {
+	n, err, errno := sockRead(r.rc, b)
+	return n, netErr(r.TCPConn, "read", err, errno)
+}
+
+func (r *rawSock) Write(b []byte) (int, error) {
+	n, err, errno := sockWrite(r.rc, b)
+	return n, netErr(r.TCPConn, "write", err, errno)
+}
+
+// sockRead reads a non-blocking socket with a raw recvfrom inside rc's
+// readiness wait, which Go's own reads would announce to the scheduler:
+// err is the wait's (a deadline, a closed socket), errno the call's, and
+// the end of the stream is io.EOF.
+func sockRead(rc syscall.RawConn, b []byte) (n int, err, errno error) {
+	if len(b) == 0 {
+		return 0, nil, nil
+	}
+	err = rc.Read(func(fd uintptr) bool {
+		n, errno = rawRead(int(fd), b)
+		return errno != unix.EAGAIN
+	})
+	if err == nil && errno == nil && n == 0 {
+		err = io.EOF
+	}
+	return n, err, errno
+}
+
+// sockWrite writes all of b to a non-blocking socket as sockRead reads.
+func sockWrite(rc syscall.RawConn, b []byte) (done int, err, errno error) {
+	for done < len(b) && err == nil && errno == nil {
+		err = rc.Write(func(fd uintptr) bool {
+			for done < len(b) {
+				n, e := sendOne(fd, b[done:])
+				switch e {
+				case 0:
+					done += n
+					continue
+				case unix.EINTR:
+					continue
+				case unix.EAGAIN:
+					return false
+				}
+				errno = e
+				return true
+			}
+			return true
+		})
+	}
+	return done, err, errno
+}
+
+// netErr is the error net's own Read and Write return for the results of
+// sockRead and sockWrite on c.
+func netErr(c net.Conn, op string, err, errno error) error {
+	switch {
+	case err == io.EOF:
+		return err
+	case err != nil:
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+	case errno != nil:
+		err = os.NewSyscallError(op, errno)
+	default:
+		return nil
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}
+
+// fileErr is the error os.File's Read and Write return for them.
+func fileErr(op string, err, errno error) error {
+	switch {
+	case err == io.EOF:
+		return err
+	case err != nil:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			// The poller's only other answer: the file is closing.
+			err = os.ErrClosed
+		}
+	case errno != nil:
+		err = errno
+	default:
+		return nil
+	}
+	return &os.PathError{Op: op, Err: err}
+}
 
 // readerOnly hides a reader's other methods from io.Copy.
 type readerOnly struct{ io.Reader }
@@ -342,9 +467,19 @@ func dialErr(ap netip.AddrPort, err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 }
 
-func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.f.Read, &c.dl, c.f, c.rc, b) }
+func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.recv, &c.dl, c.f, c.rc, b) }
 
-func (c *sockConn) Write(b []byte) (int, error) { return c.f.Write(b) }
+// recv and Write are os.File's Read and Write with raw system calls
+// (sockRead).
+func (c *sockConn) recv(b []byte) (int, error) {
+	n, err, errno := sockRead(c.rc, b)
+	return n, fileErr("read", err, errno)
+}
+
+func (c *sockConn) Write(b []byte) (int, error) {
+	n, err, errno := sockWrite(c.rc, b)
+	return n, fileErr("write", err, errno)
+}
 func (c *sockConn) Close() error {
 	err := c.f.Close()
 	if c.watch.gen.Load() != 0 {
@@ -421,9 +556,14 @@ func (c *sockConn) shutdown(how int) error {
 }
 
 // setLinger0 makes Close reset the connection.
-func (c *sockConn) setLinger0() {
-	c.rc.Control(func(fd uintptr) {
-		unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+func (c *sockConn) setLinger0() { linger0(c.rc) }
+
+// linger0 sets SO_LINGER to a zero delay (a reset on close) with a raw
+// system call: it does not block.
+func linger0(rc syscall.RawConn) {
+	l := unix.Linger{Onoff: 1}
+	rc.Control(func(fd uintptr) {
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
 	})
 }
 

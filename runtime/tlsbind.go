@@ -162,12 +162,14 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		pps.set(&h)
 		pps.setNS(&h, e.g.netns)
 	}
-	var conn net.Conn = c
+	// TLS and HTTP/2 read and write the socket through rawSock; the rest
+	// (deadlines, parking, closing) goes to c itself.
+	conn := newRawSock(c)
 	var info *acl.TLSInfo
 	speakH2 := b.H2
 	if b.TLS != nil {
 		accepted := time.Now()
-		tc, served := b.TLS.Server(c)
+		tc, served := b.TLS.Server(conn)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
@@ -480,7 +482,7 @@ func peekHeader(c netConn, timeout time.Duration, parse func([]byte) (int, error
 			return false
 		}
 		err = rc.Read(func(fd uintptr) bool {
-			_, rerr = unix.Read(int(fd), buf[:hl])
+			_, rerr = rawRead(int(fd), buf[:hl])
 			return rerr != unix.EAGAIN
 		})
 		return err == nil && rerr == nil

@@ -263,13 +263,8 @@ func (t *tunnel) newPipe(src, dst netConn, fromClient bool) *pipe {
 			pp.spliceIn(fd)
 			return true
 		}
-		pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
-		for pp.rdErr == syscall.EINTR {
-			pp.n, pp.rdErr = syscall.Read(int(fd), pp.buf)
-		}
-		if pp.n < 0 {
-			pp.n = 0
-		}
+		// Raw: the scheduler need not hear of a call that never blocks.
+		pp.n, pp.rdErr = rawRead(int(fd), pp.buf)
 		return true
 	}
 	t.p.add(pp)
