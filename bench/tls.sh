@@ -108,13 +108,6 @@ for ((r = 1; r <= REPS; r++)); do
     n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
     M[h2_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     M[h2_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
-    # One request at a time.
-    taskset -c "$LOAD_CPU" h2load -c 1 -m 1 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
-    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
-    M[h2_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
-    taskset -c "$LOAD_CPU" wrk -t1 -c1 -d"${DUR}s" "https://$EC/" >"$tmp/wrk.out" 2>&1 || true
-    n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
-    M[tls_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     # Idle TLS connections: RSS growth per connection once all are open.
     M[idle_kib,$p,$r]=$(idle_growth)
     kill "$PID" 2>/dev/null || true
@@ -124,6 +117,14 @@ for ((r = 1; r <= REPS; r++)); do
     start_proxy "$p" "$bin"
     taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
     M[h2_idle_kib,$p,$r]=$(idle_growth -h2)
+    # One request at a time, last: the idle figures above depend on
+    # what ran before them.
+    taskset -c "$LOAD_CPU" h2load -c 1 -m 1 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
+    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
+    M[h2_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
+    taskset -c "$LOAD_CPU" wrk -t1 -c1 -d"${DUR}s" "https://$EC/" >"$tmp/wrk.out" 2>&1 || true
+    n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+    M[tls_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   done

@@ -180,7 +180,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	if s.sendProxyHeader(be, srv, tc) != nil {
 		return nil, true, errProxyHeader
 	}
-	var conn net.Conn = tc
+	conn := newRawSock(tc)
 	var info *acl.TLSInfo
 	if t != nil {
 		var deadline time.Time

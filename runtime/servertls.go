@@ -203,7 +203,8 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 		cfg = cfg.Clone()
 		cfg.NextProtos = alpn
 	}
-	tc := tls.Client(c, cfg)
+	// The records go through rawSock when c is one of net's sockets.
+	tc := tls.Client(newRawSock(c), cfg)
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
