@@ -690,10 +690,18 @@ func (c *conn) applySettings(f *http2.SettingsFrame, onWindow func(delta int32))
 // handleSettings applies a SETTINGS frame, moving every stream's send
 // window with the initial window size, and acknowledges it. extra sees
 // each setting too.
+//
+// The writers wait from the first setting applied to the ACK: a stream
+// that a larger window lets send writes its DATA after the ACK, as
+// HAProxy acknowledges a SETTINGS frame before its streams send again.
+// A peer that reads the ACK before anything else it asked for (h2spec
+// 6.9.2) would otherwise miss that DATA frame.
 func (c *conn) handleSettings(f *http2.SettingsFrame, extra func(http2.Setting)) error {
 	if f.IsAck() {
 		return nil
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	err := c.applySettings(f, func(delta int32) {
 		c.mu.Lock()
 		c.eachTx(func(t *tx) {
@@ -711,8 +719,6 @@ func (c *conn) handleSettings(f *http2.SettingsFrame, extra func(http2.Setting))
 			return nil
 		})
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	return c.fr.WriteSettingsAck()
 }
 

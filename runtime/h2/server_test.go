@@ -286,3 +286,62 @@ func TestJoinOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsAckBeforeData: a SETTINGS frame that opens the window of a
+// stream waiting to send is acknowledged before that stream's DATA, as
+// HAProxy does; a client reading the ACK first (h2spec 6.9.2) must not
+// miss the DATA frame. The writer is woken by the window while the
+// reader still has the ACK to write, so with several Ps the two race:
+// the connection is tried many times.
+func TestSettingsAckBeforeData(t *testing.T) {
+	addr := startServer(t, nil, func(st *Stream) {
+		st.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := http.ReadRequest(bufio.NewReader(st)); err != nil {
+			return
+		}
+		io.WriteString(st, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+	})
+	for i := 0; i < 60; i++ {
+		rc, err := dialRaw(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.bw.WriteString(Preface)
+		rc.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+		rc.headers(1, true, ":method", "GET", ":scheme", "http", ":path", "/", ":authority", "a")
+		rc.flush()
+		// The answer's HEADERS and the ACK of the window of 0: the
+		// stream now waits for its window.
+		acks := 0
+		for got := false; !got || acks == 0; {
+			f, err := rc.fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("connection %d: %v", i, err)
+			}
+			if _, ok := f.(*http2.HeadersFrame); ok {
+				got = true
+			}
+			if s, ok := f.(*http2.SettingsFrame); ok && s.IsAck() {
+				acks++
+			}
+			if _, ok := f.(*http2.DataFrame); ok {
+				t.Fatalf("connection %d: DATA in a window of 0", i)
+			}
+		}
+		rc.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1})
+		rc.flush()
+		for {
+			f, err := rc.fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("connection %d: %v", i, err)
+			}
+			if s, ok := f.(*http2.SettingsFrame); ok && s.IsAck() {
+				break
+			}
+			if d, ok := f.(*http2.DataFrame); ok {
+				t.Fatalf("connection %d: DATA (%d bytes) before the SETTINGS ACK", i, len(d.Data()))
+			}
+		}
+		rc.c.Close()
+	}
+}
