@@ -1150,7 +1150,17 @@ func streamWorker(st *Stream) {
 // flushSoon has the frames the streams wrote sent once the goroutines
 // ready now have run: the answers of the streams served in one round go
 // out in one write, as HAProxy sends once per loop.
+//
+// A connection with no other stream open has nothing to gather: its
+// frames go out at once, from the stream's goroutine, before the engine
+// ends the stream's session, and the writer goroutine is not woken.
 func (sc *ServerConn) flushSoon() error {
+	sc.mu.Lock()
+	alone := sc.active <= 1
+	sc.mu.Unlock()
+	if alone {
+		return sc.flush()
+	}
 	select {
 	case sc.flushQ <- struct{}{}:
 	default:
