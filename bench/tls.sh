@@ -117,8 +117,13 @@ for ((r = 1; r <= REPS; r++)); do
     start_proxy "$p" "$bin"
     taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
     M[h2_idle_kib,$p,$r]=$(idle_growth -h2)
-    # One request at a time, last: the idle figures above depend on
-    # what ran before them.
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    # One request at a time, on a new process after a short warm-up
+    # (the idle figures above depend on what ran before them, and these
+    # on the thousands of connections those left).
+    start_proxy "$p" "$bin"
+    taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
     taskset -c "$LOAD_CPU" h2load -c 1 -m 1 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
     n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
     M[h2_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
