@@ -196,8 +196,25 @@ func (cc *ClientConn) Ping(ctx context.Context) error {
 func (cc *ClientConn) Close() error {
 	cc.writeGoAway(0, http2.ErrCodeNo)
 	cc.fail(ErrConnClosed)
+	// Closed with the server's frames still unread, the socket would
+	// send a reset, which can reach the server before it has read what
+	// went out last (a stream's RST_STREAM, the GOAWAY). The write side
+	// is shut instead and the read loop, which closes the socket, reads
+	// on until the server closes or closeLinger passes.
+	if cw, ok := cc.nc.(interface{ CloseWrite() error }); ok {
+		cc.wmu.Lock()
+		err := cw.CloseWrite()
+		cc.wmu.Unlock()
+		if err == nil && cc.nc.SetReadDeadline(time.Now().Add(closeLinger)) == nil {
+			return nil
+		}
+	}
 	return cc.nc.Close()
 }
+
+// closeLinger bounds how long a closed connection reads on, waiting for
+// the server to close its side.
+const closeLinger = time.Second
 
 func (cc *ClientConn) fail(err error) {
 	cc.mu.Lock()
