@@ -192,3 +192,65 @@ func TestClientWebSocket(t *testing.T) {
 		t.Fatalf("frame %q", frame)
 	}
 }
+
+// TestClientCloseShutsWrite: Close sends GOAWAY and FIN but reads on, so
+// that frames the server sends meanwhile do not make the socket answer
+// with a reset, which would lose what the server has not read yet.
+func TestClientCloseShutsWrite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetDeadline(time.Now().Add(5 * time.Second))
+	fr := http2.NewFramer(srv, srv)
+	fr.WriteSettings()
+	cc, err := NewClientConn(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := make([]byte, len(Preface))
+	if _, err := io.ReadFull(srv, pre); err != nil || string(pre) != Preface {
+		t.Fatalf("preface %q: %v", pre, err)
+	}
+	cc.Close()
+	// The client's frames, the GOAWAY last, then the end of the stream.
+	var last http2.FrameType
+	for {
+		f, err := fr.ReadFrame()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the client: %v", err)
+		}
+		last = f.Header().Type
+	}
+	if last != http2.FrameGoAway {
+		t.Fatalf("last frame %v, want GOAWAY", last)
+	}
+	// Frames the server sends now are read and dropped: no reset comes
+	// back, so a second write after a pause still succeeds.
+	for i := 0; i < 2; i++ {
+		if err := fr.WriteSettingsAck(); err != nil {
+			t.Fatalf("write %d after the client's FIN: %v", i, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The client closes once the server does.
+	srv.(*net.TCPConn).CloseWrite()
+	select {
+	case <-cc.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("the client kept the connection after the server closed")
+	}
+}
