@@ -158,22 +158,28 @@ type resumer interface{ resumeParked() }
 
 // enablePark lets the connection park, on under's descriptor.
 func (m *memConn) enablePark(resume resumer) {
-	if m.under == nil {
-		return
+	if m.under != nil {
+		m.raw.enable(m.under, resume)
 	}
+}
+
+// enable lets a connection park on under's descriptor, resume taking it
+// up again; false when it cannot.
+func (m *parkState) enable(under netConn, resume resumer) bool {
 	p := getParker()
 	if p == nil {
-		return
+		return false
 	}
-	rc, err := m.under.SyscallConn()
+	rc, err := under.SyscallConn()
 	if err != nil {
-		return
+		return false
 	}
 	fd := -1
 	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
-		return
+		return false
 	}
-	m.raw.pk, m.raw.fd, m.raw.resume = p, fd, resume
+	m.pk, m.fd, m.resume = p, fd, resume
+	return true
 }
 
 // setIdleDeadline sets the read deadline of a wait for the next request:

@@ -6,67 +6,31 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// rawConns are the socket wrappers that read and write with raw system
-// calls, each on one end of a loopback TCP connection whose other end is
-// peer. closed is what a read on the wrapper returns once it is closed.
-func rawConns(t *testing.T) []struct {
-	name   string
-	c      net.Conn
-	peer   net.Conn
-	closed error
-} {
+// rawCase is a socket wrapper that reads and writes with raw system
+// calls, on one end of a loopback TCP connection whose other end is
+// peer; closed is what a read on it returns once it is closed.
+type rawCase struct {
+	name    string
+	c, peer net.Conn
+	closed  error
+}
+
+func rawConns(t *testing.T) []rawCase {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	rs, rp := lazyPair(t, false)
+	cc, cp := lazyPair(t, false)
+	sc, sp := lazyPair(t, true)
+	return []rawCase{
+		{"rawSock", newRawSock(rs.(*cliConn).TCPConn), rp, net.ErrClosed},
+		{"cliConn", cc, cp, net.ErrClosed},
+		{"sockConn", sc, sp, os.ErrClosed},
 	}
-	t.Cleanup(func() { ln.Close() })
-	pair := func() (*net.TCPConn, net.Conn) {
-		d, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close(); d.Close() })
-		return a.(*net.TCPConn), d
-	}
-	type rc = struct {
-		name   string
-		c      net.Conn
-		peer   net.Conn
-		closed error
-	}
-	var out []rc
-	a, peer := pair()
-	out = append(out, rc{"rawSock", newRawSock(a), peer, net.ErrClosed})
-	a, peer = pair()
-	cc := &cliConn{}
-	if err := cc.init(a); err != nil {
-		t.Fatal(err)
-	}
-	out = append(out, rc{"cliConn", cc, peer, net.ErrClosed})
-	ap := netip.MustParseAddrPort(ln.Addr().String())
-	sc, err := dialSock(ap, 5*time.Second, false, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close(); p.Close() })
-	out = append(out, rc{"sockConn", sc, p, os.ErrClosed})
-	return out
 }
 
 // TestRawSockets checks the raw reads and writes against what net's and
@@ -156,28 +120,14 @@ func TestRawSockets(t *testing.T) {
 // TestRawSockErrorsMatchNet compares rawSock's errors with those of net's
 // own Read on the same kind of socket.
 func TestRawSockErrorsMatchNet(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	read := func(wrap bool) error {
-		d, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		a, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		c := net.Conn(a)
+		c, _ := lazyPair(t, false)
+		var nc net.Conn = c.(*cliConn).TCPConn
 		if wrap {
-			c = newRawSock(a)
+			nc = newRawSock(nc)
 		}
-		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		_, err = c.Read(make([]byte, 8))
+		nc.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err := nc.Read(make([]byte, 8))
 		return err
 	}
 	want, got := read(false), read(true)

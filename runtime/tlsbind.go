@@ -248,20 +248,10 @@ type h2Park struct {
 // newH2Park lets sc, over c, park on under's descriptor; nil when it
 // cannot.
 func newH2Park(sc *h2.ServerConn, c net.Conn, under netConn) *h2Park {
-	p := getParker()
-	if p == nil {
-		return nil
-	}
-	rc, err := under.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	fd := -1
-	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
-		return nil
-	}
 	hp := &h2Park{sc: sc, c: c}
-	hp.pk, hp.fd, hp.resume = p, fd, hp
+	if !hp.enable(under, hp) {
+		return nil
+	}
 	sc.SetPark(parkAfter, hp.park)
 	return hp
 }
