@@ -34,7 +34,7 @@ type Engine struct {
 
 	mu        sync.Mutex
 	listeners []*listener
-	sessions  map[*session]struct{}
+	sessions  sessionSet
 	tunnels   map[*tunnel]tunnelStream
 	// h2conns are the clients' HTTP/2 connections, which a stop shuts
 	// down (GOAWAY).
@@ -144,7 +144,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	e := &Engine{g: g, log: log, sessions: map[*session]struct{}{}, tunnels: map[*tunnel]tunnelStream{}, done: make(chan struct{}), h2cfg: g.h2,
+	e := &Engine{g: g, log: log, tunnels: map[*tunnel]tunnelStream{}, done: make(chan struct{}), h2cfg: g.h2,
 		runq: make(chan *session)}
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
@@ -429,7 +429,7 @@ func (e *Engine) addSession(s *session) bool {
 	if e.stopping.Load() {
 		return false
 	}
-	e.sessions[s] = struct{}{}
+	e.sessions.add(s)
 	e.markStream(s, now)
 	e.wg.Add(1)
 	return true
@@ -454,7 +454,7 @@ func (e *Engine) runSession(s *session) {
 func (s *session) finish() {
 	e := s.e
 	e.mu.Lock()
-	delete(e.sessions, s)
+	e.sessions.remove(s)
 	e.mu.Unlock()
 	if s.slot {
 		e.connEnd(s.l)
@@ -597,7 +597,7 @@ func shutdownH2(sc *h2.ServerConn, hp *h2Park) {
 func (e *Engine) Sessions() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.sessions) + len(e.tunnels)
+	return e.sessions.n + len(e.tunnels)
 }
 
 // SoftStop stops accepting and lets in-flight requests and tunnels end;
@@ -619,7 +619,7 @@ func (e *Engine) SoftStop() {
 	e.logStopped()
 	e.stopCLIListeners()
 	e.mu.Lock()
-	for s := range e.sessions {
+	for s := range e.sessions.all {
 		s.wakeIfIdle()
 	}
 	e.mu.Unlock()
@@ -652,8 +652,8 @@ func (e *Engine) killWhere(srv *backend.Server) {
 	}
 	// Killing a tunnel ends its session, which takes e.mu.
 	e.mu.Lock()
-	list := make([]*session, 0, len(e.sessions))
-	for s := range e.sessions {
+	list := make([]*session, 0, e.sessions.n)
+	for s := range e.sessions.all {
 		if srv == nil || s.onServer.Load() == srv {
 			s.pins.Add(1)
 			list = append(list, s)
@@ -677,7 +677,7 @@ func (e *Engine) killWhere(srv *backend.Server) {
 
 func (e *Engine) handOff(s *session, t *tunnel) {
 	e.mu.Lock()
-	delete(e.sessions, s)
+	e.sessions.remove(s)
 	e.tunnels[t] = s.tunnelStream()
 	e.mu.Unlock()
 }
@@ -814,4 +814,62 @@ func setQuickAck(ln net.Listener, fe *Frontend, b *Listen) {
 		v = 0
 	}
 	rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, v) })
+}
+
+// sessionSet is the engine's sessions, oldest first, linked through the
+// sessions themselves: adding and removing one, per connection and per
+// HTTP/2 stream, hashes nothing and allocates nothing. e.mu guards it.
+type sessionSet struct {
+	head, tail *session
+	n          int
+}
+
+// setLink is a session's place in the engine's sessionSet.
+type setLink struct {
+	prev, next *session
+}
+
+// has says whether s is in the set.
+func (ss *sessionSet) has(s *session) bool { return s.link.prev != nil || ss.head == s }
+
+func (ss *sessionSet) add(s *session) {
+	if ss.has(s) {
+		return
+	}
+	s.link = setLink{prev: ss.tail}
+	if ss.tail != nil {
+		ss.tail.link.next = s
+	} else {
+		ss.head = s
+	}
+	ss.tail = s
+	ss.n++
+}
+
+func (ss *sessionSet) remove(s *session) {
+	if !ss.has(s) {
+		return
+	}
+	l := &s.link
+	if l.prev != nil {
+		l.prev.link.next = l.next
+	} else {
+		ss.head = l.next
+	}
+	if l.next != nil {
+		l.next.link.prev = l.prev
+	} else {
+		ss.tail = l.prev
+	}
+	*l = setLink{}
+	ss.n--
+}
+
+// all yields the sessions, oldest first; yield must not remove any.
+func (ss *sessionSet) all(yield func(*session) bool) {
+	for s := ss.head; s != nil; s = s.link.next {
+		if !yield(s) {
+			return
+		}
+	}
 }

@@ -29,11 +29,13 @@ const maxHdr = 100
 
 // session is one client connection and the server connection it drives.
 type session struct {
-	e  *Engine
-	l  *listener
-	fe *Frontend
-	cl side
-	sv side
+	e *Engine
+	// link is its place in the engine's sessions, under e.mu.
+	link setLink
+	l    *listener
+	fe   *Frontend
+	cl   side
+	sv   side
 	// svSrv is the server the kept server connection goes to, svBe its
 	// backend and svUses the requests it carried; svClean says it is
 	// between two exchanges, fit for another request.
@@ -139,13 +141,13 @@ type session struct {
 	inRaw atomic.Bool
 	// The head being read: whether it started, and its deadline.
 	hdActive, hdStarted bool
-	hdDeadline          time.Time
-	// next is a parsed head to serve outside the readiness wait.
-	next int
 	// waited says the readiness wait returned on an event; turn is
 	// where the session waits for its turn after one (see readyOrder).
-	waited bool
-	turn   chan struct{}
+	waited     bool
+	hdDeadline time.Time
+	// next is a parsed head to serve outside the readiness wait.
+	next int
+	turn chan struct{}
 	// slot says the session holds its listener's connection slot, which
 	// finish releases; handedOff that a tunnel took the connections;
 	// parked that the connection parked (park.go): resumeParked goes on.
@@ -1519,7 +1521,7 @@ func (s *session) serveHTTP() {
 		if s.next > 0 {
 			// The answer says whether the connection goes on, also
 			// during a soft stop: pipelined requests then get theirs.
-			if !s.transaction(s.next) {
+			if !s.transaction(s.next) || s.h2Stream {
 				return
 			}
 			if s.cl.r == s.cl.w {
@@ -1562,7 +1564,9 @@ func (s *session) step(fd int, keep *bool) bool {
 			s.next = hl
 			return true
 		}
-		if !s.transaction(hl) {
+		// An HTTP/2 stream carries one request: its end is not waited
+		// for.
+		if !s.transaction(hl) || s.h2Stream {
 			*keep = false
 			return true
 		}
@@ -1601,13 +1605,16 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 	if s.clBuf == nil {
 		s.takeBuffers()
 	}
+	// One clock reading serves the deadline and the first byte's time.
+	var now time.Time
 	if !s.hdActive {
 		cl.compact()
 		s.hdActive = true
 		s.hdStarted = cl.w > 0 || s.reqs == 0
 		s.hdDeadline = time.Time{}
 		if hto > 0 && s.hdStarted {
-			s.hdDeadline = time.Now().Add(hto)
+			now = time.Now()
+			s.hdDeadline = now.Add(hto)
 		}
 	}
 	// recheck is set by a short read: a close that came with the data
@@ -1696,8 +1703,9 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		}
 		first := cl.w == 0 && s.track && s.lt.first.IsZero()
 		if first || !s.hdStarted && hto > 0 {
-			// One clock reading for both.
-			now := time.Now()
+			if now.IsZero() {
+				now = time.Now()
+			}
 			if first {
 				s.lt.first = now
 			}

@@ -60,6 +60,7 @@ type memConn struct {
 func newMemConn(c net.Conn, under netConn) *memConn {
 	m := &memConn{Conn: c, under: under}
 	m.raw.c = c
+	m.raw.try, _ = c.(tryReader)
 	return m
 }
 
@@ -126,6 +127,7 @@ var errNoFD = errors.New("connection has no descriptor of its own")
 // copy and no buffer of its own.
 type memRaw struct {
 	c    net.Conn
+	try  tryReader
 	want []byte
 	got  int
 	// end is the read error that ended the input: io.EOF or the
@@ -227,6 +229,18 @@ func (m *memRaw) read(p []byte) (int, error) {
 	case m.end != nil:
 		return 0, m.end
 	}
+	if m.try != nil {
+		// An HTTP/2 stream's request is there when its session starts:
+		// no wait to find it.
+		if n, ok := m.try.TryRead(p); ok {
+			return n, nil
+		}
+	}
 	m.want = p
 	return 0, unix.EAGAIN
+}
+
+// tryReader reads what is buffered without waiting (h2.Stream).
+type tryReader interface {
+	TryRead(p []byte) (n int, ok bool)
 }

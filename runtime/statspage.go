@@ -254,7 +254,7 @@ func (e *Engine) feSessions(fe *Frontend) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
-	for s := range e.sessions {
+	for s := range e.sessions.all {
 		if s.fe == fe {
 			n++
 		}
@@ -435,7 +435,7 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 	}
 	in.Maxsock = in.UlimitN
 	e.mu.Lock()
-	in.CurrConns = len(e.sessions) + len(e.tunnels)
+	in.CurrConns = e.sessions.n + len(e.tunnels)
 	in.Listeners = len(e.listeners)
 	e.mu.Unlock()
 	in.Jobs = in.CurrConns + in.Listeners

@@ -68,8 +68,8 @@ func (s cliSource) BumpEpoch() uint32 { return s.e.strmEpoch.Add(1) - 1 }
 func (s cliSource) Streams() []stats.Stream {
 	e := s.e
 	e.mu.Lock()
-	out := make([]stats.Stream, 0, len(e.sessions)+len(e.tunnels))
-	for ss := range e.sessions {
+	out := make([]stats.Stream, 0, e.sessions.n+len(e.tunnels))
+	for ss := range e.sessions.all {
 		// An HTTP connection has a stream from its request to its
 		// answer: none before, none while it waits for the next one.
 		if ss.fe.HTTP && (ss.onServer.Load() == nil || ss.idle.Load()) {
@@ -178,7 +178,7 @@ func (s cliSource) KillStream(id uint64) bool {
 	e := s.e
 	e.mu.Lock()
 	var hit *session
-	for ss := range e.sessions {
+	for ss := range e.sessions.all {
 		if ss.strm.id == id {
 			hit = ss
 			hit.pins.Add(1)
@@ -229,7 +229,7 @@ func (s cliSource) KillServer(bname, sname string) {
 	}
 	e.mu.Lock()
 	var list []*session
-	for ss := range e.sessions {
+	for ss := range e.sessions.all {
 		if ss.onServer.Load() == srv {
 			ss.pins.Add(1)
 			list = append(list, ss)

@@ -1153,10 +1153,16 @@ func streamWorker(st *Stream) {
 //
 // A connection with no other stream open has nothing to gather: its
 // frames go out at once, from the stream's goroutine, before the engine
-// ends the stream's session, and the writer goroutine is not woken.
-func (sc *ServerConn) flushSoon() error {
+// ends the stream's session, and the writer goroutine is not woken. A
+// stream that sent its END_STREAM no longer counts as open: the others
+// still to answer are what a flush would wait for.
+func (sc *ServerConn) flushSoon(st *Stream) error {
 	sc.mu.Lock()
-	alone := sc.active <= 1
+	others := sc.active
+	if sc.streams[st.id] == st {
+		others--
+	}
+	alone := others <= 0
 	sc.mu.Unlock()
 	if alone {
 		return sc.flush()

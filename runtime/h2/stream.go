@@ -297,6 +297,21 @@ func (st *Stream) Read(p []byte) (int, error) {
 	}
 }
 
+// TryRead is Read without the wait: ok is false when no request bytes
+// are buffered, and Read decides what comes next.
+func (st *Stream) TryRead(p []byte) (n int, ok bool) {
+	sc := st.sc
+	sc.mu.Lock()
+	if st.roff >= len(st.rbuf) || len(p) == 0 {
+		sc.mu.Unlock()
+		return 0, false
+	}
+	n, credit := st.take(p, sc.set.window)
+	sc.mu.Unlock()
+	sc.sendCredit(st.id, credit)
+	return n, true
+}
+
 // Write takes the HTTP/1.1 response (or tunnel bytes) and sends it as
 // HTTP/2 frames.
 func (st *Stream) Write(p []byte) (int, error) {
@@ -306,7 +321,7 @@ func (st *Stream) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	err := st.out.write(p, st, false)
-	if ferr := st.sc.flushSoon(); err == nil {
+	if ferr := st.sc.flushSoon(st); err == nil {
 		err = ferr
 	}
 	if err != nil {
@@ -389,7 +404,7 @@ func (st *Stream) Close() error {
 	st.rw.signal()
 	st.ww.signal()
 	sc.mu.Unlock()
-	sc.flushSoon()
+	sc.flushSoon(st)
 	return nil
 }
 
