@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gohap/gohap/runtime/h2"
 )
 
 // netConn is a socket the engine reads and writes through its file
@@ -60,7 +62,7 @@ type memConn struct {
 func newMemConn(c net.Conn, under netConn) *memConn {
 	m := &memConn{Conn: c, under: under}
 	m.raw.c = c
-	m.raw.try, _ = c.(tryReader)
+	m.raw.st, _ = c.(*h2.Stream)
 	return m
 }
 
@@ -127,12 +129,13 @@ var errNoFD = errors.New("connection has no descriptor of its own")
 // copy and no buffer of its own.
 type memRaw struct {
 	c    net.Conn
-	try  tryReader
 	want []byte
 	got  int
 	// end is the read error that ended the input: io.EOF or the
 	// connection's failure.
 	end error
+	// st is c when it is an HTTP/2 stream, read without waiting first.
+	st *h2.Stream
 	// small takes a wait's bytes when no read said where: a session
 	// waiting for a request has given its buffer back (shedBuffers). It
 	// comes from smallPool for the wait and goes back once read, so that
@@ -229,18 +232,13 @@ func (m *memRaw) read(p []byte) (int, error) {
 	case m.end != nil:
 		return 0, m.end
 	}
-	if m.try != nil {
+	if m.st != nil {
 		// An HTTP/2 stream's request is there when its session starts:
 		// no wait to find it.
-		if n, ok := m.try.TryRead(p); ok {
+		if n, ok := m.st.TryRead(p); ok {
 			return n, nil
 		}
 	}
 	m.want = p
 	return 0, unix.EAGAIN
-}
-
-// tryReader reads what is buffered without waiting (h2.Stream).
-type tryReader interface {
-	TryRead(p []byte) (n int, ok bool)
 }
