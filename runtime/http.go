@@ -1606,7 +1606,12 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		s.takeBuffers()
 	}
 	// One clock reading serves the deadline and the first byte's time.
+	// An HTTP/2 stream's request was whole when the stream started, as
+	// HAProxy's H2 mux hands it over: that reading serves.
 	var now time.Time
+	if s.h2Stream && s.track && s.reqs == 0 {
+		now = s.lt.start
+	}
 	if !s.hdActive {
 		cl.compact()
 		s.hdActive = true
