@@ -1618,7 +1618,9 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		s.hdStarted = cl.w > 0 || s.reqs == 0
 		s.hdDeadline = time.Time{}
 		if hto > 0 && s.hdStarted {
-			now = time.Now()
+			if now.IsZero() {
+				now = time.Now()
+			}
 			s.hdDeadline = now.Add(hto)
 		}
 	}
