@@ -23,7 +23,9 @@ import (
 // reuse, so that usesrc client may bind the client's own port), waits
 // for a health check, and tells where the server saw each kind of
 // connection come from: the address, and whether the port was the
-// client's, one of 47000-47010, or another.
+// client's, one of 29000-29010, or another. The range is below the
+// kernel's ephemeral ports (32768 and up by default), where no other
+// connection's port can fall.
 func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP string, reuse bool, hdr string) string {
 	t.Helper()
 	var mu sync.Mutex
@@ -65,9 +67,7 @@ func sourceSeen(t *testing.T, start func(cfg, fe string), mode, be, clientIP str
 		defer mu.Unlock()
 		class := "any port"
 		switch {
-		case p >= 47000 && p <= 47010:
-			// Before the client's: a client may be given one of these
-			// ephemeral ports.
+		case p >= 29000 && p <= 29010:
 			class = "range port"
 		case clientPorts[port] && kind == "traffic":
 			// A check never takes the client's port; one whose
@@ -161,11 +161,11 @@ func TestSourceForms(t *testing.T) {
 			want: "status 200: check from 127.0.0.3 any port, traffic from 127.0.0.3 any port"},
 		{name: "default-server", be: " source 127.0.0.2\n default-server source 127.0.0.4\n server s %[1]s check inter 100ms\n",
 			want: "status 200: check from 127.0.0.4 any port, traffic from 127.0.0.4 any port"},
-		{name: "port range", be: " server s %[1]s check inter 100ms source 127.0.0.2:47000-47010\n",
+		{name: "port range", be: " server s %[1]s check inter 100ms source 127.0.0.2:29000-29010\n",
 			want: "status 200: check from 127.0.0.2 range port, traffic from 127.0.0.2 range port"},
 		// A check holding the port fails a request's connect(), retried
 		// at once as in HAProxy: the next check comes after the traffic.
-		{name: "backend port", be: " source 127.0.0.2:47005\n server s %[1]s check inter 1s\n",
+		{name: "backend port", be: " source 127.0.0.2:29005\n server s %[1]s check inter 1s\n",
 			want: "status 200: check from 127.0.0.2 range port, traffic from 127.0.0.2 range port"},
 		{name: "usesrc clientip", be: " source 0.0.0.0 usesrc clientip\n server s %[1]s check inter 100ms\n", clientIP: "127.0.0.5",
 			want: "status 200: check from 127.0.0.1 any port, traffic from 127.0.0.5 any port"},
@@ -175,7 +175,7 @@ func TestSourceForms(t *testing.T) {
 			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.6 client port"},
 		{name: "usesrc address", be: " source 127.0.0.2 usesrc 127.0.0.7\n server s %[1]s check inter 100ms\n",
 			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.7 any port"},
-		{name: "usesrc address port", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc 127.0.0.7:47009\n",
+		{name: "usesrc address port", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc 127.0.0.7:29009\n",
 			want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.7 range port"},
 		{name: "usesrc hdr_ip last", be: " server s %[1]s check inter 100ms source 127.0.0.2 usesrc hdr_ip(x-src)\n",
 			hdr: "X-Src: 127.0.0.8, 127.0.0.9\r\n", want: "status 200: check from 127.0.0.2 any port, traffic from 127.0.0.9 any port"},
