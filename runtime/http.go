@@ -1521,7 +1521,7 @@ func (s *session) serveHTTP() {
 		if s.next > 0 {
 			// The answer says whether the connection goes on, also
 			// during a soft stop: pipelined requests then get theirs.
-			if !s.transaction(s.next) || s.h2Stream {
+			if !s.transaction(s.next) {
 				return
 			}
 			if s.cl.r == s.cl.w {
@@ -1564,9 +1564,7 @@ func (s *session) step(fd int, keep *bool) bool {
 			s.next = hl
 			return true
 		}
-		// An HTTP/2 stream carries one request: its end is not waited
-		// for.
-		if !s.transaction(hl) || s.h2Stream {
+		if !s.transaction(hl) {
 			*keep = false
 			return true
 		}
@@ -2479,9 +2477,9 @@ func (s *session) parse(hl int) bool {
 	return true
 }
 
-// transaction serves the parsed request whose head is cl.buf[:hl]; it
-// reports whether the client connection may carry another one.
-// transaction serves one request and logs its stream.
+// transaction serves the parsed request whose head is cl.buf[:hl] and
+// logs its stream; it reports whether the client connection may carry
+// another one.
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
 	headAt, headAtW := s.headAt, s.headAtW
@@ -2547,7 +2545,8 @@ func (s *session) transaction(hl int) bool {
 	}
 	// The next request is a new stream, with the listener's priority.
 	s.resetNice()
-	return keep
+	// An HTTP/2 stream carries one request: its end is not waited for.
+	return keep && !s.h2Stream
 }
 
 func (s *session) serveTxn(hl int) bool {
