@@ -60,10 +60,34 @@ type memConn struct {
 }
 
 func newMemConn(c net.Conn, under netConn) *memConn {
-	m := &memConn{Conn: c, under: under}
-	m.raw.c = c
-	m.raw.st, _ = c.(*h2.Stream)
+	st, _ := c.(*h2.Stream)
+	var m *memConn
+	if st != nil {
+		if sm, ok := st.Owner.(*streamMem); ok {
+			m = &sm.mc
+		}
+	}
+	if m == nil {
+		m = new(memConn)
+	}
+	m.Conn, m.under = c, under
+	m.raw.c, m.raw.st = c, st
 	return m
+}
+
+// streamMem is an HTTP/2 stream and the memConn the engine reads it
+// through, allocated together: one allocation per stream.
+type streamMem struct {
+	st h2.Stream
+	mc memConn
+}
+
+func init() {
+	h2.NewStream = func() *h2.Stream {
+		sm := new(streamMem)
+		sm.st.Owner = sm
+		return &sm.st
+	}
 }
 
 func (m *memConn) SyscallConn() (syscall.RawConn, error) { return &m.raw, nil }

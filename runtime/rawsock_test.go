@@ -140,3 +140,36 @@ func TestRawSockErrorsMatchNet(t *testing.T) {
 		t.Fatalf("net: %#v; rawSock: %#v", wo, gotOE)
 	}
 }
+
+// TestRawSockNoAllocs checks that a read and a write on a TLS or HTTP/2
+// client socket allocate nothing: they run once per record.
+func TestRawSockNoAllocs(t *testing.T) {
+	c, peer := lazyPair(t, false)
+	rs := newRawSock(c.(*cliConn).TCPConn)
+	msg := []byte("0123456789")
+	buf := make([]byte, 64)
+	back := make([]byte, len(msg))
+	allocs := testing.AllocsPerRun(200, func() {
+		if n, err := rs.Write(msg); n != len(msg) || err != nil {
+			t.Fatalf("write: %d %v", n, err)
+		}
+		if _, err := io.ReadFull(peer, back); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := peer.Write(back); err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for got < len(msg) {
+			n, err := rs.Read(buf[got:])
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			got += n
+		}
+	})
+	// The peer's own net.Conn calls allocate nothing either.
+	if allocs != 0 {
+		t.Fatalf("%v allocations per write and read, want 0", allocs)
+	}
+}

@@ -211,6 +211,14 @@ func (c *cliConn) WriteTo(w io.Writer) (int64, error)    { return io.Copy(w, rea
 type rawSock struct {
 	*net.TCPConn
 	rc syscall.RawConn
+	// The readiness callbacks are made once: a closure made per call
+	// escapes to the heap, one allocation per read and per write.
+	// crypto/tls and the HTTP/2 connection read from one goroutine at a
+	// time and write from one at a time.
+	rd, wr   func(fd uintptr) bool
+	rb, wb   []byte
+	rn, wn   int
+	rerr, we error
 }
 
 // newRawSock wraps c when it is a TCP socket, else returns it.
@@ -223,17 +231,54 @@ func newRawSock(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	return &rawSock{TCPConn: tc, rc: rc}
+	r := &rawSock{TCPConn: tc, rc: rc}
+	r.rd = func(fd uintptr) bool {
+		r.rn, r.rerr = rawRead(int(fd), r.rb)
+		return r.rerr != unix.EAGAIN
+	}
+	r.wr = func(fd uintptr) bool {
+		for r.wn < len(r.wb) {
+			n, e := sendOne(fd, r.wb[r.wn:])
+			switch e {
+			case 0:
+				r.wn += n
+				continue
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false
+			}
+			r.we = e
+			return true
+		}
+		return true
+	}
+	return r
 }
 
 func (r *rawSock) Read(b []byte) (int, error) {
-	n, err, errno := sockRead(r.rc, b)
+	if len(b) == 0 {
+		return 0, nil
+	}
+	r.rb, r.rn, r.rerr = b, 0, nil
+	err := r.rc.Read(r.rd)
+	n, errno := r.rn, r.rerr
+	r.rb, r.rerr = nil, nil
+	if err == nil && errno == nil && n == 0 {
+		err = io.EOF
+	}
 	return n, netErr(r.TCPConn, "read", err, errno)
 }
 
 func (r *rawSock) Write(b []byte) (int, error) {
-	n, err, errno := sockWrite(r.rc, b)
-	return n, netErr(r.TCPConn, "write", err, errno)
+	r.wb, r.wn, r.we = b, 0, nil
+	var err error
+	for r.wn < len(b) && err == nil && r.we == nil {
+		err = r.rc.Write(r.wr)
+	}
+	done, errno := r.wn, r.we
+	r.wb, r.we = nil, nil
+	return done, netErr(r.TCPConn, "write", err, errno)
 }
 
 // sockRead reads a non-blocking socket with a raw recvfrom inside rc's

@@ -27,7 +27,15 @@ type Stream struct {
 	closed bool
 	tunnel bool
 	mem    *streamMem
+	// Owner is what NewStream made the stream part of.
+	Owner any
 }
+
+// NewStream, when set, allocates the streams, so that a user of the
+// package can make each one part of its own per-stream state: one
+// allocation per stream instead of two. It is set once, before any
+// connection is served.
+var NewStream func() *Stream
 
 // rx is the receive half of a stream, guarded by the connection's mu:
 // rbuf holds the HTTP/1.1 bytes not read yet, from roff.
@@ -69,7 +77,13 @@ var memPool = sync.Pool{New: func() any {
 
 func getStream() *Stream {
 	mem := memPool.Get().(*streamMem)
-	st := &Stream{mem: mem}
+	var st *Stream
+	if NewStream != nil {
+		st = NewStream()
+	} else {
+		st = new(Stream)
+	}
+	st.mem = mem
 	st.rw.wake, st.ww.wake = mem.rwake, mem.wwake
 	st.rbuf = mem.rbuf[:0]
 	st.out.buf = mem.obuf[:0]
