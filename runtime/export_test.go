@@ -10,3 +10,7 @@ func ParkedRegistrations() int {
 	defer p.mu.Unlock()
 	return len(p.byFD)
 }
+
+// OnHeadHanded sets a function called each time a response head goes to
+// an HTTP/2 stream already parsed (handHead); nil removes it.
+func OnHeadHanded(f func()) { headHanded = f }

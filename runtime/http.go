@@ -305,6 +305,8 @@ type streamScratch struct {
 	// The header tables of req and rsp, while they hold a usual head:
 	// a new connection's messages then allocate nothing.
 	reqHdrs, rspHdrs [12]h1.Header
+	// ph is the response head handed to an HTTP/2 stream (handHead).
+	ph parsedHead
 }
 
 // scratchPool keeps the scratches parked connections gave up.
@@ -2319,6 +2321,47 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	return out
 }
 
+// handHead gives the HTTP/2 stream the session serves the response head
+// as parsed, for the write that out (headLen bytes of head) starts, so
+// that the stream encodes rsp instead of parsing out's head again. Only
+// a head that buildResponse renders field for field qualifies: none
+// that compression or a persistence cookie edits, nor one that the
+// stream's parser would refuse (too many fields, fields that only
+// accept-invalid-http-response lets in), nor one a trace or the cache
+// sees as written. rhead must stay as it is until the write: a chunked
+// body is read into the server buffer before its first write.
+func (s *session) handHead(rhead []byte, rsp *h1.Msg, headLen int) {
+	cl := &s.cl
+	if !s.h2Stream || s.zs.on || s.ck != nil || cl.tap != nil || cl.trace != nil || cl.discard ||
+		rsp.Status < 200 || rsp.Status == 101 || len(rsp.Headers) >= 100 ||
+		s.logBe != nil && s.logBe.acceptInvalidRsp {
+		return
+	}
+	mc, ok := cl.c.(*memConn)
+	if !ok {
+		return
+	}
+	s.ph = parsedHead{n: headLen, buf: rhead, m: rsp, dropCL: rsp.HasTE || rsp.Status == 204}
+	mc.head = &s.ph
+	if headHanded != nil {
+		headHanded()
+	}
+}
+
+// headHanded is the tests' view of handHead (OnHeadHanded).
+var headHanded func()
+
+// dropHead takes back a head handHead gave that no write took.
+func (s *session) dropHead() {
+	if !s.h2Stream {
+		return
+	}
+	if mc, ok := s.cl.c.(*memConn); ok && mc.head != nil {
+		mc.head = nil
+	}
+	s.ph = parsedHead{}
+}
+
 // readResponse reads a response head at the start of the server buffer.
 // It returns the head length or the status to answer instead (502, 504),
 // with retry set when nothing at all came back on a reused connection.
@@ -3082,6 +3125,7 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	out = s.buildResponse(rhead, closeClient, false)
+	headLen := len(out)
 	if s.tracing() {
 		s.traceResponse(out)
 	}
@@ -3108,7 +3152,13 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.zs.on {
-		if err := cl.send(out); err != nil {
+		if !clientHead || isHead {
+			// (Skipping the body read over rhead.)
+			s.handHead(rhead, rsp, headLen)
+		}
+		err := cl.send(out)
+		s.dropHead()
+		if err != nil {
 			s.closeServer()
 			return false
 		}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gohap/gohap/runtime/h1"
 	"github.com/gohap/gohap/runtime/h2"
 )
 
@@ -57,6 +58,29 @@ type memConn struct {
 	// under is the socket under a TLS connection, nil under a stream,
 	// which shares its connection with others.
 	under netConn
+	// head is the parsed response head the next write to a stream
+	// starts with (session.handHead).
+	head *parsedHead
+}
+
+// parsedHead is a response head the session has parsed: p[:n] of the
+// write it comes with renders m, the fields of buf (h2.Stream.WriteParsed).
+type parsedHead struct {
+	n      int
+	buf    []byte
+	m      *h1.Msg
+	dropCL bool
+}
+
+// Write passes a parsed head to the stream along with its rendering.
+func (m *memConn) Write(p []byte) (int, error) {
+	if h := m.head; h != nil {
+		m.head = nil
+		if m.raw.st != nil {
+			return m.raw.st.WriteParsed(p, h.n, h.buf, h.m, h.dropCL)
+		}
+	}
+	return m.Conn.Write(p)
 }
 
 func newMemConn(c net.Conn, under netConn) *memConn {

@@ -241,6 +241,19 @@ func sectionEnd(b []byte, from int, head bool) int {
 	return 0
 }
 
+// parsed moves past a head the sink took from its caller (WriteParsed)
+// as feed moves past one it parsed: kind is the sink's answer, length
+// the head's Content-Length.
+func (o *h1Out) parsed(kind int, length int64, sink outSink) error {
+	o.msg.Length = length
+	o.begin(kind)
+	if o.state == sLength && o.remain == 0 {
+		o.state = sDone
+		return sink.data(nil, true)
+	}
+	return nil
+}
+
 func (o *h1Out) begin(kind int) {
 	o.buf = o.buf[:0]
 	switch kind {

@@ -349,6 +349,43 @@ func (st *Stream) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteParsed is Write for p when its first n bytes are a response head
+// the caller has parsed already: m describes the head as the fields of
+// buf, and p[:n] is its HTTP/1.1 rendering, which carries the first
+// Content-Length alone, with the value m.CLValue, or none when dropCL.
+// The head is encoded from m, without parsing p[:n] again; the bytes
+// after it go as Write takes them.
+func (st *Stream) WriteParsed(p []byte, n int, buf []byte, m *h1.Msg, dropCL bool) (int, error) {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	if err := st.writable(); err != nil {
+		return 0, err
+	}
+	o := &st.out
+	var err error
+	if o.state != sHead || len(o.buf) > 0 || n > o.limit || n > len(p) {
+		// Not a head at the start of the message: as Write.
+		err = o.write(p, st, false)
+	} else {
+		var kind int
+		if kind, err = st.headFields(buf, m, true, dropCL); err == nil {
+			if err = o.parsed(kind, m.Length, st); err == nil {
+				err = o.write(p[n:], st, false)
+			}
+		}
+	}
+	if ferr := st.sc.flushSoon(st); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		if _, ok := err.(*h1.Error); ok || err == errAfterEnd || err == errChunk || err == errHeadTooBig {
+			st.reset(http2.ErrCodeInternal)
+		}
+		return 0, err
+	}
+	return len(p), nil
+}
+
 func (st *Stream) writable() error {
 	st.sc.mu.Lock()
 	defer st.sc.mu.Unlock()
@@ -424,6 +461,13 @@ func (st *Stream) Close() error {
 
 // head is the outSink call for the response head.
 func (st *Stream) head(buf []byte, m *h1.Msg) (int, error) {
+	return st.headFields(buf, m, false, false)
+}
+
+// headFields sends the response head m describes. parsed says m is the
+// caller's (WriteParsed): its Content-Length fields are then the first
+// one alone, with the value m.CLValue, or none when dropCL.
+func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, error) {
 	status := m.Status
 	kind := bodyNone
 	switch {
@@ -453,7 +497,11 @@ func (st *Stream) head(buf []byte, m *h1.Msg) (int, error) {
 	sc.wmu.Lock()
 	defer sc.wmu.Unlock()
 	blk := appendStatus(sc.hbuf[:0], status)
-	blk = sc.appendFields(blk, buf, m.Headers)
+	if parsed {
+		blk = sc.appendParsedFields(blk, buf, m, dropCL)
+	} else {
+		blk = sc.appendFields(blk, buf, m.Headers)
+	}
 	sc.hbuf = blk
 	end := kind == bodyNone
 	if err := sc.writeHeadersLocked(st.id, blk, end); err != nil {
@@ -472,6 +520,27 @@ func (c *conn) appendFields(blk, buf []byte, hs []h1.Header) []byte {
 		c.lower = appendLower(c.lower[:0], h.Name.Of(buf))
 		switch string(c.lower) {
 		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+			continue
+		}
+		blk = appendField(blk, c.lower, h.Value.Of(buf))
+	}
+	return blk
+}
+
+// appendParsedFields is appendFields for WriteParsed's head.
+func (c *conn) appendParsedFields(blk, buf []byte, m *h1.Msg, dropCL bool) []byte {
+	clSeen := dropCL
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		c.lower = appendLower(c.lower[:0], h.Name.Of(buf))
+		switch string(c.lower) {
+		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
+			continue
+		case "content-length":
+			if !clSeen {
+				clSeen = true
+				blk = appendField(blk, c.lower, m.CLValue.Of(buf))
+			}
 			continue
 		}
 		blk = appendField(blk, c.lower, h.Value.Of(buf))
