@@ -329,32 +329,15 @@ func (st *Stream) TryRead(p []byte) (n int, ok bool) {
 // Write takes the HTTP/1.1 response (or tunnel bytes) and sends it as
 // HTTP/2 frames.
 func (st *Stream) Write(p []byte) (int, error) {
-	st.wmu.Lock()
-	defer st.wmu.Unlock()
-	if err := st.writable(); err != nil {
-		return 0, err
-	}
-	err := st.out.write(p, st, false)
-	if ferr := st.sc.flushSoon(st); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		if _, ok := err.(*h1.Error); ok || err == errAfterEnd || err == errChunk || err == errHeadTooBig {
-			// The engine wrote an invalid response: the stream cannot
-			// go on.
-			st.reset(http2.ErrCodeInternal)
-		}
-		return 0, err
-	}
-	return len(p), nil
+	return st.WriteParsed(p, 0, nil, nil, false)
 }
 
 // WriteParsed is Write for p when its first n bytes are a response head
-// the caller has parsed already: m describes the head as the fields of
-// buf, and p[:n] is its HTTP/1.1 rendering, which carries the first
-// Content-Length alone, with the value m.CLValue, or none when dropCL.
-// The head is encoded from m, without parsing p[:n] again; the bytes
-// after it go as Write takes them.
+// the caller has parsed already (m not nil): m describes the head as the
+// fields of buf, and p[:n] is its HTTP/1.1 rendering, which carries the
+// first Content-Length alone, with the value m.CLValue, or none when
+// dropCL. The head is encoded from m, without parsing p[:n] again; the
+// bytes after it go as Write takes them.
 func (st *Stream) WriteParsed(p []byte, n int, buf []byte, m *h1.Msg, dropCL bool) (int, error) {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
@@ -363,8 +346,8 @@ func (st *Stream) WriteParsed(p []byte, n int, buf []byte, m *h1.Msg, dropCL boo
 	}
 	o := &st.out
 	var err error
-	if o.state != sHead || len(o.buf) > 0 || n > o.limit || n > len(p) {
-		// Not a head at the start of the message: as Write.
+	if m == nil || o.state != sHead || len(o.buf) > 0 || n > o.limit || n > len(p) {
+		// Not a parsed head at the start of the message.
 		err = o.write(p, st, false)
 	} else {
 		var kind int
@@ -379,6 +362,8 @@ func (st *Stream) WriteParsed(p []byte, n int, buf []byte, m *h1.Msg, dropCL boo
 	}
 	if err != nil {
 		if _, ok := err.(*h1.Error); ok || err == errAfterEnd || err == errChunk || err == errHeadTooBig {
+			// The engine wrote an invalid response: the stream cannot
+			// go on.
 			st.reset(http2.ErrCodeInternal)
 		}
 		return 0, err
