@@ -385,7 +385,8 @@ func (e *Engine) acceptLoop(l *listener) {
 		if l.bind != nil {
 			l.bind.stats.accept()
 		}
-		e.countRate(l)
+		// One clock reading serves the rates and the session's start.
+		now := e.countRate(l)
 		c := nc.(netConn)
 		if tc, ok := c.(*net.TCPConn); ok && l.adopted {
 			// Go's default keep-alive is not HAProxy's: as on the
@@ -401,7 +402,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			go e.front(l, c, b)
 			continue
 		}
-		if !e.startSession(newSession(e, l, c), true) {
+		if !e.startSession(newSession(e, l, c), true, now) {
 			c.Close()
 			e.connEnd(l)
 		}
@@ -411,8 +412,8 @@ func (e *Engine) acceptLoop(l *listener) {
 // startSession runs s in its own goroutine, unless the engine is
 // stopping; slot says the session holds a connection slot of its
 // listener, released when its bookkeeping ends.
-func (e *Engine) startSession(s *session, slot bool) bool {
-	if !e.addSession(s) {
+func (e *Engine) startSession(s *session, slot bool, now time.Time) bool {
+	if !e.addSessionAt(s, now) {
 		return false
 	}
 	s.slot = slot
@@ -423,7 +424,11 @@ func (e *Engine) startSession(s *session, slot bool) bool {
 // addSession counts s among the engine's sessions, unless it stops.
 func (e *Engine) addSession(s *session) bool {
 	// The clock is read outside the lock every connection takes.
-	now := time.Now()
+	return e.addSessionAt(s, time.Now())
+}
+
+// addSessionAt is addSession with the clock read at now.
+func (e *Engine) addSessionAt(s *session, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopping.Load() {

@@ -1358,7 +1358,13 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 			return c, err
 		}
 	}
-	start := time.Now()
+	// The connect timeout covers the TLS handshake: only then is the
+	// clock read before connecting.
+	t := be.tls.get(srv)
+	var deadline time.Time
+	if t != nil && be.Connect > 0 {
+		deadline = time.Now().Add(be.Connect)
+	}
 	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
 	if err != nil {
 		return nil, err
@@ -1367,13 +1373,8 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if s.sendProxyHeader(be, srv, c) != nil {
 		return nil, errProxyHeader
 	}
-	t := be.tls.get(srv)
 	if t == nil {
 		return c, nil
-	}
-	var deadline time.Time
-	if be.Connect > 0 {
-		deadline = start.Add(be.Connect)
 	}
 	return startTLS(c, t, s.evalSNI(be, srv), deadline, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)})
 }

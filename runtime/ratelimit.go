@@ -97,13 +97,14 @@ func (e *Engine) waitRate(l *listener) bool {
 }
 
 // countRate counts an accepted connection in the rates it falls under.
-func (e *Engine) countRate(l *listener) {
-	now := time.Now()
+func (e *Engine) countRate(l *listener) (now time.Time) {
+	now = time.Now()
 	for _, r := range [...]*rateLimiter{e.connRate, e.sessRate, l.fe.rateLimit} {
 		if r != nil {
 			r.count(now)
 		}
 	}
+	return now
 }
 
 // count counts one event whatever the rate.
