@@ -330,12 +330,17 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	if pps != nil {
 		s.pps = *pps
 	}
+	var start time.Time
 	if st, ok := c.(*h2.Stream); ok {
 		s.h2Stream, s.h2Origin = true, st.Origin()
+		start = st.Start()
 	}
 	s.waitEnd = true
 	s.ended.Add(1)
-	if !e.addSession(s) {
+	if start.IsZero() {
+		start = time.Now()
+	}
+	if !e.addSessionAt(s, start) {
 		c.Close()
 		return false
 	}

@@ -1062,6 +1062,10 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 // launch starts the engine on the streams opened by the frames just
 // processed, and recycles those already reset.
 func (sc *ServerConn) launch() {
+	var now time.Time
+	if len(sc.pending) > 0 {
+		now = time.Now()
+	}
 	for i, st := range sc.pending {
 		sc.pending[i] = nil
 		sc.mu.Lock()
@@ -1071,6 +1075,7 @@ func (sc *ServerConn) launch() {
 			putStream(st)
 			continue
 		}
+		st.start = now
 		sc.wg.Add(1)
 		select {
 		case streamq <- st:

@@ -27,6 +27,8 @@ type Stream struct {
 	closed bool
 	tunnel bool
 	mem    *streamMem
+	// start is when the engine got the stream (Start).
+	start time.Time
 	// Owner is what NewStream made the stream part of.
 	Owner any
 }
@@ -138,6 +140,11 @@ func (st *Stream) open(sc *ServerConn, id uint32, endStream bool) {
 		st.rbuf = append(st.rbuf, "0\r\n\r\n"...)
 	}
 }
+
+// Start is when the stream went to the serve function: one clock
+// reading for the streams that the frames read together opened, as
+// HAProxy's H2 mux creates them in one pass at the time of its loop.
+func (st *Stream) Start() time.Time { return st.start }
 
 // ID is the HTTP/2 stream identifier.
 func (st *Stream) ID() uint32 { return st.id }

@@ -168,3 +168,43 @@ func TestTryRead(t *testing.T) {
 		t.Fatalf("Read after the answer: %v", r.readErr)
 	}
 }
+
+// TestStreamStart checks the time a stream went to the serve function:
+// set, within the exchange, and the same for the streams the frames of
+// one write opened, as they are launched together.
+func TestStreamStart(t *testing.T) {
+	starts := make(chan time.Time, 3)
+	addr := startServer(t, nil, func(st *Stream) {
+		starts <- st.Start()
+		io.WriteString(st, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	rc, err := dialRaw(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.close()
+	before := time.Now()
+	rc.handshake()
+	for id := uint32(1); id <= 5; id += 2 {
+		rc.headers(id, true, ":method", "GET", ":scheme", "http", ":path", "/", ":authority", "a")
+	}
+	rc.flush()
+	var got []time.Time
+	for len(got) < 3 {
+		select {
+		case s := <-starts:
+			got = append(got, s)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of 3 streams served", len(got))
+		}
+	}
+	after := time.Now()
+	if got[0].Before(before) || got[0].After(after) {
+		t.Fatalf("start %v outside [%v, %v]", got[0], before, after)
+	}
+	for _, s := range got[1:] {
+		if !s.Equal(got[0]) {
+			t.Fatalf("streams of one write started at %v and %v", got[0], s)
+		}
+	}
+}
