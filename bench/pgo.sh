@@ -31,14 +31,6 @@ pids+=($!)
 { sed 's/^global$/global\n    nbthread 1/' bench/proxy.cfg
   printf 'frontend tls\n    bind %s ssl crt %s alpn h2,http/1.1\n    default_backend be_http\n' "$TLS" "$tmp/ecdsa.pem"
 } >"$tmp/proxy.cfg"
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
 wait_port "$BENCH_HTTP"
 # profile NAME LOAD...: one gohap process profiled for DUR seconds under
 # LOAD, which starts a second before and ends a second after.

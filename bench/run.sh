@@ -62,14 +62,6 @@ done
 "${pin_load[@]}" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" -body "$BENCH_BODY" -syslog "$BENCH_SYSLOG" &
 pids+=($!)
 
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
 wait_port "$BENCH_HTTP"
 wait_port "$BENCH_BODY"
 

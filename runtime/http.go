@@ -3154,7 +3154,8 @@ func (s *session) serveTxn(hl int) bool {
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.zs.on {
 		if !clientHead || isHead {
-			// (Skipping the body read over rhead.)
+			// A HEAD sent as another method has its body skipped
+			// first, read over rhead.
 			s.handHead(rhead, rsp, headLen)
 		}
 		err := cl.send(out)
