@@ -13,4 +13,10 @@ func ParkedRegistrations() int {
 
 // OnHeadHanded sets a function called each time a response head goes to
 // an HTTP/2 stream already parsed (handHead); nil removes it.
-func OnHeadHanded(f func()) { headHanded = f }
+func OnHeadHanded(f func()) {
+	if f == nil {
+		headHanded.Store(nil)
+		return
+	}
+	headHanded.Store(&f)
+}

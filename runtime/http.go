@@ -2344,13 +2344,13 @@ func (s *session) handHead(rhead []byte, rsp *h1.Msg, headLen int) {
 	}
 	s.ph = parsedHead{n: headLen, buf: rhead, m: rsp, dropCL: rsp.HasTE || rsp.Status == 204}
 	mc.head = &s.ph
-	if headHanded != nil {
-		headHanded()
+	if f := headHanded.Load(); f != nil {
+		(*f)()
 	}
 }
 
 // headHanded is the tests' view of handHead (OnHeadHanded).
-var headHanded func()
+var headHanded atomic.Pointer[func()]
 
 // dropHead takes back a head handHead gave that no write took.
 func (s *session) dropHead() {
