@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // rawCase is a socket wrapper that reads and writes with raw system
@@ -171,5 +173,25 @@ func TestRawSockNoAllocs(t *testing.T) {
 	// The peer's own net.Conn calls allocate nothing either.
 	if allocs != 0 {
 		t.Fatalf("%v allocations per write and read, want 0", allocs)
+	}
+}
+
+// TestLinger0 checks that linger0 sets a zero linger, which makes close
+// reset the connection, without allocating: it runs for each server
+// connection closed.
+func TestLinger0(t *testing.T) {
+	c, _ := lazyPair(t, true)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { linger0(rc) }); allocs != 0 {
+		t.Fatalf("%v allocations per call", allocs)
+	}
+	var l *unix.Linger
+	var gerr error
+	rc.Control(func(fd uintptr) { l, gerr = unix.GetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER) })
+	if gerr != nil || l.Onoff != 1 || l.Linger != 0 {
+		t.Fatalf("SO_LINGER %+v %v", l, gerr)
 	}
 }

@@ -605,11 +605,15 @@ func (c *sockConn) setLinger0() { linger0(c.rc) }
 
 // linger0 sets SO_LINGER to a zero delay (a reset on close) with a raw
 // system call: it does not block.
-func linger0(rc syscall.RawConn) {
-	l := unix.Linger{Onoff: 1}
-	rc.Control(func(fd uintptr) {
-		unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
-	})
+func linger0(rc syscall.RawConn) { rc.Control(setLinger0FD) }
+
+// lingerZero is the option linger0 sets, which the kernel only reads:
+// neither it nor setLinger0FD is made per call (a closure over a local
+// option escaped, two allocations per connection closed).
+var lingerZero = unix.Linger{Onoff: 1}
+
+func setLinger0FD(fd uintptr) {
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&lingerZero)), unsafe.Sizeof(lingerZero), 0)
 }
 
 // sockOf is the sockConn under an engine connection to a server.
