@@ -350,7 +350,13 @@ func TestMaxReloads(t *testing.T) {
 		if w := r.workers(); len(w) != 1 || w[0] == old[0] {
 			t.Errorf("workers %v, the old one %v", w, old)
 		}
-		if !strings.Contains(r.p.stderr.String(), fmt.Sprintf("Former worker (%d) exited with code 143 (Terminated)", old[0])) {
+		// The master reports the exit once it has reaped the worker,
+		// which the list of workers may show first.
+		exited := fmt.Sprintf("Former worker (%d) exited with code 143 (Terminated)", old[0])
+		for !strings.Contains(r.p.stderr.String(), exited) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.Contains(r.p.stderr.String(), exited) {
 			t.Errorf("stderr:\n%s", r.p.stderr)
 		}
 	})
