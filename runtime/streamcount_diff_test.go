@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,23 +27,19 @@ func TestStreamCountersDifferential(t *testing.T) {
 		dialRaw(t, fe).Close()
 	})
 	h := streamCountRun(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-	// HAProxy counts the tcp-request content reject as a response of
-	// another status (hrsp_other) in most runs, and not at all in some
-	// runs on a loaded machine (about 1 in 18): a run that differs only
-	// there is run again.
-	for try := 0; try < 2 && g != h && withoutOther(g) == withoutOther(h); try++ {
+	// On a loaded machine HAProxy's counts vary between runs: the
+	// tcp-request content reject counts as a response of another status
+	// (hrsp_other) in most runs and not at all in some (about 1 in 18),
+	// and the 503 of the backend with no server was once left out of the
+	// frontend's and the backend's counts. A run that differs is run
+	// again; gohap's counts are the same in every run.
+	for try := 0; try < 2 && g != h; try++ {
 		h = streamCountRun(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) })
 	}
 	if g != h {
 		t.Errorf("gohap:\n%s\nhaproxy:\n%s", g, h)
 	}
 }
-
-var frontendOtherRE = regexp.MustCompile(`(f/FRONTEND .*)hrsp_other=\S*`)
-
-// withoutOther is a streamCountRun result without the frontend's
-// hrsp_other.
-func withoutOther(rows string) string { return frontendOtherRE.ReplaceAllString(rows, "$1") }
 
 func streamCountRun(t *testing.T, start func(cfg, fe string)) string {
 	up := serveRequests(t, func(c net.Conn, r *http.Request) {
