@@ -413,7 +413,7 @@ func (e *Engine) acceptLoop(l *listener) {
 // stopping; slot says the session holds a connection slot of its
 // listener, released when its bookkeeping ends.
 func (e *Engine) startSession(s *session, slot bool, now time.Time) bool {
-	if !e.addSessionAt(s, now) {
+	if !e.addSession(s, now) {
 		return false
 	}
 	s.slot = slot
@@ -421,14 +421,10 @@ func (e *Engine) startSession(s *session, slot bool, now time.Time) bool {
 	return true
 }
 
-// addSession counts s among the engine's sessions, unless it stops.
-func (e *Engine) addSession(s *session) bool {
-	// The clock is read outside the lock every connection takes.
-	return e.addSessionAt(s, time.Now())
-}
-
-// addSessionAt is addSession with the clock read at now.
-func (e *Engine) addSessionAt(s *session, now time.Time) bool {
+// addSession counts s, starting at now, among the engine's sessions,
+// unless it stops. The clock is read outside the lock every connection
+// takes.
+func (e *Engine) addSession(s *session, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopping.Load() {

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -42,24 +41,18 @@ var h2HeadCases = map[string]string{
 // with the head handed, once with accept-invalid-http-response, under
 // which the stream parses it.
 func TestH2ParsedHeadEquivalent(t *testing.T) {
-	up := serveRaw(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			r, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, r.Body)
-			ans, ok := h2HeadCases[r.URL.Path]
-			if !ok {
-				ans = "HTTP/1.1 500 Unknown\r\nContent-Length: 0\r\n\r\n"
-			}
-			if r.Method == "HEAD" {
-				ans = ans[:strings.Index(ans, "\r\n\r\n")+4]
-			}
-			if _, err := io.WriteString(c, ans); err != nil || strings.HasPrefix(ans, "HTTP/1.0") {
-				return
-			}
+	up := serveRequests(t, func(c net.Conn, r *http.Request) {
+		ans, ok := h2HeadCases[r.URL.Path]
+		if !ok {
+			ans = "HTTP/1.1 500 Unknown\r\nContent-Length: 0\r\n\r\n"
+		}
+		if r.Method == "HEAD" {
+			ans = ans[:strings.Index(ans, "\r\n\r\n")+4]
+		}
+		io.WriteString(c, ans)
+		if strings.HasPrefix(ans, "HTTP/1.0") {
+			// The body ends with the connection.
+			c.Close()
 		}
 	})
 	fast, slow := freePort(t), freePort(t)

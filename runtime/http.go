@@ -2357,10 +2357,9 @@ func (s *session) dropHead() {
 	if !s.h2Stream {
 		return
 	}
-	if mc, ok := s.cl.c.(*memConn); ok && mc.head != nil {
+	if mc, ok := s.cl.c.(*memConn); ok {
 		mc.head = nil
 	}
-	s.ph = parsedHead{}
 }
 
 // readResponse reads a response head at the start of the server buffer.

@@ -87,7 +87,7 @@ func newMemConn(c net.Conn, under netConn) *memConn {
 	st, _ := c.(*h2.Stream)
 	var m *memConn
 	if st != nil {
-		if sm, ok := st.Owner.(*streamMem); ok {
+		if sm, ok := st.Owner.(*streamConn); ok {
 			m = &sm.mc
 		}
 	}
@@ -99,16 +99,16 @@ func newMemConn(c net.Conn, under netConn) *memConn {
 	return m
 }
 
-// streamMem is an HTTP/2 stream and the memConn the engine reads it
+// streamConn is an HTTP/2 stream and the memConn the engine reads it
 // through, allocated together: one allocation per stream.
-type streamMem struct {
+type streamConn struct {
 	st h2.Stream
 	mc memConn
 }
 
 func init() {
 	h2.NewStream = func() *h2.Stream {
-		sm := new(streamMem)
+		sm := new(streamConn)
 		sm.st.Owner = sm
 		return &sm.st
 	}

@@ -232,27 +232,8 @@ func newRawSock(c net.Conn) net.Conn {
 		return c
 	}
 	r := &rawSock{TCPConn: tc, rc: rc}
-	r.rd = func(fd uintptr) bool {
-		r.rn, r.rerr = rawRead(int(fd), r.rb)
-		return r.rerr != unix.EAGAIN
-	}
-	r.wr = func(fd uintptr) bool {
-		for r.wn < len(r.wb) {
-			n, e := sendOne(fd, r.wb[r.wn:])
-			switch e {
-			case 0:
-				r.wn += n
-				continue
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false
-			}
-			r.we = e
-			return true
-		}
-		return true
-	}
+	r.rd = func(fd uintptr) bool { return readStep(fd, r.rb, &r.rn, &r.rerr) }
+	r.wr = func(fd uintptr) bool { return writeStep(fd, r.wb, &r.wn, &r.we) }
 	return r
 }
 
@@ -264,18 +245,12 @@ func (r *rawSock) Read(b []byte) (int, error) {
 	err := r.rc.Read(r.rd)
 	n, errno := r.rn, r.rerr
 	r.rb, r.rerr = nil, nil
-	if err == nil && errno == nil && n == 0 {
-		err = io.EOF
-	}
-	return n, netErr(r.TCPConn, "read", err, errno)
+	return n, netErr(r.TCPConn, "read", readEnd(n, err, errno), errno)
 }
 
 func (r *rawSock) Write(b []byte) (int, error) {
 	r.wb, r.wn, r.we = b, 0, nil
-	var err error
-	for r.wn < len(b) && err == nil && r.we == nil {
-		err = r.rc.Write(r.wr)
-	}
+	err := writeWaits(r.rc, r.wr, b, &r.wn, &r.we)
 	done, errno := r.wn, r.we
 	r.wb, r.we = nil, nil
 	return done, netErr(r.TCPConn, "write", err, errno)
@@ -289,38 +264,59 @@ func sockRead(rc syscall.RawConn, b []byte) (n int, err, errno error) {
 	if len(b) == 0 {
 		return 0, nil, nil
 	}
-	err = rc.Read(func(fd uintptr) bool {
-		n, errno = rawRead(int(fd), b)
-		return errno != unix.EAGAIN
-	})
-	if err == nil && errno == nil && n == 0 {
-		err = io.EOF
-	}
-	return n, err, errno
+	err = rc.Read(func(fd uintptr) bool { return readStep(fd, b, &n, &errno) })
+	return n, readEnd(n, err, errno), errno
 }
 
 // sockWrite writes all of b to a non-blocking socket as sockRead reads.
 func sockWrite(rc syscall.RawConn, b []byte) (done int, err, errno error) {
-	for done < len(b) && err == nil && errno == nil {
-		err = rc.Write(func(fd uintptr) bool {
-			for done < len(b) {
-				n, e := sendOne(fd, b[done:])
-				switch e {
-				case 0:
-					done += n
-					continue
-				case unix.EINTR:
-					continue
-				case unix.EAGAIN:
-					return false
-				}
-				errno = e
-				return true
-			}
-			return true
-		})
-	}
+	err = writeWaits(rc, func(fd uintptr) bool { return writeStep(fd, b, &done, &errno) }, b, &done, &errno)
 	return done, err, errno
+}
+
+// readStep is a readiness wait's read into b: n and errno take its
+// result; it ends the wait unless the socket had nothing (EAGAIN).
+func readStep(fd uintptr, b []byte, n *int, errno *error) bool {
+	*n, *errno = rawRead(int(fd), b)
+	return *errno != unix.EAGAIN
+}
+
+// readEnd is a read's error: the wait's, or io.EOF for nothing read
+// with neither failing.
+func readEnd(n int, err, errno error) error {
+	if err == nil && errno == nil && n == 0 {
+		return io.EOF
+	}
+	return err
+}
+
+// writeStep is a readiness wait's write of b from *done: it ends the
+// wait once all is written or a call failed (errno), and waits again
+// when the socket is full.
+func writeStep(fd uintptr, b []byte, done *int, errno *error) bool {
+	for *done < len(b) {
+		n, e := sendOne(fd, b[*done:])
+		switch e {
+		case 0:
+			*done += n
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			*errno = e
+			return true
+		}
+	}
+	return true
+}
+
+// writeWaits runs step in rc's write waits until b is written, a call
+// failed or a wait did.
+func writeWaits(rc syscall.RawConn, step func(fd uintptr) bool, b []byte, done *int, errno *error) (err error) {
+	for *done < len(b) && err == nil && *errno == nil {
+		err = rc.Write(step)
+	}
+	return err
 }
 
 // netErr is the error net's own Read and Write return for the results of

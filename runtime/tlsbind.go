@@ -340,7 +340,7 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	if start.IsZero() {
 		start = time.Now()
 	}
-	if !e.addSessionAt(s, start) {
+	if !e.addSession(s, start) {
 		c.Close()
 		return false
 	}

@@ -889,7 +889,7 @@ func (cs *ClientStream) trailers(buf []byte, m *h1.Msg) error {
 	}
 	cc := cs.cc
 	cc.wmu.Lock()
-	blk := cc.appendFields(cc.hbuf[:0], buf, m.Headers)
+	blk := cc.appendFields(cc.hbuf[:0], buf, m.Headers, nil, false)
 	cc.hbuf = blk
 	err := cc.writeHeadersLocked(cs.id, blk, true)
 	cc.wmu.Unlock()

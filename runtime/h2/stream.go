@@ -489,11 +489,11 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 	sc.wmu.Lock()
 	defer sc.wmu.Unlock()
 	blk := appendStatus(sc.hbuf[:0], status)
+	var own *h1.Msg
 	if parsed {
-		blk = sc.appendParsedFields(blk, buf, m, dropCL)
-	} else {
-		blk = sc.appendFields(blk, buf, m.Headers)
+		own = m
 	}
+	blk = sc.appendFields(blk, buf, m.Headers, own, dropCL)
 	sc.hbuf = blk
 	end := kind == bodyNone
 	if err := sc.writeHeadersLocked(st.id, blk, end); err != nil {
@@ -506,36 +506,27 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 }
 
 // appendFields encodes HTTP/1.1 header lines for HTTP/2: lower-case
-// names, connection-specific fields dropped. wmu held.
-func (c *conn) appendFields(blk, buf []byte, hs []h1.Header) []byte {
-	for _, h := range hs {
-		c.lower = appendLower(c.lower[:0], h.Name.Of(buf))
-		switch string(c.lower) {
-		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
-			continue
-		}
-		blk = appendField(blk, c.lower, h.Value.Of(buf))
-	}
-	return blk
-}
-
-// appendParsedFields is appendFields for WriteParsed's head.
-func (c *conn) appendParsedFields(blk, buf []byte, m *h1.Msg, dropCL bool) []byte {
+// names, connection-specific fields dropped. The head of WriteParsed
+// (parsed, whose fields are hs) carries Content-Length once: the first
+// field, with the value parsed.CLValue, or none when dropCL. wmu held.
+func (c *conn) appendFields(blk, buf []byte, hs []h1.Header, parsed *h1.Msg, dropCL bool) []byte {
 	clSeen := dropCL
-	for i := range m.Headers {
-		h := &m.Headers[i]
+	for i := range hs {
+		h := &hs[i]
 		c.lower = appendLower(c.lower[:0], h.Name.Of(buf))
+		v := h.Value.Of(buf)
 		switch string(c.lower) {
 		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
 			continue
 		case "content-length":
-			if !clSeen {
-				clSeen = true
-				blk = appendField(blk, c.lower, m.CLValue.Of(buf))
+			if parsed != nil {
+				if clSeen {
+					continue
+				}
+				clSeen, v = true, parsed.CLValue.Of(buf)
 			}
-			continue
 		}
-		blk = appendField(blk, c.lower, h.Value.Of(buf))
+		blk = appendField(blk, c.lower, v)
 	}
 	return blk
 }
@@ -560,7 +551,7 @@ func (st *Stream) trailers(buf []byte, m *h1.Msg) error {
 	}
 	sc := st.sc
 	sc.wmu.Lock()
-	blk := sc.appendFields(sc.hbuf[:0], buf, m.Headers)
+	blk := sc.appendFields(sc.hbuf[:0], buf, m.Headers, nil, false)
 	sc.hbuf = blk
 	err := sc.writeHeadersLocked(st.id, blk, true)
 	sc.wmu.Unlock()
