@@ -204,6 +204,12 @@ func (cc *ClientConn) Close() error {
 	if cw, ok := cc.nc.(interface{ CloseWrite() error }); ok {
 		cc.wmu.Lock()
 		err := cw.CloseWrite()
+		if err == nil && cc.werr == nil {
+			// What the read loop would still send (a SETTINGS ACK, a
+			// window update) is dropped, not written into the shut
+			// side, which fails and would end the read loop at once.
+			cc.werr = errWriteShut
+		}
 		cc.wmu.Unlock()
 		if err == nil && cc.nc.SetReadDeadline(time.Now().Add(closeLinger)) == nil {
 			return nil
@@ -211,6 +217,10 @@ func (cc *ClientConn) Close() error {
 	}
 	return cc.nc.Close()
 }
+
+// errWriteShut is the write error of a connection Close shut for
+// writing.
+var errWriteShut = errors.New("h2: connection closed for writing")
 
 // closeLinger bounds how long a closed connection reads on, waiting for
 // the server to close its side.
@@ -251,7 +261,7 @@ func (cc *ClientConn) read() error {
 		if cc.br.Buffered() == 0 {
 			cc.br.idle()
 			cc.sendConnCredit()
-			if err := cc.flush(); err != nil {
+			if err := cc.flush(); err != nil && err != errWriteShut {
 				return err
 			}
 		}
