@@ -33,6 +33,11 @@ type closeWatch struct {
 	fd  atomic.Int32
 	// ended: the server closed or reset the connection.
 	ended atomic.Bool
+	// pool is the idle pool the connection goes back to, which drops
+	// it once ended, as HAProxy takes a connection its server closed
+	// out of the idle list: it counts no longer against what the pool
+	// keeps.
+	pool atomic.Pointer[idlePool]
 }
 
 // getCloseWatcher starts the watcher once; nil when the system has none
@@ -46,13 +51,25 @@ var getCloseWatcher = sync.OnceValue(func() *closeWatcher {
 })
 
 func (w *closeWatcher) handle(evs []unix.EpollEvent) {
+	var ended [64]*sockConn
+	n := 0
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	for i := range evs {
 		fd := evs[i].Fd
 		if c := w.byFD[fd]; c != nil && c.watch.gen.Load() == evs[i].Pad {
 			delete(w.byFD, fd)
 			c.watch.ended.Store(true)
+			if n < len(ended) {
+				ended[n] = c
+				n++
+			}
+		}
+	}
+	w.mu.Unlock()
+	// Outside w.mu: put holds its pool's lock while it registers.
+	for _, c := range ended[:n] {
+		if p := c.watch.pool.Load(); p != nil {
+			p.dropEnded(c)
 		}
 	}
 }
@@ -101,14 +118,18 @@ func (w *closeWatcher) forget(c *sockConn) {
 	w.mu.Unlock()
 }
 
-// watchPooled registers a connection entering the pool, when it is one
-// the watcher can watch.
-func watchPooled(c netConn) {
+// watchPooled registers a connection entering pool p, when it is one
+// the watcher can watch; it reports whether the connection is watched.
+func watchPooled(c netConn, p *idlePool) bool {
 	if sc, ok := c.(*sockConn); ok {
 		if w := getCloseWatcher(); w != nil {
-			w.watch(sc)
+			if sc.watch.pool.Load() != p {
+				sc.watch.pool.Store(p)
+			}
+			return w.watch(sc)
 		}
 	}
+	return false
 }
 
 // pooledEnded reports whether a connection taken from the pool is known

@@ -176,12 +176,14 @@ func (s *session) Timeouts() (server, tunnel, curServer, curTunnel time.Duration
 		return 0, 0, 0, 0, false
 	}
 	// The stream takes the backend's timeouts once connected to a
-	// server; before, only what set-timeout gave it.
+	// server (which names the server, and stays after the connection
+	// went back to the idle list); before, only what set-timeout gave it.
 	curServer, curTunnel = s.toServer, s.toTunnel
-	if curServer == 0 && s.sv.c != nil {
+	connected := s.sv.c != nil || s.txn.SrvName != ""
+	if curServer == 0 && connected {
 		curServer = be.Server
 	}
-	if curTunnel == 0 && s.sv.c != nil {
+	if curTunnel == 0 && connected {
 		curTunnel = be.Tunnel
 	}
 	return be.Server, be.Tunnel, curServer, curTunnel, true

@@ -65,14 +65,14 @@ func serverKept(mode int, rsp *h1.Msg, bodyDone, isHead bool, sv *side) bool {
 	return mode == modeKeepAlive && rsp.KeepAlive() && !untilClose && !(rsp.HasTE && rsp.HasCL) && bodyDone && sv.r == sv.w
 }
 
-// detachServer ends an HTTP/2 stream's use of its server connection
-// before the client sees the end of a bodyless response: HAProxy
-// detaches the stream from the connection then, so that the client's
-// next stream finds it idle.
+// detachServer ends a stream's use of its server connection before the
+// client sees the end of a bodyless response: HAProxy detaches the
+// stream from the connection then, so that the client's next stream, or
+// another client, finds it idle.
 func (s *session) detachServer(mode int, rsp *h1.Msg, bodyDone, isHead bool) {
 	if s.sv.c == nil || !serverKept(mode, rsp, bodyDone, isHead, &s.sv) {
 		return
 	}
 	s.svClean = true
-	s.releaseServer()
+	s.releaseServerAs(!s.FirstRequest(), true)
 }

@@ -842,13 +842,23 @@ func (s *session) uncountServer() {
 	}
 }
 
+// sharedServer tells whether the session's server connection may serve
+// other clients. As HAProxy's H1 mux detaches a stream, such a
+// connection goes to its server's idle list as the transaction ends,
+// before the client sees the end of a bodyless answer: another client
+// may take it before this one's next request.
+func (s *session) sharedServer() bool {
+	return s.sv.c != nil && s.svBe != nil && s.svBe.reuseOf(s.svSrv) != reuseNever && !s.svPrivate
+}
+
 // releaseServer ends the session's use of its server connection: a
 // clean one goes to its backend's idle pool unless http-reuse is never.
-func (s *session) releaseServer() { s.releaseServerAs(!s.FirstRequest()) }
+func (s *session) releaseServer() { s.releaseServerAs(!s.FirstRequest(), false) }
 
 // releaseServerAs is releaseServer for a connection whose last request
-// was not its client's first when safe is set.
-func (s *session) releaseServerAs(safe bool) {
+// was not its client's first when safe is set; stays says the client
+// stays connected (see pooledConn.verify).
+func (s *session) releaseServerAs(safe, stays bool) {
 	be := s.svBe
 	if !s.svClean || s.sv.c == nil || be == nil {
 		s.closeServer()
@@ -858,7 +868,7 @@ func (s *session) releaseServerAs(safe bool) {
 		s.resetServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe, counted: s.svCounted})
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe, counted: s.svCounted, verify: stays})
 	s.svCounted = false
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
@@ -911,7 +921,7 @@ func (s *session) park() {
 		// list, under its keep policy; only private ones stay with the
 		// session. The request it carried was not the client's first when
 		// this one is its third or later.
-		s.releaseServerAs(s.reqs > 2 || s.h2Stream)
+		s.releaseServerAs(s.reqs > 2 || s.h2Stream, false)
 		return
 	}
 	s.mu.Lock()
@@ -1259,7 +1269,7 @@ func (s *session) retryL7(be *Backend, srv **backend.Server, k backend.Key, dire
 	if err != nil {
 		return false, err
 	}
-	s.attachServer(c, got, be)
+	s.attachServer(c, got, be, false)
 	s.connected(got, false)
 	if ck := be.cookie; ck != nil {
 		// The response's cookie names the server that answers.
@@ -1454,7 +1464,9 @@ func (be *Backend) redispatchNow(srv *backend.Server, failures int, direct bool)
 	return !direct && be.LB.ActiveCount() > 1
 }
 
-func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
+// attachServer makes c the session's server connection; counted says
+// the pool already counts it in use.
+func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend, counted bool) {
 	if be.noLinger {
 		setLinger0(c)
 	}
@@ -1464,7 +1476,9 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend) {
 	s.uncountServer()
 	s.svSrv, s.svBe, s.svUses, s.svClean, s.svPrivate = srv, be, 0, false, false
 	if be.reuseOf(srv) != reuseNever {
-		be.idle.use(srv)
+		if !counted {
+			be.idle.use(srv)
+		}
 		s.svCounted = true
 	}
 	s.svKey = s.connKeyFor(be, srv)
@@ -2798,7 +2812,7 @@ func (s *session) serveTxn(hl int) bool {
 	if !reused {
 		s.park()
 		if pc, ok := s.unpark(srv, be, sni, key, perStream); ok {
-			s.attachServer(pc.c, srv, be)
+			s.attachServer(pc.c, srv, be, pc.counted)
 			s.sv.rc, s.svUses, s.svPrivate = pc.rc, pc.uses, pc.private
 			reused = true
 		} else {
@@ -2807,7 +2821,7 @@ func (s *session) serveTxn(hl int) bool {
 			if err != nil {
 				return s.connectFailed(srv, err)
 			}
-			s.attachServer(c, srv, be)
+			s.attachServer(c, srv, be, false)
 		}
 	}
 	s.connected(srv, reused)
@@ -3147,7 +3161,9 @@ func (s *session) serveTxn(hl int) bool {
 	if clientHead && !isHead && skipBody(sv, rsp, s.chunks(), s.fe.maxHdr, s.fe.bufSize) != nil {
 		s.closeServer()
 	}
-	if body == h1.BodyNone && s.h2Stream {
+	if body == h1.BodyNone && (s.h2Stream || !closeClient && s.sharedServer()) {
+		// A client that stays may be followed at once by another one;
+		// one that leaves ends the session right after the answer.
 		s.detachServer(mode, rsp, bodyDone, isHead)
 	}
 	// A chunked body goes with the head in its first write.
@@ -3203,9 +3219,11 @@ func (s *session) serveTxn(hl int) bool {
 			s.resetServer()
 		}
 	}
-	// Kept, the connection may serve another client once this one ends.
 	s.svClean = s.sv.c != nil
 	s.limitIdle()
+	if s.svClean && s.sharedServer() {
+		s.releaseServerAs(!s.FirstRequest(), !closeClient)
+	}
 	return !closeClient
 }
 
@@ -3379,7 +3397,7 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 		if err != nil {
 			return false
 		}
-		s.attachServer(c, srv, be)
+		s.attachServer(c, srv, be, false)
 		s.svUses = 1
 		return true
 	}
@@ -3387,7 +3405,7 @@ func (s *session) redial(be *Backend, srv *backend.Server) bool {
 	if err != nil || s.sendProxyHeader(be, srv, c) != nil {
 		return false
 	}
-	s.attachServer(c, srv, be)
+	s.attachServer(c, srv, be, false)
 	s.svUses = 1
 	return true
 }

@@ -127,6 +127,12 @@ type pooledConn struct {
 	safe bool
 	// private: a session's own connection (session.svPrivate).
 	private bool
+	// verify: its client stays connected, and its next request would
+	// need a new connection if put refused this one. A refusal is then
+	// checked against idle connections their server closed meanwhile,
+	// which HAProxy's poller would have taken out of the list already:
+	// the close watcher may not have had its turn yet.
+	verify bool
 	// idleAt is when put took it (monoNow).
 	idleAt int64
 }
@@ -164,14 +170,19 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 	if pc.counted && st.used > 0 {
 		st.used--
 	}
-	idle := len(st.list)
-	if p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
-		!(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)+o.low) {
+	refused := func() bool {
+		idle := len(st.list)
+		return p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
+			!(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)+o.low)
+	}
+	if refused() && (!pc.verify || p.dropClosedLocked(st) == 0 || refused()) {
 		resetClose(pc.c)
 		return
 	}
-	pc.idleAt = monoNow()
-	watchPooled(pc.c)
+	pc.verify = false
+	if !watchPooled(pc.c, p) {
+		pc.idleAt = monoNow()
+	}
 	st.list = append(st.list, pc)
 	if pc.safe {
 		st.safe++
@@ -240,7 +251,8 @@ func (p *idlePool) scheduleLocked(at time.Time) {
 
 // take returns the newest idle connection to srv still open, opened with
 // the same SNI and key (HAProxy's connection hash), one that carried more
-// than one request when proven is set.
+// than one request when proven is set. It counts it in use (counted), as
+// use would.
 func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKey) (pooledConn, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -255,11 +267,11 @@ func (p *idlePool) take(srv *backend.Server, proven bool, sni []byte, key connKe
 		}
 		st.remove(i)
 		p.n--
-		if ended, known := pooledEnded(pc.c); known {
-			if !ended {
-				return pc, true
-			}
-		} else if monoNow()-pc.idleAt < freshIdle || alive(pc.rc) {
+		if ended, known := pooledEnded(pc.c); known && !ended || !known && (monoNow()-pc.idleAt < freshIdle || alive(pc.rc)) {
+			st.used++
+			st.maxUsed = max(st.maxUsed, st.used)
+			st.estNeed = max(st.estNeed, st.used)
+			pc.counted = true
 			return pc, true
 		}
 		pc.c.Close()
@@ -284,6 +296,46 @@ func peek(fd uintptr) syscall.Errno {
 	var b [1]byte
 	_, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
 	return e
+}
+
+// maxVerify bounds the idle connections a refusal checks.
+const maxVerify = 4
+
+// dropClosedLocked closes the oldest of st's idle connections, up to
+// maxVerify, that their server closed, and reports how many.
+func (p *idlePool) dropClosedLocked(st *srvIdle) int {
+	n := 0
+	for i, checked := 0, 0; i < len(st.list) && checked < maxVerify; checked++ {
+		pc := st.list[i]
+		// The watcher's mark may lag: a peek asks the kernel.
+		if ended, _ := pooledEnded(pc.c); !ended && alive(pc.rc) {
+			i++
+			continue
+		}
+		st.remove(i)
+		p.n--
+		pc.c.Close()
+		n++
+	}
+	return n
+}
+
+// dropEnded takes c, which its server closed, out of the idle lists and
+// closes it; it may be in use again, and is then left alone.
+func (p *idlePool) dropEnded(c *sockConn) {
+	p.mu.Lock()
+	for _, st := range p.conns {
+		for i := range st.list {
+			if pc := st.list[i]; pc.c == netConn(c) {
+				st.remove(i)
+				p.n--
+				p.mu.Unlock()
+				pc.c.Close()
+				return
+			}
+		}
+	}
+	p.mu.Unlock()
 }
 
 // purge closes, oldest first, half of the idle connections each server

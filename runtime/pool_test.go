@@ -1,10 +1,14 @@
 package runtime_test
 
 import (
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +58,100 @@ func TestHTTPReuseModes(t *testing.T) {
 				t.Errorf("server connections s1, s2: gohap %v, haproxy %v", got, ref)
 			}
 		})
+	}
+}
+
+// A shared server connection goes back to the server's idle list as a
+// transaction ends, not when its client leaves: with client A still
+// connected, client B's request may take the connection A's request
+// used (http-reuse always), and A's next request then takes it from the
+// list. The requests alternate, A, B, A, B, on two open connections,
+// HAProxy alongside; the server must see as many connections through
+// gohap as through HAProxy.
+func TestReuseWhileClientOpen(t *testing.T) {
+	want := map[string]int64{"never": 2, "safe": 2, "aggressive": 2, "always": 1}
+	for _, mode := range []string{"never", "safe", "aggressive", "always"} {
+		t.Run(mode, func(t *testing.T) {
+			run := func(start func(cfg, fe string)) int64 {
+				s1 := startEcho(t, "s1")
+				fe := freePort(t)
+				start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n http-reuse %s\n server s1 %s\n",
+					fe, mode, s1.Addr()), fe)
+				a, b := dial(t, fe), dial(t, fe)
+				defer a.c.Close()
+				defer b.c.Close()
+				for _, c := range []*client{a, b, a, b} {
+					c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+					if resp, _ := c.read("GET"); resp.StatusCode != 200 {
+						t.Fatalf("status %d", resp.StatusCode)
+					}
+				}
+				return s1.Conns.Load()
+			}
+			got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
+			if got != want[mode] {
+				t.Errorf("gohap: server connections = %d, want %d", got, want[mode])
+			}
+			if haproxyBin() == "" {
+				t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+			}
+			if ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) }); ref != got {
+				t.Errorf("server connections: gohap %d, haproxy %d", got, ref)
+			}
+		})
+	}
+}
+
+// A server that closes an idle connection takes it out of the idle
+// list: it no longer counts against what the server keeps. Client A's
+// two requests leave a connection the server then closes; client B's
+// connection must stay for its second request, as in HAProxy, where the
+// closed one would otherwise make the pool refuse it. The server sees
+// each client's requests on one connection; a request on a connection
+// the proxy reset fails.
+func TestPoolDropsClosedIdle(t *testing.T) {
+	run := func(t *testing.T, start func(cfg, fe string)) []string {
+		var mu sync.Mutex
+		var log []string
+		up := recordingUpstream(t, &mu, &log, func(conn int, r *http.Request) string {
+			return fmt.Sprintf("%d %s", conn, r.URL.Path)
+		}, func(c net.Conn, r *http.Request) bool {
+			if r.URL.Path == "/a2" {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				// The server ends the connection once idle.
+				time.Sleep(50 * time.Millisecond)
+				c.Close()
+				return true
+			}
+			return false
+		})
+		fe := freePort(t)
+		start(fmtCfg("global\n nbthread 1\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, up), fe)
+		for _, name := range []string{"a", "b"} {
+			c := dial(t, fe)
+			for i := 1; i <= 2; i++ {
+				c.send(fmt.Sprintf("GET /%s%d HTTP/1.1\r\nHost: a\r\n\r\n", name, i))
+				if resp, _ := c.read("GET"); resp.StatusCode != 200 {
+					t.Fatalf("%s%d: status %d", name, i, resp.StatusCode)
+				}
+			}
+			c.c.Close()
+			time.Sleep(200 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(log)
+	}
+	want := []string{"1 /a1", "1 /a2", "2 /b1", "2 /b2"}
+	got := run(t, func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if !slices.Equal(got, want) {
+		t.Errorf("gohap: server saw %q, want %q", got, want)
+	}
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no side-by-side run")
+	}
+	if ref := run(t, func(cfg, fe string) { startHAProxy(t, cfg, fe) }); !slices.Equal(ref, got) {
+		t.Errorf("server saw: gohap %q, haproxy %q", got, ref)
 	}
 }
 
