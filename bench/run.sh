@@ -16,6 +16,8 @@
 # routing case (bench/hosts.sh), QUICK=1 to run only the 64-connection (plain, logged, rules)
 # keep-alive and the chunked scenarios, CLOSE=1 to run only the
 # Connection: close scenario (req/s, p99, CPU and syscalls per request),
+# REUSE=1 to make the backend's http-reuse always (with CLOSE=1: each
+# client's request may take a server connection another one left),
 # UNPINNED=1 to run keep-alive and close with nothing pinned: gohap with
 # GOMAXPROCS at the core count, HAProxy with its default one thread per
 # core, wrk with one thread per core (req/s, p50/p99, CPU per request).
@@ -50,6 +52,9 @@ go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
 go build -o "$tmp/wshold" ./bench/wshold
 
+BENCH_REUSE=safe
+if [ "${REUSE:-0}" = 1 ]; then BENCH_REUSE=always; fi
+export BENCH_REUSE
 export BENCH_HTTP=127.0.0.1:18901 BENCH_WS=127.0.0.1:18902 BENCH_BODY=127.0.0.1:18904 BENCH_SYSLOG=127.0.0.1:18906
 # Each proxy's frontends: HAProxy's on 189x0, gohap's on 189x0 + 10.
 declare -A PORTBASE=([haproxy]=18900 [gohap]=18910)

@@ -40,12 +40,13 @@ func TestCloseBenchHelper(t *testing.T) {
 	buf := make([]byte, 4096)
 	for in.Scan() {
 		var addr string
-		var n int
-		if _, err := fmt.Sscan(in.Text(), &addr, &n); err != nil {
+		var n, par int
+		if _, err := fmt.Sscan(in.Text(), &addr, &n, &par); err != nil {
 			fmt.Println("err:", err)
 			return
 		}
-		err := func() error {
+		// par clients at once share the n connections.
+		conns := func(n int, buf []byte) error {
 			for i := 0; i < n; i++ {
 				c, err := net.Dial("tcp", addr)
 				if err != nil {
@@ -74,7 +75,17 @@ func TestCloseBenchHelper(t *testing.T) {
 				}
 			}
 			return nil
-		}()
+		}
+		errs := make(chan error, par)
+		for k := 0; k < par; k++ {
+			go func(k int) { errs <- conns(n/par+btoi(k < n%par), make([]byte, len(buf))) }(k)
+		}
+		var err error
+		for k := 0; k < par; k++ {
+			if e := <-errs; e != nil {
+				err = e
+			}
+		}
 		if err != nil {
 			fmt.Println("err:", err)
 			continue
@@ -83,12 +94,27 @@ func TestCloseBenchHelper(t *testing.T) {
 	}
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // BenchmarkProxyClose is the new-connection path: each request comes on
 // a new client connection with Connection: close and goes to the server
 // on a new connection; the proxy accepts, connects, relays and closes
 // both. The client and the upstream run in another process, so that
-// allocs/op is what the proxy allocates per connection.
-func BenchmarkProxyClose(b *testing.B) {
+// allocs/op is what the proxy allocates per connection. Here one client
+// connection comes after the other.
+func BenchmarkProxyClose(b *testing.B) { benchClose(b, 1) }
+
+// BenchmarkProxyCloseConcurrent: 16 clients at once, whose connections
+// wait in the listener's backlog, which the accept loop then takes
+// without waiting (rawAcceptor).
+func BenchmarkProxyCloseConcurrent(b *testing.B) { benchClose(b, 16) }
+
+func benchClose(b *testing.B, par int) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCloseBenchHelper$", "-test.v=false")
 	cmd.Env = append(os.Environ(), closeHelperEnv+"=1")
 	cmd.Stderr = os.Stderr
@@ -129,7 +155,7 @@ func BenchmarkProxyClose(b *testing.B) {
 	fe := freePort(b)
 	startGohap(b, fmtCfg(baseDefaults+"frontend fe\n bind %s\n option forwardfor\n default_backend be\nbackend be\n server s1 %s\n", fe, up), nil)
 	run := func(n int) {
-		fmt.Fprintf(stdin, "%s %d\n", fe, n)
+		fmt.Fprintf(stdin, "%s %d %d\n", fe, n, par)
 		if r := line(); r != "ok" {
 			b.Fatal(r)
 		}

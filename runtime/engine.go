@@ -348,6 +348,10 @@ func (e *Engine) shutdownSessions(srv *backend.Server) { e.killWhere(srv) }
 
 func (e *Engine) acceptLoop(l *listener) {
 	defer e.wg.Done()
+	var raw *rawAcceptor
+	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
+		raw = newRawAcceptor(l.ln)
+	}
 	for {
 		// Stop accepting while the frontend or the process is full.
 		if l.slots != nil {
@@ -371,7 +375,19 @@ func (e *Engine) acceptLoop(l *listener) {
 			e.release(l)
 			return
 		}
-		nc, err := l.ln.Accept()
+		var nc net.Conn
+		var err error
+		if raw != nil {
+			// A connection pending is taken at once; else net waits.
+			if sc, rerr := raw.next(l.fe.tcpKA); rerr != nil {
+				err = rerr
+			} else if sc != nil {
+				nc = sc
+			}
+		}
+		if nc == nil && err == nil {
+			nc, err = l.ln.Accept()
+		}
 		if err != nil {
 			e.release(l)
 			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {

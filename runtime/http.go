@@ -462,8 +462,12 @@ func (s *session) run() bool {
 	s.txn.Src, s.txn.Dst, s.txn.TLS = s.src, s.dst, s.tls
 	s.txn.Origin = s.h2Origin
 	if !s.src.IsValid() {
-		s.txn.Src = addrPort(s.cl.c.RemoteAddr())
-		s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+		if sc, ok := s.cl.c.(*sockConn); ok {
+			s.txn.Src, s.txn.Dst = sc.addrs()
+		} else {
+			s.txn.Src = addrPort(s.cl.c.RemoteAddr())
+			s.txn.Dst = addrPort(s.cl.c.LocalAddr())
+		}
 	}
 	s.txn.Vars, s.txn.Proc, s.txn.ProcMu, s.txn.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
 	if !s.bridged {

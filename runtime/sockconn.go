@@ -29,7 +29,7 @@ import (
 // to be writable and reads SO_ERROR. The local address is asked for when
 // used.
 type sockConn struct {
-	f     *os.File
+	f     sockFile
 	rc    syscall.RawConn
 	raddr netip.AddrPort
 	laddr atomic.Pointer[net.TCPAddr]
@@ -41,6 +41,15 @@ type sockConn struct {
 	// watch is the connection's registration with the close watcher,
 	// from its first time in the idle pool.
 	watch closeWatch
+	// lazy is f and rc for an accepted client socket (newLazySock).
+	lazy lazyFD
+}
+
+// sockFile is the file of a sockConn: an os.File, or a lazyFD.
+type sockFile interface {
+	Close() error
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 }
 
 // readDL arms a socket's read deadline lazily. A keep-alive exchange
@@ -549,25 +558,53 @@ func (c *sockConn) LocalAddr() net.Addr {
 		return a
 	}
 	var ap netip.AddrPort
-	c.rc.Control(func(fd uintptr) {
-		var rsa unix.RawSockaddrAny
-		l := uint32(unsafe.Sizeof(rsa))
-		_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, fd, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
-		if e != 0 {
-			return
-		}
-		switch rsa.Addr.Family {
-		case unix.AF_INET:
-			p := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
-			ap = netip.AddrPortFrom(netip.AddrFrom4(p.Addr), ntohs(p.Port))
-		case unix.AF_INET6:
-			p := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
-			ap = netip.AddrPortFrom(netip.AddrFrom16(p.Addr), ntohs(p.Port))
-		}
-	})
+	c.rc.Control(func(fd uintptr) { ap = fdAddrPort(fd) })
 	a := net.TCPAddrFromAddrPort(ap)
 	c.laddr.Store(a)
 	return a
+}
+
+// addrs are the peer's address and the local one, as RemoteAddr and
+// LocalAddr give them, without making net.Addrs of them.
+func (c *sockConn) addrs() (remote, local netip.AddrPort) {
+	if a := c.laddr.Load(); a != nil {
+		return c.raddr, a.AddrPort()
+	}
+	if c.f == sockFile(&c.lazy) && c.lazy.acquire() {
+		local = fdAddrPort(uintptr(c.lazy.fd))
+		c.lazy.release()
+		return c.raddr, local
+	}
+	return c.raddr, addrPort(c.LocalAddr())
+}
+
+// fdAddrPort is the local address of socket fd, invalid on failure.
+func fdAddrPort(fd uintptr) netip.AddrPort {
+	var rsa unix.RawSockaddrAny
+	l := uint32(unsafe.Sizeof(rsa))
+	_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, fd, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+	if e != 0 {
+		return netip.AddrPort{}
+	}
+	return rsaAddrPort(&rsa)
+}
+
+// rsaAddrPort is a socket address as net gives it (an IPv6 scope as its
+// interface's name), invalid when it is not an IP one.
+func rsaAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		return netip.AddrPortFrom(netip.AddrFrom4(p.Addr), ntohs(p.Port))
+	case unix.AF_INET6:
+		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		a := netip.AddrFrom16(p.Addr)
+		if p.Scope_id != 0 {
+			a = a.WithZone(zoneName(p.Scope_id))
+		}
+		return netip.AddrPortFrom(a, ntohs(p.Port))
+	}
+	return netip.AddrPort{}
 }
 
 // ntohs reads a port in network order.

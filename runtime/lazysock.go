@@ -1,0 +1,324 @@
+package runtime
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// lazyFD is an accepted client socket that the runtime's poller takes
+// only once a read or a write has to wait, as HAProxy's speculative I/O
+// does: a connection whose request is there when it is accepted and
+// whose answer fits in the socket's buffer is served without being
+// registered with the poller and removed from it, two epoll_ctl calls
+// per connection.
+//
+// Until then, system calls go to the descriptor directly; the state
+// counts those in progress, and a Close from another goroutine closes
+// the descriptor only after them. Once registered, the poller works on
+// a duplicate of the descriptor that an os.File owns: closing the file
+// wakes its waiters, while a call begun on the original still holds it.
+type lazyFD struct {
+	fd    int
+	state atomic.Uint32 // calls in progress | fdClosing | fdClosed
+	mu    sync.Mutex    // registration
+	reg   atomic.Pointer[fdReg]
+	// rdl and wdl are the deadlines set before registration, under mu;
+	// past has a bit set for each that was set already passed.
+	rdl, wdl time.Time
+	past     atomic.Uint32
+}
+
+const (
+	fdClosing = 1 << 31
+	fdClosed  = 1 << 30
+)
+
+// fdReg is a lazyFD once registered.
+type fdReg struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// errLazyClosed is os.File's error for a closed file, for calls made
+// before registration.
+var errLazyClosed = os.ErrClosed
+
+// acquire counts a call on the descriptor, unless it is closing.
+func (l *lazyFD) acquire() bool {
+	for {
+		v := l.state.Load()
+		if v&fdClosing != 0 {
+			return false
+		}
+		if l.state.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+// release ends a call; the last one after a Close closes the descriptor.
+func (l *lazyFD) release() {
+	if l.state.Add(^uint32(0)) == fdClosing && l.state.CompareAndSwap(fdClosing, fdClosing|fdClosed) {
+		unix.Close(l.fd)
+	}
+}
+
+// register hands a duplicate of the descriptor to the poller, with the
+// deadlines set meanwhile.
+func (l *lazyFD) register() (*fdReg, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.reg.Load(); r != nil {
+		return r, nil
+	}
+	if !l.acquire() {
+		return nil, errLazyClosed
+	}
+	defer l.release()
+	nfd, err := unix.FcntlInt(uintptr(l.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	f := os.NewFile(uintptr(nfd), "")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !l.rdl.IsZero() {
+		f.SetReadDeadline(l.rdl)
+	}
+	if !l.wdl.IsZero() {
+		f.SetWriteDeadline(l.wdl)
+	}
+	r := &fdReg{f: f, rc: rc}
+	l.reg.Store(r)
+	return r, nil
+}
+
+func (l *lazyFD) Control(fn func(fd uintptr)) error {
+	if r := l.reg.Load(); r != nil {
+		return r.rc.Control(fn)
+	}
+	if !l.acquire() {
+		return errLazyClosed
+	}
+	fn(uintptr(l.fd))
+	l.release()
+	return nil
+}
+
+func (l *lazyFD) Read(fn func(fd uintptr) bool) error {
+	return l.wait(fn, syscall.RawConn.Read)
+}
+
+func (l *lazyFD) Write(fn func(fd uintptr) bool) error {
+	return l.wait(fn, syscall.RawConn.Write)
+}
+
+// wait calls fn once on the descriptor and, when it is not done,
+// registers it and waits for readiness with op.
+func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(uintptr) bool) error) error {
+	if r := l.reg.Load(); r != nil {
+		return op(r.rc, fn)
+	}
+	if !l.acquire() {
+		return errLazyClosed
+	}
+	if l.expired() {
+		// A deadline already passed fails the call, as the poller's.
+		l.release()
+		r, err := l.register()
+		if err != nil {
+			return err
+		}
+		return op(r.rc, fn)
+	}
+	done := fn(uintptr(l.fd))
+	l.release()
+	if done {
+		return nil
+	}
+	r, err := l.register()
+	if err != nil {
+		return err
+	}
+	// The poller calls fn once more before it waits: it forgets the
+	// readiness it saw before (the registration reports the present
+	// one), and only a call that fails makes a wait safe.
+	return op(r.rc, fn)
+}
+
+// expired tells whether a deadline was set, before registration, that
+// had passed already: a wake-up (a kill sets one in the past) that the
+// next call must see. One that passes later fails only a wait, which
+// needs registration first.
+func (l *lazyFD) expired() bool { return l.past.Load() != 0 }
+
+func (l *lazyFD) SetReadDeadline(t time.Time) error  { return l.setDeadline(t, true) }
+func (l *lazyFD) SetWriteDeadline(t time.Time) error { return l.setDeadline(t, false) }
+
+func (l *lazyFD) setDeadline(t time.Time, read bool) error {
+	l.mu.Lock()
+	r := l.reg.Load()
+	if r == nil {
+		if l.state.Load()&fdClosing != 0 {
+			l.mu.Unlock()
+			return errLazyClosed
+		}
+		bit := uint32(2)
+		if read {
+			l.rdl, bit = t, 1
+		} else {
+			l.wdl = t
+		}
+		if !t.IsZero() && !t.After(time.Now()) {
+			l.past.Or(bit)
+		} else {
+			l.past.And(^bit)
+		}
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
+	if read {
+		return r.f.SetReadDeadline(t)
+	}
+	return r.f.SetWriteDeadline(t)
+}
+
+// Close closes the file the poller watches, which wakes its waiters, and
+// the descriptor once no call is on it.
+func (l *lazyFD) Close() error {
+	for {
+		v := l.state.Load()
+		if v&fdClosing != 0 {
+			return errLazyClosed
+		}
+		if l.state.CompareAndSwap(v, v|fdClosing) {
+			break
+		}
+	}
+	// Registration checks the state under mu: none starts from here.
+	l.mu.Lock()
+	r := l.reg.Load()
+	l.mu.Unlock()
+	var err error
+	if r != nil {
+		err = r.f.Close()
+	}
+	if l.state.CompareAndSwap(fdClosing, fdClosing|fdClosed) {
+		unix.Close(l.fd)
+	}
+	return err
+}
+
+// newLazySock makes the client connection of an accepted descriptor.
+func newLazySock(fd int, raddr netip.AddrPort) *sockConn {
+	c := &sockConn{raddr: raddr}
+	c.lazy.fd = fd
+	c.f, c.rc = &c.lazy, &c.lazy
+	c.raw = lazyRaw{rc: &c.lazy, dl: &c.dl, f: &c.lazy}
+	return c
+}
+
+// rawAcceptor takes a TCP listener's pending connections with accept4
+// on its descriptor: net's Accept also asks for the local address and
+// registers the socket with the poller, which lazyFD leaves to when it
+// is needed. net gives no wait on a listener's descriptor: when none is
+// pending, net's Accept waits for the next one (and sets it up its way).
+type rawAcceptor struct {
+	rc    syscall.RawConn
+	ctl   func(fd uintptr)
+	nfd   int
+	errno syscall.Errno
+	rsa   unix.RawSockaddrAny
+	one   int32
+	// skip counts the next accepts left to net after accept4 found
+	// none pending, backoff more each time in a row that it did: on a
+	// listener the load leaves empty, a try mostly fails, and costs a
+	// system call.
+	skip, backoff int
+}
+
+// maxAcceptBackoff bounds the accepts left to net after a try failed.
+const maxAcceptBackoff = 64
+
+func newRawAcceptor(ln net.Listener) *rawAcceptor {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return nil
+	}
+	rc, err := tl.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	a := &rawAcceptor{rc: rc, one: 1}
+	a.ctl = a.accept
+	return a
+}
+
+func (a *rawAcceptor) accept(fd uintptr) {
+	for {
+		l := uint32(unsafe.Sizeof(a.rsa))
+		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&a.rsa)), uintptr(unsafe.Pointer(&l)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		if e == unix.EINTR || e == unix.ECONNABORTED {
+			// As net's accept: the client left before; the next one.
+			continue
+		}
+		a.nfd, a.errno = int(r), e
+		return
+	}
+}
+
+// next accepts a pending connection, set up as net's Accept sets it
+// (TCP_NODELAY), keep-alive as the frontend asks; nil, nil when none is
+// pending.
+func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
+	if a.skip > 0 {
+		a.skip--
+		return nil, nil
+	}
+	if err := a.rc.Control(a.ctl); err != nil {
+		return nil, err
+	}
+	switch a.errno {
+	case 0:
+		a.backoff = 0
+	case unix.EAGAIN:
+		a.backoff = min(max(1, 2*a.backoff), maxAcceptBackoff)
+		a.skip = a.backoff
+		return nil, nil
+	default:
+		return nil, os.NewSyscallError("accept4", a.errno)
+	}
+	fd := a.nfd
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&a.one)), 4, 0)
+	if keepAlive {
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&a.one)), 4, 0)
+	}
+	ap := rsaAddrPort(&a.rsa)
+	if !ap.IsValid() {
+		unix.Close(fd)
+		return nil, errors.New("accept4: not an IP address")
+	}
+	return newLazySock(fd, ap), nil
+}
+
+// zoneName is an IPv6 scope's interface name, or its number.
+func zoneName(id uint32) string {
+	if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
+		return ifi.Name
+	}
+	return strconv.Itoa(int(id))
+}

@@ -1,0 +1,167 @@
+package runtime
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// pendingConn makes a client connection that waits in ln's backlog with
+// what the client sent, and accepts it with a rawAcceptor.
+func pendingConn(t *testing.T, ln net.Listener, send string) (*sockConn, net.Conn) {
+	t.Helper()
+	cl, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	if send != "" {
+		if _, err := io.WriteString(cl, send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newRawAcceptor(ln)
+	if a == nil {
+		t.Fatal("no raw acceptor for a TCP listener")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		c, err := a.next(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != nil {
+			t.Cleanup(func() { c.Close() })
+			if c.raddr.String() != cl.LocalAddr().String() {
+				t.Fatalf("peer %s, want %s", c.raddr, cl.LocalAddr())
+			}
+			return c, cl
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the connection never showed in the backlog")
+		}
+		a.skip = 0
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func listenLocal(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// A request that is there when its connection is accepted, and an
+// answer the socket buffer takes, go without the poller; a read that
+// has to wait registers the socket, and then gets what comes.
+func TestLazySockRegistersOnlyToWait(t *testing.T) {
+	ln := listenLocal(t)
+	c, cl := pendingConn(t, ln, "GET / HTTP/1.1\r\n\r\n")
+	time.Sleep(20 * time.Millisecond) // the request reaches the socket
+	buf := make([]byte, 100)
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "GET / HTTP/1.1\r\n\r\n" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if c.lazy.reg.Load() != nil {
+		t.Fatal("registered with the poller without a wait")
+	}
+	if _, local := c.addrs(); local.String() != ln.Addr().String() {
+		t.Fatalf("local address %s, want %s", local, ln.Addr())
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		io.WriteString(cl, "next")
+	}()
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err = c.Read(buf)
+	if err != nil || string(buf[:n]) != "next" {
+		t.Fatalf("read after a wait: %q, %v", buf[:n], err)
+	}
+	if c.lazy.reg.Load() == nil {
+		t.Fatal("a read waited without the poller")
+	}
+	// The deadline set before the wait holds: nothing more comes.
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	c.Close()
+	cl.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := cl.Read(buf); err == nil {
+		// The answer first, then the end.
+		if _, err = cl.Read(buf[n:]); err != io.EOF {
+			t.Fatalf("client after close: %v", err)
+		}
+	}
+}
+
+// A deadline already passed when it is set fails the next call, as the
+// poller's would, before any registration: a kill wakes a session so.
+func TestLazySockPastDeadline(t *testing.T) {
+	ln := listenLocal(t)
+	c, _ := pendingConn(t, ln, "data")
+	time.Sleep(20 * time.Millisecond)
+	c.SetReadDeadline(time.Now().Add(-time.Second))
+	if _, err := c.Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v, want a deadline error", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	if n, err := c.Read(make([]byte, 10)); err != nil || n != 4 {
+		t.Fatalf("read after clearing the deadline: %d, %v", n, err)
+	}
+}
+
+// A Close from another goroutine during a call on the descriptor closes
+// it only once the call ends; calls after it fail.
+func TestLazySockCloseDuringCall(t *testing.T) {
+	ln := listenLocal(t)
+	c, _ := pendingConn(t, ln, "")
+	fd := c.lazy.fd
+	inside, leave, closed := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		c.rc.Control(func(uintptr) {
+			close(inside)
+			<-leave
+		})
+	}()
+	<-inside
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close waited for the call")
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		t.Fatalf("descriptor closed during a call: %v", err)
+	}
+	if err := c.rc.Control(func(uintptr) {}); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("call after Close: %v", err)
+	}
+	close(leave)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("descriptor still open after the call")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
