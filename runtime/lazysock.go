@@ -49,10 +49,6 @@ type fdReg struct {
 	rc syscall.RawConn
 }
 
-// errLazyClosed is os.File's error for a closed file, for calls made
-// before registration.
-var errLazyClosed = os.ErrClosed
-
 // acquire counts a call on the descriptor, unless it is closing.
 func (l *lazyFD) acquire() bool {
 	for {
@@ -82,7 +78,7 @@ func (l *lazyFD) register() (*fdReg, error) {
 		return r, nil
 	}
 	if !l.acquire() {
-		return nil, errLazyClosed
+		return nil, os.ErrClosed
 	}
 	defer l.release()
 	nfd, err := unix.FcntlInt(uintptr(l.fd), unix.F_DUPFD_CLOEXEC, 0)
@@ -111,7 +107,7 @@ func (l *lazyFD) Control(fn func(fd uintptr)) error {
 		return r.rc.Control(fn)
 	}
 	if !l.acquire() {
-		return errLazyClosed
+		return os.ErrClosed
 	}
 	fn(uintptr(l.fd))
 	l.release()
@@ -133,7 +129,7 @@ func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(ui
 		return op(r.rc, fn)
 	}
 	if !l.acquire() {
-		return errLazyClosed
+		return os.ErrClosed
 	}
 	if l.expired() {
 		// A deadline already passed fails the call, as the poller's.
@@ -174,7 +170,7 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 	if r == nil {
 		if l.state.Load()&fdClosing != 0 {
 			l.mu.Unlock()
-			return errLazyClosed
+			return os.ErrClosed
 		}
 		bit := uint32(2)
 		if read {
@@ -203,7 +199,7 @@ func (l *lazyFD) Close() error {
 	for {
 		v := l.state.Load()
 		if v&fdClosing != 0 {
-			return errLazyClosed
+			return os.ErrClosed
 		}
 		if l.state.CompareAndSwap(v, v|fdClosing) {
 			break
