@@ -861,7 +861,7 @@ func (s *session) releaseServer() { s.releaseServerAs(!s.FirstRequest(), false) 
 
 // releaseServerAs is releaseServer for a connection whose last request
 // was not its client's first when safe is set; stays says the client
-// stays connected (see pooledConn.verify).
+// stays connected (see idlePool.put).
 func (s *session) releaseServerAs(safe, stays bool) {
 	be := s.svBe
 	if !s.svClean || s.sv.c == nil || be == nil {
@@ -872,7 +872,7 @@ func (s *session) releaseServerAs(safe, stays bool) {
 		s.resetServer()
 		return
 	}
-	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe, counted: s.svCounted, verify: stays})
+	be.idle.put(s.svSrv, pooledConn{c: s.sv.c, rc: s.sv.rc, key: s.svKey, uses: s.svUses, safe: safe, counted: s.svCounted}, stays)
 	s.svCounted = false
 	s.setSvSock(nil)
 	s.onServer.Store(nil)
@@ -889,7 +889,7 @@ func (s *session) releaseIdle() {
 		if ic.be.reuseOf(ic.srv) == reuseNever || ic.private || s.e.stopping.Load() {
 			resetClose(ic.c)
 		} else {
-			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, safe: !s.FirstRequest()})
+			ic.be.idle.put(ic.srv, pooledConn{c: ic.c, rc: ic.rc, key: ic.key, uses: ic.uses, safe: !s.FirstRequest()}, false)
 		}
 	}
 	s.idleConns = s.idleConns[:0]

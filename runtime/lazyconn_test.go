@@ -167,7 +167,7 @@ func TestPoolFreshIdle(t *testing.T) {
 		c, peer := lazyPair(t, true)
 		rc, _ := c.SyscallConn()
 		// One the close watcher does not watch.
-		p.put(srv, pooledConn{c: unwatched{c}, rc: rc})
+		p.put(srv, pooledConn{c: unwatched{c}, rc: rc}, false)
 		return peer
 	}
 	// Closed by the server, taken at once: not asked.
@@ -214,7 +214,7 @@ func TestPoolCloseWatch(t *testing.T) {
 	put := func() (netConn, net.Conn) {
 		c, peer := lazyPair(t, true)
 		rc, _ := c.SyscallConn()
-		p.put(srv, pooledConn{c: c, rc: rc})
+		p.put(srv, pooledConn{c: c, rc: rc}, false)
 		if _, known := pooledEnded(c); !known {
 			t.Fatal("a pooled server connection is not watched")
 		}
@@ -233,7 +233,7 @@ func TestPoolCloseWatch(t *testing.T) {
 	}
 	// Back in the pool (registered once), then ended by the server: the
 	// watcher marks it, and take drops it.
-	p.put(srv, pc)
+	p.put(srv, pc, false)
 	peer := func() net.Conn { _, peer := put(); return peer }()
 	for _, end := range []func(net.Conn){
 		func(c net.Conn) { c.Close() },

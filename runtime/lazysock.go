@@ -128,22 +128,17 @@ func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(ui
 	if r := l.reg.Load(); r != nil {
 		return op(r.rc, fn)
 	}
-	if !l.acquire() {
-		return os.ErrClosed
-	}
-	if l.expired() {
-		// A deadline already passed fails the call, as the poller's.
-		l.release()
-		r, err := l.register()
-		if err != nil {
-			return err
+	// A deadline already passed fails the call, as the poller's: the
+	// poller tells.
+	if !l.expired() {
+		if !l.acquire() {
+			return os.ErrClosed
 		}
-		return op(r.rc, fn)
-	}
-	done := fn(uintptr(l.fd))
-	l.release()
-	if done {
-		return nil
+		done := fn(uintptr(l.fd))
+		l.release()
+		if done {
+			return nil
+		}
 	}
 	r, err := l.register()
 	if err != nil {
@@ -239,7 +234,6 @@ type rawAcceptor struct {
 	nfd   int
 	errno syscall.Errno
 	rsa   unix.RawSockaddrAny
-	one   int32
 	// skip counts the next accepts left to net after accept4 found
 	// none pending, backoff more each time in a row that it did: on a
 	// listener the load leaves empty, a try mostly fails, and costs a
@@ -261,7 +255,7 @@ func newRawAcceptor(ln net.Listener) *rawAcceptor {
 	if err != nil {
 		return nil
 	}
-	a := &rawAcceptor{rc: rc, one: 1}
+	a := &rawAcceptor{rc: rc}
 	a.ctl = a.accept
 	return a
 }
@@ -301,10 +295,7 @@ func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
 		return nil, os.NewSyscallError("accept4", a.errno)
 	}
 	fd := a.nfd
-	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&a.one)), 4, 0)
-	if keepAlive {
-		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&a.one)), 4, 0)
-	}
+	setTCPOpts(fd, keepAlive)
 	ap := rsaAddrPort(&a.rsa)
 	if !ap.IsValid() {
 		unix.Close(fd)

@@ -127,12 +127,6 @@ type pooledConn struct {
 	safe bool
 	// private: a session's own connection (session.svPrivate).
 	private bool
-	// verify: its client stays connected, and its next request would
-	// need a new connection if put refused this one. A refusal is then
-	// checked against idle connections their server closed meanwhile,
-	// which HAProxy's poller would have taken out of the list already:
-	// the close watcher may not have had its turn yet.
-	verify bool
 	// idleAt is when put took it (monoNow).
 	idleAt int64
 }
@@ -159,7 +153,13 @@ func monoNow() int64 { return int64(time.Since(monoBase)) }
 // what it was seen to need. A connection not kept is reset, as HAProxy
 // closes those it opened: its port is free again at once, with no
 // TIME_WAIT on this side.
-func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
+//
+// verify says the connection's client stays connected, and its next
+// request would need a new connection if put refused this one. A refusal
+// is then checked against idle connections their server closed
+// meanwhile, which HAProxy's poller would have taken out of the list
+// already: the close watcher may not have had its turn yet.
+func (p *idlePool) put(srv *backend.Server, pc pooledConn, verify bool) {
 	o := p.optsOf(srv)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -175,11 +175,10 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn) {
 		return p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
 			!(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)+o.low)
 	}
-	if refused() && (!pc.verify || p.dropClosedLocked(st) == 0 || refused()) {
+	if refused() && (!verify || p.dropClosedLocked(st) == 0 || refused()) {
 		resetClose(pc.c)
 		return
 	}
-	pc.verify = false
 	if !watchPooled(pc.c, p) {
 		pc.idleAt = monoNow()
 	}

@@ -419,11 +419,7 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		}
 		fd = int(r)
 	}
-	one := int32(1)
-	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
-	if keepAlive {
-		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
-	}
+	setTCPOpts(fd, keepAlive)
 	if control != nil {
 		// "source": bound before connecting (tcp_connect_server).
 		network := "tcp6"
@@ -500,6 +496,16 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		return nil, dialErr(ap, cerr)
 	}
 	return c, nil
+}
+
+// setTCPOpts sets TCP_NODELAY on a new socket, as net does, and
+// SO_KEEPALIVE when asked.
+func setTCPOpts(fd int, keepAlive bool) {
+	one := int32(1)
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	if keepAlive {
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
+	}
 }
 
 // fdRaw is a socket not yet handed to the poller, as a net.Dialer's
