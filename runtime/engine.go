@@ -350,7 +350,7 @@ func (e *Engine) acceptLoop(l *listener) {
 	defer e.wg.Done()
 	var raw *rawAcceptor
 	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
-		raw = newRawAcceptor(l.ln)
+		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
 	}
 	for {
 		// Stop accepting while the frontend or the process is full.

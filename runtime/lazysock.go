@@ -229,7 +229,11 @@ func newLazySock(fd int, raddr netip.AddrPort) *sockConn {
 // is needed. net gives no wait on a listener's descriptor: when none is
 // pending, net's Accept waits for the next one (and sets it up its way).
 type rawAcceptor struct {
-	rc    syscall.RawConn
+	rc syscall.RawConn
+	// local is every accepted connection's local address when the
+	// listener has one of its own (not a wildcard, not transparent):
+	// what getsockname would answer, which it need not be asked.
+	local *net.TCPAddr
 	ctl   func(fd uintptr)
 	nfd   int
 	errno syscall.Errno
@@ -246,7 +250,7 @@ type rawAcceptor struct {
 // allocations) than one that fails costs (an accept4).
 const maxAcceptBackoff = 4
 
-func newRawAcceptor(ln net.Listener) *rawAcceptor {
+func newRawAcceptor(ln net.Listener, transparent bool) *rawAcceptor {
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
 		return nil
@@ -256,6 +260,9 @@ func newRawAcceptor(ln net.Listener) *rawAcceptor {
 		return nil
 	}
 	a := &rawAcceptor{rc: rc}
+	if la, ok := tl.Addr().(*net.TCPAddr); ok && !transparent && fixedLocal(la.AddrPort()) {
+		a.local = la
+	}
 	a.ctl = a.accept
 	return a
 }
@@ -301,7 +308,19 @@ func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
 		unix.Close(fd)
 		return nil, errors.New("accept4: not an IP address")
 	}
-	return newLazySock(fd, ap), nil
+	c := newLazySock(fd, ap)
+	if a.local != nil {
+		c.laddr.Store(a.local)
+	}
+	return c, nil
+}
+
+// fixedLocal says whether a listener bound to ap accepts connections to
+// ap only: a unicast address and port of its own. A wildcard one takes
+// them to any local address, a transparent one to foreign ones.
+func fixedLocal(ap netip.AddrPort) bool {
+	a := ap.Addr()
+	return ap.Port() != 0 && a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && !a.Is4In6()
 }
 
 // zoneName is an IPv6 scope's interface name, or its number.

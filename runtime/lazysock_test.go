@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -13,7 +15,14 @@ import (
 // what the client sent, and accepts it with a rawAcceptor.
 func pendingConn(t *testing.T, ln net.Listener, send string) (*sockConn, net.Conn) {
 	t.Helper()
-	cl, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+	return pendingConnVia(t, ln, ln.Addr().String(), false, send)
+}
+
+// pendingConnVia is pendingConn with the connection made to addr, taken
+// by an acceptor for a bind transparent or not.
+func pendingConnVia(t *testing.T, ln net.Listener, addr string, transparent bool, send string) (*sockConn, net.Conn) {
+	t.Helper()
+	cl, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +32,7 @@ func pendingConn(t *testing.T, ln net.Listener, send string) (*sockConn, net.Con
 			t.Fatal(err)
 		}
 	}
-	a := newRawAcceptor(ln)
+	a := newRawAcceptor(ln, transparent)
 	if a == nil {
 		t.Fatal("no raw acceptor for a TCP listener")
 	}
@@ -157,5 +166,51 @@ func TestLazySockCloseDuringCall(t *testing.T) {
 	cl.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, err := cl.Read(buf); err != io.EOF {
 		t.Fatalf("client after the call: %v, want the end", err)
+	}
+}
+
+// A listener with an address of its own gives it to its connections as
+// their local address, which getsockname would answer; a wildcard or a
+// transparent one leaves it to be asked, and the answer is the address
+// the client reached.
+func TestRawAcceptLocalAddr(t *testing.T) {
+	ln := listenLocal(t)
+	c, _ := pendingConn(t, ln, "")
+	if a := c.laddr.Load(); a == nil || a.String() != ln.Addr().String() {
+		t.Fatalf("local address at accept %v, want %s", a, ln.Addr())
+	}
+	c, _ = pendingConnVia(t, ln, ln.Addr().String(), true, "")
+	if a := c.laddr.Load(); a != nil {
+		t.Fatalf("a transparent bind's connection has local address %s before asking", a)
+	}
+	if _, local := c.addrs(); local.String() != ln.Addr().String() {
+		t.Fatalf("transparent bind: local address %s, want %s", local, ln.Addr())
+	}
+
+	wild, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wild.Close() })
+	port := wild.Addr().(*net.TCPAddr).Port
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2"} {
+		to := net.JoinHostPort(ip, strconv.Itoa(port))
+		c, _ := pendingConnVia(t, wild, to, false, "")
+		if a := c.laddr.Load(); a != nil {
+			t.Fatalf("a wildcard bind's connection has local address %s before asking", a)
+		}
+		if _, local := c.addrs(); local.String() != to {
+			t.Fatalf("wildcard bind: local address %s, want %s", local, to)
+		}
+	}
+	for _, ap := range []string{"127.0.0.1:80", "[::1]:80", "[fe80::1%lo]:80"} {
+		if !fixedLocal(netip.MustParseAddrPort(ap)) {
+			t.Errorf("%s: not an address of its own", ap)
+		}
+	}
+	for _, ap := range []string{"0.0.0.0:80", "[::]:80", "127.0.0.1:0", "[::ffff:127.0.0.1]:80", "224.0.0.1:80"} {
+		if fixedLocal(netip.MustParseAddrPort(ap)) {
+			t.Errorf("%s: taken as an address of its own", ap)
+		}
 	}
 }
