@@ -2554,9 +2554,13 @@ func (s *session) transaction(hl int) bool {
 		s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 	}
 	if s.track {
-		if !headAt.IsZero() && hl <= headAtW {
+		switch {
+		case !headAt.IsZero() && hl <= headAtW:
 			s.lt.request = headAt
-		} else {
+		case s.h2Stream && s.reqs == 1:
+			// Whole when the stream started (rawHead).
+			s.lt.request = s.lt.start
+		default:
 			s.lt.request = time.Now()
 		}
 		if s.lt.first.IsZero() {
