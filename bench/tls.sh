@@ -3,7 +3,8 @@
 # repetition by repetition: full TLS handshakes per second (one request
 # per connection, Connection: close) on an RSA 2048 and on an ECDSA P-256
 # certificate, HTTP/2 requests per second over TLS with h2load -c 20
-# -m 10, and the RSS an idle TLS connection adds (IDLE connections that
+# -m 10, and with -c 100 -m 10 (a thousand streams at once), and the
+# RSS an idle TLS connection adds (IDLE connections that
 # each served one request), then an idle HTTP/2 one (one stream each, on
 # a new process warmed by a short h2load run), and requests per second on
 # one connection with one request at a time, HTTP/2 (h2load -c 1 -m 1) and
@@ -60,7 +61,7 @@ hz=$(getconf CLK_TCK)
 per() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
 
 declare -A M # M[metric,proxy,rep]
-metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us h2_c1_req_s tls_c1_req_s idle_kib h2_idle_kib)
+metrics=(rsa_hs_s rsa_cpu_us ecdsa_hs_s ecdsa_cpu_us h2_req_s h2_cpu_us h2_c100_req_s h2_c100_cpu_us h2_c1_req_s tls_c1_req_s idle_kib h2_idle_kib)
 # handshakes ADDR -> "handshakes/s cpu-us-per-handshake"
 handshakes() {
   local t0 t1 n
@@ -130,6 +131,15 @@ for ((r = 1; r <= REPS; r++)); do
     taskset -c "$LOAD_CPU" wrk -t1 -c1 -d"${DUR}s" "https://$EC/" >"$tmp/wrk.out" 2>&1 || true
     n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
     M[tls_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
+    # A thousand streams at once (last: its thousands of workers and
+    # buffers would weigh on the figures above), after a warm-up.
+    taskset -c "$LOAD_CPU" h2load -c 100 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
+    t0=$(cpu_ticks "$PID")
+    taskset -c "$LOAD_CPU" h2load -c 100 -m 10 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
+    t1=$(cpu_ticks "$PID")
+    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
+    M[h2_c100_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
+    M[h2_c100_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   done
