@@ -72,6 +72,16 @@ handshakes() {
   if grep -qE 'Non-2xx|Socket errors' "$tmp/wrk.out"; then echo "warning: $(grep -E 'Non-2xx|Socket errors' "$tmp/wrk.out")" >&2; fi
   echo "$(awk -v n="$n" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }') $(per $((t1 - t0)) "$n")"
 }
+# h2_rate H2LOAD-ARGS... -> "requests/s cpu-us-per-request" of an h2load
+# run of DUR seconds against the ECDSA bind.
+h2_rate() {
+  local t0 t1 n
+  t0=$(cpu_ticks "$PID")
+  taskset -c "$LOAD_CPU" h2load "$@" -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
+  t1=$(cpu_ticks "$PID")
+  n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
+  echo "$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }') $(per $((t1 - t0)) "${n:-0}")"
+}
 # start_proxy NAME BIN starts a proxy pinned to PROXY_CPU, as PID.
 start_proxy() {
   taskset -c "$PROXY_CPU" "$2" -db -f "$tmp/proxy.cfg" >"$tmp/$1.log" 2>&1 &
@@ -103,12 +113,7 @@ for ((r = 1; r <= REPS; r++)); do
     taskset -c "$LOAD_CPU" wrk -t1 -c64 -d1s -H "Connection: close" "https://$EC/" >/dev/null 2>&1 || true # warm-up
     read -r M[rsa_hs_s,$p,$r] M[rsa_cpu_us,$p,$r] < <(handshakes "$RSA")
     read -r M[ecdsa_hs_s,$p,$r] M[ecdsa_cpu_us,$p,$r] < <(handshakes "$EC")
-    t0=$(cpu_ticks "$PID")
-    taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
-    t1=$(cpu_ticks "$PID")
-    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
-    M[h2_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
-    M[h2_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
+    read -r M[h2_req_s,$p,$r] M[h2_cpu_us,$p,$r] < <(h2_rate -c 20 -m 10)
     # Idle TLS connections: RSS growth per connection once all are open.
     M[idle_kib,$p,$r]=$(idle_growth)
     kill "$PID" 2>/dev/null || true
@@ -125,21 +130,14 @@ for ((r = 1; r <= REPS; r++)); do
     # on the thousands of connections those left).
     start_proxy "$p" "$bin"
     taskset -c "$LOAD_CPU" h2load -c 20 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
-    taskset -c "$LOAD_CPU" h2load -c 1 -m 1 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
-    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
-    M[h2_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
+    read -r M[h2_c1_req_s,$p,$r] _ < <(h2_rate -c 1 -m 1)
     taskset -c "$LOAD_CPU" wrk -t1 -c1 -d"${DUR}s" "https://$EC/" >"$tmp/wrk.out" 2>&1 || true
     n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
     M[tls_c1_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
     # A thousand streams at once (last: its thousands of workers and
     # buffers would weigh on the figures above), after a warm-up.
     taskset -c "$LOAD_CPU" h2load -c 100 -m 10 -D 1 "https://$EC/" >/dev/null 2>&1 || true
-    t0=$(cpu_ticks "$PID")
-    taskset -c "$LOAD_CPU" h2load -c 100 -m 10 -D "$DUR" "https://$EC/" >"$tmp/h2.out" 2>&1 || true
-    t1=$(cpu_ticks "$PID")
-    n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
-    M[h2_c100_req_s,$p,$r]=$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }')
-    M[h2_c100_cpu_us,$p,$r]=$(per $((t1 - t0)) "${n:-0}")
+    read -r M[h2_c100_req_s,$p,$r] M[h2_c100_cpu_us,$p,$r] < <(h2_rate -c 100 -m 10)
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   done
