@@ -185,6 +185,22 @@ func (r *PortRange) Release(port int) {
 	r.mu.Unlock()
 }
 
+// CloseRelease closes the socket holding port with closeFn and gives
+// the port back in one step: no port goes out between the two. A peer
+// that saw the connection close and connects again then finds the ports
+// in the order HAProxy's single task run leaves them.
+func (r *PortRange) CloseRelease(port int, closeFn func() error) error {
+	if port == 0 || r == nil {
+		return closeFn()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := closeFn()
+	r.ports[r.put] = port
+	r.put = (r.put + 1) % len(r.ports)
+	return err
+}
+
 // ErrSourceBind is a failure to bind a connection's source address,
 // ErrTproxyBind one to bind the foreign address of a transparent one.
 // ErrPortRange, joined to one of them, an empty port range.

@@ -537,11 +537,10 @@ func (c *sockConn) Write(b []byte) (int, error) {
 	return n, fileErr("write", err, errno)
 }
 func (c *sockConn) Close() error {
-	err := c.f.Close()
+	err := c.src.closeWith(c.f.Close)
 	if c.watch.gen.Load() != 0 {
 		getCloseWatcher().forget(c)
 	}
-	c.src.release()
 	return err
 }
 

@@ -190,6 +190,15 @@ func (p *srcPort) release() {
 	}
 }
 
+// closeWith closes the socket with closeFn and releases its port, as one
+// step (PortRange.CloseRelease).
+func (p *srcPort) closeWith(closeFn func() error) error {
+	if n := p.port.Swap(0); n != 0 {
+		return p.r.CloseRelease(int(n), closeFn)
+	}
+	return closeFn()
+}
+
 // HoldPort keeps the port the socket was bound to (backend.PortHolder).
 func (f *fdRaw) HoldPort(r *backend.PortRange, port int) {
 	f.src.r = r
