@@ -1230,7 +1230,7 @@ func (s *session) connected(srv *backend.Server, reused bool) {
 	// queue: that reading is still now.
 	now := s.lt.queue
 	if !reused || now.IsZero() {
-		now = time.Now()
+		now = s.lt.now()
 	}
 	s.e.g.srvCounters(srv).addSession(now)
 	s.txn.SrvName, s.txn.SrvID = srv.Name, srv.ID
@@ -2603,7 +2603,13 @@ func (s *session) transaction(hl int) bool {
 		if status == 0 {
 			status = s.rsp.Status
 		}
-		s.lt.end = time.Now()
+		// A session of HTTP/1 starts its next stream at this reading:
+		// there it is a whole one, for the wall clock.
+		if s.h2Stream {
+			s.lt.end = s.lt.now()
+		} else {
+			s.lt.end = time.Now()
+		}
 		s.countStream(status)
 		s.logStream(s.txFlags, status)
 		s.beginStream(s.lt.end)
@@ -2781,14 +2787,14 @@ func (s *session) serveTxn(hl int) bool {
 		aborted = true
 	}
 	if s.track && err == nil {
-		s.lt.queue = time.Now()
+		s.lt.queue = s.lt.now()
 	}
 	if err != nil {
 		if aborted && err == backend.ErrQueueTimeout {
 			// The time in the queue is logged, up to the abort.
 			s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstQ
 			if s.track {
-				s.lt.queue = time.Now()
+				s.lt.queue = s.lt.now()
 			}
 			return false
 		}
@@ -2957,7 +2963,7 @@ func (s *session) serveTxn(hl int) bool {
 			stopCW = nil
 		}
 		if s.track && status == 0 {
-			s.lt.rsp = time.Now()
+			s.lt.rsp = s.lt.now()
 		}
 		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect && !noReplay {
 			// The kept connection was closed by the server: once again
@@ -3495,7 +3501,7 @@ func (s *session) runTCP() {
 		return
 	}
 	if s.logging {
-		s.lt.queue = time.Now()
+		s.lt.queue = s.lt.now()
 	}
 	be.streams.Add(1)
 	c, srv, err := s.connectServer(be, srv, k, direct, 0)
@@ -3519,7 +3525,7 @@ func (s *session) runTCP() {
 	}
 	srv.HealthAdjust(backend.HanaL4OK)
 	if s.logging {
-		s.lt.connect = time.Now()
+		s.lt.connect = s.lt.now()
 		s.logSrv = srv
 		s.logSrvAddr, s.logSrcAddr = s.srvDst(srv, c), addrPort(c.LocalAddr())
 	}

@@ -209,6 +209,17 @@ type logTimes struct {
 	end time.Time
 }
 
+// now is a reading for the stream's timers: its start plus the monotonic
+// time since, one clock reading where time.Now makes two (wall and
+// monotonic). Its wall time follows the start's, so a step of the wall
+// clock shows from the next stream on.
+func (lt *logTimes) now() time.Time {
+	if lt.start.IsZero() {
+		return time.Now()
+	}
+	return lt.start.Add(time.Since(lt.start))
+}
+
 // endTime is the stream's end, or now while it is in progress.
 func (lt *logTimes) endTime() time.Time {
 	if lt.end.IsZero() {
