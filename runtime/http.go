@@ -130,10 +130,11 @@ type session struct {
 	// linger asks for a lingering close (see refuse).
 	linger bool
 	out    []byte
-	txn    acl.Txn
 	name   []byte
-	reqs   int
-	idle   atomic.Bool
+	// parkedTxn is kept while the connection is parked (parkConn).
+	parkedTxn parkedTxn
+	reqs      int
+	idle      atomic.Bool
 	// rawFD is the client descriptor while the session runs inside the
 	// client's readiness wait (see serveHTTP), -1 otherwise; inRaw says
 	// the same to other goroutines.
@@ -196,7 +197,6 @@ type session struct {
 	hints []byte
 	// toServer and toTunnel are set-timeout's, 0 when unset.
 	toServer, toTunnel time.Duration
-	lt                 logTimes
 	lt0In              int64
 	lt0Out             int64
 	logBe              *Backend
@@ -274,19 +274,25 @@ type session struct {
 	tun     atomic.Pointer[tunnel]
 	// cc is the client's connection when it is TCP (cliConn).
 	cc cliConn
-	// headAt is the clock reading taken at the first read of a head,
-	// and headAtW the bytes buffered with that read.
-	headAt  time.Time
-	headAtW int
 	*streamScratch
 }
 
 // streamScratch is the state of a session's transaction in progress,
 // apart from the session: a parked connection (park.go) gives it up,
 // the largest part of its session, and takes a cleared one when its
-// client comes back. Nothing of it lasts from one transaction to the
-// next.
+// client comes back. What of it lasts from one transaction to the next
+// (parts of txn, the next stream's start) it sets again then
+// (restoreTxn).
 type streamScratch struct {
+	// txn is what the fetches and rules see of the transaction.
+	txn acl.Txn
+	// lt are the stream's clock readings; a parked connection keeps its
+	// start.
+	lt logTimes
+	// headAt is the clock reading taken at the first read of a head,
+	// and headAtW the bytes buffered with that read.
+	headAt   time.Time
+	headAtW  int
 	req, rsp h1.Msg
 	// amsg holds an answer the proxy makes, for http-after-response.
 	amsg h1.Msg
@@ -345,8 +351,9 @@ func newSession(e *Engine, l *listener, c netConn) *session {
 }
 
 // sessionPool keeps the sessions that ended for the next connections
-// and HTTP/2 streams: a session is 8 KiB, and allocating one per stream
-// made the collector run every few hundred streams.
+// and HTTP/2 streams: a session and its scratch are 7 KiB, and
+// allocating them per stream made the collector run every few hundred
+// streams.
 var sessionPool = sync.Pool{New: func() any { return new(session) }}
 
 // recycle gives an ended session back to sessionPool, cleared. Only its

@@ -47,6 +47,12 @@ func waitFronts(t *testing.T, n int, within time.Duration) {
 // tlsRequest sends a request on c and reads its answer's status.
 func tlsRequest(t *testing.T, c net.Conn, br *bufio.Reader, path string) int {
 	t.Helper()
+	return tlsExchange(t, c, br, path).StatusCode
+}
+
+// tlsExchange sends a request on c and reads its answer.
+func tlsExchange(t *testing.T, c net.Conn, br *bufio.Reader, path string) *http.Response {
+	t.Helper()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
@@ -57,7 +63,7 @@ func tlsRequest(t *testing.T, c net.Conn, br *bufio.Reader, path string) int {
 	}
 	io.Copy(io.Discard, rsp.Body)
 	rsp.Body.Close()
-	return rsp.StatusCode
+	return rsp
 }
 
 // An idle TLS connection gives up its goroutine (park.go) and is served
@@ -69,7 +75,7 @@ func TestTLSIdleParks(t *testing.T) {
 	writeCert(t, dir, "site.pem", "site.test")
 	up := startEcho(t, "up").Addr()
 	sock := filepath.Join(dir, "s.sock")
-	fe, feKA, feLog := freePort(t), freePort(t), freePort(t)
+	fe, feKA, feSt, feLog := freePort(t), freePort(t), freePort(t), freePort(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +96,14 @@ frontend feka
  timeout http-keep-alive 1500ms
  bind %s ssl crt %s/site.pem
  default_backend be
+frontend fest
+ bind %s ssl crt %s/site.pem
+ tcp-request connection track-sc0 src table st
+ http-request set-var(sess.first) path if { path /first }
+ http-response set-header X-State "%%[var(sess.first)] %%[sc0_conn_cnt] %%[sc0_http_req_cnt] %%[ssl_fc] %%[ssl_fc_protocol] %%[src] %%[dst_port]"
+ default_backend be
+backend st
+ stick-table type ip size 10 store conn_cnt,http_req_cnt
 frontend felog
  bind %s ssl crt %s/site.pem
  log %s local0
@@ -97,7 +111,7 @@ frontend felog
  default_backend be
 backend be
  server up %s
-`, sock, fe, dir, feKA, dir, feLog, dir, pc.LocalAddr(), up), nil)
+`, sock, fe, dir, feKA, dir, feSt, dir, feLog, dir, pc.LocalAddr(), up), nil)
 	dial := func(addr string) (*tls.Conn, *bufio.Reader) {
 		c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
@@ -135,6 +149,31 @@ backend be
 		waitSess(t, sock, 0)
 	})
 
+	t.Run("state", func(t *testing.T) {
+		// What a transaction sees of its session is the same after a
+		// park: the session's variables, its tracked counters (still
+		// counting), the TLS connection and the addresses.
+		c, br := dial(feSt)
+		_, port, _ := net.SplitHostPort(feSt)
+		state := func(path string) string { return tlsExchange(t, c, br, path).Header.Get("X-State") }
+		want := func(n int) string { return fmt.Sprintf("/first 1 %d 1 TLSv1.3 127.0.0.1 %s", n, port) }
+		if got := state("/first"); got != want(1) {
+			t.Fatalf("first request: X-State %q, want %q", got, want(1))
+		}
+		if got := state("/second"); got != want(2) {
+			t.Fatalf("second request, before any park: X-State %q, want %q", got, want(2))
+		}
+		waitFronts(t, base, 3*time.Second)
+		for n := 3; n < 5; n++ {
+			if got := state("/after"); got != want(n) {
+				t.Fatalf("request %d, after a park: X-State %q, want %q", n, got, want(n))
+			}
+			time.Sleep(400 * time.Millisecond)
+		}
+		c.Close()
+		waitSess(t, sock, 0)
+	})
+
 	t.Run("log", func(t *testing.T) {
 		// The stream after a park starts where the one before ended: its
 		// idle time (Ti) spans the park, and its line is its own.
@@ -157,7 +196,7 @@ backend be
 		var path string
 		if i := strings.Index(lines[1], "]: "); i < 0 {
 			t.Fatalf("log line %q", lines[1])
-		} else if _, err := fmt.Sscanf(lines[1][i+3:], "%d GET %s HTTP/1.1 200", &ti, &path); err != nil || path != "/second" || ti < 400 {
+		} else if _, err := fmt.Sscanf(lines[1][i+3:], "%d GET %s HTTP/1.1 200", &ti, &path); err != nil || path != "/second" || ti < 400 || ti > 3000 {
 			t.Fatalf("second line %q: Ti %d path %q (%v), want Ti of 500 ms or so", lines[1], ti, path, err)
 		}
 		c.Close()

@@ -370,6 +370,7 @@ func (s *session) endConn(handed bool) {
 // parkConn leaves a session whose connection parked: the last thing its
 // goroutine does with it, since a wake may resume it at once in another.
 func (s *session) parkConn() {
+	s.parkedTxn = parkedTxn{start: s.lt.start, backTLS: s.txn.BackTLS, sessTrack: s.txn.SessTrack != nil}
 	s.dropScratch()
 	m := s.cl.c.(*memConn)
 	m.raw.pk.arm(&m.raw.parkState)
@@ -380,6 +381,7 @@ func (s *session) parkConn() {
 func (s *session) resumeParked() {
 	s.parked = false
 	s.takeScratch()
+	s.restoreTxn()
 	s.serveHTTP()
 	if s.parked {
 		s.parkConn()
@@ -392,6 +394,32 @@ func (s *session) resumeParked() {
 	s.endConn(s.handedOff)
 	e.connEnd(l)
 	e.wg.Done()
+}
+
+// parkedTxn is what of its transaction state a parked connection keeps
+// beside its session's own: the rest restoreTxn sets from the session.
+// Its next stream started when the last one ended (beginStream): start.
+type parkedTxn struct {
+	start     time.Time
+	backTLS   *acl.TLSInfo
+	sessTrack bool
+}
+
+// restoreTxn sets again, in the scratch a parked connection took, what
+// its transaction state keeps from one transaction to the next: what
+// run sets once and the session's tracking, as it was when it parked.
+func (s *session) restoreTxn() {
+	t := &s.txn
+	t.Src, t.Dst, t.ConnSrc, t.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
+	t.TLS, t.Origin = s.tls, s.h2Origin
+	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
+	t.HTX, t.H2 = s.http, s.h2Stream
+	t.Req, t.BackTLS = &s.req, s.parkedTxn.backTLS
+	if s.parkedTxn.sessTrack {
+		t.SessTrack = &s.stk.sess
+	}
+	s.lt = logTimes{start: s.parkedTxn.start}
+	s.parkedTxn = parkedTxn{}
 }
 
 // socketPair returns the two ends of a connected stream socket pair.
