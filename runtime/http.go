@@ -2664,7 +2664,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		if s.legacy.tarpit {
 			// reqtarpit: HAProxy 1.x's 500 after timeout tarpit.
-			return s.tarpit(&httpRule{act: "tarpit", tarpit: s.fe.tarpit})
+			return s.legacyTarpit(s.fe.tarpit)
 		}
 	}
 	if s.fe.monitorURI != "" && s.monitorMatch(head) {
@@ -2712,7 +2712,7 @@ func (s *session) serveTxn(hl int) bool {
 			return s.errorReply(s.denyStatus, true)
 		}
 		if s.legacy.tarpit {
-			return s.tarpit(&httpRule{act: "tarpit", tarpit: be.tarpit})
+			return s.legacyTarpit(be.tarpit)
 		}
 	}
 	if be != s.fe.own {

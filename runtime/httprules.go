@@ -1252,6 +1252,15 @@ func (s *session) tarpit(r *httpRule) bool {
 	return keep
 }
 
+// legacyTarpit is reqtarpit's tarpit, HAProxy 1.x's 500 after the
+// proxy's timeout tarpit. Not inlined: the rule it builds would take
+// room in its caller's frame, on the stack of every stream.
+//
+//go:noinline
+func (s *session) legacyTarpit(d time.Duration) bool {
+	return s.tarpit(&httpRule{act: "tarpit", tarpit: d})
+}
+
 // authReply answers 401 with the page for 401 and a Basic challenge for
 // realm, as HAProxy's http_reply_40x_unauthorized.
 func (s *session) authReply(realm string) bool {
