@@ -525,7 +525,7 @@ func (s *session) run() bool {
 		if !s.bridged {
 			// A socket's session may have waited for a goroutine since
 			// it was marked; serveConn runs its own at once.
-			now = time.Now()
+			now = readingAfter(now)
 		}
 		s.beginStream(now)
 		s.e.g.feCounters(s.fe).addSession(now)
@@ -1645,7 +1645,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		s.hdDeadline = time.Time{}
 		if hto > 0 && s.hdStarted {
 			if now.IsZero() {
-				now = time.Now()
+				now = s.lt.now()
 			}
 			s.hdDeadline = now.Add(hto)
 		}
@@ -1737,7 +1737,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		first := cl.w == 0 && s.track && s.lt.first.IsZero()
 		if first || !s.hdStarted && hto > 0 {
 			if now.IsZero() {
-				now = time.Now()
+				now = s.lt.now()
 			}
 			if first {
 				s.lt.first = now
@@ -2610,9 +2610,9 @@ func (s *session) transaction(hl int) bool {
 		if status == 0 {
 			status = s.rsp.Status
 		}
-		// A session of HTTP/1 starts its next stream at this reading:
-		// there it is a whole one, for the wall clock.
-		if s.h2Stream {
+		// A connection kept for another stream starts it at this
+		// reading: there it is a whole one, for the wall clock.
+		if s.h2Stream || !keep {
 			s.lt.end = s.lt.now()
 		} else {
 			s.lt.end = time.Now()

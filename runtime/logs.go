@@ -213,11 +213,15 @@ type logTimes struct {
 // time since, one clock reading where time.Now makes two (wall and
 // monotonic). Its wall time follows the start's, so a step of the wall
 // clock shows from the next stream on.
-func (lt *logTimes) now() time.Time {
-	if lt.start.IsZero() {
+func (lt *logTimes) now() time.Time { return readingAfter(lt.start) }
+
+// readingAfter is now as t plus the monotonic time since: one clock
+// reading. t is a reading of the same connection (time.Now when zero).
+func readingAfter(t time.Time) time.Time {
+	if t.IsZero() {
 		return time.Now()
 	}
-	return lt.start.Add(time.Since(lt.start))
+	return t.Add(time.Since(t))
 }
 
 // endTime is the stream's end, or now while it is in progress.
