@@ -174,6 +174,37 @@ backend be
 		waitSess(t, sock, 0)
 	})
 
+	t.Run("server TLS", func(t *testing.T) {
+		// A request after a park on the server connection kept for
+		// the client (http-reuse never) still sees it as TLS.
+		ca := newTestCA(t, dir, "ca")
+		cert, _ := ca.issue(t, dir, "srv.pem", "upstream.test", false)
+		up := startTLSUpstream(t, cert, nil)
+		fe2 := freePort(t)
+		startGohap(t, fmt.Sprintf(defaults+`frontend fe
+ bind %s ssl crt %s/site.pem
+ http-response set-header X-BC "%%[ssl_bc] %%[ssl_bc_protocol]"
+ default_backend be
+backend be
+ http-reuse never
+ server up %s ssl verify none
+`, fe2, dir, up.addr), nil)
+		c, br := dial(fe2)
+		for i := 0; i < 3; i++ {
+			if i > 0 {
+				// Long enough to park (parkAfter).
+				time.Sleep(400 * time.Millisecond)
+			}
+			rsp := tlsExchange(t, c, br, "/")
+			if got := rsp.Header.Get("X-BC"); rsp.StatusCode != 200 || got != "1 TLSv1.3" {
+				t.Fatalf("request %d: status %d, X-BC %q, want 200 and \"1 TLSv1.3\"", i+1, rsp.StatusCode, got)
+			}
+		}
+		if n := up.handshakes.Load(); n != 1 {
+			t.Errorf("%d TLS handshakes with the server, want 1: its connection is the client's", n)
+		}
+	})
+
 	t.Run("log", func(t *testing.T) {
 		// The stream after a park starts where the one before ended: its
 		// idle time (Ti) spans the park, and its line is its own.
