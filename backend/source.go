@@ -133,10 +133,15 @@ func (r *PortRange) reclaim() {
 			kept = append(kept, h)
 			continue
 		}
-		r.ports[r.put] = h.port
-		r.put = (r.put + 1) % len(r.ports)
+		r.putLocked(h.port)
 	}
 	r.loose = kept
+}
+
+// putLocked puts port at the ring's tail; r.mu is held.
+func (r *PortRange) putLocked(port int) {
+	r.ports[r.put] = port
+	r.put = (r.put + 1) % len(r.ports)
 }
 
 // newPortRange is port_range_alloc_range with its ports filled as
@@ -180,8 +185,7 @@ func (r *PortRange) Release(port int) {
 		return
 	}
 	r.mu.Lock()
-	r.ports[r.put] = port
-	r.put = (r.put + 1) % len(r.ports)
+	r.putLocked(port)
 	r.mu.Unlock()
 }
 
@@ -196,8 +200,7 @@ func (r *PortRange) CloseRelease(port int, closeFn func() error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	err := closeFn()
-	r.ports[r.put] = port
-	r.put = (r.put + 1) % len(r.ports)
+	r.putLocked(port)
 	return err
 }
 

@@ -452,6 +452,15 @@ func (s *session) kill() {
 	}
 }
 
+// linkTxn points the transaction state at what the session holds for
+// all its transactions: its TLS connection, its HTTP/2 origin, its
+// variables and the process's, itself as the fetches' environment.
+func (s *session) linkTxn() {
+	t := &s.txn
+	t.TLS, t.Origin = s.tls, s.h2Origin
+	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
+}
+
 // run serves the connection. It reports whether the connections were
 // handed to a tunnel, which then ends the session's bookkeeping.
 func (s *session) run() bool {
@@ -466,8 +475,8 @@ func (s *session) run() bool {
 	if s.fe.noLinger {
 		setLinger0(s.cl.c)
 	}
-	s.txn.Src, s.txn.Dst, s.txn.TLS = s.src, s.dst, s.tls
-	s.txn.Origin = s.h2Origin
+	s.linkTxn()
+	s.txn.Src, s.txn.Dst = s.src, s.dst
 	if !s.src.IsValid() {
 		if sc, ok := s.cl.c.(*sockConn); ok {
 			s.txn.Src, s.txn.Dst = sc.addrs()
@@ -476,7 +485,6 @@ func (s *session) run() bool {
 			s.txn.Dst = addrPort(s.cl.c.LocalAddr())
 		}
 	}
-	s.txn.Vars, s.txn.Proc, s.txn.ProcMu, s.txn.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
 	if !s.bridged {
 		s.pps.ns = s.l.bind.NetNS
 	}

@@ -407,12 +407,12 @@ type parkedTxn struct {
 
 // restoreTxn sets again, in the scratch a parked connection took, what
 // its transaction state keeps from one transaction to the next: what
-// run sets once and the session's tracking, as it was when it parked.
+// run sets once (linkTxn, the addresses, the mode) and the session's
+// tracking, as it was when it parked.
 func (s *session) restoreTxn() {
+	s.linkTxn()
 	t := &s.txn
 	t.Src, t.Dst, t.ConnSrc, t.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
-	t.TLS, t.Origin = s.tls, s.h2Origin
-	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
 	t.HTX, t.H2 = s.http, s.h2Stream
 	t.Req, t.BackTLS = &s.req, s.parkedTxn.backTLS
 	if s.parkedTxn.sessTrack {
