@@ -33,30 +33,7 @@ go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
 go build -o "$tmp/tlshold" ./bench/tlshold
 UP=127.0.0.1:18941 RSA=127.0.0.1:18942 EC=127.0.0.1:18943
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/rk.pem" -out "$tmp/rc.pem" -days 1 -subj /CN=bench.test 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ek.pem" -out "$tmp/ec.pem" -days 1 -subj /CN=bench.test 2>/dev/null
-cat "$tmp/rc.pem" "$tmp/rk.pem" >"$tmp/rsa.pem"
-cat "$tmp/ec.pem" "$tmp/ek.pem" >"$tmp/ecdsa.pem"
-taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$UP" -ws 127.0.0.1:18944 >/dev/null 2>&1 &
-pids+=($!)
-cat >"$tmp/proxy.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 5000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-frontend rsa
-    bind $RSA ssl crt $tmp/rsa.pem alpn h2,http/1.1
-    default_backend up
-frontend ecdsa
-    bind $EC ssl crt $tmp/ecdsa.pem alpn h2,http/1.1
-    default_backend up
-backend up
-    server s $UP
-CFG
+tls_setup
 hz=$(getconf CLK_TCK)
 per() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Simulated CPU caches per HTTP/2 request, gohap against HAProxy 2.6: each
+# proxy runs under valgrind's callgrind with this machine's L1 and L2
+# geometry (the L2 stands as callgrind's last level), serves h2load over
+# TLS (H2ARGS, -c 20 -m 10 by default) on an ECDSA certificate, and the
+# counters, zeroed after WARM requests, are read after N more. Unlike
+# timings, these counts hardly move between runs, so they show where the
+# CPU time per request goes when the machine is too noisy to measure a
+# few percent: instructions, L1 instruction misses, L1 data read and write
+# misses, and L2 data read and write misses (each costs a trip to L3 or
+# memory). User-space work only: the kernel is not simulated. The counts
+# include the handshakes of h2load's connections (N large makes them
+# small). Environment: N (20000), WARM (2000), H2ARGS, HAPROXY_BIN,
+# PROXY_CPU (0), LOAD_CPU (1). Needs valgrind, h2load and openssl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-20000}
+WARM=${WARM:-2000}
+H2ARGS=${H2ARGS:--c 20 -m 10}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+HAP=${HAPROXY_BIN:-$(command -v haproxy || true)}
+[ -x "$HAP" ] || { echo "haproxy not found (set HAPROXY_BIN)" >&2; exit 1; }
+for c in valgrind callgrind_control h2load openssl; do
+  command -v "$c" >/dev/null || { echo "$c not found (apt-get install -y valgrind nghttp2-client openssl)" >&2; exit 1; }
+done
+source bench/lib.sh
+go build -o "$tmp/gohap" ./cmd/gohap
+go build -o "$tmp/upstream" ./bench/upstream
+UP=127.0.0.1:18941 RSA=127.0.0.1:18942 EC=127.0.0.1:18943
+tls_setup
+FE=$EC
+
+# geometry INDEX -> size,ways,line of this CPU's cache INDEX (sysfs).
+geometry() {
+  local d=/sys/devices/system/cpu/cpu0/cache/index$1 size
+  size=$(cat "$d/size")
+  case $size in *K) size=$((${size%K} * 1024)) ;; *M) size=$((${size%M} * 1048576)) ;; esac
+  echo "$size,$(cat "$d/ways_of_associativity"),$(cat "$d/coherency_line_size")"
+}
+L1D=$(geometry 0) L1I=$(geometry 1) L2=$(geometry 2)
+
+# sim NAME CMD... -> "Ir I1mr D1mr D1mw L2mr L2mw" per request
+sim() {
+  local name=$1 pid f
+  shift
+  GODEBUG=asyncpreemptoff=1 taskset -c "$PROXY_CPU" valgrind --tool=callgrind --cache-sim=yes \
+    --D1="$L1D" --I1="$L1I" --LL="$L2" --callgrind-out-file="$tmp/cg.$name.%p" "$@" >"$tmp/$name.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/${FE%:*}/${FE#*:}") 2>/dev/null && break; sleep 0.2; done
+  taskset -c "$LOAD_CPU" h2load $H2ARGS -n "$WARM" "https://$FE/" >/dev/null 2>&1
+  callgrind_control -z "$pid" >/dev/null 2>&1
+  taskset -c "$LOAD_CPU" h2load $H2ARGS -n "$N" "https://$FE/" >"$tmp/$name.h2load" 2>&1
+  grep -q "succeeded, 0 failed" "$tmp/$name.h2load" || { cat "$tmp/$name.h2load" >&2; exit 1; }
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  f=$(ls -t "$tmp"/cg."$name".* | head -1)
+  # The dump's totals line: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
+  awk -v n="$N" '/^totals:/ { printf "%.0f %.1f %.1f %.1f %.1f %.1f\n", $2/n, $5/n, $6/n, $7/n, $9/n, $10/n }' "$f"
+}
+
+read -r -a H <<<"$(sim haproxy "$HAP" -db -f "$tmp/proxy.cfg")"
+read -r -a G <<<"$(sim gohap "$tmp/gohap" run -f "$tmp/proxy.cfg")"
+echo "per request, h2load $H2ARGS over TLS, N=$N; L1d $L1D, L1i $L1I, L2 $L2 (size,ways,line)"
+printf "%-32s %12s %12s %8s\n" metric haproxy gohap ratio
+names=("instructions" "L1 instruction misses" "L1 data read misses" "L1 data write misses" "L2 data read misses" "L2 data write misses")
+for i in "${!names[@]}"; do
+  printf "%-32s %12s %12s %8s\n" "${names[$i]}" "${H[$i]}" "${G[$i]}" "$(awk -v a="${H[$i]}" -v b="${G[$i]}" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')"
+done
