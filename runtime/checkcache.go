@@ -94,6 +94,11 @@ func safeMethod(m []byte) bool {
 // that sets a cookie itself and is still cacheable is blocked. blocked
 // says it was, and keep whether the client connection goes on.
 // bodyIn is how much of the response's body is already in.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) checkCache(be *Backend, method, rhead []byte, bodyIn int, keepAfter bool) (blocked, keep bool) {
 	rsp := &s.rsp
 	s.ckPrivate = false

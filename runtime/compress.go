@@ -81,6 +81,11 @@ func (s *session) compRequest(head []byte, be *Backend) {
 
 // compResponse decides on the response head as the server sent it, before
 // the response rules (comp_http_post_analyze on AN_RES_WAIT_HTTP).
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) compResponse(rhead []byte) {
 	z := &s.zs
 	z.on, z.etagDone = false, false

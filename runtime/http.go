@@ -1952,6 +1952,11 @@ const (
 // evalPersist runs the backend's persistence rules once it is known, as
 // process_switching_rules does: the first that matches forces the
 // stream's persistence on stopped servers, or has it ignore the cookie.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) evalPersist(be *Backend) {
 	s.prst = 0
 	for i := range be.persistRules {

@@ -1135,6 +1135,11 @@ func (s *session) setPriority(act string, expr *acl.Sample) {
 // applyAfter runs the http-after-response rules, the backend's then the
 // frontend's, on an answer's head held in msg; it returns the head to
 // send. They see every answer, the proxy's own included.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) applyAfter(head []byte, msg *h1.Msg) []byte {
 	var sets [2][]httpRule
 	if be := s.be; be != nil {

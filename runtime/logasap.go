@@ -8,6 +8,11 @@ import "github.com/gohap/gohap/runtime/h1"
 // logASAP sends the line of an HTTP stream whose response head is in; the
 // end of the stream then sends nothing more.
 // bodyIn is how many bytes after the head were read with it.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) logASAP(status int, bodyIn int) {
 	if l := s.fe.log; l == nil || !l.asap || !s.track {
 		return

@@ -445,6 +445,11 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 }
 
 // captureResponse keeps the captured response headers.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) captureResponse(head []byte, rsp *h1.Msg) {
 	if s.fe.capCookie != nil {
 		s.rec.SrvCookie = s.captureCookie(s.capSrvCk[:0], head, rsp, "set-cookie")

@@ -656,6 +656,11 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 // serveStats answers the request when it targets the stats page of
 // proxy px (be, when it is the backend the rules chose): done is then
 // set, and keep says whether the connection goes on.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) serveStats(px string, be *Backend, head []byte) (done, keep bool) {
 	st := s.e.g.stats
 	if st == nil || st.pages[px] == nil {

@@ -628,6 +628,11 @@ func (s *session) stickEarly(status int) {
 
 // stickStatus counts a final status on the tracked entries: 4xx as an
 // HTTP error, 5xx other than 501 and 505 as a failure (http_wait_for_response).
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) stickStatus(status int) {
 	if s.stk.counted || !s.tracking() {
 		return

@@ -284,6 +284,11 @@ func (s *session) inspectContent(r *tcpRules, start time.Time) bool {
 // httpContentRules runs tcp-request content rules in an HTTP proxy: once
 // per request, on its parsed head, before the http-request rules (HAProxy
 // makes a stream per request). A reject closes the connection unanswered.
+//
+// Not inlined: serveTxn's frame, on every stream's stack, would carry its
+// locals for streams that skip it.
+//
+//go:noinline
 func (s *session) httpContentRules(r *tcpRules) bool {
 	if len(r.content) == 0 {
 		return true
