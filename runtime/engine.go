@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,10 +80,10 @@ type Engine struct {
 	masterSock string
 	// peers runs the peers sections (peers.go), nil when none.
 	peers *peersRun
-	// runq hands a new session to an idle runner goroutine; idleRunners
-	// counts those (see runSession).
-	runq        chan *session
-	idleRunners atomic.Int32
+	// idleRun holds the runner goroutines waiting for a next session,
+	// the last to have gone idle on top (see runSession).
+	idleMu  sync.Mutex
+	idleRun []*runnerSlot
 }
 
 // maxIdleRunners bounds the goroutines kept waiting for a next session.
@@ -144,8 +145,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	e := &Engine{g: g, log: log, tunnels: map[*tunnel]tunnelStream{}, done: make(chan struct{}), h2cfg: g.h2,
-		runq: make(chan *session)}
+	e := &Engine{g: g, log: log, tunnels: map[*tunnel]tunnelStream{}, done: make(chan struct{}), h2cfg: g.h2}
 	if g.Maxconn > 0 {
 		e.global = make(chan struct{}, g.Maxconn)
 	}
@@ -456,14 +456,25 @@ func (e *Engine) addSession(s *session, now time.Time) bool {
 // one is idle, else on a new one. A new goroutine's stack starts small
 // and a session grows it, copying it each time it doubles; kept
 // goroutines have grown theirs already (the collector shrinks what
-// stays unused).
+// stays unused). The last to have gone idle serves next: its stack is
+// still in the CPU's caches, where taking turns oldest first would cycle
+// through every idle runner's stack (bench/cachesim.sh).
 func (e *Engine) runSession(s *session) {
-	select {
-	case e.runq <- s:
-	default:
-		go e.runner(s)
+	e.idleMu.Lock()
+	if n := len(e.idleRun); n > 0 {
+		r := e.idleRun[n-1]
+		e.idleRun[n-1] = nil
+		e.idleRun = e.idleRun[:n-1]
+		e.idleMu.Unlock()
+		r.next <- s
+		return
 	}
+	e.idleMu.Unlock()
+	go e.runner(s)
 }
+
+// runnerSlot is an idle runner's: runSession sends it its next session.
+type runnerSlot struct{ next chan *session }
 
 // finish ends the session's bookkeeping (a session handed over to a
 // tunnel leaves it to the tunnel). A method, not a closure: nothing to
@@ -482,26 +493,43 @@ func (s *session) finish() {
 	}
 }
 
-// runner serves s, then the sessions runSession hands it, until more
-// than maxIdleRunners wait or the engine stops.
+// runner serves s, then the sessions runSession hands it, until
+// maxIdleRunners others wait or the engine stops.
 func (e *Engine) runner(s *session) {
+	r := &runnerSlot{next: make(chan *session, 1)}
 	for {
 		if !s.run() {
 			s.finish()
 			s.recycle()
 		}
-		if e.idleRunners.Add(1) > maxIdleRunners {
-			e.idleRunners.Add(-1)
+		e.idleMu.Lock()
+		if len(e.idleRun) >= maxIdleRunners {
+			e.idleMu.Unlock()
 			return
 		}
+		e.idleRun = append(e.idleRun, r)
+		e.idleMu.Unlock()
 		select {
-		case s = <-e.runq:
-			e.idleRunners.Add(-1)
+		case s = <-r.next:
 		case <-e.done:
-			e.idleRunners.Add(-1)
-			return
+			if e.leaveIdle(r) {
+				return
+			}
+			// runSession took r off the list: its session is on the way.
+			s = <-r.next
 		}
 	}
+}
+
+// leaveIdle takes r off the idle runners, reporting whether it was there.
+func (e *Engine) leaveIdle(r *runnerSlot) bool {
+	e.idleMu.Lock()
+	defer e.idleMu.Unlock()
+	if i := slices.Index(e.idleRun, r); i >= 0 {
+		e.idleRun = slices.Delete(e.idleRun, i, i+1)
+		return true
+	}
+	return false
 }
 
 func (e *Engine) release(l *listener) {
