@@ -194,26 +194,32 @@ func (cc *ClientConn) Ping(ctx context.Context) error {
 
 // Close sends GOAWAY and closes the connection; open streams fail.
 func (cc *ClientConn) Close() error {
-	cc.writeGoAway(0, http2.ErrCodeNo)
-	cc.fail(ErrConnClosed)
 	// Closed with the server's frames still unread, the socket would
 	// send a reset, which can reach the server before it has read what
 	// went out last (a stream's RST_STREAM, the GOAWAY). The write side
 	// is shut instead and the read loop, which closes the socket, reads
-	// on until the server closes or closeLinger passes.
-	if cw, ok := cc.nc.(interface{ CloseWrite() error }); ok {
-		cc.wmu.Lock()
-		err := cw.CloseWrite()
-		if err == nil && cc.werr == nil {
-			// What the read loop would still send (a SETTINGS ACK, a
-			// window update) is dropped, not written into the shut
-			// side, which fails and would end the read loop at once.
+	// on until the server closes or closeLinger passes. The GOAWAY and
+	// the shut are one step under the write lock: what the read loop
+	// would still send (a SETTINGS ACK, a window update) is dropped, not
+	// written after the GOAWAY or into the shut side, which fails and
+	// would end the read loop at once.
+	cw, canShut := cc.nc.(interface{ CloseWrite() error })
+	shut := false
+	cc.wmu.Lock()
+	if cc.werr == nil {
+		cc.werr = cc.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+	}
+	cc.flushLocked()
+	if canShut {
+		shut = cw.CloseWrite() == nil
+		if shut && cc.werr == nil {
 			cc.werr = errWriteShut
 		}
-		cc.wmu.Unlock()
-		if err == nil && cc.nc.SetReadDeadline(time.Now().Add(closeLinger)) == nil {
-			return nil
-		}
+	}
+	cc.wmu.Unlock()
+	cc.fail(ErrConnClosed)
+	if shut && cc.nc.SetReadDeadline(time.Now().Add(closeLinger)) == nil {
+		return nil
 	}
 	return cc.nc.Close()
 }
