@@ -206,10 +206,7 @@ func (cc *ClientConn) Close() error {
 	cw, canShut := cc.nc.(interface{ CloseWrite() error })
 	shut := false
 	cc.wmu.Lock()
-	if cc.werr == nil {
-		cc.werr = cc.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
-	}
-	cc.flushLocked()
+	cc.goAwayLocked(0, http2.ErrCodeNo)
 	if canShut {
 		shut = cw.CloseWrite() == nil
 		if shut && cc.werr == nil {

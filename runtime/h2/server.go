@@ -199,11 +199,16 @@ func (c *conn) writeRST(id uint32, code http2.ErrCode) {
 
 func (c *conn) writeGoAway(last uint32, code http2.ErrCode) {
 	c.wmu.Lock()
+	c.goAwayLocked(last, code)
+	c.wmu.Unlock()
+}
+
+// goAwayLocked writes a GOAWAY and flushes; c.wmu is held.
+func (c *conn) goAwayLocked(last uint32, code http2.ErrCode) {
 	if c.werr == nil {
 		c.werr = c.fr.WriteGoAway(last, code, nil)
 	}
 	c.flushLocked()
-	c.wmu.Unlock()
 }
 
 // ServerConn is the server side of an HTTP/2 connection.
