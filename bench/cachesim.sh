@@ -54,7 +54,9 @@ L1D=$(geometry 0) L1I=$(geometry 1) L2=$(geometry 2)
 sim() {
   local name=$1 pid f
   shift
-  GODEBUG=asyncpreemptoff=1 taskset -c "$PROXY_CPU" valgrind --tool=callgrind --cache-sim=yes \
+  # cpu.rdtscp=off: valgrind 3.19 cannot decode RDTSCP, which Go's clock
+  # uses when the CPU has it (SIGILL at the first reading otherwise).
+  GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off taskset -c "$PROXY_CPU" valgrind --tool=callgrind --cache-sim=yes \
     --D1="$L1D" --I1="$L1I" --LL="$L2" --callgrind-out-file="$tmp/cg.$name.%p" "$@" >"$tmp/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid")

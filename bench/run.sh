@@ -117,12 +117,25 @@ wrk_run() {
 }
 
 declare -A M # M[metric,proxy,rep]
-metrics=(ka64_rps ka256_rps close_rps close_p99_us close_cpu_100k close_sysc_req p50_us p99_us cpu_ms_100k log_rps log_cpu_100k rules_rps rules_cpu_100k syscalls_req rss_kib_tunnel)
+metrics=(ka64_rps ka256_rps close_rps close_p99_us close_cpu_100k close_sysc_req close_idle_pct close_rest_100k p50_us p99_us cpu_ms_100k idle_pct rest_cpu_100k log_rps log_cpu_100k rules_rps rules_cpu_100k syscalls_req rss_kib_tunnel)
 ck_modes=(up down mix)
 for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k" "ck_${m}_sysc_req"); done
 
 # cpu_per_100k TICKS REQS -> proxy CPU milliseconds per 100,000 requests
 cpu_per_100k() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1000 / n * 100000 : 0) }'; }
+
+# machine_ticks -> "idle total": the machine's idle and total jiffies
+# (/proc/stat, every core; iowait counts as idle).
+machine_ticks() { awk '$1 == "cpu" { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# machine_share "IDLE0 TOTAL0" "IDLE1 TOTAL1" PROXY_TICKS REQS -> the share
+# of the machine left idle (%) and the CPU everything but the proxy (wrk,
+# the upstream, the kernel's threads) spent, ms per 100,000 requests.
+machine_share() {
+  local i0 a0 i1 a1
+  read -r i0 a0 <<<"$1"; read -r i1 a1 <<<"$2"
+  awk -v i=$((i1 - i0)) -v a=$((a1 - a0)) -v p="$3" -v n="$4" -v hz="$hz" \
+    'BEGIN { printf "%.1f %.1f\n", (a > 0 ? 100 * i / a : 0), (n > 0 ? (a - i - p) / hz * 1000 / n * 100000 : 0) }'
+}
 
 # syscalls_per_req [wrk_run args] -> system calls of the proxy per request,
 # counted by strace attached to every thread of the proxy during the run.
@@ -158,12 +171,15 @@ chunked_run() { # proxy rep, mode in CK_MODE
 # close_runs PROXY REP: 64 connections, each request on a new client and
 # server connection.
 close_runs() {
-  local t0 t1 reqs rps p99
-  t0=$(cpu_ticks "$PID")
+  local t0 t1 reqs rps p99 s0 s1
+  t0=$(cpu_ticks "$PID"); s0=$(machine_ticks)
   read -r reqs rps _ p99 < <(wrk_run 64 -H "Connection: close")
-  t1=$(cpu_ticks "$PID")
+  t1=$(cpu_ticks "$PID"); s1=$(machine_ticks)
   M[close_rps,$1,$2]=$rps; M[close_p99_us,$1,$2]=$p99
   M[close_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+  if [ "$UNPINNED" = 1 ]; then
+    read -r "M[close_idle_pct,$1,$2]" "M[close_rest_100k,$1,$2]" < <(machine_share "$s0" "$s1" $((t1 - t0)) "$reqs")
+  fi
   if command -v strace >/dev/null && [ "$UNPINNED" != 1 ]; then
     M[close_sysc_req,$1,$2]=$(syscalls_per_req 64 -H "Connection: close")
   fi
@@ -179,12 +195,15 @@ each() {
   done
 }
 ka64() {
-  local t0 t1 reqs rps p50 p99
-  t0=$(cpu_ticks "$PID")
+  local t0 t1 reqs rps p50 p99 s0 s1
+  t0=$(cpu_ticks "$PID"); s0=$(machine_ticks)
   read -r reqs rps p50 p99 < <(wrk_run 64)
-  t1=$(cpu_ticks "$PID")
+  t1=$(cpu_ticks "$PID"); s1=$(machine_ticks)
   M[ka64_rps,$1,$2]=$rps; M[p50_us,$1,$2]=$p50; M[p99_us,$1,$2]=$p99
   M[cpu_ms_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
+  if [ "$UNPINNED" = 1 ]; then
+    read -r "M[idle_pct,$1,$2]" "M[rest_cpu_100k,$1,$2]" < <(machine_share "$s0" "$s1" $((t1 - t0)) "$reqs")
+  fi
 }
 # logged: the same requests with an httplog line each to the syslog sink;
 # rules: through 10 set-header rules, 2 redirects, a map.

@@ -6,24 +6,42 @@ package main
 // compiler optimises gohap for: built with -tags pgoprofile only.
 // GOHAP_CPUPROFILE names the file, GOHAP_CPUPROFILE_WAIT (a duration)
 // lets the load warm the process first, GOHAP_CPUPROFILE_FOR is how long
-// it records.
+// it records. GOHAP_TRACE, GOHAP_TRACE_WAIT and GOHAP_TRACE_FOR do the
+// same with an execution trace (bench/sched.sh reads the scheduler's
+// events from it).
 
 import (
+	"io"
 	"os"
 	goruntime "runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 )
 
 func init() {
-	path := os.Getenv("GOHAP_CPUPROFILE")
+	record("GOHAP_CPUPROFILE", 5*time.Second, func(w io.Writer) (func(), error) {
+		// More samples than the default 100 Hz for a short run; pprof
+		// then warns that the rate was set already.
+		goruntime.SetCPUProfileRate(1000)
+		return pprof.StopCPUProfile, pprof.StartCPUProfile(w)
+	})
+	record("GOHAP_TRACE", time.Second, func(w io.Writer) (func(), error) {
+		return trace.Stop, trace.Start(w)
+	})
+}
+
+// record writes to the file named by the variable env, from its _WAIT
+// duration after start for its _FOR duration (span if unset), what start
+// begins and the function it returns ends.
+func record(env string, span time.Duration, start func(io.Writer) (func(), error)) {
+	path := os.Getenv(env)
 	if path == "" {
 		return
 	}
-	wait, _ := time.ParseDuration(os.Getenv("GOHAP_CPUPROFILE_WAIT"))
-	span, err := time.ParseDuration(os.Getenv("GOHAP_CPUPROFILE_FOR"))
-	if err != nil || span <= 0 {
-		span = 5 * time.Second
+	wait, _ := time.ParseDuration(os.Getenv(env + "_WAIT"))
+	if d, err := time.ParseDuration(os.Getenv(env + "_FOR")); err == nil && d > 0 {
+		span = d
 	}
 	go func() {
 		time.Sleep(wait)
@@ -31,12 +49,9 @@ func init() {
 		if err != nil {
 			return
 		}
-		// More samples than the default 100 Hz for a short run; pprof
-		// then warns that the rate was set already.
-		goruntime.SetCPUProfileRate(1000)
-		if pprof.StartCPUProfile(f) == nil {
+		if stop, err := start(f); err == nil {
 			time.Sleep(span)
-			pprof.StopCPUProfile()
+			stop()
 		}
 		f.Close()
 	}()
