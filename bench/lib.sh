@@ -10,6 +10,17 @@ cleanup() {
 }
 trap cleanup EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# jiffies [N] -> "idle total": the idle and total jiffies of core N, or of
+# the whole machine without N (/proc/stat; iowait counts as idle).
+jiffies() { awk -v c="cpu${1:-}" '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# self_signed rsa|ec FILE CN: a self-signed certificate (RSA 2048 or
+# ECDSA P-256) and its key, in one PEM file as "crt" takes it.
+self_signed() {
+  local key=(-newkey rsa:2048)
+  [ "$1" = ec ] && key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+  openssl req -x509 "${key[@]}" -nodes -keyout "$2.key" -out "$2.crt" -days 1 -subj "/CN=$3" 2>/dev/null
+  cat "$2.crt" "$2.key" >"$2"
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # wait_port ADDR: waits up to 10 s for something to listen on host:port.
 wait_port() {
@@ -47,10 +58,8 @@ report() {
 # thread, the frontends rsa on RSA and ecdsa on EC (TLS, ALPN h2 and
 # http/1.1) in front of it (bench/tls.sh, bench/cachesim.sh).
 tls_setup() {
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/rk.pem" -out "$tmp/rc.pem" -days 1 -subj /CN=bench.test 2>/dev/null
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ek.pem" -out "$tmp/ec.pem" -days 1 -subj /CN=bench.test 2>/dev/null
-  cat "$tmp/rc.pem" "$tmp/rk.pem" >"$tmp/rsa.pem"
-  cat "$tmp/ec.pem" "$tmp/ek.pem" >"$tmp/ecdsa.pem"
+  self_signed rsa "$tmp/rsa.pem" bench.test
+  self_signed ec "$tmp/ecdsa.pem" bench.test
   taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$UP" -ws 127.0.0.1:18944 >/dev/null 2>&1 &
   pids+=($!)
   cat >"$tmp/proxy.cfg" <<CFG

@@ -23,8 +23,7 @@ go build -o "$tmp/upstream" ./bench/upstream
 export BENCH_BIND=127.0.0.1:18920 BENCH_BODY_BIND=127.0.0.1:18923 BENCH_LOG_BIND=127.0.0.1:18925 BENCH_RULES_BIND=127.0.0.1:18927
 export BENCH_REUSE=safe BENCH_HTTP=127.0.0.1:18921 BENCH_WS=127.0.0.1:18922 BENCH_BODY=127.0.0.1:18924 BENCH_SYSLOG=127.0.0.1:18926
 TLS=127.0.0.1:18928
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ek.pem" -out "$tmp/ec.pem" -days 1 -subj /CN=bench.test 2>/dev/null
-cat "$tmp/ec.pem" "$tmp/ek.pem" >"$tmp/ecdsa.pem"
+self_signed ec "$tmp/ecdsa.pem" bench.test
 taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$BENCH_HTTP" -ws "$BENCH_WS" -body "$BENCH_BODY" -syslog "$BENCH_SYSLOG" >/dev/null 2>&1 &
 pids+=($!)
 # bench/proxy.cfg with one thread, and a TLS frontend.

@@ -124,9 +124,6 @@ for m in "${ck_modes[@]}"; do metrics+=("ck_${m}_rps" "ck_${m}_cpu_100k" "ck_${m
 # cpu_per_100k TICKS REQS -> proxy CPU milliseconds per 100,000 requests
 cpu_per_100k() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1000 / n * 100000 : 0) }'; }
 
-# machine_ticks -> "idle total": the machine's idle and total jiffies
-# (/proc/stat, every core; iowait counts as idle).
-machine_ticks() { awk '$1 == "cpu" { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 # machine_share "IDLE0 TOTAL0" "IDLE1 TOTAL1" PROXY_TICKS REQS -> the share
 # of the machine left idle (%) and the CPU everything but the proxy (wrk,
 # the upstream, the kernel's threads) spent, ms per 100,000 requests.
@@ -172,9 +169,9 @@ chunked_run() { # proxy rep, mode in CK_MODE
 # server connection.
 close_runs() {
   local t0 t1 reqs rps p99 s0 s1
-  t0=$(cpu_ticks "$PID"); s0=$(machine_ticks)
+  t0=$(cpu_ticks "$PID"); s0=$(jiffies)
   read -r reqs rps _ p99 < <(wrk_run 64 -H "Connection: close")
-  t1=$(cpu_ticks "$PID"); s1=$(machine_ticks)
+  t1=$(cpu_ticks "$PID"); s1=$(jiffies)
   M[close_rps,$1,$2]=$rps; M[close_p99_us,$1,$2]=$p99
   M[close_cpu_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
   if [ "$UNPINNED" = 1 ]; then
@@ -196,9 +193,9 @@ each() {
 }
 ka64() {
   local t0 t1 reqs rps p50 p99 s0 s1
-  t0=$(cpu_ticks "$PID"); s0=$(machine_ticks)
+  t0=$(cpu_ticks "$PID"); s0=$(jiffies)
   read -r reqs rps p50 p99 < <(wrk_run 64)
-  t1=$(cpu_ticks "$PID"); s1=$(machine_ticks)
+  t1=$(cpu_ticks "$PID"); s1=$(jiffies)
   M[ka64_rps,$1,$2]=$rps; M[p50_us,$1,$2]=$p50; M[p99_us,$1,$2]=$p99
   M[cpu_ms_100k,$1,$2]=$(cpu_per_100k $((t1 - t0)) "$reqs")
   if [ "$UNPINNED" = 1 ]; then

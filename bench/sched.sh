@@ -60,7 +60,6 @@ for ((i = 0; i < CORES; i++)); do start split GOMAXPROCS=1; done
 sleep 0.5 # the port listened already: the later processes bind meanwhile
 
 ticks_of() { local s=0 p; for p in $1; do s=$((s + $(cpu_ticks "$p"))); done; echo "$s"; }
-machine() { awk '$1 == "cpu" { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 us() { awk '{ v = $1; if (v ~ /us$/) v += 0; else if (v ~ /ms$/) v *= 1000; else if (v ~ /s$/) v *= 1000000; printf "%.0f", v }'; }
 
 declare -A M # M[metric,setup,rep]
@@ -70,10 +69,10 @@ metrics=(rps p99_us proxy_cpu_100k idle_pct rest_cpu_100k)
 load() {
   local t0 t1 i0 a0 i1 a1 reqs rps p99
   t0=$(ticks_of "${PIDS[$1]}")
-  read -r i0 a0 < <(machine)
+  read -r i0 a0 < <(jiffies)
   wrk -t"$CORES" -c64 -d"${DUR}s" --latency "${wrk_args[@]}" "http://127.0.0.1:${PORT[$1]}/api/items?id=42" >"$tmp/wrk.out" 2>&1
   t1=$(ticks_of "${PIDS[$1]}")
-  read -r i1 a1 < <(machine)
+  read -r i1 a1 < <(jiffies)
   reqs=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
   rps=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$tmp/wrk.out")
   p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.out" | us)

@@ -62,16 +62,14 @@ handshakes() {
 h2_rate() {
   local t0 t1 n i0 a0 i1 a1
   t0=$(cpu_ticks "$PID")
-  read -r i0 a0 < <(cpu_idle "$LOAD_CPU")
+  read -r i0 a0 < <(jiffies "$LOAD_CPU")
   taskset -c "$LOAD_CPU" h2load "$@" -D "$DUR" "https://${H2_ADDR:-$EC}/" >"$tmp/h2.out" 2>&1 || true
   t1=$(cpu_ticks "$PID")
-  read -r i1 a1 < <(cpu_idle "$LOAD_CPU")
+  read -r i1 a1 < <(jiffies "$LOAD_CPU")
   n=$(awk '/^requests:/ {print $8}' "$tmp/h2.out")
   echo "$(awk -v n="${n:-0}" -v d="$DUR" 'BEGIN { printf "%.0f", n / d }') $(per $((t1 - t0)) "${n:-0}")" \
     "$(awk -v i=$((i1 - i0)) -v a=$((a1 - a0)) 'BEGIN { printf "%.1f", (a > 0 ? 100 * i / a : 0) }')"
 }
-# cpu_idle N -> "idle total" jiffies of core N (/proc/stat).
-cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 # start_proxy NAME BIN [CFG ADDR] starts a proxy pinned to PROXY_CPU, as
 # PID, on $tmp/proxy.cfg (whose ECDSA frontend is on EC) or CFG (on ADDR).
 start_proxy() {

@@ -21,9 +21,7 @@ source bench/lib.sh
 go build -o "$tmp/gohap" ./cmd/gohap
 go build -o "$tmp/upstream" ./bench/upstream
 UP=127.0.0.1:18931 TLS=127.0.0.1:18933 BIND=127.0.0.1:18930
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/k.pem" \
-  -out "$tmp/c.pem" -days 1 -subj /CN=upstream.test 2>/dev/null
-cat "$tmp/c.pem" "$tmp/k.pem" >"$tmp/up.pem"
+self_signed ec "$tmp/up.pem" upstream.test
 taskset -c "$LOAD_CPU" "$tmp/upstream" -http "$UP" -ws 127.0.0.1:18932 >/dev/null 2>&1 &
 pids+=($!)
 cat >"$tmp/term.cfg" <<CFG
