@@ -2083,15 +2083,7 @@ func endHeader(out []byte, mark int, keep bool) []byte {
 	return append(out, "\r\n"...)
 }
 
-func appendLower(dst, b []byte) []byte {
-	for _, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
+func appendLower(dst, b []byte) []byte { return h1.AppendLower(dst, b) }
 
 func (s *session) appendForwarded(out []byte, head []byte, be *Backend) []byte {
 	ff := be.FF

@@ -131,6 +131,17 @@ func init() {
 	}
 }
 
+// uriChar is what a request target may hold; uriCharLax under
+// accept-invalid-http-request also lets '#' and bytes above 0x7f through.
+var uriChar, uriCharLax [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		uriCharLax[c] = c > ' ' && c != 0x7f
+		uriChar[c] = uriCharLax[c] && c < 0x7f && c != '#'
+	}
+}
+
 // IsToken reports whether c is an RFC 9110 tchar.
 func IsToken(c byte) bool { return tchar[c] }
 
@@ -248,7 +259,11 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 	if p, start = skipSP(buf, p); p >= len(buf) {
 		return ErrIncomplete
 	}
-	for p < len(buf) && buf[p] > ' ' && (buf[p] < 0x7f && buf[p] != '#' || lax && buf[p] != 0x7f) {
+	uc := &uriChar
+	if lax {
+		uc = &uriCharLax
+	}
+	for p < len(buf) && uc[buf[p]] {
 		p++
 	}
 	if p >= len(buf) {
@@ -363,9 +378,7 @@ func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 		return errBadResp
 	}
 	p, start = skipSP(buf, p)
-	for p < len(buf) && buf[p] != '\r' && buf[p] != '\n' {
-		p++
-	}
+	p = LineStop(buf, p)
 	m.Reason = Span{int32(start), int32(p)}
 	p, err := lineEnd(buf, p)
 	if err != nil {
@@ -486,9 +499,7 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 		vs := p
 		ve := p
 		for {
-			for p < len(buf) && buf[p] != '\r' && buf[p] != '\n' {
-				p++
-			}
+			p = LineStop(buf, p)
 			q, err := lineEnd(buf, p)
 			if err != nil {
 				return err
@@ -568,23 +579,6 @@ func equalFoldBytes(a, b []byte) bool {
 			y += 32
 		}
 		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// EqualFold compares b with a lower-case ASCII string, ignoring case.
-func EqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 32
-		}
-		if c != lower[i] {
 			return false
 		}
 	}

@@ -1,5 +1,7 @@
 package h2
 
+import "github.com/gohap/gohap/runtime/h1"
+
 // HPACK encoding as HAProxy's src/hpack-enc.c does it: names from the
 // static table when they are there, everything else as literals without
 // indexing and without Huffman coding. No dynamic table is kept, so the
@@ -158,15 +160,7 @@ func appendFieldLower(dst, scratch, name, value []byte) ([]byte, []byte) {
 	return appendField(dst, scratch, value), scratch
 }
 
-func appendLower(dst, s []byte) []byte {
-	for _, c := range s {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
+func appendLower(dst, s []byte) []byte { return h1.AppendLower(dst, s) }
 
 // appendStatus appends :status, indexed when the static table has it.
 func appendStatus(dst []byte, code int) []byte {

@@ -287,13 +287,7 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 // appendHeader appends a header line; HAProxy stores names lower case
 // (htx_add_header), so they go out so.
 func appendHeader(dst []byte, n, v string) []byte {
-	for i := 0; i < len(n); i++ {
-		c := n[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
+	dst = h1.AppendLowerString(dst, n)
 	dst = append(dst, ": "...)
 	dst = append(dst, v...)
 	return append(dst, "\r\n"...)
@@ -323,23 +317,23 @@ func validName(n string, pseudo bool) bool {
 		i = 1
 	}
 	for ; i < len(n); i++ {
-		c := n[i]
-		if c-'A' < 'Z'-'A' || !h1.IsToken(c) {
+		if !nameChar[n[i]] {
 			return false
 		}
 	}
 	return true
 }
 
-// hasForbidden reports NUL, CR or LF in a value (RFC 9113 8.2.1).
-func hasForbidden(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == 0 || c == '\r' || c == '\n' {
-			return true
-		}
+var nameChar [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		nameChar[c] = !(byte(c)-'A' < 'Z'-'A') && h1.IsToken(byte(c))
 	}
-	return false
 }
+
+// hasForbidden reports NUL, CR or LF in a value (RFC 9113 8.2.1).
+func hasForbidden(v string) bool { return h1.HasCtlCRLF(v) }
 
 // parseContentLength checks a content-length value as
 // h2_parse_cont_len_header does: a comma-separated list of equal decimal
