@@ -3,6 +3,7 @@ package h1
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // Eight bytes at a time: the scans and case folds of every header line,
@@ -119,40 +120,55 @@ func equalFold(b []byte, lower string) bool {
 	return lowerWord(binary.LittleEndian.Uint64(b[n-8:])) == le64(lower[n-8:])
 }
 
-// AppendLower appends b to dst with its ASCII capitals lowered.
+// AppendLower appends b to dst with its ASCII capitals lowered. Words are
+// read from b and written lowered: reading back what a copy just stored
+// would stall on the stores.
 func AppendLower(dst, b []byte) []byte {
 	n := len(dst)
-	dst = append(dst, b...)
-	LowerInPlace(dst[n:])
+	dst = slices.Grow(dst, len(b))[:n+len(b)]
+	d := dst[n:]
+	switch m := len(b); {
+	case m >= 8:
+		for i := 0; i+8 <= m; i += 8 {
+			binary.LittleEndian.PutUint64(d[i:], lowerWord(binary.LittleEndian.Uint64(b[i:])))
+		}
+		binary.LittleEndian.PutUint64(d[m-8:], lowerWord(binary.LittleEndian.Uint64(b[m-8:])))
+	case m >= 4:
+		binary.LittleEndian.PutUint32(d, uint32(lowerWord(uint64(binary.LittleEndian.Uint32(b)))))
+		binary.LittleEndian.PutUint32(d[m-4:], uint32(lowerWord(uint64(binary.LittleEndian.Uint32(b[m-4:])))))
+	default:
+		for i, c := range b {
+			if c-'A' < 26 {
+				c += 'a' - 'A'
+			}
+			d[i] = c
+		}
+	}
 	return dst
 }
 
 // AppendLowerString is AppendLower for a string.
 func AppendLowerString(dst []byte, s string) []byte {
 	n := len(dst)
-	dst = append(dst, s...)
-	LowerInPlace(dst[n:])
-	return dst
-}
-
-// LowerInPlace lowers b's ASCII capitals; lowering twice changes
-// nothing, so the last word may overlap the one before.
-func LowerInPlace(b []byte) {
-	n := len(b)
-	switch {
-	case n >= 8:
-		for i := 0; i+8 <= n; i += 8 {
-			binary.LittleEndian.PutUint64(b[i:], lowerWord(binary.LittleEndian.Uint64(b[i:])))
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	d := dst[n:]
+	switch m := len(s); {
+	case m >= 8:
+		for i := 0; i+8 <= m; i += 8 {
+			binary.LittleEndian.PutUint64(d[i:], lowerWord(le64(s[i:])))
 		}
-		binary.LittleEndian.PutUint64(b[n-8:], lowerWord(binary.LittleEndian.Uint64(b[n-8:])))
-	case n >= 4:
-		binary.LittleEndian.PutUint32(b, uint32(lowerWord(uint64(binary.LittleEndian.Uint32(b)))))
-		binary.LittleEndian.PutUint32(b[n-4:], uint32(lowerWord(uint64(binary.LittleEndian.Uint32(b[n-4:])))))
+		binary.LittleEndian.PutUint64(d[m-8:], lowerWord(le64(s[m-8:])))
+	case m >= 4:
+		binary.LittleEndian.PutUint32(d, uint32(lowerWord(uint64(le32(s)))))
+		binary.LittleEndian.PutUint32(d[m-4:], uint32(lowerWord(uint64(le32(s[m-4:])))))
 	default:
-		for i := range b {
-			if c := b[i]; c-'A' < 26 {
-				b[i] = c + 'a' - 'A'
+		for i := 0; i < m; i++ {
+			c := s[i]
+			if c-'A' < 26 {
+				c += 'a' - 'A'
 			}
+			d[i] = c
 		}
 	}
+	return dst
 }

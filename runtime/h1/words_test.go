@@ -96,3 +96,17 @@ func FuzzWords(f *testing.F) {
 	f.Add([]byte("\r\r\n\n\x00ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"))
 	f.Fuzz(func(t *testing.T, b []byte) { checkWords(t, b) })
 }
+
+// BenchmarkAppendLower lowers the names of a usual answer into an output
+// buffer, as they go to an HTTP/2 client or an HTTP/1 server.
+func BenchmarkAppendLower(b *testing.B) {
+	names := [][]byte{[]byte("Content-Type"), []byte("Content-Length"), []byte("Date"), []byte("Server"),
+		[]byte("Cache-Control"), []byte("ETag"), []byte("Vary"), []byte("X-Request-Id")}
+	out := make([]byte, 0, 256)
+	for i := 0; i < b.N; i++ {
+		out = out[:0]
+		for _, n := range names {
+			out = AppendLower(out, n)
+		}
+	}
+}
