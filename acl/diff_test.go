@@ -2,6 +2,7 @@ package acl
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -204,7 +205,8 @@ func dialRetry(t *testing.T, port int) net.Conn {
 	t.Helper()
 	var c net.Conn
 	var err error
-	for i := 0; i < 50; i++ {
+	// Up to 10 s: a large configuration starts slowly on a loaded machine.
+	for i := 0; i < 200; i++ {
 		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			break
 		}
@@ -320,10 +322,18 @@ func diffCompare(t *testing.T, vars []struct{ name, expr string }, exprs []strin
 	}
 	held = nil
 	cmd := exec.Command(bin, "-db", "-f", path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("haproxy's output:\n%s", stderr.String())
+		}
+	}()
 	got := map[string]string{}
 	var local, remote string
 	for _, port := range ports {
