@@ -20,3 +20,17 @@ func OnHeadHanded(f func()) {
 	}
 	headHanded.Store(&f)
 }
+
+// PeersResynced reports whether every peers section of e has learned its
+// tables since it started.
+func (e *Engine) PeersResynced() bool {
+	if e.peers == nil {
+		return true
+	}
+	for _, s := range e.peers.secs {
+		if !s.Resynced() {
+			return false
+		}
+	}
+	return true
+}

@@ -81,8 +81,19 @@ backend be
     server s %s
 `, local, cli, peers, fe, up.Addr())
 	}
-	startGohap(t, cfg("a", ca, "    bind "+pa+"\n    server a\n    server b "+pb, fa), nil)
-	startGohap(t, cfg("b", cb, "    server a "+pa+"\n    bind "+pb+"\n    server b", fb), nil)
+	ea := startGohap(t, cfg("a", ca, "    bind "+pa+"\n    server a\n    server b "+pb, fa), nil)
+	eb := startGohap(t, cfg("b", cb, "    server a "+pa+"\n    bind "+pb+"\n    server b", fb), nil)
+	// Each node learns the other's table once at startup, values and
+	// all, as HAProxy's do: an entry that changes meanwhile is set back
+	// to the value taught. Two new nodes each teach a partial table and
+	// wait out the 5s resync timeout; the traffic comes after.
+	synced := time.Now().Add(10 * time.Second)
+	for !(ea.PeersResynced() && eb.PeersResynced()) {
+		if time.Now().After(synced) {
+			t.Fatal("the peers did not resync within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for i := 0; i < 3; i++ {
 		if code, _, _ := get(t, fa, "GET /shared HTTP/1.1\r\nHost: x\r\n\r\n"); code != 200 {
 			t.Fatalf("status %d", code)

@@ -200,6 +200,15 @@ func (s *Section) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
+// Resynced reports whether the section has learned its tables since it
+// started: from a former process, from a remote peer, or by waiting out
+// the resync timeout.
+func (s *Section) Resynced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flags&(resyncLocal|resyncRemote) == resyncLocal|resyncRemote
+}
+
 // Start runs the accept loop and the sync task; Listen must have been
 // called.
 func (s *Section) Start() {
