@@ -265,8 +265,6 @@ func diffCompare(t *testing.T, vars []struct{ name, expr string }, exprs []strin
 		t.Skip("haproxy not installed")
 	}
 	dir := t.TempDir()
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "global\n  setenv TESTENV envval\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
 	var ok []string
 	refused := haproxyRefuses(t, bin, dir, exprs)
 	for i, e := range exprs {
@@ -279,61 +277,7 @@ func diffCompare(t *testing.T, vars []struct{ name, expr string }, exprs []strin
 		}
 		ok = append(ok, e)
 	}
-	// A line holds at most 64 words: 18 expressions a frontend.
-	const per = 18
-	var ports []int
-	// Hold every port until all are chosen, so that none is chosen twice.
-	var held []net.Listener
-	defer func() {
-		for _, l := range held {
-			l.Close()
-		}
-	}()
-	for i := 0; i < len(ok); i += per {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, l)
-		port := l.Addr().(*net.TCPAddr).Port
-		ports = append(ports, port)
-		fmt.Fprintf(&cfg, "frontend fe%d\n  bind 127.0.0.1:%d\n", i, port)
-		for _, v := range vars {
-			fmt.Fprintf(&cfg, "  http-request set-var(%s) %s\n", v.name, v.expr)
-		}
-		cfg.WriteString("  http-request return status 200")
-		for j := i; j < len(ok) && j < i+per; j++ {
-			fmt.Fprintf(&cfg, " hdr x-%d \"<%%[%s]>\"", j, cfgQuote(ok[j]))
-		}
-		cfg.WriteString("\n")
-	}
-	path := filepath.Join(dir, "h.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if os.Getenv("DIFF_KEEP") != "" {
-		_ = os.WriteFile(os.Getenv("DIFF_KEEP"), []byte(cfg.String()), 0o644)
-	}
-	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
-		t.Fatalf("haproxy -c: %v\n%s", err, out)
-	}
-	for _, l := range held {
-		l.Close()
-	}
-	held = nil
-	cmd := exec.Command(bin, "-db", "-f", path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("haproxy's output:\n%s", stderr.String())
-		}
-	}()
+	ports := startDiffHAProxy(t, bin, dir, vars, ok)
 	got := map[string]string{}
 	var local, remote string
 	for _, port := range ports {
@@ -363,6 +307,88 @@ func diffCompare(t *testing.T, vars []struct{ name, expr string }, exprs []strin
 			t.Errorf("%s: got %q, haproxy %q", e, g, want)
 		}
 	}
+}
+
+// startDiffHAProxy runs haproxy with a frontend per 18 of exprs (a line
+// holds at most 64 words), each setting vars and returning the
+// expressions' values as headers, and returns the frontends' ports.
+func startDiffHAProxy(t *testing.T, bin, dir string, vars []struct{ name, expr string }, exprs []string) []int {
+	t.Helper()
+	const per = 18
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "global\n  setenv TESTENV envval\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
+	var ports []int
+	var files []*os.File
+	for i := 0; i < len(exprs); i += per {
+		port, f := inheritedListener(t)
+		ports = append(ports, port)
+		files = append(files, f)
+		fmt.Fprintf(&cfg, "frontend fe%d\n  bind fd@%d\n", i, 2+len(files))
+		for _, v := range vars {
+			fmt.Fprintf(&cfg, "  http-request set-var(%s) %s\n", v.name, v.expr)
+		}
+		cfg.WriteString("  http-request return status 200")
+		for j := i; j < len(exprs) && j < i+per; j++ {
+			fmt.Fprintf(&cfg, " hdr x-%d \"<%%[%s]>\"", j, cfgQuote(exprs[j]))
+		}
+		cfg.WriteString("\n")
+	}
+	path := filepath.Join(dir, "h.cfg")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("DIFF_KEEP") != "" {
+		_ = os.WriteFile(os.Getenv("DIFF_KEEP"), []byte(cfg.String()), 0o644)
+	}
+	startHAProxyFDs(t, bin, path, files)
+	return ports
+}
+
+// inheritedListener opens a listening socket on a free loopback port,
+// for haproxy to inherit as "bind fd@N" (startHAProxyFDs): a port chosen
+// free and released before haproxy bound it could be taken by another
+// test meanwhile.
+func inheritedListener(t *testing.T) (int, *os.File) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close() // File is a duplicate: the socket stays open
+	f, err := l.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Addr().(*net.TCPAddr).Port, f
+}
+
+// startHAProxyFDs runs "haproxy -db -f path" with files as its
+// descriptors 3 and up (files[k] is fd@3+k), and closes this process's
+// copies. Their sockets listen already, so a connection waits in the
+// backlog until haproxy runs. haproxy's output is shown when the test
+// fails.
+func startHAProxyFDs(t *testing.T, bin, path string, files []*os.File) {
+	t.Helper()
+	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd.ExtraFiles = files
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Start()
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("haproxy's output:\n%s", stderr.String())
+		}
+	})
 }
 
 // haproxyRefuses checks all expressions in one "haproxy -c" run, one

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -275,18 +273,13 @@ func TestNormalizeURIDifferential(t *testing.T) {
 		"query-sort-by-name", "percent-to-uppercase", "percent-to-uppercase strict", "percent-decode-unreserved",
 		"percent-decode-unreserved strict", "fragment-strip", "fragment-encode",
 		"path-strip-dotdot if TRUE", "percent-to-uppercase if TRUE"}
-	var held []net.Listener
 	var cfg strings.Builder
 	cfg.WriteString("global\n  expose-experimental-directives\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
 	ports := make([]int, len(norms))
+	files := make([]*os.File, len(norms))
 	for i, n := range norms {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		fmt.Fprintf(&cfg, "frontend fe%d\n  bind 127.0.0.1:%d\n  option accept-invalid-http-request\n", i, ports[i])
+		ports[i], files[i] = inheritedListener(t)
+		fmt.Fprintf(&cfg, "frontend fe%d\n  bind fd@%d\n  option accept-invalid-http-request\n", i, 3+i)
 		if n != "" {
 			fmt.Fprintf(&cfg, "  http-request normalize-uri %s\n", n)
 		}
@@ -296,14 +289,7 @@ func TestNormalizeURIDifferential(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range held {
-		l.Close()
-	}
-	cmd := exec.Command(bin, "-db", "-f", path)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	startHAProxyFDs(t, bin, path, files)
 	compared := 0
 	for _, uri := range normDiffURIs {
 		// The control frontend has no rule: a target haproxy refuses is
