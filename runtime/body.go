@@ -890,7 +890,7 @@ func (co *chunkOut) trailers(src *side, maxHdr, maxTrailers int) ([]byte, error)
 	}
 	out := co.tbuf[:0]
 	for _, h := range co.tm.Headers {
-		out = appendLower(out, h.Name.Of(t))
+		out = h1.AppendLower(out, h.Name.Of(t))
 		out = append(out, ": "...)
 		out = append(out, h.Value.Of(t)...)
 		out = append(out, "\r\n"...)

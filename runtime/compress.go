@@ -115,7 +115,7 @@ func (z *compState) editHeader(out, name, value []byte) ([]byte, bool) {
 				continue
 			}
 			z.etagDone = true
-			out = appendLower(out, name)
+			out = h1.AppendLower(out, name)
 			out = append(out, ": "...)
 			out = append(out, e.Value...)
 			out = append(out, value...)

@@ -202,7 +202,7 @@ func newErrorSet(files map[int][]byte) *errorSet {
 			if h1.EqualFold(name, "connection") {
 				continue
 			}
-			out = appendLower(out, name)
+			out = h1.AppendLower(out, name)
 			out = append(out, ": "...)
 			out = append(out, h.Value.Of(data)...)
 			out = append(out, "\r\n"...)

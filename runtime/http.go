@@ -2083,8 +2083,6 @@ func endHeader(out []byte, mark int, keep bool) []byte {
 	return append(out, "\r\n"...)
 }
 
-func appendLower(dst, b []byte) []byte { return h1.AppendLower(dst, b) }
-
 func (s *session) appendForwarded(out []byte, head []byte, be *Backend) []byte {
 	ff := be.FF
 	if ff == nil {
@@ -2207,7 +2205,7 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 			out = endHeader(out, mark, keep)
 			continue
 		}
-		out = appendLower(out, name)
+		out = h1.AppendLower(out, name)
 		out = append(out, ": "...)
 		out = append(out, h.Out(head)...)
 		out = append(out, "\r\n"...)
@@ -2317,7 +2315,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			out = endHeader(out, mark, keep)
 			continue
 		}
-		out = appendLower(out, name)
+		out = h1.AppendLower(out, name)
 		out = append(out, ": "...)
 		out = append(out, h.Out(rhead)...)
 		out = append(out, "\r\n"...)

@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/h1"
 )
 
 // traceConf is one "filter trace" line of a proxy.
@@ -718,7 +719,7 @@ func trimOWS(b []byte) []byte {
 
 // lowerName is name in lower case, in *buf.
 func lowerName(buf *[]byte, name []byte) []byte {
-	*buf = appendLower((*buf)[:0], name)
+	*buf = h1.AppendLower((*buf)[:0], name)
 	return *buf
 }
 

@@ -27,19 +27,25 @@ func lowerWord(x uint64) uint64 {
 	return x | (ge&^gt&^x&high)>>2
 }
 
-// load reads b, shorter than 8 bytes, into the low bytes of a word
-// whose high bytes are zero: two overlapping 4-byte loads, or three byte
-// loads (the same byte may come twice to the same place).
-func load(b []byte) uint64 {
-	if n := len(b); n >= 4 {
-		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<(8*(n-4))
-	} else if n > 0 {
-		return uint64(b[0]) | uint64(b[n/2])<<(8*(n/2)) | uint64(b[n-1])<<(8*(n-1))
-	}
-	return 0
+// text is what the word-wide helpers read: a buffer or a string.
+type text interface{ ~[]byte | ~string }
+
+// le64 reads 8 bytes of s, little-endian (one load).
+func le64[T text](s T) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-func loadString(s string) uint64 {
+func le32[T text](s T) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// load reads s, shorter than 8 bytes, into the low bytes of a word
+// whose high bytes are zero: two overlapping 4-byte loads, or three byte
+// loads (the same byte may come twice to the same place).
+func load[T text](s T) uint64 {
 	if n := len(s); n >= 4 {
 		return uint64(le32(s)) | uint64(le32(s[n-4:]))<<(8*(n-4))
 	} else if n > 0 {
@@ -51,18 +57,6 @@ func loadString(s string) uint64 {
 // lowBytes has the high bit of each of a short load's n bytes.
 func lowBytes(n int) uint64 { return high & (1<<(8*uint(n)) - 1) }
 
-func le32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
-
-// le64 reads 8 bytes of s, little-endian (one load).
-func le64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
 // crlf flags the CR and LF bytes of x (see zeroBytes).
 func crlf(x uint64) uint64 { return zeroBytes(x^ones*'\r') | zeroBytes(x^ones*'\n') }
 
@@ -72,7 +66,7 @@ func LineStop(buf []byte, p int) int {
 	for ; p+8 <= len(buf); p += 8 {
 		// The lowest flag of each mask is exact, and a wrong one lies
 		// above an exact one of its own mask.
-		if m := crlf(binary.LittleEndian.Uint64(buf[p:])); m != 0 {
+		if m := crlf(le64(buf[p:])); m != 0 {
 			return p + bits.TrailingZeros64(m)>>3
 		}
 	}
@@ -90,7 +84,7 @@ func LineStop(buf []byte, p int) int {
 func HasCtlCRLF(s string) bool {
 	n := len(s)
 	if n < 8 {
-		x := loadString(s)
+		x := load(s)
 		return (zeroBytes(x)|crlf(x))&lowBytes(n) != 0
 	}
 	for i := 0; i+8 <= n; i += 8 {
@@ -110,45 +104,25 @@ func EqualFold(b []byte, lower string) bool { return len(b) == len(lower) && equ
 func equalFold(b []byte, lower string) bool {
 	n := len(b)
 	if n < 8 {
-		return lowerWord(load(b)) == loadString(lower)
+		return lowerWord(load(b)) == load(lower)
 	}
 	for i := 0; i+8 <= n; i += 8 {
-		if lowerWord(binary.LittleEndian.Uint64(b[i:])) != le64(lower[i:]) {
+		if lowerWord(le64(b[i:])) != le64(lower[i:]) {
 			return false
 		}
 	}
-	return lowerWord(binary.LittleEndian.Uint64(b[n-8:])) == le64(lower[n-8:])
+	return lowerWord(le64(b[n-8:])) == le64(lower[n-8:])
 }
 
 // AppendLower appends b to dst with its ASCII capitals lowered. Words are
 // read from b and written lowered: reading back what a copy just stored
 // would stall on the stores.
-func AppendLower(dst, b []byte) []byte {
-	n := len(dst)
-	dst = slices.Grow(dst, len(b))[:n+len(b)]
-	d := dst[n:]
-	switch m := len(b); {
-	case m >= 8:
-		for i := 0; i+8 <= m; i += 8 {
-			binary.LittleEndian.PutUint64(d[i:], lowerWord(binary.LittleEndian.Uint64(b[i:])))
-		}
-		binary.LittleEndian.PutUint64(d[m-8:], lowerWord(binary.LittleEndian.Uint64(b[m-8:])))
-	case m >= 4:
-		binary.LittleEndian.PutUint32(d, uint32(lowerWord(uint64(binary.LittleEndian.Uint32(b)))))
-		binary.LittleEndian.PutUint32(d[m-4:], uint32(lowerWord(uint64(binary.LittleEndian.Uint32(b[m-4:])))))
-	default:
-		for i, c := range b {
-			if c-'A' < 26 {
-				c += 'a' - 'A'
-			}
-			d[i] = c
-		}
-	}
-	return dst
-}
+func AppendLower(dst, b []byte) []byte { return appendLower(dst, b) }
 
 // AppendLowerString is AppendLower for a string.
-func AppendLowerString(dst []byte, s string) []byte {
+func AppendLowerString(dst []byte, s string) []byte { return appendLower(dst, s) }
+
+func appendLower[T text](dst []byte, s T) []byte {
 	n := len(dst)
 	dst = slices.Grow(dst, len(s))[:n+len(s)]
 	d := dst[n:]

@@ -833,7 +833,7 @@ func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 		}
 	}
 	for _, h := range m.Headers {
-		cc.lower = appendLower(cc.lower[:0], h.Name.Of(buf))
+		cc.lower = h1.AppendLower(cc.lower[:0], h.Name.Of(buf))
 		v := h.Value.Of(buf)
 		switch string(cc.lower) {
 		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":

@@ -156,11 +156,9 @@ func appendField(dst, name, value []byte) []byte {
 // appendFieldLower is appendField for a name in any case, lowered into
 // scratch first.
 func appendFieldLower(dst, scratch, name, value []byte) ([]byte, []byte) {
-	scratch = appendLower(scratch[:0], name)
+	scratch = h1.AppendLower(scratch[:0], name)
 	return appendField(dst, scratch, value), scratch
 }
-
-func appendLower(dst, s []byte) []byte { return h1.AppendLower(dst, s) }
 
 // appendStatus appends :status, indexed when the static table has it.
 func appendStatus(dst []byte, code int) []byte {

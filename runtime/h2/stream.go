@@ -513,7 +513,7 @@ func (c *conn) appendFields(blk, buf []byte, hs []h1.Header, parsed *h1.Msg, dro
 	clSeen := dropCL
 	for i := range hs {
 		h := &hs[i]
-		c.lower = appendLower(c.lower[:0], h.Name.Of(buf))
+		c.lower = h1.AppendLower(c.lower[:0], h.Name.Of(buf))
 		v := h.Value.Of(buf)
 		switch string(c.lower) {
 		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
