@@ -326,7 +326,7 @@ func TestNormalizeURIDifferential(t *testing.T) {
 
 // normAsk sends a GET for uri and returns the status and x-url header.
 func normAsk(t *testing.T, port int, uri string) (int, string) {
-	c := dialRetry(t, port)
+	c := dial(t, port)
 	defer c.Close()
 	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", uri)
 	r := bufio.NewReader(c)
