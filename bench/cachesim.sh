@@ -13,7 +13,8 @@
 # small). CLOSE=1 measures plain HTTP/1.1 with Connection: close instead
 # (wrk, 64 connections, DUR seconds after a 2-second warm-up; a new client
 # and server connection per request). Environment: N (20000), WARM
-# (2000), H2ARGS, CLOSE, DUR (8), HAPROXY_BIN, PROXY_CPU (0), LOAD_CPU (1).
+# (2000), H2ARGS, CLOSE, DUR (8), HAPROXY_BIN, PROXY_CPU (0), LOAD_CPU (1),
+# KEEP (a directory to keep the callgrind outputs in, for callgrind_annotate).
 # Needs valgrind, h2load (wrk for CLOSE=1) and openssl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ N=${N:-20000}
 CLOSE=${CLOSE:-0}
 DUR=${DUR:-8}
 WARM=${WARM:-2000}
+KEEP=${KEEP:-}
 H2ARGS=${H2ARGS:--c 20 -m 10}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -79,6 +81,7 @@ sim() {
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   f=$(ls -t "$tmp"/cg."$name".* | head -1)
+  if [ -n "$KEEP" ]; then cp "$f" "$KEEP/cg.$name.out"; fi
   # The dump's totals line: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
   awk -v n="$n" '/^totals:/ { printf "%.0f %.1f %.1f %.1f %.1f %.1f\n", $2/n, $5/n, $6/n, $7/n, $9/n, $10/n }' "$f"
 }

@@ -85,7 +85,7 @@ func (l *lazyFD) register() (*fdReg, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl", err)
 	}
-	f := os.NewFile(uintptr(nfd), "")
+	f := newSockFile(nfd, "")
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()

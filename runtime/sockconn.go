@@ -443,7 +443,7 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		return nil, dialErr(ap, os.NewSyscallError("connect", e))
 	}
 	// A non-blocking descriptor: the runtime's poller watches it.
-	f := os.NewFile(uintptr(fd), "")
+	f := newSockFile(fd, "")
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
