@@ -144,6 +144,9 @@ func startProcess(t testing.TB, bin, text, addr string) *lockedBuffer {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s's output:\n%s", filepath.Base(bin), stderr.String())
+		}
 	})
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {

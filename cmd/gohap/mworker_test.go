@@ -139,8 +139,14 @@ type reloadResult struct {
 // reloadUnderLoad starts bin -W -f cfg -p pidfile, puts keep-alive load
 // on it, reloads it three times with SIGUSR2 (each on a configuration
 // naming another upstream) and hands it over to a separate process
-// started with -sf.
-func reloadUnderLoad(t *testing.T, bin, label string) reloadResult {
+// started with -sf. For the reference (ref), whose figures are only
+// logged, a reload not served in time skips the run rather than failing
+// it: on a loaded machine HAProxy's master can take longer than the wait.
+func reloadUnderLoad(t *testing.T, bin, label string, ref bool) reloadResult {
+	fail, errorf := t.Fatalf, t.Errorf
+	if ref {
+		fail, errorf = t.Skipf, t.Logf
+	}
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	var ups []*echo.Server
@@ -180,7 +186,7 @@ func reloadUnderLoad(t *testing.T, bin, label string) reloadResult {
 		syscall.Kill(master, syscall.SIGUSR2)
 		if !servedBy(addr, ups[i].Name, 15*time.Second) {
 			close(stop)
-			t.Fatalf("%s: reload %d not served\n%s", label, i, p.stderr)
+			fail("%s: reload %d not served\n%s", label, i, p.stderr)
 		}
 		res.reloads = append(res.reloads, time.Since(t0))
 		time.Sleep(400 * time.Millisecond)
@@ -193,12 +199,12 @@ func reloadUnderLoad(t *testing.T, bin, label string) reloadResult {
 	next := startBin(t, bin, "-db", "-f", cfg2, "-sf", strconv.Itoa(master))
 	if !servedBy(addr, ups[4].Name, 15*time.Second) {
 		close(stop)
-		t.Fatalf("%s: -sf hand-over not served\n%s\n%s", label, next.stderr, p.stderr)
+		fail("%s: -sf hand-over not served\n%s\n%s", label, next.stderr, p.stderr)
 	}
 	select {
 	case <-p.done:
 	case <-time.After(15 * time.Second):
-		t.Errorf("%s: the master is still running after -sf\n%s", label, p.stderr)
+		errorf("%s: the master is still running after -sf\n%s", label, p.stderr)
 	}
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
@@ -215,7 +221,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := reloadUnderLoad(t, bin, "gohap")
+	g := reloadUnderLoad(t, bin, "gohap", false)
 	t.Logf("gohap: answered %d, lost %d, declined %d, refused %d, reloads %v",
 		g.st.answered.Load(), g.st.lost.Load(), g.st.declined.Load(), g.st.refused.Load(), g.reloads)
 	if g.st.lost.Load() != 0 || g.st.refused.Load() != 0 {
@@ -229,9 +235,11 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Log("haproxy is not installed: no reference run")
 		return
 	}
-	h := reloadUnderLoad(t, ref, "haproxy")
-	t.Logf("haproxy: answered %d, lost %d, declined %d, refused %d, reloads %v",
-		h.st.answered.Load(), h.st.lost.Load(), h.st.declined.Load(), h.st.refused.Load(), h.reloads)
+	t.Run("haproxy", func(t *testing.T) {
+		h := reloadUnderLoad(t, ref, "haproxy", true)
+		t.Logf("haproxy: answered %d, lost %d, declined %d, refused %d, reloads %v",
+			h.st.answered.Load(), h.st.lost.Load(), h.st.declined.Load(), h.st.refused.Load(), h.reloads)
+	})
 }
 
 // notifyListener is a unixgram socket standing for systemd's.

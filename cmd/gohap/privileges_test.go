@@ -45,8 +45,18 @@ func privOutcome(t *testing.T, bin, dir, cfg string, uid int, args ...string) st
 	if uid >= 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}
 	}
-	out := &syncBuf{}
-	cmd.Stdout, cmd.Stderr = out, out
+	// A file, not a pipe: what the process wrote before it answered a
+	// request is there when the answer is, with no copier to wait for.
+	outFile, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	output := func() string {
+		b, _ := os.ReadFile(outFile.Name())
+		return string(b)
+	}
+	cmd.Stdout, cmd.Stderr = outFile, outFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +92,12 @@ func privOutcome(t *testing.T, bin, dir, cfg string, uid int, args ...string) st
 	if state == "serving" && slices.Contains(args, "-W") {
 		// A master reports its worker once told it serves: the worker
 		// may answer a request a moment before.
-		for deadline := time.Now().Add(2 * time.Second); !strings.Contains(out.String(), "Loading success.") && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(2 * time.Second); !strings.Contains(output(), "Loading success.") && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	var lines []string
-	for _, l := range alertLinesNotices(out.String()) {
+	for _, l := range alertLinesNotices(output()) {
 		l = privNotice.ReplaceAllString(l, "$1 X")
 		l = privWorker.ReplaceAllString(l, "worker (PID)")
 		lines = append(lines, privMain.ReplaceAllString(l, "[BIN.main()]"))
