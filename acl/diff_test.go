@@ -190,15 +190,6 @@ var diffExprs = []string{
 	"req_len",
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // dial connects to a port of startHAProxyFDs. Its socket listens before
 // haproxy runs, so the answer may wait for haproxy's start: a large
 // configuration on a loaded machine takes seconds.

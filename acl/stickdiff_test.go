@@ -61,10 +61,13 @@ func TestStickDifferentialHAProxy(t *testing.T) {
 		t.Skip("haproxy not installed")
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	// haproxy inherits the listening socket (fd@3): no port is released
+	// for another test to take before it binds.
+	port, lf := inheritedListener(t)
+	const bindAt = "@BIND@"
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n")
-	fmt.Fprintf(&cfg, "frontend fe\n  bind 127.0.0.1:%d\n  %s\n", port, strings.SplitN(stickDiffTables[0], ": ", 2)[1])
+	fmt.Fprintf(&cfg, "frontend fe\n  bind %s\n  %s\n", bindAt, strings.SplitN(stickDiffTables[0], ": ", 2)[1])
 	cfg.WriteString("  http-request track-sc0 src\n  http-request track-sc1 src table st2\n")
 	cfg.WriteString("  http-request track-sc2 req.hdr(host) table st4 if { path /t2 }\n")
 	cfg.WriteString("  http-request sc-inc-gpc0(0) if { path /inc }\n  http-request sc-inc-gpc(1,1) if { path /inc }\n")
@@ -88,18 +91,21 @@ func TestStickDifferentialHAProxy(t *testing.T) {
 		name, def, _ := strings.Cut(l, ": ")
 		fmt.Fprintf(&cfg, "backend %s\n  %s\n", name, def)
 	}
-	path := filepath.Join(dir, "h.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+	// The check reads the configuration with an address bind, which
+	// "-c" accepts without the inherited descriptor.
+	check, path := filepath.Join(dir, "c.cfg"), filepath.Join(dir, "h.cfg")
+	checkText := strings.Replace(cfg.String(), bindAt, fmt.Sprintf("127.0.0.1:%d", port), 1)
+	if err := os.WriteFile(check, []byte(checkText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
-		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfg.String())
-	}
-	cmd := exec.Command(bin, "-db", "-f", path)
-	if err := cmd.Start(); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Replace(cfg.String(), bindAt, "fd@3", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if out, err := exec.Command(bin, "-c", "-f", check).CombinedOutput(); err != nil {
+		lf.Close()
+		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, checkText)
+	}
+	startHAProxyFDs(t, bin, path, []*os.File{lf})
 
 	clk := &stickClock{ms: 1000}
 	ctx := &Context{Proxy: "fe", Tables: stickTables(t, clk, stickDiffTables...)}
