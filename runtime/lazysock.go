@@ -234,10 +234,14 @@ type rawAcceptor struct {
 	// listener has one of its own (not a wildcard, not transparent):
 	// what getsockname would answer, which it need not be asked.
 	local *net.TCPAddr
-	ctl   func(fd uintptr)
-	nfd   int
-	errno syscall.Errno
-	rsa   unix.RawSockaddrAny
+	// nodelay: the listener has TCP_NODELAY, which Linux copies to the
+	// sockets it accepts (bindSockopts sets it before listen), so they
+	// need no setsockopt of their own.
+	nodelay bool
+	ctl     func(fd uintptr)
+	nfd     int
+	errno   syscall.Errno
+	rsa     unix.RawSockaddrAny
 	// skip counts the next accepts left to net after accept4 found
 	// none pending, backoff more each time in a row that it did: on a
 	// listener the load leaves empty, a try mostly fails, and costs a
@@ -263,6 +267,10 @@ func newRawAcceptor(ln net.Listener, transparent bool) *rawAcceptor {
 	if la, ok := tl.Addr().(*net.TCPAddr); ok && !transparent && fixedLocal(la.AddrPort()) {
 		a.local = la
 	}
+	rc.Control(func(fd uintptr) {
+		v, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY)
+		a.nodelay = err == nil && v != 0
+	})
 	a.ctl = a.accept
 	return a
 }
@@ -302,7 +310,11 @@ func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
 		return nil, os.NewSyscallError("accept4", a.errno)
 	}
 	fd := a.nfd
-	setTCPOpts(fd, keepAlive)
+	if !a.nodelay {
+		setTCPOpts(fd, keepAlive)
+	} else if keepAlive {
+		setKeepAlive(fd)
+	}
 	ap := rsaAddrPort(&a.rsa)
 	if !ap.IsValid() {
 		unix.Close(fd)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // pendingConn makes a client connection that waits in ln's backlog with
@@ -211,6 +213,31 @@ func TestRawAcceptLocalAddr(t *testing.T) {
 	for _, ap := range []string{"0.0.0.0:80", "[::]:80", "127.0.0.1:0", "[::ffff:127.0.0.1]:80", "224.0.0.1:80"} {
 		if fixedLocal(netip.MustParseAddrPort(ap)) {
 			t.Errorf("%s: taken as an address of its own", ap)
+		}
+	}
+}
+
+// Sockets accepted from a listener of the engine's own have TCP_NODELAY
+// from it, without a setsockopt each; from any other listener the
+// acceptor sets it on each.
+func TestRawAcceptNoDelay(t *testing.T) {
+	own, err := listenBind(net.ListenConfig{}, &Listen{Addr: "127.0.0.1:0"}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { own.Close() })
+	for _, tc := range []struct {
+		name    string
+		ln      net.Listener
+		inherit bool
+	}{{"own listener", own, true}, {"other listener", listenLocal(t), false}} {
+		if a := newRawAcceptor(tc.ln, false); a.nodelay != tc.inherit {
+			t.Errorf("%s: acceptor takes TCP_NODELAY as inherited: %v, want %v", tc.name, a.nodelay, tc.inherit)
+		}
+		c, _ := pendingConn(t, tc.ln, "")
+		v, err := unix.GetsockoptInt(c.lazy.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+		if err != nil || v == 0 {
+			t.Errorf("%s: accepted socket's TCP_NODELAY %d (%v)", tc.name, v, err)
 		}
 	}
 }

@@ -244,6 +244,10 @@ func bindSockopts(b *Listen, reuse bool, warn func(string)) func(network, addres
 			if b.MSS > 0 {
 				unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, b.MSS)
 			}
+			// Accepted sockets inherit it: the accept loop then sets
+			// it on none (rawAcceptor). Set before listen, it reaches
+			// every connection the socket ever queues.
+			unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 			if b.DeferAccept {
 				// Accepted once data came, waiting up to a second.
 				unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 1)

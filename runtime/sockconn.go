@@ -504,8 +504,13 @@ func setTCPOpts(fd int, keepAlive bool) {
 	one := int32(1)
 	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
 	if keepAlive {
-		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
+		setKeepAlive(fd)
 	}
+}
+
+func setKeepAlive(fd int) {
+	one := int32(1)
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
 }
 
 // fdRaw is a socket not yet handed to the poller, as a net.Dialer's
