@@ -217,7 +217,7 @@ type ServerConn struct {
 	cfg   *Config
 	serve func(*Stream)
 
-	streams map[uint32]*Stream
+	streams streamTable
 	pending []*Stream // opened, engine not started yet
 	// lastOrigin is the origin of the last request that had one.
 	lastOrigin string
@@ -249,7 +249,7 @@ type ServerConn struct {
 // NewServerConn prepares an HTTP/2 server connection on c; Serve runs it.
 // cfg may be nil (HAProxy's defaults).
 func NewServerConn(c net.Conn, cfg *Config) (*ServerConn, error) {
-	sc := &ServerConn{cfg: cfg, streams: make(map[uint32]*Stream)}
+	sc := &ServerConn{cfg: cfg}
 	var pre []byte
 	if cfg != nil {
 		pre = cfg.Preread
@@ -258,9 +258,7 @@ func NewServerConn(c net.Conn, cfg *Config) (*ServerConn, error) {
 		return nil, err
 	}
 	sc.eachTx = func(f func(*tx)) {
-		for _, st := range sc.streams {
-			f(&st.tx)
-		}
+		sc.streams.each(func(_ uint32, st *Stream) { f(&st.tx) })
 	}
 	sc.resetStream = sc.resetServerStream
 	return sc, nil
@@ -415,11 +413,11 @@ func (sc *ServerConn) kill(err error) {
 	if sc.dead == nil {
 		sc.dead = err
 	}
-	for id, st := range sc.streams {
+	sc.streams.each(func(id uint32, st *Stream) {
 		st.fail(err)
-		delete(sc.streams, id)
+		sc.streams.del(id)
 		sc.ctr.stream(-1)
-	}
+	})
 	sc.active = 0
 	sc.mu.Unlock()
 }
@@ -755,7 +753,7 @@ func (sc *ServerConn) lookup(id uint32) (st *Stream, idle bool) {
 	if id > sc.maxID {
 		return nil, true
 	}
-	return sc.streams[id], false
+	return sc.streams.get(id), false
 }
 
 func (sc *ServerConn) handle(f http2.Frame) error {
@@ -830,7 +828,7 @@ func (sc *ServerConn) handleWindowUpdate(f *http2.WindowUpdateFrame) error {
 func (sc *ServerConn) resetServerStream(id uint32, code http2.ErrCode) {
 	sc.ctr.inc(rstStreamResp)
 	sc.mu.Lock()
-	if st := sc.streams[id]; st != nil {
+	if st := sc.streams.get(id); st != nil {
 		sc.finish(st, &StreamError{Code: code})
 	}
 	sc.mu.Unlock()
@@ -865,10 +863,9 @@ func (sc *ServerConn) finish(st *Stream, err error) {
 	if err != nil {
 		st.fail(err)
 	}
-	if _, ok := sc.streams[st.id]; !ok {
+	if !sc.streams.del(st.id) {
 		return
 	}
-	delete(sc.streams, st.id)
 	sc.ctr.stream(-1)
 	sc.active--
 	if sc.active == 0 && sc.shutdown {
@@ -1052,7 +1049,7 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 	}
 	st.open(sc, id, f.StreamEnded())
 	sc.mu.Lock()
-	sc.streams[id] = st
+	sc.streams.put(id, st)
 	sc.ctr.stream(1)
 	sc.active++
 	sc.mu.Unlock()
@@ -1107,7 +1104,7 @@ func (sc *ServerConn) handleTrailers(st *Stream, f *http2.HeadersFrame) error {
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.streams[f.StreamID] != st {
+	if sc.streams.get(f.StreamID) != st {
 		// Closed while the block was read: the Stream may be reused.
 		return nil
 	}
@@ -1169,7 +1166,7 @@ func streamWorker(st *Stream) {
 func (sc *ServerConn) flushSoon(st *Stream) error {
 	sc.mu.Lock()
 	others := sc.active
-	if sc.streams[st.id] == st {
+	if sc.streams.get(st.id) == st {
 		others--
 	}
 	alone := others <= 0

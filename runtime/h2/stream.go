@@ -394,7 +394,7 @@ func (st *Stream) writable() error {
 func (st *Stream) reset(code http2.ErrCode) {
 	sc := st.sc
 	sc.mu.Lock()
-	if _, ok := sc.streams[st.id]; !ok {
+	if sc.streams.get(st.id) == nil {
 		sc.mu.Unlock()
 		return
 	}
@@ -437,7 +437,7 @@ func (st *Stream) Close() error {
 		sc.mu.Unlock()
 		return nil
 	}
-	_, live := sc.streams[st.id]
+	live := sc.streams.get(st.id) != nil
 	if live && !st.remoteEnd {
 		sc.resetLocked(st, http2.ErrCodeNo)
 	} else if live {
