@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +83,8 @@ type Engine struct {
 	// the last to have gone idle on top (see runSession).
 	idleMu  sync.Mutex
 	idleRun []*runnerSlot
+	// runnersDone: the engine stopped, a runner ends rather than idles.
+	runnersDone bool
 }
 
 // maxIdleRunners bounds the goroutines kept waiting for a next session.
@@ -353,15 +354,17 @@ func (e *Engine) acceptLoop(l *listener) {
 		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
 	}
 	for {
-		// Stop accepting while the frontend or the process is full.
-		if l.slots != nil {
+		// Stop accepting while the frontend or the process is full. A
+		// free slot is taken without a select on e.done as well (a
+		// select locks every channel it waits on).
+		if l.slots != nil && !trySend(l.slots) {
 			select {
 			case l.slots <- struct{}{}:
 			case <-e.done:
 				return
 			}
 		}
-		if e.global != nil {
+		if e.global != nil && !trySend(e.global) {
 			select {
 			case e.global <- struct{}{}:
 			case <-e.done:
@@ -422,6 +425,16 @@ func (e *Engine) acceptLoop(l *listener) {
 			c.Close()
 			e.connEnd(l)
 		}
+	}
+}
+
+// trySend takes a slot of sem if one is free.
+func trySend(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -503,33 +516,28 @@ func (e *Engine) runner(s *session) {
 			s.recycle()
 		}
 		e.idleMu.Lock()
-		if len(e.idleRun) >= maxIdleRunners {
+		if e.runnersDone || len(e.idleRun) >= maxIdleRunners {
 			e.idleMu.Unlock()
 			return
 		}
 		e.idleRun = append(e.idleRun, r)
 		e.idleMu.Unlock()
-		select {
-		case s = <-r.next:
-		case <-e.done:
-			if e.leaveIdle(r) {
-				return
-			}
-			// runSession took r off the list: its session is on the way.
-			s = <-r.next
+		// One channel, not a select with e.done: stopRunners sends nil.
+		if s = <-r.next; s == nil {
+			return
 		}
 	}
 }
 
-// leaveIdle takes r off the idle runners, reporting whether it was there.
-func (e *Engine) leaveIdle(r *runnerSlot) bool {
+// stopRunners ends the idle runners once e.done is closed.
+func (e *Engine) stopRunners() {
 	e.idleMu.Lock()
 	defer e.idleMu.Unlock()
-	if i := slices.Index(e.idleRun, r); i >= 0 {
-		e.idleRun = slices.Delete(e.idleRun, i, i+1)
-		return true
+	e.runnersDone = true
+	for _, r := range e.idleRun {
+		r.next <- nil
 	}
-	return false
+	e.idleRun = nil
 }
 
 func (e *Engine) release(l *listener) {
@@ -597,6 +605,7 @@ func (e *Engine) Retire() {
 			close(e.done)
 		}
 		e.mu.Unlock()
+		e.stopRunners()
 	}()
 }
 
@@ -657,6 +666,7 @@ func (e *Engine) SoftStop() {
 	close(e.done)
 	e.shutdownH2Locked()
 	e.mu.Unlock()
+	e.stopRunners()
 	for _, l := range e.listeners {
 		l.ln.Close()
 	}

@@ -3,9 +3,8 @@ package runtime
 import "testing"
 
 // TestRunSessionLastIdle checks that a new session goes to the runner
-// that went idle last, whose stack is the one still cached, and that a
-// runner leaving at the engine's stop finds whether a session is on its
-// way to it.
+// that went idle last, whose stack is the one still cached, that the
+// engine's stop ends the idle runners.
 func TestRunSessionLastIdle(t *testing.T) {
 	e := &Engine{done: make(chan struct{})}
 	r1 := &runnerSlot{next: make(chan *session, 1)}
@@ -24,10 +23,8 @@ func TestRunSessionLastIdle(t *testing.T) {
 	if len(r1.next) != 0 || len(e.idleRun) != 1 || e.idleRun[0] != r1 {
 		t.Fatalf("idle runners after one hand-over: %d waiting, r1 has %d", len(e.idleRun), len(r1.next))
 	}
-	if e.leaveIdle(r2) {
-		t.Fatal("a runner taken off the idle list left it again")
-	}
-	if !e.leaveIdle(r1) || len(e.idleRun) != 0 {
-		t.Fatal("an idle runner could not leave")
+	e.stopRunners()
+	if got, ok := <-r1.next; !ok || got != nil || len(e.idleRun) != 0 {
+		t.Fatalf("the stop sent the idle runner %v (%v), %d runners left idle", got, ok, len(e.idleRun))
 	}
 }
