@@ -18,12 +18,16 @@ import (
 
 // frontGoroutines counts the goroutines serving a TLS connection's
 // session from its handshake (Engine.front).
-func frontGoroutines() int {
+func frontGoroutines() int { return goroutinesIn("runtime.(*Engine).front+") }
+
+// goroutinesIn counts the goroutines with fn (a name and "+") on their
+// stack.
+func goroutinesIn(fn string) int {
 	var b bytes.Buffer
 	pprof.Lookup("goroutine").WriteTo(&b, 1)
 	n := 0
 	for _, g := range strings.Split(b.String(), "\n\n") {
-		if strings.Contains(g, "runtime.(*Engine).front+") {
+		if strings.Contains(g, fn) {
 			var k int
 			fmt.Sscanf(g, "%d @", &k)
 			n += k

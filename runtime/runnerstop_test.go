@@ -1,23 +1,16 @@
 package runtime_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime/pprof"
-	"strings"
 	"testing"
 	"time"
 )
 
 // runnerGoroutines counts the goroutines waiting as idle session runners.
-func runnerGoroutines() int {
-	var b bytes.Buffer
-	pprof.Lookup("goroutine").WriteTo(&b, 2)
-	return strings.Count(b.String(), "runtime.(*Engine).runner(")
-}
+func runnerGoroutines() int { return goroutinesIn("runtime.(*Engine).runner+") }
 
 // The goroutines that served sessions and wait for the next one end
 // with the engine.
