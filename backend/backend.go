@@ -47,6 +47,8 @@ type Server struct {
 	Addr string
 	// dyn is the address set at run time, nil until one is.
 	dyn atomic.Pointer[srvAddr]
+	// parsed is the last address DialAddr gave, parsed (ParseDialAddr).
+	parsed atomic.Pointer[parsedAddr]
 	// Transparent says the address is the client's destination
 	// (option transparent).
 	Transparent bool
@@ -849,6 +851,29 @@ func (s *Server) SetAddress(ip netip.Addr, port int) {
 		a.hostport = net.JoinHostPort(a.host, strconv.Itoa(port))
 	}
 	s.dyn.Store(a)
+}
+
+// parsedAddr is an address string and its parse.
+type parsedAddr struct {
+	s   string
+	ap  netip.AddrPort
+	err error
+}
+
+// ParseDialAddr is netip.ParseAddrPort of an address DialAddr gave,
+// parsed once while the server's address stays the same rather than for
+// every connection. The address of a transparent server, or one with
+// mapped ports, follows the client's: it is parsed each time.
+func (s *Server) ParseDialAddr(addr string) (netip.AddrPort, error) {
+	if s.Transparent || s.MapPorts {
+		return netip.ParseAddrPort(addr)
+	}
+	if p := s.parsed.Load(); p != nil && p.s == addr {
+		return p.ap, p.err
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	s.parsed.Store(&parsedAddr{addr, ap, err})
+	return ap, err
 }
 
 // DialAddr is the address to connect to for a client that connected to

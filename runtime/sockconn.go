@@ -375,6 +375,11 @@ type readerOnly struct{ io.Reader }
 // namespace, when set.
 func dial(d *net.Dialer, addr string, ns *backend.NetNS) (c net.Conn, err error) {
 	ap, err := netip.ParseAddrPort(addr)
+	return dialParsed(d, addr, ap, err, ns)
+}
+
+// dialParsed is dial with addr parsed already (ap, or the parse's err).
+func dialParsed(d *net.Dialer, addr string, ap netip.AddrPort, err error, ns *backend.NetNS) (net.Conn, error) {
 	if err != nil || ap.Addr().Zone() != "" {
 		return backend.DialIn(context.Background(), ns, d, addr)
 	}

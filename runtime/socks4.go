@@ -30,7 +30,8 @@ func dialAddr(d *net.Dialer, srv *backend.Server, addr string, ns *backend.NetNS
 	if srv.Socks4 != "" {
 		return dialSocks4(d, srv, addr, ns)
 	}
-	return dial(d, addr, ns)
+	ap, err := srv.ParseDialAddr(addr)
+	return dialParsed(d, addr, ap, err, ns)
 }
 
 // netDial dials addr with Go's own sockets (which the HTTP/2 and FastCGI
