@@ -25,7 +25,7 @@ import (
 // Until then, system calls go to the descriptor directly; the state
 // counts those in progress, and a Close from another goroutine closes
 // the descriptor only after them. Once registered, the poller works on
-// a duplicate of the descriptor that an os.File owns: closing the file
+// a duplicate of the descriptor, a pollFD: closing it
 // wakes its waiters, while a call begun on the original still holds it.
 type lazyFD struct {
 	fd    int
@@ -43,11 +43,8 @@ const (
 	fdClosed  = 1 << 30
 )
 
-// fdReg is a lazyFD once registered.
-type fdReg struct {
-	f  *os.File
-	rc syscall.RawConn
-}
+// fdReg is a lazyFD once registered: the poller's duplicate.
+type fdReg struct{ p *pollFD }
 
 // acquire counts a call on the descriptor, unless it is closing.
 func (l *lazyFD) acquire() bool {
@@ -85,10 +82,9 @@ func (l *lazyFD) register() (*fdReg, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl", err)
 	}
-	f := newSockFile(nfd, "")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
+	f := new(pollFD)
+	if err := f.open(nfd); err != nil {
+		unix.Close(nfd)
 		return nil, err
 	}
 	if !l.rdl.IsZero() {
@@ -97,14 +93,14 @@ func (l *lazyFD) register() (*fdReg, error) {
 	if !l.wdl.IsZero() {
 		f.SetWriteDeadline(l.wdl)
 	}
-	r := &fdReg{f: f, rc: rc}
+	r := &fdReg{p: f}
 	l.reg.Store(r)
 	return r, nil
 }
 
 func (l *lazyFD) Control(fn func(fd uintptr)) error {
 	if r := l.reg.Load(); r != nil {
-		return r.rc.Control(fn)
+		return r.p.Control(fn)
 	}
 	if !l.acquire() {
 		return os.ErrClosed
@@ -126,7 +122,7 @@ func (l *lazyFD) Write(fn func(fd uintptr) bool) error {
 // registers it and waits for readiness with op.
 func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(uintptr) bool) error) error {
 	if r := l.reg.Load(); r != nil {
-		return op(r.rc, fn)
+		return op(r.p, fn)
 	}
 	// A deadline already passed fails the call, as the poller's: the
 	// poller tells.
@@ -147,7 +143,7 @@ func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(ui
 	// The poller calls fn once more before it waits: it forgets the
 	// readiness it saw before (the registration reports the present
 	// one), and only a call that fails makes a wait safe.
-	return op(r.rc, fn)
+	return op(r.p, fn)
 }
 
 // expired tells whether a deadline was set, before registration, that
@@ -183,9 +179,9 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 	}
 	l.mu.Unlock()
 	if read {
-		return r.f.SetReadDeadline(t)
+		return r.p.SetReadDeadline(t)
 	}
-	return r.f.SetWriteDeadline(t)
+	return r.p.SetWriteDeadline(t)
 }
 
 // Close closes the file the poller watches, which wakes its waiters, and
@@ -206,7 +202,7 @@ func (l *lazyFD) Close() error {
 	l.mu.Unlock()
 	var err error
 	if r != nil {
-		err = r.f.Close()
+		err = r.p.Close()
 	}
 	if l.state.CompareAndSwap(fdClosing, fdClosing|fdClosed) {
 		unix.Close(l.fd)

@@ -41,11 +41,13 @@ type sockConn struct {
 	// watch is the connection's registration with the close watcher,
 	// from its first time in the idle pool.
 	watch closeWatch
-	// lazy is f and rc for an accepted client socket (newLazySock).
+	// lazy is f and rc for an accepted client socket (newLazySock),
+	// pfd for a server socket (dialSock).
 	lazy lazyFD
+	pfd  pollFD
 }
 
-// sockFile is the file of a sockConn: an os.File, or a lazyFD.
+// sockFile is the file of a sockConn: a pollFD, or a lazyFD.
 type sockFile interface {
 	Close() error
 	SetReadDeadline(time.Time) error
@@ -448,13 +450,14 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		return nil, dialErr(ap, os.NewSyscallError("connect", e))
 	}
 	// A non-blocking descriptor: the runtime's poller watches it.
-	f := newSockFile(fd, "")
-	rc, err := f.SyscallConn()
+	c := &sockConn{raddr: ap}
+	err := c.pfd.open(fd)
 	if err != nil {
-		f.Close()
+		unix.Close(fd)
 		return nil, dialErr(ap, err)
 	}
-	c := &sockConn{f: f, rc: rc, raddr: ap}
+	f, rc := &c.pfd, &c.pfd
+	c.f, c.rc = f, rc
 	c.raw = lazyRaw{rc: rc, dl: &c.dl, f: f}
 	raw.handTo(&c.src)
 	// On loopback the handshake completes within connect: asked first,
