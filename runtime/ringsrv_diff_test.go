@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,6 +222,13 @@ ring r
 		return out
 	}
 	ref := run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	if slices.ContainsFunc(ref, func(l string) bool { return strings.Contains(l, "(nothing)") }) {
+		// On a loaded machine HAProxy's forwarder has held a message
+		// past the wait until its connection closed: the reference is
+		// taken again once.
+		t.Logf("haproxy's run missed messages, run again: %q", ref)
+		ref = run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	}
 	got := run(func(cfg, _ string) { startGohap(t, cfg, nil) })
 	if len(ref) != len(got) {
 		t.Errorf("%d lines from haproxy, %d from gohap", len(ref), len(got))
