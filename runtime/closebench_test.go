@@ -111,7 +111,10 @@ func BenchmarkProxyClose(b *testing.B) { benchClose(b, 1) }
 
 // BenchmarkProxyCloseConcurrent: 16 clients at once, whose connections
 // wait in the listener's backlog, which the accept loop then takes
-// without waiting (rawAcceptor).
+// without waiting (rawAcceptor). A connection costs the proxy 3 to 5
+// allocations: the server's sockConn (its socket a pollFD inside it),
+// and the client's, a sockConn when the accept loop took it from the
+// backlog, net's five objects when it waited in net's Accept.
 func BenchmarkProxyCloseConcurrent(b *testing.B) { benchClose(b, 16) }
 
 func benchClose(b *testing.B, par int) {
