@@ -25,8 +25,8 @@ import (
 // Until then, system calls go to the descriptor directly; the state
 // counts those in progress, and a Close from another goroutine closes
 // the descriptor only after them. Once registered, the poller works on
-// a duplicate of the descriptor, a pollFD: closing it
-// wakes its waiters, while a call begun on the original still holds it.
+// a duplicate of the descriptor, a pollFD: closing it wakes its
+// waiters, while a call begun on the original still holds it.
 type lazyFD struct {
 	fd    int
 	state atomic.Uint32 // calls in progress | fdClosing | fdClosed
@@ -184,8 +184,8 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 	return r.p.SetWriteDeadline(t)
 }
 
-// Close closes the file the poller watches, which wakes its waiters, and
-// the descriptor once no call is on it.
+// Close closes the duplicate the poller watches, which wakes its
+// waiters, and the descriptor once no call is on it.
 func (l *lazyFD) Close() error {
 	for {
 		v := l.state.Load()
