@@ -29,8 +29,8 @@ import (
 // waiters, while a call begun on the original still holds it.
 type lazyFD struct {
 	fd    int
-	state atomic.Uint32 // calls in progress | fdClosing | fdClosed
-	mu    sync.Mutex    // registration
+	state fdCalls
+	mu    sync.Mutex // registration
 	reg   atomic.Pointer[fdReg]
 	// rdl and wdl are the deadlines set before registration, under mu;
 	// past has a bit set for each that was set already passed.
@@ -43,25 +43,54 @@ const (
 	fdClosed  = 1 << 30
 )
 
-// fdReg is a lazyFD once registered: the poller's duplicate.
-type fdReg struct{ p *pollFD }
+// fdCalls counts the calls in progress on a descriptor and marks its
+// close, so that the descriptor is closed once, after them: by the last
+// call out after the close, or by the close itself when none is in.
+type fdCalls struct{ v atomic.Uint32 }
 
-// acquire counts a call on the descriptor, unless it is closing.
-func (l *lazyFD) acquire() bool {
+// acquire counts a call, unless the descriptor is closing.
+func (c *fdCalls) acquire() bool {
 	for {
-		v := l.state.Load()
+		v := c.v.Load()
 		if v&fdClosing != 0 {
 			return false
 		}
-		if l.state.CompareAndSwap(v, v+1) {
+		if c.v.CompareAndSwap(v, v+1) {
 			return true
 		}
 	}
 }
 
+// release ends a call; true when the caller is to close the descriptor.
+func (c *fdCalls) release() bool { return c.v.Add(^uint32(0)) == fdClosing && c.last() }
+
+// close marks the descriptor closing; false when it already was.
+func (c *fdCalls) close() bool {
+	for {
+		v := c.v.Load()
+		if v&fdClosing != 0 {
+			return false
+		}
+		if c.v.CompareAndSwap(v, v|fdClosing) {
+			return true
+		}
+	}
+}
+
+// last reports, once, that the descriptor is closing with no call in
+// progress: the caller is to close it.
+func (c *fdCalls) last() bool { return c.v.CompareAndSwap(fdClosing, fdClosing|fdClosed) }
+
+func (c *fdCalls) closing() bool { return c.v.Load()&fdClosing != 0 }
+
+// fdReg is a lazyFD once registered: the poller's duplicate.
+type fdReg struct{ p *pollFD }
+
+func (l *lazyFD) acquire() bool { return l.state.acquire() }
+
 // release ends a call; the last one after a Close closes the descriptor.
 func (l *lazyFD) release() {
-	if l.state.Add(^uint32(0)) == fdClosing && l.state.CompareAndSwap(fdClosing, fdClosing|fdClosed) {
+	if l.state.release() {
 		unix.Close(l.fd)
 	}
 }
@@ -159,7 +188,7 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 	l.mu.Lock()
 	r := l.reg.Load()
 	if r == nil {
-		if l.state.Load()&fdClosing != 0 {
+		if l.state.closing() {
 			l.mu.Unlock()
 			return os.ErrClosed
 		}
@@ -187,14 +216,8 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 // Close closes the duplicate the poller watches, which wakes its
 // waiters, and the descriptor once no call is on it.
 func (l *lazyFD) Close() error {
-	for {
-		v := l.state.Load()
-		if v&fdClosing != 0 {
-			return os.ErrClosed
-		}
-		if l.state.CompareAndSwap(v, v|fdClosing) {
-			break
-		}
+	if !l.state.close() {
+		return os.ErrClosed
 	}
 	// Registration checks the state under mu: none starts from here.
 	l.mu.Lock()
@@ -204,7 +227,7 @@ func (l *lazyFD) Close() error {
 	if r != nil {
 		err = r.p.Close()
 	}
-	if l.state.CompareAndSwap(fdClosing, fdClosing|fdClosed) {
+	if l.state.last() {
 		unix.Close(l.fd)
 	}
 	return err

@@ -58,7 +58,8 @@ var pollInit sync.Once
 type pollFD struct {
 	fd       int
 	pd       uintptr
-	state    atomic.Uint32 // calls in progress | fdClosing | fdClosed
+	state    fdCalls
+	shut     atomic.Bool // the descriptor is closed
 	rmu, wmu sync.Mutex
 }
 
@@ -73,47 +74,31 @@ func (p *pollFD) open(fd int) error {
 	return nil
 }
 
-func (p *pollFD) acquire() bool {
-	for {
-		v := p.state.Load()
-		if v&fdClosing != 0 {
-			return false
-		}
-		if p.state.CompareAndSwap(v, v+1) {
-			return true
-		}
-	}
-}
+func (p *pollFD) acquire() bool { return p.state.acquire() }
 
 func (p *pollFD) release() {
-	if p.state.Add(^uint32(0)) == fdClosing {
+	if p.state.release() {
 		p.destroy()
 	}
 }
 
-// destroy closes the descriptor once no call is in progress: whoever
-// brings the state to fdClosing alone does it, once.
+// destroy takes the descriptor off the poller and closes it.
 func (p *pollFD) destroy() {
-	if p.state.CompareAndSwap(fdClosing, fdClosing|fdClosed) {
-		pollClose(p.pd)
-		unix.Close(p.fd)
-	}
+	pollClose(p.pd)
+	unix.Close(p.fd)
+	p.shut.Store(true)
 }
 
 func (p *pollFD) Close() error {
-	for {
-		v := p.state.Load()
-		if v&fdClosing != 0 {
-			return os.ErrClosed
-		}
-		if p.state.CompareAndSwap(v, v|fdClosing) {
-			break
-		}
+	if !p.state.close() {
+		return os.ErrClosed
 	}
 	pollUnblock(p.pd)
-	p.destroy()
+	if p.state.last() {
+		p.destroy()
+	}
 	// Woken, the calls in progress end at once; the last closes.
-	for i := 0; p.state.Load()&fdClosed == 0; i++ {
+	for i := 0; !p.shut.Load(); i++ {
 		if i < 100 {
 			runtime.Gosched()
 		} else {

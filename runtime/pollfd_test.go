@@ -149,7 +149,7 @@ func TestPollFDCloseWakes(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if p.state.Load()&fdClosed == 0 {
+		if !p.shut.Load() {
 			t.Fatal("Close returned before the descriptor closed")
 		}
 		wg.Wait()

@@ -11,7 +11,7 @@ package h2
 type streamTable struct {
 	slots []streamSlot
 	more  map[uint32]*Stream
-	n     int
+	n     int // streams open, for the growth decision
 }
 
 type streamSlot struct {
@@ -23,8 +23,6 @@ const (
 	minSlots = 16
 	maxSlots = 512
 )
-
-func (t *streamTable) len() int { return t.n }
 
 // get is the open stream id, or nil.
 func (t *streamTable) get(id uint32) *Stream {

@@ -45,8 +45,8 @@ func TestStreamTable(t *testing.T) {
 					t.Fatalf("seed %d: get(%d) = %p, want %p", seed, id, got, want)
 				}
 			}
-			if tab.len() != len(model) {
-				t.Fatalf("seed %d: %d streams, want %d", seed, tab.len(), len(model))
+			if tab.n != len(model) {
+				t.Fatalf("seed %d: %d streams, want %d", seed, tab.n, len(model))
 			}
 		}
 		seen := map[uint32]bool{}
@@ -57,8 +57,8 @@ func TestStreamTable(t *testing.T) {
 			seen[id] = true
 			tab.del(id)
 		})
-		if len(seen) != len(model) || tab.len() != 0 {
-			t.Fatalf("seed %d: each saw %d of %d streams, %d left", seed, len(seen), len(model), tab.len())
+		if len(seen) != len(model) || tab.n != 0 {
+			t.Fatalf("seed %d: each saw %d of %d streams, %d left", seed, len(seen), len(model), tab.n)
 		}
 	}
 }
@@ -82,7 +82,7 @@ func TestStreamTableOverflow(t *testing.T) {
 		tab.put(id, &Stream{id: id})
 	}
 	if len(tab.slots) != maxSlots || len(tab.more) == 0 {
-		t.Fatalf("%d streams in flight: %d slots, %d on the side", tab.len(), len(tab.slots), len(tab.more))
+		t.Fatalf("%d streams in flight: %d slots, %d on the side", tab.n, len(tab.slots), len(tab.more))
 	}
 	for id := uint32(1); id < 4*maxSlots; id += 2 {
 		if st := tab.get(id); st == nil || st.id != id {
