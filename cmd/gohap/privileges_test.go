@@ -28,12 +28,10 @@ var (
 // printed, pids, program path and version masked.
 func privOutcome(t *testing.T, bin, dir, cfg string, uid int, args ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fe := ln.Addr().String()
-	ln.Close()
+	// Below the ephemeral range and claimed across test binaries: a
+	// port released from a listen on :0 could be taken by an outgoing
+	// connection before the process binds it.
+	fe := freeAddr(t)
 	file := filepath.Join(dir, fmt.Sprintf("p%d.cfg", time.Now().UnixNano()))
 	if err := os.WriteFile(file, []byte(fmt.Sprintf(cfg, fe)), 0o644); err != nil {
 		t.Fatal(err)
