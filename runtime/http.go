@@ -360,10 +360,11 @@ var sessionPool = sync.Pool{New: func() any { return new(session) }}
 // goroutine calls it, once the session is off the engine's list and
 // whatever it started has returned; a session still pinned by a killer,
 // or one that became a tunnel or waits in ready order, is left to the
-// collector.
-func (s *session) recycle() {
+// collector. It reports whether the session went back to the pool:
+// nothing else holds it, nor the connection it was given.
+func (s *session) recycle() bool {
 	if s.pins.Load() != 0 || s.turn != nil || s.handing.Load() {
-		return
+		return false
 	}
 	step, cl, sv, sc := s.stepFn, s.cl.callbacks(), s.sv.callbacks(), s.streamScratch
 	*s = session{}
@@ -374,6 +375,7 @@ func (s *session) recycle() {
 	s.cl.setCallbacks(cl)
 	s.sv.setCallbacks(sv)
 	sessionPool.Put(s)
+	return true
 }
 
 func (s *session) wakeIfIdle() {

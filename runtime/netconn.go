@@ -61,6 +61,9 @@ type memConn struct {
 	// head is the parsed response head the next write to a stream
 	// starts with (session.handHead).
 	head *parsedHead
+	// released says the session that ran on the connection was recycled:
+	// an HTTP/2 stream's memConn may then serve the next stream.
+	released bool
 }
 
 // parsedHead is a response head the session has parsed: p[:n] of the
@@ -100,17 +103,32 @@ func newMemConn(c net.Conn, under netConn) *memConn {
 }
 
 // streamConn is an HTTP/2 stream and the memConn the engine reads it
-// through, allocated together: one allocation per stream.
+// through, allocated together and reused together: a stream whose
+// session was recycled (memConn.released) serves a later one, so that
+// HTTP/2 requests allocate nothing of their own and do not drive the
+// collector. One the engine may still hold (a pinned session, a tunnel)
+// is left to the collector.
 type streamConn struct {
 	st h2.Stream
 	mc memConn
 }
 
+var streamConnPool sync.Pool
+
 func init() {
 	h2.NewStream = func() *h2.Stream {
-		sm := new(streamConn)
+		sm, _ := streamConnPool.Get().(*streamConn)
+		if sm == nil {
+			sm = new(streamConn)
+		}
+		sm.mc = memConn{}
 		sm.st.Owner = sm
 		return &sm.st
+	}
+	h2.FreeStream = func(st *h2.Stream) {
+		if sm, ok := st.Owner.(*streamConn); ok && sm.mc.released {
+			streamConnPool.Put(sm)
+		}
 	}
 }
 

@@ -352,19 +352,20 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 		s.parkConn()
 		return true
 	}
-	s.endConn(handed)
+	if s.endConn(handed) {
+		mc.released = true
+	}
 	return false
 }
 
-// endConn ends serveConn's session.
-func (s *session) endConn(handed bool) {
+// endConn ends serveConn's session, and reports whether it was recycled:
+// nothing of the engine holds the connection any more.
+func (s *session) endConn(handed bool) bool {
 	if !handed {
 		s.finish()
 	}
 	s.ended.Wait()
-	if !handed {
-		s.recycle()
-	}
+	return !handed && s.recycle()
 }
 
 // parkConn leaves a session whose connection parked: the last thing its

@@ -1208,5 +1208,11 @@ func (sc *ServerConn) runStream(st *Stream) {
 	}
 	st.Close()
 	sc.armIdle()
+	sc.mu.Lock()
+	held := sc.streams.get(st.id) == st
+	sc.mu.Unlock()
 	putStream(st)
+	if FreeStream != nil && !held {
+		FreeStream(st)
+	}
 }

@@ -35,9 +35,16 @@ type Stream struct {
 
 // NewStream, when set, allocates the streams, so that a user of the
 // package can make each one part of its own per-stream state: one
-// allocation per stream instead of two. It is set once, before any
-// connection is served.
+// allocation per stream instead of two. It may return a stream it was
+// given back through FreeStream: getStream clears it. Both are set
+// once, before any connection is served.
 var NewStream func() *Stream
+
+// FreeStream, when set, is given each stream the engine served, once
+// the connection no longer holds it (out of its table, its memory back
+// in memPool): the user may hand it to NewStream again if nothing of
+// its own holds it either.
+var FreeStream func(*Stream)
 
 // rx is the receive half of a stream, guarded by the connection's mu:
 // rbuf holds the HTTP/1.1 bytes not read yet, from roff.
@@ -82,6 +89,11 @@ func getStream() *Stream {
 	var st *Stream
 	if NewStream != nil {
 		st = NewStream()
+		// A stream served before starts as a new one; its timers are
+		// stopped and kept.
+		owner, rt, wt := st.Owner, st.rw.timer, st.ww.timer
+		*st = Stream{Owner: owner}
+		st.rw.timer, st.ww.timer = rt, wt
 	} else {
 		st = new(Stream)
 	}
