@@ -332,7 +332,12 @@ func (s *session) dropScratch() {
 }
 
 func newSession(e *Engine, l *listener, c netConn) *session {
-	s := sessionPool.Get().(*session)
+	var s *session
+	if m, ok := c.(*memConn); ok && m.sm != nil && m.sm.sess != nil {
+		s, m.sm.sess = m.sm.sess, nil
+	} else {
+		s = sessionPool.Get().(*session)
+	}
 	s.e, s.l, s.fe, s.cl.c, s.rawFD = e, l, l.fe, c, -1
 	if s.streamScratch == nil {
 		s.takeScratch()
@@ -367,6 +372,10 @@ func (s *session) recycle() bool {
 		return false
 	}
 	step, cl, sv, sc := s.stepFn, s.cl.callbacks(), s.sv.callbacks(), s.streamScratch
+	var sm *streamConn
+	if m, ok := s.cl.c.(*memConn); ok {
+		sm = m.sm
+	}
 	*s = session{}
 	if sc != nil {
 		*sc = streamScratch{}
@@ -374,7 +383,12 @@ func (s *session) recycle() bool {
 	s.stepFn, s.streamScratch = step, sc
 	s.cl.setCallbacks(cl)
 	s.sv.setCallbacks(sv)
-	sessionPool.Put(s)
+	if sm != nil && sm.sess == nil {
+		// The stream's next use runs it (newSession).
+		sm.sess = s
+	} else {
+		sessionPool.Put(s)
+	}
 	return true
 }
 
@@ -606,8 +620,12 @@ func (s *session) endRun() {
 		s.releaseSessTrack()
 	}
 	s.rw, s.rwr, s.rwAlt, s.rwBufs = nil, nil, nil, nil
-	// Nothing of the HTTP state is needed by a tunnel.
-	s.req, s.rsp, s.txn, s.out, s.cl.buf, s.sv.buf = h1.Msg{}, h1.Msg{}, acl.Txn{}, nil, nil, nil
+	s.out, s.cl.buf, s.sv.buf = nil, nil, nil
+	if s.handedOff {
+		// Nothing of the HTTP state is needed by a tunnel. A session
+		// that ends here is cleared whole when it is recycled.
+		s.req, s.rsp, s.txn = h1.Msg{}, h1.Msg{}, acl.Txn{}
+	}
 }
 
 func (s *session) putOutBuf() {

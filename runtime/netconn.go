@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -62,8 +63,12 @@ type memConn struct {
 	// starts with (session.handHead).
 	head *parsedHead
 	// released says the session that ran on the connection was recycled:
-	// an HTTP/2 stream's memConn may then serve the next stream.
+	// an HTTP/2 stream's memConn may then serve the next stream, unless
+	// a close still runs on it (aborted).
 	released bool
+	aborted  atomic.Bool
+	// sm is the stream the memConn is part of.
+	sm *streamConn
 }
 
 // parsedHead is a response head the session has parsed: p[:n] of the
@@ -92,6 +97,7 @@ func newMemConn(c net.Conn, under netConn) *memConn {
 	if st != nil {
 		if sm, ok := st.Owner.(*streamConn); ok {
 			m = &sm.mc
+			m.sm = sm
 		}
 	}
 	if m == nil {
@@ -111,6 +117,8 @@ func newMemConn(c net.Conn, under netConn) *memConn {
 type streamConn struct {
 	st h2.Stream
 	mc memConn
+	// sess is the session the last stream ran, recycled, for the next.
+	sess *session
 }
 
 var streamConnPool sync.Pool
@@ -125,10 +133,13 @@ func init() {
 		sm.st.Owner = sm
 		return &sm.st
 	}
-	h2.FreeStream = func(st *h2.Stream) {
-		if sm, ok := st.Owner.(*streamConn); ok && sm.mc.released {
-			streamConnPool.Put(sm)
+	h2.FreeStream = func(st *h2.Stream) bool {
+		sm, ok := st.Owner.(*streamConn)
+		if !ok || !sm.mc.released || sm.mc.aborted.Load() {
+			return false
 		}
+		streamConnPool.Put(sm)
+		return true
 	}
 }
 
@@ -172,6 +183,9 @@ func (m *memConn) abort() {
 	if m.under != nil {
 		m.under.Close()
 	}
+	// Set before the killer lets the session go (its pin): the stream is
+	// then never reused under the close.
+	m.aborted.Store(true)
 	go m.Conn.Close()
 	if m.raw.pk != nil {
 		m.raw.wake()

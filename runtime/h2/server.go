@@ -1211,8 +1211,9 @@ func (sc *ServerConn) runStream(st *Stream) {
 	sc.mu.Lock()
 	held := sc.streams.get(st.id) == st
 	sc.mu.Unlock()
-	putStream(st)
-	if FreeStream != nil && !held {
-		FreeStream(st)
+	if held {
+		putStream(st)
+	} else {
+		freeStream(st)
 	}
 }

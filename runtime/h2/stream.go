@@ -27,6 +27,8 @@ type Stream struct {
 	closed bool
 	tunnel bool
 	mem    *streamMem
+	// spare is the memory a freed stream keeps for its next use.
+	spare *streamMem
 	// start is when the engine got the stream (Start).
 	start time.Time
 	// Owner is what NewStream made the stream part of.
@@ -40,11 +42,11 @@ type Stream struct {
 // once, before any connection is served.
 var NewStream func() *Stream
 
-// FreeStream, when set, is given each stream the engine served, once
-// the connection no longer holds it (out of its table, its memory back
-// in memPool): the user may hand it to NewStream again if nothing of
-// its own holds it either.
-var FreeStream func(*Stream)
+// FreeStream, when set, is offered each stream the engine served, once
+// the connection no longer holds it (out of its table): it reports
+// whether it took it, to hand it to NewStream again, which it may do
+// only if nothing of its own holds the stream either.
+var FreeStream func(*Stream) bool
 
 // rx is the receive half of a stream, guarded by the connection's mu:
 // rbuf holds the HTTP/1.1 bytes not read yet, from roff.
@@ -85,17 +87,21 @@ var memPool = sync.Pool{New: func() any {
 }}
 
 func getStream() *Stream {
-	mem := memPool.Get().(*streamMem)
 	var st *Stream
+	var mem *streamMem
 	if NewStream != nil {
 		st = NewStream()
-		// A stream served before starts as a new one; its timers are
-		// stopped and kept.
+		// A stream served before starts as a new one, with the memory
+		// it kept (freeStream); its timers are stopped and kept.
 		owner, rt, wt := st.Owner, st.rw.timer, st.ww.timer
+		mem = st.spare
 		*st = Stream{Owner: owner}
 		st.rw.timer, st.ww.timer = rt, wt
 	} else {
 		st = new(Stream)
+	}
+	if mem == nil {
+		mem = memPool.Get().(*streamMem)
 	}
 	st.mem = mem
 	st.rw.wake, st.ww.wake = mem.rwake, mem.wwake
@@ -108,9 +114,36 @@ func getStream() *Stream {
 // putStream recycles a finished stream's memory; later calls on it see
 // a closed stream.
 func putStream(st *Stream) {
+	if mem := takeMem(st); mem != nil {
+		memPool.Put(mem)
+	}
+}
+
+// freeStream is putStream for a stream the connection no longer holds:
+// one FreeStream takes keeps its memory for its next use.
+func freeStream(st *Stream) {
+	mem := takeMem(st)
+	if FreeStream == nil {
+		if mem != nil {
+			memPool.Put(mem)
+		}
+		return
+	}
+	st.spare = mem
+	if !FreeStream(st) {
+		st.spare = nil
+		if mem != nil {
+			memPool.Put(mem)
+		}
+	}
+}
+
+// takeMem detaches a finished stream's memory, nil when it is gone or
+// too large to keep.
+func takeMem(st *Stream) *streamMem {
 	mem := st.mem
 	if mem == nil {
-		return
+		return nil
 	}
 	st.wmu.Lock()
 	mem.obuf, mem.hdrs = st.out.buf, st.out.msg.Headers
@@ -127,11 +160,11 @@ func putStream(st *Stream) {
 		mem.rbuf, st.rbuf = st.rbuf, nil
 	}
 	if cap(mem.rbuf) > 64<<10 || cap(mem.obuf) > 64<<10 {
-		return
+		return nil
 	}
 	st.rw.reset()
 	st.ww.reset()
-	memPool.Put(mem)
+	return mem
 }
 
 // open initialises a stream whose request head is in st.rbuf.
