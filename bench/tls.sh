@@ -82,14 +82,17 @@ start_proxy() {
 }
 # idle_growth [-h2] -> KiB of RSS per idle connection that tlshold holds
 # open, after one request (one stream with -h2) each.
+# Both readings are taken at rest, two seconds after the last traffic: a
+# gohap that went quiet has handed the garbage of the load back by then
+# (quietGC), as HAProxy frees a connection's memory when it ends.
 idle_growth() {
   local before after opened hold
-  sleep 0.5
+  sleep 2
   before=$(rss_kib "$PID")
   taskset -c "$LOAD_CPU" "$tmp/tlshold" "$@" -addr "$EC" -n "$IDLE" >"$tmp/hold.out" 2>&1 &
   hold=$!
   for _ in $(seq 1 1200); do grep -q ready "$tmp/hold.out" 2>/dev/null && break; sleep 0.1; done
-  sleep 1
+  sleep 2
   after=$(rss_kib "$PID")
   opened=$(awk '/ready/ {print $2}' "$tmp/hold.out")
   kill "$hold" 2>/dev/null || true

@@ -270,6 +270,7 @@ func (e *Engine) Serve() {
 	if ts := e.g.tables.All(); len(ts) > 0 {
 		go purgeTables(ts, e.done)
 	}
+	go e.quietGC()
 	for _, l := range lns {
 		e.log.Info("listening", zap.String("frontend", l.fe.Name), zap.String("address", l.ln.Addr().String()))
 		e.wg.Add(1)

@@ -8,14 +8,18 @@ package main
 // lets the load warm the process first, GOHAP_CPUPROFILE_FOR is how long
 // it records. GOHAP_TRACE, GOHAP_TRACE_WAIT and GOHAP_TRACE_FOR do the
 // same with an execution trace (bench/sched.sh reads the scheduler's
-// events from it).
+// events from it). GOHAP_HEAPPROFILE names the files (.heap, .goroutine)
+// that SIGUSR2 writes the heap and goroutine profiles to, after a
+// collection: what a load left, per allocation site.
 
 import (
 	"io"
 	"os"
+	"os/signal"
 	goruntime "runtime"
 	"runtime/pprof"
 	"runtime/trace"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +33,21 @@ func init() {
 	record("GOHAP_TRACE", time.Second, func(w io.Writer) (func(), error) {
 		return trace.Stop, trace.Start(w)
 	})
+	if path := os.Getenv("GOHAP_HEAPPROFILE"); path != "" {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGUSR2)
+		go func() {
+			for range c {
+				goruntime.GC()
+				for _, p := range []string{"heap", "goroutine"} {
+					if f, err := os.Create(path + "." + p); err == nil {
+						pprof.Lookup(p).WriteTo(f, 0)
+						f.Close()
+					}
+				}
+			}
+		}()
+	}
 }
 
 // record writes to the file named by the variable env, from its _WAIT

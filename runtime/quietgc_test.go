@@ -1,0 +1,21 @@
+package runtime
+
+import "testing"
+
+func TestQuietWatch(t *testing.T) {
+	var w quietWatch
+	for i, c := range []struct {
+		n    uint64
+		stop bool
+	}{
+		{0, false}, {0, false}, // idle from the start: nothing to free
+		{5, false}, {9, false}, // traffic
+		{9, true},              // the first quiet tick
+		{9, false}, {9, false}, // still quiet: once only
+		{10, false}, {10, true}, // a short burst
+	} {
+		if got := w.tick(c.n); got != c.stop {
+			t.Fatalf("tick %d (count %d): stopped %v, want %v", i, c.n, got, c.stop)
+		}
+	}
+}
