@@ -48,7 +48,11 @@ func (e *Engine) activity() uint64 {
 	e.mu.Unlock()
 	var n uint64
 	for _, l := range lns {
-		n += uint64(l.fe.accepted.Load()) + e.g.feCounters(l.fe).requests.Load()
+		n += uint64(l.fe.accepted.Load())
+		// None when the graph was built without stats.
+		if c := e.g.feCounters(l.fe); c != nil {
+			n += c.requests.Load()
+		}
 	}
 	return n
 }

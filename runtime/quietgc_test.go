@@ -19,3 +19,14 @@ func TestQuietWatch(t *testing.T) {
 		}
 	}
 }
+
+// A frontend without counters (a graph built without stats, a proxy
+// that does not start) counts its connections only.
+func TestActivityWithoutCounters(t *testing.T) {
+	fe := &Frontend{}
+	fe.accepted.Add(3)
+	e := &Engine{g: &Graph{}, listeners: []*listener{{fe: fe}}}
+	if n := e.activity(); n != 3 {
+		t.Fatalf("activity %d, want 3", n)
+	}
+}
