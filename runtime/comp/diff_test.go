@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/examples/freeport"
 )
 
 func haproxyBin(t testing.TB) string {
@@ -31,12 +33,13 @@ func haproxyBin(t testing.TB) string {
 }
 
 func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// freeport's ports are handed once across the test binaries: haproxy
+	// binds with SO_REUSEPORT.
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return a
 }
 
 // testBody is the body every compressible response carries.

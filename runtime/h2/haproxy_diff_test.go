@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/gohap/gohap/examples/freeport"
 	"github.com/gohap/gohap/runtime/h1"
 )
 
@@ -32,12 +34,17 @@ func haproxyBin(t *testing.T) string {
 }
 
 func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// freeport's ports are handed once across the test binaries: haproxy
+	// binds with SO_REUSEPORT.
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(ap.Port())
 }
 
 // startHAProxy runs haproxy with cfg and waits for port to accept.

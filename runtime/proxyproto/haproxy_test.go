@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/examples/freeport"
 )
 
 // haproxyBin is the reference HAProxy 2.6 the differential tests run.
@@ -62,12 +64,13 @@ func (o *outBuf) waitLines(n int, d time.Duration) []string {
 
 // freePort returns a loopback TCP port nobody listens on.
 func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// freeport's ports are handed once across the test binaries: haproxy
+	// binds with SO_REUSEPORT.
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return a
 }
 
 // startHAProxy runs haproxy -db on cfg and waits until addr accepts.

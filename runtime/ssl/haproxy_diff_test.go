@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
-	"github.com/gohap/gohap/acl"
 	"net"
 	"net/http"
 	"os"
@@ -13,16 +12,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/examples/freeport"
 )
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Not a port from 127.0.0.1:0: haproxy binds with SO_REUSEPORT, and
+	// the same port handed twice (here or to another test binary) would
+	// share its clients between two frontends.
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return a
 }
 
 // startHAProxy runs haproxy in the foreground on cfg until the test ends
