@@ -41,3 +41,9 @@ func OnQuietCollect(t interface{ Cleanup(func()) }, f func(*Engine)) {
 	freeOSMemory.Store(&f)
 	t.Cleanup(func() { freeOSMemory.Store(nil) })
 }
+
+// SetQuietMinAlloc sets quietMinAlloc until the test ends.
+func SetQuietMinAlloc(t interface{ Cleanup(func()) }, n uint64) {
+	old := quietMinAlloc.Swap(n)
+	t.Cleanup(func() { quietMinAlloc.Store(old) })
+}

@@ -13,32 +13,55 @@ const quietTick = 500 * time.Millisecond
 // freeOSMemory, when set, replaces debug.FreeOSMemory (tests).
 var freeOSMemory atomic.Pointer[func(*Engine)]
 
+// quietMinAlloc is what the process must have allocated since the last
+// collection quietGC made for the next to be worth it: a trickle (a
+// monitor polling the stats page every few seconds) leaves little to
+// hand back, and each collection costs a full cycle and the page faults
+// of the next burst.
+var quietMinAlloc atomic.Uint64
+
+func init() { quietMinAlloc.Store(1 << 20) }
+
 // quietGC hands the memory a burst of traffic left behind back to the
 // system once the traffic stops: one tick with connections or requests,
 // then one without. HAProxy frees what a connection used when it ends;
 // the collector frees it at its next cycle, which a process that went
 // quiet may not reach for minutes, its resident size still that of the
 // burst (handshakes' garbage, above all) however few connections stay.
-// Under steady traffic it never runs.
+// Under steady traffic it never runs, nor after a trickle that allocated
+// less than quietMinAlloc since its last collection.
 func (e *Engine) quietGC() {
 	t := time.NewTicker(quietTick)
 	defer t.Stop()
 	var w quietWatch
 	w.tick(e.activity())
+	last := heapAllocs()
 	for {
 		select {
 		case <-e.done:
 			return
 		case <-t.C:
 		}
-		if w.tick(e.activity()) && gcOn() {
-			if f := freeOSMemory.Load(); f != nil {
-				(*f)(e)
-			} else {
-				debug.FreeOSMemory()
-			}
+		if !w.tick(e.activity()) || !gcOn() {
+			continue
 		}
+		if n := heapAllocs(); n-last < quietMinAlloc.Load() {
+			continue
+		}
+		if f := freeOSMemory.Load(); f != nil {
+			(*f)(e)
+		} else {
+			debug.FreeOSMemory()
+		}
+		last = heapAllocs()
 	}
+}
+
+// heapAllocs is the bytes the process allocated since it started.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // activity counts the connections and requests the frontends took.

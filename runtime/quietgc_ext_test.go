@@ -8,8 +8,9 @@ import (
 )
 
 // The engine hands its free memory back once traffic stops, not while
-// it flows.
+// it flows, and not after a trickle that allocated little.
 func TestQuietCollectAfterTraffic(t *testing.T) {
+	runtime.SetQuietMinAlloc(t, 0)
 	fe := freePort(t)
 	up := fixedUpstream(t)
 	var e *runtime.Engine
@@ -50,5 +51,13 @@ func TestQuietCollectAfterTraffic(t *testing.T) {
 	// Once per quiet period.
 	if ours(1200 * time.Millisecond) {
 		t.Fatal("collected again without traffic")
+	}
+	// A request that allocates less than the minimum: no collection.
+	runtime.SetQuietMinAlloc(t, 1<<40)
+	if code, _, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if ours(1500 * time.Millisecond) {
+		t.Fatal("collected after a trickle")
 	}
 }
