@@ -205,7 +205,8 @@ func traceLinesAfter(t *testing.T, out *lockedBuffer, n int) []string {
 		l = traceLineRE.ReplaceAllStringFunc(l, func(m string) string { return "T " + m[strings.IndexByte(m, '['):] })
 		l = traceStrmRE.ReplaceAllString(l, "[strm X] ")
 		l = traceOffRE.ReplaceAllString(l, "offset=N")
-		if n := len(lines); n > 0 && lines[n-1] == l && strings.HasSuffix(l, "trace_check_timeouts") {
+		// The name is padded: the line ends in spaces.
+		if n := len(lines); n > 0 && lines[n-1] == l && strings.HasSuffix(strings.TrimRight(l, " "), "trace_check_timeouts") {
 			// HAProxy checks a stream's timeouts at each of its
 			// wake-ups, whose count depends on the machine's load
 			// (a connect being retried): one line stands for a run.
@@ -418,4 +419,20 @@ backend b
 		}
 		return lines
 	})
+}
+
+// A run of timeout checks (HAProxy pads the callback's name) reads as one
+// line: their count follows the machine's load.
+func TestTraceLinesCollapseTimeoutChecks(t *testing.T) {
+	var out lockedBuffer
+	for _, l := range []string{
+		"1796488353.526597 [F/fe                ] [strm 0x1(0) 0x0 0x0] trace_check_timeouts     ",
+		"1796488353.526598 [F/fe                ] [strm 0x1(0) 0x0 0x0] trace_check_timeouts     ",
+		"1796488353.526599 [F/fe                ] [strm 0x1(0) 0x0 0x0] trace_detach             : filter-type=frontend",
+	} {
+		out.Write([]byte(l + "\n"))
+	}
+	if got := traceLines(t, &out); len(got) != 2 {
+		t.Fatalf("%d lines, want 2: %q", len(got), got)
+	}
 }
