@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,9 +65,11 @@ frontend f
     external-check command %s
 `, sock, global, fe, sec, script), fe)
 		// The stats socket may be bound after the listener the start
-		// waited for.
+		// waited for, and its file may be there before it listens
+		// (haproxy binds a temporary name and renames it).
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if _, err := os.Stat(sock); err == nil {
+			if c, err := net.Dial("unix", sock); err == nil {
+				c.Close()
 				break
 			}
 		}
