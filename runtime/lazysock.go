@@ -30,8 +30,8 @@ import (
 type lazyFD struct {
 	fd    int
 	state fdCalls
-	mu    sync.Mutex // registration
-	reg   atomic.Pointer[fdReg]
+	mu    sync.Mutex             // registration
+	reg   atomic.Pointer[pollFD] // the poller's duplicate, once registered
 	// rdl and wdl are the deadlines set before registration, under mu;
 	// past has a bit set for each that was set already passed.
 	rdl, wdl time.Time
@@ -83,9 +83,6 @@ func (c *fdCalls) last() bool { return c.v.CompareAndSwap(fdClosing, fdClosing|f
 
 func (c *fdCalls) closing() bool { return c.v.Load()&fdClosing != 0 }
 
-// fdReg is a lazyFD once registered: the poller's duplicate.
-type fdReg struct{ p *pollFD }
-
 func (l *lazyFD) acquire() bool { return l.state.acquire() }
 
 // release ends a call; the last one after a Close closes the descriptor.
@@ -97,7 +94,7 @@ func (l *lazyFD) release() {
 
 // register hands a duplicate of the descriptor to the poller, with the
 // deadlines set meanwhile.
-func (l *lazyFD) register() (*fdReg, error) {
+func (l *lazyFD) register() (*pollFD, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if r := l.reg.Load(); r != nil {
@@ -122,14 +119,13 @@ func (l *lazyFD) register() (*fdReg, error) {
 	if !l.wdl.IsZero() {
 		f.SetWriteDeadline(l.wdl)
 	}
-	r := &fdReg{p: f}
-	l.reg.Store(r)
-	return r, nil
+	l.reg.Store(f)
+	return f, nil
 }
 
 func (l *lazyFD) Control(fn func(fd uintptr)) error {
 	if r := l.reg.Load(); r != nil {
-		return r.p.Control(fn)
+		return r.Control(fn)
 	}
 	if !l.acquire() {
 		return os.ErrClosed
@@ -151,7 +147,7 @@ func (l *lazyFD) Write(fn func(fd uintptr) bool) error {
 // registers it and waits for readiness with op.
 func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(uintptr) bool) error) error {
 	if r := l.reg.Load(); r != nil {
-		return op(r.p, fn)
+		return op(r, fn)
 	}
 	// A deadline already passed fails the call, as the poller's: the
 	// poller tells.
@@ -172,7 +168,7 @@ func (l *lazyFD) wait(fn func(fd uintptr) bool, op func(syscall.RawConn, func(ui
 	// The poller calls fn once more before it waits: it forgets the
 	// readiness it saw before (the registration reports the present
 	// one), and only a call that fails makes a wait safe.
-	return op(r.p, fn)
+	return op(r, fn)
 }
 
 // expired tells whether a deadline was set, before registration, that
@@ -208,9 +204,9 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 	}
 	l.mu.Unlock()
 	if read {
-		return r.p.SetReadDeadline(t)
+		return r.SetReadDeadline(t)
 	}
-	return r.p.SetWriteDeadline(t)
+	return r.SetWriteDeadline(t)
 }
 
 // Close closes the duplicate the poller watches, which wakes its
@@ -225,7 +221,7 @@ func (l *lazyFD) Close() error {
 	l.mu.Unlock()
 	var err error
 	if r != nil {
-		err = r.p.Close()
+		err = r.Close()
 	}
 	if l.state.last() {
 		unix.Close(l.fd)
