@@ -1206,14 +1206,8 @@ func (sc *ServerConn) runStream(st *Stream) {
 	default:
 		io.WriteString(st, badRequestPage)
 	}
+	// Close takes the stream out of the connection's table.
 	st.Close()
 	sc.armIdle()
-	sc.mu.Lock()
-	held := sc.streams.get(st.id) == st
-	sc.mu.Unlock()
-	if held {
-		putStream(st)
-	} else {
-		freeStream(st)
-	}
+	freeStream(st)
 }

@@ -123,18 +123,15 @@ func putStream(st *Stream) {
 // one FreeStream takes keeps its memory for its next use.
 func freeStream(st *Stream) {
 	mem := takeMem(st)
-	if FreeStream == nil {
-		if mem != nil {
-			memPool.Put(mem)
+	if FreeStream != nil {
+		st.spare = mem
+		if FreeStream(st) {
+			return
 		}
-		return
-	}
-	st.spare = mem
-	if !FreeStream(st) {
 		st.spare = nil
-		if mem != nil {
-			memPool.Put(mem)
-		}
+	}
+	if mem != nil {
+		memPool.Put(mem)
 	}
 }
 
