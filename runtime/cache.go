@@ -115,6 +115,7 @@ func (v *hdrView) Header(i int) ([]byte, []byte) {
 // cacheTxn returns the transaction's caching state, started on first
 // use.
 func (s *session) cacheTxn() *cacheState {
+	s.used |= scratchCache
 	st := &s.cch
 	if st.reqs != s.reqs {
 		st.reqs = s.reqs
@@ -232,6 +233,9 @@ func (st *cacheState) dropAge(head []byte, rsp *h1.Msg) []byte {
 // cacheEnd closes the transaction's caching: an object whose body did
 // not reach the client whole is dropped.
 func (s *session) cacheEnd() {
+	if s.used&scratchCache == 0 {
+		return
+	}
 	st := &s.cch
 	if st.w != nil {
 		st.w.Close()
@@ -244,7 +248,7 @@ func (s *session) cacheEnd() {
 // CacheHit is res.cache_hit and res.cache_name (acl.CacheEnv).
 func (s *session) CacheHit() (string, bool) {
 	st := &s.cch
-	if st.reqs != s.reqs || !st.served {
+	if s.used&scratchCache == 0 || st.reqs != s.reqs || !st.served {
 		return "", false
 	}
 	return st.hitCache.Name(), true

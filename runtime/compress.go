@@ -64,14 +64,25 @@ type compState struct {
 	etagDone bool
 }
 
+// compOn says the response being served is compressed. The flag reads
+// the compression state only once a stream used it.
+func (s *session) compOn() bool { return s.used&scratchComp != 0 && s.zs.on }
+
+// compDropAE says Accept-Encoding goes (compression offload).
+func (s *session) compDropAE() bool { return s.used&scratchComp != 0 && s.zs.dropAE }
+
 // compRequest picks the algorithm once the request has gone through the
 // rules of both proxies, as the filter's request headers callback does.
 func (s *session) compRequest(head []byte, be *Backend) {
+	if s.used&scratchComp == 0 && s.fe.comp == nil && be.comp == nil {
+		return
+	}
 	z := &s.zs
 	z.on, z.algo, z.dropAE = false, comp.None, false
 	if s.fe.comp == nil && be.comp == nil {
 		return
 	}
+	s.used |= scratchComp
 	z.cfg = comp.Merge(s.fe.comp, be.comp)
 	z.req = comp.RequestFromH1(head, &s.req)
 	z.algo, z.dropAE = z.cfg.SelectRequest(&z.req)
@@ -87,6 +98,9 @@ func (s *session) compRequest(head []byte, be *Backend) {
 //
 //go:noinline
 func (s *session) compResponse(rhead []byte) {
+	if s.used&scratchComp == 0 {
+		return
+	}
 	z := &s.zs
 	z.on, z.etagDone = false, false
 	if z.algo == comp.None {

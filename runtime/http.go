@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/logging"
 	"io"
@@ -284,6 +285,11 @@ type session struct {
 // (parts of txn, the next stream's start) it sets again then
 // (restoreTxn).
 type streamScratch struct {
+	// used marks the sections that most streams never write (scratch*
+	// bits) once one may hold something: clear skips the others, as
+	// writing zeros over a line a stream never touched would fetch it
+	// from memory, one of the costs of a stream's first byte.
+	used uint8
 	// txn is what the fetches and rules see of the transaction.
 	txn acl.Txn
 	// lt are the stream's clock readings; a parked connection keeps its
@@ -315,6 +321,69 @@ type streamScratch struct {
 	ph parsedHead
 }
 
+// Sections of streamScratch that clear leaves alone unless marked used.
+const (
+	scratchAmsg = 1 << iota
+	scratchDialer
+	scratchEd
+	scratchRec
+	scratchComp
+	scratchCache
+	scratchLegacy
+)
+
+// clear zeroes the scratch but the sections its stream left alone, and
+// reqHdrs and rspHdrs: they hold offsets only, which a head's parse
+// writes before anything reads them.
+func (sc *streamScratch) clear() {
+	used := sc.used
+	sc.used = 0
+	sc.txn = acl.Txn{}
+	sc.lt = logTimes{}
+	sc.headAt, sc.headAtW = time.Time{}, 0
+	sc.req, sc.rsp = h1.Msg{}, h1.Msg{}
+	if used&scratchAmsg != 0 {
+		sc.amsg = h1.Msg{}
+	}
+	if used&scratchDialer != 0 {
+		sc.dialer = net.Dialer{}
+	}
+	if used&scratchEd != 0 {
+		sc.ed = msgEdit{}
+	}
+	if used&scratchRec != 0 {
+		sc.rec = logging.Record{}
+	}
+	if used&scratchLegacy != 0 {
+		sc.legacy = legacyResult{}
+	}
+	if used&scratchComp != 0 {
+		sc.zs = compState{}
+	}
+	if used&scratchCache != 0 {
+		sc.cch = cacheState{}
+	}
+	sc.ph = parsedHead{}
+	if verifyScratchClear {
+		sc.verifyClear()
+	}
+}
+
+// verifyScratchClear makes clear check that it left the scratch zero (the
+// header tables aside): a section written without its used mark would
+// pass its values to a later stream. The tests set it.
+var verifyScratchClear bool
+
+func (sc *streamScratch) verifyClear() {
+	b := unsafe.Slice((*byte)(unsafe.Pointer(sc)), unsafe.Sizeof(*sc))
+	skip0, skip1 := unsafe.Offsetof(sc.reqHdrs), unsafe.Offsetof(sc.rspHdrs)+unsafe.Sizeof(sc.rspHdrs)
+	for i, c := range b {
+		if c != 0 && (uintptr(i) < skip0 || uintptr(i) >= skip1) {
+			panic(fmt.Sprintf("streamScratch byte %d left set by clear", i))
+		}
+	}
+}
+
 // scratchPool keeps the scratches parked connections gave up.
 var scratchPool = sync.Pool{New: func() any { return new(streamScratch) }}
 
@@ -326,7 +395,7 @@ func (s *session) takeScratch() {
 
 // dropScratch gives the session's scratch back, cleared.
 func (s *session) dropScratch() {
-	*s.streamScratch = streamScratch{}
+	s.streamScratch.clear()
 	scratchPool.Put(s.streamScratch)
 	s.streamScratch = nil
 }
@@ -378,7 +447,7 @@ func (s *session) recycle() bool {
 	}
 	*s = session{}
 	if sc != nil {
-		*sc = streamScratch{}
+		sc.clear()
 	}
 	s.stepFn, s.streamScratch = step, sc
 	s.cl.setCallbacks(cl)
@@ -1179,6 +1248,7 @@ func (s *session) connect(be *Backend, srv *backend.Server) (netConn, error) {
 // are the retries the stream already spent (layer 7 ones).
 func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key, direct bool, failures int) (netConn, *backend.Server, error) {
 	// The session's own dialer: a local one would escape to the heap.
+	s.used |= scratchDialer
 	s.dialer = be.dialer()
 	d := &s.dialer
 	for {
@@ -1897,6 +1967,7 @@ func (s *session) rwBuf(b *[]byte) []byte {
 // rewriteRequest runs legacy filters on the request head; it returns the
 // new head, or nil with s.denyStatus set when the request is refused.
 func (s *session) rewriteRequest(rules []legacyRule, head []byte) []byte {
+	s.used |= scratchLegacy
 	nh, err := rewriteHead(rules, &s.txn, &s.req, head, true, s.rwBuf(&s.rw), &s.legacy)
 	switch {
 	case err == errDenied:
@@ -2032,7 +2103,7 @@ func (s *session) buildName(parts []namePart) {
 }
 
 func (s *session) route() *Backend {
-	if s.legacy.be != "" {
+	if s.used&scratchLegacy != 0 && s.legacy.be != "" {
 		// reqsetbe chose it, before the switching rules.
 		return s.e.g.byName[s.legacy.be]
 	}
@@ -2202,7 +2273,7 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 				continue
 			}
 		case 15:
-			if s.zs.dropAE && h1.EqualFold(name, "accept-encoding") {
+			if s.compDropAE() && h1.EqualFold(name, "accept-encoding") {
 				continue
 			}
 		case 14:
@@ -2286,7 +2357,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	out = append(out, "\r\n"...)
 	for _, h := range rsp.Headers {
 		name := h.Name.Of(rhead)
-		if s.zs.on {
+		if s.compOn() {
 			var done bool
 			if out, done = s.zs.editHeader(out, name, h.Value.Of(rhead)); done {
 				continue
@@ -2355,7 +2426,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			out = append(out, "cache-control: private\r\n"...)
 		}
 	}
-	if s.zs.on {
+	if s.compOn() {
 		out = s.zs.appendAdds(out)
 	}
 	switch {
@@ -2381,7 +2452,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 // body is read into the server buffer before its first write.
 func (s *session) handHead(rhead []byte, rsp *h1.Msg, headLen int) {
 	cl := &s.cl
-	if !s.h2Stream || s.zs.on || s.ck != nil || cl.tap != nil || cl.trace != nil || cl.discard ||
+	if !s.h2Stream || s.compOn() || s.ck != nil || cl.tap != nil || cl.trace != nil || cl.discard ||
 		rsp.Status < 200 || rsp.Status == 101 || len(rsp.Headers) >= 100 ||
 		s.logBe != nil && s.logBe.acceptInvalidRsp {
 		return
@@ -2680,7 +2751,9 @@ func (s *session) serveTxn(hl int) bool {
 			return keep
 		}
 	}
-	s.legacy = legacyResult{}
+	if s.used&scratchLegacy != 0 {
+		s.legacy = legacyResult{}
+	}
 	if lr := s.fe.legacy; lr != nil && len(lr.req) > 0 {
 		if head = s.rewriteRequest(lr.req, head); head == nil {
 			return s.errorReply(s.denyStatus, true)
@@ -2710,7 +2783,7 @@ func (s *session) serveTxn(hl int) bool {
 	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
 		return keep
 	}
-	if s.cch.hit != nil && s.cch.reqs == s.reqs {
+	if s.used&scratchCache != 0 && s.cch.hit != nil && s.cch.reqs == s.reqs {
 		return s.serveHit(nil)
 	}
 	be := s.route()
@@ -2751,7 +2824,7 @@ func (s *session) serveTxn(hl int) bool {
 			return keep
 		}
 	}
-	if s.cch.hit != nil && s.cch.reqs == s.reqs {
+	if s.used&scratchCache != 0 && s.cch.hit != nil && s.cch.reqs == s.reqs {
 		return s.serveHit(be)
 	}
 	mode := s.fe.ConnMode
@@ -2759,6 +2832,7 @@ func (s *session) serveTxn(hl int) bool {
 		mode = be.ConnMode
 	}
 	if s.fe.capCookie != nil {
+		s.used |= scratchRec
 		s.rec.CliCookie = s.captureCookie(s.capCliCk[:0], head, req, "cookie")
 		s.capCliCk = s.rec.CliCookie[:0]
 	}
@@ -3192,7 +3266,7 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	s.logASAP(rsp.Status, sv.w-rhl)
 	sv.r = rhl
-	if body == h1.BodyLength && !s.zs.on && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
+	if body == h1.BodyLength && !s.compOn() && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
 		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)
 		sv.r += int(rsp.Length)
 		body = h1.BodyNone
@@ -3211,7 +3285,7 @@ func (s *session) serveTxn(hl int) bool {
 		s.detachServer(mode, rsp, bodyDone, isHead)
 	}
 	// A chunked body goes with the head in its first write.
-	if body != h1.BodyChunked || s.zs.on {
+	if body != h1.BodyChunked || s.compOn() {
 		if !clientHead || isHead {
 			// A HEAD sent as another method has its body skipped
 			// first, read over rhead.
@@ -3225,7 +3299,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	var berr error
-	if s.zs.on && body != h1.BodyNone {
+	if s.compOn() && body != h1.BodyNone {
 		body, berr = h1.BodyNone, s.relayCompressed(body)
 	}
 	s.spliceSides(be, false)

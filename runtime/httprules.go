@@ -484,6 +484,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 		return head, ruleContinue, false
 	}
 	s.prepareRecord()
+	s.used |= scratchEd
 	ed := &s.ed
 	ed.loaded, ed.dirty, ed.emptied = false, false, false
 	s.edVals = s.edVals[:0]
@@ -895,6 +896,7 @@ func editURI(r *httpRule, uri, val []byte) []byte {
 
 // prepareRecord fills what rule formats may print of the stream.
 func (s *session) prepareRecord() {
+	s.used |= scratchRec
 	r := &s.rec
 	s.logAddrs(r)
 	r.FrontendName = s.fe.Name
@@ -1179,6 +1181,7 @@ func (s *session) afterAnswer(page []byte) []byte {
 		return page
 	}
 	hl := h1.HeadEnd(page, 0)
+	s.used |= scratchAmsg
 	if hl == 0 || h1.ParseResponse(page[:hl], &s.amsg, s.fe.maxHdr) != nil {
 		return page
 	}
@@ -1337,6 +1340,7 @@ func (s *session) captureSample(r *httpRule, request bool) { s.capture(r.expr, r
 // request or response capture slot id (a tcp-request content or an
 // http-request/http-response capture).
 func (s *session) capture(expr *acl.Sample, id int, request bool) {
+	s.used |= scratchRec
 	caps, slots, buf := s.rec.ReqCaps, s.fe.reqCaps, &s.capBuf
 	if !request {
 		caps, slots, buf = s.rec.ResCaps, s.fe.rspCaps, &s.capRspBuf
@@ -1487,6 +1491,7 @@ func (s *session) restrictHeaderNames(mode restrictMode, head *[]byte) bool {
 	if mode == restrictReject {
 		return false
 	}
+	s.used |= scratchEd
 	ed := &s.ed
 	ed.load(*head, &s.req, true)
 	kept := ed.hdrs[:0]

@@ -190,6 +190,7 @@ func (s *session) logConnect() {
 	if l == nil || l.format != nil || l.logger == nil || l.dontLogNull {
 		return
 	}
+	s.used |= scratchRec
 	r := &s.rec
 	s.logAddrs(r)
 	r.FrontendName = s.fe.Name
@@ -305,6 +306,7 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 // fillRecord completes the record of the stream in progress.
 func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	l := s.fe.log
+	s.used |= scratchRec
 	r := &s.rec
 	lt := &s.lt
 	now := lt.endTime()
@@ -376,10 +378,12 @@ func (s *session) beginStream(start time.Time) {
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
 	s.logRedisp, s.noL7Retry = false, false
 	s.logLevel, s.toServer, s.toTunnel = 0, 0, 0
-	s.uniqueSet, s.rec.UniqueID = false, nil
+	s.uniqueSet = false
 	s.rspWire, s.rspHTX = 0, 0
-	s.rec.RequestLine = nil
-	s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]
+	if s.used&scratchRec != 0 {
+		s.rec.UniqueID, s.rec.RequestLine = nil, nil
+		s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]
+	}
 	s.logUniq = s.e.uniq.Add(1) - 1
 }
 
@@ -400,8 +404,11 @@ func compileCaptures(p *parser.Proxy, fe *Frontend) {
 // captureRequest keeps the request line, for the log, and the captured
 // headers of the head being served.
 func (s *session) captureRequest(head []byte, req *h1.Msg) {
-	s.rec.CliCookie, s.rec.SrvCookie = nil, nil
+	if s.used&scratchRec != 0 {
+		s.rec.CliCookie, s.rec.SrvCookie = nil, nil
+	}
 	if s.logging {
+		s.used |= scratchRec
 		end := bytes.IndexByte(head, '\n')
 		if end < 0 {
 			end = len(head)
@@ -430,6 +437,7 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 	if len(fe.reqCaps) == 0 && len(fe.rspCaps) == 0 {
 		return
 	}
+	s.used |= scratchRec
 	s.rec.ReqCaps = captureHeaders(s.rec.ReqCaps[:0], fe.reqCaps, head, req, &s.capBuf)
 	if len(fe.reqCaps) == 0 {
 		s.rec.ReqCaps = nil
@@ -451,6 +459,9 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 //
 //go:noinline
 func (s *session) captureResponse(head []byte, rsp *h1.Msg) {
+	if s.fe.capCookie != nil || len(s.fe.rspCaps) != 0 {
+		s.used |= scratchRec
+	}
 	if s.fe.capCookie != nil {
 		s.rec.SrvCookie = s.captureCookie(s.capSrvCk[:0], head, rsp, "set-cookie")
 		s.capSrvCk = s.rec.SrvCookie[:0]
