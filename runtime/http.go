@@ -223,7 +223,10 @@ type session struct {
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
-	logURI   []byte
+	// reqPre is the parse of an HTTP/2 stream's request head, made as
+	// the stream wrote it (h2.Stream.Head), taken by the first rawHead.
+	reqPre *h1.Msg
+	logURI []byte
 	// resolveBuf holds the name do-resolve looks up.
 	resolveBuf []byte
 	// inspectEnd is when the running tcp-request content inspection ends,
@@ -1754,6 +1757,17 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 	recheck := false
 	for {
 		if cl.w > 0 {
+			if pre := s.reqPre; pre != nil {
+				s.reqPre = nil
+				if cl.w >= pre.HeadLen && len(pre.Headers) <= fe.maxHdr && !fe.acceptInvalid {
+					hs := append(s.req.Headers[:0], pre.Headers...)
+					s.req = *pre
+					s.req.Headers = hs
+					s.hdActive = false
+					s.perr = nil
+					return s.req.HeadLen, true
+				}
+			}
 			var err error
 			if fe.acceptInvalid {
 				err = h1.ParseRequestLax(cl.buf[:cl.w], &s.req, fe.maxHdr)

@@ -3,6 +3,7 @@ package h2
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 
 	"golang.org/x/net/http2/hpack"
 
@@ -57,6 +58,46 @@ type reqInfo struct {
 	// origin is "scheme://authority" of a request whose absolute URI goes
 	// out in origin form: HAProxy's logs show the absolute one.
 	origin string
+	// built says the Msg given to appendRequest is the parse of the head
+	// it wrote (h1.Msg.StartRequest).
+	built bool
+}
+
+// headBuilder records the lines appendRequest writes into m, the parse
+// of the head, while ok holds.
+type headBuilder struct {
+	m  *h1.Msg
+	ok bool
+}
+
+func span(a, b int) h1.Span { return h1.Span{Off: int32(a), End: int32(b)} }
+
+// header appends a header line, lower case as HAProxy stores names
+// (htx_add_header).
+func (hb *headBuilder) header(dst []byte, n, v string) []byte {
+	ns := len(dst)
+	if strings.IndexByte(n, 'Z') < 0 {
+		// validName let no other upper case through.
+		dst = append(dst, n...)
+	} else {
+		dst = h1.AppendLowerString(dst, n)
+	}
+	ne := len(dst)
+	dst = append(dst, ": "...)
+	vs := len(dst)
+	dst = append(dst, v...)
+	if hb.ok {
+		hb.ok = hb.m.AddHeader(dst, span(ns, ne), span(vs, len(dst)))
+	}
+	return append(dst, "\r\n"...)
+}
+
+// line records a line written whole, "name: value\r\n", the value
+// starting at vs.
+func (hb *headBuilder) line(dst []byte, ns, vs int) {
+	if hb.ok {
+		hb.ok = hb.m.AddHeader(dst, span(ns, vs-2), span(vs, len(dst)-2))
+	}
 }
 
 // appendRequest converts a decoded request header list to an HTTP/1.1
@@ -66,7 +107,10 @@ type reqInfo struct {
 //
 // lastOrigin is the origin of the connection's previous request, taken
 // again when it is the same (see joinOrigin).
-func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *reqInfo, lastOrigin string) (_ []byte, ok bool) {
+//
+// m, when not nil, is made the parse of the head if it can be built as
+// it is written (ri.built), which spares the engine parsing it again.
+func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *reqInfo, lastOrigin string, m *h1.Msg) (_ []byte, ok bool) {
 	*ri = reqInfo{}
 	var ph [phCount]string
 	var found uint32
@@ -205,11 +249,16 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			ri.bad = true
 		}
 	}
+	uriEnd := len(dst)
 	dst = append(dst, " HTTP/1.1\r\n"...)
+	hb := headBuilder{m: m}
+	if m != nil && start == 0 && !ri.bad {
+		hb.ok = m.StartRequest(dst, span(0, uriStart-1), span(uriStart, uriEnd), span(uriEnd+1, uriEnd+9))
+	}
 
 	hostDone := false
 	if regular && has(phAuth) {
-		dst = appendHeader(dst, "host", hostVal)
+		dst = hb.header(dst, "host", hostVal)
 		hostDone = true
 	}
 	cookies, clDone := 0, false
@@ -241,27 +290,31 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			cookies++
 			continue
 		}
-		dst = appendHeader(dst, n, v)
+		dst = hb.header(dst, n, v)
 	}
 	if ri.ext {
-		dst = appendHeader(dst, "upgrade", ph[phProt])
-		dst = appendHeader(dst, "connection", "upgrade")
+		dst = hb.header(dst, "upgrade", ph[phProt])
+		dst = hb.header(dst, "connection", "upgrade")
 		if equalFoldASCII(ph[phProt], "websocket") && !hasField(hdrs, "sec-websocket-key") {
 			// RFC 8441 has no key; HAProxy's H1 side makes one up for
 			// the HTTP/1.1 handshake.
+			ns := len(dst)
 			dst = append(dst, "sec-websocket-key: "...)
 			n := len(dst)
 			dst = appendWSKey(dst)
 			copy(ri.wsKey[:], dst[n:])
 			ri.hasWSKey = true
 			dst = append(dst, "\r\n"...)
+			hb.line(dst, ns, n)
 		}
 	}
 	if !hostDone && has(phAuth) {
-		dst = appendHeader(dst, "host", hostVal)
+		dst = hb.header(dst, "host", hostVal)
 	}
 	if cookies > 0 {
+		ns := len(dst)
 		dst = append(dst, "cookie: "...)
+		vs := len(dst)
 		sep := false
 		for i := range hdrs {
 			if hdrs[i].Name == "cookie" {
@@ -273,15 +326,20 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			}
 		}
 		dst = append(dst, "\r\n"...)
+		hb.line(dst, ns, vs)
 	}
 	if ri.tunnel {
 		ri.hasLength = false
 	} else if !endStream && !ri.hasLength {
+		ns := len(dst)
 		dst = append(dst, "transfer-encoding: chunked\r\n"...)
+		hb.line(dst, ns, ns+len("transfer-encoding: "))
 		ri.chunked = true
 	}
 	ri.head = meth == "HEAD"
-	return append(dst, "\r\n"...), true
+	dst = append(dst, "\r\n"...)
+	ri.built = hb.ok && m.FinishRequest(dst, len(dst)) == nil
+	return dst, true
 }
 
 // appendHeader appends a header line; HAProxy stores names lower case

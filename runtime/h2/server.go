@@ -1036,7 +1036,7 @@ func (sc *ServerConn) handleHeaders(f *http2.HeadersFrame) error {
 	}
 	st = getStream()
 	var ok bool
-	st.rbuf, ok = appendRequest(st.rbuf[:0], sc.hdrs, f.StreamEnded(), &st.ri, sc.lastOrigin)
+	st.rbuf, ok = appendRequest(st.rbuf[:0], sc.hdrs, f.StreamEnded(), &st.ri, sc.lastOrigin, &st.reqHead)
 	if st.ri.origin != "" {
 		sc.lastOrigin = st.ri.origin
 	}

@@ -20,6 +20,9 @@ type Stream struct {
 	sc *ServerConn
 	id uint32
 	ri reqInfo
+	// reqHead is the parse of the request head rbuf starts with, when
+	// ri.built.
+	reqHead h1.Msg
 
 	rx
 	tx
@@ -78,7 +81,7 @@ var _ net.Conn = (*Stream)(nil)
 // can never touch another request; at worst it wakes one spuriously.
 type streamMem struct {
 	rbuf, obuf   []byte
-	hdrs         []h1.Header
+	hdrs, rhdrs  []h1.Header
 	rwake, wwake chan struct{}
 }
 
@@ -108,7 +111,18 @@ func getStream() *Stream {
 	st.rbuf = mem.rbuf[:0]
 	st.out.buf = mem.obuf[:0]
 	st.out.msg.Headers = mem.hdrs[:0]
+	st.reqHead.Headers = mem.rhdrs[:0]
 	return st
+}
+
+// Head is the parse of the request head the stream's bytes start with,
+// as h1.ParseRequest would make it, or nil when the engine must parse
+// the head itself.
+func (st *Stream) Head() *h1.Msg {
+	if !st.ri.built {
+		return nil
+	}
+	return &st.reqHead
 }
 
 // putStream recycles a finished stream's memory; later calls on it see
@@ -145,6 +159,8 @@ func takeMem(st *Stream) *streamMem {
 	st.wmu.Lock()
 	mem.obuf, mem.hdrs = st.out.buf, st.out.msg.Headers
 	st.out.buf, st.out.msg.Headers = nil, nil
+	// The engine read reqHead when the stream started (Head).
+	mem.rhdrs = st.reqHead.Headers[:0]
 	st.out.state = sDone
 	st.mem = nil
 	st.wmu.Unlock()
