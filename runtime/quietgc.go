@@ -5,6 +5,8 @@ import (
 	"runtime/metrics"
 	"sync/atomic"
 	"time"
+
+	"github.com/gohap/gohap/runtime/h2"
 )
 
 // quietTick is how often the engine looks for the end of a burst.
@@ -48,6 +50,9 @@ func (e *Engine) quietGC() {
 		if n := heapAllocs(); n-last < quietMinAlloc.Load() {
 			continue
 		}
+		// The stacks of the goroutines that served HTTP/2 streams, one
+		// per stream in flight at the burst's peak.
+		h2.TrimWorkers(0)
 		if f := freeOSMemory.Load(); f != nil {
 			(*f)(e)
 		} else {
