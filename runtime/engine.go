@@ -85,6 +85,8 @@ type Engine struct {
 	idleRun []*runnerSlot
 	// runnersDone: the engine stopped, a runner ends rather than idles.
 	runnersDone bool
+	// runners counts the engine's runner goroutines (the tests').
+	runners atomic.Int32
 }
 
 // maxIdleRunners bounds the goroutines kept waiting for a next session.
@@ -484,6 +486,7 @@ func (e *Engine) runSession(s *session) {
 		return
 	}
 	e.idleMu.Unlock()
+	e.runners.Add(1)
 	go e.runner(s)
 }
 
@@ -510,6 +513,7 @@ func (s *session) finish() {
 // runner serves s, then the sessions runSession hands it, until
 // maxIdleRunners others wait or the engine stops.
 func (e *Engine) runner(s *session) {
+	defer e.runners.Add(-1)
 	r := &runnerSlot{next: make(chan *session, 1)}
 	for {
 		if !s.run() {

@@ -47,3 +47,13 @@ func SetQuietMinAlloc(t interface{ Cleanup(func()) }, n uint64) {
 	old := quietMinAlloc.Swap(n)
 	t.Cleanup(func() { quietMinAlloc.Store(old) })
 }
+
+// Runners counts the engine's session runner goroutines, and IdleRunners
+// those of them waiting for a next session.
+func Runners(e *Engine) int { return int(e.runners.Load()) }
+
+func IdleRunners(e *Engine) int {
+	e.idleMu.Lock()
+	defer e.idleMu.Unlock()
+	return len(e.idleRun)
+}
