@@ -230,6 +230,12 @@ func (st *cacheState) dropAge(head []byte, rsp *h1.Msg) []byte {
 	return head
 }
 
+// cacheHitFound says a cache found the object that answers the
+// transaction's request.
+func (s *session) cacheHitFound() bool {
+	return s.used&scratchCache != 0 && s.cch.hit != nil && s.cch.reqs == s.reqs
+}
+
 // cacheEnd closes the transaction's caching: an object whose body did
 // not reach the client whole is dropped.
 func (s *session) cacheEnd() {

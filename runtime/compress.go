@@ -74,15 +74,15 @@ func (s *session) compDropAE() bool { return s.used&scratchComp != 0 && s.zs.dro
 // compRequest picks the algorithm once the request has gone through the
 // rules of both proxies, as the filter's request headers callback does.
 func (s *session) compRequest(head []byte, be *Backend) {
-	if s.used&scratchComp == 0 && s.fe.comp == nil && be.comp == nil {
-		return
-	}
 	z := &s.zs
-	z.on, z.algo, z.dropAE = false, comp.None, false
 	if s.fe.comp == nil && be.comp == nil {
+		if s.used&scratchComp != 0 {
+			z.on, z.algo, z.dropAE = false, comp.None, false
+		}
 		return
 	}
 	s.used |= scratchComp
+	z.on, z.algo, z.dropAE = false, comp.None, false
 	z.cfg = comp.Merge(s.fe.comp, be.comp)
 	z.req = comp.RequestFromH1(head, &s.req)
 	z.algo, z.dropAE = z.cfg.SelectRequest(&z.req)

@@ -2797,7 +2797,7 @@ func (s *session) serveTxn(hl int) bool {
 	if done, keep := s.serveStats(s.fe.Name, nil, head); done {
 		return keep
 	}
-	if s.used&scratchCache != 0 && s.cch.hit != nil && s.cch.reqs == s.reqs {
+	if s.cacheHitFound() {
 		return s.serveHit(nil)
 	}
 	be := s.route()
@@ -2838,7 +2838,7 @@ func (s *session) serveTxn(hl int) bool {
 			return keep
 		}
 	}
-	if s.used&scratchCache != 0 && s.cch.hit != nil && s.cch.reqs == s.reqs {
+	if s.cacheHitFound() {
 		return s.serveHit(be)
 	}
 	mode := s.fe.ConnMode

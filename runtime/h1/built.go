@@ -11,23 +11,14 @@ package h1
 // test of the HTTP/2 conversion holds the result to the parser's.
 
 // StartRequest starts m as the parse of a request line whose method,
-// target and version are at these spans of buf. It reports false for a
-// line the parser must judge.
+// target and version are at these spans of buf. The caller checked that
+// the method is a token and the target's bytes pass URIByte. It reports
+// false for a line the parser must judge.
 func (m *Msg) StartRequest(buf []byte, method, uri, version Span) bool {
 	m.reset()
-	meth, u, v := method.Of(buf), uri.Of(buf), version.Of(buf)
-	if len(meth) == 0 || len(u) == 0 || string(v) != "HTTP/1.1" || string(meth) == "PRI" {
+	meth, v := method.Of(buf), version.Of(buf)
+	if len(meth) == 0 || uri.Len() == 0 || string(v) != "HTTP/1.1" || string(meth) == "PRI" {
 		return false
-	}
-	for _, c := range meth {
-		if !tchar[c] {
-			return false
-		}
-	}
-	for _, c := range u {
-		if !uriChar[c] {
-			return false
-		}
 	}
 	m.Method, m.URI, m.Version = method, uri, version
 	m.Minor = 1

@@ -145,6 +145,10 @@ func init() {
 // IsToken reports whether c is an RFC 9110 tchar.
 func IsToken(c byte) bool { return tchar[c] }
 
+// URIByte says whether a request target may hold c, as ParseRequest
+// checks it.
+func URIByte(c byte) bool { return uriChar[c] }
+
 // HeadEnd returns the length of the head at the start of buf (after any
 // leading empty lines, which count in the length), or 0 if the final empty
 // line has not arrived yet. from lets a caller resume a previous scan.

@@ -244,15 +244,22 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	if len(dst) == uriStart {
 		return dst[:start], false
 	}
+	// strict: no byte the HTTP/1 parser refuses either, '#' and those
+	// above 0x7f (StartRequest).
+	strict := true
 	for i := uriStart; i < len(dst); i++ {
-		if c := dst[i]; c <= ' ' || c == 0x7f {
+		c := dst[i]
+		if c <= ' ' || c == 0x7f {
 			ri.bad = true
+		}
+		if !h1.URIByte(c) {
+			strict = false
 		}
 	}
 	uriEnd := len(dst)
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	hb := headBuilder{m: m}
-	if m != nil && start == 0 && !ri.bad {
+	if m != nil && start == 0 && strict && !ri.bad {
 		hb.ok = m.StartRequest(dst, span(0, uriStart-1), span(uriStart, uriEnd), span(uriEnd+1, uriEnd+9))
 	}
 
