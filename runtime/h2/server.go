@@ -1079,11 +1079,7 @@ func (sc *ServerConn) launch() {
 		}
 		st.start = now
 		sc.wg.Add(1)
-		select {
-		case streamq <- st:
-		default:
-			go streamWorker(st)
-		}
+		dispatch(st)
 	}
 	sc.pending = sc.pending[:0]
 }
@@ -1131,13 +1127,22 @@ const badRequestPage = "HTTP/1.1 400 Bad request\r\n" +
 	"\r\n" +
 	"<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
 
-// streamq hands a stream to a worker that served one before and waits
-// for the next: its stack has grown already, where a new goroutine's
-// grows and is copied each time it doubles while the engine serves.
+// The workers waiting for a stream, the latest to finish on top: each
+// has a stack grown already, where a new goroutine's grows and is copied
+// each time it doubles while the engine serves, and the latest to
+// finish has the stack still in the CPU's caches. A shared channel would
+// wake the worker that waited longest, cycling through every stack kept.
 var (
-	streamq     = make(chan *Stream)
+	idleMu      sync.Mutex
+	idleStack   []*worker
 	idleWorkers atomic.Int32
 )
+
+// worker is a goroutine serving streams one after another; it waits on
+// wake for the next (nil retires it).
+type worker struct {
+	wake chan *Stream
+}
 
 // maxIdleWorkers bounds the workers kept waiting for a stream: enough
 // for the thousand streams of a hundred connections ten deep, whose
@@ -1147,16 +1152,35 @@ var (
 // process retires them (TrimWorkers).
 const maxIdleWorkers = 1024
 
+// dispatch hands st to the worker that finished last, or to a new one.
+func dispatch(st *Stream) {
+	idleMu.Lock()
+	if n := len(idleStack); n > 0 {
+		w := idleStack[n-1]
+		idleStack[n-1] = nil
+		idleStack = idleStack[:n-1]
+		idleWorkers.Store(int32(n - 1))
+		idleMu.Unlock()
+		w.wake <- st
+		return
+	}
+	idleMu.Unlock()
+	go streamWorker(st)
+}
+
 func streamWorker(st *Stream) {
+	w := &worker{wake: make(chan *Stream, 1)}
 	for {
 		st.sc.runStream(st)
-		if idleWorkers.Add(1) > maxIdleWorkers {
-			idleWorkers.Add(-1)
+		idleMu.Lock()
+		if len(idleStack) >= maxIdleWorkers {
+			idleMu.Unlock()
 			return
 		}
-		st = <-streamq
-		idleWorkers.Add(-1)
-		if st == nil {
+		idleStack = append(idleStack, w)
+		idleWorkers.Store(int32(len(idleStack)))
+		idleMu.Unlock()
+		if st = <-w.wake; st == nil {
 			return
 		}
 	}
@@ -1164,16 +1188,25 @@ func streamWorker(st *Stream) {
 
 // TrimWorkers retires the workers waiting for a stream, but keep of them,
 // so that their stacks go back to the system: the engine calls it once
-// the traffic stops.
+// the traffic stops. The longest idle go first.
 func TrimWorkers(keep int) {
-	for idleWorkers.Load() > int32(keep) {
-		select {
-		case streamq <- nil:
-		default:
-			// None waiting at this instant (one is between its count
-			// and its receive): the next quiet spell trims the rest.
-			return
-		}
+	idleMu.Lock()
+	n := len(idleStack) - keep
+	if n <= 0 {
+		idleMu.Unlock()
+		return
+	}
+	gone := append([]*worker(nil), idleStack[:n]...)
+	rest := copy(idleStack, idleStack[n:])
+	clear(idleStack[rest:])
+	idleStack = idleStack[:rest]
+	if rest == 0 {
+		idleStack = nil
+	}
+	idleWorkers.Store(int32(rest))
+	idleMu.Unlock()
+	for _, w := range gone {
+		w.wake <- nil
 	}
 }
 
