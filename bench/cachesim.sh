@@ -16,7 +16,8 @@
 # (2000), H2ARGS, CLOSE, DUR (8), HAPROXY_BIN, PROXY_CPU (0), LOAD_CPU (1),
 # KEEP (a directory to keep the callgrind outputs in, for callgrind_annotate;
 # their names are then written in full, as a dump after a reset does not
-# repeat the names the first part defined).
+# repeat the names the first part defined), CG_EXTRA (more callgrind
+# options, such as --dump-instr=yes for per-instruction counts).
 # Needs valgrind, h2load (wrk for CLOSE=1) and openssl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ sim() {
   # cpu.rdtscp=off: valgrind 3.19 cannot decode RDTSCP, which Go's clock
   # uses when the CPU has it (SIGILL at the first reading otherwise).
   GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off taskset -c "$PROXY_CPU" valgrind --tool=callgrind --cache-sim=yes \
-    --D1="$L1D" --I1="$L1I" --LL="$L2" ${KEEP:+--compress-strings=no} --callgrind-out-file="$tmp/cg.$name.%p" "$@" >"$tmp/$name.log" 2>&1 &
+    --D1="$L1D" --I1="$L1I" --LL="$L2" ${KEEP:+--compress-strings=no} ${CG_EXTRA:-} --callgrind-out-file="$tmp/cg.$name.%p" "$@" >"$tmp/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/${FE%:*}/${FE#*:}") 2>/dev/null && break; sleep 0.2; done

@@ -9,7 +9,6 @@ import (
 	"os"
 	goruntime "runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -1133,9 +1132,8 @@ const badRequestPage = "HTTP/1.1 400 Bad request\r\n" +
 // finish has the stack still in the CPU's caches. A shared channel would
 // wake the worker that waited longest, cycling through every stack kept.
 var (
-	idleMu      sync.Mutex
-	idleStack   []*worker
-	idleWorkers atomic.Int32
+	idleMu    sync.Mutex
+	idleStack []*worker
 )
 
 // worker is a goroutine serving streams one after another; it waits on
@@ -1159,7 +1157,6 @@ func dispatch(st *Stream) {
 		w := idleStack[n-1]
 		idleStack[n-1] = nil
 		idleStack = idleStack[:n-1]
-		idleWorkers.Store(int32(n - 1))
 		idleMu.Unlock()
 		w.wake <- st
 		return
@@ -1178,7 +1175,6 @@ func streamWorker(st *Stream) {
 			return
 		}
 		idleStack = append(idleStack, w)
-		idleWorkers.Store(int32(len(idleStack)))
 		idleMu.Unlock()
 		if st = <-w.wake; st == nil {
 			return
@@ -1203,7 +1199,6 @@ func TrimWorkers(keep int) {
 	if rest == 0 {
 		idleStack = nil
 	}
-	idleWorkers.Store(int32(rest))
 	idleMu.Unlock()
 	for _, w := range gone {
 		w.wake <- nil
@@ -1211,7 +1206,11 @@ func TrimWorkers(keep int) {
 }
 
 // IdleWorkers is the number of workers waiting for a stream.
-func IdleWorkers() int { return int(idleWorkers.Load()) }
+func IdleWorkers() int {
+	idleMu.Lock()
+	defer idleMu.Unlock()
+	return len(idleStack)
+}
 
 // flushSoon has the frames the streams wrote sent once the goroutines
 // ready now have run: the answers of the streams served in one round go
