@@ -466,16 +466,27 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 			defer t.Stop()
 			timer = t.C
 		}
+		if k.Waiter != nil {
+			k.Waiter.IOWait()
+		}
+		var got *Server
+		woken := false
 		select {
-		case s := <-w.ch:
-			if s != nil {
-				s.total.Add(1)
-				return s, nil
+		case got = <-w.ch:
+			woken = true
+		case <-timer:
+		case <-ctx.Done():
+		}
+		if k.Waiter != nil {
+			k.Waiter.IOReady()
+		}
+		if woken {
+			if got != nil {
+				got.total.Add(1)
+				return got, nil
 			}
 			direct = nil
 			continue
-		case <-timer:
-		case <-ctx.Done():
 		}
 		b.mu.Lock()
 		b.unqueueLocked(w)

@@ -334,6 +334,16 @@ type Key struct {
 	// set-priority-offset): a lower class first, then the earlier of
 	// queue time plus offset (milliseconds).
 	PrioClass, PrioOffset int
+	// Waiter, when set, is told when the request waits in a queue and
+	// when the wait ends (an HTTP/2 stream gives up its place among the
+	// streams at work meanwhile).
+	Waiter Waiter
+}
+
+// Waiter is told of a wait and of its end, in pairs.
+type Waiter interface {
+	IOWait()
+	IOReady()
 }
 
 // hasSlot is the balancers' test of a server they may give a request

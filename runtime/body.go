@@ -15,6 +15,7 @@ import (
 
 	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/h1"
+	"github.com/gohap/gohap/runtime/h2"
 )
 
 const bufSize = 16384
@@ -64,9 +65,14 @@ type side struct {
 	rc     syscall.RawConn
 	readFn func(fd uintptr) bool
 	// m is rc when c is a memConn: reads and writes go through it.
-	m         *memRaw
-	rn, calls int
-	rerr      error
+	m *memRaw
+	// h2st is the HTTP/2 stream a server side works for: a read that
+	// must wait for the server tells it (h2.Stream.IOWait), and a long
+	// wait no longer holds the stream's admission; ioWait is the stream
+	// so told, until the read returns.
+	h2st, ioWait *h2.Stream
+	rn, calls    int
+	rerr         error
 	// wArmed, sendErr: send's state.
 	wArmed  bool
 	sendErr error
@@ -179,6 +185,10 @@ func (s *side) readWait(out [][]byte) error {
 	s.calls, s.rn, s.rerr, s.outErr = 0, 0, nil, nil
 	s.out = out
 	err := s.rc.Read(s.readFn)
+	if st := s.ioWait; st != nil {
+		s.ioWait = nil
+		st.IOReady()
+	}
 	s.out = nil
 	s.w += s.rn
 	s.read += int64(s.rn)
@@ -190,17 +200,31 @@ func (s *side) rawRead(fd uintptr) bool {
 	s.calls++
 	if s.calls == 1 && s.out != nil {
 		s.outErr = s.sendv(s.out)
-		return s.outErr != nil
+		if s.outErr != nil {
+			return true
+		}
+		s.waitIO()
+		return false
 	}
 	if s.calls == 2 && s.order != nil {
 		s.order.wait(s.sess)
 	}
 	n, err := s.recv(fd, s.buf[s.w:])
 	if err == unix.EAGAIN {
+		s.waitIO()
 		return false
 	}
 	s.rn, s.rerr = n, err
 	return true
+}
+
+// waitIO tells the HTTP/2 stream the side works for that the read waits
+// for the server; readWait ends the wait.
+func (s *side) waitIO() {
+	if st := s.h2st; st != nil && s.ioWait == nil {
+		s.ioWait = st
+		st.IOWait()
+	}
 }
 
 // send writes b whole, with the side's write timeout armed only when

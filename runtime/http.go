@@ -773,6 +773,9 @@ func (s *session) upgradeHTTP() {
 func (s *session) lbKey(be *Backend, head []byte) backend.Key {
 	k := s.lbKeyRaw(be, head)
 	k.PrioClass, k.PrioOffset = s.txn.PrioClass, s.txn.PrioOffset
+	if st := s.sv.h2st; st != nil {
+		k.Waiter = st
+	}
 	if k.Valid && be.avalanche {
 		k.Hash = backend.FullHash(k.Hash)
 	}
@@ -1487,7 +1490,14 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if t != nil && be.Connect > 0 {
 		deadline = time.Now().Add(be.Connect)
 	}
+	if st := s.sv.h2st; st != nil {
+		// Connecting is waiting: the stream is not at work meanwhile.
+		st.IOWait()
+	}
 	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
+	if st := s.sv.h2st; st != nil {
+		st.IOReady()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -333,6 +333,7 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	var start time.Time
 	if st, ok := c.(*h2.Stream); ok {
 		s.h2Stream, s.h2Origin, s.reqPre = true, st.Origin(), st.Head()
+		s.sv.h2st = st
 		start = st.Start()
 	}
 	s.waitEnd = true

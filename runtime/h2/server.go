@@ -1078,7 +1078,7 @@ func (sc *ServerConn) launch() {
 		}
 		st.start = now
 		sc.wg.Add(1)
-		dispatch(st)
+		admit(st)
 	}
 	sc.pending = sc.pending[:0]
 }
@@ -1150,18 +1150,17 @@ type worker struct {
 // process retires them (TrimWorkers).
 const maxIdleWorkers = 1024
 
-// dispatch hands st to the worker that finished last, or to a new one.
-func dispatch(st *Stream) {
-	idleMu.Lock()
+// dispatchLocked hands st to the worker that finished last, or to a new
+// one; idleMu is held.
+func dispatchLocked(st *Stream) {
 	if n := len(idleStack); n > 0 {
 		w := idleStack[n-1]
 		idleStack[n-1] = nil
 		idleStack = idleStack[:n-1]
-		idleMu.Unlock()
+		// Buffered and empty: the send does not block.
 		w.wake <- st
 		return
 	}
-	idleMu.Unlock()
 	go streamWorker(st)
 }
 
@@ -1170,6 +1169,13 @@ func streamWorker(st *Stream) {
 	for {
 		st.sc.runStream(st)
 		idleMu.Lock()
+		if next := nextPendingLocked(); next != nil {
+			// The admission the finished stream gave up goes to the
+			// stream that waited longest, on this stack still warm.
+			idleMu.Unlock()
+			st = next
+			continue
+		}
 		if len(idleStack) >= maxIdleWorkers {
 			idleMu.Unlock()
 			return
@@ -1256,6 +1262,7 @@ func (sc *ServerConn) flusher() {
 
 func (sc *ServerConn) runStream(st *Stream) {
 	defer sc.wg.Done()
+	starting(st)
 	switch {
 	case !st.ri.bad:
 		sc.serve(st)
@@ -1267,5 +1274,6 @@ func (sc *ServerConn) runStream(st *Stream) {
 	// Close takes the stream out of the connection's table.
 	st.Close()
 	sc.armIdle()
+	finished(st)
 	freeStream(st)
 }

@@ -19,7 +19,10 @@ import (
 type Stream struct {
 	sc *ServerConn
 	id uint32
-	ri reqInfo
+	// run is the stream's place in the count of streams at work
+	// (admission.go), under idleMu.
+	run runState
+	ri  reqInfo
 	// reqHead is the parse of the request head rbuf starts with, when
 	// ri.built.
 	reqHead h1.Msg
@@ -66,6 +69,9 @@ type rx struct {
 // tx is the send half: sendWin and localEnd under the connection's mu,
 // out under wmu.
 type tx struct {
+	// self is the server stream the tx is part of, nil for a client's:
+	// its waits for window are waits of its admission (IOWait).
+	self     *Stream
 	sendWin  int64
 	localEnd bool
 	wmu      sync.Mutex
@@ -107,6 +113,7 @@ func getStream() *Stream {
 		mem = memPool.Get().(*streamMem)
 	}
 	st.mem = mem
+	st.self = st
 	st.rw.wake, st.ww.wake = mem.rwake, mem.wwake
 	st.rbuf = mem.rbuf[:0]
 	st.out.buf = mem.obuf[:0]
@@ -370,7 +377,10 @@ func (st *Stream) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := st.rw.wait(); err != nil {
+		st.IOWait()
+		err = st.rw.wait()
+		st.IOReady()
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -645,7 +655,14 @@ func (c *conn) sendData(id uint32, r *rx, t *tx, p []byte, end bool) (ended bool
 			if err := c.flush(); err != nil {
 				return false, err
 			}
-			if err := t.ww.wait(); err != nil {
+			if t.self != nil {
+				t.self.IOWait()
+			}
+			err := t.ww.wait()
+			if t.self != nil {
+				t.self.IOReady()
+			}
+			if err != nil {
 				return false, err
 			}
 			continue

@@ -1,0 +1,84 @@
+package runtime_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/gohap/gohap/runtime/h2"
+)
+
+// HTTP/2 streams waiting for their server hold no admission
+// (h2.Stream.IOWait from the server side's read): a hundred and fifty
+// streams reach an upstream that answers none until all are there,
+// without the limit on streams at work having to give way.
+func TestH2StreamsWaitingForServerAdmitted(t *testing.T) {
+	const n = 150
+	var mu sync.Mutex
+	in := 0
+	all := make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if in++; in == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "ok")
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	fe := freePort(t)
+	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s proto h2\n default_backend be\nbackend be\n server s1 %s\n", fe, ln.Addr().String()), nil)
+	before := h2.Stalls()
+	var wg sync.WaitGroup
+	fails := make(chan error, n)
+	for c := 0; c < n; c += 50 {
+		cl := &http.Client{Timeout: 10 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		defer cl.CloseIdleConnections()
+		for i := c; i < c+50; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r, err := cl.Get(fmt.Sprintf("http://%s/%d", fe, i))
+				if err != nil {
+					fails <- err
+					return
+				}
+				b, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				if r.StatusCode != 200 || string(b) != "ok" {
+					fails <- fmt.Errorf("%d %q", r.StatusCode, b)
+				}
+			}(i)
+		}
+	}
+	wg.Wait()
+	close(fails)
+	for err := range fails {
+		t.Fatal(err)
+	}
+	select {
+	case <-all:
+	default:
+		t.Fatal("the streams did not all reach the server at once")
+	}
+	if d := h2.Stalls() - before; d != 0 {
+		t.Fatalf("the limit gave way %d times to streams waiting for their server", d)
+	}
+}
