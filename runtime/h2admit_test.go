@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
-
-	"github.com/gohap/gohap/runtime/h2"
 )
 
-// HTTP/2 streams waiting for their server hold no admission
-// (h2.Stream.IOWait from the server side's read): a hundred and fifty
-// streams reach an upstream that answers none until all are there,
-// without the limit on streams at work having to give way.
+// The admission of HTTP/2 streams never holds back streams because
+// others wait for their server: a hundred and fifty streams all reach an
+// upstream that answers none until all are there. (runtime/h2's tests
+// check how: the limit applies only while goroutines wait for the CPU,
+// and long waits stop counting; the count of the limit's give-ways is
+// process-wide, and other tests' streams move it.)
 func TestH2StreamsWaitingForServerAdmitted(t *testing.T) {
 	const n = 150
 	var mu sync.Mutex
@@ -44,7 +44,6 @@ func TestH2StreamsWaitingForServerAdmitted(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	fe := freePort(t)
 	startGohap(t, fmtCfg(baseDefaults+"frontend fe\n bind %s proto h2\n default_backend be\nbackend be\n server s1 %s\n", fe, ln.Addr().String()), nil)
-	before := h2.Stalls()
 	var wg sync.WaitGroup
 	fails := make(chan error, n)
 	for c := 0; c < n; c += 50 {
@@ -77,8 +76,5 @@ func TestH2StreamsWaitingForServerAdmitted(t *testing.T) {
 	case <-all:
 	default:
 		t.Fatal("the streams did not all reach the server at once")
-	}
-	if d := h2.Stalls() - before; d != 0 {
-		t.Fatalf("the limit gave way %d times to streams waiting for their server", d)
 	}
 }

@@ -264,9 +264,9 @@ func tick() {
 	}
 }
 
-// Stalls is the number of times pending streams started because the
+// stallCount is the number of times pending streams started because the
 // streams at work neither finished nor waited for runPatience.
-func Stalls() int {
+func stallCount() int {
 	idleMu.Lock()
 	defer idleMu.Unlock()
 	return stalls

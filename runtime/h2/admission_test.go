@@ -51,7 +51,7 @@ func admissionLoad(t *testing.T, n int, hold func(st *Stream, all <-chan struct{
 // are in) would need that.
 func TestAdmissionWaitingStreams(t *testing.T) {
 	defer setSaturated(setSaturated(func() bool { return true }))
-	before := Stalls()
+	before := stallCount()
 	ok := admissionLoad(t, 4*runLimit, func(st *Stream, all <-chan struct{}) {
 		st.IOWait()
 		defer st.IOReady()
@@ -63,7 +63,7 @@ func TestAdmissionWaitingStreams(t *testing.T) {
 	if !ok {
 		t.Fatal("not every stream was admitted")
 	}
-	if n := Stalls() - before; n != 0 {
+	if n := stallCount() - before; n != 0 {
 		t.Fatalf("the limit gave way %d times to streams that were waiting", n)
 	}
 }
@@ -73,7 +73,7 @@ func TestAdmissionWaitingStreams(t *testing.T) {
 // out: with nothing finishing, the limit gives way after runPatience.
 func TestAdmissionPatience(t *testing.T) {
 	defer setSaturated(setSaturated(func() bool { return true }))
-	before := Stalls()
+	before := stallCount()
 	ok := admissionLoad(t, runLimit+runLimit/2, func(st *Stream, all <-chan struct{}) {
 		select {
 		case <-all:
@@ -83,7 +83,7 @@ func TestAdmissionPatience(t *testing.T) {
 	if !ok {
 		t.Fatal("not every stream was admitted")
 	}
-	if Stalls() == before {
+	if stallCount() == before {
 		t.Fatal("the limit never gave way")
 	}
 }
@@ -171,14 +171,14 @@ func setSaturated(f func() bool) func() bool {
 func TestAdmissionIdleCPU(t *testing.T) {
 	defer setSaturated(setSaturated(func() bool { return false }))
 	defer setPatience(setPatience(time.Hour))
-	before := Stalls()
+	before := stallCount()
 	ok := admissionLoad(t, 2*runLimit, func(st *Stream, all <-chan struct{}) {
 		select {
 		case <-all:
 		case <-time.After(5 * time.Second):
 		}
 	})
-	if !ok || Stalls() != before {
-		t.Fatalf("streams held back with CPU to spare (all in: %v, stalls %d)", ok, Stalls()-before)
+	if !ok || stallCount() != before {
+		t.Fatalf("streams held back with CPU to spare (all in: %v, stalls %d)", ok, stallCount()-before)
 	}
 }
