@@ -69,7 +69,7 @@ type side struct {
 	// h2st is the HTTP/2 stream a server side works for: a read that
 	// must wait for the server tells it (h2.Stream.IOWait), and a long
 	// wait no longer holds the stream's admission; ioWait is the stream
-	// so told, until the read returns.
+	// so told, until the wait ends.
 	h2st, ioWait *h2.Stream
 	rn, calls    int
 	rerr         error
@@ -185,10 +185,7 @@ func (s *side) readWait(out [][]byte) error {
 	s.calls, s.rn, s.rerr, s.outErr = 0, 0, nil, nil
 	s.out = out
 	err := s.rc.Read(s.readFn)
-	if st := s.ioWait; st != nil {
-		s.ioWait = nil
-		st.IOReady()
-	}
+	s.endWaitIO()
 	s.out = nil
 	s.w += s.rn
 	s.read += int64(s.rn)
@@ -218,12 +215,19 @@ func (s *side) rawRead(fd uintptr) bool {
 	return true
 }
 
-// waitIO tells the HTTP/2 stream the side works for that the read waits
-// for the server; readWait ends the wait.
+// waitIO tells the HTTP/2 stream the side works for that it waits for
+// the server (a read, a connect); endWaitIO ends the wait.
 func (s *side) waitIO() {
 	if st := s.h2st; st != nil && s.ioWait == nil {
 		s.ioWait = st
 		st.IOWait()
+	}
+}
+
+func (s *side) endWaitIO() {
+	if st := s.ioWait; st != nil {
+		s.ioWait = nil
+		st.IOReady()
 	}
 }
 

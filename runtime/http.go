@@ -1490,14 +1490,10 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if t != nil && be.Connect > 0 {
 		deadline = time.Now().Add(be.Connect)
 	}
-	if st := s.sv.h2st; st != nil {
-		// Connecting is waiting: the stream is not at work meanwhile.
-		st.IOWait()
-	}
+	// Connecting is waiting: an HTTP/2 stream is not at work meanwhile.
+	s.sv.waitIO()
 	nc, err := dialAddr(d, srv, srv.DialAddr(s.txn.Dst), s.srvNS(srv))
-	if st := s.sv.h2st; st != nil {
-		st.IOReady()
-	}
+	s.sv.endWaitIO()
 	if err != nil {
 		return nil, err
 	}

@@ -50,9 +50,11 @@ type runState struct {
 	// active is set from admission to the end of the stream's work:
 	// only then do IOWait and IOReady count.
 	active  bool
-	waiting bool // in IOWait, since waitAt, in the waits list
+	waiting bool // in IOWait, since waitAt
 	waitAt  int64
-	// prev and next link the waits list, oldest first.
+	// listed says the stream is in the waits list, prev and next its
+	// neighbours there: a wait not yet long.
+	listed     bool
 	prev, next *Stream
 }
 
@@ -64,7 +66,8 @@ var (
 	// pendHead.
 	pending  []*Stream
 	pendHead int
-	// waits lists the streams in IOWait, oldest first.
+	// waits lists the streams in IOWait, oldest first, until tick
+	// finds their wait long.
 	waitHead, waitTail *Stream
 	// progress counts the streams that finished or began to wait, and
 	// patience is the timer that runs tick while streams are pending
@@ -82,8 +85,8 @@ var (
 // the process is busy, not that the streams at work are stuck.
 var unstarted atomic.Int32
 
-// starting says the worker has begun on st.
-func starting(*Stream) { unstarted.Add(-1) }
+// starting says a worker has begun on an admitted stream.
+func starting() { unstarted.Add(-1) }
 
 // saturated reports goroutines waiting for the CPU, more than a few per
 // processor: new streams would only add to the work in progress. A
@@ -165,7 +168,8 @@ func startPendingLocked() {
 // worker that ran it takes the next pending stream itself.
 func finished(st *Stream) {
 	idleMu.Lock()
-	unwaitLocked(st)
+	st.run.waiting = false
+	unlinkLocked(st)
 	uncountLocked(st)
 	st.run.active = false
 	idleMu.Unlock()
@@ -177,7 +181,7 @@ func (st *Stream) IOWait() {
 	idleMu.Lock()
 	if st.run.active && !st.run.waiting {
 		st.run.waiting, st.run.waitAt = true, nanotime()
-		st.run.prev, st.run.next = waitTail, nil
+		st.run.listed, st.run.prev, st.run.next = true, waitTail, nil
 		if waitTail != nil {
 			waitTail.run.next = st
 		} else {
@@ -194,7 +198,8 @@ func (st *Stream) IOWait() {
 func (st *Stream) IOReady() {
 	idleMu.Lock()
 	if st.run.active && st.run.waiting {
-		unwaitLocked(st)
+		st.run.waiting = false
+		unlinkLocked(st)
 		if !st.run.counted || st.run.gen != runGen {
 			countLocked(st)
 		}
@@ -202,11 +207,11 @@ func (st *Stream) IOReady() {
 	idleMu.Unlock()
 }
 
-func unwaitLocked(st *Stream) {
-	if !st.run.waiting {
+func unlinkLocked(st *Stream) {
+	if !st.run.listed {
 		return
 	}
-	st.run.waiting = false
+	st.run.listed = false
 	if p := st.run.prev; p != nil {
 		p.run.next = st.run.next
 	} else {
@@ -248,7 +253,8 @@ func tick() {
 		return
 	}
 	old := nanotime() - int64(runLongWait)
-	for st := waitHead; st != nil && st.run.waitAt <= old; st = st.run.next {
+	for st := waitHead; st != nil && st.run.waitAt <= old; st = waitHead {
+		unlinkLocked(st)
 		if st.run.counted {
 			uncountLocked(st)
 		}

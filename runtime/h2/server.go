@@ -1262,7 +1262,7 @@ func (sc *ServerConn) flusher() {
 
 func (sc *ServerConn) runStream(st *Stream) {
 	defer sc.wg.Done()
-	starting(st)
+	starting()
 	switch {
 	case !st.ri.bad:
 		sc.serve(st)
