@@ -57,13 +57,7 @@ func startCLISides(t *testing.T, cfg func(s *cliMapsSide) string) []cliMapsSide 
 		text := cfg(&s)
 		if name == "haproxy" {
 			startHAProxy(t, text, s.fe)
-			// HAProxy may bind its stats socket after the listener
-			// the start waited for.
-			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				if _, err := os.Stat(s.sock); err == nil {
-					break
-				}
-			}
+			waitUnixSocket(s.sock)
 		} else {
 			startGohap(t, text, nil)
 		}

@@ -68,6 +68,7 @@ func TestCLIServersDifferential(t *testing.T) {
 		text := fmt.Sprintf(cliServersCfg, s.sock, s.fe, a.Addr(), b.Addr())
 		if name == "haproxy" {
 			hout = startHAProxyOut(t, text, s.fe)
+			waitUnixSocket(s.sock)
 		} else {
 			glog = startGohapOut(t, text)
 		}

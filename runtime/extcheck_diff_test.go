@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,15 +63,7 @@ frontend f
     external-check path /usr/bin:/bin
     external-check command %s
 `, sock, global, fe, sec, script), fe)
-		// The stats socket may be bound after the listener the start
-		// waited for, and its file may be there before it listens
-		// (haproxy binds a temporary name and renames it).
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if c, err := net.Dial("unix", sock); err == nil {
-				c.Close()
-				break
-			}
-		}
+		waitUnixSocket(sock)
 		var out []string
 		for _, phase := range []struct{ code, want string }{{"0", "PROCOK"}, {"3", "PROCERR"}, {"sleep", "PROCTOUT"}, {"0", "PROCOK"}} {
 			os.WriteFile(filepath.Join(dir, "code"), []byte(phase.code), 0o644)

@@ -357,3 +357,16 @@ func acceptClose(ln net.Listener) {
 		c.Close()
 	}
 }
+
+// waitUnixSocket waits, for up to five seconds, until the stats socket at
+// path accepts a connection: HAProxy may bind it after the listener its
+// start waited for, and its file may be there before it listens (it
+// binds a temporary name and renames it).
+func waitUnixSocket(path string) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			return
+		}
+	}
+}

@@ -104,11 +104,7 @@ func sessLines(t *testing.T, sock string) []string {
 func waitSess(t *testing.T, sock string, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	// HAProxy may bind its stats socket after the listener the start
-	// was waited for.
-	for _, err := os.Stat(sock); err != nil && time.Now().Before(deadline); _, err = os.Stat(sock) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUnixSocket(sock)
 	for {
 		ls := sessLines(t, sock)
 		if len(ls) == n {
