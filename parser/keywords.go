@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/user"
 	"strconv"
@@ -236,6 +237,7 @@ tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client tune.sndbuf.server tune
 tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
+	globalKeywords["tune.maxaccept"] = keyword{support: Supported, handle: globalMaxAccept}
 	compressionGlobals()
 	// Splicing: nosplice turns it off (as -dS); maxpipes bounds the pipes
 	// in use and tune.pipesize sizes them.
@@ -404,6 +406,29 @@ func globalRate(c *pctx, v *int) {
 		return
 	}
 	*v = Atol(c.arg(1))
+}
+
+// globalMaxAccept reads tune.maxaccept with HAProxy's checks, in its
+// order; any negative value lifts the limit, as -1 does.
+func globalMaxAccept(c *pctx) {
+	g := &c.cp.cfg.Global
+	if c.tooMany(1) {
+		return
+	}
+	if g.MaxAccept != 0 {
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Msg: fmt.Sprintf("'%s' already specified. Continuing.", c.args[0])})
+		return
+	}
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	n := Atol(c.arg(1))
+	if n > math.MaxInt32 {
+		c.alert("'%s' expects -1 or an integer from 0 to INT_MAX.", c.args[0])
+		return
+	}
+	g.MaxAccept = n
 }
 
 func globalMaxconn(c *pctx) {

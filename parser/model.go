@@ -126,6 +126,10 @@ type Global struct {
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
 	// connections accepted per second by the whole process; 0 is no limit.
 	MaxConnRate, MaxSessRate int
+	// MaxAccept is tune.maxaccept, the connections a listener accepts
+	// in a row before other work runs: 0 is HAProxy's default (4), a
+	// negative value no limit.
+	MaxAccept int
 	// NoSplice is "nosplice"; MaxPipes "maxpipes" (0: maxconn/4) and
 	// PipeSize "tune.pipesize" (0: the kernel's).
 	NoSplice           bool

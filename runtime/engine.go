@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,6 +111,9 @@ type listener struct {
 	released bool
 	ln       sockListener
 	slots    chan struct{} // frontend maxconn slots, nil when unlimited
+	// yields counts the accept loop's yields after tune.maxaccept
+	// connections in a row (atomic).
+	yields int64
 }
 
 // openListener opens a bind's socket: a duplicate of the donor's, an
@@ -356,6 +360,11 @@ func (e *Engine) acceptLoop(l *listener) {
 	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
 		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
 	}
+	// burst counts the connections taken in a row without waiting: at
+	// tune.maxaccept the loop yields, so that the sessions it started run
+	// before it takes more, as HAProxy's listener goes back to its other
+	// tasks.
+	burst, maxAccept := 0, e.g.MaxAccept
 	for {
 		// Stop accepting while the frontend or the process is full. A
 		// free slot is taken without a select on e.done as well (a
@@ -392,6 +401,10 @@ func (e *Engine) acceptLoop(l *listener) {
 			}
 		}
 		if nc == nil && err == nil {
+			if raw != nil {
+				// None was pending: net waits for the next.
+				burst = 0
+			}
 			nc, err = l.ln.Accept()
 		}
 		if err != nil {
@@ -422,12 +435,27 @@ func (e *Engine) acceptLoop(l *listener) {
 		if b := l.bind; b != nil && (b.TLS != nil || b.H2) {
 			e.wg.Add(1)
 			go e.front(l, c, b)
+			e.acceptBurst(l, &burst, maxAccept)
 			continue
 		}
 		if !e.startSession(newSession(e, l, c), true, now) {
 			c.Close()
 			e.connEnd(l)
 		}
+		e.acceptBurst(l, &burst, maxAccept)
+	}
+}
+
+// acceptBurst counts a connection taken and yields after maxAccept in a
+// row (0: no limit).
+func (e *Engine) acceptBurst(l *listener, burst *int, maxAccept int) {
+	if maxAccept <= 0 {
+		return
+	}
+	if *burst++; *burst >= maxAccept {
+		*burst = 0
+		atomic.AddInt64(&l.yields, 1)
+		goruntime.Gosched()
 	}
 }
 

@@ -1,5 +1,7 @@
 package runtime
 
+import "sync/atomic"
+
 // ParkedRegistrations is how many sockets the parker holds registered.
 func ParkedRegistrations() int {
 	p := getParker()
@@ -56,4 +58,16 @@ func IdleRunners(e *Engine) int {
 	e.idleMu.Lock()
 	defer e.idleMu.Unlock()
 	return len(e.idleRun)
+}
+
+// AcceptYields is how many times the accept loops of e yielded after
+// tune.maxaccept connections in a row.
+func (e *Engine) AcceptYields() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var n int64
+	for _, l := range e.listeners {
+		n += atomic.LoadInt64(&l.yields)
+	}
+	return n
 }

@@ -62,6 +62,20 @@ func startGohap(t testing.TB, text string, maps map[string]string) *runtime.Engi
 
 func startGohapLog(t testing.TB, text string, maps map[string]string, log *zap.Logger) *runtime.Engine {
 	t.Helper()
+	e := newGohap(t, text, maps, log)
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Stop()
+		e.Wait()
+	})
+	return e
+}
+
+// newGohap compiles text into an engine that is not started.
+func newGohap(t testing.TB, text string, maps map[string]string, log *zap.Logger) *runtime.Engine {
+	t.Helper()
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +88,7 @@ func startGohapLog(t testing.TB, text string, maps map[string]string, log *zap.L
 	if len(errs) > 0 {
 		t.Fatalf("compile: %v", errs)
 	}
-	e := runtime.NewEngine(g, log)
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Stop()
-		e.Wait()
-	})
-	return e
+	return runtime.NewEngine(g, log)
 }
 
 func haproxyBin() string {
