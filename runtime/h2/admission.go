@@ -21,8 +21,8 @@ import (
 // and its head only, and the next stream to finish hands its worker to
 // the one that waited longest. A process with CPU to spare starts every
 // stream at once, as before. A stream waiting for its server or its
-// client (IOWait: a read, a window, a connect, a queue) for longer than
-// runLongWait no longer counts, so that slow servers never hold the
+// client (IOWait: a read, a window, a connect, a queue) through
+// longWaitTicks checks no longer counts, so that slow servers never hold the
 // admissions of a busy process. Should nothing finish nor wait for
 // runPatience while streams are pending, with every stream admitted
 // begun (streams that wait where IOWait does not see it, such as a
@@ -36,12 +36,14 @@ import (
 const runLimit = 32
 
 // runPatience is the period of the check that runs while streams are
-// pending; runLongWait is how long a wait lasts before the stream no
-// longer counts.
-var (
-	runPatience = time.Millisecond
-	runLongWait = 2 * time.Millisecond
-)
+// pending. A wait is long, and its stream no longer counts, once that
+// check has run longWaitTicks times since it began (so for one to two
+// periods, and a wait that began in the period before is progress): the
+// waits are dated by the checks' count, not read from the clock (two
+// vDSO calls, for every wait of every stream).
+var runPatience = time.Millisecond
+
+const longWaitTicks = 2
 
 // runState is a stream's part in the count, under idleMu.
 type runState struct {
@@ -49,9 +51,9 @@ type runState struct {
 	counted bool // in running, for generation gen
 	// active is set from admission to the end of the stream's work:
 	// only then do IOWait and IOReady count.
-	active  bool
-	waiting bool // in IOWait, since waitAt
-	waitAt  int64
+	active   bool
+	waiting  bool // in IOWait, since check number waitTick
+	waitTick uint64
 	// listed says the stream is in the waits list, prev and next its
 	// neighbours there: a wait not yet long.
 	listed     bool
@@ -71,8 +73,9 @@ var (
 	waitHead, waitTail *Stream
 	// progress counts the streams that finished or began to wait, and
 	// patience is the timer that runs tick while streams are pending
-	// (armedAt: progress when it was armed).
+	// (armedAt: progress when it was armed); ticks counts its runs.
 	progress uint64
+	ticks    uint64
 	patience *time.Timer
 	armed    bool
 	armedAt  uint64
@@ -180,7 +183,7 @@ func finished(st *Stream) {
 func (st *Stream) IOWait() {
 	idleMu.Lock()
 	if st.run.active && !st.run.waiting {
-		st.run.waiting, st.run.waitAt = true, nanotime()
+		st.run.waiting, st.run.waitTick = true, ticks
 		st.run.listed, st.run.prev, st.run.next = true, waitTail, nil
 		if waitTail != nil {
 			waitTail.run.next = st
@@ -225,10 +228,6 @@ func unlinkLocked(st *Stream) {
 	st.run.prev, st.run.next = nil, nil
 }
 
-func nanotime() int64 { return time.Since(clockBase).Nanoseconds() }
-
-var clockBase = time.Now()
-
 func armLocked() {
 	if armed {
 		return
@@ -242,7 +241,7 @@ func armLocked() {
 }
 
 // tick runs every runPatience while streams are pending: the streams
-// waiting longer than runLongWait stop counting; if nothing finished nor
+// waiting through longWaitTicks of its runs stop counting; if nothing finished nor
 // waited meanwhile and every admitted stream has begun, the streams at
 // work are forgotten; then the pending streams there is room for start.
 func tick() {
@@ -252,8 +251,8 @@ func tick() {
 	if pendHead == len(pending) {
 		return
 	}
-	old := nanotime() - int64(runLongWait)
-	for st := waitHead; st != nil && st.run.waitAt <= old; st = waitHead {
+	ticks++
+	for st := waitHead; st != nil && ticks-st.run.waitTick >= longWaitTicks; st = waitHead {
 		unlinkLocked(st)
 		if st.run.counted {
 			uncountLocked(st)
