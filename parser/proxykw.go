@@ -159,6 +159,16 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 	}
 	p := cp.proxy
 	if k.noDefaults && p.Cap&CapDef != 0 {
+		if kw == "capture" {
+			// HAProxy names the capture's kind, and checks the kind first.
+			switch sub := c.arg(1); {
+			case sub == "cookie", (sub == "request" || sub == "response") && c.arg(2) == "header":
+				cp.add(alertf(pos, "'%s %s' not allowed in 'defaults' section.", kw, sub))
+			default:
+				cp.add(alertf(pos, "'capture' expects 'cookie' or 'request header' or 'response header'."))
+			}
+			return
+		}
 		cp.add(alertf(pos, "'%s' not allowed in 'defaults' section.", kw))
 		return
 	}

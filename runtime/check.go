@@ -177,11 +177,29 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			warn(parser.Pos{}, "backend '%s' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!", p.Name)
 		}
 		if p.Mode != "http" {
+			// A proxy that switches to HTTP (switch-mode) keeps them.
+			proxy := p.Cap&parser.CapDef == 0 && !slices.ContainsFunc(p.TCPRequests, func(tr *parser.TCPRequest) bool { return tr.Action == "switch-mode" })
+			if proxy && p.Stats != nil {
+				warn(parser.Pos{}, "'stats' statement ignored for %s '%s' as it requires HTTP mode.", kind, p.Name)
+			}
+			if proxy && p.Log.Cookie != "" {
+				warn(parser.Pos{}, "'capture' statement ignored for %s '%s' as it requires HTTP mode.", kind, p.Name)
+			}
 			for _, kw := range []string{"http-request", "http-response", "http-after-response"} {
 				for _, rule := range p.Rules {
 					if rule.Keyword == kw {
 						warn(parser.Pos{}, "'%s' rules ignored for %s '%s' as they require HTTP mode.", kw, kind, p.Name)
 						break
+					}
+				}
+			}
+			if proxy {
+				if slices.ContainsFunc(p.HTTPRequestRules, func(r *parser.HTTPRule) bool { return r.Keyword == "redirect" }) {
+					warn(parser.Pos{}, "'redirect' rules ignored for %s '%s' as they require HTTP mode.", kind, p.Name)
+				}
+				for _, o := range httpOnlyOptions {
+					if p.Options[o.name] && (o.cap == 0 || p.Cap&o.cap != 0) {
+						warn(parser.Pos{}, "'option %s' ignored for %s '%s' as it requires HTTP mode.", o.name, kind, p.Name)
 					}
 				}
 			}
@@ -407,6 +425,24 @@ func serverHost(addr string) string {
 		return ""
 	}
 	return addr
+}
+
+// httpOnlyOptions are the options HAProxy 2.6 drops, with a warning, from
+// a proxy outside HTTP mode, in the order it checks them (forwardfor and
+// originalto, then its cfg_opts and cfg_opts2 tables marked for HTTP),
+// with the capability each needs (0: checked for any proxy).
+var httpOnlyOptions = []struct {
+	name string
+	cap  parser.Cap
+}{
+	{"forwardfor", 0}, {"originalto", 0},
+	{"checkcache", parser.CapBE}, {"http-buffer-request", parser.CapFE | parser.CapBE},
+	{"http-ignore-probes", parser.CapFE}, {"idle-close-on-response", parser.CapFE},
+	{"prefer-last-server", parser.CapBE},
+	{"accept-invalid-http-request", parser.CapFE}, {"accept-invalid-http-response", parser.CapBE},
+	{"http-use-proxy-header", parser.CapFE}, {"http-pretend-keepalive", parser.CapBE},
+	{"http-no-delay", parser.CapFE | parser.CapBE}, {"h1-case-adjust-bogus-client", parser.CapFE},
+	{"h1-case-adjust-bogus-server", parser.CapBE}, {"disable-h2-upgrade", parser.CapFE},
 }
 
 // checkBackendRefs resolves a frontend's default_backend and static
