@@ -238,6 +238,16 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
 	globalKeywords["tune.maxaccept"] = keyword{support: Supported, handle: globalMaxAccept}
+	g := func(c *pctx) *Global { return &c.cp.cfg.Global }
+	for k, v := range map[string]func(c *pctx) *int{
+		"tune.rcvbuf.client": func(c *pctx) *int { return &g(c).ClientRcvBuf },
+		"tune.sndbuf.client": func(c *pctx) *int { return &g(c).ClientSndBuf },
+		"tune.rcvbuf.server": func(c *pctx) *int { return &g(c).ServerRcvBuf },
+		"tune.sndbuf.server": func(c *pctx) *int { return &g(c).ServerSndBuf },
+	} {
+		// Read as maxconnrate is: one value, a second is an alert.
+		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, v(c)) }}
+	}
 	compressionGlobals()
 	// Splicing: nosplice turns it off (as -dS); maxpipes bounds the pipes
 	// in use and tune.pipesize sizes them.
@@ -392,7 +402,8 @@ func needInt(c *pctx) {
 	}
 }
 
-// globalRate reads maxconnrate and maxsessrate as HAProxy does.
+// globalRate reads a global integer as HAProxy reads maxconnrate,
+// maxsessrate and the tune.*buf.* socket buffer sizes.
 func globalRate(c *pctx, v *int) {
 	if c.tooMany(1) {
 		return

@@ -130,6 +130,11 @@ type Global struct {
 	// in a row before other work runs: 0 is HAProxy's default (4), a
 	// negative value no limit.
 	MaxAccept int
+	// ClientRcvBuf, ClientSndBuf, ServerRcvBuf and ServerSndBuf are
+	// tune.rcvbuf.client, tune.sndbuf.client, tune.rcvbuf.server and
+	// tune.sndbuf.server: the socket buffer sizes set on client and server
+	// connections (0: the system's).
+	ClientRcvBuf, ClientSndBuf, ServerRcvBuf, ServerSndBuf int
 	// NoSplice is "nosplice"; MaxPipes "maxpipes" (0: maxconn/4) and
 	// PipeSize "tune.pipesize" (0: the kernel's).
 	NoSplice           bool

@@ -244,7 +244,11 @@ type Listen struct {
 	NetNS *backend.NetNS
 	// Maxconn, MSS, Interface, Transparent, V6Only and DeferAccept are
 	// the bind's options of these names (parser.Bind).
-	Maxconn, MSS                     int
+	Maxconn, MSS int
+	// RcvBuf and SndBuf are tune.rcvbuf.client and tune.sndbuf.client:
+	// set on the listening socket, they reach every connection it
+	// accepts (0: the system's).
+	RcvBuf, SndBuf                   int
 	Interface                        string
 	Transparent, V6Only, DeferAccept bool
 }
@@ -697,7 +701,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 					l := Listen{Pos: b.Pos, Addr: addr, Backlog: backlog, TLS: tlsCfg, H2: h2, AcceptProxy: b.AcceptProxy, Proto: bindProto(&b),
 						AcceptCIP: b.AcceptCIP, CIPMagic: b.CIPMagic,
 						TFO: slices.Contains(b.Options, "tfo"), Nice: b.Nice, Maxconn: b.Maxconn, MSS: b.MSS,
-						Interface: b.Interface, Transparent: b.Transparent, V6Only: b.V6Only, DeferAccept: b.DeferAccept, NetNS: netNS}
+						Interface: b.Interface, Transparent: b.Transparent, V6Only: b.V6Only, DeferAccept: b.DeferAccept, NetNS: netNS,
+						RcvBuf: cfg.Global.ClientRcvBuf, SndBuf: cfg.Global.ClientSndBuf}
 					l.Unix = unixListenOf(addr, b.Unix)
 					l.Family = addrFamily(a)
 					fe.Binds = append(fe.Binds, l)

@@ -248,6 +248,14 @@ func bindSockopts(b *Listen, reuse bool, warn func(string)) func(network, addres
 			// it on none (rawAcceptor). Set before listen, it reaches
 			// every connection the socket ever queues.
 			unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+			// HAProxy sets them on each accepted socket; a TCP socket
+			// accepted inherits the listening socket's.
+			if b.RcvBuf != 0 {
+				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, b.RcvBuf)
+			}
+			if b.SndBuf != 0 {
+				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, b.SndBuf)
+			}
 			if b.DeferAccept {
 				// Accepted once data came, waiting up to a second.
 				unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 1)

@@ -57,11 +57,13 @@ func (s *session) bindSource(d *net.Dialer, be *Backend, srv *backend.Server) er
 // opened, so its server sockets never get it either.
 type srvSockOpts struct {
 	userTimeout int
+	// rcvBuf and sndBuf are tune.rcvbuf.server and tune.sndbuf.server.
+	rcvBuf, sndBuf int
 }
 
 // compileSockOpts records a server's socket options on be.
-func compileSockOpts(st *parser.ServerSettings, be *Backend, srv *backend.Server) {
-	o := srvSockOpts{userTimeout: int(st.TCPUserTimeout / time.Millisecond)}
+func compileSockOpts(g *parser.Global, st *parser.ServerSettings, be *Backend, srv *backend.Server) {
+	o := srvSockOpts{userTimeout: int(st.TCPUserTimeout / time.Millisecond), rcvBuf: g.ServerRcvBuf, sndBuf: g.ServerSndBuf}
 	if o != (srvSockOpts{}) {
 		be.sockOpts.put(srv, o)
 	}
@@ -79,7 +81,16 @@ func (o srvSockOpts) control(next func(network, address string, rc syscall.RawCo
 		return rc.Control(func(fd uintptr) {
 			// A failure changes nothing of the connection, as in
 			// HAProxy, which ignores it.
-			unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, o.userTimeout)
+			if o.userTimeout != 0 {
+				unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, o.userTimeout)
+			}
+			// Before the connect, as tcp_connect_server sets them.
+			if o.sndBuf != 0 {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, o.sndBuf)
+			}
+			if o.rcvBuf != 0 {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, o.rcvBuf)
+			}
 		})
 	}
 }

@@ -1,0 +1,85 @@
+package runtime_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// skmemRe reads the receive and send buffer sizes in ss's skmem.
+var skmemRe = regexp.MustCompile(`skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)`)
+
+// sockBufs is "rb/tb" of the established TCP socket whose local address
+// is local and peer peer, as ss shows it ("" if not found).
+func sockBufs(t *testing.T, local, peer string) string {
+	t.Helper()
+	out, err := exec.Command("ss", "-tmnH", "state", "established").Output()
+	if err != nil {
+		t.Fatalf("ss: %v", err)
+	}
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= 4 && f[2] == local && f[3] == peer && i+1 < len(lines) {
+			if m := skmemRe.FindStringSubmatch(lines[i+1]); m != nil {
+				return m[1] + "/" + m[2]
+			}
+		}
+	}
+	return ""
+}
+
+// tune.rcvbuf.client, tune.sndbuf.client, tune.rcvbuf.server and
+// tune.sndbuf.server size the buffers of the client's and the server's
+// sockets as HAProxy's do (ss shows the kernel's doubled values).
+func TestSocketBufferSizesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for socket buffer sizes")
+	}
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss not installed (apt-get install -y iproute2): cannot read socket buffer sizes")
+	}
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		// An upstream that holds its connection until the test is done
+		// and says which client address it saw.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		peers := make(chan net.Conn, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.ReadAtLeast(c, make([]byte, 64), 16)
+			peers <- c
+		}()
+		fe := freePort(t)
+		start(fmtCfg("global\n tune.rcvbuf.client 8192\n tune.sndbuf.client 16384\n tune.rcvbuf.server 4096\n tune.sndbuf.server 32768\n"+
+			"defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n"+
+			"frontend f\n bind %s\n default_backend b\nbackend b\n server s %s\n", fe, ln.Addr()), fe)
+		c, err := net.DialTimeout("tcp", fe, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		var sc net.Conn
+		select {
+		case sc = <-peers:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the request never reached the server")
+		}
+		defer sc.Close()
+		// The proxy's two sockets: the one it accepted, the one it
+		// connected.
+		return "client " + sockBufs(t, fe, c.LocalAddr().String()) + " server " + sockBufs(t, sc.RemoteAddr().String(), ln.Addr().String())
+	})
+}
