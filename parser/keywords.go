@@ -238,6 +238,14 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		globalKeywords[k] = keyword{support: Harmless, handle: needInt}
 	}
 	globalKeywords["tune.maxaccept"] = keyword{support: Supported, handle: globalMaxAccept}
+	globalKeywords["tune.http.cookielen"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		if needInt(c); c.arg(1) != "" {
+			c.cp.cfg.Global.CookieCapLen = Atol(c.arg(1)) + 1
+		}
+	}}
 	g := func(c *pctx) *Global { return &c.cp.cfg.Global }
 	for k, v := range map[string]func(c *pctx) *int{
 		"tune.rcvbuf.client": func(c *pctx) *int { return &g(c).ClientRcvBuf },

@@ -97,6 +97,17 @@ type GlobalSetVar struct {
 	Name, Expr string
 }
 
+// DefaultCookieCapLen is HAProxy's CAPTURE_LEN, the default cookie_len.
+const DefaultCookieCapLen = 64
+
+// CookieCapMax is the longest cookie capture tune.http.cookielen allows.
+func (g *Global) CookieCapMax() int {
+	if g.CookieCapLen == 0 {
+		return DefaultCookieCapLen - 1
+	}
+	return g.CookieCapLen - 1
+}
+
 // Global holds process settings from the global sections.
 type Global struct {
 	// H1Case is h1-case-adjust and h1-case-adjust-file.
@@ -135,6 +146,10 @@ type Global struct {
 	// tune.sndbuf.server: the socket buffer sizes set on client and server
 	// connections (0: the system's).
 	ClientRcvBuf, ClientSndBuf, ServerRcvBuf, ServerSndBuf int
+	// CookieCapLen is tune.http.cookielen plus one, HAProxy's
+	// cookie_len: a cookie capture keeps at most one byte less (0: the
+	// default, 64).
+	CookieCapLen int
 	// NoSplice is "nosplice"; MaxPipes "maxpipes" (0: maxconn/4) and
 	// PipeSize "tune.pipesize" (0: the kernel's).
 	NoSplice           bool

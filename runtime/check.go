@@ -170,6 +170,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				"   | with such a configuration. To fix this, please ensure that all following",
 				"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}
 		}
+		if p.Log.Cookie != "" && p.Log.CookieLen > cfg.Global.CookieCapMax() {
+			warn(parser.Pos{}, "truncating capture length to %d bytes for %s '%s'.", cfg.Global.CookieCapMax(), kind, p.Name)
+		}
 		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Log.FormatText != "" || p.Log.SDText != "" || p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
 			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
 		}

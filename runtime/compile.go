@@ -642,7 +642,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				}
 			}
 		}
-		compileCaptures(p, fe)
+		compileCaptures(&cfg.Global, p, fe)
 		fe.bufferRequest = p.Options["http-buffer-request"]
 		fe.splice = spliceOptions(p, opts)
 		fe.independent = p.Options["independent-streams"]

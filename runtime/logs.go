@@ -388,10 +388,11 @@ func (s *session) beginStream(start time.Time) {
 }
 
 // compileCaptures reads the frontend's "capture request/response header"
-// slots, which the capture fetches read with or without logging.
-func compileCaptures(p *parser.Proxy, fe *Frontend) {
+// slots, which the capture fetches read with or without logging, and
+// its cookie capture, at most tune.http.cookielen long.
+func compileCaptures(g *parser.Global, p *parser.Proxy, fe *Frontend) {
 	if p.Log.Cookie != "" {
-		fe.capCookie, fe.capCookieLen = []byte(p.Log.Cookie), p.Log.CookieLen
+		fe.capCookie, fe.capCookieLen = []byte(p.Log.Cookie), max(min(p.Log.CookieLen, g.CookieCapMax()), 0)
 	}
 	for _, c := range p.Log.ReqCaps {
 		fe.reqCaps = append(fe.reqCaps, capture{name: []byte(strings.ToLower(c.Name)), len: c.Len})

@@ -137,6 +137,11 @@ func TestAccessLogDifferential(t *testing.T) {
 			"GET /setck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 			"GET /nosrv HTTP/1.1\r\nHost: a\r\nCookie: SR=1\r\nConnection: close\r\n\r\n",
 		}},
+		// tune.http.cookielen bounds the capture's length below its own.
+		{"capture cookie cookielen", " tune.http.cookielen 6\n", " option httplog\n capture cookie SR len 9\n" + nosrv, "http", []string{
+			"GET /size/10 HTTP/1.1\r\nHost: a\r\nCookie: a=1; SRV=abcdefghijkl; SR=2\r\nConnection: close\r\n\r\n",
+			"GET /setck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		}},
 		// No empty connection in mode tcp: whether the connection to the
 		// server is made before the close is seen (CC) is a race.
 		{"tcplog", "", " option tcplog\n", "tcp", []string{"GET /size/100 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"}},
