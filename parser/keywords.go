@@ -791,3 +791,41 @@ func sslLoadExtraFiles(c *pctx) {
 		}
 	}
 }
+
+// Process settings HAProxy reads as one integer after checking that no
+// other argument follows; the second five also refuse a second line
+// ("already specified", kept in Global.seenInts when gohap has no field
+// for them).
+func init() {
+	for _, k := range strings.Fields(`tune.ssl.default-dh-param tune.bufsize tune.maxrewrite tune.http.maxhdr tune.recv_enough
+tune.pipesize tune.http.logurilen maxzlibmem`) {
+		kw := globalKeywords[k]
+		h := kw.handle
+		if h == nil {
+			h = needInt
+		}
+		kw.handle = func(c *pctx) {
+			if !c.tooMany(1) && h != nil {
+				h(c)
+			}
+		}
+		globalKeywords[k] = kw
+	}
+	for _, k := range strings.Fields(`maxsslrate tune.maxpollevents tune.runqueue-depth fd-hard-limit`) {
+		kw := globalKeywords[k]
+		kw.handle = func(c *pctx) {
+			g := &c.cp.cfg.Global
+			if g.seenInts == nil {
+				g.seenInts = map[string]*int{}
+			}
+			v := g.seenInts[k]
+			if v == nil {
+				v = new(int)
+				g.seenInts[k] = v
+			}
+			globalRate(c, v)
+		}
+		globalKeywords[k] = kw
+	}
+	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxPipes) }}
+}

@@ -150,6 +150,9 @@ type Global struct {
 	// cookie_len: a cookie capture keeps at most one byte less (0: the
 	// default, 64).
 	CookieCapLen int
+	// seenInts holds the values of integer settings gohap reads only to
+	// report a second one, as HAProxy does.
+	seenInts map[string]*int
 	// NoSplice is "nosplice"; MaxPipes "maxpipes" (0: maxconn/4) and
 	// PipeSize "tune.pipesize" (0: the kernel's).
 	NoSplice           bool

@@ -1,6 +1,9 @@
 package parser
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // SSLGlobal holds the global section's TLS and HTTP/2 settings.
 type SSLGlobal struct {
@@ -66,9 +69,18 @@ func init() {
 	}
 	for k, field := range ints {
 		field := field
+		ssl := strings.HasPrefix(k, "tune.ssl.")
 		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
+			if ssl && c.tooMany(1) {
+				return
+			}
 			if needInt(c); c.arg(1) != "" {
-				*field(g(c)) = Atol(c.arg(1))
+				n := Atol(c.arg(1))
+				if c.args[0] == "tune.ssl.default-dh-param" && n < 1024 {
+					c.alert("'%s' expects a value >= 1024.", c.args[0])
+					return
+				}
+				*field(g(c)) = n
 			}
 		}}
 	}
