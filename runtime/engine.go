@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -419,6 +420,10 @@ func (e *Engine) acceptLoop(l *listener) {
 		l.fe.accepted.Add(1)
 		if l.bind != nil {
 			l.bind.stats.accept()
+			if l.unix && (l.bind.RcvBuf != 0 || l.bind.SndBuf != 0) {
+				// A unix socket does not inherit the listener's sizes.
+				setSockBufs(nc, l.bind.RcvBuf, l.bind.SndBuf)
+			}
 		}
 		// One clock reading serves the rates and the session's start.
 		now := e.countRate(l)
@@ -456,6 +461,25 @@ func (e *Engine) acceptBurst(l *listener, burst *int, maxAccept int) {
 		*burst = 0
 		atomic.AddInt64(&l.yields, 1)
 		goruntime.Gosched()
+	}
+}
+
+// setSockBufs sets tune.rcvbuf.client and tune.sndbuf.client on an
+// accepted connection, as HAProxy sets them on every socket it accepts.
+func setSockBufs(nc net.Conn, rcv, snd int) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return
+	}
+	if rc, err := sc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			if rcv != 0 {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcv)
+			}
+			if snd != 0 {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, snd)
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -81,5 +82,59 @@ func TestSocketBufferSizesDifferential(t *testing.T) {
 		// The proxy's two sockets: the one it accepted, the one it
 		// connected.
 		return "client " + sockBufs(t, fe, c.LocalAddr().String()) + " server " + sockBufs(t, sc.RemoteAddr().String(), ln.Addr().String())
+	})
+}
+
+// A unix socket does not inherit its listener's buffer sizes: each one
+// accepted gets them, as HAProxy sets them on every socket it accepts.
+func TestUnixSocketBufferSizesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for socket buffer sizes")
+	}
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss not installed (apt-get install -y iproute2): cannot read socket buffer sizes")
+	}
+	up := startEcho(t, "up")
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		path := filepath.Join(t.TempDir(), "fe.sock")
+		// The TCP bind says when the proxy is up.
+		fe := freePort(t)
+		start(fmtCfg("global\n tune.rcvbuf.client 8192\n tune.sndbuf.client 16384\n"+
+			"defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n"+
+			"frontend f\n bind %s\n bind %s\n default_backend b\nbackend b\n server s %s\n", path, fe, up.Addr()), fe)
+		var c net.Conn
+		var err error
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if c, err = net.Dial("unix", path); err == nil || time.Now().After(end) {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 512))
+		out, err := exec.Command("ss", "-xmnH", "state", "established").Output()
+		if err != nil {
+			t.Fatalf("ss: %v", err)
+		}
+		// The proxy's side is named after the socket's path.
+		lines := strings.Split(string(out), "\n")
+		for i, l := range lines {
+			// Netid, Recv-Q, Send-Q, then the local address.
+			if f := strings.Fields(l); len(f) >= 4 && strings.HasPrefix(f[3], path) {
+				rest := l
+				if i+1 < len(lines) {
+					rest += lines[i+1]
+				}
+				if m := skmemRe.FindStringSubmatch(rest); m != nil {
+					return m[1] + "/" + m[2]
+				}
+			}
+		}
+		t.Errorf("no socket of %s in ss's list:\n%s", path, out)
+		return ""
 	})
 }
