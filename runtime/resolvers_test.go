@@ -79,7 +79,10 @@ func (z *testZone) serve(w mdns.ResponseWriter, q *mdns.Msg) {
 // eventually polls cond for up to 5 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// Resolutions every 100 ms, each answer held 100 ms: on a loaded
+	// machine late answers drop slots for a while, so the bound is
+	// generous.
+	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
