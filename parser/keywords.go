@@ -805,7 +805,7 @@ tune.pipesize tune.http.logurilen maxzlibmem`) {
 			h = needInt
 		}
 		kw.handle = func(c *pctx) {
-			if !c.tooMany(1) && h != nil {
+			if !c.tooMany(1) {
 				h(c)
 			}
 		}

@@ -244,13 +244,13 @@ type Listen struct {
 	NetNS *backend.NetNS
 	// Maxconn, MSS, Interface, Transparent, V6Only and DeferAccept are
 	// the bind's options of these names (parser.Bind).
-	Maxconn, MSS int
-	// RcvBuf and SndBuf are tune.rcvbuf.client and tune.sndbuf.client:
-	// set on the listening socket, they reach every connection it
-	// accepts (0: the system's).
-	RcvBuf, SndBuf                   int
+	Maxconn, MSS                     int
 	Interface                        string
 	Transparent, V6Only, DeferAccept bool
+	// RcvBuf and SndBuf are tune.rcvbuf.client and tune.sndbuf.client:
+	// set on a TCP listening socket, they reach every connection it
+	// accepts; a unix socket gets them once accepted (0: the system's).
+	RcvBuf, SndBuf int
 }
 
 // network is the Go network a TCP bind listens on.
@@ -1572,13 +1572,13 @@ func idealMaxpipes(cfg *parser.Config, maxconn int) int {
 	return pipes
 }
 
-// idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
-// SSL engines: half the file descriptors left once 10 reserved ones, one
-// per listener and three per thread are taken, at least 100.
 // defaultMaxAccept is HAProxy 2.6's MAX_ACCEPT, which its authors found
 // gave the highest accept rate at every thread count.
 const defaultMaxAccept = 4
 
+// idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
+// SSL engines: half the file descriptors left once 10 reserved ones, one
+// per listener and three per thread are taken, at least 100.
 func idealMaxconn(cfg *parser.Config, threads int) int {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {

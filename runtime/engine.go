@@ -361,10 +361,11 @@ func (e *Engine) acceptLoop(l *listener) {
 	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
 		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
 	}
-	// burst counts the connections taken in a row without waiting: at
-	// tune.maxaccept the loop yields, so that the sessions it started run
-	// before it takes more, as HAProxy's listener goes back to its other
-	// tasks.
+	// burst counts the connections taken in a row without waiting (a bind
+	// accepted through net alone, TLS or unix, cannot tell a wait: it
+	// counts every connection): at tune.maxaccept the loop yields, so
+	// that the sessions it started run before it takes more, as
+	// HAProxy's listener goes back to its other tasks.
 	burst, maxAccept := 0, e.g.MaxAccept
 	for {
 		// Stop accepting while the frontend or the process is full. A
@@ -440,20 +441,20 @@ func (e *Engine) acceptLoop(l *listener) {
 		if b := l.bind; b != nil && (b.TLS != nil || b.H2) {
 			e.wg.Add(1)
 			go e.front(l, c, b)
-			e.acceptBurst(l, &burst, maxAccept)
+			acceptBurst(l, &burst, maxAccept)
 			continue
 		}
 		if !e.startSession(newSession(e, l, c), true, now) {
 			c.Close()
 			e.connEnd(l)
 		}
-		e.acceptBurst(l, &burst, maxAccept)
+		acceptBurst(l, &burst, maxAccept)
 	}
 }
 
 // acceptBurst counts a connection taken and yields after maxAccept in a
 // row (0: no limit).
-func (e *Engine) acceptBurst(l *listener, burst *int, maxAccept int) {
+func acceptBurst(l *listener, burst *int, maxAccept int) {
 	if maxAccept <= 0 {
 		return
 	}

@@ -22,8 +22,8 @@ import (
 // the one that waited longest. A process with CPU to spare starts every
 // stream at once, as before. A stream waiting for its server or its
 // client (IOWait: a read, a window, a connect, a queue) through
-// longWaitTicks checks no longer counts, so that slow servers never hold the
-// admissions of a busy process. Should nothing finish nor wait for
+// longWaitTicks checks no longer counts, so that slow servers never hold
+// the admissions of a busy process. Should nothing finish nor wait for
 // runPatience while streams are pending, with every stream admitted
 // begun (streams that wait where IOWait does not see it, such as a
 // tarpit or a tunnel), the streams counted so far are forgotten (a new
@@ -241,9 +241,10 @@ func armLocked() {
 }
 
 // tick runs every runPatience while streams are pending: the streams
-// waiting through longWaitTicks of its runs stop counting; if nothing finished nor
-// waited meanwhile and every admitted stream has begun, the streams at
-// work are forgotten; then the pending streams there is room for start.
+// waiting through longWaitTicks of its runs stop counting; if nothing
+// finished nor waited meanwhile and every admitted stream has begun, the
+// streams at work are forgotten; then the pending streams there is room
+// for start.
 func tick() {
 	idleMu.Lock()
 	defer idleMu.Unlock()
