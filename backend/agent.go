@@ -126,6 +126,7 @@ func (s *Server) agentProbe(ctx context.Context) (line []byte, st CheckStatus, d
 		// The agent is connected to as the server (tcp_connect_server).
 		d.Control = s.Source.Control
 	}
+	d.Control = s.SockOpts.Control(d.Control)
 	conn, err := DialIn(cctx, s.NetNS, &d, s.agentAddr())
 	if err != nil {
 		switch {

@@ -69,6 +69,9 @@ type Server struct {
 	// Source is the server's "source", or its backend's: what its
 	// connections, health checks included, are bound to; nil for none.
 	Source *SourceBind
+	// SockOpts are set on every socket to the server, its checks'
+	// included, before the connect (tcp_connect_server).
+	SockOpts SockOpts
 	// Weight is the weight at start (HAProxy's iweight); CurWeight is the
 	// one in force.
 	Weight    int

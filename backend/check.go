@@ -386,7 +386,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 		dflt, sendProxy, via = h.Steps[0].Default, h.Steps[0].SendProxy, h.Steps[0].ViaSocks4
 	}
 	if s.plainL4() {
-		if r, ok := connectOnly(dial, connTimeout, s.NetNS); ok {
+		if r, ok := connectOnly(dial, connTimeout, s.NetNS, s.SockOpts); ok {
 			return r, passedIf(r == "Layer4 check passed")
 		}
 	}
@@ -481,11 +481,16 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 // connect rule's with via-socks4, when the server has one
 // (tcpcheck_eval_connect); directly otherwise.
 func (s *Server) dialCheck(ctx context.Context, d *net.Dialer, addr string, dflt, via bool) (net.Conn, error) {
-	if s.Source != nil {
-		// Checks have no client: usesrc does not apply
-		// (tcp_connect_server finds no conn->src).
+	if s.Source != nil || s.SockOpts != (SockOpts{}) {
 		dd := *d
-		dd.LocalAddr, dd.Control = nil, s.Source.Control
+		dd.LocalAddr, dd.Control = nil, nil
+		if s.Source != nil {
+			// Checks have no client: usesrc does not apply
+			// (tcp_connect_server finds no conn->src).
+			dd.Control = s.Source.Control
+		}
+		// Checks are connected to as the server (tcp_connect_server).
+		dd.Control = s.SockOpts.Control(dd.Control)
 		d = &dd
 	}
 	if s.Socks4 == "" || !(via || dflt && s.Check.ViaSocks4) {

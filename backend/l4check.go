@@ -22,7 +22,7 @@ func (s *Server) plainL4() bool {
 // connection is reset as soon as it is made, with no trip through the
 // scheduler when the connect completes at once (a local server). ok is
 // false for an address it does not handle (not a literal IP and port).
-func connectOnly(addr string, timeout time.Duration, ns *NetNS) (report string, ok bool) {
+func connectOnly(addr string, timeout time.Duration, ns *NetNS, opts SockOpts) (report string, ok bool) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || ap.Addr().Zone() != "" {
 		return "", false
@@ -56,6 +56,7 @@ func connectOnly(addr string, timeout time.Duration, ns *NetNS) (report string, 
 	// waits for data, and a connect check sends none, so a server sees
 	// no connection to accept before the reset.
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 0)
+	opts.Set(fd)
 	var e syscall.Errno
 	for {
 		_, _, e = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), salen)

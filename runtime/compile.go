@@ -398,8 +398,6 @@ type Backend struct {
 	tls srvMap[*serverTLS]
 	// h2 holds the servers spoken to in HTTP/2.
 	h2 srvMap[*h2Server]
-	// sockOpts are the servers' tcp-ut and tfo (source.go).
-	sockOpts srvMap[srvSockOpts]
 	// stick are the stick on/match/store rules, nil without any.
 	stick *stickRules
 	// compileServer compiles a server line of the backend, for "add

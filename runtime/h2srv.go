@@ -67,7 +67,7 @@ type h2Conn struct {
 // kept: "pool-max-conn", "pool-low-conn", "pool-purge-delay", then "proto", "ws" and an "alpn" naming h2.
 func compileServerConns(cfg *parser.Config, p *parser.Proxy, s *parser.Server, be *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
 	st := &s.Settings
-	compileSockOpts(&cfg.Global, st, be, srv)
+	compileSockOpts(&cfg.Global, st, srv)
 	o := poolOpts{max: st.PoolMaxConn, low: int(st.PoolLowConn), purge: st.PoolPurgeDelay}
 	switch {
 	case o.max != defaultPoolOpts.max:

@@ -134,3 +134,58 @@ func TestUnixSocketBufferSizesDifferential(t *testing.T) {
 		return ""
 	})
 }
+
+// Health checks and agent checks connect to the server as its traffic
+// does (tcp_connect_server), so their sockets get the server buffer
+// sizes too.
+func TestCheckSocketBufferSizesDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for socket buffer sizes")
+	}
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss not installed (apt-get install -y iproute2): cannot read socket buffer sizes")
+	}
+	// hold accepts one connection on a new listener and keeps it open,
+	// answering nothing, so the check waits on it.
+	hold := func() (net.Listener, chan net.Conn) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan net.Conn, 1)
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				got <- c
+			}
+		}()
+		return ln, got
+	}
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		srv, srvConns := hold()
+		defer srv.Close()
+		agent, agentConns := hold()
+		defer agent.Close()
+		fe := freePort(t)
+		start(fmtCfg("global\n tune.rcvbuf.server 4096\n tune.sndbuf.server 32768\n"+
+			"defaults\n mode tcp\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n timeout check 10s\n"+
+			"frontend f\n bind %s\n default_backend b\n"+
+			"backend b\n option tcp-check\n tcp-check expect string never\n"+
+			" server s %s check inter 100ms agent-check agent-addr 127.0.0.1 agent-port %d agent-inter 100ms\n",
+			fe, srv.Addr(), agent.Addr().(*net.TCPAddr).Port), fe)
+		out := ""
+		for _, w := range []struct {
+			name  string
+			ln    net.Listener
+			conns chan net.Conn
+		}{{"check", srv, srvConns}, {"agent", agent, agentConns}} {
+			select {
+			case c := <-w.conns:
+				defer c.Close()
+				out += w.name + " " + sockBufs(t, c.RemoteAddr().String(), w.ln.Addr().String()) + " "
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no %s connection", w.name)
+			}
+		}
+		return out
+	})
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,58 +40,20 @@ func (s *session) bindSource(d *net.Dialer, be *Backend, srv *backend.Server) er
 		}
 		d.Control = b.ControlFrom(src)
 	}
-	if o := be.sockOpts.get(srv); o != (srvSockOpts{}) {
-		d.Control = o.control(d.Control)
-	}
+	d.Control = srv.SockOpts.Control(d.Control)
 	return nil
 }
 
-// srvSockOpts are the socket options of a server's connections:
-// "tcp-ut" (TCP_USER_TIMEOUT, in milliseconds), set before connecting as
-// tcp_connect_server sets it.
+// compileSockOpts records a server's socket options, which its checks'
+// sockets get too: "tcp-ut" and the server buffer sizes, set before
+// connecting as tcp_connect_server sets them.
 //
 // "tfo" sets nothing: HAProxy 2.6 sets TCP_FASTOPEN_CONNECT only when
 // connect_server finds data in the stream's response channel
 // (CONNECT_HAS_DATA), which is empty whenever a server connection is
 // opened, so its server sockets never get it either.
-type srvSockOpts struct {
-	userTimeout int
-	// rcvBuf and sndBuf are tune.rcvbuf.server and tune.sndbuf.server.
-	rcvBuf, sndBuf int
-}
-
-// compileSockOpts records a server's socket options on be.
-func compileSockOpts(g *parser.Global, st *parser.ServerSettings, be *Backend, srv *backend.Server) {
-	o := srvSockOpts{userTimeout: int(st.TCPUserTimeout / time.Millisecond), rcvBuf: g.ServerRcvBuf, sndBuf: g.ServerSndBuf}
-	if o != (srvSockOpts{}) {
-		be.sockOpts.put(srv, o)
-	}
-}
-
-// control sets the options on a socket after what next does (the
-// source address).
-func (o srvSockOpts) control(next func(network, address string, rc syscall.RawConn) error) func(string, string, syscall.RawConn) error {
-	return func(network, address string, rc syscall.RawConn) error {
-		if next != nil {
-			if err := next(network, address, rc); err != nil {
-				return err
-			}
-		}
-		return rc.Control(func(fd uintptr) {
-			// A failure changes nothing of the connection, as in
-			// HAProxy, which ignores it.
-			if o.userTimeout != 0 {
-				unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, o.userTimeout)
-			}
-			// Before the connect, as tcp_connect_server sets them.
-			if o.sndBuf != 0 {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, o.sndBuf)
-			}
-			if o.rcvBuf != 0 {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, o.rcvBuf)
-			}
-		})
-	}
+func compileSockOpts(g *parser.Global, st *parser.ServerSettings, srv *backend.Server) {
+	srv.SockOpts = backend.SockOpts{UserTimeout: int(st.TCPUserTimeout / time.Millisecond), RcvBuf: g.ServerRcvBuf, SndBuf: g.ServerSndBuf}
 }
 
 // usesrcAddr is the foreign address of a transparent connection
