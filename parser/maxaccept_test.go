@@ -20,11 +20,7 @@ func TestMaxAccept(t *testing.T) {
 		{" tune.maxaccept 1 2\n", 0, "parsing [p.cfg:2] : 'tune.maxaccept' cannot handle unexpected argument '2'."},
 		{" tune.maxaccept\n", 0, "parsing [p.cfg:2] : 'tune.maxaccept' expects an integer argument."},
 	} {
-		c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("global\n" + f.lines)}}, Options{})
-		got := ""
-		if len(ds) > 0 {
-			got = ds[0].Text()
-		}
+		c, got := parseGlobal(f.lines)
 		if got != f.msg {
 			t.Errorf("%q:\n got %q\nwant %q", f.lines, got, f.msg)
 		}
@@ -32,4 +28,14 @@ func TestMaxAccept(t *testing.T) {
 			t.Errorf("%q: MaxAccept %d, want %d", f.lines, c.Global.MaxAccept, f.want)
 		}
 	}
+}
+
+// parseGlobal parses a global section of lines (as p.cfg) and gives the
+// first diagnostic's text, "" for none.
+func parseGlobal(lines string) (*Config, string) {
+	c, ds := Parse([]Input{{Name: "p.cfg", Data: []byte("global\n" + lines)}}, Options{})
+	if len(ds) > 0 {
+		return c, ds[0].Text()
+	}
+	return c, ""
 }

@@ -1,6 +1,11 @@
 package parser
 
 import (
+	"encoding/asn1"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
 	"strings"
 	"time"
 )
@@ -26,12 +31,18 @@ type SSLGlobal struct {
 	// H2 holds tune.h2.header-table-size, initial-window-size,
 	// max-concurrent-streams and max-frame-size (0 for the defaults).
 	H2HeaderTableSize, H2InitialWindowSize, H2MaxConcurrentStreams, H2MaxFrameSize int
+	// captureSized: tune.ssl.capture-buffer-size was read, which HAProxy
+	// takes once.
+	captureSized bool
 }
 
 func init() {
 	g := func(c *pctx) *SSLGlobal { return &c.cp.cfg.Global.SSL }
 	str := func(set func(*SSLGlobal, string)) func(*pctx) {
 		return func(c *pctx) {
+			if c.tooMany(1) {
+				return
+			}
 			if c.arg(1) == "" {
 				c.alert("global statement '%s' expects a cipher suite as an argument.", c.args[0])
 				return
@@ -43,15 +54,40 @@ func init() {
 	globalKeywords["ssl-default-bind-ciphersuites"] = keyword{support: Supported, handle: str(func(s *SSLGlobal, v string) { s.BindCiphersuites = v })}
 	globalKeywords["ssl-default-server-ciphers"] = keyword{support: Supported, handle: str(func(s *SSLGlobal, v string) { s.ServerCiphers = v })}
 	globalKeywords["ssl-default-server-ciphersuites"] = keyword{support: Supported, handle: str(func(s *SSLGlobal, v string) { s.ServerCiphersuites = v })}
-	globalKeywords["ssl-default-bind-curves"] = keyword{support: Supported, handle: func(c *pctx) { g(c).BindCurves = c.arg(1) }}
+	globalKeywords["ssl-default-bind-curves"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		if c.arg(1) == "" {
+			c.alert("global statement '%s' expects a curves suite as an arguments.", c.args[0])
+			return
+		}
+		g(c).BindCurves = c.arg(1)
+	}}
 	globalKeywords["ssl-default-bind-options"] = keyword{support: Supported, handle: func(c *pctx) {
-		g(c).BindOptions = append(g(c).BindOptions, c.args[1:]...)
+		if defaultTLSOptions(c, true) {
+			g(c).BindOptions = append(g(c).BindOptions, c.args[1:]...)
+		}
 	}}
 	globalKeywords["ssl-default-server-options"] = keyword{support: Supported, handle: func(c *pctx) {
-		g(c).ServerOptions = append(g(c).ServerOptions, c.args[1:]...)
+		if defaultTLSOptions(c, false) {
+			g(c).ServerOptions = append(g(c).ServerOptions, c.args[1:]...)
+		}
 	}}
 	globalKeywords["ssl-load-extra-del-ext"] = keyword{support: Supported, handle: func(c *pctx) { g(c).LoadExtraDelExt = true }}
-	globalKeywords["ssl-server-verify"] = keyword{support: Supported, handle: func(c *pctx) { g(c).ServerVerify = c.arg(1) }}
+	globalKeywords["ssl-server-verify"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		switch c.arg(1) {
+		case "":
+			c.alert("'%s' expects an integer argument.", c.args[0])
+		case "none", "required":
+			g(c).ServerVerify = c.arg(1)
+		default:
+			c.alert("'%s' expects 'none' or 'required' as argument.", c.args[0])
+		}
+	}}
 	globalKeywords["ca-base"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
@@ -61,7 +97,6 @@ func init() {
 	}}
 	ints := map[string]func(*SSLGlobal) *int{
 		"tune.ssl.default-dh-param":      func(s *SSLGlobal) *int { return &s.DefaultDHParam },
-		"tune.ssl.cachesize":             func(s *SSLGlobal) *int { return &s.CacheSize },
 		"tune.h2.header-table-size":      func(s *SSLGlobal) *int { return &s.H2HeaderTableSize },
 		"tune.h2.initial-window-size":    func(s *SSLGlobal) *int { return &s.H2InitialWindowSize },
 		"tune.h2.max-concurrent-streams": func(s *SSLGlobal) *int { return &s.H2MaxConcurrentStreams },
@@ -85,14 +120,163 @@ func init() {
 		}}
 	}
 	globalKeywords["tune.ssl.lifetime"] = keyword{support: Supported, handle: func(c *pctx) {
-		if d, r := parseTime(c.arg(1)); r == timeOK && c.arg(1) != "" {
+		if c.tooMany(1) {
+			return
+		}
+		if c.arg(1) == "" {
+			c.alert("'%s' expects ssl sessions <lifetime> in seconds as argument.", c.args[0])
+			return
+		}
+		// In seconds when no unit is given (TIME_UNIT_S).
+		d, r, bad, warn := parseSeconds(c.arg(1))
+		timerTrailWarning(c, warn, c.arg(1))
+		switch r {
+		case timeOverflow:
+			c.alert("timer overflow in argument '%s' to <%s> (maximum value is 2147483647 s or ~68 years).", c.arg(1), c.args[0])
+		case timeUnderflow:
+			c.alert("timer underflow in argument '%s' to <%s> (minimum non-null value is 1 s).", c.arg(1), c.args[0])
+		case timeBadChar:
+			c.alert("unexpected character '%c' in argument to <%s>.", bad, c.args[0])
+		default:
 			g(c).Lifetime = d
 		}
 	}}
+	// ssl_parse_global_int: a positive integer, read with atoi. The
+	// capture buffer is sized once.
+	sslInt := func(set func(*SSLGlobal, int)) func(*pctx) {
+		return func(c *pctx) {
+			if c.args[0] == "tune.ssl.capture-cipherlist-size" {
+				c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+					Msg: fmt.Sprintf("'%s' is deprecated and will be removed in version 2.7. Please use 'tune.ssl.capture-buffer-size' instead.", c.args[0])})
+			}
+			if c.tooMany(1) {
+				return
+			}
+			if c.arg(1) == "" {
+				c.alert("'%s' expects an integer argument.", c.args[0])
+				return
+			}
+			n := int32(Atol(c.arg(1)))
+			if n < 0 {
+				c.alert("'%s' expects a positive numeric value.", c.args[0])
+				return
+			}
+			if strings.HasPrefix(c.args[0], "tune.ssl.capture-") {
+				if g(c).captureSized {
+					c.alert("'%s' is already configured.", c.args[0])
+					return
+				}
+				g(c).captureSized = true
+			}
+			if set != nil {
+				set(g(c), int(n))
+			}
+		}
+	}
+	globalKeywords["tune.ssl.cachesize"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CacheSize = n })}
+	for _, k := range []string{"maxsslconn", "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord", "tune.ssl.ssl-ctx-cache-size",
+		"tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size"} {
+		globalKeywords[k] = keyword{support: Harmless, handle: sslInt(nil)}
+	}
+	globalKeywords["tune.ssl.keylog"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if !c.tooMany(1) && c.arg(1) != "on" && c.arg(1) != "off" {
+			c.alert("'%s' expects either 'on' or 'off' but got '%s'.", c.args[0], c.arg(1))
+		}
+	}}
+	globalKeywords["tune.ssl.force-private-cache"] = keyword{support: Harmless, handle: func(c *pctx) { c.tooMany(0) }}
+	globalKeywords["ssl-dh-param-file"] = keyword{support: Harmless, handle: dhParamFile}
 	// crt-base's handler is kept with the other path keywords; it is now
 	// used by TLS binds.
 	if k, ok := globalKeywords["crt-base"]; ok {
 		k.support = Supported
 		globalKeywords["crt-base"] = k
+	}
+}
+
+// defaultTLSOptions checks the words of ssl-default-bind-options or
+// ssl-default-server-options as HAProxy's parser does; bind says the
+// former, which also takes prefer-client-ciphers.
+func defaultTLSOptions(c *pctx, bind bool) bool {
+	if c.arg(1) == "" {
+		c.alert("global statement '%s' expects an option as an argument.", c.args[0])
+		return false
+	}
+	for i := 1; i < len(c.args) && c.args[i] != ""; i++ {
+		w := c.args[i]
+		switch {
+		case w == "no-tls-tickets", bind && w == "prefer-client-ciphers":
+		case w == "ssl-min-ver" || w == "ssl-max-ver":
+			v := c.arg(i + 1)
+			if v == "" {
+				c.alert("'%s' : missing the ssl/tls version on global statement '%s'.", w, c.args[0])
+				return false
+			}
+			switch v {
+			case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
+			default:
+				c.alert("'%s' : unknown ssl/tls version on global statement '%s'.", v, c.args[0])
+				return false
+			}
+			i++
+		case tlsMethodOption(w):
+		default:
+			c.alert("unknown option '%s' on global statement '%s'.", w, c.args[0])
+			return false
+		}
+	}
+	return true
+}
+
+// tlsMethodOption says w is one of parse_tls_method_options's words:
+// no- or force- then a protocol version.
+func tlsMethodOption(w string) bool {
+	_, p, ok := strings.Cut(w, "-")
+	if !ok {
+		return false
+	}
+	switch p {
+	case "sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13":
+	default:
+		return false
+	}
+	return strings.HasPrefix(w, "no-") || strings.HasPrefix(w, "force-")
+}
+
+// dhParamFile checks ssl-dh-param-file as HAProxy loads it: a readable
+// file holding PEM DH parameters. The parameters serve DHE cipher
+// suites, which Go's TLS does not offer, so they are not kept.
+func dhParamFile(c *pctx) {
+	if c.tooMany(1) {
+		return
+	}
+	if c.arg(1) == "" {
+		c.alert("'%s' expects a file path as an argument.", c.args[0])
+		return
+	}
+	b, err := os.ReadFile(c.arg(1))
+	if err != nil || !pemDHParams(b) {
+		c.alert("'%s': unable to load DH parameters from file <%s>.", c.args[0], c.arg(1))
+	}
+}
+
+// pemDHParams says b holds a PKCS#3 "DH PARAMETERS" block, among any
+// others (a certificate file may carry them), as OpenSSL's
+// PEM_read_bio_DHparams finds it; X9.42 parameters are refused by
+// HAProxy 2.6 too.
+func pemDHParams(b []byte) bool {
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			return false
+		}
+		if blk.Type != "DH PARAMETERS" {
+			continue
+		}
+		var p struct {
+			P, G *big.Int
+			L    int `asn1:"optional"`
+		}
+		rest, err := asn1.Unmarshal(blk.Bytes, &p)
+		return err == nil && len(rest) == 0 && p.P.Sign() > 0 && p.G.Sign() > 0
 	}
 }

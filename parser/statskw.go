@@ -118,11 +118,7 @@ func kwStats(c *pctx) {
 		st.Scope = append(st.Scope, c.arg(2))
 	case "refresh":
 		d, r, bad, warn := parseSeconds(c.arg(2))
-		if warn != 0 {
-			c.cp.add(Diagnostic{Severity: Warning, Style: StyleNone, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
-				"(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."+
-				" This will be reported as an error in next versions.", warn, c.arg(2))})
-		}
+		timerTrailWarning(c, warn, c.arg(2))
 		switch r {
 		case timeOverflow:
 			tight("timer overflow in argument <%s> to stats refresh interval, maximum value is 2147483647 s (~68 years).", c.arg(2))
@@ -202,6 +198,16 @@ func globalSet(cfg *Config, kw string) bool {
 		}
 	}
 	return false
+}
+
+// timerTrailWarning is parse_time_err's warning for a character after a
+// timer's unit (warn, 0 for none): printed without a position.
+func timerTrailWarning(c *pctx, warn byte, arg string) {
+	if warn != 0 {
+		c.cp.add(Diagnostic{Severity: Warning, Style: StyleNone, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
+			"(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."+
+			" This will be reported as an error in next versions.", warn, arg)})
+	}
 }
 
 // parseSeconds is parse_time_err with TIME_UNIT_S: a bare number is in

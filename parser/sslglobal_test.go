@@ -1,0 +1,42 @@
+package parser
+
+import (
+	"testing"
+	"time"
+)
+
+// The global TLS settings keep what HAProxy 2.6 keeps: tune.ssl.lifetime
+// is in seconds when no unit is given, ssl-server-verify takes "none" or
+// "required" only, and default options are kept only when every word is
+// one HAProxy knows.
+func TestSSLGlobalModel(t *testing.T) {
+	for _, f := range []struct {
+		lines    string
+		lifetime time.Duration
+		verify   string
+		bindOpts int
+		msg      string
+	}{
+		{" tune.ssl.lifetime 300\n", 300 * time.Second, "", 0, ""},
+		{" tune.ssl.lifetime 10ms\n", time.Second, "", 0, ""},
+		{" tune.ssl.lifetime 2m\n", 2 * time.Minute, "", 0, ""},
+		{" tune.ssl.lifetime 0\n", 0, "", 0, ""},
+		{" tune.ssl.lifetime x\n", 0, "", 0, "parsing [p.cfg:2] : unexpected character 'x' in argument to <tune.ssl.lifetime>."},
+		{" ssl-server-verify none\n", 0, "none", 0, ""},
+		{" ssl-server-verify nope\n", 0, "", 0, "parsing [p.cfg:2] : 'ssl-server-verify' expects 'none' or 'required' as argument."},
+		{" ssl-default-bind-options no-sslv3 ssl-min-ver TLSv1.2\n", 0, "", 3, ""},
+		{" ssl-default-bind-options no-sslv3 no-tls13\n", 0, "", 0, "parsing [p.cfg:2] : unknown option 'no-tls13' on global statement 'ssl-default-bind-options'."},
+	} {
+		c, got := parseGlobal(f.lines)
+		if got != f.msg {
+			t.Errorf("%q:\n got %q\nwant %q", f.lines, got, f.msg)
+		}
+		if c == nil {
+			continue
+		}
+		s := c.Global.SSL
+		if s.Lifetime != f.lifetime || s.ServerVerify != f.verify || len(s.BindOptions) != f.bindOpts {
+			t.Errorf("%q: lifetime %v verify %q bind options %q", f.lines, s.Lifetime, s.ServerVerify, s.BindOptions)
+		}
+	}
+}
