@@ -45,6 +45,7 @@ func ParseChecks(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostic
 	extra = append(globalVarDiags(cfg), extra...)
 	tlsParse, tlsLate := bindTLSDiags(cfg, diags)
 	extra = append(extra, tlsParse...)
+	extra = append(extra, serverSNIDiags(cfg, diags)...)
 	if len(tlsLate) > 0 {
 		lateTLS.Store(cfg, tlsLate)
 	}
@@ -222,6 +223,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	if late, ok := lateTLS.LoadAndDelete(cfg); ok {
 		r.Diags = append(r.Diags, late.(parser.Diagnostics)...)
 	}
+	r.Diags = append(r.Diags, serverVerifyDiags(cfg)...)
 	// The rings' forwarding proxies are checked last, the latest first.
 	for i := len(cfg.Rings) - 1; i >= 0; i-- {
 		if rg := cfg.Rings[i]; len(rg.Servers) > 0 && (rg.TimeoutConnect == 0 || rg.TimeoutServer == 0) {

@@ -49,7 +49,7 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	for i := 0; i+1 < len(words); i++ {
 		if words[i] == "sni" {
 			if sni, err = acl.CompileSampleWith(words[i+1], ctx); err != nil {
-				fail(s.Pos, "'server %s/%s' : error detected while parsing sni expression : %v", p.Name, s.Name, err)
+				fail(s.Pos, bracketed+"'server %s/%s' : error detected while parsing sni expression : %v", p.Name, s.Name, err)
 				return nil
 			}
 		}

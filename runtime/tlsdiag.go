@@ -2,10 +2,12 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/ssl"
 )
@@ -68,6 +70,72 @@ func bindTLSDiags(cfg *parser.Config, diags parser.Diagnostics) (parse, late par
 		}
 	}
 	return parse, late
+}
+
+// serverSNIDiags are the alerts for server "sni" expressions that do not
+// parse: HAProxy reads them while parsing the server line
+// (_srv_parse_finalize), whether or not the line has "ssl".
+func serverSNIDiags(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostics {
+	bad := map[parser.Pos]bool{}
+	for _, d := range diags {
+		if d.Fatal {
+			bad[parser.Pos{File: d.Pos.File, Line: d.Pos.Line}] = true
+		}
+	}
+	var out parser.Diagnostics
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapDef != 0 {
+			continue
+		}
+		for _, s := range p.Servers {
+			if bad[parser.Pos{File: s.Pos.File, Line: s.Pos.Line}] {
+				continue
+			}
+			w := s.Settings.TLSWords
+			for i := 0; i+1 < len(w); i++ {
+				if w[i] != "sni" {
+					continue
+				}
+				if _, err := acl.CompileSample(w[i+1]); err != nil {
+					out = append(out, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: s.Pos, Style: parser.StyleNone,
+						Msg: fmt.Sprintf("[%s:%d] : 'server %s/%s' : error detected while parsing sni expression : %v", s.Pos.File, s.Pos.Line, p.Name, s.Name, err)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// serverVerifyDiags are the alerts for servers that would verify their
+// certificate with no CA file to verify it with, which HAProxy gives when
+// it prepares the servers' TLS contexts, once parsing is done.
+func serverVerifyDiags(cfg *parser.Config) parser.Diagnostics {
+	var out parser.Diagnostics
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapDef != 0 || p.Cap&parser.CapBE == 0 {
+			continue
+		}
+		for _, s := range p.Servers {
+			w := s.Settings.TLSWords
+			if len(w) == 0 {
+				continue
+			}
+			opts, err := ssl.ParseServerOptions(w, sslGlobals(&cfg.Global))
+			if err != nil || !opts.SSL && !opts.CheckSSL {
+				continue
+			}
+			// Only the verification settings matter here: no file is read
+			// without a CA file, and one given is read at compile time.
+			if opts.CAFile != "" {
+				continue
+			}
+			if _, err := ssl.LoadServerConfig(opts, sslGlobals(&cfg.Global)); ssl.VerifyNoCA(err) {
+				out = append(out, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: s.Pos, Style: parser.StyleNone,
+					Msg: fmt.Sprintf("[%s:%d] : 'server %s/%s' : %v", s.Pos.File, s.Pos.Line, p.Name, s.Name, err)})
+			}
+		}
+	}
+	return out
 }
 
 // lateTLS keeps, from ParseChecks to Check, the TLS errors HAProxy finds

@@ -3,6 +3,7 @@ package ssl
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -61,6 +62,13 @@ const (
 	srvCiphersuites      = "unable to set TLS 1.3 cipher suites to '%s'."
 )
 
+// VerifyNoCA says err is LoadServerConfig's refusal of a server that
+// verifies with no CA file, which HAProxy reports once parsing is done.
+func VerifyNoCA(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.Msg == srvVerifyNoCADefault || e.Msg == srvVerifyNoCA)
+}
+
 // LoadServerConfig builds the TLS client configuration of a server. Each
 // server gets its own session cache (TLS session reuse, HAProxy's default),
 // disabled by no-ssl-reuse. The certificate is verified against ca-file
@@ -111,7 +119,9 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	}
 	if verify == "required" {
 		if s.CAFile == "" {
-			if s.Verify == "" {
+			// The long form whenever the global default is to verify,
+			// whether the line says verify or not (ssl_sock.c).
+			if g.ServerVerify != "none" {
 				return nil, &Error{Msg: srvVerifyNoCADefault}
 			}
 			return nil, &Error{Msg: srvVerifyNoCA}

@@ -91,6 +91,13 @@ func TestServerSide(t *testing.T) {
 	if _, err := LoadServerConfig(&ServerOptions{SSL: true}, &Globals{ServerVerify: "none"}); err != nil {
 		t.Errorf("ssl-server-verify none: %v", err)
 	}
+	// HAProxy picks the message from the global default alone.
+	if _, err := LoadServerConfig(&ServerOptions{SSL: true, Verify: "required"}, nil); err == nil || err.Error() != srvVerifyNoCADefault {
+		t.Errorf("verify required without CA: %v", err)
+	}
+	if _, err := LoadServerConfig(&ServerOptions{SSL: true, Verify: "required"}, &Globals{ServerVerify: "none"}); err == nil || err.Error() != srvVerifyNoCA {
+		t.Errorf("verify required without CA under ssl-server-verify none: %v", err)
+	}
 	if st.Config("x.example.com") != st.Config("x.example.com") {
 		t.Error("per-SNI configs are not cached")
 	}
