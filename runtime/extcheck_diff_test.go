@@ -19,10 +19,13 @@ func TestExternalCheckDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN)")
 	}
+	// Each check runs the script, which starts several processes: under
+	// load that took more than a 200 ms interval, the check's timeout,
+	// and a check meant to fail timed out instead.
 	cases := []struct{ name, global, section string }{
-		{"plain", "insecure-fork-wanted", "backend b\n    server s1 127.0.0.1:%s check inter 200ms rise 1 fall 1"},
-		{"setuid", "insecure-fork-wanted\n    insecure-setuid-wanted", "backend b\n    server s1 127.0.0.1:%s check inter 200ms rise 1 fall 1"},
-		{"listen", "insecure-fork-wanted", "listen b\n    bind 127.0.0.1:%s\n    server s1 127.0.0.1:%s check inter 200ms rise 1 fall 1 maxconn 7 ssl verify none"},
+		{"plain", "insecure-fork-wanted", "backend b\n    server s1 127.0.0.1:%s check inter 1s rise 1 fall 1"},
+		{"setuid", "insecure-fork-wanted\n    insecure-setuid-wanted", "backend b\n    server s1 127.0.0.1:%s check inter 1s rise 1 fall 1"},
+		{"listen", "insecure-fork-wanted", "listen b\n    bind 127.0.0.1:%s\n    server s1 127.0.0.1:%s check inter 1s rise 1 fall 1 maxconn 7 ssl verify none"},
 		{"no-fork-root", "", "backend b\n    timeout check 5s\n    server s1 [::1]:%s check inter 300ms rise 1 fall 1 proto h2"},
 	}
 	run := func(t *testing.T, global, section string, start func(cfg, addr string)) []string {
@@ -68,7 +71,7 @@ frontend f
 		for _, phase := range []struct{ code, want string }{{"0", "PROCOK"}, {"3", "PROCERR"}, {"sleep", "PROCTOUT"}, {"0", "PROCOK"}} {
 			os.WriteFile(filepath.Join(dir, "code"), []byte(phase.code), 0o644)
 			got := ""
-			for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 				if got = checkState(cliSend(t, "unix", sock, "show stat\n")); strings.Contains(got, " "+phase.want+" ") {
 					break
 				}
