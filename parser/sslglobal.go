@@ -4,6 +4,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"strings"
@@ -95,27 +96,42 @@ func init() {
 		}
 		g(c).CABase = c.arg(1)
 	}}
-	ints := map[string]func(*SSLGlobal) *int{
-		"tune.ssl.default-dh-param":      func(s *SSLGlobal) *int { return &s.DefaultDHParam },
-		"tune.h2.header-table-size":      func(s *SSLGlobal) *int { return &s.H2HeaderTableSize },
-		"tune.h2.initial-window-size":    func(s *SSLGlobal) *int { return &s.H2InitialWindowSize },
-		"tune.h2.max-concurrent-streams": func(s *SSLGlobal) *int { return &s.H2MaxConcurrentStreams },
-		"tune.h2.max-frame-size":         func(s *SSLGlobal) *int { return &s.H2MaxFrameSize },
-	}
-	for k, field := range ints {
-		field := field
-		ssl := strings.HasPrefix(k, "tune.ssl.")
-		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
-			if ssl && c.tooMany(1) {
+	globalKeywords["tune.ssl.default-dh-param"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		if needInt(c); c.arg(1) != "" {
+			n := Atol(c.arg(1))
+			if n < 1024 {
+				c.alert("'%s' expects a value >= 1024.", c.args[0])
 				return
 			}
-			if needInt(c); c.arg(1) != "" {
-				n := Atol(c.arg(1))
-				if c.args[0] == "tune.ssl.default-dh-param" && n < 1024 {
-					c.alert("'%s' expects a value >= 1024.", c.args[0])
-					return
-				}
-				*field(g(c)) = n
+			g(c).DefaultDHParam = n
+		}
+	}}
+	// The HTTP/2 settings (mux_h2.c): atoi, then a range; an empty value
+	// reads as 0.
+	for k, h := range map[string]struct {
+		lo, hi int32
+		set    func(*SSLGlobal, int)
+	}{
+		"tune.h2.header-table-size":      {4096, 65536, func(s *SSLGlobal, n int) { s.H2HeaderTableSize = n }},
+		"tune.h2.initial-window-size":    {0, math.MaxInt32, func(s *SSLGlobal, n int) { s.H2InitialWindowSize = n }},
+		"tune.h2.max-concurrent-streams": {0, math.MaxInt32, func(s *SSLGlobal, n int) { s.H2MaxConcurrentStreams = n }},
+		"tune.h2.max-frame-size":         {16384, 16777215, func(s *SSLGlobal, n int) { s.H2MaxFrameSize = n }},
+	} {
+		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
+			if c.tooMany(1) {
+				return
+			}
+			n := int32(Atol(c.arg(1)))
+			switch {
+			case n >= h.lo && n <= h.hi:
+				h.set(g(c), int(n))
+			case h.lo == 0:
+				c.alert("'%s' expects a positive numeric value.", c.args[0])
+			default:
+				c.alert("'%s' expects a numeric value between %d and %d.", c.args[0], h.lo, h.hi)
 			}
 		}}
 	}
