@@ -295,13 +295,21 @@ func bindOptionError(o, val, addr string, pos Pos, ids map[int]bindIDRef, line *
 			return fmt.Sprintf("'%s' : unknown verify method '%s', only 'none', 'optional', and 'required' are supported\n", o, val), false
 		}
 	case "ssl-min-ver", "ssl-max-ver":
-		switch val {
-		case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
-		default:
+		if !tlsVersion(val) {
 			return fmt.Sprintf("'%s' : unknown ssl/tls version", val), false
 		}
 	}
 	return "", false
+}
+
+// tlsVersion says v names a protocol version as ssl-min-ver and
+// ssl-max-ver take it (methodVersions).
+func tlsVersion(v string) bool {
+	switch v {
+	case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
+		return true
+	}
+	return false
 }
 
 // processNumberError is parse_process_number()'s message for a process or

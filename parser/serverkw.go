@@ -597,9 +597,7 @@ func checkServerTLSOption(kw, val string) string {
 			return fmt.Sprintf("'%s' : unknown verify method '%s', only 'none' and 'required' are supported", kw, val)
 		}
 	case "ssl-min-ver", "ssl-max-ver":
-		switch val {
-		case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
-		default:
+		if !tlsVersion(val) {
 			return fmt.Sprintf("'%s' : unknown ssl/tls version", val)
 		}
 	case "alpn", "check-alpn":

@@ -227,9 +227,7 @@ func defaultTLSOptions(c *pctx, bind bool) bool {
 				c.alert("'%s' : missing the ssl/tls version on global statement '%s'.", w, c.args[0])
 				return false
 			}
-			switch v {
-			case "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3":
-			default:
+			if !tlsVersion(v) {
 				c.alert("'%s' : unknown ssl/tls version on global statement '%s'.", v, c.args[0])
 				return false
 			}

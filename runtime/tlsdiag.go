@@ -18,12 +18,7 @@ import (
 // prepares the contexts (check_config_validity), kept for Check. Binds of
 // lines that already have an error are passed over.
 func bindTLSDiags(cfg *parser.Config, diags parser.Diagnostics) (parse, late parser.Diagnostics) {
-	bad := map[parser.Pos]bool{}
-	for _, d := range diags {
-		if d.Fatal {
-			bad[parser.Pos{File: d.Pos.File, Line: d.Pos.Line}] = true
-		}
-	}
+	bad := fatalLines(diags)
 	// The store as compiling makes it (certStore).
 	store := (&Graph{}).certStore(cfg)
 	for _, p := range cfg.Proxies {
@@ -76,12 +71,7 @@ func bindTLSDiags(cfg *parser.Config, diags parser.Diagnostics) (parse, late par
 // parse: HAProxy reads them while parsing the server line
 // (_srv_parse_finalize), whether or not the line has "ssl".
 func serverSNIDiags(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnostics {
-	bad := map[parser.Pos]bool{}
-	for _, d := range diags {
-		if d.Fatal {
-			bad[parser.Pos{File: d.Pos.File, Line: d.Pos.Line}] = true
-		}
-	}
+	bad := fatalLines(diags)
 	var out parser.Diagnostics
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapDef != 0 {
@@ -97,8 +87,7 @@ func serverSNIDiags(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnos
 					continue
 				}
 				if _, err := acl.CompileSample(w[i+1]); err != nil {
-					out = append(out, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: s.Pos, Style: parser.StyleNone,
-						Msg: fmt.Sprintf("[%s:%d] : 'server %s/%s' : error detected while parsing sni expression : %v", s.Pos.File, s.Pos.Line, p.Name, s.Name, err)})
+					out = append(out, serverAlert(p, s, fmt.Sprintf("error detected while parsing sni expression : %v", err)))
 				}
 			}
 		}
@@ -111,31 +100,43 @@ func serverSNIDiags(cfg *parser.Config, diags parser.Diagnostics) parser.Diagnos
 // it prepares the servers' TLS contexts, once parsing is done.
 func serverVerifyDiags(cfg *parser.Config) parser.Diagnostics {
 	var out parser.Diagnostics
+	g := sslGlobals(&cfg.Global)
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapDef != 0 || p.Cap&parser.CapBE == 0 {
 			continue
 		}
 		for _, s := range p.Servers {
-			w := s.Settings.TLSWords
-			if len(w) == 0 {
+			if len(s.Settings.TLSWords) == 0 {
 				continue
 			}
-			opts, err := ssl.ParseServerOptions(w, sslGlobals(&cfg.Global))
+			opts, err := ssl.ParseServerOptions(s.Settings.TLSWords, g)
 			if err != nil || !opts.SSL && !opts.CheckSSL {
 				continue
 			}
-			// Only the verification settings matter here: no file is read
-			// without a CA file, and one given is read at compile time.
-			if opts.CAFile != "" {
-				continue
-			}
-			if _, err := ssl.LoadServerConfig(opts, sslGlobals(&cfg.Global)); ssl.VerifyNoCA(err) {
-				out = append(out, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: s.Pos, Style: parser.StyleNone,
-					Msg: fmt.Sprintf("[%s:%d] : 'server %s/%s' : %v", s.Pos.File, s.Pos.Line, p.Name, s.Name, err)})
+			if err := ssl.NoCAError(opts, g); err != nil {
+				out = append(out, serverAlert(p, s, err.Error()))
 			}
 		}
 	}
 	return out
+}
+
+// serverAlert is a fatal alert about server s of p in the form of
+// HAProxy's server messages: "[FILE:LINE] : 'server p/s' : msg".
+func serverAlert(p *parser.Proxy, s *parser.Server, msg string) parser.Diagnostic {
+	e := &CompileError{Pos: s.Pos, Msg: fmt.Sprintf("'server %s/%s' : %s", p.Name, s.Name, msg), Bracket: true}
+	return parser.Diagnostic{Severity: parser.Alert, Fatal: true, Pos: s.Pos, Style: parser.StyleNone, Msg: e.Error()}
+}
+
+// fatalLines are the lines with a fatal diagnostic.
+func fatalLines(diags parser.Diagnostics) map[parser.Pos]bool {
+	bad := map[parser.Pos]bool{}
+	for _, d := range diags {
+		if d.Fatal {
+			bad[parser.Pos{File: d.Pos.File, Line: d.Pos.Line}] = true
+		}
+	}
+	return bad
 }
 
 // lateTLS keeps, from ParseChecks to Check, the TLS errors HAProxy finds

@@ -3,7 +3,6 @@ package ssl
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -62,11 +61,31 @@ const (
 	srvCiphersuites      = "unable to set TLS 1.3 cipher suites to '%s'."
 )
 
-// VerifyNoCA says err is LoadServerConfig's refusal of a server that
-// verifies with no CA file, which HAProxy reports once parsing is done.
-func VerifyNoCA(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && (e.Msg == srvVerifyNoCADefault || e.Msg == srvVerifyNoCA)
+// verifies says the server's certificate is verified: its verify, else
+// ssl-server-verify (required by default).
+func verifies(s *ServerOptions, g *Globals) bool {
+	if s.Verify != "" {
+		return s.Verify == "required"
+	}
+	return g.ServerVerify != "none"
+}
+
+// NoCAError is the refusal of a server that would verify its
+// certificate with no CA file (nil otherwise), which HAProxy gives once
+// parsing is done. g may be nil.
+func NoCAError(s *ServerOptions, g *Globals) error {
+	if g == nil {
+		g = &Globals{}
+	}
+	if !verifies(s, g) || s.CAFile != "" {
+		return nil
+	}
+	// The long form whenever the global default is to verify, whether
+	// the line says verify or not (ssl_sock.c).
+	if g.ServerVerify != "none" {
+		return &Error{Msg: srvVerifyNoCADefault}
+	}
+	return &Error{Msg: srvVerifyNoCA}
 }
 
 // LoadServerConfig builds the TLS client configuration of a server. Each
@@ -110,22 +129,10 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	}
 	tc.MinVersion, tc.MaxVersion = goVersion[min], goVersion[max]
 	// verification
-	verify := s.Verify
-	if verify == "" {
-		verify = "required"
-		if g.ServerVerify == "none" {
-			verify = "none"
-		}
+	if err := NoCAError(s, g); err != nil {
+		return nil, err
 	}
-	if verify == "required" {
-		if s.CAFile == "" {
-			// The long form whenever the global default is to verify,
-			// whether the line says verify or not (ssl_sock.c).
-			if g.ServerVerify != "none" {
-				return nil, &Error{Msg: srvVerifyNoCADefault}
-			}
-			return nil, &Error{Msg: srvVerifyNoCA}
-		}
+	if verifies(s, g) {
 		ca, err := g.Store.loadCA("ca-file", s.CAFile, nil, st)
 		if err != nil {
 			return nil, err
