@@ -190,9 +190,16 @@ func init() {
 		}
 	}
 	globalKeywords["tune.ssl.cachesize"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CacheSize = n })}
-	for _, k := range []string{"maxsslconn", "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord", "tune.ssl.ssl-ctx-cache-size",
-		"tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size"} {
+	// The cipher-list capture serves ssl_fc_cipherlist_* fetches, which
+	// the runtime refuses; the context cache bounds generated
+	// certificates, which are kept per name anyway.
+	for _, k := range []string{"tune.ssl.ssl-ctx-cache-size", "tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size"} {
 		globalKeywords[k] = keyword{support: Harmless, handle: sslInt(nil)}
+	}
+	// A bound on TLS connections and on TLS record sizes change what
+	// clients see: run refuses them (Go's TLS has no record size bound).
+	for _, k := range []string{"maxsslconn", "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord"} {
+		globalKeywords[k] = keyword{support: Unsupported, handle: sslInt(nil)}
 	}
 	globalKeywords["tune.ssl.keylog"] = keyword{support: Harmless, handle: func(c *pctx) {
 		if !c.tooMany(1) && c.arg(1) != "on" && c.arg(1) != "off" {

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,5 +39,21 @@ func TestSSLGlobalModel(t *testing.T) {
 		if s.Lifetime != f.lifetime || s.ServerVerify != f.verify || len(s.BindOptions) != f.bindOpts {
 			t.Errorf("%q: lifetime %v verify %q bind options %q", f.lines, s.Lifetime, s.ServerVerify, s.BindOptions)
 		}
+	}
+}
+
+// A bound on TLS connections or record sizes changes what clients see:
+// run refuses them rather than ignore them.
+func TestSSLGlobalRefusals(t *testing.T) {
+	c, msg := parseGlobal(" maxsslconn 10\n tune.ssl.maxrecord 1400\n tune.ssl.hard-maxrecord 1400\n tune.ssl.capture-buffer-size 96\n")
+	if msg != "" {
+		t.Fatalf("unexpected diagnostic %q", msg)
+	}
+	var got []string
+	for _, r := range c.Refusals() {
+		got = append(got, r.Name)
+	}
+	if want := "maxsslconn tune.ssl.maxrecord tune.ssl.hard-maxrecord"; strings.Join(got, " ") != want {
+		t.Errorf("refused %q, want %q", got, want)
 	}
 }
