@@ -1,6 +1,9 @@
 package parser
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // Each proxy takes its settings from the last defaults section before it,
 // or from the one "from" names, never from the others; a frontend and a
@@ -134,7 +137,7 @@ backend b
 	}
 	s := c.Proxies[0].Servers
 	a, b, t1 := s[0].Settings, s[1].Settings, s[2].Settings
-	if !a.Check || a.Fall != 5 || a.Inter.Seconds() != 3 || a.Weight != 9 || a.Disabled || a.Cookie != "x" || a.Observe != "layer4" || a.Unsupported != "allow-0rtt" || a.Namespace != "*" {
+	if !a.Check || a.Fall != 5 || a.Inter.Seconds() != 3 || a.Weight != 9 || a.Disabled || a.Cookie != "x" || a.Observe != "layer4" || a.Unsupported != "" || !slices.Contains(a.TLSWords, "allow-0rtt") || a.Namespace != "*" {
 		t.Errorf("a: %+v", a)
 	}
 	if b.Check || b.InitAddr != "last,none" || b.Track != "a" || b.Weight != 7 || !b.Disabled {

@@ -373,7 +373,7 @@ var serverTLSOptions = map[string]bool{
 	"ssl-min-ver": true, "ssl-max-ver": true, "no-sslv3": false, "no-tlsv10": false, "no-tlsv11": false,
 	"no-tlsv12": false, "no-tlsv13": false, "force-sslv3": false, "force-tlsv10": false, "force-tlsv11": false,
 	"force-tlsv12": false, "force-tlsv13": false, "check-ssl": false, "no-check-ssl": false,
-	"check-sni": true, "check-alpn": true,
+	"check-sni": true, "check-alpn": true, "allow-0rtt": false,
 }
 
 // proxyV2Options are the words of "proxy-v2-options" (srv_parse_proxy_v2_options).

@@ -29,6 +29,9 @@ type SSLGlobal struct {
 	// tune.ssl.cachesize and tune.ssl.lifetime.
 	DefaultDHParam, CacheSize int
 	Lifetime                  time.Duration
+	// DHParamBits is the size of ssl-dh-param-file's group, 0 without
+	// the setting.
+	DHParamBits int
 	// H2 holds tune.h2.header-table-size, initial-window-size,
 	// max-concurrent-streams and max-frame-size (0 for the defaults).
 	H2HeaderTableSize, H2InitialWindowSize, H2MaxConcurrentStreams, H2MaxFrameSize int
@@ -101,12 +104,13 @@ func init() {
 			return
 		}
 		if needInt(c); c.arg(1) != "" {
-			n := Atol(c.arg(1))
+			// An unsigned int, kept even when refused, as HAProxy keeps
+			// it: the binds' certificates are then warned about.
+			n := uint32(int32(Atol(c.arg(1))))
+			g(c).DefaultDHParam = int(n)
 			if n < 1024 {
 				c.alert("'%s' expects a value >= 1024.", c.args[0])
-				return
 			}
-			g(c).DefaultDHParam = n
 		}
 	}}
 	// The HTTP/2 settings (mux_h2.c): atoi, then a range; an empty value
@@ -265,7 +269,8 @@ func tlsMethodOption(w string) bool {
 
 // dhParamFile checks ssl-dh-param-file as HAProxy loads it: a readable
 // file holding PEM DH parameters. The parameters serve DHE cipher
-// suites, which Go's TLS does not offer, so they are not kept.
+// suites, which Go's TLS does not offer; only their size is kept, for
+// the binds' warnings.
 func dhParamFile(c *pctx) {
 	if c.tooMany(1) {
 		return
@@ -275,20 +280,27 @@ func dhParamFile(c *pctx) {
 		return
 	}
 	b, err := os.ReadFile(c.arg(1))
-	if err != nil || !pemDHParams(b) {
-		c.alert("'%s': unable to load DH parameters from file <%s>.", c.args[0], c.arg(1))
+	bits := 0
+	if err == nil {
+		bits = PEMDHBits(b)
 	}
+	if bits == 0 {
+		c.alert("'%s': unable to load DH parameters from file <%s>.", c.args[0], c.arg(1))
+		return
+	}
+	g := &c.cp.cfg.Global.SSL
+	g.DHParamBits = bits
 }
 
-// pemDHParams says b holds a PKCS#3 "DH PARAMETERS" block, among any
-// others (a certificate file may carry them), as OpenSSL's
-// PEM_read_bio_DHparams finds it; X9.42 parameters are refused by
-// HAProxy 2.6 too.
-func pemDHParams(b []byte) bool {
+// PEMDHBits is the size of the group of the first PKCS#3 "DH PARAMETERS"
+// block of b, among any others (a certificate file may carry them), as
+// OpenSSL's PEM_read_bio_DHparams finds it; 0 when there is none or it
+// does not parse. X9.42 parameters are refused by HAProxy 2.6 too.
+func PEMDHBits(b []byte) int {
 	for {
 		var blk *pem.Block
 		if blk, b = pem.Decode(b); blk == nil {
-			return false
+			return 0
 		}
 		if blk.Type != "DH PARAMETERS" {
 			continue
@@ -298,6 +310,9 @@ func pemDHParams(b []byte) bool {
 			L    int `asn1:"optional"`
 		}
 		rest, err := asn1.Unmarshal(blk.Bytes, &p)
-		return err == nil && len(rest) == 0 && p.P.Sign() > 0 && p.G.Sign() > 0
+		if err != nil || len(rest) != 0 || p.P.Sign() <= 0 || p.G.Sign() <= 0 {
+			return 0
+		}
+		return p.P.BitLen()
 	}
 }

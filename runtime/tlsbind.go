@@ -45,7 +45,7 @@ func sslGlobals(g *parser.Global) *ssl.Globals {
 	return &ssl.Globals{CrtBase: g.CrtBase, CABase: s.CABase,
 		BindCiphers: s.BindCiphers, BindCiphersuites: s.BindCiphersuites, BindCurves: s.BindCurves, BindOptions: s.BindOptions,
 		ServerCiphers: s.ServerCiphers, ServerCiphersuites: s.ServerCiphersuites, ServerOptions: s.ServerOptions,
-		ServerVerify: s.ServerVerify, DefaultDHParam: s.DefaultDHParam, CacheSize: s.CacheSize, Lifetime: s.Lifetime}
+		ServerVerify: s.ServerVerify, DefaultDHParam: s.DefaultDHParam, DHParamBits: s.DHParamBits, CacheSize: s.CacheSize, Lifetime: s.Lifetime}
 }
 
 // h2Config maps the tune.h2 settings.

@@ -37,18 +37,22 @@ func bindTLSDiags(cfg *parser.Config, diags parser.Diagnostics) (parse, late par
 			if err == nil {
 				bt, err = ssl.LoadBindConfig(opts, g)
 			}
+			site := ssl.Site{File: b.Pos.File, Line: b.Pos.Line, Section: p.Kind, Proxy: p.Name, Bind: b.Address}
 			if bt != nil {
 				for _, w := range bt.Warnings {
 					if strings.HasPrefix(w, "Loading: ") {
 						parse = append(parse, parser.Diagnostic{Severity: parser.Warning, Pos: b.Pos, Style: parser.StyleNone, Msg: w})
 					}
 				}
+				for _, w := range bt.LineWarnings() {
+					lines := strings.Split(site.Warning(w), "\n")
+					parse = append(parse, parser.Diagnostic{Severity: parser.Warning, Pos: b.Pos, Style: parser.StyleNone, Msg: lines[0], Detail: lines[1:]})
+				}
 			}
 			var e *ssl.Error
 			if !errors.As(err, &e) {
 				continue
 			}
-			site := ssl.Site{File: b.Pos.File, Line: b.Pos.Line, Section: p.Kind, Proxy: p.Name, Bind: b.Address}
 			alerts, bare := e.Alert(site)
 			out := &parse
 			if e.Late {

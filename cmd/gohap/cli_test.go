@@ -194,7 +194,7 @@ func TestNbthreadSetsGOMAXPROCS(t *testing.T) {
 func TestCheckRefusesWhatRunRefuses(t *testing.T) {
 	dir := t.TempDir()
 	f := writeCfg(t, dir, "refused.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"+
-		"frontend fe\n bind 127.0.0.1:18080\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 allow-0rtt\n")
+		"frontend fe\n bind 127.0.0.1:18080\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 ssl verify none allow-0rtt\n")
 	alerts := func(s string) string {
 		var out []string
 		for _, l := range strings.Split(noPid(s), "\n") {
@@ -205,7 +205,7 @@ func TestCheckRefusesWhatRunRefuses(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	runCode, _, runErr := runCLI("-f", f)
-	if runCode != 1 || !strings.Contains(runErr, "server option 'allow-0rtt' is not supported by the gohap runtime yet.") {
+	if runCode != 1 || !strings.Contains(runErr, "'server be/s' : 'allow-0rtt' : allow-0rtt is not supported: Go's TLS stack sends no TLS 1.3 early data") {
 		t.Fatalf("run: exit %d\n%s", runCode, runErr)
 	}
 	for _, args := range [][]string{{"-c", "-f", f}, {"check", f}, {"check", "-f", f}} {
@@ -224,7 +224,7 @@ func TestCheckRefusesWhatRunRefuses(t *testing.T) {
 			t.Errorf("%v: exit %d %q\n%s", args, code, out, errOut)
 		}
 	}
-	if code, out, _ := runCLI("check", "--format", "json", f); code != 1 || !strings.Contains(out, `"message": "parsing [`+f+`:11] : server option 'allow-0rtt' is not supported by the gohap runtime yet."`) {
+	if code, out, _ := runCLI("check", "--format", "json", f); code != 1 || !strings.Contains(out, `"message": "[`+f+`:11] : 'server be/s' : 'allow-0rtt' : allow-0rtt is not supported: Go's TLS stack sends no TLS 1.3 early data"`) {
 		t.Errorf("json: exit %d\n%s", code, out)
 	}
 }

@@ -28,11 +28,11 @@ func TestRunRefusesUnresolvableServer(t *testing.T) {
 }
 
 func TestRunRefusesUnsupportedKeyword(t *testing.T) {
-	f := writeCfg(t, t.TempDir(), "u.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nfrontend fe\n bind 127.0.0.1:18099\n bind 127.0.0.1:8002 npn http/1.1\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 allow-0rtt\n")
+	f := writeCfg(t, t.TempDir(), "u.cfg", "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nfrontend fe\n bind 127.0.0.1:18099\n bind 127.0.0.1:8002 npn http/1.1\n default_backend be\nbackend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 ssl verify none allow-0rtt\n")
 	code, _, errOut := runCLI("run", "-f", f)
 	for _, want := range []string{
 		"u.cfg:8] : bind option 'npn' is not supported by the gohap runtime yet.",
-		"u.cfg:12] : server option 'allow-0rtt' is not supported by the gohap runtime yet.",
+		"u.cfg:12] : 'server be/s' : 'allow-0rtt' : allow-0rtt is not supported: Go's TLS stack sends no TLS 1.3 early data",
 		"Fatal errors found in configuration.",
 	} {
 		if !strings.Contains(errOut, want) {

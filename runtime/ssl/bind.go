@@ -42,6 +42,37 @@ type bindState struct {
 	def         *entry
 	entries     []*entry
 	initial     *ctxConf // bind-level settings (HAProxy's initial_ctx)
+	// dhWarn are the DH parameter warnings of the entries' certificates,
+	// one per crt or crt-list argument that has any.
+	dhWarn []string
+}
+
+// LineWarnings are the warnings HAProxy gives in the bind line's own
+// form ("'bind X' in section 'Y' : ..."): those of the DH parameters of
+// the certificates put in the bind's contexts, one line per certificate,
+// one warning per crt or crt-list argument.
+func (bt *BindTLS) LineWarnings() []string { return bt.state.Load().dhWarn }
+
+// dhWarning is ssl_sock_load_dh_params's warning for a certificate put in
+// a bind's context, under OpenSSL 3's default security level, which
+// refuses DH groups below 2048 bits: the certificate file's own
+// parameters first, then ssl-dh-param-file's, then the 1024-bit group
+// that tune.ssl.default-dh-param 1024 (or below) asks for. DHE suites are
+// not offered either way (Go has none), so only the warning remains.
+func dhWarning(c *ckch, g *Globals) string {
+	switch {
+	case c.dhBits > 0:
+		if c.dhBits < 2048 {
+			return fmt.Sprintf("unable to load the DH parameter specified in '%s', DH ciphers won't be available.", c.path)
+		}
+	case g.DHParamBits > 0:
+		if g.DHParamBits < 2048 {
+			return fmt.Sprintf("unable to use the global DH parameter for certificate '%s', DH ciphers won't be available.", c.path)
+		}
+	case g.DefaultDHParam != 0 && g.DefaultDHParam <= 1024:
+		return fmt.Sprintf("unable to load default 1024 bits DH parameter for certificate '%s'.\n, DH ciphers won't be available.", c.path)
+	}
+	return ""
 }
 
 // sniName is HAProxy's sni_ctx: one name an entry answers for.
@@ -150,8 +181,13 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		}
 		return c, err
 	}
+	// dh gathers one argument's warnings, as HAProxy's error buffer does.
+	var dh []string
 	add := func(c *ckch, conf *SSLConf, filters []string) *entry {
 		e := &entry{ck: c, conf: conf}
+		if w := dhWarning(c, g); w != "" {
+			dh = append(dh, w)
+		}
 		st.index(e, filters)
 		st.entries = append(st.entries, e)
 		if st.def == nil {
@@ -160,6 +196,17 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		return e
 	}
 	for _, src := range b.Certs {
+		dh = dh[:0]
+		flush := func() {
+			if len(dh) == 0 {
+				return
+			}
+			w := strings.Join(dh, "\n")
+			if src.List {
+				w = "'crt-list' : " + w
+			}
+			st.dhWarn = append(st.dhWarn, w)
+		}
 		if src.List {
 			err := g.Store.crtList(src.Path, false, g, bt, func(ln *CrtListLine) *Error {
 				if _, err := g.Store.certOrStat(ln.Path); err != nil {
@@ -176,6 +223,7 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 				err.Msg = fmt.Sprintf(msgListPrefix, err.Msg)
 				return nil, nil, err
 			}
+			flush()
 			continue
 		}
 		fi, serr := os.Stat(src.Path)
@@ -195,6 +243,7 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			if err != nil {
 				return nil, nil, err
 			}
+			flush()
 			continue
 		}
 		c, err := loadPath(src.Path)
@@ -202,6 +251,7 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			return nil, nil, err
 		}
 		add(c, nil, nil)
+		flush()
 	}
 	// ca-file and crl-file are loaded while HAProxy parses the line.
 	stores := map[string]*store{}

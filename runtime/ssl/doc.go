@@ -32,11 +32,15 @@
 //     are dropped from a "ciphers" list with a warning, and a list made only
 //     of them is refused.
 //   - NPN and SSLv3 are not available; generate-certificates reads an
-//     unencrypted ca-sign-file key only (ca-sign-pass is refused).
+//     unencrypted ca-sign-file key only (ca-sign-pass is refused); a
+//     server's allow-0rtt is refused (Go's client sends no early data).
 //   - Without tickets (no-tls-tickets) Go has no session-ID cache, so
 //     tune.ssl.cachesize has no effect; tune.ssl.lifetime bounds ticket age.
 //   - tune.ssl.default-dh-param only matters for DHE, which Go lacks; it is
-//     accepted and has no effect.
+//     accepted, and gives HAProxy's warnings under OpenSSL 3's default
+//     security level (a certificate's own group, ssl-dh-param-file's or
+//     the 1024-bit default below 2048 bits: DH ciphers won't be
+//     available), so the binds' messages are HAProxy's.
 //   - The alert sent when strict-sni refuses a handshake is Go's
 //     internal_error, not unrecognized_name.
 package ssl

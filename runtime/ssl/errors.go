@@ -50,13 +50,18 @@ type Site struct {
 	Bind    string // the address argument as written
 }
 
+// Warning renders msg as HAProxy warns about a bind line's argument.
+func (s Site) Warning(msg string) string {
+	return fmt.Sprintf("parsing [%s:%d] : 'bind %s' in section '%s' : %s", s.File, s.Line, s.Bind, s.Section, indentMsg(msg))
+}
+
 // Alert returns the stderr lines HAProxy 2.6 prints for e. Each Before line
 // and the first message line follow "[ALERT]    (PID) : config : "; for a
 // late error the further lines are printed bare, as HAProxy does.
 func (e *Error) Alert(s Site) (alerts []string, bare []string) {
 	alerts = append(alerts, e.Before...)
 	if !e.Late {
-		return append(alerts, fmt.Sprintf("parsing [%s:%d] : 'bind %s' in section '%s' : %s", s.File, s.Line, s.Bind, s.Section, indentMsg(e.Msg))), nil
+		return append(alerts, s.Warning(e.Msg)), nil
 	}
 	for i, m := range e.late {
 		var line string

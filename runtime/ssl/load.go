@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
+	"github.com/gohap/gohap/parser"
 	"os"
 	"sort"
 	"strings"
@@ -31,6 +32,8 @@ type ckch struct {
 	path string
 	cert tls.Certificate
 	kind keyKind
+	// dhBits is the size of the DH group the file carries, 0 for none.
+	dhBits int
 	// ocspResp is the "<path>.ocsp" response, issuer "<path>.issuer";
 	// ocsp is the response entry of the certificate id, set when a bind
 	// uses the certificate, stapled its certificate with the staple.
@@ -79,7 +82,7 @@ func loadCertFile(path string, delExt bool) (*ckch, *Error) {
 	if !keyMatches(leaf.PublicKey, key) {
 		return nil, parseErr(msgKeyMismatch, path)
 	}
-	c := &ckch{path: path}
+	c := &ckch{path: path, dhBits: parser.PEMDHBits(data)}
 	for _, x := range certs {
 		c.cert.Certificate = append(c.cert.Certificate, x.Raw)
 	}

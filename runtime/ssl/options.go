@@ -101,6 +101,7 @@ type ServerOptions struct {
 	Crt          string   // "crt": client certificate, after crt-base
 	ALPN         []string // "alpn"
 	NPN          string   // "npn": refused
+	Allow0RTT    bool     // "allow-0rtt": refused, Go's client sends no early data
 	Ciphers      string   // "ciphers"
 	Ciphersuites string   // "ciphersuites"
 	NoSSLReuse   bool     // "no-ssl-reuse"
@@ -135,6 +136,8 @@ type Globals struct {
 	// DefaultDHParam is "tune.ssl.default-dh-param". It sizes DHE groups,
 	// which Go does not implement; it is accepted and has no effect.
 	DefaultDHParam int
+	// DHParamBits is the size of ssl-dh-param-file's group, 0 without it.
+	DHParamBits int
 	// CacheSize is "tune.ssl.cachesize"; zero means the default. Go's
 	// server keeps no session-ID cache, so the value has no effect on the
 	// bind side; on the server side it bounds each server's session cache.
@@ -459,6 +462,9 @@ func ParseServerOptions(words []string, g *Globals) (*ServerOptions, error) {
 			default:
 				return nil, parseErr("'%s' : unknown verify method '%s', only 'none' and 'required' are supported", kw, arg(i))
 			}
+		case "allow-0rtt":
+			s.Allow0RTT = true
+			one = false
 		case "verifyhost":
 			s.VerifyHost = arg(i)
 		case "sni", "check-sni":

@@ -100,6 +100,11 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	if s.NPN != "" {
 		return nil, &Limitation{Keyword: "npn", Value: s.NPN, Reason: "npn is not supported: Go's TLS stack implements ALPN only, use 'alpn'"}
 	}
+	if s.Allow0RTT {
+		// Early data would change what the server sees (a request before
+		// the handshake ends, replayable), so it is refused, not dropped.
+		return nil, &Limitation{Keyword: "allow-0rtt", Reason: "allow-0rtt is not supported: Go's TLS stack sends no TLS 1.3 early data"}
+	}
 	st := &ServerTLS{host: s.VerifyHost}
 	tc := &tls.Config{
 		InsecureSkipVerify:     true, // verified in VerifyConnection, OpenSSL's way
