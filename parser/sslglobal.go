@@ -29,6 +29,9 @@ type SSLGlobal struct {
 	// tune.ssl.cachesize and tune.ssl.lifetime.
 	DefaultDHParam, CacheSize int
 	Lifetime                  time.Duration
+	// CacheSizeSet: tune.ssl.cachesize was given (0 then disables the
+	// cache).
+	CacheSizeSet bool
 	// DHParamBits is the size of ssl-dh-param-file's group, 0 without
 	// the setting.
 	DHParamBits int
@@ -193,7 +196,7 @@ func init() {
 			}
 		}
 	}
-	globalKeywords["tune.ssl.cachesize"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CacheSize = n })}
+	globalKeywords["tune.ssl.cachesize"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CacheSize, s.CacheSizeSet = n, true })}
 	// The cipher-list capture serves ssl_fc_cipherlist_* fetches, which
 	// the runtime refuses; the context cache bounds generated
 	// certificates, which are kept per name anyway.

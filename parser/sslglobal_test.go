@@ -57,3 +57,36 @@ func TestSSLGlobalRefusals(t *testing.T) {
 		t.Errorf("refused %q, want %q", got, want)
 	}
 }
+
+// tune.ssl.cachesize 0 disables the session cache, unlike no setting; the
+// DH settings keep what the binds' warnings need.
+func TestSSLGlobalCacheAndDH(t *testing.T) {
+	for _, f := range []struct {
+		lines    string
+		size     int
+		set      bool
+		dhParam  int
+		dhBits   int
+		wantDiag bool
+	}{
+		{"", 0, false, 0, 0, false},
+		{" tune.ssl.cachesize 0\n", 0, true, 0, 0, false},
+		{" tune.ssl.cachesize 500\n", 500, true, 0, 0, false},
+		{" tune.ssl.default-dh-param 1024\n", 0, false, 1024, 0, false},
+		{" tune.ssl.default-dh-param 512\n", 0, false, 512, 0, true},
+		{" tune.ssl.default-dh-param -3\n", 0, false, 4294967293, 0, false},
+		{" ssl-dh-param-file testdata/dh2048.pem\n", 0, false, 0, 2048, false},
+	} {
+		c, got := parseGlobal(f.lines)
+		if (got != "") != f.wantDiag {
+			t.Errorf("%q: %q", f.lines, got)
+		}
+		if c == nil {
+			continue
+		}
+		s := c.Global.SSL
+		if s.CacheSize != f.size || s.CacheSizeSet != f.set || s.DefaultDHParam != f.dhParam || s.DHParamBits != f.dhBits {
+			t.Errorf("%q: cachesize %d set %v dh-param %d dh bits %d", f.lines, s.CacheSize, s.CacheSizeSet, s.DefaultDHParam, s.DHParamBits)
+		}
+	}
+}

@@ -42,10 +42,14 @@ func wordSet(s string) map[string]bool {
 // sslGlobals maps the global section's TLS settings.
 func sslGlobals(g *parser.Global) *ssl.Globals {
 	s := &g.SSL
+	cache := s.CacheSize
+	if s.CacheSizeSet && cache == 0 {
+		cache = -1
+	}
 	return &ssl.Globals{CrtBase: g.CrtBase, CABase: s.CABase,
 		BindCiphers: s.BindCiphers, BindCiphersuites: s.BindCiphersuites, BindCurves: s.BindCurves, BindOptions: s.BindOptions,
 		ServerCiphers: s.ServerCiphers, ServerCiphersuites: s.ServerCiphersuites, ServerOptions: s.ServerOptions,
-		ServerVerify: s.ServerVerify, DefaultDHParam: s.DefaultDHParam, DHParamBits: s.DHParamBits, CacheSize: s.CacheSize, Lifetime: s.Lifetime}
+		ServerVerify: s.ServerVerify, DefaultDHParam: s.DefaultDHParam, DHParamBits: s.DHParamBits, CacheSize: cache, Lifetime: s.Lifetime}
 }
 
 // h2Config maps the tune.h2 settings.

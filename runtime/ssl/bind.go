@@ -160,6 +160,7 @@ func (bt *BindTLS) Reload() error {
 // context, then the others).
 func (bt *BindTLS) load() (*bindState, []string, error) {
 	b, g := bt.opts, bt.g
+	sessions.resize(g.cacheSize())
 	st := &bindState{exact: map[string][]*sniName{}, wild: map[string][]*sniName{}}
 	cache := map[string]*ckch{}
 	g.Store.forget(bt)
@@ -512,11 +513,15 @@ type ctxConf struct {
 	clientPref bool
 	variants   sync.Map // variantKey -> *tls.Config
 	verify     *verifier
+	// stateful: no-tls-tickets, resumed through the session cache in
+	// TLS 1.3 only.
+	stateful bool
 }
 
 type variantKey struct {
-	suite  uint16
-	noALPN bool
+	suite     uint16
+	noALPN    bool
+	noTickets bool
 }
 
 // bindVersions resolves the bind-level range as ssl_sock_initial_ctx does.
@@ -568,10 +573,7 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 		return global
 	}
 	cc := &ctxConf{clientPref: b.PreferClientCiphers}
-	tc := &tls.Config{
-		SessionTicketsDisabled: b.NoTLSTickets,
-		Time:                   nil,
-	}
+	tc := &tls.Config{SessionTicketsDisabled: b.NoTLSTickets}
 	// versions
 	m := b.Methods
 	if m.Min == 0 && m.Max == 0 {
@@ -714,6 +716,34 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 	}
 	// session lifetime
 	lifetime := g.lifetime()
+	if b.NoTLSTickets && g.cacheSize() > 0 {
+		// Stateful tickets for TLS 1.3; TLS 1.2 handshakes take the
+		// variant without tickets (forHello).
+		cc.stateful = true
+		tc.SessionTicketsDisabled = false
+		tc.WrapSession = func(_ tls.ConnectionState, ss *tls.SessionState) ([]byte, error) { return sessions.put(ss) }
+		tc.UnwrapSession = func(identity []byte, _ tls.ConnectionState) (*tls.SessionState, error) {
+			return sessions.get(identity, lifetime), nil
+		}
+	} else {
+		p.wrapTickets(tc, lifetime)
+	}
+	if e != nil {
+		tc.Certificates = []tls.Certificate{e.ck.cert}
+		if e.ck.ocsp.Load() != nil {
+			// The staple can change at run time ("set ssl
+			// ocsp-response") and expires: picked per handshake.
+			tc.Certificates, tc.GetCertificate = nil, e.ck.serve
+		}
+		cc.kind = e.ck.kind
+	}
+	cc.base = tc
+	return cc
+}
+
+// wrapTickets makes tc's tickets stateless, encrypted with the bind's
+// keys and dated, so that those older than lifetime are not resumed.
+func (p *prep) wrapTickets(tc *tls.Config, lifetime time.Duration) {
 	tc.SetSessionTicketKeys(p.bt.keys)
 	tc.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
 		var ts [8]byte
@@ -736,17 +766,6 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 		ss.Extra = ss.Extra[:len(ss.Extra)-1]
 		return ss, nil
 	}
-	if e != nil {
-		tc.Certificates = []tls.Certificate{e.ck.cert}
-		if e.ck.ocsp.Load() != nil {
-			// The staple can change at run time ("set ssl
-			// ocsp-response") and expires: picked per handshake.
-			tc.Certificates, tc.GetCertificate = nil, e.ck.serve
-		}
-		cc.kind = e.ck.kind
-	}
-	cc.base = tc
-	return cc
 }
 
 func (p *prep) setLimit(l *Limitation) {
@@ -797,7 +816,9 @@ func (cc *ctxConf) forHello(chi *tls.ClientHelloInfo) *tls.Config {
 			}
 		}
 	}
-	key.suite = cc.chooseSuite(chi)
+	vers := cc.version(chi)
+	key.suite = cc.chooseSuite(chi, vers)
+	key.noTickets = cc.stateful && vers != tls.VersionTLS13
 	if key == (variantKey{}) {
 		return cc.base
 	}
@@ -811,19 +832,27 @@ func (cc *ctxConf) forHello(chi *tls.ClientHelloInfo) *tls.Config {
 	if key.suite != 0 {
 		c.CipherSuites = []uint16{key.suite}
 	}
+	if key.noTickets {
+		c.SessionTicketsDisabled = true
+	}
 	v, _ := cc.variants.LoadOrStore(key, c)
 	return v.(*tls.Config)
 }
 
-// chooseSuite applies ssl3_choose_cipher for a TLS <= 1.2 handshake, or
-// returns 0 when TLS 1.3 will be used or nothing fits.
-func (cc *ctxConf) chooseSuite(chi *tls.ClientHelloInfo) uint16 {
+// version is the version the handshake will use, 0 if none fits.
+func (cc *ctxConf) version(chi *tls.ClientHelloInfo) uint16 {
 	vers := uint16(0)
 	for _, v := range chi.SupportedVersions {
 		if v >= cc.base.MinVersion && v <= cc.base.MaxVersion && v > vers {
 			vers = v
 		}
 	}
+	return vers
+}
+
+// chooseSuite applies ssl3_choose_cipher for a TLS <= 1.2 handshake
+// (vers), or returns 0 when TLS 1.3 will be used or nothing fits.
+func (cc *ctxConf) chooseSuite(chi *tls.ClientHelloInfo, vers uint16) uint16 {
 	if vers == 0 || vers == tls.VersionTLS13 {
 		return 0
 	}

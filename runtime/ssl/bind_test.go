@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -310,26 +311,60 @@ func TestReload(t *testing.T) {
 	}
 }
 
+// TestSessionTickets: sessions resume through stateless tickets, and
+// under no-tls-tickets through the session cache in TLS 1.3 only (the
+// tickets are then keys into it, as OpenSSL's stateful tickets are); a
+// TLS 1.2 handshake then gets no ticket, and tune.ssl.cachesize 0 leaves
+// no way to resume.
 func TestSessionTickets(t *testing.T) {
 	p := newPKI(t)
 	crt := p.issue("rsa.pem", certSpec{cn: "rsa"})
 	for _, c := range []struct {
 		words  string
+		g      *Globals
 		resume bool
-	}{{"", true}, {"no-tls-tickets", false}} {
-		bt := mustBind(t, "ssl crt "+crt+" "+c.words, nil)
+	}{
+		{"", nil, true},
+		{"ssl-max-ver TLSv1.2", nil, true},
+		{"no-tls-tickets", nil, true},
+		{"no-tls-tickets ssl-max-ver TLSv1.2", nil, false},
+		{"no-tls-tickets", &Globals{CacheSize: -1}, false},
+		{"", &Globals{CacheSize: -1}, true},
+	} {
+		bt := mustBind(t, "ssl crt "+crt+" "+c.words, c.g)
 		addr := serveTLS(t, bt.Config)
-		cache := tls.NewLRUClientSessionCache(4)
+		cache := &countingCache{ClientSessionCache: tls.NewLRUClientSessionCache(4)}
 		cfg := &tls.Config{InsecureSkipVerify: true, ClientSessionCache: cache}
 		if _, err := handshake(addr, cfg); err != nil {
 			t.Fatal(err)
 		}
+		// TLS 1.3 tickets come after the handshake; one round trip gets them.
 		cs, err := handshake(addr, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cs.DidResume != c.resume {
-			t.Errorf("%q: resumed=%v", c.words, cs.DidResume)
+		if cs.DidResume != c.resume || (cache.puts.Load() > 0) != c.resume {
+			t.Errorf("%q %+v: resumed=%v, %d sessions given", c.words, c.g, cs.DidResume, cache.puts.Load())
+		}
+		if c.words == "no-tls-tickets" && c.g == nil {
+			// The ticket is only the key of the session kept here.
+			st, _ := cache.Get(cache.key)
+			if st == nil {
+				t.Fatal("no session kept")
+			}
+			ticket, _, err := st.ResumptionState()
+			if err != nil || len(ticket) != 32 {
+				t.Errorf("stateful ticket of %d bytes (%v), want a 32-byte key", len(ticket), err)
+			}
+		}
+	}
+	for _, words := range []string{"", "no-tls-tickets"} {
+		short := mustBind(t, "ssl crt "+crt+" "+words, &Globals{Lifetime: time.Nanosecond})
+		addr := serveTLS(t, short.Config)
+		cfg := &tls.Config{InsecureSkipVerify: true, ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		handshake(addr, cfg)
+		if cs, err := handshake(addr, cfg); err != nil || cs.DidResume {
+			t.Errorf("%q: tune.ssl.lifetime not applied: %v resumed=%v", words, err, cs.DidResume)
 		}
 	}
 	short := mustBind(t, "ssl crt "+crt, &Globals{Lifetime: time.Nanosecond})
@@ -339,4 +374,19 @@ func TestSessionTickets(t *testing.T) {
 	if cs, err := handshake(addr, cfg); err != nil || cs.DidResume {
 		t.Errorf("tune.ssl.lifetime not applied: %v resumed=%v", err, cs.DidResume)
 	}
+}
+
+// countingCache counts the sessions a server gave the client.
+type countingCache struct {
+	tls.ClientSessionCache
+	puts atomic.Int32
+	key  string
+}
+
+func (c *countingCache) Put(key string, cs *tls.ClientSessionState) {
+	if cs != nil {
+		c.puts.Add(1)
+		c.key = key
+	}
+	c.ClientSessionCache.Put(key, cs)
 }

@@ -34,8 +34,10 @@
 //   - NPN and SSLv3 are not available; generate-certificates reads an
 //     unencrypted ca-sign-file key only (ca-sign-pass is refused); a
 //     server's allow-0rtt is refused (Go's client sends no early data).
-//   - Without tickets (no-tls-tickets) Go has no session-ID cache, so
-//     tune.ssl.cachesize has no effect; tune.ssl.lifetime bounds ticket age.
+//   - Go's server has no session-ID resumption: under no-tls-tickets TLS
+//     1.3 sessions resume through a cache of tune.ssl.cachesize entries
+//     whose tickets are keys (OpenSSL's stateful tickets), TLS 1.2 ones do
+//     not resume; tune.ssl.lifetime bounds sessions' age either way.
 //   - tune.ssl.default-dh-param only matters for DHE, which Go lacks; it is
 //     accepted, and gives HAProxy's warnings under OpenSSL 3's default
 //     security level (a certificate's own group, ssl-dh-param-file's or

@@ -138,9 +138,10 @@ type Globals struct {
 	DefaultDHParam int
 	// DHParamBits is the size of ssl-dh-param-file's group, 0 without it.
 	DHParamBits int
-	// CacheSize is "tune.ssl.cachesize"; zero means the default. Go's
-	// server keeps no session-ID cache, so the value has no effect on the
-	// bind side; on the server side it bounds each server's session cache.
+	// CacheSize is "tune.ssl.cachesize"; zero means the default (20000),
+	// negative no cache. It sizes the binds' stateful session cache (TLS
+	// 1.3 resumption under no-tls-tickets; Go's server resumes no TLS 1.2
+	// session by its ID), and bounds each server's session cache.
 	CacheSize int
 	// Lifetime is "tune.ssl.lifetime"; zero means 300s. Session tickets
 	// older than this are not resumed.

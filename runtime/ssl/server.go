@@ -110,6 +110,7 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 		InsecureSkipVerify:     true, // verified in VerifyConnection, OpenSSL's way
 		NextProtos:             s.ALPN,
 		SessionTicketsDisabled: s.NoTLSTickets,
+		Time:                   resumeClock,
 	}
 	// versions
 	m := s.Methods
@@ -223,6 +224,17 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	return st, nil
 }
 
+// resumeClock is the clock of Go's client side. Go drops a cached session
+// whose server certificate has expired where OpenSSL, and so HAProxy,
+// resumes it: a "verify none" server with an expired certificate would
+// never resume. The client's other readings are differences between two
+// readings (a ticket's age and lifetime), which a fixed shift leaves
+// alone, so the clock runs a fixed span behind; certificates are verified
+// by verifyConnection on the real clock.
+func resumeClock() time.Time { return time.Now().Add(-clockShift) }
+
+const clockShift = 30 * 365 * 24 * time.Hour
+
 // Config returns the configuration for a connection that sends sni (""
 // sends none). Configurations are cached per SNI and share the server's
 // session cache.
@@ -244,6 +256,11 @@ func (st *ServerTLS) Config(sni string) *tls.Config {
 func (st *ServerTLS) CheckConfig() *tls.Config { return st.check }
 
 func (st *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
+	if cs.DidResume {
+		// OpenSSL verifies a server once, when the session is made; a
+		// resumed session keeps that verdict.
+		return nil
+	}
 	if _, err := st.verify.Load().check(cs.PeerCertificates, time.Now()); err != nil {
 		return err
 	}

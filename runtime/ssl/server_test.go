@@ -124,3 +124,26 @@ func TestHostcheck(t *testing.T) {
 		}
 	}
 }
+
+// TestServerExpiredCertResumes: a "verify none" server whose certificate
+// has expired resumes its session, as OpenSSL's client resumes it (Go's
+// own check of the cached certificate's date would refuse), in TLS 1.2
+// and 1.3; a verified server keeps the verdict of its first handshake.
+func TestServerExpiredCertResumes(t *testing.T) {
+	p := newPKI(t)
+	old := p.issue("old.pem", certSpec{cn: "old", expired: true})
+	kp, err := tls.LoadX509KeyPair(old, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, max := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		addr := serveTLS(t, &tls.Config{Certificates: []tls.Certificate{kp}, MaxVersion: max})
+		st := mustServer(t, "ssl verify none", nil)
+		if cs, err := dialServer(addr, st.Config("old.example.com")); err != nil || cs.DidResume {
+			t.Fatalf("%x first connection: %v resumed=%v", max, err, cs.DidResume)
+		}
+		if cs, err := dialServer(addr, st.Config("old.example.com")); err != nil || !cs.DidResume {
+			t.Errorf("%x second connection: %v resumed=%v", max, err, cs.DidResume)
+		}
+	}
+}
