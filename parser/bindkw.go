@@ -123,7 +123,7 @@ func (c *pctx) bindOption(opts []string, i int, line *bindLine) bindResult {
 		if base := c.cp.cfg.Global.CrtBase; base != "" && !strings.HasPrefix(f, "/") {
 			f = base + "/" + f
 		}
-		if _, err := os.Stat(f); err != nil {
+		if _, err := os.Stat(f); err != nil && !isBundle(f) {
 			r.msg = fmt.Sprintf("unable to stat SSL certificate from file '%s' : %s.\n", f, errnoText(err))
 			return r
 		}
@@ -385,4 +385,15 @@ func (c *pctx) bindFileError(o, val string) string {
 		}
 	}
 	return ""
+}
+
+// isBundle says f names a multi-certificate bundle: no file f, but
+// f.dsa, f.ecdsa or f.rsa (ssl_sock_load_cert).
+func isBundle(f string) bool {
+	for _, ext := range []string{".dsa", ".ecdsa", ".rsa"} {
+		if _, err := os.Stat(f + ext); err == nil {
+			return true
+		}
+	}
+	return false
 }

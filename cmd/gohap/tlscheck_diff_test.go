@@ -74,7 +74,14 @@ func TestTLSBindCheckDifferential(t *testing.T) {
 	junk := leaf("junk", 14)
 	os.WriteFile(junk+".ocsp", []byte("junk"), 0o600)
 	plain := leaf("plain", 15)
+	// A bundle: no bundle.pem, but bundle.pem.ecdsa.
+	if b, err := os.ReadFile(plain); err == nil {
+		os.WriteFile(filepath.Join(dir, "bundle.pem.ecdsa"), b, 0o600)
+	}
+	os.WriteFile(filepath.Join(dir, "list.txt"), []byte(filepath.Join(dir, "bundle.pem")+" x.test\n"), 0o600)
 	cases := []struct{ name, words string }{
+		{"bundle", "ssl crt " + filepath.Join(dir, "bundle.pem")},
+		{"bundle in a crt-list", "ssl crt-list " + filepath.Join(dir, "list.txt")},
 		{"ocsp unknown status", "ssl crt " + unknown},
 		{"ocsp expired", "ssl crt " + expired},
 		{"ocsp other certificate", "ssl crt " + other},

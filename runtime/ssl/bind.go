@@ -210,14 +210,19 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		}
 		if src.List {
 			err := g.Store.crtList(src.Path, false, g, bt, func(ln *CrtListLine) *Error {
+				paths := []string{ln.Path}
 				if _, err := g.Store.certOrStat(ln.Path); err != nil {
-					return err
+					if paths = g.Store.bundle(ln.Path); paths == nil {
+						return err
+					}
 				}
-				c, err := loadPath(ln.Path)
-				if err != nil {
-					return err
+				for _, path := range paths {
+					c, err := loadPath(path)
+					if err != nil {
+						return err
+					}
+					add(c, ln.Conf, ln.Filters).line = ln
 				}
-				add(c, ln.Conf, ln.Filters).line = ln
 				return nil
 			})
 			if err != nil {
@@ -228,10 +233,22 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			continue
 		}
 		fi, serr := os.Stat(src.Path)
-		if serr != nil {
-			return nil, nil, parseErr(msgStat, src.Path, strerror(serr))
+		if found, _ := g.Store.certOrStat(src.Path); !found {
+			paths := g.Store.bundle(src.Path)
+			if paths == nil {
+				return nil, nil, parseErr(msgStat, src.Path, strerror(serr))
+			}
+			for _, path := range paths {
+				c, err := loadPath(path)
+				if err != nil {
+					return nil, nil, err
+				}
+				add(c, nil, nil)
+			}
+			flush()
+			continue
 		}
-		if fi.IsDir() {
+		if serr == nil && fi.IsDir() {
 			// A directory is a crt-list of its files (crtlist_load_cert_dir).
 			err := g.Store.crtList(strings.TrimRight(src.Path, "/"), true, g, bt, func(ln *CrtListLine) *Error {
 				c, err := loadPath(ln.Path)

@@ -390,3 +390,39 @@ func (c *countingCache) Put(key string, cs *tls.ClientSessionState) {
 	}
 	c.ClientSessionCache.Put(key, cs)
 }
+
+// TestBundle: a crt (or crt-list line) naming no file loads the bundle
+// beside it, <path>.dsa/.ecdsa/.rsa, each a certificate of its own picked
+// by the client's algorithms as HAProxy picks it; with none of them it is
+// HAProxy's stat error.
+func TestBundle(t *testing.T) {
+	p := newPKI(t)
+	p.issue("site.pem.rsa", certSpec{cn: "rsa", dns: []string{"site.test"}})
+	p.issue("site.pem.ecdsa", certSpec{cn: "ecdsa", dns: []string{"site.test"}, ecdsa: true})
+	base := filepath.Join(p.dir, "site.pem")
+	list := filepath.Join(p.dir, "list.txt")
+	os.WriteFile(list, []byte(base+" site.test\n"), 0o600)
+	ecdsaSuite := []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+	rsaSuite := []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+	for _, words := range []string{"ssl crt " + base, "ssl crt-list " + list} {
+		bt := mustBind(t, words, nil)
+		addr := serveTLS(t, bt.Config)
+		for _, c := range []struct {
+			suites []uint16
+			want   string
+		}{{ecdsaSuite, "ecdsa"}, {rsaSuite, "rsa"}} {
+			cs, err := handshake(addr, &tls.Config{InsecureSkipVerify: true, ServerName: "site.test", MaxVersion: tls.VersionTLS12, CipherSuites: c.suites})
+			if err != nil || leafCN(cs) != c.want {
+				t.Errorf("%q: %v served %q, want %q", words, err, leafCN(cs), c.want)
+			}
+		}
+	}
+	b, err := ParseBindOptions(strings.Fields("ssl crt "+filepath.Join(p.dir, "none.pem")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadBindConfig(b, nil)
+	if want := "unable to stat SSL certificate from file '" + filepath.Join(p.dir, "none.pem") + "' : No such file or directory."; err == nil || err.Error() != want {
+		t.Errorf("no bundle: %v, want %q", err, want)
+	}
+}

@@ -504,6 +504,24 @@ func (s *Store) reloadBinds(b *strings.Builder, users map[*BindTLS]int) string {
 
 // certOrStat checks that a crt-list line's certificate exists: in the
 // store (added over the CLI) or as a file.
+// bundleExts are the extensions of a multi-certificate bundle's files, in
+// HAProxy's order (SSL_SOCK_KEYTYPE_NAMES).
+var bundleExts = []string{"dsa", "ecdsa", "rsa"}
+
+// bundle lists the files of the bundle path names when path itself is
+// no file: "<path>.dsa", ".ecdsa" and ".rsa", each a certificate of its
+// own, as ssl-load-extra-files' default ("bundle") has HAProxy load them.
+// nil when there are none.
+func (s *Store) bundle(path string) []string {
+	var out []string
+	for _, ext := range bundleExts {
+		if ok, _ := s.certOrStat(path + "." + ext); ok {
+			out = append(out, path+"."+ext)
+		}
+	}
+	return out
+}
+
 func (s *Store) certOrStat(path string) (bool, *Error) {
 	if s != nil {
 		s.mu.Lock()
