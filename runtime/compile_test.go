@@ -95,7 +95,7 @@ func TestServerTemplate(t *testing.T) {
 func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	text := "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n" +
 		"frontend fe\n bind 127.0.0.1:8001\n bind 127.0.0.1:8002 npn http/1.1\n default_backend be\n" +
-		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 allow-0rtt\n"
+		"backend be\n cookie SRV insert dynamic\n server s 127.0.0.1:1 ssl verify none allow-0rtt\n"
 	inputs, err := parser.ReadInputs([]string{writeCfg(t, text)})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestCheckReportsRuntimeRefusals(t *testing.T) {
 	}
 	want := []string{
 		"8 bind option 'npn' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
-		"12 server option 'allow-0rtt' is not supported by the gohap runtime yet; 'gohap run' will refuse this configuration.",
+		"12 'server be/s' : 'allow-0rtt' : allow-0rtt is not supported: Go's TLS stack sends no TLS 1.3 early data; 'gohap run' will refuse this configuration.",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

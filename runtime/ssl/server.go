@@ -157,25 +157,29 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	if ciphers == "" {
 		ciphers = g.ServerCiphers
 	}
-	if ciphers != "" {
-		list, ok := parseCiphers(ciphers)
-		if !ok {
-			return nil, &Error{Msg: fmt.Sprintf(srvCiphers, ciphers)}
+	// Without a list, OpenSSL's default as HAProxy offers it: Go's own
+	// leaves out the RSA key exchange that older servers need.
+	cstr := ciphers
+	if cstr == "" {
+		cstr = "DEFAULT"
+	}
+	list, ok := parseCiphers(cstr)
+	if !ok {
+		return nil, &Error{Msg: fmt.Sprintf(srvCiphers, ciphers)}
+	}
+	var dropped []string
+	for _, c := range list {
+		if goSuites[c.id] {
+			tc.CipherSuites = append(tc.CipherSuites, c.id)
+		} else {
+			dropped = append(dropped, c.name)
 		}
-		var dropped []string
-		for _, c := range list {
-			if goSuites[c.id] {
-				tc.CipherSuites = append(tc.CipherSuites, c.id)
-			} else {
-				dropped = append(dropped, c.name)
-			}
-		}
-		if len(dropped) > 0 {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("ciphers '%s': %s not available in Go's TLS stack, ignored", ciphers, strings.Join(dropped, ", ")))
-		}
-		if len(tc.CipherSuites) == 0 && min <= TLSv12 {
-			return nil, &Limitation{Keyword: "ciphers", Value: ciphers, Reason: "none of the selected ciphers is available in Go's TLS stack"}
-		}
+	}
+	if ciphers != "" && len(dropped) > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("ciphers '%s': %s not available in Go's TLS stack, ignored", ciphers, strings.Join(dropped, ", ")))
+	}
+	if len(tc.CipherSuites) == 0 && min <= TLSv12 {
+		return nil, &Limitation{Keyword: "ciphers", Value: ciphers, Reason: "none of the selected ciphers is available in Go's TLS stack"}
 	}
 	suites := s.Ciphersuites
 	if suites == "" {

@@ -147,3 +147,27 @@ func TestServerExpiredCertResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestServerDefaultCiphers: a server without "ciphers" offers OpenSSL's
+// default list as HAProxy does, which has the RSA key exchange that Go's
+// own default leaves out and that older servers need.
+func TestServerDefaultCiphers(t *testing.T) {
+	p := newPKI(t)
+	crt := p.issue("rsa.pem", certSpec{cn: "rsa"})
+	kp, err := tls.LoadX509KeyPair(crt, crt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveTLS(t, &tls.Config{Certificates: []tls.Certificate{kp}, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_256_GCM_SHA384}})
+	st := mustServer(t, "ssl verify none", nil)
+	cs, err := dialServer(addr, st.Config(""))
+	if err != nil || cs.CipherSuite != tls.TLS_RSA_WITH_AES_256_GCM_SHA384 {
+		t.Errorf("RSA key exchange server: %v, suite %x", err, cs.CipherSuite)
+	}
+	// A list of the user's is the list offered.
+	st = mustServer(t, "ssl verify none ciphers ECDHE-RSA-AES128-GCM-SHA256", nil)
+	if _, err := dialServer(addr, st.Config("")); err == nil {
+		t.Error("a suite left out of ciphers was negotiated")
+	}
+}
