@@ -56,6 +56,9 @@ type Check struct {
 	// TLS, when set, makes checks speak TLS after the preamble
 	// (check-ssl, or an "ssl" server checked on its own address).
 	TLS *tls.Config
+	// TLSCount, when set, counts the checks' TLS connections in the
+	// process' figures (show info).
+	TLSCount TLSCounter
 	// StepTLS is the server's TLS settings for "tcp-check connect ssl"
 	// rules, also without check-ssl.
 	StepTLS *tls.Config
@@ -557,7 +560,7 @@ func (s *Server) setupConn(ctx context.Context, conn net.Conn, dflt, sendProxy b
 	}
 	tc := tls.Client(conn, cfg)
 	conn.SetDeadline(time.Now().Add(timeout))
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := s.handshake(ctx, tc); err != nil {
 		var ne net.Error
 		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 			return nil, "Layer6 timeout"
@@ -566,6 +569,29 @@ func (s *Server) setupConn(ctx context.Context, conn net.Conn, dflt, sendProxy b
 	}
 	conn.SetDeadline(time.Time{})
 	return tc, ""
+}
+
+// TLSCounter counts TLS connections: Open before the handshake, Close
+// once the connection is done with, Handshake with its outcome.
+type TLSCounter interface {
+	Open()
+	Close()
+	Handshake(tc *tls.Conn, err error)
+}
+
+// handshake runs tc's handshake and counts it. The connection counts as
+// open while the handshake runs: a check's connection lasts only as long
+// as the check.
+func (s *Server) handshake(ctx context.Context, tc *tls.Conn) error {
+	cnt := s.Check.TLSCount
+	if cnt == nil {
+		return tc.HandshakeContext(ctx)
+	}
+	cnt.Open()
+	defer cnt.Close()
+	err := tc.HandshakeContext(ctx)
+	cnt.Handshake(tc, err)
+	return err
 }
 
 // stepTLS runs a tcp-check connect rule's TLS handshake with its own
@@ -587,7 +613,7 @@ func (s *Server) stepTLS(ctx context.Context, conn net.Conn, st *TCPStep, timeou
 	}
 	tc := tls.Client(conn, cfg)
 	conn.SetDeadline(time.Now().Add(timeout))
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := s.handshake(ctx, tc); err != nil {
 		var ne net.Error
 		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 			return nil, `Layer6 timeout, info: "` + where[1:] + `"`

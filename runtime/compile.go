@@ -72,6 +72,8 @@ type Graph struct {
 	logTag, logHostname string
 	logSendHostname     bool
 	stats               *statsState // the stats page and counters (statspage.go)
+	// sslProc is the process' TLS counters (sslproc.go).
+	sslProc sslProcess
 	// dns holds the resolvers sections and the servers they resolve.
 	dns *dnsConfig
 	// comp is the compression encoders and rate (compress.go).
@@ -1345,6 +1347,9 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	serverAgent(s, srv, addr, fail)
 	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
 	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, opts.graph.certStore(cfg), fail)
+	if srv.Check.TLS != nil || srv.Check.StepTLS != nil {
+		srv.Check.TLSCount = opts.graph.sslCounters()
+	}
 	if chk.ext {
 		srv.Check.Ext = extCheck(cfg, p, s, chk.extID, cs.tls != nil)
 	}

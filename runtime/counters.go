@@ -354,6 +354,15 @@ func (r *rateCounter) read(now time.Time) (rate, maxRate int) {
 	return r.cur + int(float64(r.prev)*(1-frac)), r.maxPerSec
 }
 
+// readFloat is read_freq_ctr_flt: the estimate without rounding.
+func (r *rateCounter) readFloat(now time.Time) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.roll(now.Unix())
+	frac := float64(now.UnixNano()%int64(time.Second)) / float64(time.Second)
+	return float64(r.cur) + float64(r.prev)*(1-frac)
+}
+
 // traffic copies the counters into the snapshot's form.
 func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
 	var v stats.Traffic

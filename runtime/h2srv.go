@@ -187,15 +187,16 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 		if be.Connect > 0 {
 			deadline = start.Add(be.Connect)
 		}
-		sc, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)})
+		p := s.e.g.sslCounters()
+		sc, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, p)
 		if err != nil {
 			return nil, true, err
 		}
 		if !prior && !(byALPN && sc.ConnectionState().NegotiatedProtocol == "h2") {
-			c, err = bridgeTLS(tc, sc, string(sni))
+			c, err = bridgeTLS(tc, sc, string(sni), p)
 			return c, true, err
 		}
-		conn, info = sc, serverTLSInfo(sc)
+		conn, info = &countedTLS{Conn: sc, p: p}, serverTLSInfo(sc)
 	}
 	cfg := *h.cfg
 	cfg.Counters = s.e.g.beCounters(be).h2Counters()

@@ -52,6 +52,9 @@ type session struct {
 	svSock atomic.Pointer[sockConn]
 	// svUnix is svConn for a server on a unix socket.
 	svUnix atomic.Pointer[net.UnixConn]
+	// svBridge is the TLS bridge over svConn, svSock or svUnix: closing
+	// the socket under it ends only its copy from the server.
+	svBridge atomic.Pointer[tlsServerConn]
 	// onServer is the server of the request in progress, for
 	// on-marked-down to find.
 	onServer atomic.Pointer[backend.Server]
@@ -942,6 +945,9 @@ func (s *session) closeServer() {
 	if c := s.svUnix.Swap(nil); c != nil {
 		c.Close()
 	}
+	if c := s.svBridge.Swap(nil); c != nil {
+		c.Close()
+	}
 	s.onServer.Store(nil)
 	s.sv.setConn(nil, nil)
 	s.uncountServer()
@@ -1504,7 +1510,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if t == nil {
 		return c, nil
 	}
-	return startTLS(c, t, s.evalSNI(be, srv), deadline, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)})
+	return startTLS(c, t, s.evalSNI(be, srv), deadline, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, s.e.g.sslCounters())
 }
 
 // errClientAborted ends a request dropped by abortonclose.

@@ -38,6 +38,9 @@ func (c *listenerStats) closed() {
 func (e *Engine) connEnd(l *listener) {
 	if l.bind != nil {
 		l.bind.stats.closed()
+		if l.bind.TLS != nil {
+			e.g.sslCounters().closed()
+		}
 	}
 	e.release(l)
 }

@@ -107,6 +107,8 @@ type tlsServerConn struct {
 	sni string
 	// info is what the ssl_bc* fetches read.
 	info *acl.TLSInfo
+	// ssl counts the connection closed in the process' TLS figures.
+	ssl *sslProcess
 	// closing and flushed order Close and the end of the engine to
 	// server copy: whichever comes last closes the TLS connection.
 	closing, flushed atomic.Bool
@@ -186,18 +188,18 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 
 // startTLS performs the TLS handshake on a new server connection within
 // what is left of the connect timeout, then bridges it to a socket pair.
-func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters) (netConn, error) {
-	tc, err := handshakeTLS(c, t, sni, deadline, nil, cnt)
+func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters, p *sslProcess) (netConn, error) {
+	tc, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p)
 	if err != nil {
 		return nil, err
 	}
-	return bridgeTLS(c, tc, string(sni))
+	return bridgeTLS(c, tc, string(sni), p)
 }
 
 // handshakeTLS runs the TLS handshake of a new server connection,
 // offering alpn instead of the server's ALPN when set, and counts it on
 // the server and its backend (cnt).
-func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters) (*tls.Conn, error) {
+func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters, p *sslProcess) (*tls.Conn, error) {
 	cfg := t.cfg.Config(string(sni))
 	if alpn != nil {
 		cfg = cfg.Clone()
@@ -208,9 +210,13 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
+	p.opened()
 	err := tc.Handshake()
-	countHandshake(err == nil && tc.ConnectionState().DidResume, err, cnt[0], cnt[1])
+	resumed := err == nil && tc.ConnectionState().DidResume
+	countHandshake(resumed, err, cnt[0], cnt[1])
+	p.handshake(false, resumed, err)
 	if err != nil {
+		p.closed()
 		setLinger0(c)
 		c.Close()
 		return nil, err
@@ -229,13 +235,14 @@ func serverTLSInfo(tc *tls.Conn) *acl.TLSInfo {
 }
 
 // bridgeTLS bridges an established TLS connection to a socket pair.
-func bridgeTLS(c netConn, tc *tls.Conn, sni string) (netConn, error) {
+func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess) (netConn, error) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
+		p.closed()
 		return nil, err
 	}
-	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc)}
+	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc), ssl: p}
 	go sc.toServer(b)
 	go sc.fromServer(b)
 	return sc, nil
@@ -270,5 +277,6 @@ func (c *tlsServerConn) finish(b *net.UnixConn) {
 	if c.done.Add(1) == 2 {
 		b.Close()
 		c.tc.Close()
+		c.ssl.closed()
 	}
 }

@@ -451,6 +451,7 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 	in.TotalSplicedBytesOut = e.splicedOut.Load()
 	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate
 	in.Maxpipes, in.PipesUsed, in.PipesFree = e.g.maxPipes, int(pipesUsed.Load()), int(pipesFree.Load())
+	e.g.sslCounters().info(now, &in)
 	return in
 }
 

@@ -141,6 +141,13 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			e.wg.Done()
 		}
 	}()
+	if b.TLS != nil {
+		// ssl_sock_init and listener_accept: before any PROXY header
+		// or handshake; connEnd counts it closed.
+		p := e.g.sslCounters()
+		p.opened()
+		p.accepted(time.Now())
+	}
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	pps := ppState{ns: b.NetNS}
 	if b.AcceptCIP {
@@ -210,6 +217,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 func (e *Engine) countBindHandshake(l *listener, tc *tls.Conn, err error) {
 	resumed := err == nil && tc.ConnectionState().DidResume
 	countHandshake(resumed, err, e.g.feCounters(l.fe))
+	e.g.sslCounters().handshake(true, resumed, err)
 	if l.bind != nil && l.bind.stats != nil {
 		l.bind.stats.ssl.handshake(resumed, err)
 	}

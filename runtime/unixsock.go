@@ -244,11 +244,14 @@ func (s *session) setSvSock(c netConn) {
 	s.svConn.Store(tcpOf(c))
 	s.svSock.Store(sockOf(c))
 	var u *net.UnixConn
+	var br *tlsServerConn
 	switch t := c.(type) {
 	case *net.UnixConn:
 		u = t
 	case *tlsServerConn:
 		u, _ = t.tcp.(*net.UnixConn)
+		br = t
 	}
 	s.svUnix.Store(u)
+	s.svBridge.Store(br)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,15 @@ type sessionStore struct {
 	max int
 	m   map[[32]byte]*list.Element
 	lru list.List // of *cachedSession, most recent first
+	// lookups and misses are show info's SslCacheLookups and
+	// SslCacheMisses.
+	lookups, misses atomic.Uint64
+}
+
+// CacheCounters are the session cache's lookups and the lookups that
+// found nothing, since the process started.
+func CacheCounters() (lookups, misses uint64) {
+	return sessions.lookups.Load(), sessions.misses.Load()
 }
 
 type cachedSession struct {
@@ -78,7 +88,9 @@ func (c *sessionStore) put(ss *tls.SessionState) ([]byte, error) {
 
 // get returns the session kept under key if it is younger than lifetime.
 func (c *sessionStore) get(key []byte, lifetime time.Duration) *tls.SessionState {
+	c.lookups.Add(1)
 	if len(key) != 32 {
+		c.misses.Add(1)
 		return nil
 	}
 	c.mu.Lock()
@@ -96,6 +108,7 @@ func (c *sessionStore) get(key []byte, lifetime time.Duration) *tls.SessionState
 	}
 	c.mu.Unlock()
 	if cs == nil {
+		c.misses.Add(1)
 		return nil
 	}
 	ss, err := tls.ParseSessionState(cs.state)

@@ -35,6 +35,17 @@ type Info struct {
 	// Maxpipes bounds the splicing pipes; PipesUsed are in use and
 	// PipesFree kept empty for reuse.
 	Maxpipes, PipesUsed, PipesFree int
+	// The TLS endpoints open and made (clients' and servers'), the TLS
+	// connections accepted per second, the full handshakes per second
+	// with clients and with servers, and the share of client handshakes
+	// that resumed.
+	SSLConns                        int
+	CumSSLConns                     uint64
+	SSLRate, MaxSSLRate             int
+	SSLFEKeyRate, SSLFEMaxKeyRate   int
+	SSLBEKeyRate, SSLBEMaxKeyRate   int
+	SSLReusePct                     int
+	SSLCacheLookups, SSLCacheMisses uint64
 }
 
 // Proxy is one frontend, backend or listen section, with its lines.
