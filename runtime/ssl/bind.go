@@ -1,6 +1,8 @@
 package ssl
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -650,7 +653,7 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 		if caFile != "" && !noNames {
 			tc.ClientCAs = p.stores[caFile].pool()
 		}
-		tc.VerifyConnection = cc.verify.verifyConnection
+		tc.VerifyConnection = cc.verifyConnection
 	}
 	// ciphers
 	ciphers := pick(confField(conf, func(c *SSLConf) string { return c.Ciphers }), b.Ciphers, g.BindCiphers)
@@ -934,4 +937,35 @@ func (cc *ctxConf) chooseSuite(chi *tls.ClientHelloInfo, vers uint16) uint16 {
 		}
 	}
 	return 0
+}
+
+// errWrongCurve refuses a client key on a curve the bind does not offer.
+var errWrongCurve = errors.New("ssl: client certificate key on a curve the bind does not accept (wrong curve)")
+
+// verifyConnection verifies a client's certificate, after OpenSSL's TLS
+// 1.2 check (tls12_check_peer_sigalg) that an EC key is on one of the
+// bind's curves: with "curves" or "ecdhe", a client key on another curve
+// fails the handshake.
+func (cc *ctxConf) verifyConnection(cs tls.ConnectionState) error {
+	if cs.Version <= tls.VersionTLS12 && cc.curves != nil && len(cs.PeerCertificates) > 0 {
+		if k, ok := cs.PeerCertificates[0].PublicKey.(*ecdsa.PublicKey); ok {
+			if id, known := curveOf(k.Curve); known && !slices.Contains(cc.curves, id) {
+				return errWrongCurve
+			}
+		}
+	}
+	return cc.verify.verifyConnection(cs)
+}
+
+// curveOf is the TLS group of an ECDSA key's curve.
+func curveOf(c elliptic.Curve) (tls.CurveID, bool) {
+	switch c {
+	case elliptic.P256():
+		return tls.CurveP256, true
+	case elliptic.P384():
+		return tls.CurveP384, true
+	case elliptic.P521():
+		return tls.CurveP521, true
+	}
+	return 0, false
 }

@@ -426,3 +426,37 @@ func TestBundle(t *testing.T) {
 		t.Errorf("no bundle: %v, want %q", err, want)
 	}
 }
+
+// TestClientKeyCurve: with curves (or ecdhe) on the bind, a TLS 1.2
+// client whose certificate key is on another curve fails the handshake,
+// as OpenSSL refuses it ("wrong curve"); TLS 1.3 and binds without the
+// setting take it.
+func TestClientKeyCurve(t *testing.T) {
+	p := newPKI(t)
+	crt := p.issue("srv.pem", certSpec{cn: "srv"})
+	cli := p.issue("cli.pem", certSpec{cn: "cli", client: true, ecdsa: true}) // P-256
+	kp, err := tls.LoadX509KeyPair(cli, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(p.dir, "ca.pem")
+	for _, c := range []struct {
+		words string
+		max   uint16
+		ok    bool
+	}{
+		{"curves P-384", tls.VersionTLS12, false},
+		{"ecdhe secp384r1", tls.VersionTLS12, false},
+		{"curves P-384:P-256", tls.VersionTLS12, true},
+		{"curves P-384", tls.VersionTLS13, true},
+		{"", tls.VersionTLS12, true},
+	} {
+		bt := mustBind(t, "ssl crt "+crt+" verify optional ca-file "+ca+" "+c.words, nil)
+		addr := serveTLS(t, bt.Config)
+		_, err := handshake(addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: c.max, Certificates: []tls.Certificate{kp},
+			CurvePreferences: []tls.CurveID{tls.CurveP384, tls.CurveP256}})
+		if (err == nil) != c.ok {
+			t.Errorf("%q TLS %x: %v", c.words, c.max, err)
+		}
+	}
+}
