@@ -70,11 +70,16 @@ frontend f
 		var out []string
 		for _, phase := range []struct{ code, want string }{{"0", "PROCOK"}, {"3", "PROCERR"}, {"sleep", "PROCTOUT"}, {"0", "PROCOK"}} {
 			os.WriteFile(filepath.Join(dir, "code"), []byte(phase.code), 0o644)
-			got := ""
+			// The check's status shows before the state change it brings
+			// (HAProxy applies that in a task of its own): the reading
+			// is taken once two in a row agree.
+			got, prev := "", ""
 			for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				if got = checkState(cliSend(t, "unix", sock, "show stat\n")); strings.Contains(got, " "+phase.want+" ") {
+				got = checkState(cliSend(t, "unix", sock, "show stat\n"))
+				if strings.Contains(got, " "+phase.want+" ") && got == prev {
 					break
 				}
+				prev = got
 			}
 			out = append(out, got)
 			if phase.code == "0" && len(out) == 1 {
