@@ -387,11 +387,15 @@ func (c *pctx) bindFileError(o, val string) string {
 	return ""
 }
 
+// BundleExts are the extensions of a multi-certificate bundle's files,
+// in HAProxy's order (SSL_SOCK_KEYTYPE_NAMES).
+var BundleExts = []string{"dsa", "ecdsa", "rsa"}
+
 // isBundle says f names a multi-certificate bundle: no file f, but
 // f.dsa, f.ecdsa or f.rsa (ssl_sock_load_cert).
 func isBundle(f string) bool {
-	for _, ext := range []string{".dsa", ".ecdsa", ".rsa"} {
-		if _, err := os.Stat(f + ext); err == nil {
+	for _, ext := range BundleExts {
+		if _, err := os.Stat(f + "." + ext); err == nil {
 			return true
 		}
 	}

@@ -349,15 +349,19 @@ func (r *rateCounter) roll(sec int64) {
 func (r *rateCounter) read(now time.Time) (rate, maxRate int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.roll(now.Unix())
-	frac := float64(now.UnixNano()%int64(time.Second)) / float64(time.Second)
-	return r.cur + int(float64(r.prev)*(1-frac)), r.maxPerSec
+	return int(r.estimate(now)), r.maxPerSec
 }
 
 // readFloat is read_freq_ctr_flt: the estimate without rounding.
 func (r *rateCounter) readFloat(now time.Time) float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.estimate(now)
+}
+
+// estimate is the current second's events plus the share of the last
+// second's that the current one has not covered yet; r.mu is held.
+func (r *rateCounter) estimate(now time.Time) float64 {
 	r.roll(now.Unix())
 	frac := float64(now.UnixNano()%int64(time.Second)) / float64(time.Second)
 	return float64(r.cur) + float64(r.prev)*(1-frac)

@@ -39,7 +39,7 @@ func (e *Engine) connEnd(l *listener) {
 	if l.bind != nil {
 		l.bind.stats.closed()
 		if l.bind.TLS != nil {
-			e.g.sslCounters().closed()
+			e.g.sslCounters().Close()
 		}
 	}
 	e.release(l)

@@ -210,13 +210,13 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
-	p.opened()
+	p.Open()
 	err := tc.Handshake()
 	resumed := err == nil && tc.ConnectionState().DidResume
 	countHandshake(resumed, err, cnt[0], cnt[1])
 	p.handshake(false, resumed, err)
 	if err != nil {
-		p.closed()
+		p.Close()
 		setLinger0(c)
 		c.Close()
 		return nil, err
@@ -239,7 +239,7 @@ func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess) (netConn, err
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
-		p.closed()
+		p.Close()
 		return nil, err
 	}
 	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc), ssl: p}
@@ -277,6 +277,6 @@ func (c *tlsServerConn) finish(b *net.UnixConn) {
 	if c.done.Add(1) == 2 {
 		b.Close()
 		c.tc.Close()
-		c.ssl.closed()
+		c.ssl.Close()
 	}
 }

@@ -23,14 +23,15 @@ type sslProcess struct {
 // sslCounters returns the graph's TLS counters.
 func (g *Graph) sslCounters() *sslProcess { return &g.sslProc }
 
-// opened counts a TLS endpoint set up, before its handshake, as
-// ssl_sock_init does.
-func (p *sslProcess) opened() {
+// Open counts a TLS endpoint set up, before its handshake, as
+// ssl_sock_init does; Close counts it closed. Health checks count
+// through them too (backend.TLSCounter).
+func (p *sslProcess) Open() {
 	p.conns.Add(1)
 	p.total.Add(1)
 }
 
-func (p *sslProcess) closed() { p.conns.Add(-1) }
+func (p *sslProcess) Close() { p.conns.Add(-1) }
 
 // countedTLS is a server's TLS connection that counts itself closed once.
 type countedTLS struct {
@@ -41,7 +42,7 @@ type countedTLS struct {
 
 func (c *countedTLS) Close() error {
 	if c.done.CompareAndSwap(false, true) {
-		c.p.closed()
+		c.p.Close()
 	}
 	return c.Conn.Close()
 }
@@ -62,10 +63,7 @@ func (p *sslProcess) handshake(front, resumed bool, err error) {
 	}
 }
 
-// Open, Close and Handshake serve health checks (backend.TLSCounter):
-// their handshakes count, and their connections while they run.
-func (p *sslProcess) Open()  { p.opened() }
-func (p *sslProcess) Close() { p.closed() }
+// Handshake counts a health check's handshake (backend.TLSCounter).
 func (p *sslProcess) Handshake(tc *tls.Conn, err error) {
 	p.handshake(false, err == nil && tc.ConnectionState().DidResume, err)
 }

@@ -19,7 +19,7 @@ func TestSSLReuseShare(t *testing.T) {
 		t.Errorf("idle: %+v", in)
 	}
 	for i := 0; i < 84; i++ {
-		p.opened()
+		p.Open()
 		p.accepted(now)
 	}
 	for i := 0; i < 4; i++ {

@@ -145,7 +145,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		// ssl_sock_init and listener_accept: before any PROXY header
 		// or handshake; connEnd counts it closed.
 		p := e.g.sslCounters()
-		p.opened()
+		p.Open()
 		p.accepted(time.Now())
 	}
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())

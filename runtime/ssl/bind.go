@@ -213,11 +213,9 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		}
 		if src.List {
 			err := g.Store.crtList(src.Path, false, g, bt, func(ln *CrtListLine) *Error {
-				paths := []string{ln.Path}
-				if _, err := g.Store.certOrStat(ln.Path); err != nil {
-					if paths = g.Store.bundle(ln.Path); paths == nil {
-						return err
-					}
+				paths, err := g.Store.certFiles(ln.Path)
+				if err != nil {
+					return err
 				}
 				for _, path := range paths {
 					c, err := loadPath(path)
@@ -235,23 +233,11 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			flush()
 			continue
 		}
-		fi, serr := os.Stat(src.Path)
-		if found, _ := g.Store.certOrStat(src.Path); !found {
-			paths := g.Store.bundle(src.Path)
-			if paths == nil {
-				return nil, nil, parseErr(msgStat, src.Path, strerror(serr))
-			}
-			for _, path := range paths {
-				c, err := loadPath(path)
-				if err != nil {
-					return nil, nil, err
-				}
-				add(c, nil, nil)
-			}
-			flush()
-			continue
+		paths, perr := g.Store.certFiles(src.Path)
+		if perr != nil {
+			return nil, nil, perr
 		}
-		if serr == nil && fi.IsDir() {
+		if fi, serr := os.Stat(src.Path); serr == nil && fi.IsDir() {
 			// A directory is a crt-list of its files (crtlist_load_cert_dir).
 			err := g.Store.crtList(strings.TrimRight(src.Path, "/"), true, g, bt, func(ln *CrtListLine) *Error {
 				c, err := loadPath(ln.Path)
@@ -267,11 +253,13 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 			flush()
 			continue
 		}
-		c, err := loadPath(src.Path)
-		if err != nil {
-			return nil, nil, err
+		for _, path := range paths {
+			c, err := loadPath(path)
+			if err != nil {
+				return nil, nil, err
+			}
+			add(c, nil, nil)
 		}
-		add(c, nil, nil)
 		flush()
 	}
 	// ca-file and crl-file are loaded while HAProxy parses the line.

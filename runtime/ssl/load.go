@@ -10,11 +10,12 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
-	"github.com/gohap/gohap/parser"
 	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"github.com/gohap/gohap/parser"
 )
 
 // keyKind is the signature family of a certificate's key, as HAProxy's

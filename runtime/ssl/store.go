@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/parser"
 )
 
 // Store is HAProxy's certificate store (ckchs_tree, src/ssl_ckch.c): every
@@ -502,26 +503,31 @@ func (s *Store) reloadBinds(b *strings.Builder, users map[*BindTLS]int) string {
 	return ""
 }
 
-// certOrStat checks that a crt-list line's certificate exists: in the
-// store (added over the CLI) or as a file.
-// bundleExts are the extensions of a multi-certificate bundle's files, in
-// HAProxy's order (SSL_SOCK_KEYTYPE_NAMES).
-var bundleExts = []string{"dsa", "ecdsa", "rsa"}
-
-// bundle lists the files of the bundle path names when path itself is
-// no file: "<path>.dsa", ".ecdsa" and ".rsa", each a certificate of its
-// own, as ssl-load-extra-files' default ("bundle") has HAProxy load them.
-// nil when there are none.
-func (s *Store) bundle(path string) []string {
+// certFiles are the certificates a crt argument or crt-list line names
+// (ssl_sock_load_cert): the path itself, in the store or as a file (a
+// directory included), else the files of its bundle, "<path>.dsa",
+// ".ecdsa" and ".rsa", each a certificate of its own, as the default
+// ssl-load-extra-files ("bundle") has HAProxy load them. With none, the
+// path's stat error.
+func (s *Store) certFiles(path string) ([]string, *Error) {
+	_, err := s.certOrStat(path)
+	if err == nil {
+		return []string{path}, nil
+	}
 	var out []string
-	for _, ext := range bundleExts {
+	for _, ext := range parser.BundleExts {
 		if ok, _ := s.certOrStat(path + "." + ext); ok {
 			out = append(out, path+"."+ext)
 		}
 	}
-	return out
+	if out == nil {
+		return nil, err
+	}
+	return out, nil
 }
 
+// certOrStat checks that a certificate exists: in the store (added over
+// the CLI) or as a file.
 func (s *Store) certOrStat(path string) (bool, *Error) {
 	if s != nil {
 		s.mu.Lock()
