@@ -45,10 +45,22 @@ func init() {
 
 		&fetchDef{name: "src", out: TypeIPv4, fn: fetchSrc},
 		&fetchDef{name: "dst", out: TypeIPv4, fn: fetchDst},
-		// The connection carries a stream: no connection error.
 		&fetchDef{name: "fc_err", out: TypeInt, fn: func(fe *fetch, t *Txn, v *Value) bool {
-			v.Type, v.I = TypeInt, 0
+			v.Type, v.I = TypeInt, int64(t.ConnErr)
 			return true
+		}},
+		&fetchDef{name: "fc_err_str", out: TypeStr, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.B = TypeStr, append(t.tmp(), ConnErrText(t.ConnErr)...)
+			return true
+		}},
+		// No server connection, no value.
+		&fetchDef{name: "bc_err", out: TypeInt, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.I = TypeInt, int64(t.BackErr)
+			return t.BackConn
+		}},
+		&fetchDef{name: "bc_err_str", out: TypeStr, fn: func(fe *fetch, t *Txn, v *Value) bool {
+			v.Type, v.B = TypeStr, append(t.tmp(), ConnErrText(t.BackErr)...)
+			return t.BackConn
 		}},
 		&fetchDef{name: "fc_src", out: TypeIPv4, fn: fetchConnAddr},
 		&fetchDef{name: "fc_dst", out: TypeIPv4, fn: fetchConnAddr},

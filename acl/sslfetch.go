@@ -20,6 +20,13 @@ type TLSInfo struct {
 	// none.
 	Peer  []*x509.Certificate
 	Local *x509.Certificate
+	// CrtErr and CAErr are the first verification errors on the client
+	// certificate and on a CA of its chain (ssl_c_err, ssl_c_ca_err).
+	CrtErr, CAErr int
+	// Err is the TLS library's error code of a failed handshake
+	// (ssl_fc_err, ssl_bc_err), ErrText its text, 0 and "" when none.
+	Err     uint32
+	ErrText string
 }
 
 func init() {
@@ -78,12 +85,10 @@ func init() {
 			v.Type, v.I = TypeBool, b2i(t.TLS != nil && t.TLS.SessionReused)
 			return true
 		}},
-		// A connection that reached the proxy completed its handshake:
-		// no TLS error, and the certificate errors of a verified client
-		// (ssl_c_err, ssl_c_ca_err) are those verify none let through.
-		num("ssl_fc_err", TypeInt, func(i *TLSInfo) int64 { return 0 }),
-		num("ssl_c_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.Verify) }),
-		num("ssl_c_ca_err", TypeInt, func(i *TLSInfo) int64 { return 0 }),
+		num("ssl_fc_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.Err) }),
+		str("ssl_fc_err_str", func(i *TLSInfo) string { return i.ErrText }),
+		num("ssl_c_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.CrtErr) }),
+		num("ssl_c_ca_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.CAErr) }),
 		num("ssl_fc_use_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.UseKeysize) }),
 		num("ssl_fc_alg_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.AlgKeysize) }),
 		num("ssl_fc_has_crt", TypeBool, func(i *TLSInfo) int64 { return b2i(i.CertUsed) }),
@@ -97,6 +102,8 @@ func init() {
 		str("ssl_bc_protocol", func(i *TLSInfo) string { return i.Protocol }),
 		str("ssl_bc_cipher", func(i *TLSInfo) string { return i.Cipher }),
 		str("ssl_bc_alpn", func(i *TLSInfo) string { return i.ALPN }),
+		num("ssl_bc_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.Err) }),
+		str("ssl_bc_err_str", func(i *TLSInfo) string { return i.ErrText }),
 		num("ssl_bc_is_resumed", TypeBool, func(i *TLSInfo) int64 { return b2i(i.SessionReused) }),
 		num("ssl_bc_use_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.UseKeysize) }),
 		num("ssl_bc_alg_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.AlgKeysize) }),

@@ -82,6 +82,13 @@ type Txn struct {
 	// BackTLS describes the server connection's TLS layer (ssl_bc*),
 	// nil without one.
 	BackTLS *TLSInfo
+	// ConnErr is the client connection's error code (fc_err), set on a
+	// connection logged because it failed before carrying a stream.
+	// BackConn says the stream has a server connection, one that may
+	// have failed with BackErr (bc_err).
+	ConnErr  uint8
+	BackConn bool
+	BackErr  uint8
 	// Track is the stream's tracking counters sc0 to sc2 (TrackSC),
 	// SessTrack the session's, set by tcp-request connection and session
 	// rules; nil means none. The sc_* fetches read the stream's counter,

@@ -24,6 +24,11 @@ type ProxyLog struct {
 	SDText string
 	SDPos  Pos
 	SD     []logfmt.Node
+	// ErrText and Err are error-log-format's: the lines of connections
+	// that failed before carrying a stream. Only frontends inherit it.
+	ErrText string
+	ErrPos  Pos
+	Err     []logfmt.Node
 	// Tag is the proxy's log-tag, "" for the global one.
 	Tag string
 	// ReqCaps and RspCaps are the capture request/response header lines.
@@ -122,8 +127,16 @@ func kwLogFormat(c *pctx) {
 			c.warn("backend '%s' : '%s' directive is ignored in backends.", p.Name, c.args[0])
 		}
 	}()
-	if c.args[0] == "log-format-sd" {
+	switch c.args[0] {
+	case "log-format-sd":
 		p.Log.SDText, p.Log.SDPos, p.Log.SD = c.arg(1), c.pos, nil
+		return
+	case "error-log-format":
+		if p.Cap&CapDef != 0 && p.Log.ErrText != "" {
+			c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
+				Msg: "'error-log-format' overrides previous 'error-log-format' in 'defaults' section."})
+		}
+		p.Log.ErrText, p.Log.ErrPos, p.Log.Err = c.arg(1), c.pos, nil
 		return
 	}
 	setLogFormat(c, c.arg(1))
@@ -269,6 +282,7 @@ func (p *Proxy) ResolveLogFormat() []string {
 	}
 	p.Log.Format = parse(text, p.Log.FormatPos, "log-format")
 	p.Log.SD = parse(p.Log.SDText, p.Log.SDPos, "log-format-sd")
+	p.Log.Err = parse(p.Log.ErrText, p.Log.ErrPos, "error-log-format")
 	if p.UniqueIDFormat != "" {
 		nodes, err := logfmt.ParseWith(p.UniqueIDFormat, logfmt.Options{HTTP: p.Mode == "http", Flags: logfmt.UniqueIDFlags})
 		if err != nil {

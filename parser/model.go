@@ -636,6 +636,9 @@ func (p *Proxy) inherit(d *Proxy) {
 	p.Mode = d.Mode
 	p.HasLog = d.HasLog
 	p.Log, p.lfsPos = d.Log, d.lfsPos
+	if p.Cap&CapFE == 0 {
+		p.Log.ErrText, p.Log.ErrPos = "", Pos{}
+	}
 	for k, v := range d.Timeouts {
 		p.Timeouts[k] = v
 	}

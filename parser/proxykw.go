@@ -87,7 +87,7 @@ var proxyKeywords = map[string]keyword{
 	"unique-id-header":     {support: Unsupported, handle: kwUniqueIDHeader},
 	"log-format":           {support: Unsupported, handle: kwLogFormat},
 	"log-format-sd":        {support: Unsupported, handle: kwLogFormat},
-	"error-log-format":     {support: Unsupported},
+	"error-log-format":     {support: Unsupported, handle: kwLogFormat},
 	"log-tag":              {support: Unsupported, handle: kwLogTag},
 	"declare":              {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
 	"compression":          {support: Supported, handle: kwCompression},

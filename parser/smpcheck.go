@@ -520,6 +520,8 @@ func (p *Proxy) LogFormatDiags() Diagnostics {
 		check(p.Log.SDText, lfs, "log-format-sd", logfmt.LogFormatFlags, smpuse.ValFE_LOG_END)
 	}
 	check(p.UniqueIDFormat, p.UniqueIDPos, "unique-id", logfmt.UniqueIDFlags, p.Places(smpuse.ValFE_HRQ_HDR, smpuse.ValBE_HRQ_HDR))
+	// Read in any proxy, at its own line.
+	check(p.Log.ErrText, p.Log.ErrPos, "error-log-format", logfmt.LogFormatFlags, smpuse.ValFE_LOG_END)
 	return out
 }
 

@@ -622,7 +622,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		} else {
 			fe.traces = compileTraces(p)
 		}
-		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
+		if p.Log.Format == nil && p.Log.FormatText != "" || p.Log.SD == nil && p.Log.SDText != "" || p.Log.Err == nil && p.Log.ErrText != "" || p.UniqueID == nil && p.UniqueIDFormat != "" {
 			for _, m := range p.ResolveLogFormat() {
 				fail(p.Log.FormatPos, "%s", m)
 			}

@@ -166,10 +166,13 @@ type session struct {
 	// Logging of the stream in progress (logs.go): logging is set when
 	// the frontend logs streams; lt holds its instants (the record is
 	// the scratch's rec); lt0In and lt0Out the client byte counts at its start.
-	logging   bool
-	track     bool
-	logApplet string
-	noLog     bool
+	logging bool
+	// errLogging: the frontend has an error-log-format and somewhere to
+	// send it; muxLog is set while such a line is made.
+	errLogging, muxLog bool
+	track              bool
+	logApplet          string
+	noLog              bool
 	// logLevel is set-log-level's: 0 when unset, -1 for silent, the
 	// level plus one otherwise (HAProxy's encoding).
 	logLevel int
@@ -614,11 +617,16 @@ func (s *session) run() bool {
 	}()
 	if l := s.fe.log; l != nil {
 		s.logging = l.format != nil && l.logger != nil
-		s.logConnect()
+		s.errLogging = l.errFormat != nil && l.logger != nil
+		if !s.http {
+			// A TCP stream starts with the connection; an HTTP one
+			// with each request (parse).
+			s.logConnect()
+		}
 	}
 	s.resetNice()
 	// Timers and counts of each stream, for the log and the statistics.
-	s.track = s.logging || s.e.g.stats != nil
+	s.track = s.logging || s.errLogging || s.e.g.stats != nil
 	if s.track {
 		now := s.strm.start
 		if !s.bridged {
@@ -1484,6 +1492,19 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	if f := be.fcgi; f != nil && f.servers[srv] {
 		return s.dialFCGI(d, be, srv)
 	}
+	s.txn.BackConn, s.txn.BackTLS = false, nil
+	c, err := s.dialServerConn(d, be, srv)
+	// A failed handshake stays the stream's server connection, for
+	// bc_err and the ssl_bc* fetches.
+	var tf *tlsFailure
+	if errors.As(err, &tf) {
+		s.txn.BackConn, s.txn.BackErr, s.txn.BackTLS = true, tf.code, tf.info
+	}
+	return c, err
+}
+
+// dialServerConn connects to srv over HTTP/2, TLS or TCP.
+func (s *session) dialServerConn(d *net.Dialer, be *Backend, srv *backend.Server) (netConn, error) {
 	if h := be.h2.get(srv); h != nil {
 		if c, ok, err := s.dialH2(d, be, srv, h); ok {
 			return c, err
@@ -1597,6 +1618,7 @@ func (s *session) attachServer(c netConn, srv *backend.Server, be *Backend, coun
 	s.sv.setConn(c, nil)
 	s.setSvSock(c)
 	s.txn.BackTLS = backTLS(c)
+	s.txn.BackConn, s.txn.BackErr = true, 0
 	s.uncountServer()
 	s.svSrv, s.svBe, s.svUses, s.svClean, s.svPrivate = srv, be, 0, false, false
 	if be.reuseOf(srv) != reuseNever {
@@ -1797,7 +1819,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 			}
 		}
 		if cl.w >= fe.bufSize {
-			s.refuse(400, fe.Errors.raw(400))
+			s.refuse(400, fe.Errors.raw(400), true)
 			return 0, false
 		}
 		if !*canRead {
@@ -1846,9 +1868,8 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				}
 				if probe {
 					s.logEmpty()
-				} else if s.logging {
-					s.rec.RequestLine = nil
-					s.logStream(logging.SFErrCliCl|logging.SFFinstR, 400)
+				} else {
+					s.logMuxError(logging.SFErrCliCl|logging.SFFinstR, 400)
 				}
 			}
 			return 0, false
@@ -1911,13 +1932,16 @@ func sendOne(fd uintptr, b []byte) (int, unix.Errno) {
 // with a lingering close: the rest of what the client sent is read and
 // dropped while it reads the answer, so that it sees a FIN, not the
 // reset that closing on unread data sends, as with HAProxy.
-func (s *session) refuse(code int, page []byte) {
+// mux says HAProxy's HTTP/1 side answers, before a stream exists.
+func (s *session) refuse(code int, page []byte, mux bool) {
 	s.stickEarly(code)
 	s.cl.send(page)
 	if s.track {
 		s.countStream(code)
 	}
-	if s.logging {
+	if mux {
+		s.logMuxError(errFlags(code), code)
+	} else if s.logging {
 		s.rec.RequestLine = nil
 		s.logStream(errFlags(code), code)
 	}
@@ -1953,10 +1977,7 @@ func (s *session) headFailed(err error) {
 		if s.track {
 			s.countStream(408)
 		}
-		if s.logging {
-			s.rec.RequestLine = nil
-			s.logStream(errFlags(408), 408)
-		}
+		s.logMuxError(errFlags(408), 408)
 	}
 }
 
@@ -2620,7 +2641,8 @@ func (s *session) parse(hl int) bool {
 		if err == h1.ErrPreface {
 			// Not upgraded, "PRI * HTTP/2.0" is a request whose method
 			// HAProxy's stream refuses: the stream's 400.
-			s.refuse(400, s.fe.Errors.stream(400, true))
+			s.streamConnect()
+			s.refuse(400, s.fe.Errors.stream(400, true), false)
 			return false
 		}
 		code := 400
@@ -2628,15 +2650,16 @@ func (s *session) parse(hl int) bool {
 		if errors.As(err, &he) {
 			code = he.Status
 			if he.Late {
-				s.refuse(code, s.fe.Errors.stream(code, true))
+				s.streamConnect()
+				s.refuse(code, s.fe.Errors.stream(code, true), false)
 				return false
 			}
 		}
-		s.refuse(code, s.fe.Errors.raw(code))
+		s.refuse(code, s.fe.Errors.raw(code), true)
 		return false
 	}
 	if htxCost(req, true) > s.fe.htxLimit {
-		s.refuse(400, s.fe.Errors.raw(400))
+		s.refuse(400, s.fe.Errors.raw(400), true)
 		return false
 	}
 	cl.r = hl
@@ -2648,7 +2671,7 @@ func (s *session) parse(hl int) bool {
 	}
 	ws := req.IsWebSocket(head)
 	if ws && req.WSKey.Len() == 0 {
-		s.refuse(400, s.fe.Errors.raw(400))
+		s.refuse(400, s.fe.Errors.raw(400), true)
 		return false
 	}
 	// A malformed chunked body that is already here is refused before a
@@ -2657,12 +2680,21 @@ func (s *session) parse(hl int) bool {
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
 		whole, done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
 		if err != nil {
-			s.refuse(400, s.fe.Errors.raw(400))
+			s.refuse(400, s.fe.Errors.raw(400), true)
 			return false
 		}
 		s.chunkedWhole, s.chunkedDone = whole, done
 	}
+	s.streamConnect()
 	return true
+}
+
+// streamConnect is logConnect for the stream an HTTP request starts:
+// HAProxy logs one "Connect from" line per stream.
+func (s *session) streamConnect() {
+	if !s.upgraded {
+		s.logConnect()
+	}
 }
 
 // transaction serves the parsed request whose head is cl.buf[:hl] and
@@ -2675,6 +2707,7 @@ func (s *session) transaction(hl int) bool {
 	s.beAssigned, s.feRejected, s.srvStatus, s.noServer = false, false, 0, false
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, s.fe.Name, ""
+	s.txn.BackConn = false
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
 	if !s.upgraded {
 		// A stream switched to HTTP keeps what its TCP part set.
@@ -2968,6 +3001,8 @@ func (s *session) serveTxn(hl int) bool {
 			s.attachServer(c, srv, be, false)
 		}
 	}
+	// The kept connection too is the stream's.
+	s.txn.BackConn, s.txn.BackErr = true, 0
 	s.connected(srv, reused)
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {
@@ -3654,6 +3689,7 @@ func (s *session) runTCP() {
 		return
 	}
 	srv.HealthAdjust(backend.HanaL4OK)
+	s.txn.BackConn, s.txn.BackErr, s.txn.BackTLS = true, 0, backTLS(c)
 	if s.logging {
 		s.lt.connect = s.lt.now()
 		s.logSrv = srv

@@ -31,7 +31,11 @@ type feLog struct {
 	// line is sent per connection, as HAProxy does.
 	format *logging.Format
 	sd     *logging.Format
-	tag    string
+	// errFormat is error-log-format's: the lines of connections that
+	// failed before carrying a stream, and of requests the HTTP/1
+	// parser refused.
+	errFormat *logging.Format
+	tag       string
 	// dontLogNull, dontLogNormal and sepErrors are the options of the
 	// same names.
 	dontLogNull, dontLogNormal, sepErrors bool
@@ -93,11 +97,12 @@ func compileLog(p *parser.Proxy, ctx *acl.Context, fail func(parser.Pos, string,
 	}
 	l.format = compile(p.Log.Format, p.Log.FormatPos)
 	l.sd = compile(p.Log.SD, p.Log.SDPos)
+	l.errFormat = compile(p.Log.Err, p.Log.ErrPos)
 	maxLen := 0
 	for _, t := range l.targets {
 		maxLen = max(maxLen, t.MaxLen)
 	}
-	for _, f := range []*logging.Format{l.format, l.sd} {
+	for _, f := range []*logging.Format{l.format, l.sd, l.errFormat} {
 		if f != nil {
 			f.MaxLen = maxLen
 		}
@@ -184,10 +189,10 @@ func (e *Engine) closeLogs() {
 }
 
 // logConnect sends HAProxy's line for a connection accepted by a
-// frontend without a log format.
+// frontend without a log format, dontlognull or not.
 func (s *session) logConnect() {
 	l := s.fe.log
-	if l == nil || l.format != nil || l.logger == nil || l.dontLogNull {
+	if l == nil || l.format != nil || l.logger == nil {
 		return
 	}
 	s.used |= scratchRec
@@ -252,7 +257,14 @@ func (s *session) logStream(flags uint32, status int) {
 // when the response head is in.
 func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64) {
 	l := s.fe.log
-	if l == nil || l.format == nil || l.logger == nil || s.noLog {
+	if l == nil || l.logger == nil || s.noLog {
+		return
+	}
+	f := l.format
+	if s.muxLog && l.errFormat != nil {
+		f = l.errFormat
+	}
+	if f == nil {
 		return
 	}
 	if s.killed.Load() {
@@ -269,6 +281,10 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 	}
 	r := s.fillRecord(flags, status)
 	r.LogASAP = l.asap
+	if s.muxLog {
+		// Without a stream, an idle time not measured is 0.
+		r.TIdle = max(r.TIdle, 0)
+	}
 	if early {
 		// http_process_res_common: the end is the response's arrival
 		// and %B counts what the response holds so far, its head and
@@ -290,7 +306,7 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 	case err && l.sepErrors:
 		level = logging.LevelErr
 	}
-	line := l.format.Append(s.logBuf[:0], r)
+	line := f.Append(s.logBuf[:0], r)
 	s.logBuf = line
 	if len(line) == 0 {
 		return
@@ -560,11 +576,24 @@ func (s *session) setReply(page []byte) {
 // logEmpty logs a connection closed before any request, as HAProxy
 // does unless dontlognull is set.
 func (s *session) logEmpty() {
-	if !s.logging || s.fe.log.dontLogNull {
+	if !s.logging && !s.errLogging || s.fe.log.dontLogNull {
 		return
 	}
-	s.rec.RequestLine, s.rec.ReqCaps, s.rec.ResCaps = nil, nil, nil
-	s.logStream(logging.SFErrCliCl|logging.SFFinstR, 400)
+	s.rec.ReqCaps, s.rec.ResCaps = nil, nil
+	s.logMuxError(logging.SFErrCliCl|logging.SFFinstR, 400)
+}
+
+// logMuxError logs a request HAProxy's HTTP/1 side refuses before a
+// stream carries it (sess_log): with the error-log-format when the
+// frontend has one.
+func (s *session) logMuxError(flags uint32, status int) {
+	if !s.logging && !s.errLogging {
+		return
+	}
+	s.rec.RequestLine = nil
+	s.muxLog = true
+	s.logStream(flags, status)
+	s.muxLog = false
 }
 
 // tcpRecord fills the record of a mode tcp stream about to become a

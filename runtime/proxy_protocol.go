@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/parser"
-	"github.com/gohap/gohap/runtime/logging"
 	"github.com/gohap/gohap/runtime/proxyproto"
 )
 
@@ -210,8 +210,7 @@ func (s *session) acceptHeaders(cip, pp bool) bool {
 		if msg == "" {
 			msg = abort
 		}
-		null := msg == proxyproto.ErrEmpty || msg == proxyproto.ErrAbort || msg == proxyproto.ErrCIPEmpty || msg == proxyproto.ErrCIPAbort
-		s.logConnError(accepted, string(msg), null)
+		s.logConnError(accepted, string(msg))
 		return false
 	}
 	if cip {
@@ -247,29 +246,15 @@ func (s *session) acceptHeaders(cip, pp bool) bool {
 	return true
 }
 
-// logConnError sends HAProxy's line for a connection that failed before
-// it became a stream: "CLIENT:PORT [DATE] FRONTEND/LISTENER: MESSAGE",
-// from frontends with a log format, at level err with
-// log-separate-errors; dontlognull drops those that sent nothing.
-func (s *session) logConnError(accepted time.Time, msg string, null bool) {
+// logConnError logs a connection whose PROXY or NetScaler header
+// failed, as session_kill_embryonic does.
+func (s *session) logConnError(accepted time.Time, msg string) {
 	// The client is the one a NetScaler header gave, if any.
-	s.logBuf = logConnErr(s.l, s.txn.Src, accepted, msg, null, s.logBuf[:0])
-}
-
-// logConnErr is session_kill_embryonic's log line for a connection of
-// listener l from client, into buf (returned for reuse).
-func logConnErr(l *listener, client netip.AddrPort, accepted time.Time, msg string, null bool, buf []byte) []byte {
-	lg := l.fe.log
-	if lg == nil || lg.format == nil || lg.logger == nil || null && lg.dontLogNull {
-		return buf
-	}
-	level := logging.LevelInfo
-	if lg.sepErrors {
-		level = logging.LevelErr
-	}
-	line := logging.AppendConnError(buf[:0], client, l.unix, accepted, l.fe.Name, l.bind.Name, l.bind.ID, msg)
-	lg.logger.Emit(level, -1, line, nil)
-	return line
+	s.txn.ConnErr = acl.ConnErrCode(msg)
+	timeout := msg == string(proxyproto.ErrTimeout) || msg == string(proxyproto.ErrCIPTimeout)
+	em := embryonic{l: s.l, accepted: accepted, txn: &s.txn, timeout: timeout}
+	s.logBuf = em.log(s.e, s.logBuf[:0])
+	s.txn.ConnErr = 0
 }
 
 // nameListeners gives each listener of a frontend its bind's "name" and

@@ -219,10 +219,34 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 		p.Close()
 		setLinger0(c)
 		c.Close()
-		return nil, err
+		return nil, serverTLSFailure(tc, cfg.MaxVersion, err)
 	}
 	c.SetDeadline(time.Time{})
 	return tc, nil
+}
+
+// tlsFailure is a failed handshake with a server, with what bc_err and
+// the ssl_bc* fetches read of it.
+type tlsFailure struct {
+	err  error
+	code uint8
+	info *acl.TLSInfo
+}
+
+func (f *tlsFailure) Error() string { return f.err.Error() }
+func (f *tlsFailure) Unwrap() error { return f.err }
+
+// serverTLSFailure describes a failed handshake; before the server
+// chose a version, OpenSSL shows the highest the client offered (max).
+func serverTLSFailure(tc *tls.Conn, max uint16, err error) error {
+	f := ssl.ServerFailure(err)
+	cs := tc.ConnectionState()
+	if cs.Version == 0 {
+		cs.Version = max
+	}
+	info := &acl.TLSInfo{SNI: cs.ServerName, Err: f.Code, ErrText: f.Text()}
+	info.Protocol, info.Cipher, info.Peer = ssl.FailedState(cs, f, 0)
+	return &tlsFailure{err: err, code: f.ConnErr, info: info}
 }
 
 // serverTLSInfo is what the ssl_bc* fetches read of a server connection.

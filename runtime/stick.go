@@ -249,6 +249,10 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 		}
 	}
 	if p.Cap&parser.CapDef == 0 {
+		// error-log-format is read with log-format's context.
+		for _, e := range formatSamples(p.Log.ErrText) {
+			sample(p.Log.ErrPos, e, "in log-format string in")
+		}
 		for _, e := range formatSamples(p.UniqueIDFormat) {
 			sample(p.UniqueIDPos, e, "in unique-id-format string in")
 		}

@@ -3,14 +3,13 @@ package runtime
 import (
 	"cmp"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -180,15 +179,14 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	speakH2 := b.H2
 	if b.TLS != nil {
 		accepted := time.Now()
-		tc, served := b.TLS.Server(conn)
+		tc, hs := b.TLS.Server(conn)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
 		err := tc.Handshake()
 		e.countBindHandshake(l, tc, err)
 		if err != nil {
-			msg, null := handshakeError(err)
-			logConnErr(l, src, accepted, msg, null, nil)
+			e.logHandshakeFailure(l, tc, hs, err, src, dst, accepted)
 			setLinger0(c)
 			c.Close()
 			return
@@ -200,7 +198,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			speakH2 = true
 		}
 		info = tlsInfo(b.TLS, cs)
-		info.Local = served()
+		info.Local = hs.Leaf
 	}
 	if !speakH2 {
 		parked = e.serveConn(l, conn, c, src, dst, info, &pps)
@@ -230,7 +228,7 @@ func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
 		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
 	if len(cs.PeerCertificates) > 0 {
 		v := bt.ClientVerify(cs)
-		info.CertUsed, info.Verify = v.Used, v.Verify
+		info.CertUsed, info.Verify, info.CrtErr, info.CAErr = v.Used, v.Verify, v.CrtErr, v.CAErr
 		info.Peer = cs.PeerCertificates
 	}
 	return info
@@ -537,19 +535,27 @@ func bindProto(b *parser.Bind) string {
 	return ""
 }
 
-// handshakeError is the connection error of a failed TLS handshake, as
-// HAProxy's ssl_sock_handshake sets it (the conn_err_code_str text; an
-// untrusted client certificate is a handshake failure there too), and
-// whether dontlognull drops its log line.
-func handshakeError(err error) (msg string, null bool) {
-	var ne net.Error
-	switch {
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return "Connection closed during SSL handshake", true
-	case errors.As(err, &ne) && ne.Timeout():
-		return "Timeout during SSL handshake", false
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		return "Connection error during SSL handshake", true
+// logHandshakeFailure logs a client whose TLS handshake failed, with
+// what the handshake had learned for the error-log-format's samples.
+func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshake, err error, src, dst netip.AddrPort, accepted time.Time) {
+	f := ssl.BindFailure(err, hs.HelloRead)
+	t := e.embryonicTxn(l, src, dst, f.ConnErr)
+	cs := tc.ConnectionState()
+	// The name is known from the ClientHello on, also when picking a
+	// certificate for it failed.
+	info := &acl.TLSInfo{SNI: hs.ServerName, Err: f.Code, ErrText: f.Text(), Local: hs.Leaf}
+	var peer []*x509.Certificate
+	info.Protocol, info.Cipher, peer = ssl.FailedState(cs, f, hs.ClientMax)
+	if len(peer) > 0 {
+		info.Peer, info.CertUsed = peer, true
 	}
-	return "SSL handshake failure", false
+	if v := f.Verify; v != nil {
+		info.Verify, info.CrtErr, info.CAErr = v.Result.Verify, v.Result.CrtErr, v.Result.CAErr
+	}
+	if !f.NameRead() {
+		info.SNI = ""
+	}
+	t.TLS = info
+	em := embryonic{l: l, accepted: accepted, txn: t, timeout: f.ConnErr == acl.ConnErrSSLTimeout}
+	em.log(e, nil)
 }

@@ -479,14 +479,30 @@ func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certi
 
 // Server returns the TLS server side of c; served tells, once the
 // handshake is over, which certificate was presented (ssl_f_*).
-func (bt *BindTLS) Server(c net.Conn) (tc *tls.Conn, served func() *x509.Certificate) {
-	var leaf *x509.Certificate
+func (bt *BindTLS) Server(c net.Conn) (*tls.Conn, *Handshake) {
+	h := &Handshake{}
 	cfg := &tls.Config{GetConfigForClient: func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+		h.HelloRead, h.ServerName = true, chi.ServerName
+		for _, v := range chi.SupportedVersions {
+			h.ClientMax = max(h.ClientMax, v)
+		}
 		c, l, err := bt.configFor(chi)
-		leaf = l
+		h.Leaf = l
 		return c, err
 	}}
-	return tls.Server(c, cfg), func() *x509.Certificate { return leaf }
+	return tls.Server(c, cfg), h
+}
+
+// Handshake is what a bind's handshake learned of its client.
+type Handshake struct {
+	// Leaf is the certificate served, nil before one was picked.
+	Leaf *x509.Certificate
+	// HelloRead: the whole ClientHello was read; ClientMax is the
+	// highest version it offers.
+	HelloRead bool
+	ClientMax uint16
+	// ServerName is the name the client asked for.
+	ServerName string
 }
 
 // prep builds contexts and collects their late errors.

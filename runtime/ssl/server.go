@@ -276,7 +276,7 @@ func (st *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
 		return nil
 	}
 	if !hostMatches(cs.PeerCertificates[0], name) {
-		return fmt.Errorf("ssl: server certificate does not match '%s'", name)
+		return &MismatchError{Name: name, SNI: cs.ServerName != ""}
 	}
 	return nil
 }

@@ -65,6 +65,10 @@ type verifier struct {
 // VerifyError is the handshake error for a refused client certificate.
 type VerifyError struct {
 	Code, Depth int
+	// Peer is the chain refused, Result what the ssl_c_* fetches
+	// report of it.
+	Peer   []*x509.Certificate
+	Result VerifyResult
 }
 
 func (e *VerifyError) Error() string {
@@ -72,7 +76,10 @@ func (e *VerifyError) Error() string {
 }
 
 func (v *verifier) verifyConnection(cs tls.ConnectionState) error {
-	_, err := v.check(cs.PeerCertificates, time.Now())
+	r, err := v.check(cs.PeerCertificates, time.Now())
+	if ve, ok := err.(*VerifyError); ok {
+		ve.Peer, ve.Result = cs.PeerCertificates, r
+	}
 	return err
 }
 
