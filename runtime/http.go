@@ -3170,6 +3170,9 @@ func (s *session) serveTxn(hl int) bool {
 			if abort {
 				return false
 			}
+			if s.rspFail == rspClosed || s.rspFail == rspReset {
+				s.fatalAlert()
+			}
 			s.closeServer()
 			keep := s.errorReply(status, bodyDone) && !closeAfter
 			if s.rspFail == rspClosed || s.rspFail == rspReset {

@@ -113,6 +113,9 @@ type tlsServerConn struct {
 	// server copy: whichever comes last closes the TLS connection.
 	closing, flushed atomic.Bool
 	done             atomic.Int32
+	// alert is the library code of an alert the server sent after the
+	// handshake, before it closed.
+	alert atomic.Uint32
 }
 
 func (c *tlsServerConn) RemoteAddr() net.Addr { return c.tcp.RemoteAddr() }
@@ -236,6 +239,20 @@ type tlsFailure struct {
 func (f *tlsFailure) Error() string { return f.err.Error() }
 func (f *tlsFailure) Unwrap() error { return f.err }
 
+// fatalAlert records on the stream a server connection that ended with
+// an alert after its handshake: HAProxy's CO_ERR_SSL_FATAL.
+func (s *session) fatalAlert() {
+	tc, ok := s.sv.c.(*tlsServerConn)
+	if !ok {
+		return
+	}
+	if code := tc.alert.Load(); code != 0 {
+		info := *tc.info
+		info.Err, info.ErrText = code, ssl.Failure{Code: code}.Text()
+		s.txn.BackErr, s.txn.BackTLS = acl.ConnErrSSLFatal, &info
+	}
+}
+
 // serverTLSFailure describes a failed handshake; before the server
 // chose a version, OpenSSL shows the highest the client offered (max).
 func serverTLSFailure(tc *tls.Conn, max uint16, err error) error {
@@ -290,7 +307,10 @@ func (c *tlsServerConn) toServer(b *net.UnixConn) {
 // fromServer copies what the server sends to the engine, then ends the
 // engine's stream.
 func (c *tlsServerConn) fromServer(b *net.UnixConn) {
-	io.CopyBuffer(b, c.tc, make([]byte, 16<<10))
+	_, err := io.CopyBuffer(b, c.tc, make([]byte, 16<<10))
+	if code := ssl.AlertCode(err); code != 0 {
+		c.alert.Store(code)
+	}
 	b.CloseWrite()
 	c.finish(b)
 }

@@ -119,6 +119,15 @@ func receivedAlert(err error) (uint8, bool) {
 	return 0, false
 }
 
+// AlertCode is the library's code for an alert received after the
+// handshake (HAProxy's "SSL fatal error"), 0 when err is none.
+func AlertCode(err error) uint32 {
+	if a, ok := receivedAlert(err); ok {
+		return ssl(reasonAlert + uint32(a))
+	}
+	return 0
+}
+
 // common classifies the failures both sides share; ok is false for the
 // others.
 func common(err error) (Failure, bool) {
