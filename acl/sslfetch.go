@@ -22,7 +22,10 @@ type TLSInfo struct {
 	Local *x509.Certificate
 	// CrtErr and CAErr are the first verification errors on the client
 	// certificate and on a CA of its chain (ssl_c_err, ssl_c_ca_err).
-	CrtErr, CAErr int
+	CrtErr, CAErr, CAErrDepth int
+	// Hello is the ClientHello's capture, nil without
+	// tune.ssl.capture-buffer-size.
+	Hello *HelloCapture
 	// Err is the TLS library's error code of a failed handshake
 	// (ssl_fc_err, ssl_bc_err), ErrText its text, 0 and "" when none.
 	Err     uint32
@@ -89,6 +92,7 @@ func init() {
 		str("ssl_fc_err_str", func(i *TLSInfo) string { return i.ErrText }),
 		num("ssl_c_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.CrtErr) }),
 		num("ssl_c_ca_err", TypeInt, func(i *TLSInfo) int64 { return int64(i.CAErr) }),
+		num("ssl_c_ca_err_depth", TypeInt, func(i *TLSInfo) int64 { return int64(i.CAErrDepth) }),
 		num("ssl_fc_use_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.UseKeysize) }),
 		num("ssl_fc_alg_keysize", TypeInt, func(i *TLSInfo) int64 { return int64(i.AlgKeysize) }),
 		num("ssl_fc_has_crt", TypeBool, func(i *TLSInfo) int64 { return b2i(i.CertUsed) }),

@@ -38,8 +38,10 @@ type SSLGlobal struct {
 	// H2 holds tune.h2.header-table-size, initial-window-size,
 	// max-concurrent-streams and max-frame-size (0 for the defaults).
 	H2HeaderTableSize, H2InitialWindowSize, H2MaxConcurrentStreams, H2MaxFrameSize int
-	// captureSized: tune.ssl.capture-buffer-size was read, which HAProxy
-	// takes once.
+	// CaptureSize is tune.ssl.capture-buffer-size: how much of each
+	// ClientHello is kept, 0 for none. captureSized: it was read, which
+	// HAProxy takes once.
+	CaptureSize  int
 	captureSized bool
 }
 
@@ -197,11 +199,13 @@ func init() {
 		}
 	}
 	globalKeywords["tune.ssl.cachesize"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CacheSize, s.CacheSizeSet = n, true })}
-	// The cipher-list capture serves ssl_fc_cipherlist_* fetches, which
-	// the runtime refuses; the context cache bounds generated
-	// certificates, which are kept per name anyway.
-	for _, k := range []string{"tune.ssl.ssl-ctx-cache-size", "tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size"} {
-		globalKeywords[k] = keyword{support: Harmless, handle: sslInt(nil)}
+	// The context cache bounds generated certificates, which are kept
+	// per name anyway.
+	globalKeywords["tune.ssl.ssl-ctx-cache-size"] = keyword{support: Harmless, handle: sslInt(nil)}
+	// The ClientHello capture the ssl_fc_cipherlist_*, extlist, eclist,
+	// ecformats and protocol_hello_id fetches read.
+	for _, k := range []string{"tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size"} {
+		globalKeywords[k] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CaptureSize = n })}
 	}
 	// A bound on TLS connections and on TLS record sizes change what
 	// clients see: run refuses them (Go's TLS has no record size bound).

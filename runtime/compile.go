@@ -74,6 +74,9 @@ type Graph struct {
 	stats               *statsState // the stats page and counters (statspage.go)
 	// sslProc is the process' TLS counters (sslproc.go).
 	sslProc sslProcess
+	// helloCapture is tune.ssl.capture-buffer-size: how much of each
+	// ClientHello the ssl_fc_cipherlist_* fetches and their kin see.
+	helloCapture int
 	// dns holds the resolvers sections and the servers they resolve.
 	dns *dnsConfig
 	// comp is the compression encoders and rate (compress.go).
@@ -497,7 +500,8 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	}
 	g := &Graph{h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
 		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
-		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname}
+		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
+		helloCapture: cfg.Global.SSL.CaptureSize}
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}

@@ -179,6 +179,11 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	speakH2 := b.H2
 	if b.TLS != nil {
 		accepted := time.Now()
+		var tap *ssl.HelloTap
+		if e.g.helloCapture > 0 {
+			tap = &ssl.HelloTap{Conn: conn}
+			conn = tap
+		}
 		tc, hs := b.TLS.Server(conn)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
@@ -186,7 +191,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		err := tc.Handshake()
 		e.countBindHandshake(l, tc, err)
 		if err != nil {
-			e.logHandshakeFailure(l, tc, hs, err, src, dst, accepted)
+			e.logHandshakeFailure(l, tc, hs, tap, err, src, dst, accepted)
 			setLinger0(c)
 			c.Close()
 			return
@@ -199,6 +204,9 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		}
 		info = tlsInfo(b.TLS, cs)
 		info.Local = hs.Leaf
+		if tap != nil {
+			info.Hello = tap.Capture(e.g.helloCapture)
+		}
 	}
 	if !speakH2 {
 		parked = e.serveConn(l, conn, c, src, dst, info, &pps)
@@ -228,7 +236,7 @@ func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
 		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
 	if len(cs.PeerCertificates) > 0 {
 		v := bt.ClientVerify(cs)
-		info.CertUsed, info.Verify, info.CrtErr, info.CAErr = v.Used, v.Verify, v.CrtErr, v.CAErr
+		info.CertUsed, info.Verify, info.CrtErr, info.CAErr, info.CAErrDepth = v.Used, v.Verify, v.CrtErr, v.CAErr, v.CAErrDepth
 		info.Peer = cs.PeerCertificates
 	}
 	return info
@@ -537,7 +545,7 @@ func bindProto(b *parser.Bind) string {
 
 // logHandshakeFailure logs a client whose TLS handshake failed, with
 // what the handshake had learned for the error-log-format's samples.
-func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshake, err error, src, dst netip.AddrPort, accepted time.Time) {
+func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshake, tap *ssl.HelloTap, err error, src, dst netip.AddrPort, accepted time.Time) {
 	f := ssl.BindFailure(err, hs.HelloRead)
 	t := e.embryonicTxn(l, src, dst, f.ConnErr)
 	cs := tc.ConnectionState()
@@ -550,7 +558,11 @@ func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshak
 		info.Peer, info.CertUsed = peer, true
 	}
 	if v := f.Verify; v != nil {
-		info.Verify, info.CrtErr, info.CAErr = v.Result.Verify, v.Result.CrtErr, v.Result.CAErr
+		r := &v.Result
+		info.Verify, info.CrtErr, info.CAErr, info.CAErrDepth = r.Verify, r.CrtErr, r.CAErr, r.CAErrDepth
+	}
+	if tap != nil {
+		info.Hello = tap.Capture(e.g.helloCapture)
 	}
 	if !f.NameRead() {
 		info.SNI = ""
