@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -88,7 +89,11 @@ func TestErrorLogFormatDifferential(t *testing.T) {
 		{"untrusted certificate", func(_, b, _, _ string) {
 			dialTLS(b, &tls.Config{GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &bad, nil }})
 		}},
-		{"bad request", func(_, _, _, p string) { raw(p, "GET / HTTP/1.1\r\nBad Header\r\n\r\n") }},
+		// The client keeps its side open: HAProxy's state would be CR
+		// if it saw the shutdown before logging.
+		{"bad request", func(_, _, _, p string) {
+			exchange(t, p, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", []string{"GET"}, 2*time.Second)
+		}},
 		{"served", func(_, _, _, p string) { raw(p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n") }},
 	}
 	run := func(start func(cfg, addr string)) []string {
@@ -267,7 +272,25 @@ backend be
 		for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
 		}
 		send := func(addr, data string) { sendHalf(t, addr, data) }
-		send(web, "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		// Two requests in a row on one connection, each once the
+		// previous one is answered (HAProxy's count for pipelined ones
+		// depends on its timing).
+		c, err := net.DialTimeout("tcp", web, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		br := bufio.NewReader(c)
+		for _, close := range []bool{false, true} {
+			req, _ := http.NewRequest("GET", "http://a/", nil)
+			req.Close = close
+			req.Write(c)
+			if r, err := http.ReadResponse(br, req); err == nil {
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+			}
+		}
+		c.Close()
 		send(web, "GET / HTTP/1.1\r\nBad Header\r\n\r\n")
 		send(web, "")
 		send(tcp, "")
