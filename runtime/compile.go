@@ -77,6 +77,9 @@ type Graph struct {
 	// helloCapture is tune.ssl.capture-buffer-size: how much of each
 	// ClientHello the ssl_fc_cipherlist_* fetches and their kin see.
 	helloCapture int
+	// tls13Order is the TLS 1.3 suite order the configuration's
+	// ciphersuites lists ask for, nil for OpenSSL's.
+	tls13Order []uint16
 	// dns holds the resolvers sections and the servers they resolve.
 	dns *dnsConfig
 	// comp is the compression encoders and rate (compress.go).
@@ -670,6 +673,11 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 				backlog = fe.Maxconn
 			}
 			tlsCfg, h2, ok := compileBindTLS(&b, cfg, fe.HTTP, g.certStore(cfg), fail)
+			if tlsCfg != nil {
+				for _, o := range tlsCfg.TLS13 {
+					g.wantTLS13(o, b.Pos, fail)
+				}
+			}
 			if !ok {
 				continue
 			}
@@ -1351,6 +1359,9 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	serverAgent(s, srv, addr, fail)
 	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
 	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, opts.graph.certStore(cfg), fail)
+	if cs.tls != nil && cs.tls.cfg.TLS13 != nil {
+		opts.graph.wantTLS13(cs.tls.cfg.TLS13, s.Pos, fail)
+	}
 	if srv.Check.TLS != nil || srv.Check.StepTLS != nil {
 		srv.Check.TLSCount = opts.graph.sslCounters()
 	}

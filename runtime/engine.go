@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gohap/gohap/acl"
-	"github.com/gohap/gohap/runtime/logging"
 	"net"
 	"net/netip"
 	"os"
@@ -16,6 +14,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gohap/gohap/acl"
+	"github.com/gohap/gohap/runtime/logging"
+	"github.com/gohap/gohap/runtime/ssl"
 
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
@@ -243,6 +245,8 @@ func (e *Engine) Bind() error {
 // health checks of a bound engine.
 func (e *Engine) Serve() {
 	e.g.traceInit()
+	// Before any handshake of this engine's.
+	ssl.UseTLS13Order(e.g.TLS13Order())
 	e.serveCLI()
 	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())

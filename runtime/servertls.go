@@ -94,6 +94,26 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	return &serverTLS{cfg: t, sni: sni, alpn: len(opts.ALPN) > 0, alpnH2: alpnH2, alpnH1: alpnH1}
 }
 
+// wantTLS13 takes the TLS 1.3 suite order a bind or server asks for. Go
+// has one order per process: another one is refused.
+func (g *Graph) wantTLS13(order []uint16, pos parser.Pos, fail func(parser.Pos, string, ...any)) {
+	switch {
+	case g.tls13Order == nil:
+		g.tls13Order = order
+	case !slices.Equal(g.tls13Order, order):
+		fail(pos, "ciphersuites '%s' : Go's TLS 1.3 takes one suite order per process, and '%s' is another line's; it is not supported by the gohap runtime yet.",
+			ssl.OrderName(order), ssl.OrderName(g.tls13Order))
+	}
+}
+
+// TLS13Order is the TLS 1.3 suite order the graph's handshakes use.
+func (g *Graph) TLS13Order() []uint16 {
+	if g.tls13Order == nil {
+		return ssl.OpenSSLTLS13Order
+	}
+	return g.tls13Order
+}
+
 // tlsServerConn is a TLS connection to a server as the engine sees it:
 // the engine's end of a socket pair, the other end of which a bridge
 // copies to and from the TLS connection. Addresses are the TCP

@@ -61,12 +61,15 @@ type procKey struct {
 	chroot           string
 	threads, ulimitN int
 	daemon           bool
+	// tls13 is the TLS 1.3 suite order, which handshakes read unlocked:
+	// a process keeps its own.
+	tls13 string
 }
 
-func keyOf(cfg *parser.Config) procKey {
+func keyOf(cfg *parser.Config, gr *runtime.Graph) procKey {
 	g, p := cfg.Global, cfg.Global.Process
 	return procKey{user: g.User, group: g.Group, uid: p.UID, gid: p.GID, chroot: p.Chroot,
-		threads: g.Nbthread, ulimitN: p.UlimitN, daemon: g.Daemon}
+		threads: g.Nbthread, ulimitN: p.UlimitN, daemon: g.Daemon, tls13: fmt.Sprint(gr.TLS13Order())}
 }
 
 // bindAddrs is every bind address of g, fd@ ones included.
@@ -155,7 +158,7 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 		}
 	}()
 	mr.startPrograms(cfg, nil)
-	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
+	w, err := mr.spawn(keyOf(cfg, g), bindAddrs(g))
 	if err != nil {
 		mr.m.alert("[%s.main()] Cannot fork: %v.", os.Args[0], err)
 		return 1
@@ -409,7 +412,7 @@ func (mr *master) reload() {
 		} else if mr.reloadWorker(cur) {
 			mr.mu.Lock()
 			mr.socks = socks
-			cur.key, cur.addrs = keyOf(cfg), bindAddrs(g)
+			cur.key, cur.addrs = keyOf(cfg, g), bindAddrs(g)
 			mr.mu.Unlock()
 			mr.closeSockets(old, socks)
 			m.diag("Worker (%d) reloaded in process", cur.pid)
@@ -425,7 +428,7 @@ func (mr *master) reload() {
 	mr.socks = socks
 	prev := append([]*worker(nil), mr.workers...)
 	mr.mu.Unlock()
-	w, err := mr.spawn(keyOf(cfg), bindAddrs(g))
+	w, err := mr.spawn(keyOf(cfg, g), bindAddrs(g))
 	if err == nil && !mr.waitReady(w) {
 		err = fmt.Errorf("worker %d did not start", w.pid)
 	}
@@ -471,12 +474,12 @@ func (mr *master) killMaxReloads(cfg *parser.Config) {
 // when it can (gohap-reload in-process, the default, the same process
 // settings, no chroot, and sockets for all of g's bind addresses).
 func inProcessBlocker(w *worker, cfg *parser.Config, g *runtime.Graph) string {
-	k := keyOf(cfg)
+	k := keyOf(cfg, g)
 	switch {
 	case cfg.Global.Process.Reload == "new-worker":
 		return "'gohap-reload new-worker'"
 	case k != w.key:
-		return "user, group, chroot, nbthread, ulimit-n or daemon changed"
+		return "user, group, chroot, nbthread, ulimit-n, daemon or the TLS 1.3 suite order changed"
 	case k.chroot != "":
 		return "the worker is chrooted"
 	}

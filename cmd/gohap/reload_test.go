@@ -199,7 +199,7 @@ func TestInProcessReload(t *testing.T) {
 }
 
 // TestReloadNeedsNewWorker: what a worker cannot change in process
-// (nbthread, a bind address it has no socket for, gohap-reload
+// (nbthread, the TLS 1.3 suite order, a bind address it has no socket for, gohap-reload
 // new-worker, and as root a user or a chroot) starts a new worker, which
 // serves; tunnels on the old one go on until it ends.
 func TestReloadNeedsNewWorker(t *testing.T) {
@@ -207,10 +207,14 @@ func TestReloadNeedsNewWorker(t *testing.T) {
 		name, global, why string
 		root              bool
 	}{
-		{"nbthread", " nbthread 2\n", "user, group, chroot, nbthread, ulimit-n or daemon changed", false},
+		{"nbthread", " nbthread 2\n", "user, group, chroot, nbthread, ulimit-n, daemon or the TLS 1.3 suite order changed", false},
 		{"new-worker", " gohap-reload new-worker\n", "'gohap-reload new-worker'", false},
-		{"user", " uid 65534\n gid 65534\n", "user, group, chroot, nbthread, ulimit-n or daemon changed", true},
-		{"chroot", " chroot " + os.TempDir() + "\n", "user, group, chroot, nbthread, ulimit-n or daemon changed", true},
+		{"user", " uid 65534\n gid 65534\n", "user, group, chroot, nbthread, ulimit-n, daemon or the TLS 1.3 suite order changed", true},
+		{"chroot", " chroot " + os.TempDir() + "\n", "user, group, chroot, nbthread, ulimit-n, daemon or the TLS 1.3 suite order changed", true},
+		// A TLS bind whose suites come in another order than OpenSSL's.
+		{"tls13", fmt.Sprintf(" ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\n"+
+			"listen tls13\n bind %s ssl crt %s\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n server s 127.0.0.1:1\nglobal\n",
+			freeAddr(t), writeSelfSigned(t, t.TempDir())), "user, group, chroot, nbthread, ulimit-n, daemon or the TLS 1.3 suite order changed", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

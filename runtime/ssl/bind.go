@@ -30,6 +30,8 @@ type BindTLS struct {
 	Warnings []string
 	// Where is the bind line's "file:line", for the CLI's messages.
 	Where string
+	// TLS13 are the TLS 1.3 orders its ciphersuites lists ask for.
+	TLS13 [][]uint16
 
 	opts  *BindOptions
 	g     *Globals
@@ -686,6 +688,9 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 		}
 	}
 	suites := pick(confField(conf, func(c *SSLConf) string { return c.Ciphersuites }), b.Ciphersuites, g.BindCiphersuites)
+	if o := tls13Order(suites); o != nil && max == TLSv13 && !slices.ContainsFunc(p.bt.TLS13, func(x []uint16) bool { return slices.Equal(x, o) }) {
+		p.bt.TLS13 = append(p.bt.TLS13, o)
+	}
 	if suites != "" {
 		if _, missing, ok := parseCiphersuites(suites); !ok {
 			p.late = append(p.late, lateMsg{core: fmt.Sprintf(lateCiphersuites, suites)})

@@ -15,6 +15,9 @@ import (
 type ServerTLS struct {
 	// Warnings lists settings Go cannot honour in full.
 	Warnings []string
+	// TLS13 is the TLS 1.3 order its ciphersuites list asks for, nil
+	// without one.
+	TLS13 []uint16
 
 	base    *tls.Config
 	check   *tls.Config
@@ -184,6 +187,9 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 	suites := s.Ciphersuites
 	if suites == "" {
 		suites = g.ServerCiphersuites
+	}
+	if max == TLSv13 {
+		st.TLS13 = tls13Order(suites)
 	}
 	if suites != "" {
 		if _, missing, ok := parseCiphersuites(suites); !ok {
