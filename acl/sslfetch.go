@@ -82,6 +82,9 @@ func init() {
 		str("ssl_fc_cipher", func(i *TLSInfo) string { return i.Cipher }),
 		str("ssl_fc_alpn", func(i *TLSInfo) string { return i.ALPN }),
 		num("ssl_fc_has_sni", TypeBool, func(i *TLSInfo) int64 { return b2i(i.SNI != "") }),
+		// Go's TLS server accepts no early data: a client's 0-RTT data
+		// is refused and sent again after the handshake.
+		num("ssl_fc_has_early", TypeBool, func(i *TLSInfo) int64 { return 0 }),
 		num("ssl_fc_session_reused", TypeBool, func(i *TLSInfo) int64 { return b2i(i.SessionReused) }),
 		// ssl_fc_is_resumed is false, not absent, without TLS.
 		&fetchDef{name: "ssl_fc_is_resumed", out: TypeBool, fn: func(fe *fetch, t *Txn, v *Value) bool {

@@ -35,7 +35,7 @@ func TestCertFetchesDifferential(t *testing.T) {
 			fetches = append(fetches, p+f)
 		}
 	}
-	fetches = append(fetches, "ssl_c_chain_der,hex", "ssl_c_used", "ssl_c_verify")
+	fetches = append(fetches, "ssl_c_chain_der,hex", "ssl_c_used", "ssl_c_verify", "ssl_c_err", "ssl_c_ca_err", "ssl_c_ca_err_depth", "ssl_fc_has_early", "ssl_fc_err", "fc_err", "fc_err_str")
 	var rules strings.Builder
 	for i, f := range fetches {
 		rules.WriteString(fmtCfg(" http-response set-header x-f%d %%[%s]\n", i, f))
