@@ -28,8 +28,9 @@ func TestTLS13SuiteOrderDifferential(t *testing.T) {
 		defer c.Close()
 		return tls.CipherSuiteName(c.ConnectionState().CipherSuite)
 	}
-	for _, suites := range []string{"", "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
-		"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"} {
+	// The default comes last: the process is left with it.
+	for _, suites := range []string{"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+		"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", ""} {
 		opt := ""
 		if suites != "" {
 			opt = " ciphersuites " + suites
