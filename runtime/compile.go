@@ -1358,10 +1358,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 	serverCheckMux(s, srv, fail)
 	serverAgent(s, srv, addr, fail)
 	cs.pp = compileServerPP(&cfg.Global, s, srv, fail)
-	cs.tls = compileServerTLS(cfg, p, s, srv, ctx, opts.graph.certStore(cfg), fail)
-	if cs.tls != nil && cs.tls.cfg.TLS13 != nil {
-		opts.graph.wantTLS13(cs.tls.cfg.TLS13, s.Pos, fail)
-	}
+	cs.tls = compileServerTLS(cfg, opts.graph, p, s, srv, ctx, fail)
 	if srv.Check.TLS != nil || srv.Check.StepTLS != nil {
 		srv.Check.TLSCount = opts.graph.sslCounters()
 	}

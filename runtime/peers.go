@@ -125,13 +125,13 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 			}
 			sec.cfg.Bind, sec.bindAt = a, bind
 		}
-		if ps.Bind != nil && !peersBindTLS(cfg, ps, &sec.cfg, fail) {
+		if ps.Bind != nil && !peersBindTLS(cfg, g, ps, &sec.cfg, fail) {
 			continue
 		}
 		for _, pl := range ps.Peers {
 			pc := peers.PeerConfig{Name: pl.Name, Local: pl.Local}
 			var ok bool
-			if pc.TLS, ok = peersServerTLS(cfg, ps, pl, fail); !ok {
+			if pc.TLS, ok = peersServerTLS(cfg, g, ps, pl, fail); !ok {
 				continue
 			}
 			if pl.Local && !strings.HasPrefix(sec.cfg.Bind, "fd@") {
@@ -179,7 +179,7 @@ func compilePeers(cfg *parser.Config, g *Graph, opts Options, fail func(parser.P
 
 // peersBindTLS reads the TLS options of a peers section's bind line; the
 // others are refused.
-func peersBindTLS(cfg *parser.Config, ps *parser.Peers, pc *peers.Config, fail func(parser.Pos, string, ...any)) bool {
+func peersBindTLS(cfg *parser.Config, gr *Graph, ps *parser.Peers, pc *peers.Config, fail func(parser.Pos, string, ...any)) bool {
 	b := ps.Bind
 	for i := 0; i < len(b.Options); i++ {
 		if !tlsBindOptions[b.Options[i]] {
@@ -191,13 +191,16 @@ func peersBindTLS(cfg *parser.Config, ps *parser.Peers, pc *peers.Config, fail f
 	t, _, ok := compileBindTLS(b, cfg, false, nil, fail)
 	if ok && t != nil {
 		pc.TLS = t.Config
+		for _, o := range t.TLS13 {
+			gr.wantTLS13(o, b.Pos, fail)
+		}
 	}
 	return ok
 }
 
 // peersServerTLS reads the TLS words of a peer's line, after those of
 // the section's default-server lines.
-func peersServerTLS(cfg *parser.Config, ps *parser.Peers, pl *parser.PeerLine, fail func(parser.Pos, string, ...any)) (*tls.Config, bool) {
+func peersServerTLS(cfg *parser.Config, gr *Graph, ps *parser.Peers, pl *parser.PeerLine, fail func(parser.Pos, string, ...any)) (*tls.Config, bool) {
 	words := append(append([]string(nil), ps.DefaultServer...), pl.TLSWords...)
 	if len(words) == 0 {
 		return nil, true
@@ -214,6 +217,9 @@ func peersServerTLS(cfg *parser.Config, ps *parser.Peers, pl *parser.PeerLine, f
 	if err != nil {
 		fail(pl.Pos, "'%s %s' : %v", pl.Keyword, pl.Name, err)
 		return nil, false
+	}
+	if st.TLS13 != nil {
+		gr.wantTLS13(st.TLS13, pl.Pos, fail)
 	}
 	return st.Config(""), true
 }

@@ -29,13 +29,13 @@ type serverTLS struct {
 // when the server's traffic is not encrypted; the health checks get
 // their TLS settings either way (check-ssl, or "ssl" without a check
 // port or address, as HAProxy's init_srv_check decides).
-func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, store *ssl.Store, fail func(parser.Pos, string, ...any)) *serverTLS {
+func compileServerTLS(cfg *parser.Config, gr *Graph, p *parser.Proxy, s *parser.Server, srv *backend.Server, ctx *acl.Context, fail func(parser.Pos, string, ...any)) *serverTLS {
 	words := s.Settings.TLSWords
 	if len(words) == 0 {
 		return nil
 	}
 	g := sslGlobals(&cfg.Global)
-	g.Store = store
+	g.Store = gr.certStore(cfg)
 	pname := p.Name
 	bad := func(err error) {
 		fail(s.Pos, bracketed+"'server %s/%s' : %v", p.Name, s.Name, err)
@@ -81,6 +81,10 @@ func compileServerTLS(cfg *parser.Config, p *parser.Proxy, s *parser.Server, srv
 	if err != nil {
 		bad(err)
 		return nil
+	}
+	// Checks too speak TLS 1.3 in the process' order.
+	if t.TLS13 != nil {
+		gr.wantTLS13(t.TLS13, s.Pos, fail)
 	}
 	if checkSSL {
 		srv.Check.TLS = t.CheckConfig()

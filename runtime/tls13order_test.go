@@ -50,11 +50,12 @@ func TestTLS13SuiteOrderDifferential(t *testing.T) {
 }
 
 // Go has one TLS 1.3 order per process: lines asking for two are
-// refused, at the one compiled second (backends come first).
+// refused, at the one compiled second (backends come first); a server's
+// checks over TLS count too.
 func TestTLS13SuiteOrderConflict(t *testing.T) {
 	dir := t.TempDir()
 	writeCert(t, dir, "site.pem", "site.test")
-	text := fmtCfg(`defaults
+	const head = `defaults
  mode http
  timeout client 1s
  timeout server 1s
@@ -64,8 +65,19 @@ frontend a
  bind 127.0.0.1:2 ssl crt %[1]s/site.pem
  default_backend b
 backend b
- server s 127.0.0.1:3 ssl verify none ciphersuites TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256
-`, dir)
+`
+	want := "parsing [c.cfg:7] : ciphersuites 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256' : Go's TLS 1.3 takes one suite order per process, and 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256' is another line's; it is not supported by the gohap runtime yet."
+	for _, srv := range []string{" server s 127.0.0.1:3 ssl verify none", " server s 127.0.0.1:3 check check-ssl verify none"} {
+		text := fmtCfg(head+srv+" ciphersuites TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256\n", dir)
+		if g := compileErrors(t, text); g != want {
+			t.Errorf("%s:\n%q\nwant %q", srv, g, want)
+		}
+	}
+}
+
+// compileErrors compiles text as c.cfg and joins the runtime's errors.
+func compileErrors(t *testing.T, text string) string {
+	t.Helper()
 	cfg, ds := parser.Parse([]parser.Input{{Name: "c.cfg", Data: []byte(text)}}, parser.Options{})
 	if ds.HasErrors() {
 		t.Fatal(ds)
@@ -75,8 +87,5 @@ backend b
 	for _, e := range errs {
 		got = append(got, e.Error())
 	}
-	want := "parsing [c.cfg:7] : ciphersuites 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256' : Go's TLS 1.3 takes one suite order per process, and 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256' is another line's; it is not supported by the gohap runtime yet."
-	if g := strings.Join(got, "; "); g != want {
-		t.Errorf("%q\nwant %q", g, want)
-	}
+	return strings.Join(got, "; ")
 }
