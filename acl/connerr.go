@@ -6,7 +6,11 @@ package acl
 const (
 	ConnErrNone        uint8 = 0
 	ConnErrPrxEmpty    uint8 = 11
+	ConnErrPrxAbort    uint8 = 12
+	ConnErrPrxTimeout  uint8 = 13
 	ConnErrCIPEmpty    uint8 = 18
+	ConnErrCIPAbort    uint8 = 19
+	ConnErrCIPTimeout  uint8 = 20
 	ConnErrSSLEmpty    uint8 = 24
 	ConnErrSSLAbort    uint8 = 25
 	ConnErrSSLTimeout  uint8 = 26

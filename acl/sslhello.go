@@ -15,6 +15,9 @@ type HelloCapture struct {
 	Version uint16
 	XXH64   uint64
 	Data    []byte
+	// Name is OpenSSL's name of a suite (SSL_CIPHER_find), for
+	// ssl_fc_cipherlist_str.
+	Name func(id uint16) (string, bool)
 	// Offsets and lengths in Data.
 	CipherOff, CipherLen, ExtOff, ExtLen, ECOff, ECLen, ECFOff, ECFLen int
 }
@@ -98,7 +101,7 @@ func init() {
 					out = append(out, ',')
 				}
 				id := uint16(b[i])<<8 | uint16(b[i+1])
-				if n, ok := opensslCipherNames[id]; ok {
+				if n, ok := hello(t).Name(id); ok {
 					out = append(out, n...)
 					continue
 				}

@@ -18,18 +18,22 @@ type embryonic struct {
 	// txn holds the addresses and what else the samples of an
 	// error-log-format read; its ConnErr is the failure's code.
 	txn *acl.Txn
-	// timeout: the connection's timer expired (%Th is then -1).
-	timeout bool
 }
 
 // nullConnErr is what dontlognull does not log: nothing read.
 func nullConnErr(code uint8) bool {
 	switch code {
-	case acl.ConnErrNone, acl.ConnErrPrxEmpty, acl.ConnErrPrxEmpty + 1, acl.ConnErrCIPEmpty, acl.ConnErrCIPEmpty + 1,
+	case acl.ConnErrNone, acl.ConnErrPrxEmpty, acl.ConnErrPrxAbort, acl.ConnErrCIPEmpty, acl.ConnErrCIPAbort,
 		acl.ConnErrSSLEmpty, acl.ConnErrSSLAbort:
 		return true
 	}
 	return false
+}
+
+// timeoutConnErr says the connection's timer expired: HAProxy then kills
+// it from its timer task, and %Th is -1.
+func timeoutConnErr(code uint8) bool {
+	return code == acl.ConnErrPrxTimeout || code == acl.ConnErrCIPTimeout || code == acl.ConnErrSSLTimeout
 }
 
 // log sends session_kill_embryonic's line for the connection into buf
@@ -79,14 +83,15 @@ func (em *embryonic) record(e *Engine) *logging.Record {
 		Client: t.Src, Frontend: t.Dst,
 		ClientUnix: l.unix && !t.Src.IsValid(), FrontendUnix: l.unix && !t.Dst.IsValid(),
 		FrontendName: l.fe.Name, BackendName: l.fe.Name, BackendHTTP: l.fe.HTTP,
-		Flags:    logging.SFErrPrxCond | logging.SFFinstR,
-		ActConn:  e.actconn(),
-		FeConn:   l.fe.conns.Load(),
-		PID:      os.Getpid(),
-		Ctx:      t,
-		LogCount: l.fe.log.count.Add(1) - 1,
+		Flags:      logging.SFErrPrxCond | logging.SFFinstR,
+		ActConn:    e.actconn(),
+		FeConn:     l.fe.conns.Load(),
+		PID:        os.Getpid(),
+		Ctx:        t,
+		LogCount:   l.fe.log.count.Add(1) - 1,
+		ReqCounter: e.uniq.Add(1) - 1,
 	}
-	if em.timeout {
+	if timeoutConnErr(t.ConnErr) {
 		r.THandshake = -1
 	}
 	if l.bind != nil {
@@ -101,7 +106,6 @@ func (em *embryonic) record(e *Engine) *logging.Record {
 			}
 		}
 	}
-	r.ReqCounter = e.uniq.Add(1) - 1
 	return r
 }
 

@@ -2986,7 +2986,11 @@ func (s *session) serveTxn(hl int) bool {
 	sni := s.evalSNI(be, srv)
 	key := s.connKeyFor(be, srv)
 	reused := s.sv.c != nil && s.svSrv == srv && s.svKey == key && sameSNI(s.sv.c, sni)
-	if !reused {
+	if reused {
+		// The kept connection is the stream's too (attachServer says
+		// so of the others).
+		s.txn.BackConn, s.txn.BackErr = true, 0
+	} else {
 		s.park()
 		if pc, ok := s.unpark(srv, be, sni, key, perStream); ok {
 			s.attachServer(pc.c, srv, be, pc.counted)
@@ -3001,8 +3005,6 @@ func (s *session) serveTxn(hl int) bool {
 			s.attachServer(c, srv, be, false)
 		}
 	}
-	// The kept connection too is the stream's.
-	s.txn.BackConn, s.txn.BackErr = true, 0
 	s.connected(srv, reused)
 	// The cookie follows the server finally used, a redispatch included.
 	if c := be.cookie; c != nil {

@@ -251,8 +251,7 @@ func (s *session) acceptHeaders(cip, pp bool) bool {
 func (s *session) logConnError(accepted time.Time, msg string) {
 	// The client is the one a NetScaler header gave, if any.
 	s.txn.ConnErr = acl.ConnErrCode(msg)
-	timeout := msg == string(proxyproto.ErrTimeout) || msg == string(proxyproto.ErrCIPTimeout)
-	em := embryonic{l: s.l, accepted: accepted, txn: &s.txn, timeout: timeout}
+	em := embryonic{l: s.l, accepted: accepted, txn: &s.txn}
 	s.logBuf = em.log(s.e, s.logBuf[:0])
 	s.txn.ConnErr = 0
 }

@@ -236,7 +236,7 @@ func tlsInfo(bt *ssl.BindTLS, cs tls.ConnectionState) *acl.TLSInfo {
 		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize}
 	if len(cs.PeerCertificates) > 0 {
 		v := bt.ClientVerify(cs)
-		info.CertUsed, info.Verify, info.CrtErr, info.CAErr, info.CAErrDepth = v.Used, v.Verify, v.CrtErr, v.CAErr, v.CAErrDepth
+		setVerify(info, &v)
 		info.Peer = cs.PeerCertificates
 	}
 	return info
@@ -543,6 +543,12 @@ func bindProto(b *parser.Bind) string {
 	return ""
 }
 
+// setVerify gives the ssl_c_* fetches a client certificate's
+// verification.
+func setVerify(info *acl.TLSInfo, v *ssl.VerifyResult) {
+	info.CertUsed, info.Verify, info.CrtErr, info.CAErr, info.CAErrDepth = v.Used, v.Verify, v.CrtErr, v.CAErr, v.CAErrDepth
+}
+
 // logHandshakeFailure logs a client whose TLS handshake failed, with
 // what the handshake had learned for the error-log-format's samples.
 func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshake, tap *ssl.HelloTap, err error, src, dst netip.AddrPort, accepted time.Time) {
@@ -558,8 +564,7 @@ func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshak
 		info.Peer, info.CertUsed = peer, true
 	}
 	if v := f.Verify; v != nil {
-		r := &v.Result
-		info.Verify, info.CrtErr, info.CAErr, info.CAErrDepth = r.Verify, r.CrtErr, r.CAErr, r.CAErrDepth
+		setVerify(info, &v.Result)
 	}
 	if tap != nil {
 		info.Hello = tap.Capture(e.g.helloCapture)
@@ -568,6 +573,6 @@ func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshak
 		info.SNI = ""
 	}
 	t.TLS = info
-	em := embryonic{l: l, accepted: accepted, txn: t, timeout: f.ConnErr == acl.ConnErrSSLTimeout}
+	em := embryonic{l: l, accepted: accepted, txn: t}
 	em.log(e, nil)
 }

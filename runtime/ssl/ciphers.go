@@ -32,6 +32,21 @@ func init() {
 
 func (c *cipherInfo) tls13() bool { return c.ver == "TLSv1.3" }
 
+// findOnly are the suites OpenSSL's SSL_CIPHER_find names beyond
+// cipherTable: TLS 1.3 suites off by default, and the signalling values.
+var findOnly = map[uint16]string{0x1304: "TLS_AES_128_CCM_SHA256", 0x1305: "TLS_AES_128_CCM_8_SHA256",
+	0x00FF: "TLS_EMPTY_RENEGOTIATION_INFO_SCSV", 0x5600: "TLS_FALLBACK_SCSV"}
+
+// OpenSSLCipherName is OpenSSL 3's name of a suite as a ClientHello
+// lists it (SSL_CIPHER_find), false for a suite it does not know.
+func OpenSSLCipherName(id uint16) (string, bool) {
+	if c, ok := cipherByID[id]; ok {
+		return c.name, true
+	}
+	n, ok := findOnly[id]
+	return n, ok
+}
+
 // cipherAlias returns the predicate of an OpenSSL cipher-string word
 // (ssl_ciph.c cipher_aliases) or of an exact cipher name.
 func cipherAlias(w string) (func(*cipherInfo) bool, bool) {

@@ -98,12 +98,6 @@ func (f Failure) Text() string {
 	return fmt.Sprintf("error:%08X:SSL routines::%s", f.Code, t)
 }
 
-// Null says the client sent nothing the handshake could read: such a
-// connection is not logged with dontlognull.
-func (f Failure) Null() bool {
-	return f.ConnErr == acl.ConnErrSSLEmpty || f.ConnErr == acl.ConnErrSSLAbort
-}
-
 func ssl(reason uint32) uint32 { return libSSL | reason }
 
 // receivedAlert is the alert in a "remote error" Go returns.

@@ -26,7 +26,7 @@ func ParseClientHello(m []byte, size int) *acl.HelloCapture {
 	if len(b) < 2 {
 		return nil
 	}
-	h := &acl.HelloCapture{Version: uint16(b[0])<<8 | uint16(b[1])}
+	h := &acl.HelloCapture{Version: uint16(b[0])<<8 | uint16(b[1]), Name: OpenSSLCipherName}
 	p := 2 + 32 // the random
 	if p >= len(b) {
 		return nil
