@@ -50,6 +50,8 @@ type bindState struct {
 	// dhWarn are the DH parameter warnings of the entries' certificates,
 	// one per crt or crt-list argument that has any.
 	dhWarn []string
+	// verifies: a context verifies client certificates.
+	verifies bool
 }
 
 // LineWarnings are the warnings HAProxy gives in the bind line's own
@@ -309,7 +311,9 @@ func (bt *BindTLS) load() (*bindState, []string, error) {
 		if e.dflt == nil {
 			e.dflt = e.sni
 		}
+		st.verifies = st.verifies || e.sni.verify != nil || e.dflt.verify != nil
 	}
+	st.verifies = st.verifies || st.initial.verify != nil
 	if len(p.late) > 0 {
 		return nil, nil, newLate(p.late)
 	}
@@ -483,6 +487,11 @@ func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certi
 // handshake is over, which certificate was presented (ssl_f_*).
 func (bt *BindTLS) Server(c net.Conn) (*tls.Conn, *Handshake) {
 	h := &Handshake{}
+	var ac *alertConn
+	if bt.state.Load().verifies {
+		ac = &alertConn{Conn: c}
+		c = ac
+	}
 	cfg := &tls.Config{GetConfigForClient: func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
 		h.HelloRead, h.ServerName = true, chi.ServerName
 		for _, v := range chi.SupportedVersions {
@@ -490,6 +499,9 @@ func (bt *BindTLS) Server(c net.Conn) (*tls.Conn, *Handshake) {
 		}
 		c, l, err := bt.configFor(chi)
 		h.Leaf = l
+		if ac != nil && c != nil && c.VerifyConnection != nil && before13(chi, c) {
+			c = ac.config(c)
+		}
 		return c, err
 	}}
 	return tls.Server(c, cfg), h
