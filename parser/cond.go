@@ -10,6 +10,71 @@ import (
 // .if predicates version_atleast() and version_before() compare against it.
 const HAProxyVersion = "2.6.12"
 
+// The OpenSSL release whose behaviour gohap's TLS follows (its error codes
+// and texts, cipher names, TLS 1.3 suite order), that of Debian 12's
+// HAProxy 2.6: the .if predicates openssl_version_atleast(),
+// openssl_version_before() and ssllib_name_startswith() answer as that
+// build does. OpenSSLVersionNumber is its OPENSSL_VERSION_NUMBER.
+const (
+	OpenSSLVersionNumber = 0x30000110
+	OpenSSLVersionText   = "OpenSSL 3.0.17 1 Jul 2025"
+)
+
+// openSSLVersion reads a version as HAProxy's openssl_version_parser does,
+// into the 1.x OPENSSL_VERSION_NUMBER layout (major, minor, fix, patch
+// letters, status), 0 when it cannot. HAProxy compares that with an
+// OpenSSL 3 number, whose patch sits where 1.x kept its letters: "3.0.17"
+// then reads above OpenSSL 3.0.17 itself, and gohap answers the same.
+func openSSLVersion(v string) uint32 {
+	num := func(s string) (uint32, string, bool) {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		n, err := strconv.ParseUint(s[:i], 10, 32)
+		if i == 0 {
+			n, err = 0, nil
+		}
+		return uint32(n), s[i:], err == nil
+	}
+	if v == "" {
+		return 0
+	}
+	major, rest, ok := num(v)
+	if !ok || rest == "" || rest[0] != '.' || major > 0xf {
+		return 0
+	}
+	minor, rest, ok := num(rest[1:])
+	if !ok || rest == "" || rest[0] != '.' || minor > 0xff {
+		return 0
+	}
+	fix, rest, ok := num(rest[1:])
+	if !ok || fix > 0xff {
+		return 0
+	}
+	var patch, status uint32
+	switch {
+	case rest == "":
+		status = 0xf
+	case rest[0] == '-':
+		// only a beta counts; any other suffix is a development version
+		if b, ok := strings.CutPrefix(rest[1:], "beta"); ok {
+			n, _, ok := num(b)
+			if !ok || n > 14 {
+				return 0
+			}
+			status = n
+		}
+	default:
+		patch = 1
+		for i := 0; i < len(rest); i++ {
+			patch += uint32(rest[i]&^0x20) - 'A'
+		}
+		status = 0xf
+	}
+	return major<<28 | minor<<20 | fix<<12 | (patch&0xff)<<4 | status
+}
+
 // maxNestedConds is HAProxy's MAXNESTEDCONDS.
 const maxNestedConds = 10
 
@@ -272,8 +337,17 @@ func (c *condParser) term() (bool, string) {
 		return compareVersions(HAProxyVersion, arg(0)) >= 0, ""
 	case "version_before":
 		return compareVersions(HAProxyVersion, arg(0)) < 0, ""
-	case "openssl_version_atleast", "openssl_version_before", "ssllib_name_startswith":
-		return false, ""
+	case "openssl_version_atleast", "openssl_version_before":
+		v := openSSLVersion(arg(0))
+		if v == 0 {
+			return false, fmt.Sprintf("unparsable OpenSSL version '%s'", arg(0))
+		}
+		if name == "openssl_version_atleast" {
+			return v <= OpenSSLVersionNumber, ""
+		}
+		return v > OpenSSLVersionNumber, ""
+	case "ssllib_name_startswith":
+		return strings.HasPrefix(OpenSSLVersionText, arg(0)), ""
 	}
 	return false, fmt.Sprintf("unparsable conditional sub-expression '%s'", name)
 }

@@ -29,6 +29,12 @@ var condExprs = []string{
 	`"a`, "'a", `\xZZ`, "x#y", `streq(a\,b,a\,b)`, "foo", `\x41`, "streq()",
 	"1\n0", "0\n1", "feature(THREAD)", "feature(NOTHING)", "200rrr", "!(0))", "-1000 && 200",
 	"1&&!0&&!((streq(a,b)||!streq(a,a)&&1)||strneq(a,a))", "feature(OPENSSL) || !feature(OPENSSL)",
+	// gohap's TLS answers as the OpenSSL 3.0 it follows, "3.0.17" and
+	// "3.0.16" reading above it as in HAProxy.
+	"openssl_version_atleast(3.0.0)", "openssl_version_atleast(3.0.16)", "openssl_version_atleast(1.1.1)",
+	"openssl_version_atleast(1.1.1k)", "openssl_version_atleast(3.0.0-beta2)", "openssl_version_before(3.1.0)",
+	"openssl_version_before(1.1.1)", "ssllib_name_startswith(OpenSSL)", "ssllib_name_startswith(BoringSSL)",
+	"ssllib_name_startswith()", "feature(OPENSSL) && ssllib_name_startswith(OpenSSL) && openssl_version_atleast(1.1.1)",
 }
 
 // knownCondDiffs are the expressions whose exit code the parser's .if
@@ -116,6 +122,8 @@ func TestCondAnswers(t *testing.T) {
 		"feature(QUIC)": 1, "feature(THREAD)": 0, "feature(PROMEX)": 0, `streq("$GOHAP_CC_VAR","x y")`: 0,
 		`defined(GOHAP_CC_VAR) && !defined(GOHAP_CC_NONE)`: 0, "streq(a#b,a#b)": 0,
 		"": 1, "1\n0": 0, `"a`: 2, "(1": 2,
+		"openssl_version_atleast(3.0.0)": 0, "openssl_version_before(3.0.0)": 1, "ssllib_name_startswith(OpenSSL 3.0)": 0,
+		"openssl_version_atleast(abc)": 2, "openssl_version_atleast(3.0)": 2, "openssl_version_before()": 2,
 	} {
 		if code, _, errOut := runCLI("-cc", expr); code != want {
 			t.Errorf("-cc %q: exit %d, want %d\n%s", expr, code, want, errOut)
