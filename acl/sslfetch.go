@@ -30,6 +30,9 @@ type TLSInfo struct {
 	// (ssl_fc_err, ssl_bc_err), ErrText its text, 0 and "" when none.
 	Err     uint32
 	ErrText string
+	// Keys are the handshake's randoms and secrets, nil unless an
+	// expression reads them.
+	Keys *TLSKeys
 }
 
 func init() {

@@ -248,6 +248,8 @@ type Context struct {
 	// parse time, so they exist, unset, before any request. The process
 	// variables start as a Clone of it. Nil records nothing.
 	ProcVars *Vars
+	// Needs, when set, learns what the expressions need of connections.
+	Needs *Needs
 	// ServerRef, when set, learns each server a fetch argument names
 	// (srv_conn(b/s)...): those cannot be deleted at run time.
 	ServerRef func(backend, server string)

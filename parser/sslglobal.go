@@ -41,7 +41,9 @@ type SSLGlobal struct {
 	// CaptureSize is tune.ssl.capture-buffer-size: how much of each
 	// ClientHello is kept, 0 for none. captureSized: it was read, which
 	// HAProxy takes once.
-	CaptureSize  int
+	CaptureSize int
+	// Keylog is tune.ssl.keylog on.
+	Keylog       bool
 	captureSized bool
 }
 
@@ -212,8 +214,18 @@ func init() {
 	for _, k := range []string{"maxsslconn", "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord"} {
 		globalKeywords[k] = keyword{support: Unsupported, handle: sslInt(nil)}
 	}
-	globalKeywords["tune.ssl.keylog"] = keyword{support: Harmless, handle: func(c *pctx) {
-		if !c.tooMany(1) && c.arg(1) != "on" && c.arg(1) != "off" {
+	// The TLS 1.3 traffic secrets are kept for the ssl_fc_*_secret
+	// fetches with tune.ssl.keylog on only.
+	globalKeywords["tune.ssl.keylog"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		switch c.arg(1) {
+		case "on":
+			c.cp.cfg.Global.SSL.Keylog = true
+		case "off":
+			c.cp.cfg.Global.SSL.Keylog = false
+		default:
 			c.alert("'%s' expects either 'on' or 'off' but got '%s'.", c.args[0], c.arg(1))
 		}
 	}}

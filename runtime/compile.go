@@ -77,6 +77,10 @@ type Graph struct {
 	// helloCapture is tune.ssl.capture-buffer-size: how much of each
 	// ClientHello the ssl_fc_cipherlist_* fetches and their kin see.
 	helloCapture int
+	// needs is what the expressions need of connections (the TLS keys);
+	// keylog is tune.ssl.keylog on.
+	needs  acl.Needs
+	keylog bool
 	// tls13Order is the TLS 1.3 suite order the configuration's
 	// ciphersuites lists ask for, nil for OpenSSL's.
 	tls13Order []uint16
@@ -504,7 +508,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g := &Graph{h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
 		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
-		helloCapture: cfg.Global.SSL.CaptureSize}
+		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog}
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}

@@ -188,15 +188,15 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 			deadline = start.Add(be.Connect)
 		}
 		p := s.e.g.sslCounters()
-		sc, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, p)
+		sc, keys, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, p, s.e.g.needs.BackKeys)
 		if err != nil {
 			return nil, true, err
 		}
 		if !prior && !(byALPN && sc.ConnectionState().NegotiatedProtocol == "h2") {
-			c, err = bridgeTLS(tc, sc, string(sni), p)
+			c, err = bridgeTLS(tc, sc, string(sni), p, keys)
 			return c, true, err
 		}
-		conn, info = &countedTLS{Conn: sc, p: p}, serverTLSInfo(sc)
+		conn, info = &countedTLS{Conn: sc, p: p}, serverTLSInfo(sc, keys)
 	}
 	cfg := *h.cfg
 	cfg.Counters = s.e.g.beCounters(be).h2Counters()

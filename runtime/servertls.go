@@ -215,25 +215,33 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 
 // startTLS performs the TLS handshake on a new server connection within
 // what is left of the connect timeout, then bridges it to a socket pair.
-func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters, p *sslProcess) (netConn, error) {
-	tc, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p)
+// With keys, it keeps the handshake's randoms and TLS 1.2 master secret
+// (ssl_bc_client_random, ssl_bc_server_random, ssl_bc_session_key).
+func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters, p *sslProcess, keys bool) (netConn, error) {
+	tc, k, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p, keys)
 	if err != nil {
 		return nil, err
 	}
-	return bridgeTLS(c, tc, string(sni), p)
+	return bridgeTLS(c, tc, string(sni), p, k)
 }
 
 // handshakeTLS runs the TLS handshake of a new server connection,
 // offering alpn instead of the server's ALPN when set, and counts it on
 // the server and its backend (cnt).
-func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters, p *sslProcess) (*tls.Conn, error) {
+func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters, p *sslProcess, keys bool) (*tls.Conn, *acl.TLSKeys, error) {
 	cfg := t.cfg.Config(string(sni))
 	if alpn != nil {
 		cfg = cfg.Clone()
 		cfg.NextProtos = alpn
 	}
 	// The records go through rawSock when c is one of net's sockets.
-	tc := tls.Client(newRawSock(c), cfg)
+	var conn net.Conn = newRawSock(c)
+	var kt *ssl.KeyTap
+	if keys {
+		kt = ssl.NewKeyTap(conn, false, false)
+		conn, cfg = kt, kt.Config(cfg)
+	}
+	tc := tls.Client(conn, cfg)
 	if !deadline.IsZero() {
 		c.SetDeadline(deadline)
 	}
@@ -246,10 +254,13 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 		p.Close()
 		setLinger0(c)
 		c.Close()
-		return nil, serverTLSFailure(tc, cfg.MaxVersion, err)
+		return nil, nil, serverTLSFailure(tc, cfg.MaxVersion, err)
 	}
 	c.SetDeadline(time.Time{})
-	return tc, nil
+	if kt != nil {
+		return tc, kt.Keys(), nil
+	}
+	return tc, nil, nil
 }
 
 // tlsFailure is a failed handshake with a server, with what bc_err and
@@ -291,23 +302,23 @@ func serverTLSFailure(tc *tls.Conn, max uint16, err error) error {
 }
 
 // serverTLSInfo is what the ssl_bc* fetches read of a server connection.
-func serverTLSInfo(tc *tls.Conn) *acl.TLSInfo {
+func serverTLSInfo(tc *tls.Conn, keys *acl.TLSKeys) *acl.TLSInfo {
 	cs := tc.ConnectionState()
 	ci := ssl.NewConnInfo(cs)
 	return &acl.TLSInfo{Protocol: ci.Protocol, Cipher: ci.Cipher, SNI: ci.SNI, ALPN: ci.ALPN,
 		SessionReused: ci.SessionReused, UseKeysize: ci.UseKeysize, AlgKeysize: ci.AlgKeysize,
-		Peer: cs.PeerCertificates}
+		Peer: cs.PeerCertificates, Keys: keys}
 }
 
 // bridgeTLS bridges an established TLS connection to a socket pair.
-func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess) (netConn, error) {
+func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess, keys *acl.TLSKeys) (netConn, error) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
 		p.Close()
 		return nil, err
 	}
-	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc), ssl: p}
+	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc, keys), ssl: p}
 	go sc.toServer(b)
 	go sc.fromServer(b)
 	return sc, nil

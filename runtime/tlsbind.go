@@ -184,14 +184,19 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			tap = &ssl.HelloTap{Conn: conn}
 			conn = tap
 		}
-		tc, hs := b.TLS.Server(conn)
+		var kt *ssl.KeyTap
+		if e.g.needs.FrontKeys {
+			kt = ssl.NewKeyTap(conn, true, e.g.keylog)
+			conn = kt
+		}
+		tc, hs := b.TLS.ServerTap(conn, kt)
 		if t := l.fe.Client; t > 0 {
 			c.SetDeadline(time.Now().Add(t))
 		}
 		err := tc.Handshake()
 		e.countBindHandshake(l, tc, err)
 		if err != nil {
-			e.logHandshakeFailure(l, tc, hs, tap, err, src, dst, accepted)
+			e.logHandshakeFailure(l, tc, hs, tap, kt, err, src, dst, accepted)
 			setLinger0(c)
 			c.Close()
 			return
@@ -204,6 +209,9 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		}
 		info = tlsInfo(b.TLS, cs)
 		info.Local = hs.Leaf
+		if kt != nil {
+			info.Keys = kt.Keys()
+		}
 		if tap != nil {
 			info.Hello = tap.Capture(e.g.helloCapture)
 		}
@@ -551,7 +559,7 @@ func setVerify(info *acl.TLSInfo, v *ssl.VerifyResult) {
 
 // logHandshakeFailure logs a client whose TLS handshake failed, with
 // what the handshake had learned for the error-log-format's samples.
-func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshake, tap *ssl.HelloTap, err error, src, dst netip.AddrPort, accepted time.Time) {
+func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshake, tap *ssl.HelloTap, kt *ssl.KeyTap, err error, src, dst netip.AddrPort, accepted time.Time) {
 	f := ssl.BindFailure(err, hs.HelloRead)
 	t := e.embryonicTxn(l, src, dst, f.ConnErr)
 	cs := tc.ConnectionState()
@@ -568,6 +576,9 @@ func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshak
 	}
 	if tap != nil {
 		info.Hello = tap.Capture(e.g.helloCapture)
+	}
+	if kt != nil {
+		info.Keys = kt.Keys()
 	}
 	if !f.NameRead() {
 		info.SNI = ""

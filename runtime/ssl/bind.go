@@ -485,7 +485,11 @@ func (bt *BindTLS) configFor(chi *tls.ClientHelloInfo) (*tls.Config, *x509.Certi
 
 // Server returns the TLS server side of c; served tells, once the
 // handshake is over, which certificate was presented (ssl_f_*).
-func (bt *BindTLS) Server(c net.Conn) (*tls.Conn, *Handshake) {
+func (bt *BindTLS) Server(c net.Conn) (*tls.Conn, *Handshake) { return bt.ServerTap(c, nil) }
+
+// ServerTap is Server with the handshake's secrets going to kt, through
+// which c reads and writes; kt may be nil.
+func (bt *BindTLS) ServerTap(c net.Conn, kt *KeyTap) (*tls.Conn, *Handshake) {
 	h := &Handshake{}
 	var ac *alertConn
 	if bt.state.Load().verifies {
@@ -499,6 +503,9 @@ func (bt *BindTLS) Server(c net.Conn) (*tls.Conn, *Handshake) {
 		}
 		c, l, err := bt.configFor(chi)
 		h.Leaf = l
+		if kt != nil && c != nil {
+			c = kt.Config(c)
+		}
 		if ac != nil && c != nil && c.VerifyConnection != nil && before13(chi, c) {
 			c = ac.config(c)
 		}

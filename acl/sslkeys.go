@@ -1,0 +1,75 @@
+package acl
+
+import "strings"
+
+// TLSKeys are a handshake's randoms and secrets, for the fetches that
+// write a key log (configuration.txt, tune.ssl.keylog).
+type TLSKeys struct {
+	// ClientRandom and ServerRandom are the hellos' randoms.
+	ClientRandom, ServerRandom []byte
+	// SessionKey is the TLS 1.2 master secret (ssl_fc_session_key); Go
+	// gives no TLS 1.3 session's, which stays nil.
+	SessionKey []byte
+	// The TLS 1.3 traffic secrets in lowercase hex, kept with
+	// tune.ssl.keylog on only, as HAProxy keeps them.
+	ClientHS, ServerHS, Client0, Server0 string
+}
+
+// Needs collects what the compiled expressions need of connections
+// beyond what every connection keeps.
+type Needs struct {
+	// FrontKeys, BackKeys: the randoms and secrets of the client
+	// (ssl_fc_*) and server (ssl_bc_*) handshakes.
+	FrontKeys, BackKeys bool
+}
+
+func init() {
+	keys := func(name string, out Type, f func(*TLSKeys) []byte) *fetchDef {
+		back := strings.HasPrefix(name, "ssl_bc")
+		return &fetchDef{name: name, out: out,
+			check: func(_ *fetch, ctx *Context) error {
+				if ctx != nil && ctx.Needs != nil {
+					if back {
+						ctx.Needs.BackKeys = true
+					} else {
+						ctx.Needs.FrontKeys = true
+					}
+				}
+				return nil
+			},
+			fn: func(fe *fetch, t *Txn, v *Value) bool {
+				info := t.TLS
+				if back {
+					info = t.BackTLS
+				}
+				if info == nil || info.Keys == nil {
+					return false
+				}
+				b := f(info.Keys)
+				if len(b) == 0 {
+					return false
+				}
+				v.Type, v.B = out, append(t.tmp(), b...)
+				return true
+			}}
+	}
+	secret := func(name string, f func(*TLSKeys) string) *fetchDef {
+		return keys(name, TypeStr, func(k *TLSKeys) []byte { return []byte(f(k)) })
+	}
+	addFetch(
+		keys("ssl_fc_client_random", TypeBin, func(k *TLSKeys) []byte { return k.ClientRandom }),
+		keys("ssl_fc_server_random", TypeBin, func(k *TLSKeys) []byte { return k.ServerRandom }),
+		keys("ssl_fc_session_key", TypeBin, func(k *TLSKeys) []byte { return k.SessionKey }),
+		keys("ssl_bc_client_random", TypeBin, func(k *TLSKeys) []byte { return k.ClientRandom }),
+		keys("ssl_bc_server_random", TypeBin, func(k *TLSKeys) []byte { return k.ServerRandom }),
+		keys("ssl_bc_session_key", TypeBin, func(k *TLSKeys) []byte { return k.SessionKey }),
+		secret("ssl_fc_client_handshake_traffic_secret", func(k *TLSKeys) string { return k.ClientHS }),
+		secret("ssl_fc_server_handshake_traffic_secret", func(k *TLSKeys) string { return k.ServerHS }),
+		secret("ssl_fc_client_traffic_secret_0", func(k *TLSKeys) string { return k.Client0 }),
+		secret("ssl_fc_server_traffic_secret_0", func(k *TLSKeys) string { return k.Server0 }),
+		// Go's server accepts no early data: there is never an early
+		// secret, as in HAProxy without 0-RTT.
+		&fetchDef{name: "ssl_fc_client_early_traffic_secret", out: TypeStr, fn: func(*fetch, *Txn, *Value) bool { return false }},
+		&fetchDef{name: "ssl_fc_early_exporter_secret", out: TypeStr, fn: func(*fetch, *Txn, *Value) bool { return false }},
+	)
+}

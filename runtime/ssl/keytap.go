@@ -1,0 +1,172 @@
+package ssl
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/hex"
+	"net"
+
+	"github.com/gohap/gohap/acl"
+)
+
+// KeyTap watches a connection's TLS handshake for what a key log needs
+// (acl.TLSKeys): the randoms of both hellos, read from the records this
+// side writes and the peer's it reads, and the secrets crypto/tls gives
+// its key log writer. The handshake's goroutine uses it; Keys ends the
+// watch.
+type KeyTap struct {
+	net.Conn
+	mine, peer helloScan
+	keys       acl.TLSKeys
+	// traffic keeps the TLS 1.3 traffic secrets (tune.ssl.keylog on).
+	traffic bool
+	done    bool
+}
+
+// NewKeyTap watches c, the server side of the handshake when server is
+// set; traffic keeps the TLS 1.3 traffic secrets.
+func NewKeyTap(c net.Conn, server, traffic bool) *KeyTap {
+	t := &KeyTap{Conn: c, traffic: traffic}
+	t.mine.want, t.peer.want = helloClient, helloServer
+	if server {
+		t.mine.want, t.peer.want = helloServer, helloClient
+	}
+	return t
+}
+
+func (t *KeyTap) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if !t.done && n > 0 {
+		t.peer.feed(p[:n])
+	}
+	return n, err
+}
+
+func (t *KeyTap) Write(p []byte) (int, error) {
+	if !t.done {
+		t.mine.feed(p)
+	}
+	return t.Conn.Write(p)
+}
+
+// keyLog is the writer a handshake's key log goes to: one line per
+// secret, "LABEL <client random> <secret>" in hex (NSS's format).
+type keyLog KeyTap
+
+func (k *keyLog) Write(line []byte) (int, error) {
+	t := (*KeyTap)(k)
+	if t.done {
+		return len(line), nil
+	}
+	f := bytes.Fields(line)
+	if len(f) != 3 {
+		return len(line), nil
+	}
+	var dst *string
+	switch string(f[0]) {
+	case "CLIENT_RANDOM":
+		t.keys.SessionKey, _ = hex.AppendDecode(nil, f[2])
+	case "CLIENT_HANDSHAKE_TRAFFIC_SECRET":
+		dst = &t.keys.ClientHS
+	case "SERVER_HANDSHAKE_TRAFFIC_SECRET":
+		dst = &t.keys.ServerHS
+	case "CLIENT_TRAFFIC_SECRET_0":
+		dst = &t.keys.Client0
+	case "SERVER_TRAFFIC_SECRET_0":
+		dst = &t.keys.Server0
+	}
+	if dst != nil && t.traffic {
+		*dst = string(f[2])
+	}
+	return len(line), nil
+}
+
+// Config is cfg with its key log going to t.
+func (t *KeyTap) Config(cfg *tls.Config) *tls.Config {
+	c := cfg.Clone()
+	c.KeyLogWriter = (*keyLog)(t)
+	return c
+}
+
+// Keys ends the watch and returns what it found.
+func (t *KeyTap) Keys() *acl.TLSKeys {
+	t.done = true
+	k := t.keys
+	k.ClientRandom, k.ServerRandom = t.mine.random(), t.peer.random()
+	if t.mine.want == helloServer {
+		k.ClientRandom, k.ServerRandom = k.ServerRandom, k.ClientRandom
+	}
+	return &k
+}
+
+// The handshake message types of the hellos.
+const (
+	helloClient = 1
+	helloServer = 2
+)
+
+// hrrRandom is the random of a HelloRetryRequest (RFC 8446, 4.1.3),
+// which is not the ServerHello the keys derive from.
+var hrrRandom = [32]byte{0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c}
+
+// helloScan walks a stream of TLS records for the random of the last
+// hello of type want that begins a plaintext handshake record (the one
+// after a HelloRetryRequest). It keeps only the first bytes of each
+// record.
+type helloScan struct {
+	want  byte
+	head  [43]byte // record header, message header, version, random
+	n     int      // bytes of head filled for the current record
+	skip  int      // bytes left of the current record after head
+	seen  int      // records walked
+	rnd   [32]byte
+	found bool
+}
+
+func (s *helloScan) feed(p []byte) {
+	for len(p) > 0 && s.seen < 16 {
+		if s.skip > 0 {
+			k := min(s.skip, len(p))
+			s.skip -= k
+			p = p[k:]
+			continue
+		}
+		k := copy(s.head[s.n:], p)
+		p = p[k:]
+		s.n += k
+		if s.n < 5 {
+			return
+		}
+		l := int(s.head[3])<<8 | int(s.head[4])
+		need := min(5+l, len(s.head))
+		if s.n < need {
+			if len(p) == 0 {
+				return
+			}
+			continue
+		}
+		// The record's start is in head: look at it, skip its rest.
+		if s.head[0] == 22 && need == len(s.head) && s.head[5] == s.want {
+			r := [32]byte(s.head[11:43])
+			if s.want != helloServer || r != hrrRandom {
+				s.rnd, s.found = r, true
+			}
+		}
+		s.seen++
+		s.skip = 5 + l - s.n
+		if s.skip < 0 {
+			// head took bytes of the next record: give them back.
+			p = append(append([]byte(nil), s.head[5+l:s.n]...), p...)
+			s.skip = 0
+		}
+		s.n = 0
+	}
+}
+
+func (s *helloScan) random() []byte {
+	if !s.found {
+		return nil
+	}
+	return append([]byte(nil), s.rnd[:]...)
+}
