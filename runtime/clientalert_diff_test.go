@@ -41,10 +41,11 @@ func (ca *testCA) issueClient(t *testing.T, name string, curve elliptic.Curve, e
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: c}, c
 }
 
-// A bind refusing a client certificate in TLS 1.2 sends the alert
-// OpenSSL maps the verification error to (unknown_ca for an untrusted
-// one, certificate_expired, certificate_revoked...), not one
-// bad_certificate for all: the client's error message names the cause.
+// A bind refusing a client certificate sends the alert OpenSSL maps the
+// verification error to (unknown_ca for an untrusted one,
+// certificate_expired, certificate_revoked...), not one bad_certificate
+// for all: the client's error message names the cause. Under TLS 1.3 the
+// client learns of it when it reads.
 func TestClientCertAlertDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the alerts")
@@ -83,6 +84,7 @@ frontend fe
  bind %[1]s ssl crt %[4]s/srv.pem ca-file %[5]s verify required ssl-max-ver TLSv1.2
  bind %[2]s ssl crt %[4]s/srv.pem ca-file %[5]s verify required ssl-max-ver TLSv1.2 crl-file %[6]s
  bind %[3]s ssl crt %[4]s/srv.pem ca-file %[5]s verify required ssl-max-ver TLSv1.2 curves P-256
+ bind %[7]s ssl crt %[4]s/srv.pem ca-file %[5]s verify required crl-file %[6]s ssl-min-ver TLSv1.3
  http-request return status 200
 `
 	cases := []struct {
@@ -99,15 +101,26 @@ frontend fe
 		{"revoked", 1, &revoked},
 		{"trusted, with a CRL", 1, &good},
 		{"curve not allowed", 2, &p384},
+		// TLS 1.3: the client learns of the refusal when it reads.
+		{"TLS 1.3 trusted", 3, &good},
+		{"TLS 1.3 untrusted", 3, &untrusted},
+		{"TLS 1.3 no certificate", 3, nil},
+		{"TLS 1.3 expired", 3, &expired},
+		{"TLS 1.3 revoked", 3, &revoked},
+		{"TLS 1.3 server purpose only", 3, &serverOnly},
 	}
-	probe := func(addr string, cert *tls.Certificate) string {
+	probe := func(addr string, cert *tls.Certificate, v13 bool) string {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return "dial: " + err.Error()
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(3 * time.Second))
-		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true, ServerName: "srv.test", MaxVersion: tls.VersionTLS12,
+		max := uint16(tls.VersionTLS12)
+		if v13 {
+			max = tls.VersionTLS13
+		}
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true, ServerName: "srv.test", MaxVersion: max,
 			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 				if cert == nil {
 					return &tls.Certificate{}, nil
@@ -128,12 +141,12 @@ frontend fe
 		return string(b)
 	}
 	run := func(start func(cfg, addr string)) []string {
-		a, b, c := freePort(t), freePort(t), freePort(t)
-		start(fmt.Sprintf(cfg, a, b, c, dir, ca.file, crl), c)
-		addrs := []string{a, b, c}
+		a, b, c, d := freePort(t), freePort(t), freePort(t), freePort(t)
+		start(fmt.Sprintf(cfg, a, b, c, dir, ca.file, crl, d), d)
+		addrs := []string{a, b, c, d}
 		var out []string
 		for _, cs := range cases {
-			out = append(out, cs.name+": "+probe(addrs[cs.bind], cs.cert))
+			out = append(out, cs.name+": "+probe(addrs[cs.bind], cs.cert, cs.bind == 3))
 		}
 		return out
 	}
@@ -142,7 +155,8 @@ frontend fe
 	agree := sameLines(t, ref, got)
 	t.Logf("client certificate alerts: %d of %d agree", agree, len(ref))
 	for _, want := range []string{"untrusted: handshake: remote error: tls: unknown certificate authority",
-		"revoked: handshake: remote error: tls: revoked certificate", "trusted: HTTP/1.1 200"} {
+		"revoked: handshake: remote error: tls: revoked certificate", "trusted: HTTP/1.1 200",
+		"TLS 1.3 untrusted: read: remote error: tls: unknown certificate authority"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("no %q in %q", want, got)
 		}

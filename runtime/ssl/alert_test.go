@@ -1,13 +1,16 @@
 package ssl
 
 import (
+	"crypto/tls"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // haproxyAlerts runs "haproxy -c" on cfg and returns its ALERT bodies and
@@ -117,4 +120,58 @@ func TestAlertsMatchHAProxy(t *testing.T) {
 		agree++
 	}
 	t.Logf("alert texts identical to haproxy -c: %d/%d", agree, len(cases))
+}
+
+// A bind refusing a client certificate sends OpenSSL's alert for the
+// cause, in clear before TLS 1.3 and sealed again under each TLS 1.3
+// suite's key.
+func TestRefusalAlerts(t *testing.T) {
+	p := newPKI(t)
+	crt := p.issue("srv.pem", certSpec{cn: "srv.test", ecdsa: true})
+	expiredFile := p.issue("expired.pem", certSpec{cn: "late", client: true, ecdsa: true, expired: true})
+	rogue := newPKI(t)
+	untrustedFile := rogue.issue("rogue.pem", certSpec{cn: "rogue", client: true, ecdsa: true})
+	bt := mustBind(t, "ssl crt "+crt+" ca-file "+filepath.Join(p.dir, "ca.pem")+" verify required", nil)
+	addr := serveRaw(t, func(c net.Conn) {
+		tc, _ := bt.Server(c)
+		tc.Handshake()
+	})
+	try := func(certFile string, vers uint16) string {
+		kp, err := tls.LoadX509KeyPair(certFile, certFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: vers, MinVersion: vers,
+			Certificates: []tls.Certificate{kp}})
+		if err != nil {
+			return err.Error()
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		return err.Error()
+	}
+	defer UseTLS13Order(OpenSSLTLS13Order)
+	for _, first := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256} {
+		order := []uint16{first}
+		for _, s := range OpenSSLTLS13Order {
+			if s != first {
+				order = append(order, s)
+			}
+		}
+		UseTLS13Order(order)
+		for _, c := range []struct {
+			file string
+			vers uint16
+			want string
+		}{
+			{untrustedFile, tls.VersionTLS13, "unknown certificate authority"},
+			{expiredFile, tls.VersionTLS13, "expired certificate"},
+			{untrustedFile, tls.VersionTLS12, "unknown certificate authority"},
+		} {
+			if got := try(c.file, c.vers); !strings.Contains(got, "remote error: tls: "+c.want) {
+				t.Errorf("%s first, %x: %q, want the alert %q", tls.CipherSuiteName(first), c.vers, got, c.want)
+			}
+		}
+	}
 }

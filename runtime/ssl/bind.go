@@ -506,7 +506,7 @@ func (bt *BindTLS) ServerTap(c net.Conn, kt *KeyTap) (*tls.Conn, *Handshake) {
 		if kt != nil && c != nil {
 			c = kt.Config(c)
 		}
-		if ac != nil && c != nil && c.VerifyConnection != nil && before13(chi, c) {
+		if ac != nil && c != nil && c.VerifyConnection != nil {
 			c = ac.config(c)
 		}
 		return c, err

@@ -16,8 +16,14 @@ import (
 // serveConns runs handle on each TLS connection accepted with cfg on
 // loopback until the test ends, and returns the address.
 func serveConns(t *testing.T, cfg *tls.Config, handle func(*tls.Conn)) string {
+	return serveRaw(t, func(c net.Conn) { handle(tls.Server(c, cfg)) })
+}
+
+// serveRaw runs handle on each connection accepted on loopback until the
+// test ends, within 5 seconds, and returns the address.
+func serveRaw(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +37,7 @@ func serveConns(t *testing.T, cfg *tls.Config, handle func(*tls.Conn)) string {
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(5 * time.Second))
-				handle(c.(*tls.Conn))
+				handle(c)
 			}()
 		}
 	}()
