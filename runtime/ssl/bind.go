@@ -618,7 +618,10 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 		return global
 	}
 	cc := &ctxConf{clientPref: b.PreferClientCiphers}
-	tc := &tls.Config{SessionTicketsDisabled: b.NoTLSTickets}
+	// Full records, as OpenSSL writes them without tune.ssl.maxrecord:
+	// Go's default starts each connection with records of one segment,
+	// a system call each.
+	tc := &tls.Config{SessionTicketsDisabled: b.NoTLSTickets, DynamicRecordSizingDisabled: true}
 	// versions
 	m := b.Methods
 	if m.Min == 0 && m.Max == 0 {

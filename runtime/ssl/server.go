@@ -114,6 +114,8 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 		NextProtos:             s.ALPN,
 		SessionTicketsDisabled: s.NoTLSTickets,
 		Time:                   resumeClock,
+		// Full records, as OpenSSL writes them (see the binds').
+		DynamicRecordSizingDisabled: true,
 	}
 	// versions
 	m := s.Methods
