@@ -43,8 +43,12 @@ type SSLGlobal struct {
 	// HAProxy takes once.
 	CaptureSize int
 	// Keylog is tune.ssl.keylog on.
-	Keylog       bool
-	captureSized bool
+	Keylog bool
+	// MaxRecord and HardMaxRecord are tune.ssl.maxrecord and
+	// tune.ssl.hard-maxrecord: the most bytes a TLS record carries, the
+	// first not while a response streams, 0 for no bound.
+	MaxRecord, HardMaxRecord int
+	captureSized             bool
 }
 
 func init() {
@@ -209,11 +213,12 @@ func init() {
 	for _, k := range []string{"tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size"} {
 		globalKeywords[k] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.CaptureSize = n })}
 	}
-	// A bound on TLS connections and on TLS record sizes change what
-	// clients see: run refuses them (Go's TLS has no record size bound).
-	for _, k := range []string{"maxsslconn", "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord"} {
-		globalKeywords[k] = keyword{support: Unsupported, handle: sslInt(nil)}
-	}
+	// A bound on TLS connections changes what clients see: run refuses
+	// it.
+	globalKeywords["maxsslconn"] = keyword{support: Unsupported, handle: sslInt(nil)}
+	// The bounds on the size of the TLS records sent.
+	globalKeywords["tune.ssl.maxrecord"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.MaxRecord = n })}
+	globalKeywords["tune.ssl.hard-maxrecord"] = keyword{support: Supported, handle: sslInt(func(s *SSLGlobal, n int) { s.HardMaxRecord = n })}
 	// The TLS 1.3 traffic secrets are kept for the ssl_fc_*_secret
 	// fetches with tune.ssl.keylog on only.
 	globalKeywords["tune.ssl.keylog"] = keyword{support: Supported, handle: func(c *pctx) {

@@ -42,10 +42,10 @@ func TestSSLGlobalModel(t *testing.T) {
 	}
 }
 
-// A bound on TLS connections or record sizes changes what clients see:
-// run refuses them rather than ignore them.
+// A bound on TLS connections changes what clients see: run refuses it
+// rather than ignore it. The record size bounds are kept.
 func TestSSLGlobalRefusals(t *testing.T) {
-	c, msg := parseGlobal(" maxsslconn 10\n tune.ssl.maxrecord 1400\n tune.ssl.hard-maxrecord 1400\n tune.ssl.capture-buffer-size 96\n")
+	c, msg := parseGlobal(" maxsslconn 10\n tune.ssl.maxrecord 1400\n tune.ssl.hard-maxrecord 2800\n tune.ssl.capture-buffer-size 96\n")
 	if msg != "" {
 		t.Fatalf("unexpected diagnostic %q", msg)
 	}
@@ -53,8 +53,11 @@ func TestSSLGlobalRefusals(t *testing.T) {
 	for _, r := range c.Refusals() {
 		got = append(got, r.Name)
 	}
-	if want := "maxsslconn tune.ssl.maxrecord tune.ssl.hard-maxrecord"; strings.Join(got, " ") != want {
+	if want := "maxsslconn"; strings.Join(got, " ") != want {
 		t.Errorf("refused %q, want %q", got, want)
+	}
+	if s := c.Global.SSL; s.MaxRecord != 1400 || s.HardMaxRecord != 2800 {
+		t.Errorf("maxrecord %d, hard-maxrecord %d", s.MaxRecord, s.HardMaxRecord)
 	}
 }
 

@@ -81,6 +81,10 @@ type Graph struct {
 	// keylog is tune.ssl.keylog on.
 	needs  acl.Needs
 	keylog bool
+	// maxRecord and hardMaxRecord bound the TLS records sent
+	// (tune.ssl.maxrecord, tune.ssl.hard-maxrecord); maxRewrite is
+	// tune.maxrewrite, HAProxy's buffer reserve.
+	maxRecord, hardMaxRecord, maxRewrite, bufSize int
 	// tls13Order is the TLS 1.3 suite order the configuration's
 	// ciphersuites lists ask for, nil for OpenSSL's.
 	tls13Order []uint16
@@ -508,7 +512,12 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g := &Graph{h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
 		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
-		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog}
+		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog,
+		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord, maxRewrite: 1024,
+		bufSize: cfg.Global.BufSize}
+	if cfg.Global.MaxRewriteSet {
+		g.maxRewrite = cfg.Global.MaxRewrite
+	}
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}

@@ -193,10 +193,10 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 			return nil, true, err
 		}
 		if !prior && !(byALPN && sc.ConnectionState().NegotiatedProtocol == "h2") {
-			c, err = bridgeTLS(tc, sc, string(sni), p, keys)
+			c, err = bridgeTLS(tc, sc, string(sni), p, keys, s.e.g)
 			return c, true, err
 		}
-		conn, info = &countedTLS{Conn: sc, p: p}, serverTLSInfo(sc, keys)
+		conn, info = &countedTLS{Conn: s.e.g.newRecordCap(sc, true), p: p}, serverTLSInfo(sc, keys)
 	}
 	cfg := *h.cfg
 	cfg.Counters = s.e.g.beCounters(be).h2Counters()

@@ -1531,7 +1531,7 @@ func (s *session) dialServerConn(d *net.Dialer, be *Backend, srv *backend.Server
 	if t == nil {
 		return c, nil
 	}
-	return startTLS(c, t, s.evalSNI(be, srv), deadline, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, s.e.g.sslCounters(), s.e.g.needs.BackKeys)
+	return startTLS(c, t, s.evalSNI(be, srv), deadline, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, s.e.g)
 }
 
 // errClientAborted ends a request dropped by abortonclose.

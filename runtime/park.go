@@ -276,8 +276,8 @@ var tlsBufs = func() (o struct {
 // trimTLS drops c's empty input buffers. Only the goroutine that reads c
 // calls it, between two reads.
 func trimTLS(c net.Conn) {
-	tc, ok := c.(*tls.Conn)
-	if !ok || !tlsBufs.ok {
+	tc := tlsConnOf(c)
+	if tc == nil || !tlsBufs.ok {
 		return
 	}
 	p := unsafe.Pointer(tc)

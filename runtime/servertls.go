@@ -126,6 +126,8 @@ type tlsServerConn struct {
 	*net.UnixConn
 	tcp netConn
 	tc  *tls.Conn
+	// w writes to tc in records as tune.ssl.maxrecord bounds them.
+	w net.Conn
 	// sni is the name the connection was opened with; idle connections
 	// are reused only for the same name.
 	sni string
@@ -217,12 +219,13 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 // what is left of the connect timeout, then bridges it to a socket pair.
 // With keys, it keeps the handshake's randoms and TLS 1.2 master secret
 // (ssl_bc_client_random, ssl_bc_server_random, ssl_bc_session_key).
-func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters, p *sslProcess, keys bool) (netConn, error) {
-	tc, k, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p, keys)
+func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters, g *Graph) (netConn, error) {
+	p := g.sslCounters()
+	tc, k, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p, g.needs.BackKeys)
 	if err != nil {
 		return nil, err
 	}
-	return bridgeTLS(c, tc, string(sni), p, k)
+	return bridgeTLS(c, tc, string(sni), p, k, g)
 }
 
 // handshakeTLS runs the TLS handshake of a new server connection,
@@ -311,14 +314,14 @@ func serverTLSInfo(tc *tls.Conn, keys *acl.TLSKeys) *acl.TLSInfo {
 }
 
 // bridgeTLS bridges an established TLS connection to a socket pair.
-func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess, keys *acl.TLSKeys) (netConn, error) {
+func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess, keys *acl.TLSKeys, g *Graph) (netConn, error) {
 	a, b, err := socketPair()
 	if err != nil {
 		c.Close()
 		p.Close()
 		return nil, err
 	}
-	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, sni: sni, info: serverTLSInfo(tc, keys), ssl: p}
+	sc := &tlsServerConn{UnixConn: a, tcp: c, tc: tc, w: g.newRecordCap(tc, false), sni: sni, info: serverTLSInfo(tc, keys), ssl: p}
 	go sc.toServer(b)
 	go sc.fromServer(b)
 	return sc, nil
@@ -329,7 +332,7 @@ func bridgeTLS(c netConn, tc *tls.Conn, sni string, p *sslProcess, keys *acl.TLS
 // shutdown, a close after a close.
 func (c *tlsServerConn) toServer(b *net.UnixConn) {
 	// One TLS record's worth: the most a record carries.
-	io.CopyBuffer(c.tc, b, make([]byte, 16<<10))
+	io.CopyBuffer(c.w, b, make([]byte, 16<<10))
 	c.flushed.Store(true)
 	if c.closing.Load() {
 		c.tc.Close()

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"crypto/tls"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -35,7 +36,7 @@ func (p *sslProcess) Close() { p.conns.Add(-1) }
 
 // countedTLS is a server's TLS connection that counts itself closed once.
 type countedTLS struct {
-	*tls.Conn
+	net.Conn
 	p    *sslProcess
 	done atomic.Bool
 }

@@ -202,11 +202,11 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			return
 		}
 		c.SetDeadline(time.Time{})
-		conn = tc
 		cs := tc.ConnectionState()
 		if cs.NegotiatedProtocol == "h2" {
 			speakH2 = true
 		}
+		conn = e.g.newRecordCap(tc, speakH2)
 		info = tlsInfo(b.TLS, cs)
 		info.Local = hs.Leaf
 		if kt != nil {
