@@ -109,6 +109,10 @@ func appendOnce(s []string, v string) []string {
 // condACLs returns the ACL names of a line's if/unless condition, outside
 // anonymous { } ACLs.
 func condACLs(a []string) []string {
+	if len(a) == 0 {
+		// a comment or blank line
+		return nil
+	}
 	var names []string
 	in, depth := false, 0
 	for _, w := range a[1:] {
