@@ -84,9 +84,6 @@ func (ac *alertConn) config(base *tls.Config) *tls.Config {
 		err := verify(cs)
 		if err != nil {
 			ac.alert, ac.suite = verifyAlert(err), cs.CipherSuite
-			if cs.Version < tls.VersionTLS13 {
-				ac.secret = nil
-			}
 		}
 		return err
 	}
