@@ -82,9 +82,10 @@ type Graph struct {
 	needs  acl.Needs
 	keylog bool
 	// maxRecord and hardMaxRecord bound the TLS records sent
-	// (tune.ssl.maxrecord, tune.ssl.hard-maxrecord); maxRewrite is
-	// tune.maxrewrite, HAProxy's buffer reserve.
-	maxRecord, hardMaxRecord, maxRewrite, bufSize int
+	// (tune.ssl.maxrecord, tune.ssl.hard-maxrecord); a transfer of
+	// fullXfer bytes or more fills a buffer, one of halfXfer or less is
+	// small (recordCap).
+	maxRecord, hardMaxRecord, fullXfer, halfXfer int
 	// tls13Order is the TLS 1.3 suite order the configuration's
 	// ciphersuites lists ask for, nil for OpenSSL's.
 	tls13Order []uint16
@@ -513,11 +514,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
 		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog,
-		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord, maxRewrite: 1024,
-		bufSize: cfg.Global.BufSize}
-	if cfg.Global.MaxRewriteSet {
-		g.maxRewrite = cfg.Global.MaxRewrite
-	}
+		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord}
+	size, rewrite := bufLimits(cfg.Global)
+	g.fullXfer, g.halfXfer = size-rewrite, size/2
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, g.Threads)
 	}
@@ -1664,20 +1663,25 @@ func defaultFullconn(g *Graph) {
 // buffer. A head's stored size must leave the reserve free; 49 bytes
 // go to the buffer's own header and the end of the head.
 func msgLimits(g parser.Global) (bufSize, htxLimit, maxHdr int) {
-	bufSize, rewrite, maxHdr := 16384, 1024, 101
+	bufSize, rewrite := bufLimits(g)
+	maxHdr = 101
+	if g.MaxHdr > 0 {
+		maxHdr = g.MaxHdr
+	}
+	return bufSize, bufSize - rewrite - 49, maxHdr - 1
+}
+
+// bufLimits are tune.bufsize and tune.maxrewrite with HAProxy's defaults
+// (16384, 1024) and its rule that the reserve is at most half a buffer.
+func bufLimits(g parser.Global) (bufSize, rewrite int) {
+	bufSize, rewrite = 16384, 1024
 	if g.BufSize > 0 {
 		bufSize = g.BufSize
 	}
 	if g.MaxRewriteSet {
 		rewrite = g.MaxRewrite
 	}
-	if rewrite >= bufSize/2 {
-		rewrite = bufSize / 2
-	}
-	if g.MaxHdr > 0 {
-		maxHdr = g.MaxHdr
-	}
-	return bufSize, bufSize - rewrite - 49, maxHdr - 1
+	return bufSize, min(rewrite, bufSize/2)
 }
 
 // extCheck compiles option external-check for a server.

@@ -30,15 +30,7 @@ func (g *Graph) newRecordCap(tc *tls.Conn, h2 bool) net.Conn {
 	if g.maxRecord == 0 && g.hardMaxRecord == 0 {
 		return tc
 	}
-	size := g.bufSize
-	if size <= 0 {
-		size = 16384
-	}
-	reserve := g.maxRewrite
-	if reserve >= size/2 {
-		reserve = size / 2
-	}
-	return &recordCap{Conn: tc, max: g.maxRecord, hard: g.hardMaxRecord, h2: h2, full: size - reserve, half: size / 2}
+	return &recordCap{Conn: tc, max: g.maxRecord, hard: g.hardMaxRecord, h2: h2, full: g.fullXfer, half: g.halfXfer}
 }
 
 // observe updates the streaming state as channel_recv does for a read
