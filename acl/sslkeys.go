@@ -10,9 +10,9 @@ type TLSKeys struct {
 	// SessionKey is the TLS 1.2 master secret (ssl_fc_session_key); Go
 	// gives no TLS 1.3 session's, which stays nil.
 	SessionKey []byte
-	// The TLS 1.3 traffic secrets in lowercase hex, kept with
+	// The TLS 1.3 traffic secrets as lowercase hex text, kept with
 	// tune.ssl.keylog on only, as HAProxy keeps them.
-	ClientHS, ServerHS, Client0, Server0 string
+	ClientHS, ServerHS, Client0, Server0 []byte
 }
 
 // Needs collects what the compiled expressions need of connections
@@ -53,9 +53,6 @@ func init() {
 				return true
 			}}
 	}
-	secret := func(name string, f func(*TLSKeys) string) *fetchDef {
-		return keys(name, TypeStr, func(k *TLSKeys) []byte { return []byte(f(k)) })
-	}
 	addFetch(
 		keys("ssl_fc_client_random", TypeBin, func(k *TLSKeys) []byte { return k.ClientRandom }),
 		keys("ssl_fc_server_random", TypeBin, func(k *TLSKeys) []byte { return k.ServerRandom }),
@@ -63,10 +60,10 @@ func init() {
 		keys("ssl_bc_client_random", TypeBin, func(k *TLSKeys) []byte { return k.ClientRandom }),
 		keys("ssl_bc_server_random", TypeBin, func(k *TLSKeys) []byte { return k.ServerRandom }),
 		keys("ssl_bc_session_key", TypeBin, func(k *TLSKeys) []byte { return k.SessionKey }),
-		secret("ssl_fc_client_handshake_traffic_secret", func(k *TLSKeys) string { return k.ClientHS }),
-		secret("ssl_fc_server_handshake_traffic_secret", func(k *TLSKeys) string { return k.ServerHS }),
-		secret("ssl_fc_client_traffic_secret_0", func(k *TLSKeys) string { return k.Client0 }),
-		secret("ssl_fc_server_traffic_secret_0", func(k *TLSKeys) string { return k.Server0 }),
+		keys("ssl_fc_client_handshake_traffic_secret", TypeStr, func(k *TLSKeys) []byte { return k.ClientHS }),
+		keys("ssl_fc_server_handshake_traffic_secret", TypeStr, func(k *TLSKeys) []byte { return k.ServerHS }),
+		keys("ssl_fc_client_traffic_secret_0", TypeStr, func(k *TLSKeys) []byte { return k.Client0 }),
+		keys("ssl_fc_server_traffic_secret_0", TypeStr, func(k *TLSKeys) []byte { return k.Server0 }),
 		// Go's server accepts no early data: there is never an early
 		// secret, as in HAProxy without 0-RTT.
 		&fetchDef{name: "ssl_fc_client_early_traffic_secret", out: TypeStr, fn: func(*fetch, *Txn, *Value) bool { return false }},

@@ -99,8 +99,8 @@ type alertKeyLog struct {
 }
 
 func (k *alertKeyLog) Write(line []byte) (int, error) {
-	if f := bytes.Fields(line); len(f) == 3 && string(f[0]) == "SERVER_TRAFFIC_SECRET_0" {
-		k.ac.secret, _ = hex.AppendDecode(nil, f[2])
+	if label, secret, ok := keyLogLine(line); ok && label == "SERVER_TRAFFIC_SECRET_0" {
+		k.ac.secret, _ = hex.AppendDecode(nil, secret)
 	}
 	if k.next != nil {
 		return k.next.Write(line)

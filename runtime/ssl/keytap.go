@@ -53,19 +53,25 @@ func (t *KeyTap) Write(p []byte) (int, error) {
 // secret, "LABEL <client random> <secret>" in hex (NSS's format).
 type keyLog KeyTap
 
-func (k *keyLog) Write(line []byte) (int, error) {
-	t := (*KeyTap)(k)
-	if t.done {
-		return len(line), nil
-	}
+// keyLogLine splits a key log line, "LABEL <client random> <secret>".
+func keyLogLine(line []byte) (label string, secret []byte, ok bool) {
 	f := bytes.Fields(line)
 	if len(f) != 3 {
+		return "", nil, false
+	}
+	return string(f[0]), f[2], true
+}
+
+func (k *keyLog) Write(line []byte) (int, error) {
+	t := (*KeyTap)(k)
+	label, secret, ok := keyLogLine(line)
+	if t.done || !ok {
 		return len(line), nil
 	}
-	var dst *string
-	switch string(f[0]) {
+	var dst *[]byte
+	switch label {
 	case "CLIENT_RANDOM":
-		t.keys.SessionKey, _ = hex.AppendDecode(nil, f[2])
+		t.keys.SessionKey, _ = hex.AppendDecode(nil, secret)
 	case "CLIENT_HANDSHAKE_TRAFFIC_SECRET":
 		dst = &t.keys.ClientHS
 	case "SERVER_HANDSHAKE_TRAFFIC_SECRET":
@@ -76,7 +82,7 @@ func (k *keyLog) Write(line []byte) (int, error) {
 		dst = &t.keys.Server0
 	}
 	if dst != nil && t.traffic {
-		*dst = string(f[2])
+		*dst = bytes.Clone(secret)
 	}
 	return len(line), nil
 }
