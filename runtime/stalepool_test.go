@@ -18,12 +18,14 @@ import (
 type finServer struct {
 	addr string
 	idle time.Duration
-	mu   sync.Mutex
-	late []string
+	// ended receives one value each time the server ends a connection.
+	ended chan struct{}
+	mu    sync.Mutex
+	late  []string
 }
 
 func startFinServer(t *testing.T, idle time.Duration) *finServer {
-	h := &finServer{idle: idle}
+	h := &finServer{idle: idle, ended: make(chan struct{}, 64)}
 	h.addr = serveRaw(t, func(c net.Conn) { h.serve(c.(*net.TCPConn)) })
 	return h
 }
@@ -42,6 +44,7 @@ func (h *finServer) serve(c *net.TCPConn) {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && !ended {
 				c.CloseWrite()
 				ended = true
+				h.ended <- struct{}{}
 				continue
 			}
 			return
@@ -92,8 +95,14 @@ func TestStalePooledConnection(t *testing.T) {
 			if got := do(req); got != "200 OK" {
 				t.Fatalf("%.4s %d: %s, want 200 OK", req, i, got)
 			}
-			// The server ends the pooled connection meanwhile.
-			time.Sleep(80 * time.Millisecond)
+			// The server ends the pooled connection meanwhile; its FIN
+			// is on gohap's socket well before the next request.
+			select {
+			case <-up.ended:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%.4s %d: the server did not end its connection", req, i)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	if got := up.lateRequests(); got != "" {
