@@ -13,6 +13,9 @@ type TLSKeys struct {
 	// The TLS 1.3 traffic secrets as lowercase hex text, kept with
 	// tune.ssl.keylog on only, as HAProxy keeps them.
 	ClientHS, ServerHS, Client0, Server0 []byte
+	// UniqueID is the verify data of the peer's Finished message, of
+	// this side's own after a resumption (ssl_fc_unique_id).
+	UniqueID []byte
 }
 
 // Needs collects what the compiled expressions need of connections
@@ -21,18 +24,24 @@ type Needs struct {
 	// FrontKeys, BackKeys: the randoms and secrets of the client
 	// (ssl_fc_*) and server (ssl_bc_*) handshakes.
 	FrontKeys, BackKeys bool
+	// FrontFinished, BackFinished: their Finished messages too, which
+	// are read from the handshake's records.
+	FrontFinished, BackFinished bool
 }
 
 func init() {
 	keys := func(name string, out Type, f func(*TLSKeys) []byte) *fetchDef {
 		back := strings.HasPrefix(name, "ssl_bc")
+		finished := strings.HasSuffix(name, "_unique_id")
 		return &fetchDef{name: name, out: out,
 			check: func(_ *fetch, ctx *Context) error {
 				if ctx != nil && ctx.Needs != nil {
 					if back {
 						ctx.Needs.BackKeys = true
+						ctx.Needs.BackFinished = ctx.Needs.BackFinished || finished
 					} else {
 						ctx.Needs.FrontKeys = true
+						ctx.Needs.FrontFinished = ctx.Needs.FrontFinished || finished
 					}
 				}
 				return nil
@@ -60,6 +69,8 @@ func init() {
 		keys("ssl_bc_client_random", TypeBin, func(k *TLSKeys) []byte { return k.ClientRandom }),
 		keys("ssl_bc_server_random", TypeBin, func(k *TLSKeys) []byte { return k.ServerRandom }),
 		keys("ssl_bc_session_key", TypeBin, func(k *TLSKeys) []byte { return k.SessionKey }),
+		keys("ssl_fc_unique_id", TypeBin, func(k *TLSKeys) []byte { return k.UniqueID }),
+		keys("ssl_bc_unique_id", TypeBin, func(k *TLSKeys) []byte { return k.UniqueID }),
 		keys("ssl_fc_client_handshake_traffic_secret", TypeStr, func(k *TLSKeys) []byte { return k.ClientHS }),
 		keys("ssl_fc_server_handshake_traffic_secret", TypeStr, func(k *TLSKeys) []byte { return k.ServerHS }),
 		keys("ssl_fc_client_traffic_secret_0", TypeStr, func(k *TLSKeys) []byte { return k.Client0 }),

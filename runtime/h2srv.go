@@ -188,7 +188,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 			deadline = start.Add(be.Connect)
 		}
 		p := s.e.g.sslCounters()
-		sc, keys, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, p, s.e.g.needs.BackKeys)
+		sc, keys, err := handshakeTLS(tc, t, sni, deadline, alpn, [2]*trafficCounters{s.e.g.srvCounters(srv), s.e.g.beCounters(be)}, p, s.e.g.needs.BackKeys, s.e.g.needs.BackFinished)
 		if err != nil {
 			return nil, true, err
 		}

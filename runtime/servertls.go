@@ -221,7 +221,7 @@ func (s *session) evalSNI(be *Backend, srv *backend.Server) []byte {
 // (ssl_bc_client_random, ssl_bc_server_random, ssl_bc_session_key).
 func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*trafficCounters, g *Graph) (netConn, error) {
 	p := g.sslCounters()
-	tc, k, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p, g.needs.BackKeys)
+	tc, k, err := handshakeTLS(c, t, sni, deadline, nil, cnt, p, g.needs.BackKeys, g.needs.BackFinished)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func startTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, cnt [2]*t
 // handshakeTLS runs the TLS handshake of a new server connection,
 // offering alpn instead of the server's ALPN when set, and counts it on
 // the server and its backend (cnt).
-func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters, p *sslProcess, keys bool) (*tls.Conn, *acl.TLSKeys, error) {
+func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn []string, cnt [2]*trafficCounters, p *sslProcess, keys, finished bool) (*tls.Conn, *acl.TLSKeys, error) {
 	cfg := t.cfg.Config(string(sni))
 	if alpn != nil {
 		cfg = cfg.Clone()
@@ -241,7 +241,7 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 	var conn net.Conn = newRawSock(c)
 	var kt *ssl.KeyTap
 	if keys {
-		kt = ssl.NewKeyTap(conn, false, false)
+		kt = ssl.NewKeyTap(conn, false, false, finished)
 		conn, cfg = kt, kt.Config(cfg)
 	}
 	tc := tls.Client(conn, cfg)
@@ -261,7 +261,8 @@ func handshakeTLS(c netConn, t *serverTLS, sni []byte, deadline time.Time, alpn 
 	}
 	c.SetDeadline(time.Time{})
 	if kt != nil {
-		return tc, kt.Keys(), nil
+		cs := tc.ConnectionState()
+		return tc, kt.Keys(&cs), nil
 	}
 	return tc, nil, nil
 }

@@ -186,7 +186,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		}
 		var kt *ssl.KeyTap
 		if e.g.needs.FrontKeys {
-			kt = ssl.NewKeyTap(conn, true, e.g.keylog)
+			kt = ssl.NewKeyTap(conn, true, e.g.keylog, e.g.needs.FrontFinished)
 			conn = kt
 		}
 		tc, hs := b.TLS.ServerTap(conn, kt)
@@ -210,7 +210,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		info = tlsInfo(b.TLS, cs)
 		info.Local = hs.Leaf
 		if kt != nil {
-			info.Keys = kt.Keys()
+			info.Keys = kt.Keys(&cs)
 		}
 		if tap != nil {
 			info.Hello = tap.Capture(e.g.helloCapture)
@@ -578,7 +578,7 @@ func (e *Engine) logHandshakeFailure(l *listener, tc *tls.Conn, hs *ssl.Handshak
 		info.Hello = tap.Capture(e.g.helloCapture)
 	}
 	if kt != nil {
-		info.Keys = kt.Keys()
+		info.Keys = kt.Keys(nil)
 	}
 	if !f.NameRead() {
 		info.SNI = ""

@@ -20,16 +20,26 @@ type KeyTap struct {
 	keys       acl.TLSKeys
 	// traffic keeps the TLS 1.3 traffic secrets (tune.ssl.keylog on).
 	traffic bool
+	server  bool
 	done    bool
+	// fin keeps the handshake's records for its Finished messages
+	// (ssl_fc_unique_id), nil when they are not asked for; clientHS and
+	// serverHS are then the TLS 1.3 handshake traffic secrets.
+	fin                *recordLog
+	clientHS, serverHS []byte
 }
 
 // NewKeyTap watches c, the server side of the handshake when server is
-// set; traffic keeps the TLS 1.3 traffic secrets.
-func NewKeyTap(c net.Conn, server, traffic bool) *KeyTap {
-	t := &KeyTap{Conn: c, traffic: traffic}
+// set; traffic keeps the TLS 1.3 traffic secrets, finished the records
+// the Finished messages are read from.
+func NewKeyTap(c net.Conn, server, traffic, finished bool) *KeyTap {
+	t := &KeyTap{Conn: c, traffic: traffic, server: server}
 	t.mine.want, t.peer.want = helloClient, helloServer
 	if server {
 		t.mine.want, t.peer.want = helloServer, helloClient
+	}
+	if finished {
+		t.fin = &recordLog{}
 	}
 	return t
 }
@@ -38,6 +48,9 @@ func (t *KeyTap) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if !t.done && n > 0 {
 		t.peer.feed(p[:n])
+		if t.fin != nil {
+			t.fin.feed(p[:n], false)
+		}
 	}
 	return n, err
 }
@@ -45,6 +58,9 @@ func (t *KeyTap) Read(p []byte) (int, error) {
 func (t *KeyTap) Write(p []byte) (int, error) {
 	if !t.done {
 		t.mine.feed(p)
+		if t.fin != nil {
+			t.fin.feed(p, true)
+		}
 	}
 	return t.Conn.Write(p)
 }
@@ -84,6 +100,14 @@ func (k *keyLog) Write(line []byte) (int, error) {
 	if dst != nil && t.traffic {
 		*dst = bytes.Clone(secret)
 	}
+	if t.fin != nil {
+		switch label {
+		case "CLIENT_HANDSHAKE_TRAFFIC_SECRET":
+			t.clientHS, _ = hex.AppendDecode(nil, secret)
+		case "SERVER_HANDSHAKE_TRAFFIC_SECRET":
+			t.serverHS, _ = hex.AppendDecode(nil, secret)
+		}
+	}
 	return len(line), nil
 }
 
@@ -94,14 +118,19 @@ func (t *KeyTap) Config(cfg *tls.Config) *tls.Config {
 	return c
 }
 
-// Keys ends the watch and returns what it found.
-func (t *KeyTap) Keys() *acl.TLSKeys {
+// Keys ends the watch and returns what it found; cs is the state of the
+// handshake once it succeeded, nil after a failure.
+func (t *KeyTap) Keys(cs *tls.ConnectionState) *acl.TLSKeys {
 	t.done = true
 	k := t.keys
 	k.ClientRandom, k.ServerRandom = t.mine.random(), t.peer.random()
-	if t.mine.want == helloServer {
+	if t.server {
 		k.ClientRandom, k.ServerRandom = k.ServerRandom, k.ClientRandom
 	}
+	if t.fin != nil && cs != nil {
+		k.UniqueID = t.uniqueID(cs)
+	}
+	t.fin = nil
 	return &k
 }
 

@@ -89,3 +89,76 @@ func FuzzHelloScan(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRecordLog feeds a byte stream to a recordLog whole and in chunks,
+// alternating directions by record, and reads Finished messages from
+// what it kept: the records are the same either way, and nothing panics.
+func FuzzRecordLog(f *testing.F) {
+	var r [32]byte
+	f.Add(append(record(22, hello(helloClient, r, 10)), record(20, []byte{1})...), 3, byte(0))
+	f.Add(append(record(23, bytes.Repeat([]byte{9}, 40)), record(22, []byte{20, 0, 0, 12})...), 1, byte(1))
+	f.Fuzz(func(t *testing.T, b []byte, chunk int, suite byte) {
+		if chunk <= 0 {
+			chunk = 1
+		}
+		var whole, cut recordLog
+		whole.feed(b, true)
+		for p := b; len(p) > 0; {
+			k := min(chunk, len(p))
+			cut.feed(p[:k], true)
+			p = p[k:]
+		}
+		if len(whole.recs) != len(cut.recs) {
+			t.Fatalf("whole %d records, in chunks of %d %d", len(whole.recs), chunk, len(cut.recs))
+		}
+		for i := range whole.recs {
+			if whole.recs[i].hdr != cut.recs[i].hdr || !bytes.Equal(whole.recs[i].body, cut.recs[i].body) {
+				t.Fatalf("record %d differs in chunks of %d", i, chunk)
+			}
+			whole.recs[i].mine = i%2 == 0
+		}
+		suites := []uint16{0x1301, 0x1302, 0x1303, 0xc02f, 0xc030}
+		s := suites[int(suite)%len(suites)]
+		secret := bytes.Repeat([]byte{suite}, 48)
+		finished13(whole.recs, true, s, secret)
+		finished12(whole.recs, suite%2 == 0, s, secret)
+	})
+}
+
+// TestFinishedTLS13 opens the Finished message of records sealed under a
+// handshake traffic secret, past a record of early data under another
+// key and a message split across records.
+func TestFinishedTLS13(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 32)
+	aead, iv := trafficAEAD(0x1301, secret)
+	seal := func(seq uint64, inner []byte) wireRecord {
+		nonce := append([]byte(nil), iv...)
+		for i := range 8 {
+			nonce[len(nonce)-1-i] ^= byte(seq >> (8 * i))
+		}
+		n := len(inner) + aead.Overhead()
+		hdr := [5]byte{23, 3, 3, byte(n >> 8), byte(n)}
+		return wireRecord{mine: true, hdr: hdr, body: aead.Seal(nil, nonce, inner, hdr[:])}
+	}
+	vd := bytes.Repeat([]byte{0xab}, 32)
+	fin := append([]byte{20, 0, 0, 32}, vd...)
+	cert := append([]byte{11, 0, 0, 3}, 1, 2, 3)
+	early := wireRecord{mine: true, hdr: [5]byte{23, 3, 3, 0, 30}, body: bytes.Repeat([]byte{1}, 30)}
+	recs := []wireRecord{
+		{mine: true, hdr: [5]byte{22, 3, 1, 0, 4}, body: []byte{1, 0, 0, 0}},
+		early,
+		{mine: false, hdr: [5]byte{23, 3, 3, 0, 20}, body: make([]byte, 20)},
+		{mine: true, hdr: [5]byte{20, 3, 3, 0, 1}, body: []byte{1}},
+		seal(0, append(append(append([]byte(nil), cert...), fin[:10]...), 22)),
+		seal(1, append(append(append([]byte(nil), fin[10:]...), 22), 0, 0, 0)),
+	}
+	if got := finished13(recs, true, 0x1301, secret); !bytes.Equal(got, vd) {
+		t.Fatalf("verify data %x, want %x", got, vd)
+	}
+	if got := finished13(recs[:5], true, 0x1301, secret); got != nil {
+		t.Fatalf("a cut message gave %x", got)
+	}
+	if got := finished13(recs, true, 0x1301, bytes.Repeat([]byte{8}, 32)); got != nil {
+		t.Fatalf("another secret gave %x", got)
+	}
+}
