@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
@@ -32,21 +33,25 @@ func (k *keyView) Write(line []byte) (int, error) {
 	return len(line), nil
 }
 
-// helloTap records the random of the first hello read (client side) or
-// written (server side) on a connection.
+// helloTap records the randoms of the hellos on a connection, each from
+// the first record going its way: a resumption writes no key log line
+// to take the client's from.
 type helloTap struct {
 	net.Conn
-	k     *keyView
-	read  bool
-	first []byte
+	k    *keyView
+	read bool // the client side: the ServerHello is read
+	// in and out are the starts of the first records read and written.
+	in, out []byte
 }
 
-func (h *helloTap) grab(p []byte) {
-	if len(h.first) < 43 {
-		h.first = append(h.first, p[:min(len(p), 43-len(h.first))]...)
-		if len(h.first) == 43 && h.first[0] == 22 && h.first[5] == 2 {
+// grab keeps the start of a first record in buf and, once it holds a
+// hello of type typ, that hello's random in dst.
+func (h *helloTap) grab(buf *[]byte, p []byte, typ byte, dst *string) {
+	if len(*buf) < 43 {
+		*buf = append(*buf, p[:min(len(p), 43-len(*buf))]...)
+		if b := *buf; len(b) == 43 && b[0] == 22 && b[5] == typ {
 			h.k.mu.Lock()
-			h.k.sr = strings.ToUpper(hex.EncodeToString(h.first[11:43]))
+			*dst = strings.ToUpper(hex.EncodeToString(b[11:43]))
 			h.k.mu.Unlock()
 		}
 	}
@@ -55,14 +60,18 @@ func (h *helloTap) grab(p []byte) {
 func (h *helloTap) Read(p []byte) (int, error) {
 	n, err := h.Conn.Read(p)
 	if h.read {
-		h.grab(p[:n])
+		h.grab(&h.in, p[:n], 2, &h.k.sr)
+	} else {
+		h.grab(&h.in, p[:n], 1, &h.k.cr)
 	}
 	return n, err
 }
 
 func (h *helloTap) Write(p []byte) (int, error) {
-	if !h.read {
-		h.grab(p)
+	if h.read {
+		h.grab(&h.out, p, 1, &h.k.cr)
+	} else {
+		h.grab(&h.out, p, 2, &h.k.sr)
 	}
 	return h.Conn.Write(p)
 }
@@ -121,7 +130,13 @@ listen back13
  http-response set-header bsr %%[ssl_bc_server_random,hex]
  server s13 %[5]s ssl verify none
 `
-	front := func(addr string, vers uint16) string {
+	// A client's sessions, and the master secret of its last full TLS
+	// 1.2 handshake, which a resumption keeps.
+	type client struct {
+		cache  tls.ClientSessionCache
+		master string
+	}
+	front := func(addr string, vers uint16, cl *client) string {
 		k := &keyView{log: map[string]string{}}
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
@@ -129,7 +144,7 @@ listen back13
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(3 * time.Second))
-		tc := tls.Client(&helloTap{Conn: c, k: k, read: true}, &tls.Config{InsecureSkipVerify: true, MaxVersion: vers, KeyLogWriter: k})
+		tc := tls.Client(&helloTap{Conn: c, k: k, read: true}, &tls.Config{InsecureSkipVerify: true, MaxVersion: vers, KeyLogWriter: k, ClientSessionCache: cl.cache})
 		fmt.Fprintf(tc, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
 		r, err := http.ReadResponse(bufio.NewReader(tc), nil)
 		if err != nil {
@@ -142,11 +157,21 @@ listen back13
 		want := map[string]string{"cr": k.cr, "sr": k.sr, "sk": k.log["CLIENT_RANDOM"],
 			"chs": k.log["CLIENT_HANDSHAKE_TRAFFIC_SECRET"], "shs": k.log["SERVER_HANDSHAKE_TRAFFIC_SECRET"],
 			"c0": k.log["CLIENT_TRAFFIC_SECRET_0"], "s0": k.log["SERVER_TRAFFIC_SECRET_0"]}
-		names := []string{"cr", "sr", "chs", "shs", "c0", "s0", "ce", "ee"}
-		if vers == tls.VersionTLS12 {
-			// Go gives no TLS 1.3 session's resumption secret, which
-			// HAProxy's ssl_fc_session_key shows.
-			names = append(names, "sk")
+		resumed := tc.ConnectionState().DidResume
+		switch {
+		case vers == tls.VersionTLS13:
+			// The PSK of the last ticket the client was given.
+			want["sk"] = ticketSecret(cl.cache, addr)
+		case resumed:
+			want["sk"] = cl.master
+		default:
+			cl.master = want["sk"]
+		}
+		names := []string{"cr", "sr", "chs", "shs", "c0", "s0", "ce", "ee", "sk"}
+		if resumed {
+			// A resumption has no handshake traffic secrets to
+			// compare beyond the client's own log.
+			return "resumed " + judge(got, want, names...)
 		}
 		return judge(got, want, names...)
 	}
@@ -169,11 +194,18 @@ listen back13
 	run := func(start func(cfg, addr string), keylog string) []string {
 		a, b, c := freePort(t), freePort(t), freePort(t)
 		start(fmt.Sprintf(cfg, keylog, a, b, dir, upstream, c), c)
+		c13 := &client{cache: tls.NewLRUClientSessionCache(4)}
+		c12 := &client{cache: tls.NewLRUClientSessionCache(4)}
 		return []string{
-			"TLS 1.3: " + front(a, tls.VersionTLS13),
-			"TLS 1.2: " + front(a, tls.VersionTLS12),
+			"TLS 1.3: " + front(a, tls.VersionTLS13, c13),
+			"TLS 1.3, again: " + front(a, tls.VersionTLS13, c13),
+			"TLS 1.2: " + front(a, tls.VersionTLS12, c12),
+			"TLS 1.2, again: " + front(a, tls.VersionTLS12, c12),
 			"server, TLS 1.2: " + back(b, "cr", "sr", "sk"),
-			// Go gives no TLS 1.3 session key here either.
+			"server, TLS 1.2, again: " + back(b, "cr", "sr", "sk"),
+			"server, TLS 1.2, third: " + back(b, "cr", "sr", "sk"),
+			// Go's client takes a TLS 1.3 ticket after its handshake,
+			// when the key tap has ended: no session key here.
 			"server, TLS 1.3: " + back(c, "cr", "sr"),
 		}
 	}
@@ -194,10 +226,22 @@ listen back13
 // and usk, the TLS 1.2 master secret.
 func startKeyUpstream(t *testing.T, cert tls.Certificate) string {
 	t.Helper()
+	var ticketKey [32]byte
+	rand.Read(ticketKey[:])
 	return serveRaw(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		k := &keyView{log: map[string]string{}}
-		tc := tls.Server(&helloTap{Conn: c, k: k}, &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: k})
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: k, SessionTicketKey: ticketKey}
+		// A resumed session's master secret is in its ticket.
+		var resumed string
+		cfg.UnwrapSession = func(id []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+			ss, err := cfg.DecryptTicket(id, cs)
+			if ss != nil {
+				resumed = stateSecret(ss)
+			}
+			return ss, err
+		}
+		tc := tls.Server(&helloTap{Conn: c, k: k}, cfg)
 		br := bufio.NewReader(tc)
 		for {
 			req, err := http.ReadRequest(br)
@@ -205,9 +249,37 @@ func startKeyUpstream(t *testing.T, cert tls.Certificate) string {
 				return
 			}
 			req.Body.Close()
+			sk := k.log["CLIENT_RANDOM"]
+			if tc.ConnectionState().DidResume {
+				sk = resumed
+			}
 			var b bytes.Buffer
-			fmt.Fprintf(&b, "HTTP/1.1 200 OK\r\nucr: %s\r\nusr: %s\r\nusk: %s\r\ncontent-length: 0\r\n\r\n", k.cr, k.sr, k.log["CLIENT_RANDOM"])
+			fmt.Fprintf(&b, "HTTP/1.1 200 OK\r\nucr: %s\r\nusr: %s\r\nusk: %s\r\ncontent-length: 0\r\n\r\n", k.cr, k.sr, sk)
 			tc.Write(b.Bytes())
 		}
 	})
+}
+
+// stateSecret is the secret of a session in hex, read from crypto/tls's
+// encoding of it: version, type, suite, creation time, then the secret
+// with a length byte.
+func stateSecret(ss *tls.SessionState) string {
+	b, err := ss.Bytes()
+	if err != nil || len(b) < 14 || len(b) < 14+int(b[13]) {
+		return ""
+	}
+	return hex.EncodeToString(b[14 : 14+int(b[13])])
+}
+
+// ticketSecret is the secret of the session cache keeps for addr.
+func ticketSecret(cache tls.ClientSessionCache, addr string) string {
+	st, ok := cache.Get(addr)
+	if !ok || st == nil {
+		return ""
+	}
+	_, ss, err := st.ResumptionState()
+	if err != nil || ss == nil {
+		return ""
+	}
+	return stateSecret(ss)
 }

@@ -100,9 +100,12 @@ func (t *KeyTap) uniqueID(cs *tls.ConnectionState) []byte {
 		// which Go keeps: the client's, the server's after a
 		// resumption (with the extended master secret only).
 		return cs.TLSUnique
-	case cs.Version == tls.VersionTLS12 && !cs.DidResume:
-		// Go keeps the master secret of a resumed session to itself.
-		return finished12(t.fin.recs, false, cs.CipherSuite, t.keys.SessionKey)[1]
+	case cs.Version == tls.VersionTLS12:
+		fin := finished12(t.fin.recs, false, cs.CipherSuite, t.keys.SessionKey)
+		if byClient {
+			return fin[0]
+		}
+		return fin[1]
 	}
 	return nil
 }

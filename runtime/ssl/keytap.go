@@ -27,6 +27,10 @@ type KeyTap struct {
 	// serverHS are then the TLS 1.3 handshake traffic secrets.
 	fin                *recordLog
 	clientHS, serverHS []byte
+	// The secrets of the sessions the handshake resumed (resumed: the
+	// ticket a bind took, offered: the session a server connection
+	// offered) and of the last ticket a bind issued.
+	resumed, offered, issued []byte
 }
 
 // NewKeyTap watches c, the server side of the handshake when server is
@@ -111,11 +115,70 @@ func (k *keyLog) Write(line []byte) (int, error) {
 	return len(line), nil
 }
 
-// Config is cfg with its key log going to t.
+// Config is cfg with its key log going to t, and the sessions it takes
+// and issues seen by t: Go writes no key log line for a resumed session.
 func (t *KeyTap) Config(cfg *tls.Config) *tls.Config {
 	c := cfg.Clone()
 	c.KeyLogWriter = (*keyLog)(t)
+	if t.server {
+		wrap, unwrap := c.WrapSession, c.UnwrapSession
+		if wrap == nil {
+			wrap = c.EncryptTicket
+		}
+		if unwrap == nil {
+			unwrap = c.DecryptTicket
+		}
+		c.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+			if !t.done {
+				t.issued = sessionSecret(ss)
+			}
+			return wrap(cs, ss)
+		}
+		c.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+			ss, err := unwrap(identity, cs)
+			if ss != nil && err == nil && !t.done {
+				t.resumed = sessionSecret(ss)
+			}
+			return ss, err
+		}
+	} else if c.ClientSessionCache != nil {
+		c.ClientSessionCache = &tapCache{ClientSessionCache: c.ClientSessionCache, t: t}
+	}
 	return c
+}
+
+// tapCache is a server connection's session cache, which notes the
+// session the handshake offers.
+type tapCache struct {
+	tls.ClientSessionCache
+	t *KeyTap
+}
+
+func (c *tapCache) Get(key string) (*tls.ClientSessionState, bool) {
+	s, ok := c.ClientSessionCache.Get(key)
+	if ok && s != nil && !c.t.done {
+		if _, ss, err := s.ResumptionState(); err == nil && ss != nil {
+			c.t.offered = sessionSecret(ss)
+		}
+	}
+	return s, ok
+}
+
+// sessionSecret is the secret of a session: the master secret before
+// TLS 1.3, the ticket's PSK in TLS 1.3. Go keeps it unexported; its
+// encoding (crypto/tls's SessionState) starts with the version, the
+// type (1 server, 2 client), the suite and the creation time, then the
+// secret with a length byte, and is only extended at its end.
+func sessionSecret(ss *tls.SessionState) []byte {
+	b, err := ss.Bytes()
+	if err != nil || len(b) < 14 || b[2] != 1 && b[2] != 2 {
+		return nil
+	}
+	n := int(b[13])
+	if n == 0 || len(b) < 14+n {
+		return nil
+	}
+	return b[14 : 14+n]
 }
 
 // Keys ends the watch and returns what it found; cs is the state of the
@@ -127,8 +190,23 @@ func (t *KeyTap) Keys(cs *tls.ConnectionState) *acl.TLSKeys {
 	if t.server {
 		k.ClientRandom, k.ServerRandom = k.ServerRandom, k.ClientRandom
 	}
-	if t.fin != nil && cs != nil {
-		k.UniqueID = t.uniqueID(cs)
+	if cs != nil {
+		switch {
+		case cs.Version == tls.VersionTLS13:
+			// The PSK of the last ticket issued, which OpenSSL keeps
+			// as the session's master key.
+			k.SessionKey = t.issued
+		case !cs.DidResume:
+		case t.server:
+			k.SessionKey = t.resumed
+		default:
+			k.SessionKey = t.offered
+		}
+		// uniqueID reads the master secret of a resumed session too.
+		t.keys.SessionKey = k.SessionKey
+		if t.fin != nil {
+			k.UniqueID = t.uniqueID(cs)
+		}
 	}
 	t.fin = nil
 	return &k

@@ -2,6 +2,8 @@ package ssl
 
 import (
 	"bytes"
+	"crypto/tls"
+	"encoding/hex"
 	"testing"
 )
 
@@ -160,5 +162,40 @@ func TestFinishedTLS13(t *testing.T) {
 	}
 	if got := finished13(recs, true, 0x1301, bytes.Repeat([]byte{8}, 32)); got != nil {
 		t.Fatalf("another secret gave %x", got)
+	}
+}
+
+// masterLog keeps the TLS 1.2 master secret of a key log.
+type masterLog struct{ ms []byte }
+
+func (m *masterLog) Write(line []byte) (int, error) {
+	if label, secret, ok := keyLogLine(line); ok && label == "CLIENT_RANDOM" {
+		m.ms, _ = hex.AppendDecode(nil, secret)
+	}
+	return len(line), nil
+}
+
+// TestSessionSecret reads the master secret out of crypto/tls's session
+// encoding: the client's cached session holds the one its key log gave.
+// It fails should Go change the start of that encoding.
+func TestSessionSecret(t *testing.T) {
+	p := newPKI(t)
+	bt := mustBind(t, "ssl crt "+p.issue("ec.pem", certSpec{cn: "ec"})+" ssl-max-ver TLSv1.2", nil)
+	addr := serveTLS(t, bt.Config)
+	log := &masterLog{}
+	cache := &countingCache{ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	if _, err := handshake(addr, &tls.Config{InsecureSkipVerify: true, ClientSessionCache: cache, KeyLogWriter: log}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := cache.Get(cache.key)
+	if st == nil {
+		t.Fatal("no session kept")
+	}
+	_, ss, err := st.ResumptionState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionSecret(ss); len(log.ms) != 48 || !bytes.Equal(got, log.ms) {
+		t.Fatalf("session secret %x, key log %x", got, log.ms)
 	}
 }
