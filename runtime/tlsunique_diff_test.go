@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -44,8 +45,8 @@ var uidHeader = regexp.MustCompile(`(?m)^x-uid: ?(\S*)\r?$|^x-res: ?(\S*)\r?$`)
 // peer's (the client's on a bind, the server's on a server line), for a
 // resumed one this side's own, as OpenSSL's SSL_get_peer_finished and
 // SSL_get_finished give them to HAProxy. openssl s_client is the client
-// of the bind (its sessions saved and offered again), openssl s_server
-// -www the server.
+// of the bind (its sessions saved and offered again; once without the
+// extended master secret), openssl s_server -www the server.
 func TestTLSUniqueIDDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for ssl_fc_unique_id")
@@ -133,6 +134,13 @@ listen back13
 		}
 		return uid, res
 	}
+	// An OpenSSL configuration whose clients leave out the extended
+	// master secret, without which Go keeps no tls-unique for a
+	// resumed session.
+	noEMS := filepath.Join(dir, "noems.cnf")
+	if err := os.WriteFile(noEMS, []byte("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = sys\n[sys]\nOptions = -ExtendedMasterSecret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	front := func(addr, vers, sess string, resume bool) string {
 		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -143,6 +151,9 @@ listen back13
 			args = append(args, "-sess_out", sess)
 		}
 		cmd := exec.CommandContext(c, openssl, args...)
+		if strings.HasSuffix(sess, "noems.sess") {
+			cmd.Env = append(os.Environ(), "OPENSSL_CONF="+noEMS)
+		}
 		cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
 		out, _ := cmd.CombinedOutput()
 		uid, res := headers(string(out))
@@ -175,8 +186,8 @@ listen back13
 		fe, b12, b13 := freePort(t), freePort(t), freePort(t)
 		start(fmt.Sprintf(cfg, fe, srvPEM, b12, b13, upAddr), b13)
 		var out []string
-		for _, v := range []struct{ name, flag string }{{"TLS 1.2", "-tls1_2"}, {"TLS 1.3", "-tls1_3"}} {
-			sess := filepath.Join(dir, strings.TrimPrefix(v.flag, "-")+".sess")
+		for _, v := range []struct{ name, flag, sess string }{{"TLS 1.2", "-tls1_2", "tls12"}, {"TLS 1.2 without extended master secret", "-tls1_2", "noems"}, {"TLS 1.3", "-tls1_3", "tls13"}} {
+			sess := filepath.Join(dir, v.sess+".sess")
 			out = append(out, "bind, "+v.name+", new: "+front(fe, v.flag, sess, false))
 			out = append(out, "bind, "+v.name+", again: "+front(fe, v.flag, sess, true))
 		}

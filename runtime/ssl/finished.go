@@ -95,13 +95,13 @@ func (t *KeyTap) uniqueID(cs *tls.ConnectionState) []byte {
 			secret = t.clientHS
 		}
 		return finished13(t.fin.recs, mine, cs.CipherSuite, secret)
-	case t.server:
+	case t.server && cs.TLSUnique != nil:
 		// The first Finished of the handshake (RFC 5929's tls-unique),
 		// which Go keeps: the client's, the server's after a
-		// resumption (with the extended master secret only).
+		// resumption (but not without the extended master secret).
 		return cs.TLSUnique
 	case cs.Version == tls.VersionTLS12:
-		fin := finished12(t.fin.recs, false, cs.CipherSuite, t.keys.SessionKey)
+		fin := finished12(t.fin.recs, t.server, cs.CipherSuite, t.keys.SessionKey)
 		if byClient {
 			return fin[0]
 		}
