@@ -178,7 +178,8 @@ func sessionSecret(ss *tls.SessionState) []byte {
 	if n == 0 || len(b) < 14+n {
 		return nil
 	}
-	return b[14 : 14+n]
+	// A copy: the encoding holds the certificates too.
+	return bytes.Clone(b[14 : 14+n])
 }
 
 // Keys ends the watch and returns what it found; cs is the state of the
