@@ -115,6 +115,10 @@ type pipe struct {
 	// mu orders one wake-up's work before the next one's: the epoll
 	// one-shot guarantees it, but only the kernel knows that.
 	mu sync.Mutex
+	// work is held by a wake-up of a socket source while it reads and
+	// relays: the timer ends an idle side only between wake-ups, so
+	// that what a wake-up read still reaches the other side.
+	work sync.Mutex
 	// Work areas of the syscall callbacks, set up once so that re-arming
 	// and reading allocate nothing.
 	ev     unix.EpollEvent
@@ -296,6 +300,14 @@ func (pp *pipe) ready() {
 	t := pp.t
 	pp.mu.Lock()
 	pp.mu.Unlock()
+	if !pp.mem {
+		pp.work.Lock()
+		defer pp.work.Unlock()
+		if pp.over.Load() {
+			// Its read timeout ended the direction: read no more.
+			return
+		}
+	}
 	bp := pp.take()
 	for {
 		pp.n = 0
@@ -458,7 +470,9 @@ func (t *tunnel) schedule() {
 	wait, any, expired := t.expiry()
 	var recheck time.Duration
 	if expired != 0 {
-		expired, recheck = t.unread(expired)
+		var locked int
+		expired, recheck, locked = t.unread(expired)
+		defer t.unlockWork(locked)
 	}
 	if expired != 0 {
 		// HAProxy looks at the request side first.
@@ -509,25 +523,39 @@ func (t *tunnel) schedule() {
 }
 
 // unread clears from expired the sides whose socket has bytes, or its
-// end, waiting to be read: HAProxy handles what arrived before it looks
-// at its timeouts, and a side blocked on a full destination is not
-// reading. It returns what is left of expired and when to look again.
-func (t *tunnel) unread(expired int) (int, time.Duration) {
-	var recheck time.Duration
+// end, waiting to be read, and those a wake-up is relaying from:
+// HAProxy handles what arrived before it looks at its timeouts, and a
+// side blocked on a full destination is not reading. It returns what is
+// left of expired, when to look again, and the sides whose work it
+// holds (locked) until the caller has ended them.
+func (t *tunnel) unread(expired int) (left int, recheck time.Duration, locked int) {
 	for i, pp := range t.pipes {
 		if expired&(1<<i) == 0 || pp == nil || pp.mem || pp.rc == nil {
 			continue
 		}
-		var e syscall.Errno
-		if pp.rc.Control(func(fd uintptr) { e = peek(fd) }) != nil || e == unix.EAGAIN {
-			continue
+		if pp.work.TryLock() {
+			var e syscall.Errno
+			if pp.rc.Control(func(fd uintptr) { e = peek(fd) }) != nil || e == unix.EAGAIN {
+				locked |= 1 << i
+				continue
+			}
+			pp.work.Unlock()
 		}
 		expired &^= 1 << i
 		if d := t.readTimeout(pp.fromClient); recheck == 0 || d < recheck {
 			recheck = max(d, time.Millisecond)
 		}
 	}
-	return expired, recheck
+	return expired, recheck, locked
+}
+
+// unlockWork gives back the work of the pipes unread locked.
+func (t *tunnel) unlockWork(locked int) {
+	for i, pp := range t.pipes {
+		if locked&(1<<i) != 0 {
+			pp.work.Unlock()
+		}
+	}
 }
 
 // abort closes both connections, with a reset towards the client as
