@@ -1,11 +1,9 @@
 package runtime_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,18 +160,7 @@ listen back13
 	}
 	back := func(addr string) string {
 		before := strings.Count(upOut.String(), "Finished")
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			return "dial: " + err.Error()
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-		r, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			return "request: " + err.Error()
-		}
-		r.Body.Close()
+		r, _ := roundTrip(t, addr, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
 		// s_server prints each message as it goes: both Finished
 		// messages are out once the answer came.
 		for end := time.Now().Add(2 * time.Second); strings.Count(upOut.String(), "Finished") < before+2 && time.Now().Before(end); {

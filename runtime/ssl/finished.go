@@ -124,11 +124,7 @@ func finished13(recs []wireRecord, mine bool, suite uint16, secret []byte) []byt
 		if r.mine != mine || r.hdr[0] != 23 {
 			continue
 		}
-		copy(nonce, iv)
-		for i := range 8 {
-			nonce[len(nonce)-1-i] ^= byte(seq >> (8 * i))
-		}
-		plain, err := aead.Open(nil, nonce, r.body, r.hdr[:])
+		plain, err := aead.Open(nil, recordNonce(nonce, iv, seq), r.body, r.hdr[:])
 		if err != nil {
 			if seq == 0 {
 				// Early data a server skips, under another key.
@@ -158,6 +154,16 @@ func finished13(recs []wireRecord, mine bool, suite uint16, secret []byte) []byt
 		}
 	}
 	return nil
+}
+
+// recordNonce is the nonce of record number seq under iv (RFC 8446,
+// 5.3), written in dst, which has iv's length.
+func recordNonce(dst, iv []byte, seq uint64) []byte {
+	copy(dst, iv)
+	for i := range 8 {
+		dst[len(dst)-1-i] ^= byte(seq >> (8 * i))
+	}
+	return dst
 }
 
 // finished12 computes the verify data of the client's and the server's

@@ -134,12 +134,9 @@ func TestFinishedTLS13(t *testing.T) {
 	secret := bytes.Repeat([]byte{7}, 32)
 	aead, iv := trafficAEAD(0x1301, secret)
 	seal := func(seq uint64, inner []byte) wireRecord {
-		nonce := append([]byte(nil), iv...)
-		for i := range 8 {
-			nonce[len(nonce)-1-i] ^= byte(seq >> (8 * i))
-		}
 		n := len(inner) + aead.Overhead()
 		hdr := [5]byte{23, 3, 3, byte(n >> 8), byte(n)}
+		nonce := recordNonce(make([]byte, len(iv)), iv, seq)
 		return wireRecord{mine: true, hdr: hdr, body: aead.Seal(nil, nonce, inner, hdr[:])}
 	}
 	vd := bytes.Repeat([]byte{0xab}, 32)
