@@ -46,9 +46,17 @@ frontend plain
     default_backend up
 CFG
 
-# geometry INDEX -> size,ways,line of this CPU's cache INDEX (sysfs).
+# geometry INDEX -> size,ways,line of this CPU's cache INDEX (sysfs, or
+# getconf's CPUID reading where a virtual machine has no cache in sysfs;
+# a missing associativity is taken as 8).
 geometry() {
-  local d=/sys/devices/system/cpu/cpu0/cache/index$1 size
+  local d=/sys/devices/system/cpu/cpu0/cache/index$1 size name ways
+  if [ ! -r "$d/size" ]; then
+    case $1 in 0) name=LEVEL1_DCACHE ;; 1) name=LEVEL1_ICACHE ;; *) name=LEVEL2_CACHE ;; esac
+    ways=$(getconf "${name}_ASSOC" 2>/dev/null | grep -x "[0-9][0-9]*" || true)
+    echo "$(getconf "${name}_SIZE"),${ways:-8},$(getconf "${name}_LINESIZE")"
+    return
+  fi
   size=$(cat "$d/size")
   case $size in *K) size=$((${size%K} * 1024)) ;; *M) size=$((${size%M} * 1048576)) ;; esac
   echo "$size,$(cat "$d/ways_of_associativity"),$(cat "$d/coherency_line_size")"
