@@ -113,7 +113,10 @@ type listener struct {
 	// abstract socket for another process to bind its name.
 	released bool
 	ln       sockListener
-	slots    chan struct{} // frontend maxconn slots, nil when unlimited
+	// acc is the accept loop's own wait on the socket (rawAcceptor),
+	// closed with it (closeLn).
+	acc   *acceptWait
+	slots chan struct{} // frontend maxconn slots, nil when unlimited
 	// yields counts the accept loop's yields after tune.maxaccept
 	// connections in a row (atomic).
 	yields int64
@@ -203,7 +206,7 @@ func (e *Engine) Bind() error {
 			ln, err := e.openListener(fe, b)
 			if err != nil {
 				for _, l := range lns {
-					l.ln.Close()
+					l.closeLn()
 				}
 				e.dns.close()
 				e.stopCLI()
@@ -220,7 +223,7 @@ func (e *Engine) Bind() error {
 				setFastOpen(ln, b)
 				setQuickAck(ln, fe, b)
 			}
-			l := &listener{fe: fe, bind: b, ln: ln, adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
+			l := &listener{fe: fe, bind: b, ln: ln, acc: new(acceptWait), adopted: strings.HasPrefix(b.Addr, "fd@"), unix: b.Unix != nil || isUnixAddr(ln.Addr())}
 			l.h2cfg = h2ConfigFor(e.h2cfg, fe)
 			if n := listenerMaxconn(fe, b); n > 0 {
 				l.slots = make(chan struct{}, n)
@@ -230,7 +233,7 @@ func (e *Engine) Bind() error {
 	}
 	if err := e.startPeers(); err != nil {
 		for _, l := range lns {
-			l.ln.Close()
+			l.closeLn()
 		}
 		e.dns.close()
 		e.stopCLI()
@@ -362,8 +365,14 @@ func (e *Engine) shutdownSessions(srv *backend.Server) { e.killWhere(srv) }
 func (e *Engine) acceptLoop(l *listener) {
 	defer e.wg.Done()
 	var raw *rawAcceptor
+	var wait *pollFD
 	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
 		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
+		if raw != nil {
+			if wait = l.acc.open(raw.rc); wait == nil && l.acc.isClosed() {
+				return
+			}
+		}
 	}
 	// burst counts the connections taken in a row without waiting (a bind
 	// accepted through net alone, TLS or unix, cannot tell a wait: it
@@ -398,7 +407,19 @@ func (e *Engine) acceptLoop(l *listener) {
 		}
 		var nc net.Conn
 		var err error
-		if raw != nil {
+		if raw != nil && wait != nil {
+			// Taken with accept4, waiting on the socket's own poller
+			// registration when none is pending.
+			sc, waited, rerr := raw.take(wait, l.fe.tcpKA)
+			if waited {
+				burst = 0
+			}
+			if rerr != nil {
+				err = rerr
+			} else {
+				nc = sc
+			}
+		} else if raw != nil {
 			// A connection pending is taken at once; else net waits.
 			if sc, rerr := raw.next(l.fe.tcpKA); rerr != nil {
 				err = rerr
@@ -649,7 +670,7 @@ func (e *Engine) Retire() {
 	lns := e.listeners
 	e.mu.Unlock()
 	for _, l := range lns {
-		l.ln.Close()
+		l.closeLn()
 	}
 	e.stopCLI()
 	if e.cancel != nil {
@@ -730,7 +751,7 @@ func (e *Engine) SoftStop() {
 	e.mu.Unlock()
 	e.stopRunners()
 	for _, l := range e.listeners {
-		l.ln.Close()
+		l.closeLn()
 	}
 	e.peers.stopSoft(e.hard.Load())
 	e.logStopped()

@@ -1494,13 +1494,21 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 	}
 	s.txn.BackConn, s.txn.BackTLS = false, nil
 	c, err := s.dialServerConn(d, be, srv)
-	// A failed handshake stays the stream's server connection, for
-	// bc_err and the ssl_bc* fetches.
+	if err != nil {
+		s.tlsFailed(err)
+	}
+	return c, err
+}
+
+// tlsFailed keeps a failed handshake as the stream's server connection,
+// for bc_err and the ssl_bc* fetches. (Apart from dialServer: errors.As
+// takes the target's address, which escapes, one allocation per
+// connection made.)
+func (s *session) tlsFailed(err error) {
 	var tf *tlsFailure
 	if errors.As(err, &tf) {
 		s.txn.BackConn, s.txn.BackErr, s.txn.BackTLS = true, tf.code, tf.info
 	}
-	return c, err
 }
 
 // dialServerConn connects to srv over HTTP/2, TLS or TCP.

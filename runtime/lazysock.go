@@ -88,7 +88,7 @@ func (l *lazyFD) acquire() bool { return l.state.acquire() }
 // release ends a call; the last one after a Close closes the descriptor.
 func (l *lazyFD) release() {
 	if l.state.release() {
-		unix.Close(l.fd)
+		closeFD(l.fd)
 	}
 }
 
@@ -104,13 +104,13 @@ func (l *lazyFD) register() (*pollFD, error) {
 		return nil, os.ErrClosed
 	}
 	defer l.release()
-	nfd, err := unix.FcntlInt(uintptr(l.fd), unix.F_DUPFD_CLOEXEC, 0)
+	nfd, err := dupFD(l.fd)
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl", err)
 	}
 	f := new(pollFD)
 	if err := f.open(nfd); err != nil {
-		unix.Close(nfd)
+		closeFD(nfd)
 		return nil, err
 	}
 	if !l.rdl.IsZero() {
@@ -224,7 +224,7 @@ func (l *lazyFD) Close() error {
 		err = r.Close()
 	}
 	if l.state.last() {
-		unix.Close(l.fd)
+		closeFD(l.fd)
 	}
 	return err
 }
@@ -238,11 +238,13 @@ func newLazySock(fd int, raddr netip.AddrPort) *sockConn {
 	return c
 }
 
-// rawAcceptor takes a TCP listener's pending connections with accept4
-// on its descriptor: net's Accept also asks for the local address and
-// registers the socket with the poller, which lazyFD leaves to when it
-// is needed. net gives no wait on a listener's descriptor: when none is
-// pending, net's Accept waits for the next one (and sets it up its way).
+// rawAcceptor takes a TCP listener's connections with accept4 on its
+// descriptor: net's Accept also asks for the local address, registers
+// the socket with the poller (which lazyFD leaves to when it is needed)
+// and enters the scheduler's system-call state for each call. net gives
+// no wait on a listener's descriptor: the accept loop waits on a
+// registration of its own (acceptWait, take); without one, next takes
+// what is pending and net's Accept waits for the next connection.
 type rawAcceptor struct {
 	rc syscall.RawConn
 	// local is every accepted connection's local address when the
@@ -254,9 +256,12 @@ type rawAcceptor struct {
 	// need no setsockopt of their own.
 	nodelay bool
 	ctl     func(fd uintptr)
-	nfd     int
-	errno   syscall.Errno
-	rsa     unix.RawSockaddrAny
+	// step is waitStep, bound once; waited says a take had to wait.
+	step   func(fd uintptr) bool
+	waited bool
+	nfd    int
+	errno  syscall.Errno
+	rsa    unix.RawSockaddrAny
 	// skip counts the next accepts left to net after accept4 found
 	// none pending, backoff more each time in a row that it did: on a
 	// listener the load leaves empty, a try mostly fails, and costs a
@@ -287,6 +292,7 @@ func newRawAcceptor(ln net.Listener, transparent bool) *rawAcceptor {
 		a.nodelay = err == nil && v != 0
 	})
 	a.ctl = a.accept
+	a.step = a.waitStep
 	return a
 }
 
@@ -301,6 +307,91 @@ func (a *rawAcceptor) accept(fd uintptr) {
 		a.nfd, a.errno = int(r), e
 		return
 	}
+}
+
+// acceptWait is an accept loop's registration of its listening socket
+// with the runtime's poller: a duplicate of the descriptor, since net
+// registered the socket itself but waits on it only inside its own
+// Accept (a listener's RawConn cannot wait). The duplicate keeps the
+// socket open, so it is closed with the listener (closeLn), which wakes
+// the loop.
+type acceptWait struct {
+	mu     sync.Mutex
+	closed bool
+	fd     *pollFD
+}
+
+// open registers a duplicate of the listener's descriptor; nil when
+// the listener is closed or the duplicate cannot be had (the loop then
+// waits in net's Accept).
+func (w *acceptWait) open(rc syscall.RawConn) *pollFD {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	var nfd int
+	var err error
+	if cerr := rc.Control(func(fd uintptr) { nfd, err = dupFD(int(fd)) }); cerr != nil || err != nil {
+		return nil
+	}
+	p := new(pollFD)
+	if p.open(nfd) != nil {
+		closeFD(nfd)
+		return nil
+	}
+	w.fd = p
+	return p
+}
+
+func (w *acceptWait) isClosed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
+
+// close ends the wait and closes the duplicate.
+func (w *acceptWait) close() {
+	w.mu.Lock()
+	p := w.fd
+	w.closed, w.fd = true, nil
+	w.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+}
+
+// closeLn closes a listener's socket and its accept loop's wait on it.
+func (l *listener) closeLn() {
+	l.ln.Close()
+	if l.acc != nil {
+		l.acc.close()
+	}
+}
+
+// take accepts the next connection, waiting on w for one when none is
+// pending; waited says it had to. A closed listener gives net.ErrClosed.
+func (a *rawAcceptor) take(w *pollFD, keepAlive bool) (c *sockConn, waited bool, err error) {
+	a.waited = false
+	if err := w.Read(a.step); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			err = net.ErrClosed
+		}
+		return nil, a.waited, err
+	}
+	c, err = a.setUp(keepAlive)
+	return c, a.waited, err
+}
+
+// waitStep is take's step in the poller's wait: an accept4, done
+// unless none is pending.
+func (a *rawAcceptor) waitStep(fd uintptr) bool {
+	a.accept(fd)
+	if a.errno == unix.EAGAIN {
+		a.waited = true
+		return false
+	}
+	return true
 }
 
 // next accepts a pending connection, set up as net's Accept sets it
@@ -321,7 +412,14 @@ func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
 		a.backoff = min(max(1, 2*a.backoff), maxAcceptBackoff)
 		a.skip = a.backoff
 		return nil, nil
-	default:
+	}
+	return a.setUp(keepAlive)
+}
+
+// setUp makes the connection of the descriptor accept4 gave, or the
+// error it failed with.
+func (a *rawAcceptor) setUp(keepAlive bool) (*sockConn, error) {
+	if a.errno != 0 {
 		return nil, os.NewSyscallError("accept4", a.errno)
 	}
 	fd := a.nfd
@@ -332,7 +430,7 @@ func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
 	}
 	ap := rsaAddrPort(&a.rsa)
 	if !ap.IsValid() {
-		unix.Close(fd)
+		closeFD(fd)
 		return nil, errors.New("accept4: not an IP address")
 	}
 	c := newLazySock(fd, ap)

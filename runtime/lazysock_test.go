@@ -241,3 +241,98 @@ func TestRawAcceptNoDelay(t *testing.T) {
 		}
 	}
 }
+
+// The accept loop waits for a connection on its own registration of the
+// listening socket and takes it with accept4, as a socket the poller
+// has not seen, whether it came while the loop waited or was pending
+// already. Closing the listener ends the wait, and the duplicate the
+// wait is on does not keep the socket listening.
+func TestAcceptWait(t *testing.T) {
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &listener{ln: tl.(*net.TCPListener), acc: new(acceptWait)}
+	t.Cleanup(l.closeLn)
+	a := newRawAcceptor(tl, false)
+	w := l.acc.open(a.rc)
+	if w == nil {
+		t.Fatal("no wait on the listener")
+	}
+	type taken struct {
+		c      *sockConn
+		waited bool
+		err    error
+	}
+	take := func() chan taken {
+		ch := make(chan taken, 1)
+		go func() {
+			c, waited, err := a.take(w, false)
+			if c != nil {
+				t.Cleanup(func() { c.Close() })
+			}
+			ch <- taken{c, waited, err}
+		}()
+		return ch
+	}
+	dial := func() net.Conn {
+		c, err := net.DialTimeout("tcp", tl.Addr().String(), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	check := func(ch chan taken, cl net.Conn, wantWaited bool) {
+		t.Helper()
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if r.waited != wantWaited {
+				t.Errorf("waited %v, want %v", r.waited, wantWaited)
+			}
+			if r.c.raddr.String() != cl.LocalAddr().String() {
+				t.Errorf("peer %s, want %s", r.c.raddr, cl.LocalAddr())
+			}
+			if r.c.lazy.reg.Load() != nil {
+				t.Error("the accepted socket was registered with the poller")
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("no connection taken")
+		}
+	}
+
+	ch := take()
+	select {
+	case r := <-ch:
+		t.Fatalf("took %+v with no client", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	check(ch, dial(), true)
+
+	cl := dial()
+	// Pending in the backlog before the take.
+	time.Sleep(20 * time.Millisecond)
+	check(take(), cl, false)
+
+	ch = take()
+	time.Sleep(20 * time.Millisecond)
+	l.closeLn()
+	select {
+	case r := <-ch:
+		if !errors.Is(r.err, net.ErrClosed) {
+			t.Fatalf("after the close: %+v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the wait outlived the listener")
+	}
+	if c, err := net.DialTimeout("tcp", tl.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("the closed listener's socket still accepts connections")
+	}
+	if l.acc.open(a.rc) != nil {
+		t.Error("a closed listener's wait opened again")
+	}
+}

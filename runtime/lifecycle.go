@@ -310,7 +310,7 @@ func (e *Engine) Pause() {
 	for _, l := range e.listeners {
 		if u := l.bind.Unix; u != nil && u.abstract && !l.released {
 			l.released = true
-			l.ln.Close()
+			l.closeLn()
 		}
 	}
 	e.mu.Unlock()
@@ -351,7 +351,7 @@ func (e *Engine) Resume() {
 		// A new listener: the accept loop of the closed one may still
 		// be on its way out.
 		nl := *l
-		nl.ln, nl.released = ln.(sockListener), false
+		nl.ln, nl.released, nl.acc = ln.(sockListener), false, new(acceptWait)
 		lns[i] = &nl
 		e.wg.Add(1)
 		go e.acceptLoop(&nl)
@@ -413,7 +413,7 @@ func (e *Engine) Handover() {
 	lns := e.listeners
 	e.mu.Unlock()
 	for _, l := range lns {
-		l.ln.Close()
+		l.closeLn()
 	}
 	time.Sleep(acceptSettle)
 }

@@ -85,7 +85,7 @@ func (p *pollFD) release() {
 // destroy takes the descriptor off the poller and closes it.
 func (p *pollFD) destroy() {
 	pollClose(p.pd)
-	unix.Close(p.fd)
+	closeFD(p.fd)
 	p.shut.Store(true)
 }
 
@@ -171,4 +171,23 @@ func (p *pollFD) setDeadline(t time.Time, mode int) error {
 	defer p.release()
 	pollSetDeadline(p.pd, d, mode)
 	return nil
+}
+
+// closeFD closes a socket without telling the scheduler (RawSyscall):
+// the engine never sets a lingering close with a timeout, so close
+// returns at once. A call that enters the scheduler's system-call state
+// wakes the runtime's monitor thread when every processor was idle,
+// which then polls every 20 us for a millisecond or more: on a proxy
+// that idles between connections, a wake-up per connection.
+func closeFD(fd int) {
+	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+}
+
+// dupFD duplicates a descriptor (close-on-exec) as closeFD closes one.
+func dupFD(fd int) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_FCNTL, uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
 }

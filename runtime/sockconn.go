@@ -435,7 +435,7 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		}
 		raw = &fdRaw{fd: fd}
 		if err := control(network, "", raw); err != nil {
-			unix.Close(fd)
+			closeFD(fd)
 			return nil, dialErr(ap, err)
 		}
 	}
@@ -446,14 +446,14 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 		}
 	}
 	if e != 0 && e != unix.EINPROGRESS && e != unix.EALREADY && e != unix.EISCONN {
-		unix.Close(fd)
+		closeFD(fd)
 		return nil, dialErr(ap, os.NewSyscallError("connect", e))
 	}
 	// A non-blocking descriptor: the runtime's poller watches it.
 	c := &sockConn{raddr: ap}
 	err := c.pfd.open(fd)
 	if err != nil {
-		unix.Close(fd)
+		closeFD(fd)
 		return nil, dialErr(ap, err)
 	}
 	f, rc := &c.pfd, &c.pfd
