@@ -361,12 +361,13 @@ func (w *acceptWait) close() {
 	}
 }
 
-// closeLn closes a listener's socket and its accept loop's wait on it.
+// closeLn closes a listener's socket and its accept loop's wait on it,
+// the wait first: no connection is taken once the close began.
 func (l *listener) closeLn() {
-	l.ln.Close()
 	if l.acc != nil {
 		l.acc.close()
 	}
+	l.ln.Close()
 }
 
 // take accepts the next connection, waiting on w for one when none is
