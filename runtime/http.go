@@ -126,10 +126,8 @@ type session struct {
 	co *chunkOut
 	// bodyDone says the request body was read whole.
 	bodyDone bool
-	// chunkedWhole says a chunked request body is buffered up to its
-	// trailers: it goes out with the head once they are whole.
-	chunkedWhole bool
-	// chunkedDone says it is buffered to the end of its trailers.
+	// chunkedDone says a chunked request body is buffered to the end of
+	// its trailers: it goes out with the head, in one write.
 	chunkedDone bool
 	// linger asks for a lingering close (see refuse).
 	linger bool
@@ -2684,14 +2682,14 @@ func (s *session) parse(hl int) bool {
 	}
 	// A malformed chunked body that is already here is refused before a
 	// server is chosen, as HAProxy's parser sees it first.
-	s.chunkedWhole, s.chunkedDone = false, false
+	s.chunkedDone = false
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		whole, done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
+		_, done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
 		if err != nil {
 			s.refuse(400, s.fe.Errors.raw(400), true)
 			return false
 		}
-		s.chunkedWhole, s.chunkedDone = whole, done
+		s.chunkedDone = done
 	}
 	s.streamConnect()
 	return true
@@ -3065,10 +3063,14 @@ func (s *session) serveTxn(hl int) bool {
 	for attempt := 0; ; attempt++ {
 		var err error
 		switch {
-		case req.Body == h1.BodyChunked && s.chunkedWhole && !expect:
+		case req.Body == h1.BodyChunked && s.chunkedDone && !expect:
 			// The head and the re-framed body in one write, inside the
-			// server's readiness wait, as HAProxy sends them.
-			if s.track && s.chunkedDone {
+			// server's readiness wait, as HAProxy sends them. A body
+			// whose trailers are still to come takes the streaming
+			// path: HAProxy forwards the head and the data it parsed,
+			// and answers the server's early close or response while it
+			// waits for the rest.
+			if s.track {
 				// All buffered: as for a whole body, nothing waits
 				// between the connection and the write.
 				sv.clock = s.lt.connect
