@@ -716,27 +716,24 @@ func hexVal(c byte) (byte, bool) {
 // buffered, trailers included when they are there whole: HAProxy's
 // parser sees it before anything is forwarded, so a bad one is refused
 // at once (400 for a request, 502 for a response).
-// It also reports whether the body is there up to its trailers, which
-// then may still be coming, and whether it is there to its end.
-func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (whole, complete bool, err error) {
+// It also reports whether the body is there to the end of its trailers.
+func checkChunked(b []byte, tm *h1.Msg, maxHdr, maxTrailers int) (complete bool, err error) {
 	var cs chunkScanner
 	for len(b) > 0 {
 		n, _, err := cs.next(b)
 		if err != nil {
-			return false, false, err
+			return false, err
 		}
 		b = b[n:]
 		if cs.st == chTrailer {
 			err := h1.ParseTrailers(b, tm, maxHdr)
 			if err != nil && err != h1.ErrIncomplete || err == nil && tm.HeadLen >= maxTrailers || len(b) >= maxTrailers && err != nil {
-				return false, false, errBadChunk
+				return false, errBadChunk
 			}
-			// Once the trailers have started, the message goes out only
-			// with them whole (copyChunked waits for them).
-			return true, err == nil, nil
+			return err == nil, nil
 		}
 	}
-	return false, false, nil
+	return false, nil
 }
 
 // maxSegs bounds the data runs gathered into one write.

@@ -167,7 +167,7 @@ func TestChunkReframing(t *testing.T) {
 func TestCheckChunked(t *testing.T) {
 	var m h1.Msg
 	for s, ok := range map[string]bool{"3\r\nabc\r\n0\r\nT: 1\r\n\r\n": true, "3\r\nab": true, "3\r\nabc\r\n0\r\nbad\r\n\r\n": false, "x": false} {
-		if _, _, err := checkChunked([]byte(s), &m, 100, 16384); (err == nil) != ok {
+		if _, err := checkChunked([]byte(s), &m, 100, 16384); (err == nil) != ok {
 			t.Errorf("%q: %v", s, err)
 		}
 	}

@@ -2558,7 +2558,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
 				if s.rsp.Body == h1.BodyChunked && sv.w > hl {
-					if _, _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+					if _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
 						return 0, 502, false
 					}
 				}
@@ -2684,7 +2684,7 @@ func (s *session) parse(hl int) bool {
 	// server is chosen, as HAProxy's parser sees it first.
 	s.chunkedDone = false
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		_, done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
+		done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
 		if err != nil {
 			s.refuse(400, s.fe.Errors.raw(400), true)
 			return false
