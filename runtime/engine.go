@@ -369,8 +369,11 @@ func (e *Engine) acceptLoop(l *listener) {
 	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
 		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
 		if raw != nil {
-			if wait = l.acc.open(raw.rc); wait == nil && l.acc.isClosed() {
-				return
+			if wait = l.acc.open(raw.rc); wait == nil {
+				if l.acc.isClosed() {
+					return
+				}
+				raw = nil
 			}
 		}
 	}
@@ -407,7 +410,7 @@ func (e *Engine) acceptLoop(l *listener) {
 		}
 		var nc net.Conn
 		var err error
-		if raw != nil && wait != nil {
+		if raw != nil {
 			// Taken with accept4, waiting on the socket's own poller
 			// registration when none is pending.
 			sc, waited, rerr := raw.take(wait, l.fe.tcpKA)
@@ -419,19 +422,7 @@ func (e *Engine) acceptLoop(l *listener) {
 			} else {
 				nc = sc
 			}
-		} else if raw != nil {
-			// A connection pending is taken at once; else net waits.
-			if sc, rerr := raw.next(l.fe.tcpKA); rerr != nil {
-				err = rerr
-			} else if sc != nil {
-				nc = sc
-			}
-		}
-		if nc == nil && err == nil {
-			if raw != nil {
-				// None was pending: net waits for the next.
-				burst = 0
-			}
+		} else {
 			nc, err = l.ln.Accept()
 		}
 		if err != nil {

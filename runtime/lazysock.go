@@ -243,8 +243,7 @@ func newLazySock(fd int, raddr netip.AddrPort) *sockConn {
 // the socket with the poller (which lazyFD leaves to when it is needed)
 // and enters the scheduler's system-call state for each call. net gives
 // no wait on a listener's descriptor: the accept loop waits on a
-// registration of its own (acceptWait, take); without one, next takes
-// what is pending and net's Accept waits for the next connection.
+// registration of its own (acceptWait, take).
 type rawAcceptor struct {
 	rc syscall.RawConn
 	// local is every accepted connection's local address when the
@@ -255,24 +254,13 @@ type rawAcceptor struct {
 	// sockets it accepts (bindSockopts sets it before listen), so they
 	// need no setsockopt of their own.
 	nodelay bool
-	ctl     func(fd uintptr)
 	// step is waitStep, bound once; waited says a take had to wait.
 	step   func(fd uintptr) bool
 	waited bool
 	nfd    int
 	errno  syscall.Errno
 	rsa    unix.RawSockaddrAny
-	// skip counts the next accepts left to net after accept4 found
-	// none pending, backoff more each time in a row that it did: on a
-	// listener the load leaves empty, a try mostly fails, and costs a
-	// system call.
-	skip, backoff int
 }
-
-// maxAcceptBackoff bounds the accepts left to net after a try failed:
-// a try that finds one saves more (two epoll_ctl calls, five
-// allocations) than one that fails costs (an accept4).
-const maxAcceptBackoff = 4
 
 func newRawAcceptor(ln net.Listener, transparent bool) *rawAcceptor {
 	tl, ok := ln.(*net.TCPListener)
@@ -291,7 +279,6 @@ func newRawAcceptor(ln net.Listener, transparent bool) *rawAcceptor {
 		v, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY)
 		a.nodelay = err == nil && v != 0
 	})
-	a.ctl = a.accept
 	a.step = a.waitStep
 	return a
 }
@@ -323,7 +310,7 @@ type acceptWait struct {
 
 // open registers a duplicate of the listener's descriptor; nil when
 // the listener is closed or the duplicate cannot be had (the loop then
-// waits in net's Accept).
+// accepts through net).
 func (w *acceptWait) open(rc syscall.RawConn) *pollFD {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -395,30 +382,9 @@ func (a *rawAcceptor) waitStep(fd uintptr) bool {
 	return true
 }
 
-// next accepts a pending connection, set up as net's Accept sets it
-// (TCP_NODELAY), keep-alive as the frontend asks; nil, nil when none is
-// pending.
-func (a *rawAcceptor) next(keepAlive bool) (*sockConn, error) {
-	if a.skip > 0 {
-		a.skip--
-		return nil, nil
-	}
-	if err := a.rc.Control(a.ctl); err != nil {
-		return nil, err
-	}
-	switch a.errno {
-	case 0:
-		a.backoff = 0
-	case unix.EAGAIN:
-		a.backoff = min(max(1, 2*a.backoff), maxAcceptBackoff)
-		a.skip = a.backoff
-		return nil, nil
-	}
-	return a.setUp(keepAlive)
-}
-
-// setUp makes the connection of the descriptor accept4 gave, or the
-// error it failed with.
+// setUp makes the connection of the descriptor accept4 gave, set up
+// as net's Accept sets it (TCP_NODELAY), keep-alive as the frontend
+// asks, or the error accept4 failed with.
 func (a *rawAcceptor) setUp(keepAlive bool) (*sockConn, error) {
 	if a.errno != 0 {
 		return nil, os.NewSyscallError("accept4", a.errno)

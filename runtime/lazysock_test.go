@@ -38,25 +38,22 @@ func pendingConnVia(t *testing.T, ln net.Listener, addr string, transparent bool
 	if a == nil {
 		t.Fatal("no raw acceptor for a TCP listener")
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		c, err := a.next(false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c != nil {
-			t.Cleanup(func() { c.Close() })
-			if c.raddr.String() != cl.LocalAddr().String() {
-				t.Fatalf("peer %s, want %s", c.raddr, cl.LocalAddr())
-			}
-			return c, cl
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the connection never showed in the backlog")
-		}
-		a.skip = 0
-		time.Sleep(time.Millisecond)
+	acc := new(acceptWait)
+	t.Cleanup(acc.close)
+	w := acc.open(a.rc)
+	if w == nil {
+		t.Fatal("no wait on the listener")
 	}
+	w.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c, _, err := a.take(w, false)
+	if err != nil {
+		t.Fatalf("the connection never showed in the backlog: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if c.raddr.String() != cl.LocalAddr().String() {
+		t.Fatalf("peer %s, want %s", c.raddr, cl.LocalAddr())
+	}
+	return c, cl
 }
 
 func listenLocal(t *testing.T) net.Listener {
