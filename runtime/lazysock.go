@@ -25,13 +25,16 @@ import (
 // Until then, system calls go to the descriptor directly; the state
 // counts those in progress, and a Close from another goroutine closes
 // the descriptor only after them. Once registered, the poller works on
-// a duplicate of the descriptor, a pollFD: closing it wakes its
-// waiters, while a call begun on the original still holds it.
+// the same descriptor through a pollFD, which counts as one call in
+// progress until it is destroyed: closing it wakes its waiters, and
+// the descriptor is closed once the pollFD and every call begun
+// before it are done (no duplicate, which cost an fcntl and a close).
 type lazyFD struct {
 	fd    int
 	state fdCalls
 	mu    sync.Mutex             // registration
-	reg   atomic.Pointer[pollFD] // the poller's duplicate, once registered
+	reg   atomic.Pointer[pollFD] // the poller's registration (pfd), once made
+	pfd   *pollFD                // the registration's storage, in the sockConn
 	// rdl and wdl are the deadlines set before registration, under mu;
 	// past has a bit set for each that was set already passed.
 	rdl, wdl time.Time
@@ -92,8 +95,9 @@ func (l *lazyFD) release() {
 	}
 }
 
-// register hands a duplicate of the descriptor to the poller, with the
-// deadlines set meanwhile.
+// register hands the descriptor to the poller, with the deadlines set
+// meanwhile. The registration holds a call on the descriptor until the
+// pollFD is destroyed, which releases it (pollFD.lazy).
 func (l *lazyFD) register() (*pollFD, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -103,16 +107,15 @@ func (l *lazyFD) register() (*pollFD, error) {
 	if !l.acquire() {
 		return nil, os.ErrClosed
 	}
-	defer l.release()
-	nfd, err := dupFD(l.fd)
-	if err != nil {
-		return nil, os.NewSyscallError("fcntl", err)
+	f := l.pfd
+	if f == nil {
+		f = new(pollFD)
 	}
-	f := new(pollFD)
-	if err := f.open(nfd); err != nil {
-		closeFD(nfd)
+	if err := f.open(l.fd); err != nil {
+		l.release()
 		return nil, err
 	}
+	f.lazy = l
 	if !l.rdl.IsZero() {
 		f.SetReadDeadline(l.rdl)
 	}
@@ -209,8 +212,8 @@ func (l *lazyFD) setDeadline(t time.Time, read bool) error {
 	return r.SetWriteDeadline(t)
 }
 
-// Close closes the duplicate the poller watches, which wakes its
-// waiters, and the descriptor once no call is on it.
+// Close closes the poller's registration, which wakes its waiters, and
+// the descriptor once no call is on it (the registration's included).
 func (l *lazyFD) Close() error {
 	if !l.state.close() {
 		return os.ErrClosed
@@ -232,7 +235,7 @@ func (l *lazyFD) Close() error {
 // newLazySock makes the client connection of an accepted descriptor.
 func newLazySock(fd int, raddr netip.AddrPort) *sockConn {
 	c := &sockConn{raddr: raddr}
-	c.lazy.fd = fd
+	c.lazy.fd, c.lazy.pfd = fd, &c.pfd
 	c.f, c.rc = &c.lazy, &c.lazy
 	c.raw = lazyRaw{rc: &c.lazy, dl: &c.dl, f: &c.lazy}
 	return c

@@ -156,6 +156,54 @@ func TestLazySockCloseDuringCall(t *testing.T) {
 	if err := c.rc.Control(func(uintptr) {}); !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("call after Close: %v", err)
 	}
+	endAfterCall(t, cl, leave)
+}
+
+// Once a wait registered the socket, the poller works on the descriptor
+// itself: a Close wakes the waiter at once, yet a call begun on the
+// descriptor before the registration still holds it open, and the
+// client sees the end only when that call is out.
+func TestLazySockCloseRegisteredDuringCall(t *testing.T) {
+	ln := listenLocal(t)
+	c, cl := pendingConn(t, ln, "")
+	inside, leave := make(chan struct{}), make(chan struct{})
+	go func() {
+		c.rc.Control(func(uintptr) {
+			close(inside)
+			<-leave
+		})
+	}()
+	<-inside
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 10))
+		readErr <- err
+	}()
+	for i := 0; c.lazy.reg.Load() == nil; i++ {
+		if i > 2000 {
+			t.Fatal("the read did not register the socket")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.lazy.reg.Load().fd; got != c.lazy.fd {
+		t.Fatalf("poller registered descriptor %d, want the socket's own %d", got, c.lazy.fd)
+	}
+	c.Close()
+	select {
+	case err := <-readErr:
+		if err == nil {
+			t.Fatal("the waiting read succeeded after Close")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not wake the waiting read")
+	}
+	endAfterCall(t, cl, leave)
+}
+
+// endAfterCall checks that the client sees nothing while a call holds
+// the closed socket's descriptor, and the end once leave lets it out.
+func endAfterCall(t *testing.T, cl net.Conn, leave chan struct{}) {
+	t.Helper()
 	buf := make([]byte, 10)
 	cl.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if _, err := cl.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {

@@ -61,6 +61,9 @@ type pollFD struct {
 	state    fdCalls
 	shut     atomic.Bool // the descriptor is closed
 	rmu, wmu sync.Mutex
+	// lazy owns the descriptor when the pollFD is its registration: the
+	// last of its calls closes it, not destroy.
+	lazy *lazyFD
 }
 
 // open registers fd with the poller.
@@ -82,10 +85,15 @@ func (p *pollFD) release() {
 	}
 }
 
-// destroy takes the descriptor off the poller and closes it.
+// destroy takes the descriptor off the poller and closes it, or hands
+// it back to the lazyFD that owns it.
 func (p *pollFD) destroy() {
 	pollClose(p.pd)
-	closeFD(p.fd)
+	if p.lazy != nil {
+		p.lazy.release()
+	} else {
+		closeFD(p.fd)
+	}
 	p.shut.Store(true)
 }
 
