@@ -366,7 +366,7 @@ func (e *Engine) acceptLoop(l *listener) {
 	defer e.wg.Done()
 	var raw *rawAcceptor
 	var wait *pollFD
-	if b := l.bind; !l.unix && (b == nil || b.TLS == nil && !b.H2) {
+	if b := l.bind; !l.unix {
 		raw = newRawAcceptor(l.ln, b != nil && b.Transparent)
 		if raw != nil {
 			if wait = l.acc.open(raw.rc); wait == nil {

@@ -221,19 +221,50 @@ func (c *cliConn) WriteTo(w io.Writer) (int64, error)    { return io.Copy(w, rea
 // not block; the calls only copy.
 type rawSock struct {
 	*net.TCPConn
-	rc syscall.RawConn
-	// The readiness callbacks are made once: a closure made per call
-	// escapes to the heap, one allocation per read and per write.
-	// crypto/tls and the HTTP/2 connection read from one goroutine at a
-	// time and write from one at a time.
+	rc    syscall.RawConn
+	steps rawSteps
+}
+
+// rawSteps are the readiness callbacks of a socket's reads and writes,
+// made once: a closure made per call escapes to the heap, one
+// allocation per read and per write. crypto/tls and the HTTP/2
+// connection read from one goroutine at a time and write from one at a
+// time.
+type rawSteps struct {
 	rd, wr   func(fd uintptr) bool
 	rb, wb   []byte
 	rn, wn   int
 	rerr, we error
 }
 
+func (s *rawSteps) init() {
+	s.rd = func(fd uintptr) bool { return readStep(fd, s.rb, &s.rn, &s.rerr) }
+	s.wr = func(fd uintptr) bool { return writeStep(fd, s.wb, &s.wn, &s.we) }
+}
+
+// read reads b from rc as sockRead does.
+func (s *rawSteps) read(rc syscall.RawConn, b []byte) (n int, err, errno error) {
+	s.rb, s.rn, s.rerr = b, 0, nil
+	err = rc.Read(s.rd)
+	n, errno = s.rn, s.rerr
+	s.rb, s.rerr = nil, nil
+	return n, readEnd(n, err, errno), errno
+}
+
+// write writes b to rc as sockWrite does.
+func (s *rawSteps) write(rc syscall.RawConn, b []byte) (done int, err, errno error) {
+	s.wb, s.wn, s.we = b, 0, nil
+	err = writeWaits(rc, s.wr, b, &s.wn, &s.we)
+	done, errno = s.wn, s.we
+	s.wb, s.we = nil, nil
+	return done, err, errno
+}
+
 // newRawSock wraps c when it is a TCP socket, else returns it.
 func newRawSock(c net.Conn) net.Conn {
+	if sc, ok := c.(*sockConn); ok {
+		return newSockRaw(sc)
+	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return c
@@ -243,8 +274,7 @@ func newRawSock(c net.Conn) net.Conn {
 		return c
 	}
 	r := &rawSock{TCPConn: tc, rc: rc}
-	r.rd = func(fd uintptr) bool { return readStep(fd, r.rb, &r.rn, &r.rerr) }
-	r.wr = func(fd uintptr) bool { return writeStep(fd, r.wb, &r.wn, &r.we) }
+	r.steps.init()
 	return r
 }
 
@@ -252,19 +282,47 @@ func (r *rawSock) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	r.rb, r.rn, r.rerr = b, 0, nil
-	err := r.rc.Read(r.rd)
-	n, errno := r.rn, r.rerr
-	r.rb, r.rerr = nil, nil
-	return n, netErr(r.TCPConn, "read", readEnd(n, err, errno), errno)
+	n, err, errno := r.steps.read(r.rc, b)
+	return n, netErr(r.TCPConn, "read", err, errno)
 }
 
 func (r *rawSock) Write(b []byte) (int, error) {
-	r.wb, r.wn, r.we = b, 0, nil
-	err := writeWaits(r.rc, r.wr, b, &r.wn, &r.we)
-	done, errno := r.wn, r.we
-	r.wb, r.we = nil, nil
+	done, err, errno := r.steps.write(r.rc, b)
 	return done, netErr(r.TCPConn, "write", err, errno)
+}
+
+// sockRaw is rawSock for one of the engine's own sockets (sockConn):
+// a client's under TLS or HTTP/2, a server's under TLS. sockConn's Read
+// and Write make their callbacks per call, one allocation each, which
+// the engine's raw paths do not use but crypto/tls and HTTP/2 do. Reads
+// keep sockConn's lazily armed deadline (lazyRead).
+type sockRaw struct {
+	*sockConn
+	steps  rawSteps
+	recvFn func([]byte) (int, error)
+}
+
+func newSockRaw(c *sockConn) *sockRaw {
+	r := &sockRaw{sockConn: c}
+	r.steps.init()
+	r.recvFn = r.recv
+	return r
+}
+
+func (r *sockRaw) Read(b []byte) (int, error) { return lazyRead(r.recvFn, &r.dl, r.f, r.rc, b) }
+
+// recv is sockConn.recv with the callback made once.
+func (r *sockRaw) recv(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, err, errno := r.steps.read(r.rc, b)
+	return n, fileErr("read", err, errno)
+}
+
+func (r *sockRaw) Write(b []byte) (int, error) {
+	done, err, errno := r.steps.write(r.rc, b)
+	return done, fileErr("write", err, errno)
 }
 
 // sockRead reads a non-blocking socket with a raw recvfrom inside rc's
@@ -349,16 +407,20 @@ func netErr(c net.Conn, op string, err, errno error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
 
-// fileErr is the error os.File's Read and Write return for them.
+// fileErr is the error os.File's Read and Write return for them, but
+// for a deadline's: net's, which is temporary. crypto/tls keeps any
+// other error for good, and a TLS connection that parks (park.go) times
+// out its idle wait first and reads again when it wakes.
 func fileErr(op string, err, errno error) error {
 	switch {
 	case err == io.EOF:
 		return err
 	case err != nil:
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			// The poller's only other answer: the file is closing.
-			err = os.ErrClosed
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return &net.OpError{Op: op, Net: "tcp", Err: os.ErrDeadlineExceeded}
 		}
+		// The poller's only other answer: the file is closing.
+		err = os.ErrClosed
 	case errno != nil:
 		err = errno
 	default:
