@@ -102,8 +102,9 @@ func TestUnixSocketBufferSizesDifferential(t *testing.T) {
 		start(fmtCfg("global\n tune.rcvbuf.client 8192\n tune.sndbuf.client 16384\n"+
 			"defaults\n mode http\n timeout connect 2s\n timeout client 5s\n timeout server 5s\n"+
 			"frontend f\n bind %s\n bind %s\n default_backend b\nbackend b\n server s %s\n", path, fe, up.Addr()), fe)
-		// Both proxies bind every listener before they accept on any, so
-		// the unix socket is there once the TCP bind answered.
+		// The kernel completes a TCP connection once the bind listens,
+		// which HAProxy may do before it binds the unix socket.
+		waitUnixSocket(path)
 		c, err := net.Dial("unix", path)
 		if err != nil {
 			t.Fatal(err)

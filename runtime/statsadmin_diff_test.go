@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // statsAdminCfg has a checked server with an agent, a plain one and a
@@ -39,6 +40,12 @@ func TestStatsAdminActionsDifferential(t *testing.T) {
 	hst, gst := freePort(t), freePort(t)
 	hout := startHAProxyOut(t, fmt.Sprintf(statsAdminCfg, hsock, hst, echo, agent), hst)
 	glog := startGohapOut(t, fmt.Sprintf(statsAdminCfg, gsock, gst, echo, agent))
+	// Both run chk's first check at once (the first server's turn in
+	// the spread of checks comes at start); the actions wait for it, so
+	// that it cannot land between an action and its state under load.
+	for _, sock := range []string{hsock, gsock} {
+		waitFirstCheck(t, sock, "chk")
+	}
 	mask := func(s string) string { return pausedHealth(sinceChange.ReplaceAllString(s, "$1 T ")) }
 	loc := regexp.MustCompile(`Location: (\S+)`)
 	steps := []string{
@@ -83,4 +90,21 @@ func TestStatsAdminActionsDifferential(t *testing.T) {
 		t.Errorf("logged:\nhaproxy:\n%s\ngohap:\n%s", h, g)
 	}
 	t.Logf("stats page admin actions agreeing with HAProxy: %d/%d (%d lines logged)", agree, len(steps), len(hl))
+}
+
+// waitFirstCheck waits, for up to five seconds, until the server srv of
+// backend be has a check result: its srv_check_status in "show servers
+// state" is no longer HCHK_STATUS_INI (1).
+func waitFirstCheck(t *testing.T, sock, srv string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		last = cliSend(t, "unix", sock, "show servers state be\n")
+		for _, l := range strings.Split(last, "\n") {
+			if f := strings.Fields(l); len(f) > 10 && f[3] == srv && f[10] != "1" {
+				return
+			}
+		}
+	}
+	t.Fatalf("%s: no check result for %s after 5s:\n%s", sock, srv, last)
 }
