@@ -151,9 +151,7 @@ func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, rc syscal
 		}
 		retry, once := dl.early(f)
 		if once {
-			var rerr error
-			rc.Control(func(fd uintptr) { n, rerr = rawRead(int(fd), b) })
-			if rerr == nil {
+			if n, ok := readNow(rc, b); ok {
 				if n == 0 && len(b) > 0 {
 					return 0, io.EOF
 				}
@@ -165,6 +163,15 @@ func lazyRead(read func([]byte) (int, error), dl *readDL, f deadliner, rc syscal
 			return n, err
 		}
 	}
+}
+
+// readNow reads b from rc without waiting; ok says the read succeeded.
+// A function of its own: inside lazyRead, the closure moved lazyRead's n
+// to the heap, one allocation per read.
+func readNow(rc syscall.RawConn, b []byte) (n int, ok bool) {
+	var rerr error
+	rc.Control(func(fd uintptr) { n, rerr = rawRead(int(fd), b) })
+	return n, rerr == nil
 }
 
 // cliConn is a client's TCP connection with its read deadline armed
