@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gohap/gohap/examples/echo"
 )
@@ -175,4 +176,33 @@ func rulesBenchConfig(b *testing.B) string {
 	sb.WriteString(" http-request redirect scheme https if { hdr(x-forwarded-proto) http }\n")
 	fmt.Fprintf(&sb, " http-request set-header x-site %%[req.hdr(host),lower,map(%s,none)]\n", mp)
 	return sb.String()
+}
+
+// BenchmarkTCPTunnel is a mode tcp relay: each op sends 1 KiB through
+// the tunnel to a server that sends it back, and reads it. The client
+// and the server allocate nothing, so allocs/op is the relay's.
+func BenchmarkTCPTunnel(b *testing.B) {
+	up := serveRaw(b, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(c, c)
+	})
+	fe := freePort(b)
+	startGohap(b, fmtCfg("defaults\n mode tcp\n timeout connect 5s\n timeout client 60s\n timeout server 60s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, up), nil)
+	c, err := net.Dial("tcp", fe)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	msg, buf := bytes.Repeat([]byte("x"), 1024), make([]byte, 1024)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

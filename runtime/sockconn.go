@@ -45,6 +45,11 @@ type sockConn struct {
 	// pfd for a server socket (dialSock).
 	lazy lazyFD
 	pfd  pollFD
+	// ws are Write's callbacks, made at the first Write (a tunnel's
+	// relays write through it), under wmu, which keeps one Write at a
+	// time on them.
+	wmu sync.Mutex
+	ws  *rawSteps
 }
 
 // sockFile is the file of a sockConn: a pollFD, or a lazyFD.
@@ -615,7 +620,13 @@ func (c *sockConn) recv(b []byte) (int, error) {
 }
 
 func (c *sockConn) Write(b []byte) (int, error) {
-	n, err, errno := sockWrite(c.rc, b)
+	c.wmu.Lock()
+	if c.ws == nil {
+		c.ws = new(rawSteps)
+		c.ws.init()
+	}
+	n, err, errno := c.ws.write(c.rc, b)
+	c.wmu.Unlock()
 	return n, fileErr("write", err, errno)
 }
 func (c *sockConn) Close() error {
