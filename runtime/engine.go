@@ -378,8 +378,9 @@ func (e *Engine) acceptLoop(l *listener) {
 		}
 	}
 	// burst counts the connections taken in a row without waiting (a bind
-	// accepted through net alone, TLS or unix, cannot tell a wait: it
-	// counts every connection): at tune.maxaccept the loop yields, so
+	// accepted through net alone, a unix one or one whose socket could
+	// not be registered, cannot tell a wait: it counts every connection):
+	// at tune.maxaccept the loop yields, so
 	// that the sessions it started run before it takes more, as
 	// HAProxy's listener goes back to its other tasks.
 	burst, maxAccept := 0, e.g.MaxAccept

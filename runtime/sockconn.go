@@ -45,11 +45,11 @@ type sockConn struct {
 	// pfd for a server socket (dialSock).
 	lazy lazyFD
 	pfd  pollFD
-	// ws are Write's callbacks, made at the first Write (a tunnel's
-	// relays write through it), under wmu, which keeps one Write at a
-	// time on them.
-	wmu sync.Mutex
-	ws  *rawSteps
+	// steps are Read's and Write's callbacks (crypto/tls, HTTP/2 and
+	// tunnels read and write through them), made at the first call;
+	// rmu and wmu keep one Read and one Write at a time on them.
+	rmu, wmu sync.Mutex
+	steps    atomic.Pointer[rawSteps]
 }
 
 // sockFile is the file of a sockConn: a pollFD, or a lazyFD.
@@ -272,11 +272,9 @@ func (s *rawSteps) write(rc syscall.RawConn, b []byte) (done int, err, errno err
 	return done, err, errno
 }
 
-// newRawSock wraps c when it is a TCP socket, else returns it.
+// newRawSock wraps c when it is one of net's TCP sockets, else returns
+// it: a sockConn's Read and Write are raw already.
 func newRawSock(c net.Conn) net.Conn {
-	if sc, ok := c.(*sockConn); ok {
-		return newSockRaw(sc)
-	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return c
@@ -301,40 +299,6 @@ func (r *rawSock) Read(b []byte) (int, error) {
 func (r *rawSock) Write(b []byte) (int, error) {
 	done, err, errno := r.steps.write(r.rc, b)
 	return done, netErr(r.TCPConn, "write", err, errno)
-}
-
-// sockRaw is rawSock for one of the engine's own sockets (sockConn):
-// a client's under TLS or HTTP/2, a server's under TLS. sockConn's Read
-// and Write make their callbacks per call, one allocation each, which
-// the engine's raw paths do not use but crypto/tls and HTTP/2 do. Reads
-// keep sockConn's lazily armed deadline (lazyRead).
-type sockRaw struct {
-	*sockConn
-	steps  rawSteps
-	recvFn func([]byte) (int, error)
-}
-
-func newSockRaw(c *sockConn) *sockRaw {
-	r := &sockRaw{sockConn: c}
-	r.steps.init()
-	r.recvFn = r.recv
-	return r
-}
-
-func (r *sockRaw) Read(b []byte) (int, error) { return lazyRead(r.recvFn, &r.dl, r.f, r.rc, b) }
-
-// recv is sockConn.recv with the callback made once.
-func (r *sockRaw) recv(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	n, err, errno := r.steps.read(r.rc, b)
-	return n, fileErr("read", err, errno)
-}
-
-func (r *sockRaw) Write(b []byte) (int, error) {
-	done, err, errno := r.steps.write(r.rc, b)
-	return done, fileErr("write", err, errno)
 }
 
 // sockRead reads a non-blocking socket with a raw recvfrom inside rc's
@@ -612,22 +576,36 @@ func dialErr(ap netip.AddrPort, err error) error {
 
 func (c *sockConn) Read(b []byte) (int, error) { return lazyRead(c.recv, &c.dl, c.f, c.rc, b) }
 
-// recv and Write are os.File's Read and Write with raw system calls
-// (sockRead).
+// recv and Write are os.File's Read and Write with raw system calls.
 func (c *sockConn) recv(b []byte) (int, error) {
-	n, err, errno := sockRead(c.rc, b)
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	n, err, errno := c.rawSteps().read(c.rc, b)
+	c.rmu.Unlock()
 	return n, fileErr("read", err, errno)
 }
 
 func (c *sockConn) Write(b []byte) (int, error) {
 	c.wmu.Lock()
-	if c.ws == nil {
-		c.ws = new(rawSteps)
-		c.ws.init()
-	}
-	n, err, errno := c.ws.write(c.rc, b)
+	n, err, errno := c.rawSteps().write(c.rc, b)
 	c.wmu.Unlock()
 	return n, fileErr("write", err, errno)
+}
+
+// rawSteps makes the callbacks at the first call; a reader and a writer
+// use apart fields of them.
+func (c *sockConn) rawSteps() *rawSteps {
+	if s := c.steps.Load(); s != nil {
+		return s
+	}
+	s := new(rawSteps)
+	s.init()
+	if !c.steps.CompareAndSwap(nil, s) {
+		return c.steps.Load()
+	}
+	return s
 }
 func (c *sockConn) Close() error {
 	err := c.src.closeWith(c.f.Close)
