@@ -182,27 +182,56 @@ func rulesBenchConfig(b *testing.B) string {
 // the tunnel to a server that sends it back, and reads it. The client
 // and the server allocate nothing, so allocs/op is the relay's.
 func BenchmarkTCPTunnel(b *testing.B) {
-	up := serveRaw(b, func(c net.Conn) {
-		defer c.Close()
-		io.Copy(c, c)
-	})
-	fe := freePort(b)
-	startGohap(b, fmtCfg("defaults\n mode tcp\n timeout connect 5s\n timeout client 60s\n timeout server 60s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, up), nil)
-	c, err := net.Dial("tcp", fe)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(60 * time.Second))
+	c := tunnelBenchConn(b)
 	msg, buf := bytes.Repeat([]byte("x"), 1024), make([]byte, 1024)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := c.Write(msg); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(c, buf); err != nil {
-			b.Fatal(err)
-		}
+		tunnelRoundTrip(b, c, msg, buf)
+	}
+}
+
+// TestTCPTunnelAllocs: a relayed chunk allocates nothing, either way
+// (a wake-up of the tunnel's poller is served by a waiting worker).
+func TestTCPTunnelAllocs(t *testing.T) {
+	if raceBuild {
+		t.Skip("the race detector allocates on its own")
+	}
+	c := tunnelBenchConn(t)
+	msg, buf := bytes.Repeat([]byte("x"), 1024), make([]byte, 1024)
+	for i := 0; i < 20; i++ {
+		tunnelRoundTrip(t, c, msg, buf)
+	}
+	allocs := testing.AllocsPerRun(200, func() { tunnelRoundTrip(t, c, msg, buf) })
+	t.Logf("%.2f allocations per round trip", allocs)
+	if allocs > 0.5 {
+		t.Fatalf("%.2f allocations per round trip, want 0", allocs)
+	}
+}
+
+// tunnelBenchConn is a client connection through a mode tcp proxy to an
+// echo server.
+func tunnelBenchConn(tb testing.TB) net.Conn {
+	up := serveRaw(tb, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(c, c)
+	})
+	fe := freePort(tb)
+	startGohap(tb, fmtCfg("defaults\n mode tcp\n timeout connect 5s\n timeout client 60s\n timeout server 60s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", fe, up), nil)
+	c, err := net.Dial("tcp", fe)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	return c
+}
+
+func tunnelRoundTrip(tb testing.TB, c net.Conn, msg, buf []byte) {
+	if _, err := c.Write(msg); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, buf); err != nil {
+		tb.Fatal(err)
 	}
 }

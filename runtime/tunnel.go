@@ -38,7 +38,7 @@ type tunnelCfg struct {
 
 // An idle tunnel must cost next to nothing: no goroutine, no buffer. Its
 // sockets wait in one process-wide epoll set; a readable socket gets a
-// short-lived goroutine and a pooled buffer for as long as data flows.
+// worker goroutine and a pooled buffer for as long as data flows.
 
 type poller struct {
 	epfd int
@@ -71,10 +71,42 @@ func (p *poller) loop() {
 		for i := 0; i < n; i++ {
 			id := uint64(uint32(evs[i].Fd)) | uint64(uint32(evs[i].Pad))<<32
 			if pp := p.m[id]; pp != nil {
-				go pp.ready()
+				p.dispatch(pp)
 			}
 		}
 		p.mu.Unlock()
+	}
+}
+
+// A readable pipe is served by a waiting worker when one is free, by a
+// new goroutine otherwise: a goroutine started per event costs its
+// closure's allocation and, once the relay grows its stack, a stack copy
+// each time. At most maxIdleWorkers wait between events; the rest end,
+// so that idle tunnels still hold no goroutine beyond those.
+const maxIdleWorkers = 32
+
+var (
+	tunnelWork  = make(chan *pipe)
+	idleWorkers atomic.Int32
+)
+
+func (p *poller) dispatch(pp *pipe) {
+	select {
+	case tunnelWork <- pp:
+	default:
+		go tunnelWorker(pp)
+	}
+}
+
+func tunnelWorker(pp *pipe) {
+	for {
+		pp.ready()
+		if idleWorkers.Add(1) > maxIdleWorkers {
+			idleWorkers.Add(-1)
+			return
+		}
+		pp = <-tunnelWork
+		idleWorkers.Add(-1)
 	}
 }
 
