@@ -41,6 +41,11 @@ type Txn struct {
 	Vars   *Vars
 	Proc   *Vars
 	ProcMu *sync.Mutex
+	// Sess, when SessMu is set, holds the sess variables instead of
+	// Vars: those of a connection whose streams (HTTP/2) run apart and
+	// share them, guarded by SessMu.
+	Sess   *Vars
+	SessMu *sync.Mutex
 	// RspBuf and Rsp are the response head, once there is one.
 	RspBuf   []byte
 	Rsp      *h1.Msg

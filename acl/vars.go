@@ -2,6 +2,7 @@ package acl
 
 import (
 	"strings"
+	"sync"
 )
 
 // Variable scopes, as HAProxy's set-var names them.
@@ -283,22 +284,26 @@ func (vs *Vars) Clear(scopes ...uint8) {
 	}
 }
 
-// varsFor returns the variable set of a scope, locking the process set;
-// unlock must be called when lock is true.
-func (t *Txn) varsFor(scope uint8) (vs *Vars, lock bool) {
-	if scope == ScopeProc {
+// varsFor returns the variable set of a scope and the lock it was taken
+// under (the process set's, or a connection's shared one), nil if none.
+func (t *Txn) varsFor(scope uint8) (vs *Vars, mu *sync.Mutex) {
+	switch {
+	case scope == ScopeProc:
 		if t.ProcMu == nil || t.Proc == nil {
-			return nil, false
+			return nil, nil
 		}
 		t.ProcMu.Lock()
-		return t.Proc, true
+		return t.Proc, t.ProcMu
+	case scope == ScopeSess && t.SessMu != nil:
+		t.SessMu.Lock()
+		return t.Sess, t.SessMu
 	}
-	return t.Vars, false
+	return t.Vars, nil
 }
 
 // getVar copies a variable's value into v (its bytes into a work area).
 func (t *Txn) getVar(scope uint8, name string, v *Value) bool {
-	vs, lock := t.varsFor(scope)
+	vs, mu := t.varsFor(scope)
 	x, ok := vs.Value(scope, name)
 	if ok {
 		*v = x
@@ -306,32 +311,32 @@ func (t *Txn) getVar(scope uint8, name string, v *Value) bool {
 			v.B = t.keep(append(t.tmp(), x.B...))
 		}
 	}
-	if lock {
-		t.ProcMu.Unlock()
+	if mu != nil {
+		mu.Unlock()
 	}
 	return ok
 }
 
 // setVar stores v under conds.
 func (t *Txn) setVar(scope uint8, name string, v *Value, conds VarConds) bool {
-	vs, lock := t.varsFor(scope)
+	vs, mu := t.varsFor(scope)
 	ok := false
 	if vs != nil {
 		ok = vs.SetValue(scope, name, v, conds)
 	}
-	if lock {
-		t.ProcMu.Unlock()
+	if mu != nil {
+		mu.Unlock()
 	}
 	return ok
 }
 
 // unsetVar removes a variable.
 func (t *Txn) unsetVar(scope uint8, name string) {
-	vs, lock := t.varsFor(scope)
+	vs, mu := t.varsFor(scope)
 	if vs != nil {
 		vs.Unset(scope, name)
 	}
-	if lock {
-		t.ProcMu.Unlock()
+	if mu != nil {
+		mu.Unlock()
 	}
 }

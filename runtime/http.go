@@ -195,6 +195,9 @@ type session struct {
 	// bridged is a session on a socket pair (TLS, HTTP/2): a PROXY
 	// header was read, when one was expected, on the real connection.
 	bridged bool
+	// scope is what the connection's rules left, when they ran before
+	// the session (connscope.go).
+	scope *connScope
 	// expectCIP and expectPP say the connection starts with a NetScaler
 	// Client IP header, a PROXY header: its bind's, or its rules' asking.
 	expectCIP, expectPP bool
@@ -551,6 +554,9 @@ func (s *session) linkTxn() {
 	t := &s.txn
 	t.TLS, t.Origin = s.tls, s.h2Origin
 	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
+	if sc := s.scope; sc != nil && s.h2Stream {
+		t.Sess, t.SessMu = sc.vars, &sc.mu
+	}
 }
 
 // run serves the connection. It reports whether the connections were
@@ -580,7 +586,9 @@ func (s *session) run() bool {
 	if !s.bridged {
 		s.pps.ns = s.l.bind.NetNS
 	}
-	if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy || s.l.bind.AcceptCIP {
+	if s.scope != nil {
+		s.adoptScope()
+	} else if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy || s.l.bind.AcceptCIP {
 		// Rejected at layer 4 or 5: no stream, so no log line. The
 		// headers come between the two, as HAProxy's handshake.
 		s.expectCIP, s.expectPP = s.l.bind.AcceptCIP, s.l.bind.AcceptProxy

@@ -1219,6 +1219,12 @@ func (s *session) withVars(scope uint8, f func(*acl.Vars)) {
 		f(&s.e.procVars)
 		return
 	}
+	if scope == acl.ScopeSess && s.txn.SessMu != nil {
+		s.txn.SessMu.Lock()
+		defer s.txn.SessMu.Unlock()
+		f(s.txn.Sess)
+		return
+	}
 	f(&s.vars)
 }
 

@@ -701,7 +701,10 @@ func releaseTracks(t *[2]acl.TrackSet) {
 // releaseSessTrack ends the session's tracking at the connection's end.
 func (s *session) releaseSessTrack() {
 	if s.txn.SessTrack != nil {
-		s.stk.sess.Release()
+		// An HTTP/2 stream's are its connection's (connScope).
+		if s.txn.SessTrack == &s.stk.sess {
+			s.stk.sess.Release()
+		}
 		s.txn.SessTrack = nil
 	}
 }

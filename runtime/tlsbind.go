@@ -149,6 +149,24 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	}
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	pps := ppState{ns: b.NetNS}
+	// The connection rules come first, on the socket's addresses: a
+	// rejected client gets no handshake (session_accept_fd).
+	var rs *session
+	if r := &l.fe.tcp; len(r.conn)+len(r.sess) > 0 {
+		var ok bool
+		if rs, ok = e.ruleSession(l, c, src, dst); !ok {
+			setLinger0(c)
+			c.Close()
+			return
+		}
+	}
+	header := false
+	defer func() {
+		if rs != nil {
+			// Ended before any stream: the connection failed.
+			rs.dropRules()
+		}
+	}()
 	if b.AcceptCIP {
 		var ok bool
 		if src, dst, ok = readCIPHeader(c, l.fe.Client, b.CIPMagic); !ok {
@@ -156,6 +174,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			c.Close()
 			return
 		}
+		header = true
 	}
 	if b.AcceptProxy {
 		// The PROXY header comes before the TLS handshake: the bridged
@@ -167,7 +186,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			return
 		}
 		if h.Src.IsValid() && h.Dst.IsValid() {
-			src, dst = h.Src, h.Dst
+			src, dst, header = h.Src, h.Dst, true
 		}
 		pps.set(&h)
 		pps.setNS(&h, e.g.netns)
@@ -216,11 +235,24 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 			info.Hello = tap.Capture(e.g.helloCapture)
 		}
 	}
+	var scope *connScope
+	if rs != nil {
+		if !rs.sessRules(src, dst, header, info) {
+			rs = nil
+			setLinger0(c)
+			c.Close()
+			return
+		}
+		scope, rs = newConnScope(rs, src, dst, &pps), nil
+	}
 	if !speakH2 {
-		parked = e.serveConn(l, conn, c, src, dst, info, &pps)
+		parked = e.serveConn(l, conn, c, src, dst, info, &pps, scope)
 		return
 	}
-	parked = e.serveH2(l, conn, l.h2cfg, src, dst, info, &pps, func() {
+	if scope == nil {
+		scope = newConnScope(nil, src, dst, &pps)
+	}
+	parked = e.serveH2(l, conn, l.h2cfg, src, dst, info, &pps, scope, func() {
 		e.connEnd(l)
 		e.wg.Done()
 	}, c)
@@ -258,7 +290,7 @@ func (s *session) serveH2(pre []byte) {
 	cfg.Preread = pre
 	c := s.cl.c
 	c.SetDeadline(time.Time{})
-	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps, nil, nil)
+	s.e.serveH2(s.l, c, &cfg, s.txn.Src, s.txn.Dst, nil, &s.pps, s.borrowScope(), nil, nil)
 }
 
 // h2Park is what an HTTP/2 connection needs to park (h2.SetPark).
@@ -304,10 +336,11 @@ func (hp *h2Park) resumeParked() {
 // conn, the connection parks when idle: serveH2 then returns true, and
 // then is called once the connection is over, by the goroutine that
 // resumed it last.
-func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState, then func(), under netConn) bool {
+func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState, scope *connScope, then func(), under netConn) bool {
 	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
+		scope.release()
 		return false
 	}
 	sc.SetCounters(e.g.feCounters(l.fe).h2Counters())
@@ -324,13 +357,14 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		e.dropH2(sc)
 		sc.WaitShutdown()
 		conn.Close()
+		scope.release()
 		if hp != nil {
 			// A wake that did not come through the parker (a deadline, a
 			// stop) left the registration behind.
 			hp.pk.forget(&hp.parkState)
 		}
 	}
-	if sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps) }) == h2.ErrParked {
+	if sc.Serve(func(st *h2.Stream) { e.serveConn(l, st, nil, src, dst, info, pps, scope) }) == h2.ErrParked {
 		hp.end = func() {
 			end()
 			then()
@@ -346,10 +380,10 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 // or an HTTP/2 stream, in the calling goroutine, and returns once it and
 // any tunnel it became have ended, or once the connection parked: it
 // then reports true, and the session ends front's work (resumeParked).
-func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState) bool {
+func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst netip.AddrPort, info *acl.TLSInfo, pps *ppState, scope *connScope) bool {
 	mc := newMemConn(c, under)
 	s := newSession(e, l, mc)
-	s.src, s.dst, s.tls = src, dst, info
+	s.src, s.dst, s.tls, s.scope = src, dst, info, scope
 	// A PROXY header was read on the connection: its TLVs are the
 	// session's.
 	s.bridged = true
@@ -369,6 +403,10 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	}
 	if !e.addSession(s, start) {
 		c.Close()
+		if !s.h2Stream {
+			// The connection's own scope, taken by no session.
+			scope.release()
+		}
 		return false
 	}
 	if under != nil && l.fe.HTTP {
