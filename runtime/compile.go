@@ -211,9 +211,12 @@ type Frontend struct {
 	// a client's close reach a request waiting for a server.
 	abortOnClose bool
 	// log is how the frontend logs, nil when it does not; conns counts
-	// its connections being served.
-	log   *feLog
-	conns atomic.Int64
+	// its connections being served (HAProxy's feconn: an HTTP/2
+	// connection is one, whatever its streams), maxConns the most at once
+	// (smax).
+	log      *feLog
+	conns    atomic.Int64
+	maxConns atomic.Int64
 	// pool gives the session buffers, at least bufSize long.
 	pool *bufPool
 	// accepted counts connections, for the stop report.

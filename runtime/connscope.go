@@ -25,6 +25,8 @@ type connScope struct {
 	track *acl.TrackSet
 	own   acl.TrackSet
 	store acl.Vars
+	// counted: the scope counts its HTTP/2 connection (countConn).
+	counted bool
 }
 
 // ruleSession runs a TLS or HTTP/2 bind's tcp-request connection rules
@@ -87,6 +89,15 @@ func (s *session) borrowScope() *connScope {
 	sc := &connScope{src: s.txn.Src, dst: s.txn.Dst, connSrc: s.txn.ConnSrc, connDst: s.txn.ConnDst, pps: s.pps}
 	sc.vars, sc.track = &s.vars, s.txn.SessTrack
 	return sc
+}
+
+// end ends an HTTP/2 connection's scope: its counters, its count.
+func (sc *connScope) end(e *Engine, fe *Frontend) {
+	if sc.counted {
+		sc.counted = false
+		e.uncountConn(fe)
+	}
+	sc.release()
 }
 
 // release ends the counters the scope holds, at the connection's end.

@@ -317,11 +317,15 @@ func (t *timeStats) read() (avg, mx [4]int) {
 	return avg, mx
 }
 
-// rateCounter counts events of the current and previous second, for
-// HAProxy's per-second rates and their maxima.
+// rateCounter counts events of the current and previous period of a
+// second, for HAProxy's per-second rates and their maxima. As HAProxy's
+// freq_ctr, the periods follow one another from the first event, not
+// from the clock's seconds: two events less than a second apart after a
+// quiet time count in one period.
 type rateCounter struct {
-	mu        sync.Mutex
-	sec       int64
+	mu sync.Mutex
+	// tick is when the current period began, in ms.
+	tick      int64
 	cur, prev int
 	maxPerSec int
 }
@@ -329,23 +333,26 @@ type rateCounter struct {
 func (r *rateCounter) add(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.roll(now.Unix())
+	r.rotate(now.UnixMilli())
 	r.cur++
 	r.maxPerSec = max(r.maxPerSec, r.cur)
 }
 
-func (r *rateCounter) roll(sec int64) {
-	switch {
-	case sec == r.sec:
-	case sec == r.sec+1:
-		r.prev, r.cur, r.sec = r.cur, 0, sec
-	default:
-		r.prev, r.cur, r.sec = 0, 0, sec
+// rotate starts the next period once the current one is over, a new one
+// at ms after a quiet period (update_freq_ctr_period).
+func (r *rateCounter) rotate(ms int64) {
+	if ms-r.tick < 1000 {
+		return
+	}
+	r.prev, r.cur = r.cur, 0
+	r.tick += 1000
+	if ms-r.tick >= 1000 {
+		r.prev, r.tick = 0, ms
 	}
 }
 
 // read returns the events over the last second (read_freq_ctr's
-// estimate) and the highest second seen.
+// estimate) and the highest period seen.
 func (r *rateCounter) read(now time.Time) (rate, maxRate int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -359,12 +366,25 @@ func (r *rateCounter) readFloat(now time.Time) float64 {
 	return r.estimate(now)
 }
 
-// estimate is the current second's events plus the share of the last
-// second's that the current one has not covered yet; r.mu is held.
+// estimate is freq_ctr_total over a second: the current period's events
+// plus the share of the previous one's that the current one has not
+// covered yet, and at most one event in the last period as it is (no
+// flapping between 0 and 1); r.mu is held.
 func (r *rateCounter) estimate(now time.Time) float64 {
-	r.roll(now.Unix())
-	frac := float64(now.UnixNano()%int64(time.Second)) / float64(time.Second)
-	return float64(r.cur) + float64(r.prev)*(1-frac)
+	remain := r.tick + 1000 - now.UnixMilli()
+	cur, past := r.cur, r.prev
+	if remain < 0 {
+		remain += 1000
+		past = 0
+		if remain >= 0 {
+			past = cur
+		}
+		cur = 0
+	}
+	if cur == 0 && past <= 1 {
+		return float64(past)
+	}
+	return float64(cur) + float64(past)*float64(remain)/1000
 }
 
 // traffic copies the counters into the snapshot's form.

@@ -830,6 +830,8 @@ type tunnelEnd struct {
 	// tunnel's; ended, when set, is told the tunnel ended (serveConn).
 	slot  bool
 	ended *sync.WaitGroup
+	// counted: the session counted the connection (countConn).
+	counted bool
 }
 
 func (te *tunnelEnd) run() {
@@ -842,8 +844,9 @@ func (te *tunnelEnd) run() {
 	if te.rec != nil {
 		te.logTCP()
 	}
-	te.e.conns.Add(-1)
-	te.l.fe.conns.Add(-1)
+	if te.counted {
+		te.e.uncountConn(te.l.fe)
+	}
 	e := te.e
 	e.mu.Lock()
 	delete(e.tunnels, te.t)

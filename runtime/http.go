@@ -198,6 +198,9 @@ type session struct {
 	// scope is what the connection's rules left, when they ran before
 	// the session (connscope.go).
 	scope *connScope
+	// counted says the session counts its connection (countConn); an
+	// HTTP/2 stream does not.
+	counted bool
 	// expectCIP and expectPP say the connection starts with a NetScaler
 	// Client IP header, a PROXY header: its bind's, or its rules' asking.
 	expectCIP, expectPP bool
@@ -614,8 +617,11 @@ func (s *session) run() bool {
 	// Each HTTP stream starts from the session's addresses: what its own
 	// rules change (set-src...) ends with it.
 	s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst = s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst
-	s.e.conns.Add(1)
-	s.fe.conns.Add(1)
+	if !s.h2Stream {
+		// An HTTP/2 stream's connection is counted once (front).
+		s.e.countConn(s.fe)
+		s.counted = true
+	}
 	defer func() {
 		if !s.parked {
 			s.uncountConn()
@@ -641,7 +647,10 @@ func (s *session) run() bool {
 			now = readingAfter(now)
 		}
 		s.beginStream(now)
-		s.e.g.feCounters(s.fe).addSession(now)
+		if !s.h2Stream {
+			// An HTTP/2 connection is one session (front).
+			s.e.g.feCounters(s.fe).addSession(now)
+		}
 	}
 	defer func() {
 		if !s.parked {
@@ -678,10 +687,24 @@ func (s *session) endHTTP() {
 // uncountConn takes the connection out of the counts; a tunnel counts
 // it until it ends.
 func (s *session) uncountConn() {
-	if !s.handedOff {
-		s.e.conns.Add(-1)
-		s.fe.conns.Add(-1)
+	if !s.handedOff && s.counted {
+		s.e.uncountConn(s.fe)
+		s.counted = false
 	}
+}
+
+// countConn counts a connection served by fe (actconn, feconn, smax).
+func (e *Engine) countConn(fe *Frontend) {
+	e.conns.Add(1)
+	n := fe.conns.Add(1)
+	for m := fe.maxConns.Load(); n > m && !fe.maxConns.CompareAndSwap(m, n); m = fe.maxConns.Load() {
+	}
+}
+
+// uncountConn takes back what countConn counted.
+func (e *Engine) uncountConn(fe *Frontend) {
+	e.conns.Add(-1)
+	fe.conns.Add(-1)
 }
 
 // endRun closes what run leaves open and gives back its buffers.
@@ -908,7 +931,7 @@ func indexOf(b []byte, sub string) int {
 // the tunnel takes its place in the engine until it is over.
 func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	s.handing.Store(true)
-	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv, slot: s.slot}
+	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv, slot: s.slot, counted: s.counted}
 	if s.waitEnd {
 		te.ended = &s.ended
 	}
@@ -2840,6 +2863,7 @@ func (s *session) serveTxn(hl int) bool {
 		// HAProxy answers its own 200 page (503 when a monitor fail
 		// condition matches), keeps the connection, and logs nothing.
 		s.noLog = true
+		s.e.g.feCounters(s.fe).addIntercepted()
 		for _, c := range s.fe.monitorFail {
 			if c.Eval(&s.txn) {
 				return s.errorReply(503, true)
@@ -2847,7 +2871,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		return s.errorReply(200, true)
 	}
-	if done, keep := s.requestRules(s.fe.reqRules, &head); done {
+	if done, keep := s.requestRules(s.fe.reqRules, &head, true); done {
 		return keep
 	}
 	if !s.restrictHeaderNames(s.fe.restrictHdr, &head) {
@@ -2885,7 +2909,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	if be != s.fe.own {
-		if done, keep := s.requestRules(be.reqRules, &head); done {
+		if done, keep := s.requestRules(be.reqRules, &head, false); done {
 			return keep
 		}
 		if !s.restrictHeaderNames(be.restrictHdr, &head) {

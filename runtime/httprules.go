@@ -459,13 +459,22 @@ const (
 
 // requestRules runs the http-request rules of a proxy on the request
 // head, which it may replace. done says the rules answered the request
-// (or refused it), keep then whether the connection goes on.
-func (s *session) requestRules(rules []httpRule, head *[]byte) (done, keep bool) {
+// (or refused it), keep then whether the connection goes on. fe says
+// the rules are the frontend's, whose own answers (return, redirect,
+// auth) count as intercepted requests, as HAProxy counts them when the
+// stream's backend is still the frontend.
+func (s *session) requestRules(rules []httpRule, head *[]byte, fe bool) (done, keep bool) {
 	if len(rules) == 0 {
 		return false, false
 	}
 	nh, res, keep := s.runRules(rules, *head, true, &s.req)
 	s.noteLastRule(res)
+	if res == ruleAnswered && fe && s.curRule != nil {
+		switch s.curRule.act {
+		case "return", "redirect", "auth":
+			s.e.g.feCounters(s.fe).addIntercepted()
+		}
+	}
 	switch res {
 	case ruleAnswered:
 		return true, keep

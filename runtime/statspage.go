@@ -229,8 +229,8 @@ func (e *Engine) statsSnapshot() *stats.Snapshot {
 			f := &stats.FrontendStats{Traffic: st.fe[fe].traffic(now), Limit: fe.Maxconn, Stopped: e.stopping.Load()}
 			f.Conns = uint64(fe.accepted.Load())
 			f.Sessions = f.Conns
-			f.Cur = e.feSessions(fe)
-			f.Max = f.Cur
+			f.Cur = int(fe.conns.Load())
+			f.Max = int(max(fe.maxConns.Load(), fe.conns.Load()))
 			f.ConnRate, f.ConnRateMax = f.Rate, f.RateMax
 			if fe.rateLimit != nil {
 				f.RateLimit = fe.rateLimit.limit
@@ -247,19 +247,6 @@ func (e *Engine) statsSnapshot() *stats.Snapshot {
 		snap.Proxies = append(snap.Proxies, p)
 	}
 	return snap
-}
-
-// feSessions counts the frontend's open sessions.
-func (e *Engine) feSessions(fe *Frontend) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	for s := range e.sessions.all {
-		if s.fe == fe {
-			n++
-		}
-	}
-	return n
 }
 
 func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stats.ServerStats, *stats.BackendStats) {
@@ -631,7 +618,7 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 		// The page's own rules come first: deny, auth and the answering
 		// actions answer for it; allow, or no match, lets it answer.
 		h := head
-		if done, keep := s.requestRules(pg.rules, &h); done {
+		if done, keep := s.requestRules(pg.rules, &h, false); done {
 			// HAProxy logs these answers with status 400, whatever
 			// they sent.
 			return true, keep, 400

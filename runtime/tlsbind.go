@@ -252,6 +252,10 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	if scope == nil {
 		scope = newConnScope(nil, src, dst, &pps)
 	}
+	// One session and one connection, whatever its streams.
+	e.g.feCounters(l.fe).addSession(time.Now())
+	e.countConn(l.fe)
+	scope.counted = true
 	parked = e.serveH2(l, conn, l.h2cfg, src, dst, info, &pps, scope, func() {
 		e.connEnd(l)
 		e.wg.Done()
@@ -340,7 +344,7 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 	sc, err := h2.NewServerConn(conn, cfg)
 	if err != nil {
 		conn.Close()
-		scope.release()
+		scope.end(e, l.fe)
 		return false
 	}
 	sc.SetCounters(e.g.feCounters(l.fe).h2Counters())
@@ -357,7 +361,7 @@ func (e *Engine) serveH2(l *listener, conn net.Conn, cfg *h2.Config, src, dst ne
 		e.dropH2(sc)
 		sc.WaitShutdown()
 		conn.Close()
-		scope.release()
+		scope.end(e, l.fe)
 		if hp != nil {
 			// A wake that did not come through the parker (a deadline, a
 			// stop) left the registration behind.

@@ -1,0 +1,110 @@
+package runtime_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// A frontend's counts as HAProxy keeps them: an HTTP/2 connection is one
+// connection and one session whatever its streams (fe_conn seen by
+// concurrent streams, scur, smax, stot, the session and connection
+// rates), and the requests the frontend answers itself (return,
+// redirect, auth, monitor-uri) count as intercepted, those a backend's
+// rules answer do not.
+func TestFrontendCountsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	dir := t.TempDir()
+	writeCert(t, dir, "site.pem", "site.test")
+	slow := serveRequests(t, func(c net.Conn, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	run := func(name string, start func(cfg, ready string)) string {
+		fe, ready := freePort(t), freePort(t)
+		sock := filepath.Join(dir, name+".sock")
+		start(fmtCfg(`global
+ stats socket %s level admin
+`+baseDefaults+`frontend fe
+ bind %s ssl crt %s/site.pem alpn h2,http/1.1
+ monitor-uri /mon
+ http-request redirect location /x if { path /r }
+ http-request auth if { path /auth }
+ http-request return status 200 if { path /a }
+ http-response set-header x-fc %%[fe_conn]
+ default_backend be
+backend be
+ http-request return status 201 if { path /b }
+ server up %s
+frontend ready
+ bind %s
+`, sock, fe, dir, slow, ready), ready)
+		var out []string
+		tlsCfg := &tls.Config{InsecureSkipVerify: true}
+		h2c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{TLSClientConfig: tlsCfg}}
+		defer h2c.CloseIdleConnections()
+		// The first request opens the connection the others share.
+		status := func(cl *http.Client, path string) string {
+			r, err := cl.Get("https://" + fe + path)
+			if err != nil {
+				return path + " " + err.Error()
+			}
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			return fmt.Sprintf("%s %s %d fc=%s", path, r.Proto, r.StatusCode, r.Header.Get("x-fc"))
+		}
+		out = append(out, status(h2c, "/a"))
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var slowOut []string
+		for i := 0; i < 3; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := status(h2c, "/slow")
+				mu.Lock()
+				slowOut = append(slowOut, s)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		sort.Strings(slowOut)
+		out = append(out, slowOut...)
+		for _, p := range []string{"/b", "/r", "/auth", "/mon"} {
+			out = append(out, status(h2c, p))
+		}
+		// The HTTP/2 connection stays open meanwhile: two at once.
+		h1c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+		for _, p := range []string{"/a", "/b"} {
+			out = append(out, status(h1c, p))
+		}
+		h1c.CloseIdleConnections()
+		h2c.CloseIdleConnections()
+		var rows []string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "scur", "smax", "stot", "rate_max", "conn_rate_max", "conn_tot", "req_tot", "intercepted")
+			if strings.HasPrefix(rows[0], "fe,FRONTEND scur=0 ") || time.Now().After(deadline) {
+				break
+			}
+		}
+		return strings.Join(append(out, rows[0]), "\n")
+	}
+	ref := run("h", func(cfg, ready string) { startHAProxy(t, cfg, ready) })
+	got := run("g", func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if got != ref {
+		t.Errorf("haproxy:\n%s\ngohap:\n%s", ref, got)
+	}
+	t.Logf("both:\n%s", ref)
+}
