@@ -141,6 +141,11 @@ type Server struct {
 	lastChange atomic.Int64
 	cur        int // sessions in use; guarded by Backend.mu
 	total      atomic.Int64
+	// maxCur and maxQueue are the most sessions and queued requests at
+	// once (smax, qmax), guarded by Backend.mu; lbTotal counts the
+	// times balancing chose the server (lbtot).
+	maxCur, maxQueue int
+	lbTotal          atomic.Int64
 	// Balancing state, guarded by Backend.mu.
 	eweight, npos, lpos, rweight, wscore, uw int
 	key                                      uint32
@@ -216,6 +221,10 @@ type Backend struct {
 
 	mu    sync.Mutex
 	queue []*waiter
+	// maxQueue is the most requests in queue at once (qmax), guarded by
+	// mu; lbTotal counts the servers balancing chose (lbtot).
+	maxQueue int
+	lbTotal  atomic.Int64
 	// Balancing state, guarded by mu.
 	act, groupKey []*Server
 	fwrrAct       fwrrGroup
@@ -436,6 +445,12 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 				return b.takeUnlock(b.Target), nil
 			}
 			s, assigned, anyUsable = b.pickLocked(k, avoid)
+			if s != nil && s != avoid {
+				// assign_server's cum_lbconn: balancing chose it,
+				// neither persistence nor a queue.
+				b.lbTotal.Add(1)
+				s.lbTotal.Add(1)
+			}
 		}
 		var q *Server
 		switch {
@@ -460,8 +475,10 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 		w := &waiter{ch: make(chan *Server, 1), on: q, seq: b.seq, class: k.PrioClass, due: time.Now().UnixMilli() + int64(k.PrioOffset)}
 		if q != nil {
 			q.queue = enqueue(q.queue, w)
+			q.maxQueue = max(q.maxQueue, len(q.queue))
 		} else {
 			b.queue = enqueue(b.queue, w)
+			b.maxQueue = max(b.maxQueue, len(b.queue))
 		}
 		b.mu.Unlock()
 		if timer == nil && queueTimeout > 0 {
@@ -509,6 +526,7 @@ func (b *Backend) acquire(ctx context.Context, queueTimeout time.Duration, direc
 // takeUnlock gives a slot of s to the caller and releases b.mu.
 func (b *Backend) takeUnlock(s *Server) *Server {
 	s.cur++
+	s.maxCur = max(s.maxCur, s.cur)
 	b.lcCounter++
 	s.lcSeq = b.lcCounter
 	b.mu.Unlock()
@@ -572,6 +590,7 @@ func (b *Backend) serveQueuesLocked(s *Server) {
 			return
 		}
 		s.cur++
+		s.maxCur = max(s.maxCur, s.cur)
 		b.lcCounter++
 		s.lcSeq = b.lcCounter
 		w.on = nil
@@ -810,28 +829,38 @@ type ServerStatus struct {
 	// Queue is the number of requests waiting for this server.
 	Queue int
 	Total int64
+	// MaxSessions and MaxQueue are the most at once; LBTotal the times
+	// balancing chose the server.
+	MaxSessions, MaxQueue int
+	LBTotal               int64
 }
 
 // Status is a read-only view of a backend.
 type Status struct {
 	Name string
 	// Queue counts every waiting request, the backend's and the servers'.
-	Queue   int
-	Servers []ServerStatus
+	Queue int
+	// OwnQueue is the backend's own queue, MaxQueue the most it held at
+	// once; LBTotal counts the servers balancing chose.
+	OwnQueue, MaxQueue int
+	LBTotal            int64
+	Servers            []ServerStatus
 }
 
 // Snapshot returns the current state of the backend and its servers.
 func (b *Backend) Snapshot() Status {
-	st := Status{Name: b.Name, Queue: b.QueueLen()}
+	st := Status{Name: b.Name, Queue: b.QueueLen(), LBTotal: b.lbTotal.Load()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	st.OwnQueue, st.MaxQueue = len(b.queue), b.maxQueue
 	for _, s := range b.Servers {
 		state := s.State().String()
 		if state == "UP" && (s.weight() == 0 || s.Drained()) {
 			state = "DRAIN"
 		}
 		st.Servers = append(st.Servers, ServerStatus{Name: s.Name, State: state, Backup: s.Backup,
-			Weight: s.weight(), Sessions: s.cur, Queue: len(s.queue), Total: s.total.Load()})
+			Weight: s.weight(), Sessions: s.cur, Queue: len(s.queue), Total: s.total.Load(),
+			MaxSessions: s.maxCur, MaxQueue: s.maxQueue, LBTotal: s.lbTotal.Load()})
 	}
 	return st
 }

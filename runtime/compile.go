@@ -329,8 +329,9 @@ type Backend struct {
 	source *backend.SourceBind
 	// sendName is http-send-name-header's name, "" when unset.
 	sendName string
-	// conns counts the streams using the backend.
-	conns atomic.Int64
+	// conns counts the streams using the backend (beconn), maxConns the
+	// most at once (smax).
+	conns, maxConns atomic.Int64
 	// reqRules, rspRules and afterRules are the http-request,
 	// http-response and http-after-response rules.
 	reqRules, rspRules, afterRules []httpRule

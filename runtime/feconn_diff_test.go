@@ -108,3 +108,69 @@ frontend ready
 	}
 	t.Logf("both:\n%s", ref)
 }
+
+// A backend's and its servers' counts as HAProxy keeps them: the most
+// streams and queued requests at once (smax, qmax; the backend's qcur
+// and qmax are its own queue's), and lbtot the servers balancing chose,
+// not persistence (use-server) nor a request the backend's rules
+// answered.
+func TestBackendCountsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	dir := t.TempDir()
+	slow := func() string {
+		return serveRequests(t, func(c net.Conn, r *http.Request) {
+			time.Sleep(300 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		})
+	}
+	s1, s2 := slow(), slow()
+	run := func(name string, start func(cfg, fe string)) string {
+		fe := freePort(t)
+		sock := filepath.Join(dir, name+".sock")
+		start(fmtCfg(`global
+ stats socket %s level admin
+`+baseDefaults+`frontend fe
+ bind %s
+ default_backend be
+backend be
+ balance roundrobin
+ http-reuse never
+ use-server s1 if { path /s1 }
+ http-request return status 201 if { path /b }
+ server s1 %s maxconn 1
+ server s2 %s maxconn 1
+`, sock, fe, s1, s2), fe)
+		var wg sync.WaitGroup
+		get := func(path string) {
+			defer wg.Done()
+			get(t, fe, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		}
+		// Four at once on two servers of one slot each: two wait in
+		// the backend's queue.
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go get("/")
+			time.Sleep(20 * time.Millisecond)
+		}
+		wg.Wait()
+		wg.Add(2)
+		get("/b")
+		get("/s1")
+		var rows []string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "qcur", "qmax", "scur", "smax", "stot", "lbtot")
+			if len(rows) == 4 && strings.Contains(rows[3], "scur=0 ") || time.Now().After(deadline) {
+				break
+			}
+		}
+		return strings.Join(rows[1:], "\n")
+	}
+	ref := run("h", func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run("g", func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if got != ref {
+		t.Errorf("haproxy:\n%s\ngohap:\n%s", ref, got)
+	}
+	t.Logf("both:\n%s", ref)
+}

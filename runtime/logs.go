@@ -664,7 +664,9 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 func (s *session) assignBe(be *Backend) {
 	if s.logBe == nil {
 		s.logBe = be
-		be.conns.Add(1)
+		n := be.conns.Add(1)
+		for m := be.maxConns.Load(); n > m && !be.maxConns.CompareAndSwap(m, n); m = be.maxConns.Load() {
+		}
 		be.streams.Add(1)
 	}
 }

@@ -256,8 +256,9 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	b := &stats.BackendStats{Traffic: st.be[be].traffic(now), Fullconn: lb.Fullconn, Algo: sp.algo, Cookie: sp.cookie,
 		QueueCur: status.Queue, Downtime: -1}
 	b.Sessions = uint64(be.streams.Load())
-	b.LBTotal = b.Sessions
-	b.QueueMax = b.QueueCur
+	b.LBTotal = uint64(status.LBTotal)
+	// The backend's own queue (px->queue), not its servers'.
+	b.QueueCur, b.QueueMax = status.OwnQueue, status.MaxQueue
 	var out []stats.ServerStats
 	anyActive := false
 	for _, s := range lb.ServerList() {
@@ -280,9 +281,11 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		if i < len(status.Servers) {
 			ss.Cur, ss.QueueCur = status.Servers[i].Sessions, status.Servers[i].Queue
 		}
-		ss.Max, ss.QueueMax = ss.Cur, ss.QueueCur
+		if i < len(status.Servers) {
+			ss.Max, ss.QueueMax = status.Servers[i].MaxSessions, status.Servers[i].MaxQueue
+			ss.LBTotal = uint64(status.Servers[i].LBTotal)
+		}
 		ss.Sessions = uint64(s.Total())
-		ss.LBTotal = ss.Sessions
 		if s.LastChange().After(last) {
 			last = s.LastChange()
 		}
@@ -392,10 +395,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		b.Downtime = 0
 	}
 	b.LastChange = int(now.Sub(st.start).Seconds())
-	for _, s := range out {
-		b.Cur += s.Cur
-	}
-	b.Max = b.Cur
+	b.Cur, b.Max = int(be.conns.Load()), int(max(be.maxConns.Load(), be.conns.Load()))
 	return out, b
 }
 
