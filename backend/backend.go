@@ -146,6 +146,9 @@ type Server struct {
 	// times balancing chose the server (lbtot).
 	maxCur, maxQueue int
 	lbTotal          atomic.Int64
+	// downs counts the server's transitions from running to stopped
+	// (down_trans: a check, an agent, the CLI, maintenance).
+	downs atomic.Int64
 	// Balancing state, guarded by Backend.mu.
 	eweight, npos, lpos, rweight, wscore, uw int
 	key                                      uint32
@@ -170,6 +173,15 @@ func (s *Server) Sessions() int {
 	defer s.Backend.mu.Unlock()
 	return s.cur
 }
+
+// Downs is the number of the server's transitions from running to
+// stopped (chkdown).
+func (s *Server) Downs() int64 { return s.downs.Load() }
+
+// CountDown counts the backend losing its last server; Downs reads the
+// count (a backend's chkdown).
+func (b *Backend) CountDown()   { b.downs.Add(1) }
+func (b *Backend) Downs() int64 { return b.downs.Load() }
 
 // Total is the number of sessions ever given to the server.
 func (s *Server) Total() int64 { return s.total.Load() }
@@ -225,6 +237,9 @@ type Backend struct {
 	// mu; lbTotal counts the servers balancing chose (lbtot).
 	maxQueue int
 	lbTotal  atomic.Int64
+	// downs counts the times the backend lost its last server
+	// (set_backend_down's down_trans).
+	downs atomic.Int64
 	// Balancing state, guarded by mu.
 	act, groupKey []*Server
 	fwrrAct       fwrrGroup
@@ -747,6 +762,9 @@ func (s *Server) moveLocked(from, to State) StateChange {
 		}
 	}
 	b.mu.Unlock()
+	if (to == Down || to == Maint) && (from == Up || from == Stopping) {
+		s.downs.Add(1)
+	}
 	return ch
 }
 

@@ -316,6 +316,7 @@ func (e *Engine) adminChange(ch backend.AdminChange) {
 		be.event(level, ch.Text+".")
 	}
 	if ch.NoServer {
+		s.Backend.CountDown()
 		e.log.Error("backend '" + s.Backend.Name + "' has no server available!")
 		// The syslog line names the backend without quotes.
 		be.event(logging.LevelEmerg, "backend "+s.Backend.Name+" has no server available!")

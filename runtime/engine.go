@@ -342,6 +342,7 @@ func (e *Engine) serverState(ch backend.StateChange) {
 	}
 	be.event(level, m.String())
 	if ch.To != backend.Up && ch.Active+ch.Backup == 0 {
+		b.CountDown()
 		e.log.Error(fmt.Sprintf("backend '%s' has no server available!", b.Name))
 		// The syslog line names the backend without quotes.
 		be.event(logging.LevelEmerg, "backend "+b.Name+" has no server available!")

@@ -174,3 +174,44 @@ backend be
 	}
 	t.Logf("both:\n%s", ref)
 }
+
+// chkdown counts a server's transitions from running to stopped (a
+// failing check, maintenance) and a backend's losses of its last server,
+// as HAProxy's down_trans.
+func TestCheckDownCountsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	dir := t.TempDir()
+	dead, live := freePort(t), startEcho(t, "live").Addr()
+	run := func(name string, start func(cfg, fe string)) string {
+		fe := freePort(t)
+		sock := filepath.Join(dir, name+".sock")
+		start(fmtCfg(`global
+ stats socket %s level admin
+`+baseDefaults+`frontend fe
+ bind %s
+ default_backend gone
+backend gone
+ server d %s check inter 100ms fall 2
+backend kept
+ server l %s
+ server m %s check inter 100ms
+`, sock, fe, dead, live, live), fe)
+		cliSend(t, "unix", sock, "disable server kept/m\n")
+		var rows []string
+		for deadline := time.Now().Add(4 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "status", "chkdown")
+			if strings.Contains(strings.Join(rows, "\n"), "gone,d status=DOWN") || time.Now().After(deadline) {
+				break
+			}
+		}
+		return strings.Join(rows[1:], "\n")
+	}
+	ref := run("h", func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+	got := run("g", func(cfg, _ string) { startGohap(t, cfg, nil) })
+	if got != ref {
+		t.Errorf("haproxy:\n%s\ngohap:\n%s", ref, got)
+	}
+	t.Logf("both:\n%s", ref)
+}

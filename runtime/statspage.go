@@ -256,6 +256,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	b := &stats.BackendStats{Traffic: st.be[be].traffic(now), Fullconn: lb.Fullconn, Algo: sp.algo, Cookie: sp.cookie,
 		QueueCur: status.Queue, Downtime: -1}
 	b.Sessions = uint64(be.streams.Load())
+	b.ChkDown = uint64(lb.Downs())
 	b.LBTotal = uint64(status.LBTotal)
 	// The backend's own queue (px->queue), not its servers'.
 	b.QueueCur, b.QueueMax = status.OwnQueue, status.MaxQueue
@@ -313,6 +314,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 				chk.Duration = -1
 			}
 			chk.Fails = ref.CheckFails()
+			chk.Downs = uint64(s.Downs())
 			chk.Last = ref.CheckDesc()
 		}
 		if s.CheckState()&backend.CheckEnabled != 0 && chk != nil {
