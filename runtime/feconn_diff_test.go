@@ -32,9 +32,9 @@ func TestFrontendCountsDifferential(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	})
-	run := func(name string, start func(cfg, ready string)) string {
+	sideBySide(t, func(start func(cfg, ready string)) string {
 		fe, ready := freePort(t), freePort(t)
-		sock := filepath.Join(dir, name+".sock")
+		sock := filepath.Join(t.TempDir(), "s.sock")
 		start(fmtCfg(`global
  stats socket %s level admin
 `+baseDefaults+`frontend fe
@@ -100,13 +100,7 @@ frontend ready
 			}
 		}
 		return strings.Join(append(out, rows[0]), "\n")
-	}
-	ref := run("h", func(cfg, ready string) { startHAProxy(t, cfg, ready) })
-	got := run("g", func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if got != ref {
-		t.Errorf("haproxy:\n%s\ngohap:\n%s", ref, got)
-	}
-	t.Logf("both:\n%s", ref)
+	})
 }
 
 // A backend's and its servers' counts as HAProxy keeps them: the most
@@ -118,7 +112,6 @@ func TestBackendCountsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	dir := t.TempDir()
 	slow := func() string {
 		return serveRequests(t, func(c net.Conn, r *http.Request) {
 			time.Sleep(300 * time.Millisecond)
@@ -126,9 +119,9 @@ func TestBackendCountsDifferential(t *testing.T) {
 		})
 	}
 	s1, s2 := slow(), slow()
-	run := func(name string, start func(cfg, fe string)) string {
+	sideBySide(t, func(start func(cfg, fe string)) string {
 		fe := freePort(t)
-		sock := filepath.Join(dir, name+".sock")
+		sock := filepath.Join(t.TempDir(), "s.sock")
 		start(fmtCfg(`global
  stats socket %s level admin
 `+baseDefaults+`frontend fe
@@ -166,13 +159,7 @@ backend be
 			}
 		}
 		return strings.Join(rows[1:], "\n")
-	}
-	ref := run("h", func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-	got := run("g", func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if got != ref {
-		t.Errorf("haproxy:\n%s\ngohap:\n%s", ref, got)
-	}
-	t.Logf("both:\n%s", ref)
+	})
 }
 
 // chkdown counts a server's transitions from running to stopped (a
@@ -182,11 +169,10 @@ func TestCheckDownCountsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	dir := t.TempDir()
 	dead, live := freePort(t), startEcho(t, "live").Addr()
-	run := func(name string, start func(cfg, fe string)) string {
+	sideBySide(t, func(start func(cfg, fe string)) string {
 		fe := freePort(t)
-		sock := filepath.Join(dir, name+".sock")
+		sock := filepath.Join(t.TempDir(), "s.sock")
 		start(fmtCfg(`global
  stats socket %s level admin
 `+baseDefaults+`frontend fe
@@ -207,11 +193,5 @@ backend kept
 			}
 		}
 		return strings.Join(rows[1:], "\n")
-	}
-	ref := run("h", func(cfg, fe string) { startHAProxy(t, cfg, fe) })
-	got := run("g", func(cfg, _ string) { startGohap(t, cfg, nil) })
-	if got != ref {
-		t.Errorf("haproxy:\n%s\ngohap:\n%s", ref, got)
-	}
-	t.Logf("both:\n%s", ref)
+	})
 }
