@@ -93,6 +93,7 @@ func (s *Server) agentLoop(ctx context.Context) {
 		// Unlike health checks, agent checks go on in maintenance: an
 		// agent's "ready" ends it.
 		a.inProgress.Store(true)
+		checkSessions.Add(1)
 		start := time.Now()
 		line, st, desc, done := s.agentProbe(ctx)
 		if ctx.Err() != nil {

@@ -174,6 +174,14 @@ func (s *Server) Sessions() int {
 	return s.cur
 }
 
+// checkSessions counts the health and agent checks run, each of which
+// is a session in HAProxy (tcpcheck_main's session_new): they count in
+// its CumConns. External checks are processes and do not.
+var checkSessions atomic.Int64
+
+// CheckSessions is the number of checks run by the process.
+func CheckSessions() int64 { return checkSessions.Load() }
+
 // Downs is the number of the server's transitions from running to
 // stopped (chkdown).
 func (s *Server) Downs() int64 { return s.downs.Load() }

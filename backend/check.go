@@ -350,6 +350,7 @@ func (s *Server) probe(ctx context.Context) (string, checkResult) {
 	if x := s.Check.Ext; x != nil {
 		return x.run(ctx, s)
 	}
+	checkSessions.Add(1)
 	// Without "timeout check", inter bounds the whole check; with it,
 	// the connect has min(timeout connect, inter) and "timeout check"
 	// runs from the connection on.

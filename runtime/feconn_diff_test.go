@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -120,21 +121,14 @@ func TestBackendCountsDifferential(t *testing.T) {
 	}
 	s1, s2 := slow(), slow()
 	sideBySide(t, func(start func(cfg, fe string)) string {
-		fe := freePort(t)
-		sock := filepath.Join(t.TempDir(), "s.sock")
-		start(fmtCfg(`global
- stats socket %s level admin
-`+baseDefaults+`frontend fe
- bind %s
- default_backend be
-backend be
+		fe, sock := startStatsFE(t, start, `backend be
  balance roundrobin
  http-reuse never
  use-server s1 if { path /s1 }
  http-request return status 201 if { path /b }
  server s1 %s maxconn 1
  server s2 %s maxconn 1
-`, sock, fe, s1, s2), fe)
+`, s1, s2)
 		var wg sync.WaitGroup
 		get := func(path string) {
 			defer wg.Done()
@@ -194,4 +188,75 @@ backend kept
 		}
 		return strings.Join(rows[1:], "\n")
 	})
+}
+
+// show info's counts as HAProxy keeps them: CumConns counts sessions
+// (an HTTP/2 connection once, each stats socket connection), CumReq the
+// streams (one per request, none for a keep-alive connection's close,
+// one per stats socket connection), the stats sockets are listeners and
+// their connections jobs. Compared as the change over some traffic.
+func TestShowInfoCountsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	up := serveRequests(t, func(c net.Conn, r *http.Request) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		fe, sock := startStatsFE(t, start, "backend be\n server s %s\n", up)
+		fields := []string{"CurrConns", "CumConns", "CumReq", "Listeners", "Jobs"}
+		info := func() map[string]int {
+			m := map[string]int{}
+			for _, l := range strings.Split(cliSend(t, "unix", sock, "show info\n"), "\n") {
+				k, v, _ := strings.Cut(l, ": ")
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+					m[k] = n
+				}
+			}
+			return m
+		}
+		before := info()
+		c := dialRaw(t, fe)
+		io.WriteString(c, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		io.ReadAll(c)
+		c.Close()
+		cl := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		for _, p := range []string{"/a", "/b"} {
+			if r, err := cl.Get("http://" + fe + p); err == nil {
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+			}
+		}
+		cl.CloseIdleConnections()
+		var out []string
+		for polls, deadline := 0, time.Now().Add(3*time.Second); ; time.Sleep(20 * time.Millisecond) {
+			after := info()
+			out = out[:0]
+			for _, f := range fields {
+				if f == "CurrConns" || f == "Listeners" || f == "Jobs" {
+					out = append(out, fmt.Sprintf("%s=%d", f, after[f]))
+				} else {
+					// Each earlier poll was one more stats socket
+					// connection and stream.
+					out = append(out, fmt.Sprintf("%s+%d", f, after[f]-before[f]-polls))
+				}
+			}
+			polls++
+			if after["CurrConns"] == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		return strings.Join(out, " ")
+	})
+}
+
+// startStatsFE starts, with start, a stats socket and a frontend fe on a
+// new port whose default backend is be, then body (formatted with args);
+// it returns fe's address and the socket's path.
+func startStatsFE(t *testing.T, start func(cfg, fe string), body string, args ...any) (fe, sock string) {
+	fe = freePort(t)
+	sock = filepath.Join(t.TempDir(), "s.sock")
+	start(fmtCfg("global\n stats socket %s level admin\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\n"+body, append([]any{sock, fe}, args...)...), fe)
+	return fe, sock
 }

@@ -220,16 +220,21 @@ type session struct {
 	// noL7Retry is "http-request disable-l7-retry".
 	noL7Retry bool
 	// rspFail is why the last readResponse failed.
-	rspFail    rspFailure
-	logReused  bool
-	logUniq    uint32
-	txStatus   int
-	txFlags    uint32
-	rspWire    int
-	rspHTX     int
-	logBuf     []byte
-	logSD      []byte
-	logReqLine []byte
+	rspFail   rspFailure
+	logReused bool
+	logUniq   uint32
+	// uniqPending: the stream's number (logUniq, %rt, HAProxy's
+	// req_count) is taken once the stream exists, as HAProxy makes an
+	// HTTP/1 connection's streams with their requests (takeUniq): a
+	// connection closed after its answers takes no number more.
+	uniqPending bool
+	txStatus    int
+	txFlags     uint32
+	rspWire     int
+	rspHTX      int
+	logBuf      []byte
+	logSD       []byte
+	logReqLine  []byte
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
@@ -647,6 +652,13 @@ func (s *session) run() bool {
 			now = readingAfter(now)
 		}
 		s.beginStream(now)
+		if !s.http || s.h2Stream {
+			// A TCP stream comes with its connection, an HTTP/2 one
+			// with its request; an HTTP/1 connection's with its
+			// request's head (transaction) or the error that ends it,
+			// and none with an HTTP/2 preface.
+			s.takeUniq()
+		}
 		if !s.h2Stream {
 			// An HTTP/2 connection is one session (front).
 			s.e.g.feCounters(s.fe).addSession(now)
@@ -2739,6 +2751,7 @@ func (s *session) streamConnect() {
 // another one.
 func (s *session) transaction(hl int) bool {
 	s.txStatus, s.txFlags = 0, 0
+	s.takeUniq()
 	headAt, headAtW := s.headAt, s.headAtW
 	s.headAt = time.Time{}
 	s.beAssigned, s.feRejected, s.srvStatus, s.noServer = false, false, 0, false

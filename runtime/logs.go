@@ -381,6 +381,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	}
 	r.Retries = int64(s.logRetries)
 	r.PID = os.Getpid()
+	s.takeUniq()
 	r.ReqCounter = s.logUniq
 	r.LogCount = l.count.Add(1) - 1
 	r.Ctx = &s.txn
@@ -400,7 +401,15 @@ func (s *session) beginStream(start time.Time) {
 		s.rec.UniqueID, s.rec.RequestLine = nil, nil
 		s.rec.ReqCaps, s.rec.ResCaps = s.rec.ReqCaps[:0], s.rec.ResCaps[:0]
 	}
-	s.logUniq = s.e.uniq.Add(1) - 1
+	s.uniqPending = true
+}
+
+// takeUniq numbers the stream (global.req_count) once its request began.
+func (s *session) takeUniq() {
+	if s.uniqPending {
+		s.uniqPending = false
+		s.logUniq = s.e.uniq.Add(1) - 1
+	}
 }
 
 // compileCaptures reads the frontend's "capture request/response header"

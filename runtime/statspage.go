@@ -423,16 +423,35 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 		in.UlimitN = int(rl.Cur)
 	}
 	in.Maxsock = in.UlimitN
+	// actconn: connections, an HTTP/2 one once, tunnels included.
+	in.CurrConns = int(e.conns.Load())
 	e.mu.Lock()
-	in.CurrConns = e.sessions.n + len(e.tunnels)
 	in.Listeners = len(e.listeners)
 	e.mu.Unlock()
-	in.Jobs = in.CurrConns + in.Listeners
+	// HAProxy's totalconn counts sessions: the clients', the stats
+	// sockets' and each health or agent check's; req_count the streams,
+	// one per request, per TCP connection and per stats socket
+	// connection. The stats sockets are listeners, their connections
+	// jobs.
+	var cliCur int64
+	if c := e.g.cli; c != nil {
+		c.mu.Lock()
+		if c.cli != nil {
+			var cliTotal int64
+			cliCur, cliTotal, _, _ = c.cli.Conns()
+			in.Listeners += len(c.cli.Addrs())
+			in.CumConns += uint64(cliTotal)
+			in.CumReq += uint64(cliTotal)
+		}
+		c.mu.Unlock()
+	}
+	in.Jobs = in.CurrConns + in.Listeners + int(cliCur)
 	in.Tasks = in.Jobs
+	in.CumConns += uint64(backend.CheckSessions())
+	in.CumReq += uint64(e.uniq.Load())
 	for _, fe := range e.g.Frontends {
 		in.CumConns += uint64(fe.accepted.Load())
 		t := st.fe[fe].traffic(now)
-		in.CumReq += t.Requests
 		in.TotalBytesOut += t.BytesOut
 		in.ConnRate += t.Rate
 		in.MaxConnRate += t.RateMax
