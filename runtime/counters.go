@@ -38,8 +38,11 @@ type trafficCounters struct {
 	lastSess atomic.Int64
 	// Times in ms: sliding averages over 1024 samples and maxima.
 	times timeStats
-	// Per-second rates of sessions and of requests.
-	sessRate, reqRate rateCounter
+	// Per-second rates of sessions and of requests; connRate is a
+	// frontend's of accepted connections, sessions its sessions (stot),
+	// which a connection becomes once its rules and handshake passed.
+	sessRate, reqRate, connRate rateCounter
+	sessions                    atomic.Uint64
 }
 
 // h1Counters are the h1 module's of a frontend: its HTTP/1 client
@@ -155,6 +158,15 @@ func (c *trafficCounters) addSession(now time.Time) {
 	}
 	c.lastSess.Store(now.Unix())
 	c.sessRate.add(now)
+	c.sessions.Add(1)
+}
+
+// addConn counts a connection a frontend accepted (cum_conn's rate).
+func (c *trafficCounters) addConn(now time.Time) {
+	if c == nil {
+		return
+	}
+	c.connRate.add(now)
 }
 
 // touch marks the object as just used (lastsess) without counting a

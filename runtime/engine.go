@@ -69,6 +69,10 @@ type Engine struct {
 	logsClosed sync.Once
 	uniq       atomic.Uint32
 	conns      atomic.Int64
+	// acceptRate counts the connections the proxies' listeners accept
+	// (show info's ConnRate and SessRate: HAProxy's global conn_per_sec
+	// and sess_per_sec, counted at accept; the stats sockets' are not).
+	acceptRate rateCounter
 	// dns runs the resolvers sections, nil before Start.
 	dns *dnsRun
 	// donor is the engine of the same process this one takes its
@@ -436,7 +440,11 @@ func (e *Engine) acceptLoop(l *listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		// One clock reading serves the rates and the session's start.
+		now := e.countRate(l)
 		l.fe.accepted.Add(1)
+		e.g.feCounters(l.fe).addConn(now)
+		e.acceptRate.add(now)
 		if l.bind != nil {
 			l.bind.stats.accept()
 			if l.unix && (l.bind.RcvBuf != 0 || l.bind.SndBuf != 0) {
@@ -444,8 +452,6 @@ func (e *Engine) acceptLoop(l *listener) {
 				setSockBufs(nc, l.bind.RcvBuf, l.bind.SndBuf)
 			}
 		}
-		// One clock reading serves the rates and the session's start.
-		now := e.countRate(l)
 		c := nc.(netConn)
 		if tc, ok := c.(*net.TCPConn); ok && l.adopted {
 			// Go's default keep-alive is not HAProxy's: as on the

@@ -91,11 +91,17 @@ frontend ready
 		for _, p := range []string{"/a", "/b"} {
 			out = append(out, status(h1c, p))
 		}
+		// A third at once that fails its handshake: a connection
+		// (conn_tot, its rate, smax), not a session.
+		bad := dialRaw(t, fe)
+		io.WriteString(bad, "GET / HTTP/1.0\r\n\r\n")
+		io.ReadAll(bad)
+		bad.Close()
 		h1c.CloseIdleConnections()
 		h2c.CloseIdleConnections()
 		var rows []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "scur", "smax", "stot", "rate_max", "conn_rate_max", "conn_tot", "req_tot", "intercepted")
+			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "scur", "smax", "stot", "rate_max", "conn_rate_max", "conn_tot", "req_tot", "intercepted", "ssl_failed_handshake")
 			if strings.HasPrefix(rows[0], "fe,FRONTEND scur=0 ") || time.Now().After(deadline) {
 				break
 			}

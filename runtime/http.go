@@ -594,6 +594,13 @@ func (s *session) run() bool {
 	if !s.bridged {
 		s.pps.ns = s.l.bind.NetNS
 	}
+	if !s.h2Stream {
+		// feconn counts the connection from its accept, its rules'
+		// rejection included (listener_accept); an HTTP/2 stream's
+		// connection is counted once (front).
+		s.e.countConn(s.fe)
+		s.counted = true
+	}
 	if s.scope != nil {
 		s.adoptScope()
 	} else if r := &s.fe.tcp; len(r.conn)+len(r.sess) > 0 || s.l.bind.AcceptProxy || s.l.bind.AcceptCIP {
@@ -616,17 +623,13 @@ func (s *session) run() bool {
 			s.fe.pool.put(bp)
 			s.clBuf = nil
 			s.vars.Clear(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+			s.uncountConn()
 			return false
 		}
 	}
 	// Each HTTP stream starts from the session's addresses: what its own
 	// rules change (set-src...) ends with it.
 	s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst = s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst
-	if !s.h2Stream {
-		// An HTTP/2 stream's connection is counted once (front).
-		s.e.countConn(s.fe)
-		s.counted = true
-	}
 	defer func() {
 		if !s.parked {
 			s.uncountConn()

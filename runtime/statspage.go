@@ -228,10 +228,13 @@ func (e *Engine) statsSnapshot() *stats.Snapshot {
 		if fe := sp.fe; fe != nil {
 			f := &stats.FrontendStats{Traffic: st.fe[fe].traffic(now), Limit: fe.Maxconn, Stopped: e.stopping.Load()}
 			f.Conns = uint64(fe.accepted.Load())
-			f.Sessions = f.Conns
+			fc := e.g.feCounters(fe)
+			if fc != nil {
+				f.Sessions = fc.sessions.Load()
+				f.ConnRate, f.ConnRateMax = fc.connRate.read(now)
+			}
 			f.Cur = int(fe.conns.Load())
 			f.Max = int(max(fe.maxConns.Load(), fe.conns.Load()))
-			f.ConnRate, f.ConnRateMax = f.Rate, f.RateMax
 			if fe.rateLimit != nil {
 				f.RateLimit = fe.rateLimit.limit
 			}
@@ -453,9 +456,8 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 		in.CumConns += uint64(fe.accepted.Load())
 		t := st.fe[fe].traffic(now)
 		in.TotalBytesOut += t.BytesOut
-		in.ConnRate += t.Rate
-		in.MaxConnRate += t.RateMax
 	}
+	in.ConnRate, in.MaxConnRate = e.acceptRate.read(now)
 	in.TotalSplicedBytesOut = e.splicedOut.Load()
 	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate
 	in.Maxpipes, in.PipesUsed, in.PipesFree = e.g.maxPipes, int(pipesUsed.Load()), int(pipesFree.Load())

@@ -147,6 +147,16 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		p.Open()
 		p.accepted(time.Now())
 	}
+	// feconn counts the connection from its accept, through its rules
+	// and handshake; then its session or its HTTP/2 connection's scope
+	// does.
+	e.countConn(l.fe)
+	counted := true
+	defer func() {
+		if counted {
+			e.uncountConn(l.fe)
+		}
+	}()
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	pps := ppState{ns: b.NetNS}
 	// The connection rules come first, on the socket's addresses: a
@@ -246,6 +256,8 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		scope, rs = newConnScope(rs, src, dst, &pps), nil
 	}
 	if !speakH2 {
+		counted = false
+		e.uncountConn(l.fe)
 		parked = e.serveConn(l, conn, c, src, dst, info, &pps, scope)
 		return
 	}
@@ -254,8 +266,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 	}
 	// One session and one connection, whatever its streams.
 	e.g.feCounters(l.fe).addSession(time.Now())
-	e.countConn(l.fe)
-	scope.counted = true
+	scope.counted, counted = true, false
 	parked = e.serveH2(l, conn, l.h2cfg, src, dst, info, &pps, scope, func() {
 		e.connEnd(l)
 		e.wg.Done()
