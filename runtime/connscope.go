@@ -93,6 +93,9 @@ func (s *session) borrowScope() *connScope {
 
 // end ends an HTTP/2 connection's scope: its counters, its count.
 func (sc *connScope) end(e *Engine, fe *Frontend) {
+	if sc == nil {
+		return
+	}
 	if sc.counted {
 		sc.counted = false
 		e.uncountConn(fe)
@@ -123,6 +126,7 @@ func (s *session) adoptScope() {
 	s.vars = sc.store
 	if sc.track != nil {
 		s.stk.sess, s.txn.SessTrack = sc.own, &s.stk.sess
+		sc.own, sc.track = acl.TrackSet{}, nil
 	}
 	s.scope = nil
 }
