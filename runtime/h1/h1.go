@@ -475,6 +475,11 @@ func lineEnd(buf []byte, p int) (int, error) {
 // line end through in a name.
 func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 	hostIdx := -1
+	// A request's framing headers are checked as each is read, as
+	// HAProxy's h1_headers_to_hdr_list does once the next line shows the
+	// header is whole: a bad one is refused before the head ends.
+	var cl int64 = -1
+	chunked := false
 	for {
 		if p >= len(buf) {
 			return ErrIncomplete
@@ -542,11 +547,33 @@ func (m *Msg) parseHeaders(buf []byte, p, maxHdr int, request, lax bool) error {
 			out = Span{int32(vs), int32(ve)}
 		}
 		val := Span{int32(vs), int32(ve)}
-		if !request && name.Len() == 14 && EqualFold(name.Of(buf), "content-length") {
+		if name.Len() == 14 && EqualFold(name.Of(buf), "content-length") {
 			// HAProxy checks a Content-Length wherever it comes, in
 			// trailers too.
-			if _, _, ok := parseCL(buf, val); !ok {
+			_, n, ok := parseCL(buf, val)
+			if !ok && !request {
 				return errBad
+			}
+			if request && !lax {
+				if !ok || cl >= 0 && n != cl {
+					return errBadCL
+				}
+				cl = n
+			}
+		}
+		if request && !lax && name.Len() == 17 && EqualFold(name.Of(buf), "transfer-encoding") {
+			// chunked once, and last (h1_parse_xfer_enc_header).
+			var bad bool
+			commaItems(val.Of(buf), func(t []byte) bool {
+				if chunked {
+					bad = true
+					return false
+				}
+				chunked = EqualFold(t, "chunked")
+				return true
+			})
+			if bad {
+				return errBadTE
 			}
 		}
 		if request && name.Len() == 4 && EqualFold(name.Of(buf), "host") {

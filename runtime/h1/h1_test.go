@@ -179,13 +179,16 @@ func FuzzParseRequest(f *testing.F) {
 func TestEarlyVerdicts(t *testing.T) {
 	// Each is refused before the head's end arrives, as HAProxy does,
 	// rather than after the http-request timeout.
-	for _, s := range []string{"GET /\r\n", "GET / HTTP/1.1\rHost: a\r\n", "G\x01T / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost a\r\n", "GET /\x01 HTTP/1.1\r\n"} {
+	for _, s := range []string{"GET /\r\n", "GET / HTTP/1.1\rHost: a\r\n", "G\x01T / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost a\r\n", "GET /\x01 HTTP/1.1\r\n",
+		// A framing header is whole once the next line begins.
+		"POST / HTTP/1.1\r\nContent-Length: abc\r\nX", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\nX",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\nX"} {
 		m := &Msg{}
 		if err := ParseRequest([]byte(s), m, 101); err == nil || err == ErrIncomplete {
 			t.Errorf("%q: %v, want an early 400", s, err)
 		}
 	}
-	for _, s := range []string{"GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r"} {
+	for _, s := range []string{"GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r", "POST / HTTP/1.1\r\nContent-Length: abc\r\n"} {
 		m := &Msg{}
 		if err := ParseRequest([]byte(s), m, 101); err != ErrIncomplete {
 			t.Errorf("%q: %v, want incomplete", s, err)
