@@ -80,6 +80,21 @@ func (c *fdCalls) close() bool {
 	}
 }
 
+// closeHeld marks the descriptor closing and counts the caller as a call
+// in progress, which it ends with release; false when it already was
+// closing.
+func (c *fdCalls) closeHeld() bool {
+	for {
+		v := c.v.Load()
+		if v&fdClosing != 0 {
+			return false
+		}
+		if c.v.CompareAndSwap(v, (v+1)|fdClosing) {
+			return true
+		}
+	}
+}
+
 // last reports, once, that the descriptor is closing with no call in
 // progress: the caller is to close it.
 func (c *fdCalls) last() bool { return c.v.CompareAndSwap(fdClosing, fdClosing|fdClosed) }

@@ -98,13 +98,15 @@ func (p *pollFD) destroy() {
 }
 
 func (p *pollFD) Close() error {
-	if !p.state.close() {
+	// The close counts as a call until the waiters are woken: a call
+	// that ends meanwhile must not take the descriptor off the poller
+	// before pollUnblock (the runtime throws), as internal/poll's Close
+	// holds a reference across its evict.
+	if !p.state.closeHeld() {
 		return os.ErrClosed
 	}
 	pollUnblock(p.pd)
-	if p.state.last() {
-		p.destroy()
-	}
+	p.release()
 	// Woken, the calls in progress end at once; the last closes.
 	for i := 0; !p.shut.Load(); i++ {
 		if i < 100 {

@@ -176,3 +176,26 @@ func TestPollFDCloseWakes(t *testing.T) {
 		}
 	}
 }
+
+// A Close while calls end on other goroutines: the descriptor leaves the
+// poller only once the waiters were woken, whichever ends last (the
+// runtime throws "close polldesc w/o unblock" otherwise).
+func TestPollFDCloseWhileCallsEnd(t *testing.T) {
+	for i := 0; i < 300; i++ {
+		p, _ := pollPair(t)
+		var wg sync.WaitGroup
+		for j := 0; j < 2; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p.SetReadDeadline(time.Now().Add(time.Hour)) == nil && p.Control(func(uintptr) {}) == nil {
+				}
+			}()
+		}
+		time.Sleep(50 * time.Microsecond)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+	}
+}
