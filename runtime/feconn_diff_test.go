@@ -221,7 +221,18 @@ func TestShowInfoCountsDifferential(t *testing.T) {
 			}
 			return m
 		}
+		// The connection a start made to see the proxy listen may be
+		// accepted late: counted from when only the polls count.
 		before := info()
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+			next := info()
+			settled := next["CumConns"]-before["CumConns"] == 1
+			before = next
+			if settled {
+				break
+			}
+		}
 		c := dialRaw(t, fe)
 		io.WriteString(c, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 		io.ReadAll(c)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,6 +86,19 @@ func TestRequestCounterDifferential(t *testing.T) {
 			}
 			lines = append(lines, fmt.Sprintf("%d %s", n-first, strings.TrimSpace(text)))
 		}
+		// Each stream logs as it ends: an HTTP/2 stream's line may come
+		// after the next connection's.
+		sort.SliceStable(lines, func(i, j int) bool { return lineNum(lines[i]) < lineNum(lines[j]) })
 		return strings.Join(lines, "\n")
 	})
+}
+
+// lineNum is the stream number a line starts with, -1 for none.
+func lineNum(l string) int {
+	num, _, _ := strings.Cut(l, " ")
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return -1
+	}
+	return n
 }
