@@ -70,8 +70,7 @@ frontend ready
 		tlsCfg := &tls.Config{InsecureSkipVerify: true}
 		get("h2", &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{TLSClientConfig: tlsCfg}}, "https://"+tr)
 		get("h1", &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}, "https://"+tr)
-		get("h2c", &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}, "http://"+h2c)
+		get("h2c", h2cClient(3*time.Second), "http://"+h2c)
 		return strings.Join(out, "\n")
 	})
 }

@@ -3,7 +3,6 @@ package runtime_test
 import (
 	"bufio"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -16,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	hfcgi "github.com/gohap/gohap/runtime/fcgi"
 )
@@ -363,8 +360,7 @@ func TestFCGIH2ClientDifferential(t *testing.T) {
 		fe := freePort(t)
 		cfg := strings.Replace(fcgiCfg(fe, app.ln.Addr().String(), "app", fcgiTestApp), " bind "+fe, " bind "+fe+" proto h2", 1)
 		start(cfg, fe)
-		c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		c := h2cClient(5 * time.Second)
 		defer c.CloseIdleConnections()
 		req, _ := http.NewRequest("POST", "http://"+fe+"/h2.php/more?x=1", strings.NewReader("payload"))
 		req.Header.Set("X-In", "h2 client")

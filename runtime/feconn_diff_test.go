@@ -237,8 +237,7 @@ func TestShowInfoCountsDifferential(t *testing.T) {
 		io.WriteString(c, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 		io.ReadAll(c)
 		c.Close()
-		cl := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		cl := h2cClient(3 * time.Second)
 		for _, p := range []string{"/a", "/b"} {
 			if r, err := cl.Get("http://" + fe + p); err == nil {
 				io.Copy(io.Discard, r.Body)

@@ -2,14 +2,11 @@ package runtime_test
 
 import (
 	"bufio"
-	"crypto/tls"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // http_first_req is true for the first request of a client connection
@@ -44,8 +41,7 @@ func TestHTTPFirstReq(t *testing.T) {
 	}
 	// HTTP/2 streams are never first (a "proto h2" bind, h2c).
 	runH2 := func(fe string) []string {
-		c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		c := h2cClient(5 * time.Second)
 		defer c.CloseIdleConnections()
 		var out []string
 		for i := 0; i < 2; i++ {

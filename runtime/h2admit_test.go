@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -9,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // The admission of HTTP/2 streams never holds back streams because
@@ -47,8 +44,7 @@ func TestH2StreamsWaitingForServerAdmitted(t *testing.T) {
 	var wg sync.WaitGroup
 	fails := make(chan error, n)
 	for c := 0; c < n; c += 50 {
-		cl := &http.Client{Timeout: 10 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		cl := h2cClient(10 * time.Second)
 		defer cl.CloseIdleConnections()
 		for i := c; i < c+50; i++ {
 			wg.Add(1)

@@ -1,16 +1,11 @@
 package runtime_test
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // HAProxy holds an HTTP/2 request's target in absolute form: url,
@@ -40,8 +35,7 @@ func TestHTTP2AbsoluteURIDifferential(t *testing.T) {
 backend b
  server s1 %s
 `, fe, up.Addr()), fe)
-		c := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		c := h2cClient(3 * time.Second)
 		defer c.CloseIdleConnections()
 		var out []string
 		for _, p := range []string{"/a?b=1", "/rw/x?q", "/orig/y", "/set/z", "/tostr"} {

@@ -1,14 +1,9 @@
 package runtime_test
 
 import (
-	"crypto/tls"
 	"io"
-	"net"
-	"net/http"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // An HTTP/2 request's version is 2.0 for req.ver, the HTTP_2.0 predefined
@@ -26,8 +21,7 @@ func TestHTTP2RequestVersionDifferential(t *testing.T) {
 			" http-request return status 200 hdr x-ver \"%%[req.ver]\"\n", sink.addr(), fe), fe)
 		for _, ok := sink.next(300 * time.Millisecond); ok; _, ok = sink.next(300 * time.Millisecond) {
 		}
-		c := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		c := h2cClient(3 * time.Second)
 		defer c.CloseIdleConnections()
 		r, err := c.Get("http://" + fe + "/x?y=1")
 		if err != nil {

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/net/http2"
 
 	"github.com/gohap/gohap/examples/echo"
 	"github.com/gohap/gohap/examples/freeport"
@@ -375,4 +377,10 @@ func waitUnixSocket(path string) {
 			return
 		}
 	}
+}
+
+// h2cClient speaks HTTP/2 with prior knowledge over plain TCP (h2c).
+func h2cClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http2.Transport{AllowHTTP: true,
+		DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
 }

@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"bufio"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -13,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // Ended sessions are recycled for the next connections. "shutdown
@@ -44,8 +41,7 @@ func TestRecycledSessionsAndKills(t *testing.T) {
 // killed while the fast ones share their connections.
 func TestRecycledSessionsAndKillsH2(t *testing.T) {
 	fe, sock := recycleProxy(t, " proto h2")
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-		DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+	c := h2cClient(5 * time.Second)
 	defer c.CloseIdleConnections()
 	exchange := func(path string) (string, error) {
 		r, err := c.Get("http://" + fe + path)

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // %rt numbers the streams as HAProxy's global.req_count: a connection's
@@ -55,8 +52,7 @@ func TestRequestCounterDifferential(t *testing.T) {
 		}
 		c.Close()
 		send("GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-		cl := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		cl := h2cClient(3 * time.Second)
 		defer cl.CloseIdleConnections()
 		var lines []string
 		for _, p := range []string{"/h2a", "/h2b"} {

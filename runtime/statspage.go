@@ -256,8 +256,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	st := e.g.stats
 	lb := be.LB
 	status := lb.Snapshot()
-	b := &stats.BackendStats{Traffic: st.be[be].traffic(now), Fullconn: lb.Fullconn, Algo: sp.algo, Cookie: sp.cookie,
-		QueueCur: status.Queue, Downtime: -1}
+	b := &stats.BackendStats{Traffic: st.be[be].traffic(now), Fullconn: lb.Fullconn, Algo: sp.algo, Cookie: sp.cookie, Downtime: -1}
 	b.Sessions = uint64(be.streams.Load())
 	b.ChkDown = uint64(lb.Downs())
 	b.LBTotal = uint64(status.LBTotal)
@@ -283,11 +282,9 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 			ss.Addr = "unix"
 		}
 		if i < len(status.Servers) {
-			ss.Cur, ss.QueueCur = status.Servers[i].Sessions, status.Servers[i].Queue
-		}
-		if i < len(status.Servers) {
-			ss.Max, ss.QueueMax = status.Servers[i].MaxSessions, status.Servers[i].MaxQueue
-			ss.LBTotal = uint64(status.Servers[i].LBTotal)
+			v := &status.Servers[i]
+			ss.Cur, ss.QueueCur, ss.Max, ss.QueueMax = v.Sessions, v.Queue, v.MaxSessions, v.MaxQueue
+			ss.LBTotal = uint64(v.LBTotal)
 		}
 		ss.Sessions = uint64(s.Total())
 		if s.LastChange().After(last) {

@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -105,8 +104,7 @@ backend b1
 			t.Errorf("h2 over TLS: %s %s from %q", r.Proto, r.Status, r.Header.Get("X-Server"))
 		}
 	}
-	plain := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-		DialTLSContext: nil, DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+	plain := h2cClient(5 * time.Second)
 	if r := get(plain, "http://"+fe2+"/y"); r.StatusCode != 200 || r.Header.Get("X-Server") != "s1" || r.ProtoMajor != 2 {
 		t.Errorf("h2c: %s %s from %q", r.Proto, r.Status, r.Header.Get("X-Server"))
 	}

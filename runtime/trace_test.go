@@ -3,7 +3,6 @@ package runtime_test
 import (
 	"bufio"
 	"crypto/sha256"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
@@ -402,8 +399,7 @@ func TestTraceH2LinesDifferential(t *testing.T) {
 backend b
     server s1 %s
 `, up)
-		c := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		c := h2cClient(3 * time.Second)
 		defer c.CloseIdleConnections()
 		r, err := c.Get("http://" + fe + "/cl/20?x=1")
 		if err != nil {

@@ -1,15 +1,10 @@
 package runtime_test
 
 import (
-	"crypto/tls"
 	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // A TCP frontend's stream becomes an HTTP one with "tcp-request content
@@ -75,8 +70,7 @@ backend be
 			}
 			out = append(out, strings.Join(xs, " | "))
 		}
-		h2c := &http.Client{Timeout: 3 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) { return net.Dial(network, addr) }}}
+		h2c := h2cClient(3 * time.Second)
 		for i := 0; i < 2; i++ {
 			r, err := h2c.Get("http://" + fe1 + "/h2")
 			if err != nil {
