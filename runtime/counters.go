@@ -158,6 +158,15 @@ func (c *trafficCounters) addSession(now time.Time) {
 	}
 	c.lastSess.Store(now.Unix())
 	c.sessRate.add(now)
+}
+
+// addFeSession counts a frontend's session (stot as well as the rate);
+// backends and servers count theirs elsewhere (streams, Total).
+func (c *trafficCounters) addFeSession(now time.Time) {
+	if c == nil {
+		return
+	}
+	c.addSession(now)
 	c.sessions.Add(1)
 }
 

@@ -664,7 +664,7 @@ func (s *session) run() bool {
 		}
 		if !s.h2Stream {
 			// An HTTP/2 connection is one session (front).
-			s.e.g.feCounters(s.fe).addSession(now)
+			s.e.g.feCounters(s.fe).addFeSession(now)
 		}
 	}
 	defer func() {

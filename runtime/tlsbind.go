@@ -265,7 +265,7 @@ func (e *Engine) front(l *listener, c netConn, b *Listen) {
 		scope = newConnScope(nil, src, dst, &pps)
 	}
 	// One session and one connection, whatever its streams.
-	e.g.feCounters(l.fe).addSession(time.Now())
+	e.g.feCounters(l.fe).addFeSession(time.Now())
 	scope.counted, counted = true, false
 	parked = e.serveH2(l, conn, l.h2cfg, src, dst, info, &pps, scope, func() {
 		e.connEnd(l)
