@@ -101,8 +101,12 @@ type side struct {
 	// empty connection from a started message.
 	read int64
 	// rbytes and wbytes count every byte read and written, for logs
-	// and statistics.
+	// and statistics. rhtx and whtx are what HAProxy's channels count
+	// beyond them: less the chunk framing read and written, plus a
+	// chunked body's end-of-trailers block and its trailers as names
+	// and values (htxIn, htxOut).
 	rbytes, wbytes int64
+	rhtx, whtx     int64
 	// tap, when set, sees what is written (a response being cached).
 	tap *cache.Writer
 	// trace, when set, is the message written through the stream's
@@ -113,6 +117,9 @@ type side struct {
 	// lazyW is the connection when it takes the write timeout once.
 	lazyW writeTimeouter
 }
+
+func (s *side) htxIn() int64  { return s.rbytes + s.rhtx }
+func (s *side) htxOut() int64 { return s.wbytes + s.whtx }
 
 var (
 	errBufFull = errors.New("buffer full")
@@ -807,6 +814,7 @@ func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, aw
 				iov = append(iov, src.buf[src.r+n-dlen:src.r+n])
 				total += dlen
 			}
+			src.rhtx -= int64(n - dlen)
 			src.r += n
 		}
 		if co.cs.st == chTrailer {
@@ -841,6 +849,9 @@ func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, aw
 				out = co.iov[:1]
 			}
 			out = endChunks(out, total > 0, tl)
+			eot := 1 + co.trailersHTX()
+			src.rhtx += eot - int64(co.tm.HeadLen)
+			dst.whtx += eot - (segsLen(out) - int64(len(co.iov[0])) - int64(total))
 			var err2 error
 			if await {
 				err2 = dst.sendAwaitv(out)
@@ -853,7 +864,9 @@ func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, aw
 			return nil
 		}
 		if total > 0 {
-			if err := dst.sendv(co.frame(iov, total)); err != nil {
+			out := co.frame(iov, total)
+			dst.whtx -= segsLen(out) - int64(len(co.iov[0])) - int64(total)
+			if err := dst.sendv(out); err != nil {
 				return &bodyErr{err: err}
 			}
 			co.iov[0] = nil
@@ -866,6 +879,24 @@ func (co *chunkOut) copy(src, dst *side, maxHdr, bufLimit int, prefix []byte, aw
 			return srcErr(err)
 		}
 	}
+}
+
+// trailersHTX is what the trailers just parsed take in HAProxy's
+// message: their names and values.
+func (co *chunkOut) trailersHTX() int64 {
+	var n int
+	for _, h := range co.tm.Headers {
+		n += h.Name.Len() + h.Value.Len()
+	}
+	return int64(n)
+}
+
+func segsLen(b [][]byte) int64 {
+	var n int
+	for _, s := range b {
+		n += len(s)
+	}
+	return int64(n)
 }
 
 // frame puts the size line in front of the data runs of iov[2:] (iov[0]

@@ -180,6 +180,10 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 	co.cs = chunkScanner{}
 	co.iov[0] = nil
 	remain := s.rsp.Length
+	// HAProxy counts the response as it came, before its compression:
+	// the data, and a chunked body's end and trailers.
+	w0, fed := dst.htxOut(), int64(0)
+	defer func() { dst.whtx += w0 + fed - dst.htxOut() }()
 	for {
 		zb = zb[:0]
 		in, last := 0, false
@@ -192,6 +196,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 				src.r += n
 				remain -= int64(n)
 				in = n
+				fed += int64(n)
 			}
 			last = remain == 0
 		} else {
@@ -204,6 +209,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 					zb, err = enc.Write(zb, src.buf[src.r+n-dlen:src.r+n])
 					s.cch.w.Feed(src.buf[src.r+n-dlen:src.r+n], false)
 					in += dlen
+					fed += int64(dlen)
 				}
 				src.r += n
 			}
@@ -223,6 +229,7 @@ func (s *session) compressBody(body h1.BodyKind, enc *comp.Encoder, zb []byte) (
 				if tl, err = co.trailers(src, s.fe.maxHdr, s.fe.bufSize); err != nil {
 					return zb, err
 				}
+				fed += 1 + co.trailersHTX()
 			}
 			if zb, err = enc.Close(zb); err != nil {
 				return zb, &bodyErr{err: err}

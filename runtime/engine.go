@@ -839,9 +839,35 @@ type tunnelEnd struct {
 	ended *sync.WaitGroup
 	// counted: the session counted the connection (countConn).
 	counted bool
+	// pre is what the HTTP stream that became the tunnel counted of the
+	// bytes the tunnel sends first (read with its request).
+	pre int64
+}
+
+// countBytes adds the tunnel's bytes to the statistics, as HAProxy's
+// stream counts what its channels carried.
+func (te *tunnelEnd) countBytes() {
+	g := te.e.g
+	if g.stats == nil {
+		return
+	}
+	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
+	g.feCounters(te.l.fe).addBytes(in, out)
+	if te.l.bind != nil && te.l.bind.stats != nil {
+		ls := te.l.bind.stats
+		ls.bytesIn.Add(uint64(max(in, 0)))
+		ls.bytesOut.Add(uint64(max(out, 0)))
+	}
+	if te.be != nil {
+		g.beCounters(te.be).addBytes(in, out)
+	}
+	if te.srv != nil {
+		g.srvCounters(te.srv).addBytes(in, out)
+	}
 }
 
 func (te *tunnelEnd) run() {
+	te.countBytes()
 	if te.track != nil {
 		releaseTracks(te.track)
 	}

@@ -163,7 +163,8 @@ type session struct {
 	handedOff bool
 	// Logging of the stream in progress (logs.go): logging is set when
 	// the frontend logs streams; lt holds its instants (the record is
-	// the scratch's rec); lt0In and lt0Out the client byte counts at its start.
+	// the scratch's rec); lt0In and lt0Out the client byte counts at its
+	// start (htxIn, htxOut), lt0Wire the socket's.
 	logging bool
 	// errLogging: the frontend has an error-log-format and somewhere to
 	// send it; muxLog is set while such a line is made.
@@ -210,6 +211,7 @@ type session struct {
 	toServer, toTunnel time.Duration
 	lt0In              int64
 	lt0Out             int64
+	lt0Wire            [2]int64
 	logBe              *Backend
 	logSrv             *backend.Server
 	logSrvAddr         netip.AddrPort
@@ -230,11 +232,14 @@ type session struct {
 	uniqPending bool
 	txStatus    int
 	txFlags     uint32
-	rspWire     int
-	rspHTX      int
-	logBuf      []byte
-	logSD       []byte
-	logReqLine  []byte
+	// rspWire and rspHTX are the response head's size as written and
+	// as HAProxy's message holds it (htxHeadSize); reqWire and reqHTX
+	// the request head's, as read.
+	rspWire, rspHTX int
+	reqWire, reqHTX int
+	logBuf          []byte
+	logSD           []byte
+	logReqLine      []byte
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
@@ -947,6 +952,9 @@ func indexOf(b []byte, sub string) int {
 func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Server, toServer, toClient []byte) {
 	s.handing.Store(true)
 	te := &tunnelEnd{e: s.e, l: s.l, be: be, srv: srv, slot: s.slot, counted: s.counted}
+	if s.http {
+		te.pre = int64(len(toServer))
+	}
 	if s.waitEnd {
 		te.ended = &s.ended
 	}
@@ -1916,6 +1924,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				s.stickEarly(400)
 				s.cl.send(fe.Errors.raw(400))
 				if s.track {
+					s.noStreamBytes()
 					s.countStream(400)
 				}
 				if probe {
@@ -1989,6 +1998,9 @@ func (s *session) refuse(code int, page []byte, mux bool) {
 	s.stickEarly(code)
 	s.cl.send(page)
 	if s.track {
+		if mux {
+			s.noStreamBytes()
+		}
 		s.countStream(code)
 	}
 	if mux {
@@ -2027,6 +2039,7 @@ func (s *session) headFailed(err error) {
 	if s.cl.w > 0 || s.reqs == 0 && !s.fe.ignoreProbes {
 		s.cl.send(s.fe.Errors.raw(408))
 		if s.track {
+			s.noStreamBytes()
 			s.countStream(408)
 		}
 		s.logMuxError(errFlags(408), 408)
@@ -2843,6 +2856,10 @@ func (s *session) serveTxn(hl int) bool {
 	redirectable := clientHead || s.req.Method.Len() == 3 && string(head[s.req.Method.Off:s.req.Method.End]) == "GET"
 	s.reqBodyHTX = s.bodyHTX(&s.req, true, cl.w-hl)
 	req := &s.req
+	if s.track {
+		// An HTTP/2 request's URI is absolute in HAProxy's message.
+		s.reqWire, s.reqHTX = hl, htxHeadSize(head, req, true)+len(s.h2Origin)
+	}
 	s.txn.Buf, s.txn.Req = head, req
 	s.be = nil
 	s.ck = nil
@@ -3342,7 +3359,11 @@ func (s *session) serveTxn(hl int) bool {
 			s.closeServer()
 			return s.errorReply(502, bodyDone)
 		}
-		if cl.send(s.buildResponse(rhead, false, true)) != nil {
+		out := s.buildResponse(rhead, false, true)
+		if s.track {
+			s.rspWire, s.rspHTX = len(out), htxHeadSize(rhead, rsp, false)
+		}
+		if cl.send(out) != nil {
 			return false
 		}
 		// The tunnel owns both connections from here; svConn stays set so

@@ -319,6 +319,30 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 	l.logger.EmitAt(level, -1, line, sd, s.lt.end)
 }
 
+// streamBytes is what the stream received from its client and sent to
+// it as HAProxy counts them (%U, %B, bin, bout): what its message holds,
+// the heads as HTX blocks and the bodies' data without their framing.
+func (s *session) streamBytes() (in, out int64) {
+	in, out = s.cl.htxIn()-s.lt0In, s.cl.htxOut()-s.lt0Out
+	if !s.http {
+		return in, out
+	}
+	in += int64(s.reqHTX - s.reqWire)
+	out += int64(s.rspHTX - s.rspWire)
+	if out < 0 || s.rspWire == 0 {
+		out = 0
+	}
+	return max(in, 0), out
+}
+
+// noStreamBytes counts none of the bytes so far as the stream's: what
+// HAProxy's HTTP/1 side reads and answers itself, before a stream
+// exists, counts in no channel (a log line with %U and %B at 0).
+func (s *session) noStreamBytes() {
+	s.lt0In, s.lt0Out = s.cl.htxIn(), s.cl.htxOut()
+	s.reqWire, s.reqHTX, s.rspWire, s.rspHTX = 0, 0, 0, 0
+}
+
 // fillRecord completes the record of the stream in progress.
 func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	l := s.fe.log
@@ -358,13 +382,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 		r.ServerUnix = isUnixServer(srv)
 	}
 	r.Status = status
-	r.BytesIn = s.cl.rbytes - s.lt0In
-	// HAProxy counts what its internal message holds: the head as HTX
-	// blocks, then the body.
-	r.BytesOut = s.cl.wbytes - s.lt0Out - int64(s.rspWire) + int64(s.rspHTX)
-	if r.BytesOut < 0 || s.rspWire == 0 {
-		r.BytesOut = 0
-	}
+	r.BytesIn, r.BytesOut = s.streamBytes()
 	r.Flags = flags
 	r.HasTxn = s.http
 	r.CookieEnabled, r.TxFlags = s.ck != nil, s.ckTx
@@ -391,7 +409,9 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 // beginStream starts the timers and counters of a new stream.
 func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
-	s.lt0In, s.lt0Out = s.cl.rbytes, s.cl.wbytes
+	s.lt0In, s.lt0Out = s.cl.htxIn(), s.cl.htxOut()
+	s.lt0Wire = [2]int64{s.cl.rbytes, s.cl.wbytes}
+	s.reqWire, s.reqHTX = 0, 0
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
 	s.logRedisp, s.noL7Retry = false, false
 	s.logLevel, s.toServer, s.toTunnel = 0, 0, 0
@@ -563,11 +583,70 @@ func htxHeadSize(head []byte, m *h1.Msg, request bool) int {
 	for _, h := range m.Headers {
 		name := h.Name.Of(head)
 		if len(name) == 10 && bytes.EqualFold(name, []byte("connection")) {
+			if l := connCleanLen(h.Value.Of(head)); l > 0 {
+				n += 10 + l
+			}
 			continue
 		}
 		n += len(name) + h.Value.Len()
 	}
 	return n
+}
+
+// connCleanLen is the length of a Connection header's value once
+// HAProxy's HTTP/1 side took its "close" and "keep-alive" out
+// (h1_parse_connection_header): the rest as written while nothing was
+// taken out before it, then the other tokens joined with commas. The
+// header goes when nothing is left.
+func connCleanLen(v []byte) int {
+	lws := func(c byte) bool { return c == ' ' || c == '\t' }
+	l, p := 0, 0
+	for w := 0; w < len(v); w++ {
+		if lws(v[w]) {
+			continue
+		}
+		n := hdrValueEnd(v, w)
+		we := n
+		for we > w && lws(v[we-1]) {
+			we--
+		}
+		word := v[w:we]
+		if !bytes.EqualFold(word, []byte("keep-alive")) && !bytes.EqualFold(word, []byte("close")) {
+			if l == p {
+				l = n
+			} else {
+				if l > 0 {
+					l++
+				}
+				l += len(word)
+			}
+		}
+		w, p = n, n
+	}
+	return l
+}
+
+// hdrValueEnd is the index of the comma that ends the value starting at
+// i, outside quoted strings, or len(v).
+func hdrValueEnd(v []byte, i int) int {
+	quoted, pair := false, false
+	for ; i < len(v); i++ {
+		switch c := v[i]; {
+		case pair:
+			pair = false
+		case quoted:
+			if c == '\\' {
+				pair = true
+			} else if c == '"' {
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == ',':
+			return i
+		}
+	}
+	return i
 }
 
 // setReply records the sizes of an answer the proxy makes itself.
@@ -686,7 +765,7 @@ func (s *session) countStream(status int) {
 	if g.stats == nil {
 		return
 	}
-	in, out := s.cl.rbytes-s.lt0In, s.cl.wbytes-s.lt0Out
+	in, out := s.streamBytes()
 	now := s.lt.endTime()
 	fe := g.feCounters(s.fe)
 	if !s.feRejected {
@@ -695,8 +774,9 @@ func (s *session) countStream(status int) {
 	fe.addResponse(status)
 	fe.addBytes(in, out)
 	if fe != nil && !s.h2Stream {
-		fe.h1.bytesIn.Add(uint64(max(in, 0)))
-		fe.h1.bytesOut.Add(uint64(max(out, 0)))
+		// The h1 module counts its socket's bytes.
+		fe.h1.bytesIn.Add(uint64(max(s.cl.rbytes-s.lt0Wire[0], 0)))
+		fe.h1.bytesOut.Add(uint64(max(s.cl.wbytes-s.lt0Wire[1], 0)))
 	}
 	var ls *listenerStats
 	if s.l != nil && s.l.bind != nil {
