@@ -842,6 +842,12 @@ type tunnelEnd struct {
 	// pre is what the HTTP stream that became the tunnel counted of the
 	// bytes the tunnel sends first (read with its request).
 	pre int64
+	// What the log line needs beyond rec: http for an HTTP stream's
+	// tunnel, whose bytes so far are in0 and out0; the stream's
+	// set-log-level and retries.
+	http              bool
+	in0, out0         int64
+	logLevel, retries int
 }
 
 // countBytes adds the tunnel's bytes to the statistics, as HAProxy's
@@ -868,6 +874,8 @@ func (te *tunnelEnd) countBytes() {
 
 func (te *tunnelEnd) run() {
 	te.countBytes()
+	// The stream leaves its backend before its line is made.
+	te.be.conns.Add(-1)
 	if te.track != nil {
 		releaseTracks(te.track)
 	}

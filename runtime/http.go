@@ -955,11 +955,26 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	if s.http {
 		te.pre = int64(len(toServer))
 	}
+	if !s.http || s.logBe == nil {
+		// A mode tcp stream counts on its backend from here until the
+		// tunnel ends; an HTTP stream already does (assignBe).
+		be.addConn()
+	}
 	if s.waitEnd {
 		te.ended = &s.ended
 	}
-	if s.logging && !s.http {
-		te.rec, te.start = s.tcpRecord(), s.lt.start
+	switch {
+	case !s.logging || s.noLog:
+	case !s.http:
+		te.rec, te.start = s.tunnelRecord(0, 0), s.lt.start
+	case !s.fe.log.asap:
+		// The HTTP stream is logged when its tunnel ends, not now.
+		te.rec, te.start, te.http = s.tunnelRecord(s.txFlags, s.rsp.Status), s.lt.start, true
+		te.in0, te.out0 = te.rec.BytesIn, te.rec.BytesOut
+		s.noLog = true
+	}
+	if te.rec != nil {
+		te.logLevel, te.retries = s.logLevel, s.logRetries
 	}
 	te.track = s.stickHandOff()
 	cl := s.cl.c
@@ -2820,8 +2835,9 @@ func (s *session) transaction(hl int) bool {
 	} else {
 		s.stickStreamEnd(s.rsp.Status)
 	}
-	if s.logBe != nil {
-		// HAProxy logs once the stream left its backend and server.
+	if s.logBe != nil && !s.handedOff {
+		// HAProxy logs once the stream left its backend and server; a
+		// tunnel's stream leaves it when the tunnel ends.
 		s.logBe.conns.Add(-1)
 	}
 	if s.track {
@@ -3382,7 +3398,7 @@ func (s *session) serveTxn(hl int) bool {
 		cfg := tunnelCfg{shared: tunnelTO > 0, idle: tunnelTO, client: s.fe.Client, server: serverTO,
 			clientFin: s.fe.ClientFin, srvFin: be.ServerFin, indepC: s.fe.independent, indepS: be.independent,
 			spliceUp: spliceMode(s.fe.splice, be.splice, true), spliceDown: spliceMode(s.fe.splice, be.splice, false), total: &s.e.splicedOut,
-			fe: s.e.g.feCounters(s.fe), be: s.e.g.beCounters(be)}
+			fe: s.e.g.feCounters(s.fe), be: s.e.g.beCounters(be), srvEnds: !s.h2Stream}
 		s.handedOff = true
 		s.handOff(c, cfg, be, srv, cl.buf[cl.r:cl.w], sv.buf[rhl:sv.w])
 		return false

@@ -291,32 +291,44 @@ func (s *session) logStreamAt(flags uint32, status int, early bool, bodyIn int64
 		// the body bytes read with it.
 		r.TClose, r.BytesOut = r.TData, int64(s.rspHTX)+bodyIn
 	}
+	s.logBuf, s.logSD = l.emit(f, r, s.logLevel, s.logRetries, s.http, s.logBuf, s.logSD, s.lt.end)
+}
+
+// emit sends the line of the stream whose record is r, in format f,
+// unless the stream is normal and such streams are not logged, or its
+// level is silent; logLevel is set-log-level's (see session.logLevel).
+// line and sd are the buffers to make the line in, returned as used.
+func (l *feLog) emit(f *logging.Format, r *logging.Record, logLevel, retries int, http bool, line, sd []byte, at time.Time) ([]byte, []byte) {
+	flags := r.Flags
 	err := flags&logging.SFRedisp != 0 || flags&logging.SFErrMask > logging.SFErrLocal ||
-		flags&logging.SFErrMask == logging.SFErrNone && s.logRetries > 0 || s.http && status >= 500
+		flags&logging.SFErrMask == logging.SFErrNone && retries > 0 || http && r.Status >= 500
 	if !err && l.dontLogNormal {
-		return
+		return line, sd
 	}
 	level := logging.LevelInfo
 	switch {
-	case s.logLevel < 0:
+	case logLevel < 0:
 		// set-log-level silent
-		return
-	case s.logLevel > 0:
-		level = logging.Level(s.logLevel - 1)
+		return line, sd
+	case logLevel > 0:
+		level = logging.Level(logLevel - 1)
 	case err && l.sepErrors:
 		level = logging.LevelErr
 	}
-	line := f.Append(s.logBuf[:0], r)
-	s.logBuf = line
+	// %lc: the frontend's count of lines sent before this one, which
+	// counts once it is made (strm_log).
+	r.LogCount = l.count.Load()
+	line = f.Append(line[:0], r)
 	if len(line) == 0 {
-		return
+		return line, sd
 	}
-	var sd []byte
+	l.count.Add(1)
+	sd = sd[:0]
 	if l.sd != nil {
-		sd = l.sd.Append(s.logSD[:0], r)
-		s.logSD = sd
+		sd = l.sd.Append(sd, r)
 	}
-	l.logger.EmitAt(level, -1, line, sd, s.lt.end)
+	l.logger.EmitAt(level, -1, line, sd, at)
+	return line, sd
 }
 
 // streamBytes is what the stream received from its client and sent to
@@ -345,7 +357,6 @@ func (s *session) noStreamBytes() {
 
 // fillRecord completes the record of the stream in progress.
 func (s *session) fillRecord(flags uint32, status int) *logging.Record {
-	l := s.fe.log
 	s.used |= scratchRec
 	r := &s.rec
 	lt := &s.lt
@@ -401,7 +412,6 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 	r.PID = os.Getpid()
 	s.takeUniq()
 	r.ReqCounter = s.logUniq
-	r.LogCount = l.count.Add(1) - 1
 	r.Ctx = &s.txn
 	return r
 }
@@ -684,23 +694,50 @@ func (s *session) logMuxError(flags uint32, status int) {
 	s.muxLog = false
 }
 
-// tcpRecord fills the record of a mode tcp stream about to become a
-// tunnel; the tunnel's end completes and sends it.
-func (s *session) tcpRecord() *logging.Record {
-	s.fillRecord(0, 0)
+// tunnelRecord fills the record of a stream about to become a tunnel (a
+// mode tcp stream, an HTTP stream after its protocol switch or CONNECT);
+// the tunnel's end completes and sends it, as HAProxy logs a stream once
+// it ends.
+func (s *session) tunnelRecord(flags uint32, status int) *logging.Record {
+	if s.http {
+		if s.fe.uniqueFmt != nil && !s.uniqueSet {
+			s.UniqueID()
+		}
+		if s.logRedisp {
+			flags |= logging.SFRedisp
+		}
+	}
+	s.fillRecord(flags, status)
 	r := s.rec
 	// The line is made when the tunnel ends: its samples see the
 	// stream's variables, names and addresses as they were then, and
-	// none of the buffers, which go on carrying the tunnel's data.
+	// none of the buffers, which go on carrying the tunnel's data; what
+	// it shows of the session's own buffers is copied.
 	t := s.txn
 	vars := s.vars.Clone()
 	t.Vars = &vars
 	t.Buf, t.Req, t.RspBuf, t.Rsp, t.Payload, t.ResPayload, t.Body = nil, nil, nil, nil, nil, nil, nil
 	r.Ctx = &t
+	r.Scratch = nil
+	r.CliCookie, r.SrvCookie = bytes.Clone(r.CliCookie), bytes.Clone(r.SrvCookie)
+	r.RequestLine, r.UniqueID = bytes.Clone(r.RequestLine), bytes.Clone(r.UniqueID)
+	r.SSLCipher, r.SSLVersion = bytes.Clone(r.SSLCipher), bytes.Clone(r.SSLVersion)
+	r.ReqCaps, r.ResCaps = cloneCaps(r.ReqCaps), cloneCaps(r.ResCaps)
 	return &r
 }
 
-// logTCP completes and sends the line of a mode tcp stream.
+func cloneCaps(c [][]byte) [][]byte {
+	if c == nil {
+		return nil
+	}
+	out := make([][]byte, len(c))
+	for i, v := range c {
+		out[i] = bytes.Clone(v)
+	}
+	return out
+}
+
+// logTCP completes and sends the line of a stream that became a tunnel.
 func (te *tunnelEnd) logTCP() {
 	te.logTCPAt(false)
 }
@@ -712,7 +749,8 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 	r := te.rec
 	r.LogASAP = l.asap
 	r.TClose = time.Since(te.start).Milliseconds()
-	r.BytesIn, r.BytesOut = te.t.up.Load(), te.t.down.Load()
+	// An HTTP stream's counts go on with the tunnel's.
+	r.BytesIn, r.BytesOut = te.in0+te.t.up.Load()-te.pre, te.out0+te.t.down.Load()
 	if early {
 		r.TClose, r.BytesIn, r.BytesOut = r.TConnect, 0, 0
 	}
@@ -727,9 +765,7 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 		}
 	}
 	if early {
-		// The stream is still on its backend, which does not count
-		// mode tcp streams in conns.
-		r.BeConn = te.be.conns.Load() + 1
+		r.BeConn = te.be.conns.Load()
 	} else {
 		r.ActConn = te.e.actconn()
 		r.FeConn = te.l.fe.conns.Load()
@@ -739,11 +775,14 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 			r.SrvConn = int64(te.srv.Sessions())
 		}
 	}
-	line := l.format.Append(make([]byte, 0, 256), r)
-	if len(line) == 0 || l.dontLogNormal {
-		return
+	l.emit(l.format, r, te.logLevel, te.retries, te.http, nil, nil, time.Now())
+}
+
+// addConn counts a stream more on the backend (beconn) and its maximum.
+func (be *Backend) addConn() {
+	n := be.conns.Add(1)
+	for m := be.maxConns.Load(); n > m && !be.maxConns.CompareAndSwap(m, n); m = be.maxConns.Load() {
 	}
-	l.logger.Emit(logging.LevelInfo, -1, line, nil)
 }
 
 // assignBe makes be the stream's backend for its logs and counters,
@@ -752,9 +791,7 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 func (s *session) assignBe(be *Backend) {
 	if s.logBe == nil {
 		s.logBe = be
-		n := be.conns.Add(1)
-		for m := be.maxConns.Load(); n > m && !be.maxConns.CompareAndSwap(m, n); m = be.maxConns.Load() {
-		}
+		be.addConn()
 		be.streams.Add(1)
 	}
 }

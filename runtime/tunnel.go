@@ -34,6 +34,11 @@ type tunnelCfg struct {
 	fe, be               *trafficCounters
 	// total counts all spliced bytes out (the engine's).
 	total *atomic.Uint64
+	// srvEnds ends the tunnel once the server's side ended, as
+	// HAProxy's HTTP/1 side closes its client's connection then (a
+	// tunnel after an upgrade or a CONNECT); a mode tcp stream waits
+	// for the client's end.
+	srvEnds bool
 }
 
 // An idle tunnel must cost next to nothing: no goroutine, no buffer. Its
@@ -390,9 +395,14 @@ func (pp *pipe) ready() {
 			}
 		case err == nil:
 			// End of the stream on this side: pass the FIN on.
-			if !t.finish(pp) {
-				t.schedule()
+			if t.finish(pp) {
+				break
 			}
+			if !pp.fromClient && t.cfg.srvEnds {
+				t.endClient()
+				break
+			}
+			t.schedule()
 		default:
 			t.abort()
 		}
@@ -431,6 +441,17 @@ func (t *tunnel) finish(pp *pipe) bool {
 		return true
 	}
 	return false
+}
+
+// endClient ends the client's direction, and with it the tunnel.
+func (t *tunnel) endClient() {
+	pp := t.pipes[0]
+	if pp == nil {
+		t.abort()
+		return
+	}
+	t.p.remove(pp)
+	t.finish(pp)
 }
 
 func (t *tunnel) writeTimeout(fromClient bool) time.Duration {
