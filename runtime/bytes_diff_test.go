@@ -42,7 +42,12 @@ func TestByteCountsDifferential(t *testing.T) {
 	tcpUp := startEcho(t, "t").Addr()
 	sideBySide(t, func(start func(cfg, fe string)) string {
 		tfe, rfe := freePort(t), freePort(t)
-		fe, sock := startStatsFE(t, start, `backend be
+		fe, sock := startStatsFE(t, start, ` http-request track-sc0 src table st
+backend st
+ stick-table type ip size 10 expire 1m store bytes_in_cnt,bytes_out_cnt
+backend tst
+ stick-table type ip size 10 expire 1m store bytes_in_cnt,bytes_out_cnt
+backend be
  compression algo gzip
  compression type text/plain
  server s1 %s
@@ -55,6 +60,7 @@ frontend rules
 frontend tcp
  mode tcp
  bind %s
+ tcp-request connection track-sc1 src table tst
  default_backend tbe
 backend tbe
  mode tcp
@@ -113,6 +119,13 @@ backend tbe
 			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "bin", "bout", "scur")
 			if !strings.Contains(strings.Join(rows, "\n"), "scur=1") || time.Now().After(deadline) {
 				break
+			}
+		}
+		for _, tb := range []string{"st", "tst"} {
+			for _, l := range strings.Split(cliSend(t, "unix", sock, "show table "+tb+"\n"), "\n") {
+				if i := strings.Index(l, " bytes_in_cnt="); i >= 0 {
+					rows = append(rows, tb+l[i:])
+				}
 			}
 		}
 		return fmt.Sprint(strings.Join(rows, "\n"))

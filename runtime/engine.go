@@ -854,10 +854,13 @@ type tunnelEnd struct {
 // stream counts what its channels carried.
 func (te *tunnelEnd) countBytes() {
 	g := te.e.g
+	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
+	if te.track != nil {
+		trackBytes(te.track, in, out)
+	}
 	if g.stats == nil {
 		return
 	}
-	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
 	g.feCounters(te.l.fe).addBytes(in, out)
 	if te.l.bind != nil && te.l.bind.stats != nil {
 		ls := te.l.bind.stats

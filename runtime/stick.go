@@ -611,7 +611,7 @@ func (s *session) tracking() bool {
 // entries (stream_inc_http_req_ctr) and notes the byte counts.
 func (s *session) stickStreamStart() {
 	s.stk.counted = false
-	s.stk.in, s.stk.out = s.cl.rbytes, s.cl.wbytes
+	s.stk.in, s.stk.out = 0, 0
 	if s.txn.SessTrack != nil {
 		s.txn.IncHTTPReq()
 	}
@@ -668,9 +668,10 @@ func (s *session) stickStreamEnd(status int) {
 	s.txn.ReleaseTracked()
 }
 
-// stickBytes adds the client bytes since the last count.
+// stickBytes adds the stream's bytes since the last count, as its
+// statistics count them (streamBytes).
 func (s *session) stickBytes() {
-	in, out := s.cl.rbytes, s.cl.wbytes
+	in, out := s.streamBytes()
 	if n := in - s.stk.in; n > 0 {
 		s.txn.AddBytesIn(uint64(n))
 	}
@@ -693,6 +694,26 @@ func (s *session) stickHandOff() *[2]acl.TrackSet {
 }
 
 // releaseTracks ends a tunnel's tracking.
+// trackBytes counts a tunnel's bytes on the entries its stream tracked,
+// the stream's or else the session's.
+func trackBytes(t *[2]acl.TrackSet, in, out int64) {
+	for i := range t[0] {
+		e := t[0][i].Entry
+		if e == nil {
+			e = t[1][i].Entry
+		}
+		if e == nil {
+			continue
+		}
+		if in > 0 {
+			e.AddBytesIn(uint64(in))
+		}
+		if out > 0 {
+			e.AddBytesOut(uint64(out))
+		}
+	}
+}
+
 func releaseTracks(t *[2]acl.TrackSet) {
 	t[0].Release()
 	t[1].Release()
