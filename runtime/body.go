@@ -116,6 +116,9 @@ type side struct {
 	sp spliceState
 	// lazyW is the connection when it takes the write timeout once.
 	lazyW writeTimeouter
+	// rdRefresh, when set, is the read timeout that each write pushes
+	// back: a server's while a request body goes to it.
+	rdRefresh time.Duration
 }
 
 func (s *side) htxIn() int64  { return s.rbytes + s.rhtx }
@@ -262,7 +265,11 @@ func (s *side) sendv(b [][]byte) error {
 	if s.trace != nil {
 		return s.trace.send(s, b, false)
 	}
-	return s.writev(b)
+	err := s.writev(b)
+	if err == nil && s.rdRefresh > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.rdRefresh))
+	}
+	return err
 }
 
 // writev is sendv's write.

@@ -94,6 +94,8 @@ type session struct {
 	// feRejected says the frontend's tcp-request content rules rejected
 	// the request, which HAProxy does before it counts it.
 	feRejected bool
+	// abort says what cut the stream's body short (abortClient...).
+	abort uint8
 	// srvStatus is the status of the server's final answer, which the
 	// server's counters count whatever the rules make of it.
 	srvStatus int
@@ -2786,6 +2788,7 @@ func (s *session) transaction(hl int) bool {
 	headAt, headAtW := s.headAt, s.headAtW
 	s.headAt = time.Time{}
 	s.beAssigned, s.feRejected, s.srvStatus, s.noServer = false, false, 0, false
+	s.abort = 0
 	s.txn.RspBuf, s.txn.Rsp = nil, nil
 	s.txn.FeName, s.txn.BeName, s.txn.SrvName = s.fe.Name, s.fe.Name, ""
 	s.txn.BackConn = false
@@ -3481,6 +3484,7 @@ func (s *session) serveTxn(hl int) bool {
 		if !errors.As(berr, &b) || !b.src {
 			setLinger0(s.cl.c)
 		}
+		s.responseBodyFailed(b)
 		return false
 	}
 	if s.tracing() {
@@ -3517,6 +3521,14 @@ func (s *session) sendBody(be *Backend) error {
 		s.cl.stop = &w.fired
 	}
 	var err error
+	if w != nil {
+		// While the request goes to the server HAProxy does not expire
+		// the client's side: the server's timeout ends the wait (504).
+		to := s.cl.timeout
+		s.cl.timeout = 0
+		s.cl.c.SetReadDeadline(time.Time{})
+		defer func() { s.cl.timeout = to }()
+	}
 	s.spliceSides(be, true)
 	switch s.req.Body {
 	case h1.BodyLength:
@@ -3545,9 +3557,52 @@ func (s *session) sendBody(be *Backend) error {
 		s.bodyDone = true
 		return nil
 	}
+	if b := (*bodyErr)(nil); errors.As(err, &b) && b.src && !b.framing && !b.timeout {
+		// The client left in its body (return_cli_abort): no status.
+		s.txStatus, s.txFlags = -1, logging.SFErrCliCl|logging.SFFinstD
+		s.abort = abortClient
+	}
 	s.clientBodyFailed(err)
 	s.closeServer()
 	return err
+}
+
+// What cut a stream's body short, for its statistics (cli_abrt,
+// srv_abrt, eresp).
+const (
+	abortClient = 1 + iota
+	abortServer
+	// abortServerError: the server's side failed (a close, an error, a
+	// bad chunk), which counts as a failed response too.
+	abortServerError
+	// failedResponse: a failed response that is no abort (a bad chunk).
+	failedResponse
+)
+
+// responseBodyFailed records a response body cut short once its head
+// went to the client (b nil: the client's side failed), as HAProxy's
+// http_response_forward_body and process_stream end the stream.
+func (s *session) responseBodyFailed(b *bodyErr) {
+	if s.txFlags&logging.SFErrMask != 0 {
+		return
+	}
+	switch {
+	case b == nil || !b.src:
+		s.txFlags, s.abort = logging.SFErrCliCl|logging.SFFinstD, abortClient
+		if b != nil && b.timeout {
+			s.txFlags = logging.SFErrCliTO | logging.SFFinstD
+		}
+	case b.timeout:
+		s.txFlags, s.abort = logging.SFErrSrvTO|logging.SFFinstD, abortServer
+	default:
+		s.txFlags, s.abort = logging.SFErrSrvCl|logging.SFFinstD, abortServerError
+		if b.framing {
+			s.abort = failedResponse
+		}
+		if s.tracking() {
+			s.txn.IncHTTPFail()
+		}
+	}
 }
 
 // clientBodyFailed answers a request body that failed on the client's
@@ -3627,8 +3682,12 @@ func (s *session) watchServer(be *Backend) *serverWatch {
 		return w
 	}
 	rc, cl := s.sv.rc, s.cl.c
-	if be.independent && s.sv.timeout > 0 {
+	if s.sv.timeout > 0 {
 		s.sv.c.SetReadDeadline(time.Now().Add(s.sv.timeout))
+		if !be.independent {
+			// What is sent to the server pushes its timeout back.
+			s.sv.rdRefresh = s.sv.timeout
+		}
 	}
 	go func() {
 		defer close(w.done)
@@ -3651,6 +3710,7 @@ func (s *session) watchServer(be *Backend) *serverWatch {
 // timed out.
 func (w *serverWatch) stop(sv *side) bool {
 	w.stopping.Store(true)
+	sv.rdRefresh = 0
 	sv.c.SetReadDeadline(time.Now())
 	<-w.done
 	sv.c.SetReadDeadline(time.Time{})

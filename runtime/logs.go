@@ -835,9 +835,10 @@ func (s *session) countStream(status int) {
 	}
 	bc := g.beCounters(be)
 	bc.addSession(now)
-	if status > 0 {
+	if status != 0 {
 		// HAProxy counts a backend's request and response once the
-		// stream ends with a status, whoever made it.
+		// stream ends with a status, whoever made it, -1 (none) among
+		// the others.
 		bc.addRequest(now)
 		bc.addResponse(status)
 	}
@@ -875,11 +876,26 @@ func (s *session) countStream(status int) {
 		bc.addError(errResponse)
 		sc.addError(errResponse)
 	default:
-		if srv != nil {
+		if srv != nil && status > 0 {
 			// A server counts the requests it answered.
 			sc.addRequest(now)
 			sc.addResponse(status)
 		}
+	}
+	switch s.abort {
+	case abortClient:
+		bc.addAbort(false)
+		sc.addAbort(false)
+	case abortServerError:
+		bc.addError(errResponse)
+		sc.addError(errResponse)
+		fallthrough
+	case abortServer:
+		bc.addAbort(true)
+		sc.addAbort(true)
+	case failedResponse:
+		bc.addError(errResponse)
+		sc.addError(errResponse)
 	}
 	bc.addTimes(tw, tc, tr, tt)
 	sc.addTimes(tw, tc, tr, tt)
