@@ -10,7 +10,8 @@ import (
 )
 
 // Bodies cut short, as HAProxy logs and counts them: a server that closes
-// or stalls in its response body (SD, sD), a client that leaves in its
+// or stalls in its response body (SD, sD), a client that leaves while
+// its response is sent (CD) or in its
 // request body (CD) or stalls in it, which the client's timeout does not
 // end but the server's does (504, sH), a broken chunk; the termination
 // flags, status and bytes of each line, and eresp, cli_abrt and srv_abrt
@@ -28,6 +29,9 @@ func TestBodyAbortsDifferential(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
 			time.Sleep(time.Second)
 			c.Close()
+		case "/big":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n")
+			c.Write(make([]byte, 4<<20))
 		case "/badchunk":
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n")
 			time.Sleep(200 * time.Millisecond)
@@ -43,6 +47,7 @@ func TestBodyAbortsDifferential(t *testing.T) {
 		{"GET /close HTTP/1.1\r\nHost: x\r\n\r\n", 300 * time.Millisecond},
 		{"GET /stall HTTP/1.1\r\nHost: x\r\n\r\n", 600 * time.Millisecond},
 		{"GET /badchunk HTTP/1.1\r\nHost: x\r\n\r\n", 400 * time.Millisecond},
+		{"GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 300 * time.Millisecond},
 		{"POST /gone HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", 100 * time.Millisecond},
 		{"POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", 600 * time.Millisecond},
 		{"GET /fast/stall HTTP/1.1\r\nHost: x\r\n\r\n", 600 * time.Millisecond},
@@ -53,7 +58,7 @@ func TestBodyAbortsDifferential(t *testing.T) {
 		fe, sock := startStatsFE(t, start, ` timeout client 300ms
  option dontlognull
  log %s local0
- log-format "%%HM %%HU %%ST %%tsc %%U %%B"
+ log-format "%%HM %%HU %%ST %%tsc %%U"
   use_backend fast if { path_beg /fast }
 backend be
  timeout server 3s
