@@ -851,7 +851,9 @@ type tunnelEnd struct {
 }
 
 // countBytes adds the tunnel's bytes to the statistics, as HAProxy's
-// stream counts what its channels carried.
+// stream counts what its channels carried, and how it ended: a side's
+// timeout or error as its abort, a server's error as a failed response
+// (process_stream).
 func (te *tunnelEnd) countBytes() {
 	g := te.e.g
 	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
@@ -861,18 +863,31 @@ func (te *tunnelEnd) countBytes() {
 	if g.stats == nil {
 		return
 	}
+	bc, sc := g.beCounters(te.be), g.srvCounters(te.srv)
+	side, failed := te.t.timedOut.Load(), false
+	if side == 0 {
+		side, failed = te.t.failed.Load(), true
+	}
+	switch side {
+	case 1:
+		bc.addAbort(false)
+		sc.addAbort(false)
+	case 2:
+		bc.addAbort(true)
+		sc.addAbort(true)
+		if failed {
+			bc.addError(errResponse)
+			sc.addError(errResponse)
+		}
+	}
 	g.feCounters(te.l.fe).addBytes(in, out)
 	if te.l.bind != nil && te.l.bind.stats != nil {
 		ls := te.l.bind.stats
 		ls.bytesIn.Add(uint64(max(in, 0)))
 		ls.bytesOut.Add(uint64(max(out, 0)))
 	}
-	if te.be != nil {
-		g.beCounters(te.be).addBytes(in, out)
-	}
-	if te.srv != nil {
-		g.srvCounters(te.srv).addBytes(in, out)
-	}
+	bc.addBytes(in, out)
+	sc.addBytes(in, out)
 }
 
 func (te *tunnelEnd) run() {

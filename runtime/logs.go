@@ -762,6 +762,13 @@ func (te *tunnelEnd) logTCPAt(early bool) {
 			r.Flags |= logging.SFErrSrvTO | logging.SFFinstD
 		case tunnelKilled:
 			r.Flags |= logging.SFErrKilled
+		case 0:
+			switch te.t.failed.Load() {
+			case 1:
+				r.Flags |= logging.SFErrCliCl | logging.SFFinstD
+			case 2:
+				r.Flags |= logging.SFErrSrvCl | logging.SFFinstD
+			}
 		}
 	}
 	if early {

@@ -198,6 +198,9 @@ type tunnel struct {
 	// timedOut tells which side's timeout ended the tunnel: 1 the
 	// client's, 2 the server's (the log's cD and sD).
 	timedOut atomic.Uint32
+	// failed tells which side failed first, by an error rather than a
+	// timeout: 1 the client's, 2 the server's (CD, SD).
+	failed atomic.Uint32
 	// tr, when set, is the TCP stream's trace filters (trace.go);
 	// srvFirst: the server's side ended before the client's.
 	tr       *traceStream
@@ -225,6 +228,7 @@ func (t *tunnel) start(toServer, toClient []byte) {
 	}
 	if len(toServer) > 0 {
 		if err := t.write(true, s, toServer); err != nil {
+			t.fail(false, err)
 			t.abort()
 			return
 		}
@@ -233,6 +237,7 @@ func (t *tunnel) start(toServer, toClient []byte) {
 
 	if len(toClient) > 0 {
 		if err := t.write(false, c, toClient); err != nil {
+			t.fail(true, err)
 			t.abort()
 			return
 		}
@@ -369,6 +374,8 @@ func (pp *pipe) ready() {
 				pp.dst.SetWriteDeadline(time.Now().Add(wto))
 			}
 			if werr := pp.forward(n); werr != nil {
+				// The destination's side failed.
+				t.fail(!pp.fromClient, werr)
 				break
 			}
 			// As in HAProxy, data sent to a side refreshes that side's
@@ -404,6 +411,7 @@ func (pp *pipe) ready() {
 			}
 			t.schedule()
 		default:
+			t.fail(pp.fromClient, err)
 			t.abort()
 		}
 		return
@@ -441,6 +449,20 @@ func (t *tunnel) finish(pp *pipe) bool {
 		return true
 	}
 	return false
+}
+
+// fail records the first side to fail, the client's or the server's:
+// its timeout (a write's) or its error.
+func (t *tunnel) fail(client bool, err error) {
+	side := uint32(2)
+	if client {
+		side = 1
+	}
+	if isTimeout(err) {
+		t.timedOut.CompareAndSwap(0, side)
+	} else {
+		t.failed.CompareAndSwap(0, side)
+	}
 }
 
 // endClient ends the client's direction, and with it the tunnel.
