@@ -76,14 +76,7 @@ backend fast
 			io.WriteString(conn, c.req)
 			time.Sleep(c.wait)
 			conn.Close()
-			l, ok := sink.next(2 * time.Second)
-			if !ok {
-				l = "(no line)"
-			}
-			if i := strings.Index(l, "]: "); i >= 0 {
-				l = l[i+3:]
-			}
-			out = append(out, strings.TrimSpace(l))
+			out = append(out, sink.message(2*time.Second))
 		}
 		out = append(out, statColumns(cliSend(t, "unix", sock, "show stat\n"), "eresp", "cli_abrt", "srv_abrt", "hrsp_2xx", "hrsp_4xx", "hrsp_other")[1:]...)
 		return strings.Join(out, "\n")

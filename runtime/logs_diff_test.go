@@ -48,6 +48,19 @@ func (s *logSink) next(d time.Duration) (string, bool) {
 	}
 }
 
+// message waits, at most d, for the next line and returns its message,
+// without the syslog header, or "(no line)".
+func (s *logSink) message(d time.Duration) string {
+	l, ok := s.next(d)
+	if !ok {
+		return "(no line)"
+	}
+	if i := strings.Index(l, "]: "); i >= 0 {
+		l = l[i+3:]
+	}
+	return strings.TrimSpace(l)
+}
+
 var (
 	logHeader = regexp.MustCompile(`^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d ((?:\S+ )?[^ \[]+)\[\d+\]: `)
 	logDate   = regexp.MustCompile(`\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]`)

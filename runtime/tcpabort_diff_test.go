@@ -81,14 +81,7 @@ backend fast
 				conn.(*net.TCPConn).SetLinger(0)
 			}
 			conn.Close()
-			l, ok := sink.next(3 * time.Second)
-			if !ok {
-				l = "(no line)"
-			}
-			if i := strings.Index(l, "]: "); i >= 0 {
-				l = l[i+3:]
-			}
-			out = append(out, strings.TrimSpace(l))
+			out = append(out, sink.message(3*time.Second))
 		}
 		out = append(out, statColumns(cliSend(t, "unix", sock, "show stat\n"), "eresp", "cli_abrt", "srv_abrt")[1:]...)
 		return strings.Join(out, "\n")

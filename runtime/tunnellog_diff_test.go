@@ -82,16 +82,7 @@ backend tbe
  server t1 %s
 `, up, tfe, tcpUp)
 		var out []string
-		line := func() {
-			l, ok := sink.next(3 * time.Second)
-			if !ok {
-				l = "(no line)"
-			}
-			if i := strings.Index(l, "]: "); i >= 0 {
-				l = l[i+3:]
-			}
-			out = append(out, coarse(strings.TrimSpace(l)))
-		}
+		line := func() { out = append(out, coarse(sink.message(3*time.Second))) }
 		// The server closes: the stream ends then, with the client's
 		// connection, though the client waits 300 ms more.
 		c := upgrade(fe, "/close")
