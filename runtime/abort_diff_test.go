@@ -29,6 +29,9 @@ func TestBodyAbortsDifferential(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
 			time.Sleep(time.Second)
 			c.Close()
+		case "/delay":
+			time.Sleep(400 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		case "/big":
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n")
 			c.Write(make([]byte, 4<<20))
@@ -48,6 +51,7 @@ func TestBodyAbortsDifferential(t *testing.T) {
 		{"GET /stall HTTP/1.1\r\nHost: x\r\n\r\n", 600 * time.Millisecond},
 		{"GET /badchunk HTTP/1.1\r\nHost: x\r\n\r\n", 400 * time.Millisecond},
 		{"GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 300 * time.Millisecond},
+		{"GET /delay HTTP/1.1\r\nHost: x\r\n\r\n", 100 * time.Millisecond},
 		{"POST /gone HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", 100 * time.Millisecond},
 		{"POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", 600 * time.Millisecond},
 		{"GET /fast/stall HTTP/1.1\r\nHost: x\r\n\r\n", 600 * time.Millisecond},
