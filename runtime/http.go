@@ -3586,22 +3586,27 @@ func (s *session) responseBodyFailed(b *bodyErr) {
 	if s.txFlags&logging.SFErrMask != 0 {
 		return
 	}
+	var flags uint32
 	switch {
 	case b == nil || !b.src:
-		s.txFlags, s.abort = logging.SFErrCliCl|logging.SFFinstD, abortClient
+		flags, s.abort = logging.SFErrCliCl|logging.SFFinstD, abortClient
 		if b != nil && b.timeout {
-			s.txFlags = logging.SFErrCliTO | logging.SFFinstD
+			flags = logging.SFErrCliTO | logging.SFFinstD
 		}
 	case b.timeout:
-		s.txFlags, s.abort = logging.SFErrSrvTO|logging.SFFinstD, abortServer
+		flags, s.abort = logging.SFErrSrvTO|logging.SFFinstD, abortServer
 	default:
-		s.txFlags, s.abort = logging.SFErrSrvCl|logging.SFFinstD, abortServerError
+		flags, s.abort = logging.SFErrSrvCl|logging.SFFinstD, abortServerError
 		if b.framing {
 			s.abort = failedResponse
 		}
 		if s.tracking() {
 			s.txn.IncHTTPFail()
 		}
+	}
+	// HAProxy 2.6 counts an HTTP/2 stream's aborts but logs them "----".
+	if !s.h2Stream {
+		s.txFlags = flags
 	}
 }
 
