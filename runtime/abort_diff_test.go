@@ -20,29 +20,7 @@ func TestBodyAbortsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	up := serveRequests(t, func(c net.Conn, r *http.Request) {
-		switch strings.TrimPrefix(r.URL.Path, "/fast") {
-		case "/close":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
-			c.Close()
-		case "/stall":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
-			time.Sleep(time.Second)
-			c.Close()
-		case "/delay":
-			time.Sleep(400 * time.Millisecond)
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-		case "/big":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n")
-			c.Write(make([]byte, 4<<20))
-		case "/badchunk":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n")
-			time.Sleep(200 * time.Millisecond)
-			c.Close()
-		default:
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-		}
-	})
+	up := cutShortUpstream(t)
 	cases := []struct {
 		req  string
 		wait time.Duration // before the client closes
@@ -84,5 +62,35 @@ backend fast
 		}
 		out = append(out, statColumns(cliSend(t, "unix", sock, "show stat\n"), "eresp", "cli_abrt", "srv_abrt", "hrsp_2xx", "hrsp_4xx", "hrsp_other")[1:]...)
 		return strings.Join(out, "\n")
+	})
+}
+
+// cutShortUpstream is an upstream whose answers are cut short, by path
+// (a leading /fast ignored): /close sends part of its body and closes,
+// /stall does so a second later, /badchunk sends a bad chunk, /big a 4
+// MiB body, /delay answers after 400 ms; others answer at once.
+func cutShortUpstream(t *testing.T) string {
+	return serveRequests(t, func(c net.Conn, r *http.Request) {
+		switch strings.TrimPrefix(r.URL.Path, "/fast") {
+		case "/close":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
+			c.Close()
+		case "/stall":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
+			time.Sleep(time.Second)
+			c.Close()
+		case "/delay":
+			time.Sleep(400 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		case "/big":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n")
+			c.Write(make([]byte, 4<<20))
+		case "/badchunk":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n")
+			time.Sleep(200 * time.Millisecond)
+			c.Close()
+		default:
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
 	})
 }

@@ -1,9 +1,6 @@
 package runtime_test
 
 import (
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,16 +15,7 @@ func TestH2AbortsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	up := serveRequests(t, func(c net.Conn, r *http.Request) {
-		switch r.URL.Path {
-		case "/close":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nok")
-			c.Close()
-		default:
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n")
-			c.Write(make([]byte, 4<<20))
-		}
-	})
+	up := cutShortUpstream(t)
 	// how: "rst" resets the stream once its response began, "close"
 	// closes the connection then, "" reads until the stream ends.
 	cases := []struct{ path, how string }{{"/big", "rst"}, {"/big", "close"}, {"/close", ""}, {"/post", "post-rst"}}
