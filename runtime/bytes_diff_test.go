@@ -12,7 +12,8 @@ import (
 
 // The byte counts of show stat (bin, bout) on every row, as HAProxy
 // counts them: what its channels carry, the same figures as a stream's
-// %U and %B, over bodies of each framing, answers made by rules, a
+// %U and %B, over bodies of each framing, answers made by rules (one
+// replacing the server's, which counts too), a
 // server's error, an HTTP/2 stream and a tcp-mode stream.
 func TestByteCountsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
@@ -33,6 +34,8 @@ func TestByteCountsDifferential(t *testing.T) {
 			io.ReadFull(c, buf)
 			io.WriteString(c, "world!")
 			c.Close()
+		case "/500":
+			io.WriteString(c, "HTTP/1.1 500 Oops\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok")
 		case "/404":
 			io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nContent-Type: text/plain\r\n\r\nnot found")
 		default:
@@ -48,6 +51,7 @@ backend st
 backend tst
  stick-table type ip size 10 expire 1m store bytes_in_cnt,bytes_out_cnt
 backend be
+ http-response deny if { status 500 }
  compression algo gzip
  compression type text/plain
  server s1 %s
@@ -72,6 +76,7 @@ backend tbe
 			"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
 			"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n",
 			"GET /404 HTTP/1.0\r\n\r\n",
+			"GET /500 HTTP/1.1\r\nHost: x\r\n\r\n",
 			"GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\n\r\n",
 			"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=1\r\nab\r\n0\r\nX-Req-Trailer: yes\r\n\r\n",
 			"GET /gz HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",

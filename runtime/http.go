@@ -239,9 +239,12 @@ type session struct {
 	// the request head's, as read.
 	rspWire, rspHTX int
 	reqWire, reqHTX int
-	logBuf          []byte
-	logSD           []byte
-	logReqLine      []byte
+	// rspPre is what a server's answer that the proxy's own replaced
+	// counted (bout, %B).
+	rspPre     int
+	logBuf     []byte
+	logSD      []byte
+	logReqLine []byte
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
@@ -3350,6 +3353,11 @@ func (s *session) serveTxn(hl int) bool {
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
 		s.noteLastRule(res)
 		if res == ruleAnswered || res == ruleBad || res == ruleErr || res == ruleTimeout {
+			if s.track {
+				// HAProxy counted the server's answer as it came, the
+				// head and the body read with it, before this one.
+				s.rspPre = htxHeadSize(rhead, rsp, false) + min(sv.w-rhl, max(s.rspBodyHTX-8, 0))
+			}
 			s.closeServer()
 			if res == ruleBad {
 				return s.errorReply(502, bodyDone)

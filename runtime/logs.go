@@ -344,7 +344,7 @@ func (s *session) streamBytes() (in, out int64) {
 	if out < 0 || s.rspWire == 0 {
 		out = 0
 	}
-	return max(in, 0), out
+	return max(in, 0), out + int64(s.rspPre)
 }
 
 // noStreamBytes counts none of the bytes so far as the stream's: what
@@ -352,7 +352,7 @@ func (s *session) streamBytes() (in, out int64) {
 // exists, counts in no channel (a log line with %U and %B at 0).
 func (s *session) noStreamBytes() {
 	s.lt0In, s.lt0Out = s.cl.htxIn(), s.cl.htxOut()
-	s.reqWire, s.reqHTX, s.rspWire, s.rspHTX = 0, 0, 0, 0
+	s.reqWire, s.reqHTX, s.rspWire, s.rspHTX, s.rspPre = 0, 0, 0, 0, 0
 }
 
 // fillRecord completes the record of the stream in progress.
@@ -421,7 +421,7 @@ func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.htxIn(), s.cl.htxOut()
 	s.lt0Wire = [2]int64{s.cl.rbytes, s.cl.wbytes}
-	s.reqWire, s.reqHTX = 0, 0
+	s.reqWire, s.reqHTX, s.rspPre = 0, 0, 0
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
 	s.logRedisp, s.noL7Retry = false, false
 	s.logLevel, s.toServer, s.toTunnel = 0, 0, 0
