@@ -146,19 +146,40 @@ func TestCheckSocketBufferSizesDifferential(t *testing.T) {
 	if _, err := exec.LookPath("ss"); err != nil {
 		t.Skip("ss not installed (apt-get install -y iproute2): cannot read socket buffer sizes")
 	}
-	// hold accepts one connection on a new listener and keeps it open,
-	// answering nothing, so the check waits on it.
+	// hold accepts connections on a new listener and keeps them open,
+	// answering nothing, so the check waits on them. A check whose
+	// connect timed out under load (its connect timeout is its 100 ms
+	// inter) was closed before ss could see it: the next one is taken.
 	hold := func() (net.Listener, chan net.Conn) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := make(chan net.Conn, 1)
+		got := make(chan net.Conn, 64)
 		go func() {
-			if c, err := ln.Accept(); err == nil {
-				got <- c
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				select {
+				case got <- c:
+				default:
+					c.Close()
+				}
 			}
 		}()
+		t.Cleanup(func() {
+			ln.Close()
+			for {
+				select {
+				case c := <-got:
+					c.Close()
+				default:
+					return
+				}
+			}
+		})
 		return ln, got
 	}
 	sideBySide(t, func(start func(cfg, fe string)) string {
@@ -179,13 +200,17 @@ func TestCheckSocketBufferSizesDifferential(t *testing.T) {
 			ln    net.Listener
 			conns chan net.Conn
 		}{{"check", srv, srvConns}, {"agent", agent, agentConns}} {
-			select {
-			case c := <-w.conns:
-				defer c.Close()
-				out += w.name + " " + sockBufs(t, c.RemoteAddr().String(), w.ln.Addr().String()) + " "
-			case <-time.After(5 * time.Second):
-				t.Fatalf("no %s connection", w.name)
+			found := ""
+			for deadline := time.After(5 * time.Second); found == ""; {
+				select {
+				case c := <-w.conns:
+					defer c.Close()
+					found = sockBufs(t, c.RemoteAddr().String(), w.ln.Addr().String())
+				case <-deadline:
+					t.Fatalf("no %s connection that ss sees", w.name)
+				}
 			}
+			out += w.name + " " + found + " "
 		}
 		return out
 	})
