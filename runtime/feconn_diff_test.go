@@ -87,7 +87,9 @@ frontend ready
 			out = append(out, status(h2c, p))
 		}
 		// The HTTP/2 connection stays open meanwhile: two at once.
-		h1c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+		// One connection only: a request must not dial a second one while
+		// the first is on its way back to the idle pool.
+		h1c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg, MaxConnsPerHost: 1}}
 		for _, p := range []string{"/a", "/b"} {
 			out = append(out, status(h1c, p))
 		}
