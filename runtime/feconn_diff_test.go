@@ -278,3 +278,54 @@ func startStatsFE(t *testing.T, start func(cfg, fe string), body string, args ..
 	start(fmtCfg("global\n stats socket %s level admin\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\n"+body, append([]any{sock, fe}, args...)...), fe)
 	return fe, sock
 }
+
+// A server's connections as HAProxy counts them: idle ones (srv_icur),
+// not yet safe (idle_conn_cur) or safe for any request (safe_conn_cur,
+// after a client's second request), in use (used_conn_cur, a slow
+// request in flight), the estimate of those needed (need_conn_est), and
+// pool-max-conn (src_ilim).
+func TestIdleConnCountsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	up := serveRequests(t, func(c net.Conn, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(400 * time.Millisecond)
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	cols := []string{"srv_icur", "src_ilim", "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est"}
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		// One thread: HAProxy keeps each thread's first idle connection.
+		fe, sock := freePort(t), filepath.Join(t.TempDir(), "s.sock")
+		start(fmtCfg("global\n nbthread 1\n stats socket %s level admin\n"+baseDefaults+`frontend fe
+ bind %s
+ default_backend be
+backend be
+ balance first
+ server s1 %s
+ server s2 %s pool-max-conn 0
+`, sock, fe, up, up), fe)
+		var out []string
+		show := func() {
+			out = append(out, statColumns(cliSend(t, "unix", sock, "show stat\n"), cols...)[1:3]...)
+		}
+		for i := 0; i < 3; i++ {
+			get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		}
+		show()
+		// A client's second request makes its connection safe.
+		c := dial(t, fe)
+		for i := 0; i < 2; i++ {
+			c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			c.read("GET")
+		}
+		show()
+		// In use while a slow request is served.
+		c.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+		time.Sleep(150 * time.Millisecond)
+		show()
+		c.read("GET")
+		return strings.Join(out, "\n")
+	})
+}

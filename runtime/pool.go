@@ -96,6 +96,20 @@ func (p *idlePool) room(srv *backend.Server) bool {
 	return o.purge > 0 && p.count(srv) < o.max
 }
 
+// stats are srv's connection counts for the statistics: idle ones (all,
+// not yet safe, safe), those in use, and the estimate of those needed
+// (srv_icur, idle_conn_cur, safe_conn_cur, used_conn_cur, need_conn_est).
+func (p *idlePool) stats(srv *backend.Server) (idle, unsafe, safe, used, need int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.conns[srv]
+	if st == nil {
+		return 0, 0, 0, 0, 0
+	}
+	idle = len(st.list)
+	return idle, idle - st.safe, st.safe, st.used, st.estNeed
+}
+
 func (p *idlePool) count(srv *backend.Server) int {
 	if st := p.conns[srv]; st != nil {
 		return len(st.list)

@@ -277,6 +277,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		if o, ok := be.idle.opts[s]; ok {
 			ss.IdleLimit = o.max
 		}
+		ss.SrvICur, ss.IdleCur, ss.SafeCur, ss.UsedCur, ss.NeedEst = be.idle.stats(s)
 		if isUnixServer(s) {
 			// As HAProxy names a unix socket's address.
 			ss.Addr = "unix"
