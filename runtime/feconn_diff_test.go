@@ -329,3 +329,42 @@ backend be
 		return strings.Join(out, "\n")
 	})
 }
+
+// Connection attempts as HAProxy counts them: each one a server's
+// connect and session (stot, connect, need_conn_est), a retry on the
+// same server (wretr) or on another (wredis), the last failure a failed
+// connection (econ).
+func TestRetryCountsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	up := serveRequests(t, func(c net.Conn, r *http.Request) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	dead := freePort(t)
+	sideBySide(t, func(start func(cfg, fe string)) string {
+		fe, sock := startStatsFE(t, start, ` use_backend gone if { path /gone }
+backend be
+ retries 2
+ option redispatch 1
+ balance roundrobin
+ server s1 %s
+ server s2 %s
+backend gone
+ retries 2
+ server d %s
+`, up, dead, dead)
+		for _, p := range []string{"/", "/a", "/b", "/c", "/gone"} {
+			get(t, fe, "GET "+p+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		}
+		// The last stream counts once it ended, after its answer.
+		var rows []string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "stot", "lbtot", "connect", "econ", "wretr", "wredis", "need_conn_est")
+			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") || time.Now().After(deadline) {
+				break
+			}
+		}
+		return strings.Join(rows[1:], "\n")
+	})
+}

@@ -1358,9 +1358,14 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		if err == errProxyHeader || err == errUsesrc {
 			return nil, srv, err
 		}
+		// The failed connection was in use while it was tried
+		// (srv_use_conn): it counts in the server's estimated need.
+		be.idle.use(srv)
+		be.idle.unuse(srv)
 		if failures++; failures > be.Retries || be.retryOn&parser.RetryConnFailure == 0 || s.e.stopping.Load() {
 			return nil, srv, err
 		}
+		s.countAttempt(be, srv)
 		var ne net.Error
 		wait := !(errors.As(err, &ne) && ne.Timeout()) && !local
 		var redisp bool
@@ -1385,6 +1390,21 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 			}
 		}
 	}
+}
+
+// countAttempt counts a connection attempt that failed and is retried
+// as HAProxy's connect_server counts each (connect, and a session on the
+// server, srv_inc_sess_ctr); the stream's last attempt counts when it
+// ends.
+func (s *session) countAttempt(be *Backend, srv *backend.Server) {
+	g := s.e.g
+	if g.stats == nil {
+		return
+	}
+	g.beCounters(be).addConnect(false)
+	sc := g.srvCounters(srv)
+	sc.addConnect(false)
+	sc.addSession(time.Now())
 }
 
 // connectFailed answers a request whose server could not be reached.
