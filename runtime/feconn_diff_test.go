@@ -333,7 +333,8 @@ backend be
 // Connection attempts as HAProxy counts them: each one a server's
 // connect and session (stot, connect, need_conn_est), a retry on the
 // same server (wretr) or on another (wredis), the last failure a failed
-// connection (econ).
+// connection (econ); and the backends' h1 module: a connection per
+// attempt, a stream per request, the server sockets' bytes.
 func TestRetryCountsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
@@ -343,7 +344,15 @@ func TestRetryCountsDifferential(t *testing.T) {
 	})
 	dead := freePort(t)
 	sideBySide(t, func(start func(cfg, fe string)) string {
-		fe, sock := startStatsFE(t, start, ` use_backend gone if { path /gone }
+		// One thread: HAProxy keeps each thread's first idle connection.
+		fe, sock := freePort(t), filepath.Join(t.TempDir(), "s.sock")
+		start(fmtCfg("global\n nbthread 1\n stats socket %s level admin\n"+baseDefaults+`frontend fe
+ bind %s
+ default_backend be
+ use_backend gone if { path /gone }
+ use_backend ka if { path /ka }
+backend ka
+ server s1 %s
 backend be
  retries 2
  option redispatch 1
@@ -353,15 +362,22 @@ backend be
 backend gone
  retries 2
  server d %s
-`, up, dead, dead)
+`, sock, fe, up, up, dead, dead), fe)
 		for _, p := range []string{"/", "/a", "/b", "/c", "/gone"} {
 			get(t, fe, "GET "+p+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		}
+		// A keep-alive client's requests: streams on reused connections.
+		c := dial(t, fe)
+		for i := 0; i < 3; i++ {
+			c.send("POST /ka HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+			c.read("POST")
 		}
 		// The last stream counts once it ended, after its answer.
 		var rows []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "stot", "lbtot", "connect", "econ", "wretr", "wredis", "need_conn_est")
-			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") || time.Now().After(deadline) {
+			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "stot", "lbtot", "connect", "econ", "wretr", "wredis", "need_conn_est",
+				"h1_open_connections", "h1_open_streams", "h1_total_connections", "h1_total_streams", "h1_bytes_in", "h1_bytes_out")
+			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") && strings.Contains(strings.Join(rows, "\n"), "ka,BACKEND stot=3") || time.Now().After(deadline) {
 				break
 			}
 		}

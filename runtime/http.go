@@ -166,7 +166,8 @@ type session struct {
 	// Logging of the stream in progress (logs.go): logging is set when
 	// the frontend logs streams; lt holds its instants (the record is
 	// the scratch's rec); lt0In and lt0Out the client byte counts at its
-	// start (htxIn, htxOut), lt0Wire the socket's.
+	// start (htxIn, htxOut), lt0Wire the socket's, lt0Sv the server
+	// side's.
 	logging bool
 	// errLogging: the frontend has an error-log-format and somewhere to
 	// send it; muxLog is set while such a line is made.
@@ -214,6 +215,7 @@ type session struct {
 	lt0In              int64
 	lt0Out             int64
 	lt0Wire            [2]int64
+	lt0Sv              [2]int64
 	logBe              *Backend
 	logSrv             *backend.Server
 	logSrvAddr         netip.AddrPort

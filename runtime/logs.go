@@ -421,6 +421,7 @@ func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.htxIn(), s.cl.htxOut()
 	s.lt0Wire = [2]int64{s.cl.rbytes, s.cl.wbytes}
+	s.lt0Sv = [2]int64{s.sv.rbytes, s.sv.wbytes}
 	s.reqWire, s.reqHTX, s.rspPre = 0, 0, 0
 	s.logBe, s.logSrv, s.logRetries, s.logApplet, s.logReused, s.noLog = nil, nil, 0, "", false, false
 	s.logRedisp, s.noL7Retry = false, false
@@ -857,6 +858,11 @@ func (s *session) countStream(status int) {
 		sc.addBytes(in, out)
 		bc.addConnect(s.logReused)
 		sc.addConnect(s.logReused)
+		if bc != nil && be.HTTP && be.h1Server(srv) {
+			// The h1 module counts its server sockets' bytes.
+			bc.h1.bytesIn.Add(uint64(max(s.sv.rbytes-s.lt0Sv[0], 0)))
+			bc.h1.bytesOut.Add(uint64(max(s.sv.wbytes-s.lt0Sv[1], 0)))
+		}
 	}
 	lt := &s.lt
 	d := func(from, to time.Time) time.Duration {

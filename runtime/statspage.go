@@ -252,6 +252,12 @@ func (e *Engine) statsSnapshot() *stats.Snapshot {
 	return snap
 }
 
+// h1Server tells whether requests go to srv over HTTP/1 (not HTTP/2, not
+// FastCGI).
+func (be *Backend) h1Server(srv *backend.Server) bool {
+	return be.h2.get(srv) == nil && (be.fcgi == nil || !be.fcgi.servers[srv])
+}
+
 func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stats.ServerStats, *stats.BackendStats) {
 	st := e.g.stats
 	lb := be.LB
@@ -270,6 +276,7 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 		}
 	}
 	last := time.Time{}
+	var h1 stats.H1Counts
 	for i, s := range lb.ServerList() {
 		ss := stats.ServerStats{Traffic: st.srv[s].traffic(now), Name: s.Name, ID: s.ID, Maxconn: s.Maxconn,
 			MaxQueue: s.MaxQueue, Weight: s.CurWeight(), UWeight: s.CurWeight(), Backup: s.Backup, Throttle: -1,
@@ -278,6 +285,14 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 			ss.IdleLimit = o.max
 		}
 		ss.SrvICur, ss.IdleCur, ss.SafeCur, ss.UsedCur, ss.NeedEst = be.idle.stats(s)
+		if be.HTTP && be.h1Server(s) {
+			// The h1 module's: a mux per connection attempted, a stream
+			// per request it carried.
+			h1.TotalConns += ss.Traffic.Connect
+			h1.TotalStreams += ss.Traffic.Connect + ss.Traffic.Reuse
+			h1.OpenConns += int64(ss.SrvICur + ss.UsedCur)
+			h1.OpenStreams += int64(ss.UsedCur)
+		}
 		if isUnixServer(s) {
 			// As HAProxy names a unix socket's address.
 			ss.Addr = "unix"
@@ -399,6 +414,10 @@ func (e *Engine) backendStats(sp statsProxy, be *Backend, now time.Time) ([]stat
 	}
 	b.LastChange = int(now.Sub(st.start).Seconds())
 	b.Cur, b.Max = int(be.conns.Load()), int(max(be.maxConns.Load(), be.conns.Load()))
+	if be.HTTP {
+		h1.BytesIn, h1.BytesOut = b.Traffic.H1.BytesIn, b.Traffic.H1.BytesOut
+		b.Traffic.H1 = h1
+	}
 	return out, b
 }
 
