@@ -372,12 +372,19 @@ backend gone
 			c.send("POST /ka HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
 			c.read("POST")
 		}
+		// Redispatched from the refusing server, a client's later
+		// request takes the other one's idle connection.
+		c2 := dial(t, fe)
+		for i := 0; i < 4; i++ {
+			c2.send("GET /kb HTTP/1.1\r\nHost: x\r\n\r\n")
+			c2.read("GET")
+		}
 		// The last stream counts once it ended, after its answer.
 		var rows []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "stot", "lbtot", "connect", "econ", "wretr", "wredis", "need_conn_est",
 				"h1_open_connections", "h1_open_streams", "h1_total_connections", "h1_total_streams", "h1_bytes_in", "h1_bytes_out")
-			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") && strings.Contains(strings.Join(rows, "\n"), "ka,BACKEND stot=3") || time.Now().After(deadline) {
+			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") && strings.Contains(strings.Join(rows, "\n"), "ka,BACKEND stot=3") && strings.Contains(strings.Join(rows, "\n"), "h1_total_connections=12 h1_total_streams=15") || time.Now().After(deadline) {
 				break
 			}
 		}

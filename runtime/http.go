@@ -96,6 +96,12 @@ type session struct {
 	feRejected bool
 	// abort says what cut the stream's body short (abortClient...).
 	abort uint8
+	// redisp: a request's connection attempts may end, once
+	// redispatched, on an idle connection (allowed); hit says pc is it.
+	redisp struct {
+		allowed, hit bool
+		pc           pooledConn
+	}
 	// srvStatus is the status of the server's final answer, which the
 	// server's counters count whatever the rules make of it.
 	srvStatus int
@@ -1373,6 +1379,16 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		var redisp bool
 		if srv, direct, redisp, err = s.retryServer(be, srv, k, direct, failures, err); srv == nil {
 			return nil, nil, err
+		}
+		if redisp && s.redisp.allowed {
+			// A redispatched request takes an idle connection to its new
+			// server as its first attempt would (connect_server).
+			if pc, ok := s.unpark(srv, be, s.evalSNI(be, srv), s.connKeyFor(be, srv), be.pp.get(srv).perStream()); ok {
+				s.logRetries = failures
+				s.strm.retries.Store(int32(failures))
+				s.redisp.pc, s.redisp.hit = pc, true
+				return nil, srv, nil
+			}
 		}
 		if redisp {
 			wait = wait && be.LB.ActiveCount() <= 1
@@ -3112,12 +3128,22 @@ func (s *session) serveTxn(hl int) bool {
 			s.sv.rc, s.svUses, s.svPrivate = pc.rc, pc.uses, pc.private
 			reused = true
 		} else {
+			s.redisp.allowed = true
 			c, got, err := s.connectServer(be, srv, k, srv == persisted, 0)
+			s.redisp.allowed = false
 			srv = got
 			if err != nil {
 				return s.connectFailed(srv, err)
 			}
-			s.attachServer(c, srv, be, false)
+			if s.redisp.hit {
+				pc := s.redisp.pc
+				s.redisp.pc, s.redisp.hit = pooledConn{}, false
+				s.attachServer(pc.c, srv, be, pc.counted)
+				s.sv.rc, s.svUses, s.svPrivate = pc.rc, pc.uses, pc.private
+				reused = true
+			} else {
+				s.attachServer(c, srv, be, false)
+			}
 		}
 	}
 	s.connected(srv, reused)
