@@ -850,11 +850,11 @@ type tunnelEnd struct {
 	logLevel, retries int
 }
 
-// countBytes adds the tunnel's bytes to the statistics, as HAProxy's
+// countEnd adds the tunnel's bytes to the statistics, as HAProxy's
 // stream counts what its channels carried, and how it ended: a side's
 // timeout or error as its abort, a server's error as a failed response
 // (process_stream).
-func (te *tunnelEnd) countBytes() {
+func (te *tunnelEnd) countEnd() {
 	g := te.e.g
 	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
 	if te.track != nil {
@@ -891,7 +891,7 @@ func (te *tunnelEnd) countBytes() {
 }
 
 func (te *tunnelEnd) run() {
-	te.countBytes()
+	te.countEnd()
 	// The stream leaves its backend before its line is made.
 	te.be.conns.Add(-1)
 	if te.track != nil {

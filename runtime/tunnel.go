@@ -454,6 +454,10 @@ func (t *tunnel) finish(pp *pipe) bool {
 // fail records the first side to fail, the client's or the server's:
 // its timeout (a write's) or its error.
 func (t *tunnel) fail(client bool, err error) {
+	if t.closed.Load() {
+		// The error of a socket the tunnel's end closed.
+		return
+	}
 	side := uint32(2)
 	if client {
 		side = 1
