@@ -1,6 +1,7 @@
 package h1diff
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -82,7 +83,7 @@ func FuzzH1Diff(f *testing.F) {
 			}
 			hs, gs := firstStatus(&ha), firstStatus(&gh)
 			hk, gk := sortedKeys(ha.Events), sortedKeys(gh.Events)
-			if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") || stricter(hs, gs, hk, gk) {
+			if hs == gs && strings.Join(hk, "\n") == strings.Join(gk, "\n") || stricter(hs, gs, hk, gk) || earlier(raw, hs, gs, hk, gk) {
 				if first != "" {
 					t.Logf("unstable: %s", first)
 					if logFile != "" {
@@ -121,4 +122,12 @@ func appendFinding(t *testing.T, path, msg string) {
 // lets some through): the README lists this on purpose.
 func stricter(hs, gs string, hk, gk []string) bool {
 	return strings.Contains(gs, " 400 ") && strings.Contains(hs, " 502 ") && len(hk) == 0 && len(gk) == 0
+}
+
+// earlier tells gohap refusing (400) at its bad byte a request line that
+// never ended, where HAProxy, which checks the line once it ends, still
+// waits: the README lists this on purpose (the answer at the line's end
+// is the same).
+func earlier(raw []byte, hs, gs string, hk, gk []string) bool {
+	return hs == "none" && strings.Contains(gs, " 400 ") && len(hk) == 0 && len(gk) == 0 && !bytes.ContainsAny(raw, "\r\n")
 }
