@@ -1366,10 +1366,7 @@ func (s *session) connectServer(be *Backend, srv *backend.Server, k backend.Key,
 		if err == errProxyHeader || err == errUsesrc {
 			return nil, srv, err
 		}
-		// The failed connection was in use while it was tried
-		// (srv_use_conn): it counts in the server's estimated need.
-		be.idle.use(srv)
-		be.idle.unuse(srv)
+		be.idle.tried(srv)
 		if failures++; failures > be.Retries || be.retryOn&parser.RetryConnFailure == 0 || s.e.stopping.Load() {
 			return nil, srv, err
 		}

@@ -616,7 +616,7 @@ func connCleanLen(v []byte) int {
 		if lws(v[w]) {
 			continue
 		}
-		n := hdrValueEnd(v, w)
+		n := w + h1.ValueEnd(v[w:])
 		we := n
 		for we > w && lws(v[we-1]) {
 			we--
@@ -635,29 +635,6 @@ func connCleanLen(v []byte) int {
 		w, p = n, n
 	}
 	return l
-}
-
-// hdrValueEnd is the index of the comma that ends the value starting at
-// i, outside quoted strings, or len(v).
-func hdrValueEnd(v []byte, i int) int {
-	quoted, pair := false, false
-	for ; i < len(v); i++ {
-		switch c := v[i]; {
-		case pair:
-			pair = false
-		case quoted:
-			if c == '\\' {
-				pair = true
-			} else if c == '"' {
-				quoted = false
-			}
-		case c == '"':
-			quoted = true
-		case c == ',':
-			return i
-		}
-	}
-	return i
 }
 
 // setReply records the sizes of an answer the proxy makes itself.

@@ -230,6 +230,17 @@ func (p *idlePool) use(srv *backend.Server) {
 	p.mu.Unlock()
 }
 
+// tried records a connection to srv that was in use only while it was
+// tried and failed: the most in use at once and the estimated need count
+// it (srv_use_conn, then its release).
+func (p *idlePool) tried(srv *backend.Server) {
+	p.mu.Lock()
+	st := p.stateLocked(srv)
+	st.maxUsed = max(st.maxUsed, st.used+1)
+	st.estNeed = max(st.estNeed, st.used+1)
+	p.mu.Unlock()
+}
+
 func (p *idlePool) unuse(srv *backend.Server) {
 	p.mu.Lock()
 	if st := p.conns[srv]; st != nil && st.used > 0 {

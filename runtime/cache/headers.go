@@ -1,5 +1,7 @@
 package cache
 
+import "github.com/gohap/gohap/runtime/h1"
+
 // Headers gives the header lines of a message, in order.
 type Headers interface {
 	Len() int
@@ -69,7 +71,7 @@ func elems(h Headers, name string, fn func(v []byte) bool) {
 			continue
 		}
 		for {
-			end := valueEnd(v)
+			end := h1.ValueEnd(v)
 			if !fn(trimLWS(v[:end])) {
 				return
 			}
@@ -79,24 +81,4 @@ func elems(h Headers, name string, fn func(v []byte) bool) {
 			v = v[end+1:]
 		}
 	}
-}
-
-// valueEnd is http_find_hdr_value_end: the first comma outside a quoted
-// string, or the end.
-func valueEnd(v []byte) int {
-	quoted, pair := false, false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case pair:
-			pair = false
-		case quoted && c == '\\':
-			pair = true
-		case c == '"':
-			quoted = !quoted
-		case !quoted && c == ',':
-			return i
-		}
-	}
-	return len(v)
 }

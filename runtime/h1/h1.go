@@ -971,3 +971,23 @@ func defaultPort(scheme, port []byte) bool {
 	return string(port) == "443" && equalFoldBytes(scheme, []byte("https://")) ||
 		string(port) == "80" && equalFoldBytes(scheme, []byte("http://"))
 }
+
+// ValueEnd is HAProxy's http_find_hdr_value_end: the index of the first
+// comma of v outside a quoted string, or len(v).
+func ValueEnd(v []byte) int {
+	quoted, pair := false, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case pair:
+			pair = false
+		case quoted && c == '\\':
+			pair = true
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == ',':
+			return i
+		}
+	}
+	return len(v)
+}
