@@ -186,6 +186,7 @@ backend kept
  server l %s
  server m %s check inter 100ms
 `, sock, fe, dead, live, live), fe)
+		waitUnixSocket(sock)
 		cliSend(t, "unix", sock, "disable server kept/m\n")
 		var rows []string
 		for deadline := time.Now().Add(4 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -276,6 +277,8 @@ func startStatsFE(t *testing.T, start func(cfg, fe string), body string, args ..
 	fe = freePort(t)
 	sock = filepath.Join(t.TempDir(), "s.sock")
 	start(fmtCfg("global\n stats socket %s level admin\n"+baseDefaults+"frontend fe\n bind %s\n default_backend be\n"+body, append([]any{sock, fe}, args...)...), fe)
+	// HAProxy may bind the socket after the frontend.
+	waitUnixSocket(sock)
 	return fe, sock
 }
 
@@ -306,6 +309,7 @@ backend be
  server s1 %s
  server s2 %s pool-max-conn 0
 `, sock, fe, up, up), fe)
+		waitUnixSocket(sock)
 		var out []string
 		show := func() {
 			out = append(out, statColumns(cliSend(t, "unix", sock, "show stat\n"), cols...)[1:3]...)
@@ -363,6 +367,7 @@ backend gone
  retries 2
  server d %s
 `, sock, fe, up, up, dead, dead), fe)
+		waitUnixSocket(sock)
 		for _, p := range []string{"/", "/a", "/b", "/c", "/gone"} {
 			get(t, fe, "GET "+p+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 		}
