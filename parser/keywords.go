@@ -167,12 +167,12 @@ tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord t
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
 expose-experimental-directives   noepoll nokqueue noevports nopoll busy-polling set-dumpable
-strict-limits numa-cpu-mapping nogetaddrinfo
+numa-cpu-mapping nogetaddrinfo
 tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
-maxzlibmem maxcompcpuusage fd-hard-limit ulimit-n  description node  log-send-hostname
+maxzlibmem maxcompcpuusage ulimit-n  description node  log-send-hostname
 log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   stats
 lua-prepend-path`)
@@ -262,6 +262,14 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 	globalKeywords["nosplice"] = keyword{support: Supported, handle: func(c *pctx) {
 		if !c.tooMany(0) {
 			c.cp.cfg.Global.NoSplice = true
+		}
+	}}
+	globalKeywords["fd-hard-limit"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.FdHardLimit) }}
+	// Only "no strict-limits" changes anything: the limits are strict by
+	// default and a later "strict-limits" does not restore them.
+	globalKeywords["strict-limits"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) && c.mod == "no" {
+			c.cp.cfg.Global.NoStrictLimits = true
 		}
 	}}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {
@@ -811,7 +819,7 @@ tune.pipesize tune.http.logurilen maxzlibmem`) {
 		}
 		globalKeywords[k] = kw
 	}
-	for _, k := range strings.Fields(`maxsslrate tune.maxpollevents tune.runqueue-depth fd-hard-limit`) {
+	for _, k := range strings.Fields(`maxsslrate tune.maxpollevents tune.runqueue-depth`) {
 		kw := globalKeywords[k]
 		kw.handle = func(c *pctx) {
 			g := &c.cp.cfg.Global

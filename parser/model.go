@@ -63,6 +63,10 @@ type Config struct {
 	// sections, the ones a PROXY header may name besides those of binds
 	// and servers.
 	Namespaces []string
+	// PortKeywords counts the "port" and "agent-port" words of server
+	// and default-server lines: HAProxy reserves a descriptor for each
+	// as it parses them.
+	PortKeywords int
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive
@@ -141,6 +145,12 @@ type Global struct {
 	// in a row before other work runs: 0 is HAProxy's default (4), a
 	// negative value no limit.
 	MaxAccept int
+	// FdHardLimit is "fd-hard-limit", the most descriptors the process
+	// takes whatever the system allows (0: none); NoStrictLimits is
+	// "no strict-limits": a descriptor limit the process cannot reach
+	// is a warning instead of a fatal error.
+	FdHardLimit    int
+	NoStrictLimits bool
 	// ClientRcvBuf, ClientSndBuf, ServerRcvBuf and ServerSndBuf are
 	// tune.rcvbuf.client, tune.sndbuf.client, tune.rcvbuf.server and
 	// tune.sndbuf.server: the socket buffer sizes set on client and server

@@ -463,6 +463,7 @@ func kwDefaultServer(c *pctx) {
 	p.DefaultServer = append(p.DefaultServer[:len(p.DefaultServer):len(p.DefaultServer)], c.args[1:]...)
 	p.ServerDefaults.httpMode = p.Mode == "http"
 	p.ServerDefaults.apply(c.args[1:])
+	c.cp.cfg.PortKeywords += p.ServerDefaults.portWords
 }
 
 func kwServer(c *pctx) {
@@ -504,7 +505,9 @@ func kwServer(c *pctx) {
 		return
 	}
 	observeLayer7(c, "server "+c.cp.proxy.Name+"/"+c.arg(1), c.rest(3))
-	c.cp.proxy.Servers = append(c.cp.proxy.Servers, c.cp.proxy.newServer(c.pos, c.arg(1), c.cp.env.expandAddr(c.arg(2)), c.rest(3), false))
+	s := c.cp.proxy.newServer(c.pos, c.arg(1), c.cp.env.expandAddr(c.arg(2)), c.rest(3), false)
+	c.cp.proxy.Servers = append(c.cp.proxy.Servers, s)
+	c.cp.cfg.PortKeywords += s.Settings.portWords
 }
 
 // observeLayer7 is srv_parse_observe's refusal of "observe layer7"
@@ -582,6 +585,10 @@ func kwServerTemplate(c *pctx) {
 	}
 	for i := lo; i <= hi; i++ {
 		p.Servers = append(p.Servers, p.newServer(c.pos, prefix+strconv.Itoa(i), addr, c.rest(4), true))
+	}
+	// The template's line is read once.
+	if lo <= hi {
+		c.cp.cfg.PortKeywords += p.Servers[len(p.Servers)-1].Settings.portWords
 	}
 }
 

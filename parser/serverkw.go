@@ -244,6 +244,9 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 // default-server lines before it (configuration.txt 5.2). The zero value
 // is not HAProxy's default: use defaultServerSettings.
 type ServerSettings struct {
+	// portWords counts the "port" and "agent-port" words of the last
+	// line applied (Config.PortKeywords).
+	portWords                              int
 	Weight, Maxconn, Minconn, MaxQueue, ID int
 	Slowstart, Inter, FastInter, DownInter time.Duration
 	Rise, Fall                             int
@@ -397,6 +400,7 @@ func (s *ServerSettings) apply(opts []string) {
 		}
 		return d
 	}
+	s.portWords = 0
 	for i := 0; i < len(opts); i++ {
 		o := opts[i]
 		if arg, ok := serverTLSOptions[o]; ok {
@@ -540,12 +544,14 @@ func (s *ServerSettings) apply(opts []string) {
 			s.AgentAddr = v
 		case "agent-port":
 			s.AgentPort = v
+			s.portWords++
 		case "agent-send":
 			s.AgentSend = v
 		case "agent-inter":
 			s.AgentInter = dur(o, v)
 		case "port":
 			s.Port = v
+			s.portWords++
 		case "socks4":
 			s.Socks4 = readSocks4Addr(v)
 		case "check-via-socks4":

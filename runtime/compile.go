@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	goruntime "runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gohap/gohap/acl"
@@ -47,6 +45,8 @@ type Graph struct {
 	// Maxconn is the global maxconn, derived from the file descriptor
 	// limit as HAProxy does when the configuration sets none.
 	Maxconn int
+	// fd holds the descriptor limits (fdlimits.go).
+	fd FDLimits
 	// Threads is nbthread, the number of threads to run on (GOMAXPROCS);
 	// 0 when not set.
 	Threads int
@@ -446,6 +446,10 @@ type Options struct {
 	// NoResolve is -dr: a server whose address does not resolve starts
 	// in maintenance instead of refusing the configuration.
 	NoResolve bool
+	// ExtraFDs are the descriptors the process layer holds besides the
+	// configuration's (master CLI listeners and their connections, a
+	// worker's socket pair to its master), counted in maxsock.
+	ExtraFDs int
 	// NoSplice is -dS: bodies are never spliced, whatever the options.
 	NoSplice bool
 	// ResolvConf is the file "parse-resolv-conf" and the implicit
@@ -521,8 +525,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord}
 	size, rewrite := bufLimits(cfg.Global)
 	g.fullXfer, g.halfXfer = size-rewrite, size/2
+	fdBase := fdBase(cfg, opts)
 	if g.Maxconn == 0 {
-		g.Maxconn = idealMaxconn(cfg, g.Threads)
+		g.Maxconn = idealMaxconn(cfg, fdBase, g.Threads)
 	}
 	switch n := cfg.Global.MaxAccept; {
 	case n == 0:
@@ -547,7 +552,13 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	opts.NoSplice = opts.NoSplice || cfg.Global.NoSplice
 	g.maxPipes, g.pipeSize = cfg.Global.MaxPipes, cfg.Global.PipeSize
 	if g.maxPipes <= 0 {
-		g.maxPipes = idealMaxpipes(cfg, g.Maxconn)
+		g.maxPipes = splicePipes(cfg, g.Maxconn)
+	}
+	g.fd = FDLimits{Maxsock: idealMaxsock(fdBase, g.Maxconn, g.maxPipes, g.Threads),
+		HardLimit: cfg.Global.FdHardLimit, Strict: !cfg.Global.NoStrictLimits}
+	g.fd.Nofile = cfg.Global.Process.UlimitN
+	if g.fd.Nofile == 0 {
+		g.fd.Nofile = g.fd.Maxsock
 	}
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
@@ -1569,70 +1580,9 @@ func checkKind(p *parser.Proxy) string {
 // later-read file comes later, which Pos cannot tell, so it stays false.
 func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line }
 
-// idealMaxpipes is HAProxy's compute_ideal_maxpipes: a quarter of the
-// connections the splicing proxies may hold, bounded by maxconn; none
-// when no proxy splices.
-func idealMaxpipes(cfg *parser.Config, maxconn int) int {
-	nbfe, nbbe := 0, 0
-	for _, p := range cfg.Proxies {
-		if !p.Options["splice-request"] && !p.Options["splice-response"] && !p.Options["splice-auto"] {
-			continue
-		}
-		if p.Cap&parser.CapFE != 0 {
-			m := p.Maxconn
-			if m == 0 {
-				m = maxconn
-			}
-			nbfe += m
-		}
-		if p.Cap&parser.CapBE != 0 {
-			m := p.Fullconn
-			if m == 0 {
-				m = maxconn
-			}
-			nbbe += m
-		}
-	}
-	pipes := max(nbfe, nbbe)
-	if maxconn > 0 && pipes > maxconn {
-		pipes = maxconn
-	}
-	if pipes >= 4 {
-		return pipes / 4
-	}
-	return pipes
-}
-
 // defaultMaxAccept is HAProxy 2.6's MAX_ACCEPT, which its authors found
 // gave the highest accept rate at every thread count.
 const defaultMaxAccept = 4
-
-// idealMaxconn is HAProxy's compute_ideal_maxconn without splicing or
-// SSL engines: half the file descriptors left once 10 reserved ones, one
-// per listener and three per thread are taken, at least 100.
-func idealMaxconn(cfg *parser.Config, threads int) int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 100
-	}
-	if threads <= 0 {
-		threads = goruntime.GOMAXPROCS(0)
-	}
-	remain := int64(max(lim.Cur, lim.Max))
-	if remain < 0 || remain > 1<<31-1 {
-		// An unlimited or larger value is negative in HAProxy's int.
-		return 100
-	}
-	remain -= 10 + 3*int64(threads)
-	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapFE != 0 {
-			for _, b := range p.Binds {
-				remain -= int64(strings.Count(b.Address, ",") + 1)
-			}
-		}
-	}
-	return int(max(remain/2, 100))
-}
 
 // defaultFullconn gives backends without "fullconn" HAProxy's default:
 // a tenth of the maxconn of the frontends that can send them traffic.

@@ -5,7 +5,6 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gohap/gohap/acl"
@@ -438,11 +437,9 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 	if in.Nbthread == 0 {
 		in.Nbthread = goruntime.GOMAXPROCS(0)
 	}
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
-		in.UlimitN = int(rl.Cur)
-	}
-	in.Maxsock = in.UlimitN
+	// As HAProxy: the limit asked for (ulimit-n, else maxsock), not the
+	// one the process has.
+	in.UlimitN, in.Maxsock = e.g.fd.Nofile, e.g.fd.Maxsock
 	// actconn: connections, an HTTP/2 one once, tunnels included.
 	in.CurrConns = int(e.conns.Load())
 	e.mu.Lock()

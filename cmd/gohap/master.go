@@ -123,7 +123,9 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 		f.msgs = mr.m
 	}
 	applyEnv(cfg.Global.Process.Env)
-	applyUlimit(cfg.Global.Process.UlimitN, mr.m)
+	if !applyFDLimit(g.FD(), mr.m) {
+		return 1
+	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
@@ -141,6 +143,9 @@ func runMaster(f *checkFlags, maps []string, o *procOpts, cfg *parser.Config, g 
 		}
 	}
 	if id, _ := resolveIdentity(cfg.Global); !checkPrivileges(cfg, id.uid, o, mr.m) {
+		return 1
+	}
+	if !checkFDLimit(g.FD(), g.Maxconn, mr.m) {
 		return 1
 	}
 	var clis []net.Listener

@@ -79,7 +79,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			m.warning("config : a master CLI socket was defined, but master-worker mode (-W) is not enabled.")
 		}
 		applyEnv(cfg.Global.Process.Env)
-		applyUlimit(cfg.Global.Process.UlimitN, m)
+		if !applyFDLimit(g.FD(), m) {
+			return 1
+		}
 	}
 	id, err := resolveIdentity(cfg.Global)
 	if err != nil {
@@ -117,6 +119,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		if w == nil {
 			o.tellOld(syscall.SIGTTIN)
 		}
+		return 1
+	}
+	if w == nil && !checkFDLimit(g.FD(), g.Maxconn, m) {
 		return 1
 	}
 	eng.Serve()
@@ -358,6 +363,14 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 			return nil, nil, false
 		}
 		opts.Map[from] = to
+	}
+	if o.mworker || cfg.Global.Process.MasterWorker || w != nil {
+		// As HAProxy's master: the new worker's socket pair, and the
+		// master CLI's listeners and their 10 connections.
+		opts.ExtraFDs = 1
+		if len(o.masterCLI) > 0 {
+			opts.ExtraFDs += len(o.masterCLI) + 10
+		}
 	}
 	g, errs := runtime.Compile(cfg, opts)
 	if len(errs) > 0 {

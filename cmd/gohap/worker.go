@@ -228,22 +228,59 @@ func applyEnv(ops [][]string) {
 	}
 }
 
-// applyUlimit sets the descriptor limit of ulimit-n, raising the hard
-// limit when allowed, else as far as it goes, with HAProxy's warning.
-func applyUlimit(n int, m *msgs) {
-	if n <= 0 {
-		return
-	}
+// applyFDLimit asks for the descriptor limit of fd (ulimit-n, else
+// maxsock) as HAProxy does: it only raises the limit, up to
+// fd-hard-limit; a limit it cannot have is fatal with strict-limits
+// (the default), else it takes the most it can, with a warning, and fd
+// records what it got. It reports whether the process may go on.
+func applyFDLimit(fd *runtime.FDLimits, m *msgs) bool {
+	want := fd.Nofile
 	var lim syscall.Rlimit
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	want := syscall.Rlimit{Cur: uint64(n), Max: max(lim.Max, uint64(n))}
-	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
-		return
+	hard := uint64(fd.HardLimit)
+	if fd.HardLimit > 0 && want > fd.HardLimit || !raiseFDLimit(uint64(want), lim) {
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		if hard > 0 && lim.Cur > hard {
+			lim.Cur = hard
+		}
+		if fd.Strict {
+			m.alert("[%s.main()] Cannot raise FD limit to %d, limit is %d.", os.Args[0], want, int(lim.Cur))
+			return false
+		}
+		lim.Cur = lim.Max
+		if hard > 0 && lim.Cur > hard {
+			lim.Cur = hard
+		}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		}
+		m.warning("[%s.main()] Cannot raise FD limit to %d, limit is %d.", os.Args[0], want, int(lim.Cur))
+		fd.Nofile = int(lim.Cur)
 	}
-	lim.Cur = lim.Max
-	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return true
+}
+
+// raiseFDLimit sets the soft descriptor limit to n, and the hard one
+// to n if it is lower; a lower limit than the current one is left as it
+// is (HAProxy 2.6 only raises it).
+func raiseFDLimit(n uint64, cur syscall.Rlimit) bool {
+	if n <= cur.Cur {
+		return true
+	}
+	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: max(cur.Max, n)}) == nil
+}
+
+// checkFDLimit is HAProxy's last check of the limit, once bound: below
+// maxsock it alerts, and with strict-limits the process stops.
+func checkFDLimit(fd *runtime.FDLimits, maxconn int, m *msgs) bool {
+	var lim syscall.Rlimit
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	m.warning("[%s.main()] Cannot raise FD limit to %d, limit is %d.", os.Args[0], n, int(lim.Cur))
+	if lim.Cur >= uint64(fd.Maxsock) {
+		return true
+	}
+	m.alert("[%s.main()] FD limit (%d) too low for maxconn=%d/maxsock=%d. Please raise 'ulimit-n' to %d or more to avoid any trouble.",
+		os.Args[0], int(lim.Cur), maxconn, fd.Maxsock, fd.Maxsock)
+	return !fd.Strict
 }
 
 // peekGlobal reads the global settings without printing anything, to
