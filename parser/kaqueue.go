@@ -1,5 +1,10 @@
 package parser
 
+import (
+	"strings"
+	"time"
+)
+
 // kwMaxKAQueue reads "max-keep-alive-queue <value>"
 // (proxy_parse_max_ka_queue): a C integer in any base, kept plus one in
 // 32 bits; outside a backend it is only warned about, and still set.
@@ -18,6 +23,66 @@ func kwMaxKAQueue(c *pctx) {
 		c.warn("%s will be ignored because %s '%s' has no backend capability", c.args[0], ProxyTypeStr(p), p.Name)
 	}
 	p.MaxKAQueue = int32(uint32(v) + 1)
+}
+
+// TCPKeepAlive holds a side's TCP keep-alive probe settings: Cnt probes
+// (TCP_KEEPCNT), the first after Idle seconds of silence (TCP_KEEPIDLE),
+// then every Intvl seconds (TCP_KEEPINTVL); 0 leaves the system's.
+type TCPKeepAlive struct {
+	Cnt, Idle, Intvl int
+}
+
+// kwTCPKA reads clitcpka-cnt, -idle, -intvl and their srvtcpka forms
+// (proxy_parse_tcpka_*): a count is a C integer in any base, a delay
+// in seconds unless a unit follows. On a proxy without the side it is
+// warned about, and still set.
+func kwTCPKA(c *pctx) {
+	kw, v := c.args[0], c.arg(1)
+	if v == "" {
+		c.alert("'%s' expects an integer value", kw)
+		return
+	}
+	var n int
+	if strings.HasSuffix(kw, "-cnt") {
+		l, end := strtol0(v)
+		if end < len(v) {
+			c.alert("'%s' : unexpected character '%c' in integer value '%s'", kw, v[end], v)
+			return
+		}
+		n = int(int32(l))
+	} else {
+		d, r, bad, warn := parseSeconds(v)
+		timerTrailWarning(c, warn, v)
+		switch r {
+		case timeOverflow:
+			c.alert("timer overflow in argument '%s' to '%s' (maximum value is 2147483647 ms or ~24.8 days)", v, kw)
+			return
+		case timeUnderflow:
+			c.alert("timer underflow in argument '%s' to '%s' (minimum non-null value is 1 ms)", v, kw)
+			return
+		case timeBadChar:
+			// HAProxy's message ends in a newline of its own.
+			c.alert("unexpected character '%c' in argument to <%s>.\n", bad, kw)
+			return
+		}
+		n = int(d / time.Second)
+	}
+	p := c.cp.proxy
+	ka, side, need := &p.CliTCPKA, CapFE, "frontend"
+	if strings.HasPrefix(kw, "srv") {
+		ka, side, need = &p.SrvTCPKA, CapBE, "backend"
+	}
+	if p.Cap&side == 0 {
+		c.warn("%s will be ignored because %s '%s' has no %s capability", kw, ProxyTypeStr(p), p.Name, need)
+	}
+	switch {
+	case strings.HasSuffix(kw, "-cnt"):
+		ka.Cnt = n
+	case strings.HasSuffix(kw, "-idle"):
+		ka.Idle = n
+	default:
+		ka.Intvl = n
+	}
 }
 
 // strtol0 is C's strtol in base 0 (decimal, 0x hexadecimal, 0 octal)

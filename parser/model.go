@@ -388,6 +388,10 @@ type Proxy struct {
 	// 0 when unset (-1), else the server queue length from which a
 	// preferred last server is passed over.
 	MaxKAQueue int32
+	// CliTCPKA and SrvTCPKA are clitcpka-* and srvtcpka-*, the keep-alive
+	// probes of client and server sockets where option clitcpka,
+	// srvtcpka or tcpka turns keep-alive on.
+	CliTCPKA, SrvTCPKA TCPKeepAlive
 	// DynCookieKey is "dynamic-cookie-key": the secret that "cookie ...
 	// dynamic" hashes with each server's address.
 	DynCookieKey string
@@ -671,6 +675,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	p.ErrorConfs = append([]ErrorConf(nil), d.ErrorConfs...)
 	p.inheritCompression(d)
 	if p.Cap&CapFE != 0 {
+		p.CliTCPKA = d.CliTCPKA
 		p.Maxconn = d.Maxconn
 		p.MonitorURI = d.MonitorURI
 		p.UniqueIDFormat, p.UniqueIDPos, p.UniqueIDHeader = d.UniqueIDFormat, d.UniqueIDPos, d.UniqueIDHeader
@@ -685,6 +690,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.Retries = d.Retries
 		p.RetryOn = d.RetryOn
 		p.MaxKAQueue = d.MaxKAQueue
+		p.SrvTCPKA = d.SrvTCPKA
 		p.DynCookieKey = d.DynCookieKey
 		p.HTTPReuse = d.HTTPReuse
 		p.SendNameHeader = d.SendNameHeader

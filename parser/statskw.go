@@ -204,7 +204,7 @@ func globalSet(cfg *Config, kw string) bool {
 // timer's unit (warn, 0 for none): printed without a position.
 func timerTrailWarning(c *pctx, warn byte, arg string) {
 	if warn != 0 {
-		c.cp.add(Diagnostic{Severity: Warning, Style: StyleNone, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
 			"(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."+
 			" This will be reported as an error in next versions.", warn, arg)})
 	}

@@ -150,7 +150,7 @@ type Frontend struct {
 	smartAccept, smartAcceptSet bool
 	// tcpKA enables TCP keep-alive on client connections (option tcpka,
 	// clitcpka).
-	tcpKA bool
+	tcpKA tcpKeepAlive
 	// tcp are the tcp-request rules.
 	tcp tcpRules
 	// reqCaps and rspCaps are the captured headers, names in lower case.
@@ -403,7 +403,7 @@ type Backend struct {
 	noLinger bool
 	// tcpKA enables TCP keep-alive on server connections (option tcpka,
 	// srvtcpka).
-	tcpKA bool
+	tcpKA tcpKeepAlive
 	// rdpPersist is the cookie name of "persist rdp-cookie", "" without.
 	rdpPersist string
 	// abortOnClose drops a request whose client has closed before it
@@ -634,7 +634,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			Client: p.Timeouts["client"], ClientFin: p.Timeouts["client-fin"],
 			HTTPRequest: p.Timeouts["http-request"], HTTPKeepAlive: p.Timeouts["http-keep-alive"],
 			ConnMode: connMode(p), Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"],
-			tcpKA: p.Options["tcpka"] || p.Options["clitcpka"]}
+			tcpKA: tcpKeepAliveOf(p.Options["tcpka"] || p.Options["clitcpka"], p.CliTCPKA)}
 		fe.bufSize, fe.htxLimit, fe.maxHdr = msgLimits(cfg.Global)
 		fe.logURILen = 1024
 		if cfg.Global.LogURILenSet {
@@ -1039,7 +1039,7 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
 		Retries: p.Retries, retryOn: p.RetryOn, Redispatch: p.Options["redispatch"], ConnMode: connMode(p),
 		Errors: proxyErrors(cfg, p), noLinger: p.Options["nolinger"], abortOnClose: p.Options["abortonclose"],
-		tcpKA:  p.Options["tcpka"] || p.Options["srvtcpka"],
+		tcpKA:  tcpKeepAliveOf(p.Options["tcpka"] || p.Options["srvtcpka"], p.SrvTCPKA),
 		tracks: map[*backend.Server]string{}, serverPos: map[*backend.Server]parser.Pos{}, reuse: reuseModes[p.HTTPReuse], source: backend.NewSourceBind(p.Source, 0)}
 	be.sendName = p.SendNameHeader
 	be.preferLast, be.maxKAQueue = p.Options["prefer-last-server"] && be.HTTP, p.MaxKAQueue

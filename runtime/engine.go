@@ -140,8 +140,8 @@ func (e *Engine) openListener(fe *Frontend, b *Listen) (sockListener, error) {
 	} else if b.Unix != nil {
 		ln, err = listenUnixBind(b)
 	} else {
-		lc := net.ListenConfig{KeepAliveConfig: keepAlive(fe.tcpKA)}
-		if !fe.tcpKA {
+		lc := net.ListenConfig{KeepAliveConfig: fe.tcpKA.config()}
+		if !fe.tcpKA.on {
 			lc.KeepAlive = -1
 		}
 		ln, err = listenBind(lc, b, e.noReuse, func(msg string) { e.log.Warn(bindWarning(fe.Name, b, msg)) })
@@ -456,8 +456,8 @@ func (e *Engine) acceptLoop(l *listener) {
 		if tc, ok := c.(*net.TCPConn); ok && l.adopted {
 			// Go's default keep-alive is not HAProxy's: as on the
 			// sockets gohap binds, only tcpka turns it on.
-			if l.fe.tcpKA {
-				tc.SetKeepAliveConfig(keepAlive(true))
+			if l.fe.tcpKA.on {
+				tc.SetKeepAliveConfig(l.fe.tcpKA.config())
 			} else {
 				tc.SetKeepAlive(false)
 			}

@@ -602,24 +602,34 @@ func TestNoLingerResets(t *testing.T) {
 	}
 }
 
-// procTimer returns the kernel timer of the TCP socket with the given
-// local (any when "") and remote addresses ("02" is the keep-alive
-// timer), from /proc/net/tcp.
-func procTimer(t *testing.T, local, remote string) string {
-	hexAddr := func(a string) string {
-		ap := netip.MustParseAddrPort(a)
-		ip := ap.Addr().As4()
-		return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port())
-	}
+// procTCP is /proc/net/tcp, a line's fields each.
+func procTCP(t *testing.T) [][]string {
 	data, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		t.Skip("no /proc/net/tcp")
 	}
+	var out [][]string
 	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.Fields(l)
+		out = append(out, strings.Fields(l))
+	}
+	return out
+}
+
+// hexAddr4 is an IPv4 address and port as /proc/net/tcp shows them.
+func hexAddr4(a string) string {
+	ap := netip.MustParseAddrPort(a)
+	ip := ap.Addr().As4()
+	return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port())
+}
+
+// procTimer returns the kernel timer of the TCP socket with the given
+// local (any when "") and remote addresses ("02" is the keep-alive
+// timer), from /proc/net/tcp.
+func procTimer(t *testing.T, local, remote string) string {
+	for _, f := range procTCP(t) {
 		// Established sockets only: a TIME_WAIT one of an earlier test
 		// may share the address.
-		if len(f) > 5 && f[3] == "01" && (local == "" || f[1] == hexAddr(local)) && f[2] == hexAddr(remote) {
+		if len(f) > 5 && f[3] == "01" && (local == "" || f[1] == hexAddr4(local)) && f[2] == hexAddr4(remote) {
 			tr, _, _ := strings.Cut(f[5], ":")
 			return tr
 		}

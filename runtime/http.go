@@ -1272,17 +1272,10 @@ func (s *session) closeIdle() {
 	s.mu.Unlock()
 }
 
-// keepAlive is the TCP keep-alive of a socket: HAProxy sets SO_KEEPALIVE
-// only with option tcpka, clitcpka or srvtcpka, leaving the probe timings
-// to the system; Go would otherwise enable 15-second probes.
-func keepAlive(on bool) net.KeepAliveConfig {
-	return net.KeepAliveConfig{Enable: on, Idle: -1, Interval: -1, Count: -1}
-}
-
 // dialer connects to the backend's servers.
 func (be *Backend) dialer() net.Dialer {
-	d := net.Dialer{Timeout: be.Connect, KeepAliveConfig: keepAlive(be.tcpKA)}
-	if !be.tcpKA {
+	d := net.Dialer{Timeout: be.Connect, KeepAliveConfig: be.tcpKA.config()}
+	if !be.tcpKA.on {
 		d.KeepAlive = -1
 	}
 	return d

@@ -20,7 +20,7 @@ func lazyPair(t *testing.T, server bool) (netConn, net.Conn) {
 	}
 	defer ln.Close()
 	if server {
-		c, err := dialSock(netip.MustParseAddrPort(ln.Addr().String()), time.Second, false, nil, nil)
+		c, err := dialSock(netip.MustParseAddrPort(ln.Addr().String()), time.Second, tcpKeepAlive{}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -377,7 +377,7 @@ func (l *listener) closeLn() {
 
 // take accepts the next connection, waiting on w for one when none is
 // pending; waited says it had to. A closed listener gives net.ErrClosed.
-func (a *rawAcceptor) take(w *pollFD, keepAlive bool) (c *sockConn, waited bool, err error) {
+func (a *rawAcceptor) take(w *pollFD, keepAlive tcpKeepAlive) (c *sockConn, waited bool, err error) {
 	a.waited = false
 	if err := w.Read(a.step); err != nil {
 		if errors.Is(err, os.ErrClosed) {
@@ -403,15 +403,15 @@ func (a *rawAcceptor) waitStep(fd uintptr) bool {
 // setUp makes the connection of the descriptor accept4 gave, set up
 // as net's Accept sets it (TCP_NODELAY), keep-alive as the frontend
 // asks, or the error accept4 failed with.
-func (a *rawAcceptor) setUp(keepAlive bool) (*sockConn, error) {
+func (a *rawAcceptor) setUp(keepAlive tcpKeepAlive) (*sockConn, error) {
 	if a.errno != 0 {
 		return nil, os.NewSyscallError("accept4", a.errno)
 	}
 	fd := a.nfd
 	if !a.nodelay {
 		setTCPOpts(fd, keepAlive)
-	} else if keepAlive {
-		setKeepAlive(fd)
+	} else if keepAlive.on {
+		keepAlive.set(fd)
 	}
 	ap := rsaAddrPort(&a.rsa)
 	if !ap.IsValid() {

@@ -45,7 +45,7 @@ func pendingConnVia(t *testing.T, ln net.Listener, addr string, transparent bool
 		t.Fatal("no wait on the listener")
 	}
 	w.SetReadDeadline(time.Now().Add(2 * time.Second))
-	c, _, err := a.take(w, false)
+	c, _, err := a.take(w, tcpKeepAlive{})
 	if err != nil {
 		t.Fatalf("the connection never showed in the backlog: %v", err)
 	}
@@ -312,7 +312,7 @@ func TestAcceptWait(t *testing.T) {
 	take := func() chan taken {
 		ch := make(chan taken, 1)
 		go func() {
-			c, waited, err := a.take(w, false)
+			c, waited, err := a.take(w, tcpKeepAlive{})
 			if c != nil {
 				t.Cleanup(func() { c.Close() })
 			}

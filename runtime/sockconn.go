@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gohap/gohap/backend"
+	"github.com/gohap/gohap/parser"
 )
 
 // sockConn is a TCP connection to a server that the engine opened on its
@@ -423,10 +424,10 @@ func dialParsed(d *net.Dialer, addr string, ap netip.AddrPort, err error, ns *ba
 	if err != nil || ap.Addr().Zone() != "" {
 		return backend.DialIn(context.Background(), ns, d, addr)
 	}
-	return dialSock(ap, d.Timeout, d.KeepAliveConfig.Enable, d.Control, ns)
+	return dialSock(ap, d.Timeout, tcpKeepAliveFrom(d.KeepAliveConfig), d.Control, ns)
 }
 
-func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control func(network, address string, rc syscall.RawConn) error, ns *backend.NetNS) (net.Conn, error) {
+func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive tcpKeepAlive, control func(network, address string, rc syscall.RawConn) error, ns *backend.NetNS) (net.Conn, error) {
 	a := ap.Addr().Unmap()
 	ap = netip.AddrPortFrom(a, ap.Port())
 	// The calls before the poller takes the socket do not block: made
@@ -545,18 +546,74 @@ func dialSock(ap netip.AddrPort, timeout time.Duration, keepAlive bool, control 
 }
 
 // setTCPOpts sets TCP_NODELAY on a new socket, as net does, and
-// SO_KEEPALIVE when asked.
-func setTCPOpts(fd int, keepAlive bool) {
+// keep-alive when asked.
+func setTCPOpts(fd int, ka tcpKeepAlive) {
 	one := int32(1)
 	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
-	if keepAlive {
-		setKeepAlive(fd)
+	if ka.on {
+		ka.set(fd)
 	}
 }
 
-func setKeepAlive(fd int) {
-	one := int32(1)
-	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, uintptr(unsafe.Pointer(&one)), 4, 0)
+// tcpKeepAlive is a side's TCP keep-alive: on with option tcpka,
+// clitcpka or srvtcpka, probing as clitcpka-* or srvtcpka-* say (0
+// leaves the system's setting).
+type tcpKeepAlive struct {
+	on               bool
+	cnt, idle, intvl int32
+}
+
+func tcpKeepAliveOf(on bool, ka parser.TCPKeepAlive) tcpKeepAlive {
+	return tcpKeepAlive{on: on, cnt: int32(ka.Cnt), idle: int32(ka.Idle), intvl: int32(ka.Intvl)}
+}
+
+// set turns keep-alive on for fd with the probe settings, as HAProxy's
+// session_accept_fd and tcp_connect_server do.
+func (ka tcpKeepAlive) set(fd int) {
+	opt := func(level, name int, v int32) {
+		unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(name), uintptr(unsafe.Pointer(&v)), 4, 0)
+	}
+	opt(unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+	if ka.cnt != 0 {
+		opt(unix.IPPROTO_TCP, unix.TCP_KEEPCNT, ka.cnt)
+	}
+	if ka.idle != 0 {
+		opt(unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, ka.idle)
+	}
+	if ka.intvl != 0 {
+		opt(unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, ka.intvl)
+	}
+}
+
+// config is ka for net's sockets: Go would otherwise probe every 15
+// seconds where HAProxy leaves the system's timings.
+func (ka tcpKeepAlive) config() net.KeepAliveConfig {
+	c := net.KeepAliveConfig{Enable: ka.on, Idle: -1, Interval: -1, Count: -1}
+	if ka.idle != 0 {
+		c.Idle = time.Duration(ka.idle) * time.Second
+	}
+	if ka.intvl != 0 {
+		c.Interval = time.Duration(ka.intvl) * time.Second
+	}
+	if ka.cnt != 0 {
+		c.Count = int(ka.cnt)
+	}
+	return c
+}
+
+// tcpKeepAliveFrom reads back what config gave a dialer.
+func tcpKeepAliveFrom(c net.KeepAliveConfig) tcpKeepAlive {
+	ka := tcpKeepAlive{on: c.Enable}
+	if c.Idle > 0 {
+		ka.idle = int32(c.Idle / time.Second)
+	}
+	if c.Interval > 0 {
+		ka.intvl = int32(c.Interval / time.Second)
+	}
+	if c.Count > 0 {
+		ka.cnt = int32(c.Count)
+	}
+	return ka
 }
 
 // fdRaw is a socket not yet handed to the poller, as a net.Dialer's
