@@ -3,7 +3,7 @@ package runtime_test
 import (
 	"fmt"
 	"net"
-		"os"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
