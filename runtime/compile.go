@@ -1585,7 +1585,8 @@ func posAfter(a, b parser.Pos) bool { return a.File == b.File && a.Line > b.Line
 const defaultMaxAccept = 4
 
 // defaultFullconn gives backends without "fullconn" HAProxy's default:
-// a tenth of the maxconn of the frontends that can send them traffic.
+// a tenth of the maxconn of the frontends that can send them traffic,
+// rounded up.
 func defaultFullconn(g *Graph) {
 	sum := map[*Backend]int{}
 	for _, fe := range g.Frontends {
@@ -1606,7 +1607,7 @@ func defaultFullconn(g *Graph) {
 	}
 	for _, be := range g.Backends {
 		if be.LB.Fullconn == 0 {
-			be.LB.Fullconn = max(sum[be]/10, 1)
+			be.LB.Fullconn = max((sum[be]+9)/10, 1)
 		}
 	}
 }

@@ -147,13 +147,6 @@ func TestStatsDifferential(t *testing.T) {
 				t.Fatalf("line %d: %d fields vs %d", i, len(hf), len(gf))
 			}
 			for _, n := range staticFields {
-				if n == "slim" && hf[1] == "FRONTEND" && hf[col[n]] != gf[col[n]] {
-					// The default maxconn comes from the descriptor
-					// limit less what each side reserves, which Compile
-					// derives without counting the stats socket.
-					t.Logf("%s/%s slim: haproxy %q, gohap %q", hf[0], hf[1], hf[col[n]], gf[col[n]])
-					continue
-				}
 				if hf[col[n]] != gf[col[n]] {
 					t.Errorf("%s/%s %s: haproxy %q, gohap %q", hf[0], hf[1], n, hf[col[n]], gf[col[n]])
 				}
