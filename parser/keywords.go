@@ -174,7 +174,7 @@ tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.ht
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
 maxzlibmem maxcompcpuusage ulimit-n  description node  log-send-hostname
 log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
-resetenv localpeer anonkey h2-workaround-bogus-websocket-clients   stats
+resetenv localpeer anonkey   stats
 lua-prepend-path`)
 
 func init() {
@@ -270,6 +270,14 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 	globalKeywords["strict-limits"] = keyword{support: Supported, handle: func(c *pctx) {
 		if !c.tooMany(0) && c.mod == "no" {
 			c.cp.cfg.Global.NoStrictLimits = true
+		}
+	}}
+	// HTTP/2 connections no longer offer RFC 8441 WebSocket (the
+	// SETTINGS_ENABLE_CONNECT_PROTOCOL setting), for clients that break
+	// on it; such a request is still accepted.
+	globalKeywords["h2-workaround-bogus-websocket-clients"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.SSL.H2NoExtConnect = true
 		}
 	}}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {

@@ -38,6 +38,8 @@ type SSLGlobal struct {
 	// H2 holds tune.h2.header-table-size, initial-window-size,
 	// max-concurrent-streams and max-frame-size (0 for the defaults).
 	H2HeaderTableSize, H2InitialWindowSize, H2MaxConcurrentStreams, H2MaxFrameSize int
+	// H2NoExtConnect is h2-workaround-bogus-websocket-clients.
+	H2NoExtConnect bool
 	// CaptureSize is tune.ssl.capture-buffer-size: how much of each
 	// ClientHello is kept, 0 for none. captureSized: it was read, which
 	// HAProxy takes once.

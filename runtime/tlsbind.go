@@ -55,7 +55,7 @@ func sslGlobals(g *parser.Global) *ssl.Globals {
 func h2Config(g *parser.Global) *h2.Config {
 	s := &g.SSL
 	return &h2.Config{HeaderTableSize: uint32(s.H2HeaderTableSize), InitialWindowSize: uint32(s.H2InitialWindowSize),
-		MaxConcurrentStreams: s.H2MaxConcurrentStreams, MaxFrameSize: uint32(s.H2MaxFrameSize)}
+		MaxConcurrentStreams: s.H2MaxConcurrentStreams, MaxFrameSize: uint32(s.H2MaxFrameSize), NoExtConnect: s.H2NoExtConnect}
 }
 
 // h2ConfigFor is g with fe's idle timeouts, as HAProxy's h2c_update_timeout

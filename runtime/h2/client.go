@@ -73,12 +73,20 @@ func NewClientConn(c net.Conn, cfg *Config) (*ClientConn, error) {
 		}
 	}
 	cc.resetStream = cc.resetClientStream
+	// HAProxy's settings as a client: those of its client side, after
+	// push disabled.
 	ss := []http2.Setting{{ID: http2.SettingEnablePush, Val: 0}}
+	if !cc.set.noExtConnect {
+		ss = append(ss, http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1})
+	}
 	if cc.set.headerTable != DefaultHeaderTableSize {
 		ss = append(ss, http2.Setting{ID: http2.SettingHeaderTableSize, Val: cc.set.headerTable})
 	}
 	if cc.set.window != DefaultInitialWindowSize {
 		ss = append(ss, http2.Setting{ID: http2.SettingInitialWindowSize, Val: cc.set.window})
+	}
+	if cc.set.maxStreams > 0 {
+		ss = append(ss, http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: uint32(cc.set.maxStreams)})
 	}
 	if cc.set.frameSize != 16384 {
 		ss = append(ss, http2.Setting{ID: http2.SettingMaxFrameSize, Val: cc.set.frameSize})

@@ -36,6 +36,9 @@ type Config struct {
 	// MaxFrameSize is tune.h2.max-frame-size, never above BufSize. 0
 	// means BufSize.
 	MaxFrameSize uint32
+	// NoExtConnect leaves SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441)
+	// out of the settings sent (h2-workaround-bogus-websocket-clients).
+	NoExtConnect bool
 	// BufSize is tune.bufsize: the largest frame and header block
 	// accepted. 0 means 16384.
 	BufSize int
@@ -69,6 +72,8 @@ type settings struct {
 	bufSize     int
 	idle        time.Duration
 	firstIdle   time.Duration
+	// noExtConnect is Config.NoExtConnect.
+	noExtConnect bool
 }
 
 var errConfig = errors.New("h2: invalid config")
@@ -117,5 +122,6 @@ func (c *Config) settings() (settings, error) {
 		s.frameSize = 16384
 	}
 	s.idle, s.firstIdle = c.IdleTimeout, c.FirstIdleTimeout
+	s.noExtConnect = c.NoExtConnect
 	return s, nil
 }

@@ -634,8 +634,10 @@ func (sc *ServerConn) parkNow(err error) (parked, again bool) {
 func (sc *ServerConn) sendSettings() error {
 	var ss [5]http2.Setting
 	n := 0
-	ss[n] = http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1}
-	n++
+	if !sc.set.noExtConnect {
+		ss[n] = http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1}
+		n++
+	}
 	if sc.set.headerTable != DefaultHeaderTableSize {
 		ss[n] = http2.Setting{ID: http2.SettingHeaderTableSize, Val: sc.set.headerTable}
 		n++
