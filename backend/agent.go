@@ -17,6 +17,8 @@ import (
 // server's weight, maxconn, administrative state and health.
 type Agent struct {
 	Enabled bool
+	// Spread is spread-checks, as Check.Spread.
+	Spread int
 	// Addr is host:port of the agent; Send what is written first.
 	Addr string
 	Send []byte
@@ -106,7 +108,7 @@ func (s *Server) agentLoop(ctx context.Context) {
 		s.agentResult(line, st, desc, time.Since(start))
 		done()
 		// The next check comes an interval after this one ended.
-		t.Reset(a.Inter)
+		t.Reset(spreadInter(a.Inter, a.Spread))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strconv"
@@ -19,6 +20,9 @@ import (
 type Check struct {
 	Enabled bool
 	Inter   time.Duration
+	// Spread is spread-checks: each interval after a check varies at
+	// random by up to this percentage either way.
+	Spread int
 	// FastInter is used while the server is changing state, DownInter
 	// while it is down; zero means Inter.
 	FastInter, DownInter time.Duration
@@ -88,8 +92,9 @@ func (b *Backend) RunChecks(ctx context.Context) {
 // SpreadChecks is HAProxy's start_checks: the checks of the servers
 // given in configuration order (each server's health check, then its
 // agent) start spread over the shortest of their intervals of at least a
-// second, the first at once.
-func SpreadChecks(servers []*Server) {
+// second (at most maxSpread when set: max-spread-checks), the first at
+// once.
+func SpreadChecks(servers []*Server, maxSpread time.Duration) {
 	n, minInter := 0, time.Duration(0)
 	note := func(d time.Duration) {
 		n++
@@ -108,6 +113,9 @@ func SpreadChecks(servers []*Server) {
 	pos := 0
 	start := func(d time.Duration) time.Duration {
 		m := max(minInter, d)
+		if maxSpread > 0 && m > maxSpread {
+			m = maxSpread
+		}
 		at := time.Duration(int64(m) * int64(pos) / int64(n))
 		pos++
 		return at
@@ -223,8 +231,21 @@ func (s *Server) checkLoop(ctx context.Context) {
 			s.setStateLocked(Down, state+".")
 		}
 		s.mu.Unlock()
-		arm(c.interval(health, s.State()))
+		arm(spreadInter(c.interval(health, s.State()), c.Spread))
 	}
+}
+
+// spreadInter is the delay to the next check after one ended: the
+// interval, varied at random by up to pct percent either way
+// (spread-checks), in whole milliseconds as HAProxy's ticks.
+func spreadInter(d time.Duration, pct int) time.Duration {
+	if pct <= 0 {
+		return d
+	}
+	ms := d.Milliseconds()
+	rv := ms * int64(pct) / 100
+	rv -= int64(2 * float64(rv) * rand.Float64())
+	return time.Duration(ms+rv) * time.Millisecond
 }
 
 // reportCode reads the ", code: N" of a check's report.

@@ -173,7 +173,7 @@ tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.serve
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
 maxzlibmem maxcompcpuusage ulimit-n  description node  log-send-hostname
-log-tag spread-checks max-spread-checks cpu-map setenv presetenv unsetenv
+log-tag cpu-map setenv presetenv unsetenv
 resetenv localpeer anonkey   stats
 lua-prepend-path`)
 
@@ -341,11 +341,8 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.cfg.Global.MaxHdr = n
 		}
 	}}
-	globalKeywords["spread-checks"] = keyword{support: Harmless, handle: func(c *pctx) {
-		if c.arg(1) == "" {
-			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: "'spread-checks' expects an integer argument (0..50)."})
-		}
-	}}
+	globalKeywords["spread-checks"] = keyword{support: Supported, handle: globalSpreadChecks}
+	globalKeywords["max-spread-checks"] = keyword{support: Supported, handle: globalMaxSpreadChecks}
 	// The runtime compiles it into Graph.Threads, which the process
 	// applies as GOMAXPROCS.
 	globalKeywords["nbthread"] = keyword{support: Supported, handle: func(c *pctx) {
@@ -844,4 +841,53 @@ tune.pipesize tune.http.logurilen maxzlibmem`) {
 		globalKeywords[k] = kw
 	}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxPipes) }}
+}
+
+// globalSpreadChecks reads "spread-checks <0..50>", the percentage by
+// which each check interval varies at random, with HAProxy's checks in
+// its order.
+func globalSpreadChecks(c *pctx) {
+	g := &c.cp.cfg.Global
+	tight := func(fatal bool, msg string) {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: fatal, Pos: c.pos, Style: StyleParsingTight, Msg: msg})
+	}
+	switch {
+	case c.tooMany(1):
+	case g.SpreadChecks != 0:
+		tight(false, "spread-checks already specified. Continuing.")
+	case c.arg(1) == "":
+		tight(true, fmt.Sprintf("'%s' expects an integer argument (0..50).", c.args[0]))
+	default:
+		if g.SpreadChecks = Atol(c.arg(1)); g.SpreadChecks < 0 || g.SpreadChecks > 50 {
+			tight(true, "'spread-checks' needs a positive value in range 0..50.")
+		}
+	}
+}
+
+// globalMaxSpreadChecks reads "max-spread-checks <delay>", the longest
+// window the first checks start over (milliseconds unless a unit
+// follows).
+func globalMaxSpreadChecks(c *pctx) {
+	tight := func(format string, a ...any) {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: fmt.Sprintf(format, a...)})
+	}
+	kw, v := c.args[0], c.arg(1)
+	if c.tooMany(1) {
+		return
+	}
+	if v == "" {
+		tight("'%s' expects an integer argument (0..50).", kw)
+		return
+	}
+	d, r := parseTime(v)
+	switch r {
+	case timeOverflow:
+		tight("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms (~24.8 days).", v, kw)
+	case timeUnderflow:
+		tight("timer underflow in argument <%s> to <%s>, minimum non-null value is 1 ms.", v, kw)
+	case timeBadChar:
+		tight("unsupported character '%c' in '%s' (wants an integer delay).", badTimeChar(v), kw)
+	default:
+		c.cp.cfg.Global.MaxSpreadChecks = d
+	}
 }

@@ -151,6 +151,12 @@ type Global struct {
 	// is a warning instead of a fatal error.
 	FdHardLimit    int
 	NoStrictLimits bool
+	// SpreadChecks is spread-checks, the percentage (0..50) by which a
+	// check's interval varies at random; MaxSpreadChecks is
+	// max-spread-checks, the longest window the first checks start over
+	// (0: their shortest interval).
+	SpreadChecks    int
+	MaxSpreadChecks time.Duration
 	// ClientRcvBuf, ClientSndBuf, ServerRcvBuf and ServerSndBuf are
 	// tune.rcvbuf.client, tune.sndbuf.client, tune.rcvbuf.server and
 	// tune.sndbuf.server: the socket buffer sizes set on client and server

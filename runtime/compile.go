@@ -47,6 +47,8 @@ type Graph struct {
 	Maxconn int
 	// fd holds the descriptor limits (fdlimits.go).
 	fd FDLimits
+	// maxSpreadChecks is max-spread-checks (0: none).
+	maxSpreadChecks time.Duration
 	// Threads is nbthread, the number of threads to run on (GOMAXPROCS);
 	// 0 when not set.
 	Threads int
@@ -525,6 +527,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord}
 	size, rewrite := bufLimits(cfg.Global)
 	g.fullXfer, g.halfXfer = size-rewrite, size/2
+	g.maxSpreadChecks = cfg.Global.MaxSpreadChecks
 	fdBase := fdBase(cfg, opts)
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, fdBase, g.Threads)
@@ -1282,7 +1285,7 @@ func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts O
 		ShutdownOnDown: st.ShutdownOnDown, ShutdownBackupsOnUp: st.ShutdownBackupsOnUp,
 		Observe: observeModes[st.Observe], OnError: onErrors[st.OnError], ErrorLimit: st.ErrorLimit, Redir: st.Redir, NonStick: st.NonStick,
 		Check: backend.Check{Enabled: st.Check, Inter: st.Inter, FastInter: st.FastInter, DownInter: st.DownInter,
-			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"], Connect: p.Timeouts["connect"]}}
+			Rise: st.Rise, Fall: st.Fall, Timeout: p.Timeouts["check"], Connect: p.Timeouts["connect"], Spread: cfg.Global.SpreadChecks}}
 	if st.Unsupported != "" {
 		fail(s.Pos, "server option '%s' is not supported by the gohap runtime yet.", st.Unsupported)
 	}

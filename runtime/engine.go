@@ -262,7 +262,7 @@ func (e *Engine) Serve() {
 	for _, be := range e.g.Backends {
 		all = append(all, be.LB.Servers...)
 	}
-	backend.SpreadChecks(all)
+	backend.SpreadChecks(all, e.g.maxSpreadChecks)
 	for _, be := range e.g.Backends {
 		be.LB.OnState = e.serverState
 		be.LB.OnAdmin = e.adminChange

@@ -515,7 +515,7 @@ func serverAgent(s *parser.Server, srv *backend.Server, addr string, fail func(p
 		inter = st.Inter
 	}
 	srv.Agent = backend.Agent{Enabled: true, Addr: net.JoinHostPort(host, port), Send: []byte(st.AgentSend),
-		Inter: inter, Timeout: srv.Check.Timeout, Rise: 1, Fall: 1}
+		Inter: inter, Timeout: srv.Check.Timeout, Rise: 1, Fall: 1, Spread: srv.Check.Spread}
 }
 
 // compileExpectReport compiles the report options of an expect rule.
