@@ -451,7 +451,7 @@ func (cp *cfgParser) httpErrorsLine(c *pctx) {
 func (cp *cfgParser) openHTTPErrors(args []string, pos Pos) bool {
 	if len(args) < 2 || args[1] == "" {
 		cp.add(alertf(pos, "missing name for http-errors section."))
-		cp.abort = true
+		cp.stopFile()
 		return false
 	}
 	if i := invalidChar(args[1]); i >= 0 {

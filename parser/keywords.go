@@ -555,8 +555,8 @@ func globalLog(c *pctx) {
 	}
 	addr := c.arg(1)
 	if err := checkLogAddress(addr); err != "" {
+		// HAProxy's message ends in a newline of its own; reading goes on.
 		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Msg: "log : " + err, Detail: []string{""}})
-		c.cp.abort = true
 		return
 	}
 	if l, ok := logTarget(c, true); ok {

@@ -70,9 +70,12 @@ type Config struct {
 	// Directives lists every keyword line with its support level, in
 	// source order, so that the runtime can refuse what it does not do.
 	Directives []*Directive
-	// Aborted is set when an error stopped the parse before the end, as
-	// HAProxy does for an invalid global log address.
-	Aborted bool
+	// Aborted is set when an error stopped the parse at once, as a
+	// section parser's -1 does in HAProxy (a proxy's "description"
+	// without text): AbortedIn names the file, which HAProxy then says it
+	// could not open.
+	Aborted   bool
+	AbortedIn string
 	// AbortAfterFile is set by errors that stop HAProxy once the current
 	// file is read (a Lua file that cannot be loaded).
 	AbortAfterFile bool
@@ -394,6 +397,8 @@ type Proxy struct {
 	// 0 when unset (-1), else the server queue length from which a
 	// preferred last server is passed over.
 	MaxKAQueue int32
+	// Description is "description", shown on the statistics page.
+	Description string
 	// CliTCPKA and SrvTCPKA are clitcpka-* and srvtcpka-*, the keep-alive
 	// probes of client and server sockets where option clitcpka,
 	// srvtcpka or tcpka turns keep-alive on.

@@ -175,7 +175,9 @@ func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 		})
 		cp.diags = append(cp.diags, all...)
 		if cp.fatal >= maxFatal || cp.abort {
-			cp.cfg.Aborted = cp.abort && !cp.cfg.AbortAfterFile
+			if cp.cfg.Aborted = cp.abort && !cp.cfg.AbortAfterFile; cp.cfg.Aborted {
+				cp.cfg.AbortedIn = in.Name
+			}
 			break
 		}
 	}

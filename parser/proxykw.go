@@ -23,7 +23,7 @@ var proxyKeywords = map[string]keyword{
 	"server-template":       {caps: CapBE, noDefaults: true, support: Supported, handle: kwServerTemplate},
 	"mode":                  {support: Supported, handle: kwMode},
 	"id":                    {noDefaults: true, support: Supported, handle: kwProxyID},
-	"description":           {support: Harmless},
+	"description":           {support: Supported, handle: kwDescription},
 	"disabled":              {support: Supported, handle: kwDisabled},
 	"enabled":               {support: Supported, handle: kwDisabled},
 	"acl":                   {support: Supported, handle: kwACL},
@@ -2503,3 +2503,27 @@ func parseDoResolve(w string) (v, resolvers, family string, ok bool) {
 
 // ErrnoText renders an os error as strerror() does.
 func ErrnoText(err error) string { return errnoText(err) }
+
+// kwDescription reads a proxy's "description", its words joined by a
+// space, which the statistics page shows. Without text HAProxy's parser
+// returns -1 and reading stops at once.
+func kwDescription(c *pctx) {
+	tight := func(msg string) {
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: msg})
+	}
+	p := c.cp.proxy
+	switch {
+	case p.Cap&CapDef != 0:
+		tight(fmt.Sprintf("'%s' not allowed in 'defaults' section.", c.args[0]))
+	case c.arg(1) == "":
+		tight(fmt.Sprintf("'%s' expects a string argument.", c.args[0]))
+		c.cp.abort = true
+	default:
+		// The words up to the first empty one, as HAProxy reads them.
+		n := 1
+		for n < len(c.args) && c.args[n] != "" {
+			n++
+		}
+		p.Description = strings.Join(c.args[1:n], " ")
+	}
+}

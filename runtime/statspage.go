@@ -36,12 +36,13 @@ type statsState struct {
 }
 
 type statsProxy struct {
-	name, mode string
-	id         int
-	fe         *Frontend
-	be         *Backend
-	cookie     string
-	algo       string
+	// desc is the proxy's "description".
+	name, mode, desc string
+	id               int
+	fe               *Frontend
+	be               *Backend
+	cookie           string
+	algo             string
 }
 
 // statsPage is a proxy's page and its compiled "stats admin" rules.
@@ -74,7 +75,7 @@ func compileStats(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ..
 			continue
 		}
 		ref := byName[p.Name]
-		sp := statsProxy{name: p.Name, mode: p.Mode, id: ids[p], fe: ref.fe, be: ref.be}
+		sp := statsProxy{name: p.Name, mode: p.Mode, desc: p.Description, id: ids[p], fe: ref.fe, be: ref.be}
 		if ref.fe != nil {
 			ref.fe.ctr = &trafficCounters{}
 			st.fe[ref.fe] = ref.fe.ctr
@@ -223,7 +224,7 @@ func (e *Engine) statsSnapshot() *stats.Snapshot {
 	now := time.Now()
 	snap := &stats.Snapshot{Info: e.statsInfo(now)}
 	for _, sp := range st.proxies {
-		p := stats.Proxy{Name: sp.name, ID: sp.id, Mode: sp.mode}
+		p := stats.Proxy{Name: sp.name, ID: sp.id, Mode: sp.mode, Desc: sp.desc}
 		if fe := sp.fe; fe != nil {
 			f := &stats.FrontendStats{Traffic: st.fe[fe].traffic(now), Limit: fe.Maxconn, Stopped: e.stopping.Load()}
 			f.Conns = uint64(fe.accepted.Load())

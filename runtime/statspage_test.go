@@ -72,8 +72,10 @@ defaults
     timeout server 5s
 frontend fe
     bind %s
+    description public   "entry <point>"
     default_backend be
 backend be
+    description the servers
     balance roundrobin
     server s1 %s check inter 100ms
     server s2 %s weight 5

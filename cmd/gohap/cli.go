@@ -348,6 +348,9 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 	var res runtime.Result
 	switch {
 	case cfg.Aborted:
+		// HAProxy takes the parser's -1 for a file it could not read
+		// (errno still 0).
+		trailer("Could not open configuration file " + cfg.AbortedIn + " : Success")
 		code = 1
 	case fatal || cfg.AbortAfterFile:
 		for _, in := range inputs {
