@@ -195,6 +195,7 @@ func init() {
 			return
 		}
 		s := strings.TrimLeft(c.arg(1), "0123456789")
+		c.warnTimer(c.arg(1))
 		d, ok := ParseTime(c.arg(1))
 		if !ok {
 			bad := byte('?')
@@ -606,6 +607,7 @@ func globalStats(c *pctx) {
 	case "maxconn", "bind-process", "timeout":
 		c.statsDeclared()
 		if c.arg(1) == "timeout" {
+			c.warnTimer(c.arg(2))
 			if d, ok := parseTimeValue(c.arg(2)); ok && d > 0 {
 				st.Timeout = d
 			}
@@ -879,6 +881,7 @@ func globalMaxSpreadChecks(c *pctx) {
 		tight("'%s' expects an integer argument (0..50).", kw)
 		return
 	}
+	c.warnTimer(v)
 	d, r := parseTime(v)
 	switch r {
 	case timeOverflow:

@@ -462,6 +462,7 @@ func kwDefaultServer(c *pctx) {
 	observeLayer7(c, "", c.rest(1))
 	p.DefaultServer = append(p.DefaultServer[:len(p.DefaultServer):len(p.DefaultServer)], c.args[1:]...)
 	p.ServerDefaults.httpMode = p.Mode == "http"
+	c.warnServerTimers(c.args[1:], "")
 	p.ServerDefaults.apply(c.args[1:])
 	c.cp.cfg.PortKeywords += p.ServerDefaults.portWords
 }
@@ -505,6 +506,7 @@ func kwServer(c *pctx) {
 		return
 	}
 	observeLayer7(c, "server "+c.cp.proxy.Name+"/"+c.arg(1), c.rest(3))
+	c.warnServerTimers(c.rest(3), c.arg(1))
 	s := c.cp.proxy.newServer(c.pos, c.arg(1), c.cp.env.expandAddr(c.arg(2)), c.rest(3), false)
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, s)
 	c.cp.cfg.PortKeywords += s.Settings.portWords
@@ -583,6 +585,7 @@ func kwServerTemplate(c *pctx) {
 	if hi-lo > 10000 {
 		return
 	}
+	c.warnServerTimers(c.rest(4), "(null)")
 	for i := lo; i <= hi; i++ {
 		p.Servers = append(p.Servers, p.newServer(c.pos, prefix+strconv.Itoa(i), addr, c.rest(4), true))
 	}
@@ -1289,6 +1292,7 @@ func kwCookie(c *pctx) {
 			case "attr":
 				ck.Attrs = append(ck.Attrs, v)
 			default:
+				c.warnTimer(v)
 				t, ok := parseTimeValue(v)
 				if !ok {
 					ck.BadTimes = append(ck.BadTimes, [2]string{o, v})
@@ -1333,6 +1337,7 @@ func kwTimeout(c *pctx) {
 		c.alert("'timeout %s' expects an integer value (in milliseconds)", name)
 		return
 	}
+	c.warnTimer(v)
 	d, res := parseTime(v)
 	switch res {
 	case timeBadChar:
@@ -2078,21 +2083,23 @@ func parseTime(s string) (time.Duration, timeResult) {
 	if !ok {
 		return 0, timeBadChar
 	}
+	// As parse_time_err, a unit is read from its first letters and what
+	// follows it only warned about (timerTrail): "30sec" is 30 s.
 	unit := s[i:]
 	var ms float64
-	switch unit {
-	case "", "ms":
+	switch {
+	case unit == "", strings.HasPrefix(unit, "ms"):
 		ms = float64(v)
-	case "us":
+	case strings.HasPrefix(unit, "us"):
 		// parse_time_err rounds up: a non-null value is at least 1 ms.
 		ms = float64((v + 999) / 1000)
-	case "s":
+	case unit[0] == 's':
 		ms = float64(v) * 1000
-	case "m":
+	case unit[0] == 'm':
 		ms = float64(v) * 60000
-	case "h":
+	case unit[0] == 'h':
 		ms = float64(v) * 3600000
-	case "d":
+	case unit[0] == 'd':
 		ms = float64(v) * 86400000
 	default:
 		return 0, timeBadChar
@@ -2111,6 +2118,33 @@ func parseTimeValue(s string) (time.Duration, bool) {
 	d, r := parseTime(s)
 	return d, r == timeOK
 }
+
+// timerTrail is the character parse_time_err warns about in a time
+// value: the first one after a valid unit, 0 when there is none.
+func timerTrail(s string) byte {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(s) {
+		return 0
+	}
+	rest, n := s[i:], 1
+	switch {
+	case strings.HasPrefix(rest, "ms"), strings.HasPrefix(rest, "us"):
+		n = 2
+	case strings.IndexByte("smhd", rest[0]) < 0:
+		return 0
+	}
+	if len(rest) > n {
+		return rest[n]
+	}
+	return 0
+}
+
+// warnTimer gives parse_time_err's warning for a time value with
+// characters after its unit.
+func (c *pctx) warnTimer(v string) { timerTrailWarning(c, timerTrail(v), v) }
 
 // badTimeChar returns the first character parse_time_err rejects.
 func badTimeChar(s string) byte {

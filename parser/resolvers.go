@@ -176,6 +176,7 @@ func checkNameserverAddress(a string) (msg string, blank bool) {
 // resolversTime reads a time argument as parse_time_err, with HAProxy's
 // messages naming the argument and the keyword.
 func resolversTime(c *pctx, v, what, kw string) (time.Duration, bool) {
+	c.warnTimer(v)
 	d, res := parseTime(v)
 	tight := func(format string, a ...any) {
 		dg := alertf(c.pos, format, a...)

@@ -737,3 +737,30 @@ func parseNet(n string) (netip.Prefix, bool) {
 	}
 	return netip.Prefix{}, false
 }
+
+// serverTimers are the server options whose value parse_time_err reads.
+var serverTimers = map[string]bool{"inter": true, "fastinter": true, "downinter": true, "agent-inter": true,
+	"slowstart": true, "pool-purge-delay": true, "tcp-ut": true}
+
+// warnServerTimers gives parse_time_err's warning for each time value
+// of a server line's options with characters after its unit. The first
+// message of the line carries HAProxy's context for it, "[FILE:LINE] : "
+// then the server's name ("'server PX/NAME' : "; none for a
+// default-server line).
+func (c *pctx) warnServerTimers(opts []string, name string) {
+	ctx := fmt.Sprintf("[%s:%d] : ", c.pos.File, c.pos.Line)
+	if name != "" {
+		ctx += fmt.Sprintf("'server %s/%s' : ", c.cp.proxy.Name, name)
+	}
+	for i := 0; i+1 < len(opts); i++ {
+		if !serverTimers[opts[i]] {
+			continue
+		}
+		v := opts[i+1]
+		i++
+		if w := timerTrail(v); w != 0 {
+			c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone, Msg: ctx + timerTrailText(w, v)})
+			ctx = ""
+		}
+	}
+}

@@ -204,9 +204,7 @@ func globalSet(cfg *Config, kw string) bool {
 // timer's unit (warn, 0 for none): printed without a position.
 func timerTrailWarning(c *pctx, warn byte, arg string) {
 	if warn != 0 {
-		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone, Msg: fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
-			"(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."+
-			" This will be reported as an error in next versions.", warn, arg)})
+		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleNone, Msg: timerTrailText(warn, arg)})
 	}
 }
 
@@ -257,4 +255,12 @@ func parseSeconds(s string) (d time.Duration, r timeResult, bad, warn byte) {
 		return 0, timeUnderflow, 0, warn
 	}
 	return time.Duration(res) * time.Second, timeOK, 0, warn
+}
+
+// timerTrailText is parse_time_err's warning for the character warn
+// after the unit of arg.
+func timerTrailText(warn byte, arg string) string {
+	return fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
+		"(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."+
+		" This will be reported as an error in next versions.", warn, arg)
 }

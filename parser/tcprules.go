@@ -160,6 +160,7 @@ func (c *pctx) tcpInspectDelayDiag(response, anon bool) bool {
 		c.alert("%s", msg)
 		return false
 	}
+	c.warnTimer(v)
 	switch _, res := parseTime(v); res {
 	case timeOverflow:
 		msg += fmt.Sprintf(" (timer overflow in '%s', maximum value is 2147483647 ms or ~24.8 days)", v)
