@@ -173,7 +173,7 @@ tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.serve
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
 maxzlibmem maxcompcpuusage ulimit-n  description node  log-send-hostname
-log-tag cpu-map setenv presetenv unsetenv
+log-tag setenv presetenv unsetenv
 resetenv localpeer anonkey   stats
 lua-prepend-path`)
 
@@ -281,6 +281,7 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.cfg.Global.SSL.H2NoExtConnect = true
 		}
 	}}
+	globalKeywords["cpu-map"] = keyword{support: Supported, handle: globalCPUMap}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {
 		needInt(c)
 		c.cp.cfg.Global.MaxPipes = Atol(c.arg(1))

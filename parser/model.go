@@ -160,6 +160,8 @@ type Global struct {
 	// (0: their shortest interval).
 	SpreadChecks    int
 	MaxSpreadChecks time.Duration
+	// CPUMap is what the cpu-map lines bind.
+	CPUMap CPUMap
 	// ClientRcvBuf, ClientSndBuf, ServerRcvBuf and ServerSndBuf are
 	// tune.rcvbuf.client, tune.sndbuf.client, tune.rcvbuf.server and
 	// tune.sndbuf.server: the socket buffer sizes set on client and server

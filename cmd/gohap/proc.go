@@ -233,3 +233,67 @@ func (s *switchWriter) set(w io.Writer) {
 	s.w = w
 	s.mu.Unlock()
 }
+
+// applyCPUMap binds the process to the CPUs cpu-map gives its threads.
+// HAProxy binds each of its threads to its own map (a thread map within
+// the process map, the process map applying only in a daemon or a
+// master's worker); gohap's goroutines move between threads, so every
+// thread gets the union of those sets, and a thread left unbound leaves
+// the process as it is.
+func applyCPUMap(m *parser.CPUMap, threads int, withProc bool) error {
+	if !m.Set {
+		return nil
+	}
+	u, ok := cpuMapUnion(m, threads, withProc)
+	if !ok {
+		return nil
+	}
+	var set unix.CPUSet
+	set.Zero()
+	for n := range parser.CPUSetSize {
+		if u.Has(n) {
+			set.Set(n)
+		}
+	}
+	// Threads the runtime starts meanwhile copy their parent's set: a
+	// second pass catches those started during the first.
+	for range 2 {
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if tid, err := strconv.Atoi(t.Name()); err == nil {
+				if err := unix.SchedSetaffinity(tid, &set); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// cpuMapUnion is the union of the CPU sets of threads 1 to threads
+// (HAProxy binds at most 64); false when one of them stays unbound and
+// may run anywhere.
+func cpuMapUnion(m *parser.CPUMap, threads int, withProc bool) (parser.CPUSet, bool) {
+	var u parser.CPUSet
+	hasProc := m.Proc.Count() > 0
+	if threads > len(m.Thread) {
+		return u, false
+	}
+	for i := range threads {
+		t := m.Thread[i]
+		if hasProc {
+			t.And(&m.Proc)
+		}
+		if t.Count() == 0 {
+			if !withProc || !hasProc {
+				return u, false
+			}
+			t = m.Proc
+		}
+		u.Or(&t)
+	}
+	return u, true
+}

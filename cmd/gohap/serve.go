@@ -90,6 +90,8 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	}
 	o.limitMemory()
 	applyThreads(g)
+	// As HAProxy, a binding that fails (CPUs absent here) is left out.
+	_ = applyCPUMap(&cfg.Global.CPUMap, goruntime.GOMAXPROCS(0), o.daemon || child || w != nil)
 	logOut := &switchWriter{w: stderr}
 	if quietRun(o, cfg) {
 		// HAProxy prints nothing at all in quiet mode.
