@@ -152,7 +152,7 @@ func legacyRule(c *pctx) {
 var globalKeywords = map[string]keyword{}
 
 // harmlessGlobal are process settings with no effect on traffic.
-var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base default-path h1-accept-payload-with-any-method
+var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base h1-accept-payload-with-any-method
  httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
 issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
@@ -281,6 +281,7 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.cfg.Global.SSL.H2NoExtConnect = true
 		}
 	}}
+	globalKeywords["default-path"] = keyword{support: Supported, handle: globalDefaultPath}
 	globalKeywords["cpu-map"] = keyword{support: Supported, handle: globalCPUMap}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {
 		needInt(c)

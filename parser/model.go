@@ -63,6 +63,10 @@ type Config struct {
 	// sections, the ones a PROXY header may name besides those of binds
 	// and servers.
 	Namespaces []string
+	// DefaultPathReturn is the directory to go back to once the files the
+	// configuration names are loaded, set when "default-path" changed
+	// the working directory (Options.Chdir).
+	DefaultPathReturn string
 	// PortKeywords counts the "port" and "agent-port" words of server
 	// and default-server lines: HAProxy reserves a descriptor for each
 	// as it parses them.

@@ -17,6 +17,10 @@ type Options struct {
 	Compat bool
 	// LookupEnv replaces os.LookupEnv for variable expansion.
 	LookupEnv func(string) (string, bool)
+	// Chdir, when set, changes the process's directory as "default-path"
+	// asks, as HAProxy does while it reads (defaultpath.go); unset, the
+	// directive is only checked.
+	Chdir func(dir string) error
 }
 
 // Input is one configuration file's name and contents.
@@ -119,7 +123,11 @@ func parseTokens(toks []lexer.Token) (*File, error) {
 func Parse(inputs []Input, opts Options) (*Config, Diagnostics) {
 	e := newEnv(opts.LookupEnv)
 	cp := &cfgParser{opts: opts, cfg: &Config{}, env: e}
-	for _, in := range inputs {
+	for i, in := range inputs {
+		if i > 0 {
+			cp.leaveDefaultPath()
+		}
+		cp.enterDefaultPath(in.Name)
 		st := &lexState{env: e, compat: opts.Compat}
 		e.file = in.Name
 		f, err := parseTokens(st.lexFile(in.Name, in.Data).toks)
@@ -194,6 +202,8 @@ type cfgParser struct {
 	section   string
 	// proxy is the proxy being filled, nil after a failed section header.
 	proxy *Proxy
+	// dp is the default-path state.
+	dp defaultPath
 	// defaults is the last anonymous defaults section; named ones are found
 	// by name.
 	defaults *Proxy

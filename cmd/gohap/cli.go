@@ -322,7 +322,12 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "[ALERT]    (%s) : %v.\n", pid(), err)
 		return 1
 	}
-	cfg, diags := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup})
+	cfg, diags := parser.Parse(inputs, parser.Options{Compat: f.compat, LookupEnv: f.lookup, Chdir: parser.Chdir})
+	if d := cfg.DefaultPathReturn; d != "" && !f.serving {
+		// default-path: the runtime's checks below load files from
+		// there too; run goes back once it has compiled (loadConfig).
+		defer os.Chdir(d)
+	}
 	diags = runtime.ParseChecks(cfg, diags)
 	f.parsed = cfg
 	type block struct {

@@ -348,7 +348,14 @@ func (es *engineSet) allDone() <-chan struct{} {
 // a worker adopts its inherited sockets first.
 func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout, stderr io.Writer) (*parser.Config, *runtime.Graph, bool) {
 	m := f.msgs
-	if code := check(f, io.Discard, stderr); code == 1 {
+	code := check(f, io.Discard, stderr)
+	if cfg := f.parsed; cfg != nil && cfg.DefaultPathReturn != "" {
+		// default-path: the runtime loads the configuration's files from
+		// there; then, as in HAProxy, relative paths (sockets, pidfile)
+		// are the starting directory's again.
+		defer os.Chdir(cfg.DefaultPathReturn)
+	}
+	if code == 1 {
 		return nil, nil, false
 	}
 	dumps(f, stdout)
