@@ -152,7 +152,7 @@ func legacyRule(c *pctx) {
 var globalKeywords = map[string]keyword{}
 
 // harmlessGlobal are process settings with no effect on traffic.
-var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base h1-accept-payload-with-any-method
+var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base
  httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
 issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
@@ -282,6 +282,11 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		}
 	}}
 	globalKeywords["default-path"] = keyword{support: Supported, handle: globalDefaultPath}
+	globalKeywords["h1-accept-payload-with-any-method"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.H1AnyPayload = true
+		}
+	}}
 	globalKeywords["cpu-map"] = keyword{support: Supported, handle: globalCPUMap}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {
 		needInt(c)

@@ -164,6 +164,8 @@ type Global struct {
 	// (0: their shortest interval).
 	SpreadChecks    int
 	MaxSpreadChecks time.Duration
+	// H1AnyPayload is h1-accept-payload-with-any-method.
+	H1AnyPayload bool
 	// CPUMap is what the cpu-map lines bind.
 	CPUMap CPUMap
 	// ClientRcvBuf, ClientSndBuf, ServerRcvBuf and ServerSndBuf are

@@ -49,6 +49,9 @@ type Graph struct {
 	fd FDLimits
 	// maxSpreadChecks is max-spread-checks (0: none).
 	maxSpreadChecks time.Duration
+	// h1AnyPayload is h1-accept-payload-with-any-method: an HTTP/1.0
+	// GET, HEAD or DELETE may carry a body.
+	h1AnyPayload bool
 	// Threads is nbthread, the number of threads to run on (GOMAXPROCS);
 	// 0 when not set.
 	Threads int
@@ -528,6 +531,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	size, rewrite := bufLimits(cfg.Global)
 	g.fullXfer, g.halfXfer = size-rewrite, size/2
 	g.maxSpreadChecks = cfg.Global.MaxSpreadChecks
+	g.h1AnyPayload = cfg.Global.H1AnyPayload
 	fdBase := fdBase(cfg, opts)
 	if g.Maxconn == 0 {
 		g.Maxconn = idealMaxconn(cfg, fdBase, g.Threads)

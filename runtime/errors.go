@@ -11,8 +11,8 @@ import (
 )
 
 // HAProxy 2.6's built-in error pages. Errors found while parsing a request
-// are sent by the H1 multiplexer with the header names as written in the
-// page and "Connection: close"; errors produced by the stream go through
+// are sent by the H1 multiplexer as the page is written (header names
+// capitalized, "Connection: close" in the 400 and 408 ones); errors produced by the stream go through
 // the HTX layer and are sent with lower-cased names on a connection that
 // stays open.
 type errPage struct {
@@ -55,9 +55,10 @@ func init() {
 		body := "<html><body><h1>" + strconv.Itoa(code) + " " + p.reason + "</h1>\n" + p.body + "\n</body></html>\n"
 		n := strconv.Itoa(len(body))
 		status := "HTTP/1.1 " + strconv.Itoa(code) + " " + p.reason + "\r\n"
-		conn := "Connection: close\r\n"
-		if code == 422 {
-			conn = ""
+		// Only HAProxy's 400 and 408 pages say the connection closes.
+		conn := ""
+		if code == 400 || code == 408 {
+			conn = "Connection: close\r\n"
 		}
 		rawErrors[code] = []byte(status + "Content-length: " + n + "\r\nCache-Control: no-cache\r\n" + conn + "Content-Type: text/html\r\n\r\n" + body)
 		streamErrors[code] = []byte(status + "content-length: " + n + "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n" + body)

@@ -112,6 +112,9 @@ type session struct {
 	ckPrivate bool
 	// forceClose makes the next answer close the connection.
 	forceClose bool
+	// clientHEAD: the request came as HEAD, so the answers the proxy
+	// makes go without their body (headOnly).
+	clientHEAD bool
 	// bodyWire is the buffered body's length on the wire once known.
 	bodyBuf  []byte
 	bodyWire int
@@ -1911,6 +1914,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				}
 			}
 			var err error
+			s.req.Refuse10Payload = !s.e.g.h1AnyPayload
 			if fe.acceptInvalid {
 				err = h1.ParseRequestLax(cl.buf[:cl.w], &s.req, fe.maxHdr)
 			} else {
@@ -2182,7 +2186,7 @@ func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	}
 	page = s.fe.caseCli.adjusted(page)
 	s.setReply(page)
-	s.cl.send(page)
+	s.cl.send(s.headOnly(page))
 	return keep
 }
 
@@ -2901,6 +2905,7 @@ func (s *session) serveTxn(hl int) bool {
 	head := cl.buf[:hl]
 	// The client's method, before any rule: its response has no body.
 	clientHead := s.req.Method.Len() == 4 && string(head[s.req.Method.Off:s.req.Method.End]) == "HEAD"
+	s.clientHEAD = clientHead
 	// A server's "redir" takes the requests that came as GET or HEAD
 	// (SF_REDIRECTABLE).
 	redirectable := clientHead || s.req.Method.Len() == 3 && string(head[s.req.Method.Off:s.req.Method.End]) == "GET"

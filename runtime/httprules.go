@@ -1002,8 +1002,21 @@ func (s *session) sendAnswer(status int, head, body []byte) bool {
 	}
 	page = s.fe.caseCli.adjusted(page)
 	s.setReply(page)
-	s.cl.send(page)
+	s.cl.send(s.headOnly(page))
 	return keep
+}
+
+// headOnly cuts an answer the proxy makes to a HEAD request to its head:
+// HAProxy's HTTP/1 and HTTP/2 sides send no body to a HEAD, whatever
+// made the answer.
+func (s *session) headOnly(page []byte) []byte {
+	if !s.clientHEAD {
+		return page
+	}
+	if i := bytes.Index(page, []byte("\r\n\r\n")); i >= 0 {
+		return page[:i+4]
+	}
+	return page
 }
 
 // redirect answers with a redirection (http_apply_redirect_rule).

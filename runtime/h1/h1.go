@@ -56,6 +56,10 @@ type Msg struct {
 	// forwards the target without that port and every Host as NormHost
 	// (RFC 3986 6.3.2 scheme-based normalization). Empty when not so.
 	PortCut, NormHost Span
+	// Refuse10Payload refuses an HTTP/1.0 GET, HEAD or DELETE with a body
+	// as HAProxy's HTTP/1 side does unless h1-accept-payload-with-any-
+	// method (payload10); it outlives parsing.
+	Refuse10Payload bool
 	// Minor is the HTTP/1.x minor version (0 or 1); HTTP/2+ request lines
 	// are treated as 1.1, as HAProxy does.
 	Minor   uint8
@@ -110,6 +114,7 @@ var (
 	errTooMany    = &Error{Status: 400, Msg: "too many headers"}
 	errBadTE      = &Error{Status: 400, Msg: "invalid transfer-encoding"}
 	errTENotLast  = &Error{Status: 422, Msg: "unsupported transfer-encoding"}
+	errPayload10  = &Error{Status: 413, Msg: "HTTP/1.0 GET/HEAD/DELETE request with a payload"}
 	errBadCL      = &Error{Status: 400, Msg: "invalid content-length"}
 	errBadResp    = &Error{Status: 502, Msg: "invalid response"}
 	errPreface    = ErrPreface
@@ -416,7 +421,7 @@ func (m *Msg) reset() {
 		// time: a new connection's first message allocates once.
 		h = make([]Header, 0, 8)
 	}
-	*m = Msg{Headers: h}
+	*m = Msg{Headers: h, Refuse10Payload: m.Refuse10Payload}
 }
 
 func isSP(c byte) bool    { return c == ' ' || c == '\t' }
@@ -785,6 +790,9 @@ func (m *Msg) requestFraming(buf []byte) error {
 		if m.Body != BodyChunked {
 			return errBadTE
 		}
+		if m.payload10(buf) {
+			return errPayload10
+		}
 		if m.teOther {
 			return errTENotLast
 		}
@@ -796,10 +804,25 @@ func (m *Msg) requestFraming(buf []byte) error {
 	} else if m.Body != BodyLength {
 		m.Body = BodyNone
 	}
+	if m.payload10(buf) {
+		return errPayload10
+	}
 	if m.Connect {
 		m.Body, m.Length = BodyNone, 0
 	}
 	return nil
+}
+
+// payload10 is HAProxy's refusal of an HTTP/1.0 GET, HEAD or DELETE
+// with a body (a non-zero Content-Length, or chunked), which HTTP/1.0
+// servers may not look for: a smuggling risk, answered 413 when
+// Refuse10Payload.
+func (m *Msg) payload10(buf []byte) bool {
+	if !m.Refuse10Payload || m.Minor != 0 || !(m.HasCL && m.Length > 0 || m.Body == BodyChunked) {
+		return false
+	}
+	meth := m.Method.Of(buf)
+	return string(meth) == "GET" || string(meth) == "HEAD" || string(meth) == "DELETE"
 }
 
 func (m *Msg) responseFraming(buf []byte) error {

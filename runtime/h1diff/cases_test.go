@@ -26,10 +26,11 @@ func (c *h1case) upResp() *upResponse {
 
 // variants are the global tune settings a case may run under.
 var variants = map[string]string{
-	"":          "",
-	"buf4k":     "tune.bufsize 4096",
-	"rewrite4k": "tune.maxrewrite 4096",
-	"maxhdr10":  "tune.http.maxhdr 10",
+	"":           "",
+	"buf4k":      "tune.bufsize 4096",
+	"rewrite4k":  "tune.maxrewrite 4096",
+	"maxhdr10":   "tune.http.maxhdr 10",
+	"anypayload": "h1-accept-payload-with-any-method",
 }
 
 // r joins lines with CRLF and ends the head.
@@ -138,6 +139,17 @@ func allCases() []h1case {
 		one("rl-http10", r("GET / HTTP/1.0")),
 		one("rl-http10-host", r("GET / HTTP/1.0", "Host: x")),
 		one("rl-http10-keepalive", r("GET / HTTP/1.0", "Host: x", "Connection: keep-alive")),
+		// An HTTP/1.0 GET, HEAD or DELETE with a body: 413 unless
+		// h1-accept-payload-with-any-method.
+		one("http10-get-cl", r("GET / HTTP/1.0", "Content-Length: 3")+"abc"),
+		one("http10-get-cl0", r("GET / HTTP/1.0", "Content-Length: 0")),
+		one("http10-head-chunked", r("HEAD / HTTP/1.0", "Transfer-Encoding: chunked")+"0\r\n\r\n"),
+		one("http10-delete-cl", r("DELETE / HTTP/1.0", "Content-Length: 2")+"ab"),
+		one("http10-get-te-gzip-chunked", r("GET / HTTP/1.0", "Transfer-Encoding: gzip, chunked")+"0\r\n\r\n"),
+		one("http10-post-cl", r("POST / HTTP/1.0", "Content-Length: 3")+"abc"),
+		one("http11-get-cl", r("GET / HTTP/1.1", "Host: x", "Content-Length: 3")+"abc"),
+		h1case{name: "anypayload-http10-get-cl", parts: []string{r("GET / HTTP/1.0", "Content-Length: 3") + "abc"}, variant: "anypayload"},
+		h1case{name: "anypayload-http10-get-te-gzip-chunked", parts: []string{r("GET / HTTP/1.0", "Transfer-Encoding: gzip, chunked") + "0\r\n\r\n"}, variant: "anypayload"},
 		one("rl-http12", r("GET / HTTP/1.2", "Host: x")),
 		one("rl-http20", r("GET / HTTP/2.0", "Host: x")),
 		one("rl-http-lower", r("GET / http/1.1", "Host: x")),
