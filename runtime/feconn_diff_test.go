@@ -389,7 +389,7 @@ backend gone
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "stot", "lbtot", "connect", "econ", "wretr", "wredis", "need_conn_est",
 				"h1_open_connections", "h1_open_streams", "h1_total_connections", "h1_total_streams", "h1_bytes_in", "h1_bytes_out")
-			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") && strings.Contains(strings.Join(rows, "\n"), "ka,BACKEND stot=3") && strings.Contains(strings.Join(rows, "\n"), "h1_total_connections=12 h1_total_streams=15") || time.Now().After(deadline) {
+			if strings.Contains(strings.Join(rows, "\n"), "gone,d stot=3 lbtot=1 connect=3 econ=1") && strings.Contains(strings.Join(rows, "\n"), "ka,BACKEND stot=3") && strings.Contains(strings.Join(rows, "\n"), "h1_total_connections=1 h1_total_streams=3") && strings.Contains(strings.Join(rows, "\n"), "h1_total_connections=12 h1_total_streams=15") || time.Now().After(deadline) {
 				break
 			}
 		}

@@ -94,22 +94,18 @@ backend tbe
 		// show stat counts both on the backend meanwhile.
 		c1, c2 := upgrade(fe, "/hold"), upgrade(fe, "/hold")
 		out = append(out, statColumns(cliSend(t, "unix", sock, "show stat\n"), "scur")[1:]...)
-		// c2 keeps its tunnel busy until c1 is logged.
-		stop, done := make(chan struct{}), make(chan struct{})
+		// c2 keeps its tunnel busy past c1's timeout: eight bytes, one
+		// every 100 ms, the same count on both proxies.
+		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(100 * time.Millisecond):
-					io.WriteString(c2, "x")
-				}
+			for range 8 {
+				time.Sleep(100 * time.Millisecond)
+				io.WriteString(c2, "x")
 			}
 		}()
 		c1.Close()
 		line()
-		close(stop)
 		<-done
 		c2.Close()
 		line()
