@@ -171,7 +171,7 @@ numa-cpu-mapping nogetaddrinfo
 tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
-tune.pattern.cache-size cluster-secret ssl-server-verify   maxsslrate maxcomprate maxpipes
+tune.pattern.cache-size cluster-secret ssl-server-verify   maxcomprate maxpipes
 maxzlibmem maxcompcpuusage ulimit-n  description node  log-send-hostname
 log-tag setenv presetenv unsetenv
 resetenv localpeer anonkey   stats
@@ -265,6 +265,7 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 			c.cp.cfg.Global.NoSplice = true
 		}
 	}}
+	globalKeywords["maxsslrate"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.MaxSSLRate) }}
 	globalKeywords["fd-hard-limit"] = keyword{support: Supported, handle: func(c *pctx) { globalRate(c, &c.cp.cfg.Global.FdHardLimit) }}
 	// Only "no strict-limits" changes anything: the limits are strict by
 	// default and a later "strict-limits" does not restore them.
@@ -833,7 +834,7 @@ tune.pipesize tune.http.logurilen maxzlibmem`) {
 		}
 		globalKeywords[k] = kw
 	}
-	for _, k := range strings.Fields(`maxsslrate tune.maxpollevents tune.runqueue-depth`) {
+	for _, k := range strings.Fields(`tune.maxpollevents tune.runqueue-depth`) {
 		kw := globalKeywords[k]
 		kw.handle = func(c *pctx) {
 			g := &c.cp.cfg.Global

@@ -148,6 +148,9 @@ type Global struct {
 	// MaxConnRate and MaxSessRate are maxconnrate and maxsessrate, new
 	// connections accepted per second by the whole process; 0 is no limit.
 	MaxConnRate, MaxSessRate int
+	// MaxSSLRate is maxsslrate: connections accepted per second on the
+	// TLS binds; 0 is no limit.
+	MaxSSLRate int
 	// MaxAccept is tune.maxaccept, the connections a listener accepts
 	// in a row before other work runs: 0 is HAProxy's default (4), a
 	// negative value no limit.

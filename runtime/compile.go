@@ -58,6 +58,8 @@ type Graph struct {
 	// ConnRate and SessRate are maxconnrate and maxsessrate (new
 	// connections per second, 0 for no limit).
 	ConnRate, SessRate int
+	// SSLRate is maxsslrate, the same for the TLS binds' connections.
+	SSLRate int
 	// MaxAccept is tune.maxaccept resolved: the connections a listener
 	// accepts in a row before the sessions it started run; 0 is no limit.
 	MaxAccept int
@@ -524,7 +526,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 	}
 	g := &Graph{h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
-		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate,
+		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate, SSLRate: cfg.Global.MaxSSLRate,
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
 		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog,
 		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord}

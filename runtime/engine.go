@@ -60,6 +60,8 @@ type Engine struct {
 	// connRate and sessRate are maxconnrate and maxsessrate, nil when
 	// unlimited.
 	connRate, sessRate *rateLimiter
+	// sslRate is maxsslrate, over the TLS binds' connections.
+	sslRate *rateLimiter
 	// loggers send the frontends' log lines; uniq numbers the streams
 	// (%rt); conns counts the connections being served (%ac).
 	// procVars are the proc.* variables, under procMu.
@@ -169,6 +171,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	e.order = newReadyOrder(g)
 	e.procVars = g.procVars.Clone()
 	e.connRate, e.sessRate = newRateLimiter(g.ConnRate), newRateLimiter(g.SessRate)
+	e.sslRate = newRateLimiter(g.SSLRate)
 	return e
 }
 

@@ -72,10 +72,20 @@ func (r *rateLimiter) rotate(now time.Time) {
 	}
 }
 
+// limiters are the rates a listener's connections fall under: the
+// process's, its frontend's, and maxsslrate on a TLS bind.
+func (e *Engine) limiters(l *listener) [4]*rateLimiter {
+	rs := [4]*rateLimiter{e.connRate, e.sessRate, l.fe.rateLimit}
+	if l.bind != nil && l.bind.TLS != nil {
+		rs[3] = e.sslRate
+	}
+	return rs
+}
+
 // waitRate waits until the process and the frontend rates allow one
 // more connection; it returns false when the engine stops meanwhile.
 func (e *Engine) waitRate(l *listener) bool {
-	for _, r := range [...]*rateLimiter{e.connRate, e.sessRate, l.fe.rateLimit} {
+	for _, r := range e.limiters(l) {
 		if r == nil {
 			continue
 		}
@@ -99,7 +109,7 @@ func (e *Engine) waitRate(l *listener) bool {
 // countRate counts an accepted connection in the rates it falls under.
 func (e *Engine) countRate(l *listener) (now time.Time) {
 	now = time.Now()
-	for _, r := range [...]*rateLimiter{e.connRate, e.sessRate, l.fe.rateLimit} {
+	for _, r := range e.limiters(l) {
 		if r != nil {
 			r.count(now)
 		}

@@ -26,10 +26,12 @@ type Info struct {
 	ConnRate, MaxConnRate,
 	SessRate, MaxSessRate int
 	ConnRateLimit, SessRateLimit int
-	Tasks, RunQueue, IdlePct     int
-	Stopping                     bool
-	Jobs, Listeners              int
-	TotalBytesOut, BytesOutRate  uint64
+	// SSLRateLimit is maxsslrate.
+	SSLRateLimit                int
+	Tasks, RunQueue, IdlePct    int
+	Stopping                    bool
+	Jobs, Listeners             int
+	TotalBytesOut, BytesOutRate uint64
 	// TotalSplicedBytesOut counts the bytes sent through kernel pipes.
 	TotalSplicedBytesOut uint64
 	// Maxpipes bounds the splicing pipes; PipesUsed are in use and
