@@ -158,7 +158,7 @@ issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
 ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
-ssl-skip-self-issued-ca thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
+thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
 tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.idle-pool.shared
 tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout
 tune.lua.task-timeout tune.peers.max-updates-at-once tune.pool-high-fd-ratio tune.pool-low-fd-ratio

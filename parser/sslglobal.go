@@ -25,6 +25,9 @@ type SSLGlobal struct {
 	// LoadExtraDelExt is ssl-load-extra-del-ext: the key of "x.crt" is
 	// looked for in "x.key".
 	LoadExtraDelExt bool
+	// SkipSelfIssuedCA is ssl-skip-self-issued-ca: binds leave the root
+	// CA out of the chain they send.
+	SkipSelfIssuedCA bool
 	// DefaultDHParam, CacheSize and Lifetime are tune.ssl.default-dh-param,
 	// tune.ssl.cachesize and tune.ssl.lifetime.
 	DefaultDHParam, CacheSize int
@@ -91,6 +94,7 @@ func init() {
 			g(c).ServerOptions = append(g(c).ServerOptions, c.args[1:]...)
 		}
 	}}
+	globalKeywords["ssl-skip-self-issued-ca"] = keyword{support: Supported, handle: func(c *pctx) { g(c).SkipSelfIssuedCA = true }}
 	globalKeywords["ssl-load-extra-del-ext"] = keyword{support: Supported, handle: func(c *pctx) { g(c).LoadExtraDelExt = true }}
 	globalKeywords["ssl-server-verify"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.tooMany(1) {

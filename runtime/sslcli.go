@@ -15,6 +15,7 @@ func (g *Graph) certStore(cfg *parser.Config) *ssl.Store {
 	if g.certs == nil {
 		g.certs = ssl.NewStore()
 		g.certs.DelExt = cfg.Global.SSL.LoadExtraDelExt
+		g.certs.SkipSelfIssuedCA = cfg.Global.SSL.SkipSelfIssuedCA
 		g.certs.Globals = sslGlobals(&cfg.Global)
 	}
 	return g.certs

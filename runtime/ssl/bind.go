@@ -780,7 +780,7 @@ func (p *prep) context(e *entry, conf *SSLConf, bySNI bool) *ctxConf {
 		p.wrapTickets(tc, lifetime)
 	}
 	if e != nil {
-		tc.Certificates = []tls.Certificate{e.ck.cert}
+		tc.Certificates = []tls.Certificate{*e.ck.sent()}
 		if e.ck.ocsp.Load() != nil {
 			// The staple can change at run time ("set ssl
 			// ocsp-response") and expires: picked per handshake.

@@ -1,6 +1,7 @@
 package ssl
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -32,7 +33,10 @@ const (
 type ckch struct {
 	path string
 	cert tls.Certificate
-	kind keyKind
+	// served is cert as binds send it: without the self-issued CAs of
+	// its chain under ssl-skip-self-issued-ca, cert itself otherwise.
+	served *tls.Certificate
+	kind   keyKind
 	// dhBits is the size of the DH group the file carries, 0 for none.
 	dhBits int
 	// ocspResp is the "<path>.ocsp" response, issuer "<path>.issuer";
@@ -337,4 +341,32 @@ func certNames(c *x509.Certificate) []string {
 		}
 	}
 	return names
+}
+
+// sent is the certificate binds send (cert until setServed ran).
+func (c *ckch) sent() *tls.Certificate {
+	if c.served == nil {
+		return &c.cert
+	}
+	return c.served
+}
+
+// setServed sets the certificate binds send. skip is ssl-skip-self-issued-ca:
+// HAProxy then rebuilds the chain without its root (OpenSSL's
+// SSL_BUILD_CHAIN_FLAG_NO_ROOT); gohap leaves out the chain's
+// self-issued certificates.
+func (c *ckch) setServed(skip bool) {
+	c.served = &c.cert
+	if !skip || len(c.cert.Certificate) < 2 {
+		return
+	}
+	out := c.cert
+	out.Certificate = [][]byte{c.cert.Certificate[0]}
+	for _, der := range c.cert.Certificate[1:] {
+		if x, err := x509.ParseCertificate(der); err == nil && bytes.Equal(x.RawSubject, x.RawIssuer) {
+			continue
+		}
+		out.Certificate = append(out.Certificate, der)
+	}
+	c.served = &out
 }

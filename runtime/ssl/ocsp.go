@@ -57,12 +57,12 @@ type stapledCert struct {
 func (c *ckch) serve(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	s := c.ocsp.Load().cur.Load()
 	if s == nil || s.expire < time.Now().Unix() {
-		return &c.cert, nil
+		return c.sent(), nil
 	}
 	if sc := c.stapled.Load(); sc != nil && sc.src == s {
 		return sc.cert, nil
 	}
-	cert := c.cert
+	cert := *c.sent()
 	cert.OCSPStaple = s.der
 	c.stapled.Store(&stapledCert{src: s, cert: &cert})
 	return &cert, nil

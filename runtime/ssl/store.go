@@ -28,6 +28,8 @@ type Store struct {
 	// DelExt is "ssl-load-extra-del-ext": a ".crt" file's key is looked
 	// for in ".key" instead of ".crt.key".
 	DelExt bool
+	// SkipSelfIssuedCA is ssl-skip-self-issued-ca (ckch.served).
+	SkipSelfIssuedCA bool
 
 	mu    sync.Mutex
 	certs map[string]*storeCert
@@ -78,7 +80,11 @@ func NewStore() *Store { return &Store{certs: map[string]*storeCert{}} }
 // time; bt, when set, is recorded as one more instance of it.
 func (s *Store) load(path string, bt *BindTLS, st *ServerTLS) (*ckch, *Error) {
 	if s == nil {
-		return loadCertFile(path, false)
+		c, err := loadCertFile(path, false)
+		if c != nil {
+			c.setServed(false)
+		}
+		return c, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,6 +94,7 @@ func (s *Store) load(path string, bt *BindTLS, st *ServerTLS) (*ckch, *Error) {
 		if err != nil {
 			return nil, err
 		}
+		c.setServed(s.SkipSelfIssuedCA)
 		sc = &storeCert{path: path, ck: c}
 		s.certs[path] = sc
 	}
@@ -312,6 +319,7 @@ func (s *Store) commit(path string) string {
 	for _, x := range tx.chain {
 		c.cert.Certificate = append(c.cert.Certificate, x.Raw)
 	}
+	c.setServed(s.SkipSelfIssuedCA)
 	switch tx.leaf.PublicKey.(type) {
 	case *rsa.PublicKey:
 		c.kind = keyRSA
