@@ -858,18 +858,15 @@ tune.pipesize tune.http.logurilen maxzlibmem`) {
 // its order.
 func globalSpreadChecks(c *pctx) {
 	g := &c.cp.cfg.Global
-	tight := func(fatal bool, msg string) {
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: fatal, Pos: c.pos, Style: StyleParsingTight, Msg: msg})
-	}
 	switch {
 	case c.tooMany(1):
 	case g.SpreadChecks != 0:
-		tight(false, "spread-checks already specified. Continuing.")
+		c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Style: StyleParsingTight, Msg: "spread-checks already specified. Continuing."})
 	case c.arg(1) == "":
-		tight(true, fmt.Sprintf("'%s' expects an integer argument (0..50).", c.args[0]))
+		c.tight("'%s' expects an integer argument (0..50).", c.args[0])
 	default:
 		if g.SpreadChecks = Atol(c.arg(1)); g.SpreadChecks < 0 || g.SpreadChecks > 50 {
-			tight(true, "'spread-checks' needs a positive value in range 0..50.")
+			c.tight("'spread-checks' needs a positive value in range 0..50.")
 		}
 	}
 }
@@ -878,27 +875,14 @@ func globalSpreadChecks(c *pctx) {
 // window the first checks start over (milliseconds unless a unit
 // follows).
 func globalMaxSpreadChecks(c *pctx) {
-	tight := func(format string, a ...any) {
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: fmt.Sprintf(format, a...)})
-	}
 	kw, v := c.args[0], c.arg(1)
-	if c.tooMany(1) {
-		return
-	}
-	if v == "" {
-		tight("'%s' expects an integer argument (0..50).", kw)
-		return
-	}
-	c.warnTimer(v)
-	d, r := parseTime(v)
-	switch r {
-	case timeOverflow:
-		tight("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms (~24.8 days).", v, kw)
-	case timeUnderflow:
-		tight("timer underflow in argument <%s> to <%s>, minimum non-null value is 1 ms.", v, kw)
-	case timeBadChar:
-		tight("unsupported character '%c' in '%s' (wants an integer delay).", badTimeChar(v), kw)
+	switch {
+	case c.tooMany(1):
+	case v == "":
+		c.tight("'%s' expects an integer argument (0..50).", kw)
 	default:
-		c.cp.cfg.Global.MaxSpreadChecks = d
+		if d, ok := c.tightTime(v, v, kw, "unsupported character '%c' in '%s' (wants an integer delay)."); ok {
+			c.cp.cfg.Global.MaxSpreadChecks = d
+		}
 	}
 }

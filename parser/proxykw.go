@@ -2542,15 +2542,12 @@ func ErrnoText(err error) string { return errnoText(err) }
 // space, which the statistics page shows. Without text HAProxy's parser
 // returns -1 and reading stops at once.
 func kwDescription(c *pctx) {
-	tight := func(msg string) {
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight, Msg: msg})
-	}
 	p := c.cp.proxy
 	switch {
 	case p.Cap&CapDef != 0:
-		tight(fmt.Sprintf("'%s' not allowed in 'defaults' section.", c.args[0]))
+		c.tight("'%s' not allowed in 'defaults' section.", c.args[0])
 	case c.arg(1) == "":
-		tight(fmt.Sprintf("'%s' expects a string argument.", c.args[0]))
+		c.tight("'%s' expects a string argument.", c.args[0])
 		c.cp.abort = true
 	default:
 		// The words up to the first empty one, as HAProxy reads them.

@@ -176,20 +176,23 @@ func checkNameserverAddress(a string) (msg string, blank bool) {
 // resolversTime reads a time argument as parse_time_err, with HAProxy's
 // messages naming the argument and the keyword.
 func resolversTime(c *pctx, v, what, kw string) (time.Duration, bool) {
+	return c.tightTime(v, what, kw, "unexpected character '%c' in argument to <%s>.")
+}
+
+// tightTime reads the time value v of keyword kw as parse_time_err, with
+// the "parsing [FILE:LINE]:" alerts of global and resolvers keywords,
+// naming the argument what; bad is the message for a bad character,
+// given the character and kw.
+func (c *pctx) tightTime(v, what, kw, bad string) (time.Duration, bool) {
 	c.warnTimer(v)
 	d, res := parseTime(v)
-	tight := func(format string, a ...any) {
-		dg := alertf(c.pos, format, a...)
-		dg.Style = StyleParsingTight
-		c.cp.add(dg)
-	}
 	switch res {
 	case timeOverflow:
-		tight("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms (~24.8 days).", what, kw)
+		c.tight("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 ms (~24.8 days).", what, kw)
 	case timeUnderflow:
-		tight("timer underflow in argument <%s> to <%s>, minimum non-null value is 1 ms.", what, kw)
+		c.tight("timer underflow in argument <%s> to <%s>, minimum non-null value is 1 ms.", what, kw)
 	case timeBadChar:
-		tight("unexpected character '%c' in argument to <%s>.", badTimeChar(v), kw)
+		c.tight(bad, badTimeChar(v), kw)
 	default:
 		return d, true
 	}
