@@ -784,15 +784,16 @@ func (m *Msg) requestFraming(buf []byte) error {
 	if err := m.scanHeaders(buf); err != nil {
 		return err
 	}
+	// A request body whose end cannot be found is refused (400), then
+	// an HTTP/1.0 body HAProxy refuses (413), then codings other than
+	// chunked (422), in HAProxy's order.
+	if m.HasTE && m.Body != BodyChunked {
+		return errBadTE
+	}
+	if m.payload10(buf) {
+		return errPayload10
+	}
 	if m.HasTE {
-		// A request body whose end cannot be found is refused (400);
-		// codings other than chunked are not supported (422).
-		if m.Body != BodyChunked {
-			return errBadTE
-		}
-		if m.payload10(buf) {
-			return errPayload10
-		}
 		if m.teOther {
 			return errTENotLast
 		}
@@ -803,9 +804,6 @@ func (m *Msg) requestFraming(buf []byte) error {
 		}
 	} else if m.Body != BodyLength {
 		m.Body = BodyNone
-	}
-	if m.payload10(buf) {
-		return errPayload10
 	}
 	if m.Connect {
 		m.Body, m.Length = BodyNone, 0
