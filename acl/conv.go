@@ -780,7 +780,9 @@ func varArg(a *arg, ctx *Context) error {
 		return varNameErr(a.s)
 	}
 	a.isVar, a.scope, a.name = true, sc, n
-	ctx.DeclareVar(sc, n)
+	if !ctx.DeclareVar(sc, n) {
+		return errorf("(null)")
+	}
 	return nil
 }
 

@@ -394,7 +394,11 @@ func checkVar(fe *fetch, ctx *Context) error {
 		return varNameErr(fe.args[0].s)
 	}
 	fe.scope, fe.vname = sc, n
-	ctx.DeclareVar(sc, n)
+	if !ctx.DeclareVar(sc, n) {
+		// tune.vars.proc-max-size leaves no room: HAProxy's error has
+		// no text.
+		return errorf("(null)")
+	}
 	return nil
 }
 

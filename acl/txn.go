@@ -46,6 +46,8 @@ type Txn struct {
 	// share them, guarded by SessMu.
 	Sess   *Vars
 	SessMu *sync.Mutex
+	// VarLimits are tune.vars.*-max-size, nil when none is set.
+	VarLimits *VarLimits
 	// RspBuf and Rsp are the response head, once there is one.
 	RspBuf   []byte
 	Rsp      *h1.Msg
@@ -230,6 +232,9 @@ type Env interface {
 // then refuses every userlist, and map files are read into a private
 // registry.
 type Context struct {
+	// VarLimits are tune.vars.*-max-size as the line reads them, which
+	// the proc variables it names are created under; nil for none.
+	VarLimits *VarLimits
 	// Userlists are the configuration's userlist sections by name.
 	Userlists map[string]*Userlist
 	// Maps is the process-wide registry of map and pattern files, shared
@@ -300,10 +305,11 @@ type FrontendResolver interface {
 
 // DeclareVar records a variable named by the configuration; only proc
 // ones are kept (vars_check_arg in src/vars.c). A nil Context does nothing.
-func (c *Context) DeclareVar(scope uint8, name string) {
+func (c *Context) DeclareVar(scope uint8, name string) bool {
 	if c != nil && c.ProcVars != nil && scope == ScopeProc {
-		c.ProcVars.Declare(scope, name)
+		return c.ProcVars.declare(scope, name, c.VarLimits)
 	}
+	return true
 }
 
 func (c *Context) maps() *Maps {

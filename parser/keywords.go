@@ -289,6 +289,25 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		}
 	}}
 	globalKeywords["cpu-map"] = keyword{support: Supported, handle: globalCPUMap}
+	vl := func(c *pctx) *VarLimits { return &c.cp.cfg.Global.VarLimits }
+	for k, f := range map[string]func(*VarLimits) *uint32{
+		"tune.vars.reqres-max-size": func(l *VarLimits) *uint32 { return &l.Reqres },
+		"tune.vars.txn-max-size":    func(l *VarLimits) *uint32 { return &l.Txn },
+		"tune.vars.sess-max-size":   func(l *VarLimits) *uint32 { return &l.Sess },
+		"tune.vars.check-max-size":  func(l *VarLimits) *uint32 { return &l.Check },
+		"tune.vars.proc-max-size":   func(l *VarLimits) *uint32 { return &l.Proc },
+		"tune.vars.global-max-size": func(l *VarLimits) *uint32 { return &l.Global },
+	} {
+		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
+			// strtol's reading, stored in an unsigned int (vars_max_size).
+			n, ok := strtol10(c.arg(1))
+			if !ok {
+				c.alert("%s: '%s' is an invalid size", c.args[0], c.arg(1))
+				return
+			}
+			*f(vl(c)) = uint32(n)
+		}}
+	}
 	globalKeywords["maxpipes"] = keyword{support: Supported, handle: func(c *pctx) {
 		needInt(c)
 		c.cp.cfg.Global.MaxPipes = Atol(c.arg(1))
@@ -504,7 +523,51 @@ func globalSetVar(c *pctx) {
 		return
 	}
 	g := &c.cp.cfg.Global
-	g.SetVars = append(g.SetVars, GlobalSetVar{Pos: c.pos, Keyword: c.args[0], Name: c.arg(1), Expr: c.arg(2)})
+	g.SetVars = append(g.SetVars, GlobalSetVar{Pos: c.pos, Keyword: c.args[0], Name: c.arg(1), Expr: c.arg(2), Limits: g.VarLimits})
+}
+
+// strtol10 mimics strtol(s, &end, 10) with *end required to be the end:
+// leading spaces and a sign, the value clamped to int64's range; nothing
+// at all reads as 0.
+func strtol10(s string) (int64, bool) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var n uint64
+	over := false
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		if n > (1<<63)/10 {
+			over = true
+		}
+		n = n*10 + uint64(s[i]-'0')
+		if n > 1<<63 {
+			over = true
+		}
+		i++
+	}
+	if i == start {
+		// No digits: strtol leaves end at s itself.
+		return 0, s == ""
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	switch {
+	case over && neg:
+		return -1 << 63, true
+	case over || !neg && n == 1<<63:
+		return 1<<63 - 1, true
+	case neg:
+		return -int64(n), true
+	}
+	return int64(n), true
 }
 
 // Atol mimics C's atol: the leading decimal digits, 0 if none.

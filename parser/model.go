@@ -106,6 +106,9 @@ type GlobalSetVar struct {
 	Pos        Pos
 	Keyword    string
 	Name, Expr string
+	// Limits are the tune.vars limits read before the line, those its
+	// variable is accounted under.
+	Limits VarLimits
 }
 
 // DefaultCookieCapLen is HAProxy's CAPTURE_LEN, the default cookie_len.
@@ -222,6 +225,14 @@ type Global struct {
 	PP2NeverSendLocal bool
 	// SetVars are the global set-var and set-var-fmt lines, in order.
 	SetVars []GlobalSetVar
+	// VarLimits are tune.vars.*-max-size: the bytes variables may hold
+	// per scope (0: no limit).
+	VarLimits VarLimits
+}
+
+// VarLimits are the tune.vars.*-max-size values.
+type VarLimits struct {
+	Reqres, Txn, Sess, Check, Proc, Global uint32
 }
 
 // Stats is what the global "stats" lines set for the runtime CLI.

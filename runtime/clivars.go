@@ -84,12 +84,10 @@ func (s cliSource) SetVar(name, text string, fmtForm bool) error {
 		return errors.New("'%CMD%': cannot set variable '" + name + "', only scope 'proc' is permitted here.")
 	}
 	// No stream: only the fetches that need none find something.
-	txn := acl.Txn{Buf: []byte{}, Proc: &e.procVars, ProcMu: &e.procMu}
+	txn := acl.Txn{Buf: []byte{}, Proc: &e.procVars, ProcMu: &e.procMu, VarLimits: e.varLimits}
 	if f != nil {
 		v := acl.Value{Type: acl.TypeStr, B: f.Append(nil, &logging.Record{Ctx: &txn})}
-		e.procMu.Lock()
-		e.procVars.SetValue(scope, vname, &v, 0)
-		e.procMu.Unlock()
+		txn.SetVar(scope, vname, &v, 0)
 		return nil
 	}
 	smp.SetVar(&txn, scope, vname, 0)

@@ -72,7 +72,8 @@ func newConnScope(s *session, src, dst netip.AddrPort, pps *ppState) *connScope 
 	sc.vars = &sc.store
 	if s != nil {
 		sc.src, sc.dst, sc.connSrc, sc.connDst = s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst
-		sc.store = s.vars.Clone()
+		// The variables move, their counts with them.
+		sc.store, s.vars = s.vars.Clone(), acl.Vars{}
 		if s.txn.SessTrack != nil {
 			sc.own, s.stk.sess, s.txn.SessTrack = s.stk.sess, acl.TrackSet{}, nil
 			sc.track = &sc.own
@@ -95,6 +96,11 @@ func (s *session) borrowScope() *connScope {
 func (sc *connScope) end(e *Engine, fe *Frontend) {
 	if sc == nil {
 		return
+	}
+	if sc.vars == &sc.store {
+		sc.mu.Lock()
+		acl.ReleaseSessVars(&sc.store, &e.procVars, e.varLimits)
+		sc.mu.Unlock()
 	}
 	if sc.counted {
 		sc.counted = false
@@ -123,7 +129,7 @@ func (s *session) adoptScope() {
 		s.txn.SessTrack = sc.track
 		return
 	}
-	s.vars = sc.store
+	s.vars, sc.store = sc.store, acl.Vars{}
 	if sc.track != nil {
 		s.stk.sess, s.txn.SessTrack = sc.own, &s.stk.sess
 		sc.own, sc.track = acl.TrackSet{}, nil

@@ -66,6 +66,7 @@ type Engine struct {
 	// (%rt); conns counts the connections being served (%ac).
 	// procVars are the proc.* variables, under procMu.
 	procVars   acl.Vars
+	varLimits  *acl.VarLimits
 	procMu     sync.Mutex
 	loggers    []*logging.Logger
 	logsClosed sync.Once
@@ -170,6 +171,7 @@ func NewEngine(g *Graph, log *zap.Logger) *Engine {
 	}
 	e.order = newReadyOrder(g)
 	e.procVars = g.procVars.Clone()
+	e.varLimits = g.varLimits
 	e.connRate, e.sessRate = newRateLimiter(g.ConnRate), newRateLimiter(g.SessRate)
 	e.sslRate = newRateLimiter(g.SSLRate)
 	return e
@@ -578,6 +580,7 @@ type runnerSlot struct{ next chan *session }
 // allocate per connection.
 func (s *session) finish() {
 	e := s.e
+	s.releaseVars()
 	e.mu.Lock()
 	e.sessions.remove(s)
 	e.mu.Unlock()
@@ -842,6 +845,9 @@ type tunnelEnd struct {
 	ended *sync.WaitGroup
 	// counted: the session counted the connection (countConn).
 	counted bool
+	// vars hold the stream's variables until the tunnel ends, when
+	// tune.vars limits account them; nil otherwise.
+	vars *acl.Txn
 	// pre is what the HTTP stream that became the tunnel counted of the
 	// bytes the tunnel sends first (read with its request).
 	pre int64
@@ -905,6 +911,9 @@ func (te *tunnelEnd) run() {
 	}
 	if te.rec != nil {
 		te.logTCP()
+	}
+	if te.vars != nil {
+		te.vars.ClearVars(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 	}
 	if te.counted {
 		te.e.uncountConn(te.l.fe)

@@ -50,7 +50,8 @@ func globalVarDiags(cfg *parser.Config) parser.Diagnostics {
 func compileGlobalVars(cfg *parser.Config, g *Graph, fail func(parser.Pos, string, ...any)) {
 	var mu sync.Mutex
 	for _, sv := range cfg.Global.SetVars {
-		ctx := &acl.Context{Tables: g.tables, Maps: g.maps, File: sv.Pos.File, Line: sv.Pos.Line, ProcVars: &g.procVars}
+		lim := varLimits(sv.Limits)
+		ctx := &acl.Context{Tables: g.tables, Maps: g.maps, File: sv.Pos.File, Line: sv.Pos.Line, ProcVars: &g.procVars, VarLimits: lim}
 		scope, name, smp, f, msg := globalVar(sv, ctx)
 		if msg != "" {
 			fail(sv.Pos, "%s", msg)
@@ -59,12 +60,22 @@ func compileGlobalVars(cfg *parser.Config, g *Graph, fail func(parser.Pos, strin
 		ctx.DeclareVar(scope, name)
 		// No stream: only the fetches that need none find something. The
 		// empty request buffer lets formats run their samples.
-		txn := acl.Txn{Buf: []byte{}, Proc: &g.procVars, ProcMu: &mu}
+		txn := acl.Txn{Buf: []byte{}, Proc: &g.procVars, ProcMu: &mu, VarLimits: lim}
 		if f != nil {
 			v := acl.Value{Type: acl.TypeStr, B: f.Append(nil, &logging.Record{Ctx: &txn})}
-			g.procVars.SetValue(scope, name, &v, 0)
+			txn.SetVar(scope, name, &v, 0)
 			continue
 		}
 		smp.SetVar(&txn, scope, name, 0)
 	}
+}
+
+// varLimits is the runtime's form of tune.vars.*-max-size, nil when none
+// is set: the variables are then not accounted at all.
+func varLimits(l parser.VarLimits) *acl.VarLimits {
+	if l == (parser.VarLimits{}) {
+		return nil
+	}
+	v := acl.VarLimits(l)
+	return &v
 }

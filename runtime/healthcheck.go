@@ -67,13 +67,20 @@ func checkVarAction(r *parser.CheckRule, ctx *acl.Context) (func(*backend.CheckC
 		return nil, err
 	}
 	ctx.DeclareVar(scope, name)
+	// The check's variables count against tune.vars.check-max-size.
+	lim := ctx.VarLimits
+	txn := func(c *backend.CheckCtx) *acl.Txn {
+		t := checkTxn(c)
+		t.VarLimits = lim
+		return t
+	}
 	switch r.Action {
 	case "set-var":
 		expr, err := acl.CompileSampleWith(r.Expr, ctx)
 		if err != nil {
 			return nil, err
 		}
-		return func(c *backend.CheckCtx) { expr.SetVar(checkTxn(c), scope, name, conds) }, nil
+		return func(c *backend.CheckCtx) { expr.SetVar(txn(c), scope, name, conds) }, nil
 	case "set-var-fmt":
 		f, err := checkFormat(r.Expr, ctx)
 		if err != nil {
@@ -81,10 +88,10 @@ func checkVarAction(r *parser.CheckRule, ctx *acl.Context) (func(*backend.CheckC
 		}
 		return func(c *backend.CheckCtx) {
 			v := acl.Value{Type: acl.TypeStr, B: f(c)}
-			checkTxn(c).Vars.SetValue(scope, name, &v, conds)
+			txn(c).SetVar(scope, name, &v, conds)
 		}, nil
 	}
-	return func(c *backend.CheckCtx) { checkTxn(c).Vars.Unset(scope, name) }, nil
+	return func(c *backend.CheckCtx) { txn(c).UnsetVar(scope, name) }, nil
 }
 
 // h2CheckConn is an HTTP/2 connection carrying one check exchange.

@@ -469,6 +469,16 @@ func newSession(e *Engine, l *listener, c netConn) *session {
 // streams.
 var sessionPool = sync.Pool{New: func() any { return new(session) }}
 
+// releaseVars gives back what the session's variables count towards
+// the session's and the process's tune.vars limits (the sess ones of an
+// HTTP/2 stream are its connection's, released with it).
+func (s *session) releaseVars() {
+	if s.e == nil || s.e.varLimits == nil || s.txn.Vars != &s.vars {
+		return
+	}
+	s.txn.ClearVars(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+}
+
 // recycle gives an ended session back to sessionPool, cleared. Only its
 // goroutine calls it, once the session is off the engine's list and
 // whatever it started has returned; a session still pinned by a killer,
@@ -479,6 +489,7 @@ func (s *session) recycle() bool {
 	if s.pins.Load() != 0 || s.turn != nil || s.handing.Load() {
 		return false
 	}
+	s.releaseVars()
 	step, cl, sv, sc := s.stepFn, s.cl.callbacks(), s.sv.callbacks(), s.streamScratch
 	var sm *streamConn
 	if m, ok := s.cl.c.(*memConn); ok {
@@ -583,6 +594,7 @@ func (s *session) linkTxn() {
 	t := &s.txn
 	t.TLS, t.Origin = s.tls, s.h2Origin
 	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
+	t.VarLimits = s.e.varLimits
 	if sc := s.scope; sc != nil && s.h2Stream {
 		t.Sess, t.SessMu = sc.vars, &sc.mu
 	}
@@ -643,7 +655,7 @@ func (s *session) run() bool {
 			s.cl.c.Close()
 			s.fe.pool.put(bp)
 			s.clBuf = nil
-			s.vars.Clear(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+			s.txn.ClearVars(acl.ScopeSess, acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 			s.uncountConn()
 			return false
 		}
@@ -993,6 +1005,14 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 		te.logLevel, te.retries = s.logLevel, s.logRetries
 	}
 	te.track = s.stickHandOff()
+	if lim := s.e.varLimits; lim != nil {
+		// The variables live on with the stream: their bytes stay counted
+		// until the tunnel ends.
+		t := &acl.Txn{Proc: &s.e.procVars, Sess: s.txn.Sess, SessMu: s.txn.SessMu, VarLimits: lim}
+		held := s.vars.Clone()
+		t.Vars, s.vars = &held, acl.Vars{}
+		te.vars = t
+	}
 	cl := s.cl.c
 	if cc, ok := cl.(*cliConn); ok {
 		cl = cc.release()
@@ -2830,7 +2850,7 @@ func (s *session) transaction(hl int) bool {
 	s.txn.Src, s.txn.Dst, s.txn.ConnSrc, s.txn.ConnDst = s.sessSrc, s.sessDst, s.sessConnSrc, s.sessConnDst
 	if !s.upgraded {
 		// A stream switched to HTTP keeps what its TCP part set.
-		s.vars.Clear(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
+		s.txn.ClearVars(acl.ScopeTxn, acl.ScopeReq, acl.ScopeRes)
 	}
 	if s.track {
 		switch {

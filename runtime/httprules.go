@@ -1226,9 +1226,9 @@ func (s *session) runVar(act string, scope uint8, name string, conds acl.VarCond
 		return
 	case "set-var-fmt":
 		v := acl.Value{Type: acl.TypeStr, B: s.render(format)}
-		s.withVars(scope, func(vs *acl.Vars) { vs.SetValue(scope, name, &v, conds) })
+		s.txn.SetVar(scope, name, &v, conds)
 	case "unset-var":
-		s.withVars(scope, func(vs *acl.Vars) { vs.Unset(scope, name) })
+		s.txn.UnsetVar(scope, name)
 	}
 }
 

@@ -325,7 +325,7 @@ func (s *session) resolveVar(refName, family string, expr *acl.Sample, scope uin
 	if ip.Is4() {
 		v.Type = acl.TypeIPv4
 	}
-	s.withVars(scope, func(vs *acl.Vars) { vs.SetValue(scope, vname, &v, conds) })
+	s.txn.SetVar(scope, vname, &v, conds)
 }
 
 // close stops the resolutions; no update is applied once it returns.

@@ -456,7 +456,7 @@ func (g *Graph) proxyContext(p *parser.Proxy) *acl.Context {
 	if g == nil {
 		return &acl.Context{Proxy: p.Name}
 	}
-	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line, ProcVars: &g.procVars, ServerRef: g.refServer, Userlists: g.userlists,
+	return &acl.Context{Tables: g.tables, Maps: g.maps, Proxy: p.Name, File: p.Pos.File, Line: p.Pos.Line, ProcVars: &g.procVars, VarLimits: g.varLimits, ServerRef: g.refServer, Userlists: g.userlists,
 		Needs: &g.needs}
 }
 
