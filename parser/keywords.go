@@ -154,7 +154,7 @@ var globalKeywords = map[string]keyword{}
 // harmlessGlobal are process settings with no effect on traffic.
 var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base
  httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
-issuers-chain-path maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
+maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
 ssl-mode-async ssl-propquery ssl-provider ssl-provider-path

@@ -28,6 +28,12 @@ type SSLGlobal struct {
 	// SkipSelfIssuedCA is ssl-skip-self-issued-ca: binds leave the root
 	// CA out of the chain they send.
 	SkipSelfIssuedCA bool
+	// Issuers are the chains issuers-chain-path loaded from IssuersPath
+	// (IssuersRead once read), which complete certificates loaded
+	// without a chain.
+	IssuersPath string
+	IssuersRead bool
+	Issuers     []IssuerChain
 	// DefaultDHParam, CacheSize and Lifetime are tune.ssl.default-dh-param,
 	// tune.ssl.cachesize and tune.ssl.lifetime.
 	DefaultDHParam, CacheSize int
@@ -94,6 +100,7 @@ func init() {
 			g(c).ServerOptions = append(g(c).ServerOptions, c.args[1:]...)
 		}
 	}}
+	globalKeywords["issuers-chain-path"] = keyword{support: Supported, handle: globalIssuersChainPath}
 	globalKeywords["ssl-skip-self-issued-ca"] = keyword{support: Supported, handle: func(c *pctx) { g(c).SkipSelfIssuedCA = true }}
 	globalKeywords["ssl-load-extra-del-ext"] = keyword{support: Supported, handle: func(c *pctx) { g(c).LoadExtraDelExt = true }}
 	globalKeywords["ssl-server-verify"] = keyword{support: Supported, handle: func(c *pctx) {

@@ -59,6 +59,16 @@ func TestSkipSelfIssuedCADifferential(t *testing.T) {
 // self-signed root, then the leaf's key.
 func writeChainPEM(t *testing.T, path string) {
 	t.Helper()
+	leaf, chain := chainPEMs(t)
+	if err := os.WriteFile(path, append(leaf[:len(leaf):len(leaf)], chain...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chainPEMs returns a leaf ("leaf.test") with its key, and apart its
+// intermediate and their self-signed root.
+func chainPEMs(t *testing.T) (leafPEM, chainPEM []byte) {
+	t.Helper()
 	key := func() *ecdsa.PrivateKey {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -91,16 +101,14 @@ func writeChainPEM(t *testing.T, path string) {
 	root := mk(1, "root", true, nil, &rootKey.PublicKey, rootKey)
 	inter := mk(2, "intermediate", true, root, &interKey.PublicKey, rootKey)
 	leaf := mk(3, "leaf.test", false, inter, &leafKey.PublicKey, interKey)
-	var out []byte
-	for _, x := range []*x509.Certificate{leaf, inter, root} {
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: x.Raw})...)
+	for _, x := range []*x509.Certificate{inter, root} {
+		chainPEM = append(chainPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: x.Raw})...)
 	}
 	kd, err := x509.MarshalECPrivateKey(leafKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = append(out, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})...)
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	leafPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
+	leafPEM = append(leafPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})...)
+	return leafPEM, chainPEM
 }

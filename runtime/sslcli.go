@@ -16,6 +16,7 @@ func (g *Graph) certStore(cfg *parser.Config) *ssl.Store {
 		g.certs = ssl.NewStore()
 		g.certs.DelExt = cfg.Global.SSL.LoadExtraDelExt
 		g.certs.SkipSelfIssuedCA = cfg.Global.SSL.SkipSelfIssuedCA
+		g.certs.Issuers = cfg.Global.SSL.Issuers
 		g.certs.Globals = sslGlobals(&cfg.Global)
 	}
 	return g.certs

@@ -36,7 +36,12 @@ type ckch struct {
 	// served is cert as binds send it: without the self-issued CAs of
 	// its chain under ssl-skip-self-issued-ca, cert itself otherwise.
 	served *tls.Certificate
-	kind   keyKind
+	// full is cert completed, when its file had no chain, with the
+	// issuers-chain-path chain of its issuer (issuerPath); cert itself
+	// otherwise. Binds, servers and OCSP use it.
+	full       *tls.Certificate
+	issuerPath string
+	kind       keyKind
 	// dhBits is the size of the DH group the file carries, 0 for none.
 	dhBits int
 	// ocspResp is the "<path>.ocsp" response, issuer "<path>.issuer";
@@ -343,6 +348,20 @@ func certNames(c *x509.Certificate) []string {
 	return names
 }
 
+// issuerChain is the issuers-chain-path chain whose first certificate
+// issued leaf, nil if none.
+func issuerChain(leaf *x509.Certificate, issuers []parser.IssuerChain) *parser.IssuerChain {
+	if leaf == nil || len(leaf.AuthorityKeyId) == 0 {
+		return nil
+	}
+	for i := range issuers {
+		if ic := &issuers[i]; bytes.Equal(ic.Certs[0].SubjectKeyId, leaf.AuthorityKeyId) && issued(ic.Certs[0], leaf) {
+			return ic
+		}
+	}
+	return nil
+}
+
 // sent is the certificate binds send (cert until setServed ran).
 func (c *ckch) sent() *tls.Certificate {
 	if c.served == nil {
@@ -351,18 +370,38 @@ func (c *ckch) sent() *tls.Certificate {
 	return c.served
 }
 
-// setServed sets the certificate binds send. skip is ssl-skip-self-issued-ca:
-// HAProxy then rebuilds the chain without its root (OpenSSL's
-// SSL_BUILD_CHAIN_FLAG_NO_ROOT); gohap leaves out the chain's
-// self-issued certificates.
-func (c *ckch) setServed(skip bool) {
-	c.served = &c.cert
-	if !skip || len(c.cert.Certificate) < 2 {
+// chained is the certificate with its chain (cert until setServed ran).
+func (c *ckch) chained() *tls.Certificate {
+	if c.full == nil {
+		return &c.cert
+	}
+	return c.full
+}
+
+// setServed sets the chain and the certificate binds send. A file
+// without a chain takes that of the issuers-chain-path file whose first
+// certificate issued it (ssl_get0_issuer_chain: its key identifier is the
+// certificate's authority key identifier). skip is
+// ssl-skip-self-issued-ca: HAProxy then rebuilds the chain without its
+// root (OpenSSL's SSL_BUILD_CHAIN_FLAG_NO_ROOT); gohap leaves out the
+// chain's self-issued certificates.
+func (c *ckch) setServed(skip bool, issuers []parser.IssuerChain) {
+	c.full, c.issuerPath = &c.cert, ""
+	if ic := issuerChain(c.cert.Leaf, issuers); len(c.cert.Certificate) == 1 && ic != nil {
+		full := c.cert
+		full.Certificate = [][]byte{c.cert.Certificate[0]}
+		for _, x := range ic.Certs {
+			full.Certificate = append(full.Certificate, x.Raw)
+		}
+		c.full, c.issuerPath = &full, ic.Path
+	}
+	c.served = c.full
+	if !skip || len(c.full.Certificate) < 2 {
 		return
 	}
-	out := c.cert
-	out.Certificate = [][]byte{c.cert.Certificate[0]}
-	for _, der := range c.cert.Certificate[1:] {
+	out := *c.full
+	out.Certificate = [][]byte{c.full.Certificate[0]}
+	for _, der := range c.full.Certificate[1:] {
 		if x, err := x509.ParseCertificate(der); err == nil && bytes.Equal(x.RawSubject, x.RawIssuer) {
 			continue
 		}

@@ -241,7 +241,7 @@ func checkOCSP(der, cid []byte, now time.Time) ([]byte, *staple, string) {
 func (s *Store) attachOCSP(c *ckch) (warn string, e *Error) {
 	leaf := c.cert.Leaf
 	issuer := c.issuer
-	for _, der := range c.cert.Certificate[1:] {
+	for _, der := range c.chained().Certificate[1:] {
 		if ca, err := x509.ParseCertificate(der); err == nil && issued(ca, leaf) {
 			issuer = ca
 			break

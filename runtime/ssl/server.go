@@ -211,7 +211,7 @@ func LoadServerConfig(s *ServerOptions, g *Globals) (*ServerTLS, error) {
 		}
 		// Sent whatever CAs the server asks for, as OpenSSL does, and
 		// replaced by "commit ssl cert".
-		st.clientCert.Store(&c.cert)
+		st.clientCert.Store(c.chained())
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return st.clientCert.Load(), nil
 		}

@@ -30,6 +30,8 @@ type Store struct {
 	DelExt bool
 	// SkipSelfIssuedCA is ssl-skip-self-issued-ca (ckch.served).
 	SkipSelfIssuedCA bool
+	// Issuers are issuers-chain-path's chains (ckch.full).
+	Issuers []parser.IssuerChain
 
 	mu    sync.Mutex
 	certs map[string]*storeCert
@@ -82,7 +84,7 @@ func (s *Store) load(path string, bt *BindTLS, st *ServerTLS) (*ckch, *Error) {
 	if s == nil {
 		c, err := loadCertFile(path, false)
 		if c != nil {
-			c.setServed(false)
+			c.setServed(false, nil)
 		}
 		return c, err
 	}
@@ -94,7 +96,7 @@ func (s *Store) load(path string, bt *BindTLS, st *ServerTLS) (*ckch, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		c.setServed(s.SkipSelfIssuedCA)
+		c.setServed(s.SkipSelfIssuedCA, s.Issuers)
 		sc = &storeCert{path: path, ck: c}
 		s.certs[path] = sc
 	}
@@ -319,7 +321,7 @@ func (s *Store) commit(path string) string {
 	for _, x := range tx.chain {
 		c.cert.Certificate = append(c.cert.Certificate, x.Raw)
 	}
-	c.setServed(s.SkipSelfIssuedCA)
+	c.setServed(s.SkipSelfIssuedCA, s.Issuers)
 	switch tx.leaf.PublicKey.(type) {
 	case *rsa.PublicKey:
 		c.kind = keyRSA
@@ -376,6 +378,7 @@ func (s *Store) show(path string) string {
 	}
 	var leaf *x509.Certificate
 	var chain []*x509.Certificate
+	issuerPath := ""
 	var sc *storeCert
 	var resp []byte
 	if rest, ok := strings.CutPrefix(path, "*"); ok {
@@ -388,6 +391,9 @@ func (s *Store) show(path string) string {
 		}
 		b.WriteString("Filename: *" + rest + "\n")
 		leaf, chain, resp = s.tx.leaf, s.tx.chain, s.tx.ocspResp
+		if ic := issuerChain(leaf, s.Issuers); len(chain) == 0 && ic != nil {
+			issuerPath, chain = ic.Path, ic.Certs
+		}
 	} else {
 		sc = s.certs[path]
 		if sc == nil {
@@ -406,7 +412,8 @@ func (s *Store) show(path string) string {
 		b.WriteString("Filename: " + path + "\n")
 		if sc.ck != nil {
 			leaf = sc.ck.cert.Leaf
-			for _, der := range sc.ck.cert.Certificate[1:] {
+			issuerPath = sc.ck.issuerPath
+			for _, der := range sc.ck.chained().Certificate[1:] {
 				if c, err := x509.ParseCertificate(der); err == nil {
 					chain = append(chain, c)
 				}
@@ -423,6 +430,9 @@ func (s *Store) show(path string) string {
 		b.WriteString("Status: Used\n")
 	}
 	if leaf != nil {
+		if issuerPath != "" {
+			b.WriteString("Chain Filename: " + issuerPath + "\n")
+		}
 		writeCertDetail(&b, leaf, chain)
 	}
 	fmt.Fprintf(&b, "OCSP Response Key: %x\n", ocspKeyOf(resp))
