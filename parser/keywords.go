@@ -152,7 +152,7 @@ func legacyRule(c *pctx) {
 var globalKeywords = map[string]keyword{}
 
 // harmlessGlobal are process settings with no effect on traffic.
-var harmlessGlobal = strings.Fields(`ca-base close-spread-time crt-base
+var harmlessGlobal = strings.Fields(`ca-base crt-base
  httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
 maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
 ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
@@ -207,6 +207,7 @@ func init() {
 		}
 		c.cp.cfg.Global.HardStopAfter = d
 	}}
+	globalKeywords["close-spread-time"] = keyword{support: Supported, handle: globalCloseSpread}
 	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
 	globalKeywords["log-tag"] = keyword{support: Supported, handle: kwLogTag}
 	globalKeywords["node"] = keyword{support: Supported, handle: func(c *pctx) { c.cp.cfg.Global.Node = c.arg(1) }}
@@ -948,4 +949,34 @@ func globalMaxSpreadChecks(c *pctx) {
 			c.cp.cfg.Global.MaxSpreadChecks = d
 		}
 	}
+}
+
+// globalCloseSpread is proxy_parse_close_spread_time: a soft stop closes
+// connections over this window, or, "infinite", leaves them to their
+// timeouts; 0 is the default, all at once.
+func globalCloseSpread(c *pctx) {
+	g := &c.cp.cfg.Global
+	v := c.arg(1)
+	if v == "" {
+		c.alert("'%s' expects <time> as argument.\n", c.args[0])
+		return
+	}
+	if v == "infinite" {
+		g.CloseSpread, g.CloseSpreadInfinite = 0, true
+		return
+	}
+	c.warnTimer(v)
+	d, res := parseTime(v)
+	switch res {
+	case timeOverflow:
+		c.alert("timer overflow in argument '%s' to '%s' (maximum value is 2147483647 ms or ~24.8 days)", v, c.args[0])
+		return
+	case timeUnderflow:
+		c.alert("timer underflow in argument '%s' to '%s' (minimum non-null value is 1 ms)", v, c.args[0])
+		return
+	case timeBadChar:
+		c.alert("unexpected character '%c' in argument to <%s>.\n", badTimeChar(v), c.args[0])
+		return
+	}
+	g.CloseSpread, g.CloseSpreadInfinite = d, false
 }

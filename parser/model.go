@@ -225,6 +225,11 @@ type Global struct {
 	PP2NeverSendLocal bool
 	// SetVars are the global set-var and set-var-fmt lines, in order.
 	SetVars []GlobalSetVar
+	// CloseSpread is close-spread-time: the window over which a soft stop
+	// closes connections; CloseSpreadInfinite, "infinite", leaves them to
+	// their timeouts.
+	CloseSpread         time.Duration
+	CloseSpreadInfinite bool
 	// VarLimits are tune.vars.*-max-size: the bytes variables may hold
 	// per scope (0: no limit).
 	VarLimits VarLimits

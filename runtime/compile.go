@@ -109,6 +109,9 @@ type Graph struct {
 	procVars acl.Vars
 	// varLimits are tune.vars.*-max-size, nil when none is set.
 	varLimits *acl.VarLimits
+	// closeSpread is close-spread-time, closeSpreadInf its "infinite".
+	closeSpread    time.Duration
+	closeSpreadInf bool
 	// srvRefs are the servers fetch arguments name, backend then server.
 	srvRefs map[[2]string]bool
 	// caches are the cache sections by name, and in order (cache.go).
@@ -527,7 +530,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			return netip.Addr{}, errors.New("no address")
 		}
 	}
-	g := &Graph{varLimits: varLimits(cfg.Global.VarLimits), h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
+	g := &Graph{varLimits: varLimits(cfg.Global.VarLimits), closeSpread: cfg.Global.CloseSpread, closeSpreadInf: cfg.Global.CloseSpreadInfinite, h2: h2Config(&cfg.Global), Maxconn: cfg.Global.Maxconn, Threads: cfg.Global.Nbthread,
 		ConnRate: cfg.Global.MaxConnRate, SessRate: cfg.Global.MaxSessRate, SSLRate: cfg.Global.MaxSSLRate,
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
 		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog,

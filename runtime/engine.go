@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -65,8 +66,11 @@ type Engine struct {
 	// loggers send the frontends' log lines; uniq numbers the streams
 	// (%rt); conns counts the connections being served (%ac).
 	// procVars are the proc.* variables, under procMu.
-	procVars   acl.Vars
-	varLimits  *acl.VarLimits
+	procVars  acl.Vars
+	varLimits *acl.VarLimits
+	// spreadEnd is when close-spread-time's window ends (Unix
+	// nanoseconds), set as the soft stop starts.
+	spreadEnd  atomic.Int64
 	procMu     sync.Mutex
 	loggers    []*logging.Logger
 	logsClosed sync.Once
@@ -707,7 +711,7 @@ func (e *Engine) addH2(sc *h2.ServerConn, hp *h2Park) {
 	}
 	e.h2conns[sc] = hp
 	if e.stopping.Load() {
-		go shutdownH2(sc, hp)
+		e.goawayH2(sc, hp)
 	}
 }
 
@@ -722,8 +726,73 @@ func (e *Engine) dropH2(sc *h2.ServerConn) {
 // parked connection is woken to end.
 func (e *Engine) shutdownH2Locked() {
 	for sc, hp := range e.h2conns {
+		e.goawayH2(sc, hp)
+	}
+}
+
+// goawayH2 shuts sc down as a soft stop asks: at once, at a random time
+// of close-spread-time's window, or, "infinite", never (its timeouts
+// end it).
+func (e *Engine) goawayH2(sc *h2.ServerConn, hp *h2Park) {
+	switch d, ok := e.stopSpread(); {
+	case !ok:
+	case d > 0:
+		time.AfterFunc(d, func() { shutdownH2(sc, hp) })
+	default:
 		go shutdownH2(sc, hp)
 	}
+}
+
+// stopSpread is when a soft stop closes an idle connection, from now: at
+// once (0) without close-spread-time, at a random time of what is left
+// of its window with one; ok is false for "infinite", which leaves it to
+// its timeouts (the spreading of h1_refresh_timeout and h2c_update_timeout).
+func (e *Engine) stopSpread() (d time.Duration, ok bool) {
+	switch {
+	case e.g.closeSpread > 0:
+		if rem := time.Until(time.Unix(0, e.spreadEnd.Load())); rem > 0 {
+			return time.Duration(rand.Int64N(int64(rem))), true
+		}
+		return 0, true
+	case e.g.closeSpreadInf:
+		return 0, false
+	}
+	return 0, true
+}
+
+// stopClose is whether a response during a soft stop closes its
+// keep-alive client connection: always without close-spread-time, never
+// with "infinite", and with a window, the likelier the further along it
+// (h1_set_cli_conn_mode's want_clo), always once it is over.
+func (e *Engine) stopClose() bool {
+	if !e.stopping.Load() {
+		return false
+	}
+	switch {
+	case e.g.closeSpread > 0:
+		rem := time.Until(time.Unix(0, e.spreadEnd.Load()))
+		return rem <= 0 || rem <= time.Duration(rand.Int64N(int64(e.g.closeSpread)))
+	case e.g.closeSpreadInf:
+		return false
+	}
+	return true
+}
+
+// stopIdleDeadline is the read deadline of an idle client connection
+// during a soft stop, t its own (zero for none).
+func (e *Engine) stopIdleDeadline(t time.Time) time.Time {
+	switch {
+	case e.g.closeSpread > 0:
+		end := time.Unix(0, e.spreadEnd.Load())
+		if !t.IsZero() && t.Before(end) {
+			return t
+		}
+		d, _ := e.stopSpread()
+		return time.Now().Add(d)
+	case e.g.closeSpreadInf:
+		return t
+	}
+	return stopDeadline(t)
 }
 
 // shutdownH2 sends sc's GOAWAY, then wakes it if it parked: the wake
@@ -747,10 +816,12 @@ func (e *Engine) Sessions() int {
 // sessions are over.
 func (e *Engine) SoftStop() {
 	e.mu.Lock()
-	if e.stopping.Swap(true) {
+	if e.stopping.Load() {
 		e.mu.Unlock()
 		return
 	}
+	e.spreadEnd.Store(time.Now().Add(e.g.closeSpread).UnixNano())
+	e.stopping.Store(true)
 	close(e.done)
 	e.shutdownH2Locked()
 	e.mu.Unlock()

@@ -512,8 +512,8 @@ func (s *session) recycle() bool {
 }
 
 func (s *session) wakeIfIdle() {
-	if s.idle.Load() && !s.fe.keepIdle {
-		s.cl.c.SetReadDeadline(stopDeadline(time.Time{}))
+	if s.idle.Load() && !s.fe.keepIdle && !s.e.g.closeSpreadInf {
+		s.cl.c.SetReadDeadline(s.e.stopIdleDeadline(time.Time{}))
 	}
 }
 
@@ -1973,7 +1973,7 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 				s.idle.Store(true)
 				s.shedBuffers()
 				if s.e.stopping.Load() && !fe.keepIdle {
-					cl.c.SetReadDeadline(stopDeadline(t))
+					cl.c.SetReadDeadline(s.e.stopIdleDeadline(t))
 				}
 			} else {
 				cl.c.SetReadDeadline(s.hdDeadline)
@@ -2184,7 +2184,7 @@ func (s *session) errorReply(code int, keep bool) bool {
 // pageReply answers with the page of code from set.
 func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
-	keep = keep && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load() &&
+	keep = keep && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopClose() &&
 		!set.mustClose(code)
 	if s.e.hard.Load() {
 		return false
@@ -3486,7 +3486,7 @@ func (s *session) serveTxn(hl int) bool {
 	if isHead || clientHead {
 		body = h1.BodyNone
 	}
-	if body == h1.BodyUntilClose || s.e.stopping.Load() || rsp.HasTE && rsp.Minor == 0 {
+	if body == h1.BodyUntilClose || s.e.stopClose() || rsp.HasTE && rsp.Minor == 0 {
 		// Transfer-Encoding in an HTTP/1.0 answer forces a close, as in
 		// HAProxy.
 		closeClient = true

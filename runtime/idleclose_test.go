@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,45 +16,12 @@ import (
 
 // idleAfterStop makes one keep-alive exchange on addr, has stop run, and
 // tells what became of the idle connection after wait: "closed", or
-// "open" followed by how its next request was answered.
+// "open" followed by how its next request was answered and whether the
+// connection then ended.
 func idleAfterStop(t *testing.T, addr string, stop func(), wait time.Duration) string {
-	c := dialRaw(t, addr)
-	c.SetDeadline(time.Now().Add(wait + 5*time.Second))
-	br := bufio.NewReader(c)
-	get := func() (*http.Response, error) {
-		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
-			return nil, err
-		}
-		rsp, err := http.ReadResponse(br, nil)
-		if err == nil {
-			io.Copy(io.Discard, rsp.Body)
-			rsp.Body.Close()
-		}
-		return rsp, err
-	}
-	if _, err := get(); err != nil {
-		return "first request: " + err.Error()
-	}
-	stop()
-	time.Sleep(wait)
-	// Closed by now, the connection reads its end at once.
-	c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	if _, err := br.Peek(1); !errors.Is(err, os.ErrDeadlineExceeded) {
-		return "closed"
-	}
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	rsp, err := get()
-	if err != nil {
-		return "open, then " + err.Error()
-	}
-	out := "open, then " + rsp.Status
-	if rsp.Close {
-		out += " connection: close"
-	}
-	if _, err := br.ReadByte(); err == io.EOF {
-		out += ", then closed"
-	}
-	return out
+	stopped := make(chan struct{})
+	close(stopped)
+	return idleAfter(t, addr, stop, stopped, wait, true)
 }
 
 // TestIdleCloseOnResponse: with option idle-close-on-response a soft stop
@@ -112,4 +80,122 @@ func TestIdleCloseOnResponse(t *testing.T) {
 			t.Errorf("gohap %q: %s, want %s", r[0], r[1], ref)
 		}
 	}
+}
+
+// TestCloseSpreadTime: with close-spread-time a soft stop closes idle
+// keep-alive connections at random times within the window, so all are
+// closed once it is over; with "infinite" it leaves them open and their
+// next answers keep them alive, as in HAProxy.
+func TestCloseSpreadTime(t *testing.T) {
+	up := startEcho(t, "s1")
+	cfg := func(fe, spread string) string {
+		return fmtCfg("global\n close-spread-time %s\ndefaults\n mode http\n timeout connect 1s\n timeout client 30s\n timeout server 5s\n timeout http-keep-alive 30s\n"+
+			"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", spread, fe, up.Addr())
+	}
+	cases := []struct{ spread, want string }{
+		{"800ms", "closed closed closed closed"},
+		{"infinite", "open, then 200 OK open, then 200 OK open, then 200 OK open, then 200 OK"},
+	}
+	run := func(fe string, stop func()) string {
+		// Four idle connections, looked at once the window is over.
+		out := make([]string, 4)
+		done := make(chan struct{})
+		stopped := make(chan struct{})
+		for i := range out {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				out[i] = idleAfterStopKeep(t, fe, stopped, 1200*time.Millisecond)
+			}()
+		}
+		time.Sleep(300 * time.Millisecond)
+		stop()
+		close(stopped)
+		for range out {
+			<-done
+		}
+		return strings.Join(out, " ")
+	}
+	for _, c := range cases {
+		t.Run(c.spread, func(t *testing.T) {
+			if haproxyBin() != "" {
+				fe := freePort(t)
+				cmd := exec.Command(haproxyBin(), "-db", "-f", writeCfg(t, cfg(fe, c.spread)))
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				waitListen(t, fe)
+				if got := run(fe, func() { cmd.Process.Signal(syscall.SIGUSR1) }); got != c.want {
+					t.Errorf("haproxy: %s, want %s", got, c.want)
+				}
+			} else {
+				t.Log("haproxy not installed (set HAPROXY_BIN): gohap alone")
+			}
+			fe := freePort(t)
+			e := startGohap(t, cfg(fe, c.spread), nil)
+			if got := run(fe, e.SoftStop); got != c.want {
+				t.Errorf("gohap: %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+// idleAfterStopKeep is idleAfterStop for connections a stop may leave
+// alive, several at a time: the stop is over once stopped is closed, and
+// nothing waits for the connection's end after its next answer.
+func idleAfterStopKeep(t *testing.T, addr string, stopped chan struct{}, wait time.Duration) string {
+	return idleAfter(t, addr, func() {}, stopped, wait, false)
+}
+
+// idleAfter makes one exchange on addr, runs stop, waits for stopped,
+// then wait, and tells whether the connection is "closed" or "open,
+// then" its next answer's status ("connection: close" if it said so,
+// and, with end, ", then closed" if it then ended).
+func idleAfter(t *testing.T, addr string, stop func(), stopped chan struct{}, wait time.Duration, end bool) string {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(wait + 5*time.Second))
+	br := bufio.NewReader(c)
+	if _, err := exchangeOn(c, br); err != nil {
+		return "first request: " + err.Error()
+	}
+	stop()
+	<-stopped
+	time.Sleep(wait)
+	// Closed by now, the connection reads its end at once.
+	c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := br.Peek(1); !errors.Is(err, os.ErrDeadlineExceeded) {
+		return "closed"
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	rsp, err := exchangeOn(c, br)
+	if err != nil {
+		return "open, then " + err.Error()
+	}
+	out := "open, then " + rsp.Status
+	if rsp.Close {
+		out += " connection: close"
+	}
+	if end {
+		if _, err := br.ReadByte(); err == io.EOF {
+			out += ", then closed"
+		}
+	}
+	return out
+}
+
+// exchangeOn makes one GET exchange on c, whose reader is br.
+func exchangeOn(c net.Conn, br *bufio.Reader) (*http.Response, error) {
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
+		return nil, err
+	}
+	rsp, err := http.ReadResponse(br, nil)
+	if err == nil {
+		io.Copy(io.Discard, rsp.Body)
+		rsp.Body.Close()
+	}
+	return rsp, err
 }
