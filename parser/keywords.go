@@ -172,7 +172,7 @@ tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buff
 tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
 tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
 tune.pattern.cache-size cluster-secret ssl-server-verify   maxcomprate maxpipes
-maxzlibmem maxcompcpuusage ulimit-n  description node  log-send-hostname
+maxcompcpuusage ulimit-n  description node  log-send-hostname
 log-tag setenv presetenv unsetenv
 resetenv localpeer anonkey   stats
 lua-prepend-path`)
@@ -208,6 +208,13 @@ func init() {
 		c.cp.cfg.Global.HardStopAfter = d
 	}}
 	globalKeywords["close-spread-time"] = keyword{support: Supported, handle: globalCloseSpread}
+	// In MiB; it counts against -m's memory (HAProxy's zlib accounting
+	// does not exist in its libslz build).
+	globalKeywords["maxzlibmem"] = keyword{support: Supported, handle: func(c *pctx) {
+		if needInt(c); c.arg(1) != "" {
+			c.cp.cfg.Global.MaxZlibMem = int64(Atol(c.arg(1))) << 20
+		}
+	}}
 	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
 	globalKeywords["log-tag"] = keyword{support: Supported, handle: kwLogTag}
 	globalKeywords["node"] = keyword{support: Supported, handle: func(c *pctx) { c.cp.cfg.Global.Node = c.arg(1) }}

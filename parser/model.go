@@ -225,6 +225,11 @@ type Global struct {
 	PP2NeverSendLocal bool
 	// SetVars are the global set-var and set-var-fmt lines, in order.
 	SetVars []GlobalSetVar
+	// MemMax is -m, the memory limit in MiB (0: none); MaxZlibMem is
+	// maxzlibmem in bytes. HAProxy derives maxconn from the first less
+	// the second.
+	MemMax     int
+	MaxZlibMem int64
 	// CloseSpread is close-spread-time: the window over which a soft stop
 	// closes connections; CloseSpreadInfinite, "infinite", leaves them to
 	// their timeouts.

@@ -109,6 +109,12 @@ type Graph struct {
 	procVars acl.Vars
 	// varLimits are tune.vars.*-max-size, nil when none is set.
 	varLimits *acl.VarLimits
+	// MemErr is HAProxy's alert when -m leaves no room for the
+	// connections: the process then exits with it alone.
+	MemErr string
+	// memMax is -m in MiB; maxSSLConns the SSL connections HAProxy
+	// derives from it (show info's MaxSslConns).
+	memMax, maxSSLConns int
 	// closeSpread is close-spread-time, closeSpreadInf its "infinite".
 	closeSpread    time.Duration
 	closeSpreadInf bool
@@ -540,9 +546,20 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	g.maxSpreadChecks = cfg.Global.MaxSpreadChecks
 	g.h1AnyPayload = cfg.Global.H1AnyPayload
 	fdBase := fdBase(cfg, opts)
-	if g.Maxconn == 0 {
+	switch {
+	case g.Maxconn == 0 && cfg.Global.MemMax > 0:
+		g.Maxconn, g.maxSSLConns, g.MemErr = memMaxconn(cfg, fdBase, idealMaxconn(cfg, fdBase, g.Threads), g.Threads)
+	case g.Maxconn == 0:
 		g.Maxconn = idealMaxconn(cfg, fdBase, g.Threads)
+	default:
+		g.maxSSLConns, g.MemErr = memMaxSSL(cfg, g.Maxconn)
+		if g.MemErr == "" && g.maxSSLConns > 0 && g.maxSSLConns < sslSides(cfg)*g.Maxconn {
+			// HAProxy would refuse SSL connections beyond it.
+			g.MemErr = fmt.Sprintf("-m %d with maxconn %d limits the SSL connections to %d (global.maxsslconn), which the gohap runtime does not support yet: set maxconn without -m, or -m without maxconn.",
+				cfg.Global.MemMax, g.Maxconn, g.maxSSLConns)
+		}
 	}
+	g.memMax = cfg.Global.MemMax
 	switch n := cfg.Global.MaxAccept; {
 	case n == 0:
 		g.MaxAccept = defaultMaxAccept

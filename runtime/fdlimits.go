@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"fmt"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -184,4 +186,156 @@ func splicePipes(cfg *parser.Config, maxconn int) int {
 		return pipes / 4
 	}
 	return pipes
+}
+
+// Costs HAProxy 2.6 (Debian's 64-bit build) counts per connection when
+// -m bounds its memory: the stream, its two channels and connections
+// (STREAM_MAX_COST without the URI and cookie captures), and per TLS
+// side and handshake (SSL_SESSION_MAX_COST, SSL_HANDSHAKE_MAX_COST).
+const (
+	streamBaseCost   = 1520
+	sslSessionCost   = 16 * 1024
+	sslHandshakeCost = 76 * 1024
+)
+
+// sslSides is how many of the frontend and backend sides use TLS: a bind
+// with "ssl", a server with "ssl" or "check-ssl".
+func sslSides(cfg *parser.Config) int {
+	fe, be := 0, 0
+	for _, p := range cfg.Proxies {
+		if p.Cap&parser.CapFE != 0 {
+			for _, b := range p.Binds {
+				if slices.Contains(b.Options, "ssl") {
+					fe = 1
+				}
+			}
+		}
+		if p.Cap&parser.CapBE != 0 {
+			for _, s := range p.Servers {
+				if slices.Contains(s.Settings.TLSWords, "ssl") || slices.Contains(s.Settings.TLSWords, "check-ssl") {
+					be = 1
+				}
+			}
+		}
+	}
+	return fe + be
+}
+
+// round2dig is HAProxy's round_2dig: i rounded down to two significant
+// digits.
+func round2dig(i int64) int64 {
+	mul := int64(1)
+	for i >= 100 {
+		i /= 10
+		mul *= 10
+	}
+	return i * mul
+}
+
+// maxsockPermitted is check_if_maxsock_permitted: fd-hard-limit allows
+// n descriptors and the process may raise its limit to n.
+func maxsockPermitted(n, hardLimit int) bool {
+	if hardLimit > 0 && n > hardLimit {
+		return false
+	}
+	var orig syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &orig) != nil || syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig) != nil {
+		return true
+	}
+	test := syscall.Rlimit{Max: max(uint64(n), orig.Max)}
+	test.Cur = test.Max
+	ok := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &test) == nil
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig) != nil {
+		return true
+	}
+	return ok
+}
+
+// memMaxconn is the maxconn HAProxy derives from -m (MemMax MiB) when
+// the configuration sets none, with the SSL connections it then allows
+// (sides per connection): the memory left once the SSL session cache (200
+// bytes an entry, with SSL) and maxzlibmem are taken, 97% of it, over
+// what a connection costs, rounded down to two digits, within the
+// descriptors the process may have (else, from the second try, within
+// ideal). err is HAProxy's alert when nothing is left.
+func memMaxconn(cfg *parser.Config, base, ideal, threads int) (maxconn, maxssl int, err string) {
+	g := &cfg.Global
+	sides := int64(sslSides(cfg))
+	mem := int64(g.MemMax) << 20
+	if sides > 0 {
+		cache := int64(20000)
+		if g.SSL.CacheSizeSet {
+			cache = int64(g.SSL.CacheSize)
+		}
+		mem -= cache * 200
+	}
+	mem -= g.MaxZlibMem
+	mem = int64(float64(mem) * 0.97)
+	per := connCost(g)
+	if sides > 0 {
+		per += sides*sslSessionCost + sslHandshakeCost
+	}
+	var n int64
+	for retried := 0; ; retried++ {
+		n = mem / per
+		if retried == 1 {
+			n = min(n, int64(ideal))
+		}
+		n = round2dig(n)
+		if sides == 0 && (mem <= 0 || n == 0) {
+			return 0, 0, fmt.Sprintf("Cannot compute the automatic maxconn because global.maxsslconn is already too high for the global.memmax value (%d MB). The absolute maximum possible value is %d, but %d was found.",
+				g.MemMax, mem/(sslSessionCost+sslHandshakeCost), 0)
+		}
+		pipes := g.MaxPipes
+		if pipes <= 0 {
+			pipes = splicePipes(cfg, int(n))
+		}
+		if maxsockPermitted(idealMaxsock(base, int(n), pipes, threads), g.FdHardLimit) || retried >= 2 {
+			break
+		}
+	}
+	return int(n), int(sides * n), ""
+}
+
+// memMaxSSL is the SSL connection limit HAProxy derives from -m when the
+// configuration sets maxconn and uses SSL: what the memory leaves once
+// maxconn cleartext connections are counted, over a TLS session and
+// handshake, rounded down to two digits, at most sides per connection.
+func memMaxSSL(cfg *parser.Config, maxconn int) (maxssl int, err string) {
+	g := &cfg.Global
+	sides := int64(sslSides(cfg))
+	if sides == 0 || g.MemMax <= 0 {
+		return 0, ""
+	}
+	cache := int64(20000)
+	if g.SSL.CacheSizeSet {
+		cache = int64(g.SSL.CacheSize)
+	}
+	mem := int64(float64(int64(g.MemMax)<<20-cache*200-g.MaxZlibMem) * 0.97)
+	per := connCost(g)
+	sslmem := mem - int64(maxconn)*per
+	n := round2dig(sslmem / (sslSessionCost + sslHandshakeCost))
+	if sslmem <= 0 || n < sides {
+		return 0, fmt.Sprintf("Cannot compute the automatic maxsslconn because global.maxconn is already too high for the global.memmax value (%d MB). The absolute maximum possible value without SSL is %d, but %d was found and SSL is in use.",
+			g.MemMax, mem/per, maxconn)
+	}
+	return int(min(n, sides*int64(maxconn))), ""
+}
+
+// connCost is STREAM_MAX_COST and two buffers: what a cleartext
+// connection costs HAProxy's memory accounting.
+func connCost(g *parser.Global) int64 {
+	bufsize := int64(g.BufSize)
+	if bufsize == 0 {
+		bufsize = 16384
+	}
+	uriLen := int64(1024)
+	if g.LogURILenSet {
+		uriLen = int64(g.LogURILen) + 1
+	}
+	cookieLen := int64(g.CookieCapLen)
+	if cookieLen == 0 {
+		cookieLen = parser.DefaultCookieCapLen
+	}
+	return streamBaseCost + uriLen + 2*cookieLen + 2*bufsize
 }

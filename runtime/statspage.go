@@ -433,7 +433,7 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 	st := e.g.stats
 	in := stats.Info{Version: parser.HAProxyVersion, ReleaseDate: "2023/03/28", Node: st.node, Description: st.desc,
 		PID: os.Getpid(), Nbthread: e.g.Threads, Uptime: now.Sub(st.start), Start: st.start,
-		Maxconn: e.g.Maxconn, HardMaxconn: e.g.Maxconn, ConnRateLimit: e.g.ConnRate, SessRateLimit: e.g.SessRate, SSLRateLimit: e.g.SSLRate,
+		Maxconn: e.g.Maxconn, HardMaxconn: e.g.Maxconn, MemMaxMB: e.g.memMax, MaxSSLConns: e.g.maxSSLConns, ConnRateLimit: e.g.ConnRate, SessRateLimit: e.g.SessRate, SSLRateLimit: e.g.SSLRate,
 		Stopping: e.stopping.Load(), IdlePct: 100}
 	if in.Nbthread == 0 {
 		in.Nbthread = goruntime.GOMAXPROCS(0)

@@ -28,14 +28,7 @@ var (
 // default) and a warning without, and a limit below maxsock once bound
 // is an alert, fatal when strict.
 func TestFDLimitsDifferential(t *testing.T) {
-	ref := haproxyBin()
-	if ref == "" {
-		t.Skip("haproxy is not installed (set HAPROXY_BIN)")
-	}
-	prlimit, err := exec.LookPath("prlimit")
-	if err != nil {
-		t.Skip("prlimit (util-linux) is not installed")
-	}
+	ref, prlimit := limitTools(t)
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil || lim.Max < 4000 {
 		t.Skip("the descriptor hard limit is below 4000")
@@ -110,14 +103,7 @@ func TestFDLimitsDifferential(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			want, wantCode := run(t, ref, tc.global, tc.soft, tc.hard)
-			got, gotCode := run(t, gohap, tc.global, tc.soft, tc.hard)
-			if got != want || gotCode != wantCode {
-				t.Errorf("gohap (exit %d):\n%s\nHAProxy (exit %d):\n%s", gotCode, got, wantCode, want)
-			}
-			if want == "" {
-				t.Errorf("HAProxy gave nothing to compare")
-			}
+			compareRuns(t, ref, gohap, func(bin string) (string, int) { return run(t, bin, tc.global, tc.soft, tc.hard) })
 		})
 	}
 }
@@ -136,4 +122,32 @@ func dialUntil(network, addr string, d time.Duration, done <-chan struct{}) net.
 		}
 	}
 	return nil
+}
+
+// compareRuns runs the reference and gohap, each by run, which returns
+// what it saw and the exit code (-1 while running), and reports where
+// they differ or the reference gave nothing.
+func compareRuns(t *testing.T, ref, gohap string, run func(bin string) (string, int)) {
+	t.Helper()
+	want, wantCode := run(ref)
+	got, gotCode := run(gohap)
+	if got != want || gotCode != wantCode {
+		t.Errorf("gohap (exit %d):\n%s\nHAProxy (exit %d):\n%s", gotCode, got, wantCode, want)
+	}
+	if want == "" {
+		t.Errorf("HAProxy gave nothing to compare")
+	}
+}
+
+// limitTools returns the reference binary and prlimit, or skips the test
+// without them.
+func limitTools(t *testing.T) (ref, prlimit string) {
+	if ref = haproxyBin(); ref == "" {
+		t.Skip("haproxy is not installed (set HAPROXY_BIN)")
+	}
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is not installed")
+	}
+	return ref, prlimit
 }

@@ -31,6 +31,7 @@ func (o *procOpts) applyLimits(cfg *parser.Config) {
 	if o.maxconn > 0 {
 		cfg.Global.Maxconn = o.maxconn
 	}
+	cfg.Global.MemMax = o.memMax
 	if o.maxpconn <= 0 {
 		return
 	}

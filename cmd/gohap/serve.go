@@ -389,6 +389,10 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 		m.alert("config : Fatal errors found in configuration.")
 		return nil, nil, false
 	}
+	if g.MemErr != "" {
+		m.alert("config : %s", g.MemErr)
+		return nil, nil, false
+	}
 	// The runtime CLI's sockets are listeners too, as in HAProxy: a
 	// configuration of backends and a stats socket runs their checks.
 	nb := len(cfg.Global.Stats.Sockets)

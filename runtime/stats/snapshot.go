@@ -21,8 +21,10 @@ type Info struct {
 	Start                time.Time
 	UlimitN, Maxsock     int
 	Maxconn, HardMaxconn int
-	CurrConns            int
-	CumConns, CumReq     uint64
+	// MemMaxMB is -m; MaxSSLConns the SSL connections derived from it.
+	MemMaxMB, MaxSSLConns int
+	CurrConns             int
+	CumConns, CumReq      uint64
 	ConnRate, MaxConnRate,
 	SessRate, MaxSessRate int
 	ConnRateLimit, SessRateLimit int
