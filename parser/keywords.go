@@ -159,7 +159,7 @@ ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves s
 ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
 ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
 thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
-tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.idle-pool.shared
+tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size
 tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout
 tune.lua.task-timeout tune.peers.max-updates-at-once tune.pool-high-fd-ratio tune.pool-low-fd-ratio
 tune.sched.low-latency tune.ssl.cachesize tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size
@@ -208,6 +208,17 @@ func init() {
 		c.cp.cfg.Global.HardStopAfter = d
 	}}
 	globalKeywords["close-spread-time"] = keyword{support: Supported, handle: globalCloseSpread}
+	globalKeywords["tune.idle-pool.shared"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.tooMany(1) {
+			return
+		}
+		switch c.arg(1) {
+		case "on", "off":
+			c.cp.cfg.Global.IdlePoolPerThread = c.arg(1) == "off"
+		default:
+			c.alert("'%s' expects either 'on' or 'off' but got '%s'.", c.args[0], c.arg(1))
+		}
+	}}
 	// In MiB; it counts against -m's memory (HAProxy's zlib accounting
 	// does not exist in its libslz build).
 	globalKeywords["maxzlibmem"] = keyword{support: Supported, handle: func(c *pctx) {

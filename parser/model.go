@@ -230,6 +230,9 @@ type Global struct {
 	// the second.
 	MemMax     int
 	MaxZlibMem int64
+	// IdlePoolPerThread is "tune.idle-pool.shared off": a thread reuses
+	// only the idle server connections its own connections left.
+	IdlePoolPerThread bool
 	// CloseSpread is close-spread-time: the window over which a soft stop
 	// closes connections; CloseSpreadInfinite, "infinite", leaves them to
 	// their timeouts.

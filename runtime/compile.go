@@ -115,6 +115,9 @@ type Graph struct {
 	// memMax is -m in MiB; maxSSLConns the SSL connections HAProxy
 	// derives from it (show info's MaxSslConns).
 	memMax, maxSSLConns int
+	// idleThreads is the threads idle server connections are kept apart
+	// for (tune.idle-pool.shared off), 0 when shared.
+	idleThreads int
 	// closeSpread is close-spread-time, closeSpreadInf its "infinite".
 	closeSpread    time.Duration
 	closeSpreadInf bool
@@ -560,6 +563,9 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		}
 	}
 	g.memMax = cfg.Global.MemMax
+	if n := threadsOf(g.Threads); cfg.Global.IdlePoolPerThread && n > 1 {
+		g.idleThreads = n
+	}
 	switch n := cfg.Global.MaxAccept; {
 	case n == 0:
 		g.MaxAccept = defaultMaxAccept
@@ -627,6 +633,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		bes[p.Name] = be
 		ownBackend[p] = be
 		g.byName = bes
+		be.idle.perThread = g.idleThreads > 0
 		g.Backends = append(g.Backends, be)
 	}
 	// Tracks are resolved once every backend exists; 'gohap check' has

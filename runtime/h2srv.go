@@ -48,9 +48,11 @@ type h2Server struct {
 
 // h2Conn is one HTTP/2 connection to a server.
 type h2Conn struct {
-	h      *h2Server
-	cc     *h2.ClientConn
-	sni    string
+	h   *h2Server
+	cc  *h2.ClientConn
+	sni string
+	// tid is the thread it is shared within (session.thread).
+	tid    int
 	info   *acl.TLSInfo
 	local  net.Addr
 	remote net.Addr
@@ -161,7 +163,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	sni := s.evalSNI(be, srv)
 	shared := !ws && h.reuse >= reuseAggressive && be.pp.get(srv) == nil
 	if shared {
-		if hc, st := h.take(sni); hc != nil {
+		if hc, st := h.take(sni, s.thread()); hc != nil {
 			c, err = newH2VConn(hc, st)
 			return c, true, err
 		}
@@ -204,7 +206,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	if err != nil {
 		return nil, true, err
 	}
-	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: tc.LocalAddr(), remote: tc.RemoteAddr(), refs: 1, shared: shared, streams: 1}
+	hc := &h2Conn{h: h, cc: cc, sni: string(sni), info: info, local: tc.LocalAddr(), remote: tc.RemoteAddr(), refs: 1, shared: shared, streams: 1, tid: s.thread()}
 	st, err := cc.Open()
 	if err != nil {
 		cc.Close()
@@ -222,7 +224,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 // take returns a shared connection for sni with a stream opened on it,
 // as HAProxy's avail_conns lookup; aggressive only shares connections
 // that completed a stream.
-func (h *h2Server) take(sni []byte) (*h2Conn, *h2.ClientStream) {
+func (h *h2Server) take(sni []byte, tid int) (*h2Conn, *h2.ClientStream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i := 0; i < len(h.avail); i++ {
@@ -234,7 +236,7 @@ func (h *h2Server) take(sni []byte) (*h2Conn, *h2.ClientStream) {
 			continue
 		default:
 		}
-		if hc.sni != string(sni) || h.reuse == reuseAggressive && !hc.used {
+		if hc.sni != string(sni) || hc.tid != tid || h.reuse == reuseAggressive && !hc.used {
 			continue
 		}
 		st, err := hc.cc.Open()

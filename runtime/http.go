@@ -1283,7 +1283,24 @@ func (s *session) connKeyFor(be *Backend, srv *backend.Server) connKey {
 		// A transparent connection carries its client's requests only.
 		k.src, _ = s.usesrcAddr(be, b)
 	}
+	k.tid = s.thread()
 	return k
+}
+
+// thread is the thread HAProxy would serve the client connection on,
+// with tune.idle-pool.shared off (0 otherwise): the client's port
+// hashed over the threads, as its listeners spread connections (a
+// port's low bit alone would not do: Linux hands out even ones).
+func (s *session) thread() int {
+	n := s.e.g.idleThreads
+	if n == 0 {
+		return 0
+	}
+	src := s.sessConnSrc
+	if !src.IsValid() {
+		src = s.sessSrc
+	}
+	return int((uint32(src.Port())*2654435761)>>16) % n
 }
 
 func (s *session) closeIdle() {

@@ -63,6 +63,10 @@ type idlePool struct {
 	// opts holds the settings of the servers whose differ from
 	// defaultPoolOpts.
 	opts map[*backend.Server]poolOpts
+	// perThread: the threads keep their idle connections apart
+	// (tune.idle-pool.shared off), and whether a server has one is a
+	// question for the thread (srv->per_thr[tid]).
+	perThread bool
 }
 
 // srvIdle is one server's idle connections, newest last, and what
@@ -126,6 +130,9 @@ type connKey struct {
 	ppSrc, ppDst netip.AddrPort
 	// src is the foreign address of a transparent connection (usesrc).
 	src netip.AddrPort
+	// tid is the thread of the client connection that left it, with
+	// tune.idle-pool.shared off.
+	tid int
 }
 
 type pooledConn struct {
@@ -186,8 +193,12 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn, verify bool) {
 	}
 	refused := func() bool {
 		idle := len(st.list)
+		safe, own := st.safe, idle
+		if p.perThread {
+			safe, own = st.ofThread(pc.key.tid)
+		}
 		return p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
-			!(st.safe == 0 && (pc.safe || idle == 0) || used+idle <= max(used, st.estNeed)+o.low)
+			!(safe == 0 && (pc.safe || own == 0) || used+idle <= max(used, st.estNeed)+o.low)
 	}
 	if refused() && (!verify || p.dropClosedLocked(st) == 0 || refused()) {
 		resetClose(pc.c)
@@ -205,6 +216,19 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn, verify bool) {
 		st.due = time.Now().Add(o.purge)
 		p.scheduleLocked(st.due)
 	}
+}
+
+// ofThread counts the safe and the idle connections thread tid left.
+func (st *srvIdle) ofThread(tid int) (safe, idle int) {
+	for i := range st.list {
+		if pc := &st.list[i]; pc.key.tid == tid {
+			idle++
+			if pc.safe {
+				safe++
+			}
+		}
+	}
+	return safe, idle
 }
 
 func (p *idlePool) stateLocked(srv *backend.Server) *srvIdle {
