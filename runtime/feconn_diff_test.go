@@ -54,9 +54,18 @@ frontend ready
 `, sock, fe, dir, slow, ready), ready)
 		var out []string
 		tlsCfg := &tls.Config{InsecureSkipVerify: true}
-		h2c := &http.Client{Timeout: 5 * time.Second, Transport: &http2.Transport{TLSClientConfig: tlsCfg}}
-		defer h2c.CloseIdleConnections()
-		// The first request opens the connection the others share.
+		// One HTTP/2 connection carries every request: a transport's pool
+		// might dial a second one, which smax would count.
+		raw, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", fe, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc, err := (&http2.Transport{}).NewClientConn(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cc.Close()
+		h2c := &http.Client{Timeout: 5 * time.Second, Transport: cc}
 		status := func(cl *http.Client, path string) string {
 			r, err := cl.Get("https://" + fe + path)
 			if err != nil {
@@ -100,7 +109,7 @@ frontend ready
 		io.ReadAll(bad)
 		bad.Close()
 		h1c.CloseIdleConnections()
-		h2c.CloseIdleConnections()
+		cc.Close()
 		var rows []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			rows = statColumns(cliSend(t, "unix", sock, "show stat\n"), "scur", "smax", "stot", "rate_max", "conn_rate_max", "conn_tot", "req_tot", "intercepted", "ssl_failed_handshake")
