@@ -26,7 +26,9 @@ var optionSupport = map[string]Support{
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,
 	// Socket and statistics tuning with no effect on what is proxied.
 	"splice-auto": Supported, "splice-request": Supported, "splice-response": Supported,
-	"contstats": Harmless, "http-no-delay": Harmless,
+	"http-no-delay": Harmless,
+	// Statistics count a stream's bytes as they move.
+	"contstats": Supported,
 	// Per-listener statistics lines and metrics.
 	"socket-stats":     Supported,
 	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,

@@ -86,8 +86,11 @@ type side struct {
 	outErr  error
 	pending error
 	// order and sess put a session that waited back in ready order.
-	order   *readyOrder
-	sess    *session
+	order *readyOrder
+	sess  *session
+	// cont is the session whose statistics count the bytes as they
+	// move (option contstats), nil otherwise.
+	cont    *session
 	buf     []byte
 	r, w    int
 	timeout time.Duration // inactivity timeout for reads, 0 for none
@@ -200,7 +203,15 @@ func (s *side) readWait(out [][]byte) error {
 	s.w += s.rn
 	s.read += int64(s.rn)
 	s.rbytes += int64(s.rn)
+	s.moved()
 	return err
+}
+
+// moved tells the session its bytes moved, for option contstats.
+func (s *side) moved() {
+	if s.cont != nil {
+		s.cont.contFlush()
+	}
 }
 
 func (s *side) rawRead(fd uintptr) bool {
@@ -352,6 +363,7 @@ func (s *side) rawWritev(fd uintptr) bool {
 			return true
 		}
 		s.wbytes += int64(r)
+		s.moved()
 		for w := int(r); w > 0; {
 			if w >= len(s.wv[0]) {
 				w -= len(s.wv[0])
@@ -440,6 +452,7 @@ func (s *side) memWritev() bool {
 		return true
 	}
 	s.wbytes += int64(total)
+	s.moved()
 	return true
 }
 

@@ -223,6 +223,9 @@ type Frontend struct {
 	// keepIdle is option idle-close-on-response: a soft stop leaves idle
 	// connections open until their next answer, which closes them.
 	keepIdle bool
+	// contStats is option contstats: the statistics count a stream's
+	// bytes as they move, not once it ends.
+	contStats bool
 	// ignoreProbes is option http-ignore-probes: a connection that sends
 	// nothing before it closes or times out gets no error and no log.
 	ignoreProbes bool
@@ -688,6 +691,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		fe.caseCli = compileCaseMap(cfg, p.Options["h1-case-adjust-bogus-client"], fail)
 		fe.ignoreProbes = p.Options["http-ignore-probes"]
 		fe.keepIdle = p.Options["idle-close-on-response"]
+		fe.contStats = p.Options["contstats"]
 		fe.comp = compileCompression(p, fail)
 		if own := ownBackend[p]; own != nil {
 			fe.traces = own.traces

@@ -928,6 +928,59 @@ type tunnelEnd struct {
 	http              bool
 	in0, out0         int64
 	logLevel, retries int
+	// cont counts the bytes while the tunnel runs (option contstats).
+	cont *tunnelCont
+}
+
+// tunnelCont is option contstats for a tunnel: every contEvery, the
+// bytes it carried since are counted, as HAProxy's stream, woken at
+// least every 5 s with the option, counts them (process_stream).
+type tunnelCont struct {
+	mu    sync.Mutex
+	done  [2]int64
+	ended bool
+}
+
+const contEvery = time.Second
+
+// startCont counts the tunnel's bytes as they move.
+func (te *tunnelEnd) startCont() {
+	te.cont = &tunnelCont{}
+	time.AfterFunc(contEvery, te.contTick)
+}
+
+func (te *tunnelEnd) contTick() {
+	c := te.cont
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
+	din, dout := max(in-c.done[0], 0), max(out-c.done[1], 0)
+	c.done[0], c.done[1] = c.done[0]+din, c.done[1]+dout
+	te.addBytes(din, dout)
+	time.AfterFunc(contEvery, te.contTick)
+}
+
+// addBytes counts bytes the tunnel carried on its tracked entries and
+// statistics.
+func (te *tunnelEnd) addBytes(in, out int64) {
+	if te.track != nil {
+		trackBytes(te.track, in, out)
+	}
+	g := te.e.g
+	if g.stats == nil {
+		return
+	}
+	g.feCounters(te.l.fe).addBytes(in, out)
+	if te.l.bind != nil && te.l.bind.stats != nil {
+		ls := te.l.bind.stats
+		ls.bytesIn.Add(uint64(max(in, 0)))
+		ls.bytesOut.Add(uint64(max(out, 0)))
+	}
+	g.beCounters(te.be).addBytes(in, out)
+	g.srvCounters(te.srv).addBytes(in, out)
 }
 
 // countEnd adds the tunnel's bytes to the statistics, as HAProxy's
@@ -937,9 +990,13 @@ type tunnelEnd struct {
 func (te *tunnelEnd) countEnd() {
 	g := te.e.g
 	in, out := te.t.up.Load()-te.pre, te.t.down.Load()
-	if te.track != nil {
-		trackBytes(te.track, in, out)
+	if c := te.cont; c != nil {
+		c.mu.Lock()
+		c.ended = true
+		in, out = max(in-c.done[0], 0), max(out-c.done[1], 0)
+		c.mu.Unlock()
 	}
+	te.addBytes(in, out)
 	if g.stats == nil {
 		return
 	}
@@ -960,14 +1017,6 @@ func (te *tunnelEnd) countEnd() {
 			sc.addError(errResponse)
 		}
 	}
-	g.feCounters(te.l.fe).addBytes(in, out)
-	if te.l.bind != nil && te.l.bind.stats != nil {
-		ls := te.l.bind.stats
-		ls.bytesIn.Add(uint64(max(in, 0)))
-		ls.bytesOut.Add(uint64(max(out, 0)))
-	}
-	bc.addBytes(in, out)
-	sc.addBytes(in, out)
 }
 
 func (te *tunnelEnd) run() {

@@ -224,12 +224,15 @@ type session struct {
 	lt0In              int64
 	lt0Out             int64
 	lt0Wire            [2]int64
-	lt0Sv              [2]int64
-	logBe              *Backend
-	logSrv             *backend.Server
-	logSrvAddr         netip.AddrPort
-	logSrcAddr         netip.AddrPort
-	logRetries         int
+	// contDone is what option contstats counted of the stream's bytes
+	// (in, out) before it ends.
+	contDone   [2]int64
+	lt0Sv      [2]int64
+	logBe      *Backend
+	logSrv     *backend.Server
+	logSrvAddr netip.AddrPort
+	logSrcAddr netip.AddrPort
+	logRetries int
 	// logRedisp says a retry went to another server (the log's "+").
 	logRedisp bool
 	// noL7Retry is "http-request disable-l7-retry".
@@ -606,6 +609,9 @@ func (s *session) run() bool {
 	// An HTTP/2 stream is an HTTP one, also on a TCP frontend that
 	// switched to HTTP.
 	s.http = s.fe.HTTP || s.h2Stream
+	if s.fe.contStats {
+		s.cl.cont, s.sv.cont = s, s
+	}
 	bp := s.fe.pool.get()
 	s.clBuf = bp
 	s.cl.buf = *bp
@@ -1019,6 +1025,10 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	}
 	t := newTunnel(cl, c, cfg, te.run)
 	t.srv = srv
+	if s.fe.contStats {
+		te.t = t
+		te.startCont()
+	}
 	if s.tracing() && s.tr.mode == "TCP" {
 		s.traceTunnel(t)
 	}

@@ -420,6 +420,7 @@ func (s *session) fillRecord(flags uint32, status int) *logging.Record {
 func (s *session) beginStream(start time.Time) {
 	s.lt = logTimes{start: start}
 	s.lt0In, s.lt0Out = s.cl.htxIn(), s.cl.htxOut()
+	s.contDone = [2]int64{}
 	s.lt0Wire = [2]int64{s.cl.rbytes, s.cl.wbytes}
 	s.lt0Sv = [2]int64{s.sv.rbytes, s.sv.wbytes}
 	s.reqWire, s.reqHTX, s.rspPre = 0, 0, 0
@@ -781,6 +782,35 @@ func (s *session) assignBe(be *Backend) {
 	}
 }
 
+// contFlush adds the bytes the stream moved since the last count to its
+// frontend's, listener's, backend's and server's statistics, once it has
+// a backend, as option contstats makes HAProxy's stream_process_counters
+// do while the stream runs; countStream adds the rest.
+func (s *session) contFlush() {
+	g := s.e.g
+	if s.logBe == nil || g.stats == nil {
+		return
+	}
+	in, out := s.streamBytes()
+	din, dout := max(in-s.contDone[0], 0), max(out-s.contDone[1], 0)
+	if din == 0 && dout == 0 {
+		return
+	}
+	s.contDone = [2]int64{s.contDone[0] + din, s.contDone[1] + dout}
+	g.feCounters(s.fe).addBytes(din, dout)
+	if s.l != nil && s.l.bind != nil && s.l.bind.stats != nil {
+		s.l.bind.stats.bytesIn.Add(uint64(din))
+		s.l.bind.stats.bytesOut.Add(uint64(dout))
+	}
+	g.beCounters(s.logBe).addBytes(din, dout)
+	if s.logSrv != nil {
+		g.srvCounters(s.logSrv).addBytes(din, dout)
+	}
+	if s.tracking() {
+		s.stickBytes()
+	}
+}
+
 // countStream adds the stream that ends to the statistics counters.
 func (s *session) countStream(status int) {
 	g := s.e.g
@@ -788,6 +818,8 @@ func (s *session) countStream(status int) {
 		return
 	}
 	in, out := s.streamBytes()
+	// What option contstats counted already.
+	in, out = max(in-s.contDone[0], 0), max(out-s.contDone[1], 0)
 	now := s.lt.endTime()
 	fe := g.feCounters(s.fe)
 	if !s.feRejected {

@@ -220,6 +220,7 @@ func (s *side) spliceIn(p *kpipe, want int) (int, error) {
 	p.n += got
 	s.read += int64(got)
 	s.rbytes += int64(got)
+	s.moved()
 	if sp.h1 != nil {
 		sp.h1.splicedIn.Add(uint64(got))
 	}
@@ -264,6 +265,7 @@ func (s *side) rawSpliceOut(fd uintptr) bool {
 	sp := &s.sp
 	moved, full, err := sp.p.drainTo(int(fd), sp.h1, sp.total)
 	s.wbytes += moved
+	s.moved()
 	if full {
 		s.armWrite()
 		return false
