@@ -219,17 +219,8 @@ func kwCacheMaxSecondary(c *pctx, k *Cache) {
 // leading blanks and a sign are taken, a negative value wraps, an
 // overflow gives the maximum.
 func strtoul(s string) (uint64, bool) {
-	i, neg := cSign(s)
-	start := i
-	var v uint64
-	over := false
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		d := uint64(s[i] - '0')
-		if v > (math.MaxUint64-d)/10 {
-			over = true
-		}
-		v = v*10 + d
-	}
+	start, neg := cSign(s)
+	v, i, over := cDigits(s, start)
 	if i == start || i != len(s) {
 		return 0, false
 	}

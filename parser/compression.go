@@ -99,7 +99,8 @@ func compressionGlobals() {
 		if c.tooMany(1) {
 			return
 		}
-		if c.arg(1) == "" || Atol(c.arg(1)) < 0 {
+		// HAProxy keeps 100 minus the value in an unsigned int.
+		if n := catoi(c.arg(1)); c.arg(1) == "" || n < 0 || n > 100 {
 			c.alert("'%s' expects an integer argument between 0 and 100.", c.args[0])
 		}
 	}}

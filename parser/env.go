@@ -55,7 +55,9 @@ func (e *env) apply(words []string) {
 	}
 	switch words[0] {
 	case "setenv", "presetenv":
-		if len(words) != 3 {
+		// As HAProxy: a fourth word is ignored, a fifth or a bad name
+		// is an error and sets nothing.
+		if len(words) < 3 || len(words) > 4 && words[4] != "" || words[2] == "" || !envNameOK(words[1]) {
 			return
 		}
 		if words[0] == "presetenv" {
@@ -70,6 +72,10 @@ func (e *env) apply(words []string) {
 		delete(e.unset, words[1])
 	case "unsetenv":
 		for _, n := range words[1:] {
+			// HAProxy stops at the first empty or bad name.
+			if !envNameOK(n) {
+				break
+			}
 			if e.unset == nil {
 				e.unset = map[string]bool{}
 			}

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"math"
 	"strings"
 	"time"
 )
@@ -147,4 +148,17 @@ func cSign(s string) (i int, neg bool) {
 		i++
 	}
 	return i, neg
+}
+
+// cDigits reads the decimal digits of s from i as strtol does: their
+// value, where they end, and whether it overflowed an uint64.
+func cDigits(s string, i int) (v uint64, end int, over bool) {
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		d := uint64(s[i] - '0')
+		if v > (math.MaxUint64-d)/10 {
+			over = true
+		}
+		v = v*10 + d
+	}
+	return v, i, over
 }

@@ -151,31 +151,22 @@ func legacyRule(c *pctx) {
 // the map are unknown.
 var globalKeywords = map[string]keyword{}
 
-// harmlessGlobal are process settings with no effect on traffic.
-var harmlessGlobal = strings.Fields(`ca-base crt-base
- httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify
-maxsslconn no-memory-trimming pp2-never-send-local profiling.tasks
-ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
-ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options ssl-dh-param-file
-ssl-mode-async ssl-propquery ssl-provider ssl-provider-path
-thread-group thread-groups tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size
-tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size
-tune.listener.multi-queue tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout
-tune.lua.task-timeout tune.peers.max-updates-at-once tune.pool-high-fd-ratio tune.pool-low-fd-ratio
-tune.sched.low-latency tune.ssl.cachesize tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size
-tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord tune.ssl.keylog tune.ssl.lifetime
+// harmlessGlobal are process settings with no effect on traffic (those
+// whose arguments HAProxy checks are in globaltune.go).
+var harmlessGlobal = strings.Fields(`ca-base crt-base maxsslconn pp2-never-send-local ssl-default-bind-ciphers
+ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options
+ssl-default-server-ciphers ssl-default-server-ciphersuites ssl-default-server-options
+ssl-dh-param-file ssl-mode-async tune.h2.header-table-size tune.h2.initial-window-size
+tune.h2.max-concurrent-streams tune.h2.max-frame-size tune.ssl.cachesize
+tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size tune.ssl.default-dh-param
+tune.ssl.force-private-cache tune.ssl.hard-maxrecord tune.ssl.keylog tune.ssl.lifetime
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
-expose-experimental-directives   noepoll nokqueue noevports nopoll busy-polling set-dumpable
-numa-cpu-mapping nogetaddrinfo
-tune.runqueue-depth tune.maxpollevents tune.maxaccept tune.recv_enough tune.buffers.limit tune.buffers.reserve
-tune.bufsize tune.maxrewrite tune.idletimer tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client
-tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.comp.maxlevel
-tune.pattern.cache-size cluster-secret ssl-server-verify   maxcomprate maxpipes
-maxcompcpuusage ulimit-n  description node  log-send-hostname
-log-tag setenv presetenv unsetenv
-resetenv localpeer anonkey   stats
-lua-prepend-path`)
+expose-experimental-directives numa-cpu-mapping tune.runqueue-depth tune.maxpollevents
+tune.maxaccept tune.recv_enough tune.bufsize tune.maxrewrite tune.rcvbuf.client tune.rcvbuf.server
+tune.sndbuf.client tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen
+tune.http.maxhdr tune.comp.maxlevel ssl-server-verify maxcomprate maxpipes maxcompcpuusage ulimit-n
+description node log-send-hostname log-tag setenv presetenv unsetenv resetenv localpeer stats`)
 
 func init() {
 	for _, k := range harmlessGlobal {
@@ -227,9 +218,17 @@ func init() {
 		}
 	}}
 	globalKeywords["log"] = keyword{support: Unsupported, handle: globalLog}
-	globalKeywords["log-tag"] = keyword{support: Supported, handle: kwLogTag}
-	globalKeywords["node"] = keyword{support: Supported, handle: func(c *pctx) { c.cp.cfg.Global.Node = c.arg(1) }}
+	globalKeywords["log-tag"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(1) {
+			kwLogTag(c)
+		}
+	}}
+	globalKeywords["node"] = keyword{support: Supported, handle: globalNode}
 	globalKeywords["description"] = keyword{support: Supported, handle: func(c *pctx) {
+		if c.arg(1) == "" {
+			c.tight("'%s' expects a string argument.", c.args[0])
+			return
+		}
 		c.cp.cfg.Global.Description = strings.Join(c.args[1:], " ")
 	}}
 	globalKeywords["log-send-hostname"] = keyword{support: Supported, handle: func(c *pctx) {
@@ -238,13 +237,7 @@ func init() {
 	globalKeywords["lua-load"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["lua-load-per-thread"] = keyword{support: Unsupported, handle: luaLoad}
 	globalKeywords["stats"] = keyword{support: Supported, handle: globalStats}
-	globalKeywords["crt-base"] = keyword{support: Harmless, handle: func(c *pctx) {
-		if c.arg(1) == "" {
-			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
-			return
-		}
-		c.cp.cfg.Global.CrtBase = c.arg(1)
-	}}
+	globalKeywords["crt-base"] = keyword{support: Harmless, handle: func(c *pctx) { globalBase(c, &c.cp.cfg.Global.CrtBase) }}
 	globalKeywords["ca-base"] = keyword{support: Harmless, handle: func(c *pctx) {
 		if c.arg(1) == "" {
 			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
@@ -393,12 +386,11 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 	// The runtime compiles it into Graph.Threads, which the process
 	// applies as GOMAXPROCS.
 	globalKeywords["nbthread"] = keyword{support: Supported, handle: func(c *pctx) {
-		n, err := strconv.Atoi(c.arg(1))
-		if err != nil {
-			c.alert("'%s' passed a missing or unparsable integer value in '%s'", c.args[0], c.arg(1))
+		n, ok := threadCount(c, maxThreads)
+		if !ok {
 			return
 		}
-		c.cp.cfg.Global.Nbthread = n
+		c.cp.cfg.Global.Nbthread = int(n)
 	}}
 }
 
@@ -545,48 +537,11 @@ func globalSetVar(c *pctx) {
 	g.SetVars = append(g.SetVars, GlobalSetVar{Pos: c.pos, Keyword: c.args[0], Name: c.arg(1), Expr: c.arg(2), Limits: g.VarLimits})
 }
 
-// strtol10 mimics strtol(s, &end, 10) with *end required to be the end:
-// leading spaces and a sign, the value clamped to int64's range; nothing
-// at all reads as 0.
+// strtol10 is strtol(s, &end, 10) with *end required to be the end;
+// nothing at all reads as 0.
 func strtol10(s string) (int64, bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var n uint64
-	over := false
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		if n > (1<<63)/10 {
-			over = true
-		}
-		n = n*10 + uint64(s[i]-'0')
-		if n > 1<<63 {
-			over = true
-		}
-		i++
-	}
-	if i == start {
-		// No digits: strtol leaves end at s itself.
-		return 0, s == ""
-	}
-	if i != len(s) {
-		return 0, false
-	}
-	switch {
-	case over && neg:
-		return -1 << 63, true
-	case over || !neg && n == 1<<63:
-		return 1<<63 - 1, true
-	case neg:
-		return -int64(n), true
-	}
-	return int64(n), true
+	n, end := strtolEnd(s)
+	return n, end == len(s)
 }
 
 // Atol mimics C's atol: the leading decimal digits, 0 if none.

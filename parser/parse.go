@@ -230,6 +230,8 @@ type cfgParser struct {
 	statsIDs map[int]bindIDRef
 	// patRefIDs are the pattern reference ids ACLs set with "-u".
 	patRefIDs map[int]bool
+	// global is what some global lines leave for the next ones.
+	global globalState
 }
 
 func (cp *cfgParser) add(d Diagnostic) {
@@ -263,12 +265,24 @@ func (cp *cfgParser) line(l *Line) {
 		if len(args) == 0 {
 			args = []string{""}
 		}
+		if cp.section == "global" && mod == "default" {
+			// HAProxy's shift leaves the last word in place: "default
+			// busy-polling" reads as "busy-polling busy-polling", and a
+			// lone "default" stays the keyword.
+			args = append(args, args[len(args)-1])
+			if args[0] == "" {
+				args = []string{"default"}
+			}
+		}
 		switch args[0] {
 		case "option", "log", "busy-polling", "set-dumpable", "strict-limits", "insecure-fork-wanted", "numa-cpu-mapping":
 		default:
 			cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleParsingTight,
 				Msg: "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping."})
-			return
+			// The global keyword is still read.
+			if cp.section != "global" {
+				return
+			}
 		}
 	}
 	switch cp.section {

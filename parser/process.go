@@ -125,6 +125,9 @@ func init() {
 	}}
 	for _, k := range []string{"setenv", "presetenv", "unsetenv", "resetenv"} {
 		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
+			if !envLineOK(c) {
+				return
+			}
 			p := &c.cp.cfg.Global.Process
 			p.Env = append(p.Env, append([]string(nil), c.args...))
 		}}

@@ -130,7 +130,11 @@ error-log-format`)
 	return append(out, common...)
 }
 
-func globalCandidates() []string { return sortedKeys(globalKeywords) }
+// globalCandidates are the global keywords and the other words of
+// HAProxy's common_kw_list, section names included.
+func globalCandidates() []string {
+	return append(sortedKeys(globalKeywords), "global", "nbproc", "defaults", "listen", "frontend", "backend", "peers", "resolvers")
+}
 
 func sortedKeys(m map[string]keyword) []string {
 	out := make([]string, 0, len(m))

@@ -116,13 +116,7 @@ func init() {
 			c.alert("'%s' expects 'none' or 'required' as argument.", c.args[0])
 		}
 	}}
-	globalKeywords["ca-base"] = keyword{support: Supported, handle: func(c *pctx) {
-		if c.arg(1) == "" {
-			c.alert("global statement '%s' expects a directory path as an argument.", c.args[0])
-			return
-		}
-		g(c).CABase = c.arg(1)
-	}}
+	globalKeywords["ca-base"] = keyword{support: Supported, handle: func(c *pctx) { globalBase(c, &g(c).CABase) }}
 	globalKeywords["tune.ssl.default-dh-param"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.tooMany(1) {
 			return
