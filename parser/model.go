@@ -362,6 +362,8 @@ type Proxy struct {
 	// ExtCheckCommand and ExtCheckPath are "external-check command" and
 	// "external-check path".
 	ExtCheckCommand, ExtCheckPath string
+	// EmailAlert is what the "email-alert" lines set.
+	EmailAlert EmailAlert
 	// RetryOn is "retry-on": what failures are retried (RetryConnFailure
 	// unless set).
 	RetryOn RetryOn
@@ -713,6 +715,7 @@ func (p *Proxy) inherit(d *Proxy) {
 	}
 	p.CheckOpts = d.CheckOpts
 	p.ExtCheckCommand, p.ExtCheckPath = d.ExtCheckCommand, d.ExtCheckPath
+	p.EmailAlert = d.EmailAlert
 	p.Disabled = d.Disabled
 	p.HTTPMode = d.HTTPMode
 	p.ForwardFor, p.OriginalTo = d.ForwardFor, d.OriginalTo

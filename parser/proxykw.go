@@ -28,7 +28,7 @@ var proxyKeywords = map[string]keyword{
 	"enabled":               {support: Supported, handle: kwDisabled},
 	"acl":                   {support: Supported, handle: kwACL},
 	"cookie":                {caps: CapBE, support: Supported, handle: kwCookie},
-	"email-alert":           {support: Harmless},
+	"email-alert":           {support: Supported, handle: kwEmailAlert},
 	"persist":               {caps: CapBE, support: Unsupported, handle: kwPersist},
 	"max-session-srv-conns": {caps: CapFE, support: Unsupported, handle: kwMaxSessionSrvConns},
 	"capture":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwCapture},

@@ -119,6 +119,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 		if p.Cap&parser.CapDef == 0 {
 			r.Diags = append(r.Diags, extCheckDiags(cfg, p)...)
+			if p.EmailAlert.Set && !emailAlertComplete(p) {
+				warn(parser.Pos{}, "'email-alert' will be ignored for %s '%s' (the presence any of 'email-alert from', 'email-alert level' 'email-alert mailers', 'email-alert myhostname', or 'email-alert to' requires each of 'email-alert from', 'email-alert mailers' and 'email-alert to' to be present).", kind, p.Name)
+			}
 		}
 		if p.Options["httplog"] && p.Mode != "http" && p.Cap&parser.CapFE != 0 && p.OptionPos["httplog"].Line != 0 {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
@@ -154,6 +157,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapDef == 0 {
 			r.Diags = append(r.Diags, stickRefDiags(p, tables, maps, servers, uls)...)
 			r.Diags = append(r.Diags, peersProxyDiags(cfg, p, tables)...)
+			if m := p.EmailAlert.Mailers; m != nil && emailAlertComplete(p) && !slices.ContainsFunc(cfg.Sections, func(s *parser.Section) bool { return s.Kind == "mailers" && s.Name == *m }) {
+				alert("Proxy '%s': unable to find mailers '%s'.", p.Name, *m)
+			}
 			if st := p.Stats; st != nil && len(st.HTTPRules) > 0 && (len(st.Auth) > 0 || st.Realm != "") {
 				alert("proxy '%s': stats 'auth'/'realm' and 'http-request' can't be used at the same time.", p.Name)
 			}
@@ -590,6 +596,13 @@ func resolvConfDiags(cfg *parser.Config) parser.Diagnostics {
 		out = append(out, d)
 	}
 	return out
+}
+
+// emailAlertComplete says p's email alerts name their sender, mailers
+// and recipient, without which HAProxy ignores them.
+func emailAlertComplete(p *parser.Proxy) bool {
+	e := &p.EmailAlert
+	return e.From != nil && e.Mailers != nil && e.To != nil
 }
 
 // extCheckDiags are check_config_validity's messages on external checks.
