@@ -177,7 +177,11 @@ func init() {
 	globalKeywords["expose-experimental-directives"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Experimental = true }}
 	globalKeywords["set-var"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["set-var-fmt"] = keyword{support: Supported, handle: globalSetVar}
-	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.Quiet = true }}
+	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if g := &c.cp.cfg.Global; !g.Quiet {
+			g.Quiet, g.QuietPos = true, c.pos
+		}
+	}}
 	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
 	// Process settings (daemon, user, chroot...) are in process.go.
 	globalKeywords["hard-stop-after"] = keyword{support: Supported, handle: func(c *pctx) {

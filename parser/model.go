@@ -238,6 +238,9 @@ type Global struct {
 	// their timeouts.
 	CloseSpread         time.Duration
 	CloseSpreadInfinite bool
+	// QuietPos is the first "quiet" line: HAProxy still prints what the
+	// lines before it caused.
+	QuietPos Pos
 	// VarLimits are tune.vars.*-max-size: the bytes variables may hold
 	// per scope (0: no limit).
 	VarLimits VarLimits

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -415,6 +416,12 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		_ = enc.Encode(list)
 		return code
 	}
+	if quiet && !f.quiet && !f.verbose {
+		// The configuration's "quiet" silences HAProxy from its line on:
+		// what the lines before it caused is printed.
+		out = slices.DeleteFunc(out, func(b block) bool { return !beforeLine(b.d.Pos, cfg.Global.QuietPos, inputs) })
+		quiet = len(out) == 0
+	}
 	if quiet {
 		return code
 	}
@@ -455,4 +462,24 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// beforeLine says p comes before q in the reading order of inputs; a
+// position without line comes after every line.
+func beforeLine(p, q parser.Pos, inputs []parser.Input) bool {
+	if p.Line == 0 {
+		return false
+	}
+	if p.File == q.File {
+		return p.Line < q.Line
+	}
+	for _, in := range inputs {
+		switch in.Name {
+		case p.File:
+			return true
+		case q.File:
+			return false
+		}
+	}
+	return false
 }
