@@ -26,11 +26,17 @@ var optionSupport = map[string]Support{
 	"dontlognull": Supported, "dontlog-normal": Supported, "log-separate-errors": Supported,
 	// Socket and statistics tuning with no effect on what is proxied.
 	"splice-auto": Supported, "splice-request": Supported, "splice-response": Supported,
+	// HAProxy stops using MSG_MORE, which gohap never uses.
 	"http-no-delay": Harmless,
 	// Statistics count a stream's bytes as they move.
 	"contstats": Supported,
 	// Per-listener statistics lines and metrics.
-	"socket-stats":     Supported,
+	"socket-stats": Supported,
+	// They only move TCP acknowledgements: TCP_QUICKACK on a listening
+	// socket, which Linux neither keeps nor passes to accepted ones, and
+	// on a server socket before its PROXY header, which merges the
+	// handshake's last ACK with it. No byte and no timing an endpoint
+	// reads changes.
 	"tcp-smart-accept": Harmless, "tcp-smart-connect": Harmless,
 	// The client's destination address as the server's, with no balance line.
 	"transparent": Supported,
