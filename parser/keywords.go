@@ -162,7 +162,7 @@ tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size tune.ssl.default-d
 tune.ssl.force-private-cache tune.ssl.hard-maxrecord tune.ssl.keylog tune.ssl.lifetime
 tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size tune.vars.check-max-size tune.vars.global-max-size
 tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size tune.vars.txn-max-size
-expose-experimental-directives numa-cpu-mapping tune.runqueue-depth tune.maxpollevents
+expose-experimental-directives tune.runqueue-depth tune.maxpollevents
 tune.maxaccept tune.recv_enough tune.bufsize tune.maxrewrite tune.rcvbuf.client tune.rcvbuf.server
 tune.sndbuf.client tune.sndbuf.server tune.pipesize tune.http.cookielen tune.http.logurilen
 tune.http.maxhdr tune.comp.maxlevel ssl-server-verify maxcomprate maxpipes maxcompcpuusage ulimit-n
@@ -305,6 +305,10 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 		}
 	}}
 	globalKeywords["cpu-map"] = keyword{support: Supported, handle: globalCPUMap}
+	// On by default; "no numa-cpu-mapping" turns it off.
+	globalKeywords["numa-cpu-mapping"] = keyword{support: Supported, handle: func(c *pctx) {
+		c.cp.cfg.Global.NoNumaMapping = c.mod == "no"
+	}}
 	vl := func(c *pctx) *VarLimits { return &c.cp.cfg.Global.VarLimits }
 	for k, f := range map[string]func(*VarLimits) *uint32{
 		"tune.vars.reqres-max-size": func(l *VarLimits) *uint32 { return &l.Reqres },

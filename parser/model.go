@@ -238,6 +238,9 @@ type Global struct {
 	// their timeouts.
 	CloseSpread         time.Duration
 	CloseSpreadInfinite bool
+	// NoNumaMapping is "no numa-cpu-mapping": a machine with several NUMA
+	// nodes runs on all of them when nbthread is not set.
+	NoNumaMapping bool
 	// QuietPos is the first "quiet" line: HAProxy still prints what the
 	// lines before it caused.
 	QuietPos Pos

@@ -256,6 +256,11 @@ func applyCPUMap(m *parser.CPUMap, threads int, withProc bool) error {
 			set.Set(n)
 		}
 	}
+	return setAffinity(&set)
+}
+
+// setAffinity binds every thread of the process to set.
+func setAffinity(set *unix.CPUSet) error {
 	// Threads the runtime starts meanwhile copy their parent's set: a
 	// second pass catches those started during the first.
 	for range 2 {
@@ -265,7 +270,7 @@ func applyCPUMap(m *parser.CPUMap, threads int, withProc bool) error {
 		}
 		for _, t := range tasks {
 			if tid, err := strconv.Atoi(t.Name()); err == nil {
-				if err := unix.SchedSetaffinity(tid, &set); err != nil {
+				if err := unix.SchedSetaffinity(tid, set); err != nil {
 					return err
 				}
 			}

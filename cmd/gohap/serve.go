@@ -361,6 +361,7 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 	dumps(f, stdout)
 	cfg := f.parsed
 	o.applyLimits(cfg)
+	applyNUMA(cfg, sysfsRoot)
 	if w != nil {
 		w.adopt(cfg)
 	}
