@@ -34,7 +34,12 @@ func init() {
 		}
 	}
 	h(func(c *pctx) { c.tooMany(0) }, "noepoll", "nokqueue", "noevports", "nopoll", "busy-polling",
-		"set-dumpable", "nogetaddrinfo", "no-memory-trimming")
+		"nogetaddrinfo", "no-memory-trimming")
+	globalKeywords["set-dumpable"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.SetDumpable = c.mod != "no"
+		}
+	}}
 	h(func(c *pctx) {
 		if !c.tooMany(1) {
 			needInt(c)

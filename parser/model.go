@@ -238,6 +238,9 @@ type Global struct {
 	// their timeouts.
 	CloseSpread         time.Duration
 	CloseSpreadInfinite bool
+	// SetDumpable is set-dumpable: once its identity changed, the process
+	// lifts its file and core size limits and may dump core again.
+	SetDumpable bool
 	// NoNumaMapping is "no numa-cpu-mapping": a machine with several NUMA
 	// nodes runs on all of them when nbthread is not set.
 	NoNumaMapping bool

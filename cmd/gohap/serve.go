@@ -123,6 +123,9 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 		}
 		return 1
 	}
+	if !applyDumpable(&cfg.Global, m) {
+		return 1
+	}
 	if w == nil && !checkFDLimit(g.FD(), g.Maxconn, m) {
 		return 1
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime"
 )
@@ -309,4 +311,30 @@ func writePidfile(path string, pid int) error {
 	defer f.Close()
 	_, err = io.WriteString(f, strconv.Itoa(pid)+"\n")
 	return err
+}
+
+// applyDumpable is set-dumpable, once the identity changed: no file or
+// core size limit (fatal when it cannot be had under strict-limits, a
+// warning otherwise), and the dumpable flag a change of user clears.
+func applyDumpable(g *parser.Global, m *msgs) bool {
+	if !g.SetDumpable {
+		return true
+	}
+	inf := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+	for _, r := range []struct {
+		res  int
+		what string
+	}{{unix.RLIMIT_FSIZE, "maximum file size"}, {unix.RLIMIT_CORE, "core dump size"}} {
+		if unix.Setrlimit(r.res, &inf) != nil {
+			if !g.NoStrictLimits {
+				m.alert("[%s.main()] Failed to set the raise the %s.", os.Args[0], r.what)
+				return false
+			}
+			m.warning("[%s.main()] Failed to set the raise the %s.", os.Args[0], r.what)
+		}
+	}
+	if unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0) != nil {
+		m.warning("[%s.main()] Failed to set the dumpable flag, no core will be dumped.", os.Args[0])
+	}
+	return true
 }
