@@ -33,7 +33,14 @@ func init() {
 			globalKeywords[k] = keyword{support: Harmless, handle: f}
 		}
 	}
-	h(func(c *pctx) { c.tooMany(0) }, "noepoll", "nokqueue", "noevports", "nopoll", "busy-polling",
+	// busy-polling shows in show info (BusyPolling) and in the process's
+	// CPU use: gohap does not spin, so run refuses it.
+	globalKeywords["busy-polling"] = keyword{support: Unsupported, handle: func(c *pctx) {
+		if !c.tooMany(0) && c.mod == "no" {
+			c.setSupport(Harmless)
+		}
+	}}
+	h(func(c *pctx) { c.tooMany(0) }, "noepoll", "nokqueue", "noevports", "nopoll",
 		"nogetaddrinfo", "no-memory-trimming")
 	globalKeywords["set-dumpable"] = keyword{support: Supported, handle: func(c *pctx) {
 		if !c.tooMany(0) {
