@@ -90,7 +90,10 @@ type side struct {
 	sess  *session
 	// cont is the session whose statistics count the bytes as they
 	// move (option contstats), nil otherwise.
-	cont    *session
+	cont *session
+	// procOut counts the bytes the process writes (show info's
+	// TotalBytesOut).
+	procOut *atomic.Uint64
 	buf     []byte
 	r, w    int
 	timeout time.Duration // inactivity timeout for reads, 0 for none
@@ -363,6 +366,9 @@ func (s *side) rawWritev(fd uintptr) bool {
 			return true
 		}
 		s.wbytes += int64(r)
+		if s.procOut != nil {
+			s.procOut.Add(uint64(r))
+		}
 		s.moved()
 		for w := int(r); w > 0; {
 			if w >= len(s.wv[0]) {
@@ -452,6 +458,11 @@ func (s *side) memWritev() bool {
 		return true
 	}
 	s.wbytes += int64(total)
+	if s.procOut != nil && s.h2st == nil {
+		// A TLS connection's clear bytes (a server's HTTP/2 stream
+		// counts in its connection's frames).
+		s.procOut.Add(uint64(total))
+	}
 	s.moved()
 	return true
 }

@@ -117,6 +117,7 @@ func (e *Engine) startCLI() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cli := stats.New(cliSource{e: e, c: c}, c.timeout, c.maxconn)
+	cli.BytesOut = &e.g.bytesOut
 	var prev *stats.CLI
 	if d := e.donor; d != nil && d.g.cli != nil {
 		d.g.cli.mu.Lock()

@@ -81,6 +81,10 @@ type Graph struct {
 	stats               *statsState // the stats page and counters (statspage.go)
 	// sslProc is the process' TLS counters (sslproc.go).
 	sslProc sslProcess
+	// bytesOut counts every byte written to a socket (show info's
+	// TotalBytesOut); outRate samples it each second (BytesOutRate).
+	bytesOut atomic.Uint64
+	outRate  outSampler
 	// helloCapture is tune.ssl.capture-buffer-size: how much of each
 	// ClientHello the ssl_fc_cipherlist_* fetches and their kin see.
 	helloCapture int
@@ -547,6 +551,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		logTag: cfg.Global.LogTag, logHostname: cfg.Global.LogHostname, logSendHostname: cfg.Global.LogSendHostname,
 		helloCapture: cfg.Global.SSL.CaptureSize, keylog: cfg.Global.SSL.Keylog,
 		maxRecord: cfg.Global.SSL.MaxRecord, hardMaxRecord: cfg.Global.SSL.HardMaxRecord}
+	g.h2.BytesOut = &g.bytesOut
 	size, rewrite := bufLimits(cfg.Global)
 	g.fullXfer, g.halfXfer = size-rewrite, size/2
 	g.maxSpreadChecks = cfg.Global.MaxSpreadChecks

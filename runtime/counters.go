@@ -441,3 +441,46 @@ func (c *trafficCounters) traffic(now time.Time) stats.Traffic {
 	v.QTimeMax, v.CTimeMax, v.RTimeMax, v.TTimeMax = mx[0], mx[1], mx[2], mx[3]
 	return v
 }
+
+// outSampler gives the process's bytes out per second as HAProxy's
+// freq_ctr does (show info's BytesOutRate): this second's bytes plus the
+// last second's, weighed by what is left of this one. The total is
+// sampled once a second (Engine.sampleOut).
+type outSampler struct {
+	mu               sync.Mutex
+	at               time.Time
+	start, prevStart uint64
+}
+
+// tick starts a new period at now, the total being total.
+func (o *outSampler) tick(now time.Time, total uint64) {
+	o.mu.Lock()
+	if now.Sub(o.at) >= 2*time.Second {
+		// Idle for a period or more: nothing in the previous one.
+		o.prevStart = total
+	} else {
+		o.prevStart = o.start
+	}
+	o.at, o.start = now, total
+	o.mu.Unlock()
+}
+
+// rate is the estimate at now for total.
+func (o *outSampler) rate(now time.Time, total uint64) uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.at.IsZero() {
+		return total
+	}
+	cur, prev := total-o.start, o.start-o.prevStart
+	el := now.Sub(o.at)
+	if el >= time.Second {
+		// The sampler is late: this period is a whole one.
+		if el >= 2*time.Second {
+			return 0
+		}
+		return cur
+	}
+	left := float64(time.Second-el) / float64(time.Second)
+	return cur + uint64(float64(prev)*left)
+}

@@ -267,6 +267,7 @@ func (e *Engine) Serve() {
 	lns := e.listeners
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
+	go e.sampleOut(ctx)
 	var all []*backend.Server
 	for _, be := range e.g.Backends {
 		all = append(all, be.LB.Servers...)
@@ -1194,6 +1195,21 @@ func (ss *sessionSet) all(yield func(*session) bool) {
 	for s := ss.head; s != nil; s = s.link.next {
 		if !yield(s) {
 			return
+		}
+	}
+}
+
+// sampleOut samples the bytes written once a second, for BytesOutRate.
+func (e *Engine) sampleOut(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	e.g.outRate.tick(time.Now(), e.g.bytesOut.Load())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			e.g.outRate.tick(now, e.g.bytesOut.Load())
 		}
 	}
 }

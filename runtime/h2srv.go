@@ -202,6 +202,7 @@ func (s *session) dialH2(d *net.Dialer, be *Backend, srv *backend.Server, h *h2S
 	}
 	cfg := *h.cfg
 	cfg.Counters = s.e.g.beCounters(be).h2Counters()
+	cfg.BytesOut = &s.e.g.bytesOut
 	cc, err := h2.NewClientConn(conn, &cfg)
 	if err != nil {
 		return nil, true, err

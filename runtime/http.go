@@ -450,6 +450,7 @@ func newSession(e *Engine, l *listener, c netConn) *session {
 		s = sessionPool.Get().(*session)
 	}
 	s.e, s.l, s.fe, s.cl.c, s.rawFD = e, l, l.fe, c, -1
+	s.cl.procOut, s.sv.procOut = &e.g.bytesOut, &e.g.bytesOut
 	if s.streamScratch == nil {
 		s.takeScratch()
 	} else {
@@ -1025,6 +1026,7 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	}
 	t := newTunnel(cl, c, cfg, te.run)
 	t.srv = srv
+	t.out = &s.e.g.bytesOut
 	if s.fe.contStats {
 		te.t = t
 		te.startCont()

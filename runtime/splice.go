@@ -265,6 +265,9 @@ func (s *side) rawSpliceOut(fd uintptr) bool {
 	sp := &s.sp
 	moved, full, err := sp.p.drainTo(int(fd), sp.h1, sp.total)
 	s.wbytes += moved
+	if s.procOut != nil {
+		s.procOut.Add(uint64(moved))
+	}
 	s.moved()
 	if full {
 		s.armWrite()

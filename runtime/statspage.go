@@ -469,9 +469,9 @@ func (e *Engine) statsInfo(now time.Time) stats.Info {
 	in.CumReq += uint64(e.uniq.Load())
 	for _, fe := range e.g.Frontends {
 		in.CumConns += uint64(fe.accepted.Load())
-		t := st.fe[fe].traffic(now)
-		in.TotalBytesOut += t.BytesOut
 	}
+	in.TotalBytesOut = e.g.bytesOut.Load()
+	in.BytesOutRate = e.g.outRate.rate(now, in.TotalBytesOut)
 	in.ConnRate, in.MaxConnRate = e.acceptRate.read(now)
 	in.TotalSplicedBytesOut = e.splicedOut.Load()
 	in.SessRate, in.MaxSessRate = in.ConnRate, in.MaxConnRate

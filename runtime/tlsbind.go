@@ -407,6 +407,8 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 	}
 	var start time.Time
 	if st, ok := c.(*h2.Stream); ok {
+		// Its connection counts the frames it writes.
+		s.cl.procOut = nil
 		s.h2Stream, s.h2Origin, s.reqPre = true, st.Origin(), st.Head()
 		s.sv.h2st = st
 		start = st.Start()

@@ -179,7 +179,9 @@ type pipe struct {
 
 type tunnel struct {
 	// srv is the server the tunnel goes to (nil in tests).
-	srv          *backend.Server
+	srv *backend.Server
+	// out counts the process's bytes written (nil in tests).
+	out          *atomic.Uint64
 	cfg          tunnelCfg
 	c, s         netConn
 	p            *poller
@@ -233,6 +235,7 @@ func (t *tunnel) start(toServer, toClient []byte) {
 			return
 		}
 		t.up.Add(int64(len(toServer)))
+		t.wrote(len(toServer))
 	}
 
 	if len(toClient) > 0 {
@@ -242,6 +245,7 @@ func (t *tunnel) start(toServer, toClient []byte) {
 			return
 		}
 		t.down.Add(int64(len(toClient)))
+		t.wrote(len(toClient))
 	}
 	// Deadlines left by the HTTP exchange would fail the raw reads; the
 	// tunnel's own timer replaces them.
@@ -381,6 +385,7 @@ func (pp *pipe) ready() {
 			// As in HAProxy, data sent to a side refreshes that side's
 			// read timeout too: a server talking to a silent client
 			// keeps the client's timeout from expiring.
+			t.wrote(n)
 			if pp.fromClient {
 				t.up.Add(int64(n))
 				if !t.cfg.indepS {
@@ -683,4 +688,11 @@ func (t *tunnel) end() {
 			t.done()
 		}
 	})
+}
+
+// wrote counts n bytes written to a side in the process's bytes out.
+func (t *tunnel) wrote(n int) {
+	if t.out != nil {
+		t.out.Add(uint64(n))
+	}
 }

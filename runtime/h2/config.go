@@ -3,6 +3,7 @@ package h2
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,6 +49,8 @@ type Config struct {
 	// FirstIdleTimeout is that before the first stream (timeout
 	// http-request/client). 0 disables them.
 	IdleTimeout, FirstIdleTimeout time.Duration
+	// BytesOut, when set, counts the bytes written to the connection.
+	BytesOut *atomic.Uint64
 	// Counters, when set, counts a client connection: its backend's h2
 	// module counters (a server connection takes SetCounters).
 	Counters *Counters

@@ -116,6 +116,16 @@ type lazyWriter struct {
 	dst io.Writer
 	buf *[bufSize]byte
 	n   int
+	// out, when set, counts the bytes written to dst.
+	out *atomic.Uint64
+}
+
+func (l *lazyWriter) write(p []byte) (int, error) {
+	n, err := l.dst.Write(p)
+	if l.out != nil {
+		l.out.Add(uint64(n))
+	}
+	return n, err
 }
 
 func (l *lazyWriter) Write(p []byte) (int, error) {
@@ -123,7 +133,7 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		if l.buf == nil {
 			if len(p) >= bufSize {
-				n, err := l.dst.Write(p)
+				n, err := l.write(p)
 				return total + n, err
 			}
 			l.buf = getBuf()
@@ -151,7 +161,7 @@ func (l *lazyWriter) Flush() error {
 	}
 	var err error
 	if l.n > 0 {
-		_, err = l.dst.Write(l.buf[:l.n])
+		_, err = l.write(l.buf[:l.n])
 	}
 	putBuf(l.buf)
 	l.buf, l.n = nil, 0

@@ -132,6 +132,9 @@ func (c *conn) init(nc net.Conn, cfg *Config, preread []byte) error {
 	}
 	c.br = &lazyReader{src: r}
 	c.bw = &lazyWriter{dst: nc}
+	if cfg != nil {
+		c.bw.out = cfg.BytesOut
+	}
 	c.fr = http2.NewFramer(c.bw, c.br)
 	c.fr.SetReuseFrames()
 	c.fr.SetMaxReadFrameSize(uint32(set.bufSize))

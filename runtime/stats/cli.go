@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -72,10 +73,12 @@ type Socket struct {
 // CLI is a running CLI: its listeners and connections. The zero value
 // is not usable; call New.
 type CLI struct {
-	src     Source
-	timeout time.Duration
-	slots   chan struct{}
-	start   time.Time
+	// BytesOut, when set, counts the bytes the answers write.
+	BytesOut *atomic.Uint64
+	src      Source
+	timeout  time.Duration
+	slots    chan struct{}
+	start    time.Time
 
 	mu    sync.Mutex
 	lns   []*listener
@@ -399,9 +402,25 @@ type session struct {
 // or an unescaped ';', answer it followed by the prompt, and end when
 // the client closed, on "quit", or when no further command is pending
 // outside prompt mode.
+// countedWriter counts what it writes in n.
+type countedWriter struct {
+	w io.Writer
+	n *atomic.Uint64
+}
+
+func (c countedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(uint64(n))
+	return n, err
+}
+
 func (s *CLI) serveConn(c net.Conn, l *listener) {
 	r := bufio.NewReaderSize(c, maxLine+1)
-	w := bufio.NewWriter(c)
+	var out io.Writer = c
+	if s.BytesOut != nil {
+		out = countedWriter{c, s.BytesOut}
+	}
+	w := bufio.NewWriter(out)
 	ss := &session{srv: s, level: l.level, out: w, in: r, conn: c, expose: l.expose}
 	ss.strm = &cliStream{start: time.Now(), l: l, c: c}
 	id, epoch := s.newStream()
