@@ -82,11 +82,23 @@ func init() {
 		}
 		globalOnOff(c)
 	}, "tune.fd.edge-triggered")
-	h(func(c *pctx) {
-		if n := argInt(c, 1); !c.tooMany(1) && (n < 0 || n > 100) {
-			c.alert("'%s' expects an integer argument between 0 and 100.", c.args[0])
-		}
-	}, "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio")
+	for k, f := range map[string]func(*Global) *int{
+		"tune.pool-high-fd-ratio": func(g *Global) *int { return &g.PoolHighRatio },
+		"tune.pool-low-fd-ratio":  func(g *Global) *int { return &g.PoolLowRatio },
+	} {
+		globalKeywords[k] = keyword{support: Supported, handle: func(c *pctx) {
+			n := argInt(c, 1)
+			if c.tooMany(1) {
+				return
+			}
+			if n < 0 || n > 100 {
+				c.alert("'%s' expects an integer argument between 0 and 100.", c.args[0])
+				return
+			}
+			// Kept plus one: 0 means the default.
+			*f(&c.cp.cfg.Global) = int(n) + 1
+		}}
+	}
 	h(func(c *pctx) {
 		if !c.tooMany(1) && argInt(c, 1) < 1 {
 			c.alert("'%s' expects an integer argument greater than 0.", c.args[0])

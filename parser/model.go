@@ -238,6 +238,9 @@ type Global struct {
 	// their timeouts.
 	CloseSpread         time.Duration
 	CloseSpreadInfinite bool
+	// PoolHighRatio and PoolLowRatio are tune.pool-high-fd-ratio and
+	// tune.pool-low-fd-ratio plus one, 0 when not set (25 and 20).
+	PoolHighRatio, PoolLowRatio int
 	// SetDumpable is set-dumpable: once its identity changed, the process
 	// lifts its file and core size limits and may dump core again.
 	SetDumpable bool

@@ -81,6 +81,11 @@ type Graph struct {
 	stats               *statsState // the stats page and counters (statspage.go)
 	// sslProc is the process' TLS counters (sslproc.go).
 	sslProc sslProcess
+	// fdsUsed is the process's descriptors in use, sampled (sampleFDs);
+	// poolHigh and poolLow are tune.pool-high-fd-ratio and
+	// tune.pool-low-fd-ratio of maxsock.
+	fdsUsed           atomic.Int64
+	poolHigh, poolLow int64
 	// bytesOut counts every byte written to a socket (show info's
 	// TotalBytesOut); outRate samples it each second (BytesOutRate).
 	bytesOut atomic.Uint64
@@ -605,6 +610,15 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	if g.fd.Nofile == 0 {
 		g.fd.Nofile = g.fd.Maxsock
 	}
+	// HAProxy's pool_high_count and pool_low_count, rounded up.
+	high, low := 25, 20
+	if r := cfg.Global.PoolHighRatio; r > 0 {
+		high = r - 1
+	}
+	if r := cfg.Global.PoolLowRatio; r > 0 {
+		low = r - 1
+	}
+	g.poolHigh, g.poolLow = (int64(g.fd.Maxsock)*int64(high)+99)/100, (int64(g.fd.Maxsock)*int64(low)+99)/100
 	bes := map[string]*Backend{}
 	// A frontend and a backend may share a name: a proxy's own halves
 	// are found by proxy, names only resolve references to backends.
@@ -642,6 +656,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 		ownBackend[p] = be
 		g.byName = bes
 		be.idle.perThread = g.idleThreads > 0
+		be.idle.fds, be.idle.high, be.idle.low = &g.fdsUsed, g.poolHigh, g.poolLow
 		g.Backends = append(g.Backends, be)
 	}
 	// Tracks are resolved once every backend exists; 'gohap check' has

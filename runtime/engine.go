@@ -268,6 +268,7 @@ func (e *Engine) Serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	go e.sampleOut(ctx)
+	go e.sampleFDs(ctx)
 	var all []*backend.Server
 	for _, be := range e.g.Backends {
 		all = append(all, be.LB.Servers...)
@@ -1210,6 +1211,77 @@ func (e *Engine) sampleOut(ctx context.Context) {
 			return
 		case now := <-t.C:
 			e.g.outRate.tick(now, e.g.bytesOut.Load())
+		}
+	}
+}
+
+// fdSampleEvery is how often the descriptors in use are counted. HAProxy
+// knows its count at every moment; a connection kept idle or not is
+// decided on the last count.
+const fdSampleEvery = 20 * time.Millisecond
+
+// sampleFDs counts the process's open descriptors (/proc/self/fd) for the
+// idle pools' tune.pool-*-fd-ratio limits.
+func (e *Engine) sampleFDs(ctx context.Context) {
+	fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 16<<10)
+	// What HAProxy counts at start: its listening sockets and a wake-up
+	// pipe per thread; gohap's count then includes the standard streams
+	// and the Go poller's, which HAProxy's leaves out.
+	base := countDirents(fd, buf)
+	if base < 0 {
+		return
+	}
+	e.mu.Lock()
+	start := len(e.listeners) + threadsOf(e.g.Threads)
+	e.mu.Unlock()
+	if c := e.g.cli; c != nil {
+		c.mu.Lock()
+		if c.cli != nil {
+			start += len(c.cli.Addrs())
+		}
+		c.mu.Unlock()
+	}
+	t := time.NewTicker(fdSampleEvery)
+	defer t.Stop()
+	for {
+		if n := countDirents(fd, buf); n >= 0 {
+			e.g.fdsUsed.Store(int64(max(n-base+start, 0)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// countDirents counts the entries of the open directory fd, read from
+// its start; -1 on error.
+func countDirents(fd int, buf []byte) int {
+	if _, err := unix.Seek(fd, 0, 0); err != nil {
+		return -1
+	}
+	total := 0
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != nil {
+			return -1
+		}
+		if n == 0 {
+			return total
+		}
+		for off := 0; off < n; {
+			reclen := int(buf[off+16]) | int(buf[off+17])<<8
+			if reclen == 0 {
+				break
+			}
+			total++
+			off += reclen
 		}
 	}
 }

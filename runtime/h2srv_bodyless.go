@@ -69,10 +69,10 @@ func serverKept(mode int, rsp *h1.Msg, bodyDone, isHead bool, sv *side) bool {
 // client sees the end of a bodyless response: HAProxy detaches the
 // stream from the connection then, so that the client's next stream, or
 // another client, finds it idle.
-func (s *session) detachServer(mode int, rsp *h1.Msg, bodyDone, isHead bool) {
+func (s *session) detachServer(mode int, rsp *h1.Msg, bodyDone, isHead, stays bool) {
 	if s.sv.c == nil || !serverKept(mode, rsp, bodyDone, isHead, &s.sv) {
 		return
 	}
 	s.svClean = true
-	s.releaseServerAs(!s.FirstRequest(), true)
+	s.releaseServerAs(!s.FirstRequest(), stays)
 }

@@ -1645,6 +1645,7 @@ func (s *session) dialServer(d *net.Dialer, be *Backend, srv *backend.Server) (n
 		return s.dialFCGI(d, be, srv)
 	}
 	s.txn.BackConn, s.txn.BackTLS = false, nil
+	be.idle.shed(srv)
 	c, err := s.dialServerConn(d, be, srv)
 	if err != nil {
 		s.tlsFailed(err)
@@ -3543,10 +3544,11 @@ func (s *session) serveTxn(hl int) bool {
 	if clientHead && !isHead && skipBody(sv, rsp, s.chunks(), s.fe.maxHdr, s.fe.bufSize) != nil {
 		s.closeServer()
 	}
-	if body == h1.BodyNone && (s.h2Stream || !closeClient && s.sharedServer()) {
-		// A client that stays may be followed at once by another one;
-		// one that leaves ends the session right after the answer.
-		s.detachServer(mode, rsp, bodyDone, isHead)
+	if body == h1.BodyNone && (s.h2Stream || s.sharedServer()) {
+		// As HAProxy's mux detaches the stream: the connection is idle
+		// before the client sees the answer's end, for whichever client
+		// comes next, also when this one leaves.
+		s.detachServer(mode, rsp, bodyDone, isHead, !closeClient)
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.compOn() {

@@ -67,6 +67,20 @@ type idlePool struct {
 	// (tune.idle-pool.shared off), and whether a server has one is a
 	// question for the thread (srv->per_thr[tid]).
 	perThread bool
+	// fds is the process's descriptors in use (ha_used_fds); above
+	// high (tune.pool-high-fd-ratio of maxsock) no connection is kept
+	// idle, above low only those HAProxy keeps without being asked
+	// (the first idle one of a server).
+	fds       *atomic.Int64
+	high, low int64
+}
+
+// fdsUsed is the descriptors in use, 0 when unknown.
+func (p *idlePool) fdsUsed() int64 {
+	if p.fds == nil {
+		return 0
+	}
+	return p.fds.Load()
 }
 
 // srvIdle is one server's idle connections, newest last, and what
@@ -197,8 +211,9 @@ func (p *idlePool) put(srv *backend.Server, pc pooledConn, verify bool) {
 		if p.perThread {
 			safe, own = st.ofThread(pc.key.tid)
 		}
-		return p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max ||
-			!(safe == 0 && (pc.safe || own == 0) || used+idle <= max(used, st.estNeed)+o.low)
+		fds := p.fdsUsed()
+		return p.closed || o.purge == 0 || o.max >= 0 && idle >= o.max || p.high > 0 && fds >= p.high ||
+			!(safe == 0 && (pc.safe || own == 0) || (p.low == 0 || fds < p.low) && used+idle <= max(used, st.estNeed)+o.low)
 	}
 	if refused() && (!verify || p.dropClosedLocked(st) == 0 || refused()) {
 		resetClose(pc.c)
@@ -455,5 +470,33 @@ func (p *idlePool) drop(srv *backend.Server, close bool) {
 		if st.used == 0 {
 			delete(p.conns, s)
 		}
+	}
+}
+
+// shed closes one idle connection of srv when the process holds more
+// descriptors than tune.pool-high-fd-ratio allows, before a new one is
+// made (connect_server): a connection that served a client's later
+// request last, the safe ones, stays.
+func (p *idlePool) shed(srv *backend.Server) {
+	if p.high == 0 || p.fdsUsed() <= p.high {
+		return
+	}
+	p.mu.Lock()
+	st := p.conns[srv]
+	var pc pooledConn
+	found := false
+	if st != nil {
+		for i := range st.list {
+			if !st.list[i].safe {
+				pc, found = st.list[i], true
+				st.remove(i)
+				p.n--
+				break
+			}
+		}
+	}
+	p.mu.Unlock()
+	if found {
+		resetClose(pc.c)
 	}
 }
