@@ -143,10 +143,30 @@ func init() {
 			}
 		}, k)
 	}
-	// The resolvers and CA file are looked up when the HTTP client starts.
-	h(func(c *pctx) { c.tooMany(1) }, "httpclient.resolvers.id", "httpclient.ssl.ca-file")
-	h(httpClientChoice("'ipv4' or 'ipv6'", "ipv4", "ipv6"), "httpclient.resolvers.prefer")
-	h(httpClientChoice("'none' or 'required'", "none", "required"), "httpclient.ssl.verify")
+	// The resolvers and CA file are looked up when the HTTP client starts
+	// (runtime.Check): gohap has no HTTP client otherwise.
+	hc := func(c *pctx) *HTTPClient { return &c.cp.cfg.Global.HTTPClient }
+	h(func(c *pctx) {
+		if !c.tooMany(1) {
+			hc(c).ResolversID, hc(c).ResolversSet = c.arg(1), true
+		}
+	}, "httpclient.resolvers.id")
+	h(func(c *pctx) {
+		if !c.tooMany(1) {
+			hc(c).CAFile, hc(c).SSLSet = c.arg(1), true
+		}
+	}, "httpclient.ssl.ca-file")
+	prefer := httpClientChoice("'ipv4' or 'ipv6'", "ipv4", "ipv6")
+	h(func(c *pctx) {
+		prefer(c)
+		hc(c).ResolversSet = true
+	}, "httpclient.resolvers.prefer")
+	verify := httpClientChoice("'none' or 'required'", "none", "required")
+	h(func(c *pctx) {
+		verify(c)
+		hc(c).SSLSet = true
+		hc(c).VerifyNone = c.arg(1) == "none"
+	}, "httpclient.ssl.verify")
 }
 
 // globalOnOff is the "on"/"off" setting of cfg_parse_tune_*.

@@ -238,6 +238,8 @@ type Global struct {
 	// their timeouts.
 	CloseSpread         time.Duration
 	CloseSpreadInfinite bool
+	// HTTPClient is the httpclient.* settings.
+	HTTPClient HTTPClient
 	// PoolHighRatio and PoolLowRatio are tune.pool-high-fd-ratio and
 	// tune.pool-low-fd-ratio plus one, 0 when not set (25 and 20).
 	PoolHighRatio, PoolLowRatio int
@@ -802,4 +804,15 @@ func (p *Proxy) ResolveCap() Cap {
 		c |= CapBE
 	}
 	return c
+}
+
+// HTTPClient is HAProxy's internal HTTP client's settings, which it
+// checks as it starts even when nothing uses it: a resolvers section
+// (ResolversSet: httpclient.resolvers.* was given) and, unless
+// VerifyNone, a CA file (SSLSet: httpclient.ssl.* was given).
+type HTTPClient struct {
+	ResolversID          string
+	ResolversSet, SSLSet bool
+	CAFile               string
+	VerifyNone           bool
 }

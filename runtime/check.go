@@ -12,6 +12,7 @@ import (
 	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/runtime/ssl"
 )
 
 // CheckOptions control the cross-reference checks.
@@ -86,6 +87,18 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	maps := acl.NewMaps()
 	servers := cfgServers{cfg}
 	r.Diags = append(r.Diags, resolvConfDiags(cfg)...)
+	// httpclient_precheck: a CA file it cannot load ends the checks.
+	if hc := cfg.Global.HTTPClient; hc.SSLSet && !hc.VerifyNone {
+		f := hc.CAFile
+		if f == "" {
+			f = "@system-ca"
+		}
+		if msg := ssl.CAFileProblem(f); msg != "" {
+			alert("%s", msg)
+			alert("httpclient: cannot initialize: cannot initialize SSL verify with 'ca-file \"%s\"'.", f)
+			return r
+		}
+	}
 	// userlist_postinit, which ends the checks when it fails.
 	if d := parser.UserlistDiags(cfg); len(d) > 0 {
 		r.Diags = append(r.Diags, d...)
@@ -224,6 +237,13 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				}
 			}
 		}
+	}
+	// The HTTP client's proxy comes last: its do-resolve rule names the
+	// resolvers httpclient.resolvers.id gives ("default" is made when
+	// missing).
+	if hc := cfg.Global.HTTPClient; hc.ResolversSet && hc.ResolversID != "" && hc.ResolversID != "default" &&
+		!slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hc.ResolversID }) {
+		alert("Proxy '<HTTPCLIENT>': Can't find resolvers section '%s' for do-resolve action.", hc.ResolversID)
 	}
 	// The TLS contexts are prepared once every proxy was checked.
 	if late, ok := lateTLS.LoadAndDelete(cfg); ok {

@@ -242,6 +242,19 @@ func dirCertFiles(dir string) ([]string, *Error) {
 	return out, nil
 }
 
+// CAFileProblem is what HAProxy says of a ca-file it cannot load
+// ("Couldn't open the ca-file ..."), "" when it loads; "@system-ca",
+// the system's, always does.
+func CAFileProblem(path string) string {
+	if path == "@system-ca" {
+		return ""
+	}
+	if _, err := loadStore("ca-file", path); err != nil {
+		return strings.Join(err.Before, "\n")
+	}
+	return ""
+}
+
 // store is what a ca-file or crl-file holds: trusted certificates and CRLs
 // (ssl_store_load_locations_file).
 type store struct {
