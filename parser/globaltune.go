@@ -3,6 +3,8 @@ package parser
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -13,6 +15,9 @@ import (
 // keeps nowhere else.
 type globalState struct {
 	clusterSecret bool
+	// providerPath is ssl-provider-path, where OpenSSL looks for
+	// providers.
+	providerPath string
 	// threadGroup is the group of each thread (1..maxThreads), 0 when
 	// none; tgBase (the first thread's index) and tgCount are group 1's
 	// extent, as ha_tgroup_info.
@@ -131,15 +136,23 @@ func init() {
 			c.alert("'%s' expects <type> to either be 'path' or 'cpath'", c.args[0])
 		}
 	}, "lua-prepend-path")
-	// Only the missing argument: the value itself is OpenSSL's to judge.
+	// Only the missing argument: the value itself is OpenSSL's to judge,
+	// but for the providers it loads.
 	for k, what := range map[string]string{
 		"ssl-propquery":     "a property string",
 		"ssl-provider":      "a valid engine provider name",
 		"ssl-provider-path": "a directory path",
 	} {
 		h(func(c *pctx) {
-			if c.arg(1) == "" {
+			switch {
+			case c.arg(1) == "":
 				c.alert("global statement '%s' expects %s as an argument.", c.args[0], what)
+			case k == "ssl-provider-path":
+				c.cp.global.providerPath = c.arg(1)
+			case k == "ssl-provider" && !sslProviderExists(c.arg(1), c.cp.global.providerPath):
+				// OpenSSL's message, then HAProxy's empty one.
+				c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleNone, Msg: fmt.Sprintf("%s %s: unknown provider", c.args[0], c.arg(1))})
+				c.alert("(null)")
 			}
 		}, k)
 	}
@@ -420,3 +433,30 @@ func envLineOK(c *pctx) bool {
 
 // envNameOK is what setenv(3) and unsetenv(3) accept as a name.
 func envNameOK(n string) bool { return n != "" && !strings.Contains(n, "=") }
+
+// sslProviderExists says whether OpenSSL 3 can load provider name: one
+// of its built-in providers, or a module in ssl-provider-path, else in
+// $OPENSSL_MODULES or the system's modules directory.
+func sslProviderExists(name, path string) bool {
+	switch name {
+	case "default", "base", "null":
+		return true
+	}
+	dirs := []string{path}
+	if path == "" {
+		dirs = []string{os.Getenv("OPENSSL_MODULES"), "/usr/lib/x86_64-linux-gnu/ossl-modules", "/usr/lib/aarch64-linux-gnu/ossl-modules",
+			"/usr/lib64/ossl-modules", "/usr/lib/ossl-modules", "/usr/local/lib64/ossl-modules", "/usr/local/lib/ossl-modules"}
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, name+".so")); err == nil {
+			return true
+		}
+		if path != "" {
+			break
+		}
+	}
+	return false
+}
