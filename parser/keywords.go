@@ -355,8 +355,9 @@ tune.http.logurilen tune.comp.maxlevel tune.ssl.cachesize`) {
 	// Buffer and header limits, applied to every HTTP message.
 	globalKeywords["tune.bufsize"] = keyword{support: Supported, handle: func(c *pctx) {
 		if needInt(c); c.arg(1) != "" {
-			// Rounded up to 16 bytes, as HAProxy aligns it.
-			n := (Atol(c.arg(1)) + 15) &^ 15
+			// Rounded up to 16 bytes, as HAProxy aligns it, in its int.
+			v, _ := strtolEnd(c.arg(1))
+			n := int(int32((uint64(int32(v)) + 15) &^ 15))
 			if n <= 0 {
 				c.alert("'%s' expects a positive integer argument.", c.args[0])
 				return

@@ -118,8 +118,13 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 	}
 	// HAProxy checks one proxy after the other, in this order.
+	bigBuf := false
 	for _, p := range cfg.Proxies {
 		kind := parser.ProxyTypeStr(p)
+		if p.Mode == "http" && cfg.Global.BufSize >= 256<<20 && !bigBuf {
+			bigBuf = true
+			alert("global.tune.bufsize must be below 256 MB when HTTP is in use (current value = %d).", cfg.Global.BufSize)
+		}
 		if p.Kind == "frontend" && len(p.Binds) == 0 {
 			warn(parser.Pos{}, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", kind, p.Name)
 		}
