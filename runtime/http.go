@@ -1027,14 +1027,14 @@ func (s *session) handOff(c netConn, cfg tunnelCfg, be *Backend, srv *backend.Se
 	t := newTunnel(cl, c, cfg, te.run)
 	t.srv = srv
 	t.out = &s.e.g.bytesOut
-	if s.fe.contStats {
-		te.t = t
-		te.startCont()
-	}
 	if s.tracing() && s.tr.mode == "TCP" {
 		s.traceTunnel(t)
 	}
 	te.t = t
+	if s.fe.contStats {
+		// Once te is whole: the ticks read it.
+		te.startCont()
+	}
 	te.logASAP()
 	s.e.handOff(s, t)
 	s.handedOff = true
