@@ -3548,7 +3548,8 @@ func (s *session) serveTxn(hl int) bool {
 		// As HAProxy's mux detaches the stream: the connection is idle
 		// before the client sees the answer's end, for whichever client
 		// comes next, also when this one leaves.
-		s.detachServer(mode, rsp, bodyDone, isHead, !closeClient)
+		// An HTTP/2 stream's connection stays, whatever its stream says.
+		s.detachServer(mode, rsp, bodyDone, isHead, !closeClient || s.h2Stream)
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.compOn() {
