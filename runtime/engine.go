@@ -1246,16 +1246,22 @@ func (e *Engine) sampleFDs(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}
-	t := time.NewTicker(fdSampleEvery)
-	defer t.Stop()
+	// Far from the pools' marks (thousands of descriptors away), a count
+	// a second is enough.
+	low := e.g.poolLow
 	for {
+		wait := time.Second
 		if n := countDirents(fd, buf); n >= 0 {
-			e.g.fdsUsed.Store(int64(max(n-base+start, 0)))
+			used := int64(max(n-base+start, 0))
+			e.g.fdsUsed.Store(used)
+			if low < 1000 || 2*used >= low {
+				wait = fdSampleEvery
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
