@@ -137,20 +137,16 @@ type varChain struct {
 	vars, sess, proc *Vars
 }
 
-func usedIdx(scope uint8) uint8 {
-	if scope == ScopeRes {
-		return ScopeReq
-	}
-	return scope
+// varLevel is a counter a change goes through and its limit.
+type varLevel struct {
+	n   *int64
+	lim uint32
 }
 
 // levels lists the counters a change in scope goes through, inner first
 // (var_accounting_add in src/vars.c): reqres, txn, session, process; a
 // check's goes through the check's, the session's and the process's.
-func (c *varChain) levels(scope uint8, out *[5]struct {
-	n   *int64
-	lim uint32
-}) int {
+func (c *varChain) levels(scope uint8, out *[5]varLevel) int {
 	k := 0
 	put := func(vs *Vars, idx uint8, lim uint32) {
 		if lim != 0 && vs != nil {
@@ -186,10 +182,7 @@ func (c *varChain) levels(scope uint8, out *[5]struct {
 // add reserves n bytes for a variable of scope, false when a limit on
 // the way would be passed.
 func (c *varChain) add(scope uint8, n int64) bool {
-	var lv [5]struct {
-		n   *int64
-		lim uint32
-	}
+	var lv [5]varLevel
 	k := c.levels(scope, &lv)
 	for _, x := range lv[:k] {
 		if x.lim != 0 && atomic.LoadInt64(x.n)+n > int64(x.lim) {
@@ -205,10 +198,7 @@ func (c *varChain) diff(scope uint8, n int64) {
 	if n == 0 {
 		return
 	}
-	var lv [5]struct {
-		n   *int64
-		lim uint32
-	}
+	var lv [5]varLevel
 	k := c.levels(scope, &lv)
 	var last *int64
 	for _, x := range lv[:k] {
@@ -400,20 +390,25 @@ func (vs *Vars) Unset(scope uint8, name string) { vs.unset(scope, name, nil) }
 
 func (vs *Vars) unset(scope uint8, name string, c *varChain) {
 	if x := vs.find(scope, name); x != nil && x.state != varAbsent {
-		n := int64(0)
-		if x.state == varSet {
-			n = textCost(&x.v)
-		}
+		// A permanent variable stays, and so does its struct's count.
+		n := x.held()
 		x.state = varAbsent
 		if x.permanent {
 			x.state = varEmpty
-		} else {
-			n += varCost
+			n -= varCost
 		}
 		if c != nil {
 			c.diff(scope, -n)
 		}
 	}
+}
+
+// held is what an existing variable counts: its struct and its text.
+func (x *variable) held() int64 {
+	if x.state == varSet {
+		return varCost + textCost(&x.v)
+	}
+	return varCost
 }
 
 // Value returns the variable's typed value; its bytes belong to the
@@ -462,11 +457,7 @@ func (vs *Vars) clear(c *varChain, scopes ...uint8) {
 		for _, sc := range scopes {
 			if x.scope == sc && x.state != varAbsent {
 				if c != nil {
-					n := int64(varCost)
-					if x.state == varSet {
-						n += textCost(&x.v)
-					}
-					c.diff(sc, -n)
+					c.diff(sc, -x.held())
 				}
 				x.state = varAbsent
 			}

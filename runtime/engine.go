@@ -752,7 +752,7 @@ func (e *Engine) goawayH2(sc *h2.ServerConn, hp *h2Park) {
 func (e *Engine) stopSpread() (d time.Duration, ok bool) {
 	switch {
 	case e.g.closeSpread > 0:
-		if rem := time.Until(time.Unix(0, e.spreadEnd.Load())); rem > 0 {
+		if rem := e.spreadLeft(); rem > 0 {
 			return time.Duration(rand.Int64N(int64(rem))), true
 		}
 		return 0, true
@@ -761,6 +761,9 @@ func (e *Engine) stopSpread() (d time.Duration, ok bool) {
 	}
 	return 0, true
 }
+
+// spreadLeft is what is left of close-spread-time's window.
+func (e *Engine) spreadLeft() time.Duration { return time.Until(time.Unix(0, e.spreadEnd.Load())) }
 
 // stopClose is whether a response during a soft stop closes its
 // keep-alive client connection: always without close-spread-time, never
@@ -772,7 +775,7 @@ func (e *Engine) stopClose() bool {
 	}
 	switch {
 	case e.g.closeSpread > 0:
-		rem := time.Until(time.Unix(0, e.spreadEnd.Load()))
+		rem := e.spreadLeft()
 		return rem <= 0 || rem <= time.Duration(rand.Int64N(int64(e.g.closeSpread)))
 	case e.g.closeSpreadInf:
 		return false
@@ -785,8 +788,7 @@ func (e *Engine) stopClose() bool {
 func (e *Engine) stopIdleDeadline(t time.Time) time.Time {
 	switch {
 	case e.g.closeSpread > 0:
-		end := time.Unix(0, e.spreadEnd.Load())
-		if !t.IsZero() && t.Before(end) {
+		if !t.IsZero() && time.Until(t) < e.spreadLeft() {
 			return t
 		}
 		d, _ := e.stopSpread()
@@ -971,18 +973,22 @@ func (te *tunnelEnd) addBytes(in, out int64) {
 	if te.track != nil {
 		trackBytes(te.track, in, out)
 	}
-	g := te.e.g
+	te.e.g.addStreamBytes(te.l.fe, te.l, te.be, te.srv, in, out)
+}
+
+// addStreamBytes counts bytes a stream carried on its frontend's,
+// listener's, backend's and server's statistics (l and srv may be nil).
+func (g *Graph) addStreamBytes(fe *Frontend, l *listener, be *Backend, srv *backend.Server, in, out int64) {
 	if g.stats == nil {
 		return
 	}
-	g.feCounters(te.l.fe).addBytes(in, out)
-	if te.l.bind != nil && te.l.bind.stats != nil {
-		ls := te.l.bind.stats
-		ls.bytesIn.Add(uint64(max(in, 0)))
-		ls.bytesOut.Add(uint64(max(out, 0)))
+	g.feCounters(fe).addBytes(in, out)
+	if l != nil && l.bind != nil && l.bind.stats != nil {
+		l.bind.stats.bytesIn.Add(uint64(max(in, 0)))
+		l.bind.stats.bytesOut.Add(uint64(max(out, 0)))
 	}
-	g.beCounters(te.be).addBytes(in, out)
-	g.srvCounters(te.srv).addBytes(in, out)
+	g.beCounters(be).addBytes(in, out)
+	g.srvCounters(srv).addBytes(in, out)
 }
 
 // countEnd adds the tunnel's bytes to the statistics, as HAProxy's
@@ -1249,6 +1255,9 @@ func (e *Engine) sampleFDs(ctx context.Context) {
 	// Far from the pools' marks (thousands of descriptors away), a count
 	// a second is enough.
 	low := e.g.poolLow
+	t := time.NewTimer(0)
+	defer t.Stop()
+	<-t.C
 	for {
 		wait := time.Second
 		if n := countDirents(fd, buf); n >= 0 {
@@ -1258,10 +1267,11 @@ func (e *Engine) sampleFDs(ctx context.Context) {
 				wait = fdSampleEvery
 			}
 		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-t.C:
 		}
 	}
 }

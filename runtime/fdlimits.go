@@ -263,11 +263,7 @@ func memMaxconn(cfg *parser.Config, base, ideal, threads int) (maxconn, maxssl i
 	sides := int64(sslSides(cfg))
 	mem := int64(g.MemMax) << 20
 	if sides > 0 {
-		cache := int64(20000)
-		if g.SSL.CacheSizeSet {
-			cache = int64(g.SSL.CacheSize)
-		}
-		mem -= cache * 200
+		mem -= sslCacheBytes(g)
 	}
 	mem -= g.MaxZlibMem
 	mem = int64(float64(mem) * 0.97)
@@ -307,11 +303,7 @@ func memMaxSSL(cfg *parser.Config, maxconn int) (maxssl int, err string) {
 	if sides == 0 || g.MemMax <= 0 {
 		return 0, ""
 	}
-	cache := int64(20000)
-	if g.SSL.CacheSizeSet {
-		cache = int64(g.SSL.CacheSize)
-	}
-	mem := int64(float64(int64(g.MemMax)<<20-cache*200-g.MaxZlibMem) * 0.97)
+	mem := int64(float64(int64(g.MemMax)<<20-sslCacheBytes(g)-g.MaxZlibMem) * 0.97)
 	per := connCost(g)
 	sslmem := mem - int64(maxconn)*per
 	n := round2dig(sslmem / (sslSessionCost + sslHandshakeCost))
@@ -338,4 +330,14 @@ func connCost(g *parser.Global) int64 {
 		cookieLen = parser.DefaultCookieCapLen
 	}
 	return streamBaseCost + uriLen + 2*cookieLen + 2*bufsize
+}
+
+// sslCacheBytes is what HAProxy reserves of -m's memory for the SSL
+// session cache: about 200 bytes an entry (tune.ssl.cachesize, 20000).
+func sslCacheBytes(g *parser.Global) int64 {
+	cache := int64(20000)
+	if g.SSL.CacheSizeSet {
+		cache = int64(g.SSL.CacheSize)
+	}
+	return cache * 200
 }

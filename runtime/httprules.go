@@ -1232,24 +1232,6 @@ func (s *session) runVar(act string, scope uint8, name string, conds acl.VarCond
 	}
 }
 
-// withVars runs f on the variables of scope, under the process lock for
-// proc.
-func (s *session) withVars(scope uint8, f func(*acl.Vars)) {
-	if scope == acl.ScopeProc {
-		s.e.procMu.Lock()
-		defer s.e.procMu.Unlock()
-		f(&s.e.procVars)
-		return
-	}
-	if scope == acl.ScopeSess && s.txn.SessMu != nil {
-		s.txn.SessMu.Lock()
-		defer s.txn.SessMu.Unlock()
-		f(s.txn.Sess)
-		return
-	}
-	f(&s.vars)
-}
-
 // parseVarSpec reads "scope.name[,cond...]" of set-var and its kin.
 func parseVarSpec(spec string) (scope uint8, name string, conds acl.VarConds, err error) {
 	words := strings.Split(spec, ",")

@@ -797,15 +797,7 @@ func (s *session) contFlush() {
 		return
 	}
 	s.contDone = [2]int64{s.contDone[0] + din, s.contDone[1] + dout}
-	g.feCounters(s.fe).addBytes(din, dout)
-	if s.l != nil && s.l.bind != nil && s.l.bind.stats != nil {
-		s.l.bind.stats.bytesIn.Add(uint64(din))
-		s.l.bind.stats.bytesOut.Add(uint64(dout))
-	}
-	g.beCounters(s.logBe).addBytes(din, dout)
-	if s.logSrv != nil {
-		g.srvCounters(s.logSrv).addBytes(din, dout)
-	}
+	g.addStreamBytes(s.fe, s.l, s.logBe, s.logSrv, din, dout)
 	if s.tracking() {
 		s.stickBytes()
 	}
