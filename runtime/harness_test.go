@@ -295,6 +295,25 @@ func sideBySide(t *testing.T, run func(start func(cfg, fe string)) string) {
 	}
 }
 
+// sideBySideTries is sideBySide for counts that a loaded machine can move
+// in either proxy (a client's connection closed late, a rate's second
+// boundary): both run again, up to tries times in all, until one round
+// agrees. A gohap that always differs still fails.
+func sideBySideTries(t *testing.T, tries int, run func(start func(cfg, fe string)) string) {
+	t.Helper()
+	var g, h string
+	for i := 0; i < tries; i++ {
+		g = run(func(cfg, fe string) { startGohap(t, cfg, nil) })
+		h = run(func(cfg, fe string) { startHAProxy(t, cfg, fe) })
+		if g == h {
+			t.Logf("%s", h)
+			return
+		}
+		t.Logf("round %d differs:\ngohap:   %s\nhaproxy: %s", i+1, g, h)
+	}
+	t.Errorf("%d rounds, none agrees; the last:\ngohap:   %s\nhaproxy: %s", tries, g, h)
+}
+
 // dialRaw connects to addr with every later read and write bounded by
 // a deadline; the connection closes with the test.
 func dialRaw(t testing.TB, addr string) net.Conn {
