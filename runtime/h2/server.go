@@ -9,6 +9,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -246,6 +247,13 @@ type ServerConn struct {
 	// stops it, and flushDone says it stopped: Serve returns only then,
 	// so nothing writes to the connection once it returned.
 	flushQ, flushEnd, flushDone chan struct{}
+	// flushPending is set from a stream's kick until the flusher sends:
+	// the reader leaves what it wrote to that send rather than cutting
+	// the round's answers into two writes.
+	flushPending atomic.Bool
+	// kicks counts the streams' flush requests: the flusher waits
+	// while a round of the scheduler added some.
+	kicks atomic.Uint32
 }
 
 // NewServerConn prepares an HTTP/2 server connection on c; Serve runs it.
@@ -366,6 +374,7 @@ func (sc *ServerConn) startFlusher() {
 func (sc *ServerConn) stopFlusher() {
 	close(sc.flushEnd)
 	<-sc.flushDone
+	sc.flushPending.Store(false)
 }
 
 // end is the end of Serve and Resume, once the reader returned err.
@@ -462,7 +471,9 @@ func (sc *ServerConn) loop() error {
 			sc.br.idle()
 			sc.launch()
 			sc.sendConnCredit()
-			if err := sc.flush(); err != nil {
+			if sc.flushPending.Load() {
+				// The flusher sends it with the answers.
+			} else if err := sc.flush(); err != nil {
 				return err
 			}
 			sc.armPark()
@@ -1243,6 +1254,8 @@ func (sc *ServerConn) flushSoon(st *Stream) error {
 	if alone {
 		return sc.flush()
 	}
+	sc.flushPending.Store(true)
+	sc.kicks.Add(1)
 	select {
 	case sc.flushQ <- struct{}{}:
 	default:
@@ -1257,7 +1270,18 @@ func (sc *ServerConn) flusher() {
 	for {
 		select {
 		case <-sc.flushQ:
-			goruntime.Gosched()
+			// Other streams answered in the same round go in the same
+			// write: yield until a whole round added no answer (a few
+			// rounds at most, not to hold the first one back).
+			for n, i := sc.kicks.Load(), 0; i < 4; i++ {
+				goruntime.Gosched()
+				m := sc.kicks.Load()
+				if m == n {
+					break
+				}
+				n = m
+			}
+			sc.flushPending.Store(false)
 			sc.flush()
 		case <-sc.flushEnd:
 			return
