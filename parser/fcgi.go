@@ -379,6 +379,10 @@ func kwFCGILogStderr(c *pctx, a *FCGIApp) {
 		c.alert("%s : %s", c.args[0], err.Error())
 		return
 	}
+	if msg := unresolvedLogHost(t, c.arg(1), c.arg(1)); msg != "" {
+		c.alert("%s : %s", c.args[0], msg)
+		return
+	}
 	a.Logs = append(a.Logs, Log{Pos: c.pos, Address: c.arg(1), Facility: t.Raw, Target: t})
 }
 

@@ -178,11 +178,15 @@ func init() {
 	globalKeywords["set-var"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["set-var-fmt"] = keyword{support: Supported, handle: globalSetVar}
 	globalKeywords["quiet"] = keyword{support: Harmless, handle: func(c *pctx) {
-		if g := &c.cp.cfg.Global; !g.Quiet {
+		if g := &c.cp.cfg.Global; !c.tooMany(0) && !g.Quiet {
 			g.Quiet, g.QuietPos = true, c.pos
 		}
 	}}
-	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) { c.cp.cfg.Global.ZeroWarning = true }}
+	globalKeywords["zero-warning"] = keyword{support: Harmless, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.ZeroWarning = true
+		}
+	}}
 	// Process settings (daemon, user, chroot...) are in process.go.
 	globalKeywords["hard-stop-after"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.arg(1) == "" {
@@ -608,35 +612,9 @@ func globalLog(c *pctx) {
 		c.alert("log : expects <address> and <facility>  as arguments")
 		return
 	}
-	addr := c.arg(1)
-	if err := checkLogAddress(addr); err != "" {
-		// HAProxy's message ends in a newline of its own; reading goes on.
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Msg: "log : " + err, Detail: []string{""}})
-		return
-	}
 	if l, ok := logTarget(c, true); ok {
 		c.cp.cfg.Global.Logs = append(c.cp.cfg.Global.Logs, l)
 	}
-}
-
-func checkLogAddress(addr string) string {
-	switch {
-	case strings.HasPrefix(addr, "/"), strings.HasPrefix(addr, "unix@"), strings.HasPrefix(addr, "ring@"),
-		addr == "stdout", addr == "stderr", strings.HasPrefix(addr, "fd@"):
-		return ""
-	}
-	a := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(addr, "udp@"), "ipv4@"), "ipv6@")
-	host := a
-	if i := strings.LastIndexByte(a, ':'); i >= 0 && !strings.HasSuffix(a, "]") && strings.Count(a, ":") == 1 {
-		host = a[:i]
-	}
-	if host == "" || host == "*" || isIP(host) {
-		return ""
-	}
-	if !resolvable(host) {
-		return fmt.Sprintf("invalid address: '%s' in '%s'", host, addr)
-	}
-	return ""
 }
 
 func luaLoad(c *pctx) {

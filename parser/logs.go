@@ -70,12 +70,30 @@ func logTarget(c *pctx, global bool) (Log, bool) {
 		c.alert("log : %s", msg)
 		return Log{}, false
 	}
+	if msg := unresolvedLogHost(t, args[1], orig); msg != "" {
+		c.alert("log : %s", msg)
+		return Log{}, false
+	}
 	if t.Kind == logfmt.Stream {
 		c.cp.cfg.streamRings++
 		t.Ring = fmt.Sprintf("ring#%d", c.cp.cfg.streamRings)
 	}
 	c.runtimeForm()
 	return Log{Pos: c.pos, Address: args[1], Facility: t.Raw, Target: t}, true
+}
+
+// unresolvedLogHost is str2sa_range's verdict on a log target's host
+// name, which must resolve now: "" when it does (or there is none). addr
+// is the address read, written the address as the line has it.
+func unresolvedLogHost(t logfmt.TargetConfig, addr, written string) string {
+	if t.Host == "" || resolvable(t.Host) {
+		return ""
+	}
+	host := t.Host
+	if strings.Contains(addr, "["+host+"]") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("invalid address: '%s' in '%s'\n", host, written)
 }
 
 // kwLogProxy: "log <target> ...", "log global" (the global targets,

@@ -1,6 +1,9 @@
 package parser
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Process holds the global settings of the process itself: how it runs
 // (daemon, master-worker), what it writes (pidfile), and what it gives up
@@ -29,7 +32,11 @@ type Process struct {
 }
 
 func init() {
-	globalKeywords["daemon"] = keyword{support: Supported, handle: func(c *pctx) { c.cp.cfg.Global.Daemon = true }}
+	globalKeywords["daemon"] = keyword{support: Supported, handle: func(c *pctx) {
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.Daemon = true
+		}
+	}}
 	// user and uid, group and gid, set the same id: once.
 	globalKeywords["user"] = keyword{support: Supported, handle: func(c *pctx) {
 		if c.cp.cfg.Global.Process.UID != 0 {
@@ -70,7 +77,9 @@ func init() {
 		c.cp.cfg.Global.Process.Reload = c.arg(1)
 	}}
 	globalKeywords["noreuseport"] = keyword{support: Supported, handle: func(c *pctx) {
-		c.cp.cfg.Global.Process.NoReusePort = true
+		if !c.tooMany(0) {
+			c.cp.cfg.Global.Process.NoReusePort = true
+		}
 	}}
 	// mworker-max-reloads, as src/mworker.c reads it; 2.6 reports its
 	// errors as warnings after "(null)", and none is fatal.
@@ -172,24 +181,37 @@ func globalID(c *pctx, dst *int, again, byName, nameWhat string) {
 	*dst = n
 }
 
-// strictInt reads a whole decimal integer, as strl2irc does.
+// strictInt reads a whole decimal integer as strl2irc does: an int32,
+// any other character or an overflow an error, and a lone "-" zero.
 func strictInt(s string) (int, bool) {
-	neg := false
-	if s != "" && s[0] == '-' {
-		neg, s = true, s[1:]
-	}
 	if s == "" {
 		return 0, false
 	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+	var n int32
+	if s[0] != '-' {
+		for i := 0; i < len(s); i++ {
+			j := int32(s[i]) - '0'
+			if j > 9 || n > math.MaxInt32/10 {
+				return 0, false
+			}
+			n *= 10
+			if n+j < n {
+				return 0, false
+			}
+			n += j
+		}
+		return int(n), true
+	}
+	for i := 1; i < len(s); i++ {
+		j := int32(s[i]) - '0'
+		if j > 9 || n < math.MinInt32/10 {
 			return 0, false
 		}
-		n = n*10 + int(s[i]-'0')
+		n *= 10
+		if n-j > n {
+			return 0, false
+		}
+		n -= j
 	}
-	if neg {
-		n = -n
-	}
-	return n, true
+	return int(n), true
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gohap/gohap/parser/logfmt"
 )
 
 // proxyKeywords lists the keywords of defaults/frontend/backend/listen
@@ -378,29 +380,8 @@ func isIP(h string) bool { return net.ParseIP(h) != nil }
 // isInetAton accepts the short dotted forms inet_aton() takes ("1.2.3",
 // "10.1", "127"), which HAProxy's resolver accepts as addresses.
 func isInetAton(h string) bool {
-	parts := strings.Split(h, ".")
-	if len(parts) > 4 {
-		return false
-	}
-	for i, p := range parts {
-		if p == "" {
-			return false
-		}
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
-				return false
-			}
-		}
-		// Each part is a byte, the last one the bytes left.
-		max := uint64(255)
-		if i == len(parts)-1 {
-			max = 1<<(8*(5-len(parts))) - 1
-		}
-		if v, err := strconv.ParseUint(p, 0, 64); err != nil || v > max {
-			return false
-		}
-	}
-	return true
+	_, err := logfmt.InetAton(h)
+	return err == nil
 }
 
 // checkPortRange validates "port" or "low-high" as HAProxy's str2sa_range.

@@ -417,9 +417,11 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		return code
 	}
 	if quiet && !f.quiet && !f.verbose {
-		// The configuration's "quiet" silences HAProxy from its line on:
-		// what the lines before it caused is printed.
-		out = slices.DeleteFunc(out, func(b block) bool { return !beforeLine(b.d.Pos, cfg.Global.QuietPos, inputs) })
+		// The configuration's "quiet" silences HAProxy once its line is
+		// read: what the lines before it caused is printed, and so is
+		// what its own line caused first ("no quiet" is refused, then
+		// read as "quiet").
+		out = slices.DeleteFunc(out, func(b block) bool { return !upToLine(b.d.Pos, cfg.Global.QuietPos, inputs) })
 		quiet = len(out) == 0
 	}
 	if quiet {
@@ -464,14 +466,14 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 	return code
 }
 
-// beforeLine says p comes before q in the reading order of inputs; a
-// position without line comes after every line.
-func beforeLine(p, q parser.Pos, inputs []parser.Input) bool {
+// upToLine says p comes before q's line or on it in the reading order of
+// inputs; a position without line comes after every line.
+func upToLine(p, q parser.Pos, inputs []parser.Input) bool {
 	if p.Line == 0 {
 		return false
 	}
 	if p.File == q.File {
-		return p.Line < q.Line
+		return p.Line <= q.Line
 	}
 	for _, in := range inputs {
 		switch in.Name {

@@ -464,6 +464,9 @@ func parseAddress(t *TargetConfig, raw string) error {
 	default:
 		a, err := netip.ParseAddr(h)
 		if err != nil {
+			a, err = InetAton(h)
+		}
+		if err != nil {
 			if !validHostname(h) || strings.Trim(h, "0123456789.") == "" {
 				// Digits and dots that are no address resolve to
 				// nothing either.
@@ -492,4 +495,36 @@ func validHostname(h string) bool {
 		}
 	}
 	return true
+}
+
+// InetAton reads the short dotted forms inet_aton() takes ("1.2.3" is
+// 1.2.0.3, "10.1" 10.0.0.1, "127" 0.0.0.127; a part with a leading 0 is
+// octal), which HAProxy's resolver takes as addresses.
+func InetAton(h string) (netip.Addr, error) {
+	bad := fmt.Errorf("not an inet_aton address: %q", h)
+	parts := strings.Split(h, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, bad
+	}
+	var v uint64
+	for i, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return netip.Addr{}, bad
+		}
+		// Each part is a byte, the last one the bytes left.
+		max := uint64(255)
+		if i == len(parts)-1 {
+			max = 1<<(8*(5-len(parts))) - 1
+		}
+		n, err := strconv.ParseUint(p, 0, 64)
+		if err != nil || n > max {
+			return netip.Addr{}, bad
+		}
+		if i == len(parts)-1 {
+			v = v<<(8*(5-len(parts))) | n
+		} else {
+			v = v<<8 | n
+		}
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), nil
 }
