@@ -187,7 +187,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, parser.FCGIFilterDiags(cfg, p)...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
-		be := p.Cap&parser.CapBE != 0 && (p.Timeouts["connect"] == 0 || p.Timeouts["server"] == 0)
+		// A backend without servers needs none; in tcp mode a tunnel
+		// timeout stands for the server one.
+		be := p.Cap&parser.CapBE != 0 && len(p.Servers) > 0 && (p.Timeouts["connect"] == 0 ||
+			p.Timeouts["server"] == 0 && (p.Mode == "http" || p.Timeouts["tunnel"] == 0))
 		if fe || be {
 			warn(parser.Pos{}, "missing timeouts for %s '%s'.", kind, p.Name)
 			r.Diags[len(r.Diags)-1].Detail = []string{
