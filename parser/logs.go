@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -236,10 +237,20 @@ func kwCapture(c *pctx) {
 		return
 	}
 	if (c.arg(1) != "request" && c.arg(1) != "response") || c.arg(2) != "header" {
+		c.alert("'%s' expects 'cookie' or 'request header' or 'response header'.", c.args[0])
+		return
+	}
+	if len(c.args) > 6 && c.args[6] != "" {
+		c.alert("'%s %s' cannot handle unexpected argument '%s'.", c.args[0], c.args[1], c.args[6])
+		return
+	}
+	if c.arg(3) == "" || c.arg(4) != "len" || c.arg(5) == "" {
+		c.alert("'%s %s' expects 'header' <header_name> 'len' <len>.", c.args[0], c.args[1])
 		return
 	}
 	n, err := strconv.Atoi(c.arg(5))
-	if c.arg(3) == "" || c.arg(4) != "len" || err != nil || n <= 0 {
+	if err != nil || n <= 0 {
+		// HAProxy reads it with atol; the runtime refuses what that bends.
 		return
 	}
 	c.runtimeForm()
@@ -261,12 +272,74 @@ func addCapture(p *Proxy, request bool, cp Capture) int {
 // kwDeclare reads "declare capture request|response len N": a slot that
 // only http-request/http-response capture rules fill.
 func kwDeclare(c *pctx) {
-	n, err := strconv.Atoi(c.arg(4))
-	if c.arg(1) != "capture" || c.arg(2) != "request" && c.arg(2) != "response" || c.arg(3) != "len" || err != nil || n <= 0 || c.arg(5) != "" {
+	p := c.cp.proxy
+	switch {
+	case p.Cap&CapDef != 0:
+		c.alert("'%s' not available in default section", c.args[0])
+		return
+	case p.Cap&CapFE == 0:
+		c.alert("'%s' only available in frontend or listen section", c.args[0])
+		return
+	case c.arg(1) == "":
+		c.alert("'%s' needs a second keyword that specify the type of declaration ('capture')", c.args[0])
+		return
+	case c.arg(1) != "capture":
+		c.alert("unknown declaration type '%s' (supports 'capture')", c.arg(1))
+		return
+	case c.arg(2) != "request" && c.arg(2) != "response":
+		c.alert("'%s %s' requires a direction ('request' or 'response')", c.args[0], c.args[1])
+		return
+	case c.arg(3) != "len":
+		c.alert("'%s %s' requires a capture length ('len')", c.args[0], c.args[1])
+		return
+	case c.arg(4) == "":
+		c.alert("'%s %s': 'len' requires a numeric value that represents the capture length", c.args[0], c.args[1])
+		return
+	}
+	n, ok := strtolBase10(c.arg(4))
+	if !ok {
+		// HAProxy names the 'len' word here, not the value.
+		c.alert("'%s %s': cannot parse the length '%s'.", c.args[0], c.args[1], c.args[3])
+		return
+	}
+	if n <= 0 {
+		c.alert("length must be > 0")
+		return
+	}
+	if n > math.MaxInt32 || c.arg(5) != "" {
+		// Trailing words are ignored by HAProxy; the runtime refuses them.
 		return
 	}
 	c.runtimeForm()
-	addCapture(c.cp.proxy, c.arg(2) == "request", Capture{Pos: c.pos, Len: n})
+	addCapture(p, c.arg(2) == "request", Capture{Pos: c.pos, Len: int(n)})
+}
+
+// strtolBase10 is strtol(s, &end, 10) with *end == '\0' required:
+// leading blanks and a sign are accepted, out of range values saturate.
+func strtolBase10(s string) (int64, bool) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	if t == "" {
+		// No digits: strtol leaves end at the start of s.
+		return 0, s == ""
+	}
+	var n int64
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return 0, false
+		}
+		if n < math.MaxInt64/10 {
+			n = n*10 + int64(t[i]-'0')
+		}
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // declareCapture gives an http-request capture rule with a length its

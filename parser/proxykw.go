@@ -31,7 +31,7 @@ var proxyKeywords = map[string]keyword{
 	"acl":                   {support: Supported, handle: kwACL},
 	"cookie":                {caps: CapBE, support: Supported, handle: kwCookie},
 	"email-alert":           {support: Supported, handle: kwEmailAlert},
-	"persist":               {caps: CapBE, support: Unsupported, handle: kwPersist},
+	"persist":               {support: Unsupported, handle: kwPersist},
 	"max-session-srv-conns": {caps: CapFE, support: Unsupported, handle: kwMaxSessionSrvConns},
 	"capture":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwCapture},
 	"retries":               {caps: CapBE, support: Supported, handle: kwRetries},
@@ -52,7 +52,7 @@ var proxyKeywords = map[string]keyword{
 	"default_backend":       {caps: CapFE, support: Supported, handle: kwDefaultBackend},
 	"http-reuse":            {caps: CapBE, support: Unsupported, handle: kwHTTPReuse},
 	"monitor":               {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwMonitor},
-	"monitor-uri":           {caps: CapFE, support: Supported, handle: func(c *pctx) { c.cp.proxy.MonitorURI = c.arg(1) }},
+	"monitor-uri":           {caps: CapFE, support: Supported, handle: kwMonitorURI},
 	"log":                   {support: Unsupported, handle: kwLog},
 	"source":                {caps: CapBE, support: Supported, handle: kwSource},
 	"usesrc":                {support: Supported, handle: kwUsesrc},
@@ -72,7 +72,7 @@ var proxyKeywords = map[string]keyword{
 	"dispatch":              {caps: CapBE, noDefaults: true, support: Supported, handle: kwDispatch},
 	"balance":               {caps: CapBE, support: Supported, handle: kwBalance},
 	"hash-type":             {caps: CapBE, support: Supported, handle: kwHashType},
-	"hash-balance-factor":   {caps: CapBE, support: Supported, handle: kwHashBalanceFactor},
+	"hash-balance-factor":   {support: Supported, handle: kwHashBalanceFactor},
 	"dynamic-cookie-key": {support: Supported, handle: func(c *pctx) {
 		if p := c.cp.proxy; p.Cap&CapBE == 0 {
 			// HAProxy warns, then reads on.
@@ -91,9 +91,9 @@ var proxyKeywords = map[string]keyword{
 	"log-format-sd":        {support: Unsupported, handle: kwLogFormat},
 	"error-log-format":     {support: Unsupported, handle: kwLogFormat},
 	"log-tag":              {support: Unsupported, handle: kwLogTag},
-	"declare":              {caps: CapFE, noDefaults: true, support: Unsupported, handle: kwDeclare},
+	"declare":              {support: Unsupported, handle: kwDeclare},
 	"compression":          {support: Supported, handle: kwCompression},
-	"rate-limit":           {caps: CapFE, support: Supported, handle: kwRateLimit},
+	"rate-limit":           {support: Supported, handle: kwRateLimit},
 	"external-check":       {support: Supported, handle: kwExternalCheck},
 	"clitcpka-cnt":         {support: Supported, handle: kwTCPKA},
 	"clitcpka-idle":        {support: Supported, handle: kwTCPKA},
@@ -165,7 +165,8 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 	}
 	p := cp.proxy
 	if k.noDefaults && p.Cap&CapDef != 0 {
-		if kw == "capture" {
+		switch kw {
+		case "capture":
 			// HAProxy names the capture's kind, and checks the kind first.
 			switch sub := c.arg(1); {
 			case sub == "cookie", (sub == "request" || sub == "response") && c.arg(2) == "header":
@@ -173,9 +174,14 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 			default:
 				cp.add(alertf(pos, "'capture' expects 'cookie' or 'request header' or 'response header'."))
 			}
-			return
+		case "id":
+			c.tight("'%s' not allowed in 'defaults' section.", kw)
+		case "server", "server-template":
+			cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: pos, Style: StyleBracket,
+				Msg: fmt.Sprintf("'%s' not allowed in 'defaults' section.", kw)})
+		default:
+			cp.add(alertf(pos, "'%s' not allowed in 'defaults' section.", kw))
 		}
-		cp.add(alertf(pos, "'%s' not allowed in 'defaults' section.", kw))
 		return
 	}
 	if k.caps != 0 && p.Cap&k.caps == 0 {
@@ -188,11 +194,19 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 				Msg: fmt.Sprintf("parsing [%s:%d] : '%s' not allowed because %s '%s' has no %s capability.", pos.File, pos.Line, kw, p.Kind, p.Name, need)})
 			return
 		}
-		cp.add(warnf(pos, "'%s' ignored because %s '%s' has no %s capability.", kw, p.Kind, p.Name, need))
-		if readIgnored[kw] {
-			c.noCap = true
+		cp.add(warnf(pos, "'%s' ignored because %s '%s' has no %s capability.%s", kw, p.Kind, p.Name, need, capHints[kw]))
+		if stopOnNoCap[kw] {
+			return
+		}
+		// HAProxy reads the rest of the line anyway: its errors count.
+		// The line does nothing here, so it leaves no directive behind.
+		c.noCap = true
+		n := len(cp.cfg.Directives)
+		cp.directive(pos, kw, args[1:], Supported, false)
+		if k.handle != nil {
 			k.handle(c)
 		}
+		cp.cfg.Directives = cp.cfg.Directives[:n]
 		return
 	}
 	cp.directive(pos, kw, args[1:], k.support, false)
@@ -201,10 +215,13 @@ func (cp *cfgParser) proxyLine(args []string, mod string, pos Pos) {
 	}
 }
 
-// readIgnored are the keywords whose lines cfgparse-listen.c reads on
-// after warning that the proxy ignores them: their conditions must still
-// parse and their fetch arguments resolve.
-var readIgnored = map[string]bool{"monitor": true, "force-persist": true, "ignore-persist": true}
+// stopOnNoCap are the keywords whose lines cfgparse-listen.c stops
+// reading after warning that the proxy ignores them; it reads the others
+// to the end.
+var stopOnNoCap = map[string]bool{"stick": true}
+
+// capHints end the "ignored" warning of some keywords.
+var capHints = map[string]string{"maxconn": " Maybe you want 'fullconn' instead ?", "fullconn": " Maybe you want 'maxconn' instead ?"}
 
 func (cp *cfgParser) otherLine(args []string, pos Pos) {
 	c := &pctx{cp: cp, pos: pos, args: args}
@@ -251,8 +268,14 @@ func kwLog(c *pctx) {
 func kwHTTPReuse(c *pctx) {
 	switch c.arg(1) {
 	case "never", "safe", "aggressive", "always":
+		if c.arg(2) != "" {
+			c.alert("'%s %s' cannot handle unexpected argument '%s'.", c.args[0], c.args[1], c.args[2])
+			return
+		}
 		c.setSupport(Supported)
 		c.cp.proxy.HTTPReuse = c.arg(1)
+	default:
+		c.alert("'%s' only supports 'never', 'safe', 'aggressive', 'always'.", c.args[0])
 	}
 }
 
@@ -642,6 +665,11 @@ func kwACL(c *pctx) {
 }
 
 func kwRule(c *pctx) {
+	if p := c.cp.proxy; p.Cap&CapDef != 0 && p.Name == "" && c.args[0] != "redirect" {
+		// Checked before anything else on the line.
+		c.alert("'%s' not allowed in anonymous 'defaults' section.", c.args[0])
+		return
+	}
 	if prev := lastRule(c.cp.proxy, c.args[0]); prev != nil && prev.Cond == nil && finalAction(prev) {
 		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
 			Msg: fmt.Sprintf("previous '%s' action is final and has no condition attached, further entries are NOOP.", c.args[0])})
@@ -887,6 +915,17 @@ func kwSendNameHeader(c *pctx) {
 	c.cp.proxy.SendNameHeader = strings.ToLower(c.arg(1))
 }
 
+func kwMonitorURI(c *pctx) {
+	if c.tooMany(1) {
+		return
+	}
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an URI.", c.args[0])
+		return
+	}
+	c.cp.proxy.MonitorURI = c.arg(1)
+}
+
 // kwMonitor reads "monitor fail if|unless <cond>": a request for the
 // monitor-uri gets a 503 when a condition matches.
 func kwMonitor(c *pctx) {
@@ -953,12 +992,15 @@ func kwDefaultBackend(c *pctx) {
 }
 
 func kwRetries(c *pctx) {
-	n, err := strconv.Atoi(c.arg(1))
-	if err != nil {
+	if c.tooMany(1) {
+		return
+	}
+	if c.arg(1) == "" {
 		c.alert("'%s' expects an integer argument (dispatch counts for one).", c.args[0])
 		return
 	}
-	c.cp.proxy.Retries = n
+	// atol into an int, as HAProxy reads it.
+	c.cp.proxy.Retries = int(int32(Atol(c.arg(1))))
 }
 
 // kwRateLimit reads "rate-limit sessions <n>" with HAProxy's messages.
@@ -983,7 +1025,13 @@ func kwRateLimit(c *pctx) {
 			return
 		}
 	}
-	c.cp.proxy.RateLimitSessions = int(n)
+	p := c.cp.proxy
+	if p.Cap&CapFE == 0 {
+		c.warn("%s %s will be ignored because %s '%s' has no frontend capability", c.args[0], c.args[1], ProxyTypeStr(p), p.Name)
+	} else if def := p.Def; p.Cap&CapDef == 0 && (def == nil && p.RateLimitSessions != 0 || def != nil && p.RateLimitSessions != def.RateLimitSessions) {
+		c.warn("overwriting %s %s which was already specified", c.args[0], c.args[1])
+	}
+	p.RateLimitSessions = int(n)
 }
 
 func kwBacklog(c *pctx) {
@@ -992,6 +1040,7 @@ func kwBacklog(c *pctx) {
 		return
 	}
 	c.cp.proxy.Backlog = Atol(c.arg(1))
+	c.tooMany(1)
 }
 
 func kwMaxconn(c *pctx) {
@@ -1000,6 +1049,7 @@ func kwMaxconn(c *pctx) {
 		return
 	}
 	c.cp.proxy.Maxconn = Atol(c.arg(1))
+	c.tooMany(1)
 }
 
 var balanceAlgos = map[string]bool{"roundrobin": true, "static-rr": true, "leastconn": true, "first": true, "source": true,
@@ -1162,7 +1212,11 @@ func kwHashBalanceFactor(c *pctx) {
 // kwFullconn reads "fullconn <n>"; a value the runtime cannot read is
 // kept as a position for it to refuse.
 func kwFullconn(c *pctx) {
-	if len(c.args) != 2 {
+	if c.arg(1) == "" {
+		c.alert("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	if c.tooMany(1) {
 		return
 	}
 	n, err := strconv.Atoi(c.arg(1))
@@ -1243,14 +1297,20 @@ func checkConnectAddress(a string, portMand bool) string {
 // (configuration.txt 4.2).
 func kwCookie(c *pctx) {
 	if c.arg(1) == "" {
+		c.alert("'%s' expects <cookie_name> as argument.", c.args[0])
 		return
 	}
 	ck := &Cookie{Pos: c.pos, Name: c.arg(1), Mode: "rewrite"}
+	var rw, ins, pfx bool
 	a := c.args
-	for i := 2; i < len(a); i++ {
+	for i := 2; i < len(a) && a[i] != ""; i++ {
 		switch o := a[i]; o {
-		case "insert", "rewrite", "prefix":
-			ck.Mode = o
+		case "rewrite":
+			rw = true
+		case "insert":
+			ins, ck.Mode = true, o
+		case "prefix":
+			pfx, ck.Mode = true, o
 		case "indirect":
 			ck.Indirect = true
 		case "preserve":
@@ -1264,34 +1324,100 @@ func kwCookie(c *pctx) {
 		case "postonly":
 			ck.PostOnly = true
 		case "dynamic":
+			if p := c.cp.proxy; p.Cap&CapBE == 0 {
+				c.warn("'%s' ignored because %s '%s' has no backend capability.", o, p.Kind, p.Name)
+			}
 			ck.Dynamic = true
 		case "domain", "attr", "maxidle", "maxlife":
-			if i+1 >= len(a) {
-				break
+			v := c.arg(i + 1)
+			if v == "" {
+				what := map[string]string{"domain": "<domain>", "attr": "<value>", "maxidle": "<idletime> in seconds", "maxlife": "<lifetime> in seconds"}[o]
+				c.tight("'%s' expects %s as argument.", o, what)
+				return
 			}
 			i++
-			v := a[i]
 			switch o {
 			case "domain":
+				if !strings.Contains(v, ".") {
+					d := warnf(c.pos, "domain '%s' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).", v)
+					d.Style = StyleParsingTight
+					c.cp.add(d)
+				}
+				if k := invalidDomainChar(v); k >= 0 {
+					c.tight("character '%c' is not permitted in domain name '%s'.", v[k], v)
+					return
+				}
 				ck.Domains = append(ck.Domains, v)
 			case "attr":
+				for k := 0; k < len(v); k++ {
+					if v[k] < 0x20 || v[k] == 0x7f || v[k] == ';' {
+						c.tight("character '%%x%02X' is not permitted in attribute value.", v[k])
+						return
+					}
+				}
 				ck.Attrs = append(ck.Attrs, v)
 			default:
-				c.warnTimer(v)
-				t, ok := parseTimeValue(v)
-				if !ok {
-					ck.BadTimes = append(ck.BadTimes, [2]string{o, v})
-				} else if o == "maxidle" {
+				t, r, bad, warn := parseSeconds(v)
+				timerTrailWarning(c, warn, v)
+				switch r {
+				case timeOverflow:
+					c.tight("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 s (~68 years).", v, o)
+					return
+				case timeUnderflow:
+					c.tight("timer underflow in argument <%s> to <%s>, minimum non-null value is 1 s.", v, o)
+					return
+				case timeBadChar:
+					c.tight("unexpected character '%c' in argument to <%s>.", bad, o)
+					return
+				}
+				if o == "maxidle" {
 					ck.MaxIdle = t
 				} else {
 					ck.MaxLife = t
 				}
 			}
 		default:
-			ck.Unsupported = append(ck.Unsupported, o)
+			c.alert("'%s' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.", c.args[0])
+			return
 		}
 	}
-	c.cp.proxy.Cookie = ck
+	ok := true
+	if rw && ck.Indirect {
+		c.alert("cookie 'rewrite' and 'indirect' modes are incompatible.")
+		ok = false
+	}
+	if n := btoi(rw) + btoi(ins) + btoi(pfx); n > 1 {
+		c.alert("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.")
+		ok = false
+	}
+	if ck.Preserve && !ins && !ck.Indirect {
+		c.alert("cookie 'preserve' requires at least 'insert' or 'indirect'.")
+		ok = false
+	}
+	if ok {
+		c.cp.proxy.Cookie = ck
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// invalidDomainChar is HAProxy's invalid_domainchar: the first byte
+// outside [A-Za-z0-9_.-], 0 for an empty name, or -1.
+func invalidDomainChar(s string) int {
+	if s == "" {
+		return 0
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; !isAlnum(b) && b != '.' && b != '_' && b != '-' {
+			return i
+		}
+	}
+	return -1
 }
 
 var timeoutNames = map[string]string{
@@ -1780,12 +1906,30 @@ func (c *pctx) setSupport(s Support) {
 
 // kwPersist: "persist rdp-cookie[(name)]" is implemented.
 func kwPersist(c *pctx) {
-	if a := c.arg(1); len(c.args) == 2 && (a == "rdp-cookie" || strings.HasPrefix(a, "rdp-cookie(") && strings.HasSuffix(a, ")")) {
-		c.runtimeForm()
-		name := "msts"
-		if n := strings.TrimSuffix(strings.TrimPrefix(a, "rdp-cookie("), ")"); n != a && n != "" {
-			name = n
+	a := c.arg(1)
+	if a == "" {
+		c.alert("missing persist method.")
+		return
+	}
+	rest, ok := strings.CutPrefix(a, "rdp-cookie")
+	if !ok {
+		c.alert("unknown persist method.")
+		return
+	}
+	name := "msts"
+	if rest != "" {
+		if rest[0] == '(' && c.tooMany(1) {
+			return
 		}
+		end := strings.IndexByte(rest, ')')
+		if rest[0] != '(' || end <= 1 {
+			c.alert("persist rdp-cookie(name)' requires an rdp cookie name.")
+			return
+		}
+		name = rest[1:end]
+	}
+	if len(c.args) == 2 && (rest == "" || strings.HasSuffix(rest, ")")) {
+		c.runtimeForm()
 		c.cp.proxy.RDPPersist = &Ref{Pos: c.pos, Name: name}
 	}
 }
@@ -2170,8 +2314,9 @@ func IsHTTPResponse(b []byte) bool {
 }
 
 var ruleActions = map[string]string{
-	"http-request":  `'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'`,
-	"http-response": `'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'`,
+	"http-request":        `'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'`,
+	"http-after-response": `'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'`,
+	"http-response":       `'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'`,
 }
 
 // knownAction reports whether act is one of the quoted names of list; a
@@ -2208,9 +2353,27 @@ func addTCPRequest(c *pctx, r *TCPRequest) {
 
 // kwProxyID keeps the proxy's "id", which the runtime CLI shows.
 func kwProxyID(c *pctx) {
-	if n, err := strconv.Atoi(c.arg(1)); err == nil && n > 0 {
-		c.cp.proxy.ID = n
+	if c.tooMany(1) {
+		return
 	}
+	if c.arg(1) == "" {
+		c.tight("'%s' expects an integer argument.", c.args[0])
+		return
+	}
+	p := c.cp.proxy
+	// uuid is an int in HAProxy: atol's value is cut to 32 bits.
+	n := int(int32(Atol(c.arg(1))))
+	if n <= 0 {
+		c.tight("custom id has to be > 0.")
+		return
+	}
+	for _, q := range c.cp.cfg.Proxies {
+		if q != p && q.ID == n {
+			c.tight("%s %s reuses same custom id as %s %s (declared at %s:%d).", ProxyTypeStr(p), p.Name, ProxyTypeStr(q), q.Name, q.Pos.File, q.Pos.Line)
+			return
+		}
+	}
+	p.ID = n
 }
 
 func kwTCPCheck(c *pctx) {

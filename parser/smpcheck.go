@@ -310,6 +310,9 @@ func (c *pctx) checkHTTPRuleSamples() bool {
 // from its action) as the proxy's log-format line: the actions whose
 // parser does (set-header, set-map, set-var-fmt, return with formats...).
 func setsLFSLine(words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
 	act := words[0]
 	if i := strings.IndexByte(act, '('); i > 0 {
 		act = act[:i]
