@@ -280,6 +280,9 @@ func kwHTTPReuse(c *pctx) {
 }
 
 func kwMode(c *pctx) {
+	if c.tooMany(1) {
+		return
+	}
 	switch c.arg(1) {
 	case "http", "tcp":
 		c.cp.proxy.Mode = c.arg(1)
@@ -717,6 +720,21 @@ func kwRule(c *pctx) {
 	if !c.defaultsRules("'%s' not allowed in anonymous 'defaults' section.", c.args[0]) {
 		return
 	}
+	if c.args[0] == "redirect" {
+		msg, typed, cond := redirectWordsError(c.args[1:])
+		if msg == "" && !typed {
+			// The condition is read before the type is found missing.
+			if cond && !c.cp.checkCondACLs(c, c.args[1:], "redirect") {
+				return
+			}
+			msg = "redirection type expected ('prefix', 'location', or 'scheme')"
+		}
+		if msg != "" {
+			p := c.cp.proxy
+			c.alert("error detected in %s '%s' while parsing redirect rule : %s.", ProxyTypeStr(p), p.Name, msg)
+			return
+		}
+	}
 	if c.args[0] != "redirect" && (!c.checkHTTPRuleSamples() || !c.checkHTTPRuleExpr()) {
 		c.cp.cfg.AbortAfterFile = true
 		c.cp.abort = true
@@ -770,6 +788,36 @@ func kwRule(c *pctx) {
 		return
 	}
 	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
+}
+
+// redirectWordsError reads the words of a redirect rule up to its
+// condition as http_parse_redirect_rule does: msg is the error on a word,
+// typed whether a redirection type was given, cond whether a condition
+// follows.
+func redirectWordsError(words []string) (msg string, typed, cond bool) {
+	for i := 0; i < len(words) && words[i] != ""; i++ {
+		switch w := words[i]; w {
+		case "location", "prefix", "scheme", "set-cookie", "clear-cookie", "code":
+			if i+1 >= len(words) || words[i+1] == "" {
+				return fmt.Sprintf("missing argument for '%s'", w), typed, false
+			}
+			i++
+			switch w {
+			case "location", "prefix", "scheme":
+				typed = true
+			case "code":
+				if n := Atol(words[i]); n < 301 || n > 308 || n > 303 && n < 307 {
+					return fmt.Sprintf("'%s': unsupported HTTP code '%s' (must be one of 301, 302, 303, 307 or 308)", w, words[i]), typed, false
+				}
+			}
+		case "drop-query", "append-slash", "ignore-empty":
+		case "if", "unless":
+			return "", typed, true
+		default:
+			return fmt.Sprintf("expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '%s')", w), typed, false
+		}
+	}
+	return "", typed, false
 }
 
 // lastRule is the proxy's last rule of the list kw adds to (the
@@ -1769,14 +1817,39 @@ func (p *Proxy) hcImplicitSend() {
 // rule for connects is not reproduced: measured, it does not follow its
 // code as read, and a false alarm would reject a valid configuration.
 func kwHTTPCheck(c *pctx) {
+	n := len(c.cp.lineDiags)
+	httpCheckLine(c)
+	nullCheckWarning(c, n)
+}
+
+// nullCheckWarning reproduces HAProxy printing the missing message of an
+// http-check or tcp-check line a proxy ignores: the capability warning
+// makes the parser report a warning even when it has no text.
+func nullCheckWarning(c *pctx, diags int) {
+	if c.noCap && len(c.cp.lineDiags) == diags {
+		c.warn("(null)")
+	}
+}
+
+const httpCheckActions = `'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'`
+
+func httpCheckLine(c *pctx) {
 	p := c.cp.proxy
 	act := c.arg(1)
 	switch act {
-	case "disable-on-404":
-		p.CheckOpts.DisableOn404 = true
+	case "disable-on-404", "send-state":
+		if c.tooMany(1) {
+			return
+		}
+		if act == "send-state" {
+			p.CheckOpts.SendState = true
+		} else {
+			p.CheckOpts.DisableOn404 = true
+		}
 		return
-	case "send-state":
-		p.CheckOpts.SendState = true
+	}
+	if !knownAction(act, httpCheckActions) {
+		c.alert("'%s' only supports %s. but got '%s'", c.args[0], httpCheckActions, act)
 		return
 	}
 	if len(c.args) > 1 {
@@ -2377,6 +2450,12 @@ func kwProxyID(c *pctx) {
 }
 
 func kwTCPCheck(c *pctx) {
+	n := len(c.cp.lineDiags)
+	tcpCheckLine(c)
+	nullCheckWarning(c, n)
+}
+
+func tcpCheckLine(c *pctx) {
 	if p := c.cp.proxy; len(c.args) > 1 {
 		// Own rules replace the inherited ones, as HAProxy's tcpcheck
 		// ruleset of a defaults section is only shared until then.

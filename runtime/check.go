@@ -125,7 +125,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			bigBuf = true
 			alert("global.tune.bufsize must be below 256 MB when HTTP is in use (current value = %d).", cfg.Global.BufSize)
 		}
-		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 && len(p.Binds) == 0 {
+		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 && len(p.Binds) == 0 && !p.Disabled {
 			warn(parser.Pos{}, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", kind, p.Name)
 		}
 		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && len(p.Balance) > 0 {
