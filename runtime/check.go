@@ -145,12 +145,12 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			warn(p.OptionPos["httplog"], "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", kind, p.Name)
 		}
 		sourceHdrWarnings(p, kind, warn)
-		if p.Cap&parser.CapFE != 0 {
-			if !p.Disabled {
-				listeners += len(p.Binds)
-			}
-			checkBackendRefs(p, byName, alert)
+		if p.Cap&parser.CapFE != 0 && !p.Disabled {
+			listeners += len(p.Binds)
 		}
+		// A backend's own use_backend and default_backend lines are
+		// resolved too, though it never runs them.
+		checkBackendRefs(p, byName, alert)
 		for _, r := range p.ServerRules {
 			if !strings.Contains(r.Server, "%") && !slices.ContainsFunc(p.Servers, func(s *parser.Server) bool { return s.Name == r.Server }) {
 				alert("%s '%s' : unable to find server '%s' referenced in a 'use-server' rule.", kind, p.Name, r.Server)
@@ -184,14 +184,13 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, parser.CacheRefDiags(cfg, p)...)
 			r.Diags = append(r.Diags, p.L6CondDiags()...)
 			r.Diags = append(r.Diags, p.LogFormatDiags()...)
-			r.Diags = append(r.Diags, parser.FCGIFilterDiags(cfg, p)...)
 		}
 		fe := p.Cap&parser.CapFE != 0 && p.Timeouts["client"] == 0
 		// A backend without servers needs none; in tcp mode a tunnel
 		// timeout stands for the server one.
 		be := p.Cap&parser.CapBE != 0 && len(p.Servers) > 0 && (p.Timeouts["connect"] == 0 ||
 			p.Timeouts["server"] == 0 && (p.Mode == "http" || p.Timeouts["tunnel"] == 0))
-		if fe || be {
+		if (fe || be) && !p.Disabled {
 			warn(parser.Pos{}, "missing timeouts for %s '%s'.", kind, p.Name)
 			r.Diags[len(r.Diags)-1].Detail = []string{
 				"   | While not properly invalid, you will certainly encounter various problems",
@@ -244,6 +243,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 					}
 				}
 			}
+		}
+		// The filters are checked after the rest of the proxy.
+		if p.Cap&parser.CapDef == 0 {
+			r.Diags = append(r.Diags, parser.FCGIFilterDiags(cfg, p)...)
 		}
 	}
 	// The HTTP client's proxy comes last: its do-resolve rule names the
