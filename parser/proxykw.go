@@ -1250,7 +1250,8 @@ func kwHashBalanceFactor(c *pctx) {
 		c.alert("'hash-balance-factor' expects an integer argument.")
 		return
 	}
-	if n := Atol(c.arg(1)); n != 0 && n <= 100 {
+	// An int in HAProxy: atol's value is cut to 32 bits.
+	if n := int32(Atol(c.arg(1))); n != 0 && n <= 100 {
 		c.alert("'hash-balance-factor' must be 0 or greater than 100.")
 		return
 	}

@@ -582,7 +582,8 @@ func kwServerRule(c *pctx) {
 	if c.cp.checkCondACLs(c, cond, what) {
 		c.warnCondConflict(cond, where)
 	}
-	if c.args[0] == "use-server" && c.cp.proxy.Cap&CapBE != 0 {
+	if c.args[0] == "use-server" {
+		// A frontend keeps it too: HAProxy then finds no such server.
 		c.cp.proxy.ServerRules = append(c.cp.proxy.ServerRules, &ServerRule{Pos: c.pos, Server: c.args[1], Cond: cond, Where: where})
 		c.ruleAdded(listUseServer)
 	} else if c.args[0] != "use-server" {
