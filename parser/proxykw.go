@@ -681,6 +681,8 @@ func kwRule(c *pctx) {
 		got := fmt.Sprintf("but got '%s'.", c.arg(1))
 		if c.arg(1) == "" {
 			got = "but got '' (missing argument)."
+		} else if best := actionSuggest(c.arg(1), list); best != "" {
+			got += " Did you mean '" + best + "' maybe ?"
 		}
 		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
 			Msg: fmt.Sprintf("'%s' expects %s, %s", c.args[0], list, got)})
@@ -2391,6 +2393,24 @@ var ruleActions = map[string]string{
 	"http-request":        `'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'`,
 	"http-after-response": `'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'`,
 	"http-response":       `'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'`,
+}
+
+// actionSuggest is HAProxy's action_suggest over a quoted action list:
+// the closest name, the first of equally close ones, if close enough
+// (a name taking a suffix, shown with "(*)", is allowed more distance).
+func actionSuggest(word, list string) string {
+	wfp := makeFingerprint(word)
+	best, bestDist, tol := "", int(^uint(0)>>1), 2
+	for _, q := range strings.Split(list, ", ") {
+		name, prefix := strings.CutSuffix(strings.Trim(q, "'"), "(*)")
+		if d := fingerprintDistance(wfp, makeFingerprint(name)); d < bestDist {
+			best, bestDist, tol = name, d, 2+btoi(prefix)
+		}
+	}
+	if best == "" || bestDist > tol*len(word) || bestDist > tol*len(best) {
+		return ""
+	}
+	return best
 }
 
 // knownAction reports whether act is one of the quoted names of list; a
