@@ -1102,30 +1102,137 @@ func kwMaxconn(c *pctx) {
 	c.tooMany(1)
 }
 
-var balanceAlgos = map[string]bool{"roundrobin": true, "static-rr": true, "leastconn": true, "first": true, "source": true,
-	"uri": true, "url_param": true, "random": true, "rdp-cookie": true, "hdr": true}
-
 func kwBalance(c *pctx) {
-	algo := c.arg(1)
-	if algo == "" {
+	if c.arg(1) == "" {
 		// HAProxy accepts a bare 'balance' and keeps the current algorithm.
 		return
 	}
-	if i := strings.IndexByte(algo, '('); i > 0 {
-		algo = algo[:i]
-	} else if algo == "hdr" {
-		algo = "" // hdr needs its header name
-	}
-	if !balanceAlgos[algo] {
-		c.alert("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.")
-		return
-	}
-	if algo == "url_param" && c.arg(2) == "" {
-		c.alert("balance url_param requires an URL parameter name.")
+	if msg := balanceError(c.args[1:]); msg != "" {
+		c.alert("%s %s", c.args[0], msg)
 		return
 	}
 	c.cp.proxy.Balance = c.args[1:]
 	c.cp.proxy.LB = readBalance(c.args[1:])
+}
+
+// balanceError checks the words of a balance line as
+// backend_parse_balance does and returns its error.
+func balanceError(a []string) string {
+	arg := func(i int) string {
+		if i < len(a) {
+			return a[i]
+		}
+		return ""
+	}
+	switch a0 := a[0]; {
+	case a0 == "roundrobin", a0 == "static-rr", a0 == "first", a0 == "leastconn", a0 == "source":
+	case strings.HasPrefix(a0, "random"):
+		if len(a0) > 7 && a0[6] == '(' && a0[7] != ')' {
+			n, rest := strtolBase0(a0[7:])
+			switch {
+			case rest == "":
+				return "random : missing closing parenthesis."
+			case rest[0] != ')':
+				return fmt.Sprintf("random : unexpected character '%c' after argument.", rest[0])
+			case int32(n) < 1:
+				return "random : number of draws must be at least 1."
+			}
+		} else if len(a0) == 7 && a0[6] == '(' {
+			return "random : missing closing parenthesis."
+		}
+	case a0 == "uri":
+		for i := 1; arg(i) != ""; {
+			switch w := arg(i); w {
+			case "len", "depth":
+				if v := arg(i + 1); v == "" || Atol(v) <= 0 {
+					return fmt.Sprintf("%s : '%s' expects a positive integer (got '%s').", a0, w, v)
+				}
+				i += 2
+			case "whole", "path-only":
+				i++
+			default:
+				return fmt.Sprintf("%s only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '%s').", a0, w)
+			}
+		}
+	case a0 == "url_param":
+		if arg(1) == "" {
+			return a0 + " requires an URL parameter name."
+		}
+		if v := arg(2); v != "" && v != "check_post" {
+			return fmt.Sprintf("%s only accepts 'check_post' modifier (got '%s').", a0, v)
+		}
+	case a0 == "hash":
+		if arg(1) == "" {
+			return a0 + " requires a sample expression."
+		}
+		if arg(2) != "" {
+			return fmt.Sprintf("%s takes no other argument (got '%s').", a0, arg(2))
+		}
+	case strings.HasPrefix(a0, "hdr("):
+		if end := strings.IndexByte(a0[4:], ')'); end <= 0 {
+			return "hdr requires an http header field name."
+		}
+		if v := arg(1); v != "" && v != "use_domain_only" {
+			return fmt.Sprintf("%s only accepts 'use_domain_only' modifier (got '%s').", a0, v)
+		}
+	case strings.HasPrefix(a0, "rdp-cookie"):
+		if rest := a0[len("rdp-cookie"):]; rest != "" && (rest[0] != '(' || strings.IndexByte(rest, ')') <= 1) {
+			return "rdp-cookie : missing cookie name."
+		}
+	default:
+		return "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."
+	}
+	return ""
+}
+
+// strtolBase0 reads a number as strtol(s, &end, 0) does and returns it
+// with the text left after it (all of s when there is no number).
+func strtolBase0(s string) (int64, string) {
+	i := 0
+	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	base := 10
+	if i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && isHexDigit(s[i+2]) {
+		base, i = 16, i+2
+	} else if i < len(s) && s[i] == '0' {
+		base = 8
+	}
+	start := i
+	var n int64
+	for ; i < len(s); i++ {
+		d := 99
+		switch b := s[i]; {
+		case b >= '0' && b <= '9':
+			d = int(b - '0')
+		case b >= 'a' && b <= 'f':
+			d = int(b-'a') + 10
+		case b >= 'A' && b <= 'F':
+			d = int(b-'A') + 10
+		}
+		if d >= base {
+			break
+		}
+		if n < 1<<40 {
+			n = n*int64(base) + int64(d)
+		}
+	}
+	if i == start {
+		return 0, s
+	}
+	if neg {
+		n = -n
+	}
+	return n, s[i:]
+}
+
+func isHexDigit(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
 }
 
 // Balance is a "balance" line as the runtime runs it (configuration.txt

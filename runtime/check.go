@@ -203,7 +203,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Log.FormatText != "" || p.Log.SDText != "" || p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
 			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
 		}
-		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && p.ServerStateLoad == "global" && cfg.Global.ServerStateFile == "" {
+		if p.Cap&parser.CapDef == 0 && p.ServerStateLoad == "global" && cfg.Global.ServerStateFile == "" {
 			warn(parser.Pos{}, "backend '%s' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!", p.Name)
 		}
 		if p.Mode != "http" {
