@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gohap/gohap/parser/logfmt"
+	"github.com/gohap/gohap/parser/smpuse"
 )
 
 // proxyKeywords lists the keywords of defaults/frontend/backend/listen
@@ -2785,6 +2786,10 @@ func checkRuleWords(p *Proxy, args []string) string {
 		if args[0] == "http-response" {
 			if len(a) < 3 {
 				return "expects <expression> id <idx>."
+			}
+			// The expression is read before its 'id'.
+			if msg := sampleExprCheck(a[0], a[0], smpuse.ValFE_HRS_HDR, true); msg != "" {
+				return msg + "."
 			}
 			if a[1] != "id" {
 				return fmt.Sprintf("expects 'id', found '%s'.", a[1])
