@@ -187,6 +187,10 @@ func logOption(c *pctx, name string) {
 			Msg: fmt.Sprintf("'%s' overrides previous '%s' in 'defaults' section.", what, prevLogFormat(p.Log.FormatText))})
 	}
 	setLogFormat(c, text)
+	// tcplog checks its arguments once its format is set.
+	if name == "tcplog" && c.tooManyIdx(0, 1) {
+		return
+	}
 	if p.Cap&(CapDef|CapFE) == 0 {
 		c.warn("backend '%s' : 'option %s' directive is ignored in backends.", p.Name, name)
 	}

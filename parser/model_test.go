@@ -30,7 +30,7 @@ defaults b
  option allbackups
 backend web
  no option http-server-close
- default option allbackups
+ no option allbackups
  server s 127.0.0.1:1
 backend api from a
  no option httpclose
@@ -62,12 +62,12 @@ listen both from a
 		len(be.HTTPChecks) != 0 || len(be.TCPChecks) != 0 || be.Options["httpchk"] {
 		t.Errorf("backend web inherited from the wrong defaults: %+v", be)
 	}
-	// "no option X" ends the mode X only; "default option" resets.
+	// "no option X" ends the mode X only, and turns a flag off.
 	if be.HTTPMode != "" || be.Options["http-server-close"] {
 		t.Errorf("backend web: mode %q", be.HTTPMode)
 	}
-	if _, set := be.Options["allbackups"]; set {
-		t.Errorf("default option allbackups left %v", be.Options["allbackups"])
+	if on, set := be.Options["allbackups"]; !set || on {
+		t.Errorf("no option allbackups left %v (set %v)", on, set)
 	}
 	// "from a" skips b.
 	if api.Cookie == nil || api.Cookie.Name != "A" || api.Cookie.Mode != "insert" || !api.Cookie.Indirect {

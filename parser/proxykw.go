@@ -1736,11 +1736,7 @@ func (c *pctx) setOption(name string) bool {
 	switch {
 	case c.mod == "":
 	case flagOptions[name], name == "redispatch":
-	case httpModes[name] && c.mod == "no":
 	case httpModes[name]:
-		// HAProxy counts the option name as an extra argument here.
-		c.alert("'option %s' cannot handle unexpected argument '%s'.", name, name)
-		return false
 	default:
 		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
 			Msg: fmt.Sprintf("negation/default is not supported for option '%s'.", name)})
@@ -2027,7 +2023,85 @@ func httpCheckLine(c *pctx) {
 // checkOptionArgs checks the arguments of the protocol check options as
 // HAProxy does.
 func checkOptionArgs(c *pctx, name string) bool {
+	plain := flagOptions[name] || httpModes[name]
+	if c.mod != "" && !plain && name != "redispatch" {
+		// Refused before any argument is read (setOption).
+		return true
+	}
+	if plain {
+		// "default option X" leaves HAProxy's last word in place, which
+		// then reads as an argument.
+		args := c.args
+		if c.mod == "default" {
+			args = append(args[:len(args):len(args)], args[len(args)-1])
+		}
+		if len(args) > 2 && args[2] != "" {
+			c.alert("'%s %s' cannot handle unexpected argument '%s'.", args[0], args[1], args[2])
+			return false
+		}
+		return true
+	}
+	// The checks and redispatch warn first in a proxy without the
+	// backend side (redispatch stops there), then read their arguments.
+	noBE := false
+	if beFirstOptions[name] && c.cp.proxy.Cap&CapBE == 0 {
+		p := c.cp.proxy
+		c.warn("'%s' ignored because %s '%s' has no backend capability.", name, p.Kind, p.Name)
+		if name == "redispatch" {
+			return false
+		}
+		noBE = true
+	}
+	if !checkOptionWords(c, name) {
+		return false
+	}
+	return !noBE
+}
+
+// beFirstOptions warn of a missing backend side before their arguments.
+var beFirstOptions = map[string]bool{"redispatch": true, "httpchk": true, "smtpchk": true, "pgsql-check": true,
+	"mysql-check": true, "ssl-hello-chk": true, "redis-check": true, "ldap-check": true, "spop-check": true, "tcp-check": true}
+
+// checkOptionWords checks the words after an option's name.
+func checkOptionWords(c *pctx, name string) bool {
 	switch name {
+	case "forwardfor", "originalto":
+		for i := 2; c.arg(i) != ""; {
+			switch w := c.arg(i); {
+			case w == "except":
+				if c.arg(i+1) == "" {
+					c.alert("'%s %s %s' expects <address>[/mask] as argument.", c.args[0], name, w)
+					return false
+				}
+				i += 2
+			case w == "header":
+				if c.arg(i+1) == "" {
+					c.alert("'%s %s %s' expects <header_name> as argument.", c.args[0], name, w)
+					return false
+				}
+				i += 2
+			case w == "if-none" && name == "forwardfor":
+				i++
+			case name == "forwardfor":
+				c.alert("'%s %s' only supports optional values: 'except', 'header' and 'if-none'.", c.args[0], name)
+				return false
+			default:
+				c.alert("'%s %s' only supports optional values: 'except' and 'header'.", c.args[0], name)
+				return false
+			}
+		}
+	case "httplog":
+		if v := c.arg(2); v != "" && v != "clf" {
+			c.alert("keyword '%s' only supports option 'clf'.", name)
+			return false
+		}
+		if c.arg(2) != "" && c.tooManyIdx(1, 1) {
+			return false
+		}
+	case "tcpka", "ssl-hello-chk", "redis-check", "ldap-check", "spop-check", "tcp-check":
+		if c.tooManyIdx(0, 1) {
+			return false
+		}
 	case "external-check":
 		if c.tooManyIdx(0, 1) {
 			return false
@@ -2049,6 +2123,9 @@ func checkOptionArgs(c *pctx, name string) bool {
 			return false
 		}
 	case "http-restrict-req-hdr-names":
+		if c.tooMany(2) {
+			return false
+		}
 		switch v := c.arg(2); {
 		case c.mod != "":
 		case v == "":
