@@ -43,6 +43,8 @@ var bindKnown = func() []string {
 // options set so far that later ones depend on, and where they go.
 type bindLine struct {
 	addr string
+	// kw is the line's keyword in messages: "bind" when empty.
+	kw string
 	// ids are the listener ids of the proxy so far.
 	ids map[int]bindIDRef
 	// perms receives the UNIX socket options.
@@ -75,7 +77,11 @@ type bindResult struct {
 // peers section, and reports its message as bind_parse_args_list()
 // does; false after an alert.
 func (c *pctx) bindOptionChecked(opts []string, i int, line *bindLine) (bindResult, bool) {
-	pre := fmt.Sprintf("'bind %s' in section '%s'", line.addr, c.cp.section)
+	kw := line.kw
+	if kw == "" {
+		kw = "bind"
+	}
+	pre := fmt.Sprintf("'%s %s' in section '%s'", kw, line.addr, c.cp.section)
 	r := c.bindOption(opts, i, line)
 	switch {
 	case r.unknown && r.best != "":

@@ -55,7 +55,10 @@ func logTarget(c *pctx, global bool) (Log, bool) {
 		parse = logfmt.ParseGlobalTarget
 	}
 	args := c.args
-	orig := c.arg(1)
+	if len(args) < 2 {
+		args = append(args[:len(args):len(args)], "")
+	}
+	orig := args[1]
 	if ea := c.cp.env.expandAddr(orig); ea != orig {
 		// The address is read with the environment's values, and named
 		// as written in messages.

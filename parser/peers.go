@@ -202,12 +202,31 @@ func (cp *cfgParser) peersLine(c *pctx) {
 		// The runtime parses the line, with HAProxy's messages.
 		ps.Tables = append(ps.Tables, &PeersTable{Pos: c.pos, Name: c.arg(1), Words: append([]string(nil), c.args...)})
 	case "default-server":
+		if msg := checkServerOptions("", c.rest(1), true); msg != "" {
+			c.serverOptionAlert("", msg)
+			support = Unsupported
+			return
+		}
 		var words []string
 		words, support = peersTLSWords(c.rest(1))
 		ps.DefaultServer = append(ps.DefaultServer, words...)
-	case "default-bind", "log":
+	case "default-bind":
+		// Accepted by HAProxy, not run by gohap. Its options start
+		// right after the keyword, the first one named as an address.
+		support = Unsupported
+		opts := c.rest(1)
+		line := bindLine{addr: c.arg(1), kw: kw, ids: map[int]bindIDRef{}, perms: &UnixPerms{}}
+		for i := 0; i < len(opts); i += 1 + BindKeywordArgs[opts[i]] {
+			if _, ok := c.bindOptionChecked(opts, i, &line); !ok {
+				return
+			}
+		}
+	case "log":
 		// Accepted by HAProxy, not run by gohap.
 		support = Unsupported
+		if c.arg(1) != "global" || c.arg(2) != "" {
+			logTarget(c, false)
+		}
 	default:
 		c.alert("unknown keyword '%s' in '%s' section", kw, cp.section)
 		support = Unsupported

@@ -251,6 +251,10 @@ func (cp *cfgParser) otherLine(args []string, pos Pos) {
 		cp.directive(pos, args[0], args[1:], Supported, false)
 		cp.namespaceLine(c)
 		return
+	case "mailers":
+		cp.directive(pos, args[0], args[1:], Unsupported, false)
+		cp.mailersLine(c)
+		return
 	}
 	cp.directive(pos, args[0], args[1:], sectionSupport(cp.section), false)
 }

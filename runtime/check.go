@@ -256,6 +256,35 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		!slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hc.ResolversID }) {
 		alert("Proxy '<HTTPCLIENT>': Can't find resolvers section '%s' for do-resolve action.", hc.ResolversID)
 	}
+	// Mailers sections no email alert uses are dropped, the latest
+	// declared first (HAProxy's list is built backwards).
+	var mailers []*parser.Section
+	for _, sec := range cfg.Sections {
+		if sec.Kind == "mailers" {
+			mailers = append(mailers, sec)
+		}
+	}
+	used := map[*parser.Section]bool{}
+	for _, p := range cfg.Proxies {
+		if m := p.EmailAlert.Mailers; m != nil && p.Cap&parser.CapDef == 0 && emailAlertComplete(p) {
+			for i := len(mailers) - 1; i >= 0; i-- {
+				if mailers[i].Name == *m {
+					used[mailers[i]] = true
+					break
+				}
+			}
+		}
+	}
+	for i := len(mailers) - 1; i >= 0; i-- {
+		if !used[mailers[i]] {
+			warn(parser.Pos{}, "Removing incomplete section 'mailers %s'.", mailers[i].Name)
+		}
+	}
+	for _, rs := range cfg.Resolvers {
+		if len(rs.Nameservers) == 0 && rs.ResolvConf.Line == 0 {
+			warn(parser.Pos{}, "resolvers '%s' [%s:%d] has no nameservers configured!", rs.Name, rs.Pos.File, rs.Pos.Line)
+		}
+	}
 	// The TLS contexts are prepared once every proxy was checked.
 	if late, ok := lateTLS.LoadAndDelete(cfg); ok {
 		r.Diags = append(r.Diags, late.(parser.Diagnostics)...)
