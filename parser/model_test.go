@@ -2,6 +2,7 @@ package parser
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -184,5 +185,22 @@ func TestDefaultsACLs(t *testing.T) {
 		if !d.RulesInherited() || d.ResolveCap() != CapDef|CapFE {
 			t.Errorf("defaults d1: inherited %v, cap %d", d.RulesInherited(), d.ResolveCap())
 		}
+	}
+}
+
+// A default-server option a default server refuses (id, no-tlsv1x) is
+// reported without failing; the options before it still apply, those
+// after it do not, as HAProxy stops reading the line there.
+func TestDefaultServerRefusedOptionKeepsEarlierOnes(t *testing.T) {
+	cfg := "defaults\n mode http\nbackend b\n default-server inter 3s id 3 rise 7\n server s 127.0.0.1:1\n"
+	c, ds := Parse([]Input{{Name: "d.cfg", Data: []byte(cfg)}}, Options{})
+	if ds.HasErrors() {
+		t.Fatalf("a refused default-server option is not fatal: %v", ds)
+	}
+	if len(ds) == 0 || ds[0].Msg != "'id' option is not accepted in default-server sections" {
+		t.Fatalf("want HAProxy's alert, got %v", ds)
+	}
+	if got := strings.Join(c.Proxies[0].DefaultServer, " "); got != "inter 3s" {
+		t.Fatalf("default-server words kept: %q, want %q", got, "inter 3s")
 	}
 }

@@ -202,8 +202,7 @@ func (cp *cfgParser) peersLine(c *pctx) {
 		// The runtime parses the line, with HAProxy's messages.
 		ps.Tables = append(ps.Tables, &PeersTable{Pos: c.pos, Name: c.arg(1), Words: append([]string(nil), c.args...)})
 	case "default-server":
-		if msg := checkServerOptions("", c.rest(1), true); msg != "" {
-			c.serverOptionAlert("", msg)
+		if !c.defaultServerOptions() {
 			support = Unsupported
 			return
 		}

@@ -469,8 +469,7 @@ func (p *Proxy) newServer(pos Pos, name, addr string, opts []string, template bo
 }
 
 func kwDefaultServer(c *pctx) {
-	if msg := checkServerOptions("", c.rest(1), true); msg != "" {
-		c.serverOptionAlert("", msg)
+	if !c.defaultServerOptions() {
 		return
 	}
 	// Each default-server line adds to the ones before it.

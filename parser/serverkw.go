@@ -63,6 +63,17 @@ func netnsExists(name string) bool {
 }
 
 func checkServerOptions(serverName string, opts []string, isDefault bool) string {
+	msg, _ := checkServerOptionsAt(serverName, opts, isDefault)
+	return msg
+}
+
+// checkServerOptionsAt is checkServerOptions with the index of the
+// option its message is about.
+func checkServerOptionsAt(serverName string, opts []string, isDefault bool) (string, int) {
+	if isDefault {
+		// The default server's id in HAProxy's messages.
+		serverName = "default-server"
+	}
 	for i := 0; i < len(opts); i++ {
 		kw := opts[i]
 		n, ok := serverKeywords[kw]
@@ -74,7 +85,11 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			if isDefault {
 				msg += " Hint: no address was expected for this server."
 			}
-			return msg
+			return msg, i
+		}
+		if isDefault && notDefaultOK[kw] {
+			// Not fatal, but the rest of the line is not read.
+			return nonFatal + fmt.Sprintf("'%s' option is not accepted in default-server sections", kw), i
 		}
 		val := ""
 		if i+1 < len(opts) {
@@ -92,10 +107,10 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 			_, next, ret, alert, at := serverSource(opts, i, kw0)
 			if ret != "" {
-				return indentMsg(ret, 2) + "."
+				return indentMsg(ret, 2) + ".", i
 			}
 			if alert != nil {
-				return alert.Msg + strings.Join(append([]string{""}, alert.Detail...), "\n") + "\x00error encountered while processing '" + at + "'."
+				return alert.Msg + strings.Join(append([]string{""}, alert.Detail...), "\n") + "\x00error encountered while processing '" + at + "'.", i
 			}
 			i = next - 1
 			continue
@@ -103,7 +118,9 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			bad = "'usesrc' only allowed after a 'source' statement."
 		case "namespace":
 			// HAProxy opens the namespace while it reads the line.
-			if val != "" && val != "*" && !netnsExists(val) {
+			if val == "" {
+				bad = "'namespace' : expects <name> as argument"
+			} else if val != "*" && !netnsExists(val) {
 				bad = fmt.Sprintf("Cannot open namespace '%s'", val)
 			}
 		case "rise", "fall":
@@ -112,9 +129,51 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			} else if Atol(val) <= 0 {
 				bad = fmt.Sprintf("'%s' has to be > 0.", kw)
 			}
-		case "inter", "fastinter", "downinter":
+		case "inter", "fastinter", "downinter", "agent-inter":
+			bad = serverDelayMsg(kw, val, serverName)
+		case "slowstart":
+			switch _, r := parseTime(val); {
+			case val == "":
+				// The character is the string's end, which cuts the
+				// message there.
+				bad = "unexpected character '"
+			case r == timeOverflow:
+				bad = fmt.Sprintf("overflow in argument <%s> to <%s> of server %s, maximum value is 2147483647 ms (~24.8 days).", val, kw, serverName)
+			case r == timeUnderflow:
+				bad = fmt.Sprintf("underflow in argument <%s> to <%s> of server %s, minimum non-null value is 1 ms.", val, kw, serverName)
+			case r == timeBadChar:
+				bad = fmt.Sprintf("unexpected character '%c' in 'slowstart' argument of server %s.", badTimeChar(val), serverName)
+			}
+		case "addr":
 			if val == "" {
-				bad = fmt.Sprintf("'%s' expects a delay as argument.", kw)
+				bad = "'addr' expects <ipv4|ipv6> as argument."
+			} else if msg := checkConnectAddress(val, false); msg != "" {
+				bad = "'addr' : " + strings.TrimSuffix(msg, "\n")
+			}
+		case "agent-addr":
+			if val == "" {
+				bad = "'agent-addr' expects an address as argument."
+			} else if !isIP(val) && !isInetAton(val) && !resolvable(val) {
+				bad = fmt.Sprintf("parsing agent-addr failed. Check if '%s' is correct address.", val)
+			}
+		case "agent-port":
+			if val == "" {
+				bad = "'agent-port' expects a port number as argument."
+			}
+		case "agent-send":
+			if val == "" {
+				bad = "'agent-send' expects a string as argument."
+			}
+		case "id":
+			switch {
+			case val == "":
+				bad = "'id' : expects an integer argument"
+			case catoi(val) <= 0:
+				bad = "'id' : custom id has to be > 0"
+			}
+		case "track":
+			if val == "" {
+				bad = "'track' expects [<proxy>/]<server> as argument."
 			}
 		case "cookie", "pool-low-conn", "max-reuse":
 			if val == "" {
@@ -126,11 +185,11 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "on-marked-down":
 			if val != "shutdown-sessions" {
-				return fmt.Sprintf("'on-marked-down' expects 'shutdown-sessions' but got '%s'.", val)
+				return fmt.Sprintf("'on-marked-down' expects 'shutdown-sessions' but got '%s'.", val), i
 			}
 		case "on-marked-up":
 			if val != "shutdown-backup-sessions" {
-				return fmt.Sprintf("'on-marked-up' expects 'shutdown-backup-sessions' but got '%s'.", val)
+				return fmt.Sprintf("'on-marked-up' expects 'shutdown-backup-sessions' but got '%s'.", val), i
 			}
 		case "proxy-v2-options":
 			for _, w := range strings.Split(val, ",") {
@@ -140,7 +199,8 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 				}
 			}
 		case "weight":
-			if w := Atol(val); w < 0 || w > 256 {
+			// atol's value, kept in an int.
+			if w := catoi(val); w < 0 || w > 256 {
 				bad = fmt.Sprintf("weight of server %s is not within 0 and 256 (%d).", serverName, w)
 			}
 		case "resolve-prefer":
@@ -207,9 +267,11 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		case "check-proto":
 			switch val {
+			case "":
+				bad = "'check-proto' : missing value"
 			case "h1", "h2", "fcgi", "none":
 			default:
-				bad = fmt.Sprintf("'check-proto' : unknown MUX protocol '%s'", val)
+				bad = fmt.Sprintf("'check-proto' :  unknown MUX protocol '%s'", val)
 			}
 		case "socks4":
 			if val == "" {
@@ -217,7 +279,7 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			} else if msg := checkSocks4Address(val); msg != "" {
 				// srv_parse_socks4 ends its message with a newline,
 				// which indent_msg strips or keeps.
-				return indentMsg(fmt.Sprintf("'%s %s' : %s\n", kw, val, msg), 2) + "."
+				return indentMsg(fmt.Sprintf("'%s %s' : %s\n", kw, val, msg), 2) + ".", i
 			}
 		case "proto":
 			switch val {
@@ -233,11 +295,11 @@ func checkServerOptions(serverName string, opts []string, isDefault bool) string
 			}
 		}
 		if bad != "" {
-			return bad + "."
+			return bad + ".", i
 		}
 		i += n
 	}
-	return ""
+	return "", -1
 }
 
 // ServerSettings are the options of a server line on top of those of the
@@ -764,3 +826,30 @@ func (c *pctx) warnServerTimers(opts []string, name string) {
 		}
 	}
 }
+
+// serverDelayMsg is srv_parse_check_inter's verdict on a check delay
+// (HAProxy names agent-inter in every bad-character message).
+func serverDelayMsg(kw, val, server string) string {
+	if val == "" {
+		return fmt.Sprintf("'%s' expects a delay as argument.", kw)
+	}
+	d, r := parseTime(val)
+	switch r {
+	case timeOverflow:
+		return fmt.Sprintf("timer overflow in argument <%s> to <%s> of server %s, maximum value is 2147483647 ms (~24.8 days).", val, kw, server)
+	case timeUnderflow:
+		return fmt.Sprintf("timer underflow in argument <%s> to <%s> of server %s, minimum non-null value is 1 ms.", val, kw, server)
+	case timeBadChar:
+		return fmt.Sprintf("unexpected character '%c' in 'agent-inter' argument of server %s.", badTimeChar(val), server)
+	}
+	if d <= 0 {
+		return fmt.Sprintf("invalid value 0 for argument '%s' of server %s.", kw, server)
+	}
+	return ""
+}
+
+// notDefaultOK are the server options a default-server line refuses.
+var notDefaultOK = map[string]bool{"id": true, "no-sslv3": true, "no-tlsv10": true, "no-tlsv11": true, "no-tlsv12": true, "no-tlsv13": true}
+
+// nonFatal starts a checkServerOptions message whose alert is not fatal.
+const nonFatal = "\x01"

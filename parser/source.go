@@ -293,10 +293,29 @@ func serverSource(opts []string, i int, kw0 string) (sb *SourceBind, next int, r
 // serverOptionAlert adds the alert about a bad server option at c's line,
 // after prefix, then the unplaced one HAProxy adds when the option's
 // parser printed its own message (after a NUL in msg).
+// defaultServerOptions checks a default-server line's options; on an
+// option a default server refuses, which HAProxy reports without failing,
+// the line keeps the options before it. False when nothing of the line
+// applies.
+func (c *pctx) defaultServerOptions() bool {
+	msg, at := checkServerOptionsAt("", c.rest(1), true)
+	if msg == "" {
+		return true
+	}
+	c.serverOptionAlert("", msg)
+	if !strings.HasPrefix(msg, nonFatal) || at == 0 {
+		return false
+	}
+	c.args = c.args[:1+at]
+	return true
+}
+
 func (c *pctx) serverOptionAlert(prefix, msg string) {
+	msg, notFatal := strings.CutPrefix(msg, nonFatal)
 	first, second, two := strings.Cut(msg, "\x00")
 	d := alertf(c.pos, "%s%s", prefix, first)
 	d.Style = StyleBracket
+	d.Fatal = !notFatal
 	c.cp.add(d)
 	if two {
 		d := alertf(c.pos, "%s", second)
