@@ -166,7 +166,7 @@ func init() {
 	}, "httpclient.resolvers.id")
 	h(func(c *pctx) {
 		if !c.tooMany(1) {
-			hc(c).CAFile, hc(c).SSLSet = c.arg(1), true
+			hc(c).CAFile, hc(c).CAFileSet, hc(c).SSLSet = c.arg(1), true, true
 		}
 	}, "httpclient.ssl.ca-file")
 	prefer := httpClientChoice("'ipv4' or 'ipv6'", "ipv4", "ipv6")

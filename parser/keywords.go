@@ -193,15 +193,17 @@ func init() {
 			c.alert("'%s' expects <time> as argument.\n", c.args[0])
 			return
 		}
-		s := strings.TrimLeft(c.arg(1), "0123456789")
 		c.warnTimer(c.arg(1))
-		d, ok := ParseTime(c.arg(1))
-		if !ok {
-			bad := byte('?')
-			if len(s) > 0 {
-				bad = s[0]
-			}
-			c.alert("unexpected character '%c' in argument to <%s>.", bad, c.args[0])
+		d, r := parseTime(c.arg(1))
+		switch r {
+		case timeOverflow:
+			c.alert("timer overflow in argument '%s' to '%s' (maximum value is 2147483647 ms or ~24.8 days)", c.arg(1), c.args[0])
+			return
+		case timeUnderflow:
+			c.alert("timer underflow in argument '%s' to '%s' (minimum non-null value is 1 ms)", c.arg(1), c.args[0])
+			return
+		case timeBadChar:
+			c.alert("unexpected character '%c' in argument to <%s>.\n", badTimeChar(c.arg(1)), c.args[0])
 			return
 		}
 		c.cp.cfg.Global.HardStopAfter = d
@@ -619,7 +621,11 @@ func globalLog(c *pctx) {
 
 func luaLoad(c *pctx) {
 	if c.arg(1) == "" {
-		c.alert("'%s' expects a file name as parameter.", c.args[0])
+		what := "file name"
+		if c.args[0] == "lua-load-per-thread" {
+			what = "file"
+		}
+		c.alert("'%s' expects a %s as parameter.", c.args[0], what)
 		return
 	}
 	if _, err := os.Stat(c.arg(1)); err != nil {

@@ -813,6 +813,9 @@ func (p *Proxy) ResolveCap() Cap {
 type HTTPClient struct {
 	ResolversID          string
 	ResolversSet, SSLSet bool
-	CAFile               string
-	VerifyNone           bool
+	// CAFile is httpclient.ssl.ca-file, when CAFileSet (it may be
+	// empty).
+	CAFile     string
+	CAFileSet  bool
+	VerifyNone bool
 }

@@ -90,7 +90,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// httpclient_precheck: a CA file it cannot load ends the checks.
 	if hc := cfg.Global.HTTPClient; hc.SSLSet && !hc.VerifyNone {
 		f := hc.CAFile
-		if f == "" {
+		if !hc.CAFileSet {
 			f = "@system-ca"
 		}
 		if msg := ssl.CAFileProblem(f); msg != "" {
@@ -252,7 +252,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// The HTTP client's proxy comes last: its do-resolve rule names the
 	// resolvers httpclient.resolvers.id gives ("default" is made when
 	// missing).
-	if hc := cfg.Global.HTTPClient; hc.ResolversSet && hc.ResolversID != "" && hc.ResolversID != "default" &&
+	if hc := cfg.Global.HTTPClient; hc.ResolversSet && hc.ResolversID != "default" &&
 		!slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hc.ResolversID }) {
 		alert("Proxy '<HTTPCLIENT>': Can't find resolvers section '%s' for do-resolve action.", hc.ResolversID)
 	}
