@@ -165,7 +165,7 @@ func (c *pctx) bindOption(opts []string, i int, line *bindLine) bindResult {
 		// bind_parse_nice
 		if r.arg == "" {
 			r.msg = "'nice' : missing value"
-		} else if v := Atol(r.arg); v < -1024 || v > 1024 {
+		} else if v := catoi(r.arg); v < -1024 || v > 1024 {
 			r.msg = fmt.Sprintf("'nice' : invalid value %d, allowed range is -1024..1024", v)
 		}
 		return r
@@ -208,6 +208,17 @@ func bindOptionError(o, val, addr string, pos Pos, ids map[int]bindIDRef, line *
 		return fmt.Sprintf("'%s' : %s", o, m), false
 	}
 	switch o {
+	case "ca-ignore-err", "crt-ignore-err":
+		// bind_parse_ignore_err: "all", or verify error numbers read
+		// with atoi, up to OpenSSL's last one in this build.
+		if val == "all" {
+			break
+		}
+		for _, part := range strings.Split(val, ",") {
+			if code := catoi(part); code <= 0 || code > 94 {
+				return fmt.Sprintf("'%s' : ID '%d' out of range (1..94) in error IDs list '%s'", o, code, val), false
+			}
+		}
 	case "accept-netscaler-cip":
 		// The value is a uint32_t there: only 0 is refused.
 		if v := uint32(Atol(val)); v == 0 {
@@ -218,18 +229,20 @@ func bindOptionError(o, val, addr string, pos Pos, ids map[int]bindIDRef, line *
 			return fmt.Sprintf("'%s' : invalid value %d, must be > 0", o, v), false
 		}
 	case "shards":
-		if v := Atol(val); val != "by-thread" && (v < 1 || v > 64) {
+		if v := catoi(val); val != "by-thread" && (v < 1 || v > 64) {
 			return fmt.Sprintf("'%s' : invalid value %d, allowed range is 1..64 or 'by-thread'", o, v), false
 		}
 	case "id":
 		if strings.ContainsAny(addr, ",") || bindPortRange(addr) {
 			return fmt.Sprintf("'%s' can only be used with a single socket", o), false
 		}
-		v, err := strconv.ParseInt(val, 10, 64)
+		v64, err := strconv.ParseInt(val, 10, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return fmt.Sprintf("'%s' : expects an integer argument, found '%s'", o, val), false
 		}
-		if v <= 0 || v > 1<<31-1 {
+		// strtol's long kept in an int.
+		v := int64(int32(v64))
+		if v <= 0 {
 			return fmt.Sprintf("'%s' : custom id has to be > 0", o), false
 		}
 		if prev, ok := ids[int(v)]; ok || line.id {
@@ -361,21 +374,22 @@ func bindPortRange(addr string) bool {
 
 // bindFileError returns HAProxy's message for a file a bind option names
 // that cannot be opened, "" otherwise; the CA and CRL files also get the
-// certificate store's own alert first. Relative CA paths depend on
-// ca-base and are left to the TLS setup.
+// certificate store's own alert first. A relative CA path is under
+// ca-base when one was set before.
 func (c *pctx) bindFileError(o, val string) string {
 	if val == "" {
 		return ""
 	}
 	switch o {
 	case "ca-file", "ca-verify-file", "crl-file":
-		if !strings.HasPrefix(val, "/") {
-			return ""
+		f := val
+		if base := c.cp.cfg.Global.SSL.CABase; base != "" && !strings.HasPrefix(f, "/") {
+			f = base + "/" + f
 		}
-		if _, err := os.Stat(val); err != nil {
+		if _, err := os.Stat(f); err != nil {
 			c.cp.add(Diagnostic{Severity: Alert, Pos: c.pos, Style: StyleNone,
-				Msg: fmt.Sprintf("Couldn't open the ca-file '%s' (%s).", val, errnoText(err))})
-			return fmt.Sprintf("'%s' : unable to load %s", o, val)
+				Msg: fmt.Sprintf("Couldn't open the ca-file '%s' (%s).", f, errnoText(err))})
+			return fmt.Sprintf("'%s' : unable to load %s", o, f)
 		}
 	case "crt-list":
 		f := val

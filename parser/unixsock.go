@@ -137,10 +137,19 @@ func bindUnixOptions(perms *UnixPerms, opts []string) string {
 		i++
 		switch kw {
 		case "mode":
-			if v == "" || strings.Trim(v, "01234567") != "" {
+			// strtol in base 8 to the end of the word: a sign may lead.
+			t := strings.TrimLeft(v, " \t\n\v\f\r")
+			neg := strings.HasPrefix(t, "-")
+			if neg || strings.HasPrefix(t, "+") {
+				t = t[1:]
+			}
+			if t == "" || strings.Trim(t, "01234567") != "" {
 				return fmt.Sprintf("'%s' : missing or invalid mode '%s' (octal integer expected)", kw, v)
 			}
-			perms.Mode = strtolOctal(v)
+			perms.Mode = strtolOctal(t)
+			if neg {
+				perms.Mode = -perms.Mode
+			}
 		case "uid", "gid":
 			if v == "" {
 				return fmt.Sprintf("'%s' : missing value", kw)
