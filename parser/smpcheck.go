@@ -551,6 +551,10 @@ func stickPlaces(response bool) smpuse.Val {
 // fetched; false after an alert.
 func (c *pctx) checkStickExpr(r *StickRule) bool {
 	kw, use, val, ok := smpuse.SampleExpr(r.Expr)
+	if !ok && kw != "" {
+		c.alert("'%s': unknown fetch method '%s'", c.args[0], kw)
+		return false
+	}
 	if !ok || val&r.Where != 0 {
 		return true
 	}
