@@ -1962,6 +1962,10 @@ func httpCheckLine(c *pctx) {
 		c.alert("'%s' only supports %s. but got '%s'", c.args[0], httpCheckActions, act)
 		return
 	}
+	if msg := c.checkRuleMsg(true); msg != "" {
+		c.alert("'%s %s' : %s.", c.args[0], act, msg)
+		return
+	}
 	if len(c.args) > 1 {
 		if !p.ownHTTPChecks {
 			p.HTTPChecks, p.ownHTTPChecks = nil, true
@@ -2665,6 +2669,10 @@ func kwTCPCheck(c *pctx) {
 }
 
 func tcpCheckLine(c *pctx) {
+	if msg := c.checkRuleMsg(false); msg != "" {
+		c.alert("'%s %s' : %s.", c.args[0], c.arg(1), msg)
+		return
+	}
 	if p := c.cp.proxy; len(c.args) > 1 {
 		// Own rules replace the inherited ones, as HAProxy's tcpcheck
 		// ruleset of a defaults section is only shared until then.
