@@ -238,15 +238,22 @@ func checkExpectMsg(args []string, http bool) string {
 			}
 			return ""
 		}
-		switch {
-		case k == "min-recv":
+		// value reads the word after k, which cannot be negated.
+		value := func(what string) string {
 			if m := noNeg(); m != "" {
 				return m
 			}
 			if w(i+1) == "" {
-				return fmt.Sprintf("'%s' expects a integer as argument", k)
+				return fmt.Sprintf("'%s' expects %s as argument", k, what)
 			}
 			i++
+			return ""
+		}
+		switch {
+		case k == "min-recv":
+			if m := value("a integer"); m != "" {
+				return m
+			}
 			if n := Atol(w(i)); n < -1 || n > 1<<31-1 {
 				return fmt.Sprintf("'%s' expects -1 or an integer from 0 to INT_MAX", k)
 			}
@@ -336,44 +343,32 @@ func checkExpectMsg(args []string, http bool) string {
 			}
 			i += 2
 		case k == "comment" || k == "on-success" || k == "on-error":
-			if m := noNeg(); m != "" {
+			if m := value("a string"); m != "" {
 				return m
 			}
-			if w(i+1) == "" {
-				return fmt.Sprintf("'%s' expects a string as argument", k)
-			}
-			i++
 		case k == "ok-status" || k == "error-status" || k == "tout-status":
-			if m := noNeg(); m != "" {
+			if m := value("a string"); m != "" {
 				return m
 			}
-			if w(i+1) == "" {
-				return fmt.Sprintf("'%s' expects a string as argument", k)
-			}
-			v := strings.ToUpper(w(i + 1))
+			v := strings.ToUpper(w(i))
 			switch k {
 			case "ok-status":
 				if v != "L7OK" && v != "L7OKC" && v != "L6OK" && v != "L4OK" {
-					return fmt.Sprintf("'%s' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '%s').", k, w(i+1))
+					return fmt.Sprintf("'%s' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '%s').", k, w(i))
 				}
 			case "error-status":
 				if v != "L7RSP" && v != "L7STS" && v != "L7OKC" && v != "L6RSP" && v != "L4CON" {
-					return fmt.Sprintf("'%s' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '%s').", k, w(i+1))
+					return fmt.Sprintf("'%s' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '%s').", k, w(i))
 				}
 			default:
 				if v != "L7TOUT" && v != "L6TOUT" && v != "L4TOUT" {
-					return fmt.Sprintf("'%s' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '%s').", k, w(i+1))
+					return fmt.Sprintf("'%s' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '%s').", k, w(i))
 				}
 			}
-			i++
 		case k == "status-code":
-			if m := noNeg(); m != "" {
+			if m := value("an expression"); m != "" {
 				return m
 			}
-			if w(i+1) == "" {
-				return fmt.Sprintf("'%s' expects an expression as argument", k)
-			}
-			i++
 			if msg := tcpFetchDiag(w(i)); msg != "" {
 				return "error detected while parsing status-code expression : " + msg
 			}
