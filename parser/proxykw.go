@@ -671,6 +671,26 @@ func kwACL(c *pctx) {
 	p.aclNames[name] = true
 }
 
+// knownRuleAction reports whether act is an action of the kw rules; when
+// not, it gives HAProxy's message and ends reading as HAProxy does.
+func (c *pctx) knownRuleAction(kw, act string) bool {
+	list, ok := ruleActions[kw]
+	if !ok || knownAction(act, list) {
+		return true
+	}
+	got := fmt.Sprintf("but got '%s'.", act)
+	if act == "" {
+		got = "but got '' (missing argument)."
+	} else if best := actionSuggest(act, list); best != "" {
+		got += " Did you mean '" + best + "' maybe ?"
+	}
+	c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+		Msg: fmt.Sprintf("'%s' expects %s, %s", kw, list, got)})
+	c.cp.cfg.AbortAfterFile = true
+	c.cp.abort = true
+	return false
+}
+
 func kwRule(c *pctx) {
 	if p := c.cp.proxy; p.Cap&CapDef != 0 && p.Name == "" && c.args[0] != "redirect" {
 		// Checked before anything else on the line.
@@ -681,17 +701,7 @@ func kwRule(c *pctx) {
 		c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
 			Msg: fmt.Sprintf("previous '%s' action is final and has no condition attached, further entries are NOOP.", c.args[0])})
 	}
-	if list, ok := ruleActions[c.args[0]]; ok && !knownAction(c.arg(1), list) {
-		got := fmt.Sprintf("but got '%s'.", c.arg(1))
-		if c.arg(1) == "" {
-			got = "but got '' (missing argument)."
-		} else if best := actionSuggest(c.arg(1), list); best != "" {
-			got += " Did you mean '" + best + "' maybe ?"
-		}
-		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
-			Msg: fmt.Sprintf("'%s' expects %s, %s", c.args[0], list, got)})
-		c.cp.cfg.AbortAfterFile = true
-		c.cp.abort = true
+	if !c.knownRuleAction(c.args[0], c.arg(1)) {
 		return
 	}
 	if c.arg(1) == "normalize-uri" && !c.cp.cfg.Global.Experimental {

@@ -102,6 +102,9 @@ func kwStats(c *pctx) {
 			c.cp.add(Diagnostic{Severity: Warning, Pos: c.pos, Style: StyleParsingTight,
 				Msg: fmt.Sprintf("previous '%s' action has no condition attached, further entries are NOOP.", c.args[0])})
 		}
+		if !c.knownRuleAction("http-request", c.arg(2)) {
+			return
+		}
 		r := parseHTTPRule(c.pos, "http-request", c.args[2:])
 		r.Where = p.HTTPPlaces("http-request")
 		st.HTTPRules = append(st.HTTPRules, r)
