@@ -311,14 +311,8 @@ func checkExpectMsg(args []string, http bool) string {
 			nameFmt := w(i+1) == "name-lf"
 			i += 2
 			if w(i) == "-m" {
-				if w(i+1) == "" {
-					return fmt.Sprintf("'%s' : '%s' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')", k, w(i))
-				}
-				if !hdrMatchMethods[w(i+1)] {
-					return fmt.Sprintf("'%s' : '%s' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '%s')", k, w(i), w(i+1))
-				}
-				if w(i+1) == "reg" && nameFmt {
-					return fmt.Sprintf("'%s': log-format string is not supported with a regex matching method", k)
+				if msg := hdrMatchMethodErr(k, w(i+1), nameFmt); msg != "" {
+					return msg
 				}
 				i += 2
 			}
@@ -328,14 +322,8 @@ func checkExpectMsg(args []string, http bool) string {
 			valFmt := w(i+1) == "value-lf"
 			if w(i+2) == "-m" {
 				i += 2
-				if w(i+1) == "" {
-					return fmt.Sprintf("'%s' : '%s' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')", k, w(i))
-				}
-				if !hdrMatchMethods[w(i+1)] {
-					return fmt.Sprintf("'%s' : '%s' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '%s')", k, w(i), w(i+1))
-				}
-				if w(i+1) == "reg" && valFmt {
-					return fmt.Sprintf("'%s': log-format string is not supported with a regex matching method", k)
+				if msg := hdrMatchMethodErr(k, w(i+1), valFmt); msg != "" {
+					return msg
 				}
 			}
 			if w(i+2) == "" {
@@ -421,4 +409,19 @@ func statusCodesMsg(pattern string) string {
 		}
 		p = p[1:]
 	}
+}
+
+// hdrMatchMethodErr is HAProxy's message for the method after a header
+// name's or value's "-m" in an expect hdr/fhdr rule, "" when it is good;
+// lf says the name or value is a log-format string.
+func hdrMatchMethodErr(k, method string, lf bool) string {
+	switch {
+	case method == "":
+		return fmt.Sprintf("'%s' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')", k)
+	case !hdrMatchMethods[method]:
+		return fmt.Sprintf("'%s' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '%s')", k, method)
+	case method == "reg" && lf:
+		return fmt.Sprintf("'%s': log-format string is not supported with a regex matching method", k)
+	}
+	return ""
 }

@@ -1064,7 +1064,7 @@ func kwRetries(c *pctx) {
 		return
 	}
 	// atol into an int, as HAProxy reads it.
-	c.cp.proxy.Retries = int(int32(Atol(c.arg(1))))
+	c.cp.proxy.Retries = int(catoi(c.arg(1)))
 }
 
 // kwRateLimit reads "rate-limit sessions <n>" with HAProxy's messages.
@@ -1142,7 +1142,8 @@ func balanceError(a []string) string {
 	case a0 == "roundrobin", a0 == "static-rr", a0 == "first", a0 == "leastconn", a0 == "source":
 	case strings.HasPrefix(a0, "random"):
 		if len(a0) > 7 && a0[6] == '(' && a0[7] != ')' {
-			n, rest := strtolBase0(a0[7:])
+			n, end := strtol0(a0[7:])
+			rest := a0[7+end:]
 			switch {
 			case rest == "":
 				return "random : missing closing parenthesis."
@@ -1197,56 +1198,6 @@ func balanceError(a []string) string {
 		return "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."
 	}
 	return ""
-}
-
-// strtolBase0 reads a number as strtol(s, &end, 0) does and returns it
-// with the text left after it (all of s when there is no number).
-func strtolBase0(s string) (int64, string) {
-	i := 0
-	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	base := 10
-	if i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && isHexDigit(s[i+2]) {
-		base, i = 16, i+2
-	} else if i < len(s) && s[i] == '0' {
-		base = 8
-	}
-	start := i
-	var n int64
-	for ; i < len(s); i++ {
-		d := 99
-		switch b := s[i]; {
-		case b >= '0' && b <= '9':
-			d = int(b - '0')
-		case b >= 'a' && b <= 'f':
-			d = int(b-'a') + 10
-		case b >= 'A' && b <= 'F':
-			d = int(b-'A') + 10
-		}
-		if d >= base {
-			break
-		}
-		if n < 1<<40 {
-			n = n*int64(base) + int64(d)
-		}
-	}
-	if i == start {
-		return 0, s
-	}
-	if neg {
-		n = -n
-	}
-	return n, s[i:]
-}
-
-func isHexDigit(b byte) bool {
-	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
 }
 
 // Balance is a "balance" line as the runtime runs it (configuration.txt
@@ -1374,7 +1325,7 @@ func kwHashBalanceFactor(c *pctx) {
 		return
 	}
 	// An int in HAProxy: atol's value is cut to 32 bits.
-	if n := int32(Atol(c.arg(1))); n != 0 && n <= 100 {
+	if n := catoi(c.arg(1)); n != 0 && n <= 100 {
 		c.alert("'hash-balance-factor' must be 0 or greater than 100.")
 		return
 	}
@@ -2658,7 +2609,7 @@ func kwProxyID(c *pctx) {
 	}
 	p := c.cp.proxy
 	// uuid is an int in HAProxy: atol's value is cut to 32 bits.
-	n := int(int32(Atol(c.arg(1))))
+	n := int(catoi(c.arg(1)))
 	if n <= 0 {
 		c.tight("custom id has to be > 0.")
 		return
