@@ -1242,7 +1242,11 @@ func IdleWorkers() int {
 // frames go out at once, from the stream's goroutine, before the engine
 // ends the stream's session, and the writer goroutine is not woken. A
 // stream that sent its END_STREAM no longer counts as open: the others
-// still to answer are what a flush would wait for.
+// still to answer are what a flush would wait for. The last of a batch
+// of answers still leaves the write to the flusher when the others
+// asked for it: the write then goes out with the other connections'
+// at the end of the round, as HAProxy's, and not between the round's
+// requests to the servers, where each one woke the client alone.
 func (sc *ServerConn) flushSoon(st *Stream) error {
 	sc.mu.Lock()
 	others := sc.active
@@ -1251,7 +1255,7 @@ func (sc *ServerConn) flushSoon(st *Stream) error {
 	}
 	alone := others <= 0
 	sc.mu.Unlock()
-	if alone {
+	if alone && !sc.flushPending.Load() {
 		return sc.flush()
 	}
 	sc.flushPending.Store(true)
