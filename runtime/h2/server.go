@@ -251,10 +251,15 @@ type ServerConn struct {
 	// the reader leaves what it wrote to that send rather than cutting
 	// the round's answers into two writes.
 	flushPending atomic.Bool
-	// kicks counts the streams' flush requests: the flusher waits
-	// while a round of the scheduler added some.
-	kicks atomic.Uint32
 }
+
+// kicks counts the flush requests of every connection's streams: a
+// flusher waits while a round of the scheduler added some, on any
+// connection. Its own connection's would not do: a flusher the
+// scheduler takes up in the middle of a round (as it does every 61
+// switches) would send half of its connection's answers, the other
+// streams still queued behind, and their answers in a second write.
+var kicks atomic.Uint32
 
 // NewServerConn prepares an HTTP/2 server connection on c; Serve runs it.
 // cfg may be nil (HAProxy's defaults).
@@ -1259,7 +1264,7 @@ func (sc *ServerConn) flushSoon(st *Stream) error {
 		return sc.flush()
 	}
 	sc.flushPending.Store(true)
-	sc.kicks.Add(1)
+	kicks.Add(1)
 	select {
 	case sc.flushQ <- struct{}{}:
 	default:
@@ -1277,9 +1282,9 @@ func (sc *ServerConn) flusher() {
 			// Other streams answered in the same round go in the same
 			// write: yield until a whole round added no answer (a few
 			// rounds at most, not to hold the first one back).
-			for n, i := sc.kicks.Load(), 0; i < 4; i++ {
+			for n, i := kicks.Load(), 0; i < 4; i++ {
 				goruntime.Gosched()
-				m := sc.kicks.Load()
+				m := kicks.Load()
 				if m == n {
 					break
 				}
