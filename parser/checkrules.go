@@ -176,6 +176,7 @@ type CheckOpts struct {
 
 // setCheckOption reads the arguments of a check option.
 func (p *Proxy) setCheckOption(name string, args []string) {
+	p.checkType(name)
 	switch name {
 	case "httpchk":
 		s := &CheckSend{Meth: "OPTIONS", URI: "/", Ver: "HTTP/1.0"}
@@ -518,4 +519,45 @@ func hexArg(args []string) ([]byte, string) {
 		return nil, "invalid hexadecimal string"
 	}
 	return b, ""
+}
+
+// checkType follows what a check option does to HAProxy's check type and
+// rule set flags: an option that builds a rule set forgets the rules
+// written before it that were left unused, except option tcp-check on a
+// proxy already running tcp-check rules, which changes nothing.
+func (p *Proxy) checkType(name string) {
+	switch name {
+	case "httpchk":
+		p.chkOpt, p.chkProto = "tcpchk", "http"
+	case "tcp-check":
+		if p.chkProto == "tcp" {
+			p.chkOpt = "tcpchk"
+			return
+		}
+		p.chkOpt, p.chkProto = "tcpchk", "tcp"
+	case "redis-check", "ssl-hello-chk", "smtpchk", "pgsql-check", "mysql-check", "ldap-check", "spop-check":
+		p.chkOpt, p.chkProto = "tcpchk", "other"
+	case "external-check":
+		p.chkOpt = "ext"
+		return
+	default:
+		return
+	}
+	p.UnusedHTTPChecks, p.UnusedTCPChecks = false, false
+}
+
+// checkRuleUse records an http-check or tcp-check rule line: it joins
+// the check when the proxy runs that kind of check rules, else it waits
+// for an option to take it up.
+func (p *Proxy) checkRuleUse(http bool) {
+	want := "tcp"
+	if http {
+		want = "http"
+	}
+	used := p.chkOpt == "tcpchk" && p.chkProto == want
+	if http {
+		p.UnusedHTTPChecks = !used
+	} else {
+		p.UnusedTCPChecks = !used
+	}
 }

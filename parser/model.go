@@ -481,6 +481,17 @@ type Proxy struct {
 	ownHTTPChecks, ownTCPChecks bool
 	// ownHTTPChk is set once the proxy declares option httpchk itself.
 	ownHTTPChk bool
+	// chkOpt and chkProto follow HAProxy's check type (options2) and the
+	// protocol of its check rule set, which decide whether an http-check
+	// or tcp-check line joins the check ("tcpchk"/"ext"; "tcp", "http",
+	// "other"), both inherited from defaults.
+	chkOpt, chkProto string
+	// UnusedHTTPChecks and UnusedTCPChecks are set when http-check or
+	// tcp-check rules were written while the proxy's check did not use
+	// them, and no check option took them up afterwards (HAProxy's
+	// TCPCHK_RULES_UNUSED_*_RS): check_config_validity warns, and the
+	// check ignores them.
+	UnusedHTTPChecks, UnusedTCPChecks bool
 	// hasRules marks a defaults section with TCP or HTTP rules; usedByFE
 	// and usedByBE say which kinds of proxies inherit from it.
 	hasRules, usedByFE, usedByBE bool
@@ -728,6 +739,7 @@ func (p *Proxy) inherit(d *Proxy) {
 		p.OptionArgs[k] = v
 	}
 	p.CheckOpts = d.CheckOpts
+	p.chkOpt, p.chkProto = d.chkOpt, d.chkProto
 	p.ExtCheckCommand, p.ExtCheckPath = d.ExtCheckCommand, d.ExtCheckPath
 	p.EmailAlert = d.EmailAlert
 	p.Disabled = d.Disabled

@@ -1890,7 +1890,11 @@ func (p *Proxy) hcImplicitSend() {
 func kwHTTPCheck(c *pctx) {
 	n := len(c.cp.lineDiags)
 	httpCheckLine(c)
-	nullCheckWarning(c, n)
+	// A rule line's warning status is its message's: only the two
+	// flags keep the capability warning's status without a text.
+	if act := c.arg(1); act == "disable-on-404" || act == "send-state" {
+		nullCheckWarning(c, n)
+	}
 }
 
 // nullCheckWarning reproduces HAProxy printing the missing message of an
@@ -1928,6 +1932,7 @@ func httpCheckLine(c *pctx) {
 		return
 	}
 	if len(c.args) > 1 {
+		p.checkRuleUse(true)
 		if !p.ownHTTPChecks {
 			p.HTTPChecks, p.ownHTTPChecks = nil, true
 			// Own rules without an own option httpchk build on HAProxy's
@@ -2022,6 +2027,11 @@ func checkOptionArgs(c *pctx, name string) bool {
 	}
 	if !checkOptionWords(c, name) {
 		return false
+	}
+	if noBE && c.mod == "" {
+		// It goes on after its warning: what it does to the check
+		// rules decides the warnings about unused ones.
+		c.cp.proxy.checkType(name)
 	}
 	return !noBE
 }
@@ -2635,6 +2645,7 @@ func tcpCheckLine(c *pctx) {
 		return
 	}
 	if p := c.cp.proxy; len(c.args) > 1 {
+		p.checkRuleUse(false)
 		// Own rules replace the inherited ones, as HAProxy's tcpcheck
 		// ruleset of a defaults section is only shared until then.
 		if !p.ownTCPChecks {

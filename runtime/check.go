@@ -135,6 +135,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				warn(parser.Pos{}, "dispatch address of %s '%s' will be ignored in balance mode.", kind, p.Name)
 			}
 		}
+		live := p.Cap&parser.CapDef == 0 && !p.Disabled
+		if live && p.UnusedHTTPChecks {
+			warn(parser.Pos{}, "%s '%s' uses http-check rules without 'option httpchk', so the rules are ignored.", kind, p.Name)
+		}
 		if p.Cap&parser.CapDef == 0 {
 			r.Diags = append(r.Diags, extCheckDiags(cfg, p)...)
 			if p.EmailAlert.Set && !emailAlertComplete(p) {
@@ -196,6 +200,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				"   | While not properly invalid, you will certainly encounter various problems",
 				"   | with such a configuration. To fix this, please ensure that all following",
 				"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."}
+		}
+		if live && p.UnusedTCPChecks {
+			warn(parser.Pos{}, "%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored.", kind, p.Name)
 		}
 		if p.Log.Cookie != "" && p.Log.CookieLen > cfg.Global.CookieCapMax() {
 			warn(parser.Pos{}, "truncating capture length to %d bytes for %s '%s'.", cfg.Global.CookieCapMax(), kind, p.Name)
@@ -311,7 +318,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	sharedUsed := false
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapBE != 0 {
-			shared := checkKind(p) == "" && len(p.TCPChecks) == 0
+			shared := checkKind(p) == ""
 			for _, s := range p.Servers {
 				if msg, bad := checkPortless(p, s, shared && sharedUsed); bad {
 					alert("config: %s '%s': server '%s' has neither service port nor check port%s.", parser.ProxyTypeStr(p), p.Name, s.Name, msg)
@@ -578,7 +585,11 @@ func checkPortless(p *parser.Proxy, s *parser.Server, implicit bool) (msg string
 	var rules []*parser.CheckRule
 	switch checkKind(p) {
 	case "", "tcp-check":
-		if rules = p.TCPChecks; len(rules) == 0 {
+		// tcp-check rules without option tcp-check are left out.
+		if checkKind(p) == "tcp-check" {
+			rules = p.TCPChecks
+		}
+		if len(rules) == 0 {
 			if implicit {
 				return noConnect, true
 			}
@@ -586,6 +597,12 @@ func checkPortless(p *parser.Proxy, s *parser.Server, implicit bool) (msg string
 		}
 	case "httpchk":
 		rules = p.HTTPChecks
+		// Until an http-check send takes it over, the request of option
+		// httpchk is the first rule when servers are checked (HAProxy
+		// moves it after a connect only later).
+		if !slices.ContainsFunc(rules, func(r *parser.CheckRule) bool { return r.Action == "send" }) {
+			return noConnect, true
+		}
 	}
 	first := true
 	for _, r := range rules {
