@@ -43,5 +43,8 @@ func DynamicServer(name string, words []string) (*Server, string) {
 	}
 	s := &Server{Name: name, Address: words[0], Options: opts, Settings: defaultServerSettings()}
 	s.Settings.apply(opts)
+	if s.Settings.agentPortless() {
+		return nil, "server " + name + " does not have agent port. Agent check has been disabled."
+	}
 	return s, ""
 }

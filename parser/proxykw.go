@@ -523,6 +523,10 @@ func kwServer(c *pctx) {
 	observeLayer7(c, "server "+c.cp.proxy.Name+"/"+c.arg(1), c.rest(3))
 	c.warnServerTimers(c.rest(3), c.arg(1))
 	s := c.cp.proxy.newServer(c.pos, c.arg(1), c.cp.env.expandAddr(c.arg(2)), c.rest(3), false)
+	if s.Settings.agentPortless() {
+		bracket("'server %s/%s' : server %s does not have agent port. Agent check has been disabled.", c.cp.proxy.Name, c.arg(1), c.arg(1))
+		return
+	}
 	c.cp.proxy.Servers = append(c.cp.proxy.Servers, s)
 	c.cp.cfg.PortKeywords += s.Settings.portWords
 }

@@ -853,3 +853,15 @@ var notDefaultOK = map[string]bool{"id": true, "no-sslv3": true, "no-tlsv10": tr
 
 // nonFatal starts a checkServerOptions message whose alert is not fatal.
 const nonFatal = "\x01"
+
+// agentPortless is an agent check with no port to reach the agent on:
+// agent-port, else the check port (_srv_parse_finalize refuses it).
+func (s *ServerSettings) agentPortless() bool {
+	if !s.Agent {
+		return false
+	}
+	if s.AgentPort != "" {
+		return Atol(s.AgentPort) == 0
+	}
+	return Atol(s.Port) == 0
+}

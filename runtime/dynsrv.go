@@ -34,8 +34,37 @@ func (s cliSource) SetDynCookie(bname string, on *bool, key *string) {
 
 // AddServer is "add server <b>/<s> <addr> [options]" (cli_parse_add_server):
 // the server is compiled as a configuration line would be, and joins the
-// backend in forced maintenance with its checks disabled.
+// backend in forced maintenance with its checks disabled. As HAProxy's,
+// what it tells the CLI past the backend's lookup goes to the process's
+// standard error too: an [ALERT] for a refusal, a [NOTICE] once the
+// server is registered.
 func (s cliSource) AddServer(bname, sname string, words []string) (answer string, bare bool) {
+	answer, bare = s.addServer(bname, sname, words)
+	if bare {
+		return answer, bare
+	}
+	prefix := "CLI : 'server " + bname + "/" + sname + "' : "
+	if strings.HasPrefix(answer, "'server' expects") {
+		// No server exists yet to name.
+		prefix = "CLI : "
+	}
+	if answer == serverRegistered {
+		s.e.log.Named(NoticeLogger).Info(prefix + answer)
+		return answer, bare
+	}
+	for _, l := range strings.Split(answer, "\n") {
+		s.e.log.Error(prefix + l)
+	}
+	return answer, bare
+}
+
+const serverRegistered = "New server registered."
+
+// NoticeLogger names the logger whose info entries the process's
+// standard error shows as HAProxy's [NOTICE] lines.
+const NoticeLogger = "notice"
+
+func (s cliSource) addServer(bname, sname string, words []string) (answer string, bare bool) {
 	be := s.e.g.byName[bname]
 	if be == nil || be.compileServer == nil {
 		return "No such backend.", true
@@ -144,7 +173,7 @@ func (s cliSource) AddServer(bname, sname string, words []string) (answer string
 		cancel()
 	}()
 	srv.StartChecks(ctx, cancel)
-	return "New server registered.", false
+	return serverRegistered, false
 }
 
 // trackTarget is srv_apply_track's lookup of "track [<b>/]<s>".

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gohap/gohap/runtime"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -19,10 +20,11 @@ func haLine(label, msg string) string {
 
 // stderrCore renders the engine's entries as HAProxy's process messages:
 // a warning is ha_warning's [WARNING] line, an error or worse ha_alert's
-// [ALERT] one. The levels below have no counterpart there (HAProxy says
-// nothing while it runs unless something went wrong), so they print
-// nothing. Fields, which only gohap's own messages carry, follow the
-// text in parentheses.
+// [ALERT] one, and an info entry of the logger named runtime.NoticeLogger ha_notice's
+// [NOTICE] one. The other info entries and the levels below have no
+// counterpart there (HAProxy says nothing while it runs unless something
+// went wrong or was changed), so they print nothing. Fields, which only
+// gohap's own messages carry, follow the text in parentheses.
 type stderrCore struct {
 	w      io.Writer
 	mu     *sync.Mutex
@@ -33,7 +35,11 @@ func newLogger(w io.Writer) *zap.Logger {
 	return zap.New(&stderrCore{w: w, mu: &sync.Mutex{}})
 }
 
-func (c *stderrCore) Enabled(l zapcore.Level) bool { return l >= zapcore.WarnLevel }
+func (c *stderrCore) Enabled(l zapcore.Level) bool { return l >= zapcore.InfoLevel }
+
+func isNotice(e zapcore.Entry) bool {
+	return e.Level == zapcore.InfoLevel && e.LoggerName == runtime.NoticeLogger
+}
 
 func (c *stderrCore) With(fs []zapcore.Field) zapcore.Core {
 	all := make([]zapcore.Field, 0, len(c.fields)+len(fs))
@@ -41,7 +47,7 @@ func (c *stderrCore) With(fs []zapcore.Field) zapcore.Core {
 }
 
 func (c *stderrCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.Enabled(e.Level) {
+	if e.Level >= zapcore.WarnLevel || isNotice(e) {
 		return ce.AddCore(e, c)
 	}
 	return ce
@@ -49,7 +55,10 @@ func (c *stderrCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.C
 
 func (c *stderrCore) Write(e zapcore.Entry, fs []zapcore.Field) error {
 	label := "WARNING"
-	if e.Level > zapcore.WarnLevel {
+	switch {
+	case isNotice(e):
+		label = "NOTICE"
+	case e.Level > zapcore.WarnLevel:
 		label = "ALERT"
 	}
 	line := haLine(label, e.Message+fieldText(append(c.fields[:len(c.fields):len(c.fields)], fs...)))

@@ -214,6 +214,23 @@ func stderrScenarios() []stderrScenario {
 			r.ready()
 			r.stop(syscall.SIGUSR1)
 		}},
+		// Each "add server" past the backend's lookup leaves a line:
+		// the refusal as an alert, the registration as a notice.
+		{name: "add-server", cfg: "global\n stats socket {SOCK} level admin\n" + stderrDefaults +
+			"frontend fe\n bind {ADDR}\n default_backend be\n" +
+			"backend be\n server s0 {UP}\n", run: func(r *stderrRig) {
+			r.ready()
+			for _, c := range []string{"be/s1 {UP} cookie x", "be/s2 {UP}", "be/s3", "nob/s4 {UP}", "be/s0 {UP}",
+				"be/s5 {UP} track be/nosuch", "be/s6 {UP} id 1", "be/s7 {UP} agent-check", "be/s8 {UP} check track be/s0"} {
+				masterCmd(r.t, r.sock, "experimental-mode on; add server "+strings.ReplaceAll(c, "{UP}", r.up))
+			}
+			r.waitLine("'server be/s8'", 1)
+			r.stop(syscall.SIGUSR1)
+		},
+			// HAProxy's thread then keeps "CLI : " before the messages
+			// it prints later (usermsgs_clr's prefix is never reset):
+			// the stop messages, which depend on the thread, are left out.
+			keep: func(l string) bool { return strings.Contains(l, "'server") }},
 		{name: "stats-without-socket", cfg: "global\n stats timeout 10s\n" + checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
 			r.signal(syscall.SIGHUP)
