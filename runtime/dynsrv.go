@@ -39,6 +39,7 @@ func (s cliSource) SetDynCookie(bname string, on *bool, key *string) {
 // standard error too: an [ALERT] for a refusal, a [NOTICE] once the
 // server is registered.
 func (s cliSource) AddServer(bname, sname string, words []string) (answer string, bare bool) {
+	s.e.cliMsgs.Store(true)
 	answer, bare = s.addServer(bname, sname, words)
 	if bare {
 		return answer, bare
@@ -302,6 +303,12 @@ func (s cliSource) DelServer(bname, sname string) string {
 	be.tls.remove(srv)
 	be.pp.remove(srv)
 	be.h2.remove(srv)
+	// HAProxy's ha_notice, on the process's standard error.
+	msg := "Server deleted."
+	if s.e.cliMsgs.Load() {
+		msg = "CLI : " + msg
+	}
+	s.e.log.Named(NoticeLogger).Info(msg)
 	return "Server deleted."
 }
 

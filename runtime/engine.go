@@ -30,6 +30,10 @@ import (
 // Engine runs a compiled graph: one accept loop per listener, one
 // goroutine per client connection.
 type Engine struct {
+	// cliMsgs is set once an add server ran: HAProxy's CLI thread keeps
+	// the "CLI" context it set then, and names it in the messages it
+	// prints afterwards (usermsgs_clr's prefix is never reset).
+	cliMsgs atomic.Bool
 	g      *Graph
 	log    *zap.Logger
 	global chan struct{} // global maxconn slots, nil when unlimited

@@ -216,7 +216,7 @@ func stderrScenarios() []stderrScenario {
 		}},
 		// Each "add server" past the backend's lookup leaves a line:
 		// the refusal as an alert, the registration as a notice.
-		{name: "add-server", cfg: "global\n stats socket {SOCK} level admin\n" + stderrDefaults +
+		{name: "add-server", cfg: "global\n nbthread 1\n stats socket {SOCK} level admin\n" + stderrDefaults +
 			"frontend fe\n bind {ADDR}\n default_backend be\n" +
 			"backend be\n server s0 {UP}\n", run: func(r *stderrRig) {
 			r.ready()
@@ -225,12 +225,14 @@ func stderrScenarios() []stderrScenario {
 				masterCmd(r.t, r.sock, "experimental-mode on; add server "+strings.ReplaceAll(c, "{UP}", r.up))
 			}
 			r.waitLine("'server be/s8'", 1)
+			masterCmd(r.t, r.sock, "experimental-mode on; del server be/s2")
+			r.waitLine("Server deleted.", 1)
 			r.stop(syscall.SIGUSR1)
 		},
 			// HAProxy's thread then keeps "CLI : " before the messages
 			// it prints later (usermsgs_clr's prefix is never reset):
 			// the stop messages, which depend on the thread, are left out.
-			keep: func(l string) bool { return strings.Contains(l, "'server") }},
+			keep: func(l string) bool { return strings.Contains(l, "'server") || strings.Contains(l, "Server deleted") }},
 		{name: "stats-without-socket", cfg: "global\n stats timeout 10s\n" + checkedCfg, run: func(r *stderrRig) {
 			r.waitLine("has no server available!", 1)
 			r.signal(syscall.SIGHUP)
