@@ -34,9 +34,9 @@ type Engine struct {
 	// the "CLI" context it set then, and names it in the messages it
 	// prints afterwards (usermsgs_clr's prefix is never reset).
 	cliMsgs atomic.Bool
-	g      *Graph
-	log    *zap.Logger
-	global chan struct{} // global maxconn slots, nil when unlimited
+	g       *Graph
+	log     *zap.Logger
+	global  chan struct{} // global maxconn slots, nil when unlimited
 
 	// h2cfg is the HTTP/2 settings of the clients' connections.
 	h2cfg *h2.Config
