@@ -207,11 +207,21 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		if p.Log.Cookie != "" && p.Log.CookieLen > cfg.Global.CookieCapMax() {
 			warn(parser.Pos{}, "truncating capture length to %d bytes for %s '%s'.", cfg.Global.CookieCapMax(), kind, p.Name)
 		}
-		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Log.FormatText != "" || p.Log.SDText != "" || p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
-			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
-		}
 		if p.Cap&parser.CapDef == 0 && p.ServerStateLoad == "global" && cfg.Global.ServerStateFile == "" {
 			warn(parser.Pos{}, "backend '%s' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!", p.Name)
+		}
+		// TCP Fast Open sends the request with the SYN: without these
+		// retries a lost one is not sent again.
+		if p.Cap&parser.CapDef == 0 && !p.Disabled && p.RetryOn&(parser.RetryEmptyResponse|parser.RetryResponseTimeout) != parser.RetryEmptyResponse|parser.RetryResponseTimeout {
+			for _, sv := range p.Servers {
+				if sv.Settings.TFO {
+					r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning, Pos: sv.Pos, Style: parser.StyleBracket,
+						Msg: fmt.Sprintf("'server %s/%s' : server has tfo activated, the backend should be configured with at least 'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be able to retry the connection on failure.", p.Name, sv.Name)})
+				}
+			}
+		}
+		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Log.FormatText != "" || p.Log.SDText != "" || p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
+			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
 		}
 		if p.Mode != "http" {
 			// A proxy that switches to HTTP (switch-mode) keeps them.
