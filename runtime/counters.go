@@ -351,12 +351,15 @@ type rateCounter struct {
 	maxPerSec int
 }
 
+// add counts an event; it runs several times per request, hence no
+// deferred unlock (a call more).
 func (r *rateCounter) add(now time.Time) {
+	ms := now.UnixMilli()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rotate(now.UnixMilli())
+	r.rotate(ms)
 	r.cur++
 	r.maxPerSec = max(r.maxPerSec, r.cur)
+	r.mu.Unlock()
 }
 
 // rotate starts the next period once the current one is over, a new one
