@@ -273,8 +273,9 @@ func fcgiCond(c *pctx, a *FCGIApp, name string, words []string) ([]string, bool)
 		return nil, true
 	}
 	if words[0] != "if" && words[0] != "unless" {
-		// HAProxy adds the rule without a condition.
-		return nil, true
+		// build_acl_cond refuses it without a message.
+		c.alert("'%s' : (null).", name)
+		return nil, false
 	}
 	saved := c.cp.proxy
 	c.cp.proxy = &Proxy{aclNames: a.aclNames}

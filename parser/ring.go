@@ -184,7 +184,7 @@ func (cp *cfgParser) ringLine(c *pctx) {
 			c.alert("fail to set sink buffer size '%d' for ring '%s'.", r.Size, r.Name)
 		case size < r.Size:
 			// A warning that HAProxy 2.6 counts as a fatal error.
-			d := warnf(c.pos, "ignoring new size '%s' that is smaller than current size '%d' for ring '%s'.", c.arg(1), r.Size, r.Name)
+			d := warnf(c.pos, "ignoring new size '%d' that is smaller than current size '%d' for ring '%s'.", size, r.Size, r.Name)
 			d.Fatal = true
 			cp.add(d)
 		default:
