@@ -266,9 +266,12 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			r.Diags = append(r.Diags, parser.FCGIFilterDiags(cfg, p)...)
 		}
 	}
-	// The HTTP client's proxy comes last: its do-resolve rule names the
-	// resolvers httpclient.resolvers.id gives ("default" is made when
-	// missing).
+	// The HTTP client's proxy comes last, in HTTP mode: the buffer size
+	// is checked for it too, and its do-resolve rule names the resolvers
+	// httpclient.resolvers.id gives ("default" is made when missing).
+	if cfg.Global.BufSize >= 256<<20 && !bigBuf {
+		alert("global.tune.bufsize must be below 256 MB when HTTP is in use (current value = %d).", cfg.Global.BufSize)
+	}
 	if hc := cfg.Global.HTTPClient; hc.ResolversSet && hc.ResolversID != "default" &&
 		!slices.ContainsFunc(cfg.Resolvers, func(r *parser.Resolvers) bool { return r.Name == hc.ResolversID }) {
 		alert("Proxy '<HTTPCLIENT>': Can't find resolvers section '%s' for do-resolve action.", hc.ResolversID)
