@@ -69,7 +69,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	var r Result
 	if opts.Resolve == nil {
 		opts.Resolve = func(h string) bool {
-			a, err := net.LookupHost(h)
+			a, err := LookupHost(h)
 			return err == nil && len(a) > 0
 		}
 	}

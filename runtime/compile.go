@@ -17,6 +17,7 @@ import (
 	"github.com/gohap/gohap/backend"
 	"github.com/gohap/gohap/backend/dns"
 	"github.com/gohap/gohap/parser"
+	"github.com/gohap/gohap/parser/logfmt"
 	"github.com/gohap/gohap/runtime/cache"
 	"github.com/gohap/gohap/runtime/comp"
 	"github.com/gohap/gohap/runtime/h2"
@@ -539,7 +540,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	}
 	if opts.Resolve == nil {
 		opts.Resolve = func(host string) (netip.Addr, error) {
-			addrs, err := net.LookupHost(host)
+			addrs, err := LookupHost(host)
 			if err != nil {
 				return netip.Addr{}, err
 			}
@@ -1766,3 +1767,13 @@ var (
 	onErrors = map[string]backend.OnError{"": backend.OnErrorFailCheck, "fail-check": backend.OnErrorFailCheck,
 		"fastinter": backend.OnErrorFastInter, "sudden-death": backend.OnErrorSuddenDeath, "mark-down": backend.OnErrorMarkDown}
 )
+
+// LookupHost resolves a host name as HAProxy's getaddrinfo does, where
+// the inet_aton forms (127.1, 1234, 0x7f000001) are IPv4 addresses and
+// not names to look up.
+func LookupHost(host string) ([]string, error) {
+	if a, err := logfmt.InetAton(host); err == nil {
+		return []string{a.String()}, nil
+	}
+	return net.LookupHost(host)
+}

@@ -374,7 +374,7 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 				if f.mapped[h] {
 					return true
 				}
-				a, err := net.LookupHost(h)
+				a, err := runtime.LookupHost(h)
 				return err == nil && len(a) > 0
 			}
 		}

@@ -499,7 +499,8 @@ func validHostname(h string) bool {
 
 // InetAton reads the short dotted forms inet_aton() takes ("1.2.3" is
 // 1.2.0.3, "10.1" 10.0.0.1, "127" 0.0.0.127; a part with a leading 0 is
-// octal), which HAProxy's resolver takes as addresses.
+// octal, with 0x hexadecimal), which HAProxy's resolver takes as
+// addresses.
 func InetAton(h string) (netip.Addr, error) {
 	bad := fmt.Errorf("not an inet_aton address: %q", h)
 	parts := strings.Split(h, ".")
@@ -508,7 +509,14 @@ func InetAton(h string) (netip.Addr, error) {
 	}
 	var v uint64
 	for i, p := range parts {
-		if p == "" || strings.Trim(p, "0123456789") != "" {
+		digits := p
+		if len(p) > 2 && (p[:2] == "0x" || p[:2] == "0X") {
+			// inet_aton reads a part with 0x as hexadecimal.
+			digits = strings.Trim(p[2:], "0123456789abcdefABCDEF")
+		} else {
+			digits = strings.Trim(p, "0123456789")
+		}
+		if p == "" || digits != "" {
 			return netip.Addr{}, bad
 		}
 		// Each part is a byte, the last one the bytes left.
