@@ -144,9 +144,18 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			}
 		}
 	}
-	for _, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
+	for i, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
+		slots, kw := len(p.Log.ReqCaps), "http-request"
+		if i == 1 {
+			slots, kw = len(p.Log.RspCaps), "http-response"
+		}
 		for _, r := range rules {
 			trk(r.Stick, r.Action)
+			// A capture by id names a slot a frontend declared; a
+			// backend's are only known when a stream runs.
+			if r.Action == "capture" && r.CaptureLen == 0 && p.Cap&parser.CapFE != 0 && r.CaptureID >= slots {
+				alert("Proxy '%s': unable to find capture id '%d' referenced by %s capture rule.", p.Name, r.CaptureID, kw)
+			}
 		}
 	}
 	// Argument resolution: every ACL and sample of the proxy, in line
