@@ -831,3 +831,21 @@ type HTTPClient struct {
 	CAFileSet  bool
 	VerifyNone bool
 }
+
+// bufSize is tune.bufsize as read so far, HAProxy's 16384 unless set.
+func (g *Global) bufSize() int {
+	if g.BufSize > 0 {
+		return g.BufSize
+	}
+	return 16384
+}
+
+// maxRewrite is tune.maxrewrite as HAProxy applies it: 1024 unless set,
+// at most half the buffer.
+func (g *Global) maxRewrite() int {
+	n := 1024
+	if g.MaxRewriteSet {
+		n = g.MaxRewrite
+	}
+	return min(n, g.bufSize()/2)
+}

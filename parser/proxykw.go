@@ -717,7 +717,14 @@ func kwRule(c *pctx) {
 	msg := checkRuleArity(c.args)
 	if msg == "" {
 		var extra string
-		if msg, extra = checkRuleArgs(c.cp.proxy, c.args); extra != "" {
+		if msg, extra = checkRuleArgs(c.cp.proxy, c.args); msg == "" && extra == "" {
+			var warns []string
+			msg, extra, warns = replyArgs(c.args, &c.cp.cfg.Global)
+			for _, w := range warns {
+				c.warn("%s", w)
+			}
+		}
+		if extra != "" {
 			c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
 				Msg: fmt.Sprintf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", c.args[0], c.args[1], extra)})
 			c.cp.cfg.AbortAfterFile = true
@@ -2715,6 +2722,21 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 	if len(args) < 2 {
 		return "", ""
 	}
+	if args[1] == "auth" {
+		// parse_http_auth: an optional "realm <value>", the value taken
+		// whatever it is, then the condition.
+		i := 2
+		if len(args) > 2 && args[2] == "realm" {
+			if len(args) < 4 || args[3] == "" {
+				return "missing realm value.\n.", ""
+			}
+			i = 4
+		}
+		if len(args) > i && args[i] != "if" && args[i] != "unless" {
+			return "", args[i]
+		}
+		return "", ""
+	}
 	msg = checkRuleWords(p, args)
 	n, ok := ruleWordCount[args[1]]
 	if args[1] == "wait-for-body" && len(args) > 4 && args[4] == "at-least" {
@@ -2981,4 +3003,199 @@ func kwDescription(c *pctx) {
 		}
 		p.Description = strings.Join(c.args[1:n], " ")
 	}
+}
+
+// replyArgs reads the answer of an http-request or http-response deny,
+// tarpit or return rule as parse_http_deny and http_parse_http_reply
+// do: msg is the error (with its final dot), extra the first word left
+// before the condition. Files are opened as HAProxy opens them.
+func replyArgs(args []string, g *Global) (msg, extra string, warns []string) {
+	if len(args) < 2 || args[0] != "http-request" && args[0] != "http-response" {
+		return "", "", nil
+	}
+	w := args[2:]
+	status := 200
+	switch args[1] {
+	case "return":
+	case "deny", "tarpit":
+		status = 403
+		switch {
+		case args[0] == "http-response":
+			status = 502
+		case args[1] == "tarpit":
+			status = 500
+		}
+		at := func(i int) string {
+			if i < len(w) {
+				return w[i]
+			}
+			return ""
+		}
+		if at(0) == "" || at(0) == "if" || at(0) == "unless" {
+			return "", "", nil
+		}
+		if w[0] == "deny_status" {
+			if a := at(2); a == "" || a == "if" || a == "unless" {
+				// The status alone: the default error pages.
+				msg, _, warns = replyWords([]string{"status", at(1), "default-errorfiles"}, status, g)
+				return msg, "", warns
+			}
+			w = append([]string{"status"}, w[1:]...)
+		}
+	default:
+		return "", "", nil
+	}
+	msg, n, warns := replyWords(w, status, g)
+	if msg == "" && n < len(w) && w[n] != "" && w[n] != "if" && w[n] != "unless" {
+		extra = w[n]
+	}
+	return msg, extra, warns
+}
+
+// replyWords is http_parse_http_reply's reading of w: the error, or the
+// number of words it took, and the warnings printed on the way.
+func replyWords(w []string, status int, g *Global) (msg string, n int, warns []string) {
+	bufsize := g.bufSize()
+	const (
+		empty = iota
+		errFiles
+		errDefault
+		errFile
+		raw
+		logFmt
+	)
+	kind, act, ctype, objlen, hdrs := empty, "", "", 0, 0
+	arg := func(i int) string {
+		if i < len(w) {
+			return w[i]
+		}
+		return ""
+	}
+	// payload takes the word naming the answer's body, which only one
+	// word may name.
+	payload := func(i int) string {
+		if kind != empty {
+			return fmt.Sprintf("unexpected '%s' argument, '%s' already defined.", w[i], act)
+		}
+		act = w[i]
+		return ""
+	}
+	// readFile is the open, fstat and size checks of file and lf-file.
+	readFile := func(name string) string {
+		st, err := os.Stat(name)
+		if err != nil {
+			return fmt.Sprintf("error opening file '%s'.", name)
+		}
+		if st.Size() > int64(bufsize) {
+			return fmt.Sprintf("file '%s' exceeds the buffer size (%d > %d).", name, st.Size(), bufsize)
+		}
+		objlen = int(st.Size())
+		return ""
+	}
+	i := 0
+loop:
+	for ; i < len(w) && w[i] != ""; i++ {
+		switch word := w[i]; word {
+		case "status":
+			i++
+			if arg(i) == "" {
+				return fmt.Sprintf("'%s' expects <status_code> as argument.", word), i, warns
+			}
+			status = int(int32(Atol(arg(i))))
+			if status < 200 || status > 599 {
+				return fmt.Sprintf("Unexpected status code '%d'.", status), i, warns
+			}
+		case "content-type":
+			i++
+			if arg(i) == "" {
+				return fmt.Sprintf("'%s' expects <ctype> as argument.", word), i, warns
+			}
+			ctype = arg(i)
+		case "default-errorfiles":
+			if m := payload(i); m != "" {
+				return m, i, warns
+			}
+			kind = errDefault
+		case "errorfiles", "errorfile", "file", "string", "lf-file", "lf-string":
+			if m := payload(i); m != "" {
+				return m, i, warns
+			}
+			i++
+			if arg(i) == "" {
+				what := map[string]string{"errorfiles": "<name>", "errorfile": "<fmt>", "file": "<file>", "string": "<str>", "lf-file": "<file>", "lf-string": "<fmt>"}[word]
+				return fmt.Sprintf("'%s' expects %s as argument.", word, what), i, warns
+			}
+			switch word {
+			case "errorfiles":
+				kind = errFiles
+			case "errorfile":
+				if _, err := os.Stat(arg(i)); err != nil {
+					return fmt.Sprintf("error opening file '%s'..", arg(i)), i, warns
+				}
+				kind = errFile
+			case "file", "lf-file":
+				if m := readFile(arg(i)); m != "" {
+					return m, i, warns
+				}
+				kind = raw
+				if word == "lf-file" {
+					kind = logFmt
+				}
+			case "string":
+				kind, objlen = raw, len(arg(i))
+			case "lf-string":
+				kind = logFmt
+			}
+		case "hdr":
+			if arg(i+1) == "" || arg(i+2) == "" {
+				return fmt.Sprintf("'%s' expects <name> and <value> as arguments.", word), i, warns
+			}
+			switch strings.ToLower(arg(i + 1)) {
+			case "content-length", "transfer-encoding", "content-type":
+				warns = append(warns, fmt.Sprintf("header '%s' always ignored by the http reply.", arg(i+1)))
+			default:
+				hdrs++
+			}
+			i += 2
+		default:
+			break loop
+		}
+	}
+	switch kind {
+	case empty:
+		if ctype != "" {
+			warns = append(warns, fmt.Sprintf("content-type '%s' ignored by the http reply because neither errorfile nor payload defined.", ctype))
+		}
+	case errFiles, errDefault, errFile:
+		if kind != errFile && !httpErrCodes[status] {
+			return fmt.Sprintf("status code '%d' not handled by default with '%s' argument..", status, act), i, warns
+		}
+		if ctype != "" {
+			warns = append(warns, fmt.Sprintf("content-type '%s' ignored by the http reply when used with an erorrfile.", ctype))
+		}
+		if hdrs > 0 {
+			warns = append(warns, "hdr parameters ignored by the http reply when used with an erorrfile.")
+		}
+	case raw:
+		if (status == 204 || status == 304) && objlen > 0 {
+			return fmt.Sprintf("No body expected for %d responses.", status), i, warns
+		}
+		if ctype == "" && objlen > 0 {
+			return "a content type must be defined when non-empty payload is configured.", i, warns
+		}
+		if ctype != "" && objlen == 0 {
+			warns = append(warns, fmt.Sprintf("content-type '%s' ignored by the http reply when used with an empty payload.", ctype))
+		}
+		if bufsize-objlen < g.maxRewrite() {
+			warns = append(warns, "http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.")
+		}
+	case logFmt:
+		if status == 204 || status == 304 {
+			return fmt.Sprintf("No body expected for %d responses.", status), i, warns
+		}
+		if ctype == "" {
+			return "a content type must be defined with a log-format payload.", i, warns
+		}
+	}
+	return "", i, warns
 }

@@ -105,6 +105,13 @@ func kwStats(c *pctx) {
 		if !c.knownRuleAction("http-request", c.arg(2)) {
 			return
 		}
+		// The rule is read as an http-request rule (parse_http_req_cond),
+		// and an error ends the parsing (ERR_ABORT).
+		if !c.statsRuleOK() {
+			c.cp.cfg.AbortAfterFile = true
+			c.cp.abort = true
+			return
+		}
 		r := parseHTTPRule(c.pos, "http-request", c.args[2:])
 		r.Where = p.HTTPPlaces("http-request")
 		st.HTTPRules = append(st.HTTPRules, r)
@@ -266,4 +273,40 @@ func timerTrailText(warn byte, arg string) string {
 	return fmt.Sprintf("unexpected character '%c' after the timer value '%s', only "+
 		"(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported."+
 		" This will be reported as an error in next versions.", warn, arg)
+}
+
+// statsRuleOK checks a "stats http-request" rule's action, arguments,
+// samples and condition with the messages of an http-request line;
+// false after an alert.
+func (c *pctx) statsRuleOK() bool {
+	r := *c
+	r.args = c.args[1:]
+	p := c.cp.proxy
+	msg, extra := checkRuleArity(r.args), ""
+	if msg == "" {
+		msg, extra = checkRuleArgs(p, r.args)
+	}
+	if msg == "" && extra == "" {
+		var warns []string
+		msg, extra, warns = replyArgs(r.args, &c.cp.cfg.Global)
+		for _, w := range warns {
+			c.warn("%s", w)
+		}
+	}
+	switch {
+	case extra != "":
+		c.cp.add(Diagnostic{Severity: Alert, Fatal: true, Pos: c.pos, Style: StyleParsingTight,
+			Msg: fmt.Sprintf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.args[0], r.args[1], extra)})
+		return false
+	case msg != "":
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s", ProxyTypeStr(p), p.Name, r.args[0], r.args[1], msg)
+		return false
+	case !r.checkHTTPRuleSamples() || !r.checkHTTPRuleExpr():
+		return false
+	}
+	what := fmt.Sprintf("an '%s %s' condition", r.args[0], r.args[1])
+	if r.args[1] == "redirect" {
+		what = "http redirect"
+	}
+	return c.cp.checkCondACLs(&r, r.args[1:], what)
 }
