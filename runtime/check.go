@@ -125,6 +125,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			bigBuf = true
 			alert("global.tune.bufsize must be below 256 MB when HTTP is in use (current value = %d).", cfg.Global.BufSize)
 		}
+		if p.Disabled && p.Cap&parser.CapDef == 0 {
+			// HAProxy checks a disabled proxy no further.
+			continue
+		}
 		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 && len(p.Binds) == 0 && !p.Disabled {
 			warn(parser.Pos{}, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", kind, p.Name)
 		}
@@ -330,7 +334,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 	// connect rule once the first of them is checked.
 	sharedUsed := false
 	for _, p := range cfg.Proxies {
-		if p.Cap&parser.CapBE != 0 {
+		if p.Cap&parser.CapBE != 0 && !p.Disabled {
 			shared := checkKind(p) == ""
 			for _, s := range p.Servers {
 				if msg, bad := checkPortless(p, s, shared && sharedUsed); bad {
@@ -339,8 +343,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			}
 			sharedUsed = sharedUsed || shared
 		}
-		_, diags := cfg.ErrorPages(p)
-		r.Diags = append(r.Diags, diags...)
+		if !p.Disabled {
+			_, diags := cfg.ErrorPages(p)
+			r.Diags = append(r.Diags, diags...)
+		}
 	}
 	r.Diags = append(r.Diags, parser.H1CasePostDiags(cfg)...)
 	r.Diags = append(r.Diags, parser.FCGIPostDiags(cfg)...)
@@ -371,6 +377,10 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		return netip.Addr{}, errors.New("no address")
 	}
 	for _, p := range cfg.Proxies {
+		if p.Disabled {
+			// srv_init_addr leaves disabled proxies out.
+			continue
+		}
 		for _, s := range p.Servers {
 			host := serverHost(s.Address)
 			if host == "" || net.ParseIP(host) != nil {

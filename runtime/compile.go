@@ -636,7 +636,10 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			// <NOSRV>); it checks nothing and is in no statistics.
 			q := *p
 			q.Servers = nil
-			be := compileBackend(&q, cfg, opts, checks, g.dns, fail)
+			// HAProxy checks nothing of it either: what does not compile
+			// is left out (a use-server rule naming its servers, ...).
+			ignore := func(parser.Pos, string, ...any) {}
+			be := compileBackend(&q, cfg, opts, checks, g.dns, ignore)
 			be.disabled = true
 			bes[p.Name] = be
 			g.byName = bes

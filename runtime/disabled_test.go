@@ -109,3 +109,39 @@ frontend h
 		t.Errorf("gohap:\n%s\nhaproxy:\n%s", got, ref)
 	}
 }
+
+// What a disabled backend names is not checked, as HAProxy checks
+// nothing of it: a use-server rule naming a server it does not have, a
+// stick rule naming no table, a capture slot no frontend declared and an
+// unresolvable server leave the configuration valid, and routed to, the
+// backend answers 503 (HAProxy 2.6.12's worker crashes on that
+// use-server rule, so gohap is alone here).
+func TestDisabledBackendUnchecked(t *testing.T) {
+	up := startEcho(t, "up")
+	fe := freePort(t)
+	startGohap(t, fmt.Sprintf(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind %s
+    use_backend b if { path /b }
+    default_backend c
+backend c
+    server up %s
+backend b
+    disabled
+    server s nosuchhost.invalid:80
+    server s2 127.0.0.1 check
+    use-server nosrv if TRUE
+    stick on src table nosuchtable
+    http-request capture req.hdr(host) id 3
+`, fe, up.Addr()), nil)
+	if status, server, _ := get(t, fe, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); status != 200 || server != "up" {
+		t.Fatalf("default backend: %d from %q", status, server)
+	}
+	if status, _, _ := get(t, fe, "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); status != 503 {
+		t.Fatalf("disabled backend: %d, want 503", status)
+	}
+}
