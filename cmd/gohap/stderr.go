@@ -20,11 +20,11 @@ func haLine(label, msg string) string {
 
 // stderrCore renders the engine's entries as HAProxy's process messages:
 // a warning is ha_warning's [WARNING] line, an error or worse ha_alert's
-// [ALERT] one, and an info entry of the logger named runtime.NoticeLogger ha_notice's
-// [NOTICE] one. The other info entries and the levels below have no
-// counterpart there (HAProxy says nothing while it runs unless something
-// went wrong or was changed), so they print nothing. Fields, which only
-// gohap's own messages carry, follow the text in parentheses.
+// [ALERT] one, an info entry of the logger runtime.NoticeLogger
+// ha_notice's [NOTICE] one. The other info entries and the levels below
+// have no counterpart there (HAProxy says nothing while it runs unless
+// something went wrong or was changed), so they print nothing. Fields,
+// which only gohap's own messages carry, follow the text in parentheses.
 type stderrCore struct {
 	w      io.Writer
 	mu     *sync.Mutex
