@@ -3082,7 +3082,12 @@ func replyWords(w []string, status int, g *Global) (msg string, n int, warns []s
 	}
 	// readFile is the open, fstat and size checks of file and lf-file.
 	readFile := func(name string) string {
-		st, err := os.Stat(name)
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Sprintf("error opening file '%s'.", name)
+		}
+		st, err := f.Stat()
+		f.Close()
 		if err != nil {
 			return fmt.Sprintf("error opening file '%s'.", name)
 		}
@@ -3129,8 +3134,9 @@ loop:
 			case "errorfiles":
 				kind = errFiles
 			case "errorfile":
-				if _, err := os.Stat(arg(i)); err != nil {
-					return fmt.Sprintf("error opening file '%s'..", arg(i)), i, warns
+				// http_load_errorfile's reasons end with their own dot.
+				if _, m := loadErrorfile(200, arg(i)); m != "" {
+					return m + ".", i, warns
 				}
 				kind = errFile
 			case "file", "lf-file":
