@@ -3,6 +3,8 @@ package parser
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gohap/gohap/parser/smpuse"
 )
 
 // checkRuleMsg checks the arguments of an http-check or tcp-check rule as
@@ -166,6 +168,43 @@ func checkSendHTTPMsg(a []string) string {
 			return fmt.Sprintf("expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '%s' as argument.", k)
 		}
 	}
+	// The formats are parsed after the words: the request's URI, the
+	// headers' values, the body.
+	uri, uriLF, body, bodyLF := "", false, "", false
+	var hdrs []string
+	for i := 1; w(i) != ""; i++ {
+		switch k := w(i); k {
+		case "uri", "uri-lf":
+			uri, uriLF = w(i+1), k == "uri-lf"
+		case "body", "body-lf":
+			body, bodyLF = w(i+1), k == "body-lf"
+		case "hdr":
+			hdrs = append(hdrs, w(i+2))
+			i++
+		}
+		i++
+	}
+	if m := checkFormatMsg(uri, uriLF); m != "" {
+		return m
+	}
+	for _, v := range hdrs {
+		if m, _ := formatSampleCheck(v, smpuse.ValBE_CHK_RUL, false); m != "" {
+			return m
+		}
+	}
+	return checkFormatMsg(body, bodyLF)
+}
+
+// checkFormatMsg is the error of a check rule's log-format argument, as
+// the tcpcheck parsers wrap it (their message ends with a line of its
+// own); "" when lf is false or the format reads.
+func checkFormatMsg(text string, lf bool) string {
+	if !lf {
+		return ""
+	}
+	if m, _ := formatSampleCheck(text, smpuse.ValBE_CHK_RUL, false); m != "" {
+		return fmt.Sprintf("'%s' invalid log-format string (%s).\n", text, m)
+	}
 	return ""
 }
 
@@ -182,6 +221,17 @@ func checkSendTCPMsg(a []string) string {
 			kind = "binary string"
 		}
 		return fmt.Sprintf("'%s' expects a %s as argument", kind, w(0))
+	}
+	if w(0) == "send-lf" || w(0) == "send-binary-lf" {
+		if m := checkFormatMsg(w(1), true); m != "" {
+			return m
+		}
+	}
+	if w(0) == "send-binary" {
+		if why := binaryMsg(w(1)); why != "" {
+			// HAProxy's message ends with a line of its own.
+			return fmt.Sprintf("'%s' invalid binary string (%s).\n", w(1), why)
+		}
 	}
 	for i := 2; w(i) != ""; i++ {
 		if w(i) != "comment" {
@@ -215,7 +265,7 @@ func checkExpectMsg(args []string, http bool) string {
 	badTCP := func(k string) string {
 		return fmt.Sprintf("'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '%s' as argument.", k)
 	}
-	typ, pattern := "", ""
+	typ, pattern, onSuccess, onError := "", "", "", ""
 	for i := 1; w(i) != ""; i++ {
 		inPattern := false
 	rescan:
@@ -334,6 +384,11 @@ func checkExpectMsg(args []string, http bool) string {
 			if m := value("a string"); m != "" {
 				return m
 			}
+			if k == "on-success" {
+				onSuccess = w(i)
+			} else if k == "on-error" {
+				onError = w(i)
+			}
 		case k == "ok-status" || k == "error-status" || k == "tout-status":
 			if m := value("a string"); m != "" {
 				return m
@@ -367,11 +422,38 @@ func checkExpectMsg(args []string, http bool) string {
 			return badTCP(k)
 		}
 	}
-	switch typ {
-	case "":
+	if typ == "" {
 		return "pattern not found"
+	}
+	// The messages' formats are parsed before the pattern.
+	if m := checkFormatMsg(onSuccess, onSuccess != ""); m != "" {
+		return m
+	}
+	if m := checkFormatMsg(onError, onError != ""); m != "" {
+		return m
+	}
+	switch typ {
 	case "status":
 		return statusCodesMsg(pattern)
+	case "binary":
+		if why := binaryMsg(pattern); why != "" {
+			return "invalid binary string (" + why + ")"
+		}
+	case "string-lf", "binary-lf":
+		return checkFormatMsg(pattern, true)
+	}
+	return ""
+}
+
+// binaryMsg is parse_binary's reason to refuse a hex string, or "".
+func binaryMsg(s string) string {
+	if len(s)%2 != 0 {
+		return "an even number of hex digit is expected"
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i])) {
+			return fmt.Sprintf("an hex digit is expected (found '%c')", s[i])
+		}
 	}
 	return ""
 }
