@@ -129,7 +129,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			// HAProxy checks a disabled proxy no further.
 			continue
 		}
-		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 && len(p.Binds) == 0 && !p.Disabled {
+		if p.Cap&parser.CapFE != 0 && p.Cap&parser.CapDef == 0 && len(p.Binds) == 0 {
 			warn(parser.Pos{}, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", kind, p.Name)
 		}
 		if p.Cap&parser.CapBE != 0 && p.Cap&parser.CapDef == 0 && len(p.Balance) > 0 {
@@ -139,7 +139,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				warn(parser.Pos{}, "dispatch address of %s '%s' will be ignored in balance mode.", kind, p.Name)
 			}
 		}
-		live := p.Cap&parser.CapDef == 0 && !p.Disabled
+		live := p.Cap&parser.CapDef == 0
 		if live && p.UnusedHTTPChecks {
 			warn(parser.Pos{}, "%s '%s' uses http-check rules without 'option httpchk', so the rules are ignored.", kind, p.Name)
 		}
@@ -216,7 +216,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		}
 		// TCP Fast Open sends the request with the SYN: without these
 		// retries a lost one is not sent again.
-		if p.Cap&parser.CapDef == 0 && !p.Disabled && p.RetryOn&(parser.RetryEmptyResponse|parser.RetryResponseTimeout) != parser.RetryEmptyResponse|parser.RetryResponseTimeout {
+		if p.Cap&parser.CapDef == 0 && p.RetryOn&(parser.RetryEmptyResponse|parser.RetryResponseTimeout) != parser.RetryEmptyResponse|parser.RetryResponseTimeout {
 			for _, sv := range p.Servers {
 				if sv.Settings.TFO {
 					r.Diags = append(r.Diags, parser.Diagnostic{Severity: parser.Warning, Pos: sv.Pos, Style: parser.StyleBracket,

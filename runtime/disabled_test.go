@@ -119,12 +119,7 @@ frontend h
 func TestDisabledBackendUnchecked(t *testing.T) {
 	up := startEcho(t, "up")
 	fe := freePort(t)
-	startGohap(t, fmt.Sprintf(`defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend f
+	startGohap(t, diffDefaults+fmt.Sprintf(`frontend f
     bind %s
     use_backend b if { path /b }
     default_backend c

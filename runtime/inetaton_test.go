@@ -13,7 +13,7 @@ func TestServerInetAtonAddress(t *testing.T) {
 	up := startEcho(t, "up")
 	_, port, _ := net.SplitHostPort(up.Addr())
 	fe := freePort(t)
-	startGohap(t, "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+
+	startGohap(t, diffDefaults+
 		"frontend fe\n bind "+fe+"\n default_backend be\n"+
 		"backend be\n balance roundrobin\n server a 127.1:"+port+"\n server b 0x7f000001:"+port+"\n", nil)
 	for i := 0; i < 4; i++ {
