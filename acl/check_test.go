@@ -3,6 +3,8 @@ package acl
 import (
 	"strings"
 	"testing"
+
+	"github.com/gohap/gohap/parser"
 )
 
 // exprMessage gives parse_acl_expr()'s wording (checked against haproxy
@@ -66,6 +68,6 @@ func FuzzParseCond(f *testing.F) {
 		if len(words) > 0 {
 			exprMessage(words[0], words[1:])
 		}
-		pcreError(s)
+		parser.PCREError(s, true)
 	})
 }

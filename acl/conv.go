@@ -2,13 +2,12 @@ package acl
 
 import (
 	"bytes"
-	"errors"
 	"net/netip"
 	"regexp"
-	"regexp/syntax"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/gohap/gohap/parser"
 )
 
 // convDefs are the converters by keyword (configuration.txt 7.3.1).
@@ -461,67 +460,23 @@ func convWord(c *conv, t *Txn, v *Value) bool {
 	return true
 }
 
-// compileRegex compiles a PCRE pattern with Go's engine; constructs that
-// engine lacks (back-references, look-arounds) are not implemented.
-func compileRegex(p string, icase bool) (*regexp.Regexp, error) {
+// compileRegex compiles a PCRE pattern with Go's engine after checking
+// it as HAProxy's PCRE2 does (capture says whether HAProxy compiles it
+// with captures); patterns PCRE2 takes and Go's engine does not
+// (back-references, look-arounds) are not implemented.
+func compileRegex(p string, icase, capture bool) (*regexp.Regexp, error) {
+	if m := parser.PCREError(p, !capture); m != "" {
+		return nil, errorf("%s", m)
+	}
 	src := p
 	if icase {
 		src = "(?i)" + p
 	}
 	re, err := regexp.Compile(src)
 	if err != nil {
-		if strings.Contains(err.Error(), "invalid or unsupported Perl syntax") || strings.Contains(err.Error(), "invalid escape sequence") {
-			return nil, errorf("regex '%s': %w", src, errNotImpl)
-		}
-		if msg, off, ok := pcreError(p); ok {
-			return nil, errorf("regex '%s' is invalid (error=%s, erroffset=%d)", p, msg, off)
-		}
-		return nil, errorf("regex '%s' is invalid", p)
+		return nil, errorf("regex '%s': %w", src, errNotImpl)
 	}
 	return re, nil
-}
-
-// pcreError returns PCRE2's message and offset for the syntax error Go's
-// parser finds in p, for the errors both engines see alike.
-func pcreError(p string) (string, int, bool) {
-	_, err := syntax.Parse(p, syntax.Perl)
-	var se *syntax.Error
-	if !errors.As(err, &se) {
-		return "", 0, false
-	}
-	at := strings.Index(p, se.Expr)
-	switch se.Code {
-	case syntax.ErrMissingParen:
-		return "missing closing parenthesis", len(p), true
-	case syntax.ErrMissingBracket:
-		return "missing terminating ] for character class", len(p), true
-	case syntax.ErrTrailingBackslash:
-		return `\ at end of pattern`, len(p), true
-	case syntax.ErrUnexpectedParen:
-		depth := 0
-		for i := 0; i < len(p); i++ {
-			switch p[i] {
-			case '\\':
-				i++
-			case '(':
-				depth++
-			case ')':
-				if depth == 0 {
-					return "unmatched closing parenthesis", i, true
-				}
-				depth--
-			}
-		}
-	case syntax.ErrMissingRepeatArgument:
-		if at >= 0 {
-			return "quantifier does not follow a repeatable item", at, true
-		}
-	case syntax.ErrInvalidRepeatOp:
-		if at >= 0 && len(se.Expr) > 1 {
-			return "quantifier does not follow a repeatable item", at + 1, true
-		}
-	}
-	return "", 0, false
 }
 
 func checkRegsub(c *conv, _ *Context) error {
@@ -536,7 +491,11 @@ func checkRegsub(c *conv, _ *Context) error {
 			return errorf("invalid regex flag '%c', only 'i' and 'g' are supported", f)
 		}
 	}
-	re, err := compileRegex(c.args[0].s, icase)
+	// HAProxy compiles it when it resolves arguments, after parsing.
+	if m := parser.PCREError(c.args[0].s, false); m != "" {
+		return &ResolveError{Kind: resRegex, Arg: 1, Keyword: "regsub", Regex: c.args[0].s, Msg: m}
+	}
+	re, err := compileRegex(c.args[0].s, icase, true)
 	if err != nil {
 		return err
 	}

@@ -474,7 +474,7 @@ func (e *patExpr) compile(s string) (pat, error) {
 		b, err := parseBinary(s)
 		return pat{b: b}, err
 	case mReg, mRegm:
-		re, err := compileRegex(s, e.icase)
+		re, err := compileRegex(s, e.icase, e.m == mRegm)
 		return pat{re: re}, err
 	case mBool, mFound:
 		return pat{}, nil

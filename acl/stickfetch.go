@@ -177,6 +177,8 @@ type ResolveError struct {
 	Fetch string
 	// ACL is set when Keyword is an ACL keyword.
 	ACL bool
+	// Regex and Msg are a regex argument PCRE2 refuses and its message.
+	Regex, Msg string
 }
 
 // Kinds of server argument errors.
@@ -191,6 +193,7 @@ const (
 	resFrontend
 	resNoBackend
 	resNoFrontend
+	resRegex
 )
 
 func (e *ResolveError) Error() string {
@@ -198,6 +201,8 @@ func (e *ResolveError) Error() string {
 	switch e.Kind {
 	case resSrvNoName:
 		fmt.Fprintf(&b, "missing server name in arg %d of ", e.Arg)
+	case resRegex:
+		fmt.Fprintf(&b, "error in regex '%s' in arg %d of ", e.Regex, e.Arg)
 	case resSrvNoProxy:
 		fmt.Fprintf(&b, "unable to find proxy '%s' referenced in arg %d of ", e.Proxy, e.Arg)
 	case resSrvNeedBackend:
@@ -240,6 +245,8 @@ func (e *ResolveError) Suffix() string {
 		return ", has not backend capability"
 	case resNoFrontend:
 		return ", has not frontend capability"
+	case resRegex:
+		return " : " + e.Msg
 	}
 	return ""
 }

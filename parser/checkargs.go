@@ -266,6 +266,9 @@ func checkExpectMsg(args []string, http bool) string {
 		return fmt.Sprintf("'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '%s' as argument.", k)
 	}
 	typ, pattern, onSuccess, onError := "", "", "", ""
+	// An expect hdr rule's name and value patterns and how they match.
+	var namePat, valPat string
+	var nameFmt, nameReg, valFmt, valReg, hasVal bool
 	for i := 1; w(i) != ""; i++ {
 		inPattern := false
 	rescan:
@@ -358,28 +361,33 @@ func checkExpectMsg(args []string, http bool) string {
 			if w(i+1) == "" || w(i+2) == "" || (w(i+1) != "name" && w(i+1) != "name-lf") {
 				return fmt.Sprintf("'%s' expects at the name keyword as first argument followed by a pattern", k)
 			}
-			nameFmt := w(i+1) == "name-lf"
+			nameFmt = w(i+1) == "name-lf"
 			i += 2
+			nameReg = false
 			if w(i) == "-m" {
 				if msg := hdrMatchMethodErr(k, w(i+1), nameFmt); msg != "" {
 					return msg
 				}
+				nameReg = w(i+1) == "reg"
 				i += 2
 			}
+			namePat = w(i)
 			if w(i+1) == "" || (w(i+1) != "value" && w(i+1) != "value-lf") {
 				continue
 			}
-			valFmt := w(i+1) == "value-lf"
+			valFmt = w(i+1) == "value-lf"
 			if w(i+2) == "-m" {
 				i += 2
 				if msg := hdrMatchMethodErr(k, w(i+1), valFmt); msg != "" {
 					return msg
 				}
+				valReg = w(i+1) == "reg"
 			}
 			if w(i+2) == "" {
 				return fmt.Sprintf("'%s' expect a pattern with the value keyword", k)
 			}
 			i += 2
+			valPat, hasVal = w(i), true
 		case k == "comment" || k == "on-success" || k == "on-error":
 			if m := value("a string"); m != "" {
 				return m
@@ -441,6 +449,30 @@ func checkExpectMsg(args []string, http bool) string {
 		}
 	case "string-lf", "binary-lf":
 		return checkFormatMsg(pattern, true)
+	case "rstring", "rbinary", "rstatus":
+		return PCREError(pattern, true)
+	case "hdr", "fhdr":
+		// The name's regex is compiled caseless, which does not change
+		// what PCRE2 refuses.
+		if nameReg {
+			if m := PCREError(namePat, true); m != "" {
+				return m
+			}
+		} else if m := checkFormatMsg(namePat, nameFmt); m != "" {
+			return m
+		}
+		if !hasVal {
+			return ""
+		}
+		if valReg {
+			return PCREError(valPat, true)
+		}
+		if valFmt {
+			// HAProxy names the header's name in this message.
+			if m, _ := formatSampleCheck(valPat, smpuse.ValBE_CHK_RUL, false); m != "" {
+				return fmt.Sprintf("'%s' invalid log-format string (%s).\n", namePat, m)
+			}
+		}
 	}
 	return ""
 }

@@ -73,6 +73,22 @@ func noPatternWarning(pos Pos, kw string) Diagnostic {
 			""}}
 }
 
+// parenPatternWarning is parse_acl()'s warning for a pattern that starts
+// with '(' right after a fetch without one (a space before its arguments);
+// nil when it does not apply. Anonymous ACLs have an empty name.
+func parenPatternWarning(pos Pos, name, fetch string, args []string) *Diagnostic {
+	if len(args) == 0 || strings.Contains(fetch, "(") || !strings.HasPrefix(args[0], "(") {
+		return nil
+	}
+	return &Diagnostic{Severity: Warning, Pos: pos, Style: StyleNone,
+		Msg: fmt.Sprintf("parsing acl '%s' :", name),
+		Detail: []string{
+			fmt.Sprintf("  matching '%s' for pattern '%s' is likely a mistake and probably", fetch, args[0]),
+			"  not what you want. Maybe you need to remove the extraneous space before '('.",
+			"  If you are really sure this is not an error, please insert '--' between the",
+			"  match and the pattern to make this warning message disappear."}}
+}
+
 // condError returns parse_acl_cond()'s message for the condition of rule
 // words (from their first "if" or "unless"), "" when it compiles: every
 // named ACL must be declared before or predefined, and every anonymous
@@ -116,6 +132,9 @@ func (cp *cfgParser) condError(pos Pos, words []string) string {
 			}
 			if r.NoPattern {
 				cp.add(noPatternWarning(pos, fetch))
+			}
+			if d := parenPatternWarning(pos, "", fetch, args); d != nil {
+				cp.add(*d)
 			}
 			i = j
 		case !predefinedACLs[w] && !cp.proxy.aclNames[w]:

@@ -2,8 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"regexp"
-	"regexp/syntax"
 	"sort"
 	"strings"
 
@@ -200,19 +198,13 @@ func kwFCGIPathInfo(c *pctx, a *FCGIApp) {
 	if c.tooManyIdx(0, 1) {
 		return
 	}
-	if _, err := regexp.Compile(c.arg(1)); err != nil {
-		c.alert("'%s' : regex '%s' is invalid (error=%s).", c.arg(1), c.arg(1), regexErrText(err))
+	// HAProxy compiles it with captures; a pattern PCRE2 takes and Go's
+	// engine does not is refused by run.
+	if m := PCREError(c.arg(1), false); m != "" {
+		c.alert("'%s' : %s.", c.arg(1), m)
 		return
 	}
 	a.PathInfo = c.arg(1)
-}
-
-// regexErrText is the reason part of a regexp error.
-func regexErrText(err error) string {
-	if e, ok := err.(*syntax.Error); ok {
-		return string(e.Code)
-	}
-	return err.Error()
 }
 
 func kwFCGIACL(c *pctx, a *FCGIApp) {
@@ -239,6 +231,9 @@ func kwFCGIACL(c *pctx, a *FCGIApp) {
 	}
 	if r.NoPattern {
 		c.cp.add(noPatternWarning(c.pos, c.arg(2)))
+	}
+	if d := parenPatternWarning(c.pos, name, c.arg(2), c.rest(3)); d != nil {
+		c.cp.add(*d)
 	}
 	a.ACLs = append(a.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
 	if a.aclNames == nil {

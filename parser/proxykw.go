@@ -667,6 +667,9 @@ func kwACL(c *pctx) {
 	if r.Checked && r.NoPattern || !r.Checked && len(c.rest(3)) == 0 && !boolFetches[fetch] && !strings.Contains(expr, ",") {
 		c.cp.add(noPatternWarning(c.pos, expr))
 	}
+	if d := parenPatternWarning(c.pos, name, expr, c.rest(3)); d != nil {
+		c.cp.add(*d)
+	}
 	p := c.cp.proxy
 	p.ACLs = append(p.ACLs, &ACL{Pos: c.pos, Name: name, Fetch: c.arg(2), Args: c.rest(3)})
 	if p.aclNames == nil {
@@ -2683,6 +2686,9 @@ var ruleArity = map[string]struct {
 	"replace-header": {3, 3, "expects exactly 3 arguments."},
 	"replace-value":  {3, 3, "expects exactly 3 arguments."},
 	"del-header":     {1, 3, "expects at least 1 argument."},
+	"replace-uri":    {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>."},
+	"replace-path":   {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>."},
+	"replace-pathq":  {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>."},
 	"set-path":       {1, 1, "expects exactly 1 argument <format>."},
 	"set-pathq":      {1, 1, "expects exactly 1 argument <format>."},
 	"set-query":      {1, 1, "expects exactly 1 argument <format>."},
@@ -2765,6 +2771,20 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "replace-header", "replace-value":
+		// parse_replace_header compiles the regex, with captures, before
+		// the replacement's format.
+		if len(a) == 3 {
+			if m := PCREError(a[1], false); m != "" {
+				return m + "."
+			}
+		}
+	case "replace-path", "replace-pathq", "replace-uri":
+		if len(a) == 2 {
+			if m := PCREError(a[0], false); m != "" {
+				return "failed to parse the regex : " + m + "."
+			}
+		}
 	case "do-resolve":
 		if _, _, _, ok := parseDoResolve(args[1]); !ok || len(a) == 0 {
 			bad := args[1]
