@@ -2779,6 +2779,13 @@ func checkRuleWords(p *Proxy, args []string) string {
 				return m + "."
 			}
 		}
+	case "del-header":
+		// "-m reg" makes the name a regex, compiled with captures.
+		if len(a) >= 3 && a[1] == "-m" && a[2] == "reg" {
+			if m := PCREError(a[0], false); m != "" {
+				return m + "."
+			}
+		}
 	case "replace-path", "replace-pathq", "replace-uri":
 		if len(a) == 2 {
 			if m := PCREError(a[0], false); m != "" {
