@@ -171,12 +171,21 @@ func parseArgs(in string, sp argSpec) (args []arg, end int, pos int, err error) 
 			if word == "" {
 				goto emptyErr
 			}
-			for _, f := range strings.Split(word, ".") {
-				n, err := strconv.ParseUint(f, 10, 32)
-				if err != nil {
-					return nil, p, pos, parseErr(word, a.typ, pos)
+			// parse_dotted_uints: read_uint's wrapping numbers, each
+			// followed by the end or a dot that is not the last byte.
+			for s := word; s != ""; {
+				var n uint32
+				i := 0
+				for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+					n = n*10 + uint32(s[i]-'0')
 				}
-				a.fids = append(a.fids, uint32(n))
+				if s = s[i:]; s != "" {
+					if s[0] != '.' || len(s) == 1 {
+						return nil, p, pos, parseErr(word, a.typ, pos)
+					}
+					s = s[1:]
+				}
+				a.fids = append(a.fids, n)
 			}
 		}
 		args = append(args, a)

@@ -8,7 +8,22 @@ import (
 	"github.com/gohap/gohap/parser"
 )
 
-func init() { parser.SetACLExprCheck(exprMessage) }
+func init() {
+	parser.SetACLExprCheck(exprMessage)
+	parser.SetSampleExprCheck(sampleMessage)
+}
+
+// sampleMessage returns sample_parse_expr()'s message for a sample
+// expression that does not compile, "" when it does or when it is judged
+// later (arguments resolved after parsing, keywords this engine lacks).
+func sampleMessage(expr string) string {
+	_, err := CompileSampleWith(expr, &Context{Unresolved: func(*ResolveError) {}})
+	var re *ResolveError
+	if err == nil || errors.As(err, &re) || errors.Is(err, ErrNotImplemented) {
+		return ""
+	}
+	return err.Error()
+}
 
 // exprMessage returns parse_acl_expr()'s message (src/acl.c) for an ACL
 // expression that does not compile, and whether it warns that the ACL

@@ -492,6 +492,9 @@ func checkRegsub(c *conv, _ *Context) error {
 		}
 	}
 	// HAProxy compiles it when it resolves arguments, after parsing.
+	if c.args[0].s == "" {
+		return &ResolveError{Kind: resNoRegex, Arg: 1, Keyword: "regsub"}
+	}
 	if m := parser.PCREError(c.args[0].s, false); m != "" {
 		return &ResolveError{Kind: resRegex, Arg: 1, Keyword: "regsub", Regex: c.args[0].s, Msg: m}
 	}

@@ -113,6 +113,23 @@ func (t *Txn) eachTracked(f func(*stick.Entry)) {
 	}
 }
 
+// TableCompatible reports whether the expression's result can be cast to
+// the key type of tb (stktable_compatible_sample).
+func (s *Sample) TableCompatible(tb *stick.Table) bool {
+	to := TypeBin
+	switch tb.Type() {
+	case stick.KeyIP:
+		to = TypeIPv4
+	case stick.KeyIPv6:
+		to = TypeIPv6
+	case stick.KeyInteger:
+		to = TypeInt
+	case stick.KeyString:
+		to = TypeStr
+	}
+	return canCast(s.Type(), to)
+}
+
 // TableKey converts v to the key type of tb (smp_to_stkey): ok is false
 // when the cast fails. String and binary keys refer to v's bytes.
 func TableKey(t *Txn, v *Value, tb *stick.Table) (k stick.Key, ok bool) {
@@ -194,6 +211,7 @@ const (
 	resNoBackend
 	resNoFrontend
 	resRegex
+	resNoRegex
 )
 
 func (e *ResolveError) Error() string {
@@ -203,6 +221,8 @@ func (e *ResolveError) Error() string {
 		fmt.Fprintf(&b, "missing server name in arg %d of ", e.Arg)
 	case resRegex:
 		fmt.Fprintf(&b, "error in regex '%s' in arg %d of ", e.Regex, e.Arg)
+	case resNoRegex:
+		fmt.Fprintf(&b, "missing regex in arg %d of ", e.Arg)
 	case resSrvNoProxy:
 		fmt.Fprintf(&b, "unable to find proxy '%s' referenced in arg %d of ", e.Proxy, e.Arg)
 	case resSrvNeedBackend:

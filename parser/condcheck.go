@@ -34,6 +34,24 @@ var aclExprCheck func(fetch string, args []string) ACLExprResult
 // init function; nil removes the check.
 func SetACLExprCheck(f func(fetch string, args []string) ACLExprResult) { aclExprCheck = f }
 
+// sampleCheck compiles a sample expression (fetch, arguments and
+// converters) as sample_parse_expr() does and returns its message, ""
+// when it compiles or cannot be judged while the file is read (arguments
+// resolved later, keywords the engine lacks). Package acl installs it.
+var sampleCheck func(expr string) string
+
+// SetSampleExprCheck installs the check of the sample expressions of rules
+// and log formats; nil removes it.
+func SetSampleExprCheck(f func(expr string) string) { sampleCheck = f }
+
+// sampleExprMsg is sampleCheck's message, "" without a check.
+func sampleExprMsg(expr string) string {
+	if sampleCheck == nil {
+		return ""
+	}
+	return sampleCheck(expr)
+}
+
 // checkACLExpr is aclExprCheck's result, unchecked without a check.
 func checkACLExpr(fetch string, args []string) ACLExprResult {
 	if aclExprCheck == nil {

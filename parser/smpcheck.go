@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -208,6 +209,9 @@ func formatSampleCheck(text string, where smpuse.Val, http bool) (msg string, wa
 		case !ok:
 			mine = true
 			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
+		case sampleExprMsg(s[:n]) != "":
+			mine = true
+			return 0, errors.New(formatExprMsg(s, n))
 		case val&where == 0:
 			mine = true
 			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
@@ -388,6 +392,20 @@ func ruleSample(words []string) (expr, name string) {
 	return "", ""
 }
 
+// formatExprMsg is the message for the expression s[:n] of a log-format
+// string: HAProxy parses it within the whole rest s, so the text an
+// "expected ')' before '...'" quotes runs to the end of s.
+func formatExprMsg(s string, n int) string {
+	msg := sampleExprMsg(s[:n])
+	if i := strings.LastIndex(msg, " before '"); i >= 0 && strings.HasSuffix(msg, "'") {
+		q := msg[i+len(" before '") : len(msg)-1]
+		if strings.HasSuffix(s[:n], q) {
+			msg = msg[:len(msg)-1] + s[n:] + "'"
+		}
+	}
+	return msg
+}
+
 // sampleExprCheck returns HAProxy's error for a sample expression whose
 // fetch is unknown (when unknown is set) or not available at where, ""
 // otherwise. Other expression errors are left to the sample compiler.
@@ -399,6 +417,8 @@ func sampleExprCheck(expr, name string, where smpuse.Val, unknown bool) string {
 		if unknown {
 			return fmt.Sprintf("unknown fetch method '%s'", kw)
 		}
+	case unknown && sampleExprMsg(expr) != "":
+		return sampleExprMsg(expr)
 	case val&where == 0:
 		return fmt.Sprintf("fetch method '%s' extracts information from '%s', none of which is available here", name, use)
 	}
@@ -488,6 +508,8 @@ func sampleHook(where smpuse.Val, http bool, l6 func(s string)) func(string) (in
 		switch {
 		case !ok:
 			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
+		case sampleExprMsg(s[:n]) != "":
+			return 0, errors.New(formatExprMsg(s, n))
 		case val&where == 0:
 			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
 		case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0 && l6 != nil:
@@ -553,6 +575,10 @@ func (c *pctx) checkStickExpr(r *StickRule) bool {
 	kw, use, val, ok := smpuse.SampleExpr(r.Expr)
 	if !ok && kw != "" {
 		c.alert("'%s': unknown fetch method '%s'", c.args[0], kw)
+		return false
+	}
+	if msg := sampleExprMsg(r.Expr); msg != "" {
+		c.alert("'%s': %s", c.args[0], msg)
 		return false
 	}
 	if !ok || val&r.Where != 0 {

@@ -369,7 +369,7 @@ func (c *pctx) tcpTrackDiag(a []string) bool {
 }
 
 // tcpFetchDiag is sample_parse_expr's message for a missing or unknown
-// fetch, "" otherwise.
+// fetch or an expression that does not compile, "" otherwise.
 func tcpFetchDiag(expr string) string {
 	if expr == "" {
 		return "missing fetch method"
@@ -377,7 +377,7 @@ func tcpFetchDiag(expr string) string {
 	if kw, _, _, ok := smpuse.SampleExpr(expr); kw != "" && !ok {
 		return fmt.Sprintf("unknown fetch method '%s'", kw)
 	}
-	return ""
+	return sampleExprMsg(expr)
 }
 
 // tcpVarSpecDiag is parse_store's message for a bad "<name>[,<cond>...]"

@@ -120,9 +120,22 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	alert := func(format string, a ...any) {
 		diags = append(diags, parser.Diagnostic{Severity: parser.Alert, Fatal: true, Msg: fmt.Sprintf(format, a...)})
 	}
+	// compatible is stktable_compatible_sample: an expression that does
+	// not compile here is reported elsewhere.
+	compatible := func(expr string, tb *stick.Table) bool {
+		s, err := acl.CompileSampleWith(expr, &acl.Context{Unresolved: func(*acl.ResolveError) {}})
+		return err != nil || s.TableCompatible(tb)
+	}
 	for _, resp := range []bool{false, true} {
 		for _, r := range p.StickRules {
-			if r.Response != resp || tables.Table(stickTableName(r.Table, p)) != nil {
+			if r.Response != resp {
+				continue
+			}
+			tb := tables.Table(stickTableName(r.Table, p))
+			if tb != nil {
+				if !compatible(r.Expr, tb) {
+					alert("Proxy '%s': type of fetch not usable with type of stick-table '%s'.", p.Name, stickTableName(r.Table, p))
+				}
 				continue
 			}
 			what := "stick-table"
@@ -132,15 +145,21 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			alert("Proxy '%s': unable to find %s '%s'.", p.Name, what, stickTableName(r.Table, p))
 		}
 	}
-	trk := func(sa *parser.StickAction, act string) {
-		if act == "track-sc" && sa != nil && tables.Table(stickTableName(sa.Table, p)) == nil {
+	trk := func(sa *parser.StickAction, act, expr string) {
+		if act != "track-sc" || sa == nil {
+			return
+		}
+		tb := tables.Table(stickTableName(sa.Table, p))
+		if tb == nil {
 			alert("Proxy '%s': unable to find table '%s' referenced by track-sc%d.", p.Name, stickTableName(sa.Table, p), sa.SC)
+		} else if !compatible(expr, tb) {
+			alert("Proxy '%s': stick-table '%s' uses a type incompatible with the 'track-sc%d' rule.", p.Name, stickTableName(sa.Table, p), sa.SC)
 		}
 	}
 	for _, stage := range []string{"connection", "session", "content"} {
 		for _, r := range p.TCPRequests {
 			if !r.Response && r.Stage == stage {
-				trk(r.Stick, r.Action)
+				trk(r.Stick, r.Action, r.Expr)
 			}
 		}
 	}
@@ -150,7 +169,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			slots, kw = len(p.Log.RspCaps), "http-response"
 		}
 		for _, r := range rules {
-			trk(r.Stick, r.Action)
+			trk(r.Stick, r.Action, r.Expr)
 			// A capture by id names a slot a frontend declared; a
 			// backend's are only known when a stream runs.
 			if r.Action == "capture" && r.CaptureLen == 0 && p.Cap&parser.CapFE != 0 && r.CaptureID >= slots {
