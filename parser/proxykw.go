@@ -2596,7 +2596,9 @@ func knownAction(act, list string) bool {
 	for _, q := range strings.Split(list, ", ") {
 		name := strings.Trim(q, "'")
 		if base, ok := strings.CutSuffix(name, "(*)"); ok {
-			if strings.HasPrefix(act, base) && len(act) > len(base) {
+			// action_lookup matches these by prefix, the bare word
+			// included; the action's parser then refuses what it must.
+			if strings.HasPrefix(act, base) {
 				return true
 			}
 			continue
@@ -2708,6 +2710,35 @@ func checkRuleArity(args []string) string {
 	if !ok {
 		return ""
 	}
+	// The header and request-line parsers take their words as they come,
+	// "if" included, as HAProxy's do.
+	w := args[2:]
+	at := func(i int) string {
+		if i < len(w) {
+			return w[i]
+		}
+		return ""
+	}
+	notCond := func(s string) bool { return s != "" && s != "if" && s != "unless" }
+	switch args[1] {
+	case "set-header", "add-header", "replace-header", "replace-value", "del-header":
+		for i := 0; i < a.min; i++ {
+			if at(i) == "" {
+				return a.msg
+			}
+		}
+		return ""
+	case "set-path", "set-pathq", "set-query", "set-uri", "set-method", "replace-uri", "replace-path", "replace-pathq":
+		for i := 0; i < a.min; i++ {
+			if at(i) == "" {
+				return a.msg
+			}
+		}
+		if notCond(at(a.min)) {
+			return a.msg
+		}
+		return ""
+	}
 	n := 0
 	for _, w := range args[2:] {
 		if w == "if" || w == "unless" {
@@ -2717,6 +2748,30 @@ func checkRuleArity(args []string) string {
 	}
 	if n < a.min || n > a.max {
 		return a.msg
+	}
+	return ""
+}
+
+// headerRuleExtra is the first word a header action leaves where its
+// condition should start, "" when none: these parsers take their words
+// as they come, "if" included.
+func headerRuleExtra(args []string) string {
+	n := 0
+	switch args[1] {
+	case "set-header", "add-header":
+		n = 2
+	case "replace-header", "replace-value":
+		n = 3
+	case "del-header":
+		n = 1
+		if len(args) > 3 && args[3] == "-m" {
+			n = 3
+		}
+	default:
+		return ""
+	}
+	if w := args[2:]; len(w) > n && w[n] != "if" && w[n] != "unless" {
+		return w[n]
 	}
 	return ""
 }
@@ -2744,19 +2799,28 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 		return "", ""
 	}
 	msg = checkRuleWords(p, args)
-	n, ok := ruleWordCount[args[1]]
+	base, _, _ := strings.Cut(args[1], "(")
+	n, ok := ruleWordCount[base]
+	if args[1] == "set-status" && len(args) > 4 && args[3] == "reason" && args[4] != "if" && args[4] != "unless" {
+		n = 3
+	}
 	if args[1] == "wait-for-body" && len(args) > 4 && args[4] == "at-least" {
 		n = 4
 	}
 	if a := cutCond(args[2:]); msg == "" && ok && len(a) > n {
 		extra = a[n]
 	}
+	if msg == "" && extra == "" {
+		extra = headerRuleExtra(args)
+	}
 	return msg, extra
 }
 
 // ruleWordCount is how many words these actions take before their
 // condition (HAProxy reports the first extra one).
-var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0, "use-service": 1, "set-nice": 1}
+var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0, "use-service": 1, "set-nice": 1,
+	"allow": 0, "reject": 0, "silent-drop": 0, "disable-l7-retry": 0,
+	"add-acl": 1, "del-acl": 1, "del-map": 1, "set-map": 2, "set-status": 1, "send-spoe-group": 2}
 
 func checkRuleWords(p *Proxy, args []string) string {
 	var a []string
@@ -2771,6 +2835,29 @@ func checkRuleWords(p *Proxy, args []string) string {
 		act = act[:i]
 	}
 	switch act {
+	case "set-var", "set-var-fmt", "unset-var":
+		if !strings.Contains(args[1], "(") {
+			return fmt.Sprintf("invalid or incomplete action '%s'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'.", args[1])
+		}
+	case "redirect":
+		msg, typed, _ := redirectWordsError(args[2:])
+		if msg == "" && !typed {
+			msg = "redirection type expected ('prefix', 'location', or 'scheme')"
+		}
+		if msg != "" {
+			return msg + "."
+		}
+	case "set-status":
+		if len(a) == 0 {
+			return "expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>."
+		}
+		if n, ok := strtol10(a[0]); !ok || n < 100 || n > 999 {
+			return "expects an integer status code between 100 and 999."
+		}
+	case "send-spoe-group":
+		if len(a) < 2 {
+			return "expects 2 arguments: <engine-id> <group-id>."
+		}
 	case "replace-header", "replace-value":
 		// parse_replace_header compiles the regex, with captures, before
 		// the replacement's format.
@@ -2896,7 +2983,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return "expects exactly 1 argument (integer value)."
 		}
 	case "capture":
-		if args[0] == "http-response" {
+		// http-after-response takes http-response's capture parser.
+		if args[0] != "http-request" {
 			if len(a) < 3 {
 				return "expects <expression> id <idx>."
 			}

@@ -413,6 +413,9 @@ func sampleExprCheck(expr, name string, where smpuse.Val, unknown bool) string {
 	kw, use, val, ok := smpuse.SampleExpr(expr)
 	switch {
 	case kw == "":
+		if unknown {
+			return "missing fetch method"
+		}
 	case !ok:
 		if unknown {
 			return fmt.Sprintf("unknown fetch method '%s'", kw)
@@ -425,6 +428,17 @@ func sampleExprCheck(expr, name string, where smpuse.Val, unknown bool) string {
 	return ""
 }
 
+// httpExprAction says whether an HTTP action reads a sample expression
+// after its name.
+func httpExprAction(act string) bool {
+	base, _, _ := strings.Cut(act, "(")
+	switch base {
+	case "set-src", "set-dst", "set-src-port", "set-dst-port", "set-priority-class", "set-priority-offset", "set-var":
+		return true
+	}
+	return strings.HasPrefix(base, "track-sc")
+}
+
 // checkHTTPRuleExpr checks the sample expression of an HTTP rule's action
 // against where the rule runs; false after an alert.
 func (c *pctx) checkHTTPRuleExpr() bool {
@@ -434,7 +448,17 @@ func (c *pctx) checkHTTPRuleExpr() bool {
 	p := c.cp.proxy
 	expr, name := ruleSample(c.args[1:])
 	if expr == "" {
-		return true
+		if !httpExprAction(c.args[1]) {
+			return true
+		}
+		// The action reads its expression from the next word, whatever
+		// it is.
+		msg := "missing fetch method"
+		if w := c.arg(2); w == "if" || w == "unless" {
+			msg = fmt.Sprintf("unknown fetch method '%s'", w)
+		}
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s.", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)
+		return false
 	}
 	if msg := sampleExprCheck(expr, name, p.HTTPPlaces(c.args[0]), true); msg != "" {
 		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s.", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)

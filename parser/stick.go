@@ -118,7 +118,7 @@ func parseStickAction(w string, args []string, tcp bool) (sa *StickAction, expr 
 		}
 		rest, ok := strings.CutPrefix(w[len(what):], "(")
 		if !ok {
-			return nil, "", -1, "invalid " + kind + " ID '" + w + "'. Expects sc-set-" + kind + "(<" + strings.ToUpper(kind) + " ID>,<Track ID>)"
+			return nil, "", -1, "invalid " + kind + " ID '" + w + "'. Expects " + what + "(<" + strings.ToUpper(kind) + " ID>,<Track ID>)"
 		}
 		idx, n := leadingUint(rest)
 		if n == len(rest) || rest[n] != ',' {
@@ -218,7 +218,15 @@ func checkStickWords(c *pctx) bool {
 		return true
 	}
 	words := cutCond(c.args[2:])
-	_, _, extra, msg := parseStickAction(c.args[1], words, false)
+	_, expr, extra, msg := parseStickAction(c.args[1], words, false)
+	if msg == "" && expr != "" {
+		// The expression is parsed before the words after it.
+		msg = tcpFetchDiag(expr)
+	}
+	if w := c.arg(2); msg == "missing fetch method" && (w == "if" || w == "unless") {
+		// HAProxy reads the expression from the next word, whatever it is.
+		msg = fmt.Sprintf("unknown fetch method '%s'", w)
+	}
 	p := c.cp.proxy
 	switch {
 	case msg != "":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every keyword with odd arguments, side by side with haproxy -c: global
 # and proxy keywords, options (with no/default), other sections' lines,
-# server and bind options, each in a one-line configuration, with the
+# server and bind options, http-request/response/after-response actions,
+# each in a one-line configuration, with the
 # arguments "", x, 1, "x y", -1, 0, 99999999999 and "1s 2" (fewer for
 # some families). Prints each difference and the totals per family.
 # Usage: HAPROXY_BIN=/usr/sbin/haproxy bash keyword-sweep.sh [GOHAP_BIN]
@@ -65,3 +66,9 @@ for o in accept-netscaler-cip accept-proxy allow-0rtt alpn backlog ca-file ca-ig
   printf 'defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend f\n    bind 127.0.0.1:18555 %s %s\n' "$o" "$a" >"$tmp/t.cfg"
   one "bind $o $a"
 done; done; report bind
+for kw in http-request http-response http-after-response; do
+for act in add-acl add-header allow auth cache-use capture del-acl del-header del-map deny disable-l7-retry do-resolve early-hint normalize-uri redirect reject replace-header replace-path replace-pathq replace-uri replace-value return sc-add-gpc sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 send-spoe-group set-dst set-dst-port set-header set-log-level set-map set-mark set-method set-nice set-path set-pathq set-priority-class set-priority-offset set-query set-src set-src-port set-status set-timeout set-tos set-uri set-var set-var-fmt silent-drop strict-mode tarpit track-sc0 unset-var use-service wait-for-body wait-for-handshake; do
+for a in "" "x" "1" "x y" "x y z" "-1" "%[foo]" "%[path,lower(1)]" "if" "x if TRUE" "99999999999"; do
+  printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend f\n    bind 127.0.0.1:18999\n    %s %s %s\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n' "$kw" "$act" "$a" >"$tmp/t.cfg"
+  one "$kw $act $a"
+done; done; done; report "rule actions"
