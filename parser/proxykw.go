@@ -2899,7 +2899,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return m + "."
 		}
 	case "set-mark", "set-tos":
-		if msg := markValueMsg(a); msg != "" {
+		// The value is the next word, whatever it is.
+		if msg := markValueMsg(args[2:]); msg != "" {
 			return msg + "."
 		}
 	case "early-hint":
@@ -3015,12 +3016,19 @@ func markValueMsg(a []string) string {
 	}
 	// strtoul(..., 0): where the number ends; "0x" needs a hex digit
 	// after it, and a leading 0 means octal.
-	v, digits := a[0], "0123456789"
+	v, digits := strings.TrimLeft(a[0], " \t\n\v\f\r"), "0123456789"
+	if v != "" && (v[0] == '+' || v[0] == '-') {
+		v = v[1:]
+	}
 	switch {
 	case (strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X")) && len(v) > 2 && strings.ContainsRune("0123456789abcdefABCDEF", rune(v[2])):
 		v, digits = v[2:], digits+"abcdefABCDEF"
 	case strings.HasPrefix(v, "0"):
 		digits = "01234567"
+	}
+	if v == "" || !strings.ContainsRune(digits, rune(v[0])) {
+		// No digit: strtoul's end is the word's start.
+		return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected)", a[0])
 	}
 	if rest := strings.TrimLeft(v, digits); rest != "" {
 		return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected)", rest)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every keyword with odd arguments, side by side with haproxy -c: global
 # and proxy keywords, options (with no/default), other sections' lines,
-# server and bind options, http-request/response/after-response actions,
+# server and bind options, http-request/response/after-response and tcp
+# rule actions,
 # each in a one-line configuration, with the
 # arguments "", x, 1, "x y", -1, 0, 99999999999 and "1s 2" (fewer for
 # some families). Prints each difference and the totals per family.
@@ -72,3 +73,9 @@ for a in "" "x" "1" "x y" "x y z" "-1" "%[foo]" "%[path,lower(1)]" "if" "x if TR
   printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend f\n    bind 127.0.0.1:18999\n    %s %s %s\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n' "$kw" "$act" "$a" >"$tmp/t.cfg"
   one "$kw $act $a"
 done; done; done; report "rule actions"
+for kw in "tcp-request connection" "tcp-request session" "tcp-request content" "tcp-response content"; do
+for act in accept reject close expect-proxy expect-netscaler-cip capture track-sc0 sc-inc-gpc0 sc-inc-gpc sc-set-gpt0 sc-set-gpt set-var set-var-fmt unset-var set-src set-dst set-src-port set-dst-port set-mark set-tos set-nice set-log-level silent-drop do-resolve set-priority-class set-priority-offset send-spoe-group switch-mode use-service lua.x; do
+for a in "" "x" "1" "x y" "-1" "%[foo]" "if" "x if TRUE" "99999999999"; do
+  printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend f\n    bind 127.0.0.1:18999\n    %s %s %s\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n' "$kw" "$act" "$a" >"$tmp/t.cfg"
+  one "$kw $act $a"
+done; done; done; report "tcp rule actions"
