@@ -1,5 +1,7 @@
 package parser
 
+import "os"
+
 // The "filter" keyword (configuration.txt section 9): explicit filter
 // declarations, whose order decides where the cache and the compression
 // run. The compression, cache and trace filters are run; the others are
@@ -80,7 +82,46 @@ func kwFilter(c *pctx) {
 			return
 		}
 		c.runtimeForm()
-	case "spoe", "opentracing", "fcgi-app":
+	case "spoe":
+		// parse_spoe_flt: its options, then the SPOE file it must open
+		// (its content is not read here). Read, not run.
+		file := ""
+		for i := 2; c.arg(i) != ""; i += 2 {
+			switch o := c.arg(i); o {
+			case "config", "engine":
+				if c.arg(i+1) == "" {
+					c.alert("'%s' : ''%s' : '%s' option without value'", c.args[0], c.args[1], o)
+					return
+				}
+				if o == "config" {
+					file = c.arg(i + 1)
+				}
+			default:
+				c.alert("'%s' : 'unknown keyword '%s''", c.args[0], o)
+				return
+			}
+		}
+		if file == "" {
+			c.alert("'%s' : ''%s' : missing config file'", c.args[0], c.args[1])
+			return
+		}
+		fh, err := os.Open(file)
+		if err != nil {
+			c.alert("'%s' : 'Could not open configuration file %s : %s'", c.args[0], file, errnoText(err))
+			return
+		}
+		fh.Close()
+	case "fcgi-app":
+		// parse_fcgi_flt; the application is then checked as
+		// use-fcgi-app's. Read, not run.
+		if c.arg(2) == "" {
+			c.alert("'%s' : '%s : expects a <name> argument'", c.args[0], c.args[1])
+			return
+		}
+		if p.FCGIApp == "" {
+			p.FCGIApp = c.arg(2)
+		}
+	case "opentracing":
 		// Read, not run: the line stays refused by the runtime.
 	default:
 		c.alert("'%s' : unknown keyword '%s'. Registered keywords :", c.args[0], c.arg(1))

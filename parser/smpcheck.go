@@ -574,6 +574,25 @@ func (p *Proxy) LogFormatDiags() Diagnostics {
 	return out
 }
 
+// LogFormatsKept reports whether the proxy's log-format or log-format-sd
+// leaves anything in HAProxy's lists, which a parse error stops part way
+// (the warning about a proxy without log address depends on it).
+func (p *Proxy) LogFormatsKept() bool {
+	kept := func(text string) bool {
+		if text == "" {
+			return false
+		}
+		hook := sampleHook(smpuse.ValFE_LOG_END, true, nil)
+		nodes, _ := logfmt.ParseWith(text, logfmt.Options{HTTP: p.Mode == "http", Flags: logfmt.LogFormatFlags, Sample: hook, Partial: true})
+		return len(nodes) > 0
+	}
+	text := p.Log.FormatText
+	if p.Mode != "http" && (text == logfmt.HTTPLog || text == logfmt.HTTPLogCLF) {
+		text = logfmt.TCPLog
+	}
+	return kept(text) || kept(p.Log.SDText)
+}
+
 // LogFormatLine is the line HAProxy names for the log-format and
 // log-format-sd strings of the proxy: the last one that parsed a log
 // format (with the rule formats), else the log-format's own.

@@ -224,7 +224,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				}
 			}
 		}
-		if p.Cap&parser.CapFE != 0 && !p.HasLog && (p.Log.FormatText != "" || p.Log.SDText != "" || p.Options["httplog"] || p.Options["tcplog"] || p.Options["httpslog"]) {
+		if p.Cap&parser.CapFE != 0 && !p.HasLog && p.LogFormatsKept() {
 			warn(parser.Pos{}, "log format ignored for %s '%s' since it has no log address.", kind, p.Name)
 		}
 		if p.Mode != "http" {

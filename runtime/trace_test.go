@@ -325,10 +325,15 @@ func TestTraceRandomForwardingPieces(t *testing.T) {
 // A trace filter runs on HTTP and TCP proxies; the filters gohap does
 // not run are refused.
 func TestTraceFilterRefusals(t *testing.T) {
+	// check opens the SPOE file (and reads no further).
+	spoe := filepath.Join(t.TempDir(), "spoe.conf")
+	if err := os.WriteFile(spoe, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ cfg, want string }{
 		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter trace name T random-forwarding\n server s 127.0.0.1:1\n", ""},
 		{"listen l\n mode tcp\n bind 127.0.0.1:8001\n filter trace\n server s 127.0.0.1:1\n", ""},
-		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter spoe\n server s 127.0.0.1:1\n", ":4] : 'filter' is not supported by the gohap runtime yet."},
+		{"listen l\n mode http\n bind 127.0.0.1:8001\n filter spoe config " + spoe + "\n server s 127.0.0.1:1\n", ":4] : 'filter' is not supported by the gohap runtime yet."},
 	} {
 		inputs, err := parser.ReadInputs([]string{writeCfg(t, c.cfg)})
 		if err != nil {

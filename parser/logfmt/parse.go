@@ -72,6 +72,9 @@ type Options struct {
 	// of type Verbatim. When nil, ScanExpr delimits the expression by its
 	// syntax alone.
 	Sample func(text string) (int, error)
+	// Partial makes a failed parse return the nodes made before the
+	// error, as parse_logformat_string leaves them in its list.
+	Partial bool
 }
 
 // Verbatim is an error returned by an Options.Sample hook that Parse must
@@ -137,6 +140,12 @@ func ParseWith(s string, o Options) ([]Node, error) {
 		cstr       = func(i int) string { return cstring(s, i, argNulAt) }
 		fmtForMsgs = s
 	)
+	partial := func(n []Node) []Node {
+		if o.Partial {
+			return n
+		}
+		return nil
+	}
 	for str := 0; cformat != lfEnd; str++ {
 		pformat = cformat
 		c := at(str)
@@ -160,7 +169,7 @@ func ParseWith(s string, o Options) ([]Node, error) {
 			case c == '%':
 				cformat = lfText
 			case isDigit(c) || c == ' ' || c == '\t':
-				return nil, errf("unexpected variable name near '%c' at position %d line : '%s'. Maybe you want to write a single '%%', use the syntax '%%%%'", c, str, fmtForMsgs)
+				return partial(nodes), errf("unexpected variable name near '%c' at position %d line : '%s'. Maybe you want to write a single '%%', use the syntax '%%%%'", c, str, fmtForMsgs)
 			default:
 				cformat = lfInit
 			}
@@ -180,11 +189,11 @@ func ParseWith(s string, o Options) ([]Node, error) {
 				varStart = str
 				break
 			}
-			return nil, errf("parse argument modifier without variable name near '%%{%s}'", s[arg:arg+argLen])
+			return partial(nodes), errf("parse argument modifier without variable name near '%%{%s}'", s[arg:arg+argLen])
 		case lfStExpr:
 			n, err := addSample(s, varStart, arg, argLen, options, o, &nodes)
 			if err != nil {
-				return nil, err
+				return partial(nodes), err
 			}
 			str = varStart + n
 			c = at(str)
@@ -193,9 +202,9 @@ func ParseWith(s string, o Options) ([]Node, error) {
 				sp = str
 			} else {
 				if isPrint(c) {
-					return nil, errf("expected ']' after '%s', but found '%c'", s[varStart:str], c)
+					return partial(nodes), errf("expected ']' after '%s', but found '%c'", s[varStart:str], c)
 				}
-				return nil, errf("missing ']' after '%s'", s[varStart:str])
+				return partial(nodes), errf("missing ']' after '%s'", s[varStart:str])
 			}
 		case lfVar:
 			varLen = str - varStart
@@ -227,7 +236,7 @@ func ParseWith(s string, o Options) ([]Node, error) {
 					a = s[arg : arg+argLen]
 				}
 				if err := addVar(a, s[varStart:varStart+varLen], o.HTTP, &options, &nodes); err != nil {
-					return nil, err
+					return partial(nodes), err
 				}
 			case lfText:
 				nodes = append(nodes, Node{Kind: Text, Text: s[sp:str]})
@@ -244,7 +253,7 @@ func ParseWith(s string, o Options) ([]Node, error) {
 		} else if arg >= 0 {
 			what = cstr(arg)
 		}
-		return nil, errf("truncated line after '%s'", what)
+		return partial(nodes), errf("truncated line after '%s'", what)
 	}
 	return nodes, nil
 }
