@@ -2061,7 +2061,9 @@ func checkOptionWords(c *pctx, name string) bool {
 		for i := 2; c.arg(i) != ""; {
 			switch w := c.arg(i); {
 			case w == "except":
-				if c.arg(i+1) == "" {
+				// str2net resolves a name; str62net takes IPv6.
+				host, _, _ := strings.Cut(c.arg(i+1), "/")
+				if _, ok := parseNet(c.arg(i + 1)); c.arg(i+1) == "" || !ok && !resolvable(host) {
 					c.alert("'%s %s %s' expects <address>[/mask] as argument.", c.args[0], name, w)
 					return false
 				}
@@ -2081,6 +2083,11 @@ func checkOptionWords(c *pctx, name string) bool {
 				c.alert("'%s %s' only supports optional values: 'except' and 'header'.", c.args[0], name)
 				return false
 			}
+		}
+	case "httpchk":
+		// proxy_parse_httpchk_opt: a method, a URI and a version at most.
+		if c.tooManyIdx(3, 1) {
+			return false
 		}
 	case "httplog":
 		if v := c.arg(2); v != "" && v != "clf" {

@@ -428,6 +428,34 @@ func sampleExprCheck(expr, name string, where smpuse.Val, unknown bool) string {
 	return ""
 }
 
+// BalanceHashDiag is check_config_validity's alert for the expression of
+// "balance hash", "" when it compiles and can be fetched where a server
+// is chosen.
+func BalanceHashDiag(p *Proxy) string {
+	if len(p.Balance) < 2 || p.Balance[0] != "hash" {
+		return ""
+	}
+	expr := p.Balance[1]
+	head := fmt.Sprintf("%s '%s' [%s:%d]: ", ProxyTypeStr(p), p.Name, p.Pos.File, p.Pos.Line)
+	kw, use, val, ok := smpuse.SampleExpr(expr)
+	msg := ""
+	switch {
+	case kw == "":
+		msg = "missing fetch method"
+	case !ok:
+		msg = fmt.Sprintf("unknown fetch method '%s'", kw)
+	default:
+		msg = sampleExprMsg(expr)
+	}
+	if msg != "" {
+		return head + fmt.Sprintf("failed to parse 'balance hash' expression '%s' in : %s.", expr, msg)
+	}
+	if val&smpuse.ValBE_SET_SRV == 0 {
+		return head + fmt.Sprintf("error detected while parsing 'balance hash' expression '%s' which requires information from %s, which is not available here.", expr, use)
+	}
+	return ""
+}
+
 // httpExprAction says whether an HTTP action reads a sample expression
 // after its name.
 func httpExprAction(act string) bool {

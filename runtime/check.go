@@ -139,6 +139,9 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 				warn(parser.Pos{}, "dispatch address of %s '%s' will be ignored in balance mode.", kind, p.Name)
 			}
 		}
+		if msg := parser.BalanceHashDiag(p); msg != "" && p.Cap&parser.CapDef == 0 {
+			alert("%s", msg)
+		}
 		live := p.Cap&parser.CapDef == 0
 		if live && p.UnusedHTTPChecks {
 			warn(parser.Pos{}, "%s '%s' uses http-check rules without 'option httpchk', so the rules are ignored.", kind, p.Name)
