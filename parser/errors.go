@@ -187,7 +187,13 @@ func kwHTTPError(c *pctx) {
 			}
 			data, err := os.ReadFile(val)
 			if err != nil {
-				fail("error opening file '%s'", val)
+				// errorfile goes through http_load_errorfile, whose
+				// message ends with a period.
+				if kw == "errorfile" {
+					fail("error opening file '%s'.", val)
+				} else {
+					fail("error opening file '%s'", val)
+				}
 				return
 			}
 			body = data
