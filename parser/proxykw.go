@@ -2765,7 +2765,7 @@ func checkRuleArity(args []string) string {
 func headerRuleExtra(args []string) string {
 	n := 0
 	switch args[1] {
-	case "set-header", "add-header":
+	case "set-header", "add-header", "early-hint":
 		n = 2
 	case "replace-header", "replace-value":
 		n = 3
@@ -2895,11 +2895,12 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'.", bad)
 		}
 	case "strict-mode":
-		if len(a) < 1 {
+		// The value is the next word, whatever it is.
+		if len(args) < 3 {
 			return "expects exactly 1 arguments."
 		}
-		if a[0] != "on" && a[0] != "off" {
-			return fmt.Sprintf("Unexpected value '%s'. Only 'on' and 'off' are supported.", a[0])
+		if v := args[2]; v != "on" && v != "off" {
+			return fmt.Sprintf("Unexpected value '%s'. Only 'on' and 'off' are supported.", v)
 		}
 	case "normalize-uri":
 		if _, m := normalizerWords(a); m != "" {
@@ -2911,7 +2912,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return msg + "."
 		}
 	case "early-hint":
-		if len(a) < 2 {
+		// Its words are taken as they come, "if" included.
+		if len(args) < 4 {
 			return "expects exactly 2 arguments."
 		}
 	case "use-service":
@@ -2960,6 +2962,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return "expects exactly 1 arguments."
 		}
 	case "set-timeout":
+		// Its two words are taken as they come, "if" included.
+		a = args[2:]
 		if len(a) < 2 {
 			return "expects exactly 2 arguments."
 		}
@@ -2975,8 +2979,9 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return fmt.Sprintf("timer overflow in argument '%s' to rule 'set-timeout %s' (maximum value is 2147483647 ms or ~24.8 days).", a[1], a[0])
 		case res == timeUnderflow:
 			return fmt.Sprintf("timer underflow in argument '%s' to rule 'set-timeout %s' (minimum value is 1 ms).", a[1], a[0])
-		case res == timeBadChar && a[1][0] >= '0' && a[1][0] <= '9':
-			// Not a time, and no sample fetch starts with a digit.
+		case res == timeBadChar && (a[1][0] >= '0' && a[1][0] <= '9' || tcpFetchDiag(a[1]) != ""):
+			// Neither a time nor an expression (no fetch starts with a
+			// digit): named by where the time stopped being read.
 			i := strings.IndexFunc(a[1], func(r rune) bool { return r < '0' || r > '9' })
 			return fmt.Sprintf("unexpected character '%c' in rule 'set-timeout %s'.", a[1][i], a[0])
 		case res == timeOK && d == 0:
@@ -2987,7 +2992,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return "expects exactly 1 argument (log level name or 'silent')."
 		}
 	case "set-nice":
-		if len(a) < 1 {
+		// atoi of the next word, whatever it is.
+		if len(args) < 3 {
 			return "expects exactly 1 argument (integer value)."
 		}
 	case "capture":
