@@ -115,19 +115,21 @@ func (t *Txn) eachTracked(f func(*stick.Entry)) {
 
 // TableCompatible reports whether the expression's result can be cast to
 // the key type of tb (stktable_compatible_sample).
-func (s *Sample) TableCompatible(tb *stick.Table) bool {
-	to := TypeBin
+func (s *Sample) TableCompatible(tb *stick.Table) bool { return canCast(s.Type(), keySampleType(tb)) }
+
+// keySampleType is the sample type a key of tb is made from.
+func keySampleType(tb *stick.Table) Type {
 	switch tb.Type() {
 	case stick.KeyIP:
-		to = TypeIPv4
+		return TypeIPv4
 	case stick.KeyIPv6:
-		to = TypeIPv6
+		return TypeIPv6
 	case stick.KeyInteger:
-		to = TypeInt
+		return TypeInt
 	case stick.KeyString:
-		to = TypeStr
+		return TypeStr
 	}
-	return canCast(s.Type(), to)
+	return TypeBin
 }
 
 // TableKey converts v to the key type of tb (smp_to_stkey): ok is false
