@@ -70,7 +70,7 @@ func checkConnectMsg(a []string, http bool) string {
 				if n < 1 || n > 65535 {
 					return fmt.Sprintf("expects a valid TCP port (from range 1 to 65535) or a sample expression, got %s.", v)
 				}
-			} else if msg := tcpFetchDiag(v); msg != "" {
+			} else if msg := fetchDiag(v); msg != "" {
 				return "error detected while parsing port expression : " + msg
 			}
 		case "proto":
@@ -420,7 +420,7 @@ func checkExpectMsg(args []string, http bool) string {
 			if m := value("an expression"); m != "" {
 				return m
 			}
-			if msg := tcpFetchDiag(w(i)); msg != "" {
+			if msg := fetchDiag(w(i)); msg != "" {
 				return "error detected while parsing status-code expression : " + msg
 			}
 		default:

@@ -189,11 +189,11 @@ func kwHTTPError(c *pctx) {
 			if err != nil {
 				// errorfile goes through http_load_errorfile, whose
 				// message ends with a period.
+				msg := fmt.Sprintf("error opening file '%s'", val)
 				if kw == "errorfile" {
-					fail("error opening file '%s'.", val)
-				} else {
-					fail("error opening file '%s'", val)
+					msg += "."
 				}
+				fail("%s", msg)
 				return
 			}
 			body = data

@@ -192,11 +192,10 @@ const (
 )
 
 type pcreItem struct {
-	kind     uint8
-	n, m     int
-	off      int
-	name     string
-	resetDup bool // inside a (?| group
+	kind uint8
+	n, m int
+	off  int
+	name string
 }
 
 type pcreNest struct {
@@ -220,7 +219,6 @@ type pcreParser struct {
 	extra     bool // PCRE2_EXTENDED_MORE
 	dupnames  bool
 	bracount  int
-	dupcap    bool // a (?| group
 	names     []pcreName
 	items     []pcreItem
 	unknown   bool
@@ -239,10 +237,11 @@ func pcreCheck(p string, noCapture bool) (int, int) {
 	if code != 0 {
 		return code, ps.ptr
 	}
-	if code, off := ps.checkLookbehinds(); code != 0 || ps.unknown {
-		if ps.unknown {
-			return 0, 0
-		}
+	code, off := ps.checkLookbehinds()
+	switch {
+	case ps.unknown:
+		return 0, 0
+	case code != 0:
 		return code, off
 	}
 	return ps.checkRefs()
@@ -894,7 +893,6 @@ func (ps *pcreParser) parse() int {
 				top := &nests[len(nests)-1]
 				if p[ps.ptr] == '|' {
 					top.reset, top.resetGroup, top.maxGroup = true, ps.bracount, ps.bracount
-					ps.dupcap = true
 					ps.add(pcreItem{kind: piOpen})
 					ps.ptr++
 					break

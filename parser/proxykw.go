@@ -2685,26 +2685,31 @@ func tcpCheckLine(c *pctx) {
 }
 
 // ruleArity gives the number of arguments (before if/unless) of header and
-// path actions, with HAProxy's message when the count is wrong.
+// path actions, with HAProxy's message when the count is wrong. The raw
+// ones' parsers take their words as they come, "if" included; of those,
+// the request-line ones also refuse a word after theirs that is not the
+// condition's start, the others leave it to the rule parser.
 var ruleArity = map[string]struct {
-	min, max int
-	msg      string
+	min, max  int
+	msg       string
+	raw, line bool
 }{
-	"set-header":     {2, 2, "expects exactly 2 arguments."},
-	"add-header":     {2, 2, "expects exactly 2 arguments."},
-	"replace-header": {3, 3, "expects exactly 3 arguments."},
-	"replace-value":  {3, 3, "expects exactly 3 arguments."},
-	"del-header":     {1, 3, "expects at least 1 argument."},
-	"replace-uri":    {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>."},
-	"replace-path":   {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>."},
-	"replace-pathq":  {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>."},
-	"set-path":       {1, 1, "expects exactly 1 argument <format>."},
-	"set-pathq":      {1, 1, "expects exactly 1 argument <format>."},
-	"set-query":      {1, 1, "expects exactly 1 argument <format>."},
-	"set-uri":        {1, 1, "expects exactly 1 argument <format>."},
-	"set-method":     {1, 1, "expects exactly 1 argument <format>."},
-	"cache-use":      {1, 1 << 20, "expects a cache name."},
-	"cache-store":    {1, 1 << 20, "expects a cache name."},
+	"set-header":     {2, 2, "expects exactly 2 arguments.", true, false},
+	"add-header":     {2, 2, "expects exactly 2 arguments.", true, false},
+	"early-hint":     {2, 2, "expects exactly 2 arguments.", true, false},
+	"replace-header": {3, 3, "expects exactly 3 arguments.", true, false},
+	"replace-value":  {3, 3, "expects exactly 3 arguments.", true, false},
+	"del-header":     {1, 3, "expects at least 1 argument.", true, false},
+	"replace-uri":    {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>.", true, true},
+	"replace-path":   {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>.", true, true},
+	"replace-pathq":  {2, 2, "expects exactly 2 arguments <match-regex> and <replace-format>.", true, true},
+	"set-path":       {1, 1, "expects exactly 1 argument <format>.", true, true},
+	"set-pathq":      {1, 1, "expects exactly 1 argument <format>.", true, true},
+	"set-query":      {1, 1, "expects exactly 1 argument <format>.", true, true},
+	"set-uri":        {1, 1, "expects exactly 1 argument <format>.", true, true},
+	"set-method":     {1, 1, "expects exactly 1 argument <format>.", true, true},
+	"cache-use":      {1, 1 << 20, "expects a cache name.", false, false},
+	"cache-store":    {1, 1 << 20, "expects a cache name.", false, false},
 }
 
 // checkRuleArity returns HAProxy's message when an http-request or
@@ -2717,37 +2722,15 @@ func checkRuleArity(args []string) string {
 	if !ok {
 		return ""
 	}
-	// The header and request-line parsers take their words as they come,
-	// "if" included, as HAProxy's do.
 	w := args[2:]
-	at := func(i int) string {
-		if i < len(w) {
-			return w[i]
-		}
-		return ""
-	}
-	notCond := func(s string) bool { return s != "" && s != "if" && s != "unless" }
-	switch args[1] {
-	case "set-header", "add-header", "replace-header", "replace-value", "del-header":
-		for i := 0; i < a.min; i++ {
-			if at(i) == "" {
-				return a.msg
-			}
-		}
-		return ""
-	case "set-path", "set-pathq", "set-query", "set-uri", "set-method", "replace-uri", "replace-path", "replace-pathq":
-		for i := 0; i < a.min; i++ {
-			if at(i) == "" {
-				return a.msg
-			}
-		}
-		if notCond(at(a.min)) {
+	if a.raw {
+		if len(w) < a.min || a.line && len(w) > a.min && w[a.min] != "if" && w[a.min] != "unless" {
 			return a.msg
 		}
 		return ""
 	}
 	n := 0
-	for _, w := range args[2:] {
+	for _, w := range w {
 		if w == "if" || w == "unless" {
 			break
 		}
@@ -2760,22 +2743,15 @@ func checkRuleArity(args []string) string {
 }
 
 // headerRuleExtra is the first word a header action leaves where its
-// condition should start, "" when none: these parsers take their words
-// as they come, "if" included.
+// condition should start, "" when none.
 func headerRuleExtra(args []string) string {
-	n := 0
-	switch args[1] {
-	case "set-header", "add-header", "early-hint":
-		n = 2
-	case "replace-header", "replace-value":
-		n = 3
-	case "del-header":
-		n = 1
-		if len(args) > 3 && args[3] == "-m" {
-			n = 3
-		}
-	default:
+	a, ok := ruleArity[args[1]]
+	if !ok || !a.raw || a.line {
 		return ""
+	}
+	n := a.min
+	if args[1] == "del-header" && len(args) > 3 && args[3] == "-m" {
+		n = 3
 	}
 	if w := args[2:]; len(w) > n && w[n] != "if" && w[n] != "unless" {
 		return w[n]
@@ -2911,11 +2887,6 @@ func checkRuleWords(p *Proxy, args []string) string {
 		if msg := markValueMsg(args[2:]); msg != "" {
 			return msg + "."
 		}
-	case "early-hint":
-		// Its words are taken as they come, "if" included.
-		if len(args) < 4 {
-			return "expects exactly 2 arguments."
-		}
 	case "use-service":
 		// stream_parse_use_service; the Prometheus exporter is the one
 		// service of a stock build, besides those a Lua script registers.
@@ -2979,7 +2950,7 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return fmt.Sprintf("timer overflow in argument '%s' to rule 'set-timeout %s' (maximum value is 2147483647 ms or ~24.8 days).", a[1], a[0])
 		case res == timeUnderflow:
 			return fmt.Sprintf("timer underflow in argument '%s' to rule 'set-timeout %s' (minimum value is 1 ms).", a[1], a[0])
-		case res == timeBadChar && (a[1][0] >= '0' && a[1][0] <= '9' || tcpFetchDiag(a[1]) != ""):
+		case res == timeBadChar && (a[1][0] >= '0' && a[1][0] <= '9' || fetchDiag(a[1]) != ""):
 			// Neither a time nor an expression (no fetch starts with a
 			// digit): named by where the time stopped being read.
 			i := strings.IndexFunc(a[1], func(r rune) bool { return r < '0' || r > '9' })
@@ -3039,11 +3010,12 @@ func markValueMsg(a []string) string {
 	case strings.HasPrefix(v, "0"):
 		digits = "01234567"
 	}
-	if v == "" || !strings.ContainsRune(digits, rune(v[0])) {
-		// No digit: strtoul's end is the word's start.
-		return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected)", a[0])
+	// Without a digit, strtoul's end is the word's start.
+	rest := strings.TrimLeft(v, digits)
+	if rest == v {
+		rest = a[0]
 	}
-	if rest := strings.TrimLeft(v, digits); rest != "" {
+	if rest != "" {
 		return fmt.Sprintf("invalid character starting at '%s' (integer/hex value expected)", rest)
 	}
 	return ""

@@ -204,14 +204,18 @@ func formatSampleCheck(text string, where smpuse.Val, http bool) (msg string, wa
 			return n, err
 		}
 		kw, use, val, ok := smpuse.SampleExpr(s)
+		bad := ""
+		if kw != "" && ok {
+			bad = formatExprMsg(s, n)
+		}
 		switch {
 		case kw == "":
 		case !ok:
 			mine = true
 			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
-		case sampleExprMsg(s[:n]) != "":
+		case bad != "":
 			mine = true
-			return 0, errors.New(formatExprMsg(s, n))
+			return 0, errors.New(bad)
 		case val&where == 0:
 			mine = true
 			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
@@ -393,8 +397,9 @@ func ruleSample(words []string) (expr, name string) {
 }
 
 // formatExprMsg is the message for the expression s[:n] of a log-format
-// string: HAProxy parses it within the whole rest s, so the text an
-// "expected ')' before '...'" quotes runs to the end of s.
+// string, "" when it compiles: HAProxy parses it within the whole rest
+// s, so the text an "expected ')' before '...'" quotes runs to the end
+// of s.
 func formatExprMsg(s string, n int) string {
 	msg := sampleExprMsg(s[:n])
 	if i := strings.LastIndex(msg, " before '"); i >= 0 && strings.HasSuffix(msg, "'") {
@@ -410,19 +415,12 @@ func formatExprMsg(s string, n int) string {
 // fetch is unknown (when unknown is set) or not available at where, ""
 // otherwise. Other expression errors are left to the sample compiler.
 func sampleExprCheck(expr, name string, where smpuse.Val, unknown bool) string {
-	kw, use, val, ok := smpuse.SampleExpr(expr)
-	switch {
-	case kw == "":
-		if unknown {
-			return "missing fetch method"
+	if unknown {
+		if msg := fetchDiag(expr); msg != "" {
+			return msg
 		}
-	case !ok:
-		if unknown {
-			return fmt.Sprintf("unknown fetch method '%s'", kw)
-		}
-	case unknown && sampleExprMsg(expr) != "":
-		return sampleExprMsg(expr)
-	case val&where == 0:
+	}
+	if kw, use, val, ok := smpuse.SampleExpr(expr); kw != "" && ok && val&where == 0 {
 		return fmt.Sprintf("fetch method '%s' extracts information from '%s', none of which is available here", name, use)
 	}
 	return ""
@@ -437,20 +435,10 @@ func BalanceHashDiag(p *Proxy) string {
 	}
 	expr := p.Balance[1]
 	head := fmt.Sprintf("%s '%s' [%s:%d]: ", ProxyTypeStr(p), p.Name, p.Pos.File, p.Pos.Line)
-	kw, use, val, ok := smpuse.SampleExpr(expr)
-	msg := ""
-	switch {
-	case kw == "":
-		msg = "missing fetch method"
-	case !ok:
-		msg = fmt.Sprintf("unknown fetch method '%s'", kw)
-	default:
-		msg = sampleExprMsg(expr)
-	}
-	if msg != "" {
+	if msg := fetchDiag(expr); msg != "" {
 		return head + fmt.Sprintf("failed to parse 'balance hash' expression '%s' in : %s.", expr, msg)
 	}
-	if val&smpuse.ValBE_SET_SRV == 0 {
+	if _, use, val, _ := smpuse.SampleExpr(expr); val&smpuse.ValBE_SET_SRV == 0 {
 		return head + fmt.Sprintf("error detected while parsing 'balance hash' expression '%s' which requires information from %s, which is not available here.", expr, use)
 	}
 	return ""
@@ -480,12 +468,8 @@ func (c *pctx) checkHTTPRuleExpr() bool {
 			return true
 		}
 		// The action reads its expression from the next word, whatever
-		// it is.
-		msg := "missing fetch method"
-		if w := c.arg(2); w == "if" || w == "unless" {
-			msg = fmt.Sprintf("unknown fetch method '%s'", w)
-		}
-		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s.", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], msg)
+		// it is ("if" included).
+		c.alert("error detected in %s '%s' while parsing '%s %s' rule : %s.", ProxyTypeStr(p), p.Name, c.args[0], c.args[1], fetchDiag(c.arg(2)))
 		return false
 	}
 	if msg := sampleExprCheck(expr, name, p.HTTPPlaces(c.args[0]), true); msg != "" {
@@ -557,11 +541,15 @@ func sampleHook(where smpuse.Val, http bool, l6 func(s string)) func(string) (in
 			return n, err
 		}
 		kw, use, val, ok := smpuse.SampleExpr(s)
+		bad := ""
+		if ok {
+			bad = formatExprMsg(s, n)
+		}
 		switch {
 		case !ok:
 			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
-		case sampleExprMsg(s[:n]) != "":
-			return 0, errors.New(formatExprMsg(s, n))
+		case bad != "":
+			return 0, errors.New(bad)
 		case val&where == 0:
 			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
 		case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0 && l6 != nil:

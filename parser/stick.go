@@ -221,11 +221,12 @@ func checkStickWords(c *pctx) bool {
 	_, expr, extra, msg := parseStickAction(c.args[1], words, false)
 	if msg == "" && expr != "" {
 		// The expression is parsed before the words after it.
-		msg = tcpFetchDiag(expr)
+		msg = fetchDiag(expr)
 	}
-	if w := c.arg(2); msg == "missing fetch method" && (w == "if" || w == "unless") {
-		// HAProxy reads the expression from the next word, whatever it is.
-		msg = fmt.Sprintf("unknown fetch method '%s'", w)
+	if msg == "missing fetch method" {
+		// HAProxy reads the expression from the next word, whatever it
+		// is ("if" included).
+		msg = fetchDiag(c.arg(2))
 	}
 	p := c.cp.proxy
 	switch {

@@ -88,7 +88,7 @@ func (c *pctx) tcpRuleDiag(response bool) bool {
 		if stage != "content" {
 			return fail("'%s %s' is not allowed in '%s %s' rules in %s '%s'", act, w(1), kw, stage, kind, p.Name)
 		}
-		if msg := tcpFetchDiag(w(1)); msg != "" {
+		if msg := fetchDiag(w(1)); msg != "" {
 			return fail("'%s' : %s", rule, msg)
 		}
 		if msg := sampleExprCheck(w(1), w(1), p.TCPPlaces(stage, response), false); msg != "" {
@@ -104,7 +104,7 @@ func (c *pctx) tcpRuleDiag(response bool) bool {
 			return fail("'%s' : a positive 'len' argument is mandatory", rule)
 		}
 	case !response && strings.HasPrefix(act, "track-sc"):
-		if msg := tcpFetchDiag(w(1)); msg != "" && tcpTrackNum(act) {
+		if msg := fetchDiag(w(1)); msg != "" && tcpTrackNum(act) {
 			return fail("'%s' : %s", rule, msg)
 		}
 		return c.tcpTrackDiag(a)
@@ -227,7 +227,7 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		case "unset-var":
 			return 1, ""
 		case "set-var":
-			return 2, tcpFetchDiag(w(1))
+			return 2, fetchDiag(w(1))
 		}
 		return 2, ""
 	case "set-log-level":
@@ -248,7 +248,7 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		}
 		return 2, markValueMsg(v)
 	case "set-src", "set-dst", "set-src-port", "set-dst-port":
-		if msg := tcpFetchDiag(w(1)); msg != "" {
+		if msg := fetchDiag(w(1)); msg != "" {
 			return 0, msg
 		}
 		// tcp_parse_set_src_dst checks the fetch against the HTTP
@@ -262,7 +262,7 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		}
 		return 2, sampleExprCheck(w(1), w(1), where, false)
 	case "set-priority-class", "set-priority-offset":
-		return 2, tcpFetchDiag(w(1))
+		return 2, fetchDiag(w(1))
 	case "silent-drop":
 		return 1, ""
 	case "switch-mode":
@@ -277,7 +277,7 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		if _, _, _, ok := parseDoResolve(a[0]); !ok {
 			return 0, fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'", a[0])
 		}
-		if w(1) == "" || tcpFetchDiag(w(1)) != "" {
+		if w(1) == "" || fetchDiag(w(1)) != "" {
 			return 0, fmt.Sprintf("Can't parse '%s'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'", w(1))
 		}
 		return 2, ""
@@ -302,7 +302,7 @@ func (c *pctx) tcpActionWords(name string, a []string) (int, string) {
 		}
 		if len(sa) == 3 {
 			if _, err := strconv.Atoi(w(1)); err != nil {
-				if msg := tcpFetchDiag(w(1)); msg != "" {
+				if msg := fetchDiag(w(1)); msg != "" {
 					return 0, msg
 				}
 			}
@@ -368,13 +368,13 @@ func (c *pctx) tcpTrackDiag(a []string) bool {
 	return checkTCPStick(c, append([]string{c.args[1]}, words...))
 }
 
-// tcpFetchDiag is sample_parse_expr's message for a missing or unknown
+// fetchDiag is sample_parse_expr's message for a missing or unknown
 // fetch or an expression that does not compile, "" otherwise.
-func tcpFetchDiag(expr string) string {
-	if expr == "" {
+func fetchDiag(expr string) string {
+	switch kw, _, _, ok := smpuse.SampleExpr(expr); {
+	case kw == "":
 		return "missing fetch method"
-	}
-	if kw, _, _, ok := smpuse.SampleExpr(expr); kw != "" && !ok {
+	case !ok:
 		return fmt.Sprintf("unknown fetch method '%s'", kw)
 	}
 	return sampleExprMsg(expr)
