@@ -117,12 +117,13 @@ type PatRef struct {
 type Maps struct {
 	mu     sync.Mutex
 	byName map[string]*PatRef
+	byID   map[int]*PatRef
 	refs   []*PatRef
 	nextID int
 }
 
 // NewMaps returns an empty registry.
-func NewMaps() *Maps { return &Maps{byName: map[string]*PatRef{}} }
+func NewMaps() *Maps { return &Maps{byName: map[string]*PatRef{}, byID: map[int]*PatRef{}} }
 
 // Refs lists the references in creation order ("show map", "show acl").
 func (ms *Maps) Refs() []*PatRef {
@@ -140,12 +141,7 @@ func (ms *Maps) Lookup(name string) *PatRef {
 		if err != nil {
 			return nil
 		}
-		for _, r := range ms.refs {
-			if r.ID == id {
-				return r
-			}
-		}
-		return nil
+		return ms.byID[id]
 	}
 	return ms.byName[name]
 }
@@ -159,14 +155,12 @@ func (ms *Maps) ref(name string, isMap, file bool, uid int) (*PatRef, error) {
 		return r, nil
 	}
 	if uid >= 0 {
-		for _, r := range ms.refs {
-			if r.ID == uid {
-				return nil, errorf("the id is already used")
-			}
+		if ms.byID[uid] != nil {
+			return nil, errorf("the id is already used")
 		}
 	} else {
 		uid = ms.nextID
-		for ms.usedID(uid) {
+		for ms.byID[uid] != nil {
 			uid++
 		}
 	}
@@ -178,16 +172,8 @@ func (ms *Maps) ref(name string, isMap, file bool, uid int) (*PatRef, error) {
 		ms.byName[name] = r
 	}
 	ms.refs = append(ms.refs, r)
+	ms.byID[uid] = r
 	return r, nil
-}
-
-func (ms *Maps) usedID(id int) bool {
-	for _, r := range ms.refs {
-		if r.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // loadFile reads a map file (key and value) or an ACL pattern file (one

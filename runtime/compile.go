@@ -627,6 +627,7 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 	checks := checkCache{http: map[checkKey]*backend.HTTPCheck{}, tcp: map[checkKey][]backend.TCPStep{}}
 	ownFrontend := map[*parser.Proxy]*Frontend{}
 	states := loadStateFiles(cfg, proxyIDs(cfg))
+	scopes := newServerScopes(cfg)
 	for _, p := range cfg.Proxies {
 		if p.Cap&parser.CapBE == 0 {
 			continue
@@ -639,13 +640,13 @@ func Compile(cfg *parser.Config, opts Options) (*Graph, []error) {
 			// HAProxy checks nothing of it either: what does not compile
 			// is left out (a use-server rule naming its servers, ...).
 			ignore := func(parser.Pos, string, ...any) {}
-			be := compileBackend(&q, cfg, opts, checks, g.dns, ignore)
+			be := compileBackend(&q, cfg, opts, checks, g.dns, scopes, ignore)
 			be.disabled = true
 			bes[p.Name] = be
 			g.byName = bes
 			continue
 		}
-		be := compileBackend(p, cfg, opts, checks, g.dns, fail)
+		be := compileBackend(p, cfg, opts, checks, g.dns, scopes, fail)
 		if lines := states.byBackend[p]; len(lines) > 0 {
 			applyServerStates(lines, be.LB.Servers, func(srv *backend.Server) *parser.ServerSettings {
 				for _, s := range p.Servers {
@@ -1099,7 +1100,7 @@ func keyOf(rules []*parser.CheckRule, send *parser.CheckSend, opts parser.CheckO
 	return k
 }
 
-func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks checkCache, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *Backend {
+func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks checkCache, dc *dnsConfig, scopes *serverScopes, fail func(parser.Pos, string, ...any)) *Backend {
 	be := &Backend{Name: p.Name, HTTP: p.Mode == "http",
 		Connect: p.Timeouts["connect"], Server: p.Timeouts["server"], Queue: p.Timeouts["queue"],
 		Tunnel: p.Timeouts["tunnel"], ServerFin: p.Timeouts["server-fin"],
@@ -1208,11 +1209,12 @@ func compileBackend(p *parser.Proxy, cfg *parser.Config, opts Options, checks ch
 	if chk.ext {
 		chk.extID = proxyIDs(cfg)[p]
 	}
+	scfg, sp := scopes.cfg, scopes.proxy(p)
 	be.compileServer = func(s *parser.Server, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
-		return compileServer(cfg, p, s, opts, be, chk, ctx, dc, fail)
+		return compileServer(scfg, sp, s, opts, be, chk, ctx, dc, fail)
 	}
 	be.compileConns = func(s *parser.Server, to *Backend, srv *backend.Server, fail func(parser.Pos, string, ...any)) {
-		compileServerConns(cfg, p, s, to, srv, fail)
+		compileServerConns(scfg, sp, s, to, srv, fail)
 	}
 	var servers []*backend.Server
 	for _, s := range p.Servers {
@@ -1341,6 +1343,40 @@ func (be *Backend) addServer(cs *compiledServer) {
 }
 
 // compileServer compiles one server line of p; nil when it fails.
+// serverScopes are what compiling a server reads of the configuration
+// and of its backend, kept by the backends for the servers the CLI adds:
+// the global section, and each proxy without its rules, conditions and
+// listeners, so that the graph does not hold the parsed configuration
+// (its lines and rules, tens of megabytes for a large one). The
+// backends share one configuration and one copy of each defaults
+// section.
+type serverScopes struct {
+	cfg  *parser.Config
+	defs map[*parser.Proxy]*parser.Proxy
+}
+
+func newServerScopes(cfg *parser.Config) *serverScopes {
+	return &serverScopes{cfg: &parser.Config{Global: cfg.Global}, defs: map[*parser.Proxy]*parser.Proxy{}}
+}
+
+func (sc *serverScopes) proxy(p *parser.Proxy) *parser.Proxy {
+	if p == nil {
+		return nil
+	}
+	sp := *p
+	if d := p.Def; d != nil {
+		if sp.Def = sc.defs[d]; sp.Def == nil {
+			sp.Def = sc.proxy(d)
+			sc.defs[d] = sp.Def
+		}
+	}
+	sp.Binds, sp.ACLs, sp.Rules, sp.LegacyFilters = nil, nil, nil, nil
+	sp.HTTPRequestRules, sp.HTTPResponseRules, sp.HTTPAfterRules = nil, nil, nil
+	sp.UseBackends, sp.Filters, sp.ServerRules, sp.PersistRules = nil, nil, nil, nil
+	sp.IgnoredConds, sp.TCPRequests, sp.MonitorFail, sp.StickRules = nil, nil, nil, nil
+	return &sp
+}
+
 func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts Options, be *Backend, chk serverChecks, ctx *acl.Context, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
 	st := &s.Settings
 	srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,

@@ -129,6 +129,10 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if w == nil && !checkFDLimit(g.FD(), g.Maxconn, m) {
 		return 1
 	}
+	// Serving reads only the global section: the parsed configuration
+	// goes, with what parsing and checking left behind (below).
+	global := cfg.Global
+	cfg = nil
 	eng.Serve()
 	switch {
 	case w != nil:
@@ -139,6 +143,10 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 	if w == nil {
 		o.tellOld(o.oldSig)
 	}
+	// The memory of the parsing and checks goes back to the system now,
+	// not at the pace of the runtime's scavenger: for a large
+	// configuration, tens of megabytes.
+	debug.FreeOSMemory()
 	es := newEngineSet(eng)
 	// paused is between SIGTTOU and SIGTTIN, whose messages HAProxy
 	// prints when the listeners change state.
@@ -157,7 +165,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 				// Every HAProxy 2.6 process has an internal HTTP client
 				// proxy, stopped last; gohap's has nothing to count.
 				log.Warn("Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).")
-				if d := cfg.Global.HardStopAfter; d > 0 {
+				if d := global.HardStopAfter; d > 0 {
 					time.AfterFunc(d, func() {
 						log.Warn("soft-stop running for too long, performing a hard-stop.")
 						es.each((*runtime.Engine).HardStop)
@@ -200,7 +208,7 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 			}
 		case <-reloads:
 			if next, ncfg, ng := reloadInProcess(f, maps, o, w, es.cur, log, ev); next != nil {
-				if d := cfg.Global.HardStopAfter; d > 0 {
+				if d := global.HardStopAfter; d > 0 {
 					// As a former worker would be: its configuration's
 					// hard-stop-after bounds the retired graph's sessions,
 					// with that worker's warning.
@@ -215,8 +223,8 @@ func serve(f *checkFlags, maps []string, o *procOpts, stdout, stderr io.Writer) 
 					})
 				}
 				es.swap(next)
-				cfg, g = ncfg, ng
-				if p := cfg.Global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
+				global, g = ncfg.Global, ng
+				if p := global.Process; p.HasMaxReloads && p.MaxReloads != -1 {
 					es.stopOlderThan(p.MaxReloads, ev)
 				}
 				w.reply(true)
@@ -362,7 +370,9 @@ func loadConfig(f *checkFlags, maps []string, o *procOpts, w *workerEnv, stdout,
 		return nil, nil, false
 	}
 	dumps(f, stdout)
+	// The caller holds the configuration for as long as it needs it.
 	cfg := f.parsed
+	f.parsed = nil
 	o.applyLimits(cfg)
 	applyNUMA(cfg, sysfsRoot)
 	if w != nil {
