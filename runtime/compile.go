@@ -1342,14 +1342,13 @@ func (be *Backend) addServer(cs *compiledServer) {
 	be.serverPos[cs.srv] = cs.pos
 }
 
-// compileServer compiles one server line of p; nil when it fails.
 // serverScopes are what compiling a server reads of the configuration
 // and of its backend, kept by the backends for the servers the CLI adds:
-// the global section, and each proxy without its rules, conditions and
-// listeners, so that the graph does not hold the parsed configuration
-// (its lines and rules, tens of megabytes for a large one). The
-// backends share one configuration and one copy of each defaults
-// section.
+// the global section, and each proxy without its rules and conditions
+// (an external check reads the listeners), so that the graph does not
+// hold the parsed configuration (its lines and rules, tens of megabytes
+// for a large one). The backends share one configuration and one copy of
+// each defaults section.
 type serverScopes struct {
 	cfg  *parser.Config
 	defs map[*parser.Proxy]*parser.Proxy
@@ -1370,13 +1369,14 @@ func (sc *serverScopes) proxy(p *parser.Proxy) *parser.Proxy {
 			sc.defs[d] = sp.Def
 		}
 	}
-	sp.Binds, sp.ACLs, sp.Rules, sp.LegacyFilters = nil, nil, nil, nil
+	sp.ACLs, sp.Rules, sp.LegacyFilters = nil, nil, nil
 	sp.HTTPRequestRules, sp.HTTPResponseRules, sp.HTTPAfterRules = nil, nil, nil
 	sp.UseBackends, sp.Filters, sp.ServerRules, sp.PersistRules = nil, nil, nil, nil
 	sp.IgnoredConds, sp.TCPRequests, sp.MonitorFail, sp.StickRules = nil, nil, nil, nil
 	return &sp
 }
 
+// compileServer compiles one server line of p; nil when it fails.
 func compileServer(cfg *parser.Config, p *parser.Proxy, s *parser.Server, opts Options, be *Backend, chk serverChecks, ctx *acl.Context, dc *dnsConfig, fail func(parser.Pos, string, ...any)) *compiledServer {
 	st := &s.Settings
 	srv := &backend.Server{Name: s.Name, Weight: st.Weight, Maxconn: st.Maxconn, Minconn: st.Minconn,

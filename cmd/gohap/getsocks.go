@@ -132,10 +132,17 @@ func inheritOld(g *runtime.Graph, files []*os.File) {
 			}
 		}
 	}
-	for _, f := range files {
-		if !used[f] {
-			f.Close()
+	// The engine takes the descriptors: each file, whose finalizer would
+	// close its descriptor at the next collection, gives up a copy.
+	for addr, fd := range fds {
+		if nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			fds[addr] = nfd
+		} else {
+			delete(fds, addr)
 		}
+	}
+	for _, f := range files {
+		f.Close()
 	}
 	runtime.InheritListeners(fds)
 }
