@@ -26,6 +26,10 @@ type CheckOptions struct {
 	Resolve func(host string) bool
 	// MasterWorker is -W or -Ws on the command line.
 	MasterWorker bool
+	// NoRefusals leaves out the notices of what the runtime refuses, and
+	// the compilation they take: for a caller that compiles the graph
+	// itself (run, or a check that fails as run would).
+	NoRefusals bool
 }
 
 // Result is the outcome of Check.
@@ -419,7 +423,7 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 		alert("Failed to initialize server(s) addr.")
 		return r
 	}
-	if !opts.Compat {
+	if !opts.Compat && !opts.NoRefusals {
 		reported := map[parser.Pos]bool{}
 		for _, u := range cfg.Refusals() {
 			reported[u.Pos] = true

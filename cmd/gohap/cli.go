@@ -368,7 +368,9 @@ func check(f *checkFlags, stdout, stderr io.Writer) int {
 		}
 		code = 1
 	default:
-		copts := runtime.CheckOptions{Compat: f.compat, NoResolve: f.noResolve, MasterWorker: f.mworker}
+		// Without verdict, the runtime's refusals are not notices: the
+		// graph compiled below (or by run) says them.
+		copts := runtime.CheckOptions{Compat: f.compat, NoResolve: f.noResolve, MasterWorker: f.mworker, NoRefusals: !verdict}
 		if len(f.mapped) > 0 {
 			copts.Resolve = func(h string) bool {
 				if f.mapped[h] {
