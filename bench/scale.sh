@@ -5,11 +5,11 @@
 # hN }' rule per backend. It prints the CPU time (user+system) of:
 #   gohap check at SMALL and LARGE backends, and their ratio (4 is linear);
 #   haproxy -c and gohap check at REF backends, and their ratio;
-#   start-up to a listening socket at REF backends, both proxies;
+#   start-up to a listening socket at REF backends, both proxies, and
+#   their resident memory (VmRSS) once they serve, 3 seconds later;
 #   and for a frontend of RULES rules (set-header with log formats, deny
 #   and use_backend with inline ACL patterns, path_reg regexes, named
-#   ACLs): haproxy -c and gohap check, and each proxy's resident memory
-#   (VmRSS) once it serves, 3 seconds after its socket accepts.
+#   ACLs): haproxy -c and gohap check, and each proxy's resident memory.
 # Environment: SMALL (2000), LARGE (8000), REF (10000), RULES (20000),
 # HAPROXY_BIN.
 set -euo pipefail
@@ -66,6 +66,20 @@ gen "$REF" 18083 >"$tmp/r.cfg"
 s=$(cpu "$tmp/gohap" check -f "$tmp/s.cfg")
 l=$(cpu "$tmp/gohap" check -f "$tmp/l.cfg")
 echo "gohap check: $SMALL backends ${s}s, $LARGE backends ${l}s, growth x$(awk -v a="$s" -v b="$l" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }') (x$(awk -v a="$SMALL" -v b="$LARGE" 'BEGIN { print b / a }') is linear)"
+# rss PORT CMD...: VmRSS in MiB of CMD 3 seconds after PORT accepts.
+rss() {
+  local port=$1; shift
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  waitport "$port"
+  sleep 3
+  local kb
+  kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
 # ratio A B: B/A with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }'; }
 
@@ -81,6 +95,9 @@ checks "$REF backends" "$tmp/r.cfg"
 hs=$(startup 18083 "$HAP" -db -f "$tmp/r.cfg")
 gs=$(startup 18083 "$tmp/gohap" -db -f "$tmp/r.cfg")
 echo "start-up at $REF backends: haproxy ${hs}s, gohap ${gs}s, ratio $(ratio "$hs" "$gs")"
+hm=$(rss 18083 "$HAP" -db -f "$tmp/r.cfg")
+gm=$(rss 18083 "$tmp/gohap" -db -f "$tmp/r.cfg")
+echo "serving RSS at $REF backends: haproxy ${hm} MiB, gohap ${gm} MiB, ratio $(ratio "$hm" "$gm")"
 
 genrules() { # genrules N PORT > file
   awk -v n="$1" -v port="$2" 'BEGIN {
@@ -99,19 +116,6 @@ genrules() { # genrules N PORT > file
   }'
 }
 
-# rss PORT CMD...: VmRSS in MiB of CMD 3 seconds after PORT accepts.
-rss() {
-  local port=$1; shift
-  "$@" >/dev/null 2>&1 &
-  local pid=$!
-  waitport "$port"
-  sleep 3
-  local kb
-  kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }'
-}
 
 genrules "$RULES" 18084 >"$tmp/rules.cfg"
 checks "$RULES rules" "$tmp/rules.cfg"
