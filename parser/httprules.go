@@ -193,16 +193,19 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 			refuse()
 		}
 	case "capture":
-		// capture <sample> len <n> | id <n> (id only in responses).
+		// capture <sample> len <n> | id <n> (id only in responses): the
+		// length as atoi reads it, the id as strtol to the word's end.
 		r.Expr = arg(0)
-		n, err := strconv.Atoi(arg(2))
 		switch {
-		case len(args) != 3 || err != nil || n < 0:
-			refuse()
-		case arg(1) == "len" && kw == "http-request" && n > 0:
-			r.CaptureLen = n
+		case arg(1) == "len" && kw == "http-request" && atoi(arg(2)) > 0:
+			r.CaptureLen = atoi(arg(2))
 		case arg(1) == "id":
-			r.CaptureID = n
+			// HAProxy keeps strtol's long in an int; a negative slot
+			// passes its check and is refused here.
+			n, _ := strtol10(arg(2))
+			if r.CaptureID = int(int32(n)); r.CaptureID < 0 {
+				refuse()
+			}
 		default:
 			refuse()
 		}

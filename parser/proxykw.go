@@ -2803,7 +2803,7 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 // condition (HAProxy reports the first extra one).
 var ruleWordCount = map[string]int{"wait-for-body": 2, "set-mark": 1, "set-tos": 1, "wait-for-handshake": 0, "use-service": 1, "set-nice": 1,
 	"allow": 0, "reject": 0, "silent-drop": 0, "disable-l7-retry": 0,
-	"add-acl": 1, "del-acl": 1, "del-map": 1, "set-map": 2, "set-status": 1, "send-spoe-group": 2}
+	"add-acl": 1, "del-acl": 1, "del-map": 1, "set-map": 2, "set-status": 1, "send-spoe-group": 2, "capture": 3}
 
 func checkRuleWords(p *Proxy, args []string) string {
 	var a []string
@@ -2980,13 +2980,34 @@ func checkRuleWords(p *Proxy, args []string) string {
 			if a[1] != "id" {
 				return fmt.Sprintf("expects 'id', found '%s'.", a[1])
 			}
+			if _, ok := strtol10(a[2]); !ok {
+				return fmt.Sprintf("cannot parse id '%s'.", a[2])
+			}
 			return ""
 		}
-		if len(a) < 3 || a[1] != "len" && a[1] != "id" {
+		// parse_http_req_capture: three words before any condition, the
+		// expression, then 'len' (frontends only, atoi) or 'id' (strtol
+		// to the word's end).
+		if len(a) < 3 || a[0] == "" || a[1] == "" || a[2] == "" {
 			return "expects <expression> [ 'len' <length> | id <idx> ]."
 		}
-		if n, _ := strconv.Atoi(a[2]); a[1] == "len" && n <= 0 {
-			return "length must be > 0."
+		if msg := sampleExprCheck(a[0], a[0], smpuse.ValFE_HRQ_HDR, true); msg != "" {
+			return msg + "."
+		}
+		switch a[1] {
+		case "len":
+			if p.Cap&CapFE == 0 {
+				return fmt.Sprintf("proxy '%s' has no frontend capability.", p.Name)
+			}
+			if atoi(a[2]) <= 0 {
+				return "length must be > 0."
+			}
+		case "id":
+			if _, ok := strtol10(a[2]); !ok {
+				return fmt.Sprintf("cannot parse id '%s'.", a[2])
+			}
+		default:
+			return fmt.Sprintf("expects 'len' or 'id', found '%s'.", a[1])
 		}
 	}
 	return ""
