@@ -106,6 +106,25 @@ var httpRuleForms = map[string]map[string]bool{
 		"strict-mode": true, "wait-for-body": true},
 }
 
+// rawRuleWords is how many of its words w an HTTP action's parser takes
+// whatever they are, "if" and "unless" included, before the rule's
+// condition: the key and value of the map and ACL actions, a status and
+// its reason, a service's name.
+func rawRuleWords(action string, w []string) int {
+	switch action {
+	case "add-acl", "del-acl", "del-map", "use-service":
+		return 1
+	case "set-map":
+		return 2
+	case "set-status":
+		if len(w) > 1 && w[1] == "reason" {
+			return 3
+		}
+		return 1
+	}
+	return 0
+}
+
 // parseHTTPRule reads the words of a rule line (after the keyword).
 func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 	r := &HTTPRule{Pos: pos, Keyword: kw, Text: strings.Join(a, " ")}
@@ -154,10 +173,11 @@ func parseHTTPRule(pos Pos, kw string, a []string) *HTTPRule {
 		refuse()
 		return r
 	}
-	// The condition starts at the first if/unless.
+	// The condition starts at the first if/unless after the words the
+	// action takes whatever they are.
 	args := a[1:]
-	for i, w := range args {
-		if w == "if" || w == "unless" {
+	for i := min(rawRuleWords(r.Action, args), len(args)); i < len(args); i++ {
+		if w := args[i]; w == "if" || w == "unless" {
 			r.Cond, args = args[i:], args[:i]
 			break
 		}

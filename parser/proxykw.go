@@ -2793,6 +2793,9 @@ func checkRuleArgs(p *Proxy, args []string) (msg, extra string) {
 	if a := cutCond(args[2:]); msg == "" && ok && len(a) > n {
 		extra = a[n]
 	}
+	if a := args[2:]; msg == "" && ok && rawRuleWords(base, a) > 0 && len(a) > n && a[n] != "if" && a[n] != "unless" {
+		extra = a[n]
+	}
 	if msg == "" && extra == "" {
 		extra = headerRuleExtra(args)
 	}
@@ -2816,6 +2819,9 @@ func checkRuleWords(p *Proxy, args []string) string {
 	act := args[1]
 	if i := strings.IndexByte(act, '('); i > 0 {
 		act = act[:i]
+	}
+	if rawRuleWords(act, args[2:]) > 0 {
+		a = args[2:]
 	}
 	switch act {
 	case "set-var", "set-var-fmt", "unset-var":
@@ -2925,11 +2931,11 @@ func checkRuleWords(p *Proxy, args []string) string {
 			}
 		}
 	case "set-map":
-		if len(a) < 2 {
+		if len(a) < 2 || a[0] == "" || a[1] == "" {
 			return "expects exactly 2 arguments."
 		}
 	case "add-acl", "del-acl", "del-map":
-		if len(a) < 1 {
+		if len(a) < 1 || a[0] == "" {
 			return "expects exactly 1 arguments."
 		}
 	case "set-timeout":

@@ -463,6 +463,11 @@ func (c *pctx) checkHTTPRuleExpr() bool {
 	}
 	p := c.cp.proxy
 	expr, name := ruleSample(c.args[1:])
+	if w := c.arg(2); strings.HasPrefix(c.args[1], "sc-set-gpt") && (w == "if" || w == "unless") {
+		// parse_set_gpt0 reads its value from the next word, whatever it
+		// is: not an integer, it is an expression.
+		expr, name = w, w
+	}
 	if expr == "" {
 		if !httpExprAction(c.args[1]) {
 			return true

@@ -167,6 +167,26 @@ func TestPatternActionsDifferential(t *testing.T) {
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
 }
 
+// The map and ACL actions take their key and value whatever they are:
+// "set-map(f) if TRUE" sets the key "if" to "TRUE" on every request.
+func TestPatternActionRawWordsDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
+	}
+	mp := filepath.Join(t.TempDir(), "words.map")
+	os.WriteFile(mp, []byte("alice admin\n"), 0o644)
+	up := startEcho(t, "s1")
+	rules := ` http-request set-map(` + mp + `) if TRUE
+ http-request del-map(` + mp + `) unless
+ http-request return status 200 content-type text/plain lf-string "if=%[str(if),map(` + mp + `,none)] unless=%[str(unless),map(` + mp + `,none)]" if { path /show }
+`
+	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
+		"GET /show HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /show HTTP/1.1\r\nHost: a\r\n\r\n",
+	})
+}
+
 // option http-restrict-req-hdr-names: header names with a character
 // other than letters, digits and '-' are deleted, or refused with 403,
 // after the http-request rules; the frontend's option then the backend's.
