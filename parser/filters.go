@@ -11,7 +11,9 @@ import "os"
 type FilterDecl struct {
 	Pos Pos
 	// Kind is the filter (cache, compression, trace, spoe, opentracing,
-	// fcgi-app); Name is the cache's name.
+	// fcgi-app); Name is the cache's name, the SPOE engine's when
+	// "engine" names it (else it is the agent's, in the SPOE file), or
+	// the OpenTracing filter's "id".
 	Kind, Name string
 	// Trace holds a trace filter's options (nil for other kinds).
 	Trace *TraceOpts
@@ -95,6 +97,8 @@ func kwFilter(c *pctx) {
 				}
 				if o == "config" {
 					file = c.arg(i + 1)
+				} else {
+					f.Name = c.arg(i + 1)
 				}
 			default:
 				c.alert("'%s' : 'unknown keyword '%s''", c.args[0], o)
@@ -122,7 +126,14 @@ func kwFilter(c *pctx) {
 			p.FCGIApp = c.arg(2)
 		}
 	case "opentracing":
-		// Read, not run: the line stays refused by the runtime.
+		// Read, not run: the line stays refused by the runtime. Its
+		// "id" is what ot-group rules name.
+		for i := 2; c.arg(i) != ""; i++ {
+			if c.arg(i) == "id" {
+				f.Name = c.arg(i + 1)
+				break
+			}
+		}
 	default:
 		c.alert("'%s' : unknown keyword '%s'. Registered keywords :", c.args[0], c.arg(1))
 		c.cp.lineDiags[len(c.cp.lineDiags)-1].Detail = append([]string(nil), filterKinds...)

@@ -109,12 +109,12 @@ var httpRuleForms = map[string]map[string]bool{
 // rawRuleWords is how many of its words w an HTTP action's parser takes
 // whatever they are, "if" and "unless" included, before the rule's
 // condition: the key and value of the map and ACL actions, a status and
-// its reason, a service's name.
+// its reason, a service's name, a SPOE engine and group.
 func rawRuleWords(action string, w []string) int {
 	switch action {
 	case "add-acl", "del-acl", "del-map", "use-service":
 		return 1
-	case "set-map":
+	case "set-map", "send-spoe-group":
 		return 2
 	case "set-status":
 		if len(w) > 1 && w[1] == "reason" {

@@ -476,6 +476,10 @@ type Proxy struct {
 	// first valid one is its table. StickRules are its stick lines.
 	StickTables []*StickTable
 	StickRules  []*StickRule
+	// FilterGroups are the send-spoe-group and ot-group actions of the
+	// proxy's rules, in order: HAProxy looks their filter up among the
+	// proxy's.
+	FilterGroups []FilterGroupRef
 	// ownHTTPChecks and ownTCPChecks are set once the proxy declares
 	// its own check rules, which replace the inherited ones.
 	ownHTTPChecks, ownTCPChecks bool
@@ -641,6 +645,14 @@ type TCPRequest struct {
 	CaptureLen, CaptureID int
 	// Where are the check places the rule runs at (Proxy.TCPPlaces).
 	Where smpuse.Val
+}
+
+// FilterGroupRef is a send-spoe-group or ot-group action: the rule list
+// it is in ("tcp-request", "tcp-response", "http-request",
+// "http-response"), the kind of filter it names ("spoe" or
+// "opentracing"), the filter's engine or id, and the group.
+type FilterGroupRef struct {
+	List, Kind, Filter, Group string
 }
 
 // LevelSilent is set-log-level's "silent": the stream is not logged.

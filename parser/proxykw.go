@@ -785,6 +785,9 @@ func kwRule(c *pctx) {
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
 		r.Where = p.HTTPPlaces(kw)
+		if kind := groupFilter(r.Action); kind != "" && kw != "http-after-response" {
+			p.FilterGroups = append(p.FilterGroups, FilterGroupRef{List: kw, Kind: kind, Filter: c.arg(2), Group: c.arg(3)})
+		}
 		if r.Action == "capture" && r.Refused == "" {
 			declareCapture(c, r)
 		}
@@ -808,7 +811,15 @@ func kwRule(c *pctx) {
 		// http_parse_redirect_rule() reads the condition.
 		what = "http redirect"
 	}
-	if !c.cp.checkCondACLs(c, c.args[1:], what) {
+	// The condition starts after the words the action takes as they come.
+	words := c.args[1:]
+	if len(words) > 1 {
+		act, _, _ := strings.Cut(words[0], "(")
+		if n := min(rawRuleWords(act, words[1:]), len(words)-1); n > 0 {
+			words = append([]string{words[0]}, words[1+n:]...)
+		}
+	}
+	if !c.cp.checkCondACLs(c, words, what) {
 		if c.args[0] != "redirect" {
 			// HAProxy stops reading the file after a bad http-request or
 			// http-response rule (ERR_ABORT).
@@ -817,7 +828,7 @@ func kwRule(c *pctx) {
 		}
 		return
 	}
-	c.warnCondConflict(c.args[1:], c.cp.proxy.HTTPPlaces(c.args[0]))
+	c.warnCondConflict(words, c.cp.proxy.HTTPPlaces(c.args[0]))
 }
 
 // redirectWordsError reads the words of a redirect rule up to its
@@ -2238,8 +2249,13 @@ func kwTCPRequest(c *pctx) {
 				return
 			}
 		}
-		if r := parseTCPRule(c.args[1], c.args[2:], false); r != nil {
-			// Each stage runs before the lists from the next one on.
+		if kind := groupFilter(c.arg(2)); kind != "" {
+			c.cp.proxy.FilterGroups = append(c.cp.proxy.FilterGroups, FilterGroupRef{List: "tcp-request", Kind: kind, Filter: c.arg(3), Group: c.arg(4)})
+		}
+		r := parseTCPRule(c.args[1], c.args[2:], false)
+		if r != nil || c.tcpRuleKnown() {
+			// Each stage runs before the lists from the next one on; a
+			// rule the runtime does not run is placed all the same.
 			after := listMonitor
 			switch c.args[1] {
 			case "connection":
@@ -2256,6 +2272,8 @@ func kwTCPRequest(c *pctx) {
 			case "content":
 				c.ruleAdded(listTCPCont)
 			}
+		}
+		if r != nil {
 			if r.Action == "capture" {
 				r.CaptureID = addCapture(c.cp.proxy, true, Capture{Pos: c.pos, Len: r.CaptureLen})
 			}
@@ -2297,6 +2315,32 @@ func kwTCPRequest(c *pctx) {
 	}
 }
 
+// groupFilter is the kind of filter an action names a group of: "spoe"
+// for send-spoe-group, "opentracing" for ot-group, "" for the others.
+func groupFilter(action string) string {
+	switch action {
+	case "send-spoe-group":
+		return "spoe"
+	case "ot-group":
+		return "opentracing"
+	}
+	return ""
+}
+
+// tcpRuleKnown says a tcp-request rule whose words were checked is one
+// HAProxy reads, when the runtime does not run it: for content, an
+// action of its list, or a service a loaded Lua script may register.
+func (c *pctx) tcpRuleKnown() bool {
+	if c.arg(1) != "content" {
+		return true
+	}
+	act, _, _ := strings.Cut(c.arg(2), "(")
+	if act == "use-service" {
+		return strings.HasPrefix(c.arg(3), "lua.") && c.cp.luaLoaded()
+	}
+	return slices.Contains(tcpRequestContentActions, act)
+}
+
 // kwTCPResponse: "inspect-delay" and the content rules the runtime runs.
 func kwTCPResponse(c *pctx) {
 	if !c.tcpRuleDiag(true) || !c.defaultsRules("tcp-response %s is only allowed in 'backend' sections or 'defaults' section with a name", c.arg(1)) {
@@ -2313,6 +2357,9 @@ func kwTCPResponse(c *pctx) {
 			addTCPRequest(c, &TCPRequest{Response: true, InspectDelay: d})
 		}
 	case c.arg(1) == "content":
+		if kind := groupFilter(c.arg(2)); kind != "" {
+			c.cp.proxy.FilterGroups = append(c.cp.proxy.FilterGroups, FilterGroupRef{List: "tcp-response", Kind: kind, Filter: c.arg(3), Group: c.arg(4)})
+		}
 		if r := parseTCPRule("content", c.args[2:], true); r != nil {
 			c.runtimeForm()
 			addTCPRequest(c, r)
@@ -2844,7 +2891,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 			return "expects an integer status code between 100 and 999."
 		}
 	case "send-spoe-group":
-		if len(a) < 2 {
+		// Two words whatever they are, then nothing or the condition.
+		if len(a) < 2 || a[0] == "" || a[1] == "" || len(a) > 2 && a[2] != "if" && a[2] != "unless" {
 			return "expects 2 arguments: <engine-id> <group-id>."
 		}
 	case "replace-header", "replace-value":

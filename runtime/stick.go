@@ -156,6 +156,29 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			alert("Proxy '%s': stick-table '%s' uses a type incompatible with the 'track-sc%d' rule.", p.Name, stickTableName(sa.Table, p), sa.SC)
 		}
 	}
+	// send-spoe-group's engine is one of the proxy's SPOE filters, and
+	// ot-group's filter one of its OpenTracing filters. A SPOE filter
+	// without "engine" takes its agent's name from its SPOE file, which
+	// is not read, and an OpenTracing filter without "id" its default:
+	// then any name may be theirs.
+	spoe := func(list string) {
+		for _, g := range p.FilterGroups {
+			if g.List != list {
+				continue
+			}
+			found := false
+			for _, f := range p.Filters {
+				found = found || f.Kind == g.Kind && (f.Name == "" || f.Name == g.Filter)
+			}
+			switch {
+			case found:
+			case g.Kind == "spoe":
+				alert("Proxy '%s': unable to find SPOE engine '%s' used by the send-spoe-group '%s'.", p.Name, g.Filter, g.Group)
+			default:
+				alert("Proxy '%s': unable to find the OpenTracing filter '%s' used by the ot-group '%s'.", p.Name, g.Filter, g.Group)
+			}
+		}
+	}
 	for _, stage := range []string{"connection", "session", "content"} {
 		for _, r := range p.TCPRequests {
 			if !r.Response && r.Stage == stage {
@@ -163,6 +186,8 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			}
 		}
 	}
+	spoe("tcp-request")
+	spoe("tcp-response")
 	for i, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
 		slots, kw := len(p.Log.ReqCaps), "http-request"
 		if i == 1 {
@@ -176,6 +201,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 				alert("Proxy '%s': unable to find capture id '%d' referenced by %s capture rule.", p.Name, r.CaptureID, kw)
 			}
 		}
+		spoe(kw)
 	}
 	// Argument resolution: every ACL and sample of the proxy, in line
 	// order, each error saying where the expression is.
