@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -43,6 +44,10 @@ type HTTPErrors struct {
 // httpErrCodes are the status codes HAProxy can answer with an errorfile,
 // in the order of its http_err_codes table.
 var httpErrCodeList = []int{200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504}
+
+// HTTPErrCodes lists the status codes HAProxy has a default page for, in
+// its order.
+func HTTPErrCodes() []int { return slices.Clone(httpErrCodeList) }
 
 var httpErrCodes = func() map[int]bool {
 	m := map[int]bool{}

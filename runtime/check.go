@@ -316,6 +316,20 @@ func Check(cfg *parser.Config, opts CheckOptions) Result {
 			warn(parser.Pos{}, "resolvers '%s' [%s:%d] has no nameservers configured!", rs.Name, rs.Pos.File, rs.Pos.Line)
 		}
 	}
+	// HAProxy then parses its default pages into HTX with
+	// tune.http.maxhdr header slots; a page that does not fit is fatal,
+	// and nothing else is checked.
+	if max := cfg.Global.MaxHdr; max > 0 {
+		n := len(r.Diags)
+		for _, code := range parser.HTTPErrCodes() {
+			if off := defaultPageOverflow(code, max); off >= 0 {
+				alert("Internal error: invalid default message for HTTP return code %d: unable to parse headers (error offset: %d).", code, off)
+			}
+		}
+		if len(r.Diags) > n {
+			return r
+		}
+	}
 	// The TLS contexts are prepared once every proxy was checked.
 	if late, ok := lateTLS.LoadAndDelete(cfg); ok {
 		r.Diags = append(r.Diags, late.(parser.Diagnostics)...)

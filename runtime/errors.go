@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,34 @@ func init() {
 		streamErrors[code] = []byte(status + "content-length: " + n + "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n" + body)
 		closeErrors[code] = []byte(status + "content-length: " + n + "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n" + body)
 	}
+}
+
+// defaultPageOverflow is where HAProxy's parse of its default page for
+// code into HTX stops with maxHdr header slots, -1 when it fits: each
+// header is stored when the next line starts, and the end of the head
+// takes a slot of its own.
+func defaultPageOverflow(code, maxHdr int) int {
+	raw := rawErrors[code]
+	var starts []int
+	off := 0
+	for {
+		i := bytes.Index(raw[off:], []byte("\r\n"))
+		if i < 0 {
+			return -1
+		}
+		starts = append(starts, off)
+		off += i + 2
+		if i == 0 {
+			break
+		}
+	}
+	switch headers := len(starts) - 2; {
+	case maxHdr < headers:
+		return starts[maxHdr+2]
+	case maxHdr == headers:
+		return off
+	}
+	return -1
 }
 
 // errorSet holds a proxy's errorfile pages; a nil set or a missing status
