@@ -10,8 +10,8 @@ import (
 // PCRE2_NO_AUTO_CAPTURE (regex_comp without captures); caseless matching
 // does not change what is refused. It returns HAProxy's text, "regex 'p'
 // is invalid (error=..., erroffset=N)", or "" when PCRE2 compiles p or p
-// uses a construct this check does not follow (verbs, callouts,
-// conditions), which HAProxy decides alone.
+// uses a construct this check does not follow (callouts, conditions,
+// alpha assertions, UTF mode), which HAProxy decides alone.
 func PCREError(p string, noCapture bool) string {
 	code, off := pcreCheck(p, noCapture)
 	if code == 0 {
@@ -69,6 +69,9 @@ const (
 	perrNU               = 93
 	perrHyphenInOption   = 94
 	perrTooManyCaptures  = 97
+	perrVerb             = 60
+	perrMarkArg          = 66
+	perrAlphaAssertion   = 95
 	pcreMaxGroup         = 65535
 	pcreMaxRepeat        = 65535
 	pcreMaxNameSize      = 32
@@ -125,6 +128,9 @@ var pcreTexts = map[int]string{
 	perrNU:               `\N{U+dddd} is supported only in Unicode (UTF) mode`,
 	perrHyphenInOption:   "invalid hyphen in option setting",
 	perrTooManyCaptures:  "too many capturing groups (maximum 65535)",
+	perrVerb:             "(*VERB) not recognized or malformed",
+	perrMarkArg:          "(*MARK) must have an argument",
+	perrAlphaAssertion:   "(*alpha_assertion) not recognized",
 	pcreLookbehindTooBig: "lookbehind assertion is too long",
 }
 
@@ -230,7 +236,10 @@ func pcreCheck(p string, noCapture bool) (int, int) {
 	for i := range ps.smallRef {
 		ps.smallRef[i] = -1
 	}
-	code := ps.parse()
+	code := ps.startOptions()
+	if code == 0 && !ps.unknown {
+		code = ps.parse()
+	}
 	if ps.unknown {
 		return 0, 0
 	}
@@ -245,6 +254,111 @@ func pcreCheck(p string, noCapture bool) (int, int) {
 		return code, off
 	}
 	return ps.checkRefs()
+}
+
+// pcreStartOptions are the items pcre2_compile reads at the start of a
+// pattern (pso_list), with their closing parenthesis or their '='.
+var pcreStartOptions = []string{"UTF8)", "UTF)", "UCP)", "NOTEMPTY)", "NOTEMPTY_ATSTART)", "NO_AUTO_POSSESS)",
+	"NO_DOTSTAR_ANCHOR)", "NO_JIT)", "NO_START_OPT)", "LIMIT_HEAP=", "LIMIT_MATCH=", "LIMIT_DEPTH=",
+	"LIMIT_RECURSION=", "CR)", "LF)", "CRLF)", "ANY)", "NUL)", "ANYCRLF)", "BSR_ANYCRLF)", "BSR_UNICODE)"}
+
+// startOptions skips the start-of-pattern items as pcre2_compile does
+// before parsing; a limit needs digits and its parenthesis. UTF and UCP
+// change what parses, which this check leaves to HAProxy.
+func (ps *pcreParser) startOptions() int {
+	p := ps.p
+	for strings.HasPrefix(p[ps.ptr:], "(*") {
+		name := ""
+		for _, o := range pcreStartOptions {
+			if strings.HasPrefix(p[ps.ptr+2:], o) {
+				name = o
+				break
+			}
+		}
+		if name == "" {
+			return 0
+		}
+		ps.ptr += 2 + len(name)
+		switch name {
+		case "UTF8)", "UTF)", "UCP)":
+			ps.unknown = true
+			return 0
+		case "LIMIT_HEAP=", "LIMIT_MATCH=", "LIMIT_DEPTH=", "LIMIT_RECURSION=":
+			pp := ps.ptr
+			if pp >= len(p) || !isDigit(p[pp]) {
+				return perrVerb
+			}
+			// The value stops being read where it would pass 32 bits.
+			for c := uint32(0); pp < len(p) && isDigit(p[pp]) && c <= 1<<32/10-2; pp++ {
+				c = c*10 + uint32(p[pp]-'0')
+			}
+			if ps.ptr = pp + 1; pp >= len(p) || p[pp] != ')' {
+				return perrVerb
+			}
+		}
+	}
+	return 0
+}
+
+// pcreVerbs are the backtracking verbs and whether their argument is
+// required (the empty name is (*:NAME), a mark).
+var pcreVerbs = map[string]bool{"": true, "MARK": true, "ACCEPT": false, "F": false, "FAIL": false,
+	"COMMIT": false, "PRUNE": false, "SKIP": false, "THEN": false}
+
+// pcreAlphaAssertions are the (*name: ...) groups.
+var pcreAlphaAssertions = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields(`pla plb nla nlb positive_lookahead positive_lookbehind negative_lookahead
+		negative_lookbehind atomic sr asr script_run atomic_script_run napla naplb
+		non_atomic_positive_lookahead non_atomic_positive_lookbehind`) {
+		m[n] = true
+	}
+	return m
+}()
+
+// verb reads a verb or an alpha assertion after "(*" as parse_regex
+// does; quantifiable is set for (*ACCEPT), which may be repeated.
+func (ps *pcreParser) verb() (quantifiable bool, code int) {
+	p := ps.p
+	start := ps.ptr
+	for ps.ptr < len(p) && isWordByte(p[ps.ptr]) {
+		ps.ptr++
+	}
+	name := p[start:ps.ptr]
+	if len(name) > pcreMaxNameSize {
+		return false, perrNameTooLong
+	}
+	if name != "" && name[0] >= 'a' && name[0] <= 'z' {
+		if ps.ptr < len(p) && p[ps.ptr] == ':' && pcreAlphaAssertions[name] {
+			ps.unknown = true
+			return false, 0
+		}
+		return false, perrAlphaAssertion
+	}
+	if ps.ptr >= len(p) || p[ps.ptr] != ':' && p[ps.ptr] != ')' {
+		return false, perrVerb
+	}
+	required, ok := pcreVerbs[name]
+	if !ok {
+		return false, perrVerb
+	}
+	// An empty argument is no argument.
+	if p[ps.ptr] == ':' && ps.ptr+1 < len(p) && p[ps.ptr+1] == ')' {
+		ps.ptr++
+	}
+	if required && p[ps.ptr] != ':' {
+		return false, perrMarkArg
+	}
+	if p[ps.ptr] == ':' {
+		i := strings.IndexByte(p[ps.ptr:], ')')
+		if i < 0 {
+			ps.ptr = len(p)
+			return false, perrVerb
+		}
+		ps.ptr += i
+	}
+	ps.ptr++
+	return name == "ACCEPT", 0
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -872,8 +986,13 @@ func (ps *pcreParser) parse() int {
 				if end-ps.ptr <= 1 || p[ps.ptr+1] == ')' {
 					break
 				}
-				ps.unknown = true // verbs and alpha assertions
-				return 0
+				ps.ptr++
+				q, err := ps.verb()
+				if err != 0 || ps.unknown {
+					return err
+				}
+				okq = q
+				break
 			}
 			ps.ptr++
 			if ps.ptr >= end {

@@ -33,6 +33,12 @@ func TestPCREErrorKnown(t *testing.T) {
 		{`(?<=a+)b`, true, "lookbehind assertion is not fixed length, erroffset=0"},
 		{`(?<=ab|c)d`, true, ""},
 		{`(?=a)(?!b)(?>c)\p{Greek}[[:alpha:]]`, true, ""},
+		{"(*FOO)x", true, "(*VERB) not recognized or malformed, erroffset=5"},
+		{"(*MARK)x", true, "(*MARK) must have an argument, erroffset=6"},
+		{"(*CR)(*LIMIT_MATCH=1x)", true, "(*VERB) not recognized or malformed, erroffset=21"},
+		{"(*xyz:a)", true, "(*alpha_assertion) not recognized, erroffset=5"},
+		{"(*THEN)*", true, "quantifier does not follow a repeatable item, erroffset=7"},
+		{"(*CR)(*ACCEPT:x)+a(*:m)(*SKIP)", true, ""},
 	} {
 		got := PCREError(c.re, c.noCp)
 		want := ""
@@ -49,7 +55,8 @@ func TestPCREErrorKnown(t *testing.T) {
 var pcreAlphabet = []string{"a", "b", "1", "2", "0", "9", "(", ")", "[", "]", "{", "}", ",", "*", "+", "?", "|",
 	"^", "$", ".", `\`, "-", ":", "=", "!", "<", ">", "&", "P", "p", "k", "g", "x", "o", "c", "d", "w", "N",
 	"Q", "E", "R", "L", "u", "i", "n", "J", "_", "#", "(?", "(?<", "(?P", "[:", ":]", "[[:", "{2}", "{1,", `\x{`, `\o{`,
-	`\p{`, `\1`, `\g`, `\k<`, "(?<=", "(?<!", "(?=", "(?|", "(?x)", "(?n)", "(?#", "alpha", "L&", "Greek", "sc:", "99999"}
+	`\p{`, `\1`, `\g`, `\k<`, "(?<=", "(?<!", "(?=", "(?|", "(?x)", "(?n)", "(?#", "alpha", "L&", "Greek", "sc:", "99999",
+	"(*", "MARK", "ACCEPT", "F)", "SKIP:", "(*LIMIT_MATCH=", "(*CR)", "(*:", "pla:"}
 
 func randPCRE(r *rand.Rand) string {
 	n := 1 + r.Intn(7)
@@ -156,10 +163,14 @@ func TestPCREDifferential(t *testing.T) {
 	}
 }
 
-// pcreSkips tells the constructs PCREError leaves to HAProxy.
+// pcreSkips tells the constructs PCREError leaves to HAProxy: callouts,
+// conditions, alpha assertions and UTF or UCP mode.
 func pcreSkips(re string) bool {
-	return strings.Contains(re, "(*") || strings.Contains(re, "(?C") || strings.Contains(re, "(?(")
+	return strings.Contains(re, "(?C") || strings.Contains(re, "(?(") || strings.Contains(re, "(*UTF") ||
+		strings.Contains(re, "(*UCP") || pcreAlphaRe.MatchString(re)
 }
+
+var pcreAlphaRe = regexp.MustCompile(`\(\*[a-z]`)
 
 // FuzzPCREError: any pattern gets an answer, without panicking, and a
 // refused pattern's offset lies within it.
