@@ -10,7 +10,7 @@ import (
 // PCRE2_NO_AUTO_CAPTURE (regex_comp without captures); caseless matching
 // does not change what is refused. It returns HAProxy's text, "regex 'p'
 // is invalid (error=..., erroffset=N)", or "" when PCRE2 compiles p or p
-// uses a construct this check does not follow (callouts, conditions,
+// uses a construct this check does not follow (conditions,
 // alpha assertions, UTF mode), which HAProxy decides alone.
 func PCREError(p string, noCapture bool) string {
 	code, off := pcreCheck(p, noCapture)
@@ -72,6 +72,10 @@ const (
 	perrVerb             = 60
 	perrMarkArg          = 66
 	perrAlphaAssertion   = 95
+	perrCalloutNumber    = 38
+	perrCalloutParen     = 39
+	perrCalloutEnd       = 81
+	perrCalloutDelim     = 82
 	pcreMaxGroup         = 65535
 	pcreMaxRepeat        = 65535
 	pcreMaxNameSize      = 32
@@ -131,6 +135,10 @@ var pcreTexts = map[int]string{
 	perrVerb:             "(*VERB) not recognized or malformed",
 	perrMarkArg:          "(*MARK) must have an argument",
 	perrAlphaAssertion:   "(*alpha_assertion) not recognized",
+	perrCalloutNumber:    "number after (?C is greater than 255",
+	perrCalloutParen:     "closing parenthesis for (?C expected",
+	perrCalloutEnd:       "missing terminating delimiter for callout with string argument",
+	perrCalloutDelim:     "unrecognized string delimiter follows (?C",
 	pcreLookbehindTooBig: "lookbehind assertion is too long",
 }
 
@@ -359,6 +367,53 @@ func (ps *pcreParser) verb() (quantifiable bool, code int) {
 	}
 	ps.ptr++
 	return name == "ACCEPT", 0
+}
+
+// callout reads a callout at the 'C' of "(?C": nothing, a number up to
+// 255 or a delimited string (a doubled end delimiter stands for itself),
+// then its closing parenthesis.
+func (ps *pcreParser) callout() int {
+	p := ps.p
+	ps.ptr++
+	if ps.ptr >= len(p) {
+		return perrMissingParen
+	}
+	switch c := p[ps.ptr]; {
+	case c == ')':
+	case isDigit(c):
+		for n := 0; ps.ptr < len(p) && isDigit(p[ps.ptr]); ps.ptr++ {
+			if n = n*10 + int(p[ps.ptr]-'0'); n > 255 {
+				ps.ptr++
+				return perrCalloutNumber
+			}
+		}
+	default:
+		i := strings.IndexByte("`'\"^%#${", c)
+		if i < 0 {
+			return perrCalloutDelim
+		}
+		end := "`'\"^%#$}"[i]
+		start := ps.ptr
+		for ps.ptr++; ; ps.ptr++ {
+			if ps.ptr >= len(p) {
+				ps.ptr = start
+				return perrCalloutEnd
+			}
+			if p[ps.ptr] == end {
+				if ps.ptr+1 < len(p) && p[ps.ptr+1] == end {
+					ps.ptr++
+					continue
+				}
+				ps.ptr++
+				break
+			}
+		}
+	}
+	if ps.ptr >= len(p) || p[ps.ptr] != ')' {
+		return perrCalloutParen
+	}
+	ps.ptr++
+	return 0
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -1132,8 +1187,13 @@ func (ps *pcreParser) parse() int {
 				}
 				ps.add(pcreItem{kind: piRecurseName, name: name, off: off})
 				okq = true
-			case 'C', '(':
-				ps.unknown = true // callouts and conditions
+			case 'C':
+				if err := ps.callout(); err != 0 {
+					return err
+				}
+				okq = false
+			case '(':
+				ps.unknown = true // conditions
 				return 0
 			case '>':
 				ps.add(pcreItem{kind: piOpen})

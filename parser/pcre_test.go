@@ -39,6 +39,11 @@ func TestPCREErrorKnown(t *testing.T) {
 		{"(*xyz:a)", true, "(*alpha_assertion) not recognized, erroffset=5"},
 		{"(*THEN)*", true, "quantifier does not follow a repeatable item, erroffset=7"},
 		{"(*CR)(*ACCEPT:x)+a(*:m)(*SKIP)", true, ""},
+		{"(?C256)x", true, "number after (?C is greater than 255, erroffset=6"},
+		{`(?C{a)x`, true, "missing terminating delimiter for callout with string argument, erroffset=3"},
+		{"(?C1x)", true, "closing parenthesis for (?C expected, erroffset=4"},
+		{"(?C-1)", true, "unrecognized string delimiter follows (?C, erroffset=3"},
+		{"(?C)a(?C255)b(?C{x}}})c(?C`y`)", true, ""},
 	} {
 		got := PCREError(c.re, c.noCp)
 		want := ""
@@ -56,7 +61,8 @@ var pcreAlphabet = []string{"a", "b", "1", "2", "0", "9", "(", ")", "[", "]", "{
 	"^", "$", ".", `\`, "-", ":", "=", "!", "<", ">", "&", "P", "p", "k", "g", "x", "o", "c", "d", "w", "N",
 	"Q", "E", "R", "L", "u", "i", "n", "J", "_", "#", "(?", "(?<", "(?P", "[:", ":]", "[[:", "{2}", "{1,", `\x{`, `\o{`,
 	`\p{`, `\1`, `\g`, `\k<`, "(?<=", "(?<!", "(?=", "(?|", "(?x)", "(?n)", "(?#", "alpha", "L&", "Greek", "sc:", "99999",
-	"(*", "MARK", "ACCEPT", "F)", "SKIP:", "(*LIMIT_MATCH=", "(*CR)", "(*:", "pla:"}
+	"(*", "MARK", "ACCEPT", "F)", "SKIP:", "(*LIMIT_MATCH=", "(*CR)", "(*:", "pla:",
+	"(?C", "(?C)", "255", `"`, "{", "`"}
 
 func randPCRE(r *rand.Rand) string {
 	n := 1 + r.Intn(7)
@@ -163,10 +169,10 @@ func TestPCREDifferential(t *testing.T) {
 	}
 }
 
-// pcreSkips tells the constructs PCREError leaves to HAProxy: callouts,
+// pcreSkips tells the constructs PCREError leaves to HAProxy:
 // conditions, alpha assertions and UTF or UCP mode.
 func pcreSkips(re string) bool {
-	return strings.Contains(re, "(?C") || strings.Contains(re, "(?(") || strings.Contains(re, "(*UTF") ||
+	return strings.Contains(re, "(?(") || strings.Contains(re, "(*UTF") ||
 		strings.Contains(re, "(*UCP") || pcreAlphaRe.MatchString(re)
 }
 
