@@ -10,8 +10,9 @@ import (
 // PCRE2_NO_AUTO_CAPTURE (regex_comp without captures); caseless matching
 // does not change what is refused. It returns HAProxy's text, "regex 'p'
 // is invalid (error=..., erroffset=N)", or "" when PCRE2 compiles p or p
-// uses a construct this check does not follow (conditions,
-// alpha assertions, UTF mode), which HAProxy decides alone.
+// uses a construct this check does not follow (conditions on an
+// assertion or VERSION, alpha assertions, UTF mode), which HAProxy
+// decides alone.
 func PCREError(p string, noCapture bool) string {
 	code, off := pcreCheck(p, noCapture)
 	if code == 0 {
@@ -76,6 +77,10 @@ const (
 	perrCalloutParen     = 39
 	perrCalloutEnd       = 81
 	perrCalloutDelim     = 82
+	perrCondParen        = 24
+	perrCondBranches     = 27
+	perrAssertExpected   = 28
+	perrDefineBranches   = 54
 	pcreMaxGroup         = 65535
 	pcreMaxRepeat        = 65535
 	pcreMaxNameSize      = 32
@@ -139,6 +144,10 @@ var pcreTexts = map[int]string{
 	perrCalloutParen:     "closing parenthesis for (?C expected",
 	perrCalloutEnd:       "missing terminating delimiter for callout with string argument",
 	perrCalloutDelim:     "unrecognized string delimiter follows (?C",
+	perrCondParen:        "missing closing parenthesis for condition",
+	perrCondBranches:     "conditional subpattern contains more than two branches",
+	perrAssertExpected:   "assertion expected after (?( or (?(?C)",
+	perrDefineBranches:   "DEFINE subpattern contains more than one branch",
 	pcreLookbehindTooBig: "lookbehind assertion is too long",
 }
 
@@ -203,6 +212,17 @@ const (
 	piBackrefName
 	piRecurse
 	piRecurseName
+	piCondNumber // (?(n): n the group, off its error offset
+	piCondName   // (?(name), (?(R&name), (?(Rdigits): m its condKind
+)
+
+// What a conditional group's piOpen (m) and piCondName (m) hold.
+const (
+	condGroup  = 1 // a conditional group: at most two branches
+	condDefine = 2 // (?(DEFINE): one branch
+	condName   = 1
+	condRName  = 2
+	condRNum   = 3
 )
 
 type pcreItem struct {
@@ -237,6 +257,22 @@ type pcreParser struct {
 	items     []pcreItem
 	unknown   bool
 	smallRef  [10]int
+	// expectCond is PCRE2's expect_cond_assert: 2 after "(?(?" or
+	// "(?(*", decremented by a callout; prevExpect its value for the
+	// current item. hasCond is set once the pattern has a condition.
+	expectCond, prevExpect int
+	hasCond                bool
+	// condAsserts are the depths of the open assertions that are a
+	// condition.
+	condAsserts []int
+}
+
+// condAssertAt notes that the assertion just opened at depth is a
+// condition's, when one was expected.
+func (ps *pcreParser) condAssertAt(depth int) {
+	if ps.prevExpect > 0 {
+		ps.condAsserts = append(ps.condAsserts, depth)
+	}
 }
 
 func pcreCheck(p string, noCapture bool) (int, int) {
@@ -254,6 +290,15 @@ func pcreCheck(p string, noCapture bool) (int, int) {
 	if code != 0 {
 		return code, ps.ptr
 	}
+	if ps.hasCond {
+		// How a condition counts in a lookbehind's length is not
+		// followed here.
+		for _, it := range ps.items {
+			if it.kind == piLookbehind {
+				return 0, 0
+			}
+		}
+	}
 	code, off := ps.checkLookbehinds()
 	switch {
 	case ps.unknown:
@@ -261,7 +306,10 @@ func pcreCheck(p string, noCapture bool) (int, int) {
 	case code != 0:
 		return code, off
 	}
-	return ps.checkRefs()
+	if code, off = ps.checkRefs(); code != 0 || !ps.hasCond {
+		return code, off
+	}
+	return ps.checkBranches()
 }
 
 // pcreStartOptions are the items pcre2_compile reads at the start of a
@@ -374,6 +422,7 @@ func (ps *pcreParser) verb() (quantifiable bool, code int) {
 // then its closing parenthesis.
 func (ps *pcreParser) callout() int {
 	p := ps.p
+	ps.expectCond = ps.prevExpect - 1
 	ps.ptr++
 	if ps.ptr >= len(p) {
 		return perrMissingParen
@@ -414,6 +463,141 @@ func (ps *pcreParser) callout() int {
 	}
 	ps.ptr++
 	return 0
+}
+
+// condAssertNext says the item starting with c (ps.ptr after it) is what
+// a condition needs: an assertion, or a callout before one.
+func (ps *pcreParser) condAssertNext(c byte) bool {
+	p := ps.p
+	if c != '(' || len(p)-ps.ptr < 3 || p[ps.ptr] != '?' && p[ps.ptr] != '*' {
+		return false
+	}
+	if p[ps.ptr] == '*' {
+		return p[ps.ptr+1] >= 'a' && p[ps.ptr+1] <= 'z'
+	}
+	switch p[ps.ptr+1] {
+	case 'C':
+		return ps.expectCond == 2
+	case '=', '!':
+		return true
+	case '<':
+		return p[ps.ptr+2] == '=' || p[ps.ptr+2] == '!'
+	}
+	return false
+}
+
+// condition reads the condition of "(?(" as parse_regex does, ps.ptr at
+// its '(', and opens the conditional group. Its references are checked
+// with the others once the pattern is read (checkRefs), its branches when
+// it is compiled (checkBranches). VERSION conditions are HAProxy's to
+// decide.
+func (ps *pcreParser) condition() int {
+	p := ps.p
+	if ps.ptr++; ps.ptr >= len(p) {
+		return perrMissingParen
+	}
+	ps.hasCond = true
+	if c := p[ps.ptr]; c == '?' || c == '*' {
+		// An assertion follows: the group's branch error has no offset
+		// this check can tell.
+		ps.ptr--
+		ps.expectCond = 2
+		ps.add(pcreItem{kind: piOpen, m: condGroup, off: -1})
+		return 0
+	}
+	n, ok, err := ps.readNumber(&ps.ptr, ps.bracount, pcreMaxGroup, perrGroupTooBig)
+	switch {
+	case ok:
+		if n <= 0 {
+			return perrNoSubpattern
+		}
+		ps.add(pcreItem{kind: piOpen, m: condGroup, off: ps.ptr - 4})
+		ps.add(pcreItem{kind: piCondNumber, n: n, off: ps.ptr - 2})
+	case err != 0:
+		return err
+	case strings.HasPrefix(p[ps.ptr:], "VERSION") && len(p)-ps.ptr >= 10 && p[ps.ptr+7] != ')':
+		ps.unknown = true
+		return 0
+	default:
+		kind, term := condName, byte(')')
+		switch {
+		case p[ps.ptr] == 'R' && ps.ptr+1 < len(p) && p[ps.ptr+1] == '&':
+			kind = condRName
+			ps.ptr++
+		case p[ps.ptr] == '<':
+			term = '>'
+		case p[ps.ptr] == '\'':
+			term = '\''
+		default:
+			ps.ptr--
+		}
+		name, off, err := ps.readName(term)
+		if err != 0 {
+			return err
+		}
+		if term == ')' {
+			ps.ptr--
+		}
+		switch {
+		case kind == condName && term == ')' && name == "DEFINE":
+			ps.add(pcreItem{kind: piOpen, m: condDefine, off: off})
+			break
+		case kind == condName && term == ')' && name[0] == 'R' && strings.Trim(name[1:], "0123456789") == "":
+			kind = condRNum
+			fallthrough
+		default:
+			ps.add(pcreItem{kind: piOpen, m: condGroup, off: off})
+			ps.add(pcreItem{kind: piCondName, m: kind, name: name, off: off})
+		}
+	}
+	if ps.ptr >= len(p) || p[ps.ptr] != ')' {
+		return perrCondParen
+	}
+	ps.ptr++
+	return 0
+}
+
+// checkBranches is compile_branch's count of a conditional group's
+// branches, in the order the groups close.
+func (ps *pcreParser) checkBranches() (int, int) {
+	type open struct{ m, off, alts int }
+	var stack []open
+	for _, it := range ps.items {
+		switch it.kind {
+		case piOpen, piLookahead, piLookbehind:
+			m, off := 0, 0
+			if it.kind == piOpen {
+				m, off = it.m, it.off
+			}
+			stack = append(stack, open{m: m, off: off})
+		case piAlt:
+			if n := len(stack); n > 0 {
+				stack[n-1].alts++
+			}
+		case piKet:
+			n := len(stack)
+			if n == 0 {
+				continue
+			}
+			g := stack[n-1]
+			stack = stack[:n-1]
+			code := 0
+			switch {
+			case g.m == condDefine && g.alts > 0:
+				code = perrDefineBranches
+			case g.m == condGroup && g.alts > 1:
+				code = perrCondBranches
+			}
+			if code != 0 {
+				if g.off < 0 {
+					ps.unknown = true
+					return 0, 0
+				}
+				return code, g.off
+			}
+		}
+	}
+	return 0, 0
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -858,6 +1042,11 @@ func (ps *pcreParser) parse() int {
 				inescq = false
 				ps.ptr++
 			} else {
+				if ps.expectCond > 0 {
+					// A literal where a condition's assertion is expected.
+					ps.ptr--
+					return perrAssertExpected
+				}
 				ps.add(pcreItem{kind: piLit})
 				okq, metaq = true, false
 			}
@@ -892,6 +1081,11 @@ func (ps *pcreParser) parse() int {
 			ps.ptr++
 			continue
 		}
+		if ps.expectCond > 0 && !ps.condAssertNext(c) {
+			ps.ptr--
+			return perrAssertExpected
+		}
+		ps.prevExpect, ps.expectCond = ps.expectCond, 0
 		prevOK, prevMeta := okq, metaq
 		okq, metaq = false, false
 		if prevMeta && (c == '?' || c == '+') {
@@ -1193,8 +1387,10 @@ func (ps *pcreParser) parse() int {
 				}
 				okq = false
 			case '(':
-				ps.unknown = true // conditions
-				return 0
+				if err := ps.condition(); err != 0 || ps.unknown {
+					return err
+				}
+				depth++
 			case '>':
 				ps.add(pcreItem{kind: piOpen})
 				depth++
@@ -1203,6 +1399,7 @@ func (ps *pcreParser) parse() int {
 				ps.add(pcreItem{kind: piLookahead})
 				depth++
 				ps.ptr++
+				ps.condAssertAt(depth)
 			case '<':
 				if end-ps.ptr <= 1 || (p[ps.ptr+1] != '=' && p[ps.ptr+1] != '!' && p[ps.ptr+1] != '*') {
 					if err := ps.defineName('>', &depth); err != 0 {
@@ -1213,6 +1410,7 @@ func (ps *pcreParser) parse() int {
 				ps.add(pcreItem{kind: piLookbehind, off: ps.ptr - 2})
 				ps.ptr += 2
 				depth++
+				ps.condAssertAt(depth)
 			case '\'':
 				if err := ps.defineName('\'', &depth); err != 0 {
 					return err
@@ -1229,6 +1427,11 @@ func (ps *pcreParser) parse() int {
 			ps.add(pcreItem{kind: piAlt})
 		case ')':
 			okq = true
+			if n := len(ps.condAsserts); n > 0 && ps.condAsserts[n-1] == depth {
+				// A condition's assertion may not be repeated.
+				ps.condAsserts = ps.condAsserts[:n-1]
+				okq = false
+			}
 			if n := len(nests); n > 0 && nests[n-1].depth == depth {
 				top := nests[n-1]
 				ps.noCapture, ps.ext, ps.extra, ps.dupnames = top.noCapture, top.ext, top.extra, top.dupnames
@@ -1630,6 +1833,27 @@ func (ps *pcreParser) checkRefs() (int, int) {
 			}
 		case piBackrefName, piRecurseName:
 			if ps.nameNumber(it.name) == 0 {
+				return perrNoSubpattern, it.off
+			}
+		case piCondNumber:
+			if it.n > ps.bracount {
+				return perrNoSubpattern, it.off
+			}
+		case piCondName:
+			if ps.nameNumber(it.name) != 0 {
+				continue
+			}
+			if it.m != condRNum {
+				return perrNoSubpattern, it.off
+			}
+			// (?(Rdigits) no group is named: a recursion test.
+			g := 0
+			for i := 1; i < len(it.name); i++ {
+				if g = g*10 + int(it.name[i]-'0'); g > pcreMaxGroup {
+					return perrGroupTooBig, it.off + i
+				}
+			}
+			if g > ps.bracount {
 				return perrNoSubpattern, it.off
 			}
 		}

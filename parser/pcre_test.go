@@ -44,6 +44,12 @@ func TestPCREErrorKnown(t *testing.T) {
 		{"(?C1x)", true, "closing parenthesis for (?C expected, erroffset=4"},
 		{"(?C-1)", true, "unrecognized string delimiter follows (?C, erroffset=3"},
 		{"(?C)a(?C255)b(?C{x}}})c(?C`y`)", true, ""},
+		{"(?(1)a|b)", true, "reference to non-existent subpattern, erroffset=2"},
+		{"(a)(?(1)a|b|c)", false, "conditional subpattern contains more than two branches, erroffset=3"},
+		{"(?(DEFINE)a|b)", true, "DEFINE subpattern contains more than one branch, erroffset=3"},
+		{"(?(?i)a)", true, "assertion expected after (?( or (?(?C), erroffset=2"},
+		{"(?(1a)b)", true, "missing closing parenthesis for condition, erroffset=4"},
+		{"(?<n>a)(?(<n>)b|c)(?(R)d)(?(?C1)(?=e)f)", true, ""},
 	} {
 		got := PCREError(c.re, c.noCp)
 		want := ""
@@ -62,7 +68,7 @@ var pcreAlphabet = []string{"a", "b", "1", "2", "0", "9", "(", ")", "[", "]", "{
 	"Q", "E", "R", "L", "u", "i", "n", "J", "_", "#", "(?", "(?<", "(?P", "[:", ":]", "[[:", "{2}", "{1,", `\x{`, `\o{`,
 	`\p{`, `\1`, `\g`, `\k<`, "(?<=", "(?<!", "(?=", "(?|", "(?x)", "(?n)", "(?#", "alpha", "L&", "Greek", "sc:", "99999",
 	"(*", "MARK", "ACCEPT", "F)", "SKIP:", "(*LIMIT_MATCH=", "(*CR)", "(*:", "pla:",
-	"(?C", "(?C)", "255", `"`, "{", "`"}
+	"(?C", "(?C)", "255", `"`, "{", "`", "(?(", "(?(1)", "DEFINE", "(?(R", "(?(<n>)", "(?<n>", "(?(?="}
 
 func randPCRE(r *rand.Rand) string {
 	n := 1 + r.Intn(7)
@@ -169,10 +175,11 @@ func TestPCREDifferential(t *testing.T) {
 	}
 }
 
-// pcreSkips tells the constructs PCREError leaves to HAProxy:
-// conditions, alpha assertions and UTF or UCP mode.
+// pcreSkips tells the constructs PCREError leaves to HAProxy: conditions
+// on an assertion or on VERSION, alpha assertions and UTF or UCP mode.
 func pcreSkips(re string) bool {
-	return strings.Contains(re, "(?(") || strings.Contains(re, "(*UTF") ||
+	return strings.Contains(re, "(?(?") || strings.Contains(re, "(?(*") || strings.Contains(re, "(?(VERSION") ||
+		strings.Contains(re, "(*UTF") ||
 		strings.Contains(re, "(*UCP") || pcreAlphaRe.MatchString(re)
 }
 
