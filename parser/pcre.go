@@ -216,13 +216,18 @@ const (
 	piCondName   // (?(name), (?(R&name), (?(Rdigits): m its condKind
 )
 
-// What a conditional group's piOpen (m) and piCondName (m) hold.
+// What a conditional group's piOpen holds in m.
 const (
 	condGroup  = 1 // a conditional group: at most two branches
 	condDefine = 2 // (?(DEFINE): one branch
-	condName   = 1
-	condRName  = 2
-	condRNum   = 3
+)
+
+// What a piCondName holds in m: the name of a group, (?(R&name), or
+// (?(Rdigits), which is a recursion test when no group has the name.
+const (
+	condName = iota + 1
+	condRName
+	condRNum
 )
 
 type pcreItem struct {

@@ -785,8 +785,8 @@ func kwRule(c *pctx) {
 		r := parseHTTPRule(c.pos, kw, c.args[1:])
 		p := c.cp.proxy
 		r.Where = p.HTTPPlaces(kw)
-		if kind := groupFilter(r.Action); kind != "" && kw != "http-after-response" {
-			p.FilterGroups = append(p.FilterGroups, FilterGroupRef{List: kw, Kind: kind, Filter: c.arg(2), Group: c.arg(3)})
+		if kw != "http-after-response" {
+			p.addFilterGroup(kw, r.Action, c.arg(2), c.arg(3))
 		}
 		if r.Action == "capture" && r.Refused == "" {
 			declareCapture(c, r)
@@ -2249,9 +2249,7 @@ func kwTCPRequest(c *pctx) {
 				return
 			}
 		}
-		if kind := groupFilter(c.arg(2)); kind != "" {
-			c.cp.proxy.FilterGroups = append(c.cp.proxy.FilterGroups, FilterGroupRef{List: "tcp-request", Kind: kind, Filter: c.arg(3), Group: c.arg(4)})
-		}
+		c.cp.proxy.addFilterGroup("tcp-request", c.arg(2), c.arg(3), c.arg(4))
 		r := parseTCPRule(c.args[1], c.args[2:], false)
 		if r != nil || c.tcpRuleKnown() {
 			// Each stage runs before the lists from the next one on; a
@@ -2315,16 +2313,20 @@ func kwTCPRequest(c *pctx) {
 	}
 }
 
-// groupFilter is the kind of filter an action names a group of: "spoe"
-// for send-spoe-group, "opentracing" for ot-group, "" for the others.
-func groupFilter(action string) string {
+// addFilterGroup notes a send-spoe-group or ot-group action of the rule
+// list, which names a SPOE engine or an OpenTracing filter; other
+// actions are left alone.
+func (p *Proxy) addFilterGroup(list, action, filter, group string) {
+	kind := ""
 	switch action {
 	case "send-spoe-group":
-		return "spoe"
+		kind = "spoe"
 	case "ot-group":
-		return "opentracing"
+		kind = "opentracing"
+	default:
+		return
 	}
-	return ""
+	p.FilterGroups = append(p.FilterGroups, FilterGroupRef{List: list, Kind: kind, Filter: filter, Group: group})
 }
 
 // tcpRuleKnown says a tcp-request rule whose words were checked is one
@@ -2357,9 +2359,7 @@ func kwTCPResponse(c *pctx) {
 			addTCPRequest(c, &TCPRequest{Response: true, InspectDelay: d})
 		}
 	case c.arg(1) == "content":
-		if kind := groupFilter(c.arg(2)); kind != "" {
-			c.cp.proxy.FilterGroups = append(c.cp.proxy.FilterGroups, FilterGroupRef{List: "tcp-response", Kind: kind, Filter: c.arg(3), Group: c.arg(4)})
-		}
+		c.cp.proxy.addFilterGroup("tcp-response", c.arg(2), c.arg(3), c.arg(4))
 		if r := parseTCPRule("content", c.args[2:], true); r != nil {
 			c.runtimeForm()
 			addTCPRequest(c, r)

@@ -161,7 +161,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 	// without "engine" takes its agent's name from its SPOE file, which
 	// is not read, and an OpenTracing filter without "id" its default:
 	// then any name may be theirs.
-	spoe := func(list string) {
+	filterGroups := func(list string) {
 		for _, g := range p.FilterGroups {
 			if g.List != list {
 				continue
@@ -186,8 +186,8 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 			}
 		}
 	}
-	spoe("tcp-request")
-	spoe("tcp-response")
+	filterGroups("tcp-request")
+	filterGroups("tcp-response")
 	for i, rules := range [][]*parser.HTTPRule{p.HTTPRequestRules, p.HTTPResponseRules} {
 		slots, kw := len(p.Log.ReqCaps), "http-request"
 		if i == 1 {
@@ -201,7 +201,7 @@ func stickRefDiags(p *parser.Proxy, tables *stick.Tables, maps *acl.Maps, server
 				alert("Proxy '%s': unable to find capture id '%d' referenced by %s capture rule.", p.Name, r.CaptureID, kw)
 			}
 		}
-		spoe(kw)
+		filterGroups(kw)
 	}
 	// Argument resolution: every ACL and sample of the proxy, in line
 	// order, each error saying where the expression is.
