@@ -200,26 +200,15 @@ func formatSampleCheck(text string, where smpuse.Val, http bool) (msg string, wa
 	mine := false
 	hook := func(s string) (int, error) {
 		n, err := logfmt.ScanExpr(s)
-		if err != nil {
+		if kw, _, _, _ := smpuse.SampleExpr(s); err != nil || kw == "" {
 			return n, err
 		}
-		kw, use, val, ok := smpuse.SampleExpr(s)
-		bad := ""
-		if kw != "" && ok {
-			bad = formatExprMsg(s, n)
+		l6, err := sampleFault(s, n, where)
+		if err != nil {
+			mine = true
+			return 0, err
 		}
-		switch {
-		case kw == "":
-		case !ok:
-			mine = true
-			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
-		case bad != "":
-			mine = true
-			return 0, errors.New(bad)
-		case val&where == 0:
-			mine = true
-			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
-		case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0:
+		if http && l6 {
 			warns = append(warns, fmt.Sprintf("L6 sample fetch <%s> ignored in HTTP log-format string.", s))
 		}
 		return n, nil
@@ -372,7 +361,7 @@ const switchPlaces = smpuse.ValFE_SET_BCK
 // first, condition excluded or not) and the name HAProxy's messages give
 // its fetch: the action for set-var, the expression for the others.
 func ruleSample(words []string) (expr, name string) {
-	if len(words) < 2 || words[1] == "if" || words[1] == "unless" {
+	if len(words) < 2 {
 		return "", ""
 	}
 	act := words[0]
@@ -380,15 +369,20 @@ func ruleSample(words []string) (expr, name string) {
 	if i := strings.IndexByte(act, '('); i > 0 {
 		base = act[:i]
 	}
-	switch {
-	case base == "set-var", base == "set-priority-class", base == "set-priority-offset":
-		return words[1], act
-	case strings.HasPrefix(base, "sc-set-gpt"):
+	if strings.HasPrefix(base, "sc-set-gpt") {
+		// parse_set_gpt0 reads its value from the next word, whatever it
+		// is: not an integer, it is an expression.
 		if _, err := strconv.ParseInt(words[1], 10, 64); err == nil {
-			// An integer value, not an expression.
 			return "", ""
 		}
 		return words[1], words[1]
+	}
+	if words[1] == "if" || words[1] == "unless" {
+		return "", ""
+	}
+	switch {
+	case base == "set-var", base == "set-priority-class", base == "set-priority-offset":
+		return words[1], act
 	case base == "capture", strings.HasPrefix(base, "track-sc"),
 		base == "set-src", base == "set-dst", base == "set-src-port", base == "set-dst-port":
 		return words[1], words[1]
@@ -463,11 +457,6 @@ func (c *pctx) checkHTTPRuleExpr() bool {
 	}
 	p := c.cp.proxy
 	expr, name := ruleSample(c.args[1:])
-	if w := c.arg(2); strings.HasPrefix(c.args[1], "sc-set-gpt") && (w == "if" || w == "unless") {
-		// parse_set_gpt0 reads its value from the next word, whatever it
-		// is: not an integer, it is an expression.
-		expr, name = w, w
-	}
 	if expr == "" {
 		if !httpExprAction(c.args[1]) {
 			return true
@@ -530,12 +519,6 @@ func (c *pctx) checkTCPRuleExpr(response bool) bool {
 	return false
 }
 
-// LogFormatDiags reads the proxy's log-format, log-format-sd and
-// unique-id-format once the whole configuration is known, as
-// check_config_validity() does, and returns HAProxy's messages for them:
-// the formats' errors, sample fetches unknown or not available where the
-// format is rendered (logs at the end of the stream, unique-id with the
-// request headers), and the warning for L6 fetches in HTTP formats.
 // sampleHook checks the samples of a log-format string as HAProxy's
 // parse_logformat_string does: known fetch, usable where the string is
 // evaluated; l6 is told of layer-6 fetches in an HTTP-encoded string.
@@ -545,25 +528,41 @@ func sampleHook(where smpuse.Val, http bool, l6 func(s string)) func(string) (in
 		if err != nil {
 			return n, err
 		}
-		kw, use, val, ok := smpuse.SampleExpr(s)
-		bad := ""
-		if ok {
-			bad = formatExprMsg(s, n)
+		isL6, err := sampleFault(s, n, where)
+		if err != nil {
+			return 0, err
 		}
-		switch {
-		case !ok:
-			return 0, fmt.Errorf("unknown fetch method '%s'", kw)
-		case bad != "":
-			return 0, errors.New(bad)
-		case val&where == 0:
-			return 0, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
-		case http && use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0 && l6 != nil:
+		if http && isL6 && l6 != nil {
 			l6(s)
 		}
 		return n, nil
 	}
 }
 
+// sampleFault is parse_logformat_string's error for the sample
+// expression s[:n] of a log-format string evaluated at where: an unknown
+// fetch, an expression that does not compile, a fetch not available
+// there; l6 tells a layer-6 fetch.
+func sampleFault(s string, n int, where smpuse.Val) (l6 bool, err error) {
+	kw, use, val, ok := smpuse.SampleExpr(s)
+	if !ok {
+		return false, fmt.Errorf("unknown fetch method '%s'", kw)
+	}
+	if bad := formatExprMsg(s, n); bad != "" {
+		return false, errors.New(bad)
+	}
+	if val&where == 0 {
+		return false, logfmt.Verbatim(fmt.Sprintf("sample fetch <%s> may not be reliably used here because it needs '%s' which is not available here", s, use))
+	}
+	return use&(smpuse.UseL6REQ|smpuse.UseL6RES) != 0, nil
+}
+
+// LogFormatDiags reads the proxy's log-format, log-format-sd and
+// unique-id-format once the whole configuration is known, as
+// check_config_validity() does, and returns HAProxy's messages for them:
+// the formats' errors, sample fetches unknown or not available where the
+// format is rendered (logs at the end of the stream, unique-id with the
+// request headers), and the warning for L6 fetches in HTTP formats.
 func (p *Proxy) LogFormatDiags() Diagnostics {
 	var out Diagnostics
 	check := func(text string, pos Pos, what string, flags logfmt.Opt, where smpuse.Val) {
