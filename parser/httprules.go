@@ -108,13 +108,20 @@ var httpRuleForms = map[string]map[string]bool{
 
 // rawRuleWords is how many of its words w an HTTP action's parser takes
 // whatever they are, "if" and "unless" included, before the rule's
-// condition: the key and value of the map and ACL actions, a status and
-// its reason, a service's name, a SPOE engine and group.
+// condition: the header and request-line actions' (ruleArity), the key
+// and value of the map and ACL actions, a status and its reason, a
+// service's name, a SPOE engine and group, a nice or mark value.
 func rawRuleWords(action string, w []string) int {
+	if a, ok := ruleArity[action]; ok && a.raw {
+		if action == "del-header" && len(w) > 1 && w[1] == "-m" {
+			return 3
+		}
+		return a.min
+	}
 	switch action {
-	case "add-acl", "del-acl", "del-map", "use-service":
+	case "add-acl", "del-acl", "del-map", "use-service", "set-nice", "set-mark", "set-tos", "strict-mode":
 		return 1
-	case "set-map", "send-spoe-group":
+	case "set-map", "send-spoe-group", "set-timeout":
 		return 2
 	case "set-status":
 		if len(w) > 1 && w[1] == "reason" {

@@ -2867,7 +2867,8 @@ func checkRuleWords(p *Proxy, args []string) string {
 	if i := strings.IndexByte(act, '('); i > 0 {
 		act = act[:i]
 	}
-	if rawRuleWords(act, args[2:]) > 0 {
+	if _, arity := ruleArity[act]; !arity && rawRuleWords(act, args[2:]) > 0 {
+		// ruleArity's own actions are counted by checkRuleArity.
 		a = args[2:]
 	}
 	switch act {

@@ -167,8 +167,9 @@ func TestPatternActionsDifferential(t *testing.T) {
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), reqs)
 }
 
-// The map and ACL actions take their key and value whatever they are:
-// "set-map(f) if TRUE" sets the key "if" to "TRUE" on every request.
+// The map, ACL and header actions take their words whatever they are:
+// "set-map(f) if TRUE" sets the key "if" to "TRUE" on every request,
+// "set-header x-a if" the header x-a to "if".
 func TestPatternActionRawWordsDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference for the rules")
@@ -178,7 +179,9 @@ func TestPatternActionRawWordsDifferential(t *testing.T) {
 	up := startEcho(t, "s1")
 	rules := ` http-request set-map(` + mp + `) if TRUE
  http-request del-map(` + mp + `) unless
- http-request return status 200 content-type text/plain lf-string "if=%[str(if),map(` + mp + `,none)] unless=%[str(unless),map(` + mp + `,none)]" if { path /show }
+ http-request set-header x-a if
+ http-request set-nice if
+ http-request return status 200 content-type text/plain lf-string "if=%[str(if),map(` + mp + `,none)] unless=%[str(unless),map(` + mp + `,none)] x-a=%[req.hdr(x-a)]" if { path /show }
 `
 	compareRules(t, baseDefaults+"frontend fe\n bind %s\n%s default_backend be\nbackend be\n server s1 %s\n", rules, up.Addr(), []string{
 		"GET /show HTTP/1.1\r\nHost: a\r\n\r\n",
