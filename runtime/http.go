@@ -115,6 +115,9 @@ type session struct {
 	// clientHEAD: the request came as HEAD, so the answers the proxy
 	// makes go without their body (headOnly).
 	clientHEAD bool
+	// sentHEAD: the request went to the server as HEAD, so its answer
+	// has no body, whatever its head says.
+	sentHEAD bool
 	// bodyWire is the buffered body's length on the wire once known.
 	bodyBuf  []byte
 	bodyWire int
@@ -2457,12 +2460,21 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 	if srv == nil || srv == be.LB.Target {
 		sendName = ""
 	}
+	var wsKey []byte
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
 		if sendName != "" && h1.EqualFold(name, sendName) {
 			continue
 		}
 		switch len(name) {
+		case 17:
+			if s.h2Stream && string(name) == "Sec-Websocket-Key" {
+				// The key made up for an HTTP/2 WebSocket (no HTTP/2
+				// name has upper case): it goes last, under this name,
+				// as HAProxy's H1 side adds it when the head ends.
+				wsKey = h.Out(head)
+				continue
+			}
 		case 4:
 			if req.PortCut.End > 0 && h1.EqualFold(name, "host") {
 				out = append(out, "host: "...)
@@ -2548,6 +2560,11 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 		out = append(out, srv.Name...)
 		out = append(out, "\r\n"...)
 	}
+	if wsKey != nil {
+		out = append(out, "Sec-Websocket-Key: "...)
+		out = append(out, wsKey...)
+		out = append(out, "\r\n"...)
+	}
 	out = append(out, "\r\n"...)
 	be.caseSrv.adjust(out)
 	return out
@@ -2583,9 +2600,10 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		}
 		if len(name) == 14 && h1.EqualFold(name, "content-length") {
 			// Transfer-Encoding wins over Content-Length, and a
-			// bodiless status has neither; the first value goes as
-			// written.
-			if rsp.HasTE || bodiless || clSeen {
+			// bodiless status has neither in HTTP/1 (HTTP/2 keeps its
+			// Content-Length, as HAProxy's h2 layer does); the first
+			// value goes as written.
+			if rsp.HasTE || bodiless && !s.h2Stream || clSeen {
 				continue
 			}
 			clSeen = true
@@ -2650,6 +2668,18 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
+	if !s.h2Stream && rsp.IsWebSocket(rhead) && rsp.WSAccept.Len() == 0 {
+		// HAProxy's H1 side completes a WebSocket answer without its
+		// key with one made from the client's key, or from none.
+		var zero [24]byte
+		key := zero[:]
+		if r := s.txn.Req; r != nil && r.IsWebSocket(s.txn.Buf) {
+			key = r.WSKey.Of(s.txn.Buf)
+		}
+		out = append(out, "Sec-Websocket-Accept: "...)
+		out = append(out, h1.WebSocketAccept(key)...)
+		out = append(out, "\r\n"...)
+	}
 	out = append(out, "\r\n"...)
 	s.fe.caseCli.adjust(out)
 	return out
@@ -2675,7 +2705,7 @@ func (s *session) handHead(rhead []byte, rsp *h1.Msg, headLen int) {
 	if !ok {
 		return
 	}
-	s.ph = parsedHead{n: headLen, buf: rhead, m: rsp, dropCL: rsp.HasTE || rsp.Status == 204}
+	s.ph = parsedHead{n: headLen, buf: rhead, m: rsp, dropCL: rsp.HasTE}
 	mc.head = &s.ph
 	if f := headHanded.Load(); f != nil {
 		(*f)()
@@ -2718,7 +2748,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				}
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
-				if s.rsp.Body == h1.BodyChunked && sv.w > hl {
+				if s.rsp.Body == h1.BodyChunked && sv.w > hl && !s.sentHEAD {
 					if _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
 						return 0, 502, false
 					}
@@ -2836,8 +2866,9 @@ func (s *session) parse(hl int) bool {
 		// The head's deadline must not bound the body.
 		cl.c.SetReadDeadline(time.Time{})
 	}
-	ws := req.IsWebSocket(head)
-	if ws && req.WSKey.Len() == 0 {
+	// An HTTP/1 WebSocket handshake needs a key HAProxy can keep: 24
+	// bytes (h1_search_websocket_key).
+	if !s.h2Stream && req.IsWebSocket(head) && req.WSKey.Len() != 24 {
 		s.refuse(400, s.fe.Errors.raw(400), true)
 		return false
 	}
@@ -3205,6 +3236,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
+	s.sentHEAD = isHead
 	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	s.compRequest(head, be)
@@ -3221,7 +3253,9 @@ func (s *session) serveTxn(hl int) bool {
 		s.bodyDone = true
 	}
 	s.out = out
-	expect := req.Expect100 && !bodyDone
+	// A client that sent its whole body with the head waits for no 100
+	// Continue: the body goes with the head, as HAProxy forwards it.
+	expect := req.Expect100 && !bodyDone && !(req.Body == h1.BodyChunked && s.chunkedDone)
 	sv := &s.sv
 	// A request that goes out whole waits for the answer's readiness.
 	whole := bodyDone && !expect
@@ -3403,9 +3437,9 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 		return false
 	}
-	if s.rsp.Status == 101 && upgrade && req.IsWebSocket(head) && s.rsp.WSAccept.Len() == 0 {
-		// A WebSocket handshake answered without its key: HAProxy's
-		// HTTP/1 side refuses the response.
+	if s.rsp.Status == 101 && s.rsp.IsWebSocket(rhead) && s.rsp.WSAccept.Len() == 0 {
+		// A WebSocket switch without its key: HAProxy's HTTP/1 side
+		// refuses the response, whatever the request asked.
 		s.closeServer()
 		return s.errorReply(502, bodyDone)
 	}
@@ -3475,7 +3509,9 @@ func (s *session) serveTxn(hl int) bool {
 	if rsp.Status == 101 || req.Connect && rsp.Status >= 200 && rsp.Status < 300 {
 		// A protocol switch, or a CONNECT that succeeded: both
 		// connections become a tunnel.
-		if !upgrade && !req.Connect {
+		// A switch needs an upgrade asked for and agreed to, the
+		// answer's Connection saying "upgrade" too.
+		if !upgrade && !req.Connect || rsp.Status == 101 && rsp.Conn&h1.ConnUpgrade == 0 {
 			s.closeServer()
 			return s.errorReply(502, bodyDone)
 		}

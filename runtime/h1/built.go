@@ -12,8 +12,10 @@ package h1
 
 // StartRequest starts m as the parse of a request line whose method,
 // target and version are at these spans of buf. The caller checked that
-// the method is a token and the target's bytes pass URIByte. It reports
-// false for a line the parser must judge.
+// the method is a token and the target holds no blank or control (an
+// HTTP/2 target may hold bytes the HTTP/1 parser refuses: HAProxy's h2
+// layer lets them through). It reports false for a line the parser must
+// judge.
 func (m *Msg) StartRequest(buf []byte, method, uri, version Span) bool {
 	m.reset()
 	meth, v := method.Of(buf), version.Of(buf)
@@ -50,17 +52,19 @@ func (m *Msg) AddHeader(buf []byte, name, value Span) bool {
 			}
 		}
 	}
-	m.Headers = append(m.Headers, Header{name, val, val})
+	// An HTTP/2 value goes out as it came, blanks and all (HAProxy's h2
+	// layer does not trim it); lookups see it trimmed.
+	m.Headers = append(m.Headers, Header{name, val, value})
 	return true
 }
 
 // FinishRequest completes m for the head buf[:headLen], which ends with
 // its empty line, as ParseRequest would: it returns the parser's error
-// for a head the parser refuses once whole.
+// for a head the parser refuses once whole. The head is an HTTP/2
+// request's: its Host is its authority, which is not checked against
+// the target (HAProxy's HTTP/1 parser alone compares them, and only it
+// wants a CONNECT's target as host:port).
 func (m *Msg) FinishRequest(buf []byte, headLen int) error {
 	m.HeadLen = headLen
-	if err := m.checkAuthority(buf); err != nil {
-		return err
-	}
 	return m.requestFraming(buf)
 }

@@ -2,7 +2,11 @@
 // multiplexer does: no copies, no maps, offsets into the caller's buffer.
 package h1
 
-import "errors"
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+)
 
 // Span is a byte range inside the buffer a message was parsed from.
 type Span struct{ Off, End int32 }
@@ -149,10 +153,6 @@ func init() {
 
 // IsToken reports whether c is an RFC 9110 tchar.
 func IsToken(c byte) bool { return tchar[c] }
-
-// URIByte says whether a request target may hold c, as ParseRequest
-// checks it.
-func URIByte(c byte) bool { return uriChar[c] }
 
 // HeadEnd returns the length of the head at the start of buf (after any
 // leading empty lines, which count in the length), or 0 if the final empty
@@ -849,9 +849,28 @@ func (m *Msg) KeepAlive() bool {
 	return m.Minor == 1 || m.Conn&ConnKeepAlive != 0
 }
 
-// IsWebSocket reports whether a request asks for a WebSocket upgrade.
+// IsWebSocket reports whether a message is a WebSocket handshake, as
+// HAProxy's H1_MF_CONN_UPG and H1_MF_UPG_WEBSOCKET say it: Connection
+// has "upgrade" and one of Upgrade's words is "websocket".
 func (m *Msg) IsWebSocket(buf []byte) bool {
-	return m.Conn&ConnUpgrade != 0 && EqualFold(m.Upgrade.Of(buf), "websocket")
+	if m.Conn&ConnUpgrade == 0 {
+		return false
+	}
+	ws := false
+	commaItems(m.Upgrade.Of(buf), func(w []byte) bool {
+		ws = EqualFold(w, "websocket")
+		return !ws
+	})
+	return ws
+}
+
+// WebSocketAccept is the Sec-WebSocket-Accept that answers key (RFC 6455
+// 4.2.2).
+func WebSocketAccept(key []byte) string {
+	h := sha1.New()
+	h.Write(key)
+	h.Write([]byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
 // checkAuthority checks the request target against the Host header as

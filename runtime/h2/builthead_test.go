@@ -1,7 +1,7 @@
 package h2
 
 import (
-	"reflect"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -38,14 +38,45 @@ func checkBuilt(t *testing.T, hf []hpack.HeaderField, end bool) bool {
 	if !ok || !ri.built {
 		return false
 	}
+	// An HTTP/2 target may hold bytes the strict parser refuses (above
+	// 0x7f, '#' in an authority): the lax one reads them.
 	var want h1.Msg
 	if err := h1.ParseRequest(out, &want, 1<<20); err != nil {
-		t.Fatalf("built a head the parser refuses (%v):\n%s", err, out)
+		if err := h1.ParseRequestLax(out, &want, 1<<20); err != nil {
+			if m.Connect {
+				// HAProxy's h2 layer takes a CONNECT target without a
+				// port, which its HTTP/1 parser refuses.
+				return true
+			}
+			t.Fatalf("built a head the parser refuses (%v):\n%s", err, out)
+		}
 	}
-	if len(m.Headers) == 0 {
-		m.Headers = want.Headers[:0]
+	// Values go out as they came, blanks and all; the parse trims them.
+	ok = len(m.Headers) == len(want.Headers)
+	for i := 0; ok && i < len(m.Headers); i++ {
+		b, w := &m.Headers[i], &want.Headers[i]
+		line := out[w.Name.End+2:]
+		raw := line[:strings.Index(string(line), "\r\n")]
+		same := b.Value == w.Value
+		if want.Connect && strings.EqualFold(string(w.Name.Of(out)), "host") {
+			// The HTTP/1 parser drops a CONNECT Host's default port;
+			// HAProxy's h2 layer keeps it.
+			same = string(b.Value.Of(out)) == string(raw)
+		}
+		ok = b.Name == w.Name && same && string(b.Out(out)) == string(raw)
 	}
-	if !reflect.DeepEqual(m, want) {
+	mm, ww := m, want
+	mm.Headers, ww.Headers = nil, nil
+	if want.Connect {
+		ww.Host = mm.Host
+	}
+	if u := want.URI.Of(out); len(u) > 0 && u[0] != '/' {
+		// The h2 layer normalized the authority once already: parsing
+		// its result may find it to normalize again (an authority "::").
+		ww.PortCut, ww.NormHost = mm.PortCut, mm.NormHost
+	}
+	got, exp := fmt.Sprintf("%+v", mm), strings.Replace(fmt.Sprintf("%+v", ww), "lax:true", "lax:false", 1)
+	if !ok || got != exp {
 		t.Fatalf("built head differs from its parse:\n%s\nbuilt %+v\nparse %+v", out, m, want)
 	}
 	return true
@@ -66,7 +97,8 @@ func TestBuiltHeadMatchesParse(t *testing.T) {
 		{":method: OPTIONS\n:path: *\n:scheme: https\n:authority: example.com", true, true},
 		{":method: GET\n:path: /\n:scheme: foo\n:authority: example.com", true, true},
 		{":method: GET\n:path: /a#b\n:scheme: https\n:authority: example.com", true, false},
-		{":method: GET\n:path: /\xc3\xa9\n:scheme: https\n:authority: example.com", true, false},
+		{":method: GET\n:path: /\xc3\xa9\n:scheme: https\n:authority: example.com", true, true},
+		{":method: GET\n:path: /\n:scheme: foo\n:authority: e#f", true, true},
 		{":method: PRI\n:path: /\n:scheme: https\n:authority: example.com", true, false},
 		{":method: G(T\n:path: /\n:scheme: https\n:authority: example.com", true, false},
 		{":method: GET\n:path: /\n:scheme: https\n:authority: example.com\nexpect: 100-continue\ncontent-length: 0", false, true},

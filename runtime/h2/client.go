@@ -3,9 +3,7 @@ package h2
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"io"
 	"net"
@@ -889,12 +887,7 @@ func indexScheme(uri []byte) int {
 	return -1
 }
 
-func wsAccept(key []byte) string {
-	h := sha1.New()
-	h.Write(key)
-	h.Write([]byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
-}
+func wsAccept(key []byte) string { return h1.WebSocketAccept(key) }
 
 func (cs *ClientStream) data(p []byte, end bool) error {
 	ended, err := cs.cc.sendData(cs.id, &cs.rx, &cs.tx, p, end)

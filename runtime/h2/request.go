@@ -191,9 +191,10 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			return dst, false
 		}
 		for i := 0; i < len(path); i++ {
-			// HAProxy 2.6.12 refuses blanks and controls in :path at
-			// the h2 layer.
-			if c := path[i]; c <= ' ' || c == 0x7f {
+			// HAProxy 2.6 (as Debian ships it) refuses blanks, controls
+			// and '#' in :path at the h2 layer; DEL is its HTTP layer's
+			// 400 (below), bytes above it go through.
+			if c := path[i]; c <= ' ' || c == '#' {
 				return dst, false
 			}
 		}
@@ -207,11 +208,30 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		}
 	}
 	auth := ph[phAuth]
+	for i := 0; i < len(auth); i++ {
+		if c := auth[i]; c <= ' ' || c == 0x7f {
+			// HAProxy's HTTP layer answers 400 to blanks and controls
+			// in the authority.
+			ri.bad = true
+		}
+	}
 	hostVal := auth
-	if has(phAuth) && (schemeKind == 1 || schemeKind == 2) {
-		// Scheme-based normalization: a default port is dropped from the
-		// authority and from Host (http_scheme_based_normalize).
-		hostVal = dropDefaultPort(auth, schemeKind)
+	// The absolute URI's authority ends at its first '/': what follows
+	// goes out as the start of the path (http_parse_authority), while
+	// Host keeps the whole :authority.
+	authPart, pathPre := auth, ""
+	if has(phAuth) && schemeKind != 0 {
+		if i := strings.IndexByte(auth, '/'); i >= 0 {
+			authPart, pathPre = auth[:i], auth[i:]
+		}
+		// Scheme-based normalization: an empty or default port is
+		// dropped from the target's authority and from Host, which
+		// loses any userinfo then (http_scheme_based_normalize).
+		ui := strings.LastIndexByte(authPart, '@') + 1
+		hp := authPart[ui:]
+		if h := dropDefaultPort(hp, schemeKind); len(h) != len(hp) {
+			authPart, hostVal = authPart[:ui+len(h)], h
+		}
 	}
 	start := len(dst)
 	dst = append(dst, meth...)
@@ -223,9 +243,12 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	case has(phAuth) && schemeKind != 3:
 		// A normalized absolute URI goes out in origin form.
 		switch {
-		case path != "*":
-			dst = append(dst, path...)
-			ri.origin = joinOrigin(lastOrigin, scheme, hostVal)
+		case path != "*" || pathPre != "":
+			dst = append(dst, pathPre...)
+			if path != "*" {
+				dst = append(dst, path...)
+			}
+			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
 		case meth == "OPTIONS":
 			dst = append(dst, '*')
 		default:
@@ -234,7 +257,8 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	case has(phAuth):
 		dst = append(dst, scheme...)
 		dst = append(dst, "://"...)
-		dst = append(dst, auth...)
+		dst = append(dst, authPart...)
+		dst = append(dst, pathPre...)
 		if path != "*" {
 			dst = append(dst, path...)
 		}
@@ -244,22 +268,18 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	if len(dst) == uriStart {
 		return dst[:start], false
 	}
-	// strict: no byte the HTTP/1 parser refuses either, '#' and those
-	// above 0x7f (StartRequest).
-	strict := true
+	// Blanks and controls are HAProxy's HTTP layer's 400; '#' (in an
+	// authority: the h2 layer refused it in :path) and bytes above 0x7f
+	// go through, where the HTTP/1 parser would refuse them.
 	for i := uriStart; i < len(dst); i++ {
-		c := dst[i]
-		if c <= ' ' || c == 0x7f {
+		if c := dst[i]; c <= ' ' || c == 0x7f {
 			ri.bad = true
-		}
-		if !h1.URIByte(c) {
-			strict = false
 		}
 	}
 	uriEnd := len(dst)
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	hb := headBuilder{m: m}
-	if m != nil && start == 0 && strict && !ri.bad {
+	if m != nil && start == 0 && !ri.bad {
 		hb.ok = m.StartRequest(dst, span(0, uriStart-1), span(uriStart, uriEnd), span(uriEnd+1, uriEnd+9))
 	}
 
@@ -302,18 +322,6 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	if ri.ext {
 		dst = hb.header(dst, "upgrade", ph[phProt])
 		dst = hb.header(dst, "connection", "upgrade")
-		if equalFoldASCII(ph[phProt], "websocket") && !hasField(hdrs, "sec-websocket-key") {
-			// RFC 8441 has no key; HAProxy's H1 side makes one up for
-			// the HTTP/1.1 handshake.
-			ns := len(dst)
-			dst = append(dst, "sec-websocket-key: "...)
-			n := len(dst)
-			dst = appendWSKey(dst)
-			copy(ri.wsKey[:], dst[n:])
-			ri.hasWSKey = true
-			dst = append(dst, "\r\n"...)
-			hb.line(dst, ns, n)
-		}
 	}
 	if !hostDone && has(phAuth) {
 		dst = hb.header(dst, "host", hostVal)
@@ -334,6 +342,18 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		}
 		dst = append(dst, "\r\n"...)
 		hb.line(dst, ns, vs)
+	}
+	if ri.ext && equalFoldASCII(ph[phProt], "websocket") && !hasField(hdrs, "sec-websocket-key") {
+		// RFC 8441 has no key; HAProxy's H1 side makes one up for the
+		// HTTP/1.1 handshake, last, under this name.
+		ns := len(dst)
+		dst = append(dst, "Sec-Websocket-Key: "...)
+		n := len(dst)
+		dst = appendWSKey(dst)
+		copy(ri.wsKey[:], dst[n:])
+		ri.hasWSKey = true
+		dst = append(dst, "\r\n"...)
+		hb.line(dst, ns, n)
 	}
 	if ri.tunnel {
 		ri.hasLength = false
@@ -404,9 +424,14 @@ func hasForbidden(v string) bool { return h1.HasCtlCRLF(v) }
 // h2_parse_cont_len_header does: a comma-separated list of equal decimal
 // values, equal to any previous one.
 func parseContentLength(v string, ri *reqInfo) bool {
-	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' || v[i] == '\t' {
-			continue
+	for i := 0; ; i++ {
+		for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
+			i++
+		}
+		// Every element has a value: an empty one, or an empty list, is
+		// refused (HAProxy's fix for CVE-2023-40225).
+		if i == len(v) {
+			return false
 		}
 		j := i
 		var cl uint64
@@ -431,9 +456,11 @@ func parseContentLength(v string, ri *reqInfo) bool {
 			return false
 		}
 		ri.hasLength, ri.length = true, int64(cl)
+		if j == len(v) {
+			return true
+		}
 		i = j
 	}
-	return true
 }
 
 // cleanLength returns the last value of a checked content-length list
@@ -450,8 +477,9 @@ func cleanLength(v string) string {
 	return v[s:e]
 }
 
-// dropDefaultPort removes ":80" (http) or ":443" (https) from an
-// authority, as http_scheme_based_normalize does.
+// dropDefaultPort removes an empty port, ":80" (http) or ":443" (https)
+// from an authority, as http_scheme_based_normalize does (HAProxy 2.6 as
+// Debian ships it drops an empty one whatever the scheme).
 func dropDefaultPort(auth string, schemeKind int) string {
 	i := len(auth)
 	for i > 0 && auth[i-1] >= '0' && auth[i-1] <= '9' {
@@ -461,7 +489,7 @@ func dropDefaultPort(auth string, schemeKind int) string {
 		return auth
 	}
 	port := auth[i:]
-	if schemeKind == 1 && port == "80" || schemeKind == 2 && port == "443" {
+	if port == "" || schemeKind == 1 && port == "80" || schemeKind == 2 && port == "443" {
 		return auth[:i-1]
 	}
 	return auth

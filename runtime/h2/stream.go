@@ -535,7 +535,7 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 		// RFC 8441: the WebSocket handshake's answer is a 200, once its
 		// key matches the one made up for the server (HAProxy's
 		// h1_search_websocket_key).
-		if st.ri.hasWSKey && string(m.WSAccept.Of(buf)) != wsAccept(st.ri.wsKey[:]) {
+		if st.ri.hasWSKey && m.IsWebSocket(buf) && string(m.WSAccept.Of(buf)) != wsAccept(st.ri.wsKey[:]) {
 			return st.answer(badGatewayPage)
 		}
 		status, kind, st.tunnel = 200, bodyRaw, true
@@ -545,7 +545,10 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 		kind = bodyNextHead
 	case st.ri.tunnel && !st.ri.ext && status < 300:
 		kind, st.tunnel = bodyRaw, true
-	case st.ri.head || status == 204 || status == 304:
+	case st.ri.head && !st.ri.bad || status == 204 || status == 304:
+		// A HEAD request refused as bad is not known as HEAD to
+		// HAProxy's HTTP layer: its error page comes with a body, which
+		// the h2 layer drops, ending the stream with an empty DATA.
 	case m.Body == h1.BodyLength && m.Length > 0:
 		kind = bodyLength
 	case m.Body == h1.BodyChunked:
@@ -553,9 +556,11 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 	case m.Body == h1.BodyUntilClose:
 		kind = bodyRaw
 	}
+	// An extended CONNECT's 2xx opens the tunnel, even one without a
+	// body: HAProxy's h2 layer ends it with an empty DATA frame.
+	emptyData := kind == bodyNone && st.ri.ext && status >= 200 && status < 300 && status != 304
 	sc := st.sc
 	sc.wmu.Lock()
-	defer sc.wmu.Unlock()
 	blk := appendStatus(sc.hbuf[:0], status)
 	var own *h1.Msg
 	if parsed {
@@ -563,12 +568,19 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 	}
 	blk = sc.appendFields(blk, buf, m.Headers, own, dropCL)
 	sc.hbuf = blk
-	end := kind == bodyNone
-	if err := sc.writeHeadersLocked(st.id, blk, end); err != nil {
+	end := kind == bodyNone && !emptyData
+	err := sc.writeHeadersLocked(st.id, blk, end)
+	sc.wmu.Unlock()
+	if err != nil {
 		return 0, err
 	}
 	if end {
 		st.ended()
+	}
+	if emptyData {
+		if err := st.sendData(nil, true); err != nil {
+			return 0, err
+		}
 	}
 	return kind, nil
 }
@@ -610,7 +622,16 @@ func (st *Stream) ended() {
 }
 
 // data is the outSink call for body bytes.
-func (st *Stream) data(p []byte, end bool) error { return st.sendData(p, end) }
+func (st *Stream) data(p []byte, end bool) error {
+	if st.ri.head {
+		// The body of a page to a HEAD request refused as bad.
+		if !end {
+			return nil
+		}
+		p = nil
+	}
+	return st.sendData(p, end)
+}
 
 // trailers is the outSink call ending a chunked body.
 func (st *Stream) trailers(buf []byte, m *h1.Msg) error {
