@@ -253,3 +253,40 @@ func TestExpectAndHeadDifferential(t *testing.T) {
 	}
 	t.Logf("%d of %d cases agree", p.all-p.diffs, p.all)
 }
+
+// TestH1EdgesDifferential: the Connection header of answers (none to
+// close with an HTTP/1.0 answer, none added to one that names
+// "upgrade") and CONNECT requests (a non-zero Content-Length dropped, a
+// coding closing the connection, an absolute target not normalized), as
+// HAProxy's H1 side writes them.
+func TestH1EdgesDifferential(t *testing.T) {
+	p := startH2Pair(t, "")
+	// Answers: 0 plain, 2 hop-by-hop fields, 4 304, 7 HTTP/1.0 until
+	// close, 22 404, 29 200 offering a WebSocket upgrade.
+	for _, r := range []string{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.1\nHost: h\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+		"GET / HTTP/1.0\r\nHost: h\r\n\r\n",
+		"GET / HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+	} {
+		for _, a := range []int{0, 2, 7, 29} {
+			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
+		}
+	}
+	for _, r := range []string{
+		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+		"CONNECT http://h:80/x HTTP/1.1\r\n\r\n",
+		"CONNECT http://h:80/x HTTP/1.1\r\nHost: h:80\r\n\r\n",
+		"CONNECT h:80 HTTP/1.1\r\nHost: h\r\n\r\n",
+		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"CONNECT h:443 HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+	} {
+		for _, a := range []int{0, 4, 22} {
+			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
+		}
+	}
+	t.Logf("%d of %d cases agree", p.all-p.diffs, p.all)
+}

@@ -2342,6 +2342,16 @@ func (s *session) route() *Backend {
 
 // appendConnection writes a Connection header without its close and
 // keep-alive tokens, which belong to each hop; nothing when none is left.
+// nonZeroDigits says a decimal value is not zero.
+func nonZeroDigits(v []byte) bool {
+	for _, c := range v {
+		if c != '0' {
+			return true
+		}
+	}
+	return false
+}
+
 func appendConnection(out, v []byte) []byte {
 	start := len(out)
 	n := 0
@@ -2504,7 +2514,9 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 			}
 		case 14:
 			if h1.EqualFold(name, "content-length") {
-				if req.HasTE || clSeen {
+				// A CONNECT has no body: what follows its head is the
+				// tunnel's, and a non-zero Content-Length goes.
+				if req.HasTE || clSeen || req.Connect && nonZeroDigits(req.CLValue.Of(head)) {
 					continue
 				}
 				clSeen = true
@@ -2541,6 +2553,10 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 	case upgrade:
 	case req.Minor == 0 && req.HasTE:
 		// Closing anyway: HTTP/1.0 says so without a header.
+	case req.Connect && req.HasTE:
+		// A coding on a CONNECT, which has no body: HAProxy's H1 side
+		// takes it for one it cannot frame, and closes after.
+		out = append(out, "connection: close\r\n"...)
 	case mode != modeKeepAlive && be.pretendKA:
 		// http-pretend-keepalive: the request is written as in
 		// keep-alive mode, the close that follows the answer untold.
@@ -2663,8 +2679,14 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	}
 	switch {
 	case upgrade || rsp.Status < 200:
+	case rsp.Conn&h1.ConnUpgrade != 0:
+		// An answer whose Connection names "upgrade" keeps it as it is
+		// (h1_update_res_conn_value).
 	case closeClient:
-		out = append(out, "connection: close\r\n"...)
+		if rsp.Minor != 0 {
+			// An HTTP/1.0 answer closes without saying so.
+			out = append(out, "connection: close\r\n"...)
+		}
 	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}

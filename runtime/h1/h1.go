@@ -911,7 +911,8 @@ func (m *Msg) checkAuthority(buf []byte) error {
 			break
 		}
 	}
-	if scheme != nil {
+	if scheme != nil && !m.Connect {
+		// A CONNECT's target is not normalized (h1_postparse_req_hdrs).
 		if port, ok := hostPort(auth); ok && defaultPort(scheme, port) {
 			end := m.URI.Off + authOff + int32(len(auth))
 			m.PortCut = Span{end - int32(len(port)) - 1, end}
