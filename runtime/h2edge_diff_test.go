@@ -285,6 +285,18 @@ func TestH1EdgesDifferential(t *testing.T) {
 			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
 		}
 	}
+	// An upgrade asked for with a body is not one: the Upgrade field
+	// goes, and a switch answered is refused.
+	for _, r := range []string{
+		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 5\r\n\r\nhello",
+		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 0\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: abc\r\nContent-Length: 5\r\n\r\nhello",
+	} {
+		for _, a := range []int{22, 27} {
+			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
+		}
+	}
 	// The server waits for a chunked body that does not come: the
 	// clients see nothing, the servers' reads tell.
 	for _, r := range []string{

@@ -278,6 +278,12 @@ func h2RandExchange(t *testing.T, addr string, c h2RandCase) string {
 		return append([]byte(nil), hb.Bytes()...)
 	}
 	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, EndStream: c.es, BlockFragment: block(c.fields)})
+	if !c.es {
+		// The head is taken in first: a request refused at once (400)
+		// and a body that breaks its framing, sent together, race in
+		// either proxy.
+		time.Sleep(5 * time.Millisecond)
+	}
 	for i, n := range c.data {
 		fr.WriteData(1, c.dataES && i == len(c.data)-1 && c.trailers == nil, bytes.Repeat([]byte{'d'}, n))
 	}

@@ -2477,6 +2477,10 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 			continue
 		}
 		switch len(name) {
+		case 7:
+			if req.DropUpgrade && h1.EqualFold(name, "upgrade") {
+				continue
+			}
 		case 17:
 			if s.h2Stream && string(name) == "Sec-Websocket-Key" {
 				// The key made up for an HTTP/2 WebSocket (no HTTP/2
@@ -3275,9 +3279,10 @@ func (s *session) serveTxn(hl int) bool {
 		s.bodyDone = true
 	}
 	s.out = out
-	// A client that sent its whole body with the head waits for no 100
-	// Continue: the body goes with the head, as HAProxy forwards it.
-	expect := req.Expect100 && !bodyDone && !(req.Body == h1.BodyChunked && s.chunkedDone)
+	// Expect: 100-continue changes nothing to the forwarding, as in
+	// HAProxy: the body goes as it comes, the client sending it at once
+	// or after the server's 100 Continue, which is relayed meanwhile.
+	expect := false
 	sv := &s.sv
 	// A request that goes out whole waits for the answer's readiness.
 	whole := bodyDone && !expect
@@ -3439,7 +3444,20 @@ func (s *session) serveTxn(hl int) bool {
 			return false
 		}
 		sv.r = rhl
-		if st == 100 && expect {
+		if st == 100 && early && !bodyDone {
+			// The server's 100 Continue stopped the body, which the
+			// client may send now: the rest goes on.
+			early = false
+			if err := s.sendBodyFrom(be, true); err == nil {
+				bodyDone = true
+			} else if err == errServerTimeout {
+				return s.bodyTimedOut(srv)
+			} else if err != errServerEarly {
+				return false
+			} else {
+				early = true
+			}
+		} else if st == 100 && expect {
 			expect = false
 			if err := s.sendBody(be); err == nil {
 				bodyDone = true
@@ -3673,9 +3691,16 @@ func (s *session) serveTxn(hl int) bool {
 
 // sendBody streams the request body to the server. On a client-side
 // failure it answers as HAProxy does; either way the session ends.
-func (s *session) sendBody(be *Backend) error {
+func (s *session) sendBody(be *Backend) error { return s.sendBodyFrom(be, false) }
+
+// sendBodyFrom is sendBody, from where an early answer stopped it when
+// resume.
+func (s *session) sendBodyFrom(be *Backend, resume bool) error {
+	if !resume {
+		s.reqLeft = s.req.Length
+	}
 	var w *serverWatch
-	if !(s.req.Body == h1.BodyLength && int64(s.cl.w-s.cl.r) >= s.req.Length) {
+	if !(s.req.Body == h1.BodyLength && int64(s.cl.w-s.cl.r) >= s.reqLeft) {
 		// The body has to wait for the client: meanwhile the server
 		// may answer or close, and HAProxy relays that at once.
 		w = s.watchServer(be)
@@ -3691,11 +3716,13 @@ func (s *session) sendBody(be *Backend) error {
 		defer func() { s.cl.timeout = to }()
 	}
 	s.spliceSides(be, true)
-	switch s.req.Body {
-	case h1.BodyLength:
-		s.reqLeft = s.req.Length
+	switch {
+	case s.req.Body == h1.BodyLength:
 		err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
-	case h1.BodyChunked:
+	case s.req.Body == h1.BodyChunked && resume:
+		s.chunks().cs = s.reqCS
+		err = s.chunks().copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)
+	case s.req.Body == h1.BodyChunked:
 		err = copyChunked(&s.cl, &s.sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, nil, false)
 	}
 	if w != nil {

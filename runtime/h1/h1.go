@@ -83,6 +83,9 @@ type Msg struct {
 	// Upgrade is the Upgrade header value, WSKey/WSAccept the WebSocket
 	// handshake headers.
 	Upgrade, WSKey, WSAccept Span
+	// DropUpgrade: a request asked for an upgrade with a body, which
+	// HAProxy does not switch: its Upgrade fields go, Connection stays.
+	DropUpgrade bool
 	// Expect100 is set for "Expect: 100-continue".
 	Expect100 bool
 	// Host is the first Host header value.
@@ -807,6 +810,11 @@ func (m *Msg) requestFraming(buf []byte) error {
 	}
 	if m.Connect {
 		m.Body, m.Length = BodyNone, 0
+	}
+	if m.Conn&ConnUpgrade != 0 && (m.Body == BodyChunked || m.Body == BodyLength && m.Length > 0) {
+		// h1_postparse_req_hdrs: no upgrade for a request with a body.
+		m.Conn &^= ConnUpgrade
+		m.Upgrade, m.DropUpgrade = Span{}, true
 	}
 	return nil
 }
