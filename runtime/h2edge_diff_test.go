@@ -263,48 +263,46 @@ func TestH1EdgesDifferential(t *testing.T) {
 	p := startH2Pair(t, "")
 	// Answers: 0 plain, 2 hop-by-hop fields, 4 304, 7 HTTP/1.0 until
 	// close, 22 404, 29 200 offering a WebSocket upgrade.
-	for _, r := range []string{
-		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
-		"POST / HTTP/1.1\nHost: h\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-		"GET / HTTP/1.0\r\nHost: h\r\n\r\n",
-		"GET / HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
-	} {
-		for _, a := range []int{0, 2, 7, 29} {
-			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
-		}
+	groups := []struct {
+		reqs    []string
+		answers []int
+	}{
+		{[]string{
+			"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+			"POST / HTTP/1.1\nHost: h\r\n\r\n",
+			"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+			"GET / HTTP/1.0\r\nHost: h\r\n\r\n",
+			"GET / HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+		}, []int{0, 2, 7, 29}},
+		{[]string{
+			"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+			"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+			"CONNECT http://h:80/x HTTP/1.1\r\n\r\n",
+			"CONNECT http://h:80/x HTTP/1.1\r\nHost: h:80\r\n\r\n",
+			"CONNECT h:80 HTTP/1.1\r\nHost: h\r\n\r\n",
+		}, []int{0, 4, 22}},
+		// An upgrade asked for with a body is not one: the Upgrade
+		// field goes, and a switch answered is refused.
+		{[]string{
+			"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 5\r\n\r\nhello",
+			"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 0\r\n\r\n",
+			"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+			"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: abc\r\nContent-Length: 5\r\n\r\nhello",
+		}, []int{22, 27}},
+		// The server waits for a chunked body that does not come: the
+		// clients see nothing, the servers' reads tell.
+		{[]string{
+			"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+			"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+			"CONNECT h:443 HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+		}, []int{22}},
 	}
-	for _, r := range []string{
-		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
-		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
-		"CONNECT http://h:80/x HTTP/1.1\r\n\r\n",
-		"CONNECT http://h:80/x HTTP/1.1\r\nHost: h:80\r\n\r\n",
-		"CONNECT h:80 HTTP/1.1\r\nHost: h\r\n\r\n",
-	} {
-		for _, a := range []int{0, 4, 22} {
-			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
+	for _, g := range groups {
+		for _, r := range g.reqs {
+			for _, a := range g.answers {
+				p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
+			}
 		}
-	}
-	// An upgrade asked for with a body is not one: the Upgrade field
-	// goes, and a switch answered is refused.
-	for _, r := range []string{
-		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 5\r\n\r\nhello",
-		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nContent-Length: 0\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: abc\r\nContent-Length: 5\r\n\r\nhello",
-	} {
-		for _, a := range []int{22, 27} {
-			p.h1(t, fmt.Sprintf("%q, answer %d", r, a), r, a)
-		}
-	}
-	// The server waits for a chunked body that does not come: the
-	// clients see nothing, the servers' reads tell.
-	for _, r := range []string{
-		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-		"CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-		"CONNECT h:443 HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-	} {
-		p.h1(t, fmt.Sprintf("%q", r), r, 22)
 	}
 	t.Logf("%d of %d cases agree", p.all-p.diffs, p.all)
 }

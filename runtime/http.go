@@ -3279,20 +3279,16 @@ func (s *session) serveTxn(hl int) bool {
 		s.bodyDone = true
 	}
 	s.out = out
-	// Expect: 100-continue changes nothing to the forwarding, as in
-	// HAProxy: the body goes as it comes, the client sending it at once
-	// or after the server's 100 Continue, which is relayed meanwhile.
-	expect := false
 	sv := &s.sv
 	// A request that goes out whole waits for the answer's readiness.
-	whole := bodyDone && !expect
+	whole := bodyDone
 	// A chunked body buffered whole cannot be sent again on another
 	// connection: it is consumed as it goes.
 	noReplay := false
 	// With abortonclose, a client that leaves while the server thinks
 	// aborts the exchange: the server connection is closed.
 	var stopCW func() bool
-	if be.abortOnClose && s.fe.abortOnClose && bodyDone && !expect {
+	if be.abortOnClose && s.fe.abortOnClose && bodyDone {
 		sc := sv.c
 		_, stopCW = s.watchClientClose(func() { sc.SetReadDeadline(time.Now()) })
 		defer func() {
@@ -3304,7 +3300,7 @@ func (s *session) serveTxn(hl int) bool {
 	for attempt := 0; ; attempt++ {
 		var err error
 		switch {
-		case req.Body == h1.BodyChunked && s.chunkedDone && !expect:
+		case req.Body == h1.BodyChunked && s.chunkedDone:
 			// The head and the re-framed body in one write, inside the
 			// server's readiness wait, as HAProxy sends them. A body
 			// whose trailers are still to come takes the streaming
@@ -3350,18 +3346,16 @@ func (s *session) serveTxn(hl int) bool {
 	// retry-on beyond conn-failure sends the request again when its
 	// answer fails: only one that went out whole in its first write, as
 	// HAProxy keeps a copy of a request sent complete.
-	replay := be.HTTP && be.retryOn&parser.RetryL7 != 0 && bodyDone && !expect && !noReplay && len(out) > 0
+	replay := be.HTTP && be.retryOn&parser.RetryL7 != 0 && bodyDone && !noReplay && len(out) > 0
 	// early: the server answered while the body was being sent.
+	// Expect: 100-continue changes nothing to the forwarding, as in
+	// HAProxy: the body goes as it comes, the client sending it at once
+	// or after the server's 100 Continue, which is relayed meanwhile.
 	early := false
-	if !bodyDone && !expect {
-		if err := s.sendBody(be); err == nil {
-			bodyDone = true
-		} else if err == errServerTimeout {
-			return s.bodyTimedOut(srv)
-		} else if err != errServerEarly {
-			return false
-		} else {
-			early = true
+	if !bodyDone {
+		var stop, keep bool
+		if bodyDone, early, stop, keep = s.bodyStep(be, srv, false); stop {
+			return keep
 		}
 	}
 	if bodyDone && s.tracing() {
@@ -3383,7 +3377,7 @@ func (s *session) serveTxn(hl int) bool {
 		if s.track && status == 0 {
 			s.lt.rsp = s.lt.now()
 		}
-		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !expect && !noReplay {
+		if status != 0 && empty && reused && attempt == 0 && bodyDone && len(out) > 0 && !noReplay {
 			// The kept connection was closed by the server: once again
 			// on a new one.
 			if s.redial(be, srv) {
@@ -3447,26 +3441,9 @@ func (s *session) serveTxn(hl int) bool {
 		if st == 100 && early && !bodyDone {
 			// The server's 100 Continue stopped the body, which the
 			// client may send now: the rest goes on.
-			early = false
-			if err := s.sendBodyFrom(be, true); err == nil {
-				bodyDone = true
-			} else if err == errServerTimeout {
-				return s.bodyTimedOut(srv)
-			} else if err != errServerEarly {
-				return false
-			} else {
-				early = true
-			}
-		} else if st == 100 && expect {
-			expect = false
-			if err := s.sendBody(be); err == nil {
-				bodyDone = true
-			} else if err == errServerTimeout {
-				return s.bodyTimedOut(srv)
-			} else if err != errServerEarly {
-				return false
-			} else {
-				early = true
+			var stop, keep bool
+			if bodyDone, early, stop, keep = s.bodyStep(be, srv, true); stop {
+				return keep
 			}
 		}
 	}
@@ -3689,13 +3666,25 @@ func (s *session) serveTxn(hl int) bool {
 	return !closeClient
 }
 
-// sendBody streams the request body to the server. On a client-side
-// failure it answers as HAProxy does; either way the session ends.
-func (s *session) sendBody(be *Backend) error { return s.sendBodyFrom(be, false) }
+// bodyStep sends the request body, the rest of it when resume, and says
+// how that went: done, the server answered first (early), or the
+// transaction ends (stop) with keep.
+func (s *session) bodyStep(be *Backend, srv *backend.Server, resume bool) (done, early, stop, keep bool) {
+	switch err := s.sendBody(be, resume); {
+	case err == nil:
+		return true, false, false, false
+	case err == errServerTimeout:
+		return false, false, true, s.bodyTimedOut(srv)
+	case err != errServerEarly:
+		return false, false, true, false
+	}
+	return false, true, false, false
+}
 
-// sendBodyFrom is sendBody, from where an early answer stopped it when
-// resume.
-func (s *session) sendBodyFrom(be *Backend, resume bool) error {
+// sendBody streams the request body to the server, from where an early
+// answer stopped it when resume. On a client-side failure it answers as
+// HAProxy does; either way the session ends.
+func (s *session) sendBody(be *Backend, resume bool) error {
 	if !resume {
 		s.reqLeft = s.req.Length
 	}

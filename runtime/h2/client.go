@@ -682,7 +682,7 @@ func (cs *ClientStream) head(buf []byte, m *h1.Msg) (int, error) {
 		}
 		cs.proto = append(cs.proto[:0], proto...)
 		if m.IsWebSocket(buf) {
-			cs.wsAccept = wsAccept(m.WSKey.Of(buf))
+			cs.wsAccept = h1.WebSocketAccept(m.WSKey.Of(buf))
 		}
 	case m.Body == h1.BodyLength && m.Length > 0:
 		kind = bodyLength
@@ -886,8 +886,6 @@ func indexScheme(uri []byte) int {
 	}
 	return -1
 }
-
-func wsAccept(key []byte) string { return h1.WebSocketAccept(key) }
 
 func (cs *ClientStream) data(p []byte, end bool) error {
 	ended, err := cs.cc.sendData(cs.id, &cs.rx, &cs.tx, p, end)

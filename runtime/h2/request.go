@@ -193,9 +193,13 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		for i := 0; i < len(path); i++ {
 			// HAProxy 2.6 (as Debian ships it) refuses blanks, controls
 			// and '#' in :path at the h2 layer; DEL is its HTTP layer's
-			// 400 (below), bytes above it go through.
-			if c := path[i]; c <= ' ' || c == '#' {
+			// 400, bytes above it go through (where the HTTP/1 parser
+			// would refuse them).
+			switch c := path[i]; {
+			case c <= ' ' || c == '#':
 				return dst, false
+			case c == 0x7f:
+				ri.bad = true
 			}
 		}
 	}
@@ -267,14 +271,6 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 	}
 	if len(dst) == uriStart {
 		return dst[:start], false
-	}
-	// Blanks and controls are HAProxy's HTTP layer's 400; '#' (in an
-	// authority: the h2 layer refused it in :path) and bytes above 0x7f
-	// go through, where the HTTP/1 parser would refuse them.
-	for i := uriStart; i < len(dst); i++ {
-		if c := dst[i]; c <= ' ' || c == 0x7f {
-			ri.bad = true
-		}
 	}
 	uriEnd := len(dst)
 	dst = append(dst, " HTTP/1.1\r\n"...)

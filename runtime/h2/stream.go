@@ -535,7 +535,7 @@ func (st *Stream) headFields(buf []byte, m *h1.Msg, parsed, dropCL bool) (int, e
 		// RFC 8441: the WebSocket handshake's answer is a 200, once its
 		// key matches the one made up for the server (HAProxy's
 		// h1_search_websocket_key).
-		if st.ri.hasWSKey && m.IsWebSocket(buf) && string(m.WSAccept.Of(buf)) != wsAccept(st.ri.wsKey[:]) {
+		if st.ri.hasWSKey && m.IsWebSocket(buf) && string(m.WSAccept.Of(buf)) != h1.WebSocketAccept(st.ri.wsKey[:]) {
 			return st.answer(badGatewayPage)
 		}
 		status, kind, st.tunnel = 200, bodyRaw, true
