@@ -21,6 +21,11 @@ func TestH2SettingsDifferential(t *testing.T) {
 		{"default", ""},
 		{"workaround", "global\n h2-workaround-bogus-websocket-clients\n"},
 		{"tuned", "global\n tune.h2.max-concurrent-streams 7\n tune.h2.initial-window-size 100000\n tune.h2.header-table-size 8192\n"},
+		// The largest frame is a buffer: tune.bufsize, unless
+		// tune.h2.max-frame-size is smaller.
+		{"bufsize", "global\n tune.bufsize 32768\n"},
+		{"bufsize-mfs", "global\n tune.bufsize 65536\n tune.h2.max-frame-size 20000\n"},
+		{"mfs-over-bufsize", "global\n tune.h2.max-frame-size 40000\n"},
 	}
 	// firstFrame reads a connection's preface (when it has one) and
 	// the frame after it, as hex.

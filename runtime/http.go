@@ -8,6 +8,7 @@ import (
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/logging"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	goruntime "runtime"
@@ -1957,7 +1958,10 @@ func (s *session) rawHead(fd int, canRead *bool) (hl int, ok bool) {
 		if cl.w > 0 {
 			if pre := s.reqPre; pre != nil {
 				s.reqPre = nil
-				if cl.w >= pre.HeadLen && len(pre.Headers) <= fe.maxHdr && !fe.acceptInvalid {
+				// What HAProxy's h2 layer let through is not judged
+				// again: no header count (it allows twice maxhdr), no
+				// lax parse to choose.
+				if cl.w >= pre.HeadLen {
 					hs := append(s.req.Headers[:0], pre.Headers...)
 					s.req = *pre
 					s.req.Headers = hs
@@ -2401,6 +2405,30 @@ func endHeader(out []byte, mark int, keep bool) []byte {
 	return append(out, "\r\n"...)
 }
 
+// reqTrailerMax bounds the request's trailer fields: tune.http.maxhdr
+// for HTTP/1, none for HTTP/2, whose layer bounded the block (HAProxy
+// does not apply maxhdr to HTTP/2).
+func (s *session) reqTrailerMax() int {
+	if s.h2Stream {
+		return math.MaxInt
+	}
+	return s.fe.maxHdr
+}
+
+// rspMaxHdr is reqTrailerMax for the answer's head and trailers.
+func (s *session) rspMaxHdr() int {
+	if s.svH2() {
+		return math.MaxInt
+	}
+	return s.fe.maxHdr
+}
+
+// svH2 says the server connection is an HTTP/2 one's stream.
+func (s *session) svH2() bool {
+	_, ok := s.sv.c.(*h2VConn)
+	return ok
+}
+
 func (s *session) appendForwarded(out []byte, head []byte, be *Backend) []byte {
 	ff := be.FF
 	if ff == nil {
@@ -2471,6 +2499,7 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 		sendName = ""
 	}
 	var wsKey []byte
+	chunked := false
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
 		if sendName != "" && h1.EqualFold(name, sendName) {
@@ -2487,6 +2516,13 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 				// name has upper case): it goes last, under this name,
 				// as HAProxy's H1 side adds it when the head ends.
 				wsKey = h.Out(head)
+				continue
+			}
+			if s.h2Stream && string(name) == "transfer-encoding" {
+				// The chunking of an HTTP/2 body without a length
+				// (HTTP/2 refuses the field): HAProxy's H1 side adds it
+				// when the head ends, after what rules added.
+				chunked = true
 				continue
 			}
 		case 4:
@@ -2573,6 +2609,9 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 	case req.Minor == 0:
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
+	if chunked {
+		out = append(out, "transfer-encoding: chunked\r\n"...)
+	}
 	if sendName != "" {
 		// Last, as HAProxy's multiplexer adds it when the head ends.
 		out = append(out, sendName...)
@@ -2595,6 +2634,8 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	out := s.out[:0]
 	bodiless := rsp.Status < 200 || rsp.Status == 204
 	clSeen := false
+	// An HTTP/2 client gets no chunking: the order matters to HTTP/1.
+	svH2, chunked := !s.h2Stream && s.svH2(), false
 	if rsp.Minor == 0 {
 		// Below 1.1 the version goes as the server wrote it.
 		out = append(out, rsp.Version.Of(rhead)...)
@@ -2633,6 +2674,13 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			continue
 		}
 		if bodiless && len(name) == 17 && h1.EqualFold(name, "transfer-encoding") {
+			continue
+		}
+		if svH2 && string(name) == "transfer-encoding" {
+			// The chunking of an HTTP/2 server's answer without a
+			// length: HAProxy's H1 side adds it when the head ends,
+			// after what rules added and the connection header.
+			chunked = true
 			continue
 		}
 		if c := s.ck; c != nil && s.prst != prstIgnore && len(name) == 10 && h1.EqualFold(name, "set-cookie") {
@@ -2694,6 +2742,9 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
+	if chunked {
+		out = append(out, "transfer-encoding: chunked\r\n"...)
+	}
 	if !s.h2Stream && rsp.IsWebSocket(rhead) && rsp.WSAccept.Len() == 0 {
 		// HAProxy's H1 side completes a WebSocket answer without its
 		// key with one made from the client's key, or from none.
@@ -2723,7 +2774,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 func (s *session) handHead(rhead []byte, rsp *h1.Msg, headLen int) {
 	cl := &s.cl
 	if !s.h2Stream || s.compOn() || s.ck != nil || cl.tap != nil || cl.trace != nil || cl.discard ||
-		rsp.Status < 200 || rsp.Status == 101 || len(rsp.Headers) >= 100 ||
+		rsp.Status < 200 || rsp.Status == 101 || len(rsp.Headers) >= s.fe.maxHdr ||
 		s.logBe != nil && s.logBe.acceptInvalidRsp {
 		return
 	}
@@ -2763,9 +2814,9 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 		if sv.w > 0 {
 			var err error
 			if be := s.logBe; be != nil && be.acceptInvalidRsp {
-				err = h1.ParseResponseLax(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
+				err = h1.ParseResponseLax(sv.buf[:sv.w], &s.rsp, s.rspMaxHdr())
 			} else {
-				err = h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
+				err = h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.rspMaxHdr())
 			}
 			if err == nil {
 				hl := s.rsp.HeadLen
@@ -2775,7 +2826,7 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				// A bad chunked body that is already here is refused
 				// before the head goes out, as HAProxy parses it first.
 				if s.rsp.Body == h1.BodyChunked && sv.w > hl && !s.sentHEAD {
-					if _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize); err != nil {
+					if _, err := checkChunked(sv.buf[hl:sv.w], &s.chunks().tm, s.rspMaxHdr(), s.fe.bufSize); err != nil {
 						return 0, 502, false
 					}
 				}
@@ -2902,7 +2953,7 @@ func (s *session) parse(hl int) bool {
 	// server is chosen, as HAProxy's parser sees it first.
 	s.chunkedDone = false
 	if req.Body == h1.BodyChunked && cl.w > cl.r {
-		done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.fe.maxHdr, s.fe.bufSize)
+		done, err := checkChunked(cl.buf[cl.r:cl.w], &s.chunks().tm, s.reqTrailerMax(), s.fe.bufSize)
 		if err != nil {
 			s.refuse(400, s.fe.Errors.raw(400), true)
 			return false
@@ -3312,7 +3363,7 @@ func (s *session) serveTxn(hl int) bool {
 				// between the connection and the write.
 				sv.clock = s.lt.connect
 			}
-			err = copyChunked(cl, sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, out, true)
+			err = copyChunked(cl, sv, s.chunks(), s.reqTrailerMax(), s.fe.bufSize, out, true)
 			sv.clock = time.Time{}
 			if err == nil {
 				bodyDone, s.bodyDone, noReplay = true, true, true
@@ -3627,7 +3678,7 @@ func (s *session) serveTxn(hl int) bool {
 	case h1.BodyLength:
 		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
-		berr = copyChunked(sv, cl, s.chunks(), s.fe.maxHdr, s.fe.bufSize, out, false)
+		berr = copyChunked(sv, cl, s.chunks(), s.rspMaxHdr(), s.fe.bufSize, out, false)
 	case h1.BodyUntilClose:
 		berr = copyUntilClose(sv, cl)
 	}
@@ -3712,7 +3763,7 @@ func (s *session) sendBody(be *Backend, resume bool) error {
 		s.chunks().cs = s.reqCS
 		err = s.chunks().copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)
 	case s.req.Body == h1.BodyChunked:
-		err = copyChunked(&s.cl, &s.sv, s.chunks(), s.fe.maxHdr, s.fe.bufSize, nil, false)
+		err = copyChunked(&s.cl, &s.sv, s.chunks(), s.reqTrailerMax(), s.fe.bufSize, nil, false)
 	}
 	if w != nil {
 		s.cl.stop = nil

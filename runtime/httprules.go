@@ -799,9 +799,9 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 	var perr error
 	body, length := msg.Body, msg.Length
 	if request {
-		perr = h1.ParseEditedRequest(out, msg, s.fe.maxHdr, s.fe.acceptInvalid)
+		perr = h1.ParseEditedRequest(out, msg)
 	} else {
-		perr = h1.ParseEditedResponse(out, msg, s.fe.maxHdr)
+		perr = h1.ParseEditedResponse(out, msg)
 	}
 	emptied := ed.emptied && msg.Body == h1.BodyNone && (body == h1.BodyNone || body == h1.BodyLength && length == 0)
 	ed.emptied = false

@@ -51,11 +51,17 @@ func sslGlobals(g *parser.Global) *ssl.Globals {
 		ServerVerify: s.ServerVerify, DefaultDHParam: s.DefaultDHParam, DHParamBits: s.DHParamBits, CacheSize: cache, Lifetime: s.Lifetime}
 }
 
-// h2Config maps the tune.h2 settings.
+// h2Config maps the tune.h2 settings, tune.bufsize and tune.http.maxhdr.
 func h2Config(g *parser.Global) *h2.Config {
 	s := &g.SSL
+	bufSize, _, maxHdr := msgLimits(*g)
+	if bufSize < 1024 || bufSize >= 1<<24 {
+		// Out of what a frame can say: the HTTP/2 layer's default.
+		bufSize = 0
+	}
 	return &h2.Config{HeaderTableSize: uint32(s.H2HeaderTableSize), InitialWindowSize: uint32(s.H2InitialWindowSize),
-		MaxConcurrentStreams: s.H2MaxConcurrentStreams, MaxFrameSize: uint32(s.H2MaxFrameSize), NoExtConnect: s.H2NoExtConnect}
+		MaxConcurrentStreams: s.H2MaxConcurrentStreams, MaxFrameSize: uint32(s.H2MaxFrameSize), NoExtConnect: s.H2NoExtConnect,
+		BufSize: bufSize, MaxHeaderFields: 2 * (maxHdr + 1)}
 }
 
 // h2ConfigFor is g with fe's idle timeouts, as HAProxy's h2c_update_timeout

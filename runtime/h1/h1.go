@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
+	"math"
 )
 
 // Span is a byte range inside the buffer a message was parsed from.
@@ -226,10 +227,11 @@ func ParseRequestLax(buf []byte, m *Msg, maxHdr int) error {
 
 // ParseEditedRequest parses a head that rules rebuilt as "name: value"
 // lines: a value keeps its trailing blanks, as a value set by a rule
-// does in HAProxy.
-// lax is ParseRequestLax's.
-func ParseEditedRequest(buf []byte, m *Msg, maxHdr int, lax bool) error {
-	return parseRequest(buf, m, maxHdr, true, lax)
+// does in HAProxy. HAProxy checks a head once, as it arrives: what rules
+// make of it is not judged again, so the parse is ParseRequestLax's and
+// the header count has no limit (rules may add beyond tune.http.maxhdr).
+func ParseEditedRequest(buf []byte, m *Msg) error {
+	return parseRequest(buf, m, math.MaxInt, true, true)
 }
 
 func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
@@ -350,8 +352,8 @@ func ParseResponseLax(buf []byte, m *Msg, maxHdr int) error {
 }
 
 // ParseEditedResponse is ParseEditedRequest for a response head.
-func ParseEditedResponse(buf []byte, m *Msg, maxHdr int) error {
-	return parseResponse(buf, m, maxHdr, true, false)
+func ParseEditedResponse(buf []byte, m *Msg) error {
+	return parseResponse(buf, m, math.MaxInt, true, true)
 }
 
 func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {

@@ -151,7 +151,7 @@ func (cc *ClientConn) Open() (*ClientStream, error) {
 	cs.rw.init()
 	cs.ww.init()
 	cs.recvWin = int32(cc.set.window)
-	cs.out.reset(cc.set.bufSize)
+	cs.out.reset(cc.set.bufSize, cc.set.outFields)
 	// Room for a usual request and response head in the stream's one
 	// allocation.
 	cs.out.msg.Headers = cs.hdrs[:0]

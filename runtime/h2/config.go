@@ -43,6 +43,13 @@ type Config struct {
 	// BufSize is tune.bufsize: the largest frame and header block
 	// accepted. 0 means 16384.
 	BufSize int
+	// MaxHeaderFields is twice tune.http.maxhdr: HAProxy decodes a
+	// header block into a list that long, its last entry an end mark,
+	// and refuses a block with more fields (pseudo-headers included)
+	// with COMPRESSION_ERROR. It does not apply maxhdr itself to
+	// HTTP/2 received; a message sent may have maxhdr less one header
+	// fields. 0 means 2 * 101.
+	MaxHeaderFields int
 	// IdleTimeout closes a connection (GOAWAY NO_ERROR) that has had no
 	// active stream for that long since its last one, like HAProxy's
 	// timeout http-keep-alive/client on an idle H2 connection;
@@ -77,6 +84,9 @@ type settings struct {
 	firstIdle   time.Duration
 	// noExtConnect is Config.NoExtConnect.
 	noExtConnect bool
+	// maxFields is the most fields a header block may decode to;
+	// outFields the most header fields a message sent may have.
+	maxFields, outFields int
 }
 
 var errConfig = errors.New("h2: invalid config")
@@ -87,6 +97,8 @@ func (c *Config) settings() (settings, error) {
 		window:      DefaultInitialWindowSize,
 		maxStreams:  DefaultMaxConcurrentStreams,
 		bufSize:     DefaultBufSize,
+		maxFields:   2*101 - 1,
+		outFields:   101 - 1,
 	}
 	if c == nil {
 		s.frameSize = DefaultMaxFrameSize
@@ -126,5 +138,9 @@ func (c *Config) settings() (settings, error) {
 	}
 	s.idle, s.firstIdle = c.IdleTimeout, c.FirstIdleTimeout
 	s.noExtConnect = c.NoExtConnect
+	if c.MaxHeaderFields > 1 {
+		s.maxFields = c.MaxHeaderFields - 1
+		s.outFields = c.MaxHeaderFields/2 - 1
+	}
 	return s, nil
 }

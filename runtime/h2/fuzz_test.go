@@ -104,7 +104,7 @@ func FuzzResponseWriter(f *testing.F) {
 	f.Add([]byte("HTTP/1.0 200 OK\r\n\r\nuntil close"), uint16(0))
 	f.Fuzz(func(t *testing.T, in []byte, cut uint16) {
 		var o h1Out
-		o.reset(16384)
+		o.reset(16384, 100)
 		var s nullSink
 		c := int(cut) % (len(in) + 1)
 		if err := o.write(in[:c], &s, false); err != nil {

@@ -54,9 +54,14 @@ type h1Out struct {
 	msg    h1.Msg
 	remain int64
 	limit  int
+	// maxHdr is the most header (or trailer) fields: HAProxy encodes a
+	// message into a list tune.http.maxhdr long, its last entry an end
+	// mark.
+	maxHdr int
 }
 
-func (o *h1Out) reset(limit int) {
+func (o *h1Out) reset(limit, maxHdr int) {
+	o.maxHdr = maxHdr
 	o.state = sHead
 	o.buf = o.buf[:0]
 	o.remain = 0
@@ -90,9 +95,9 @@ func (o *h1Out) feed(p []byte, sink outSink, request bool) (int, error) {
 			}
 			var perr error
 			if request {
-				perr = h1.ParseRequest(o.buf, &o.msg, 101)
+				perr = h1.ParseRequest(o.buf, &o.msg, o.maxHdr)
 			} else {
-				perr = h1.ParseResponse(o.buf, &o.msg, 101)
+				perr = h1.ParseResponse(o.buf, &o.msg, o.maxHdr)
 			}
 			if perr != nil {
 				return total - len(p), perr
@@ -170,7 +175,7 @@ func (o *h1Out) feed(p []byte, sink outSink, request bool) (int, error) {
 			if err != nil || !whole {
 				return total - len(p), err
 			}
-			if perr := h1.ParseTrailers(o.buf, &o.msg, 101); perr != nil {
+			if perr := h1.ParseTrailers(o.buf, &o.msg, o.maxHdr); perr != nil {
 				return total - len(p), perr
 			}
 			o.state = sDone

@@ -141,7 +141,7 @@ func forwarder(up string) func(st *Stream) {
 			}
 		}
 		var m h1.Msg
-		if err := h1.ParseRequest(head, &m, MaxHeaderFields); err != nil {
+		if err := h1.ParseRequest(head, &m, 2*101); err != nil {
 			io.WriteString(st, badRequestPage)
 			return
 		}

@@ -391,8 +391,12 @@ func appendUint(dst []byte, v uint64) []byte {
 // validName applies HAProxy's check on header names: tokens without
 // upper case. HAProxy's test is (c - 'A') < 'Z' - 'A', which lets 'Z'
 // through; kept so that the same requests pass. A pseudo-header's
-// leading colon is not checked.
+// leading colon is not checked. HAProxy's HTX stores a name's length in
+// a byte: a longer one fails there as a bad one does.
 func validName(n string, pseudo bool) bool {
+	if len(n) > 255 {
+		return false
+	}
 	i := 0
 	if pseudo {
 		i = 1

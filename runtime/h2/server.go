@@ -976,18 +976,12 @@ func (c *conn) sendConnCredit() {
 // emit collects decoded header fields, bounded as HAProxy bounds them.
 func (c *conn) emit(f hpack.HeaderField) {
 	c.hsize += len(f.Name) + len(f.Value)
-	if len(c.hdrs) >= MaxHeaderFields || c.hsize > c.set.bufSize {
+	if len(c.hdrs) >= c.set.maxFields || c.hsize > c.set.bufSize {
 		c.hbad = true
 		return
 	}
 	c.hdrs = append(c.hdrs, f)
 }
-
-// MaxHeaderFields is the most header fields a request may carry on
-// HTTP/2: HAProxy decodes into a list twice tune.http.maxhdr (101) long
-// and does not apply maxhdr itself to HTTP/2. An engine parsing a
-// Stream's request head should allow that many headers.
-const MaxHeaderFields = 2 * 101
 
 // readBlock gathers a header block from HEADERS and its CONTINUATION
 // frames and decodes it into c.hdrs.

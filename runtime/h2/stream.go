@@ -200,7 +200,7 @@ func (st *Stream) open(sc *ServerConn, id uint32, endStream bool) {
 	st.sendWin = int64(sc.peerWin)
 	sc.mu.Unlock()
 	st.localEnd, st.closed, st.tunnel = false, false, false
-	st.out.reset(sc.set.bufSize)
+	st.out.reset(sc.set.bufSize, sc.set.outFields)
 	if endStream && st.ri.chunked {
 		st.rbuf = append(st.rbuf, "0\r\n\r\n"...)
 	}
@@ -472,7 +472,8 @@ func (st *Stream) reset(code http2.ErrCode) {
 }
 
 // CloseWrite ends the response: a close-delimited body or a tunnel gets
-// END_STREAM, an incomplete response RST_STREAM CANCEL.
+// END_STREAM, an incomplete response RST_STREAM CANCEL, a stream with no
+// final answer REFUSED_STREAM.
 func (st *Stream) CloseWrite() error {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
@@ -487,6 +488,12 @@ func (st *Stream) closeWrite() error {
 		err := st.sendData(nil, true)
 		st.sc.flush()
 		return err
+	}
+	if st.out.state == sHead {
+		// No final answer went: HAProxy resets with REFUSED_STREAM,
+		// which tells the client it may retry.
+		st.reset(http2.ErrCodeRefusedStream)
+		return nil
 	}
 	st.reset(http2.ErrCodeCancel)
 	return nil

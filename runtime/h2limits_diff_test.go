@@ -1,0 +1,78 @@
+package runtime_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestH2LimitsAndEditsDifferential holds HTTP/2 requests at HAProxy's
+// limits, and heads that rules edit, to HAProxy's answers: HTTP/2 allows
+// twice tune.http.maxhdr fields (less the list's end mark) where HTTP/1
+// allows maxhdr, a name longer than 255 bytes resets the stream, what
+// the h2 layer let through is not judged again by the HTTP/1 parser
+// (bytes above 0x7f in the path, blanks around values, under "option
+// accept-invalid-http-request" too), headers that rules add go before
+// the chunking HAProxy's H1 side adds, and an edited head has no header
+// count limit (rules may add beyond maxhdr).
+func TestH2LimitsAndEditsDifferential(t *testing.T) {
+	many := func(n int, v string) []string {
+		var f []string
+		for i := 0; i < n; i++ {
+			f = append(f, fmt.Sprintf("x-h%d", i), v)
+		}
+		return f
+	}
+	req := func(path string, kv ...string) []string {
+		return append([]string{":method", "GET", ":scheme", "http", ":path", path, ":authority", "e"}, kv...)
+	}
+	post := []string{":method", "POST", ":scheme", "http", ":path", "/", ":authority", "e", "x-a", " v "}
+	long := strings.Repeat("n", 300)
+	h2Cases := []struct {
+		name string
+		c    h2RandCase
+	}{
+		{"99 fields", h2RandCase{fields: req("/", many(99, "a")...), es: true}},
+		{"110 fields, blanks", h2RandCase{fields: req("/", many(110, "a ")...), es: true}},
+		{"150 fields, blanks", h2RandCase{fields: req("/", many(150, " a")...), es: true}},
+		{"201 fields", h2RandCase{fields: req("/", many(197, "a")...), es: true}},
+		{"202 fields", h2RandCase{fields: req("/", many(198, "a")...), es: true}},
+		{"256-byte name", h2RandCase{fields: req("/", strings.Repeat("n", 255), "v"), es: true}},
+		{"300-byte name", h2RandCase{fields: req("/", long, " v "), es: true}},
+		{"300-byte name, high path", h2RandCase{fields: req("/\xe9", long, " v "), es: true}},
+		{"high path, blanks", h2RandCase{fields: req("/\xe9", "x-a", " v "), es: true}},
+		{"high path, 110 fields", h2RandCase{fields: req("/\xe9", many(110, "b ")...), es: true}},
+		{"high value", h2RandCase{fields: req("/", "x-a", "\xe9 \x01")}},
+		{"post without length", h2RandCase{fields: post, data: []int{3}, dataES: true}},
+		{"post with length", h2RandCase{fields: append(post, "content-length", "3"), data: []int{3}, dataES: true}},
+		{"websocket", h2RandCase{fields: []string{":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":path", "/", ":authority", "e", "sec-websocket-version", "13"}}},
+		{"150 trailer fields", h2RandCase{fields: req("/"), data: []int{3}, trailers: many(150, "v")}},
+		{"big value", h2RandCase{fields: req("/", "x-a", strings.Repeat("v", 14000)), es: true}},
+		{"five big values", h2RandCase{fields: req("/", many(5, strings.Repeat("v", 3000))...), es: true}},
+	}
+	var h1hdrs strings.Builder
+	for i := 0; i < 99; i++ {
+		fmt.Fprintf(&h1hdrs, "x-h%d: a\r\n", i)
+	}
+	h1Cases := []struct{ name, req string }{
+		{"99 headers", "GET / HTTP/1.1\r\nhost: e\r\n" + h1hdrs.String() + "\r\n"},
+		{"1.0 keep-alive", "GET / HTTP/1.0\r\nhost: e\r\nconnection: keep-alive\r\n\r\n"},
+		{"chunked post", "POST / HTTP/1.1\r\nhost: e\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+	}
+	for _, rules := range []string{
+		"",
+		" option accept-invalid-http-request",
+		" option forwardfor",
+		" http-request add-header x-b 2",
+		" http-request set-header x-h0 z\n http-response add-header x-r 1",
+	} {
+		p := startH2Pair(t, rules)
+		for _, c := range h2Cases {
+			p.h2(t, rules+": "+c.name, c.c)
+		}
+		for _, c := range h1Cases {
+			p.h1(t, rules+": "+c.name, c.req, 0)
+		}
+		t.Logf("%q: %d of %d agree", rules, p.all-p.diffs, p.all)
+	}
+}
