@@ -55,12 +55,17 @@ func TestH1RandomDifferential(t *testing.T) {
 	if s := os.Getenv("H1RAND_N"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	p := startH2Pair(t, "")
-	r := rand.New(rand.NewSource(seed))
-	for i := 0; i < n; i++ {
-		req := drawH1Request(r)
-		answer := r.Intn(len(h2RandAnswers))
-		p.h1(t, fmt.Sprintf("case %d, answer %d: %q", i, answer, req), req, answer)
+	for _, v := range randRuleVariants() {
+		rules, name := v[0], v[1]
+		t.Run(name, func(t *testing.T) {
+			p := startH2Pair(t, rules)
+			r := rand.New(rand.NewSource(seed))
+			for i := 0; i < n; i++ {
+				req := drawH1Request(r)
+				answer := r.Intn(len(h2RandAnswers))
+				p.h1(t, fmt.Sprintf("case %d, answer %d: %q", i, answer, req), req, answer)
+			}
+			t.Logf("seed %d: %d of %d cases agree", seed, p.all-p.diffs, p.all)
+		})
 	}
-	t.Logf("seed %d: %d of %d cases agree", seed, p.all-p.diffs, p.all)
 }

@@ -13,8 +13,9 @@ import (
 // the h2 layer let through is not judged again by the HTTP/1 parser
 // (bytes above 0x7f in the path, blanks around values, under "option
 // accept-invalid-http-request" too), headers that rules add go before
-// the chunking HAProxy's H1 side adds, and an edited head has no header
-// count limit (rules may add beyond maxhdr).
+// the chunking HAProxy's H1 side adds, an edited head has no header
+// count limit (rules may add beyond maxhdr) nor a second check of its
+// target, and a Host that rules set gives its authority to the target.
 func TestH2LimitsAndEditsDifferential(t *testing.T) {
 	many := func(n int, v string) []string {
 		var f []string
@@ -49,6 +50,9 @@ func TestH2LimitsAndEditsDifferential(t *testing.T) {
 		{"150 trailer fields", h2RandCase{fields: req("/"), data: []int{3}, trailers: many(150, "v")}},
 		{"big value", h2RandCase{fields: req("/", "x-a", strings.Repeat("v", 14000)), es: true}},
 		{"five big values", h2RandCase{fields: req("/", many(5, strings.Repeat("v", 3000))...), es: true}},
+		{"other scheme", h2RandCase{fields: []string{":method", "GET", ":scheme", "foo", ":path", "/a", ":authority", "u@e"}, es: true}},
+		{"asterisk, no authority", h2RandCase{fields: req("*")[:6], es: true}},
+		{"asterisk, empty authority", h2RandCase{fields: append(req("*")[:6], ":authority", ""), es: true}},
 	}
 	var h1hdrs strings.Builder
 	for i := 0; i < 99; i++ {
@@ -58,6 +62,9 @@ func TestH2LimitsAndEditsDifferential(t *testing.T) {
 		{"99 headers", "GET / HTTP/1.1\r\nhost: e\r\n" + h1hdrs.String() + "\r\n"},
 		{"1.0 keep-alive", "GET / HTTP/1.0\r\nhost: e\r\nconnection: keep-alive\r\n\r\n"},
 		{"chunked post", "POST / HTTP/1.1\r\nhost: e\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"chunked with length", "POST / HTTP/1.1\r\nhost: e\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"absolute", "GET http://u@e:80/a HTTP/1.1\r\nhost: e\r\n\r\n"},
+		{"connect", "CONNECT e:443 HTTP/1.1\r\nhost: e:443\r\n\r\n"},
 	}
 	for _, rules := range []string{
 		"",
@@ -65,6 +72,11 @@ func TestH2LimitsAndEditsDifferential(t *testing.T) {
 		" option forwardfor",
 		" http-request add-header x-b 2",
 		" http-request set-header x-h0 z\n http-response add-header x-r 1",
+		// A new Host rewrites a target's authority (its userinfo
+		// stays); an empty one fails the rule (500). Fetches do not
+		// see a Content-Length that came with a coding.
+		" http-request set-header host x\n http-request set-header x-c %%[req.hdr(content-length)]",
+		" http-request replace-header host (.*) y\\1",
 	} {
 		p := startH2Pair(t, rules)
 		for _, c := range h2Cases {

@@ -387,9 +387,33 @@ func TestH2RandomDifferential(t *testing.T) {
 	if s := os.Getenv("H2RAND_N"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
+	for _, v := range randRuleVariants() {
+		rules, name := v[0], v[1]
+		t.Run(name, func(t *testing.T) { h2RandomRun(t, rules, seed, n) })
+	}
+}
+
+// randRuleVariants are the frontend rules the random side-by-side tests
+// run under, with their names: none, then rules that edit both heads
+// (added headers go where HAProxy puts them, before what its H1 side adds
+// when the head ends; a new Host rewrites an absolute target's
+// authority; fetches see the head as HAProxy's parser left it).
+// RAND_RULES replaces the second, its rules separated by ';'.
+func randRuleVariants() [][2]string {
+	edit := " option forwardfor\n http-request add-header x-b 2\n http-request set-header host x\n" +
+		" http-request replace-header accept (.*) y\\1\n http-request set-header x-c %%[req.hdr(content-length)]\n" +
+		" http-response add-header x-r 1\n http-response set-header content-type t\n"
+	if s := os.Getenv("RAND_RULES"); s != "" {
+		// The configuration goes through Sprintf.
+		edit = " " + strings.ReplaceAll(strings.ReplaceAll(s, "%", "%%"), ";", "\n ") + "\n"
+	}
+	return [][2]string{{"", "plain"}, {edit, "rules"}}
+}
+
+func h2RandomRun(t *testing.T, rules string, seed int64, n int) {
 	cfg := baseDefaults + `frontend fe
  bind %s proto h2
- default_backend b
+` + rules + ` default_backend b
 backend b
  server s1 %s
 `

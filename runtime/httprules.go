@@ -682,17 +682,27 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			if r.edit == edSetHeader {
 				ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
 				ed.names |= nameBit(r.name)
+				if request && string(r.name) == "host" && !s.hostToAuthority(ed, val) && strict {
+					return head, ruleErr, false
+				}
 			}
 		case edAddHeader:
 			ed.hdrs = append(ed.hdrs, [2][]byte{r.name, val})
 			ed.names |= nameBit(r.name)
+			if request && string(r.name) == "host" && !s.hostToAuthority(ed, val) && strict {
+				return head, ruleErr, false
+			}
 		case edReplaceHeader, edReplaceValue:
+			host := request && string(r.name) == "host"
 			for j, h := range ed.hdrs {
 				if !bytes.EqualFold(h[0], r.name) {
 					continue
 				}
 				if r.edit == edReplaceHeader {
 					ed.hdrs[j][1] = replaceAll(r.re, h[1], val)
+					if host && !s.hostToAuthority(ed, ed.hdrs[j][1]) && strict {
+						return head, ruleErr, false
+					}
 					continue
 				}
 				// Each value of the list, without its leading blanks,
@@ -705,6 +715,9 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 					nv = append(nv, replaceAll(r.re, bytes.TrimLeft(item, " \t"), val)...)
 				}
 				ed.hdrs[j][1] = nv
+				if host && !s.hostToAuthority(ed, nv) && strict {
+					return head, ruleErr, false
+				}
 			}
 		case edNormalizeURI:
 			start := len(s.edVals)
@@ -779,6 +792,50 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 	return head, ruleContinue, false
 }
 
+// hostToAuthority gives a target that names an authority (absolute or
+// CONNECT form, an HTTP/2 request's origin) the Host a rule set, as
+// HAProxy's http_update_authority does; the userinfo stays. false means
+// the target's authority is empty: HAProxy's rewrite fails.
+func (s *session) hostToAuthority(ed *msgEdit, host []byte) bool {
+	if o := s.txn.Origin; o != "" {
+		i := strings.Index(o, "://") + 3
+		if at := strings.LastIndexByte(o[i:], '@'); at >= 0 {
+			i += at + 1
+		}
+		if i == len(o) {
+			return false
+		}
+		if o[i:] != string(host) {
+			s.txn.Origin = o[:i] + string(host)
+		}
+		return true
+	}
+	uri := ed.first[1]
+	if string(ed.first[0]) != "CONNECT" && (len(uri) == 0 || uri[0] == '/' || uri[0] == '*') {
+		return true
+	}
+	start := 0
+	if i := bytes.Index(uri, []byte("://")); i >= 0 && bytes.IndexByte(uri[:i], '/') < 0 {
+		start = i + 3
+	}
+	end := start
+	for end < len(uri) && uri[end] != '/' {
+		if uri[end] == '@' {
+			start = end + 1
+		}
+		end++
+	}
+	if end == start {
+		return false
+	}
+	if !bytes.Equal(uri[start:end], host) {
+		nu := make([]byte, 0, len(uri)-(end-start)+len(host))
+		nu = append(append(append(nu, uri[:start]...), host...), uri[end:]...)
+		ed.first[1] = nu
+	}
+	return true
+}
+
 // flushEdit writes the edited head and parses it again, so that what
 // follows reads the new message. A rule may not change the framing,
 // but a status without a body drops an empty one's length. false means
@@ -797,11 +854,19 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 	}
 	out := ed.build(s.rwBuf(bufp))
 	var perr error
-	body, length := msg.Body, msg.Length
+	body, length, teCL := msg.Body, msg.Length, msg.HasTE && msg.HasCL
 	if request {
 		perr = h1.ParseEditedRequest(out, msg)
 	} else {
 		perr = h1.ParseEditedResponse(out, msg)
+	}
+	if teCL && msg.HasTE {
+		// The Content-Length went at the first parse; the close it
+		// forces stays.
+		msg.HasCL = true
+		if request {
+			msg.Conn |= h1.ConnClose
+		}
 	}
 	emptied := ed.emptied && msg.Body == h1.BodyNone && (body == h1.BodyNone || body == h1.BodyLength && length == 0)
 	ed.emptied = false

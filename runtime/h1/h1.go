@@ -332,7 +332,7 @@ func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
 	if err := m.parseHeaders(buf, p, maxHdr, true, lax); err != nil {
 		return err
 	}
-	if err := m.checkAuthority(buf); err != nil && !(lax && !m.Connect) {
+	if err := m.checkAuthority(buf); err != nil && !(lax && (!m.Connect || m.verbatim)) {
 		return err
 	}
 	return m.requestFraming(buf)
@@ -789,6 +789,7 @@ func (m *Msg) requestFraming(buf []byte) error {
 	if err := m.scanHeaders(buf); err != nil {
 		return err
 	}
+	m.dropCLWithTE(buf)
 	// A request body whose end cannot be found is refused (400), then
 	// an HTTP/1.0 body HAProxy refuses (413), then codings other than
 	// chunked (422), in HAProxy's order.
@@ -821,6 +822,23 @@ func (m *Msg) requestFraming(buf []byte) error {
 	return nil
 }
 
+// dropCLWithTE takes Content-Length out of the headers when
+// Transfer-Encoding comes with it, as HAProxy's parser deletes it
+// (h1_headers_to_hdr_list): rules, fetches and logs do not see it.
+// HasCL stays, for the close that such a message forces.
+func (m *Msg) dropCLWithTE(buf []byte) {
+	if !m.HasTE || !m.HasCL {
+		return
+	}
+	kept := m.Headers[:0]
+	for _, h := range m.Headers {
+		if h.Name.Len() != 14 || !EqualFold(h.Name.Of(buf), "content-length") {
+			kept = append(kept, h)
+		}
+	}
+	m.Headers = kept
+}
+
 // payload10 is HAProxy's refusal of an HTTP/1.0 GET, HEAD or DELETE
 // with a body (a non-zero Content-Length, or chunked), which HTTP/1.0
 // servers may not look for: a smuggling risk, answered 413 when
@@ -837,6 +855,7 @@ func (m *Msg) responseFraming(buf []byte) error {
 	if err := m.scanHeaders(buf); err != nil {
 		return errBadResp
 	}
+	m.dropCLWithTE(buf)
 	if m.HasTE && (m.Body != BodyChunked || m.teOther) {
 		// HAProxy 2.6.12 refuses a response coding other than chunked.
 		return errBadResp

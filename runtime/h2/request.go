@@ -257,6 +257,9 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			dst = append(dst, '*')
 		default:
 			dst = append(dst, '/')
+			// HAProxy's target is the origin alone: rules that set Host
+			// rewrite its authority.
+			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
 		}
 	case has(phAuth):
 		dst = append(dst, scheme...)
