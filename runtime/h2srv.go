@@ -454,6 +454,11 @@ func (v *h2VConn) pump(first *h2.ClientStream) {
 		n, err := st.WriteRequest(pending)
 		pending = pending[n:]
 		if err != nil {
+			if !st.HeadSent() {
+				// No answer can come to a request that never went:
+				// the copier stops reading, as HAProxy aborts it.
+				st.Close()
+			}
 			<-v.respDone
 			st.Close()
 			return

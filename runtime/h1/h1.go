@@ -351,6 +351,14 @@ func ParseResponseLax(buf []byte, m *Msg, maxHdr int) error {
 	return parseResponse(buf, m, maxHdr, false, true)
 }
 
+// ParseOwnRequest is ParseEditedRequest with a header limit, for a head
+// that was judged and written again as "name: value" lines (one going
+// on to an HTTP/2 server): values keep their blanks, and what was let
+// through once is not refused.
+func ParseOwnRequest(buf []byte, m *Msg, maxHdr int) error {
+	return parseRequest(buf, m, maxHdr, true, true)
+}
+
 // ParseEditedResponse is ParseEditedRequest for a response head.
 func ParseEditedResponse(buf []byte, m *Msg) error {
 	return parseResponse(buf, m, math.MaxInt, true, true)

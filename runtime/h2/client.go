@@ -579,6 +579,14 @@ func (cs *ClientStream) WriteRequest(p []byte) (int, error) {
 	return n, err
 }
 
+// HeadSent reports whether the request's HEADERS went out: a head the
+// stream refused (one HTTP/2 cannot carry) never leaves.
+func (cs *ClientStream) HeadSent() bool {
+	cs.wmu.Lock()
+	defer cs.wmu.Unlock()
+	return cs.id != 0
+}
+
 // RequestDone reports whether the whole request was written.
 func (cs *ClientStream) RequestDone() bool {
 	cs.wmu.Lock()
@@ -840,7 +848,8 @@ func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 	}
 	for _, h := range m.Headers {
 		cc.lower = h1.AppendLower(cc.lower[:0], h.Name.Of(buf))
-		v := h.Value.Of(buf)
+		// The value as it goes out: an HTTP/2 client's keeps its blanks.
+		v := h.Out(buf)
 		switch string(cc.lower) {
 		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
 			continue
@@ -850,6 +859,7 @@ func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 			}
 		case "te":
 			// Only "trailers" may go, alone.
+			v = h.Value.Of(buf)
 			i := indexString(v, "trailers")
 			if i < 0 || len(v) > i+8 && v[i+8] != ',' {
 				continue

@@ -95,7 +95,9 @@ func (o *h1Out) feed(p []byte, sink outSink, request bool) (int, error) {
 			}
 			var perr error
 			if request {
-				perr = h1.ParseRequest(o.buf, &o.msg, o.maxHdr)
+				// The engine's own output: HTTP/2 values keep their
+				// blanks, bytes its h2 layer let through pass.
+				perr = h1.ParseOwnRequest(o.buf, &o.msg, o.maxHdr)
 			} else {
 				perr = h1.ParseResponse(o.buf, &o.msg, o.maxHdr)
 			}
