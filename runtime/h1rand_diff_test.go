@@ -3,8 +3,6 @@ package runtime_test
 import (
 	"fmt"
 	"math/rand"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -48,13 +46,7 @@ func drawH1Request(r *rand.Rand) string {
 // answers one of the drawn answers: the heads the clients get and what
 // the servers read must be the same.
 func TestH1RandomDifferential(t *testing.T) {
-	seed, n := int64(1), 80
-	if s := os.Getenv("H1RAND_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
-	if s := os.Getenv("H1RAND_N"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	seed, n := randDraw("H1RAND", 80)
 	for _, v := range randRuleVariants() {
 		rules, name := v[0], v[1]
 		t.Run(name, func(t *testing.T) {

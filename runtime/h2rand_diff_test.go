@@ -380,17 +380,24 @@ func TestH2RandomDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	seed, n := int64(1), 80
-	if s := os.Getenv("H2RAND_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
-	if s := os.Getenv("H2RAND_N"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	seed, n := randDraw("H2RAND", 80)
 	for _, v := range randRuleVariants() {
 		rules, name := v[0], v[1]
 		t.Run(name, func(t *testing.T) { h2RandomRun(t, rules, seed, n) })
 	}
+}
+
+// randDraw reads a random test's seed and case count from the variables
+// <prefix>_SEED and <prefix>_N: seed 1 and n cases by default.
+func randDraw(prefix string, n int) (int64, int) {
+	seed := int64(1)
+	if s := os.Getenv(prefix + "_SEED"); s != "" {
+		seed, _ = strconv.ParseInt(s, 10, 64)
+	}
+	if s := os.Getenv(prefix + "_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	return seed, n
 }
 
 // randRuleVariants are the frontend rules the random side-by-side tests

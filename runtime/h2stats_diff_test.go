@@ -172,26 +172,12 @@ backend be
 // a request for /bad gets a body shorter than its content-length, any
 // other "ok".
 func startRawH2Upstream(t *testing.T) string {
-	return serveRaw(t, func(c net.Conn) {
-		pre := make([]byte, len(http2.ClientPreface))
-		if _, err := io.ReadFull(c, pre); err != nil {
-			return
-		}
-		fr := http2.NewFramer(c, c)
-		fr.WriteSettings()
+	return serveRawH2(t, func(fr *http2.Framer, next func() http2.Frame) {
 		var buf bytes.Buffer
 		enc := hpack.NewEncoder(&buf)
 		dec := hpack.NewDecoder(4096, nil)
-		for {
-			f, err := fr.ReadFrame()
-			if err != nil {
-				return
-			}
+		for f := next(); f != nil; f = next() {
 			switch f := f.(type) {
-			case *http2.SettingsFrame:
-				if !f.IsAck() {
-					fr.WriteSettingsAck()
-				}
 			case *http2.HeadersFrame:
 				fields, _ := dec.DecodeFull(f.HeaderBlockFragment())
 				path := ""
@@ -211,6 +197,36 @@ func startRawH2Upstream(t *testing.T) string {
 				fr.WriteData(f.StreamID, true, []byte(body))
 			}
 		}
+	})
+}
+
+// serveRawH2 serves HTTP/2 with prior knowledge frame by frame: each
+// connection's preface is read and SETTINGS sent, then serve reads its
+// frames with next, which answers SETTINGS itself and returns nil once
+// the connection ends.
+func serveRawH2(t *testing.T, serve func(fr *http2.Framer, next func() http2.Frame)) string {
+	return serveRaw(t, func(c net.Conn) {
+		pre := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(c, pre); err != nil {
+			return
+		}
+		fr := http2.NewFramer(c, c)
+		fr.WriteSettings()
+		serve(fr, func() http2.Frame {
+			for {
+				f, err := fr.ReadFrame()
+				if err != nil {
+					return nil
+				}
+				if sf, ok := f.(*http2.SettingsFrame); ok {
+					if !sf.IsAck() {
+						fr.WriteSettingsAck()
+					}
+					continue
+				}
+				return f
+			}
+		})
 	})
 }
 

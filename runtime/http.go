@@ -266,6 +266,9 @@ type session struct {
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
+	// rspH2 says the answer being read or sent came from an HTTP/2
+	// server (its connection may be detached before the head goes).
+	rspH2 bool
 	// reqPre is the parse of an HTTP/2 stream's request head, made as
 	// the stream wrote it (h2.Stream.Head), taken by the first rawHead.
 	reqPre *h1.Msg
@@ -599,6 +602,7 @@ func (s *session) kill() {
 // all its transactions: its TLS connection, its HTTP/2 origin, its
 // variables and the process's, itself as the fetches' environment.
 func (s *session) linkTxn() {
+	s.rspH2 = false
 	t := &s.txn
 	t.TLS, t.Origin = s.tls, s.h2Origin
 	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
@@ -2417,10 +2421,25 @@ func (s *session) reqTrailerMax() int {
 
 // rspMaxHdr is reqTrailerMax for the answer's head and trailers.
 func (s *session) rspMaxHdr() int {
-	if s.svH2() {
+	if s.rspH2 {
 		return math.MaxInt
 	}
 	return s.fe.maxHdr
+}
+
+// madeUpLength says rsp's Content-Length is the one the HTTP/2 layer
+// wrote for a bodiless answer without one: HAProxy's HTTP/1 side adds
+// it, its HTTP/2 side does not.
+func (s *session) madeUpLength(rhead []byte, rsp *h1.Msg) bool {
+	if !rsp.HasCL || !s.rspH2 {
+		return false
+	}
+	for _, h := range rsp.Headers {
+		if string(h.Name.Of(rhead)) == "Content-Length" {
+			return true
+		}
+	}
+	return false
 }
 
 // svH2 says the server connection is an HTTP/2 one's stream.
@@ -2475,7 +2494,16 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 	out := s.out[:0]
 	out = append(out, req.Method.Of(head)...)
 	out = append(out, ' ')
-	if c := req.PortCut; c.End > 0 {
+	uri := req.URI.Of(head)
+	if o := s.txn.Origin; o != "" && (len(uri) > 0 && uri[0] == '/' || string(uri) == "*") && s.svH2() {
+		// An HTTP/2 server gets an HTTP/2 client's scheme and authority
+		// as pseudo-headers (HAProxy keeps its target absolute): the
+		// target goes absolute, an asterisk as the origin alone.
+		out = append(out, o...)
+		if uri[0] == '/' {
+			out = append(out, uri...)
+		}
+	} else if c := req.PortCut; c.End > 0 {
 		// The scheme's default port goes, as HAProxy normalises it.
 		out = append(out, head[req.URI.Off:c.Off]...)
 		out = append(out, head[c.End:req.URI.End]...)
@@ -2635,7 +2663,8 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	bodiless := rsp.Status < 200 || rsp.Status == 204
 	clSeen := false
 	// An HTTP/2 client gets no chunking: the order matters to HTTP/1.
-	svH2, chunked := !s.h2Stream && s.svH2(), false
+	svH2, chunked := !s.h2Stream && s.rspH2, false
+	svH2c := s.h2Stream && s.rspH2
 	if rsp.Minor == 0 {
 		// Below 1.1 the version goes as the server wrote it.
 		out = append(out, rsp.Version.Of(rhead)...)
@@ -2657,6 +2686,10 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		}
 		if len(name) == 10 && h1.EqualFold(name, "connection") {
 			out = appendConnection(out, h.Value.Of(rhead))
+			continue
+		}
+		if svH2c && string(name) == "Content-Length" {
+			// Made up for an HTTP/1 client (madeUpLength).
 			continue
 		}
 		if len(name) == 14 && h1.EqualFold(name, "content-length") {
@@ -2782,7 +2815,7 @@ func (s *session) handHead(rhead []byte, rsp *h1.Msg, headLen int) {
 	if !ok {
 		return
 	}
-	s.ph = parsedHead{n: headLen, buf: rhead, m: rsp, dropCL: rsp.HasTE}
+	s.ph = parsedHead{n: headLen, buf: rhead, m: rsp, dropCL: rsp.HasTE || s.madeUpLength(rhead, rsp)}
 	mc.head = &s.ph
 	if f := headHanded.Load(); f != nil {
 		(*f)()
@@ -2810,10 +2843,15 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 	sv.compact()
 	sv.read = int64(sv.w)
 	s.rspFail = rspJunk
+	s.rspH2 = s.svH2()
 	for {
 		if sv.w > 0 {
 			var err error
-			if be := s.logBe; be != nil && be.acceptInvalidRsp {
+			if s.rspH2 {
+				// The HTTP/2 layer's own output: values keep their
+				// blanks, as HAProxy passes an HTTP/2 answer's on.
+				err = h1.ParseOwnResponse(sv.buf[:sv.w], &s.rsp, math.MaxInt)
+			} else if be := s.logBe; be != nil && be.acceptInvalidRsp {
 				err = h1.ParseResponseLax(sv.buf[:sv.w], &s.rsp, s.rspMaxHdr())
 			} else {
 				err = h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.rspMaxHdr())

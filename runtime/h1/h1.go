@@ -359,6 +359,12 @@ func ParseOwnRequest(buf []byte, m *Msg, maxHdr int) error {
 	return parseRequest(buf, m, maxHdr, true, true)
 }
 
+// ParseOwnResponse is ParseOwnRequest for a response head (one an
+// HTTP/2 server's answer was written as).
+func ParseOwnResponse(buf []byte, m *Msg, maxHdr int) error {
+	return parseResponse(buf, m, maxHdr, true, true)
+}
+
 // ParseEditedResponse is ParseEditedRequest for a response head.
 func ParseEditedResponse(buf []byte, m *Msg) error {
 	return parseResponse(buf, m, math.MaxInt, true, true)

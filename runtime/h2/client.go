@@ -1005,7 +1005,10 @@ func (cs *ClientStream) pushResponse(hdrs []hpack.HeaderField, endStream bool) b
 	case hasLength:
 		cs.hasLength, cs.remain = true, length
 	case endStream:
-		r = append(r, "content-length: 0\r\n"...)
+		// Spelled so that the engine knows it made up (no HTTP/2 name
+		// has capitals): HAProxy's HTTP/1 side adds it, its HTTP/2 side
+		// sends none.
+		r = append(r, "Content-Length: 0\r\n"...)
 	default:
 		r = append(r, "transfer-encoding: chunked\r\n"...)
 		cs.chunked = true

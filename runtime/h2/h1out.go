@@ -99,7 +99,7 @@ func (o *h1Out) feed(p []byte, sink outSink, request bool) (int, error) {
 				// blanks, bytes its h2 layer let through pass.
 				perr = h1.ParseOwnRequest(o.buf, &o.msg, o.maxHdr)
 			} else {
-				perr = h1.ParseResponse(o.buf, &o.msg, o.maxHdr)
+				perr = h1.ParseOwnResponse(o.buf, &o.msg, o.maxHdr)
 			}
 			if perr != nil {
 				return total - len(p), perr

@@ -255,6 +255,7 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
 		case meth == "OPTIONS":
 			dst = append(dst, '*')
+			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
 		default:
 			dst = append(dst, '/')
 			// HAProxy's target is the origin alone: rules that set Host

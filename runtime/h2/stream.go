@@ -601,7 +601,9 @@ func (c *conn) appendFields(blk, buf []byte, hs []h1.Header, parsed *h1.Msg, dro
 	for i := range hs {
 		h := &hs[i]
 		c.lower = h1.AppendLower(c.lower[:0], h.Name.Of(buf))
-		v := h.Value.Of(buf)
+		// The value as it goes out: an HTTP/2 server's keeps its
+		// blanks, as HAProxy passes it on.
+		v := h.Out(buf)
 		switch string(c.lower) {
 		case "connection", "proxy-connection", "keep-alive", "upgrade", "transfer-encoding":
 			continue
