@@ -54,31 +54,34 @@ func (p *h2Pair) h2(t *testing.T, name string, c h2RandCase) {
 // within a moment, and compares the heads.
 func (p *h2Pair) h1(t *testing.T, name, req string, answer int) {
 	t.Helper()
-	get := func(addr string) string {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(time.Second))
-		io.WriteString(c, req)
-		// The head is compared: read until it ends or the proxy closes.
-		var b []byte
-		buf := make([]byte, 4096)
-		for !strings.Contains(string(b), "\r\n\r\n") {
-			n, err := c.Read(buf)
-			b = append(b, buf[:n]...)
-			if err != nil {
-				break
-			}
-		}
-		s, _, _ := strings.Cut(string(b), "\r\n\r\n")
-		return strings.ReplaceAll(s, "\r\n", " | ")
-	}
 	p.upH.take(answer)
 	p.upG.take(answer)
-	h, g := get(p.h1H), get(p.h1G)
+	h, g := h1Head(t, p.h1H, req), h1Head(t, p.h1G, req)
 	p.compare(t, name, h, g)
+}
+
+// h1Head sends req on a new HTTP/1 connection to addr and returns the
+// head that comes back within a second, its lines joined by " | ".
+func h1Head(t *testing.T, addr, req string) string {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	io.WriteString(c, req)
+	// The head is compared: read until it ends or the proxy closes.
+	var b []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(b), "\r\n\r\n") {
+		n, err := c.Read(buf)
+		b = append(b, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	s, _, _ := strings.Cut(string(b), "\r\n\r\n")
+	return strings.ReplaceAll(s, "\r\n", " | ")
 }
 
 func (p *h2Pair) compare(t *testing.T, name, h, g string) {

@@ -2664,7 +2664,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	clSeen := false
 	// An HTTP/2 client gets no chunking: the order matters to HTTP/1.
 	svH2, chunked := !s.h2Stream && s.rspH2, false
-	svH2c := s.h2Stream && s.rspH2
+	svH2c, emptyChunked := s.h2Stream && s.rspH2, false
 	if rsp.Minor == 0 {
 		// Below 1.1 the version goes as the server wrote it.
 		out = append(out, rsp.Version.Of(rhead)...)
@@ -2688,8 +2688,11 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			out = appendConnection(out, h.Value.Of(rhead))
 			continue
 		}
-		if svH2c && string(name) == "Content-Length" {
-			// Made up for an HTTP/1 client (madeUpLength).
+		if (svH2 || svH2c) && string(name) == "Content-Length" {
+			// An HTTP/2 answer ended with its head (madeUpLength):
+			// HAProxy's HTTP/1 side sends it chunked, its HTTP/2 side
+			// with no length.
+			emptyChunked = svH2
 			continue
 		}
 		if len(name) == 14 && h1.EqualFold(name, "content-length") {
@@ -2775,7 +2778,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
-	if chunked {
+	if chunked || emptyChunked {
 		out = append(out, "transfer-encoding: chunked\r\n"...)
 	}
 	if !s.h2Stream && rsp.IsWebSocket(rhead) && rsp.WSAccept.Len() == 0 {
@@ -2792,6 +2795,10 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	}
 	out = append(out, "\r\n"...)
 	s.fe.caseCli.adjust(out)
+	if emptyChunked {
+		// The empty chunked body, with the head.
+		out = append(out, "0\r\n\r\n"...)
+	}
 	return out
 }
 
