@@ -88,3 +88,29 @@ func TestH2LimitsAndEditsDifferential(t *testing.T) {
 		t.Logf("%q: %d of %d agree", rules, p.all-p.diffs, p.all)
 	}
 }
+
+// TestRewrittenStatusAndTargetDifferential: a rule that gives a bodiless
+// answer (204, 304) a status with a body leaves it without one, sent
+// chunked and empty to HTTP/1.1 clients as HAProxy's H1 side does; a
+// target a rule sets gives its authority to Host (userinfo dropped,
+// http_update_host), or fails the rewrite when it has none.
+func TestRewrittenStatusAndTargetDifferential(t *testing.T) {
+	p := startH2Pair(t, " http-response set-status 201 if { status 204 }\n http-response set-status 200 if { status 304 }\n"+
+		" http-request set-uri %%[url,regsub(^/a,/b)]")
+	for _, answer := range []int{3, 4} {
+		for _, req := range []string{
+			"GET /a HTTP/1.1\r\nhost: e\r\n\r\n",
+			"GET http://u@e:80/a HTTP/1.1\r\nhost: e\r\n\r\n",
+			"GET http:///a HTTP/1.1\r\nhost: e\r\n\r\n",
+			"HEAD /a HTTP/1.1\r\nhost: e\r\n\r\n",
+			"GET /a HTTP/1.0\r\nhost: e\r\n\r\n",
+		} {
+			p.h1(t, fmt.Sprintf("answer %d, %q", answer, req), req, answer)
+		}
+		for _, auth := range []string{"e", "u@e", ""} {
+			p.h2(t, fmt.Sprintf("answer %d, HTTP/2 :authority %q", answer, auth), h2RandCase{
+				fields: []string{":method", "GET", ":scheme", "http", ":path", "/a", ":authority", auth}, es: true, answer: answer})
+		}
+	}
+	t.Logf("%d of %d agree", p.all-p.diffs, p.all)
+}

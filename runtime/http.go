@@ -2778,6 +2778,12 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	case !closeClient && (s.req.Minor == 0 || rsp.Minor == 0):
 		out = append(out, "connection: keep-alive\r\n"...)
 	}
+	if !s.h2Stream && !emptyChunked && rsp.Body == h1.BodyNone && !rsp.HasCL && !rsp.HasTE && rsp.Minor == 1 && !bodiless &&
+		rsp.Status != 304 && !s.clientHEAD {
+		// An answer that ended with its head (a bodiless status a rule
+		// changed): HAProxy's HTTP/1 side sends it chunked.
+		emptyChunked = true
+	}
 	if chunked || emptyChunked {
 		out = append(out, "transfer-encoding: chunked\r\n"...)
 	}

@@ -299,7 +299,7 @@ func (r *httpRule) editChanges() acl.Reads {
 	case edPath, edSetMethod, edNormalizeURI:
 		return acl.Reads{Line: true}
 	}
-	// A new target may name the authority (normalizedURI), a status
+	// A new target may name the authority (uriToHost), a status
 	// drop the length headers.
 	return acl.Reads{Other: true}
 }
@@ -482,7 +482,8 @@ func (s *session) requestRules(rules []httpRule, head *[]byte, fe bool) (done, k
 		// HAProxy closes after a rule's bad request.
 		return true, s.errorReply(400, false)
 	case ruleErr:
-		return true, s.errorReply(500, false)
+		// HAProxy keeps a connection whose request had no body.
+		return true, s.errorReply(500, s.req.Body == h1.BodyNone)
 	}
 	*head = nh
 	return false, false
@@ -752,10 +753,13 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				}
 				res = editURI(r, uri, val)
 			}
-			if origin != "" {
-				res = s.normalizedURI(ed, res)
-			}
+			// The target as set is the target: an HTTP/2 request's
+			// origin goes with the old one.
+			s.txn.Origin = ""
 			ed.first[1] = res
+			if !uriToHost(ed, res) && strict {
+				return head, ruleErr, false
+			}
 		case edPath:
 			ed.first[1] = editURI(r, ed.first[1], val)
 		case edSetStatus:
@@ -870,6 +874,11 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 	}
 	emptied := ed.emptied && msg.Body == h1.BodyNone && (body == h1.BodyNone || body == h1.BodyLength && length == 0)
 	ed.emptied = false
+	if perr == nil && !request && body == h1.BodyNone && (msg.Body == h1.BodyUntilClose || msg.Body == h1.BodyLength && msg.Length == 0) {
+		// An answer that had no body (a 204, say, whose status a rule
+		// changed) still has none: HAProxy holds its end already.
+		msg.Body, msg.Length = h1.BodyNone, 0
+	}
 	if perr != nil || (msg.Body != body || msg.Length != length) && !emptied {
 		return false
 	}
@@ -908,27 +917,59 @@ func replaceAll(re *regexp.Regexp, v, repl []byte) []byte {
 }
 
 // editURI applies the path and query actions to a request target.
-// normalizedURI is what HAProxy does with the new target of an HTTP/2
-// request: it goes out as it is from now on (the start line is no more
-// a normalized one), and an absolute one names the authority, which
-// Host takes (http_update_host).
-func (s *session) normalizedURI(ed *msgEdit, uri []byte) []byte {
-	s.txn.Origin = ""
-	i := bytes.Index(uri, []byte("://"))
-	if len(uri) == 0 || uri[0] == '/' || uri[0] == '*' || i <= 0 {
-		return uri
+// uriToHost gives the Host fields the authority of a target a rule set,
+// as HAProxy's http_update_host: an absolute target's (without its
+// userinfo), a CONNECT's whole target; an origin or asterisk form
+// leaves Host. false means that authority is empty: HAProxy's rewrite
+// fails.
+func uriToHost(ed *msgEdit, uri []byte) bool {
+	if len(uri) == 0 || uri[0] == '/' || uri[0] == '*' {
+		return true
 	}
-	rest := uri[i+3:]
-	end := bytes.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+	auth := uri
+	if string(ed.first[0]) != "CONNECT" {
+		start := 0
+		if i := schemeEnd(uri); i > 0 {
+			start = i
+		}
+		end := start
+		for end < len(uri) && uri[end] != '/' {
+			if uri[end] == '@' {
+				start = end + 1
+			}
+			end++
+		}
+		auth = uri[start:end]
+	}
+	if len(auth) == 0 {
+		return false
 	}
 	for k := range ed.hdrs {
 		if bytes.EqualFold(ed.hdrs[k][0], []byte("host")) {
-			ed.hdrs[k][1] = rest[:end]
+			ed.hdrs[k][1] = auth
 		}
 	}
-	return uri
+	return true
+}
+
+// schemeEnd is where a target's "scheme://" ends, or 0 when it has none
+// (http_parse_scheme: a letter, then letters, digits, '+', '-', '.').
+func schemeEnd(uri []byte) int {
+	if len(uri) == 0 || uri[0]|0x20 < 'a' || uri[0]|0x20 > 'z' {
+		return 0
+	}
+	i := 1
+	for i < len(uri) {
+		c := uri[i]
+		if !(c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			break
+		}
+		i++
+	}
+	if len(uri) < i+3 || string(uri[i:i+3]) != "://" {
+		return 0
+	}
+	return i + 3
 }
 
 func editURI(r *httpRule, uri, val []byte) []byte {
