@@ -2662,9 +2662,10 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 	out := s.out[:0]
 	bodiless := rsp.Status < 200 || rsp.Status == 204
 	clSeen := false
-	// An HTTP/2 client gets no chunking: the order matters to HTTP/1.
-	svH2, chunked := !s.h2Stream && s.rspH2, false
-	svH2c, emptyChunked := s.h2Stream && s.rspH2, false
+	// An HTTP/2 server's answer to an HTTP/1 client (h2ToH1), to an
+	// HTTP/2 one (h2ToH2): HTTP/2 clients get no chunking.
+	h2ToH1, chunked := !s.h2Stream && s.rspH2, false
+	h2ToH2, emptyChunked := s.h2Stream && s.rspH2, false
 	if rsp.Minor == 0 {
 		// Below 1.1 the version goes as the server wrote it.
 		out = append(out, rsp.Version.Of(rhead)...)
@@ -2688,11 +2689,11 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 			out = appendConnection(out, h.Value.Of(rhead))
 			continue
 		}
-		if (svH2 || svH2c) && string(name) == "Content-Length" {
+		if (h2ToH1 || h2ToH2) && string(name) == "Content-Length" {
 			// An HTTP/2 answer ended with its head (madeUpLength):
 			// HAProxy's HTTP/1 side sends it chunked, its HTTP/2 side
 			// with no length.
-			emptyChunked = svH2
+			emptyChunked = h2ToH1
 			continue
 		}
 		if len(name) == 14 && h1.EqualFold(name, "content-length") {
@@ -2712,7 +2713,7 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		if bodiless && len(name) == 17 && h1.EqualFold(name, "transfer-encoding") {
 			continue
 		}
-		if svH2 && string(name) == "transfer-encoding" {
+		if h2ToH1 && string(name) == "transfer-encoding" {
 			// The chunking of an HTTP/2 server's answer without a
 			// length: HAProxy's H1 side adds it when the head ends,
 			// after what rules added and the connection header.
@@ -2865,9 +2866,9 @@ func (s *session) readResponse() (hl, status int, empty bool) {
 				// blanks, as HAProxy passes an HTTP/2 answer's on.
 				err = h1.ParseOwnResponse(sv.buf[:sv.w], &s.rsp, math.MaxInt)
 			} else if be := s.logBe; be != nil && be.acceptInvalidRsp {
-				err = h1.ParseResponseLax(sv.buf[:sv.w], &s.rsp, s.rspMaxHdr())
+				err = h1.ParseResponseLax(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
 			} else {
-				err = h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.rspMaxHdr())
+				err = h1.ParseResponse(sv.buf[:sv.w], &s.rsp, s.fe.maxHdr)
 			}
 			if err == nil {
 				hl := s.rsp.HeadLen

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -818,17 +819,7 @@ func (s *session) hostToAuthority(ed *msgEdit, host []byte) bool {
 	if string(ed.first[0]) != "CONNECT" && (len(uri) == 0 || uri[0] == '/' || uri[0] == '*') {
 		return true
 	}
-	start := 0
-	if i := bytes.Index(uri, []byte("://")); i >= 0 && bytes.IndexByte(uri[:i], '/') < 0 {
-		start = i + 3
-	}
-	end := start
-	for end < len(uri) && uri[end] != '/' {
-		if uri[end] == '@' {
-			start = end + 1
-		}
-		end++
-	}
+	start, end := authoritySpan(uri)
 	if end == start {
 		return false
 	}
@@ -860,9 +851,9 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 	var perr error
 	body, length, teCL := msg.Body, msg.Length, msg.HasTE && msg.HasCL
 	if request {
-		perr = h1.ParseEditedRequest(out, msg)
+		perr = h1.ParseOwnRequest(out, msg, math.MaxInt)
 	} else {
-		perr = h1.ParseEditedResponse(out, msg)
+		perr = h1.ParseOwnResponse(out, msg, math.MaxInt)
 	}
 	if teCL && msg.HasTE {
 		// The Content-Length went at the first parse; the close it
@@ -928,17 +919,7 @@ func uriToHost(ed *msgEdit, uri []byte) bool {
 	}
 	auth := uri
 	if string(ed.first[0]) != "CONNECT" {
-		start := 0
-		if i := schemeEnd(uri); i > 0 {
-			start = i
-		}
-		end := start
-		for end < len(uri) && uri[end] != '/' {
-			if uri[end] == '@' {
-				start = end + 1
-			}
-			end++
-		}
+		start, end := authoritySpan(uri)
 		auth = uri[start:end]
 	}
 	if len(auth) == 0 {
@@ -950,6 +931,22 @@ func uriToHost(ed *msgEdit, uri []byte) bool {
 		}
 	}
 	return true
+}
+
+// authoritySpan is where the authority of a target that does not start
+// with '/' or '*' lies, as http_parse_authority finds it without the
+// userinfo: after "scheme://" when there is one, up to the first '/',
+// after the last '@'.
+func authoritySpan(uri []byte) (start, end int) {
+	start = schemeEnd(uri)
+	end = start
+	for end < len(uri) && uri[end] != '/' {
+		if uri[end] == '@' {
+			start = end + 1
+		}
+		end++
+	}
+	return start, end
 }
 
 // schemeEnd is where a target's "scheme://" ends, or 0 when it has none

@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
-	"math"
 )
 
 // Span is a byte range inside the buffer a message was parsed from.
@@ -225,13 +224,16 @@ func ParseRequestLax(buf []byte, m *Msg, maxHdr int) error {
 	return parseRequest(buf, m, maxHdr, false, true)
 }
 
-// ParseEditedRequest parses a head that rules rebuilt as "name: value"
-// lines: a value keeps its trailing blanks, as a value set by a rule
-// does in HAProxy. HAProxy checks a head once, as it arrives: what rules
-// make of it is not judged again, so the parse is ParseRequestLax's and
-// the header count has no limit (rules may add beyond tune.http.maxhdr).
-func ParseEditedRequest(buf []byte, m *Msg) error {
-	return parseRequest(buf, m, math.MaxInt, true, true)
+// ParseOwnRequest parses a head that was judged once and written again
+// as "name: value" lines: one that rules rebuilt, or the engine's
+// output going on to an HTTP/2 server. A value keeps its blanks (the
+// one "name: " wrote aside), as a value set by a rule or an HTTP/2 one
+// does in HAProxy, and what was let through once is not refused: HAProxy
+// checks a head once, as it arrives, so the parse is ParseRequestLax's
+// (rules may also add beyond tune.http.maxhdr: their edits pass
+// math.MaxInt).
+func ParseOwnRequest(buf []byte, m *Msg, maxHdr int) error {
+	return parseRequest(buf, m, maxHdr, true, true)
 }
 
 func parseRequest(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
@@ -351,23 +353,10 @@ func ParseResponseLax(buf []byte, m *Msg, maxHdr int) error {
 	return parseResponse(buf, m, maxHdr, false, true)
 }
 
-// ParseOwnRequest is ParseEditedRequest with a header limit, for a head
-// that was judged and written again as "name: value" lines (one going
-// on to an HTTP/2 server): values keep their blanks, and what was let
-// through once is not refused.
-func ParseOwnRequest(buf []byte, m *Msg, maxHdr int) error {
-	return parseRequest(buf, m, maxHdr, true, true)
-}
-
-// ParseOwnResponse is ParseOwnRequest for a response head (one an
-// HTTP/2 server's answer was written as).
+// ParseOwnResponse is ParseOwnRequest for a response head: one rules
+// rebuilt, or one an HTTP/2 server's answer was written as.
 func ParseOwnResponse(buf []byte, m *Msg, maxHdr int) error {
 	return parseResponse(buf, m, maxHdr, true, true)
-}
-
-// ParseEditedResponse is ParseEditedRequest for a response head.
-func ParseEditedResponse(buf []byte, m *Msg) error {
-	return parseResponse(buf, m, math.MaxInt, true, true)
 }
 
 func parseResponse(buf []byte, m *Msg, maxHdr int, verbatim, lax bool) error {
