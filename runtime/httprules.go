@@ -803,32 +803,35 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 // the target's authority is empty: HAProxy's rewrite fails.
 func (s *session) hostToAuthority(ed *msgEdit, host []byte) bool {
 	if o := s.txn.Origin; o != "" {
-		i := strings.Index(o, "://") + 3
-		if at := strings.LastIndexByte(o[i:], '@'); at >= 0 {
-			i += at + 1
+		nu, ok := withAuthority([]byte(o), host)
+		if ok {
+			s.txn.Origin = string(nu)
 		}
-		if i == len(o) {
-			return false
-		}
-		if o[i:] != string(host) {
-			s.txn.Origin = o[:i] + string(host)
-		}
-		return true
+		return ok
 	}
 	uri := ed.first[1]
 	if string(ed.first[0]) != "CONNECT" && (len(uri) == 0 || uri[0] == '/' || uri[0] == '*') {
 		return true
 	}
-	start, end := authoritySpan(uri)
-	if end == start {
-		return false
-	}
-	if !bytes.Equal(uri[start:end], host) {
-		nu := make([]byte, 0, len(uri)-(end-start)+len(host))
-		nu = append(append(append(nu, uri[:start]...), host...), uri[end:]...)
+	nu, ok := withAuthority(uri, host)
+	if ok {
 		ed.first[1] = nu
 	}
-	return true
+	return ok
+}
+
+// withAuthority is target with host in place of its authority
+// (authoritySpan); false when that authority is empty.
+func withAuthority(target, host []byte) ([]byte, bool) {
+	start, end := authoritySpan(target)
+	if end == start {
+		return nil, false
+	}
+	if bytes.Equal(target[start:end], host) {
+		return target, true
+	}
+	nu := make([]byte, 0, len(target)-(end-start)+len(host))
+	return append(append(append(nu, target[:start]...), host...), target[end:]...), true
 }
 
 // flushEdit writes the edited head and parses it again, so that what
