@@ -164,16 +164,25 @@ func compResults(t *testing.T, addr string, c compCase) string {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	br := bufio.NewReader(conn)
+	// The raw bytes keep the order of the header fields.
+	var raw bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(conn, &raw))
 	var out strings.Builder
 	for _, r := range c.reqs {
 		io.WriteString(conn, r)
 		method, _, _ := strings.Cut(r, " ")
+		start := raw.Len() - br.Buffered()
 		rsp, err := http.ReadResponse(br, &http.Request{Method: method})
 		if err != nil {
 			fmt.Fprintf(&out, "error %v\n", err)
 			break
 		}
+		head, _, _ := strings.Cut(raw.String()[start:], "\r\n\r\n")
+		for _, l := range strings.Split(head, "\r\n")[1:] {
+			name, _, _ := strings.Cut(l, ":")
+			fmt.Fprintf(&out, "%s,", strings.ToLower(name))
+		}
+		out.WriteString("\n")
 		body, err := io.ReadAll(rsp.Body)
 		if err != nil {
 			fmt.Fprintf(&out, "body error %v\n", err)

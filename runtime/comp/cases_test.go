@@ -153,11 +153,11 @@ func TestEdits(t *testing.T) {
 	a, _ := cfg.SelectRequest(&q)
 	e, ok := cfg.SelectResponse(a, &q, &s, Limits{})
 	want := []Edit{
-		{Add, "content-encoding", "gzip"},
 		{Remove, "content-length", ""},
 		{Add, "transfer-encoding", "chunked"},
 		{Prefix, "etag", "W/"},
 		{Add, "vary", "Accept-Encoding"},
+		{Add, "content-encoding", "gzip"},
 	}
 	if !ok || len(e.List()) != len(want) {
 		t.Fatalf("edits %v %+v", ok, e.List())

@@ -41,9 +41,9 @@ func (e *Edits) add(op Op, name, value string) {
 
 // SelectResponse decides, as select_compression_response_header does,
 // whether the response of a request for which SelectRequest chose a is
-// compressed, and returns the head changes of set_compression_response_header:
-// Content-Encoding (not for identity), Content-Length removed, chunked
-// Transfer-Encoding, a strong ETag made weak, Vary: Accept-Encoding.
+// compressed, and returns the head changes of set_compression_response_header,
+// in its order: Content-Length removed, chunked Transfer-Encoding, a strong
+// ETag made weak, Vary: Accept-Encoding, Content-Encoding (not for identity).
 func (c *Config) SelectResponse(a Algo, req *Request, rsp *Response, lim Limits) (Edits, bool) {
 	var e Edits
 	if a == None || !rsp.HTTP11 || !req.HTTP11 || req.Head {
@@ -79,9 +79,6 @@ func (c *Config) SelectResponse(a Algo, req *Request, rsp *Response, lim Limits)
 	if lim.RateExceeded || lim.CPUBusy {
 		return e, false
 	}
-	if a != Identity {
-		e.add(Add, "content-encoding", a.Token())
-	}
 	if rsp.ContentLength {
 		e.add(Remove, "content-length", "")
 	}
@@ -92,6 +89,10 @@ func (c *Config) SelectResponse(a Algo, req *Request, rsp *Response, lim Limits)
 		e.add(Prefix, "etag", "W/")
 	}
 	e.add(Add, "vary", "Accept-Encoding")
+	// HAProxy 2.6.12 adds Content-Encoding last.
+	if a != Identity {
+		e.add(Add, "content-encoding", a.Token())
+	}
 	return e, true
 }
 
