@@ -812,7 +812,7 @@ func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 	if cs.ext {
 		method = []byte("CONNECT")
 	}
-	blk = appendField(blk, []byte(":method"), method)
+	blk = appendPseudo(blk, ":method", method)
 	var auth []byte
 	if m.Connect {
 		auth = uri
@@ -831,7 +831,7 @@ func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 		if cs.ext && m.Host.Len() > 0 {
 			auth = m.Host.Of(buf)
 		}
-		blk = appendField(blk, []byte(":scheme"), scheme)
+		blk = appendPseudo(blk, ":scheme", scheme)
 		if len(auth) > 0 {
 			blk = appendField(blk, []byte(":authority"), auth)
 		}
@@ -841,7 +841,7 @@ func (cs *ClientStream) appendRequestBlock(blk, buf []byte, m *h1.Msg) []byte {
 				path = []byte("*")
 			}
 		}
-		blk = appendField(blk, []byte(":path"), path)
+		blk = appendPseudo(blk, ":path", path)
 		if cs.ext && len(cs.proto) > 0 {
 			blk = appendField(blk, []byte(":protocol"), cs.proto)
 		}

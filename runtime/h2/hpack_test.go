@@ -1,6 +1,10 @@
 package h2
 
-import "testing"
+import (
+	"testing"
+
+	"golang.org/x/net/http2/hpack"
+)
 
 // rfc7541Names is the static table's names at their first index.
 var rfc7541Names = map[string]uint8{
@@ -29,5 +33,40 @@ func TestStaticName(t *testing.T) {
 		if got, ok := staticName([]byte(n)); ok {
 			t.Errorf("%q: found at %d", n, got)
 		}
+	}
+}
+
+// TestAppendPseudo: the request pseudo-header values the static table
+// has go as one indexed byte, as HAProxy sends them (hpack_encode_method,
+// _scheme, _path); the others as literals that decode to themselves.
+func TestAppendPseudo(t *testing.T) {
+	cases := []struct {
+		name, value string
+		want        []byte
+	}{
+		{":method", "GET", []byte{0x82}},
+		{":method", "POST", []byte{0x83}},
+		{":method", "PUT", []byte{0x02, 3, 'P', 'U', 'T'}},
+		{":method", "get", []byte{0x02, 3, 'g', 'e', 't'}},
+		{":path", "/", []byte{0x84}},
+		{":path", "/index.html", []byte{0x85}},
+		{":path", "/a", []byte{0x04, 2, '/', 'a'}},
+		{":scheme", "http", []byte{0x86}},
+		{":scheme", "https", []byte{0x87}},
+		{":scheme", "foo", []byte{0x06, 3, 'f', 'o', 'o'}},
+	}
+	for _, c := range cases {
+		got := appendPseudo(nil, c.name, []byte(c.value))
+		if string(got) != string(c.want) {
+			t.Errorf("%s %q: % x, want % x", c.name, c.value, got, c.want)
+		}
+		fields, err := hpack.NewDecoder(4096, nil).DecodeFull(got)
+		if err != nil || len(fields) != 1 || fields[0].Name != c.name || fields[0].Value != c.value {
+			t.Errorf("%s %q decodes to %v (%v)", c.name, c.value, fields, err)
+		}
+	}
+	buf, path := make([]byte, 0, 64), []byte("/a/long/path/beyond/thirty-two/bytes")
+	if n := testing.AllocsPerRun(100, func() { buf = appendPseudo(buf[:0], ":path", path) }); n != 0 {
+		t.Errorf("%v allocations", n)
 	}
 }
