@@ -737,11 +737,30 @@ func fetchURL(fe *fetch, t *Txn, v *Value) bool {
 // request's in absolute form, its origin before the path.
 func reqURI(t *Txn) []byte {
 	u := t.Req.URI.Of(t.Buf)
-	if t.Origin == "" || len(u) == 0 || u[0] != '/' {
+	b, ok := AbsTarget(t.tmp(), t.Origin, u)
+	if !ok {
 		return u
 	}
-	b := append(t.tmp(), t.Origin...)
-	return t.keep(append(b, u...))
+	return t.keep(b)
+}
+
+// AbsTarget appends to dst a request's target as HAProxy holds it when
+// gohap keeps its origin apart (Txn.Origin, an HTTP/2 request's): the
+// origin then the path, or the origin alone for a target that has no
+// path, which the HTTP/1.1 side writes as "*" (an HTTP/2 :path of "*",
+// then anything a rewrite added after it). ok is false when the origin
+// does not apply.
+func AbsTarget(dst []byte, origin string, uri []byte) ([]byte, bool) {
+	if origin == "" || len(uri) == 0 {
+		return dst, false
+	}
+	switch uri[0] {
+	case '/':
+		return append(append(dst, origin...), uri...), true
+	case '*':
+		return append(append(dst, origin...), uri[1:]...), true
+	}
+	return dst, false
 }
 
 // fetchCapReqURI is capture.req.uri: the target of the request line

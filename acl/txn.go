@@ -79,8 +79,13 @@ type Txn struct {
 	H2 bool
 	// Origin is "scheme://authority" of an HTTP/2 request whose target
 	// the HTTP/1.1 side holds in origin form: HAProxy holds it in
-	// absolute form, which url and its kin show.
+	// absolute form, which url and its kin show (see AbsTarget).
 	Origin string
+	// SchemeHTTP is HAProxy's start line flags HAS_SCHM and SCHM_HTTP:
+	// the request named the scheme http (an HTTP/2 :scheme, an absolute
+	// target, one a rule set), which an HTTP/2 server is sent once the
+	// target is in origin form.
+	SchemeHTTP bool
 	// Env answers the fetches that need the engine's state; nil means
 	// they find nothing.
 	Env Env

@@ -266,6 +266,8 @@ type session struct {
 	// h2Origin is an HTTP/2 request's "scheme://authority", which its
 	// logged request line shows before the path, as HAProxy's.
 	h2Origin string
+	// h2SchemeHTTP: the HTTP/2 request's :scheme is http.
+	h2SchemeHTTP bool
 	// rspH2 says the answer being read or sent came from an HTTP/2
 	// server (its connection may be detached before the head goes).
 	rspH2 bool
@@ -1624,6 +1626,13 @@ func (s *session) serverRedirect(srv *backend.Server, head []byte) bool {
 	return false
 }
 
+// absoluteHTTP says an absolute target names the scheme http as HAProxy
+// tells it (h1_htx.c, http_update_host): its fifth byte is the colon
+// after an 'h' and three more letters.
+func absoluteHTTP(uri []byte) bool {
+	return len(uri) > 4 && uri[0] != '/' && uri[0] != '*' && uri[0]|0x20 == 'h' && uri[4] == ':'
+}
+
 // requestPath is http_parse_path: the URI from its path on (with the
 // query), nil when it has none.
 func requestPath(uri []byte) []byte {
@@ -2495,14 +2504,24 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 	out = append(out, req.Method.Of(head)...)
 	out = append(out, ' ')
 	uri := req.URI.Of(head)
-	if o := s.txn.Origin; o != "" && (len(uri) > 0 && uri[0] == '/' || string(uri) == "*") && s.svH2() {
+	abs, isAbs := acl.AbsTarget(out, s.txn.Origin, uri)
+	if isAbs && s.svH2() {
 		// An HTTP/2 server gets an HTTP/2 client's scheme and authority
-		// as pseudo-headers (HAProxy keeps its target absolute): the
-		// target goes absolute, an asterisk as the origin alone.
-		out = append(out, o...)
-		if uri[0] == '/' {
-			out = append(out, uri...)
+		// as pseudo-headers (HAProxy keeps its target absolute).
+		out = abs
+	} else if isAbs && uri[0] == '*' {
+		// No path: HAProxy's HTTP/1 side sends "*" for OPTIONS, "/"
+		// for the others.
+		if string(req.Method.Of(head)) == "OPTIONS" {
+			out = append(out, '*')
+		} else {
+			out = append(out, '/')
 		}
+	} else if s.txn.SchemeHTTP && !isAbs && len(uri) > 0 && uri[0] == '/' && s.svH2() {
+		// HAProxy's HTTP/2 side sends an origin-form target with the
+		// scheme the start line's flags recorded, https without one:
+		// an empty authority keeps the HTTP/2 layer from sending one.
+		out = append(append(out, "http://"...), uri...)
 	} else if c := req.PortCut; c.End > 0 {
 		// The scheme's default port goes, as HAProxy normalises it.
 		out = append(out, head[req.URI.Off:c.Off]...)
@@ -3061,6 +3080,7 @@ func (s *session) transaction(hl int) bool {
 	// HTTP/2 target is absolute) is a proxied request.
 	uri := s.req.URI.Of(s.cl.buf[:hl])
 	s.txn.ProxyAuth = s.fe.proxyHdr && (s.txn.Origin != "" || len(uri) > 0 && uri[0] != '/' && uri[0] != '*')
+	s.txn.SchemeHTTP = s.h2SchemeHTTP || !s.h2Stream && !s.req.Connect && absoluteHTTP(uri)
 	s.captureRequest(s.cl.buf[:hl], &s.req)
 	s.logBe = nil
 	s.txn.Dir = acl.DirReq

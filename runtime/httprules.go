@@ -740,11 +740,10 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			ed.first[0] = val
 		case edSetURI, edReplaceURI:
 			uri := ed.first[1]
-			origin := s.txn.Origin
-			if origin != "" && len(uri) > 0 && uri[0] == '/' {
+			if abs, ok := acl.AbsTarget(nil, s.txn.Origin, uri); ok {
 				// HAProxy holds an HTTP/2 request's target in
 				// absolute form: that is what these rules see.
-				uri = append([]byte(origin), uri...)
+				uri = abs
 			}
 			res := val
 			if r.edit == edReplaceURI {
@@ -758,11 +757,16 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 			// origin goes with the old one.
 			s.txn.Origin = ""
 			ed.first[1] = res
+			if absoluteHTTP(res) && string(ed.first[0]) != "CONNECT" {
+				// http_update_host adds the scheme's flag, never
+				// takes it away.
+				s.txn.SchemeHTTP = true
+			}
 			if !uriToHost(ed, res) && strict {
 				return head, ruleErr, false
 			}
 		case edPath:
-			ed.first[1] = editURI(r, ed.first[1], val)
+			ed.first[1] = s.editPath(r, ed.first[1], val)
 		case edSetStatus:
 			ed.first[1] = []byte(strconv.Itoa(r.status))
 			reason := r.reason
@@ -910,7 +914,6 @@ func replaceAll(re *regexp.Regexp, v, repl []byte) []byte {
 	return out
 }
 
-// editURI applies the path and query actions to a request target.
 // uriToHost gives the Host fields the authority of a target a rule set,
 // as HAProxy's http_update_host: an absolute target's (without its
 // userinfo), a CONNECT's whole target; an origin or asterisk form
@@ -972,41 +975,73 @@ func schemeEnd(uri []byte) int {
 	return i + 3
 }
 
+// editPath applies a path or query action to the request target,
+// which HAProxy holds in absolute form when the session keeps its origin
+// apart: the origin stays apart while the target keeps it.
+func (s *session) editPath(r *httpRule, uri, val []byte) []byte {
+	o := s.txn.Origin
+	abs, ok := acl.AbsTarget(nil, o, uri)
+	if !ok {
+		return editURI(r, uri, val)
+	}
+	res := editURI(r, abs, val)
+	if rest, ok := bytes.CutPrefix(res, []byte(o)); ok && (len(rest) == 0 || rest[0] == '/' || rest[0] == '?') {
+		if len(rest) > 0 && rest[0] == '/' {
+			return rest
+		}
+		// Still no path (acl.AbsTarget).
+		return append([]byte{'*'}, rest...)
+	}
+	// The whole target was replaced: the path is the target.
+	s.txn.Origin = ""
+	return res
+}
+
+// editURI applies the path and query actions to a request target as
+// HAProxy's http_replace_req_path and http_replace_req_query do: the
+// path of an absolute target starts after its authority, and a target
+// without a path (an asterisk, an authority, an absolute one that stops
+// at its authority) is replaced whole by a new path, left alone by
+// replace-path and replace-pathq; the query starts at the target's
+// first '?', which an empty set-query keeps.
 func editURI(r *httpRule, uri, val []byte) []byte {
-	// The path starts after an absolute form's authority.
-	pathStart := 0
-	if i := bytes.Index(uri, []byte("://")); i >= 0 {
-		if j := bytes.IndexByte(uri[i+3:], '/'); j >= 0 {
-			pathStart = i + 3 + j
-		} else {
-			pathStart = len(uri)
-		}
-	}
-	prefix, rest := uri[:pathStart], uri[pathStart:]
-	path, query := rest, []byte(nil)
-	if q := bytes.IndexByte(rest, '?'); q >= 0 {
-		path, query = rest[:q], rest[q:]
-	}
-	var out []byte
-	out = append(out, prefix...)
-	switch r.act {
-	case "set-path":
-		out = append(append(out, val...), query...)
-	case "set-pathq":
-		out = append(out, val...)
-	case "set-query":
-		out = append(out, path...)
-		if len(val) > 0 {
-			out = append(append(out, '?'), val...)
-		}
-	case "replace-path":
-		out = append(append(out, replaceAll(r.re, path, val)...), query...)
-	case "replace-pathq":
-		out = append(out, replaceAll(r.re, rest, val)...)
-	case "replace-uri":
+	if r.act == "replace-uri" {
 		return replaceAll(r.re, uri, val)
 	}
-	return out
+	if r.act == "set-query" {
+		if q := bytes.IndexByte(uri, '?'); q >= 0 {
+			return append(append([]byte(nil), uri[:q+1]...), val...)
+		}
+		if len(val) == 0 {
+			return uri
+		}
+		return append(append(append([]byte(nil), uri...), '?'), val...)
+	}
+	start, hasPath := acl.URIPathStart(uri)
+	p := uri[start:]
+	withQS := r.act == "set-pathq" || r.act == "replace-pathq"
+	switch r.act {
+	case "replace-path", "replace-pathq":
+		subject := p
+		if !withQS {
+			if q := bytes.IndexByte(p, '?'); q >= 0 {
+				subject = p[:q]
+			}
+		}
+		if !hasPath || len(subject) == 0 || !r.re.Match(subject) {
+			return uri
+		}
+		val = replaceAll(r.re, subject, val)
+	}
+	plen := len(p)
+	if !withQS {
+		if q := bytes.IndexByte(p, '?'); q >= 0 {
+			plen = q
+		}
+	}
+	out := append([]byte(nil), uri[:start]...)
+	out = append(out, val...)
+	return append(out, p[plen:]...)
 }
 
 // prepareRecord fills what rule formats may print of the stream.

@@ -479,9 +479,8 @@ func (s *session) captureRequest(head []byte, req *h1.Msg) {
 				// The stream's own version and absolute target, as
 				// HAProxy's HTX start line keeps them.
 				ver = http20
-				if s.h2Origin != "" && len(uri) > 0 && uri[0] == '/' {
-					s.logURI = append(append(s.logURI[:0], s.h2Origin...), uri...)
-					uri = s.logURI
+				if b, ok := acl.AbsTarget(s.logURI[:0], s.h2Origin, uri); ok {
+					s.logURI, uri = b, b
 				}
 			}
 			s.logReqLine = fmtReqLine(s.logReqLine[:0], s.fe.logURILen, req.Method.Of(head), uri, ver)

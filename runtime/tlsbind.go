@@ -416,6 +416,7 @@ func (e *Engine) serveConn(l *listener, c net.Conn, under netConn, src, dst neti
 		// Its connection counts the frames it writes.
 		s.cl.procOut = nil
 		s.h2Stream, s.h2Origin, s.reqPre = true, st.Origin(), st.Head()
+		s.h2SchemeHTTP = st.SchemeHTTP()
 		s.sv.h2st = st
 		start = st.Start()
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/gohap/gohap/acl"
 	"github.com/gohap/gohap/parser"
 	"github.com/gohap/gohap/runtime/h1"
 )
@@ -380,15 +381,18 @@ func (t *traceStream) analyze(resp bool, an string) {
 func (t *traceStream) headers(channel string, head []byte) {
 	line, rest := cutLine(head)
 	p1, p2, p3 := splitStartLine(line)
-	origin := ""
-	if s := t.s; s.h2Stream && channel == "REQUEST" && len(p2) > 0 && p2[0] == '/' {
+	if s := t.s; s.h2Stream && channel == "REQUEST" && len(p2) > 0 {
 		// HTX holds an HTTP/2 request's target absolute, and its
 		// version as HTTP/2.0.
-		origin, p3 = s.h2Origin, h2Version
+		if b, ok := acl.AbsTarget(nil, s.h2Origin, p2); ok {
+			p2, p3 = b, h2Version
+		} else if p2[0] == '/' {
+			p3 = h2Version
+		}
 	}
 	for i := range t.flts {
-		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)\t%s %s%s %s", "trace_http_headers",
-			channel, t.mode, t.pos(), p1, origin, p2, p3)
+		t.printf(i, "%-25s: channel=%-10s - mode=%-5s (%s)\t%s %s %s", "trace_http_headers",
+			channel, t.mode, t.pos(), p1, p2, p3)
 		for r := rest; ; {
 			var h []byte
 			h, r = cutLine(r)

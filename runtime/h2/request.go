@@ -58,6 +58,8 @@ type reqInfo struct {
 	// origin is "scheme://authority" of a request whose absolute URI goes
 	// out in origin form: HAProxy's logs show the absolute one.
 	origin string
+	// schemeHTTP: :scheme is http, in any case.
+	schemeHTTP bool
 	// built says the Msg given to appendRequest is the parse of the head
 	// it wrote (h1.Msg.StartRequest).
 	built bool
@@ -176,6 +178,7 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 		switch {
 		case equalFoldASCII(scheme, "http"):
 			schemeKind = 1
+			ri.schemeHTTP = true
 		case equalFoldASCII(scheme, "https"):
 			schemeKind = 2
 		default:
@@ -253,13 +256,12 @@ func appendRequest(dst []byte, hdrs []hpack.HeaderField, endStream bool, ri *req
 				dst = append(dst, path...)
 			}
 			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
-		case meth == "OPTIONS":
-			dst = append(dst, '*')
-			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
 		default:
-			dst = append(dst, '/')
-			// HAProxy's target is the origin alone: rules that set Host
-			// rewrite its authority.
+			// HAProxy's target is the origin alone, which the HTTP/1.1
+			// side writes "*" (acl.AbsTarget): the engine sends it as
+			// "*" for OPTIONS and "/" for the others, as HAProxy's
+			// HTTP/1 side does.
+			dst = append(dst, '*')
 			ri.origin = joinOrigin(lastOrigin, scheme, authPart)
 		}
 	case has(phAuth):

@@ -218,6 +218,9 @@ func (st *Stream) ID() uint32 { return st.id }
 // target the HTTP/1.1 side gets in origin form, "" otherwise.
 func (st *Stream) Origin() string { return st.ri.origin }
 
+// SchemeHTTP says the request's :scheme is http.
+func (st *Stream) SchemeHTTP() bool { return st.ri.schemeHTTP }
+
 // Conn is the connection the stream belongs to.
 func (st *Stream) Conn() *ServerConn { return st.sc }
 
