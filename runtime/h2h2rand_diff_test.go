@@ -1,9 +1,13 @@
 package runtime_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,4 +216,65 @@ func withoutTeardown(rec string) string {
 		}
 	}
 	return ""
+}
+
+// TestRefusedUpgradeDifferential: an upgrade an HTTP/2 server cannot take
+// (it did not offer extended CONNECT) is refused as HAProxy refuses it:
+// an HTTP/1 client gets a 502 logged SH and keeps its connection for the
+// next request; an HTTP/2 client's stream is reset with REFUSED_STREAM
+// and nothing is logged.
+func TestRefusedUpgradeDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	up := startH2cServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	run := func(addr string, sink *logSink) []string {
+		var out []string
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		br := bufio.NewReader(c)
+		for _, req := range []string{
+			"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			"GET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+		} {
+			io.WriteString(c, req)
+			rsp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				out = append(out, "error "+err.Error())
+				break
+			}
+			b, _ := io.ReadAll(rsp.Body)
+			out = append(out, fmt.Sprintf("%d close=%v %q", rsp.StatusCode, rsp.Close, b), maskLog(sink.message(time.Second)))
+		}
+		for _, proto := range []string{"websocket", "foo"} {
+			f := []string{":method", "CONNECT", ":scheme", "http", ":path", "/a", ":authority", "h", ":protocol", proto}
+			out = append(out, h2RandExchange(t, addr, h2RandCase{fields: f}))
+			out = append(out, maskLog(sink.message(300*time.Millisecond)))
+		}
+		return out
+	}
+	cfg := "global\n log %s local0\n" + baseDefaults + " log global\n option httplog\nfrontend fe\n bind %s\n default_backend b\nbackend b\n server s1 %s proto h2\n"
+	sinkH, sinkG := newLogSink(t), newLogSink(t)
+	feH, feG := freePort(t), freePort(t)
+	startHAProxy(t, fmt.Sprintf(cfg, sinkH.addr(), feH, up), feH)
+	startGohap(t, fmt.Sprintf(cfg, sinkG.addr(), feG, up), nil)
+	for _, s := range []*logSink{sinkH, sinkG} {
+		// The readiness probes' lines.
+		for {
+			if _, ok := s.next(300 * time.Millisecond); !ok {
+				break
+			}
+		}
+	}
+	h, g := run(feH, sinkH), run(feG, sinkG)
+	for i := range h {
+		if i >= len(g) || h[i] != g[i] {
+			t.Errorf("haproxy:\n %s\ngohap:\n %s", strings.Join(h, "\n "), strings.Join(g, "\n "))
+			break
+		}
+	}
 }

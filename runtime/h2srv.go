@@ -531,21 +531,29 @@ func (v *h2VConn) copier() {
 // request that is not the client's first, whose stream the server reset
 // before responding, ends without an answer nor a log (abort), as
 // HAProxy's abort_keep_alive: the client may retry it. An upgrade the
-// server cannot take (no extended CONNECT) is answered, then the client
-// connection closes, as HAProxy does.
-func (s *session) h2Failed() (abort, closeAfter bool) {
+// server cannot take (no extended CONNECT) is refused as HAProxy does:
+// an HTTP/2 client's stream is reset (REFUSED_STREAM), with no log; an
+// HTTP/1 client gets a 502, logged as the server's close before its
+// answer (SH), and the connection stays.
+func (s *session) h2Failed() (abort bool) {
 	v, ok := s.sv.c.(*h2VConn)
 	switch {
 	case !ok:
-		return false, false
+		return false
 	case v.refused.Load():
-		return false, true
+		if s.h2Stream {
+			s.closeServer()
+			s.noLog = true
+			return true
+		}
+		s.rspFail = rspClosed
+		return false
 	case !v.reset.Load() || s.FirstRequest():
-		return false, false
+		return false
 	}
 	s.closeServer()
 	s.noLog = true
-	return true, false
+	return true
 }
 
 // limitIdle closes the session's kept server connection when the

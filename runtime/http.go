@@ -3536,15 +3536,14 @@ func (s *session) serveTxn(hl int) bool {
 			srv.HealthAdjust(backend.HanaHTTPBrokenPipe)
 		}
 		if status != 0 {
-			abort, closeAfter := s.h2Failed()
-			if abort {
+			if s.h2Failed() {
 				return false
 			}
 			if s.rspFail == rspClosed || s.rspFail == rspReset {
 				s.fatalAlert()
 			}
 			s.closeServer()
-			keep := s.errorReply(status, bodyDone) && !closeAfter
+			keep := s.errorReply(status, bodyDone)
 			if s.rspFail == rspClosed || s.rspFail == rspReset {
 				// The server closed before its answer's head: SH.
 				s.txFlags = logging.SFErrSrvCl | logging.SFFinstH
