@@ -262,14 +262,9 @@ func TestRefusedUpgradeDifferential(t *testing.T) {
 	feH, feG := freePort(t), freePort(t)
 	startHAProxy(t, fmt.Sprintf(cfg, sinkH.addr(), feH, up), feH)
 	startGohap(t, fmt.Sprintf(cfg, sinkG.addr(), feG, up), nil)
-	for _, s := range []*logSink{sinkH, sinkG} {
-		// The readiness probes' lines.
-		for {
-			if _, ok := s.next(300 * time.Millisecond); !ok {
-				break
-			}
-		}
-	}
+	// The readiness probes' lines.
+	sinkH.drain(300 * time.Millisecond)
+	sinkG.drain(300 * time.Millisecond)
 	h, g := run(feH, sinkH), run(feG, sinkG)
 	for i := range h {
 		if i >= len(g) || h[i] != g[i] {

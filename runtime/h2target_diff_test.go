@@ -89,13 +89,8 @@ func TestTargetRewritesDifferential(t *testing.T) {
 			startHAProxy(t, cH, pH[0])
 			startGohap(t, cG, nil)
 			// The readiness probes' lines.
-			for _, s := range []*logSink{sinkH, sinkG} {
-				for {
-					if _, ok := s.next(300 * time.Millisecond); !ok {
-						break
-					}
-				}
-			}
+			sinkH.drain(300 * time.Millisecond)
+			sinkG.drain(300 * time.Millisecond)
 			check := func(name, h, g string) {
 				time.Sleep(30 * time.Millisecond)
 				hs, gs := take()

@@ -48,6 +48,16 @@ func (s *logSink) next(d time.Duration) (string, bool) {
 	}
 }
 
+// drain drops the lines that come until none came for d (a readiness
+// probe's).
+func (s *logSink) drain(d time.Duration) {
+	for {
+		if _, ok := s.next(d); !ok {
+			return
+		}
+	}
+}
+
 // message waits, at most d, for the next line and returns its message,
 // without the syslog header, or "(no line)".
 func (s *logSink) message(d time.Duration) string {
