@@ -557,6 +557,11 @@ func captureHeaders(dst [][]byte, caps []capture, head []byte, m *h1.Msg, buf *[
 		if len(val) > c.len {
 			val = val[:c.len]
 		}
+		if i := bytes.IndexByte(val, 0); i >= 0 {
+			// HAProxy keeps the capture as a C string: what reads it
+			// stops at a NUL.
+			val = val[:i]
+		}
 		start := len(*buf)
 		*buf = append(*buf, val...)
 		dst = append(dst, (*buf)[start:len(*buf):len(*buf)])

@@ -160,6 +160,12 @@ func TestAccessLogDifferential(t *testing.T) {
 			"GET /setck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 			"GET /nosrv HTTP/1.1\r\nHost: a\r\nCookie: SR=1\r\nConnection: close\r\n\r\n",
 		}},
+		// A captured value is a C string to HAProxy: a NUL ends it, in
+		// the log and in capture.req.hdr.
+		{"capture NUL", "", " log-format \"%hr %[capture.req.hdr(0),hex]\"\n capture request header x-a len 10\n" + nosrv, "http", []string{
+			"GET /size/10 HTTP/1.1\r\nHost: a\r\nx-a: a\x00b\r\nConnection: close\r\n\r\n",
+			"GET /size/10 HTTP/1.1\r\nHost: a\r\nx-a: \x00b\r\nConnection: close\r\n\r\n",
+		}},
 		// tune.http.cookielen bounds the capture's length below its own.
 		{"capture cookie cookielen", " tune.http.cookielen 6\n", " option httplog\n capture cookie SR len 9\n" + nosrv, "http", []string{
 			"GET /size/10 HTTP/1.1\r\nHost: a\r\nCookie: a=1; SRV=abcdefghijkl; SR=2\r\nConnection: close\r\n\r\n",
