@@ -326,9 +326,8 @@ func (s *session) serveHit(be *Backend) bool {
 		rhead = nh
 	}
 	rhead = s.applyAfter(rhead, rsp)
-	mode := max(s.fe.ConnMode, be.ConnMode)
 	req := &s.req
-	keep := req.KeepAlive() && mode != modeClose && !(req.HasTE && req.HasCL) &&
+	keep := req.KeepAlive() && s.fe.ConnMode != modeClose && !(req.HasTE && req.HasCL) &&
 		s.drainRequestBody() && !s.e.stopping.Load()
 	out := s.buildResponse(rhead, !keep, false)
 	s.out = out

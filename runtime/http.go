@@ -2234,7 +2234,7 @@ func (s *session) errorReply(code int, keep bool) bool {
 // pageReply answers with the page of code from set.
 func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
-	keep = keep && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopClose() &&
+	keep = keep && s.req.KeepAlive() && s.fe.ConnMode != modeClose && s.skipBufferedBody() && !s.e.stopClose() &&
 		!set.mustClose(code)
 	if s.e.hard.Load() {
 		return false
@@ -3386,7 +3386,9 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	isHead := req.Method.Len() == 4 && string(head[req.Method.Off:req.Method.End]) == "HEAD"
 	s.sentHEAD = isHead
-	closeClient := !req.KeepAlive() || mode == modeClose || req.HasTE && req.HasCL
+	// The client side's mode is the frontend's: a backend's httpclose
+	// closes the server side only (h1_set_cli_conn_mode).
+	closeClient := !req.KeepAlive() || s.fe.ConnMode == modeClose || req.HasTE && req.HasCL
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	s.compRequest(head, be)
 	out := s.buildRequest(head, be, srv, mode)

@@ -1133,7 +1133,7 @@ func (s *session) buildReply(r *httpRule, status int) (head, body []byte) {
 // closes when the request body is not all read.
 func (s *session) sendAnswer(status int, head, body []byte) bool {
 	s.txStatus, s.txFlags = status, logging.SFErrLocal|logging.SFFinstR
-	keep := !s.forceClose && s.req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
+	keep := !s.forceClose && s.req.KeepAlive() && s.fe.ConnMode != modeClose && s.skipBufferedBody() && !s.e.stopping.Load()
 	s.forceClose = false
 	head = append(head, "\r\n"...)
 	page := s.afterAnswer(append(head, body...))
