@@ -106,7 +106,7 @@ func bufferedBody(req *h1.Msg, data []byte, dec *[]byte) (whole bool, body []byt
 // answers the request itself, so that the connection can carry the next
 // one, as HAProxy does; it reports whether the body is gone.
 func (s *session) skipBufferedBody() bool {
-	if s.bodyDone || s.req.Body == h1.BodyNone {
+	if s.bodyDone || s.req.Body == h1.BodyNone || s.req.Body == h1.BodyLength && s.req.Length == 0 {
 		return true
 	}
 	if !s.txn.BodyDone {

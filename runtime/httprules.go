@@ -567,7 +567,7 @@ func (s *session) runRules(rules []httpRule, head []byte, request bool, msg *h1.
 				s.noL7Retry = true
 				continue
 			case "redirect":
-				answered, keep := s.redirect(r, head)
+				answered, keep := s.redirect(r, head, request)
 				if !answered {
 					continue
 				}
@@ -1162,7 +1162,7 @@ func (s *session) headOnly(page []byte) []byte {
 
 // redirect answers with a redirection (http_apply_redirect_rule).
 // answered is false when ignore-empty skipped it.
-func (s *session) redirect(r *httpRule, head []byte) (answered, keep bool) {
+func (s *session) redirect(r *httpRule, head []byte, request bool) (answered, keep bool) {
 	req := &s.req
 	var loc []byte
 	path := func() []byte {
@@ -1230,10 +1230,12 @@ func (s *session) redirect(r *httpRule, head []byte) (answered, keep bool) {
 	if r.clearCookie != "" {
 		out = append(out, "set-cookie: "+r.clearCookie+"; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n"...)
 	}
-	// A redirect keeps the connection only when the request's body, if
-	// any, was waited for (HAProxy's HTTP_MSG_DONE): one merely here
-	// already does not count.
-	if s.req.Body != h1.BodyNone && !s.txn.BodyDone {
+	// A redirect keeps the connection only when the request has no body
+	// (a Content-Length of 0 is none) or its end was forwarded (HAProxy's
+	// HTTP_MSG_DONE), which is never so while its own rules run, even
+	// with the body waited for.
+	bodyless := s.req.Body == h1.BodyNone || s.req.Body == h1.BodyLength && s.req.Length == 0
+	if !bodyless && (request || !s.bodyDone) {
 		s.forceClose = true
 	}
 	return true, s.sendAnswer(code, out, nil)

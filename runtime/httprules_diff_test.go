@@ -88,6 +88,9 @@ func TestHTTPRulesDifferential(t *testing.T) {
 		"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /gone HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /old HTTP/1.1\r\nHost: a\r\n\r\n",
+		// A Content-Length of 0 is no body: the connection stays.
+		"GET /old HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+		"POST /old HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab",
 		"GET /moved/x?y=1 HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET /secure HTTP/1.1\r\nHost: www.a.com\r\n\r\n",
 		"GET /api/x HTTP/1.1\r\nHost: a\r\nX-Test: v1\r\nX-Secret: s\r\nX-Drop-Me: 1\r\nX-Drop-You: 2\r\nUser-Agent: curl/8.1\r\nX-List: ab, ac,b\r\n\r\n",
