@@ -586,6 +586,62 @@ func copyLeft(src, dst *side, n *int64) error {
 	}
 }
 
+// copyLengthChunked forwards n bytes from src to dst as a chunked body,
+// a chunk per read, then the last chunk: the body of a message whose
+// length a rule removed, which HAProxy's HTTP/1 side chunks.
+func copyLengthChunked(src, dst *side, co *chunkOut, n int64) error {
+	if n == 0 {
+		if err := dst.send(endEmpty); err != nil {
+			return &bodyErr{err: err}
+		}
+		return nil
+	}
+	return copyLeftChunked(src, dst, co, &n)
+}
+
+// appendChunkSize appends n in upper-case hexadecimal, as HAProxy's H1
+// side writes a chunk's size.
+func appendChunkSize(dst []byte, n int64) []byte {
+	var b [16]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = "0123456789ABCDEF"[n&0xF]
+		n >>= 4
+		if n == 0 {
+			break
+		}
+	}
+	return append(dst, b[i:]...)
+}
+
+// copyLeftChunked is copyLengthChunked counting *n (above 0) down, so
+// that a copy stopped early can go on later.
+func copyLeftChunked(src, dst *side, co *chunkOut, n *int64) error {
+	co.iov[0] = nil
+	for {
+		avail := int(min(int64(src.w-src.r), *n))
+		if avail > 0 {
+			out := co.frame(append(co.iov[:2], src.buf[src.r:src.r+avail]), avail)
+			*n -= int64(avail)
+			if *n == 0 {
+				out = endChunks(out, true, nil)
+			}
+			if err := dst.sendv(out); err != nil {
+				return &bodyErr{err: err}
+			}
+			src.r += avail
+		}
+		if *n == 0 {
+			return nil
+		}
+		src.r, src.w = 0, 0
+		if err := src.fill(); err != nil {
+			return srcErr(err)
+		}
+	}
+}
+
 // copyUntilClose forwards everything until the source closes.
 func copyUntilClose(src, dst *side) error {
 	for {

@@ -534,7 +534,8 @@ func (v *h2VConn) copier() {
 // server cannot take (no extended CONNECT) is refused as HAProxy does:
 // an HTTP/2 client's stream is reset (REFUSED_STREAM), with no log; an
 // HTTP/1 client gets a 502, logged as the server's close before its
-// answer (SH), and the connection stays.
+// answer (SH), and the connection stays (HAProxy's may close when the
+// server's connection error reaches it first).
 func (s *session) h2Failed() (abort bool) {
 	v, ok := s.sv.c.(*h2VConn)
 	switch {

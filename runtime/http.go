@@ -271,6 +271,12 @@ type session struct {
 	// rspH2 says the answer being read or sent came from an HTTP/2
 	// server (its connection may be detached before the head goes).
 	rspH2 bool
+	// rspRechunk: a response rule removed the length of an answer with a
+	// body (HAProxy keeps its framing, and its HTTP/1 side chunks it).
+	rspRechunk bool
+	// reqRechunk: a request rule removed the length of a body, which
+	// then goes chunked to the server.
+	reqRechunk bool
 	// reqPre is the parse of an HTTP/2 stream's request head, made as
 	// the stream wrote it (h2.Stream.Head), taken by the first rawHead.
 	reqPre *h1.Msg
@@ -604,7 +610,7 @@ func (s *session) kill() {
 // all its transactions: its TLS connection, its HTTP/2 origin, its
 // variables and the process's, itself as the fetches' environment.
 func (s *session) linkTxn() {
-	s.rspH2 = false
+	s.rspH2, s.rspRechunk, s.reqRechunk = false, false, false
 	t := &s.txn
 	t.TLS, t.Origin = s.tls, s.h2Origin
 	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
@@ -2546,7 +2552,9 @@ func (s *session) buildRequest(head []byte, be *Backend, srv *backend.Server, mo
 		sendName = ""
 	}
 	var wsKey []byte
-	chunked := false
+	// A body whose length a rule removed goes chunked, as HAProxy's H1
+	// side sends it.
+	chunked := s.reqRechunk
 	for _, h := range req.Headers {
 		name := h.Name.Of(head)
 		if sendName != "" && h1.EqualFold(name, sendName) {
@@ -2803,6 +2811,12 @@ func (s *session) buildResponse(rhead []byte, closeClient bool, upgrade bool) []
 		// An answer that ended with its head (a bodiless status a rule
 		// changed): HAProxy's HTTP/1 side sends it chunked.
 		emptyChunked = true
+	}
+	if s.rspRechunk && !bodiless && !s.clientHEAD && !s.compOn() && (s.h2Stream && rsp.Body == h1.BodyChunked || !s.h2Stream && rsp.Minor != 0) {
+		// An answer whose length a rule removed: HAProxy's HTTP/1 side
+		// chunks it; its HTTP/2 side sends it with no length, which the
+		// stream learns from a chunked body's framing.
+		chunked = true
 	}
 	if chunked || emptyChunked {
 		out = append(out, "transfer-encoding: chunked\r\n"...)
@@ -3397,8 +3411,14 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	// A body that is already here goes out with the head, in one write.
 	bodyDone := req.Body == h1.BodyNone
-	if req.Body == h1.BodyLength && int64(cl.w-cl.r) >= req.Length && len(out)+int(req.Length) <= cap(out) {
-		out = append(out, cl.buf[cl.r:cl.r+int(req.Length)]...)
+	if req.Body == h1.BodyLength && int64(cl.w-cl.r) >= req.Length && len(out)+int(req.Length)+24 <= cap(out) {
+		if s.reqRechunk {
+			// One chunk and the last (copyLeftChunked).
+			out = append(appendChunkSize(out, req.Length), "\r\n"...)
+			out = append(append(out, cl.buf[cl.r:cl.r+int(req.Length)]...), endData...)
+		} else {
+			out = append(out, cl.buf[cl.r:cl.r+int(req.Length)]...)
+		}
 		cl.r += int(req.Length)
 		bodyDone = true
 		s.bodyDone = true
@@ -3708,7 +3728,7 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	s.logASAP(rsp.Status, sv.w-rhl)
 	sv.r = rhl
-	if body == h1.BodyLength && !s.compOn() && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
+	if body == h1.BodyLength && !s.compOn() && !s.rspRechunk && int64(sv.w-sv.r) >= rsp.Length && len(out)+int(rsp.Length) <= cap(out) {
 		out = append(out, sv.buf[sv.r:sv.r+int(rsp.Length)]...)
 		sv.r += int(rsp.Length)
 		body = h1.BodyNone
@@ -3749,6 +3769,10 @@ func (s *session) serveTxn(hl int) bool {
 	s.spliceSides(be, false)
 	switch body {
 	case h1.BodyLength:
+		if s.rspRechunk && !s.h2Stream && rsp.Minor != 0 {
+			berr = copyLengthChunked(sv, cl, s.chunks(), rsp.Length)
+			break
+		}
 		berr = copyLength(sv, cl, rsp.Length)
 	case h1.BodyChunked:
 		berr = copyChunked(sv, cl, s.chunks(), s.rspMaxHdr(), s.fe.bufSize, out, false)
@@ -3830,6 +3854,8 @@ func (s *session) sendBody(be *Backend, resume bool) error {
 	}
 	s.spliceSides(be, true)
 	switch {
+	case s.req.Body == h1.BodyLength && s.reqRechunk:
+		err = copyLeftChunked(&s.cl, &s.sv, s.chunks(), &s.reqLeft)
 	case s.req.Body == h1.BodyLength:
 		err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
 	case s.req.Body == h1.BodyChunked && resume:
@@ -3942,6 +3968,10 @@ func (s *session) finishBody(toServer bool) bool {
 		var err error
 		switch s.req.Body {
 		case h1.BodyLength:
+			if s.reqRechunk && s.reqLeft > 0 {
+				err = copyLeftChunked(&s.cl, &s.sv, s.chunks(), &s.reqLeft)
+				break
+			}
 			err = copyLeft(&s.cl, &s.sv, &s.reqLeft)
 		case h1.BodyChunked:
 			err = s.chunks().copy(&s.cl, &s.sv, s.fe.maxHdr, s.fe.bufSize, nil, false)

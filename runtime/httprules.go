@@ -877,6 +877,21 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 		// changed) still has none: HAProxy holds its end already.
 		msg.Body, msg.Length = h1.BodyNone, 0
 	}
+	if perr == nil && !request && msg.Body == h1.BodyUntilClose && !msg.HasCL && !msg.HasTE &&
+		(body == h1.BodyLength || body == h1.BodyChunked && msg.Minor != 0) {
+		// A rule removed the answer's length: HAProxy keeps the
+		// framing it read, and its HTTP/1 side chunks the body.
+		msg.Body, msg.Length = body, length
+		s.rspRechunk = true
+	}
+	if perr == nil && request && msg.Body == h1.BodyNone && !msg.HasCL && !msg.HasTE &&
+		(body == h1.BodyLength || body == h1.BodyChunked && msg.Minor != 0) {
+		// A rule removed the request's length: HAProxy keeps the
+		// framing it read; its HTTP/1 side chunks an HTTP/1.1 body
+		// and sends an HTTP/1.0 one as it is.
+		msg.Body, msg.Length = body, length
+		s.reqRechunk = msg.Minor != 0 && (body == h1.BodyChunked || length > 0)
+	}
 	if perr != nil || (msg.Body != body || msg.Length != length) && !emptied {
 		return false
 	}
