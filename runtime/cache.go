@@ -327,7 +327,7 @@ func (s *session) serveHit(be *Backend) bool {
 	}
 	rhead = s.applyAfter(rhead, rsp)
 	req := &s.req
-	keep := req.KeepAlive() && s.fe.ConnMode != modeClose && !(req.HasTE && req.HasCL) &&
+	keep := s.clientKeepAlive() && s.fe.ConnMode != modeClose && !(req.HasTE && req.HasCL) &&
 		s.drainRequestBody() && !s.e.stopping.Load()
 	out := s.buildResponse(rhead, !keep, false)
 	s.out = out

@@ -130,3 +130,48 @@ func TestRequestFramingDeletedDifferential(t *testing.T) {
 		t.Errorf("body in two parts:\n haproxy server got %q\n gohap server got   %q", hs, gs)
 	}
 }
+
+// TestRuleStatusWithoutBodyDifferential: a rule that gives an answer with
+// a body a status that has none (204, 304) drops the body the server sent
+// (HAProxy reads it on); 304 keeps its Content-Length.
+func TestRuleStatusWithoutBodyDifferential(t *testing.T) {
+	if haproxyBin() == "" {
+		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
+	}
+	up := serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasSuffix(req.URL.Path, "/cl"):
+				io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+			case strings.HasSuffix(req.URL.Path, "/404"):
+				io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nnop")
+			case strings.HasSuffix(req.URL.Path, "/403"):
+				io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nnop")
+			case strings.HasSuffix(req.URL.Path, "/402"):
+				io.WriteString(c, "HTTP/1.1 402 Payment Required\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+			default:
+				io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+			}
+		}
+	})
+	cfg := baseDefaults + "frontend fe\n bind %s\n http-response set-status 204 if { status 404 }\n http-response set-status 304 if { status 403 }\n http-response set-status 204 if { status 402 }\n http-response set-header x-s %%[status]\n default_backend b\nbackend b\n server s1 %s\n"
+	feH, feG := freePort(t), freePort(t)
+	startHAProxy(t, fmt.Sprintf(cfg, feH, up), feH)
+	startGohap(t, fmt.Sprintf(cfg, feG, up), nil)
+	for _, p := range []string{"/404", "/403", "/402", "/empty"} {
+		req := "GET " + p + " HTTP/1.1\r\nhost: a\r\n\r\n"
+		h, _ := exchange(t, feH, req+req, []string{"GET", "GET"}, time.Second)
+		g, _ := exchange(t, feG, req+req, []string{"GET", "GET"}, time.Second)
+		if h != g {
+			t.Errorf("%s:\n haproxy %q\n gohap   %q", p, h, g)
+		}
+		// HTTP/2 clients are left out: HAProxy keeps the length and
+		// ends the stream with an empty DATA frame, gohap ends it with
+		// the head.
+	}
+}

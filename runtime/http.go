@@ -277,6 +277,14 @@ type session struct {
 	// reqRechunk: a request rule removed the length of a body, which
 	// then goes chunked to the server.
 	reqRechunk bool
+	// rspDropBody: a rule gave the answer a status without a body; the
+	// server's is read and dropped.
+	rspDropBody bool
+	// cliConn is the request's Connection as the client sent it, before
+	// rules edited the head (cliConnSet): HAProxy's client side decides
+	// on the head it parsed, its server side on the head it sends.
+	cliConn    uint8
+	cliConnSet bool
 	// reqPre is the parse of an HTTP/2 stream's request head, made as
 	// the stream wrote it (h2.Stream.Head), taken by the first rawHead.
 	reqPre *h1.Msg
@@ -610,7 +618,7 @@ func (s *session) kill() {
 // all its transactions: its TLS connection, its HTTP/2 origin, its
 // variables and the process's, itself as the fetches' environment.
 func (s *session) linkTxn() {
-	s.rspH2, s.rspRechunk, s.reqRechunk = false, false, false
+	s.rspH2, s.rspRechunk, s.reqRechunk, s.cliConnSet, s.rspDropBody = false, false, false, false, false
 	t := &s.txn
 	t.TLS, t.Origin = s.tls, s.h2Origin
 	t.Vars, t.Proc, t.ProcMu, t.Env = &s.vars, &s.e.procVars, &s.e.procMu, s
@@ -1632,6 +1640,16 @@ func (s *session) serverRedirect(srv *backend.Server, head []byte) bool {
 	return false
 }
 
+// clientKeepAlive says whether the client asked to keep its connection,
+// in the head it sent (cliConn): what rules did to Connection goes to
+// the server only.
+func (s *session) clientKeepAlive() bool {
+	if !s.cliConnSet {
+		return s.req.KeepAlive()
+	}
+	return s.cliConn&h1.ConnClose == 0 && (s.req.Minor == 1 || s.cliConn&h1.ConnKeepAlive != 0)
+}
+
 // absoluteHTTP says an absolute target names the scheme http as HAProxy
 // tells it (h1_htx.c, http_update_host): its fifth byte is the colon
 // after an 'h' and three more letters.
@@ -2240,7 +2258,7 @@ func (s *session) errorReply(code int, keep bool) bool {
 // pageReply answers with the page of code from set.
 func (s *session) pageReply(set *errorSet, code int, keep bool) bool {
 	s.txStatus, s.txFlags = code, errFlags(code)
-	keep = keep && s.req.KeepAlive() && s.fe.ConnMode != modeClose && s.skipBufferedBody() && !s.e.stopClose() &&
+	keep = keep && s.clientKeepAlive() && s.fe.ConnMode != modeClose && s.skipBufferedBody() && !s.e.stopClose() &&
 		!set.mustClose(code)
 	if s.e.hard.Load() {
 		return false
@@ -3203,6 +3221,7 @@ func (s *session) serveTxn(hl int) bool {
 		}
 		return s.errorReply(200, true)
 	}
+	s.cliConn, s.cliConnSet = s.req.Conn, true
 	if done, keep := s.requestRules(s.fe.reqRules, &head, true); done {
 		return keep
 	}
@@ -3259,6 +3278,11 @@ func (s *session) serveTxn(hl int) bool {
 	mode := s.fe.ConnMode
 	if be.ConnMode > mode {
 		mode = be.ConnMode
+	}
+	if s.req.Conn&h1.ConnClose != 0 && s.cliConn&h1.ConnClose == 0 {
+		// A close a rule added: HAProxy's server side reads it in the
+		// head it sends, and closes that connection.
+		mode = modeClose
 	}
 	if s.fe.capCookie != nil {
 		s.used |= scratchRec
@@ -3402,7 +3426,7 @@ func (s *session) serveTxn(hl int) bool {
 	s.sentHEAD = isHead
 	// The client side's mode is the frontend's: a backend's httpclose
 	// closes the server side only (h1_set_cli_conn_mode).
-	closeClient := !req.KeepAlive() || s.fe.ConnMode == modeClose || req.HasTE && req.HasCL
+	closeClient := !s.clientKeepAlive() || s.fe.ConnMode == modeClose || req.HasTE && req.HasCL
 	upgrade := req.Conn&h1.ConnUpgrade != 0 && req.Upgrade.Len() > 0
 	s.compRequest(head, be)
 	out := s.buildRequest(head, be, srv, mode)
@@ -3638,8 +3662,14 @@ func (s *session) serveTxn(hl int) bool {
 		if len(rules) == 0 || i == 1 && be == s.fe.own {
 			continue
 		}
+		conn0 := rsp.Conn
 		nh, res, keep := s.runRules(rules, rhead, false, rsp)
 		s.noteLastRule(res)
+		if rsp.Conn&h1.ConnClose != 0 && conn0&h1.ConnClose == 0 {
+			// A close a rule added: HAProxy's client side reads it in
+			// the answer it sends, and closes after.
+			closeClient = true
+		}
 		if res == ruleAnswered || res == ruleBad || res == ruleErr || res == ruleTimeout {
 			if s.track {
 				// HAProxy counted the server's answer as it came, the
@@ -3710,7 +3740,7 @@ func (s *session) serveTxn(hl int) bool {
 		closeClient = true
 	}
 	body := rsp.Body
-	if isHead || clientHead {
+	if isHead || clientHead || s.rspDropBody {
 		body = h1.BodyNone
 	}
 	if body == h1.BodyUntilClose || s.e.stopClose() || rsp.HasTE && rsp.Minor == 0 {
@@ -3738,7 +3768,7 @@ func (s *session) serveTxn(hl int) bool {
 		s.closeServer()
 		return false
 	}
-	if clientHead && !isHead && skipBody(sv, rsp, s.chunks(), s.fe.maxHdr, s.fe.bufSize) != nil {
+	if (clientHead || s.rspDropBody) && !isHead && skipBody(sv, rsp, s.chunks(), s.fe.maxHdr, s.fe.bufSize) != nil {
 		s.closeServer()
 	}
 	if body == h1.BodyNone && (s.h2Stream || s.sharedServer()) {
@@ -3750,9 +3780,10 @@ func (s *session) serveTxn(hl int) bool {
 	}
 	// A chunked body goes with the head in its first write.
 	if body != h1.BodyChunked || s.compOn() {
-		if !clientHead || isHead {
-			// A HEAD sent as another method has its body skipped
-			// first, read over rhead.
+		if !clientHead && !s.rspDropBody || isHead {
+			// A HEAD sent as another method, or an answer whose body a
+			// rule's status dropped, has its body skipped first, read
+			// over rhead.
 			s.handHead(rhead, rsp, headLen)
 		}
 		err := cl.send(out)

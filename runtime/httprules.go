@@ -892,6 +892,13 @@ func (s *session) flushEdit(ed *msgEdit, head *[]byte, request bool, msg *h1.Msg
 		msg.Body, msg.Length = body, length
 		s.reqRechunk = msg.Minor != 0 && (body == h1.BodyChunked || length > 0)
 	}
+	if perr == nil && !request && msg.Body == h1.BodyNone && (msg.Status < 200 || msg.Status == 204 || msg.Status == 304) &&
+		(body == h1.BodyChunked || body == h1.BodyLength && length > 0) {
+		// A status a rule set, which has no body: HAProxy reads the
+		// server's and drops it.
+		msg.Body, msg.Length = body, length
+		s.rspDropBody = true
+	}
 	if perr != nil || (msg.Body != body || msg.Length != length) && !emptied {
 		return false
 	}
@@ -1148,7 +1155,7 @@ func (s *session) buildReply(r *httpRule, status int) (head, body []byte) {
 // closes when the request body is not all read.
 func (s *session) sendAnswer(status int, head, body []byte) bool {
 	s.txStatus, s.txFlags = status, logging.SFErrLocal|logging.SFFinstR
-	keep := !s.forceClose && s.req.KeepAlive() && s.fe.ConnMode != modeClose && s.skipBufferedBody() && !s.e.stopping.Load()
+	keep := !s.forceClose && s.clientKeepAlive() && s.fe.ConnMode != modeClose && s.skipBufferedBody() && !s.e.stopping.Load()
 	s.forceClose = false
 	head = append(head, "\r\n"...)
 	page := s.afterAnswer(append(head, body...))

@@ -18,7 +18,7 @@ import (
 func (s *session) promexAnswer(head []byte) bool {
 	req := &s.req
 	q, ok := promex.ParseQuery(string(req.URI.Of(head)))
-	keep := ok && req.KeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
+	keep := ok && s.clientKeepAlive() && s.skipBufferedBody() && !s.e.stopping.Load()
 	// The log shows the applet as the server, reached at once, and the
 	// answer as the proxy's own (termination flags "LR").
 	now := time.Now()

@@ -676,7 +676,7 @@ func (s *session) statsRequest(px string, head []byte, readBody func() ([]byte, 
 	if err := s.cl.send(out); err != nil {
 		return true, false, status
 	}
-	return true, !resp.Close && req.KeepAlive() && !s.e.stopping.Load(), status
+	return true, !resp.Close && s.clientKeepAlive() && !s.e.stopping.Load(), status
 }
 
 // serveStats answers the request when it targets the stats page of
