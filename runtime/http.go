@@ -1647,7 +1647,7 @@ func (s *session) clientKeepAlive() bool {
 	if !s.cliConnSet {
 		return s.req.KeepAlive()
 	}
-	return s.cliConn&h1.ConnClose == 0 && (s.req.Minor == 1 || s.cliConn&h1.ConnKeepAlive != 0)
+	return h1.KeepAlive(s.req.Minor, s.cliConn)
 }
 
 // absoluteHTTP says an absolute target names the scheme http as HAProxy

@@ -874,11 +874,15 @@ func (m *Msg) responseFraming(buf []byte) error {
 
 // KeepAlive reports whether the sender wants the connection kept open
 // after this message.
-func (m *Msg) KeepAlive() bool {
-	if m.Conn&ConnClose != 0 {
+func (m *Msg) KeepAlive() bool { return KeepAlive(m.Minor, m.Conn) }
+
+// KeepAlive says whether a message of HTTP/1.minor whose Connection
+// fields gave conn keeps its connection.
+func KeepAlive(minor, conn uint8) bool {
+	if conn&ConnClose != 0 {
 		return false
 	}
-	return m.Minor == 1 || m.Conn&ConnKeepAlive != 0
+	return minor == 1 || conn&ConnKeepAlive != 0
 }
 
 // IsWebSocket reports whether a message is a WebSocket handshake, as
