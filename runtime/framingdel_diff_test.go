@@ -27,19 +27,7 @@ func TestResponseFramingDeletedDifferential(t *testing.T) {
 		"/empty":   "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
 		"/10":      "HTTP/1.0 200 OK\r\ncontent-length: 5\r\n\r\nhello",
 	}
-	up := serveRaw(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.WriteString(c, answers[req.URL.Path])
-			if strings.HasPrefix(answers[req.URL.Path], "HTTP/1.0") {
-				return
-			}
-		}
-	})
+	up := servePaths(t, answers)
 	cfg := baseDefaults + "frontend fe\n bind %s\n http-response del-header content-length\n http-response del-header transfer-encoding\n http-response set-header x-cl \"%%[res.hdr(content-length)]\"\n default_backend b\nbackend b\n server s1 %s\n"
 	feH, feG := freePort(t), freePort(t)
 	startHAProxy(t, fmt.Sprintf(cfg, feH, up), feH)
@@ -138,26 +126,10 @@ func TestRuleStatusWithoutBodyDifferential(t *testing.T) {
 	if haproxyBin() == "" {
 		t.Skip("haproxy not installed (set HAPROXY_BIN): no reference")
 	}
-	up := serveRaw(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			switch {
-			case strings.HasSuffix(req.URL.Path, "/cl"):
-				io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
-			case strings.HasSuffix(req.URL.Path, "/404"):
-				io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nnop")
-			case strings.HasSuffix(req.URL.Path, "/403"):
-				io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nnop")
-			case strings.HasSuffix(req.URL.Path, "/402"):
-				io.WriteString(c, "HTTP/1.1 402 Payment Required\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-			default:
-				io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-			}
-		}
+	up := servePaths(t, map[string]string{
+		"/404": "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nnop",
+		"/403": "HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nnop",
+		"/402": "HTTP/1.1 402 Payment Required\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
 	})
 	cfg := baseDefaults + "frontend fe\n bind %s\n http-response set-status 204 if { status 404 }\n http-response set-status 304 if { status 403 }\n http-response set-status 204 if { status 402 }\n http-response set-header x-s %%[status]\n default_backend b\nbackend b\n server s1 %s\n"
 	feH, feG := freePort(t), freePort(t)
@@ -174,4 +146,27 @@ func TestRuleStatusWithoutBodyDifferential(t *testing.T) {
 		// ends the stream with an empty DATA frame, gohap ends it with
 		// the head.
 	}
+}
+
+// servePaths is an HTTP/1 server answering each request with the answer
+// its path names in answers, an empty 200 for the others; an HTTP/1.0
+// answer closes the connection.
+func servePaths(t *testing.T, answers map[string]string) string {
+	return serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			a, ok := answers[req.URL.Path]
+			if !ok {
+				a = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+			}
+			io.WriteString(c, a)
+			if strings.HasPrefix(a, "HTTP/1.0") {
+				return
+			}
+		}
+	})
 }
